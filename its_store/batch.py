@@ -1,0 +1,209 @@
+"""Operations over many objects: recursive upload and download, prefix delete.
+
+Objects run concurrently on a bounded pool sharing the service's one client. A failure of one object
+does not stop the others; it is reported in the BatchResult, and the CLI exits non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import errors as E
+from .models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
+from .refs import join_key, safe_local_path, validate_key
+
+if TYPE_CHECKING:
+    from .service import StorageService
+
+ProgressFn = Callable[[int], None]
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch: per-object results, failures as (key or path, error), and totals."""
+
+    action: str
+    bucket: str
+    prefix: str
+    succeeded: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[tuple[str, E.ItsStoreError]] = field(default_factory=list)
+    total_bytes: int = 0
+    duration_seconds: float = 0.0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action, "bucket": self.bucket, "prefix": self.prefix, "dry_run": self.dry_run,
+            "succeeded": len(self.succeeded), "failed": len(self.failed), "bytes": self.total_bytes,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "objects": self.succeeded,
+            "errors": [{"key": key, **err.to_dict()} for key, err in self.failed],
+        }
+
+    def raise_for_failures(self) -> None:
+        if self.failed:
+            key, first = self.failed[0]
+            err = type(first)(f"{len(self.failed)} of {len(self.failed) + len(self.succeeded)} "
+                              f"objects failed; first: {key}: {first.message}", hint=first.hint)
+            raise err
+
+
+def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any]]]],
+              result: BatchResult) -> None:
+    """Run (name, job) pairs on `workers` threads with a bounded backlog; collect outcomes."""
+    lock = threading.Lock()
+    pending: dict[Future[dict[str, Any]], str] = {}
+
+    def drain(block_until: int) -> None:
+        while len(pending) > block_until:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in done:
+                name = pending.pop(fut)
+                try:
+                    item = fut.result()
+                except E.ItsStoreError as exc:
+                    with lock:
+                        result.failed.append((name, exc))
+                    continue
+                with lock:
+                    result.succeeded.append(item)
+                    result.total_bytes += int(item.get("size", 0))
+
+    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-batch") as pool:
+        try:
+            for name, job in jobs:
+                pending[pool.submit(job)] = name
+                drain(workers * 2)
+            drain(0)
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
+class Batch:
+    """Batch operations bound to one StorageService."""
+
+    def __init__(self, service: StorageService) -> None:
+        self.service = service
+
+    def upload_directory(self, local_dir: Path, bucket: str | None, prefix: str = "", *,
+                         object_type: ObjectType = ObjectType.OTHER, metadata: dict[str, str] | None = None,
+                         tags: dict[str, str] | None = None, content_type: str | None = None,
+                         workers: int | None = None, progress: ProgressFn | None = None,
+                         on_done: Callable[[], None] | None = None) -> BatchResult:
+        """Upload every file under `local_dir` to BUCKET/PREFIX/<relative path>."""
+        started = time.perf_counter()
+        root = Path(local_dir)
+        if not root.is_dir():
+            raise (E.LocalFileNotFoundError(f"no such folder: {root}") if not root.exists()
+                   else E.InvalidInputError(f"{root} is not a folder"))
+        svc = self.service
+        bucket = svc.resolve_bucket(bucket, object_type)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        files = sorted(_walk(root))
+        keyed = [(path, join_key(prefix, path.relative_to(root).as_posix())) for path in files]
+        for _, key in keyed:
+            validate_key(key)
+        svc.ensure_bucket(bucket)
+        result = BatchResult("upload", bucket, prefix)
+        n = workers or svc.workers
+
+        def job(path: Path, key: str) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                resp = svc.upload_object(UploadRequest(
+                    bucket=bucket, key=key, file_path=path, object_type=object_type,
+                    metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
+                    workers=max(1, n // 2)), progress=progress)
+                if on_done:
+                    on_done()
+                return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
+            return run
+
+        _run_pool(n, ((str(p), job(p, k)) for p, k in keyed), result)
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+    def download_prefix(self, bucket: str, prefix: str, dest: Path, *, workers: int | None = None,
+                        progress: ProgressFn | None = None,
+                        on_done: Callable[[], None] | None = None) -> BatchResult:
+        """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths."""
+        started = time.perf_counter()
+        svc = self.service
+        result = BatchResult("download", bucket, prefix)
+        base = prefix if (not prefix or prefix.endswith("/")) else prefix.rsplit("/", 1)[0] + "/" \
+            if "/" in prefix else ""
+        listing = svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
+        n = workers or svc.workers
+
+        def jobs() -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
+            for info in listing:
+                if info.key.endswith("/"):
+                    continue  # folder marker objects
+                yield info.key, _download_job(info.key, info.size)
+
+        def _download_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                target = safe_local_path(dest, key[len(base):])
+                if target.is_dir():
+                    raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
+                resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target,
+                                                           workers=max(1, n // 2)), progress=progress)
+                if on_done:
+                    on_done()
+                return {"key": key, "size": resp.size, "path": str(resp.file_path),
+                        "verified": resp.verified}
+            return run
+
+        _run_pool(n, jobs(), result)
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+    def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False) -> BatchResult:
+        """Delete every object under BUCKET/PREFIX in batches of 1,000 (or only list them: dry_run)."""
+        started = time.perf_counter()
+        svc = self.service
+        result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
+        batch: list[tuple[str, int]] = []
+
+        def flush() -> None:
+            if not batch:
+                return
+            if dry_run:
+                outcomes = [(k, None) for k, _ in batch]
+            else:
+                failures = dict(svc.s3.remove_many(bucket, [(k, None) for k, _ in batch]))
+                outcomes = [(k, failures.get(k)) for k, _ in batch]
+            sizes = dict(batch)
+            for key, error in outcomes:
+                if error:
+                    result.failed.append((key, E.ItsStoreError(error)))
+                else:
+                    result.succeeded.append({"key": key, "size": sizes[key]})
+                    result.total_bytes += sizes[key]
+            batch.clear()
+
+        for info in svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True)):
+            batch.append((info.key, info.size))
+            if len(batch) >= 1000:
+                flush()
+        flush()
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Regular files under root (following file symlinks, not folder symlinks), like `aws s3 cp`."""
+    for folder, _dirs, files in os.walk(root, followlinks=False):
+        for name in files:
+            path = Path(folder) / name
+            if path.is_file():
+                yield path

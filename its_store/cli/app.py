@@ -1,0 +1,151 @@
+"""The root `its-store` app: global options, command registration, and the ONE place where errors
+become exit codes and one-line messages (ItsGroup.main), for the console script and CliRunner alike.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from .. import errors as E
+from .._version import __version__
+from . import output as out
+
+EPILOG = "Example: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"
+
+
+class ItsGroup(TyperGroup):
+    """Runs the command in non-standalone mode and maps every failure to (message, exit code)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        out.reset(argv)
+        try:
+            rv = super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
+                              standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
+            code = _handle(exc)
+        finally:
+            _flush()
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _handle(exc: BaseException) -> int:
+    """Render an exception as one line (or a JSON error) and return its exit code."""
+    if isinstance(exc, E.ItsStoreError):
+        out.error(exc.code, exc.message, exc.hint)
+        return exc.exit_code
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        out.error("interrupted", "interrupted")
+        return E.EXIT_INTERRUPTED
+    if isinstance(exc, typer.Abort):
+        out.error("aborted", "aborted")
+        return E.EXIT_ERROR
+    if isinstance(exc, BrokenPipeError):
+        return E.EXIT_ERROR
+    if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
+        out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
+        return E.EXIT_USAGE
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        out.error("invalid_input", f"{where}: {first.get('msg')}".lstrip(": "))
+        return E.EXIT_USAGE
+    if isinstance(exc, SystemExit):
+        return exc.code if isinstance(exc.code, int) else E.EXIT_ERROR
+    if out.STATE.debug:
+        import traceback
+        traceback.print_exception(exc)
+    out.error("internal_error", f"unexpected {type(exc).__name__}: {exc}",
+              "run with --debug for a traceback and report it")
+    return E.EXIT_ERROR
+
+
+def _usage_line(exc: Any) -> str:
+    message = exc.format_message().replace("\n", " ").strip()
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "its-store"
+    return f"{path}: {message}"
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+
+app = typer.Typer(
+    cls=ItsGroup, name="its-store", no_args_is_help=True, add_completion=True,
+    pretty_exceptions_enable=False, rich_markup_mode="rich",
+    help="Object storage for ITS camera frames and ML models, on MinIO or any S3-compatible server.",
+    epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"its-store {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    json_: Annotated[bool, out.JsonOption] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No talk on stderr; errors only.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks for unexpected errors.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="S3 endpoint host:port (beats MINIO_ENDPOINT).")] = None,
+    region: Annotated[str | None, typer.Option(help="Region (beats MINIO_REGION).")] = None,
+    secure: Annotated[bool | None, typer.Option("--secure/--insecure",
+                                                help="HTTPS or plain HTTP (beats MINIO_SECURE).")] = None,
+    retries: Annotated[int | None, typer.Option(help="Retries per request (beats MINIO_MAX_RETRIES).",
+                                                min=0, max=20)] = None,
+    env_file: Annotated[str | None, typer.Option(help="Read settings from this .env file.")] = None,
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Object storage for ITS camera frames and ML models, on MinIO or any S3-compatible server.
+
+    Configuration comes from MINIO_* variables, a .env file and these flags (flags win).
+    Secrets are read from the environment or files only, never from the command line.
+    """
+    state = out.STATE
+    state.quiet, state.verbose, state.debug = quiet, verbose, debug
+    state.env_file = env_file
+    state.overrides = {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries}
+
+
+def add_commands(group: typer.Typer, *functions: Any) -> None:
+    """Register commands; the docstring's `Example:` line becomes the epilog, so --help ends with it."""
+    for fn in functions:
+        doc = fn.__doc__ or ""
+        lines = doc.strip().splitlines()
+        examples = [line.strip() for line in lines if line.strip().startswith("Example:")]
+        body = "\n".join(line for line in lines if not line.strip().startswith("Example:")).strip()
+        group.command(help=body, epilog="\n\n".join(examples) or None)(fn)
+
+
+def _register() -> None:
+    from . import admin, objects
+    objects.register(app)
+    admin.register(app)
+
+
+_register()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,188 @@
+"""Rendering: stdout is data, stderr is talk.
+
+With --json, stdout carries JSON only: one document per command, JSON Lines for listings, and
+errors as {"error": {"code", "message", "hint"}}. Progress appears only on a terminal; --quiet
+silences talk; NO_COLOR is honoured by rich. State is per invocation (reset by the root group).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+@dataclass
+class State:
+    json: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    debug: bool = False
+    overrides: dict[str, Any] = field(default_factory=dict)
+    env_file: str | None = None
+    _service: Any = None
+    _console: Any = None
+    _err_console: Any = None
+
+    def settings(self) -> Any:
+        from ..settings import load_settings
+        return load_settings(self.env_file, **self.overrides)
+
+    def service(self) -> Any:
+        """The StorageService for this invocation, built from env/.env/flags on first use."""
+        if self._service is None:
+            from ..service import StorageService
+            self._service = StorageService(self.settings())
+        return self._service
+
+
+STATE = State()
+
+
+def reset(args: list[str]) -> None:
+    global STATE
+    STATE = State(json="--json" in args)
+
+
+def _set_json(value: bool) -> bool:
+    if value:
+        STATE.json = True
+    return value
+
+
+JsonOption = typer.Option("--json", help="Print JSON to stdout (JSON Lines for listings).",
+                          callback=_set_json, is_eager=True)
+
+
+def console() -> Any:
+    if STATE._console is None:
+        from rich.console import Console
+        STATE._console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return STATE._console
+
+
+def err_console() -> Any:
+    if STATE._err_console is None:
+        from rich.console import Console
+        STATE._err_console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return STATE._err_console
+
+
+def to_jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_none=False)
+    if hasattr(value, "to_dict"):
+        return to_jsonable(value.to_dict())
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(doc), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def emit_jsonl(items: Iterable[Any]) -> int:
+    count = 0
+    write = sys.stdout.write
+    for item in items:
+        write(json.dumps(to_jsonable(item), ensure_ascii=False) + "\n")
+        count += 1
+    sys.stdout.flush()
+    return count
+
+
+def result(doc: Any, human: Callable[[], None]) -> None:
+    """Print `doc` as JSON in --json mode, else run the human renderer."""
+    if STATE.json:
+        emit_json(doc)
+    else:
+        human()
+
+
+def talk(message: str) -> None:
+    """A line for the human on stderr (silenced by --quiet and --json)."""
+    if not STATE.quiet and not STATE.json:
+        err_console().print(message, markup=False, highlight=False)
+
+
+def error(code: str, message: str, hint: str | None = None) -> None:
+    if STATE.json:
+        emit_json({"error": {"code": code, "message": message, "hint": hint}})
+        return
+    line = f"its-store: error: {message}"
+    if hint and not STATE.quiet:
+        line += f" (hint: {hint})"
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def progress(description: str, total: int | None, files: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A byte-progress callback: a rich bar on a terminal, nothing per chunk otherwise.
+
+    Off a terminal (cron, CI) the caller prints a one-line summary at the end instead.
+    """
+    if STATE.quiet or STATE.json or not is_tty():
+        yield _noop
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                   TimeRemainingColumn(), console=err_console(), transient=True)
+    task = bar.add_task(description, total=total)
+    last = [time.monotonic(), 0]
+
+    def advance(n: int) -> None:
+        last[1] += n
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            bar.update(task, advance=last[1])
+            last[0], last[1] = now, 0
+
+    with bar:
+        yield advance
+        bar.update(task, advance=last[1])
+
+
+def _noop(_: int) -> None:
+    pass
+
+
+def table(columns: list[str], rows: Iterable[list[Any]], *, right: Iterable[str] = ()) -> None:
+    from rich.table import Table
+    tbl = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    right = set(right)
+    for col in columns:
+        tbl.add_column(col, justify="right" if col in right else "left", overflow="fold")
+    for row in rows:
+        tbl.add_row(*["" if v is None else str(v) for v in row])
+    console().print(tbl)
+
+
+def fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""

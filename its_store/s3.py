@@ -1,0 +1,279 @@
+"""The only module that imports minio: builds the client and translates its errors.
+
+Everything above this module sees ItsStoreError subclasses, never S3Error or urllib3 exceptions.
+Where minio has no public call for what we need (raw PUT with our own headers, the multipart steps,
+a conditional PUT), we reach its lower layer here and only here; `PRIVATE_API` lists what we use and
+tests/test_s3_adapter.py fails loudly if a minio upgrade removes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import certifi
+import urllib3
+from minio import Minio
+from minio.datatypes import Part
+from minio.error import InvalidResponseError, S3Error, ServerError
+from urllib3.util import Retry, Timeout
+
+from . import errors as E
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+PRIVATE_API = ("_put_object", "_create_multipart_upload", "_upload_part",
+               "_complete_multipart_upload", "_abort_multipart_upload", "_list_multipart_uploads")
+
+_NOT_FOUND_BUCKET = {"NoSuchBucket"}
+_NOT_FOUND_OBJECT = {"NoSuchKey", "NoSuchVersion", "NoSuchUpload", "ResourceNotFound", "NoSuchObject"}
+_ACCESS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+           "AllAccessDisabled", "InvalidToken", "AuthorizationHeaderMalformed"}
+_CONFLICT = {"BucketNotEmpty", "PreconditionFailed", "OperationAborted", "InvalidBucketState"}
+_EXISTS = {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
+_INPUT = {"InvalidBucketName", "InvalidArgument", "EntityTooLarge", "EntityTooSmall", "KeyTooLongError",
+          "InvalidRequest", "InvalidPart", "InvalidPartOrder", "MalformedXML", "InvalidTag",
+          "InvalidObjectName", "MetadataTooLarge"}
+_UNAVAILABLE = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "XMinioServerNotInitialized"}
+_INTEGRITY = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
+_CREDENTIAL_HINT = "check MINIO_ACCESS_KEY and MINIO_SECRET_KEY, and the key's permissions"
+
+
+def _where(bucket: str | None, key: str | None) -> str:
+    if bucket and key:
+        return f"s3://{bucket}/{key}"
+    return f"s3://{bucket}" if bucket else "the server"
+
+
+def translate(exc: BaseException, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
+    """Map a minio / urllib3 / ssl exception to our error tree. Messages never carry secrets."""
+    if isinstance(exc, E.ItsStoreError):
+        return exc
+    where = _where(bucket, key)
+    if isinstance(exc, S3Error):
+        return _translate_s3(exc, bucket, key, where)
+    if isinstance(exc, ServerError):
+        return E.ServiceUnavailableError(f"server error {exc.status_code} for {where}")
+    if isinstance(exc, InvalidResponseError):
+        return E.ServiceUnavailableError(
+            f"the endpoint did not answer like an S3 server ({where})",
+            hint="check MINIO_ENDPOINT: is it the S3 API port?")
+    if isinstance(exc, (ssl.SSLError, urllib3.exceptions.SSLError)) or "SSL" in type(exc).__name__:
+        return E.ServiceUnavailableError(
+            "TLS handshake with the endpoint failed",
+            hint="set MINIO_SECURE=false for a plain-HTTP server, or MINIO_CA_BUNDLE for a private CA")
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        return translate(exc.reason, bucket, key)
+    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError)):
+        return E.ServiceUnavailableError(
+            f"cannot reach the endpoint: {_short(exc)}",
+            hint="check MINIO_ENDPOINT and that the server is running")
+    if isinstance(exc, ValueError):
+        return E.InvalidInputError(str(exc))
+    return E.ItsStoreError(f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _translate_s3(exc: S3Error, bucket: str | None, key: str | None, where: str) -> E.ItsStoreError:
+    code = exc.code or ""
+    detail = exc.message or code
+    if code in _NOT_FOUND_BUCKET:
+        return E.BucketNotFoundError(f"bucket not found: {bucket or where}")
+    if code in _NOT_FOUND_OBJECT:
+        return E.ObjectNotFoundError(f"object not found: {where}")
+    if code in _ACCESS:
+        return E.AccessDeniedError(f"access denied ({code}) for {where}", hint=_CREDENTIAL_HINT)
+    if code in _EXISTS:
+        return E.AlreadyExistsError(f"bucket already exists: {bucket}")
+    if code in _CONFLICT:
+        return E.ConflictError(f"{code}: {detail} ({where})")
+    if code in _INPUT:
+        return E.InvalidInputError(f"{code}: {detail} ({where})")
+    if code in _INTEGRITY:
+        return E.IntegrityError(f"{code}: {detail} ({where})")
+    if code in _UNAVAILABLE:
+        return E.ServiceUnavailableError(f"{code}: server busy or failing ({where})",
+                                         hint="retry later or raise --retries")
+    if code == "NotImplemented":
+        return E.ItsStoreError(f"the server does not support this operation ({where})")
+    return E.ItsStoreError(f"server refused the request: {code}: {detail} ({where})")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host"
+    return (type(exc).__name__ + (": " + text.split(": ")[-1] if text else ""))[:160]
+
+
+@contextlib.contextmanager
+def errors(bucket: str | None = None, key: str | None = None) -> Iterator[None]:
+    """`with errors(b, k): ...` turns any client-side failure into an ItsStoreError."""
+    try:
+        yield
+    except E.ItsStoreError:
+        raise
+    except Exception as exc:
+        raise translate(exc, bucket, key) from exc
+
+
+def build_http(settings: Settings, pool_size: int | None = None) -> urllib3.PoolManager:
+    """The urllib3 pool minio uses: sized to our workers, our timeouts, our retry policy."""
+    retries = Retry(
+        total=settings.max_retries, connect=settings.max_retries, read=settings.max_retries,
+        status=settings.max_retries, backoff_factor=0.25, backoff_jitter=0.25, backoff_max=8.0,
+        status_forcelist=(500, 502, 503, 504), raise_on_status=False, respect_retry_after_header=True,
+        allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
+    )
+    ca = str(settings.ca_bundle) if settings.ca_bundle else certifi.where()
+    return urllib3.PoolManager(
+        timeout=Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
+        maxsize=max(pool_size or settings.max_pool_connections, 1),
+        block=True,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=ca,
+        retries=retries,
+    )
+
+
+class S3Client:
+    """A thin, thread-safe facade over minio.Minio with our headers, errors and private calls."""
+
+    def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
+        self.settings = settings
+        self.endpoint = settings.endpoint
+        self.minio = Minio(
+            endpoint=settings.endpoint,
+            access_key=settings.access_key,
+            secret_key=settings.secret_key.get_secret_value(),
+            secure=settings.secure,
+            region=settings.region,
+            http_client=build_http(settings, pool_size),
+        )
+
+    # -- buckets ---------------------------------------------------------------------------------
+    def list_buckets(self) -> list[Any]:
+        with errors():
+            return self.minio.list_buckets()
+
+    def bucket_exists(self, bucket: str) -> bool:
+        with errors(bucket):
+            return self.minio.bucket_exists(bucket_name=bucket)
+
+    def make_bucket(self, bucket: str) -> None:
+        with errors(bucket):
+            self.minio.make_bucket(bucket_name=bucket, location=self.settings.region)
+
+    def remove_bucket(self, bucket: str) -> None:
+        with errors(bucket):
+            self.minio.remove_bucket(bucket_name=bucket)
+
+    def set_versioning(self, bucket: str, enabled: bool) -> None:
+        from minio.commonconfig import ENABLED
+        from minio.versioningconfig import SUSPENDED, VersioningConfig
+        with errors(bucket):
+            self.minio.set_bucket_versioning(
+                bucket_name=bucket, config=VersioningConfig(ENABLED if enabled else SUSPENDED))
+
+    def get_versioning(self, bucket: str) -> str:
+        with errors(bucket):
+            return self.minio.get_bucket_versioning(bucket_name=bucket).status
+
+    # -- objects ---------------------------------------------------------------------------------
+    def stat(self, bucket: str, key: str, version_id: str | None = None) -> Any:
+        with errors(bucket, key):
+            return self.minio.stat_object(bucket_name=bucket, object_name=key, version_id=version_id)
+
+    def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
+        """One PUT with our own headers (no copy of `data`). Returns (etag, version_id)."""
+        with errors(bucket, key):
+            result = self.minio._put_object(bucket, key, data, dict(headers))
+        return result.etag, result.version_id
+
+    def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
+        """PUT with `If-None-Match: *`: a write-once object. Raises AlreadyExistsError if present."""
+        try:
+            etag, _ = self.put(bucket, key, data, {**headers, "If-None-Match": "*"})
+        except E.ConflictError:
+            raise E.AlreadyExistsError(f"already exists: s3://{bucket}/{key}") from None
+        return etag
+
+    def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
+        with errors(bucket, key):
+            return self.minio._create_multipart_upload(bucket, key, dict(headers))
+
+    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> str:
+        with errors(bucket, key):
+            return self.minio._upload_part(bucket, key, data, None, upload_id, number)
+
+    def complete_multipart(self, bucket: str, key: str, upload_id: str,
+                           etags: list[str]) -> tuple[str, str | None]:
+        parts = [Part(i + 1, etag) for i, etag in enumerate(etags)]
+        with errors(bucket, key):
+            result = self.minio._complete_multipart_upload(bucket, key, upload_id, parts)
+        return (result.etag or "").strip('"'), result.version_id
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
+        with errors(bucket, key):
+            self.minio._abort_multipart_upload(bucket, key, upload_id)
+
+    def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[tuple[str, str]]:
+        """(key, upload_id) of incomplete multipart uploads under `prefix`."""
+        with errors(bucket):
+            result = self.minio._list_multipart_uploads(bucket, prefix=prefix or None)
+        return [(u.object_name, u.upload_id) for u in result.uploads]
+
+    def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
+            version_id: str | None = None) -> Any:
+        """A streaming GET (urllib3 response; the caller closes and releases it)."""
+        with errors(bucket, key):
+            return self.minio.get_object(bucket_name=bucket, object_name=key, offset=offset,
+                                         length=length, version_id=version_id)
+
+    def list_objects(self, bucket: str, prefix: str = "", recursive: bool = True,
+                     include_versions: bool = False, start_after: str | None = None) -> Iterator[Any]:
+        with errors(bucket, prefix):
+            yield from self.minio.list_objects(
+                bucket_name=bucket, prefix=prefix or None, recursive=recursive,
+                include_version=include_versions, start_after=start_after)
+
+    def remove(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        with errors(bucket, key):
+            self.minio.remove_object(bucket_name=bucket, object_name=key, version_id=version_id)
+
+    def remove_many(self, bucket: str, keys: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+        """Batch delete (<= 1000 per request, minio splits). Returns (key, error message) failures."""
+        from minio.deleteobjects import DeleteObject
+        with errors(bucket):
+            failures = self.minio.remove_objects(
+                bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in keys])
+            return [(f.name, f"{f.code}: {f.message}") for f in failures]
+
+    def get_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
+        with errors(bucket, key):
+            tags = self.minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
+        return dict(tags or {})
+
+    def presign(self, method: str, bucket: str, key: str, expires: timedelta) -> str:
+        with errors(bucket, key):
+            return self.minio.get_presigned_url(method=method, bucket_name=bucket, object_name=key,
+                                                expires=expires)
+
+
+def object_headers(content_type: str, metadata: dict[str, str], tags: dict[str, str]) -> dict[str, str]:
+    """Request headers for a PUT / CreateMultipartUpload: content type, user metadata, tags."""
+    headers = {"Content-Type": content_type}
+    for name, value in metadata.items():
+        headers["x-amz-meta-" + name] = value
+    if tags:
+        headers["x-amz-tagging"] = "&".join(
+            f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags.items())
+    return headers

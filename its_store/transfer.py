@@ -1,0 +1,406 @@
+"""The transfer engine: parallel multipart uploads, parallel ranged downloads, atomic local writes.
+
+Memory is bounded by (workers x part size) for uploads and (workers x CHUNK) for downloads to a file,
+whatever the object size. Progress is a plain callable taking a byte count; rich lives in cli/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from . import errors as E
+
+if TYPE_CHECKING:
+    from .s3 import S3Client
+
+ProgressFn = Callable[[int], None]
+MiB = 1024 * 1024
+MIN_PART = 5 * MiB
+MAX_PART = 5 * 1024 * MiB
+MAX_PARTS = 10_000
+DEFAULT_PART = 16 * MiB
+CHUNK = 1 * MiB
+META_PART_SIZE = "its-part-size"  # x-amz-meta-its-part-size: lets a download verify a multipart ETag
+
+
+def _noop(_: int) -> None:
+    pass
+
+
+def choose_part_size(size: int | None, requested: int | None = None) -> int:
+    """A part size within S3's limits (5 MiB .. 5 GiB, <= 10,000 parts), rounded to whole MiB."""
+    part = max(requested or DEFAULT_PART, MIN_PART)
+    if size is not None and size > part * MAX_PARTS:
+        part = -(-size // MAX_PARTS)
+        part = -(-part // MiB) * MiB
+    if part > MAX_PART:
+        raise E.InvalidInputError("object too large for S3 multipart limits (5 GiB x 10,000 parts)")
+    return part
+
+
+@dataclass
+class PutResult:
+    etag: str
+    version_id: str | None
+    size: int
+    parts: int
+
+
+def _io_error(action: str, path: Path | str, exc: OSError) -> E.ItsStoreError:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return E.LocalFileNotFoundError(f"{action} {path}: no such file or directory")
+    return E.LocalIOError(f"{action} {path}: {reason}")
+
+
+# ---------------------------------------------------------------------------------------- uploads
+def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[str, str], *,
+                threshold: int, part_size: int | None, workers: int,
+                progress: ProgressFn = _noop) -> PutResult:
+    """Upload a local file: one PUT below `threshold`, else parallel multipart."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise _io_error("cannot read", path, exc) from None
+    try:
+        size = os.fstat(fd).st_size
+        if size < max(threshold, 1):
+            data = _pread_all(fd, 0, size, path)
+            etag, version = s3.put(bucket, key, data, headers)
+            progress(size)
+            return PutResult(etag, version, size, 1)
+        part = choose_part_size(size, part_size)
+        count = max(1, -(-size // part))
+
+        def read_part(number: int) -> bytes:
+            offset = (number - 1) * part
+            return _pread_all(fd, offset, min(part, size - offset), path)
+
+        return _multipart(s3, bucket, key, headers, part, workers, progress,
+                          ((n, read_part) for n in range(1, count + 1)), size)
+    finally:
+        os.close(fd)
+
+
+def _pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
+    try:
+        data = os.pread(fd, length, offset)
+        while len(data) < length:  # short reads happen on some filesystems
+            more = os.pread(fd, length - len(data), offset + len(data))
+            if not more:
+                raise E.LocalIOError(f"{path} changed size while it was being uploaded")
+            data += more
+        return data
+    except OSError as exc:
+        raise _io_error("cannot read", path, exc) from None
+
+
+def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], headers: dict[str, str], *,
+                  part_size: int | None, workers: int, progress: ProgressFn = _noop) -> PutResult:
+    """Upload a stream of unknown length (stdin, a compressor) with at most workers+1 parts in memory."""
+    part = choose_part_size(None, part_size)
+    first = _read_full(stream, part)
+    if len(first) < part:
+        etag, version = s3.put(bucket, key, first, headers)
+        progress(len(first))
+        return PutResult(etag, version, len(first), 1)
+    pending: dict[str, bytes | None] = {"next": first}
+    total = [0]
+
+    def chunks() -> Iterator[tuple[int, Callable[[int], bytes]]]:
+        number = 0
+        while True:
+            data = pending["next"] if number == 0 else _read_full(stream, part)
+            if not data and number > 0:
+                return
+            number += 1
+            total[0] += len(data)
+            yield number, (lambda _n, d=data: d)
+
+    result = _multipart(s3, bucket, key, headers, part, workers, progress, chunks(), None)
+    result.size = total[0]
+    return result
+
+
+def _read_full(stream: IO[bytes], size: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < size:
+        chunk = stream.read(size - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
+
+
+def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
+               progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
+               size: int | None) -> PutResult:
+    """Run a multipart upload; abort it on any failure (Ctrl-C included) so nothing half-done is kept."""
+    headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
+    upload_id = s3.create_multipart(bucket, key, headers)
+    etags: dict[int, str] = {}
+    try:
+        with _bounded_pool(workers) as submit:
+            def send(number: int, reader: Callable[[int], bytes]) -> None:
+                data = reader(number)
+                etags[number] = s3.upload_part(bucket, key, upload_id, number, data)
+                progress(len(data))
+
+            for number, reader in parts:
+                submit(send, number, reader)
+        ordered = [etags[n] for n in sorted(etags)]
+        etag, version = s3.complete_multipart(bucket, key, upload_id, ordered)
+    except BaseException:
+        _abort_quietly(s3, bucket, key, upload_id)
+        raise
+    return PutResult(etag, version, size or 0, len(ordered))
+
+
+def _abort_quietly(s3: S3Client, bucket: str, key: str, upload_id: str) -> None:
+    try:
+        s3.abort_multipart(bucket, key, upload_id)
+    except Exception:  # noqa: BLE001 - the original error is what the user needs to see
+        pass
+
+
+@contextmanager
+def _bounded_pool(workers: int) -> Iterator[Callable[..., None]]:
+    """A thread pool whose submit() blocks while `workers` tasks are in flight; the first error wins.
+
+    Blocking submission is what bounds memory: a producer cannot read ahead of the uploads.
+    """
+    slots = threading.BoundedSemaphore(max(workers, 1))
+    failure: list[BaseException] = []
+    futures: list[Future[None]] = []
+    pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-xfer")
+
+    def run(fn: Callable[..., None], args: tuple[object, ...]) -> None:
+        try:
+            if not failure:
+                fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(exc)
+        finally:
+            slots.release()
+
+    def submit(fn: Callable[..., None], *args: object) -> None:
+        if failure:
+            raise failure[0]
+        slots.acquire()
+        futures.append(pool.submit(run, fn, args))
+
+    try:
+        yield submit
+        for fut in futures:
+            fut.result()
+        if failure:
+            raise failure[0]
+    except BaseException:
+        failure.append(E.InterruptedError_("transfer cancelled"))
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+# -------------------------------------------------------------------------------------- downloads
+@contextmanager
+def atomic_target(target: Path) -> Iterator[int]:
+    """Yield a file descriptor of a temp file beside `target`; rename it over `target` on success.
+
+    On any failure the temp file is removed and `target` is left exactly as it was.
+    """
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _io_error("cannot create folder", parent, exc) from None
+    import tempfile
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".its-tmp")
+    except OSError as exc:
+        raise _io_error("cannot write to", parent, exc) from None
+    try:
+        yield fd
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, target)
+    except OSError as exc:
+        _cleanup(fd, tmp)
+        raise _io_error("cannot write", target, exc) from None
+    except BaseException:
+        _cleanup(fd, tmp)
+        raise
+
+
+def _cleanup(fd: int, tmp: str) -> None:
+    if fd >= 0:
+        os.close(fd)
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+
+
+@dataclass
+class ObjectHead:
+    """What a download needs to know about the object (from one HEAD)."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    version_id: str | None = None
+    part_size: int | None = None  # our multipart part size, if we uploaded it
+    verifiable: bool = True       # False for SSE-C / KMS objects whose ETag is not an MD5
+
+
+def expected_md5(head: ObjectHead) -> tuple[str, int] | None:
+    """(md5 hex, number of parts) the ETag promises, or None if it cannot be checked."""
+    etag = head.etag.strip('"')
+    if not head.verifiable:
+        return None
+    md5, _, count = etag.partition("-")
+    if len(md5) != 32:
+        return None
+    if not count:
+        return md5, 0
+    if head.part_size and count.isdigit() and -(-head.size // head.part_size) == int(count):
+        return md5, int(count)
+    return None
+
+
+def download_to_file(s3: S3Client, head: ObjectHead, target: Path, *, threshold: int,
+                     part_size: int | None, workers: int, progress: ProgressFn = _noop) -> bool:
+    """Download to `target` atomically. Returns True if the content was verified against the ETag."""
+    want = expected_md5(head)
+    with atomic_target(target) as fd:
+        if head.size < max(threshold, 1) or head.size <= CHUNK:
+            digest = _get_range(s3, head, fd, 0, head.size, progress, whole=True)
+            digests = [digest]
+            ranges = 1
+        else:
+            part = head.part_size if (want and want[1]) else choose_part_size(head.size, part_size)
+            ranges = -(-head.size // part)
+            digests = [b""] * ranges
+            with _bounded_pool(workers) as submit:
+                def fetch(i: int) -> None:
+                    start = i * part
+                    digests[i] = _get_range(s3, head, fd, start, min(part, head.size - start), progress)
+
+                for i in range(ranges):
+                    submit(fetch, i)
+        if want:
+            _verify(head, want, digests, ranges)
+    return want is not None
+
+
+def _verify(head: ObjectHead, want: tuple[str, int], digests: list[bytes], ranges: int) -> None:
+    md5, count = want
+    if count == 0 and ranges == 1:
+        got = digests[0].hex()
+    elif count == ranges:
+        got = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
+    else:
+        return
+    if got != md5:
+        raise E.IntegrityError(
+            f"checksum mismatch for s3://{head.bucket}/{head.key}: expected {md5}, got {got}",
+            hint="the local file was left untouched; retry the download")
+
+
+def _get_range(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
+               progress: ProgressFn, whole: bool = False) -> bytes:
+    """GET [start, start+length) and pwrite it at `start`; returns the MD5 digest of the bytes."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    if length == 0 and not whole:
+        return md5.digest()
+    resp = s3.get(head.bucket, head.key, offset=start, length=0 if whole else length,
+                  version_id=head.version_id)
+    pos, written = start, 0
+    try:
+        for chunk in _stream(resp, head):
+            _pwrite_all(fd, chunk, pos)
+            md5.update(chunk)
+            pos += len(chunk)
+            written += len(chunk)
+            progress(len(chunk))
+    finally:
+        resp.close()
+        resp.release_conn()
+    expected = head.size if whole else length
+    if written != expected:
+        raise E.IntegrityError(
+            f"short read for s3://{head.bucket}/{head.key}: got {written} of {expected} bytes")
+    return md5.digest()
+
+
+def _stream(resp: object, head: ObjectHead) -> Iterator[bytes]:
+    from .s3 import errors
+    with errors(head.bucket, head.key):
+        yield from resp.stream(CHUNK)  # type: ignore[attr-defined]
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
+def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_size: int | None,
+                       workers: int, progress: ProgressFn = _noop) -> None:
+    """Write the object to `out` in order; large objects use ranged GETs with bounded read-ahead."""
+    part = choose_part_size(head.size, part_size)
+    if head.size <= part:
+        resp = s3.get(head.bucket, head.key, version_id=head.version_id)
+        try:
+            for chunk in _stream(resp, head):
+                out.write(chunk)
+                progress(len(chunk))
+        finally:
+            resp.close()
+            resp.release_conn()
+        return
+    ranges = [(start, min(part, head.size - start)) for start in range(0, head.size, part)]
+    pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-read")
+    window: deque[Future[bytes]] = deque()
+    try:
+        it = iter(ranges)
+        for start, length in it:
+            window.append(pool.submit(_fetch_bytes, s3, head, start, length))
+            if len(window) >= max(workers, 1):
+                break
+        while window:
+            data = window.popleft().result()
+            out.write(data)
+            progress(len(data))
+            nxt = next(it, None)
+            if nxt:
+                window.append(pool.submit(_fetch_bytes, s3, head, *nxt))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> bytes:
+    resp = s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id)
+    try:
+        from .s3 import errors
+        with errors(head.bucket, head.key):
+            data = resp.read()
+    finally:
+        resp.close()
+        resp.release_conn()
+    if len(data) != length:
+        raise E.IntegrityError(f"short read for s3://{head.bucket}/{head.key}")
+    return data
