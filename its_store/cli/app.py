@@ -137,10 +137,14 @@ def add_commands(group: typer.Typer, *functions: Any) -> None:
         group.command(help=body, epilog="\n\n".join(examples) or None)(fn)
 
 
+# Command modules under its_store/cli/, each with register(app). Add a module here to add commands.
+COMMAND_MODULES = ("objects", "admin")
+
+
 def _register() -> None:
-    from . import admin, objects
-    objects.register(app)
-    admin.register(app)
+    from importlib import import_module
+    for name in COMMAND_MODULES:
+        import_module(f"{__package__}.{name}").register(app)
 
 
 _register()
