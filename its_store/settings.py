@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     enable_encryption: bool = True
     enable_compression: bool = True
     create_buckets: bool = True
+    # Local state (cache, stats, model pulls) and audit
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/its-store (~/.cache/its-store)
+    redis_url: str | None = None   # MINIO_REDIS_URL, or the common REDIS_URL
+    audit_log: Path | None = None  # default: $XDG_STATE_HOME/its-store/audit.log
 
     @field_validator("multipart_threshold", "part_size", mode="before")
     @classmethod
@@ -87,6 +91,7 @@ class Settings(BaseSettings):
         if not (host or endpoint):
             raise ValueError("MINIO_ENDPOINT: missing host")
         self.endpoint = endpoint
+        self._local_defaults()
         if self.secret_key_file is not None:
             try:
                 text = self.secret_key_file.read_text(encoding="utf-8").strip()
@@ -95,6 +100,18 @@ class Settings(BaseSettings):
                                  f"{exc.strerror}") from None
             self.secret_key = SecretStr(text)
         return self
+
+    def _local_defaults(self) -> None:
+        """XDG locations for local state; REDIS_URL as a fallback for MINIO_REDIS_URL."""
+        import os
+        home = Path.home()
+        if self.cache_dir is None:
+            self.cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "its-store"
+        if self.audit_log is None:
+            state = Path(os.environ.get("XDG_STATE_HOME") or home / ".local" / "state")
+            self.audit_log = state / "its-store" / "audit.log"
+        if self.redis_url is None and os.environ.get("REDIS_URL"):
+            self.redis_url = os.environ["REDIS_URL"]
 
     @property
     def scheme(self) -> str:

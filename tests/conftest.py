@@ -66,15 +66,18 @@ def env(s3_server: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.Monk
         tmp_path: Any) -> dict[str, str]:
     """The environment of one test: server credentials, its own buckets, a low multipart threshold.
 
-    The test runs in its own empty folder so that no stray .env is read.
+    The test runs in its own empty folder so that no stray .env is read; cache and audit log live in
+    a sibling folder (`<tmp_path>-state`), so the working folder holds only what the test writes.
     """
+    state = tmp_path.parent / f"{tmp_path.name}-state"  # local state, outside the test's cwd
     for name in list(os.environ):
         if name.startswith("MINIO_") or name in ("REDIS_URL",):
             monkeypatch.delenv(name)
     values = {**s3_server.env(), "MINIO_DEFAULT_BUCKET": buckets["default"],
               "MINIO_VIDEO_BUCKET": buckets["video"], "MINIO_MODELS_BUCKET": buckets["models"],
               "MINIO_LOGS_BUCKET": buckets["logs"], "MINIO_MULTIPART_THRESHOLD": str(SMALL_THRESHOLD),
-              "MINIO_MAX_RETRIES": "1", "MINIO_CONNECT_TIMEOUT": "3"}
+              "MINIO_MAX_RETRIES": "1", "MINIO_CONNECT_TIMEOUT": "3",
+              "MINIO_CACHE_DIR": str(state / "cache"), "MINIO_AUDIT_LOG": str(state / "audit.log")}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
