@@ -104,6 +104,14 @@ class SeaweedServer:
                 self.stop(remove=False)
         raise RuntimeError(f"SeaweedFS did not start: {last_error}; logs in {self.workdir / 'logs'}")
 
+    def restart(self, timeout: float = 60.0) -> SeaweedServer:
+        """Start again on the same ports and data folder (after stop(remove=False) or kill())."""
+        self.stop(remove=False)
+        self._spawn()
+        self._wait_ready(timeout)
+        self._check_auth()
+        return self
+
     def _spawn(self) -> None:
         p = self.base_port
         args = [

@@ -38,6 +38,7 @@ class UploadRequest(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
     part_size: int | None = None
     workers: int | None = None
+    resume: bool = False  # continue an interrupted multipart upload of the same file
 
     @model_validator(mode="after")
     def _one_source(self) -> UploadRequest:
@@ -104,6 +105,8 @@ class ListObjectsRequest(_Model):
     modified_after: datetime | None = None
     modified_before: datetime | None = None
     include_metadata: bool = False
+    match_tags: dict[str, str] | None = None      # only objects carrying every one of these tags
+    match_metadata: dict[str, str] | None = None  # only objects with these user metadata values
 
     @field_validator("size_range")
     @classmethod

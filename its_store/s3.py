@@ -9,10 +9,12 @@ tests/test_s3_adapter.py fails loudly if a minio upgrade removes it.
 from __future__ import annotations
 
 import contextlib
+import random
 import ssl
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import certifi
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 PRIVATE_API = ("_put_object", "_create_multipart_upload", "_upload_part",
-               "_complete_multipart_upload", "_abort_multipart_upload", "_list_multipart_uploads")
+               "_complete_multipart_upload", "_abort_multipart_upload", "_list_multipart_uploads", "_list_parts")
 
 _NOT_FOUND_BUCKET = {"NoSuchBucket"}
 _NOT_FOUND_OBJECT = {"NoSuchKey", "NoSuchVersion", "NoSuchUpload", "ResourceNotFound", "NoSuchObject"}
@@ -41,6 +43,7 @@ _INPUT = {"InvalidBucketName", "InvalidArgument", "EntityTooLarge", "EntityTooSm
           "InvalidObjectName", "MetadataTooLarge"}
 _UNAVAILABLE = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "XMinioServerNotInitialized"}
 _INTEGRITY = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
+T = TypeVar("T")
 _CREDENTIAL_HINT = "check MINIO_ACCESS_KEY and MINIO_SECRET_KEY, and the key's permissions"
 
 
@@ -103,15 +106,28 @@ def _translate_s3(exc: S3Error, bucket: str | None, key: str | None, where: str)
     return E.ItsStoreError(f"server refused the request: {code}: {detail} ({where})")
 
 
+_SHORT = (
+    ("Connection refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("Name or service not known", "unknown host"),
+    ("nodename nor servname", "unknown host"),
+    ("Temporary failure in name resolution", "unknown host"),
+    ("RemoteDisconnected", "connection closed by the server"),
+    ("Remote end closed", "connection closed by the server"),
+    ("Connection reset", "connection reset"),
+    ("Connection aborted", "connection aborted"),
+    ("IncompleteRead", "connection broken in the middle of a transfer"),
+    ("Broken pipe", "connection broken"),
+)
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused"
-    if "timed out" in text.lower():
-        return "timed out"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "unknown host"
-    return (type(exc).__name__ + (": " + text.split(": ")[-1] if text else ""))[:160]
+    """A few words for a network failure, not a repr of urllib3's exception chain."""
+    text = f"{type(exc).__name__}: {exc}"
+    for needle, words in _SHORT:
+        if needle.lower() in text.lower():
+            return words
+    return text[:160]
 
 
 @contextlib.contextmanager
@@ -187,6 +203,112 @@ class S3Client:
         with errors(bucket):
             return self.minio.get_bucket_versioning(bucket_name=bucket).status
 
+    # -- versions, tags, lifecycle (plain dicts in and out: no minio types leave this module) -------
+    def get_bucket_tags(self, bucket: str) -> dict[str, str]:
+        with errors(bucket):
+            return dict(self.minio.get_bucket_tags(bucket_name=bucket) or {})
+
+    def set_bucket_tags(self, bucket: str, tags: dict[str, str]) -> None:
+        from minio.commonconfig import Tags
+        value = Tags.new_bucket_tags()
+        value.update(tags)
+        with errors(bucket):
+            self.minio.set_bucket_tags(bucket_name=bucket, tags=value)
+
+    def delete_bucket_tags(self, bucket: str) -> None:
+        with errors(bucket):
+            self.minio.delete_bucket_tags(bucket_name=bucket)
+
+    def set_tags(self, bucket: str, key: str, tags: dict[str, str], version_id: str | None = None) -> None:
+        from minio.commonconfig import Tags
+        value = Tags.new_object_tags()
+        value.update(tags)
+        with errors(bucket, key):
+            self.minio.set_object_tags(bucket_name=bucket, object_name=key, tags=value, version_id=version_id)
+
+    def delete_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        with errors(bucket, key):
+            self.minio.delete_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
+
+    def copy_version(self, bucket: str, key: str, version_id: str) -> tuple[str, str | None]:
+        """Server-side copy of one version onto the same key (metadata and tags kept). (etag, new version)."""
+        from minio.commonconfig import CopySource
+        with errors(bucket, key):
+            result = self.minio.copy_object(bucket_name=bucket, object_name=key, source=CopySource(
+                bucket_name=bucket, object_name=key, version_id=version_id))
+        return (result.etag or "").strip('"'), result.version_id
+
+    def remove_versions(self, bucket: str, items: list[tuple[str, str | None]]) -> list[tuple[str, str | None, str]]:
+        """Batch delete of (key, version id) pairs. Returns the failures as (key, version id, message)."""
+        from minio.deleteobjects import DeleteObject
+        with errors(bucket):
+            failures = self.minio.remove_objects(
+                bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in items])
+            return [(f.name, f.version_id, f"{f.code}: {f.message}") for f in failures]
+
+    def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules as dicts (see _rule_from_minio); [] when none is set."""
+        with errors(bucket):
+            config = self.minio.get_bucket_lifecycle(bucket_name=bucket)
+        return [self._rule_from_minio(rule) for rule in (config.rules if config else [])]
+
+    def set_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
+        from minio.lifecycleconfig import LifecycleConfig
+        config = LifecycleConfig([self._rule_to_minio(rule) for rule in rules])
+        with errors(bucket):
+            self.minio.set_bucket_lifecycle(bucket_name=bucket, config=config)
+
+    def delete_lifecycle(self, bucket: str) -> None:
+        with errors(bucket):
+            self.minio.delete_bucket_lifecycle(bucket_name=bucket)
+
+    @staticmethod
+    def _rule_to_minio(rule: dict[str, Any]) -> Any:
+        """{id, enabled, prefix, tags, expire_days, expire_date, noncurrent_expire_days,
+        abort_multipart_days} -> minio Rule. Validation is the caller's (its_store.lifecycle)."""
+        from minio.commonconfig import DISABLED, ENABLED, AndOperator, Filter, Tag, Tags
+        from minio.lifecycleconfig import (
+            AbortIncompleteMultipartUpload,
+            Expiration,
+            NoncurrentVersionExpiration,
+            Rule,
+        )
+        tags, prefix = dict(rule.get("tags") or {}), rule.get("prefix") or ""
+        if tags and (prefix or len(tags) > 1):
+            value = Tags()
+            value.update(tags)
+            rule_filter = Filter(and_operator=AndOperator(prefix=prefix or None, tags=value))
+        elif tags:
+            rule_filter = Filter(tag=Tag(*next(iter(tags.items()))))
+        else:
+            rule_filter = Filter(prefix=prefix)
+        date, days = rule.get("expire_date"), rule.get("expire_days")
+        noncurrent, abort = rule.get("noncurrent_expire_days"), rule.get("abort_multipart_days")
+        return Rule(
+            ENABLED if rule.get("enabled", True) else DISABLED, rule_filter=rule_filter, rule_id=rule.get("id"),
+            expiration=Expiration(date=date, days=days) if (date or days) else None,
+            noncurrent_version_expiration=NoncurrentVersionExpiration(noncurrent_days=noncurrent)
+            if noncurrent else None,
+            abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(days_after_initiation=abort)
+            if abort else None)
+
+    @staticmethod
+    def _rule_from_minio(rule: Any) -> dict[str, Any]:
+        flt, exp = rule.rule_filter, rule.expiration
+        prefix, tags = rule.prefix or "", {}
+        if flt is not None:
+            prefix = flt.prefix or prefix
+            if flt.tag is not None:
+                tags = {flt.tag.key: flt.tag.value}
+            if flt.and_operator is not None:
+                prefix = flt.and_operator.prefix or prefix
+                tags = dict(flt.and_operator.tags or {})
+        noncurrent, abort = rule.noncurrent_version_expiration, rule.abort_incomplete_multipart_upload
+        return {"id": rule.rule_id, "enabled": rule.status == "Enabled", "prefix": prefix, "tags": tags,
+                "expire_days": exp.days if exp else None, "expire_date": exp.date if exp else None,
+                "noncurrent_expire_days": noncurrent.noncurrent_days if noncurrent else None,
+                "abort_multipart_days": abort.days_after_initiation if abort else None}
+
     # -- objects ---------------------------------------------------------------------------------
     def stat(self, bucket: str, key: str, version_id: str | None = None) -> Any:
         with errors(bucket, key):
@@ -206,9 +328,30 @@ class S3Client:
             raise E.AlreadyExistsError(f"already exists: s3://{bucket}/{key}") from None
         return etag
 
+    def _retry_refused(self, fn: Callable[[], T]) -> T:
+        """Retry a non-idempotent call (POST) only when the server said it did not process it (5xx, SlowDown).
+
+        urllib3 retries GET/PUT/HEAD/DELETE itself; a POST lost on the wire is not retried, because
+        it may have been applied.
+        """
+        delay = 0.25
+        for attempt in range(self.settings.max_retries + 1):
+            try:
+                return fn()
+            except S3Error as exc:
+                if exc.code not in _UNAVAILABLE or attempt == self.settings.max_retries:
+                    raise
+            except ServerError:
+                if attempt == self.settings.max_retries:
+                    raise
+            time.sleep(min(delay, 8.0) * (0.5 + random.random()))
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
         with errors(bucket, key):
-            return self.minio._create_multipart_upload(bucket, key, dict(headers))
+            return self._retry_refused(
+                lambda: self.minio._create_multipart_upload(bucket, key, dict(headers)))
 
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> str:
         with errors(bucket, key):
@@ -218,7 +361,8 @@ class S3Client:
                            etags: list[str]) -> tuple[str, str | None]:
         parts = [Part(i + 1, etag) for i, etag in enumerate(etags)]
         with errors(bucket, key):
-            result = self.minio._complete_multipart_upload(bucket, key, upload_id, parts)
+            result = self._retry_refused(
+                lambda: self.minio._complete_multipart_upload(bucket, key, upload_id, parts))
         return (result.etag or "").strip('"'), result.version_id
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
@@ -230,6 +374,20 @@ class S3Client:
         with errors(bucket):
             result = self.minio._list_multipart_uploads(bucket, prefix=prefix or None)
         return [(u.object_name, u.upload_id) for u in result.uploads]
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]:
+        """{part number: (etag, size)} already uploaded to an incomplete multipart upload."""
+        parts: dict[int, tuple[str, int]] = {}
+        marker = None
+        with errors(bucket, key):
+            while True:
+                result = self.minio._list_parts(bucket, key, upload_id, max_parts=1000,
+                                                part_number_marker=marker)
+                for part in result.parts:
+                    parts[part.part_number] = (part.etag.strip('"'), part.size)
+                if not result.is_truncated or not result.parts:
+                    return parts
+                marker = str(result.next_part_number_marker)
 
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
             version_id: str | None = None) -> Any:

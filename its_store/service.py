@@ -125,10 +125,12 @@ class StorageService:
              workers: int, progress: ProgressFn) -> Any:
         from .transfer import PutResult
         if request.file_path is not None:
+            from .resume import UploadJournal
+            journal = UploadJournal(Path(self.settings.cache_dir) / "uploads", self.settings.endpoint)
             return upload_file(self.s3, bucket, key, Path(request.file_path), headers,
                                threshold=self.settings.multipart_threshold,
                                part_size=request.part_size or self.settings.part_size or None,
-                               workers=workers, progress=progress)
+                               workers=workers, progress=progress, journal=journal, resume=request.resume)
         if request.data is not None:
             etag, version = self.s3.put(bucket, key, request.data, headers)
             progress(len(request.data))
@@ -227,16 +229,19 @@ class StorageService:
     def iter_objects(self, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
         """Objects (and, when not recursive, prefixes) matching the request, lazily."""
         validate_bucket(request.bucket)
-        needs_head = bool(request.object_types) or request.include_metadata
+        filters = bool(request.match_tags or request.match_metadata)
+        needs_head = bool(request.object_types) or request.include_metadata or filters
         listed = (self._from_listing(request.bucket, item)
                   for item in self.s3.list_objects(request.bucket, request.prefix, request.recursive))
         candidates = (info for info in listed if _matches_listing(info, request))
         if needs_head:
-            candidates = self._with_heads(request.bucket, candidates)
+            candidates = self._with_heads(request.bucket, candidates, tags=bool(request.match_tags))
         count = 0
         wanted = {t.value for t in request.object_types or []}
         for info in candidates:
             if wanted and not info.is_prefix and (info.object_type is None or info.object_type.value not in wanted):
+                continue
+            if filters and not _tag_meta_match(info, request.match_tags, request.match_metadata):
                 continue
             yield info
             count += 1
@@ -254,7 +259,7 @@ class StorageService:
                           etag=(item.etag or "").strip('"') or None, last_modified=item.last_modified,
                           version_id=item.version_id)
 
-    def _with_heads(self, bucket: str, items: Iterator[ObjectInfo]) -> Iterator[ObjectInfo]:
+    def _with_heads(self, bucket: str, items: Iterator[ObjectInfo], tags: bool = False) -> Iterator[ObjectInfo]:
         """Fill type and metadata with HEADs run in parallel, keeping listing order (bounded look-ahead)."""
         from collections import deque
 
@@ -267,6 +272,11 @@ class StorageService:
                 return info  # deleted since it was listed
             full = _object_info(bucket, info.key, stat.size, stat.etag, stat.last_modified,
                                 stat.content_type, stat.metadata, stat.version_id)
+            if tags:  # GetObjectTagging in the same pool, for ls --tag
+                try:
+                    full.tags = self.s3.get_tags(bucket, info.key)
+                except E.ObjectNotFoundError:
+                    return info
             return full
 
         window: deque[Any] = deque()

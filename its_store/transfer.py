@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from . import errors as E
 
 if TYPE_CHECKING:
+    from .resume import UploadJournal
     from .s3 import S3Client
+
+T = TypeVar("T")
 
 ProgressFn = Callable[[int], None]
 MiB = 1024 * 1024
@@ -64,15 +70,20 @@ def _io_error(action: str, path: Path | str, exc: OSError) -> E.ItsStoreError:
 
 # ---------------------------------------------------------------------------------------- uploads
 def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[str, str], *,
-                threshold: int, part_size: int | None, workers: int,
-                progress: ProgressFn = _noop) -> PutResult:
-    """Upload a local file: one PUT below `threshold`, else parallel multipart."""
+                threshold: int, part_size: int | None, workers: int, progress: ProgressFn = _noop,
+                journal: UploadJournal | None = None, resume: bool = False) -> PutResult:
+    """Upload a local file: one PUT below `threshold`, else parallel multipart.
+
+    With a journal, a multipart upload is recorded while in flight; with `resume`, parts already on
+    the server from an interrupted run of the same file are verified and skipped.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise _io_error("cannot read", path, exc) from None
     try:
-        size = os.fstat(fd).st_size
+        stat = os.fstat(fd)
+        size = stat.st_size
         if size < max(threshold, 1):
             data = _pread_all(fd, 0, size, path)
             etag, version = s3.put(bucket, key, data, headers)
@@ -83,12 +94,31 @@ def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[s
 
         def read_part(number: int) -> bytes:
             offset = (number - 1) * part
-            return _pread_all(fd, offset, min(part, size - offset), path)
+            return _pread_all(fd, offset, max(0, min(part, size - offset)), path)
 
-        return _multipart(s3, bucket, key, headers, part, workers, progress,
-                          ((n, read_part) for n in range(1, count + 1)), size)
+        upload_id, done = None, {}
+        source = {"path": str(Path(path).resolve()), "size": size, "mtime_ns": stat.st_mtime_ns,
+                  "part_size": part}
+        if journal is not None:
+            upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
+        for number in done:
+            progress(min(part, size - (number - 1) * part))
+        todo = ((n, read_part) for n in range(1, count + 1) if n not in done)
+        return _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
+                          Resumable(journal, source, upload_id, done, resume))
     finally:
         os.close(fd)
+
+
+@dataclass
+class Resumable:
+    """How a multipart upload relates to the journal: what to record, continue, or keep on failure."""
+
+    journal: UploadJournal | None = None
+    source: dict[str, object] | None = None
+    upload_id: str | None = None
+    done: dict[int, str] | None = None
+    keep_on_failure: bool = False
 
 
 def _pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
@@ -143,11 +173,15 @@ def _read_full(stream: IO[bytes], size: int) -> bytes:
 
 def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
                progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
-               size: int | None) -> PutResult:
-    """Run a multipart upload; abort it on any failure (Ctrl-C included) so nothing half-done is kept."""
+               size: int | None, state: Resumable | None = None) -> PutResult:
+    """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
+    caller asked to keep it for --resume and the failure is transient (server or network down)."""
+    state = state or Resumable()
     headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
-    upload_id = s3.create_multipart(bucket, key, headers)
-    etags: dict[int, str] = {}
+    upload_id = state.upload_id or s3.create_multipart(bucket, key, headers)
+    if state.journal is not None and state.upload_id is None:
+        state.journal.save(bucket, key, {**(state.source or {}), "upload_id": upload_id})
+    etags: dict[int, str] = dict(state.done or {})
     try:
         with _bounded_pool(workers) as submit:
             def send(number: int, reader: Callable[[int], bytes]) -> None:
@@ -159,17 +193,29 @@ def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], par
                 submit(send, number, reader)
         ordered = [etags[n] for n in sorted(etags)]
         etag, version = s3.complete_multipart(bucket, key, upload_id, ordered)
-    except BaseException:
-        _abort_quietly(s3, bucket, key, upload_id)
+    except BaseException as exc:
+        transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
+        if state.keep_on_failure and state.journal is not None and transient:
+            if isinstance(exc, E.ItsStoreError):
+                exc.hint = "the parts sent so far were kept: run the same command again with --resume"
+            raise
+        if _abort_quietly(s3, bucket, key, upload_id) and state.journal is not None:
+            state.journal.remove(bucket, key)
         raise
+    if state.journal is not None:
+        state.journal.remove(bucket, key)
     return PutResult(etag, version, size or 0, len(ordered))
 
 
-def _abort_quietly(s3: S3Client, bucket: str, key: str, upload_id: str) -> None:
+def _abort_quietly(s3: S3Client, bucket: str, key: str, upload_id: str) -> bool:
+    """Abort; True if the server confirmed (or no longer knows the upload). Never raises."""
     try:
         s3.abort_multipart(bucket, key, upload_id)
+    except E.NotFoundError:
+        return True
     except Exception:  # noqa: BLE001 - the original error is what the user needs to see
-        pass
+        return False
+    return True
 
 
 @contextmanager
@@ -318,9 +364,31 @@ def _verify(head: ObjectHead, want: tuple[str, int], digests: list[bytes], range
             hint="the local file was left untouched; retry the download")
 
 
+def _with_retries(s3: S3Client, fn: Callable[[], T]) -> T:
+    """Retry a whole ranged GET when the connection breaks mid-body (urllib3 only retries until the
+    response headers arrive). Writing the same range again at the same offset is idempotent."""
+    attempts = getattr(getattr(s3, "settings", None), "max_retries", 3) + 1
+    delay = 0.2
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except E.ServiceUnavailableError:
+            if attempt + 1 >= attempts:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _get_range(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
                progress: ProgressFn, whole: bool = False) -> bytes:
-    """GET [start, start+length) and pwrite it at `start`; returns the MD5 digest of the bytes."""
+    """GET [start, start+length) and pwrite it at `start`, retried on broken connections."""
+    return _with_retries(s3, lambda: _get_range_once(s3, head, fd, start, length, progress, whole))
+
+
+def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
+                    progress: ProgressFn, whole: bool) -> bytes:
+    """One attempt of _get_range; returns the MD5 digest of the bytes."""
     md5 = hashlib.md5(usedforsecurity=False)
     if length == 0 and not whole:
         return md5.digest()
@@ -378,7 +446,7 @@ def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_s
     try:
         it = iter(ranges)
         for start, length in it:
-            window.append(pool.submit(_fetch_bytes, s3, head, start, length))
+            window.append(pool.submit(_with_retries, s3, partial(_fetch_bytes, s3, head, start, length)))
             if len(window) >= max(workers, 1):
                 break
         while window:
@@ -387,7 +455,7 @@ def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_s
             progress(len(data))
             nxt = next(it, None)
             if nxt:
-                window.append(pool.submit(_fetch_bytes, s3, head, *nxt))
+                window.append(pool.submit(_with_retries, s3, partial(_fetch_bytes, s3, head, *nxt)))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 

@@ -21,6 +21,7 @@ def test_minio_private_api_still_there():
         "_complete_multipart_upload": ["bucket_name", "object_name", "upload_id", "parts"],
         "_abort_multipart_upload": ["bucket_name", "object_name", "upload_id"],
         "_list_multipart_uploads": ["bucket_name"],
+        "_list_parts": ["bucket_name", "object_name", "upload_id", "max_parts", "part_number_marker"],
     }
     assert set(expected) == set(PRIVATE_API)
     for name, params in expected.items():

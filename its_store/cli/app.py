@@ -123,6 +123,7 @@ def root(
     """
     state = out.STATE
     state.quiet, state.verbose, state.debug = quiet, verbose, debug
+    _configure_logging(verbose, debug)
     state.env_file = env_file
     state.overrides = {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries}
 
@@ -139,6 +140,19 @@ def add_commands(group: typer.Typer, *functions: Any) -> None:
 
 # Command modules under its_store/cli/, each with register(app). Add a module here to add commands.
 COMMAND_MODULES = ("objects", "admin")
+
+
+def _configure_logging(verbose: bool, debug: bool) -> None:
+    """Library chatter (urllib3 retry warnings) goes to stderr only with --verbose/--debug: without
+    a handler, Python would print WARNING records and break the one-line error promise."""
+    import logging
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
+    root_logger = logging.getLogger()
+    if verbose or debug:
+        logging.basicConfig(level=level, format="its-store: %(name)s: %(message)s", stream=sys.stderr)
+    for name in ("urllib3", "its_store"):
+        logging.getLogger(name).setLevel(level)
+    root_logger.setLevel(level if (verbose or debug) else logging.WARNING)
 
 
 def _register() -> None:

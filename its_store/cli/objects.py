@@ -40,6 +40,8 @@ def upload(
     content_type: Annotated[str | None, typer.Option(help="Content-Type (guessed when absent).")] = None,
     workers: Workers = None,
     part_size: Annotated[str | None, typer.Option(help="Multipart part size, e.g. 16MiB.")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Keep parts of a failed large upload; continue them on the next run.")] = False,
     json_: Json = False,
 ) -> None:
     """Upload a file, a folder (--recursive) or stdin (-) to object storage.
@@ -68,7 +70,7 @@ def upload(
     request = UploadRequest(bucket=bucket, key=key, file_path=path,
                             stream=sys.stdin.buffer if path is None else None, object_type=type_,
                             metadata=metadata, tags=tags, content_type=content_type,
-                            part_size=psize, workers=workers)
+                            part_size=psize, workers=workers, resume=resume)
     with out.progress(f"upload {key}", total) as advance:
         resp = svc.upload_object(request, progress=advance)
     out.result(resp, lambda: _summary("uploaded", resp.total_size, resp.duration_seconds,

@@ -1,0 +1,37 @@
+# its-store: `make demo` and `make test` set everything up on a fresh Debian machine.
+
+PY ?= python3
+VENV = .venv
+# apt-get as root, or through sudo otherwise
+APT = if [ "$$(id -u)" -eq 0 ]; then S=; else S=sudo; fi; \
+	$$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+.PHONY: venv install demo test lint clean
+
+venv: $(VENV)/.stamp
+
+install: venv
+
+# Re-runs pip when pyproject.toml is newer than the stamp. Debian's python3 needs python3-venv.
+$(VENV)/.stamp: pyproject.toml
+	@if [ ! -x $(VENV)/bin/python ]; then \
+		$(PY) -m venv $(VENV) || { rm -rf $(VENV); echo "installing python3-venv"; \
+			$(APT) python3-venv && $(PY) -m venv $(VENV); }; \
+	fi
+	$(VENV)/bin/pip install -q -e '.[test]'
+	@touch $@
+
+demo: venv
+	$(VENV)/bin/python demo/run_demo.py
+
+test: venv
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) redis-server; }
+	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; exit $$rc
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
