@@ -6,7 +6,7 @@ VENV = .venv
 APT = if [ "$$(id -u)" -eq 0 ]; then S=; else S=sudo; fi; \
 	$$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: venv install demo test lint clean
+.PHONY: venv install demo test lint clean completions
 
 venv: $(VENV)/.stamp
 
@@ -31,6 +31,10 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+# bash, zsh and fish scripts from the app itself; tests/test_completion.py checks they are current
+completions: venv
+	$(VENV)/bin/python -m its_store.cli.shells completions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

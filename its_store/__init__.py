@@ -12,11 +12,12 @@ from ._version import __version__
 
 _EXPORTS = {
     "StorageService": "service", "get_storage_service": "service",
+    "ModelRegistry": "registry", "get_model_registry": "registry",
     "Settings": "settings", "load_settings": "settings",
     "UploadRequest": "models", "UploadResponse": "models", "DownloadRequest": "models",
     "DownloadResponse": "models", "ListObjectsRequest": "models", "ObjectInfo": "models",
     "BucketInfo": "models", "DeleteResult": "models",
-    "ObjectType": "enums",
+    "ObjectType": "enums", "CompressionType": "enums", "SseMode": "enums",
     "StorageStats": "stats",
     "BatchResult": "batch",
     "ItsStoreError": "errors", "InvalidInputError": "errors", "NotFoundError": "errors",
@@ -24,6 +25,9 @@ _EXPORTS = {
     "IntegrityError": "errors", "ConflictError": "errors", "AlreadyExistsError": "errors",
     "AccessDeniedError": "errors", "ServiceUnavailableError": "errors", "ConfigError": "errors",
     "LocalIOError": "errors",
+    "BucketAdmin": "buckets", "Versions": "versions", "ObjectVersion": "versions", "RestoreResult": "versions",
+    "ErasureResult": "versions", "Lifecycle": "lifecycle", "LifecycleRule": "lifecycle", "Tagging": "tagging",
+    "TagSet": "tagging",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -45,7 +49,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .batch import BatchResult
-    from .enums import ObjectType
+    from .enums import CompressionType, ObjectType, SseMode
     from .errors import (
         AccessDeniedError,
         AlreadyExistsError,
@@ -71,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
         UploadRequest,
         UploadResponse,
     )
+    from .registry import ModelRegistry, get_model_registry
     from .service import StorageService, get_storage_service
     from .settings import Settings, load_settings
     from .stats import StorageStats

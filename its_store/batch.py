@@ -98,8 +98,11 @@ class Batch:
                          object_type: ObjectType = ObjectType.OTHER, metadata: dict[str, str] | None = None,
                          tags: dict[str, str] | None = None, content_type: str | None = None,
                          workers: int | None = None, progress: ProgressFn | None = None,
-                         on_done: Callable[[], None] | None = None) -> BatchResult:
-        """Upload every file under `local_dir` to BUCKET/PREFIX/<relative path>."""
+                         on_done: Callable[[], None] | None = None,
+                         options: dict[str, Any] | None = None) -> BatchResult:
+        """Upload every file under `local_dir` to BUCKET/PREFIX/<relative path>.
+
+        `options`: more UploadRequest fields for every file (compression, sse, sse_c_key_file...)."""
         started = time.perf_counter()
         root = Path(local_dir)
         if not root.is_dir():
@@ -122,7 +125,7 @@ class Batch:
                 resp = svc.upload_object(UploadRequest(
                     bucket=bucket, key=key, file_path=path, object_type=object_type,
                     metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
-                    workers=max(1, n // 2)), progress=progress)
+                    workers=max(1, n // 2), **(options or {})), progress=progress)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
@@ -134,8 +137,11 @@ class Batch:
 
     def download_prefix(self, bucket: str, prefix: str, dest: Path, *, workers: int | None = None,
                         progress: ProgressFn | None = None,
-                        on_done: Callable[[], None] | None = None) -> BatchResult:
-        """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths."""
+                        on_done: Callable[[], None] | None = None,
+                        options: dict[str, Any] | None = None) -> BatchResult:
+        """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths.
+
+        `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...)."""
         started = time.perf_counter()
         svc = self.service
         result = BatchResult("download", bucket, prefix)
@@ -156,7 +162,8 @@ class Batch:
                 if target.is_dir():
                     raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
                 resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target,
-                                                           workers=max(1, n // 2)), progress=progress)
+                                                           workers=max(1, n // 2), **(options or {})),
+                                           progress=progress)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.size, "path": str(resp.file_path),
@@ -177,15 +184,20 @@ class Batch:
         def flush() -> None:
             if not batch:
                 return
+            sizes = dict(batch)
             if dry_run:
                 outcomes = [(k, None) for k, _ in batch]
             else:
-                failures = dict(svc.s3.remove_many(bucket, [(k, None) for k, _ in batch]))
+                try:
+                    failures = dict(svc.s3.remove_many(bucket, [(k, None) for k, _ in batch]))
+                finally:
+                    svc.cache.invalidate_objects(bucket, sizes)
                 outcomes = [(k, failures.get(k)) for k, _ in batch]
-            sizes = dict(batch)
+                _account_deletes(svc, bucket, outcomes, sizes)
             for key, error in outcomes:
                 if error:
-                    result.failed.append((key, E.ItsStoreError(error)))
+                    from .s3 import failure_error
+                    result.failed.append((key, failure_error(error, bucket, key)))
                 else:
                     result.succeeded.append({"key": key, "size": sizes[key]})
                     result.total_bytes += sizes[key]
@@ -198,6 +210,14 @@ class Batch:
         flush()
         result.duration_seconds = time.perf_counter() - started
         return result
+
+
+def _account_deletes(svc: StorageService, bucket: str, outcomes: list[tuple[str, str | None]],
+                     sizes: dict[str, int]) -> None:
+    """Stats and one audit line per deleted (or failed) key."""
+    for key, error in outcomes:
+        svc.stats.record("delete", ok=not error)
+        svc.audit.record("rm", bucket=bucket, key=key, size=sizes.get(key), ok=not error, error=error)
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -47,11 +47,11 @@ def _port_free(port: int) -> bool:
 
 
 def free_base_port(rng: random.Random | None = None) -> int:
-    """A base P in 20000-45000 with P+1..P+5 and their gRPC twins (+10000) free."""
+    """A base P in 20000-45000 with P+1..P+6 and their gRPC twins (+10000) free."""
     rng = rng or random.Random()
     for _ in range(200):
         base = rng.randrange(20000, 45000)
-        ports = [base + i for i in range(1, 6)] + [base + i + 10000 for i in range(1, 6)]
+        ports = [base + i for i in range(1, 7)] + [base + i + 10000 for i in range(1, 7)]
         if all(_port_free(p) for p in ports):
             return base
     raise RuntimeError("no free port range found for SeaweedFS")
@@ -65,6 +65,8 @@ class SeaweedServer:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     workdir: Path | None = None
     extra_args: list[str] = field(default_factory=list)
+    tls_cert: Path | None = None  # with tls_key: also serve HTTPS on https_port
+    tls_key: Path | None = None
     base_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     _owns_dir: bool = False
@@ -84,6 +86,14 @@ class SeaweedServer:
     @property
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.s3_port}"
+
+    @property
+    def https_port(self) -> int:
+        return self.base_port + 6
+
+    @property
+    def https_endpoint(self) -> str:
+        return f"127.0.0.1:{self.https_port}"
 
     def start(self, timeout: float = 60.0) -> SeaweedServer:
         if self.workdir is None:
@@ -119,11 +129,20 @@ class SeaweedServer:
             "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-master.port={p + 1}", f"-volume.port={p + 2}",
             f"-filer.port={p + 3}", f"-s3.port={p + 4}", f"-admin.port={p + 5}", "-webdav=false",
             "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
-            "-s3.allowDeleteBucketNotEmpty=false", *self.extra_args,
+            "-s3.allowDeleteBucketNotEmpty=false",
+            # Each bucket is a collection with volumes of its own; the automatic limit (free disk /
+            # 128 MB) runs out after ~85 buckets here, and after 2 on a nearly full disk.
+            "-volume.max=5000", *self.extra_args,
         ]
+        if self.tls_cert and self.tls_key:
+            args += [f"-s3.cert.file={self.tls_cert}", f"-s3.key.file={self.tls_key}",
+                     f"-s3.port.https={self.https_port}"]
         env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        # One volume per new collection (bucket) instead of 7: creating a bucket stays cheap.
+        (self.workdir / "master.toml").write_text(
+            "[master.volume_growth]\ncopy_1 = 1\ncopy_2 = 2\ncopy_3 = 3\ncopy_other = 1\n")
         log = open(self.workdir / "logs" / "weed.out", "ab")
-        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
 

@@ -19,3 +19,21 @@ class ObjectType(str, Enum):
 class PresignMethod(str, Enum):
     GET = "GET"
     PUT = "PUT"
+
+
+class CompressionType(str, Enum):
+    """`upload --compress`: a codec, `none`, or `auto` (zstd unless the content is already compressed)."""
+
+    AUTO = "auto"
+    NONE = "none"
+    GZIP = "gzip"
+    LZ4 = "lz4"
+    ZSTD = "zstd"
+
+
+class SseMode(str, Enum):
+    """`upload --sse`: no server-side encryption, SSE-S3 (server-managed key) or SSE-C (your key)."""
+
+    NONE = "none"
+    S3 = "s3"
+    C = "c"

@@ -98,6 +98,30 @@ class LocalIOError(ItsStoreError):
     exit_code = EXIT_ERROR
 
 
+class UnknownCodecError(IntegrityError):
+    """An object's its-codec metadata names a codec this build cannot undo (fetch it with --raw)."""
+
+    code = "unknown_codec"
+
+
+class SseKeyRequiredError(InvalidInputError):
+    """The object is encrypted with SSE-C and no key was given."""
+
+    code = "sse_c_key_required"
+
+
+class SseKeyMismatchError(AccessDeniedError):
+    """The SSE-C key given is not the one the object was written with."""
+
+    code = "sse_c_key_mismatch"
+
+
+class EncryptionUnsupportedError(ConfigError):
+    """The server refused the server-side encryption we asked for (e.g. MinIO without a KMS)."""
+
+    code = "encryption_unsupported"
+
+
 class InterruptedError_(ItsStoreError):
     code = "interrupted"
     exit_code = EXIT_INTERRUPTED

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import errors as E
+from .checksums import PartETag, crc32_of
 
 if TYPE_CHECKING:
     from .s3 import S3Client
@@ -77,9 +78,9 @@ class UploadJournal:
         except E.NotFoundError:  # completed or aborted meanwhile
             self.remove(bucket, key)
             return None, {}
-        done = {}
+        done: dict[int, str] = {}
         for number, (etag, size) in stored.items():
             data = read_part(number)
             if len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
-                done[number] = etag
+                done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
         return record["upload_id"], done

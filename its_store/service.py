@@ -6,9 +6,9 @@ meant to be shared (see get_storage_service()). Batch operations over many objec
 
 from __future__ import annotations
 
-import mimetypes
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import errors as E
+from .compression import CODEC_META
 from .models import (
     META_TYPE,
     BucketInfo,
@@ -31,19 +32,17 @@ from .models import (
 from .refs import validate_bucket, validate_key
 from .s3 import S3Client, object_headers
 from .settings import Settings
-from .stats import StorageStats
+from .stats import StatsStore, StorageStats, flush_pending
 from .transfer import (
     META_PART_SIZE,
     ObjectHead,
     ProgressFn,
-    download_to_file,
-    download_to_stream,
     upload_file,
     upload_stream,
 )
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
-INTERNAL_META = {META_TYPE, META_PART_SIZE}
+INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadata`
 _META_KEY_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -62,6 +61,11 @@ class StorageService:
         self._lock = threading.Lock()
         self._known_buckets: set[str] = set()
         self.stats = StorageStats()
+        # Stats persist between runs (stats.py): flushed by close(), every 30 s, and at exit/GC.
+        self.stats_store = StatsStore(Path(self.settings.cache_dir or "."))
+        self.stats.autoflush = lambda stats=self.stats, store=self.stats_store: flush_pending(stats, store)
+        weakref.finalize(self, flush_pending, self.stats, self.stats_store)
+        self._cache: Any = None
 
     @property
     def s3(self) -> S3Client:
@@ -72,30 +76,63 @@ class StorageService:
                     self._s3 = S3Client(self.settings, pool_size=pool)
         return self._s3
 
+    @property
+    def cache(self) -> Any:
+        """The metadata cache (cache.ServiceCache), opened on first use; never raises."""
+        if self._cache is None:
+            with self._lock:
+                if self._cache is None:
+                    from .cache_service import open_service_cache
+                    self._cache = open_service_cache(self.settings, self.stats.record_cache)
+        return self._cache
+
+    @property
+    def audit(self) -> Any:
+        """The audit log (audit.AuditLog) of these settings: `service.audit.record("tag", bucket=...)`."""
+        from . import audit
+        return audit.for_settings(self.settings)
+
+    def _touched(self, operation: str, bucket: str, key: str, *, ok: bool, **fields: Any) -> None:
+        """After a write or delete, done or failed: drop the object's cached metadata, append the audit line."""
+        self.cache.invalidate_object(bucket, key)
+        self.audit.record(operation, bucket=bucket, key=key, ok=ok, **fields)
+
     # ------------------------------------------------------------------------------------ buckets
     def resolve_bucket(self, bucket: str | None, object_type: ObjectType | str = ObjectType.OTHER) -> str:
         """The bucket to use: the one given, else the configured default for the object type."""
         name = bucket or self.settings.bucket_for_type(ObjectType(object_type).value)
         return validate_bucket(name)
 
-    def ensure_bucket(self, bucket: str) -> None:
-        """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on)."""
+    def ensure_bucket(self, bucket: str, *, create: bool | None = None) -> None:
+        """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on).
+
+        `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
         if bucket in self._known_buckets:
             return
         if not self.s3.bucket_exists(bucket):
-            if not self.settings.create_buckets:
+            if not (self.settings.create_buckets if create is None else create):
                 raise E.BucketNotFoundError(f"bucket not found: {bucket}",
                                             hint="create it, or set MINIO_CREATE_BUCKETS=true")
             try:
                 self.s3.make_bucket(bucket)
             except E.AlreadyExistsError:
                 pass  # created concurrently: fine
+            self.cache.invalidate_buckets()
             if self.settings.enable_versioning:
                 self.s3.set_versioning(bucket, True)
         self._known_buckets.add(bucket)
 
     def list_buckets(self) -> list[BucketInfo]:
-        return [BucketInfo(name=b.name, created=b.creation_date) for b in self.s3.list_buckets()]
+        buckets = [BucketInfo(name=b.name, created=b.creation_date) for b in self.s3.list_buckets()]
+        self.cache.remember_bucket_names([b.name for b in buckets])
+        return buckets
+
+    def cached_bucket_names(self) -> list[str]:
+        """Bucket names for shell completion: from the cache (TTL), else listed and cached; [] on error."""
+        try:
+            return self.cache.bucket_names(lambda: [b.name for b in self.list_buckets()]) or []
+        except E.ItsStoreError:
+            return []
 
     # ------------------------------------------------------------------------------------ uploads
     def upload_object(self, request: UploadRequest, progress: ProgressFn | None = None) -> UploadResponse:
@@ -108,34 +145,41 @@ class StorageService:
         content_type = request.content_type or _guess_type(request.file_path or key)
         headers = object_headers(content_type, self._metadata(request), _check_tags(request.tags))
         workers = request.workers or self.workers
+        from .encoded import UploadPlan
+        plan = UploadPlan(self, request, headers)  # codec, level, SSE and key checked before any request
         ok = False
         try:
             self.ensure_bucket(bucket)
-            result = self._put(request, bucket, key, headers, workers, progress or _noop)
+            result = plan.put(bucket, key, workers, progress or _noop)
             ok = True
         finally:
             size = result.size if ok else 0
             self.stats.record("upload", ok=ok, nbytes=size, seconds=time.perf_counter() - started)
+            self._touched("upload", bucket, key, ok=ok, size=size if ok else None,
+                          version_id=result.version_id if ok else None)
         return UploadResponse(
             bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
             content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
-            or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started)
+            or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started,
+            codec=result.codec, stored_size=result.stored_size, encryption=result.encryption)
 
     def _put(self, request: UploadRequest, bucket: str, key: str, headers: dict[str, str],
-             workers: int, progress: ProgressFn) -> Any:
+             workers: int, progress: ProgressFn, s3: Any = None) -> Any:
+        """The stored-as-is upload; `s3` may be an encryption.KeyedS3 (SSE-C parts need the key)."""
         from .transfer import PutResult
+        s3 = s3 or self.s3
         if request.file_path is not None:
             from .resume import UploadJournal
             journal = UploadJournal(Path(self.settings.cache_dir) / "uploads", self.settings.endpoint)
-            return upload_file(self.s3, bucket, key, Path(request.file_path), headers,
+            return upload_file(s3, bucket, key, Path(request.file_path), headers,
                                threshold=self.settings.multipart_threshold,
                                part_size=request.part_size or self.settings.part_size or None,
                                workers=workers, progress=progress, journal=journal, resume=request.resume)
         if request.data is not None:
-            etag, version = self.s3.put(bucket, key, request.data, headers)
+            etag, version = s3.put(bucket, key, request.data, headers)
             progress(len(request.data))
             return PutResult(etag, version, len(request.data), 1)
-        return upload_stream(self.s3, bucket, key, request.stream, headers,
+        return upload_stream(s3, bucket, key, request.stream, headers,
                              part_size=request.part_size or self.settings.part_size or None,
                              workers=workers, progress=progress)
 
@@ -155,24 +199,28 @@ class StorageService:
         return meta
 
     # ---------------------------------------------------------------------------------- downloads
-    def _stat(self, bucket: str, key: str, version_id: str | None = None) -> Any:
-        """HEAD an object; a 404 names the bucket when it is the bucket that is missing."""
+    def _stat(self, bucket: str, key: str, version_id: str | None = None,
+              headers: dict[str, str] | None = None) -> Any:
+        """HEAD an object; a 404 names the bucket when it is the bucket that is missing.
+
+        `headers` carries an SSE-C key; a key-less HEAD of an SSE-C object is SseKeyRequiredError."""
         try:
-            return self.s3.stat(bucket, key, version_id)
+            return self.s3.stat(bucket, key, version_id, headers=headers)
         except E.ObjectNotFoundError:
             if not self.s3.bucket_exists(bucket):
                 raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
             raise
+        except E.ItsStoreError as exc:
+            from .encryption import explain_read_error
+            better = explain_read_error(exc, bucket, key, keyed=headers is not None, version_id=version_id)
+            if better is exc:
+                raise
+            raise better from exc
 
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectHead:
-        stat = self._stat(bucket, key, version_id)
-        meta = _user_metadata(stat.metadata)
-        part = meta.get(META_PART_SIZE)
-        sse_c = "x-amz-server-side-encryption-customer-algorithm" in {k.lower() for k in stat.metadata}
-        return ObjectHead(bucket=bucket, key=key, size=stat.size or 0, etag=(stat.etag or "").strip('"'),
-                          version_id=version_id or stat.version_id,
-                          part_size=int(part) if part and part.isdigit() else None,
-                          verifiable=not sse_c)
+        """What a download needs (size, ETag, part size, whether the ETag is an MD5): encoded.open_head."""
+        from .encoded import open_head
+        return open_head(self, bucket, key, version_id)[0]
 
     def download_object(self, request: DownloadRequest, progress: ProgressFn | None = None) -> DownloadResponse:
         """Download to a file (or into a folder) atomically, verified against the ETag when possible."""
@@ -183,47 +231,58 @@ class StorageService:
         if target.is_dir():
             target = target / Path(request.key).name
         ok = False
-        head = None
-        try:
-            head = self.head(request.bucket, request.key, request.version_id)
-            verified = download_to_file(
-                self.s3, head, target, threshold=self.settings.multipart_threshold,
-                part_size=request.part_size or self.settings.part_size or None,
-                workers=request.workers or self.workers, progress=progress or _noop)
+        got = None
+        try:  # encoded.py: SSE-C key, undoing compression (unless request.raw), sha256 check
+            from .encoded import download_file
+            got = download_file(self, request, target, progress or _noop)
             ok = True
         finally:
-            self.stats.record("download", ok=ok, nbytes=head.size if (ok and head) else 0,
+            self.stats.record("download", ok=ok, nbytes=got.head.size if (ok and got) else 0,
                               seconds=time.perf_counter() - started)
-        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=target, size=head.size,
-                                etag=head.etag, version_id=head.version_id, verified=verified,
-                                duration_seconds=time.perf_counter() - started)
+        head = got.head
+        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=target, size=got.size,
+                                etag=head.etag, version_id=head.version_id, verified=got.verified,
+                                duration_seconds=time.perf_counter() - started, codec=got.codec,
+                                stored_size=head.size)
 
     def download_to_stream(self, bucket: str, key: str, out: IO[bytes], *, version_id: str | None = None,
-                           progress: ProgressFn | None = None) -> int:
-        """Write an object to a binary stream (stdout) in order. Returns the byte count."""
+                           progress: ProgressFn | None = None, raw: bool = False,
+                           sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None) -> int:
+        """Write an object to a binary stream (stdout) in order, decompressed unless `raw`.
+        Returns the byte count written."""
+        from .encoded import download_stream
         started = time.perf_counter()
-        head = self.head(validate_bucket(bucket), validate_key(key), version_id)
+        validate_bucket(bucket)
+        validate_key(key)
         ok = False
+        got = None
         try:
-            download_to_stream(self.s3, head, out, part_size=self.settings.part_size or None,
-                               workers=self.workers, progress=progress or _noop)
+            got = download_stream(self, bucket, key, out, version_id=version_id, raw=raw, sse_c_key=sse_c_key,
+                                  sse_c_key_file=sse_c_key_file, progress=progress or _noop)
             ok = True
         finally:
-            self.stats.record("download", ok=ok, nbytes=head.size if ok else 0,
+            self.stats.record("download", ok=ok, nbytes=got.head.size if (ok and got) else 0,
                               seconds=time.perf_counter() - started)
-        return head.size
+        return got.size
 
     # ------------------------------------------------------------------------------ stat and list
     def stat_object(self, bucket: str, key: str, version_id: str | None = None,
-                    include_tags: bool = True) -> ObjectInfo:
-        """Size, ETag, type, user metadata and tags of one object."""
+                    include_tags: bool = True, *, sse_c_key: bytes | None = None,
+                    sse_c_key_file: Path | None = None) -> ObjectInfo:
+        """Size, ETag, type, user metadata, tags, codec and encryption of one object (SSE-C: its key)."""
+        from .encoded import stat_with_key
+        from .encryption import resolve_key
         validate_bucket(bucket)
         validate_key(key)
-        stat = self._stat(bucket, key, version_id)
-        info = _object_info(bucket, key, stat.size, stat.etag, stat.last_modified, stat.content_type,
-                            stat.metadata, stat.version_id)
+        sse_key = resolve_key(self.settings, sse_c_key, sse_c_key_file)
+
+        def head() -> ObjectInfo:
+            stat = stat_with_key(self, bucket, key, version_id, sse_key)
+            return _object_info(bucket, key, stat.size, stat.etag, stat.last_modified, stat.content_type,
+                                stat.metadata, stat.version_id)
+        info = self.cache.object_info(bucket, key, version_id, head)  # cached within MINIO_CACHE_TTL
         if include_tags:
-            info.tags = self.s3.get_tags(bucket, key, version_id)
+            info.tags = self.cache.tags(bucket, key, version_id, lambda: self.s3.get_tags(bucket, key, version_id))
         return info
 
     def iter_objects(self, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
@@ -232,7 +291,7 @@ class StorageService:
         filters = bool(request.match_tags or request.match_metadata)
         needs_head = bool(request.object_types) or request.include_metadata or filters
         listed = (self._from_listing(request.bucket, item)
-                  for item in self.s3.list_objects(request.bucket, request.prefix, request.recursive))
+                  for item in self.s3.list_fast(request.bucket, request.prefix, request.recursive))
         candidates = (info for info in listed if _matches_listing(info, request))
         if needs_head:
             candidates = self._with_heads(request.bucket, candidates, tags=bool(request.match_tags))
@@ -253,11 +312,12 @@ class StorageService:
         return list(self.iter_objects(request))
 
     def _from_listing(self, bucket: str, item: Any) -> ObjectInfo:
-        if item.is_dir:
-            return ObjectInfo(bucket=bucket, key=item.object_name, is_prefix=True)
-        return ObjectInfo(bucket=bucket, key=item.object_name, size=item.size or 0,
-                          etag=(item.etag or "").strip('"') or None, last_modified=item.last_modified,
-                          version_id=item.version_id)
+        """ObjectInfo from a listing.Entry, built without validation (the values come typed from the
+        parser; validating 10,000 entries costs more than parsing them)."""
+        if item.is_prefix:
+            return ObjectInfo.listed(bucket=bucket, key=item.key, is_prefix=True)
+        return ObjectInfo.listed(bucket=bucket, key=item.key, size=item.size, etag=item.etag,
+                                 last_modified=item.last_modified, version_id=item.version_id)
 
     def _with_heads(self, bucket: str, items: Iterator[ObjectInfo], tags: bool = False) -> Iterator[ObjectInfo]:
         """Fill type and metadata with HEADs run in parallel, keeping listing order (bounded look-ahead)."""
@@ -266,15 +326,24 @@ class StorageService:
         def fill(info: ObjectInfo) -> ObjectInfo:
             if info.is_prefix:
                 return info
-            try:
+
+            def head() -> ObjectInfo:
                 stat = self.s3.stat(bucket, info.key)
+                return _object_info(bucket, info.key, stat.size, stat.etag, stat.last_modified,
+                                    stat.content_type, stat.metadata, stat.version_id)
+            try:  # the cache answers when its entry still matches the listed ETag and size
+                full = self.cache.object_info(bucket, info.key, None, head, listed=info)
             except E.ObjectNotFoundError:
                 return info  # deleted since it was listed
-            full = _object_info(bucket, info.key, stat.size, stat.etag, stat.last_modified,
-                                stat.content_type, stat.metadata, stat.version_id)
+            except E.ItsStoreError as exc:  # SSE-C without its key: keep what the listing knows
+                from .encryption import explain_read_error
+                if not isinstance(explain_read_error(exc, bucket, info.key), E.SseKeyRequiredError):
+                    raise
+                info.encryption = "SSE-C"
+                return info
             if tags:  # GetObjectTagging in the same pool, for ls --tag
                 try:
-                    full.tags = self.s3.get_tags(bucket, info.key)
+                    full.tags = self.cache.tags(bucket, info.key, None, lambda: self.s3.get_tags(bucket, info.key))
                 except E.ObjectNotFoundError:
                     return info
             return full
@@ -295,11 +364,19 @@ class StorageService:
         validate_key(key)
         ok = False
         try:
-            self._stat(bucket, key, version_id)
+            try:
+                self._stat(bucket, key, version_id)
+            except E.SseKeyRequiredError:
+                pass  # it exists, encrypted with an SSE-C key: deleting needs no key
+            except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
+                if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
+                        or not self.versions().is_delete_marker(bucket, key, version_id)):
+                    raise
             self.s3.remove(bucket, key, version_id)
             ok = True
         finally:
             self.stats.record("delete", ok=ok)
+            self._touched("rm", bucket, key, ok=ok, version_id=version_id)
         return DeleteResult(bucket=bucket, key=key, version_id=version_id)
 
     def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
@@ -308,9 +385,16 @@ class StorageService:
         for key in keys:
             validate_key(key)
         failures: dict[str, str] = {}
-        for start in range(0, len(keys), 1000):
-            batch = [(k, None) for k in keys[start:start + 1000]]
-            failures.update(dict(self.s3.remove_many(bucket, batch)))
+        done = 0
+        try:
+            for start in range(0, len(keys), 1000):
+                batch = [(k, None) for k in keys[start:start + 1000]]
+                failures.update(dict(self.s3.remove_many(bucket, batch)))
+                done = start + len(batch)
+        finally:
+            self.cache.invalidate_objects(bucket, keys)
+            for key in keys[:done]:
+                self.audit.record("rm", bucket=bucket, key=key, ok=key not in failures, error=failures.get(key))
         for key in keys:
             self.stats.record("delete", ok=key not in failures)
         return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k))
@@ -365,17 +449,77 @@ class StorageService:
         for name in dict.fromkeys([self.settings.default_bucket, self.settings.video_bucket,
                                    self.settings.models_bucket, self.settings.logs_bucket]):
             if name not in existing:
-                self.ensure_bucket(validate_bucket(name))
+                self.ensure_bucket(validate_bucket(name), create=True)
                 created.append(name)
         return created
 
     def get_stats(self) -> StorageStats:
-        return self.stats
+        """Totals of every run on this machine (this process's counts are saved first); see stats.py."""
+        self.flush_stats()
+        try:
+            return self.stats_store.load()
+        except OSError:
+            return self.stats
+
+    def flush_stats(self) -> bool:
+        """Save what this process counted since the last flush. False (and kept) if it could not."""
+        return flush_pending(self.stats, self.stats_store)
+
+    def reset_stats(self) -> None:
+        """Zero the persisted totals (and drop this process's unsaved counts)."""
+        self.stats.take_pending()
+        self.stats_store.reset()
+
+    def close(self) -> None:
+        """Save stats and close the cache. Safe to call twice; never raises."""
+        self.flush_stats()
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            try:
+                cache.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
 
     # --------------------------------------------------------------------------------- batches
     def batch(self) -> Any:
         from .batch import Batch
         return Batch(self)
+
+    # ------------------------------------------- versions, tags, lifecycle, buckets (own modules)
+    def versions(self) -> Any:
+        """Versioning status, version listing, restore, erasure: a versions.Versions."""
+        from .versions import Versions
+        return Versions(self)
+
+    def tagging(self) -> Any:
+        """Object and bucket tags: a tagging.Tagging."""
+        from .tagging import Tagging
+        return Tagging(self)
+
+    def lifecycle(self) -> Any:
+        """Bucket lifecycle rules and retention presets: a lifecycle.Lifecycle."""
+        from .lifecycle import Lifecycle
+        return Lifecycle(self)
+
+    def buckets(self) -> Any:
+        """Bucket create (with presets), remove, info: a buckets.BucketAdmin."""
+        from .buckets import BucketAdmin
+        return BucketAdmin(self)
+
+    def get_bucket_encryption(self, bucket: str) -> Any:
+        """The bucket's default encryption: an encryption.BucketEncryption (algorithm None: none)."""
+        from .encryption import get_bucket_encryption
+        return get_bucket_encryption(self.s3, bucket)
+
+    def set_bucket_encryption(self, bucket: str, kms_key_id: str | None = None) -> Any:
+        """Default SSE-S3 (or SSE-KMS with `kms_key_id`) for new objects of `bucket`."""
+        from .encryption import set_bucket_encryption
+        return set_bucket_encryption(self.s3, bucket, kms_key_id)
+
+    def delete_bucket_encryption(self, bucket: str) -> Any:
+        """Remove the bucket's default encryption (stored objects keep theirs)."""
+        from .encryption import remove_bucket_encryption
+        return remove_bucket_encryption(self.s3, bucket)
 
 
 def _finish(report: dict[str, Any], started: float) -> dict[str, Any]:
@@ -402,8 +546,8 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 def _guess_type(name: Path | str) -> str:
-    guessed, _ = mimetypes.guess_type(str(name), strict=False)
-    return guessed or "application/octet-stream"
+    from .mime import guess_content_type
+    return guess_content_type(name)
 
 
 def _user_metadata(headers: Any) -> dict[str, str]:
@@ -424,10 +568,18 @@ def _object_info(bucket: str, key: str, size: Any, etag: Any, modified: Any, con
         object_type = ObjectType(kind) if kind else None
     except ValueError:
         object_type = ObjectType.OTHER
-    return ObjectInfo(bucket=bucket, key=key, size=size or 0, etag=(etag or "").strip('"') or None,
+    info = ObjectInfo(bucket=bucket, key=key, size=size or 0, etag=(etag or "").strip('"') or None,
                       last_modified=modified, content_type=content_type, object_type=object_type,
                       metadata={k: v for k, v in meta.items() if k not in INTERNAL_META},
                       version_id=version_id)
+    from .encoded import annotate
+    return annotate(info, headers)  # codec, original size, ratio, sha256, encryption
+
+
+def _tag_meta_match(info: ObjectInfo, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:
+    """ls --tag / --meta: checked after the HEAD (and GetObjectTagging) that filled `info`."""
+    from .tagging import matches
+    return matches(info, tags, metadata)
 
 
 def _matches_listing(info: ObjectInfo, request: ListObjectsRequest) -> bool:

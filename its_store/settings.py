@@ -16,7 +16,7 @@ from .errors import ConfigError, InvalidInputError
 from .units import parse_size
 
 ENV_PREFIX = "MINIO_"
-SECRET_FIELDS = ("secret_key",)
+SECRET_FIELDS = ("secret_key", "sse_c_key")
 
 
 class Settings(BaseSettings):
@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     secure: bool = False
     region: str = "us-east-1"
     ca_bundle: Path | None = None
+    verify_tls: bool = True  # MINIO_VERIFY_TLS=false (or --no-verify-tls) skips certificate checks
     # Buckets
     default_bucket: str = "its-camera-ai"
     models_bucket: str = "its-models"
@@ -54,6 +55,8 @@ class Settings(BaseSettings):
     enable_versioning: bool = True
     enable_encryption: bool = True
     enable_compression: bool = True
+    sse_c_key: SecretStr | None = None   # base64 of a 32-byte SSE-C key (see its_store.encryption)
+    sse_c_key_file: Path | None = None  # a file holding the key (raw, base64 or hex)
     create_buckets: bool = True
     # Local state (cache, stats, model pulls) and audit
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/its-store (~/.cache/its-store)
@@ -132,10 +135,22 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""
+            elif name == "redis_url" and value:
+                value = _mask_url(value)
             elif isinstance(value, Path):
                 value = str(value)
             out[ENV_PREFIX + name.upper()] = value
         return out
+
+
+def _mask_url(url: str) -> str:
+    """redis://user:password@host -> redis://user:********@host"""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Settings:
@@ -150,11 +165,14 @@ def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Setti
             raise ConfigError(f"env file not found: {path}")
         kwargs["_env_file"] = path
     try:
-        return Settings(**kwargs)
+        settings = Settings(**kwargs)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint="see `its-store config` and the README's table") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed
         raise ConfigError(f"invalid configuration: {exc}") from None
+    if "secure" in kwargs:  # a flag beats the scheme of MINIO_ENDPOINT too
+        settings.secure = bool(kwargs["secure"])
+    return settings
 
 
 def _describe(exc: ValidationError) -> str:

@@ -11,6 +11,7 @@ import os
 import random
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from . import errors as E
+from .checksums import RangeSum, expected_for, verify
 
 if TYPE_CHECKING:
     from .resume import UploadJournal
@@ -273,6 +275,7 @@ def atomic_target(target: Path) -> Iterator[int]:
     import tempfile
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".its-tmp")
+        os.fchmod(fd, 0o666 & ~_umask())  # like cp: mkstemp's 0600 would surprise users
     except OSError as exc:
         raise _io_error("cannot write to", parent, exc) from None
     try:
@@ -286,6 +289,20 @@ def atomic_target(target: Path) -> Iterator[int]:
     except BaseException:
         _cleanup(fd, tmp)
         raise
+
+
+_UMASK: list[int] = []
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask, read once (reading it means setting it, so under a lock)."""
+    with _UMASK_LOCK:
+        if not _UMASK:
+            mask = os.umask(0o022)
+            os.umask(mask)
+            _UMASK.append(mask)
+        return _UMASK[0]
 
 
 def _cleanup(fd: int, tmp: str) -> None:
@@ -308,60 +325,35 @@ class ObjectHead:
     version_id: str | None = None
     part_size: int | None = None  # our multipart part size, if we uploaded it
     verifiable: bool = True       # False for SSE-C / KMS objects whose ETag is not an MD5
-
-
-def expected_md5(head: ObjectHead) -> tuple[str, int] | None:
-    """(md5 hex, number of parts) the ETag promises, or None if it cannot be checked."""
-    etag = head.etag.strip('"')
-    if not head.verifiable:
-        return None
-    md5, _, count = etag.partition("-")
-    if len(md5) != 32:
-        return None
-    if not count:
-        return md5, 0
-    if head.part_size and count.isdigit() and -(-head.size // head.part_size) == int(count):
-        return md5, int(count)
-    return None
+    checksum: str | None = None   # x-amz-checksum-crc32 from the HEAD ("...-N" when composite)
 
 
 def download_to_file(s3: S3Client, head: ObjectHead, target: Path, *, threshold: int,
                      part_size: int | None, workers: int, progress: ProgressFn = _noop) -> bool:
-    """Download to `target` atomically. Returns True if the content was verified against the ETag."""
-    want = expected_md5(head)
+    """Download to `target` atomically. Returns True if the content was verified (CRC32 or MD5).
+
+    Ranges follow the upload's part size when the check is per part (composite CRC32, multipart MD5).
+    """
+    want = expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable)
+    md5 = bool(want and want.needs_md5)
     with atomic_target(target) as fd:
         if head.size < max(threshold, 1) or head.size <= CHUNK:
-            digest = _get_range(s3, head, fd, 0, head.size, progress, whole=True)
-            digests = [digest]
-            ranges = 1
+            sums = [_get_range(s3, head, fd, 0, head.size, progress, whole=True, md5=md5)]
         else:
-            part = head.part_size if (want and want[1]) else choose_part_size(head.size, part_size)
+            per_part = want is not None and want.parts > 0
+            part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
             ranges = -(-head.size // part)
-            digests = [b""] * ranges
+            sums: list[RangeSum] = [RangeSum(0, 0)] * ranges
             with _bounded_pool(workers) as submit:
                 def fetch(i: int) -> None:
                     start = i * part
-                    digests[i] = _get_range(s3, head, fd, start, min(part, head.size - start), progress)
+                    sums[i] = _get_range(s3, head, fd, start, min(part, head.size - start), progress, md5=md5)
 
                 for i in range(ranges):
                     submit(fetch, i)
         if want:
-            _verify(head, want, digests, ranges)
+            verify(want, sums, f"s3://{head.bucket}/{head.key}")
     return want is not None
-
-
-def _verify(head: ObjectHead, want: tuple[str, int], digests: list[bytes], ranges: int) -> None:
-    md5, count = want
-    if count == 0 and ranges == 1:
-        got = digests[0].hex()
-    elif count == ranges:
-        got = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
-    else:
-        return
-    if got != md5:
-        raise E.IntegrityError(
-            f"checksum mismatch for s3://{head.bucket}/{head.key}: expected {md5}, got {got}",
-            hint="the local file was left untouched; retry the download")
 
 
 def _with_retries(s3: S3Client, fn: Callable[[], T]) -> T:
@@ -381,24 +373,27 @@ def _with_retries(s3: S3Client, fn: Callable[[], T]) -> T:
 
 
 def _get_range(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
-               progress: ProgressFn, whole: bool = False) -> bytes:
+               progress: ProgressFn, whole: bool = False, md5: bool = False) -> RangeSum:
     """GET [start, start+length) and pwrite it at `start`, retried on broken connections."""
-    return _with_retries(s3, lambda: _get_range_once(s3, head, fd, start, length, progress, whole))
+    return _with_retries(s3, lambda: _get_range_once(s3, head, fd, start, length, progress, whole, md5))
 
 
 def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
-                    progress: ProgressFn, whole: bool) -> bytes:
-    """One attempt of _get_range; returns the MD5 digest of the bytes."""
-    md5 = hashlib.md5(usedforsecurity=False)
+                    progress: ProgressFn, whole: bool, want_md5: bool) -> RangeSum:
+    """One attempt of _get_range; returns the CRC32 (and the MD5 if asked) of the bytes."""
+    md5 = hashlib.md5(usedforsecurity=False) if want_md5 else None
+    crc = 0
     if length == 0 and not whole:
-        return md5.digest()
+        return RangeSum(0, 0, md5.digest() if md5 else None)
     resp = s3.get(head.bucket, head.key, offset=start, length=0 if whole else length,
                   version_id=head.version_id)
     pos, written = start, 0
     try:
         for chunk in _stream(resp, head):
             _pwrite_all(fd, chunk, pos)
-            md5.update(chunk)
+            crc = zlib.crc32(chunk, crc)
+            if md5 is not None:
+                md5.update(chunk)
             pos += len(chunk)
             written += len(chunk)
             progress(len(chunk))
@@ -409,7 +404,7 @@ def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length:
     if written != expected:
         raise E.IntegrityError(
             f"short read for s3://{head.bucket}/{head.key}: got {written} of {expected} bytes")
-    return md5.digest()
+    return RangeSum(written, crc, md5.digest() if md5 is not None else None)
 
 
 def _stream(resp: object, head: ObjectHead) -> Iterator[bytes]:

@@ -43,8 +43,25 @@ def s3_server() -> Iterator[ServerInfo]:
                          os.environ.get("ITS_STORE_TEST_SECRET_KEY", "minioadmin123"))
         return
     server = SeaweedServer().start()
+    keep = bool(os.environ.get("ITS_STORE_TEST_KEEP_LOGS"))  # debugging: keep the server's folder
     try:
         yield ServerInfo(server.endpoint, server.access_key, server.secret_key, server)
+    finally:
+        server.stop(remove=not keep)
+        if keep:
+            print(f"\nSeaweedFS folder kept: {server.workdir}")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A real redis-server on a free loopback port for the session (tests/redisserver.py).
+
+    Fails, never skips, when redis-server is missing (`make test` installs Debian's package).
+    """
+    from redisserver import RedisServer
+    server = RedisServer().start()
+    try:
+        yield server
     finally:
         server.stop()
 
@@ -120,7 +137,7 @@ class Run:
 
 @pytest.fixture
 def cli(env: dict[str, str]) -> Any:
-    """cli('ls', 's3://b') runs the real app in-process; never a traceback on stderr."""
+    """cli('ls', 's3://b') runs the real app in-process; never a traceback, never the secret key."""
     runner = CliRunner()
 
     def invoke(*args: str, input: bytes | str | None = None, extra_env: dict[str, str] | None = None) -> Run:
@@ -128,6 +145,7 @@ def cli(env: dict[str, str]) -> Any:
         run = Run(result)
         assert "Traceback" not in run.stderr, run
         assert "Traceback" not in run.stdout, run
+        assert env["MINIO_SECRET_KEY"] not in run.stdout + run.stderr, "secret key in CLI output"
         return run
 
     return invoke

@@ -175,3 +175,32 @@ def test_failed_download_leaves_existing_target_untouched(cli, bucket):
     assert run.exit_code == 3
     assert Path("keep.jpg").read_bytes() == b"precious"
     assert [p.name for p in Path(".").iterdir()] == ["keep.jpg"]
+
+
+def test_get_into_new_folder_with_trailing_slash_and_umask_mode(cli, bucket):
+    import os
+    cli("upload", "-", f"s3://{bucket}/m/model.pt", input=b"weights")
+    assert cli("stat", f"s3://{bucket}/m/model.pt", "--json").json()["content_type"] == "application/octet-stream"
+    assert cli("get", f"s3://{bucket}/m/model.pt", "newdir/").exit_code == 0
+    target = Path("newdir/model.pt")
+    assert target.read_bytes() == b"weights"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_init_creates_even_when_auto_create_is_off(cli, buckets):
+    run = cli("init", "--json", extra_env={"MINIO_CREATE_BUCKETS": "false"})
+    assert run.exit_code == 0, run
+    assert sorted(run.json()["created"]) == sorted(buckets.values())
+
+
+def test_rm_dry_run_without_recursive_deletes_nothing(cli, bucket):
+    cli("upload", "-", f"s3://{bucket}/keep.bin", input=b"keep")
+    run = cli("rm", f"s3://{bucket}/keep.bin", "--dry-run", "--json")
+    assert run.exit_code == 0, run
+    assert run.json()["would_delete"][0]["key"] == "keep.bin" and run.json()["dry_run"] is True
+    assert cli("get", f"s3://{bucket}/keep.bin", "-").stdout_bytes == b"keep"
+    assert cli("rm", f"s3://{bucket}/missing", "--dry-run").exit_code == 3
+    refused = cli("rm", f"s3://{bucket}/", "-r", "--yes", "--version-id", "v1")
+    assert refused.exit_code == 2 and cli("get", f"s3://{bucket}/keep.bin", "-").stdout_bytes == b"keep"

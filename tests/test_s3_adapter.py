@@ -22,6 +22,8 @@ def test_minio_private_api_still_there():
         "_abort_multipart_upload": ["bucket_name", "object_name", "upload_id"],
         "_list_multipart_uploads": ["bucket_name"],
         "_list_parts": ["bucket_name", "object_name", "upload_id", "max_parts", "part_number_marker"],
+        "_build_headers": ["host", "headers", "body", "creds"],
+        "_execute": ["method", "bucket_name", "object_name", "body", "headers", "query_params"],
     }
     assert set(expected) == set(PRIVATE_API)
     for name, params in expected.items():

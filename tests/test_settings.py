@@ -97,3 +97,17 @@ def test_bucket_for_type(clean_env):
     assert settings.bucket_for_type("model_artifact") == "its-models"
     assert settings.bucket_for_type("log") == "its-logs"
     assert settings.bucket_for_type("dataset") == "its-camera-ai"
+
+
+def test_insecure_flag_beats_https_endpoint(clean_env):
+    clean_env.setenv("MINIO_ENDPOINT", "https://minio.example:9000")
+    assert load_settings().secure is True
+    assert load_settings(secure=False).secure is False
+
+
+def test_redis_password_masked(clean_env):
+    clean_env.setenv("REDIS_URL", "redis://user:hunter2@cache.local:6379/0")
+    settings = load_settings()
+    assert settings.redis_url == "redis://user:hunter2@cache.local:6379/0"
+    assert "hunter2" not in str(settings.public_dict())
+    assert settings.public_dict()["MINIO_REDIS_URL"] == "redis://user:********@cache.local:6379/0"

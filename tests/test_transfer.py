@@ -86,20 +86,57 @@ def test_failed_multipart_upload_is_aborted(service, bucket, tmp_path: Path):
         service.s3.stat(bucket, "big")
 
 
-def test_corrupt_download_is_refused_and_target_untouched(service, bucket, tmp_path: Path):
+@pytest.mark.parametrize("corrupt", ["crc32", "md5"])
+def test_corrupt_download_is_refused_and_target_untouched(service, bucket, tmp_path: Path, corrupt):
+    """A download whose bytes do not match the server's CRC32 (or, without one, the MD5 ETag) fails
+    with exit 4 semantics and leaves the target as it was."""
+    from its_store import encoded
     from its_store import errors as E
     from its_store.models import DownloadRequest
 
-    cli_data = random_bytes(10_000, seed=1)
-    service.s3.put(bucket, "obj", cli_data, {"Content-Type": "application/octet-stream"})
+    service.s3.put(bucket, "obj", random_bytes(10_000, seed=1), {"Content-Type": "application/octet-stream"})
     target = tmp_path / "target.bin"
     target.write_bytes(b"old")
-    head = service.head
-    service.head = lambda *a, **k: _with_etag(head(*a, **k), "0" * 32)
-    with pytest.raises(E.IntegrityError):
-        service.download_object(DownloadRequest(bucket=bucket, key="obj", file_path=target))
+    real = encoded.open_head
+
+    def tampered(*args, **kwargs):
+        head, meta, s3 = real(*args, **kwargs)
+        assert head.checksum, "the server returned no CRC32 for a PUT that sent one"
+        if corrupt == "crc32":
+            head.checksum = "AAAAAA=="
+        else:
+            head.checksum, head.etag = None, "0" * 32
+        return head, meta, s3
+
+    encoded.open_head = tampered
+    try:
+        with pytest.raises(E.IntegrityError):
+            service.download_object(DownloadRequest(bucket=bucket, key="obj", file_path=target))
+    finally:
+        encoded.open_head = real
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target.bin"]
+
+
+def test_server_refuses_a_body_whose_crc32_is_wrong(service, bucket):
+    from its_store import errors as E
+    from its_store.checksums import crc32_of
+    data = random_bytes(200_000, seed=2)  # large enough to go unsigned: the CRC32 is the only check
+    with pytest.raises(E.IntegrityError):
+        service.s3.put(bucket, "bad", data, {"Content-Type": "application/octet-stream",
+                                            "x-amz-checksum-crc32": crc32_of(data + b"x")})
+    with pytest.raises(E.ObjectNotFoundError):
+        service.s3.stat(bucket, "bad")
+
+
+def test_multipart_upload_keeps_a_composite_crc32(service, bucket, tmp_path: Path):
+    from its_store.models import UploadRequest
+    src = write_file(tmp_path / "mp.bin", 2 * T + 10, seed=4)
+    service.upload_object(UploadRequest(bucket=bucket, key="mp", file_path=src, part_size=T,
+                                        compression="none"))
+    stat = service.s3.stat(bucket, "mp")
+    checksum = {k.lower(): v for k, v in stat.metadata.items()}.get("x-amz-checksum-crc32", "")
+    assert checksum.endswith("-3"), stat.metadata
 
 
 def _with_etag(head, etag):

@@ -31,10 +31,17 @@ class ItsGroup(TyperGroup):
         except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
             code = _handle(exc)
         finally:
+            _close_service()
             _flush()
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        """Shell completion and --show/--install-completion, with our bash script (see cli/shells.py)."""
+        from .shells import install
+        install()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
 
 def _handle(exc: BaseException) -> int:
@@ -78,6 +85,13 @@ def _usage_line(exc: Any) -> str:
     return f"{path}: {message}"
 
 
+def _close_service() -> None:
+    """Persist this invocation's stats and close its cache (StorageService.close never raises)."""
+    svc = out.STATE._service
+    if svc is not None and hasattr(svc, "close"):
+        svc.close()
+
+
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -112,6 +126,8 @@ def root(
                                                 help="HTTPS or plain HTTP (beats MINIO_SECURE).")] = None,
     retries: Annotated[int | None, typer.Option(help="Retries per request (beats MINIO_MAX_RETRIES).",
                                                 min=0, max=20)] = None,
+    no_verify_tls: Annotated[bool, typer.Option(
+        "--no-verify-tls", help="Skip TLS certificate checks (unsafe; prints a warning).")] = False,
     env_file: Annotated[str | None, typer.Option(help="Read settings from this .env file.")] = None,
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
@@ -125,7 +141,8 @@ def root(
     state.quiet, state.verbose, state.debug = quiet, verbose, debug
     _configure_logging(verbose, debug)
     state.env_file = env_file
-    state.overrides = {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries}
+    state.overrides = {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries,
+                       "verify_tls": False if no_verify_tls else None}
 
 
 def add_commands(group: typer.Typer, *functions: Any) -> None:
@@ -139,7 +156,8 @@ def add_commands(group: typer.Typer, *functions: Any) -> None:
 
 
 # Command modules under its_store/cli/, each with register(app). Add a module here to add commands.
-COMMAND_MODULES = ("objects", "admin")
+COMMAND_MODULES = ("objects", "admin", "bucket", "tags", "versions", "model", "cache_cmd", "audit_cmd",
+                   "encryption")
 
 
 def _configure_logging(verbose: bool, debug: bool) -> None:
@@ -153,6 +171,8 @@ def _configure_logging(verbose: bool, debug: bool) -> None:
     for name in ("urllib3", "its_store"):
         logging.getLogger(name).setLevel(level)
     root_logger.setLevel(level if (verbose or debug) else logging.WARNING)
+    from .cache_cmd import show_warnings  # cache/stats/audit warnings: one stderr line even without -v
+    show_warnings(verbose or debug)
 
 
 def _register() -> None:

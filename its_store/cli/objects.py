@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,17 +10,21 @@ from typing import Annotated, Any
 
 import typer
 
-from ..enums import ObjectType, PresignMethod
-from ..errors import InvalidInputError
+from ..enums import CompressionType, ObjectType, PresignMethod, SseMode
+from ..errors import InvalidInputError, LocalIOError
 from ..refs import parse_remote
 from ..units import human_duration, human_size, parse_duration, parse_pairs, parse_size
 from . import output as out
+from .complete import complete_remote
 
 Json = Annotated[bool, out.JsonOption]
 Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256,
                                              help="Parallel transfers (parts or files).")]
-Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Act on every object under the prefix.")]
+Recursive = Annotated[bool, typer.Option("--recursive", "-r",
+                                          help="Whole folders / every object under the prefix.")]
 VersionId = Annotated[str | None, typer.Option("--version-id", help="A specific object version.")]
+SseCKeyFile = Annotated[Path | None, typer.Option(
+    "--sse-c-key-file", help="File with the 32-byte SSE-C key (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
 
 
 def _summary(verb: str, nbytes: int, seconds: float, target: str, count: int | None = None) -> None:
@@ -31,7 +36,8 @@ def _summary(verb: str, nbytes: int, seconds: float, target: str, count: int | N
 def upload(
     source: Annotated[str, typer.Argument(help="Local file, folder (with -r), or - for stdin.")],
     dest: Annotated[str | None, typer.Argument(
-        help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/, or omitted: the --type's default bucket.")] = None,
+        help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/, or omitted: the --type's default bucket.",
+        autocompletion=complete_remote)] = None,
     recursive: Recursive = False,
     type_: Annotated[ObjectType, typer.Option("--type", "-t", help="Object type (picks the default bucket).",
                                               case_sensitive=False)] = ObjectType.OTHER,
@@ -42,6 +48,14 @@ def upload(
     part_size: Annotated[str | None, typer.Option(help="Multipart part size, e.g. 16MiB.")] = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Keep parts of a failed large upload; continue them on the next run.")] = False,
+    compress: Annotated[CompressionType | None, typer.Option(
+        "--compress", case_sensitive=False, help="auto: zstd unless already compressed (default when "
+        "MINIO_ENABLE_COMPRESSION=true), none, gzip, lz4, zstd.")] = None,
+    level: Annotated[int | None, typer.Option("--level", help="Codec level: zstd 1-22, gzip 1-9, lz4 0-16.")] = None,
+    sse: Annotated[SseMode | None, typer.Option(
+        "--sse", case_sensitive=False, help="Server-side encryption: none, s3 (SSE-S3; default when "
+        "MINIO_ENABLE_ENCRYPTION=true), c (SSE-C with your key).")] = None,
+    sse_c_key_file: SseCKeyFile = None,
     json_: Json = False,
 ) -> None:
     """Upload a file, a folder (--recursive) or stdin (-) to object storage.
@@ -55,8 +69,10 @@ def upload(
     key_or_prefix = ref.key if ref else ""
     metadata, tags = parse_pairs(meta), parse_pairs(tag, what="tag")
     psize = parse_size(part_size, what="part size") if part_size else None
+    codec_sse = {"compression": compress, "compression_level": level, "sse": sse, "sse_c_key_file": sse_c_key_file}
     if recursive:
-        _upload_dir(svc, Path(source), bucket, key_or_prefix, type_, metadata, tags, content_type, workers)
+        _upload_dir(svc, Path(source), bucket, key_or_prefix, type_, metadata, tags, content_type, workers,
+                    codec_sse)
         return
     path = None if source == "-" else Path(source)
     if path is not None and path.is_dir():
@@ -70,11 +86,13 @@ def upload(
     request = UploadRequest(bucket=bucket, key=key, file_path=path,
                             stream=sys.stdin.buffer if path is None else None, object_type=type_,
                             metadata=metadata, tags=tags, content_type=content_type,
-                            part_size=psize, workers=workers, resume=resume)
+                            part_size=psize, workers=workers, resume=resume, **codec_sse)
     with out.progress(f"upload {key}", total) as advance:
         resp = svc.upload_object(request, progress=advance)
     out.result(resp, lambda: _summary("uploaded", resp.total_size, resp.duration_seconds,
                                       f"s3://{resp.bucket}/{resp.key}"))
+    if resp.codec != "none":
+        out.talk(f"stored with {resp.codec}: {human_size(resp.total_size)} → {human_size(resp.stored_size or 0)}")
 
 
 def _file_size(path: Path | None) -> int | None:
@@ -86,12 +104,12 @@ def _file_size(path: Path | None) -> int | None:
 
 def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: ObjectType,
                 metadata: dict[str, str], tags: dict[str, str], content_type: str | None,
-                workers: int | None) -> None:
+                workers: int | None, options: dict[str, Any] | None = None) -> None:
     total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.is_dir() else 0
     with out.progress(f"upload {root}", total) as advance:
         result = svc.batch().upload_directory(root, bucket, prefix, object_type=type_, metadata=metadata,
                                               tags=tags, content_type=content_type, workers=workers,
-                                              progress=advance)
+                                              progress=advance, options=options)
     out.result(result, lambda: _summary("uploaded", result.total_bytes, result.duration_seconds,
                                         f"{root} → s3://{result.bucket}/{result.prefix}",
                                         len(result.succeeded)))
@@ -99,11 +117,14 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
 
 
 def get(
-    source: Annotated[str, typer.Argument(help="s3://BUCKET/KEY, or s3://BUCKET/PREFIX/ with -r.")],
+    source: Annotated[str, typer.Argument(help="s3://BUCKET/KEY, or s3://BUCKET/PREFIX/ with -r.",
+                                          autocompletion=complete_remote)],
     dest: Annotated[str, typer.Argument(help="Local file or folder, or - for stdout.")] = ".",
     recursive: Recursive = False,
     version_id: VersionId = None,
     workers: Workers = None,
+    raw: Annotated[bool, typer.Option("--raw", help="The stored bytes: do not undo compression.")] = False,
+    sse_c_key_file: SseCKeyFile = None,
     json_: Json = False,
 ) -> None:
     """Download an object to a file, a folder, or stdout (-); a prefix with --recursive.
@@ -119,7 +140,8 @@ def get(
             raise InvalidInputError("cannot write a recursive download to stdout")
         with out.progress(f"download s3://{ref.bucket}/{prefix}", None) as advance:
             result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
-                                                 progress=advance)
+                                                 progress=advance,
+                                                 options={"raw": raw, "sse_c_key_file": sse_c_key_file})
         out.result(result, lambda: _summary("downloaded", result.total_bytes, result.duration_seconds,
                                             f"s3://{ref.bucket}/{prefix} → {dest}", len(result.succeeded)))
         result.raise_for_failures()
@@ -127,17 +149,29 @@ def get(
     if not ref.key or ref.key.endswith("/"):
         raise InvalidInputError(f"{source} names a prefix, not an object", hint="add --recursive")
     if dest == "-":
-        svc.download_to_stream(ref.bucket, ref.key, sys.stdout.buffer, version_id=version_id)
+        svc.download_to_stream(ref.bucket, ref.key, sys.stdout.buffer, version_id=version_id, raw=raw,
+                               sse_c_key_file=sse_c_key_file)
         return
+    if dest.endswith(("/", os.sep)):  # `get s3://b/k out/`: out is a folder, made if missing
+        _make_folder(Path(dest))
     with out.progress(f"download {ref.key}", None) as advance:
         resp = svc.download_object(DownloadRequest(bucket=ref.bucket, key=ref.key, file_path=Path(dest),
-                                                   version_id=version_id, workers=workers), progress=advance)
+                                                   version_id=version_id, workers=workers, raw=raw,
+                                                   sse_c_key_file=sse_c_key_file), progress=advance)
     out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
                                       f"s3://{resp.bucket}/{resp.key} → {resp.file_path}"))
 
 
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalIOError(f"cannot create folder {path}: {exc.strerror}") from None
+
+
 def ls(
-    target: Annotated[str | None, typer.Argument(help="s3://BUCKET\\[/PREFIX]; omitted: list buckets.")] = None,
+    target: Annotated[str | None, typer.Argument(help="s3://BUCKET\\[/PREFIX]; omitted: list buckets.",
+                                                 autocompletion=complete_remote)] = None,
     recursive: Recursive = False,
     type_: Annotated[list[ObjectType] | None, typer.Option("--type", "-t", case_sensitive=False,
                                                            help="Only these object types (repeatable).")] = None,
@@ -147,6 +181,11 @@ def ls(
     older_than: Annotated[str | None, typer.Option(help="Modified longer ago than this (30m, 2h, 7d).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many entries.")] = None,
     metadata: Annotated[bool, typer.Option("--metadata", help="Fetch type and metadata of each object.")] = False,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only objects with this tag k=v (repeatable).")]
+    = None,
+    meta: Annotated[list[str] | None, typer.Option("--meta", help="Only objects with this metadata k=v "
+                                                                  "(repeatable).")] = None,
+    versions: Annotated[bool, typer.Option("--versions", help="Every version and delete marker.")] = False,
     json_: Json = False,
 ) -> None:
     """List buckets, or objects under a prefix, with filters. --json prints JSON Lines.
@@ -161,6 +200,12 @@ def ls(
         else:
             out.table(["created", "bucket"], ([out.fmt_time(b.created), b.name] for b in buckets))
         return
+    if versions:
+        from .versions import ls_versions
+        ls_versions(target, recursive=recursive, limit=limit, filters={
+            "--type": type_, "--metadata": metadata, "--tag": tag, "--meta": meta, "--min-size": min_size,
+            "--max-size": max_size, "--newer-than": newer_than, "--older-than": older_than})
+        return
     from ..models import ListObjectsRequest
     ref = parse_remote(target)
     now = datetime.now(UTC)
@@ -170,29 +215,36 @@ def ls(
         if (min_size or max_size) else None,
         modified_after=now - parse_duration(newer_than) if newer_than else None,
         modified_before=now - parse_duration(older_than) if older_than else None,
-        include_metadata=metadata)
+        include_metadata=metadata, match_tags=parse_pairs(tag, what="tag") or None,
+        match_metadata=parse_pairs(meta) or None)
     items = svc.iter_objects(request)
     if out.STATE.json:
         out.emit_jsonl(items)
         return
     show_type = bool(type_) or metadata
-    cols = ["modified", "size", *(["type"] if show_type else []), "key"]
-    out.table(cols, (_ls_row(i, show_type) for i in items), right=["size"])
+    out.lines(_ls_line(i, show_type) for i in items)
 
 
-def _ls_row(info: Any, show_type: bool) -> list[Any]:
-    kind = [info.object_type.value if info.object_type else ""] if show_type else []
+def _ls_line(info: Any, show_type: bool) -> str:
+    """One line per entry, streamed like `aws s3 ls` / `mc ls` (a rich table would hold 10,000 rows
+    in memory and take seconds to lay out): date, size, [type], key."""
+    kind = f"{(info.object_type.value if info.object_type else ''):<15}" if show_type else ""
     if info.is_prefix:
-        return ["", "PRE", *([""] if show_type else []), info.key]
-    return [out.fmt_time(info.last_modified), human_size(info.size), *kind, info.key]
+        return f"{'':19}  {'PRE':>10}  {kind}{info.key}"
+    return f"{out.fmt_time(info.last_modified):19}  {human_size(info.size):>10}  {kind}{info.key}"
 
 
 def rm(
-    targets: Annotated[list[str], typer.Argument(help="s3://BUCKET/KEY ... or s3://BUCKET/PREFIX/ with -r.")],
+    targets: Annotated[list[str], typer.Argument(help="s3://BUCKET/KEY ... or s3://BUCKET/PREFIX/ with -r.",
+                                                 autocompletion=complete_remote)],
     recursive: Recursive = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required without a terminal).")] = False,
     version_id: VersionId = None,
+    all_versions: Annotated[bool, typer.Option("--all-versions", help="Erase every version and delete marker "
+                                                                     "for good (GDPR erasure).")] = False,
+    older_than: Annotated[str | None, typer.Option(help="With --all-versions: only versions older than "
+                                                        "this (30d, 12h).")] = None,
     json_: Json = False,
 ) -> None:
     """Delete objects, or everything under a prefix with --recursive.
@@ -201,13 +253,29 @@ def rm(
     """
     svc = out.STATE.service()
     refs = [parse_remote(t) for t in targets]
+    if all_versions or older_than:
+        if not all_versions:
+            raise InvalidInputError("--older-than needs --all-versions")
+        from .versions import rm_all_versions
+        rm_all_versions(refs, recursive=recursive, older_than=older_than, dry_run=dry_run, yes=yes,
+                        version_id=version_id)
+        return
     if not recursive:
         for ref in refs:
             if not ref.key or ref.key.endswith("/"):
                 raise InvalidInputError(f"s3://{ref.bucket}/{ref.key} is a prefix", hint="add --recursive")
+        if dry_run:  # check each exists (exit 3 if not), delete nothing
+            found = [svc.stat_object(r.bucket, r.key, version_id, include_tags=False) for r in refs]
+            out.result({"dry_run": True, "would_delete": [{"bucket": i.bucket, "key": i.key, "size": i.size,
+                                                           "version_id": version_id} for i in found]},
+                       lambda: [out.talk(f"would delete s3://{i.bucket}/{i.key}") for i in found])
+            return
         results = [svc.delete_object(r.bucket, r.key, version_id) for r in refs]
         out.result({"deleted": results}, lambda: [out.talk(f"deleted s3://{r.bucket}/{r.key}") for r in results])
         return
+    if version_id:
+        raise InvalidInputError("--version-id names one object version; it does not go with --recursive",
+                                hint="use --all-versions to erase every version under a prefix")
     if len(refs) != 1:
         raise InvalidInputError("--recursive takes exactly one prefix")
     ref = refs[0]
@@ -236,18 +304,19 @@ def _confirm(question: str) -> None:
 
 
 def stat(
-    target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY")],
+    target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY", autocompletion=complete_remote)],
     version_id: VersionId = None,
+    sse_c_key_file: SseCKeyFile = None,
     json_: Json = False,
 ) -> None:
-    """Show an object's size, ETag, type, content type, metadata and tags.
+    """Show an object's size, ETag, type, content type, metadata, tags, codec and encryption.
 
     Example: its-store stat s3://its-video/camera_001/frame_0001.jpg --json
     """
     ref = parse_remote(target)
     if not ref.key or ref.key.endswith("/"):
         raise InvalidInputError(f"{target} names a prefix, not an object")
-    info = out.STATE.service().stat_object(ref.bucket, ref.key, version_id)
+    info = out.STATE.service().stat_object(ref.bucket, ref.key, version_id, sse_c_key_file=sse_c_key_file)
     out.result(info, lambda: _stat_human(info))
 
 
@@ -256,14 +325,21 @@ def _stat_human(info: Any) -> None:
         ["key", f"s3://{info.bucket}/{info.key}"], ["size", f"{human_size(info.size)} ({info.size} bytes)"],
         ["modified", out.fmt_time(info.last_modified)], ["etag", info.etag], ["content-type", info.content_type],
         ["type", info.object_type.value if info.object_type else ""], ["version", info.version_id or ""],
+        ["encryption", info.encryption or "none"], ["codec", info.codec or "none"],
     ]
+    if info.original_size is not None:
+        rows += [["original size", f"{human_size(info.original_size)} ({info.original_size} bytes)"]]
+    if info.compression_ratio:
+        rows += [["ratio", f"{info.compression_ratio}x"]]
+    if info.sha256:
+        rows += [["sha256", info.sha256]]
     rows += [[f"meta {k}", v] for k, v in sorted((info.metadata or {}).items())]
     rows += [[f"tag {k}", v] for k, v in sorted((info.tags or {}).items())]
     out.table(["field", "value"], rows)
 
 
 def presign(
-    target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY")],
+    target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY", autocompletion=complete_remote)],
     method: Annotated[PresignMethod, typer.Option(
         "--method", case_sensitive=False, help="GET to share, PUT to let a client upload.")] = PresignMethod.GET,
     expires: Annotated[str, typer.Option(help="Validity, at most 7d (e.g. 300s, 30m, 1h, 7d).")] = "1h",

@@ -35,7 +35,11 @@ class State:
 
     def settings(self) -> Any:
         from ..settings import load_settings
-        return load_settings(self.env_file, **self.overrides)
+        settings = load_settings(self.env_file, **self.overrides)
+        if settings.secure and not settings.verify_tls and not self.quiet:
+            sys.stderr.write("its-store: warning: TLS certificate verification is off "
+                             "(MINIO_VERIFY_TLS=false or --no-verify-tls)\n")
+        return settings
 
     def service(self) -> Any:
         """The StorageService for this invocation, built from env/.env/flags on first use."""
@@ -105,6 +109,17 @@ def emit_jsonl(items: Iterable[Any]) -> int:
     write = sys.stdout.write
     for item in items:
         write(json.dumps(to_jsonable(item), ensure_ascii=False) + "\n")
+        count += 1
+    sys.stdout.flush()
+    return count
+
+
+def lines(items: Iterable[str]) -> int:
+    """Stream plain lines to stdout (listings: constant memory, first line out at once)."""
+    count = 0
+    write = sys.stdout.write
+    for line in items:
+        write(line + "\n")
         count += 1
     sys.stdout.flush()
     return count

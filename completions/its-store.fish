@@ -1,0 +1,1 @@
+complete --command its-store --no-files --arguments "(env _ITS_STORE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) its-store)" --condition "env _ITS_STORE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) its-store"

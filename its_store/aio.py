@@ -1,0 +1,294 @@
+"""Async facade over the synchronous library, for asyncio services.
+
+The product documentation (written for an earlier async design) shows every storage call awaited:
+`storage = await get_storage_service()`, `await storage.upload_object(request)`, `registry = await
+get_model_registry()`. This module gives exactly those names as coroutines. The work itself stays in
+the synchronous, thread-safe core (StorageService, ModelRegistry), run in a small dedicated thread
+pool, so the event loop is never blocked by network or disk I/O. A dedicated pool (not the loop's
+default executor) keeps slow transfers from starving the loop's own blocking work, such as DNS look-ups.
+
+Two documented calls are used without `await` and then subscripted: `storage.get_health_status()['status']`
+and `storage.get_stats().get_success_rate()`. `get_stats()` therefore returns the stats object itself
+(it reads counters: memory and a small local file, no network), and `get_health_status()` returns a
+HealthStatus: a dict that is also awaitable. Awaited, the check runs in a worker thread; read without
+`await`, it runs on first access.
+
+Cancelling an awaiting task does not stop the thread already running the call: the operation finishes
+(or fails) in the background and its result is dropped.
+
+Debug logs of this facade go to the `its_store.aio` logger, so `logging.getLogger("its_store")` is the
+equivalent of the documentation's `logging.getLogger("its_camera_ai.storage")`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .enums import ObjectType
+    from .models import (
+        DeleteResult,
+        DownloadRequest,
+        DownloadResponse,
+        ListObjectsRequest,
+        ObjectInfo,
+        UploadRequest,
+        UploadResponse,
+    )
+    from .service import StorageService
+    from .settings import Settings
+    from .stats import StorageStats
+
+__all__ = [
+    "AsyncStorageService", "AsyncModelRegistry", "HealthStatus", "get_storage_service", "get_model_registry",
+    "UploadRequest", "DownloadRequest", "ListObjectsRequest", "ObjectType",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_THREADS = 8
+
+# Names re-exported from the package so that `from its_store.aio import UploadRequest, ObjectType`
+# works as the documentation's import line does; loaded on first use like `its_store` itself.
+_REEXPORTS = ("UploadRequest", "UploadResponse", "DownloadRequest", "DownloadResponse", "ListObjectsRequest",
+              "ObjectInfo", "ObjectType", "Settings", "StorageStats", "ItsStoreError")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REEXPORTS:
+        import its_store
+        return getattr(its_store, name)
+    raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
+
+
+class _Runner:
+    """Runs blocking callables in a lazily created thread pool shared by the async facades."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="its-aio")
+        return self._pool
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`await fn(*args, **kwargs)` in a worker thread, with the caller's contextvars."""
+        loop = asyncio.get_running_loop()
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        name = getattr(fn, "__name__", "call")
+        started = time.perf_counter()
+        try:
+            return await loop.run_in_executor(self.pool(), call)
+        finally:
+            log.debug("%s finished in %.1f ms (worker thread)", name, (time.perf_counter() - started) * 1000)
+
+
+_RUNNER = _Runner(DEFAULT_THREADS)
+
+
+class HealthStatus(dict[str, Any]):
+    """The health report as a dict, filled on first read, or in a worker thread when awaited.
+
+    `storage.get_health_status()['status']` (as the documentation writes it) and
+    `(await storage.get_health_status())['status']` both work; only the awaited form keeps the
+    event loop free while the endpoint is checked.
+    """
+
+    def __init__(self, check: Callable[[], dict[str, Any]], runner: _Runner) -> None:
+        super().__init__()
+        self._check = check
+        self._runner = runner
+        self._done = False
+        self._lock = threading.Lock()
+
+    def _fill(self) -> HealthStatus:
+        with self._lock:
+            if not self._done:
+                dict.update(self, self._check())
+                self._done = True
+        return self
+
+    def __await__(self) -> Generator[Any, None, HealthStatus]:
+        if self._done:
+            return self
+        return (yield from self._runner.run(self._fill).__await__())
+
+    # Every read goes through _fill(), so the report is there however it is looked at.
+    def __getitem__(self, key: str) -> Any:
+        return dict.__getitem__(self._fill(), key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self._fill(), key)
+
+    def __iter__(self) -> Iterator[str]:
+        return dict.__iter__(self._fill())
+
+    def __len__(self) -> int:
+        return dict.__len__(self._fill())
+
+    def __eq__(self, other: object) -> bool:
+        return dict.__eq__(self._fill(), other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self._fill())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict.get(self._fill(), key, default)
+
+    def keys(self) -> Any:
+        return dict.keys(self._fill())
+
+    def values(self) -> Any:
+        return dict.values(self._fill())
+
+    def items(self) -> Any:
+        return dict.items(self._fill())
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self._fill().items())
+
+
+class _AsyncWrapper:
+    """Any public method of the wrapped sync object not written out below becomes a coroutine too."""
+
+    _sync: Any
+    _runner: _Runner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_sync", "_runner"):  # not set yet (during __init__): no recursion
+            raise AttributeError(name)
+        value = getattr(self._sync, name)
+        if name.startswith("_") or not callable(value):
+            return value
+
+        @functools.wraps(value)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await self._runner.run(value, *args, **kwargs)
+
+        return call
+
+
+class AsyncStorageService(_AsyncWrapper):
+    """StorageService with awaitable operations. `.sync` is the wrapped synchronous service."""
+
+    def __init__(self, service: StorageService | None = None, *, threads: int | None = None) -> None:
+        if service is None:
+            from .service import StorageService
+            service = StorageService()
+        self._sync = service
+        self._runner = _Runner(threads) if threads else _RUNNER
+
+    @property
+    def sync(self) -> StorageService:
+        return self._sync
+
+    @property
+    def settings(self) -> Settings:
+        return self._sync.settings
+
+    async def upload_object(self, request: UploadRequest, progress: Callable[[int], None] | None = None,
+                            ) -> UploadResponse:
+        """Upload one object; `progress` is called from the worker thread with byte counts."""
+        return await self._runner.run(self._sync.upload_object, request, progress)
+
+    async def download_object(self, request: DownloadRequest, progress: Callable[[int], None] | None = None,
+                              ) -> DownloadResponse:
+        return await self._runner.run(self._sync.download_object, request, progress)
+
+    async def list_objects(self, request: ListObjectsRequest) -> list[ObjectInfo]:
+        return await self._runner.run(self._sync.list_objects, request)
+
+    async def stat_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        return await self._runner.run(self._sync.stat_object, bucket, key, version_id)
+
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
+        return await self._runner.run(self._sync.delete_object, bucket, key, version_id)
+
+    async def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
+        return await self._runner.run(self._sync.delete_objects, bucket, keys)
+
+    async def generate_presigned_url(self, bucket: str, key: str, expires_in_seconds: int = 3600,
+                                     method: str = "GET") -> str:
+        return await self._runner.run(self._sync.generate_presigned_url, bucket, key, expires_in_seconds, method)
+
+    def get_health_status(self) -> HealthStatus:
+        """A HealthStatus: awaitable (checked in a worker thread), or read directly (checked then)."""
+        return HealthStatus(self._sync.get_health_status, self._runner)
+
+    def get_stats(self) -> StorageStats:
+        """The counters, returned directly as the documentation uses them (no network involved)."""
+        return self._sync.get_stats()
+
+
+class AsyncModelRegistry(_AsyncWrapper):
+    """ModelRegistry with awaitable operations. `.sync` is the wrapped synchronous registry."""
+
+    def __init__(self, registry: Any, *, threads: int | None = None) -> None:
+        self._sync = registry
+        self._runner = _Runner(threads) if threads else _RUNNER
+
+    @property
+    def sync(self) -> Any:
+        return self._sync
+
+    async def register_model(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._runner.run(self._sync.register_model, *args, **kwargs)
+
+    async def list_models(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._runner.run(self._sync.list_models, *args, **kwargs)
+
+    async def get_model(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._runner.run(self._sync.get_model, *args, **kwargs)
+
+    async def generate_download_url(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._runner.run(self._sync.generate_download_url, *args, **kwargs)
+
+
+_shared: dict[int, AsyncStorageService] = {}
+_shared_lock = threading.Lock()
+
+
+async def get_storage_service(settings: Settings | None = None) -> AsyncStorageService:
+    """The async view of the process-wide StorageService (built from MINIO_* and .env on first use).
+
+    With `settings`, a new, unshared service. Reading settings touches the disk (.env, secret file),
+    so even building the service happens in a worker thread.
+    """
+    from . import service as sync_service
+    sync = await _RUNNER.run(sync_service.get_storage_service, settings)
+    if settings is not None:
+        return AsyncStorageService(sync)
+    with _shared_lock:  # one wrapper per shared sync instance (tests may replace that instance)
+        wrapper = _shared.get(id(sync))
+        if wrapper is None or wrapper.sync is not sync:
+            _shared.clear()
+            wrapper = _shared[id(sync)] = AsyncStorageService(sync)
+        return wrapper
+
+
+async def get_model_registry(*args: Any, **kwargs: Any) -> AsyncModelRegistry:
+    """The async view of `its_store.registry.get_model_registry(...)` (same arguments)."""
+    try:
+        from . import registry
+    except ImportError as exc:
+        if exc.name != f"{__package__}.registry":
+            raise
+        from .errors import ItsStoreError
+        raise ItsStoreError("the model registry is not available in this version of its-store") from None
+    sync = await _RUNNER.run(registry.get_model_registry, *args, **kwargs)
+    return AsyncModelRegistry(sync)

@@ -1,0 +1,38 @@
+import os
+import zlib
+
+import pytest
+
+from its_store import errors as E
+from its_store.checksums import Expected, RangeSum, crc32_b64, crc32_combine, crc32_of, expected_for, verify
+
+
+@pytest.mark.parametrize("la,lb", [(0, 5), (5, 0), (1, 1), (1000, 12345), (5 * 1024 * 1024, 777)])
+def test_crc32_combine_matches_zlib(la, lb):
+    a, b = os.urandom(la), os.urandom(lb)
+    assert crc32_combine(zlib.crc32(a), zlib.crc32(b), lb) == zlib.crc32(a + b)
+
+
+def _sums(chunks):
+    return [RangeSum(len(c), zlib.crc32(c)) for c in chunks]
+
+
+def test_verify_full_and_composite():
+    chunks = [os.urandom(1000), os.urandom(1000), os.urandom(10)]
+    verify(Expected("crc32", crc32_of(b"".join(chunks))), _sums(chunks), "x")
+    composite = crc32_of(b"".join(zlib.crc32(c).to_bytes(4, "big") for c in chunks))
+    verify(Expected("crc32-composite", composite, 3), _sums(chunks), "x")
+    with pytest.raises(E.IntegrityError):
+        verify(Expected("crc32", crc32_b64(1)), _sums(chunks), "x")
+    with pytest.raises(E.IntegrityError):
+        verify(Expected("crc32-composite", crc32_b64(1), 3), _sums(chunks), "x")
+
+
+def test_expected_prefers_crc_and_falls_back_to_md5():
+    assert expected_for(10, "a" * 32, "AAAAAA==", None, True).kind == "crc32"
+    assert expected_for(10, "a" * 32, "AAAAAA==-2", 5, True).kind == "crc32-composite"
+    assert expected_for(10, "a" * 32, "AAAAAA==-2", None, True).kind == "md5"  # parts unknown: use the ETag
+    assert expected_for(10, "a" * 32, None, None, True).kind == "md5"
+    assert expected_for(10, "a" * 32 + "-2", None, 5, True).kind == "md5-multipart"
+    assert expected_for(10, "a" * 32 + "-2", None, None, True) is None
+    assert expected_for(10, "a" * 32, None, None, False) is None  # SSE-C: the ETag is no MD5
