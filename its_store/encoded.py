@@ -132,7 +132,7 @@ class UploadPlan:
             reader = CompressingReader(src, get_codec(codec), self._level(codec), progress=progress,
                                        expect=(digest_size, digest), name=str(path))
             result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
-                                   part_size=self._part(digest_size), workers=workers)
+                                   part_size=self._part(digest_size), workers=workers, journal=self.svc.journal())
         return Stored(result.etag, result.version_id, digest_size, result.parts, codec=codec,
                       stored_size=result.size)
 
@@ -146,7 +146,7 @@ class UploadPlan:
                                self.request.model_copy(update={"data": data, "stream": None}))
         meta = _codec_meta(codec, len(data), hashlib.sha256(data).hexdigest())
         result = upload_stream(self.s3, bucket, key, io.BytesIO(packed), {**self.headers, **meta},
-                               part_size=self._part(len(packed)), workers=workers)
+                               part_size=self._part(len(packed)), workers=workers, journal=self.svc.journal())
         progress(len(data))
         return Stored(result.etag, result.version_id, len(data), result.parts, codec=codec,
                       stored_size=result.size)
@@ -167,7 +167,7 @@ class UploadPlan:
             spool.seek(0)
             meta = _codec_meta(codec, reader.bytes_in, reader.sha256.hexdigest())
             result = upload_stream(self.s3, bucket, key, spool, {**self.headers, **meta},
-                                   part_size=self._part(stored), workers=workers)
+                                   part_size=self._part(stored), workers=workers, journal=self.svc.journal())
         return Stored(result.etag, result.version_id, reader.bytes_in, result.parts, codec=codec,
                       stored_size=result.size)
 
@@ -374,8 +374,8 @@ def download_stream(svc: StorageService, bucket: str, key: str, out: IO[bytes], 
     plan = None if raw else _decoding(meta, f"s3://{bucket}/{key}")
     part_size = svc.settings.part_size or None
     if plan is None:
-        download_to_stream(s3, head, out, part_size=part_size, workers=svc.workers, progress=progress)
-        return Fetched(head, head.size, False, None)
+        verified = download_to_stream(s3, head, out, part_size=part_size, workers=svc.workers, progress=progress)
+        return Fetched(head, head.size, verified, None)
     codec, size, sha = plan
     sink = VerifyingSink(out.write, f"s3://{bucket}/{key}", size, sha)
     writer = DecodingWriter(codec, sink, f"s3://{bucket}/{key}")

@@ -113,14 +113,22 @@ class StorageService:
             if not (self.settings.create_buckets if create is None else create):
                 raise E.BucketNotFoundError(f"bucket not found: {bucket}",
                                             hint="create it, or set MINIO_CREATE_BUCKETS=true")
-            try:
-                self.s3.make_bucket(bucket)
-            except E.AlreadyExistsError:
-                pass  # created concurrently: fine
-            self.cache.invalidate_buckets()
-            if self.settings.enable_versioning:
-                self.s3.set_versioning(bucket, True)
+            from .audit import recording
+            with recording(self.audit, "bucket_create", bucket=bucket, automatic=True,
+                           versioning=self.settings.enable_versioning):
+                try:
+                    self.s3.make_bucket(bucket)
+                except E.AlreadyExistsError:
+                    pass  # created concurrently: fine
+                self.cache.invalidate_buckets()
+                if self.settings.enable_versioning:
+                    self.s3.set_versioning(bucket, True)
         self._known_buckets.add(bucket)
+
+    def journal(self) -> Any:
+        """The journal of multipart uploads in flight (resume.UploadJournal) for this endpoint."""
+        from .resume import UploadJournal
+        return UploadJournal(Path(self.settings.cache_dir) / "uploads", self.settings.endpoint)
 
     def list_buckets(self) -> list[BucketInfo]:
         buckets = [BucketInfo(name=b.name, created=b.creation_date) for b in self.s3.list_buckets()]
@@ -169,8 +177,7 @@ class StorageService:
         from .transfer import PutResult
         s3 = s3 or self.s3
         if request.file_path is not None:
-            from .resume import UploadJournal
-            journal = UploadJournal(Path(self.settings.cache_dir) / "uploads", self.settings.endpoint)
+            journal = self.journal()
             return upload_file(s3, bucket, key, Path(request.file_path), headers,
                                threshold=self.settings.multipart_threshold,
                                part_size=request.part_size or self.settings.part_size or None,
@@ -181,7 +188,7 @@ class StorageService:
             return PutResult(etag, version, len(request.data), 1)
         return upload_stream(s3, bucket, key, request.stream, headers,
                              part_size=request.part_size or self.settings.part_size or None,
-                             workers=workers, progress=progress)
+                             workers=workers, progress=progress, journal=self.journal())
 
     def _metadata(self, request: UploadRequest) -> dict[str, str]:
         meta = {}
@@ -513,13 +520,18 @@ class StorageService:
 
     def set_bucket_encryption(self, bucket: str, kms_key_id: str | None = None) -> Any:
         """Default SSE-S3 (or SSE-KMS with `kms_key_id`) for new objects of `bucket`."""
+        from .audit import recording
         from .encryption import set_bucket_encryption
-        return set_bucket_encryption(self.s3, bucket, kms_key_id)
+        with recording(self.audit, "bucket_encryption_set", bucket=bucket,
+                       algorithm="aws:kms" if kms_key_id else "AES256"):
+            return set_bucket_encryption(self.s3, bucket, kms_key_id)
 
     def delete_bucket_encryption(self, bucket: str) -> Any:
         """Remove the bucket's default encryption (stored objects keep theirs)."""
+        from .audit import recording
         from .encryption import remove_bucket_encryption
-        return remove_bucket_encryption(self.s3, bucket)
+        with recording(self.audit, "bucket_encryption_rm", bucket=bucket):
+            return remove_bucket_encryption(self.s3, bucket)
 
 
 def _finish(report: dict[str, Any], started: float) -> dict[str, Any]:

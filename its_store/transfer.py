@@ -137,8 +137,12 @@ def _pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
 
 
 def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], headers: dict[str, str], *,
-                  part_size: int | None, workers: int, progress: ProgressFn = _noop) -> PutResult:
-    """Upload a stream of unknown length (stdin, a compressor) with at most workers+1 parts in memory."""
+                  part_size: int | None, workers: int, progress: ProgressFn = _noop,
+                  journal: UploadJournal | None = None) -> PutResult:
+    """Upload a stream of unknown length (stdin, a compressor) with at most workers+1 parts in memory.
+
+    A stream cannot be resumed, but with a journal its multipart upload is recorded, so one that a
+    dead server could not abort is aborted by the next upload of the same key."""
     part = choose_part_size(None, part_size)
     first = _read_full(stream, part)
     if len(first) < part:
@@ -158,7 +162,11 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
             total[0] += len(data)
             yield number, (lambda _n, d=data: d)
 
-    result = _multipart(s3, bucket, key, headers, part, workers, progress, chunks(), None)
+    state = None
+    if journal is not None:
+        journal.prepare(s3, bucket, key, {"source": "stream"}, False, None)  # abort an orphan first
+        state = Resumable(journal, {"source": "stream"})
+    result = _multipart(s3, bucket, key, headers, part, workers, progress, chunks(), None, state)
     result.size = total[0]
     return result
 
@@ -401,9 +409,9 @@ def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length:
         resp.close()
         resp.release_conn()
     expected = head.size if whole else length
-    if written != expected:
-        raise E.IntegrityError(
-            f"short read for s3://{head.bucket}/{head.key}: got {written} of {expected} bytes")
+    if written != expected:  # the connection ended early: retryable, like a reset
+        raise E.ServiceUnavailableError(
+            f"connection ended early for s3://{head.bucket}/{head.key}: got {written} of {expected} bytes")
     return RangeSum(written, crc, md5.digest() if md5 is not None else None)
 
 
@@ -422,22 +430,60 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
 
 
 def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_size: int | None,
-                       workers: int, progress: ProgressFn = _noop) -> None:
-    """Write the object to `out` in order; large objects use ranged GETs with bounded read-ahead."""
-    part = choose_part_size(head.size, part_size)
+                       workers: int, progress: ProgressFn = _noop) -> bool:
+    """Write the object to `out` in order (large objects: ranged GETs with bounded read-ahead), hashing
+    on the way. Returns True if verified; a mismatch raises IntegrityError after the bytes went out."""
+    want = expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable)
+    per_part = want is not None and want.parts > 0
+    part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
+    summer = _Summer(bool(want and want.needs_md5))
     if head.size <= part:
         resp = s3.get(head.bucket, head.key, version_id=head.version_id)
         try:
             for chunk in _stream(resp, head):
                 out.write(chunk)
+                summer.add(chunk)
                 progress(len(chunk))
         finally:
             resp.close()
             resp.release_conn()
-        return
+        sums = [summer.close()]
+    else:
+        sums = _ranges_in_order(s3, head, out, part, workers, summer, progress)
+    if want:
+        verify(want, sums, f"s3://{head.bucket}/{head.key}")
+    return want is not None
+
+
+class _Summer:
+    """CRC32 (and MD5 when needed) of a run of bytes, one RangeSum per range."""
+
+    def __init__(self, md5: bool) -> None:
+        self.want_md5 = md5
+        self._reset()
+
+    def _reset(self) -> None:
+        self.crc, self.length = 0, 0
+        self.md5 = hashlib.md5(usedforsecurity=False) if self.want_md5 else None
+
+    def add(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.length += len(data)
+        if self.md5 is not None:
+            self.md5.update(data)
+
+    def close(self) -> RangeSum:
+        result = RangeSum(self.length, self.crc, self.md5.digest() if self.md5 is not None else None)
+        self._reset()
+        return result
+
+
+def _ranges_in_order(s3: S3Client, head: ObjectHead, out: IO[bytes], part: int, workers: int,
+                     summer: _Summer, progress: ProgressFn) -> list[RangeSum]:
     ranges = [(start, min(part, head.size - start)) for start in range(0, head.size, part)]
     pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-read")
     window: deque[Future[bytes]] = deque()
+    sums: list[RangeSum] = []
     try:
         it = iter(ranges)
         for start, length in it:
@@ -447,12 +493,15 @@ def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_s
         while window:
             data = window.popleft().result()
             out.write(data)
+            summer.add(data)
+            sums.append(summer.close())
             progress(len(data))
             nxt = next(it, None)
             if nxt:
                 window.append(pool.submit(_with_retries, s3, partial(_fetch_bytes, s3, head, *nxt)))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    return sums
 
 
 def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> bytes:
@@ -464,6 +513,6 @@ def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> byt
     finally:
         resp.close()
         resp.release_conn()
-    if len(data) != length:
-        raise E.IntegrityError(f"short read for s3://{head.bucket}/{head.key}")
+    if len(data) != length:  # the connection ended early: retryable, like a reset
+        raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}")
     return data

@@ -109,9 +109,11 @@ def service(env: dict[str, str]) -> Any:
 
 @pytest.fixture
 def bucket(service: Any) -> str:
-    """A created, empty bucket for this test."""
+    """A created, empty, versioned bucket for this test (made with the raw client: fixture setup is not
+    a user operation, so it leaves no audit line)."""
     name = unique("b")
-    service.ensure_bucket(name)
+    service.s3.make_bucket(name)
+    service.s3.set_versioning(name, True)
     return name
 
 

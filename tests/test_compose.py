@@ -83,3 +83,15 @@ def test_redis_port_matches_the_documented_url(compose):
     assert urls, "README.md documents no redis://localhost:PORT URL for the compose Redis"
     assert {int(p) for p in urls} == {published(redis)[6379]}
     assert "redis-cli" in redis["healthcheck"]["test"]
+
+
+def test_minio_has_a_kms_key_for_default_sse_s3():
+    """MINIO_ENABLE_ENCRYPTION defaults to true (SSE-S3 on every upload); MinIO refuses SSE-S3 without
+    a KMS, so the compose MinIO must carry a single-key KMS of the form name:base64(32 bytes)."""
+    import base64
+
+    import yaml
+    doc = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    value = doc["services"]["minio"]["environment"]["MINIO_KMS_SECRET_KEY"]
+    name, _, key = value.partition(":")
+    assert name and len(base64.b64decode(key)) == 32

@@ -229,3 +229,19 @@ def _env_for(server: SeaweedServer) -> dict[str, str]:
 
 def _direct(server: SeaweedServer) -> dict[str, object]:
     return {"endpoint": server.endpoint, "access_key": server.access_key, "secret_key": server.secret_key}
+
+
+def test_stdin_multipart_orphan_is_aborted_by_the_next_upload(cli, service, bucket, faulty):
+    """A stream cannot be resumed, but a multipart upload the server could not abort is not left
+    behind: the next upload of the same key aborts it."""
+    data = random_bytes(3 * T, seed=31)
+    proxy = faulty(byte_budget=T + 1)  # the network dies after the first part
+    via = {"MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0", "MINIO_PART_SIZE": "5MiB"}
+    first = cli("upload", "-", f"s3://{bucket}/stream.bin", "--compress", "none", input=data, extra_env=via)
+    assert first.exit_code == E.EXIT_UNAVAILABLE, first
+    assert len(service.s3.list_multipart_uploads(bucket)) == 1  # the abort could not get through either
+    proxy.set(byte_budget=None)
+    again = cli("upload", "-", f"s3://{bucket}/stream.bin", "--compress", "none", input=data, extra_env=via)
+    assert again.exit_code == 0, again
+    assert service.s3.list_multipart_uploads(bucket) == []
+    assert cli("get", f"s3://{bucket}/stream.bin", "-").stdout_bytes == data

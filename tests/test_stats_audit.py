@@ -253,6 +253,8 @@ def test_audit_ship_is_exactly_once_even_after_a_crash(cli, env, service, bucket
     from its_store import audit_ship
     data_bucket, logs = unique("b"), buckets["logs"]
     log = Path(env["MINIO_AUDIT_LOG"])
+    service.s3.make_bucket(data_bucket)  # raw buckets: only the three uploads are audited
+    service.s3.make_bucket(logs)
     for n in range(3):
         _put(service, data_bucket, f"k{n}", 10)
     run = cli("audit", "ship", "--json")
@@ -294,6 +296,8 @@ def test_audit_ship_is_exactly_once_even_after_a_crash(cli, env, service, bucket
 def test_audit_ship_after_rotation_starts_the_new_file_from_zero(cli, env, service, buckets):
     data_bucket, logs = unique("b"), buckets["logs"]
     log = Path(env["MINIO_AUDIT_LOG"])
+    service.s3.make_bucket(data_bucket)  # raw buckets: only the uploads are audited
+    service.s3.make_bucket(logs)
     _put(service, data_bucket, "old", 10)
     first = cli("audit", "ship", "--json").json()
     old_bytes = log.read_bytes()
@@ -304,3 +308,17 @@ def test_audit_ship_after_rotation_starts_the_new_file_from_zero(cli, env, servi
     bodies = dict(_shipped(service, logs))
     assert bodies[first["objects"][0]] == old_bytes and bodies[second["objects"][0]] == log.read_bytes()
     assert second["objects"][0].split("/")[-1].startswith("0000000000000000-")
+
+
+def test_bucket_creation_and_encryption_changes_are_audited(cli, env, buckets):
+    import json as _json
+    from pathlib import Path as _Path
+    assert cli("upload", "-", f"s3://{buckets['default']}/k", input=b"x").exit_code == 0  # creates the bucket
+    assert cli("bucket", "encryption", "set", f"s3://{buckets['default']}").exit_code == 0
+    assert cli("bucket", "encryption", "rm", f"s3://{buckets['default']}").exit_code == 0
+    lines = [_json.loads(line) for line in _Path(env["MINIO_AUDIT_LOG"]).read_text().splitlines()]
+    ops = [(e["operation"], e["bucket"], e["result"]) for e in lines if e["bucket"] == buckets["default"]]
+    assert ("bucket_create", buckets["default"], "ok") in ops
+    assert ("bucket_encryption_set", buckets["default"], "ok") in ops
+    assert ("bucket_encryption_rm", buckets["default"], "ok") in ops
+    assert all(env["MINIO_SECRET_KEY"] not in _json.dumps(e) for e in lines)

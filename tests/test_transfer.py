@@ -150,3 +150,23 @@ def test_choose_part_size_limits():
     huge = 500 * 1024 * MiB
     part = choose_part_size(huge)
     assert -(-huge // part) <= MAX_PARTS and part % MiB == 0
+
+
+@pytest.mark.parametrize("size", [10_000, 3 * T + 5])
+def test_stdout_download_is_verified(cli, service, bucket, monkeypatch, size):
+    """`get -` checks the CRC32 too; the bytes are already out, so a mismatch is told by exit 4."""
+    from its_store import encoded
+    data = random_bytes(size, seed=9)
+    service.s3.put(bucket, "s.bin", data, {"Content-Type": "application/octet-stream"})
+    good = cli("get", f"s3://{bucket}/s.bin", "-", extra_env={"MINIO_PART_SIZE": "5MiB"})
+    assert good.exit_code == 0 and good.stdout_bytes == data
+    real = encoded.open_head
+
+    def tampered(*args, **kwargs):
+        head, meta, s3 = real(*args, **kwargs)
+        head.checksum = "AAAAAA=="
+        return head, meta, s3
+
+    monkeypatch.setattr(encoded, "open_head", tampered)
+    bad = cli("get", f"s3://{bucket}/s.bin", "-", extra_env={"MINIO_PART_SIZE": "5MiB"})
+    assert bad.exit_code == 4 and "checksum mismatch" in bad.stderr
