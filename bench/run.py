@@ -94,14 +94,42 @@ def run_measured(argv: list[str], env: dict[str, str], cwd: Path, stdout: int | 
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = _watch_peak_rss(proc.pid)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    peak[1].join(timeout=1)  # type: ignore[attr-defined]
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {' '.join(argv[1:])}\n{err[-2000:]}")
-    # ru_maxrss is the peak of the largest process in the waited tree (KiB on Linux)
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024)
+
+
+def _watch_peak_rss(pid: int) -> list[int]:
+    """Poll VmHWM (KiB) of `pid` every 5 ms until it exits. ru_maxrss from wait4 cannot be used: it
+    counts the parent's RSS copied at fork (recorded again at exec), a 70 MiB floor for every tool."""
+    import threading
+    peak = [0]
+
+    def poll() -> None:
+        path = f"/proc/{pid}/status"
+        while True:
+            try:
+                with open(path) as fh:
+                    for line in fh:
+                        if line.startswith("VmHWM:"):
+                            peak[0] = max(peak[0], int(line.split()[1]))
+                            break
+                    else:
+                        return  # a zombie has no VmHWM: it exited
+            except OSError:
+                return
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    peak.append(thread)  # type: ignore[arg-type]
+    return peak
 
 
 # --------------------------------------------------------------------------------------- tools
@@ -150,7 +178,8 @@ class Tools:
             "its-store": self.its("upload", str(src), f"s3://bench/{key}", "-w", w),
             "s5cmd": self.s5("cp", "--concurrency", w, str(src), f"s3://bench/{key}"),
             "rclone": self.rclone("copyto", str(src), f"bench:bench/{key}", "--s3-upload-concurrency", w,
-                                  "--s3-chunk-size", "16M", "--s3-no-head", "--ignore-checksum"),
+                                  "--s3-chunk-size", "16M", "--s3-no-head", "--ignore-checksum",
+                                  "--no-check-dest"),  # else runs 2 and 3 skip the unchanged file
             "aws": self.aws("s3", "cp", str(src), f"s3://bench/{key}"),
         }[tool]
 
@@ -160,7 +189,7 @@ class Tools:
             "its-store": self.its("get", f"s3://bench/{key}", str(dst), "-w", w),
             "s5cmd": self.s5("cp", "--concurrency", w, f"s3://bench/{key}", str(dst)),
             "rclone": self.rclone("copyto", f"bench:bench/{key}", str(dst), "--multi-thread-streams", w,
-                                  "--ignore-checksum"),
+                                  "--ignore-checksum", "--no-check-dest"),
             "aws": self.aws("s3", "cp", f"s3://bench/{key}", str(dst)),
         }[tool]
 
@@ -304,7 +333,7 @@ def main() -> None:
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    report(results, Path(args.out), args)
+    report(merge_previous(results, Path(args.out)), Path(args.out), args)
 
 
 def bench_rss(t: Tools, work: Path, big: int) -> list[Result]:
@@ -318,6 +347,20 @@ def bench_rss(t: Tools, work: Path, big: int) -> list[Result]:
         src.unlink()
         out.append(res)
     return out
+
+
+def merge_previous(results: list[Result], path: Path) -> list[Result]:
+    """Keep the workloads of an earlier run that this run did not measure (rerun one with --only)."""
+    old = path.with_suffix(".json")
+    if not old.exists():
+        return results
+    measured = {r.workload for r in results}
+    kept = []
+    for item in json.loads(old.read_text()):
+        if item["workload"] not in measured:
+            kept.append(Result(item["workload"], item["tool"], item["bytes"],
+                               [Sample(**s) for s in item["samples"]]))
+    return kept + results
 
 
 def report(results: list[Result], path: Path, args: argparse.Namespace) -> None:

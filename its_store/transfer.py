@@ -152,13 +152,18 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
     pending: dict[str, bytes | None] = {"next": first}
     total = [0]
 
+    held: dict[int, int] = {}  # budget reserved per part number, released by _multipart
+
     def chunks() -> Iterator[tuple[int, Callable[[int], bytes]]]:
         number = 0
         while True:
+            reserved = BUDGET.acquire(part)  # before reading: the read is what takes the memory
             data = pending["next"] if number == 0 else _read_full(stream, part)
             if not data and number > 0:
+                BUDGET.release(reserved)
                 return
             number += 1
+            held[number] = reserved
             total[0] += len(data)
             yield number, (lambda _n, d=data: d)
 
@@ -166,7 +171,11 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
     if journal is not None:
         journal.prepare(s3, bucket, key, {"source": "stream"}, False, None)  # abort an orphan first
         state = Resumable(journal, {"source": "stream"})
-    result = _multipart(s3, bucket, key, headers, part, workers, progress, chunks(), None, state)
+    try:
+        result = _multipart(s3, bucket, key, headers, part, workers, progress, chunks(), None, state, held)
+    finally:
+        for number in list(held):  # a failure before _multipart took over
+            BUDGET.release(held.pop(number, 0))
     result.size = total[0]
     return result
 
@@ -183,27 +192,38 @@ def _read_full(stream: IO[bytes], size: int) -> bytes:
 
 def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
                progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
-               size: int | None, state: Resumable | None = None) -> PutResult:
+               size: int | None, state: Resumable | None = None, held: dict[int, int] | None = None) -> PutResult:
     """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
-    caller asked to keep it for --resume and the failure is transient (server or network down)."""
+    caller asked to keep it for --resume and the failure is transient (server or network down).
+
+    Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
+    upload of large files) stay within one memory bound; `held` carries what a stream reserved."""
     state = state or Resumable()
     headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
     upload_id = state.upload_id or s3.create_multipart(bucket, key, headers)
     if state.journal is not None and state.upload_id is None:
         state.journal.save(bucket, key, {**(state.source or {}), "upload_id": upload_id})
     etags: dict[int, str] = dict(state.done or {})
+    held = {} if held is None else held  # part number -> bytes reserved in BUDGET until sent
     try:
         with _bounded_pool(workers) as submit:
             def send(number: int, reader: Callable[[int], bytes]) -> None:
-                data = reader(number)
-                etags[number] = s3.upload_part(bucket, key, upload_id, number, data)
-                progress(len(data))
+                try:
+                    data = reader(number)
+                    etags[number] = s3.upload_part(bucket, key, upload_id, number, data)
+                    progress(len(data))
+                finally:
+                    BUDGET.release(held.pop(number, 0))
 
             for number, reader in parts:
+                if number not in held:  # streams reserve before they read (see upload_stream)
+                    held[number] = BUDGET.acquire(part)
                 submit(send, number, reader)
         ordered = [etags[n] for n in sorted(etags)]
         etag, version = s3.complete_multipart(bucket, key, upload_id, ordered)
     except BaseException as exc:
+        for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
+            BUDGET.release(held.pop(number, 0))
         transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
         if state.keep_on_failure and state.journal is not None and transient:
             if isinstance(exc, E.ItsStoreError):
@@ -215,6 +235,32 @@ def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], par
     if state.journal is not None:
         state.journal.remove(bucket, key)
     return PutResult(etag, version, size or 0, len(ordered))
+
+
+class ByteBudget:
+    """A counting semaphore in bytes: acquire() blocks until `n` more bytes fit under the capacity."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._cond = threading.Condition()
+
+    def acquire(self, n: int) -> int:
+        n = min(n, self.capacity)  # one part larger than the budget still goes, alone
+        with self._cond:
+            while self.used + n > self.capacity:
+                self._cond.wait()
+            self.used += n
+        return n
+
+    def release(self, n: int) -> None:
+        if n:
+            with self._cond:
+                self.used -= n
+                self._cond.notify_all()
+
+
+BUDGET = ByteBudget(256 * MiB)  # part buffers of all multipart uploads in this process
 
 
 def _abort_quietly(s3: S3Client, bucket: str, key: str, upload_id: str) -> bool:

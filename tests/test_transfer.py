@@ -170,3 +170,32 @@ def test_stdout_download_is_verified(cli, service, bucket, monkeypatch, size):
     monkeypatch.setattr(encoded, "open_head", tampered)
     bad = cli("get", f"s3://{bucket}/s.bin", "-", extra_env={"MINIO_PART_SIZE": "5MiB"})
     assert bad.exit_code == 4 and "checksum mismatch" in bad.stderr
+
+
+def test_part_budget_is_returned_after_success_and_failure(cli, service, bucket, tmp_path: Path):
+    """Every multipart upload in the process shares one memory budget for part buffers: whatever
+    happens, what a transfer reserved comes back (else later uploads would block forever)."""
+    from its_store import errors as E
+    from its_store.s3 import object_headers
+    from its_store.transfer import BUDGET, ByteBudget, upload_file
+    src = write_file(tmp_path / "big.bin", 3 * T, seed=7)
+    assert cli("upload", str(src), f"s3://{bucket}/ok", "--part-size", "5MiB").exit_code == 0
+    assert cli("upload", "-", f"s3://{bucket}/ok2", "--part-size", "5MiB", "--compress", "none",
+               input=src.read_bytes()).exit_code == 0
+    assert BUDGET.used == 0
+    real = service.s3.upload_part
+
+    def failing(*args, **kwargs):
+        raise E.ServiceUnavailableError("injected")
+
+    service.s3.upload_part = failing
+    with pytest.raises(E.ServiceUnavailableError):
+        upload_file(service.s3, bucket, "bad", src, object_headers("application/octet-stream", {}, {}),
+                    threshold=T, part_size=T, workers=2)
+    service.s3.upload_part = real
+    assert BUDGET.used == 0
+
+    small = ByteBudget(10)
+    assert small.acquire(25) == 10  # a part larger than the whole budget still goes, alone
+    small.release(10)
+    assert small.used == 0

@@ -63,7 +63,7 @@ def upload(
     Example: its-store upload frames/ s3://its-video/camera_001/ --recursive --type video_frame --meta camera_id=cam1
     """
     from ..models import UploadRequest
-    svc = out.STATE.service()
+    svc = out.STATE.service(workers)
     ref = parse_remote(dest, allow_no_bucket=True) if dest else None
     bucket = ref.bucket if ref else None
     key_or_prefix = ref.key if ref else ""
@@ -132,7 +132,7 @@ def get(
     Example: its-store get s3://its-video/camera_001/ ./frames --recursive
     """
     from ..models import DownloadRequest
-    svc = out.STATE.service()
+    svc = out.STATE.service(workers)
     ref = parse_remote(source)
     if recursive:
         prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"

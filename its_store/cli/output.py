@@ -41,11 +41,14 @@ class State:
                              "(MINIO_VERIFY_TLS=false or --no-verify-tls)\n")
         return settings
 
-    def service(self) -> Any:
-        """The StorageService for this invocation, built from env/.env/flags on first use."""
+    def service(self, workers: int | None = None) -> Any:
+        """The StorageService for this invocation, built from env/.env/flags on first use.
+
+        `workers` (a command's --workers) also sizes the connection pool: more threads than pooled
+        connections only queue on the pool's lock."""
         if self._service is None:
             from ..service import StorageService
-            self._service = StorageService(self.settings())
+            self._service = StorageService(self.settings(), workers=workers)
         return self._service
 
 
