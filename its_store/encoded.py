@@ -56,6 +56,7 @@ from .transfer import (
     choose_part_size,
     download_to_file,
     download_to_stream,
+    response_to_file,
     upload_stream,
 )
 
@@ -341,11 +342,52 @@ def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | 
     return get_codec(name or "none", stored=True, where=where), int(size) if size.isdigit() else None, sha
 
 
+def _one_get_will_do(svc: StorageService, request: DownloadRequest) -> bool:
+    """A small listed object with no SSE-C key in play can be fetched by one GET, without a HEAD."""
+    return (request.size_hint is not None and request.size_hint < svc.settings.multipart_threshold
+            and request.sse_c_key is None and request.sse_c_key_file is None
+            and not svc.settings.sse_c_key and not svc.settings.sse_c_key_file)
+
+
+def _download_small(svc: StorageService, request: DownloadRequest, target: Path,
+                    progress: ProgressFn) -> Fetched | None:
+    """One GET for a small object: its headers tell what a HEAD would. None means "take the regular
+    path": the object needs decoding or a key, or the GET failed (the regular path retries and
+    explains errors)."""
+    try:
+        resp = svc.s3.get(request.bucket, request.key, version_id=request.version_id,
+                          headers={"x-amz-checksum-mode": "ENABLED"})
+    except E.ItsStoreError:
+        return None
+    headers = resp.headers
+    meta = user_metadata(headers)
+    encryption = describe(headers)
+    if encryption == "SSE-C" or (not request.raw and _decoding(meta, "") is not None):
+        resp.close()
+        resp.release_conn()
+        return None
+    part = meta.get(META_PART_SIZE, "")
+    head = ObjectHead(bucket=request.bucket, key=request.key, size=int(headers.get("content-length", 0)),
+                      etag=(headers.get("etag") or "").strip('"'),
+                      version_id=request.version_id or headers.get("x-amz-version-id"),
+                      part_size=int(part) if part.isdigit() else None, verifiable=encryption != "SSE-KMS",
+                      checksum=_header(headers, "x-amz-checksum-crc32"))
+    try:
+        verified = response_to_file(resp, head, target, progress)
+    except E.ServiceUnavailableError:
+        return None
+    return Fetched(head, head.size, verified, None)
+
+
 def download_file(svc: StorageService, request: DownloadRequest, target: Path, progress: ProgressFn) -> Fetched:
     """Download to `target` atomically, undoing compression (unless `raw`) and verifying the sha256.
 
     On any mismatch the temp file is removed and `target` is left as it was.
     """
+    if _one_get_will_do(svc, request):
+        fetched = _download_small(svc, request, target, progress)
+        if fetched is not None:
+            return fetched
     head, meta, s3 = open_head(svc, request.bucket, request.key, request.version_id,
                                request.sse_c_key, request.sse_c_key_file)
     part_size = request.part_size or svc.settings.part_size or None

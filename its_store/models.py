@@ -99,6 +99,7 @@ class DownloadRequest(_Model):
     raw: bool = False                      # the stored bytes, without undoing compression
     sse_c_key_file: Path | None = None     # the SSE-C key of an SSE-C object (else MINIO_SSE_C_KEY*)
     sse_c_key: bytes | None = Field(default=None, exclude=True, repr=False)
+    size_hint: int | None = None           # size known from a listing: small objects take one GET, no HEAD
 
 
 class DownloadResponse(_Model):
