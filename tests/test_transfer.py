@@ -145,7 +145,7 @@ def _with_etag(head, etag):
 
 
 def test_choose_part_size_limits():
-    assert choose_part_size(100 * MiB) == 16 * MiB
+    assert choose_part_size(100 * MiB) == 8 * MiB
     assert choose_part_size(100 * MiB, 1) == 5 * MiB
     huge = 500 * 1024 * MiB
     part = choose_part_size(huge)
