@@ -372,7 +372,8 @@ def report(results: list[Result], path: Path, args: argparse.Namespace) -> None:
         f"--only {args.only} --big {args.big}` on {os.cpu_count()} cores ({cpu}), "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GiB RAM, Python "
         f"{platform.python_version()}; server: SeaweedFS `weed mini` on loopback, sharing the same cores.",
-        "Medians of the runs; tools interleaved. CPU = user+sys seconds of the client; RSS = peak resident MiB.",
+        "Medians of the runs; tools interleaved. CPU = user+sys seconds of the client; RSS = peak resident MiB"
+        " (VmHWM). Workloads outside --only keep the numbers of the earlier run they come from (RESULTS.json).",
         "",
     ]
     by_workload: dict[str, list[Result]] = {}
