@@ -56,6 +56,7 @@ from .transfer import (
     choose_part_size,
     download_to_file,
     download_to_stream,
+    read_full,
     response_to_file,
     upload_stream,
 )
@@ -153,7 +154,7 @@ class UploadPlan:
                       stored_size=result.size)
 
     def _stream(self, stream: IO[bytes], bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
-        first = _read_up_to(stream, self._part(None))
+        first = read_full(stream, self._part(None))
         if len(first) < self._part(None):  # the whole stream fits in one part: it is in memory now
             return self._buffer(first, bucket, key, workers, progress)
         codec = self._codec(first[:SAMPLE], None)
@@ -215,16 +216,6 @@ class _Prefixed:
             out, self._prefix = bytes(self._prefix[:n]), self._prefix[n:]
             return out
         return self._stream.read(size)
-
-
-def _read_up_to(stream: IO[bytes], size: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < size:
-        chunk = stream.read(size - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return bytes(buf)
 
 
 def _copy(reader: CompressingReader, out: IO[bytes]) -> None:

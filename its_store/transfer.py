@@ -144,7 +144,7 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
     A stream cannot be resumed, but with a journal its multipart upload is recorded, so one that a
     dead server could not abort is aborted by the next upload of the same key."""
     part = choose_part_size(None, part_size)
-    first = _read_full(stream, part)
+    first = read_full(stream, part)
     if len(first) < part:
         etag, version = s3.put(bucket, key, first, headers)
         progress(len(first))
@@ -158,7 +158,7 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
         number = 0
         while True:
             reserved = BUDGET.acquire(part)  # before reading: the read is what takes the memory
-            data = pending["next"] if number == 0 else _read_full(stream, part)
+            data = pending["next"] if number == 0 else read_full(stream, part)
             if not data and number > 0:
                 BUDGET.release(reserved)
                 return
@@ -180,7 +180,8 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
     return result
 
 
-def _read_full(stream: IO[bytes], size: int) -> bytes:
+def read_full(stream: IO[bytes], size: int) -> bytes:
+    """Read `size` bytes, or fewer only at the end of the stream (pipes return short reads)."""
     buf = bytearray()
     while len(buf) < size:
         chunk = stream.read(size - len(buf))
