@@ -41,19 +41,20 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 def complete_remote(ctx: typer.Context, incomplete: str) -> list[str]:
     """autocompletion= callback of every s3:// argument: `s3://BUCKET/` then `s3://BUCKET/KEY...`."""
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            return _suggest(Completer(_root_params(ctx)), incomplete)
-    except Exception:  # noqa: BLE001 - a completion offers nothing rather than print an error
-        return []
+    return _quietly(_suggest, ctx, incomplete)
 
 
 def complete_model_ref(ctx: typer.Context, incomplete: str) -> list[str]:
     """autocompletion= callback of NAME[@REF] arguments: model names, then versions, aliases, latest."""
+    return _quietly(_suggest_model, ctx, incomplete)
+
+
+def _quietly(suggest: Any, ctx: Any, incomplete: str) -> list[str]:
+    """Run a suggester with stderr swallowed: a completion offers nothing rather than print an error."""
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            return _suggest_model(Completer(_root_params(ctx)), incomplete)
-    except Exception:  # noqa: BLE001 - a completion offers nothing rather than print an error
+            return suggest(Completer(_root_params(ctx)), incomplete)
+    except Exception:  # noqa: BLE001 - never an error in the user's shell
         return []
 
 
