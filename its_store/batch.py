@@ -159,6 +159,7 @@ class Batch:
             if "/" in prefix else ""
         listing = svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
         n = workers or svc.workers
+        root = os.path.realpath(dest)  # resolved once for all keys
 
         def jobs() -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
             for info in listing:
@@ -168,7 +169,7 @@ class Batch:
 
         def _download_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
-                target = safe_local_path(dest, key[len(base):])
+                target = safe_local_path(dest, key[len(base):], root)
                 if target.is_dir():
                     raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
                 resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target, size_hint=size,

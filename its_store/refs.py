@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import InvalidInputError
 
@@ -86,18 +86,19 @@ def join_key(prefix: str, relative: str) -> str:
     return prefix if prefix.endswith("/") and not rel else (prefix.rstrip("/") + "/" + rel)
 
 
-def safe_local_path(root: Path, relative_key: str) -> Path:
+def safe_local_path(root: Path, relative_key: str, base: str | None = None) -> Path:
     """Map a key (relative to a listed prefix) under `root`, refusing anything that escapes it.
 
-    Keys are not paths: '../../etc/x', '/abs', 'a/../../b' and empty segments are refused.
+    Keys are not paths: '../../etc/x', '/abs', 'a/../../b' and empty segments are refused, and so is
+    a path that leaves `root` through a symlink. `base` is os.path.realpath(root), when the caller
+    maps many keys under one root (a batch download) and has resolved it once.
     """
-    parts = PurePosixPath(relative_key).parts
+    segments = relative_key.rstrip("/").split("/")
     if (not relative_key or relative_key.startswith("/") or "\\" in relative_key
-            or any(p in ("..", ".") for p in relative_key.split("/"))
-            or any(p == "" for p in relative_key.rstrip("/").split("/"))):
+            or any(p in ("..", ".", "") for p in segments)):
         raise InvalidInputError(f"refusing unsafe key {relative_key!r}: it would escape {root}")
-    target = (root / Path(*parts)).resolve()
-    base = root.resolve()
-    if target != base and base not in target.parents:
+    base = base or os.path.realpath(root)
+    target = os.path.realpath(os.path.join(base, *segments))
+    if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
         raise InvalidInputError(f"refusing unsafe key {relative_key!r}: it would escape {root}")
-    return target
+    return Path(target)

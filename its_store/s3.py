@@ -1,183 +1,71 @@
-"""The only module that imports minio: builds the client and translates its errors.
+"""The S3 client facade: object I/O over its_store.wire, everything else over minio.
 
-Everything above this module sees ItsStoreError subclasses, never S3Error or urllib3 exceptions.
-Where minio has no public call for what we need (raw PUT with our own headers, the multipart steps,
-a conditional PUT), we reach its lower layer here and only here; `PRIVATE_API` lists what we use and
-tests/test_s3_adapter.py fails loudly if a minio upgrade removes it.
+The hot path (GET, PUT, HEAD, DELETE of objects, the multipart steps, ListObjectsV2) goes through
+wire.py, a lean SigV4 + keep-alive HTTP client; bucket configuration, versions, tags, batch deletes
+and presigning go through the minio SDK, which is imported only when one of those is first used
+(importing it costs ~100 ms). Errors of both are mapped in s3errors.py: callers see ItsStoreError
+subclasses only. Where minio has no public call for what we need, we reach its lower layer here
+and only here; `PRIVATE_API` lists what we use and tests/test_s3_adapter.py fails loudly if a
+minio upgrade removes it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import random
-import ssl
-import time
-from collections.abc import Callable, Iterator
+import base64
+import hashlib
+import re
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import certifi
-import urllib3
-from minio import Minio
-from minio.datatypes import Part
-from minio.error import InvalidResponseError, S3Error, ServerError
-from urllib3.util import Retry, Timeout
 
 from . import errors as E
 from .checksums import HEADER as CRC_HEADER
 from .checksums import PartETag, crc32_of
+from .s3errors import errors, failure_error, from_code, translate
+from .wire import UNSIGNED, Wire, http_date
 
 if TYPE_CHECKING:
+    import urllib3
+
     from .settings import Settings
 
-PRIVATE_API = ("_put_object", "_create_multipart_upload", "_upload_part", "_complete_multipart_upload",
-               "_abort_multipart_upload", "_list_multipart_uploads", "_list_parts", "_build_headers", "_execute")
+__all__ = ["S3Client", "errors", "failure_error", "from_code", "object_headers", "translate"]
+PRIVATE_API = ("_list_multipart_uploads", "_list_parts")
 UNSIGNED_MIN = 64 * 1024  # bodies this large go unsigned, protected by a CRC32 the server checks
+_UPLOAD_ID_RE = re.compile(rb"<UploadId>([^<]+)</UploadId>")
+_ETAG_RE = re.compile(rb"<ETag>([^<]*)</ETag>")
 
 
-class _Minio(Minio):
-    """minio.Minio that signs large bodies as UNSIGNED-PAYLOAD when they carry x-amz-checksum-crc32.
+class ObjectStat:
+    """What a HEAD tells about an object (the attributes of minio's Object that we use)."""
 
-    Over plain HTTP minio hashes every body with SHA-256 for SigV4 (and the server hashes it again
-    to check): ~3.5 CPU-s per GiB on each side. A CRC32 the server verifies protects the bytes as
-    well against corruption, for a tenth of the CPU (see its_store/checksums.py).
-    """
+    __slots__ = (
+        "bucket_name",
+        "content_type",
+        "etag",
+        "last_modified",
+        "metadata",
+        "object_name",
+        "size",
+        "version_id",
+    )
 
-    def _build_headers(self, host: str, headers: Any = None, body: bytes | None = None,
-                       creds: Any = None) -> Any:
-        if (body is not None and len(body) >= UNSIGNED_MIN and creds is not None and headers
-                and any(name.lower() == "x-amz-checksum-crc32" for name in headers)):
-            built, date = super()._build_headers(host, headers, None, creds)
-            built["Content-Length"] = str(len(body))
-            built["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
-            return built, date
-        return super()._build_headers(host, headers, body, creds)
-
-_NOT_FOUND_BUCKET = {"NoSuchBucket"}
-_NOT_FOUND_OBJECT = {"NoSuchKey", "NoSuchVersion", "NoSuchUpload", "ResourceNotFound", "NoSuchObject"}
-_ACCESS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-           "AllAccessDisabled", "InvalidToken", "AuthorizationHeaderMalformed"}
-_CONFLICT = {"BucketNotEmpty", "PreconditionFailed", "OperationAborted", "InvalidBucketState"}
-_EXISTS = {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
-_INPUT = {"InvalidBucketName", "InvalidArgument", "EntityTooLarge", "EntityTooSmall", "KeyTooLongError",
-          "InvalidRequest", "InvalidPart", "InvalidPartOrder", "MalformedXML", "InvalidTag",
-          "InvalidObjectName", "MetadataTooLarge"}
-_UNAVAILABLE = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "XMinioServerNotInitialized"}
-_INTEGRITY = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
-T = TypeVar("T")
-_CREDENTIAL_HINT = "check MINIO_ACCESS_KEY and MINIO_SECRET_KEY, and the key's permissions"
-
-
-def _where(bucket: str | None, key: str | None) -> str:
-    if bucket and key:
-        return f"s3://{bucket}/{key}"
-    return f"s3://{bucket}" if bucket else "the server"
-
-
-def translate(exc: BaseException, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
-    """Map a minio / urllib3 / ssl exception to our error tree. Messages never carry secrets."""
-    if isinstance(exc, E.ItsStoreError):
-        return exc
-    where = _where(bucket, key)
-    if isinstance(exc, S3Error):
-        return _translate_s3(exc, bucket, key, where)
-    if isinstance(exc, ServerError):
-        return E.ServiceUnavailableError(f"server error {exc.status_code} for {where}")
-    if isinstance(exc, InvalidResponseError):
-        return E.ServiceUnavailableError(
-            f"the endpoint did not answer like an S3 server ({where})",
-            hint="check MINIO_ENDPOINT: is it the S3 API port?")
-    if isinstance(exc, (ssl.SSLError, urllib3.exceptions.SSLError)) or "SSL" in type(exc).__name__:
-        return E.ServiceUnavailableError(
-            "TLS handshake with the endpoint failed",
-            hint="set MINIO_SECURE=false for a plain-HTTP server, or MINIO_CA_BUNDLE for a private CA")
-    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
-        return translate(exc.reason, bucket, key)
-    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError)):
-        return E.ServiceUnavailableError(
-            f"cannot reach the endpoint: {_short(exc)}",
-            hint="check MINIO_ENDPOINT and that the server is running")
-    if isinstance(exc, SyntaxError) or (isinstance(exc, ValueError) and "XML" in str(exc)):
-        return E.ServiceUnavailableError(  # ElementTree.ParseError, or minio missing an XML element
-            f"the endpoint did not answer like an S3 server ({where})",
-            hint="check MINIO_ENDPOINT: is it the S3 API port?")
-    if isinstance(exc, ValueError):
-        return E.InvalidInputError(str(exc))
-    return E.ItsStoreError(f"unexpected error: {type(exc).__name__}: {exc}")
-
-
-def _translate_s3(exc: S3Error, bucket: str | None, key: str | None, where: str) -> E.ItsStoreError:
-    return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, where)
-
-
-def failure_error(text: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
-    """The error for a per-key failure of a batch call, given as 'Code: message'."""
-    code, _, detail = text.partition(": ")
-    return from_code(code.strip(), detail or code, bucket, key, _where(bucket, key))
-
-
-def from_code(code: str, detail: str, bucket: str | None, key: str | None, where: str) -> E.ItsStoreError:
-    """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied)."""
-    if code in _NOT_FOUND_BUCKET:
-        return E.BucketNotFoundError(f"bucket not found: {bucket or where}")
-    if code in _NOT_FOUND_OBJECT:
-        return E.ObjectNotFoundError(f"object not found: {where}")
-    if code in _ACCESS:
-        return E.AccessDeniedError(f"access denied ({code}) for {where}", hint=_CREDENTIAL_HINT)
-    if code in _EXISTS:
-        return E.AlreadyExistsError(f"bucket already exists: {bucket}")
-    if code in _CONFLICT:
-        return E.ConflictError(f"{code}: {detail} ({where})")
-    if code in _INPUT:
-        return E.InvalidInputError(f"{code}: {detail} ({where})")
-    if code in _INTEGRITY:
-        return E.IntegrityError(f"{code}: {detail} ({where})")
-    if code in _UNAVAILABLE:
-        return E.ServiceUnavailableError(f"{code}: server busy or failing ({where})",
-                                         hint="retry later or raise --retries")
-    if code == "NotImplemented":
-        return E.ItsStoreError(f"the server does not support this operation ({where})")
-    return E.ItsStoreError(f"server refused the request: {code}: {detail} ({where})")
-
-
-_SHORT = (
-    ("Connection refused", "connection refused"),
-    ("timed out", "timed out"),
-    ("Name or service not known", "unknown host"),
-    ("nodename nor servname", "unknown host"),
-    ("Temporary failure in name resolution", "unknown host"),
-    ("RemoteDisconnected", "connection closed by the server"),
-    ("Remote end closed", "connection closed by the server"),
-    ("Connection reset", "connection reset"),
-    ("Connection aborted", "connection aborted"),
-    ("IncompleteRead", "connection broken in the middle of a transfer"),
-    ("Broken pipe", "connection broken"),
-)
-
-
-def _short(exc: BaseException) -> str:
-    """A few words for a network failure, not a repr of urllib3's exception chain."""
-    text = f"{type(exc).__name__}: {exc}"
-    for needle, words in _SHORT:
-        if needle.lower() in text.lower():
-            return words
-    return text[:160]
-
-
-@contextlib.contextmanager
-def errors(bucket: str | None = None, key: str | None = None) -> Iterator[None]:
-    """`with errors(b, k): ...` turns any client-side failure into an ItsStoreError."""
-    try:
-        yield
-    except E.ItsStoreError:
-        raise
-    except Exception as exc:
-        raise translate(exc, bucket, key) from exc
+    def __init__(self, bucket: str, key: str, headers: Any) -> None:
+        self.bucket_name, self.object_name = bucket, key
+        self.size = int(headers.get("content-length") or 0)
+        self.etag = (headers.get("etag") or "").strip('"')
+        self.last_modified = http_date(headers.get("last-modified"))
+        self.content_type = headers.get("content-type")
+        self.version_id = headers.get("x-amz-version-id")
+        self.metadata = headers  # every response header, case-insensitive (like minio's Object.metadata)
 
 
 def build_http(settings: Settings, pool_size: int | None = None) -> urllib3.PoolManager:
     """The urllib3 pool minio uses: sized to our workers, our timeouts, our retry policy."""
+    import certifi
+    import urllib3
+    from urllib3.util import Retry, Timeout
     retries = Retry(
         total=settings.max_retries, connect=settings.max_retries, read=settings.max_retries,
         status=settings.max_retries, backoff_factor=0.25, backoff_jitter=0.25, backoff_max=8.0,
@@ -198,19 +86,29 @@ def build_http(settings: Settings, pool_size: int | None = None) -> urllib3.Pool
 
 
 class S3Client:
-    """A thin, thread-safe facade over minio.Minio with our headers, errors and private calls."""
+    """Thread-safe S3 calls with our headers and errors: object I/O on `wire`, the rest on `minio`."""
 
     def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
         self.settings = settings
         self.endpoint = settings.endpoint
-        self.minio = _Minio(
-            endpoint=settings.endpoint,
-            access_key=settings.access_key,
-            secret_key=settings.secret_key.get_secret_value(),
-            secure=settings.secure,
-            region=settings.region,
-            http_client=build_http(settings, pool_size),
-        )
+        self.pool_size = pool_size
+        self.wire = Wire(settings, pool_size)
+        self._minio: Any = None
+
+    @property
+    def minio(self) -> Any:
+        """The minio client, built (and minio imported) on first use."""
+        if self._minio is None:
+            from minio import Minio
+            self._minio = Minio(
+                endpoint=self.settings.endpoint,
+                access_key=self.settings.access_key,
+                secret_key=self.settings.secret_key.get_secret_value(),
+                secure=self.settings.secure,
+                region=self.settings.region,
+                http_client=build_http(self.settings, self.pool_size),
+            )
+        return self._minio
 
     # -- buckets ---------------------------------------------------------------------------------
     def list_buckets(self) -> list[Any]:
@@ -371,14 +269,26 @@ class S3Client:
                 "abort_multipart_days": abort.days_after_initiation if abort else None,
                 "unsupported": unsupported}
 
-    # -- objects ---------------------------------------------------------------------------------
+    # -- objects (wire) -----------------------------------------------------------------------------
+    def _send(self, method: str, bucket: str, key: str | None = None, **kwargs: Any) -> Any:
+        with errors(bucket, key):
+            return self.wire.request(method, bucket, key, **kwargs)
+
     def stat(self, bucket: str, key: str, version_id: str | None = None,
-             headers: dict[str, str] | None = None) -> Any:
+             headers: dict[str, str] | None = None) -> ObjectStat:
         """HEAD an object; `headers` carries an SSE-C key (its_store.encryption)."""
         asked = {"x-amz-checksum-mode": "ENABLED", **(headers or {})}  # returns x-amz-checksum-crc32
-        with errors(bucket, key):
-            return self.minio.stat_object(bucket_name=bucket, object_name=key, version_id=version_id,
-                                          extra_headers=asked)
+        resp = self._send("HEAD", bucket, key, query=_version(version_id), headers=asked)
+        return ObjectStat(bucket, key, resp.headers)
+
+    def _put_body(self, bucket: str, key: str, data: bytes, headers: dict[str, str],
+                  query: dict[str, str] | None = None) -> Any:
+        """PUT a body. Large bodies carrying a CRC32 header go as UNSIGNED-PAYLOAD: over plain HTTP a
+        signed payload means a SHA-256 of every byte on both sides (~3.5 CPU-s per GiB each), while
+        the CRC32 the server verifies protects the bytes as well against corruption."""
+        unsigned = len(data) >= UNSIGNED_MIN and CRC_HEADER in headers
+        return self._send("PUT", bucket, key, query=query, headers=headers, body=data,
+                          payload_hash=UNSIGNED if unsigned else None)
 
     def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
         """One PUT with our own headers (no copy of `data`), with a CRC32 the server verifies.
@@ -386,9 +296,8 @@ class S3Client:
         sent = dict(headers)
         if not any(name.lower().startswith("x-amz-checksum-") for name in sent):
             sent[CRC_HEADER] = crc32_of(data)
-        with errors(bucket, key):
-            result = self.minio._put_object(bucket, key, data, sent)
-        return result.etag, result.version_id
+        resp = self._put_body(bucket, key, data, sent)
+        return (resp.headers.get("etag") or "").strip('"'), resp.headers.get("x-amz-version-id")
 
     def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """PUT with `If-None-Match: *`: a write-once object. Raises AlreadyExistsError if present."""
@@ -398,70 +307,50 @@ class S3Client:
             raise E.AlreadyExistsError(f"already exists: s3://{bucket}/{key}") from None
         return etag
 
-    def _retry_refused(self, fn: Callable[[], T]) -> T:
-        """Retry a non-idempotent call (POST) only when the server said it did not process it (5xx, SlowDown).
-
-        urllib3 retries GET/PUT/HEAD/DELETE itself; a POST lost on the wire is not retried, because
-        it may have been applied.
-        """
-        delay = 0.25
-        for attempt in range(self.settings.max_retries + 1):
-            try:
-                return fn()
-            except S3Error as exc:
-                if exc.code not in _UNAVAILABLE or attempt == self.settings.max_retries:
-                    raise
-            except ServerError:
-                if attempt == self.settings.max_retries:
-                    raise
-            time.sleep(min(delay, 8.0) * (0.5 + random.random()))
-            delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
-
     def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
-        """Start a multipart upload that declares CRC32 part checksums (see upload_part/complete)."""
+        """Start a multipart upload that declares CRC32 part checksums (see upload_part/complete).
+
+        A POST is retried only when the server said it did not process it (5xx): one lost on the
+        wire may have been applied."""
         sent = {**headers, "x-amz-checksum-algorithm": "CRC32"}
-        with errors(bucket, key):
-            return self._retry_refused(lambda: self.minio._create_multipart_upload(bucket, key, dict(sent)))
+        resp = self._send("POST", bucket, key, query={"uploads": ""}, headers=sent)
+        found = _UPLOAD_ID_RE.search(resp.data)
+        if not found:
+            raise translate(ValueError("XML element <UploadId> not found"), bucket, key)
+        return found.group(1).decode()
 
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes,
                     headers: dict[str, str] | None = None) -> PartETag:
         """Upload one part with its CRC32; the returned ETag carries that CRC32 for complete_multipart."""
         crc = crc32_of(data)
-        with errors(bucket, key):
-            etag = self.minio._upload_part(bucket, key, data, {**(headers or {}), CRC_HEADER: crc},
-                                           upload_id, number)
-        return PartETag.of(etag, crc)
+        resp = self._put_body(bucket, key, data, {**(headers or {}), CRC_HEADER: crc},
+                              query={"partNumber": str(number), "uploadId": upload_id})
+        return PartETag.of((resp.headers.get("etag") or "").strip('"'), crc)
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str,
                            etags: list[str]) -> tuple[str, str | None]:
-        crcs = [getattr(etag, "crc32", None) for etag in etags]
-        with errors(bucket, key):
-            if all(crcs):
-                result = self._retry_refused(lambda: self._complete_with_checksums(bucket, key, upload_id, etags))
-            else:
-                parts = [Part(i + 1, etag) for i, etag in enumerate(etags)]
-                result = self._retry_refused(
-                    lambda: self.minio._complete_multipart_upload(bucket, key, upload_id, parts))
-        return (result.etag or "").strip('"'), result.version_id
-
-    def _complete_with_checksums(self, bucket: str, key: str, upload_id: str, etags: list[Any]) -> Any:
-        """CompleteMultipartUpload listing each part's ChecksumCRC32 (minio-py sends ETags only)."""
+        """CompleteMultipartUpload; each part's ChecksumCRC32 is listed when known (minio-py sends
+        ETags only). S3 may answer 200 with an <Error> document: that is a failure too."""
         from xml.sax.saxutils import escape
-
-        from minio.datatypes import CompleteMultipartUploadResult
-        from minio.helpers import md5sum_hash
+        crcs = [getattr(etag, "crc32", None) for etag in etags]
         body = ("<CompleteMultipartUpload>" + "".join(
             f"<Part><PartNumber>{n}</PartNumber><ETag>\"{escape(str(etag))}\"</ETag>"
-            f"<ChecksumCRC32>{etag.crc32}</ChecksumCRC32></Part>" for n, etag in enumerate(etags, 1))
-            + "</CompleteMultipartUpload>").encode()
-        response = self.minio._execute("POST", bucket, key, body=body, query_params={"uploadId": upload_id},
-                                       headers={"Content-Type": "application/xml", "Content-MD5": md5sum_hash(body)})
-        return CompleteMultipartUploadResult(response)
+            + (f"<ChecksumCRC32>{crc}</ChecksumCRC32>" if all(crcs) else "") + "</Part>"
+            for n, (etag, crc) in enumerate(zip(etags, crcs, strict=True), 1)) + "</CompleteMultipartUpload>").encode()
+        md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+        resp = self._send("POST", bucket, key, query={"uploadId": upload_id}, body=body,
+                          headers={"Content-Type": "application/xml", "Content-MD5": md5})
+        data = resp.data
+        if b"<Error>" in data[:512]:
+            code = re.search(rb"<Code>([^<]*)</Code>", data)
+            text = code.group(1).decode("utf-8", "replace") if code else "InternalError"
+            raise from_code(text, text, bucket, key, f"s3://{bucket}/{key}")
+        etag = _ETAG_RE.search(data)
+        return (etag.group(1).decode().replace("&quot;", "").strip('"') if etag else ""), \
+            resp.headers.get("x-amz-version-id")
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
-        with errors(bucket, key):
-            self.minio._abort_multipart_upload(bucket, key, upload_id)
+        self._send("DELETE", bucket, key, query={"uploadId": upload_id})
 
     def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[tuple[str, str]]:
         """(key, upload_id) of incomplete multipart uploads under `prefix`."""
@@ -485,11 +374,12 @@ class S3Client:
 
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
             version_id: str | None = None, headers: dict[str, str] | None = None) -> Any:
-        """A streaming GET (urllib3 response; the caller closes and releases it). `headers`: SSE-C key."""
-        with errors(bucket, key):
-            return self.minio.get_object(bucket_name=bucket, object_name=key, offset=offset,
-                                         length=length, version_id=version_id,
-                                         request_headers=dict(headers) if headers else None)
+        """A streaming GET (a wire.Response: read/stream/readinto; the caller closes it). `headers`:
+        SSE-C key or checksum mode. `length` 0 means to the end."""
+        sent = dict(headers) if headers else {}
+        if offset or length:
+            sent["Range"] = f"bytes={offset}-{offset + length - 1}" if length else f"bytes={offset}-"
+        return self._send("GET", bucket, key, query=_version(version_id), headers=sent, stream=True)
 
     def list_objects(self, bucket: str, prefix: str = "", recursive: bool = True,
                      include_versions: bool = False, start_after: str | None = None) -> Iterator[Any]:
@@ -511,7 +401,7 @@ class S3Client:
             query["start-after"] = start_after
         while True:
             with errors(bucket, prefix or None):
-                page = parse_list_v2(self.minio._execute("GET", bucket, query_params=dict(query)).data)
+                page = parse_list_v2(self.wire.request("GET", bucket, query=dict(query)).data)
             yield from page.entries
             if not page.truncated or not page.next_token:
                 return
@@ -519,8 +409,7 @@ class S3Client:
             query.pop("start-after", None)
 
     def remove(self, bucket: str, key: str, version_id: str | None = None) -> None:
-        with errors(bucket, key):
-            self.minio.remove_object(bucket_name=bucket, object_name=key, version_id=version_id)
+        self._send("DELETE", bucket, key, query=_version(version_id))
 
     def remove_many(self, bucket: str, keys: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
         """Batch delete (<= 1000 per request, minio splits). Returns (key, error message) failures."""
@@ -539,6 +428,10 @@ class S3Client:
         with errors(bucket, key):
             return self.minio.get_presigned_url(method=method, bucket_name=bucket, object_name=key,
                                                 expires=expires)
+
+
+def _version(version_id: str | None) -> dict[str, str] | None:
+    return {"versionId": version_id} if version_id else None
 
 
 def object_headers(content_type: str, metadata: dict[str, str], tags: dict[str, str]) -> dict[str, str]:

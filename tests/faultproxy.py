@@ -26,6 +26,7 @@ class Counters:
     forwarded: int = 0
     slowdowns: int = 0
     resets: int = 0
+    closed_idle: int = 0  # connections closed after a response (close_after_response)
     body_bytes_up: int = 0  # request body bytes forwarded to the server
     methods: dict[str, int] = field(default_factory=dict)
 
@@ -39,12 +40,14 @@ class FaultProxy:
 
     def __init__(self, upstream_port: int, *, upstream_host: str = "127.0.0.1", slowdown_rate: float = 0.0,
                  reset_rate: float = 0.0, stall_seconds: float = 0.0, byte_budget: int | None = None,
-                 seed: int = 1) -> None:
+                 rechunk: bool = False, close_after_response: bool = False, seed: int = 1) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.slowdown_rate = slowdown_rate
         self.reset_rate = reset_rate
         self.stall_seconds = stall_seconds
         self.byte_budget = byte_budget
+        self.rechunk = rechunk  # re-frame Content-Length bodies as chunked, like some reverse proxies
+        self.close_after_response = close_after_response  # close kept-alive client connections, unannounced
         self.counters = Counters()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -140,6 +143,9 @@ class FaultProxy:
                     self.counters.body_bytes_up += len(body)
                 cut = method == "GET" and self._roll(self.reset_rate)
                 upstream = self._relay_response(upstream, client, method, cut)
+                if self.close_after_response:
+                    self._count("closed_idle")
+                    return
         except (_Reset, OSError, ValueError):
             _reset(client)
         finally:
@@ -164,8 +170,11 @@ class FaultProxy:
             raise _Reset
         status = int(head.split(b" ", 2)[1])
         _, headers = _parse_head(head, response=True)
-        client.sendall(head)
         no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
+        if self.rechunk and not no_body and "content-length" in headers:
+            _send_rechunked(head, int(headers["content-length"]), ufile, client)
+            return upstream
+        client.sendall(head)
         if no_body:
             pass
         elif headers.get("transfer-encoding", "").lower() == "chunked":
@@ -210,6 +219,22 @@ def _parse_head(head: bytes, response: bool = False) -> tuple[str, dict[str, str
             name, value = line.split(":", 1)
             headers[name.strip().lower()] = value.strip()
     return method, headers
+
+
+def _send_rechunked(head: bytes, length: int, ufile: object, client: socket.socket) -> None:
+    """Send a Content-Length response as Transfer-Encoding: chunked, in uneven small chunks."""
+    lines = [line for line in head.split(b"\r\n") if line and not line.lower().startswith(b"content-length:")]
+    client.sendall(b"\r\n".join([*lines, b"Transfer-Encoding: chunked", b"", b""]))
+    sizes = (1, 4093, 17, 65536)
+    i = 0
+    while length > 0:
+        data = ufile.read(min(length, sizes[i % len(sizes)]))  # type: ignore[attr-defined]
+        if not data:
+            raise _Reset
+        client.sendall(b"%x;ext=1\r\n%s\r\n" % (len(data), data))
+        length -= len(data)
+        i += 1
+    client.sendall(b"0\r\nX-Trailer: 1\r\n\r\n")
 
 
 def _relay_chunked(ufile: object, client: socket.socket) -> None:

@@ -1,0 +1,595 @@
+"""A lean S3 client for the hot path: SigV4 signing and HTTP/1.1 keep-alive over plain sockets.
+
+Object GET/PUT/HEAD/DELETE, the multipart steps and ListObjectsV2 go through here; everything else
+(bucket configuration, versions, presigning) still goes through minio in s3.py. Why: per request,
+minio + urllib3 + http.client cost ~0.5 ms of client CPU here (header objects, the email parser,
+retries bookkeeping), which is what bounds small-object transfers on a shared 2-core machine, and
+importing minio costs ~100 ms on every command (it loads its crypto stack). This module imports
+nothing outside the standard library.
+
+- Connections: a LIFO of idle keep-alive sockets per endpoint, shared by threads. A reused socket
+  that the server closed while idle is detected with a zero-timeout poll before use, and a request
+  that fails on a reused socket before any answer arrives is sent again on a fresh one.
+- Retries: connection failures for idempotent methods, and 500/502/503/504 answers (S3 "SlowDown",
+  "InternalError": the server did not do the work) for every method, with exponential backoff,
+  jitter and Retry-After, up to `max_retries`.
+- Bodies: `readinto` reads straight from the socket into the caller's buffer (no per-chunk bytes
+  objects), which is what the big ranged downloads use.
+- Errors: a non-2xx answer raises WireError(status, code, message); s3.translate maps it to the
+  ItsStoreError tree. Secrets are never part of a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import re
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED = "UNSIGNED-PAYLOAD"
+RETRY_STATUS = frozenset({500, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+NOT_SIGNED = frozenset({"user-agent", "content-length", "authorization", "connection", "expect"})
+USER_AGENT = "its-store"
+RBUF = 64 * 1024
+MAX_HEAD = 64 * 1024
+_QUERY_SAFE = "-_.~"
+_CODE_RE = re.compile(rb"<Code>([^<]*)</Code>")
+_MESSAGE_RE = re.compile(rb"<Message>([^<]*)</Message>")
+_STATUS_CODES = {301: "PermanentRedirect", 307: "TemporaryRedirect", 400: "BadRequest", 403: "AccessDenied",
+                 405: "MethodNotAllowed", 409: "Conflict", 411: "MissingContentLength",
+                 412: "PreconditionFailed", 416: "InvalidRange", 501: "NotImplemented"}
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                        "Nov", "Dec"), 1)}
+
+
+class WireError(Exception):
+    """An S3 error answer: HTTP status, S3 error code ("" if the body had none) and message."""
+
+    def __init__(self, status: int, code: str, message: str, bucket: str | None, key: str | None,
+                 xml: bool) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+        self.bucket, self.key = bucket, key
+        self.xml = xml  # False: the body was not an S3 error document (not an S3 server?)
+
+
+class ProtocolError(Exception):
+    """The endpoint did not answer in HTTP/1.x."""
+
+
+class RemoteClosed(ConnectionError):
+    """The server closed the connection before (all of) its answer: "Remote end closed"."""
+
+
+class Headers(dict):  # type: ignore[type-arg]
+    """Response headers: lower-case names, looked up case-insensitively (like urllib3's HTTPHeaderDict)."""
+
+    def __getitem__(self, name: str) -> str:
+        return dict.__getitem__(self, name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, str(name).lower())
+
+
+def http_date(value: str | None) -> datetime | None:
+    """Parse an RFC 7231 date ("Tue, 24 Nov 2026 10:00:00 GMT") without strptime's locale machinery."""
+    try:
+        _, day, month, year, clock, _ = (value or "").split()
+        hh, mm, ss = clock.split(":")
+        return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
+    except (ValueError, KeyError):
+        return None
+
+
+# ----------------------------------------------------------------------------------------- signing
+class Signer:
+    """AWS Signature Version 4 for one identity and region; the day's signing key is cached."""
+
+    def __init__(self, access_key: str, secret_key: str, region: str) -> None:
+        self._access = access_key
+        self._secret = secret_key.encode()
+        self._region = region or "us-east-1"
+        self._day_key: tuple[str, bytes] = ("", b"")
+
+    def __repr__(self) -> str:  # never the secret
+        return f"Signer({self._access!r}, region={self._region!r})"
+
+    def _key(self, day: str) -> bytes:
+        cached = self._day_key
+        if cached[0] == day:
+            return cached[1]
+        key = b"AWS4" + self._secret
+        for part in (day, self._region, "s3", "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        self._day_key = (day, key)
+        return key
+
+    def sign(self, method: str, path: str, query: str, headers: dict[str, str], payload_hash: str) -> None:
+        """Add x-amz-date, x-amz-content-sha256 and Authorization to `headers` (host must be there)."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        headers["x-amz-date"] = stamp
+        headers["x-amz-content-sha256"] = payload_hash
+        signed = sorted((k.lower(), " ".join(str(v).split())) for k, v in headers.items()
+                        if k.lower() not in NOT_SIGNED)
+        names = ";".join(k for k, _ in signed)
+        canonical = "\n".join((method, path, query, "".join(f"{k}:{v}\n" for k, v in signed), names,
+                               payload_hash))
+        day = stamp[:8]
+        scope = f"{day}/{self._region}/s3/aws4_request"
+        to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        signature = hmac.new(self._key(day), to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={self._access}/{scope}, "
+                                    f"SignedHeaders={names}, Signature={signature}")
+
+
+def canonical_query(query: dict[str, str] | None) -> str:
+    if not query:
+        return ""
+    return "&".join(f"{quote(k, safe=_QUERY_SAFE)}={quote(str(v), safe=_QUERY_SAFE)}"
+                    for k, v in sorted(query.items()))
+
+
+def object_path(bucket: str, key: str | None) -> str:
+    """Path-style URI, each segment percent-encoded once (the SigV4 canonical form for S3)."""
+    return f"/{bucket}/{quote(key, safe='/~')}" if key else f"/{bucket}"
+
+
+# ------------------------------------------------------------------------------------- connections
+class _Conn:
+    """One socket with a small read buffer for response heads."""
+
+    __slots__ = ("buf", "end", "pos", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray(RBUF)
+        self.pos = self.end = 0
+
+    def dropped(self) -> bool:
+        """True if the server closed this idle socket (readable with nothing to read = EOF)."""
+        try:
+            poller = select.poll()
+            poller.register(self.sock, select.POLLIN)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):
+            return True
+
+    def read_head(self) -> bytes:
+        """Bytes of the response head up to the blank line; what follows stays buffered."""
+        search = self.pos
+        while True:
+            i = self.buf.find(b"\r\n\r\n", search, self.end)
+            if i >= 0:
+                head = bytes(self.buf[self.pos:i])
+                self.pos = i + 4
+                return head
+            if self.end == len(self.buf):
+                if self.pos == 0:
+                    raise ProtocolError("response head too large")
+                self.buf[: self.end - self.pos] = self.buf[self.pos:self.end]
+                self.end -= self.pos
+                self.pos = 0
+            search = max(self.pos, self.end - 3)
+            n = self.sock.recv_into(memoryview(self.buf)[self.end:])
+            if not n:
+                raise RemoteClosed("Remote end closed connection without response")
+            self.end += n
+            if self.end - self.pos >= 5 and not self.buf.startswith(b"HTTP/", self.pos):
+                raise ProtocolError("not an HTTP/1.x answer")
+
+    def readinto(self, view: memoryview) -> int:
+        if self.pos < self.end:
+            n = min(len(view), self.end - self.pos)
+            view[:n] = self.buf[self.pos:self.pos + n]
+            self.pos += n
+            if self.pos == self.end:
+                self.pos = self.end = 0
+            return n
+        return self.sock.recv_into(view)
+
+    def readline(self) -> bytes:
+        """One CRLF-terminated line (chunked encoding framing)."""
+        while True:
+            i = self.buf.find(b"\r\n", self.pos, self.end)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
+            if self.pos:
+                self.buf[: self.end - self.pos] = self.buf[self.pos:self.end]
+                self.end -= self.pos
+                self.pos = 0
+            if self.end == len(self.buf):
+                raise ProtocolError("chunk header too long")
+            n = self.sock.recv_into(memoryview(self.buf)[self.end:])
+            if not n:
+                raise RemoteClosed("Remote end closed connection in the middle of a chunked body")
+            self.end += n
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Pool:
+    """Idle keep-alive connections to one endpoint (LIFO), shared by threads."""
+
+    def __init__(self, host: str, port: int, tls: Any, connect_timeout: float, read_timeout: float,
+                 maxsize: int) -> None:
+        self.host, self.port, self.tls = host, port, tls
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
+        self.maxsize = max(maxsize, 1)
+        self._idle: list[_Conn] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[_Conn, bool]:
+        """(connection, reused)."""
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return self._connect(), False
+            if not conn.dropped():
+                return conn, True
+            conn.close()
+
+    def _connect(self) -> _Conn:
+        sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+            sock.settimeout(self.read_timeout)
+        except BaseException:
+            sock.close()
+            raise
+        return _Conn(sock)
+
+    def put(self, conn: _Conn) -> None:
+        if conn.pos != conn.end:  # stray bytes: the framing is off, do not reuse
+            conn.close()
+            return
+        with self._lock:
+            if len(self._idle) < self.maxsize:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+# ---------------------------------------------------------------------------------------- responses
+class Response:
+    """An answer whose body is read on demand (urllib3-like: read, stream, readinto, close, release_conn)."""
+
+    def __init__(self, conn: _Conn, pool: Pool, status: int, headers: Headers, method: str) -> None:
+        self._conn: _Conn | None = conn
+        self._pool = pool
+        self.status = status
+        self.headers = headers
+        self._data: bytes | None = None
+        self._chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        length = headers.get("content-length")
+        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            self._left: int | None = 0
+        elif self._chunked:
+            self._left = None
+        elif length is not None:
+            try:
+                self._left = int(length)
+            except ValueError:
+                raise ProtocolError(f"bad Content-Length {length!r}") from None
+        else:
+            self._left = None  # read until the server closes
+        self._keep = headers.get("connection", "").lower() != "close" and (self._chunked or self._left is not None)
+        if self._left == 0 and not self._chunked:
+            self._finish()
+
+    def _finish(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            if self._keep:
+                self._pool.put(conn)
+            else:
+                conn.close()
+
+    def readinto(self, buffer: Any) -> int:
+        """Read up to len(buffer) body bytes into `buffer`; 0 at the end of the body."""
+        view = memoryview(buffer).cast("B")
+        if self._conn is None or not len(view):
+            return 0
+        if self._chunked:
+            data = self.read(len(view))
+            view[: len(data)] = data
+            return len(data)
+        if self._left is not None:
+            view = view[: self._left]
+        n = self._conn.readinto(view)
+        if not n:
+            if self._left is None:  # read-until-close body: this is its end
+                self._keep = False
+                self._finish()
+                return 0
+            self.close()
+            raise RemoteClosed(f"IncompleteRead: connection closed with {self._left} bytes to go")
+        if self._left is not None:
+            self._left -= n
+            if not self._left:
+                self._finish()
+        return n
+
+    def read(self, amt: int | None = None) -> bytes:
+        """Up to `amt` bytes of body (all of it when None)."""
+        if self._chunked:
+            return self._read_chunked(amt)
+        if amt is None:
+            if self._data is not None:
+                return self._data
+            parts: list[bytes] = []
+            while True:
+                size = self._left if self._left is not None else RBUF
+                chunk = self.read(size or RBUF) if size else b""
+                if not chunk:
+                    return b"".join(parts)
+                parts.append(chunk)
+        buf = bytearray(amt)
+        got = 0
+        view = memoryview(buf)
+        while got < amt:
+            n = self.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        del view
+        if got < amt:
+            del buf[got:]
+        return bytes(buf)
+
+    def _read_chunked(self, amt: int | None) -> bytes:
+        out = bytearray()
+        conn = self._conn
+        while conn is not None and (amt is None or len(out) < amt):
+            if not self._left:
+                size_line = conn.readline().split(b";", 1)[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    raise ProtocolError("bad chunk size") from None
+                if size == 0:
+                    while conn.readline():  # trailers, then the blank line
+                        pass
+                    self._left = 0
+                    self._finish()
+                    break
+                self._left = size
+            want = self._left if amt is None else min(self._left, amt - len(out))
+            part = bytearray(want)
+            view = memoryview(part)
+            got = 0
+            while got < want:
+                n = conn.readinto(view[got:])
+                if not n:
+                    self.close()
+                    raise RemoteClosed("IncompleteRead: connection closed in a chunk")
+                got += n
+            del view
+            out += part
+            self._left -= want
+            if not self._left:
+                conn.readline()  # the CRLF after the chunk
+        return bytes(out)
+
+    def stream(self, amt: int = RBUF) -> Iterator[bytes]:
+        while True:
+            data = self.read(amt)
+            if not data:
+                return
+            yield data
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.read()
+        return self._data
+
+    def drain(self, limit: int = 1 << 20) -> None:
+        """Read and drop a small rest of the body so the connection can be reused; else close it."""
+        if self._conn is not None and self._left is not None and self._left <= limit and not self._chunked:
+            try:
+                self.read()
+            except OSError:
+                self.close()
+        else:
+            self.close()
+
+    def close(self) -> None:
+        """Drop the connection unless the body was read to its end (then it is back in the pool)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def release_conn(self) -> None:
+        """urllib3 compatibility: the connection went back to the pool when the body ended."""
+
+
+def _parse_head(head: bytes) -> tuple[int, Headers]:
+    lines = head.decode("latin-1").split("\r\n")
+    status_line = lines[0]
+    if not status_line.startswith("HTTP/1."):
+        raise ProtocolError("not an HTTP/1.x answer")
+    try:
+        status = int(status_line[9:12])
+    except ValueError:
+        raise ProtocolError("bad HTTP status line") from None
+    headers = Headers()
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            name = name.strip().lower()
+            value = value.strip()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return status, headers
+
+
+# ------------------------------------------------------------------------------------------ client
+class Wire:
+    """Signed S3 requests to one endpoint with pooled connections and retries."""
+
+    def __init__(self, settings: Any, pool_size: int | None = None) -> None:
+        host, port = split_endpoint(settings.endpoint, settings.secure)
+        default = 443 if settings.secure else 80
+        self.host_header = (f"[{host}]" if ":" in host else host) + ("" if port == default else f":{port}")
+        self.signer = Signer(settings.access_key, settings.secret_key.get_secret_value(), settings.region)
+        self.max_retries = settings.max_retries
+        self.pool = Pool(host, port, _tls_context(settings) if settings.secure else None,
+                         settings.connect_timeout, settings.read_timeout,
+                         pool_size or settings.max_pool_connections)
+
+    def request(self, method: str, bucket: str, key: str | None = None, *, query: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None, body: bytes | memoryview = b"",
+                payload_hash: str | None = None, stream: bool = False) -> Response:
+        """Send one request (retried as described in the module doc). Non-2xx raises WireError.
+
+        With stream=False the body is read before returning (`.data`); with stream=True the caller
+        reads it and must close() the response if it stops early."""
+        path = object_path(bucket, key)
+        qs = canonical_query(query)
+        target = f"{path}?{qs}" if qs else path
+        if payload_hash is None:
+            payload_hash = hashlib.sha256(body).hexdigest() if len(body) else EMPTY_SHA256
+        delay = 0.25
+        attempt = 0
+        while True:
+            sent = {"Host": self.host_header, **(headers or {})}
+            self.signer.sign(method, path, qs, sent, payload_hash)
+            head = _request_head(method, target, sent, len(body))
+            conn, reused = self.pool.get()
+            try:
+                resp = _exchange(conn, self.pool, method, head, body)
+            except (OSError, ProtocolError) as exc:
+                conn.close()
+                if reused and isinstance(exc, (RemoteClosed, ConnectionResetError, BrokenPipeError)):
+                    continue  # a stale keep-alive socket: not the server's answer, not a retry
+                if method not in IDEMPOTENT or attempt >= self.max_retries or isinstance(exc, ProtocolError):
+                    raise
+                attempt += 1
+                delay = _sleep(delay, None)
+                continue
+            if resp.status in RETRY_STATUS and attempt < self.max_retries:
+                resp.drain()
+                attempt += 1
+                delay = _sleep(delay, resp.headers.get("retry-after"))
+                continue
+            if resp.status >= 300:
+                raise _error(resp, bucket, key)
+            if not stream:
+                try:
+                    resp.data  # noqa: B018 - read the body now, so the connection is reused
+                except (OSError, ProtocolError):
+                    if method not in IDEMPOTENT or attempt >= self.max_retries:
+                        raise
+                    attempt += 1
+                    delay = _sleep(delay, None)
+                    continue
+            return resp
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _request_head(method: str, target: str, headers: dict[str, str], length: int) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"User-Agent: {USER_AGENT}"]
+    for name, value in headers.items():
+        value = str(value)
+        if "\r" in value or "\n" in value:  # would forge headers
+            raise ValueError(f"invalid value for header {name}: line breaks are not allowed")
+        lines.append(f"{name}: {value}")
+    if length or method in ("PUT", "POST"):
+        lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _exchange(conn: _Conn, pool: Pool, method: str, head: bytes, body: bytes | memoryview) -> Response:
+    sock = conn.sock
+    if body and len(body) <= 16 * 1024:
+        sock.sendall(head + bytes(body))
+    else:
+        sock.sendall(head)
+        if body:
+            sock.sendall(body)
+    while True:
+        status, headers = _parse_head(conn.read_head())
+        if status != 100:  # 100 Continue is informational: the real answer follows
+            return Response(conn, pool, status, headers, method)
+
+
+def _sleep(delay: float, retry_after: str | None) -> float:
+    wait = delay * (0.5 + random.random())
+    if retry_after and retry_after.isdigit():
+        wait = max(wait, min(float(retry_after), 8.0))
+    time.sleep(wait)
+    return min(delay * 2, 8.0)
+
+
+def _error(resp: Response, bucket: str | None, key: str | None) -> WireError:
+    try:
+        body = resp.read(64 * 1024) if resp._left != 0 else b""
+    except (OSError, ProtocolError):
+        body = b""
+    resp.close()
+    code = _CODE_RE.search(body)
+    if code:
+        message = _MESSAGE_RE.search(body)
+        text = message.group(1).decode("utf-8", "replace") if message else ""
+        return WireError(resp.status, code.group(1).decode("utf-8", "replace"), text, bucket, key, True)
+    if resp.status == 404:
+        name = "NoSuchKey" if key else ("NoSuchBucket" if bucket else "ResourceNotFound")
+    else:
+        name = _STATUS_CODES.get(resp.status, "")
+    return WireError(resp.status, name, "", bucket, key, not body.strip())
+
+
+def split_endpoint(endpoint: str, secure: bool) -> tuple[str, int]:
+    """("host", port) of "host", "host:port", "[v6]" or "[v6]:port"."""
+    if endpoint.startswith("["):
+        host, _, rest = endpoint[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif endpoint.count(":") == 1:
+        host, _, port = endpoint.partition(":")
+    else:
+        host, port = endpoint, ""
+    return host, int(port) if port else (443 if secure else 80)
+
+
+def _tls_context(settings: Any) -> Any:
+    import ssl
+    if settings.verify_tls:
+        if settings.ca_bundle:
+            cafile = str(settings.ca_bundle)
+        else:
+            import certifi
+            cafile = certifi.where()
+        return ssl.create_default_context(cafile=cafile)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
