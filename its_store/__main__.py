@@ -1,15 +1,22 @@
 """Entry point of `its-store` and `python -m its_store`.
 
-`--version` is answered before anything else is imported: it is what a cron job or a completion
-script pays on every call.
+Two requests are answered before anything heavy is imported, because scripts and shells pay them on
+every call: shell completion (cli/fastcomplete.py, from a generated command table; it hands back to the
+Typer app whatever it cannot answer exactly like it) and `--version`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
+    if any(name.endswith("_COMPLETE") for name in os.environ):  # maybe a completion request (TAB)
+        from .cli.fastcomplete import main as complete
+        code = complete()
+        if code is not None:
+            raise SystemExit(code)
     args = sys.argv[1:]
     if args in (["--version"], ["-V"]):
         from ._version import __version__

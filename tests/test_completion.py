@@ -1,7 +1,8 @@
 """Shell completion: the scripts in completions/, and live answers (buckets, keys, enum values).
 
 Live answers are asked the way a shell asks them: the completion environment variables, through the
-app in-process (CliRunner) or through the real console script and the real bash script.
+app in-process (CliRunner: the Typer path) or through the real console script and the real bash script
+(the fast path of cli/fastcomplete.py; test_completion_fast.py compares the two).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typer.testing import CliRunner
 
 from its_store.cli.app import app
 from its_store.cli.complete import CACHE_FILE, TTL_SECONDS
-from its_store.cli.shells import FILES, relative_to_bash_word
+from its_store.cli.fastcomplete import relative_to_bash_word
+from its_store.cli.shells import FILES
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -9,6 +9,9 @@ A completion runs on every TAB, so it must be quick and silent:
   call runs in a daemon thread with short timeouts, no retries and a DEADLINE_SECONDS deadline. Past
   it we offer what the cache had, even stale, or nothing: the shell never hangs.
 - Nothing is ever printed to the shell: every failure means "no suggestions".
+- No Typer here: complete_remote()/complete_model_ref() are the Typer autocompletion= callbacks,
+  suggest_remote()/suggest_model_ref() the same answers for cli/fastcomplete.py, which parses the root
+  options (ROOT_PARAMS) itself.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import typer
-
 T = TypeVar("T")
 TTL_SECONDS = 60           # fresh answers; older ones are fetched again
 STALE_SECONDS = 24 * 3600  # offered when the server does not answer in time
@@ -37,23 +38,38 @@ MAX_ENTRIES = 256          # cache entries kept
 CACHE_FILE = "completion.json"
 SCHEME = "s3://"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+# The root options a completion reads (Completer): the fast path passes these, parsed from the words.
+ROOT_PARAMS = ("endpoint", "region", "secure", "env_file")
 
 
-def complete_remote(ctx: typer.Context, incomplete: str) -> list[str]:
-    """autocompletion= callback of every s3:// argument: `s3://BUCKET/` then `s3://BUCKET/KEY...`."""
-    return _quietly(_suggest, ctx, incomplete)
+def complete_remote(ctx: Any, incomplete: str) -> list[str]:
+    """autocompletion= callback of every s3:// argument: `s3://BUCKET/` then `s3://BUCKET/KEY...`.
+
+    `ctx` is the typer.Context (typed Any: this module is also the fast path's, which never imports typer).
+    """
+    return suggest_remote(_root_params(ctx), incomplete)
 
 
-def complete_model_ref(ctx: typer.Context, incomplete: str) -> list[str]:
+def complete_model_ref(ctx: Any, incomplete: str) -> list[str]:
     """autocompletion= callback of NAME[@REF] arguments: model names, then versions, aliases, latest."""
-    return _quietly(_suggest_model, ctx, incomplete)
+    return suggest_model_ref(_root_params(ctx), incomplete)
 
 
-def _quietly(suggest: Any, ctx: Any, incomplete: str) -> list[str]:
+def suggest_remote(root_params: dict[str, Any], incomplete: str) -> list[str]:
+    """complete_remote() given the root options (ROOT_PARAMS) instead of a Typer context."""
+    return _quietly(_suggest, root_params, incomplete)
+
+
+def suggest_model_ref(root_params: dict[str, Any], incomplete: str) -> list[str]:
+    """complete_model_ref() given the root options (ROOT_PARAMS) instead of a Typer context."""
+    return _quietly(_suggest_model, root_params, incomplete)
+
+
+def _quietly(suggest: Any, root_params: dict[str, Any], incomplete: str) -> list[str]:
     """Run a suggester with stderr swallowed: a completion offers nothing rather than print an error."""
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            return suggest(Completer(_root_params(ctx)), incomplete)
+            return suggest(Completer(root_params), incomplete)
     except Exception:  # noqa: BLE001 - never an error in the user's shell
         return []
 

@@ -10,18 +10,27 @@ after a lone `s3://bucket/` answer, so that the key can be typed straight on.
 `--show-completion` / `--install-completion` (which read Typer's script table, not the class registry).
 tests/test_completion.py fails loudly if a Typer upgrade moves either hook.
 
-`python -m its_store.cli.shells DIR` writes the three scripts (what `make completions` runs).
+Most completion requests are answered by cli/fastcomplete.py, without Typer, from a table of the commands
+and options (the rest by Typer and ItsBashComplete); table_source() generates that table (`_comptable.py`)
+from the real Typer app.
+
+`python -m its_store.cli.shells DIR` writes the three scripts to DIR and the table beside this module
+(what `make completions` runs).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer import _completion_shared
-from typer._click.shell_completion import CompletionItem, add_completion_class, get_completion_class, split_arg_string
+from typer._click.shell_completion import CompletionItem, add_completion_class, get_completion_class
 from typer._completion_classes import BashComplete
+
+from .fastcomplete import bash_completion_args, bash_current_word, relative_to_bash_word
 
 PROG = "its-store"
 COMPLETE_VAR = "_ITS_STORE_COMPLETE"
@@ -55,48 +64,16 @@ class ItsBashComplete(BashComplete):
         line = os.environ.get("COMP_LINE")
         if line is None:  # an older script that passes COMP_WORDS only
             return super().get_completion_args()
-        point = os.environ.get("COMP_POINT", "")
-        if point.isdigit():
-            line = line[:int(point)]
-        words = split_arg_string(line)
-        if not words:
-            return [], ""
-        if line[-1:].isspace():
-            return words[1:], ""
-        return words[1:-1], words[-1]
+        return bash_completion_args(line, os.environ.get("COMP_POINT", ""))
 
     def complete(self) -> str:
         args, incomplete = self.get_completion_args()
-        current = _bash_current_word()
+        current = bash_current_word(os.environ)
         return "\n".join(relative_to_bash_word(item.value, incomplete, current)
                          for item in self.get_completions(args, incomplete))
 
     def format_completion(self, item: CompletionItem) -> str:
         return item.value
-
-
-def _bash_current_word() -> str | None:
-    """The word bash will replace: COMP_WORDS[COMP_CWORD], after bash's own split at ':' and '='."""
-    try:
-        words = split_arg_string(os.environ["COMP_WORDS"])
-        index = int(os.environ["COMP_CWORD"])
-    except (KeyError, ValueError):
-        return None
-    return words[index] if 0 <= index < len(words) else ""
-
-
-def relative_to_bash_word(value: str, typed: str, current: str | None) -> str:
-    """The reply that, put in place of bash's current word, leaves `value` on the line.
-
-    `typed` is the whole word as typed (`s3://its-`), `current` its tail after bash's last word break
-    (`//its-`). `value` completes `typed` itself, or for `--opt=VAL` only the part after '='.
-    """
-    if current is None or current == typed or not typed.endswith(current):
-        return value
-    base = typed if value.startswith(typed) else typed.partition("=")[2] if "=" in typed else ""
-    if len(current) <= len(base):
-        return value[len(base) - len(current):]
-    return current[:len(current) - len(base)] + value
 
 
 def install() -> None:
@@ -118,6 +95,167 @@ def script(shell: str) -> str:
     return cls(command, {}, PROG, COMPLETE_VAR).source().strip() + "\n"
 
 
+# ------------------------------------------------------------------- the table of fastcomplete.py
+TABLE = Path(__file__).with_name("_comptable.py")
+WIDE = 10_000  # a console width at which no help text wraps
+NEVER = sys.maxsize  # "needs a wider console than any": always answered by Typer
+TABLE_HEADER = '''"""The command table of cli/fastcomplete.py, GENERATED from the Typer app by `make completions`.
+
+Do not edit: tests/test_completion_fast.py fails when it is not current. COMMANDS maps a command path to
+what click's completion reads of it: the option parser's setup (long, short, prefixes, interspersed,
+arguments), the parameters in order (how each completes; `fallback`: Typer must answer), the
+subcommands with their short help. HELP maps a help text to (zsh rendering, least console width, fish
+rendering, least console width).
+"""
+# ruff: noqa: E501
+
+'''
+STOCK_METHODS = ("make_context", "parse_args", "make_parser", "get_params", "shell_complete", "resolve_command",
+                 "_click_resolve_command", "get_command", "list_commands")
+
+
+def table_source() -> str:
+    """The text of _comptable.py for the app as it is now."""
+    from typer.main import get_command
+
+    from .app import app
+    from .complete import ROOT_PARAMS
+    from .fastcomplete import NO_DETECT
+    if os.environ.get(NO_DETECT):
+        raise RuntimeError(f"unset {NO_DETECT}: it changes Typer's root options")
+    root = get_command(app)
+    nodes: dict[tuple[str, ...], dict[str, Any]] = {}
+    with root.make_context(PROG, [], resilient_parsing=True) as ctx:
+        _describe(root, ctx, (), nodes)
+        defaults = {p.name: p.default for p in root.get_params(ctx) if p.name in ROOT_PARAMS}
+    helps = {h for node in nodes.values() for _, h in node["commands"].values() if h}
+    helps |= {p["help"] for node in nodes.values() for p in node["params"] if p["option"] and p["help"]}
+    lines = [TABLE_HEADER + f"ROOT_DEFAULTS = {defaults!r}", "", "COMMANDS = {"]
+    for path, node in nodes.items():
+        lines.append(f"    {path!r}: {{")
+        lines += [f"        {key!r}: {value!r}," for key, value in node.items() if key != "params"]
+        lines.append("        'params': [")
+        lines += [f"            {param!r}," for param in node["params"]]
+        lines += ["        ],", "    },"]
+    lines += ["}", "", "HELP = {"]
+    lines += [f"    {text!r}: {_rendered(text)!r}," for text in sorted(helps)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(cmd: Any, ctx: Any, path: tuple[str, ...], nodes: dict[tuple[str, ...], dict[str, Any]]) -> None:
+    """Record `cmd` (and its subcommands) the way click's completion will meet it."""
+    from typer._click.core import Context
+    from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+    group = isinstance(cmd, TyperGroup)
+    parser = cmd.make_parser(ctx)
+    params = cmd.get_params(ctx)
+    stock = TyperGroup if group else TyperCommand
+    unusual = (any(getattr(type(cmd), m, None) is not getattr(stock, m, None) for m in STOCK_METHODS)
+               or cmd.context_class is not Context or ctx.token_normalize_func is not None
+               or parser.ignore_unknown_options or getattr(cmd, "chain", False)
+               or any(not isinstance(p, TyperOption | TyperArgument) for p in params)
+               or any(a.nargs not in (1, -1) for a in parser._args))
+    node: dict[str, Any] = {
+        "group": group, "fallback": unusual, "interspersed": parser.allow_interspersed_args,
+        "prefixes": sorted(parser._opt_prefixes),
+        "long": {name: _spec(opt) for name, opt in sorted(parser._long_opt.items())},
+        "short": {name: _spec(opt) for name, opt in sorted(parser._short_opt.items())},
+        "help_names": list(ctx.help_option_names),
+        "arguments": [(a.dest, a.nargs) for a in parser._args],
+        "commands": {},
+        "params": [_param(p, cmd, ctx) for p in params],
+    }
+    nodes[path] = node
+    for name in cmd.list_commands(ctx) if group else ():
+        sub = cmd.get_command(ctx, name)
+        if sub is None:
+            continue
+        node["commands"][name] = (sub.hidden, sub.get_short_help_str())
+        with sub.make_context(name, [], parent=ctx, resilient_parsing=True) as sub_ctx:
+            _describe(sub, sub_ctx, (*path, name), nodes)
+
+
+def _spec(opt: Any) -> tuple[str, str, int, Any]:
+    if opt.const not in (None, True, False):
+        raise ValueError(f"option {opt.dest}: const {opt.const!r} is not supported by the table")
+    return (opt.dest, opt.action, opt.nargs, opt.const)
+
+
+def _param(param: Any, cmd: Any, ctx: Any) -> dict[str, Any]:
+    from typer import completion
+    from typer.core import TyperOption
+
+    from .output import _set_json
+    quiet = (completion.install_callback, completion.show_callback, _set_json)  # nothing to see while completing
+    is_help = param is cmd.get_help_option(ctx)
+    acts = param.callback is not None and not is_help and not any(f in quiet for f in _wrapped(param.callback))
+    described = {"name": param.name, "option": isinstance(param, TyperOption), "nargs": param.nargs,
+                 "complete": _completion_kind(param), "fallback": acts}
+    if described["option"]:  # the help option's names come from a set: their order is the runtime's
+        described.update(opts=sorted(param.opts) if is_help else list(param.opts), help_option=is_help,
+                         secondary=list(param.secondary_opts),
+                         value=not (param.is_flag or param.count), multiple=param.multiple, hidden=param.hidden,
+                         help=param.help)
+    return described
+
+
+def _completion_kind(param: Any) -> Any:
+    """What _TyperParameter.shell_complete does for `param`: our callbacks, choices, files, nothing."""
+    from typer._param_types import choice_as_str
+    from typer.core import _TyperParameter
+
+    from .complete import complete_model_ref, complete_remote
+    if type(param).shell_complete is not _TyperParameter.shell_complete:
+        return "fallback"
+    if param._custom_shell_complete is not None:
+        known = {complete_remote: "remote", complete_model_ref: "model"}
+        return next((known[f] for f in _wrapped(param._custom_shell_complete) if f in known), "fallback")
+    desc = param.type_descriptor
+    if desc.is_choice and desc.choices is not None:
+        return ("choice", [choice_as_str(c) for c in desc.choices], desc.case_sensitive)
+    return ("file",) if desc.is_file else None
+
+
+def _wrapped(fn: Any) -> list[Any]:
+    """`fn` and the functions its closures hold, recursively (Typer wraps autocompletion= twice)."""
+    found: list[Any] = []
+    todo = [fn]
+    while todo:
+        f = todo.pop()
+        if not callable(f) or any(f is g for g in found):
+            continue
+        found.append(f)
+        for cell in getattr(f, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                todo.append(cell.cell_contents)
+    return found
+
+
+def _rendered(text: str) -> tuple[str, int, str, int]:
+    """`text` as ZshComplete and FishComplete show it (rendered by rich), each with the least console
+    width that renders it unwrapped."""
+    import re
+
+    from .fastcomplete import zsh_escape
+    return (*_unwrapped(zsh_escape(text)), *_unwrapped(re.sub(r"\s", " ", text)))
+
+
+def _unwrapped(text: str) -> tuple[str, int]:
+    from rich.cells import cell_len
+    wide = _render(text, WIDE)
+    need = max(1, *(cell_len(line) for line in wide.split("\n")))
+    return wide, need if _render(text, need) == wide else NEVER
+
+
+def _render(text: str, width: int) -> str:
+    """typer.rich_utils.rich_render_text (what Typer's _sanitize_help_text calls) on a console of `width`."""
+    from typer import rich_utils
+    console = rich_utils._get_rich_console()
+    console.size = (width, 25)
+    return "".join(segment.text for segment in console.render(text)).rstrip("\n")
+
+
 def write_scripts(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -133,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args[0] if args else "completions")
     for path in write_scripts(folder):
         print(path)
+    TABLE.write_text(table_source(), encoding="utf-8")
+    print(TABLE)
     return 0
 
 
