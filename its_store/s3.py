@@ -15,8 +15,8 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from . import errors as E
@@ -35,6 +35,13 @@ PRIVATE_API = ("_list_multipart_uploads", "_list_parts")
 UNSIGNED_MIN = 64 * 1024  # bodies this large go unsigned, protected by a CRC32 the server checks
 _UPLOAD_ID_RE = re.compile(rb"<UploadId>([^<]+)</UploadId>")
 _ETAG_RE = re.compile(rb"<ETag>([^<]*)</ETag>")
+
+
+class BucketEntry(NamedTuple):
+    """One bucket of ListBuckets (the attributes of minio's Bucket that we use)."""
+
+    name: str
+    creation_date: datetime | None
 
 
 class ObjectStat:
@@ -111,17 +118,32 @@ class S3Client:
         return self._minio
 
     # -- buckets ---------------------------------------------------------------------------------
-    def list_buckets(self) -> list[Any]:
+    def list_buckets(self) -> list[BucketEntry]:
+        """ListBuckets: name and creation date of every bucket the identity can see."""
+        from xml.etree import ElementTree as ET
+
+        from .listing import NS, parse_timestamp
+        resp = self._send("GET", "")
         with errors():
-            return self.minio.list_buckets()
+            root = ET.fromstring(resp.data)
+            if not root.tag.endswith("ListAllMyBucketsResult"):
+                raise ValueError("XML element <ListAllMyBucketsResult> not found")
+        return [BucketEntry(node.findtext(f"{NS}Name") or "", parse_timestamp(node.findtext(f"{NS}CreationDate")))
+                for node in root.iter(f"{NS}Bucket")]
 
     def bucket_exists(self, bucket: str) -> bool:
-        with errors(bucket):
-            return self.minio.bucket_exists(bucket_name=bucket)
+        try:
+            self._send("HEAD", bucket)
+        except E.BucketNotFoundError:
+            return False
+        return True
 
     def make_bucket(self, bucket: str) -> None:
-        with errors(bucket):
-            self.minio.make_bucket(bucket_name=bucket, location=self.settings.region)
+        region = self.settings.region
+        body = b"" if region in ("", "us-east-1") else (
+            '<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"<LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>").encode()
+        self._send("PUT", bucket, body=body)
 
     def remove_bucket(self, bucket: str) -> None:
         with errors(bucket):
@@ -390,8 +412,13 @@ class S3Client:
 
     def list_fast(self, bucket: str, prefix: str = "", recursive: bool = True,
                   start_after: str | None = None) -> Iterator[Any]:
-        """ListObjectsV2 pages parsed by its_store.listing (3-4x less CPU than minio's parser)."""
-        from .listing import parse_list_v2
+        """ListObjectsV2 pages parsed by its_store.listing (3-4x less CPU than minio's parser).
+
+        The next page is requested as soon as this page's token is known, before this page is
+        parsed and consumed: the server's time per page overlaps ours."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .listing import parse_list_v2, peek_next_token
         query = {"list-type": "2", "max-keys": "1000", "encoding-type": "url"}
         if prefix:
             query["prefix"] = prefix
@@ -399,14 +426,26 @@ class S3Client:
             query["delimiter"] = "/"
         if start_after:
             query["start-after"] = start_after
-        while True:
+
+        def fetch(q: dict[str, str]) -> bytes:
             with errors(bucket, prefix or None):
-                page = parse_list_v2(self.wire.request("GET", bucket, query=dict(query)).data)
-            yield from page.entries
-            if not page.truncated or not page.next_token:
-                return
-            query["continuation-token"] = page.next_token
-            query.pop("start-after", None)
+                return self.wire.request("GET", bucket, query=q).data
+
+        with ThreadPoolExecutor(1, thread_name_prefix="its-list") as ahead:
+            pending = ahead.submit(fetch, dict(query))
+            while pending is not None:
+                data = pending.result()
+                token = peek_next_token(data)
+                query.pop("start-after", None)
+                pending = ahead.submit(fetch, {**query, "continuation-token": token}) if token else None
+                with errors(bucket, prefix or None):
+                    page = parse_list_v2(data)
+                if page.next_token != token or not page.truncated:  # peeked wrong: go by the parse
+                    if pending is not None:
+                        pending.cancel()
+                    pending = (ahead.submit(fetch, {**query, "continuation-token": page.next_token})
+                               if page.truncated and page.next_token else None)
+                yield from page.entries
 
     def remove(self, bucket: str, key: str, version_id: str | None = None) -> None:
         self._send("DELETE", bucket, key, query=_version(version_id))

@@ -270,6 +270,31 @@ def test_every_mutation_invalidates_what_it_touched(cli, svc, heads, tmp_path):
     assert cli("stat", f"s3://{bucket}/lib/k").exit_code == 3  # delete_objects invalidated
 
 
+def test_batch_upload_invalidates_every_object_it_overwrote(cli, svc, heads, tmp_path):
+    """A recursive upload batches its invalidations (ServiceCache.deferral): more objects than one
+    batch holds, and every one is fresh afterwards. Same bytes, new type: the listing's ETag and
+    size cannot reveal the change, only the invalidation can."""
+    bucket, n = unique("b"), 300
+    for i in range(n):
+        write_file(tmp_path / "d" / f"f{i:03d}.bin", 10, seed=i)
+
+    def upload_all(kind: str) -> None:
+        run = cli("upload", str(tmp_path / "d"), f"s3://{bucket}/d/", "-r", "--type", kind)
+        assert run.exit_code == 0, run
+
+    def count(kind: str) -> int:
+        run = cli("ls", f"s3://{bucket}/d/", "-r", "--type", kind, "--json")
+        assert run.exit_code == 0, run
+        return len(run.jsonl())
+
+    upload_all("other")
+    assert count("other") == n
+    heads.clear()
+    assert count("dataset") == 0 and heads == []  # all cached
+    upload_all("dataset")
+    assert count("dataset") == n and len(heads) == n  # every entry was dropped
+
+
 def test_downloads_and_deletes_never_trust_the_cache(cli, svc, heads):
     from its_store.s3 import object_headers
     bucket = unique("b")
