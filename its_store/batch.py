@@ -110,6 +110,45 @@ def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any
             deferral.flush()
 
 
+def _run_mixed(workers: int, items: Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]],
+               result: BatchResult, svc: StorageService) -> None:
+    """(name, swarm job or None, thread job) triples: swarm jobs on swarm.Swarm's event loop, then
+    what it handed back and what has no swarm job on the thread pool (_run_pool)."""
+    from . import swarm
+    if workers < 2 or not swarm.usable():
+        _run_pool(workers, ((name, run) for name, _, run in items), result, svc.cache)
+        return
+    later: list[tuple[str, Callable[[], dict[str, Any]]]] = []
+    waiting: dict[str, Callable[[], dict[str, Any]]] = {}
+
+    def on_swarm() -> Iterator[tuple[str, Any]]:
+        for name, job, run in items:
+            if job is None:
+                later.append((name, run))
+            else:
+                waiting[name] = run
+                yield name, job
+
+    def report(outcome: tuple[str, dict[str, Any] | None, E.ItsStoreError | None]) -> None:
+        name, item, exc = outcome
+        run = waiting.pop(name)
+        if exc is not None:
+            result.failed.append((name, exc))
+        elif item is None:
+            later.append((name, run))
+        else:
+            result.succeeded.append(item)
+            result.total_bytes += int(item.get("size", 0))
+
+    swarm.Swarm(svc, workers).run(on_swarm(), report)
+    if later:
+        _run_pool(workers, iter(later), result, svc.cache)
+
+
+def _noop(_: int) -> None:
+    pass
+
+
 class _WorkerExit(Exception):
     """A worker ran out of jobs (or was stopped)."""
 
@@ -146,18 +185,26 @@ class Batch:
         result = BatchResult("upload", bucket, prefix)
         n = workers or svc.workers
 
+        def request(path: Path, key: str) -> UploadRequest:
+            return UploadRequest(bucket=bucket, key=key, file_path=path, object_type=object_type,
+                                 metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
+                                 workers=max(1, n // 2), **(options or {}))
+
         def job(path: Path, key: str) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
-                resp = svc.upload_object(UploadRequest(
-                    bucket=bucket, key=key, file_path=path, object_type=object_type,
-                    metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
-                    workers=max(1, n // 2), **(options or {})), progress=progress)
+                resp = svc.upload_object(request(path, key), progress=progress)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
             return run
 
-        _run_pool(n, ((str(p), job(p, k)) for p, k in keyed), result, svc.cache)
+        def items() -> Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]]:
+            from .swarm import upload_job
+            for path, key in keyed:
+                yield str(path), upload_job(svc, request(path, key), str(path), progress or _noop, on_done), \
+                    job(path, key)
+
+        _run_mixed(n, items(), result, svc)
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -177,10 +224,13 @@ class Batch:
         n = workers or svc.workers
         root = os.path.realpath(dest)  # resolved once for all keys
 
+        sizes: dict[str, int] = {}
+
         def jobs() -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
             for info in listing:
                 if info.key.endswith("/"):
                     continue  # folder marker objects
+                sizes[info.key] = info.size
                 yield info.key, _download_job(info.key, info.size)
 
         def _download_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
@@ -197,7 +247,26 @@ class Batch:
                         "verified": resp.verified}
             return run
 
-        _run_pool(n, jobs(), result, svc.cache)
+        def items() -> Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]]:
+            from .encoded import _one_get_will_do
+            from .swarm import MAX_BYTES, download_job
+            for key, run in jobs():
+                size = sizes.pop(key)
+                try:
+                    target = safe_local_path(dest, key[len(base):], root)
+                    if size > MAX_BYTES or target.is_dir():
+                        raise E.ConflictError("not for the swarm")
+                    request = DownloadRequest(bucket=bucket, key=key, file_path=target, size_hint=size,
+                                              **(options or {}))
+                except (E.ItsStoreError, ValueError):  # the regular path does it, or reports it
+                    yield key, None, run
+                    continue
+                if not _one_get_will_do(svc, request):
+                    yield key, None, run
+                    continue
+                yield key, download_job(svc, request, progress or _noop, on_done), run
+
+        _run_mixed(n, items(), result, svc)
         result.duration_seconds = time.perf_counter() - started
         return result
 

@@ -197,6 +197,37 @@ class UploadPlan:
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
 
 
+def plain_put(svc: StorageService, request: UploadRequest, max_bytes: int
+              ) -> tuple[str, str, dict[str, str], bytes, UploadPlan] | None:
+    """A small file stored as is, ready for one PUT: (bucket, key, headers, body, plan), with the
+    checks and headers of StorageService.upload_object. None when it needs the regular path: a
+    codec to apply, an SSE-C key, --resume, or more than `max_bytes`. Used by swarm.py."""
+    from .checksums import HEADER, crc32_of
+    from .refs import validate_key
+    from .s3 import object_headers
+    from .service import _check_local_file, _check_tags, _guess_type
+    if request.file_path is None or request.resume:
+        return None
+    path = Path(request.file_path)
+    bucket = svc.resolve_bucket(request.bucket, request.object_type)
+    key = validate_key(request.key if request.key is not None else path.name)
+    _check_local_file(path)
+    content_type = request.content_type or _guess_type(path)
+    plan = UploadPlan(svc, request, object_headers(content_type, svc._metadata(request), _check_tags(request.tags)))
+    if plan.sse.mode == "c" or plan.choice not in ("none", "auto"):
+        return None
+    with _open(path) as f:
+        try:
+            if os.fstat(f.fileno()).st_size > max_bytes:
+                return None
+            body = f.read(max_bytes + 1)
+        except OSError as exc:
+            raise _io(path, exc) from None
+    if len(body) > max_bytes or (plan.choice == "auto" and plan._codec(body[:SAMPLE], len(body)) != "none"):
+        return None
+    return bucket, key, {**plan.headers, HEADER: crc32_of(body)}, body, plan
+
+
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:
     meta = {_META + META_ORIGINAL_SIZE: str(size), _META + META_SHA256: digest}
     if codec != "none":
@@ -346,28 +377,37 @@ def _download_small(svc: StorageService, request: DownloadRequest, target: Path,
     path": the object needs decoding or a key, or the GET failed (the regular path retries and
     explains errors)."""
     try:
-        resp = svc.s3.get(request.bucket, request.key, version_id=request.version_id,
-                          headers={"x-amz-checksum-mode": "ENABLED"})
+        resp = svc.s3.get(request.bucket, request.key, version_id=request.version_id, headers=SMALL_GET_HEADERS)
     except E.ItsStoreError:
         return None
-    headers = resp.headers
-    meta = user_metadata(headers)
-    encryption = describe(headers)
-    if encryption == "SSE-C" or (not request.raw and _decoding(meta, "") is not None):
+    head = small_head(request, resp.headers)
+    if head is None:
         resp.close()
         resp.release_conn()
         return None
-    part = meta.get(META_PART_SIZE, "")
-    head = ObjectHead(bucket=request.bucket, key=request.key, size=int(headers.get("content-length", 0)),
-                      etag=(headers.get("etag") or "").strip('"'),
-                      version_id=request.version_id or headers.get("x-amz-version-id"),
-                      part_size=int(part) if part.isdigit() else None, verifiable=encryption != "SSE-KMS",
-                      checksum=_header(headers, "x-amz-checksum-crc32"))
     try:
         verified = response_to_file(resp, head, target, progress)
     except E.ServiceUnavailableError:
         return None
     return Fetched(head, head.size, verified, None)
+
+
+SMALL_GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with the CRC32 a HEAD would give
+
+
+def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
+    """The ObjectHead of a whole-object GET answer, or None when the object needs the regular path
+    (an SSE-C key, or decoding unless `raw`)."""
+    meta = user_metadata(headers)
+    encryption = describe(headers)
+    if encryption == "SSE-C" or (not request.raw and _decoding(meta, "") is not None):
+        return None
+    part = meta.get(META_PART_SIZE, "")
+    return ObjectHead(bucket=request.bucket, key=request.key, size=int(headers.get("content-length", 0)),
+                      etag=(headers.get("etag") or "").strip('"'),
+                      version_id=request.version_id or headers.get("x-amz-version-id"),
+                      part_size=int(part) if part.isdigit() else None, verifiable=encryption != "SSE-KMS",
+                      checksum=_header(headers, "x-amz-checksum-crc32"))
 
 
 def download_file(svc: StorageService, request: DownloadRequest, target: Path, progress: ProgressFn) -> Fetched:

@@ -121,6 +121,7 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, where
 _SHORT = (
     ("Connection refused", "connection refused"),
     ("timed out", "timed out"),
+    ("Resource temporarily unavailable", "timed out"),  # EAGAIN of a socket with SO_RCVTIMEO
     ("Name or service not known", "unknown host"),
     ("nodename nor servname", "unknown host"),
     ("Temporary failure in name resolution", "unknown host"),

@@ -443,6 +443,22 @@ def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: Progre
     return want is not None
 
 
+def body_to_file(body: bytes, head: ObjectHead, target: Path) -> bool:
+    """Verify a whole object held in memory like download_to_file, then write it to `target`
+    atomically (nothing is written when it does not verify). Returns True if verified."""
+    want = expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable)
+    where = f"s3://{head.bucket}/{head.key}"
+    if len(body) != head.size:
+        raise E.ServiceUnavailableError(f"connection ended early for {where}")
+    if want:
+        summer = _Summer(want.needs_md5)
+        summer.add(body)
+        verify(want, [summer.close()], where)
+    with atomic_target(target) as fd:
+        _pwrite_all(fd, body, 0)
+    return want is not None
+
+
 def _with_retries(s3: S3Client, fn: Callable[[], T]) -> T:
     """Retry a whole ranged GET when the connection breaks mid-body (urllib3 only retries until the
     response headers arrive). Writing the same range again at the same offset is idempotent."""

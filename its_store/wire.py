@@ -27,6 +27,7 @@ import random
 import re
 import select
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 NOT_SIGNED = frozenset({"user-agent", "content-length", "authorization", "connection", "expect"})
 USER_AGENT = "its-store"
 RBUF = 64 * 1024
+RECHECK_IDLE = 1.0  # seconds idle after which a pooled socket is polled for a close before reuse
 MAX_HEAD = 64 * 1024
 _QUERY_SAFE = "-_.~"
 _CODE_RE = re.compile(rb"<Code>([^<]*)</Code>")
@@ -151,12 +153,13 @@ def object_path(bucket: str, key: str | None) -> str:
 class _Conn:
     """One socket with a small read buffer for response heads."""
 
-    __slots__ = ("buf", "end", "pos", "sock")
+    __slots__ = ("buf", "end", "idle_since", "pos", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = bytearray(RBUF)
         self.pos = self.end = 0
+        self.idle_since = 0.0
 
     def dropped(self) -> bool:
         """True if the server closed this idle socket (readable with nothing to read = EOF)."""
@@ -237,24 +240,37 @@ class Pool:
         self._idle: list[_Conn] = []
         self._lock = threading.Lock()
 
-    def get(self) -> tuple[_Conn, bool]:
-        """(connection, reused)."""
+    def get(self, careful: bool = False) -> tuple[_Conn, bool]:
+        """(connection, reused). An idle socket is checked for a close by the server (a poll)
+        when it idled for RECHECK_IDLE seconds or more, or always when `careful` (a request that
+        must not be sent twice): a request that fails on a socket closed in between is resent
+        only when idempotent (see Wire.request)."""
         while True:
             with self._lock:
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
                 return self._connect(), False
-            if not conn.dropped():
+            if not ((careful or time.monotonic() - conn.idle_since >= RECHECK_IDLE) and conn.dropped()):
                 return conn, True
             conn.close()
 
     def _connect(self) -> _Conn:
+        """A connected socket. Plain HTTP: a blocking socket whose timeouts are the kernel's
+        (SO_RCVTIMEO/SO_SNDTIMEO), because a Python socket timeout means a poll() before every
+        recv and send, each one more GIL hand-off between worker threads. A timed-out call then
+        raises EAGAIN, which recv_into/sendall callers see as TimeoutError (see _timeouts)."""
         sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls is not None:
                 sock = self.tls.wrap_socket(sock, server_hostname=self.host)
-            sock.settimeout(self.read_timeout)
+                sock.settimeout(self.read_timeout)
+            else:
+                sock.settimeout(None)
+                seconds = int(self.read_timeout)
+                timeval = struct.pack("ll", seconds, int((self.read_timeout - seconds) * 1e6))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
         except BaseException:
             sock.close()
             raise
@@ -264,6 +280,7 @@ class Pool:
         if conn.pos != conn.end:  # stray bytes: the framing is off, do not reuse
             conn.close()
             return
+        conn.idle_since = time.monotonic()
         with self._lock:
             if len(self._idle) < self.maxsize:
                 self._idle.append(conn)
@@ -482,7 +499,7 @@ class Wire:
             sent = {"Host": self.host_header, **(headers or {})}
             self.signer.sign(method, path, qs, sent, payload_hash)
             head = _request_head(method, target, sent, len(body))
-            conn, reused = self.pool.get()
+            conn, reused = self.pool.get(careful=method not in IDEMPOTENT)
             try:
                 resp = _exchange(conn, self.pool, method, head, body)
             except (OSError, ProtocolError) as exc:
@@ -556,16 +573,21 @@ def _error(resp: Response, bucket: str | None, key: str | None) -> WireError:
     except (OSError, ProtocolError):
         body = b""
     resp.close()
+    return error_from(resp.status, body, bucket, key)
+
+
+def error_from(status: int, body: bytes, bucket: str | None, key: str | None) -> WireError:
+    """The WireError of a non-2xx answer: its S3 error document, else what the status says."""
     code = _CODE_RE.search(body)
     if code:
         message = _MESSAGE_RE.search(body)
         text = message.group(1).decode("utf-8", "replace") if message else ""
-        return WireError(resp.status, code.group(1).decode("utf-8", "replace"), text, bucket, key, True)
-    if resp.status == 404:
+        return WireError(status, code.group(1).decode("utf-8", "replace"), text, bucket, key, True)
+    if status == 404:
         name = "NoSuchKey" if key else ("NoSuchBucket" if bucket else "ResourceNotFound")
     else:
-        name = _STATUS_CODES.get(resp.status, "")
-    return WireError(resp.status, name, "", bucket, key, not body.strip())
+        name = _STATUS_CODES.get(status, "")
+    return WireError(status, name, "", bucket, key, not body.strip())
 
 
 def split_endpoint(endpoint: str, secure: bool) -> tuple[str, int]:

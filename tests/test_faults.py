@@ -61,6 +61,11 @@ def test_recursive_and_multipart_survive_faults(cli, bucket, faulty, tmp_path: P
     assert run.json()["parts"] == 5
     run = cli("get", f"s3://{bucket}/big.bin", "big-through-proxy.bin", "--workers", "4", extra_env=via)
     assert run.exit_code == 0, run
+    run = cli("get", f"s3://{bucket}/site/", "frames-through-proxy", "-r", "--json", extra_env=via)
+    assert run.exit_code == 0, run
+    assert run.json()["succeeded"] == 500
+    _tree_equal(tmp_path / "frames", tmp_path / "frames-through-proxy")
+    assert not [p for p in (tmp_path / "frames-through-proxy").rglob("*") if p.name.endswith(".its-tmp")]
     injected = proxy.counters.slowdowns + proxy.counters.resets
     assert injected >= 20, proxy.counters
 

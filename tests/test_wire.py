@@ -16,6 +16,7 @@ from its_store.s3 import S3Client
 from its_store.settings import load_settings
 from its_store.wire import Headers, Signer, http_date
 
+from conftest import one_line_error
 from helpers import random_bytes
 
 AWKWARD = ["a b/c+d=e&f.jpg", "ünï/cödé €.bin", "x/~tilde/!$'()*,;@.txt", "percent%2Fnot-a-slash",
@@ -103,6 +104,17 @@ def test_connections_closed_between_requests(bucket, proxy):
     assert s3.stat(bucket, "mp").size == 10 << 20
     assert p.counters.closed_idle >= 49
     assert p.counters.methods["POST"] == 2  # create + complete, each sent once
+
+
+def test_a_stalled_server_times_out(cli, proxy, bucket):
+    """MINIO_READ_TIMEOUT holds on plain-HTTP sockets too (kernel SO_RCVTIMEO): a server that
+    stops answering costs (retries + 1) x the timeout, then exit 69 with one line."""
+    p = proxy(stall_seconds=5)
+    run = cli("stat", f"s3://{bucket}/k", extra_env={
+        "MINIO_ENDPOINT": p.endpoint, "MINIO_READ_TIMEOUT": "0.4", "MINIO_MAX_RETRIES": "1"})
+    assert run.exit_code == 69, run
+    assert "cannot reach the endpoint: timed out" in one_line_error(run), run
+    assert p.counters.requests == 2  # the first try and one retry
 
 
 def _fake_server(answer: bytes) -> tuple[socket.socket, str]:
