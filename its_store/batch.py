@@ -223,6 +223,7 @@ class Batch:
         listing = svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
         n = workers or svc.workers
         root = os.path.realpath(dest)  # resolved once for all keys
+        folders: dict[str, str] = {}  # and their folders once each (refs.safe_local_path)
 
         sizes: dict[str, int] = {}
 
@@ -235,7 +236,7 @@ class Batch:
 
         def _download_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
-                target = safe_local_path(dest, key[len(base):], root)
+                target = safe_local_path(dest, key[len(base):], root, folders)
                 if target.is_dir():
                     raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
                 resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target, size_hint=size,
@@ -253,7 +254,7 @@ class Batch:
             for key, run in jobs():
                 size = sizes.pop(key)
                 try:
-                    target = safe_local_path(dest, key[len(base):], root)
+                    target = safe_local_path(dest, key[len(base):], root, folders)
                     if size > MAX_BYTES or target.is_dir():
                         raise E.ConflictError("not for the swarm")
                     request = DownloadRequest(bucket=bucket, key=key, file_path=target, size_hint=size,

@@ -38,6 +38,8 @@ from .compression import (
     resolve,
 )
 from .encryption import (
+    SSE_C_ALGORITHM,
+    SSE_HEADER,
     KeyedS3,
     SseCKey,
     UploadSse,
@@ -397,9 +399,10 @@ SMALL_GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with t
 
 def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
     """The ObjectHead of a whole-object GET answer, or None when the object needs the regular path
-    (an SSE-C key, or decoding unless `raw`)."""
-    meta = user_metadata(headers)
-    encryption = describe(headers)
+    (an SSE-C key, or decoding unless `raw`). `headers`: wire.Headers (lower-case names)."""
+    meta = {k[len(_META):]: v for k, v in headers.items() if k.startswith(_META)}
+    sse = headers.get(SSE_HEADER, "").lower()
+    encryption = "SSE-C" if SSE_C_ALGORITHM in headers else "SSE-KMS" if sse.startswith("aws:kms") else None
     if encryption == "SSE-C" or (not request.raw and _decoding(meta, "") is not None):
         return None
     part = meta.get(META_PART_SIZE, "")
@@ -407,7 +410,7 @@ def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
                       etag=(headers.get("etag") or "").strip('"'),
                       version_id=request.version_id or headers.get("x-amz-version-id"),
                       part_size=int(part) if part.isdigit() else None, verifiable=encryption != "SSE-KMS",
-                      checksum=_header(headers, "x-amz-checksum-crc32"))
+                      checksum=headers.get("x-amz-checksum-crc32"))
 
 
 def download_file(svc: StorageService, request: DownloadRequest, target: Path, progress: ProgressFn) -> Fetched:

@@ -86,19 +86,27 @@ def join_key(prefix: str, relative: str) -> str:
     return prefix if prefix.endswith("/") and not rel else (prefix.rstrip("/") + "/" + rel)
 
 
-def safe_local_path(root: Path, relative_key: str, base: str | None = None) -> Path:
+def safe_local_path(root: Path, relative_key: str, base: str | None = None,
+                    folders: dict[str, str] | None = None) -> Path:
     """Map a key (relative to a listed prefix) under `root`, refusing anything that escapes it.
 
     Keys are not paths: '../../etc/x', '/abs', 'a/../../b' and empty segments are refused, and so is
     a path that leaves `root` through a symlink. `base` is os.path.realpath(root), when the caller
-    maps many keys under one root (a batch download) and has resolved it once.
+    maps many keys under one root (a batch download) and has resolved it once; `folders` then
+    caches the resolved parent folders between calls. (The last segment needs no resolving: the
+    file is replaced by a rename, which never follows a symlink.)
     """
     segments = relative_key.rstrip("/").split("/")
     if (not relative_key or relative_key.startswith("/") or "\\" in relative_key
             or any(p in ("..", ".", "") for p in segments)):
         raise InvalidInputError(f"refusing unsafe key {relative_key!r}: it would escape {root}")
     base = base or os.path.realpath(root)
-    target = os.path.realpath(os.path.join(base, *segments))
-    if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
-        raise InvalidInputError(f"refusing unsafe key {relative_key!r}: it would escape {root}")
-    return Path(target)
+    parent_key = "/".join(segments[:-1])
+    parent = folders.get(parent_key) if folders is not None else None
+    if parent is None:
+        parent = os.path.realpath(os.path.join(base, *segments[:-1]))
+        if parent != base and not parent.startswith(base.rstrip(os.sep) + os.sep):
+            raise InvalidInputError(f"refusing unsafe key {relative_key!r}: it would escape {root}")
+        if folders is not None:
+            folders[parent_key] = parent
+    return Path(parent, segments[-1])

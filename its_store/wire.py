@@ -458,12 +458,13 @@ def _parse_head(head: bytes) -> tuple[int, Headers]:
     except ValueError:
         raise ProtocolError("bad HTTP status line") from None
     headers = Headers()
+    put, has = dict.__setitem__, dict.__contains__  # names are lower-cased here once
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if sep:
             name = name.strip().lower()
             value = value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            put(headers, name, f"{dict.__getitem__(headers, name)}, {value}" if has(headers, name) else value)
     return status, headers
 
 

@@ -84,3 +84,19 @@ def test_library_batch_inside_a_running_event_loop(service, tmp_path: Path):
 
     assert asyncio.run(caller()) == (10, 10)
     assert _tree(tmp_path / "dst") == _tree(tmp_path / "src")
+
+
+def test_a_symlink_in_the_destination_is_replaced_not_followed(cli, tmp_path: Path):
+    """dst/k0 is a symlink to a file outside: the download replaces the link, the outside file stays."""
+    bucket = unique("b")
+    for n in range(3):
+        write_file(tmp_path / "src" / f"k{n}", 700, seed=n)
+    assert cli("upload", "src", f"s3://{bucket}/p/", "-r").exit_code == 0
+    outside = write_file(tmp_path / "outside.txt", 10, seed=99)
+    (tmp_path / "dst").mkdir()
+    (tmp_path / "dst" / "k0").symlink_to(outside)
+    run = cli("get", f"s3://{bucket}/p/", "dst", "-r")
+    assert run.exit_code == 0, run
+    assert outside.read_bytes() == random_bytes(10, seed=99)
+    assert not (tmp_path / "dst" / "k0").is_symlink()
+    assert _tree(tmp_path / "dst") == _tree(tmp_path / "src")
