@@ -110,8 +110,9 @@ def emit_json(doc: Any) -> None:
 def emit_jsonl(items: Iterable[Any]) -> int:
     count = 0
     write = sys.stdout.write
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder, not one per line
     for item in items:
-        write(json.dumps(to_jsonable(item), ensure_ascii=False) + "\n")
+        write(encode(to_jsonable(item)) + "\n")
         count += 1
     sys.stdout.flush()
     return count
