@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 HEAVY = ("minio", "urllib3", "pydantic", "pydantic_settings", "zstandard", "lz4", "redis", "diskcache")
 
 
@@ -71,3 +73,41 @@ def test_completion_imports_neither_typer_nor_the_client(tmp_path):
         assert not {m for m in mods if m.split(".")[0] in ("typer", "click", "rich", *HEAVY)}, line
         assert not mods & {"its_store.models", "its_store.settings", "its_store.service", "its_store.cli.app"}
 
+
+
+def _modules_of(info) -> set[str]:
+    """The its_store.cli modules whose functions make up a registered command or group."""
+    if getattr(info, "typer_instance", None) is None:  # a command, not a group
+        return {info.callback.__module__.rsplit(".", 1)[1]}
+    sub = info.typer_instance
+    found: set[str] = set()
+    for child in [*sub.registered_commands, *sub.registered_groups]:
+        found |= _modules_of(child)
+    return found
+
+
+def test_command_index_names_the_modules_of_every_command():
+    """cli.app.run builds only the named command's modules: the index must match the registrations."""
+    from its_store.cli.app import COMMAND_INDEX, COMMAND_MODULES, full_app
+    app = full_app()
+    found = {(info.name or info.callback.__name__).replace("_", "-"): _modules_of(info) & set(COMMAND_MODULES)
+             for info in [*app.registered_commands, *app.registered_groups]}  # (bucket registers lifecycle)
+    assert {name: set(mods) for name, mods in COMMAND_INDEX.items()} == found
+    for mods in COMMAND_INDEX.values():  # registered in the full app's order (encryption joins bucket)
+        assert list(mods) == sorted(mods, key=COMMAND_MODULES.index)
+
+
+@pytest.mark.parametrize("argv,modules", [
+    (["--endpoint", "h:1", "-q", "ls", "s3://b"], {"objects"}),
+    (["--json", "model", "list"], {"model"}),
+    (["--env-file", "ls", "bucket", "encryption", "show", "b"], {"bucket", "encryption", "lifecycle"}),
+    (["--help"], None), (["nonsense"], None), ([], None),
+])
+def test_run_builds_only_the_module_it_needs(argv, modules):
+    code = ("import sys, json; from its_store.cli import app as a; sys.path.insert(0, 'tests');"
+            "from test_startup import _modules_of; built = a.app_for(json.loads(sys.argv[1]));"
+            "print(json.dumps(None if a._FULL else sorted(set().union(*map(_modules_of, "
+            "built.registered_commands + built.registered_groups)))))")
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(argv)], capture_output=True, text=True, check=True)
+    got = json.loads(done.stdout)
+    assert got == (None if modules is None else sorted(modules))

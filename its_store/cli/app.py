@@ -100,12 +100,16 @@ def _flush() -> None:
             pass
 
 
-app = typer.Typer(
-    cls=ItsGroup, name="its-store", no_args_is_help=True, add_completion=True,
-    pretty_exceptions_enable=False, rich_markup_mode="rich",
-    help="Object storage for ITS camera frames and ML models, on MinIO or any S3-compatible server.",
-    epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]},
-)
+def _new_app() -> typer.Typer:
+    """The root app with its global options and no commands yet."""
+    new = typer.Typer(
+        cls=ItsGroup, name="its-store", no_args_is_help=True, add_completion=True,
+        pretty_exceptions_enable=False, rich_markup_mode="rich",
+        help="Object storage for ITS camera frames and ML models, on MinIO or any S3-compatible server.",
+        epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    new.callback()(root)
+    return new
 
 
 def _version(value: bool) -> None:
@@ -114,7 +118,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def root(
     json_: Annotated[bool, out.JsonOption] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No talk on stderr; errors only.")] = False,
@@ -175,15 +178,56 @@ def _configure_logging(verbose: bool, debug: bool) -> None:
     show_warnings(verbose or debug)
 
 
-def _register() -> None:
+# The modules that register each top-level command and its subcommands, in COMMAND_MODULES order
+# (tests/test_startup.py checks this against what the modules really register).
+COMMAND_INDEX: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("upload", "get", "ls", "rm", "stat", "presign"), ("objects",)),
+    **dict.fromkeys(("health", "config", "init"), ("admin",)),
+    "stats": ("cache_cmd",), "cache": ("cache_cmd",), "restore": ("versions",), "tag": ("tags",),
+    "model": ("model",), "audit": ("audit_cmd",), "bucket": ("bucket", "encryption"),
+}
+_VALUE_OPTIONS = {"--endpoint", "--region", "--retries", "--env-file"}  # global options taking a value
+_FULL: list[typer.Typer] = []
+
+
+def _register(target: typer.Typer, modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
     from importlib import import_module
-    for name in COMMAND_MODULES:
-        import_module(f"{__package__}.{name}").register(app)
+    for name in modules:
+        import_module(f"{__package__}.{name}").register(target)
+    return target
 
 
-_register()
+def full_app() -> typer.Typer:
+    """The app with every command (built once per process)."""
+    if not _FULL:
+        _FULL.append(_register(_new_app()))
+    return _FULL[0]
+
+
+def __getattr__(name: str) -> Any:  # `from its_store.cli.app import app`: the full app, built on first use
+    if name == "app":
+        return full_app()
+    raise AttributeError(name)
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app to run `argv` with: only the module of the command named, when there is one (Typer
+    builds a click command for every registered function on each run: ~35 ms for all of them); the
+    full app for top-level help, completion, unknown commands and anything unusual."""
+    if _FULL:
+        return _FULL[0]
+    words = iter(argv)
+    for word in words:
+        if word in _VALUE_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            modules = COMMAND_INDEX.get(word)
+            return _register(_new_app(), modules) if modules else full_app()
+        elif word in ("-h", "--help"):
+            break
+    return full_app()
 
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    app_for(sys.argv[1:])()
