@@ -4,17 +4,22 @@ Uploads send `x-amz-checksum-crc32` on every large body (the server recomputes a
 mismatch), which lets the body go unsigned instead of hashed with SHA-256 on both ends; multipart
 uploads declare CRC32 and list each part's checksum on completion, so the server keeps a composite
 checksum (`<crc of part crcs>-N`). Downloads verify against that checksum when the server returns
-one, else against the MD5 ETag. zlib.crc32 runs at ~2.8 GB/s here, MD5 at ~0.4 GB/s, SHA-256 ~0.3.
+one, else against the MD5 ETag. `crc32` is ISA-L's (the `isal` package, ~13 GB/s here) when it is
+installed, else zlib's (~3.5 GB/s; same values); MD5 runs at ~0.4 GB/s, SHA-256 ~0.3.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import zlib
 from dataclasses import dataclass
 
 from . import errors as E
+
+try:  # same function, same values, ~4x faster: a 1 GiB download checks in ~0.08 CPU-s, not ~0.3
+    from isal.isal_zlib import crc32
+except ImportError:  # pragma: no cover - isal has wheels for the usual platforms
+    from zlib import crc32
 
 HEADER = "x-amz-checksum-crc32"
 
@@ -36,7 +41,7 @@ def crc32_b64(value: int) -> str:
 
 
 def crc32_of(data: bytes) -> str:
-    return crc32_b64(zlib.crc32(data))
+    return crc32_b64(crc32(data))
 
 
 def _gf2_times(mat: list[int], vec: int) -> int:

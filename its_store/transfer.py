@@ -12,7 +12,6 @@ import os
 import random
 import threading
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from . import errors as E
-from .checksums import RangeSum, expected_for, verify
+from .checksums import RangeSum, crc32, expected_for, verify
 
 if TYPE_CHECKING:
     from .resume import UploadJournal
@@ -494,7 +493,7 @@ def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length:
     try:
         for chunk in _chunks(resp, head):
             _pwrite_all(fd, chunk, pos)
-            crc = zlib.crc32(chunk, crc)
+            crc = crc32(chunk, crc)
             if md5 is not None:
                 md5.update(chunk)
             pos += len(chunk)
@@ -580,7 +579,7 @@ class _Summer:
         self.md5 = hashlib.md5(usedforsecurity=False) if self.want_md5 else None
 
     def add(self, data: bytes) -> None:
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = crc32(data, self.crc)
         self.length += len(data)
         if self.md5 is not None:
             self.md5.update(data)

@@ -36,3 +36,18 @@ def test_expected_prefers_crc_and_falls_back_to_md5():
     assert expected_for(10, "a" * 32 + "-2", None, 5, True).kind == "md5-multipart"
     assert expected_for(10, "a" * 32 + "-2", None, None, True) is None
     assert expected_for(10, "a" * 32, None, None, False) is None  # SSE-C: the ETag is no MD5
+
+
+def test_fast_crc32_is_zlibs():
+    """checksums.crc32 (ISA-L when installed) gives zlib's values, chained as transfers chain it."""
+    import zlib
+
+    from its_store.checksums import crc32
+
+    from helpers import random_bytes
+    assert crc32.__module__ == "isal.isal_zlib"  # installed by pyproject: the fast path is the one tested
+    for size in (0, 1, 15, 4096, 1_000_003):
+        data = random_bytes(size, seed=size)
+        assert crc32(data) == zlib.crc32(data)
+        assert crc32(data[size // 3:], crc32(data[: size // 3])) == zlib.crc32(data)
+        assert crc32(memoryview(data)) == zlib.crc32(data)
