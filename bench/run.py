@@ -323,11 +323,17 @@ def main() -> None:
             results += bench_transfer(t, "W4 upload 2,000 x 100 KB", args.runs, tools, 2000 * 100_000,
                                       lambda tool: t.upload_dir(tool, frames, f"w4/{tool}"), lambda tool: None)
         if "W5" in only:
-            subprocess.run(t.upload_dir("s5cmd", frames, "w5"), env=t.env, check=True, capture_output=True)
+            # "download them": the frames as its-store stores them (with a CRC32, which its-store checks
+            # at ~13 GB/s); then as s5cmd stores them (no checksum: its-store checks the MD5 ETag, ~0.4
+            # GB/s; s5cmd and rclone --ignore-checksum check nothing)
             out = work / "w5"
-            results += bench_transfer(t, "W5 download 2,000 x 100 KB", args.runs, tools, 2000 * 100_000,
-                                      lambda tool: t.download_dir(tool, "w5", out),
-                                      lambda tool: shutil.rmtree(out, ignore_errors=True))
+            for uploader, label in (("its-store", "W5 download 2,000 x 100 KB"),
+                                    ("s5cmd", "W5 download 2,000 x 100 KB uploaded by s5cmd (no CRC32)")):
+                subprocess.run(t.upload_dir(uploader, frames, f"w5-{uploader}"), env=t.env, check=True,
+                               capture_output=True)
+                results += bench_transfer(t, label, args.runs, tools, 2000 * 100_000,
+                                          lambda tool, u=uploader: t.download_dir(tool, f"w5-{u}", out),
+                                          lambda tool: shutil.rmtree(out, ignore_errors=True))
         if "W6" in only:
             seed_listing(server, 10_000)
             results += bench_transfer(t, "W6 list 10,000 keys", args.runs, tools, 0,
