@@ -118,7 +118,8 @@ class Swarm:
 
     async def request(self, slot: _Slot, method: str, bucket: str, key: str, headers: dict[str, str],
                       body: bytes = b"") -> tuple[Any, bytes]:
-        """One signed request with wire.Wire's retry rules; returns (headers, body) of a 2xx answer."""
+        """One signed request with wire.Wire's retry rules; returns (headers, body) of a 2xx answer.
+        An answer body over MAX_BYTES (the object grew since it was listed) raises TooBig."""
         path = object_path(bucket, key)
         unsigned = len(body) >= 64 * 1024 and "x-amz-checksum-crc32" in headers
         payload_hash = UNSIGNED if unsigned else (hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256)
@@ -158,20 +159,32 @@ class Swarm:
             if method == "HEAD" or status in (204, 304):
                 data = b""
             elif "content-length" in answer:
-                data = await reader.readexactly(int(answer["content-length"]))
+                length = int(answer["content-length"])
+                if length > MAX_BYTES:
+                    slot.drop()  # its body is still on the wire
+                    raise TooBig(length)
+                data = await reader.readexactly(length)
             elif "chunked" in answer.get("transfer-encoding", "").lower():
                 data = await _read_chunked(reader)
             else:
-                data = await reader.read()
+                data = await reader.read(MAX_BYTES + 1)
                 slot.drop()
+            if len(data) > MAX_BYTES:
+                slot.drop()
+                raise TooBig(len(data))
         slot.used = True
         if answer.get("connection", "").lower() == "close":
             slot.drop()
         return status, answer, data
 
 
+class TooBig(Exception):
+    """An answer body larger than MAX_BYTES: the object is for the threaded path."""
+
+
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts = []
+    parts: list[bytes] = []
+    total = 0
     while True:
         line = await reader.readuntil(b"\r\n")
         try:
@@ -182,6 +195,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
             while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, then the blank line
                 pass
             return b"".join(parts)
+        total += size
+        if total > MAX_BYTES:
+            raise TooBig(total)
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)
 
@@ -202,6 +218,8 @@ def _plain(exc: BaseException) -> BaseException:
         return ConnectionResetError("Remote end closed connection without response")
     if isinstance(exc, asyncio.LimitOverrunError):
         return ProtocolError("response head too large")
+    if isinstance(exc, TimeoutError):
+        return TimeoutError("timed out")
     return exc
 
 
@@ -243,7 +261,11 @@ def download_job(svc: StorageService, request: DownloadRequest, progress: Callab
         started, ok = time.perf_counter(), False  # type: bool | None
         target = Path(request.file_path)
         try:
-            answer, body = await slot.swarm.request(slot, "GET", request.bucket, request.key, SMALL_GET_HEADERS)
+            try:
+                answer, body = await slot.swarm.request(slot, "GET", request.bucket, request.key, SMALL_GET_HEADERS)
+            except TooBig:  # replaced by a larger object since the listing
+                ok = None
+                return None
             head = small_head(request, answer)
             if head is None:
                 ok = None  # handed back: the regular path counts it

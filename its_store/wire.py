@@ -7,9 +7,10 @@ retries bookkeeping), which is what bounds small-object transfers on a shared 2-
 importing minio costs ~100 ms on every command (it loads its crypto stack). This module imports
 nothing outside the standard library.
 
-- Connections: a LIFO of idle keep-alive sockets per endpoint, shared by threads. A reused socket
-  that the server closed while idle is detected with a zero-timeout poll before use, and a request
-  that fails on a reused socket before any answer arrives is sent again on a fresh one.
+- Connections: a LIFO of idle keep-alive sockets per endpoint, shared by threads. A socket idle for
+  a second or more is polled for a close by the server before reuse; a GET/PUT/HEAD/DELETE that fails
+  on a reused socket before any answer arrives is sent again on a fresh one (not counted as a retry).
+  A POST always gets a fresh connection, so that it is never sent twice by mistake.
 - Retries: connection failures for idempotent methods, and 500/502/503/504 answers (S3 "SlowDown",
   "InternalError": the server did not do the work) for every method, with exponential backoff,
   jitter and Retry-After, up to `max_retries`.
@@ -240,17 +241,19 @@ class Pool:
         self._idle: list[_Conn] = []
         self._lock = threading.Lock()
 
-    def get(self, careful: bool = False) -> tuple[_Conn, bool]:
-        """(connection, reused). An idle socket is checked for a close by the server (a poll)
-        when it idled for RECHECK_IDLE seconds or more, or always when `careful` (a request that
-        must not be sent twice): a request that fails on a socket closed in between is resent
-        only when idempotent (see Wire.request)."""
+    def get(self, fresh: bool = False) -> tuple[_Conn, bool]:
+        """(connection, reused). A socket idle for RECHECK_IDLE seconds or more is first checked
+        for a close by the server (a poll). `fresh`: a new connection, for a request that must not
+        be sent twice (a POST): on a reused socket, a failure could not tell "the server closed it
+        before reading the request" from "the server did the work and then went away"."""
+        if fresh:
+            return self._connect(), False
         while True:
             with self._lock:
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
                 return self._connect(), False
-            if not ((careful or time.monotonic() - conn.idle_since >= RECHECK_IDLE) and conn.dropped()):
+            if not (time.monotonic() - conn.idle_since >= RECHECK_IDLE and conn.dropped()):
                 return conn, True
             conn.close()
 
@@ -500,7 +503,7 @@ class Wire:
             sent = {"Host": self.host_header, **(headers or {})}
             self.signer.sign(method, path, qs, sent, payload_hash)
             head = _request_head(method, target, sent, len(body))
-            conn, reused = self.pool.get(careful=method not in IDEMPOTENT)
+            conn, reused = self.pool.get(fresh=method not in IDEMPOTENT)
             try:
                 resp = _exchange(conn, self.pool, method, head, body)
             except (OSError, ProtocolError) as exc:

@@ -100,3 +100,17 @@ def test_a_symlink_in_the_destination_is_replaced_not_followed(cli, tmp_path: Pa
     assert outside.read_bytes() == random_bytes(10, seed=99)
     assert not (tmp_path / "dst" / "k0").is_symlink()
     assert _tree(tmp_path / "dst") == _tree(tmp_path / "src")
+
+
+def test_an_object_that_grew_since_the_listing_is_handed_back(service, bucket, tmp_path: Path):
+    """The listing said 10 bytes; the GET answers more than swarm.MAX_BYTES: the swarm does not read
+    it into memory but hands the object to the threaded path (None), and writes nothing."""
+    from its_store.models import DownloadRequest
+    big = swarm.MAX_BYTES + 1
+    service.s3.put(bucket, "grew", random_bytes(big, seed=5), {"Content-Type": "application/octet-stream"})
+    request = DownloadRequest(bucket=bucket, key="grew", file_path=tmp_path / "grew", size_hint=10)
+    outcomes: list = []
+    swarm.Swarm(service, 2).run(iter([("grew", swarm.download_job(service, request, lambda n: None, None))]),
+                                outcomes.append)
+    assert outcomes == [("grew", None, None)]
+    assert list(tmp_path.iterdir()) == []
