@@ -399,7 +399,7 @@ SMALL_GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with t
 
 def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
     """The ObjectHead of a whole-object GET answer, or None when the object needs the regular path
-    (an SSE-C key, or decoding unless `raw`). `headers`: wire.Headers (lower-case names)."""
+    (an SSE-C key, or decoding unless `raw`). `headers`: http1.Headers (lower-case names)."""
     meta = {k[len(_META):]: v for k, v in headers.items() if k.startswith(_META)}
     sse = headers.get(SSE_HEADER, "").lower()
     encryption = "SSE-C" if SSE_C_ALGORITHM in headers else "SSE-KMS" if sse.startswith("aws:kms") else None

@@ -22,8 +22,10 @@ from urllib.parse import quote
 from . import errors as E
 from .checksums import HEADER as CRC_HEADER
 from .checksums import PartETag, crc32_of
+from .http1 import http_date
 from .s3errors import errors, failure_error, from_code, translate
-from .wire import UNSIGNED, Wire, http_date
+from .sigv4 import UNSIGNED
+from .wire import Wire
 
 if TYPE_CHECKING:
     import urllib3

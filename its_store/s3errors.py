@@ -39,7 +39,7 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
     that never imported them cannot have raised them."""
     if isinstance(exc, E.ItsStoreError):
         return exc
-    from .wire import ProtocolError, WireError
+    from .http1 import ProtocolError, WireError
     where = _where(bucket, key)
     if isinstance(exc, WireError):
         return _translate_wire(exc, bucket, key)

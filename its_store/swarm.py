@@ -26,21 +26,19 @@ from typing import TYPE_CHECKING, Any
 from . import errors as E
 from .encoded import SMALL_GET_HEADERS, plain_put, small_head
 from .encryption import explain_write_error
-from .s3errors import translate
-from .transfer import body_to_file
-from .wire import (
-    EMPTY_SHA256,
+from .http1 import (
     IDEMPOTENT,
     RETRY_STATUS,
-    UNSIGNED,
     ProtocolError,
-    _parse_head,
-    _request_head,
-    _tls_context,
     error_from,
-    object_path,
+    parse_head,
+    request_head,
     split_endpoint,
+    tls_context,
 )
+from .s3errors import translate
+from .sigv4 import EMPTY_SHA256, UNSIGNED, object_path
+from .transfer import body_to_file
 
 if TYPE_CHECKING:
     from .models import DownloadRequest, UploadRequest
@@ -84,7 +82,7 @@ class Swarm:
         self.svc = svc
         self.wire = svc.s3.wire
         self.host, self.port = split_endpoint(settings.endpoint, settings.secure)
-        self.tls = _tls_context(settings) if settings.secure else None
+        self.tls = tls_context(settings) if settings.secure else None
         self.connect_timeout, self.read_timeout = settings.connect_timeout, settings.read_timeout
         self.max_retries = settings.max_retries
         self.connections = max(1, min(connections, MAX_CONNECTIONS))
@@ -128,7 +126,7 @@ class Swarm:
             sent = {"Host": self.wire.host_header, **headers}
             self.wire.signer.sign(method, path, "", sent, payload_hash)
             try:
-                status, answer, data = await self._exchange(slot, method, _request_head(method, path, sent, len(body)),
+                status, answer, data = await self._exchange(slot, method, request_head(method, path, sent, len(body)),
                                                             body)
             except (OSError, EOFError, ProtocolError, asyncio.LimitOverrunError) as exc:
                 stale = slot.used and isinstance(exc, (EOFError, ConnectionResetError, BrokenPipeError))
@@ -155,7 +153,7 @@ class Swarm:
             writer.write(body)
         async with asyncio.timeout(self.read_timeout):
             await writer.drain()
-            status, answer = _parse_head((await reader.readuntil(b"\r\n\r\n"))[:-4])
+            status, answer = parse_head((await reader.readuntil(b"\r\n\r\n"))[:-4])
             if method == "HEAD" or status in (204, 304):
                 data = b""
             elif "content-length" in answer:

@@ -1,4 +1,5 @@
-"""A lean S3 client for the hot path: SigV4 signing and HTTP/1.1 keep-alive over plain sockets.
+"""A lean S3 client for the hot path: keep-alive HTTP/1.1 connections over plain sockets, signed by
+sigv4.py and framed by http1.py.
 
 Object GET/PUT/HEAD/DELETE, the multipart steps and ListObjectsV2 go through here; everything else
 (bucket configuration, versions, presigning) still goes through minio in s3.py. Why: per request,
@@ -16,138 +17,39 @@ nothing outside the standard library.
   jitter and Retry-After, up to `max_retries`.
 - Bodies: `readinto` reads straight from the socket into the caller's buffer (no per-chunk bytes
   objects), which is what the big ranged downloads use.
-- Errors: a non-2xx answer raises WireError(status, code, message); s3.translate maps it to the
-  ItsStoreError tree. Secrets are never part of a message.
+- Errors: a non-2xx answer raises http1.WireError(status, code, message); s3errors.translate maps it
+  to the ItsStoreError tree. Secrets are never part of a message.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import random
-import re
 import select
 import socket
 import struct
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-UNSIGNED = "UNSIGNED-PAYLOAD"
-RETRY_STATUS = frozenset({500, 502, 503, 504})
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-NOT_SIGNED = frozenset({"user-agent", "content-length", "authorization", "connection", "expect"})
-USER_AGENT = "its-store"
+from .http1 import (
+    IDEMPOTENT,
+    RETRY_STATUS,
+    Headers,
+    ProtocolError,
+    RemoteClosed,
+    WireError,
+    error_from,
+    parse_head,
+    request_head,
+    split_endpoint,
+    tls_context,
+)
+from .sigv4 import EMPTY_SHA256, Signer, canonical_query, object_path
+
 RBUF = 64 * 1024
 RECHECK_IDLE = 1.0  # seconds idle after which a pooled socket is polled for a close before reuse
-MAX_HEAD = 64 * 1024
-_QUERY_SAFE = "-_.~"
-_CODE_RE = re.compile(rb"<Code>([^<]*)</Code>")
-_MESSAGE_RE = re.compile(rb"<Message>([^<]*)</Message>")
-_STATUS_CODES = {301: "PermanentRedirect", 307: "TemporaryRedirect", 400: "BadRequest", 403: "AccessDenied",
-                 405: "MethodNotAllowed", 409: "Conflict", 411: "MissingContentLength",
-                 412: "PreconditionFailed", 416: "InvalidRange", 501: "NotImplemented"}
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                                        "Nov", "Dec"), 1)}
-
-
-class WireError(Exception):
-    """An S3 error answer: HTTP status, S3 error code ("" if the body had none) and message."""
-
-    def __init__(self, status: int, code: str, message: str, bucket: str | None, key: str | None,
-                 xml: bool) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
-        self.bucket, self.key = bucket, key
-        self.xml = xml  # False: the body was not an S3 error document (not an S3 server?)
-
-
-class ProtocolError(Exception):
-    """The endpoint did not answer in HTTP/1.x."""
-
-
-class RemoteClosed(ConnectionError):
-    """The server closed the connection before (all of) its answer: "Remote end closed"."""
-
-
-class Headers(dict):  # type: ignore[type-arg]
-    """Response headers: lower-case names, looked up case-insensitively (like urllib3's HTTPHeaderDict)."""
-
-    def __getitem__(self, name: str) -> str:
-        return dict.__getitem__(self, name.lower())
-
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
-        return dict.get(self, name.lower(), default)
-
-    def __contains__(self, name: object) -> bool:
-        return dict.__contains__(self, str(name).lower())
-
-
-def http_date(value: str | None) -> datetime | None:
-    """Parse an RFC 7231 date ("Tue, 24 Nov 2026 10:00:00 GMT") without strptime's locale machinery."""
-    try:
-        _, day, month, year, clock, _ = (value or "").split()
-        hh, mm, ss = clock.split(":")
-        return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
-    except (ValueError, KeyError):
-        return None
-
-
-# ----------------------------------------------------------------------------------------- signing
-class Signer:
-    """AWS Signature Version 4 for one identity and region; the day's signing key is cached."""
-
-    def __init__(self, access_key: str, secret_key: str, region: str) -> None:
-        self._access = access_key
-        self._secret = secret_key.encode()
-        self._region = region or "us-east-1"
-        self._day_key: tuple[str, bytes] = ("", b"")
-
-    def __repr__(self) -> str:  # never the secret
-        return f"Signer({self._access!r}, region={self._region!r})"
-
-    def _key(self, day: str) -> bytes:
-        cached = self._day_key
-        if cached[0] == day:
-            return cached[1]
-        key = b"AWS4" + self._secret
-        for part in (day, self._region, "s3", "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        self._day_key = (day, key)
-        return key
-
-    def sign(self, method: str, path: str, query: str, headers: dict[str, str], payload_hash: str) -> None:
-        """Add x-amz-date, x-amz-content-sha256 and Authorization to `headers` (host must be there)."""
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        headers["x-amz-date"] = stamp
-        headers["x-amz-content-sha256"] = payload_hash
-        signed = sorted((k.lower(), " ".join(str(v).split())) for k, v in headers.items()
-                        if k.lower() not in NOT_SIGNED)
-        names = ";".join(k for k, _ in signed)
-        canonical = "\n".join((method, path, query, "".join(f"{k}:{v}\n" for k, v in signed), names,
-                               payload_hash))
-        day = stamp[:8]
-        scope = f"{day}/{self._region}/s3/aws4_request"
-        to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._key(day), to_sign.encode(), hashlib.sha256).hexdigest()
-        headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={self._access}/{scope}, "
-                                    f"SignedHeaders={names}, Signature={signature}")
-
-
-def canonical_query(query: dict[str, str] | None) -> str:
-    if not query:
-        return ""
-    return "&".join(f"{quote(k, safe=_QUERY_SAFE)}={quote(str(v), safe=_QUERY_SAFE)}"
-                    for k, v in sorted(query.items()))
-
-
-def object_path(bucket: str, key: str | None) -> str:
-    """Path-style URI, each segment percent-encoded once (the SigV4 canonical form for S3)."""
-    return f"/{bucket}/{quote(key, safe='/~')}" if key else f"/{bucket}"
 
 
 # ------------------------------------------------------------------------------------- connections
@@ -451,26 +353,6 @@ class Response:
         """urllib3 compatibility: the connection went back to the pool when the body ended."""
 
 
-def _parse_head(head: bytes) -> tuple[int, Headers]:
-    lines = head.decode("latin-1").split("\r\n")
-    status_line = lines[0]
-    if not status_line.startswith("HTTP/1."):
-        raise ProtocolError("not an HTTP/1.x answer")
-    try:
-        status = int(status_line[9:12])
-    except ValueError:
-        raise ProtocolError("bad HTTP status line") from None
-    headers = Headers()
-    put, has = dict.__setitem__, dict.__contains__  # names are lower-cased here once
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            name = name.strip().lower()
-            value = value.strip()
-            put(headers, name, f"{dict.__getitem__(headers, name)}, {value}" if has(headers, name) else value)
-    return status, headers
-
-
 # ------------------------------------------------------------------------------------------ client
 class Wire:
     """Signed S3 requests to one endpoint with pooled connections and retries."""
@@ -481,7 +363,7 @@ class Wire:
         self.host_header = (f"[{host}]" if ":" in host else host) + ("" if port == default else f":{port}")
         self.signer = Signer(settings.access_key, settings.secret_key.get_secret_value(), settings.region)
         self.max_retries = settings.max_retries
-        self.pool = Pool(host, port, _tls_context(settings) if settings.secure else None,
+        self.pool = Pool(host, port, tls_context(settings) if settings.secure else None,
                          settings.connect_timeout, settings.read_timeout,
                          pool_size or settings.max_pool_connections)
 
@@ -502,7 +384,7 @@ class Wire:
         while True:
             sent = {"Host": self.host_header, **(headers or {})}
             self.signer.sign(method, path, qs, sent, payload_hash)
-            head = _request_head(method, target, sent, len(body))
+            head = request_head(method, target, sent, len(body))
             conn, reused = self.pool.get(fresh=method not in IDEMPOTENT)
             try:
                 resp = _exchange(conn, self.pool, method, head, body)
@@ -537,18 +419,6 @@ class Wire:
         self.pool.close()
 
 
-def _request_head(method: str, target: str, headers: dict[str, str], length: int) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", f"User-Agent: {USER_AGENT}"]
-    for name, value in headers.items():
-        value = str(value)
-        if "\r" in value or "\n" in value:  # would forge headers
-            raise ValueError(f"invalid value for header {name}: line breaks are not allowed")
-        lines.append(f"{name}: {value}")
-    if length or method in ("PUT", "POST"):
-        lines.append(f"Content-Length: {length}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
 def _exchange(conn: _Conn, pool: Pool, method: str, head: bytes, body: bytes | memoryview) -> Response:
     sock = conn.sock
     if body and len(body) <= 16 * 1024:
@@ -558,7 +428,7 @@ def _exchange(conn: _Conn, pool: Pool, method: str, head: bytes, body: bytes | m
         if body:
             sock.sendall(body)
     while True:
-        status, headers = _parse_head(conn.read_head())
+        status, headers = parse_head(conn.read_head())
         if status != 100:  # 100 Continue is informational: the real answer follows
             return Response(conn, pool, status, headers, method)
 
@@ -580,42 +450,3 @@ def _error(resp: Response, bucket: str | None, key: str | None) -> WireError:
     return error_from(resp.status, body, bucket, key)
 
 
-def error_from(status: int, body: bytes, bucket: str | None, key: str | None) -> WireError:
-    """The WireError of a non-2xx answer: its S3 error document, else what the status says."""
-    code = _CODE_RE.search(body)
-    if code:
-        message = _MESSAGE_RE.search(body)
-        text = message.group(1).decode("utf-8", "replace") if message else ""
-        return WireError(status, code.group(1).decode("utf-8", "replace"), text, bucket, key, True)
-    if status == 404:
-        name = "NoSuchKey" if key else ("NoSuchBucket" if bucket else "ResourceNotFound")
-    else:
-        name = _STATUS_CODES.get(status, "")
-    return WireError(status, name, "", bucket, key, not body.strip())
-
-
-def split_endpoint(endpoint: str, secure: bool) -> tuple[str, int]:
-    """("host", port) of "host", "host:port", "[v6]" or "[v6]:port"."""
-    if endpoint.startswith("["):
-        host, _, rest = endpoint[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif endpoint.count(":") == 1:
-        host, _, port = endpoint.partition(":")
-    else:
-        host, port = endpoint, ""
-    return host, int(port) if port else (443 if secure else 80)
-
-
-def _tls_context(settings: Any) -> Any:
-    import ssl
-    if settings.verify_tls:
-        if settings.ca_bundle:
-            cafile = str(settings.ca_bundle)
-        else:
-            import certifi
-            cafile = certifi.where()
-        return ssl.create_default_context(cafile=cafile)
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context

@@ -77,8 +77,14 @@ def test_recursive_and_multipart_survive_faults(cli, bucket, faulty, tmp_path: P
     assert (tmp_path / "big-through-proxy.bin").read_bytes() == big.read_bytes()
 
 
+# A suite started in the background (`cmd &` in a script) inherits SIGINT *ignored*, and Python then
+# installs no KeyboardInterrupt handler: restore the default before exec, as a terminal would have it.
+_WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                "os.execv(sys.executable, [sys.executable, '-m', 'its_store', *sys.argv[1:]])")
+
+
 def _spawn_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "its_store", *args], env={**os.environ, **env}, cwd=cwd,
+    return subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, *args], env={**os.environ, **env}, cwd=cwd,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -12,9 +12,10 @@ import pytest
 from faultproxy import FaultProxy
 
 from its_store import errors as E
+from its_store.http1 import Headers, http_date
 from its_store.s3 import S3Client
 from its_store.settings import load_settings
-from its_store.wire import Headers, Signer, http_date
+from its_store.sigv4 import Signer
 
 from conftest import one_line_error
 from helpers import random_bytes
