@@ -225,23 +225,17 @@ class Batch:
         root = os.path.realpath(dest)  # resolved once for all keys
         folders: dict[str, str] = {}  # and their folders once each (refs.safe_local_path)
 
-        sizes: dict[str, int] = {}
+        def target_for(key: str) -> Path:
+            target = safe_local_path(dest, key[len(base):], root, folders)
+            if target.is_dir():
+                raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
+            return target
 
-        def jobs() -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
-            for info in listing:
-                if info.key.endswith("/"):
-                    continue  # folder marker objects
-                sizes[info.key] = info.size
-                yield info.key, _download_job(info.key, info.size)
-
-        def _download_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
+        def thread_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
-                target = safe_local_path(dest, key[len(base):], root, folders)
-                if target.is_dir():
-                    raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
-                resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target, size_hint=size,
-                                                           workers=max(1, n // 2), **(options or {})),
-                                           progress=progress)
+                resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target_for(key),
+                                                           size_hint=size, workers=max(1, n // 2),
+                                                           **(options or {})), progress=progress)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.size, "path": str(resp.file_path),
@@ -249,23 +243,22 @@ class Batch:
             return run
 
         def items() -> Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]]:
+            """Each listed object with its swarm job (small, plain, mapped: see swarm.py) or None."""
             from .encoded import _one_get_will_do
             from .swarm import MAX_BYTES, download_job
-            for key, run in jobs():
-                size = sizes.pop(key)
-                try:
-                    target = safe_local_path(dest, key[len(base):], root, folders)
-                    if size > MAX_BYTES or target.is_dir():
-                        raise E.ConflictError("not for the swarm")
-                    request = DownloadRequest(bucket=bucket, key=key, file_path=target, size_hint=size,
-                                              **(options or {}))
-                except (E.ItsStoreError, ValueError):  # the regular path does it, or reports it
-                    yield key, None, run
-                    continue
-                if not _one_get_will_do(svc, request):
-                    yield key, None, run
-                    continue
-                yield key, download_job(svc, request, progress or _noop, on_done), run
+            for info in listing:
+                if info.key.endswith("/"):
+                    continue  # folder marker objects
+                key, size, job = info.key, info.size, None
+                if size <= MAX_BYTES:
+                    try:
+                        request = DownloadRequest(bucket=bucket, key=key, file_path=target_for(key), size_hint=size,
+                                                  **(options or {}))
+                    except (E.ItsStoreError, ValueError):  # the thread job reports it
+                        request = None
+                    if request is not None and _one_get_will_do(svc, request):
+                        job = download_job(svc, request, progress or _noop, on_done)
+                yield key, job, thread_job(key, size)
 
         _run_mixed(n, items(), result, svc)
         result.duration_seconds = time.perf_counter() - started

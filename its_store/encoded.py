@@ -38,12 +38,11 @@ from .compression import (
     resolve,
 )
 from .encryption import (
-    SSE_C_ALGORITHM,
-    SSE_HEADER,
     KeyedS3,
     SseCKey,
     UploadSse,
     describe,
+    describe_lower,
     explain_write_error,
     key_mismatch,
     resolve_key,
@@ -400,9 +399,8 @@ SMALL_GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with t
 def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
     """The ObjectHead of a whole-object GET answer, or None when the object needs the regular path
     (an SSE-C key, or decoding unless `raw`). `headers`: http1.Headers (lower-case names)."""
-    meta = {k[len(_META):]: v for k, v in headers.items() if k.startswith(_META)}
-    sse = headers.get(SSE_HEADER, "").lower()
-    encryption = "SSE-C" if SSE_C_ALGORITHM in headers else "SSE-KMS" if sse.startswith("aws:kms") else None
+    meta = user_metadata(headers)
+    encryption = describe_lower(headers)
     if encryption == "SSE-C" or (not request.raw and _decoding(meta, "") is not None):
         return None
     part = meta.get(META_PART_SIZE, "")

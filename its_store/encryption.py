@@ -152,7 +152,11 @@ def _configured(settings: Settings) -> bool:
 
 def describe(headers: Any) -> str | None:
     """SSE-S3, SSE-KMS or SSE-C from HEAD response headers; None when the server reports none."""
-    low = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return describe_lower({str(k).lower(): str(v) for k, v in (headers or {}).items()})
+
+
+def describe_lower(low: Any) -> str | None:
+    """describe() of headers whose names are lower case already (http1.Headers)."""
     if SSE_C_ALGORITHM in low:
         return "SSE-C"
     value = low.get(SSE_HEADER, "").lower()

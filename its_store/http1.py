@@ -4,6 +4,7 @@ Standard library only."""
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -133,3 +134,12 @@ def tls_context(settings: Any) -> Any:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def backoff(delay: float, retry_after: str | None) -> tuple[float, float]:
+    """(seconds to wait now, next delay): exponential with jitter, capped at 8 s, and at least what a
+    Retry-After header asks (up to 8 s)."""
+    wait = delay * (0.5 + random.random())
+    if retry_after and retry_after.isdigit():
+        wait = max(wait, min(float(retry_after), 8.0))
+    return wait, min(delay * 2, 8.0)

@@ -40,10 +40,6 @@ def _local(tag: str) -> str:
 
 def parse_timestamp(text: str | None) -> datetime | None:
     """An S3 XML timestamp (2026-11-24T10:00:00.000Z), or None."""
-    return _date(text)
-
-
-def _date(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
@@ -107,5 +103,5 @@ def _contents(node: ET.Element) -> Entry:
         elif name == "ETag":
             entry.etag = (text or "").strip('"') or None
         elif name == "LastModified":
-            entry.last_modified = _date(text)
+            entry.last_modified = parse_timestamp(text)
     return entry

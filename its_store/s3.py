@@ -24,7 +24,6 @@ from .checksums import HEADER as CRC_HEADER
 from .checksums import PartETag, crc32_of
 from .http1 import http_date
 from .s3errors import errors, failure_error, from_code, translate
-from .sigv4 import UNSIGNED
 from .wire import Wire
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["S3Client", "errors", "failure_error", "from_code", "object_headers", "translate"]
 PRIVATE_API = ("_list_multipart_uploads", "_list_parts")
-UNSIGNED_MIN = 64 * 1024  # bodies this large go unsigned, protected by a CRC32 the server checks
 _UPLOAD_ID_RE = re.compile(rb"<UploadId>([^<]+)</UploadId>")
 _ETAG_RE = re.compile(rb"<ETag>([^<]*)</ETag>")
 
@@ -307,12 +305,8 @@ class S3Client:
 
     def _put_body(self, bucket: str, key: str, data: bytes, headers: dict[str, str],
                   query: dict[str, str] | None = None) -> Any:
-        """PUT a body. Large bodies carrying a CRC32 header go as UNSIGNED-PAYLOAD: over plain HTTP a
-        signed payload means a SHA-256 of every byte on both sides (~3.5 CPU-s per GiB each), while
-        the CRC32 the server verifies protects the bytes as well against corruption."""
-        unsigned = len(data) >= UNSIGNED_MIN and CRC_HEADER in headers
-        return self._send("PUT", bucket, key, query=query, headers=headers, body=data,
-                          payload_hash=UNSIGNED if unsigned else None)
+        """PUT a body; one carrying a CRC32 goes unsigned when large (sigv4.payload_hash)."""
+        return self._send("PUT", bucket, key, query=query, headers=headers, body=data)
 
     def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
         """One PUT with our own headers (no copy of `data`), with a CRC32 the server verifies.

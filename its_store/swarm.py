@@ -16,8 +16,6 @@ the regular threaded path; so are objects whose GET answer turns out to need tha
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from .http1 import (
     IDEMPOTENT,
     RETRY_STATUS,
     ProtocolError,
+    backoff,
     error_from,
     parse_head,
     request_head,
@@ -37,7 +36,7 @@ from .http1 import (
     tls_context,
 )
 from .s3errors import translate
-from .sigv4 import EMPTY_SHA256, UNSIGNED, object_path
+from .sigv4 import object_path, payload_hash
 from .transfer import body_to_file
 
 if TYPE_CHECKING:
@@ -119,12 +118,11 @@ class Swarm:
         """One signed request with wire.Wire's retry rules; returns (headers, body) of a 2xx answer.
         An answer body over MAX_BYTES (the object grew since it was listed) raises TooBig."""
         path = object_path(bucket, key)
-        unsigned = len(body) >= 64 * 1024 and "x-amz-checksum-crc32" in headers
-        payload_hash = UNSIGNED if unsigned else (hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256)
+        signed_as = payload_hash(body, headers)
         attempt, delay = 0, 0.25
         while True:
             sent = {"Host": self.wire.host_header, **headers}
-            self.wire.signer.sign(method, path, "", sent, payload_hash)
+            self.wire.signer.sign(method, path, "", sent, signed_as)
             try:
                 status, answer, data = await self._exchange(slot, method, request_head(method, path, sent, len(body)),
                                                             body)
@@ -201,11 +199,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
 
 
 async def _backoff(delay: float, retry_after: str | None) -> float:
-    wait = delay * (0.5 + random.random())
-    if retry_after and retry_after.isdigit():
-        wait = max(wait, min(float(retry_after), 8.0))
+    wait, delay = backoff(delay, retry_after)
     await asyncio.sleep(wait)
-    return min(delay * 2, 8.0)
+    return delay
 
 
 def _plain(exc: BaseException) -> BaseException:

@@ -23,8 +23,6 @@ nothing outside the standard library.
 
 from __future__ import annotations
 
-import hashlib
-import random
 import select
 import socket
 import struct
@@ -40,13 +38,14 @@ from .http1 import (
     ProtocolError,
     RemoteClosed,
     WireError,
+    backoff,
     error_from,
     parse_head,
     request_head,
     split_endpoint,
     tls_context,
 )
-from .sigv4 import EMPTY_SHA256, Signer, canonical_query, object_path
+from .sigv4 import Signer, canonical_query, object_path, payload_hash
 
 RBUF = 64 * 1024
 RECHECK_IDLE = 1.0  # seconds idle after which a pooled socket is polled for a close before reuse
@@ -369,7 +368,7 @@ class Wire:
 
     def request(self, method: str, bucket: str, key: str | None = None, *, query: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None, body: bytes | memoryview = b"",
-                payload_hash: str | None = None, stream: bool = False) -> Response:
+                stream: bool = False) -> Response:
         """Send one request (retried as described in the module doc). Non-2xx raises WireError.
 
         With stream=False the body is read before returning (`.data`); with stream=True the caller
@@ -377,13 +376,12 @@ class Wire:
         path = object_path(bucket, key)
         qs = canonical_query(query)
         target = f"{path}?{qs}" if qs else path
-        if payload_hash is None:
-            payload_hash = hashlib.sha256(body).hexdigest() if len(body) else EMPTY_SHA256
+        signed_as = payload_hash(body, headers or {})
         delay = 0.25
         attempt = 0
         while True:
             sent = {"Host": self.host_header, **(headers or {})}
-            self.signer.sign(method, path, qs, sent, payload_hash)
+            self.signer.sign(method, path, qs, sent, signed_as)
             head = request_head(method, target, sent, len(body))
             conn, reused = self.pool.get(fresh=method not in IDEMPOTENT)
             try:
@@ -434,11 +432,9 @@ def _exchange(conn: _Conn, pool: Pool, method: str, head: bytes, body: bytes | m
 
 
 def _sleep(delay: float, retry_after: str | None) -> float:
-    wait = delay * (0.5 + random.random())
-    if retry_after and retry_after.isdigit():
-        wait = max(wait, min(float(retry_after), 8.0))
+    wait, delay = backoff(delay, retry_after)
     time.sleep(wait)
-    return min(delay * 2, 8.0)
+    return delay
 
 
 def _error(resp: Response, bucket: str | None, key: str | None) -> WireError:
