@@ -40,10 +40,10 @@ bench: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
-# bash, zsh and fish scripts, and the command table of the fast completion path (its_store/cli/_comptable.py),
+# bash, zsh and fish scripts, and the command table of the fast completion path (its_store/cli/completion/_table.py),
 # from the app itself; tests/test_completion.py and tests/test_completion_fast.py check they are current
 completions: venv
-	$(VENV)/bin/python -m its_store.cli.shells completions
+	$(VENV)/bin/python -m its_store.cli.completion.shells completions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

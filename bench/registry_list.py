@@ -36,7 +36,7 @@ def main() -> None:
                         help="MINIO_ENABLE_CACHING=false: only the in-process cache (shows its share of cold)")
     args = parser.parse_args()
 
-    from its_store.devserver import SeaweedServer
+    from its_store.testing.devserver import SeaweedServer
     with SeaweedServer() as server, tempfile.TemporaryDirectory(prefix="its-bench-") as tmp:
         env = {**server.env(), "MINIO_MODELS_BUCKET": "bench-models", "MINIO_CACHE_DIR": str(Path(tmp) / "cache"),
                "MINIO_AUDIT_LOG": str(Path(tmp) / "audit.log")}
@@ -82,7 +82,7 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 def measure(total: int, repeat: int, disk_cache: bool) -> None:
     from its_store import ModelRegistry, StorageService, load_settings
-    from its_store.registry import ProcessCache
+    from its_store.registry.registry import ProcessCache
 
     registry = ModelRegistry(StorageService(load_settings()), cache=ProcessCache())
     assert len(registry.list_models()) == total  # sanity, and the first run is timed again just below
@@ -117,7 +117,7 @@ def time_cli(total: int, repeat: int) -> list[float]:
     from typer.testing import CliRunner
 
     from its_store.cli.app import app
-    from its_store.model_docs import PROCESS_CACHE
+    from its_store.registry.docs import PROCESS_CACHE
     PROCESS_CACHE._data.clear()
     runner = CliRunner()
 
@@ -135,7 +135,7 @@ def time_processes(total: int) -> tuple[list[float], float]:
                               check=True)
         assert len(done.stdout.splitlines()) == total
 
-    code = "import its_store.cli.app, its_store.service, its_store.registry, its_store.models"
+    code = "import its_store.cli.app, its_store.service.storage, its_store.registry.registry, its_store.core.models"
     imports = timed(lambda: subprocess.run([sys.executable, "-c", code], check=True), 1)[0]
     return timed(once, 3), imports
 

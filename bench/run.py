@@ -288,8 +288,8 @@ def main() -> None:
     # bytecode as `pip install` writes it: with PYTHONDONTWRITEBYTECODE=1 in the environment an
     # editable install would otherwise compile every module on every run (~100 ms per command)
     subprocess.run([str(MAIN_PY), "-m", "compileall", "-q", str(ROOT / "its_store")], check=True)
-    from its_store.devserver import SeaweedServer
-    from its_store.units import parse_size
+    from its_store.core.units import parse_size
+    from its_store.testing.devserver import SeaweedServer
 
     only = set(args.only.split(","))
     tools = args.tools.split(",")

@@ -85,7 +85,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     import its_store
-    from its_store.devserver import SeaweedServer
+    from its_store.testing.devserver import SeaweedServer
 
     exe = str(BIN / "its-store")
     subprocess.run([PY, "-m", "compileall", "-q", str(Path(its_store.__file__).parent)], check=True,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without install
 
-from its_store.devserver import SeaweedServer
+from its_store.testing.devserver import SeaweedServer
 
 SEED = 42
 CAMERAS = ("camera_001", "camera_002")

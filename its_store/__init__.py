@@ -8,26 +8,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from its_store._version import __version__
 
 _EXPORTS = {
-    "StorageService": "service", "get_storage_service": "service",
-    "ModelRegistry": "registry", "get_model_registry": "registry",
-    "Settings": "settings", "load_settings": "settings",
-    "UploadRequest": "models", "UploadResponse": "models", "DownloadRequest": "models",
-    "DownloadResponse": "models", "ListObjectsRequest": "models", "ObjectInfo": "models",
-    "BucketInfo": "models", "DeleteResult": "models",
-    "ObjectType": "enums", "CompressionType": "enums", "SseMode": "enums",
-    "StorageStats": "stats",
-    "BatchResult": "batch",
-    "ItsStoreError": "errors", "InvalidInputError": "errors", "NotFoundError": "errors",
-    "BucketNotFoundError": "errors", "ObjectNotFoundError": "errors", "LocalFileNotFoundError": "errors",
-    "IntegrityError": "errors", "ConflictError": "errors", "AlreadyExistsError": "errors",
-    "AccessDeniedError": "errors", "ServiceUnavailableError": "errors", "ConfigError": "errors",
-    "LocalIOError": "errors",
-    "BucketAdmin": "buckets", "Versions": "versions", "ObjectVersion": "versions", "RestoreResult": "versions",
-    "ErasureResult": "versions", "Lifecycle": "lifecycle", "LifecycleRule": "lifecycle", "Tagging": "tagging",
-    "TagSet": "tagging",
+    "StorageService": "service.storage", "get_storage_service": "service.storage",
+    "ModelRegistry": "registry.registry", "get_model_registry": "registry.registry",
+    "Settings": "core.settings", "load_settings": "core.settings",
+    "UploadRequest": "core.models", "UploadResponse": "core.models", "DownloadRequest": "core.models",
+    "DownloadResponse": "core.models", "ListObjectsRequest": "core.models", "ObjectInfo": "core.models",
+    "BucketInfo": "core.models", "DeleteResult": "core.models",
+    "ObjectType": "core.enums", "CompressionType": "core.enums", "SseMode": "core.enums",
+    "StorageStats": "state.stats",
+    "BatchResult": "service.batch",
+    "ItsStoreError": "core.errors", "InvalidInputError": "core.errors", "NotFoundError": "core.errors",
+    "BucketNotFoundError": "core.errors", "ObjectNotFoundError": "core.errors", "LocalFileNotFoundError": "core.errors",
+    "IntegrityError": "core.errors", "ConflictError": "core.errors", "AlreadyExistsError": "core.errors",
+    "AccessDeniedError": "core.errors", "ServiceUnavailableError": "core.errors", "ConfigError": "core.errors",
+    "LocalIOError": "core.errors",
+    "BucketAdmin": "service.buckets", "Versions": "service.versions", "ObjectVersion": "service.versions",
+    "RestoreResult": "service.versions",
+    "ErasureResult": "service.versions", "Lifecycle": "service.lifecycle", "LifecycleRule": "service.lifecycle",
+    "Tagging": "service.tags",
+    "TagSet": "service.tags",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -48,9 +50,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .batch import BatchResult
-    from .enums import CompressionType, ObjectType, SseMode
-    from .errors import (
+    from its_store.core.enums import CompressionType, ObjectType, SseMode
+    from its_store.core.errors import (
         AccessDeniedError,
         AlreadyExistsError,
         BucketNotFoundError,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ObjectNotFoundError,
         ServiceUnavailableError,
     )
-    from .models import (
+    from its_store.core.models import (
         BucketInfo,
         DeleteResult,
         DownloadRequest,
@@ -75,7 +76,8 @@ if TYPE_CHECKING:  # pragma: no cover
         UploadRequest,
         UploadResponse,
     )
-    from .registry import ModelRegistry, get_model_registry
-    from .service import StorageService, get_storage_service
-    from .settings import Settings, load_settings
-    from .stats import StorageStats
+    from its_store.core.settings import Settings, load_settings
+    from its_store.registry.registry import ModelRegistry, get_model_registry
+    from its_store.service.batch import BatchResult
+    from its_store.service.storage import StorageService, get_storage_service
+    from its_store.state.stats import StorageStats

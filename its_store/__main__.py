@@ -13,16 +13,16 @@ import sys
 
 def main() -> None:
     if any(name.endswith("_COMPLETE") for name in os.environ):  # maybe a completion request (TAB)
-        from .cli.fastcomplete import main as complete
+        from its_store.cli.completion.fast import main as complete
         code = complete()
         if code is not None:
             raise SystemExit(code)
     args = sys.argv[1:]
     if args in (["--version"], ["-V"]):
-        from ._version import __version__
+        from its_store._version import __version__
         sys.stdout.write(f"its-store {__version__}\n")
         return
-    from .cli.app import run
+    from its_store.cli.app import run
     run()
 
 

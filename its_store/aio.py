@@ -33,8 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .enums import ObjectType
-    from .models import (
+    from its_store.core.enums import ObjectType
+    from its_store.core.models import (
         DeleteResult,
         DownloadRequest,
         DownloadResponse,
@@ -43,9 +43,9 @@ if TYPE_CHECKING:  # pragma: no cover
         UploadRequest,
         UploadResponse,
     )
-    from .service import StorageService
-    from .settings import Settings
-    from .stats import StorageStats
+    from its_store.core.settings import Settings
+    from its_store.service.storage import StorageService
+    from its_store.state.stats import StorageStats
 
 __all__ = [
     "AsyncStorageService", "AsyncModelRegistry", "HealthStatus", "get_storage_service", "get_model_registry",
@@ -188,7 +188,7 @@ class AsyncStorageService(_AsyncWrapper):
 
     def __init__(self, service: StorageService | None = None, *, threads: int | None = None) -> None:
         if service is None:
-            from .service import StorageService
+            from its_store.service.storage import StorageService
             service = StorageService()
         self._sync = service
         self._runner = _Runner(threads) if threads else _RUNNER
@@ -269,7 +269,7 @@ async def get_storage_service(settings: Settings | None = None) -> AsyncStorageS
     With `settings`, a new, unshared service. Reading settings touches the disk (.env, secret file),
     so even building the service happens in a worker thread.
     """
-    from . import service as sync_service
+    from its_store.service import storage as sync_service
     sync = await _RUNNER.run(sync_service.get_storage_service, settings)
     if settings is not None:
         return AsyncStorageService(sync)
@@ -282,13 +282,13 @@ async def get_storage_service(settings: Settings | None = None) -> AsyncStorageS
 
 
 async def get_model_registry(*args: Any, **kwargs: Any) -> AsyncModelRegistry:
-    """The async view of `its_store.registry.get_model_registry(...)` (same arguments)."""
+    """The async view of `its_store.registry.registry.get_model_registry(...)` (same arguments)."""
     try:
-        from . import registry
+        from its_store.registry import registry
     except ImportError as exc:
         if exc.name != f"{__package__}.registry":
             raise
-        from .errors import ItsStoreError
+        from its_store.core.errors import ItsStoreError
         raise ItsStoreError("the model registry is not available in this version of its-store") from None
     sync = await _RUNNER.run(registry.get_model_registry, *args, **kwargs)
     return AsyncModelRegistry(sync)

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from its_store.cli.app import app
-from its_store.devserver import SeaweedServer
+from its_store.testing.devserver import SeaweedServer
 
 SMALL_THRESHOLD = 5 * 1024 * 1024  # multipart from 5 MiB in tests: the S3 minimum part size
 

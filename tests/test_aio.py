@@ -111,8 +111,8 @@ def test_errors_are_the_library_errors(service, bucket, tmp_path: Path):
 
 
 def test_health_status_works_awaited_and_not(env, buckets, monkeypatch):
-    from its_store import service as service_module
     from its_store.aio import HealthStatus, get_storage_service
+    from its_store.service import storage as service_module
 
     async def main() -> tuple[object, object, object]:
         storage = await get_storage_service()
@@ -133,7 +133,7 @@ def test_health_status_works_awaited_and_not(env, buckets, monkeypatch):
 
 def test_stats_are_returned_directly(service, bucket):
     from its_store.aio import AsyncStorageService, UploadRequest
-    from its_store.stats import StorageStats
+    from its_store.state.stats import StorageStats
 
     async def main() -> StorageStats:
         storage = AsyncStorageService(service)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from its_store import errors as E
+from its_store.core import errors as E
 
 from conftest import one_line_error
 

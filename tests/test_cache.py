@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from redisserver import RedisServer, free_port
 
-from its_store import cache as cache_mod
-from its_store.cache import DiskCache, RedisCache
-from its_store.cache_service import ServiceCache
+from its_store.state import cache as cache_mod
+from its_store.state.cache import DiskCache, RedisCache
+from its_store.state.service_cache import ServiceCache
 
 from conftest import one_line_error, unique
 from helpers import random_bytes, write_file
@@ -174,7 +174,7 @@ def svc(cache_env: str) -> Any:
 @pytest.fixture
 def heads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Every HEAD (S3Client.stat) issued by any service in this process."""
-    from its_store.s3 import S3Client
+    from its_store.s3.client import S3Client
     calls: list[tuple[str, str]] = []
     real = S3Client.stat
 
@@ -227,7 +227,7 @@ def test_warm_ls_type_issues_no_heads(cli, svc, heads):
 
 
 def test_listing_notices_a_change_made_behind_our_back(cli, svc, heads):
-    from its_store.s3 import object_headers
+    from its_store.s3.client import object_headers
     bucket = unique("b")
     _frames(svc, bucket)
     assert len(_ls_frames(cli, bucket)) == 5
@@ -296,7 +296,7 @@ def test_batch_upload_invalidates_every_object_it_overwrote(cli, svc, heads, tmp
 
 
 def test_downloads_and_deletes_never_trust_the_cache(cli, svc, heads):
-    from its_store.s3 import object_headers
+    from its_store.s3.client import object_headers
     bucket = unique("b")
     _put(svc, bucket, "m.bin", 4000)
     assert _stat_size(cli, f"s3://{bucket}/m.bin") == 4000  # now cached
@@ -313,7 +313,7 @@ def test_downloads_and_deletes_never_trust_the_cache(cli, svc, heads):
 
 
 def test_bucket_names_cached_for_completion(svc, monkeypatch):
-    from its_store.s3 import S3Client
+    from its_store.s3.client import S3Client
     first = unique("b")
     svc.ensure_bucket(first)
     lists: list[int] = []
@@ -332,7 +332,7 @@ def _warnings(stderr: str) -> list[str]:
 
 def test_redis_killed_mid_command_falls_back_to_disk_with_one_warning(cli, env, heads, monkeypatch):
     from its_store import StorageService, load_settings
-    from its_store.s3 import S3Client
+    from its_store.s3.client import S3Client
     redis = RedisServer().start()
     try:
         monkeypatch.setenv("MINIO_REDIS_URL", redis.url)

@@ -3,8 +3,8 @@ import zlib
 
 import pytest
 
-from its_store import errors as E
-from its_store.checksums import Expected, RangeSum, crc32_b64, crc32_combine, crc32_of, expected_for, verify
+from its_store.core import errors as E
+from its_store.transfer.checksums import Expected, RangeSum, crc32_b64, crc32_combine, crc32_of, expected_for, verify
 
 
 @pytest.mark.parametrize("la,lb", [(0, 5), (5, 0), (1, 1), (1000, 12345), (5 * 1024 * 1024, 777)])
@@ -42,7 +42,7 @@ def test_fast_crc32_is_zlibs():
     """checksums.crc32 (ISA-L when installed) gives zlib's values, chained as transfers chain it."""
     import zlib
 
-    from its_store.checksums import crc32
+    from its_store.transfer.checksums import crc32
 
     from helpers import random_bytes
     assert crc32.__module__ == "isal.isal_zlib"  # installed by pyproject: the fast path is the one tested

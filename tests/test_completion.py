@@ -21,9 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from its_store.cli.app import app
-from its_store.cli.complete import CACHE_FILE, TTL_SECONDS
-from its_store.cli.fastcomplete import relative_to_bash_word
-from its_store.cli.shells import FILES
+from its_store.cli.completion.complete import CACHE_FILE, TTL_SECONDS
+from its_store.cli.completion.fast import relative_to_bash_word
+from its_store.cli.completion.shells import FILES
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -113,7 +113,7 @@ def patient(monkeypatch: pytest.MonkeyPatch) -> None:
 
     The real limits (300 ms) are exercised by the hung-server tests, which do not use this fixture.
     """
-    from its_store.cli import complete as module
+    from its_store.cli.completion import complete as module
     monkeypatch.setattr(module, "DEADLINE_SECONDS", 30.0)
     monkeypatch.setattr(module, "CONNECT_TIMEOUT", 5.0)
     monkeypatch.setattr(module, "READ_TIMEOUT", 20.0)
@@ -239,7 +239,7 @@ def test_fresh_cache_answers_without_a_server(env, tmp_path):
          "'its_store', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(sys.modules), file=sys.stderr)"],
         env=shell_env(MINIO_ENDPOINT=down, **bash_request("its-store ls s3://c")), capture_output=True, text=True,
         timeout=60)
-    assert "'minio'" not in mods.stderr and "'its_store.settings'" not in mods.stderr, mods.stderr[-500:]
+    assert "'minio'" not in mods.stderr and "'its_store.core.settings'" not in mods.stderr, mods.stderr[-500:]
 
 
 def test_errors_never_reach_the_shell(env):
@@ -272,7 +272,7 @@ def test_real_bash_script(tree):
 
 
 def test_model_names_versions_and_aliases(env, service, patient, tmp_path):
-    from its_store.registry import ModelRegistry
+    from its_store.registry.registry import ModelRegistry
     registry = ModelRegistry(service)
     weights = tmp_path / "w.pt"
     weights.write_bytes(b"weights")

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from its_store.cli import fastcomplete
 from its_store.cli.app import app
-from its_store.cli.complete import CACHE_FILE
-from its_store.cli.shells import TABLE, table_source
+from its_store.cli.completion import fast as fastcomplete
+from its_store.cli.completion.complete import CACHE_FILE
+from its_store.cli.completion.shells import TABLE, table_source
 
 BIN = Path(sys.executable).parent
 SHELLS = ("bash", "zsh", "fish")
@@ -143,8 +143,8 @@ def test_help_wider_than_the_console_hands_over(env):
 
 def _need(prefix: str, shell: int) -> int:
     """The least console width at which the help starting with `prefix` is not wrapped (zsh 0, fish 1)."""
-    from its_store.cli import _comptable
-    return next(entry[2 * shell + 1] for text, entry in _comptable.HELP.items() if text.startswith(prefix))
+    from its_store.cli.completion import _table
+    return next(entry[2 * shell + 1] for text, entry in _table.HELP.items() if text.startswith(prefix))
 
 
 def test_other_requests_hand_over(env):
@@ -157,9 +157,9 @@ def test_other_requests_hand_over(env):
 
 def test_random_command_lines_match_typer(env):
     """Lines drawn from the table's own words (and some noise), for every shell."""
-    from its_store.cli import _comptable
+    from its_store.cli.completion import _table
     words = ["--", "-", "=", "x", "s3://", "s3://b/k", "-qv", "-Z", "--nope", "a=b", "./f", "''"]
-    for node in _comptable.COMMANDS.values():
+    for node in _table.COMMANDS.values():
         words += list(node["commands"]) + list(node["long"]) + list(node["short"])
         words += [c for p in node["params"] if isinstance(p["complete"], tuple) and p["complete"][0] == "choice"
                   for c in p["complete"][1]]
@@ -178,7 +178,7 @@ def test_random_command_lines_match_typer(env):
 @pytest.fixture
 def patient(monkeypatch: pytest.MonkeyPatch) -> None:
     """Network limits for a loaded machine, where these tests need the server's real answer."""
-    from its_store.cli import complete as module
+    from its_store.cli.completion import complete as module
     monkeypatch.setattr(module, "DEADLINE_SECONDS", 30.0)
     monkeypatch.setattr(module, "CONNECT_TIMEOUT", 5.0)
     monkeypatch.setattr(module, "READ_TIMEOUT", 20.0)
@@ -234,7 +234,7 @@ def _seed(cache_dir: Path, endpoint: str, access_key: str, buckets: list[str]) -
 
 
 def test_model_refs_match_typer(env, service, patient, tmp_path):
-    from its_store.registry import ModelRegistry
+    from its_store.registry.registry import ModelRegistry
     registry = ModelRegistry(service)
     weights = tmp_path / "w.pt"
     weights.write_bytes(b"weights")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from its_store.settings import Settings
+from its_store.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from its_store import compression as C
-from its_store import errors as E
+from its_store.codec import compression as C
+from its_store.core import errors as E
 
 from conftest import SMALL_THRESHOLD, one_line_error
 from helpers import JPEG_HEADER, random_bytes

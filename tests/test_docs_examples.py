@@ -112,12 +112,12 @@ def doc_env(env: dict[str, str], s3_server: Any, monkeypatch: pytest.MonkeyPatch
     so the test refuses to run over data it did not write.
     """
     from its_store import ListObjectsRequest, StorageService, load_settings
-    from its_store import service as service_module
+    from its_store.service import storage as service_module
     monkeypatch.setenv("MINIO_VIDEO_BUCKET", "its-video")
     monkeypatch.setenv("MINIO_MODELS_BUCKET", "its-models")
     monkeypatch.setattr(service_module, "_shared", None)  # get_storage_service() re-reads the env
     if _registry_present():
-        from its_store import registry as registry_module
+        from its_store.registry import registry as registry_module
         monkeypatch.setattr(registry_module, "_shared", None)  # and so does get_model_registry()
     svc = StorageService(load_settings())
     svc.init_buckets()
@@ -178,12 +178,12 @@ def test_storage_examples_run_literally(doc_env, tmp_path, capsys, sync):
 
 
 def _registry_present() -> bool:
-    return (REPO / "its_store" / "registry.py").is_file()
+    return (REPO / "its_store" / "registry" / "registry.py").is_file()
 
 
 @pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
 def test_registry_example_runs_literally(doc_env, tmp_path, capsys, sync):
-    assert _registry_present(), "its_store/registry.py (the model registry) is missing"
+    assert _registry_present(), "its_store/registry/registry.py (the model registry) is missing"
     blocks = [b for b in examples() if b.section == REGISTRY_SECTION]
     ns = run(blocks, sync=sync)
     assert capsys.readouterr().out.splitlines() == ["yolo11_traffic:2.0.0 - Acc: 0.94"]

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from faultproxy import FaultProxy, _parse_head, _read_head, _Reset
 
-from its_store import errors as E
-from its_store.encryption import SseCKey, parse_key, upload_sse
-from its_store.settings import Settings
+from its_store.codec.encryption import SseCKey, parse_key, upload_sse
+from its_store.core import errors as E
+from its_store.core.settings import Settings
 
 from conftest import SMALL_THRESHOLD, one_line_error
 from helpers import random_bytes

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from faultproxy import FaultProxy
 
-from its_store import errors as E
-from its_store.devserver import SeaweedServer
+from its_store.core import errors as E
+from its_store.testing.devserver import SeaweedServer
 
 from conftest import SMALL_THRESHOLD as T
 from helpers import make_frames, random_bytes, write_file

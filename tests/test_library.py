@@ -64,7 +64,7 @@ def test_documented_sync_flow(env, buckets, tmp_path: Path):
 
 def test_stats_count_failures(service, bucket):
     from its_store import ObjectNotFoundError
-    from its_store.models import DownloadRequest
+    from its_store.core.models import DownloadRequest
     with pytest.raises(ObjectNotFoundError):
         service.download_object(DownloadRequest(bucket=bucket, key="missing", file_path=Path("x")))
     service.upload_object(__import__("its_store").UploadRequest(bucket=bucket, key="k", data=b"abc"))

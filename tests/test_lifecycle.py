@@ -198,7 +198,7 @@ def test_preset_with_default_encryption_is_all_or_nothing(cli, service):
 
 def _weed_lifecycle_run(s3_server) -> str:
     """Ask SeaweedFS to run its lifecycle pass now (it otherwise runs daily)."""
-    from its_store.devserver import find_weed
+    from its_store.testing.devserver import find_weed
     sw = s3_server.seaweed
     command = f"s3.lifecycle.run-shard -shards 0-15 -s3 127.0.0.1:{sw.s3_port + 10000} -runtime 20s\n"
     done = subprocess.run([find_weed(), "shell", f"-master=127.0.0.1:{sw.master_port}",

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from its_store.listing import parse_list_v2
+from its_store.s3.listing import parse_list_v2
 
 ODD_KEYS = ["plain.txt", "with space/a b.jpg", "plus+sign.txt", "percent%20.txt", "ünïcödé/ß.txt",
             "amp&lt;.xml", "quote'\"s.txt", "tilde~/x", "deep/a/b/c/d.bin", "trailing.dot."]
@@ -55,7 +55,7 @@ def test_parser_decodes_url_encoded_keys():
 def test_listed_object_info_equals_a_validated_one():
     from datetime import UTC, datetime
 
-    from its_store.models import ObjectInfo
+    from its_store.core.models import ObjectInfo
     when = datetime(2026, 11, 24, 0, 15, 2, tzinfo=UTC)
     fast = ObjectInfo.listed(bucket="b", key="k", size=5, etag="e", last_modified=when, version_id=None)
     slow = ObjectInfo(bucket="b", key="k", size=5, etag="e", last_modified=when)

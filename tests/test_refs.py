@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from its_store.errors import InvalidInputError
-from its_store.refs import RemoteRef, join_key, parse_remote, safe_local_path, validate_bucket, validate_key
+from its_store.core.errors import InvalidInputError
+from its_store.core.refs import RemoteRef, join_key, parse_remote, safe_local_path, validate_bucket, validate_key
 
 
 @pytest.mark.parametrize("text,bucket,key", [

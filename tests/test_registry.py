@@ -413,7 +413,7 @@ def test_failed_register_leaves_no_version_and_a_stale_lock_needs_force(service,
 
 def test_list_reads_manifests_once_per_etag(service, tmp_path: Path):
     from its_store import ModelRegistry, StorageService
-    from its_store.registry import ProcessCache
+    from its_store.registry.registry import ProcessCache
     src = write_file(tmp_path / "m.pt", 100)
     reg = ModelRegistry(service, cache=ProcessCache())
     for i in range(4):
@@ -472,8 +472,8 @@ def test_errors_are_one_line_with_documented_codes(cli, tmp_path: Path):
 
 def test_documented_library_calls(env, buckets, monkeypatch, tmp_path: Path):
     """The product documentation's "Model Registry Operations" example, in its synchronous form."""
-    from its_store import registry as registry_module
-    from its_store import service as service_module
+    from its_store.registry import registry as registry_module
+    from its_store.service import storage as service_module
     monkeypatch.setattr(service_module, "_shared", None)
     monkeypatch.setattr(registry_module, "_shared", None)
     write_file(tmp_path / "yolo11_traffic_v2.pt", 300_000, seed=60)
@@ -521,7 +521,7 @@ def test_documented_library_calls(env, buckets, monkeypatch, tmp_path: Path):
 
 
 def test_semver_precedence_and_auto_rules():
-    from its_store.model_refs import latest_version, next_patch, parse_version, version_key
+    from its_store.registry.refs import latest_version, next_patch, parse_version, version_key
     ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
                "1.0.0-rc.1", "1.0.0", "1.0.1", "1.2.0", "1.10.0", "2.0.0"]  # the semver.org example, extended
     assert sorted(reversed(ordered), key=version_key) == ordered
@@ -535,7 +535,7 @@ def test_semver_precedence_and_auto_rules():
 
 def test_where_conditions():
     from its_store import InvalidInputError
-    from its_store.model_refs import parse_where
+    from its_store.registry.refs import parse_where
     cond = parse_where(" accuracy >= 0.9 ")
     assert (cond.metric, cond.op, cond.value) == ("accuracy", ">=", 0.9)
     assert cond({"accuracy": 0.9}) and not cond({"accuracy": 0.89}) and not cond({})

@@ -8,8 +8,8 @@ import pytest
 from minio import Minio
 from minio.error import S3Error
 
-from its_store import errors as E
-from its_store.s3 import PRIVATE_API, translate
+from its_store.core import errors as E
+from its_store.s3.client import PRIVATE_API, translate
 
 
 def test_minio_private_api_still_there():

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from its_store import errors as E
-from its_store.devserver import SeaweedServer
+from its_store.core import errors as E
+from its_store.testing.devserver import SeaweedServer
 
 from conftest import one_line_error
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from its_store.errors import ConfigError
-from its_store.settings import load_settings
+from its_store.core.errors import ConfigError
+from its_store.core.settings import load_settings
 
 DOCUMENTED_DEFAULTS = {
     "MINIO_ENDPOINT": "localhost:9000", "MINIO_ACCESS_KEY": "minioadmin", "MINIO_SECURE": False,

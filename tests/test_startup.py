@@ -47,7 +47,7 @@ def test_help_imports_no_client_or_models():
     assert not {m for m in mods if m.split(".")[0] in HEAVY}
     # Typer >= 0.2x coerces subcommand parameters with pydantic's TypeAdapter, so pydantic itself is
     # loaded there; our models and settings, the S3 client and the codecs must still not be.
-    ours = {"its_store.models", "its_store.settings", "its_store.service", "its_store.s3"}
+    ours = {"its_store.core.models", "its_store.core.settings", "its_store.service.storage", "its_store.s3.client"}
     for command in ("upload", "ls", "get"):
         mods = _modules_after([command, "--help"])
         assert not {m for m in mods if m.split(".")[0] in HEAVY and not m.startswith("pydantic")}
@@ -71,7 +71,8 @@ def test_completion_imports_neither_typer_nor_the_client(tmp_path):
         answer, mods = _modules_after_completion({**env, **request})
         assert answer.startswith("_arguments") and ("its-video" in answer or "s3" not in line), answer
         assert not {m for m in mods if m.split(".")[0] in ("typer", "click", "rich", *HEAVY)}, line
-        assert not mods & {"its_store.models", "its_store.settings", "its_store.service", "its_store.cli.app"}
+        assert not mods & {"its_store.core.models", "its_store.core.settings", "its_store.service.storage",
+                           "its_store.cli.app"}
 
 
 

@@ -54,9 +54,9 @@ def test_stats_and_audit_survive_between_processes(env, bucket, tmp_path):
 
 
 def test_stats_merge_from_parallel_processes_loses_nothing(tmp_path):
-    from its_store.stats import StatsStore
+    from its_store.state.stats import StatsStore
     code = (
-        "import sys\nfrom pathlib import Path\nfrom its_store.stats import StatsStore\n"
+        "import sys\nfrom pathlib import Path\nfrom its_store.state.stats import StatsStore\n"
         "store = StatsStore(Path(sys.argv[1]))\n"
         "for _ in range(100):\n"
         "    store.merge({'operations': {'upload': {'count': 1, 'failures': 0, 'bytes': 10, 'seconds': 0.5}},"
@@ -215,7 +215,8 @@ def test_audit_tail_takes_the_last_n(cli, env, service, bucket):
 
 
 def test_audit_record_api_for_other_features(cli, env, service):
-    from its_store import ConflictError, audit
+    from its_store import ConflictError
+    from its_store.state import audit
     audit.record(service.settings, "tag", bucket="b1", key="k", version_id="v1", tags=2)
     with audit.recording(service.audit, "model_promote", bucket="models", key="yolo/manifest.json") as entry:
         entry["version_id"] = "v9"
@@ -250,7 +251,7 @@ def _shipped(service: Any, bucket: str) -> list[tuple[str, bytes]]:
 
 
 def test_audit_ship_is_exactly_once_even_after_a_crash(cli, env, service, buckets, monkeypatch):
-    from its_store import audit_ship
+    from its_store.state import ship as audit_ship
     data_bucket, logs = unique("b"), buckets["logs"]
     log = Path(env["MINIO_AUDIT_LOG"])
     service.s3.make_bucket(data_bucket)  # raw buckets: only the three uploads are audited

@@ -8,7 +8,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from its_store import swarm
+from its_store.service import swarm
 
 from conftest import unique
 from helpers import random_bytes, write_file
@@ -105,7 +105,7 @@ def test_a_symlink_in_the_destination_is_replaced_not_followed(cli, tmp_path: Pa
 def test_an_object_that_grew_since_the_listing_is_handed_back(service, bucket, tmp_path: Path):
     """The listing said 10 bytes; the GET answers more than swarm.MAX_BYTES: the swarm does not read
     it into memory but hands the object to the threaded path (None), and writes nothing."""
-    from its_store.models import DownloadRequest
+    from its_store.core.models import DownloadRequest
     big = swarm.MAX_BYTES + 1
     service.s3.put(bucket, "grew", random_bytes(big, seed=5), {"Content-Type": "application/octet-stream"})
     request = DownloadRequest(bucket=bucket, key="grew", file_path=tmp_path / "grew", size_hint=10)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from its_store.transfer import MAX_PARTS, MiB, choose_part_size
+from its_store.transfer.engine import MAX_PARTS, MiB, choose_part_size
 
 from conftest import SMALL_THRESHOLD
 from helpers import random_bytes, write_file
@@ -37,8 +37,8 @@ def test_parallel_ranged_download_of_foreign_multipart(cli, bucket, service, tmp
     data = random_bytes(2 * T + 777, seed=5)
     src = tmp_path / "foreign.bin"
     src.write_bytes(data)
-    from its_store.s3 import object_headers
-    from its_store.transfer import upload_file
+    from its_store.s3.client import object_headers
+    from its_store.transfer.engine import upload_file
     upload_file(service.s3, bucket, "foreign", src, object_headers("application/octet-stream", {}, {}),
                 threshold=T, part_size=T, workers=3)
     service.s3.minio._put_object  # noqa: B018 - the adapter under test exists
@@ -63,9 +63,9 @@ def test_stdin_empty_and_small(cli, bucket):
 
 def test_failed_multipart_upload_is_aborted(service, bucket, tmp_path: Path):
     """A part that fails makes the whole upload abort: no object, no incomplete upload left behind."""
-    from its_store import errors as E
-    from its_store.s3 import object_headers
-    from its_store.transfer import upload_file
+    from its_store.core import errors as E
+    from its_store.s3.client import object_headers
+    from its_store.transfer.engine import upload_file
 
     src = write_file(tmp_path / "big.bin", 3 * T, seed=2)
     real = service.s3.upload_part
@@ -90,9 +90,9 @@ def test_failed_multipart_upload_is_aborted(service, bucket, tmp_path: Path):
 def test_corrupt_download_is_refused_and_target_untouched(service, bucket, tmp_path: Path, corrupt):
     """A download whose bytes do not match the server's CRC32 (or, without one, the MD5 ETag) fails
     with exit 4 semantics and leaves the target as it was."""
-    from its_store import encoded
-    from its_store import errors as E
-    from its_store.models import DownloadRequest
+    from its_store.core import errors as E
+    from its_store.core.models import DownloadRequest
+    from its_store.service import encoded
 
     service.s3.put(bucket, "obj", random_bytes(10_000, seed=1), {"Content-Type": "application/octet-stream"})
     target = tmp_path / "target.bin"
@@ -119,8 +119,8 @@ def test_corrupt_download_is_refused_and_target_untouched(service, bucket, tmp_p
 
 
 def test_server_refuses_a_body_whose_crc32_is_wrong(service, bucket):
-    from its_store import errors as E
-    from its_store.checksums import crc32_of
+    from its_store.core import errors as E
+    from its_store.transfer.checksums import crc32_of
     data = random_bytes(200_000, seed=2)  # large enough to go unsigned: the CRC32 is the only check
     with pytest.raises(E.IntegrityError):
         service.s3.put(bucket, "bad", data, {"Content-Type": "application/octet-stream",
@@ -130,7 +130,7 @@ def test_server_refuses_a_body_whose_crc32_is_wrong(service, bucket):
 
 
 def test_multipart_upload_keeps_a_composite_crc32(service, bucket, tmp_path: Path):
-    from its_store.models import UploadRequest
+    from its_store.core.models import UploadRequest
     src = write_file(tmp_path / "mp.bin", 2 * T + 10, seed=4)
     service.upload_object(UploadRequest(bucket=bucket, key="mp", file_path=src, part_size=T,
                                         compression="none"))
@@ -155,7 +155,7 @@ def test_choose_part_size_limits():
 @pytest.mark.parametrize("size", [10_000, 3 * T + 5])
 def test_stdout_download_is_verified(cli, service, bucket, monkeypatch, size):
     """`get -` checks the CRC32 too; the bytes are already out, so a mismatch is told by exit 4."""
-    from its_store import encoded
+    from its_store.service import encoded
     data = random_bytes(size, seed=9)
     service.s3.put(bucket, "s.bin", data, {"Content-Type": "application/octet-stream"})
     good = cli("get", f"s3://{bucket}/s.bin", "-", extra_env={"MINIO_PART_SIZE": "5MiB"})
@@ -175,9 +175,9 @@ def test_stdout_download_is_verified(cli, service, bucket, monkeypatch, size):
 def test_part_budget_is_returned_after_success_and_failure(cli, service, bucket, tmp_path: Path):
     """Every multipart upload in the process shares one memory budget for part buffers: whatever
     happens, what a transfer reserved comes back (else later uploads would block forever)."""
-    from its_store import errors as E
-    from its_store.s3 import object_headers
-    from its_store.transfer import BUDGET, ByteBudget, upload_file
+    from its_store.core import errors as E
+    from its_store.s3.client import object_headers
+    from its_store.transfer.engine import BUDGET, ByteBudget, upload_file
     src = write_file(tmp_path / "big.bin", 3 * T, seed=7)
     assert cli("upload", str(src), f"s3://{bucket}/ok", "--part-size", "5MiB").exit_code == 0
     assert cli("upload", "-", f"s3://{bucket}/ok2", "--part-size", "5MiB", "--compress", "none",

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from its_store.errors import InvalidInputError
-from its_store.units import human_size, parse_duration, parse_pairs, parse_size
+from its_store.core.errors import InvalidInputError
+from its_store.core.units import human_size, parse_duration, parse_pairs, parse_size
 
 
 @pytest.mark.parametrize("text,expected", [

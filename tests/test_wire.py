@@ -1,4 +1,4 @@
-"""its_store.wire (the lean S3 HTTP client) against the real server: SigV4 of awkward keys and
+"""its_store.s3.wire (the lean S3 HTTP client) against the real server: SigV4 of awkward keys and
 queries, chunked answers and connections closed between requests (through the loopback fault
 proxy), endpoints that are not S3, and header injection."""
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from faultproxy import FaultProxy
 
-from its_store import errors as E
-from its_store.http1 import Headers, http_date
-from its_store.s3 import S3Client
-from its_store.settings import load_settings
-from its_store.sigv4 import Signer
+from its_store.core import errors as E
+from its_store.core.settings import load_settings
+from its_store.s3.client import S3Client
+from its_store.s3.http1 import Headers, http_date
+from its_store.s3.sigv4 import Signer
 
 from conftest import one_line_error
 from helpers import random_bytes
@@ -84,7 +84,7 @@ def test_chunked_answers_are_read_whole(bucket, proxy, tmp_path: Path):
     assert bytes(got) == body
     with pytest.raises(E.ObjectNotFoundError):
         via.get(bucket, "cam/missing.jpg")
-    from its_store.transfer import ObjectHead, download_to_file
+    from its_store.transfer.engine import ObjectHead, download_to_file
     head = ObjectHead(bucket=bucket, key=keys[0], size=len(body), etag=via.stat(bucket, keys[0]).etag)
     assert download_to_file(via, head, tmp_path / "f.jpg", threshold=1 << 30, part_size=None, workers=2)
     assert (tmp_path / "f.jpg").read_bytes() == body

@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from .. import errors as E
-from .._version import __version__
-from . import output as out
+from its_store._version import __version__
+from its_store.cli import output as out
+from its_store.core import errors as E
 
 EPILOG = "Example: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"
 
@@ -39,7 +39,7 @@ class ItsGroup(TyperGroup):
 
     def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
         """Shell completion and --show/--install-completion, with our bash script (see cli/shells.py)."""
-        from .shells import install
+        from its_store.cli.completion.shells import install
         install()
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
@@ -159,7 +159,7 @@ def add_commands(group: typer.Typer, *functions: Any) -> None:
 
 
 # Command modules under its_store/cli/, each with register(app). Add a module here to add commands.
-COMMAND_MODULES = ("objects", "admin", "bucket", "tags", "versions", "model", "cache_cmd", "audit_cmd",
+COMMAND_MODULES = ("objects", "admin", "bucket", "tags", "versions", "model", "cache", "audit",
                    "encryption")
 
 
@@ -174,7 +174,9 @@ def _configure_logging(verbose: bool, debug: bool) -> None:
     for name in ("urllib3", "its_store"):
         logging.getLogger(name).setLevel(level)
     root_logger.setLevel(level if (verbose or debug) else logging.WARNING)
-    from .cache_cmd import show_warnings  # cache/stats/audit warnings: one stderr line even without -v
+    from its_store.cli.commands.cache import (
+        show_warnings,  # cache/stats/audit warnings: one stderr line even without -v
+    )
     show_warnings(verbose or debug)
 
 
@@ -183,8 +185,8 @@ def _configure_logging(verbose: bool, debug: bool) -> None:
 COMMAND_INDEX: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("upload", "get", "ls", "rm", "stat", "presign"), ("objects",)),
     **dict.fromkeys(("health", "config", "init"), ("admin",)),
-    "stats": ("cache_cmd",), "cache": ("cache_cmd",), "restore": ("versions",), "tag": ("tags",),
-    "model": ("model",), "audit": ("audit_cmd",), "bucket": ("bucket", "encryption"),
+    "stats": ("cache",), "cache": ("cache",), "restore": ("versions",), "tag": ("tags",),
+    "model": ("model",), "audit": ("audit",), "bucket": ("bucket", "encryption"),
 }
 _VALUE_OPTIONS = {"--endpoint", "--region", "--retries", "--env-file"}  # global options taking a value
 _FULL: list[typer.Typer] = []
@@ -193,7 +195,7 @@ _FULL: list[typer.Typer] = []
 def _register(target: typer.Typer, modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
     from importlib import import_module
     for name in modules:
-        import_module(f"{__package__}.{name}").register(target)
+        import_module(f"{__package__}.commands.{name}").register(target)
     return target
 
 

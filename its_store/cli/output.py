@@ -34,7 +34,7 @@ class State:
     _err_console: Any = None
 
     def settings(self) -> Any:
-        from ..settings import load_settings
+        from its_store.core.settings import load_settings
         settings = load_settings(self.env_file, **self.overrides)
         if settings.secure and not settings.verify_tls and not self.quiet:
             sys.stderr.write("its-store: warning: TLS certificate verification is off "
@@ -47,7 +47,7 @@ class State:
         `workers` (a command's --workers) also sizes the connection pool: more threads than pooled
         connections only queue on the pool's lock."""
         if self._service is None:
-            from ..service import StorageService
+            from its_store.service.storage import StorageService
             self._service = StorageService(self.settings(), workers=workers)
         return self._service
 

@@ -1,0 +1,1 @@
+"""One module per command or command group; each parses, calls the library, renders."""

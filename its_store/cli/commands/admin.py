@@ -1,0 +1,56 @@
+"""Service commands: health, config, init."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from its_store.cli import output as out
+from its_store.core.errors import EXIT_UNAVAILABLE
+
+Json = Annotated[bool, out.JsonOption]
+
+
+def health(json_: Json = False) -> None:
+    """Check that the endpoint answers, the credentials work and the configured buckets exist.
+
+    Exit 0 when healthy, 69 otherwise: fit for cron, CI and container health checks.
+
+    Example: its-store health --json | jq -r .status
+    """
+    report = out.STATE.service().get_health_status()
+    out.result(report, lambda: _health_human(report))
+    if report["status"] != "healthy":
+        raise typer.Exit(EXIT_UNAVAILABLE)
+
+
+def _health_human(report: dict[str, Any]) -> None:
+    rows = [[name, "ok" if check["ok"] else "FAIL", check["detail"]] for name, check in report["checks"].items()]
+    out.table(["check", "result", "detail"], rows)
+    out.console().print(f"{report['status']} ({report['endpoint']}, {report['latency_ms']} ms)", markup=False)
+
+
+def config(json_: Json = False) -> None:
+    """Show the effective configuration (env, .env file and flags), secrets masked.
+
+    Example: its-store --env-file prod.env config --json
+    """
+    settings = out.STATE.settings()
+    values = settings.public_dict()
+    out.result(values, lambda: out.table(["variable", "value"], ([k, v] for k, v in values.items())))
+
+
+def init(json_: Json = False) -> None:
+    """Create the configured buckets (default, video, models, logs) that do not exist yet.
+
+    Example: its-store init && its-store health
+    """
+    created = out.STATE.service().init_buckets()
+    out.result({"created": created},
+               lambda: out.talk("created: " + ", ".join(created) if created else "all buckets already exist"))
+
+
+def register(app: typer.Typer) -> None:
+    from its_store.cli.app import add_commands
+    add_commands(app, health, config, init)

@@ -1,0 +1,67 @@
+"""`its-store audit tail|ship`: read the local audit log, ship its new lines to MINIO_LOGS_BUCKET."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from its_store.cli import output as out
+from its_store.core.units import human_size
+
+audit_app = typer.Typer(no_args_is_help=True, help="The audit log of mutating operations: tail, ship.")
+
+Json = Annotated[bool, out.JsonOption]
+
+
+def tail(
+    lines: Annotated[int, typer.Option("--lines", "-n", min=1, max=100_000, help="How many entries.")] = 20,
+    json_: Json = False,
+) -> None:
+    """Show the last entries of the audit log, oldest first. --json prints JSON Lines.
+
+    Example: its-store audit tail -n 50 --json | jq 'select(.result == "error")'
+    """
+    from its_store.state.audit import for_settings
+    log = for_settings(out.STATE.settings())
+    entries = log.tail(lines)
+    if out.STATE.json:
+        out.emit_jsonl(entries)
+        return
+    if not entries:
+        out.talk(f"no audit entries in {log.path}")
+        return
+    out.table(["time (UTC)", "operation", "result", "target", "size", "version"],
+              (_row(e) for e in entries), right=["size"])
+
+
+def _row(entry: dict[str, Any]) -> list[Any]:
+    target = f"s3://{entry.get('bucket') or ''}/{entry.get('key') or ''}".rstrip("/")
+    result = entry.get("result", "")
+    if entry.get("error"):
+        result = f"{result} ({entry['error']})"
+    size = entry.get("size")
+    when = str(entry.get("time", ""))[:19].replace("T", " ")  # UTC, to the second: fits a terminal
+    return [when, entry.get("operation", ""), result, target,
+            human_size(size) if isinstance(size, int) else "", entry.get("version_id") or ""]
+
+
+def ship(json_: Json = False) -> None:
+    """Upload the audit lines appended since the last ship to MINIO_LOGS_BUCKET (safe from cron).
+
+    Each run uploads new complete lines as objects named by their byte range in the log, and records
+    how far it got only after the upload: an interrupted run is re-done exactly, never duplicated.
+
+    Example: its-store audit ship --json
+    """
+    from its_store.state.ship import ship as ship_log
+    result = ship_log(out.STATE.service())
+    out.result(result, lambda: out.talk(
+        f"shipped {result.lines} lines ({human_size(result.bytes)}) in {len(result.objects)} objects "
+        f"to s3://{result.bucket}/" if result.objects else f"nothing new to ship from {result.log_path}"))
+
+
+def register(app: typer.Typer) -> None:
+    from its_store.cli.app import add_commands
+    add_commands(audit_app, tail, ship)
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,177 @@
+"""Bucket commands: `its-store bucket ls|create|rm|info|versioning`, and `bucket lifecycle ...`.
+
+`bucket_app` is the group; other command modules may attach their own sub-groups to it
+(e.g. `bucket encryption`), so it is created at import time and registered by register().
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from its_store.cli import output as out
+from its_store.core.errors import InvalidInputError
+from its_store.core.refs import parse_remote
+from its_store.core.units import human_size
+
+bucket_app = typer.Typer(no_args_is_help=True, help="Buckets: list, create, remove, inspect, configure.")
+
+Json = Annotated[bool, out.JsonOption]
+Bucket = Annotated[str, typer.Argument(help="s3://BUCKET")]
+
+
+class Preset(str, Enum):
+    """Retention presets (its_store.service.lifecycle.PRESETS)."""
+
+    VIDEO = "video"
+    LOGS = "logs"
+    MODELS = "models"
+
+
+class VersioningAction(str, Enum):
+    ON = "on"
+    OFF = "off"
+    STATUS = "status"
+
+
+def bucket_name(target: str) -> str:
+    """The bucket of 's3://B' (or 'B'); a reference with a key is refused."""
+    ref = parse_remote(target)
+    if ref.key:
+        raise InvalidInputError(f"{target} names an object, not a bucket", hint="use s3://BUCKET")
+    return ref.bucket
+
+
+def ls(json_: Json = False) -> None:
+    """List buckets with their creation dates (--json prints JSON Lines).
+
+    Example: its-store bucket ls --json | jq -r .name
+    """
+    buckets = out.STATE.service().buckets().list()
+    if out.STATE.json:
+        out.emit_jsonl(buckets)
+        return
+    out.table(["created", "bucket"], ([out.fmt_time(b.created), b.name] for b in buckets))
+
+
+def create(
+    target: Bucket,
+    preset: Annotated[Preset | None, typer.Option(
+        "--preset", case_sensitive=False,
+        help="Retention preset: video (30 d), logs (90 d), models (old versions 365 d).")] = None,
+    versioning: Annotated[bool | None, typer.Option(
+        "--versioning/--no-versioning", help="Default: MINIO_ENABLE_VERSIONING (a preset turns it on).")] = None,
+    encryption: Annotated[bool | None, typer.Option(
+        "--encryption/--no-encryption",
+        help="SSE-S3 by default for new objects. Default: on with a preset when MINIO_ENABLE_ENCRYPTION.")] = None,
+    json_: Json = False,
+) -> None:
+    """Create a bucket; with --preset, also turn on versioning, default encryption and the preset's rule.
+
+    If a step fails, the new bucket is removed again. An existing bucket is an error (exit 5).
+
+    Example: its-store bucket create s3://its-video-2025 --preset video
+    """
+    result = out.STATE.service().buckets().create(bucket_name(target), preset=preset.value if preset else None,
+                                                  versioning=versioning, encryption=encryption)
+    rules = ", ".join(r.id for r in result.lifecycle)
+    out.result(result, lambda: out.talk(
+        f"created s3://{result.bucket} (versioning {result.versioning}, encryption {result.encryption or 'none'}"
+        + (f", preset {result.preset}: rule {rules}" if result.preset else "") + ")"))
+
+
+def rm(
+    target: Bucket,
+    force: Annotated[bool, typer.Option("--force", help="Delete every object version first.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required with --force without a "
+                                                          "terminal).")] = False,
+    json_: Json = False,
+) -> None:
+    """Remove a bucket. A bucket that holds anything is refused (exit 5) unless --force.
+
+    Example: its-store bucket rm s3://its-scratch --force --yes
+    """
+    name = bucket_name(target)
+    if force and not yes:
+        from its_store.cli.commands.versions import confirm
+        confirm(f"Permanently delete s3://{name} and every object version in it?", action="force-remove a bucket",
+                hint="add --yes; see what it holds with `its-store bucket info`")
+    result = out.STATE.service().buckets().remove(name, force=force)
+    extra = (f" after erasing {result.versions} versions, {result.delete_markers} delete markers "
+             f"({human_size(result.bytes)})" if result.versions or result.delete_markers else "")
+    out.result(result, lambda: out.talk(f"removed s3://{name}{extra}"))
+
+
+def info(target: Bucket, json_: Json = False) -> None:
+    """Show a bucket's versioning, encryption, lifecycle rules, tags, object count and size.
+
+    Counting lists every version in the bucket, so it takes a while on very large buckets.
+
+    Example: its-store bucket info s3://its-video --json
+    """
+    details = out.STATE.service().buckets().info(bucket_name(target))
+    out.result(details, lambda: _info_human(details))
+
+
+def _info_human(d: Any) -> None:
+    rules = "; ".join(_rule_text(r) for r in d.lifecycle) or "none"
+    rows = [
+        ["bucket", d.bucket], ["created", out.fmt_time(d.created)], ["versioning", d.versioning],
+        ["encryption", _encryption_text(d.encryption)], ["lifecycle", rules],
+        ["tags", ", ".join(f"{k}={v}" for k, v in sorted(d.tags.items())) or "none"],
+        ["objects", f"{d.objects} ({human_size(d.size)})"],
+        ["versions", f"{d.versions} ({human_size(d.stored_size)} stored)"],
+        ["delete markers", str(d.delete_markers)], ["uploads in progress", str(d.uploads_in_progress)],
+    ]
+    out.table(["field", "value"], rows)
+
+
+def _encryption_text(value: Any) -> str:
+    if value is None:
+        return "none / not readable"
+    if isinstance(value, dict):
+        sse = value.get("sse")
+        return f"{sse} ({value.get('algorithm')})" if sse else "none"
+    return str(getattr(value, "value", value))
+
+
+def _rule_text(rule: Any) -> str:
+    """One rule in words: 'id: prefix logs/, expire 30 d, old versions 30 d, uploads 7 d'."""
+    parts = [f"prefix {rule.prefix}" if rule.prefix else "", *(f"tag {k}={v}" for k, v in rule.tags.items()),
+             f"expire {rule.expire_days} d" if rule.expire_days else "",
+             f"expire on {rule.expire_date}" if rule.expire_date else "",
+             f"old versions {rule.noncurrent_expire_days} d" if rule.noncurrent_expire_days else "",
+             f"uploads {rule.abort_multipart_days} d" if rule.abort_multipart_days else "",
+             "" if rule.enabled else "disabled", *(f"{u} (read-only)" for u in rule.unsupported)]
+    return f"{rule.id}: " + ", ".join(p for p in parts if p)
+
+
+def versioning(
+    target: Bucket,
+    action: Annotated[VersioningAction, typer.Argument(case_sensitive=False, help="on, off (suspend) or status.")]
+    = VersioningAction.STATUS,
+    json_: Json = False,
+) -> None:
+    """Turn bucket versioning on, suspend it (off), or show its status (Enabled, Suspended, Off).
+
+    S3 cannot switch versioning off once enabled: `off` suspends it; existing versions stay.
+
+    Example: its-store bucket versioning s3://its-models on
+    """
+    name = bucket_name(target)
+    versions = out.STATE.service().versions()
+    status = versions.status(name) if action is VersioningAction.STATUS else versions.set(
+        name, action is VersioningAction.ON)
+    doc = {"bucket": name, "versioning": status}
+    out.result(doc, lambda: out.console().print(f"s3://{name}: versioning {status}", markup=False))
+
+
+def register(app: typer.Typer) -> None:
+    from its_store.cli.app import add_commands
+    from its_store.cli.commands.lifecycle import lifecycle_app, register_lifecycle
+    add_commands(bucket_app, ls, create, rm, info, versioning)
+    register_lifecycle()
+    bucket_app.add_typer(lifecycle_app, name="lifecycle")
+    app.add_typer(bucket_app, name="bucket")

@@ -1,0 +1,134 @@
+"""`its-store cache stats|clear` and `its-store stats`: the metadata cache and the persisted counters.
+
+show_warnings() (called per invocation by app.py) routes the cache/stats/audit warnings (Redis
+unreachable, cache rebuilt, audit log not writable) to stderr as `its-store: warning: ...` lines: the
+library only logs them (its_store.state.cache, its_store.state.stats and its_store.state.audit
+loggers); --quiet silences them. --json keeps stdout pure JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from its_store.cli import output as out
+from its_store.core.units import human_size
+
+cache_app = typer.Typer(no_args_is_help=True, help="The metadata cache (disk or Redis): statistics, clear.")
+
+Json = Annotated[bool, out.JsonOption]
+WARNING_LOGGERS = ("its_store.state.cache", "its_store.state.stats", "its_store.state.audit")
+
+
+class _StderrWarnings(logging.Handler):
+    """One `its-store: warning: ...` line per warning, on the stderr of the moment (CliRunner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if out.STATE.quiet:
+            return
+        try:
+            sys.stderr.write(f"its-store: warning: {record.getMessage()}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def show_warnings(verbose: bool) -> None:
+    """Per invocation (called by app.py's logging set-up): warnings of the cache, stats and audit loggers
+    reach stderr even though library chatter is silenced without --verbose. With --verbose/--debug the
+    root handler prints them (and their debug lines) instead, so they are never printed twice."""
+    for name in WARNING_LOGGERS:
+        logger = logging.getLogger(name)
+        handler = next((h for h in logger.handlers if isinstance(h, _StderrWarnings)), None)
+        if handler is None:
+            logger.addHandler(handler := _StderrWarnings(level=logging.WARNING))
+        handler.setLevel(logging.CRITICAL + 1 if verbose else logging.WARNING)
+        logger.setLevel(logging.NOTSET if verbose else logging.WARNING)
+        logger.propagate = verbose
+
+
+def cache_stats(json_: Json = False) -> None:
+    """Show the cache backend, where it lives, its entries and size, TTL and hit rate.
+
+    Example: its-store cache stats --json
+    """
+    from its_store.state.service_cache import report
+    data = report(out.STATE.service())
+    out.result(data, lambda: _cache_human(data))
+
+
+def _cache_human(data: dict[str, Any]) -> None:
+    size = data.get("size_bytes")
+    rows = [["backend", data.get("backend")], ["location", data.get("location", "")],
+            ["entries", data.get("entries")], ["size", human_size(size) if size is not None else "?"],
+            ["ttl", f"{data.get('ttl_seconds')} s"],
+            ["hit rate", f"{data['hit_rate']:.1f} % ({data['hits']} hits, {data['misses']} misses)"]]
+    if data.get("degraded_from"):
+        rows.append(["unavailable", ", ".join(data["degraded_from"])])
+    out.table(["cache", "value"], rows)
+
+
+def cache_clear(json_: Json = False) -> None:
+    """Drop every cached entry (disk and Redis). Objects in the bucket are untouched.
+
+    Example: its-store cache clear
+    """
+    svc = out.STATE.service()
+    cleared = svc.cache.clear()
+    doc = {"backend": svc.cache.backend.backend, "cleared": cleared}
+    out.result(doc, lambda: out.talk(f"cleared {cleared} cache entries ({doc['backend']})"))
+
+
+def stats(
+    prometheus: Annotated[Path | None, typer.Option(
+        "--prometheus", help="Also write the totals to FILE in node_exporter textfile format (atomic).")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Zero the saved totals.")] = False,
+    json_: Json = False,
+) -> None:
+    """Operation counts, success rate, cache hit rate and average speeds, kept between runs.
+
+    Example: its-store stats --prometheus /var/lib/node_exporter/textfile_collector/its_store.prom
+    """
+    svc = out.STATE.service()
+    if reset:
+        svc.reset_stats()
+        out.result({"reset": True}, lambda: out.talk("stats reset"))
+        return
+    totals = svc.get_stats()
+    doc = totals.to_dict()
+    if prometheus is not None:
+        from its_store.state.stats import write_prometheus
+        doc["prometheus_file"] = str(write_prometheus(totals, prometheus))
+    out.result(doc, lambda: _stats_human(doc))
+
+
+def _stats_human(doc: dict[str, Any]) -> None:
+    rows = [["operations", doc["total_operations"]], ["failed", doc["failed_operations"]],
+            ["success rate", f"{doc['success_rate']:.1f} %"],
+            ["cache hit rate", f"{doc['cache_hit_rate']:.1f} % ({doc['cache_hits']} hits, "
+                               f"{doc['cache_misses']} misses)"],
+            ["avg upload speed", f"{human_size(doc['average_upload_speed_bps'])}/s"],
+            ["avg download speed", f"{human_size(doc['average_download_speed_bps'])}/s"],
+            ["since", doc.get("since") or ""]]
+    out.table(["stat", "value"], rows)
+    ops = doc["operations"]
+    if ops:
+        out.console().print()
+        out.table(["operation", "count", "failures", "bytes", "seconds"],
+                  ([name, c["count"], c["failures"], human_size(c["bytes"]), f"{c['seconds']:.2f}"]
+                   for name, c in ops.items()), right=["count", "failures", "bytes", "seconds"])
+    if doc.get("prometheus_file"):
+        out.talk(f"wrote {doc['prometheus_file']}")
+
+
+def register(app: typer.Typer) -> None:
+    from its_store.cli.app import add_commands
+    cache_stats.__name__ = "stats"
+    cache_clear.__name__ = "clear"
+    add_commands(cache_app, cache_stats, cache_clear)
+    app.add_typer(cache_app, name="cache")
+    add_commands(app, stats)

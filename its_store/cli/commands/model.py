@@ -1,0 +1,252 @@
+"""`its-store model ...`: the model registry commands. Each parses, calls ModelRegistry, renders."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from its_store.cli import output as out
+from its_store.cli.completion.complete import complete_model_ref
+from its_store.core.errors import InvalidInputError
+from its_store.core.units import human_size, parse_duration, parse_pairs
+
+Json = Annotated[bool, out.JsonOption]
+Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS, NAME@latest or NAME (latest).",
+                                    autocompletion=complete_model_ref)]
+
+group = typer.Typer(name="model", no_args_is_help=True,
+                    help="Model registry: versioned, verified ML artifacts in the models bucket.")
+
+
+def _registry() -> Any:
+    from its_store.registry.registry import ModelRegistry
+    return ModelRegistry(out.STATE.service())
+
+
+def _ref(text: str) -> tuple[str, str | None]:
+    from its_store.registry.refs import parse_model_ref
+    return parse_model_ref(text)
+
+
+def register_cmd(
+    path: Annotated[Path, typer.Argument(help="Model file, or a folder (weights + labels + config).")],
+    name: Annotated[str, typer.Option("--name", "-n", help="Model name, e.g. yolo11_traffic.")],
+    version: Annotated[str, typer.Option("--version", help="Semantic version (2.0.0), or 'auto' for the next "
+                                                           "patch.")],
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="Metric k=number (repeatable).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Training config file (JSON, or YAML with PyYAML).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v (repeatable).")] = None,
+    description: Annotated[str, typer.Option("--description", "-d", help="Free text.")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing version.")] = False,
+    json_: Json = False,
+) -> None:
+    """Register a model file or folder as NAME@VERSION (immutable; the manifest is written last).
+
+    Example: its-store model register yolo11.pt -n yolo11_traffic --version 2.0.0 -m accuracy=0.94 --config train.yaml
+    """
+    metrics = parse_pairs(metric, what="metric")
+    tags = parse_pairs(tag, what="tag")
+    with out.progress(f"register {name}", _local_size(path)) as advance:
+        rec = _registry().register_model(path, name, version, metrics=metrics, training_config=config, tags=tags,
+                                         description=description, force=force, progress=advance)
+    files = _count(len(rec["files"]), "file")
+    out.result(rec, lambda: out.talk(f"registered {rec['model_name']}@{rec['version']} "
+                                     f"({files}, {human_size(rec['size'])}) → {rec['uri']}"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _local_size(path: Path) -> int | None:
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else None
+    except OSError:
+        return None
+
+
+def list_cmd(
+    name: Annotated[str | None, typer.Argument(help="Only this model.", autocompletion=complete_model_ref)] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only versions with tag k=v (repeatable).")] = None,
+    where: Annotated[list[str] | None, typer.Option(
+        "--where", "-w", help="Metric condition, e.g. 'accuracy>=0.9' (>=, <=, >, <, ==, !=; repeatable).")] = None,
+    sort: Annotated[str | None, typer.Option(
+        "--sort", help="version, created, or a metric name (highest/newest first).")] = None,
+    asc: Annotated[bool, typer.Option("--asc", help="Ascending order.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many, after filtering.")] = None,
+    json_: Json = False,
+) -> None:
+    """List model versions with filters on tags and metrics. --json prints JSON Lines.
+
+    Example: its-store model list yolo11_traffic --where 'accuracy>=0.9' --sort accuracy --limit 5
+    """
+    records = _registry().list_models(name, limit=limit, tags=parse_pairs(tag, what="tag"), where=where or [],
+                                      sort=sort, ascending=asc)
+    if out.STATE.json:
+        out.emit_jsonl(records)
+        return
+    out.table(["model", "version", "created", "size", "aliases", "metrics", "tags"],
+              ([r["model_name"], r["version"], _short_time(r["created_at"]), human_size(r["size"]),
+                ",".join(r["aliases"]), _pairs(r["metrics"]), _pairs(r["tags"])] for r in records), right=["size"])
+
+
+def _pairs(values: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(values.items()))
+
+
+def _short_time(text: str | None) -> str:
+    return (text or "").replace("T", " ")[:19]
+
+
+def show(ref: Ref, json_: Json = False) -> None:
+    """Show one version: metrics, tags, files with sha256, training config, aliases, provenance.
+
+    Example: its-store model show yolo11_traffic@production --json
+    """
+    name, version = _ref(ref)
+    rec = _registry().show_model(name, version)
+    out.result(rec, lambda: _show_human(rec))
+
+
+def _show_human(rec: dict[str, Any]) -> None:
+    import json
+    rows = [["model", f"{rec['model_name']}@{rec['version']}"], ["uri", rec["uri"]],
+            ["created", f"{_short_time(rec['created_at'])} by {rec['created_by']}"],
+            ["size", f"{human_size(rec['size'])} ({rec['size']} bytes)"], ["sha256", rec["sha256"]],
+            ["aliases", ", ".join(rec["aliases"])], ["description", rec["description"]],
+            ["metrics", _pairs(rec["metrics"])], ["tags", _pairs(rec["tags"])],
+            ["training config", json.dumps(rec["training_config"]) if rec["training_config"] is not None else ""]]
+    out.table(["field", "value"], rows)
+    out.table(["file", "size", "sha256"], ([f["path"], human_size(f["size"]), f["sha256"]] for f in rec["files"]),
+              right=["size"])
+
+
+def pull(
+    ref: Ref,
+    dest: Annotated[Path | None, typer.Argument(
+        help="Where to put it: a file path (one-file model) or folder. Default ./FILE or ./NAME-VERSION.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing destination folder.")] = False,
+    json_: Json = False,
+) -> None:
+    """Download a version, verifying every file's sha256; cached files are not downloaded again.
+
+    Example: its-store model pull yolo11_traffic@production models/current_model.pt
+    """
+    name, version = _ref(ref)
+    result = _registry().get_model(name, version, dest, force=force)
+    out.result(result, lambda: out.talk(
+        f"pulled {result['model_name']}@{result['version']} → {result['path']} (verified; "
+        f"{result['downloaded_files']} downloaded, {human_size(result['downloaded_bytes'])}; "
+        f"{result['cached_files']} from cache)"))
+
+
+def url(
+    ref: Ref,
+    expires: Annotated[str, typer.Option(help="Validity, at most 7d (e.g. 30m, 1h, 7d).")] = "1h",
+    json_: Json = False,
+) -> None:
+    """Print presigned download URL(s) of a version: the file itself, or one line per file of a folder model.
+
+    Example: its-store model url yolo11_traffic@2.0.0 --expires 30m
+    """
+    name, version = _ref(ref)
+    seconds = parse_duration(expires, what="expiry").total_seconds()
+    if seconds < 1 or seconds > 7 * 86400:
+        raise InvalidInputError(f"expiry {expires!r} is outside 1s..7d", hint="S3 signatures last at most 7 days")
+    doc = _registry().download_urls(name, version, int(seconds))
+    out.result(doc, lambda: _url_human(doc))
+
+
+def _url_human(doc: dict[str, Any]) -> None:
+    if len(doc["files"]) == 1:
+        sys.stdout.write(doc["url"] + "\n")
+        return
+    for item in doc["files"]:
+        sys.stdout.write(f"{item['path']}\t{item['url']}\n")
+
+
+def promote(
+    ref: Ref,
+    alias: Annotated[str, typer.Argument(help="Alias to point at it, e.g. production or staging.")],
+    json_: Json = False,
+) -> None:
+    """Point an alias (production, staging, ...) at a version; the change is kept in the alias history.
+
+    Example: its-store model promote yolo11_traffic@2.0.0 production
+    """
+    name, version = _ref(ref)
+    if version is None:
+        raise InvalidInputError("promote needs NAME@VERSION", hint="e.g. yolo11_traffic@2.0.0")
+    doc = _registry().promote(name, version, alias)
+    note = f"(was {doc['previous']})" if doc["previous"] else "(new alias)"
+    out.result(doc, lambda: out.talk(
+        f"{name}@{alias} → {doc['version']} {note if doc['changed'] else '(unchanged)'}"))
+
+
+def aliases(
+    name: Annotated[str, typer.Argument(help="Model name.", autocompletion=complete_model_ref)],
+    json_: Json = False,
+) -> None:
+    """Show a model's aliases and their history (who, when, previous version).
+
+    Example: its-store model aliases yolo11_traffic --json
+    """
+    from its_store.registry.refs import validate_name
+    doc = _registry().get_aliases(validate_name(name))
+    out.result(doc, lambda: _aliases_human(doc))
+
+
+def _aliases_human(doc: dict[str, Any]) -> None:
+    out.table(["alias", "version"], ([a, v] for a, v in sorted(doc["aliases"].items())))
+    if doc["history"]:
+        out.console().print("")
+        out.table(["when", "alias", "version", "previous", "by"],
+                  ([_short_time(h["at"]), h["alias"], h["version"] or "(removed)", h["previous"] or "", h["by"]]
+                   for h in doc["history"]))
+
+
+def rm(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION (an explicit version).",
+                                       autocompletion=complete_model_ref)],
+    force: Annotated[bool, typer.Option("--force", help="Remove even if an alias points to it (drops the alias)."
+                                        )] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required without a terminal).")] = False,
+    json_: Json = False,
+) -> None:
+    """Remove a version (its manifest first, then its files). Refuses an aliased version unless --force.
+
+    Example: its-store model rm yolo11_traffic@1.0.0 --yes
+    """
+    name, version = _ref(ref)
+    if version is None:
+        raise InvalidInputError("rm needs NAME@VERSION", hint="e.g. yolo11_traffic@1.0.0")
+    if not yes:
+        _confirm(f"Remove {name}@{version} from the registry?")
+    doc = _registry().delete_model(name, version, force=force)
+    dropped = f" and alias(es) {', '.join(doc['aliases_removed'])}" if doc["aliases_removed"] else ""
+    out.result(doc, lambda: out.talk(f"removed {name}@{doc['version']}{dropped}"))
+
+
+def _confirm(question: str) -> None:
+    if not (sys.stdin.isatty() and out.is_tty()):
+        raise InvalidInputError("refusing to remove a model version without a terminal to confirm",
+                                hint="add --yes")
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Exit(1)
+
+
+# Command names that would clash with Python names (list, and this module's register()).
+register_cmd.__name__ = "register"
+list_cmd.__name__ = "list"
+
+
+def register(app: typer.Typer) -> None:
+    from its_store.cli.app import add_commands
+    add_commands(group, register_cmd, list_cmd, show, pull, url, promote, aliases, rm)
+    app.add_typer(group, name="model")

@@ -1,0 +1,369 @@
+"""Object commands: upload, get, ls, rm, stat, presign. Each parses, calls the library, renders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from its_store.cli import output as out
+from its_store.cli.completion.complete import complete_remote
+from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
+from its_store.core.errors import InvalidInputError, LocalIOError
+from its_store.core.refs import parse_remote
+from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
+
+Json = Annotated[bool, out.JsonOption]
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256,
+                                             help="Parallel transfers (parts or files).")]
+Recursive = Annotated[bool, typer.Option("--recursive", "-r",
+                                          help="Whole folders / every object under the prefix.")]
+VersionId = Annotated[str | None, typer.Option("--version-id", help="A specific object version.")]
+SseCKeyFile = Annotated[Path | None, typer.Option(
+    "--sse-c-key-file", help="File with the 32-byte SSE-C key (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
+
+
+def _summary(verb: str, nbytes: int, seconds: float, target: str, count: int | None = None) -> None:
+    rate = f", {human_size(nbytes / seconds)}/s" if seconds > 0 and nbytes else ""
+    what = f"{count} objects, " if count is not None else ""
+    out.talk(f"{verb} {target} ({what}{human_size(nbytes)} in {human_duration(seconds)}{rate})")
+
+
+def upload(
+    source: Annotated[str, typer.Argument(help="Local file, folder (with -r), or - for stdin.")],
+    dest: Annotated[str | None, typer.Argument(
+        help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/, or omitted: the --type's default bucket.",
+        autocompletion=complete_remote)] = None,
+    recursive: Recursive = False,
+    type_: Annotated[ObjectType, typer.Option("--type", "-t", help="Object type (picks the default bucket).",
+                                              case_sensitive=False)] = ObjectType.OTHER,
+    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata k=v (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v (repeatable).")] = None,
+    content_type: Annotated[str | None, typer.Option(help="Content-Type (guessed when absent).")] = None,
+    workers: Workers = None,
+    part_size: Annotated[str | None, typer.Option(help="Multipart part size, e.g. 16MiB.")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Keep parts of a failed large upload; continue them on the next run.")] = False,
+    compress: Annotated[CompressionType | None, typer.Option(
+        "--compress", case_sensitive=False, help="auto: zstd unless already compressed (default when "
+        "MINIO_ENABLE_COMPRESSION=true), none, gzip, lz4, zstd.")] = None,
+    level: Annotated[int | None, typer.Option("--level", help="Codec level: zstd 1-22, gzip 1-9, lz4 0-16.")] = None,
+    sse: Annotated[SseMode | None, typer.Option(
+        "--sse", case_sensitive=False, help="Server-side encryption: none, s3 (SSE-S3; default when "
+        "MINIO_ENABLE_ENCRYPTION=true), c (SSE-C with your key).")] = None,
+    sse_c_key_file: SseCKeyFile = None,
+    json_: Json = False,
+) -> None:
+    """Upload a file, a folder (--recursive) or stdin (-) to object storage.
+
+    Example: its-store upload frames/ s3://its-video/camera_001/ --recursive --type video_frame --meta camera_id=cam1
+    """
+    from its_store.core.models import UploadRequest
+    svc = out.STATE.service(workers)
+    ref = parse_remote(dest, allow_no_bucket=True) if dest else None
+    bucket = ref.bucket if ref else None
+    key_or_prefix = ref.key if ref else ""
+    metadata, tags = parse_pairs(meta), parse_pairs(tag, what="tag")
+    psize = parse_size(part_size, what="part size") if part_size else None
+    codec_sse = {"compression": compress, "compression_level": level, "sse": sse, "sse_c_key_file": sse_c_key_file}
+    if recursive:
+        _upload_dir(svc, Path(source), bucket, key_or_prefix, type_, metadata, tags, content_type, workers,
+                    codec_sse)
+        return
+    path = None if source == "-" else Path(source)
+    if path is not None and path.is_dir():
+        raise InvalidInputError(f"{source} is a directory", hint="add --recursive to upload a folder")
+    if path is None and (not key_or_prefix or key_or_prefix.endswith("/")):
+        raise InvalidInputError("uploading stdin needs a full key", hint="its-store upload - s3://BUCKET/KEY")
+    key = key_or_prefix
+    if path is not None and (not key or key.endswith("/")):
+        key += path.name
+    total = _file_size(path)
+    request = UploadRequest(bucket=bucket, key=key, file_path=path,
+                            stream=sys.stdin.buffer if path is None else None, object_type=type_,
+                            metadata=metadata, tags=tags, content_type=content_type,
+                            part_size=psize, workers=workers, resume=resume, **codec_sse)
+    with out.progress(f"upload {key}", total) as advance:
+        resp = svc.upload_object(request, progress=advance)
+    out.result(resp, lambda: _summary("uploaded", resp.total_size, resp.duration_seconds,
+                                      f"s3://{resp.bucket}/{resp.key}"))
+    if resp.codec != "none":
+        out.talk(f"stored with {resp.codec}: {human_size(resp.total_size)} → {human_size(resp.stored_size or 0)}")
+
+
+def _file_size(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_size if path is not None else None
+    except OSError:
+        return None
+
+
+def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: ObjectType,
+                metadata: dict[str, str], tags: dict[str, str], content_type: str | None,
+                workers: int | None, options: dict[str, Any] | None = None) -> None:
+    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.is_dir() else 0
+    with out.progress(f"upload {root}", total) as advance:
+        result = svc.batch().upload_directory(root, bucket, prefix, object_type=type_, metadata=metadata,
+                                              tags=tags, content_type=content_type, workers=workers,
+                                              progress=advance, options=options)
+    out.result(result, lambda: _summary("uploaded", result.total_bytes, result.duration_seconds,
+                                        f"{root} → s3://{result.bucket}/{result.prefix}",
+                                        len(result.succeeded)))
+    result.raise_for_failures()
+
+
+def get(
+    source: Annotated[str, typer.Argument(help="s3://BUCKET/KEY, or s3://BUCKET/PREFIX/ with -r.",
+                                          autocompletion=complete_remote)],
+    dest: Annotated[str, typer.Argument(help="Local file or folder, or - for stdout.")] = ".",
+    recursive: Recursive = False,
+    version_id: VersionId = None,
+    workers: Workers = None,
+    raw: Annotated[bool, typer.Option("--raw", help="The stored bytes: do not undo compression.")] = False,
+    sse_c_key_file: SseCKeyFile = None,
+    json_: Json = False,
+) -> None:
+    """Download an object to a file, a folder, or stdout (-); a prefix with --recursive.
+
+    Example: its-store get s3://its-video/camera_001/ ./frames --recursive
+    """
+    from its_store.core.models import DownloadRequest
+    svc = out.STATE.service(workers)
+    ref = parse_remote(source)
+    if recursive:
+        prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+        if dest == "-":
+            raise InvalidInputError("cannot write a recursive download to stdout")
+        with out.progress(f"download s3://{ref.bucket}/{prefix}", None) as advance:
+            result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
+                                                 progress=advance,
+                                                 options={"raw": raw, "sse_c_key_file": sse_c_key_file})
+        out.result(result, lambda: _summary("downloaded", result.total_bytes, result.duration_seconds,
+                                            f"s3://{ref.bucket}/{prefix} → {dest}", len(result.succeeded)))
+        result.raise_for_failures()
+        return
+    if not ref.key or ref.key.endswith("/"):
+        raise InvalidInputError(f"{source} names a prefix, not an object", hint="add --recursive")
+    if dest == "-":
+        svc.download_to_stream(ref.bucket, ref.key, sys.stdout.buffer, version_id=version_id, raw=raw,
+                               sse_c_key_file=sse_c_key_file)
+        return
+    if dest.endswith(("/", os.sep)):  # `get s3://b/k out/`: out is a folder, made if missing
+        _make_folder(Path(dest))
+    with out.progress(f"download {ref.key}", None) as advance:
+        resp = svc.download_object(DownloadRequest(bucket=ref.bucket, key=ref.key, file_path=Path(dest),
+                                                   version_id=version_id, workers=workers, raw=raw,
+                                                   sse_c_key_file=sse_c_key_file), progress=advance)
+    out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
+                                      f"s3://{resp.bucket}/{resp.key} → {resp.file_path}"))
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalIOError(f"cannot create folder {path}: {exc.strerror}") from None
+
+
+def ls(
+    target: Annotated[str | None, typer.Argument(help="s3://BUCKET\\[/PREFIX]; omitted: list buckets.",
+                                                 autocompletion=complete_remote)] = None,
+    recursive: Recursive = False,
+    type_: Annotated[list[ObjectType] | None, typer.Option("--type", "-t", case_sensitive=False,
+                                                           help="Only these object types (repeatable).")] = None,
+    min_size: Annotated[str | None, typer.Option(help="Only objects at least this big (e.g. 100K).")] = None,
+    max_size: Annotated[str | None, typer.Option(help="Only objects at most this big (e.g. 2MiB).")] = None,
+    newer_than: Annotated[str | None, typer.Option(help="Modified within this long (30m, 2h, 7d).")] = None,
+    older_than: Annotated[str | None, typer.Option(help="Modified longer ago than this (30m, 2h, 7d).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many entries.")] = None,
+    metadata: Annotated[bool, typer.Option("--metadata", help="Fetch type and metadata of each object.")] = False,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only objects with this tag k=v (repeatable).")]
+    = None,
+    meta: Annotated[list[str] | None, typer.Option("--meta", help="Only objects with this metadata k=v "
+                                                                  "(repeatable).")] = None,
+    versions: Annotated[bool, typer.Option("--versions", help="Every version and delete marker.")] = False,
+    json_: Json = False,
+) -> None:
+    """List buckets, or objects under a prefix, with filters. --json prints JSON Lines.
+
+    Example: its-store ls s3://its-video/camera_001/ --recursive --min-size 100K --newer-than 2h
+    """
+    svc = out.STATE.service()
+    if target is None:
+        buckets = svc.list_buckets()
+        if out.STATE.json:
+            out.emit_jsonl(buckets)
+        else:
+            out.table(["created", "bucket"], ([out.fmt_time(b.created), b.name] for b in buckets))
+        return
+    if versions:
+        from its_store.cli.commands.versions import ls_versions
+        ls_versions(target, recursive=recursive, limit=limit, filters={
+            "--type": type_, "--metadata": metadata, "--tag": tag, "--meta": meta, "--min-size": min_size,
+            "--max-size": max_size, "--newer-than": newer_than, "--older-than": older_than})
+        return
+    from its_store.core.models import ListObjectsRequest
+    ref = parse_remote(target)
+    now = datetime.now(UTC)
+    request = ListObjectsRequest(
+        bucket=ref.bucket, prefix=ref.key, recursive=recursive, max_keys=limit, object_types=type_ or None,
+        size_range=(parse_size(min_size) if min_size else None, parse_size(max_size) if max_size else None)
+        if (min_size or max_size) else None,
+        modified_after=now - parse_duration(newer_than) if newer_than else None,
+        modified_before=now - parse_duration(older_than) if older_than else None,
+        include_metadata=metadata, match_tags=parse_pairs(tag, what="tag") or None,
+        match_metadata=parse_pairs(meta) or None)
+    items = svc.iter_objects(request)
+    if out.STATE.json:
+        out.emit_jsonl(items)
+        return
+    show_type = bool(type_) or metadata
+    out.lines(_ls_line(i, show_type) for i in items)
+
+
+def _ls_line(info: Any, show_type: bool) -> str:
+    """One line per entry, streamed like `aws s3 ls` / `mc ls` (a rich table would hold 10,000 rows
+    in memory and take seconds to lay out): date, size, [type], key."""
+    kind = f"{(info.object_type.value if info.object_type else ''):<15}" if show_type else ""
+    if info.is_prefix:
+        return f"{'':19}  {'PRE':>10}  {kind}{info.key}"
+    return f"{out.fmt_time(info.last_modified):19}  {human_size(info.size):>10}  {kind}{info.key}"
+
+
+def rm(
+    targets: Annotated[list[str], typer.Argument(help="s3://BUCKET/KEY ... or s3://BUCKET/PREFIX/ with -r.",
+                                                 autocompletion=complete_remote)],
+    recursive: Recursive = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required without a terminal).")] = False,
+    version_id: VersionId = None,
+    all_versions: Annotated[bool, typer.Option("--all-versions", help="Erase every version and delete marker "
+                                                                     "for good (GDPR erasure).")] = False,
+    older_than: Annotated[str | None, typer.Option(help="With --all-versions: only versions older than "
+                                                        "this (30d, 12h).")] = None,
+    json_: Json = False,
+) -> None:
+    """Delete objects, or everything under a prefix with --recursive.
+
+    Example: its-store rm s3://its-video/camera_001/ --recursive --dry-run
+    """
+    svc = out.STATE.service()
+    refs = [parse_remote(t) for t in targets]
+    if all_versions or older_than:
+        if not all_versions:
+            raise InvalidInputError("--older-than needs --all-versions")
+        from its_store.cli.commands.versions import rm_all_versions
+        rm_all_versions(refs, recursive=recursive, older_than=older_than, dry_run=dry_run, yes=yes,
+                        version_id=version_id)
+        return
+    if not recursive:
+        for ref in refs:
+            if not ref.key or ref.key.endswith("/"):
+                raise InvalidInputError(f"s3://{ref.bucket}/{ref.key} is a prefix", hint="add --recursive")
+        if dry_run:  # check each exists (exit 3 if not), delete nothing
+            found = [svc.stat_object(r.bucket, r.key, version_id, include_tags=False) for r in refs]
+            out.result({"dry_run": True, "would_delete": [{"bucket": i.bucket, "key": i.key, "size": i.size,
+                                                           "version_id": version_id} for i in found]},
+                       lambda: [out.talk(f"would delete s3://{i.bucket}/{i.key}") for i in found])
+            return
+        results = [svc.delete_object(r.bucket, r.key, version_id) for r in refs]
+        out.result({"deleted": results}, lambda: [out.talk(f"deleted s3://{r.bucket}/{r.key}") for r in results])
+        return
+    if version_id:
+        raise InvalidInputError("--version-id names one object version; it does not go with --recursive",
+                                hint="use --all-versions to erase every version under a prefix")
+    if len(refs) != 1:
+        raise InvalidInputError("--recursive takes exactly one prefix")
+    ref = refs[0]
+    prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+    if not dry_run and not yes:
+        _confirm(f"Delete every object under s3://{ref.bucket}/{prefix}?")
+    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    out.result(result, lambda: _rm_human(result, verb, f"s3://{ref.bucket}/{prefix}"))
+    result.raise_for_failures()
+
+
+def _rm_human(result: Any, verb: str, where: str) -> None:
+    if result.dry_run:
+        for item in result.succeeded:
+            out.console().print(f"{item['key']}", markup=False)
+    _summary(verb, result.total_bytes, result.duration_seconds, where, len(result.succeeded))
+
+
+def _confirm(question: str) -> None:
+    if not (sys.stdin.isatty() and out.is_tty()):
+        raise InvalidInputError("refusing a recursive delete without a terminal to confirm",
+                                hint="add --yes (or --dry-run to see what would go)")
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Exit(1)
+
+
+def stat(
+    target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY", autocompletion=complete_remote)],
+    version_id: VersionId = None,
+    sse_c_key_file: SseCKeyFile = None,
+    json_: Json = False,
+) -> None:
+    """Show an object's size, ETag, type, content type, metadata, tags, codec and encryption.
+
+    Example: its-store stat s3://its-video/camera_001/frame_0001.jpg --json
+    """
+    ref = parse_remote(target)
+    if not ref.key or ref.key.endswith("/"):
+        raise InvalidInputError(f"{target} names a prefix, not an object")
+    info = out.STATE.service().stat_object(ref.bucket, ref.key, version_id, sse_c_key_file=sse_c_key_file)
+    out.result(info, lambda: _stat_human(info))
+
+
+def _stat_human(info: Any) -> None:
+    rows = [
+        ["key", f"s3://{info.bucket}/{info.key}"], ["size", f"{human_size(info.size)} ({info.size} bytes)"],
+        ["modified", out.fmt_time(info.last_modified)], ["etag", info.etag], ["content-type", info.content_type],
+        ["type", info.object_type.value if info.object_type else ""], ["version", info.version_id or ""],
+        ["encryption", info.encryption or "none"], ["codec", info.codec or "none"],
+    ]
+    if info.original_size is not None:
+        rows += [["original size", f"{human_size(info.original_size)} ({info.original_size} bytes)"]]
+    if info.compression_ratio:
+        rows += [["ratio", f"{info.compression_ratio}x"]]
+    if info.sha256:
+        rows += [["sha256", info.sha256]]
+    rows += [[f"meta {k}", v] for k, v in sorted((info.metadata or {}).items())]
+    rows += [[f"tag {k}", v] for k, v in sorted((info.tags or {}).items())]
+    out.table(["field", "value"], rows)
+
+
+def presign(
+    target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY", autocompletion=complete_remote)],
+    method: Annotated[PresignMethod, typer.Option(
+        "--method", case_sensitive=False, help="GET to share, PUT to let a client upload.")] = PresignMethod.GET,
+    expires: Annotated[str, typer.Option(help="Validity, at most 7d (e.g. 300s, 30m, 1h, 7d).")] = "1h",
+    json_: Json = False,
+) -> None:
+    """Print a presigned URL that works without credentials until it expires (max 7 days).
+
+    Example: its-store presign s3://its-models/yolo11/2.0.0/model.pt --expires 30m
+    """
+    ref = parse_remote(target)
+    if not ref.key or ref.key.endswith("/"):
+        raise InvalidInputError(f"{target} names a prefix, not an object")
+    seconds = parse_duration(expires, what="expiry").total_seconds()
+    if seconds < 1 or seconds > 7 * 86400:
+        raise InvalidInputError(f"expiry {expires!r} is outside 1s..7d",
+                                hint="S3 signatures are valid for at most 7 days")
+    url = out.STATE.service().generate_presigned_url(ref.bucket, ref.key, int(seconds), method.value)
+    expires_at = datetime.now(UTC).timestamp() + seconds
+    doc = {"url": url, "method": method.value, "bucket": ref.bucket, "key": ref.key,
+           "expires_in_seconds": int(seconds),
+           "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat()}
+    out.result(doc, lambda: print(url))
+
+
+def register(app: typer.Typer) -> None:
+    from its_store.cli.app import add_commands
+    add_commands(app, upload, get, ls, rm, stat, presign)

@@ -1,0 +1,118 @@
+"""Version commands: `restore`, and the bodies of `ls --versions` and `rm --all-versions` (objects.py
+hands those flags over here so that its own commands stay small)."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from its_store.cli import output as out
+from its_store.core.errors import InvalidInputError
+from its_store.core.refs import RemoteRef, parse_remote
+from its_store.core.units import human_duration, human_size, parse_duration
+
+Json = Annotated[bool, out.JsonOption]
+
+
+def confirm(question: str, *, action: str, hint: str = "add --yes (or --dry-run to see what would go)") -> None:
+    """Ask on a terminal; without one, refuse (the caller's --yes skips this)."""
+    if not (sys.stdin.isatty() and out.is_tty()):
+        raise InvalidInputError(f"refusing to {action} without a terminal to confirm", hint=hint)
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Exit(1)
+
+
+def object_ref(target: str) -> RemoteRef:
+    ref = parse_remote(target)
+    if not ref.key or ref.key.endswith("/"):
+        raise InvalidInputError(f"{target} names a prefix, not an object", hint="use s3://BUCKET/KEY")
+    return ref
+
+
+def restore(
+    target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY")],
+    version_id: Annotated[str, typer.Option("--version-id", help="The version to make current again.")],
+    json_: Json = False,
+) -> None:
+    """Make an older version of an object current again (server-side copy; nothing is deleted).
+
+    Find version ids with `its-store ls s3://BUCKET/KEY --versions`.
+
+    Example: its-store restore s3://its-models/yolo11/model.pt --version-id 3f0c2a...
+    """
+    ref = object_ref(target)
+    result = out.STATE.service().versions().restore(ref.bucket, ref.key, version_id)
+
+    def human() -> None:
+        where = f"s3://{result.bucket}/{result.key}"
+        if result.already_current:
+            out.talk(f"{where}: version {version_id} is already the current version")
+        else:
+            out.talk(f"restored {where} from version {version_id} (new version {result.version_id})")
+
+    out.result(result, human)
+
+
+def ls_versions(target: str, *, recursive: bool, limit: int | None, filters: dict[str, Any]) -> None:
+    """`ls --versions`: every version and delete marker under a prefix (JSON Lines with --json)."""
+    unsupported = [name for name, value in filters.items() if value]
+    if unsupported:
+        raise InvalidInputError(f"--versions cannot be combined with {', '.join(unsupported)}")
+    ref = parse_remote(target)
+    items = out.STATE.service().versions().iter_versions(ref.bucket, ref.key, recursive=recursive)
+    if limit:
+        items = itertools.islice(items, limit)
+    if out.STATE.json:
+        out.emit_jsonl(items)
+        return
+    out.table(["modified", "size", "latest", "version", "key"], (_version_row(v) for v in items), right=["size"])
+
+
+def _version_row(v: Any) -> list[Any]:
+    if v.is_prefix:
+        return ["", "PRE", "", "", v.key]
+    size = "DEL" if v.is_delete_marker else human_size(v.size)
+    return [out.fmt_time(v.last_modified), size, "*" if v.is_latest else "", v.version_id or "", v.key]
+
+
+def rm_all_versions(refs: list[RemoteRef], *, recursive: bool, older_than: str | None, dry_run: bool,
+                    yes: bool, version_id: str | None) -> None:
+    """`rm --all-versions`: erase every version and delete marker of a key or (-r) a prefix."""
+    if version_id:
+        raise InvalidInputError("give --version-id or --all-versions, not both")
+    if len(refs) != 1:
+        raise InvalidInputError("--all-versions takes exactly one key or prefix")
+    ref = refs[0]
+    if not recursive and (not ref.key or ref.key.endswith("/")):
+        raise InvalidInputError(f"s3://{ref.bucket}/{ref.key} is a prefix", hint="add --recursive")
+    age = parse_duration(older_than, what="--older-than") if older_than else None
+    if age is not None and age.total_seconds() <= 0:
+        raise InvalidInputError("--older-than must be longer than zero")
+    where = f"s3://{ref.bucket}/{ref.key}"
+    if not dry_run and not yes:
+        confirm(f"Permanently erase every version of {where}{' (recursively)' if recursive else ''}?",
+                action="erase versions")
+    result = out.STATE.service().versions().erase(ref.bucket, ref.key, recursive=recursive, older_than=age,
+                                                  dry_run=dry_run)
+    out.result(result, lambda: _erase_human(result))
+    result.raise_for_failures()
+
+
+def _erase_human(result: Any) -> None:
+    if result.dry_run:
+        out.table(["modified", "size", "version", "key"],
+                  ([out.fmt_time(v.last_modified), "DEL" if v.is_delete_marker else human_size(v.size),
+                    v.version_id or "", v.key] for v in result.entries), right=["size"])
+    verb = "would erase" if result.dry_run else "erased"
+    age = f", older than {result.older_than}" if result.older_than else ""
+    out.talk(f"{verb} {result.objects} objects: {result.versions} versions, {result.delete_markers} delete "
+             f"markers, {human_size(result.total_bytes)} under s3://{result.bucket}/{result.prefix}{age} "
+             f"in {human_duration(result.duration_seconds)}")
+
+
+def register(app: typer.Typer) -> None:
+    from its_store.cli.app import add_commands
+    add_commands(app, restore)

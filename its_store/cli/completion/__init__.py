@@ -1,0 +1,1 @@
+"""Shell completion: the fast table-driven path, live s3:// suggestions, the shell scripts."""

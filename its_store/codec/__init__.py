@@ -1,0 +1,1 @@
+"""What is stored: compression codecs and server-side encryption."""

@@ -1,0 +1,457 @@
+"""Codec registry (none, gzip, lz4, zstd), streaming compress/decompress, and the `auto` decision.
+
+Everything streams in bounded memory: compression is a pull-style reader (upload_stream reads parts
+from it), decompression a push-style writer (download_to_stream writes stored bytes into it) whose
+output is produced in slices of at most OUT_SLICE bytes, so neither a multi-GB object nor a
+decompression bomb is ever held in memory. The codec libraries (zlib, zstandard, lz4) are imported
+inside functions only: `import its_store.codec.compression` costs nothing.
+
+An object we compressed carries x-amz-meta-its-codec, -its-original-size and -its-sha256 (of the
+original bytes). No Content-Encoding header is set on purpose: HTTP clients (urllib3 included) would
+then undo gzip on their own, which would break `get --raw` and double-decode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+from its_store.core import errors as E
+
+META_CODEC = "its-codec"
+META_ORIGINAL_SIZE = "its-original-size"
+META_SHA256 = "its-sha256"
+CODEC_META = frozenset({META_CODEC, META_ORIGINAL_SIZE, META_SHA256})
+
+CHUNK = 1024 * 1024          # input read size while compressing
+OUT_SLICE = 1024 * 1024      # largest decompressed slice produced at once
+SAMPLE = 64 * 1024           # bytes sniffed and trial-compressed by `auto`
+AUTO_MIN_SIZE = 1024         # `auto` leaves smaller objects alone: nothing worth saving
+AUTO_MIN_SAVING = 0.10       # `auto` compresses only when the sample shrinks by at least 10%
+AUTO_CODEC = "zstd"
+
+
+class Encoder(Protocol):
+    def compress(self, data: bytes) -> bytes: ...
+    def flush(self) -> bytes: ...
+
+
+class Decoder(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Codec:
+    """A codec: its level range and default, and factories for a streaming encoder and decoder."""
+
+    name: str
+    levels: tuple[int, int]
+    default_level: int
+    encoder: Callable[[int], Encoder]
+    decoder: Callable[[Callable[[bytes], None]], Decoder]
+
+    def level(self, requested: int | None) -> int:
+        """The level to use; out-of-range levels are a usage error naming the valid range."""
+        if requested is None:
+            return self.default_level
+        low, high = self.levels
+        if not low <= requested <= high:
+            raise E.InvalidInputError(f"compression level {requested} is out of range for {self.name}",
+                                      hint=f"{self.name} levels are {low}..{high} (default {self.default_level})")
+        return requested
+
+
+# ------------------------------------------------------------------------------------------ gzip
+class _GzipEncoder:
+    def __init__(self, level: int) -> None:
+        import zlib
+        self._z = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
+
+    def compress(self, data: bytes) -> bytes:
+        return self._z.compress(data)
+
+    def flush(self) -> bytes:
+        return self._z.flush()
+
+
+class _ZlibLikeDecoder:
+    """Bounded-output decoder for zlib's and lz4's decompressobj style; concatenated members allowed."""
+
+    def __init__(self, sink: Callable[[bytes], None], factory: Callable[[], Any]) -> None:
+        self._sink, self._factory = sink, factory
+        self._d = factory()
+        self._fed = False
+
+    def write(self, data: bytes) -> None:
+        while data:
+            if self._d.eof:  # a new member / frame follows
+                self._d = self._factory()
+            self._fed = True
+            data = self._drain(data)
+
+    def _drain(self, data: bytes) -> bytes:
+        """Feed `data`, emitting output in slices; return what belongs to the next member."""
+        while True:
+            out = self._d.decompress(data, OUT_SLICE)
+            if out:
+                self._sink(out)
+            data = self._pending_input()
+            if self._d.eof:
+                return self._d.unused_data
+            if not data and not self._more_output(out):
+                return b""
+
+    def _pending_input(self) -> bytes:
+        return getattr(self._d, "unconsumed_tail", b"")
+
+    def _more_output(self, out: bytes) -> bool:
+        return len(out) >= OUT_SLICE
+
+    def close(self) -> None:
+        if self._fed and not self._d.eof:
+            raise E.IntegrityError("compressed data is truncated (the stream ended early)")
+
+
+class _Lz4Decoder(_ZlibLikeDecoder):
+    def _pending_input(self) -> bytes:
+        return b""  # lz4 keeps unconsumed input internally
+
+    def _more_output(self, out: bytes) -> bool:
+        return not self._d.needs_input
+
+
+def _gzip_decoder(sink: Callable[[bytes], None]) -> Decoder:
+    import zlib
+    return _ZlibLikeDecoder(sink, lambda: zlib.decompressobj(31))
+
+
+# ------------------------------------------------------------------------------------------- lz4
+class _Lz4Encoder:
+    def __init__(self, level: int) -> None:
+        import lz4.frame
+        self._c = lz4.frame.LZ4FrameCompressor(compression_level=level, content_checksum=True)
+        self._started = False
+
+    def _begin(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        return self._c.begin()
+
+    def compress(self, data: bytes) -> bytes:
+        return self._begin() + self._c.compress(data)
+
+    def flush(self) -> bytes:
+        return self._begin() + self._c.flush()
+
+
+def _lz4_decoder(sink: Callable[[bytes], None]) -> Decoder:
+    import lz4.frame
+    return _Lz4Decoder(sink, lz4.frame.LZ4FrameDecompressor)
+
+
+# ------------------------------------------------------------------------------------------ zstd
+class _ZstdEncoder:
+    def __init__(self, level: int) -> None:
+        import zstandard
+        self._c = zstandard.ZstdCompressor(level=level, write_checksum=True).compressobj()
+
+    def compress(self, data: bytes) -> bytes:
+        return self._c.compress(data)
+
+    def flush(self) -> bytes:
+        return self._c.flush()
+
+
+class _SinkFile:
+    """The minimal file interface zstandard's stream_writer writes its output into."""
+
+    def __init__(self, sink: Callable[[bytes], None]) -> None:
+        self._sink = sink
+
+    def write(self, data: bytes) -> int:
+        self._sink(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+class _ZstdDecoder:
+    def __init__(self, sink: Callable[[bytes], None]) -> None:
+        import zstandard
+        self._zstd = zstandard
+        self._w = zstandard.ZstdDecompressor().stream_writer(_SinkFile(sink), write_size=OUT_SLICE,
+                                                             closefd=False)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._w.write(data)
+        except self._zstd.ZstdError as exc:
+            raise E.IntegrityError(f"corrupt zstd data: {exc}") from None
+
+    def close(self) -> None:
+        self._w.close()
+
+
+# ------------------------------------------------------------------------------------------ none
+class _Identity:
+    def __init__(self, _level: int = 0, sink: Callable[[bytes], None] | None = None) -> None:
+        self._sink = sink
+
+    def compress(self, data: bytes) -> bytes:
+        return data
+
+    def flush(self) -> bytes:
+        return b""
+
+    def write(self, data: bytes) -> None:
+        if self._sink is not None:
+            self._sink(data)
+
+    def close(self) -> None:
+        pass
+
+
+CODECS: dict[str, Codec] = {
+    "none": Codec("none", (0, 0), 0, _Identity, lambda sink: _Identity(0, sink)),
+    "gzip": Codec("gzip", (1, 9), 6, _GzipEncoder, _gzip_decoder),
+    "lz4": Codec("lz4", (0, 16), 0, _Lz4Encoder, _lz4_decoder),
+    "zstd": Codec("zstd", (1, 22), 3, _ZstdEncoder, _ZstdDecoder),
+}
+
+
+def get_codec(name: str, *, stored: bool = False, where: str = "") -> Codec:
+    """The codec called `name`. Unknown: a usage error for a flag, an UnknownCodecError for metadata."""
+    codec = CODECS.get(str(name).strip().lower())
+    if codec is not None:
+        return codec
+    if stored:
+        raise E.UnknownCodecError(
+            f"{where or 'the object'} is stored with unknown codec {name!r} ({META_CODEC} metadata)",
+            hint="fetch the stored bytes as they are with `its-store get --raw`")
+    raise E.InvalidInputError(f"unknown compression {name!r}", hint="use auto, none, gzip, lz4 or zstd")
+
+
+def compress_bytes(data: bytes, codec: Codec, level: int) -> bytes:
+    """One-shot compression of a buffer already in memory (small uploads)."""
+    enc = codec.encoder(level)
+    return enc.compress(data) + enc.flush()
+
+
+def decompress_bytes(data: bytes, codec: Codec) -> bytes:
+    """One-shot decompression (tests, small buffers). Streaming callers use codec.decoder()."""
+    parts: list[bytes] = []
+    dec = DecodingWriter(codec, parts.append, "buffer")
+    dec.write(data)
+    dec.close()
+    return b"".join(parts)
+
+
+# --------------------------------------------------------------------------------- streaming up
+class CompressingReader:
+    """A read()-able view of `source` compressed with `codec`; hashes and counts the original bytes.
+
+    Memory: one input CHUNK plus what the caller asks for. When `expect` (size, sha256 hex) is given,
+    reaching the end of `source` with different bytes raises LocalIOError *before* the final read
+    returns, so the upload using this reader is aborted instead of completed (file changed meanwhile).
+    """
+
+    def __init__(self, source: IO[bytes], codec: Codec, level: int, *,
+                 progress: Callable[[int], None] | None = None, expect: tuple[int, str] | None = None,
+                 prefix: bytes = b"", name: str = "input") -> None:
+        self._src, self._enc = source, codec.encoder(level)
+        self._prefix, self._buf, self._eof = prefix, bytearray(), False
+        self._progress, self._expect, self._name = progress, expect, name
+        self.sha256 = hashlib.sha256()
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def read(self, size: int = -1) -> bytes:
+        while (size < 0 or len(self._buf) < size) and not self._eof:
+            self._fill()
+        n = len(self._buf) if size < 0 else min(size, len(self._buf))
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        self.bytes_out += n
+        return out
+
+    def _fill(self) -> None:
+        chunk, self._prefix = (self._prefix, b"") if self._prefix else (self._src.read(CHUNK), b"")
+        if not chunk:
+            self._buf += self._enc.flush()
+            self._eof = True
+            self._check()
+            return
+        self.sha256.update(chunk)
+        self.bytes_in += len(chunk)
+        if self._progress is not None:
+            self._progress(len(chunk))
+        self._buf += self._enc.compress(chunk)
+
+    def _check(self) -> None:
+        if self._expect is None:
+            return
+        size, digest = self._expect
+        if self.bytes_in != size or self.sha256.hexdigest() != digest:
+            raise E.LocalIOError(f"{self._name} changed while it was being uploaded",
+                                 hint="nothing was stored; upload it again once it is no longer written to")
+
+
+# ------------------------------------------------------------------------------- streaming down
+class VerifyingSink:
+    """Receives decompressed bytes: hashes, counts, refuses to grow past the recorded original size."""
+
+    def __init__(self, write: Callable[[bytes], Any], where: str, size: int | None,
+                 sha256: str | None) -> None:
+        self._write, self._where, self._size, self._sha = write, where, size, sha256
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def __call__(self, data: bytes) -> None:
+        self.count += len(data)
+        if self._size is not None and self.count > self._size:
+            raise E.IntegrityError(f"{self._where} decompresses to more than its recorded size "
+                                   f"({self._size} bytes)", hint="the stored data is corrupt; try `get --raw`")
+        self.digest.update(data)
+        self._write(data)
+
+    def verify(self) -> bool:
+        """Raise IntegrityError if size or sha256 differ from the metadata. True if a checksum was checked."""
+        if self._size is not None and self.count != self._size:
+            raise E.IntegrityError(f"size mismatch for {self._where}: expected {self._size} bytes, "
+                                   f"got {self.count}", hint="the local file was left untouched; retry")
+        if self._sha:
+            got = self.digest.hexdigest()
+            if got != self._sha.lower():
+                raise E.IntegrityError(f"sha256 mismatch for {self._where}: expected {self._sha}, got {got}",
+                                       hint="the local file was left untouched; retry the download")
+            return True
+        return False
+
+
+class DecodingWriter:
+    """The write()-able object download_to_stream writes stored bytes into: decodes into a sink."""
+
+    def __init__(self, codec: Codec, sink: Callable[[bytes], None], where: str) -> None:
+        self._dec, self._where = codec.decoder(sink), where
+
+    def write(self, data: bytes) -> int:
+        try:
+            self._dec.write(bytes(data))
+        except E.ItsStoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - codec libraries raise their own error types
+            raise E.IntegrityError(f"cannot decompress {self._where}: {type(exc).__name__}: {exc}",
+                                   hint="the stored data is corrupt; fetch it as is with `get --raw`") from None
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._dec.close()
+        except E.ItsStoreError as exc:
+            raise E.IntegrityError(f"{self._where}: {exc.message}", hint=exc.hint) from None
+        except Exception as exc:  # noqa: BLE001
+            raise E.IntegrityError(f"cannot decompress {self._where}: {exc}") from None
+
+
+# ------------------------------------------------------------------------------------ auto rules
+_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "JPEG"),
+    (0, b"\x89PNG\r\n\x1a\n", "PNG"),
+    (0, b"GIF8", "GIF"),
+    (4, b"ftyp", "MP4/MOV/HEIF"),
+    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
+    (0, b"\x00\x00\x00\x01", "H.264/H.265 stream"),
+    (0, b"\x00\x00\x01\xba", "MPEG-PS"),
+    (0, b"PK\x03\x04", "zip"),
+    (0, b"PK\x05\x06", "zip"),
+    (0, b"\x1f\x8b", "gzip"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd"),
+    (0, b"\x04\x22\x4d\x18", "lz4"),
+    (0, b"BZh", "bzip2"),
+    (0, b"\xfd7zXZ\x00", "xz"),
+    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
+    (0, b"Rar!\x1a\x07", "rar"),
+    (0, b"ID3", "MP3"),
+    (0, b"OggS", "Ogg"),
+    (0, b"fLaC", "FLAC"),
+)
+_COMPRESSED_TYPES = {
+    "application/zip", "application/gzip", "application/x-gzip", "application/zstd", "application/x-zstd",
+    "application/x-lz4", "application/x-bzip2", "application/x-xz", "application/x-7z-compressed",
+    "application/x-rar-compressed", "application/vnd.rar", "application/java-archive",
+}
+_UNCOMPRESSED_MEDIA = {"image/svg+xml", "image/bmp", "image/x-ms-bmp", "image/tiff", "audio/wav",
+                       "audio/x-wav", "image/x-portable-pixmap", "image/x-portable-graymap"}
+
+
+def sniff(sample: bytes) -> str | None:
+    """The already-compressed format `sample` starts with (JPEG, PNG, zip...), or None."""
+    for offset, magic, name in _MAGIC:
+        if sample[offset:offset + len(magic)] == magic:
+            return name
+    if sample[:4] == b"RIFF" and sample[8:12] in (b"WEBP", b"AVI "):
+        return "WebP" if sample[8:12] == b"WEBP" else "AVI"
+    if sample[:3] == b"\x00\x00\x01" and len(sample) > 3 and sample[3] in (0x09, 0x67, 0x68, 0x40, 0x42, 0x46):
+        return "H.264/H.265 stream"
+    return None
+
+
+def compressed_type(content_type: str | None) -> bool:
+    """True for content types that are already compressed (images, video, audio, archives)."""
+    base = (content_type or "").split(";", 1)[0].strip().lower()
+    if base in _UNCOMPRESSED_MEDIA:
+        return False
+    return base in _COMPRESSED_TYPES or base.split("/", 1)[0] in ("image", "video", "audio")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which codec `auto` picked, and why (shown with --verbose and kept for tests)."""
+
+    codec: str
+    reason: str
+
+
+def decide_auto(sample: bytes, content_type: str | None, size: int | None) -> Decision:
+    """`auto`: never re-compress media or archives (by magic bytes, then by content type); skip tiny
+    objects; otherwise compress with zstd when a fast trial on the first 64 KiB saves >= 10%.
+
+    The trial keeps text, JSON, CSV, logs, YAML and model configs compressed and leaves random or
+    encrypted payloads (and float weights that barely shrink) as they are, whatever their name says.
+    """
+    found = sniff(sample)
+    if found:
+        return Decision("none", f"already compressed ({found} magic bytes)")
+    if compressed_type(content_type):
+        return Decision("none", f"already compressed (content type {content_type})")
+    if size is not None and size < AUTO_MIN_SIZE:
+        return Decision("none", f"too small to gain ({size} bytes)")
+    trial = compress_bytes(sample[:SAMPLE], CODECS["zstd"], 1)
+    if len(trial) > len(sample[:SAMPLE]) * (1 - AUTO_MIN_SAVING):
+        return Decision("none", "incompressible (trial on the first 64 KiB saved under 10%)")
+    return Decision(AUTO_CODEC, f"compressible ({len(sample[:SAMPLE])} -> {len(trial)} bytes in the trial)")
+
+
+def resolve(choice: str | None, enabled_by_default: bool) -> str:
+    """The requested choice as a lowercase name: None means `auto` if compression is enabled, else `none`."""
+    if choice is None:
+        return "auto" if enabled_by_default else "none"
+    name = str(getattr(choice, "value", choice)).strip().lower()
+    if name != "auto":
+        get_codec(name)
+    return name
+
+
+def check_level(choice: str | None, level: int | None) -> None:
+    """Validate `level` against the codec it would apply to (`auto` means zstd)."""
+    if level is None:
+        return
+    name = str(getattr(choice, "value", choice) or "auto").strip().lower()
+    if name == "none":
+        raise E.InvalidInputError("--level needs a codec", hint="use --compress zstd|gzip|lz4|auto")
+    get_codec(AUTO_CODEC if name == "auto" else name).level(level)

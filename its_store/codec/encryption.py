@@ -1,0 +1,314 @@
+"""Server-side encryption: SSE-S3 and SSE-C request headers, SSE-C keys, refusals, bucket defaults.
+
+SSE-C keys are 32 bytes read from a file or from MINIO_SSE_C_KEY (base64) / MINIO_SSE_C_KEY_FILE,
+never from argv. A key lives in an SseCKey whose repr hides it; it leaves this process only in the
+SSE-C request headers. No minio import here: the headers are plain S3 headers, and s3.py sends them.
+
+Servers differ in how they refuse: MinIO without a KMS answers SSE-S3 with 501 NotImplemented, an
+SSE-C object read without its key gives 400 (HEAD: no body, but the SSE-C algorithm header), a wrong
+key gives 403. These become one-line errors with a hint (see explain_*).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+    from its_store.s3.client import S3Client
+
+SSE_HEADER = "x-amz-server-side-encryption"
+SSE_C_ALGORITHM = "x-amz-server-side-encryption-customer-algorithm"
+KEY_HINT = "give the key with --sse-c-key-file PATH, MINIO_SSE_C_KEY (base64) or MINIO_SSE_C_KEY_FILE"
+_REFUSAL_CODES = {"NotImplemented", "KMS.NotConfigured", "KMSNotConfigured", "InvalidEncryptionMethod",
+                  "InvalidEncryptionAlgorithmError", "ServerSideEncryptionConfigurationNotFoundError",
+                  "InsecureSSECustomerRequest", "XMinioKMSNotConfigured"}
+
+
+class SseCKey:
+    """A 32-byte SSE-C key. Its repr and str never show the key."""
+
+    __slots__ = ("_key", "source")
+
+    def __init__(self, key: bytes, source: str = "key") -> None:
+        if len(key) != 32:
+            raise E.InvalidInputError(f"SSE-C key from {source} must be 32 bytes, not {len(key)}")
+        self._key, self.source = bytes(key), source
+
+    def __repr__(self) -> str:
+        return f"SseCKey(<32 bytes from {self.source}>)"
+
+    __str__ = __repr__
+
+    def headers(self) -> dict[str, str]:
+        """The three SSE-C request headers (needed on PUT, UploadPart, HEAD and GET)."""
+        return {
+            "X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256",
+            "X-Amz-Server-Side-Encryption-Customer-Key": base64.b64encode(self._key).decode(),
+            "X-Amz-Server-Side-Encryption-Customer-Key-MD5":
+                base64.b64encode(hashlib.md5(self._key, usedforsecurity=False).digest()).decode(),
+        }
+
+
+def parse_key(raw: bytes, source: str, error: type[E.ItsStoreError] = E.InvalidInputError) -> SseCKey:
+    """32 raw bytes, or 44 characters of base64, or 64 hex digits (surrounding whitespace ignored)."""
+    if len(raw) == 32:
+        return SseCKey(raw, source)
+    text = raw.strip()
+    candidates = []
+    try:
+        candidates.append(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError):
+        pass
+    try:
+        candidates.append(bytes.fromhex(text.decode("ascii")))
+    except (ValueError, UnicodeDecodeError):
+        pass
+    for key in [*candidates, text]:
+        if len(key) == 32:
+            return SseCKey(key, source)
+    raise error(f"SSE-C key from {source} is not 32 bytes (raw), 44 base64 characters or 64 hex digits",
+                hint="make one with: head -c 32 /dev/urandom > sse-c.key && chmod 600 sse-c.key")
+
+
+def read_key_file(path: Path, *, from_config: bool = False) -> SseCKey:
+    """Read a key file; a missing file is 'not found' for a flag, a config error for MINIO_SSE_C_KEY_FILE."""
+    source = "MINIO_SSE_C_KEY_FILE" if from_config else str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        if from_config:
+            raise E.ConfigError(f"MINIO_SSE_C_KEY_FILE: no such file: {path}") from None
+        raise E.LocalFileNotFoundError(f"SSE-C key file not found: {path}") from None
+    except OSError as exc:
+        err = E.ConfigError if from_config else E.LocalIOError
+        raise err(f"cannot read SSE-C key file {path}: {exc.strerror}") from None
+    return parse_key(raw, source, E.ConfigError if from_config else E.InvalidInputError)
+
+
+def resolve_key(settings: Settings, key: bytes | None = None, key_file: Path | None = None) -> SseCKey | None:
+    """The SSE-C key to use: explicit key > explicit file > MINIO_SSE_C_KEY > MINIO_SSE_C_KEY_FILE."""
+    if key is not None:
+        return parse_key(bytes(key), "the request")
+    if key_file is not None:
+        return read_key_file(Path(key_file))
+    if settings.sse_c_key is not None and settings.sse_c_key.get_secret_value():
+        return parse_key(settings.sse_c_key.get_secret_value().encode(), "MINIO_SSE_C_KEY", E.ConfigError)
+    if settings.sse_c_key_file is not None:
+        return read_key_file(settings.sse_c_key_file, from_config=True)
+    return None
+
+
+@dataclass(frozen=True)
+class UploadSse:
+    """The encryption of one upload: mode (none|s3|c), its request headers, and the SSE-C key."""
+
+    mode: str
+    defaulted: bool
+    key: SseCKey | None = None
+
+    @property
+    def label(self) -> str | None:
+        return {"s3": "SSE-S3", "c": "SSE-C"}.get(self.mode)
+
+    def headers(self) -> dict[str, str]:
+        if self.mode == "s3":
+            return {"X-Amz-Server-Side-Encryption": "AES256"}
+        if self.mode == "c" and self.key is not None:
+            return self.key.headers()
+        return {}
+
+
+def upload_sse(settings: Settings, mode: str | None, key: bytes | None = None,
+               key_file: Path | None = None) -> UploadSse:
+    """Decide an upload's encryption. Unset: SSE-C when a key is given or configured, else SSE-S3 when
+    MINIO_ENABLE_ENCRYPTION=true, else none. A key with --sse none|s3 is a contradiction (exit 2)."""
+    name = str(getattr(mode, "value", mode)).strip().lower() if mode is not None else None
+    if name not in (None, "none", "s3", "c"):
+        raise E.InvalidInputError(f"unknown --sse mode {mode!r}", hint="use none, s3 or c")
+    explicit = key is not None or key_file is not None
+    if explicit and name in ("none", "s3"):
+        raise E.InvalidInputError(f"an SSE-C key was given with --sse {name}", hint="use --sse c, or drop the key")
+    if name == "none" or name == "s3":
+        return UploadSse(name, defaulted=False)
+    sse_key = resolve_key(settings, key, key_file) if (explicit or name == "c" or _configured(settings)) else None
+    if name == "c" and sse_key is None:
+        raise E.SseKeyRequiredError("--sse c needs a key", hint=KEY_HINT)
+    if sse_key is not None:
+        return UploadSse("c", defaulted=name is None, key=sse_key)
+    return UploadSse("s3" if settings.enable_encryption else "none", defaulted=True)
+
+
+def _configured(settings: Settings) -> bool:
+    return bool((settings.sse_c_key and settings.sse_c_key.get_secret_value()) or settings.sse_c_key_file)
+
+
+def describe(headers: Any) -> str | None:
+    """SSE-S3, SSE-KMS or SSE-C from HEAD response headers; None when the server reports none."""
+    return describe_lower({str(k).lower(): str(v) for k, v in (headers or {}).items()})
+
+
+def describe_lower(low: Any) -> str | None:
+    """describe() of headers whose names are lower case already (http1.Headers)."""
+    if SSE_C_ALGORITHM in low:
+        return "SSE-C"
+    value = low.get(SSE_HEADER, "").lower()
+    if value.startswith("aws:kms"):
+        return "SSE-KMS"
+    return "SSE-S3" if value == "aes256" else None
+
+
+# -------------------------------------------------------------------------------- S3 with a key
+class KeyedS3:
+    """An S3Client that adds the SSE-C key to object reads and part uploads; the rest is delegated.
+
+    Handed to transfer.py in place of the client, so the transfer engine needs no notion of SSE-C.
+    """
+
+    def __init__(self, s3: S3Client, key: SseCKey) -> None:
+        self._s3, self._headers = s3, key.headers()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s3, name)
+
+    def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
+            version_id: str | None = None) -> Any:
+        return self._s3.get(bucket, key, offset=offset, length=length, version_id=version_id,
+                            headers=self._headers)
+
+    def stat(self, bucket: str, key: str, version_id: str | None = None) -> Any:
+        return self._s3.stat(bucket, key, version_id, headers=self._headers)
+
+    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> str:
+        return self._s3.upload_part(bucket, key, upload_id, number, data, headers=self._headers)
+
+
+# --------------------------------------------------------------------------------- explanations
+def _s3_cause(exc: BaseException) -> tuple[str, str, dict[str, str]]:
+    """(S3 error code, message, lowercase response headers) of the S3Error behind `exc`, if any."""
+    cause = exc.__cause__
+    code = str(getattr(cause, "code", "") or "")
+    message = str(getattr(cause, "message", "") or "")
+    response = getattr(cause, "response", None)
+    headers = {str(k).lower(): str(v) for k, v in dict(getattr(response, "headers", None) or {}).items()}
+    return code, message, headers
+
+
+def explain_read_error(exc: E.ItsStoreError, bucket: str, key: str, *, keyed: bool = False,
+                       version_id: str | None = None) -> E.ItsStoreError:
+    """Turn a refused HEAD/GET of an SSE-C object read without its key into SseKeyRequiredError.
+
+    Proof is the SSE-C header on the error answer (SeaweedFS) or a message about the customer key.
+    A bare 400 on a HEAD (MinIO gives no body) is SSE-C too unless a version id was given, which a
+    server may also refuse with 400; then the original error only gains a hint."""
+    if keyed or isinstance(exc, (E.NotFoundError, E.ServiceUnavailableError)):
+        return exc
+    code, message, headers = _s3_cause(exc)
+    where = f"s3://{bucket}/{key}"
+    if SSE_C_ALGORITHM in headers or "customer" in message.lower():
+        return E.SseKeyRequiredError(f"{where} is encrypted with SSE-C: its key is needed", hint=KEY_HINT)
+    if code in ("BadRequest", "InvalidRequest"):
+        if version_id is None:
+            return E.SseKeyRequiredError(f"the server refused to read {where} ({code}); it is probably "
+                                         "encrypted with SSE-C and needs its key", hint=KEY_HINT)
+        exc.hint = exc.hint or f"check the version id; if the object is encrypted with SSE-C, {KEY_HINT}"
+    return exc
+
+
+def key_mismatch(bucket: str, key: str) -> E.SseKeyMismatchError:
+    return E.SseKeyMismatchError(f"the SSE-C key does not match s3://{bucket}/{key}",
+                                 hint="use the key the object was uploaded with")
+
+
+def _refusal(exc: E.ItsStoreError) -> str | None:
+    """'CODE: message' when `exc` is a server refusing encryption (no KMS, SSE-C over HTTP...)."""
+    if isinstance(exc, (E.NotFoundError, E.AccessDeniedError, E.LocalIOError)):
+        return None
+    code, message, _ = _s3_cause(exc)
+    text = f"{code} {message} {exc.message}".lower()
+    if code in _REFUSAL_CODES or any(word in text for word in ("encrypt", "kms", "sse")):
+        return f"{code}: {message}" if code else exc.message
+    return None
+
+
+def explain_write_error(exc: E.ItsStoreError, sse: UploadSse, where: str) -> E.ItsStoreError:
+    """A server refusing the encryption we asked for becomes EncryptionUnsupportedError with a hint."""
+    detail = _refusal(exc) if sse.mode != "none" else None
+    if detail is None:
+        return exc
+    if "insecure" in detail.lower() or (sse.mode == "c" and "secure" in detail.lower()):
+        hint = "SSE-C needs HTTPS: use an https:// MINIO_ENDPOINT (MINIO_SECURE=true)"
+    elif sse.defaulted:
+        hint = ("set MINIO_ENABLE_ENCRYPTION=false (or pass --sse none) to store without server-side "
+                "encryption, or configure a KMS on the server")
+    else:
+        hint = "configure a KMS on the server, or upload with --sse none or --sse c"
+    return E.EncryptionUnsupportedError(f"the server refused {sse.label} encryption for {where} ({detail})",
+                                        hint=hint)
+
+
+# ------------------------------------------------------------------------ bucket default (SSE)
+@dataclass
+class BucketEncryption:
+    """A bucket's default encryption: `algorithm` AES256 (SSE-S3), aws:kms (SSE-KMS) or None."""
+
+    bucket: str
+    algorithm: str | None = None
+    kms_key_id: str | None = None
+
+    @property
+    def sse(self) -> str | None:
+        if not self.algorithm:
+            return None
+        return "SSE-KMS" if self.algorithm.lower().startswith("aws:kms") else "SSE-S3"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "enabled": self.algorithm is not None, "sse": self.sse,
+                "algorithm": self.algorithm, "kms_key_id": self.kms_key_id}
+
+
+def _require_bucket(s3: S3Client, bucket: str) -> None:
+    """Some servers answer 'no encryption config' for a bucket that does not exist: ask first."""
+    from its_store.core.refs import validate_bucket
+    validate_bucket(bucket)
+    if not s3.bucket_exists(bucket):
+        raise E.BucketNotFoundError(f"bucket not found: {bucket}")
+
+
+def get_bucket_encryption(s3: S3Client, bucket: str) -> BucketEncryption:
+    """The default encryption of `bucket` (algorithm None when it has none)."""
+    _require_bucket(s3, bucket)
+    found = s3.get_bucket_encryption(bucket)
+    return BucketEncryption(bucket, *(found or (None, None)))
+
+
+def set_bucket_encryption(s3: S3Client, bucket: str, kms_key_id: str | None = None) -> BucketEncryption:
+    """Make SSE-S3 (or SSE-KMS with `kms_key_id`) the default for new objects in `bucket`."""
+    _require_bucket(s3, bucket)
+    if kms_key_id is not None and not kms_key_id.strip():
+        raise E.InvalidInputError("empty --kms-key")
+    try:
+        s3.set_bucket_encryption(bucket, kms_key_id)
+    except E.ItsStoreError as exc:
+        detail = _refusal(exc)
+        if detail is None:
+            raise
+        label = "SSE-KMS" if kms_key_id else "SSE-S3"
+        raise E.EncryptionUnsupportedError(
+            f"the server refused {label} as default encryption of s3://{bucket} ({detail})",
+            hint="configure a KMS on the server (MinIO: MINIO_KMS_SECRET_KEY or KES)") from exc
+    return get_bucket_encryption(s3, bucket)
+
+
+def remove_bucket_encryption(s3: S3Client, bucket: str) -> BucketEncryption:
+    """Remove the bucket's default encryption (objects already stored keep theirs)."""
+    _require_bucket(s3, bucket)
+    s3.delete_bucket_encryption(bucket)
+    return BucketEncryption(bucket)

@@ -1,0 +1,196 @@
+"""Request/response models of the library API (pydantic), and the enums the CLI offers.
+
+Field names here are also the --json field names: a public API. Add, never rename.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from its_store.core.enums import ObjectType
+
+META_TYPE = "its-type"  # x-amz-meta-its-type: the ObjectType of an object
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, use_enum_values=False)
+
+
+class UploadRequest(_Model):
+    """Upload one object from `file_path`, from `data` (bytes), or from `stream` (a binary file object).
+
+    `bucket` None means the default bucket for `object_type`; `key` None means the file's name.
+    """
+
+    bucket: str | None = None
+    key: str | None = None
+    file_path: Path | None = None
+    data: bytes | None = None
+    stream: Any | None = Field(default=None, exclude=True)
+    object_type: ObjectType = ObjectType.OTHER
+    content_type: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    part_size: int | None = None
+    workers: int | None = None
+    resume: bool = False  # continue an interrupted multipart upload of the same file
+    # auto|none|gzip|lz4|zstd; None: auto when MINIO_ENABLE_COMPRESSION=true, else none (its_store.codec.compression)
+    compression: str | None = None
+    compression_level: int | None = None   # zstd 1-22 (auto: zstd), gzip 1-9, lz4 0-16
+    # none|s3|c; None: SSE-C if a key is given/configured, else SSE-S3 if MINIO_ENABLE_ENCRYPTION (encryption.py)
+    sse: str | None = None
+    sse_c_key_file: Path | None = None     # SSE-C key: 32 bytes raw, base64 or hex in a file
+    sse_c_key: bytes | None = Field(default=None, exclude=True, repr=False)  # or the 32-byte key itself
+
+    @field_validator("compression", "sse", mode="before")
+    @classmethod
+    def _choice(cls, value: Any) -> Any:
+        value = getattr(value, "value", value)  # CLI enums
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _codec(self) -> UploadRequest:
+        from its_store.codec.compression import check_level, resolve
+        if self.compression is not None:
+            resolve(self.compression, True)
+        check_level(self.compression, self.compression_level)
+        return self
+
+    @model_validator(mode="after")
+    def _one_source(self) -> UploadRequest:
+        sources = sum(x is not None for x in (self.file_path, self.data, self.stream))
+        if sources != 1:
+            raise ValueError("give exactly one of file_path, data or stream")
+        if self.key is None and self.file_path is None:
+            raise ValueError("key is required when uploading data or a stream")
+        return self
+
+
+class UploadResponse(_Model):
+    bucket: str
+    key: str
+    etag: str
+    version_id: str | None = None
+    total_size: int
+    content_type: str
+    object_type: ObjectType
+    multipart: bool = False
+    parts: int = 1
+    duration_seconds: float = 0.0
+    codec: str = "none"               # how it is stored: none, gzip, lz4, zstd (total_size is the original)
+    stored_size: int | None = None    # bytes stored on the server
+    encryption: str | None = None     # SSE-S3 or SSE-C when requested
+
+
+class DownloadRequest(_Model):
+    """Download one object to `file_path` (a file, or an existing folder to download into)."""
+
+    bucket: str
+    key: str
+    file_path: Path
+    version_id: str | None = None
+    workers: int | None = None
+    part_size: int | None = None
+    raw: bool = False                      # the stored bytes, without undoing compression
+    sse_c_key_file: Path | None = None     # the SSE-C key of an SSE-C object (else MINIO_SSE_C_KEY*)
+    sse_c_key: bytes | None = Field(default=None, exclude=True, repr=False)
+    size_hint: int | None = None           # size known from a listing: small objects take one GET, no HEAD
+
+
+class DownloadResponse(_Model):
+    """Result of a download; `str()` and `os.fspath()` give the local path it was written to."""
+
+    bucket: str
+    key: str
+    file_path: Path
+    size: int
+    etag: str = ""
+    version_id: str | None = None
+    verified: bool = False
+    duration_seconds: float = 0.0
+    codec: str | None = None          # the codec undone (None: stored as is, or --raw)
+    stored_size: int | None = None    # bytes fetched from the server (size is what was written)
+
+    def __str__(self) -> str:
+        return str(self.file_path)
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.file_path)
+
+
+class ListObjectsRequest(_Model):
+    """Filters for listing. `size_range` is (min, max) in bytes, either end may be None."""
+
+    bucket: str
+    prefix: str = ""
+    recursive: bool = True
+    max_keys: int | None = Field(default=None, ge=1)
+    object_types: list[ObjectType] | None = None
+    size_range: tuple[int | None, int | None] | None = None
+    modified_after: datetime | None = None
+    modified_before: datetime | None = None
+    include_metadata: bool = False
+    match_tags: dict[str, str] | None = None      # only objects carrying every one of these tags
+    match_metadata: dict[str, str] | None = None  # only objects with these user metadata values
+
+    @field_validator("size_range")
+    @classmethod
+    def _range(cls, value: tuple[int | None, int | None] | None) -> Any:
+        if value and value[0] is not None and value[1] is not None and value[0] > value[1]:
+            raise ValueError("size_range minimum is larger than its maximum")
+        return value
+
+
+class ObjectInfo(_Model):
+    bucket: str
+    key: str
+    size: int = 0
+    etag: str | None = None
+    last_modified: datetime | None = None
+    content_type: str | None = None
+    object_type: ObjectType | None = None
+    metadata: dict[str, str] | None = None
+    tags: dict[str, str] | None = None
+    version_id: str | None = None
+    is_prefix: bool = False
+    codec: str | None = None               # its-codec: gzip, lz4, zstd (None: stored as is)
+    original_size: int | None = None       # size before compression (`size` is the stored size)
+    compression_ratio: float | None = None  # original_size / size
+    sha256: str | None = None              # sha256 of the original content, when recorded
+    encryption: str | None = None          # SSE-S3, SSE-KMS or SSE-C (from a HEAD; None in plain listings)
+
+
+    @classmethod
+    def listed(cls, **values: Any) -> ObjectInfo:
+        """Build from already-typed listing values without validation, ~10x cheaper than
+        model_construct (which deep-copies every default): listings create one per key."""
+        obj = cls.__new__(cls)
+        fields = _OBJECT_DEFAULTS.copy()  # in field order, like JSON; update() keeps that order
+        fields.update(values)
+        object.__setattr__(obj, "__dict__", fields)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+        return obj
+
+
+_OBJECT_DEFAULTS = {name: (None if field.is_required() else field.default)
+                    for name, field in ObjectInfo.model_fields.items()}
+
+
+class BucketInfo(_Model):
+    name: str
+    created: datetime | None = None
+
+
+class DeleteResult(_Model):
+    bucket: str
+    key: str
+    version_id: str | None = None
+    deleted: bool = True
+    error: str | None = None

@@ -1,0 +1,190 @@
+"""Settings: the MINIO_* variables the product documents, a .env file, and CLI overrides.
+
+Read once at the entry point (CLI or get_storage_service()); library code receives a Settings and
+never touches os.environ. Precedence: constructor arguments (CLI flags) > environment > .env > defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from its_store.core.errors import ConfigError, InvalidInputError
+from its_store.core.units import parse_size
+
+ENV_PREFIX = "MINIO_"
+SECRET_FIELDS = ("secret_key", "sse_c_key")
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Field `x` is read from `MINIO_X`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        case_sensitive=False, validate_default=True,
+    )
+
+    # Connection
+    endpoint: str = "localhost:9000"
+    access_key: str = "minioadmin"
+    secret_key: SecretStr = SecretStr("minioadmin123")
+    secret_key_file: Path | None = None
+    secure: bool = False
+    region: str = "us-east-1"
+    ca_bundle: Path | None = None
+    verify_tls: bool = True  # MINIO_VERIFY_TLS=false (or --no-verify-tls) skips certificate checks
+    # Buckets
+    default_bucket: str = "its-camera-ai"
+    models_bucket: str = "its-models"
+    video_bucket: str = "its-video"
+    logs_bucket: str = "its-logs"
+    # Performance
+    multipart_threshold: int = 64 * 1024 * 1024
+    part_size: int = 0  # 0: chosen from the file size
+    max_pool_connections: int = Field(default=20, ge=1, le=1024)
+    max_workers: int = Field(default=8, ge=1, le=256)
+    max_retries: int = Field(default=3, ge=0, le=20)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    # Features
+    enable_caching: bool = True
+    cache_ttl: int = Field(default=3600, ge=0)
+    enable_versioning: bool = True
+    enable_encryption: bool = True
+    enable_compression: bool = True
+    sse_c_key: SecretStr | None = None   # base64 of a 32-byte SSE-C key (see its_store.codec.encryption)
+    sse_c_key_file: Path | None = None  # a file holding the key (raw, base64 or hex)
+    create_buckets: bool = True
+    # Local state (cache, stats, model pulls) and audit
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/its-store (~/.cache/its-store)
+    redis_url: str | None = None   # MINIO_REDIS_URL, or the common REDIS_URL
+    audit_log: Path | None = None  # default: $XDG_STATE_HOME/its-store/audit.log
+
+    @field_validator("multipart_threshold", "part_size", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> int:
+        try:
+            return parse_size(value if isinstance(value, int) else str(value))
+        except InvalidInputError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _normalize(self) -> Settings:
+        endpoint = self.endpoint
+        scheme, sep, rest = endpoint.partition("://")
+        if sep:
+            if scheme.lower() not in ("http", "https"):
+                raise ValueError(f"MINIO_ENDPOINT: unsupported scheme {scheme!r} (use http or https)")
+            self.secure = scheme.lower() == "https"
+            endpoint = rest
+        endpoint = endpoint.rstrip("/") if endpoint.count("/") == 1 and endpoint.endswith("/") else endpoint
+        if not endpoint or "/" in endpoint or "?" in endpoint or "#" in endpoint:
+            raise ValueError("MINIO_ENDPOINT: must be host[:port] with no path, e.g. localhost:9000")
+        host, _, port = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
+        if port and (not port.isdigit() or not 0 < int(port) < 65536):
+            raise ValueError(f"MINIO_ENDPOINT: invalid port {port!r}")
+        if not (host or endpoint):
+            raise ValueError("MINIO_ENDPOINT: missing host")
+        self.endpoint = endpoint
+        self._local_defaults()
+        if self.secret_key_file is not None:
+            try:
+                text = self.secret_key_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"MINIO_SECRET_KEY_FILE: cannot read {self.secret_key_file}: "
+                                 f"{exc.strerror}") from None
+            self.secret_key = SecretStr(text)
+        return self
+
+    def _local_defaults(self) -> None:
+        """XDG locations for local state; REDIS_URL as a fallback for MINIO_REDIS_URL."""
+        import os
+        home = Path.home()
+        if self.cache_dir is None:
+            self.cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "its-store"
+        if self.audit_log is None:
+            state = Path(os.environ.get("XDG_STATE_HOME") or home / ".local" / "state")
+            self.audit_log = state / "its-store" / "audit.log"
+        if self.redis_url is None and os.environ.get("REDIS_URL"):
+            self.redis_url = os.environ["REDIS_URL"]
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.secure else "http"
+
+    def bucket_for_type(self, object_type: str) -> str:
+        """The default bucket of an ObjectType value (see the README's bucket table)."""
+        return {
+            "video_frame": self.video_bucket,
+            "model_artifact": self.models_bucket,
+            "log": self.logs_bucket,
+        }.get(str(object_type), self.default_bucket)
+
+    def public_dict(self) -> dict[str, Any]:
+        """Every setting with its MINIO_ name, secrets masked: for `its-store config`."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif name == "redis_url" and value:
+                value = _mask_url(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            out[ENV_PREFIX + name.upper()] = value
+        return out
+
+
+def _mask_url(url: str) -> str:
+    """redis://user:password@host -> redis://user:********@host"""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings, turning any validation error into one ConfigError line naming the variable.
+
+    `overrides` are CLI flags (None means "not given"). An explicit env_file must exist.
+    """
+    kwargs = {k: v for k, v in overrides.items() if v is not None}
+    if env_file is not None:
+        path = Path(env_file)
+        if not path.is_file():
+            raise ConfigError(f"env file not found: {path}")
+        kwargs["_env_file"] = path
+    try:
+        settings = Settings(**kwargs)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), hint="see `its-store config` and the README's table") from None
+    except ValueError as exc:  # e.g. a .env file that cannot be parsed
+        raise ConfigError(f"invalid configuration: {exc}") from None
+    if "secure" in kwargs:  # a flag beats the scheme of MINIO_ENDPOINT too
+        settings.secure = bool(kwargs["secure"])
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = [str(part) for part in err.get("loc", ()) if part != "__root__"]
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not loc:
+        return msg
+    name = ENV_PREFIX + loc[0].upper()
+    if loc[0] in SECRET_FIELDS:
+        return f"{name}: invalid value"
+    value = err.get("input")
+    shown = (f" (got {value!r})" if isinstance(value, (str, int, float)) and len(str(value)) < 80
+             and repr(value) not in msg else "")
+    return f"{name}: {msg}{shown}"

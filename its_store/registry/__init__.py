@@ -1,0 +1,1 @@
+"""The model registry: manifests, aliases, verified pulls and the local blob cache."""

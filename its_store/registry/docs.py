@@ -1,0 +1,188 @@
+"""Reading the registry's documents: one bucket listing, then manifests and alias documents, cached.
+
+A warm `model list` must cost one listing, and a cold one parallel GETs (never one request per version in
+series). Documents are parsed and validated once and kept by (endpoint, bucket, key, ETag): in memory
+for the life of the process, and in the service's metadata cache (cache.py: disk or Redis) so that the
+next CLI process is warm too. A document changes only by being rewritten, which changes its ETag, so a
+cached entry is never stale; decisions (show, pull, promote, rm) read the server directly anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from its_store.core import errors as E
+from its_store.registry import aliases as aliases_doc
+from its_store.registry.manifest import check_name_version, parse_manifest
+from its_store.registry.refs import ALIASES, LOCK, MANIFEST, is_version
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+
+class DocCache(Protocol):
+    """Where parsed manifests and alias documents are kept in memory, keyed by location and ETag."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+
+class ProcessCache:
+    """The default DocCache: a bounded dict for the life of the process."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._data: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key: str) -> Any | None:
+        return self._data.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        with self._lock:
+            if len(self._data) >= self.max_entries:
+                self._data.clear()
+            self._data[key] = value
+
+
+PROCESS_CACHE = ProcessCache()
+
+
+@dataclass
+class Scan:
+    """What one bucket listing says about the registry: manifests and alias documents with their ETags."""
+
+    manifests: dict[tuple[str, str], str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    pending: set[tuple[str, str]] = field(default_factory=set)
+
+    def versions(self, name: str) -> list[str]:
+        return [v for (n, v) in self.manifests if n == name]
+
+
+class RegistryDocs:
+    """The read side of one registry bucket. Thread-safe; share it."""
+
+    def __init__(self, service: StorageService, bucket: str, cache: DocCache | None = None) -> None:
+        self.service = service
+        self.bucket = bucket
+        self.cache: DocCache = cache if cache is not None else PROCESS_CACHE
+
+    @property
+    def s3(self) -> Any:
+        return self.service.s3
+
+    def scan(self, name: str | None) -> Scan:
+        """One recursive listing (of NAME/ or the whole bucket): which versions and alias documents exist."""
+        scan = Scan()
+        try:
+            items = list(self.s3.list_objects(self.bucket, f"{name}/" if name else "", True))
+        except E.BucketNotFoundError:
+            raise E.BucketNotFoundError(f"models bucket not found: {self.bucket}",
+                                        hint="it is created by the first `its-store model register`; "
+                                             "check MINIO_MODELS_BUCKET") from None
+        for item in items:
+            parts = item.object_name.split("/")
+            etag = (item.etag or "").strip('"')
+            if len(parts) == 3 and is_version(parts[1]):
+                if parts[2] == MANIFEST:
+                    scan.manifests[(parts[0], parts[1])] = etag
+                elif parts[2] == LOCK:
+                    scan.pending.add((parts[0], parts[1]))
+            elif len(parts) == 2 and parts[1] == ALIASES:
+                scan.aliases[parts[0]] = etag
+        return scan
+
+    def fetch_all(self, scan: Scan) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Every manifest and alias document of a scan, from the caches or by parallel GETs."""
+        jobs = [(f"{n}/{v}/{MANIFEST}", etag) for (n, v), etag in scan.manifests.items()]
+        jobs += [(f"{n}/{ALIASES}", etag) for n, etag in scan.aliases.items()]
+        settings = self.service.settings
+        workers = max(1, min(len(jobs), max(self.service.workers, settings.max_pool_connections)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-manifest") as pool:
+            docs = list(pool.map(lambda job: self.fetch(*job), jobs))
+        manifests: dict[tuple[str, str], dict[str, Any]] = {}
+        alias_docs: dict[str, dict[str, Any]] = {}
+        for (key, _), doc in zip(jobs, docs, strict=True):
+            if doc is None:
+                continue  # removed since the listing
+            parts = key.split("/")
+            if len(parts) == 3:
+                manifests[(parts[0], parts[1])] = doc
+            else:
+                alias_docs[parts[0]] = doc
+        return manifests, alias_docs
+
+    def fetch(self, key: str, etag: str | None = None) -> dict[str, Any] | None:
+        """THE place manifests and alias documents are read. Parsed and validated once, then kept by
+        (endpoint, bucket, key, ETag) in the in-process cache and in the service's metadata cache
+        (disk or Redis, when it has one). A document changes only by being rewritten, which changes its
+        ETag, so an entry is never stale. Without an ETag (show, pull, promote) it is always a fresh GET.
+        Returns None when the object is gone. Callers must not mutate what they get.
+        """
+        if not etag:
+            fetched = self._get_doc(key)
+            return fetched[0] if fetched else None
+        memo = f"{self.service.settings.endpoint}/{self.bucket}/{key}#{etag}"
+        hit = self.cache.get(memo)
+        if hit is not None:
+            self.service.stats.record_cache(True)
+            return hit
+        persistent = getattr(self.service, "cache", None)
+        try:
+            if persistent is None or not hasattr(persistent, "remember"):
+                doc = self._get_expected(key, etag)
+            else:
+                doc = persistent.remember(("model-registry", self.bucket, key, etag),
+                                          lambda: self._get_expected(key, etag))
+        except _Changed as changed:
+            return changed.doc
+        self.cache.set(memo, doc)
+        return doc
+
+    def _get_expected(self, key: str, etag: str) -> dict[str, Any]:
+        """GET a listed document; if it changed since the listing, hand it back without caching it."""
+        fetched = self._get_doc(key)
+        if fetched is None or fetched[1] != etag:
+            raise _Changed(fetched[0] if fetched else None)
+        return fetched[0]
+
+    def _get_doc(self, key: str) -> tuple[dict[str, Any], str] | None:
+        """(parsed document, ETag) by one GET, or None if there is no such object."""
+        try:
+            resp = self.s3.get(self.bucket, key)
+        except E.ObjectNotFoundError:
+            return None
+        try:
+            body = resp.read()
+            etag = (resp.headers.get("ETag") or "").strip('"')
+        finally:
+            resp.close()
+            resp.release_conn()
+        parts, where = key.split("/"), f"s3://{self.bucket}/{key}"
+        if len(parts) == 3:
+            doc = check_name_version(parse_manifest(body, where), parts[0], parts[1], where)
+        else:
+            doc = aliases_doc.parse(body, where, parts[0])
+        if etag:
+            self.cache.set(f"{self.service.settings.endpoint}/{self.bucket}/{key}#{etag}", doc)
+        return doc, etag
+
+    def manifest(self, name: str, version: str) -> dict[str, Any]:
+        doc = self.fetch(f"{name}/{version}/{MANIFEST}")
+        if doc is None:
+            raise E.NotFoundError(f"model version not found: {name}@{version}",
+                                  hint=f"see `its-store model list {name}`")
+        return doc
+
+
+class _Changed(Exception):
+    """A listed document changed (or vanished) before its GET: use it, but do not cache it under the old ETag."""
+
+    def __init__(self, doc: dict[str, Any] | None) -> None:
+        super().__init__("changed since listed")
+        self.doc = doc

@@ -1,0 +1,195 @@
+"""What a registered model version is made of: its local files, their digests, its manifest document.
+
+The manifest (NAME/VERSION/manifest.json) is the contract with every reader, its-store or not: it lists
+each file with size, sha256 and content type, plus metrics, training config, tags and provenance. The
+functions here build and read it; they touch the local disk but never the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_key
+from its_store.registry.refs import MANIFEST_FORMAT, RESERVED_FILES
+
+HASH_CHUNK = 1024 * 1024
+_CONTENT_TYPES = {".pt": "application/octet-stream", ".pth": "application/octet-stream",
+                  ".onnx": "application/octet-stream", ".engine": "application/octet-stream",
+                  ".plan": "application/octet-stream", ".yaml": "application/yaml", ".yml": "application/yaml",
+                  ".json": "application/json", ".txt": "text/plain"}
+
+
+@dataclass
+class LocalFile:
+    """One file of an artifact: where it is on disk and the path it gets inside the version."""
+
+    path: str          # POSIX path relative to NAME/VERSION/
+    source: Path
+    size: int = 0
+    sha256: str = ""
+    content_type: str = "application/octet-stream"
+
+    def entry(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256, "content_type": self.content_type}
+
+
+def collect_files(model_path: Path) -> list[LocalFile]:
+    """The files of an artifact: one file, or every regular file under a folder (sorted, relative paths)."""
+    root = Path(model_path)
+    if not root.exists():
+        raise E.LocalFileNotFoundError(f"no such file or folder: {root}")
+    if root.is_file():
+        files = [LocalFile(root.name, root)]
+    elif root.is_dir():
+        files = [LocalFile(p.relative_to(root).as_posix(), p) for p in sorted(root.rglob("*")) if p.is_file()]
+        if not files:
+            raise E.InvalidInputError(f"{root} holds no files to register")
+    else:
+        raise E.InvalidInputError(f"{root} is not a regular file or folder")
+    for item in files:
+        check_file_path(item.path)
+        item.content_type = content_type_of(item.path)
+    return files
+
+
+def check_file_path(path: str) -> str:
+    """A file path inside a version: a valid key segment that does not collide with the registry's own files."""
+    validate_key(path)
+    if path in RESERVED_FILES:
+        raise E.InvalidInputError(f"an artifact file may not be called {path!r}: the registry uses that name",
+                                  hint="rename the file, or register its folder's content under a subfolder")
+    return path
+
+
+def content_type_of(path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in _CONTENT_TYPES:
+        return _CONTENT_TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """(sha256 hex, size) of a local file, read in 1 MiB chunks (hashlib releases the GIL on them)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(HASH_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest(), size
+
+
+def hash_files(files: list[LocalFile], workers: int) -> None:
+    """Fill size and sha256 of every file, several files at once."""
+    def one(item: LocalFile) -> None:
+        item.sha256, item.size = sha256_file(item.source)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files))), thread_name_prefix="its-hash") as pool:
+        list(pool.map(one, files))
+
+
+def artifact_digest(entries: list[dict[str, Any]]) -> str:
+    """The artifact's sha256: the file's own sha256 for a one-file model (so `sha256sum` agrees), else a
+    sha256 over the sorted lines "<sha256>  <path>\\n" (the output format of `sha256sum`)."""
+    if len(entries) == 1:
+        return str(entries[0]["sha256"])
+    lines = "".join(f"{e['sha256']}  {e['path']}\n" for e in sorted(entries, key=lambda e: e["path"]))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def load_training_config(path: Path) -> Any:
+    """Parse a training config file: JSON, or YAML when PyYAML is installed (.yaml/.yml, or not JSON)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise E.LocalFileNotFoundError(f"no such config file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise E.InvalidInputError(f"cannot read config file {path}: {exc}") from None
+    suffix = Path(path).suffix.lower()
+    if suffix != ".yaml" and suffix != ".yml":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            if suffix == ".json":
+                raise E.InvalidInputError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno}"
+                                          ) from None
+    return _load_yaml(text, Path(path))
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    try:
+        import yaml
+    except ImportError:
+        raise E.InvalidInputError(f"config file {path} is YAML (or not JSON) and PyYAML is not installed",
+                                  hint="pip install pyyaml, or give the config as JSON") from None
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise E.InvalidInputError(f"config file {path} is neither valid JSON nor YAML: {exc}") from None
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        raise E.InvalidInputError(f"config file {path} holds values JSON cannot store (dates, sets...)",
+                                  hint="quote dates as strings") from None
+    return value
+
+
+def build_manifest(name: str, version: str, files: list[LocalFile], *, metrics: dict[str, float],
+                   training_config: Any, config_file: str | None, tags: dict[str, str], description: str,
+                   created_at: str, created_by: str, tool_version: str) -> dict[str, Any]:
+    """The manifest document. `primary` names the file a single download URL should point at."""
+    entries = [f.entry() for f in sorted(files, key=lambda f: f.path)]
+    primary = max(files, key=lambda f: (f.path != config_file, f.size, f.path)).path
+    return {
+        "format": MANIFEST_FORMAT, "name": name, "version": version,
+        "files": entries, "primary": primary, "size": sum(e["size"] for e in entries),
+        "sha256": artifact_digest(entries), "metrics": metrics, "training_config": training_config,
+        "training_config_file": config_file, "tags": tags, "description": description,
+        "created_at": created_at, "created_by": created_by, "tool_version": tool_version,
+    }
+
+
+def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
+    """Read a stored manifest, refusing one that is not ours or is malformed (integrity, exit 4)."""
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise E.IntegrityError(f"manifest {where} is not valid JSON") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) or "version" not in doc:
+        raise E.IntegrityError(f"manifest {where} is not a model manifest")
+    for entry in doc["files"]:
+        if not isinstance(entry, dict) or not {"path", "size", "sha256"} <= set(entry):
+            raise E.IntegrityError(f"manifest {where} has a malformed file entry")
+    return doc
+
+
+def check_name_version(manifest: dict[str, Any], name: str, version: str, where: str) -> dict[str, Any]:
+    """A manifest must describe the version whose folder it sits in (a copied folder would lie)."""
+    if manifest.get("name") != name or manifest.get("version") != version:
+        raise E.IntegrityError(f"manifest {where} describes {manifest.get('name')}@{manifest.get('version')}, "
+                               f"not {name}@{version}")
+    return manifest
+
+
+def record(manifest: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
+    """The public dict of one version (list_models / show): stable field names, a public API."""
+    return {  # nested values copied: the manifest may be a cached object shared with other callers
+        "model_name": manifest.get("name"), "version": manifest.get("version"),
+        "metrics": dict(manifest.get("metrics") or {}), "tags": dict(manifest.get("tags") or {}),
+        "created_at": manifest.get("created_at"), "created_by": manifest.get("created_by"),
+        "size": manifest.get("size", 0), "sha256": manifest.get("sha256"),
+        "description": manifest.get("description") or "", "aliases": sorted(aliases),
+        "primary": manifest.get("primary"), "files": [dict(f) for f in manifest.get("files", [])],
+    }

@@ -1,0 +1,204 @@
+"""Pulling a model version: verified downloads, a local content-addressed cache, atomic placement.
+
+Every file is checked against the sha256 the manifest promises before anything reaches DEST. Verified
+files are kept in `<cache dir>/models/blobs/` under their sha256, so pulling the same version again (or
+another version sharing a file) downloads nothing; a cached file is re-hashed as it is copied out, and a
+damaged one is dropped and fetched again. Files are assembled in a temp folder beside DEST and renamed
+into place at the end, so DEST never holds a half-written model.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.core.refs import safe_local_path
+from its_store.registry.manifest import HASH_CHUNK, sha256_file
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+
+class BlobCache:
+    """Verified model files by sha256 under `root/blobs/`. Failures to cache never fail a pull."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / "blobs" / sha256[:2] / sha256
+
+    def lookup(self, sha256: str, size: int) -> Path | None:
+        blob = self.path(sha256)
+        try:
+            return blob if blob.stat().st_size == size else None
+        except OSError:
+            return None
+
+    def add(self, source: Path, sha256: str) -> None:
+        """Keep a verified file: a hard link when on the same disk, else a copy; temp name, then rename."""
+        blob = self.path(sha256)
+        try:
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=blob.parent, prefix=f".{sha256[:12]}.", suffix=".its-tmp")
+            os.close(fd)
+            os.unlink(tmp)
+            try:
+                os.link(source, tmp)
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                shutil.copyfile(source, tmp)
+            os.replace(tmp, blob)
+        except OSError:
+            pass
+
+    def discard(self, sha256: str) -> None:
+        try:
+            self.path(sha256).unlink()
+        except OSError:
+            pass
+
+
+@dataclass
+class PullPlan:
+    """One pull: what to fetch, where it goes, and what happened (for the result)."""
+
+    bucket: str
+    name: str
+    version: str
+    manifest: dict[str, Any]
+    dest: Path
+    force: bool = False
+    downloaded_bytes: int = 0
+    cached_files: int = 0
+    downloaded_files: int = 0
+    _lock: Any = field(default=None, repr=False)
+
+    @property
+    def single(self) -> bool:
+        return len(self.manifest["files"]) == 1
+
+    def key(self, path: str) -> str:
+        return f"{self.name}/{self.version}/{path}"
+
+
+def pull(svc: StorageService, plan: PullPlan, cache: BlobCache) -> dict[str, Any]:
+    """Fetch and verify every file into a staging folder beside DEST, then move it into place."""
+    import threading
+    plan._lock = threading.Lock()
+    target = _final_target(plan)
+    staging = _make_staging(target)
+    try:
+        entries = plan.manifest["files"]
+        workers = max(1, min(svc.workers, len(entries)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-pull") as pool:
+            list(pool.map(lambda e: _fetch_one(svc, plan, cache, e, staging), entries))
+        if not plan.single:
+            (staging / "manifest.json").write_text(json.dumps(plan.manifest, indent=2) + "\n", encoding="utf-8")
+        _place(plan, staging, target)
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"model_name": plan.name, "version": plan.version, "path": str(target),
+            "files": len(plan.manifest["files"]), "size": plan.manifest.get("size", 0),
+            "sha256": plan.manifest.get("sha256"), "verified": True,
+            "downloaded_files": plan.downloaded_files, "downloaded_bytes": plan.downloaded_bytes,
+            "cached_files": plan.cached_files}
+
+
+def _final_target(plan: PullPlan) -> Path:
+    """A one-file model lands at DEST (or inside DEST if it is a folder); a folder model becomes DEST.
+
+    A folder model refuses to replace an existing non-empty DEST unless forced (exit 5).
+    """
+    dest = plan.dest
+    if plan.single:
+        name = Path(plan.manifest["files"][0]["path"]).name
+        return dest / name if dest.is_dir() else dest
+    if dest.exists() and not plan.force and not (dest.is_dir() and not any(dest.iterdir())):
+        raise E.ConflictError(f"{dest} already exists and is not an empty folder",
+                              hint="choose another destination, or add --force to replace it")
+    return dest
+
+
+def _make_staging(target: Path) -> Path:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".its-tmp"))
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot write to {target.parent}: {exc.strerror or exc}") from None
+
+
+def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dict[str, Any], staging: Path) -> None:
+    local = safe_local_path(staging, str(entry["path"]))
+    local.parent.mkdir(parents=True, exist_ok=True)
+    sha, size = str(entry["sha256"]), int(entry["size"])
+    blob = cache.lookup(sha, size)
+    if blob is not None and _copy_verified(blob, local, sha):
+        with plan._lock:
+            plan.cached_files += 1
+        return
+    if blob is not None:
+        cache.discard(sha)  # damaged on disk: fetch it again
+    _download_verified(svc, plan, entry, local)
+    cache.add(local, sha)
+    with plan._lock:
+        plan.downloaded_files += 1
+        plan.downloaded_bytes += size
+
+
+def _download_verified(svc: StorageService, plan: PullPlan, entry: dict[str, Any], local: Path) -> None:
+    from its_store.core.models import DownloadRequest
+    key = plan.key(str(entry["path"]))
+    try:
+        svc.download_object(DownloadRequest(bucket=plan.bucket, key=key, file_path=local))
+    except E.ObjectNotFoundError:
+        raise E.IntegrityError(f"s3://{plan.bucket}/{key} is listed in the manifest but missing",
+                               hint="the stored artifact was changed after registration") from None
+    got, size = sha256_file(local)
+    if size != int(entry["size"]) or got != entry["sha256"]:
+        local.unlink(missing_ok=True)
+        raise E.IntegrityError(
+            f"checksum mismatch for s3://{plan.bucket}/{key}: the manifest says sha256 {entry['sha256']} "
+            f"({entry['size']} bytes), the server sent {got} ({size} bytes)",
+            hint="the stored artifact was changed after registration; nothing was written to the destination")
+
+
+def _copy_verified(source: Path, target: Path, sha256: str) -> bool:
+    """Copy while hashing; False (and no target) when the bytes are not the ones expected."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(HASH_CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+    if digest.hexdigest() == sha256:
+        return True
+    target.unlink(missing_ok=True)
+    return False
+
+
+def _place(plan: PullPlan, staging: Path, target: Path) -> None:
+    """The one rename that publishes the pull (two when a forced pull replaces an existing folder)."""
+    if plan.single:
+        os.replace(staging / plan.manifest["files"][0]["path"], target)
+        return
+    if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+        os.replace(staging, target)
+        return
+    if not plan.force:
+        raise E.ConflictError(f"{target} appeared while pulling; not replacing it", hint="add --force")
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".its-old"))
+    os.replace(target, old / "x")
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)

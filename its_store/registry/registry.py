@@ -1,0 +1,458 @@
+"""ModelRegistry: versioned, verified ML artifacts in MINIO_MODELS_BUCKET, with the bucket as the only truth.
+
+Layout (documented in the README so any S3 tool can read a model):
+    NAME/VERSION/<files...>         the artifact, byte for byte as registered (never compressed)
+    NAME/VERSION/manifest.json      written last, write-once (If-None-Match: *): the version exists iff it does
+    NAME/VERSION/.its-registering   present only while a registration uploads (or after one crashed)
+    NAME/_aliases.json              aliases and their history, updated with compare-and-swap
+
+This module is the write side and the API; reading and caching documents is model_docs.py, pulls
+model_pull.py, aliases model_aliases.py, the manifest model_manifest.py, names/versions model_refs.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store._version import __version__
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+from its_store.registry import aliases as aliases_doc
+from its_store.registry.docs import PROCESS_CACHE, DocCache, ProcessCache, RegistryDocs
+from its_store.registry.manifest import build_manifest, collect_files, hash_files, load_training_config, record
+from its_store.registry.refs import (
+    ALIASES,
+    LATEST,
+    LOCK,
+    MANIFEST,
+    Condition,
+    is_version,
+    latest_version,
+    next_patch,
+    parse_metrics,
+    parse_version,
+    parse_where,
+    sort_records,
+    validate_alias,
+    validate_name,
+    validate_tags,
+)
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+    from its_store.service.storage import StorageService
+
+__all__ = ["PROCESS_CACHE", "DocCache", "ModelRegistry", "ProcessCache", "get_model_registry"]
+
+AUTO = "auto"
+AUTO_ATTEMPTS = 5
+_JSON_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
+
+
+class ModelRegistry:
+    """Register, list, pull, share and promote model versions stored in one bucket."""
+
+    def __init__(self, service: StorageService | None = None, *, bucket: str | None = None,
+                 cache: DocCache | None = None, actor: str | None = None) -> None:
+        if service is None:
+            from its_store.service.storage import get_storage_service
+            service = get_storage_service()
+        self.service = service
+        self.bucket = validate_bucket(bucket or service.settings.models_bucket)
+        self.docs = RegistryDocs(service, self.bucket, cache)
+        self.actor = actor or default_actor()
+
+    @property
+    def s3(self) -> Any:
+        return self.service.s3
+
+    # ------------------------------------------------------------------------------------ register
+    def register_model(self, model_path: Path | str, model_name: str, version: str = AUTO,
+                       metrics: dict[str, Any] | None = None, training_config: Any = None,
+                       tags: dict[str, Any] | None = None, description: str = "", *, force: bool = False,
+                       progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Upload a file or folder as NAME@VERSION; the manifest goes last, write-once.
+
+        `version` is a semantic version or "auto" (next patch). `training_config` is a dict (stored in the
+        manifest) or the path of a JSON/YAML file (parsed into the manifest and stored byte for byte as a
+        file of the version). An existing version raises AlreadyExistsError unless `force`.
+        """
+        name = validate_name(model_name)
+        auto = str(version).strip().lower() == AUTO
+        fixed = None if auto else str(parse_version(str(version)))
+        metrics_, tags_ = parse_metrics(metrics), validate_tags(tags)
+        files = collect_files(Path(model_path))
+        config, config_file = self._training_config(training_config, files)
+        if fixed and not force and self._manifest_exists(name, fixed):
+            raise _exists(name, fixed)
+        hash_files(files, self.service.workers)
+        self.service.ensure_bucket(self.bucket)
+        details = {"metrics": metrics_, "training_config": config, "config_file": config_file, "tags": tags_,
+                   "description": str(description or "")}
+        for attempt in range(AUTO_ATTEMPTS if auto else 1):
+            chosen = fixed or self._next_version(name)
+            try:
+                with self._audited("model_register", f"{name}/{chosen}/", model=name, version=chosen,
+                                   force=force) as entry:
+                    rec = self._register(name, chosen, files, details, force=force and not auto, progress=progress)
+                    entry.update(size=rec["size"], sha256=rec["sha256"])
+                return rec
+            except E.AlreadyExistsError:
+                if not auto or attempt == AUTO_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _audited(self, operation: str, key: str, **fields: Any) -> Any:
+        """A context that appends one audit line (ok or error) for a registry change (audit.py)."""
+        log = getattr(self.service, "audit", None)
+        if log is None:
+            return contextlib.nullcontext(dict(fields))
+        from its_store.state.audit import recording
+        return recording(log, operation, bucket=self.bucket, key=key, **fields)
+
+    def _training_config(self, value: Any, files: list[Any]) -> tuple[Any, str | None]:
+        """A dict/list is stored as is; a path is parsed and its file joins the artifact, unaltered."""
+        from its_store.registry.manifest import LocalFile, check_file_path, content_type_of
+        if value is None or isinstance(value, (dict, list)):
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError):
+                raise E.InvalidInputError("training_config must be JSON-serialisable") from None
+            return value, None
+        path = Path(value)
+        parsed = load_training_config(path)
+        rel = check_file_path(path.name)
+        for item in files:
+            if item.path == rel:
+                if item.source.resolve() != path.resolve():
+                    raise E.InvalidInputError(f"the artifact already has a file named {rel!r}",
+                                              hint="rename the config file")
+                return parsed, rel
+        files.append(LocalFile(rel, path, content_type=content_type_of(rel)))
+        return parsed, rel
+
+    def _next_version(self, name: str) -> str:
+        scan = self.docs.scan(name)
+        return next_patch([*scan.versions(name), *(v for (n, v) in scan.pending if n == name)])
+
+    def _register(self, name: str, version: str, files: list[Any], details: dict[str, Any], *, force: bool,
+                  progress: Callable[[int], None] | None) -> dict[str, Any]:
+        prefix = f"{name}/{version}/"
+        self._lock_version(name, version, force)
+        try:
+            self._upload_files(prefix, files, progress)
+            manifest = build_manifest(name, version, files, metrics=details["metrics"],
+                                      training_config=details["training_config"],
+                                      config_file=details["config_file"], tags=details["tags"],
+                                      description=details["description"], created_at=_now(),
+                                      created_by=self.actor, tool_version=f"its-store {__version__}")
+            body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+            self._put_doc(prefix + MANIFEST, body, if_absent=not force)
+        except E.AlreadyExistsError:
+            raise _exists(name, version) from None  # a --force run took over: its files are not ours to delete
+        except BaseException:
+            self._quietly(self._remove_prefix, prefix, ())  # no manifest exists: everything here is debris
+            raise
+        # Registered. Tidying up is best effort: a leftover lock beside a manifest is harmless.
+        if force:
+            self._quietly(self._remove_prefix, prefix, {MANIFEST, LOCK, *(f.path for f in files)})
+        self._quietly(self._remove_keys, [prefix + LOCK])
+        return self._record(manifest, [])
+
+    def _lock_version(self, name: str, version: str, force: bool) -> None:
+        """Take NAME/VERSION/.its-registering write-once, then re-check the manifest.
+
+        The holder uploads, writes the manifest, then drops the lock; so whoever takes the lock after it
+        sees the manifest and backs off without touching a byte of the winner's files.
+        """
+        prefix = f"{name}/{version}/"
+        body = json.dumps({"by": self.actor, "at": _now(), "tool_version": __version__}).encode("utf-8")
+        if force:
+            self._put_doc(prefix + LOCK, body, if_absent=False)
+            self._remove_keys([prefix + MANIFEST])  # the old version disappears before its bytes change
+            return
+        try:
+            self._put_doc(prefix + LOCK, body, if_absent=True)
+        except E.AlreadyExistsError:
+            raise E.AlreadyExistsError(
+                f"{name}@{version} is being registered by another process (or an earlier attempt did not finish)",
+                hint="if no registration is running, add --force to take over") from None
+        if self._manifest_exists(name, version):
+            self._remove_keys([prefix + LOCK])
+            raise _exists(name, version)
+
+    def _upload_files(self, prefix: str, files: list[Any], progress: Callable[[int], None] | None) -> None:
+        from its_store.core.enums import ObjectType
+        from its_store.core.models import UploadRequest
+
+        def one(item: Any) -> None:
+            request = UploadRequest(bucket=self.bucket, key=prefix + item.path, file_path=item.source,
+                                    object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
+                                    metadata={"sha256": item.sha256}, compression="none")
+            self.service.upload_object(request, progress=progress)
+
+        workers = max(1, min(self.service.workers, len(files)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-register") as pool:
+            for future in [pool.submit(one, item) for item in files]:
+                future.result()
+
+    # -------------------------------------------------------------------------------- list & show
+    def list_models(self, name: str | None = None, *, limit: int | None = None,
+                    tags: dict[str, str] | None = None, where: Iterable[str | Condition] | None = None,
+                    sort: str | None = None, ascending: bool = False) -> list[dict[str, Any]]:
+        """Versions as dicts (model_name, version, metrics, tags, created_at, size, sha256, ...).
+
+        Filters: `tags` (all must match), `where` ("accuracy>=0.9", all must hold); then `sort`
+        (version, created, or a metric name) and finally `limit`.
+        """
+        if name is not None:
+            validate_name(name)
+        conditions = [c if isinstance(c, Condition) else parse_where(c) for c in where or []]
+        wanted = validate_tags(tags)
+        if limit is not None and limit < 1:
+            raise E.InvalidInputError("limit must be at least 1")
+        scan = self.docs.scan(name)
+        manifests, alias_docs = self.docs.fetch_all(scan)
+        records = []
+        for (model, version), manifest in manifests.items():
+            aliases = aliases_doc.aliases_of(alias_docs.get(model, {}), version)
+            rec = self._record(manifest, aliases)
+            if all(rec["tags"].get(k) == v for k, v in wanted.items()) and all(c(rec["metrics"]) for c in conditions):
+                records.append(rec)
+        ordered = sort_records(records, sort, ascending)
+        return ordered[:limit] if limit else ordered
+
+    def versions(self, name: str) -> list[str]:
+        """Registered versions of a model, highest first."""
+        from its_store.registry.refs import version_key
+        return sorted(self.docs.scan(validate_name(name)).versions(name), key=version_key, reverse=True)
+
+    def show_model(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """One version in full: the list fields plus files, training config and provenance."""
+        resolved = self.resolve(name, version)
+        manifest = self.docs.manifest(name, resolved)
+        doc, _ = aliases_doc.read(self.s3, self.bucket, name)
+        rec = self._record(manifest, aliases_doc.aliases_of(doc, resolved))
+        rec.update({"training_config": copy.deepcopy(manifest.get("training_config")),
+                    "training_config_file": manifest.get("training_config_file"),
+                    "tool_version": manifest.get("tool_version"), "format": manifest.get("format")})
+        return rec
+
+    def resolve(self, name: str, ref: str | None = None) -> str:
+        """A version, an alias or latest (also None) -> the version it means now."""
+        validate_name(name)
+        if ref is None or ref == LATEST:
+            found = latest_version(self.docs.scan(name).versions(name))
+            if found is None:
+                raise E.NotFoundError(f"model not found: {name} has no registered version",
+                                      hint="see `its-store model list`")
+            return found
+        if is_version(ref):
+            return str(parse_version(ref))
+        doc, _ = aliases_doc.read(self.s3, self.bucket, name)
+        version = doc["aliases"].get(validate_alias(ref))
+        if version is None:
+            raise E.NotFoundError(f"{name} has no alias {ref!r}", hint=f"see `its-store model aliases {name}`")
+        return str(version)
+
+    def _record(self, manifest: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
+        rec = record(manifest, aliases)
+        rec["uri"] = f"s3://{self.bucket}/{rec['model_name']}/{rec['version']}/"
+        return rec
+
+    # ----------------------------------------------------------------------- reading the bucket
+    def _manifest_exists(self, name: str, version: str) -> bool:
+        try:
+            self.s3.stat(self.bucket, f"{name}/{version}/{MANIFEST}")
+            return True
+        except (E.ObjectNotFoundError, E.BucketNotFoundError):
+            return False
+
+    # ----------------------------------------------------------------------- pull & share
+    def get_model(self, name: str, version: str | None = None, download_path: Path | str | None = None, *,
+                  force: bool = False) -> dict[str, Any]:
+        """Download NAME@VERSION (a version, an alias or latest), every file verified by sha256.
+
+        A one-file model is written to `download_path` (or into it, if it is a folder); a folder model
+        becomes the folder `download_path`. Default: ./FILE or ./NAME-VERSION. Files already in the
+        local cache are not downloaded again. Nothing appears at the destination unless all is verified.
+        """
+        from its_store.registry.pull import BlobCache, PullPlan, pull
+        resolved = self.resolve(name, version)
+        manifest = self.docs.manifest(name, resolved)
+        if download_path is None:
+            files = manifest["files"]
+            download_path = Path(Path(files[0]["path"]).name if len(files) == 1 else f"{name}-{resolved}")
+        cache_root = Path(self.service.settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
+        plan = PullPlan(self.bucket, name, resolved, manifest, Path(download_path), force=force)
+        return pull(self.service, plan, BlobCache(cache_root))
+
+    def generate_download_url(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> str:
+        """A presigned GET URL of the model's primary file (its only file, or the largest non-config one)."""
+        return str(self.download_urls(name, version, expires_in_seconds)["url"])
+
+    def download_urls(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> dict[str, Any]:
+        """Presigned GET URLs of every file and of the manifest (at most 7 days)."""
+        resolved = self.resolve(name, version)
+        manifest = self.docs.manifest(name, resolved)
+        prefix = f"{name}/{resolved}/"
+
+        def sign(key: str) -> str:
+            return self.service.generate_presigned_url(self.bucket, key, expires_in_seconds, "GET")
+
+        files = [{"path": f["path"], "size": f["size"], "sha256": f["sha256"], "url": sign(prefix + f["path"])}
+                 for f in manifest["files"]]
+        primary = next(f["url"] for f in files if f["path"] == manifest.get("primary", files[0]["path"]))
+        expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in_seconds))
+        return {"model_name": name, "version": resolved, "expires_in_seconds": int(expires_in_seconds),
+                "expires_at": expires_at.isoformat(timespec="seconds"), "url": primary,
+                "manifest_url": sign(prefix + MANIFEST), "files": files}
+
+    # ----------------------------------------------------------------------- aliases & removal
+    def promote(self, name: str, version: str, alias: str) -> dict[str, Any]:
+        """Point `alias` at an existing version (given as version, alias or latest); history records it."""
+        validate_alias(alias)
+        resolved = self.resolve(name, version)
+        self.docs.manifest(name, resolved)  # it must exist
+        events: list[dict[str, Any]] = []
+
+        def change(doc: dict[str, Any]) -> dict[str, Any] | None:
+            events.clear()
+            event = aliases_doc.promote(doc, alias, resolved, actor=self.actor, at=_now())
+            if event:
+                events.append(event)
+            return event
+
+        with self._audited("model_promote", f"{name}/{ALIASES}", model=name, version=resolved, alias=alias):
+            try:
+                doc = aliases_doc.update(self.s3, self.bucket, name, change)
+            finally:
+                self._invalidate([f"{name}/{ALIASES}"])
+        previous = events[0]["previous"] if events else resolved
+        return {"model_name": name, "alias": alias, "version": resolved, "previous": previous,
+                "changed": bool(events), "aliases": doc["aliases"]}
+
+    def get_aliases(self, name: str) -> dict[str, Any]:
+        """Current aliases and their history (oldest first) of a model."""
+        validate_name(name)
+        doc, etag = aliases_doc.read(self.s3, self.bucket, name)
+        if etag is None and not self.docs.scan(name).versions(name):
+            raise E.NotFoundError(f"model not found: {name}", hint="see `its-store model list`")
+        return {"model_name": name, "aliases": doc["aliases"], "history": doc["history"]}
+
+    def delete_model(self, name: str, version: str, *, force: bool = False) -> dict[str, Any]:
+        """Remove one version: manifest first (it vanishes at once), then its files.
+
+        A version an alias points to is refused (ConflictError) unless `force`, which also drops those aliases.
+        """
+        validate_name(name)
+        if not is_version(version):
+            raise E.InvalidInputError(f"removal needs an explicit version, not {version!r}",
+                                      hint=f"see `its-store model list {name}`")
+        version = str(parse_version(version))
+        self.docs.manifest(name, version)
+        doc, _ = aliases_doc.read(self.s3, self.bucket, name)
+        pointing = aliases_doc.aliases_of(doc, version)
+        if pointing and not force:
+            raise E.ConflictError(f"{name}@{version} is aliased as {', '.join(pointing)}",
+                                  hint="promote another version first, or add --force")
+        prefix = f"{name}/{version}/"
+        with self._audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing):
+            self._remove_keys([prefix + MANIFEST])
+            removed = self._remove_prefix(prefix, keep=())
+            if pointing:
+                aliases_doc.update(self.s3, self.bucket, name,
+                                   lambda d: aliases_doc.drop_version(d, version, actor=self.actor, at=_now()))
+                self._invalidate([f"{name}/{ALIASES}"])
+        return {"model_name": name, "version": version, "deleted_objects": removed + 1,
+                "aliases_removed": pointing}
+
+    @staticmethod
+    def _quietly(fn: Callable[..., Any], *args: Any) -> None:
+        """Best-effort cleanup that must not hide the error being raised."""
+        try:
+            fn(*args)
+        except E.ItsStoreError:
+            pass
+
+    def _remove_keys(self, keys: list[str]) -> None:
+        """Batch delete; the first per-key failure is raised (AccessDenied -> exit 6, ...)."""
+        if not keys:
+            return
+        try:
+            failures = self.s3.remove_many(self.bucket, [(k, None) for k in keys])
+        finally:
+            self._invalidate(keys)
+        if failures:
+            from its_store.s3.client import failure_error
+            raise failure_error(failures[0][1], self.bucket, failures[0][0])
+
+    def _put_doc(self, key: str, body: bytes, *, if_absent: bool) -> None:
+        """PUT a registry document (manifest, lock) ourselves, write-once when asked; keep the cache honest."""
+        try:
+            if if_absent:
+                self.s3.put_if_absent(self.bucket, key, body, _JSON_HEADERS)
+            else:
+                self.s3.put(self.bucket, key, body, _JSON_HEADERS)
+        finally:
+            self._invalidate([key])
+
+    def _invalidate(self, keys: list[str]) -> None:
+        """Writes that bypass StorageService must drop the service's cached metadata of those objects."""
+        cache = getattr(self.service, "cache", None)
+        if cache is not None and hasattr(cache, "invalidate_objects"):
+            cache.invalidate_objects(self.bucket, keys)
+
+    def _remove_prefix(self, prefix: str, keep: Iterable[str]) -> int:
+        """Delete every object under `prefix` except the relative paths in `keep`; returns the count."""
+        kept = set(keep)
+        keys = [item.object_name for item in self.s3.list_objects(self.bucket, prefix, True)
+                if item.object_name[len(prefix):] not in kept]
+        self._remove_keys(keys)
+        return len(keys)
+
+
+def _exists(name: str, version: str) -> E.AlreadyExistsError:
+    return E.AlreadyExistsError(f"{name}@{version} is already registered",
+                                hint="versions are immutable: register a new version (or --version auto), "
+                                     "or add --force to overwrite")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def default_actor() -> str:
+    """user@host of this process, for created_by and alias history (from the OS, not the environment)."""
+    import os
+    import socket
+    try:
+        import pwd
+        user = pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+_shared: ModelRegistry | None = None
+_shared_lock = threading.Lock()
+
+
+def get_model_registry(settings: Settings | None = None) -> ModelRegistry:
+    """The process-wide ModelRegistry over get_storage_service(), created on first call."""
+    global _shared
+    from its_store.service.storage import StorageService, get_storage_service
+    if settings is not None:
+        return ModelRegistry(StorageService(settings))
+    with _shared_lock:
+        if _shared is None:
+            _shared = ModelRegistry(get_storage_service())
+        return _shared

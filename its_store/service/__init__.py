@@ -1,0 +1,1 @@
+"""The library API: StorageService and its parts (objects, buckets, versions, tags, lifecycle, batches)."""

@@ -1,0 +1,319 @@
+"""Operations over many objects: recursive upload and download, prefix delete.
+
+Objects run concurrently on a bounded pool sharing the service's one client. A failure of one object
+does not stop the others; it is reported in the BatchResult, and the CLI exits non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
+from its_store.core.refs import join_key, safe_local_path, validate_key
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+ProgressFn = Callable[[int], None]
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch: per-object results, failures as (key or path, error), and totals."""
+
+    action: str
+    bucket: str
+    prefix: str
+    succeeded: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[tuple[str, E.ItsStoreError]] = field(default_factory=list)
+    total_bytes: int = 0
+    duration_seconds: float = 0.0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action, "bucket": self.bucket, "prefix": self.prefix, "dry_run": self.dry_run,
+            "succeeded": len(self.succeeded), "failed": len(self.failed), "bytes": self.total_bytes,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "objects": self.succeeded,
+            "errors": [{"key": key, **err.to_dict()} for key, err in self.failed],
+        }
+
+    def raise_for_failures(self) -> None:
+        if self.failed:
+            key, first = self.failed[0]
+            err = type(first)(f"{len(self.failed)} of {len(self.failed) + len(self.succeeded)} "
+                              f"objects failed; first: {key}: {first.message}", hint=first.hint)
+            raise err
+
+
+def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any]]]],
+              result: BatchResult, cache: Any = None) -> None:
+    """Run (name, job) pairs on `workers` threads that pull the next job themselves; collect outcomes.
+
+    No Future per job and no task queue: each worker takes the next pair from the shared iterator
+    (under a lock, so at most `workers` jobs are drawn ahead of completion) and reports through one
+    queue that this thread drains. Per-object bookkeeping of a pool (Futures, their conditions, a
+    work queue) cost more client CPU than the request of a 100 KB camera frame. With `cache` (a
+    ServiceCache), the workers' cache invalidations are batched (ServiceCache.deferral)."""
+    done: queue.SimpleQueue[tuple[str, dict[str, Any] | None, BaseException | None]] = queue.SimpleQueue()
+    take = threading.Lock()
+    stop = threading.Event()
+    deferral = cache.deferral() if cache is not None else None
+
+    def worker() -> None:
+        if deferral is not None:
+            cache.bind(deferral)
+        try:
+            while not stop.is_set():
+                with take:
+                    pair = next(jobs, None)
+                if pair is None:
+                    return
+                name, job = pair
+                try:
+                    done.put((name, job(), None))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
+                    done.put((name, None, exc))
+        finally:
+            done.put(("", None, _WorkerExit()))
+
+    threads = [threading.Thread(target=worker, name=f"its-batch-{i}", daemon=True) for i in range(max(workers, 1))]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            name, item, exc = done.get()
+            if isinstance(exc, _WorkerExit):
+                running -= 1
+            elif isinstance(exc, E.ItsStoreError):
+                result.failed.append((name, exc))
+            elif exc is not None:
+                raise exc
+            else:
+                result.succeeded.append(item)  # type: ignore[arg-type]
+                result.total_bytes += int(item.get("size", 0))  # type: ignore[union-attr]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        if deferral is not None:
+            deferral.flush()
+
+
+def _run_mixed(workers: int, items: Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]],
+               result: BatchResult, svc: StorageService) -> None:
+    """(name, swarm job or None, thread job) triples: swarm jobs on swarm.Swarm's event loop, then
+    what it handed back and what has no swarm job on the thread pool (_run_pool)."""
+    from its_store.service import swarm
+    if workers < 2 or not swarm.usable():
+        _run_pool(workers, ((name, run) for name, _, run in items), result, svc.cache)
+        return
+    later: list[tuple[str, Callable[[], dict[str, Any]]]] = []
+    waiting: dict[str, Callable[[], dict[str, Any]]] = {}
+
+    def on_swarm() -> Iterator[tuple[str, Any]]:
+        for name, job, run in items:
+            if job is None:
+                later.append((name, run))
+            else:
+                waiting[name] = run
+                yield name, job
+
+    def report(outcome: tuple[str, dict[str, Any] | None, E.ItsStoreError | None]) -> None:
+        name, item, exc = outcome
+        run = waiting.pop(name)
+        if exc is not None:
+            result.failed.append((name, exc))
+        elif item is None:
+            later.append((name, run))
+        else:
+            result.succeeded.append(item)
+            result.total_bytes += int(item.get("size", 0))
+
+    swarm.Swarm(svc, workers).run(on_swarm(), report)
+    if later:
+        _run_pool(workers, iter(later), result, svc.cache)
+
+
+def _noop(_: int) -> None:
+    pass
+
+
+class _WorkerExit(Exception):
+    """A worker ran out of jobs (or was stopped)."""
+
+
+class Batch:
+    """Batch operations bound to one StorageService."""
+
+    def __init__(self, service: StorageService) -> None:
+        self.service = service
+
+    def upload_directory(self, local_dir: Path, bucket: str | None, prefix: str = "", *,
+                         object_type: ObjectType = ObjectType.OTHER, metadata: dict[str, str] | None = None,
+                         tags: dict[str, str] | None = None, content_type: str | None = None,
+                         workers: int | None = None, progress: ProgressFn | None = None,
+                         on_done: Callable[[], None] | None = None,
+                         options: dict[str, Any] | None = None) -> BatchResult:
+        """Upload every file under `local_dir` to BUCKET/PREFIX/<relative path>.
+
+        `options`: more UploadRequest fields for every file (compression, sse, sse_c_key_file...)."""
+        started = time.perf_counter()
+        root = Path(local_dir)
+        if not root.is_dir():
+            raise (E.LocalFileNotFoundError(f"no such folder: {root}") if not root.exists()
+                   else E.InvalidInputError(f"{root} is not a folder"))
+        svc = self.service
+        bucket = svc.resolve_bucket(bucket, object_type)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        files = sorted(_walk(root))
+        keyed = [(path, join_key(prefix, path.relative_to(root).as_posix())) for path in files]
+        for _, key in keyed:
+            validate_key(key)
+        svc.ensure_bucket(bucket)
+        result = BatchResult("upload", bucket, prefix)
+        n = workers or svc.workers
+
+        def request(path: Path, key: str) -> UploadRequest:
+            return UploadRequest(bucket=bucket, key=key, file_path=path, object_type=object_type,
+                                 metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
+                                 workers=max(1, n // 2), **(options or {}))
+
+        def job(path: Path, key: str) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                resp = svc.upload_object(request(path, key), progress=progress)
+                if on_done:
+                    on_done()
+                return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
+            return run
+
+        def items() -> Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]]:
+            from its_store.service.swarm import upload_job
+            for path, key in keyed:
+                yield str(path), upload_job(svc, request(path, key), str(path), progress or _noop, on_done), \
+                    job(path, key)
+
+        _run_mixed(n, items(), result, svc)
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+    def download_prefix(self, bucket: str, prefix: str, dest: Path, *, workers: int | None = None,
+                        progress: ProgressFn | None = None,
+                        on_done: Callable[[], None] | None = None,
+                        options: dict[str, Any] | None = None) -> BatchResult:
+        """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths.
+
+        `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...)."""
+        started = time.perf_counter()
+        svc = self.service
+        result = BatchResult("download", bucket, prefix)
+        base = prefix if (not prefix or prefix.endswith("/")) else prefix.rsplit("/", 1)[0] + "/" \
+            if "/" in prefix else ""
+        listing = svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
+        n = workers or svc.workers
+        root = os.path.realpath(dest)  # resolved once for all keys
+        folders: dict[str, str] = {}  # and their folders once each (refs.safe_local_path)
+
+        def target_for(key: str) -> Path:
+            target = safe_local_path(dest, key[len(base):], root, folders)
+            if target.is_dir():
+                raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
+            return target
+
+        def thread_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target_for(key),
+                                                           size_hint=size, workers=max(1, n // 2),
+                                                           **(options or {})), progress=progress)
+                if on_done:
+                    on_done()
+                return {"key": key, "size": resp.size, "path": str(resp.file_path),
+                        "verified": resp.verified}
+            return run
+
+        def items() -> Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]]:
+            """Each listed object with its swarm job (small, plain, mapped: see swarm.py) or None."""
+            from its_store.service.encoded import _one_get_will_do
+            from its_store.service.swarm import MAX_BYTES, download_job
+            for info in listing:
+                if info.key.endswith("/"):
+                    continue  # folder marker objects
+                key, size, job = info.key, info.size, None
+                if size <= MAX_BYTES:
+                    try:
+                        request = DownloadRequest(bucket=bucket, key=key, file_path=target_for(key), size_hint=size,
+                                                  **(options or {}))
+                    except (E.ItsStoreError, ValueError):  # the thread job reports it
+                        request = None
+                    if request is not None and _one_get_will_do(svc, request):
+                        job = download_job(svc, request, progress or _noop, on_done)
+                yield key, job, thread_job(key, size)
+
+        _run_mixed(n, items(), result, svc)
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+    def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False) -> BatchResult:
+        """Delete every object under BUCKET/PREFIX in batches of 1,000 (or only list them: dry_run)."""
+        started = time.perf_counter()
+        svc = self.service
+        result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
+        batch: list[tuple[str, int]] = []
+
+        def flush() -> None:
+            if not batch:
+                return
+            sizes = dict(batch)
+            if dry_run:
+                outcomes = [(k, None) for k, _ in batch]
+            else:
+                try:
+                    failures = dict(svc.s3.remove_many(bucket, [(k, None) for k, _ in batch]))
+                finally:
+                    svc.cache.invalidate_objects(bucket, sizes)
+                outcomes = [(k, failures.get(k)) for k, _ in batch]
+                _account_deletes(svc, bucket, outcomes, sizes)
+            for key, error in outcomes:
+                if error:
+                    from its_store.s3.client import failure_error
+                    result.failed.append((key, failure_error(error, bucket, key)))
+                else:
+                    result.succeeded.append({"key": key, "size": sizes[key]})
+                    result.total_bytes += sizes[key]
+            batch.clear()
+
+        for info in svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True)):
+            batch.append((info.key, info.size))
+            if len(batch) >= 1000:
+                flush()
+        flush()
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+
+def _account_deletes(svc: StorageService, bucket: str, outcomes: list[tuple[str, str | None]],
+                     sizes: dict[str, int]) -> None:
+    """Stats and one audit line per deleted (or failed) key."""
+    for key, error in outcomes:
+        svc.stats.record("delete", ok=not error)
+        svc.audit.record("rm", bucket=bucket, key=key, size=sizes.get(key), ok=not error, error=error)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Regular files under root (following file symlinks, not folder symlinks), like `aws s3 cp`."""
+    for folder, _dirs, files in os.walk(root, followlinks=False):
+        for name in files:
+            path = Path(folder) / name
+            if path.is_file():
+                yield path

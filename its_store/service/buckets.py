@@ -1,0 +1,186 @@
+"""Bucket administration: list, create (with versioning and a retention preset), remove, inspect.
+
+`create` either configures the new bucket completely or removes it again, so a failed preset never
+leaves a half-configured bucket behind. `remove` refuses a bucket that holds anything (a version, a
+delete marker, an unfinished upload) unless forced, and then erases everything first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+from its_store.service.lifecycle import Lifecycle, LifecycleRule, preset_rule
+from its_store.service.versions import Versions
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+
+class BucketCreated(BaseModel):
+    bucket: str
+    versioning: str
+    encryption: str | None = None
+    preset: str | None = None
+    lifecycle: list[LifecycleRule] = Field(default_factory=list)
+
+
+class BucketRemoved(BaseModel):
+    bucket: str
+    forced: bool = False
+    objects: int = 0
+    versions: int = 0
+    delete_markers: int = 0
+    bytes: int = 0
+    uploads_aborted: int = 0
+
+
+class BucketDetails(BaseModel):
+    """What `bucket info` shows. Counts come from listing every version of the bucket."""
+
+    bucket: str
+    created: datetime | None = None
+    versioning: str
+    encryption: Any = None
+    lifecycle: list[LifecycleRule] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+    objects: int = 0          # current (latest, not deleted) objects
+    size: int = 0             # bytes of the current objects
+    versions: int = 0         # every stored data version, current ones included
+    delete_markers: int = 0
+    stored_size: int = 0      # bytes of every stored version
+    uploads_in_progress: int = 0
+
+
+class BucketAdmin:
+    """Bucket operations bound to one StorageService."""
+
+    def __init__(self, service: StorageService) -> None:
+        self.service = service
+
+    def list(self) -> list[Any]:
+        return self.service.list_buckets()
+
+    def _require(self, bucket: str) -> str:
+        validate_bucket(bucket)
+        if not self.service.s3.bucket_exists(bucket):
+            raise E.BucketNotFoundError(f"bucket not found: {bucket}")
+        return bucket
+
+    # ---------------------------------------------------------------------------------- create
+    def create(self, bucket: str, *, preset: str | None = None, versioning: bool | None = None,
+               encryption: bool | None = None) -> BucketCreated:
+        """Create a bucket; versioning on when asked, by MINIO_ENABLE_VERSIONING, or by a preset.
+
+        A preset (video, logs, models) also sets its retention rule and, when MINIO_ENABLE_ENCRYPTION
+        is on, SSE-S3 as the bucket's default encryption (`encryption` overrides both ways). If any
+        step fails, the new (still empty) bucket is removed again and the error raised.
+        """
+        validate_bucket(bucket)
+        rule = preset_rule(preset) if preset else None
+        if versioning is False and rule is not None:
+            raise E.InvalidInputError("a retention preset needs versioning", hint="drop --no-versioning")
+        settings, s3 = self.service.settings, self.service.s3
+        version_it = bool(rule) or (settings.enable_versioning if versioning is None else versioning)
+        encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
+        if s3.bucket_exists(bucket):
+            raise E.AlreadyExistsError(f"bucket already exists: {bucket}")
+        from its_store.service.versions import audited
+        with audited(self.service, "bucket_create", bucket=bucket, preset=preset, versioning=version_it,
+                     encryption=encrypt):
+            s3.make_bucket(bucket)
+            self.service.cache.invalidate_buckets()
+            try:
+                sse = self._configure(bucket, version_it, encrypt, rule)
+            except BaseException:
+                self._undo_create(bucket)
+                raise
+        _known(self.service).add(bucket)
+        return BucketCreated(bucket=bucket, versioning=Versions(self.service).status(bucket),
+                             encryption=sse, preset=preset, lifecycle=Lifecycle(self.service).get(bucket))
+
+    def _configure(self, bucket: str, versioning: bool, encrypt: bool, rule: LifecycleRule | None) -> str | None:
+        """Versioning, default encryption and the preset rule of a new bucket. Returns the SSE label."""
+        if versioning:
+            self.service.s3.set_versioning(bucket, True)
+        sse = None
+        if encrypt:
+            from its_store.codec.encryption import set_bucket_encryption
+            sse = set_bucket_encryption(self.service.s3, bucket).sse
+        if rule is not None:
+            Lifecycle(self.service).set(bucket, [rule])
+        return sse
+
+    def _undo_create(self, bucket: str) -> None:
+        try:
+            self.service.s3.remove_bucket(bucket)
+        except E.ItsStoreError:
+            pass
+        self.service.cache.invalidate_buckets()
+
+    # ---------------------------------------------------------------------------------- remove
+    def remove(self, bucket: str, *, force: bool = False) -> BucketRemoved:
+        """Remove a bucket. Non-empty needs `force`: every version, marker and upload goes first."""
+        self._require(bucket)
+        s3 = self.service.s3
+        uploads = s3.list_multipart_uploads(bucket)
+        first = next(iter(Versions(self.service).iter_versions(bucket)), None)
+        result = BucketRemoved(bucket=bucket, forced=force)
+        if (first is not None or uploads) and not force:
+            what = "objects" if first is not None else "unfinished multipart uploads"
+            raise E.ConflictError(f"bucket s3://{bucket} is not empty (it holds {what})",
+                                  hint="--force deletes every object version first (needs --yes without "
+                                       "a terminal)")
+        if first is not None:
+            erased = Versions(self.service).erase(bucket, "", recursive=True)
+            erased.raise_for_failures()
+            result.objects, result.versions = erased.objects, erased.versions
+            result.delete_markers, result.bytes = erased.delete_markers, erased.total_bytes
+        for key, upload_id in uploads:
+            s3.abort_multipart(bucket, key, upload_id)
+        result.uploads_aborted = len(uploads)
+        from its_store.service.versions import audited
+        with audited(self.service, "bucket_rm", bucket=bucket, forced=force, versions=result.versions,
+                     delete_markers=result.delete_markers, size=result.bytes):
+            s3.remove_bucket(bucket)
+        _known(self.service).discard(bucket)
+        self.service.cache.invalidate_bucket(bucket)
+        return result
+
+    # ------------------------------------------------------------------------------------ info
+    def info(self, bucket: str) -> BucketDetails:
+        """Versioning, encryption, lifecycle, tags, and counts and sizes from a full version listing."""
+        self._require(bucket)
+        s3 = self.service.s3
+        created = next((b.created for b in self.service.list_buckets() if b.name == bucket), None)
+        details = BucketDetails(bucket=bucket, created=created, versioning=Versions(self.service).status(bucket),
+                                encryption=self._encryption(bucket), lifecycle=Lifecycle(self.service).get(bucket),
+                                tags=s3.get_bucket_tags(bucket),
+                                uploads_in_progress=len(s3.list_multipart_uploads(bucket)))
+        for version in Versions(self.service).iter_versions(bucket):
+            if version.is_delete_marker:
+                details.delete_markers += 1
+                continue
+            details.versions += 1
+            details.stored_size += version.size
+            if version.is_latest:
+                details.objects += 1
+                details.size += version.size
+        return details
+
+    def _encryption(self, bucket: str) -> Any:
+        """The bucket's default encryption (encryption.BucketEncryption as a dict); None if unreadable."""
+        from its_store.codec.encryption import get_bucket_encryption
+        try:
+            return get_bucket_encryption(self.service.s3, bucket).to_dict()
+        except E.ItsStoreError:
+            return None
+
+
+def _known(service: StorageService) -> set[str]:
+    """The service's set of buckets known to exist (so ensure_bucket() skips its HEAD)."""
+    return getattr(service, "_known_buckets", set())

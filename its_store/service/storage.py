@@ -1,0 +1,625 @@
+"""StorageService: the object and bucket operations of the library API, composed from the helpers.
+
+Synchronous and thread-safe. One instance holds one minio client with one connection pool, so it is
+meant to be shared (see get_storage_service()). Batch operations over many objects live in batch.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from its_store.codec.compression import CODEC_META
+from its_store.core import errors as E
+from its_store.core.models import (
+    META_TYPE,
+    BucketInfo,
+    DeleteResult,
+    DownloadRequest,
+    DownloadResponse,
+    ListObjectsRequest,
+    ObjectInfo,
+    ObjectType,
+    UploadRequest,
+    UploadResponse,
+)
+from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.settings import Settings
+from its_store.s3.client import S3Client, object_headers
+from its_store.state.stats import StatsStore, StorageStats, flush_pending
+from its_store.transfer.engine import (
+    META_PART_SIZE,
+    ObjectHead,
+    ProgressFn,
+    upload_file,
+    upload_stream,
+)
+
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadata`
+_META_KEY_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def _noop(_: int) -> None:
+    pass
+
+
+class StorageService:
+    """Object storage operations against one S3-compatible endpoint."""
+
+    def __init__(self, settings: Settings | None = None, *, workers: int | None = None) -> None:
+        from its_store.core.settings import load_settings
+        self.settings = settings or load_settings()
+        self.workers = workers or self.settings.max_workers
+        self._s3: S3Client | None = None
+        self._lock = threading.Lock()
+        self._known_buckets: set[str] = set()
+        self.stats = StorageStats()
+        # Stats persist between runs (stats.py): flushed by close(), every 30 s, and at exit/GC.
+        self.stats_store = StatsStore(Path(self.settings.cache_dir or "."))
+        self.stats.autoflush = lambda stats=self.stats, store=self.stats_store: flush_pending(stats, store)
+        weakref.finalize(self, flush_pending, self.stats, self.stats_store)
+        self._cache: Any = None
+
+    @property
+    def s3(self) -> S3Client:
+        if self._s3 is None:
+            with self._lock:
+                if self._s3 is None:
+                    pool = max(self.settings.max_pool_connections, self.workers)
+                    self._s3 = S3Client(self.settings, pool_size=pool)
+        return self._s3
+
+    @property
+    def cache(self) -> Any:
+        """The metadata cache (cache.ServiceCache), opened on first use; never raises."""
+        if self._cache is None:
+            with self._lock:
+                if self._cache is None:
+                    from its_store.state.service_cache import open_service_cache
+                    self._cache = open_service_cache(self.settings, self.stats.record_cache)
+        return self._cache
+
+    @property
+    def audit(self) -> Any:
+        """The audit log (audit.AuditLog) of these settings: `service.audit.record("tag", bucket=...)`."""
+        from its_store.state import audit
+        return audit.for_settings(self.settings)
+
+    def _touched(self, operation: str, bucket: str, key: str, *, ok: bool, **fields: Any) -> None:
+        """After a write or delete, done or failed: drop the object's cached metadata, append the audit line."""
+        self.cache.invalidate_object(bucket, key)
+        self.audit.record(operation, bucket=bucket, key=key, ok=ok, **fields)
+
+    # ------------------------------------------------------------------------------------ buckets
+    def resolve_bucket(self, bucket: str | None, object_type: ObjectType | str = ObjectType.OTHER) -> str:
+        """The bucket to use: the one given, else the configured default for the object type."""
+        name = bucket or self.settings.bucket_for_type(ObjectType(object_type).value)
+        return validate_bucket(name)
+
+    def ensure_bucket(self, bucket: str, *, create: bool | None = None) -> None:
+        """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on).
+
+        `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
+        if bucket in self._known_buckets:
+            return
+        if not self.s3.bucket_exists(bucket):
+            if not (self.settings.create_buckets if create is None else create):
+                raise E.BucketNotFoundError(f"bucket not found: {bucket}",
+                                            hint="create it, or set MINIO_CREATE_BUCKETS=true")
+            from its_store.state.audit import recording
+            with recording(self.audit, "bucket_create", bucket=bucket, automatic=True,
+                           versioning=self.settings.enable_versioning):
+                try:
+                    self.s3.make_bucket(bucket)
+                except E.AlreadyExistsError:
+                    pass  # created concurrently: fine
+                self.cache.invalidate_buckets()
+                if self.settings.enable_versioning:
+                    self.s3.set_versioning(bucket, True)
+        self._known_buckets.add(bucket)
+
+    def journal(self) -> Any:
+        """The journal of multipart uploads in flight (resume.UploadJournal) for this endpoint."""
+        from its_store.transfer.resume import UploadJournal
+        return UploadJournal(Path(self.settings.cache_dir) / "uploads", self.settings.endpoint)
+
+    def list_buckets(self) -> list[BucketInfo]:
+        buckets = [BucketInfo(name=b.name, created=b.creation_date) for b in self.s3.list_buckets()]
+        self.cache.remember_bucket_names([b.name for b in buckets])
+        return buckets
+
+    def cached_bucket_names(self) -> list[str]:
+        """Bucket names for shell completion: from the cache (TTL), else listed and cached; [] on error."""
+        try:
+            return self.cache.bucket_names(lambda: [b.name for b in self.list_buckets()]) or []
+        except E.ItsStoreError:
+            return []
+
+    # ------------------------------------------------------------------------------------ uploads
+    def upload_object(self, request: UploadRequest, progress: ProgressFn | None = None) -> UploadResponse:
+        """Upload one object from a file, bytes or a stream; multipart at MINIO_MULTIPART_THRESHOLD."""
+        started = time.perf_counter()
+        bucket = self.resolve_bucket(request.bucket, request.object_type)
+        key = validate_key(request.key if request.key is not None else Path(request.file_path).name)
+        if request.file_path is not None:
+            _check_local_file(Path(request.file_path))
+        content_type = request.content_type or _guess_type(request.file_path or key)
+        headers = object_headers(content_type, self._metadata(request), _check_tags(request.tags))
+        workers = request.workers or self.workers
+        from its_store.service.encoded import UploadPlan
+        plan = UploadPlan(self, request, headers)  # codec, level, SSE and key checked before any request
+        ok = False
+        try:
+            self.ensure_bucket(bucket)
+            result = plan.put(bucket, key, workers, progress or _noop)
+            ok = True
+        finally:
+            size = result.size if ok else 0
+            self.stats.record("upload", ok=ok, nbytes=size, seconds=time.perf_counter() - started)
+            self._touched("upload", bucket, key, ok=ok, size=size if ok else None,
+                          version_id=result.version_id if ok else None)
+        return UploadResponse(
+            bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
+            content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
+            or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started,
+            codec=result.codec, stored_size=result.stored_size, encryption=result.encryption)
+
+    def _put(self, request: UploadRequest, bucket: str, key: str, headers: dict[str, str],
+             workers: int, progress: ProgressFn, s3: Any = None) -> Any:
+        """The stored-as-is upload; `s3` may be an encryption.KeyedS3 (SSE-C parts need the key)."""
+        from its_store.transfer.engine import PutResult
+        s3 = s3 or self.s3
+        if request.file_path is not None:
+            journal = self.journal()
+            return upload_file(s3, bucket, key, Path(request.file_path), headers,
+                               threshold=self.settings.multipart_threshold,
+                               part_size=request.part_size or self.settings.part_size or None,
+                               workers=workers, progress=progress, journal=journal, resume=request.resume)
+        if request.data is not None:
+            etag, version = s3.put(bucket, key, request.data, headers)
+            progress(len(request.data))
+            return PutResult(etag, version, len(request.data), 1)
+        return upload_stream(s3, bucket, key, request.stream, headers,
+                             part_size=request.part_size or self.settings.part_size or None,
+                             workers=workers, progress=progress, journal=self.journal())
+
+    def _metadata(self, request: UploadRequest) -> dict[str, str]:
+        meta = {}
+        for name, value in request.metadata.items():
+            low = name.strip().lower()
+            if not low or not set(low) <= _META_KEY_OK or low in INTERNAL_META:
+                raise E.InvalidInputError(f"invalid metadata key {name!r}",
+                                          hint="use letters, digits, '-', '_' and '.'")
+            if not value.isascii() or not value.isprintable():
+                raise E.InvalidInputError(f"metadata value for {name!r} must be printable ASCII")
+            meta[low] = value
+        meta[META_TYPE] = ObjectType(request.object_type).value
+        if sum(len(k) + len(v) for k, v in meta.items()) > 2048:
+            raise E.InvalidInputError("user metadata larger than 2 KiB (the S3 limit)")
+        return meta
+
+    # ---------------------------------------------------------------------------------- downloads
+    def _stat(self, bucket: str, key: str, version_id: str | None = None,
+              headers: dict[str, str] | None = None) -> Any:
+        """HEAD an object; a 404 names the bucket when it is the bucket that is missing.
+
+        `headers` carries an SSE-C key; a key-less HEAD of an SSE-C object is SseKeyRequiredError."""
+        try:
+            return self.s3.stat(bucket, key, version_id, headers=headers)
+        except E.ObjectNotFoundError:
+            if not self.s3.bucket_exists(bucket):
+                raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
+            raise
+        except E.ItsStoreError as exc:
+            from its_store.codec.encryption import explain_read_error
+            better = explain_read_error(exc, bucket, key, keyed=headers is not None, version_id=version_id)
+            if better is exc:
+                raise
+            raise better from exc
+
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectHead:
+        """What a download needs (size, ETag, part size, whether the ETag is an MD5): encoded.open_head."""
+        from its_store.service.encoded import open_head
+        return open_head(self, bucket, key, version_id)[0]
+
+    def download_object(self, request: DownloadRequest, progress: ProgressFn | None = None) -> DownloadResponse:
+        """Download to a file (or into a folder) atomically, verified against the ETag when possible."""
+        started = time.perf_counter()
+        validate_bucket(request.bucket)
+        validate_key(request.key)
+        target = Path(request.file_path)
+        if target.is_dir():
+            target = target / Path(request.key).name
+        ok = False
+        got = None
+        try:  # encoded.py: SSE-C key, undoing compression (unless request.raw), sha256 check
+            from its_store.service.encoded import download_file
+            got = download_file(self, request, target, progress or _noop)
+            ok = True
+        finally:
+            self.stats.record("download", ok=ok, nbytes=got.head.size if (ok and got) else 0,
+                              seconds=time.perf_counter() - started)
+        head = got.head
+        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=target, size=got.size,
+                                etag=head.etag, version_id=head.version_id, verified=got.verified,
+                                duration_seconds=time.perf_counter() - started, codec=got.codec,
+                                stored_size=head.size)
+
+    def download_to_stream(self, bucket: str, key: str, out: IO[bytes], *, version_id: str | None = None,
+                           progress: ProgressFn | None = None, raw: bool = False,
+                           sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None) -> int:
+        """Write an object to a binary stream (stdout) in order, decompressed unless `raw`.
+        Returns the byte count written."""
+        from its_store.service.encoded import download_stream
+        started = time.perf_counter()
+        validate_bucket(bucket)
+        validate_key(key)
+        ok = False
+        got = None
+        try:
+            got = download_stream(self, bucket, key, out, version_id=version_id, raw=raw, sse_c_key=sse_c_key,
+                                  sse_c_key_file=sse_c_key_file, progress=progress or _noop)
+            ok = True
+        finally:
+            self.stats.record("download", ok=ok, nbytes=got.head.size if (ok and got) else 0,
+                              seconds=time.perf_counter() - started)
+        return got.size
+
+    # ------------------------------------------------------------------------------ stat and list
+    def stat_object(self, bucket: str, key: str, version_id: str | None = None,
+                    include_tags: bool = True, *, sse_c_key: bytes | None = None,
+                    sse_c_key_file: Path | None = None) -> ObjectInfo:
+        """Size, ETag, type, user metadata, tags, codec and encryption of one object (SSE-C: its key)."""
+        from its_store.codec.encryption import resolve_key
+        from its_store.service.encoded import stat_with_key
+        validate_bucket(bucket)
+        validate_key(key)
+        sse_key = resolve_key(self.settings, sse_c_key, sse_c_key_file)
+
+        def head() -> ObjectInfo:
+            stat = stat_with_key(self, bucket, key, version_id, sse_key)
+            return _object_info(bucket, key, stat.size, stat.etag, stat.last_modified, stat.content_type,
+                                stat.metadata, stat.version_id)
+        info = self.cache.object_info(bucket, key, version_id, head)  # cached within MINIO_CACHE_TTL
+        if include_tags:
+            info.tags = self.cache.tags(bucket, key, version_id, lambda: self.s3.get_tags(bucket, key, version_id))
+        return info
+
+    def iter_objects(self, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
+        """Objects (and, when not recursive, prefixes) matching the request, lazily."""
+        validate_bucket(request.bucket)
+        filters = bool(request.match_tags or request.match_metadata)
+        needs_head = bool(request.object_types) or request.include_metadata or filters
+        listed = (self._from_listing(request.bucket, item)
+                  for item in self.s3.list_fast(request.bucket, request.prefix, request.recursive))
+        candidates = (info for info in listed if _matches_listing(info, request))
+        if needs_head:
+            candidates = self._with_heads(request.bucket, candidates, tags=bool(request.match_tags))
+        count = 0
+        wanted = {t.value for t in request.object_types or []}
+        for info in candidates:
+            if wanted and not info.is_prefix and (info.object_type is None or info.object_type.value not in wanted):
+                continue
+            if filters and not _tag_meta_match(info, request.match_tags, request.match_metadata):
+                continue
+            yield info
+            count += 1
+            if request.max_keys and count >= request.max_keys:
+                return
+
+    def list_objects(self, request: ListObjectsRequest) -> list[ObjectInfo]:
+        """The list form of iter_objects()."""
+        return list(self.iter_objects(request))
+
+    def _from_listing(self, bucket: str, item: Any) -> ObjectInfo:
+        """ObjectInfo from a listing.Entry, built without validation (the values come typed from the
+        parser; validating 10,000 entries costs more than parsing them)."""
+        if item.is_prefix:
+            return ObjectInfo.listed(bucket=bucket, key=item.key, is_prefix=True)
+        return ObjectInfo.listed(bucket=bucket, key=item.key, size=item.size, etag=item.etag,
+                                 last_modified=item.last_modified, version_id=item.version_id)
+
+    def _with_heads(self, bucket: str, items: Iterator[ObjectInfo], tags: bool = False) -> Iterator[ObjectInfo]:
+        """Fill type and metadata with HEADs run in parallel, keeping listing order (bounded look-ahead)."""
+        from collections import deque
+
+        def fill(info: ObjectInfo) -> ObjectInfo:
+            if info.is_prefix:
+                return info
+
+            def head() -> ObjectInfo:
+                stat = self.s3.stat(bucket, info.key)
+                return _object_info(bucket, info.key, stat.size, stat.etag, stat.last_modified,
+                                    stat.content_type, stat.metadata, stat.version_id)
+            try:  # the cache answers when its entry still matches the listed ETag and size
+                full = self.cache.object_info(bucket, info.key, None, head, listed=info)
+            except E.ObjectNotFoundError:
+                return info  # deleted since it was listed
+            except E.ItsStoreError as exc:  # SSE-C without its key: keep what the listing knows
+                from its_store.codec.encryption import explain_read_error
+                if not isinstance(explain_read_error(exc, bucket, info.key), E.SseKeyRequiredError):
+                    raise
+                info.encryption = "SSE-C"
+                return info
+            if tags:  # GetObjectTagging in the same pool, for ls --tag
+                try:
+                    full.tags = self.cache.tags(bucket, info.key, None, lambda: self.s3.get_tags(bucket, info.key))
+                except E.ObjectNotFoundError:
+                    return info
+            return full
+
+        window: deque[Any] = deque()
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="its-head") as pool:
+            for info in items:
+                window.append(pool.submit(fill, info))
+                if len(window) >= self.workers * 4:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+
+    # ------------------------------------------------------------------------------------- delete
+    def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
+        """Delete one object (or one version). A missing object is an ObjectNotFoundError."""
+        validate_bucket(bucket)
+        validate_key(key)
+        ok = False
+        try:
+            try:
+                self._stat(bucket, key, version_id)
+            except E.SseKeyRequiredError:
+                pass  # it exists, encrypted with an SSE-C key: deleting needs no key
+            except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
+                if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
+                        or not self.versions().is_delete_marker(bucket, key, version_id)):
+                    raise
+            self.s3.remove(bucket, key, version_id)
+            ok = True
+        finally:
+            self.stats.record("delete", ok=ok)
+            self._touched("rm", bucket, key, ok=ok, version_id=version_id)
+        return DeleteResult(bucket=bucket, key=key, version_id=version_id)
+
+    def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
+        """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised."""
+        validate_bucket(bucket)
+        for key in keys:
+            validate_key(key)
+        failures: dict[str, str] = {}
+        done = 0
+        try:
+            for start in range(0, len(keys), 1000):
+                batch = [(k, None) for k in keys[start:start + 1000]]
+                failures.update(dict(self.s3.remove_many(bucket, batch)))
+                done = start + len(batch)
+        finally:
+            self.cache.invalidate_objects(bucket, keys)
+            for key in keys[:done]:
+                self.audit.record("rm", bucket=bucket, key=key, ok=key not in failures, error=failures.get(key))
+        for key in keys:
+            self.stats.record("delete", ok=key not in failures)
+        return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k))
+                for k in keys]
+
+    # ----------------------------------------------------------------------------------- presign
+    def generate_presigned_url(self, bucket: str, key: str, expires_in_seconds: int = 3600,
+                               method: str = "GET") -> str:
+        """A URL that grants `method` on one object for at most 7 days, with no credentials needed."""
+        validate_bucket(bucket)
+        validate_key(key)
+        method = method.upper()
+        if method not in ("GET", "PUT", "HEAD", "DELETE"):
+            raise E.InvalidInputError(f"unsupported presign method {method!r}", hint="use GET or PUT")
+        if not 1 <= int(expires_in_seconds) <= MAX_PRESIGN_SECONDS:
+            raise E.InvalidInputError(
+                f"expiry must be between 1 second and 7 days (got {int(expires_in_seconds)} s)",
+                hint="S3 signatures are valid for at most 7 days (604800 s)")
+        return self.s3.presign(method, bucket, key, timedelta(seconds=int(expires_in_seconds)))
+
+    # ------------------------------------------------------------------------------------- health
+    def get_health_status(self) -> dict[str, Any]:
+        """Endpoint reachable, credentials valid, configured buckets present. `status` is the verdict."""
+        started = time.perf_counter()
+        report: dict[str, Any] = {"status": "unhealthy", "endpoint": self.settings.endpoint,
+                                  "secure": self.settings.secure, "checks": {}, "buckets": {}}
+        checks = report["checks"]
+        try:
+            names = {b.name for b in self.s3.list_buckets()}
+        except E.AccessDeniedError as exc:
+            checks["endpoint"] = {"ok": True, "detail": "reachable"}
+            checks["credentials"] = {"ok": False, "detail": exc.message}
+            return _finish(report, started)
+        except E.ItsStoreError as exc:
+            checks["endpoint"] = {"ok": False, "detail": exc.message}
+            return _finish(report, started)
+        checks["endpoint"] = {"ok": True, "detail": "reachable"}
+        checks["credentials"] = {"ok": True, "detail": f"access key {self.settings.access_key!r} accepted"}
+        configured = [self.settings.default_bucket, self.settings.video_bucket,
+                      self.settings.models_bucket, self.settings.logs_bucket]
+        report["buckets"] = {name: name in names for name in configured}
+        missing = [name for name in configured if name not in names]
+        checks["buckets"] = {"ok": not missing,
+                             "detail": "all present" if not missing else "missing: " + ", ".join(missing)}
+        report["status"] = "healthy" if not missing else "degraded"
+        return _finish(report, started)
+
+    def init_buckets(self) -> list[str]:
+        """Create the four configured buckets if missing. Returns the ones created."""
+        created = []
+        existing = {b.name for b in self.s3.list_buckets()}
+        for name in dict.fromkeys([self.settings.default_bucket, self.settings.video_bucket,
+                                   self.settings.models_bucket, self.settings.logs_bucket]):
+            if name not in existing:
+                self.ensure_bucket(validate_bucket(name), create=True)
+                created.append(name)
+        return created
+
+    def get_stats(self) -> StorageStats:
+        """Totals of every run on this machine (this process's counts are saved first); see stats.py."""
+        self.flush_stats()
+        try:
+            return self.stats_store.load()
+        except OSError:
+            return self.stats
+
+    def flush_stats(self) -> bool:
+        """Save what this process counted since the last flush. False (and kept) if it could not."""
+        return flush_pending(self.stats, self.stats_store)
+
+    def reset_stats(self) -> None:
+        """Zero the persisted totals (and drop this process's unsaved counts)."""
+        self.stats.take_pending()
+        self.stats_store.reset()
+
+    def close(self) -> None:
+        """Save stats and close the cache. Safe to call twice; never raises."""
+        self.flush_stats()
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            try:
+                cache.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
+    # --------------------------------------------------------------------------------- batches
+    def batch(self) -> Any:
+        from its_store.service.batch import Batch
+        return Batch(self)
+
+    # ------------------------------------------- versions, tags, lifecycle, buckets (own modules)
+    def versions(self) -> Any:
+        """Versioning status, version listing, restore, erasure: a versions.Versions."""
+        from its_store.service.versions import Versions
+        return Versions(self)
+
+    def tagging(self) -> Any:
+        """Object and bucket tags: a tagging.Tagging."""
+        from its_store.service.tags import Tagging
+        return Tagging(self)
+
+    def lifecycle(self) -> Any:
+        """Bucket lifecycle rules and retention presets: a lifecycle.Lifecycle."""
+        from its_store.service.lifecycle import Lifecycle
+        return Lifecycle(self)
+
+    def buckets(self) -> Any:
+        """Bucket create (with presets), remove, info: a buckets.BucketAdmin."""
+        from its_store.service.buckets import BucketAdmin
+        return BucketAdmin(self)
+
+    def get_bucket_encryption(self, bucket: str) -> Any:
+        """The bucket's default encryption: an encryption.BucketEncryption (algorithm None: none)."""
+        from its_store.codec.encryption import get_bucket_encryption
+        return get_bucket_encryption(self.s3, bucket)
+
+    def set_bucket_encryption(self, bucket: str, kms_key_id: str | None = None) -> Any:
+        """Default SSE-S3 (or SSE-KMS with `kms_key_id`) for new objects of `bucket`."""
+        from its_store.codec.encryption import set_bucket_encryption
+        from its_store.state.audit import recording
+        with recording(self.audit, "bucket_encryption_set", bucket=bucket,
+                       algorithm="aws:kms" if kms_key_id else "AES256"):
+            return set_bucket_encryption(self.s3, bucket, kms_key_id)
+
+    def delete_bucket_encryption(self, bucket: str) -> Any:
+        """Remove the bucket's default encryption (stored objects keep theirs)."""
+        from its_store.codec.encryption import remove_bucket_encryption
+        from its_store.state.audit import recording
+        with recording(self.audit, "bucket_encryption_rm", bucket=bucket):
+            return remove_bucket_encryption(self.s3, bucket)
+
+
+def _finish(report: dict[str, Any], started: float) -> dict[str, Any]:
+    report["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return report
+
+
+def _check_local_file(path: Path) -> None:
+    if not path.exists():
+        raise E.LocalFileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise E.InvalidInputError(f"{path} is a directory", hint="use --recursive to upload a folder")
+    if not path.is_file():
+        raise E.InvalidInputError(f"{path} is not a regular file")
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > 10:
+        raise E.InvalidInputError("at most 10 tags per object (S3 limit)")
+    for key, value in tags.items():
+        if not key or len(key) > 128 or len(value) > 256:
+            raise E.InvalidInputError(f"invalid tag {key!r}: keys 1-128 chars, values up to 256")
+    return tags
+
+
+def _guess_type(name: Path | str) -> str:
+    from its_store.core.mime import guess_content_type
+    return guess_content_type(name)
+
+
+def _user_metadata(headers: Any) -> dict[str, str]:
+    """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
+    out = {}
+    for name, value in (headers or {}).items():
+        low = name.lower()
+        if low.startswith("x-amz-meta-"):
+            out[low[len("x-amz-meta-"):]] = value
+    return out
+
+
+def _object_info(bucket: str, key: str, size: Any, etag: Any, modified: Any, content_type: Any,
+                 headers: Any, version_id: Any) -> ObjectInfo:
+    meta = _user_metadata(headers)
+    kind = meta.get(META_TYPE)
+    try:
+        object_type = ObjectType(kind) if kind else None
+    except ValueError:
+        object_type = ObjectType.OTHER
+    info = ObjectInfo(bucket=bucket, key=key, size=size or 0, etag=(etag or "").strip('"') or None,
+                      last_modified=modified, content_type=content_type, object_type=object_type,
+                      metadata={k: v for k, v in meta.items() if k not in INTERNAL_META},
+                      version_id=version_id)
+    from its_store.service.encoded import annotate
+    return annotate(info, headers)  # codec, original size, ratio, sha256, encryption
+
+
+def _tag_meta_match(info: ObjectInfo, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:
+    """ls --tag / --meta: checked after the HEAD (and GetObjectTagging) that filled `info`."""
+    from its_store.service.tags import matches
+    return matches(info, tags, metadata)
+
+
+def _matches_listing(info: ObjectInfo, request: ListObjectsRequest) -> bool:
+    """Filters answerable from the listing alone (size and date), applied before any HEAD."""
+    if info.is_prefix:
+        return not (request.size_range or request.modified_after or request.modified_before)
+    if request.size_range:
+        low, high = request.size_range
+        if (low is not None and info.size < low) or (high is not None and info.size > high):
+            return False
+    if request.modified_after and info.last_modified and info.last_modified < request.modified_after:
+        return False
+    if request.modified_before and info.last_modified and info.last_modified > request.modified_before:
+        return False
+    return True
+
+
+_shared: StorageService | None = None
+_shared_lock = threading.Lock()
+
+
+def get_storage_service(settings: Settings | None = None) -> StorageService:
+    """The process-wide StorageService built from Settings (env, .env), created on first call."""
+    global _shared
+    if settings is not None:
+        return StorageService(settings)
+    with _shared_lock:
+        if _shared is None:
+            _shared = StorageService()
+        return _shared
+

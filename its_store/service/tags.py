@@ -1,0 +1,134 @@
+"""Tags of objects (or of one object version) and of buckets: read, merge, replace, remove.
+
+A reference with a key names an object; without one, the bucket. Limits are checked before sending:
+10 tags per object, 50 per bucket, keys 1-128 and values up to 256 characters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket, validate_key
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+OBJECT_TAG_LIMIT = 10
+BUCKET_TAG_LIMIT = 50
+_TAG_CHARS = re.compile(r"^[\w\s+\-=.:/@]*$")
+
+
+class TagSet(BaseModel):
+    """The tags of a bucket (key None) or of an object (version_id None: the current version)."""
+
+    bucket: str
+    key: str | None = None
+    version_id: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    removed: list[str] = Field(default_factory=list)
+
+
+def check_tags(tags: dict[str, str], *, limit: int = OBJECT_TAG_LIMIT) -> dict[str, str]:
+    """Raise InvalidInputError unless `tags` is a valid S3 tag set."""
+    if len(tags) > limit:
+        raise E.InvalidInputError(f"at most {limit} tags allowed here (got {len(tags)})")
+    for key, value in tags.items():
+        if not key or len(key) > 128 or len(value) > 256:
+            raise E.InvalidInputError(f"invalid tag {key!r}: keys 1-128 characters, values up to 256")
+        if not (_TAG_CHARS.match(key) and _TAG_CHARS.match(value)):
+            raise E.InvalidInputError(f"invalid character in tag {key}={value}",
+                                      hint="letters, digits, spaces and + - = . _ : / @")
+    return tags
+
+
+def matches(info: Any, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:
+    """Does an ObjectInfo (filled by a HEAD / GetObjectTagging) carry every wanted tag and metadata pair?
+
+    Metadata names compare case-insensitively (servers lower-case them); values exactly.
+    """
+    if info.is_prefix:
+        return True  # like the type filter: a prefix may hold matches
+    have_tags = info.tags or {}
+    if tags and any(have_tags.get(k) != v for k, v in tags.items()):
+        return False
+    have_meta = {k.lower(): v for k, v in (info.metadata or {}).items()}
+    return not (metadata and any(have_meta.get(k.lower()) != v for k, v in metadata.items()))
+
+
+class Tagging:
+    """Tag operations bound to one StorageService."""
+
+    def __init__(self, service: StorageService) -> None:
+        self.service = service
+
+    def get(self, bucket: str, key: str | None = None, version_id: str | None = None) -> TagSet:
+        s3 = self.service.s3
+        validate_bucket(bucket)
+        if not key:
+            self._no_version(version_id)
+            return TagSet(bucket=bucket, tags=s3.get_bucket_tags(bucket))
+        validate_key(key)
+        return TagSet(bucket=bucket, key=key, version_id=version_id, tags=s3.get_tags(bucket, key, version_id))
+
+    def set(self, bucket: str, key: str | None, tags: dict[str, str], *, version_id: str | None = None,
+            replace: bool = False) -> TagSet:
+        """Add or overwrite `tags` (or, with `replace`, make them the whole tag set)."""
+        if not tags:
+            raise E.InvalidInputError("no tags given", hint="write them as key=value")
+        current = {} if replace else self.get(bucket, key, version_id).tags
+        merged = {**current, **tags}
+        self._write(bucket, key, version_id, merged)
+        return TagSet(bucket=bucket, key=key or None, version_id=version_id, tags=merged)
+
+    def remove(self, bucket: str, key: str | None, names: list[str] | None = None, *,
+               version_id: str | None = None) -> TagSet:
+        """Remove the named tags, or every tag when `names` is empty."""
+        current = self.get(bucket, key, version_id).tags
+        drop = set(names) if names else set(current)
+        remaining = {k: v for k, v in current.items() if k not in drop}
+        removed = sorted(k for k in current if k in drop)
+        if remaining:
+            self._write(bucket, key, version_id, remaining)
+        elif current:
+            self._drop_all(bucket, key, version_id)
+        return TagSet(bucket=bucket, key=key or None, version_id=version_id, tags=remaining, removed=removed)
+
+    def _write(self, bucket: str, key: str | None, version_id: str | None, tags: dict[str, str]) -> None:
+        if not key:
+            self._no_version(version_id)
+        check_tags(tags, limit=OBJECT_TAG_LIMIT if key else BUCKET_TAG_LIMIT)
+        with self._changing("tag", bucket, key, version_id, tags=tags):
+            if key:
+                self.service.s3.set_tags(bucket, key, tags, version_id)
+            else:
+                self.service.s3.set_bucket_tags(bucket, tags)
+
+    def _drop_all(self, bucket: str, key: str | None, version_id: str | None) -> None:
+        with self._changing("untag", bucket, key, version_id):
+            if key:
+                self.service.s3.delete_tags(bucket, key, version_id)
+            else:
+                self.service.s3.delete_bucket_tags(bucket)
+
+    @contextlib.contextmanager
+    def _changing(self, operation: str, bucket: str, key: str | None, version_id: str | None,
+                  **fields: Any) -> Iterator[None]:
+        """Audit the change and drop the object's cached tags, whatever the outcome."""
+        from its_store.service.versions import audited
+        with audited(self.service, operation, bucket=bucket, key=key, version_id=version_id, **fields):
+            try:
+                yield
+            finally:
+                if key:
+                    self.service.cache.invalidate_object(bucket, key)
+
+    @staticmethod
+    def _no_version(version_id: str | None) -> None:
+        if version_id:
+            raise E.InvalidInputError("--version-id needs an object key", hint="s3://BUCKET/KEY")

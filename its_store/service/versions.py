@@ -1,0 +1,269 @@
+"""Object versions: versioning status, listing versions, restoring one, and erasing all of them.
+
+Erasure (`rm --all-versions`, GDPR) removes data for good: every version and delete marker of a key
+or prefix, optionally only those older than a cut-off. Each version is judged by its own date, so
+what is erased for a key is always its oldest versions: an older version never becomes current.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket, validate_key
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+BATCH = 1000  # keys per DeleteObjects request (the S3 maximum)
+
+
+class ObjectVersion(BaseModel):
+    """One entry of a version listing: a data version, a delete marker, or (not recursive) a prefix."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    is_latest: bool = False
+    is_delete_marker: bool = False
+    size: int = 0
+    etag: str | None = None
+    last_modified: datetime | None = None
+    is_prefix: bool = False
+
+
+class RestoreResult(BaseModel):
+    bucket: str
+    key: str
+    source_version_id: str
+    version_id: str | None = None  # the new current version (None when nothing had to be copied)
+    etag: str | None = None
+    size: int = 0
+    already_current: bool = False
+
+
+@dataclass
+class ErasureResult:
+    """Outcome of an erasure: counts of keys, versions and markers, bytes, and per-entry failures."""
+
+    bucket: str
+    prefix: str
+    recursive: bool
+    dry_run: bool
+    older_than: str | None = None
+    cutoff: datetime | None = None
+    entries: list[ObjectVersion] = field(default_factory=list)
+    failed: list[tuple[ObjectVersion, str]] = field(default_factory=list)
+    duration_seconds: float = 0.0
+
+    @property
+    def objects(self) -> int:
+        return len({v.key for v in self.entries})
+
+    @property
+    def versions(self) -> int:
+        return sum(not v.is_delete_marker for v in self.entries)
+
+    @property
+    def delete_markers(self) -> int:
+        return sum(v.is_delete_marker for v in self.entries)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(v.size for v in self.entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": "erase", "bucket": self.bucket, "prefix": self.prefix, "recursive": self.recursive,
+            "dry_run": self.dry_run, "older_than": self.older_than,
+            "cutoff": self.cutoff.isoformat() if self.cutoff else None,
+            "objects": self.objects, "versions": self.versions, "delete_markers": self.delete_markers,
+            "bytes": self.total_bytes, "failed": len(self.failed),
+            "duration_seconds": round(self.duration_seconds, 3),
+            "entries": [v.model_dump(mode="json") for v in self.entries],
+            "errors": [{"key": v.key, "version_id": v.version_id, "message": msg} for v, msg in self.failed],
+        }
+
+    def raise_for_failures(self) -> None:
+        if self.failed:
+            first, msg = self.failed[0]
+            raise E.ItsStoreError(f"{len(self.failed)} versions could not be erased; first: "
+                                  f"{first.key} ({first.version_id}): {msg}")
+
+
+def versioning_label(status: str | None) -> str:
+    """minio reports None for a bucket that never had versioning: call that 'Off'."""
+    return status or "Off"
+
+
+class Versions:
+    """Version operations bound to one StorageService."""
+
+    def __init__(self, service: StorageService) -> None:
+        self.service = service
+
+    # ------------------------------------------------------------------------------ versioning
+    def status(self, bucket: str) -> str:
+        """'Enabled', 'Suspended' or 'Off' (never enabled)."""
+        return versioning_label(self.service.s3.get_versioning(validate_bucket(bucket)))
+
+    def set(self, bucket: str, enabled: bool) -> str:
+        """Turn versioning on, or suspend it (S3 cannot switch it off again). Returns the new status."""
+        with audited(self.service, "versioning", bucket=validate_bucket(bucket), enabled=enabled):
+            self.service.s3.set_versioning(bucket, enabled)
+        return self.status(bucket)
+
+    # --------------------------------------------------------------------------------- listing
+    def iter_versions(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectVersion]:
+        """Every version and delete marker under `prefix`, in the server's order."""
+        validate_bucket(bucket)
+        for item in self.service.s3.list_objects(bucket, prefix, recursive, include_versions=True):
+            if item.is_dir:
+                yield ObjectVersion(bucket=bucket, key=item.object_name, is_prefix=True)
+                continue
+            yield ObjectVersion(
+                bucket=bucket, key=item.object_name, version_id=item.version_id,
+                is_latest=str(item.is_latest).lower() == "true", is_delete_marker=bool(item.is_delete_marker),
+                size=item.size or 0, etag=(item.etag or "").strip('"') or None,
+                last_modified=item.last_modified)
+
+    def of_key(self, bucket: str, key: str) -> list[ObjectVersion]:
+        """The versions and delete markers of exactly `key` (not of keys that merely start with it)."""
+        validate_key(key)
+        return [v for v in self.iter_versions(bucket, key) if v.key == key]
+
+    def is_delete_marker(self, bucket: str, key: str, version_id: str) -> bool:
+        return any(v.version_id == version_id and v.is_delete_marker for v in self.of_key(bucket, key))
+
+    # --------------------------------------------------------------------------------- restore
+    def restore(self, bucket: str, key: str, version_id: str) -> RestoreResult:
+        """Make `version_id` the current version again by a server-side copy onto the same key."""
+        validate_bucket(bucket)
+        validate_key(key)
+        if not version_id:
+            raise E.InvalidInputError("restore needs --version-id", hint="see `its-store ls --versions`")
+        found = [v for v in self.of_key(bucket, key) if v.version_id == version_id]
+        if not found:
+            raise E.ObjectNotFoundError(f"version {version_id} of s3://{bucket}/{key} not found",
+                                        hint=f"list them: its-store ls s3://{bucket}/{key} --versions")
+        source = found[0]
+        if source.is_delete_marker:
+            raise E.InvalidInputError(f"version {version_id} of s3://{bucket}/{key} is a delete marker",
+                                      hint="restore a data version, or remove the marker with rm --version-id")
+        if source.is_latest:
+            return RestoreResult(bucket=bucket, key=key, source_version_id=version_id, version_id=version_id,
+                                 etag=source.etag, size=source.size, already_current=True)
+        sse = self._encryption_of(bucket, key, version_id)
+        with audited(self.service, "restore", bucket=bucket, key=key, restored_version_id=version_id,
+                     size=source.size, encryption=sse) as entry:
+            try:
+                etag, new_version = self.service.s3.copy_version(bucket, key, version_id, sse_s3=sse == "SSE-S3")
+            finally:
+                self.service.cache.invalidate_object(bucket, key)
+            entry["version_id"] = new_version
+        return RestoreResult(bucket=bucket, key=key, source_version_id=version_id, version_id=new_version,
+                             etag=etag, size=source.size)
+
+    def _encryption_of(self, bucket: str, key: str, version_id: str) -> str | None:
+        """SSE-S3 / SSE-KMS / None of one version; an SSE-C version cannot be restored server-side."""
+        from its_store.codec.encryption import describe, explain_read_error
+        try:
+            stat = self.service.s3.stat(bucket, key, version_id)
+        except E.ItsStoreError as exc:
+            exc = explain_read_error(exc, bucket, key)
+            if isinstance(exc, E.SseKeyRequiredError):
+                raise E.InvalidInputError(
+                    f"version {version_id} of s3://{bucket}/{key} is encrypted with SSE-C: restore cannot copy it",
+                    hint="download that version with its key (get --version-id) and upload it again") from None
+            raise exc from None
+        return describe(stat.metadata)
+
+    # --------------------------------------------------------------------------------- erasure
+    def erase(self, bucket: str, target: str, *, recursive: bool = False, older_than: timedelta | None = None,
+              dry_run: bool = False, now: datetime | None = None) -> ErasureResult:
+        """Delete for good every version and delete marker of a key, or of everything under a prefix
+        (`recursive`), optionally only those last modified more than `older_than` ago."""
+        started = time.perf_counter()
+        validate_bucket(bucket)
+        if recursive:
+            prefix = target if (not target or target.endswith("/")) else target + "/"
+        else:
+            prefix = validate_key(target)
+        cutoff = (now or datetime.now(UTC)) - older_than if older_than is not None else None
+        result = ErasureResult(bucket=bucket, prefix=prefix, recursive=recursive, dry_run=dry_run,
+                               older_than=_describe(older_than), cutoff=cutoff)
+        if dry_run:
+            self._erase_all(result, target)
+        else:
+            fields = {"key": prefix if not recursive else None, "prefix": prefix if recursive else None}
+            with audited(self.service, "rm", bucket=bucket, erasure=True, all_versions=True,
+                         older_than=result.older_than, **fields) as entry:
+                try:
+                    self._erase_all(result, target)
+                finally:
+                    entry.update(objects=result.objects, versions=result.versions, size=result.total_bytes,
+                                 delete_markers=result.delete_markers, failed=len(result.failed))
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+    def _erase_all(self, result: ErasureResult, target: str) -> None:
+        bucket, recursive, cutoff = result.bucket, result.recursive, result.cutoff
+        seen_key, batch = False, []
+        for version in self.iter_versions(bucket, result.prefix, recursive=True):
+            if not recursive and version.key != target:
+                continue
+            seen_key = True
+            if cutoff is not None and version.last_modified is not None and version.last_modified >= cutoff:
+                continue
+            batch.append(version)
+            if len(batch) >= BATCH:
+                self._erase_batch(bucket, batch, result)
+        self._erase_batch(bucket, batch, result)
+        if not recursive and not seen_key:
+            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{target} (no versions)")
+
+    def _erase_batch(self, bucket: str, batch: list[ObjectVersion], result: ErasureResult) -> None:
+        if not batch:
+            return
+        failures: dict[tuple[str, str | None], str] = {}
+        if not result.dry_run:
+            pairs = [(v.key, v.version_id) for v in batch]
+            try:
+                failures = {(k, v): msg for k, v, msg in self.service.s3.remove_versions(bucket, pairs)}
+            finally:
+                self.service.cache.invalidate_objects(bucket, {v.key for v in batch})
+        for version in batch:
+            msg = failures.get((version.key, version.version_id))
+            if msg is None:
+                result.entries.append(version)
+            else:
+                result.failed.append((version, msg))
+            if not result.dry_run:
+                self.service.stats.record("delete", ok=msg is None, nbytes=version.size)
+        batch.clear()
+
+
+def _describe(delta: timedelta | None) -> str | None:
+    if delta is None:
+        return None
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@contextlib.contextmanager
+def audited(service: StorageService, operation: str, **fields: Any) -> Iterator[dict[str, Any]]:
+    """Write one audit line (its_store.state.audit) when the block ends: ok, or error with its code.
+    Fields learnt inside the block go into the yielded dict."""
+    from its_store.state.audit import recording
+    with recording(service.audit, operation, **fields) as entry:
+        yield entry

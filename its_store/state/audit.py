@@ -1,0 +1,174 @@
+"""Audit log: one JSON line per mutating operation, appended to a local file (MINIO_AUDIT_LOG).
+
+Every line: time (UTC, ISO 8601), operation, bucket, key, version_id, size, result ("ok" or "error"),
+error (an error code, when result is "error"), access_key_id (never the secret), host, pid, endpoint,
+plus any extra fields the caller gives. Appends are safe across processes and threads: the file is
+opened with O_APPEND and each line goes out in ONE write() call, so lines never interleave.
+
+Who calls it: StorageService records upload and rm itself. Other mutating features (restore, tag,
+lifecycle/versioning/encryption changes, model register/promote/rm) call
+
+    from its_store import audit
+    audit.record(settings, "tag", bucket=b, key=k, version_id=v)          # or service.audit.record(...)
+    with audit.recording(service.audit, "promote", bucket=b, key=k) as entry:
+        ...; entry["version_id"] = vid                                      # ok/error filled in for you
+
+A failure to write the audit log never fails the operation it describes: it is logged as a warning on
+the `its_store.state.audit` logger (the CLI prints it on stderr) and the operation's result stands.
+Shipping the log to MINIO_LOGS_BUCKET is audit_ship.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+
+log = logging.getLogger("its_store.state.audit")
+logging.getLogger("its_store").addHandler(logging.NullHandler())
+
+MUTATING = ("upload", "rm", "restore", "tag", "untag", "lifecycle", "versioning", "encryption",
+            "model_register", "model_promote", "model_rm", "bucket_create", "bucket_rm")
+_TAIL_BLOCK = 64 * 1024
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _error_code(error: Any) -> str | None:
+    if error is None:
+        return None
+    if isinstance(error, str):
+        return error
+    return str(getattr(error, "code", None) or type(error).__name__)
+
+
+class AuditLog:
+    """Appends audit lines for one identity (access key id, endpoint) to one file."""
+
+    def __init__(self, path: Path, *, access_key: str, endpoint: str, secret: str | None = None) -> None:
+        self.path = Path(path)
+        self.access_key = access_key
+        self.endpoint = endpoint
+        self.host = socket.gethostname()
+        self._secret = secret or None  # only to scrub it from lines, defence in depth; never written
+        self._warned = False
+        self._lock = threading.Lock()
+
+    def record(self, operation: str, *, bucket: str | None = None, key: str | None = None,
+               version_id: str | None = None, size: int | None = None, ok: bool = True,
+               error: Any = None, **details: Any) -> dict[str, Any]:
+        """Append one line and return it. When ok is False and no error is given, the exception being
+        handled (e.g. inside a `finally:`) supplies the error code."""
+        if not ok and error is None:
+            error = sys.exc_info()[1]
+        entry = {"time": _now(), "operation": operation, "bucket": bucket, "key": key,
+                 "version_id": version_id, "size": size, "result": "ok" if ok else "error",
+                 "error": _error_code(error) if not ok else None, "access_key_id": self.access_key,
+                 "host": self.host, "pid": os.getpid(), "endpoint": self.endpoint}
+        for name, value in details.items():
+            entry.setdefault(name, value)
+        self._append(json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":")))
+        return entry
+
+    def _append(self, line: str) -> None:
+        if self._secret and self._secret in line:
+            line = line.replace(self._secret, "********")
+        data = (line.replace("\n", " ") + "\n").encode("utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                written = os.write(fd, data)
+            finally:
+                os.close(fd)
+            if written != len(data):
+                raise OSError(f"short write ({written} of {len(data)} bytes)")
+        except OSError as exc:
+            with self._lock:
+                if self._warned:
+                    return
+                self._warned = True
+            log.warning("cannot write the audit log %s: %s", self.path, getattr(exc, "strerror", None) or exc)
+
+    def tail(self, n: int = 20) -> list[dict[str, Any]]:
+        """The last `n` entries, oldest first. Lines that are not JSON objects are skipped."""
+        return [entry for entry in (_parse(line) for line in tail_lines(self.path, n)) if entry is not None]
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def tail_lines(path: Path, n: int) -> list[bytes]:
+    """The last n complete lines of a file, read backwards in blocks (the log may be large)."""
+    if n <= 0:
+        return []
+    try:
+        with open(path, "rb") as fh:
+            end = fh.seek(0, os.SEEK_END)
+            buf, pos = b"", end
+            while pos > 0 and buf.count(b"\n") <= n:
+                step = min(_TAIL_BLOCK, pos)
+                pos -= step
+                fh.seek(pos)
+                buf = fh.read(step) + buf
+    except FileNotFoundError:
+        return []
+    lines = buf.split(b"\n")
+    if not buf.endswith(b"\n"):
+        lines = lines[:-1]  # a line still being written
+    lines = [line for line in lines if line.strip()]
+    return lines[-n:]
+
+
+_logs: dict[tuple[str, str, str], AuditLog] = {}
+_logs_lock = threading.Lock()
+
+
+def for_settings(settings: Settings) -> AuditLog:
+    """The AuditLog of these settings (one per file and identity per process)."""
+    path = Path(settings.audit_log or "audit.log")
+    ident = (str(path), settings.access_key, settings.endpoint)
+    with _logs_lock:
+        audit = _logs.get(ident)
+        if audit is None:
+            audit = _logs[ident] = AuditLog(path, access_key=settings.access_key, endpoint=settings.endpoint,
+                                            secret=settings.secret_key.get_secret_value())
+        return audit
+
+
+def record(settings: Settings, operation: str, **fields: Any) -> dict[str, Any]:
+    """Append one audit line for `operation` (see AuditLog.record for the fields)."""
+    return for_settings(settings).record(operation, **fields)
+
+
+@contextlib.contextmanager
+def recording(audit: AuditLog, operation: str, **fields: Any) -> Iterator[dict[str, Any]]:
+    """Record `operation` when the block ends: result ok, or error with the exception's code.
+
+    Fields set on the yielded dict (e.g. version_id, size learnt during the block) go into the line.
+    """
+    entry = dict(fields)
+    try:
+        yield entry
+    except BaseException as exc:
+        audit.record(operation, ok=False, error=exc, **entry)
+        raise
+    audit.record(operation, ok=True, **entry)

@@ -1,0 +1,483 @@
+"""Metadata cache: object stat results, tags, bucket lists and small JSON documents, kept between runs.
+
+A CLI process lives for one command, so the cache must outlive it: `DiskCache` (diskcache/SQLite under
+MINIO_CACHE_DIR) by default, `RedisCache` when MINIO_REDIS_URL (or REDIS_URL) is set, `NullCache` when
+MINIO_ENABLE_CACHING=false or MINIO_CACHE_TTL=0. This is the only module that imports diskcache or redis,
+and it imports them lazily.
+
+Correctness rules the callers (service.py, batch.py) follow: every write or delete invalidates what it
+touched; a cached entry never decides anything destructive and never verifies integrity (downloads and
+deletes HEAD the server); a listing validates a cached stat against the listed ETag and size.
+
+Failures never reach the user as errors. `ResilientCache` walks a chain (Redis → disk → nothing): when a
+level fails it logs ONE warning on the `its_store.state.cache` logger and continues on the next level. The
+library never prints; the CLI routes that logger to stderr (see cli/cache_cmd.py), and the text is also
+kept in `ResilientCache.warnings`. Invalidations go to every persistent level, so an entry stored in
+the disk fallback during a Redis outage does not survive a later write; an invalidation that could not
+reach a level leaves a marker file, and that level is cleared the next time it opens.
+
+Values are stored as JSON text, never pickled: a tampered cache file cannot run code. What the service
+caches, and under which keys, is cache_service.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+
+log = logging.getLogger("its_store.state.cache")
+logging.getLogger("its_store").addHandler(logging.NullHandler())  # a library logs; the app decides
+
+REDIS_PREFIX = "its-store:meta:"
+_SEP = "\x1f"  # between group and item in disk keys; JSON groups never contain it raw
+
+
+class CacheBackendError(Exception):
+    """A backend failed (Redis down, SQLite unusable). Handled inside this module, never shown raw."""
+
+
+class MetadataCache(Protocol):
+    """A TTL'd store of JSON values, addressed by (group, item); a group is invalidated as a whole.
+
+    A group is one object (all its versions and tags), one bucket list, or one document.
+    """
+
+    backend: str
+    location: str
+
+    def get(self, group: str, item: str) -> Any | None: ...
+
+    def put(self, group: str, item: str, value: Any, ttl: int) -> None: ...
+
+    def invalidate(self, groups: Iterable[str]) -> None: ...
+
+    def invalidate_prefix(self, prefix: str) -> int: ...
+
+    def clear(self) -> int: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+def _now() -> float:
+    """The clock of entry expiry (a function, so that tests can move it forward)."""
+    return time.time()
+
+
+def _encode(value: Any, ttl: int) -> str:
+    return json.dumps({"x": _now() + ttl, "v": value}, separators=(",", ":"))
+
+
+def _decode(text: Any) -> Any | None:
+    """The value of a stored entry, or None when it is expired or unreadable (treated as a miss)."""
+    try:
+        doc = json.loads(text)
+        return doc["v"] if doc["x"] > _now() else None
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+class NullCache:
+    """Caching off: every lookup misses, every write is dropped."""
+
+    backend = "none"
+    location = ""
+
+    def get(self, group: str, item: str) -> Any | None:
+        return None
+
+    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
+        pass
+
+    def invalidate(self, groups: Iterable[str]) -> None:
+        pass
+
+    def invalidate_prefix(self, prefix: str) -> int:
+        return 0
+
+    def clear(self) -> int:
+        return 0
+
+    def info(self) -> dict[str, Any]:
+        return {"backend": self.backend, "location": "", "entries": 0, "size_bytes": 0}
+
+    def close(self) -> None:
+        pass
+
+
+class DiskCache:
+    """diskcache (SQLite) in one folder. Process- and thread-safe; a corrupt database is wiped and rebuilt."""
+
+    backend = "disk"
+
+    def __init__(self, directory: Path, *, size_limit: int = 256 * 1024 * 1024) -> None:
+        self.directory = Path(directory)
+        self.location = str(self.directory)
+        self.size_limit = size_limit
+        self.rebuilt = False
+        try:
+            import diskcache
+        except ImportError as exc:
+            raise CacheBackendError("the diskcache package is not installed") from exc
+        self._dc = diskcache
+        self._cache = self._open()
+
+    def _connect(self) -> Any:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self._dc.Cache(str(self.directory), timeout=2, tag_index=True, size_limit=self.size_limit,
+                              eviction_policy="least-recently-stored")
+
+    def _open(self) -> Any:
+        if self.directory.exists() and not self.directory.is_dir():
+            return self._rebuild()  # a file where the cache folder belongs
+        try:
+            return self._connect()
+        except (sqlite3.OperationalError, OSError) as exc:
+            raise CacheBackendError(f"cannot open {self.location}: {exc}") from exc
+        except sqlite3.DatabaseError:
+            return self._rebuild()
+
+    def _rebuild(self) -> Any:
+        """Wipe the folder (it holds nothing but this cache) and start empty."""
+        old = getattr(self, "_cache", None)
+        if old is not None:
+            try:
+                old.close()
+            except Exception:  # noqa: BLE001 - closing a corrupt handle may fail in many ways
+                pass
+        try:
+            if self.directory.is_dir() and not self.directory.is_symlink():
+                shutil.rmtree(self.directory)
+            elif self.directory.exists() or self.directory.is_symlink():
+                self.directory.unlink()
+            cache = self._connect()
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheBackendError(f"cannot rebuild {self.location}: {exc}") from exc
+        self.rebuilt = True
+        log.warning("the disk cache at %s was corrupt; rebuilt it empty", self.location)
+        return cache
+
+    def _do(self, fn: Callable[[Any], Any]) -> Any:
+        try:
+            return fn(self._cache)
+        except (sqlite3.OperationalError, OSError, self._dc.Timeout) as exc:
+            raise CacheBackendError(f"{self.location}: {exc}") from exc
+        except sqlite3.DatabaseError:
+            self._cache = self._rebuild()
+            try:
+                return fn(self._cache)
+            except (sqlite3.Error, OSError, self._dc.Timeout) as exc:
+                raise CacheBackendError(f"{self.location}: {exc}") from exc
+
+    def get(self, group: str, item: str) -> Any | None:
+        return _decode(self._do(lambda c: c.get(group + _SEP + item)))
+
+    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
+        self._do(lambda c: c.set(group + _SEP + item, _encode(value, ttl), expire=ttl, tag=group))
+
+    def invalidate(self, groups: Iterable[str]) -> None:
+        groups = list(groups)
+
+        def run(cache: Any) -> None:
+            with cache.transact():
+                for group in groups:
+                    cache.evict(group)
+        self._do(run)
+
+    def invalidate_prefix(self, prefix: str) -> int:
+        def run(cache: Any) -> int:
+            doomed = [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
+            return sum(1 for k in doomed if cache.delete(k))
+        return int(self._do(run))
+
+    def clear(self) -> int:
+        return int(self._do(lambda c: c.clear()))
+
+    def info(self) -> dict[str, Any]:
+        def run(cache: Any) -> dict[str, Any]:
+            cache.expire()
+            return {"backend": self.backend, "location": self.location, "entries": len(cache),
+                    "size_bytes": int(cache.volume())}
+        return dict(self._do(run))
+
+    def close(self) -> None:
+        try:
+            self._cache.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
+
+def redact_url(url: str) -> str:
+    """A Redis URL without user or password, for messages: redis://host:port/db."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "redis://?"
+    return f"{parts.scheme or 'redis'}://{host}{port}{parts.path or ''}"
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+class RedisCache:
+    """One Redis hash per group (`its-store:meta:<group>`), one field per item, EXPIRE on the hash.
+
+    No client retries and short timeouts: a dead Redis must cost one fast failure, then the fallback.
+    """
+
+    backend = "redis"
+
+    def __init__(self, url: str, *, connect_timeout: float = 0.5, timeout: float = 2.0) -> None:
+        self.location = redact_url(url)
+        try:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+        except ImportError as exc:
+            raise CacheBackendError("the redis package is not installed (pip install 'its-store[redis]')") \
+                from exc
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        secret = urlsplit(url).password if "@" in url else None
+        self._secret = secret or None
+        try:
+            self._r = redis.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=timeout,
+                                           retry=Retry(NoBackoff(), 0), decode_responses=True)
+        except ValueError as exc:
+            raise CacheBackendError(f"invalid Redis URL {self.location}") from exc
+        self._do(lambda r: r.ping())
+
+    def _do(self, fn: Callable[[Any], Any]) -> Any:
+        try:
+            return fn(self._r)
+        except self._errors as exc:
+            text = str(exc) or type(exc).__name__
+            if self._secret:
+                text = text.replace(self._secret, "********")
+            raise CacheBackendError(text[:160].rstrip(".")) from exc
+
+    def get(self, group: str, item: str) -> Any | None:
+        return _decode(self._do(lambda r: r.hget(REDIS_PREFIX + group, item)))
+
+    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
+        def run(r: Any) -> None:
+            pipe = r.pipeline(transaction=False)
+            pipe.hset(REDIS_PREFIX + group, item, _encode(value, ttl))
+            pipe.expire(REDIS_PREFIX + group, ttl)
+            pipe.execute()
+        self._do(run)
+
+    def _delete(self, names: list[str]) -> int:
+        count = 0
+        for start in range(0, len(names), 500):
+            chunk = names[start:start + 500]
+            count += int(self._do(lambda r, c=chunk: r.delete(*c)))
+        return count
+
+    def _scan(self, prefix: str) -> list[str]:
+        pattern = _glob_escape(REDIS_PREFIX + prefix) + "*"
+        return list(self._do(lambda r: list(r.scan_iter(match=pattern, count=1000))))
+
+    def invalidate(self, groups: Iterable[str]) -> None:
+        self._delete([REDIS_PREFIX + g for g in groups])
+
+    def invalidate_prefix(self, prefix: str) -> int:
+        return self._delete(self._scan(prefix))
+
+    def clear(self) -> int:
+        return self.invalidate_prefix("")
+
+    def info(self) -> dict[str, Any]:
+        names = self._scan("")
+
+        def run(r: Any) -> tuple[int, int | None]:
+            pipe = r.pipeline(transaction=False)
+            for name in names:
+                pipe.hlen(name)
+                pipe.memory_usage(name)
+            values = pipe.execute(raise_on_error=False)
+            entries = sum(v for v in values[0::2] if isinstance(v, int))
+            sizes = [v for v in values[1::2] if isinstance(v, int)]
+            return entries, sum(sizes) if len(sizes) == len(names) else None
+        entries, size = self._do(run)
+        return {"backend": self.backend, "location": self.location, "entries": entries, "size_bytes": size,
+                "groups": len(names)}
+
+    def close(self) -> None:
+        try:
+            self._r.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
+
+class ResilientCache:
+    """A chain of backends (e.g. Redis → disk → none): use the first that works, degrade on failure.
+
+    Each degradation logs one warning (also kept in `.warnings`). Invalidations reach every persistent
+    level; if one cannot be reached, its `stale_marker` file is touched and that level is cleared the
+    next time it opens, so a write during an outage is never hidden by an entry cached before it.
+    """
+
+    def __init__(self, levels: list[tuple[Callable[[], MetadataCache], Path | None]]) -> None:
+        self.warnings: list[str] = []
+        self.degraded_from: list[str] = []
+        self._levels = [*levels, (NullCache, None)]
+        self._opened: dict[int, MetadataCache | None] = {}
+        self._failures: dict[int, CacheBackendError] = {}
+        self._lock = threading.RLock()
+        self._index = -1
+        self._active: MetadataCache = NullCache()
+        self._advance()
+
+    @property
+    def backend(self) -> str:
+        return self._active.backend
+
+    @property
+    def location(self) -> str:
+        return self._active.location
+
+    def _open(self, index: int) -> MetadataCache | None:
+        """Level `index`, opened once (None if it failed); cleared first when its marker says stale."""
+        with self._lock:
+            if index not in self._opened:
+                factory, marker = self._levels[index]
+                try:
+                    cache = factory()
+                    if marker is not None and marker.exists():
+                        cache.clear()
+                        marker.unlink(missing_ok=True)
+                    self._opened[index] = cache
+                except CacheBackendError as exc:
+                    self._opened[index] = None
+                    self._failures[index] = exc
+            return self._opened[index]
+
+    def _advance(self, failed: CacheBackendError | None = None) -> None:
+        """Move to the next level that opens; log one warning naming what failed and what is used now."""
+        with self._lock:
+            skipped: list[int] = []
+            if failed is not None:
+                self._opened[self._index] = None
+                self._failures[self._index] = failed
+                skipped.append(self._index)
+            for index in range(self._index + 1, len(self._levels)):
+                cache = self._open(index)
+                if cache is not None:
+                    self._index, self._active = index, cache
+                    break
+                skipped.append(index)
+            if skipped:
+                self._warn(skipped)
+
+    def _warn(self, failed: list[int]) -> None:
+        parts = [f"{_level_name(self._levels[i][0])} cache unavailable ({self._failures[i]})" for i in failed]
+        now = _level_name(self._levels[self._index][0])
+        then = "metadata caching is off for this run" if now == "none" else f"using the {now} cache"
+        message = "; ".join([*parts, then])
+        self.degraded_from.extend(_level_name(self._levels[i][0]) for i in failed)
+        self.warnings.append(message)
+        log.warning("%s", message)
+
+    def _run(self, op: str, *args: Any) -> Any:
+        while True:
+            cache, index = self._active, self._index
+            try:
+                return getattr(cache, op)(*args)
+            except CacheBackendError as exc:
+                with self._lock:
+                    if index == self._index:  # not already degraded by another thread
+                        self._advance(exc)
+
+    def get(self, group: str, item: str) -> Any | None:
+        return self._run("get", group, item)
+
+    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
+        self._run("put", group, item, value, ttl)
+
+    def _everywhere(self, op: str, *args: Any) -> int:
+        """An invalidation on every persistent level; a level it cannot reach is marked stale."""
+        total = 0
+        for index, (_factory, marker) in enumerate(self._levels[:-1]):
+            cache = self._open(index) if index >= self._index else None
+            if cache is None:
+                if marker is not None:
+                    _touch(marker)
+                continue
+            try:
+                total += int(getattr(cache, op)(*args) or 0)
+            except CacheBackendError as exc:
+                if marker is not None:
+                    _touch(marker)
+                with self._lock:
+                    if index == self._index:
+                        self._advance(exc)
+                    else:
+                        self._opened[index] = None
+                        self._failures[index] = exc
+        return total
+
+    def invalidate(self, groups: Iterable[str]) -> None:
+        self._everywhere("invalidate", list(groups))
+
+    def invalidate_prefix(self, prefix: str) -> int:
+        return self._everywhere("invalidate_prefix", prefix)
+
+    def clear(self) -> int:
+        return self._everywhere("clear")
+
+    def info(self) -> dict[str, Any]:
+        data = dict(self._run("info"))
+        if self.degraded_from:
+            data["degraded_from"] = list(self.degraded_from)
+        return data
+
+    def close(self) -> None:
+        for cache in self._opened.values():
+            if cache is not None:
+                cache.close()
+
+
+def _level_name(factory: Any) -> str:
+    return str(getattr(factory, "label", getattr(factory, "backend", "cache")))
+
+
+def _touch(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        pass
+
+
+def _labelled(label: str, factory: Callable[[], MetadataCache]) -> Callable[[], MetadataCache]:
+    factory.label = label  # type: ignore[attr-defined]
+    return factory
+
+
+def open_cache(settings: Settings) -> MetadataCache:
+    """The cache MINIO_* settings ask for: Redis (disk fallback) if a URL is set, else disk; off if disabled."""
+    if not settings.enable_caching or settings.cache_ttl <= 0:
+        return NullCache()
+    base = Path(settings.cache_dir or ".")
+    disk = _labelled("disk", lambda: DiskCache(base / "metadata"))
+    levels: list[tuple[Callable[[], MetadataCache], Path | None]] = []
+    if settings.redis_url:
+        url = settings.redis_url
+        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url)), base / "redis.stale"))
+    levels.append((disk, base / "disk.stale"))
+    return ResilientCache(levels)

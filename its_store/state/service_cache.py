@@ -1,0 +1,231 @@
+"""The metadata cache in StorageService's own terms: object stats and tags, bucket names, documents.
+
+`ServiceCache` wraps a cache.MetadataCache (disk, Redis or none; see cache.py for the backends and the
+fallback chain), builds collision-free keys from endpoint, bucket, key and version id, counts hits and
+misses into the stats, and never raises: a cache problem is a miss, never a failed command.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from its_store.state.cache import MetadataCache, log, open_cache
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+
+
+class ServiceCache:
+    """What StorageService asks of the cache, in its own terms. Never raises; counts hits and misses.
+
+    Groups are JSON arrays, so no bucket/key/version spelling can collide: ["obj", endpoint, bucket, key]
+    holds items "stat:<version>" and "tags:<version>" ("" = latest); ["buckets", endpoint, access key]
+    holds "names"; ["doc", endpoint, *parts] holds "v" (e.g. a model manifest, via remember()/forget()).
+    """
+
+    def __init__(self, backend: MetadataCache, *, endpoint: str, access_key: str, ttl: int,
+                 on_lookup: Callable[[bool], None] | None = None) -> None:
+        self.backend = backend
+        self.endpoint = endpoint
+        self.access_key = access_key
+        self.ttl = ttl
+        self._on_lookup = on_lookup if backend.backend != "none" else None
+        self._bound = threading.local()  # .deferral: this thread's batched invalidations, if any
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(getattr(self.backend, "warnings", []))
+
+    # -- keys -------------------------------------------------------------------------------------
+    def _obj(self, bucket: str, key: str) -> str:
+        return json.dumps(["obj", self.endpoint, bucket, key])
+
+    def _buckets(self) -> str:
+        return json.dumps(["buckets", self.endpoint, self.access_key])
+
+    def _doc(self, parts: Iterable[str]) -> str:
+        return json.dumps(["doc", self.endpoint, *parts])
+
+    # -- safe primitives --------------------------------------------------------------------------
+    def _get(self, group: str, item: str) -> Any | None:
+        try:
+            value = self.backend.get(group, item)
+        except Exception as exc:  # noqa: BLE001 - a cache must never fail a command
+            log.debug("cache get failed: %s", exc)
+            value = None
+        if self._on_lookup is not None:
+            self._on_lookup(value is not None)
+        return value
+
+    def _put(self, group: str, item: str, value: Any) -> None:
+        try:
+            self.backend.put(group, item, value, self.ttl)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("cache put failed: %s", exc)
+
+    def _invalidate(self, groups: list[str]) -> None:
+        deferral = getattr(self._bound, "deferral", None)
+        if deferral is not None:
+            deferral.add(groups)
+            return
+        self._invalidate_now(groups)
+
+    def _invalidate_now(self, groups: list[str]) -> None:
+        try:
+            self.backend.invalidate(groups)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("cache invalidate failed: %s", exc)
+
+    # -- batched invalidation (batch.py's workers) -------------------------------------------------
+    def deferral(self) -> Deferral:
+        """A collector of invalidations for the threads that bind() to it: one transaction per
+        Deferral.MAX_GROUPS groups or MAX_SECONDS, instead of one per object (SQLite commits cost
+        more client CPU than uploading a camera frame). The owner flush()es it at the end."""
+        return Deferral(self._invalidate_now)
+
+    def bind(self, deferral: Deferral | None) -> None:
+        """Route this thread's invalidations to `deferral` (None: immediate again). Other threads, and
+        so any read-after-write of theirs, are not affected."""
+        self._bound.deferral = deferral
+
+    # -- objects ----------------------------------------------------------------------------------
+    def object_info(self, bucket: str, key: str, version_id: str | None, fetch: Callable[[], Any],
+                    listed: Any = None) -> Any:
+        """The ObjectInfo (without tags) of an object, cached, else `fetch()`ed (a HEAD) and stored.
+
+        With `listed` (an ObjectInfo from a listing), a cached entry whose ETag or size differ is stale.
+        """
+        from its_store.core.models import ObjectInfo
+        group, item = self._obj(bucket, key), f"stat:{version_id or ''}"
+        cached = self._get(group, item)
+        if cached is not None:
+            try:
+                info = ObjectInfo.model_validate(cached)
+            except ValueError:
+                info = None
+            if info is not None and (listed is None or (info.etag, info.size) == (listed.etag, listed.size)):
+                return info
+            self._invalidate([group])  # changed behind our back: its tags may be stale too
+        info = fetch()
+        if getattr(info, "encryption", None) != "SSE-C":  # its HEAD needs the key: never answer without it
+            self._put(group, item, info.model_dump(mode="json", exclude={"tags"}))
+        return info
+
+    def tags(self, bucket: str, key: str, version_id: str | None,
+             fetch: Callable[[], dict[str, str]]) -> dict[str, str]:
+        group, item = self._obj(bucket, key), f"tags:{version_id or ''}"
+        cached = self._get(group, item)
+        if isinstance(cached, dict):
+            return {str(k): str(v) for k, v in cached.items()}
+        tags = fetch()
+        self._put(group, item, dict(tags))
+        return tags
+
+    def invalidate_object(self, bucket: str, key: str) -> None:
+        """Drop every cached version and the tags of one object (after a write, delete, tag...)."""
+        self._invalidate([self._obj(bucket, key)])
+
+    def invalidate_objects(self, bucket: str, keys: Iterable[str]) -> None:
+        self._invalidate([self._obj(bucket, k) for k in keys])
+
+    def invalidate_bucket(self, bucket: str) -> None:
+        """Drop every object of a bucket (after a bucket delete) and the bucket list."""
+        prefix = json.dumps(["obj", self.endpoint, bucket])[:-1] + ", "
+        try:
+            self.backend.invalidate_prefix(prefix)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("cache invalidate failed: %s", exc)
+        self.invalidate_buckets()
+
+    # -- bucket names (for shell completion) ------------------------------------------------------
+    def bucket_names(self, fetch: Callable[[], list[str]] | None = None) -> list[str] | None:
+        """Cached bucket names; on a miss, `fetch()` and store them (None if no fetch given)."""
+        cached = self._get(self._buckets(), "names")
+        if isinstance(cached, list):
+            return [str(n) for n in cached]
+        if fetch is None:
+            return None
+        names = fetch()
+        self.remember_bucket_names(names)
+        return names
+
+    def remember_bucket_names(self, names: list[str]) -> None:
+        self._put(self._buckets(), "names", sorted(names))
+
+    def invalidate_buckets(self) -> None:
+        self._invalidate([self._buckets()])
+
+    # -- documents (model manifests and the like) -------------------------------------------------
+    def remember(self, parts: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
+        """A JSON-able document under `parts` (e.g. ("manifest", bucket, key)), cached, else fetched."""
+        group = self._doc(parts)
+        cached = self._get(group, "v")
+        if cached is not None:
+            return cached
+        value = fetch()
+        self._put(group, "v", value)
+        return value
+
+    def forget(self, parts: tuple[str, ...]) -> None:
+        self._invalidate([self._doc(parts)])
+
+    # -- housekeeping -----------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        try:
+            data = dict(self.backend.info())
+        except Exception as exc:  # noqa: BLE001
+            data = {"backend": self.backend.backend, "error": str(exc)}
+        data["ttl_seconds"] = self.ttl
+        data["enabled"] = self.backend.backend != "none"
+        return data
+
+    def clear(self) -> int:
+        return int(self.backend.clear())
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def open_service_cache(settings: Settings, on_lookup: Callable[[bool], None] | None = None) -> ServiceCache:
+    return ServiceCache(open_cache(settings), endpoint=settings.endpoint, access_key=settings.access_key,
+                        ttl=settings.cache_ttl, on_lookup=on_lookup)
+
+
+def report(service: Any) -> dict[str, Any]:
+    """`its-store cache stats`: backend, location, entries, size, TTL, and the persisted hit rate."""
+    data = service.cache.info()
+    stats = service.get_stats()
+    data.update(hits=stats.cache_hits, misses=stats.cache_misses,
+                hit_rate=round(stats.get_cache_hit_rate(), 3), warnings=service.cache.warnings)
+    return data
+
+
+class Deferral:
+    """Invalidations collected from several threads, flushed in batches (see ServiceCache.deferral)."""
+
+    MAX_GROUPS = 256
+    MAX_SECONDS = 0.5
+
+    def __init__(self, invalidate: Callable[[list[str]], None]) -> None:
+        self._invalidate = invalidate
+        self._lock = threading.Lock()
+        self._groups: list[str] = []
+        self._since = time.monotonic()
+
+    def add(self, groups: list[str]) -> None:
+        with self._lock:
+            self._groups.extend(groups)
+            due = len(self._groups) >= self.MAX_GROUPS or time.monotonic() - self._since >= self.MAX_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            groups, self._groups = self._groups, []
+            self._since = time.monotonic()
+        if groups:
+            self._invalidate(list(dict.fromkeys(groups)))

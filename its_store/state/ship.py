@@ -1,0 +1,210 @@
+"""Ship the audit log to MINIO_LOGS_BUCKET; safe to run from cron: never loses or duplicates a line.
+
+How (state beside the log: `<log>.ship.json`; a run holds the lock `<log>.ship.lock` with flock):
+- Lines ship in byte order from `offset`, in chunks of at most 8 MiB of complete lines (ending in a
+  newline; a line still being appended waits for the next run). Each chunk becomes ONE object named by
+  its byte range: `audit/<host>/<log id>/<start>-<end>.jsonl` (offsets zero-padded to 16 digits).
+- Write-ahead: a chunk's range is saved as `pending` (fsync'd) BEFORE its upload; `offset` moves to its
+  end only AFTER the upload succeeded. A run killed in between re-ships exactly that range under exactly
+  that name next time, with If-None-Match: an object already there holds the same bytes. Hence no loss
+  (offset never passes an unshipped byte) and no duplicate (a byte range has one name).
+- `log id` is a hash of the file's first line: a rotated or recreated log starts again at offset 0
+  under a new id. Run `its-store audit ship` before rotating (logrotate `prerotate`) so the tail of the
+  old file is shipped first.
+- Shipping is not itself audited (it would feed itself) and is not counted in the stats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import socket
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+CHUNK_BYTES = 8 * 1024 * 1024
+CONTENT_TYPE = "application/x-ndjson"
+
+
+@dataclass
+class ShipResult:
+    bucket: str
+    log_path: str
+    objects: list[str] = field(default_factory=list)
+    lines: int = 0
+    bytes: int = 0
+    offset: int = 0
+    log_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "log": self.log_path, "objects": self.objects, "lines": self.lines,
+                "bytes": self.bytes, "offset": self.offset, "log_id": self.log_id}
+
+
+def state_path(log_path: Path) -> Path:
+    return log_path.with_name(log_path.name + ".ship.json")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname()) or "host"
+
+
+@contextlib.contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: runs must not overlap (documented)
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise E.LocalIOError(f"audit ship state {path} is unreadable: {exc}",
+                             hint="inspect it; delete it only if you accept re-shipping the whole log") from None
+    return state if isinstance(state, dict) else {}
+
+
+def _save(path: Path, state: dict[str, Any]) -> None:
+    """Durable atomic replace: temp file, fsync, rename, fsync the folder."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _complete_lines(fh: IO[bytes], start: int, limit: int) -> bytes:
+    """Complete lines from `start`, at most `limit` bytes unless a single line is longer than that."""
+    fh.seek(start)
+    data = fh.read(limit)
+    cut = data.rfind(b"\n")
+    if cut >= 0:
+        return data[:cut + 1]
+    while len(data) >= limit:  # one very long line: read on to its end
+        more = fh.read(limit)
+        if not more:
+            break
+        data += more
+        cut = data.find(b"\n")
+        if cut >= 0:
+            return data[:cut + 1]
+    return b""
+
+
+def _read_range(fh: IO[bytes], start: int, end: int) -> bytes:
+    fh.seek(start)
+    data = fh.read(end - start)
+    if len(data) != end - start:
+        raise E.IntegrityError(f"the audit log is shorter than its shipped range {start}-{end}",
+                               hint="was it truncated in place? rotate logs by renaming them instead")
+    return data
+
+
+def ship(service: StorageService, *, chunk_bytes: int = CHUNK_BYTES) -> ShipResult:
+    """Upload the lines appended since the last run to MINIO_LOGS_BUCKET (see the module docstring)."""
+    try:
+        return _ship(service, chunk_bytes)
+    except OSError as exc:
+        raise E.LocalIOError(f"audit ship: {exc.strerror or exc}"
+                             + (f": {exc.filename}" if getattr(exc, "filename", None) else "")) from None
+
+
+def _ship(service: StorageService, chunk_bytes: int) -> ShipResult:
+    settings = service.settings
+    log_path = Path(settings.audit_log or "audit.log")
+    bucket = validate_bucket(settings.logs_bucket)
+    spath = state_path(log_path)
+    result = ShipResult(bucket=bucket, log_path=str(log_path))
+    with _flock(log_path.with_name(log_path.name + ".ship.lock")):
+        state = _load(spath)
+        result.offset, result.log_id = int(state.get("offset", 0)), state.get("log_id")
+        try:
+            fh = open(log_path, "rb")
+        except FileNotFoundError:
+            return result
+        with fh:
+            first = fh.readline()
+            if not first.endswith(b"\n"):
+                return result  # nothing complete yet
+            log_id = hashlib.sha256(first).hexdigest()[:16]
+            size = os.fstat(fh.fileno()).st_size
+            if state.get("log_id") != log_id or int(state.get("offset", 0)) > size:
+                state = {"log_id": log_id, "offset": 0, "pending": None}
+            result.log_id = log_id
+            _ship_file(service, bucket, fh, state, spath, result, chunk_bytes)
+    result.offset = int(state["offset"])
+    return result
+
+
+def _ship_file(service: StorageService, bucket: str, fh: IO[bytes], state: dict[str, Any], spath: Path,
+               result: ShipResult, chunk_bytes: int) -> None:
+    prefix = f"audit/{_host()}/{state['log_id']}/"
+    pending = state.get("pending")
+    ready = False
+    while True:
+        if pending:
+            start, end, key = int(pending["start"]), int(pending["end"]), str(pending["key"])
+            data = _read_range(fh, start, end)
+        else:
+            start = int(state["offset"])
+            data = _complete_lines(fh, start, chunk_bytes)
+            if not data:
+                return
+            end = start + len(data)
+            key = f"{prefix}{start:016d}-{end:016d}.jsonl"
+            state["pending"] = {"start": start, "end": end, "key": key}
+            _save(spath, state)
+        if not ready:
+            service.ensure_bucket(bucket)
+            ready = True
+        _put_once(service, bucket, key, data)
+        state["offset"], state["pending"] = end, None
+        _save(spath, state)
+        pending = None
+        result.objects.append(key)
+        result.lines += data.count(b"\n")
+        result.bytes += len(data)
+
+
+def _put_once(service: StorageService, bucket: str, key: str, data: bytes) -> None:
+    """PUT unless the object is there already (then a previous, interrupted run put these very bytes)."""
+    try:
+        service.s3.put_if_absent(bucket, key, data, {"Content-Type": CONTENT_TYPE})
+    except E.AlreadyExistsError:
+        pass

@@ -1,0 +1,324 @@
+"""Operation counters: success rate, bytes, speeds, cache hits. Thread-safe, cheap to update, kept between runs.
+
+`StorageStats` counts in-process; what it counted since the last flush is merged into a `StatsStore`
+(`<MINIO_CACHE_DIR>/stats.json`) under an exclusive file lock, so two processes finishing at once both
+land their counts. Stats stay on the local disk even when the metadata cache is in Redis: they are this
+machine's figures, exported per host to node_exporter (`to_prometheus()`); a shared Redis would make
+every host export everybody's totals.
+
+`StorageService.get_stats()` returns the persisted totals; the method names follow the product
+documentation (get_success_rate(), get_cache_hit_rate(), average_upload_speed_bps).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("its_store.state.stats")
+
+AUTOFLUSH_SECONDS = 30.0  # a long-running process lands its counts at least this often
+_FIELDS = ("count", "failures", "bytes", "seconds")
+
+
+@dataclass
+class OpCounter:
+    count: int = 0
+    failures: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+
+def _empty_delta() -> dict[str, Any]:
+    return {"operations": {}, "cache_hits": 0, "cache_misses": 0}
+
+
+@dataclass
+class StorageStats:
+    operations: dict[str, OpCounter] = field(default_factory=dict)
+    cache_hits: int = 0
+    cache_misses: int = 0
+    since: str | None = None  # first time anything was counted (persisted totals only)
+    autoflush: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
+    _pending: dict[str, Any] = field(default_factory=_empty_delta, repr=False, compare=False)
+    _last_flush: float = field(default_factory=time.monotonic, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record(self, op: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
+        add = {"count": 1, "failures": 0 if ok else 1, "bytes": nbytes if ok else 0,
+               "seconds": seconds if ok else 0.0}
+        with self._lock:
+            _add_op(self.operations.setdefault(op, OpCounter()), add)
+            pending = self._pending["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
+            for name in _FIELDS:
+                pending[name] += add[name]
+        self._maybe_flush()
+
+    def record_cache(self, hit: bool) -> None:
+        name = "cache_hits" if hit else "cache_misses"
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
+            self._pending[name] += 1
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if self.autoflush is not None and time.monotonic() - self._last_flush >= AUTOFLUSH_SECONDS:
+            self._last_flush = time.monotonic()
+            self.autoflush()
+
+    def take_pending(self) -> dict[str, Any]:
+        """What was counted since the last call (a delta for StatsStore.merge), and start a new delta."""
+        with self._lock:
+            delta, self._pending = self._pending, _empty_delta()
+            self._last_flush = time.monotonic()
+        return delta
+
+    def restore_pending(self, delta: dict[str, Any]) -> None:
+        """Put back a delta that could not be persisted, so that a later flush retries it."""
+        with self._lock:
+            self._pending = merge_delta(self._pending, delta)
+
+    @property
+    def total_operations(self) -> int:
+        return sum(c.count for c in self.operations.values())
+
+    @property
+    def failed_operations(self) -> int:
+        return sum(c.failures for c in self.operations.values())
+
+    def get_success_rate(self) -> float:
+        """Percentage (0-100) of operations that succeeded; 100 when nothing has run yet."""
+        total = self.total_operations
+        return 100.0 if total == 0 else 100.0 * (total - self.failed_operations) / total
+
+    def get_cache_hit_rate(self) -> float:
+        """Percentage (0-100) of metadata lookups answered by the cache."""
+        total = self.cache_hits + self.cache_misses
+        return 0.0 if total == 0 else 100.0 * self.cache_hits / total
+
+    def _speed(self, op: str) -> float:
+        counter = self.operations.get(op)
+        if not counter or counter.seconds <= 0:
+            return 0.0
+        return counter.bytes / counter.seconds
+
+    @property
+    def average_upload_speed_bps(self) -> float:
+        """Bytes per second averaged over successful uploads."""
+        return self._speed("upload")
+
+    @property
+    def average_download_speed_bps(self) -> float:
+        return self._speed("download")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total_operations": self.total_operations,
+            "failed_operations": self.failed_operations,
+            "success_rate": round(self.get_success_rate(), 3),
+            "cache_hits": self.cache_hits,
+            "cache_misses": self.cache_misses,
+            "cache_hit_rate": round(self.get_cache_hit_rate(), 3),
+            "average_upload_speed_bps": round(self.average_upload_speed_bps, 1),
+            "average_download_speed_bps": round(self.average_download_speed_bps, 1),
+            "operations": {name: vars(c).copy() for name, c in sorted(self.operations.items())},
+            "since": self.since,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> StorageStats:
+        """Stats from a persisted record (the stats.json document)."""
+        stats = cls(cache_hits=int(record.get("cache_hits", 0)), cache_misses=int(record.get("cache_misses", 0)),
+                    since=record.get("since"))
+        for name, counter in (record.get("operations") or {}).items():
+            stats.operations[str(name)] = OpCounter(**{k: counter.get(k, 0) for k in _FIELDS})
+        return stats
+
+
+def _add_op(counter: OpCounter, add: dict[str, Any]) -> None:
+    counter.count += int(add.get("count", 0))
+    counter.failures += int(add.get("failures", 0))
+    counter.bytes += int(add.get("bytes", 0))
+    counter.seconds += float(add.get("seconds", 0.0))
+
+
+def merge_delta(total: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
+    """total + delta, both in the stats.json shape (missing fields count as zero)."""
+    out = {**total, "operations": {k: dict(v) for k, v in (total.get("operations") or {}).items()}}
+    for name in ("cache_hits", "cache_misses"):
+        out[name] = int(total.get(name, 0)) + int(delta.get(name, 0))
+    for op, add in (delta.get("operations") or {}).items():
+        counter = out["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
+        for name in _FIELDS:
+            counter[name] = counter.get(name, 0) + add.get(name, 0)
+    return out
+
+
+def _is_empty(delta: dict[str, Any]) -> bool:
+    return not delta.get("operations") and not delta.get("cache_hits") and not delta.get("cache_misses")
+
+
+class StatsStore:
+    """Totals of every run on this machine: one small JSON file, read-modify-written under flock."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / "stats.json"
+        self.lock_path = self.directory / "stats.lock"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                import fcntl
+            except ImportError:  # not POSIX: no cross-process lock (documented)
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _read(self) -> dict[str, Any]:
+        """The record on disk; missing → empty; unreadable → kept aside as stats.json.corrupt, empty."""
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+            return record
+        except FileNotFoundError:
+            return {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            log.warning("stats file %s was unreadable (%s); starting from zero", self.path, exc)
+            with contextlib.suppress(OSError):
+                os.replace(self.path, self.path.with_suffix(".json.corrupt"))
+            return {}
+
+    def _write(self, record: dict[str, Any]) -> None:
+        atomic_write_text(self.path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+    def merge(self, delta: dict[str, Any]) -> None:
+        """Add a delta to the totals (raises OSError if the folder is not writable)."""
+        if _is_empty(delta):
+            return
+        with self._locked():
+            record = merge_delta(self._read(), delta)
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            record.setdefault("since", now)
+            record["updated"] = now
+            record["version"] = 1
+            self._write(record)
+
+    def load(self) -> StorageStats:
+        with self._locked():
+            return StorageStats.from_record(self._read())
+
+    def reset(self) -> None:
+        from its_store.core.errors import LocalIOError
+        try:
+            with self._locked():
+                self._write({"version": 1, "since": datetime.now(UTC).isoformat(timespec="seconds"),
+                             "operations": {}, "cache_hits": 0, "cache_misses": 0})
+        except OSError as exc:
+            raise LocalIOError(f"cannot reset the stats in {self.path}: {exc.strerror or exc}") from None
+
+
+def flush_pending(stats: StorageStats, store: StatsStore) -> bool:
+    """Persist what `stats` counted since the last flush. Never raises; a failed delta is kept for later."""
+    delta = stats.take_pending()
+    if _is_empty(delta):
+        return True
+    try:
+        store.merge(delta)
+        return True
+    except OSError as exc:
+        stats.restore_pending(delta)
+        log.warning("cannot save stats to %s: %s", store.path, exc.strerror or exc)
+        return False
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write a file whole or not at all: a temp file beside it, then rename over it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# ------------------------------------------------------------------------------------ Prometheus
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def to_prometheus(stats: StorageStats, prefix: str = "its_store") -> str:
+    """The node_exporter textfile format (text exposition format 0.0.4) of the totals."""
+    lines: list[str] = []
+
+    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+        lines.append(f"# HELP {prefix}_{name} {help_}")
+        lines.append(f"# TYPE {prefix}_{name} {kind}")
+        lines.extend(f"{prefix}_{name}{labels} {_number(value)}" for labels, value in samples)
+
+    ops = sorted(stats.operations.items())
+
+    def by_op(attr: str) -> list[tuple[str, float]]:
+        return [(f'{{operation="{_label(op)}"}}', getattr(c, attr)) for op, c in ops]
+
+    metric("operations_total", "counter", "Operations run, by operation.", by_op("count"))
+    metric("operation_failures_total", "counter", "Operations that failed, by operation.", by_op("failures"))
+    metric("bytes_total", "counter", "Bytes moved by successful operations, by operation.", by_op("bytes"))
+    metric("operation_seconds_total", "counter", "Seconds spent in successful operations, by operation.",
+           by_op("seconds"))
+    metric("cache_hits_total", "counter", "Metadata lookups answered by the cache.", [("", stats.cache_hits)])
+    metric("cache_misses_total", "counter", "Metadata lookups the cache could not answer.",
+           [("", stats.cache_misses)])
+    metric("success_ratio", "gauge", "Share of operations that succeeded (0-1).",
+           [("", stats.get_success_rate() / 100)])
+    metric("cache_hit_ratio", "gauge", "Share of metadata lookups answered by the cache (0-1).",
+           [("", stats.get_cache_hit_rate() / 100)])
+    metric("average_upload_speed_bytes_per_second", "gauge", "Average speed of successful uploads.",
+           [("", stats.average_upload_speed_bps)])
+    metric("average_download_speed_bytes_per_second", "gauge", "Average speed of successful downloads.",
+           [("", stats.average_download_speed_bps)])
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def write_prometheus(stats: StorageStats, path: Path) -> Path:
+    """Write the textfile atomically (temp + rename: node_exporter never reads half a file)."""
+    from its_store.core.errors import LocalIOError
+    path = Path(path)
+    if path.is_dir():
+        raise LocalIOError(f"{path} is a folder", hint="give a file name such as its_store.prom")
+    try:
+        atomic_write_text(path, to_prometheus(stats))
+    except OSError as exc:
+        raise LocalIOError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path

@@ -1,0 +1,1 @@
+"""How bytes move: single PUTs and parallel parts, ranged downloads, resume, checksums, atomic files."""

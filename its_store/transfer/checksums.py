@@ -1,0 +1,144 @@
+"""Integrity checks that cost little CPU: CRC32 (S3 "additional checksums"), with MD5 ETags as a fallback.
+
+Uploads send `x-amz-checksum-crc32` on every large body (the server recomputes and refuses a
+mismatch), which lets the body go unsigned instead of hashed with SHA-256 on both ends; multipart
+uploads declare CRC32 and list each part's checksum on completion, so the server keeps a composite
+checksum (`<crc of part crcs>-N`). Downloads verify against that checksum when the server returns
+one, else against the MD5 ETag. `crc32` is ISA-L's (the `isal` package, ~13 GB/s here) when it is
+installed, else zlib's (~3.5 GB/s; same values); MD5 runs at ~0.4 GB/s, SHA-256 ~0.3.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from its_store.core import errors as E
+
+try:  # same function, same values, ~4x faster: a 1 GiB download checks in ~0.08 CPU-s, not ~0.3
+    from isal.isal_zlib import crc32
+except ImportError:  # pragma: no cover - isal has wheels for the usual platforms
+    from zlib import crc32
+
+HEADER = "x-amz-checksum-crc32"
+
+
+class PartETag(str):
+    """An ETag that also carries the CRC32 (base64) of the bytes sent with it."""
+
+    crc32: str | None = None
+
+    @classmethod
+    def of(cls, etag: str, crc32: str | None) -> PartETag:
+        value = cls(etag)
+        value.crc32 = crc32
+        return value
+
+
+def crc32_b64(value: int) -> str:
+    return base64.b64encode((value & 0xFFFFFFFF).to_bytes(4, "big")).decode()
+
+
+def crc32_of(data: bytes) -> str:
+    return crc32_b64(crc32(data))
+
+
+def _gf2_times(mat: list[int], vec: int) -> int:
+    total, i = 0, 0
+    while vec:
+        if vec & 1:
+            total ^= mat[i]
+        vec >>= 1
+        i += 1
+    return total
+
+
+def _gf2_square(mat: list[int]) -> list[int]:
+    return [_gf2_times(mat, mat[n]) for n in range(32)]
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """CRC32 of A+B from crc(A), crc(B) and len(B) (zlib's algorithm; zlib does not expose it)."""
+    if len2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]
+    even = _gf2_square(odd)
+    odd = _gf2_square(even)
+    while True:
+        even = _gf2_square(odd)
+        if len2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        odd = _gf2_square(even)
+        if len2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
+
+
+@dataclass
+class RangeSum:
+    """What a downloaded range hashed to: CRC32 always, MD5 only when it is needed."""
+
+    length: int
+    crc32: int
+    md5: bytes | None = None
+
+
+@dataclass
+class Expected:
+    """What a download will be checked against, decided from one HEAD."""
+
+    kind: str           # "crc32", "crc32-composite", "md5", "md5-multipart"
+    value: str
+    parts: int = 0
+
+    @property
+    def needs_md5(self) -> bool:
+        return self.kind.startswith("md5")
+
+
+def expected_for(size: int, etag: str, checksum: str | None, part_size: int | None,
+                 verifiable_etag: bool) -> Expected | None:
+    """Pick the cheapest check the server's answer allows, or None if nothing can be checked."""
+    if checksum:
+        value, _, count = checksum.partition("-")
+        if not count:
+            return Expected("crc32", value)
+        if part_size and count.isdigit() and -(-size // part_size) == int(count):
+            return Expected("crc32-composite", value, int(count))
+    md5, _, count = etag.strip('"').partition("-")
+    if not verifiable_etag or len(md5) != 32:
+        return None
+    if not count:
+        return Expected("md5", md5)
+    if part_size and count.isdigit() and -(-size // part_size) == int(count):
+        return Expected("md5-multipart", md5, int(count))
+    return None
+
+
+def verify(expected: Expected, sums: list[RangeSum], where: str) -> None:
+    """Compare range sums (in order; ranges aligned to parts for the composite kinds) with `expected`."""
+    if expected.kind == "crc32":
+        total = sums[0].crc32
+        for item in sums[1:]:
+            total = crc32_combine(total, item.crc32, item.length)
+        got = crc32_b64(total)
+    elif expected.kind == "crc32-composite":
+        if len(sums) != expected.parts:
+            return
+        got = crc32_of(b"".join((s.crc32 & 0xFFFFFFFF).to_bytes(4, "big") for s in sums))
+    elif expected.kind == "md5" and len(sums) == 1:
+        got = (sums[0].md5 or b"").hex()
+    elif expected.kind == "md5-multipart" and len(sums) == expected.parts:
+        got = hashlib.md5(b"".join(s.md5 or b"" for s in sums), usedforsecurity=False).hexdigest()
+    else:
+        return
+    if got != expected.value:
+        raise E.IntegrityError(f"checksum mismatch for {where}: expected {expected.value}, got {got}",
+                               hint="the local file was left untouched; retry the download")
