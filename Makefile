@@ -46,7 +46,7 @@ lint: venv
 # bash, zsh and fish scripts, and the command table of the fast completion path (its_store/cli/completion/_table.py),
 # from the app itself; tests/test_completion.py and tests/test_completion_fast.py check they are current
 completions: venv
-	$(VENV)/bin/python -m its_store.cli.completion.shells completions
+	$(VENV)/bin/python -m its_store.cli.completion.generate completions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from its_store.cli.app import app
 from its_store.cli.completion.complete import CACHE_FILE, TTL_SECONDS
 from its_store.cli.completion.fast import relative_to_bash_word
-from its_store.cli.completion.shells import FILES
+from its_store.cli.completion.generate import FILES
+from its_store.cli.completion.shells import relative_answers
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -82,6 +83,60 @@ def test_install_completion_installs_our_bash_script(tmp_path):
 ])
 def test_reply_relative_to_bash_word(value, typed, current, reply):
     assert relative_to_bash_word(value, typed, current) == reply
+
+
+@pytest.mark.parametrize(("answer", "typed", "current", "reply"), [
+    ("s3://a/\ns3://b/\n", "s3://", "//", "//a/\n//b/\n"),       # Typer's bash answer, one value a line
+    ("\n", "s3:", ":", "\n"),                                      # nothing offered stays nothing
+    ("", "s3:", ":", ""),
+    ("video_frame\n", "--type=v", "v", "video_frame\n"),
+])
+def test_typer_bash_answers_relative_to_bash_word(answer, typed, current, reply):
+    assert relative_answers(answer, typed, current) == reply
+
+
+def _private_uses(path: Path) -> list[str]:
+    """Imports of private modules or names of typer, click or rich in `path`, and private attributes
+    read from them (`typer._click`, `from typer.core import _X`, `rich_utils._get_rich_console`), or
+    private methods overridden or called through super() in subclasses of their classes."""
+    import ast
+    import re
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    third = ("typer", "click", "rich")
+    found, aliases = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in third:
+                    aliases.add(alias.asname or alias.name.split(".")[0])
+                    found += [alias.name] if any(p.startswith("_") for p in alias.name.split(".")) else []
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in third:
+            parts = node.module.split(".")
+            found += [node.module] if any(p.startswith("_") for p in parts) else []
+            for alias in node.names:
+                aliases.add(alias.asname or alias.name)
+                found += [f"{node.module}.{alias.name}"] if alias.name.startswith("_") else []
+    private = re.compile(r"^_[^_]|^_$")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and private.match(node.attr):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            from_super = isinstance(root, ast.Call) and ast.unparse(root.func) == "super"
+            if from_super or (isinstance(root, ast.Name) and root.id in aliases):
+                found.append(f"{ast.unparse(node)} (line {node.lineno})")
+        elif isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name | ast.Attribute) and
+                                                    ast.unparse(b).split(".")[0] in aliases for b in node.bases):
+            found += [f"{node.name}.{f.name} overrides a private method" for f in node.body
+                      if isinstance(f, ast.FunctionDef) and private.match(f.name)]
+    return found
+
+
+def test_cli_uses_no_private_typer_click_or_rich_api():
+    """Completion and help rely on public API only (DESIGN.md): a Typer upgrade may move its privates."""
+    cli = REPO / "its_store" / "cli"
+    found = {str(p.relative_to(REPO)): uses for p in sorted(cli.rglob("*.py")) if (uses := _private_uses(p))}
+    assert found == {}
 
 
 # -------------------------------------------------------------------------------- live answers

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from its_store.cli.app import app
 from its_store.cli.completion import fast as fastcomplete
 from its_store.cli.completion.complete import CACHE_FILE
-from its_store.cli.completion.shells import TABLE, table_source
+from its_store.cli.completion.generate import TABLE, table_source
 
 BIN = Path(sys.executable).parent
 SHELLS = ("bash", "zsh", "fish")

@@ -92,9 +92,9 @@ def test_command_index_names_the_modules_of_every_command():
     from its_store.cli.app import COMMAND_INDEX, COMMAND_MODULES, full_app
     app = full_app()
     found = {(info.name or info.callback.__name__).replace("_", "-"): _modules_of(info) & set(COMMAND_MODULES)
-             for info in [*app.registered_commands, *app.registered_groups]}  # (bucket registers lifecycle)
+             for info in [*app.registered_commands, *app.registered_groups]}  # (lifecycle, encryption join bucket)
     assert {name: set(mods) for name, mods in COMMAND_INDEX.items()} == found
-    for mods in COMMAND_INDEX.values():  # registered in the full app's order (encryption joins bucket)
+    for mods in COMMAND_INDEX.values():  # registered in the full app's order
         assert list(mods) == sorted(mods, key=COMMAND_MODULES.index)
 
 

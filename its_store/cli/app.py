@@ -4,7 +4,9 @@ become exit codes and one-line messages (ItsGroup.main), for the console script 
 
 from __future__ import annotations
 
+import os
 import sys
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +14,7 @@ from typer.core import TyperGroup
 
 from its_store._version import __version__
 from its_store.cli import output as out
+from its_store.cli.completion import fast, shells
 from its_store.core import errors as E
 
 EPILOG = "Example: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"
@@ -24,9 +27,10 @@ class ItsGroup(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         out.reset(argv)
+        run = partial(super().main, args=argv, prog_name=prog_name, complete_var=complete_var,
+                      standalone_mode=False, **extra)
         try:
-            rv = super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
-                              standalone_mode=False, **extra)
+            rv = _run_completing(self, run, prog_name, complete_var)
             code = rv if isinstance(rv, int) else 0
         except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
             code = _handle(exc)
@@ -37,11 +41,17 @@ class ItsGroup(TyperGroup):
             sys.exit(code)
         return code
 
-    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
-        """Shell completion and --show/--install-completion, with our bash script (see cli/shells.py)."""
-        from its_store.cli.completion.shells import install
-        install()
-        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+def _run_completing(group: ItsGroup, run: Any, prog_name: str | None, complete_var: str | None) -> Any:
+    """run(), with our bash script and bash requests in Typer's completion (see completion/shells.py)."""
+    for param in group.params:
+        if param.name in shells.COMPLETION_OPTIONS and not isinstance(param.callback, partial):
+            param.callback = partial(shells.show_or_install, typer_callback=param.callback)
+    if complete_var is None:
+        complete_var = fast.complete_var(prog_name)
+    if os.environ.get(complete_var) not in ("source_bash", "complete_bash"):
+        return run()
+    return shells.bash(run, prog_name or fast.program_name(), complete_var)
 
 
 def _handle(exc: BaseException) -> int:
@@ -142,42 +152,17 @@ def root(
     """
     state = out.STATE
     state.quiet, state.verbose, state.debug = quiet, verbose, debug
-    _configure_logging(verbose, debug)
+    from its_store.cli import logs
+    logs.configure(verbose, debug)  # and the cache/stats/audit warnings: one stderr line each
     state.env_file = env_file
     state.overrides = {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries,
                        "verify_tls": False if no_verify_tls else None}
 
 
-def add_commands(group: typer.Typer, *functions: Any) -> None:
-    """Register commands; the docstring's `Example:` line becomes the epilog, so --help ends with it."""
-    for fn in functions:
-        doc = fn.__doc__ or ""
-        lines = doc.strip().splitlines()
-        examples = [line.strip() for line in lines if line.strip().startswith("Example:")]
-        body = "\n".join(line for line in lines if not line.strip().startswith("Example:")).strip()
-        group.command(help=body, epilog="\n\n".join(examples) or None)(fn)
-
-
-# Command modules under its_store/cli/, each with register(app). Add a module here to add commands.
-COMMAND_MODULES = ("objects", "admin", "bucket", "tags", "versions", "model", "cache", "audit",
+# Command modules under its_store/cli/commands/, each with register(app), which adds its commands to the
+# app (lifecycle and encryption add theirs to bucket's group). Add a module here to add commands.
+COMMAND_MODULES = ("objects", "admin", "bucket", "lifecycle", "tags", "versions", "model", "cache", "audit",
                    "encryption")
-
-
-def _configure_logging(verbose: bool, debug: bool) -> None:
-    """Library chatter (urllib3 retry warnings) goes to stderr only with --verbose/--debug: without
-    a handler, Python would print WARNING records and break the one-line error promise."""
-    import logging
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
-    root_logger = logging.getLogger()
-    if verbose or debug:
-        logging.basicConfig(level=level, format="its-store: %(name)s: %(message)s", stream=sys.stderr)
-    for name in ("urllib3", "its_store"):
-        logging.getLogger(name).setLevel(level)
-    root_logger.setLevel(level if (verbose or debug) else logging.WARNING)
-    from its_store.cli.commands.cache import (
-        show_warnings,  # cache/stats/audit warnings: one stderr line even without -v
-    )
-    show_warnings(verbose or debug)
 
 
 # The modules that register each top-level command and its subcommands, in COMMAND_MODULES order
@@ -186,7 +171,7 @@ COMMAND_INDEX: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("upload", "get", "ls", "rm", "stat", "presign"), ("objects",)),
     **dict.fromkeys(("health", "config", "init"), ("admin",)),
     "stats": ("cache",), "cache": ("cache",), "restore": ("versions",), "tag": ("tags",),
-    "model": ("model",), "audit": ("audit",), "bucket": ("bucket", "encryption"),
+    "model": ("model",), "audit": ("audit",), "bucket": ("bucket", "lifecycle", "encryption"),
 }
 _VALUE_OPTIONS = {"--endpoint", "--region", "--retries", "--env-file"}  # global options taking a value
 _FULL: list[typer.Typer] = []

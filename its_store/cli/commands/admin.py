@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands
 from its_store.core.errors import EXIT_UNAVAILABLE
 
 Json = Annotated[bool, out.JsonOption]
@@ -52,5 +53,4 @@ def init(json_: Json = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
     add_commands(app, health, config, init)

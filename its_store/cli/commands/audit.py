@@ -7,9 +7,10 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
 from its_store.core.units import human_size
 
-audit_app = typer.Typer(no_args_is_help=True, help="The audit log of mutating operations: tail, ship.")
+audit_app = new_group(no_args_is_help=True, help="The audit log of mutating operations: tail, ship.")
 
 Json = Annotated[bool, out.JsonOption]
 
@@ -62,6 +63,5 @@ def ship(json_: Json = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
     add_commands(audit_app, tail, ship)
     app.add_typer(audit_app, name="audit")

@@ -1,7 +1,8 @@
-"""Bucket commands: `its-store bucket ls|create|rm|info|versioning`, and `bucket lifecycle ...`.
+"""Bucket commands: `its-store bucket ls|create|rm|info|versioning`.
 
-`bucket_app` is the group; other command modules may attach their own sub-groups to it
-(e.g. `bucket encryption`), so it is created at import time and registered by register().
+`bucket_app` is the group; other command modules attach their own sub-groups to it (`bucket lifecycle`
+in cli/commands/lifecycle.py, `bucket encryption` in cli/commands/encryption.py), so it is created at
+import time and registered by register(). This module imports neither of them.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
 from its_store.core.units import human_size
 
-bucket_app = typer.Typer(no_args_is_help=True, help="Buckets: list, create, remove, inspect, configure.")
+bucket_app = new_group(no_args_is_help=True, help="Buckets: list, create, remove, inspect, configure.")
 
 Json = Annotated[bool, out.JsonOption]
 Bucket = Annotated[str, typer.Argument(help="s3://BUCKET")]
@@ -169,9 +171,5 @@ def versioning(
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
-    from its_store.cli.commands.lifecycle import lifecycle_app, register_lifecycle
     add_commands(bucket_app, ls, create, rm, info, versioning)
-    register_lifecycle()
-    bucket_app.add_typer(lifecycle_app, name="lifecycle")
     app.add_typer(bucket_app, name="bucket")

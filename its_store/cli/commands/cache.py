@@ -1,54 +1,19 @@
-"""`its-store cache stats|clear` and `its-store stats`: the metadata cache and the persisted counters.
-
-show_warnings() (called per invocation by app.py) routes the cache/stats/audit warnings (Redis
-unreachable, cache rebuilt, audit log not writable) to stderr as `its-store: warning: ...` lines: the
-library only logs them (its_store.state.cache, its_store.state.stats and its_store.state.audit
-loggers); --quiet silences them. --json keeps stdout pure JSON.
-"""
+"""`its-store cache stats|clear` and `its-store stats`: the metadata cache and the persisted counters."""
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
 from its_store.core.units import human_size
 
-cache_app = typer.Typer(no_args_is_help=True, help="The metadata cache (disk or Redis): statistics, clear.")
+cache_app = new_group(no_args_is_help=True, help="The metadata cache (disk or Redis): statistics, clear.")
 
 Json = Annotated[bool, out.JsonOption]
-WARNING_LOGGERS = ("its_store.state.cache", "its_store.state.stats", "its_store.state.audit")
-
-
-class _StderrWarnings(logging.Handler):
-    """One `its-store: warning: ...` line per warning, on the stderr of the moment (CliRunner swaps it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if out.STATE.quiet:
-            return
-        try:
-            sys.stderr.write(f"its-store: warning: {record.getMessage()}\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-
-
-def show_warnings(verbose: bool) -> None:
-    """Per invocation (called by app.py's logging set-up): warnings of the cache, stats and audit loggers
-    reach stderr even though library chatter is silenced without --verbose. With --verbose/--debug the
-    root handler prints them (and their debug lines) instead, so they are never printed twice."""
-    for name in WARNING_LOGGERS:
-        logger = logging.getLogger(name)
-        handler = next((h for h in logger.handlers if isinstance(h, _StderrWarnings)), None)
-        if handler is None:
-            logger.addHandler(handler := _StderrWarnings(level=logging.WARNING))
-        handler.setLevel(logging.CRITICAL + 1 if verbose else logging.WARNING)
-        logger.setLevel(logging.NOTSET if verbose else logging.WARNING)
-        logger.propagate = verbose
 
 
 def cache_stats(json_: Json = False) -> None:
@@ -126,7 +91,6 @@ def _stats_human(doc: dict[str, Any]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
     cache_stats.__name__ = "stats"
     cache_clear.__name__ = "clear"
     add_commands(cache_app, cache_stats, cache_clear)

@@ -11,13 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
 
 Json = Annotated[bool, out.JsonOption]
 Bucket = Annotated[str, typer.Argument(help="s3://BUCKET")]
 
-encryption_app = typer.Typer(no_args_is_help=True,
+encryption_app = new_group(no_args_is_help=True,
                              help="Bucket default encryption (SSE-S3, or SSE-KMS with a KMS key).")
 
 
@@ -70,7 +71,6 @@ def rm(target: Bucket, json_: Json = False) -> None:
 
 def register(app: typer.Typer) -> None:
     """Attach `encryption` to the `bucket` group when it exists, else to the root app."""
-    from its_store.cli.app import add_commands
     set_.__name__ = "set"
     add_commands(encryption_app, set_, show, rm)
     try:

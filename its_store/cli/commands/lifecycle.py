@@ -1,4 +1,7 @@
-"""`its-store bucket lifecycle set|show|rm`: bucket lifecycle rules and retention presets."""
+"""`its-store bucket lifecycle set|show|rm`: bucket lifecycle rules and retention presets.
+
+Registered under the `bucket` group of cli/commands/bucket.py (which does not import this module).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.commands.bucket import Bucket, Json, Preset, _rule_text, bucket_name
+from its_store.cli.base import add_commands, new_group
+from its_store.cli.commands.bucket import Bucket, Json, Preset, _rule_text, bucket_app, bucket_name
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import parse_pairs
 
-lifecycle_app = typer.Typer(no_args_is_help=True,
+lifecycle_app = new_group(no_args_is_help=True,
                             help="Lifecycle rules: expire objects and old versions, clean up uploads.")
 
 
@@ -118,7 +122,8 @@ def rm(
         + "".join(f"; kept {_rule_text(r)}" for r in result["rules"])))
 
 
-def register_lifecycle() -> None:
-    from its_store.cli.app import add_commands
+def register(app: typer.Typer) -> None:
+    """Attach `lifecycle` to the `bucket` group (cli/commands/bucket.py), as encryption.py does."""
     set_.__name__ = "set"
     add_commands(lifecycle_app, set_, show, rm)
+    bucket_app.add_typer(lifecycle_app, name="lifecycle")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
 from its_store.cli.completion.complete import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration, parse_pairs
@@ -17,7 +18,7 @@ Json = Annotated[bool, out.JsonOption]
 Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS, NAME@latest or NAME (latest).",
                                     autocompletion=complete_model_ref)]
 
-group = typer.Typer(name="model", no_args_is_help=True,
+group = new_group(name="model", no_args_is_help=True,
                     help="Model registry: versioned, verified ML artifacts in the models bucket.")
 
 
@@ -247,6 +248,5 @@ list_cmd.__name__ = "list"
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
     add_commands(group, register_cmd, list_cmd, show, pull, url, promote, aliases, rm)
     app.add_typer(group, name="model")

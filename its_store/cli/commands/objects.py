@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands
 from its_store.cli.completion.complete import complete_remote
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
@@ -365,5 +366,4 @@ def presign(
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
     add_commands(app, upload, get, ls, rm, stat, presign)

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
 from its_store.core.units import parse_pairs
 
-tag_app = typer.Typer(no_args_is_help=True, help="Tags of objects and buckets: set, get, remove.")
+tag_app = new_group(no_args_is_help=True, help="Tags of objects and buckets: set, get, remove.")
 
 Json = Annotated[bool, out.JsonOption]
 Target = Annotated[str, typer.Argument(help="s3://BUCKET/KEY for an object, s3://BUCKET for the bucket.")]
@@ -80,7 +81,6 @@ def _where(result: Any) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
     set_.__name__ = "set"
     add_commands(tag_app, set_, get, rm)
     app.add_typer(tag_app, name="tag")

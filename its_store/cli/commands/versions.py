@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
+from its_store.cli.base import add_commands
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import RemoteRef, parse_remote
 from its_store.core.units import human_duration, human_size, parse_duration
@@ -114,5 +115,4 @@ def _erase_human(result: Any) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from its_store.cli.app import add_commands
     add_commands(app, restore)

@@ -1,4 +1,4 @@
-"""The command table of cli/fastcomplete.py, GENERATED from the Typer app by `make completions`.
+"""The command table of completion/fast.py, GENERATED from the Typer app by `make completions`.
 
 Do not edit: tests/test_completion_fast.py fails when it is not current. COMMANDS maps a command path to
 what click's completion reads of it: the option parser's setup (long, short, prefixes, interspersed,

@@ -10,7 +10,7 @@ A completion runs on every TAB, so it must be quick and silent:
   it we offer what the cache had, even stale, or nothing: the shell never hangs.
 - Nothing is ever printed to the shell: every failure means "no suggestions".
 - No Typer here: complete_remote()/complete_model_ref() are the Typer autocompletion= callbacks,
-  suggest_remote()/suggest_model_ref() the same answers for cli/fastcomplete.py, which parses the root
+  suggest_remote()/suggest_model_ref() the same answers for completion/fast.py, which parses the root
   options (ROOT_PARAMS) itself.
 """
 

@@ -3,9 +3,9 @@
 Every TAB runs `its-store` with _ITS_STORE_COMPLETE=complete_<shell>. Through Typer that costs the
 whole app (~240 ms). Here the command tree comes from `_table.py`, which `make completions`
 generates from the real app, and the request is resolved the way click's shell_completion does it:
-the same option parser in resilient mode (cli/fastparse.py), the same choice of what to complete
+the same option parser in resilient mode (completion/parse.py), the same choice of what to complete
 (subcommands, option names, an option's value, the first open argument), the same output per shell.
-Live values (buckets, keys, model refs) come from cli/complete.py, as on the Typer path.
+Live values (buckets, keys, model refs) come from completion/complete.py, as on the Typer path.
 
 What this module cannot answer byte for byte like Typer raises Fallback, and the caller runs the Typer
 app instead: other instructions or shells, a command or parameter the table marks `fallback` (custom
@@ -55,18 +55,21 @@ def main() -> int | None:
     return code
 
 
-def complete_var() -> str:
-    """The variable Typer reads, from the program name as click detects it (`_ITS_STORE_COMPLETE`)."""
+def program_name() -> str:
+    """The program name as click detects it when none is given: `its-store`, or `python -m its_store`."""
     main_module = sys.modules.get("__main__")
     path = sys.argv[0] if sys.argv else ""
     package = getattr(main_module, "__package__", None)
     if package in (None, ""):
-        prog = os.path.basename(path)
-    else:
-        name = os.path.splitext(os.path.basename(path))[0]
-        module = package if name == "__main__" else f"{package}.{name}"
-        prog = f"python -m {module.lstrip('.')}"
-    return f"_{prog}_COMPLETE".replace("-", "_").upper()
+        return os.path.basename(path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    module = package if name == "__main__" else f"{package}.{name}"
+    return f"python -m {module.lstrip('.')}"
+
+
+def complete_var(prog_name: str | None = None) -> str:
+    """The variable Typer reads for `prog_name` (default: the detected one): `_ITS_STORE_COMPLETE`."""
+    return f"_{prog_name or program_name()}_COMPLETE".replace("-", "_").upper()
 
 
 def _stdout_is_utf8() -> bool:
@@ -175,7 +178,7 @@ def _names(node: Any, param: Any) -> list[str]:
 
 
 def _param_items(param: Any, incomplete: str, defaults: dict[str, Any], root: dict[str, Any]) -> list[Item]:
-    """A parameter's values: live ones from cli/complete.py, choices, or the word itself for files."""
+    """A parameter's values: live ones from completion/complete.py, choices, or the word itself for files."""
     kind = param["complete"]
     if kind is None:
         return []
@@ -230,7 +233,7 @@ def typer_completion_args(line: str) -> tuple[list[str], str]:
 
 
 def bash_completion_args(line: str, point: str) -> tuple[list[str], str]:
-    """Our bash reading of COMP_LINE up to COMP_POINT: ':' and '=' do not split words (cli/shells.py)."""
+    """Our bash reading of COMP_LINE up to COMP_POINT: ':' and '=' do not split words (completion/shells.py)."""
     if point.isdigit():
         line = line[:int(point)]
     words = split_arg_string(line)
@@ -280,7 +283,7 @@ def strip_ansi(text: str) -> str:
 
 
 class _Helps:
-    """Help texts as Typer's rich console renders them (pre-rendered in the table, see shells.py).
+    """Help texts as Typer's rich console renders them (pre-rendered in the table, see generate.py).
 
     The table holds each text rendered without wrapping and the least width that renders it so; at a
     narrower console rich would wrap it, and we fall back.

@@ -1,4 +1,4 @@
-"""click's option parser in resilient mode, step for step, over the command table of cli/fastcomplete.py.
+"""click's option parser in resilient mode, step for step, over the command table of completion/fast.py.
 
 click (vendored by Typer as typer._click.parser._OptionParser) parses the words typed so far to learn
 which command they reach, which options were given, and which words are left for the arguments. While

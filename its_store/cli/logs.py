@@ -1,0 +1,56 @@
+"""Where log records go, set per invocation by the root callback (app.py).
+
+Library chatter (urllib3 retry warnings) reaches stderr only with --verbose/--debug: without a handler,
+Python would print WARNING records and break the one-line error promise. The warnings of the cache, stats
+and audit loggers (Redis unreachable, cache rebuilt, audit log not writable) are the exception: they reach
+stderr as one `its-store: warning: ...` line each even without -v. The library only logs them; --quiet
+silences them; --json keeps stdout pure JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from its_store.cli import output as out
+
+WARNING_LOGGERS = ("its_store.state.cache", "its_store.state.stats", "its_store.state.audit")
+
+
+def configure(verbose: bool, debug: bool) -> None:
+    """Levels and handlers for this invocation's flags."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
+    root_logger = logging.getLogger()
+    if verbose or debug:
+        logging.basicConfig(level=level, format="its-store: %(name)s: %(message)s", stream=sys.stderr)
+    for name in ("urllib3", "its_store"):
+        logging.getLogger(name).setLevel(level)
+    root_logger.setLevel(level if (verbose or debug) else logging.WARNING)
+    show_warnings(verbose or debug)
+
+
+class _StderrWarnings(logging.Handler):
+    """One `its-store: warning: ...` line per warning, on the stderr of the moment (CliRunner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if out.STATE.quiet:
+            return
+        try:
+            sys.stderr.write(f"its-store: warning: {record.getMessage()}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def show_warnings(verbose: bool) -> None:
+    """Warnings of the cache, stats and audit loggers reach stderr even though library chatter is silenced
+    without --verbose. With --verbose/--debug the root handler prints them (and their debug lines)
+    instead, so they are never printed twice."""
+    for name in WARNING_LOGGERS:
+        logger = logging.getLogger(name)
+        handler = next((h for h in logger.handlers if isinstance(h, _StderrWarnings)), None)
+        if handler is None:
+            logger.addHandler(handler := _StderrWarnings(level=logging.WARNING))
+        handler.setLevel(logging.CRITICAL + 1 if verbose else logging.WARNING)
+        logger.setLevel(logging.NOTSET if verbose else logging.WARNING)
+        logger.propagate = verbose
