@@ -478,7 +478,13 @@ def signing_lines(signing: dict[str, dict]) -> list[str]:
              "a signature per chunk; `UNSIGNED` = UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER. Over "
              "TLS the proxy terminates TLS with the server's certificate (each tool trusting it as in the TLS "
              "runs) and forwards plain HTTP. Counts are requests with a body: parts/large PUTs (>= 1 MiB) and "
-             "small bodies (100 KB PUTs, CompleteMultipartUpload XML).", "",
+             "small bodies (100 KB PUTs, CompleteMultipartUpload XML). Over TLS, unsigned payloads are expected: TLS "
+             "protects them.", "",
+             "TLS trust: its-store through MINIO_CA_BUNDLE, aws-cli through AWS_CA_BUNDLE, s5cmd through "
+             "AWS_CA_BUNDLE or SSL_CERT_FILE (either suffices), rclone through `--ca-cert`. Checked by hand once: "
+             "without them each tool refuses the server (its-store: TLS handshake failed; s5cmd and rclone: x509 "
+             "certificate signed by unknown authority; aws-cli: CERTIFICATE_VERIFY_FAILED), so none skips "
+             "verification.", "",
              "| transport | tool | parts, large PUTs | small bodies | payloads signed |", "|---|---|---|---|---|"]
     for transport, per_tool in signing.items():
         for tool, verdicts in per_tool.items():
@@ -494,9 +500,16 @@ def _verdicts(counts: dict[str, int]) -> str:
 
 
 # -------------------------------------------------------------------------------------- report
-def floors(results: list[Result]) -> list[dict]:
-    """One row per floor: its-store against the best peer, with the verdict."""
+def floors(results: list[Result], signing: dict | None = None) -> list[dict]:
+    """One row per floor: its-store against the best peer, with the verdict; first, whether every tool
+    signed every payload over plain HTTP (the condition for comparing the HTTP rows at all)."""
     rows = []
+    if signing and signing.get("http"):
+        unsigned = [tool for tool, v in signing["http"].items()
+                    if not (set(v["parts"]) | set(v["small"])) <= {"signed", "signed-chunks"}]
+        rows.append({"workload": "equal security: payloads signed over HTTP", "ours": "",
+                     "peer": "", "ratio": None, "floor": "every tool, every payload",
+                     "met": not unsigned, "note": ", ".join(unsigned)})
     failed = [r for r in results if not r.samples]
     results = [r for r in results if r.samples]
     by = {(r.workload, r.tool): r for r in results}
@@ -547,6 +560,8 @@ def floor_lines(rows: list[dict]) -> list[str]:
     for row in rows:
         ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else ""
         verdict = {True: "met", False: "**missed**", None: ""}[row["met"]]
+        if row.get("note"):
+            verdict += f" ({row['note']})"
         lines.append(f"| {row['workload']} | {row['ours']} | {row['peer']} | {ratio} | {row['floor']} | {verdict} |")
     return lines
 
@@ -606,7 +621,7 @@ def report(results: list[Result], signing: dict, pool: dict, path: Path, args: a
     command = " ".join(["bench/run.py", *sys.argv[1:]])
     for title in fresh:
         runs[title] = f"{now}, `{command}`"
-    rows = floors(merged)
+    rows = floors(merged, signing)
     lines = [
         "# Benchmark results", "",
         f"Last run {now}: `{command}` on {os.cpu_count()} cores ({cpu}), "
@@ -615,7 +630,9 @@ def report(results: list[Result], signing: dict, pool: dict, path: Path, args: a
         "Tools: " + "; ".join(f"{k} {v}" for k, v in tool_versions.items()) + ".",
         "",
         "Equal security: over plain HTTP every tool signs its payloads (x-amz-content-sha256 = SHA-256 of "
-        "the body; rclone with `--s3-use-unsigned-payload=false`); the TLS rows use HTTPS with a "
+        "the body; rclone with `--s3-use-unsigned-payload=false`, and in W4 with `--s3-upload-cutoff 0`: for "
+        "provider Other it cannot sign a single-part PutObject (\"request stream is not seekable\"), so each "
+        "file goes up as a 3-request multipart upload whose part is signed); the TLS rows use HTTPS with a "
         "self-signed certificate that each tool trusts, each tool with its default payload mode there. See "
         "*Payload signing* below for how this was checked.",
         "",
