@@ -54,6 +54,23 @@ def test_help_imports_no_client_or_models():
         assert not mods & ours
 
 
+@pytest.mark.parametrize("args", [["--help"], ["upload", "--help"], ["bucket", "create", "--help"]])
+def test_help_shows_no_bool_metavar(args):
+    """Flags take no value: the help shows none for them (Typer's rich help printed `<bool>`, cli/base.py),
+    and still shows the type of options that take one."""
+    exe = os.path.join(os.path.dirname(sys.executable), "its-store")
+    env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
+    out = subprocess.run([exe, *args], capture_output=True, text=True, check=True, timeout=60, env=env).stdout
+    assert "<bool>" not in out
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ --")}
+    assert "--help" in rows and "<" not in rows["--help"]
+    if args == ["--help"]:
+        assert "<" not in rows["--json"] and "<" not in rows["--secure"]
+        assert "<str>" in rows["--endpoint"] and "<int range> [0<=x<=20]" in rows["--retries"]
+    if args[0] == "upload":
+        assert "<" not in rows["--recursive"] and "<int range> [1<=x<=256]" in rows["--workers"]
+
+
 def test_package_import_is_lazy():
     out = subprocess.run([sys.executable, "-c", "import its_store, sys; print('minio' in sys.modules, "
                           "'pydantic' in sys.modules)"], capture_output=True, text=True, check=True)

@@ -10,17 +10,17 @@ from functools import partial
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from its_store._version import __version__
 from its_store.cli import output as out
+from its_store.cli.base import ItsGroupBase
 from its_store.cli.completion import fast, shells
 from its_store.core import errors as E
 
 EPILOG = "Example: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"
 
 
-class ItsGroup(TyperGroup):
+class ItsGroup(ItsGroupBase):
     """Runs the command in non-standalone mode and maps every failure to (message, exit code)."""
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
