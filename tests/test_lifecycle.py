@@ -249,7 +249,7 @@ def test_rules_written_by_another_tool_are_never_silently_rewritten(cli, bucket,
     from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
     config = LifecycleConfig([Rule(ENABLED, rule_filter=Filter(prefix="b/"), rule_id="mc-rule",
                                    expiration=Expiration(expired_object_delete_marker=True))])
-    service.s3.minio.set_bucket_lifecycle(bucket_name=bucket, config=config)
+    service.s3._minio.set_bucket_lifecycle(bucket_name=bucket, config=config)
 
     [rule] = _rules(cli, bucket)
     assert rule["id"] == "mc-rule" and rule["unsupported"] == ["expired_object_delete_marker"]
@@ -259,7 +259,7 @@ def test_rules_written_by_another_tool_are_never_silently_rewritten(cli, bucket,
                  ("set", f"s3://{bucket}", "--preset", "logs")):
         run = cli(*LC, *args)
         assert run.exit_code == 5 and "cannot write back" in one_line_error(run), run
-    kept = service.s3.minio.get_bucket_lifecycle(bucket_name=bucket).rules
+    kept = service.s3._minio.get_bucket_lifecycle(bucket_name=bucket).rules
     assert [(r.rule_id, r.expiration.expired_object_delete_marker) for r in kept] == [("mc-rule", True)]
 
     run = cli(*LC, "set", f"s3://{bucket}", "--id", "mine", "--expire-days", "3", "--replace", "--json")

@@ -75,7 +75,7 @@ def test_register_show_list_and_immutability(cli, service, buckets, tmp_path: Pa
     write_file(weights, 1000, seed=2)
     forced = register(cli, weights, "yolo11_traffic", "2.0.0", "--force", "--metric", "accuracy=0.95")
     assert forced["size"] == 1000 and forced["sha256"] == sha(weights.read_bytes())
-    keys = sorted(o.object_name for o in service.s3.list_objects(buckets["models"], "yolo11_traffic/", True))
+    keys = sorted(o.key for o in service.s3.list_objects(buckets["models"], "yolo11_traffic/", True))
     assert keys == ["yolo11_traffic/2.0.0/manifest.json", "yolo11_traffic/2.0.0/yolo11_traffic_v2.pt"]
 
     listed = cli("model", "list", "--json").jsonl()
@@ -313,7 +313,7 @@ def test_rm_refuses_aliased_versions_unless_forced(cli, env, service, buckets, t
     assert history["aliases"] == {} and history["history"][-1]["action"] == "removed"
     assert cli("model", "show", "rmme@1.1.0").exit_code == 3
     assert cli("model", "rm", "rmme@1.1.0", "--yes").exit_code == 3
-    left = [o.object_name for o in service.s3.list_objects(buckets["models"], "rmme/", True)]
+    left = [o.key for o in service.s3.list_objects(buckets["models"], "rmme/", True)]
     assert left == ["rmme/_aliases.json"]
 
     audit = [json.loads(line) for line in Path(env["MINIO_AUDIT_LOG"]).read_text().splitlines()]
@@ -407,7 +407,7 @@ def test_failed_register_leaves_no_version_and_a_stale_lock_needs_force(service,
         reg.register_model(folder, "crashy", "1.1.0")
     assert reg.register_model(folder, "crashy", "1.1.0", force=True)["version"] == "1.1.0"
     assert reg.register_model(folder, "crashy", "auto")["version"] == "1.1.1"
-    keys = {o.object_name for o in service.s3.list_objects(buckets["models"], "crashy/1.1.0/", True)}
+    keys = {o.key for o in service.s3.list_objects(buckets["models"], "crashy/1.1.0/", True)}
     assert keys == {"crashy/1.1.0/manifest.json", *(f"crashy/1.1.0/part{i}.bin" for i in range(4))}
 
 

@@ -1,4 +1,4 @@
-"""s3.py: the minio private calls we rely on, and error translation."""
+"""The s3 seam: the one minio private call we rely on, and error translation."""
 
 from __future__ import annotations
 
@@ -9,20 +9,32 @@ from minio import Minio
 from minio.error import S3Error
 
 from its_store.core import errors as E
-from its_store.s3.client import PRIVATE_API, translate
+from its_store.s3.client import translate
 
 
 def test_minio_private_api_still_there():
-    """Fails loudly if a minio upgrade removes or reshapes the lower-layer calls s3.py uses."""
-    expected = {
-        "_list_multipart_uploads": ["bucket_name"],
-        "_list_parts": ["bucket_name", "object_name", "upload_id", "max_parts", "part_number_marker"],
-    }
-    assert set(expected) == set(PRIVATE_API)
-    for name, params in expected.items():
-        fn = getattr(Minio, name)
-        actual = list(inspect.signature(fn).parameters)[1:]
-        assert actual[: len(params)] == params, name
+    """Fails loudly if a minio upgrade removes or reshapes Minio._execute, the one private call of
+    s3/client.py (S3Client._raw: multipart steps on our pool, listing uploads and parts, conditional PUT)."""
+    params = list(inspect.signature(Minio._execute).parameters)
+    assert params[:8] == ["self", "method", "bucket_name", "object_name", "body", "headers", "query_params",
+                          "preload_content"], params
+    source = inspect.getsource(Minio._url_open) + inspect.getsource(Minio._build_headers)
+    assert "sha256_hash(body)" in source and "UNSIGNED-PAYLOAD" in source  # signed bodies over plain HTTP
+
+
+def test_http_client_status_hook_still_there():
+    """s3/pool.py's FinalResponse overrides http.client's _read_status to skip 1xx answers."""
+    import http.client
+    assert "_read_status" in vars(http.client.HTTPResponse)
+    assert "self._read_status()" in inspect.getsource(http.client.HTTPResponse.begin)
+
+
+def test_private_minio_call_is_made_in_one_function_only():
+    from pathlib import Path
+    seam = Path(__file__).resolve().parents[1] / "its_store"
+    callers = [str(p) for p in seam.rglob("*.py") if "._execute(" in p.read_text(encoding="utf-8")]
+    assert [Path(c).name for c in callers] == ["client.py"]
+    assert Path(callers[0]).read_text(encoding="utf-8").count("._execute(") == 1
 
 
 def _s3_error(code: str) -> S3Error:

@@ -241,9 +241,9 @@ def test_unwritable_audit_log_warns_but_the_upload_succeeds(cli, env, bucket, mo
 def _shipped(service: Any, bucket: str) -> list[tuple[str, bytes]]:
     out = []
     for item in service.s3.list_objects(bucket, "audit/", recursive=True):
-        resp = service.s3.get(bucket, item.object_name)
+        resp = service.s3.get(bucket, item.key)
         try:
-            out.append((item.object_name, resp.read()))
+            out.append((item.key, resp.read()))
         finally:
             resp.close()
             resp.release_conn()

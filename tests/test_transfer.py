@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from its_store.transfer.engine import MAX_PARTS, MiB, choose_part_size
+from its_store.transfer.parts import MAX_PARTS, MiB, choose_part_size
 
 from conftest import SMALL_THRESHOLD
 from helpers import random_bytes, write_file
@@ -38,10 +38,9 @@ def test_parallel_ranged_download_of_foreign_multipart(cli, bucket, service, tmp
     src = tmp_path / "foreign.bin"
     src.write_bytes(data)
     from its_store.s3.client import object_headers
-    from its_store.transfer.engine import upload_file
+    from its_store.transfer.upload import upload_file
     upload_file(service.s3, bucket, "foreign", src, object_headers("application/octet-stream", {}, {}),
                 threshold=T, part_size=T, workers=3)
-    service.s3.minio._put_object  # noqa: B018 - the adapter under test exists
     run = cli("get", f"s3://{bucket}/foreign", "out.bin", "--workers", "4", "--json")
     assert run.exit_code == 0, run
     assert (tmp_path / "out.bin").read_bytes() == data
@@ -65,7 +64,7 @@ def test_failed_multipart_upload_is_aborted(service, bucket, tmp_path: Path):
     """A part that fails makes the whole upload abort: no object, no incomplete upload left behind."""
     from its_store.core import errors as E
     from its_store.s3.client import object_headers
-    from its_store.transfer.engine import upload_file
+    from its_store.transfer.upload import upload_file
 
     src = write_file(tmp_path / "big.bin", 3 * T, seed=2)
     real = service.s3.upload_part
@@ -177,7 +176,7 @@ def test_part_budget_is_returned_after_success_and_failure(cli, service, bucket,
     happens, what a transfer reserved comes back (else later uploads would block forever)."""
     from its_store.core import errors as E
     from its_store.s3.client import object_headers
-    from its_store.transfer.engine import BUDGET, ByteBudget, upload_file
+    from its_store.transfer.upload import BUDGET, ByteBudget, upload_file
     src = write_file(tmp_path / "big.bin", 3 * T, seed=7)
     assert cli("upload", str(src), f"s3://{bucket}/ok", "--part-size", "5MiB").exit_code == 0
     assert cli("upload", "-", f"s3://{bucket}/ok2", "--part-size", "5MiB", "--compress", "none",

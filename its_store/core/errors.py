@@ -79,11 +79,24 @@ class AccessDeniedError(ItsStoreError):
     exit_code = EXIT_ACCESS
 
 
+class ClockSkewError(AccessDeniedError):
+    """The server refused the request because this machine's clock is off (RequestTimeTooSkewed)."""
+
+    code = "clock_skew"
+
+
 class ServiceUnavailableError(ItsStoreError):
-    """The endpoint cannot be reached or keeps failing (connection refused, timeouts, 5xx)."""
+    """The endpoint cannot be reached or keeps failing (connection refused, timeouts, 5xx).
+
+    `mid_body`: the connection broke while a body was being read (the request itself had been
+    answered), which the transfer layer may retry."""
 
     code = "service_unavailable"
     exit_code = EXIT_UNAVAILABLE
+
+    def __init__(self, message: str, *, hint: str | None = None, mid_body: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.mid_body = mid_body
 
 
 class ConfigError(ItsStoreError):
@@ -114,6 +127,12 @@ class SseKeyMismatchError(AccessDeniedError):
     """The SSE-C key given is not the one the object was written with."""
 
     code = "sse_c_key_mismatch"
+
+
+class RegionError(ConfigError):
+    """The bucket lives in another region than the one configured (a 301 PermanentRedirect)."""
+
+    code = "wrong_region"
 
 
 class EncryptionUnsupportedError(ConfigError):

@@ -17,6 +17,7 @@ from its_store.core.units import parse_size
 
 ENV_PREFIX = "MINIO_"
 SECRET_FIELDS = ("secret_key", "sse_c_key")
+NETWORK_FIELDS = ("http_proxy", "https_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir")
 
 
 class Settings(BaseSettings):
@@ -62,6 +63,13 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/its-store (~/.cache/its-store)
     redis_url: str | None = None   # MINIO_REDIS_URL, or the common REDIS_URL
     audit_log: Path | None = None  # default: $XDG_STATE_HOME/its-store/audit.log
+    # Network: the usual proxy and CA variables (either case), read here so that the s3 seam never
+    # reads os.environ; MINIO_HTTP_PROXY etc. override them for this tool alone
+    http_proxy: str | None = None
+    https_proxy: str | None = None
+    no_proxy: str | None = None
+    ssl_cert_file: Path | None = None
+    ssl_cert_dir: Path | None = None
 
     @field_validator("multipart_threshold", "part_size", mode="before")
     @classmethod
@@ -115,6 +123,18 @@ class Settings(BaseSettings):
             self.audit_log = state / "its-store" / "audit.log"
         if self.redis_url is None and os.environ.get("REDIS_URL"):
             self.redis_url = os.environ["REDIS_URL"]
+        for name in NETWORK_FIELDS:
+            if getattr(self, name) is None:
+                value = os.environ.get(name) or os.environ.get(name.upper())  # curl's order: lower case first
+                if value:
+                    setattr(self, name, Path(value) if name.startswith("ssl_") else value.strip())
+
+    def proxy(self) -> str | None:
+        """The proxy URL requests to the endpoint go through, or None (no proxy, or NO_PROXY matches)."""
+        url = self.https_proxy if self.secure else self.http_proxy
+        if not url or bypasses_proxy(self.endpoint, self.no_proxy or ""):
+            return None
+        return url if "://" in url else f"http://{url}"
 
     @property
     def scheme(self) -> str:
@@ -135,21 +155,52 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""
-            elif name == "redis_url" and value:
+            elif name in ("redis_url", "http_proxy", "https_proxy") and value:
                 value = _mask_url(value)
             elif isinstance(value, Path):
                 value = str(value)
-            out[ENV_PREFIX + name.upper()] = value
+            out[name.upper() if name in NETWORK_FIELDS else ENV_PREFIX + name.upper()] = value
+        proxy = self.proxy()
+        out["proxy"] = _mask_url(proxy) if proxy else None  # the one in use for MINIO_ENDPOINT
         return out
+
+
+def bypasses_proxy(endpoint: str, no_proxy: str) -> bool:
+    """NO_PROXY as curl reads it: `*`, host names (a name also covers its subdomains; a leading dot
+    or `*.` is allowed), IP addresses and CIDR blocks, each optionally with :port."""
+    import ipaddress
+    host, _, port = endpoint.rpartition(":") if endpoint.count(":") == 1 else (endpoint, "", "")
+    host = host.strip("[]").lower()
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, want_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if want_port and want_port != port:
+            continue
+        name = name.strip("[]").removeprefix("*").lstrip(".")
+        try:
+            if ipaddress.ip_address(host) in ipaddress.ip_network(name, strict=False):
+                return True
+            continue
+        except ValueError:
+            pass
+        if host == name or host.endswith("." + name):
+            return True
+    return False
 
 
 def _mask_url(url: str) -> str:
     """redis://user:password@host -> redis://user:********@host"""
     from urllib.parse import urlsplit, urlunsplit
     parts = urlsplit(url)
-    if not parts.password:
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    elif parts.username:  # a token given as the user name
+        netloc = "********@" + parts.netloc.rpartition("@")[2]
+    else:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
 
 

@@ -78,7 +78,7 @@ def update(s3: S3Client, bucket: str, name: str,
             if etag is None:
                 s3.put_if_absent(bucket, key, body, _HEADERS)
             else:
-                s3.put(bucket, key, body, {**_HEADERS, "If-Match": etag})
+                s3.put_if_match(bucket, key, body, _HEADERS, etag)
             return doc
         except E.ConflictError:  # 412 (or already exists): someone wrote first; read again
             time.sleep(random.uniform(0.0, 0.02 * (attempt + 1)))

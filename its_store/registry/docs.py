@@ -86,7 +86,7 @@ class RegistryDocs:
                                         hint="it is created by the first `its-store model register`; "
                                              "check MINIO_MODELS_BUCKET") from None
         for item in items:
-            parts = item.object_name.split("/")
+            parts = item.key.split("/")
             etag = (item.etag or "").strip('"')
             if len(parts) == 3 and is_version(parts[1]):
                 if parts[2] == MANIFEST:

@@ -414,8 +414,8 @@ class ModelRegistry:
     def _remove_prefix(self, prefix: str, keep: Iterable[str]) -> int:
         """Delete every object under `prefix` except the relative paths in `keep`; returns the count."""
         kept = set(keep)
-        keys = [item.object_name for item in self.s3.list_objects(self.bucket, prefix, True)
-                if item.object_name[len(prefix):] not in kept]
+        keys = [item.key for item in self.s3.list_objects(self.bucket, prefix, True)
+                if item.key[len(prefix):] not in kept]
         self._remove_keys(keys)
         return len(keys)
 

@@ -1,6 +1,8 @@
 """S3 failures as ItsStoreError: the one place that maps S3 error codes and network errors.
 
-Everything above s3.py sees ItsStoreError subclasses, never WireError, S3Error or urllib3 exceptions.
+Everything above s3/ sees ItsStoreError subclasses, never minio's S3Error or urllib3's exceptions.
+Some answers need more than their code to be useful: clock skew names the offset, a region redirect
+names the bucket's region, and an HTML error page from a proxy is named as such.
 """
 
 from __future__ import annotations
@@ -22,106 +24,163 @@ _INPUT = {"InvalidBucketName", "InvalidArgument", "EntityTooLarge", "EntityTooSm
           "InvalidRequest", "InvalidPart", "InvalidPartOrder", "MalformedXML", "InvalidTag",
           "InvalidObjectName", "MetadataTooLarge"}
 _UNAVAILABLE = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "XMinioServerNotInitialized"}
-_INTEGRITY = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
+_INTEGRITY = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "XAmzContentChecksumMismatch"}
+_REDIRECT = {"PermanentRedirect", "Redirect", "TemporaryRedirect", "IllegalLocationConstraintException"}
 _CREDENTIAL_HINT = "check MINIO_ACCESS_KEY and MINIO_SECRET_KEY, and the key's permissions"
 
 
-def _where(bucket: str | None, key: str | None) -> str:
+def where(bucket: str | None, key: str | None) -> str:
     if bucket and key:
         return f"s3://{bucket}/{key}"
     return f"s3://{bucket}" if bucket else "the server"
 
 
 def translate(exc: BaseException, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
-    """Map a wire / minio / urllib3 / ssl exception to our error tree. Messages never carry secrets.
-
-    minio's and urllib3's exception types are looked up only if those modules are loaded: a command
-    that never imported them cannot have raised them."""
+    """Map a minio / urllib3 / ssl exception to our error tree. Messages never carry secrets."""
     if isinstance(exc, E.ItsStoreError):
         return exc
-    from its_store.s3.http1 import ProtocolError, WireError
-    where = _where(bucket, key)
-    if isinstance(exc, WireError):
-        return _translate_wire(exc, bucket, key)
-    if isinstance(exc, ProtocolError):
-        return _not_s3(where)
+    place = where(bucket, key)
     minio_errors = sys.modules.get("minio.error")
     if minio_errors is not None:
         if isinstance(exc, minio_errors.S3Error):
-            return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, where)
+            return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place,
+                             getattr(exc.response, "headers", None))
         if isinstance(exc, minio_errors.ServerError):
-            return E.ServiceUnavailableError(f"server error {exc.status_code} for {where}")
+            return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
+                                             hint="retry later or raise --retries")
         if isinstance(exc, minio_errors.InvalidResponseError):
-            return _not_s3(where)
+            return _not_xml(exc, place)
     urllib3, ssl = sys.modules.get("urllib3"), sys.modules.get("ssl")
-    if (ssl is not None and isinstance(exc, ssl.SSLError)) or "SSL" in type(exc).__name__:
-        return E.ServiceUnavailableError(
-            "TLS handshake with the endpoint failed",
-            hint="set MINIO_SECURE=false for a plain-HTTP server, or MINIO_CA_BUNDLE for a private CA")
     if urllib3 is not None and isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         return translate(exc.reason, bucket, key)
+    if (ssl is not None and isinstance(exc, ssl.SSLError)) or "SSL" in type(exc).__name__:
+        return E.ServiceUnavailableError(
+            f"TLS with the endpoint failed: {short_reason(exc)}",
+            hint="set MINIO_SECURE=false for a plain-HTTP server, or MINIO_CA_BUNDLE (or SSL_CERT_FILE) "
+                 "for a private CA")
+    if urllib3 is not None and isinstance(exc, urllib3.exceptions.ProxyError):
+        return E.ServiceUnavailableError(f"the proxy failed: {short_reason(exc)}",
+                                         hint="check HTTPS_PROXY / HTTP_PROXY and NO_PROXY")
     if isinstance(exc, (ConnectionError, TimeoutError, OSError)) or (
             urllib3 is not None and isinstance(exc, urllib3.exceptions.HTTPError)):
         return E.ServiceUnavailableError(
-            f"cannot reach the endpoint: {_short(exc)}",
+            f"cannot reach the endpoint: {short_reason(exc)}",
             hint="check MINIO_ENDPOINT and that the server is running")
     if isinstance(exc, SyntaxError) or (isinstance(exc, ValueError) and "XML" in str(exc)):
-        return _not_s3(where)  # ElementTree.ParseError, or an XML element missing
+        return _not_s3(place)  # ElementTree.ParseError, or an XML element missing
+    if isinstance(exc, UnicodeEncodeError):
+        return E.InvalidInputError(f"a header value is not ASCII: {exc.object[exc.start:exc.end]!r}")
     if isinstance(exc, ValueError):
         return E.InvalidInputError(str(exc))
     return E.ItsStoreError(f"unexpected error: {type(exc).__name__}: {exc}")
 
 
-def _not_s3(where: str) -> E.ItsStoreError:
-    return E.ServiceUnavailableError(f"the endpoint did not answer like an S3 server ({where})",
+def _not_s3(place: str) -> E.ItsStoreError:
+    return E.ServiceUnavailableError(f"the endpoint did not answer like an S3 server ({place})",
                                      hint="check MINIO_ENDPOINT: is it the S3 API port?")
 
 
-def _translate_wire(exc: Any, bucket: str | None, key: str | None) -> E.ItsStoreError:
-    where = _where(bucket, key)
-    if not exc.xml:
-        return _not_s3(where)
-    if exc.code:
-        return from_code(exc.code, exc.message or exc.code, bucket, key, where)
-    if exc.status >= 500:
-        return E.ServiceUnavailableError(f"server error {exc.status} for {where}")
-    return E.ItsStoreError(f"server refused the request: HTTP {exc.status} ({where})")
+def _not_xml(exc: Any, place: str) -> E.ItsStoreError:
+    """minio's InvalidResponseError: an answer that is not S3's XML. Its constructor arguments
+    (status, content type, body) are only public through __reduce__."""
+    status, content_type, body = exc.__reduce__()[1]
+    start = (body or "").lstrip()[:15].lower()
+    html = "html" in (content_type or "").lower() or start.startswith(("<!doctype", "<html"))
+    if html and int(status) >= 500:
+        return E.ServiceUnavailableError(
+            f"a proxy or gateway answered HTTP {status} with an HTML error page instead of the S3 server "
+            f"({place})", hint="the server behind it may be down or overloaded; retry later or check the proxy")
+    if int(status) >= 500:
+        return E.ServiceUnavailableError(f"server error {status} for {place}", hint="retry later or raise --retries")
+    if html:
+        return E.ServiceUnavailableError(f"the endpoint answered HTTP {status} with an HTML page ({place})",
+                                         hint="check MINIO_ENDPOINT: is it the S3 API port, not a web console?")
+    return _not_s3(place)
 
 
 def failure_error(text: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
     """The error for a per-key failure of a batch call, given as 'Code: message'."""
     code, _, detail = text.partition(": ")
-    return from_code(code.strip(), detail or code, bucket, key, _where(bucket, key))
+    return from_code(code.strip(), detail or code, bucket, key, where(bucket, key))
 
 
-def from_code(code: str, detail: str, bucket: str | None, key: str | None, where: str) -> E.ItsStoreError:
+def from_code(code: str, detail: str, bucket: str | None, key: str | None, place: str,
+              headers: Any = None) -> E.ItsStoreError:
     """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied)."""
+    if code == "RequestTimeTooSkewed":
+        return _clock_skew(headers, place)
+    if code in _REDIRECT or (code == "AuthorizationHeaderMalformed" and _region(headers, detail)):
+        return _wrong_region(bucket, headers, detail, place)
     if code in _NOT_FOUND_BUCKET:
-        return E.BucketNotFoundError(f"bucket not found: {bucket or where}")
+        return E.BucketNotFoundError(f"bucket not found: {bucket or place}")
     if code in _NOT_FOUND_OBJECT:
-        return E.ObjectNotFoundError(f"object not found: {where}")
+        return E.ObjectNotFoundError(f"object not found: {place}")
     if code in _ACCESS:
-        return E.AccessDeniedError(f"access denied ({code}) for {where}", hint=_CREDENTIAL_HINT)
+        return E.AccessDeniedError(f"access denied ({code}) for {place}", hint=_CREDENTIAL_HINT)
     if code in _EXISTS:
         return E.AlreadyExistsError(f"bucket already exists: {bucket}")
     if code in _CONFLICT:
-        return E.ConflictError(f"{code}: {detail} ({where})")
+        return E.ConflictError(f"{code}: {detail} ({place})")
     if code in _INPUT:
-        return E.InvalidInputError(f"{code}: {detail} ({where})")
+        return E.InvalidInputError(f"{code}: {detail} ({place})")
     if code in _INTEGRITY:
-        return E.IntegrityError(f"{code}: {detail} ({where})")
+        return E.IntegrityError(f"{code}: the server computed another checksum of what it received ({place})",
+                                hint="the data changed on the way; nothing was stored, retry")
     if code in _UNAVAILABLE:
-        return E.ServiceUnavailableError(f"{code}: server busy or failing ({where})",
+        return E.ServiceUnavailableError(f"{code}: server busy or failing ({place})",
                                          hint="retry later or raise --retries")
-    if code == "NotImplemented":
-        return E.ItsStoreError(f"the server does not support this operation ({where})")
-    return E.ItsStoreError(f"server refused the request: {code}: {detail} ({where})")
+    if code in ("NotImplemented", "MethodNotAllowed"):
+        return E.ItsStoreError(f"the server does not support this operation ({code}, {place})")
+    return E.ItsStoreError(f"server refused the request: {code}: {detail} ({place})")
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
+
+
+def _clock_skew(headers: Any, place: str) -> E.ItsStoreError:
+    """RequestTimeTooSkewed, with the offset measured from the answer's Date header."""
+    import time
+    from email.utils import parsedate_to_datetime
+    offset = None
+    date = _header(headers, "date")
+    if date:
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            offset = round(time.time() - parsedate_to_datetime(date).timestamp())
+    if offset is None:
+        said = "this machine's clock is too far from the server's"
+    else:
+        said = (f"this machine's clock is {abs(offset)} s {'ahead of' if offset > 0 else 'behind'} the server's")
+    return E.ClockSkewError(f"request refused: {said} (RequestTimeTooSkewed, {place})",
+                            hint="fix the clock (e.g. `timedatectl set-ntp true`); S3 allows 15 minutes")
+
+
+def _region(headers: Any, detail: str) -> str | None:
+    region = _header(headers, "x-amz-bucket-region")
+    if not region and "use region " in detail:  # minio's message for a redirect
+        region = detail.rsplit("use region ", 1)[1].split()[0].strip(".;")
+    if not region and "expecting '" in detail:  # AuthorizationHeaderMalformed: "... expecting 'eu-west-1'"
+        region = detail.rsplit("expecting '", 1)[1].split("'")[0]
+    return region or None
+
+
+def _wrong_region(bucket: str | None, headers: Any, detail: str, place: str) -> E.ItsStoreError:
+    region = _region(headers, detail)
+    if not region:
+        return E.RegionError(f"the server redirected the request elsewhere ({place})",
+                             hint="check MINIO_ENDPOINT and MINIO_REGION")
+    return E.RegionError(f"bucket {bucket or ''} is in region {region}, not the configured one ({place})",
+                         hint=f"set MINIO_REGION={region} (or --region {region})")
 
 
 _SHORT = (
     ("Connection refused", "connection refused"),
     ("timed out", "timed out"),
-    ("Resource temporarily unavailable", "timed out"),  # EAGAIN of a socket with SO_RCVTIMEO
     ("Name or service not known", "unknown host"),
     ("nodename nor servname", "unknown host"),
     ("Temporary failure in name resolution", "unknown host"),
@@ -131,10 +190,12 @@ _SHORT = (
     ("Connection aborted", "connection aborted"),
     ("IncompleteRead", "connection broken in the middle of a transfer"),
     ("Broken pipe", "connection broken"),
+    ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"),
+    ("WRONG_VERSION_NUMBER", "the endpoint does not speak TLS"),
 )
 
 
-def _short(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     """A few words for a network failure, not a repr of urllib3's exception chain."""
     text = f"{type(exc).__name__}: {exc}"
     for needle, words in _SHORT:

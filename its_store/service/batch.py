@@ -110,41 +110,6 @@ def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any
             deferral.flush()
 
 
-def _run_mixed(workers: int, items: Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]],
-               result: BatchResult, svc: StorageService) -> None:
-    """(name, swarm job or None, thread job) triples: swarm jobs on swarm.Swarm's event loop, then
-    what it handed back and what has no swarm job on the thread pool (_run_pool)."""
-    from its_store.service import swarm
-    if workers < 2 or not swarm.usable():
-        _run_pool(workers, ((name, run) for name, _, run in items), result, svc.cache)
-        return
-    later: list[tuple[str, Callable[[], dict[str, Any]]]] = []
-    waiting: dict[str, Callable[[], dict[str, Any]]] = {}
-
-    def on_swarm() -> Iterator[tuple[str, Any]]:
-        for name, job, run in items:
-            if job is None:
-                later.append((name, run))
-            else:
-                waiting[name] = run
-                yield name, job
-
-    def report(outcome: tuple[str, dict[str, Any] | None, E.ItsStoreError | None]) -> None:
-        name, item, exc = outcome
-        run = waiting.pop(name)
-        if exc is not None:
-            result.failed.append((name, exc))
-        elif item is None:
-            later.append((name, run))
-        else:
-            result.succeeded.append(item)
-            result.total_bytes += int(item.get("size", 0))
-
-    swarm.Swarm(svc, workers).run(on_swarm(), report)
-    if later:
-        _run_pool(workers, iter(later), result, svc.cache)
-
-
 def _noop(_: int) -> None:
     pass
 
@@ -198,13 +163,7 @@ class Batch:
                 return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
             return run
 
-        def items() -> Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]]:
-            from its_store.service.swarm import upload_job
-            for path, key in keyed:
-                yield str(path), upload_job(svc, request(path, key), str(path), progress or _noop, on_done), \
-                    job(path, key)
-
-        _run_mixed(n, items(), result, svc)
+        _run_pool(n, ((str(path), job(path, key)) for path, key in keyed), result, svc.cache)
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -242,25 +201,9 @@ class Batch:
                         "verified": resp.verified}
             return run
 
-        def items() -> Iterator[tuple[str, Any, Callable[[], dict[str, Any]]]]:
-            """Each listed object with its swarm job (small, plain, mapped: see swarm.py) or None."""
-            from its_store.service.encoded import _one_get_will_do
-            from its_store.service.swarm import MAX_BYTES, download_job
-            for info in listing:
-                if info.key.endswith("/"):
-                    continue  # folder marker objects
-                key, size, job = info.key, info.size, None
-                if size <= MAX_BYTES:
-                    try:
-                        request = DownloadRequest(bucket=bucket, key=key, file_path=target_for(key), size_hint=size,
-                                                  **(options or {}))
-                    except (E.ItsStoreError, ValueError):  # the thread job reports it
-                        request = None
-                    if request is not None and _one_get_will_do(svc, request):
-                        job = download_job(svc, request, progress or _noop, on_done)
-                yield key, job, thread_job(key, size)
-
-        _run_mixed(n, items(), result, svc)
+        jobs = ((info.key, thread_job(info.key, info.size)) for info in listing
+                if not info.key.endswith("/"))  # folder marker objects are skipped
+        _run_pool(n, jobs, result, svc.cache)
         result.duration_seconds = time.perf_counter() - started
         return result
 

@@ -48,19 +48,10 @@ from its_store.codec.encryption import (
     upload_sse,
 )
 from its_store.core import errors as E
-from its_store.transfer.engine import (
-    META_PART_SIZE,
-    ObjectHead,
-    ProgressFn,
-    PutResult,
-    atomic_target,
-    choose_part_size,
-    download_to_file,
-    download_to_stream,
-    read_full,
-    response_to_file,
-    upload_stream,
-)
+from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
+from its_store.transfer.files import atomic_target, read_full
+from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
+from its_store.transfer.upload import PutResult, upload_stream
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
@@ -198,37 +189,6 @@ class UploadPlan:
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
 
 
-def plain_put(svc: StorageService, request: UploadRequest, max_bytes: int
-              ) -> tuple[str, str, dict[str, str], bytes, UploadPlan] | None:
-    """A small file stored as is, ready for one PUT: (bucket, key, headers, body, plan), with the
-    checks and headers of StorageService.upload_object. None when it needs the regular path: a
-    codec to apply, an SSE-C key, --resume, or more than `max_bytes`. Used by swarm.py."""
-    from its_store.core.refs import validate_key
-    from its_store.s3.client import object_headers
-    from its_store.service.storage import _check_local_file, _check_tags, _guess_type
-    from its_store.transfer.checksums import HEADER, crc32_of
-    if request.file_path is None or request.resume:
-        return None
-    path = Path(request.file_path)
-    bucket = svc.resolve_bucket(request.bucket, request.object_type)
-    key = validate_key(request.key if request.key is not None else path.name)
-    _check_local_file(path)
-    content_type = request.content_type or _guess_type(path)
-    plan = UploadPlan(svc, request, object_headers(content_type, svc._metadata(request), _check_tags(request.tags)))
-    if plan.sse.mode == "c" or plan.choice not in ("none", "auto"):
-        return None
-    with _open(path) as f:
-        try:
-            if os.fstat(f.fileno()).st_size > max_bytes:
-                return None
-            body = f.read(max_bytes + 1)
-        except OSError as exc:
-            raise _io(path, exc) from None
-    if len(body) > max_bytes or (plan.choice == "auto" and plan._codec(body[:SAMPLE], len(body)) != "none"):
-        return None
-    return bucket, key, {**plan.headers, HEADER: crc32_of(body)}, body, plan
-
-
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:
     meta = {_META + META_ORIGINAL_SIZE: str(size), _META + META_SHA256: digest}
     if codec != "none":
@@ -343,7 +303,8 @@ def open_head(svc: StorageService, bucket: str, key: str, version_id: str | None
                       version_id=version_id or stat.version_id,
                       part_size=int(part) if part.isdigit() else None,
                       verifiable=encryption not in ("SSE-C", "SSE-KMS"),
-                      checksum=_header(stat.metadata, "x-amz-checksum-crc32"))
+                      checksum=_header(stat.metadata, "x-amz-checksum-crc32"),
+                      checksum_type=_header(stat.metadata, "x-amz-checksum-type"))
     keyed = encryption == "SSE-C" and sse_key is not None
     return head, meta, KeyedS3(svc.s3, sse_key) if keyed else svc.s3
 
@@ -398,7 +359,7 @@ SMALL_GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with t
 
 def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
     """The ObjectHead of a whole-object GET answer, or None when the object needs the regular path
-    (an SSE-C key, or decoding unless `raw`). `headers`: http1.Headers (lower-case names)."""
+    (an SSE-C key, or decoding unless `raw`). `headers`: s3 Headers (lower-case names)."""
     meta = user_metadata(headers)
     encryption = describe_lower(headers)
     if encryption == "SSE-C" or (not request.raw and _decoding(meta, "") is not None):
@@ -408,7 +369,8 @@ def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
                       etag=(headers.get("etag") or "").strip('"'),
                       version_id=request.version_id or headers.get("x-amz-version-id"),
                       part_size=int(part) if part.isdigit() else None, verifiable=encryption != "SSE-KMS",
-                      checksum=headers.get("x-amz-checksum-crc32"))
+                      checksum=headers.get("x-amz-checksum-crc32"),
+                      checksum_type=headers.get("x-amz-checksum-type"))
 
 
 def download_file(svc: StorageService, request: DownloadRequest, target: Path, progress: ProgressFn) -> Fetched:

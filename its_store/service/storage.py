@@ -33,13 +33,9 @@ from its_store.core.refs import validate_bucket, validate_key
 from its_store.core.settings import Settings
 from its_store.s3.client import S3Client, object_headers
 from its_store.state.stats import StatsStore, StorageStats, flush_pending
-from its_store.transfer.engine import (
-    META_PART_SIZE,
-    ObjectHead,
-    ProgressFn,
-    upload_file,
-    upload_stream,
-)
+from its_store.transfer.download import ObjectHead
+from its_store.transfer.parts import META_PART_SIZE, ProgressFn
+from its_store.transfer.upload import upload_file, upload_stream
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadata`
@@ -174,7 +170,7 @@ class StorageService:
     def _put(self, request: UploadRequest, bucket: str, key: str, headers: dict[str, str],
              workers: int, progress: ProgressFn, s3: Any = None) -> Any:
         """The stored-as-is upload; `s3` may be an encryption.KeyedS3 (SSE-C parts need the key)."""
-        from its_store.transfer.engine import PutResult
+        from its_store.transfer.upload import PutResult
         s3 = s3 or self.s3
         if request.file_path is not None:
             journal = self.journal()
@@ -298,7 +294,7 @@ class StorageService:
         filters = bool(request.match_tags or request.match_metadata)
         needs_head = bool(request.object_types) or request.include_metadata or filters
         listed = (self._from_listing(request.bucket, item)
-                  for item in self.s3.list_fast(request.bucket, request.prefix, request.recursive))
+                  for item in self.s3.list_objects(request.bucket, request.prefix, request.recursive))
         candidates = (info for info in listed if _matches_listing(info, request))
         if needs_head:
             candidates = self._with_heads(request.bucket, candidates, tags=bool(request.match_tags))
@@ -319,7 +315,7 @@ class StorageService:
         return list(self.iter_objects(request))
 
     def _from_listing(self, bucket: str, item: Any) -> ObjectInfo:
-        """ObjectInfo from a listing.Entry, built without validation (the values come typed from the
+        """ObjectInfo from an s3 Entry, built without validation (the values come typed from the
         parser; validating 10,000 entries costs more than parsing them)."""
         if item.is_prefix:
             return ObjectInfo.listed(bucket=bucket, key=item.key, is_prefix=True)

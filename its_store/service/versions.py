@@ -125,12 +125,12 @@ class Versions:
         """Every version and delete marker under `prefix`, in the server's order."""
         validate_bucket(bucket)
         for item in self.service.s3.list_objects(bucket, prefix, recursive, include_versions=True):
-            if item.is_dir:
-                yield ObjectVersion(bucket=bucket, key=item.object_name, is_prefix=True)
+            if item.is_prefix:
+                yield ObjectVersion(bucket=bucket, key=item.key, is_prefix=True)
                 continue
             yield ObjectVersion(
-                bucket=bucket, key=item.object_name, version_id=item.version_id,
-                is_latest=str(item.is_latest).lower() == "true", is_delete_marker=bool(item.is_delete_marker),
+                bucket=bucket, key=item.key, version_id=item.version_id,
+                is_latest=item.is_latest, is_delete_marker=item.is_delete_marker,
                 size=item.size or 0, etag=(item.etag or "").strip('"') or None,
                 last_modified=item.last_modified)
 

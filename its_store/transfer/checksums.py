@@ -1,7 +1,7 @@
 """Integrity checks that cost little CPU: CRC32 (S3 "additional checksums"), with MD5 ETags as a fallback.
 
-Uploads send `x-amz-checksum-crc32` on every large body (the server recomputes and refuses a
-mismatch), which lets the body go unsigned instead of hashed with SHA-256 on both ends; multipart
+Uploads send `x-amz-checksum-crc32` with every body (the server recomputes it, refuses a mismatch
+and stores it; the body is also signed with its SHA-256 over plain HTTP, see s3/client.py); multipart
 uploads declare CRC32 and list each part's checksum on completion, so the server keeps a composite
 checksum (`<crc of part crcs>-N`). Downloads verify against that checksum when the server returns
 one, else against the MD5 ETag. `crc32` is ISA-L's (the `isal` package, ~13 GB/s here) when it is
@@ -104,11 +104,16 @@ class Expected:
 
 
 def expected_for(size: int, etag: str, checksum: str | None, part_size: int | None,
-                 verifiable_etag: bool) -> Expected | None:
-    """Pick the cheapest check the server's answer allows, or None if nothing can be checked."""
+                 verifiable_etag: bool, checksum_type: str | None = None) -> Expected | None:
+    """Pick the cheapest check the server's answer allows, or None if nothing can be checked.
+
+    `checksum_type` is x-amz-checksum-type: a COMPOSITE checksum is a CRC of the parts' CRCs, which
+    can only be checked when the part boundaries are known (our part size, and a `-N` part count);
+    some servers send it without the `-N`, and then the MD5 ETag is the only check left."""
     if checksum:
         value, _, count = checksum.partition("-")
-        if not count:
+        composite = bool(count) or (checksum_type or "").upper() == "COMPOSITE"
+        if not composite:
             return Expected("crc32", value)
         if part_size and count.isdigit() and -(-size // part_size) == int(count):
             return Expected("crc32-composite", value, int(count))
@@ -122,8 +127,13 @@ def expected_for(size: int, etag: str, checksum: str | None, part_size: int | No
     return None
 
 
-def verify(expected: Expected, sums: list[RangeSum], where: str) -> None:
-    """Compare range sums (in order; ranges aligned to parts for the composite kinds) with `expected`."""
+def verify(expected: Expected | None, sums: list[RangeSum], where: str) -> bool:
+    """Compare range sums (in order; ranges aligned to parts for the composite kinds) with `expected`.
+
+    Returns True when a check ran and passed, False when none could run (nothing to check against,
+    or ranges that do not line up with the parts); a mismatch raises IntegrityError."""
+    if expected is None:
+        return False
     if expected.kind == "crc32":
         total = sums[0].crc32
         for item in sums[1:]:
@@ -131,14 +141,15 @@ def verify(expected: Expected, sums: list[RangeSum], where: str) -> None:
         got = crc32_b64(total)
     elif expected.kind == "crc32-composite":
         if len(sums) != expected.parts:
-            return
+            return False
         got = crc32_of(b"".join((s.crc32 & 0xFFFFFFFF).to_bytes(4, "big") for s in sums))
     elif expected.kind == "md5" and len(sums) == 1:
         got = (sums[0].md5 or b"").hex()
     elif expected.kind == "md5-multipart" and len(sums) == expected.parts:
         got = hashlib.md5(b"".join(s.md5 or b"" for s in sums), usedforsecurity=False).hexdigest()
     else:
-        return
+        return False
     if got != expected.value:
         raise E.IntegrityError(f"checksum mismatch for {where}: expected {expected.value}, got {got}",
                                hint="the local file was left untouched; retry the download")
+    return True

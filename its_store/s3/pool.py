@@ -1,0 +1,156 @@
+"""The one urllib3 pool behind the minio client: timeouts, CA, proxies, and the one retry policy.
+
+Retries (urllib3's Retry, logged by LoggedRetry): connection failures before a request was sent, for
+every method; 500/502/503/504 answers (SlowDown included) and broken answers for idempotent methods
+only, with exponential backoff and jitter. A POST is never re-sent after it may have reached the
+server, and a conditional request (If-None-Match / If-Match) is never re-sent at all once sent: a
+repeat could report a conflict that the first attempt caused (s3/client.py reads back instead).
+
+Interim 1xx answers (102 Processing, 103 Early Hints) are skipped: http.client treats only 100 as
+interim, and taking a 102 for the final answer would both report a false outcome and leave the real
+answer in a pooled connection.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+from typing import TYPE_CHECKING, Any
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import Retry, Timeout
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+
+log = logging.getLogger("its_store.s3")
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUS = (500, 502, 503, 504)
+
+
+class LoggedRetry(Retry):
+    """urllib3's Retry that says, at INFO (`-v`), what is retried and why."""
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        cause = f"HTTP {response.status}" if error is None and response is not None else _cause(error)
+        path = (url or "").split("?", 1)[0]
+        log.info("retry %d of %s: %s %s after %s", len(new.history), self.total, method, path, cause)
+        return new
+
+
+def _cause(error: Exception | None) -> str:
+    from its_store.s3.errors import short_reason
+    return short_reason(error) if error is not None else "an error"
+
+
+class FinalResponse(http.client.HTTPResponse):
+    """An http.client response that skips interim 1xx answers other than 100 (which it skips itself).
+
+    Overrides http.client's `_read_status`, the only hook there is; tests/test_s3_private_api.py fails
+    if a Python upgrade changes it."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not (101 < status < 200):
+                return version, status, reason
+            while self.fp.readline(65537) not in (b"\r\n", b"\n", b""):  # its header lines
+                pass
+            log.debug("skipped an interim %d %s answer", status, reason)
+
+
+class _Connection(HTTPConnection):
+    response_class = FinalResponse
+
+
+class _TLSConnection(HTTPSConnection):
+    response_class = FinalResponse
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
+class _Conditional:
+    """Mixin for the pool manager: requests with a precondition get connect retries only."""
+
+    once: Retry
+
+    def urlopen(self, method: str, url: str, redirect: bool = True, **kw: Any) -> Any:
+        headers = kw.get("headers")
+        if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
+            kw["retries"] = self.once
+        return super().urlopen(method, url, redirect, **kw)  # type: ignore[misc]
+
+
+class PoolManager(_Conditional, urllib3.PoolManager):
+    pass
+
+
+class ProxyManager(_Conditional, urllib3.ProxyManager):
+    pass
+
+
+def build_pool(settings: Settings, size: int) -> urllib3.PoolManager:
+    """The pool minio uses: `size` connections per host (block when all are busy), our timeouts,
+    CA (MINIO_CA_BUNDLE, else SSL_CERT_FILE / SSL_CERT_DIR, else certifi), the proxy the settings
+    name for the endpoint (HTTP_PROXY / HTTPS_PROXY / NO_PROXY), and the retry policy above."""
+    n = settings.max_retries
+    retries = LoggedRetry(
+        total=n, connect=n, read=n, status=n, other=n, redirect=False, backoff_factor=0.25, backoff_jitter=0.25,
+        backoff_max=8.0, status_forcelist=RETRY_STATUS, allowed_methods=IDEMPOTENT, raise_on_status=False,
+        respect_retry_after_header=True)
+    if not settings.verify_tls:  # the user opted out; the CLI prints its own warning once
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    kw: dict[str, Any] = {
+        "timeout": Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
+        "maxsize": max(size, 1), "block": True, "retries": retries,
+        "cert_reqs": "CERT_REQUIRED" if settings.verify_tls else "CERT_NONE",
+        **_trust(settings),
+    }
+    proxy = settings.proxy()
+    if proxy:
+        manager: urllib3.PoolManager = ProxyManager(proxy_url=_without_auth(proxy),
+                                                     proxy_headers=_proxy_auth(proxy), **kw)
+    else:
+        manager = PoolManager(**kw)
+    manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+    manager.once = LoggedRetry(total=n, connect=n, read=0, status=0, other=0, redirect=False,
+                               backoff_factor=0.25, backoff_jitter=0.25, raise_on_status=False)
+    return manager
+
+
+def _trust(settings: Settings) -> dict[str, str]:
+    if settings.ca_bundle:
+        return {"ca_certs": str(settings.ca_bundle)}
+    if settings.ssl_cert_file or settings.ssl_cert_dir:
+        out = {}
+        if settings.ssl_cert_file:
+            out["ca_certs"] = str(settings.ssl_cert_file)
+        if settings.ssl_cert_dir:
+            out["ca_cert_dir"] = str(settings.ssl_cert_dir)
+        return out
+    import certifi
+    return {"ca_certs": certifi.where()}
+
+
+def _without_auth(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _proxy_auth(url: str) -> dict[str, str] | None:
+    from urllib.parse import unquote, urlsplit
+    parts = urlsplit(url)
+    if not parts.username:
+        return None
+    return urllib3.make_headers(proxy_basic_auth=f"{unquote(parts.username)}:{unquote(parts.password or '')}")

@@ -1,0 +1,260 @@
+"""Downloads: parallel ranged GETs into a temp file (renamed when verified), or in order to a stream.
+
+Memory is bounded by (workers x READ_BUF) for files and (workers x part) for streams. A range whose
+connection breaks mid-body is fetched again (urllib3 retries only until the answer's head)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
+from its_store.transfer.files import atomic_target, pwrite_all
+from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, bounded_pool, choose_part_size, noop
+
+if TYPE_CHECKING:
+    from its_store.s3.client import S3Client
+
+log = logging.getLogger("its_store.s3")
+
+
+@dataclass
+class ObjectHead:
+    """What a download needs to know about the object (from one HEAD)."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    version_id: str | None = None
+    part_size: int | None = None  # our multipart part size, if we uploaded it
+    verifiable: bool = True       # False for SSE-C / KMS objects whose ETag is not an MD5
+    checksum: str | None = None   # x-amz-checksum-crc32 from the HEAD ("...-N" when composite)
+    checksum_type: str | None = None  # x-amz-checksum-type: COMPOSITE or FULL_OBJECT, when the server says
+
+
+def expected(head: ObjectHead) -> Any:
+    """The check a download of `head` will run (checksums.Expected), or None."""
+    return expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
+
+
+def download_to_file(s3: S3Client, head: ObjectHead, target: Path, *, threshold: int,
+                     part_size: int | None, workers: int, progress: ProgressFn = noop) -> bool:
+    """Download to `target` atomically. Returns True if the content was verified (CRC32 or MD5).
+
+    Ranges follow the upload's part size when the check is per part (composite CRC32, multipart MD5).
+    """
+    want = expected(head)
+    md5 = bool(want and want.needs_md5)
+    with atomic_target(target) as fd:
+        if head.size < max(threshold, 1) or head.size <= CHUNK:
+            sums = [_get_range(s3, head, fd, 0, head.size, progress, whole=True, md5=md5)]
+        else:
+            per_part = want is not None and want.parts > 0
+            part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
+            ranges = -(-head.size // part)
+            sums: list[RangeSum] = [RangeSum(0, 0)] * ranges
+            with bounded_pool(workers) as submit:
+                def fetch(i: int) -> None:
+                    start = i * part
+                    sums[i] = _get_range(s3, head, fd, start, min(part, head.size - start), progress, md5=md5)
+
+                for i in range(ranges):
+                    submit(fetch, i)
+        verified = verify(want, sums, f"s3://{head.bucket}/{head.key}")
+    return verified
+
+
+def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: ProgressFn = noop) -> bool:
+    """Write a whole-object GET response to `target` atomically, verified like download_to_file.
+
+    For small objects listed beforehand: one GET whose headers replace the HEAD (half the requests)."""
+    want = expected(head)
+    summer = _Summer(bool(want and want.needs_md5))
+    with atomic_target(target) as fd:
+        pos = 0
+        try:
+            for chunk in _chunks(resp, head):
+                pwrite_all(fd, chunk, pos)
+                summer.add(chunk)
+                pos += len(chunk)
+                progress(len(chunk))
+        finally:
+            resp.close()
+            resp.release_conn()
+        if pos != head.size:
+            raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}")
+        verified = verify(want, [summer.close()], f"s3://{head.bucket}/{head.key}")
+    return verified
+
+
+def _with_retries(s3: S3Client, fn: Callable[[], T]) -> T:
+    """Retry a whole ranged GET when its connection broke mid-body: urllib3 retries a request only
+    until its answer's head arrives (failures before that come here already retried, and are not
+    retried again). Writing the same range again at the same offset is idempotent. Same budget and
+    backoff as the pool's policy (s3/pool.py)."""
+    attempts = getattr(getattr(s3, "settings", None), "max_retries", 3) + 1
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except E.ServiceUnavailableError as exc:
+            if not getattr(exc, "mid_body", False) or attempt + 1 >= attempts:
+                raise
+            delay = min(0.25 * 2 ** attempt, 8.0) + random.uniform(0, 0.25)
+            log.info("retry %d of %d: a download's connection broke mid-body (%s)", attempt + 1, attempts - 1,
+                     exc.message)
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _get_range(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
+               progress: ProgressFn, whole: bool = False, md5: bool = False) -> RangeSum:
+    """GET [start, start+length) and pwrite it at `start`, retried on broken connections."""
+    return _with_retries(s3, lambda: _get_range_once(s3, head, fd, start, length, progress, whole, md5))
+
+
+def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
+                    progress: ProgressFn, whole: bool, want_md5: bool) -> RangeSum:
+    """One attempt of _get_range; returns the CRC32 (and the MD5 if asked) of the bytes."""
+    md5 = hashlib.md5(usedforsecurity=False) if want_md5 else None
+    crc = 0
+    if length == 0 and not whole:
+        return RangeSum(0, 0, md5.digest() if md5 else None)
+    resp = s3.get(head.bucket, head.key, offset=start, length=0 if whole else length,
+                  version_id=head.version_id)
+    pos, written = start, 0
+    try:
+        for chunk in _chunks(resp, head):
+            pwrite_all(fd, chunk, pos)
+            crc = crc32(chunk, crc)
+            if md5 is not None:
+                md5.update(chunk)
+            pos += len(chunk)
+            written += len(chunk)
+            progress(len(chunk))
+    finally:
+        resp.close()
+        resp.release_conn()
+    expected = head.size if whole else length
+    if written != expected:  # the connection ended early: retryable, like a reset
+        raise E.ServiceUnavailableError(
+            f"connection ended early for s3://{head.bucket}/{head.key}: got {written} of {expected} bytes",
+            mid_body=True)
+    return RangeSum(written, crc, md5.digest() if md5 is not None else None)
+
+
+def _stream(resp: Any, head: ObjectHead) -> Iterator[bytes]:
+    yield from resp.stream(CHUNK)  # s3.Body: read errors come out as ItsStoreError
+
+
+_LOCAL = threading.local()
+
+
+def _chunks(resp: Any, head: ObjectHead) -> Iterator[memoryview]:
+    """The body as slices of this thread's READ_BUF buffer, read straight from the socket. Each slice
+    is overwritten by the next: consume it (pwrite, checksum) before asking for another."""
+    view = getattr(_LOCAL, "view", None)
+    if view is None:
+        view = _LOCAL.view = memoryview(bytearray(READ_BUF))
+    while True:
+        n = resp.readinto(view)
+        if not n:
+            return
+        yield view[:n]
+
+
+def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_size: int | None,
+                       workers: int, progress: ProgressFn = noop) -> bool:
+    """Write the object to `out` in order (large objects: ranged GETs with bounded read-ahead), hashing
+    on the way. Returns True if verified; a mismatch raises IntegrityError after the bytes went out."""
+    want = expected(head)
+    per_part = want is not None and want.parts > 0
+    part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
+    summer = _Summer(bool(want and want.needs_md5))
+    if head.size <= part:
+        resp = s3.get(head.bucket, head.key, version_id=head.version_id)
+        try:
+            for chunk in _stream(resp, head):
+                out.write(chunk)
+                summer.add(chunk)
+                progress(len(chunk))
+        finally:
+            resp.close()
+            resp.release_conn()
+        sums = [summer.close()]
+    else:
+        sums = _ranges_in_order(s3, head, out, part, workers, summer, progress)
+    return verify(want, sums, f"s3://{head.bucket}/{head.key}")
+
+
+class _Summer:
+    """CRC32 (and MD5 when needed) of a run of bytes, one RangeSum per range."""
+
+    def __init__(self, md5: bool) -> None:
+        self.want_md5 = md5
+        self._reset()
+
+    def _reset(self) -> None:
+        self.crc, self.length = 0, 0
+        self.md5 = hashlib.md5(usedforsecurity=False) if self.want_md5 else None
+
+    def add(self, data: bytes) -> None:
+        self.crc = crc32(data, self.crc)
+        self.length += len(data)
+        if self.md5 is not None:
+            self.md5.update(data)
+
+    def close(self) -> RangeSum:
+        result = RangeSum(self.length, self.crc, self.md5.digest() if self.md5 is not None else None)
+        self._reset()
+        return result
+
+
+def _ranges_in_order(s3: S3Client, head: ObjectHead, out: IO[bytes], part: int, workers: int,
+                     summer: _Summer, progress: ProgressFn) -> list[RangeSum]:
+    ranges = [(start, min(part, head.size - start)) for start in range(0, head.size, part)]
+    pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-read")
+    window: deque[Future[bytes]] = deque()
+    sums: list[RangeSum] = []
+    try:
+        it = iter(ranges)
+        for start, length in it:
+            window.append(pool.submit(_with_retries, s3, partial(_fetch_bytes, s3, head, start, length)))
+            if len(window) >= max(workers, 1):
+                break
+        while window:
+            data = window.popleft().result()
+            out.write(data)
+            summer.add(data)
+            sums.append(summer.close())
+            progress(len(data))
+            nxt = next(it, None)
+            if nxt:
+                window.append(pool.submit(_with_retries, s3, partial(_fetch_bytes, s3, head, *nxt)))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return sums
+
+
+def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> bytes:
+    resp = s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id)
+    try:
+        data = resp.read()
+    finally:
+        resp.close()
+        resp.release_conn()
+    if len(data) != length:  # the connection ended early: retryable, like a reset
+        raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}", mid_body=True)
+    return data
+

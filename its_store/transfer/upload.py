@@ -1,0 +1,212 @@
+"""Uploads: one PUT below the threshold, else parallel multipart with bounded memory and resume.
+
+Memory is bounded by BUDGET (part buffers of every upload in the process), whatever the file size."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from its_store.core import errors as E
+from its_store.transfer.files import io_error, pread_all, read_full
+from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
+
+if TYPE_CHECKING:
+    from its_store.s3.client import S3Client
+    from its_store.transfer.resume import UploadJournal
+
+
+@dataclass
+class PutResult:
+    etag: str
+    version_id: str | None
+    size: int
+    parts: int
+
+
+def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[str, str], *,
+                threshold: int, part_size: int | None, workers: int, progress: ProgressFn = noop,
+                journal: UploadJournal | None = None, resume: bool = False) -> PutResult:
+    """Upload a local file: one PUT below `threshold`, else parallel multipart.
+
+    With a journal, a multipart upload is recorded while in flight; with `resume`, parts already on
+    the server from an interrupted run of the same file are verified and skipped.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise io_error("cannot read", path, exc) from None
+    try:
+        stat = os.fstat(fd)
+        size = stat.st_size
+        if size < max(threshold, 1):
+            data = pread_all(fd, 0, size, path)
+            etag, version = s3.put(bucket, key, data, headers)
+            progress(size)
+            return PutResult(etag, version, size, 1)
+        part = choose_part_size(size, part_size)
+        count = max(1, -(-size // part))
+
+        def read_part(number: int) -> bytes:
+            offset = (number - 1) * part
+            return pread_all(fd, offset, max(0, min(part, size - offset)), path)
+
+        upload_id, done = None, {}
+        source = {"path": str(Path(path).resolve()), "size": size, "mtime_ns": stat.st_mtime_ns,
+                  "part_size": part}
+        if journal is not None:
+            upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
+        for number in done:
+            progress(min(part, size - (number - 1) * part))
+        todo = ((n, read_part) for n in range(1, count + 1) if n not in done)
+        return _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
+                          Resumable(journal, source, upload_id, done, resume))
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Resumable:
+    """How a multipart upload relates to the journal: what to record, continue, or keep on failure."""
+
+    journal: UploadJournal | None = None
+    source: dict[str, object] | None = None
+    upload_id: str | None = None
+    done: dict[int, str] | None = None
+    keep_on_failure: bool = False
+
+
+def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], headers: dict[str, str], *,
+                  part_size: int | None, workers: int, progress: ProgressFn = noop,
+                  journal: UploadJournal | None = None) -> PutResult:
+    """Upload a stream of unknown length (stdin, a compressor) with at most workers+1 parts in memory.
+
+    A stream cannot be resumed, but with a journal its multipart upload is recorded, so one that a
+    dead server could not abort is aborted by the next upload of the same key."""
+    part = choose_part_size(None, part_size)
+    first = read_full(stream, part)
+    if len(first) < part:
+        etag, version = s3.put(bucket, key, first, headers)
+        progress(len(first))
+        return PutResult(etag, version, len(first), 1)
+    pending: dict[str, bytes | None] = {"next": first}
+    total = [0]
+
+    held: dict[int, int] = {}  # budget reserved per part number, released by _multipart
+
+    def chunks() -> Iterator[tuple[int, Callable[[int], bytes]]]:
+        number = 0
+        while True:
+            reserved = BUDGET.acquire(part)  # before reading: the read is what takes the memory
+            data = pending["next"] if number == 0 else read_full(stream, part)
+            if not data and number > 0:
+                BUDGET.release(reserved)
+                return
+            number += 1
+            held[number] = reserved
+            total[0] += len(data)
+            yield number, (lambda _n, d=data: d)
+
+    state = None
+    if journal is not None:
+        journal.prepare(s3, bucket, key, {"source": "stream"}, False, None)  # abort an orphan first
+        state = Resumable(journal, {"source": "stream"})
+    try:
+        result = _multipart(s3, bucket, key, headers, part, workers, progress, chunks(), None, state, held)
+    finally:
+        for number in list(held):  # a failure before _multipart took over
+            BUDGET.release(held.pop(number, 0))
+    result.size = total[0]
+    return result
+
+
+def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
+               progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
+               size: int | None, state: Resumable | None = None, held: dict[int, int] | None = None) -> PutResult:
+    """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
+    caller asked to keep it for --resume and the failure is transient (server or network down).
+
+    Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
+    upload of large files) stay within one memory bound; `held` carries what a stream reserved."""
+    state = state or Resumable()
+    headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
+    upload_id = state.upload_id or s3.create_multipart(bucket, key, headers)
+    if state.journal is not None and state.upload_id is None:
+        state.journal.save(bucket, key, {**(state.source or {}), "upload_id": upload_id})
+    etags: dict[int, str] = dict(state.done or {})
+    held = {} if held is None else held  # part number -> bytes reserved in BUDGET until sent
+    try:
+        with bounded_pool(workers) as submit:
+            def send(number: int, reader: Callable[[int], bytes]) -> None:
+                try:
+                    data = reader(number)
+                    etags[number] = s3.upload_part(bucket, key, upload_id, number, data)
+                    progress(len(data))
+                finally:
+                    BUDGET.release(held.pop(number, 0))
+
+            for number, reader in parts:
+                if number not in held:  # streams reserve before they read (see upload_stream)
+                    held[number] = BUDGET.acquire(part)
+                submit(send, number, reader)
+        ordered = [etags[n] for n in sorted(etags)]
+        etag, version = s3.complete_multipart(bucket, key, upload_id, ordered)
+    except BaseException as exc:
+        for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
+            BUDGET.release(held.pop(number, 0))
+        transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
+        if state.keep_on_failure and state.journal is not None and transient:
+            if isinstance(exc, E.ItsStoreError):
+                exc.hint = "the parts sent so far were kept: run the same command again with --resume"
+            raise
+        if _abort_quietly(s3, bucket, key, upload_id) and state.journal is not None:
+            state.journal.remove(bucket, key)
+        raise
+    if state.journal is not None:
+        state.journal.remove(bucket, key)
+    return PutResult(etag, version, size or 0, len(ordered))
+
+
+class ByteBudget:
+    """A counting semaphore in bytes: acquire() blocks until `n` more bytes fit under the capacity."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._cond = threading.Condition()
+
+    def acquire(self, n: int) -> int:
+        n = min(n, self.capacity)  # one part larger than the budget still goes, alone
+        with self._cond:
+            while self.used + n > self.capacity:
+                self._cond.wait()
+            self.used += n
+        return n
+
+    def release(self, n: int) -> None:
+        if n:
+            with self._cond:
+                self.used -= n
+                self._cond.notify_all()
+
+
+# Part buffers of all multipart uploads in this process: 4 default parts in flight. Measured on the
+# bench (1 GiB upload): 7.3 s and 83 MiB peak RSS, against 7.4 s and 179 MiB with 8 x 16 MiB.
+
+
+BUDGET = ByteBudget(32 * MiB)
+
+def _abort_quietly(s3: S3Client, bucket: str, key: str, upload_id: str) -> bool:
+    """Abort; True if the server confirmed (or no longer knows the upload). Never raises."""
+    try:
+        s3.abort_multipart(bucket, key, upload_id)
+    except E.NotFoundError:
+        return True
+    except Exception:  # noqa: BLE001 - the original error is what the user needs to see
+        return False
+    return True
+
