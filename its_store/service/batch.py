@@ -221,12 +221,8 @@ class Batch:
             if dry_run:
                 outcomes = [(k, None) for k, _ in batch]
             else:
-                try:
-                    failures = dict(svc.s3.remove_many(bucket, [(k, None) for k, _ in batch]))
-                finally:
-                    svc.cache.invalidate_objects(bucket, sizes)
+                failures = svc.remove_batch(bucket, list(sizes), sizes)
                 outcomes = [(k, failures.get(k)) for k, _ in batch]
-                _account_deletes(svc, bucket, outcomes, sizes)
             for key, error in outcomes:
                 if error:
                     from its_store.s3.client import failure_error
@@ -243,14 +239,6 @@ class Batch:
         flush()
         result.duration_seconds = time.perf_counter() - started
         return result
-
-
-def _account_deletes(svc: StorageService, bucket: str, outcomes: list[tuple[str, str | None]],
-                     sizes: dict[str, int]) -> None:
-    """Stats and one audit line per deleted (or failed) key."""
-    for key, error in outcomes:
-        svc.stats.record("delete", ok=not error)
-        svc.audit.record("rm", bucket=bucket, key=key, size=sizes.get(key), ok=not error, error=error)
 
 
 def _walk(root: Path) -> Iterator[Path]:

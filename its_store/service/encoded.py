@@ -48,8 +48,8 @@ from its_store.codec.encryption import (
     upload_sse,
 )
 from its_store.core import errors as E
+from its_store.core.files import atomic_target, read_full
 from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
-from its_store.transfer.files import atomic_target, read_full
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
 from its_store.transfer.upload import PutResult, upload_stream
 

@@ -10,12 +10,10 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from its_store.codec.compression import CODEC_META
 from its_store.core import errors as E
 from its_store.core.models import (
     META_TYPE,
@@ -32,13 +30,13 @@ from its_store.core.models import (
 from its_store.core.refs import validate_bucket, validate_key
 from its_store.core.settings import Settings
 from its_store.s3.client import S3Client, object_headers
+from its_store.service.listing import INTERNAL_META, object_info
 from its_store.state.stats import StatsStore, StorageStats, flush_pending
 from its_store.transfer.download import ObjectHead
-from its_store.transfer.parts import META_PART_SIZE, ProgressFn
+from its_store.transfer.parts import ProgressFn
 from its_store.transfer.upload import upload_file, upload_stream
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
-INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadata`
 _META_KEY_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -281,7 +279,7 @@ class StorageService:
 
         def head() -> ObjectInfo:
             stat = stat_with_key(self, bucket, key, version_id, sse_key)
-            return _object_info(bucket, key, stat.size, stat.etag, stat.last_modified, stat.content_type,
+            return object_info(bucket, key, stat.size, stat.etag, stat.last_modified, stat.content_type,
                                 stat.metadata, stat.version_id)
         info = self.cache.object_info(bucket, key, version_id, head)  # cached within MINIO_CACHE_TTL
         if include_tags:
@@ -289,76 +287,13 @@ class StorageService:
         return info
 
     def iter_objects(self, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
-        """Objects (and, when not recursive, prefixes) matching the request, lazily."""
-        validate_bucket(request.bucket)
-        filters = bool(request.match_tags or request.match_metadata)
-        needs_head = bool(request.object_types) or request.include_metadata or filters
-        listed = (self._from_listing(request.bucket, item)
-                  for item in self.s3.list_objects(request.bucket, request.prefix, request.recursive))
-        candidates = (info for info in listed if _matches_listing(info, request))
-        if needs_head:
-            candidates = self._with_heads(request.bucket, candidates, tags=bool(request.match_tags))
-        count = 0
-        wanted = {t.value for t in request.object_types or []}
-        for info in candidates:
-            if wanted and not info.is_prefix and (info.object_type is None or info.object_type.value not in wanted):
-                continue
-            if filters and not _tag_meta_match(info, request.match_tags, request.match_metadata):
-                continue
-            yield info
-            count += 1
-            if request.max_keys and count >= request.max_keys:
-                return
+        """Objects (and, when not recursive, prefixes) matching the request, lazily (service/listing.py)."""
+        from its_store.service.listing import iter_objects
+        return iter_objects(self, request)
 
     def list_objects(self, request: ListObjectsRequest) -> list[ObjectInfo]:
         """The list form of iter_objects()."""
         return list(self.iter_objects(request))
-
-    def _from_listing(self, bucket: str, item: Any) -> ObjectInfo:
-        """ObjectInfo from an s3 Entry, built without validation (the values come typed from the
-        parser; validating 10,000 entries costs more than parsing them)."""
-        if item.is_prefix:
-            return ObjectInfo.listed(bucket=bucket, key=item.key, is_prefix=True)
-        return ObjectInfo.listed(bucket=bucket, key=item.key, size=item.size, etag=item.etag,
-                                 last_modified=item.last_modified, version_id=item.version_id)
-
-    def _with_heads(self, bucket: str, items: Iterator[ObjectInfo], tags: bool = False) -> Iterator[ObjectInfo]:
-        """Fill type and metadata with HEADs run in parallel, keeping listing order (bounded look-ahead)."""
-        from collections import deque
-
-        def fill(info: ObjectInfo) -> ObjectInfo:
-            if info.is_prefix:
-                return info
-
-            def head() -> ObjectInfo:
-                stat = self.s3.stat(bucket, info.key)
-                return _object_info(bucket, info.key, stat.size, stat.etag, stat.last_modified,
-                                    stat.content_type, stat.metadata, stat.version_id)
-            try:  # the cache answers when its entry still matches the listed ETag and size
-                full = self.cache.object_info(bucket, info.key, None, head, listed=info)
-            except E.ObjectNotFoundError:
-                return info  # deleted since it was listed
-            except E.ItsStoreError as exc:  # SSE-C without its key: keep what the listing knows
-                from its_store.codec.encryption import explain_read_error
-                if not isinstance(explain_read_error(exc, bucket, info.key), E.SseKeyRequiredError):
-                    raise
-                info.encryption = "SSE-C"
-                return info
-            if tags:  # GetObjectTagging in the same pool, for ls --tag
-                try:
-                    full.tags = self.cache.tags(bucket, info.key, None, lambda: self.s3.get_tags(bucket, info.key))
-                except E.ObjectNotFoundError:
-                    return info
-            return full
-
-        window: deque[Any] = deque()
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="its-head") as pool:
-            for info in items:
-                window.append(pool.submit(fill, info))
-                if len(window) >= self.workers * 4:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
 
     # ------------------------------------------------------------------------------------- delete
     def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
@@ -388,20 +323,30 @@ class StorageService:
         for key in keys:
             validate_key(key)
         failures: dict[str, str] = {}
-        done = 0
-        try:
-            for start in range(0, len(keys), 1000):
-                batch = [(k, None) for k in keys[start:start + 1000]]
-                failures.update(dict(self.s3.remove_many(bucket, batch)))
-                done = start + len(batch)
-        finally:
-            self.cache.invalidate_objects(bucket, keys)
-            for key in keys[:done]:
-                self.audit.record("rm", bucket=bucket, key=key, ok=key not in failures, error=failures.get(key))
-        for key in keys:
-            self.stats.record("delete", ok=key not in failures)
+        for start in range(0, len(keys), 1000):
+            failures.update(self.remove_batch(bucket, keys[start:start + 1000]))
         return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k))
                 for k in keys]
+
+    def remove_batch(self, bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict[str, str]:
+        """One DeleteObjects request (<= 1,000 keys), recorded once whoever asked (rm, rm -r, the
+        registry): cache invalidation, one audit line and one stats count per key. Returns the
+        failures as {key: "Code: message"}; if the request itself fails, every key is audited as
+        failed and the error raised."""
+        failures: dict[str, str] = {}
+        try:
+            failures = dict(self.s3.remove_many(bucket, [(k, None) for k in keys]))
+        except E.ItsStoreError as exc:
+            failures = dict.fromkeys(keys, f"{exc.code}: {exc.message}")
+            raise
+        finally:
+            self.cache.invalidate_objects(bucket, keys)
+            for key in keys:
+                error = failures.get(key)
+                self.stats.record("delete", ok=not error)
+                self.audit.record("rm", bucket=bucket, key=key, size=(sizes or {}).get(key), ok=not error,
+                                  error=error)
+        return failures
 
     # ----------------------------------------------------------------------------------- presign
     def generate_presigned_url(self, bucket: str, key: str, expires_in_seconds: int = 3600,
@@ -421,40 +366,13 @@ class StorageService:
     # ------------------------------------------------------------------------------------- health
     def get_health_status(self) -> dict[str, Any]:
         """Endpoint reachable, credentials valid, configured buckets present. `status` is the verdict."""
-        started = time.perf_counter()
-        report: dict[str, Any] = {"status": "unhealthy", "endpoint": self.settings.endpoint,
-                                  "secure": self.settings.secure, "checks": {}, "buckets": {}}
-        checks = report["checks"]
-        try:
-            names = {b.name for b in self.s3.list_buckets()}
-        except E.AccessDeniedError as exc:
-            checks["endpoint"] = {"ok": True, "detail": "reachable"}
-            checks["credentials"] = {"ok": False, "detail": exc.message}
-            return _finish(report, started)
-        except E.ItsStoreError as exc:
-            checks["endpoint"] = {"ok": False, "detail": exc.message}
-            return _finish(report, started)
-        checks["endpoint"] = {"ok": True, "detail": "reachable"}
-        checks["credentials"] = {"ok": True, "detail": f"access key {self.settings.access_key!r} accepted"}
-        configured = [self.settings.default_bucket, self.settings.video_bucket,
-                      self.settings.models_bucket, self.settings.logs_bucket]
-        report["buckets"] = {name: name in names for name in configured}
-        missing = [name for name in configured if name not in names]
-        checks["buckets"] = {"ok": not missing,
-                             "detail": "all present" if not missing else "missing: " + ", ".join(missing)}
-        report["status"] = "healthy" if not missing else "degraded"
-        return _finish(report, started)
+        from its_store.service.health import health_status
+        return health_status(self)
 
     def init_buckets(self) -> list[str]:
         """Create the four configured buckets if missing. Returns the ones created."""
-        created = []
-        existing = {b.name for b in self.s3.list_buckets()}
-        for name in dict.fromkeys([self.settings.default_bucket, self.settings.video_bucket,
-                                   self.settings.models_bucket, self.settings.logs_bucket]):
-            if name not in existing:
-                self.ensure_bucket(validate_bucket(name), create=True)
-                created.append(name)
-        return created
+        from its_store.service.health import init_buckets
+        return init_buckets(self)
 
     def get_stats(self) -> StorageStats:
         """Totals of every run on this machine (this process's counts are saved first); see stats.py."""
@@ -530,11 +448,6 @@ class StorageService:
             return remove_bucket_encryption(self.s3, bucket)
 
 
-def _finish(report: dict[str, Any], started: float) -> dict[str, Any]:
-    report["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    return report
-
-
 def _check_local_file(path: Path) -> None:
     if not path.exists():
         raise E.LocalFileNotFoundError(f"no such file: {path}")
@@ -556,53 +469,6 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
 def _guess_type(name: Path | str) -> str:
     from its_store.core.mime import guess_content_type
     return guess_content_type(name)
-
-
-def _user_metadata(headers: Any) -> dict[str, str]:
-    """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
-    out = {}
-    for name, value in (headers or {}).items():
-        low = name.lower()
-        if low.startswith("x-amz-meta-"):
-            out[low[len("x-amz-meta-"):]] = value
-    return out
-
-
-def _object_info(bucket: str, key: str, size: Any, etag: Any, modified: Any, content_type: Any,
-                 headers: Any, version_id: Any) -> ObjectInfo:
-    meta = _user_metadata(headers)
-    kind = meta.get(META_TYPE)
-    try:
-        object_type = ObjectType(kind) if kind else None
-    except ValueError:
-        object_type = ObjectType.OTHER
-    info = ObjectInfo(bucket=bucket, key=key, size=size or 0, etag=(etag or "").strip('"') or None,
-                      last_modified=modified, content_type=content_type, object_type=object_type,
-                      metadata={k: v for k, v in meta.items() if k not in INTERNAL_META},
-                      version_id=version_id)
-    from its_store.service.encoded import annotate
-    return annotate(info, headers)  # codec, original size, ratio, sha256, encryption
-
-
-def _tag_meta_match(info: ObjectInfo, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:
-    """ls --tag / --meta: checked after the HEAD (and GetObjectTagging) that filled `info`."""
-    from its_store.service.tags import matches
-    return matches(info, tags, metadata)
-
-
-def _matches_listing(info: ObjectInfo, request: ListObjectsRequest) -> bool:
-    """Filters answerable from the listing alone (size and date), applied before any HEAD."""
-    if info.is_prefix:
-        return not (request.size_range or request.modified_after or request.modified_before)
-    if request.size_range:
-        low, high = request.size_range
-        if (low is not None and info.size < low) or (high is not None and info.size > high):
-            return False
-    if request.modified_after and info.last_modified and info.last_modified < request.modified_after:
-        return False
-    if request.modified_before and info.last_modified and info.last_modified > request.modified_before:
-        return False
-    return True
 
 
 _shared: StorageService | None = None

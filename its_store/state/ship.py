@@ -16,14 +16,11 @@ How (state beside the log: `<log>.ship.json`; a run holds the lock `<log>.ship.l
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
 import socket
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -61,22 +58,6 @@ def _host() -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname()) or "host"
 
 
-@contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            import fcntl
-        except ImportError:  # not POSIX: runs must not overlap (documented)
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def _load(path: Path) -> dict[str, Any]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
@@ -89,24 +70,9 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _save(path: Path, state: dict[str, Any]) -> None:
-    """Durable atomic replace: temp file, fsync, rename, fsync the folder."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Durable atomic replace: temp file, fsync, rename, fsync the folder (core/files.py)."""
+    from its_store.core.files import write_atomic
+    write_atomic(path, json.dumps(state), durable=True)
 
 
 def _complete_lines(fh: IO[bytes], start: int, limit: int) -> bytes:
@@ -151,7 +117,8 @@ def _ship(service: StorageService, chunk_bytes: int) -> ShipResult:
     bucket = validate_bucket(settings.logs_bucket)
     spath = state_path(log_path)
     result = ShipResult(bucket=bucket, log_path=str(log_path))
-    with _flock(log_path.with_name(log_path.name + ".ship.lock")):
+    from its_store.core.files import file_lock
+    with file_lock(log_path.with_name(log_path.name + ".ship.lock")):
         state = _load(spath)
         result.offset, result.log_id = int(state.get("offset", 0)), state.get("log_id")
         try:

@@ -16,10 +16,9 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,23 +175,9 @@ class StatsStore:
         self.path = self.directory / "stats.json"
         self.lock_path = self.directory / "stats.lock"
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                import fcntl
-            except ImportError:  # not POSIX: no cross-process lock (documented)
-                yield
-                return
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        from its_store.core.files import file_lock
+        return file_lock(self.lock_path)
 
     def _read(self) -> dict[str, Any]:
         """The record on disk; missing → empty; unreadable → kept aside as stats.json.corrupt, empty."""
@@ -253,18 +238,9 @@ def flush_pending(stats: StorageStats, store: StatsStore) -> bool:
 
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write a file whole or not at all: a temp file beside it, then rename over it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write a file whole or not at all (core/files.py's atomic write)."""
+    from its_store.core.files import write_atomic
+    write_atomic(path, text, mode)
 
 
 # ------------------------------------------------------------------------------------ Prometheus

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import atomic_target, pwrite_all
 from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
-from its_store.transfer.files import atomic_target, pwrite_all
 from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from its_store.core import errors as E
-from its_store.transfer.files import io_error, pread_all, read_full
+from its_store.core.files import io_error, pread_all, read_full
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:

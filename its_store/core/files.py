@@ -1,5 +1,5 @@
-"""Local files: THE atomic write (temp file beside the target, renamed over it on success) and
-exact positional reads and writes."""
+"""Local files: THE atomic write (temp file beside the target, renamed over it on success), THE
+cross-process lock (flock), and exact positional reads and writes."""
 
 from __future__ import annotations
 
@@ -108,3 +108,47 @@ def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
         view = view[n:]
         offset += n
 
+
+
+def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *, durable: bool = False) -> None:
+    """Write a small file whole or not at all (atomic_target), `mode` applied before the rename;
+    `durable`: fsync the file before the rename and its folder after, so a power cut keeps one or
+    the other version."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_target(path) as fd:
+        pwrite_all(fd, payload, 0)
+        if mode is not None:
+            os.fchmod(fd, mode)
+        if durable:
+            os.fsync(fd)
+    if durable:
+        try:
+            folder = os.open(path.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(folder)
+        except OSError:
+            pass
+        finally:
+            os.close(folder)
+
+
+@contextmanager
+def file_lock(path: Path | str) -> Iterator[None]:
+    """THE cross-process lock: an exclusive flock on `path` (created, with its folder), released when
+    the block ends. Where flock does not exist (not POSIX) it locks nothing: runs must not overlap."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

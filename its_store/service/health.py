@@ -1,0 +1,56 @@
+"""`health` and `init`: is the endpoint reachable, are the credentials good, are the buckets there."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+
+def health_status(svc: StorageService) -> dict[str, Any]:
+    """Endpoint reachable, credentials valid, configured buckets present. `status` is the verdict."""
+    started = time.perf_counter()
+    report: dict[str, Any] = {"status": "unhealthy", "endpoint": svc.settings.endpoint,
+                              "secure": svc.settings.secure, "checks": {}, "buckets": {}}
+    checks = report["checks"]
+    try:
+        names = {b.name for b in svc.s3.list_buckets()}
+    except E.AccessDeniedError as exc:
+        checks["endpoint"] = {"ok": True, "detail": "reachable"}
+        checks["credentials"] = {"ok": False, "detail": exc.message}
+        return _finish(report, started)
+    except E.ItsStoreError as exc:
+        checks["endpoint"] = {"ok": False, "detail": exc.message}
+        return _finish(report, started)
+    checks["endpoint"] = {"ok": True, "detail": "reachable"}
+    checks["credentials"] = {"ok": True, "detail": f"access key {svc.settings.access_key!r} accepted"}
+    configured = [svc.settings.default_bucket, svc.settings.video_bucket,
+                  svc.settings.models_bucket, svc.settings.logs_bucket]
+    report["buckets"] = {name: name in names for name in configured}
+    missing = [name for name in configured if name not in names]
+    checks["buckets"] = {"ok": not missing,
+                         "detail": "all present" if not missing else "missing: " + ", ".join(missing)}
+    report["status"] = "healthy" if not missing else "degraded"
+    return _finish(report, started)
+
+
+def init_buckets(svc: StorageService) -> list[str]:
+    """Create the four configured buckets if missing. Returns the ones created."""
+    created = []
+    existing = {b.name for b in svc.s3.list_buckets()}
+    for name in dict.fromkeys([svc.settings.default_bucket, svc.settings.video_bucket,
+                               svc.settings.models_bucket, svc.settings.logs_bucket]):
+        if name not in existing:
+            svc.ensure_bucket(validate_bucket(name), create=True)
+            created.append(name)
+    return created
+
+
+def _finish(report: dict[str, Any], started: float) -> dict[str, Any]:
+    report["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return report

@@ -1,0 +1,141 @@
+"""Listing objects: one listing, filters answered from it first, HEADs in parallel only when needed.
+
+`ls --type/--meta/--tag/--metadata` need what only a HEAD (and GetObjectTagging) tells; those run on a
+thread pool over the shared client with a bounded look-ahead, keeping the listing's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from its_store.codec.compression import CODEC_META
+from its_store.core import errors as E
+from its_store.core.models import META_TYPE, ListObjectsRequest, ObjectInfo, ObjectType
+from its_store.core.refs import validate_bucket
+from its_store.transfer.parts import META_PART_SIZE
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadata`
+
+
+def iter_objects(svc: StorageService, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
+    """Objects (and, when not recursive, prefixes) matching the request, lazily."""
+    validate_bucket(request.bucket)
+    filters = bool(request.match_tags or request.match_metadata)
+    needs_head = bool(request.object_types) or request.include_metadata or filters
+    listed = (_from_listing(request.bucket, item)
+              for item in svc.s3.list_objects(request.bucket, request.prefix, request.recursive))
+    candidates = (info for info in listed if _matches_listing(info, request))
+    if needs_head:
+        candidates = _with_heads(svc, request.bucket, candidates, tags=bool(request.match_tags))
+    count = 0
+    wanted = {t.value for t in request.object_types or []}
+    for info in candidates:
+        if wanted and not info.is_prefix and (info.object_type is None or info.object_type.value not in wanted):
+            continue
+        if filters and not _tag_meta_match(info, request.match_tags, request.match_metadata):
+            continue
+        yield info
+        count += 1
+        if request.max_keys and count >= request.max_keys:
+            return
+
+
+def _from_listing(bucket: str, item: Any) -> ObjectInfo:
+    """ObjectInfo from an s3 Entry, built without validation (the values come typed from the
+    parser; validating 10,000 entries costs more than parsing them)."""
+    if item.is_prefix:
+        return ObjectInfo.listed(bucket=bucket, key=item.key, is_prefix=True)
+    return ObjectInfo.listed(bucket=bucket, key=item.key, size=item.size, etag=item.etag,
+                             last_modified=item.last_modified, version_id=item.version_id)
+
+
+def _with_heads(svc: StorageService, bucket: str, items: Iterator[ObjectInfo],
+                tags: bool = False) -> Iterator[ObjectInfo]:
+    """Fill type and metadata with HEADs run in parallel, keeping listing order (bounded look-ahead)."""
+    from collections import deque
+
+    def fill(info: ObjectInfo) -> ObjectInfo:
+        if info.is_prefix:
+            return info
+
+        def head() -> ObjectInfo:
+            stat = svc.s3.stat(bucket, info.key)
+            return object_info(bucket, info.key, stat.size, stat.etag, stat.last_modified,
+                                stat.content_type, stat.metadata, stat.version_id)
+        try:  # the cache answers when its entry still matches the listed ETag and size
+            full = svc.cache.object_info(bucket, info.key, None, head, listed=info)
+        except E.ObjectNotFoundError:
+            return info  # deleted since it was listed
+        except E.ItsStoreError as exc:  # SSE-C without its key: keep what the listing knows
+            from its_store.codec.encryption import explain_read_error
+            if not isinstance(explain_read_error(exc, bucket, info.key), E.SseKeyRequiredError):
+                raise
+            info.encryption = "SSE-C"
+            return info
+        if tags:  # GetObjectTagging in the same pool, for ls --tag
+            try:
+                full.tags = svc.cache.tags(bucket, info.key, None, lambda: svc.s3.get_tags(bucket, info.key))
+            except E.ObjectNotFoundError:
+                return info
+        return full
+
+    window: deque[Any] = deque()
+    with ThreadPoolExecutor(max_workers=svc.workers, thread_name_prefix="its-head") as pool:
+        for info in items:
+            window.append(pool.submit(fill, info))
+            if len(window) >= svc.workers * 4:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def _user_metadata(headers: Any) -> dict[str, str]:
+    """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
+    out = {}
+    for name, value in (headers or {}).items():
+        low = name.lower()
+        if low.startswith("x-amz-meta-"):
+            out[low[len("x-amz-meta-"):]] = value
+    return out
+
+
+def object_info(bucket: str, key: str, size: Any, etag: Any, modified: Any, content_type: Any,
+                 headers: Any, version_id: Any) -> ObjectInfo:
+    meta = _user_metadata(headers)
+    kind = meta.get(META_TYPE)
+    try:
+        object_type = ObjectType(kind) if kind else None
+    except ValueError:
+        object_type = ObjectType.OTHER
+    info = ObjectInfo(bucket=bucket, key=key, size=size or 0, etag=(etag or "").strip('"') or None,
+                      last_modified=modified, content_type=content_type, object_type=object_type,
+                      metadata={k: v for k, v in meta.items() if k not in INTERNAL_META},
+                      version_id=version_id)
+    from its_store.service.encoded import annotate
+    return annotate(info, headers)  # codec, original size, ratio, sha256, encryption
+
+
+def _tag_meta_match(info: ObjectInfo, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:
+    """ls --tag / --meta: checked after the HEAD (and GetObjectTagging) that filled `info`."""
+    from its_store.service.tags import matches
+    return matches(info, tags, metadata)
+
+
+def _matches_listing(info: ObjectInfo, request: ListObjectsRequest) -> bool:
+    """Filters answerable from the listing alone (size and date), applied before any HEAD."""
+    if info.is_prefix:
+        return not (request.size_range or request.modified_after or request.modified_before)
+    if request.size_range:
+        low, high = request.size_range
+        if (low is not None and info.size < low) or (high is not None and info.size > high):
+            return False
+    if request.modified_after and info.last_modified and info.last_modified < request.modified_after:
+        return False
+    if request.modified_before and info.last_modified and info.last_modified > request.modified_before:
+        return False
+    return True
