@@ -45,15 +45,18 @@ def read_full(stream: IO[bytes], size: int) -> bytes:
 
 
 @contextmanager
-def atomic_target(target: Path) -> Iterator[int]:
+def atomic_target(target: Path, *, make_folder: bool = True) -> Iterator[int]:
     """Yield a file descriptor of a temp file beside `target`; rename it over `target` on success.
 
     On any failure the temp file is removed and `target` is left exactly as it was. The temp file is
-    created with mode 0666 minus the umask, like cp (mkstemp's 0600 would surprise users)."""
+    created with mode 0666 minus the umask, like cp (mkstemp's 0600 would surprise users). A missing
+    folder is created unless `make_folder` is False (then: LocalIOError "cannot write to")."""
     parent = target.parent
     try:
         fd, tmp = _create_temp(parent, target.name)
     except FileNotFoundError:  # the folder is not there yet: make it, once
+        if not make_folder:
+            raise E.LocalIOError(f"cannot write to {parent}: no such folder") from None
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -111,12 +114,13 @@ def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
 
 
 def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *, durable: bool = False) -> None:
-    """Write a small file whole or not at all (atomic_target), `mode` applied before the rename;
+    """Write a small file whole or not at all (atomic_target; its folder must exist, a typo in a path
+    is not silently created), `mode` applied before the rename;
     `durable`: fsync the file before the rename and its folder after, so a power cut keeps one or
     the other version."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    with atomic_target(path) as fd:
+    with atomic_target(path, make_folder=False) as fd:
         pwrite_all(fd, payload, 0)
         if mode is not None:
             os.fchmod(fd, mode)

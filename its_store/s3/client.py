@@ -221,8 +221,15 @@ class S3Client:
             self._minio.delete_bucket_tags(bucket_name=bucket)
 
     def get_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
-        with errors(bucket, key):
-            tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
+        """The object's tags; {} when the server has no tagging (rclone answers `?tagging` with the
+        object's bytes, which parse as no XML)."""
+        try:
+            with errors(bucket, key):
+                tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
+        except E.ItsStoreError as exc:
+            if isinstance(exc.__cause__, (SyntaxError, UnicodeDecodeError)):
+                return {}
+            raise
         return dict(tags or {})
 
     def set_tags(self, bucket: str, key: str, tags: dict[str, str], version_id: str | None = None) -> None:

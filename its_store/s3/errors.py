@@ -66,7 +66,7 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
         return E.ServiceUnavailableError(
             f"cannot reach the endpoint: {short_reason(exc)}",
             hint="check MINIO_ENDPOINT and that the server is running")
-    if isinstance(exc, SyntaxError) or (isinstance(exc, ValueError) and "XML" in str(exc)):
+    if isinstance(exc, (SyntaxError, UnicodeDecodeError)) or (isinstance(exc, ValueError) and "XML" in str(exc)):
         return _not_s3(place)  # ElementTree.ParseError, or an XML element missing
     if isinstance(exc, UnicodeEncodeError):
         return E.InvalidInputError(f"a header value is not ASCII: {exc.object[exc.start:exc.end]!r}")

@@ -109,10 +109,13 @@ def expected_for(size: int, etag: str, checksum: str | None, part_size: int | No
 
     `checksum_type` is x-amz-checksum-type: a COMPOSITE checksum is a CRC of the parts' CRCs, which
     can only be checked when the part boundaries are known (our part size, and a `-N` part count);
-    some servers send it without the `-N`, and then the MD5 ETag is the only check left."""
+    some servers send it without the `-N` (moto's HEAD, without a type either: a multipart ETag then
+    means composite unless the type says FULL_OBJECT), and then the MD5 ETag is the only check left."""
     if checksum:
         value, _, count = checksum.partition("-")
-        composite = bool(count) or (checksum_type or "").upper() == "COMPOSITE"
+        kind = (checksum_type or "").upper()
+        multipart_etag = "-" in etag.strip('"')
+        composite = bool(count) or kind == "COMPOSITE" or (multipart_etag and kind != "FULL_OBJECT")
         if not composite:
             return Expected("crc32", value)
         if part_size and count.isdigit() and -(-size // part_size) == int(count):
