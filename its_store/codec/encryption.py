@@ -192,13 +192,8 @@ class KeyedS3:
 
 # --------------------------------------------------------------------------------- explanations
 def _s3_cause(exc: BaseException) -> tuple[str, str, dict[str, str]]:
-    """(S3 error code, message, lowercase response headers) of the S3Error behind `exc`, if any."""
-    cause = exc.__cause__
-    code = str(getattr(cause, "code", "") or "")
-    message = str(getattr(cause, "message", "") or "")
-    response = getattr(cause, "response", None)
-    headers = {str(k).lower(): str(v) for k, v in dict(getattr(response, "headers", None) or {}).items()}
-    return code, message, headers
+    """(S3 error code, message, lower-case response headers) the s3 seam kept on `exc`, if any."""
+    return (getattr(exc, "s3_code", ""), getattr(exc, "s3_message", ""), dict(getattr(exc, "s3_headers", {}) or {}))
 
 
 def explain_read_error(exc: E.ItsStoreError, bucket: str, key: str, *, keyed: bool = False,

@@ -25,6 +25,11 @@ class ItsStoreError(Exception):
     code = "error"
     exit_code = EXIT_ERROR
 
+    # what the server answered, when it did (set by the s3 seam): its error code, message, headers
+    s3_code: str = ""
+    s3_message: str = ""
+    s3_headers: dict[str, str] | None = None
+
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message

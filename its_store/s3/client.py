@@ -144,10 +144,10 @@ class S3Client:
         from minio import Minio
         self.settings = settings
         self.endpoint = settings.endpoint
-        self.http = build_pool(settings, pool_size or settings.max_pool_connections)
+        self._http = build_pool(settings, pool_size or settings.max_pool_connections)
         self._minio = Minio(endpoint=settings.endpoint, access_key=settings.access_key,
                             secret_key=settings.secret_key.get_secret_value(), secure=settings.secure,
-                            region=settings.region or None, http_client=self.http)
+                            region=settings.region or None, http_client=self._http)
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:

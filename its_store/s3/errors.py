@@ -212,4 +212,16 @@ def errors(bucket: str | None = None, key: str | None = None) -> Iterator[None]:
     except E.ItsStoreError:
         raise
     except Exception as exc:
-        raise translate(exc, bucket, key) from exc
+        err = translate(exc, bucket, key)
+        _keep_answer(err, exc)
+        raise err from exc
+
+
+def _keep_answer(err: E.ItsStoreError, exc: BaseException) -> None:
+    """What the server said, in plain types (`s3_code`, `s3_message`, `s3_headers` with lower-case
+    names), for callers that explain errors further (codec/encryption.py) without touching minio."""
+    minio_errors = sys.modules.get("minio.error")
+    if minio_errors is None or not isinstance(exc, minio_errors.S3Error):
+        return
+    err.s3_code, err.s3_message = exc.code or "", exc.message or ""
+    err.s3_headers = {str(k).lower(): str(v) for k, v in dict(getattr(exc.response, "headers", None) or {}).items()}

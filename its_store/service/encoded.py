@@ -51,7 +51,7 @@ from its_store.core import errors as E
 from its_store.core.files import atomic_target, read_full
 from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
-from its_store.transfer.upload import PutResult, upload_stream
+from its_store.transfer.upload import PutResult, upload_file, upload_stream
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
@@ -167,9 +167,21 @@ class UploadPlan:
 
     def _plain(self, bucket: str, key: str, workers: int, progress: ProgressFn, request: UploadRequest,
                meta: dict[str, str] | None = None) -> Stored:
-        """The uncompressed path of StorageService (single PUT or parallel multipart, resumable)."""
-        result = self.svc._put(request, bucket, key, {**self.headers, **(meta or {})}, workers, progress,
-                               s3=self.s3)
+        """Stored as it is: a file by one PUT or parallel multipart (resumable, journaled), bytes by one
+        PUT, a stream by parts. `self.s3` is a KeyedS3 when SSE-C parts need the key."""
+        headers = {**self.headers, **(meta or {})}
+        settings, part = self.svc.settings, request.part_size or self.svc.settings.part_size or None
+        if request.file_path is not None:
+            result = upload_file(self.s3, bucket, key, Path(request.file_path), headers,
+                                 threshold=settings.multipart_threshold, part_size=part, workers=workers,
+                                 progress=progress, journal=self.svc.journal(), resume=request.resume)
+        elif request.data is not None:
+            etag, version = self.s3.put(bucket, key, request.data, headers)
+            progress(len(request.data))
+            result = PutResult(etag, version, len(request.data), 1)
+        else:
+            result = upload_stream(self.s3, bucket, key, request.stream, headers, part_size=part, workers=workers,
+                                   progress=progress, journal=self.svc.journal())
         return Stored(result.etag, result.version_id, result.size, result.parts, codec="none",
                       stored_size=result.size)
 

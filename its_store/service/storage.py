@@ -34,7 +34,6 @@ from its_store.service.listing import INTERNAL_META, object_info
 from its_store.state.stats import StatsStore, StorageStats, flush_pending
 from its_store.transfer.download import ObjectHead
 from its_store.transfer.parts import ProgressFn
-from its_store.transfer.upload import upload_file, upload_stream
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _META_KEY_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -164,25 +163,6 @@ class StorageService:
             content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
             or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started,
             codec=result.codec, stored_size=result.stored_size, encryption=result.encryption)
-
-    def _put(self, request: UploadRequest, bucket: str, key: str, headers: dict[str, str],
-             workers: int, progress: ProgressFn, s3: Any = None) -> Any:
-        """The stored-as-is upload; `s3` may be an encryption.KeyedS3 (SSE-C parts need the key)."""
-        from its_store.transfer.upload import PutResult
-        s3 = s3 or self.s3
-        if request.file_path is not None:
-            journal = self.journal()
-            return upload_file(s3, bucket, key, Path(request.file_path), headers,
-                               threshold=self.settings.multipart_threshold,
-                               part_size=request.part_size or self.settings.part_size or None,
-                               workers=workers, progress=progress, journal=journal, resume=request.resume)
-        if request.data is not None:
-            etag, version = s3.put(bucket, key, request.data, headers)
-            progress(len(request.data))
-            return PutResult(etag, version, len(request.data), 1)
-        return upload_stream(s3, bucket, key, request.stream, headers,
-                             part_size=request.part_size or self.settings.part_size or None,
-                             workers=workers, progress=progress, journal=self.journal())
 
     def _metadata(self, request: UploadRequest) -> dict[str, str]:
         meta = {}
