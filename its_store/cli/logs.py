@@ -23,8 +23,9 @@ def configure(verbose: bool, debug: bool) -> None:
     root_logger = logging.getLogger()
     if verbose or debug:
         logging.basicConfig(level=level, format="its-store: %(name)s: %(message)s", stream=sys.stderr)
-    for name in ("urllib3", "its_store"):
-        logging.getLogger(name).setLevel(level)
+    logging.getLogger("its_store").setLevel(level)
+    # urllib3 speaks at --debug only: its_store.s3 logs each retry once, in our words (s3/pool.py)
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.CRITICAL)
     root_logger.setLevel(level if (verbose or debug) else logging.WARNING)
     show_warnings(verbose or debug)
 

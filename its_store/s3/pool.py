@@ -38,7 +38,8 @@ class LoggedRetry(Retry):
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         cause = f"HTTP {response.status}" if error is None and response is not None else _cause(error)
         path = (url or "").split("?", 1)[0]
-        log.info("retry %d of %s: %s %s after %s", len(new.history), self.total, method, path, cause)
+        left = new.total if isinstance(new.total, int) else "?"
+        log.info("retry %d (%s left): %s %s after %s", len(new.history), left, method, path, cause)
         return new
 
 
