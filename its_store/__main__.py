@@ -1,7 +1,7 @@
 """Entry point of `its-store` and `python -m its_store`.
 
 Two requests are answered before anything heavy is imported, because scripts and shells pay them on
-every call: shell completion (cli/fastcomplete.py, from a generated command table; it hands back to the
+every call: shell completion (cli/completion/fast.py, from a generated command table; it hands back to the
 Typer app whatever it cannot answer exactly like it) and `--version`.
 """
 

@@ -2,7 +2,7 @@
 
 Live answers are asked the way a shell asks them: the completion environment variables, through the
 app in-process (CliRunner: the Typer path) or through the real console script and the real bash script
-(the fast path of cli/fastcomplete.py; test_completion_fast.py compares the two).
+(the fast path of cli/completion/fast.py; test_completion_fast.py compares the two).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The fast completion path (cli/fastcomplete.py) answers byte for byte like the Typer app, or hands over.
+"""The fast completion path (cli/completion/fast.py) answers byte for byte like the Typer app, or hands over.
 
 Each request is answered twice, by the Typer app (CliRunner, in-process, the way test_completion.py asks
 it) and by fastcomplete.respond() in the same environment, for bash, zsh and fish. The fast path may

@@ -120,7 +120,7 @@ def test_corrupt_download_is_refused_and_target_untouched(service, bucket, tmp_p
 def test_server_refuses_a_body_whose_crc32_is_wrong(service, bucket):
     from its_store.core import errors as E
     from its_store.transfer.checksums import crc32_of
-    data = random_bytes(200_000, seed=2)  # large enough to go unsigned: the CRC32 is the only check
+    data = random_bytes(200_000, seed=2)  # the server checks the CRC32 (and the signed SHA-256)
     with pytest.raises(E.IntegrityError):
         service.s3.put(bucket, "bad", data, {"Content-Type": "application/octet-stream",
                                             "x-amz-checksum-crc32": crc32_of(data + b"x")})

@@ -2,7 +2,7 @@
 
 SSE-C keys are 32 bytes read from a file or from MINIO_SSE_C_KEY (base64) / MINIO_SSE_C_KEY_FILE,
 never from argv. A key lives in an SseCKey whose repr hides it; it leaves this process only in the
-SSE-C request headers. No minio import here: the headers are plain S3 headers, and s3.py sends them.
+SSE-C request headers. No minio import here: the headers are plain S3 headers, and s3/client.py sends them.
 
 Servers differ in how they refuse: MinIO without a KMS answers SSE-S3 with 501 NotImplemented, an
 SSE-C object read without its key gives 400 (HEAD: no body, but the SSE-C algorithm header), a wrong
@@ -156,7 +156,7 @@ def describe(headers: Any) -> str | None:
 
 
 def describe_lower(low: Any) -> str | None:
-    """describe() of headers whose names are lower case already (http1.Headers)."""
+    """describe() of headers whose names are lower case already (s3 Headers)."""
     if SSE_C_ALGORITHM in low:
         return "SSE-C"
     value = low.get(SSE_HEADER, "").lower()
@@ -169,7 +169,7 @@ def describe_lower(low: Any) -> str | None:
 class KeyedS3:
     """An S3Client that adds the SSE-C key to object reads and part uploads; the rest is delegated.
 
-    Handed to transfer.py in place of the client, so the transfer engine needs no notion of SSE-C.
+    Handed to transfer/ in place of the client, so the transfer engine needs no notion of SSE-C.
     """
 
     def __init__(self, s3: S3Client, key: SseCKey) -> None:

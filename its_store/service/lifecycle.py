@@ -1,7 +1,7 @@
 """Bucket lifecycle rules: a validated model, retention presets, JSON files, and get/set/remove.
 
 Rules are checked here before anything is sent, so a bad rule set fails with exit 2 and a reason
-instead of a server's MalformedXML. The S3 wire format is built in s3.py from plain dicts.
+instead of a server's MalformedXML. The S3 wire format is built in s3/lifecycle.py from plain dicts.
 """
 
 from __future__ import annotations

@@ -5,19 +5,19 @@ MINIO_CACHE_DIR) by default, `RedisCache` when MINIO_REDIS_URL (or REDIS_URL) is
 MINIO_ENABLE_CACHING=false or MINIO_CACHE_TTL=0. This is the only module that imports diskcache or redis,
 and it imports them lazily.
 
-Correctness rules the callers (service.py, batch.py) follow: every write or delete invalidates what it
+Correctness rules the callers (service/storage.py, service/batch.py) follow: every write or delete invalidates what it
 touched; a cached entry never decides anything destructive and never verifies integrity (downloads and
 deletes HEAD the server); a listing validates a cached stat against the listed ETag and size.
 
 Failures never reach the user as errors. `ResilientCache` walks a chain (Redis → disk → nothing): when a
 level fails it logs ONE warning on the `its_store.state.cache` logger and continues on the next level. The
-library never prints; the CLI routes that logger to stderr (see cli/cache_cmd.py), and the text is also
+library never prints; the CLI routes that logger to stderr (see cli/logs.py), and the text is also
 kept in `ResilientCache.warnings`. Invalidations go to every persistent level, so an entry stored in
 the disk fallback during a Redis outage does not survive a later write; an invalidation that could not
 reach a level leaves a marker file, and that level is cleared the next time it opens.
 
 Values are stored as JSON text, never pickled: a tampered cache file cannot run code. What the service
-caches, and under which keys, is cache_service.py.
+caches, and under which keys, is state/service_cache.py.
 """
 
 from __future__ import annotations
