@@ -4,16 +4,29 @@ It understands just enough HTTP (request head + Content-Length body, response he
 or chunked body) to inject faults per request: 503 SlowDown answers, connection resets in the
 middle of a request or response body, stalls, and a byte budget after which every request is reset
 (a network that dies at a known point). Counters let tests check what really crossed the wire.
+
+Per-request hooks, each given the request as `Seen` (method, target, headers, body length and SHA-256):
+`answer` returns canned answer bytes instead of forwarding (an HTML 502, a 503 SlowDown twice...),
+`flip` changes one byte in the middle of the body and fixes nothing else (a man in the middle),
+`lose_answer` forwards the request, reads the server's answer and closes the client connection without
+passing it on (an answer lost on the way back). `record=True` keeps every request in `seen`.
+It also works as a plain forward HTTP proxy (HTTP_PROXY): absolute-form targets are sent on to the
+upstream in origin form (`counters.proxied` counts them; CONNECT is refused), and with `tls` (a server
+SSLContext) it terminates TLS for the clients and talks plain HTTP to the upstream.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import socket
+import ssl
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
 
 SLOWDOWN_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
                  b"<Message>Please reduce your request rate.</Message><Resource>/</Resource>"
@@ -29,6 +42,29 @@ class Counters:
     closed_idle: int = 0  # connections closed after a response (close_after_response)
     body_bytes_up: int = 0  # request body bytes forwarded to the server
     methods: dict[str, int] = field(default_factory=dict)
+    answered: int = 0  # canned answers from the `answer` hook
+    flipped: int = 0  # bodies changed by the `flip` hook
+    lost: int = 0  # answers dropped by the `lose_answer` hook
+    proxied: int = 0  # absolute-form requests (the proxy was used as an HTTP proxy)
+
+
+@dataclass
+class Seen:
+    """One request as the proxy received it."""
+
+    method: str
+    target: str  # as sent: origin form, or absolute form when used as an HTTP proxy
+    headers: dict[str, str]  # names in lower case
+    body_length: int
+    body_sha256: str
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.target).query, keep_blank_values=True))
 
 
 class _Reset(Exception):
@@ -40,7 +76,10 @@ class FaultProxy:
 
     def __init__(self, upstream_port: int, *, upstream_host: str = "127.0.0.1", slowdown_rate: float = 0.0,
                  reset_rate: float = 0.0, stall_seconds: float = 0.0, byte_budget: int | None = None,
-                 rechunk: bool = False, close_after_response: bool = False, seed: int = 1) -> None:
+                 rechunk: bool = False, close_after_response: bool = False, seed: int = 1,
+                 record: bool = False, answer: Callable[[Seen], bytes | None] | None = None,
+                 flip: Callable[[Seen], bool] | None = None, lose_answer: Callable[[Seen], bool] | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.slowdown_rate = slowdown_rate
         self.reset_rate = reset_rate
@@ -48,6 +87,12 @@ class FaultProxy:
         self.byte_budget = byte_budget
         self.rechunk = rechunk  # re-frame Content-Length bodies as chunked, like some reverse proxies
         self.close_after_response = close_after_response  # close kept-alive client connections, unannounced
+        self.record = record
+        self.answer = answer
+        self.flip = flip
+        self.lose_answer = lose_answer
+        self.tls = tls
+        self.seen: list[Seen] = []
         self.counters = Counters()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -71,9 +116,11 @@ class FaultProxy:
     def stop(self) -> None:
         self._stopping.set()
         if self._sock is not None:
+            _shutdown(self._sock)  # wakes the accepting thread
             self._sock.close()
         with self._lock:
             for conn in list(self._conns):
+                _shutdown(conn)  # wakes its thread, which then resets it
                 _reset(conn)
             self._conns.clear()
 
@@ -105,15 +152,33 @@ class FaultProxy:
         with self._lock:
             return rate > 0 and self._rng.random() < rate
 
+    def requests_to(self, method: str, predicate: Callable[[Seen], bool] | None = None) -> list[Seen]:
+        """The recorded requests with this method (and matching `predicate`)."""
+        with self._lock:
+            return [s for s in self.seen if s.method == method and (predicate is None or predicate(s))]
+
     def _serve(self, client: socket.socket) -> None:
         upstream: socket.socket | None = None
-        rfile = client.makefile("rb")
+        raw = client
         try:
+            if self.tls is not None:
+                client = self.tls.wrap_socket(client, server_side=True)
+                with self._lock:
+                    self._conns.discard(raw)
+                    self._conns.add(client)
+            rfile = client.makefile("rb")
             while not self._stopping.is_set():
                 head = _read_head(rfile)
                 if not head:
                     return
                 method, headers = _parse_head(head)
+                target = head.split(b" ", 2)[1].decode("latin-1")
+                if method == "CONNECT":
+                    client.sendall(b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    return
+                if target.startswith(("http://", "https://")):  # used as an HTTP proxy
+                    head = _origin_form(head)
+                    self._count("proxied")
                 length = int(headers.get("content-length", "0") or 0)
                 with self._lock:
                     self.counters.requests += 1
@@ -128,6 +193,19 @@ class FaultProxy:
                     self._count("resets")
                     raise _Reset
                 body = rfile.read(length) if length else b""
+                seen = Seen(method, target, headers, len(body), hashlib.sha256(body).hexdigest())
+                if self.record:
+                    with self._lock:
+                        self.seen.append(seen)
+                canned = self.answer(seen) if self.answer is not None else None
+                if canned is not None:
+                    self._count("answered")
+                    client.sendall(canned)
+                    continue
+                if body and self.flip is not None and self.flip(seen):
+                    middle = len(body) // 2
+                    body = body[:middle] + bytes([body[middle] ^ 0x01]) + body[middle + 1:]
+                    self._count("flipped")
                 if self._roll(self.slowdown_rate):
                     self._count("slowdowns")
                     client.sendall(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
@@ -141,6 +219,10 @@ class FaultProxy:
                 with self._lock:
                     self.counters.forwarded += 1
                     self.counters.body_bytes_up += len(body)
+                if self.lose_answer is not None and self.lose_answer(seen):
+                    upstream = self._relay_response(upstream, _Discard(), method, False)
+                    self._count("lost")
+                    return  # close the client connection without an answer
                 cut = method == "GET" and self._roll(self.reset_rate)
                 upstream = self._relay_response(upstream, client, method, cut)
                 if self.close_after_response:
@@ -151,6 +233,7 @@ class FaultProxy:
         finally:
             with self._lock:
                 self._conns.discard(client)
+                self._conns.discard(raw)
             if upstream is not None:
                 upstream.close()
             try:
@@ -162,7 +245,7 @@ class FaultProxy:
         with self._lock:
             setattr(self.counters, name, getattr(self.counters, name) + 1)
 
-    def _relay_response(self, upstream: socket.socket, client: socket.socket, method: str,
+    def _relay_response(self, upstream: socket.socket, client: socket.socket | _Discard, method: str,
                         cut: bool) -> socket.socket | None:
         ufile = upstream.makefile("rb")
         head = _read_head(ufile)
@@ -197,6 +280,22 @@ class FaultProxy:
             upstream.close()
             return None
         return upstream
+
+
+class _Discard:
+    """Where a lost answer goes."""
+
+    def sendall(self, data: bytes) -> None:
+        pass
+
+
+def _origin_form(head: bytes) -> bytes:
+    """`GET http://host:port/b/k?q HTTP/1.1` -> `GET /b/k?q HTTP/1.1` (the Host header stays)."""
+    line, sep, rest = head.partition(b"\r\n")
+    method, target, version = line.split(b" ", 2)
+    parts = urlsplit(target.decode("latin-1"))
+    origin = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return b" ".join([method, origin.encode("latin-1"), version]) + sep + rest
 
 
 def _read_head(rfile: object) -> bytes:
@@ -249,6 +348,13 @@ def _relay_chunked(ufile: object, client: socket.socket) -> None:
                 if trailer in (b"\r\n", b"\n", b""):
                     return
         client.sendall(ufile.read(size + 2))  # type: ignore[attr-defined]
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _reset(sock: socket.socket) -> None:
