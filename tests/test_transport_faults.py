@@ -517,3 +517,23 @@ def test_verbose_logs_each_retry(cli, env, bucket, proxy, tmp_path: Path):
     retries = [line for line in done.stderr.splitlines() if "retr" in line.lower()]
     assert len(retries) >= 2, done.stderr
     assert cli("get", f"s3://{bucket}/f.bin", "-").stdout_bytes == b"retry me" * 100
+
+
+def test_verbose_retry_lines_reach_the_stderr_of_each_run(cli, bucket, proxy, tmp_path: Path):
+    """In-process runs (CliRunner swaps stderr per run): `-v` lines go to the current run's stderr, and a
+    run without `-v` prints none."""
+    count = itertools.count()
+
+    def slow_down(seen: Seen) -> bytes | None:
+        if next(count) % 3 == 2:
+            return None
+        return s3_error(503, "SlowDown", "Please reduce your request rate.", seen.path, head=seen.method == "HEAD")
+
+    busy = proxy(answer=slow_down)
+    (tmp_path / "f.bin").write_bytes(b"again" * 100)
+    via = {"MINIO_ENDPOINT": busy.endpoint}
+    loud = cli("-v", "--retries", "3", "upload", "f.bin", f"s3://{bucket}/a.bin", extra_env=via)
+    assert loud.exit_code == 0, loud
+    assert [line for line in loud.stderr.splitlines() if "its_store.s3: retry" in line], loud
+    quiet = cli("--retries", "3", "upload", "f.bin", f"s3://{bucket}/b.bin", extra_env=via)
+    assert quiet.exit_code == 0 and "retry" not in quiet.stderr, quiet

@@ -21,13 +21,27 @@ def configure(verbose: bool, debug: bool) -> None:
     """Levels and handlers for this invocation's flags."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
     root_logger = logging.getLogger()
-    if verbose or debug:
-        logging.basicConfig(level=level, format="its-store: %(name)s: %(message)s", stream=sys.stderr)
+    lines = next((h for h in root_logger.handlers if isinstance(h, _StderrLines)), None)
+    if lines is None:
+        root_logger.addHandler(lines := _StderrLines())
+    lines.setLevel(level if (verbose or debug) else logging.CRITICAL + 1)
     logging.getLogger("its_store").setLevel(level)
     # urllib3 speaks at --debug only: its_store.s3 logs each retry once, in our words (s3/pool.py)
     logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.CRITICAL)
     root_logger.setLevel(level if (verbose or debug) else logging.WARNING)
     show_warnings(verbose or debug)
+
+
+class _StderrLines(logging.Handler):
+    """`its-store: LOGGER: message`, one line per record, on the stderr of the moment (not the one of
+    the first invocation, as logging.basicConfig would keep: CliRunner swaps it per run)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(f"its-store: {record.name}: {record.getMessage()}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
 
 class _StderrWarnings(logging.Handler):
