@@ -573,25 +573,27 @@ def workload_lines(results: list[Result]) -> list[str]:
         group = [r for r in results if r.workload == title]
         unit = group[0].unit
         per = f"CPU-s per {unit}" if unit else "CPU-s per run"
-        lines += [f"## {title}", "", f"| tool | wall s | MB/s | client CPU s | {per} | server CPU s | "
-                  "peak RSS MiB | best peer / this |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"## {title}", "", f"| tool | wall s | wall min-max | MB/s | client CPU s | {per} | "
+                  "server CPU s | peak RSS MiB | best peer / this |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         peers = [r for r in group if r.tool != "its-store" and r.samples]
         best = min((r.median("wall") for r in peers), default=None) if group[0].key != "W1" else None
         for r in group:
             if not r.samples:
-                lines.append(f"| {r.tool} | failed: {r.error.replace('|', '/')} |  |  |  |  |  |  |")
+                lines.append(f"| {r.tool} | failed: {r.error.replace('|', '/')} |  |  |  |  |  |  |  |")
                 continue
             wall = r.median("wall")
             rate = f"{r.bytes / wall / 1e6:.0f}" if r.bytes else ""
             ratio = f"{best / wall:.2f}" if best else ""
             cpu_unit = f"{r.cpu_per_unit():.2f}" if r.units else ""
-            lines.append(f"| {r.tool} | {wall:.3f} | {rate} | {r.median('cpu'):.2f} | {cpu_unit} | "
+            walls = [x.wall for x in r.samples]
+            spread = f"{min(walls):.2f}-{max(walls):.2f}" if len(walls) > 1 else ""
+            lines.append(f"| {r.tool} | {wall:.3f} | {spread} | {rate} | {r.median('cpu'):.2f} | {cpu_unit} | "
                          f"{r.median('server_cpu'):.2f} | {r.median('rss_mib'):.0f} | {ratio} |")
         lines.append("")
     return lines
 
 
-def merge_previous(results: list[Result], path: Path) -> tuple[list[Result], dict, dict, dict]:
+def merge_previous(results: list[Result], path: Path) -> tuple[list[Result], dict, dict, dict, dict]:
     """Keep what an earlier run measured and this one did not (rerun one part with --only)."""
     old_path = path.with_suffix(".json")
     old: dict = {}
@@ -606,12 +608,12 @@ def merge_previous(results: list[Result], path: Path) -> tuple[list[Result], dic
             kept.append(Result(**item, samples=samples))
     order = {"W1": 1, "W2": 2, "W3": 3, "W4": 4, "W5": 5, "W5b": 5.5, "W6": 6, "RSS1": 7, "RSS4": 7}
     merged = sorted(kept + results, key=lambda r: (r.transport == "tls", order.get(r.key, 9)))
-    return merged, old.get("signing", {}), old.get("pool", {}), old.get("runs", {})
+    return merged, old.get("signing", {}), old.get("pool", {}), old.get("runs", {}), old.get("last", {})
 
 
 def report(results: list[Result], signing: dict, pool: dict, path: Path, args: argparse.Namespace,
            tool_versions: dict[str, str]) -> None:
-    merged, old_signing, old_pool, runs = merge_previous(results, path)
+    merged, old_signing, old_pool, runs, last = merge_previous(results, path)
     fresh = [r.workload for r in results] + (["SIG"] if signing else []) + (["POOL"] if pool else [])
     signing = {**old_signing, **signing}
     pool = pool or old_pool
@@ -619,6 +621,9 @@ def report(results: list[Result], signing: dict, pool: dict, path: Path, args: a
                 if line.startswith("model name")), platform.processor())
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     command = " ".join(["bench/run.py", *sys.argv[1:]])
+    if fresh:
+        last = {"when": now, "command": command, "versions": tool_versions}
+    now, command, tool_versions = last.get("when", now), last.get("command", command), last.get("versions", {})
     for title in fresh:
         runs[title] = f"{now}, `{command}`"
     rows = floors(merged, signing)
@@ -669,7 +674,7 @@ def report(results: list[Result], signing: dict, pool: dict, path: Path, args: a
                      "transport": r.transport, "unit": r.unit, "units": r.units, "error": r.error,
                      "samples": [vars(s) for s in r.samples]} for r in merged],
         "floors": [{k: v for k, v in row.items()} for row in rows],
-        "signing": signing, "pool": pool, "runs": runs, "versions": tool_versions}, indent=1))
+        "signing": signing, "pool": pool, "runs": runs, "last": last}, indent=1))
     print("\n".join(["", *floor_lines(rows), ""]))
     print(f"written: {path} and {path.with_suffix('.json')}")
 
@@ -691,7 +696,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--its-store", default=None, help="its-store executable (default: .venv/bin/its-store)")
+    ap.add_argument("--report-only", action="store_true", help="measure nothing: write RESULTS.md from RESULTS.json")
     args = ap.parse_args()
+    if args.report_only:
+        report([], {}, {}, Path(args.out), args, {})
+        return
     # bytecode as `pip install` writes it: with PYTHONDONTWRITEBYTECODE=1 in the environment an
     # editable install would otherwise compile every module on every run (~100 ms per command)
     subprocess.run([str(MAIN_PY), "-m", "compileall", "-q", str(ROOT / "its_store")], check=True)
