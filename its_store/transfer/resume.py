@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,13 +38,12 @@ class UploadJournal:
 
     def save(self, bucket: str, key: str, record: dict[str, Any]) -> None:
         """Write atomically; a journal that cannot be written only costs the ability to resume."""
+        from its_store.core.files import write_atomic
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({**record, "endpoint": self.endpoint, "bucket": bucket, "key": key}, fh)
-            os.replace(tmp, self._path(bucket, key))
-        except OSError:
+            write_atomic(self._path(bucket, key),
+                         json.dumps({**record, "endpoint": self.endpoint, "bucket": bucket, "key": key}), 0o600)
+        except (OSError, E.ItsStoreError):
             pass
 
     def remove(self, bucket: str, key: str) -> None:

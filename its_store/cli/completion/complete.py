@@ -249,17 +249,11 @@ class CompletionCache:
         if len(data) > MAX_ENTRIES:
             for old in sorted(data, key=lambda k: data[k].get("t", 0))[:len(data) - MAX_ENTRIES]:
                 del data[old]
-        import tempfile
-        with contextlib.suppress(OSError):
+        from its_store.core.errors import ItsStoreError
+        from its_store.core.files import write_atomic
+        with contextlib.suppress(OSError, ItsStoreError):  # a cache: never worth an error on TAB
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".completion-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"version": 1, "entries": data}, fh)
-                os.replace(tmp, self.path)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+            write_atomic(self.path, json.dumps({"version": 1, "entries": data}), 0o600)
 
 
 # ----------------------------------------------------------------------------- cheap settings
