@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
+
+from its_store.testing.devserver import ServerProcess
 
 
 def free_port() -> int:
@@ -49,7 +50,7 @@ def find_rclone() -> str:
 
 
 @dataclass
-class LocalS3Server:
+class LocalS3Server(ServerProcess):
     """One S3 server process on 127.0.0.1:<port>. Use as a context manager, or call start() / stop()."""
 
     kind: ClassVar[str] = "abstract"
@@ -129,30 +130,6 @@ class LocalS3Server:
         except (OSError, AssertionError):
             return "(no log)"
 
-    def stop(self, remove: bool = True) -> None:
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        if remove and self._owns_dir and self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def env(self) -> dict[str, str]:
-        """MINIO_* variables that point its-store at this server."""
-        return {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
-                "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
-
-    def __enter__(self) -> LocalS3Server:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 @dataclass

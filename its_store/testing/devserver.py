@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def find_weed() -> str:
@@ -92,8 +93,58 @@ def self_signed_certificate(folder: Path, days: int = 2) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+class ServerProcess:
+    """What every throwaway server shares (SeaweedServer here, moto and rclone in tests/servers.py): a
+    process group to stop or kill, a folder to remove, and the MINIO_* variables that point at it.
+    Subclasses have `process`, `workdir`, `_owns_dir`, `endpoint`, `access_key`, `secret_key`, start()."""
+
+    process: subprocess.Popen[bytes] | None
+    workdir: Path | None
+    _owns_dir: bool
+    access_key: str
+    secret_key: str
+
+    @property
+    def endpoint(self) -> str:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def start(self) -> Any:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def stop(self, remove: bool = True) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        if remove and self._owns_dir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """SIGKILL the server (fault tests): no clean shutdown."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def env(self) -> dict[str, str]:
+        """MINIO_* variables that point its-store at this server."""
+        return {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
+                "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 @dataclass
-class SeaweedServer:
+class SeaweedServer(ServerProcess):
     """One `weed mini` process. Use as a context manager, or call start() / stop()."""
 
     access_key: str = field(default_factory=lambda: "its" + secrets.token_hex(6))
@@ -219,33 +270,3 @@ class SeaweedServer:
             raise RuntimeError(f"unsigned request got HTTP {exc.code}, expected 403") from None
         raise RuntimeError("unsigned request was accepted: authentication is OFF")
 
-    def stop(self, remove: bool = True) -> None:
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        if remove and self._owns_dir and self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def kill(self) -> None:
-        """SIGKILL the server (fault tests): no clean shutdown."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def env(self) -> dict[str, str]:
-        """MINIO_* variables that point its-store at this server."""
-        return {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
-                "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
-
-    def __enter__(self) -> SeaweedServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
