@@ -233,3 +233,22 @@ def test_stdin_upload_and_stdout_get(object_cli, object_bucket):
     assert run.json()["total_size"] == len(big) and run.json()["parts"] == 2
     down = cli("get", f"s3://{bucket}/pipe/big.bin", "-")
     assert down.exit_code == 0 and down.stdout_bytes == big, down
+
+
+def test_tag_set_and_rm_never_destroy_the_object(object_cli, object_bucket, object_server):
+    """`tag set` / `tag rm` on every server; rclone has no object tagging and stores a PUT ?tagging as
+    the object's content, so there its-store refuses (exit 1) and the object stays as it was."""
+    cli, bucket = object_cli, object_bucket
+    body = random_bytes(50_000, seed=44)
+    assert cli("upload", "-", f"s3://{bucket}/t/frame.jpg", input=body).exit_code == 0
+    for args in (("tag", "set", f"s3://{bucket}/t/frame.jpg", "case=4711", "--replace"),
+                 ("tag", "set", f"s3://{bucket}/t/frame.jpg", "camera=cam_7"),
+                 ("tag", "rm", f"s3://{bucket}/t/frame.jpg")):
+        run = cli(*args)
+        if object_server.kind == "rclone" and args[1] == "set":  # no tagging: refused, nothing sent
+            assert run.exit_code == 1 and "does not support object tagging" in run.stderr, run
+        elif object_server.kind == "rclone":  # rm: it reads no tags there, so it has nothing to send
+            assert run.exit_code == 0 and "has no tags" in run.stderr, run
+        else:
+            assert run.exit_code == 0, run
+    assert cli("get", f"s3://{bucket}/t/frame.jpg", "-").stdout_bytes == body

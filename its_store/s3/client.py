@@ -148,6 +148,7 @@ class S3Client:
         self._minio = Minio(endpoint=settings.endpoint, access_key=settings.access_key,
                             secret_key=settings.secret_key.get_secret_value(), secure=settings.secure,
                             region=settings.region or None, http_client=self._http)
+        self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
@@ -221,25 +222,43 @@ class S3Client:
             self._minio.delete_bucket_tags(bucket_name=bucket)
 
     def get_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
-        """The object's tags; {} when the server has no tagging (rclone answers `?tagging` with the
-        object's bytes, which parse as no XML)."""
+        """The object's tags; {} when the server has no tagging (see _read_tags)."""
+        return self._read_tags(bucket, key, version_id) or {}
+
+    def _read_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
+        """The object's tags, or None when the server has no object tagging: rclone's server answers
+        GET ?tagging with the object's own bytes, which parse as no XML."""
         try:
             with errors(bucket, key):
                 tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
         except E.ItsStoreError as exc:
             if isinstance(exc.__cause__, (SyntaxError, UnicodeDecodeError)):
-                return {}
+                return None
             raise
+        self._tagging_ok.add(bucket)
         return dict(tags or {})
 
     def set_tags(self, bucket: str, key: str, tags: dict[str, str], version_id: str | None = None) -> None:
+        """Replace the object's tags. On a server that has shown no tagging (GET ?tagging answered
+        with the object itself), nothing is sent: such a server (rclone serve s3) stores a PUT ?tagging
+        as the object's new content, destroying it."""
         from minio.commonconfig import Tags
+        if bucket not in self._tagging_ok and self._read_tags(bucket, key, version_id) is None:
+            raise E.ItsStoreError(
+                f"the server does not support object tagging (s3://{bucket}/{key})",
+                hint="it answered GET ?tagging with the object itself; tags were not sent, as such a server "
+                     "would store them as the object's content")
         value = Tags.new_object_tags()
         value.update(tags)
         with errors(bucket, key):
             self._minio.set_object_tags(bucket_name=bucket, object_name=key, tags=value, version_id=version_id)
 
     def delete_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        """Remove the object's tags; refused like set_tags on a server without tagging (which might
+        take DELETE ?tagging for a delete of the object)."""
+        if bucket not in self._tagging_ok and self._read_tags(bucket, key, version_id) is None:
+            raise E.ItsStoreError(f"the server does not support object tagging (s3://{bucket}/{key})",
+                                  hint="nothing was sent")
         with errors(bucket, key):
             self._minio.delete_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
 
