@@ -98,7 +98,8 @@ def seed(env: dict[str, str], count: int, size: int) -> None:
         list(pool.map(put, range(count)))
 
 
-def _server_cpu(pid: int | None) -> float:
+def server_cpu(pid: int | None) -> float:
+    """User+sys seconds of a running process so far (SeaweedFS), from /proc/PID/stat (run.py uses it too)."""
     if not pid:
         return 0.0
     try:
@@ -110,7 +111,7 @@ def _server_cpu(pid: int | None) -> float:
 
 def _run_variant(procs: int, threads: int, count: int, size: int, env: dict[str, str],
                  server_pid: int | None) -> dict[str, float]:
-    server_before = _server_cpu(server_pid)
+    server_before = server_cpu(server_pid)
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(procs), str(threads), "--objects", str(count),
                              "--size", str(size)], env={**os.environ, **env}, stdout=subprocess.PIPE,
@@ -126,7 +127,7 @@ def _run_variant(procs: int, threads: int, count: int, size: int, env: dict[str,
     if proc.returncode != 0:
         raise RuntimeError(f"{procs} x {threads} failed: {err.decode(errors='replace')[-2000:]}")
     return {"wall": wall, "get_wall": json.loads(out)["get_wall"],
-            "server_cpu": _server_cpu(server_pid) - server_before}
+            "server_cpu": server_cpu(server_pid) - server_before}
 
 
 def measure(endpoint: str, access_key: str, secret_key: str, server_pid: int | None = None, count: int = 2000,

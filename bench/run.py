@@ -48,6 +48,8 @@ GiB = 1024 * MiB
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+from pool_vs_procs import server_cpu  # noqa: E402 - found through HERE on sys.path
+
 # best peer's wall time / its-store's must be at least this (one run; W1 and RSS have floors of their own)
 FLOORS = {"W2": 1.0, "W3": 0.7, "W4": 0.8, "W5": 0.6, "W6": 0.35}
 RSS_LIMIT_MIB = 96.0
@@ -130,17 +132,6 @@ class Result:
 
     def cpu_per_unit(self) -> float | None:
         return self.median("cpu") / self.units if self.units else None
-
-
-def server_cpu(pid: int | None) -> float:
-    """User+sys seconds of a running process so far (SeaweedFS), from /proc/PID/stat."""
-    if not pid:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_measured(argv: list[str], env: dict[str, str], cwd: Path, server_pid: int | None = None) -> Sample:
