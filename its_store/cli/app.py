@@ -162,7 +162,7 @@ def root(
 # Command modules under its_store/cli/commands/, each with register(app), which adds its commands to the
 # app (lifecycle and encryption add theirs to bucket's group). Add a module here to add commands.
 COMMAND_MODULES = ("objects", "admin", "bucket", "lifecycle", "tags", "versions", "model", "cache", "audit",
-                   "encryption")
+                   "encryption", "sync", "transfer", "retention", "policy", "verify", "model_admin")
 
 
 # The modules that register each top-level command and its subcommands, in COMMAND_MODULES order
@@ -171,7 +171,10 @@ COMMAND_INDEX: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("upload", "get", "ls", "rm", "stat", "presign"), ("objects",)),
     **dict.fromkeys(("health", "config", "init"), ("admin",)),
     "stats": ("cache",), "cache": ("cache",), "restore": ("versions",), "tag": ("tags",),
-    "model": ("model",), "audit": ("audit",), "bucket": ("bucket", "lifecycle", "encryption"),
+    "model": ("model", "model_admin"), "audit": ("audit",),
+    "bucket": ("bucket", "lifecycle", "encryption", "retention", "policy"),
+    "sync": ("sync",), **dict.fromkeys(("cp", "mv", "du"), ("transfer",)),
+    **dict.fromkeys(("retention", "legal-hold"), ("retention",)), "verify": ("verify",),
 }
 _VALUE_OPTIONS = {"--endpoint", "--region", "--retries", "--env-file"}  # global options taking a value
 _FULL: list[typer.Typer] = []

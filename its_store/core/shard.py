@@ -1,0 +1,49 @@
+"""`--shard K/N`: split one large job among N machines or scheduler jobs with no coordination.
+
+Each item (an object key, or a path relative to the synced folder, always with `/` separators) belongs
+to exactly one shard: the first 8 bytes of its SHA-1, as an unsigned integer, modulo N. SHA-1 here is a
+spread function, not a security property: it is stable across machines, Python versions and runs
+(Python's own `hash()` of a str is salted per process, so it cannot be used). Shards are numbered from 0,
+as Kubernetes numbers an Indexed Job's pods (`JOB_COMPLETION_INDEX`): `--shard $JOB_COMPLETION_INDEX/4`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from its_store.core import errors as E
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `count` (0 <= index < count)."""
+
+    index: int
+    count: int
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and shard_of(name, self.count) == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def shard_of(name: str, count: int) -> int:
+    """The shard (0..count-1) that `name` belongs to."""
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape"), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+def parse_shard(text: str | None) -> Shard | None:
+    """'K/N' -> Shard(K, N); None -> None. Bad input is an InvalidInputError (exit 2)."""
+    if text is None or text == "":
+        return None
+    hint = "use K/N with 0 <= K < N, e.g. --shard 0/4 (shards are numbered from 0, like JOB_COMPLETION_INDEX)"
+    head, sep, tail = text.strip().partition("/")
+    if not sep or not head.isdigit() or not tail.isdigit():
+        raise E.InvalidInputError(f"--shard {text!r} is not K/N", hint=hint)
+    index, count = int(head), int(tail)
+    if count < 1 or index >= count:
+        raise E.InvalidInputError(f"--shard {text}: shard {index} does not exist among {count}", hint=hint)
+    return Shard(index, count)
