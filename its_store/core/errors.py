@@ -146,6 +146,18 @@ class EncryptionUnsupportedError(ConfigError):
     code = "encryption_unsupported"
 
 
+class ObjectLockedError(AccessDeniedError):
+    """A delete or change refused by object lock: retention (governance or compliance) or a legal hold."""
+
+    code = "object_locked"
+
+
+class ObjectLockNotEnabledError(ConfigError):
+    """The bucket has no object lock; it can only be turned on when the bucket is created."""
+
+    code = "object_lock_not_enabled"
+
+
 class InterruptedError_(ItsStoreError):
     code = "interrupted"
     exit_code = EXIT_INTERRUPTED

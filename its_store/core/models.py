@@ -46,6 +46,25 @@ class UploadRequest(_Model):
     sse: str | None = None
     sse_c_key_file: Path | None = None     # SSE-C key: 32 bytes raw, base64 or hex in a file
     sse_c_key: bytes | None = Field(default=None, exclude=True, repr=False)  # or the 32-byte key itself
+    # object lock at write time (bucket needs object lock); build them with core.lock.upload_lock_fields
+    retain_mode: str | None = None         # GOVERNANCE or COMPLIANCE (with retain_until)
+    retain_until: datetime | None = None   # aware UTC; in the future
+    legal_hold: bool = False
+
+    @field_validator("retain_mode", mode="before")
+    @classmethod
+    def _lock_mode(cls, value: Any) -> Any:
+        from its_store.core.lock import parse_mode
+        return None if value in (None, "") else parse_mode(value)
+
+    @model_validator(mode="after")
+    def _lock(self) -> UploadRequest:
+        if self.retain_mode is not None and self.retain_until is None:
+            raise ValueError("retain_mode needs retain_until")
+        if self.retain_until is not None and self.retain_mode is None:
+            from its_store.core.lock import DEFAULT_MODE
+            self.retain_mode = DEFAULT_MODE
+        return self
 
     @field_validator("compression", "sse", mode="before")
     @classmethod

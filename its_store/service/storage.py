@@ -145,6 +145,9 @@ class StorageService:
             _check_local_file(Path(request.file_path))
         content_type = request.content_type or _guess_type(request.file_path or key)
         headers = object_headers(content_type, self._metadata(request), _check_tags(request.tags))
+        if request.retain_until is not None or request.legal_hold:  # object lock (core/lock.py)
+            from its_store.core.lock import lock_headers
+            headers.update(lock_headers(request.retain_mode, request.retain_until, request.legal_hold))
         workers = request.workers or self.workers
         from its_store.service.encoded import UploadPlan
         plan = UploadPlan(self, request, headers)  # codec, level, SSE and key checked before any request
