@@ -104,6 +104,7 @@ class UploadResponse(_Model):
     codec: str = "none"               # how it is stored: none, gzip, lz4, zstd (total_size is the original)
     stored_size: int | None = None    # bytes stored on the server
     encryption: str | None = None     # SSE-S3 or SSE-C when requested
+    sha256: str | None = None         # SHA-256 of the original content, recorded as its-sha256 (custody)
 
 
 class DownloadRequest(_Model):

@@ -51,7 +51,7 @@ from its_store.core import errors as E
 from its_store.core.files import atomic_target, read_full
 from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
-from its_store.transfer.upload import PutResult, upload_file, upload_stream
+from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upload_stream
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
@@ -127,7 +127,7 @@ class UploadPlan:
                                        expect=(digest_size, digest), name=str(path))
             result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
                                    part_size=self._part(digest_size), workers=workers, journal=self.svc.journal())
-        return Stored(result.etag, result.version_id, digest_size, result.parts, codec=codec,
+        return Stored(result.etag, result.version_id, digest_size, result.parts, digest, codec=codec,
                       stored_size=result.size)
 
     def _buffer(self, data: bytes, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
@@ -138,11 +138,12 @@ class UploadPlan:
         if codec == "none" and self.sse.mode != "c":
             return self._plain(bucket, key, workers, progress,
                                self.request.model_copy(update={"data": data, "stream": None}))
-        meta = _codec_meta(codec, len(data), hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        meta = _codec_meta(codec, len(data), digest)
         result = upload_stream(self.s3, bucket, key, io.BytesIO(packed), {**self.headers, **meta},
                                part_size=self._part(len(packed)), workers=workers, journal=self.svc.journal())
         progress(len(data))
-        return Stored(result.etag, result.version_id, len(data), result.parts, codec=codec,
+        return Stored(result.etag, result.version_id, len(data), result.parts, digest, codec=codec,
                       stored_size=result.size)
 
     def _stream(self, stream: IO[bytes], bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
@@ -150,7 +151,7 @@ class UploadPlan:
         if len(first) < self._part(None):  # the whole stream fits in one part: it is in memory now
             return self._buffer(first, bucket, key, workers, progress)
         codec = self._codec(first[:SAMPLE], None)
-        if codec == "none":  # SSE-C without compression: a long stream cannot be hashed up front
+        if codec == "none":  # SSE-C without compression: upload_stream spools and hashes it
             request = self.request.model_copy(update={"stream": _Prefixed(first, stream)})
             return self._plain(bucket, key, workers, progress, request)
         with tempfile.TemporaryFile(prefix="its-store-") as spool:
@@ -162,13 +163,14 @@ class UploadPlan:
             meta = _codec_meta(codec, reader.bytes_in, reader.sha256.hexdigest())
             result = upload_stream(self.s3, bucket, key, spool, {**self.headers, **meta},
                                    part_size=self._part(stored), workers=workers, journal=self.svc.journal())
-        return Stored(result.etag, result.version_id, reader.bytes_in, result.parts, codec=codec,
-                      stored_size=result.size)
+        return Stored(result.etag, result.version_id, reader.bytes_in, result.parts, meta[_META + META_SHA256],
+                      codec=codec, stored_size=result.size)
 
     def _plain(self, bucket: str, key: str, workers: int, progress: ProgressFn, request: UploadRequest,
                meta: dict[str, str] | None = None) -> Stored:
         """Stored as it is: a file by one PUT or parallel multipart (resumable, journaled), bytes by one
-        PUT, a stream by parts. `self.s3` is a KeyedS3 when SSE-C parts need the key."""
+        PUT, a stream by parts. `self.s3` is a KeyedS3 when SSE-C parts need the key. transfer/upload.py
+        adds the SHA-256 of the content (the chain-of-custody hash) unless `meta` already has it."""
         headers = {**self.headers, **(meta or {})}
         settings, part = self.svc.settings, request.part_size or self.svc.settings.part_size or None
         if request.file_path is not None:
@@ -176,13 +178,14 @@ class UploadPlan:
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.svc.journal(), resume=request.resume)
         elif request.data is not None:
-            etag, version = self.s3.put(bucket, key, request.data, headers)
+            digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
+            etag, version = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
             progress(len(request.data))
-            result = PutResult(etag, version, len(request.data), 1)
+            result = PutResult(etag, version, len(request.data), 1, digest)
         else:
             result = upload_stream(self.s3, bucket, key, request.stream, headers, part_size=part, workers=workers,
                                    progress=progress, journal=self.svc.journal())
-        return Stored(result.etag, result.version_id, result.size, result.parts, codec="none",
+        return Stored(result.etag, result.version_id, result.size, result.parts, result.sha256, codec="none",
                       stored_size=result.size)
 
     # -- choices ---------------------------------------------------------------------------------
@@ -374,15 +377,16 @@ def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
     (an SSE-C key, or decoding unless `raw`). `headers`: s3 Headers (lower-case names)."""
     meta = user_metadata(headers)
     encryption = describe_lower(headers)
-    if encryption == "SSE-C" or (not request.raw and _decoding(meta, "") is not None):
-        return None
+    if encryption == "SSE-C" or (not request.raw and META_CODEC in meta):
+        return None  # a plain object's its-sha256 is checked on the way (ObjectHead.sha256)
     part = meta.get(META_PART_SIZE, "")
     return ObjectHead(bucket=request.bucket, key=request.key, size=int(headers.get("content-length", 0)),
                       etag=(headers.get("etag") or "").strip('"'),
                       version_id=request.version_id or headers.get("x-amz-version-id"),
                       part_size=int(part) if part.isdigit() else None, verifiable=encryption != "SSE-KMS",
                       checksum=headers.get("x-amz-checksum-crc32"),
-                      checksum_type=headers.get("x-amz-checksum-type"))
+                      checksum_type=headers.get("x-amz-checksum-type"),
+                      sha256=None if META_CODEC in meta else meta.get(META_SHA256))
 
 
 def download_file(svc: StorageService, request: DownloadRequest, target: Path, progress: ProgressFn) -> Fetched:

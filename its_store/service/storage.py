@@ -154,18 +154,23 @@ class StorageService:
         ok = False
         try:
             self.ensure_bucket(bucket)
-            result = plan.put(bucket, key, workers, progress or _noop)
+            try:
+                result = plan.put(bucket, key, workers, progress or _noop)
+            except E.InvalidInputError as exc:  # lock headers on a bucket without object lock: exit 78
+                if request.retain_until is None and not request.legal_hold:
+                    raise
+                raise self.retention().explain(bucket, key, None, exc, action="upload") from None
             ok = True
         finally:
             size = result.size if ok else 0
             self.stats.record("upload", ok=ok, nbytes=size, seconds=time.perf_counter() - started)
             self._touched("upload", bucket, key, ok=ok, size=size if ok else None,
-                          version_id=result.version_id if ok else None)
+                          version_id=result.version_id if ok else None, sha256=result.sha256 if ok else None)
         return UploadResponse(
             bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
             content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
             or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started,
-            codec=result.codec, stored_size=result.stored_size, encryption=result.encryption)
+            codec=result.codec, stored_size=result.stored_size, encryption=result.encryption, sha256=result.sha256)
 
     def _metadata(self, request: UploadRequest) -> dict[str, str]:
         meta = {}

@@ -82,12 +82,15 @@ def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: Progre
     For small objects listed beforehand: one GET whose headers replace the HEAD (half the requests)."""
     want = expected(head)
     summer = _Summer(bool(want and want.needs_md5))
+    sha = hashlib.sha256() if head.sha256 else None
     with atomic_target(target) as fd:
         pos = 0
         try:
             for chunk in _chunks(resp, head):
                 pwrite_all(fd, chunk, pos)
                 summer.add(chunk)
+                if sha is not None:
+                    sha.update(chunk)
                 pos += len(chunk)
                 progress(len(chunk))
         finally:
@@ -96,6 +99,13 @@ def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: Progre
         if pos != head.size:
             raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}")
         verified = verify(want, [summer.close()], f"s3://{head.bucket}/{head.key}")
+        if sha is not None and head.sha256:
+            if sha.hexdigest() != head.sha256.lower():
+                raise E.IntegrityError(f"sha256 mismatch for s3://{head.bucket}/{head.key}: expected "
+                                       f"{head.sha256}, got {sha.hexdigest()}",
+                                       hint="the local file was left untouched; the stored body is not the one "
+                                            "uploaded (run `its-store verify`)")
+            verified = True
     return verified
 
 

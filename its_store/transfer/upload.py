@@ -4,7 +4,9 @@ Memory is bounded by BUDGET (part buffers of every upload in the process), whate
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,12 +22,22 @@ if TYPE_CHECKING:
     from its_store.transfer.resume import UploadJournal
 
 
+# x-amz-meta-its-sha256 (codec.compression.META_SHA256): the SHA-256 of the whole original content, the
+# chain-of-custody hash. S3 metadata travels in the first request (PUT or CreateMultipartUpload), so it
+# is computed before: in memory for a single PUT, by one sequential read of a file before a multipart
+# upload (~1.6 GB/s here; bench/verify_bench.py measures what it adds), by spooling a long stream.
+SHA256_HEADER = "x-amz-meta-its-sha256"
+
+HASH_BUF = 4 * MiB
+
+
 @dataclass
 class PutResult:
     etag: str
     version_id: str | None
     size: int
     parts: int
+    sha256: str | None = None  # hex SHA-256 of the original content, as recorded in the metadata
 
 
 def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[str, str], *,
@@ -43,11 +55,15 @@ def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[s
     try:
         stat = os.fstat(fd)
         size = stat.st_size
+        digest = headers.get(SHA256_HEADER)
         if size < max(threshold, 1):
             data = pread_all(fd, 0, size, path)
-            etag, version = s3.put(bucket, key, data, headers)
+            digest = digest or hashlib.sha256(data).hexdigest()
+            etag, version = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
             progress(size)
-            return PutResult(etag, version, size, 1)
+            return PutResult(etag, version, size, 1, digest)
+        digest = digest or fd_sha256(fd, size, path)
+        headers = {**headers, SHA256_HEADER: digest}
         part = choose_part_size(size, part_size)
         count = max(1, -(-size // part))
 
@@ -57,16 +73,38 @@ def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[s
 
         upload_id, done = None, {}
         source = {"path": str(Path(path).resolve()), "size": size, "mtime_ns": stat.st_mtime_ns,
-                  "part_size": part}
+                  "part_size": part, "sha256": digest}  # a changed file never continues an old upload
         if journal is not None:
             upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
         for number in done:
             progress(min(part, size - (number - 1) * part))
         todo = ((n, read_part) for n in range(1, count + 1) if n not in done)
-        return _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
-                          Resumable(journal, source, upload_id, done, resume))
+        result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
+                            Resumable(journal, source, upload_id, done, resume))
+        result.sha256 = digest
+        return result
     finally:
         os.close(fd)
+
+
+def fd_sha256(fd: int, size: int, path: Path) -> str:
+    """SHA-256 of the first `size` bytes of an open file, one sequential read (it also warms the page
+    cache for the parts that follow); hashlib releases the GIL on each 4 MiB block."""
+    digest = hashlib.sha256()
+    buf = bytearray(HASH_BUF)
+    view = memoryview(buf)
+    offset = 0
+    while offset < size:
+        try:
+            n = os.preadv(fd, [view[:min(HASH_BUF, size - offset)]], offset)
+        except OSError as exc:
+            raise io_error("cannot read", path, exc) from None
+        if n == 0:
+            raise E.LocalIOError(f"{path} shrank while it was being uploaded",
+                                 hint="nothing was stored; upload it again once it is no longer written to")
+        digest.update(view[:n])
+        offset += n
+    return digest.hexdigest()
 
 
 @dataclass
@@ -89,10 +127,14 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
     dead server could not abort is aborted by the next upload of the same key."""
     part = choose_part_size(None, part_size)
     first = read_full(stream, part)
+    digest = headers.get(SHA256_HEADER)
     if len(first) < part:
-        etag, version = s3.put(bucket, key, first, headers)
+        digest = digest or hashlib.sha256(first).hexdigest()
+        etag, version = s3.put(bucket, key, first, {**headers, SHA256_HEADER: digest})
         progress(len(first))
-        return PutResult(etag, version, len(first), 1)
+        return PutResult(etag, version, len(first), 1, digest)
+    if digest is None:  # longer than a part: the hash must be known before CreateMultipartUpload
+        return _spooled(s3, bucket, key, first, stream, headers, part, workers, progress, journal)
     pending: dict[str, bytes | None] = {"next": first}
     total = [0]
 
@@ -121,7 +163,28 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
         for number in list(held):  # a failure before _multipart took over
             BUDGET.release(held.pop(number, 0))
     result.size = total[0]
+    result.sha256 = digest
     return result
+
+
+def _spooled(s3: S3Client, bucket: str, key: str, first: bytes, stream: IO[bytes], headers: dict[str, str],
+             part: int, workers: int, progress: ProgressFn, journal: UploadJournal | None) -> PutResult:
+    """A stream longer than one part (stdin): copied into an anonymous temp file while it is hashed,
+    then uploaded from there with its SHA-256 in the metadata. Memory stays at one part; disk use is
+    the stream's size, in TMPDIR, and the file vanishes when closed (even if the process dies)."""
+    digest = hashlib.sha256(first)
+    with tempfile.TemporaryFile(prefix="its-store-") as spool:
+        try:
+            spool.write(first)
+            while chunk := read_full(stream, HASH_BUF):
+                digest.update(chunk)
+                spool.write(chunk)
+            spool.seek(0)
+        except OSError as exc:
+            raise E.LocalIOError(f"cannot write the upload spool file: {exc.strerror}",
+                                 hint="set TMPDIR to a folder with more free space") from None
+        return upload_stream(s3, bucket, key, spool, {**headers, SHA256_HEADER: digest.hexdigest()},
+                             part_size=part, workers=workers, progress=progress, journal=journal)
 
 
 def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,

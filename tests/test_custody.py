@@ -1,0 +1,93 @@
+"""Chain of custody: every upload records the SHA-256 of its whole original content (its-sha256
+metadata), in the audit line and in the upload's answer, and `get` checks it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from its_store.codec.compression import META_SHA256
+
+from conftest import one_line_error
+from helpers import random_bytes, write_file
+
+
+def _audit(env: dict[str, str], key: str) -> dict:
+    lines = [json.loads(x) for x in Path(env["MINIO_AUDIT_LOG"]).read_text().splitlines() if x.strip()]
+    return [x for x in lines if x.get("operation") == "upload" and x.get("key") == key][-1]
+
+
+def _stored_sha(service, bucket: str, key: str) -> str | None:
+    return service.stat_object(bucket, key).sha256
+
+
+def test_single_put_records_sha256_in_metadata_audit_and_answer(cli, env, service, bucket, tmp_path: Path):
+    src = write_file(tmp_path / "frame.jpg", 70_000, seed=1)
+    want = hashlib.sha256(src.read_bytes()).hexdigest()
+    run = cli("upload", str(src), f"s3://{bucket}/cam/frame.jpg", "--json")
+    assert run.exit_code == 0, run
+    assert run.json()["sha256"] == want
+    assert _stored_sha(service, bucket, "cam/frame.jpg") == want
+    assert _audit(env, "cam/frame.jpg")["sha256"] == want
+    assert cli("stat", f"s3://{bucket}/cam/frame.jpg", "--json").json()["sha256"] == want
+
+
+def test_multipart_file_records_sha256_of_the_whole_file(cli, env, service, bucket, tmp_path: Path):
+    src = write_file(tmp_path / "clip.mp4", 12 * 1024 * 1024 + 333, seed=2)  # threshold 5 MiB: 3 parts
+    want = hashlib.sha256(src.read_bytes()).hexdigest()
+    run = cli("upload", str(src), f"s3://{bucket}/clip.mp4", "--json", "--compress", "none")
+    assert run.exit_code == 0, run
+    doc = run.json()
+    assert doc["multipart"] is True and doc["sha256"] == want
+    assert _stored_sha(service, bucket, "clip.mp4") == want
+    assert _audit(env, "clip.mp4")["sha256"] == want
+    got = cli("get", f"s3://{bucket}/clip.mp4", "out.mp4", "--json")
+    assert got.exit_code == 0 and got.json()["verified"] is True
+    assert Path("out.mp4").read_bytes() == src.read_bytes()
+
+
+def test_short_and_long_streams_record_sha256(cli, service, bucket, tmp_path: Path):
+    short = random_bytes(10_000, seed=3)
+    run = cli("upload", "-", f"s3://{bucket}/short.bin", "--json", input=short)
+    assert run.exit_code == 0 and run.json()["sha256"] == hashlib.sha256(short).hexdigest()
+    long = random_bytes(11 * 1024 * 1024, seed=4)  # longer than one 8 MiB part: spooled and hashed
+    run = cli("upload", "-", f"s3://{bucket}/long.bin", "--json", "--compress", "none", input=long)
+    assert run.exit_code == 0, run
+    want = hashlib.sha256(long).hexdigest()
+    assert run.json()["sha256"] == want and run.json()["multipart"] is True
+    assert _stored_sha(service, bucket, "long.bin") == want
+
+
+def test_compressed_and_recursive_uploads_record_the_original_sha256(cli, service, bucket, tmp_path: Path):
+    text = b"speed,camera\n" + b"".join(b"%d,cam_%d\n" % (i, i % 7) for i in range(50_000))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "log.csv").write_bytes(text)
+    write_file(tmp_path / "d" / "sub" / "a.jpg", 3000, seed=5)
+    run = cli("upload", "d", f"s3://{bucket}/up/", "-r", "--compress", "zstd", "--json")
+    assert run.exit_code == 0, run
+    assert _stored_sha(service, bucket, "up/log.csv") == hashlib.sha256(text).hexdigest()
+    assert _stored_sha(service, bucket, "up/sub/a.jpg") == hashlib.sha256(
+        (tmp_path / "d" / "sub" / "a.jpg").read_bytes()).hexdigest()
+
+
+def test_get_refuses_a_plain_body_that_does_not_match_its_sha256(cli, service, bucket, tmp_path: Path):
+    """A body replaced behind our back (fresh S3 checksums, our old its-sha256): `get` exits 4 and
+    writes nothing, both by the one-GET path for listed small objects and by the regular path."""
+    good = random_bytes(5000, seed=6)
+    cli("upload", "-", f"s3://{bucket}/x.bin", input=good)
+    sha = _stored_sha(service, bucket, "x.bin")
+    service.s3.put(bucket, "x.bin", random_bytes(5000, seed=7), {"x-amz-meta-" + META_SHA256: sha})
+    run = cli("get", f"s3://{bucket}/x.bin", "x.out")
+    assert run.exit_code == 4, run
+    assert "sha256 mismatch" in one_line_error(run)
+    assert not Path("x.out").exists()
+    (tmp_path / "dl").mkdir()
+    run = cli("get", f"s3://{bucket}/", "dl", "-r")  # listed: one GET per small object
+    assert run.exit_code != 0 and not (tmp_path / "dl" / "x.bin").exists()
+
+
+def test_get_of_an_object_from_another_tool_is_verified_by_etag_only(cli, service, bucket):
+    service.s3.put(bucket, "other.bin", b"z" * 100, {})
+    run = cli("get", f"s3://{bucket}/other.bin", "o.bin", "--json")
+    assert run.exit_code == 0 and Path("o.bin").read_bytes() == b"z" * 100
