@@ -79,6 +79,12 @@ class AlreadyExistsError(ConflictError):
     code = "already_exists"
 
 
+class FileChangedError(ConflictError):
+    """A local file changed (size or mtime) while it was being uploaded: it is still being written."""
+
+    code = "file_changed"
+
+
 class AccessDeniedError(ItsStoreError):
     code = "access_denied"
     exit_code = EXIT_ACCESS

@@ -390,6 +390,11 @@ class StorageService:
                 pass
 
     # --------------------------------------------------------------------------------- batches
+    def sync(self, source: str, dest: str, options: Any = None, **kwargs: Any) -> Any:
+        """Make `dest` like `source` (local <-> s3, s3 -> s3): its_store.sync.engine.sync, a SyncReport."""
+        from its_store.sync.engine import sync
+        return sync(self, source, dest, options, **kwargs)
+
     def batch(self) -> Any:
         from its_store.service.batch import Batch
         return Batch(self)

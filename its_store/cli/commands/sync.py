@@ -1,9 +1,163 @@
-"""`sync SRC DEST` (and `--watch`): the CLI face of its_store/sync/."""
+"""`sync SRC DEST`: the CLI face of its_store/sync/ (the library does the work: Sync in sync/engine.py).
+
+The options become a SyncOptions in `build_options()`, and `make_sync()` builds the Sync object:
+other modes of the command (the watcher) reuse both.
+"""
 
 from __future__ import annotations
 
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from its_store.cli import output as out
+from its_store.cli.base import add_commands
+from its_store.cli.completion.complete import complete_remote
+from its_store.core.enums import CompressionType, ObjectType, SseMode
+from its_store.core.errors import InvalidInputError
+
+Json = Annotated[bool, out.JsonOption]
+_PRINT = threading.Lock()
+
+
+def build_options(*, checksum: bool = False, size_only: bool = False, delete: bool = False, dry_run: bool = False,
+                  include: list[str] | None = None, exclude: list[str] | None = None,
+                  max_delete: int | None = None, allow_empty_source: bool = False, shard: str | None = None,
+                  follow_symlinks: bool = False, workers: int | None = None, type_: ObjectType = ObjectType.OTHER,
+                  meta: list[str] | None = None, tag: list[str] | None = None, content_type: str | None = None,
+                  compress: CompressionType | None = None, level: int | None = None, sse: SseMode | None = None,
+                  sse_c_key_file: Path | None = None, part_size: str | None = None, retain: str | None = None,
+                  retain_mode: str | None = None, legal_hold: bool = False, no_state: bool = False) -> Any:
+    """A SyncOptions from the command's flags; bad input raises InvalidInputError (exit 2) here,
+    before any request."""
+    from its_store.core.lock import upload_lock_fields
+    from its_store.core.shard import parse_shard
+    from its_store.core.units import parse_pairs, parse_size
+    from its_store.sync.filters import Filter
+    from its_store.sync.model import SyncOptions, UploadOptions
+    if checksum and size_only:
+        raise InvalidInputError("--checksum and --size-only exclude each other")
+    if max_delete is not None and max_delete < 0:
+        raise InvalidInputError("--max-delete must be 0 or more")
+    upload = UploadOptions(object_type=type_, metadata=parse_pairs(meta), tags=parse_pairs(tag, what="tag"),
+                           content_type=content_type, compression=compress.value if compress else None,
+                           compression_level=level, sse=sse.value if sse else None, sse_c_key_file=sse_c_key_file,
+                           part_size=parse_size(part_size, what="part size") if part_size else None,
+                           extra=upload_lock_fields(retain, retain_mode, legal_hold))
+    return SyncOptions(mode="checksum" if checksum else ("size-only" if size_only else "size+mtime"),
+                       delete=delete, dry_run=dry_run, filter=Filter.of(include, exclude), max_delete=max_delete,
+                       allow_empty_source=allow_empty_source, shard=parse_shard(shard),
+                       follow_symlinks=follow_symlinks, upload=upload, workers=workers, state=not no_state)
+
+
+def make_sync(source: str, dest: str, options: Any, workers: int | None = None) -> Any:
+    """The library's Sync for this invocation, printing one line per item (stdout) unless --json."""
+    from its_store.sync.engine import Sync
+    return Sync(out.STATE.service(workers), source, dest, options, on_item=None if out.STATE.json else _item_line)
+
+
+_VERBS = {"copied": "copy", "deleted": "delete", "skipped": "skip", "failed": "FAIL"}
+
+
+def _item_line(kind: str, item: Any) -> None:
+    """One line per item; control characters in names are escaped so that a line is one item."""
+    if kind == "skipped" and out.STATE.quiet:
+        return
+    line = f"{_VERBS[kind]}\t{_safe(item.path)}\t{item.reason}"
+    with _PRINT:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def sync(
+    source: Annotated[str, typer.Argument(help="A local folder or s3://BUCKET/PREFIX/.",
+                                          autocompletion=complete_remote)],
+    dest: Annotated[str, typer.Argument(help="A local folder or s3://BUCKET/PREFIX/.",
+                                        autocompletion=complete_remote)],
+    delete: Annotated[bool, typer.Option("--delete", help="Delete from DEST what SRC lacks (never after a "
+                                                          "failed, partial or empty source listing).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Print the plan; change nothing.")] = False,
+    checksum: Annotated[bool, typer.Option("--checksum", "-c", help="Compare content (sha256 / MD5 ETag), "
+                                                                    "not mtime.")] = False,
+    size_only: Annotated[bool, typer.Option("--size-only", help="Compare sizes only.")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip paths matching GLOB (repeatable; "
+                                                                        "an exclude always wins).")] = None,
+    include: Annotated[list[str] | None, typer.Option("--include", help="Only paths matching GLOB (repeatable).")]
+    = None,
+    max_delete: Annotated[int | None, typer.Option("--max-delete", help="Delete nothing if more than N deletes "
+                                                                        "are planned (exit 1).")] = None,
+    allow_empty_source: Annotated[bool, typer.Option("--allow-empty-source", help="With --delete: an empty "
+                                                     "source empties DEST.")] = False,
+    shard: Annotated[str | None, typer.Option("--shard", help="Only shard K of N (K/N, from 0), by relative path.")]
+    = None,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Descend into symlinked folders "
+                                                                            "(loops are skipped).")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256, help="Parallel transfers.")]
+    = None,
+    type_: Annotated[ObjectType, typer.Option("--type", "-t", help="Object type of uploads.",
+                                              case_sensitive=False)] = ObjectType.OTHER,
+    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata k=v on uploads (repeatable).")]
+    = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v on uploads (repeatable).")] = None,
+    content_type: Annotated[str | None, typer.Option(help="Content-Type of uploads (guessed when absent).")] = None,
+    part_size: Annotated[str | None, typer.Option(help="Multipart part size, e.g. 16MiB.")] = None,
+    compress: Annotated[CompressionType | None, typer.Option("--compress", case_sensitive=False,
+                                                             help="Codec of uploads, as for upload.")] = None,
+    level: Annotated[int | None, typer.Option("--level", help="Codec level.")] = None,
+    sse: Annotated[SseMode | None, typer.Option("--sse", case_sensitive=False,
+                                                help="Server-side encryption of uploads: none, s3, c.")] = None,
+    sse_c_key_file: Annotated[Path | None, typer.Option("--sse-c-key-file", help="SSE-C key file.")] = None,
+    retain: Annotated[str | None, typer.Option("--retain", help="Object lock on uploads: 90d / 1y / a date.")]
+    = None,
+    retain_mode: Annotated[str | None, typer.Option("--retain-mode", help="governance (default) or "
+                                                                          "compliance.")] = None,
+    legal_hold: Annotated[bool, typer.Option("--legal-hold", help="Uploads under legal hold.")] = False,
+    no_state: Annotated[bool, typer.Option("--no-state", help="Do not use the local state store: HEAD "
+                                                              "every object compared.")] = False,
+    json_: Json = False,
+) -> None:
+    """Make DEST like SRC: copy what is missing or differs (size and mtime by default), optionally delete
+    what SRC lacks. Local -> s3, s3 -> local, s3 -> s3 (server-side).
+
+    Example: its-store sync ./frames s3://its-video/camera_001/ --delete --exclude '*.tmp'
+    """
+    options = build_options(checksum=checksum, size_only=size_only, delete=delete, dry_run=dry_run,
+                            include=include, exclude=exclude, max_delete=max_delete,
+                            allow_empty_source=allow_empty_source, shard=shard, follow_symlinks=follow_symlinks,
+                            workers=workers, type_=type_, meta=meta, tag=tag, content_type=content_type,
+                            compress=compress, level=level, sse=sse, sse_c_key_file=sse_c_key_file,
+                            part_size=part_size, retain=retain, retain_mode=retain_mode, legal_hold=legal_hold,
+                            no_state=no_state)
+    report = make_sync(source, dest, options, workers).run()
+    finish(report)
+
+
+def finish(report: Any) -> None:
+    """Print the report (JSON document, or a summary on stderr) and exit with its code."""
+    out.result(report, lambda: _summary(report))
+    code = report.exit_code()
+    if code:
+        raise typer.Exit(code)
+
+
+def _summary(report: Any) -> None:
+    from its_store.core.units import human_duration, human_size
+    t = report.totals()
+    verb = "would copy" if report.dry_run else "copied"
+    gone = "would delete" if report.dry_run else "deleted"
+    out.talk(f"{verb} {t['copied']} ({human_size(t['copied_bytes'])}), {gone} {t['deleted']}, "
+             f"unchanged {t['unchanged']}, skipped {t['skipped']}, failed {t['failed']} "
+             f"in {human_duration(report.duration_seconds)}")
+    if report.delete_refused:
+        out.error("delete_refused", f"deleted nothing: {report.delete_refused}")
 
 
 def register(app: typer.Typer) -> None:
-    """Adds nothing yet (work in progress)."""
+    add_commands(app, sync)

@@ -1,0 +1,148 @@
+"""Deciding per pair whether to copy, and learning what a listing does not say (metadata).
+
+Three modes, as `rclone` and `aws s3 sync` users know them:
+- size+mtime (default): copy when the sizes differ, or when the modification times differ. The local
+  mtime is kept in the object's metadata (x-amz-meta-mtime, rclone's text) and compared to the
+  nanosecond. An object without it (uploaded by another tool) is compared by its LastModified: a
+  local file newer than the object is copied (upload), a local file whose mtime is not the object's
+  LastModified to the second is fetched again (download: we set a downloaded file's mtime to it).
+- checksum: copy when the sizes differ or the content does: our stored sha256 (x-amz-meta-its-sha256)
+  against the file's sha256, else the ETag of a one-part, unencoded, unencrypted object against the
+  file's MD5. An object with neither falls back to size+mtime (the reason says so).
+- size-only: copy when the sizes differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from datetime import datetime
+from typing import Any
+
+from its_store.sync.mtime import META_MTIME, parse_mtime
+from its_store.sync.state import Known, SyncState
+from its_store.sync.walk import LocalFile, RemoteObject
+
+_MD5 = re.compile(r"[0-9a-f]{32}")
+
+
+class Heads:
+    """HEAD an object once per run, through the state store first (SyncState), counting the HEADs."""
+
+    def __init__(self, svc: Any, state: SyncState) -> None:
+        self.svc, self.state = svc, state
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def cached(self, bucket: str, obj: RemoteObject) -> Known | None:
+        return self.state.get(bucket, obj.key, obj.etag, obj.size)
+
+    def known(self, bucket: str, obj: RemoteObject) -> Known:
+        hit = self.cached(bucket, obj)
+        if hit is not None:
+            return hit
+        with self._lock:
+            self.count += 1
+        info = self.svc.stat_object(bucket, obj.key, include_tags=False)
+        known = known_from_info(info)
+        self.state.put(bucket, obj.key, known)
+        return known
+
+
+def known_from_info(info: Any) -> Known:
+    """Known from a HEAD's ObjectInfo: original size, mtime text, sha256, whether the ETag is an MD5."""
+    etag = (info.etag or "").strip('"')
+    md5 = bool(_MD5.fullmatch(etag)) and not info.encryption and not info.codec
+    size = info.original_size if (info.codec and info.original_size is not None) else info.size
+    return Known(etag, info.size, size, (info.metadata or {}).get(META_MTIME), info.sha256, md5)
+
+
+def file_digests(path: str, md5: bool) -> tuple[str, str | None]:
+    """(sha256 hex, md5 hex or None) of a file, read once in 1 MiB chunks."""
+    sha = hashlib.sha256()
+    m = hashlib.md5(usedforsecurity=False) if md5 else None
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+            if m is not None:
+                m.update(chunk)
+    return sha.hexdigest(), m.hexdigest() if m is not None else None
+
+
+def content_differs(local: LocalFile, known: Known) -> tuple[bool | None, str | None]:
+    """(differs?, the file's sha256): None when the object carries no usable checksum."""
+    if known.sha256 is None and not known.md5:
+        return None, None
+    sha, md5 = file_digests(local.path, known.md5 and known.sha256 is None)
+    if known.sha256 is not None:
+        return sha != known.sha256, sha
+    return md5 != known.etag, sha
+
+
+def _ns(when: datetime | None) -> int | None:
+    return None if when is None else int(when.timestamp()) * 1_000_000_000
+
+
+def upload_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known) -> tuple[str | None, str | None]:
+    """(why to upload, or None when unchanged; the file's sha256 when it was computed)."""
+    if local.size != known.size:
+        return "size differs", None
+    if mode == "size-only":
+        return None, None
+    if mode == "checksum":
+        differs, sha = content_differs(local, known)
+        if differs is not None:
+            return ("content differs" if differs else None), sha
+    fallback = " (no checksum stored)" if mode == "checksum" else ""
+    stored = parse_mtime(known.mtime)
+    if stored is not None:
+        return (None if stored == local.mtime_ns else "mtime differs" + fallback), None
+    modified = _ns(obj.last_modified)
+    if modified is not None and local.mtime_ns // 1_000_000_000 * 1_000_000_000 > modified:
+        return "newer than the object" + fallback, None
+    return None, None
+
+
+def download_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known) -> str | None:
+    """Why to download over an existing file, or None when unchanged."""
+    if local.size != known.size:
+        return "size differs"
+    if mode == "size-only":
+        return None
+    if mode == "checksum":
+        differs, _ = content_differs(local, known)
+        if differs is not None:
+            return "content differs" if differs else None
+    fallback = " (no checksum stored)" if mode == "checksum" else ""
+    wanted = target_mtime_ns(known, obj)
+    if wanted is None:
+        return None
+    if parse_mtime(known.mtime) is not None:
+        return None if wanted == local.mtime_ns else "mtime differs" + fallback
+    same_second = local.mtime_ns // 1_000_000_000 == wanted // 1_000_000_000
+    return None if same_second else "mtime differs from LastModified" + fallback
+
+
+def copy_reason(mode: str, src: RemoteObject, src_known: Known, dst: RemoteObject, dst_known: Known) -> str | None:
+    """s3 -> s3: why to copy over an existing object, or None when unchanged."""
+    if src_known.size != dst_known.size:
+        return "size differs"
+    if mode == "size-only":
+        return None
+    if mode == "checksum":
+        if src_known.sha256 and dst_known.sha256:
+            return None if src_known.sha256 == dst_known.sha256 else "content differs"
+        if src_known.md5 and dst_known.md5:
+            return None if src_known.etag == dst_known.etag else "content differs"
+    a, b = parse_mtime(src_known.mtime), parse_mtime(dst_known.mtime)
+    if a is not None and b is not None:
+        return None if a == b else "mtime differs"
+    sa, sb = _ns(src.last_modified), _ns(dst.last_modified)
+    return "newer than the object" if (sa is not None and sb is not None and sa > sb) else None
+
+
+def target_mtime_ns(known: Known | None, obj: RemoteObject) -> int | None:
+    """The mtime a downloaded file gets: the object's mtime metadata, else its LastModified."""
+    stored = parse_mtime(known.mtime) if known is not None else None
+    return stored if stored is not None else _ns(obj.last_modified)

@@ -1,0 +1,427 @@
+"""Sync: make DEST like SRC (local -> s3, s3 -> local, s3 -> s3), the way rclone's march does it.
+
+Both listings are walked side by side in the same sorted order (walk.py) and each pair decided on
+its own (compare.py): only in SRC -> copy; in both -> copy if it differs; only in DEST -> a delete
+candidate. Pairs needing a HEAD or a transfer run on a thread pool of the service's workers with a
+bounded look-ahead; pairs the state store (state.py) can decide cost nothing. Deletes run last,
+and only when the WHOLE source listing succeeded, was complete, in order and not empty (unless
+allowed), and within --max-delete: a failed or partial listing never turns into deletes.
+
+A failing item is reported and the rest goes on. Uploads go through StorageService.upload_object
+(stats, audit, codec, checksums once), downloads through download_object (temp file + rename):
+an interrupted sync leaves nothing half-visible and a rerun sends only what is still missing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.sync import compare as C
+from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
+from its_store.sync.mtime import META_MTIME, format_mtime
+from its_store.sync.state import Known, SyncState
+from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
+
+if TYPE_CHECKING:
+    from its_store.core.models import UploadResponse
+    from its_store.service.storage import StorageService
+
+STATE_FILE = "sync-state.sqlite"
+
+
+def open_state(svc: StorageService, enabled: bool = True) -> SyncState:
+    """The sync state store of this service's settings (cache folder), or an empty one."""
+    folder = svc.settings.cache_dir
+    path = Path(folder) / STATE_FILE if (enabled and folder) else None
+    return SyncState(path, f"{'https' if svc.settings.secure else 'http'}://{svc.settings.endpoint}")
+
+
+def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, options: UploadOptions | None = None,
+               *, state: SyncState | None = None, sha256: str | None = None,
+               progress: Callable[[int], None] | None = None) -> UploadResponse:
+    """Upload ONE local file to s3://bucket/key exactly as sync does: the upload options of `upload`,
+    plus the file's mtime in x-amz-meta-mtime (rclone's text), and an entry in the state store.
+
+    The file is stat-ed before and after: if it changed meanwhile (still being written) this raises
+    FileChangedError (exit 5) after the upload, whose object then carries the old mtime, so that the
+    next sync (or the watcher's next try) sends it again. A vanished file is LocalFileNotFoundError."""
+    from its_store.core.models import UploadRequest
+    opts = options or UploadOptions()
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        raise E.LocalFileNotFoundError(f"no such file: {path}") from None
+    mtime = format_mtime(before.st_mtime_ns)
+    request = UploadRequest(bucket=bucket, key=key, file_path=Path(path), object_type=opts.object_type,
+                            metadata={**opts.metadata, META_MTIME: mtime}, tags=opts.tags,
+                            content_type=opts.content_type, compression=opts.compression,
+                            compression_level=opts.compression_level, sse=opts.sse,
+                            sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size, **opts.extra)
+    resp = svc.upload_object(request, progress=progress)
+    try:
+        after = os.stat(path)
+    except FileNotFoundError:
+        after = None
+    if after is None or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) \
+            or resp.total_size != before.st_size:
+        raise E.FileChangedError(f"{path} changed while it was uploaded",
+                                 hint="it is sent again by the next run, once it is no longer written")
+    if state is not None:
+        plain = resp.codec == "none" and not resp.encryption and not resp.multipart
+        state.put(bucket, key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
+                                     sha256 or getattr(resp, "sha256", None), plain and len(resp.etag) == 32))
+    return resp
+
+
+def _remote_prefix(key: str) -> str:
+    return key if (not key or key.endswith("/")) else key + "/"
+
+
+class Sync:
+    """One sync of `source` to `dest` (each 's3://BUCKET/PREFIX/' or a local folder).
+
+    `on_item(kind, item)` is called for each copied, skipped, deleted or failed item as it happens
+    (kind is the report list's name), e.g. for log lines or progress."""
+
+    def __init__(self, svc: StorageService, source: str, dest: str, options: SyncOptions | None = None, *,
+                 on_item: Callable[[str, Item], None] | None = None) -> None:
+        from its_store.sync.copy import parse_location
+        self.svc, self.options = svc, options or SyncOptions()
+        if self.options.mode not in ("size+mtime", "checksum", "size-only"):
+            raise E.InvalidInputError(f"unknown compare mode {self.options.mode!r}")
+        self.src, self.dst = parse_location(source), parse_location(dest)
+        if not self.src.remote and not self.dst.remote:
+            raise E.InvalidInputError("both locations are local", hint="one of them must be s3://BUCKET/PREFIX/")
+        self.kind = "copy" if (self.src.remote and self.dst.remote) else ("upload" if self.dst.remote else "download")
+        self.src_prefix = _remote_prefix(self.src.key) if self.src.remote else ""
+        self.dst_prefix = _remote_prefix(self.dst.key) if self.dst.remote else ""
+        if self.kind == "copy" and self.src.bucket == self.dst.bucket and (
+                self.src_prefix.startswith(self.dst_prefix) or self.dst_prefix.startswith(self.src_prefix)):
+            raise E.InvalidInputError("source and destination overlap", hint="sync between disjoint prefixes")
+        self.report = SyncReport(source=str(source), dest=str(dest), mode=self.options.mode,
+                                 dry_run=self.options.dry_run)
+        self.on_item = on_item
+        self._lock = threading.Lock()
+        self._deletes: list[Any] = []
+        self._folders: dict[str, str] = {}
+        self._base = ""
+
+    # ------------------------------------------------------------------------------------- running
+    def run(self) -> SyncReport:
+        started = time.perf_counter()
+        self._preflight()
+        self.state = open_state(self.svc, self.options.state)
+        self.heads = C.Heads(self.svc, self.state)
+        src_walk, dst_walk = Walk(), Walk()
+        workers = self.options.workers or self.svc.workers
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-sync")
+        window: set[Future[Any]] = set()
+        try:
+            for s, d in self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False),
+                                    src_walk):
+                task = self._decide(s, d)
+                if task is not None:
+                    window.add(pool.submit(self._guarded, task, s, d))
+                    if len(window) >= workers * 4:
+                        done, window = wait(window, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            future.result()
+            for future in window:
+                future.result()
+            self._walk_outcome(src_walk, dst_walk)
+            self._run_deletes(src_walk, dst_walk)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.state.close()
+            self.report.heads = self.heads.count
+            self.report.duration_seconds = time.perf_counter() - started
+        for name in ("copied", "skipped", "deleted", "failed"):
+            getattr(self.report, name).sort(key=lambda i: i.path)
+        return self.report
+
+    def _preflight(self) -> None:
+        """Fail early, once, on what would fail every item: missing source, unusable destination."""
+        if self.src.remote:
+            if not self.svc.s3.bucket_exists(str(self.src.bucket)):
+                raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
+        else:
+            root = Path(self.src.path)  # type: ignore[arg-type]
+            if not root.exists():
+                raise E.LocalFileNotFoundError(f"no such folder: {root}")
+            if not root.is_dir():
+                raise E.InvalidInputError(f"{root} is not a folder", hint="sync copies folders; use cp for one file")
+        if self.dst.remote:
+            if self.options.dry_run:
+                self._dst_missing = not self.svc.s3.bucket_exists(str(self.dst.bucket))
+            else:
+                self.svc.ensure_bucket(str(self.dst.bucket))
+                self._dst_missing = False
+        else:
+            root = Path(self.dst.path)  # type: ignore[arg-type]
+            if root.exists() and not root.is_dir():
+                raise E.InvalidInputError(f"{root} is not a folder")
+            if not self.options.dry_run:
+                try:
+                    root.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise E.LocalIOError(f"cannot create {root}: {exc.strerror}") from None
+            self._base = os.path.realpath(root)
+
+    def _side(self, loc: Any, walk: Walk, source: bool) -> Iterator[Any]:
+        if loc.remote:
+            if not source and getattr(self, "_dst_missing", False):
+                return iter(())
+            prefix = self.src_prefix if source else self.dst_prefix
+            return walk_remote(self.svc, str(loc.bucket), prefix, walk)
+        root = Path(loc.path)
+        if not source and not root.exists():
+            return iter(())
+        return walk_local(root, walk, follow_symlinks=self.options.follow_symlinks)
+
+    def _march(self, a: Iterator[Any], b: Iterator[Any], src_walk: Walk) -> Iterator[tuple[Any, Any]]:
+        """Pairs (source item or None, dest item or None) by relative path, both walks advancing in
+        step. Items outside the filter or the shard are dropped on both sides. An item out of order
+        (a listing that is not sorted as we assume) marks the source as unsafe for deletes."""
+        wanted = self._wanted
+        x, y = next(a, None), next(b, None)
+        last_x = last_y = ""
+        while x is not None or y is not None:
+            if (x is not None and x.rel < last_x) or (y is not None and y.rel < last_y):
+                src_walk.problems.append(("", "a listing came out of order; nothing is deleted"))
+            if y is None or (x is not None and x.rel < y.rel):
+                pair, last_x, x = (x, None), x.rel, next(a, None)
+            elif x is None or y.rel < x.rel:
+                pair, last_y, y = (None, y), y.rel, next(b, None)
+            else:
+                pair, last_x, last_y = (x, y), x.rel, y.rel
+                x, y = next(a, None), next(b, None)
+            rel = (pair[0] or pair[1]).rel
+            if wanted(rel):
+                yield pair
+
+    def _wanted(self, rel: str) -> bool:
+        opts = self.options
+        return (not opts.filter or opts.filter.accepts(rel)) and (opts.shard is None or rel in opts.shard)
+
+    # ------------------------------------------------------------------------------------ deciding
+    def _decide(self, s: Any, d: Any) -> Callable[[Any, Any], None] | None:
+        """The task for a pair, or None when it is decided here (unchanged, or a delete candidate)."""
+        if s is None:
+            self._deletes.append(d)
+            return None
+        if d is None:
+            return self._copy_new
+        mode = self.options.mode
+        if self.kind == "upload":
+            if mode == "size-only" and s.size == d.size:
+                return self._unchanged()
+            known = self.heads.cached(str(self.dst.bucket), d)
+            if known is not None and mode != "checksum":
+                reason, _ = C.upload_reason(mode, s, d, known)
+                return self._unchanged() if reason is None else (lambda s, d: self._upload(s, reason))
+        elif self.kind == "download" and mode == "size-only" and s.size == d.size:
+            return self._unchanged()
+        elif self.kind == "download":
+            known = self.heads.cached(str(self.src.bucket), s)
+            if known is not None and mode != "checksum":
+                reason = C.download_reason(mode, d, s, known)
+                return self._unchanged() if reason is None else (lambda s, d: self._download(s, reason, known))
+        return self._compare
+
+    def _unchanged(self) -> None:
+        with self._lock:
+            self.report.unchanged += 1
+        return None
+
+    def _guarded(self, task: Callable[[Any, Any], None], s: Any, d: Any) -> None:
+        """Run a pair's task; any failure becomes a failed item (the rest of the sync goes on)."""
+        item = s or d
+        try:
+            task(s, d)
+        except E.LocalFileNotFoundError:
+            self._add("skipped", Item(item.rel, self._key_of(item.rel), 0, "vanished"))
+        except E.ItsStoreError as exc:
+            self._fail(item, exc.message, exc.code, exc.exit_code)
+        except OSError as exc:
+            self._fail(item, f"{exc.strerror or exc}", "local_io_error", E.EXIT_ERROR)
+
+    def _compare(self, s: Any, d: Any) -> None:
+        """A pair the state store could not decide: HEAD (one side, or both for s3 -> s3), compare."""
+        mode = self.options.mode
+        if self.kind == "upload":
+            known = self.heads.known(str(self.dst.bucket), d)
+            reason, sha = C.upload_reason(mode, s, d, known)
+            if reason is None:
+                self._unchanged()
+            else:
+                self._upload(s, reason, sha)
+        elif self.kind == "download":
+            known = self.heads.known(str(self.src.bucket), s)
+            reason = C.download_reason(mode, d, s, known)
+            if reason is None:
+                self._unchanged()
+            else:
+                self._download(s, reason, known)
+        else:
+            if mode == "size-only" and s.size == d.size:
+                self._unchanged()
+                return
+            a = self.heads.known(str(self.src.bucket), s)
+            b = self.heads.known(str(self.dst.bucket), d)
+            reason = C.copy_reason(mode, s, a, d, b)
+            if reason is None:
+                self._unchanged()
+            else:
+                self._server_copy(s, reason, a)
+
+    def _copy_new(self, s: Any, d: Any) -> None:
+        if self.kind == "upload":
+            self._upload(s, "new")
+        elif self.kind == "download":
+            self._download(s, "new", None)
+        else:
+            self._server_copy(s, "new", None)
+
+    # ----------------------------------------------------------------------------------- transfers
+    def _key_of(self, rel: str) -> str | None:
+        if self.kind == "download":
+            return self.src_prefix + rel
+        return self.dst_prefix + rel
+
+    def _upload(self, s: LocalFile, reason: str, sha: str | None = None) -> None:
+        key = self.dst_prefix + s.rel
+        if not self.options.dry_run:
+            upload_one(self.svc, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
+                       sha256=sha)
+        self._add("copied", Item(s.rel, key, s.size, reason))
+
+    def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
+        from its_store.core.models import DownloadRequest
+        from its_store.core.refs import safe_local_path
+        root = Path(self.dst.path)  # type: ignore[arg-type]
+        target = safe_local_path(root, s.rel, self._base or os.path.realpath(root), self._folders)
+        if self.options.dry_run:
+            self._add("copied", Item(s.rel, s.key, known.size if known else s.size, reason))
+            return
+        known = known or self.heads.known(str(self.src.bucket), s)
+        if target.is_dir():
+            raise E.ConflictError(f"a folder is in the way of {s.key}: {target}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        resp = self.svc.download_object(DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target))
+        wanted = C.target_mtime_ns(known, s)
+        if wanted is not None:
+            os.utime(target, ns=(wanted, wanted))
+        self._add("copied", Item(s.rel, s.key, resp.size, reason))
+
+    def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
+        from its_store.sync.copy import Copier, Location
+        key = self.dst_prefix + s.rel
+        if not self.options.dry_run:
+            result = Copier(self.svc, workers=1).copy(Location(bucket=self.src.bucket, key=s.key),
+                                                      Location(bucket=self.dst.bucket, key=key))
+            result.raise_for_failures()
+            known = known or self.heads.cached(str(self.src.bucket), s)
+            if known is not None:  # the copy keeps content and metadata: same knowledge, new ETag
+                etag = str((result.succeeded[0] or {}).get("etag") or "") if result.succeeded else ""
+                self.state.put(str(self.dst.bucket), key, Known(etag, known.stored_size, known.size, known.mtime,
+                                                                known.sha256, known.md5 and etag == known.etag))
+        self._add("copied", Item(s.rel, key, known.size if known else s.size, reason))
+
+    # ------------------------------------------------------------------------------------- report
+    def _add(self, kind: str, item: Item) -> None:
+        with self._lock:
+            getattr(self.report, kind).append(item)
+        if self.on_item is not None:
+            self.on_item(kind, item)
+
+    def _fail(self, item: Any, reason: str, code: str, exit_code: int) -> None:
+        with self._lock:
+            self.report.exit_codes.append(exit_code)
+        self._add("failed", Item(item.rel, self._key_of(item.rel), getattr(item, "size", 0), reason, code))
+
+    def _walk_outcome(self, src_walk: Walk, dst_walk: Walk) -> None:
+        self.report.listed_source, self.report.listed_dest = src_walk.count, dst_walk.count
+        for rel, reason, size in src_walk.notes:
+            if self._wanted(rel.rstrip("/") or rel):
+                self._add("skipped", Item(rel, None, size, reason))
+        for walk, code in ((src_walk, "source_listing"), (dst_walk, "dest_listing")):
+            for rel, reason in walk.problems:
+                exit_code = walk.error.exit_code if walk.error is not None else E.EXIT_ERROR
+                with self._lock:
+                    self.report.exit_codes.append(exit_code)
+                self._add("failed", Item(rel, None, 0, reason, walk.error.code if walk.error is not None else code))
+        if src_walk.problems:
+            self.report.source_complete = False
+
+    def _refusal(self, src_walk: Walk, dst_walk: Walk) -> str | None:
+        """Why deletes must not run, or None."""
+        if src_walk.problems:
+            return "the source listing failed or was partial"
+        if dst_walk.problems:
+            return "the destination listing failed"
+        if src_walk.count == 0 and not self.options.allow_empty_source:
+            return "the source is empty (use --allow-empty-source to delete everything)"
+        limit = self.options.max_delete
+        if limit is not None and len(self._deletes) > limit:
+            return f"{len(self._deletes)} deletes planned, more than --max-delete {limit}"
+        return None
+
+    def _run_deletes(self, src_walk: Walk, dst_walk: Walk) -> None:
+        if not self.options.delete or not self._deletes:
+            return
+        refusal = self._refusal(src_walk, dst_walk)
+        if refusal is not None:
+            self.report.delete_refused = refusal
+            return
+        if self.options.dry_run:
+            for d in self._deletes:
+                self._add("deleted", Item(d.rel, self._dst_key(d), d.size, "not in the source"))
+            return
+        if self.dst.remote:
+            self._delete_objects()
+        else:
+            self._delete_files()
+
+    def _dst_key(self, d: Any) -> str | None:
+        return d.key if isinstance(d, RemoteObject) else None
+
+    def _delete_objects(self) -> None:
+        bucket = str(self.dst.bucket)
+        for start in range(0, len(self._deletes), 1000):
+            chunk = self._deletes[start:start + 1000]
+            keys = [d.key for d in chunk]
+            try:
+                failures = self.svc.remove_batch(bucket, keys, {d.key: d.size for d in chunk})
+            except E.ItsStoreError as exc:
+                for d in chunk:
+                    self._fail(d, f"delete failed: {exc.message}", exc.code, exc.exit_code)
+                continue
+            self.state.forget(bucket, keys)
+            for d in chunk:
+                if d.key in failures:
+                    self._fail(d, f"delete failed: {failures[d.key]}", "delete_failed", E.EXIT_ERROR)
+                else:
+                    self._add("deleted", Item(d.rel, d.key, d.size, "not in the source"))
+
+    def _delete_files(self) -> None:
+        for d in self._deletes:
+            try:
+                os.unlink(d.path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                self._fail(d, f"cannot delete: {exc.strerror}", "local_io_error", E.EXIT_ERROR)
+                continue
+            self._add("deleted", Item(d.rel, None, d.size, "not in the source"))
+
+
+def sync(svc: StorageService, source: str, dest: str, options: SyncOptions | None = None, **kwargs: Any) -> SyncReport:
+    """Make `dest` like `source`; see Sync. Returns the report (check `report.ok` / `exit_code()`)."""
+    return Sync(svc, source, dest, options, **kwargs).run()

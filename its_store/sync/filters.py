@@ -1,0 +1,96 @@
+"""--include / --exclude: which relative paths a sync considers (on both sides, so an excluded object
+is neither copied nor deleted).
+
+The rule, kept simple enough to predict: rules are checked in order and the first one that matches
+decides; the CLI puts every --exclude before every --include, so an exclude always wins. A path that
+no rule matches is included, unless some --include was given: then only what an include matches is
+synced ("--include '*.jpg'" means "only the JPEGs").
+
+Patterns (on the relative path, always with `/`): a pattern without `/` matches any one segment
+of the path, a file name or a folder name at any depth (`*.tmp`, `cache`); a pattern with `/`
+matches the whole relative path, where `*` and `?` stay within one segment and `**` crosses them
+(`cam1/*.jpg`, `2024/**/raw/*`); a trailing `/` means "everything under" (`tmp/` is `tmp/**`).
+`[abc]` classes work as in fnmatch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from its_store.core import errors as E
+
+
+@dataclass(frozen=True)
+class Rule:
+    include: bool
+    pattern: str
+
+
+class Filter:
+    """An ordered list of include/exclude rules; `Filter([])` accepts everything."""
+
+    def __init__(self, rules: list[Rule] | None = None) -> None:
+        self.rules = list(rules or [])
+        self._compiled = [(r.include, _compile(r.pattern)) for r in self.rules]
+        self._default = not any(r.include for r in self.rules)
+
+    @classmethod
+    def of(cls, include: list[str] | None = None, exclude: list[str] | None = None) -> Filter:
+        """The CLI's order: every exclude first, then every include."""
+        return cls([Rule(False, p) for p in exclude or []] + [Rule(True, p) for p in include or []])
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def accepts(self, rel: str) -> bool:
+        for include, (segment, regex) in self._compiled:
+            if segment:
+                if any(regex.fullmatch(part) for part in rel.split("/")):
+                    return include
+            elif regex.fullmatch(rel):
+                return include
+        return self._default
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> tuple[bool, re.Pattern[str]]:
+    """(matches one segment?, regex). Bad patterns are InvalidInputError (exit 2)."""
+    if not pattern or pattern.strip() != pattern or "\x00" in pattern:
+        raise E.InvalidInputError(f"bad filter pattern {pattern!r}", hint="e.g. --exclude '*.tmp'")
+    body = pattern.lstrip("/")
+    if body.endswith("/"):
+        body += "**"
+    segment = "/" not in body
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if body.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if body.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = body.find("]", i + 2 if body[i + 1:i + 2] in ("!", "]") else i + 1)
+            if end < 0:
+                raise E.InvalidInputError(f"bad filter pattern {pattern!r}: '[' without ']'")
+            inner = body[i + 1:end]
+            inner = "^" + inner[1:] if inner.startswith("!") else inner
+            out.append("[" + inner.replace("\\", "\\\\") + "]")
+            i = end + 1
+            continue
+        else:
+            out.append(re.escape(c))
+        i += 1
+    try:
+        return segment, re.compile("".join(out), re.DOTALL)
+    except re.error as exc:
+        raise E.InvalidInputError(f"bad filter pattern {pattern!r}: {exc}") from None

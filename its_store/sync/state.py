@@ -1,0 +1,113 @@
+"""What a sync remembers between runs, so that an unchanged tree costs listings and no HEADs.
+
+A listing gives each object's size and ETag but not its metadata: the mtime a sync compares, and
+the sha256 `--checksum` compares, take a HEAD per object. This store keeps, per (endpoint, bucket,
+key), the ETag and stored size the entry was made for and what a HEAD would say (original size,
+mtime text, sha256, whether the ETag is the content's MD5). It is written when we upload (the PUT
+answer gives the ETag) and when we HEAD. An entry is used only while the listing shows the same
+ETag and size; any other write to the object changes them (the ETag is content-derived; a rewrite
+with the same content but other metadata by another tool is the one case it cannot see).
+
+SQLite in the settings' cache folder (sync-state.sqlite), one connection behind a lock, writes
+batched. Any failure of the store turns it off for the run (the sync then HEADs): it is an
+optimisation, never a source of truth, and never decides a delete.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS objects (endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
+           " etag TEXT NOT NULL, stored_size INTEGER NOT NULL, size INTEGER NOT NULL, mtime TEXT,"
+           " sha256 TEXT, md5 INTEGER NOT NULL, PRIMARY KEY (endpoint, bucket, key))")
+
+
+@dataclass
+class Known:
+    """What we know of one object version (identified by its ETag and stored size)."""
+
+    etag: str
+    stored_size: int
+    size: int                 # the original size (a compressed object's listed size is the stored one)
+    mtime: str | None = None  # x-amz-meta-mtime as stored
+    sha256: str | None = None
+    md5: bool = False         # the ETag is the MD5 of the content (one part, stored as is, no SSE)
+
+
+class SyncState:
+    """The store; `SyncState(None)` remembers nothing (state off)."""
+
+    def __init__(self, path: Path | None, endpoint: str = "") -> None:
+        self.endpoint = endpoint
+        self._lock = threading.Lock()
+        self._pending: list[tuple[object, ...]] = []
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+            except (OSError, sqlite3.Error):
+                self._db = None
+
+    def get(self, bucket: str, key: str, etag: str | None, stored_size: int) -> Known | None:
+        """The entry for this object if it was made for the listed ETag and size, else None."""
+        if self._db is None or not etag:
+            return None
+        with self._lock:
+            try:
+                row = self._db.execute("SELECT etag, stored_size, size, mtime, sha256, md5 FROM objects"
+                                       " WHERE endpoint=? AND bucket=? AND key=?",
+                                       (self.endpoint, bucket, key)).fetchone()
+            except sqlite3.Error:
+                self._db = None
+                return None
+        if row is None or row[0] != etag or row[1] != stored_size:
+            return None
+        return Known(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+    def put(self, bucket: str, key: str, known: Known) -> None:
+        if self._db is None or not known.etag:
+            return
+        with self._lock:
+            self._pending.append((self.endpoint, bucket, key, known.etag, known.stored_size, known.size,
+                                  known.mtime, known.sha256, int(known.md5)))
+            if len(self._pending) >= 256:
+                self._flush()
+
+    def forget(self, bucket: str, keys: list[str]) -> None:
+        if self._db is None:
+            return
+        with self._lock:
+            self._flush()
+            try:
+                self._db.executemany("DELETE FROM objects WHERE endpoint=? AND bucket=? AND key=?",
+                                     [(self.endpoint, bucket, k) for k in keys])
+            except sqlite3.Error:
+                self._db = None
+
+    def _flush(self) -> None:
+        if self._db is None or not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._db = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._flush()
+            if self._db is not None:
+                try:
+                    self._db.close()
+                except sqlite3.Error:
+                    pass
+                self._db = None

@@ -1,0 +1,165 @@
+"""The two listings a sync marches through, each in the same order: by relative path, as S3 orders
+keys (by code point, which for UTF-8 is byte order).
+
+The local walk streams: it reads one folder at a time with os.scandir, sorts that folder's entries
+and descends depth-first, so memory is one sorted folder per level, not the tree. A folder sorts as
+its name plus "/" so that the depth-first order equals the order of the full relative paths
+("a-b" < "a/x" because "-" < "/"). Each file is stat-ed once (the DirEntry caches it).
+
+Trouble does not raise: it is collected in `problems` (unreadable folders: the listing is then
+partial, and a sync deletes nothing) or `notes` (vanished files, symlinks not followed, loops).
+"""
+
+from __future__ import annotations
+
+import os
+import stat as st
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(slots=True)
+class LocalFile:
+    rel: str
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class RemoteObject:
+    rel: str
+    key: str
+    size: int            # as listed: the stored size
+    etag: str | None
+    last_modified: datetime | None
+
+
+@dataclass
+class Walk:
+    """Outcome of a walk besides its items: `problems` make it partial; `notes` are skips."""
+
+    count: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)   # (rel path, reason)
+    notes: list[tuple[str, str, int]] = field(default_factory=list)  # (rel path, reason, size)
+    error: Any = None  # an ItsStoreError that stopped a remote listing
+
+
+def walk_local(root: Path, walk: Walk, *, follow_symlinks: bool = False) -> Iterator[LocalFile]:
+    """Regular files under `root` in relative-path order. File symlinks are followed; folder symlinks
+    only with `follow_symlinks`, and never into a folder already on the current path (a loop)."""
+    top = os.fspath(root)
+    try:
+        info = os.stat(top)
+    except OSError as exc:
+        walk.problems.append(("", f"cannot read {top}: {exc.strerror}"))
+        return
+    yield from _walk_dir(top, "", walk, follow_symlinks, {(info.st_dev, info.st_ino)})
+
+
+def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tuple[int, int]]) -> Iterator[LocalFile]:
+    entries = _scan(path, rel, walk)
+    for name, entry, is_dir in entries:
+        child = rel + name
+        if is_dir:
+            ident = _dir_ident(entry, child, walk, follow)
+            if ident is None:
+                continue
+            if ident in ancestors:
+                walk.notes.append((child + "/", "symlink loop (not followed)", 0))
+                continue
+            ancestors.add(ident)
+            yield from _walk_dir(entry.path, child + "/", walk, follow, ancestors)
+            ancestors.discard(ident)
+            continue
+        item = _file(entry, child, walk)
+        if item is not None:
+            walk.count += 1
+            yield item
+
+
+def _scan(path: str, rel: str, walk: Walk) -> list[tuple[str, Any, bool]]:
+    """One folder's entries as (name, DirEntry, is folder), sorted so that folders sort as "name/"."""
+    try:
+        with os.scandir(path) as it:
+            found = []
+            for entry in it:
+                try:
+                    is_dir = entry.is_dir()  # follows a symlink: a link to a folder counts as a folder
+                except OSError:
+                    is_dir = False
+                found.append((entry.name, entry, is_dir))
+    except FileNotFoundError:
+        walk.notes.append((rel, "vanished", 0))
+        return []
+    except OSError as exc:
+        walk.problems.append((rel, f"cannot read folder: {exc.strerror}"))
+        return []
+    found.sort(key=lambda t: t[0] + "/" if t[2] else t[0])
+    return found
+
+
+def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int] | None:
+    """(dev, inode) of a folder to descend into, or None (a symlink not followed, a loop)."""
+    try:
+        if entry.is_symlink():
+            if not follow:
+                walk.notes.append((rel + "/", "symlink to a folder (not followed; use --follow-symlinks)", 0))
+                return None
+            info = entry.stat()
+        else:
+            info = entry.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        walk.notes.append((rel + "/", "vanished", 0))
+        return None
+    except OSError as exc:
+        walk.problems.append((rel + "/", f"cannot read folder: {exc.strerror}"))
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _file(entry: Any, rel: str, walk: Walk) -> LocalFile | None:
+    try:
+        info = entry.stat()  # follows a file symlink; cached by the DirEntry
+    except FileNotFoundError:
+        reason = "broken symlink" if _is_link(entry) else "vanished"
+        walk.notes.append((rel, reason, 0))
+        return None
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: a symlink pointing at itself
+            walk.notes.append((rel, "symlink loop", 0))
+        else:
+            walk.problems.append((rel, f"cannot stat: {exc.strerror}"))
+        return None
+    if st.S_ISDIR(info.st_mode):  # a folder that appeared while walking (a race): not a file
+        return None
+    if not st.S_ISREG(info.st_mode):
+        walk.notes.append((rel, "not a regular file", 0))
+        return None
+    return LocalFile(rel, entry.path, info.st_size, info.st_mtime_ns)
+
+
+def _is_link(entry: Any) -> bool:
+    try:
+        return bool(entry.is_symlink())
+    except OSError:
+        return False
+
+
+def walk_remote(svc: Any, bucket: str, prefix: str, walk: Walk) -> Iterator[RemoteObject]:
+    """Objects under `prefix` in key order. A listing error ends the walk and is kept in `walk.error`."""
+    from its_store.core import errors as E
+    cut = len(prefix)
+    try:
+        for entry in svc.s3.list_objects(bucket, prefix, recursive=True):
+            rel = entry.key[cut:]
+            if entry.is_prefix or not rel or rel.endswith("/"):
+                continue  # folder markers
+            walk.count += 1
+            yield RemoteObject(rel, entry.key, entry.size, entry.etag, entry.last_modified)
+    except E.ItsStoreError as exc:
+        walk.error = exc
+        walk.problems.append(("", f"listing s3://{bucket}/{prefix} failed: {exc.message}"))
