@@ -1,0 +1,457 @@
+"""`sync DIR s3://B/PREFIX/ --watch`: keep a camera folder flowing into a bucket, file by file.
+
+How it works (one scheduling thread owns all state; no locks on it):
+- A thread runs watchfiles (Rust notify: inotify on Linux) over the folder and queues the paths the
+  kernel reports; nothing polls the tree. New folders are scanned once when they appear (a file
+  written before the kernel watch on a new folder was in place is not missed).
+- A path heard of enters the journal at once (watch_journal.py) and waits in `pending` until it is
+  complete (watch_files.py: no writer has it open, or size+mtime stable for `settle` seconds), checked
+  by a cheap stat per pending file every `tick`.
+- Complete files go to a small pool of upload threads. A file changed while being sent is sent again;
+  with `remove_source` a file is deleted only when the server holds exactly what was read and the file
+  was not modified since (watch_files.verify_upload / remove_verified).
+- Server unreachable: one probe at a time, exponential backoff with jitter (capped), the backlog stays
+  in the journal; the first success says "back online" and the backlog drains.
+- The first sync pass (the sync engine's, or a scan for files missing in the bucket) runs in its own
+  thread after the kernel watch is in place, retried while the server is unreachable.
+- stop(): no new uploads start; those in flight finish; everything else stays owed in the journal.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from its_store.core import errors as E
+from its_store.sync import watch_files as F
+from its_store.sync.watch_journal import Journal, journal_dir
+from its_store.sync.watch_report import WatchFigures, now_iso, write_metrics
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class _Pending:
+    sig: F.Sig | None = None
+    changed_at: float = 0.0   # monotonic time the signature last changed
+    check_at: float = 0.0     # next stat
+
+
+@dataclass
+class _Outcome:
+    rel: str
+    kind: str                 # uploaded | changed | vanished | unreachable | failed
+    size: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+    code: str = ""
+    removed: bool = False
+
+
+class Watcher:
+    """Watch `root` and upload each complete new or changed file to s3://bucket/prefix<relative path>."""
+
+    def __init__(self, service: Any, root: Path, bucket: str, prefix: str = "", *, settle: float = 2.0,
+                 remove_source: bool = False, accept: Callable[[str], bool] | None = None,
+                 upload_options: Any = None, workers: int = 4,
+                 on_event: EventSink | None = None, metrics_file: Path | None = None,
+                 state_dir: Path | None = None, tick: float = 0.05, backoff_cap: float = 30.0,
+                 close_check: bool = True, first_pass: Callable[[], Any] | bool | None = True,
+                 use_state: bool = True, sync_options: Any = None) -> None:
+        if settle < 0:
+            raise E.InvalidInputError("--settle must be 0 or more seconds")
+        self.service, self.root, self.bucket, self.prefix = service, Path(root), bucket, prefix
+        self.settle, self.remove_source, self.tick = settle, remove_source, tick
+        self.options = upload_options  # a sync.model.UploadOptions (None: the defaults)
+        self.workers = max(1, workers)
+        self.on_event = on_event or (lambda event: None)
+        self.metrics_file = metrics_file
+        self.backoff_cap = backoff_cap
+        self.close_check = close_check
+        self.first_pass = first_pass
+        self.use_state = use_state
+        self.sync_options = sync_options  # a sync.model.SyncOptions: the first pass's, and the filter
+        if accept is None and sync_options is not None:
+            accept = _wanted(sync_options)
+        self.accept = accept or (lambda rel: True)
+        self._state: Any = None
+        state = Path(state_dir or service.settings.cache_dir)
+        self.journal = Journal(journal_dir(state, service.settings.endpoint, self.root, bucket, prefix))
+        self.figures = WatchFigures()
+        self._changes: queue.Queue[tuple[str, str]] = queue.Queue()
+        self._outcomes: queue.Queue[_Outcome] = queue.Queue()
+        self._pending: dict[str, _Pending] = {}
+        self._ready: deque[str] = deque()
+        self._inflight: set[str] = set()
+        self._again: set[str] = set()
+        self._stop = threading.Event()
+        self._stop_watch = threading.Event()
+        self._signal = "none"
+        self._failures = 0
+        self._retry_at = 0.0
+        self._offline = False
+        self._watching = threading.Event()
+
+    # ------------------------------------------------------------------------------ public
+    def stop(self, signal_name: str = "stop") -> None:
+        """Finish the uploads in flight, keep the rest in the journal, make run() return. Thread-safe."""
+        self._signal = signal_name
+        self._stop.set()
+
+    @property
+    def stopped_by(self) -> str:
+        """Why run() returned: SIGTERM, SIGINT, stop, error (or none while running)."""
+        return self._signal
+
+    @property
+    def ready(self) -> threading.Event:
+        """Set once the kernel watch is in place (files written from then on are seen)."""
+        return self._watching
+
+    def run(self) -> None:
+        """Watch until stop(). Raises ConflictError when another watcher owns this folder's journal."""
+        if not self.root.is_dir():
+            raise E.LocalFileNotFoundError(f"{self.root} is not a folder")
+        owed = self.journal.open()
+        from its_store.sync.engine import open_state
+        self._state = open_state(self.service, self.use_state)
+        try:
+            self._emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=len(owed),
+                       close_check=self.close_check)
+            for rel in owed:
+                self._hear(rel)
+            watcher = threading.Thread(target=self._watch_thread, name="its-watch-events", daemon=True)
+            watcher.start()
+            self._watching.wait(10)
+            if self.first_pass:
+                threading.Thread(target=self._first_pass_thread, name="its-watch-pass", daemon=True).start()
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="its-watch-up") as pool:
+                self._loop(pool)
+            self._stop_watch.set()
+            watcher.join(5)
+        finally:
+            self.figures.backlog = len(self.journal)
+            self.journal.close()
+            self._state.close()
+            self._metrics()
+            self._emit("stopped", backlog=len(self.journal), signal=self._signal)
+
+    # ------------------------------------------------------------------------------ threads
+    def _watch_thread(self) -> None:
+        """Kernel events -> self._changes. watchfiles yields sets of (Change, path) batches."""
+        import watchfiles
+        try:
+            for batch in watchfiles.watch(self.root, watch_filter=None, debounce=400, step=20,
+                                          stop_event=self._stop_watch, yield_on_timeout=True,
+                                          rust_timeout=200, raise_interrupt=False, recursive=True):
+                self._watching.set()
+                for change, path in batch:
+                    self._changes.put((change.name, path))
+        except Exception as exc:  # noqa: BLE001 - reported, then the watcher stops instead of hanging silently
+            self._changes.put(("error", f"file events stopped: {exc}"))
+        finally:
+            self._watching.set()
+
+    def _first_pass_thread(self) -> None:
+        """The first full pass, retried with backoff while the server is unreachable."""
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                summary = self.first_pass() if callable(self.first_pass) else self._sync_pass()
+                self._changes.put(("pass", summary or ""))
+                return
+            except E.ServiceUnavailableError as exc:
+                self._changes.put(("pass-retry", f"{exc.message}; retry in {delay:g}s"))
+            except E.ItsStoreError as exc:
+                self._changes.put(("pass-failed", exc.message))
+                return
+            self._stop.wait(delay)
+            delay = min(self.backoff_cap, delay * 2)
+
+    def _sync_pass(self) -> str:
+        """One `sync DIR s3://B/PREFIX/` (sync.engine.Sync, same options): what changed while no watcher ran.
+        Raises ServiceUnavailableError when the server could not be reached (then it is retried)."""
+        from dataclasses import replace
+
+        from its_store.sync.engine import Sync
+        from its_store.sync.model import SyncOptions
+        options = replace(self.sync_options or SyncOptions(), delete=False, dry_run=False)
+        if self.options is not None:
+            options.upload = self.options
+
+        def on_item(kind: str, item: Any) -> None:
+            if kind == "copied":
+                self.figures.sent(item.size, False)
+                self._emit("uploaded", key=item.key, size=item.size, seconds=0.0, removed=False)
+            elif kind == "failed" and item.code != "service_unavailable":
+                self.figures.failed()
+                self._emit("failed", key=item.key or item.path, reason=item.reason, code=item.code)
+
+        report = Sync(self.service, str(self.root), f"s3://{self.bucket}/{self.prefix}", options,
+                      on_item=on_item).run()
+        unreachable = [i for i in report.failed if i.code == "service_unavailable"]
+        if unreachable:
+            raise E.ServiceUnavailableError(f"{len(unreachable)} file(s) could not reach the server")
+        t = report.totals()
+        return f"copied {t['copied']}, unchanged {t['unchanged']}, failed {t['failed']}"
+
+    # ------------------------------------------------------------------------------ the loop
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        next_report = 0.0
+        while True:
+            stopping = self._stop.is_set()
+            if stopping and not self._inflight:
+                return
+            self._drain_changes(self.tick)
+            self._drain_outcomes()
+            now = time.monotonic()
+            if not stopping:
+                self._check_pending(now)
+                self._dispatch(pool, now)
+            if now >= next_report:
+                next_report = now + 2.0
+                self.figures.backlog = len(self.journal)
+                self._metrics()
+
+    def _drain_changes(self, wait: float) -> None:
+        try:
+            kind, path = self._changes.get(timeout=wait)
+        except queue.Empty:
+            return
+        while True:
+            self._change(kind, path)
+            try:
+                kind, path = self._changes.get_nowait()
+            except queue.Empty:
+                return
+
+    def _change(self, kind: str, path: str) -> None:
+        if kind == "scan":
+            self._hear(path)
+        elif kind == "pass":
+            self._emit("pass", ok=True, reason=path or None)
+        elif kind in ("pass-retry", "pass-failed"):
+            self._emit("pass", ok=False, reason=path)
+        elif kind == "error":
+            self._emit("failed", key="", reason=path, code="watch_error")
+            self.stop("error")
+        elif kind == "deleted":
+            rel = self._rel(path)
+            if rel is not None and rel in self._pending and not os.path.lexists(path):
+                del self._pending[rel]
+                self.journal.done(rel)
+        else:  # added / modified
+            if os.path.isdir(path) and not os.path.islink(path):
+                if kind == "added":  # a new folder: what was written before its kernel watch existed
+                    for rel in _walk(Path(path), self.root):
+                        self._hear(rel)
+                return
+            rel = self._rel(path)
+            if rel is not None:
+                self._hear(rel)
+
+    def _rel(self, path: str) -> str | None:
+        """The relative path (with /) of a file worth uploading, else None (temp names, filters)."""
+        try:
+            rel = Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
+            return None
+        return rel
+
+    def _hear(self, rel: str) -> None:
+        """A file may have changed: owe it (journal) and watch it until it is complete."""
+        if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
+            return
+        self.journal.add(rel)
+        if rel in self._inflight:
+            self._again.add(rel)
+            return
+        if rel in self._ready:
+            return
+        item = self._pending.setdefault(rel, _Pending())
+        item.check_at = 0.0
+
+    def _check_pending(self, now: float) -> None:
+        for rel, item in list(self._pending.items()):
+            if item.check_at > now:
+                continue
+            sig = F.signature(self.root / rel)
+            if sig is None:
+                del self._pending[rel]
+                self.journal.done(rel)
+                continue
+            if sig != item.sig:
+                item.sig, item.changed_at, item.check_at = sig, now, now + self.tick
+                continue
+            if self._complete(rel, item, now):
+                del self._pending[rel]
+                self._ready.append(rel)
+            else:
+                item.check_at = now + self.tick
+
+    def _complete(self, rel: str, item: _Pending, now: float) -> bool:
+        """Complete: stable for one tick and no writer has it open; or stable for `settle`."""
+        if self.close_check:
+            writing = F.open_for_writing(self.root / rel)
+            if writing is not None:
+                return not writing
+        return now - item.changed_at >= self.settle
+
+    def _dispatch(self, pool: ThreadPoolExecutor, now: float) -> None:
+        if now < self._retry_at:
+            return
+        limit = 1 if self._offline else self.workers
+        while self._ready and len(self._inflight) < limit:
+            rel = self._ready.popleft()
+            self._inflight.add(rel)
+            future: Future[_Outcome] = pool.submit(self._send, rel)
+            future.add_done_callback(lambda f, rel=rel: self._outcomes.put(_result(f, rel)))
+
+    # ------------------------------------------------------------------------------ one upload
+    def _send(self, rel: str) -> _Outcome:
+        """Upload one file (worker thread); never raises."""
+        path = self.root / rel
+        key = self.prefix + rel
+        started = time.perf_counter()
+        sig = F.signature(path)
+        if sig is None:
+            return _Outcome(rel, "vanished")
+        try:
+            digest = F.file_digest(path) if self.remove_source else None
+            response = F.upload_file(self.service, path, self.bucket, key, self.options, state=self._state,
+                                     sha256=digest.sha256 if digest else None)
+            seconds = time.perf_counter() - started
+            if F.signature(path) != sig or (digest is not None and digest.size != sig[0]):
+                return _Outcome(rel, "changed", sig[0], seconds)
+            removed, reason = False, ""
+            if digest is not None:
+                reason = F.verify_upload(self.service, self.bucket, key, response, digest) or ""
+                removed = not reason and F.remove_verified(path, sig)
+                if not reason and not removed:
+                    reason = "modified after it was read"
+            return _Outcome(rel, "uploaded", sig[0], seconds, reason=reason, removed=removed)
+        except E.FileChangedError:
+            return _Outcome(rel, "changed", sig[0])
+        except E.ServiceUnavailableError as exc:
+            return _Outcome(rel, "unreachable", reason=exc.message, code=exc.code)
+        except E.LocalFileNotFoundError:
+            return _Outcome(rel, "vanished")
+        except E.ItsStoreError as exc:
+            return _Outcome(rel, "failed", reason=exc.message, code=exc.code)
+
+    def _drain_outcomes(self) -> None:
+        while True:
+            try:
+                out = self._outcomes.get_nowait()
+            except queue.Empty:
+                return
+            self._inflight.discard(out.rel)
+            getattr(self, "_on_" + out.kind)(out)
+            if out.rel in self._again and out.kind != "unreachable":
+                self._again.discard(out.rel)
+                self._hear(out.rel)
+
+    def _on_uploaded(self, out: _Outcome) -> None:
+        self._back_online()
+        self.journal.done(out.rel)
+        self.figures.sent(out.size, out.removed)
+        self._emit("uploaded", key=self.prefix + out.rel, size=out.size, seconds=round(out.seconds, 4),
+                   removed=out.removed)
+        if self.remove_source and not out.removed:
+            self._emit("kept", key=self.prefix + out.rel, reason=out.reason)
+
+    def _on_changed(self, out: _Outcome) -> None:
+        self._back_online()
+        self._hear(out.rel)  # sent while it changed: send the new content once it is complete
+
+    def _on_vanished(self, out: _Outcome) -> None:
+        self.journal.done(out.rel)
+        self._emit("vanished", key=self.prefix + out.rel)
+
+    def _on_failed(self, out: _Outcome) -> None:
+        """A file the server refuses (not a connection problem): reported, dropped from this run's
+        backlog; the file stays on disk and the next start's first pass tries it again."""
+        self.journal.done(out.rel)
+        self.figures.failed()
+        self._emit("failed", key=self.prefix + out.rel, reason=out.reason, code=out.code)
+
+    def _on_unreachable(self, out: _Outcome) -> None:
+        self.figures.failed()
+        self._ready.appendleft(out.rel)
+        self._failures += 1
+        delay = min(self.backoff_cap, 0.5 * 2 ** min(self._failures - 1, 16))
+        delay = round(delay * random.uniform(0.5, 1.0), 2)
+        self._retry_at = time.monotonic() + delay
+        self._offline = True
+        self.figures.online = False
+        self._emit("unreachable", retry_in=delay, reason=out.reason)
+        self._emit("backlog", files=len(self.journal))
+
+    def _back_online(self) -> None:
+        self._failures = 0
+        if self._offline:
+            self._offline = False
+            self.figures.online = True
+            self._emit("online")
+            self._emit("backlog", files=len(self.journal))
+
+    # ------------------------------------------------------------------------------ output
+    def _emit(self, kind: str, **fields: Any) -> None:
+        self.on_event({"event": kind, "time": now_iso(), **fields})
+
+    def _metrics(self) -> None:
+        if self.metrics_file is not None:
+            write_metrics(self.figures, self.metrics_file)
+
+
+def _result(future: Future[_Outcome], rel: str) -> _Outcome:
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    return _Outcome(rel, "failed", reason=f"internal error: {exc!r}", code="error")
+
+
+def _wanted(options: Any) -> Callable[[str], bool]:
+    """The sync options' --include/--exclude and --shard as one test of a relative path."""
+    def wanted(rel: str) -> bool:
+        return (not options.filter or options.filter.accepts(rel)) and (options.shard is None or rel in options.shard)
+    return wanted
+
+
+def _walk(folder: Path, root: Path | None = None) -> Iterable[str]:
+    """Relative paths (with /) of the regular files under `folder`, relative to `root` (default: folder).
+    Symlinked folders are not followed (no loops)."""
+    base = root or folder
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            full = os.path.join(dirpath, name)
+            if os.path.isfile(full) and not F.is_temp_name(name):
+                yield Path(full).relative_to(base).as_posix()
+
+
+def serve(watcher: Watcher) -> int:
+    """Run `watcher` in the main thread until SIGTERM (exit 0) or Ctrl-C / SIGINT (exit 130): both
+    finish the uploads in flight and leave the rest in the journal."""
+    import signal
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        watcher.stop(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        watcher.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return {"SIGINT": 130, "error": 1}.get(watcher.stopped_by, 0)

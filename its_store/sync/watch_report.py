@@ -1,0 +1,129 @@
+"""What the watcher tells: one event per line (human or JSON Lines), and its figures for Prometheus.
+
+Events are plain dicts with `event` and `time` (UTC, ISO 8601, milliseconds) and, per kind:
+  started {folder, bucket, prefix, owed, close_check} · uploaded {key, size, seconds, removed}
+  failed {key, reason, code} · vanished {key} · kept {key, reason} (--remove-source did not delete)
+  backlog {files} · unreachable {retry_in, reason} · online {} · pass {ok, reason?} ·
+  stopped {backlog, signal}
+The human line is `TIME EVENT FIELDS...` (e.g. `... uploaded cam1/f.jpg 183412 0.021`), never with `\\r`:
+keys are printed with Python escapes when they hold control characters, so one event is one line.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _safe(text: Any) -> str:
+    value = str(text)
+    if value.isprintable():
+        return value
+    return repr(value)[1:-1]  # \n, \r, \t and the like become escapes: one event stays one line
+
+
+_ORDER = {
+    "uploaded": ("key", "size", "seconds"),
+    "failed": ("key", "reason"),
+    "vanished": ("key",),
+    "kept": ("key", "reason"),
+    "backlog": ("files",),
+    "pass": ("ok", "reason"),
+    "stopped": ("backlog", "signal"),
+}
+
+
+def format_line(event: dict[str, Any]) -> str:
+    """The human log line of one event (no trailing newline)."""
+    kind = event["event"]
+    stamp = event.get("time", "")
+    if kind == "unreachable":
+        return f"{stamp} server unreachable, retry in {event['retry_in']:g}s ({_safe(event.get('reason', ''))})"
+    if kind == "online":
+        return f"{stamp} back online"
+    if kind == "started":
+        return (f"{stamp} watching {_safe(event['folder'])} -> s3://{event['bucket']}/{_safe(event['prefix'])} "
+                f"(owed {event['owed']}, complete = {'closed' if event['close_check'] else 'settled'})")
+    if kind == "uploaded":
+        tail = " removed" if event.get("removed") else ""
+        return f"{stamp} uploaded {_safe(event['key'])} {event['size']} {event['seconds']:.3f}{tail}"
+    parts = [stamp, kind]
+    parts += [_safe(event[name]) for name in _ORDER.get(kind, ()) if event.get(name) is not None]
+    return " ".join(parts)
+
+
+def format_json(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=True, separators=(",", ":"))
+
+
+@dataclass
+class WatchFigures:
+    """The watcher's own figures (thread-safe): sent files and bytes, errors, backlog, last success."""
+
+    files: int = 0
+    bytes: int = 0
+    errors: int = 0
+    removed: int = 0
+    backlog: int = 0
+    last_success: float = 0.0  # unix time; 0 = never
+    online: bool = True
+    started: float = field(default_factory=time.time)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def sent(self, nbytes: int, removed: bool) -> None:
+        with self._lock:
+            self.files += 1
+            self.bytes += nbytes
+            self.removed += int(removed)
+            self.last_success = time.time()
+
+    def failed(self) -> None:
+        with self._lock:
+            self.errors += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {"files_sent": self.files, "bytes_sent": self.bytes, "errors": self.errors,
+                    "files_removed": self.removed, "backlog": self.backlog, "online": self.online,
+                    "last_success": self.last_success or None, "started": self.started}
+
+
+def to_prometheus(fig: WatchFigures, prefix: str = "its_store_watch") -> str:
+    """node_exporter textfile format of the watcher's figures (this process since it started)."""
+    d = fig.to_dict()
+    rows = [
+        ("files_total", "counter", "Files uploaded by the watcher since it started.", d["files_sent"]),
+        ("bytes_total", "counter", "Bytes uploaded by the watcher since it started.", d["bytes_sent"]),
+        ("errors_total", "counter", "Uploads that failed (each attempt) since the watcher started.", d["errors"]),
+        ("removed_total", "counter", "Local files removed after a verified upload (--remove-source).",
+         d["files_removed"]),
+        ("backlog_files", "gauge", "Files seen and not yet uploaded (the journal).", d["backlog"]),
+        ("up", "gauge", "1 while the server answers, 0 while it is unreachable.", int(d["online"])),
+        ("last_success_timestamp_seconds", "gauge", "Unix time of the last successful upload (0: none).",
+         d["last_success"] or 0),
+        ("start_timestamp_seconds", "gauge", "Unix time the watcher started.", d["started"]),
+    ]
+    lines: list[str] = []
+    for name, kind, help_, value in rows:
+        lines += [f"# HELP {prefix}_{name} {help_}", f"# TYPE {prefix}_{name} {kind}",
+                  f"{prefix}_{name} {value if isinstance(value, int) else f'{value:.3f}'}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_metrics(fig: WatchFigures, path: Path) -> None:
+    """Write the textfile atomically (node_exporter never reads half a file); never raises."""
+    from its_store.core.errors import ItsStoreError
+    from its_store.core.files import write_atomic
+    try:
+        write_atomic(path, to_prometheus(fig), 0o644)
+    except (OSError, ItsStoreError):  # metrics must never stop the uploads
+        pass

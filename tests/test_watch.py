@@ -1,0 +1,259 @@
+"""sync --watch (its_store/sync/watch.py) against the suite's SeaweedFS: files dropped into a watched
+folder arrive once, complete, and never early; temp names are ignored; --remove-source deletes only
+verified files; the journal survives a torn line and refuses a second watcher; log lines are single lines.
+
+The watcher runs in a thread here (Watcher.run); the process-level behaviour (SIGKILL, SIGTERM, a server
+that goes away) is in tests/test_watch_faults.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from its_store.core import errors as E
+from its_store.sync import watch_files as F
+from its_store.sync.watch import Watcher
+from its_store.sync.watch_journal import Journal
+from its_store.sync.watch_report import format_json, format_line
+
+from helpers import random_bytes
+
+pytestmark = pytest.mark.timeout(90)
+
+
+class Events:
+    """The watcher's events, collected thread-safely, with a wait helper."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        line = format_line(event)
+        assert "\r" not in line and "\n" not in line, line
+        json.loads(format_json(event))
+        with self._cond:
+            self.items.append(event)
+            self._cond.notify_all()
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        with self._cond:
+            return [e for e in self.items if e["event"] == kind]
+
+    def uploaded_keys(self) -> list[str]:
+        return [e["key"] for e in self.of("uploaded")]
+
+    def wait(self, until: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not until():
+                left = deadline - time.monotonic()
+                assert left > 0, f"timed out; events: {self.items[-20:]}"
+                self._cond.wait(min(left, 0.2))
+
+
+@contextmanager
+def running(watcher: Watcher) -> Iterator[Watcher]:
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            watcher.run()
+        except BaseException as exc:  # noqa: BLE001 - surfaced in the test thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    assert watcher.ready.wait(15), "the kernel watch was not in place"
+    try:
+        yield watcher
+    finally:
+        watcher.stop()
+        thread.join(30)
+        assert not thread.is_alive(), "the watcher did not stop"
+        assert not errors, errors
+
+
+def make_watcher(service: Any, folder: Path, bucket: str, events: Events, **kw: Any) -> Watcher:
+    kw.setdefault("settle", 0.3)
+    kw.setdefault("first_pass", False)
+    kw.setdefault("state_dir", folder.parent / f"{folder.name}-state")
+    return Watcher(service, folder, bucket, "cams/", on_event=events, **kw)
+
+
+def read_object(service: Any, bucket: str, key: str) -> bytes:
+    import io
+    out = io.BytesIO()
+    service.download_to_stream(bucket, key, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("close_check", [True, False], ids=["closed", "settled"])
+def test_dropped_files_arrive_exactly_once(service: Any, bucket: str, tmp_path: Path, close_check: bool) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    events = Events()
+    expected: dict[str, bytes] = {}
+    with running(make_watcher(service, folder, bucket, events, close_check=close_check)):
+        for n in range(6):  # written and closed in place
+            data = random_bytes(50_000 + n, seed=n)
+            (folder / f"f{n}.jpg").write_bytes(data)
+            expected[f"cams/f{n}.jpg"] = data
+        sub = folder / "cam 2" / "ünï"
+        sub.mkdir(parents=True)  # a new folder: files in it are seen too
+        for n in range(4):  # the writer's atomic pattern: temp name, then rename into place
+            data = random_bytes(30_000, seed=100 + n)
+            tmp = sub / f".g{n}.jpg.tmp"
+            tmp.write_bytes(data)
+            os.rename(tmp, sub / f"g {n}.jpg")
+            expected[f"cams/cam 2/ünï/g {n}.jpg"] = data
+        for name in ("x.part", "~lock", ".h.jpg.tmp"):  # temp names stay local
+            (folder / name).write_bytes(b"temp")
+        events.wait(lambda: set(events.uploaded_keys()) >= set(expected))
+        time.sleep(1.0)  # anything uploaded twice or a temp file would show up by now
+    keys = events.uploaded_keys()
+    assert sorted(keys) == sorted(expected), keys  # each exactly once, nothing else
+    for key, data in expected.items():
+        assert read_object(service, bucket, key) == data
+        meta = service.stat_object(bucket, key, include_tags=False).metadata
+        rel = key.removeprefix("cams/")
+        assert meta["mtime"] == F.mtime_meta(os.stat(folder / rel).st_mtime_ns)
+    assert events.of("stopped")[-1]["backlog"] == 0
+
+
+@pytest.mark.parametrize("close_check", [True, False], ids=["closed", "settled"])
+def test_file_being_written_is_not_uploaded_early(service: Any, bucket: str, tmp_path: Path,
+                                                  close_check: bool) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    events = Events()
+    settle = 1.5 if not close_check else 0.2
+    data = random_bytes(300_000, seed=7)
+    with running(make_watcher(service, folder, bucket, events, close_check=close_check, settle=settle)):
+        with open(folder / "slow.jpg", "wb") as f:
+            for start in range(0, len(data), 50_000):
+                f.write(data[start:start + 50_000])
+                f.flush()
+                # open and written to: with close_check, never complete while open (longer than settle);
+                # with settle, each pause is shorter than settle
+                time.sleep(0.5 if close_check else 0.3)
+            assert events.uploaded_keys() == []
+            with pytest.raises(E.ObjectNotFoundError):
+                service.stat_object(bucket, "cams/slow.jpg", include_tags=False)
+        events.wait(lambda: "cams/slow.jpg" in events.uploaded_keys())
+    assert events.uploaded_keys() == ["cams/slow.jpg"]
+    assert read_object(service, bucket, "cams/slow.jpg") == data
+
+
+def test_changed_file_is_sent_again_and_exclude_is_honoured(service: Any, bucket: str, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    events = Events()
+    with running(make_watcher(service, folder, bucket, events, accept=F.simple_filter(["*.log"], []))):
+        (folder / "a.jpg").write_bytes(b"one")
+        (folder / "skip.log").write_bytes(b"log")
+        events.wait(lambda: events.uploaded_keys() == ["cams/a.jpg"])
+        (folder / "a.jpg").write_bytes(b"two, longer")
+        events.wait(lambda: len(events.uploaded_keys()) == 2)
+    assert read_object(service, bucket, "cams/a.jpg") == b"two, longer"
+    with pytest.raises(E.ObjectNotFoundError):
+        service.stat_object(bucket, "cams/skip.log", include_tags=False)
+
+
+def test_first_pass_sends_what_the_bucket_lacks(service: Any, bucket: str, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    (folder / "old").mkdir(parents=True)
+    (folder / "old" / "there.jpg").write_bytes(b"already uploaded")
+    (folder / "old" / "missing.jpg").write_bytes(b"written while no watcher ran")
+    service.s3.put(bucket, "cams/old/there.jpg", b"already uploaded", {})
+    events = Events()
+    with running(make_watcher(service, folder, bucket, events, first_pass=True)):
+        events.wait(lambda: events.of("pass") and "cams/old/missing.jpg" in events.uploaded_keys())
+        time.sleep(0.5)
+    assert events.uploaded_keys() == ["cams/old/missing.jpg"]
+    assert events.of("pass")[0]["ok"] is True
+
+
+def test_remove_source_deletes_only_verified_files(service: Any, bucket: str, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    events = Events()
+    with running(make_watcher(service, folder, bucket, events, remove_source=True)):
+        for n in range(5):
+            (folder / f"r{n}.jpg").write_bytes(random_bytes(40_000, seed=n))
+        events.wait(lambda: len(events.uploaded_keys()) == 5)
+    assert all(e["removed"] for e in events.of("uploaded"))
+    assert list(folder.iterdir()) == []
+    for n in range(5):
+        assert read_object(service, bucket, f"cams/r{n}.jpg") == random_bytes(40_000, seed=n)
+
+
+def test_verification_and_removal_refuse_mismatches(service: Any, bucket: str, tmp_path: Path) -> None:
+    path = tmp_path / "v.jpg"
+    path.write_bytes(random_bytes(10_000, seed=1))
+    sig = F.signature(path)
+    assert sig is not None
+    response = F.upload_file(service, path, bucket, "v.jpg")
+    digest = F.file_digest(path)
+    assert F.verify_upload(service, bucket, "v.jpg", response, digest) is None
+    other = F.Digest(digest.size, "0" * 64, digest.md5)
+    assert "sha256" in (F.verify_upload(service, bucket, "v.jpg", response, other) or "")
+    shorter = F.Digest(digest.size - 1, digest.sha256, digest.md5)
+    assert "size" in (F.verify_upload(service, bucket, "v.jpg", response, shorter) or "")
+    wrong_md5 = F.Digest(digest.size, digest.sha256, "0" * 32)
+    assert "MD5" in (F.verify_upload(service, bucket, "v.jpg", response, wrong_md5) or "")
+    time.sleep(0.01)
+    path.write_bytes(random_bytes(10_000, seed=2))  # modified after it was read: kept
+    assert F.remove_verified(path, sig) is False
+    assert path.exists()
+    assert F.remove_verified(path, F.signature(path)) is True  # type: ignore[arg-type]
+    assert not path.exists()
+
+
+def test_open_for_writing_follows_the_writer(tmp_path: Path) -> None:
+    path = tmp_path / "w.bin"
+    with open(path, "wb") as f:
+        f.write(b"x")
+        assert F.open_for_writing(path) is True
+    assert F.open_for_writing(path) is False
+    with open(path, "rb"):
+        assert F.open_for_writing(path) is False  # readers do not count
+
+
+def test_journal_replays_skips_torn_lines_and_admits_one_watcher(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j")
+    assert journal.open() == []
+    names = ["a.jpg", "dir/b c.jpg", "new\nline.jpg", "bad\udcff.jpg"]
+    for name in names:
+        journal.add(name)
+    journal.done("a.jpg")
+    with pytest.raises(E.ConflictError):
+        Journal(tmp_path / "j").open()
+    os.close(journal._lock_fd)  # a SIGKILL: no close(), the lock goes with the process
+    journal._lock_fd = -1
+    with open(tmp_path / "j" / "journal.log", "ab") as f:
+        f.write(b'+"torn')  # a line cut by the kill
+    again = Journal(tmp_path / "j")
+    assert again.open() == names[1:]
+    again.close()
+    assert (tmp_path / "j" / "journal.log").read_bytes().count(b"\n") == 3  # compacted
+
+
+def test_log_lines_are_single_lines() -> None:
+    event = {"event": "uploaded", "time": "t", "key": "a\r\nb.jpg", "size": 3, "seconds": 0.5, "removed": False}
+    line = format_line(event)
+    assert "\r" not in line and "\n" not in line
+    assert line == "t uploaded a\\r\\nb.jpg 3 0.500"
+    assert format_line({"event": "unreachable", "time": "t", "retry_in": 4.0, "reason": "refused"}) == \
+        "t server unreachable, retry in 4s (refused)"
+    assert format_line({"event": "online", "time": "t"}) == "t back online"
+    assert format_line({"event": "backlog", "time": "t", "files": 12}) == "t backlog 12"
