@@ -121,6 +121,14 @@ def sync(
     legal_hold: Annotated[bool, typer.Option("--legal-hold", help="Uploads under legal hold.")] = False,
     no_state: Annotated[bool, typer.Option("--no-state", help="Do not use the local state store: HEAD "
                                                               "every object compared.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="After the first pass keep running: upload each new or "
+                                        "changed file once complete (local -> s3 only).")] = False,
+    settle: Annotated[float, typer.Option("--settle", min=0.0, help="--watch: seconds a file's size and mtime "
+                                          "must stay unchanged when the kernel cannot say it was closed.")] = 2.0,
+    remove_source: Annotated[bool, typer.Option("--remove-source", help="--watch: delete a local file once its "
+                                                "upload is verified.")] = False,
+    metrics_file: Annotated[Path | None, typer.Option("--metrics-file", help="--watch: write Prometheus figures "
+                                                      "to FILE (node_exporter textfile, atomic).")] = None,
     json_: Json = False,
 ) -> None:
     """Make DEST like SRC: copy what is missing or differs (size and mtime by default), optionally delete
@@ -135,6 +143,13 @@ def sync(
                             compress=compress, level=level, sse=sse, sse_c_key_file=sse_c_key_file,
                             part_size=part_size, retain=retain, retain_mode=retain_mode, legal_hold=legal_hold,
                             no_state=no_state)
+    if watch:
+        from its_store.cli.watch_cli import run_watch
+        run_watch(source, dest, options, settle=settle, remove_source=remove_source, metrics_file=metrics_file,
+                  workers=workers)
+        return
+    if remove_source or metrics_file is not None:
+        raise InvalidInputError("--remove-source and --metrics-file go with --watch")
     report = make_sync(source, dest, options, workers).run()
     finish(report)
 

@@ -1,0 +1,48 @@
+"""The CLI side of `sync DIR s3://B/PREFIX/ --watch`: build the Watcher, print its events, exit.
+
+Human lines go to stderr (one per event, never `\\r`: a watcher runs under systemd or into a log
+file); with --json each event is one JSON Lines document on stdout. Exit 0 after SIGTERM, 130 after
+Ctrl-C (SIGINT), 1 when the file events stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from its_store.cli import output as out
+
+_PRINT = threading.Lock()
+
+
+def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_source: bool,
+              metrics_file: Path | None, workers: int | None) -> None:
+    """Run the watcher in the foreground until a signal; raises typer.Exit with its exit code."""
+    from its_store.sync.watch import serve, watcher_for
+    from its_store.sync.watch_report import format_json, format_line
+    as_json, quiet = out.STATE.json, out.STATE.quiet
+
+    def on_event(event: dict[str, Any]) -> None:
+        if as_json:
+            line, stream = format_json(event), sys.stdout
+        elif quiet and event["event"] in ("uploaded", "backlog", "pass"):
+            return
+        else:
+            line, stream = format_line(event), sys.stderr
+        with _PRINT:
+            stream.write(line + "\n")
+            stream.flush()
+
+    service = out.STATE.service(workers)
+    watcher = watcher_for(service, source, dest, options, settle=settle, remove_source=remove_source,
+                          metrics_file=metrics_file, on_event=on_event, workers=workers or 4)
+    try:
+        code = serve(watcher)
+    finally:
+        service.close()
+    if code:
+        raise typer.Exit(code)
