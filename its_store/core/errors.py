@@ -164,6 +164,12 @@ class ObjectLockNotEnabledError(ConfigError):
     code = "object_lock_not_enabled"
 
 
+class RangeNotSatisfiableError(InvalidInputError):
+    """A byte range outside the object (HTTP 416), or one the object cannot serve (compressed)."""
+
+    code = "range_not_satisfiable"
+
+
 class InterruptedError_(ItsStoreError):
     code = "interrupted"
     exit_code = EXIT_INTERRUPTED

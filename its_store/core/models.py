@@ -120,6 +120,14 @@ class DownloadRequest(_Model):
     sse_c_key_file: Path | None = None     # the SSE-C key of an SSE-C object (else MINIO_SSE_C_KEY*)
     sse_c_key: bytes | None = Field(default=None, exclude=True, repr=False)
     size_hint: int | None = None           # size known from a listing: small objects take one GET, no HEAD
+    # A byte range (`get --range`): from `offset` (negative: that many bytes before the end, like
+    # HTTP's `bytes=-N`), `length` bytes or None to the end. A partial download cannot be verified.
+    offset: int = 0
+    length: int | None = Field(default=None, ge=1)
+
+    @property
+    def ranged(self) -> bool:
+        return self.offset != 0 or self.length is not None
 
 
 class DownloadResponse(_Model):
@@ -135,6 +143,9 @@ class DownloadResponse(_Model):
     duration_seconds: float = 0.0
     codec: str | None = None          # the codec undone (None: stored as is, or --raw)
     stored_size: int | None = None    # bytes fetched from the server (size is what was written)
+    offset: int | None = None         # a ranged download (`get --range`): first byte written
+    object_size: int | None = None    # ... and the whole object's size; `verified` is then false
+    note: str | None = None           # why `verified` is false when it cannot be otherwise (a range)
 
     def __str__(self) -> str:
         return str(self.file_path)

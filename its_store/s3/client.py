@@ -262,6 +262,46 @@ class S3Client:
         with errors(bucket, key):
             self._minio.delete_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
 
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, *, version_id: str | None = None,
+                    tags: dict[str, str] | None = None, sse_s3: bool = False) -> tuple[str, str | None]:
+        """Server-side copy (one CopyObject, sources up to 5 GiB): metadata and content type are copied
+        (directive COPY); `tags` given are set on the copy (directive REPLACE), else the server copies
+        the source's. SSE-S3 again when `sse_s3`, as a copy does not inherit it. (etag, version id)."""
+        from minio.commonconfig import REPLACE, CopySource, Tags
+        from minio.sse import SseS3
+        value = None
+        if tags:
+            value = Tags.new_object_tags()
+            value.update(tags)
+        with errors(bucket, key):
+            result = self._minio.copy_object(
+                bucket_name=bucket, object_name=key, tags=value, tagging_directive=REPLACE if value else None,
+                source=CopySource(bucket_name=src_bucket, object_name=src_key, version_id=version_id),
+                sse=SseS3() if sse_s3 else None)
+        return (result.etag or "").strip('"'), result.version_id
+
+    def copy_multipart(self, src_bucket: str, src_key: str, bucket: str, key: str, *, size: int, part_size: int,
+                       headers: dict[str, str], tags: dict[str, str] | None = None,
+                       version_id: str | None = None, sse_s3: bool = False) -> tuple[str, str | None]:
+        """Server-side multipart copy (UploadPartCopy of byte ranges, through minio's compose_object):
+        needed above 5 GiB, where CopyObject stops. A multipart copy copies no metadata, so `headers`
+        (Content-Type, x-amz-meta-*) and `tags` are sent again. (etag, version id)."""
+        from minio.commonconfig import ComposeSource, Tags
+        from minio.sse import SseS3
+        if part_size < MIN_PART:
+            raise E.InvalidInputError(f"copy part size {part_size} is below the S3 minimum of 5 MiB")
+        sources = [ComposeSource(bucket_name=src_bucket, object_name=src_key, version_id=version_id,
+                                 offset=start, length=min(part_size, size - start))
+                   for start in range(0, size, part_size)]
+        value = None
+        if tags:
+            value = Tags.new_object_tags()
+            value.update(tags)
+        with errors(bucket, key):
+            result = self._minio.compose_object(bucket_name=bucket, object_name=key, sources=sources,
+                                                metadata=dict(headers), tags=value, sse=SseS3() if sse_s3 else None)
+        return (result.etag or "").strip('"'), result.version_id
+
     def copy_version(self, bucket: str, key: str, version_id: str, *, sse_s3: bool = False) -> tuple[str, str | None]:
         """Server-side copy of one version onto the same key (metadata and tags kept; SSE-S3 again when
         `sse_s3`, as a copy does not inherit it). Returns (etag, new version id)."""

@@ -207,8 +207,10 @@ class Batch:
         result.duration_seconds = time.perf_counter() - started
         return result
 
-    def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False) -> BatchResult:
-        """Delete every object under BUCKET/PREFIX in batches of 1,000 (or only list them: dry_run)."""
+    def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False, shard: Any = None) -> BatchResult:
+        """Delete every object under BUCKET/PREFIX in batches of 1,000 (or only list them: dry_run).
+
+        `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix."""
         started = time.perf_counter()
         svc = self.service
         result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
@@ -233,6 +235,8 @@ class Batch:
             batch.clear()
 
         for info in svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True)):
+            if shard is not None and info.key[len(prefix):] not in shard:
+                continue
             batch.append((info.key, info.size))
             if len(batch) >= 1000:
                 flush()

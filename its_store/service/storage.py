@@ -219,6 +219,8 @@ class StorageService:
         target = Path(request.file_path)
         if target.is_dir():
             target = target / Path(request.key).name
+        if request.ranged:  # `get --range`: service/ranged.py
+            return self._download_range(request, target, progress or _noop, started)
         ok = False
         got = None
         try:  # encoded.py: SSE-C key, undoing compression (unless request.raw), sha256 check
@@ -234,15 +236,46 @@ class StorageService:
                                 duration_seconds=time.perf_counter() - started, codec=got.codec,
                                 stored_size=head.size)
 
+    def _download_range(self, request: DownloadRequest, target: Path, progress: ProgressFn,
+                        started: float) -> DownloadResponse:
+        """A byte range to a file (never verifiable: `verified` false)."""
+        from its_store.service.ranged import range_file
+        ok = False
+        got = None
+        try:
+            got = range_file(self, request, target, progress)
+            ok = True
+        finally:
+            self.stats.record("download", ok=ok, nbytes=got.length if (ok and got) else 0,
+                              seconds=time.perf_counter() - started)
+        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=target, size=got.length,
+                                etag=got.head.etag, version_id=got.head.version_id, verified=False,
+                                duration_seconds=time.perf_counter() - started, stored_size=got.length,
+                                offset=got.start, object_size=got.head.size,
+                                note="a partial download cannot be verified: no checksum covers a byte range")
+
     def download_to_stream(self, bucket: str, key: str, out: IO[bytes], *, version_id: str | None = None,
                            progress: ProgressFn | None = None, raw: bool = False,
-                           sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None) -> int:
-        """Write an object to a binary stream (stdout) in order, decompressed unless `raw`.
-        Returns the byte count written."""
+                           sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None,
+                           offset: int = 0, length: int | None = None) -> int:
+        """Write an object to a binary stream (stdout) in order, decompressed unless `raw`; with
+        `offset`/`length` only that byte range (see DownloadRequest). Returns the byte count written."""
         from its_store.service.encoded import download_stream
         started = time.perf_counter()
         validate_bucket(bucket)
         validate_key(key)
+        if offset != 0 or length is not None:
+            from its_store.service.ranged import range_stream
+            ok, part = False, None
+            try:
+                part = range_stream(self, bucket, key, out, offset=offset, length=length, version_id=version_id,
+                                    raw=raw, sse_c_key=sse_c_key, sse_c_key_file=sse_c_key_file,
+                                    progress=progress or _noop)
+                ok = True
+            finally:
+                self.stats.record("download", ok=ok, nbytes=part.length if (ok and part) else 0,
+                                  seconds=time.perf_counter() - started)
+            return part.length
         ok = False
         got = None
         try:

@@ -268,3 +268,50 @@ def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> byt
         raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}", mid_body=True)
     return data
 
+
+
+def range_to_file(s3: S3Client, head: ObjectHead, start: int, length: int, target: Path, *,
+                  part_size: int | None, workers: int, progress: ProgressFn = noop) -> int:
+    """Bytes [start, start+length) of the object into `target` atomically (temp + rename), in parallel
+    ranged GETs for a long range. Not verifiable: no checksum covers an arbitrary part of an object."""
+    part = choose_part_size(length, part_size)
+    with atomic_target(target) as fd:
+        if length <= part:
+            _get_slice(s3, head, fd, start, 0, length, progress)
+        else:
+            with bounded_pool(workers) as submit:
+                for pos in range(0, length, part):
+                    submit(_get_slice, s3, head, fd, start + pos, pos, min(part, length - pos), progress)
+    return length
+
+
+def _get_slice(s3: S3Client, head: ObjectHead, fd: int, start: int, at: int, length: int,
+               progress: ProgressFn) -> None:
+    """GET object bytes [start, start+length) and pwrite them at file offset `at` (retried mid-body)."""
+    def once() -> None:
+        resp = s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id)
+        written = 0
+        try:
+            for chunk in _chunks(resp, head):
+                pwrite_all(fd, chunk, at + written)
+                written += len(chunk)
+                progress(len(chunk))
+        finally:
+            resp.close()
+            resp.release_conn()
+        if written != length:
+            raise E.ServiceUnavailableError(
+                f"connection ended early for s3://{head.bucket}/{head.key}: got {written} of {length} bytes",
+                mid_body=True)
+    _with_retries(s3, once)
+
+
+def range_to_stream(s3: S3Client, head: ObjectHead, start: int, length: int, out: IO[bytes], *,
+                    part_size: int | None, progress: ProgressFn = noop) -> int:
+    """Bytes [start, start+length) to `out` in order, one part-sized GET at a time (memory: one part)."""
+    part = choose_part_size(length, part_size)
+    for pos in range(start, start + length, part):
+        data = _with_retries(s3, partial(_fetch_bytes, s3, head, pos, min(part, start + length - pos)))
+        out.write(data)
+        progress(len(data))
+    return length

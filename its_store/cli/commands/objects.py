@@ -126,6 +126,8 @@ def get(
     workers: Workers = None,
     raw: Annotated[bool, typer.Option("--raw", help="The stored bytes: do not undo compression.")] = False,
     sse_c_key_file: SseCKeyFile = None,
+    range_: Annotated[str | None, typer.Option(
+        "--range", help="Only these bytes: START-END (inclusive), START- or -SUFFIX. Not verifiable.")] = None,
     json_: Json = False,
 ) -> None:
     """Download an object to a file, a folder, or stdout (-); a prefix with --recursive.
@@ -133,8 +135,12 @@ def get(
     Example: its-store get s3://its-video/camera_001/ ./frames --recursive
     """
     from its_store.core.models import DownloadRequest
+    from its_store.core.ranges import parse_range
+    offset, length = parse_range(range_) if range_ is not None else (0, None)
     svc = out.STATE.service(workers)
     ref = parse_remote(source)
+    if recursive and range_ is not None:
+        raise InvalidInputError("--range takes one object, not --recursive")
     if recursive:
         prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
         if dest == "-":
@@ -151,16 +157,19 @@ def get(
         raise InvalidInputError(f"{source} names a prefix, not an object", hint="add --recursive")
     if dest == "-":
         svc.download_to_stream(ref.bucket, ref.key, sys.stdout.buffer, version_id=version_id, raw=raw,
-                               sse_c_key_file=sse_c_key_file)
+                               sse_c_key_file=sse_c_key_file, offset=offset, length=length)
         return
     if dest.endswith(("/", os.sep)):  # `get s3://b/k out/`: out is a folder, made if missing
         _make_folder(Path(dest))
     with out.progress(f"download {ref.key}", None) as advance:
         resp = svc.download_object(DownloadRequest(bucket=ref.bucket, key=ref.key, file_path=Path(dest),
                                                    version_id=version_id, workers=workers, raw=raw,
-                                                   sse_c_key_file=sse_c_key_file), progress=advance)
+                                                   sse_c_key_file=sse_c_key_file, offset=offset,
+                                                   length=length), progress=advance)
+    part = f" bytes {resp.offset}-{resp.offset + resp.size - 1} of {resp.object_size}" \
+        if resp.offset is not None else ""
     out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
-                                      f"s3://{resp.bucket}/{resp.key} → {resp.file_path}"))
+                                      f"s3://{resp.bucket}/{resp.key}{part} → {resp.file_path}"))
 
 
 def _make_folder(path: Path) -> None:
@@ -240,6 +249,8 @@ def rm(
                                                  autocompletion=complete_remote)],
     recursive: Recursive = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted.")] = False,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", help="With -r: only shard K of N (K/N, from 0), by the key below the prefix.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required without a terminal).")] = False,
     version_id: VersionId = None,
     all_versions: Annotated[bool, typer.Option("--all-versions", help="Erase every version and delete marker "
@@ -252,6 +263,10 @@ def rm(
 
     Example: its-store rm s3://its-video/camera_001/ --recursive --dry-run
     """
+    from its_store.core.shard import parse_shard
+    part = parse_shard(shard)
+    if part is not None and (not recursive or all_versions):
+        raise InvalidInputError("--shard goes with --recursive (and not with --all-versions)")
     svc = out.STATE.service()
     refs = [parse_remote(t) for t in targets]
     if all_versions or older_than:
@@ -283,7 +298,7 @@ def rm(
     prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
     if not dry_run and not yes:
         _confirm(f"Delete every object under s3://{ref.bucket}/{prefix}?")
-    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run)
+    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part)
     verb = "would delete" if dry_run else "deleted"
     out.result(result, lambda: _rm_human(result, verb, f"s3://{ref.bucket}/{prefix}"))
     result.raise_for_failures()

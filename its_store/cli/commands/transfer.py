@@ -1,9 +1,111 @@
-"""`cp`, `mv` and `du`: copies and moves between locations, sizes of prefixes."""
+"""`cp`, `mv` and `du`: copies and moves between locations, sizes of prefixes (its_store/sync/copy.py,
+its_store/service/usage.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from its_store.cli import output as out
+from its_store.cli.base import add_commands
+from its_store.cli.completion.complete import complete_remote
+from its_store.core.units import human_duration, human_size
+
+Json = Annotated[bool, out.JsonOption]
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256,
+                                             help="Objects or files copied at once.")]
+Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Everything under a prefix / folder.")]
+Shard = Annotated[str | None, typer.Option(
+    "--shard", help="With -r: only shard K of N (K/N, from 0), by the key or path below SRC.")]
+SseCKeyFile = Annotated[Path | None, typer.Option(
+    "--sse-c-key-file", help="SSE-C key for uploads/downloads (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
+Src = Annotated[str, typer.Argument(help="s3://BUCKET/KEY (PREFIX/ with -r) or a local file (folder with -r).",
+                                    autocompletion=complete_remote)]
+Dest = Annotated[str, typer.Argument(help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/, or a local file or folder.",
+                                     autocompletion=complete_remote)]
+
+
+def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None, workers: int | None,
+         sse_c_key_file: Path | None) -> None:
+    from its_store.core.shard import parse_shard
+    from its_store.sync.copy import Copier
+    part = parse_shard(shard)
+    svc = out.STATE.service(workers)
+    options = {"sse_c_key_file": sse_c_key_file} if sse_c_key_file else {}
+    result = Copier(svc, workers=workers, options=options).copy(src, dest, recursive=recursive, move=move,
+                                                                 shard=part)
+    out.result(result, lambda: _human(result, src, dest))
+    result.raise_for_failures()
+
+
+def _human(result: Any, src: str, dest: str) -> None:
+    for key, err in result.failed:
+        out.err_console().print(f"failed: {key}: {err.message}", markup=False, highlight=False)
+    verb = "moved" if result.action == "move" else "copied"
+    rate = f", {human_size(result.total_bytes / result.duration_seconds)}/s" \
+        if result.duration_seconds > 0 and result.total_bytes else ""
+    out.talk(f"{verb} {src} → {dest} ({len(result.succeeded)} objects, {human_size(result.total_bytes)} in "
+             f"{human_duration(result.duration_seconds)}{rate})")
+
+
+def cp(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
+       sse_c_key_file: SseCKeyFile = None, json_: Json = False) -> None:
+    """Copy an object or file; s3 to s3 is a server-side copy keeping metadata and tags.
+
+    Local to s3 uploads, s3 to local downloads (verified as `upload` and `get`). A failed item is
+    reported and the rest go on; the exit code is non-zero if any failed.
+
+    Example: its-store cp s3://its-video/camera_001/ s3://its-archive/2024-08/camera_001/ -r
+    """
+    _run(src, dest, recursive=recursive, move=False, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file)
+
+
+def mv(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
+       sse_c_key_file: SseCKeyFile = None, json_: Json = False) -> None:
+    """Move: copy, verify the copy, then delete the source (a local file or an object).
+
+    Nothing is deleted whose copy was not verified; such an item is reported as failed.
+
+    Example: its-store mv ./outbox/ s3://its-video/camera_001/ -r
+    """
+    _run(src, dest, recursive=recursive, move=True, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file)
+
+
+def du(
+    target: Annotated[str, typer.Argument(help="s3://BUCKET[/PREFIX]", autocompletion=complete_remote)],
+    depth: Annotated[int, typer.Option("--depth", "-d", min=0, help="Also show folders this many levels down "
+                                                                    "(0: the total only).")] = 0,
+    versions: Annotated[bool, typer.Option("--versions", help="Count noncurrent versions and delete "
+                                                              "markers (0 bytes) too.")] = False,
+    json_: Json = False,
+) -> None:
+    """Bytes and object counts under a prefix; with --depth, per folder (each with everything below it).
+
+    Example: its-store du s3://its-video/ --depth 1
+    """
+    from its_store.core.refs import parse_remote
+    from its_store.service.usage import disk_usage
+    ref = parse_remote(target)
+    prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+    report = disk_usage(out.STATE.service(), ref.bucket, prefix, depth=depth, versions=versions)
+    out.result(report, lambda: _du_human(report))
+
+
+def _du_human(report: Any) -> None:
+    def line(usage: Any, name: str) -> str:
+        extra = ""
+        if report.versions:
+            extra = (f"  {usage.noncurrent} noncurrent ({human_size(usage.noncurrent_bytes)}), "
+                     f"{usage.delete_markers} delete markers")
+        return f"{human_size(usage.bytes):>10}  {usage.objects:>8} objects  {name}{extra}"
+
+    rows = [line(u, f"s3://{report.bucket}/{u.prefix}") for u in report.prefixes]
+    rows.append(line(report.total, f"s3://{report.bucket}/{report.prefix}  (total)"))
+    out.lines(rows)
 
 
 def register(app: typer.Typer) -> None:
-    """Adds nothing yet (work in progress)."""
+    """cp, mv, du as top-level commands."""
+    add_commands(app, cp, mv, du)

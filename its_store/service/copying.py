@@ -1,0 +1,75 @@
+"""Server-side copy of one object (CopyObject, or a multipart copy above the threshold) and its check.
+
+Used by `cp`/`mv` (its_store/sync/copy.py). See that module for the rules; this one holds the S3 side.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from its_store.codec.compression import META_SHA256
+from its_store.codec.encryption import describe
+from its_store.core import errors as E
+from its_store.transfer.parts import META_PART_SIZE, MIN_PART
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+_META = "x-amz-meta-"
+MAX_PARTS = 10_000
+DEFAULT_PART = 512 * 1024 ** 2
+
+
+def server_copy(svc: StorageService, sb: str, sk: str, db: str, dk: str, *, threshold: int,
+                part_size: int | None = None) -> tuple[Any, str, str | None, bool]:
+    """Copy s3://sb/sk to s3://db/dk on the server. Returns (source stat, etag, version id, multipart)."""
+    head = svc._stat(sb, sk)
+    encryption = describe(head.metadata)
+    if encryption == "SSE-C":
+        raise E.InvalidInputError(f"s3://{sb}/{sk} is SSE-C encrypted: a server-side copy needs its key on "
+                                  "both sides, which cp does not send",
+                                  hint="download it with `get --sse-c-key-file` and upload it again")
+    tags = svc.s3.get_tags(sb, sk)
+    sse_s3 = encryption == "SSE-S3"
+    if head.size <= threshold:
+        etag, version = svc.s3.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3)
+        return head, etag, version, False
+    part = copy_part_size(head, part_size)
+    headers = {"Content-Type": head.content_type or "application/octet-stream"}
+    for name, value in head.metadata.items():
+        if name.lower().startswith(_META):
+            headers[name.lower()] = value
+    headers[_META + META_PART_SIZE] = str(part)  # the copy's parts: what a download checks the ETag with
+    etag, version = svc.s3.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
+                                          tags=tags, sse_s3=sse_s3)
+    return head, etag, version, True
+
+
+def copy_part_size(head: Any, requested: int | None) -> int:
+    """The source's own part size when it was uploaded in parts of a copyable size (the copy then has the
+    source's multipart ETag), else `requested`, else 512 MiB; within S3's 5 MiB..5 GiB, <= 10,000 parts."""
+    own = str(head.metadata.get(_META + META_PART_SIZE) or "")
+    if requested is None and own.isdigit() and "-" in (head.etag or "") and int(own) >= MIN_PART:
+        return int(own)
+    part = max(requested or DEFAULT_PART, MIN_PART)
+    while -(-head.size // part) > MAX_PARTS:
+        part *= 2
+    return min(part, 5 * 1024 ** 3)
+
+
+def verify_copy(svc: StorageService, source: Any, bucket: str, key: str) -> str:
+    """HEAD the copy and compare it with the source's HEAD: same size, and the same ETag or the same
+    its-sha256. Returns what matched ('etag' or 'sha256'); raises IntegrityError otherwise."""
+    copy = svc.s3.stat(bucket, key)
+    where = f"s3://{bucket}/{key}"
+    if copy.size != source.size:
+        raise E.IntegrityError(f"the copy {where} has {copy.size} bytes, the source {source.size}; source kept")
+    if copy.etag and copy.etag.strip('"') == (source.etag or "").strip('"'):
+        return "etag"
+    mine = str(copy.metadata.get(_META + META_SHA256) or "")
+    theirs = str(source.metadata.get(_META + META_SHA256) or "")
+    if mine and mine == theirs:
+        return "sha256"
+    raise E.IntegrityError(f"the copy {where} could not be verified against its source (different ETag, no "
+                           "common its-sha256); source kept",
+                           hint="compare the two with `its-store verify`, then remove the source yourself")

@@ -1,0 +1,101 @@
+"""`du`: bytes and object counts under a prefix, per sub-prefix down to a depth, in one streaming listing.
+
+Like `du --max-depth N` and `mc du --depth N`: depth 0 is the total only; depth N adds every folder
+(prefix ending in `/`) 1..N levels below the prefix, each with the totals of everything under it.
+Memory is bounded by the number of distinct folders down to that depth, whatever the object count:
+the listing is consumed as it streams. With `versions`, noncurrent versions count too (their bytes
+are stored and billed) and delete markers are counted with 0 bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+
+@dataclass
+class Usage:
+    """Totals of one prefix. `bytes` counts every version counted (current, plus noncurrent with --versions)."""
+
+    prefix: str
+    objects: int = 0            # current objects
+    bytes: int = 0
+    noncurrent: int = 0         # noncurrent versions (with versions=True)
+    noncurrent_bytes: int = 0
+    delete_markers: int = 0     # 0 bytes each (with versions=True)
+
+    def add(self, size: int, latest: bool, marker: bool) -> None:
+        if marker:
+            self.delete_markers += 1
+        elif latest:
+            self.objects += 1
+            self.bytes += size
+        else:
+            self.noncurrent += 1
+            self.noncurrent_bytes += size
+            self.bytes += size
+
+    def to_dict(self, versions: bool) -> dict[str, Any]:
+        doc: dict[str, Any] = {"prefix": self.prefix, "bytes": self.bytes, "objects": self.objects}
+        if versions:
+            doc.update(noncurrent=self.noncurrent, noncurrent_bytes=self.noncurrent_bytes,
+                       delete_markers=self.delete_markers)
+        return doc
+
+
+@dataclass
+class UsageReport:
+    """The total under `prefix` and, with depth > 0, one Usage per folder down to `depth` levels."""
+
+    bucket: str
+    prefix: str
+    depth: int
+    versions: bool
+    total: Usage
+    prefixes: list[Usage] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "prefix": self.prefix, "depth": self.depth, "versions": self.versions,
+                "total": self.total.to_dict(self.versions),
+                "prefixes": [u.to_dict(self.versions) for u in self.prefixes]}
+
+
+def folders_of(relative: str, depth: int) -> list[str]:
+    """The folders (relative, ending in '/') that contain `relative`, at levels 1..depth.
+
+    'a/b/c.jpg', depth 2 -> ['a/', 'a/b/']; 'x.jpg' -> []; depth 1 -> ['a/']."""
+    parts = relative.split("/")[:-1]  # the last part is the object's own name
+    return ["/".join(parts[:level]) + "/" for level in range(1, min(depth, len(parts)) + 1)]
+
+
+def disk_usage(svc: StorageService, bucket: str, prefix: str = "", *, depth: int = 0,
+               versions: bool = False) -> UsageReport:
+    """Sizes under s3://bucket/prefix, streamed from one recursive listing (with versions: of versions)."""
+    validate_bucket(bucket)
+    if depth < 0:
+        raise E.InvalidInputError(f"--depth {depth}: use 0 (the total) or more")
+    total = Usage(prefix)
+    groups: dict[str, Usage] = {}
+    try:
+        listing = svc.s3.list_objects(bucket, prefix, recursive=True, include_versions=versions)
+        for entry in listing:
+            if entry.is_prefix:
+                continue
+            latest = entry.is_latest or not versions
+            total.add(entry.size, latest, entry.is_delete_marker)
+            for folder in folders_of(entry.key[len(prefix):], depth):
+                usage = groups.get(folder)
+                if usage is None:
+                    usage = groups[folder] = Usage(prefix + folder)
+                usage.add(entry.size, latest, entry.is_delete_marker)
+    except E.ObjectNotFoundError:
+        if not svc.s3.bucket_exists(bucket):
+            raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
+        raise
+    return UsageReport(bucket, prefix, depth, versions, total, [groups[k] for k in sorted(groups)])

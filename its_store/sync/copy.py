@@ -1,0 +1,281 @@
+"""cp and mv between locations: s3 -> s3 (server-side copy), local -> s3 (upload), s3 -> local (download).
+
+s3 -> s3 is a server-side copy: the bytes never leave the server. Up to `copy_threshold` (5 GiB, the
+CopyObject limit) one CopyObject keeps metadata and content type; tags are read from the source and
+set on the copy in the same request (a server without object tagging has none to keep). Above it,
+a multipart copy (UploadPartCopy of ranges) sends metadata and tags again, since a multipart copy
+keeps none. Its part size follows the source's own (x-amz-meta-its-part-size) when the source was
+uploaded in parts, so that the copy's multipart ETag equals the source's and proves the bytes.
+
+local <-> s3 go through StorageService.upload_object / download_object, so checksums, stats, audit
+and cache invalidation happen once, exactly as for `upload` and `get`.
+
+mv = copy, verify, delete the source. Nothing is deleted whose copy was not verified:
+- s3 -> s3: a HEAD of the copy: same size, and the same ETag or the same its-sha256;
+- local -> s3: the upload succeeded (the server checked each request's CRC32), a HEAD of the object
+  shows the size and ETag the upload reported, and the file did not change (size, mtime) meanwhile;
+- s3 -> local: the download's own verification (`verified`: CRC32, MD5 ETag or sha256).
+A failed item is reported and the rest go on (BatchResult); the CLI exits non-zero if any failed.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
+from its_store.core.refs import join_key, parse_remote, safe_local_path, validate_key
+from its_store.service.batch import BatchResult, _run_pool, _walk
+
+if TYPE_CHECKING:
+    from its_store.core.shard import Shard
+    from its_store.service.storage import StorageService
+
+GiB = 1024 ** 3
+COPY_LIMIT = 5 * GiB          # the largest object one CopyObject may copy
+DEFAULT_COPY_PART = 512 * 1024 ** 2
+_META = "x-amz-meta-"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place to copy from or to: an s3 bucket + key (or prefix), or a local path."""
+
+    bucket: str | None = None
+    key: str = ""
+    path: Path | None = None
+    folder: bool = False  # a local path written with a trailing '/': a folder, made if missing
+
+    @property
+    def remote(self) -> bool:
+        return self.bucket is not None
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}" if self.remote else str(self.path)
+
+
+def parse_location(text: str) -> Location:
+    """'s3://B/K' is remote; anything else a local path ('-' is refused: cp/mv move files and objects)."""
+    if text.startswith("s3://"):
+        ref = parse_remote(text)
+        return Location(bucket=ref.bucket, key=ref.key)
+    if text == "-" or not text:
+        raise E.InvalidInputError(f"{text!r} is not a location", hint="use s3://BUCKET/KEY or a local path "
+                                  "(stdin and stdout: `upload -` and `get ... -`)")
+    return Location(path=Path(text), folder=text.endswith(("/", os.sep)))
+
+
+class Copier:
+    """cp and mv on one StorageService. `copy_threshold` and `copy_part_size` are parameters so that the
+    multipart copy path can be exercised with small objects."""
+
+    def __init__(self, svc: StorageService, *, workers: int | None = None, copy_threshold: int = COPY_LIMIT,
+                 copy_part_size: int | None = None, options: dict[str, Any] | None = None) -> None:
+        self.svc = svc
+        self.workers = workers or svc.workers
+        self.copy_threshold = min(copy_threshold, COPY_LIMIT)
+        self.copy_part_size = copy_part_size
+        self.options = options or {}  # more UploadRequest / DownloadRequest fields (sse_c_key_file ...)
+
+    # -- entry points ---------------------------------------------------------------------------------
+    def copy(self, source: str | Location, dest: str | Location, *, recursive: bool = False,
+             move: bool = False, shard: Shard | None = None) -> BatchResult:
+        """Copy (or move) one object/file, or with `recursive` everything under a prefix/folder."""
+        src = source if isinstance(source, Location) else parse_location(source)
+        dst = dest if isinstance(dest, Location) else parse_location(dest)
+        if not src.remote and not dst.remote:
+            raise E.InvalidInputError("both locations are local", hint="one of them must be s3://BUCKET/...")
+        if shard is not None and not recursive:
+            raise E.InvalidInputError("--shard splits a recursive copy; add -r")
+        started = time.perf_counter()
+        action = "move" if move else "copy"
+        result = BatchResult(action, (src.bucket or dst.bucket or ""), src.key if src.remote else str(src.path))
+        jobs = self._recursive_jobs(src, dst, move, shard) if recursive else self._single_job(src, dst, move)
+        _run_pool(self.workers, _reported(jobs, str(src)), result, self.svc.cache)
+        result.duration_seconds = time.perf_counter() - started
+        return result
+
+    def move(self, source: str | Location, dest: str | Location, *, recursive: bool = False,
+             shard: Shard | None = None) -> BatchResult:
+        """Copy, verify each copy, then delete its source (see the module's docstring)."""
+        return self.copy(source, dest, recursive=recursive, move=True, shard=shard)
+
+    # -- planning -------------------------------------------------------------------------------------
+    def _single_job(self, src: Location, dst: Location, move: bool) -> Iterator[tuple[str, Callable[[], dict]]]:
+        """The one job of a non-recursive copy, planned (and its bucket made) before the pool starts."""
+        return iter(list(self._plan_single(src, dst, move)))
+
+    def _plan_single(self, src: Location, dst: Location, move: bool) -> Iterator[tuple[str, Callable[[], dict]]]:
+        if src.remote:
+            if not src.key or src.key.endswith("/"):
+                raise E.InvalidInputError(f"{src} names a prefix, not an object", hint="add -r")
+            name = posixpath.basename(src.key)
+        else:
+            path = Path(src.path)  # type: ignore[arg-type]
+            if path.is_dir():
+                raise E.InvalidInputError(f"{path} is a folder", hint="add -r")
+            if not path.exists():
+                raise E.LocalFileNotFoundError(f"no such file: {path}")
+            name = path.name
+        if dst.remote:
+            key = join_key(dst.key, name) if (not dst.key or dst.key.endswith("/")) else dst.key
+            target = Location(bucket=dst.bucket, key=validate_key(key))
+        else:
+            folder = dst.folder or dst.path.is_dir()  # type: ignore[union-attr]
+            target = Location(path=Path(dst.path, name) if folder else dst.path)  # type: ignore[arg-type]
+        if src.remote and target.remote:
+            self._not_itself(src, target)
+            self.svc.ensure_bucket(str(target.bucket))
+        elif target.remote:
+            self.svc.ensure_bucket(str(target.bucket))
+        yield str(src), self._job(src, target, move, None)
+
+    def _recursive_jobs(self, src: Location, dst: Location, move: bool,
+                        shard: Shard | None) -> Iterator[tuple[str, Callable[[], dict]]]:
+        """Checks first (bad input raises here, before any copy), then the jobs, lazily from the listing
+        or the folder walk: memory does not grow with the number of items."""
+        prefix = ""
+        if dst.remote:
+            prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
+            self.svc.ensure_bucket(str(dst.bucket))
+        if src.remote:
+            base = src.key if (not src.key or src.key.endswith("/")) else src.key + "/"
+            if dst.remote and src.bucket == dst.bucket and (prefix.startswith(base) or base.startswith(prefix)):
+                raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
+            if not self.svc.s3.bucket_exists(str(src.bucket)):
+                raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
+            return self._remote_jobs(src, dst, base, prefix, move, shard)
+        folder = Path(src.path)  # type: ignore[arg-type]
+        if not folder.is_dir():
+            raise (E.LocalFileNotFoundError(f"no such folder: {folder}") if not folder.exists()
+                   else E.InvalidInputError(f"{folder} is not a folder"))
+        return self._local_jobs(folder, dst, prefix, move, shard)
+
+    def _remote_jobs(self, src: Location, dst: Location, base: str, prefix: str, move: bool,
+                     shard: Shard | None) -> Iterator[tuple[str, Callable[[], dict]]]:
+        listing = self.svc.iter_objects(ListObjectsRequest(bucket=str(src.bucket), prefix=base, recursive=True))
+        root = Path(dst.path) if not dst.remote else None  # type: ignore[arg-type]
+        real, folders = (os.path.realpath(root), {}) if root is not None else (None, None)
+        for info in listing:
+            rel = info.key[len(base):]
+            if info.key.endswith("/") or (shard is not None and rel not in shard):
+                continue  # folder markers are not copied; other shards' keys are not ours
+            source = Location(bucket=src.bucket, key=info.key)
+            yield info.key, self._lazy_target(source, dst, rel, prefix, root, real, folders, move, info.size)
+
+    def _local_jobs(self, folder: Path, dst: Location, prefix: str, move: bool,
+                    shard: Shard | None) -> Iterator[tuple[str, Callable[[], dict]]]:
+        for path in sorted(_walk(folder)):
+            rel = path.relative_to(folder).as_posix()
+            if shard is not None and rel not in shard:
+                continue
+            target = Location(bucket=dst.bucket, key=join_key(prefix, rel))
+            yield str(path), self._job(Location(path=path), target, move, None)
+
+    def _lazy_target(self, source: Location, dst: Location, rel: str, prefix: str, root: Path | None,
+                     real: str | None, folders: dict | None, move: bool, size: int) -> Callable[[], dict]:
+        """The job of one listed object; its target is checked when the job runs (a bad key fails alone)."""
+        def run() -> dict[str, Any]:
+            if dst.remote:
+                target = Location(bucket=dst.bucket, key=validate_key(join_key(prefix, rel)))
+            else:
+                target = Location(path=safe_local_path(root, rel, real, folders))  # type: ignore[arg-type]
+            return self._job(source, target, move, size)()
+        return run
+
+    @staticmethod
+    def _not_itself(src: Location, dst: Location) -> None:
+        if src.bucket == dst.bucket and src.key == dst.key:
+            raise E.InvalidInputError(f"{src} would be copied onto itself")
+
+    def _job(self, src: Location, dst: Location, move: bool, size: int | None) -> Callable[[], dict[str, Any]]:
+        if src.remote and dst.remote:
+            return lambda: self._s3_to_s3(src, dst, move)
+        if dst.remote:
+            return lambda: self._local_to_s3(Path(src.path), dst, move)  # type: ignore[arg-type]
+        return lambda: self._s3_to_local(src, Path(dst.path), move, size)  # type: ignore[arg-type]
+
+    # -- the three kinds of copy ------------------------------------------------------------------------
+    def _s3_to_s3(self, src: Location, dst: Location, move: bool) -> dict[str, Any]:
+        from its_store.service.copying import server_copy, verify_copy
+        svc, sb, sk, db, dk = self.svc, str(src.bucket), src.key, str(dst.bucket), dst.key
+        ok = False
+        try:
+            head, etag, version, multipart = server_copy(svc, sb, sk, db, dk, threshold=self.copy_threshold,
+                                                         part_size=self.copy_part_size)
+            ok = True
+        finally:
+            svc.stats.record("copy", ok=ok, nbytes=head.size if ok else 0)
+            svc._touched("cp", db, dk, ok=ok, source=f"s3://{sb}/{sk}")
+        item = {"source": str(src), "dest": str(dst), "size": head.size, "etag": etag, "version_id": version,
+                "multipart_copy": multipart}
+        if move:
+            item["verified_by"] = verify_copy(svc, head, db, dk)  # raises IntegrityError: source kept
+            svc.delete_object(sb, sk)
+            item["deleted"] = True
+        return item
+
+    def _local_to_s3(self, path: Path, dst: Location, move: bool) -> dict[str, Any]:
+        before = _file_state(path)
+        resp = self.svc.upload_object(UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
+                                                    workers=max(1, self.workers // 2), **self.options))
+        item = {"source": str(path), "dest": str(dst), "size": resp.total_size, "etag": resp.etag,
+                "version_id": resp.version_id}
+        if move:
+            stat = self.svc.s3.stat(str(dst.bucket), dst.key, resp.version_id) if not resp.encryption == "SSE-C" \
+                else None
+            stored = resp.stored_size if resp.stored_size is not None else resp.total_size
+            if stat is not None and (stat.size != stored or (stat.etag or "").strip('"') != resp.etag):
+                raise E.IntegrityError(f"the uploaded {dst} does not match what was sent; {path} kept")
+            if _file_state(path) != before:
+                raise E.IntegrityError(f"{path} changed while it was uploaded; it was kept",
+                                       hint="move it again once it is complete")
+            item["verified_by"] = "upload"
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise E.LocalIOError(f"uploaded and verified, but cannot remove {path}: {exc.strerror}") from None
+            item["deleted"] = True
+        return item
+
+    def _s3_to_local(self, src: Location, target: Path, move: bool, size: int | None) -> dict[str, Any]:
+        if target.is_dir():
+            raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
+        request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=target, size_hint=size,
+                                  workers=max(1, self.workers // 2), **self.options)
+        resp = self.svc.download_object(request)
+        item = {"source": str(src), "dest": str(resp.file_path), "size": resp.size, "verified": resp.verified}
+        if move:
+            if not resp.verified:
+                raise E.IntegrityError(f"{src} was downloaded to {resp.file_path} but could not be verified "
+                                       "(no checksum to compare); the object was kept",
+                                       hint="check the file, then remove the object with `its-store rm`")
+            item["verified_by"] = "download"
+            self.svc.delete_object(str(src.bucket), src.key)
+            item["deleted"] = True
+        return item
+
+
+def _reported(jobs: Iterator[tuple[str, Callable[[], dict]]], where: str) -> Iterator[tuple[str, Callable[[], dict]]]:
+    """The jobs; a listing or walk that fails midway becomes one failed item (never a silent stop, never
+    a crash in a worker thread), so the run exits non-zero and says where it stopped."""
+    try:
+        yield from jobs
+    except E.ItsStoreError as exc:
+        def fail(exc: E.ItsStoreError = exc) -> dict[str, Any]:
+            raise exc
+        yield f"{where} (listing)", fail
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise E.LocalFileNotFoundError(f"cannot read {path}: {exc.strerror}") from None
+    return st.st_size, st.st_mtime_ns
