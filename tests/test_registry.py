@@ -198,7 +198,8 @@ def test_pull_verifies_and_second_pull_downloads_nothing(cli, service, buckets, 
 
     # A damaged cache entry is noticed while copying out, dropped, and fetched again.
     service.s3.put(buckets["models"], "pullme/1.0.0/w.pt", weights.read_bytes(), {})
-    blobs = [p for p in Path(service.settings.cache_dir, "models").rglob("*") if p.is_file()]
+    blobs = [p for p in Path(service.settings.cache_dir, "models", "blobs").rglob("*")
+             if p.is_file() and p.suffix != ".used"]  # .used: the blob's last-used stamp (cache prune)
     assert len(blobs) == 1
     blobs[0].unlink()
     blobs[0].write_bytes(b"x" * 400_000)

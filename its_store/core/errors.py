@@ -110,6 +110,12 @@ class ServiceUnavailableError(ItsStoreError):
         self.mid_body = mid_body
 
 
+class NotCachedError(ServiceUnavailableError):
+    """Offline (--offline, ITS_STORE_OFFLINE=1) and the local cache has never seen what was asked for."""
+
+    code = "not_cached_offline"
+
+
 class ConfigError(ItsStoreError):
     code = "config_error"
     exit_code = EXIT_CONFIG

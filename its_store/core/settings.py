@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.units import parse_size
 
 ENV_PREFIX = "MINIO_"
-SECRET_FIELDS = ("secret_key", "sse_c_key")
+SECRET_FIELDS = ("secret_key", "sse_c_key", "model_webhook_secret")
 NETWORK_FIELDS = ("http_proxy", "https_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir")
 
 
@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     no_proxy: str | None = None
     ssl_cert_file: Path | None = None
     ssl_cert_dir: Path | None = None
+    # Model registry: webhooks on register/promote/rm (registry/webhooks.py) and offline answers
+    model_webhook_url: str | None = None          # MINIO_MODEL_WEBHOOK_URL
+    model_webhook_secret: SecretStr | None = None  # MINIO_MODEL_WEBHOOK_SECRET: HMAC-SHA256 key of X-Its-Signature
+    offline: bool = Field(default=False, validation_alias=AliasChoices("ITS_STORE_OFFLINE", "offline"))
 
     @field_validator("multipart_threshold", "part_size", mode="before")
     @classmethod
@@ -155,11 +159,14 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""
+            elif name == "model_webhook_url" and value:
+                value = webhook_origin(value)  # its path or query often is the token (Slack, Teams)
             elif name in ("redis_url", "http_proxy", "https_proxy") and value:
                 value = _mask_url(value)
             elif isinstance(value, Path):
                 value = str(value)
-            out[name.upper() if name in NETWORK_FIELDS else ENV_PREFIX + name.upper()] = value
+            out[name.upper() if name in NETWORK_FIELDS else "ITS_STORE_OFFLINE" if name == "offline"
+                else ENV_PREFIX + name.upper()] = value
         proxy = self.proxy()
         out["proxy"] = _mask_url(proxy) if proxy else None  # the one in use for MINIO_ENDPOINT
         return out
@@ -189,6 +196,19 @@ def bypasses_proxy(endpoint: str, no_proxy: str) -> bool:
         if host == name or host.endswith("." + name):
             return True
     return False
+
+
+def webhook_origin(url: str) -> str:
+    """scheme://host[:port]/... of a webhook URL: safe to print (no user info, path or query)."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(invalid URL)"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme or 'http'}://{host}{port}" + ("/..." if parts.path not in ("", "/") or parts.query else "")
 
 
 def _mask_url(url: str) -> str:

@@ -11,7 +11,8 @@ from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.core.units import human_size
 
-cache_app = new_group(no_args_is_help=True, help="The metadata cache (disk or Redis): statistics, clear.")
+cache_app = new_group(no_args_is_help=True,
+                      help="The metadata cache (disk or Redis): statistics, clear; the model blob cache: prune.")
 
 Json = Annotated[bool, out.JsonOption]
 
@@ -46,6 +47,24 @@ def cache_clear(json_: Json = False) -> None:
     cleared = svc.cache.clear()
     doc = {"backend": svc.cache.backend.backend, "cleared": cleared}
     out.result(doc, lambda: out.talk(f"cleared {cleared} cache entries ({doc['backend']})"))
+
+
+def cache_prune(
+    max_size: Annotated[str, typer.Option("--max-size", help="Keep the model blob cache at most this big "
+                                                             "(10GiB, 500MB, 0).")],
+    json_: Json = False,
+) -> None:
+    """Trim the local model blob cache (model pulls), least recently used first.
+
+    Example: its-store cache prune --max-size 10GiB
+    """
+    from its_store.core.units import parse_size
+    from its_store.registry.offline import models_cache_root
+    from its_store.registry.pull import prune_cache
+    report = prune_cache(models_cache_root(out.STATE.settings()), parse_size(max_size, what="--max-size"))
+    out.result(report, lambda: out.talk(
+        f"removed {report['removed_files']} cached model file(s), {human_size(report['removed_bytes'])}; "
+        f"{human_size(report['after_bytes'])} left in {report['cache_dir']}"))
 
 
 def stats(
@@ -93,6 +112,7 @@ def _stats_human(doc: dict[str, Any]) -> None:
 def register(app: typer.Typer) -> None:
     cache_stats.__name__ = "stats"
     cache_clear.__name__ = "clear"
-    add_commands(cache_app, cache_stats, cache_clear)
+    cache_prune.__name__ = "prune"
+    add_commands(cache_app, cache_stats, cache_clear, cache_prune)
     app.add_typer(cache_app, name="cache")
     add_commands(app, stats)

@@ -1,0 +1,304 @@
+"""Garbage collection of the model registry: old versions nobody needs, and registrations killed midway.
+
+A version is removed only when all of these hold:
+  - it is beyond the newest `keep_last` versions of its model (semantic-version order);
+  - it was created more than `older_than` ago (the manifest's created_at);
+  - no alias points to it (re-read just before deleting);
+  - no kept version names it as a parent (manifest `lineage.parents`, "name@version", followed
+    transitively through kept versions, across models: the whole bucket is read for this).
+Removal goes as for `model rm`: every manifest of the batch first (so each version vanishes from
+listings at once), then the version's files, only keys under NAME/VERSION/. Every version (with the
+dedup of registry/dedup.py, too) holds all its files under its own prefix, so no other version's
+bytes are touched; the dedup index (`_index/`) repairs its stale entries itself.
+
+A registration killed midway leaves NAME/VERSION/.its-registering and no manifest: when that marker is
+older than `stale`, its prefix is debris and is removed (marker last). A marker beside a manifest (a
+finished registration whose cleanup was lost, or a variant addition that died) loses the marker only.
+
+One audit line per removal (operation model_gc). The plan comes from one bucket listing plus the
+manifests (cached by ETag, registry/docs.py); memory grows with the number of registry objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.registry import aliases as aliases_doc
+from its_store.registry.refs import ALIASES, LOCK, MANIFEST, is_version, validate_name, version_key
+
+if TYPE_CHECKING:
+    from its_store.registry.registry import ModelRegistry
+
+BATCH = 500  # versions per delete round: their manifests in one request, then their files
+
+
+@dataclass
+class Listing:
+    """What one listing of the models bucket says, per version prefix."""
+
+    manifests: dict[tuple[str, str], str] = field(default_factory=dict)          # -> ETag
+    manifest_times: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    locks: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    objects: dict[tuple[str, str], list[tuple[str, int]]] = field(default_factory=dict)  # -> (key, size)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    remove: list[tuple[str, str]] = field(default_factory=list)
+    protected: list[dict[str, Any]] = field(default_factory=list)
+    stale: list[dict[str, Any]] = field(default_factory=list)
+    kept: int = 0
+
+
+def duration(value: timedelta | str | float, what: str) -> timedelta:
+    """A timedelta from '90d', '1h' or seconds; refused when negative."""
+    from its_store.core.units import parse_duration
+    if isinstance(value, timedelta):
+        delta = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        delta = timedelta(seconds=float(value))
+    else:
+        delta = parse_duration(str(value), what=what)
+    if delta < timedelta(0):
+        raise E.InvalidInputError(f"{what} must not be negative")
+    return delta
+
+
+def gc(reg: ModelRegistry, name: str | None = None, *, keep_last: int, older_than: timedelta | str,
+       stale: timedelta | str = "1h", dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
+    """Plan and (unless `dry_run`) carry out a garbage collection; returns the report (JSON of `model gc`).
+
+    `now` exists for tests and replays: the moment ages are measured from (default: the current time).
+    """
+    if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
+        raise E.InvalidInputError(f"--keep-last must be at least 1 (got {keep_last!r})",
+                                  hint="gc always keeps the newest N versions of each model")
+    if name is not None:
+        validate_name(name)
+    age, stale_after = duration(older_than, "--older-than"), duration(stale, "--stale")
+    if stale_after <= timedelta(0):
+        raise E.InvalidInputError("--stale must be more than 0s", hint="a registration still running holds a "
+                                                                        "fresh marker; e.g. --stale 1h")
+    now = now or datetime.now(UTC)
+    listing = _list(reg)
+    manifests, alias_docs = _documents(reg, listing)
+    plan = _plan(listing, manifests, alias_docs, name, keep_last, now - age)
+    plan.stale = _stale(listing, name, now - stale_after)
+    report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
+              "stale_seconds": int(stale_after.total_seconds()), "dry_run": dry_run,
+              "removed": [_brief(listing, manifests, key) for key in plan.remove], "protected": plan.protected,
+              "kept": plan.kept, "stale_registrations": plan.stale, "errors": []}
+    if not dry_run:
+        _carry_out(reg, listing, plan, report)
+    done = [r for r in report["removed"] if not r.get("error")]
+    report["removed_versions"] = len(done)
+    report["removed_objects"] = sum(r["objects"] for r in done) + sum(
+        s["objects"] for s in report["stale_registrations"] if not s.get("error"))
+    report["removed_bytes"] = sum(r["bytes"] for r in done) + sum(
+        s["bytes"] for s in report["stale_registrations"] if not s.get("error"))
+    return report
+
+
+# ----------------------------------------------------------------------------------------- reading
+def _list(reg: ModelRegistry) -> Listing:
+    out = Listing()
+    try:
+        items = reg.s3.list_objects(reg.bucket, "", True)
+        for item in items:
+            parts = item.key.split("/")
+            if len(parts) == 2 and parts[1] == ALIASES:
+                out.aliases[parts[0]] = (item.etag or "").strip('"')
+                continue
+            if len(parts) < 3 or not is_version(parts[1]):
+                continue
+            version = (parts[0], parts[1])
+            out.objects.setdefault(version, []).append((item.key, int(item.size or 0)))
+            if len(parts) == 3 and parts[2] == MANIFEST:
+                out.manifests[version] = (item.etag or "").strip('"')
+                out.manifest_times[version] = item.last_modified or datetime.now(UTC)
+            elif len(parts) == 3 and parts[2] == LOCK:
+                out.locks[version] = item.last_modified or datetime.now(UTC)
+    except E.BucketNotFoundError:
+        raise E.BucketNotFoundError(f"models bucket not found: {reg.bucket}", hint="check MINIO_MODELS_BUCKET"
+                                    ) from None
+    return out
+
+
+def _documents(reg: ModelRegistry, listing: Listing) -> tuple[dict[tuple[str, str], dict[str, Any]],
+                                                              dict[str, dict[str, Any]]]:
+    from its_store.registry.docs import Scan
+    return reg.docs.fetch_all(Scan(manifests=dict(listing.manifests), aliases=dict(listing.aliases)))
+
+
+def _created(manifest: dict[str, Any], fallback: datetime) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(manifest.get("created_at")).replace("Z", "+00:00"))
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    except ValueError:
+        return fallback
+
+
+def parents_of(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (name, version) parents a manifest names (format 2 `lineage.parents`; v1: none)."""
+    lineage = manifest.get("lineage")
+    found = []
+    for text in (lineage.get("parents") or []) if isinstance(lineage, dict) else []:
+        model, _, version = str(text).partition("@")
+        if model and is_version(version):
+            found.append((model, version))
+    return found
+
+
+# ----------------------------------------------------------------------------------------- deciding
+def _plan(listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]], alias_docs: dict[str, dict[str, Any]],
+          name: str | None, keep_last: int, cutoff: datetime) -> Plan:
+    plan = Plan()
+    candidates: dict[tuple[str, str], str] = {}
+    by_model: dict[str, list[str]] = {}
+    for model, version in manifests:
+        by_model.setdefault(model, []).append(version)
+    for model, versions in by_model.items():
+        if name is not None and model != name:
+            continue
+        ordered = sorted(versions, key=version_key, reverse=True)
+        doc = alias_docs.get(model, {})
+        for version in ordered[keep_last:]:
+            key = (model, version)
+            if _created(manifests[key], listing.manifest_times[key]) >= cutoff:
+                continue
+            aliased = aliases_doc.aliases_of(doc, version)
+            if aliased:
+                plan.protected.append({"model": model, "version": version, "reason": f"alias {', '.join(aliased)}"})
+                continue
+            candidates[key] = ""
+    _protect_parents(manifests, candidates, plan)
+    plan.remove = sorted(candidates, key=lambda k: (k[0], version_key(k[1])))
+    in_scope = sum(len(v) for m, v in by_model.items() if name is None or m == name)
+    plan.kept = in_scope - len(plan.remove)
+    return plan
+
+
+def _protect_parents(manifests: dict[tuple[str, str], dict[str, Any]], candidates: dict[tuple[str, str], str],
+                     plan: Plan) -> None:
+    """Every parent of a kept version is kept, and so on up the lineage (a worklist over kept versions)."""
+    work = [key for key in manifests if key not in candidates]
+    while work:
+        child = work.pop()
+        for parent in parents_of(manifests[child]):
+            if parent in candidates:
+                del candidates[parent]
+                plan.protected.append({"model": parent[0], "version": parent[1],
+                                       "reason": f"parent of {child[0]}@{child[1]}"})
+                work.append(parent)
+
+
+def _stale(listing: Listing, name: str | None, cutoff: datetime) -> list[dict[str, Any]]:
+    out = []
+    for (model, version), locked_at in sorted(listing.locks.items()):
+        if (name is not None and model != name) or locked_at >= cutoff:
+            continue
+        finished = (model, version) in listing.manifests
+        keys = [(k, s) for k, s in listing.objects.get((model, version), [])
+                if not finished or k.endswith("/" + LOCK)]
+        out.append({"model": model, "version": version, "locked_at": locked_at.isoformat(timespec="seconds"),
+                    "has_manifest": finished, "objects": len(keys), "bytes": sum(s for _, s in keys),
+                    "_keys": [k for k, _ in keys]})
+    return out
+
+
+def _brief(listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]], key: tuple[str, str]) -> dict[str, Any]:
+    objects = listing.objects.get(key, [])
+    return {"model": key[0], "version": key[1], "created_at": manifests[key].get("created_at"),
+            "objects": len(objects), "bytes": sum(s for _, s in objects)}
+
+
+# ----------------------------------------------------------------------------------------- removing
+def _carry_out(reg: ModelRegistry, listing: Listing, plan: Plan, report: dict[str, Any]) -> None:
+    _recheck_aliases(reg, plan, report)
+    rows = {(r["model"], r["version"]): r for r in report["removed"]}
+    for start in range(0, len(plan.remove), BATCH):
+        batch = plan.remove[start:start + BATCH]
+        failed = _delete(reg, [f"{m}/{v}/{MANIFEST}" for m, v in batch])
+        gone = [key for key in batch if f"{key[0]}/{key[1]}/{MANIFEST}" not in failed]
+        files = [k for key in gone for k, _ in listing.objects.get(key, []) if not k.endswith("/" + MANIFEST)]
+        failed.update(_delete(reg, files))
+        for key in batch:
+            row = rows[key]
+            error = next((failed[k] for k, _ in listing.objects.get(key, []) if k in failed), None)
+            if error:
+                row["error"] = error
+                report["errors"].append(f"{key[0]}@{key[1]}: {error}")
+            _audit(reg, key, row, error)
+            if key in gone:
+                reg.offline_store.forget_version(*key)
+    for entry in report["stale_registrations"]:
+        _remove_stale(reg, entry, report)
+    for entry in report["stale_registrations"]:
+        entry.pop("_keys", None)
+    _notify(reg, [k for k in plan.remove if not rows[k].get("error")])
+
+
+def _recheck_aliases(reg: ModelRegistry, plan: Plan, report: dict[str, Any]) -> None:
+    """An alias may have moved onto a candidate since the plan: read each model's aliases again."""
+    for model in sorted({m for m, _ in plan.remove}):
+        doc, _ = aliases_doc.read(reg.s3, reg.bucket, model)
+        for version in set(doc.get("aliases", {}).values()):
+            if (model, version) in plan.remove:
+                plan.remove.remove((model, version))
+                report["removed"] = [r for r in report["removed"] if (r["model"], r["version"]) != (model, version)]
+                plan.protected.append({"model": model, "version": version, "reason": "alias set during gc"})
+
+
+def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, Any]) -> None:
+    """Debris of a dead registration: check once more that no manifest appeared, then files, marker last."""
+    model, version = entry["model"], entry["version"]
+    if not entry["has_manifest"] and reg._manifest_exists(model, version):
+        entry["error"] = "registered meanwhile: left alone"
+        return
+    lock = f"{model}/{version}/{LOCK}"
+    failed = _delete(reg, [k for k in entry["_keys"] if k != lock])
+    if not failed:
+        failed = _delete(reg, [lock])
+    error = next(iter(failed.values()), None)
+    if error:
+        entry["error"] = error
+        report["errors"].append(f"{model}@{version} (stale registration): {error}")
+    _audit(reg, (model, version), {"objects": entry["objects"], "bytes": entry["bytes"]}, error,
+           stale_registration=True)
+
+
+def _delete(reg: ModelRegistry, keys: list[str]) -> dict[str, str]:
+    """Batch delete (minio splits into requests of 1000); {key: error} of the keys that failed."""
+    failed: dict[str, str] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start:start + 1000]
+        try:
+            failed.update(reg.s3.remove_many(reg.bucket, [(k, None) for k in chunk]))
+        finally:
+            reg._invalidate(chunk)
+    return failed
+
+
+def _audit(reg: ModelRegistry, key: tuple[str, str], row: dict[str, Any], error: str | None, **extra: Any) -> None:
+    log = getattr(reg.service, "audit", None)
+    if log is not None:
+        log.record("model_gc", bucket=reg.bucket, key=f"{key[0]}/{key[1]}/", ok=error is None,
+                   error="delete_failed" if error else None, model=key[0], version=key[1],
+                   objects=row.get("objects"), size=row.get("bytes"), **extra)
+
+
+def _notify(reg: ModelRegistry, removed: Iterable[tuple[str, str]]) -> None:
+    """One `model.rm` webhook event per removed version (reason gc), queued, then one flush."""
+    settings = reg.service.settings
+    if not settings.model_webhook_url:
+        return
+    from its_store.registry import webhooks
+    for model, version in removed:
+        webhooks.enqueue(settings, webhooks.new_event("model.rm", bucket=reg.bucket, model=model, version=version,
+                                                      actor=reg.actor, reason="gc"))
+    webhooks.flush(settings, quiet=True)

@@ -1,0 +1,228 @@
+"""Offline answers: `model list`, `show` and `pull` from what this machine last saw, with no request at all.
+
+Online commands leave their knowledge here as they go (best effort: a failure to write never fails
+them), under `<cache dir>/models/offline/<endpoint+bucket digest>/`:
+
+    index.json                      per model: the versions (and manifest ETags) of its last listing, and when
+    manifests/NAME/VERSION.json     the last manifest seen of each version, and when
+    aliases/NAME.json               the last alias document seen, and when
+
+Every write is atomic (core/files.py). Offline, the registry reads only these files and the blob cache
+(registry/pull.py); it builds no S3 client, so it makes no network request. Each answer says how old
+its knowledge is (`as_of`, `age_seconds`): the time of the oldest document it used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.registry import aliases as aliases_doc
+from its_store.registry.refs import LATEST, is_version, latest_version, parse_version
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+
+log = logging.getLogger("its_store.registry.offline")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def age_seconds(as_of: str | None) -> float | None:
+    if not as_of:
+        return None
+    try:
+        return round(max(0.0, (datetime.now(UTC) - datetime.fromisoformat(as_of)).total_seconds()), 3)
+    except ValueError:
+        return None
+
+
+def models_cache_root(settings: Settings) -> Path:
+    """<cache dir>/models: the blob cache (blobs/) and the offline documents (offline/) live here."""
+    return Path(settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
+
+
+class OfflineStore:
+    """The documents one registry (endpoint + bucket) was last seen with."""
+
+    def __init__(self, settings: Settings, bucket: str) -> None:
+        where = hashlib.sha256(f"{settings.endpoint}/{bucket}".encode()).hexdigest()[:16]
+        self.root = models_cache_root(settings) / "offline" / where
+        self.bucket = bucket
+
+    # ------------------------------------------------------------------ writing (online commands)
+    def remember_listing(self, name: str | None, manifests: dict[tuple[str, str], dict[str, Any]],
+                         etags: dict[tuple[str, str], str], alias_docs: dict[str, dict[str, Any]],
+                         alias_etags: dict[str, str]) -> None:
+        """After a listing of NAME (or of the whole bucket): which versions exist now, their manifests and
+        aliases. Manifests and alias documents are rewritten only when their ETag changed."""
+        def work() -> None:
+            from its_store.core.files import file_lock
+            now = _now()
+            with file_lock(self.root / ".lock"):
+                index = self._read(self.root / "index.json") or {"models": {}}
+                old = index.get("models", {})
+                fresh: dict[str, dict[str, Any]] = {}
+                for (model, version), doc in manifests.items():
+                    entry = fresh.setdefault(model, {"as_of": now, "versions": {}, "aliases_etag": None})
+                    etag = etags.get((model, version), "")
+                    entry["versions"][version] = etag
+                    if not etag or old.get(model, {}).get("versions", {}).get(version) != etag \
+                            or not self._manifest_path(model, version).exists():
+                        self._write(self._manifest_path(model, version), {"seen_at": now, "manifest": doc})
+                for model, doc in alias_docs.items():
+                    entry = fresh.setdefault(model, {"as_of": now, "versions": {}, "aliases_etag": None})
+                    entry["aliases_etag"] = alias_etags.get(model)
+                    if not entry["aliases_etag"] or old.get(model, {}).get("aliases_etag") != entry["aliases_etag"]:
+                        self._write(self._aliases_path(model), {"seen_at": now, "doc": doc})
+                for model in fresh:
+                    if model not in alias_docs:  # no alias document (any more)
+                        self._unlink(self._aliases_path(model))
+                models = fresh if name is None else {**{k: v for k, v in old.items() if k != name}, **fresh}
+                self._write(self.root / "index.json", {"models": models})
+        self._quietly(work)
+
+    def remember_manifest(self, name: str, version: str, manifest: dict[str, Any]) -> None:
+        doc = {"seen_at": _now(), "manifest": manifest}
+        self._quietly(lambda: self._write(self._manifest_path(name, version), doc))
+
+    def remember_aliases(self, name: str, doc: dict[str, Any]) -> None:
+        self._quietly(lambda: self._write(self._aliases_path(name), {"seen_at": _now(), "doc": doc}))
+
+    def forget_version(self, name: str, version: str) -> None:
+        """A removed version (rm, gc) must not be offered offline any more."""
+        def work() -> None:
+            from its_store.core.files import file_lock
+            self._unlink(self._manifest_path(name, version))
+            with file_lock(self.root / ".lock"):
+                index = self._read(self.root / "index.json")
+                if index and version in index.get("models", {}).get(name, {}).get("versions", {}):
+                    del index["models"][name]["versions"][version]
+                    self._write(self.root / "index.json", index)
+        self._quietly(work)
+
+    # ------------------------------------------------------------------ reading (offline answers)
+    def listing(self, name: str | None) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]],
+                                                 str]:
+        """(manifests, alias documents, as_of) of the last listing of NAME (or of every model seen)."""
+        index = (self._read(self.root / "index.json") or {}).get("models", {})
+        wanted = {name: index[name]} if name is not None and name in index else ({} if name else index)
+        if not wanted:
+            raise _never_seen(f"model {name}" if name else "any model", "model list" + (f" {name}" if name else ""))
+        manifests, alias_docs, times = {}, {}, []
+        for model, entry in wanted.items():
+            times.append(entry.get("as_of") or "")
+            for version in entry.get("versions", {}):
+                doc = self._read(self._manifest_path(model, version))
+                if doc is not None:
+                    manifests[(model, version)] = doc["manifest"]
+            aliases = self._read(self._aliases_path(model))
+            if aliases is not None:
+                alias_docs[model] = aliases["doc"]
+        return manifests, alias_docs, min(times)
+
+    def aliases(self, name: str) -> tuple[dict[str, Any], str | None]:
+        doc = self._read(self._aliases_path(name))
+        return (doc["doc"], doc.get("seen_at")) if doc else (aliases_doc.empty_doc(name), None)
+
+    def resolve(self, name: str, ref: str | None) -> tuple[str, str]:
+        """(version, as_of) of NAME@REF as last seen: a version as is, an alias from the last alias
+        document, latest from the last listing (or the manifests seen, when never listed)."""
+        what = f"{name}@{ref or LATEST}"
+        if ref is not None and is_version(ref):
+            return str(parse_version(ref)), ""
+        if ref is None or ref == LATEST:
+            entry = (self._read(self.root / "index.json") or {}).get("models", {}).get(name)
+            versions = list(entry["versions"]) if entry else self._seen_versions(name)
+            found = latest_version(versions)
+            if found is None:
+                raise _never_seen(what, f"model list {name}")
+            return found, (entry or {}).get("as_of") or ""
+        doc, seen_at = self.aliases(name)
+        version = doc["aliases"].get(ref)
+        if version is None:
+            raise _never_seen(what, f"model show {what}")
+        return str(version), seen_at or ""
+
+    def manifest(self, name: str, version: str) -> tuple[dict[str, Any], str]:
+        doc = self._read(self._manifest_path(name, version))
+        if doc is None:
+            raise _never_seen(f"{name}@{version}", f"model show {name}@{version}")
+        return doc["manifest"], str(doc.get("seen_at") or "")
+
+    # ------------------------------------------------------------------ files
+    def _manifest_path(self, name: str, version: str) -> Path:
+        return self.root / "manifests" / name / f"{version}.json"
+
+    def _aliases_path(self, name: str) -> Path:
+        return self.root / "aliases" / f"{name}.json"
+
+    def _seen_versions(self, name: str) -> list[str]:
+        try:
+            return [p.stem for p in (self.root / "manifests" / name).iterdir() if p.suffix == ".json"]
+        except OSError:
+            return []
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    @staticmethod
+    def _write(path: Path, doc: dict[str, Any]) -> None:
+        from its_store.core.files import write_atomic
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(doc, separators=(",", ":"), sort_keys=True))
+
+    @staticmethod
+    def _unlink(path: Path) -> None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+    @staticmethod
+    def _quietly(work: Any) -> None:
+        """Remembering is best effort: a full disk must not fail the online command that succeeded."""
+        try:
+            work()
+        except (E.ItsStoreError, OSError, ValueError, TypeError) as exc:
+            log.debug("offline cache not updated: %s", getattr(exc, "message", None) or exc)
+
+
+def show_source(store: OfflineStore, name: str, ref: str | None) -> tuple[str, dict[str, Any], dict[str, Any], str]:
+    """(version, manifest, alias document, as_of) of NAME@REF from the local cache, for show and pull."""
+    if ref is not None and ref != LATEST and not is_version(ref):
+        from its_store.registry.refs import validate_alias
+        validate_alias(ref)
+    version, resolved_at = store.resolve(name, ref)
+    manifest, seen_at = store.manifest(name, version)
+    doc, aliases_at = store.aliases(name)
+    return version, manifest, doc, oldest(resolved_at, seen_at, aliases_at if ref and not is_version(ref) else None)
+
+
+def _never_seen(what: str, command: str) -> E.NotCachedError:
+    return E.NotCachedError(f"offline: {what} was never seen online, so the local cache cannot answer",
+                            hint=f"run `its-store {command}` once while the server is reachable, or drop --offline")
+
+
+def with_age(doc: dict[str, Any], as_of: str | None) -> dict[str, Any]:
+    """Mark an offline answer: offline, as_of (ISO 8601, UTC) and age_seconds."""
+    doc.update({"offline": True, "as_of": as_of or None, "age_seconds": age_seconds(as_of)})
+    return doc
+
+
+def oldest(*times: str | None) -> str:
+    present = [t for t in times if t]
+    return min(present) if present else ""

@@ -1,0 +1,196 @@
+"""Webhooks of the model registry: register, promote and rm POST a JSON event to MINIO_MODEL_WEBHOOK_URL.
+
+An event is first written to an outbox on disk (`<cache dir>/webhooks/outbox/`, one file per event,
+atomic write), then sent; its file is removed only after a 2xx answer. So a webhook that is down never
+fails the registry operation and never loses the event: the next model command, or
+`its-store model webhooks flush`, sends what is waiting, oldest first. Delivery is at least once (a
+crash between the 2xx and the removal sends it again): receivers deduplicate on the event `id`.
+
+Each POST carries `X-Its-Event-Id` and `X-Its-Timestamp` (the event's id and time, both also inside
+the signed body) and, when MINIO_MODEL_WEBHOOK_SECRET is set, `X-Its-Signature: sha256=<hex
+HMAC-SHA256(secret, body)>`. The secret and the URL's path (often a token) never reach output or logs.
+The HTTP request itself is s3/webhook.py (the only layer that may speak HTTP).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+
+if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+
+log = logging.getLogger("its_store.registry.webhooks")
+
+EVENTS = ("model.register", "model.promote", "model.rm")
+SEND_BUDGET = 5.0      # seconds a registry command may spend delivering after its change
+PIGGYBACK_BUDGET = 2.0  # seconds any other model command may spend sending what waits in the outbox
+ATTEMPT_TIMEOUT = 2.0
+BACKOFF = (0.25, 0.5, 1.0, 2.0)
+
+
+@dataclass
+class FlushReport:
+    """What one flush did (the JSON of `model webhooks flush`)."""
+
+    delivered: list[str] = field(default_factory=list)
+    pending: int = 0
+    last_error: str | None = None
+    webhook: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"webhook": self.webhook, "delivered": len(self.delivered), "delivered_ids": self.delivered,
+                "pending": self.pending, "last_error": self.last_error}
+
+
+def outbox_dir(settings: Settings) -> Path:
+    return Path(settings.cache_dir or Path.home() / ".cache" / "its-store") / "webhooks" / "outbox"
+
+
+def new_event(kind: str, *, bucket: str, model: str, version: str | None, actor: str,
+              alias: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The event document: {event, model, version, alias?, actor, time, id, bucket}."""
+    if kind not in EVENTS:
+        raise ValueError(f"unknown webhook event {kind!r}")
+    event = {"event": kind, "model": model, "version": version, "actor": actor, "bucket": bucket,
+             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+             "id": secrets.token_hex(16)}
+    if alias is not None:
+        event["alias"] = alias
+    event.update(extra)
+    return event
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Its-Signature value: sha256=<hex HMAC-SHA256 of the body, keyed by the secret>."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+class Outbox:
+    """Events waiting for delivery, one JSON file each, named so that they sort oldest first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, event: dict[str, Any]) -> Path:
+        from its_store.core.files import write_atomic
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{time.time_ns():020d}-{event['id']}.json"
+        write_atomic(path, json.dumps(event, sort_keys=True, separators=(",", ":")), 0o600, durable=True)
+        return path
+
+    def waiting(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.root.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
+        except OSError:
+            return []
+
+
+def emit(settings: Settings, event: dict[str, Any], *, budget: float = SEND_BUDGET) -> FlushReport | None:
+    """Queue one event and try to send the outbox within `budget` seconds. Never raises: a webhook that
+    is down (or a full disk) must not fail the registry change that already happened."""
+    if not settings.model_webhook_url or not enqueue(settings, event):
+        return None
+    return flush(settings, budget=budget, quiet=True)
+
+
+def enqueue(settings: Settings, event: dict[str, Any]) -> bool:
+    """Write one event to the outbox (durably); False, with a warning, when the disk refuses."""
+    try:
+        Outbox(outbox_dir(settings)).put(event)
+        return True
+    except (E.ItsStoreError, OSError) as exc:
+        log.warning("webhook event %s not queued: %s", event["id"], getattr(exc, "message", None) or exc)
+        return False
+
+
+def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = False) -> FlushReport:
+    """Send waiting events, oldest first, until the outbox is empty, one stays undelivered, or the budget
+    is spent. Runs under a lock file so that two processes never send the same event at once."""
+    from its_store.core.files import file_lock
+    from its_store.core.settings import webhook_origin
+    outbox = Outbox(outbox_dir(settings))
+    report = FlushReport(webhook=webhook_origin(settings.model_webhook_url) if settings.model_webhook_url else None)
+    if not outbox.waiting():
+        return report
+    if not settings.model_webhook_url:
+        report.pending = len(outbox.waiting())
+        if quiet:
+            return report
+        raise E.ConfigError(f"{report.pending} webhook event(s) wait in {outbox.root} but MINIO_MODEL_WEBHOOK_URL "
+                            "is not set", hint="set MINIO_MODEL_WEBHOOK_URL, then run `its-store model webhooks flush`")
+    deadline = time.monotonic() + budget
+    try:
+        with file_lock(outbox.root.parent / ".outbox.lock"):
+            _send_waiting(settings, outbox, report, deadline)
+    except OSError as exc:
+        report.last_error = f"outbox: {exc.strerror or exc}"
+    report.pending = len(outbox.waiting())
+    if report.pending:
+        log.warning("webhook %s: %d event(s) kept in the outbox (%s); `its-store model webhooks flush` sends them",
+                    report.webhook, report.pending, report.last_error or "time budget spent")
+    return report
+
+
+def _send_waiting(settings: Settings, outbox: Outbox, report: FlushReport, deadline: float) -> None:
+    for path in outbox.waiting():
+        try:
+            body = path.read_bytes()
+            event_id = json.loads(body)["id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # gone (another flush sent it) or not ours: left alone
+        if not _deliver(settings, body, str(event_id), report, deadline):
+            return  # keep the order: later events wait behind the first undelivered one
+        path.unlink(missing_ok=True)
+        report.delivered.append(str(event_id))
+
+
+def _deliver(settings: Settings, body: bytes, event_id: str, report: FlushReport, deadline: float) -> bool:
+    """POST one event with retries and backoff inside the deadline; True after a 2xx answer."""
+    from its_store.s3.webhook import WebhookDeliveryError, post
+    headers = {"Content-Type": "application/json", "User-Agent": "its-store-webhook",
+               "X-Its-Event-Id": event_id, "X-Its-Timestamp": str(json.loads(body).get("time", ""))}
+    if settings.model_webhook_secret is not None and settings.model_webhook_secret.get_secret_value():
+        headers["X-Its-Signature"] = sign(settings.model_webhook_secret.get_secret_value(), body)
+    for attempt in range(len(BACKOFF) + 1):
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            return False
+        try:
+            status = post(settings, str(settings.model_webhook_url), body, headers, min(ATTEMPT_TIMEOUT, left))
+        except WebhookDeliveryError as exc:
+            report.last_error = exc.reason
+        else:
+            if 200 <= status < 300:
+                return True
+            report.last_error = f"HTTP {status}"
+            if 400 <= status < 500 and status not in (408, 425, 429):
+                return False  # the receiver refuses it: retrying now will not help; it stays queued
+        if attempt < len(BACKOFF):
+            pause = BACKOFF[attempt] * random.uniform(0.8, 1.2)
+            if time.monotonic() + pause >= deadline:
+                return False
+            time.sleep(pause)
+    return False
+
+
+def has_waiting(settings: Settings) -> bool:
+    """Cheap check (one directory read) used before any model command sends the outbox."""
+    return bool(settings.model_webhook_url) and not settings.offline and bool(
+        Outbox(outbox_dir(settings)).waiting())
+
+
+def pending_count(settings: Settings) -> int:
+    return len(Outbox(outbox_dir(settings)).waiting())
+
