@@ -1,0 +1,353 @@
+"""`verify`: the integrity scrub. Re-read objects and check them against what was recorded at upload.
+
+Each object is read back in full (transfer/scrub.py: one GET for a small object, ordered parallel
+ranges for a large one) and checked, strongest first, against:
+
+1. `its-sha256`, the chain-of-custody hash every its-store upload records (of the original content:
+   a compressed object is decoded on the way). This catches a body replaced behind our back even
+   when the replacement came with fresh S3 checksums of its own.
+2. For an object without it (written by another tool): its MD5 ETag when that is an MD5 (one PUT,
+   not SSE-C or SSE-KMS), or the multipart ETag when `its-part-size` says how it was cut.
+3. Otherwise the object is *unverifiable*: nothing recorded to check it against. It is not read.
+
+Objects whose read fails are *unreadable* (with the error), kept apart from *corrupt* ones. Memory
+is flat: `workers` objects in flight, each through a 256 KiB buffer, and one large object's ranges
+at a time (workers x part size). Exit codes (ScrubReport.exit_code): 4 if anything is corrupt, else
+the unreadable objects' error exit code (1 when they differ), else 0; unverifiable alone is 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+from its_store.transfer.parts import DEFAULT_PART, META_PART_SIZE
+from its_store.transfer.scrub import drain, drain_ranges
+
+if TYPE_CHECKING:
+    from its_store.core.shard import Shard
+    from its_store.service.storage import StorageService
+
+T = TypeVar("T")
+
+LIST_LIMIT = 10_000  # entries kept per problem list in a report (the counts are always exact)
+_META = "x-amz-meta-"
+
+
+def parse_when(text: str | None, what: str) -> datetime | None:
+    """`7d`, `12h`, `30m` (that long ago) or a date / ISO time (UTC when no zone) -> aware datetime."""
+    if text is None or text == "":
+        return None
+    from its_store.core.units import parse_duration
+    try:
+        return datetime.now(UTC) - parse_duration(text, what=what)
+    except E.InvalidInputError:
+        pass
+    try:
+        when = datetime.fromisoformat(text) if "T" in text or " " in text.strip() else None
+        when = when or datetime.combine(date.fromisoformat(text), datetime.min.time())
+    except ValueError:
+        raise E.InvalidInputError(f"invalid {what} {text!r}",
+                                  hint="use a duration (30m, 12h, 7d) or a date (2026-01-31)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@dataclass
+class Outcome:
+    """One object's result: status ok | corrupt | unreadable | unverifiable."""
+
+    key: str
+    size: int
+    status: str
+    method: str | None = None      # sha256, md5, md5-multipart
+    expected: str | None = None
+    actual: str | None = None
+    reason: str | None = None      # why corrupt / unverifiable, or the read error's message
+    code: str | None = None        # the read error's code (unreadable)
+    exit_code: int | None = None
+    version_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = {"key": self.key, "size": self.size, "status": self.status, "method": self.method,
+               "expected": self.expected, "actual": self.actual, "reason": self.reason,
+               "version_id": self.version_id}
+        if self.status == "unreadable":
+            doc["code"] = self.code
+        return doc
+
+
+@dataclass
+class ScrubReport:
+    """What a scrub found. Problem lists keep the first LIST_LIMIT entries; counts are exact."""
+
+    bucket: str
+    prefix: str
+    shard: str | None = None
+    counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "corrupt": 0, "unreadable": 0,
+                                                            "unverifiable": 0})
+    methods: dict[str, int] = field(default_factory=dict)
+    problems: dict[str, list[Outcome]] = field(default_factory=lambda: {"corrupt": [], "unreadable": [],
+                                                                       "unverifiable": []})
+    bytes_read: int = 0
+    duration_seconds: float = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        self.counts[outcome.status] += 1
+        if outcome.status == "ok" and outcome.method:
+            self.methods[outcome.method] = self.methods.get(outcome.method, 0) + 1
+        kept = self.problems.get(outcome.status)
+        if kept is not None and len(kept) < LIST_LIMIT:
+            kept.append(outcome)
+
+    @property
+    def checked(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def exit_code(self) -> int:
+        if self.counts["corrupt"]:
+            return E.IntegrityError.exit_code
+        codes = {o.exit_code or 1 for o in self.problems["unreadable"]}
+        if codes:
+            return codes.pop() if len(codes) == 1 else 1
+        return 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "prefix": self.prefix, "shard": self.shard, "objects": self.checked,
+                "counts": dict(self.counts), "verified_by": self.methods, "bytes_read": self.bytes_read,
+                "duration_seconds": round(self.duration_seconds, 3), "exit_code": self.exit_code,
+                "truncated": any(len(v) < self.counts[k] for k, v in self.problems.items()),
+                **{k: [o.to_dict() for o in v] for k, v in self.problems.items()}}
+
+
+@dataclass
+class Listed:
+    key: str
+    size: int
+    last_modified: datetime | None = None
+    version_id: str | None = None
+
+
+def scrub(svc: StorageService, bucket: str, prefix: str = "", *, recursive: bool = True,
+          shard: Shard | None = None, newer_than: datetime | None = None, older_than: datetime | None = None,
+          workers: int | None = None, progress: Callable[[int], None] | None = None) -> ScrubReport:
+    """Re-read every object under `prefix` (or, not recursive, the one object `prefix`) and check it.
+
+    `shard` keeps the keys of one shard (core/shard.py); `newer_than` / `older_than` filter on
+    LastModified. Never raises for one object's failure: it is in the report."""
+    validate_bucket(bucket)
+    started = time.perf_counter()
+    report = ScrubReport(bucket, prefix, str(shard) if shard else None)
+    items = _listed(svc, bucket, prefix, recursive)
+    items = (i for i in items if _wanted(i, shard, newer_than, older_than))
+    checker = _Checker(svc, bucket, progress)
+    for outcome in _parallel(workers or svc.workers, items, checker.check):
+        report.add(outcome)
+    report.bytes_read = checker.bytes_read
+    report.duration_seconds = time.perf_counter() - started
+    return report
+
+
+def _listed(svc: StorageService, bucket: str, prefix: str, recursive: bool) -> Iterator[Listed]:
+    if not recursive:  # one object: a HEAD says whether it exists (404: exit 3)
+        stat = svc._stat(bucket, prefix)
+        yield Listed(prefix, stat.size or 0, stat.last_modified, stat.version_id)
+        return
+    if not svc.s3.bucket_exists(bucket):
+        raise E.BucketNotFoundError(f"bucket not found: {bucket}")
+    for entry in svc.s3.list_objects(bucket, prefix, recursive=True):
+        if not entry.is_prefix:
+            yield Listed(entry.key, entry.size, entry.last_modified)
+
+
+def _wanted(item: Listed, shard: Shard | None, newer: datetime | None, older: datetime | None) -> bool:
+    if shard is not None and item.key not in shard:
+        return False
+    when = item.last_modified
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if newer is not None and (when is None or when < newer):
+        return False
+    return not (older is not None and (when is None or when >= older))
+
+
+def _parallel(workers: int, items: Iterable[Any], fn: Callable[[Any], T]) -> Iterator[T]:
+    """fn over items on `workers` threads, in order, with a bounded look-ahead (2 x workers)."""
+    workers = max(workers, 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-verify") as pool:
+        window: deque[Any] = deque()
+        try:
+            for item in items:
+                window.append(pool.submit(fn, item))
+                if len(window) >= 2 * workers:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            for fut in window:
+                fut.cancel()
+
+
+# --------------------------------------------------------------------------------- one object
+class _Checker:
+    """Reads and checks one object at a time per thread; large objects take turns (one at a time)."""
+
+    def __init__(self, svc: StorageService, bucket: str, progress: Callable[[int], None] | None) -> None:
+        self.svc, self.bucket = svc, bucket
+        self.part = svc.settings.part_size or DEFAULT_PART
+        self.range_workers = max(2, min(svc.workers, 8))
+        self.progress = progress
+        self.s3 = _reader(svc)
+        self._large = threading.Lock()
+        self._count = threading.Lock()
+        self.bytes_read = 0
+
+    def check(self, item: Listed) -> Outcome:
+        where = f"s3://{self.bucket}/{item.key}"
+        try:
+            return self._check(item, where)
+        except E.IntegrityError as exc:
+            return Outcome(item.key, item.size, "corrupt", reason=exc.message, version_id=item.version_id)
+        except E.ItsStoreError as exc:
+            from its_store.codec.encryption import explain_read_error  # e.g. SSE-C without the key
+            exc = explain_read_error(exc, self.bucket, item.key, keyed=self.s3 is not self.svc.s3,
+                                     version_id=item.version_id)
+            return Outcome(item.key, item.size, "unreadable", reason=exc.message, code=exc.code,
+                           exit_code=exc.exit_code, version_id=item.version_id)
+
+    def _check(self, item: Listed, where: str) -> Outcome:
+        large = item.size > self.part
+        if large:
+            with self._large:
+                resp = self.s3.get(self.bucket, item.key, offset=0, length=self.part, version_id=item.version_id)
+                return self._read(item, where, resp, large=True)
+        resp = self.s3.get(self.bucket, item.key, version_id=item.version_id)
+        return self._read(item, where, resp, large=False)
+
+    def _read(self, item: Listed, where: str, resp: Any, large: bool) -> Outcome:
+        headers = resp.headers
+        meta = {k.lower()[len(_META):]: v for k, v in headers.items() if k.lower().startswith(_META)}
+        check = _choose(meta, headers, item.size)
+        if isinstance(check, str):  # unverifiable: the reason
+            resp.close()
+            resp.release_conn()
+            return Outcome(item.key, item.size, "unverifiable", reason=check, version_id=item.version_id)
+        total = drain(resp, check.feed, where, min(item.size, self.part) if large else None)
+        if large:
+            total += drain_ranges(self.s3, self.bucket, item.key, item.version_id, total, item.size, self.part,
+                                  self.range_workers, check.feed)
+        self._counted(total)
+        actual = check.finish(where)
+        ok = actual == check.expected
+        return Outcome(item.key, item.size, "ok" if ok else "corrupt", check.method, check.expected, actual,
+                       None if ok else f"{check.method} mismatch: the stored body is not the one recorded",
+                       version_id=item.version_id)
+
+    def _counted(self, n: int) -> None:
+        with self._count:  # progress callbacks (the CLI's bar) are not thread-safe
+            self.bytes_read += n
+            if self.progress is not None:
+                self.progress(n)
+
+
+def _reader(svc: StorageService) -> Any:
+    """The client to read with: a KeyedS3 when an SSE-C key is configured (MINIO_SSE_C_KEY*)."""
+    from its_store.codec.encryption import KeyedS3, resolve_key
+    key = resolve_key(svc.settings)
+    return KeyedS3(svc.s3, key) if key is not None else svc.s3
+
+
+class _Check:
+    """The running hash of one object and what it must come to."""
+
+    def __init__(self, method: str, expected: str, feed: Callable[[Any], None],
+                 finish: Callable[[str], str]) -> None:
+        self.method, self.expected, self.feed, self._finish = method, expected, feed, finish
+
+    def finish(self, where: str) -> str:
+        return self._finish(where)
+
+
+def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
+    """The strongest check the object allows, or the reason there is none."""
+    sha = meta.get(META_SHA256)
+    if sha:
+        return _sha_check(sha.lower(), meta)
+    from its_store.codec.encryption import describe_lower
+    encryption = describe_lower(headers)
+    etag = (headers.get("etag") or "").strip('"').lower()
+    if encryption in ("SSE-C", "SSE-KMS"):
+        return f"no its-sha256, and under {encryption} the ETag is not an MD5"
+    if "-" not in etag and len(etag) == 32:
+        digest = hashlib.md5(usedforsecurity=False)
+        return _Check("md5", etag, digest.update, lambda _w: digest.hexdigest())
+    part = meta.get(META_PART_SIZE, "")
+    if "-" in etag and part.isdigit() and int(part) > 0:
+        return _multipart_check(etag, int(part))
+    return "no its-sha256, and a multipart ETag is not an MD5 of the content"
+
+
+def _sha_check(expected: str, meta: dict[str, str]) -> _Check:
+    digest = hashlib.sha256()
+    codec_name = meta.get(META_CODEC)
+    if not codec_name:
+        return _Check("sha256", expected, digest.update, lambda _w: digest.hexdigest())
+    from its_store.codec.compression import DecodingWriter, get_codec
+    count = [0]
+
+    def sink(data: bytes) -> None:
+        count[0] += len(data)
+        digest.update(data)
+
+    state: dict[str, Any] = {}
+
+    def feed(data: Any) -> None:
+        if "writer" not in state:  # an unknown codec is UnknownCodecError (an IntegrityError): corrupt
+            state["writer"] = DecodingWriter(get_codec(codec_name, stored=True, where="the object"), sink,
+                                             "the object")
+        state["writer"].write(bytes(data))
+
+    def finish(where: str) -> str:
+        if "writer" in state:
+            state["writer"].close()
+        size = meta.get(META_ORIGINAL_SIZE, "")
+        if size.isdigit() and int(size) != count[0]:
+            raise E.IntegrityError(f"{where} decodes to {count[0]} bytes, recorded {size}")
+        return digest.hexdigest()
+
+    return _Check("sha256", expected, feed, finish)
+
+
+def _multipart_check(etag: str, part: int) -> _Check:
+    """MD5 of the part MD5s, cut at `part` bytes: how S3 forms a multipart ETag."""
+    digests: list[bytes] = []
+    state = {"md5": hashlib.md5(usedforsecurity=False), "left": part}
+
+    def feed(data: Any) -> None:
+        view = memoryview(data)
+        while view:
+            n = min(len(view), state["left"])
+            state["md5"].update(view[:n])
+            state["left"] -= n
+            view = view[n:]
+            if state["left"] == 0:
+                digests.append(state["md5"].digest())
+                state["md5"], state["left"] = hashlib.md5(usedforsecurity=False), part
+
+    def finish(_where: str) -> str:
+        if state["left"] != part:
+            digests.append(state["md5"].digest())
+        return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
+
+    return _Check("md5-multipart", etag, feed, finish)
+

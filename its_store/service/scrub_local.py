@@ -1,0 +1,196 @@
+"""`verify LOCAL_DIR s3://B/PREFIX/`: a folder compared with a prefix, like `rclone check`.
+
+The folder is walked in S3 key order (each folder's entries sorted as S3 sorts keys, a subfolder
+`a` as `a/`), so the walk and the listing are merged side by side (rclone's "march") with flat
+memory. For a name on both sides: a HEAD gives the recorded `its-sha256` (and the original size of a
+compressed object), compared with the SHA-256 of the local file; without it, an MD5 ETag is compared
+with the file's MD5; else, with `download`, the object is read and hashed; else the pair is counted
+as unverifiable (same size, content not compared). Pairs are checked on a thread pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+from its_store.service.scrub import LIST_LIMIT, _parallel, _reader
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+STATUSES = ("same", "different", "missing_local", "missing_remote", "unverifiable", "unreadable")
+
+
+@dataclass
+class CompareReport:
+    """Outcome of a folder/prefix comparison: counts (exact) and the names per status (first LIST_LIMIT)."""
+
+    local: str
+    bucket: str
+    prefix: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    names: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {s: [] for s in STATUSES[1:]})
+    duration_seconds: float = 0.0
+
+    def add(self, status: str, entry: dict[str, Any]) -> None:
+        self.counts[status] += 1
+        kept = self.names.get(status)
+        if kept is not None and len(kept) < LIST_LIMIT:
+            kept.append(entry)
+
+    @property
+    def exit_code(self) -> int:
+        if self.counts["different"] or self.counts["missing_local"] or self.counts["missing_remote"]:
+            return E.IntegrityError.exit_code
+        return 1 if self.counts["unreadable"] else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"local": self.local, "bucket": self.bucket, "prefix": self.prefix, "counts": dict(self.counts),
+                "duration_seconds": round(self.duration_seconds, 3), "exit_code": self.exit_code,
+                "truncated": any(len(v) < self.counts[k] for k, v in self.names.items()), **self.names}
+
+
+def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, download: bool = False,
+            workers: int | None = None) -> CompareReport:
+    """Compare folder `local` with the objects under `prefix` (a folder-like prefix: '' or ending in '/')."""
+    validate_bucket(bucket)
+    if not local.is_dir():
+        raise E.InvalidInputError(f"not a folder: {local}")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if not svc.s3.bucket_exists(bucket):
+        raise E.BucketNotFoundError(f"bucket not found: {bucket}")
+    started = time.perf_counter()
+    report = CompareReport(str(local), bucket, prefix)
+    def merged() -> Iterator[_Pair]:
+        for rel, path, size, remote in _march(_walk(local), _remote(svc, bucket, prefix)):
+            if path is None:
+                report.add("missing_local", {"key": prefix + rel, "size": remote.size})
+            elif remote is None:
+                report.add("missing_remote", {"path": rel, "size": size})
+            else:
+                yield _Pair(prefix + rel, path, size)
+
+    checker = _PairChecker(svc, bucket, download)
+    for status, entry in _parallel(workers or svc.workers, merged(), checker.check):
+        report.add(status, entry)
+    report.duration_seconds = time.perf_counter() - started
+    return report
+
+
+def _remote(svc: StorageService, bucket: str, prefix: str) -> Iterator[tuple[str, Any]]:
+    for entry in svc.s3.list_objects(bucket, prefix, recursive=True):
+        if not entry.is_prefix and entry.key[len(prefix):]:
+            yield entry.key[len(prefix):], entry
+
+
+def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, Path, int]]:
+    """(relative name with '/', path, size) of every file under root, in S3 key order (UTF-8 bytes)."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot read folder {root}: {exc.strerror}") from None
+    keyed = []
+    for entry in entries:
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if is_dir or entry.is_file():
+            keyed.append((entry.name + ("/" if is_dir else ""), entry, is_dir))
+    for name, entry, is_dir in sorted(keyed, key=lambda t: t[0].encode("utf-8", "surrogateescape")):
+        if is_dir:
+            yield from _walk(Path(entry.path), rel + name)
+        else:
+            yield rel + name, Path(entry.path), entry.stat().st_size
+
+
+def _march(local: Iterator[tuple[str, Path, int]], remote: Iterator[tuple[str, Any]]
+           ) -> Iterator[tuple[str, Path | None, int, Any]]:
+    """Merge two sorted streams: (name, local path or None, local size, remote entry or None)."""
+    def key(name: str) -> bytes:
+        return name.encode("utf-8", "surrogateescape")
+
+    a, b = next(local, None), next(remote, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and key(a[0]) < key(b[0])):
+            yield a[0], a[1], a[2], None
+            a = next(local, None)
+        elif a is None or key(b[0]) < key(a[0]):
+            yield b[0], None, 0, b[1]
+            b = next(remote, None)
+        else:
+            yield a[0], a[1], a[2], b[1]
+            a, b = next(local, None), next(remote, None)
+
+
+@dataclass
+class _Pair:
+    key: str
+    path: Path
+    size: int
+
+
+class _PairChecker:
+    def __init__(self, svc: StorageService, bucket: str, download: bool) -> None:
+        self.svc, self.bucket, self.download = svc, bucket, download
+        self.s3 = _reader(svc)
+
+    def check(self, item: _Pair) -> tuple[str, dict[str, Any]]:
+        entry: dict[str, Any] = {"key": item.key, "path": str(item.path), "size": item.size}
+        try:
+            return self._check(item.key, item.path, item.size, entry)
+        except E.ItsStoreError as exc:
+            return "unreadable", {**entry, "code": exc.code, "reason": exc.message}
+
+    def _check(self, key: str, path: Path, size: int, entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        stat = self.s3.stat(self.bucket, key)
+        meta = {k.lower()[len("x-amz-meta-"):]: v for k, v in (stat.metadata or {}).items()
+                if k.lower().startswith("x-amz-meta-")}
+        original = meta.get(META_ORIGINAL_SIZE, "")
+        remote_size = int(original) if meta.get(META_CODEC) and original.isdigit() else (stat.size or 0)
+        entry["remote_size"] = remote_size
+        if remote_size != size:
+            return "different", {**entry, "reason": f"size: local {size}, remote {remote_size}"}
+        sha = meta.get(META_SHA256)
+        etag = (stat.etag or "").strip('"').lower()
+        from its_store.codec.encryption import describe
+        md5_etag = not sha and "-" not in etag and len(etag) == 32 and describe(stat.metadata) not in (
+            "SSE-C", "SSE-KMS")
+        if sha or md5_etag:
+            method, want = ("sha256", sha.lower()) if sha else ("md5", etag)
+            got = _file_digest(path, method)
+        elif self.download:
+            method, want, got = "download", _file_digest(path, "sha256"), self._remote_sha(key, meta)
+        else:
+            return "unverifiable", {**entry, "reason": "same size; no its-sha256 and no MD5 ETag (try --download)"}
+        entry["method"] = method
+        if got != want:
+            return "different", {**entry, "reason": f"{method}: local and remote content differ"}
+        return "same", entry
+
+    def _remote_sha(self, key: str, meta: dict[str, str]) -> str:
+        """SHA-256 of the object's content (decoded when compressed), read in full."""
+        from its_store.service.scrub import _sha_check
+        from its_store.transfer.scrub import drain
+        check = _sha_check("", meta)
+        drain(self.s3.get(self.bucket, key), check.feed, f"s3://{self.bucket}/{key}")
+        return check.finish(f"s3://{self.bucket}/{key}")
+
+
+def _file_digest(path: Path, method: str) -> str:
+    digest = hashlib.sha256() if method == "sha256" else hashlib.md5(usedforsecurity=False)
+    buf = bytearray(1024 * 1024)
+    view = memoryview(buf)
+    try:
+        with open(path, "rb") as fh:
+            while n := fh.readinto(buf):
+                digest.update(view[:n])
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot read {path}: {exc.strerror}") from None
+    return digest.hexdigest()
