@@ -166,7 +166,12 @@ class Watcher:
         delay = 0.5
         while not self._stop.is_set():
             try:
-                summary = self.first_pass() if callable(self.first_pass) else self._sync_pass()
+                if callable(self.first_pass):
+                    summary = self.first_pass()
+                elif self.remove_source:
+                    summary = self._scan_pass()
+                else:
+                    summary = self._sync_pass()
                 self._changes.put(("pass", summary or ""))
                 return
             except E.ServiceUnavailableError as exc:
@@ -176,6 +181,15 @@ class Watcher:
                 return
             self._stop.wait(delay)
             delay = min(self.backoff_cap, delay * 2)
+
+    def _scan_pass(self) -> str:
+        """With remove_source: every file in the folder goes through the watcher (upload, verify, remove),
+        since a file still on disk is one not yet sent, or sent but not removed (a crash in between)."""
+        count = 0
+        for rel in _walk(self.root):
+            self._changes.put(("scan", rel))
+            count += 1
+        return f"{count} file(s) in the folder"
 
     def _sync_pass(self) -> str:
         """One `sync DIR s3://B/PREFIX/` (sync.engine.Sync, same options): what changed while no watcher ran.

@@ -37,7 +37,6 @@ _ORDER = {
     "vanished": ("key",),
     "kept": ("key", "reason"),
     "backlog": ("files",),
-    "pass": ("ok", "reason"),
     "stopped": ("backlog", "signal"),
 }
 
@@ -53,6 +52,8 @@ def format_line(event: dict[str, Any]) -> str:
     if kind == "started":
         return (f"{stamp} watching {_safe(event['folder'])} -> s3://{event['bucket']}/{_safe(event['prefix'])} "
                 f"(owed {event['owed']}, complete = {'closed' if event['close_check'] else 'settled'})")
+    if kind == "pass":
+        return f"{stamp} first pass {'done' if event.get('ok') else 'failed'}: {_safe(event.get('reason') or '')}"
     if kind == "uploaded":
         tail = " removed" if event.get("removed") else ""
         return f"{stamp} uploaded {_safe(event['key'])} {event['size']} {event['seconds']:.3f}{tail}"

@@ -1,0 +1,251 @@
+"""sync --watch when things go wrong: the server goes away for 20 s, the watcher is SIGKILLed, SIGTERM
+and Ctrl-C arrive with a file in flight. Real processes and real servers: the outage test starts its
+OWN SeaweedFS (the suite's is shared) and stops and restarts it on the same port and data folder; the
+signal tests run `its-store sync DIR s3://B/P/ --watch` as a subprocess (through a stalling fault proxy
+where a file must be in flight)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy
+from test_watch import Events, make_watcher, read_object, running
+
+from its_store.testing.devserver import SeaweedServer
+
+from helpers import random_bytes
+
+pytestmark = pytest.mark.timeout(120)
+
+ITS_STORE = str(Path(sys.executable).parent / "its-store")
+
+
+def test_server_gone_for_20s_every_file_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from its_store import StorageService, load_settings
+    server = SeaweedServer().start()
+    try:
+        settings = load_settings(endpoint=server.endpoint, access_key=server.access_key,
+                                 secret_key=server.secret_key, secure=False, max_retries=1, connect_timeout=2,
+                                 cache_dir=tmp_path / "cache", audit_log=tmp_path / "audit.log")
+        service = StorageService(settings)
+        service.s3.make_bucket("outage")
+        folder = tmp_path / "drop"
+        folder.mkdir()
+        events = Events()
+        expected: dict[str, bytes] = {}
+
+        def drop(n: int) -> None:
+            data = random_bytes(20_000 + n, seed=n)
+            (folder / f"f{n:03d}.jpg").write_bytes(data)
+            expected[f"cams/f{n:03d}.jpg"] = data
+
+        with running(make_watcher(service, folder, "outage", events, backoff_cap=3.0)):
+            for n in range(5):
+                drop(n)
+            events.wait(lambda: len(events.uploaded_keys()) == 5)
+            server.stop(remove=False)
+            gone = time.monotonic()
+            n = 5
+            while time.monotonic() - gone < 20:  # frames keep coming while the server is away
+                drop(n)
+                n += 1
+                time.sleep(1.0)
+            assert events.of("unreachable"), events.items[-10:]
+            assert len(events.uploaded_keys()) == 5
+            server.restart()
+            events.wait(lambda: set(events.uploaded_keys()) >= set(expected), timeout=40)
+            time.sleep(0.5)
+        counts = Counter(events.uploaded_keys())
+        assert counts == Counter(dict.fromkeys(expected, 1)), counts  # all, once
+        assert events.of("online")
+        assert events.of("stopped")[-1]["backlog"] == 0
+        for key, data in expected.items():
+            assert read_object(service, "outage", key) == data
+        service.close()
+    finally:
+        server.stop()
+
+
+RUNNER = """
+import sys
+from pathlib import Path
+from its_store import StorageService, load_settings
+from its_store.sync.watch import serve, watcher_for
+from its_store.sync.watch_report import format_json
+
+def on_event(event):
+    sys.stdout.write(format_json(event) + "\\n")
+    sys.stdout.flush()
+
+folder, dest, settle, close_check = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
+service = StorageService(load_settings())
+watcher = watcher_for(service, folder, dest, settle=settle, close_check=close_check, first_pass=False,
+                      on_event=on_event)
+sys.exit(serve(watcher))
+"""
+
+
+def _events(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def _wait_for(proc: subprocess.Popen[str], lines: list[str], what: str, timeout: float = 30.0) -> None:
+    """Read stdout lines into `lines` until one has `"event":"<what>"`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line:
+            break
+        lines.append(line)
+        if json.loads(line)["event"] == what:
+            return
+    raise AssertionError(f"no {what} event: {lines[-10:]}")
+
+
+def test_sigkilled_watcher_restarts_and_uploads_what_it_owed(env: dict[str, str], service: Any, bucket: str,
+                                                             tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    runner = tmp_path / "runner.py"
+    runner.write_text(RUNNER)
+    dest = f"s3://{bucket}/cams/"
+    # a long settle and no close check: the files are heard of (journaled) but not yet complete
+    first = subprocess.Popen([sys.executable, str(runner), str(folder), dest, "60", "0"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        _wait_for(first, lines, "started")
+        time.sleep(0.5)
+        names = [f"k{n}.jpg" for n in range(6)]
+        for n, name in enumerate(names):
+            (folder / name).write_bytes(random_bytes(10_000, seed=n))
+        journal = next((Path(env["MINIO_CACHE_DIR"]) / "watch").glob("*/journal.log"))
+        deadline = time.monotonic() + 20
+        while journal.read_text().count("\n") < len(names) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert sorted(json.loads(line[1:]) for line in journal.read_text().splitlines()) == names
+    second = subprocess.Popen([sys.executable, str(runner), str(folder), dest, "0.2", "1"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        _wait_for(second, lines, "started")
+        assert json.loads(lines[-1])["owed"] == len(names)
+        for _ in names:
+            _wait_for(second, lines, "uploaded")
+        second.send_signal(signal.SIGTERM)
+        rest, _err = second.communicate(timeout=20)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert second.returncode == 0
+    events = _events("".join(lines) + rest)
+    assert sorted(e["key"] for e in events if e["event"] == "uploaded") == [f"cams/{n}" for n in names]
+    for n, name in enumerate(names):
+        assert read_object(service, bucket, f"cams/{name}") == random_bytes(10_000, seed=n)
+    assert journal.read_text() == ""  # nothing owed any more
+
+
+def _cli(folder: Path, dest: str, *extra: str, json_out: bool = True, env: dict[str, str] | None = None
+         ) -> subprocess.Popen[str]:
+    args = [ITS_STORE, "sync", str(folder), dest, "--watch", "--settle", "0.3", *extra]
+    if json_out:
+        args.append("--json")
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], service: Any, bucket: str,
+                                                         tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    host, port = env["MINIO_ENDPOINT"].rsplit(":", 1)
+    data = random_bytes(2_000_000, seed=3)
+    with FaultProxy(int(port), upstream_host=host, stall_seconds=1.5) as proxy:  # every request waits 1.5 s
+        proc = _cli(folder, f"s3://{bucket}/cams/", env={"MINIO_ENDPOINT": proxy.endpoint,
+                                                         "MINIO_READ_TIMEOUT": "30"})
+        lines: list[str] = []
+        try:
+            _wait_for(proc, lines, "pass", timeout=40)
+            writer = open(folder / "unfinished.jpg", "wb")  # still open at SIGTERM: owed, not sent
+            writer.write(b"half a frame")
+            writer.flush()
+            (folder / "big.jpg").write_bytes(data)
+            time.sleep(0.8)  # complete and handed to an upload thread; its PUT waits in the proxy
+            proc.send_signal(signal.SIGTERM)
+            rest, err = proc.communicate(timeout=40)
+            writer.close()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    events = _events("".join(lines) + rest)
+    kinds = [e["event"] for e in events]
+    assert kinds[-1] == "stopped" and events[-1]["signal"] == "SIGTERM"
+    assert [e["key"] for e in events if e["event"] == "uploaded"] == ["cams/big.jpg"]
+    assert events[-1]["backlog"] == 1  # unfinished.jpg, in the journal for the next start
+    assert read_object(service, bucket, "cams/big.jpg") == data
+
+
+def test_ctrl_c_exits_130_human_lines_and_metrics(env: dict[str, str], service: Any, bucket: str,
+                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "before.jpg").write_bytes(b"there before the watcher")  # the first pass sends it
+    metrics = tmp_path / "its_store_watch.prom"
+    proc = _cli(folder, f"s3://{bucket}/cams/", "--metrics-file", str(metrics), "--remove-source",
+                json_out=False)
+    err_lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+
+        def read_until(word: str) -> None:
+            while time.monotonic() < deadline:
+                line = proc.stderr.readline() if proc.stderr else ""
+                assert line, err_lines
+                err_lines.append(line)
+                if word in line:
+                    return
+            raise AssertionError(err_lines)
+
+        read_until("pass")
+        (folder / "after.jpg").write_bytes(b"dropped while watching")
+        read_until("uploaded cams/after.jpg")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert out == ""  # human mode: stdout is for data; talk goes to stderr
+    text = "".join(err_lines) + err
+    assert "\r" not in text
+    for name in ("before", "after"):  # with --remove-source the first pass hands the folder to the watcher
+        assert any(f" uploaded cams/{name}.jpg " in line and line.endswith(" removed") for line in text.splitlines())
+    assert list(folder.iterdir()) == []  # verified, then removed
+    assert text.splitlines()[-1].endswith("stopped 0 SIGINT")
+    prom = metrics.read_text()
+    assert "its_store_watch_files_total 2" in prom and "its_store_watch_backlog_files 0" in prom
+    assert "its_store_watch_removed_total 2" in prom
+
+
+def test_watch_refuses_what_it_cannot_do(cli: Any, bucket: str, tmp_path: Path) -> None:
+    run = cli("sync", f"s3://{bucket}/x/", str(tmp_path), "--watch")
+    assert run.exit_code == 2 and "local folder" in run.stderr
+    run = cli("sync", str(tmp_path), f"s3://{bucket}/x/", "--watch", "--delete")
+    assert run.exit_code == 2
+    run = cli("sync", str(tmp_path), f"s3://{bucket}/x/", "--remove-source")
+    assert run.exit_code == 2 and "--watch" in run.stderr
