@@ -7,6 +7,7 @@ functions here build and read it; they touch the local disk but never the networ
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import mimetypes
@@ -18,8 +19,12 @@ from typing import Any
 
 from its_store.core import errors as E
 from its_store.core.refs import validate_key
-from its_store.registry.refs import MANIFEST_FORMAT, RESERVED_FILES
+from its_store.registry.refs import RESERVED_FILES
 
+FORMAT = 2                          # manifest.json "format": 2 (v1 wrote "its-store.model/v1" or nothing)
+READABLE_FORMATS = (None, 1, "its-store.model/v1", 2)
+CARD = "card.md"                    # NAME/VERSION/card.md: the model card, next to the manifest
+VARIANTS_DIR = "variants"           # NAME/VERSION/variants/VARIANT/<files>: one folder per variant
 HASH_CHUNK = 1024 * 1024
 _CONTENT_TYPES = {".pt": "application/octet-stream", ".pth": "application/octet-stream",
                   ".onnx": "application/octet-stream", ".engine": "application/octet-stream",
@@ -31,14 +36,22 @@ _CONTENT_TYPES = {".pt": "application/octet-stream", ".pth": "application/octet-
 class LocalFile:
     """One file of an artifact: where it is on disk and the path it gets inside the version."""
 
-    path: str          # POSIX path relative to NAME/VERSION/
+    path: str          # POSIX path inside the artifact (relative to NAME/VERSION/, or to its variant folder)
     source: Path
     size: int = 0
     sha256: str = ""
     content_type: str = "application/octet-stream"
+    key: str = ""      # relative key under NAME/VERSION/ when it differs from `path` (a variant's file)
+
+    @property
+    def rel_key(self) -> str:
+        return self.key or self.path
 
     def entry(self) -> dict[str, Any]:
-        return {"path": self.path, "size": self.size, "sha256": self.sha256, "content_type": self.content_type}
+        doc = {"path": self.path, "size": self.size, "sha256": self.sha256, "content_type": self.content_type}
+        if self.key and self.key != self.path:
+            doc["key"] = self.key
+        return doc
 
 
 def collect_files(model_path: Path) -> list[LocalFile]:
@@ -63,7 +76,7 @@ def collect_files(model_path: Path) -> list[LocalFile]:
 def check_file_path(path: str) -> str:
     """A file path inside a version: a valid key segment that does not collide with the registry's own files."""
     validate_key(path)
-    if path in RESERVED_FILES:
+    if path in RESERVED_FILES or path == CARD or path.split("/")[0] == VARIANTS_DIR:
         raise E.InvalidInputError(f"an artifact file may not be called {path!r}: the registry uses that name",
                                   hint="rename the file, or register its folder's content under a subfolder")
     return path
@@ -148,28 +161,84 @@ def _load_yaml(text: str, path: Path) -> Any:
 
 def build_manifest(name: str, version: str, files: list[LocalFile], *, metrics: dict[str, float],
                    training_config: Any, config_file: str | None, tags: dict[str, str], description: str,
-                   created_at: str, created_by: str, tool_version: str) -> dict[str, Any]:
-    """The manifest document. `primary` names the file a single download URL should point at."""
+                   created_at: str, created_by: str, tool_version: str, lineage: dict[str, Any] | None = None,
+                   variant: str | None = None, card: LocalFile | None = None) -> dict[str, Any]:
+    """The manifest document (format 2). `primary` names the file a single download URL should point at.
+
+    Without `variant` the files are the version's plain files (`files`, the default variant, as in v1);
+    with it they are the first variant and `files` stays empty.
+    """
     entries = [f.entry() for f in sorted(files, key=lambda f: f.path)]
-    primary = max(files, key=lambda f: (f.path != config_file, f.size, f.path)).path
-    return {
-        "format": MANIFEST_FORMAT, "name": name, "version": version,
-        "files": entries, "primary": primary, "size": sum(e["size"] for e in entries),
+    primary = max(files, key=lambda f: (f.path != config_file, f.size, f.path)).rel_key
+    doc: dict[str, Any] = {
+        "format": FORMAT, "name": name, "version": version,
+        "files": [] if variant else entries, "primary": primary, "size": sum(e["size"] for e in entries),
         "sha256": artifact_digest(entries), "metrics": metrics, "training_config": training_config,
         "training_config_file": config_file, "tags": tags, "description": description,
         "created_at": created_at, "created_by": created_by, "tool_version": tool_version,
+        "lineage": lineage or empty_lineage(), "variants": {}, "sealed": False,
     }
+    if variant:
+        doc["variants"][variant] = variant_entry(files, created_at=created_at, created_by=created_by)
+    if card is not None:
+        doc["card"] = card.entry()
+        doc["size"] += card.size
+    return doc
+
+
+def variant_entry(files: list[LocalFile], *, created_at: str, created_by: str) -> dict[str, Any]:
+    entries = [f.entry() for f in sorted(files, key=lambda f: f.path)]
+    return {"files": entries, "created": created_at, "created_by": created_by,
+            "size": sum(e["size"] for e in entries), "sha256": artifact_digest(entries)}
+
+
+def empty_lineage() -> dict[str, Any]:
+    return {"parents": [], "datasets": [], "run_id": None, "git": None}
+
+
+def lineage_of(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The lineage of any manifest (a v1 one has none: empty lists)."""
+    value = manifest.get("lineage")
+    base = empty_lineage()
+    if isinstance(value, dict):
+        base.update({k: value.get(k, base[k]) for k in base})
+    return base
+
+
+def format_of(manifest: dict[str, Any]) -> int:
+    """1 for a v1 manifest (no format, 1 or "its-store.model/v1"), else the integer format."""
+    value = manifest.get("format")
+    return value if isinstance(value, int) and value > 1 else 1
+
+
+def stored_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every file the version stores (plain files, every variant's, the card), each with its relative
+    `key` under NAME/VERSION/ and, for a variant's file, its `variant`."""
+    found = [{**e, "key": e["path"], "variant": None} for e in manifest.get("files", [])]
+    for name, variant in sorted((manifest.get("variants") or {}).items()):
+        found += [{**e, "key": e.get("key") or e["path"], "variant": name} for e in variant.get("files", [])]
+    card = manifest.get("card")
+    if isinstance(card, dict) and card.get("path"):
+        found.append({**card, "key": card["path"], "variant": None, "card": True})
+    return found
 
 
 def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
-    """Read a stored manifest, refusing one that is not ours or is malformed (integrity, exit 4)."""
+    """Read a stored manifest (v1 or v2), refusing one that is not ours or is malformed (integrity, exit 4)."""
     try:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise E.IntegrityError(f"manifest {where} is not valid JSON") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) or "version" not in doc:
         raise E.IntegrityError(f"manifest {where} is not a model manifest")
-    for entry in doc["files"]:
+    if doc.get("format") not in READABLE_FORMATS:
+        raise E.IntegrityError(f"manifest {where} has format {doc.get('format')!r}, newer than this its-store reads",
+                               hint="upgrade its-store")
+    variants = doc.get("variants") or {}
+    if not isinstance(variants, dict) or not all(isinstance(v, dict) and isinstance(v.get("files"), list)
+                                                 for v in variants.values()):
+        raise E.IntegrityError(f"manifest {where} has malformed variants")
+    for entry in [*doc["files"], *(e for v in variants.values() for e in v["files"])]:
         if not isinstance(entry, dict) or not {"path", "size", "sha256"} <= set(entry):
             raise E.IntegrityError(f"manifest {where} has a malformed file entry")
     return doc
@@ -185,6 +254,7 @@ def check_name_version(manifest: dict[str, Any], name: str, version: str, where:
 
 def record(manifest: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
     """The public dict of one version (list_models / show): stable field names, a public API."""
+    variants = manifest.get("variants") or {}
     return {  # nested values copied: the manifest may be a cached object shared with other callers
         "model_name": manifest.get("name"), "version": manifest.get("version"),
         "metrics": dict(manifest.get("metrics") or {}), "tags": dict(manifest.get("tags") or {}),
@@ -192,4 +262,9 @@ def record(manifest: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
         "size": manifest.get("size", 0), "sha256": manifest.get("sha256"),
         "description": manifest.get("description") or "", "aliases": sorted(aliases),
         "primary": manifest.get("primary"), "files": [dict(f) for f in manifest.get("files", [])],
+        "format": format_of(manifest), "sealed": bool(manifest.get("sealed")),
+        "lineage": copy.deepcopy(lineage_of(manifest)),
+        "variants": {name: {"files": [dict(f) for f in v.get("files", [])], "size": v.get("size", 0),
+                            "created": v.get("created"), "sha256": v.get("sha256")}
+                     for name, v in sorted(variants.items())},
     }

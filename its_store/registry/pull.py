@@ -160,7 +160,7 @@ def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dic
 
 def _download_verified(svc: StorageService, plan: PullPlan, entry: dict[str, Any], local: Path) -> None:
     from its_store.core.models import DownloadRequest
-    key = plan.key(str(entry["path"]))
+    key = plan.key(str(entry.get("key") or entry["path"]))  # a variant's file: its key under the version
     try:
         svc.download_object(DownloadRequest(bucket=plan.bucket, key=key, file_path=local))
     except E.ObjectNotFoundError:

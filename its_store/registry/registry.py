@@ -2,9 +2,13 @@
 
 Layout (documented in the README so any S3 tool can read a model):
     NAME/VERSION/<files...>         the artifact, byte for byte as registered (never compressed)
-    NAME/VERSION/manifest.json      written last, write-once (If-None-Match: *): the version exists iff it does
+    NAME/VERSION/variants/V/<files> the files of variant V (onnx, trt-sm89-trt10.3, ...): variants.py
+    NAME/VERSION/card.md            the model card, when one was given
+    NAME/VERSION/manifest.json      format 2; written last, write-once (If-None-Match: *): the version exists
+                                    iff it does; later changed only by If-Match (a new variant, sealing)
     NAME/VERSION/.its-registering   present only while a registration uploads (or after one crashed)
     NAME/_aliases.json              aliases and their history, updated with compare-and-swap
+    _index/sha256/<hex>             dedup index: where bytes with that sha256 are already stored (dedup.py)
 
 This module is the write side and the API; reading and caching documents is model_docs.py, pulls
 model_pull.py, aliases model_aliases.py, the manifest model_manifest.py, names/versions model_refs.py.
@@ -17,7 +21,6 @@ import copy
 import json
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +30,17 @@ from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
 from its_store.registry import aliases as aliases_doc
 from its_store.registry.docs import PROCESS_CACHE, DocCache, ProcessCache, RegistryDocs
-from its_store.registry.manifest import build_manifest, collect_files, hash_files, load_training_config, record
+from its_store.registry.manifest import (
+    CARD,
+    VARIANTS_DIR,
+    LocalFile,
+    build_manifest,
+    collect_files,
+    format_of,
+    hash_files,
+    load_training_config,
+    record,
+)
 from its_store.registry.refs import (
     ALIASES,
     LATEST,
@@ -54,6 +67,7 @@ __all__ = ["PROCESS_CACHE", "DocCache", "ModelRegistry", "ProcessCache", "get_mo
 
 AUTO = "auto"
 AUTO_ATTEMPTS = 5
+CARD_LIMIT = 1024 * 1024
 _JSON_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
 
 
@@ -78,25 +92,37 @@ class ModelRegistry:
     def register_model(self, model_path: Path | str, model_name: str, version: str = AUTO,
                        metrics: dict[str, Any] | None = None, training_config: Any = None,
                        tags: dict[str, Any] | None = None, description: str = "", *, force: bool = False,
-                       progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+                       progress: Callable[[int], None] | None = None, variant: str | None = None,
+                       parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
+                       run_id: str | None = None, git_dir: Path | str | None = None,
+                       card: Path | str | None = None, dedup: bool = True) -> dict[str, Any]:
         """Upload a file or folder as NAME@VERSION; the manifest goes last, write-once.
 
         `version` is a semantic version or "auto" (next patch). `training_config` is a dict (stored in the
         manifest) or the path of a JSON/YAML file (parsed into the manifest and stored byte for byte as a
-        file of the version). An existing version raises AlreadyExistsError unless `force`.
+        file of the version). An existing version raises AlreadyExistsError unless `force`, or, with
+        `variant`, gains that variant (variants.py). Lineage: `parents` ("name@version", must exist),
+        `datasets` ("URI[@VERSION]"), `run_id`, and the git state of `git_dir` (None: not recorded).
+        `card` is a Markdown file stored as NAME/VERSION/card.md. Files whose bytes the registry already
+        holds are copied server-side instead of uploaded (dedup.py) unless `dedup` is False.
         """
         name = validate_name(model_name)
         auto = str(version).strip().lower() == AUTO
         fixed = None if auto else str(parse_version(str(version)))
-        metrics_, tags_ = parse_metrics(metrics), validate_tags(tags)
-        files = collect_files(Path(model_path))
-        config, config_file = self._training_config(training_config, files)
+        files, details = self._prepare(model_path, metrics, training_config, tags, description, force=force,
+                                       variant=variant, parents=parents, datasets=datasets, run_id=run_id,
+                                       git_dir=git_dir, card=card, dedup=dedup)
         if fixed and not force and self._manifest_exists(name, fixed):
-            raise _exists(name, fixed)
-        hash_files(files, self.service.workers)
+            if not details["variant"]:
+                raise _exists(name, fixed)
+            from its_store.registry.variants import add_variant
+            with self._audited("model_register", f"{name}/{fixed}/", model=name, version=fixed,
+                               variant=details["variant"]) as entry:
+                rec = add_variant(self, name, fixed, files, details, progress)
+                entry.update(size=rec["size"], uploaded_bytes=rec["uploaded_bytes"])
+            return rec
+        hash_files(files + ([details["card"]] if details["card"] else []), self.service.workers)
         self.service.ensure_bucket(self.bucket)
-        details = {"metrics": metrics_, "training_config": config, "config_file": config_file, "tags": tags_,
-                   "description": str(description or "")}
         for attempt in range(AUTO_ATTEMPTS if auto else 1):
             chosen = fixed or self._next_version(name)
             try:
@@ -106,9 +132,52 @@ class ModelRegistry:
                     entry.update(size=rec["size"], sha256=rec["sha256"])
                 return rec
             except E.AlreadyExistsError:
+                if fixed and details["variant"] and self._wait_for_manifest(name, fixed):
+                    from its_store.registry.variants import add_variant  # created meanwhile: add to it
+                    return add_variant(self, name, fixed, files, details, progress)
                 if not auto or attempt == AUTO_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prepare(self, model_path: Path | str, metrics: dict[str, Any] | None, training_config: Any,
+                 tags: dict[str, Any] | None, description: str, *, force: bool, variant: str | None,
+                 parents: Iterable[str] | None, datasets: Iterable[str] | None, run_id: str | None,
+                 git_dir: Path | str | None, card: Path | str | None, dedup: bool) -> tuple[list[Any], dict[str, Any]]:
+        """Check every input of a registration before anything is written (bad input: exit 2; a parent
+        that does not exist: exit 3), and gather the files and the manifest's details."""
+        from its_store.registry import lineage as lin
+        from its_store.registry.gitinfo import git_info
+        from its_store.registry.variants import validate_variant
+        metrics_, tags_ = parse_metrics(metrics), validate_tags(tags)
+        variant_ = None if variant is None else validate_variant(str(variant))
+        if variant_ and force:
+            raise E.InvalidInputError("--force cannot be combined with --variant: existing files never change")
+        card_ = _card_file(card)
+        datasets_, run_id_ = lin.check_datasets(list(datasets or [])), _run_id(run_id)
+        files = collect_files(Path(model_path))
+        config, config_file = self._training_config(training_config, files)
+        for item in files:
+            item.key = f"{VARIANTS_DIR}/{variant_}/{item.path}" if variant_ else ""
+        parents_ = lin.resolve_parents(self, list(parents or []))
+        lineage_ = lin.build(parents_, datasets_, run_id_, git_info(git_dir) if git_dir is not None else None)
+        return files, {"metrics": metrics_, "training_config": config, "config_file": config_file, "tags": tags_,
+                       "description": str(description or ""), "lineage": lineage_, "card": card_,
+                       "variant": variant_, "dedup": dedup}
+
+    def _wait_for_manifest(self, name: str, version: str, seconds: float = 60.0) -> bool:
+        """Another process is creating NAME@VERSION (it holds the lock): wait for its manifest, so that a
+        variant registered at the same moment is added to the version instead of failing."""
+        import time
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._manifest_exists(name, version):
+                return True
+            try:
+                self.s3.stat(self.bucket, f"{name}/{version}/{LOCK}")
+            except E.NotFoundError:
+                return self._manifest_exists(name, version)  # the other registration gave up
+            time.sleep(0.2)
+        return False
 
     def _audited(self, operation: str, key: str, **fields: Any) -> Any:
         """A context that appends one audit line (ok or error) for a registry change (audit.py)."""
@@ -145,15 +214,19 @@ class ModelRegistry:
 
     def _register(self, name: str, version: str, files: list[Any], details: dict[str, Any], *, force: bool,
                   progress: Callable[[int], None] | None) -> dict[str, Any]:
+        from its_store.registry import dedup
         prefix = f"{name}/{version}/"
+        card = details.get("card")
         self._lock_version(name, version, force)
         try:
-            self._upload_files(prefix, files, progress)
+            stored = dedup.store_files(self, prefix, files + ([card] if card else []),
+                                       dedup=details.get("dedup", True), progress=progress)
             manifest = build_manifest(name, version, files, metrics=details["metrics"],
                                       training_config=details["training_config"],
                                       config_file=details["config_file"], tags=details["tags"],
                                       description=details["description"], created_at=_now(),
-                                      created_by=self.actor, tool_version=f"its-store {__version__}")
+                                      created_by=self.actor, tool_version=f"its-store {__version__}",
+                                      lineage=details.get("lineage"), variant=details.get("variant"), card=card)
             body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
             self._put_doc(prefix + MANIFEST, body, if_absent=not force)
         except E.AlreadyExistsError:
@@ -163,9 +236,12 @@ class ModelRegistry:
             raise
         # Registered. Tidying up is best effort: a leftover lock beside a manifest is harmless.
         if force:
-            self._quietly(self._remove_prefix, prefix, {MANIFEST, LOCK, *(f.path for f in files)})
+            self._quietly(self._remove_prefix, prefix, {MANIFEST, LOCK, CARD, *(f.rel_key for f in files)})
         self._quietly(self._remove_keys, [prefix + LOCK])
-        return self._record(manifest, [])
+        self._quietly(dedup.index, self, prefix, stored.uploaded)
+        rec = self._record(manifest, [])
+        rec.update(stored.as_dict(), variant=details.get("variant"))
+        return rec
 
     def _lock_version(self, name: str, version: str, force: bool) -> None:
         """Take NAME/VERSION/.its-registering write-once, then re-check the manifest.
@@ -188,21 +264,6 @@ class ModelRegistry:
         if self._manifest_exists(name, version):
             self._remove_keys([prefix + LOCK])
             raise _exists(name, version)
-
-    def _upload_files(self, prefix: str, files: list[Any], progress: Callable[[int], None] | None) -> None:
-        from its_store.core.enums import ObjectType
-        from its_store.core.models import UploadRequest
-
-        def one(item: Any) -> None:
-            request = UploadRequest(bucket=self.bucket, key=prefix + item.path, file_path=item.source,
-                                    object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
-                                    metadata={"sha256": item.sha256}, compression="none")
-            self.service.upload_object(request, progress=progress)
-
-        workers = max(1, min(self.service.workers, len(files)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-register") as pool:
-            for future in [pool.submit(one, item) for item in files]:
-                future.result()
 
     # -------------------------------------------------------------------------------- list & show
     def list_models(self, name: str | None = None, *, limit: int | None = None,
@@ -243,7 +304,8 @@ class ModelRegistry:
         rec = self._record(manifest, aliases_doc.aliases_of(doc, resolved))
         rec.update({"training_config": copy.deepcopy(manifest.get("training_config")),
                     "training_config_file": manifest.get("training_config_file"),
-                    "tool_version": manifest.get("tool_version"), "format": manifest.get("format")})
+                    "tool_version": manifest.get("tool_version"), "format": format_of(manifest),
+                    "card": self._card_text(name, resolved, manifest)})
         return rec
 
     def resolve(self, name: str, ref: str | None = None) -> str:
@@ -263,6 +325,59 @@ class ModelRegistry:
             raise E.NotFoundError(f"{name} has no alias {ref!r}", hint=f"see `its-store model aliases {name}`")
         return str(version)
 
+    def _card_text(self, name: str, version: str, manifest: dict[str, Any]) -> str | None:
+        """The model card's Markdown (None without one); undecodable bytes are replaced, not fatal."""
+        card = manifest.get("card")
+        if not isinstance(card, dict):
+            return None
+        try:
+            resp = self.s3.get(self.bucket, f"{name}/{version}/{card.get('path') or CARD}")
+        except E.ObjectNotFoundError:
+            return None
+        try:
+            return resp.read(CARD_LIMIT + 1).decode("utf-8", errors="replace")
+        finally:
+            resp.close()
+
+    # -------------------------------------------------------------- lineage, variants, diff, verify
+    def lineage(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """Ancestors (parents, their parents...) and descendants (versions naming it as parent)."""
+        from its_store.registry.lineage import lineage
+        return lineage(self, name, self.resolve(name, version))
+
+    def seal(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """Close a version to new variants (promotion does it too). Sealing twice is a no-op."""
+        resolved = self.resolve(name, version)
+        with self._audited("model_seal", f"{name}/{resolved}/{MANIFEST}", model=name, version=resolved):
+            doc = self._seal_manifest(name, resolved)
+        return self._record(doc, [])
+
+    def _seal_manifest(self, name: str, version: str) -> dict[str, Any]:
+        from its_store.registry.variants import update_manifest
+
+        def close(doc: dict[str, Any]) -> bool:
+            if doc.get("sealed"):
+                return False
+            doc["sealed"] = True
+            return True
+
+        return update_manifest(self, name, version, close)
+
+    def diff(self, name_a: str, ref_a: str | None, name_b: str, ref_b: str | None) -> dict[str, Any]:
+        """What changed from NAME_A@REF_A to NAME_B@REF_B (diff.py)."""
+        from its_store.registry.diff import diff
+        a, b = self.resolve(name_a, ref_a), self.resolve(name_b, ref_b)
+        return diff(self.docs.manifest(name_a, a), self.docs.manifest(name_b, b))
+
+    def verify_model(self, name: str, version: str | None = None, *, check: bool = True) -> dict[str, Any]:
+        """Re-read every stored file and compare with the manifest; IntegrityError naming the damaged
+        ones when `check` (else the report lists them in `damaged`)."""
+        from its_store.registry.verify import damaged_error, verify
+        report = verify(self, name, self.resolve(name, version))
+        if check and report["damaged"]:
+            raise damaged_error(report)
+        return report
+
     def _record(self, manifest: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
         rec = record(manifest, aliases)
         rec["uri"] = f"s3://{self.bucket}/{rec['model_name']}/{rec['version']}/"
@@ -278,22 +393,25 @@ class ModelRegistry:
 
     # ----------------------------------------------------------------------- pull & share
     def get_model(self, name: str, version: str | None = None, download_path: Path | str | None = None, *,
-                  force: bool = False) -> dict[str, Any]:
+                  force: bool = False, variant: str | None = None, gpu_arch: str | None = None,
+                  trt_version: str | None = None) -> dict[str, Any]:
         """Download NAME@VERSION (a version, an alias or latest), every file verified by sha256.
 
         A one-file model is written to `download_path` (or into it, if it is a folder); a folder model
         becomes the folder `download_path`. Default: ./FILE or ./NAME-VERSION. Files already in the
         local cache are not downloaded again. Nothing appears at the destination unless all is verified.
+        `variant`: a variant's name, or "auto" (the engine for `gpu_arch` + `trt_version`, else onnx).
         """
         from its_store.registry.pull import BlobCache, PullPlan, pull
+        from its_store.registry.variants import view
         resolved = self.resolve(name, version)
-        manifest = self.docs.manifest(name, resolved)
+        manifest, chosen = view(self.docs.manifest(name, resolved), name, resolved, variant, gpu_arch, trt_version)
         if download_path is None:
             files = manifest["files"]
             download_path = Path(Path(files[0]["path"]).name if len(files) == 1 else f"{name}-{resolved}")
         cache_root = Path(self.service.settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
         plan = PullPlan(self.bucket, name, resolved, manifest, Path(download_path), force=force)
-        return pull(self.service, plan, BlobCache(cache_root))
+        return {**pull(self.service, plan, BlobCache(cache_root)), "variant": chosen}
 
     def generate_download_url(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> str:
         """A presigned GET URL of the model's primary file (its only file, or the largest non-config one)."""
@@ -308,9 +426,10 @@ class ModelRegistry:
         def sign(key: str) -> str:
             return self.service.generate_presigned_url(self.bucket, key, expires_in_seconds, "GET")
 
-        files = [{"path": f["path"], "size": f["size"], "sha256": f["sha256"], "url": sign(prefix + f["path"])}
-                 for f in manifest["files"]]
-        primary = next(f["url"] for f in files if f["path"] == manifest.get("primary", files[0]["path"]))
+        from its_store.registry.manifest import stored_entries
+        files = [{"path": f["key"], "size": f["size"], "sha256": f["sha256"], "variant": f["variant"],
+                  "url": sign(prefix + f["key"])} for f in stored_entries(manifest) if not f.get("card")]
+        primary = next((f["url"] for f in files if f["path"] == manifest.get("primary")), files[0]["url"])
         expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in_seconds))
         return {"model_name": name, "version": resolved, "expires_in_seconds": int(expires_in_seconds),
                 "expires_at": expires_at.isoformat(timespec="seconds"), "url": primary,
@@ -336,6 +455,7 @@ class ModelRegistry:
                 doc = aliases_doc.update(self.s3, self.bucket, name, change)
             finally:
                 self._invalidate([f"{name}/{ALIASES}"])
+        self._quietly(self._seal_manifest, name, resolved)  # a promoted version takes no new variants
         previous = events[0]["previous"] if events else resolved
         return {"model_name": name, "alias": alias, "version": resolved, "previous": previous,
                 "changed": bool(events), "aliases": doc["aliases"]}
@@ -424,6 +544,28 @@ def _exists(name: str, version: str) -> E.AlreadyExistsError:
     return E.AlreadyExistsError(f"{name}@{version} is already registered",
                                 hint="versions are immutable: register a new version (or --version auto), "
                                      "or add --force to overwrite")
+
+
+def _card_file(card: Path | str | None) -> LocalFile | None:
+    """The model card to store: a regular file (exit 2 otherwise) of at most 1 MiB."""
+    if card is None:
+        return None
+    path = Path(card)
+    if not path.is_file():
+        raise E.InvalidInputError(f"model card {path} is not a file",
+                                  hint="give a Markdown file, e.g. --card README.md")
+    if path.stat().st_size > CARD_LIMIT:
+        raise E.InvalidInputError(f"model card {path} is larger than 1 MiB")
+    return LocalFile(CARD, path, content_type="text/markdown; charset=utf-8")
+
+
+def _run_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or len(text) > 256 or any(ord(c) < 32 for c in text):
+        raise E.InvalidInputError(f"invalid run id {value!r}: 1-256 printable characters")
+    return text
 
 
 def _now() -> str:

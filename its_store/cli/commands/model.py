@@ -43,6 +43,18 @@ def register_cmd(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v (repeatable).")] = None,
     description: Annotated[str, typer.Option("--description", "-d", help="Free text.")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing version.")] = False,
+    variant: Annotated[str | None, typer.Option(
+        "--variant", help="Add the files as this variant of the version (onnx, trt-sm89-trt10.3, ...); "
+                          "an existing open version gains it.")] = None,
+    dataset: Annotated[list[str] | None, typer.Option(
+        "--dataset", help="Training data, URI[@VERSION] (repeatable).")] = None,
+    parent: Annotated[list[str] | None, typer.Option(
+        "--parent", help="Model it was derived from, NAME@VERSION; must exist (repeatable).")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="Training run id (MLflow, W&B, CI job...).")] = None,
+    no_git: Annotated[bool, typer.Option("--no-git", help="Do not record the git commit of this folder.")] = False,
+    card: Annotated[Path | None, typer.Option("--card", help="Model card (Markdown) stored with the version.")] = None,
+    no_dedup: Annotated[bool, typer.Option(
+        "--no-dedup", help="Upload every file even when the registry already holds its bytes.")] = False,
     json_: Json = False,
 ) -> None:
     """Register a model file or folder as NAME@VERSION (immutable; the manifest is written last).
@@ -53,10 +65,14 @@ def register_cmd(
     tags = parse_pairs(tag, what="tag")
     with out.progress(f"register {name}", _local_size(path)) as advance:
         rec = _registry().register_model(path, name, version, metrics=metrics, training_config=config, tags=tags,
-                                         description=description, force=force, progress=advance)
-    files = _count(len(rec["files"]), "file")
-    out.result(rec, lambda: out.talk(f"registered {rec['model_name']}@{rec['version']} "
-                                     f"({files}, {human_size(rec['size'])}) → {rec['uri']}"))
+                                         description=description, force=force, progress=advance, variant=variant,
+                                         parents=parent or [], datasets=dataset or [], run_id=run_id,
+                                         git_dir=None if no_git else Path.cwd(), card=card, dedup=not no_dedup)
+    files = _count(len(rec["variants"][variant]["files"]) if variant else len(rec["files"]), "file")
+    what = f" variant {variant}" if variant else ""
+    out.result(rec, lambda: out.talk(f"registered {rec['model_name']}@{rec['version']}{what} "
+                                     f"({files}; {human_size(rec['uploaded_bytes'])} uploaded, "
+                                     f"{rec['copied_files']} copied on the server) → {rec['uri']}"))
 
 
 def _count(n: int, noun: str) -> str:
@@ -126,6 +142,29 @@ def _show_human(rec: dict[str, Any]) -> None:
     out.table(["field", "value"], rows)
     out.table(["file", "size", "sha256"], ([f["path"], human_size(f["size"]), f["sha256"]] for f in rec["files"]),
               right=["size"])
+    if rec.get("variants"):
+        out.table(["variant", "files", "size", "created"],
+                  ([v, ", ".join(f["path"] for f in d["files"]), human_size(d["size"]), _short_time(d["created"])]
+                   for v, d in rec["variants"].items()), right=["size"])
+    lineage = rec.get("lineage") or {}
+    git = lineage.get("git") or {}
+    facts = [["parents", ", ".join(lineage.get("parents") or [])],
+             ["datasets", ", ".join(lineage.get("datasets") or [])],
+             ["run id", lineage.get("run_id") or ""], ["sealed", "yes" if rec.get("sealed") else "no"],
+             ["git", f"{git.get('commit', '')[:12]} {git.get('branch') or ''}{' (dirty)' if git.get('dirty') else ''}"
+              if git else ""]]
+    out.table(["lineage", "value"], facts)
+    if rec.get("card"):
+        _print_card(rec["card"])
+
+
+def _print_card(text: str) -> None:
+    """Markdown rendered on a terminal; the raw text when stdout is a pipe or a file."""
+    if sys.stdout.isatty():
+        from rich.markdown import Markdown
+        out.console().print(Markdown(text))
+    else:
+        sys.stdout.write("\n" + text + ("" if text.endswith("\n") else "\n"))
 
 
 def pull(
@@ -133,6 +172,15 @@ def pull(
     dest: Annotated[Path | None, typer.Argument(
         help="Where to put it: a file path (one-file model) or folder. Default ./FILE or ./NAME-VERSION.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing destination folder.")] = False,
+    variant: Annotated[str | None, typer.Option(
+        "--variant", help="A variant by name, or 'auto': the TensorRT engine for this GPU and TensorRT, "
+                          "else onnx.")] = None,
+    gpu_arch: Annotated[str | None, typer.Option(
+        "--gpu-arch", envvar="ITS_STORE_GPU_ARCH", help="GPU architecture for --variant auto (sm89 or 8.9); "
+                                                        "default: from nvidia-smi.")] = None,
+    trt_version: Annotated[str | None, typer.Option(
+        "--trt-version", envvar="ITS_STORE_TRT_VERSION", help="TensorRT version for --variant auto (10.3); "
+                                                              "default: the installed one.")] = None,
     json_: Json = False,
 ) -> None:
     """Download a version, verifying every file's sha256; cached files are not downloaded again.
@@ -140,9 +188,15 @@ def pull(
     Example: its-store model pull yolo11_traffic@production models/current_model.pt
     """
     name, version = _ref(ref)
-    result = _registry().get_model(name, version, dest, force=force)
+    if variant == "auto":
+        from its_store.registry.variants import detect_gpu_arch, detect_trt_version
+        gpu_arch = gpu_arch or detect_gpu_arch()
+        trt_version = trt_version or detect_trt_version()
+    result = _registry().get_model(name, version, dest, force=force, variant=variant, gpu_arch=gpu_arch,
+                                   trt_version=trt_version)
     out.result(result, lambda: out.talk(
-        f"pulled {result['model_name']}@{result['version']} → {result['path']} (verified; "
+        f"pulled {result['model_name']}@{result['version']}"
+        f"{' variant ' + result['variant'] if result.get('variant') else ''} → {result['path']} (verified; "
         f"{result['downloaded_files']} downloaded, {human_size(result['downloaded_bytes'])}; "
         f"{result['cached_files']} from cache)"))
 
@@ -242,11 +296,119 @@ def _confirm(question: str) -> None:
         raise typer.Exit(1)
 
 
+def lineage(ref: Ref, json_: Json = False) -> None:
+    """Show where a version came from (parents, their parents, datasets, run, git) and what came from it.
+
+    Example: its-store model lineage yolo11_traffic@2.0.0 --json
+    """
+    name, version = _ref(ref)
+    doc = _registry().lineage(name, version)
+    out.result(doc, lambda: _lineage_human(doc))
+
+
+def _lineage_human(doc: dict[str, Any]) -> None:
+    lines = [doc["model"]]
+    if doc["datasets"]:
+        lines.append(f"  datasets: {', '.join(doc['datasets'])}")
+    if doc["run_id"]:
+        lines.append(f"  run: {doc['run_id']}")
+    if doc["git"]:
+        git = doc["git"]
+        lines.append(f"  git: {git['commit'][:12]} {git.get('branch') or ''}{' (dirty)' if git.get('dirty') else ''}")
+    lines.append("ancestors:" if doc["ancestors"] else "ancestors: (none)")
+    _tree(doc["ancestors"], "parents", "  ", lines)
+    lines.append("descendants:" if doc["descendants"] else "descendants: (none)")
+    _tree(doc["descendants"], "children", "  ", lines)
+    out.lines(lines)
+
+
+def _tree(nodes: list[dict[str, Any]], below: str, indent: str, lines: list[str]) -> None:
+    for i, node in enumerate(nodes):
+        last = i == len(nodes) - 1
+        note = " (missing)" if node.get("missing") else ""
+        data = f"  [data: {', '.join(node['datasets'])}]" if node.get("datasets") else ""
+        lines.append(f"{indent}{'└── ' if last else '├── '}{node['ref']}{note}{data}")
+        _tree(node.get(below) or [], below, indent + ("    " if last else "│   "), lines)
+
+
+def seal(ref: Ref, json_: Json = False) -> None:
+    """Close a version to new variants (promoting it does the same).
+
+    Example: its-store model seal yolo11_traffic@2.0.0
+    """
+    name, version = _ref(ref)
+    rec = _registry().seal(name, version)
+    out.result(rec, lambda: out.talk(f"sealed {rec['model_name']}@{rec['version']} "
+                                     f"(variants: {', '.join(rec['variants']) or 'none'})"))
+
+
+def diff(
+    a: Annotated[str, typer.Argument(help="First NAME@REF.", autocompletion=complete_model_ref)],
+    b: Annotated[str, typer.Argument(help="Second NAME@REF (or just @REF for the same model).",
+                                     autocompletion=complete_model_ref)],
+    json_: Json = False,
+) -> None:
+    """Compare two versions: metrics with deltas, tags, training config keys, files by sha256, lineage.
+
+    Example: its-store model diff yolo11_traffic@1.0.0 yolo11_traffic@2.0.0
+    """
+    name_a, ref_a = _ref(a)
+    name_b, ref_b = _ref(name_a + b if b.startswith("@") else b)
+    doc = _registry().diff(name_a, ref_a, name_b, ref_b)
+    out.result(doc, lambda: _diff_human(doc))
+
+
+def _diff_human(doc: dict[str, Any]) -> None:
+    import json
+    out.talk(f"{doc['a']} → {doc['b']}{' (same content)' if doc['same_content'] else ''}")
+    rows = [[k, _num(m["a"]), _num(m["b"]), _num(m["delta"], signed=True)] for k, m in doc["metrics"].items()]
+    if rows:
+        out.table(["metric", "a", "b", "delta"], rows, right=["a", "b", "delta"])
+    changes = []
+    for section in ("tags", "training_config"):
+        part = doc[section]
+        changes += [[section, f"+ {k}", json.dumps(v)] for k, v in part["added"].items()]
+        changes += [[section, f"- {k}", json.dumps(v)] for k, v in part["removed"].items()]
+        changes += [[section, f"~ {k}", f"{json.dumps(v['a'])} → {json.dumps(v['b'])}"]
+                    for k, v in part["changed"].items()]
+    files = doc["files"]
+    changes += [["files", f"+ {f['path']}", f["sha256"][:16]] for f in files["added"]]
+    changes += [["files", f"- {f['path']}", f["sha256"][:16]] for f in files["removed"]]
+    changes += [["files", f"~ {f['path']}", f"{f['a']['sha256'][:16]} → {f['b']['sha256'][:16]}"]
+                for f in files["changed"]]
+    lin = doc["lineage"]
+    for key in ("parents", "datasets"):
+        changes += [["lineage", f"+ {key[:-1]}", v] for v in lin[key]["added"]]
+        changes += [["lineage", f"- {key[:-1]}", v] for v in lin[key]["removed"]]
+    if changes:
+        out.table(["what", "key", "change"], changes)
+    out.talk(f"{files['unchanged']} file(s) unchanged")
+
+
+def _num(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return f"{value:+g}" if signed else f"{value:g}"
+    return str(value)
+
+
+def verify(ref: Ref, json_: Json = False) -> None:
+    """Re-read every stored file of a version and check its sha256 against the manifest (exit 4 if damaged).
+
+    Example: its-store model verify yolo11_traffic@production
+    """
+    name, version = _ref(ref)
+    doc = _registry().verify_model(name, version)
+    out.result(doc, lambda: out.talk(f"{doc['model_name']}@{doc['version']}: {doc['files']} file(s), "
+                                     f"{human_size(doc['verified_bytes'])} verified, all intact"))
+
+
 # Command names that would clash with Python names (list, and this module's register()).
 register_cmd.__name__ = "register"
 list_cmd.__name__ = "list"
 
 
 def register(app: typer.Typer) -> None:
-    add_commands(group, register_cmd, list_cmd, show, pull, url, promote, aliases, rm)
+    add_commands(group, register_cmd, list_cmd, show, pull, url, promote, aliases, rm, lineage, seal, diff, verify)
     app.add_typer(group, name="model")

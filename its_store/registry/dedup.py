@@ -1,0 +1,147 @@
+"""Storing a version's files without storing the same bytes twice over the wire: server-side copies.
+
+The index: `_index/sha256/<hex>` in the models bucket, a small JSON document {"key", "size", "sha256"}
+naming an object of some registered version that holds exactly those bytes. (`_index` can never be a
+model name: names start with a letter or digit.) Registering a file whose sha256 is indexed copies that
+object server-side to the new version's key instead of uploading it, so every version still holds all
+its files under its own prefix and stays readable by any S3 tool; only the upload is saved.
+
+The index is a hint, never trusted alone: before copying, the source is HEADed and must still exist
+with the same size and the sha256 its-store stored with it (x-amz-meta-sha256); otherwise the file is
+uploaded and the index entry rewritten. Entries are written after the manifest, so they never point
+into a registration that failed; a version removed later leaves a stale entry that the next
+registration of those bytes repairs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+
+if TYPE_CHECKING:
+    from its_store.registry.manifest import LocalFile
+    from its_store.registry.registry import ModelRegistry
+
+INDEX_PREFIX = "_index/sha256/"
+COPY_LIMIT = 5 * 1024 ** 3          # one CopyObject up to 5 GiB; above, a multipart copy
+COPY_PART = 512 * 1024 ** 2
+_INDEX_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "metadata"}
+
+
+@dataclass
+class StoreResult:
+    uploaded_bytes: int = 0
+    uploaded_files: int = 0
+    copied_files: int = 0
+    copied_bytes: int = 0
+    uploaded: list[Any] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, copied: bool, size: int, item: Any = None) -> None:
+        with self._lock:
+            if not copied and item is not None:
+                self.uploaded.append(item)
+            if copied:
+                self.copied_files += 1
+                self.copied_bytes += size
+            else:
+                self.uploaded_files += 1
+                self.uploaded_bytes += size
+
+    def as_dict(self) -> dict[str, int]:
+        return {"uploaded_bytes": self.uploaded_bytes, "uploaded_files": self.uploaded_files,
+                "copied_files": self.copied_files, "copied_bytes": self.copied_bytes}
+
+
+def index_key(sha256: str) -> str:
+    return INDEX_PREFIX + sha256
+
+
+def store_files(reg: ModelRegistry, prefix: str, files: list[LocalFile], *, dedup: bool,
+                progress: Callable[[int], None] | None) -> StoreResult:
+    """Put every file at prefix + its key: a server-side copy when the bytes are already held, else an upload."""
+    result = StoreResult()
+
+    def one(item: LocalFile) -> None:
+        key = prefix + item.rel_key
+        if dedup and _copy_known(reg, item, key):
+            result.add(True, item.size)
+            if progress:
+                progress(item.size)
+            return
+        _upload(reg, item, key, progress)
+        result.add(False, item.size, item)
+
+    workers = max(1, min(reg.service.workers, len(files)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-register") as pool:
+        for future in [pool.submit(one, item) for item in files]:
+            future.result()
+    return result
+
+
+def _upload(reg: ModelRegistry, item: LocalFile, key: str, progress: Callable[[int], None] | None) -> None:
+    from its_store.core.enums import ObjectType
+    from its_store.core.models import UploadRequest
+    request = UploadRequest(bucket=reg.bucket, key=key, file_path=item.source,
+                            object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
+                            metadata={"sha256": item.sha256}, compression="none")
+    reg.service.upload_object(request, progress=progress)
+
+
+def _copy_known(reg: ModelRegistry, item: LocalFile, key: str) -> bool:
+    """Copy the indexed object holding these bytes to `key`; False when there is none to trust."""
+    source = _lookup(reg, item.sha256)
+    if source is None or source == key:
+        return False
+    try:
+        found = reg.s3.stat(reg.bucket, source)
+    except E.NotFoundError:
+        return False
+    if found.size != item.size or (found.metadata.get("x-amz-meta-sha256") or "") != item.sha256:
+        return False  # removed and re-created, or changed behind the registry's back: upload instead
+    try:
+        if item.size > COPY_LIMIT:
+            headers = {"Content-Type": item.content_type, "x-amz-meta-sha256": item.sha256,
+                       "x-amz-meta-its-type": "model_artifact"}
+            reg.s3.copy_multipart(reg.bucket, source, reg.bucket, key, size=item.size, part_size=COPY_PART,
+                                  headers=headers)
+        else:
+            reg.s3.copy_object(reg.bucket, source, reg.bucket, key)
+    except E.NotFoundError:
+        return False  # removed between the HEAD and the copy
+    finally:
+        reg._invalidate([key])
+    return True
+
+
+def _lookup(reg: ModelRegistry, sha256: str) -> str | None:
+    try:
+        resp = reg.s3.get(reg.bucket, index_key(sha256))
+    except E.NotFoundError:
+        return None
+    try:
+        data = resp.read()
+    finally:
+        resp.close()
+    try:
+        doc = json.loads(data)
+        key = doc["key"] if doc.get("sha256") == sha256 else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return key if isinstance(key, str) and key else None
+
+
+def index(reg: ModelRegistry, prefix: str, files: list[LocalFile]) -> None:
+    """Record where the bytes of each uploaded file now live (after the manifest: best effort)."""
+    for item in files:
+        body = json.dumps({"key": prefix + item.rel_key, "size": item.size, "sha256": item.sha256}).encode()
+        try:
+            reg.s3.put(reg.bucket, index_key(item.sha256), body, _INDEX_HEADERS)
+        except E.ItsStoreError:
+            return

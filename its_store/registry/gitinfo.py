@@ -1,0 +1,49 @@
+"""The git state of the folder a model is registered from: commit, branch, dirty flag, remote.
+
+`git` is run as a subprocess with a short timeout (no GitPython: one more dependency for four
+questions). Anything that goes wrong (no git, not a checkout, a hung hook) means "no git info", never a
+failed registration. A remote URL loses any user:password part: secrets never reach a manifest.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+TIMEOUT = 5.0
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                              timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def strip_credentials(url: str) -> str:
+    """https://user:token@host/x.git -> https://host/x.git; scp-like git@host:x.git stays as it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme and "@" in parts.netloc:
+        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return url
+
+
+def git_info(folder: Path | str) -> dict[str, Any] | None:
+    """{"commit", "branch", "dirty", "remote"} of the checkout holding `folder`, or None if it is not one."""
+    folder = Path(folder)
+    commit = _git(folder, "rev-parse", "--verify", "-q", "HEAD")
+    if not commit:
+        return None
+    branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
+    status = _git(folder, "status", "--porcelain", "--untracked-files=no")
+    remote = _git(folder, "config", "--get", "remote.origin.url")
+    return {"commit": commit, "branch": None if branch in (None, "HEAD") else branch,
+            "dirty": bool(status) if status is not None else None,
+            "remote": strip_credentials(remote) if remote else None}
