@@ -43,7 +43,7 @@ class SyncState:
     def __init__(self, path: Path | None, endpoint: str = "") -> None:
         self.endpoint = endpoint
         self._lock = threading.Lock()
-        self._pending: list[tuple[object, ...]] = []
+        self._pending: dict[tuple[str, str], Known] = {}
         self._db: sqlite3.Connection | None = None
         if path is not None:
             try:
@@ -60,6 +60,9 @@ class SyncState:
         if self._db is None or not etag:
             return None
         with self._lock:
+            waiting = self._pending.get((bucket, key))
+            if waiting is not None:
+                return waiting if (waiting.etag, waiting.stored_size) == (etag, stored_size) else None
             try:
                 row = self._db.execute("SELECT etag, stored_size, size, mtime, sha256, md5 FROM objects"
                                        " WHERE endpoint=? AND bucket=? AND key=?",
@@ -75,8 +78,7 @@ class SyncState:
         if self._db is None or not known.etag:
             return
         with self._lock:
-            self._pending.append((self.endpoint, bucket, key, known.etag, known.stored_size, known.size,
-                                  known.mtime, known.sha256, int(known.md5)))
+            self._pending[(bucket, key)] = known
             if len(self._pending) >= 256:
                 self._flush()
 
@@ -84,7 +86,8 @@ class SyncState:
         if self._db is None:
             return
         with self._lock:
-            self._flush()
+            for key in keys:
+                self._pending.pop((bucket, key), None)
             try:
                 self._db.executemany("DELETE FROM objects WHERE endpoint=? AND bucket=? AND key=?",
                                      [(self.endpoint, bucket, k) for k in keys])
@@ -94,7 +97,9 @@ class SyncState:
     def _flush(self) -> None:
         if self._db is None or not self._pending:
             return
-        rows, self._pending = self._pending, []
+        rows = [(self.endpoint, b, k, e.etag, e.stored_size, e.size, e.mtime, e.sha256, int(e.md5))
+                for (b, k), e in self._pending.items()]
+        self._pending = {}
         try:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?)", rows)

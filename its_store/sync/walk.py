@@ -150,16 +150,28 @@ def _is_link(entry: Any) -> bool:
 
 
 def walk_remote(svc: Any, bucket: str, prefix: str, walk: Walk) -> Iterator[RemoteObject]:
-    """Objects under `prefix` in key order. A listing error ends the walk and is kept in `walk.error`."""
+    """Objects under `prefix` in relative-path order. Folder by folder (a delimited listing per
+    "folder", as rclone walks a bucket), each folder sorted here: servers do not all list in byte
+    order (SeaweedFS puts some folders first), and memory stays one folder per level. A listing
+    error ends the walk and is kept in `walk.error`."""
     from its_store.core import errors as E
-    cut = len(prefix)
     try:
-        for entry in svc.s3.list_objects(bucket, prefix, recursive=True):
-            rel = entry.key[cut:]
-            if entry.is_prefix or not rel or rel.endswith("/"):
-                continue  # folder markers
-            walk.count += 1
-            yield RemoteObject(rel, entry.key, entry.size, entry.etag, entry.last_modified)
+        yield from _remote_dir(svc, bucket, prefix, len(prefix), walk)
     except E.ItsStoreError as exc:
         walk.error = exc
         walk.problems.append(("", f"listing s3://{bucket}/{prefix} failed: {exc.message}"))
+
+
+def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk) -> Iterator[RemoteObject]:
+    entries = list(svc.s3.list_objects(bucket, prefix, recursive=False))
+    entries.sort(key=lambda e: e.key)  # a common prefix ends with "/": it sorts as "name/"
+    for entry in entries:
+        rel = entry.key[cut:]
+        if entry.is_prefix:
+            if entry.key.startswith(prefix) and len(entry.key) > len(prefix):
+                yield from _remote_dir(svc, bucket, entry.key, cut, walk)
+            continue
+        if not rel or rel.endswith("/"):
+            continue  # folder markers
+        walk.count += 1
+        yield RemoteObject(rel, entry.key, entry.size, entry.etag, entry.last_modified)

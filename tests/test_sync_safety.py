@@ -1,0 +1,229 @@
+"""sync's safety against SeaweedFS: --delete after failed, partial or unreadable listings; kill -9 and
+a rerun; files that vanish or change while syncing; symlink loops; 10,000 files in one folder; shards."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy
+
+from its_store.core import errors as E
+
+from helpers import write_file
+
+INTERNAL_ERROR = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n"
+                  b"Connection: close\r\n\r\n%s")
+BODY = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>listing broke'
+        b"</Message><Resource>/</Resource><RequestId>fault</RequestId></Error>")
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def sync_json(cli: Any, *args: str, extra_env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    run = cli("sync", *args, "--json", extra_env=extra_env)
+    return run.exit_code, json.loads(run.stdout)
+
+
+def _port(endpoint: str) -> int:
+    return int(endpoint.rsplit(":", 1)[1])
+
+
+def test_failed_source_listing_deletes_nothing(cli: Any, service: Any, bucket: str, s3_server: Any,
+                                               tmp_path: Path) -> None:
+    src, local = tmp_path / "src", tmp_path / "local"
+    for rel in ("a/1.bin", "b/2.bin", "c/3.bin"):
+        write_file(src / rel, 100)
+    assert sync_json(cli, str(src), f"s3://{bucket}/p/")[0] == 0
+    assert sync_json(cli, f"s3://{bucket}/p/", str(local))[0] == 0
+    write_file(local / "stray.bin", 5)
+
+    def broken(seen: Any) -> bytes | None:  # the listing of folder p/b/ fails, the others work
+        return INTERNAL_ERROR % (len(BODY), BODY) if seen.query.get("prefix") == "p/b/" else None
+    with FaultProxy(_port(s3_server.endpoint), answer=broken) as proxy:
+        via = {"MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
+        code, report = sync_json(cli, f"s3://{bucket}/p/", str(local), "--delete", extra_env=via)
+    assert code != 0 and report["source_complete"] is False, report
+    assert report["deleted"] == [] and "listing" in report["delete_refused"], report
+    assert (local / "stray.bin").exists() and (local / "c" / "3.bin").exists()
+    assert any(i["code"] != "source_listing" for i in report["failed"])  # the server's error code
+
+
+def test_unreadable_source_folder_deletes_nothing(env: dict[str, str], service: Any, bucket: str) -> None:
+    """As an unprivileged user (root reads everything): a folder it cannot read makes the listing
+    partial, so nothing is deleted, the rest is still sent, and the exit code is 1."""
+    if os.geteuid() != 0 and shutil.which("setpriv") is None:
+        raise AssertionError("needs root (to switch to nobody) or setpriv")
+    top = Path(tempfile.mkdtemp(prefix="its-sync-perm-"))
+    try:
+        top.chmod(0o777)
+        src = top / "src"
+        for rel in ("open/1.bin", "locked/2.bin"):
+            write_file(src / rel, 100)
+        cmd = [sys.executable, "-m", "its_store", "sync", str(src), f"s3://{bucket}/p/", "--json"]
+        run_env = {**os.environ, **env, "MINIO_CACHE_DIR": str(top / "cache"), "MINIO_AUDIT_LOG": str(top / "audit"),
+                   "HOME": str(top)}
+        for path in [top, *top.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        first = subprocess.run(as_nobody + cmd, env=run_env, capture_output=True, text=True, cwd=top, timeout=120)
+        assert first.returncode == 0, first.stderr
+        service.upload_object(__import__("its_store").UploadRequest(bucket=bucket, key="p/extra.bin", data=b"x"))
+        (src / "locked").chmod(0o000)
+        write_file(src / "open" / "new.bin", 10)
+        (src / "open" / "new.bin").chmod(0o666)
+        done = subprocess.run([*as_nobody, *cmd, "--delete"], env=run_env, capture_output=True, text=True, cwd=top,
+                              timeout=120)
+        report = json.loads(done.stdout)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert report["source_complete"] is False and report["deleted"] == [], report
+        assert [i["path"] for i in report["copied"]] == ["open/new.bin"]
+        assert [i["path"] for i in report["failed"]] == ["locked/"], report
+        keys = {e.key for e in service.s3.list_objects(bucket, "p/")}
+        assert keys == {"p/open/1.bin", "p/open/new.bin", "p/locked/2.bin", "p/extra.bin"}
+    finally:
+        for path in [top, *top.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o777)
+        shutil.rmtree(top)
+
+
+def test_kill_9_midway_then_rerun_sends_only_the_rest(env: dict[str, str], service: Any, bucket: str,
+                                                      s3_server: Any, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in range(120):
+        write_file(src / f"d{i % 3}" / f"f{i:03d}.bin", 20_000 + i, seed=i)
+    proxy = FaultProxy(_port(s3_server.endpoint), stall_seconds=0.05).start()
+    try:
+        run_env = {**os.environ, **env, "MINIO_ENDPOINT": proxy.endpoint}
+        proc = subprocess.Popen([sys.executable, "-m", "its_store", "sync", str(src), f"s3://{bucket}/k/", "-w", "2"],
+                                env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+        deadline = time.monotonic() + 60
+        while proxy.counters.methods.get("PUT", 0) < 20:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proxy.stop()
+    present: dict[str, int] = {}
+    while True:  # a request the proxy had passed on before the kill may still land: wait until settled
+        time.sleep(0.5)
+        now = {e.key[2:]: e.size for e in service.s3.list_objects(bucket, "k/")}
+        if now == present:
+            break
+        present = now
+    assert 0 < len(present) < 120
+    for rel, _size in present.items():  # nothing half-visible: each object is its whole file
+        assert service.s3.get(bucket, "k/" + rel).read() == (src / rel).read_bytes()
+    from typer.testing import CliRunner
+
+    from its_store.cli.app import app
+    rerun = CliRunner().invoke(app, ["sync", str(src), f"s3://{bucket}/k/", "--json"], catch_exceptions=False)
+    report = json.loads(rerun.stdout)
+    assert rerun.exit_code == 0, rerun.stdout
+    assert sorted(i["path"] for i in report["copied"]) == sorted(set(files_under(src)) - set(present))
+    assert report["totals"]["unchanged"] == len(present)
+
+
+def test_vanishing_files_are_skipped(service: Any, bucket: str, tmp_path: Path) -> None:
+    from its_store.sync.engine import Sync
+    from its_store.sync.model import SyncOptions
+    src = tmp_path / "src"
+    for i in range(30):
+        write_file(src / f"f{i:02d}.bin", 100, seed=i)
+    removed: list[str] = []
+
+    def remove_rest(kind: str, item: Any) -> None:
+        if not removed:
+            for i in range(5, 30):
+                (src / f"f{i:02d}.bin").unlink()
+                removed.append(f"f{i:02d}.bin")
+    report = Sync(service, str(src), f"s3://{bucket}/", SyncOptions(workers=1), on_item=remove_rest).run()
+    assert report.failed == [] and report.exit_code() == 0
+    sent = {i.path for i in report.copied}
+    vanished = {i.path for i in report.skipped if i.reason == "vanished"}
+    assert sent | vanished == {f"f{i:02d}.bin" for i in range(30)} and not sent & vanished
+    assert vanished and {"f00.bin"} <= sent
+
+
+def test_file_changed_while_uploading(service: Any, bucket: str, tmp_path: Path) -> None:
+    from its_store.sync.engine import open_state, upload_one
+    path = write_file(tmp_path / "growing.bin", 1000)
+
+    def grow(_: int) -> None:
+        with open(path, "ab") as fh:
+            fh.write(b"more")
+    with pytest.raises(E.FileChangedError):
+        upload_one(service, path, bucket, "growing.bin", progress=grow)
+    state = open_state(service)
+    entry = service.s3.list_objects(bucket)
+    [obj] = list(entry)
+    assert state.get(bucket, "growing.bin", obj.etag, obj.size) is None  # not remembered as synced
+    state.close()
+    from its_store.sync.engine import sync
+    report = sync(service, str(tmp_path), f"s3://{bucket}/")  # the next run sends it again
+    assert [(i.path, i.reason) for i in report.copied] == [("growing.bin", "size differs")]
+    assert service.s3.get(bucket, "growing.bin").read() == path.read_bytes()
+
+
+def test_symlinks_and_loops(service: Any, bucket: str, tmp_path: Path) -> None:
+    from its_store.sync.engine import sync
+    from its_store.sync.model import SyncOptions
+    src, other = tmp_path / "src", tmp_path / "other"
+    write_file(src / "a" / "1.bin", 10)
+    write_file(other / "2.bin", 20)
+    (src / "a" / "loop").symlink_to(src)          # a loop back to the top
+    (src / "ext").symlink_to(other)                # a symlinked folder
+    (src / "file-link.bin").symlink_to(src / "a" / "1.bin")
+    (src / "dangling").symlink_to(tmp_path / "nowhere")
+    report = sync(service, str(src), f"s3://{bucket}/s/")
+    assert sorted(i.path for i in report.copied) == ["a/1.bin", "file-link.bin"]
+    notes = {i.path: i.reason for i in report.skipped}
+    assert notes["dangling"] == "broken symlink" and "not followed" in notes["ext/"] and "a/loop/" in notes
+    assert report.exit_code() == 0
+    report = sync(service, str(src), f"s3://{bucket}/s/", SyncOptions(follow_symlinks=True))
+    assert [i.path for i in report.copied] == ["ext/2.bin"]
+    assert {i.path: i.reason for i in report.skipped}["a/loop/"].startswith("symlink loop")
+
+
+def test_ten_thousand_files_in_one_folder(service: Any, bucket: str, tmp_path: Path) -> None:
+    """The walk of one big folder, in order, each file stat-ed once; a dry run plans all of them."""
+    from its_store.sync.engine import sync
+    from its_store.sync.model import SyncOptions
+    from its_store.sync.walk import Walk, walk_local
+    src = tmp_path / "big"
+    src.mkdir()
+    names = [f"frame {i:05d}-ü.jpg" if i % 7 else f"frame_{i:05d}.jpg" for i in range(10_000)]
+    for name in names:
+        (src / name).write_bytes(b"x")
+    walk = Walk()
+    rels = [f.rel for f in walk_local(src, walk)]
+    assert rels == sorted(names) and walk.count == 10_000 and not walk.problems
+    report = sync(service, str(src), f"s3://{bucket}/big/", SyncOptions(dry_run=True))
+    assert len(report.copied) == 10_000 and report.exit_code() == 0
+    assert list(service.s3.list_objects(bucket)) == []
+
+
+def test_shards_cover_every_file_once(cli: Any, service: Any, bucket: str, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in range(40):
+        write_file(src / f"c{i % 4}" / f"f{i:02d}.bin", 10 + i, seed=i)
+    seen: list[str] = []
+    for k in range(3):
+        code, report = sync_json(cli, str(src), f"s3://{bucket}/", "--shard", f"{k}/3", "--delete")
+        assert code == 0 and report["deleted"] == [], report  # other shards' objects are not this one's
+        seen += [i["path"] for i in report["copied"]]
+    assert sorted(seen) == sorted(files_under(src))
+    assert len({e.key for e in service.s3.list_objects(bucket)}) == 40

@@ -1,0 +1,97 @@
+"""Units of its_store/sync/ that need no server: the mtime text, filters, the walk's order, the state store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from its_store.core import errors as E
+from its_store.sync.filters import Filter, Rule
+from its_store.sync.mtime import format_mtime, parse_mtime
+from its_store.sync.state import Known, SyncState
+from its_store.sync.walk import Walk, walk_local
+
+
+@pytest.mark.parametrize("ns", [0, 1, 999_999_999, 1_700_000_000_123_456_789, 4_102_444_800_000_000_001,
+                                -100_000_000])
+def test_mtime_round_trip_is_exact(ns: int) -> None:
+    text = format_mtime(ns)
+    assert parse_mtime(text) == ns
+    assert len(text.split(".")[1]) == 9
+
+
+def test_mtime_parse_is_not_a_float() -> None:
+    # a float would round this: 1700000000.123456789 -> ...123456716
+    assert float("1700000000.123456789") * 1e9 != 1_700_000_000_123_456_789
+    assert parse_mtime("1700000000.123456789") == 1_700_000_000_123_456_789
+    assert parse_mtime("1700000000") == 1_700_000_000_000_000_000
+    assert parse_mtime("1700000000.5") == 1_700_000_000_500_000_000
+    assert parse_mtime("1700000000.1234567891234") == 1_700_000_000_123_456_789
+    assert parse_mtime("-1.900000000") == -100_000_000
+    for bad in (None, "", "abc", "1.2.3", "1e9", " ", "12.x", "9999999999999999"):
+        assert parse_mtime(bad) is None
+
+
+def test_filter_rules() -> None:
+    everything = Filter()
+    assert everything.accepts("a/b.jpg") and not everything
+    f = Filter.of(include=["*.jpg", "keep/**"], exclude=["*.tmp", "cache", "raw/*.jpg"])
+    assert f.accepts("a.jpg") and f.accepts("x/y/z.jpg") and f.accepts("keep/any/thing.bin")
+    assert not f.accepts("a.png")                 # only includes given: the rest is out
+    assert not f.accepts("cache/a.jpg")           # a segment pattern matches a folder name at any depth
+    assert not f.accepts("x/cache/a.jpg")
+    assert not f.accepts("raw/a.jpg") and f.accepts("raw/sub/a.jpg")  # * stays within a segment
+    assert not f.accepts("keep/x.tmp")            # an exclude always wins (excludes come first)
+    only_exclude = Filter.of(exclude=["tmp/", "?.bin", "[ab]*.txt"])
+    assert not only_exclude.accepts("tmp/x") and only_exclude.accepts("tmpx/y")
+    assert not only_exclude.accepts("x.bin") and only_exclude.accepts("xy.bin")
+    assert not only_exclude.accepts("d/a1.txt") and only_exclude.accepts("c1.txt")
+    ordered = Filter([Rule(True, "keep.tmp"), Rule(False, "*.tmp")])  # the library: first match wins
+    assert ordered.accepts("keep.tmp") and not ordered.accepts("other.tmp") and not ordered.accepts("x")
+    for bad in ("", " x", "[abc"):
+        with pytest.raises(E.InvalidInputError):
+            Filter.of(exclude=[bad])
+
+
+def test_walk_order_matches_key_order(tmp_path: Path) -> None:
+    """Folders sort as "name/": the depth-first walk gives the order of the full relative paths."""
+    rels = ["a-b", "a/x", "a/y/z", "a+b", "a.c", "b", "é/1", "Z", "a0", "a/y-1", "a/y/0"]
+    for rel in rels:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    walk = Walk()
+    assert [f.rel for f in walk_local(tmp_path, walk)] == sorted(rels)
+    assert walk.count == len(rels) and walk.problems == []
+
+
+def test_walk_reports_missing_root(tmp_path: Path) -> None:
+    walk = Walk()
+    assert list(walk_local(tmp_path / "nope", walk)) == [] and walk.problems
+
+
+def test_state_store(tmp_path: Path) -> None:
+    state = SyncState(tmp_path / "s.sqlite", "http://h:1")
+    known = Known("e" * 32, 10, 12, "1.000000000", "f" * 64, True)
+    state.put("b", "k", known)
+    assert state.get("b", "k", "e" * 32, 10) == known       # pending writes are seen
+    state.close()
+    again = SyncState(tmp_path / "s.sqlite", "http://h:1")
+    assert again.get("b", "k", "e" * 32, 10) == known       # and kept
+    assert again.get("b", "k", "other", 10) is None          # another ETag: not this entry
+    assert again.get("b", "k", "e" * 32, 11) is None         # another size: not this entry
+    assert SyncState(tmp_path / "s.sqlite", "http://other:1").get("b", "k", "e" * 32, 10) is None
+    again.forget("b", ["k"])
+    assert again.get("b", "k", "e" * 32, 10) is None
+    again.close()
+
+
+def test_state_store_unusable_is_off(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    state = SyncState(blocker / "sub" / "s.sqlite")  # cannot be created: remembers nothing, raises nothing
+    state.put("b", "k", Known("e", 1, 1))
+    assert state.get("b", "k", "e", 1) is None
+    state.close()
+    assert os.path.exists(blocker)
