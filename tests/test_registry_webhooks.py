@@ -1,0 +1,202 @@
+"""Registry webhooks against a real HTTP listener on loopback: delivered once, signed (HMAC verified here),
+kept in the outbox while the listener is down and sent by the next command or `model webhooks flush`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import free_port
+
+from conftest import one_line_error
+from helpers import write_file
+
+SECRET = "whsec-7f3a9c-do-not-print"
+TOKEN = "tok-51d0e2"
+
+
+class Listener:
+    """A webhook receiver: records every POST; answers `statuses` in turn (then 204)."""
+
+    def __init__(self, port: int, statuses: list[int] | None = None) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.statuses = list(statuses or [])
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                listener.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status = listener.statuses.pop(0) if listener.statuses else 204
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(r["body"]) for r in self.received]
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def hook_env(env: dict[str, str], port: int, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    url = f"http://127.0.0.1:{port}/hooks/its?token={TOKEN}"
+    monkeypatch.setenv("MINIO_MODEL_WEBHOOK_URL", url)
+    monkeypatch.setenv("MINIO_MODEL_WEBHOOK_SECRET", SECRET)
+    return {**env, "MINIO_MODEL_WEBHOOK_URL": url}
+
+
+@pytest.fixture
+def listener(port: int) -> Iterator[Listener]:
+    server = Listener(port)
+    yield server
+    server.stop()
+
+
+def outbox(env: dict[str, str]) -> list[Path]:
+    return sorted((Path(env["MINIO_CACHE_DIR"]) / "webhooks" / "outbox").glob("*.json"))
+
+
+def no_secret(*runs: Any) -> None:
+    for run in runs:
+        assert SECRET not in run.stdout + run.stderr and TOKEN not in run.stdout + run.stderr, run
+
+
+def verify(record: dict[str, Any]) -> dict[str, Any]:
+    """Check the signature as a receiver would, and that the id/timestamp headers match the signed body."""
+    expected = "sha256=" + hmac.new(SECRET.encode(), record["body"], hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(record["headers"]["X-Its-Signature"], expected)
+    event = json.loads(record["body"])
+    assert record["headers"]["X-Its-Event-Id"] == event["id"]
+    assert record["headers"]["X-Its-Timestamp"] == event["time"]
+    assert record["headers"]["Content-Type"] == "application/json"
+    return event
+
+
+def test_register_promote_rm_post_signed_events_once(cli, hook_env, listener, buckets, tmp_path: Path):
+    src = write_file(tmp_path / "w.pt", 2000, seed=1)
+    runs = [cli("model", "register", str(src), "--name", "hooked", "--version", "1.0.0", "--json"),
+            cli("model", "register", str(src), "--name", "hooked", "--version", "1.1.0"),
+            cli("model", "promote", "hooked@1.1.0", "production"),
+            cli("model", "promote", "hooked@1.1.0", "production"),  # unchanged: no event
+            cli("model", "rm", "hooked@1.0.0", "--yes")]
+    assert [r.exit_code for r in runs] == [0] * 5, runs
+    no_secret(*runs)
+    assert [r["path"] for r in listener.received] == [f"/hooks/its?token={TOKEN}"] * 4
+    events = [verify(r) for r in listener.received]
+    assert [(e["event"], e["model"], e["version"], e.get("alias")) for e in events] == [
+        ("model.register", "hooked", "1.0.0", None), ("model.register", "hooked", "1.1.0", None),
+        ("model.promote", "hooked", "1.1.0", "production"), ("model.rm", "hooked", "1.0.0", None)]
+    assert len({e["id"] for e in events}) == 4  # each delivered once
+    assert all(e["actor"] and e["time"].endswith("Z") and e["bucket"] == buckets["models"] for e in events)
+    assert events[2]["previous"] is None
+    assert outbox(hook_env) == []
+    # A receiver checking the signature refuses a body that was changed on the way.
+    tampered = dict(listener.received[0], body=listener.received[0]["body"].replace(b"1.0.0", b"9.9.9"))
+    with pytest.raises(AssertionError):
+        verify(tampered)
+
+    config = cli("config", "--json")
+    assert config.exit_code == 0
+    no_secret(config)
+    assert config.json()["MINIO_MODEL_WEBHOOK_SECRET"] == "********"
+    audit = Path(hook_env["MINIO_AUDIT_LOG"]).read_text()
+    assert SECRET not in audit and TOKEN not in audit
+
+
+def test_listener_down_never_fails_the_change_and_flush_redelivers(cli, hook_env, port, tmp_path: Path):
+    src = write_file(tmp_path / "w.pt", 1000, seed=2)
+    first = cli("model", "register", str(src), "--name", "later", "--version", "1.0.0", "--json")
+    assert first.exit_code == 0, first
+    assert first.json()["version"] == "1.0.0"
+    assert "kept in the outbox" in first.stderr
+    second = cli("model", "promote", "later@1.0.0", "production")
+    assert second.exit_code == 0, second
+    no_secret(first, second)
+    waiting = outbox(hook_env)
+    assert len(waiting) == 2
+    ids = [json.loads(p.read_bytes())["id"] for p in waiting]
+
+    down = cli("model", "webhooks", "flush", "--json")
+    assert down.exit_code == 69, down
+    assert (down.json()["delivered"], down.json()["pending"]) == (0, 2)
+    assert down.json()["last_error"] == "connection refused"
+    assert down.json()["webhook"] == f"http://127.0.0.1:{port}/..."
+    no_secret(down)
+
+    server = Listener(port)
+    try:
+        up = cli("model", "webhooks", "flush", "--json")
+        assert up.exit_code == 0, up
+        assert (up.json()["delivered"], up.json()["pending"], up.json()["delivered_ids"]) == (2, 0, ids)
+        assert [verify(r)["id"] for r in server.received] == ids  # oldest first, once each
+        assert [e["event"] for e in server.events()] == ["model.register", "model.promote"]
+        assert outbox(hook_env) == []
+        again = cli("model", "webhooks", "flush", "--json")
+        assert again.exit_code == 0 and again.json()["delivered"] == 0
+        assert cli("model", "list", "--json").exit_code == 0
+        assert len(server.received) == 2  # nothing sent twice
+    finally:
+        server.stop()
+
+
+def test_next_model_command_sends_the_outbox(cli, hook_env, port, tmp_path: Path):
+    src = write_file(tmp_path / "w.pt", 1000, seed=3)
+    assert cli("model", "register", str(src), "--name", "piggy", "--version", "1.0.0").exit_code == 0
+    assert len(outbox(hook_env)) == 1
+    assert cli("model", "list", "--offline", "--json").exit_code == 69  # offline: never sends (nor lists)
+    server = Listener(port)
+    try:
+        assert len(outbox(hook_env)) == 1 and server.received == []
+        run = cli("model", "list", "--json")
+        assert run.exit_code == 0 and [r["version"] for r in run.jsonl()] == ["1.0.0"]
+        assert [e["version"] for e in server.events()] == ["1.0.0"] and outbox(hook_env) == []
+    finally:
+        server.stop()
+
+
+def test_retried_after_a_server_error(cli, hook_env, port, tmp_path: Path):
+    server = Listener(port, statuses=[503, 500])
+    try:
+        src = write_file(tmp_path / "w.pt", 1000, seed=4)
+        run = cli("model", "register", str(src), "--name", "retry", "--version", "1.0.0")
+        assert run.exit_code == 0, run
+        assert len(server.received) == 3  # two answers 5xx, delivered by the third attempt
+        assert len({verify(r)["id"] for r in server.received}) == 1 and outbox(hook_env) == []
+    finally:
+        server.stop()
+
+
+def test_refused_event_stays_queued_and_unconfigured_flush(cli, hook_env, port, monkeypatch, tmp_path: Path):
+    server = Listener(port, statuses=[400])
+    try:
+        src = write_file(tmp_path / "w.pt", 1000, seed=5)
+        assert cli("model", "register", str(src), "--name", "refused", "--version", "1.0.0").exit_code == 0
+        assert len(server.received) == 1 and len(outbox(hook_env)) == 1  # a 4xx is not retried at once
+    finally:
+        server.stop()
+    monkeypatch.delenv("MINIO_MODEL_WEBHOOK_URL")
+    run = cli("model", "webhooks", "flush")
+    assert run.exit_code == 78 and "MINIO_MODEL_WEBHOOK_URL is not set" in one_line_error(run)
+    assert len(outbox(hook_env)) == 1
