@@ -205,6 +205,34 @@ class S3Client:
         with errors(bucket):
             self._minio.delete_bucket_encryption(bucket_name=bucket)
 
+    # -- bucket policy (JSON text in and out) -------------------------------------------------------------
+    def get_bucket_policy(self, bucket: str) -> str | None:
+        """The bucket policy's JSON text, or None when the bucket has none."""
+        from minio.error import S3Error
+        with errors(bucket):
+            try:
+                return self._minio.get_bucket_policy(bucket_name=bucket)
+            except S3Error as exc:
+                if exc.code == "NoSuchBucketPolicy":
+                    return None
+                raise
+
+    def set_bucket_policy(self, bucket: str, policy: str) -> None:
+        """Replace the bucket policy; one the server finds malformed is InvalidInputError (exit 2)."""
+        from minio.error import S3Error
+        with errors(bucket):
+            try:
+                self._minio.set_bucket_policy(bucket_name=bucket, policy=policy)
+            except S3Error as exc:
+                if exc.code in ("MalformedPolicy", "InvalidPolicyDocument"):
+                    raise E.InvalidInputError(f"the server refused the policy: {exc.code}: {exc.message}",
+                                              hint="check the JSON against the S3 bucket policy grammar") from None
+                raise
+
+    def delete_bucket_policy(self, bucket: str) -> None:
+        with errors(bucket):
+            self._minio.delete_bucket_policy(bucket_name=bucket)
+
     # -- tags, versions, lifecycle (plain dicts in and out) ------------------------------------------
     def get_bucket_tags(self, bucket: str) -> dict[str, str]:
         with errors(bucket):

@@ -54,6 +54,8 @@ class BucketDetails(BaseModel):
     delete_markers: int = 0
     stored_size: int = 0      # bytes of every stored version
     uploads_in_progress: int = 0
+    public: bool | None = None        # the bucket policy allows anonymous requests something (None: unknown)
+    policy_summary: list[str] = Field(default_factory=list)  # the policy in plain words (policy.summarize)
 
 
 class BucketAdmin:
@@ -161,6 +163,11 @@ class BucketAdmin:
                                 encryption=self._encryption(bucket), lifecycle=Lifecycle(self.service).get(bucket),
                                 tags=s3.get_bucket_tags(bucket),
                                 uploads_in_progress=len(s3.list_multipart_uploads(bucket)))
+        try:
+            view = self.service.policies().get(bucket)
+            details.public, details.policy_summary = view.public, view.lines()
+        except E.ItsStoreError:
+            pass  # a server without bucket policies: unknown (None)
         for version in Versions(self.service).iter_versions(bucket):
             if version.is_delete_marker:
                 details.delete_markers += 1

@@ -36,7 +36,21 @@ def health_status(svc: StorageService) -> dict[str, Any]:
     checks["buckets"] = {"ok": not missing,
                          "detail": "all present" if not missing else "missing: " + ", ".join(missing)}
     report["status"] = "healthy" if not missing else "degraded"
+    _flag_public(svc, [n for n in dict.fromkeys(configured) if n in names], report)
     return _finish(report, started)
+
+
+def _flag_public(svc: StorageService, buckets: list[str], report: dict[str, Any]) -> None:
+    """`public`: the configured buckets whose policy lets anyone without credentials in (a warning,
+    not a failure: sharing snapshots can be intended; the status stays as it was)."""
+    from its_store.service.policy import Policies
+    policies = Policies(svc)
+    public = [name for name in buckets if policies.is_public(name)]
+    report["public"] = public
+    if public:
+        report["checks"]["public access"] = {
+            "ok": True, "detail": "WARNING: anonymous access allowed to " + ", ".join(public)
+                                  + " (its-store bucket policy show)"}
 
 
 def init_buckets(svc: StorageService) -> list[str]:

@@ -453,6 +453,16 @@ class StorageService:
         from its_store.service.buckets import BucketAdmin
         return BucketAdmin(self)
 
+    def policies(self) -> Any:
+        """Bucket policies (public read/write under a prefix, JSON, summary): a policy.Policies."""
+        from its_store.service.policy import Policies
+        return Policies(self)
+
+    def verify(self, bucket: str, prefix: str = "", **options: Any) -> Any:
+        """The integrity scrub of `prefix` (recursive unless recursive=False): scrub.scrub, a ScrubReport."""
+        from its_store.service.scrub import scrub
+        return scrub(self, bucket, prefix, **options)
+
     def get_bucket_encryption(self, bucket: str) -> Any:
         """The bucket's default encryption: an encryption.BucketEncryption (algorithm None: none)."""
         from its_store.codec.encryption import get_bucket_encryption

@@ -126,6 +126,8 @@ def _info_human(d: Any) -> None:
         ["objects", f"{d.objects} ({human_size(d.size)})"],
         ["versions", f"{d.versions} ({human_size(d.stored_size)} stored)"],
         ["delete markers", str(d.delete_markers)], ["uploads in progress", str(d.uploads_in_progress)],
+        ["policy", ("PUBLIC: " if d.public else "") + ("; ".join(d.policy_summary) or "none")
+         if d.public is not None else "unknown"],
     ]
     out.table(["field", "value"], rows)
 

@@ -1,9 +1,97 @@
-"""`bucket policy set|show|rm`: who may do what where, anonymous access included."""
+"""`bucket policy set|show|rm`: who may do what where, anonymous access included.
+
+Registered under the `bucket` group of cli/commands/bucket.py (which does not import this module).
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
+from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
+
+policy_app = new_group(no_args_is_help=True, help="Bucket policy: public read/write under a prefix, or any JSON.")
+
+
+def set_(
+    target: Bucket,
+    public_read: Annotated[list[str] | None, typer.Option(
+        "--public-read", help="Anyone may GET objects under this prefix (repeatable).")] = None,
+    public_write: Annotated[list[str] | None, typer.Option(
+        "--public-write", help="Anyone may PUT objects under this prefix (repeatable).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The policy as a JSON file.")] = None,
+    json_: Json = False,
+) -> None:
+    """Replace the bucket's policy. Making anything public prints a warning on stderr.
+
+    Example: its-store bucket policy set s3://its-snapshots --public-read share/
+    """
+    name = bucket_name(target)
+    document = None
+    if file is not None:
+        from its_store.service.policy import load_policy
+        document = load_policy(file)
+    view = out.STATE.service().policies().set(name, public_read=public_read, public_write=public_write,
+                                              document=document)
+    if view.public:
+        _warn(f"s3://{name} is now public: " + "; ".join(s["text"] for s in view.statements if s["anonymous"]))
+    out.result(view, lambda: out.talk(f"s3://{name}: policy set ({len(view.statements)} statements)"))
+
+
+def _warn(message: str) -> None:
+    """A warning on stderr even with --json (stdout stays data); only --quiet silences it."""
+    if not out.STATE.quiet:
+        sys.stderr.write(f"its-store: warning: {message}\n")
+        sys.stderr.flush()
+
+
+def show(target: Bucket, json_: Json = False) -> None:
+    """Print the bucket's policy JSON and, for a human, who may do what where (none: exit 0).
+
+    Example: its-store bucket policy show s3://its-snapshots --json | jq .public
+    """
+    name = bucket_name(target)
+    view = out.STATE.service().policies().get(name)
+    out.result(view, lambda: _show_human(view))
+
+
+def _show_human(view: Any) -> None:
+    import json
+    if view.policy is None:
+        out.talk(f"s3://{view.bucket} has no policy: only its credentials' owners have access")
+        return
+    out.lines([json.dumps(view.policy, indent=2)])
+    out.talk(("PUBLIC: " if view.public else "") + f"s3://{view.bucket}:")
+    for line in view.lines():
+        out.talk(f"  {line}")
+
+
+def rm(
+    target: Bucket,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required without a terminal).")] = False,
+    json_: Json = False,
+) -> None:
+    """Remove the bucket's policy: back to access with credentials only.
+
+    Example: its-store bucket policy rm s3://its-snapshots --yes
+    """
+    name = bucket_name(target)
+    if not yes:
+        from its_store.cli.commands.versions import confirm
+        confirm(f"Remove the policy of s3://{name}?", action="remove a bucket policy", hint="add --yes")
+    before = out.STATE.service().policies().remove(name)
+    doc = {"bucket": name, "removed": before.policy is not None, "was_public": before.public}
+    out.result(doc, lambda: out.talk(f"s3://{name}: policy removed" if before.policy is not None
+                                     else f"s3://{name} had no policy"))
 
 
 def register(app: typer.Typer) -> None:
-    """Adds nothing yet (work in progress)."""
+    """Attach `policy` to the `bucket` group (cli/commands/bucket.py), as lifecycle.py does."""
+    set_.__name__ = "set"
+    add_commands(policy_app, set_, show, rm)
+    bucket_app.add_typer(policy_app, name="policy")

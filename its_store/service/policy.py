@@ -1,0 +1,198 @@
+"""Bucket policies: who may do what where, anonymous access included.
+
+Two common cases get flags that build the JSON: `public_read` (anonymous s3:GetObject under one or
+more prefixes, e.g. snapshots shared with a traffic authority) and `public_write` (anonymous
+s3:PutObject under a prefix, for a camera that cannot sign requests). Anything else comes as a JSON
+document. Reading a policy back gives the JSON and a plain-words summary, and says whether anyone
+without credentials is allowed anything (`public`): `health` and `bucket info` flag that.
+
+Anonymous read lets anyone who knows (or guesses) a key read it; no listing is granted, so keys
+are not enumerable. Every change goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.core.refs import validate_bucket
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+VERSION = "2012-10-17"
+
+_WORDS = {"s3:GetObject": "read objects", "s3:PutObject": "write objects", "s3:DeleteObject": "delete objects",
+          "s3:ListBucket": "list keys", "s3:*": "do anything", "s3:GetObjectVersion": "read old versions",
+          "s3:ListBucketVersions": "list versions", "s3:DeleteObjectVersion": "delete versions",
+          "s3:AbortMultipartUpload": "abort uploads", "s3:ListMultipartUploadParts": "list upload parts",
+          "s3:ListBucketMultipartUploads": "list uploads", "s3:GetBucketLocation": "see the bucket's region"}
+
+
+@dataclass
+class PolicyView:
+    """A bucket's policy: the JSON (None: no policy), a summary per statement, and whether it is public."""
+
+    bucket: str
+    policy: dict[str, Any] | None
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    public: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "public": self.public, "policy": self.policy,
+                "summary": self.statements}
+
+    def lines(self) -> list[str]:
+        """The summary in plain words, one line per statement."""
+        return [s["text"] for s in self.statements]
+
+
+def public_policy(bucket: str, read: list[str], write: list[str]) -> dict[str, Any]:
+    """The JSON for anonymous read under `read` prefixes and anonymous write under `write` prefixes."""
+    statements = []
+    for sid, action, prefixes in (("PublicRead", "s3:GetObject", read), ("PublicWrite", "s3:PutObject", write)):
+        if prefixes:
+            statements.append({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": [action],
+                               "Resource": [f"arn:aws:s3:::{bucket}/{_prefix(p)}*" for p in prefixes]})
+    return {"Version": VERSION, "Statement": statements}
+
+
+def _prefix(text: str) -> str:
+    """A key prefix for a policy: no wildcards (use a file for those); '' or '/' means the whole bucket."""
+    prefix = text.strip().lstrip("/")
+    if any(c in prefix for c in "*?$\"\\") or any(ord(c) < 32 for c in prefix):
+        raise E.InvalidInputError(f"invalid prefix {text!r} for a policy",
+                                  hint="give a plain key prefix such as share/ (wildcards: use --file)")
+    return prefix
+
+
+def load_policy(path: Path) -> dict[str, Any]:
+    """A policy from a JSON file, checked for the shape S3 requires (exit 2 otherwise)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise E.LocalFileNotFoundError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise E.InvalidInputError(f"cannot read {path}: {exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise E.InvalidInputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+                                  hint="a bucket policy is one JSON object with a Statement list") from None
+    check_policy(doc, str(path))
+    return doc
+
+
+def check_policy(doc: Any, where: str = "the policy") -> None:
+    """Refuse what S3 would refuse anyway, before any request: not an object, no Statement list, a
+    statement without Effect Allow|Deny, Action or Resource."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), list) or not doc["Statement"]:
+        raise E.InvalidInputError(f"{where} is not a bucket policy: it needs a non-empty \"Statement\" list")
+    for i, st in enumerate(doc["Statement"], 1):
+        if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny"):
+            raise E.InvalidInputError(f"{where}: statement {i} needs \"Effect\": \"Allow\" or \"Deny\"")
+        if not st.get("Action") or not st.get("Resource"):
+            raise E.InvalidInputError(f"{where}: statement {i} needs \"Action\" and \"Resource\"")
+
+
+def _list(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)] if value is not None else []
+
+
+def _anyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and "*" in _list(principal.get("AWS"))
+
+
+def summarize(bucket: str, doc: dict[str, Any] | None) -> tuple[list[dict[str, Any]], bool]:
+    """(one plain-words entry per statement, whether anonymous requests are allowed anything)."""
+    if not doc:
+        return [], False
+    out, public = [], False
+    for st in doc.get("Statement") or []:
+        if not isinstance(st, dict):
+            continue
+        anyone = _anyone(st.get("Principal"))
+        who = "anyone, without credentials," if anyone else "principals " + ", ".join(
+            _list((st.get("Principal") or {}).get("AWS") if isinstance(st.get("Principal"), dict)
+                  else st.get("Principal")))
+        allow = st.get("Effect") == "Allow"
+        actions = _list(st.get("Action"))
+        where = [_where(bucket, r) for r in _list(st.get("Resource"))]
+        conditions = " (with conditions)" if st.get("Condition") else ""
+        verb = "may" if allow else "may not"
+        text = f"{who} {verb} {', '.join(_WORDS.get(a, a) for a in actions)} {' and '.join(where)}{conditions}"
+        public = public or (allow and anyone and not st.get("Condition"))
+        out.append({"effect": st.get("Effect"), "anonymous": anyone, "actions": actions,
+                    "resources": _list(st.get("Resource")), "text": text})
+    return out, public
+
+
+def _where(bucket: str, resource: str) -> str:
+    base = f"arn:aws:s3:::{bucket}"
+    if resource == base:
+        return "on the bucket itself"
+    if resource in (base + "/*", "*", "arn:aws:s3:::*"):
+        return "anywhere in the bucket"
+    if resource.startswith(base + "/"):
+        rest = resource[len(base) + 1:]
+        return f"under {rest[:-1]}" if rest.endswith("*") and "*" not in rest[:-1] else f"at {rest}"
+    return f"on {resource}"
+
+
+class Policies:
+    """Bucket policy operations of one StorageService (`svc.policies()`)."""
+
+    def __init__(self, svc: StorageService) -> None:
+        self.svc = svc
+
+    def get(self, bucket: str) -> PolicyView:
+        validate_bucket(bucket)
+        text = self.svc.s3.get_bucket_policy(bucket)
+        doc = json.loads(text) if text else None
+        statements, public = summarize(bucket, doc)
+        return PolicyView(bucket, doc, statements, public)
+
+    def set(self, bucket: str, *, public_read: list[str] | None = None, public_write: list[str] | None = None,
+            document: dict[str, Any] | None = None) -> PolicyView:
+        """Replace the bucket's policy with `document`, or with the one the public flags build."""
+        validate_bucket(bucket)
+        if document is not None and (public_read or public_write):
+            raise E.InvalidInputError("give --file or --public-read/--public-write, not both")
+        if document is None:
+            if not public_read and not public_write:
+                raise E.InvalidInputError("nothing to set", hint="give --public-read PREFIX, --public-write PREFIX "
+                                                                 "or --file policy.json")
+            document = public_policy(bucket, public_read or [], public_write or [])
+        check_policy(document)
+        self._require(bucket)
+        statements, public = summarize(bucket, document)
+        from its_store.state.audit import recording
+        with recording(self.svc.audit, "bucket_policy_set", bucket=bucket, public=public,
+                       summary=[s["text"] for s in statements]):
+            self.svc.s3.set_bucket_policy(bucket, json.dumps(document))
+        return PolicyView(bucket, document, statements, public)
+
+    def remove(self, bucket: str) -> PolicyView:
+        """Delete the bucket's policy (none: nothing to do). Returns what was there."""
+        before = self.get(bucket)
+        if before.policy is not None:
+            from its_store.state.audit import recording
+            with recording(self.svc.audit, "bucket_policy_rm", bucket=bucket, public=before.public):
+                self.svc.s3.delete_bucket_policy(bucket)
+        return before
+
+    def is_public(self, bucket: str) -> bool | None:
+        """True when anonymous requests are allowed anything; None when the policy cannot be read."""
+        try:
+            return self.get(bucket).public
+        except E.ItsStoreError:
+            return None
+
+    def _require(self, bucket: str) -> None:
+        if not self.svc.s3.bucket_exists(bucket):
+            raise E.BucketNotFoundError(f"bucket not found: {bucket}")
