@@ -126,6 +126,12 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     service.s3.put(bucket, "crashy/1.1.0/weights.pt", b"partial" * 100, {})
     # A finished registration whose cleanup was lost: marker beside a manifest.
     service.s3.put(bucket, "crashy/1.0.0/.its-registering", b'{"by": "y"}', {})
+    # Variants (registry/variants.py): one added whose marker stayed, one whose addition was killed.
+    reg.register_model(src, "crashy", "2.0.0", variant="onnx")
+    service.s3.put(bucket, "crashy/2.0.0/variants/onnx/.its-registering", b"{}", {})
+    service.s3.put(bucket, "crashy/2.0.0/variants/trt-sm89-trt10.3/.its-registering", b"{}", {})
+    service.s3.put(bucket, "crashy/2.0.0/variants/trt-sm89-trt10.3/model.engine", b"half" * 50, {})
+    onnx_keys = [k for k in keys_under(service, bucket, "crashy/2.0.0/variants/onnx/") if "registering" not in k]
 
     fresh = cli("model", "gc", "crashy", "--stale", "1h", "--yes", "--json").json()
     assert fresh["stale_registrations"] == []  # could still be running
@@ -134,16 +140,20 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     time.sleep(2.1)  # the markers' Last-Modified must be older than --stale 1s
     run = cli("model", "gc", "crashy", "--stale", "1s", "--yes", "--json")
     assert run.exit_code == 0, run
-    stale = {s["version"]: s for s in run.json()["stale_registrations"]}
-    assert set(stale) == {"1.0.0", "1.1.0"}
+    stale = {s["version"] + s.get("variant", ""): s for s in run.json()["stale_registrations"]}
+    assert set(stale) == {"1.0.0", "1.1.0", "2.0.0onnx", "2.0.0trt-sm89-trt10.3"}
+    assert (stale["2.0.0onnx"]["has_manifest"], stale["2.0.0onnx"]["objects"]) == (True, 1)
+    assert stale["2.0.0trt-sm89-trt10.3"]["objects"] == 2
+    assert keys_under(service, bucket, "crashy/2.0.0/variants/") == onnx_keys and onnx_keys
+    assert cli("model", "pull", "crashy@2.0.0", "--variant", "onnx", "onnx.bin").exit_code == 0
     assert (stale["1.1.0"]["has_manifest"], stale["1.1.0"]["objects"]) == (False, 2)
     assert (stale["1.0.0"]["has_manifest"], stale["1.0.0"]["objects"]) == (True, 1)
     assert keys_under(service, bucket, "crashy/1.1.0/") == []
     assert keys_under(service, bucket, "crashy/1.0.0/") == ["crashy/1.0.0/manifest.json", "crashy/1.0.0/w.pt"]
-    assert run.json()["removed"] == []  # the one registered version is the newest: kept
+    assert run.json()["removed"] == []  # gc's defaults keep the newest 10 versions
     audit = [json.loads(line) for line in Path(env["MINIO_AUDIT_LOG"]).read_text().splitlines()]
     assert sorted(a["version"] for a in audit if a["operation"] == "model_gc" and a.get("stale_registration")) == [
-        "1.0.0", "1.1.0"]
+        "1.0.0", "1.1.0", "2.0.0", "2.0.0"]
     # The version number is free again.
     assert reg.register_model(src, "crashy", "1.1.0")["version"] == "1.1.0"
 

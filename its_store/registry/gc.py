@@ -13,7 +13,9 @@ bytes are touched; the dedup index (`_index/`) repairs its stale entries itself.
 
 A registration killed midway leaves NAME/VERSION/.its-registering and no manifest: when that marker is
 older than `stale`, its prefix is debris and is removed (marker last). A marker beside a manifest (a
-finished registration whose cleanup was lost, or a variant addition that died) loses the marker only.
+finished registration whose cleanup was lost) loses the marker only. A variant addition killed midway
+(registry/variants.py) leaves NAME/VERSION/variants/V/.its-registering: when stale, the folder goes too
+unless the manifest (read again just before) names variant V, in which case only the marker goes.
 
 One audit line per removal (operation model_gc). The plan comes from one bucket listing plus the
 manifests (cached by ETag, registry/docs.py); memory grows with the number of registry objects.
@@ -33,6 +35,7 @@ from its_store.registry.refs import ALIASES, LOCK, MANIFEST, is_version, validat
 if TYPE_CHECKING:
     from its_store.registry.registry import ModelRegistry
 
+VARIANTS = "variants"  # NAME/VERSION/variants/V/...: the files of variant V (registry/variants.py)
 BATCH = 500  # versions per delete round: their manifests in one request, then their files
 
 
@@ -43,6 +46,7 @@ class Listing:
     manifests: dict[tuple[str, str], str] = field(default_factory=dict)          # -> ETag
     manifest_times: dict[tuple[str, str], datetime] = field(default_factory=dict)
     locks: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    variant_locks: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
     objects: dict[tuple[str, str], list[tuple[str, int]]] = field(default_factory=dict)  # -> (key, size)
     aliases: dict[str, str] = field(default_factory=dict)
 
@@ -123,6 +127,8 @@ def _list(reg: ModelRegistry) -> Listing:
                 out.manifest_times[version] = item.last_modified or datetime.now(UTC)
             elif len(parts) == 3 and parts[2] == LOCK:
                 out.locks[version] = item.last_modified or datetime.now(UTC)
+            elif len(parts) == 5 and parts[2] == VARIANTS and parts[4] == LOCK:
+                out.variant_locks[(*version, parts[3])] = item.last_modified or datetime.now(UTC)
     except E.BucketNotFoundError:
         raise E.BucketNotFoundError(f"models bucket not found: {reg.bucket}", hint="check MINIO_MODELS_BUCKET"
                                     ) from None
@@ -208,6 +214,14 @@ def _stale(listing: Listing, name: str | None, cutoff: datetime) -> list[dict[st
         out.append({"model": model, "version": version, "locked_at": locked_at.isoformat(timespec="seconds"),
                     "has_manifest": finished, "objects": len(keys), "bytes": sum(s for _, s in keys),
                     "_keys": [k for k, _ in keys]})
+    for (model, version, variant), locked_at in sorted(listing.variant_locks.items()):
+        if (name is not None and model != name) or locked_at >= cutoff:
+            continue
+        folder = f"{model}/{version}/{VARIANTS}/{variant}/"
+        keys = [(k, s) for k, s in listing.objects.get((model, version), []) if k.startswith(folder)]
+        out.append({"model": model, "version": version, "variant": variant,
+                    "locked_at": locked_at.isoformat(timespec="seconds"), "has_manifest": False,
+                    "objects": len(keys), "bytes": sum(s for _, s in keys), "_keys": [k for k, _ in keys]})
     return out
 
 
@@ -257,10 +271,16 @@ def _recheck_aliases(reg: ModelRegistry, plan: Plan, report: dict[str, Any]) -> 
 def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, Any]) -> None:
     """Debris of a dead registration: check once more that no manifest appeared, then files, marker last."""
     model, version = entry["model"], entry["version"]
-    if not entry["has_manifest"] and reg._manifest_exists(model, version):
+    if entry.get("variant"):
+        lock = f"{model}/{version}/{VARIANTS}/{entry['variant']}/{LOCK}"
+        manifest = reg.docs.fetch(f"{model}/{version}/{MANIFEST}")  # fresh: did the variant make it in?
+        if manifest and entry["variant"] in (manifest.get("variants") or {}):
+            entry.update(has_manifest=True, objects=1, bytes=0, _keys=[lock])
+    elif not entry["has_manifest"] and reg._manifest_exists(model, version):
         entry["error"] = "registered meanwhile: left alone"
         return
-    lock = f"{model}/{version}/{LOCK}"
+    else:
+        lock = f"{model}/{version}/{LOCK}"
     failed = _delete(reg, [k for k in entry["_keys"] if k != lock])
     if not failed:
         failed = _delete(reg, [lock])
@@ -269,7 +289,7 @@ def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, A
         entry["error"] = error
         report["errors"].append(f"{model}@{version} (stale registration): {error}")
     _audit(reg, (model, version), {"objects": entry["objects"], "bytes": entry["bytes"]}, error,
-           stale_registration=True)
+           stale_registration=True, **({"variant": entry["variant"]} if entry.get("variant") else {}))
 
 
 def _delete(reg: ModelRegistry, keys: list[str]) -> dict[str, str]:

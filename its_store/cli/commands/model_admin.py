@@ -67,7 +67,8 @@ def _gc_human(report: dict[str, Any]) -> None:
     rows = [[f"{r['model']}@{r['version']}", (r.get("created_at") or "")[:19].replace("T", " "),
              human_size(r["bytes"]), r.get("error") or verb] for r in report["removed"]]
     rows += [[f"{p['model']}@{p['version']}", "", "", f"kept: {p['reason']}"] for p in report["protected"]]
-    rows += [[f"{s['model']}@{s['version']}", s["locked_at"][:19].replace("T", " "), human_size(s["bytes"]),
+    rows += [[f"{s['model']}@{s['version']}" + (f" variant {s['variant']}" if s.get("variant") else ""),
+              s["locked_at"][:19].replace("T", " "), human_size(s["bytes"]),
               s.get("error") or f"{verb} (stale registration{', marker only' if s['has_manifest'] else ''})"]
              for s in report["stale_registrations"]]
     if rows:
