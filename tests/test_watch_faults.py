@@ -201,7 +201,7 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
 
 
 def test_ctrl_c_exits_130_human_lines_and_metrics(env: dict[str, str], service: Any, bucket: str,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, cli: Any) -> None:
     folder = tmp_path / "drop"
     folder.mkdir()
     (folder / "before.jpg").write_bytes(b"there before the watcher")  # the first pass sends it
@@ -240,6 +240,15 @@ def test_ctrl_c_exits_130_human_lines_and_metrics(env: dict[str, str], service: 
     prom = metrics.read_text()
     assert "its_store_watch_files_total 2" in prom and "its_store_watch_backlog_files 0" in prom
     assert "its_store_watch_removed_total 2" in prom
+    # the same figures reach the stats module: `its-store stats --prometheus`
+    totals = tmp_path / "totals.prom"
+    run = cli("stats", "--prometheus", str(totals), "--json")
+    assert run.exit_code == 0, run
+    doc = run.json()
+    assert doc["gauges"]["watch_backlog_files"] == 0 and doc["gauges"]["watch_up"] == 1
+    assert doc["gauges"]["watch_last_success_timestamp_seconds"] > time.time() - 120
+    assert doc["operations"]["upload"]["count"] >= 2
+    assert "its_store_watch_backlog_files 0" in totals.read_text()
 
 
 def test_watch_refuses_what_it_cannot_do(cli: Any, bucket: str, tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ class StorageStats:
     cache_hits: int = 0
     cache_misses: int = 0
     since: str | None = None  # first time anything was counted (persisted totals only)
+    gauges: dict[str, float] = field(default_factory=dict)  # last values (e.g. the watcher's backlog)
     autoflush: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
     _pending: dict[str, Any] = field(default_factory=_empty_delta, repr=False, compare=False)
     _last_flush: float = field(default_factory=time.monotonic, repr=False, compare=False)
@@ -61,6 +62,14 @@ class StorageStats:
             pending = self._pending["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
             for name in _FIELDS:
                 pending[name] += add[name]
+        self._maybe_flush()
+
+    def set_gauge(self, name: str, value: float) -> None:
+        """A last-value figure (not a sum), e.g. `watch_backlog_files`; persisted like the counts and exported
+        as `its_store_<name>`. The newest value wins when processes merge."""
+        with self._lock:
+            self.gauges[name] = value
+            self._pending.setdefault("gauges", {})[name] = value
         self._maybe_flush()
 
     def record_cache(self, hit: bool) -> None:
@@ -85,7 +94,7 @@ class StorageStats:
     def restore_pending(self, delta: dict[str, Any]) -> None:
         """Put back a delta that could not be persisted, so that a later flush retries it."""
         with self._lock:
-            self._pending = merge_delta(self._pending, delta)
+            self._pending = merge_delta(delta, self._pending)  # the newer gauges win
 
     @property
     def total_operations(self) -> int:
@@ -132,13 +141,14 @@ class StorageStats:
             "average_download_speed_bps": round(self.average_download_speed_bps, 1),
             "operations": {name: vars(c).copy() for name, c in sorted(self.operations.items())},
             "since": self.since,
+            "gauges": dict(sorted(self.gauges.items())),
         }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> StorageStats:
         """Stats from a persisted record (the stats.json document)."""
         stats = cls(cache_hits=int(record.get("cache_hits", 0)), cache_misses=int(record.get("cache_misses", 0)),
-                    since=record.get("since"))
+                    since=record.get("since"), gauges=dict(record.get("gauges") or {}))
         for name, counter in (record.get("operations") or {}).items():
             stats.operations[str(name)] = OpCounter(**{k: counter.get(k, 0) for k in _FIELDS})
         return stats
@@ -156,6 +166,8 @@ def merge_delta(total: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
     out = {**total, "operations": {k: dict(v) for k, v in (total.get("operations") or {}).items()}}
     for name in ("cache_hits", "cache_misses"):
         out[name] = int(total.get(name, 0)) + int(delta.get(name, 0))
+    if delta.get("gauges"):
+        out["gauges"] = {**(total.get("gauges") or {}), **delta["gauges"]}
     for op, add in (delta.get("operations") or {}).items():
         counter = out["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
         for name in _FIELDS:
@@ -164,7 +176,8 @@ def merge_delta(total: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_empty(delta: dict[str, Any]) -> bool:
-    return not delta.get("operations") and not delta.get("cache_hits") and not delta.get("cache_misses")
+    return not delta.get("operations") and not delta.get("cache_hits") and not delta.get("cache_misses") \
+        and not delta.get("gauges")
 
 
 class StatsStore:
@@ -278,6 +291,8 @@ def to_prometheus(stats: StorageStats, prefix: str = "its_store") -> str:
            [("", stats.average_upload_speed_bps)])
     metric("average_download_speed_bytes_per_second", "gauge", "Average speed of successful downloads.",
            [("", stats.average_download_speed_bps)])
+    for name, value in sorted(stats.gauges.items()):
+        metric(name, "gauge", "Last value reported by a long-running command (sync --watch).", [("", value)])
     return "\n".join(lines) + "\n"
 
 

@@ -143,6 +143,7 @@ class Watcher:
             self.journal.close()
             self._state.close()
             self._metrics()
+            self.service.flush_stats()
             self._emit("stopped", backlog=len(self.journal), signal=self._signal)
 
     # ------------------------------------------------------------------------------ threads
@@ -425,8 +426,15 @@ class Watcher:
         self.on_event({"event": kind, "time": now_iso(), **fields})
 
     def _metrics(self) -> None:
+        """The figures to the stats module (its-store stats --prometheus) and to --metrics-file."""
+        fig = self.figures
+        stats = getattr(self.service, "stats", None)
+        if stats is not None:
+            stats.set_gauge("watch_backlog_files", fig.backlog)
+            stats.set_gauge("watch_up", int(fig.online))
+            stats.set_gauge("watch_last_success_timestamp_seconds", round(fig.last_success, 3))
         if self.metrics_file is not None:
-            write_metrics(self.figures, self.metrics_file)
+            write_metrics(fig, self.metrics_file)
 
 
 def _result(future: Future[_Outcome], rel: str) -> _Outcome:
