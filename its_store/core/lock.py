@@ -163,3 +163,18 @@ def describe(mode: str | None, until: datetime | None, legal_hold: bool | None,
     if legal_hold:
         reasons.append("under legal hold")
     return reasons
+
+
+def from_headers(headers: Any) -> tuple[str | None, datetime | None, bool | None]:
+    """(mode, retain-until, legal hold) from a HEAD's headers (any case). Legal hold is None when the
+    server said nothing about it (a bucket without object lock), False when it said OFF."""
+    found = {str(k).lower(): v for k, v in (headers or {}).items() if "object-lock" in str(k).lower()}
+    mode = (found.get(HEADER_MODE) or "").upper() or None
+    until = None
+    if found.get(HEADER_UNTIL):
+        try:
+            until = datetime.fromisoformat(found[HEADER_UNTIL].replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            until = None
+    hold = found.get(HEADER_HOLD)
+    return mode, until, (hold.upper() == "ON") if hold else None

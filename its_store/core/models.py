@@ -194,6 +194,9 @@ class ObjectInfo(_Model):
     compression_ratio: float | None = None  # original_size / size
     sha256: str | None = None              # sha256 of the original content, when recorded
     encryption: str | None = None          # SSE-S3, SSE-KMS or SSE-C (from a HEAD; None in plain listings)
+    retention_mode: str | None = None      # object lock: GOVERNANCE or COMPLIANCE (from a HEAD)
+    retain_until: datetime | None = None   # object lock: retained until (UTC)
+    legal_hold: bool | None = None         # object lock: under legal hold (None: not known / no lock)
 
 
     @classmethod
@@ -225,3 +228,4 @@ class DeleteResult(_Model):
     version_id: str | None = None
     deleted: bool = True
     error: str | None = None
+    delete_marker: bool = False   # versioned bucket, no version id: hidden behind a delete marker, still stored

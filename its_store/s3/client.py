@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["Body", "Entry", "Headers", "ObjectStat", "S3Client", "errors", "failure_error", "from_code",
            "object_headers", "translate"]
 MIN_PART = 5 * 1024 * 1024
+BYPASS_HEADER = "x-amz-bypass-governance-retention"
+# "no object lock here": a bucket created without it, or a version without retention
+_NO_LOCK_CONFIG = {"ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"}
 
 
 class Headers(dict):
@@ -340,12 +343,16 @@ class S3Client:
                 bucket_name=bucket, object_name=key, version_id=version_id), sse=SseS3() if sse_s3 else None)
         return (result.etag or "").strip('"'), result.version_id
 
-    def remove_versions(self, bucket: str, items: list[tuple[str, str | None]]) -> list[tuple[str, str | None, str]]:
-        """Batch delete of (key, version id) pairs. Returns the failures as (key, version id, message)."""
+    def remove_versions(self, bucket: str, items: list[tuple[str, str | None]], *,
+                        bypass_governance: bool = False) -> list[tuple[str, str | None, str]]:
+        """Batch delete of (key, version id) pairs. Returns the failures as (key, version id, message),
+        the message starting with the server's error code (AccessDenied for a locked version).
+        `bypass_governance` sends x-amz-bypass-governance-retention (never lifts compliance or a hold)."""
         from minio.deleteobjects import DeleteObject
         with errors(bucket):
             failures = self._minio.remove_objects(
-                bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in items])
+                bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in items],
+                bypass_governance_mode=bypass_governance)
             return [(f.name, f.version_id, f"{f.code}: {f.message}") for f in failures]
 
     def remove_many(self, bucket: str, keys: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
@@ -369,6 +376,75 @@ class S3Client:
     def delete_lifecycle(self, bucket: str) -> None:
         with errors(bucket):
             self._minio.delete_bucket_lifecycle(bucket_name=bucket)
+
+    # -- object lock (core/lock.py parses; service/retention.py decides) ------------------------------
+    def get_object_lock(self, bucket: str) -> tuple[bool, str | None, int | None, str | None]:
+        """(enabled, default mode, duration, 'Days'|'Years') of the bucket's object lock. A bucket
+        created without it answers ObjectLockConfigurationNotFoundError (404): enabled False."""
+        try:
+            with errors(bucket):
+                config = self._minio.get_object_lock_config(bucket_name=bucket)
+        except E.ItsStoreError as exc:
+            if exc.s3_code in _NO_LOCK_CONFIG:
+                return False, None, None, None
+            raise
+        return True, config.mode, config.duration, config.duration_unit
+
+    def set_object_lock(self, bucket: str, mode: str | None, days: int | None = None,
+                        years: int | None = None) -> None:
+        """Set the bucket's default retention (mode None: remove it, the lock itself stays)."""
+        from minio.objectlockconfig import DAYS, YEARS, ObjectLockConfig
+        config = (ObjectLockConfig(mode, years, YEARS) if years else ObjectLockConfig(mode, days, DAYS)) \
+            if mode else ObjectLockConfig(None, None, None)
+        with errors(bucket):
+            self._minio.set_object_lock_config(bucket_name=bucket, config=config)
+
+    def get_retention(self, bucket: str, key: str, version_id: str | None = None) -> tuple[str | None, datetime | None]:
+        """(mode, retain-until) of one version; (None, None) when it has no retention (SeaweedFS answers
+        ObjectLockConfigurationNotFoundError there, S3 NoSuchObjectLockConfiguration)."""
+        try:
+            with errors(bucket, key):
+                found = self._minio.get_object_retention(bucket_name=bucket, object_name=key, version_id=version_id)
+        except E.ItsStoreError as exc:
+            if exc.s3_code in _NO_LOCK_CONFIG:
+                return None, None
+            raise
+        return (found.mode, found.retain_until_date) if found is not None else (None, None)
+
+    def set_retention(self, bucket: str, key: str, mode: str, until: datetime, version_id: str | None = None,
+                      *, bypass_governance: bool = False) -> None:
+        """PUT ?retention. minio's public set_object_retention sends no x-amz-bypass-governance-retention,
+        so the bypass case (shortening or lifting governance retention) goes through _raw."""
+        from minio.retention import Retention
+        if not bypass_governance:
+            with errors(bucket, key):
+                self._minio.set_object_retention(bucket_name=bucket, object_name=key,
+                                                 config=Retention(mode, until), version_id=version_id)
+            return
+        from minio.xml import marshal
+        body = marshal(Retention(mode, until))
+        md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+        query = {"retention": "", **({"versionId": version_id} if version_id else {})}
+        self._raw("PUT", bucket, key, body=body, query=query,
+                  headers={"Content-MD5": md5, "Content-Type": "application/xml", BYPASS_HEADER: "true"})
+
+    def get_legal_hold(self, bucket: str, key: str, version_id: str | None = None) -> bool:
+        """Whether one version is under legal hold (NoSuchObjectLegalHold: never set, so off)."""
+        try:
+            with errors(bucket, key):
+                return bool(self._minio.is_object_legal_hold_enabled(
+                    bucket_name=bucket, object_name=key, version_id=version_id))
+        except E.ItsStoreError as exc:
+            if exc.s3_code in _NO_LOCK_CONFIG or exc.s3_code == "NoSuchObjectLegalHold":
+                return False
+            raise
+
+    def set_legal_hold(self, bucket: str, key: str, on: bool, version_id: str | None = None) -> None:
+        with errors(bucket, key):
+            if on:
+                self._minio.enable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)
+            else:
+                self._minio.disable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)
 
     # -- objects ---------------------------------------------------------------------------------------
     def stat(self, bucket: str, key: str, version_id: str | None = None,

@@ -21,12 +21,18 @@ if TYPE_CHECKING:
     from its_store.service.storage import StorageService
 
 
+EVIDENCE_MODE, EVIDENCE_DAYS = "GOVERNANCE", 90  # --preset evidence: default retention of new objects
+
+
 class BucketCreated(BaseModel):
     bucket: str
     versioning: str
     encryption: str | None = None
     preset: str | None = None
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
+    object_lock: bool = False
+    default_retention: dict[str, Any] | None = None   # {"mode", "days", "years"} when set
+    warnings: list[str] = Field(default_factory=list)  # e.g. the server refused default encryption
 
 
 class BucketRemoved(BaseModel):
@@ -48,6 +54,8 @@ class BucketDetails(BaseModel):
     encryption: Any = None
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    object_lock: bool | None = None                    # None: the server did not say
+    default_retention: dict[str, Any] | None = None    # {"mode", "days", "years"} when set
     objects: int = 0          # current (latest, not deleted) objects
     size: int = 0             # bytes of the current objects
     versions: int = 0         # every stored data version, current ones included
@@ -75,35 +83,64 @@ class BucketAdmin:
 
     # ---------------------------------------------------------------------------------- create
     def create(self, bucket: str, *, preset: str | None = None, versioning: bool | None = None,
-               encryption: bool | None = None) -> BucketCreated:
+               encryption: bool | None = None, object_lock: bool = False) -> BucketCreated:
         """Create a bucket; versioning on when asked, by MINIO_ENABLE_VERSIONING, or by a preset.
 
         A preset (video, logs, models) also sets its retention rule and, when MINIO_ENABLE_ENCRYPTION
         is on, SSE-S3 as the bucket's default encryption (`encryption` overrides both ways). If any
         step fails, the new (still empty) bucket is removed again and the error raised.
+
+        `object_lock` (only possible at creation) turns versioning on. The evidence preset is object
+        lock + versioning + SSE-S3 (a warning, not a failure, if the server has none) + default
+        governance retention of 90 days + its lifecycle rule (noncurrent versions expire after 90 days).
         """
         validate_bucket(bucket)
         rule = preset_rule(preset) if preset else None
+        evidence = preset == "evidence"
+        object_lock = object_lock or evidence
         if versioning is False and rule is not None:
             raise E.InvalidInputError("a retention preset needs versioning", hint="drop --no-versioning")
+        if versioning is False and object_lock:
+            raise E.InvalidInputError("object lock needs versioning", hint="drop --no-versioning")
+        if evidence and encryption is None:
+            encryption = True
         settings, s3 = self.service.settings, self.service.s3
         version_it = bool(rule) or (settings.enable_versioning if versioning is None else versioning)
         encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
         if s3.bucket_exists(bucket):
             raise E.AlreadyExistsError(f"bucket already exists: {bucket}")
         from its_store.service.versions import audited
+        warnings: list[str] = []
         with audited(self.service, "bucket_create", bucket=bucket, preset=preset, versioning=version_it,
-                     encryption=encrypt):
-            s3.make_bucket(bucket)
+                     encryption=encrypt, object_lock=object_lock or None):
+            s3.make_bucket(bucket, object_lock=object_lock)
             self.service.cache.invalidate_buckets()
             try:
-                sse = self._configure(bucket, version_it, encrypt, rule)
+                sse = self._configure(bucket, version_it, encrypt and not evidence, rule)
+                if evidence:
+                    sse = self._evidence(bucket, warnings, encrypt)
             except BaseException:
                 self._undo_create(bucket)
                 raise
         _known(self.service).add(bucket)
+        lock = self.service.retention().bucket_lock(bucket) if object_lock else None
         return BucketCreated(bucket=bucket, versioning=Versions(self.service).status(bucket),
-                             encryption=sse, preset=preset, lifecycle=Lifecycle(self.service).get(bucket))
+                             encryption=sse, preset=preset, lifecycle=Lifecycle(self.service).get(bucket),
+                             object_lock=bool(lock and lock.object_lock), default_retention=_default_of(lock),
+                             warnings=warnings)
+
+    def _evidence(self, bucket: str, warnings: list[str], encrypt: bool) -> str | None:
+        """SSE-S3 (a warning if the server refuses it) and the default 90-day governance retention."""
+        from its_store.codec.encryption import set_bucket_encryption
+        sse = None
+        try:
+            if encrypt:
+                sse = set_bucket_encryption(self.service.s3, bucket).sse
+        except (E.ConfigError, E.InvalidInputError, E.ConflictError) as exc:
+            warnings.append(f"the server refused default encryption (SSE-S3): {exc.message}; "
+                            "objects are stored unencrypted unless uploaded with --sse")
+        self.service.retention().set_default(bucket, EVIDENCE_MODE, days=EVIDENCE_DAYS)
+        return sse
 
     def _configure(self, bucket: str, versioning: bool, encrypt: bool, rule: LifecycleRule | None) -> str | None:
         """Versioning, default encryption and the preset rule of a new bucket. Returns the SSE label."""
@@ -164,6 +201,11 @@ class BucketAdmin:
                                 tags=s3.get_bucket_tags(bucket),
                                 uploads_in_progress=len(s3.list_multipart_uploads(bucket)))
         try:
+            lock = self.service.retention().bucket_lock(bucket)
+            details.object_lock, details.default_retention = lock.object_lock, _default_of(lock)
+        except E.ItsStoreError:
+            pass  # a server without object lock support: unknown (None)
+        try:
             view = self.service.policies().get(bucket)
             details.public, details.policy_summary = view.public, view.lines()
         except E.ItsStoreError:
@@ -186,6 +228,13 @@ class BucketAdmin:
             return get_bucket_encryption(self.service.s3, bucket).to_dict()
         except E.ItsStoreError:
             return None
+
+
+def _default_of(lock: Any) -> dict[str, Any] | None:
+    """{"mode", "days", "years"} of a retention.BucketLock's default retention, or None."""
+    if lock is None or not lock.mode:
+        return None
+    return {"mode": lock.mode, "days": lock.days, "years": lock.years}
 
 
 def _known(service: StorageService) -> set[str]:

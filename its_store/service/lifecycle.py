@@ -72,6 +72,10 @@ PRESETS: dict[str, LifecycleRule] = {
                           abort_multipart_days=ABORT_MULTIPART_DAYS),
     "models": LifecycleRule(id="its-preset-models", noncurrent_expire_days=365,
                             abort_multipart_days=ABORT_MULTIPART_DAYS),
+    # evidence (bucket create --preset evidence, service/buckets.py): current versions never expire;
+    # a replaced or deleted version goes 90 days later, when its default 90-day retention has run out
+    "evidence": LifecycleRule(id="its-preset-evidence", noncurrent_expire_days=90,
+                              abort_multipart_days=ABORT_MULTIPART_DAYS),
 }
 
 

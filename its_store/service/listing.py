@@ -116,6 +116,8 @@ def object_info(bucket: str, key: str, size: Any, etag: Any, modified: Any, cont
                       last_modified=modified, content_type=content_type, object_type=object_type,
                       metadata={k: v for k, v in meta.items() if k not in INTERNAL_META},
                       version_id=version_id)
+    from its_store.core.lock import from_headers
+    info.retention_mode, info.retain_until, info.legal_hold = from_headers(headers)  # object lock
     from its_store.service.encoded import annotate
     return annotate(info, headers)  # codec, original size, ratio, sha256, encryption
 

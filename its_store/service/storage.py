@@ -317,11 +317,18 @@ class StorageService:
         return list(self.iter_objects(request))
 
     # ------------------------------------------------------------------------------------- delete
-    def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
-        """Delete one object (or one version). A missing object is an ObjectNotFoundError."""
+    def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
+                      bypass_governance: bool = False) -> DeleteResult:
+        """Delete one object (or one version). A missing object is an ObjectNotFoundError.
+
+        In a versioned bucket, without `version_id`, S3 only adds a delete marker (allowed even under
+        object lock): the result says `delete_marker`, as the data is still stored. A version refused by
+        object lock is ObjectLockedError (exit 6) with the reason; `bypass_governance` overrides
+        governance retention only (never compliance or a legal hold)."""
         validate_bucket(bucket)
         validate_key(key)
         ok = False
+        marker = False
         try:
             try:
                 self._stat(bucket, key, version_id)
@@ -331,12 +338,35 @@ class StorageService:
                 if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
                         or not self.versions().is_delete_marker(bucket, key, version_id)):
                     raise
-            self.s3.remove(bucket, key, version_id)
+            marker = version_id is None and self._versioned(bucket)
+            self._remove_one(bucket, key, version_id, bypass_governance)
             ok = True
         finally:
             self.stats.record("delete", ok=ok)
-            self._touched("rm", bucket, key, ok=ok, version_id=version_id)
-        return DeleteResult(bucket=bucket, key=key, version_id=version_id)
+            self._touched("rm", bucket, key, ok=ok, version_id=version_id, delete_marker=marker or None,
+                          bypass_governance=bypass_governance or None)
+        return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
+
+    def _remove_one(self, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> None:
+        """One DELETE (a one-entry DeleteObjects with the bypass header when asked); a refusal by
+        object lock comes back as ObjectLockedError with its reason (service/retention.py)."""
+        try:
+            if not bypass_governance:
+                self.s3.remove(bucket, key, version_id)
+                return
+            failures = self.s3.remove_versions(bucket, [(key, version_id)], bypass_governance=True)
+            if failures:
+                from its_store.s3.client import failure_error
+                raise failure_error(failures[0][2], bucket, key)
+        except E.AccessDeniedError as exc:
+            raise self.retention().explain(bucket, key, version_id, exc) from None
+
+    def _versioned(self, bucket: str) -> bool:
+        """Whether a DELETE without a version id leaves a delete marker (versioning on or suspended)."""
+        try:
+            return (self.s3.get_versioning(bucket) or "").lower() in ("enabled", "suspended")
+        except E.ItsStoreError:
+            return False
 
     def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
         """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised."""
@@ -447,6 +477,11 @@ class StorageService:
         """Bucket lifecycle rules and retention presets: a lifecycle.Lifecycle."""
         from its_store.service.lifecycle import Lifecycle
         return Lifecycle(self)
+
+    def retention(self) -> Any:
+        """Object lock: default retention, retention, legal hold, lock reasons: a retention.Retention."""
+        from its_store.service.retention import Retention
+        return Retention(self)
 
     def buckets(self) -> Any:
         """Bucket create (with presets), remove, info: a buckets.BucketAdmin."""

@@ -62,6 +62,7 @@ class ErasureResult:
     entries: list[ObjectVersion] = field(default_factory=list)
     failed: list[tuple[ObjectVersion, str]] = field(default_factory=list)
     duration_seconds: float = 0.0
+    bypass_governance: bool = False
 
     @property
     def objects(self) -> int:
@@ -88,14 +89,21 @@ class ErasureResult:
             "bytes": self.total_bytes, "failed": len(self.failed),
             "duration_seconds": round(self.duration_seconds, 3),
             "entries": [v.model_dump(mode="json") for v in self.entries],
-            "errors": [{"key": v.key, "version_id": v.version_id, "message": msg} for v, msg in self.failed],
+            "bypass_governance": self.bypass_governance,
+            "errors": [{"key": v.key, "version_id": v.version_id, "code": _failure_code(msg), "message": msg}
+                       for v, msg in self.failed],
         }
 
     def raise_for_failures(self) -> None:
+        """ObjectLockedError (exit 6) when the object lock refused every failed version, else ItsStoreError."""
         if self.failed:
             first, msg = self.failed[0]
-            raise E.ItsStoreError(f"{len(self.failed)} versions could not be erased; first: "
-                                  f"{first.key} ({first.version_id}): {msg}")
+            text = (f"{len(self.failed)} versions could not be erased; first: "
+                    f"{first.key} ({first.version_id}): {msg}")
+            if all(_failure_code(m) == E.ObjectLockedError.code for _, m in self.failed):
+                raise E.ObjectLockedError(text, hint="retained or held versions stay until their retention "
+                                          "runs out or the hold is lifted; governance: --bypass-governance")
+            raise E.ItsStoreError(text)
 
 
 def versioning_label(status: str | None) -> str:
@@ -187,9 +195,12 @@ class Versions:
 
     # --------------------------------------------------------------------------------- erasure
     def erase(self, bucket: str, target: str, *, recursive: bool = False, older_than: timedelta | None = None,
-              dry_run: bool = False, now: datetime | None = None) -> ErasureResult:
+              dry_run: bool = False, now: datetime | None = None,
+              bypass_governance: bool = False) -> ErasureResult:
         """Delete for good every version and delete marker of a key, or of everything under a prefix
-        (`recursive`), optionally only those last modified more than `older_than` ago."""
+        (`recursive`), optionally only those last modified more than `older_than` ago. Versions the
+        object lock keeps are reported in `failed` with the reason, and the rest still erased;
+        `bypass_governance` overrides governance retention (never compliance or a legal hold)."""
         started = time.perf_counter()
         validate_bucket(bucket)
         if recursive:
@@ -198,13 +209,15 @@ class Versions:
             prefix = validate_key(target)
         cutoff = (now or datetime.now(UTC)) - older_than if older_than is not None else None
         result = ErasureResult(bucket=bucket, prefix=prefix, recursive=recursive, dry_run=dry_run,
-                               older_than=_describe(older_than), cutoff=cutoff)
+                               older_than=_describe(older_than), cutoff=cutoff,
+                               bypass_governance=bypass_governance)
         if dry_run:
             self._erase_all(result, target)
         else:
             fields = {"key": prefix if not recursive else None, "prefix": prefix if recursive else None}
             with audited(self.service, "rm", bucket=bucket, erasure=True, all_versions=True,
-                         older_than=result.older_than, **fields) as entry:
+                         older_than=result.older_than, bypass_governance=bypass_governance or None,
+                         **fields) as entry:
                 try:
                     self._erase_all(result, target)
                 finally:
@@ -236,7 +249,10 @@ class Versions:
         if not result.dry_run:
             pairs = [(v.key, v.version_id) for v in batch]
             try:
-                failures = {(k, v): msg for k, v, msg in self.service.s3.remove_versions(bucket, pairs)}
+                failures = {(k, v): msg for k, v, msg in self.service.s3.remove_versions(
+                    bucket, pairs, bypass_governance=result.bypass_governance)}
+                if failures:  # the lock's refusals get their reason (retention / legal hold)
+                    self.service.retention().explain_failures(bucket, failures)
             finally:
                 self.service.cache.invalidate_objects(bucket, {v.key for v in batch})
         for version in batch:
@@ -248,6 +264,12 @@ class Versions:
             if not result.dry_run:
                 self.service.stats.record("delete", ok=msg is None, nbytes=version.size)
         batch.clear()
+
+
+def _failure_code(message: str) -> str:
+    """'object_locked' for a version the object lock kept (retention.py's message), else the S3 code."""
+    from its_store.service.retention import is_locked_message
+    return E.ObjectLockedError.code if is_locked_message(message) else message.split(":", 1)[0].strip()
 
 
 def _describe(delta: timedelta | None) -> str | None:

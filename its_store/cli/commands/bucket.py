@@ -30,6 +30,7 @@ class Preset(str, Enum):
     VIDEO = "video"
     LOGS = "logs"
     MODELS = "models"
+    EVIDENCE = "evidence"
 
 
 class VersioningAction(str, Enum):
@@ -62,12 +63,15 @@ def create(
     target: Bucket,
     preset: Annotated[Preset | None, typer.Option(
         "--preset", case_sensitive=False,
-        help="Retention preset: video (30 d), logs (90 d), models (old versions 365 d).")] = None,
+        help="Retention preset: video (30 d), logs (90 d), models (old versions 365 d), evidence (object "
+             "lock, 90 d governance retention, encryption).")] = None,
     versioning: Annotated[bool | None, typer.Option(
         "--versioning/--no-versioning", help="Default: MINIO_ENABLE_VERSIONING (a preset turns it on).")] = None,
     encryption: Annotated[bool | None, typer.Option(
         "--encryption/--no-encryption",
         help="SSE-S3 by default for new objects. Default: on with a preset when MINIO_ENABLE_ENCRYPTION.")] = None,
+    object_lock: Annotated[bool, typer.Option(
+        "--object-lock", help="Object lock (WORM; turns versioning on). Only possible at creation.")] = False,
     json_: Json = False,
 ) -> None:
     """Create a bucket; with --preset, also turn on versioning, default encryption and the preset's rule.
@@ -77,11 +81,16 @@ def create(
     Example: its-store bucket create s3://its-video-2025 --preset video
     """
     result = out.STATE.service().buckets().create(bucket_name(target), preset=preset.value if preset else None,
-                                                  versioning=versioning, encryption=encryption)
+                                                  versioning=versioning, encryption=encryption,
+                                                  object_lock=object_lock)
     rules = ", ".join(r.id for r in result.lifecycle)
+    lock = (f", object lock, default retention {_retention_text(result.default_retention)}"
+            if result.object_lock else "")
     out.result(result, lambda: out.talk(
         f"created s3://{result.bucket} (versioning {result.versioning}, encryption {result.encryption or 'none'}"
-        + (f", preset {result.preset}: rule {rules}" if result.preset else "") + ")"))
+        + lock + (f", preset {result.preset}: rule {rules}" if result.preset else "") + ")"))
+    for warning in result.warnings:
+        out.talk(f"warning: {warning}")
 
 
 def rm(
@@ -123,6 +132,8 @@ def _info_human(d: Any) -> None:
         ["bucket", d.bucket], ["created", out.fmt_time(d.created)], ["versioning", d.versioning],
         ["encryption", _encryption_text(d.encryption)], ["lifecycle", rules],
         ["tags", ", ".join(f"{k}={v}" for k, v in sorted(d.tags.items())) or "none"],
+        ["object lock", {True: "enabled", False: "disabled", None: "unknown"}[d.object_lock]],
+        ["default retention", _retention_text(d.default_retention)],
         ["objects", f"{d.objects} ({human_size(d.size)})"],
         ["versions", f"{d.versions} ({human_size(d.stored_size)} stored)"],
         ["delete markers", str(d.delete_markers)], ["uploads in progress", str(d.uploads_in_progress)],
@@ -130,6 +141,14 @@ def _info_human(d: Any) -> None:
          if d.public is not None else "unknown"],
     ]
     out.table(["field", "value"], rows)
+
+
+def _retention_text(value: dict[str, Any] | None) -> str:
+    """'governance, 90 days' / 'compliance, 1 years' / 'none'."""
+    if not value:
+        return "none"
+    amount = f"{value['years']} years" if value.get("years") else f"{value.get('days')} days"
+    return f"{str(value['mode']).lower()}, {amount}"
 
 
 def _encryption_text(value: Any) -> str:

@@ -57,6 +57,12 @@ def upload(
         "--sse", case_sensitive=False, help="Server-side encryption: none, s3 (SSE-S3; default when "
         "MINIO_ENABLE_ENCRYPTION=true), c (SSE-C with your key).")] = None,
     sse_c_key_file: SseCKeyFile = None,
+    retain: Annotated[str | None, typer.Option(
+        "--retain", help="Object lock: retain for 90d / 2w / 1y, or until a date 2027-01-31.")] = None,
+    retain_mode: Annotated[str | None, typer.Option(
+        "--retain-mode", help="governance (default; liftable with --bypass-governance) or compliance.")] = None,
+    legal_hold: Annotated[bool, typer.Option("--legal-hold", help="Object lock: put the upload under "
+                                                                 "legal hold.")] = False,
     json_: Json = False,
 ) -> None:
     """Upload a file, a folder (--recursive) or stdin (-) to object storage.
@@ -71,6 +77,8 @@ def upload(
     metadata, tags = parse_pairs(meta), parse_pairs(tag, what="tag")
     psize = parse_size(part_size, what="part size") if part_size else None
     codec_sse = {"compression": compress, "compression_level": level, "sse": sse, "sse_c_key_file": sse_c_key_file}
+    from its_store.core.lock import upload_lock_fields
+    codec_sse.update(upload_lock_fields(retain, retain_mode, legal_hold))  # checked before any request
     if recursive:
         _upload_dir(svc, Path(source), bucket, key_or_prefix, type_, metadata, tags, content_type, workers,
                     codec_sse)
@@ -257,6 +265,9 @@ def rm(
                                                                      "for good (GDPR erasure).")] = False,
     older_than: Annotated[str | None, typer.Option(help="With --all-versions: only versions older than "
                                                         "this (30d, 12h).")] = None,
+    bypass_governance: Annotated[bool, typer.Option(
+        "--bypass-governance", help="Delete versions under governance retention (never compliance or a "
+        "legal hold); with --version-id or --all-versions.")] = False,
     json_: Json = False,
 ) -> None:
     """Delete objects, or everything under a prefix with --recursive.
@@ -274,8 +285,12 @@ def rm(
             raise InvalidInputError("--older-than needs --all-versions")
         from its_store.cli.commands.versions import rm_all_versions
         rm_all_versions(refs, recursive=recursive, older_than=older_than, dry_run=dry_run, yes=yes,
-                        version_id=version_id)
+                        version_id=version_id, bypass_governance=bypass_governance)
         return
+    if bypass_governance and not version_id:
+        raise InvalidInputError("--bypass-governance goes with --version-id or --all-versions",
+                                hint="a delete without a version id only adds a delete marker, which the "
+                                     "object lock allows anyway")
     if not recursive:
         for ref in refs:
             if not ref.key or ref.key.endswith("/"):
@@ -286,8 +301,9 @@ def rm(
                                                            "version_id": version_id} for i in found]},
                        lambda: [out.talk(f"would delete s3://{i.bucket}/{i.key}") for i in found])
             return
-        results = [svc.delete_object(r.bucket, r.key, version_id) for r in refs]
-        out.result({"deleted": results}, lambda: [out.talk(f"deleted s3://{r.bucket}/{r.key}") for r in results])
+        results = [svc.delete_object(r.bucket, r.key, version_id, bypass_governance=bypass_governance)
+                   for r in refs]
+        out.result({"deleted": results}, lambda: [out.talk(_deleted_line(r)) for r in results])
         return
     if version_id:
         raise InvalidInputError("--version-id names one object version; it does not go with --recursive",
@@ -302,6 +318,14 @@ def rm(
     verb = "would delete" if dry_run else "deleted"
     out.result(result, lambda: _rm_human(result, verb, f"s3://{ref.bucket}/{prefix}"))
     result.raise_for_failures()
+
+
+def _deleted_line(result: Any) -> str:
+    """'deleted' only for what is gone: a versioned bucket keeps the data behind a delete marker."""
+    where = f"s3://{result.bucket}/{result.key}"
+    if result.delete_marker:
+        return f"hid {where} behind a delete marker (its versions are kept; --all-versions erases them)"
+    return f"deleted {where}" + (f" (version {result.version_id})" if result.version_id else "")
 
 
 def _rm_human(result: Any, verb: str, where: str) -> None:
@@ -349,6 +373,10 @@ def _stat_human(info: Any) -> None:
         rows += [["ratio", f"{info.compression_ratio}x"]]
     if info.sha256:
         rows += [["sha256", info.sha256]]
+    if info.retention_mode or info.legal_hold is not None:  # object lock
+        until = f" until {out.fmt_time(info.retain_until)} UTC" if info.retain_until else ""
+        rows += [["retention", f"{info.retention_mode.lower()}{until}" if info.retention_mode else "none"],
+                 ["legal hold", "on" if info.legal_hold else "off"]]
     rows += [[f"meta {k}", v] for k, v in sorted((info.metadata or {}).items())]
     rows += [[f"tag {k}", v] for k, v in sorted((info.tags or {}).items())]
     out.table(["field", "value"], rows)

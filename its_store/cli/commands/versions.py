@@ -80,7 +80,7 @@ def _version_row(v: Any) -> list[Any]:
 
 
 def rm_all_versions(refs: list[RemoteRef], *, recursive: bool, older_than: str | None, dry_run: bool,
-                    yes: bool, version_id: str | None) -> None:
+                    yes: bool, version_id: str | None, bypass_governance: bool = False) -> None:
     """`rm --all-versions`: erase every version and delete marker of a key or (-r) a prefix."""
     if version_id:
         raise InvalidInputError("give --version-id or --all-versions, not both")
@@ -97,7 +97,7 @@ def rm_all_versions(refs: list[RemoteRef], *, recursive: bool, older_than: str |
         confirm(f"Permanently erase every version of {where}{' (recursively)' if recursive else ''}?",
                 action="erase versions")
     result = out.STATE.service().versions().erase(ref.bucket, ref.key, recursive=recursive, older_than=age,
-                                                  dry_run=dry_run)
+                                                  dry_run=dry_run, bypass_governance=bypass_governance)
     out.result(result, lambda: _erase_human(result))
     result.raise_for_failures()
 
@@ -112,6 +112,8 @@ def _erase_human(result: Any) -> None:
     out.talk(f"{verb} {result.objects} objects: {result.versions} versions, {result.delete_markers} delete "
              f"markers, {human_size(result.total_bytes)} under s3://{result.bucket}/{result.prefix}{age} "
              f"in {human_duration(result.duration_seconds)}")
+    for version, message in result.failed:  # e.g. kept by object lock: "object locked: under legal hold"
+        out.talk(f"not erased: s3://{result.bucket}/{version.key} (version {version.version_id}): {message}")
 
 
 def register(app: typer.Typer) -> None:

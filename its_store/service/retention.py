@@ -1,0 +1,272 @@
+"""Object lock (WORM): a bucket's default retention, one object's retention and legal hold, and why a
+delete was refused.
+
+The server enforces the lock; this module asks for changes, records each one in the audit log, and
+turns the server's bare "AccessDenied" on a locked version into a reason a person can act on
+("retained until 2027-01-31 00:00:00Z (compliance)", "under legal hold"). SeaweedFS answers a refused
+delete, single or in a DeleteObjects batch, with AccessDenied / "Access Denied." and no hint of the
+lock, so the reason is read back with GET ?retention and GET ?legal-hold on the refused versions only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from its_store.core import errors as E
+from its_store.core import lock as L
+from its_store.core.refs import validate_bucket, validate_key
+
+if TYPE_CHECKING:
+    from its_store.service.storage import StorageService
+
+Version = tuple[str, str | None]  # (key, version id)
+LOCKED = "object locked: "   # prefix of a per-version failure message refused by the lock
+CHUNK = 256                   # keys per thread-pool round of a recursive change (memory stays bounded)
+NO_LOCK_HINT = ("object lock can only be turned on when a bucket is created: "
+                "its-store bucket create s3://NEW --object-lock (then copy the objects there)")
+
+
+class BucketLock(BaseModel):
+    """`bucket retention show` / `bucket info`: object lock state and default retention."""
+
+    bucket: str
+    object_lock: bool
+    mode: str | None = None     # default retention mode of new objects (None: no default)
+    days: int | None = None
+    years: int | None = None
+
+
+class LockState(BaseModel):
+    """`retention show` / `legal-hold show` of one version."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    mode: str | None = None
+    retain_until: datetime | None = None
+    legal_hold: bool = False
+    reasons: list[str] = Field(default_factory=list)   # why a delete of this version is refused now
+
+
+class LockChange(BaseModel):
+    """Outcome of `retention set` / `legal-hold on|off` on one key or every key under a prefix."""
+
+    action: str                  # retention_set, legal_hold_on, legal_hold_off
+    bucket: str
+    target: str
+    recursive: bool = False
+    mode: str | None = None
+    retain_until: datetime | None = None
+    bypass_governance: bool = False
+    changed: list[dict[str, Any]] = Field(default_factory=list)
+    failed: list[dict[str, Any]] = Field(default_factory=list)
+
+    def raise_for_failures(self) -> None:
+        if not self.failed:
+            return
+        first = self.failed[0]
+        total = len(self.failed) + len(self.changed)
+        message = f"{len(self.failed)} of {total} not changed; first: {first['key']}: {first['message']}"
+        if all(f["code"] == E.ObjectLockedError.code for f in self.failed):
+            raise E.ObjectLockedError(message, hint=first.get("hint"))
+        raise E.ItsStoreError(message)
+
+
+class Retention:
+    """Object lock operations bound to one StorageService."""
+
+    def __init__(self, service: StorageService) -> None:
+        self.service = service
+
+    # ------------------------------------------------------------------------------- bucket level
+    def bucket_lock(self, bucket: str) -> BucketLock:
+        validate_bucket(bucket)
+        enabled, mode, duration, unit = self.service.s3.get_object_lock(bucket)
+        years = duration if (unit or "").lower().startswith("year") else None
+        days = duration if years is None else None
+        return BucketLock(bucket=bucket, object_lock=enabled, mode=mode, days=days, years=years)
+
+    def require_lock(self, bucket: str) -> BucketLock:
+        """The bucket's lock, or ObjectLockNotEnabledError (exit 78) when it was created without one."""
+        state = self.bucket_lock(bucket)
+        if not state.object_lock:
+            raise E.ObjectLockNotEnabledError(f"bucket s3://{bucket} has no object lock", hint=NO_LOCK_HINT)
+        return state
+
+    def set_default(self, bucket: str, mode: str, *, days: int | None = None, years: int | None = None) -> BucketLock:
+        """Default retention of new objects in `bucket` (existing versions keep theirs)."""
+        mode = L.parse_mode(mode)
+        days, years = L.default_period(days, years)
+        self.require_lock(bucket)
+        from its_store.state.audit import recording
+        with recording(self.service.audit, "bucket_retention_set", bucket=bucket, mode=mode, days=days, years=years):
+            self.service.s3.set_object_lock(bucket, mode, days, years)
+        return self.bucket_lock(bucket)
+
+    def remove_default(self, bucket: str) -> BucketLock:
+        """Drop the default retention (the lock stays: S3 cannot turn it off; retained versions stay retained)."""
+        self.require_lock(bucket)
+        from its_store.state.audit import recording
+        with recording(self.service.audit, "bucket_retention_rm", bucket=bucket):
+            self.service.s3.set_object_lock(bucket, None)
+        return self.bucket_lock(bucket)
+
+    # ------------------------------------------------------------------------------- object level
+    def show(self, bucket: str, key: str, version_id: str | None = None) -> LockState:
+        """Retention and legal hold of one version (the current one by default)."""
+        validate_bucket(bucket)
+        validate_key(key)
+        self.require_lock(bucket)
+        s3 = self.service.s3
+        mode, until = s3.get_retention(bucket, key, version_id)
+        hold = s3.get_legal_hold(bucket, key, version_id)
+        return LockState(bucket=bucket, key=key, version_id=version_id, mode=mode, retain_until=until,
+                         legal_hold=hold, reasons=L.describe(mode, until, hold))
+
+    def set_retention(self, bucket: str, target: str, mode: str, until: datetime, *,
+                      version_id: str | None = None, recursive: bool = False,
+                      bypass_governance: bool = False) -> LockChange:
+        """Retain one version, or the current version of every object under a prefix, until `until`.
+
+        Lengthening is always allowed; shortening or lifting governance retention needs
+        `bypass_governance`; compliance retention can never be shortened (the server refuses)."""
+        mode = L.parse_mode(mode)
+        until = L.parse_until(until)
+        change = LockChange(action="retention_set", bucket=bucket, target=target, recursive=recursive,
+                            mode=mode, retain_until=until, bypass_governance=bypass_governance)
+
+        def one(key: str, vid: str | None) -> None:
+            self.service.s3.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
+
+        self._apply(change, one, version_id, mode=mode, retain_until=until.isoformat(),
+                    bypass_governance=bypass_governance or None)
+        return change
+
+    def set_legal_hold(self, bucket: str, target: str, on: bool, *, version_id: str | None = None,
+                       recursive: bool = False) -> LockChange:
+        """Put on or lift the legal hold of one version, or of every current object under a prefix."""
+        change = LockChange(action="legal_hold_on" if on else "legal_hold_off", bucket=bucket, target=target,
+                            recursive=recursive)
+
+        def one(key: str, vid: str | None) -> None:
+            self.service.s3.set_legal_hold(bucket, key, on, vid)
+
+        self._apply(change, one, version_id)
+        return change
+
+    def _apply(self, change: LockChange, one: Any, version_id: str | None, **audit: Any) -> None:
+        """Run `one(key, version)` on the target(s), on a small thread pool for a prefix; one audit line
+        per version changed or refused."""
+        bucket = change.bucket
+        validate_bucket(bucket)
+        if change.recursive and version_id:
+            raise E.InvalidInputError("--version-id names one version; it does not go with --recursive")
+        if not change.recursive and (not change.target or change.target.endswith("/")):
+            raise E.InvalidInputError(f"s3://{bucket}/{change.target} is a prefix", hint="add --recursive")
+        self.require_lock(bucket)
+        if not change.recursive:
+            validate_key(change.target)
+            self.service.s3.stat(bucket, change.target, version_id)  # a missing key: exit 3, nothing audited
+            pending: Iterable[tuple[str, str | None]] = [(change.target, version_id)]
+        else:
+            prefix = change.target if (not change.target or change.target.endswith("/")) else change.target + "/"
+            change.target = prefix
+            pending = ((e.key, e.version_id) for e in self.service.s3.list_objects(bucket, prefix)
+                       if not e.is_prefix and not e.key.endswith("/"))
+
+        def run(item: tuple[str, str | None]) -> tuple[str, str | None, E.ItsStoreError | None]:
+            try:
+                one(*item)
+                return item[0], item[1], None
+            except E.ItsStoreError as exc:
+                return item[0], item[1], self.explain(bucket, item[0], item[1], exc, action=change.action)
+
+        workers = max(1, min(8, self.service.workers))
+        first: E.ItsStoreError | None = None
+        with ThreadPoolExecutor(workers) as pool:
+            for chunk in _chunks(pending, CHUNK):
+                for key, vid, error in pool.map(run, chunk):
+                    self.service.cache.invalidate_object(bucket, key)
+                    self.service.audit.record(change.action, bucket=bucket, key=key, version_id=vid,
+                                              ok=error is None, error=error.code if error else None, **audit)
+                    if error is None:
+                        change.changed.append({"key": key, "version_id": vid})
+                    else:
+                        first = first or error
+                        change.failed.append({"key": key, "version_id": vid, "code": error.code,
+                                              "message": error.message, "hint": error.hint})
+        if not change.recursive and first is not None:
+            raise first
+
+    # ------------------------------------------------------------------------------------ reasons
+    def reasons(self, bucket: str, key: str, version_id: str | None, *, hold: bool = True) -> list[str]:
+        """Why the lock refuses a delete of this version now ([] if nothing holds it, or unreadable).
+        `hold` False: the retention only (a retention change does not care about a legal hold)."""
+        try:
+            mode, until = self.service.s3.get_retention(bucket, key, version_id)
+            hold = hold and self.service.s3.get_legal_hold(bucket, key, version_id)
+        except E.ItsStoreError:
+            return []
+        return L.describe(mode, until, hold)
+
+    def explain(self, bucket: str, key: str, version_id: str | None, exc: E.ItsStoreError, *,
+                action: str = "delete") -> E.ItsStoreError:
+        """`exc` as ObjectLockedError with the reason, when it is an AccessDenied the lock explains;
+        else `exc` unchanged. Bucket without lock: InvalidRequest becomes ObjectLockNotEnabledError."""
+        if exc.s3_code == "InvalidRequest" and action != "delete":
+            state = self.bucket_lock(bucket)
+            if not state.object_lock:
+                return E.ObjectLockNotEnabledError(f"bucket s3://{bucket} has no object lock", hint=NO_LOCK_HINT)
+        if not isinstance(exc, E.AccessDeniedError) or isinstance(exc, E.ObjectLockedError):
+            return exc
+        found = self.reasons(bucket, key, version_id, hold=action in ("delete", "legal_hold_off"))
+        if not found:
+            return exc
+        return E.ObjectLockedError(f"s3://{bucket}/{key}{_vid(version_id)}: {'; '.join(found)}",
+                                   hint=_lock_hint(found, action))
+
+    def explain_failures(self, bucket: str, failures: dict[Version, str]) -> dict[Version, str]:
+        """Batch-delete failures ("AccessDenied: ...") rewritten as "object locked: <reasons>" where the
+        lock explains them; other failures unchanged. Reads back retention only for the refused ones."""
+        for (key, vid), message in list(failures.items()):
+            if message.split(":", 1)[0].strip() == "AccessDenied":
+                found = self.reasons(bucket, key, vid)
+                if found:
+                    failures[(key, vid)] = LOCKED + "; ".join(found)
+        return failures
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _vid(version_id: str | None) -> str:
+    return f" (version {version_id})" if version_id else ""
+
+
+def _lock_hint(reasons: list[str], action: str) -> str:
+    text = " ".join(reasons)
+    if "legal hold" in text:
+        return "lift the hold first when the case allows: its-store legal-hold off s3://BUCKET/KEY"
+    if "(compliance)" in text:
+        return "compliance retention cannot be shortened or bypassed by anyone until it runs out"
+    if action == "delete":
+        return "governance retention: add --bypass-governance if you are allowed to override it"
+    return "shortening governance retention needs --bypass-governance"
+
+
+def is_locked_message(message: str) -> bool:
+    """A per-version failure message written by explain_failures()."""
+    return message.startswith(LOCKED)
