@@ -1,17 +1,17 @@
 """`verify LOCAL_DIR s3://B/PREFIX/`: a folder compared with a prefix, like `rclone check`.
 
-The folder is walked in S3 key order (each folder's entries sorted as S3 sorts keys, a subfolder
-`a` as `a/`), so the walk and the listing are merged side by side (rclone's "march") with flat
-memory. For a name on both sides: a HEAD gives the recorded `its-sha256` (and the original size of a
-compressed object), compared with the SHA-256 of the local file; without it, an MD5 ETag is compared
-with the file's MD5; else, with `download`, the object is read and hashed; else the pair is counted
-as unverifiable (same size, content not compared). Pairs are checked on a thread pool.
+The folder and the prefix are both walked folder by folder in S3 key order (sync/walk.py: each
+folder sorted, a subfolder `a` as `a/`; servers do not all list in byte order), and merged side by
+side (rclone's "march"), so memory is one folder per level. For a name on both sides: a HEAD gives
+the recorded `its-sha256` (and the original size of a compressed object), compared with the SHA-256
+of the local file; without it, an MD5 ETag is compared with the file's MD5; else, with `download`,
+the object is read and hashed; else the pair is counted as unverifiable (same size, content not
+compared). Pairs are checked on a thread pool.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,8 +70,13 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
         raise E.BucketNotFoundError(f"bucket not found: {bucket}")
     started = time.perf_counter()
     report = CompareReport(str(local), bucket, prefix)
+    from its_store.sync.walk import Walk, walk_local, walk_remote
+    local_walk, remote_walk = Walk(), Walk()
+    files = ((f.rel, Path(f.path), f.size) for f in walk_local(local, local_walk))
+    objects = ((o.rel, o) for o in walk_remote(svc, bucket, prefix, remote_walk))
+
     def merged() -> Iterator[_Pair]:
-        for rel, path, size, remote in _march(_walk(local), _remote(svc, bucket, prefix)):
+        for rel, path, size, remote in _march(files, objects):
             if path is None:
                 report.add("missing_local", {"key": prefix + rel, "size": remote.size})
             elif remote is None:
@@ -82,32 +87,12 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
     checker = _PairChecker(svc, bucket, download)
     for status, entry in _parallel(workers or svc.workers, merged(), checker.check):
         report.add(status, entry)
+    if remote_walk.error is not None:  # a partial listing would report objects as missing: fail instead
+        raise remote_walk.error
+    for rel, reason in local_walk.problems:
+        report.add("unreadable", {"path": rel, "code": "local_io_error", "reason": reason})
     report.duration_seconds = time.perf_counter() - started
     return report
-
-
-def _remote(svc: StorageService, bucket: str, prefix: str) -> Iterator[tuple[str, Any]]:
-    for entry in svc.s3.list_objects(bucket, prefix, recursive=True):
-        if not entry.is_prefix and entry.key[len(prefix):]:
-            yield entry.key[len(prefix):], entry
-
-
-def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, Path, int]]:
-    """(relative name with '/', path, size) of every file under root, in S3 key order (UTF-8 bytes)."""
-    try:
-        entries = list(os.scandir(root))
-    except OSError as exc:
-        raise E.LocalIOError(f"cannot read folder {root}: {exc.strerror}") from None
-    keyed = []
-    for entry in entries:
-        is_dir = entry.is_dir(follow_symlinks=False)
-        if is_dir or entry.is_file():
-            keyed.append((entry.name + ("/" if is_dir else ""), entry, is_dir))
-    for name, entry, is_dir in sorted(keyed, key=lambda t: t[0].encode("utf-8", "surrogateescape")):
-        if is_dir:
-            yield from _walk(Path(entry.path), rel + name)
-        else:
-            yield rel + name, Path(entry.path), entry.stat().st_size
 
 
 def _march(local: Iterator[tuple[str, Path, int]], remote: Iterator[tuple[str, Any]]
