@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import one_line_error
 from helpers import random_bytes, write_file
 
@@ -363,3 +365,28 @@ def test_bad_input_gets_one_line_and_writes_nothing(cli, service, buckets, tmp_p
     assert cli("model", "lineage", "seed@9.0.0").exit_code == 3
     assert cli("model", "verify", "nope@1.0.0").exit_code == 3
     assert keys(service, buckets["models"]) == before
+
+
+def test_variant_naming_scheme_and_auto_choice_rules():
+    from its_store.core.errors import InvalidInputError, NotFoundError
+    from its_store.registry.gitinfo import strip_credentials
+    from its_store.registry.variants import choose, engine_target, normalize_arch, trt_major_minor, validate_variant
+
+    assert engine_target("trt-sm89-trt10.3") == ("sm89", (10, 3))
+    assert engine_target("trt-sm87-trt8.6.1") == ("sm87", (8, 6))
+    assert engine_target("onnx") is None and engine_target("trt-sm89") is None
+    assert [normalize_arch(v) for v in ("8.9", "89", "sm89", "SM_89", "", None)] == ["sm89"] * 4 + [None, None]
+    assert trt_major_minor("10.3.0.26") == (10, 3) and trt_major_minor(None) is None
+    for bad in ("a/b", "", ".", "..", "auto", "x" * 65, "white space"):
+        with pytest.raises(InvalidInputError):
+            validate_variant(bad)
+    names = ["onnx", "trt-sm89-trt10.3", "trt-sm89-trt8.6", "trt-sm87-trt10.3"]
+    assert choose(names, has_default=False, gpu_arch="8.9", trt_version="10.3.1") == "trt-sm89-trt10.3"
+    assert choose(names, has_default=False, gpu_arch="sm89", trt_version="8.6.1.6") == "trt-sm89-trt8.6"
+    assert choose(names, has_default=False, gpu_arch="sm89", trt_version="10.4") == "onnx"  # minor must match
+    assert choose(names, has_default=False, gpu_arch=None, trt_version="10.3") == "onnx"
+    assert choose(["trt-sm89-trt10.3"], has_default=True, gpu_arch="sm75", trt_version="10.3") is None
+    with pytest.raises(NotFoundError, match=r"trt-sm89-trt10\.3"):
+        choose(["trt-sm89-trt10.3"], has_default=False, gpu_arch="sm75", trt_version="10.3")
+    assert strip_credentials("https://bot:tok@git.example.com/a.git") == "https://git.example.com/a.git"
+    assert strip_credentials("git@github.com:org/a.git") == "git@github.com:org/a.git"

@@ -32,10 +32,7 @@ from its_store.registry import aliases as aliases_doc
 from its_store.registry.docs import PROCESS_CACHE, DocCache, ProcessCache, RegistryDocs
 from its_store.registry.manifest import (
     CARD,
-    VARIANTS_DIR,
-    LocalFile,
     build_manifest,
-    collect_files,
     format_of,
     hash_files,
     load_training_config,
@@ -50,7 +47,6 @@ from its_store.registry.refs import (
     is_version,
     latest_version,
     next_patch,
-    parse_metrics,
     parse_version,
     parse_where,
     sort_records,
@@ -67,7 +63,6 @@ __all__ = ["PROCESS_CACHE", "DocCache", "ModelRegistry", "ProcessCache", "get_mo
 
 AUTO = "auto"
 AUTO_ATTEMPTS = 5
-CARD_LIMIT = 1024 * 1024
 _JSON_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
 
 
@@ -109,9 +104,10 @@ class ModelRegistry:
         name = validate_name(model_name)
         auto = str(version).strip().lower() == AUTO
         fixed = None if auto else str(parse_version(str(version)))
-        files, details = self._prepare(model_path, metrics, training_config, tags, description, force=force,
-                                       variant=variant, parents=parents, datasets=datasets, run_id=run_id,
-                                       git_dir=git_dir, card=card, dedup=dedup)
+        from its_store.registry.inputs import prepare
+        files, details = prepare(self, model_path, metrics, training_config, tags, description, force=force,
+                                 variant=variant, parents=parents, datasets=datasets, run_id=run_id,
+                                 git_dir=git_dir, card=card, dedup=dedup)
         if fixed and not force and self._manifest_exists(name, fixed):
             if not details["variant"]:
                 raise _exists(name, fixed)
@@ -132,52 +128,12 @@ class ModelRegistry:
                     entry.update(size=rec["size"], sha256=rec["sha256"])
                 return rec
             except E.AlreadyExistsError:
-                if fixed and details["variant"] and self._wait_for_manifest(name, fixed):
-                    from its_store.registry.variants import add_variant  # created meanwhile: add to it
+                from its_store.registry.variants import add_variant, wait_for_manifest
+                if fixed and details["variant"] and wait_for_manifest(self, name, fixed):  # created meanwhile
                     return add_variant(self, name, fixed, files, details, progress)
                 if not auto or attempt == AUTO_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _prepare(self, model_path: Path | str, metrics: dict[str, Any] | None, training_config: Any,
-                 tags: dict[str, Any] | None, description: str, *, force: bool, variant: str | None,
-                 parents: Iterable[str] | None, datasets: Iterable[str] | None, run_id: str | None,
-                 git_dir: Path | str | None, card: Path | str | None, dedup: bool) -> tuple[list[Any], dict[str, Any]]:
-        """Check every input of a registration before anything is written (bad input: exit 2; a parent
-        that does not exist: exit 3), and gather the files and the manifest's details."""
-        from its_store.registry import lineage as lin
-        from its_store.registry.gitinfo import git_info
-        from its_store.registry.variants import validate_variant
-        metrics_, tags_ = parse_metrics(metrics), validate_tags(tags)
-        variant_ = None if variant is None else validate_variant(str(variant))
-        if variant_ and force:
-            raise E.InvalidInputError("--force cannot be combined with --variant: existing files never change")
-        card_ = _card_file(card)
-        datasets_, run_id_ = lin.check_datasets(list(datasets or [])), _run_id(run_id)
-        files = collect_files(Path(model_path))
-        config, config_file = self._training_config(training_config, files)
-        for item in files:
-            item.key = f"{VARIANTS_DIR}/{variant_}/{item.path}" if variant_ else ""
-        parents_ = lin.resolve_parents(self, list(parents or []))
-        lineage_ = lin.build(parents_, datasets_, run_id_, git_info(git_dir) if git_dir is not None else None)
-        return files, {"metrics": metrics_, "training_config": config, "config_file": config_file, "tags": tags_,
-                       "description": str(description or ""), "lineage": lineage_, "card": card_,
-                       "variant": variant_, "dedup": dedup}
-
-    def _wait_for_manifest(self, name: str, version: str, seconds: float = 60.0) -> bool:
-        """Another process is creating NAME@VERSION (it holds the lock): wait for its manifest, so that a
-        variant registered at the same moment is added to the version instead of failing."""
-        import time
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self._manifest_exists(name, version):
-                return True
-            try:
-                self.s3.stat(self.bucket, f"{name}/{version}/{LOCK}")
-            except E.NotFoundError:
-                return self._manifest_exists(name, version)  # the other registration gave up
-            time.sleep(0.2)
-        return False
 
     def _audited(self, operation: str, key: str, **fields: Any) -> Any:
         """A context that appends one audit line (ok or error) for a registry change (audit.py)."""
@@ -302,10 +258,11 @@ class ModelRegistry:
         manifest = self.docs.manifest(name, resolved)
         doc, _ = aliases_doc.read(self.s3, self.bucket, name)
         rec = self._record(manifest, aliases_doc.aliases_of(doc, resolved))
+        from its_store.registry.inputs import card_text
         rec.update({"training_config": copy.deepcopy(manifest.get("training_config")),
                     "training_config_file": manifest.get("training_config_file"),
                     "tool_version": manifest.get("tool_version"), "format": format_of(manifest),
-                    "card": self._card_text(name, resolved, manifest)})
+                    "card": card_text(self, name, resolved, manifest)})
         return rec
 
     def resolve(self, name: str, ref: str | None = None) -> str:
@@ -324,20 +281,6 @@ class ModelRegistry:
         if version is None:
             raise E.NotFoundError(f"{name} has no alias {ref!r}", hint=f"see `its-store model aliases {name}`")
         return str(version)
-
-    def _card_text(self, name: str, version: str, manifest: dict[str, Any]) -> str | None:
-        """The model card's Markdown (None without one); undecodable bytes are replaced, not fatal."""
-        card = manifest.get("card")
-        if not isinstance(card, dict):
-            return None
-        try:
-            resp = self.s3.get(self.bucket, f"{name}/{version}/{card.get('path') or CARD}")
-        except E.ObjectNotFoundError:
-            return None
-        try:
-            return resp.read(CARD_LIMIT + 1).decode("utf-8", errors="replace")
-        finally:
-            resp.close()
 
     # -------------------------------------------------------------- lineage, variants, diff, verify
     def lineage(self, name: str, version: str | None = None) -> dict[str, Any]:
@@ -544,28 +487,6 @@ def _exists(name: str, version: str) -> E.AlreadyExistsError:
     return E.AlreadyExistsError(f"{name}@{version} is already registered",
                                 hint="versions are immutable: register a new version (or --version auto), "
                                      "or add --force to overwrite")
-
-
-def _card_file(card: Path | str | None) -> LocalFile | None:
-    """The model card to store: a regular file (exit 2 otherwise) of at most 1 MiB."""
-    if card is None:
-        return None
-    path = Path(card)
-    if not path.is_file():
-        raise E.InvalidInputError(f"model card {path} is not a file",
-                                  hint="give a Markdown file, e.g. --card README.md")
-    if path.stat().st_size > CARD_LIMIT:
-        raise E.InvalidInputError(f"model card {path} is larger than 1 MiB")
-    return LocalFile(CARD, path, content_type="text/markdown; charset=utf-8")
-
-
-def _run_id(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text or len(text) > 256 or any(ord(c) < 32 for c in text):
-        raise E.InvalidInputError(f"invalid run id {value!r}: 1-256 printable characters")
-    return text
 
 
 def _now() -> str:

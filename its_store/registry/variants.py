@@ -175,6 +175,22 @@ def add_to(doc: dict[str, Any], variant: str, entry: dict[str, Any], name: str, 
     return True
 
 
+def wait_for_manifest(reg: ModelRegistry, name: str, version: str, seconds: float = 60.0) -> bool:
+    """Another process is creating NAME@VERSION (it holds the lock): wait for its manifest, so that a
+    variant registered at the same moment is added to the version instead of failing."""
+    from its_store.registry.refs import LOCK
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if reg._manifest_exists(name, version):
+            return True
+        try:
+            reg.s3.stat(reg.bucket, f"{name}/{version}/{LOCK}")
+        except E.NotFoundError:
+            return reg._manifest_exists(name, version)  # the other registration gave up
+        time.sleep(0.2)
+    return False
+
+
 def already_there(name: str, version: str, variant: str) -> E.AlreadyExistsError:
     return E.AlreadyExistsError(f"{name}@{version} already has a variant {variant!r}",
                                 hint="existing files never change: choose another variant name or a new version")

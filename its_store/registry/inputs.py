@@ -1,0 +1,81 @@
+"""A registration's input, checked before anything is written: bad input exits 2, a parent that does
+not exist exits 3, and the bucket stays as it was. Also the model card's small rules (a regular file of
+at most 1 MiB, stored as NAME/VERSION/card.md, read back for `model show`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.registry.manifest import CARD, VARIANTS_DIR, LocalFile, collect_files
+from its_store.registry.refs import parse_metrics, validate_tags
+
+if TYPE_CHECKING:
+    from its_store.registry.registry import ModelRegistry
+
+CARD_LIMIT = 1024 * 1024
+
+
+def prepare(reg: ModelRegistry, model_path: Path | str, metrics: dict[str, Any] | None, training_config: Any,
+            tags: dict[str, Any] | None, description: str, *, force: bool, variant: str | None,
+            parents: Iterable[str] | None, datasets: Iterable[str] | None, run_id: str | None,
+            git_dir: Path | str | None, card: Path | str | None, dedup: bool) -> tuple[list[LocalFile], dict[str, Any]]:
+    """Check every input of a registration and gather its files and the manifest's details."""
+    from its_store.registry import lineage as lin
+    from its_store.registry.gitinfo import git_info
+    from its_store.registry.variants import validate_variant
+    metrics_, tags_ = parse_metrics(metrics), validate_tags(tags)
+    variant_ = None if variant is None else validate_variant(str(variant))
+    if variant_ and force:
+        raise E.InvalidInputError("--force cannot be combined with --variant: existing files never change")
+    card_ = card_file(card)
+    datasets_, run_id_ = lin.check_datasets(list(datasets or [])), check_run_id(run_id)
+    files = collect_files(Path(model_path))
+    config, config_file = reg._training_config(training_config, files)
+    for item in files:
+        item.key = f"{VARIANTS_DIR}/{variant_}/{item.path}" if variant_ else ""
+    parents_ = lin.resolve_parents(reg, list(parents or []))
+    lineage_ = lin.build(parents_, datasets_, run_id_, git_info(git_dir) if git_dir is not None else None)
+    return files, {"metrics": metrics_, "training_config": config, "config_file": config_file, "tags": tags_,
+                   "description": str(description or ""), "lineage": lineage_, "card": card_,
+                   "variant": variant_, "dedup": dedup}
+
+
+def card_file(card: Path | str | None) -> LocalFile | None:
+    """The model card to store: a regular file (exit 2 otherwise) of at most 1 MiB."""
+    if card is None:
+        return None
+    path = Path(card)
+    if not path.is_file():
+        raise E.InvalidInputError(f"model card {path} is not a file",
+                                  hint="give a Markdown file, e.g. --card README.md")
+    if path.stat().st_size > CARD_LIMIT:
+        raise E.InvalidInputError(f"model card {path} is larger than 1 MiB")
+    return LocalFile(CARD, path, content_type="text/markdown; charset=utf-8")
+
+
+def check_run_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or len(text) > 256 or any(ord(c) < 32 for c in text):
+        raise E.InvalidInputError(f"invalid run id {value!r}: 1-256 printable characters")
+    return text
+
+
+def card_text(reg: ModelRegistry, name: str, version: str, manifest: dict[str, Any]) -> str | None:
+    """The model card's Markdown (None without one); undecodable bytes are replaced, not fatal."""
+    card = manifest.get("card")
+    if not isinstance(card, dict):
+        return None
+    try:
+        resp = reg.s3.get(reg.bucket, f"{name}/{version}/{card.get('path') or CARD}")
+    except E.ObjectNotFoundError:
+        return None
+    try:
+        return resp.read(CARD_LIMIT + 1).decode("utf-8", errors="replace")
+    finally:
+        resp.close()
