@@ -390,3 +390,12 @@ def test_variant_naming_scheme_and_auto_choice_rules():
         choose(["trt-sm89-trt10.3"], has_default=False, gpu_arch="sm75", trt_version="10.3")
     assert strip_credentials("https://bot:tok@git.example.com/a.git") == "https://git.example.com/a.git"
     assert strip_credentials("git@github.com:org/a.git") == "git@github.com:org/a.git"
+
+
+def test_new_commands_have_help_with_an_example(cli):
+    for command in ("lineage", "seal", "diff", "verify"):
+        run = cli("model", command, "--help")
+        assert run.exit_code == 0 and "Example: its-store model" in run.stdout, command
+    for flag in ("--variant", "--parent", "--dataset", "--run-id", "--no-git", "--card", "--no-dedup"):
+        assert flag in cli("model", "register", "--help").stdout, flag
+    assert "ITS_STORE_GPU_ARCH" in cli("model", "pull", "--help").stdout
