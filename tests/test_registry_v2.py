@@ -399,3 +399,23 @@ def test_new_commands_have_help_with_an_example(cli):
     for flag in ("--variant", "--parent", "--dataset", "--run-id", "--no-git", "--card", "--no-dedup"):
         assert flag in cli("model", "register", "--help").stdout, flag
     assert "ITS_STORE_GPU_ARCH" in cli("model", "pull", "--help").stdout
+
+
+def test_card_is_rendered_as_markdown_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from its_store.cli import output as out
+    from its_store.cli.commands import model as commands
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    out.reset([])
+    commands._print_card("# Night detector\n\nTrained on **night** frames.\n")
+    shown = screen.getvalue()
+    assert "Night detector" in shown and "night" in shown
+    assert "**" not in shown and "# Night" not in shown  # rendered, not the raw Markdown
