@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 INDEX_PREFIX = "_index/sha256/"
 COPY_LIMIT = 5 * 1024 ** 3          # one CopyObject up to 5 GiB; above, a multipart copy
-COPY_PART = 512 * 1024 ** 2
 _INDEX_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "metadata"}
 
 
@@ -105,16 +104,11 @@ def _copy_known(reg: ModelRegistry, item: LocalFile, key: str) -> bool:
         return False
     if found.size != item.size or (found.metadata.get("x-amz-meta-sha256") or "") != item.sha256:
         return False  # removed and re-created, or changed behind the registry's back: upload instead
-    try:
-        if item.size > COPY_LIMIT:
-            headers = {"Content-Type": item.content_type, "x-amz-meta-sha256": item.sha256,
-                       "x-amz-meta-its-type": "model_artifact"}
-            reg.s3.copy_multipart(reg.bucket, source, reg.bucket, key, size=item.size, part_size=COPY_PART,
-                                  headers=headers)
-        else:
-            reg.s3.copy_object(reg.bucket, source, reg.bucket, key)
-    except E.NotFoundError:
-        return False  # removed between the HEAD and the copy
+    from its_store.service.copying import server_copy
+    try:  # the service's copy: metadata, tags and SSE-S3 kept; a multipart copy above 5 GiB
+        server_copy(reg.service, reg.bucket, source, reg.bucket, key, threshold=COPY_LIMIT)
+    except (E.NotFoundError, E.InvalidInputError):
+        return False  # removed between the HEAD and the copy, or SSE-C (needs the key): upload instead
     finally:
         reg._invalidate([key])
     return True
