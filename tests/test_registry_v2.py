@@ -419,3 +419,27 @@ def test_card_is_rendered_as_markdown_on_a_terminal(monkeypatch):
     shown = screen.getvalue()
     assert "Night detector" in shown and "night" in shown
     assert "**" not in shown and "# Night" not in shown  # rendered, not the raw Markdown
+
+
+def test_with_an_sse_c_key_verify_card_and_dedup_still_work(cli, service, buckets, tmp_path: Path):
+    import base64
+    key = base64.b64encode(random_bytes(32, seed=80)).decode()
+    ssec = {"MINIO_SSE_C_KEY": key}
+    folder = tmp_path / "m"
+    weights = write_file(folder / "w.onnx", 300_000, seed=81)
+    (tmp_path / "card.md").write_text("# Encrypted model\n")
+    run = cli("model", "register", str(folder), "--name", "enc", "--version", "1.0.0", "--card",
+              str(tmp_path / "card.md"), "--json", extra_env=ssec)
+    assert run.exit_code == 0, run
+    with pytest.raises(Exception):  # noqa: B017 - the stored bytes really are SSE-C encrypted
+        read(service, buckets["models"], "enc/1.0.0/w.onnx")
+    shown = cli("model", "show", "enc@1.0.0", "--json", extra_env=ssec).json()
+    assert shown["card"] == "# Encrypted model\n"
+    verified = cli("model", "verify", "enc@1.0.0", "--json", extra_env=ssec)
+    assert verified.exit_code == 0 and verified.json()["files"] == 2, verified
+    # A server-side copy of an SSE-C object would need the key on both sides: it is uploaded instead.
+    again = cli("model", "register", str(folder), "--name", "enc", "--version", "1.0.1", "--json", extra_env=ssec)
+    assert again.exit_code == 0 and (again.json()["uploaded_bytes"], again.json()["copied_files"]) == (300_000, 0)
+    out = tmp_path / "pulled"
+    assert cli("model", "pull", "enc@1.0.1", str(out), extra_env=ssec).exit_code == 0
+    assert out.read_bytes() == weights.read_bytes()  # a one-file model lands at DEST

@@ -100,7 +100,11 @@ def _copy_known(reg: ModelRegistry, item: LocalFile, key: str) -> bool:
         return False
     try:
         found = reg.s3.stat(reg.bucket, source)
-    except E.NotFoundError:
+    except (E.NotFoundError, E.AccessDeniedError):
+        return False
+    except E.ItsStoreError as exc:  # an SSE-C source answers a HEAD without its key with 400: upload
+        if isinstance(exc, E.ServiceUnavailableError):
+            raise
         return False
     if found.size != item.size or (found.metadata.get("x-amz-meta-sha256") or "") != item.sha256:
         return False  # removed and re-created, or changed behind the registry's back: upload instead

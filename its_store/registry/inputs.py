@@ -67,15 +67,15 @@ def check_run_id(value: str | None) -> str | None:
 
 
 def card_text(reg: ModelRegistry, name: str, version: str, manifest: dict[str, Any]) -> str | None:
-    """The model card's Markdown (None without one); undecodable bytes are replaced, not fatal."""
+    """The model card's Markdown (None without one), read through the service (so an SSE-C key configured
+    for the uploads applies); undecodable bytes are replaced, not fatal."""
+    import io
     card = manifest.get("card")
-    if not isinstance(card, dict):
+    if not isinstance(card, dict) or int(card.get("size") or 0) > CARD_LIMIT:
         return None
+    buffer = io.BytesIO()
     try:
-        resp = reg.s3.get(reg.bucket, f"{name}/{version}/{card.get('path') or CARD}")
+        reg.service.download_to_stream(reg.bucket, f"{name}/{version}/{card.get('path') or CARD}", buffer, raw=True)
     except E.ObjectNotFoundError:
         return None
-    try:
-        return resp.read(CARD_LIMIT + 1).decode("utf-8", errors="replace")
-    finally:
-        resp.close()
+    return buffer.getvalue().decode("utf-8", errors="replace")

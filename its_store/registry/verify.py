@@ -1,8 +1,9 @@
 """`model verify`: re-read every stored file of a version and check it against the manifest's sha256.
 
 A pull verifies what it downloads, but a version nobody pulled can rot unseen (a tool overwrote an
-object, a disk failed under the server). This streams each object (1 MiB at a time, several objects in
-parallel on the service's pool), so memory stays bounded whatever the size, and names every damaged file.
+object, a disk failed under the server). This streams each object through the service (bounded buffers,
+several objects in parallel on the service's pool), so memory stays bounded whatever the size, and
+names every damaged file.
 """
 
 from __future__ import annotations
@@ -12,30 +13,44 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.registry.manifest import HASH_CHUNK, stored_entries
+from its_store.registry.manifest import stored_entries
 
 if TYPE_CHECKING:
     from its_store.registry.registry import ModelRegistry
 
 
+class _Hasher:
+    """A write-only stream that keeps the sha256 and size of what passes through it, nothing else."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
 def check_one(reg: ModelRegistry, prefix: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """{"path", "variant", "ok", "problem"?, "sha256_found"?} for one stored file."""
+    """{"path", "variant", "ok", "problem"?, "sha256_found"?} for one stored file. Read through the
+    service (its SSE-C key when one is configured; the stored bytes, no decoding), in order, streamed."""
     key = prefix + entry["key"]
     row: dict[str, Any] = {"path": entry["key"], "variant": entry.get("variant"), "size": entry["size"]}
+    sink = _Hasher()
     try:
-        body = reg.s3.get(reg.bucket, key)
+        reg.service.download_to_stream(reg.bucket, key, sink, raw=True)  # type: ignore[arg-type]
     except E.NotFoundError:
         return {**row, "ok": False, "problem": "missing"}
-    digest, size = hashlib.sha256(), 0
-    try:
-        for chunk in body.stream(HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    finally:
-        body.close()
-    found = digest.hexdigest()
-    if size != int(entry["size"]) or found != entry["sha256"]:
-        problem = f"size {size}, expected {entry['size']}" if size != int(entry["size"]) else "sha256 mismatch"
+    except E.IntegrityError as exc:  # the object fails its own checksum (CRC32/ETag) on the way
+        return {**row, "ok": False, "problem": f"unreadable: {exc.message}"}
+    found = sink.digest.hexdigest()
+    if sink.size != int(entry["size"]) or found != entry["sha256"]:
+        problem = f"size {sink.size}, expected {entry['size']}" if sink.size != int(entry["size"]) else \
+            "sha256 mismatch"
         return {**row, "ok": False, "problem": problem, "sha256_found": found}
     return {**row, "ok": True}
 
