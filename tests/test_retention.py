@@ -172,6 +172,8 @@ def test_upload_retain_flags_single_and_multipart_and_stat_shows_them(cli, env, 
     assert shown["legal_hold"] is True
     listed = {i["key"]: i for i in cli("ls", f"s3://{locked}/", "--metadata", "--json").jsonl()}
     assert listed["big.bin"]["legal_hold"] is True and listed["a.jpg"]["retention_mode"] == "COMPLIANCE"
+    lines = {line.split()[-1]: line for line in cli("ls", f"s3://{locked}/", "--metadata").stdout.splitlines()}
+    assert "governance 2031-01-31 hold" in lines["big.bin"] and "compliance 20" in lines["a.jpg"]
     frames = tmp_path / "frames"
     frames.mkdir()
     for n in range(3):
@@ -216,6 +218,8 @@ def test_plain_rm_in_a_locked_bucket_adds_a_delete_marker_and_says_so(cli, env, 
     assert [v["version_id"] for v in kept if not v["is_delete_marker"]] == [version]
     assert sum(v["is_delete_marker"] for v in kept) == 1
     assert cli("get", f"s3://{locked}/m.jpg", "-", "--version-id", version).stdout_bytes == b"frame"
+    useless = cli("rm", f"s3://{locked}/m.jpg", "--bypass-governance")
+    assert useless.exit_code == 2 and "--version-id" in one_line_error(useless)
     again = cli("upload", "-", f"s3://{locked}/m2.jpg", "--json", input=b"x")
     doc = cli("rm", f"s3://{locked}/m2.jpg", "--json").json()
     assert again.exit_code == 0 and doc["deleted"][0]["delete_marker"] is True

@@ -240,13 +240,18 @@ def ls(
         out.emit_jsonl(items)
         return
     show_type = bool(type_) or metadata
-    out.lines(_ls_line(i, show_type) for i in items)
+    out.lines(_ls_line(i, show_type, metadata) for i in items)
 
 
-def _ls_line(info: Any, show_type: bool) -> str:
+def _ls_line(info: Any, show_type: bool, show_lock: bool = False) -> str:
     """One line per entry, streamed like `aws s3 ls` / `mc ls` (a rich table would hold 10,000 rows
-    in memory and take seconds to lay out): date, size, [type], key."""
+    in memory and take seconds to lay out): date, size, [type], [object lock], key."""
     kind = f"{(info.object_type.value if info.object_type else ''):<15}" if show_type else ""
+    if show_lock:  # --metadata: "governance 2027-03-02 hold" (retention mode and date, legal hold)
+        until = f" {info.retain_until:%Y-%m-%d}" if info.retention_mode and info.retain_until else ""
+        lock = " ".join(x for x in ((info.retention_mode or "").lower() + until,
+                                    "hold" if info.legal_hold else "") if x)
+        kind += f"{'' if info.is_prefix else (lock or '-'):<27}"
     if info.is_prefix:
         return f"{'':19}  {'PRE':>10}  {kind}{info.key}"
     return f"{out.fmt_time(info.last_modified):19}  {human_size(info.size):>10}  {kind}{info.key}"
