@@ -119,7 +119,8 @@ def test_variants_auto_selection_seal_and_promote(cli, service, buckets, tmp_pat
     assert first["variant"] == "onnx" and first["files"] == []
     second = register(cli, sm89, "det", "1.0.0", "--variant", "trt-sm89-trt10.3")
     assert sorted(second["variants"]) == ["onnx", "trt-sm89-trt10.3"] and second["metrics"] == {"mAP": 0.6}
-    register(cli, sm86, "det", "1.0.0", "--variant", "trt-sm86-trt10.3")
+    human = cli("model", "register", str(sm86), "--name", "det", "--version", "1.0.0", "--variant", "trt-sm86-trt10.3")
+    assert human.exit_code == 0 and "registered det@1.0.0 variant trt-sm86-trt10.3 (1 file;" in human.stderr, human
     stored = keys(service, buckets["models"], "det/")
     assert stored == ["det/1.0.0/manifest.json", "det/1.0.0/variants/onnx/model.onnx",
                       "det/1.0.0/variants/trt-sm86-trt10.3/model.engine",
