@@ -87,6 +87,10 @@ def test_lineage_across_three_generations_with_git_datasets_and_run(cli, service
     assert [(n["ref"], [p["ref"] for p in n["parents"]]) for n in leaf["ancestors"]] == [
         ("child@1.0.0", ["base@1.0.0"]), ("other@0.1.0", [])]
     assert leaf["descendants"] == []
+    assert cli("model", "rm", "other@0.1.0", "--yes").exit_code == 0  # a parent removed later
+    orphan = cli("model", "lineage", "grand@2.0.0", "--json").json()
+    assert [(n["ref"], n["missing"]) for n in orphan["ancestors"]] == [("child@1.0.0", False), ("other@0.1.0", True)]
+    assert "other@0.1.0 (missing)" in cli("model", "lineage", "grand@2.0.0").stdout
 
     human = cli("model", "lineage", "grand@2.0.0")
     assert human.exit_code == 0
