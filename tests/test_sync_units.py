@@ -95,3 +95,18 @@ def test_state_store_unusable_is_off(tmp_path: Path) -> None:
     assert state.get("b", "k", "e", 1) is None
     state.close()
     assert os.path.exists(blocker)
+
+
+def test_state_preload(tmp_path: Path) -> None:
+    state = SyncState(tmp_path / "s.sqlite", "e")
+    for key in ("p/a", "p/b/c", "q/a"):
+        state.put("b", key, Known("x" + key, 1, 1))
+    state.put("other", "p/a", Known("y", 1, 1))
+    state.close()
+    again = SyncState(tmp_path / "s.sqlite", "e")
+    assert again.preload("b", "p/") == 2
+    assert again.get("b", "p/b/c", "xp/b/c", 1) is not None and again.get("b", "p/zz", "x", 1) is None
+    assert again.get("b", "q/a", "xq/a", 1) is not None  # outside the preloaded prefix: asked per key
+    assert again.get("other", "p/a", "y", 1) is not None
+    assert again.preload("b", "", limit=2) == 0  # too many: nothing kept, still answered per key
+    again.close()

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,32 @@ def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, opt
     return resp
 
 
+@dataclass(frozen=True)
+class Location:
+    """s3://BUCKET/PREFIX (bucket set) or a local folder (path set)."""
+
+    bucket: str | None = None
+    key: str = ""
+    path: Path | None = None
+
+    @property
+    def remote(self) -> bool:
+        return self.bucket is not None
+
+    @classmethod
+    def parse(cls, text: str) -> Location:
+        from its_store.core.refs import parse_remote
+        if text.startswith("s3://"):
+            ref = parse_remote(text)
+            return cls(bucket=ref.bucket, key=ref.key)
+        if not text or text == "-":
+            raise E.InvalidInputError(f"{text!r} is not a folder", hint="sync takes folders and s3://BUCKET/PREFIX/")
+        return cls(path=Path(text))
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}" if self.remote else str(self.path)
+
+
 def _remote_prefix(key: str) -> str:
     return key if (not key or key.endswith("/")) else key + "/"
 
@@ -92,11 +119,10 @@ class Sync:
 
     def __init__(self, svc: StorageService, source: str, dest: str, options: SyncOptions | None = None, *,
                  on_item: Callable[[str, Item], None] | None = None) -> None:
-        from its_store.sync.copy import parse_location
         self.svc, self.options = svc, options or SyncOptions()
         if self.options.mode not in ("size+mtime", "checksum", "size-only"):
             raise E.InvalidInputError(f"unknown compare mode {self.options.mode!r}")
-        self.src, self.dst = parse_location(source), parse_location(dest)
+        self.src, self.dst = Location.parse(source), Location.parse(dest)
         if not self.src.remote and not self.dst.remote:
             raise E.InvalidInputError("both locations are local", hint="one of them must be s3://BUCKET/PREFIX/")
         self.kind = "copy" if (self.src.remote and self.dst.remote) else ("upload" if self.dst.remote else "download")
@@ -118,6 +144,9 @@ class Sync:
         started = time.perf_counter()
         self._preflight()
         self.state = open_state(self.svc, self.options.state)
+        for loc, prefix in ((self.src, self.src_prefix), (self.dst, self.dst_prefix)):
+            if loc.remote:
+                self.state.preload(str(loc.bucket), prefix)
         self.heads = C.Heads(self.svc, self.state)
         src_walk, dst_walk = Walk(), Walk()
         workers = self.options.workers or self.svc.workers
@@ -321,11 +350,11 @@ class Sync:
         self._add("copied", Item(s.rel, s.key, resp.size, reason))
 
     def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
-        from its_store.sync.copy import Copier, Location
+        from its_store.sync import copy
         key = self.dst_prefix + s.rel
         if not self.options.dry_run:
-            result = Copier(self.svc, workers=1).copy(Location(bucket=self.src.bucket, key=s.key),
-                                                      Location(bucket=self.dst.bucket, key=key))
+            result = copy.Copier(self.svc, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
+                                                           copy.Location(bucket=self.dst.bucket, key=key))
             result.raise_for_failures()
             known = known or self.heads.cached(str(self.src.bucket), s)
             if known is not None:  # the copy keeps content and metadata: same knowledge, new ETag

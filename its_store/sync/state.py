@@ -45,6 +45,8 @@ class SyncState:
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str], Known] = {}
         self._db: sqlite3.Connection | None = None
+        self._loaded: dict[tuple[str, str], Known] = {}
+        self._scopes: list[tuple[str, str]] = []  # (bucket, prefix) preloaded whole
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,9 +62,11 @@ class SyncState:
         if self._db is None or not etag:
             return None
         with self._lock:
-            waiting = self._pending.get((bucket, key))
+            waiting = self._pending.get((bucket, key)) or self._loaded.get((bucket, key))
             if waiting is not None:
                 return waiting if (waiting.etag, waiting.stored_size) == (etag, stored_size) else None
+            if any(bucket == b and key.startswith(p) for b, p in self._scopes):
+                return None  # preloaded: what is not there is not known
             try:
                 row = self._db.execute("SELECT etag, stored_size, size, mtime, sha256, md5 FROM objects"
                                        " WHERE endpoint=? AND bucket=? AND key=?",
@@ -73,6 +77,27 @@ class SyncState:
         if row is None or row[0] != etag or row[1] != stored_size:
             return None
         return Known(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+    def preload(self, bucket: str, prefix: str, limit: int = 200_000) -> int:
+        """Read the entries under `prefix` in one query (a per-key SELECT costs ~50 us, 0.1 s per 2,000
+        keys). Beyond `limit` entries nothing is kept (memory stays bounded; get() then asks per key)."""
+        if self._db is None:
+            return 0
+        end = prefix + "\U0010ffff"
+        with self._lock:
+            try:
+                rows = self._db.execute("SELECT key, etag, stored_size, size, mtime, sha256, md5 FROM objects WHERE"
+                                        " endpoint=? AND bucket=? AND key >= ? AND key < ? LIMIT ?",
+                                        (self.endpoint, bucket, prefix, end, limit + 1)).fetchall()
+            except sqlite3.Error:
+                self._db = None
+                return 0
+            if len(rows) > limit:
+                return 0
+            for key, *rest in rows:
+                self._loaded[(bucket, key)] = Known(rest[0], rest[1], rest[2], rest[3], rest[4], bool(rest[5]))
+            self._scopes.append((bucket, prefix))
+        return len(rows)
 
     def put(self, bucket: str, key: str, known: Known) -> None:
         if self._db is None or not known.etag:
@@ -88,6 +113,7 @@ class SyncState:
         with self._lock:
             for key in keys:
                 self._pending.pop((bucket, key), None)
+                self._loaded.pop((bucket, key), None)
             try:
                 self._db.executemany("DELETE FROM objects WHERE endpoint=? AND bucket=? AND key=?",
                                      [(self.endpoint, bucket, k) for k in keys])
