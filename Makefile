@@ -39,6 +39,7 @@ bench: venv
 	$(VENV)/bin/python -m compileall -q its_store
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 	$(VENV)/bin/python bench/startup.py
+	$(VENV)/bin/python bench/w7_sync.py    # W7 incremental sync; after run.py, which rewrites RESULTS.md
 	$(VENV)/bin/python bench/w8_watch.py   # W8 sync --watch; after run.py, which rewrites RESULTS.md
 
 lint: venv
