@@ -10,8 +10,10 @@
 
 In our runs the cluster absorbed the loss itself (0 client retries: the gateway and filer dealt with the
 dead replica, how exactly we did not trace); the test prints the client's retry count as a figure, not a
-check, since either way is correct as long as the sync ends complete and intact. Its gateways get an SSE-S3 key-encryption key (WEED_S3_SSE_KEK, in their environment), since
-its-store encrypts with SSE-S3 by default and a gateway without one answers such a PUT with HTTP 500.
+check, since either way is correct as long as the sync ends complete and intact.
+
+The gateways get an SSE-S3 key-encryption key (WEED_S3_SSE_KEK, in their environment): its-store encrypts
+with SSE-S3 by default, and a gateway without one answers such a PUT with HTTP 500.
 
 The cluster is heavy for a 2-core machine: run this file under `flock /tmp/its-heavy.lock`.
 """
