@@ -221,3 +221,44 @@ def test_rm_recursive_shards_cover_every_key_exactly_once(cli, bucket, tmp_path:
     assert _keys(cli, f"s3://{bucket}/p/") == []
     run = cli("rm", f"s3://{bucket}/p/x", "--shard", "0/2", "--yes")
     assert run.exit_code == 2 and "--recursive" in one_line_error(run)
+
+
+@pytest.fixture(scope="module")
+def two_keys(tmp_path_factory):
+    import json
+    import secrets
+
+    from its_store.testing.devserver import SeaweedServer
+    folder = tmp_path_factory.mktemp("two-keys")
+    admin = ("itsrw" + secrets.token_hex(4), secrets.token_urlsafe(18))
+    reader = ("itsro" + secrets.token_hex(4), secrets.token_urlsafe(18))
+    (folder / "s3.json").write_text(json.dumps({"identities": [
+        {"name": "rw", "credentials": [{"accessKey": admin[0], "secretKey": admin[1]}],
+         "actions": ["Admin", "Read", "List", "Tagging", "Write"]},
+        {"name": "ro", "credentials": [{"accessKey": reader[0], "secretKey": reader[1]}], "actions": ["Read", "List"]},
+    ]}))
+    server = SeaweedServer(access_key=admin[0], secret_key=admin[1], workdir=folder / "server",
+                           extra_args=[f"-s3.config={folder / 's3.json'}"]).start()
+    keys = {name: {"MINIO_ENDPOINT": server.endpoint, "MINIO_ACCESS_KEY": user[0], "MINIO_SECRET_KEY": user[1],
+                   "MINIO_MAX_RETRIES": "0"} for name, user in (("rw", admin), ("ro", reader))}
+    yield keys
+    server.stop()
+
+
+def test_mv_with_a_read_only_key_deletes_nothing(cli, two_keys, tmp_path: Path):
+    """A key that may read but not write or delete: a move fails (exit 6) and every source stays."""
+    rw, ro = two_keys["rw"], two_keys["ro"]
+    data = random_bytes(4_000, seed=3)
+    bucket = unique("ro")
+    Path("up.bin").write_bytes(data)
+    assert cli("cp", "up.bin", f"s3://{bucket}/in/a.bin", extra_env=rw).exit_code == 0
+    run = cli("mv", "up.bin", f"s3://{bucket}/in/b.bin", extra_env=ro)  # upload refused
+    assert run.exit_code == 6, run
+    assert Path("up.bin").read_bytes() == data
+    run = cli("mv", f"s3://{bucket}/in/a.bin", f"s3://{bucket}/out/a.bin", extra_env=ro)  # copy refused
+    assert run.exit_code == 6, run
+    run = cli("mv", f"s3://{bucket}/in/a.bin", "local.bin", "--json", extra_env=ro)  # copied, delete refused
+    assert run.exit_code == 6, run
+    assert Path("local.bin").read_bytes() == data
+    keys = [o["key"] for o in cli("ls", f"s3://{bucket}", "-r", "--json", extra_env=rw).jsonl()]
+    assert keys == ["in/a.bin"]
