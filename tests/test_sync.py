@@ -259,3 +259,26 @@ def test_bad_input_exit_codes(cli: Any, bucket: str, tmp_path: Path) -> None:
     assert cli("sync", str(tmp_path), f"s3://{bucket}/", "--shard", "3/3").exit_code == 2
     assert cli("sync", f"s3://{bucket}/a/", f"s3://{bucket}/a/b/").exit_code == 2
     assert cli("sync", "s3://no-such-bucket-here/", str(tmp_path / "d")).exit_code == 3
+
+
+def test_library_api(service: Any, bucket: str, tmp_path: Path) -> None:
+    """The README's library example: StorageService.sync, Sync with on_item, upload_one."""
+    from its_store.sync.engine import Sync, upload_one
+    from its_store.sync.filters import Filter
+    from its_store.sync.model import SyncOptions, UploadOptions
+    src = tmp_path / "frames"
+    make_tree(src, count=3)
+    write_file(src / "x.tmp", 5)
+    report = service.sync(str(src), f"s3://{bucket}/cam1/",
+                          SyncOptions(delete=True, filter=Filter.of(exclude=["*.tmp"]),
+                                      upload=UploadOptions(metadata={"site": "a4"})))
+    assert report.exit_code() == 0 and report.totals()["copied"] == 3 and report.to_dict()["ok"] is True
+    info = service.stat_object(bucket, "cam1/cam0/f000.jpg", include_tags=False)
+    assert info.metadata["site"] == "a4" and "mtime" in info.metadata
+    seen: list[tuple[str, str]] = []
+    Sync(service, f"s3://{bucket}/cam1/", str(tmp_path / "back"), SyncOptions(mode="checksum"),
+         on_item=lambda kind, item: seen.append((kind, item.path))).run()
+    assert sorted(seen) == [("copied", "cam0/f000.jpg"), ("copied", "cam0/f002.jpg"), ("copied", "cam1/f001.jpg")]
+    resp = upload_one(service, src / "x.tmp", bucket, "cam1/frame.jpg")
+    assert resp.total_size == 5
+    assert service.stat_object(bucket, "cam1/frame.jpg", include_tags=False).metadata["mtime"]
