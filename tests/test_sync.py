@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from conftest import one_line_error
 from helpers import write_file
 
 
@@ -259,6 +260,10 @@ def test_bad_input_exit_codes(cli: Any, bucket: str, tmp_path: Path) -> None:
     assert cli("sync", str(tmp_path), f"s3://{bucket}/", "--shard", "3/3").exit_code == 2
     assert cli("sync", f"s3://{bucket}/a/", f"s3://{bucket}/a/b/").exit_code == 2
     assert cli("sync", "s3://no-such-bucket-here/", str(tmp_path / "d")).exit_code == 3
+    run = cli("sync", str(tmp_path), f"s3://{bucket}/", "--retain-mode", "compliance")  # a mode needs --retain
+    assert run.exit_code == 2 and "--retain" in one_line_error(run)
+    run = cli("sync", str(tmp_path), f"s3://{bucket}/", "--exclude", "[abc")
+    assert run.exit_code == 2 and "pattern" in one_line_error(run)
 
 
 def test_library_api(service: Any, bucket: str, tmp_path: Path) -> None:

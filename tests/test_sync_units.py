@@ -110,3 +110,16 @@ def test_state_preload(tmp_path: Path) -> None:
     assert again.get("other", "p/a", "y", 1) is not None
     assert again.preload("b", "", limit=2) == 0  # too many: nothing kept, still answered per key
     again.close()
+
+
+def test_filter_prunes_excluded_folders(tmp_path: Path) -> None:
+    f = Filter.of(include=["*.jpg"], exclude=["cache", ".git"])
+    assert f.prunes("a/cache") and f.prunes(".git") and not f.prunes("a/b")
+    assert not Filter([Rule(True, "cache/keep.jpg"), Rule(False, "cache")]).prunes("cache")  # an include first
+    for rel in ("a/1.jpg", "a/cache/2.jpg", ".git/x/3.jpg"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    (tmp_path / ".git" / "x").chmod(0)  # never read: pruned before
+    walk = Walk()
+    assert [x.rel for x in walk_local(tmp_path, walk, prune=f.prunes)] == ["a/1.jpg"]
+    (tmp_path / ".git" / "x").chmod(0o755)

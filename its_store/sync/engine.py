@@ -208,11 +208,11 @@ class Sync:
             if not source and getattr(self, "_dst_missing", False):
                 return iter(())
             prefix = self.src_prefix if source else self.dst_prefix
-            return walk_remote(self.svc, str(loc.bucket), prefix, walk)
+            return walk_remote(self.svc, str(loc.bucket), prefix, walk, self.options.filter.prunes)
         root = Path(loc.path)
         if not source and not root.exists():
             return iter(())
-        return walk_local(root, walk, follow_symlinks=self.options.follow_symlinks)
+        return walk_local(root, walk, follow_symlinks=self.options.follow_symlinks, prune=self.options.filter.prunes)
 
     def _march(self, a: Iterator[Any], b: Iterator[Any], src_walk: Walk) -> Iterator[tuple[Any, Any]]:
         """Pairs (source item or None, dest item or None) by relative path, both walks advancing in

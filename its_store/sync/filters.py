@@ -44,6 +44,18 @@ class Filter:
     def __bool__(self) -> bool:
         return bool(self.rules)
 
+    def prunes(self, folder: str) -> bool:
+        """True when nothing under `folder` (a relative path, no trailing "/") can be accepted: an
+        exclude matching one of its names comes before any include. The walks then skip the folder
+        (no listing, and an unreadable excluded folder does not make the listing partial)."""
+        parts = folder.split("/")
+        for include, (segment, regex) in self._compiled:
+            if include:
+                return False
+            if segment and any(regex.fullmatch(part) for part in parts):
+                return True
+        return False
+
     def accepts(self, rel: str) -> bool:
         for include, (segment, regex) in self._compiled:
             if segment:

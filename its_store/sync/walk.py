@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import stat as st
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +48,12 @@ class Walk:
     error: Any = None  # an ItsStoreError that stopped a remote listing
 
 
-def walk_local(root: Path, walk: Walk, *, follow_symlinks: bool = False) -> Iterator[LocalFile]:
+def _never(_: str) -> bool:
+    return False
+
+
+def walk_local(root: Path, walk: Walk, *, follow_symlinks: bool = False,
+               prune: Callable[[str], bool] = _never) -> Iterator[LocalFile]:
     """Regular files under `root` in relative-path order. File symlinks are followed; folder symlinks
     only with `follow_symlinks`, and never into a folder already on the current path (a loop)."""
     top = os.fspath(root)
@@ -57,14 +62,17 @@ def walk_local(root: Path, walk: Walk, *, follow_symlinks: bool = False) -> Iter
     except OSError as exc:
         walk.problems.append(("", f"cannot read {top}: {exc.strerror}"))
         return
-    yield from _walk_dir(top, "", walk, follow_symlinks, {(info.st_dev, info.st_ino)})
+    yield from _walk_dir(top, "", walk, follow_symlinks, {(info.st_dev, info.st_ino)}, prune)
 
 
-def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tuple[int, int]]) -> Iterator[LocalFile]:
+def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tuple[int, int]],
+              prune: Callable[[str], bool]) -> Iterator[LocalFile]:
     entries = _scan(path, rel, walk)
     for name, entry, is_dir in entries:
         child = rel + name
         if is_dir:
+            if prune(child):
+                continue
             ident = _dir_ident(entry, child, walk, follow)
             if ident is None:
                 continue
@@ -72,7 +80,7 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
                 walk.notes.append((child + "/", "symlink loop (not followed)", 0))
                 continue
             ancestors.add(ident)
-            yield from _walk_dir(entry.path, child + "/", walk, follow, ancestors)
+            yield from _walk_dir(entry.path, child + "/", walk, follow, ancestors, prune)
             ancestors.discard(ident)
             continue
         item = _file(entry, child, walk)
@@ -149,27 +157,29 @@ def _is_link(entry: Any) -> bool:
         return False
 
 
-def walk_remote(svc: Any, bucket: str, prefix: str, walk: Walk) -> Iterator[RemoteObject]:
+def walk_remote(svc: Any, bucket: str, prefix: str, walk: Walk,
+                prune: Callable[[str], bool] = _never) -> Iterator[RemoteObject]:
     """Objects under `prefix` in relative-path order. Folder by folder (a delimited listing per
     "folder", as rclone walks a bucket), each folder sorted here: servers do not all list in byte
     order (SeaweedFS puts some folders first), and memory stays one folder per level. A listing
     error ends the walk and is kept in `walk.error`."""
     from its_store.core import errors as E
     try:
-        yield from _remote_dir(svc, bucket, prefix, len(prefix), walk)
+        yield from _remote_dir(svc, bucket, prefix, len(prefix), walk, prune)
     except E.ItsStoreError as exc:
         walk.error = exc
         walk.problems.append(("", f"listing s3://{bucket}/{prefix} failed: {exc.message}"))
 
 
-def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk) -> Iterator[RemoteObject]:
+def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
+                prune: Callable[[str], bool]) -> Iterator[RemoteObject]:
     entries = list(svc.s3.list_objects(bucket, prefix, recursive=False))
     entries.sort(key=lambda e: e.key)  # a common prefix ends with "/": it sorts as "name/"
     for entry in entries:
         rel = entry.key[cut:]
         if entry.is_prefix:
-            if entry.key.startswith(prefix) and len(entry.key) > len(prefix):
-                yield from _remote_dir(svc, bucket, entry.key, cut, walk)
+            if entry.key.startswith(prefix) and len(entry.key) > len(prefix) and not prune(rel.rstrip("/")):
+                yield from _remote_dir(svc, bucket, entry.key, cut, walk, prune)
             continue
         if not rel or rel.endswith("/"):
             continue  # folder markers
