@@ -223,6 +223,15 @@ def test_plain_rm_in_a_locked_bucket_adds_a_delete_marker_and_says_so(cli, env, 
     again = cli("upload", "-", f"s3://{locked}/m2.jpg", "--json", input=b"x")
     doc = cli("rm", f"s3://{locked}/m2.jpg", "--json").json()
     assert again.exit_code == 0 and doc["deleted"][0]["delete_marker"] is True
+    _put(cli, locked, "dir/a.jpg", "--retain", "2d")
+    swept = cli("rm", f"s3://{locked}/dir/", "-r", "--yes")
+    assert swept.exit_code == 0, swept
+    assert swept.stderr.startswith("hid s3://") and "every version is kept" in swept.stderr
+    _put(cli, locked, "dir/b.jpg")
+    doc = cli("rm", f"s3://{locked}/dir/", "-r", "--yes", "--json").json()
+    assert doc["delete_markers"] is True and [o["key"] for o in doc["objects"]] == ["dir/b.jpg"]
+    assert sorted(v["key"] for v in _versions(cli, locked, "dir/") if not v["is_delete_marker"]) == [
+        "dir/a.jpg", "dir/b.jpg"]
 
 
 def test_retention_shortened_in_governance_with_bypass_refused_in_compliance(cli, env, locked):

@@ -37,10 +37,12 @@ class BatchResult:
     total_bytes: int = 0
     duration_seconds: float = 0.0
     dry_run: bool = False
+    delete_markers: bool = False  # a delete in a versioned bucket: markers added, every version still stored
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action, "bucket": self.bucket, "prefix": self.prefix, "dry_run": self.dry_run,
+            **({"delete_markers": True} if self.delete_markers else {}),
             "succeeded": len(self.succeeded), "failed": len(self.failed), "bytes": self.total_bytes,
             "duration_seconds": round(self.duration_seconds, 3),
             "objects": self.succeeded,
@@ -214,6 +216,7 @@ class Batch:
         started = time.perf_counter()
         svc = self.service
         result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
+        result.delete_markers = svc.leaves_delete_markers(bucket)  # then nothing is erased: say so
         batch: list[tuple[str, int]] = []
 
         def flush() -> None:

@@ -338,7 +338,7 @@ class StorageService:
                 if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
                         or not self.versions().is_delete_marker(bucket, key, version_id)):
                     raise
-            marker = version_id is None and self._versioned(bucket)
+            marker = version_id is None and self.leaves_delete_markers(bucket)
             self._remove_one(bucket, key, version_id, bypass_governance)
             ok = True
         finally:
@@ -361,12 +361,16 @@ class StorageService:
         except E.AccessDeniedError as exc:
             raise self.retention().explain(bucket, key, version_id, exc) from None
 
-    def _versioned(self, bucket: str) -> bool:
-        """Whether a DELETE without a version id leaves a delete marker (versioning on or suspended)."""
-        try:
-            return (self.s3.get_versioning(bucket) or "").lower() in ("enabled", "suspended")
-        except E.ItsStoreError:
-            return False
+    def leaves_delete_markers(self, bucket: str) -> bool:
+        """Whether a DELETE without a version id leaves a delete marker (versioning on or suspended).
+        Asked once per bucket for the life of this service (mv -r deletes key by key)."""
+        seen: dict[str, bool] = self.__dict__.setdefault("_markers_seen", {})
+        if bucket not in seen:
+            try:
+                seen[bucket] = (self.s3.get_versioning(bucket) or "").lower() in ("enabled", "suspended")
+            except E.ItsStoreError:
+                return False
+        return seen[bucket]
 
     def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
         """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised."""

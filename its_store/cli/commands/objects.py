@@ -320,7 +320,7 @@ def rm(
     if not dry_run and not yes:
         _confirm(f"Delete every object under s3://{ref.bucket}/{prefix}?")
     result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part)
-    verb = "would delete" if dry_run else "deleted"
+    verb = "would delete" if dry_run else ("hid" if result.delete_markers else "deleted")
     out.result(result, lambda: _rm_human(result, verb, f"s3://{ref.bucket}/{prefix}"))
     result.raise_for_failures()
 
@@ -338,6 +338,9 @@ def _rm_human(result: Any, verb: str, where: str) -> None:
         for item in result.succeeded:
             out.console().print(f"{item['key']}", markup=False)
     _summary(verb, result.total_bytes, result.duration_seconds, where, len(result.succeeded))
+    if result.delete_markers and not result.dry_run:  # versioned bucket: S3 added markers, data still stored
+        out.talk("versioned bucket: delete markers were added and every version is kept; --all-versions erases "
+                 "them")
 
 
 def _confirm(question: str) -> None:
