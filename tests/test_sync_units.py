@@ -123,3 +123,25 @@ def test_filter_prunes_excluded_folders(tmp_path: Path) -> None:
     walk = Walk()
     assert [x.rel for x in walk_local(tmp_path, walk, prune=f.prunes)] == ["a/1.jpg"]
     (tmp_path / ".git" / "x").chmod(0o755)
+
+
+def test_spool_spills_to_a_file() -> None:
+    from its_store.sync.spool import Spool
+    from its_store.sync.walk import LocalFile, RemoteObject
+    spool = Spool(keep=3)
+    for i in range(10):
+        spool.append(RemoteObject(f"r{i}", f"p/r{i}", i, "e", None) if i % 2 else LocalFile(f"l{i}", f"/x/l{i}", i, 0))
+    assert len(spool) == 10 and spool._file is not None
+    entries = list(spool)
+    assert entries[0] == ("l0", None, "/x/l0", 0) and entries[9] == ("r9", "p/r9", None, 9)
+    assert [len(c) for c in spool.chunks(4)] == [4, 4, 2]
+    spool.close()
+
+
+def test_report_lists_are_bounded() -> None:
+    from its_store.sync.model import Item, SyncReport
+    report = SyncReport("a", "b", "size+mtime", max_items=2)
+    for i in range(5):
+        report.add("copied", Item(f"f{i}", None, 10, "new"))
+    assert len(report.copied) == 2 and report.truncated and report.totals()["copied"] == 5
+    assert report.totals()["copied_bytes"] == 50 and report.to_dict()["truncated"] is True

@@ -27,6 +27,7 @@ from its_store.core import errors as E
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
+from its_store.sync.spool import Spool
 from its_store.sync.state import Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
 
@@ -135,7 +136,7 @@ class Sync:
                                  dry_run=self.options.dry_run)
         self.on_item = on_item
         self._lock = threading.Lock()
-        self._deletes: list[Any] = []
+        self._deletes = Spool()
         self._folders: dict[str, str] = {}
         self._base = ""
 
@@ -169,6 +170,7 @@ class Sync:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.state.close()
+            self._deletes.close()
             self.report.heads = self.heads.count
             self.report.duration_seconds = time.perf_counter() - started
         for name in ("copied", "skipped", "deleted", "failed"):
@@ -243,7 +245,8 @@ class Sync:
     def _decide(self, s: Any, d: Any) -> Callable[[Any, Any], None] | None:
         """The task for a pair, or None when it is decided here (unchanged, or a delete candidate)."""
         if s is None:
-            self._deletes.append(d)
+            if self.options.delete:
+                self._deletes.append(d)
             return None
         if d is None:
             return self._copy_new
@@ -366,14 +369,17 @@ class Sync:
     # ------------------------------------------------------------------------------------- report
     def _add(self, kind: str, item: Item) -> None:
         with self._lock:
-            getattr(self.report, kind).append(item)
+            self.report.add(kind, item)
         if self.on_item is not None:
             self.on_item(kind, item)
 
     def _fail(self, item: Any, reason: str, code: str, exit_code: int) -> None:
+        self._fail_entry(item.rel, self._key_of(item.rel), getattr(item, "size", 0), reason, code, exit_code)
+
+    def _fail_entry(self, rel: str, key: str | None, size: int, reason: str, code: str, exit_code: int) -> None:
         with self._lock:
-            self.report.exit_codes.append(exit_code)
-        self._add("failed", Item(item.rel, self._key_of(item.rel), getattr(item, "size", 0), reason, code))
+            self.report.exit_codes.add(exit_code)
+        self._add("failed", Item(rel, key, size, reason, code))
 
     def _walk_outcome(self, src_walk: Walk, dst_walk: Walk) -> None:
         self.report.listed_source, self.report.listed_dest = src_walk.count, dst_walk.count
@@ -384,7 +390,7 @@ class Sync:
             for rel, reason in walk.problems:
                 exit_code = walk.error.exit_code if walk.error is not None else E.EXIT_ERROR
                 with self._lock:
-                    self.report.exit_codes.append(exit_code)
+                    self.report.exit_codes.add(exit_code)
                 self._add("failed", Item(rel, None, 0, reason, walk.error.code if walk.error is not None else code))
         if src_walk.problems:
             self.report.source_complete = False
@@ -410,45 +416,42 @@ class Sync:
             self.report.delete_refused = refusal
             return
         if self.options.dry_run:
-            for d in self._deletes:
-                self._add("deleted", Item(d.rel, self._dst_key(d), d.size, "not in the source"))
+            for rel, key, _, size in self._deletes:
+                self._add("deleted", Item(rel, key, size, "not in the source"))
             return
         if self.dst.remote:
             self._delete_objects()
         else:
             self._delete_files()
 
-    def _dst_key(self, d: Any) -> str | None:
-        return d.key if isinstance(d, RemoteObject) else None
-
     def _delete_objects(self) -> None:
         bucket = str(self.dst.bucket)
-        for start in range(0, len(self._deletes), 1000):
-            chunk = self._deletes[start:start + 1000]
-            keys = [d.key for d in chunk]
+        for chunk in self._deletes.chunks(1000):
+            keys = [str(key) for _, key, _, _ in chunk]
             try:
-                failures = self.svc.remove_batch(bucket, keys, {d.key: d.size for d in chunk})
+                failures = self.svc.remove_batch(bucket, keys, {str(key): size for _, key, _, size in chunk})
             except E.ItsStoreError as exc:
-                for d in chunk:
-                    self._fail(d, f"delete failed: {exc.message}", exc.code, exc.exit_code)
+                for rel, key, _, size in chunk:
+                    self._fail_entry(rel, key, size, f"delete failed: {exc.message}", exc.code, exc.exit_code)
                 continue
             self.state.forget(bucket, keys)
-            for d in chunk:
-                if d.key in failures:
-                    self._fail(d, f"delete failed: {failures[d.key]}", "delete_failed", E.EXIT_ERROR)
+            for rel, key, _, size in chunk:
+                if key in failures:
+                    self._fail_entry(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
+                                     E.EXIT_ERROR)
                 else:
-                    self._add("deleted", Item(d.rel, d.key, d.size, "not in the source"))
+                    self._add("deleted", Item(rel, key, size, "not in the source"))
 
     def _delete_files(self) -> None:
-        for d in self._deletes:
+        for rel, _, path, size in self._deletes:
             try:
-                os.unlink(d.path)
+                os.unlink(str(path))
             except FileNotFoundError:
                 pass
             except OSError as exc:
-                self._fail(d, f"cannot delete: {exc.strerror}", "local_io_error", E.EXIT_ERROR)
+                self._fail_entry(rel, None, size, f"cannot delete: {exc.strerror}", "local_io_error", E.EXIT_ERROR)
                 continue
-            self._add("deleted", Item(d.rel, None, d.size, "not in the source"))
+            self._add("deleted", Item(rel, None, size, "not in the source"))
 
 
 def sync(svc: StorageService, source: str, dest: str, options: SyncOptions | None = None, **kwargs: Any) -> SyncReport:

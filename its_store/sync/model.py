@@ -83,7 +83,24 @@ class SyncReport:
     listed_source: int = 0
     listed_dest: int = 0
     duration_seconds: float = 0.0
-    exit_codes: list[int] = field(default_factory=list)  # of the failures, for exit_code()
+    exit_codes: set[int] = field(default_factory=set)  # of the failures, for exit_code()
+    max_items: int = 100_000  # per list; beyond it items are counted in totals, not listed (memory)
+    truncated: bool = False
+    counts: dict[str, list[int]] = field(default_factory=dict)  # kind -> [items, bytes]
+
+    def add(self, kind: str, item: Item) -> None:
+        """Count an item and list it (up to max_items per list). Not thread-safe: the caller locks."""
+        count = self.counts.setdefault(kind, [0, 0])
+        count[0] += 1
+        count[1] += item.size
+        items = getattr(self, kind)
+        if len(items) < self.max_items:
+            items.append(item)
+        else:
+            self.truncated = True
+
+    def _count(self, kind: str) -> int:
+        return self.counts.get(kind, [len(getattr(self, kind)), 0])[0]
 
     @property
     def ok(self) -> bool:
@@ -99,15 +116,15 @@ class SyncReport:
         return codes.pop()
 
     def totals(self) -> dict[str, int]:
-        return {"copied": len(self.copied), "copied_bytes": sum(i.size for i in self.copied),
-                "unchanged": self.unchanged, "skipped": len(self.skipped), "deleted": len(self.deleted),
-                "deleted_bytes": sum(i.size for i in self.deleted), "failed": len(self.failed),
+        return {"copied": self._count("copied"), "copied_bytes": self.counts.get("copied", [0, 0])[1],
+                "unchanged": self.unchanged, "skipped": self._count("skipped"), "deleted": self._count("deleted"),
+                "deleted_bytes": self.counts.get("deleted", [0, 0])[1], "failed": self._count("failed"),
                 "heads": self.heads, "listed_source": self.listed_source, "listed_dest": self.listed_dest}
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "dest": self.dest, "mode": self.mode, "dry_run": self.dry_run,
                 "ok": self.ok, "exit_code": self.exit_code(), "source_complete": self.source_complete,
-                "delete_refused": self.delete_refused,
+                "delete_refused": self.delete_refused, "truncated": self.truncated,
                 "copied": [i.to_dict() for i in self.copied], "skipped": [i.to_dict() for i in self.skipped],
                 "deleted": [i.to_dict() for i in self.deleted], "failed": [i.to_dict() for i in self.failed],
                 "totals": self.totals(), "duration_seconds": round(self.duration_seconds, 3)}
