@@ -8,6 +8,7 @@ lists them once (so the server's own caches are warm, as on a running server), t
          one bucket listing plus one GET per manifest and alias document, in parallel;
   warm   the next list_models() calls in the same process: one bucket listing, every document from memory;
   bare   the bucket listing alone, the floor of a warm list;
+  offline  list_models() with --offline: the local copy (registry/offline.py), no request at all;
   cli    `its-store model list --json` through the real Typer app in this process (output included);
   proc   `python -m its_store model list --json` in new processes (warm through the disk metadata cache).
 --no-metadata-cache runs the same with MINIO_ENABLE_CACHING=false. Numbers go to bench/REGISTRY.md.
@@ -93,6 +94,20 @@ def measure(total: int, repeat: int, disk_cache: bool) -> None:
     warm = timed(lambda: registry.list_models(), repeat)
     bare = timed(lambda: sum(1 for _ in registry.s3.list_objects(registry.bucket, "", True)), repeat)
     filtered = timed(lambda: registry.list_models(where=["accuracy>=0.6"], sort="accuracy", limit=10), repeat)
+    offline = ModelRegistry(registry.service, offline=True)
+    assert len(offline.list_models()) == total
+    from_disk = timed(lambda: offline.list_models(), repeat)  # --offline: local files only, no request
+    keep = registry.offline_store.remember_listing
+    registry.offline_store.remember_listing = lambda *args, **kwargs: None
+    no_copy = timed(lambda: registry.list_models(), repeat)  # warm, without keeping the offline copy
+    registry.offline_store.remember_listing = keep
+    scan = registry.docs.scan(None)
+    manifests, alias_docs = registry.docs.fetch_all(scan)
+    import shutil
+    shutil.rmtree(registry.offline_store.root)  # the first listing ever on this machine writes every document
+    first_copy = timed(lambda: registry.offline_store.remember_listing(None, manifests, scan.manifests, alias_docs,
+                                                                       scan.aliases), 1)[0]
+    assert (registry.offline_store.root / "index.json").exists()
     cli = time_cli(total, repeat)
     procs, imports = time_processes(total)
     where = "disk cache warm" if disk_cache else "no metadata cache: cold"
@@ -102,6 +117,9 @@ def measure(total: int, repeat: int, disk_cache: bool) -> None:
     print(f"  warm (library, median of {repeat})             : {_stats(warm)}")
     print(f"  bare bucket listing (floor of a warm list): {_stats(bare)}")
     print(f"  warm --where/--sort/--limit               : {_stats(filtered)}")
+    print(f"  warm, without the offline copy            : {_stats(no_copy)}")
+    print(f"  --offline (local files, no request)       : {_stats(from_disk)}")
+    print(f"  first offline copy ({len(manifests)} manifests, {len(alias_docs)} alias docs): {first_copy:.3f} s")
     print(f"  cli in-process, first call                : {cli[0]:.3f} s  (memory cache empty, {where})")
     print(f"  cli in-process, warm (median of {repeat})      : {_stats(cli[1:])}")
     print(f"  new process (median of 3)                 : {statistics.median(procs):.3f} s  ({where}; "

@@ -248,8 +248,7 @@ def _carry_out(reg: ModelRegistry, listing: Listing, plan: Plan, report: dict[st
                 row["error"] = error
                 report["errors"].append(f"{key[0]}@{key[1]}: {error}")
             _audit(reg, key, row, error)
-            if key in gone:
-                reg.offline_store.forget_version(*key)
+        reg.offline_store.forget_versions(gone)
     for entry in report["stale_registrations"]:
         _remove_stale(reg, entry, report)
     for entry in report["stale_registrations"]:
