@@ -227,3 +227,23 @@ def test_shards_cover_every_file_once(cli: Any, service: Any, bucket: str, tmp_p
         seen += [i["path"] for i in report["copied"]]
     assert sorted(seen) == sorted(files_under(src))
     assert len({e.key for e in service.s3.list_objects(bucket)}) == 40
+
+
+def test_objects_vanishing_between_listing_and_use(service: Any, bucket: str, tmp_path: Path) -> None:
+    """s3 -> local: an object deleted after the listing is skipped as vanished, not a failure."""
+    from its_store import UploadRequest
+    from its_store.sync.engine import Sync
+    from its_store.sync.model import SyncOptions
+    for i in range(12):
+        service.upload_object(UploadRequest(bucket=bucket, key=f"v/o{i:02d}", data=b"x" * (i + 1)))
+    gone: list[str] = []
+
+    def delete_rest(kind: str, item: Any) -> None:
+        if not gone:
+            gone.extend(f"v/o{i:02d}" for i in range(4, 12))
+            service.delete_objects(bucket, gone)
+    report = Sync(service, f"s3://{bucket}/v/", str(tmp_path / "out"), SyncOptions(workers=1, state=False),
+                  on_item=delete_rest).run()
+    assert report.failed == [] and report.exit_code() == 0, report.failed
+    got = {i.path for i in report.copied} | {i.path for i in report.skipped if i.reason == "vanished"}
+    assert got == {f"o{i:02d}" for i in range(12)} and any(i.reason == "vanished" for i in report.skipped)

@@ -277,7 +277,7 @@ class Sync:
         item = s or d
         try:
             task(s, d)
-        except E.LocalFileNotFoundError:
+        except (E.LocalFileNotFoundError, E.ObjectNotFoundError):  # gone since it was listed
             self._add("skipped", Item(item.rel, self._key_of(item.rel), 0, "vanished"))
         except E.ItsStoreError as exc:
             self._fail(item, exc.message, exc.code, exc.exit_code)
@@ -288,7 +288,11 @@ class Sync:
         """A pair the state store could not decide: HEAD (one side, or both for s3 -> s3), compare."""
         mode = self.options.mode
         if self.kind == "upload":
-            known = self.heads.known(str(self.dst.bucket), d)
+            try:
+                known = self.heads.known(str(self.dst.bucket), d)
+            except E.ObjectNotFoundError:  # deleted since it was listed
+                self._upload(s, "new")
+                return
             reason, sha = C.upload_reason(mode, s, d, known)
             if reason is None:
                 self._unchanged()

@@ -1,5 +1,5 @@
-"""The two listings a sync marches through, each in the same order: by relative path, as S3 orders
-keys (by code point, which for UTF-8 is byte order).
+"""The two listings a sync marches through, each in the same order: by relative path, by code point
+(for UTF-8 the byte order S3 promises, which we do not rely on: each folder is sorted here).
 
 The local walk streams: it reads one folder at a time with os.scandir, sorts that folder's entries
 and descends depth-first, so memory is one sorted folder per level, not the tree. A folder sorts as
