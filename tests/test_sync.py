@@ -287,3 +287,22 @@ def test_library_api(service: Any, bucket: str, tmp_path: Path) -> None:
     resp = upload_one(service, src / "x.tmp", bucket, "cam1/frame.jpg")
     assert resp.total_size == 5
     assert service.stat_object(bucket, "cam1/frame.jpg", include_tags=False).metadata["mtime"]
+
+
+def test_checksum_on_encrypted_objects_uses_sha256(cli: Any, service: Any, bucket: str, tmp_path: Path) -> None:
+    """SSE-S3: the ETag is no MD5 of the content; --checksum compares the stored sha256 instead."""
+    src = tmp_path / "src"
+    path = write_file(src / "a.bin", 3000, seed=4)
+    dest = f"s3://{bucket}/e/"
+    code, report = sync_json(cli, str(src), dest, "--sse", "s3")
+    assert code == 0, report
+    assert service.stat_object(bucket, "e/a.bin", include_tags=False).encryption == "SSE-S3"
+    later = path.stat().st_mtime_ns + 10**9
+    os.utime(path, ns=(later, later))
+    for extra in ((), ("--no-state",)):
+        code, report = sync_json(cli, str(src), dest, "--checksum", *extra)
+        assert code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 1, report
+    path.write_bytes(os.urandom(3000))
+    os.utime(path, ns=(later, later))
+    code, report = sync_json(cli, str(src), dest, "--checksum")
+    assert [i["reason"] for i in report["copied"]] == ["content differs"], report

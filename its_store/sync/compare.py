@@ -38,9 +38,11 @@ class Heads:
     def cached(self, bucket: str, obj: RemoteObject) -> Known | None:
         return self.state.get(bucket, obj.key, obj.etag, obj.size)
 
-    def known(self, bucket: str, obj: RemoteObject) -> Known:
+    def known(self, bucket: str, obj: RemoteObject, checksum: bool = False) -> Known:
+        """What a HEAD says of `obj` (from the store when it knows the listed ETag). With `checksum`,
+        an entry without a usable checksum is asked again: the object may carry its-sha256."""
         hit = self.cached(bucket, obj)
-        if hit is not None:
+        if hit is not None and not (checksum and hit.sha256 is None and not hit.md5):
             return hit
         with self._lock:
             self.count += 1

@@ -289,7 +289,7 @@ class Sync:
         mode = self.options.mode
         if self.kind == "upload":
             try:
-                known = self.heads.known(str(self.dst.bucket), d)
+                known = self.heads.known(str(self.dst.bucket), d, mode == "checksum")
             except E.ObjectNotFoundError:  # deleted since it was listed
                 self._upload(s, "new")
                 return
@@ -299,7 +299,7 @@ class Sync:
             else:
                 self._upload(s, reason, sha)
         elif self.kind == "download":
-            known = self.heads.known(str(self.src.bucket), s)
+            known = self.heads.known(str(self.src.bucket), s, mode == "checksum")
             reason = C.download_reason(mode, d, s, known)
             if reason is None:
                 self._unchanged()
@@ -309,8 +309,8 @@ class Sync:
             if mode == "size-only" and s.size == d.size:
                 self._unchanged()
                 return
-            a = self.heads.known(str(self.src.bucket), s)
-            b = self.heads.known(str(self.dst.bucket), d)
+            a = self.heads.known(str(self.src.bucket), s, mode == "checksum")
+            b = self.heads.known(str(self.dst.bucket), d, mode == "checksum")
             reason = C.copy_reason(mode, s, a, d, b)
             if reason is None:
                 self._unchanged()
