@@ -306,3 +306,38 @@ def test_checksum_on_encrypted_objects_uses_sha256(cli: Any, service: Any, bucke
     os.utime(path, ns=(later, later))
     code, report = sync_json(cli, str(src), dest, "--checksum")
     assert [i["reason"] for i in report["copied"]] == ["content differs"], report
+
+
+def _rclone(s3_server: Any, tmp_path: Path, *args: str) -> None:
+    import subprocess
+
+    from servers import find_rclone
+    conf = tmp_path / "rclone.conf"
+    conf.write_text("")
+    env = {**os.environ, "RCLONE_CONFIG_S_TYPE": "s3", "RCLONE_CONFIG_S_PROVIDER": "Other",
+           "RCLONE_CONFIG_S_ACCESS_KEY_ID": s3_server.access_key,
+           "RCLONE_CONFIG_S_SECRET_ACCESS_KEY": s3_server.secret_key,
+           "RCLONE_CONFIG_S_ENDPOINT": f"http://{s3_server.endpoint}", "RCLONE_CONFIG_S_REGION": "us-east-1"}
+    subprocess.run([find_rclone(), "--config", str(conf), "--s3-no-check-bucket", *args], env=env, check=True,
+                   capture_output=True, timeout=120)
+
+
+def test_rclone_interoperates(cli: Any, service: Any, bucket: str, s3_server: Any, tmp_path: Path) -> None:
+    """rclone's uploads carry the same x-amz-meta-mtime text: its-store sees them unchanged, and the reverse."""
+    src = tmp_path / "src"
+    make_tree(src, count=4)
+    for i, path in enumerate(sorted(p for p in src.rglob("*") if p.is_file())):
+        ns = 1_700_000_000_000_000_000 + i * 1_000_000_007 + 123_456_789
+        os.utime(path, ns=(ns, ns))
+    _rclone(s3_server, tmp_path, "copy", str(src), f"s:{bucket}/by-rclone")
+    from its_store.sync.mtime import parse_mtime
+    for rel in files_under(src):  # the same key and number (rclone trims trailing zeros of the fraction)
+        meta = service.stat_object(bucket, f"by-rclone/{rel}", include_tags=False).metadata
+        assert parse_mtime(meta["mtime"]) == (src / rel).stat().st_mtime_ns, meta
+    code, report = sync_json(cli, str(src), f"s3://{bucket}/by-rclone/", "--no-state")
+    assert code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 4, report
+    assert sync_json(cli, str(src), f"s3://{bucket}/by-its/")[0] == 0
+    back = tmp_path / "back"
+    _rclone(s3_server, tmp_path, "copy", f"s:{bucket}/by-its", str(back))
+    for rel in files_under(src):  # rclone read our mtime to the nanosecond
+        assert (back / rel).stat().st_mtime_ns == (src / rel).stat().st_mtime_ns
