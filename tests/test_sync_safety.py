@@ -99,22 +99,30 @@ def test_unreadable_source_folder_deletes_nothing(env: dict[str, str], service: 
         shutil.rmtree(top)
 
 
-def test_kill_9_midway_then_rerun_sends_only_the_rest(env: dict[str, str], service: Any, bucket: str,
-                                                      s3_server: Any, tmp_path: Path) -> None:
+_WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                "os.execv(sys.executable, [sys.executable, '-m', 'its_store', *sys.argv[1:]])")  # as test_faults
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_interrupted_midway_then_rerun_sends_only_the_rest(env: dict[str, str], service: Any, bucket: str,
+                                                           s3_server: Any, tmp_path: Path, sig: int) -> None:
     src = tmp_path / "src"
     for i in range(120):
         write_file(src / f"d{i % 3}" / f"f{i:03d}.bin", 20_000 + i, seed=i)
     proxy = FaultProxy(_port(s3_server.endpoint), stall_seconds=0.05).start()
     try:
         run_env = {**os.environ, **env, "MINIO_ENDPOINT": proxy.endpoint}
-        proc = subprocess.Popen([sys.executable, "-m", "its_store", "sync", str(src), f"s3://{bucket}/k/", "-w", "2"],
+        proc = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, "sync", str(src), f"s3://{bucket}/k/", "-w", "2"],
                                 env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
         deadline = time.monotonic() + 60
         while proxy.counters.methods.get("PUT", 0) < 20:
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=60)
+        if sig == signal.SIGINT:  # the files in flight finish, then exit 130 (Typer turns Ctrl-C into Exit(130))
+            assert proc.returncode == E.EXIT_INTERRUPTED, err
+            assert b"Traceback" not in err, err
     finally:
         proxy.stop()
     present: dict[str, int] = {}
