@@ -11,9 +11,9 @@ ranges for a large one) and checked, strongest first, against:
 3. Otherwise the object is *unverifiable*: nothing recorded to check it against. It is not read.
 
 Objects whose read fails are *unreadable* (with the error), kept apart from *corrupt* ones. Memory
-is flat: `workers` objects in flight, each through a 256 KiB buffer, and one large object's ranges
-at a time (workers x part size). Exit codes (ScrubReport.exit_code): 4 if anything is corrupt, else
-the unreadable objects' error exit code (1 when they differ), else 0; unverifiable alone is 0.
+is flat: `workers` objects in flight, one 1 MiB chunk each, whatever their sizes. Exit codes
+(ScrubReport.exit_code): 4 if anything is corrupt, else the unreadable objects' error exit code (1
+when they differ), else 0; unverifiable alone is 0.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
-from its_store.transfer.parts import DEFAULT_PART, META_PART_SIZE
-from its_store.transfer.scrub import drain, drain_ranges
+from its_store.transfer.parts import META_PART_SIZE
+from its_store.transfer.scrub import drain
 
 if TYPE_CHECKING:
     from its_store.core.shard import Shard
@@ -200,15 +200,12 @@ def _parallel(workers: int, items: Iterable[Any], fn: Callable[[Any], T]) -> Ite
 
 # --------------------------------------------------------------------------------- one object
 class _Checker:
-    """Reads and checks one object at a time per thread; large objects take turns (one at a time)."""
+    """Reads and checks one object at a time per thread (transfer/scrub.py: one streaming GET)."""
 
     def __init__(self, svc: StorageService, bucket: str, progress: Callable[[int], None] | None) -> None:
         self.svc, self.bucket = svc, bucket
-        self.part = svc.settings.part_size or DEFAULT_PART
-        self.range_workers = max(2, min(svc.workers, 8))
         self.progress = progress
         self.s3 = _reader(svc)
-        self._large = threading.Lock()
         self._count = threading.Lock()
         self.bytes_read = 0
 
@@ -226,15 +223,7 @@ class _Checker:
                            exit_code=exc.exit_code, version_id=item.version_id)
 
     def _check(self, item: Listed, where: str) -> Outcome:
-        large = item.size > self.part
-        if large:
-            with self._large:
-                resp = self.s3.get(self.bucket, item.key, offset=0, length=self.part, version_id=item.version_id)
-                return self._read(item, where, resp, large=True)
         resp = self.s3.get(self.bucket, item.key, version_id=item.version_id)
-        return self._read(item, where, resp, large=False)
-
-    def _read(self, item: Listed, where: str, resp: Any, large: bool) -> Outcome:
         headers = resp.headers
         meta = {k.lower()[len(_META):]: v for k, v in headers.items() if k.lower().startswith(_META)}
         check = _choose(meta, headers, item.size)
@@ -242,10 +231,8 @@ class _Checker:
             resp.close()
             resp.release_conn()
             return Outcome(item.key, item.size, "unverifiable", reason=check, version_id=item.version_id)
-        total = drain(resp, check.feed, where, min(item.size, self.part) if large else None)
-        if large:
-            total += drain_ranges(self.s3, self.bucket, item.key, item.version_id, total, item.size, self.part,
-                                  self.range_workers, check.feed)
+        length = headers.get("content-length", "")
+        total = drain(resp, check.feed, where, int(length) if length.isdigit() else None)
         self._counted(total)
         actual = check.finish(where)
         ok = actual == check.expected
