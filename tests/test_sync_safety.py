@@ -255,3 +255,50 @@ def test_objects_vanishing_between_listing_and_use(service: Any, bucket: str, tm
     assert report.failed == [] and report.exit_code() == 0, report.failed
     got = {i.path for i in report.copied} | {i.path for i in report.skipped if i.reason == "vanished"}
     assert got == {f"o{i:02d}" for i in range(12)} and any(i.reason == "vanished" for i in report.skipped)
+
+
+def test_server_gone_midway_then_rerun(env: dict[str, str], tmp_path: Path) -> None:
+    """The server is killed during a sync: the sync ends (no hang), exit 69 (every failure is the
+    unreachable server), no deletes, nothing half-visible; once it is back, a rerun sends the rest."""
+    from its_store import StorageService, load_settings
+    from its_store.testing.devserver import SeaweedServer
+    server = SeaweedServer(workdir=tmp_path / "server").start()
+    try:
+        direct = {"endpoint": server.endpoint, "access_key": server.access_key, "secret_key": server.secret_key}
+        svc = StorageService(load_settings(**direct))
+        svc.ensure_bucket("gone")
+        svc.upload_object(__import__("its_store").UploadRequest(bucket="gone", key="p/zz-extra", data=b"x"))
+        src = tmp_path / "src"
+        for i in range(80):
+            write_file(src / f"f{i:03d}.bin", 20_000, seed=i)
+        proxy = FaultProxy(server.s3_port, stall_seconds=0.05).start()
+        run_env = {**os.environ, **env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_ACCESS_KEY": server.access_key,
+                   "MINIO_SECRET_KEY": server.secret_key, "MINIO_MAX_RETRIES": "1", "MINIO_CONNECT_TIMEOUT": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "its_store", "sync", str(src), "s3://gone/p/", "--delete",
+                                 "--json", "-w", "2"], env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=tmp_path)
+        deadline = time.monotonic() + 60
+        while proxy.counters.methods.get("PUT", 0) < 10:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        server.kill()
+        out, err = proc.communicate(timeout=300)
+        proxy.stop()
+        report = json.loads(out)
+        assert proc.returncode == E.EXIT_UNAVAILABLE, (report["failed"][:3], err[-500:])
+        assert report["failed"] and {i["code"] for i in report["failed"]} == {"service_unavailable"}
+        assert report["deleted"] == []  # its delete failed too: the server was gone
+        server.restart()
+        present = {e.key: e.size for e in svc.s3.list_objects("gone", "p/")}
+        for key in present:
+            if key != "p/zz-extra":
+                assert svc.s3.get("gone", key).read() == (src / key[2:]).read_bytes()
+        done = subprocess.run([sys.executable, "-m", "its_store", "sync", str(src), "s3://gone/p/", "--delete",
+                               "--json"], env={**run_env, "MINIO_ENDPOINT": server.endpoint}, capture_output=True,
+                              text=True, cwd=tmp_path, timeout=300)
+        again = json.loads(done.stdout)
+        assert done.returncode == 0, again["failed"][:3]
+        assert {i["path"] for i in again["copied"]} == set(files_under(src)) - {k[2:] for k in present}
+        assert [i["key"] for i in again["deleted"]] == ["p/zz-extra"]
+    finally:
+        server.stop()
