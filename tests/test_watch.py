@@ -229,23 +229,68 @@ def test_open_for_writing_follows_the_writer(tmp_path: Path) -> None:
         assert F.open_for_writing(path) is False  # readers do not count
 
 
-def test_journal_replays_skips_torn_lines_and_admits_one_watcher(tmp_path: Path) -> None:
+def owed_paths(journal: Journal) -> list[str]:
+    return [rel for _seq, rel in journal.after(0, 1_000_000)]
+
+
+def test_journal_keeps_order_survives_a_kill_and_admits_one_watcher(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j")
-    assert journal.open() == []
+    assert journal.open() == 0
     names = ["a.jpg", "dir/b c.jpg", "new\nline.jpg", "bad\udcff.jpg"]
-    for name in names:
-        journal.add(name)
+    seqs = [journal.add(name) for name in names]
+    assert all(seqs) and seqs == sorted(seqs)
+    assert journal.add("dir/b c.jpg") is None  # owed once, however often heard of
     journal.done("a.jpg")
+    journal.done("a.jpg")  # twice: no harm
+    assert len(journal) == 3 and "dir/b c.jpg" in journal and "a.jpg" not in journal
+    assert owed_paths(journal) == names[1:]
+    assert journal.after(seqs[1], 1) == [(seqs[2], names[2])]  # the window reads on from a seq
     with pytest.raises(E.ConflictError):
         Journal(tmp_path / "j").open()
+    journal.done(names[-1])
+    newest = journal.add("c.jpg")  # the newest row left before: its seq is never given again
+    assert newest is not None and newest > seqs[-1]
     os.close(journal._lock_fd)  # a SIGKILL: no close(), the lock goes with the process
     journal._lock_fd = -1
-    with open(tmp_path / "j" / "journal.log", "ab") as f:
-        f.write(b'+"torn')  # a line cut by the kill
     again = Journal(tmp_path / "j")
-    assert again.open() == names[1:]
+    assert again.open() == 3
+    assert owed_paths(again) == [names[1], names[2], "c.jpg"]
     again.close()
-    assert (tmp_path / "j" / "journal.log").read_bytes().count(b"\n") == 3  # compacted
+    journal.close()
+
+
+def test_journal_gives_its_pages_back_once_drained(tmp_path: Path) -> None:
+    from its_store.sync.watch_journal import TIDY_AFTER
+    journal = Journal(tmp_path / "j")
+    journal.open()
+    names = [f"cam1/2026-12-02/f{n:06d}.jpg" for n in range(TIDY_AFTER)]
+    for name in names:
+        journal.add(name)
+    for name in names:
+        journal.done(name)
+    free = journal._sql("PRAGMA freelist_count").fetchone()[0]
+    assert len(journal) == 0 and free > 50
+    journal.tidy()
+    assert journal._sql("PRAGMA freelist_count").fetchone()[0] == 0
+    journal.close()
+    assert (tmp_path / "j" / "journal.db").stat().st_size < 32 * 1024
+
+
+def test_journal_log_of_earlier_versions_is_migrated(tmp_path: Path) -> None:
+    folder = tmp_path / "j"
+    folder.mkdir()
+    names = ["a.jpg", "dir/b c.jpg", "new\nline.jpg", "bad\udcff.jpg"]
+    lines = [("+" + json.dumps(name) + "\n").encode() for name in names]
+    lines += [b'-"a.jpg"\n', b'+"dir/b c.jpg"\n', b"garbage\n", b'+"torn']  # a line cut by a kill
+    (folder / "journal.log").write_bytes(b"".join(lines))
+    journal = Journal(folder)
+    assert journal.open() == 3
+    assert owed_paths(journal) == names[1:]  # first-heard order kept, the duplicate owed once
+    assert not (folder / "journal.log").exists()
+    journal.close()
+    again = Journal(folder)
+    assert again.open() == 3 and owed_paths(again) == names[1:]
+    again.close()
 
 
 def test_log_lines_are_single_lines() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -75,6 +76,51 @@ def test_server_gone_for_20s_every_file_arrives(tmp_path: Path, monkeypatch: pyt
         server.stop()
 
 
+@pytest.mark.timeout(400)
+def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tmp_path: Path) -> None:
+    """2,000 files owed while the server is down, a window of 50: at most 50 are ever held in memory,
+    the rest wait in the journal on disk; once the server is back every file arrives exactly once, in
+    the order the journal recorded them (one upload thread, so the order is observable)."""
+    from its_store import StorageService, load_settings
+    server = SeaweedServer().start()
+    total, window = 2000, 50
+    try:
+        settings = load_settings(endpoint=server.endpoint, access_key=server.access_key,
+                                 secret_key=server.secret_key, secure=False, max_retries=1, connect_timeout=2,
+                                 cache_dir=tmp_path / "cache", audit_log=tmp_path / "audit.log")
+        service = StorageService(settings)
+        service.s3.make_bucket("backlog")
+        folder = tmp_path / "drop"
+        folder.mkdir()
+        events = Events()
+        watcher = make_watcher(service, folder, "backlog", events, backoff_cap=1.0, window=window, workers=1)
+        with running(watcher):
+            server.stop(remove=False)
+            for n in range(total):
+                (folder / f"f{n:04d}.jpg").write_bytes(random_bytes(200 + n % 7, seed=n))
+            events.wait(lambda: len(watcher.journal) == total and bool(events.of("unreachable")), timeout=120)
+            owed = owed_on_disk(watcher.journal.path)  # all 2,000 on disk, in the order first heard of
+            assert sorted(owed) == [f"f{n:04d}.jpg" for n in range(total)]
+            assert watcher.window_peak == window  # full, and never more
+            assert events.uploaded_keys() == []
+            server.restart()
+            events.wait(lambda: len(events.uploaded_keys()) >= total, timeout=300)
+            time.sleep(0.5)  # a file sent twice would show up by now
+        assert watcher.window_peak == window
+        keys = events.uploaded_keys()
+        assert Counter(keys) == Counter({f"cams/{rel}": 1 for rel in owed})  # every file, once
+        assert keys == [f"cams/{rel}" for rel in owed]  # drained in the journal's order
+        assert events.of("online") and events.of("stopped")[-1]["backlog"] == 0
+        assert owed_on_disk(watcher.journal.path) == []
+        listed = sorted(e.key for e in service.s3.list_objects("backlog", "cams/"))
+        assert listed == sorted(keys)
+        for n in range(0, total, 97):
+            assert read_object(service, "backlog", f"cams/f{n:04d}.jpg") == random_bytes(200 + n % 7, seed=n)
+        service.close()
+    finally:
+        server.stop()
+
+
 RUNNER = """
 import sys
 from pathlib import Path
@@ -92,6 +138,15 @@ watcher = watcher_for(service, folder, dest, settle=settle, close_check=close_ch
                       on_event=on_event)
 sys.exit(serve(watcher))
 """
+
+
+def owed_on_disk(journal: Path) -> list[str]:
+    """What a journal.db says is owed, oldest first, read by a second connection (as a restart would)."""
+    db = sqlite3.connect(str(journal))
+    try:
+        return [bytes(p).decode("utf-8", "surrogatepass") for (p,) in db.execute("SELECT path FROM owed ORDER BY seq")]
+    finally:
+        db.close()
 
 
 def _events(stdout: str) -> list[dict[str, Any]]:
@@ -128,16 +183,16 @@ def test_sigkilled_watcher_restarts_and_uploads_what_it_owed(env: dict[str, str]
         names = [f"k{n}.jpg" for n in range(6)]
         for n, name in enumerate(names):
             (folder / name).write_bytes(random_bytes(10_000, seed=n))
-        journal = next((Path(env["MINIO_CACHE_DIR"]) / "watch").glob("*/journal.log"))
+        journal = next((Path(env["MINIO_CACHE_DIR"]) / "watch").glob("*/journal.db"))
         deadline = time.monotonic() + 20
-        while journal.read_text().count("\n") < len(names) and time.monotonic() < deadline:
+        while len(owed_on_disk(journal)) < len(names) and time.monotonic() < deadline:
             time.sleep(0.1)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
         if first.poll() is None:
             first.kill()
-    assert sorted(json.loads(line[1:]) for line in journal.read_text().splitlines()) == names
+    assert sorted(owed_on_disk(journal)) == names
     second = subprocess.Popen([sys.executable, str(runner), str(folder), dest, "0.2", "1"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
@@ -156,7 +211,7 @@ def test_sigkilled_watcher_restarts_and_uploads_what_it_owed(env: dict[str, str]
     assert sorted(e["key"] for e in events if e["event"] == "uploaded") == [f"cams/{n}" for n in names]
     for n, name in enumerate(names):
         assert read_object(service, bucket, f"cams/{name}") == random_bytes(10_000, seed=n)
-    assert journal.read_text() == ""  # nothing owed any more
+    assert owed_on_disk(journal) == []  # nothing owed any more
 
 
 def _cli(folder: Path, dest: str, *extra: str, json_out: bool = True, env: dict[str, str] | None = None

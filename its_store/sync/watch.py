@@ -4,9 +4,15 @@ How it works (one scheduling thread owns all state; no locks on it):
 - A thread runs watchfiles (Rust notify: inotify on Linux) over the folder and queues the paths the
   kernel reports; nothing polls the tree. New folders are scanned once when they appear (a file
   written before the kernel watch on a new folder was in place is not missed).
-- A path heard of enters the journal at once (watch_journal.py) and waits in `pending` until it is
-  complete (watch_files.py: no writer has it open, or size+mtime stable for `settle` seconds), checked
+- A path heard of enters the journal at once (watch_journal.py, on disk) and waits in `pending` until it
+  is complete (watch_files.py: no writer has it open, or size+mtime stable for `settle` seconds), checked
   by a cheap stat per pending file every `tick`.
+- Memory is bounded whatever the backlog: only a window of at most `window` owed files (pending, ready
+  or in flight) is held in memory, the oldest ones; the rest stays in the journal only. `_cursor` is
+  the journal seq of the newest file taken into the window: every owed file at or before it is in the
+  window, so a file heard again that is owed but not in the window is beyond it and comes in its turn.
+  As the window empties it is refilled from the journal in the order files were first heard of.
+  The queue of kernel events is bounded too (the event thread waits when it is full).
 - Complete files go to a small pool of upload threads. A file changed while being sent is sent again;
   with `remove_source` a file is deleted only when the server holds exactly what was read and the file
   was not modified since (watch_files.verify_upload / remove_verified).
@@ -25,7 +31,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +39,14 @@ from typing import Any
 
 from its_store.core import errors as E
 from its_store.sync import watch_files as F
+from its_store.sync import watch_pass as P
 from its_store.sync.watch_journal import Journal, journal_dir
 from its_store.sync.watch_report import WatchFigures, now_iso, write_metrics
 
 EventSink = Callable[[dict[str, Any]], None]
+
+WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
+CHANGES_MAX = 10_000  # kernel events queued for the scheduling thread at most
 
 
 @dataclass
@@ -66,9 +76,11 @@ class Watcher:
                  on_event: EventSink | None = None, metrics_file: Path | None = None,
                  state_dir: Path | None = None, tick: float = 0.05, backoff_cap: float = 30.0,
                  close_check: bool = True, first_pass: Callable[[], Any] | bool | None = True,
-                 use_state: bool = True, sync_options: Any = None) -> None:
+                 use_state: bool = True, sync_options: Any = None, window: int = WINDOW) -> None:
         if settle < 0:
             raise E.InvalidInputError("--settle must be 0 or more seconds")
+        if window < 1:
+            raise E.InvalidInputError("the watch window must hold at least 1 file")
         self.service, self.root, self.bucket, self.prefix = service, Path(root), bucket, prefix
         self.settle, self.remove_source, self.tick = settle, remove_source, tick
         self.options = upload_options  # a sync.model.UploadOptions (None: the defaults)
@@ -81,18 +93,22 @@ class Watcher:
         self.use_state = use_state
         self.sync_options = sync_options  # a sync.model.SyncOptions: the first pass's, and the filter
         if accept is None and sync_options is not None:
-            accept = _wanted(sync_options)
+            accept = P.wanted(sync_options)
         self.accept = accept or (lambda rel: True)
         self._state: Any = None
         state = Path(state_dir or service.settings.cache_dir)
         self.journal = Journal(journal_dir(state, service.settings.endpoint, self.root, bucket, prefix))
         self.figures = WatchFigures()
-        self._changes: queue.Queue[tuple[str, str]] = queue.Queue()
+        self._changes: queue.Queue[tuple[str, str]] = queue.Queue(CHANGES_MAX)
         self._outcomes: queue.Queue[_Outcome] = queue.Queue()
         self._pending: dict[str, _Pending] = {}
         self._ready: deque[str] = deque()
         self._inflight: set[str] = set()
         self._again: set[str] = set()
+        self.window = window
+        self.window_peak = 0      # the most files the window held at once (for tests and figures)
+        self._cursor = 0          # journal seq of the newest owed file taken into the window
+        self._spilled = False     # owed files beyond _cursor wait in the journal only
         self._stop = threading.Event()
         self._stop_watch = threading.Event()
         self._signal = "none"
@@ -122,23 +138,23 @@ class Watcher:
         if not self.root.is_dir():
             raise E.LocalFileNotFoundError(f"{self.root} is not a folder")
         owed = self.journal.open()
+        self._spilled = owed > 0  # read into the window by _refill(), oldest first
         from its_store.sync.engine import open_state
         self._state = open_state(self.service, self.use_state)
         try:
-            self._emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=len(owed),
+            self._emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
                        close_check=self.close_check)
-            for rel in owed:
-                self._hear(rel)
             watcher = threading.Thread(target=self._watch_thread, name="its-watch-events", daemon=True)
             watcher.start()
             self._watching.wait(10)
             if self.first_pass:
-                threading.Thread(target=self._first_pass_thread, name="its-watch-pass", daemon=True).start()
+                threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
             with ThreadPoolExecutor(self.workers, thread_name_prefix="its-watch-up") as pool:
                 self._loop(pool)
             self._stop_watch.set()
             watcher.join(5)
         finally:
+            self._stop_watch.set()  # also after an error: the event thread must not wait on a full queue
             self.figures.backlog = len(self.journal)
             self.journal.close()
             self._state.close()
@@ -156,68 +172,21 @@ class Watcher:
                                           rust_timeout=200, raise_interrupt=False, recursive=True):
                 self._watching.set()
                 for change, path in batch:
-                    self._changes.put((change.name, path))
+                    self._put(change.name, path)
         except Exception as exc:  # noqa: BLE001 - reported, then the watcher stops instead of hanging silently
-            self._changes.put(("error", f"file events stopped: {exc}"))
+            self._put("error", f"file events stopped: {exc}")
         finally:
             self._watching.set()
 
-    def _first_pass_thread(self) -> None:
-        """The first full pass, retried with backoff while the server is unreachable."""
-        delay = 0.5
-        while not self._stop.is_set():
+    def _put(self, kind: str, path: str) -> None:
+        """Queue a change for the scheduling thread; waits while the (bounded) queue is full, gives up once
+        the watcher has stopped (nobody would read it)."""
+        while not self._stop_watch.is_set():
             try:
-                if callable(self.first_pass):
-                    summary = self.first_pass()
-                elif self.remove_source:
-                    summary = self._scan_pass()
-                else:
-                    summary = self._sync_pass()
-                self._changes.put(("pass", summary or ""))
+                self._changes.put((kind, path), timeout=0.2)
                 return
-            except E.ServiceUnavailableError as exc:
-                self._changes.put(("pass-retry", f"{exc.message}; retry in {delay:g}s"))
-            except E.ItsStoreError as exc:
-                self._changes.put(("pass-failed", exc.message))
-                return
-            self._stop.wait(delay)
-            delay = min(self.backoff_cap, delay * 2)
-
-    def _scan_pass(self) -> str:
-        """With remove_source: every file in the folder goes through the watcher (upload, verify, remove),
-        since a file still on disk is one not yet sent, or sent but not removed (a crash in between)."""
-        count = 0
-        for rel in _walk(self.root):
-            self._changes.put(("scan", rel))
-            count += 1
-        return f"{count} file(s) in the folder"
-
-    def _sync_pass(self) -> str:
-        """One `sync DIR s3://B/PREFIX/` (sync.engine.Sync, same options): what changed while no watcher ran.
-        Raises ServiceUnavailableError when the server could not be reached (then it is retried)."""
-        from dataclasses import replace
-
-        from its_store.sync.engine import Sync
-        from its_store.sync.model import SyncOptions
-        options = replace(self.sync_options or SyncOptions(), delete=False, dry_run=False)
-        if self.options is not None:
-            options.upload = self.options
-
-        def on_item(kind: str, item: Any) -> None:
-            if kind == "copied":
-                self.figures.sent(item.size, False)
-                self._emit("uploaded", key=item.key, size=item.size, seconds=0.0, removed=False)
-            elif kind == "failed" and item.code != "service_unavailable":
-                self.figures.failed()
-                self._emit("failed", key=item.key or item.path, reason=item.reason, code=item.code)
-
-        report = Sync(self.service, str(self.root), f"s3://{self.bucket}/{self.prefix}", options,
-                      on_item=on_item).run()
-        unreachable = [i for i in report.failed if i.code == "service_unavailable"]
-        if unreachable:
-            raise E.ServiceUnavailableError(f"{len(unreachable)} file(s) could not reach the server")
-        t = report.totals()
-        return f"copied {t['copied']}, unchanged {t['unchanged']}, failed {t['failed']}"
+            except queue.Full:
+                continue
 
     # ------------------------------------------------------------------------------ the loop
     def _loop(self, pool: ThreadPoolExecutor) -> None:
@@ -230,24 +199,28 @@ class Watcher:
             self._drain_outcomes()
             now = time.monotonic()
             if not stopping:
+                self._refill()
                 self._check_pending(now)
                 self._dispatch(pool, now)
             if now >= next_report:
                 next_report = now + 2.0
                 self.figures.backlog = len(self.journal)
+                self.journal.tidy()
                 self._metrics()
 
     def _drain_changes(self, wait: float) -> None:
+        """Handle the queued changes, at most CHANGES_MAX per turn (a flood must not stall the uploads)."""
         try:
             kind, path = self._changes.get(timeout=wait)
         except queue.Empty:
             return
-        while True:
+        for _ in range(CHANGES_MAX):
             self._change(kind, path)
             try:
                 kind, path = self._changes.get_nowait()
             except queue.Empty:
                 return
+        self._change(kind, path)
 
     def _change(self, kind: str, path: str) -> None:
         if kind == "scan":
@@ -267,7 +240,7 @@ class Watcher:
         else:  # added / modified
             if os.path.isdir(path) and not os.path.islink(path):
                 if kind == "added":  # a new folder: what was written before its kernel watch existed
-                    for rel in _walk(Path(path), self.root):
+                    for rel in P.walk(Path(path), self.root):
                         self._hear(rel)
                 return
             rel = self._rel(path)
@@ -285,17 +258,44 @@ class Watcher:
         return rel
 
     def _hear(self, rel: str) -> None:
-        """A file may have changed: owe it (journal) and watch it until it is complete."""
+        """A file may have changed: owe it (journal) and, if it is in the window (or the window has room
+        and nothing older waits in the journal), watch it until it is complete."""
         if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
             return
-        self.journal.add(rel)
-        if rel in self._inflight:
-            self._again.add(rel)
+        seq = self.journal.add(rel)
+        if seq is None:  # owed already: in flight, waiting to be complete, ready, or beyond the window
+            if rel in self._inflight:
+                self._again.add(rel)
+            elif rel in self._pending:
+                self._pending[rel].check_at = 0.0
             return
-        if rel in self._ready:
+        if self._spilled or self._in_window() >= self.window:
+            self._spilled = True  # newly owed, after older files waiting in the journal: _refill() takes it
+        else:
+            self._take(seq, rel)
+
+    def _in_window(self) -> int:
+        return len(self._pending) + len(self._ready) + len(self._inflight)
+
+    def _take(self, seq: int, rel: str) -> None:
+        """Bring the owed file `seq` into the window, to be checked at once."""
+        self._cursor = seq
+        self._pending[rel] = _Pending()
+        self.window_peak = max(self.window_peak, self._in_window())
+
+    def _refill(self) -> None:
+        """Read the next owed files from the journal into the window, oldest first, once a quarter of
+        the window is free (or nothing waits to be sent)."""
+        if not self._spilled:
             return
-        item = self._pending.setdefault(rel, _Pending())
-        item.check_at = 0.0
+        room = self.window - self._in_window()
+        if room < max(1, self.window // 4) and (self._ready or self._pending or room < 1):
+            return
+        rows = self.journal.after(self._cursor, room)
+        for seq, rel in rows:
+            self._take(seq, rel)
+        if len(rows) < room:
+            self._spilled = False  # every owed file is in the window now
 
     def _check_pending(self, now: float) -> None:
         for rel, item in list(self._pending.items()):
@@ -387,8 +387,9 @@ class Watcher:
             self._emit("kept", key=self.prefix + out.rel, reason=out.reason)
 
     def _on_changed(self, out: _Outcome) -> None:
+        """Sent while it changed: still owed and still in the window; send it again once complete."""
         self._back_online()
-        self._hear(out.rel)  # sent while it changed: send the new content once it is complete
+        self._pending[out.rel] = _Pending()
 
     def _on_vanished(self, out: _Outcome) -> None:
         self.journal.done(out.rel)
@@ -442,24 +443,6 @@ def _result(future: Future[_Outcome], rel: str) -> _Outcome:
     if exc is None:
         return future.result()
     return _Outcome(rel, "failed", reason=f"internal error: {exc!r}", code="error")
-
-
-def _wanted(options: Any) -> Callable[[str], bool]:
-    """The sync options' --include/--exclude and --shard as one test of a relative path."""
-    def wanted(rel: str) -> bool:
-        return (not options.filter or options.filter.accepts(rel)) and (options.shard is None or rel in options.shard)
-    return wanted
-
-
-def _walk(folder: Path, root: Path | None = None) -> Iterable[str]:
-    """Relative paths (with /) of the regular files under `folder`, relative to `root` (default: folder).
-    Symlinked folders are not followed (no loops)."""
-    base = root or folder
-    for dirpath, _dirs, files in os.walk(folder):
-        for name in files:
-            full = os.path.join(dirpath, name)
-            if os.path.isfile(full) and not F.is_temp_name(name):
-                yield Path(full).relative_to(base).as_posix()
 
 
 def watcher_for(service: Any, source: str, dest: str, sync_options: Any = None, **kw: Any) -> Watcher:

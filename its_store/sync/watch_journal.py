@@ -1,15 +1,21 @@
-"""The watcher's journal: the files it still owes the bucket, kept on disk so that nothing is lost.
+"""The watcher's journal: the files it still owes the bucket, kept on disk so that nothing is lost and
+memory stays bounded however long the server is away (20 frames a second is 1.7M files a day).
 
 A file enters the journal when the watcher first hears of it (before it is complete) and leaves it
-once its upload succeeded (or it vanished). The journal is an append-only log of `+"path"` / `-"path"`
-lines (paths JSON-encoded: names may hold newlines or undecodable bytes), so that a camera dropping 20
-frames a second costs two short appends per frame instead of rewriting a growing file. A watcher killed
-with SIGKILL leaves at worst a torn last line, which is ignored on load. On open, and whenever the log
-grows well past what it describes, it is compacted with core/files.write_atomic (durable): the file is
-always either the old or the new log, never half of one.
+once its upload succeeded (or it vanished). The journal is a SQLite table `owed(seq, path)` in
+`<folder>/journal.db`: `path` is unique (a file heard of twice is owed once, without holding the set in
+memory) and `seq` (AUTOINCREMENT: never reused, even after the newest row left) is the order in which
+files were first heard of. The watcher keeps only a window of the oldest owed files in memory and reads
+the next ones with `after(seq, limit)` as the backlog drains (watch.py).
 
-Lines are written to the kernel at once (no fsync per line): a SIGKILL loses nothing; a power cut may
-lose the last lines, and then the watcher's first sync pass on restart finds those files anyway.
+Each add and done is its own transaction in WAL mode with synchronous=NORMAL: written to the kernel at
+once, no fsync per file. A SIGKILL loses nothing and never leaves half a change; a power cut may lose the
+last changes, and then the watcher's first sync pass on restart finds those files anyway. Paths are
+stored as UTF-8 bytes with surrogates passed through (names may hold newlines or undecodable bytes).
+
+Migration: the journal of earlier versions was an append-only text log, `journal.log`, of `+"path"` /
+`-"path"` lines. If one is found on open it is replayed (streamed, torn lines skipped) into the table in
+one transaction, then deleted; a crash in between replays it again, to the same result.
 
 One watcher per folder and destination: an exclusive, non-blocking flock on `lock` (a second watcher
 fails at once with ConflictError instead of hanging, which the blocking core/files.file_lock would do).
@@ -20,11 +26,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from its_store.core import errors as E
 
-COMPACT_MIN_LINES = 2000  # compact when the log has this many lines more than twice what is owed
+CACHE_KIB = 2048       # SQLite's page cache: what the journal may hold in memory, whatever its size
+TIDY_AFTER = 10_000    # give the pages of this many removed rows back to the file system when owed is small
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS owed (seq INTEGER PRIMARY KEY AUTOINCREMENT, path BLOB NOT NULL UNIQUE)"
 
 
 def journal_dir(state_dir: Path, endpoint: str, root: Path, bucket: str, prefix: str) -> Path:
@@ -34,29 +45,50 @@ def journal_dir(state_dir: Path, endpoint: str, root: Path, bucket: str, prefix:
     return Path(state_dir) / "watch" / digest
 
 
+def _enc(rel: str) -> bytes:
+    return rel.encode("utf-8", "surrogatepass")
+
+
+def _dec(raw: bytes) -> str:
+    return bytes(raw).decode("utf-8", "surrogatepass")
+
+
 class Journal:
-    """The set of relative paths still owed, mirrored in `<folder>/journal.log`. Not thread-safe:
-    the watcher's one scheduling thread owns it."""
+    """The paths still owed, in the order first heard of, on disk. Not thread-safe: the watcher's one
+    scheduling thread owns it (the SQLite connection refuses other threads)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        self.path = self.folder / "journal.log"
-        self.owed: dict[str, None] = {}  # insertion-ordered set: oldest first
-        self._lines = 0
-        self._fd = -1
+        self.path = self.folder / "journal.db"
+        self.legacy = self.folder / "journal.log"
+        self._db: Any = None  # sqlite3.Connection (imported lazily)
+        self._count = 0
+        self._removed = 0     # rows removed since the last tidy()
         self._lock_fd = -1
 
     # ------------------------------------------------------------------------------ open / close
-    def open(self) -> list[str]:
-        """Lock the journal, load and compact it; returns the paths owed from an earlier run."""
+    def open(self) -> int:
+        """Lock the journal, open it (migrating a journal.log); returns how many paths are owed."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise E.LocalIOError(f"cannot create the watch journal folder {self.folder}: {exc.strerror}") from None
         self._lock()
-        self.owed = dict.fromkeys(_replay(self.path))
-        self.compact()
-        return list(self.owed)
+        import sqlite3
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # private from the start
+            os.close(fd)
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
+            for pragma in ("auto_vacuum=INCREMENTAL", "journal_mode=WAL", "synchronous=NORMAL",
+                           f"cache_size=-{CACHE_KIB}"):
+                self._db.execute("PRAGMA " + pragma)
+            self._db.execute(_SCHEMA)
+            self._migrate()
+            self._count = self._db.execute("SELECT count(*) FROM owed").fetchone()[0]
+        except (OSError, sqlite3.Error) as exc:
+            self.close()
+            raise E.LocalIOError(f"cannot open the watch journal {self.path}: {exc}") from None
+        return self._count
 
     def _lock(self) -> None:
         import fcntl
@@ -70,81 +102,104 @@ class Journal:
         self._lock_fd = fd
 
     def close(self) -> None:
-        """Compact (so the file says exactly what is owed) and release the lock. Safe to call twice."""
-        if self._lock_fd < 0:
-            return
-        try:
-            self.compact()
-        finally:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
+        """Give freed pages back, fold the WAL into the file, release the lock. Safe to call twice."""
+        if self._db is not None:
+            try:
+                self._db.executescript("PRAGMA incremental_vacuum;")  # sqlite3_exec: every step (execute: one page)
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except Exception:  # noqa: BLE001 - closing must not fail: every change is committed already
+                pass
+            self._db.close()
+            self._db = None
+        if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
 
+    def _migrate(self) -> None:
+        """Replay a journal.log of earlier versions into the table (one transaction), then delete it."""
+        if not self.legacy.exists():
+            return
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for op, rel in _replay(self.legacy):
+                if op == "+":
+                    db.execute("INSERT OR IGNORE INTO owed(path) VALUES (?)", (_enc(rel),))
+                else:
+                    db.execute("DELETE FROM owed WHERE path = ?", (_enc(rel),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self.legacy.unlink()
+
     # ------------------------------------------------------------------------------ changes
-    def add(self, rel: str) -> bool:
-        """Record that `rel` is owed. False when it already was (nothing written)."""
-        if rel in self.owed:
-            return False
-        self.owed[rel] = None
-        self._append("+", rel)
-        return True
+    def add(self, rel: str) -> int | None:
+        """Record that `rel` is owed: its seq when it is new, None when it already was (nothing written)."""
+        cur = self._sql("INSERT OR IGNORE INTO owed(path) VALUES (?)", _enc(rel))
+        if cur.rowcount != 1:
+            return None
+        self._count += 1
+        return int(cur.lastrowid)
 
     def done(self, rel: str) -> None:
         """Record that `rel` is no longer owed (uploaded, or gone)."""
-        if self.owed.pop(rel, 0) is None:
-            self._append("-", rel)
-            if self._lines > COMPACT_MIN_LINES + 2 * len(self.owed):
-                self.compact()
+        if self._sql("DELETE FROM owed WHERE path = ?", _enc(rel)).rowcount == 1:
+            self._count -= 1
+            self._removed += 1
+
+    def after(self, seq: int, limit: int) -> list[tuple[int, str]]:
+        """The next `limit` owed (seq, path) after `seq`, oldest first."""
+        rows = self._sql("SELECT seq, path FROM owed WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit).fetchall()
+        return [(int(s), _dec(p)) for s, p in rows]
+
+    def tidy(self) -> None:
+        """After a backlog drained: give the freed pages back to the file system (an edge box's disk
+        should not keep a day's outage worth of empty pages)."""
+        if self._removed >= TIDY_AFTER and self._count < TIDY_AFTER // 10:
+            self._vacuum()
+            self._removed = 0
+
+    def _vacuum(self) -> None:
+        import sqlite3
+        try:
+            self._db.executescript("PRAGMA incremental_vacuum;")  # sqlite3_exec steps it out (execute: 1 page)
+        except sqlite3.Error as exc:
+            raise E.LocalIOError(f"cannot write the watch journal {self.path}: {exc}") from None
 
     def __len__(self) -> int:
-        return len(self.owed)
+        return self._count
 
     def __contains__(self, rel: object) -> bool:
-        return rel in self.owed
+        if not isinstance(rel, str):
+            return False
+        return self._sql("SELECT 1 FROM owed WHERE path = ?", _enc(rel)).fetchone() is not None
 
-    def _append(self, op: str, rel: str) -> None:
-        if self._fd < 0:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        line = (op + json.dumps(rel) + "\n").encode("ascii")
-        os.write(self._fd, line)  # one write of a short line with O_APPEND: whole or (torn) last
-        self._lines += 1
-
-    def compact(self) -> None:
-        """Rewrite the log as one `+` line per owed path (atomic, durable)."""
-        from its_store.core.files import write_atomic
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        text = "".join("+" + json.dumps(rel) + "\n" for rel in self.owed)
+    def _sql(self, statement: str, *args: Any) -> Any:
+        import sqlite3
+        if self._db is None:
+            raise E.LocalIOError("the watch journal is not open")
         try:
-            write_atomic(self.path, text, 0o600, durable=True)
-        except E.ItsStoreError as exc:
-            raise E.LocalIOError(f"cannot write the watch journal: {exc.message}") from None
-        self._lines = len(self.owed)
+            return self._db.execute(statement, args)
+        except sqlite3.Error as exc:
+            raise E.LocalIOError(f"cannot write the watch journal {self.path}: {exc}") from None
 
 
-def _replay(path: Path) -> list[str]:
-    """The owed paths a log describes; a torn or garbled line (a SIGKILL mid-write) is skipped."""
-    owed: dict[str, None] = {}
+def _replay(path: Path) -> Iterator[tuple[str, str]]:
+    """The (op, path) changes of a journal.log, streamed; a torn or garbled line (a SIGKILL mid-write)
+    is skipped."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return []
+        f = open(path, "rb")  # closed by the `with` below
     except OSError as exc:
         raise E.LocalIOError(f"cannot read the watch journal {path}: {exc.strerror}") from None
-    for line in raw.split(b"\n"):
-        if len(line) < 3 or line[:1] not in (b"+", b"-"):
-            continue
-        try:
-            rel = json.loads(line[1:])
-        except ValueError:
-            continue
-        if not isinstance(rel, str):
-            continue
-        if line[:1] == b"+":
-            owed[rel] = None
-        else:
-            owed.pop(rel, None)
-    return list(owed)
+    with f:
+        for raw in f:
+            line = raw.rstrip(b"\n")
+            if len(line) < 3 or line[:1] not in (b"+", b"-"):
+                continue
+            try:
+                rel = json.loads(line[1:])
+            except ValueError:
+                continue
+            if isinstance(rel, str):
+                yield line[:1].decode(), rel

@@ -1,0 +1,109 @@
+"""The watcher's first pass (what changed while no watcher ran) and its walk of the folder.
+
+The pass runs in its own thread once the kernel watch is in place, retried with backoff while the server
+is unreachable: a normal sync pass (sync.engine.Sync with the same options), or with --remove-source a
+scan that hands every file in the folder to the watcher (its journal dedupes them on disk, so a folder of
+millions of files costs no memory: the walk streams, the change queue is bounded).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.sync import watch_files as F
+
+if TYPE_CHECKING:
+    from its_store.sync.watch import Watcher
+
+
+def first_pass_loop(w: Watcher) -> None:
+    """The first full pass, retried with backoff while the server is unreachable; its result goes to the
+    scheduling thread as a `pass` / `pass-retry` / `pass-failed` change."""
+    delay = 0.5
+    while not w._stop.is_set():
+        try:
+            if callable(w.first_pass):
+                summary = w.first_pass()
+            elif w.remove_source:
+                summary = scan_pass(w)
+            else:
+                summary = sync_pass(w)
+            w._put("pass", summary or "")
+            return
+        except E.ServiceUnavailableError as exc:
+            w._put("pass-retry", f"{exc.message}; retry in {delay:g}s")
+        except E.ItsStoreError as exc:
+            w._put("pass-failed", exc.message)
+            return
+        w._stop.wait(delay)
+        delay = min(w.backoff_cap, delay * 2)
+
+
+def scan_pass(w: Watcher) -> str:
+    """With remove_source: every file in the folder goes through the watcher (upload, verify, remove),
+    since a file still on disk is one not yet sent, or sent but not removed (a crash in between)."""
+    count = 0
+    for rel in walk(w.root):
+        w._put("scan", rel)
+        count += 1
+    return f"{count} file(s) in the folder"
+
+
+def sync_pass(w: Watcher) -> str:
+    """One `sync DIR s3://B/PREFIX/` (sync.engine.Sync, same options): what changed while no watcher ran.
+    Raises ServiceUnavailableError when the server could not be reached (then it is retried)."""
+    from dataclasses import replace
+
+    from its_store.sync.engine import Sync
+    from its_store.sync.model import SyncOptions
+    options = replace(w.sync_options or SyncOptions(), delete=False, dry_run=False)
+    if w.options is not None:
+        options.upload = w.options
+
+    def on_item(kind: str, item: Any) -> None:
+        if kind == "copied":
+            w.figures.sent(item.size, False)
+            w._emit("uploaded", key=item.key, size=item.size, seconds=0.0, removed=False)
+        elif kind == "failed" and item.code != "service_unavailable":
+            w.figures.failed()
+            w._emit("failed", key=item.key or item.path, reason=item.reason, code=item.code)
+
+    report = Sync(w.service, str(w.root), f"s3://{w.bucket}/{w.prefix}", options, on_item=on_item).run()
+    unreachable = [i for i in report.failed if i.code == "service_unavailable"]
+    if unreachable:
+        raise E.ServiceUnavailableError(f"{len(unreachable)} file(s) could not reach the server")
+    t = report.totals()
+    return f"copied {t['copied']}, unchanged {t['unchanged']}, failed {t['failed']}"
+
+
+def wanted(options: Any) -> Callable[[str], bool]:
+    """The sync options' --include/--exclude and --shard as one test of a relative path."""
+    def accepts(rel: str) -> bool:
+        return (not options.filter or options.filter.accepts(rel)) and (options.shard is None or rel in options.shard)
+    return accepts
+
+
+def walk(folder: Path, root: Path | None = None) -> Iterator[str]:
+    """Relative paths (with /) of the regular files under `folder`, relative to `root` (default: folder),
+    streamed with os.scandir (os.walk would list a whole folder first: millions of names for a flat
+    camera folder). Symlinked folders are not followed (no loops); unreadable folders are skipped."""
+    base = str(root or folder)
+    folders = [str(folder)]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif entry.is_file() and not F.is_temp_name(entry.name):
+                        yield Path(os.path.relpath(entry.path, base)).as_posix()
+                except OSError:
+                    continue
