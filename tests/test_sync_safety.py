@@ -287,6 +287,7 @@ def test_server_gone_midway_then_rerun(env: dict[str, str], tmp_path: Path) -> N
         report = json.loads(out)
         assert proc.returncode == E.EXIT_UNAVAILABLE, (report["failed"][:3], err[-500:])
         assert report["failed"] and {i["code"] for i in report["failed"]} == {"service_unavailable"}
+        assert any(i["reason"].startswith("not tried:") for i in report["failed"])  # gave up, no long wait
         assert report["deleted"] == []  # its delete failed too: the server was gone
         server.restart()
         present = {e.key: e.size for e in svc.s3.list_objects("gone", "p/")}

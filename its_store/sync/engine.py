@@ -137,6 +137,10 @@ class Sync:
         self.on_item = on_item
         self._lock = threading.Lock()
         self._deletes = Spool()
+        # after this many items in a row failed as unreachable (each after its retries), the rest fail
+        # at once instead of each waiting for its own timeouts and retries
+        self._unreachable: tuple[int, E.ItsStoreError] | None = None
+        self._give_up = 2 * (self.options.workers or svc.workers) + 4
         self._folders: dict[str, str] = {}
         self._base = ""
 
@@ -275,10 +279,19 @@ class Sync:
     def _guarded(self, task: Callable[[Any, Any], None], s: Any, d: Any) -> None:
         """Run a pair's task; any failure becomes a failed item (the rest of the sync goes on)."""
         item = s or d
+        gone = self._unreachable
+        if gone is not None and gone[0] >= self._give_up:  # the server is gone: no more requests
+            self._fail(item, f"not tried: {gone[1].message}", gone[1].code, gone[1].exit_code)
+            return
         try:
             task(s, d)
+            self._unreachable = None
         except (E.LocalFileNotFoundError, E.ObjectNotFoundError):  # gone since it was listed
             self._add("skipped", Item(item.rel, self._key_of(item.rel), 0, "vanished"))
+        except E.ServiceUnavailableError as exc:
+            with self._lock:
+                self._unreachable = ((self._unreachable or (0, exc))[0] + 1, exc)
+            self._fail(item, exc.message, exc.code, exc.exit_code)
         except E.ItsStoreError as exc:
             self._fail(item, exc.message, exc.code, exc.exit_code)
         except OSError as exc:
