@@ -341,3 +341,19 @@ def test_rclone_interoperates(cli: Any, service: Any, bucket: str, s3_server: An
     _rclone(s3_server, tmp_path, "copy", f"s:{bucket}/by-its", str(back))
     for rel in files_under(src):  # rclone read our mtime to the nanosecond
         assert (back / rel).stat().st_mtime_ns == (src / rel).stat().st_mtime_ns
+
+
+def test_download_of_objects_without_mtime(cli: Any, service: Any, bucket: str, tmp_path: Path) -> None:
+    """A downloaded file gets the object's LastModified as mtime, so the next sync finds it unchanged."""
+    path = write_file(tmp_path / "a.bin", 700, seed=5)
+    assert cli("upload", str(path), f"s3://{bucket}/d/a.bin").exit_code == 0  # no x-amz-meta-mtime
+    back = tmp_path / "back"
+    code, report = sync_json(cli, f"s3://{bucket}/d/", str(back))
+    assert code == 0 and copied(report) == ["a.bin"], report
+    modified = service.stat_object(bucket, "d/a.bin", include_tags=False).last_modified
+    assert (back / "a.bin").stat().st_mtime_ns == int(modified.timestamp()) * 10**9
+    code, report = sync_json(cli, f"s3://{bucket}/d/", str(back))
+    assert code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 1, report
+    os.utime(back / "a.bin", ns=(10**18, 10**18))  # the local copy touched: fetched again
+    code, report = sync_json(cli, f"s3://{bucket}/d/", str(back))
+    assert [i["reason"] for i in report["copied"]] == ["mtime differs from LastModified"], report
