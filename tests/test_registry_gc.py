@@ -132,6 +132,8 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     service.s3.put(bucket, "crashy/2.0.0/variants/trt-sm89-trt10.3/.its-registering", b"{}", {})
     service.s3.put(bucket, "crashy/2.0.0/variants/trt-sm89-trt10.3/model.engine", b"half" * 50, {})
     onnx_keys = [k for k in keys_under(service, bucket, "crashy/2.0.0/variants/onnx/") if "registering" not in k]
+    # A `model rm` killed after deleting the manifest: files with neither manifest nor marker.
+    service.s3.put(bucket, "crashy/0.9.0/w.pt", b"orphan" * 10, {})
 
     fresh = cli("model", "gc", "crashy", "--stale", "1h", "--yes", "--json").json()
     assert fresh["stale_registrations"] == []  # could still be running
@@ -141,7 +143,9 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     run = cli("model", "gc", "crashy", "--stale", "1s", "--yes", "--json")
     assert run.exit_code == 0, run
     stale = {s["version"] + s.get("variant", ""): s for s in run.json()["stale_registrations"]}
-    assert set(stale) == {"1.0.0", "1.1.0", "2.0.0onnx", "2.0.0trt-sm89-trt10.3"}
+    assert set(stale) == {"0.9.0", "1.0.0", "1.1.0", "2.0.0onnx", "2.0.0trt-sm89-trt10.3"}
+    assert (stale["0.9.0"]["orphan"], stale["0.9.0"]["objects"], stale["0.9.0"]["bytes"]) == (True, 1, 60)
+    assert keys_under(service, bucket, "crashy/0.9.0/") == []
     assert (stale["2.0.0onnx"]["has_manifest"], stale["2.0.0onnx"]["objects"]) == (True, 1)
     assert stale["2.0.0trt-sm89-trt10.3"]["objects"] == 2
     assert keys_under(service, bucket, "crashy/2.0.0/variants/") == onnx_keys and onnx_keys
@@ -153,7 +157,7 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     assert run.json()["removed"] == []  # gc's defaults keep the newest 10 versions
     audit = [json.loads(line) for line in Path(env["MINIO_AUDIT_LOG"]).read_text().splitlines()]
     assert sorted(a["version"] for a in audit if a["operation"] == "model_gc" and a.get("stale_registration")) == [
-        "1.0.0", "1.1.0", "2.0.0", "2.0.0"]
+        "0.9.0", "1.0.0", "1.1.0", "2.0.0", "2.0.0"]
     # The version number is free again.
     assert reg.register_model(src, "crashy", "1.1.0")["version"] == "1.1.0"
 

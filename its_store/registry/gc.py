@@ -16,6 +16,8 @@ older than `stale`, its prefix is debris and is removed (marker last). A marker 
 finished registration whose cleanup was lost) loses the marker only. A variant addition killed midway
 (registry/variants.py) leaves NAME/VERSION/variants/V/.its-registering: when stale, the folder goes too
 unless the manifest (read again just before) names variant V, in which case only the marker goes.
+Files under NAME/VERSION/ with neither manifest nor marker (a `model rm` or gc killed between deleting
+the manifest and the files) are debris too, once the newest of them is older than `stale`.
 
 One audit line per removal (operation model_gc). The plan comes from one bucket listing plus the
 manifests (cached by ETag, registry/docs.py); memory grows with the number of registry objects.
@@ -47,6 +49,7 @@ class Listing:
     manifest_times: dict[tuple[str, str], datetime] = field(default_factory=dict)
     locks: dict[tuple[str, str], datetime] = field(default_factory=dict)
     variant_locks: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
+    newest: dict[tuple[str, str], datetime] = field(default_factory=dict)  # latest Last-Modified per prefix
     objects: dict[tuple[str, str], list[tuple[str, int]]] = field(default_factory=dict)  # -> (key, size)
     aliases: dict[str, str] = field(default_factory=dict)
 
@@ -122,6 +125,8 @@ def _list(reg: ModelRegistry) -> Listing:
                 continue
             version = (parts[0], parts[1])
             out.objects.setdefault(version, []).append((item.key, int(item.size or 0)))
+            when = item.last_modified or datetime.now(UTC)
+            out.newest[version] = max(out.newest.get(version, when), when)
             if len(parts) == 3 and parts[2] == MANIFEST:
                 out.manifests[version] = (item.etag or "").strip('"')
                 out.manifest_times[version] = item.last_modified or datetime.now(UTC)
@@ -222,6 +227,15 @@ def _stale(listing: Listing, name: str | None, cutoff: datetime) -> list[dict[st
         out.append({"model": model, "version": version, "variant": variant,
                     "locked_at": locked_at.isoformat(timespec="seconds"), "has_manifest": False,
                     "objects": len(keys), "bytes": sum(s for _, s in keys), "_keys": [k for k, _ in keys]})
+    locked = set(listing.locks) | {(m, v) for m, v, _ in listing.variant_locks}
+    for (model, version), objects in sorted(listing.objects.items()):
+        if (name is not None and model != name) or (model, version) in listing.manifests \
+                or (model, version) in locked or listing.newest[(model, version)] >= cutoff:
+            continue
+        out.append({"model": model, "version": version, "orphan": True,
+                    "locked_at": listing.newest[(model, version)].isoformat(timespec="seconds"),
+                    "has_manifest": False, "objects": len(objects), "bytes": sum(s for _, s in objects),
+                    "_keys": [k for k, _ in objects]})
     return out
 
 
@@ -275,7 +289,8 @@ def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, A
         manifest = reg.docs.fetch(f"{model}/{version}/{MANIFEST}")  # fresh: did the variant make it in?
         if manifest and entry["variant"] in (manifest.get("variants") or {}):
             entry.update(has_manifest=True, objects=1, bytes=0, _keys=[lock])
-    elif not entry["has_manifest"] and reg._manifest_exists(model, version):
+    elif not entry["has_manifest"] and (reg._manifest_exists(model, version) or (
+            entry.get("orphan") and _exists(reg, f"{model}/{version}/{LOCK}"))):
         entry["error"] = "registered meanwhile: left alone"
         return
     else:
@@ -289,6 +304,14 @@ def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, A
         report["errors"].append(f"{model}@{version} (stale registration): {error}")
     _audit(reg, (model, version), {"objects": entry["objects"], "bytes": entry["bytes"]}, error,
            stale_registration=True, **({"variant": entry["variant"]} if entry.get("variant") else {}))
+
+
+def _exists(reg: ModelRegistry, key: str) -> bool:
+    try:
+        reg.s3.stat(reg.bucket, key)
+        return True
+    except (E.ObjectNotFoundError, E.BucketNotFoundError):
+        return False
 
 
 def _delete(reg: ModelRegistry, keys: list[str]) -> dict[str, str]:

@@ -69,7 +69,8 @@ def _gc_human(report: dict[str, Any]) -> None:
     rows += [[f"{p['model']}@{p['version']}", "", "", f"kept: {p['reason']}"] for p in report["protected"]]
     rows += [[f"{s['model']}@{s['version']}" + (f" variant {s['variant']}" if s.get("variant") else ""),
               s["locked_at"][:19].replace("T", " "), human_size(s["bytes"]),
-              s.get("error") or f"{verb} (stale registration{', marker only' if s['has_manifest'] else ''})"]
+              s.get("error") or f"{verb} ({'files without manifest' if s.get('orphan') else 'stale registration'}"
+                                f"{', marker only' if s['has_manifest'] else ''})"]
              for s in report["stale_registrations"]]
     if rows:
         out.table(["version", "created", "size", "action"], rows, right=["size"])
