@@ -91,3 +91,10 @@ def test_get_of_an_object_from_another_tool_is_verified_by_etag_only(cli, servic
     service.s3.put(bucket, "other.bin", b"z" * 100, {})
     run = cli("get", f"s3://{bucket}/other.bin", "o.bin", "--json")
     assert run.exit_code == 0 and Path("o.bin").read_bytes() == b"z" * 100
+
+
+def test_sync_records_sha256_too(cli, service, bucket, tmp_path: Path):
+    src = write_file(tmp_path / "site" / "cam" / "f.jpg", 4000, seed=8)
+    run = cli("sync", str(tmp_path / "site"), f"s3://{bucket}/site/")
+    assert run.exit_code == 0, run
+    assert _stored_sha(service, bucket, "site/cam/f.jpg") == hashlib.sha256(src.read_bytes()).hexdigest()

@@ -76,22 +76,25 @@ def test_objects_from_another_tool_md5_multipart_unverifiable_and_unreadable(cli
                str(key_file)).exit_code == 0
     text = b"".join(b"cam_%03d speed=%d\n" % (i % 50, i % 130) for i in range(200_000))
     assert cli("upload", "-", f"s3://{bucket}/x/log.txt", "--compress", "zstd", input=text).exit_code == 0
-    large = write_file(tmp_path / "large.bin", 19 * 1024 * 1024 + 7, seed=3)  # ranges in order, 3 parts
+    old = random_bytes(11 * 1024 * 1024, seed=4)  # multipart with its-part-size, no its-sha256 (older its-store)
+    other_tool.put_object(bucket, "x/old-multi.bin", io.BytesIO(old), -1, part_size=5 * 1024 * 1024,
+                          metadata={"its-part-size": str(5 * 1024 * 1024)})
+    large = write_file(tmp_path / "large.bin", 19 * 1024 * 1024 + 7, seed=3)  # multipart, its-sha256
     assert cli("upload", str(large), f"s3://{bucket}/x/large.bin", "--compress", "none").exit_code == 0
 
     run = cli("verify", f"s3://{bucket}/x/", "-r", "--json")
     doc = run.json()
-    # ok: single.bin by MD5, log.txt (decoded) and large.bin by sha256
-    assert doc["counts"]["ok"] == 3 and doc["verified_by"] == {"md5": 1, "sha256": 2}, doc
+    # ok: single.bin by MD5, old-multi.bin by its multipart ETag, log.txt (decoded) and large.bin by sha256
+    assert doc["counts"]["ok"] == 4 and doc["verified_by"] == {"md5": 1, "md5-multipart": 1, "sha256": 2}, doc
     assert [o["key"] for o in doc["unverifiable"]] == ["x/multi.bin"]
     assert "multipart" in doc["unverifiable"][0]["reason"]
     assert [o["key"] for o in doc["unreadable"]] == ["x/sse-c.bin"]
     assert doc["unreadable"][0]["code"] == "sse_c_key_required"
     assert doc["corrupt"] == [] and run.exit_code == 2 == doc["exit_code"]  # the unreadable one's code
-    assert doc["bytes_read"] >= len(text) // 50 + 19 * 1024 * 1024
+    assert doc["bytes_read"] >= len(text) // 50 + 30 * 1024 * 1024
 
     keyed = cli("verify", f"s3://{bucket}/x/", "-r", "--json", extra_env={"MINIO_SSE_C_KEY_FILE": str(key_file)})
-    assert keyed.exit_code == 0 and keyed.json()["counts"]["ok"] == 4 and keyed.json()["unverifiable"], keyed
+    assert keyed.exit_code == 0 and keyed.json()["counts"]["ok"] == 5 and keyed.json()["unverifiable"], keyed
 
 
 def test_scrub_of_a_compressed_object_whose_body_was_replaced(cli, bucket, other_tool):
