@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 
 
 class BlobCache:
-    """Verified model files by sha256 under `root/blobs/`. Failures to cache never fail a pull."""
+    """Verified model files by sha256 under `root/blobs/`. Failures to cache never fail a pull.
+
+    Each blob has a last-used stamp, `<sha256>.used`, an empty file whose mtime is set whenever the blob
+    is added or served: `cache prune` drops the least recently used first. Not the blob's own atime
+    (noatime/relatime mounts do not keep it) nor its mtime (a blob is often a hard link to a pulled file,
+    whose times are the user's).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -43,6 +49,52 @@ class BlobCache:
             return blob if blob.stat().st_size == size else None
         except OSError:
             return None
+
+    def touch(self, sha256: str) -> None:
+        """Stamp a blob as used now (its `.used` file's mtime)."""
+        stamp = self.path(sha256).with_suffix(".used")
+        try:
+            os.utime(stamp)
+        except FileNotFoundError:
+            try:
+                stamp.touch()
+            except OSError:
+                pass
+        except OSError:
+            pass
+
+    def prune(self, max_bytes: int) -> dict[str, Any]:
+        """Delete blobs, least recently used first, until the cache holds at most `max_bytes`."""
+        blobs = []
+        for folder in _subfolders(self.root / "blobs"):
+            for entry in os.scandir(folder):
+                if entry.name.endswith((".used", ".its-tmp")) or not entry.is_file(follow_symlinks=False):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                size, used = info.st_size, info.st_mtime  # never stamped (an older its-store): its mtime
+                try:
+                    used = os.stat(entry.path + ".used").st_mtime
+                except OSError:
+                    pass
+                blobs.append((used, entry.name, size, Path(entry.path)))
+        total = sum(b[2] for b in blobs)
+        report = {"cache_dir": str(self.root / "blobs"), "max_size": max_bytes, "before_bytes": total,
+                  "before_files": len(blobs), "removed_files": 0, "removed_bytes": 0}
+        for _used, _, size, path in sorted(blobs):
+            if total <= max_bytes:
+                break
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+            Path(str(path) + ".used").unlink(missing_ok=True)
+            total -= size
+            report["removed_files"] += 1
+            report["removed_bytes"] += size
+        report.update(after_bytes=total, after_files=len(blobs) - report["removed_files"])
+        return report
 
     def add(self, source: Path, sha256: str) -> None:
         """Keep a verified file: a hard link when on the same disk, else a copy; temp name, then rename."""
@@ -60,13 +112,15 @@ class BlobCache:
                 shutil.copyfile(source, tmp)
             os.replace(tmp, blob)
         except OSError:
-            pass
+            return
+        self.touch(sha256)
 
     def discard(self, sha256: str) -> None:
-        try:
-            self.path(sha256).unlink()
-        except OSError:
-            pass
+        for path in (self.path(sha256), self.path(sha256).with_suffix(".used")):
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
 @dataclass
@@ -92,15 +146,19 @@ class PullPlan:
         return f"{self.name}/{self.version}/{path}"
 
 
-def pull(svc: StorageService, plan: PullPlan, cache: BlobCache) -> dict[str, Any]:
-    """Fetch and verify every file into a staging folder beside DEST, then move it into place."""
+def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[str, Any]:
+    """Fetch and verify every file into a staging folder beside DEST, then move it into place.
+
+    `svc` None: offline, every file must come from the cache (checked before anything is written)."""
     import threading
     plan._lock = threading.Lock()
+    if svc is None:
+        _check_cached(plan, cache)
     target = _final_target(plan)
     staging = _make_staging(target)
     try:
         entries = plan.manifest["files"]
-        workers = max(1, min(svc.workers, len(entries)))
+        workers = max(1, min(svc.workers if svc else 4, len(entries)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-pull") as pool:
             list(pool.map(lambda e: _fetch_one(svc, plan, cache, e, staging), entries))
         if not plan.single:
@@ -115,6 +173,29 @@ def pull(svc: StorageService, plan: PullPlan, cache: BlobCache) -> dict[str, Any
             "sha256": plan.manifest.get("sha256"), "verified": True,
             "downloaded_files": plan.downloaded_files, "downloaded_bytes": plan.downloaded_bytes,
             "cached_files": plan.cached_files}
+
+
+def _check_cached(plan: PullPlan, cache: BlobCache) -> None:
+    missing = [e["path"] for e in plan.manifest["files"] if cache.lookup(str(e["sha256"]), int(e["size"])) is None]
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise E.NotCachedError(
+            f"offline: {plan.name}@{plan.version} is known but not in the local cache ({shown})",
+            hint=f"pull it once while the server is reachable: its-store model pull {plan.name}@{plan.version}")
+
+
+def _subfolders(root: Path) -> list[str]:
+    try:
+        return [e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def prune_cache(root: Path, max_bytes: int) -> dict[str, Any]:
+    """`cache prune --max-size`: trim the model blob cache under `root` (<cache dir>/models)."""
+    if max_bytes < 0:
+        raise E.InvalidInputError("the maximum cache size must not be negative")
+    return BlobCache(root).prune(max_bytes)
 
 
 def _final_target(plan: PullPlan) -> Path:
@@ -146,11 +227,15 @@ def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dic
     sha, size = str(entry["sha256"]), int(entry["size"])
     blob = cache.lookup(sha, size)
     if blob is not None and _copy_verified(blob, local, sha):
+        cache.touch(sha)
         with plan._lock:
             plan.cached_files += 1
         return
     if blob is not None:
         cache.discard(sha)  # damaged on disk: fetch it again
+    if svc is None:
+        raise E.IntegrityError(f"offline: the cached copy of {entry['path']} is damaged and cannot be fetched",
+                               hint="pull it again while the server is reachable")
     _download_verified(svc, plan, entry, local)
     cache.add(local, sha)
     with plan._lock:

@@ -70,7 +70,9 @@ class ModelRegistry:
     """Register, list, pull, share and promote model versions stored in one bucket."""
 
     def __init__(self, service: StorageService | None = None, *, bucket: str | None = None,
-                 cache: DocCache | None = None, actor: str | None = None) -> None:
+                 cache: DocCache | None = None, actor: str | None = None, offline: bool | None = None) -> None:
+        """`offline` (default: the settings' ITS_STORE_OFFLINE): list, show and pull answer from the
+        local cache only and never build an S3 client (registry/offline.py)."""
         if service is None:
             from its_store.service.storage import get_storage_service
             service = get_storage_service()
@@ -78,10 +80,38 @@ class ModelRegistry:
         self.bucket = validate_bucket(bucket or service.settings.models_bucket)
         self.docs = RegistryDocs(service, self.bucket, cache)
         self.actor = actor or default_actor()
+        self.offline = bool(service.settings.offline if offline is None else offline)
+        self._offline_store: Any = None
 
     @property
     def s3(self) -> Any:
         return self.service.s3
+
+    @property
+    def offline_store(self) -> Any:
+        """The last manifests and aliases seen (registry/offline.py): written online, read offline."""
+        if self._offline_store is None:
+            from its_store.registry.offline import OfflineStore
+            self._offline_store = OfflineStore(self.service.settings, self.bucket)
+        return self._offline_store
+
+    def _emit(self, kind: str, name: str, version: str | None, **fields: Any) -> None:
+        """POST a webhook event (registry/webhooks.py); never fails the change that already happened."""
+        from its_store.registry import webhooks
+        webhooks.emit(self.service.settings, webhooks.new_event(kind, bucket=self.bucket, model=name, version=version,
+                                                                actor=self.actor, **fields))
+
+    def flush_webhooks(self, budget: float | None = None) -> dict[str, Any]:
+        """Send the webhook events waiting in the outbox (`model webhooks flush`)."""
+        from its_store.registry import webhooks
+        return webhooks.flush(self.service.settings, budget=budget or webhooks.SEND_BUDGET).to_dict()
+
+    def gc(self, name: str | None = None, *, keep_last: int, older_than: Any, stale: Any = "1h",
+           dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
+        """Remove old versions (beyond the newest `keep_last`, older than `older_than`) that no alias
+        points to and no kept version names as parent, and registrations killed midway (registry/gc.py)."""
+        from its_store.registry.gc import gc
+        return gc(self, name, keep_last=keep_last, older_than=older_than, stale=stale, dry_run=dry_run, now=now)
 
     # ------------------------------------------------------------------------------------ register
     def register_model(self, model_path: Path | str, model_name: str, version: str = AUTO,
@@ -116,6 +146,7 @@ class ModelRegistry:
                                variant=details["variant"]) as entry:
                 rec = add_variant(self, name, fixed, files, details, progress)
                 entry.update(size=rec["size"], uploaded_bytes=rec["uploaded_bytes"])
+            self._emit("model.register", name, fixed, variant=details["variant"])
             return rec
         hash_files(files + ([details["card"]] if details["card"] else []), self.service.workers)
         self.service.ensure_bucket(self.bucket)
@@ -126,11 +157,14 @@ class ModelRegistry:
                                    force=force) as entry:
                     rec = self._register(name, chosen, files, details, force=force and not auto, progress=progress)
                     entry.update(size=rec["size"], sha256=rec["sha256"])
+                self._emit("model.register", name, rec["version"])
                 return rec
             except E.AlreadyExistsError:
                 from its_store.registry.variants import add_variant, wait_for_manifest
                 if fixed and details["variant"] and wait_for_manifest(self, name, fixed):  # created meanwhile
-                    return add_variant(self, name, fixed, files, details, progress)
+                    rec = add_variant(self, name, fixed, files, details, progress)
+                    self._emit("model.register", name, fixed, variant=details["variant"])
+                    return rec
                 if not auto or attempt == AUTO_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -236,8 +270,12 @@ class ModelRegistry:
         wanted = validate_tags(tags)
         if limit is not None and limit < 1:
             raise E.InvalidInputError("limit must be at least 1")
-        scan = self.docs.scan(name)
-        manifests, alias_docs = self.docs.fetch_all(scan)
+        if self.offline:
+            manifests, alias_docs, as_of = self.offline_store.listing(name)
+        else:
+            scan = self.docs.scan(name)
+            manifests, alias_docs = self.docs.fetch_all(scan)
+            self.offline_store.remember_listing(name, manifests, scan.manifests, alias_docs, scan.aliases)
         records = []
         for (model, version), manifest in manifests.items():
             aliases = aliases_doc.aliases_of(alias_docs.get(model, {}), version)
@@ -245,7 +283,11 @@ class ModelRegistry:
             if all(rec["tags"].get(k) == v for k, v in wanted.items()) and all(c(rec["metrics"]) for c in conditions):
                 records.append(rec)
         ordered = sort_records(records, sort, ascending)
-        return ordered[:limit] if limit else ordered
+        ordered = ordered[:limit] if limit else ordered
+        if self.offline:
+            from its_store.registry.offline import with_age
+            ordered = [with_age(rec, as_of) for rec in ordered]
+        return ordered
 
     def versions(self, name: str) -> list[str]:
         """Registered versions of a model, highest first."""
@@ -254,16 +296,22 @@ class ModelRegistry:
 
     def show_model(self, name: str, version: str | None = None) -> dict[str, Any]:
         """One version in full: the list fields plus files, training config and provenance."""
-        resolved = self.resolve(name, version)
-        manifest = self.docs.manifest(name, resolved)
-        doc, _ = aliases_doc.read(self.s3, self.bucket, name)
+        if self.offline:
+            from its_store.registry.offline import show_source, with_age
+            resolved, manifest, doc, as_of = show_source(self.offline_store, validate_name(name), version)
+        else:
+            resolved = self.resolve(name, version)
+            manifest = self.docs.manifest(name, resolved)
+            doc, _ = aliases_doc.read(self.s3, self.bucket, name)
+            self.offline_store.remember_manifest(name, resolved, manifest)
+            self.offline_store.remember_aliases(name, doc)
         rec = self._record(manifest, aliases_doc.aliases_of(doc, resolved))
         from its_store.registry.inputs import card_text
         rec.update({"training_config": copy.deepcopy(manifest.get("training_config")),
                     "training_config_file": manifest.get("training_config_file"),
                     "tool_version": manifest.get("tool_version"), "format": format_of(manifest),
-                    "card": card_text(self, name, resolved, manifest)})
-        return rec
+                    "card": None if self.offline else card_text(self, name, resolved, manifest)})
+        return with_age(rec, as_of) if self.offline else rec
 
     def resolve(self, name: str, ref: str | None = None) -> str:
         """A version, an alias or latest (also None) -> the version it means now."""
@@ -277,6 +325,7 @@ class ModelRegistry:
         if is_version(ref):
             return str(parse_version(ref))
         doc, _ = aliases_doc.read(self.s3, self.bucket, name)
+        self.offline_store.remember_aliases(name, doc)
         version = doc["aliases"].get(validate_alias(ref))
         if version is None:
             raise E.NotFoundError(f"{name} has no alias {ref!r}", hint=f"see `its-store model aliases {name}`")
@@ -347,13 +396,21 @@ class ModelRegistry:
         """
         from its_store.registry.pull import BlobCache, PullPlan, pull
         from its_store.registry.variants import view
-        resolved = self.resolve(name, version)
-        manifest, chosen = view(self.docs.manifest(name, resolved), name, resolved, variant, gpu_arch, trt_version)
+        if self.offline:
+            from its_store.registry.offline import show_source, with_age
+            resolved, manifest, _, as_of = show_source(self.offline_store, validate_name(name), version)
+        else:
+            resolved = self.resolve(name, version)
+            manifest = self.docs.manifest(name, resolved)
+            self.offline_store.remember_manifest(name, resolved, manifest)
+        manifest, chosen = view(manifest, name, resolved, variant, gpu_arch, trt_version)
         if download_path is None:
             files = manifest["files"]
             download_path = Path(Path(files[0]["path"]).name if len(files) == 1 else f"{name}-{resolved}")
         cache_root = Path(self.service.settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
         plan = PullPlan(self.bucket, name, resolved, manifest, Path(download_path), force=force)
+        if self.offline:
+            return {**with_age(pull(None, plan, BlobCache(cache_root)), as_of), "variant": chosen}
         return {**pull(self.service, plan, BlobCache(cache_root)), "variant": chosen}
 
     def generate_download_url(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> str:
@@ -383,7 +440,7 @@ class ModelRegistry:
         """Point `alias` at an existing version (given as version, alias or latest); history records it."""
         validate_alias(alias)
         resolved = self.resolve(name, version)
-        self.docs.manifest(name, resolved)  # it must exist
+        self.offline_store.remember_manifest(name, resolved, self.docs.manifest(name, resolved))  # it must exist
         events: list[dict[str, Any]] = []
 
         def change(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -398,6 +455,9 @@ class ModelRegistry:
                 doc = aliases_doc.update(self.s3, self.bucket, name, change)
             finally:
                 self._invalidate([f"{name}/{ALIASES}"])
+        self.offline_store.remember_aliases(name, doc)
+        if events:
+            self._emit("model.promote", name, resolved, alias=alias, previous=events[0]["previous"])
         self._quietly(self._seal_manifest, name, resolved)  # a promoted version takes no new variants
         previous = events[0]["previous"] if events else resolved
         return {"model_name": name, "alias": alias, "version": resolved, "previous": previous,
@@ -435,6 +495,8 @@ class ModelRegistry:
                 aliases_doc.update(self.s3, self.bucket, name,
                                    lambda d: aliases_doc.drop_version(d, version, actor=self.actor, at=_now()))
                 self._invalidate([f"{name}/{ALIASES}"])
+        self.offline_store.forget_version(name, version)
+        self._emit("model.rm", name, version, aliases_removed=pointing)
         return {"model_name": name, "version": version, "deleted_objects": removed + 1,
                 "aliases_removed": pointing}
 

@@ -22,9 +22,29 @@ group = new_group(name="model", no_args_is_help=True,
                     help="Model registry: versioned, verified ML artifacts in the models bucket.")
 
 
-def _registry() -> Any:
+Offline = Annotated[bool, typer.Option(
+    "--offline", help="Answer from the local cache only (last manifests and aliases seen); no network. "
+                      "Also ITS_STORE_OFFLINE=1.")]
+
+
+def _registry(offline: bool = False) -> Any:
+    """The registry of this invocation; online, it first sends webhook events left in the outbox."""
     from its_store.registry.registry import ModelRegistry
-    return ModelRegistry(out.STATE.service())
+    reg = ModelRegistry(out.STATE.service(), offline=offline or None)
+    if not reg.offline:
+        from its_store.registry import webhooks
+        if webhooks.has_waiting(reg.service.settings):
+            webhooks.flush(reg.service.settings, budget=webhooks.PIGGYBACK_BUDGET, quiet=True)
+    return reg
+
+
+def _offline_note(doc: dict[str, Any] | None) -> None:
+    """On stderr, how old an offline answer's knowledge is."""
+    if doc and doc.get("offline"):
+        from its_store.core.units import human_duration
+        age = doc.get("age_seconds")
+        out.talk(f"offline: answered from the local cache as of {_short_time(doc.get('as_of'))} UTC"
+                 + (f" ({human_duration(age)} ago)" if age is not None else ""))
 
 
 def _ref(text: str) -> tuple[str, str | None]:
@@ -97,14 +117,16 @@ def list_cmd(
         "--sort", help="version, created, or a metric name (highest/newest first).")] = None,
     asc: Annotated[bool, typer.Option("--asc", help="Ascending order.")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many, after filtering.")] = None,
+    offline: Offline = False,
     json_: Json = False,
 ) -> None:
     """List model versions with filters on tags and metrics. --json prints JSON Lines.
 
     Example: its-store model list yolo11_traffic --where 'accuracy>=0.9' --sort accuracy --limit 5
     """
-    records = _registry().list_models(name, limit=limit, tags=parse_pairs(tag, what="tag"), where=where or [],
+    records = _registry(offline).list_models(name, limit=limit, tags=parse_pairs(tag, what="tag"), where=where or [],
                                       sort=sort, ascending=asc)
+    _offline_note(records[0] if records else None)
     if out.STATE.json:
         out.emit_jsonl(records)
         return
@@ -121,13 +143,14 @@ def _short_time(text: str | None) -> str:
     return (text or "").replace("T", " ")[:19]
 
 
-def show(ref: Ref, json_: Json = False) -> None:
+def show(ref: Ref, offline: Offline = False, json_: Json = False) -> None:
     """Show one version: metrics, tags, files with sha256, training config, aliases, provenance.
 
     Example: its-store model show yolo11_traffic@production --json
     """
     name, version = _ref(ref)
-    rec = _registry().show_model(name, version)
+    rec = _registry(offline).show_model(name, version)
+    _offline_note(rec)
     out.result(rec, lambda: _show_human(rec))
 
 
@@ -181,6 +204,7 @@ def pull(
     trt_version: Annotated[str | None, typer.Option(
         "--trt-version", envvar="ITS_STORE_TRT_VERSION", help="TensorRT version for --variant auto (10.3); "
                                                               "default: the installed one.")] = None,
+    offline: Offline = False,
     json_: Json = False,
 ) -> None:
     """Download a version, verifying every file's sha256; cached files are not downloaded again.
@@ -192,13 +216,14 @@ def pull(
         from its_store.registry.variants import detect_gpu_arch, detect_trt_version
         gpu_arch = gpu_arch or detect_gpu_arch()
         trt_version = trt_version or detect_trt_version()
-    result = _registry().get_model(name, version, dest, force=force, variant=variant, gpu_arch=gpu_arch,
+    result = _registry(offline).get_model(name, version, dest, force=force, variant=variant, gpu_arch=gpu_arch,
                                    trt_version=trt_version)
     out.result(result, lambda: out.talk(
         f"pulled {result['model_name']}@{result['version']}"
         f"{' variant ' + result['variant'] if result.get('variant') else ''} → {result['path']} (verified; "
         f"{result['downloaded_files']} downloaded, {human_size(result['downloaded_bytes'])}; "
         f"{result['cached_files']} from cache)"))
+    _offline_note(result)
 
 
 def url(
