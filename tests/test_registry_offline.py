@@ -122,8 +122,9 @@ def test_offline_cache_follows_what_online_commands_see(service, buckets, tmp_pa
     from its_store import ModelRegistry
     reg = ModelRegistry(service)
     src = write_file(tmp_path / "a.pt", 1000, seed=3)
+    (tmp_path / "card.md").write_text("# follow\n\nNight-time traffic detector.\n")
     for version in ("1.0.0", "1.0.1"):
-        reg.register_model(src, "follow", version)
+        reg.register_model(src, "follow", version, card=tmp_path / "card.md")
     reg.promote("follow", "1.0.0", "production")
     reg.list_models("follow")
     other = write_file(tmp_path / "b.pt", 2000, seed=4)
@@ -131,6 +132,10 @@ def test_offline_cache_follows_what_online_commands_see(service, buckets, tmp_pa
     offline = ModelRegistry(service, offline=True)
     assert [r["version"] for r in offline.list_models("follow")] == ["1.0.1", "1.0.0"]
     assert offline.show_model("follow")["version"] == "1.0.1"  # latest as last listed
+    assert offline.show_model("follow", "1.0.0")["card"] is None  # never shown online: not known
+    assert reg.show_model("follow", "1.0.0")["card"].startswith("# follow")
+    reg.list_models("follow")  # a listing keeps the card it did not read
+    assert offline.show_model("follow", "1.0.0")["card"] == "# follow\n\nNight-time traffic detector.\n"
     reg.promote("follow", "1.0.2", "production")  # seen by this machine as it makes the change
     assert offline.show_model("follow", "production")["version"] == "1.0.2"
     reg.get_model("follow", "production", tmp_path / "p.pt")

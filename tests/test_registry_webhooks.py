@@ -112,6 +112,16 @@ def test_register_promote_rm_post_signed_events_once(cli, hook_env, listener, bu
     assert all(e["actor"] and e["time"].endswith("Z") and e["bucket"] == buckets["models"] for e in events)
     assert events[2]["previous"] is None
     assert outbox(hook_env) == []
+    # gc sends one model.rm per removed version, with reason gc.
+    assert cli("model", "register", str(src), "--name", "hooked", "--version", "1.2.0").exit_code == 0
+    gc = cli("model", "gc", "hooked", "--keep-last", "1", "--older-than", "0s", "--yes", "--json")
+    assert gc.exit_code == 0 and [r["version"] for r in gc.json()["removed"]] == []  # 1.1.0 is aliased
+    assert cli("model", "promote", "hooked@1.2.0", "production").exit_code == 0
+    gc = cli("model", "gc", "hooked", "--keep-last", "1", "--older-than", "0s", "--yes", "--json")
+    assert gc.exit_code == 0 and [r["version"] for r in gc.json()["removed"]] == ["1.1.0"]
+    last = verify(listener.received[-1])
+    assert (last["event"], last["version"], last["reason"]) == ("model.rm", "1.1.0", "gc")
+    assert len(listener.received) == 7 and outbox(hook_env) == []
     # A receiver checking the signature refuses a body that was changed on the way.
     tampered = dict(listener.received[0], body=listener.received[0]["body"].replace(b"1.0.0", b"9.9.9"))
     with pytest.raises(AssertionError):

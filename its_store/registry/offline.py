@@ -78,7 +78,8 @@ class OfflineStore:
                         seen = self._model_manifests(model)
                         self._write(self._manifests_path(model), {"versions": {
                             v: seen[v] if seen.get(v, {}).get("etag") == etag and etag else
-                            {"seen_at": now, "etag": etag, "manifest": manifests[(model, v)]}
+                            {"seen_at": now, "etag": etag, "manifest": manifests[(model, v)],
+                             "card": seen.get(v, {}).get("card")}  # a card never changes once stored
                             for v, etag in entry["versions"].items()}})
                 for model, doc in alias_docs.items():
                     entry = fresh.setdefault(model, {"as_of": now, "versions": {}, "aliases_etag": None})
@@ -92,11 +93,13 @@ class OfflineStore:
                 self._write(self.root / "index.json", {"models": models})
         self._quietly(work)
 
-    def remember_manifest(self, name: str, version: str, manifest: dict[str, Any]) -> None:
+    def remember_manifest(self, name: str, version: str, manifest: dict[str, Any], card: str | None = None) -> None:
+        """A manifest read by show, pull or promote (and the model card's text, when show read it)."""
         def work() -> None:
             with self._locked():
                 seen = self._model_manifests(name)
-                seen[version] = {"seen_at": _now(), "etag": "", "manifest": manifest}
+                card_ = card if card is not None else seen.get(version, {}).get("card")
+                seen[version] = {"seen_at": _now(), "etag": "", "manifest": manifest, "card": card_}
                 self._write(self._manifests_path(name), {"versions": seen})
         self._quietly(work)
 
@@ -167,6 +170,11 @@ class OfflineStore:
         if version is None:
             raise _never_seen(what, f"model show {what}")
         return str(version), seen_at or ""
+
+    def card(self, name: str, version: str) -> str | None:
+        """The model card's Markdown as `model show` last read it (None if never shown online)."""
+        value = self._model_manifests(name).get(version, {}).get("card")
+        return value if isinstance(value, str) else None
 
     def manifest(self, name: str, version: str) -> tuple[dict[str, Any], str]:
         doc = self._model_manifests(name).get(version)

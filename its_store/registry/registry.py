@@ -303,14 +303,17 @@ class ModelRegistry:
             resolved = self.resolve(name, version)
             manifest = self.docs.manifest(name, resolved)
             doc, _ = aliases_doc.read(self.s3, self.bucket, name)
-            self.offline_store.remember_manifest(name, resolved, manifest)
             self.offline_store.remember_aliases(name, doc)
         rec = self._record(manifest, aliases_doc.aliases_of(doc, resolved))
         from its_store.registry.inputs import card_text
+        if self.offline:
+            card = self.offline_store.card(name, resolved)
+        else:
+            card = card_text(self, name, resolved, manifest)
+            self.offline_store.remember_manifest(name, resolved, manifest, card=card)
         rec.update({"training_config": copy.deepcopy(manifest.get("training_config")),
                     "training_config_file": manifest.get("training_config_file"),
-                    "tool_version": manifest.get("tool_version"), "format": format_of(manifest),
-                    "card": None if self.offline else card_text(self, name, resolved, manifest)})
+                    "tool_version": manifest.get("tool_version"), "format": format_of(manifest), "card": card})
         return with_age(rec, as_of) if self.offline else rec
 
     def resolve(self, name: str, ref: str | None = None) -> str:
