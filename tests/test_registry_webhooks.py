@@ -210,3 +210,52 @@ def test_refused_event_stays_queued_and_unconfigured_flush(cli, hook_env, port, 
     run = cli("model", "webhooks", "flush")
     assert run.exit_code == 78 and "MINIO_MODEL_WEBHOOK_URL is not set" in one_line_error(run)
     assert len(outbox(hook_env)) == 1
+
+
+def test_https_webhook_trusts_the_configured_ca(cli, hook_env, port, monkeypatch, tmp_path: Path):
+    """The POST uses the S3 connection's trust settings: a private CA is refused until MINIO_CA_BUNDLE names it."""
+    import ssl
+
+    from faultproxy import FaultProxy
+
+    from its_store.testing.devserver import self_signed_certificate
+    cert, key = self_signed_certificate(tmp_path / "tls")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = Listener(port)
+    tls = FaultProxy(port, tls=context, record=True).start()  # TLS in front of the plain listener
+    try:
+        monkeypatch.setenv("MINIO_MODEL_WEBHOOK_URL", f"https://{tls.endpoint}/hooks/its?token={TOKEN}")
+        src = write_file(tmp_path / "w.pt", 1000, seed=6)
+        run = cli("model", "register", str(src), "--name", "tls", "--version", "1.0.0")
+        assert run.exit_code == 0, run
+        assert server.received == [] and tls.seen == [] and len(outbox(hook_env)) == 1  # nothing sent untrusted
+        refused = cli("model", "webhooks", "flush", "--json")
+        assert refused.exit_code == 69 and refused.json()["last_error"] == "TLS certificate not trusted"
+        trusted = cli("model", "webhooks", "flush", "--json", extra_env={"MINIO_CA_BUNDLE": str(cert)})
+        assert trusted.exit_code == 0 and trusted.json()["delivered"] == 1, trusted
+        assert [verify(r)["model"] for r in server.received] == ["tls"] and len(tls.seen) == 1
+        no_secret(run, refused, trusted)
+    finally:
+        tls.stop()
+        server.stop()
+
+
+def test_webhook_goes_through_the_proxy_settings(cli, hook_env, port, monkeypatch, tmp_path: Path):
+    """HTTP_PROXY / NO_PROXY apply as for the endpoint: the name below resolves only at the proxy."""
+    from faultproxy import FaultProxy
+    server = Listener(port)
+    forward = FaultProxy(port, record=True).start()  # a forward proxy whose upstream is the listener
+    try:
+        monkeypatch.setenv("MINIO_MODEL_WEBHOOK_URL", f"http://hooks.its.example:{port}/in?token={TOKEN}")
+        monkeypatch.setenv("HTTP_PROXY", f"http://{forward.endpoint}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the S3 endpoint goes direct
+        src = write_file(tmp_path / "w.pt", 1000, seed=7)
+        run = cli("model", "register", str(src), "--name", "proxied", "--version", "1.0.0")
+        assert run.exit_code == 0, run
+        assert [verify(r)["model"] for r in server.received] == ["proxied"]
+        assert [s.target for s in forward.seen] == [f"http://hooks.its.example:{port}/in?token={TOKEN}"]
+        assert forward.counters.proxied == 1 and outbox(hook_env) == []
+    finally:
+        forward.stop()
+        server.stop()
