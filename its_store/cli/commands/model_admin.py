@@ -45,7 +45,8 @@ def gc(
     if name is not None:
         validate_name(name)
     if not dry_run and not yes:
-        _confirm(f"Remove {name or 'all models'}' versions beyond the newest {keep_last} and older than {older_than}?")
+        _confirm(f"Remove the versions of {name or 'every model'} beyond the newest {keep_last} and older than "
+                 f"{older_than}?")
     from its_store.registry.registry import ModelRegistry
     report = ModelRegistry(out.STATE.service()).gc(name, keep_last=keep_last, older_than=age, stale=stale_after,
                                                    dry_run=dry_run)
