@@ -98,3 +98,20 @@ def test_sync_records_sha256_too(cli, service, bucket, tmp_path: Path):
     run = cli("sync", str(tmp_path / "site"), f"s3://{bucket}/site/")
     assert run.exit_code == 0, run
     assert _stored_sha(service, bucket, "site/cam/f.jpg") == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+def test_get_of_a_large_replaced_body_is_refused_on_both_paths(cli, service, bucket, tmp_path: Path):
+    """Above the multipart threshold `get` downloads ranges in parallel and hashes them in order as
+    they land (transfer/download.py _ShaFollower); to stdout it hashes on the way."""
+    src = write_file(tmp_path / "clip.bin", 12 * 1024 * 1024 + 5, seed=11)
+    assert cli("upload", str(src), f"s3://{bucket}/clip.bin", "--compress", "none").exit_code == 0
+    ok = cli("get", f"s3://{bucket}/clip.bin", "ok.bin", "--json")
+    assert ok.exit_code == 0 and ok.json()["verified"] is True and Path("ok.bin").read_bytes() == src.read_bytes()
+    sha = _stored_sha(service, bucket, "clip.bin")
+    body = bytearray(src.read_bytes())
+    body[7 * 1024 * 1024] ^= 0x80  # in the second 8 MiB range
+    service.s3.put(bucket, "clip.bin", bytes(body), {"x-amz-meta-" + META_SHA256: sha})
+    run = cli("get", f"s3://{bucket}/clip.bin", "bad.bin")
+    assert run.exit_code == 4 and "sha256 mismatch" in one_line_error(run), run
+    assert not Path("bad.bin").exists() and not [p for p in Path(".").iterdir() if p.name.endswith(".its-tmp")]
+    assert cli("get", f"s3://{bucket}/clip.bin", "-").exit_code == 4

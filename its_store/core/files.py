@@ -82,7 +82,8 @@ def atomic_target(target: Path, *, make_folder: bool = True) -> Iterator[int]:
 
 _TEMP_SEQ = itertools.count()
 
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+# read-write: a download reads its temp file back to check the its-sha256 before the rename
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 def _create_temp(folder: Path, name: str) -> tuple[int, str]:
     """An exclusive new `.NAME.<pid>-<n>.its-tmp` in `folder` (cheaper than tempfile.mkstemp's

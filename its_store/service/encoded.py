@@ -408,6 +408,11 @@ def download_file(svc: StorageService, request: DownloadRequest, target: Path, p
                                     part_size=part_size, workers=workers, progress=progress)
         return Fetched(head, head.size, verified, None)
     codec, size, sha = plan
+    if codec.name == "none" and sha and (size is None or size == head.size):  # plain, with its-sha256:
+        head.sha256 = sha  # parallel ranges, then the sha256 read back before the rename
+        verified = download_to_file(s3, head, target, threshold=svc.settings.multipart_threshold,
+                                    part_size=part_size, workers=workers, progress=progress)
+        return Fetched(head, head.size, verified, None)
     with atomic_target(target) as fd:
         sink = VerifyingSink(lambda data: _write_all(fd, data, target), f"s3://{head.bucket}/{head.key}", size, sha)
         writer = DecodingWriter(codec, sink, f"s3://{head.bucket}/{head.key}")
@@ -430,10 +435,20 @@ def download_stream(svc: StorageService, bucket: str, key: str, out: IO[bytes], 
         return Fetched(head, head.size, verified, None)
     codec, size, sha = plan
     sink = VerifyingSink(out.write, f"s3://{bucket}/{key}", size, sha)
-    writer = DecodingWriter(codec, sink, f"s3://{bucket}/{key}")
+    writer: Any = _SinkWriter(sink) if codec.name == "none" else DecodingWriter(codec, sink, f"s3://{bucket}/{key}")
     download_to_stream(s3, head, writer, part_size=part_size, workers=svc.workers, progress=progress)
     writer.close()
     return Fetched(head, sink.count, sink.verify(), codec.name if codec.name != "none" else None)
+
+
+class _SinkWriter:
+    """A plain object's bytes straight into the VerifyingSink (no decoder in between)."""
+
+    def __init__(self, sink: VerifyingSink) -> None:
+        self.write = sink
+
+    def close(self) -> None:
+        pass
 
 
 def _write_all(fd: int, data: bytes, target: Path) -> None:

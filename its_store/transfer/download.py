@@ -42,6 +42,7 @@ class ObjectHead:
     verifiable: bool = True       # False for SSE-C / KMS objects whose ETag is not an MD5
     checksum: str | None = None   # x-amz-checksum-crc32 from the HEAD ("...-N" when composite)
     checksum_type: str | None = None  # x-amz-checksum-type: COMPOSITE or FULL_OBJECT, when the server says
+    sha256: str | None = None     # its-sha256 of a plain object, checked by response_to_file
 
 
 def expected(head: ObjectHead) -> Any:
@@ -51,12 +52,14 @@ def expected(head: ObjectHead) -> Any:
 
 def download_to_file(s3: S3Client, head: ObjectHead, target: Path, *, threshold: int,
                      part_size: int | None, workers: int, progress: ProgressFn = noop) -> bool:
-    """Download to `target` atomically. Returns True if the content was verified (CRC32 or MD5).
+    """Download to `target` atomically. Returns True if the content was verified (CRC32 or MD5, and
+    `head.sha256`, the its-sha256 of a plain object, read back from the temp file before the rename).
 
     Ranges follow the upload's part size when the check is per part (composite CRC32, multipart MD5).
     """
     want = expected(head)
     md5 = bool(want and want.needs_md5)
+    follower = None
     with atomic_target(target) as fd:
         if head.size < max(threshold, 1) or head.size <= CHUNK:
             sums = [_get_range(s3, head, fd, 0, head.size, progress, whole=True, md5=md5)]
@@ -65,15 +68,105 @@ def download_to_file(s3: S3Client, head: ObjectHead, target: Path, *, threshold:
             part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
             ranges = -(-head.size // part)
             sums: list[RangeSum] = [RangeSum(0, 0)] * ranges
-            with bounded_pool(workers) as submit:
-                def fetch(i: int) -> None:
-                    start = i * part
-                    sums[i] = _get_range(s3, head, fd, start, min(part, head.size - start), progress, md5=md5)
+            follower = _ShaFollower(fd, head, part, ranges) if head.sha256 else None
+            try:
+                with bounded_pool(workers) as submit:
+                    def fetch(i: int) -> None:
+                        start = i * part
+                        sums[i] = _get_range(s3, head, fd, start, min(part, head.size - start), progress, md5=md5)
+                        if follower is not None:
+                            follower.landed(i)
 
-                for i in range(ranges):
-                    submit(fetch, i)
+                    for i in range(ranges):
+                        submit(fetch, i)
+            finally:
+                if follower is not None:
+                    follower.stop()
         verified = verify(want, sums, f"s3://{head.bucket}/{head.key}")
+        if head.sha256:
+            _check_sha256(fd, head, follower.digest() if follower is not None else None)
+            verified = True
     return verified
+
+
+class _ShaFollower:
+    """Hashes the temp file in order while the ranges are still arriving out of order: a thread that
+    waits for range i to land, reads it back from the page cache and hashes it, so the SHA-256 of a
+    large download overlaps the download instead of following it."""
+
+    def __init__(self, fd: int, head: ObjectHead, part: int, ranges: int) -> None:
+        self._fd, self._size, self._part, self._ranges = fd, head.size, part, ranges
+        self._landed: set[int] = set()
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._sha = hashlib.sha256()
+        self._hashed = 0
+        self._thread = threading.Thread(target=self._run, name="its-sha", daemon=True)
+        self._thread.start()
+
+    def landed(self, i: int) -> None:
+        with self._cond:
+            self._landed.add(i)
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        self._thread.join()
+
+    def digest(self) -> str | None:
+        """The hex digest, or None when the thread did not get through every range (a failure)."""
+        return self._sha.hexdigest() if self._hashed == self._size else None
+
+    def _run(self) -> None:
+        import os
+        buf = bytearray(4 * CHUNK)
+        view = memoryview(buf)
+        for i in range(self._ranges):
+            with self._cond:
+                while i not in self._landed and not self._stopped:
+                    self._cond.wait()
+                if i not in self._landed:
+                    return
+            offset, end = i * self._part, min(self._size, (i + 1) * self._part)
+            while offset < end:
+                try:
+                    n = os.preadv(self._fd, [view[:min(len(buf), end - offset)]], offset)
+                except OSError:
+                    return
+                if n == 0:
+                    return
+                self._sha.update(view[:n])
+                offset += n
+                self._hashed += n
+
+
+def _check_sha256(fd: int, head: ObjectHead, got: str | None = None) -> None:
+    """`got` (or else the SHA-256 of the downloaded temp file, from the page cache) against
+    head.sha256; a mismatch raises IntegrityError before the rename, so the target is left as it was."""
+    import os
+    if got is not None:
+        _sha_matches(head, got)
+        return
+    digest = hashlib.sha256()
+    buf = bytearray(4 * CHUNK)
+    view = memoryview(buf)
+    offset = 0
+    while offset < head.size:
+        n = os.preadv(fd, [view[:min(len(buf), head.size - offset)]], offset)
+        if n == 0:
+            break
+        digest.update(view[:n])
+        offset += n
+    _sha_matches(head, digest.hexdigest())
+
+
+def _sha_matches(head: ObjectHead, got: str) -> None:
+    if got != (head.sha256 or "").lower():
+        raise E.IntegrityError(f"sha256 mismatch for s3://{head.bucket}/{head.key}: expected {head.sha256}, "
+                               f"got {got}", hint="the local file was left untouched; the stored body is not the "
+                                                  "one uploaded (run `its-store verify`)")
 
 
 def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: ProgressFn = noop) -> bool:
