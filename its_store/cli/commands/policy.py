@@ -40,7 +40,8 @@ def set_(
                                               document=document)
     if view.public:
         _warn(f"s3://{name} is now public: " + "; ".join(s["text"] for s in view.statements if s["anonymous"]))
-    out.result(view, lambda: out.talk(f"s3://{name}: policy set ({len(view.statements)} statements)"))
+    count = len(view.statements)
+    out.result(view, lambda: out.talk(f"s3://{name}: policy set ({count} statement{'s' if count != 1 else ''})"))
 
 
 def _warn(message: str) -> None:
