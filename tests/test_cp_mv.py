@@ -4,6 +4,7 @@ tags, recursive copies, the multipart copy path, moves that delete only what was
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -172,8 +173,8 @@ def test_mv_keeps_the_object_when_the_download_fails_verification(cli, bucket, s
                     "x-amz-meta-its-original-size": "3000"})
     run = cli("mv", f"s3://{bucket}/box/", "local", "-r", "--json")
     assert run.exit_code == 4, run
-    doc, error = run.jsonl()  # the report, then the error document (as `upload -r` does)
-    assert error["error"]["code"] == "integrity_error"
+    doc = run.json()  # stdout: one document, the report; the error document goes to stderr
+    assert json.loads(run.stderr.strip().splitlines()[-1])["error"]["code"] == "integrity_error"
     assert doc["succeeded"] == 1 and doc["failed"] == 1
     assert doc["errors"][0]["key"] == "box/bad.bin" and doc["errors"][0]["code"] == "integrity_error"
     assert _keys(cli, f"s3://{bucket}/box/") == ["box/bad.bin"]

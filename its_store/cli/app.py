@@ -59,9 +59,9 @@ def _handle(exc: BaseException) -> int:
     if isinstance(exc, E.ItsStoreError):
         out.error(exc.code, exc.message, exc.hint)
         return exc.exit_code
-    if isinstance(exc, typer.Exit):
+    if isinstance(exc, typer.Exit) and not isinstance(exc.__cause__, KeyboardInterrupt):
         return exc.exit_code
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, (KeyboardInterrupt, typer.Exit)):  # Typer turns Ctrl-C into Exit(130)
         out.error("interrupted", "interrupted")
         return E.EXIT_INTERRUPTED
     if isinstance(exc, typer.Abort):

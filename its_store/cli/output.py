@@ -29,6 +29,7 @@ class State:
     debug: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
     env_file: str | None = None
+    emitted: bool = False  # a JSON document is already on stdout
     _service: Any = None
     _console: Any = None
     _err_console: Any = None
@@ -103,8 +104,10 @@ def to_jsonable(value: Any) -> Any:
 
 
 def emit_json(doc: Any) -> None:
+    """The command's one JSON document on stdout (a later error goes to stderr: see error())."""
     sys.stdout.write(json.dumps(to_jsonable(doc), ensure_ascii=False) + "\n")
     sys.stdout.flush()
+    STATE.emitted = True
 
 
 def emit_jsonl(items: Iterable[Any]) -> int:
@@ -145,7 +148,12 @@ def talk(message: str) -> None:
 
 def error(code: str, message: str, hint: str | None = None) -> None:
     if STATE.json:
-        emit_json({"error": {"code": code, "message": message, "hint": hint}})
+        doc = {"error": {"code": code, "message": message, "hint": hint}}
+        if STATE.emitted:  # the report already on stdout names the failures: stdout stays one document
+            sys.stderr.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stderr.flush()
+        else:
+            emit_json(doc)
         return
     line = f"its-store: error: {message}"
     if hint and not STATE.quiet:
