@@ -132,7 +132,8 @@ def test_help_wider_than_the_console_hands_over(env):
     """rich wraps long help at the console width: the fast path answers only where it would not."""
     line = "its-store upload f --s"
     for index, shell in enumerate(("zsh", "fish")):
-        longest = max(_need(text, index) for text in ("Server-side encryption", "File with the 32-byte"))
+        longest = max(_need(text, index) for text in ("Server-side encryption: none, s3 (SSE-S3",
+                                                       "File with the 32-byte"))  # upload's own help texts
         assert compare(shell, line, COLUMNS=str(longest))
         env_narrow = {**WIDE, **request(shell, line), "COLUMNS": str(longest - 1)}
         assert by_fast(env_narrow) is None

@@ -117,8 +117,9 @@ def test_command_index_names_the_modules_of_every_command():
 
 @pytest.mark.parametrize("argv,modules", [
     (["--endpoint", "h:1", "-q", "ls", "s3://b"], {"objects"}),
-    (["--json", "model", "list"], {"model"}),
-    (["--env-file", "ls", "bucket", "encryption", "show", "b"], {"bucket", "encryption", "lifecycle"}),
+    (["--json", "model", "list"], {"model", "model_admin"}),
+    (["--env-file", "ls", "bucket", "encryption", "show", "b"],
+     {"bucket", "encryption", "lifecycle", "retention", "policy"}),
     (["--help"], None), (["nonsense"], None), ([], None),
 ])
 def test_run_builds_only_the_module_it_needs(argv, modules):

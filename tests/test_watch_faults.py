@@ -78,12 +78,12 @@ def test_server_gone_for_20s_every_file_arrives(tmp_path: Path, monkeypatch: pyt
 
 @pytest.mark.timeout(400)
 def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tmp_path: Path) -> None:
-    """2,000 files owed while the server is down, a window of 50: at most 50 are ever held in memory,
+    """400 files owed while the server is down, a window of 20: at most 20 are ever held in memory,
     the rest wait in the journal on disk; once the server is back every file arrives exactly once, in
     the order the journal recorded them (one upload thread, so the order is observable)."""
     from its_store import StorageService, load_settings
     server = SeaweedServer().start()
-    total, window = 2000, 50
+    total, window = 400, 20
     try:
         settings = load_settings(endpoint=server.endpoint, access_key=server.access_key,
                                  secret_key=server.secret_key, secure=False, max_retries=1, connect_timeout=2,

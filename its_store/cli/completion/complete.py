@@ -100,7 +100,8 @@ def _suggest_model(completer: Completer, incomplete: str) -> list[str]:
     bucket = completer.config.get("MINIO_MODELS_BUCKET") or "its-models"
     name, at, ref = incomplete.partition("@")
     if not at:
-        return [key[:-1] for key in completer.keys(bucket, name) if key.endswith("/")]
+        # a model name starts with a letter or digit (registry/refs.py): `_index/` (dedup) is no model
+        return [key[:-1] for key in completer.keys(bucket, name) if key.endswith("/") and key[:1].isalnum()]
     versions = [key[len(name) + 1:-1] for key in completer.keys(bucket, f"{name}/") if key.endswith("/")]
     refs = ["latest", *_newest_first(versions), *completer.aliases(bucket, name)]
     return [f"{name}@{r}" for r in dict.fromkeys(refs) if r.startswith(ref)]
