@@ -1,0 +1,202 @@
+"""S3Client's calls for bucket governance (policy, lifecycle, object lock, retention, legal hold) and for
+server-side copies, as a mixin that S3Client inherits.
+
+They live here only to keep s3/client.py small (house rule: modules under ~500 lines); nothing about
+them differs from the rest of S3Client: each is one minio public call inside `errors()`, with our own
+small types in and out, and `S3Client.x` keeps working for every one of them. The one request minio has
+no public call for (PUT ?retention with x-amz-bypass-governance-retention) goes through S3Client._raw,
+still the ONE caller of minio's private API (tests/test_s3_adapter.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.s3.errors import errors
+
+__all__ = ["BYPASS_HEADER", "MIN_PART", "GovernanceCalls"]
+MIN_PART = 5 * 1024 * 1024  # S3's smallest multipart part (but the last)
+BYPASS_HEADER = "x-amz-bypass-governance-retention"
+# "no object lock here": a bucket created without it, or a version without retention
+_NO_LOCK_CONFIG = {"ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"}
+
+
+class GovernanceCalls:
+    """Mixin of S3Client (see the module docstring); uses its `_minio` client and its `_raw`."""
+
+    _minio: Any  # set by S3Client.__init__
+
+    if TYPE_CHECKING:
+        def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
+                 headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any: ...
+
+    # -- bucket policy (JSON text in and out) -------------------------------------------------------------
+    def get_bucket_policy(self, bucket: str) -> str | None:
+        """The bucket policy's JSON text, or None when the bucket has none."""
+        from minio.error import S3Error
+        with errors(bucket):
+            try:
+                return self._minio.get_bucket_policy(bucket_name=bucket)
+            except S3Error as exc:
+                if exc.code == "NoSuchBucketPolicy":
+                    return None
+                raise
+
+    def set_bucket_policy(self, bucket: str, policy: str) -> None:
+        """Replace the bucket policy; one the server finds malformed is InvalidInputError (exit 2)."""
+        from minio.error import S3Error
+        with errors(bucket):
+            try:
+                self._minio.set_bucket_policy(bucket_name=bucket, policy=policy)
+            except S3Error as exc:
+                if exc.code in ("MalformedPolicy", "InvalidPolicyDocument"):
+                    raise E.InvalidInputError(f"the server refused the policy: {exc.code}: {exc.message}",
+                                              hint="check the JSON against the S3 bucket policy grammar") from None
+                raise
+
+    def delete_bucket_policy(self, bucket: str) -> None:
+        with errors(bucket):
+            self._minio.delete_bucket_policy(bucket_name=bucket)
+
+    # -- server-side copies -------------------------------------------------------------------------
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, *, version_id: str | None = None,
+                    tags: dict[str, str] | None = None, sse_s3: bool = False) -> tuple[str, str | None]:
+        """Server-side copy (one CopyObject, sources up to 5 GiB): metadata and content type are copied
+        (directive COPY); `tags` given are set on the copy (directive REPLACE), else the server copies
+        the source's. SSE-S3 again when `sse_s3`, as a copy does not inherit it. (etag, version id)."""
+        from minio.commonconfig import REPLACE, CopySource, Tags
+        from minio.sse import SseS3
+        value = None
+        if tags:
+            value = Tags.new_object_tags()
+            value.update(tags)
+        with errors(bucket, key):
+            result = self._minio.copy_object(
+                bucket_name=bucket, object_name=key, tags=value, tagging_directive=REPLACE if value else None,
+                source=CopySource(bucket_name=src_bucket, object_name=src_key, version_id=version_id),
+                sse=SseS3() if sse_s3 else None)
+        return (result.etag or "").strip('"'), result.version_id
+
+    def copy_multipart(self, src_bucket: str, src_key: str, bucket: str, key: str, *, size: int, part_size: int,
+                       headers: dict[str, str], tags: dict[str, str] | None = None,
+                       version_id: str | None = None, sse_s3: bool = False) -> tuple[str, str | None]:
+        """Server-side multipart copy (UploadPartCopy of byte ranges, through minio's compose_object):
+        needed above 5 GiB, where CopyObject stops. A multipart copy copies no metadata, so `headers`
+        (Content-Type, x-amz-meta-*) and `tags` are sent again. (etag, version id)."""
+        from minio.commonconfig import ComposeSource, Tags
+        from minio.sse import SseS3
+        if part_size < MIN_PART:
+            raise E.InvalidInputError(f"copy part size {part_size} is below the S3 minimum of 5 MiB")
+        sources = [ComposeSource(bucket_name=src_bucket, object_name=src_key, version_id=version_id,
+                                 offset=start, length=min(part_size, size - start))
+                   for start in range(0, size, part_size)]
+        value = None
+        if tags:
+            value = Tags.new_object_tags()
+            value.update(tags)
+        with errors(bucket, key):
+            result = self._minio.compose_object(bucket_name=bucket, object_name=key, sources=sources,
+                                                metadata=dict(headers), tags=value, sse=SseS3() if sse_s3 else None)
+        return (result.etag or "").strip('"'), result.version_id
+
+    def copy_version(self, bucket: str, key: str, version_id: str, *, sse_s3: bool = False) -> tuple[str, str | None]:
+        """Server-side copy of one version onto the same key (metadata and tags kept; SSE-S3 again when
+        `sse_s3`, as a copy does not inherit it). Returns (etag, new version id)."""
+        from minio.commonconfig import CopySource
+        from minio.sse import SseS3
+        with errors(bucket, key):
+            result = self._minio.copy_object(bucket_name=bucket, object_name=key, source=CopySource(
+                bucket_name=bucket, object_name=key, version_id=version_id), sse=SseS3() if sse_s3 else None)
+        return (result.etag or "").strip('"'), result.version_id
+
+    # -- lifecycle (plain dicts in and out) ----------------------------------------------------------
+    def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
+        from its_store.s3.lifecycle import rule_from_minio
+        with errors(bucket):
+            config = self._minio.get_bucket_lifecycle(bucket_name=bucket)
+        return [rule_from_minio(rule) for rule in (config.rules if config else [])]
+
+    def set_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
+        from minio.lifecycleconfig import LifecycleConfig
+
+        from its_store.s3.lifecycle import rule_to_minio
+        config = LifecycleConfig([rule_to_minio(rule) for rule in rules])
+        with errors(bucket):
+            self._minio.set_bucket_lifecycle(bucket_name=bucket, config=config)
+
+    def delete_lifecycle(self, bucket: str) -> None:
+        with errors(bucket):
+            self._minio.delete_bucket_lifecycle(bucket_name=bucket)
+
+    # -- object lock (core/lock.py parses; service/retention.py decides) ------------------------------
+    def get_object_lock(self, bucket: str) -> tuple[bool, str | None, int | None, str | None]:
+        """(enabled, default mode, duration, 'Days'|'Years') of the bucket's object lock. A bucket
+        created without it answers ObjectLockConfigurationNotFoundError (404): enabled False."""
+        try:
+            with errors(bucket):
+                config = self._minio.get_object_lock_config(bucket_name=bucket)
+        except E.ItsStoreError as exc:
+            if exc.s3_code in _NO_LOCK_CONFIG:
+                return False, None, None, None
+            raise
+        return True, config.mode, config.duration, config.duration_unit
+
+    def set_object_lock(self, bucket: str, mode: str | None, days: int | None = None,
+                        years: int | None = None) -> None:
+        """Set the bucket's default retention (mode None: remove it, the lock itself stays)."""
+        from minio.objectlockconfig import DAYS, YEARS, ObjectLockConfig
+        config = (ObjectLockConfig(mode, years, YEARS) if years else ObjectLockConfig(mode, days, DAYS)) \
+            if mode else ObjectLockConfig(None, None, None)
+        with errors(bucket):
+            self._minio.set_object_lock_config(bucket_name=bucket, config=config)
+
+    def get_retention(self, bucket: str, key: str, version_id: str | None = None) -> tuple[str | None, datetime | None]:
+        """(mode, retain-until) of one version; (None, None) when it has no retention (SeaweedFS answers
+        ObjectLockConfigurationNotFoundError there, S3 NoSuchObjectLockConfiguration)."""
+        try:
+            with errors(bucket, key):
+                found = self._minio.get_object_retention(bucket_name=bucket, object_name=key, version_id=version_id)
+        except E.ItsStoreError as exc:
+            if exc.s3_code in _NO_LOCK_CONFIG:
+                return None, None
+            raise
+        return (found.mode, found.retain_until_date) if found is not None else (None, None)
+
+    def set_retention(self, bucket: str, key: str, mode: str, until: datetime, version_id: str | None = None,
+                      *, bypass_governance: bool = False) -> None:
+        """PUT ?retention. minio's public set_object_retention sends no x-amz-bypass-governance-retention,
+        so the bypass case (shortening or lifting governance retention) goes through _raw."""
+        from minio.retention import Retention
+        if not bypass_governance:
+            with errors(bucket, key):
+                self._minio.set_object_retention(bucket_name=bucket, object_name=key,
+                                                 config=Retention(mode, until), version_id=version_id)
+            return
+        from minio.xml import marshal
+        body = marshal(Retention(mode, until))
+        md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+        query = {"retention": "", **({"versionId": version_id} if version_id else {})}
+        self._raw("PUT", bucket, key, body=body, query=query,
+                  headers={"Content-MD5": md5, "Content-Type": "application/xml", BYPASS_HEADER: "true"})
+
+    def get_legal_hold(self, bucket: str, key: str, version_id: str | None = None) -> bool:
+        """Whether one version is under legal hold (NoSuchObjectLegalHold: never set, so off)."""
+        try:
+            with errors(bucket, key):
+                return bool(self._minio.is_object_legal_hold_enabled(
+                    bucket_name=bucket, object_name=key, version_id=version_id))
+        except E.ItsStoreError as exc:
+            if exc.s3_code in _NO_LOCK_CONFIG or exc.s3_code == "NoSuchObjectLegalHold":
+                return False
+            raise
+
+    def set_legal_hold(self, bucket: str, key: str, on: bool, version_id: str | None = None) -> None:
+        with errors(bucket, key):
+            if on:
+                self._minio.enable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)
+            else:
+                self._minio.disable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)
