@@ -10,8 +10,9 @@ Layout (documented in the README so any S3 tool can read a model):
     NAME/_aliases.json              aliases and their history, updated with compare-and-swap
     _index/sha256/<hex>             dedup index: where bytes with that sha256 are already stored (dedup.py)
 
-This module is the write side and the API; reading and caching documents is model_docs.py, pulls
-model_pull.py, aliases model_aliases.py, the manifest model_manifest.py, names/versions model_refs.py.
+This module is the write side and the API; what is done with a registered version (pull, share,
+lineage, diff, verify, seal, gc) is operations.py, reading and caching documents docs.py, pulls
+pull.py, aliases aliases.py, the manifest manifest.py, names/versions refs.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import copy
 import json
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from its_store.registry.manifest import (
     load_training_config,
     record,
 )
+from its_store.registry.operations import VersionOperations
 from its_store.registry.refs import (
     ALIASES,
     LATEST,
@@ -66,8 +68,9 @@ AUTO_ATTEMPTS = 5
 _JSON_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
 
 
-class ModelRegistry:
-    """Register, list, pull, share and promote model versions stored in one bucket."""
+class ModelRegistry(VersionOperations):
+    """Register, list, pull, share and promote model versions stored in one bucket. Pull, share,
+    lineage, diff, verify, seal, gc and the webhook outbox are inherited from registry/operations.py."""
 
     def __init__(self, service: StorageService | None = None, *, bucket: str | None = None,
                  cache: DocCache | None = None, actor: str | None = None, offline: bool | None = None) -> None:
@@ -100,18 +103,6 @@ class ModelRegistry:
         from its_store.registry import webhooks
         webhooks.emit(self.service.settings, webhooks.new_event(kind, bucket=self.bucket, model=name, version=version,
                                                                 actor=self.actor, **fields))
-
-    def flush_webhooks(self, budget: float | None = None) -> dict[str, Any]:
-        """Send the webhook events waiting in the outbox (`model webhooks flush`)."""
-        from its_store.registry import webhooks
-        return webhooks.flush(self.service.settings, budget=budget or webhooks.SEND_BUDGET).to_dict()
-
-    def gc(self, name: str | None = None, *, keep_last: int, older_than: Any, stale: Any = "1h",
-           dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
-        """Remove old versions (beyond the newest `keep_last`, older than `older_than`) that no alias
-        points to and no kept version names as parent, and registrations killed midway (registry/gc.py)."""
-        from its_store.registry.gc import gc
-        return gc(self, name, keep_last=keep_last, older_than=older_than, stale=stale, dry_run=dry_run, now=now)
 
     # ------------------------------------------------------------------------------------ register
     def register_model(self, model_path: Path | str, model_name: str, version: str = AUTO,
@@ -334,45 +325,6 @@ class ModelRegistry:
             raise E.NotFoundError(f"{name} has no alias {ref!r}", hint=f"see `its-store model aliases {name}`")
         return str(version)
 
-    # -------------------------------------------------------------- lineage, variants, diff, verify
-    def lineage(self, name: str, version: str | None = None) -> dict[str, Any]:
-        """Ancestors (parents, their parents...) and descendants (versions naming it as parent)."""
-        from its_store.registry.lineage import lineage
-        return lineage(self, name, self.resolve(name, version))
-
-    def seal(self, name: str, version: str | None = None) -> dict[str, Any]:
-        """Close a version to new variants (promotion does it too). Sealing twice is a no-op."""
-        resolved = self.resolve(name, version)
-        with self._audited("model_seal", f"{name}/{resolved}/{MANIFEST}", model=name, version=resolved):
-            doc = self._seal_manifest(name, resolved)
-        return self._record(doc, [])
-
-    def _seal_manifest(self, name: str, version: str) -> dict[str, Any]:
-        from its_store.registry.variants import update_manifest
-
-        def close(doc: dict[str, Any]) -> bool:
-            if doc.get("sealed"):
-                return False
-            doc["sealed"] = True
-            return True
-
-        return update_manifest(self, name, version, close)
-
-    def diff(self, name_a: str, ref_a: str | None, name_b: str, ref_b: str | None) -> dict[str, Any]:
-        """What changed from NAME_A@REF_A to NAME_B@REF_B (diff.py)."""
-        from its_store.registry.diff import diff
-        a, b = self.resolve(name_a, ref_a), self.resolve(name_b, ref_b)
-        return diff(self.docs.manifest(name_a, a), self.docs.manifest(name_b, b))
-
-    def verify_model(self, name: str, version: str | None = None, *, check: bool = True) -> dict[str, Any]:
-        """Re-read every stored file and compare with the manifest; IntegrityError naming the damaged
-        ones when `check` (else the report lists them in `damaged`)."""
-        from its_store.registry.verify import damaged_error, verify
-        report = verify(self, name, self.resolve(name, version))
-        if check and report["damaged"]:
-            raise damaged_error(report)
-        return report
-
     def _record(self, manifest: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
         rec = record(manifest, aliases)
         rec["uri"] = f"s3://{self.bucket}/{rec['model_name']}/{rec['version']}/"
@@ -385,58 +337,6 @@ class ModelRegistry:
             return True
         except (E.ObjectNotFoundError, E.BucketNotFoundError):
             return False
-
-    # ----------------------------------------------------------------------- pull & share
-    def get_model(self, name: str, version: str | None = None, download_path: Path | str | None = None, *,
-                  force: bool = False, variant: str | None = None, gpu_arch: str | None = None,
-                  trt_version: str | None = None) -> dict[str, Any]:
-        """Download NAME@VERSION (a version, an alias or latest), every file verified by sha256.
-
-        A one-file model is written to `download_path` (or into it, if it is a folder); a folder model
-        becomes the folder `download_path`. Default: ./FILE or ./NAME-VERSION. Files already in the
-        local cache are not downloaded again. Nothing appears at the destination unless all is verified.
-        `variant`: a variant's name, or "auto" (the engine for `gpu_arch` + `trt_version`, else onnx).
-        """
-        from its_store.registry.pull import BlobCache, PullPlan, pull
-        from its_store.registry.variants import view
-        if self.offline:
-            from its_store.registry.offline import show_source, with_age
-            resolved, manifest, _, as_of = show_source(self.offline_store, validate_name(name), version)
-        else:
-            resolved = self.resolve(name, version)
-            manifest = self.docs.manifest(name, resolved)
-            self.offline_store.remember_manifest(name, resolved, manifest)
-        manifest, chosen = view(manifest, name, resolved, variant, gpu_arch, trt_version)
-        if download_path is None:
-            files = manifest["files"]
-            download_path = Path(Path(files[0]["path"]).name if len(files) == 1 else f"{name}-{resolved}")
-        cache_root = Path(self.service.settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
-        plan = PullPlan(self.bucket, name, resolved, manifest, Path(download_path), force=force)
-        if self.offline:
-            return {**with_age(pull(None, plan, BlobCache(cache_root)), as_of), "variant": chosen}
-        return {**pull(self.service, plan, BlobCache(cache_root)), "variant": chosen}
-
-    def generate_download_url(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> str:
-        """A presigned GET URL of the model's primary file (its only file, or the largest non-config one)."""
-        return str(self.download_urls(name, version, expires_in_seconds)["url"])
-
-    def download_urls(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> dict[str, Any]:
-        """Presigned GET URLs of every file and of the manifest (at most 7 days)."""
-        resolved = self.resolve(name, version)
-        manifest = self.docs.manifest(name, resolved)
-        prefix = f"{name}/{resolved}/"
-
-        def sign(key: str) -> str:
-            return self.service.generate_presigned_url(self.bucket, key, expires_in_seconds, "GET")
-
-        from its_store.registry.manifest import stored_entries
-        files = [{"path": f["key"], "size": f["size"], "sha256": f["sha256"], "variant": f["variant"],
-                  "url": sign(prefix + f["key"])} for f in stored_entries(manifest) if not f.get("card")]
-        primary = next((f["url"] for f in files if f["path"] == manifest.get("primary")), files[0]["url"])
-        expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in_seconds))
-        return {"model_name": name, "version": resolved, "expires_in_seconds": int(expires_in_seconds),
-                "expires_at": expires_at.isoformat(timespec="seconds"), "url": primary,
-                "manifest_url": sign(prefix + MANIFEST), "files": files}
 
     # ----------------------------------------------------------------------- aliases & removal
     def promote(self, name: str, version: str, alias: str) -> dict[str, Any]:
