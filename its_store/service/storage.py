@@ -30,6 +30,7 @@ from its_store.core.models import (
 from its_store.core.refs import validate_bucket, validate_key
 from its_store.core.settings import Settings
 from its_store.s3.client import S3Client, object_headers
+from its_store.service.facets import ServiceFacets
 from its_store.service.listing import INTERNAL_META, object_info
 from its_store.state.stats import StatsStore, StorageStats, flush_pending
 from its_store.transfer.download import ObjectHead
@@ -43,8 +44,10 @@ def _noop(_: int) -> None:
     pass
 
 
-class StorageService:
-    """Object storage operations against one S3-compatible endpoint."""
+class StorageService(ServiceFacets):
+    """Object storage operations against one S3-compatible endpoint. Health, sync, batches, versions,
+    tags, lifecycle, object lock, bucket admin, policies, verify and bucket encryption are inherited
+    from service/facets.py (each a door to its own module)."""
 
     def __init__(self, settings: Settings | None = None, *, workers: int | None = None) -> None:
         from its_store.core.settings import load_settings
@@ -418,17 +421,7 @@ class StorageService:
                 hint="S3 signatures are valid for at most 7 days (604800 s)")
         return self.s3.presign(method, bucket, key, timedelta(seconds=int(expires_in_seconds)))
 
-    # ------------------------------------------------------------------------------------- health
-    def get_health_status(self) -> dict[str, Any]:
-        """Endpoint reachable, credentials valid, configured buckets present. `status` is the verdict."""
-        from its_store.service.health import health_status
-        return health_status(self)
-
-    def init_buckets(self) -> list[str]:
-        """Create the four configured buckets if missing. Returns the ones created."""
-        from its_store.service.health import init_buckets
-        return init_buckets(self)
-
+    # ------------------------------------------------------------------------------- stats, close
     def get_stats(self) -> StorageStats:
         """Totals of every run on this machine (this process's counts are saved first); see stats.py."""
         self.flush_stats()
@@ -455,72 +448,6 @@ class StorageService:
                 cache.close()
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
-
-    # --------------------------------------------------------------------------------- batches
-    def sync(self, source: str, dest: str, options: Any = None, **kwargs: Any) -> Any:
-        """Make `dest` like `source` (local <-> s3, s3 -> s3): its_store.sync.engine.sync, a SyncReport."""
-        from its_store.sync.engine import sync
-        return sync(self, source, dest, options, **kwargs)
-
-    def batch(self) -> Any:
-        from its_store.service.batch import Batch
-        return Batch(self)
-
-    # ------------------------------------------- versions, tags, lifecycle, buckets (own modules)
-    def versions(self) -> Any:
-        """Versioning status, version listing, restore, erasure: a versions.Versions."""
-        from its_store.service.versions import Versions
-        return Versions(self)
-
-    def tagging(self) -> Any:
-        """Object and bucket tags: a tagging.Tagging."""
-        from its_store.service.tags import Tagging
-        return Tagging(self)
-
-    def lifecycle(self) -> Any:
-        """Bucket lifecycle rules and retention presets: a lifecycle.Lifecycle."""
-        from its_store.service.lifecycle import Lifecycle
-        return Lifecycle(self)
-
-    def retention(self) -> Any:
-        """Object lock: default retention, retention, legal hold, lock reasons: a retention.Retention."""
-        from its_store.service.retention import Retention
-        return Retention(self)
-
-    def buckets(self) -> Any:
-        """Bucket create (with presets), remove, info: a buckets.BucketAdmin."""
-        from its_store.service.buckets import BucketAdmin
-        return BucketAdmin(self)
-
-    def policies(self) -> Any:
-        """Bucket policies (public read/write under a prefix, JSON, summary): a policy.Policies."""
-        from its_store.service.policy import Policies
-        return Policies(self)
-
-    def verify(self, bucket: str, prefix: str = "", **options: Any) -> Any:
-        """The integrity scrub of `prefix` (recursive unless recursive=False): scrub.scrub, a ScrubReport."""
-        from its_store.service.scrub import scrub
-        return scrub(self, bucket, prefix, **options)
-
-    def get_bucket_encryption(self, bucket: str) -> Any:
-        """The bucket's default encryption: an encryption.BucketEncryption (algorithm None: none)."""
-        from its_store.codec.encryption import get_bucket_encryption
-        return get_bucket_encryption(self.s3, bucket)
-
-    def set_bucket_encryption(self, bucket: str, kms_key_id: str | None = None) -> Any:
-        """Default SSE-S3 (or SSE-KMS with `kms_key_id`) for new objects of `bucket`."""
-        from its_store.codec.encryption import set_bucket_encryption
-        from its_store.state.audit import recording
-        with recording(self.audit, "bucket_encryption_set", bucket=bucket,
-                       algorithm="aws:kms" if kms_key_id else "AES256"):
-            return set_bucket_encryption(self.s3, bucket, kms_key_id)
-
-    def delete_bucket_encryption(self, bucket: str) -> Any:
-        """Remove the bucket's default encryption (stored objects keep theirs)."""
-        from its_store.codec.encryption import remove_bucket_encryption
-        from its_store.state.audit import recording
-        with recording(self.audit, "bucket_encryption_rm", bucket=bucket):
-            return remove_bucket_encryption(self.s3, bucket)
 
 
 def _check_local_file(path: Path) -> None:
