@@ -659,7 +659,7 @@ def report(results: list[Result], signing: dict, pool: dict, path: Path, args: a
             by_run.setdefault(when, []).append(title)
     lines += ["## Which run", "", "| run | tables |", "|---|---|",
               *(f"| {when} | {'; '.join(titles)} |" for when, titles in by_run.items()), ""]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + _other_sections(path))
     path.with_suffix(".json").write_text(json.dumps({
         "results": [{"workload": r.workload, "tool": r.tool, "bytes": r.bytes, "key": r.key,
                      "transport": r.transport, "unit": r.unit, "units": r.units, "error": r.error,
@@ -671,6 +671,19 @@ def report(results: list[Result], signing: dict, pool: dict, path: Path, args: a
 
 
 # ---------------------------------------------------------------------------------------- main
+def _other_sections(path: Path) -> str:
+    """What other scripts wrote after "## Which run" (W7, W8, verify: bench/w7_sync.py, w8_watch.py,
+    verify_bench.py): kept as it is, so that a run of this script, whole or partial, does not drop it."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    start = text.find("\n## Which run")
+    if start < 0:
+        return ""
+    after = text.find("\n<!--", start + 1), text.find("\n## ", start + 1)
+    cut = min((i for i in after if i >= 0), default=-1)
+    return "" if cut < 0 else text[cut:].lstrip("\n").join(("\n", ""))
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3, help="runs per tool and workload (medians)")
