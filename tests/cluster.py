@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,19 +24,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from its_store.testing.devserver import find_weed
+from its_store.testing.devserver import find_weed, port_free
 
 VOLUMES = 3
-
-
-def _free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def free_ports(count: int) -> list[int]:
@@ -46,7 +35,7 @@ def free_ports(count: int) -> list[int]:
     for _ in range(300):
         base = random.randrange(20000, 45000)
         ports = list(range(base, base + count))
-        if all(_free(p) and _free(p + 10000) for p in ports):
+        if all(port_free(p) and port_free(p + 10000) for p in ports):
             return ports
     raise RuntimeError("no free port range for the SeaweedFS cluster")
 

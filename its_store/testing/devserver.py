@@ -42,7 +42,8 @@ def find_weed() -> str:
     return found
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port (tests/cluster.py picks its ports with it too)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -58,7 +59,7 @@ def free_base_port(rng: random.Random | None = None) -> int:
     for _ in range(200):
         base = rng.randrange(20000, 45000)
         ports = [base + i for i in range(1, 7)] + [base + i + 10000 for i in range(1, 7)]
-        if all(_port_free(p) for p in ports):
+        if all(port_free(p) for p in ports):
             return base
     raise RuntimeError("no free port range found for SeaweedFS")
 
