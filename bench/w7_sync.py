@@ -183,7 +183,8 @@ def write_section(path: Path, args: argparse.Namespace, tools: list[str], walls:
     section = "\n".join(lines) + "\n"
     if SECTION in text:
         start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
+        ends = [i for i in (text.find("\n## ", start + len(SECTION)), text.find("\n<!--", start)) if i >= 0]
+        end = min(ends, default=-1)  # up to the next section or the next script's begin marker
         text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
