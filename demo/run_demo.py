@@ -142,6 +142,7 @@ def tour(work: Path, cli: Cli) -> tuple[int, int]:
     if not same:
         raise DemoError("presigned download differs from the model file")
 
+    edge_sync(cli, work, rng)
     cli("health")
     cli("rm", "s3://its-video/camera_002/", "--recursive", "--dry-run")
     cli("rm", "s3://its-video/camera_002/", "--recursive", "--yes")
@@ -150,6 +151,21 @@ def tour(work: Path, cli: Cli) -> tuple[int, int]:
         raise DemoError(f"camera_002/ should be empty now: {remaining.stdout or remaining.stderr}")
     print("verified: nothing left under s3://its-video/camera_002/")
     return frames + 1, frame_bytes + MODEL_SIZE
+
+
+def edge_sync(cli: Cli, work: Path, rng: random.Random) -> None:
+    """The edge box's daily job: the camera folder reaches the bucket once, and the bucket is scrubbed."""
+    cli("sync", "frames/camera_001", "s3://its-video/camera_001/")  # uploaded above: nothing to send
+    new = work / "frames/camera_001/frame_0100.jpg"
+    new.write_bytes(JPEG_HEADER + rng.randbytes(80_000))
+    note(f"the camera wrote {new.name}")
+    report = json.loads(cli.run("sync", "frames/camera_001", "s3://its-video/camera_001/", "--json").stdout)
+    sent = [item["path"] for item in report["copied"]]
+    print(f"$ its-store sync frames/camera_001 s3://its-video/camera_001/ --json  ->  copied {sent}")
+    if sent != [new.name]:
+        raise DemoError(f"the second sync should send only {new.name}: {report}")
+    cli("verify", "s3://its-video/camera_001/", "-r")  # re-reads every frame against its recorded SHA-256
+    cli("du", "s3://its-video", "--depth", "1")
 
 
 def main() -> int:
