@@ -90,6 +90,13 @@ def test_cp_refuses_bad_input(cli, bucket, tmp_path: Path):
     run = cli("cp", f"s3://{bucket}/missing.bin", "x.bin")
     assert run.exit_code == 3, run
     assert not (tmp_path / "x.bin").exists()
+    for args in (("cp", f"s3://{bucket}/missing.bin", f"s3://{bucket}/y.bin"),
+                 ("mv", f"s3://{bucket}/missing.bin", f"s3://{bucket}/y.bin")):
+        run = cli(*args)  # one object: its own error line, no batch report ("copied ... (0 objects)")
+        assert run.exit_code == 3 and one_line_error(run).endswith("object not found: "
+                                                                   f"s3://{bucket}/missing.bin"), run
+        as_json = cli(*args, "--json")
+        assert as_json.exit_code == 3 and as_json.json()["error"]["code"] == "object_not_found", as_json
 
 
 def test_multipart_copy_path_with_small_parts(service, bucket):

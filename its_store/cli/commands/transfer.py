@@ -36,6 +36,8 @@ def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None,
     options = {"sse_c_key_file": sse_c_key_file} if sse_c_key_file else {}
     result = Copier(svc, workers=workers, options=options).copy(src, dest, recursive=recursive, move=move,
                                                                  shard=part)
+    if not recursive and result.failed and not result.succeeded:
+        raise result.failed[0][1]  # one object: its own error, as `upload` and `get` give it (no report)
     out.result(result, lambda: _human(result, src, dest))
     result.raise_for_failures()
 
