@@ -23,9 +23,26 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def registry_env(**extra: str) -> Iterator[str]:
+    """A throwaway SeaweedFS and temp folder for a registry benchmark: this process's MINIO_* variables
+    point at them only (models bucket bench-models, cache and audit log in the folder, which is the cwd).
+    Used by registry_gc.py, registry_register.py and registry_v2.py too."""
+    from its_store.testing.devserver import SeaweedServer
+    with SeaweedServer() as server, tempfile.TemporaryDirectory(prefix="its-bench-") as tmp:
+        env = {**server.env(), "MINIO_MODELS_BUCKET": "bench-models", "MINIO_CACHE_DIR": str(Path(tmp) / "cache"),
+               "MINIO_AUDIT_LOG": str(Path(tmp) / "audit.log"), **extra}
+        for name in [n for n in os.environ if n.startswith("MINIO_")]:
+            del os.environ[name]
+        os.environ.update(env)
+        os.chdir(tmp)
+        yield tmp
 
 
 def main() -> None:
@@ -37,16 +54,8 @@ def main() -> None:
                         help="MINIO_ENABLE_CACHING=false: only the in-process cache (shows its share of cold)")
     args = parser.parse_args()
 
-    from its_store.testing.devserver import SeaweedServer
-    with SeaweedServer() as server, tempfile.TemporaryDirectory(prefix="its-bench-") as tmp:
-        env = {**server.env(), "MINIO_MODELS_BUCKET": "bench-models", "MINIO_CACHE_DIR": str(Path(tmp) / "cache"),
-               "MINIO_AUDIT_LOG": str(Path(tmp) / "audit.log")}
-        for name in [n for n in os.environ if n.startswith("MINIO_")]:
-            del os.environ[name]
-        if args.no_metadata_cache:
-            env["MINIO_ENABLE_CACHING"] = "false"
-        os.environ.update(env)
-        os.chdir(tmp)
+    extra = {"MINIO_ENABLE_CACHING": "false"} if args.no_metadata_cache else {}
+    with registry_env(**extra) as tmp:
         total = args.models * args.versions
         seconds = populate(Path(tmp), args.models, args.versions)
         print(f"registered {total} versions ({args.models} models x {args.versions}) in {seconds:.1f} s "

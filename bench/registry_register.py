@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,14 +27,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from its_store.testing.devserver import SeaweedServer
-    with SeaweedServer() as server, tempfile.TemporaryDirectory(prefix="its-bench-") as tmp:
-        env = {**server.env(), "MINIO_MODELS_BUCKET": "bench-models", "MINIO_CACHE_DIR": str(Path(tmp) / "cache"),
-               "MINIO_AUDIT_LOG": str(Path(tmp) / "audit.log")}
-        for name in [n for n in os.environ if n.startswith("MINIO_")]:
-            del os.environ[name]
-        os.environ.update(env)
-        os.chdir(tmp)
+    from registry_list import registry_env
+    with registry_env() as tmp:
         run(Path(tmp), args.size_mb * 1000 * 1000, args.repeat)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,14 +28,8 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=1000)
     args = parser.parse_args()
 
-    from its_store.testing.devserver import SeaweedServer
-    with SeaweedServer() as server, tempfile.TemporaryDirectory(prefix="its-bench-") as tmp:
-        env = {**server.env(), "MINIO_MODELS_BUCKET": "bench-models", "MINIO_CACHE_DIR": str(Path(tmp) / "cache"),
-               "MINIO_AUDIT_LOG": str(Path(tmp) / "audit.log")}
-        for name in [n for n in os.environ if n.startswith("MINIO_")]:
-            del os.environ[name]
-        os.environ.update(env)
-        os.chdir(tmp)
+    from registry_list import registry_env
+    with registry_env() as tmp:
         dedup_bench(Path(tmp), args.size_mb, args.repeat)
         lineage_bench(Path(tmp), args.versions)
 
