@@ -207,6 +207,15 @@ def cli_runner(env: dict[str, str]) -> Any:
     return invoke
 
 
+@pytest.fixture
+def locked(service) -> str:
+    """A new bucket with object lock (and so versioning) and no default retention, made with the raw
+    client so that it leaves no audit line (tests/test_retention.py, tests/test_legal_hold.py)."""
+    name = unique("lk")
+    service.s3.make_bucket(name, object_lock=True)
+    return name
+
+
 def one_line_error(run: Run) -> str:
     """Assert stderr holds exactly one its-store error line and return it."""
     lines = [line for line in run.stderr.splitlines() if line.strip()]

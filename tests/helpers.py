@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -28,3 +29,23 @@ def make_frames(root: Path, cameras: int = 2, per_camera: int = 5, size: int = 2
             path.write_bytes(JPEG_HEADER + random_bytes(size - len(JPEG_HEADER), seed=cam * 1000 + n))
             paths.append(path)
     return paths
+
+
+def audit_lines(env: dict[str, str]) -> list[dict]:
+    """The audit log of a test's environment (MINIO_AUDIT_LOG), one dict per line; [] before any."""
+    path = Path(env["MINIO_AUDIT_LOG"])
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def put_stdin(cli, bucket: str, key: str, *flags: str, data: bytes = b"frame") -> str:
+    """`upload - s3://bucket/key FLAGS` through the CLI; the new version id."""
+    run = cli("upload", "-", f"s3://{bucket}/{key}", *flags, "--json", input=data)
+    assert run.exit_code == 0, run
+    return run.json()["version_id"]
+
+
+def list_versions(cli, bucket: str, prefix: str = "") -> list[dict]:
+    """Every version and delete marker under s3://bucket/prefix (ls --versions -r --json)."""
+    run = cli("ls", f"s3://{bucket}/{prefix}", "--versions", "-r", "--json")
+    assert run.exit_code == 0, run
+    return run.jsonl()

@@ -6,36 +6,9 @@ incident-42 example."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from conftest import one_line_error, unique
-
-
-def _audit(env: dict[str, str]) -> list[dict]:
-    path = Path(env["MINIO_AUDIT_LOG"])
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-@pytest.fixture
-def locked(service) -> str:
-    """A new bucket with object lock and no default retention (raw client: no audit line)."""
-    name = unique("lh")
-    service.s3.make_bucket(name, object_lock=True)
-    return name
-
-
-def _put(cli, bucket: str, key: str, *flags: str, data: bytes = b"frame") -> str:
-    run = cli("upload", "-", f"s3://{bucket}/{key}", *flags, "--json", input=data)
-    assert run.exit_code == 0, run
-    return run.json()["version_id"]
-
-
-def _versions(cli, bucket: str) -> list[dict]:
-    run = cli("ls", f"s3://{bucket}/", "--versions", "-r", "--json")
-    assert run.exit_code == 0, run
-    return run.jsonl()
+from helpers import audit_lines, list_versions, put_stdin
 
 
 def _held(cli, target: str, *flags: str) -> bool:
@@ -45,7 +18,7 @@ def _held(cli, target: str, *flags: str) -> bool:
 
 
 def test_legal_hold_on_off_show_blocks_deletes_even_with_bypass(cli, env, locked):
-    version = _put(cli, locked, "h.jpg")
+    version = put_stdin(cli, locked, "h.jpg")
     assert _held(cli, f"s3://{locked}/h.jpg") is False
     run = cli("legal-hold", "on", f"s3://{locked}/h.jpg")
     assert run.exit_code == 0 and "legal hold on" in run.stderr, run
@@ -56,21 +29,21 @@ def test_legal_hold_on_off_show_blocks_deletes_even_with_bypass(cli, env, locked
         refused = cli("rm", f"s3://{locked}/h.jpg", *flags)
         assert refused.exit_code == 6, (flags, refused)
         assert "under legal hold" in refused.stderr
-    assert [v["version_id"] for v in _versions(cli, locked)] == [version]
+    assert [v["version_id"] for v in list_versions(cli, locked)] == [version]
     assert cli("legal-hold", "off", f"s3://{locked}/h.jpg").exit_code == 0
     assert _held(cli, f"s3://{locked}/h.jpg") is False
     assert cli("rm", f"s3://{locked}/h.jpg", "--version-id", version).exit_code == 0
-    assert _versions(cli, locked) == []
-    ops = [(e["operation"], e["result"]) for e in _audit(env) if e["operation"].startswith("legal_hold")]
+    assert list_versions(cli, locked) == []
+    ops = [(e["operation"], e["result"]) for e in audit_lines(env) if e["operation"].startswith("legal_hold")]
     assert ops == [("legal_hold_on", "ok"), ("legal_hold_off", "ok")]
-    rms = [e for e in _audit(env) if e["operation"] == "rm" and e.get("version_id") == version]
+    rms = [e for e in audit_lines(env) if e["operation"] == "rm" and e.get("version_id") == version]
     assert [(e["result"], e["error"]) for e in rms] == [("error", "object_locked"), ("error", "object_locked"),
                                                          ("ok", None)]
 
 
 def test_legal_hold_of_one_version_and_upload_legal_hold_flag(cli, env, locked):
-    old = _put(cli, locked, "v.jpg", "--legal-hold")
-    new = _put(cli, locked, "v.jpg", data=b"newer")
+    old = put_stdin(cli, locked, "v.jpg", "--legal-hold")
+    new = put_stdin(cli, locked, "v.jpg", data=b"newer")
     info = cli("stat", f"s3://{locked}/v.jpg", "--version-id", old, "--json").json()
     assert info["legal_hold"] is True
     # a version whose hold was never set: the HEAD says nothing (null), GET ?legal-hold says off
@@ -86,8 +59,8 @@ def test_legal_hold_of_one_version_and_upload_legal_hold_flag(cli, env, locked):
 def test_erasure_of_a_prefix_with_three_held_frames_erases_the_rest_and_names_the_three(cli, env, locked):
     keys = [f"incidents/42/frame_{n:04d}.jpg" for n in range(10)]
     for key in keys:
-        _put(cli, locked, key)
-    _put(cli, locked, "incidents/43/other.jpg")
+        put_stdin(cli, locked, key)
+    put_stdin(cli, locked, "incidents/43/other.jpg")
     held = keys[2:5]
     for key in held:
         assert cli("legal-hold", "on", f"s3://{locked}/{key}").exit_code == 0
@@ -97,7 +70,7 @@ def test_erasure_of_a_prefix_with_three_held_frames_erases_the_rest_and_names_th
         assert f"not erased: s3://{locked}/{key}" in run.stderr and "under legal hold" in run.stderr
     assert run.stderr.count("not erased:") == 3
     assert "erased 7 objects" in run.stderr
-    left = sorted(v["key"] for v in _versions(cli, locked))
+    left = sorted(v["key"] for v in list_versions(cli, locked))
     assert left == sorted([*held, "incidents/43/other.jpg"])
     again = cli("rm", f"s3://{locked}/incidents/42/", "-r", "--all-versions", "--yes", "--json")
     assert again.exit_code == 6
@@ -124,13 +97,13 @@ def test_incident_42_hold_until_the_case_closes(cli, env, service, tmp_path):
     assert cli("legal-hold", "off", "-r", f"s3://{evidence}/incidents/42/").exit_code == 0
     done = cli("rm", f"s3://{evidence}/incidents/42/", "-r", "--all-versions", "--yes")
     assert done.exit_code == 0, done
-    assert _versions(cli, evidence) == []
-    ops = [e["operation"] for e in _audit(env) if e["bucket"] == evidence and "legal_hold" in e["operation"]]
+    assert list_versions(cli, evidence) == []
+    ops = [e["operation"] for e in audit_lines(env) if e["bucket"] == evidence and "legal_hold" in e["operation"]]
     assert ops == ["legal_hold_on"] * 4 + ["legal_hold_off"] * 4
 
 
 def test_legal_hold_bad_targets(cli, env, locked, bucket):
-    _put(cli, bucket, "p.jpg")
+    put_stdin(cli, bucket, "p.jpg")
     run = cli("legal-hold", "on", f"s3://{bucket}/p.jpg")
     assert run.exit_code == 78 and "has no object lock" in one_line_error(run)
     missing = cli("legal-hold", "on", f"s3://{locked}/nope.jpg")
@@ -140,4 +113,4 @@ def test_legal_hold_bad_targets(cli, env, locked, bucket):
     assert prefix.exit_code == 2 and "--recursive" in prefix.stderr
     both = cli("legal-hold", "on", "-r", f"s3://{locked}/dir/", "--version-id", "abc")
     assert both.exit_code == 2
-    assert not [e for e in _audit(env) if e["operation"].startswith("legal_hold")]
+    assert not [e for e in audit_lines(env) if e["operation"].startswith("legal_hold")]

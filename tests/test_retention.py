@@ -4,9 +4,7 @@ retention (with and without --bypass-governance), audit lines, and bad input tha
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,33 +12,7 @@ from its_store.core import lock as L
 from its_store.core.errors import InvalidInputError
 
 from conftest import one_line_error, unique
-from helpers import random_bytes
-
-
-def _audit(env: dict[str, str]) -> list[dict]:
-    path = Path(env["MINIO_AUDIT_LOG"])
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-@pytest.fixture
-def locked(service) -> str:
-    """A new bucket with object lock (and so versioning), no default retention; made with the raw
-    client, so it leaves no audit line."""
-    name = unique("lk")
-    service.s3.make_bucket(name, object_lock=True)
-    return name
-
-
-def _put(cli, bucket: str, key: str, *flags: str, data: bytes = b"frame") -> str:
-    run = cli("upload", "-", f"s3://{bucket}/{key}", *flags, "--json", input=data)
-    assert run.exit_code == 0, run
-    return run.json()["version_id"]
-
-
-def _versions(cli, bucket: str, prefix: str = "") -> list[dict]:
-    run = cli("ls", f"s3://{bucket}/{prefix}", "--versions", "-r", "--json")
-    assert run.exit_code == 0, run
-    return run.jsonl()
+from helpers import audit_lines, list_versions, put_stdin, random_bytes
 
 
 def _show(cli, target: str, *flags: str) -> dict:
@@ -105,7 +77,7 @@ def test_bucket_create_object_lock_turns_versioning_on_and_info_shows_it(cli, en
     assert refused.exit_code == 2 and "versioning" in one_line_error(refused)
 
 
-def test_bucket_default_retention_set_show_rm_and_audit(cli, env, locked):
+def test_bucket_default_retention_set_show_rm_andaudit_lines(cli, env, locked):
     target = f"s3://{locked}"
     assert cli("bucket", "retention", "show", target, "--json").json() == {
         "bucket": locked, "object_lock": True, "mode": None, "days": None, "years": None}
@@ -119,7 +91,7 @@ def test_bucket_default_retention_set_show_rm_and_audit(cli, env, locked):
         "mode": "COMPLIANCE", "days": None, "years": 1}
     assert cli("bucket", "retention", "rm", target).exit_code == 0
     assert cli("bucket", "retention", "show", target, "--json").json()["mode"] is None
-    ops = [(e["operation"], e["result"], e.get("mode")) for e in _audit(env) if e["bucket"] == locked]
+    ops = [(e["operation"], e["result"], e.get("mode")) for e in audit_lines(env) if e["bucket"] == locked]
     assert ops == [("bucket_retention_set", "ok", "GOVERNANCE"), ("bucket_retention_set", "ok", "COMPLIANCE"),
                    ("bucket_retention_rm", "ok", None)]
 
@@ -127,7 +99,7 @@ def test_bucket_default_retention_set_show_rm_and_audit(cli, env, locked):
 def test_default_retention_retains_a_new_upload_without_flags(cli, env, locked):
     assert cli("bucket", "retention", "set", f"s3://{locked}", "--mode", "governance", "--days", "2").exit_code == 0
     before = datetime.now(UTC)
-    version = _put(cli, locked, "cam1/f.jpg")
+    version = put_stdin(cli, locked, "cam1/f.jpg")
     info = cli("stat", f"s3://{locked}/cam1/f.jpg", "--json").json()
     assert info["retention_mode"] == "GOVERNANCE"
     slack = timedelta(minutes=5)
@@ -135,10 +107,10 @@ def test_default_retention_retains_a_new_upload_without_flags(cli, env, locked):
     refused = cli("rm", f"s3://{locked}/cam1/f.jpg", "--version-id", version)
     assert refused.exit_code == 6
     assert "(governance)" in one_line_error(refused) and "--bypass-governance" in refused.stderr
-    assert [v["version_id"] for v in _versions(cli, locked)] == [version]
+    assert [v["version_id"] for v in list_versions(cli, locked)] == [version]
 
 
-def test_evidence_preset_locks_encrypts_retains_and_expires_old_versions(cli, env):
+def test_evidence_preset_locks_encrypts_retains_and_expires_oldlist_versions(cli, env):
     name = unique("ev")
     run = cli("bucket", "create", f"s3://{name}", "--preset", "evidence", "--json")
     assert run.exit_code == 0, run
@@ -148,16 +120,16 @@ def test_evidence_preset_locks_encrypts_retains_and_expires_old_versions(cli, en
     assert doc["encryption"] == "SSE-S3" and doc["warnings"] == []  # SeaweedFS has SSE-S3
     assert [(r["id"], r["noncurrent_expire_days"], r["expire_days"]) for r in doc["lifecycle"]] == [
         ("its-preset-evidence", 90, None)]
-    _put(cli, name, "incidents/1/f.jpg")
+    put_stdin(cli, name, "incidents/1/f.jpg")
     info = cli("stat", f"s3://{name}/incidents/1/f.jpg", "--json").json()
     assert info["retention_mode"] == "GOVERNANCE" and info["encryption"] == "SSE-S3"
     assert _until(info) > datetime.now(UTC) + timedelta(days=89)
-    assert ("bucket_retention_set", name) in [(e["operation"], e["bucket"]) for e in _audit(env)]
+    assert ("bucket_retention_set", name) in [(e["operation"], e["bucket"]) for e in audit_lines(env)]
 
 
 # ------------------------------------------------------------------------------ object retention
 def test_upload_retain_flags_single_and_multipart_and_stat_shows_them(cli, env, locked, tmp_path):
-    _put(cli, locked, "a.jpg", "--retain", "30d", "--retain-mode", "compliance")
+    put_stdin(cli, locked, "a.jpg", "--retain", "30d", "--retain-mode", "compliance")
     info = cli("stat", f"s3://{locked}/a.jpg", "--json").json()
     assert info["retention_mode"] == "COMPLIANCE" and info["legal_hold"] is False
     assert _until(info) > datetime.now(UTC) + timedelta(days=29)
@@ -183,38 +155,38 @@ def test_upload_retain_flags_single_and_multipart_and_stat_shows_them(cli, env, 
 
 
 def test_governance_retained_version_needs_bypass_to_be_deleted(cli, env, locked):
-    version = _put(cli, locked, "g.jpg", "--retain", "2d")
+    version = put_stdin(cli, locked, "g.jpg", "--retain", "2d")
     refused = cli("rm", f"s3://{locked}/g.jpg", "--version-id", version, "--json")
     assert refused.exit_code == 6
     assert refused.json()["error"]["code"] == "object_locked" and "(governance)" in refused.json()["error"]["message"]
-    assert [v["version_id"] for v in _versions(cli, locked)] == [version]
+    assert [v["version_id"] for v in list_versions(cli, locked)] == [version]
     erase = cli("rm", f"s3://{locked}/g.jpg", "--all-versions", "--yes")
     assert erase.exit_code == 6 and "(governance)" in erase.stderr
-    assert [v["version_id"] for v in _versions(cli, locked)] == [version]
+    assert [v["version_id"] for v in list_versions(cli, locked)] == [version]
     run = cli("rm", f"s3://{locked}/g.jpg", "--version-id", version, "--bypass-governance")
     assert run.exit_code == 0, run
-    assert "deleted" in run.stderr and _versions(cli, locked) == []
-    line = [e for e in _audit(env) if e["operation"] == "rm" and e["bucket"] == locked][-1]
+    assert "deleted" in run.stderr and list_versions(cli, locked) == []
+    line = [e for e in audit_lines(env) if e["operation"] == "rm" and e["bucket"] == locked][-1]
     assert line["result"] == "ok" and line["bypass_governance"] is True and line["version_id"] == version
 
 
 def test_compliance_retained_version_cannot_be_deleted_even_with_bypass(cli, env, locked):
-    version = _put(cli, locked, "c.jpg", "--retain", "2d", "--retain-mode", "compliance")
+    version = put_stdin(cli, locked, "c.jpg", "--retain", "2d", "--retain-mode", "compliance")
     for flags in (("--version-id", version), ("--version-id", version, "--bypass-governance"),
                   ("--all-versions", "--yes", "--bypass-governance")):
         run = cli("rm", f"s3://{locked}/c.jpg", *flags)
         assert run.exit_code == 6, (flags, run)
         assert "(compliance)" in run.stderr
-    assert [v["version_id"] for v in _versions(cli, locked)] == [version]
+    assert [v["version_id"] for v in list_versions(cli, locked)] == [version]
 
 
 def test_plain_rm_in_a_locked_bucket_adds_a_delete_marker_and_says_so(cli, env, locked):
-    version = _put(cli, locked, "m.jpg", "--retain", "2d", "--retain-mode", "compliance")
+    version = put_stdin(cli, locked, "m.jpg", "--retain", "2d", "--retain-mode", "compliance")
     run = cli("rm", f"s3://{locked}/m.jpg")
     assert run.exit_code == 0, run
     assert "delete marker" in run.stderr and not run.stderr.startswith("deleted")
     assert cli("rm", f"s3://{locked}/m.jpg", "--version-id", version, "--json").exit_code == 6
-    kept = _versions(cli, locked)
+    kept = list_versions(cli, locked)
     assert [v["version_id"] for v in kept if not v["is_delete_marker"]] == [version]
     assert sum(v["is_delete_marker"] for v in kept) == 1
     assert cli("get", f"s3://{locked}/m.jpg", "-", "--version-id", version).stdout_bytes == b"frame"
@@ -223,20 +195,20 @@ def test_plain_rm_in_a_locked_bucket_adds_a_delete_marker_and_says_so(cli, env, 
     again = cli("upload", "-", f"s3://{locked}/m2.jpg", "--json", input=b"x")
     doc = cli("rm", f"s3://{locked}/m2.jpg", "--json").json()
     assert again.exit_code == 0 and doc["deleted"][0]["delete_marker"] is True
-    _put(cli, locked, "dir/a.jpg", "--retain", "2d")
+    put_stdin(cli, locked, "dir/a.jpg", "--retain", "2d")
     swept = cli("rm", f"s3://{locked}/dir/", "-r", "--yes")
     assert swept.exit_code == 0, swept
     assert swept.stderr.startswith("hid s3://") and "every version is kept" in swept.stderr
-    _put(cli, locked, "dir/b.jpg")
+    put_stdin(cli, locked, "dir/b.jpg")
     doc = cli("rm", f"s3://{locked}/dir/", "-r", "--yes", "--json").json()
     assert doc["delete_markers"] is True and [o["key"] for o in doc["objects"]] == ["dir/b.jpg"]
-    assert sorted(v["key"] for v in _versions(cli, locked, "dir/") if not v["is_delete_marker"]) == [
+    assert sorted(v["key"] for v in list_versions(cli, locked, "dir/") if not v["is_delete_marker"]) == [
         "dir/a.jpg", "dir/b.jpg"]
 
 
 def test_retention_shortened_in_governance_with_bypass_refused_in_compliance(cli, env, locked):
-    _put(cli, locked, "g.jpg", "--retain", "10d")
-    _put(cli, locked, "c.jpg", "--retain", "10d", "--retain-mode", "compliance")
+    put_stdin(cli, locked, "g.jpg", "--retain", "10d")
+    put_stdin(cli, locked, "c.jpg", "--retain", "10d", "--retain-mode", "compliance")
     before = {k: _show(cli, f"s3://{locked}/{k}")["retain_until"] for k in ("g.jpg", "c.jpg")}
     refused = cli("retention", "set", f"s3://{locked}/g.jpg", "--mode", "governance", "--days", "2")
     assert refused.exit_code == 6 and "--bypass-governance" in one_line_error(refused)
@@ -253,17 +225,17 @@ def test_retention_shortened_in_governance_with_bypass_refused_in_compliance(cli
     longer = cli("retention", "set", f"s3://{locked}/c.jpg", "--mode", "compliance", "--until", "2031-06-30")
     assert longer.exit_code == 0, longer
     assert _show(cli, f"s3://{locked}/c.jpg")["retain_until"].startswith("2031-06-30")
-    lines = [(e["key"], e["result"], e.get("bypass_governance")) for e in _audit(env)
+    lines = [(e["key"], e["result"], e.get("bypass_governance")) for e in audit_lines(env)
              if e["operation"] == "retention_set"]
     assert lines == [("g.jpg", "error", None), ("g.jpg", "ok", True), ("c.jpg", "error", None),
                      ("c.jpg", "error", True), ("c.jpg", "ok", None)]
 
 
 def test_retention_set_recursive_and_by_version(cli, env, locked):
-    old = _put(cli, locked, "p/a.jpg")
-    _put(cli, locked, "p/a.jpg", data=b"newer")
-    _put(cli, locked, "p/b.jpg")
-    _put(cli, locked, "q/c.jpg")
+    old = put_stdin(cli, locked, "p/a.jpg")
+    put_stdin(cli, locked, "p/a.jpg", data=b"newer")
+    put_stdin(cli, locked, "p/b.jpg")
+    put_stdin(cli, locked, "q/c.jpg")
     run = cli("retention", "set", f"s3://{locked}/p/", "-r", "--mode", "governance", "--days", "3", "--json")
     assert run.exit_code == 0, run
     assert sorted(c["key"] for c in run.json()["changed"]) == ["p/a.jpg", "p/b.jpg"]
@@ -288,17 +260,17 @@ BAD_RETENTION = [
 
 @pytest.mark.parametrize(("flags", "code", "words"), BAD_RETENTION)
 def test_bad_retention_input_is_one_line_and_changes_nothing(cli, env, locked, flags, code, words):
-    _put(cli, locked, "x.jpg", "--retain", "5d")
+    put_stdin(cli, locked, "x.jpg", "--retain", "5d")
     before = _show(cli, f"s3://{locked}/x.jpg")
     run = cli("retention", "set", f"s3://{locked}/x.jpg", *flags)
     assert run.exit_code == code, run
     assert words in one_line_error(run)
     assert _show(cli, f"s3://{locked}/x.jpg") == before
-    assert not [e for e in _audit(env) if e["operation"] == "retention_set"]
+    assert not [e for e in audit_lines(env) if e["operation"] == "retention_set"]
 
 
 def test_bucket_without_object_lock_is_a_configuration_error_with_a_hint(cli, env, bucket):
-    _put(cli, bucket, "x.jpg")
+    put_stdin(cli, bucket, "x.jpg")
     for args in (("retention", "set", f"s3://{bucket}/x.jpg", "--mode", "governance", "--days", "3"),
                  ("retention", "show", f"s3://{bucket}/x.jpg"),
                  ("bucket", "retention", "set", f"s3://{bucket}", "--mode", "governance", "--days", "3"),
@@ -308,7 +280,7 @@ def test_bucket_without_object_lock_is_a_configuration_error_with_a_hint(cli, en
         assert "has no object lock" in one_line_error(run) and "--object-lock" in run.stderr
     run = cli("upload", "-", f"s3://{bucket}/y.jpg", "--retain", "3d", input=b"y")
     assert run.exit_code == 78 and "has no object lock" in one_line_error(run)
-    assert [v["key"] for v in _versions(cli, bucket)] == ["x.jpg"]  # y.jpg was not stored
+    assert [v["key"] for v in list_versions(cli, bucket)] == ["x.jpg"]  # y.jpg was not stored
     assert cli("bucket", "retention", "show", f"s3://{bucket}", "--json").json()["object_lock"] is False
 
 
@@ -320,7 +292,7 @@ def test_bad_upload_lock_flags_store_nothing(cli, env, locked, flags, words):
     run = cli("upload", "-", f"s3://{locked}/u.jpg", *flags, input=b"u")
     assert run.exit_code == 2, run
     assert words in one_line_error(run)
-    assert _versions(cli, locked) == []
+    assert list_versions(cli, locked) == []
 
 
 @pytest.mark.parametrize("flags", [("--days", "0"), ("--days", "3", "--years", "1"), (), ("--years", "-1")])
