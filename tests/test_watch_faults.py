@@ -30,15 +30,21 @@ pytestmark = pytest.mark.timeout(120)
 ITS_STORE = str(Path(sys.executable).parent / "its-store")
 
 
-def test_server_gone_for_20s_every_file_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _own_service(server: SeaweedServer, tmp_path: Path, bucket: str) -> Any:
+    """A StorageService on this test's own server (one retry, 2 s connect timeout: an outage shows
+    quickly), with its cache and audit log in tmp_path, and `bucket` made on it."""
     from its_store import StorageService, load_settings
+    settings = load_settings(endpoint=server.endpoint, access_key=server.access_key,
+                             secret_key=server.secret_key, secure=False, max_retries=1, connect_timeout=2,
+                             cache_dir=tmp_path / "cache", audit_log=tmp_path / "audit.log")
+    service = StorageService(settings)
+    service.s3.make_bucket(bucket)
+    return service
+
+def test_server_gone_for_20s_every_file_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server = SeaweedServer().start()
     try:
-        settings = load_settings(endpoint=server.endpoint, access_key=server.access_key,
-                                 secret_key=server.secret_key, secure=False, max_retries=1, connect_timeout=2,
-                                 cache_dir=tmp_path / "cache", audit_log=tmp_path / "audit.log")
-        service = StorageService(settings)
-        service.s3.make_bucket("outage")
+        service = _own_service(server, tmp_path, "outage")
         folder = tmp_path / "drop"
         folder.mkdir()
         events = Events()
@@ -81,15 +87,10 @@ def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tm
     """400 files owed while the server is down, a window of 20: at most 20 are ever held in memory,
     the rest wait in the journal on disk; once the server is back every file arrives exactly once, in
     the order the journal recorded them (one upload thread, so the order is observable)."""
-    from its_store import StorageService, load_settings
     server = SeaweedServer().start()
     total, window = 400, 20
     try:
-        settings = load_settings(endpoint=server.endpoint, access_key=server.access_key,
-                                 secret_key=server.secret_key, secure=False, max_retries=1, connect_timeout=2,
-                                 cache_dir=tmp_path / "cache", audit_log=tmp_path / "audit.log")
-        service = StorageService(settings)
-        service.s3.make_bucket("backlog")
+        service = _own_service(server, tmp_path, "backlog")
         folder = tmp_path / "drop"
         folder.mkdir()
         events = Events()
