@@ -195,18 +195,25 @@ class Watcher:
             stopping = self._stop.is_set()
             if stopping and not self._inflight:
                 return
-            self._drain_changes(self.tick)
-            self._drain_outcomes()
-            now = time.monotonic()
-            if not stopping:
-                self._refill()
-                self._check_pending(now)
-                self._dispatch(pool, now)
+            now = self._turn(pool, stopping, self.tick)
             if now >= next_report:
                 next_report = now + 2.0
                 self.figures.backlog = len(self.journal)
                 self.journal.tidy()
                 self._metrics()
+
+    def _turn(self, pool: ThreadPoolExecutor, stopping: bool = False, wait: float = 0.0) -> float:
+        """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
+        finished uploads, then check the waiting files and start the uploads that may start. Returns
+        the time it checked at. (tests/watchstep.py drives the watcher by this step.)"""
+        self._drain_changes(wait)
+        self._drain_outcomes()
+        now = time.monotonic()
+        if not stopping:
+            self._refill()
+            self._check_pending(now)
+            self._dispatch(pool, now)
+        return now
 
     def _drain_changes(self, wait: float) -> None:
         """Handle the queued changes, at most CHANGES_MAX per turn (a flood must not stall the uploads)."""
