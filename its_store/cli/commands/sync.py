@@ -97,8 +97,8 @@ def sync(
                                                      "source empties DEST.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", help="Only shard K of N (K/N, from 0), by relative path.")]
     = None,
-    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Descend into symlinked folders "
-                                                                            "(loops are skipped).")] = False,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
+                                                  "link is skipped and reported)")] = False,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256, help="Parallel transfers.")]
     = None,
     type_: Annotated[ObjectType, typer.Option("--type", "-t", help="Object type of uploads.",
