@@ -58,6 +58,15 @@ class Stepper:
             self.turn()
             time.sleep(self.w.tick / 2)
 
+    def ready(self, rel: str) -> None:
+        """Check files (no uploads start) until `rel` is complete and waits for an upload thread."""
+        deadline = time.monotonic() + DEADLINE
+        while rel not in self.w._ready:
+            assert time.monotonic() < deadline, f"timed out waiting for {rel} to be complete"
+            self.w._drain_changes(0)
+            self.w._check_pending(time.monotonic())
+            time.sleep(self.w.tick / 2)
+
     def in_flight(self, rel: str) -> None:
         """Turn until `rel` was handed to an upload thread."""
         self.until(lambda: rel in self.w._inflight, f"{rel} in flight")
