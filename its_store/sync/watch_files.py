@@ -38,7 +38,7 @@ _F_SETSIG = 10
 _CAP_LEASE = 28  # linux/capability.h
 
 Sig = tuple[int, int, int, int]  # (size, mtime_ns, inode, ctime_ns): what "changed" means
-NOT_FOLLOWED = "symbolic link (not followed; use --follow-symlinks)"
+NOT_FOLLOWED = "symlink (not followed; use --follow-symlinks)"
 
 
 def is_temp_name(name: str) -> bool:
