@@ -208,6 +208,23 @@ def test_follow_symlinks_sends_the_target_and_removes_only_the_link(service: Any
     assert not os.path.lexists(folder / "link.jpg") and target.exists()
 
 
+def test_file_above_the_multipart_threshold_is_read_from_its_descriptor(service: Any, bucket: str,
+                                                                        tmp_path: Path) -> None:
+    """12 MiB, above the tests' 5 MiB threshold: streamed from the open descriptor (multipart), then
+    verified (sha256) and removed."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    data = random_bytes(12 * 1024 * 1024, seed=8)
+    (folder / "clip.mp4").write_bytes(data)
+    events = Events()
+    with Stepper(make_watcher(service, folder, bucket, events, remove_source=True)) as st:
+        st.event("added", "clip.mp4")
+        st.idle()
+    assert [(e["key"], e["size"], e["removed"]) for e in events.of("uploaded")] == [("cams/clip.mp4", len(data), True)]
+    assert read_object(service, bucket, "cams/clip.mp4") == data
+    assert list(folder.iterdir()) == []
+
+
 def test_kernel_reported_link_is_skipped(service: Any, bucket: str, tmp_path: Path) -> None:
     """The same through the real kernel watch, with --remove-source."""
     folder = tmp_path / "drop"
