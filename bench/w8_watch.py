@@ -1,6 +1,7 @@
 """W8: `its-store sync DIR s3://B/w8/ --watch` under a camera's load, on a throwaway SeaweedFS.
 
     flock /tmp/its-heavy.lock .venv/bin/python bench/w8_watch.py [--seconds 60] [--fps 20] [--modes closed,settle]
+                                                                 [--workers N]
 
 A writer drops `fps` frames a second (JPEG-like, 100 KB - 1 MB, written in place: open, write, close) into
 the watched folder for `seconds`. For each frame: latency = the watcher's own `uploaded` event time
@@ -62,7 +63,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def run_mode(mode: str, server: object, seconds: int, fps: int, settle: float, work: Path) -> dict[str, object]:
+def run_mode(mode: str, server: object, seconds: int, fps: int, settle: float, work: Path,
+             workers: int | None = None) -> dict[str, object]:
     from its_store import StorageService, load_settings
     env = {**os.environ, **server.env(), "MINIO_CACHE_DIR": str(work / f"cache-{mode}"),  # type: ignore[attr-defined]
            "MINIO_AUDIT_LOG": str(work / f"audit-{mode}.log")}
@@ -77,6 +79,7 @@ def run_mode(mode: str, server: object, seconds: int, fps: int, settle: float, w
     dest = f"s3://{bucket}/w8/"
     if mode == "closed":
         cmd = [str(BIN / "its-store"), "sync", str(folder), dest, "--watch", "--json"]
+        cmd += ["--workers", str(workers)] if workers else []
     else:
         runner = work / "settle_runner.py"
         runner.write_text(SETTLE_RUNNER)
@@ -156,6 +159,7 @@ def run_mode(mode: str, server: object, seconds: int, fps: int, settle: float, w
     rss_series = [round(s[2], 1) for s in samples]
     return {
         "mode": mode, "settle": settle if mode == "settle" else None, "frames": total, "fps": fps,
+        "workers": workers,
         "write_seconds": round(write_seconds, 1), "arrived": len(lat), "missing": len(missing),
         "missing_listed": total - len(listed & set(closed_at)),
         "twice": len(twice), "p50": statistics.median(lat) if lat else None, "p99": pct(lat, 0.99) if lat else None,
@@ -221,6 +225,7 @@ def main() -> None:
     ap.add_argument("--fps", type=int, default=20)
     ap.add_argument("--settle", type=float, default=2.0)
     ap.add_argument("--modes", default="closed,settle")
+    ap.add_argument("--workers", type=int, default=None, help="closed mode: the watcher's --workers")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="measure nothing: rewrite the section from W8.json")
     args = ap.parse_args()
@@ -233,7 +238,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="its-w8-") as tmp, SeaweedServer() as server:
         for mode in args.modes.split(","):
-            result = run_mode(mode, server, args.seconds, args.fps, args.settle, Path(tmp))
+            result = run_mode(mode, server, args.seconds, args.fps, args.settle, Path(tmp), args.workers)
             print(json.dumps(result), flush=True)
             results.append(result)
     if not args.no_write:

@@ -21,6 +21,7 @@ import pytest
 
 from its_store.core import errors as E
 from its_store.sync import watch_files as F
+from its_store.sync import watch_source as S
 from its_store.sync.watch import Watcher
 from its_store.sync.watch_journal import Journal
 from its_store.sync.watch_report import format_json, format_line
@@ -126,7 +127,7 @@ def test_dropped_files_arrive_exactly_once(service: Any, bucket: str, tmp_path: 
         assert read_object(service, bucket, key) == data
         meta = service.stat_object(bucket, key, include_tags=False).metadata
         rel = key.removeprefix("cams/")
-        assert meta["mtime"] == F.mtime_meta(os.stat(folder / rel).st_mtime_ns)
+        assert meta["mtime"] == S.mtime_meta(os.stat(folder / rel).st_mtime_ns)
     assert events.of("stopped")[-1]["backlog"] == 0
 
 
@@ -200,10 +201,9 @@ def test_remove_source_deletes_only_verified_files(service: Any, bucket: str, tm
 def test_verification_and_removal_refuse_mismatches(service: Any, bucket: str, tmp_path: Path) -> None:
     path = tmp_path / "v.jpg"
     path.write_bytes(random_bytes(10_000, seed=1))
-    sig = F.signature(path)
-    assert sig is not None
-    response = F.upload_file(service, path, bucket, "v.jpg")
-    digest = F.file_digest(path)
+    with S.open_source(tmp_path, "v.jpg") as src:
+        response, digest = S.upload_source(service, src, bucket, "v.jpg", md5=True)
+        sig = src.sig
     assert F.verify_upload(service, bucket, "v.jpg", response, digest) is None
     other = F.Digest(digest.size, "0" * 64, digest.md5)
     assert "sha256" in (F.verify_upload(service, bucket, "v.jpg", response, other) or "")
@@ -211,11 +211,12 @@ def test_verification_and_removal_refuse_mismatches(service: Any, bucket: str, t
     assert "size" in (F.verify_upload(service, bucket, "v.jpg", response, shorter) or "")
     wrong_md5 = F.Digest(digest.size, digest.sha256, "0" * 32)
     assert "MD5" in (F.verify_upload(service, bucket, "v.jpg", response, wrong_md5) or "")
-    time.sleep(0.01)
-    path.write_bytes(random_bytes(10_000, seed=2))  # modified after it was read: kept
-    assert F.remove_verified(path, sig) is False
+    with S.open_source(tmp_path, "v.jpg") as src:
+        path.write_bytes(random_bytes(10_001, seed=2))  # modified after it was read: kept
+        assert S.remove_source_file(src, sig) is False
     assert path.exists()
-    assert F.remove_verified(path, F.signature(path)) is True  # type: ignore[arg-type]
+    with S.open_source(tmp_path, "v.jpg") as src:
+        assert S.remove_source_file(src, src.sig) is True
     assert not path.exists()
 
 

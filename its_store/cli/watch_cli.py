@@ -2,7 +2,8 @@
 
 Human lines go to stderr (one per event, never `\\r`: a watcher runs under systemd or into a log
 file); with --json each event is one JSON Lines document on stdout. Exit 0 after SIGTERM, 130 after
-Ctrl-C (SIGINT), 1 when the file events stopped.
+Ctrl-C (SIGINT), 1 when the file events stopped, 78 when --remove-source would have to remove files on
+the settle rule alone and --remove-after-settle was not given.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ _PRINT = threading.Lock()
 
 
 def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_source: bool,
-              metrics_file: Path | None, workers: int | None) -> None:
+              metrics_file: Path | None, workers: int | None, remove_after_settle: bool = False) -> None:
     """Run the watcher in the foreground until a signal; raises typer.Exit with its exit code."""
     from its_store.sync.watch import serve, watcher_for
     from its_store.sync.watch_report import format_json, format_line
@@ -39,7 +40,8 @@ def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_sou
 
     service = out.STATE.service(workers)
     watcher = watcher_for(service, source, dest, options, settle=settle, remove_source=remove_source,
-                          metrics_file=metrics_file, on_event=on_event, workers=workers or 4)
+                          remove_after_settle=remove_after_settle, metrics_file=metrics_file, on_event=on_event,
+                          workers=workers or 4)
     try:
         code = serve(watcher)
     finally:

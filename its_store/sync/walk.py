@@ -54,8 +54,9 @@ def _never(_: str) -> bool:
 
 def walk_local(root: Path, walk: Walk, *, follow_symlinks: bool = False,
                prune: Callable[[str], bool] = _never) -> Iterator[LocalFile]:
-    """Regular files under `root` in relative-path order. File symlinks are followed; folder symlinks
-    only with `follow_symlinks`, and never into a folder already on the current path (a loop)."""
+    """Regular files under `root` in relative-path order. Symbolic links (to files or folders) are
+    skipped and noted unless `follow_symlinks`, and even then never into a folder already on the
+    current path (a loop): a link someone may put in the folder must not upload what it points to."""
     top = os.fspath(root)
     try:
         info = os.stat(top)
@@ -83,7 +84,7 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
             yield from _walk_dir(entry.path, child + "/", walk, follow, ancestors, prune)
             ancestors.discard(ident)
             continue
-        item = _file(entry, child, walk)
+        item = _file(entry, child, walk, follow)
         if item is not None:
             walk.count += 1
             yield item
@@ -129,7 +130,10 @@ def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int
     return (info.st_dev, info.st_ino)
 
 
-def _file(entry: Any, rel: str, walk: Walk) -> LocalFile | None:
+def _file(entry: Any, rel: str, walk: Walk, follow: bool) -> LocalFile | None:
+    if not follow and _is_link(entry):
+        walk.notes.append((rel, "symlink (not followed; use --follow-symlinks)", 0))
+        return None
     try:
         info = entry.stat()  # follows a file symlink; cached by the DirEntry
     except FileNotFoundError:

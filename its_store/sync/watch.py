@@ -6,7 +6,15 @@ How it works (one scheduling thread owns all state; no locks on it):
   written before the kernel watch on a new folder was in place is not missed).
 - A path heard of enters the journal at once (watch_journal.py, on disk) and waits in `pending` until it
   is complete (watch_files.py: no writer has it open, or size+mtime stable for `settle` seconds), checked
-  by a cheap stat per pending file every `tick`.
+  by a cheap stat per pending file every `tick`. Where the kernel cannot tell whether a writer has the
+  file open (no read lease), the watcher says so: at start (lease_support) and per file (`settling`).
+- One close, one upload: a file is sent only if its signature (size, mtime, inode, ctime) differs from
+  the one last sent for it (`_sent`: the last SENT_MAX files). Kernel events come late (a write's
+  IN_MODIFY may arrive after the file was sent) and the first pass and the kernel both report files
+  written meanwhile: neither is a reason to send a file again.
+- Symbolic links are not followed unless asked (`follow_symlinks`): a link, or a file reached through a
+  linked folder, is skipped and reported (`skipped`). What is read is the descriptor that was checked
+  (watch_source.py), so a link swapped in after the check is never read.
 - Memory is bounded whatever the backlog: only a window of at most `window` owed files (pending, ready
   or in flight) is held in memory, the oldest ones; the rest stays in the journal only. `_cursor` is
   the journal seq of the newest file taken into the window: every owed file at or before it is in the
@@ -15,11 +23,13 @@ How it works (one scheduling thread owns all state; no locks on it):
   The queue of kernel events is bounded too (the event thread waits when it is full).
 - Complete files go to a small pool of upload threads. A file changed while being sent is sent again;
   with `remove_source` a file is deleted only when the server holds exactly what was read and the file
-  was not modified since (watch_files.verify_upload / remove_verified).
+  was not modified since (watch_files.verify_upload, watch_source.remove_source_file), and only when the
+  kernel said it was closed, unless `remove_after_settle` (run() refuses to start otherwise when leases
+  do not work for every file).
 - Server unreachable: one probe at a time, exponential backoff with jitter (capped), the backlog stays
   in the journal; the first success says "back online" and the backlog drains.
-- The first sync pass (the sync engine's, or a scan for files missing in the bucket) runs in its own
-  thread after the kernel watch is in place, retried while the server is unreachable.
+- The first pass (watch_pass.py) runs in its own thread once the kernel watch is in place, retried
+  while the server is unreachable; it finds files and hands them to this loop, which alone uploads.
 - stop(): no new uploads start; those in flight finish; everything else stays owed in the journal.
 """
 
@@ -30,7 +40,7 @@ import queue
 import random
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +50,7 @@ from typing import Any
 from its_store.core import errors as E
 from its_store.sync import watch_files as F
 from its_store.sync import watch_pass as P
+from its_store.sync import watch_source as S
 from its_store.sync.watch_journal import Journal, journal_dir
 from its_store.sync.watch_report import WatchFigures, now_iso, write_metrics
 
@@ -47,6 +58,7 @@ EventSink = Callable[[dict[str, Any]], None]
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
 CHANGES_MAX = 10_000  # kernel events queued for the scheduling thread at most
+SENT_MAX = 16_384     # signatures of sent files remembered (late kernel events come within a second)
 
 
 @dataclass
@@ -54,17 +66,7 @@ class _Pending:
     sig: F.Sig | None = None
     changed_at: float = 0.0   # monotonic time the signature last changed
     check_at: float = 0.0     # next stat
-
-
-@dataclass
-class _Outcome:
-    rel: str
-    kind: str                 # uploaded | changed | vanished | unreachable | failed
-    size: int = 0
-    seconds: float = 0.0
-    reason: str = ""
-    code: str = ""
-    removed: bool = False
+    unleased: str = ""        # why the kernel could not say whether a writer has it open ("": it could)
 
 
 class Watcher:
@@ -76,13 +78,21 @@ class Watcher:
                  on_event: EventSink | None = None, metrics_file: Path | None = None,
                  state_dir: Path | None = None, tick: float = 0.05, backoff_cap: float = 30.0,
                  close_check: bool = True, first_pass: Callable[[], Any] | bool | None = True,
-                 use_state: bool = True, sync_options: Any = None, window: int = WINDOW) -> None:
+                 use_state: bool = True, sync_options: Any = None, window: int = WINDOW,
+                 follow_symlinks: bool | None = None, remove_after_settle: bool = False) -> None:
         if settle < 0:
             raise E.InvalidInputError("--settle must be 0 or more seconds")
         if window < 1:
             raise E.InvalidInputError("the watch window must hold at least 1 file")
+        if remove_after_settle and not remove_source:
+            raise E.InvalidInputError("--remove-after-settle goes with --remove-source")
         self.service, self.root, self.bucket, self.prefix = service, Path(root), bucket, prefix
         self.settle, self.remove_source, self.tick = settle, remove_source, tick
+        self.remove_after_settle = remove_after_settle
+        if follow_symlinks is None:
+            follow_symlinks = bool(getattr(sync_options, "follow_symlinks", False))
+        self.follow_symlinks = follow_symlinks
+        self.lease = F.LeaseSupport("unknown", "not probed yet")  # run() probes the folder
         self.options = upload_options  # a sync.model.UploadOptions (None: the defaults)
         self.workers = max(1, workers)
         self.on_event = on_event or (lambda event: None)
@@ -100,11 +110,13 @@ class Watcher:
         self.journal = Journal(journal_dir(state, service.settings.endpoint, self.root, bucket, prefix))
         self.figures = WatchFigures()
         self._changes: queue.Queue[tuple[str, str]] = queue.Queue(CHANGES_MAX)
-        self._outcomes: queue.Queue[_Outcome] = queue.Queue()
+        self._outcomes: queue.Queue[S.Outcome] = queue.Queue()
         self._pending: dict[str, _Pending] = {}
         self._ready: deque[str] = deque()
         self._inflight: set[str] = set()
         self._again: set[str] = set()
+        self._sent: OrderedDict[str, F.Sig] = OrderedDict()
+        self._settled: dict[str, str] = {}  # ready files complete by the settle rule only: why
         self.window = window
         self.window_peak = 0      # the most files the window held at once (for tests and figures)
         self._cursor = 0          # journal seq of the newest owed file taken into the window
@@ -137,13 +149,16 @@ class Watcher:
         """Watch until stop(). Raises ConflictError when another watcher owns this folder's journal."""
         if not self.root.is_dir():
             raise E.LocalFileNotFoundError(f"{self.root} is not a folder")
+        self.lease = F.lease_support(self.root, self.close_check)
+        self._refuse_settled_removal()
         owed = self.journal.open()
         self._spilled = owed > 0  # read into the window by _refill(), oldest first
         from its_store.sync.engine import open_state
         self._state = open_state(self.service, self.use_state)
         try:
             self._emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
-                       close_check=self.close_check)
+                       close_check=self.close_check, complete=self.lease.describe(self.settle),
+                       lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle)
             watcher = threading.Thread(target=self._watch_thread, name="its-watch-events", daemon=True)
             watcher.start()
             self._watching.wait(10)
@@ -161,6 +176,17 @@ class Watcher:
             self._metrics()
             self.service.flush_stats()
             self._emit("stopped", backlog=len(self.journal), signal=self._signal)
+
+    def _refuse_settled_removal(self) -> None:
+        """--remove-source removes a file only once the kernel said no writer has it open. Where it
+        cannot say that for every file, refuse to start, unless the user opted in by name."""
+        if not self.remove_source or self.lease.mode == "all" or self.remove_after_settle:
+            return
+        raise E.ConfigError(
+            f"--remove-source: the kernel cannot tell here when a file is closed ({self.lease.reason}), so "
+            f"files would be removed once unchanged for --settle {self.settle:g} s, and a writer that pauses "
+            "longer loses the rest of its file; pass --remove-after-settle to accept that",
+            hint="or give the watcher CAP_LEASE (systemd: AmbientCapabilities=CAP_LEASE)")
 
     # ------------------------------------------------------------------------------ threads
     def _watch_thread(self) -> None:
@@ -195,18 +221,25 @@ class Watcher:
             stopping = self._stop.is_set()
             if stopping and not self._inflight:
                 return
-            self._drain_changes(self.tick)
-            self._drain_outcomes()
-            now = time.monotonic()
-            if not stopping:
-                self._refill()
-                self._check_pending(now)
-                self._dispatch(pool, now)
+            now = self._turn(pool, stopping, self.tick)
             if now >= next_report:
                 next_report = now + 2.0
                 self.figures.backlog = len(self.journal)
                 self.journal.tidy()
                 self._metrics()
+
+    def _turn(self, pool: ThreadPoolExecutor, stopping: bool = False, wait: float = 0.0) -> float:
+        """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
+        finished uploads, then check the waiting files and start the uploads that may start. Returns
+        the time it checked at. (tests/watchstep.py drives the watcher by this step.)"""
+        self._drain_changes(wait)
+        self._drain_outcomes()
+        now = time.monotonic()
+        if not stopping:
+            self._refill()
+            self._check_pending(now)
+            self._dispatch(pool, now)
+        return now
 
     def _drain_changes(self, wait: float) -> None:
         """Handle the queued changes, at most CHANGES_MAX per turn (a flood must not stall the uploads)."""
@@ -301,26 +334,37 @@ class Watcher:
         for rel, item in list(self._pending.items()):
             if item.check_at > now:
                 continue
-            sig = F.signature(self.root / rel)
-            if sig is None:
-                del self._pending[rel]
+            found = F.look(self.root / rel, self.follow_symlinks)
+            if found is None or isinstance(found, str) or found == self._sent.get(rel):
+                del self._pending[rel]  # gone, not a file to send, or unchanged since it was sent
                 self.journal.done(rel)
+                if isinstance(found, str):
+                    self._emit("skipped", key=self.prefix + rel, reason=found)
                 continue
-            if sig != item.sig:
-                item.sig, item.changed_at, item.check_at = sig, now, now + self.tick
+            if found != item.sig:
+                item.sig, item.changed_at, item.check_at = found, now, now + self.tick
                 continue
             if self._complete(rel, item, now):
                 del self._pending[rel]
                 self._ready.append(rel)
+                if item.unleased:
+                    self._settled[rel] = item.unleased
             else:
                 item.check_at = now + self.tick
 
     def _complete(self, rel: str, item: _Pending, now: float) -> bool:
-        """Complete: stable for one tick and no writer has it open; or stable for `settle`."""
-        if self.close_check:
-            writing = F.open_for_writing(self.root / rel)
-            if writing is not None:
-                return not writing
+        """Complete: stable for one tick and no writer has it open; or stable for `settle` where the
+        kernel cannot tell (said once per file: `settling`)."""
+        if not self.close_check:
+            item.unleased = "the close check is off"
+        else:
+            state = F.lease_check(self.root / rel, self.follow_symlinks)
+            if not isinstance(state, str):
+                item.unleased = ""
+                return not state
+            if item.unleased != state:
+                item.unleased = state
+                self._emit("settling", key=self.prefix + rel, seconds=self.settle, reason=state)
         return now - item.changed_at >= self.settle
 
     def _dispatch(self, pool: ThreadPoolExecutor, now: float) -> None:
@@ -330,40 +374,9 @@ class Watcher:
         while self._ready and len(self._inflight) < limit:
             rel = self._ready.popleft()
             self._inflight.add(rel)
-            future: Future[_Outcome] = pool.submit(self._send, rel)
-            future.add_done_callback(lambda f, rel=rel: self._outcomes.put(_result(f, rel)))
-
-    # ------------------------------------------------------------------------------ one upload
-    def _send(self, rel: str) -> _Outcome:
-        """Upload one file (worker thread); never raises."""
-        path = self.root / rel
-        key = self.prefix + rel
-        started = time.perf_counter()
-        sig = F.signature(path)
-        if sig is None:
-            return _Outcome(rel, "vanished")
-        try:
-            digest = F.file_digest(path) if self.remove_source else None
-            response = F.upload_file(self.service, path, self.bucket, key, self.options, state=self._state,
-                                     sha256=digest.sha256 if digest else None)
-            seconds = time.perf_counter() - started
-            if F.signature(path) != sig or (digest is not None and digest.size != sig[0]):
-                return _Outcome(rel, "changed", sig[0], seconds)
-            removed, reason = False, ""
-            if digest is not None:
-                reason = F.verify_upload(self.service, self.bucket, key, response, digest) or ""
-                removed = not reason and F.remove_verified(path, sig)
-                if not reason and not removed:
-                    reason = "modified after it was read"
-            return _Outcome(rel, "uploaded", sig[0], seconds, reason=reason, removed=removed)
-        except E.FileChangedError:
-            return _Outcome(rel, "changed", sig[0])
-        except E.ServiceUnavailableError as exc:
-            return _Outcome(rel, "unreachable", reason=exc.message, code=exc.code)
-        except E.LocalFileNotFoundError:
-            return _Outcome(rel, "vanished")
-        except E.ItsStoreError as exc:
-            return _Outcome(rel, "failed", reason=exc.message, code=exc.code)
+            # one upload (watch_source.send): an upload thread opens, reads, sends, verifies, removes
+            future: Future[S.Outcome] = pool.submit(S.send, self, rel, self._settled.pop(rel, ""))
+            future.add_done_callback(lambda f, rel=rel: self._outcomes.put(S.result(f, rel)))
 
     def _drain_outcomes(self) -> None:
         while True:
@@ -377,34 +390,46 @@ class Watcher:
                 self._again.discard(out.rel)
                 self._hear(out.rel)
 
-    def _on_uploaded(self, out: _Outcome) -> None:
+    def _on_uploaded(self, out: S.Outcome) -> None:
         self._back_online()
         self.journal.done(out.rel)
+        if out.sig is not None:
+            self._sent[out.rel] = out.sig
+            self._sent.move_to_end(out.rel)
+            if len(self._sent) > SENT_MAX:
+                self._sent.popitem(last=False)
         self.figures.sent(out.size, out.removed)
         self._emit("uploaded", key=self.prefix + out.rel, size=out.size, seconds=round(out.seconds, 4),
                    removed=out.removed)
         if self.remove_source and not out.removed:
             self._emit("kept", key=self.prefix + out.rel, reason=out.reason)
 
-    def _on_changed(self, out: _Outcome) -> None:
+    def _on_changed(self, out: S.Outcome) -> None:
         """Sent while it changed: still owed and still in the window; send it again once complete."""
         self._back_online()
         self._pending[out.rel] = _Pending()
 
-    def _on_vanished(self, out: _Outcome) -> None:
+    def _on_vanished(self, out: S.Outcome) -> None:
         self.journal.done(out.rel)
         self._emit("vanished", key=self.prefix + out.rel)
 
-    def _on_failed(self, out: _Outcome) -> None:
+    def _on_skipped(self, out: S.Outcome) -> None:
+        """Not a file to send (a symbolic link not followed, not a regular file): reported, dropped."""
+        self.journal.done(out.rel)
+        self._emit("skipped", key=self.prefix + out.rel, reason=out.reason)
+
+    def _on_failed(self, out: S.Outcome) -> None:
         """A file the server refuses (not a connection problem): reported, dropped from this run's
         backlog; the file stays on disk and the next start's first pass tries it again."""
         self.journal.done(out.rel)
         self.figures.failed()
         self._emit("failed", key=self.prefix + out.rel, reason=out.reason, code=out.code)
 
-    def _on_unreachable(self, out: _Outcome) -> None:
+    def _on_unreachable(self, out: S.Outcome) -> None:
         self.figures.failed()
         self._ready.appendleft(out.rel)
+        if out.settled:
+            self._settled[out.rel] = out.settled
         self._failures += 1
         delay = min(self.backoff_cap, 0.5 * 2 ** min(self._failures - 1, 16))
         delay = round(delay * random.uniform(0.5, 1.0), 2)
@@ -436,13 +461,6 @@ class Watcher:
             stats.set_gauge("watch_last_success_timestamp_seconds", round(fig.last_success, 3))
         if self.metrics_file is not None:
             write_metrics(fig, self.metrics_file)
-
-
-def _result(future: Future[_Outcome], rel: str) -> _Outcome:
-    exc = future.exception()
-    if exc is None:
-        return future.result()
-    return _Outcome(rel, "failed", reason=f"internal error: {exc!r}", code="error")
 
 
 def watcher_for(service: Any, source: str, dest: str, sync_options: Any = None, **kw: Any) -> Watcher:

@@ -1,4 +1,4 @@
-"""What the watcher asks of a local file: is it a temp file, is it complete, send it, verify it.
+"""What the watcher asks of a local file: is it a temp file, is it complete, is the server's copy exact.
 
 "Complete" (see the README, "Watching a camera folder"):
 - On Linux the watcher asks the kernel whether any process still has the file open for writing, by
@@ -7,8 +7,11 @@
   instead of an event (watchfiles does not surface CLOSE_WRITE), so a frame is complete a few
   milliseconds after its writer closed it, and a slow writer that pauses is never mistaken for done.
   Leases need the file's owner or CAP_LEASE and a local file system; where the kernel says it cannot
-  tell (EACCES, EINVAL, ENOLCK, not Linux) the settle rule applies.
-- Otherwise (the fallback): size and mtime unchanged for `settle` seconds.
+  tell (EACCES, EINVAL, ENOLCK, not Linux) the settle rule applies, and the watcher says so: at start
+  (lease_support() probes the folder and the process's capabilities) and for each such file.
+- Otherwise (the fallback): size and mtime unchanged for `settle` seconds. That is a guess: a writer
+  that pauses longer than `settle` looks finished. So --remove-source never removes a file that only
+  the settle rule called complete unless the user opted in by name (--remove-after-settle).
 
 A lease break would signal the lease holder with SIGIO, whose default action kills the process; the
 lease fd is set (F_SETSIG) to signal SIGURG instead, which is ignored by default, and the lease lasts a
@@ -27,15 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from its_store.core import errors as E
-
 # Names writers use while a file is not finished; never uploaded (the final name is, after the rename).
 TEMP_PATTERNS = (".*.tmp", "*.part", "~*", "*~", ".*.swp", ".*.its-tmp", "*.crdownload")
 
 _F_SETLEASE = 1024
 _F_SETSIG = 10
+_CAP_LEASE = 28  # linux/capability.h
 
-Sig = tuple[int, int, int]  # (size, mtime_ns, inode): what "changed" means
+Sig = tuple[int, int, int, int]  # (size, mtime_ns, inode, ctime_ns): what "changed" means
+NOT_FOLLOWED = "symlink (not followed; use --follow-symlinks)"
 
 
 def is_temp_name(name: str) -> bool:
@@ -43,26 +46,47 @@ def is_temp_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pat) for pat in TEMP_PATTERNS)
 
 
-def signature(path: Path) -> Sig | None:
-    """(size, mtime_ns, inode) of a regular file; None when it is gone or not a regular file."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
+def sig_of(st: os.stat_result) -> Sig:
+    """The signature of a stat result: a file whose signature is unchanged was not written to (a write
+    moves mtime and ctime; an mtime set back by utime still moves ctime)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def look(path: Path, follow_symlinks: bool = False) -> Sig | str | None:
+    """The signature of the regular file at `path`; a reason (str) when it is not one to send (a
+    symbolic link not followed, a folder, a FIFO); None when it is gone."""
     import stat as stat_
-    if not stat_.S_ISREG(st.st_mode):
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def open_for_writing(path: Path) -> bool | None:
-    """Whether some process has `path` open for writing: True, False, or None when the kernel cannot
-    tell us (no lease permission, file system without leases, not Linux): then settle decides."""
-    import fcntl
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
+        st = os.stat(path) if follow_symlinks else os.lstat(path)
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror}"
+    if stat_.S_ISLNK(st.st_mode):
+        return NOT_FOLLOWED
+    if not stat_.S_ISREG(st.st_mode):
+        return "not a regular file"
+    return sig_of(st)
+
+
+def signature(path: Path, follow_symlinks: bool = False) -> Sig | None:
+    """The signature of the regular file at `path` (a link is followed only if asked); else None."""
+    found = look(path, follow_symlinks)
+    return None if found is None or isinstance(found, str) else found
+
+
+def lease_check(path: Path, follow_symlinks: bool = False) -> bool | str:
+    """Whether some process has `path` open for writing (True / False), or why the kernel cannot tell
+    (no lease permission, file system without leases, not Linux): then settle decides."""
+    try:
+        import fcntl
+    except ImportError:
+        return "not Linux"
+    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return f"cannot open it: {exc.strerror}"
     try:
         try:
             fcntl.fcntl(fd, _F_SETSIG, signal.SIGURG)
@@ -70,11 +94,95 @@ def open_for_writing(path: Path) -> bool | None:
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EBUSY):
                 return True
-            return None
+            return _why_no_lease(exc, fd)
         fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_UNLCK)
         return False
     finally:
         os.close(fd)
+
+
+def _why_no_lease(exc: OSError, fd: int) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"the file belongs to uid {os.fstat(fd).st_uid} and the watcher has no CAP_LEASE"
+    if exc.errno == errno.EINVAL:
+        return "the file system has no leases"
+    return f"F_SETLEASE: {exc.strerror}"
+
+
+def open_for_writing(path: Path) -> bool | None:
+    """lease_check() as True / False, or None when the kernel cannot tell."""
+    state = lease_check(path)
+    return None if isinstance(state, str) else state
+
+
+# ------------------------------------------------------------------------------------ leases at start
+@dataclass(frozen=True)
+class LeaseSupport:
+    """What the close check can do in one folder for this process: `mode` is
+    all (every file: leases work here and the process has CAP_LEASE), own (only files of `uid`: no
+    CAP_LEASE), unknown (not probed: the folder is not writable), none (no leases here) or off (the
+    close check is off); `reason` says why it is less than all."""
+
+    mode: str
+    reason: str = ""
+    uid: int = -1
+
+    def describe(self, settle: float) -> str:
+        """The "complete = ..." of the watcher's first log line."""
+        if self.mode == "all":
+            return "closed (read lease)"
+        fallback = f"settled {settle:g} s"
+        if self.mode == "own":
+            return f"closed (read lease) for files of uid {self.uid}, else {fallback} (no read lease: {self.reason})"
+        if self.mode == "unknown":
+            return f"closed (read lease) where the kernel can tell, else {fallback} ({self.reason})"
+        return f"{fallback} (no read lease: {self.reason})"
+
+
+def lease_support(root: Path, close_check: bool = True) -> LeaseSupport:
+    """Probe leases in `root`: a read lease on a file of our own made there for the purpose (named as
+    a temp file, gone at once), then whether this process holds CAP_LEASE, which a lease on other
+    users' files needs."""
+    if not close_check:
+        return LeaseSupport("off", "the close check is off")
+    try:
+        import fcntl
+    except ImportError:
+        return LeaseSupport("none", "not Linux")
+    import secrets
+    probe = Path(root) / f".its-lease-probe-{os.getpid()}-{secrets.token_hex(4)}.its-tmp"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        return LeaseSupport("unknown", f"lease not probed: cannot create a file in the folder: {exc.strerror}")
+    try:
+        os.close(fd)
+        fd = os.open(probe, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            fcntl.fcntl(fd, _F_SETSIG, signal.SIGURG)
+            fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_RDLCK)
+            fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_UNLCK)
+        except OSError as exc:
+            return LeaseSupport("none", _why_no_lease(exc, fd))
+        finally:
+            os.close(fd)
+    finally:
+        probe.unlink(missing_ok=True)
+    if has_cap_lease():
+        return LeaseSupport("all")
+    return LeaseSupport("own", "no CAP_LEASE", os.geteuid())
+
+
+def has_cap_lease() -> bool:
+    """Whether CAP_LEASE is in this process's effective capabilities (/proc/self/status CapEff)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> _CAP_LEASE & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def simple_filter(excludes: list[str], includes: list[str]) -> Callable[[str], bool]:
@@ -91,22 +199,7 @@ def simple_filter(excludes: list[str], includes: list[str]) -> Callable[[str], b
     return accept
 
 
-# ------------------------------------------------------------------------------------ sending
-def mtime_meta(mtime_ns: int) -> str:
-    """rclone's `mtime` metadata: seconds since the epoch with 9 decimals ("1700000000.123456789")."""
-    from its_store.sync.mtime import format_mtime
-    return format_mtime(mtime_ns)
-
-
-def upload_file(service: Any, path: Path, bucket: str, key: str, options: Any = None, *, state: Any = None,
-                sha256: str | None = None) -> Any:
-    """Upload ONE local file exactly as sync does (sync.engine.upload_one: the upload options, the local
-    mtime in metadata `mtime`, the sync state entry); returns the UploadResponse. A file that changed
-    while it was read raises FileChangedError (the watcher then waits for it to be complete again)."""
-    from its_store.sync.engine import upload_one
-    return upload_one(service, path, bucket, key, options, state=state, sha256=sha256)
-
-
+# ------------------------------------------------------------------------------------ verifying
 @dataclass
 class Digest:
     size: int
@@ -114,19 +207,20 @@ class Digest:
     md5: str
 
 
-def file_digest(path: Path) -> Digest:
-    """sha256 and md5 of a file in one read (1 MiB chunks): what --remove-source checks the server against."""
-    sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+def fd_digest(fd: int, path: Path, md5: bool = True) -> Digest:
+    """sha256 (and md5) of an open file in one read (1 MiB chunks, by offset: the fd's position is
+    not moved): what --remove-source checks the server against."""
+    sha, md, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
     try:
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                sha.update(chunk)
-                md5.update(chunk)
-                size += len(chunk)
+        while chunk := os.pread(fd, 1 << 20, size):
+            sha.update(chunk)
+            if md5:
+                md.update(chunk)
+            size += len(chunk)
     except OSError as exc:
         from its_store.core.files import io_error
         raise io_error("cannot read", path, exc) from None
-    return Digest(size, sha.hexdigest(), md5.hexdigest())
+    return Digest(size, sha.hexdigest(), md.hexdigest() if md5 else "")
 
 
 def verify_upload(service: Any, bucket: str, key: str, response: Any, digest: Digest) -> str | None:
@@ -149,16 +243,3 @@ def verify_upload(service: Any, bucket: str, key: str, response: Any, digest: Di
     if plain and len(etag) == 32 and etag != digest.md5:
         return "the server's MD5 (ETag) differs from the local file"
     return None
-
-
-def remove_verified(path: Path, read_sig: Sig) -> bool:
-    """Delete `path` only if it is still the file that was read (same size, mtime and inode)."""
-    if signature(path) != read_sig:
-        return False
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise E.LocalIOError(f"cannot remove {path}: {exc.strerror}") from None
-    return True

@@ -1,9 +1,10 @@
 """The watcher's first pass (what changed while no watcher ran) and its walk of the folder.
 
 The pass runs in its own thread once the kernel watch is in place, retried with backoff while the server
-is unreachable: a normal sync pass (sync.engine.Sync with the same options), or with --remove-source a
-scan that hands every file in the folder to the watcher (its journal dedupes them on disk, so a folder of
-millions of files costs no memory: the walk streams, the change queue is bounded).
+is unreachable: a dry-run sync pass (sync.engine.Sync with the same options) whose files to send go to
+the watcher, or with --remove-source a scan that hands every file in the folder to the watcher. Either
+way the watcher's scheduling thread alone decides and uploads (its journal dedupes files on disk, so a
+folder of millions of files costs no memory: the walk streams, the change queue is bounded).
 """
 
 from __future__ import annotations
@@ -54,20 +55,26 @@ def scan_pass(w: Watcher) -> str:
 
 
 def sync_pass(w: Watcher) -> str:
-    """One `sync DIR s3://B/PREFIX/` (sync.engine.Sync, same options): what changed while no watcher ran.
-    Raises ServiceUnavailableError when the server could not be reached (then it is retried)."""
+    """What changed while no watcher ran, found as `sync DIR s3://B/PREFIX/ --dry-run` finds it
+    (sync.engine.Sync, same options: compare, filters, shard, symlink rule) and handed to the watcher
+    like a kernel event (a `scan` change): the watcher alone uploads, so a file written meanwhile that
+    both the pass and the kernel report is still sent once. Files the walk skips (links not followed,
+    not regular files) are reported as `skipped`. Raises ServiceUnavailableError when the server could
+    not be reached (then it is retried)."""
     from dataclasses import replace
 
     from its_store.sync.engine import Sync
     from its_store.sync.model import SyncOptions
-    options = replace(w.sync_options or SyncOptions(), delete=False, dry_run=False)
+    options = replace(w.sync_options or SyncOptions(), delete=False, dry_run=True,
+                      follow_symlinks=w.follow_symlinks)
     if w.options is not None:
         options.upload = w.options
 
     def on_item(kind: str, item: Any) -> None:
         if kind == "copied":
-            w.figures.sent(item.size, False)
-            w._emit("uploaded", key=item.key, size=item.size, seconds=0.0, removed=False)
+            w._put("scan", item.path)
+        elif kind == "skipped":
+            w._emit("skipped", key=w.prefix + item.path, reason=item.reason)
         elif kind == "failed" and item.code != "service_unavailable":
             w.figures.failed()
             w._emit("failed", key=item.key or item.path, reason=item.reason, code=item.code)
@@ -77,7 +84,7 @@ def sync_pass(w: Watcher) -> str:
     if unreachable:
         raise E.ServiceUnavailableError(f"{len(unreachable)} file(s) could not reach the server")
     t = report.totals()
-    return f"copied {t['copied']}, unchanged {t['unchanged']}, failed {t['failed']}"
+    return f"to send {t['copied']}, unchanged {t['unchanged']}, skipped {t['skipped']}, failed {t['failed']}"
 
 
 def wanted(options: Any) -> Callable[[str], bool]:

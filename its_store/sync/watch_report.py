@@ -1,10 +1,14 @@
 """What the watcher tells: one event per line (human or JSON Lines), and its figures for Prometheus.
 
 Events are plain dicts with `event` and `time` (UTC, ISO 8601, milliseconds) and, per kind:
-  started {folder, bucket, prefix, owed, close_check} · uploaded {key, size, seconds, removed}
-  failed {key, reason, code} · vanished {key} · kept {key, reason} (--remove-source did not delete)
-  backlog {files} · unreachable {retry_in, reason} · online {} · pass {ok, reason?} ·
-  stopped {backlog, signal}
+  started {folder, bucket, prefix, owed, close_check, complete, lease, lease_reason, settle}
+  uploaded {key, size, seconds, removed} · failed {key, reason, code} · vanished {key}
+  kept {key, reason} (--remove-source did not delete) · skipped {key, reason} (a symbolic link not
+  followed, not a regular file) · settling {key, seconds, reason} (no read lease for this file: it is
+  complete once unchanged for `seconds`) · backlog {files} · unreachable {retry_in, reason} · online {}
+  pass {ok, reason?} · stopped {backlog, signal}
+`complete` is the rule in words ("closed (read lease)", "settled 2 s (no read lease: ...)"); `lease` is
+all | own | unknown | none | off (watch_files.LeaseSupport).
 The human line is `TIME EVENT FIELDS...` (e.g. `... uploaded cam1/f.jpg 183412 0.021`), never with `\\r`:
 keys are printed with Python escapes when they hold control characters, so one event is one line.
 """
@@ -36,6 +40,7 @@ _ORDER = {
     "failed": ("key", "reason"),
     "vanished": ("key",),
     "kept": ("key", "reason"),
+    "skipped": ("key", "reason"),
     "backlog": ("files",),
     "stopped": ("backlog", "signal"),
 }
@@ -50,8 +55,12 @@ def format_line(event: dict[str, Any]) -> str:
     if kind == "online":
         return f"{stamp} back online"
     if kind == "started":
+        complete = event.get("complete") or ("closed" if event["close_check"] else "settled")
         return (f"{stamp} watching {_safe(event['folder'])} -> s3://{event['bucket']}/{_safe(event['prefix'])} "
-                f"(owed {event['owed']}, complete = {'closed' if event['close_check'] else 'settled'})")
+                f"(owed {event['owed']}, complete = {_safe(complete)})")
+    if kind == "settling":
+        return (f"{stamp} settling {_safe(event['key'])} {event['seconds']:g}s "
+                f"(no read lease: {_safe(event['reason'])})")
     if kind == "pass":
         return f"{stamp} first pass {'done' if event.get('ok') else 'failed'}: {_safe(event.get('reason') or '')}"
     if kind == "uploaded":

@@ -97,8 +97,8 @@ def sync(
                                                      "source empties DEST.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", help="Only shard K of N (K/N, from 0), by relative path.")]
     = None,
-    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Descend into symlinked folders "
-                                                                            "(loops are skipped).")] = False,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
+                                                  "link is skipped and reported)")] = False,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256, help="Parallel transfers.")]
     = None,
     type_: Annotated[ObjectType, typer.Option("--type", "-t", help="Object type of uploads.",
@@ -127,6 +127,9 @@ def sync(
                                           "must stay unchanged when the kernel cannot say it was closed.")] = 2.0,
     remove_source: Annotated[bool, typer.Option("--remove-source", help="--watch: delete a local file once its "
                                                 "upload is verified.")] = False,
+    remove_after_settle: Annotated[bool, typer.Option("--remove-after-settle", help="--watch --remove-source: also "
+                                                      "remove files the kernel cannot say are closed (no read "
+                                                      "lease), once unchanged for --settle.")] = False,
     metrics_file: Annotated[Path | None, typer.Option("--metrics-file", help="--watch: write Prometheus figures "
                                                       "to FILE (node_exporter textfile, atomic).")] = None,
     json_: Json = False,
@@ -146,10 +149,10 @@ def sync(
     if watch:
         from its_store.cli.watch_cli import run_watch
         run_watch(source, dest, options, settle=settle, remove_source=remove_source, metrics_file=metrics_file,
-                  workers=workers)
+                  workers=workers, remove_after_settle=remove_after_settle)
         return
-    if remove_source or metrics_file is not None:
-        raise InvalidInputError("--remove-source and --metrics-file go with --watch")
+    if remove_source or remove_after_settle or metrics_file is not None:
+        raise InvalidInputError("--remove-source, --remove-after-settle and --metrics-file go with --watch")
     report = make_sync(source, dest, options, workers).run()
     finish(report)
 

@@ -1,0 +1,276 @@
+"""What the watcher reads and removes: the file it opened, never what a name happens to point to.
+
+A path is only a name, and names change: between the moment the watcher hears of `frame_0001.jpg` and
+the moment it reads it, anyone who may write to the camera folder can put a symbolic link there, to a
+file that user cannot read but the watcher (a service user) can, such as the S3 secret. So the watcher
+checks the file it holds, not the name:
+- `open_source` opens the path without following links (unless --follow-symlinks): from the watched
+  folder down, each folder with O_NOFOLLOW|O_DIRECTORY relative to the one before, the file itself
+  with O_NOFOLLOW; then fstat-s the descriptor and refuses what is not a regular file. O_NONBLOCK: a
+  FIFO must not block the open (it is refused by the fstat).
+- `upload_source` reads the content from that descriptor only (never by its name again), so a link
+  swapped in after the check changes nothing that is sent.
+- `remove_source_file` (--remove-source) unlinks the name in the folder descriptor that was opened,
+  only while that name still holds the file that was read (same size, mtime, inode and ctime).
+- `send` is one upload of the watcher (an upload thread): open, read, send, verify, remove, and what
+  came of it as an `Outcome` for the scheduling thread.
+
+A file is skipped (and reported) with `Skipped` when it is a link that is not followed, when a folder
+in its path is one, or when it is not a regular file.
+
+TODO(lead): helper "local" adds core/files.open_regular(path, follow_symlinks=False) (open with
+O_NOFOLLOW|O_NONBLOCK, fstat, refuse non-regular files) for every local read; `open_source` does the
+same for one file relative to the watched folder and should become a caller of it (the per-folder
+O_NOFOLLOW walk, which open_regular's single open cannot do for the folders in the path, stays).
+A file of MINIO_MULTIPART_THRESHOLD or more is sent as a stream from the descriptor, which the
+transfer layer copies to a temp file first (upload_stream: the SHA-256 must be known before the
+multipart upload); a transfer.upload_file that takes an open descriptor would avoid that copy.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat as stat_
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from its_store.core import errors as E
+from its_store.sync.watch_files import NOT_FOLLOWED, Digest, Sig, fd_digest, sig_of, verify_upload
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class Skipped(Exception):
+    """A file that is not sent (a link not followed, not a regular file); the message says why."""
+
+
+@dataclass
+class Source:
+    """One local file, open: `fd` for reading, `sig` its signature when opened, `folder_fd` the folder
+    holding it (opened without following links) and `name` its name there (for the removal)."""
+
+    path: Path
+    fd: int
+    sig: Sig
+    folder_fd: int
+    name: str
+    follow_symlinks: bool
+
+    def current(self) -> Sig:
+        """The signature of the open file now (fstat)."""
+        return sig_of(os.fstat(self.fd))
+
+    def close(self) -> None:
+        for fd in (self.fd, self.folder_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.folder_fd = -1
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(root: Path, rel: str, follow_symlinks: bool = False) -> Source:
+    """Open root/rel for reading as the file it is now. Raises Skipped (a link not followed, not a
+    regular file), LocalFileNotFoundError (gone) or LocalIOError."""
+    path = Path(root) / rel
+    *folders, name = rel.split("/")
+    if any(part in ("", ".", "..") for part in (*folders, name)):
+        raise E.LocalFileNotFoundError(f"not a path inside the folder: {rel!r}")
+    try:
+        folder_fd = os.open(root, _DIR_FLAGS)
+    except OSError as exc:
+        raise _error(exc, Path(root)) from None
+    try:
+        for i, part in enumerate(folders):
+            flags = _DIR_FLAGS if follow_symlinks else _DIR_FLAGS | os.O_NOFOLLOW
+            try:
+                inner = os.open(part, flags, dir_fd=folder_fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(part, folder_fd):
+                    raise Skipped(f"a folder in its path is a {NOT_FOLLOWED}: {'/'.join(folders[:i + 1])}") from None
+                raise _error(exc, path) from None
+            os.close(folder_fd)
+            folder_fd = inner
+        try:
+            fd = os.open(name, _FILE_FLAGS if follow_symlinks else _FILE_FLAGS | os.O_NOFOLLOW, dir_fd=folder_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and not follow_symlinks:
+                raise Skipped(NOT_FOLLOWED) from None
+            raise _error(exc, path) from None
+        st = os.fstat(fd)
+        if not stat_.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise Skipped("not a regular file")
+        return Source(path, fd, sig_of(st), folder_fd, name, follow_symlinks)
+    except BaseException:
+        os.close(folder_fd)
+        raise
+
+
+def _is_link(name: str, folder_fd: int) -> bool:
+    try:
+        return stat_.S_ISLNK(os.lstat(name, dir_fd=folder_fd).st_mode)
+    except OSError:
+        return False
+
+
+def _error(exc: OSError, path: Path) -> E.ItsStoreError:
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return E.LocalFileNotFoundError(f"no such file: {path}")
+    from its_store.core.files import io_error
+    return io_error("cannot read", path, exc)
+
+
+def mtime_meta(mtime_ns: int) -> str:
+    """rclone's `mtime` metadata: seconds since the epoch with 9 decimals ("1700000000.123456789")."""
+    from its_store.sync.mtime import format_mtime
+    return format_mtime(mtime_ns)
+
+
+def upload_source(service: Any, src: Source, bucket: str, key: str, options: Any = None, *, state: Any = None,
+                  md5: bool = False) -> tuple[Any, Digest]:
+    """Upload the open file as sync uploads a file (sync.engine.upload_one: the upload options, the
+    local mtime in metadata `mtime`, the sync state entry), reading from its descriptor only.
+    Returns the UploadResponse and the Digest of what was read (md5 only when asked: --remove-source).
+    A file written to while it was read raises FileChangedError (the watcher sends it again once it is
+    complete)."""
+    from its_store.core.models import UploadRequest
+    from its_store.sync.model import UploadOptions
+    from its_store.sync.mtime import META_MTIME
+    from its_store.sync.state import Known
+    opts = options or UploadOptions()
+    size, mtime = src.sig[0], mtime_meta(src.sig[1])
+    fields: dict[str, Any] = dict(
+        bucket=bucket, key=key, object_type=opts.object_type, metadata={**opts.metadata, META_MTIME: mtime},
+        tags=opts.tags, content_type=opts.content_type, compression=opts.compression,
+        compression_level=opts.compression_level, sse=opts.sse, sse_c_key_file=opts.sse_c_key_file,
+        part_size=opts.part_size, **opts.extra)
+    if size < max(service.settings.multipart_threshold, 1):  # as transfer.upload_file: one PUT from memory
+        data = _read_all(src, size)
+        digest = Digest(size, hashlib.sha256(data).hexdigest(),
+                        hashlib.md5(data, usedforsecurity=False).hexdigest() if md5 else "")
+        resp = service.upload_object(UploadRequest(data=data, **fields))
+    else:
+        digest = fd_digest(src.fd, src.path, md5)
+        with os.fdopen(os.dup(src.fd), "rb") as stream:
+            stream.seek(0)
+            resp = service.upload_object(UploadRequest(stream=stream, **fields))
+    if src.current() != src.sig or digest.size != size or resp.total_size != size:
+        raise E.FileChangedError(f"{src.path} changed while it was uploaded")
+    if state is not None:
+        plain = resp.codec == "none" and not resp.encryption and not resp.multipart
+        state.put(bucket, key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
+                                     digest.sha256, plain and len(resp.etag) == 32))
+    return resp, digest
+
+
+def _read_all(src: Source, size: int) -> bytes:
+    """The first `size` bytes of the open file; a file that shrank meanwhile is FileChangedError."""
+    parts, offset = [], 0
+    try:
+        while offset < size:
+            chunk = os.pread(src.fd, size - offset, offset)
+            if not chunk:
+                raise E.FileChangedError(f"{src.path} shrank while it was read")
+            parts.append(chunk)
+            offset += len(chunk)
+    except OSError as exc:
+        from its_store.core.files import io_error
+        raise io_error("cannot read", src.path, exc) from None
+    return b"".join(parts)
+
+
+def remove_source_file(src: Source, read_sig: Sig) -> bool:
+    """Delete the file's name only if it still names the file that was read, unchanged (same size,
+    mtime, inode and ctime); False when it does not (kept)."""
+    try:
+        st = os.stat(src.name, dir_fd=src.folder_fd, follow_symlinks=src.follow_symlinks)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot remove {src.path}: {exc.strerror}") from None
+    if not stat_.S_ISREG(st.st_mode) or sig_of(st) != read_sig or src.current() != read_sig:
+        return False
+    try:
+        os.unlink(src.name, dir_fd=src.folder_fd)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot remove {src.path}: {exc.strerror}") from None
+    return True
+
+
+# ------------------------------------------------------------------------------------ one upload
+@dataclass
+class Outcome:
+    """What came of one upload, for the watcher's scheduling thread."""
+
+    rel: str
+    kind: str                 # uploaded | changed | vanished | unreachable | failed | skipped
+    size: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+    code: str = ""
+    removed: bool = False
+    sig: Sig | None = None    # what was sent, when the server holds it
+    settled: str = ""         # complete by the settle rule only: why there was no read lease
+
+
+def send(w: Any, rel: str, settled: str = "") -> Outcome:
+    """Upload root/rel for the watcher `w` (a watch.Watcher, not imported: no cycle), read from the
+    descriptor that was checked; with --remove-source verify and remove it. `settled`: why the kernel
+    could not say the file was closed (then it is not removed without --remove-after-settle). Never
+    raises."""
+    try:
+        with open_source(w.root, rel, w.follow_symlinks) as src:
+            return _send_open(w, rel, src, settled)
+    except Skipped as exc:
+        return Outcome(rel, "skipped", reason=str(exc))
+    except E.FileChangedError:
+        return Outcome(rel, "changed")
+    except E.ServiceUnavailableError as exc:
+        return Outcome(rel, "unreachable", reason=exc.message, code=exc.code, settled=settled)
+    except E.LocalFileNotFoundError:
+        return Outcome(rel, "vanished")
+    except E.ItsStoreError as exc:
+        return Outcome(rel, "failed", reason=exc.message, code=exc.code)
+
+
+def _send_open(w: Any, rel: str, src: Source, settled: str) -> Outcome:
+    import time
+    key = w.prefix + rel
+    started = time.perf_counter()
+    response, digest = upload_source(w.service, src, w.bucket, key, w.options, state=w._state, md5=w.remove_source)
+    out = Outcome(rel, "uploaded", src.sig[0], time.perf_counter() - started, sig=src.sig)
+    if not w.remove_source:
+        return out
+    if settled and not w.remove_after_settle:
+        out.reason = f"no read lease ({settled}): not removed on the settle rule alone (--remove-after-settle)"
+        return out
+    out.reason = verify_upload(w.service, w.bucket, key, response, digest) or ""
+    if out.reason:
+        out.sig = None  # the server may not hold what was read: heard again, it is sent again
+        return out
+    out.removed = remove_source_file(src, src.sig)
+    if not out.removed:
+        out.reason = "modified after it was read"
+    return out
+
+
+def result(future: Future[Outcome], rel: str) -> Outcome:
+    """The Outcome of a finished upload thread; an unexpected exception becomes a failed one."""
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    return Outcome(rel, "failed", reason=f"internal error: {exc!r}", code="error")
