@@ -259,3 +259,17 @@ def test_webhook_goes_through_the_proxy_settings(cli, hook_env, port, monkeypatc
     finally:
         forward.stop()
         server.stop()
+
+
+def test_debug_log_never_shows_the_webhook_path_or_token(cli, hook_env, listener, tmp_path: Path):
+    """--debug turns on urllib3's own log lines ("POST /path?query HTTP/1.1"): the README promises that only
+    scheme://host:port/... of the webhook URL is ever shown."""
+    src = write_file(tmp_path / "w.pt", 1000, seed=8)
+    run = cli("--debug", "model", "register", str(src), "--name", "debugged", "--version", "1.0.0")
+    assert run.exit_code == 0, run
+    assert [verify(r)["model"] for r in listener.received] == ["debugged"]
+    assert "urllib3.connectionpool" in run.stderr and '"POST ' in run.stderr  # the lines are there...
+    assert TOKEN not in run.stderr and "/hooks/its" not in run.stderr, run.stderr  # ...without the target
+    assert SECRET not in run.stderr
+    flush = cli("--debug", "model", "webhooks", "flush")
+    assert flush.exit_code == 0 and TOKEN not in flush.stderr and "/hooks/its" not in flush.stderr
