@@ -89,8 +89,11 @@ def flush(json_: Json = False) -> None:
     """
     from its_store.registry.registry import ModelRegistry
     report = ModelRegistry(out.STATE.service(), offline=False).flush_webhooks()
+    others = report.get("waiting_for_other_webhooks") or 0
     out.result(report, lambda: out.talk(f"webhook {report['webhook'] or '(not set)'}: delivered "
-                                        f"{report['delivered']}, {report['pending']} waiting"))
+                                        f"{report['delivered']}, {report['pending']} waiting"
+                                        + (f"; {others} other event(s) wait for other webhook URLs (sent by "
+                                           "the configuration that queued them)" if others else "")))
     if report["pending"]:
         out.talk(f"its-store: {report['pending']} event(s) not delivered "
                  f"({report['last_error'] or 'time budget spent'}); kept in the outbox for the next try")
