@@ -82,7 +82,7 @@ class ModelRegistry(VersionOperations):
         self.service = service
         self.bucket = validate_bucket(bucket or service.settings.models_bucket)
         self.docs = RegistryDocs(service, self.bucket,
-                                 cache if cache is not None else ForIdentity(PROCESS_CACHE, service))
+                                 cache if cache is not None else _for_identity(PROCESS_CACHE, service))
         self.actor = actor or default_actor()
         self.offline = bool(service.settings.offline if offline is None else offline)
         self._offline_store: Any = None
@@ -449,29 +449,10 @@ class ModelRegistry(VersionOperations):
         return len(keys)
 
 
-class ForIdentity:
-    """The process-wide document cache as one identity sees it: every key is prefixed with who asks
-    (state/service_cache.identity_of: access key and a fingerprint of the secret), so a registry built
-    with other credentials in the same process is never served what only this one was shown."""
-
-    def __init__(self, shared: DocCache, service: StorageService) -> None:
-        self.shared = shared
-        self.service = service
-        self._prefix: str | None = None
-
-    def _key(self, key: str) -> str:
-        if self._prefix is None:  # computed on first use: an offline registry never needs it
-            from its_store.state.service_cache import identity_of
-            settings = self.service.settings
-            self._prefix = identity_of(settings.endpoint, settings.access_key,
-                                       settings.secret_key.get_secret_value()) + "|"
-        return self._prefix + key
-
-    def get(self, key: str) -> Any | None:
-        return self.shared.get(self._key(key))
-
-    def set(self, key: str, value: Any) -> None:
-        self.shared.set(self._key(key), value)
+def _for_identity(shared: DocCache, service: StorageService) -> DocCache:
+    """The process-wide document cache as this service's identity sees it (never another identity's)."""
+    from its_store.state.service_cache import ForIdentity
+    return ForIdentity(shared, service.settings)
 
 
 def _exists(name: str, version: str) -> E.AlreadyExistsError:

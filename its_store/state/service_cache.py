@@ -42,6 +42,30 @@ def identity_of(endpoint: str, access_key: str, secret: str | None) -> str:
     return f"{access_key}/{digest}"
 
 
+class ForIdentity:
+    """A get/set cache shared by the process (the registry's parsed documents, registry/docs.py) as one
+    identity sees it: every key is prefixed with identity_of(), computed on first use (an offline
+    registry never needs it), so a registry built with other credentials in the same process is never
+    served what only this one was shown."""
+
+    def __init__(self, shared: Any, settings: Settings) -> None:
+        self.shared = shared
+        self.settings = settings
+        self._prefix: str | None = None
+
+    def _key(self, key: str) -> str:
+        if self._prefix is None:
+            s = self.settings
+            self._prefix = identity_of(s.endpoint, s.access_key, s.secret_key.get_secret_value()) + "|"
+        return self._prefix + key
+
+    def get(self, key: str) -> Any | None:
+        return self.shared.get(self._key(key))
+
+    def set(self, key: str, value: Any) -> None:
+        self.shared.set(self._key(key), value)
+
+
 class ServiceCache:
     """What StorageService asks of the cache, in its own terms. Never raises; counts hits and misses.
 
