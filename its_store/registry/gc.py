@@ -19,8 +19,12 @@ unless the manifest (read again just before) names variant V, in which case only
 Files under NAME/VERSION/ with neither manifest nor marker (a `model rm` or gc killed between deleting
 the manifest and the files) are debris too, once the newest of them is older than `stale`.
 
-One audit line per removal (operation model_gc). The plan comes from one bucket listing plus the
-manifests (cached by ETag, registry/docs.py); memory grows with the number of registry objects.
+In a versioned (or object-locked) bucket these deletes only add delete markers: the report says so
+(`delete_markers`, `hidden` per row, `hidden_bytes` still stored), as `rm` does, instead of calling the
+data removed. One audit line per removal (operation model_gc, delete_marker when one was added).
+
+The plan comes from one bucket listing plus the manifests (cached by ETag, registry/docs.py); memory
+grows with the number of registry objects.
 """
 
 from __future__ import annotations
@@ -98,17 +102,27 @@ def gc(reg: ModelRegistry, name: str | None = None, *, keep_last: int, older_tha
     plan.stale = _stale(listing, name, now - stale_after)
     report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
               "stale_seconds": int(stale_after.total_seconds()), "dry_run": dry_run,
+              "delete_markers": reg.service.leaves_delete_markers(reg.bucket),
               "removed": [_brief(listing, manifests, key) for key in plan.remove], "protected": plan.protected,
               "kept": plan.kept, "stale_registrations": plan.stale, "errors": []}
     if not dry_run:
         _carry_out(reg, listing, plan, report)
-    done = [r for r in report["removed"] if not r.get("error")]
-    report["removed_versions"] = len(done)
-    report["removed_objects"] = sum(r["objects"] for r in done) + sum(
-        s["objects"] for s in report["stale_registrations"] if not s.get("error"))
-    report["removed_bytes"] = sum(r["bytes"] for r in done) + sum(
-        s["bytes"] for s in report["stale_registrations"] if not s.get("error"))
+    _totals(report)
     return report
+
+
+def _totals(report: dict[str, Any]) -> None:
+    """Counts of what went, and whether it is really gone: in a versioned (or locked) bucket a delete adds a
+    delete marker, so every byte is still stored (`hidden`, `hidden_bytes`), as `rm` says too."""
+    done = [r for r in report["removed"] if not r.get("error")]
+    stale = [s for s in report["stale_registrations"] if not s.get("error")]
+    hidden = report["delete_markers"] and not report["dry_run"]
+    for row in [*report["removed"], *report["stale_registrations"]]:
+        row["hidden"] = hidden and not row.get("error")
+    report["removed_versions"] = len(done)
+    report["removed_objects"] = sum(r["objects"] for r in done) + sum(s["objects"] for s in stale)
+    report["removed_bytes"] = sum(r["bytes"] for r in done) + sum(s["bytes"] for s in stale)
+    report["hidden_bytes"] = report["removed_bytes"] if hidden else 0
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -329,9 +343,10 @@ def _delete(reg: ModelRegistry, keys: list[str]) -> dict[str, str]:
 def _audit(reg: ModelRegistry, key: tuple[str, str], row: dict[str, Any], error: str | None, **extra: Any) -> None:
     log = getattr(reg.service, "audit", None)
     if log is not None:
+        marker = reg.service.leaves_delete_markers(reg.bucket) or None  # asked once per bucket, remembered
         log.record("model_gc", bucket=reg.bucket, key=f"{key[0]}/{key[1]}/", ok=error is None,
                    error="delete_failed" if error else None, model=key[0], version=key[1],
-                   objects=row.get("objects"), size=row.get("bytes"), **extra)
+                   objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker, **extra)
 
 
 def _notify(reg: ModelRegistry, removed: Iterable[tuple[str, str]]) -> None:
