@@ -241,3 +241,18 @@ def test_gc_in_an_unversioned_bucket_reports_bytes_freed(cli, env, service, monk
     report = cli("model", "gc", "plain", "--keep-last", "1", "--older-than", "0s", "--yes", "--json").json()
     assert report["delete_markers"] is False and report["hidden_bytes"] == 0
     assert [r.get("hidden") for r in report["removed"]] == [False] and report["removed_bytes"] > 3000
+
+
+def test_gc_in_an_object_locked_bucket_says_the_data_is_hidden(cli, env, service, locked, monkeypatch, tmp_path: Path):
+    """Object lock implies versioning: gc's deletes add delete markers there too, and it says so."""
+    from its_store import ModelRegistry, StorageService, load_settings
+    monkeypatch.setenv("MINIO_MODELS_BUCKET", locked)
+    reg = ModelRegistry(StorageService(load_settings()))
+    for i in range(2):
+        reg.register_model(write_file(tmp_path / f"w{i}.pt", 2500, seed=60 + i), "lockm", f"1.0.{i}")
+    run = cli("model", "gc", "lockm", "--keep-last", "1", "--older-than", "0s", "--yes", "--json")
+    assert run.exit_code == 0, run
+    report = run.json()
+    assert [r["version"] for r in report["removed"]] == ["1.0.0"] and report["delete_markers"] is True
+    assert report["removed"][0]["hidden"] is True and report["hidden_bytes"] >= 2500
+    assert any(v.get("is_delete_marker") for v in list_versions(cli, locked, "lockm/1.0.0/"))
