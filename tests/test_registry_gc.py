@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import one_line_error
-from helpers import write_file
+from helpers import list_versions, write_file
 
 
 def keys_under(service: Any, bucket: str, prefix: str) -> list[str]:
@@ -195,3 +195,64 @@ def test_cache_prune_drops_least_recently_used(cli, env, service, tmp_path: Path
     assert empty["after_bytes"] == 0 and not [p for p in blobs.rglob("*") if p.is_file()]
     again = cli("model", "pull", "cached@1.0.2", "again2.pt", "--json").json()
     assert again["downloaded_files"] == 1  # the cache only costs a download
+
+
+def test_gc_in_a_versioned_bucket_says_the_data_is_hidden_not_gone(cli, env, service, buckets, tmp_path: Path):
+    """The tester's report: in a versioned (or locked) bucket gc adds delete markers but reported "removed"
+    with byte counts, as if the data were gone. It says what happened, as `rm` does."""
+    from its_store import ModelRegistry
+    reg = ModelRegistry(service)
+    for i in range(3):
+        reg.register_model(write_file(tmp_path / f"w{i}.pt", 4000 + i, seed=20 + i), "hid", f"1.0.{i}")
+    bucket = buckets["models"]
+    assert service.s3.get_versioning(bucket).lower() == "enabled"  # MINIO_ENABLE_VERSIONING's default
+    run = cli("model", "gc", "hid", "--keep-last", "1", "--older-than", "0s", "--yes", "--json")
+    assert run.exit_code == 0, run
+    report = run.json()
+    assert [r["version"] for r in report["removed"]] == ["1.0.0", "1.0.1"]  # fields kept (a public API)
+    assert report["removed_versions"] == 2 and report["removed_bytes"] == sum(r["bytes"] for r in report["removed"])
+    assert report["delete_markers"] is True and all(r["hidden"] for r in report["removed"])
+    assert report["hidden_bytes"] == report["removed_bytes"] > 8000  # still stored, behind delete markers
+    assert keys_under(service, bucket, "hid/1.0.0/") == []  # gone from listings...
+    stored = list_versions(cli, bucket, "hid/1.0.0/")  # ...but still stored, as the report says
+    assert any(v.get("is_delete_marker") for v in stored) and sum(
+        v["size"] for v in stored if not v.get("is_delete_marker")) >= report["removed"][0]["bytes"]
+    audit = [json.loads(line) for line in Path(env["MINIO_AUDIT_LOG"]).read_text().splitlines()]
+    assert all(a.get("delete_marker") for a in audit if a["operation"] == "model_gc")
+
+    for i in range(3, 5):
+        reg.register_model(write_file(tmp_path / f"w{i}.pt", 1000, seed=30 + i), "hid", f"1.0.{i}")
+    human = cli("model", "gc", "hid", "--keep-last", "1", "--older-than", "0s", "--yes")
+    assert human.exit_code == 0, human
+    assert "removed" not in human.stdout + human.stderr, human
+    assert "hid 2 versions" in human.stderr and "still stored" in human.stderr, human
+    dry = cli("model", "gc", "hid", "--keep-last", "1", "--older-than", "0s", "--dry-run", "--json").json()
+    assert dry["delete_markers"] is True and dry["hidden_bytes"] == 0  # nothing done yet
+
+
+def test_gc_in_an_unversioned_bucket_reports_bytes_freed(cli, env, service, monkeypatch, tmp_path: Path):
+    from its_store import ModelRegistry, StorageService, load_settings
+    monkeypatch.setenv("MINIO_ENABLE_VERSIONING", "false")
+    plain = StorageService(load_settings())
+    reg = ModelRegistry(plain)
+    for i in range(2):
+        reg.register_model(write_file(tmp_path / f"w{i}.pt", 3000, seed=40 + i), "plain", f"1.0.{i}")
+    assert (plain.s3.get_versioning(reg.bucket) or "").lower() not in ("enabled", "suspended")
+    report = cli("model", "gc", "plain", "--keep-last", "1", "--older-than", "0s", "--yes", "--json").json()
+    assert report["delete_markers"] is False and report["hidden_bytes"] == 0
+    assert [r.get("hidden") for r in report["removed"]] == [False] and report["removed_bytes"] > 3000
+
+
+def test_gc_in_an_object_locked_bucket_says_the_data_is_hidden(cli, env, service, locked, monkeypatch, tmp_path: Path):
+    """Object lock implies versioning: gc's deletes add delete markers there too, and it says so."""
+    from its_store import ModelRegistry, StorageService, load_settings
+    monkeypatch.setenv("MINIO_MODELS_BUCKET", locked)
+    reg = ModelRegistry(StorageService(load_settings()))
+    for i in range(2):
+        reg.register_model(write_file(tmp_path / f"w{i}.pt", 2500, seed=60 + i), "lockm", f"1.0.{i}")
+    run = cli("model", "gc", "lockm", "--keep-last", "1", "--older-than", "0s", "--yes", "--json")
+    assert run.exit_code == 0, run
+    report = run.json()
+    assert [r["version"] for r in report["removed"]] == ["1.0.0"] and report["delete_markers"] is True
+    assert report["removed"][0]["hidden"] is True and report["hidden_bytes"] >= 2500
+    assert any(v.get("is_delete_marker") for v in list_versions(cli, locked, "lockm/1.0.0/"))

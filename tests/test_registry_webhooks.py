@@ -75,7 +75,8 @@ def listener(port: int) -> Iterator[Listener]:
 
 
 def outbox(env: dict[str, str]) -> list[Path]:
-    return sorted((Path(env["MINIO_CACHE_DIR"]) / "webhooks" / "outbox").glob("*.json"))
+    """Every event waiting, whatever webhook URL it was queued for (one folder per URL)."""
+    return sorted((Path(env["MINIO_CACHE_DIR"]) / "webhooks" / "outbox").rglob("*.json"), key=lambda p: p.name)
 
 
 def no_secret(*runs: Any) -> None:
@@ -259,3 +260,59 @@ def test_webhook_goes_through_the_proxy_settings(cli, hook_env, port, monkeypatc
     finally:
         forward.stop()
         server.stop()
+
+
+def test_debug_log_never_shows_the_webhook_path_or_token(cli, hook_env, listener, tmp_path: Path):
+    """--debug turns on urllib3's own log lines ("POST /path?query HTTP/1.1"): the README promises that only
+    scheme://host:port/... of the webhook URL is ever shown."""
+    src = write_file(tmp_path / "w.pt", 1000, seed=8)
+    run = cli("--debug", "model", "register", str(src), "--name", "debugged", "--version", "1.0.0")
+    assert run.exit_code == 0, run
+    assert [verify(r)["model"] for r in listener.received] == ["debugged"]
+    assert "urllib3.connectionpool" in run.stderr and '"POST ' in run.stderr  # the lines are there...
+    assert TOKEN not in run.stderr and "/hooks/its" not in run.stderr, run.stderr  # ...without the target
+    assert SECRET not in run.stderr
+    flush = cli("--debug", "model", "webhooks", "flush")
+    assert flush.exit_code == 0 and TOKEN not in flush.stderr and "/hooks/its" not in flush.stderr
+
+
+def test_two_registries_sharing_a_cache_folder_never_deliver_each_others_events(cli, hook_env, port, monkeypatch,
+                                                                                 tmp_path: Path):
+    """The tester's report: "prod" (webhook down) and "staging" used the default cache folder; staging's
+    next command delivered prod's waiting event to staging's URL, signed with staging's secret."""
+    staging_port, staging_secret = free_port(), "whsec-staging-other"
+    prod = {"MINIO_MODEL_WEBHOOK_URL": hook_env["MINIO_MODEL_WEBHOOK_URL"], "MINIO_MODEL_WEBHOOK_SECRET": SECRET}
+    staging = {"MINIO_MODEL_WEBHOOK_URL": f"http://127.0.0.1:{staging_port}/staging?token=other",
+               "MINIO_MODEL_WEBHOOK_SECRET": staging_secret, "MINIO_MODELS_BUCKET": hook_env["MINIO_MODELS_BUCKET"]
+               + "-stg"}
+    src = write_file(tmp_path / "w.pt", 1000, seed=9)
+    staging_hook = Listener(staging_port)
+    try:
+        down = cli("model", "register", str(src), "--name", "prodm", "--version", "1.0.0", extra_env=prod)
+        assert down.exit_code == 0 and len(outbox(hook_env)) == 1, down  # prod's hook is down: queued
+        for args in (["model", "register", str(src), "--name", "stgm", "--version", "1.0.0"],
+                     ["model", "list", "--json"], ["model", "webhooks", "flush", "--json"]):
+            run = cli(*args, extra_env=staging)
+            assert run.exit_code == 0, run
+        assert [e["model"] for e in staging_hook.events()] == ["stgm"]  # never prod's event
+        for record in staging_hook.received:
+            expected = "sha256=" + hmac.new(staging_secret.encode(), record["body"], hashlib.sha256).hexdigest()
+            assert record["headers"]["X-Its-Signature"] == expected
+        assert flush_report(cli, staging)["waiting_for_other_webhooks"] == 1
+        assert len(outbox(hook_env)) == 1  # still waiting for its own URL
+    finally:
+        staging_hook.stop()
+    prod_hook = Listener(port)
+    try:
+        sent = cli("model", "webhooks", "flush", "--json", extra_env=prod)
+        assert sent.exit_code == 0 and sent.json()["delivered"] == 1, sent
+        assert [verify(r)["model"] for r in prod_hook.received] == ["prodm"]  # to its URL, with its secret
+        assert outbox(hook_env) == []
+    finally:
+        prod_hook.stop()
+
+
+def flush_report(cli: Any, extra_env: dict[str, str]) -> dict[str, Any]:
+    run = cli("model", "webhooks", "flush", "--json", extra_env=extra_env)
+    assert run.exit_code == 0, run
+    return run.json()

@@ -5,17 +5,45 @@ Python would print WARNING records and break the one-line error promise. The war
 and audit loggers (Redis unreachable, cache rebuilt, audit log not writable) are the exception: they reach
 stderr as one `its-store: warning: ...` line each even without -v. The library only logs them; --quiet
 silences them; --json keeps stdout pure JSON.
+
+Every line is passed through redact() on its way out, whatever logger wrote it: credentials a record
+may carry (a password in a URL, a presigned URL's signature and credential, an Authorization or
+signature header, token-like query values) become ********. The webhook URL's path and query are
+already hidden at the source, on urllib3's loggers (s3/webhook.py), for every handler, not only ours.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from its_store.cli import output as out
 
 WARNING_LOGGERS = ("its_store.state.cache", "its_store.state.stats", "its_store.state.audit",
                    "its_store.registry.webhooks")
+
+
+MASK = "********"
+_SECRET_WORDS = (r"x-amz-signature|x-amz-credential|x-amz-security-token|signature|awsaccesskeyid|credential"
+                 r"|access_token|refresh_token|id_token|token|sig|secret|password|passwd|api_?key|key|auth")
+_REDACTIONS = (
+    # scheme://user:password@host -> scheme://********@host (and a bare token as user name)
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']+@"), r"\1" + MASK + "@"),
+    # ?X-Amz-Signature=..&token=.. ; Credential=AK/2025/..., Signature=hex (SigV4 headers and queries)
+    (re.compile(rf"(?i)(^|[?&;,\s\"'(])({_SECRET_WORDS})=[^&;,\s\"')]+"), r"\1\2=" + MASK),
+    # Authorization: AWS4-HMAC-SHA256 ..., X-Its-Signature: sha256=..., Cookie: ...; JSON or dict forms too
+    (re.compile(r"(?i)\b(authorization|proxy-authorization|x-its-signature|x-amz-security-token|cookie"
+                r"|x-amz-server-side-encryption-customer-key(?:-md5)?)(['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"),
+     r"\1\2" + MASK),
+)
+
+
+def redact(text: str) -> str:
+    """`text` without the credentials a log line may carry (see the module docstring)."""
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def configure(verbose: bool, debug: bool) -> None:
@@ -39,7 +67,7 @@ class _StderrLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(f"its-store: {record.name}: {record.getMessage()}\n")
+            sys.stderr.write(f"its-store: {record.name}: {redact(record.getMessage())}\n")
             sys.stderr.flush()
         except (OSError, ValueError):
             pass
@@ -52,7 +80,7 @@ class _StderrWarnings(logging.Handler):
         if out.STATE.quiet:
             return
         try:
-            sys.stderr.write(f"its-store: warning: {record.getMessage()}\n")
+            sys.stderr.write(f"its-store: warning: {redact(record.getMessage())}\n")
             sys.stderr.flush()
         except (OSError, ValueError):
             pass

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.registry import validate
 from its_store.registry.refs import ALIASES
 
 if TYPE_CHECKING:
@@ -50,12 +51,15 @@ def read(s3: S3Client, bucket: str, name: str) -> tuple[dict[str, Any], str | No
 
 
 def parse(data: bytes, where: str, name: str) -> dict[str, Any]:
+    """An alias document, every alias and version checked (registry/validate.py): IntegrityError otherwise."""
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise E.IntegrityError(f"alias document {where} is not valid JSON") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("aliases"), dict):
-        raise E.IntegrityError(f"alias document {where} is malformed")
+    try:
+        validate.alias_doc(doc, name)
+    except validate.Invalid as problem:
+        raise validate.integrity(where, "alias document", problem) from None
     doc.setdefault("history", [])
     doc.setdefault("name", name)
     return doc

@@ -3,7 +3,7 @@
 A version is removed only when all of these hold:
   - it is beyond the newest `keep_last` versions of its model (semantic-version order);
   - it was created more than `older_than` ago (the manifest's created_at);
-  - no alias points to it (re-read just before deleting);
+  - no alias points to it, not even one set while gc runs (see "gc racing promote" below);
   - no kept version names it as a parent (manifest `lineage.parents`, "name@version", followed
     transitively through kept versions, across models: the whole bucket is read for this).
 Removal goes as for `model rm`: every manifest of the batch first (so each version vanishes from
@@ -19,8 +19,30 @@ unless the manifest (read again just before) names variant V, in which case only
 Files under NAME/VERSION/ with neither manifest nor marker (a `model rm` or gc killed between deleting
 the manifest and the files) are debris too, once the newest of them is older than `stale`.
 
-One audit line per removal (operation model_gc). The plan comes from one bucket listing plus the
-manifests (cached by ETag, registry/docs.py); memory grows with the number of registry objects.
+gc racing promote. Without care, promote could check that a version exists, gc could read the aliases
+(none yet) and delete the version, and promote's alias write could land after both: an alias to
+nothing, and `model pull NAME@ALIAS` failing for good. Each side therefore commits with one write and
+then reads the other side's write (registry/promotion.py):
+
+    promote:  (a) write the alias (CAS)        then (b) HEAD the manifest;
+              gone: set the alias back (CAS, only if still ours), fail with NotFoundError (exit 3)
+    gc / rm:  (c) delete the manifest           then (d) read the aliases again;
+              one names the version: put the manifest back (write-once), keep its files
+
+S3 is strongly consistent, so the reads see every write that finished before them. If (d) ran before (a),
+then (c) < (d) < (a) < (b) and promote sees the version gone; otherwise (a) < (d) and gc sees the alias.
+At least one side always sees the other: the version is deleted only with no alias on it, and an alias
+survives only on a version that exists. When both see each other, the version is kept and promote fails;
+its retry then succeeds. Files are deleted only after (d), so a kept version is whole. The aliases are
+also read once before any delete, which keeps the common case to a plain skip. Tested by forcing each
+interleaving with fault proxies (tests/test_registry_race.py), not by timing.
+
+In a versioned (or object-locked) bucket these deletes only add delete markers: the report says so
+(`delete_markers`, `hidden` per row, `hidden_bytes` still stored), as `rm` does, instead of calling the
+data removed. One audit line per removal (operation model_gc, delete_marker when one was added).
+
+The plan comes from one bucket listing plus the manifests (cached by ETag, registry/docs.py); memory
+grows with the number of registry objects.
 """
 
 from __future__ import annotations
@@ -98,17 +120,27 @@ def gc(reg: ModelRegistry, name: str | None = None, *, keep_last: int, older_tha
     plan.stale = _stale(listing, name, now - stale_after)
     report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
               "stale_seconds": int(stale_after.total_seconds()), "dry_run": dry_run,
+              "delete_markers": reg.service.leaves_delete_markers(reg.bucket),
               "removed": [_brief(listing, manifests, key) for key in plan.remove], "protected": plan.protected,
               "kept": plan.kept, "stale_registrations": plan.stale, "errors": []}
     if not dry_run:
-        _carry_out(reg, listing, plan, report)
-    done = [r for r in report["removed"] if not r.get("error")]
-    report["removed_versions"] = len(done)
-    report["removed_objects"] = sum(r["objects"] for r in done) + sum(
-        s["objects"] for s in report["stale_registrations"] if not s.get("error"))
-    report["removed_bytes"] = sum(r["bytes"] for r in done) + sum(
-        s["bytes"] for s in report["stale_registrations"] if not s.get("error"))
+        _carry_out(reg, listing, manifests, plan, report)
+    _totals(report)
     return report
+
+
+def _totals(report: dict[str, Any]) -> None:
+    """Counts of what went, and whether it is really gone: in a versioned (or locked) bucket a delete adds a
+    delete marker, so every byte is still stored (`hidden`, `hidden_bytes`), as `rm` says too."""
+    done = [r for r in report["removed"] if not r.get("error")]
+    stale = [s for s in report["stale_registrations"] if not s.get("error")]
+    hidden = report["delete_markers"] and not report["dry_run"]
+    for row in [*report["removed"], *report["stale_registrations"]]:
+        row["hidden"] = hidden and not row.get("error")
+    report["removed_versions"] = len(done)
+    report["removed_objects"] = sum(r["objects"] for r in done) + sum(s["objects"] for s in stale)
+    report["removed_bytes"] = sum(r["bytes"] for r in done) + sum(s["bytes"] for s in stale)
+    report["hidden_bytes"] = report["removed_bytes"] if hidden else 0
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -246,13 +278,24 @@ def _brief(listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]], k
 
 
 # ----------------------------------------------------------------------------------------- removing
-def _carry_out(reg: ModelRegistry, listing: Listing, plan: Plan, report: dict[str, Any]) -> None:
+def _carry_out(reg: ModelRegistry, listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]], plan: Plan,
+               report: dict[str, Any]) -> None:
+    """Remove the plan, batch by batch: manifests, then the aliases read again (a version promoted meanwhile
+    gets its manifest back and is kept: see the module docstring), then the files of the rest."""
+    from its_store.registry.promotion import keep_if_aliased
     _recheck_aliases(reg, plan, report)
     rows = {(r["model"], r["version"]): r for r in report["removed"]}
-    for start in range(0, len(plan.remove), BATCH):
-        batch = plan.remove[start:start + BATCH]
+    for batch in [plan.remove[i:i + BATCH] for i in range(0, len(plan.remove), BATCH)]:
         failed = _delete(reg, [f"{m}/{v}/{MANIFEST}" for m, v in batch])
         gone = [key for key in batch if f"{key[0]}/{key[1]}/{MANIFEST}" not in failed]
+        try:
+            kept = keep_if_aliased(reg, {key: manifests[key] for key in gone})
+        except E.ItsStoreError as exc:  # cannot tell whether an alias appeared: delete no file
+            kept = set(gone)
+            report["errors"].append(f"aliases of {', '.join(sorted({m for m, _ in gone}))} unreadable after "
+                                    f"deleting manifests; files kept: {exc.message}")
+        _unplan(plan, report, kept)
+        batch, gone = [k for k in batch if k not in kept], [k for k in gone if k not in kept]
         files = [k for key in gone for k, _ in listing.objects.get(key, []) if not k.endswith("/" + MANIFEST)]
         failed.update(_delete(reg, files))
         for key in batch:
@@ -274,11 +317,15 @@ def _recheck_aliases(reg: ModelRegistry, plan: Plan, report: dict[str, Any]) -> 
     """An alias may have moved onto a candidate since the plan: read each model's aliases again."""
     for model in sorted({m for m, _ in plan.remove}):
         doc, _ = aliases_doc.read(reg.s3, reg.bucket, model)
-        for version in set(doc.get("aliases", {}).values()):
-            if (model, version) in plan.remove:
-                plan.remove.remove((model, version))
-                report["removed"] = [r for r in report["removed"] if (r["model"], r["version"]) != (model, version)]
-                plan.protected.append({"model": model, "version": version, "reason": "alias set during gc"})
+        _unplan(plan, report, {(model, v) for v in doc.get("aliases", {}).values()})
+
+
+def _unplan(plan: Plan, report: dict[str, Any], keys: set[tuple[str, str]]) -> None:
+    """Keep these versions after all: an alias was set on them during gc."""
+    for key in sorted(k for k in keys if k in plan.remove):
+        plan.remove.remove(key)
+        report["removed"] = [r for r in report["removed"] if (r["model"], r["version"]) != key]
+        plan.protected.append({"model": key[0], "version": key[1], "reason": "alias set during gc"})
 
 
 def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, Any]) -> None:
@@ -329,9 +376,10 @@ def _delete(reg: ModelRegistry, keys: list[str]) -> dict[str, str]:
 def _audit(reg: ModelRegistry, key: tuple[str, str], row: dict[str, Any], error: str | None, **extra: Any) -> None:
     log = getattr(reg.service, "audit", None)
     if log is not None:
+        marker = reg.service.leaves_delete_markers(reg.bucket) or None  # asked once per bucket, remembered
         log.record("model_gc", bucket=reg.bucket, key=f"{key[0]}/{key[1]}/", ok=error is None,
                    error="delete_failed" if error else None, model=key[0], version=key[1],
-                   objects=row.get("objects"), size=row.get("bytes"), **extra)
+                   objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker, **extra)
 
 
 def _notify(reg: ModelRegistry, removed: Iterable[tuple[str, str]]) -> None:

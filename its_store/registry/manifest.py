@@ -19,12 +19,11 @@ from typing import Any
 
 from its_store.core import errors as E
 from its_store.core.refs import validate_key
-from its_store.registry.refs import RESERVED_FILES
+from its_store.registry import validate
+from its_store.registry.refs import CARD, RESERVED_FILES, VARIANTS_DIR
 
 FORMAT = 2                          # manifest.json "format": 2 (v1 wrote "its-store.model/v1" or nothing)
 READABLE_FORMATS = (None, 1, "its-store.model/v1", 2)
-CARD = "card.md"                    # NAME/VERSION/card.md: the model card, next to the manifest
-VARIANTS_DIR = "variants"           # NAME/VERSION/variants/VARIANT/<files>: one folder per variant
 HASH_CHUNK = 1024 * 1024
 _CONTENT_TYPES = {".pt": "application/octet-stream", ".pth": "application/octet-stream",
                   ".onnx": "application/octet-stream", ".engine": "application/octet-stream",
@@ -224,24 +223,29 @@ def stored_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
-    """Read a stored manifest (v1 or v2), refusing one that is not ours or is malformed (integrity, exit 4)."""
+    """Read a stored manifest (v1 or v2), refusing one that is not ours, is malformed, or has a field that
+    breaks the rules of registry/validate.py (integrity, exit 4): no field is used before it is checked."""
+    if len(data) > validate.MAX_DOCUMENT_BYTES:
+        raise E.IntegrityError(f"manifest {where} is larger than {validate.MAX_DOCUMENT_BYTES} bytes")
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise E.IntegrityError(f"manifest {where} is not valid JSON") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) or "version" not in doc:
         raise E.IntegrityError(f"manifest {where} is not a model manifest")
     if doc.get("format") not in READABLE_FORMATS:
         raise E.IntegrityError(f"manifest {where} has format {doc.get('format')!r}, newer than this its-store reads",
                                hint="upgrade its-store")
-    variants = doc.get("variants") or {}
-    if not isinstance(variants, dict) or not all(isinstance(v, dict) and isinstance(v.get("files"), list)
-                                                 for v in variants.values()):
-        raise E.IntegrityError(f"manifest {where} has malformed variants")
-    for entry in [*doc["files"], *(e for v in variants.values() for e in v["files"])]:
-        if not isinstance(entry, dict) or not {"path", "size", "sha256"} <= set(entry):
-            raise E.IntegrityError(f"manifest {where} has a malformed file entry")
-    return doc
+    return checked(doc, where)
+
+
+def checked(doc: Any, where: str) -> dict[str, Any]:
+    """`doc` if every field follows the rules (registry/validate.py), else IntegrityError naming the field.
+    Used on every manifest read: from the server, from the offline store, and again by a pull."""
+    try:
+        return validate.manifest(doc)
+    except validate.Invalid as problem:
+        raise validate.integrity(where, "manifest", problem) from None
 
 
 def check_name_version(manifest: dict[str, Any], name: str, version: str, where: str) -> dict[str, Any]:

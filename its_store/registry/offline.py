@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry import aliases as aliases_doc
+from its_store.registry import validate
 from its_store.registry.refs import LATEST, is_version, latest_version, parse_version
 
 if TYPE_CHECKING:
@@ -142,15 +143,21 @@ class OfflineStore:
             seen = self._model_manifests(model)
             for version in entry.get("versions", {}):
                 if version in seen:
-                    manifests[(model, version)] = seen[version]["manifest"]
-            aliases = self._read(self._aliases_path(model))
-            if aliases is not None:
-                alias_docs[model] = aliases["doc"]
+                    manifests[(model, version)] = self._checked(model, version, seen[version])
+            alias_docs[model] = self.aliases(model)[0]
         return manifests, alias_docs, min(times)
 
     def aliases(self, name: str) -> tuple[dict[str, Any], str | None]:
+        """The last alias document seen, checked like one from the server (a local file is input too)."""
         doc = self._read(self._aliases_path(name))
-        return (doc["doc"], doc.get("seen_at")) if doc else (aliases_doc.empty_doc(name), None)
+        if not doc:
+            return aliases_doc.empty_doc(name), None
+        try:
+            validate.alias_doc(doc.get("doc"), name)
+        except validate.Invalid as problem:
+            raise validate.integrity(str(self._aliases_path(name)), "cached alias document", problem) from None
+        doc["doc"].setdefault("history", [])
+        return doc["doc"], doc.get("seen_at")
 
     def resolve(self, name: str, ref: str | None) -> tuple[str, str]:
         """(version, as_of) of NAME@REF as last seen: a version as is, an alias from the last alias
@@ -180,7 +187,15 @@ class OfflineStore:
         doc = self._model_manifests(name).get(version)
         if doc is None:
             raise _never_seen(f"{name}@{version}", f"model show {name}@{version}")
-        return doc["manifest"], str(doc.get("seen_at") or "")
+        return self._checked(name, version, doc), str(doc.get("seen_at") or "")
+
+    def _checked(self, name: str, version: str, entry: Any) -> dict[str, Any]:
+        """A remembered manifest, checked like one from the server (registry/validate.py) and for being
+        the one of NAME@VERSION: the local folder is input too."""
+        from its_store.registry.manifest import check_name_version, checked
+        where = f"{self._manifests_path(name)} ({name}@{version})"
+        doc = entry.get("manifest") if isinstance(entry, dict) else None
+        return check_name_version(checked(doc, where), name, version, where)
 
     # ------------------------------------------------------------------ files
     def _manifests_path(self, name: str) -> Path:

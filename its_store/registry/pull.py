@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.refs import safe_local_path
+from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK, sha256_file
 
 if TYPE_CHECKING:
@@ -41,18 +42,25 @@ class BlobCache:
         self.root = Path(root)
 
     def path(self, sha256: str) -> Path:
+        """The blob of a sha256; ValueError for anything but 64 lowercase hex digits, so that no manifest
+        field can name a file outside the cache (an absolute path, '../../x')."""
+        if not validate.is_sha256(sha256):
+            raise ValueError("not a sha256")
         return self.root / "blobs" / sha256[:2] / sha256
 
     def lookup(self, sha256: str, size: int) -> Path | None:
-        blob = self.path(sha256)
         try:
+            blob = self.path(sha256)
             return blob if blob.stat().st_size == size else None
-        except OSError:
+        except (OSError, ValueError):
             return None
 
     def touch(self, sha256: str) -> None:
         """Stamp a blob as used now (its `.used` file's mtime)."""
-        stamp = self.path(sha256).with_suffix(".used")
+        try:
+            stamp = self.path(sha256).with_suffix(".used")
+        except ValueError:
+            return
         try:
             os.utime(stamp)
         except FileNotFoundError:
@@ -84,12 +92,15 @@ class BlobCache:
             if total <= max_bytes:
                 break
             try:
-                path.unlink()
+                self._unlink(path)
             except FileNotFoundError:
                 pass
             except OSError:
                 continue
-            Path(str(path) + ".used").unlink(missing_ok=True)
+            try:
+                self._unlink(Path(str(path) + ".used"))
+            except OSError:
+                pass
             total -= size
             report["removed_files"] += 1
             report["removed_bytes"] += size
@@ -98,7 +109,10 @@ class BlobCache:
 
     def add(self, source: Path, sha256: str) -> None:
         """Keep a verified file: a hard link when on the same disk, else a copy; temp name, then rename."""
-        blob = self.path(sha256)
+        try:
+            blob = self.path(sha256)
+        except ValueError:
+            return
         try:
             blob.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=blob.parent, prefix=f".{sha256[:12]}.", suffix=".its-tmp")
@@ -116,11 +130,25 @@ class BlobCache:
         self.touch(sha256)
 
     def discard(self, sha256: str) -> None:
-        for path in (self.path(sha256), self.path(sha256).with_suffix(".used")):
+        """Drop a damaged blob and its stamp (never anything outside the cache: see _unlink)."""
+        try:
+            blob = self.path(sha256)
+        except ValueError:
+            return
+        for path in (blob, blob.with_suffix(".used")):
             try:
-                path.unlink()
+                self._unlink(path)
             except OSError:
                 pass
+
+    def _unlink(self, path: Path) -> None:
+        """THE delete of the blob cache: only a file whose real folder is inside `root/blobs/` (PermissionError
+        otherwise), whatever the name it was reached by. A second line of defence behind path()."""
+        blobs = os.path.realpath(self.root / "blobs")
+        folder = os.path.realpath(path.parent)
+        if not folder.startswith(blobs.rstrip(os.sep) + os.sep) or path.name in ("", ".", ".."):
+            raise PermissionError(f"refusing to delete {path}: not inside the blob cache")
+        os.unlink(os.path.join(folder, path.name))
 
 
 @dataclass
@@ -152,6 +180,7 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
     `svc` None: offline, every file must come from the cache (checked before anything is written)."""
     import threading
     plan._lock = threading.Lock()
+    _check_entries(plan)
     if svc is None:
         _check_cached(plan, cache)
     target = _final_target(plan)
@@ -173,6 +202,18 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
             "sha256": plan.manifest.get("sha256"), "verified": True,
             "downloaded_files": plan.downloaded_files, "downloaded_bytes": plan.downloaded_bytes,
             "cached_files": plan.cached_files}
+
+
+def _check_entries(plan: PullPlan) -> None:
+    """Every file entry is checked again right before it names a file here (registry/validate.py): the
+    manifest may come from a cache on disk or in Redis, not only from a parse of the server's copy."""
+    variant = plan.manifest.get("variant")
+    try:
+        if variant is not None:
+            validate.variant_name(variant, "variant")
+        validate.file_list(plan.manifest.get("files"), "files", variant=variant)
+    except validate.Invalid as problem:
+        raise validate.integrity(f"of {plan.name}@{plan.version}", "manifest", problem) from None
 
 
 def _check_cached(plan: PullPlan, cache: BlobCache) -> None:

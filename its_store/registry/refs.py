@@ -22,11 +22,15 @@ MANIFEST = "manifest.json"          # NAME/VERSION/manifest.json, written last: 
 LOCK = ".its-registering"           # NAME/VERSION/.its-registering, held while a registration uploads
 ALIASES = "_aliases.json"           # NAME/_aliases.json: current aliases and their history
 RESERVED_FILES = {MANIFEST, LOCK}
+CARD = "card.md"                    # NAME/VERSION/card.md: the model card, next to the manifest
+VARIANTS_DIR = "variants"           # NAME/VERSION/variants/VARIANT/<files>: one folder per variant
+VARIANT_AUTO = "auto"               # --variant auto: a word, never a variant's name
 LATEST = "latest"
 MANIFEST_FORMAT = "its-store.model/v1"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_VARIANT_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
@@ -121,6 +125,15 @@ def validate_alias(alias: str) -> str:
     if alias == LATEST:
         raise InvalidInputError("'latest' is reserved: it always means the highest registered version")
     return alias
+
+
+def validate_variant(name: str) -> str:
+    """A variant name (registry/variants.py): letters, digits, '.', '_', '-' (1-64); never '/', '.', '..'
+    or 'auto' (exit 2). It becomes a folder of keys: NAME/VERSION/variants/VARIANT/."""
+    if not isinstance(name, str) or not _VARIANT_RE.match(name) or name in (".", "..") or name == VARIANT_AUTO:
+        raise InvalidInputError(f"invalid variant name {name!r}: use 1-64 of A-Z a-z 0-9 . _ - (no '/')",
+                                hint="e.g. onnx or trt-sm89-trt10.3 (GPU arch sm89, TensorRT 10.3)")
+    return name
 
 
 def parse_model_ref(text: str) -> tuple[str, str | None]:

@@ -81,7 +81,8 @@ class ModelRegistry(VersionOperations):
             service = get_storage_service()
         self.service = service
         self.bucket = validate_bucket(bucket or service.settings.models_bucket)
-        self.docs = RegistryDocs(service, self.bucket, cache)
+        self.docs = RegistryDocs(service, self.bucket,
+                                 cache if cache is not None else _for_identity(PROCESS_CACHE, service))
         self.actor = actor or default_actor()
         self.offline = bool(service.settings.offline if offline is None else offline)
         self._offline_store: Any = None
@@ -340,31 +341,10 @@ class ModelRegistry(VersionOperations):
 
     # ----------------------------------------------------------------------- aliases & removal
     def promote(self, name: str, version: str, alias: str) -> dict[str, Any]:
-        """Point `alias` at an existing version (given as version, alias or latest); history records it."""
-        validate_alias(alias)
-        resolved = self.resolve(name, version)
-        self.offline_store.remember_manifest(name, resolved, self.docs.manifest(name, resolved))  # it must exist
-        events: list[dict[str, Any]] = []
-
-        def change(doc: dict[str, Any]) -> dict[str, Any] | None:
-            events.clear()
-            event = aliases_doc.promote(doc, alias, resolved, actor=self.actor, at=_now())
-            if event:
-                events.append(event)
-            return event
-
-        with self._audited("model_promote", f"{name}/{ALIASES}", model=name, version=resolved, alias=alias):
-            try:
-                doc = aliases_doc.update(self.s3, self.bucket, name, change)
-            finally:
-                self._invalidate([f"{name}/{ALIASES}"])
-        self.offline_store.remember_aliases(name, doc)
-        if events:
-            self._emit("model.promote", name, resolved, alias=alias, previous=events[0]["previous"])
-        self._quietly(self._seal_manifest, name, resolved)  # a promoted version takes no new variants
-        previous = events[0]["previous"] if events else resolved
-        return {"model_name": name, "alias": alias, "version": resolved, "previous": previous,
-                "changed": bool(events), "aliases": doc["aliases"]}
+        """Point `alias` at an existing version (given as version, alias or latest); history records it.
+        Never leaves the alias on a version removed meanwhile (registry/promotion.py: NotFoundError)."""
+        from its_store.registry.promotion import promote
+        return promote(self, name, version, alias)
 
     def get_aliases(self, name: str) -> dict[str, Any]:
         """Current aliases and their history (oldest first) of a model."""
@@ -384,15 +364,19 @@ class ModelRegistry(VersionOperations):
             raise E.InvalidInputError(f"removal needs an explicit version, not {version!r}",
                                       hint=f"see `its-store model list {name}`")
         version = str(parse_version(version))
-        self.docs.manifest(name, version)
+        manifest = self.docs.manifest(name, version)
         doc, _ = aliases_doc.read(self.s3, self.bucket, name)
         pointing = aliases_doc.aliases_of(doc, version)
         if pointing and not force:
-            raise E.ConflictError(f"{name}@{version} is aliased as {', '.join(pointing)}",
-                                  hint="promote another version first, or add --force")
+            raise _aliased(name, version, pointing)
         prefix = f"{name}/{version}/"
         with self._audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing):
             self._remove_keys([prefix + MANIFEST])
+            if not force:  # promoted since the check above? (registry/promotion.py) then it stays
+                from its_store.registry.promotion import keep_if_aliased
+                if keep_if_aliased(self, {(name, version): manifest}):
+                    raise E.ConflictError(f"{name}@{version} was promoted while it was being removed: it is kept",
+                                          hint="promote another version first, or add --force")
             removed = self._remove_prefix(prefix, keep=())
             if pointing:
                 aliases_doc.update(self.s3, self.bucket, name,
@@ -446,6 +430,17 @@ class ModelRegistry(VersionOperations):
                 if item.key[len(prefix):] not in kept]
         self._remove_keys(keys)
         return len(keys)
+
+
+def _for_identity(shared: DocCache, service: StorageService) -> DocCache:
+    """The process-wide document cache as this service's identity sees it (never another identity's)."""
+    from its_store.state.service_cache import ForIdentity
+    return ForIdentity(shared, service.settings)
+
+
+def _aliased(name: str, version: str, aliases: list[str]) -> E.ConflictError:
+    return E.ConflictError(f"{name}@{version} is aliased as {', '.join(aliases)}",
+                           hint="promote another version first, or add --force")
 
 
 def _exists(name: str, version: str) -> E.AlreadyExistsError:

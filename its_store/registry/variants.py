@@ -27,26 +27,17 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry.manifest import empty_lineage
-from its_store.registry.refs import MANIFEST
+from its_store.registry.refs import MANIFEST, VARIANT_AUTO, validate_variant
 
 if TYPE_CHECKING:
     from its_store.registry.registry import ModelRegistry
 
 ONNX = "onnx"
-AUTO = "auto"
-_VARIANT_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+AUTO = VARIANT_AUTO
 _TRT_RE = re.compile(r"^trt-sm(\d{2,3})-trt(\d+)\.(\d+)(?:\.\d+)*$")
 _ARCH_RE = re.compile(r"^(?:sm_?)?(\d+)(?:\.(\d+))?$")
 MAX_ATTEMPTS = 20
 DETECT_TIMEOUT = 5.0
-
-
-def validate_variant(name: str) -> str:
-    """A variant name: letters, digits, '.', '_', '-' (1-64); never '/', '.' or '..' (exit 2)."""
-    if not isinstance(name, str) or not _VARIANT_RE.match(name) or name in (".", "..") or name == AUTO:
-        raise E.InvalidInputError(f"invalid variant name {name!r}: use 1-64 of A-Z a-z 0-9 . _ - (no '/')",
-                                  hint="e.g. onnx or trt-sm89-trt10.3 (GPU arch sm89, TensorRT 10.3)")
-    return name
 
 
 def normalize_arch(value: str | None) -> str | None:

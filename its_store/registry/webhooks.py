@@ -1,10 +1,16 @@
 """Webhooks of the model registry: register, promote and rm POST a JSON event to MINIO_MODEL_WEBHOOK_URL.
 
-An event is first written to an outbox on disk (`<cache dir>/webhooks/outbox/`, one file per event,
-atomic write), then sent; its file is removed only after a 2xx answer. So a webhook that is down never
-fails the registry operation and never loses the event: the next model command, or
+An event is first written to an outbox on disk (`<cache dir>/webhooks/outbox/<target>/`, one file per
+event, atomic write), then sent; its file is removed only after a 2xx answer. So a webhook that is down
+never fails the registry operation and never loses the event: the next model command, or
 `its-store model webhooks flush`, sends what is waiting, oldest first. Delivery is at least once (a
 crash between the 2xx and the removal sends it again): receivers deduplicate on the event `id`.
+
+An event belongs to the webhook URL it was queued for: `<target>` is a fingerprint of that URL (a
+SHA-256, never the URL or the secret), and a sender reads only the folder of its own configured URL.
+Two configurations sharing one cache folder (prod and staging, say) never deliver each other's
+events, and each event is signed with the secret configured beside its own URL. Events queued for
+another URL (or by an its-store older than this rule, directly in `outbox/`) are only counted.
 
 Each POST carries `X-Its-Event-Id` and `X-Its-Timestamp` (the event's id and time, both also inside
 the signed body) and, when MINIO_MODEL_WEBHOOK_SECRET is set, `X-Its-Signature: sha256=<hex
@@ -48,14 +54,40 @@ class FlushReport:
     pending: int = 0
     last_error: str | None = None
     webhook: str | None = None
+    others: int = 0  # events waiting for other webhook URLs: not this configuration's to send
 
     def to_dict(self) -> dict[str, Any]:
         return {"webhook": self.webhook, "delivered": len(self.delivered), "delivered_ids": self.delivered,
-                "pending": self.pending, "last_error": self.last_error}
+                "pending": self.pending, "last_error": self.last_error, "waiting_for_other_webhooks": self.others}
+
+
+def outbox_base(settings: Settings) -> Path:
+    """<cache dir>/webhooks/outbox: one folder per webhook URL below it (see target_of)."""
+    return Path(settings.cache_dir or Path.home() / ".cache" / "its-store") / "webhooks" / "outbox"
+
+
+def target_of(url: str) -> str:
+    """The outbox folder name of a webhook URL: a fingerprint (first 32 hex of its SHA-256), so neither the
+    URL (its path or query is often a token) nor the secret is written in a file name."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
 
 
 def outbox_dir(settings: Settings) -> Path:
-    return Path(settings.cache_dir or Path.home() / ".cache" / "its-store") / "webhooks" / "outbox"
+    """The outbox of the configured webhook URL (it must be set)."""
+    return outbox_base(settings) / target_of(str(settings.model_webhook_url))
+
+
+def waiting_elsewhere(settings: Settings) -> int:
+    """Events waiting for any other URL than the configured one (all of them when none is configured),
+    including those an older its-store left directly in outbox/."""
+    base = outbox_base(settings)
+    own = target_of(str(settings.model_webhook_url)) if settings.model_webhook_url else None
+    count = len(Outbox(base).waiting())
+    try:
+        folders = [p for p in base.iterdir() if p.is_dir() and p.name != own]
+    except OSError:
+        folders = []
+    return count + sum(len(Outbox(folder).waiting()) for folder in folders)
 
 
 def new_event(kind: str, *, bucket: str, model: str, version: str | None, actor: str,
@@ -106,7 +138,10 @@ def emit(settings: Settings, event: dict[str, Any], *, budget: float = SEND_BUDG
 
 
 def enqueue(settings: Settings, event: dict[str, Any]) -> bool:
-    """Write one event to the outbox (durably); False, with a warning, when the disk refuses."""
+    """Write one event to the outbox of the configured URL (durably); False, with a warning, when the disk
+    refuses (or no URL is configured: then there is no one to send it to)."""
+    if not settings.model_webhook_url:
+        return False
     try:
         Outbox(outbox_dir(settings)).put(event)
         return True
@@ -120,19 +155,21 @@ def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = Fals
     is spent. Runs under a lock file so that two processes never send the same event at once."""
     from its_store.core.files import file_lock
     from its_store.core.settings import webhook_origin
+    if not settings.model_webhook_url:
+        report = FlushReport(pending=waiting_elsewhere(settings))
+        if quiet or not report.pending:
+            return report
+        raise E.ConfigError(f"{report.pending} webhook event(s) wait in {outbox_base(settings)} but "
+                            "MINIO_MODEL_WEBHOOK_URL is not set",
+                            hint="set the webhook URL they were queued for, then run `its-store model webhooks flush`")
     outbox = Outbox(outbox_dir(settings))
-    report = FlushReport(webhook=webhook_origin(settings.model_webhook_url) if settings.model_webhook_url else None)
+    report = FlushReport(webhook=webhook_origin(settings.model_webhook_url),
+                         others=0 if quiet else waiting_elsewhere(settings))
     if not outbox.waiting():
         return report
-    if not settings.model_webhook_url:
-        report.pending = len(outbox.waiting())
-        if quiet:
-            return report
-        raise E.ConfigError(f"{report.pending} webhook event(s) wait in {outbox.root} but MINIO_MODEL_WEBHOOK_URL "
-                            "is not set", hint="set MINIO_MODEL_WEBHOOK_URL, then run `its-store model webhooks flush`")
     deadline = time.monotonic() + budget
     try:
-        with file_lock(outbox.root.parent / ".outbox.lock"):
+        with file_lock(outbox.root.parent / f".{outbox.root.name}.lock"):
             _send_waiting(settings, outbox, report, deadline)
     except OSError as exc:
         report.last_error = f"outbox: {exc.strerror or exc}"
@@ -192,5 +229,8 @@ def has_waiting(settings: Settings) -> bool:
 
 
 def pending_count(settings: Settings) -> int:
+    """Events waiting for the configured URL (for all URLs when none is configured)."""
+    if not settings.model_webhook_url:
+        return waiting_elsewhere(settings)
     return len(Outbox(outbox_dir(settings)).waiting())
 

@@ -4,14 +4,66 @@ It lives in the s3 seam because only this package may speak HTTP (DESIGN.md): it
 same CA (MINIO_CA_BUNDLE, SSL_CERT_FILE/DIR, certifi), TLS verification and proxy variables as the pool
 of the S3 client (s3/pool.py), and no retries of its own: the caller retries with its own budget, so
 that a webhook that is down never holds a registry command for long. No urllib3 type leaves here.
+
+The URL's path and query often are the credential (a token in the query, or a Slack-style secret path),
+and urllib3 logs every request it makes ("POST /path?query HTTP/1.1" at DEBUG, with --debug). So while
+a thread POSTs, a filter on urllib3's own loggers rewrites that thread's records to show the webhook
+as scheme://host:port/... only. It sits on the loggers, not on a handler, so the promise holds for
+every handler: the CLI's stderr (cli/logs.py), pytest's log capture, an application's own logging.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
+
+URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.connection", "urllib3.util.retry")
+_posting = threading.local()  # .hidden: [(text, shown instead)] of the webhook this thread is POSTing
+
+
+class _HideTarget(logging.Filter):
+    """Rewrites the records logged by this thread during a webhook POST; other threads' are untouched."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        hidden = getattr(_posting, "hidden", None)
+        if hidden:
+            text = record.getMessage()
+            for secret, shown in hidden:
+                text = text.replace(secret, shown)
+            record.msg, record.args = text, ()
+        return True
+
+
+_FILTER = _HideTarget()
+
+
+def _hidden_parts(url: str, parts: Any) -> list[tuple[str, str]]:
+    """What of the URL must not be logged, longest first, each with what is shown instead: the URL, its
+    request target, path and query, as given and as urllib3 normalised them (it may re-encode)."""
+    from urllib.parse import urlsplit
+
+    from its_store.core.settings import webhook_origin
+    origin, raw = webhook_origin(url), urlsplit(url)
+    found = {url: origin, str(parts.url): origin}
+    for path, query in ((raw.path, raw.query), (parts.path or "", parts.query or "")):
+        for text, shown in ((f"{path or '/'}?{query}" if query else "", "/..."), (path, "/..."), (query, "...")):
+            if text and text != "/":
+                found[text] = shown
+    found.update({t: "/..." for t in (parts.request_uri,) if t and t != "/"})
+    return sorted(found.items(), key=lambda item: -len(item[0]))
+
+
+def _guard_logs(hidden: list[tuple[str, str]] | None) -> None:
+    """Set (or clear, None) what this thread's urllib3 records hide; the filter is added once per logger."""
+    for name in URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+    _posting.hidden = hidden
 
 
 class WebhookDeliveryError(Exception):
@@ -43,6 +95,7 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str], tim
                                                               **kw)
     else:
         manager = urllib3.PoolManager(**kw)
+    _guard_logs(_hidden_parts(url, parts))
     try:
         resp = manager.request("POST", url, body=body, headers=headers, redirect=False, preload_content=True)
         return int(resp.status)
@@ -52,6 +105,7 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str], tim
         raise WebhookDeliveryError(exc.strerror or type(exc).__name__) from None
     finally:
         manager.clear()
+        _guard_logs(None)
 
 
 def _reason(exc: Exception) -> str:

@@ -3,10 +3,19 @@
 `ServiceCache` wraps a cache.MetadataCache (disk, Redis or none; see cache.py for the backends and the
 fallback chain), builds collision-free keys from endpoint, bucket, key and version id, counts hits and
 misses into the stats, and never raises: a cache problem is a miss, never a failed command.
+
+Every cached answer is kept for the identity that was shown it by the server, and served to that
+identity only: an item's name ends in `identity_of(endpoint, access key, secret)`, the access key and
+a fingerprint of the secret. So another user's access key, or the right one with a wrong secret, misses
+the cache and asks the server, which refuses it as it should; metadata never crosses identities, and
+bad credentials are noticed at once, not an hour later. The identity sits in the item, not the group,
+so a write by any identity still invalidates what every identity cached of that object.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -19,19 +28,59 @@ if TYPE_CHECKING:
     from its_store.core.settings import Settings
 
 
+IDENTITY_CONTEXT = b"its-store metadata cache identity v1"
+
+
+def identity_of(endpoint: str, access_key: str, secret: str | None) -> str:
+    """Who asked, as cache keys spell it: "<access key>/<fingerprint>", the fingerprint being the first 128
+    bits of HMAC-SHA256(secret, context, endpoint, access key). Never the secret: the fingerprint cannot be
+    turned back into it, and being keyed by the endpoint and access key it is unique per identity (no
+    table of precomputed fingerprints serves two identities). A salt kept in the cache itself would add
+    nothing against a reader of that cache, and would split a Redis shared by several machines."""
+    message = b"\0".join((IDENTITY_CONTEXT, endpoint.encode("utf-8"), access_key.encode("utf-8")))
+    digest = hmac.new((secret or "").encode("utf-8"), message, hashlib.sha256).hexdigest()[:32]
+    return f"{access_key}/{digest}"
+
+
+class ForIdentity:
+    """A get/set cache shared by the process (the registry's parsed documents, registry/docs.py) as one
+    identity sees it: every key is prefixed with identity_of(), computed on first use (an offline
+    registry never needs it), so a registry built with other credentials in the same process is never
+    served what only this one was shown."""
+
+    def __init__(self, shared: Any, settings: Settings) -> None:
+        self.shared = shared
+        self.settings = settings
+        self._prefix: str | None = None
+
+    def _key(self, key: str) -> str:
+        if self._prefix is None:
+            s = self.settings
+            self._prefix = identity_of(s.endpoint, s.access_key, s.secret_key.get_secret_value()) + "|"
+        return self._prefix + key
+
+    def get(self, key: str) -> Any | None:
+        return self.shared.get(self._key(key))
+
+    def set(self, key: str, value: Any) -> None:
+        self.shared.set(self._key(key), value)
+
+
 class ServiceCache:
     """What StorageService asks of the cache, in its own terms. Never raises; counts hits and misses.
 
     Groups are JSON arrays, so no bucket/key/version spelling can collide: ["obj", endpoint, bucket, key]
-    holds items "stat:<version>" and "tags:<version>" ("" = latest); ["buckets", endpoint, access key]
-    holds "names"; ["doc", endpoint, *parts] holds "v" (e.g. a model manifest, via remember()/forget()).
+    holds items ["stat"|"tags", version ("" = latest), identity]; ["buckets", endpoint, access key] holds
+    ["names", identity]; ["doc", endpoint, *parts] holds ["v", identity] (e.g. a model manifest, via
+    remember()/forget()). The identity (identity_of) is in every item: see the module docstring.
     """
 
     def __init__(self, backend: MetadataCache, *, endpoint: str, access_key: str, ttl: int,
-                 on_lookup: Callable[[bool], None] | None = None) -> None:
+                 on_lookup: Callable[[bool], None] | None = None, secret: str | None = None) -> None:
         self.backend = backend
         self.endpoint = endpoint
         self.access_key = access_key
+        self.identity = identity_of(endpoint, access_key, secret)
         self.ttl = ttl
         self._on_lookup = on_lookup if backend.backend != "none" else None
         self._bound = threading.local()  # .deferral: this thread's batched invalidations, if any
@@ -49,6 +98,10 @@ class ServiceCache:
 
     def _doc(self, parts: Iterable[str]) -> str:
         return json.dumps(["doc", self.endpoint, *parts])
+
+    def _item(self, *parts: str) -> str:
+        """An item name that says whose answer it is (see the module docstring)."""
+        return json.dumps([*parts, self.identity])
 
     # -- safe primitives --------------------------------------------------------------------------
     def _get(self, group: str, item: str) -> Any | None:
@@ -100,7 +153,7 @@ class ServiceCache:
         With `listed` (an ObjectInfo from a listing), a cached entry whose ETag or size differ is stale.
         """
         from its_store.core.models import ObjectInfo
-        group, item = self._obj(bucket, key), f"stat:{version_id or ''}"
+        group, item = self._obj(bucket, key), self._item("stat", version_id or "")
         cached = self._get(group, item)
         if cached is not None:
             try:
@@ -117,7 +170,7 @@ class ServiceCache:
 
     def tags(self, bucket: str, key: str, version_id: str | None,
              fetch: Callable[[], dict[str, str]]) -> dict[str, str]:
-        group, item = self._obj(bucket, key), f"tags:{version_id or ''}"
+        group, item = self._obj(bucket, key), self._item("tags", version_id or "")
         cached = self._get(group, item)
         if isinstance(cached, dict):
             return {str(k): str(v) for k, v in cached.items()}
@@ -144,7 +197,7 @@ class ServiceCache:
     # -- bucket names (for shell completion) ------------------------------------------------------
     def bucket_names(self, fetch: Callable[[], list[str]] | None = None) -> list[str] | None:
         """Cached bucket names; on a miss, `fetch()` and store them (None if no fetch given)."""
-        cached = self._get(self._buckets(), "names")
+        cached = self._get(self._buckets(), self._item("names"))
         if isinstance(cached, list):
             return [str(n) for n in cached]
         if fetch is None:
@@ -154,7 +207,7 @@ class ServiceCache:
         return names
 
     def remember_bucket_names(self, names: list[str]) -> None:
-        self._put(self._buckets(), "names", sorted(names))
+        self._put(self._buckets(), self._item("names"), sorted(names))
 
     def invalidate_buckets(self) -> None:
         self._invalidate([self._buckets()])
@@ -162,12 +215,12 @@ class ServiceCache:
     # -- documents (model manifests and the like) -------------------------------------------------
     def remember(self, parts: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
         """A JSON-able document under `parts` (e.g. ("manifest", bucket, key)), cached, else fetched."""
-        group = self._doc(parts)
-        cached = self._get(group, "v")
+        group, item = self._doc(parts), self._item("v")
+        cached = self._get(group, item)
         if cached is not None:
             return cached
         value = fetch()
-        self._put(group, "v", value)
+        self._put(group, item, value)
         return value
 
     def forget(self, parts: tuple[str, ...]) -> None:
@@ -192,7 +245,7 @@ class ServiceCache:
 
 def open_service_cache(settings: Settings, on_lookup: Callable[[bool], None] | None = None) -> ServiceCache:
     return ServiceCache(open_cache(settings), endpoint=settings.endpoint, access_key=settings.access_key,
-                        ttl=settings.cache_ttl, on_lookup=on_lookup)
+                        ttl=settings.cache_ttl, on_lookup=on_lookup, secret=settings.secret_key.get_secret_value())
 
 
 def report(service: Any) -> dict[str, Any]:

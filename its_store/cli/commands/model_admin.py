@@ -64,7 +64,9 @@ def _confirm(question: str) -> None:
 
 
 def _gc_human(report: dict[str, Any]) -> None:
-    verb = "would remove" if report["dry_run"] else "removed"
+    """One row per version; 'hid' rather than 'removed' where the bucket keeps the data behind delete markers."""
+    markers = report.get("delete_markers")
+    verb = ("would hide" if markers else "would remove") if report["dry_run"] else ("hid" if markers else "removed")
     rows = [[f"{r['model']}@{r['version']}", (r.get("created_at") or "")[:19].replace("T", " "),
              human_size(r["bytes"]), r.get("error") or verb] for r in report["removed"]]
     rows += [[f"{p['model']}@{p['version']}", "", "", f"kept: {p['reason']}"] for p in report["protected"]]
@@ -76,8 +78,17 @@ def _gc_human(report: dict[str, Any]) -> None:
     if rows:
         out.table(["version", "created", "size", "action"], rows, right=["size"])
     count = len(report["removed"])
-    out.talk(f"{verb} {count} version{'' if count == 1 else 's'} and {len(report['stale_registrations'])} stale "
-             f"registration(s), {human_size(report['removed_bytes'])}; kept {report['kept']}")
+    size = human_size(report["removed_bytes"])
+    what = (f"{verb} {count} version{'' if count == 1 else 's'} and {len(report['stale_registrations'])} stale "
+            "registration(s)")
+    if markers and not report["dry_run"]:
+        out.talk(f"{what} behind delete markers: {human_size(report['hidden_bytes'])} still stored; "
+                 f"kept {report['kept']}")
+    else:
+        out.talk(f"{what}, {size}; kept {report['kept']}")
+    if markers and (count or report["stale_registrations"]):
+        out.talk("versioned bucket: a delete only adds a delete marker and every version is kept until a "
+                 "lifecycle rule expires it (bucket lifecycle set ... --noncurrent-expire-days N)")
 
 
 def flush(json_: Json = False) -> None:
@@ -89,8 +100,11 @@ def flush(json_: Json = False) -> None:
     """
     from its_store.registry.registry import ModelRegistry
     report = ModelRegistry(out.STATE.service(), offline=False).flush_webhooks()
+    others = report.get("waiting_for_other_webhooks") or 0
     out.result(report, lambda: out.talk(f"webhook {report['webhook'] or '(not set)'}: delivered "
-                                        f"{report['delivered']}, {report['pending']} waiting"))
+                                        f"{report['delivered']}, {report['pending']} waiting"
+                                        + (f"; {others} other event(s) wait for other webhook URLs (sent by "
+                                           "the configuration that queued them)" if others else "")))
     if report["pending"]:
         out.talk(f"its-store: {report['pending']} event(s) not delivered "
                  f"({report['last_error'] or 'time budget spent'}); kept in the outbox for the next try")
