@@ -260,22 +260,36 @@ def object_cli(object_env: dict[str, str]) -> Any:
     return cli_runner(object_env)
 
 
+def plain_client(server: ServerInfo) -> Any:
+    """A plain minio client on `server`: fixture set-up is not a user operation and should not depend on
+    its_store's transport."""
+    from minio import Minio
+    return Minio(server.endpoint, access_key=server.access_key, secret_key=server.secret_key, secure=False,
+                 region="us-east-1")
+
+
 @pytest.fixture
 def object_bucket(object_server: ServerInfo, object_env: dict[str, str]) -> str:
     """A created, empty bucket on the server of `object_server`, versioned where the server can be.
 
-    Made with a plain minio client (fixture setup is not a user operation and should not depend on
-    its_store's transport). rclone: no versioning ("Versioning is not currently supported",
-    `rclone serve s3 --help`), so its bucket stays unversioned.
+    rclone: no versioning ("Versioning is not currently supported", `rclone serve s3 --help`), so its
+    bucket stays unversioned.
     """
-    from minio import Minio
     from minio.commonconfig import ENABLED
     from minio.versioningconfig import VersioningConfig
 
-    client = Minio(object_server.endpoint, access_key=object_server.access_key,
-                   secret_key=object_server.secret_key, secure=False, region="us-east-1")
+    client = plain_client(object_server)
     name = unique("b")
     client.make_bucket(name)
     if object_server.kind != "rclone":
         client.set_bucket_versioning(name, VersioningConfig(ENABLED))
+    return name
+
+
+@pytest.fixture
+def object_locked(object_server: ServerInfo, object_env: dict[str, str]) -> str:
+    """`locked` on the server of `object_server`. rclone has no object lock: there it is a plain bucket,
+    on which the lock tests assert that its-store refuses every lock command (exit 78)."""
+    name = unique("lk")
+    plain_client(object_server).make_bucket(name, object_lock=object_server.kind != "rclone")
     return name
