@@ -196,10 +196,10 @@ class RcloneServer(LocalS3Server):
 
 # One monitor and one memstore OSD on loopback, cephx off, every path in the cluster folder.
 # The trap: with auth `none`, radosgw still waits for cephx on its monitor connection (300 s) unless the
-# messenger modes say crc. Pool size 1 needs `mon allow pool size one`; 8 PGs a pool keep the ~8 pools
+# messenger modes say crc. Pool size 1 needs `mon allow pool size one`; 8 PGs a pool keep the 7 pools
 # radosgw creates well under `mon max pg per osd`. A near-full disk must not stop the monitor mid-run.
-# Speed: each pool radosgw creates (8 at start, 2 more with the first bucket and object) waits for a
-# Paxos round of the monitor, 1 s by default; at 0.05 s the cluster answers S3 in ~1.5 s instead of ~15 s.
+# Speed: each pool radosgw creates (4 at start; 3 more with the first bucket, object and multipart upload)
+# waits for a Paxos round of the monitor, 1 s by default; at 0.05 s the cluster answers S3 in ~1.5 s, not ~15 s.
 CEPH_CONF = """\
 [global]
 fsid = {fsid}
