@@ -24,8 +24,12 @@ $(VENV)/.stamp: pyproject.toml
 demo: venv
 	$(VENV)/bin/python demo/run_demo.py
 
+# redis-server for the Redis cache tests; Debian's ceph-mon, ceph-osd and radosgw (~290 MB, ~30 s, once) for
+# the Ceph RADOS Gateway the object I/O, versioning, lock and registry tests also run on (tests/servers.py)
 test: venv
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) redis-server; }
+	@command -v radosgw >/dev/null 2>&1 && command -v ceph-osd >/dev/null 2>&1 && command -v ceph-mon >/dev/null 2>&1 \
+		|| { echo "installing ceph-mon ceph-osd radosgw"; $(APT) ceph-mon ceph-osd radosgw; }
 	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; exit $$rc
 

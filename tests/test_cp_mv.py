@@ -38,10 +38,12 @@ def test_cp_s3_to_s3_keeps_metadata_tags_and_content_type(object_cli, object_buc
     assert doc["objects"][0]["dest"] == f"s3://{other}/copied/f.jpg"
     stat = object_cli("stat", f"s3://{other}/copied/f.jpg", "--json").json()
     assert stat["size"] == 70_000 and stat["content_type"] == "image/jpeg"
-    # rclone serve s3 adds its own `mtime` to a copy's metadata; ours is kept on every server
-    assert stat["metadata"]["camera_id"] == "cam_7" and stat["object_type"] == "video_frame"
+    # rclone serve s3 adds its own `mtime` to a copy's metadata; ours is kept on every server (radosgw
+    # stores `_` in a metadata name as `-`: test_object_io_servers.kept_metadata)
+    name = "camera-id" if object_server.kind == "ceph" else "camera_id"
+    assert stat["metadata"][name] == "cam_7" and stat["object_type"] == "video_frame"
     if object_server.kind != "rclone":
-        assert stat["metadata"] == {"camera_id": "cam_7"}
+        assert stat["metadata"] == {name: "cam_7"}
     if tagging:
         assert stat["tags"] == {"site": "a4", "lane": "2"}
     assert object_cli("get", f"s3://{other}/copied/f.jpg", "back.jpg").exit_code == 0

@@ -1,14 +1,15 @@
-"""Legal hold against the real SeaweedFS: `legal-hold on|off|show` (one key, a version, a prefix),
+"""Legal hold against real servers: `legal-hold on|off|show` (one key, a version, a prefix),
 `upload --legal-hold`, deletes refused by a hold even with --bypass-governance, erasure of a prefix that
 holds three held frames (the rest erased, the three named, exit 6), audit lines, and the README's
-incident-42 example."""
+incident-42 example. The first and the erasure test run on all four servers (`object_*` fixtures):
+SeaweedFS, moto, Ceph's RADOS Gateway, and `rclone serve s3`, which has no object lock (exit 78 there)."""
 
 from __future__ import annotations
 
 import json
 
 from conftest import one_line_error, unique
-from helpers import audit_lines, list_versions, put_stdin
+from helpers import audit_lines, list_versions, put_stdin, refused_without_lock
 
 
 def _held(cli, target: str, *flags: str) -> bool:
@@ -17,7 +18,15 @@ def _held(cli, target: str, *flags: str) -> bool:
     return run.json()["legal_hold"]
 
 
-def test_legal_hold_on_off_show_blocks_deletes_even_with_bypass(cli, env, locked):
+def test_legal_hold_on_off_show_blocks_deletes_even_with_bypass(object_cli, object_env, object_locked, object_server):
+    cli, env, locked = object_cli, object_env, object_locked
+    if object_server.kind == "rclone":
+        put_stdin(cli, locked, "h.jpg")
+        for verb in ("on", "show", "off"):
+            refused_without_lock(cli, "legal-hold", verb, f"s3://{locked}/h.jpg")
+        assert cli("get", f"s3://{locked}/h.jpg", "-").stdout_bytes == b"frame"  # its content untouched
+        assert not [e for e in audit_lines(env) if e["operation"].startswith("legal_hold")]
+        return
     version = put_stdin(cli, locked, "h.jpg")
     assert _held(cli, f"s3://{locked}/h.jpg") is False
     run = cli("legal-hold", "on", f"s3://{locked}/h.jpg")
@@ -56,8 +65,14 @@ def test_legal_hold_of_one_version_and_upload_legal_hold_flag(cli, env, locked):
     assert _held(cli, f"s3://{locked}/v.jpg") is True
 
 
-def test_erasure_of_a_prefix_with_three_held_frames_erases_the_rest_and_names_the_three(cli, env, locked):
+def test_erasure_of_a_prefix_with_three_held_frames_erases_the_rest_and_names_the_three(object_cli, object_locked,
+                                                                                        object_server):
+    cli, locked = object_cli, object_locked
     keys = [f"incidents/42/frame_{n:04d}.jpg" for n in range(10)]
+    if object_server.kind == "rclone":
+        refused_without_lock(cli, "upload", "-", f"s3://{locked}/{keys[0]}", "--legal-hold", input=b"f")
+        refused_without_lock(cli, "legal-hold", "on", "-r", f"s3://{locked}/incidents/42/")
+        return
     for key in keys:
         put_stdin(cli, locked, key)
     put_stdin(cli, locked, "incidents/43/other.jpg")

@@ -21,7 +21,7 @@ import sys
 from its_store.cli import output as out
 
 WARNING_LOGGERS = ("its_store.state.cache", "its_store.state.stats", "its_store.state.audit",
-                   "its_store.registry.webhooks")
+                   "its_store.registry.webhooks", "its_store.service.lockcheck")
 
 
 MASK = "********"

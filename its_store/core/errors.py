@@ -170,6 +170,13 @@ class ObjectLockNotEnabledError(ConfigError):
     code = "object_lock_not_enabled"
 
 
+class LockNotKeptError(ConfigError):
+    """A write asked for a lock (retention, legal hold) that the stored version does not carry, even after
+    its-store put it on again (PutObjectRetention / PutObjectLegalHold): the object is NOT protected."""
+
+    code = "lock_not_kept"
+
+
 class RangeNotSatisfiableError(InvalidInputError):
     """A byte range outside the object (HTTP 416), or one the object cannot serve (compressed)."""
 

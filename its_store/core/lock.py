@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from its_store.core.errors import InvalidInputError
+from its_store.core.units import parse_rfc3339
 
 GOVERNANCE = "GOVERNANCE"
 COMPLIANCE = "COMPLIANCE"
@@ -21,6 +22,9 @@ DEFAULT_MODE = GOVERNANCE  # `--retain` alone: governance, the mode an admin can
 HEADER_MODE = "x-amz-object-lock-mode"
 HEADER_UNTIL = "x-amz-object-lock-retain-until-date"
 HEADER_HOLD = "x-amz-object-lock-legal-hold"
+# S3 requires Content-MD5 or this header on a write that sets a lock (moto enforces it too); every PUT
+# and part of ours carries x-amz-checksum-crc32 (CreateMultipartUpload declares CRC32), so it says CRC32
+HEADER_SDK_CHECKSUM = "x-amz-sdk-checksum-algorithm"
 
 _SPAN = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks|y|year|years)\s*$", re.IGNORECASE)
 _DAYS = {"d": 1, "w": 7, "y": 365}
@@ -149,6 +153,8 @@ def lock_headers(retain_mode: str | None, retain_until: datetime | None,
         headers[HEADER_UNTIL] = format_until(retain_until)
     if legal_hold:
         headers[HEADER_HOLD] = "ON"
+    if headers:
+        headers[HEADER_SDK_CHECKSUM] = "CRC32"
     return headers
 
 
@@ -173,7 +179,7 @@ def from_headers(headers: Any) -> tuple[str | None, datetime | None, bool | None
     until = None
     if found.get(HEADER_UNTIL):
         try:
-            until = datetime.fromisoformat(found[HEADER_UNTIL].replace("Z", "+00:00")).astimezone(UTC)
+            until = parse_rfc3339(found[HEADER_UNTIL])
         except ValueError:
             until = None
     hold = found.get(HEADER_HOLD)

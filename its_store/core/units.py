@@ -1,4 +1,5 @@
-"""Parsing and printing of the small value languages the CLI speaks: sizes, durations, k=v pairs.
+"""Parsing and printing of the small value languages the CLI speaks: sizes, durations, k=v pairs, and
+the RFC 3339 timestamps servers answer with.
 
 Pure functions, no heavy imports: used by settings, the CLI and the library alike.
 """
@@ -6,7 +7,7 @@ Pure functions, no heavy imports: used by settings, the CLI and the library alik
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from its_store.core.errors import InvalidInputError
 
@@ -20,6 +21,8 @@ _SIZE_UNITS = {
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+                      r"(?:([Zz])|([+-])(\d{2}):(\d{2}))")
 
 
 def parse_size(text: str | int, *, what: str = "size") -> int:
@@ -82,3 +85,25 @@ def human_duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
     return str(timedelta(seconds=int(seconds)))
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """An RFC 3339 timestamp -> an aware UTC datetime: any number of fraction digits, 'Z' or an offset.
+
+    Servers differ in the digits: S3 and SeaweedFS send 3, radosgw 9 ('2026-12-07T07:38:27.000000000Z'),
+    and minio's own parser takes at most 6. Digits past the microsecond are cut, never rounded up
+    (a retain-until date is not moved later). A leap second (:60) counts as :59. Anything else that
+    is not RFC 3339 raises ValueError naming the text."""
+    match = _RFC3339.fullmatch(str(text).strip())
+    if not match:
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    micro = int((match.group(7) or "").ljust(6, "0")[:6])
+    zone = UTC
+    if match.group(9):
+        offset = timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+        zone = timezone(-offset if match.group(9) == "-" else offset)
+    try:
+        return datetime(year, month, day, hour, minute, min(second, 59), micro, tzinfo=zone).astimezone(UTC)
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 time: {text!r}") from None

@@ -133,6 +133,16 @@ def _xml(data: bytes) -> ET.Element:
     return ET.fromstring(data)
 
 
+def multipart_etag(etags: list[Any]) -> str:
+    """The ETag S3 gives an object completed from these parts: MD5 of the part MD5s, "-N" ("" if a
+    part ETag is no MD5)."""
+    try:
+        digest = hashlib.md5(b"".join(bytes.fromhex(str(e)) for e in etags), usedforsecurity=False)
+    except ValueError:
+        return ""
+    return f"{digest.hexdigest()}-{len(etags)}"
+
+
 def _text(node: ET.Element, name: str) -> str:
     return node.findtext(f"{{*}}{name}") or ""  # {*}: any namespace, or none
 
@@ -391,7 +401,8 @@ class S3Client(GovernanceCalls):
         if root.tag.rpartition("}")[2] == "Error":
             code = _text(root, "Code") or "InternalError"
             raise from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
-        return _text(root, "ETag").strip('"'), resp.headers.get("x-amz-version-id")
+        # radosgw 16.2 answers an empty <ETag></ETag>: then the ETag the parts make (what its HEAD shows)
+        return _text(root, "ETag").strip('"') or multipart_etag(etags), resp.headers.get("x-amz-version-id")
 
     def _completed_as(self, bucket: str, key: str, etags: list[str]) -> tuple[str, str | None] | None:
         """(etag, version) if the object now carries the multipart ETag these parts make, else None."""

@@ -49,7 +49,7 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
             return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
                                              hint="retry later or raise --retries")
         if isinstance(exc, minio_errors.InvalidResponseError):
-            return _not_xml(exc, place)
+            return _not_xml(exc, place, bucket, key)
     urllib3, ssl = sys.modules.get("urllib3"), sys.modules.get("ssl")
     if urllib3 is not None and isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         return translate(exc.reason, bucket, key)
@@ -80,10 +80,14 @@ def _not_s3(place: str) -> E.ItsStoreError:
                                      hint="check MINIO_ENDPOINT: is it the S3 API port?")
 
 
-def _not_xml(exc: Any, place: str) -> E.ItsStoreError:
+def _not_xml(exc: Any, place: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
     """minio's InvalidResponseError: an answer that is not S3's XML. Its constructor arguments
-    (status, content type, body) are only public through __reduce__."""
+    (status, content type, body) are only public through __reduce__. An S3 <Error> document under
+    another content type (`rclone serve s3` says text/xml, which minio refuses) is read all the same."""
     status, content_type, body = exc.__reduce__()[1]
+    code, detail = _error_document(body)
+    if code:
+        return from_code(code, detail or code, bucket, key, place)
     start = (body or "").lstrip()[:15].lower()
     html = "html" in (content_type or "").lower() or start.startswith(("<!doctype", "<html"))
     if html and int(status) >= 500:
@@ -96,6 +100,18 @@ def _not_xml(exc: Any, place: str) -> E.ItsStoreError:
         return E.ServiceUnavailableError(f"the endpoint answered HTTP {status} with an HTML page ({place})",
                                          hint="check MINIO_ENDPOINT: is it the S3 API port, not a web console?")
     return _not_s3(place)
+
+
+def _error_document(body: str | None) -> tuple[str, str]:
+    """(Code, Message) of an S3 <Error> document, or ("", "") when `body` is none."""
+    import xml.etree.ElementTree as ET
+    try:
+        root = ET.fromstring(body or "")
+    except (ET.ParseError, ValueError):
+        return "", ""
+    if root.tag.rpartition("}")[2] != "Error":
+        return "", ""
+    return (root.findtext("{*}Code") or "").strip(), (root.findtext("{*}Message") or "").strip()
 
 
 def failure_error(text: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:

@@ -3,15 +3,17 @@ server-side copies, as a mixin that S3Client inherits.
 
 They live here only to keep s3/client.py small (house rule: modules under ~500 lines); nothing about
 them differs from the rest of S3Client: each is one minio public call inside `errors()`, with our own
-small types in and out, and `S3Client.x` keeps working for every one of them. The one request minio has
-no public call for (PUT ?retention with x-amz-bypass-governance-retention) goes through S3Client._raw,
-still the ONE caller of minio's private API (tests/test_s3_adapter.py).
+small types in and out, and `S3Client.x` keeps working for every one of them. Three requests go through
+S3Client._raw, still the ONE caller of minio's private API (tests/test_s3_adapter.py): PUT ?retention with
+x-amz-bypass-governance-retention (minio has no public call for it), GET ?retention (minio's parser
+refuses radosgw's nine-digit dates) and GET ?object-lock (minio's parser takes any XML for one).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,9 @@ class GovernanceCalls:
     if TYPE_CHECKING:
         def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
                  headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any: ...
+
+        def stat(self, bucket: str, key: str, version_id: str | None = None,
+                 headers: dict[str, str] | None = None) -> Any: ...
 
     # -- bucket policy (JSON text in and out) -------------------------------------------------------------
     def get_bucket_policy(self, bucket: str) -> str | None:
@@ -79,7 +84,7 @@ class GovernanceCalls:
                 bucket_name=bucket, object_name=key, tags=value, tagging_directive=REPLACE if value else None,
                 source=CopySource(bucket_name=src_bucket, object_name=src_key, version_id=version_id),
                 sse=SseS3() if sse_s3 else None)
-        return (result.etag or "").strip('"'), result.version_id
+        return self._copied(bucket, key, result)
 
     def copy_multipart(self, src_bucket: str, src_key: str, bucket: str, key: str, *, size: int, part_size: int,
                        headers: dict[str, str], tags: dict[str, str] | None = None,
@@ -101,7 +106,7 @@ class GovernanceCalls:
         with errors(bucket, key):
             result = self._minio.compose_object(bucket_name=bucket, object_name=key, sources=sources,
                                                 metadata=dict(headers), tags=value, sse=SseS3() if sse_s3 else None)
-        return (result.etag or "").strip('"'), result.version_id
+        return self._copied(bucket, key, result)
 
     def copy_version(self, bucket: str, key: str, version_id: str, *, sse_s3: bool = False) -> tuple[str, str | None]:
         """Server-side copy of one version onto the same key (metadata and tags kept; SSE-S3 again when
@@ -111,7 +116,20 @@ class GovernanceCalls:
         with errors(bucket, key):
             result = self._minio.copy_object(bucket_name=bucket, object_name=key, source=CopySource(
                 bucket_name=bucket, object_name=key, version_id=version_id), sse=SseS3() if sse_s3 else None)
-        return (result.etag or "").strip('"'), result.version_id
+        return self._copied(bucket, key, result)
+
+    def _copied(self, bucket: str, key: str, result: Any) -> tuple[str, str | None]:
+        """(etag, version id) of a copy. radosgw 16.2 answers CopyObject (and a multipart copy) without
+        x-amz-version-id: then the HEAD of the key names it, if it shows the copy's ETag (else None)."""
+        etag = (result.etag or "").strip('"')
+        if result.version_id:
+            return etag, result.version_id
+        try:
+            head = self.stat(bucket, key)
+        except E.ItsStoreError:
+            return etag, None
+        found = head.version_id if head.etag == etag and head.version_id not in (None, "", "null") else None
+        return etag, found
 
     # -- lifecycle (plain dicts in and out) ----------------------------------------------------------
     def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
@@ -135,15 +153,32 @@ class GovernanceCalls:
     # -- object lock (core/lock.py parses; service/retention.py decides) ------------------------------
     def get_object_lock(self, bucket: str) -> tuple[bool, str | None, int | None, str | None]:
         """(enabled, default mode, duration, 'Days'|'Years') of the bucket's object lock. A bucket
-        created without it answers ObjectLockConfigurationNotFoundError (404): enabled False."""
+        created without it answers ObjectLockConfigurationNotFoundError (404): enabled False.
+
+        Read through _raw: only an <ObjectLockConfiguration> that says <ObjectLockEnabled>Enabled counts.
+        minio's get_object_lock_config takes any XML for one: `rclone serve s3` answers GET ?object-lock
+        with the bucket listing, which minio read as "lock on, no default", and its-store then sent
+        PUT ?retention, which rclone stores as the object's new content."""
         try:
-            with errors(bucket):
-                config = self._minio.get_object_lock_config(bucket_name=bucket)
+            resp = self._raw("GET", bucket, query={"object-lock": ""})
         except E.ItsStoreError as exc:
             if exc.s3_code in _NO_LOCK_CONFIG:
                 return False, None, None, None
             raise
-        return True, config.mode, config.duration, config.duration_unit
+        with errors(bucket):
+            root = ET.fromstring(resp.data)
+        if root.tag.rpartition("}")[2] != "ObjectLockConfiguration" or \
+                (root.findtext("{*}ObjectLockEnabled") or "").strip() != "Enabled":
+            return False, None, None, None
+        rule = root.find("{*}Rule/{*}DefaultRetention")
+        if rule is None:
+            return True, None, None, None
+        mode = (rule.findtext("{*}Mode") or "").strip().upper() or None
+        for unit in ("Days", "Years"):  # moto sends both, the unused one as 0
+            text = (rule.findtext("{*}" + unit) or "").strip()
+            if text.isdigit() and int(text) > 0:
+                return True, mode, int(text), unit
+        return True, mode, None, None
 
     def set_object_lock(self, bucket: str, mode: str | None, days: int | None = None,
                         years: int | None = None) -> None:
@@ -156,15 +191,38 @@ class GovernanceCalls:
 
     def get_retention(self, bucket: str, key: str, version_id: str | None = None) -> tuple[str | None, datetime | None]:
         """(mode, retain-until) of one version; (None, None) when it has no retention (SeaweedFS answers
-        ObjectLockConfigurationNotFoundError there, S3 NoSuchObjectLockConfiguration)."""
+        ObjectLockConfigurationNotFoundError there, S3 NoSuchObjectLockConfiguration).
+
+        Read through _raw, not minio's get_object_retention: minio parses <RetainUntilDate> with at most
+        six fraction digits and radosgw sends nine, so every lock read there failed with a strptime
+        message; core/units.parse_rfc3339 reads any number. A server without GetObjectRetention (moto
+        answers GET ?retention with the object's bytes) is read through the HEAD's lock headers."""
+        from its_store.core.units import parse_rfc3339
+        query = {"retention": "", **({"versionId": version_id} if version_id else {})}
         try:
+            resp = self._raw("GET", bucket, key, query=query)
             with errors(bucket, key):
-                found = self._minio.get_object_retention(bucket_name=bucket, object_name=key, version_id=version_id)
+                root = ET.fromstring(resp.data)
+        except E.ServiceUnavailableError:  # not S3's XML (or the server is gone: then the HEAD says so)
+            return self._retention_from_head(bucket, key, version_id)
         except E.ItsStoreError as exc:
             if exc.s3_code in _NO_LOCK_CONFIG:
                 return None, None
             raise
-        return (found.mode, found.retain_until_date) if found is not None else (None, None)
+        if root.tag.rpartition("}")[2] != "Retention":
+            return self._retention_from_head(bucket, key, version_id)
+        mode = (root.findtext("{*}Mode") or "").strip().upper() or None
+        text = (root.findtext("{*}RetainUntilDate") or "").strip()
+        try:
+            return mode, parse_rfc3339(text) if text else None
+        except ValueError:
+            raise E.ItsStoreError(f"the server answered a retain-until date that is not RFC 3339 for "
+                                  f"s3://{bucket}/{key}: {text[:64]!r}") from None
+
+    def _retention_from_head(self, bucket: str, key: str, version_id: str | None) -> tuple[str | None, datetime | None]:
+        from its_store.core.lock import from_headers
+        mode, until, _ = from_headers(self.stat(bucket, key, version_id).metadata)
+        return mode, until
 
     def set_retention(self, bucket: str, key: str, mode: str, until: datetime, version_id: str | None = None,
                       *, bypass_governance: bool = False) -> None:

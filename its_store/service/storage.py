@@ -154,21 +154,26 @@ class StorageService(ServiceFacets):
         workers = request.workers or self.workers
         from its_store.service.encoded import UploadPlan
         plan = UploadPlan(self, request, headers)  # codec, level, SSE and key checked before any request
+        from its_store.service.lockcheck import LockCheck, ensure_locked, require_bucket_lock
+        lock = LockCheck.of(request)  # the object lock asked for, checked on the stored version below
         ok = False
         try:
             self.ensure_bucket(bucket)
+            require_bucket_lock(self, bucket, lock)  # nothing stored unprotected on a bucket without lock
             try:
                 result = plan.put(bucket, key, workers, progress or _noop)
             except E.InvalidInputError as exc:  # lock headers on a bucket without object lock: exit 78
                 if request.retain_until is None and not request.legal_hold:
                     raise
                 raise self.retention().explain(bucket, key, None, exc, action="upload") from None
+            ensure_locked(self.s3, bucket, key, result.version_id, lock)  # radosgw drops multipart lock headers
             ok = True
         finally:
             size = result.size if ok else 0
             self.stats.record("upload", ok=ok, nbytes=size, seconds=time.perf_counter() - started)
             self._touched("upload", bucket, key, ok=ok, size=size if ok else None,
-                          version_id=result.version_id if ok else None, sha256=result.sha256 if ok else None)
+                          version_id=result.version_id if ok else None, sha256=result.sha256 if ok else None,
+                          **lock.audit())
         return UploadResponse(
             bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
             content_type=content_type, object_type=request.object_type, multipart=result.parts > 1

@@ -370,12 +370,16 @@ class Sync:
         self._add("copied", Item(s.rel, s.key, resp.size, reason))
 
     def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
+        from its_store.service.lockcheck import LockCheck, lock_after_copy, require_bucket_lock
         from its_store.sync import copy
         key = self.dst_prefix + s.rel
         if not self.options.dry_run:
+            require_bucket_lock(self.svc, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
             result = copy.Copier(self.svc, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
                                                            copy.Location(bucket=self.dst.bucket, key=key))
             result.raise_for_failures()
+            lock_after_copy(self.svc, str(self.dst.bucket), key, result.succeeded[0].get("version_id"),
+                            self.options.upload.extra)  # --retain / --legal-hold: a copy carries no lock headers
             known = known or self.heads.cached(str(self.src.bucket), s)
             if known is not None:  # the copy keeps content and metadata: same knowledge, new ETag
                 etag = str((result.succeeded[0] or {}).get("etag") or "") if result.succeeded else ""
