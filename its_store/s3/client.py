@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
-from its_store.s3.errors import errors, failure_error, from_code, translate
+from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, MIN_PART, GovernanceCalls
 from its_store.s3.pool import build_pool
 from its_store.transfer.checksums import HEADER as CRC_HEADER
@@ -233,7 +233,7 @@ class S3Client(GovernanceCalls):
             with errors(bucket, key):
                 tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
         except E.ItsStoreError as exc:
-            if isinstance(exc.__cause__, (SyntaxError, UnicodeDecodeError)):
+            if isinstance(exc, E.BadAnswerError) or isinstance(exc.__cause__, (SyntaxError, UnicodeDecodeError)):
                 return None
             raise
         self._tagging_ok.add(bucket)
@@ -352,10 +352,10 @@ class S3Client(GovernanceCalls):
         sent = {**headers, "x-amz-checksum-algorithm": "CRC32"}
         _check_ascii(sent.get("Content-Type", ""), sent)
         resp = self._raw("POST", bucket, key, headers=sent, query={"uploads": ""})
-        with errors(bucket, key):
+        with parsing(bucket, key, "CreateMultipartUpload"):
             upload_id = _text(_xml(resp.data), "UploadId")
-        if not upload_id:
-            raise translate(ValueError("XML element <UploadId> not found"), bucket, key)
+            if not upload_id:
+                raise ValueError("XML element <UploadId> not found")
         return upload_id
 
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes,
@@ -386,9 +386,12 @@ class S3Client(GovernanceCalls):
             if found is None:
                 raise
             return found
-        with errors(bucket, key):
+        with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
-        if root.tag.rpartition("}")[2] == "Error":
+            failed = root.tag.rpartition("}")[2] == "Error"
+            if not failed and not _text(root, "ETag").strip('"'):
+                raise ValueError("XML element <ETag> not found")  # no ETag: no sign the object was made
+        if failed:
             code = _text(root, "Code") or "InternalError"
             raise from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
         return _text(root, "ETag").strip('"'), resp.headers.get("x-amz-version-id")
@@ -410,7 +413,7 @@ class S3Client(GovernanceCalls):
         """(key, upload_id) of incomplete multipart uploads under `prefix` (first 1,000)."""
         query = {"uploads": "", "max-uploads": "1000", **({"prefix": prefix} if prefix else {})}
         resp = self._raw("GET", bucket, query=query)
-        with errors(bucket):
+        with parsing(bucket, None, "ListMultipartUploads"):
             root = _xml(resp.data)
         return [(_text(u, "Key"), _text(u, "UploadId")) for u in root.iterfind(".//{*}Upload")]
 
@@ -421,7 +424,7 @@ class S3Client(GovernanceCalls):
         while True:
             resp = self._raw("GET", bucket, key, query={"uploadId": upload_id, "max-parts": "1000",
                                                        "part-number-marker": marker})
-            with errors(bucket, key):
+            with parsing(bucket, key, "ListParts"):
                 root = _xml(resp.data)
                 found = root.findall(".//{*}Part")
                 for part in found:
