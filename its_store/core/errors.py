@@ -132,6 +132,14 @@ class BadAnswerError(ItsStoreError):
     call: str = ""
 
 
+class ConditionalWritesUnsupportedError(ConfigError):
+    """The server ignores If-None-Match / If-Match on PUT (rclone serve s3 does: a second PUT simply
+    overwrites). What needs write-once objects or compare-and-swap (the model registry's writes) cannot
+    keep its promises there, so it is refused before anything is written."""
+
+    code = "conditional_writes_unsupported"
+
+
 class LocalIOError(ItsStoreError):
     """A local file could not be read or written (permissions, disk full, not a directory...)."""
 

@@ -129,6 +129,7 @@ class ModelRegistry(VersionOperations):
         files, details = prepare(self, model_path, metrics, training_config, tags, description, force=force,
                                  variant=variant, parents=parents, datasets=datasets, run_id=run_id,
                                  git_dir=git_dir, card=card, dedup=dedup)
+        self.docs.require_conditional_writes()  # write-once manifests and locks, before any hashing
         if fixed and not force and self._manifest_exists(name, fixed):
             if not details["variant"]:
                 raise _exists(name, fixed)
@@ -345,6 +346,7 @@ class ModelRegistry(VersionOperations):
         resolved = self.resolve(name, version)
         self.offline_store.remember_manifest(name, resolved, self.docs.manifest(name, resolved))  # it must exist
         events: list[dict[str, Any]] = []
+        self.docs.require_conditional_writes()  # the aliases document changes by compare-and-swap only
 
         def change(doc: dict[str, Any]) -> dict[str, Any] | None:
             events.clear()
@@ -391,6 +393,7 @@ class ModelRegistry(VersionOperations):
             raise E.ConflictError(f"{name}@{version} is aliased as {', '.join(pointing)}",
                                   hint="promote another version first, or add --force")
         prefix = f"{name}/{version}/"
+        self.docs.require_conditional_writes(needed=bool(pointing))  # --force: the aliases change by CAS
         with self._audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing):
             self._remove_keys([prefix + MANIFEST])
             removed = self._remove_prefix(prefix, keep=())

@@ -20,6 +20,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
@@ -150,6 +151,7 @@ class S3Client(GovernanceCalls):
                             secret_key=settings.secret_key.get_secret_value(), secure=settings.secure,
                             region=settings.region or None, http_client=self._http)
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
+        self._conditional: dict[str, str | None] = {}  # bucket -> what conditional_write_gap() found
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
@@ -346,6 +348,43 @@ class S3Client(GovernanceCalls):
                     return found.etag
                 raise E.ConflictError(f"PreconditionFailed: s3://{bucket}/{key} was written by someone else") from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:
+        """None when the server honours If-None-Match: * and If-Match on PUT in `bucket`, else which it
+        ignores (`rclone serve s3` both: a second write-once PUT overwrites). Probed once per bucket, like
+        `_tagging_ok`: the new `probe_key` (in a prefix the caller reserves) is PUT write-once, again
+        write-once (must be refused), then If-Match a wrong ETag (must be refused); lost answers are read
+        back as for any conditional PUT. Then every version it wrote is deleted."""
+        if bucket not in self._conditional:
+            written = [0]
+            try:
+                self._conditional[bucket] = self._probe_conditional(bucket, probe_key, written)
+            finally:
+                for _ in range(written[0]):  # the newest version first, then the one it hid, if any
+                    with contextlib.suppress(E.ItsStoreError):
+                        self.remove(bucket, probe_key, self.stat(bucket, probe_key).version_id)
+        return self._conditional[bucket]
+
+    def _probe_conditional(self, bucket: str, key: str, written: list[int]) -> str | None:
+        headers = {"Content-Type": "text/plain"}
+        steps = ((self.put_if_absent, E.AlreadyExistsError, ""), (self.put_if_absent, E.AlreadyExistsError,
+                 "ignores If-None-Match: *"), (partial(self.put_if_match, etag="0" * 32), E.ConflictError,
+                                               "ignores If-Match"))
+        for step, (put, refusal, gap) in enumerate(steps):
+            try:
+                put(bucket, key, f"its-store conditional write probe {step}".encode(), headers)
+            except refusal:
+                if step == 0:
+                    raise  # a new random key that "exists": no answer to trust
+                continue  # refused (412), as it must be
+            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError):
+                raise
+            except E.ItsStoreError as exc:  # 501 NotImplemented and the like
+                return f"refuses conditional PUTs ({exc.message})"
+            written[0] += 1
+            if gap:
+                return gap
+        return None
 
     def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
         """Start a multipart upload that declares CRC32 part checksums (see upload_part/complete)."""
