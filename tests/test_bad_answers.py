@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from fakes3 import GARBAGE, GARBAGE_NO_DOC, _doc, has_document, s3_call
-from faultserver import FakeObject, FaultServer
+from faultserver import FakeObject, FaultServer, Request, response
 
 from conftest import Run, ServerInfo, environment_for, one_line_error
 
@@ -153,6 +153,7 @@ def seed(server: FaultServer) -> None:
     """The fake's state before each test: four buckets, two objects, a policy, lifecycle rules, tags, an
     object lock on `bad`, an unfinished upload in `bad-logs`."""
     server.garble.clear()
+    server.handler = None
     server.buckets = set(BUCKETS.values())
     server.objects.clear()
     server.uploads.clear()
@@ -279,6 +280,43 @@ def test_a_multipart_copy_answered_with_garbage(fake: FaultServer, fake_cli: Any
     assert error.code == ("service_unavailable" if form in HTML_FORMS else "bad_server_answer"), error
     assert ("HTML" if form in HTML_FORMS else "answer to UploadPartCopy") in error.message, error
     assert ("bad", "k5") not in fake.objects
+
+
+# -- the one request that is not S3: the registry's webhook -----------------------------------------------
+WEBHOOK_FORMS = ("html200", "empty", "truncated", "bad_json", "random", "html404")
+
+
+@pytest.mark.parametrize("form", WEBHOOK_FORMS)
+def test_the_webhook_answered_with_garbage(fake: FaultServer, fake_cli: Any, monkeypatch: pytest.MonkeyPatch,
+                                           form: str) -> None:
+    """A webhook's answer is read for its status only (s3/webhook.py): a 2xx with any body is a delivery;
+    a 404 HTML page (a proxy's) is not, so the event stays in the outbox and `model webhooks flush` exits
+    69 saying so. Never unexpected. (A 5xx is retried within the send budget: test_registry_webhooks.)"""
+    from its_store import load_settings
+    from its_store.registry import webhooks
+
+    def not_found(server: FaultServer, req: Any, conn: Any) -> bool:
+        conn.read_body(req)
+        conn.send(response(404, b"<html><body><h1>404 Not Found</h1></body></html>", content_type="text/html"))
+        return True
+
+    monkeypatch.setenv("MINIO_MODEL_WEBHOOK_URL", f"http://{fake.endpoint}/hook")
+    if form == "html404":
+        fake.handler = not_found
+    else:
+        fake.garble[s3_call(Request("POST", "/hook", {}))] = form  # a POST to a "bucket" named hook
+    settings = load_settings()
+    assert webhooks.enqueue(settings, webhooks.new_event("model.register", bucket="bad-models", model="m",
+                                                         version="1.0.0", actor="t@h"))
+    run = fake_cli("model", "webhooks", "flush")
+    assert "unexpected" not in run.stdout + run.stderr, run
+    if form == "html404":
+        assert run.exit_code == 69 and "not delivered (HTTP 404)" in run.stderr, run
+        assert webhooks.pending_count(settings) == 1
+    else:
+        assert run.exit_code == 0 and webhooks.pending_count(settings) == 0, run
+    assert [r.method for r in fake.requests if r.path == "/hook"][-1:] == ["POST"]
+
 
 
 # -- the same on a real server that lacks calls: `rclone serve s3` -------------------------------------------
