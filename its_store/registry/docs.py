@@ -179,11 +179,10 @@ class RegistryDocs:
         alias documents rest on them, so there immutability and race safety would silently not hold.
         Probed once per bucket (S3Client.conditional_write_gap, under PROBE_PREFIX) and, when honoured,
         remembered in the metadata cache so that the next process does not probe again. Reads never ask.
-        The bucket is made first when missing, as the registration that asks would make it. `needed`
-        False: this write makes no conditional request after all (nothing is probed)."""
+        Before a probe the bucket is made when missing, as the registration that asks would make it.
+        `needed` False: this write makes no conditional request after all (nothing is asked)."""
         if not needed:
             return
-        self.service.ensure_bucket(self.bucket)
         persistent = getattr(self.service, "cache", None)
         if persistent is not None and hasattr(persistent, "remember"):
             if persistent.remember(("conditional-writes", self.bucket), lambda: self._gap() is None or None):
@@ -198,6 +197,7 @@ class RegistryDocs:
 
     def _gap(self) -> str | None:
         import secrets
+        self.service.ensure_bucket(self.bucket)
         return self.s3.conditional_write_gap(self.bucket, PROBE_PREFIX + secrets.token_hex(8))
 
     def manifest(self, name: str, version: str) -> dict[str, Any]:
