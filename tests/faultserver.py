@@ -6,6 +6,14 @@ out in pieces, odd checksum headers, a skewed Date. By default it behaves like a
 (buckets, HEAD/GET with ranges, PUT, ListObjectsV2, tagging, location) so that a command gets as far as
 the request under test; `handler(server, request, conn)` returns True when it answered a request itself.
 It never checks signatures. Every request is recorded (`requests`), body or not.
+
+Bad answers (tests/test_bad_answers.py): `s3_call(request)` names each request as the S3 API does
+(GetBucketPolicy, ListObjectsV2, ...), independently of its_store's own naming; `garble[call] = form`
+makes the server answer that call with garbage of one form (GARBAGE: an HTML page with 200 or 502, an
+empty body, truncated XML, another S3 document, the right root with its elements missing, malformed
+values, bad JSON, random bytes; for answers without a document, no ETag or a malformed header). For
+commands to get that far, the tiny S3 also answers the rest of what the CLI asks (bucket sub-resources,
+versions, multipart, batch delete, copy, conditional PUTs) with S3's documents.
 """
 
 from __future__ import annotations
@@ -120,6 +128,10 @@ class FaultServer:
         self.buckets: set[str] = set(buckets)
         self.objects: dict[tuple[str, str], FakeObject] = {}
         self.requests: list[Request] = []
+        self.garble: dict[str, str] = {}  # S3 call -> a GARBAGE form it is answered with
+        self.configs: dict[tuple[str, str], bytes] = {}  # (bucket or bucket/key, sub-resource) -> document
+        self.locked: set[str] = set()  # buckets with object lock
+        self.uploads: dict[str, tuple[str, str, dict[int, bytes]]] = {}  # id -> (bucket, key, parts)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._conns: set[Conn] = set()
@@ -201,9 +213,16 @@ class FaultServer:
 
     # -- the default: a tiny S3 --------------------------------------------------------------------
     def answer(self, req: Request, conn: Conn) -> None:
-        """Answer `req` as a minimal S3 would."""
+        """Answer `req` as a minimal S3 would (or with garbage, when `garble` names its call)."""
         body = conn.read_body(req)
         bucket, key, query = req.bucket, req.key, req.query
+        from fakes3 import answer_more, garbage, s3_call
+        call = s3_call(req)
+        if call in self.garble:
+            conn.send(garbage(self.garble[call], call, req, self))
+            return
+        if answer_more(self, call, req, conn, body):
+            return
         if not bucket:
             conn.send(response(200, _list_buckets(sorted(self.buckets)), content_type=XML, head=req.method == "HEAD"))
         elif not key:
@@ -291,6 +310,7 @@ class FaultServer:
                 f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>1000</MaxKeys>"
                 f"<Delimiter>{escape(delimiter)}</Delimiter><IsTruncated>false</IsTruncated>"
                 + "".join(contents) + common + "</ListBucketResult>").encode()
+
 
 
 # -- building answers -----------------------------------------------------------------------------
@@ -385,3 +405,4 @@ def _read_exact(rfile: Any, n: int) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+

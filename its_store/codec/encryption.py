@@ -224,8 +224,9 @@ def key_mismatch(bucket: str, key: str) -> E.SseKeyMismatchError:
 
 def _refusal(exc: E.ItsStoreError) -> str | None:
     """'CODE: message' when `exc` is a server refusing encryption (no KMS, SSE-C over HTTP...)."""
-    if isinstance(exc, (E.NotFoundError, E.AccessDeniedError, E.LocalIOError)):
-        return None
+    if isinstance(exc, (E.NotFoundError, E.AccessDeniedError, E.LocalIOError, E.ServiceUnavailableError,
+                        E.BadAnswerError)):
+        return None  # not a refusal: no server, or an answer that is no answer (its message may name the call)
     code, message, _ = _s3_cause(exc)
     text = f"{code} {message} {exc.message}".lower()
     if code in _REFUSAL_CODES or any(word in text for word in ("encrypt", "kms", "sse")):

@@ -121,6 +121,25 @@ class ConfigError(ItsStoreError):
     exit_code = EXIT_CONFIG
 
 
+class BadAnswerError(ItsStoreError):
+    """A reachable S3 server answered one call in a way the S3 spec does not allow: an empty or truncated
+    body, the wrong XML document, JSON that is not JSON. Retrying does not help (its answer to this call
+    is what it is). An HTML page where S3's XML belongs is ServiceUnavailableError instead: that endpoint
+    is not an S3 API at all. `call` names the S3 call (GetBucketPolicy, ListObjectsV2, ...)."""
+
+    code = "bad_server_answer"
+    exit_code = EXIT_ERROR
+    call: str = ""
+
+
+class ConditionalWritesUnsupportedError(ConfigError):
+    """The server ignores If-None-Match / If-Match on PUT (rclone serve s3 does: a second PUT simply
+    overwrites). What needs write-once objects or compare-and-swap (the model registry's writes) cannot
+    keep its promises there, so it is refused before anything is written."""
+
+    code = "conditional_writes_unsupported"
+
+
 class LocalIOError(ItsStoreError):
     """A local file could not be read or written (permissions, disk full, not a directory...)."""
 
@@ -191,13 +210,13 @@ class InterruptedError_(ItsStoreError):
 # (exit code, meaning) for the README table and `its-store --help`.
 EXIT_CODES: list[tuple[int, str]] = [
     (EXIT_OK, "success"),
-    (EXIT_ERROR, "general error (local I/O, unexpected server answer)"),
+    (EXIT_ERROR, "general error (local I/O, a server answer that breaks the S3 spec, a call the server lacks)"),
     (EXIT_USAGE, "usage error or bad input"),
     (EXIT_NOT_FOUND, "bucket, object or local file not found"),
     (EXIT_INTEGRITY, "integrity/checksum failure"),
     (EXIT_CONFLICT, "conflict or already exists"),
     (EXIT_ACCESS, "access denied or bad credentials"),
-    (EXIT_UNAVAILABLE, "service unavailable (unreachable, timeouts, 5xx) or unhealthy"),
-    (EXIT_CONFIG, "configuration error"),
+    (EXIT_UNAVAILABLE, "service unavailable (unreachable, timeouts, 5xx, not an S3 endpoint) or unhealthy"),
+    (EXIT_CONFIG, "configuration error (also a server that lacks what a command needs)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 ]

@@ -50,6 +50,7 @@ class ProcessCache:
 
 
 PROCESS_CACHE = ProcessCache()
+PROBE_PREFIX = "_index/.probe-"  # conditional-write probes: `_index` is never a model name (dedup.py)
 
 
 @dataclass
@@ -171,6 +172,33 @@ class RegistryDocs:
         if etag:
             self.cache.set(f"{self.service.settings.endpoint}/{self.bucket}/{key}#{etag}", doc)
         return doc, etag
+
+    def require_conditional_writes(self, *, needed: bool = True) -> None:
+        """Refuse a registry write (ConditionalWritesUnsupportedError, exit 78) on a server that ignores
+        If-None-Match / If-Match: the registry's write-once manifests and locks and its compare-and-swap
+        alias documents rest on them, so there immutability and race safety would silently not hold.
+        Probed once per bucket (S3Client.conditional_write_gap, under PROBE_PREFIX) and, when honoured,
+        remembered in the metadata cache so that the next process does not probe again. Reads never ask.
+        Before a probe the bucket is made when missing, as the registration that asks would make it.
+        `needed` False: this write makes no conditional request after all (nothing is asked)."""
+        if not needed:
+            return
+        persistent = getattr(self.service, "cache", None)
+        if persistent is not None and hasattr(persistent, "remember"):
+            if persistent.remember(("conditional-writes", self.bucket), lambda: self._gap() is None or None):
+                return
+        gap = self._gap()
+        if gap is not None:
+            raise E.ConditionalWritesUnsupportedError(
+                f"the server {gap} on PUT (s3://{self.bucket}): the model registry needs conditional writes to "
+                "keep versions immutable and concurrent writers safe, so nothing was written",
+                hint="use a server that honours them (MinIO, Ceph RGW, SeaweedFS, AWS S3); model list, show "
+                     "and pull work here")
+
+    def _gap(self) -> str | None:
+        import secrets
+        self.service.ensure_bucket(self.bucket)
+        return self.s3.conditional_write_gap(self.bucket, PROBE_PREFIX + secrets.token_hex(8))
 
     def manifest(self, name: str, version: str) -> dict[str, Any]:
         doc = self.fetch(f"{name}/{version}/{MANIFEST}")

@@ -60,6 +60,7 @@ class VersionOperations:
     def seal(self, name: str, version: str | None = None) -> dict[str, Any]:
         """Close a version to new variants (promotion does it too). Sealing twice is a no-op."""
         resolved = self.resolve(name, version)
+        self.docs.require_conditional_writes()  # the manifest changes by If-Match only
         with self._audited("model_seal", f"{name}/{resolved}/{MANIFEST}", model=name, version=resolved):
             doc = self._seal_manifest(name, resolved)
         return self._record(doc, [])

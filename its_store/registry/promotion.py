@@ -39,6 +39,7 @@ def promote(reg: ModelRegistry, name: str, version: str, alias: str) -> dict[str
     resolved = reg.resolve(name, version)
     reg.offline_store.remember_manifest(name, resolved, reg.docs.manifest(name, resolved))  # it must exist
     events: list[dict[str, Any]] = []
+    reg.docs.require_conditional_writes()  # the aliases document changes by compare-and-swap only
 
     def change(doc: dict[str, Any]) -> dict[str, Any] | None:
         events.clear()

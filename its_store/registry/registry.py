@@ -130,6 +130,7 @@ class ModelRegistry(VersionOperations):
         files, details = prepare(self, model_path, metrics, training_config, tags, description, force=force,
                                  variant=variant, parents=parents, datasets=datasets, run_id=run_id,
                                  git_dir=git_dir, card=card, dedup=dedup)
+        self.docs.require_conditional_writes()  # write-once manifests and locks, before any hashing
         if fixed and not force and self._manifest_exists(name, fixed):
             if not details["variant"]:
                 raise _exists(name, fixed)
@@ -370,6 +371,7 @@ class ModelRegistry(VersionOperations):
         if pointing and not force:
             raise _aliased(name, version, pointing)
         prefix = f"{name}/{version}/"
+        self.docs.require_conditional_writes(needed=bool(pointing))  # --force: the aliases change by CAS
         with self._audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing):
             self._remove_keys([prefix + MANIFEST])
             if not force:  # promoted since the check above? (registry/promotion.py) then it stays

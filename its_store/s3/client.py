@@ -20,11 +20,12 @@ import hashlib
 import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
-from its_store.s3.errors import errors, failure_error, from_code, translate
+from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, MIN_PART, GovernanceCalls
 from its_store.s3.pool import build_pool
 from its_store.transfer.checksums import HEADER as CRC_HEADER
@@ -160,6 +161,7 @@ class S3Client(GovernanceCalls):
                             secret_key=settings.secret_key.get_secret_value(), secure=settings.secure,
                             region=settings.region or None, http_client=self._http)
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
+        self._conditional: dict[str, str | None] = {}  # bucket -> what conditional_write_gap() found
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
@@ -243,7 +245,7 @@ class S3Client(GovernanceCalls):
             with errors(bucket, key):
                 tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
         except E.ItsStoreError as exc:
-            if isinstance(exc.__cause__, (SyntaxError, UnicodeDecodeError)):
+            if isinstance(exc, E.BadAnswerError) or isinstance(exc.__cause__, (SyntaxError, UnicodeDecodeError)):
                 return None
             raise
         self._tagging_ok.add(bucket)
@@ -357,15 +359,52 @@ class S3Client(GovernanceCalls):
                 raise E.ConflictError(f"PreconditionFailed: s3://{bucket}/{key} was written by someone else") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:
+        """None when the server honours If-None-Match: * and If-Match on PUT in `bucket`, else which it
+        ignores (`rclone serve s3` both: a second write-once PUT overwrites). Probed once per bucket, like
+        `_tagging_ok`: the new `probe_key` (in a prefix the caller reserves) is PUT write-once, again
+        write-once (must be refused), then If-Match a wrong ETag (must be refused); lost answers are read
+        back as for any conditional PUT. Then every version it wrote is deleted."""
+        if bucket not in self._conditional:
+            written = [0]
+            try:
+                self._conditional[bucket] = self._probe_conditional(bucket, probe_key, written)
+            finally:
+                for _ in range(written[0]):  # the newest version first, then the one it hid, if any
+                    with contextlib.suppress(E.ItsStoreError):
+                        self.remove(bucket, probe_key, self.stat(bucket, probe_key).version_id)
+        return self._conditional[bucket]
+
+    def _probe_conditional(self, bucket: str, key: str, written: list[int]) -> str | None:
+        headers = {"Content-Type": "text/plain"}
+        steps = ((self.put_if_absent, E.AlreadyExistsError, ""), (self.put_if_absent, E.AlreadyExistsError,
+                 "ignores If-None-Match: *"), (partial(self.put_if_match, etag="0" * 32), E.ConflictError,
+                                               "ignores If-Match"))
+        for step, (put, refusal, gap) in enumerate(steps):
+            try:
+                put(bucket, key, f"its-store conditional write probe {step}".encode(), headers)
+            except refusal:
+                if step == 0:
+                    raise  # a new random key that "exists": no answer to trust
+                continue  # refused (412), as it must be
+            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError):
+                raise
+            except E.ItsStoreError as exc:  # 501 NotImplemented and the like
+                return f"refuses conditional PUTs ({exc.message})"
+            written[0] += 1
+            if gap:
+                return gap
+        return None
+
     def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
         """Start a multipart upload that declares CRC32 part checksums (see upload_part/complete)."""
         sent = {**headers, "x-amz-checksum-algorithm": "CRC32"}
         _check_ascii(sent.get("Content-Type", ""), sent)
         resp = self._raw("POST", bucket, key, headers=sent, query={"uploads": ""})
-        with errors(bucket, key):
+        with parsing(bucket, key, "CreateMultipartUpload"):
             upload_id = _text(_xml(resp.data), "UploadId")
-        if not upload_id:
-            raise translate(ValueError("XML element <UploadId> not found"), bucket, key)
+            if not upload_id:
+                raise ValueError("XML element <UploadId> not found")
         return upload_id
 
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes,
@@ -396,9 +435,12 @@ class S3Client(GovernanceCalls):
             if found is None:
                 raise
             return found
-        with errors(bucket, key):
+        with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
-        if root.tag.rpartition("}")[2] == "Error":
+            failed = root.tag.rpartition("}")[2] == "Error"
+            if not failed and not _text(root, "ETag").strip('"'):
+                raise ValueError("XML element <ETag> not found")  # no ETag: no sign the object was made
+        if failed:
             code = _text(root, "Code") or "InternalError"
             raise from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
         # radosgw 16.2 answers an empty <ETag></ETag>: then the ETag the parts make (what its HEAD shows)
@@ -421,7 +463,7 @@ class S3Client(GovernanceCalls):
         """(key, upload_id) of incomplete multipart uploads under `prefix` (first 1,000)."""
         query = {"uploads": "", "max-uploads": "1000", **({"prefix": prefix} if prefix else {})}
         resp = self._raw("GET", bucket, query=query)
-        with errors(bucket):
+        with parsing(bucket, None, "ListMultipartUploads"):
             root = _xml(resp.data)
         return [(_text(u, "Key"), _text(u, "UploadId")) for u in root.iterfind(".//{*}Upload")]
 
@@ -432,7 +474,7 @@ class S3Client(GovernanceCalls):
         while True:
             resp = self._raw("GET", bucket, key, query={"uploadId": upload_id, "max-parts": "1000",
                                                        "part-number-marker": marker})
-            with errors(bucket, key):
+            with parsing(bucket, key, "ListParts"):
                 root = _xml(resp.data)
                 found = root.findall(".//{*}Part")
                 for part in found:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from its_store.core import errors as E
+from its_store.s3 import answers
+from its_store.s3.answers import bad_answer
 
 _NOT_FOUND_BUCKET = {"NoSuchBucket"}
 _NOT_FOUND_OBJECT = {"NoSuchKey", "NoSuchVersion", "NoSuchUpload", "ResourceNotFound", "NoSuchObject"}
@@ -35,8 +38,10 @@ def where(bucket: str | None, key: str | None) -> str:
     return f"s3://{bucket}" if bucket else "the server"
 
 
-def translate(exc: BaseException, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
-    """Map a minio / urllib3 / ssl exception to our error tree. Messages never carry secrets."""
+def translate(exc: BaseException, bucket: str | None = None, key: str | None = None, *,
+              call: str = "") -> E.ItsStoreError:
+    """Map a minio / urllib3 / ssl exception to our error tree. Messages never carry secrets. `call`
+    names the S3 call that was answered, when known (s3/answers.py)."""
     if isinstance(exc, E.ItsStoreError):
         return exc
     place = where(bucket, key)
@@ -49,7 +54,7 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
             return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
                                              hint="retry later or raise --retries")
         if isinstance(exc, minio_errors.InvalidResponseError):
-            return _not_xml(exc, place, bucket, key)
+            return _not_xml(exc, bucket, key, place, call)
     urllib3, ssl = sys.modules.get("urllib3"), sys.modules.get("ssl")
     if urllib3 is not None and isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         return translate(exc.reason, bucket, key)
@@ -67,7 +72,8 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
             f"cannot reach the endpoint: {short_reason(exc)}",
             hint="check MINIO_ENDPOINT and that the server is running")
     if isinstance(exc, (SyntaxError, UnicodeDecodeError)) or (isinstance(exc, ValueError) and "XML" in str(exc)):
-        return _not_s3(place)  # ElementTree.ParseError, or an XML element missing
+        # ElementTree's ParseError, or an element missing, outside an errors() block that saw the answer
+        return bad_answer(call or "a call", _parse_reason(exc), place if bucket else None)
     if isinstance(exc, UnicodeEncodeError):
         return E.InvalidInputError(f"a header value is not ASCII: {exc.object[exc.start:exc.end]!r}")
     if isinstance(exc, ValueError):
@@ -75,43 +81,64 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
     return E.ItsStoreError(f"unexpected error: {type(exc).__name__}: {exc}")
 
 
-def _not_s3(place: str) -> E.ItsStoreError:
-    return E.ServiceUnavailableError(f"the endpoint did not answer like an S3 server ({place})",
+def _not_s3(place: str, status: int | None = None, call: str = "") -> E.ItsStoreError:
+    said = f" (HTTP {status} to {call or 'a call'}, {place})" if status else f" ({place})"
+    return E.ServiceUnavailableError(f"the endpoint did not answer like an S3 server{said}",
                                      hint="check MINIO_ENDPOINT: is it the S3 API port?")
 
 
-def _not_xml(exc: Any, place: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
-    """minio's InvalidResponseError: an answer that is not S3's XML. Its constructor arguments
-    (status, content type, body) are only public through __reduce__. An S3 <Error> document under
-    another content type (`rclone serve s3` says text/xml, which minio refuses) is read all the same."""
+_EMPTY_ERRORS = {403: "AccessDenied", 405: "MethodNotAllowed", 501: "NotImplemented"}
+
+
+def _not_xml(exc: Any, bucket: str | None, key: str | None, place: str, call: str) -> E.ItsStoreError:
+    """minio's InvalidResponseError: an error answer minio did not take for S3's: another content type
+    than application/xml, or no body. Its constructor arguments (status, content type, body) are only
+    public through __reduce__. An S3 <Error> document in text/xml (what `rclone serve s3` sends) is one
+    all the same, and an empty error answer means what its status means (as minio reads one to a HEAD);
+    an HTML page is a proxy's or another service's; anything else is no S3 server."""
     status, content_type, body = exc.__reduce__()[1]
-    code, detail = _error_document(body)
-    if code:
-        return from_code(code, detail or code, bucket, key, place)
+    status = int(status)
+    parsed = _error_document(body or "")
+    if parsed is not None:
+        return _with_answer(from_code(parsed[0], parsed[1] or parsed[0], bucket, key, place), *parsed)
     start = (body or "").lstrip()[:15].lower()
     html = "html" in (content_type or "").lower() or start.startswith(("<!doctype", "<html"))
-    if html and int(status) >= 500:
+    if html and status >= 500:
         return E.ServiceUnavailableError(
             f"a proxy or gateway answered HTTP {status} with an HTML error page instead of the S3 server "
             f"({place})", hint="the server behind it may be down or overloaded; retry later or check the proxy")
-    if int(status) >= 500:
-        return E.ServiceUnavailableError(f"server error {status} for {place}", hint="retry later or raise --retries")
     if html:
         return E.ServiceUnavailableError(f"the endpoint answered HTTP {status} with an HTML page ({place})",
                                          hint="check MINIO_ENDPOINT: is it the S3 API port, not a web console?")
-    return _not_s3(place)
+    if status == 404 and not (body or "").strip():
+        code = "NoSuchKey" if key else "NoSuchBucket"
+        return _with_answer(from_code(code, code, bucket, key, place), code, "")
+    if status in _EMPTY_ERRORS and not (body or "").strip():
+        code = _EMPTY_ERRORS[status]
+        return _with_answer(from_code(code, code, bucket, key, place), code, "")
+    if status >= 500:
+        return E.ServiceUnavailableError(f"server error {status} for {place}", hint="retry later or raise --retries")
+    return _not_s3(place, status, call)
 
 
-def _error_document(body: str | None) -> tuple[str, str]:
-    """(Code, Message) of an S3 <Error> document, or ("", "") when `body` is none."""
-    import xml.etree.ElementTree as ET
+def _error_document(body: str) -> tuple[str, str] | None:
+    """(Code, Message) of an S3 <Error> document, or None when the body is none."""
+    from xml.etree import ElementTree as ET
+    if not body.lstrip().startswith("<"):
+        return None
     try:
-        root = ET.fromstring(body or "")
-    except (ET.ParseError, ValueError):
-        return "", ""
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
     if root.tag.rpartition("}")[2] != "Error":
-        return "", ""
-    return (root.findtext("{*}Code") or "").strip(), (root.findtext("{*}Message") or "").strip()
+        return None
+    code = (root.findtext("{*}Code") or "").strip()
+    return (code, (root.findtext("{*}Message") or "").strip()) if code else None
+
+
+def _with_answer(err: E.ItsStoreError, code: str, message: str) -> E.ItsStoreError:
+    err.s3_code, err.s3_message = code, message
+    return err
 
 
 def failure_error(text: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
@@ -146,7 +173,8 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
         return E.ServiceUnavailableError(f"{code}: server busy or failing ({place})",
                                          hint="retry later or raise --retries")
     if code in ("NotImplemented", "MethodNotAllowed"):
-        return E.ItsStoreError(f"the server does not support this operation ({code}, {place})")
+        return E.ItsStoreError(f"the server does not support this operation ({code}, {place})",
+                               hint="it is a feature this S3 server lacks; other calls may still work")
     return E.ItsStoreError(f"server refused the request: {code}: {detail} ({place})")
 
 
@@ -222,15 +250,82 @@ def short_reason(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def errors(bucket: str | None = None, key: str | None = None) -> Iterator[None]:
-    """`with errors(b, k): ...` turns any client-side failure into an ItsStoreError."""
+    """`with errors(b, k): ...` turns any client-side failure into an ItsStoreError.
+
+    An exception raised while minio read an answer that arrived inside this block (ElementTree's
+    ParseError, "XML element <X> not found", int() or a date parse of a missing or malformed value,
+    AttributeError on an element that is not there) is that answer's fault: BadAnswerError, naming the
+    call. The same exception types raised by our own code are bugs and stay unexpected."""
+    seq = answers.mark()
+    try:
+        yield
+    except E.ItsStoreError as exc:
+        unplaced = getattr(exc, "unplaced", None)
+        if unplaced is not None and bucket:
+            raise unplaced(where(bucket, key)) from exc.__cause__
+        raise
+    except Exception as exc:
+        call = answers.since(seq)
+        if call is not None and _from_reading(exc):
+            err = _reading_failed(exc, call, bucket, key)
+        else:
+            err = translate(exc, bucket, key, call=call.name if call else "")
+        _keep_answer(err, exc)
+        raise err from exc
+
+
+@contextlib.contextmanager
+def parsing(bucket: str | None, key: str | None, call: str) -> Iterator[None]:
+    """`with parsing(b, k, "ListParts"): ...` around our own reading of an answer's body: whatever fails
+    there is the answer's fault (BadAnswerError), as inside minio's parsers."""
     try:
         yield
     except E.ItsStoreError:
         raise
     except Exception as exc:
-        err = translate(exc, bucket, key)
-        _keep_answer(err, exc)
-        raise err from exc
+        if not isinstance(exc, _READING_ERRORS):
+            raise
+        raise bad_answer(call, _parse_reason(exc), where(bucket, key)) from exc
+
+
+_READING_ERRORS = (SyntaxError, UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError)
+_OURS = str(Path(__file__).resolve().parents[1])
+
+
+def _from_reading(exc: BaseException) -> bool:
+    """A failure of reading an answer: one of the types parsers raise, raised outside its_store (in
+    minio, ElementTree, datetime...). The same types raised in our own code are bugs, kept as such."""
+    if not isinstance(exc, _READING_ERRORS):
+        return False
+    if isinstance(exc, ValueError) and str(exc).startswith("XML element <"):
+        return True  # minio.xml.find(strict=True)
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and not str(Path(tb.tb_frame.f_code.co_filename).resolve()).startswith(_OURS)
+
+
+def _reading_failed(exc: BaseException, call: answers.Call, bucket: str | None, key: str | None) -> E.ItsStoreError:
+    place = where(bucket, key) if bucket else None
+    if call.status >= 500:
+        return E.ServiceUnavailableError(f"server error {call.status} for {place} (its answer is unreadable)",
+                                         hint="retry later or raise --retries")
+    return bad_answer(call.name, _parse_reason(exc), place)
+
+
+def _parse_reason(exc: BaseException) -> str:
+    """A few printable words for what was wrong with an answer."""
+    text = str(exc)
+    if text.startswith("XML element <"):
+        return "element " + text.split(" ", 2)[2].replace(" not found", "") + " is missing"
+    if isinstance(exc, SyntaxError):
+        return f"malformed or truncated XML ({text})"
+    if isinstance(exc, UnicodeDecodeError):
+        return "bytes that are not UTF-8 text"
+    if isinstance(exc, (AttributeError, TypeError, KeyError, IndexError)):
+        return f"an element is missing or of the wrong kind ({type(exc).__name__})"
+    shown = "".join(ch if ch.isprintable() else "." for ch in text[:80])
+    return f"a value is malformed ({shown})"
 
 
 def _keep_answer(err: E.ItsStoreError, exc: BaseException) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -81,15 +82,20 @@ class _TLSPool(HTTPSConnectionPool):
 
 
 class _Conditional:
-    """Mixin for the pool manager: requests with a precondition get connect retries only."""
+    """Mixin for the pool manager: requests with a precondition get connect retries only; every final
+    answer is checked against what its S3 call must get before minio reads it (s3/answers.py)."""
 
     once: Retry
+    endpoint_host: str = ""
 
     def urlopen(self, method: str, url: str, redirect: bool = True, **kw: Any) -> Any:
         headers = kw.get("headers")
         if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
             kw["retries"] = self.once
-        return super().urlopen(method, url, redirect, **kw)  # type: ignore[misc]
+        resp = super().urlopen(method, url, redirect, **kw)  # type: ignore[misc]
+        from its_store.s3 import answers
+        answers.check(method, url, headers, resp, kw.get("preload_content", True), self.endpoint_host)
+        return resp
 
 
 class PoolManager(_Conditional, urllib3.PoolManager):
@@ -124,6 +130,7 @@ def build_pool(settings: Settings, size: int) -> urllib3.PoolManager:
     else:
         manager = PoolManager(**kw)
     manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+    manager.endpoint_host = (urlsplit("//" + settings.endpoint).hostname or "").lower()  # see s3/answers.py
     manager.once = LoggedRetry(total=n, connect=n, read=0, status=0, other=0, redirect=False,
                                backoff_factor=0.25, backoff_jitter=0.25, raise_on_status=False)
     return manager

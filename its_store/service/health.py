@@ -42,15 +42,28 @@ def health_status(svc: StorageService) -> dict[str, Any]:
 
 def _flag_public(svc: StorageService, buckets: list[str], report: dict[str, Any]) -> None:
     """`public`: the configured buckets whose policy lets anyone without credentials in (a warning,
-    not a failure: sharing snapshots can be intended; the status stays as it was)."""
+    not a failure: sharing snapshots can be intended; the status stays as it was). `public_unknown`:
+    those whose policy could not be read ({bucket: why}), e.g. a server that answers GET ?policy with
+    something that is not a policy: unknown is said, never taken for "not public"."""
     from its_store.service.policy import Policies
     policies = Policies(svc)
-    public = [name for name in buckets if policies.is_public(name)]
+    public, unknown = [], {}
+    for name in buckets:
+        try:
+            if policies.get(name).public:
+                public.append(name)
+        except E.ItsStoreError as exc:
+            unknown[name] = exc.message
     report["public"] = public
+    report["public_unknown"] = unknown
+    details = []
     if public:
-        report["checks"]["public access"] = {
-            "ok": True, "detail": "WARNING: anonymous access allowed to " + ", ".join(public)
-                                  + " (its-store bucket policy show)"}
+        details.append("WARNING: anonymous access allowed to " + ", ".join(public) + " (its-store bucket policy show)")
+    if unknown:  # one reason, usually the same for every bucket (the server lacks GET ?policy)
+        first, why = next(iter(unknown.items()))
+        details.append(f"unknown for {', '.join(unknown)}: " + why.replace(f" on s3://{first}", ""))
+    if details:
+        report["checks"]["public access"] = {"ok": True, "detail": "; ".join(details), "unknown": bool(unknown)}
 
 
 def init_buckets(svc: StorageService) -> list[str]:

@@ -27,9 +27,16 @@ def health(json_: Json = False) -> None:
 
 
 def _health_human(report: dict[str, Any]) -> None:
-    rows = [[name, "ok" if check["ok"] else "FAIL", check["detail"]] for name, check in report["checks"].items()]
+    rows = [[name, _result(check), check["detail"]] for name, check in report["checks"].items()]
     out.table(["check", "result", "detail"], rows)
     out.console().print(f"{report['status']} ({report['endpoint']}, {report['latency_ms']} ms)", markup=False)
+
+
+def _result(check: dict[str, Any]) -> str:
+    """ok, FAIL, or unknown (a check whose answer could not be read: a warning, like a public bucket)."""
+    if not check["ok"]:
+        return "FAIL"
+    return "unknown" if check.get("unknown") else "ok"
 
 
 def config(json_: Json = False) -> None:

@@ -1,0 +1,253 @@
+"""What an S3 answer must look like, checked where every answer arrives (s3/pool.py) before minio reads it.
+
+The S3 spec says which document answers which call: ListObjectsV2 a <ListBucketResult>, GET ?lifecycle a
+<LifecycleConfiguration>, GET ?policy a JSON policy, a PUT of an object an ETag. minio parses what it
+expects and reads a missing element as "none": handed a bucket listing for GET ?lifecycle (what `rclone
+serve s3` answers to every bucket sub-resource it lacks), it reports "no lifecycle rules"; handed the
+object's own bytes for GET ?tagging, a parse error. So each 200 answer a call expects a document for is
+checked here first, by its first bytes only (no second parse):
+
+- an HTML page is no S3 server at all (a web console, another port): ServiceUnavailableError (exit 69);
+- an empty body, a body that is not XML, the wrong XML document, a policy that is not a JSON object, a
+  PUT answered without an ETag: BadAnswerError (exit 1), naming the call and what was wrong.
+
+Every answer is also remembered per thread (`Call`), so that `errors()` (s3/errors.py) can name the call
+whose answer minio then failed to parse (truncated XML, a missing element, a date that is no date).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import re
+import threading
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
+
+from its_store.core import errors as E
+
+_local = threading.local()
+_counter = itertools.count(1)
+_HEAD_BYTES = 512  # enough to skip an XML declaration and a comment and see the root element
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+_PROLOG = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.S | re.I)
+
+# A sub-resource (query parameter) -> (S3 call by method, expected root element(s) of a 200 GET/POST).
+# "json": a JSON object; "": no document expected (only an HTML page is refused).
+_SUBRESOURCES: dict[str, dict[str, tuple[str, tuple[str, ...] | str]]] = {
+    "policy": {"GET": ("GetBucketPolicy", "json"), "PUT": ("PutBucketPolicy", ""),
+               "DELETE": ("DeleteBucketPolicy", "")},
+    "lifecycle": {"GET": ("GetBucketLifecycleConfiguration", ("LifecycleConfiguration",)),
+                  "PUT": ("PutBucketLifecycleConfiguration", ""), "DELETE": ("DeleteBucketLifecycle", "")},
+    "encryption": {"GET": ("GetBucketEncryption", ("ServerSideEncryptionConfiguration",)),
+                   "PUT": ("PutBucketEncryption", ""), "DELETE": ("DeleteBucketEncryption", "")},
+    "versioning": {"GET": ("GetBucketVersioning", ("VersioningConfiguration",)),
+                   "PUT": ("PutBucketVersioning", "")},
+    "object-lock": {"GET": ("GetObjectLockConfiguration", ("ObjectLockConfiguration",)),
+                    "PUT": ("PutObjectLockConfiguration", "")},
+    "retention": {"GET": ("GetObjectRetention", ("Retention",)), "PUT": ("PutObjectRetention", "")},
+    "legal-hold": {"GET": ("GetObjectLegalHold", ("LegalHold",)), "PUT": ("PutObjectLegalHold", "")},
+    "tagging": {"GET": ("GetTagging", ("Tagging",)), "PUT": ("PutTagging", ""), "DELETE": ("DeleteTagging", "")},
+    "location": {"GET": ("GetBucketLocation", ("LocationConstraint",))},
+    "versions": {"GET": ("ListObjectVersions", ("ListVersionsResult",))},
+    "delete": {"POST": ("DeleteObjects", ("DeleteResult",))},
+    # S3 may answer a 200 with an <Error> document to these two (the caller reads it)
+    "uploadId": {"GET": ("ListParts", ("ListPartsResult",)), "PUT": ("UploadPart", ""),
+                 "POST": ("CompleteMultipartUpload", ("CompleteMultipartUploadResult", "Error")),
+                 "DELETE": ("AbortMultipartUpload", "")},
+    "uploads": {"GET": ("ListMultipartUploads", ("ListMultipartUploadsResult",)),
+                "POST": ("CreateMultipartUpload", ("InitiateMultipartUploadResult",
+                                                   "InitiateMultipartUpload"))},  # rclone's name for it
+    "list-type": {"GET": ("ListObjectsV2", ("ListBucketResult",))},
+}
+# Elements whose absence minio would read as "off" or "none": object lock, legal hold, retention and
+# encryption answers must say what they are (an answer saying nothing is not "no lock").
+_MUST: dict[str, tuple[tuple[re.Pattern[bytes], str], ...]] = {
+    "GetObjectLockConfiguration": ((re.compile(rb"<(?:[\w.-]+:)?ObjectLockEnabled>\s*Enabled\s*<"),
+                                    "<ObjectLockEnabled>Enabled"),),
+    "GetObjectLegalHold": ((re.compile(rb"<(?:[\w.-]+:)?Status>\s*(?:ON|OFF)\s*<"), "<Status> ON or OFF"),),
+    "GetObjectRetention": ((re.compile(rb"<(?:[\w.-]+:)?Mode>\s*(?:GOVERNANCE|COMPLIANCE)\s*<"),
+                            "<Mode> GOVERNANCE or COMPLIANCE"),
+                           (re.compile(rb"<(?:[\w.-]+:)?RetainUntilDate>"), "<RetainUntilDate>")),
+    "GetBucketEncryption": ((re.compile(rb"<(?:[\w.-]+:)?SSEAlgorithm>\s*(?:AES256|aws:kms|aws:kms:dsse)\s*<"),
+                             "<SSEAlgorithm> AES256, aws:kms or aws:kms:dsse"),),
+}
+_LISTING_PARAMS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "start-after"}
+_NEEDS_ETAG = {"PutObject", "UploadPart"}
+
+
+class Call(NamedTuple):
+    """One answer as this thread last saw it."""
+
+    name: str
+    method: str
+    status: int
+    content_type: str
+    seq: int
+
+
+def mark() -> int:
+    """The number of this thread's last answer: `since(mark())` later tells whether one came since."""
+    last = getattr(_local, "call", None)
+    return last.seq if last is not None else 0
+
+
+def since(seq: int) -> Call | None:
+    """This thread's last answer, if it arrived after `mark()` returned `seq`."""
+    last: Call | None = getattr(_local, "call", None)
+    return last if last is not None and last.seq > seq else None
+
+
+Expect = tuple[str, ...] | str | None
+
+
+def identify(method: str, url: str, endpoint_host: str, headers: Any = None) -> tuple[str, Expect]:
+    """(S3 call name, what a 200 answer must hold) of one request. The expectation is a tuple of root
+    elements, "json", "" (no document, so only an HTML page is wrong), or None (any bytes: an object)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    for sub, by_method in _SUBRESOURCES.items():
+        if sub in query and method in by_method:
+            name, expect = by_method[method]
+            if name == "UploadPart" and _copy_source(headers):
+                return "UploadPartCopy", ("CopyPartResult",)
+            if name == "GetTagging":
+                name = "GetObjectTagging" if _has_key(parts, endpoint_host) else "GetBucketTagging"
+            return name, expect
+    has_key = _has_key(parts, endpoint_host)
+    if method == "GET" and not has_key:
+        if parts.path.strip("/") or query.keys() & _LISTING_PARAMS:
+            return "ListObjects", ("ListBucketResult",)
+        return "ListBuckets", ("ListAllMyBucketsResult", "ListBucketResult")  # "/" of a virtual host: a listing
+    if method == "PUT" and has_key:
+        if _copy_source(headers):
+            return "CopyObject", ("CopyObjectResult", "Error")
+        return "PutObject", ""
+    simple = {("GET", True): "GetObject", ("HEAD", True): "HeadObject", ("HEAD", False): "HeadBucket",
+              ("PUT", False): "CreateBucket", ("DELETE", True): "DeleteObject", ("DELETE", False): "DeleteBucket"}
+    name = simple.get((method, has_key), f"{method} {'object' if has_key else 'bucket'}")
+    return name, None if name in ("GetObject", "HeadObject", "HeadBucket") else ""
+
+
+def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpoint_host: str) -> None:
+    """Remember this answer for the thread; raise if a 200 answer is not what its call must get."""
+    name, expect = identify(method, url, endpoint_host, headers)
+    content_type = str(resp.headers.get("content-type") or "")
+    _local.call = Call(name, method, int(resp.status), content_type, next(_counter))
+    if resp.status != 200 or method == "HEAD" or expect is None or not preloaded:
+        return
+    body = resp.data or b""
+    head = body[:_HEAD_BYTES]
+    if _is_html(head):
+        raise not_s3_page(name, resp.status)
+    if expect == "":
+        if name in _NEEDS_ETAG and not resp.headers.get("etag"):
+            raise bad_answer(name, "a 200 answer without the ETag of what was stored")
+        return
+    if expect == "json":
+        _check_policy(name, body, url)
+        return
+    if not head.strip():  # the head only: a listing page is up to 1,000 entries, not copied for this
+        raise bad_answer(name, "an empty body where S3 sends an XML document")
+    root = root_element(head)
+    if root is None:
+        raise bad_answer(name, f"a body that is not XML ({describe(head)})")
+    if root not in expect:
+        raise bad_answer(name, _wrong(root, f"<{expect[0]}>", url))
+    for pattern, what in _MUST.get(name, ()):
+        if not pattern.search(body):
+            raise bad_answer(name, f"no {what}, which S3 always sends in this answer")
+
+
+def root_element(head: bytes) -> str | None:
+    """The local name of the first element of an XML text (its first bytes suffice), or None if it is
+    not XML."""
+    text = head.lstrip(b"\xef\xbb\xbf")
+    while True:
+        prolog = _PROLOG.match(text)
+        if not prolog:
+            break
+        text = text[prolog.end():]
+    text = text.lstrip()
+    found = _ROOT.match(text)
+    return found.group(2).decode("ascii", "replace") if found else None
+
+
+def _check_policy(name: str, body: bytes, url: str) -> None:
+    """GET ?policy answers the policy document: a JSON object (S3 answers 404 NoSuchBucketPolicy when
+    there is none, never an empty 200)."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        root = root_element(body[:_HEAD_BYTES])
+        if root:
+            raise bad_answer(name, _wrong(root, "the policy's JSON", url)) from None
+        raise bad_answer(name, f"a body that is not JSON ({describe(body)})") from None
+    if not isinstance(doc, dict):
+        raise bad_answer(name, f"JSON that is not a policy document (a {type(doc).__name__})")
+
+
+def _wrong(root: str, expected: str, url: str) -> str:
+    """What came instead of `expected`; a bucket listing means the server ignored the sub-resource asked
+    for and answered a plain GET of the bucket (rclone serve s3 does)."""
+    if root != "ListBucketResult":
+        return f"a <{root}> document where S3 sends {expected}"
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    sub = next((name for name in _SUBRESOURCES if name in query), "")
+    return f"a bucket listing where S3 sends {expected}: the server ignores ?{sub}"
+
+
+def _is_html(head: bytes) -> bool:
+    """By the body alone: moto labels its empty PUT answers text/html."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].lower()
+    return start.startswith((b"<!doctype html", b"<html"))
+
+
+def describe(data: bytes, limit: int = 40) -> str:
+    """A short, printable, one-line view of some bytes of an answer, for an error message."""
+    if not data:
+        return "empty"
+    text = data[:limit].decode("utf-8", "replace")
+    if sum(not ch.isprintable() or ch == "\ufffd" for ch in text) > len(text) // 4:
+        return f"{len(data)}{'+' if len(data) >= _HEAD_BYTES else ''} bytes of binary data"
+    shown = "".join(ch if ch.isprintable() else "." for ch in text)
+    return f"starts {shown!r}" + ("..." if len(data) > limit else "")
+
+
+def bad_answer(call: str, what: str, place: str | None = None) -> E.BadAnswerError:
+    """The error for an answer that breaks the spec. Raised from the pool, it does not know the bucket
+    and key yet: `unplaced` rebuilds it with them (errors() does, s3/errors.py)."""
+    where = f" on {place}" if place else ""
+    err = E.BadAnswerError(f"the server's answer to {call}{where} is not valid S3: {what}",
+                           hint="the server, or a proxy in front of it, does not implement this call as S3 "
+                                "does; other calls may still work")
+    err.call = call
+    if place is None:
+        err.unplaced = functools.partial(bad_answer, call, what)  # type: ignore[attr-defined]
+    return err
+
+
+def not_s3_page(call: str, status: int, place: str | None = None) -> E.ServiceUnavailableError:
+    """An HTML page where an S3 document belongs: this endpoint is not an S3 API (a web console, a
+    login page, another service on that port)."""
+    where = f", {place}" if place else ""
+    err = E.ServiceUnavailableError(
+        f"the endpoint answered {call} with an HTML page (HTTP {status}{where}): it is not an S3 API",
+        hint="check MINIO_ENDPOINT: is it the S3 API port, not a web console?")
+    if place is None:
+        err.unplaced = functools.partial(not_s3_page, call, status)  # type: ignore[attr-defined]
+    return err
+
+
+def _has_key(parts: Any, endpoint_host: str) -> bool:
+    """Whether the request names an object: path style /bucket/key, or a virtual host's /key."""
+    path = parts.path.lstrip("/")
+    host = (parts.hostname or "").lower()
+    if host and endpoint_host and host != endpoint_host:  # bucket.endpoint: the path is the key
+        return bool(path)
+    return "/" in path and bool(path.partition("/")[2])
+
+
+def _copy_source(headers: Any) -> bool:
+    return bool(headers) and any(str(k).lower() == "x-amz-copy-source" for k in headers)
