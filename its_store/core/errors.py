@@ -132,6 +132,12 @@ class BadAnswerError(ItsStoreError):
     call: str = ""
 
 
+class SubresourceIgnoredError(BadAnswerError):
+    """The server ignored an object's sub-resource (GET ?retention) and answered with the object itself
+    (its ETag and bytes): it lacks that call. moto does so for GET ?retention; S3's HEAD carries the same
+    facts (x-amz-object-lock-*), so a reader may turn to it."""
+
+
 class ConditionalWritesUnsupportedError(ConfigError):
     """The server ignores If-None-Match / If-Match on PUT (rclone serve s3 does: a second PUT simply
     overwrites). What needs write-once objects or compare-and-swap (the model registry's writes) cannot

@@ -66,7 +66,9 @@ _SUBRESOURCES: dict[str, dict[str, tuple[str, tuple[str, ...] | str]]] = {
 _MUST: dict[str, tuple[tuple[re.Pattern[bytes], str], ...]] = {
     "GetObjectLockConfiguration": ((re.compile(rb"<(?:[\w.-]+:)?ObjectLockEnabled>\s*Enabled\s*<"),
                                     "<ObjectLockEnabled>Enabled"),),
-    "GetObjectLegalHold": ((re.compile(rb"<(?:[\w.-]+:)?Status>\s*(?:ON|OFF)\s*<"), "<Status> ON or OFF"),),
+    # moto answers a version never held with an empty <LegalHold/> (S3: 404): no status is not ON
+    "GetObjectLegalHold": ((re.compile(rb"<(?:[\w.-]+:)?Status>\s*(?:ON|OFF)\s*<|<(?:[\w.-]+:)?LegalHold\b[^>]*/>"),
+                            "<Status> ON or OFF"),),
     "GetObjectRetention": ((re.compile(rb"<(?:[\w.-]+:)?Mode>\s*(?:GOVERNANCE|COMPLIANCE)\s*<"),
                             "<Mode> GOVERNANCE or COMPLIANCE"),
                            (re.compile(rb"<(?:[\w.-]+:)?RetainUntilDate>"), "<RetainUntilDate>")),
@@ -75,6 +77,8 @@ _MUST: dict[str, tuple[tuple[re.Pattern[bytes], str], ...]] = {
 }
 _LISTING_PARAMS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "start-after"}
 _NEEDS_ETAG = {"PutObject", "UploadPart"}
+# GETs of an object's sub-resource: S3 answers a document, never with an ETag (the object's own answer has one)
+_OBJECT_SUBRESOURCES = {"GetObjectRetention", "GetObjectLegalHold", "GetObjectTagging"}
 
 
 class Call(NamedTuple):
@@ -148,6 +152,8 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
     if expect == "json":
         _check_policy(name, body, url)
         return
+    if name in _OBJECT_SUBRESOURCES and resp.headers.get("etag") and root_element(head) not in expect:
+        raise ignored_subresource(name, url)  # the object itself, answered to GET ?retention
     if not head.strip():  # the head only: a listing page is up to 1,000 entries, not copied for this
         raise bad_answer(name, "an empty body where S3 sends an XML document")
     root = root_element(head)
@@ -225,6 +231,21 @@ def bad_answer(call: str, what: str, place: str | None = None) -> E.BadAnswerErr
     err.call = call
     if place is None:
         err.unplaced = functools.partial(bad_answer, call, what)  # type: ignore[attr-defined]
+    return err
+
+
+def ignored_subresource(call: str, url: str, place: str | None = None) -> E.SubresourceIgnoredError:
+    """A 200 answer to GET ?retention (?legal-hold, ?tagging) that is the object itself: its ETag, not the
+    document. The server lacks the call; the caller may read the same fact elsewhere (the HEAD)."""
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    sub = next((name for name in _SUBRESOURCES if name in query), "")
+    where = f" on {place}" if place else ""
+    err = E.SubresourceIgnoredError(
+        f"the server's answer to {call}{where} is not valid S3: the object itself, as if ?{sub} were not there",
+        hint="the server does not implement this call")
+    err.call = call
+    if place is None:
+        err.unplaced = functools.partial(ignored_subresource, call, url)  # type: ignore[attr-defined]
     return err
 
 

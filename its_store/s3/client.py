@@ -438,22 +438,28 @@ class S3Client(GovernanceCalls):
         with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
             failed = root.tag.rpartition("}")[2] == "Error"
-            if not failed and not _text(root, "ETag").strip('"'):
-                raise ValueError("XML element <ETag> not found")  # no ETag: no sign the object was made
+            etag = _text(root, "ETag").strip('"')
+            # radosgw 16.2 answers an empty <ETag></ETag>: the object must then show, on a HEAD, the ETag
+            # the parts make; without an ETag nor that object there is no sign the object was made
+            found = None if failed or etag else self._completed_as(bucket, key, etags)
+            if not failed and not etag and found is None:
+                raise ValueError("XML element <ETag> not found")
         if failed:
             code = _text(root, "Code") or "InternalError"
             raise from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
-        # radosgw 16.2 answers an empty <ETag></ETag>: then the ETag the parts make (what its HEAD shows)
-        return _text(root, "ETag").strip('"') or multipart_etag(etags), resp.headers.get("x-amz-version-id")
+        if found is not None:
+            return found[0], resp.headers.get("x-amz-version-id") or found[1]
+        return etag, resp.headers.get("x-amz-version-id")
 
     def _completed_as(self, bucket: str, key: str, etags: list[str]) -> tuple[str, str | None] | None:
         """(etag, version) if the object now carries the multipart ETag these parts make, else None."""
-        try:
-            digest = hashlib.md5(b"".join(bytes.fromhex(str(e)) for e in etags), usedforsecurity=False)
-            stat = self.stat(bucket, key)
-        except (ValueError, E.ItsStoreError):
+        expected = multipart_etag(etags)
+        if not expected:
             return None
-        expected = f"{digest.hexdigest()}-{len(etags)}"
+        try:
+            stat = self.stat(bucket, key)
+        except E.ItsStoreError:
+            return None
         return (stat.etag, stat.version_id) if stat.etag == expected else None
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:

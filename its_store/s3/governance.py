@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.s3.errors import errors
+from its_store.s3.errors import errors, parsing
 
 __all__ = ["BYPASS_HEADER", "MIN_PART", "GovernanceCalls"]
 MIN_PART = 5 * 1024 * 1024  # S3's smallest multipart part (but the last)
@@ -165,20 +165,26 @@ class GovernanceCalls:
             if exc.s3_code in _NO_LOCK_CONFIG:
                 return False, None, None, None
             raise
-        with errors(bucket):
+        with parsing(bucket, None, "GetObjectLockConfiguration"):  # s3/answers.py checked the document
             root = ET.fromstring(resp.data)
-        if root.tag.rpartition("}")[2] != "ObjectLockConfiguration" or \
-                (root.findtext("{*}ObjectLockEnabled") or "").strip() != "Enabled":
-            return False, None, None, None
-        rule = root.find("{*}Rule/{*}DefaultRetention")
-        if rule is None:
-            return True, None, None, None
-        mode = (rule.findtext("{*}Mode") or "").strip().upper() or None
-        for unit in ("Days", "Years"):  # moto sends both, the unused one as 0
-            text = (rule.findtext("{*}" + unit) or "").strip()
-            if text.isdigit() and int(text) > 0:
-                return True, mode, int(text), unit
-        return True, mode, None, None
+            enabled = (root.findtext("{*}ObjectLockEnabled") or "").strip()
+            if enabled not in ("", "Enabled"):
+                raise ValueError(f"<ObjectLockEnabled> is {enabled[:32]!r}, not Enabled")
+            if not enabled:
+                return False, None, None, None
+            rule = root.find("{*}Rule/{*}DefaultRetention")
+            if rule is None:
+                return True, None, None, None
+            mode = (rule.findtext("{*}Mode") or "").strip().upper() or None
+            if mode not in (None, "GOVERNANCE", "COMPLIANCE"):
+                raise ValueError(f"<Mode> is {mode[:32]!r}, not GOVERNANCE or COMPLIANCE")
+            for unit in ("Days", "Years"):  # moto sends both, the unused one as 0
+                text = (rule.findtext("{*}" + unit) or "").strip()
+                if text and not text.isdigit():
+                    raise ValueError(f"<{unit}> is {text[:32]!r}, not a number")
+                if text and int(text) > 0:
+                    return True, mode, int(text), unit
+            return True, mode, None, None
 
     def set_object_lock(self, bucket: str, mode: str | None, days: int | None = None,
                         years: int | None = None) -> None:
@@ -201,23 +207,19 @@ class GovernanceCalls:
         query = {"retention": "", **({"versionId": version_id} if version_id else {})}
         try:
             resp = self._raw("GET", bucket, key, query=query)
-            with errors(bucket, key):
-                root = ET.fromstring(resp.data)
-        except E.ServiceUnavailableError:  # not S3's XML (or the server is gone: then the HEAD says so)
+        except E.SubresourceIgnoredError:  # moto answers GET ?retention with the object: S3's HEAD says it too
             return self._retention_from_head(bucket, key, version_id)
         except E.ItsStoreError as exc:
             if exc.s3_code in _NO_LOCK_CONFIG:
                 return None, None
             raise
-        if root.tag.rpartition("}")[2] != "Retention":
-            return self._retention_from_head(bucket, key, version_id)
-        mode = (root.findtext("{*}Mode") or "").strip().upper() or None
-        text = (root.findtext("{*}RetainUntilDate") or "").strip()
-        try:
+        with parsing(bucket, key, "GetObjectRetention"):  # s3/answers.py checked the document
+            root = ET.fromstring(resp.data)
+            mode = (root.findtext("{*}Mode") or "").strip().upper() or None
+            if mode not in (None, "GOVERNANCE", "COMPLIANCE"):
+                raise ValueError(f"<Mode> is {mode[:32]!r}, not GOVERNANCE or COMPLIANCE")
+            text = (root.findtext("{*}RetainUntilDate") or "").strip()
             return mode, parse_rfc3339(text) if text else None
-        except ValueError:
-            raise E.ItsStoreError(f"the server answered a retain-until date that is not RFC 3339 for "
-                                  f"s3://{bucket}/{key}: {text[:64]!r}") from None
 
     def _retention_from_head(self, bucket: str, key: str, version_id: str | None) -> tuple[str | None, datetime | None]:
         from its_store.core.lock import from_headers

@@ -92,8 +92,17 @@ class Retention:
         return BucketLock(bucket=bucket, object_lock=enabled, mode=mode, days=days, years=years)
 
     def require_lock(self, bucket: str) -> BucketLock:
-        """The bucket's lock, or ObjectLockNotEnabledError (exit 78) when it was created without one."""
-        state = self.bucket_lock(bucket)
+        """The bucket's lock, or ObjectLockNotEnabledError (exit 78) when it was created without one, or
+        when the server does not implement object lock (`rclone serve s3` answers GET ?object-lock with
+        the bucket listing, and would store a PUT ?retention as the object's new content)."""
+        try:
+            state = self.bucket_lock(bucket)
+        except E.BadAnswerError as exc:
+            raise E.ObjectLockNotEnabledError(
+                f"bucket s3://{bucket} has no object lock: the server does not implement it ({exc.call} "
+                f"answered with something else)",
+                hint="object lock needs a server that implements it (MinIO, Ceph RGW, SeaweedFS); nothing was sent") \
+                from None
         if not state.object_lock:
             raise E.ObjectLockNotEnabledError(f"bucket s3://{bucket} has no object lock", hint=NO_LOCK_HINT)
         return state
