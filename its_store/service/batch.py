@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import is_folder, local_error
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
 from its_store.core.refs import join_key, safe_local_path, validate_key
 
@@ -99,6 +100,8 @@ def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any
                 running -= 1
             elif isinstance(exc, E.ItsStoreError):
                 result.failed.append((name, exc))
+            elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
+                result.failed.append((name, local_error(exc)))
             elif exc is not None:
                 raise exc
             else:
@@ -188,7 +191,7 @@ class Batch:
 
         def target_for(key: str) -> Path:
             target = safe_local_path(dest, key[len(base):], root, folders)
-            if target.is_dir():
+            if is_folder(target):
                 raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
             return target
 

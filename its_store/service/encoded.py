@@ -357,15 +357,14 @@ def _download_small(svc: StorageService, request: DownloadRequest, target: Path,
         resp = svc.s3.get(request.bucket, request.key, version_id=request.version_id, headers=SMALL_GET_HEADERS)
     except E.ItsStoreError:
         return None
-    head = small_head(request, resp.headers)
-    if head is None:
-        resp.close()
-        resp.release_conn()
-        return None
-    try:
-        verified = response_to_file(resp, head, target, progress)
-    except E.ServiceUnavailableError:
-        return None
+    with resp:  # closed on every path: a local write error must not keep the pool's connection
+        head = small_head(request, resp.headers)
+        if head is None:
+            return None
+        try:
+            verified = response_to_file(resp, head, target, progress)
+        except E.ServiceUnavailableError:
+            return None
     return Fetched(head, head.size, verified, None)
 
 

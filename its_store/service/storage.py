@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from its_store.core import errors as E
+from its_store.core.files import is_folder
 from its_store.core.models import (
     META_TYPE,
     BucketInfo,
@@ -220,7 +221,7 @@ class StorageService(ServiceFacets):
         validate_bucket(request.bucket)
         validate_key(request.key)
         target = Path(request.file_path)
-        if target.is_dir():
+        if is_folder(target):
             target = target / Path(request.key).name
         if request.ranged:  # `get --range`: service/ranged.py
             return self._download_range(request, target, progress or _noop, started)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import is_folder
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
 from its_store.core.refs import join_key, parse_remote, safe_local_path, validate_key
 from its_store.service.batch import BatchResult, _run_pool, _walk
@@ -245,7 +246,7 @@ class Copier:
         return item
 
     def _s3_to_local(self, src: Location, target: Path, move: bool, size: int | None) -> dict[str, Any]:
-        if target.is_dir():
+        if is_folder(target):
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=target, size_hint=size,
                                   workers=max(1, self.workers // 2), **self.options)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import io_error, is_folder, local_error
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
@@ -294,8 +295,9 @@ class Sync:
             self._fail(item, exc.message, exc.code, exc.exit_code)
         except E.ItsStoreError as exc:
             self._fail(item, exc.message, exc.code, exc.exit_code)
-        except OSError as exc:
-            self._fail(item, f"{exc.strerror or exc}", "local_io_error", E.EXIT_ERROR)
+        except OSError as exc:  # the net under the places that name what they did
+            error = local_error(exc)
+            self._fail(item, error.message, error.code, error.exit_code)
 
     def _compare(self, s: Any, d: Any) -> None:
         """A pair the state store could not decide: HEAD (one side, or both for s3 -> s3), compare."""
@@ -360,13 +362,19 @@ class Sync:
             self._add("copied", Item(s.rel, s.key, known.size if known else s.size, reason))
             return
         known = known or self.heads.known(str(self.src.bucket), s)
-        if target.is_dir():
+        if is_folder(target):
             raise E.ConflictError(f"a folder is in the way of {s.key}: {target}")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise io_error("cannot create folder", target.parent, exc) from None
         resp = self.svc.download_object(DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target))
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
-            os.utime(target, ns=(wanted, wanted))
+            try:
+                os.utime(target, ns=(wanted, wanted))
+            except OSError as exc:
+                raise io_error("cannot set the time of", target, exc) from None
         self._add("copied", Item(s.rel, s.key, resp.size, reason))
 
     def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
