@@ -258,3 +258,17 @@ def test_a_name_that_fits_is_written_though_its_temp_name_would_not(service, buc
     done = run_cli(["model", "pull", "fits@1.0.0", f"pulled/{name}"], env, tmp_path)
     assert done.exit_code == 0, done
     assert (tmp_path / "pulled" / name).read_bytes() == b"weights"
+
+
+def test_get_to_stdout_on_a_full_disk_fails_with_one_line(service, bucket, env, tmp_path):
+    """`get KEY - > file` where the file's disk fills: one line naming stdout and the reason, exit 1."""
+    service.s3.put(bucket, "big", os.urandom(BIG), {})
+    with tiny_disk(tmp_path / "disk"):
+        with open(tmp_path / "disk" / "out.bin", "wb") as sink:
+            proc = subprocess.run([sys.executable, "-m", "its_store", "get", f"s3://{bucket}/big", "-"],
+                                  env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, stdout=sink,
+                                  stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=DEADLINE)
+    done = Done(proc.returncode, "", proc.stderr.decode(errors="replace"))
+    assert done.exit_code == 1, done
+    line = one_line_error(done)
+    assert "<stdout>" in line and "no space left on device" in line, line

@@ -36,6 +36,18 @@ def local_error(exc: OSError) -> E.ItsStoreError:
     return io_error("cannot write", os.fsdecode(where) if isinstance(where, bytes) else where, exc)
 
 
+@contextmanager
+def writing_to(stream: IO[bytes]) -> Iterator[None]:
+    """Errors of writes to `stream` (stdout behind a redirect: a full disk) as LocalIOError naming it;
+    BrokenPipeError passes (the reader went away, which is not an error of ours)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise io_error("cannot write", getattr(stream, "name", None) or "the output", exc) from None
+
+
 def is_folder(path: Path) -> bool:
     """Path.is_dir(), except that an error other than "not there" (a name too long, a folder that
     cannot be searched) is a LocalIOError about `path`, not an OSError from deep inside."""

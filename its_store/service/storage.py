@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from its_store.core import errors as E
-from its_store.core.files import is_folder
+from its_store.core.files import is_folder, writing_to
 from its_store.core.models import (
     META_TYPE,
     BucketInfo,
@@ -263,11 +263,20 @@ class StorageService(ServiceFacets):
                            sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None,
                            offset: int = 0, length: int | None = None) -> int:
         """Write an object to a binary stream (stdout) in order, decompressed unless `raw`; with
-        `offset`/`length` only that byte range (see DownloadRequest). Returns the byte count written."""
-        from its_store.service.encoded import download_stream
-        started = time.perf_counter()
+        `offset`/`length` only that byte range (see DownloadRequest). Returns the byte count written.
+        A write error of `out` (a full disk behind a redirect) is LocalIOError; a closed pipe stays
+        BrokenPipeError (the reader went away: the CLI exits quietly)."""
         validate_bucket(bucket)
         validate_key(key)
+        with writing_to(out):
+            return self._to_stream(bucket, key, out, version_id=version_id, progress=progress, raw=raw,
+                                   sse_c_key=sse_c_key, sse_c_key_file=sse_c_key_file, offset=offset, length=length)
+
+    def _to_stream(self, bucket: str, key: str, out: IO[bytes], *, version_id: str | None,
+                   progress: ProgressFn | None, raw: bool, sse_c_key: bytes | None, sse_c_key_file: Path | None,
+                   offset: int, length: int | None) -> int:
+        from its_store.service.encoded import download_stream
+        started = time.perf_counter()
         if offset != 0 or length is not None:
             from its_store.service.ranged import range_stream
             ok, part = False, None
