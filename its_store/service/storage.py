@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from its_store.core import errors as E
-from its_store.core.files import is_folder, writing_to
+from its_store.core.files import is_folder, open_regular, writing_to
 from its_store.core.models import (
     META_TYPE,
     BucketInfo,
@@ -145,8 +145,17 @@ class StorageService(ServiceFacets):
         started = time.perf_counter()
         bucket = self.resolve_bucket(request.bucket, request.object_type)
         key = validate_key(request.key if request.key is not None else Path(request.file_path).name)
-        if request.file_path is not None:
-            _check_local_file(Path(request.file_path))
+        source = None
+        if request.file_path is not None:  # opened once, checked on the descriptor, read only through it
+            source = open_regular(Path(request.file_path), follow_symlinks=request.follow_symlinks)
+        try:
+            return self._upload(request, bucket, key, source, progress, started)
+        finally:
+            if source is not None:
+                source.close()
+
+    def _upload(self, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
+                progress: ProgressFn | None, started: float) -> UploadResponse:
         content_type = request.content_type or _guess_type(request.file_path or key)
         headers = object_headers(content_type, self._metadata(request), _check_tags(request.tags))
         if request.retain_until is not None or request.legal_hold:  # object lock (core/lock.py)
@@ -154,7 +163,7 @@ class StorageService(ServiceFacets):
             headers.update(lock_headers(request.retain_mode, request.retain_until, request.legal_hold))
         workers = request.workers or self.workers
         from its_store.service.encoded import UploadPlan
-        plan = UploadPlan(self, request, headers)  # codec, level, SSE and key checked before any request
+        plan = UploadPlan(self, request, headers, source)  # codec, level, SSE and key checked before any request
         ok = False
         try:
             self.ensure_bucket(bucket)
@@ -458,15 +467,6 @@ class StorageService(ServiceFacets):
                 cache.close()
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
-
-
-def _check_local_file(path: Path) -> None:
-    if not path.exists():
-        raise E.LocalFileNotFoundError(f"no such file: {path}")
-    if path.is_dir():
-        raise E.InvalidInputError(f"{path} is a directory", hint="use --recursive to upload a folder")
-    if not path.is_file():
-        raise E.InvalidInputError(f"{path} is not a regular file")
 
 
 def _check_tags(tags: dict[str, str]) -> dict[str, str]:

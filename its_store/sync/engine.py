@@ -48,13 +48,15 @@ def open_state(svc: StorageService, enabled: bool = True) -> SyncState:
 
 def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, options: UploadOptions | None = None,
                *, state: SyncState | None = None, sha256: str | None = None,
-               progress: Callable[[int], None] | None = None) -> UploadResponse:
+               progress: Callable[[int], None] | None = None, follow_symlinks: bool = False) -> UploadResponse:
     """Upload ONE local file to s3://bucket/key exactly as sync does: the upload options of `upload`,
     plus the file's mtime in x-amz-meta-mtime (rclone's text), and an entry in the state store.
 
     The file is stat-ed before and after: if it changed meanwhile (still being written) this raises
     FileChangedError (exit 5) after the upload, whose object then carries the old mtime, so that the
-    next sync (or the watcher's next try) sends it again. A vanished file is LocalFileNotFoundError."""
+    next sync (or the watcher's next try) sends it again. A vanished file is LocalFileNotFoundError.
+    `path` is opened once by core.files.open_regular: a FIFO is refused without blocking, and a
+    symbolic link unless `follow_symlinks`."""
     from its_store.core.models import UploadRequest
     opts = options or UploadOptions()
     try:
@@ -66,7 +68,8 @@ def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, opt
                             metadata={**opts.metadata, META_MTIME: mtime}, tags=opts.tags,
                             content_type=opts.content_type, compression=opts.compression,
                             compression_level=opts.compression_level, sse=opts.sse,
-                            sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size, **opts.extra)
+                            sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size,
+                            **{"follow_symlinks": follow_symlinks, **opts.extra})
     resp = svc.upload_object(request, progress=progress)
     try:
         after = os.stat(path)
@@ -350,7 +353,7 @@ class Sync:
         key = self.dst_prefix + s.rel
         if not self.options.dry_run:
             upload_one(self.svc, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
-                       sha256=sha)
+                       sha256=sha, follow_symlinks=True)  # the walk follows file symlinks (walk.py)
         self._add("copied", Item(s.rel, key, s.size, reason))
 
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:

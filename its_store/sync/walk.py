@@ -53,20 +53,21 @@ def _never(_: str) -> bool:
 
 
 def walk_local(root: Path, walk: Walk, *, follow_symlinks: bool = False,
-               prune: Callable[[str], bool] = _never) -> Iterator[LocalFile]:
-    """Regular files under `root` in relative-path order. File symlinks are followed; folder symlinks
-    only with `follow_symlinks`, and never into a folder already on the current path (a loop)."""
+               prune: Callable[[str], bool] = _never, file_links: bool = True) -> Iterator[LocalFile]:
+    """Regular files under `root` in relative-path order. File symlinks are followed unless
+    `file_links` is False (then each is a note: skipped); folder symlinks only with
+    `follow_symlinks`, and never into a folder already on the current path (a loop)."""
     top = os.fspath(root)
     try:
         info = os.stat(top)
     except OSError as exc:
         walk.problems.append(("", f"cannot read {top}: {exc.strerror}"))
         return
-    yield from _walk_dir(top, "", walk, follow_symlinks, {(info.st_dev, info.st_ino)}, prune)
+    yield from _walk_dir(top, "", walk, follow_symlinks, {(info.st_dev, info.st_ino)}, prune, file_links)
 
 
 def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tuple[int, int]],
-              prune: Callable[[str], bool]) -> Iterator[LocalFile]:
+              prune: Callable[[str], bool], file_links: bool = True) -> Iterator[LocalFile]:
     entries = _scan(path, rel, walk)
     for name, entry, is_dir in entries:
         child = rel + name
@@ -80,8 +81,12 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
                 walk.notes.append((child + "/", "symlink loop (not followed)", 0))
                 continue
             ancestors.add(ident)
-            yield from _walk_dir(entry.path, child + "/", walk, follow, ancestors, prune)
+            yield from _walk_dir(entry.path, child + "/", walk, follow, ancestors, prune, file_links)
             ancestors.discard(ident)
+            continue
+        if not file_links and _is_link(entry):
+            live = os.path.exists(entry.path)
+            walk.notes.append((child, "symlink (not followed; use --follow-symlinks)" if live else "broken symlink", 0))
             continue
         item = _file(entry, child, walk)
         if item is not None:
