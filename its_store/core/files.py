@@ -209,7 +209,8 @@ def file_lock(path: Path | str) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_READ_FLAGS = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _KINDS = ((st.S_ISDIR, "a folder"), (st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
           (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"))
@@ -236,9 +237,9 @@ def open_regular(path: Path | str, *, follow_symlinks: bool = False) -> IO[bytes
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
             hint = "upload a folder with --recursive" if st.S_ISDIR(mode) else None
             raise E.InvalidInputError(f"{path} is {kind}, not a regular file", hint=hint)
-        if flags & os.O_NONBLOCK:
+        if _NONBLOCK:  # reads of a regular file never block anyway; cleared for whoever reads it next
             import fcntl
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
         return os.fdopen(fd, "rb")
     except OSError as exc:
         os.close(fd)

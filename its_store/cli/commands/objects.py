@@ -123,16 +123,14 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
         result = svc.batch().upload_directory(root, bucket, prefix, object_type=type_, metadata=metadata,
                                               tags=tags, content_type=content_type, workers=workers,
                                               progress=advance, options=options, follow_symlinks=follow_symlinks)
-    out.result(result, lambda: _skips(result) or _summary("uploaded", result.total_bytes, result.duration_seconds,
-                                        f"{root} → s3://{result.bucket}/{result.prefix}",
-                                        len(result.succeeded)))
+    def human() -> None:
+        for item in result.skipped:  # a link not followed, a FIFO...: said, as sync says it
+            out.talk(f"skipped: {item['path']} ({item['reason']})")
+        _summary("uploaded", result.total_bytes, result.duration_seconds,
+                 f"{root} → s3://{result.bucket}/{result.prefix}", len(result.succeeded))
+
+    out.result(result, human)
     result.raise_for_failures()
-
-
-def _skips(result: Any) -> None:
-    """One line per local entry not uploaded (a link not followed, a FIFO...), as sync prints them."""
-    for item in result.skipped:
-        out.talk(f"skipped: {item['path']} ({item['reason']})")
 
 
 def get(
