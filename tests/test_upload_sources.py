@@ -141,3 +141,26 @@ def test_recursive_upload_follows_links_when_asked(cli, bucket, tmp_path):
     assert sorted(o["key"] for o in doc["objects"]) == ["f/a.jpg", "f/link.txt", "f/linked-dir/secret.txt",
                                                         "f/sub/b.jpg"]
     assert set(_skipped(doc, root)) == {"broken", "pipe", "null"}
+
+
+def test_recursive_upload_fails_on_a_folder_it_cannot_read(env, bucket, tmp_path):
+    """An unreadable subfolder is a failure (exit 1), not a silent gap; the rest is uploaded. Run as
+    root without the capabilities that override mode bits, so that a mode-000 folder really refuses."""
+    root = tmp_path / "frames"
+    (root / "locked").mkdir(parents=True)
+    (root / "a.jpg").write_bytes(b"a")
+    (root / "locked" / "b.jpg").write_bytes(b"b")
+    os.chmod(root / "locked", 0)
+    try:
+        done = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
+                               "its_store", "upload", str(root), f"s3://{bucket}/f/", "-r", "--json"],
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
+    finally:
+        os.chmod(root / "locked", 0o755)
+    assert done.returncode == 1, done
+    import json
+    doc = json.loads(done.stdout)
+    assert [o["key"] for o in doc["objects"]] == ["f/a.jpg"]
+    assert [e["key"] for e in doc["errors"]] == [str(root / "locked") + "/"], doc
+    assert "permission denied" in doc["errors"][0]["message"].lower()
