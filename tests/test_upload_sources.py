@@ -9,6 +9,7 @@ and a recursive upload or copy says what it skipped (links, FIFOs, devices, brok
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -159,7 +160,6 @@ def test_recursive_upload_fails_on_a_folder_it_cannot_read(env, bucket, tmp_path
     finally:
         os.chmod(root / "locked", 0o755)
     assert done.returncode == 1, done
-    import json
     doc = json.loads(done.stdout)
     assert [o["key"] for o in doc["objects"]] == ["f/a.jpg"]
     assert [e["key"] for e in doc["errors"]] == [str(root / "locked") + "/"], doc
