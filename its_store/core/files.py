@@ -1,10 +1,12 @@
 """Local files: THE atomic write (temp file beside the target, renamed over it on success), THE
-cross-process lock (flock), and exact positional reads and writes."""
+cross-process lock (flock), THE open of a file to upload (open_regular), exact positional reads and
+writes, and THE mapping of an OSError to one line that names the path and the reason."""
 
 from __future__ import annotations
 
 import itertools
 import os
+import stat as st
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +15,48 @@ from typing import IO
 from its_store.core import errors as E
 
 
-def io_error(action: str, path: Path | str, exc: OSError) -> E.ItsStoreError:
+def reason_of(exc: OSError) -> str:
+    """The OS's reason in lower case, as the rest of a one-line error: "permission denied"."""
     reason = exc.strerror or str(exc)
+    return reason[:1].lower() + reason[1:]
+
+
+def io_error(action: str, path: Path | str, exc: OSError) -> E.ItsStoreError:
+    """`ACTION PATH: reason` as the error of one item (LocalIOError; LocalFileNotFoundError if missing)."""
     if isinstance(exc, FileNotFoundError):
         return E.LocalFileNotFoundError(f"{action} {path}: no such file or directory")
-    return E.LocalIOError(f"{action} {path}: {reason}")
+    return E.LocalIOError(f"{action} {path}: {reason_of(exc)}")
+
+
+def local_error(exc: OSError) -> E.ItsStoreError:
+    """An OSError that reached the code running one item of a batch, as that item's failure: the path
+    the OS names (if any) and its reason. The places that write say what they did (io_error); this
+    is the net under them, so that no OS error ends a whole run."""
+    where = exc.filename if exc.filename is not None else "local file"
+    return io_error("cannot write", os.fsdecode(where) if isinstance(where, bytes) else where, exc)
+
+
+@contextmanager
+def writing_to(stream: IO[bytes]) -> Iterator[None]:
+    """Errors of writes to `stream` (stdout behind a redirect: a full disk) as LocalIOError naming it;
+    BrokenPipeError passes (the reader went away, which is not an error of ours)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise io_error("cannot write", getattr(stream, "name", None) or "the output", exc) from None
+
+
+def is_folder(path: Path) -> bool:
+    """Path.is_dir(), except that an error other than "not there" (a name too long, a folder that
+    cannot be searched) is a LocalIOError about `path`, not an OSError from deep inside."""
+    try:
+        return st.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise io_error("cannot write", path, exc) from None
 
 
 def pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
@@ -81,19 +120,30 @@ def atomic_target(target: Path, *, make_folder: bool = True) -> Iterator[int]:
 
 
 _TEMP_SEQ = itertools.count()
+_TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX is 255 almost everywhere
 
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
 _TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 def _create_temp(folder: Path, name: str) -> tuple[int, str]:
     """An exclusive new `.NAME.<pid>-<n>.its-tmp` in `folder` (cheaper than tempfile.mkstemp's
-    random names, which cost more than the write of a camera frame)."""
+    random names, which cost more than the write of a camera frame). A long NAME is cut, so that
+    the temp name fits where the name itself fits."""
+    name = temp_stem(name)
     while True:
         tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_TEMP_SEQ)}.its-tmp")
         try:
             return os.open(tmp, _TEMP_FLAGS, 0o666), tmp
         except FileExistsError:  # left by a killed process that had our pid
             continue
+
+
+def temp_stem(name: str) -> str:
+    """`name` for use inside a temp name beside it: at most _TEMP_NAME_MAX bytes (cut at a character)."""
+    raw = os.fsencode(name)
+    if len(raw) <= _TEMP_NAME_MAX:
+        return name
+    return os.fsdecode(raw[:_TEMP_NAME_MAX].decode("utf-8", "ignore").encode("utf-8"))
 
 
 def _cleanup(fd: int, tmp: str) -> None:
@@ -157,3 +207,43 @@ def file_lock(path: Path | str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_READ_FLAGS = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_KINDS = ((st.S_ISDIR, "a folder"), (st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
+          (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"))
+
+
+def open_regular(path: Path | str, *, follow_symlinks: bool = False) -> IO[bytes]:
+    """THE open of a local file whose bytes are to be uploaded or hashed: open first, then check what
+    was opened. Checking with stat and then opening races: a FIFO swapped in between blocks open()
+    forever, a symlink swapped in uploads whatever it points to. So: open without blocking
+    (O_NONBLOCK) and, unless `follow_symlinks`, without following a symlink at the last step
+    (O_NOFOLLOW); fstat the descriptor; refuse anything but a regular file (InvalidInputError, one
+    line); clear O_NONBLOCK; return the file (buffered, binary; .fileno() for positional reads)."""
+    flags = _READ_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow_symlinks and os.path.islink(path):  # ELOOP (Linux) or EMLINK (BSD) from O_NOFOLLOW
+            raise E.InvalidInputError(f"{path} is a symbolic link: not followed",
+                                      hint="add --follow-symlinks to read the file it points to") from None
+        raise io_error("cannot read", path, exc) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not st.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            hint = "upload a folder with --recursive" if st.S_ISDIR(mode) else None
+            raise E.InvalidInputError(f"{path} is {kind}, not a regular file", hint=hint)
+        if _NONBLOCK:  # reads of a regular file never block anyway; cleared for whoever reads it next
+            import fcntl
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except OSError as exc:
+        os.close(fd)
+        raise io_error("cannot read", path, exc) from None
+    except BaseException:
+        os.close(fd)
+        raise

@@ -30,6 +30,7 @@ class UploadRequest(_Model):
     bucket: str | None = None
     key: str | None = None
     file_path: Path | None = None
+    follow_symlinks: bool = False  # file_path may be a symbolic link (else it is refused, core.files.open_regular)
     data: bytes | None = None
     stream: Any | None = Field(default=None, exclude=True)
     object_type: ObjectType = ObjectType.OTHER

@@ -87,7 +87,7 @@ def store_files(reg: ModelRegistry, prefix: str, files: list[LocalFile], *, dedu
 def _upload(reg: ModelRegistry, item: LocalFile, key: str, progress: Callable[[int], None] | None) -> None:
     from its_store.core.enums import ObjectType
     from its_store.core.models import UploadRequest
-    request = UploadRequest(bucket=reg.bucket, key=key, file_path=item.source,
+    request = UploadRequest(bucket=reg.bucket, key=key, file_path=item.source, follow_symlinks=True,  # as hashed
                             object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
                             metadata={"sha256": item.sha256}, compression="none")
     reg.service.upload_object(request, progress=progress)

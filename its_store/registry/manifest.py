@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from its_store.core import errors as E
+from its_store.core.files import open_regular
 from its_store.core.refs import validate_key
 from its_store.registry import validate
 from its_store.registry.refs import CARD, RESERVED_FILES, VARIANTS_DIR
@@ -94,7 +95,7 @@ def sha256_file(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path, follow_symlinks=True) as handle:  # a FIFO swapped in: refused, not a hang
             while chunk := handle.read(HASH_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import io_error, temp_stem
 from its_store.core.refs import safe_local_path
 from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK, sha256_file
@@ -194,7 +195,7 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
             (staging / "manifest.json").write_text(json.dumps(plan.manifest, indent=2) + "\n", encoding="utf-8")
         _place(plan, staging, target)
     except OSError as exc:
-        raise E.LocalIOError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise io_error("cannot write", target, exc) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {"model_name": plan.name, "version": plan.version, "path": str(target),
@@ -257,9 +258,9 @@ def _final_target(plan: PullPlan) -> Path:
 def _make_staging(target: Path) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".its-tmp"))
+        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{temp_stem(target.name)}.", suffix=".its-tmp"))
     except OSError as exc:
-        raise E.LocalIOError(f"cannot write to {target.parent}: {exc.strerror or exc}") from None
+        raise io_error("cannot write to", target.parent, exc) from None
 
 
 def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dict[str, Any], staging: Path) -> None:
@@ -324,7 +325,7 @@ def _place(plan: PullPlan, staging: Path, target: Path) -> None:
         return
     if not plan.force:
         raise E.ConflictError(f"{target} appeared while pulling; not replacing it", hint="add --force")
-    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".its-old"))
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{temp_stem(target.name)}.", suffix=".its-old"))
     os.replace(target, old / "x")
     os.replace(staging, target)
     shutil.rmtree(old, ignore_errors=True)

@@ -90,7 +90,11 @@ class ObjectStat:
 
 class Body:
     """A streaming GET answer: read(), readinto(), stream(), close(). Network errors while reading
-    come out as ItsStoreError, like every other failure of this seam."""
+    come out as ItsStoreError, like every other failure of this seam.
+
+    It holds one of the pool's connections until closed, and the pool blocks when all are held: use
+    it as a context manager (`with s3.get(...) as body:`), so that every path, a local write error
+    included, gives the connection back."""
 
     __slots__ = ("_resp", "bucket", "headers", "key", "status")
 
@@ -98,6 +102,12 @@ class Body:
         self._resp, self.bucket, self.key = resp, bucket, key
         self.headers = Headers.of(resp.headers)
         self.status = resp.status
+
+    def __enter__(self) -> Body:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def read(self, amt: int | None = None) -> bytes:
         with self._reading():
@@ -123,6 +133,7 @@ class Body:
             raise
 
     def close(self) -> None:
+        """Close the answer and give its connection back to the pool (twice is harmless)."""
         self._resp.close()
         self._resp.release_conn()
 
@@ -303,7 +314,8 @@ class S3Client(GovernanceCalls):
 
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
             version_id: str | None = None, headers: dict[str, str] | None = None) -> Body:
-        """A streaming GET (the caller closes it). `length` 0 means to the end."""
+        """A streaming GET: a Body that holds a pool connection until closed (`with s3.get(...) as body:`).
+        `length` 0 means to the end."""
         with errors(bucket, key):
             resp = self._minio.get_object(bucket_name=bucket, object_name=key, offset=offset, length=length,
                                           request_headers=headers, version_id=version_id)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import is_folder, local_error
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
 from its_store.core.refs import join_key, safe_local_path, validate_key
 
@@ -27,13 +28,15 @@ ProgressFn = Callable[[int], None]
 
 @dataclass
 class BatchResult:
-    """Outcome of a batch: per-object results, failures as (key or path, error), and totals."""
+    """Outcome of a batch: per-object results, failures as (key or path, error), local entries not
+    uploaded as {"path", "reason"} (symbolic links not followed, FIFOs, devices...), and totals."""
 
     action: str
     bucket: str
     prefix: str
     succeeded: list[dict[str, Any]] = field(default_factory=list)
     failed: list[tuple[str, E.ItsStoreError]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
     total_bytes: int = 0
     duration_seconds: float = 0.0
     dry_run: bool = False
@@ -47,6 +50,7 @@ class BatchResult:
             "duration_seconds": round(self.duration_seconds, 3),
             "objects": self.succeeded,
             "errors": [{"key": key, **err.to_dict()} for key, err in self.failed],
+            "skipped": len(self.skipped), "skipped_items": self.skipped,
         }
 
     def raise_for_failures(self) -> None:
@@ -99,6 +103,8 @@ def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any
                 running -= 1
             elif isinstance(exc, E.ItsStoreError):
                 result.failed.append((name, exc))
+            elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
+                result.failed.append((name, local_error(exc)))
             elif exc is not None:
                 raise exc
             else:
@@ -131,10 +137,12 @@ class Batch:
                          tags: dict[str, str] | None = None, content_type: str | None = None,
                          workers: int | None = None, progress: ProgressFn | None = None,
                          on_done: Callable[[], None] | None = None,
-                         options: dict[str, Any] | None = None) -> BatchResult:
-        """Upload every file under `local_dir` to BUCKET/PREFIX/<relative path>.
+                         options: dict[str, Any] | None = None, follow_symlinks: bool = False) -> BatchResult:
+        """Upload every regular file under `local_dir` to BUCKET/PREFIX/<relative path>.
 
-        `options`: more UploadRequest fields for every file (compression, sse, sse_c_key_file...)."""
+        Symbolic links (to files and folders) are skipped unless `follow_symlinks`; FIFOs, devices,
+        sockets and broken links always; each skip is in `result.skipped`. An unreadable folder is a
+        failure. `options`: more UploadRequest fields for every file (compression, sse, ...)."""
         started = time.perf_counter()
         root = Path(local_dir)
         if not root.is_dir():
@@ -144,18 +152,17 @@ class Batch:
         bucket = svc.resolve_bucket(bucket, object_type)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
-        files = sorted(_walk(root))
-        keyed = [(path, join_key(prefix, path.relative_to(root).as_posix())) for path in files]
+        result = BatchResult("upload", bucket, prefix)
+        keyed = [(path, join_key(prefix, rel)) for path, rel in walk_files(root, result, follow_symlinks)]
         for _, key in keyed:
             validate_key(key)
         svc.ensure_bucket(bucket)
-        result = BatchResult("upload", bucket, prefix)
         n = workers or svc.workers
 
         def request(path: Path, key: str) -> UploadRequest:
             return UploadRequest(bucket=bucket, key=key, file_path=path, object_type=object_type,
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
-                                 workers=max(1, n // 2), **(options or {}))
+                                 workers=max(1, n // 2), follow_symlinks=follow_symlinks, **(options or {}))
 
         def job(path: Path, key: str) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
@@ -188,7 +195,7 @@ class Batch:
 
         def target_for(key: str) -> Path:
             target = safe_local_path(dest, key[len(base):], root, folders)
-            if target.is_dir():
+            if is_folder(target):
                 raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
             return target
 
@@ -248,10 +255,16 @@ class Batch:
         return result
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Regular files under root (following file symlinks, not folder symlinks), like `aws s3 cp`."""
-    for folder, _dirs, files in os.walk(root, followlinks=False):
-        for name in files:
-            path = Path(folder) / name
-            if path.is_file():
-                yield path
+def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False) -> Iterator[tuple[Path, str]]:
+    """(path, relative path) of the regular files under `root`, in order, by sync's walk (walk.py):
+    symbolic links only with `follow_symlinks` (folder loops never), and what is not uploaded is
+    said, as sync says it: skips (links not followed, FIFOs, devices, sockets, broken links) go to
+    `result.skipped`, unreadable folders to `result.failed` (once the walk is done)."""
+    from its_store.sync.walk import Walk, walk_local
+    walk = Walk()
+    for item in walk_local(root, walk, follow_symlinks=follow_symlinks):
+        yield Path(item.path), item.rel
+    for rel, reason, _ in walk.notes:  # a folder keeps its "/": "linked-dir/"
+        result.skipped.append({"path": os.path.join(root, rel), "reason": reason})
+    for rel, reason in walk.problems:
+        result.failed.append((os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}")))

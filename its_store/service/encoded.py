@@ -48,7 +48,7 @@ from its_store.codec.encryption import (
     upload_sse,
 )
 from its_store.core import errors as E
-from its_store.core.files import atomic_target, read_full
+from its_store.core.files import atomic_target, io_error, read_full
 from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
 from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upload_stream
@@ -75,10 +75,15 @@ class Stored(PutResult):
 
 # ------------------------------------------------------------------------------------ uploading
 class UploadPlan:
-    """One upload's codec and encryption, checked before any request is made (bad flags: exit 2)."""
+    """One upload's codec and encryption, checked before any request is made (bad flags: exit 2).
 
-    def __init__(self, svc: StorageService, request: UploadRequest, headers: dict[str, str]) -> None:
-        self.svc, self.request = svc, request
+    `source`: the request's file, already opened by core.files.open_regular (the caller closes it);
+    every read of the upload (sample, hash, parts, compressor) goes through this one descriptor, so
+    what was checked is what is sent."""
+
+    def __init__(self, svc: StorageService, request: UploadRequest, headers: dict[str, str],
+                 source: IO[bytes] | None = None) -> None:
+        self.svc, self.request, self.source = svc, request, source
         self.sse: UploadSse = upload_sse(svc.settings, request.sse, request.sse_c_key, request.sse_c_key_file)
         self.choice = resolve(request.compression, svc.settings.enable_compression)
         if request.resume and self.choice not in ("auto", "none"):
@@ -107,26 +112,32 @@ class UploadPlan:
         if self.choice == "none" and self.sse.mode != "c":
             return self._plain(bucket, key, workers, progress, req)
         if req.file_path is not None:
-            return self._file(Path(req.file_path), bucket, key, workers, progress)
+            return self._file(Path(req.file_path), self._opened(), bucket, key, workers, progress)
         if req.data is not None:
             return self._buffer(req.data, bucket, key, workers, progress)
         return self._stream(req.stream, bucket, key, workers, progress)
 
     # -- sources ---------------------------------------------------------------------------------
-    def _file(self, path: Path, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
-        size, sample = _file_head(path)
+    def _opened(self) -> IO[bytes]:
+        if self.source is None:
+            raise ValueError("an upload of a file needs the file opened by core.files.open_regular")
+        return self.source
+
+    def _file(self, path: Path, src: IO[bytes], bucket: str, key: str, workers: int,
+              progress: ProgressFn) -> Stored:
+        size, sample = _file_head(path, src)
         codec = self._codec(sample, size)
         if codec == "none" and self.sse.mode != "c":
             return self._plain(bucket, key, workers, progress, self.request)
-        digest_size, digest = file_sha256(path)
+        digest_size, digest = file_sha256(path, src)
         meta = _codec_meta(codec, digest_size, digest)
         if codec == "none":  # SSE-C: the ETag is no MD5, our sha256 lets `get` verify
             return self._plain(bucket, key, workers, progress, self.request, meta)
-        with _open(path) as src:
-            reader = CompressingReader(src, get_codec(codec), self._level(codec), progress=progress,
-                                       expect=(digest_size, digest), name=str(path))
-            result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
-                                   part_size=self._part(digest_size), workers=workers, journal=self.svc.journal())
+        src.seek(0)
+        reader = CompressingReader(src, get_codec(codec), self._level(codec), progress=progress,
+                                   expect=(digest_size, digest), name=str(path))
+        result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
+                               part_size=self._part(digest_size), workers=workers, journal=self.svc.journal())
         return Stored(result.etag, result.version_id, digest_size, result.parts, digest, codec=codec,
                       stored_size=result.size)
 
@@ -176,7 +187,8 @@ class UploadPlan:
         if request.file_path is not None:
             result = upload_file(self.s3, bucket, key, Path(request.file_path), headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
-                                 progress=progress, journal=self.svc.journal(), resume=request.resume)
+                                 progress=progress, journal=self.svc.journal(), resume=request.resume,
+                                 source=self._opened())
         elif request.data is not None:
             digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
             etag, version = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
@@ -234,40 +246,25 @@ def _copy(reader: CompressingReader, out: IO[bytes]) -> None:
                              hint="set TMPDIR to a folder with more free space") from None
 
 
-def _open(path: Path) -> IO[bytes]:
+def _file_head(path: Path, src: IO[bytes]) -> tuple[int, bytes]:
+    """(size, first 64 KiB) of an open file, for the auto decision (positional: the offset stays)."""
     try:
-        return open(path, "rb")
+        return os.fstat(src.fileno()).st_size, os.pread(src.fileno(), SAMPLE, 0)
     except OSError as exc:
-        raise _io(path, exc) from None
+        raise io_error("cannot read", path, exc) from None
 
 
-def _io(path: Path, exc: OSError) -> E.ItsStoreError:
-    if isinstance(exc, FileNotFoundError):
-        return E.LocalFileNotFoundError(f"no such file: {path}")
-    return E.LocalIOError(f"cannot read {path}: {exc.strerror or exc}")
-
-
-def _file_head(path: Path) -> tuple[int, bytes]:
-    """(size, first 64 KiB) of a file, for the auto decision."""
-    with _open(path) as f:
-        try:
-            return os.fstat(f.fileno()).st_size, f.read(SAMPLE)
-        except OSError as exc:
-            raise _io(path, exc) from None
-
-
-def file_sha256(path: Path) -> tuple[int, str]:
-    """(size, sha256 hex) of a file, read sequentially in 1 MiB chunks."""
+def file_sha256(path: Path, src: IO[bytes]) -> tuple[int, str]:
+    """(size, sha256 hex) of an open file, read in 1 MiB chunks (positional: the offset stays)."""
     digest, size = hashlib.sha256(), 0
     buf = bytearray(CHUNK)
     view = memoryview(buf)
-    with _open(path) as f:
-        try:
-            while n := f.readinto(buf):
-                digest.update(view[:n])
-                size += n
-        except OSError as exc:
-            raise _io(path, exc) from None
+    try:
+        while n := os.preadv(src.fileno(), [buf], size):
+            digest.update(view[:n])
+            size += n
+    except OSError as exc:
+        raise io_error("cannot read", path, exc) from None
     return size, digest.hexdigest()
 
 
@@ -357,15 +354,14 @@ def _download_small(svc: StorageService, request: DownloadRequest, target: Path,
         resp = svc.s3.get(request.bucket, request.key, version_id=request.version_id, headers=SMALL_GET_HEADERS)
     except E.ItsStoreError:
         return None
-    head = small_head(request, resp.headers)
-    if head is None:
-        resp.close()
-        resp.release_conn()
-        return None
-    try:
-        verified = response_to_file(resp, head, target, progress)
-    except E.ServiceUnavailableError:
-        return None
+    with resp:  # closed on every path: a local write error must not keep the pool's connection
+        head = small_head(request, resp.headers)
+        if head is None:
+            return None
+        try:
+            verified = response_to_file(resp, head, target, progress)
+        except E.ServiceUnavailableError:
+            return None
     return Fetched(head, head.size, verified, None)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from its_store.core import errors as E
+from its_store.core.files import is_folder, open_regular, writing_to
 from its_store.core.models import (
     META_TYPE,
     BucketInfo,
@@ -144,8 +145,17 @@ class StorageService(ServiceFacets):
         started = time.perf_counter()
         bucket = self.resolve_bucket(request.bucket, request.object_type)
         key = validate_key(request.key if request.key is not None else Path(request.file_path).name)
-        if request.file_path is not None:
-            _check_local_file(Path(request.file_path))
+        source = None
+        if request.file_path is not None:  # opened once, checked on the descriptor, read only through it
+            source = open_regular(Path(request.file_path), follow_symlinks=request.follow_symlinks)
+        try:
+            return self._upload(request, bucket, key, source, progress, started)
+        finally:
+            if source is not None:
+                source.close()
+
+    def _upload(self, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
+                progress: ProgressFn | None, started: float) -> UploadResponse:
         content_type = request.content_type or _guess_type(request.file_path or key)
         headers = object_headers(content_type, self._metadata(request), _check_tags(request.tags))
         if request.retain_until is not None or request.legal_hold:  # object lock (core/lock.py)
@@ -153,7 +163,7 @@ class StorageService(ServiceFacets):
             headers.update(lock_headers(request.retain_mode, request.retain_until, request.legal_hold))
         workers = request.workers or self.workers
         from its_store.service.encoded import UploadPlan
-        plan = UploadPlan(self, request, headers)  # codec, level, SSE and key checked before any request
+        plan = UploadPlan(self, request, headers, source)  # codec, level, SSE and key checked before any request
         from its_store.service.lockcheck import LockCheck, ensure_locked, require_bucket_lock
         lock = LockCheck.of(request)  # the object lock asked for, checked on the stored version below
         ok = False
@@ -225,7 +235,7 @@ class StorageService(ServiceFacets):
         validate_bucket(request.bucket)
         validate_key(request.key)
         target = Path(request.file_path)
-        if target.is_dir():
+        if is_folder(target):
             target = target / Path(request.key).name
         if request.ranged:  # `get --range`: service/ranged.py
             return self._download_range(request, target, progress or _noop, started)
@@ -267,11 +277,20 @@ class StorageService(ServiceFacets):
                            sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None,
                            offset: int = 0, length: int | None = None) -> int:
         """Write an object to a binary stream (stdout) in order, decompressed unless `raw`; with
-        `offset`/`length` only that byte range (see DownloadRequest). Returns the byte count written."""
-        from its_store.service.encoded import download_stream
-        started = time.perf_counter()
+        `offset`/`length` only that byte range (see DownloadRequest). Returns the byte count written.
+        A write error of `out` (a full disk behind a redirect) is LocalIOError; a closed pipe stays
+        BrokenPipeError (the reader went away: the CLI exits quietly)."""
         validate_bucket(bucket)
         validate_key(key)
+        with writing_to(out):
+            return self._to_stream(bucket, key, out, version_id=version_id, progress=progress, raw=raw,
+                                   sse_c_key=sse_c_key, sse_c_key_file=sse_c_key_file, offset=offset, length=length)
+
+    def _to_stream(self, bucket: str, key: str, out: IO[bytes], *, version_id: str | None,
+                   progress: ProgressFn | None, raw: bool, sse_c_key: bytes | None, sse_c_key_file: Path | None,
+                   offset: int, length: int | None) -> int:
+        from its_store.service.encoded import download_stream
+        started = time.perf_counter()
         if offset != 0 or length is not None:
             from its_store.service.ranged import range_stream
             ok, part = False, None
@@ -453,15 +472,6 @@ class StorageService(ServiceFacets):
                 cache.close()
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
-
-
-def _check_local_file(path: Path) -> None:
-    if not path.exists():
-        raise E.LocalFileNotFoundError(f"no such file: {path}")
-    if path.is_dir():
-        raise E.InvalidInputError(f"{path} is a directory", hint="use --recursive to upload a folder")
-    if not path.is_file():
-        raise E.InvalidInputError(f"{path} is not a regular file")
 
 
 def _check_tags(tags: dict[str, str]) -> dict[str, str]:

@@ -64,7 +64,8 @@ def file_digests(path: str, md5: bool) -> tuple[str, str | None]:
     """(sha256 hex, md5 hex or None) of a file, read once in 1 MiB chunks."""
     sha = hashlib.sha256()
     m = hashlib.md5(usedforsecurity=False) if md5 else None
-    with open(path, "rb") as fh:
+    from its_store.core.files import open_regular
+    with open_regular(path, follow_symlinks=True) as fh:  # never blocks on a FIFO swapped in
         while chunk := fh.read(1 << 20):
             sha.update(chunk)
             if m is not None:

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import is_folder
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
 from its_store.core.refs import join_key, parse_remote, safe_local_path, validate_key
-from its_store.service.batch import BatchResult, _run_pool, _walk
+from its_store.service.batch import BatchResult, _run_pool, walk_files
 
 if TYPE_CHECKING:
     from its_store.core.shard import Shard
@@ -76,8 +77,10 @@ class Copier:
     multipart copy path can be exercised with small objects."""
 
     def __init__(self, svc: StorageService, *, workers: int | None = None, copy_threshold: int = COPY_LIMIT,
-                 copy_part_size: int | None = None, options: dict[str, Any] | None = None) -> None:
+                 copy_part_size: int | None = None, options: dict[str, Any] | None = None,
+                 follow_symlinks: bool = False) -> None:
         self.svc = svc
+        self.follow_symlinks = follow_symlinks  # local sources: symbolic links are skipped (and said) unless set
         self.workers = workers or svc.workers
         self.copy_threshold = min(copy_threshold, COPY_LIMIT)
         self.copy_part_size = copy_part_size
@@ -96,7 +99,7 @@ class Copier:
         started = time.perf_counter()
         action = "move" if move else "copy"
         result = BatchResult(action, (src.bucket or dst.bucket or ""), src.key if src.remote else str(src.path))
-        jobs = self._recursive_jobs(src, dst, move, shard) if recursive else self._single_job(src, dst, move)
+        jobs = self._recursive_jobs(src, dst, move, shard, result) if recursive else self._single_job(src, dst, move)
         _run_pool(self.workers, _reported(jobs, str(src)), result, self.svc.cache)
         result.duration_seconds = time.perf_counter() - started
         return result
@@ -136,8 +139,8 @@ class Copier:
             self.svc.ensure_bucket(str(target.bucket))
         yield str(src), self._job(src, target, move, None)
 
-    def _recursive_jobs(self, src: Location, dst: Location, move: bool,
-                        shard: Shard | None) -> Iterator[tuple[str, Callable[[], dict]]]:
+    def _recursive_jobs(self, src: Location, dst: Location, move: bool, shard: Shard | None,
+                        result: BatchResult) -> Iterator[tuple[str, Callable[[], dict]]]:
         """Checks first (bad input raises here, before any copy), then the jobs, lazily from the listing
         or the folder walk: memory does not grow with the number of items."""
         prefix = ""
@@ -155,7 +158,7 @@ class Copier:
         if not folder.is_dir():
             raise (E.LocalFileNotFoundError(f"no such folder: {folder}") if not folder.exists()
                    else E.InvalidInputError(f"{folder} is not a folder"))
-        return self._local_jobs(folder, dst, prefix, move, shard)
+        return self._local_jobs(folder, dst, prefix, move, shard, result)
 
     def _remote_jobs(self, src: Location, dst: Location, base: str, prefix: str, move: bool,
                      shard: Shard | None) -> Iterator[tuple[str, Callable[[], dict]]]:
@@ -169,10 +172,9 @@ class Copier:
             source = Location(bucket=src.bucket, key=info.key)
             yield info.key, self._lazy_target(source, dst, rel, prefix, root, real, folders, move, info.size)
 
-    def _local_jobs(self, folder: Path, dst: Location, prefix: str, move: bool,
-                    shard: Shard | None) -> Iterator[tuple[str, Callable[[], dict]]]:
-        for path in sorted(_walk(folder)):
-            rel = path.relative_to(folder).as_posix()
+    def _local_jobs(self, folder: Path, dst: Location, prefix: str, move: bool, shard: Shard | None,
+                    result: BatchResult) -> Iterator[tuple[str, Callable[[], dict]]]:
+        for path, rel in walk_files(folder, result, self.follow_symlinks):
             if shard is not None and rel not in shard:
                 continue
             target = Location(bucket=dst.bucket, key=join_key(prefix, rel))
@@ -224,6 +226,7 @@ class Copier:
     def _local_to_s3(self, path: Path, dst: Location, move: bool) -> dict[str, Any]:
         before = _file_state(path)
         resp = self.svc.upload_object(UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
+                                                    follow_symlinks=self.follow_symlinks,
                                                     workers=max(1, self.workers // 2), **self.options))
         item = {"source": str(path), "dest": str(dst), "size": resp.total_size, "etag": resp.etag,
                 "version_id": resp.version_id}
@@ -245,7 +248,7 @@ class Copier:
         return item
 
     def _s3_to_local(self, src: Location, target: Path, move: bool, size: int | None) -> dict[str, Any]:
-        if target.is_dir():
+        if is_folder(target):
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=target, size_hint=size,
                                   workers=max(1, self.workers // 2), **self.options)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import io_error, is_folder, local_error
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
@@ -47,13 +48,15 @@ def open_state(svc: StorageService, enabled: bool = True) -> SyncState:
 
 def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, options: UploadOptions | None = None,
                *, state: SyncState | None = None, sha256: str | None = None,
-               progress: Callable[[int], None] | None = None) -> UploadResponse:
+               progress: Callable[[int], None] | None = None, follow_symlinks: bool = False) -> UploadResponse:
     """Upload ONE local file to s3://bucket/key exactly as sync does: the upload options of `upload`,
     plus the file's mtime in x-amz-meta-mtime (rclone's text), and an entry in the state store.
 
     The file is stat-ed before and after: if it changed meanwhile (still being written) this raises
     FileChangedError (exit 5) after the upload, whose object then carries the old mtime, so that the
-    next sync (or the watcher's next try) sends it again. A vanished file is LocalFileNotFoundError."""
+    next sync (or the watcher's next try) sends it again. A vanished file is LocalFileNotFoundError.
+    `path` is opened once by core.files.open_regular: a FIFO is refused without blocking, and a
+    symbolic link unless `follow_symlinks`."""
     from its_store.core.models import UploadRequest
     opts = options or UploadOptions()
     try:
@@ -65,7 +68,8 @@ def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, opt
                             metadata={**opts.metadata, META_MTIME: mtime}, tags=opts.tags,
                             content_type=opts.content_type, compression=opts.compression,
                             compression_level=opts.compression_level, sse=opts.sse,
-                            sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size, **opts.extra)
+                            sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size,
+                            **{"follow_symlinks": follow_symlinks, **opts.extra})
     resp = svc.upload_object(request, progress=progress)
     try:
         after = os.stat(path)
@@ -294,8 +298,9 @@ class Sync:
             self._fail(item, exc.message, exc.code, exc.exit_code)
         except E.ItsStoreError as exc:
             self._fail(item, exc.message, exc.code, exc.exit_code)
-        except OSError as exc:
-            self._fail(item, f"{exc.strerror or exc}", "local_io_error", E.EXIT_ERROR)
+        except OSError as exc:  # the net under the places that name what they did
+            error = local_error(exc)
+            self._fail(item, error.message, error.code, error.exit_code)
 
     def _compare(self, s: Any, d: Any) -> None:
         """A pair the state store could not decide: HEAD (one side, or both for s3 -> s3), compare."""
@@ -348,7 +353,7 @@ class Sync:
         key = self.dst_prefix + s.rel
         if not self.options.dry_run:
             upload_one(self.svc, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
-                       sha256=sha)
+                       sha256=sha, follow_symlinks=self.options.follow_symlinks)  # a link swapped in: refused
         self._add("copied", Item(s.rel, key, s.size, reason))
 
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
@@ -360,13 +365,19 @@ class Sync:
             self._add("copied", Item(s.rel, s.key, known.size if known else s.size, reason))
             return
         known = known or self.heads.known(str(self.src.bucket), s)
-        if target.is_dir():
+        if is_folder(target):
             raise E.ConflictError(f"a folder is in the way of {s.key}: {target}")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise io_error("cannot create folder", target.parent, exc) from None
         resp = self.svc.download_object(DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target))
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
-            os.utime(target, ns=(wanted, wanted))
+            try:
+                os.utime(target, ns=(wanted, wanted))
+            except OSError as exc:
+                raise io_error("cannot set the time of", target, exc) from None
         self._add("copied", Item(s.rel, s.key, resp.size, reason))
 
     def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:

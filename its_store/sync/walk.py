@@ -132,7 +132,8 @@ def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int
 
 def _file(entry: Any, rel: str, walk: Walk, follow: bool) -> LocalFile | None:
     if not follow and _is_link(entry):
-        walk.notes.append((rel, "symlink (not followed; use --follow-symlinks)", 0))
+        live = os.path.exists(entry.path)
+        walk.notes.append((rel, "symlink (not followed; use --follow-symlinks)" if live else "broken symlink", 0))
         return None
     try:
         info = entry.stat()  # follows a file symlink; cached by the DirEntry

@@ -171,24 +171,22 @@ def _sha_matches(head: ObjectHead, got: str) -> None:
 
 def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: ProgressFn = noop) -> bool:
     """Write a whole-object GET response to `target` atomically, verified like download_to_file.
+    The response is closed on every path (its connection back in the pool), also when the temp file
+    cannot even be created.
 
     For small objects listed beforehand: one GET whose headers replace the HEAD (half the requests)."""
     want = expected(head)
     summer = _Summer(bool(want and want.needs_md5))
     sha = hashlib.sha256() if head.sha256 else None
-    with atomic_target(target) as fd:
+    with resp, atomic_target(target) as fd:
         pos = 0
-        try:
-            for chunk in _chunks(resp, head):
-                pwrite_all(fd, chunk, pos)
-                summer.add(chunk)
-                if sha is not None:
-                    sha.update(chunk)
-                pos += len(chunk)
-                progress(len(chunk))
-        finally:
-            resp.close()
-            resp.release_conn()
+        for chunk in _chunks(resp, head):
+            pwrite_all(fd, chunk, pos)
+            summer.add(chunk)
+            if sha is not None:
+                sha.update(chunk)
+            pos += len(chunk)
+            progress(len(chunk))
         if pos != head.size:
             raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}")
         verified = verify(want, [summer.close()], f"s3://{head.bucket}/{head.key}")
@@ -234,10 +232,9 @@ def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length:
     crc = 0
     if length == 0 and not whole:
         return RangeSum(0, 0, md5.digest() if md5 else None)
-    resp = s3.get(head.bucket, head.key, offset=start, length=0 if whole else length,
-                  version_id=head.version_id)
     pos, written = start, 0
-    try:
+    with s3.get(head.bucket, head.key, offset=start, length=0 if whole else length,
+                version_id=head.version_id) as resp:
         for chunk in _chunks(resp, head):
             pwrite_all(fd, chunk, pos)
             crc = crc32(chunk, crc)
@@ -246,9 +243,6 @@ def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length:
             pos += len(chunk)
             written += len(chunk)
             progress(len(chunk))
-    finally:
-        resp.close()
-        resp.release_conn()
     expected = head.size if whole else length
     if written != expected:  # the connection ended early: retryable, like a reset
         raise E.ServiceUnavailableError(
@@ -286,15 +280,11 @@ def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_s
     part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
     summer = _Summer(bool(want and want.needs_md5))
     if head.size <= part:
-        resp = s3.get(head.bucket, head.key, version_id=head.version_id)
-        try:
+        with s3.get(head.bucket, head.key, version_id=head.version_id) as resp:
             for chunk in _stream(resp, head):
                 out.write(chunk)
                 summer.add(chunk)
                 progress(len(chunk))
-        finally:
-            resp.close()
-            resp.release_conn()
         sums = [summer.close()]
     else:
         sums = _ranges_in_order(s3, head, out, part, workers, summer, progress)
@@ -351,12 +341,8 @@ def _ranges_in_order(s3: S3Client, head: ObjectHead, out: IO[bytes], part: int, 
 
 
 def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> bytes:
-    resp = s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id)
-    try:
+    with s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id) as resp:
         data = resp.read()
-    finally:
-        resp.close()
-        resp.release_conn()
     if len(data) != length:  # the connection ended early: retryable, like a reset
         raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}", mid_body=True)
     return data
@@ -382,16 +368,12 @@ def _get_slice(s3: S3Client, head: ObjectHead, fd: int, start: int, at: int, len
                progress: ProgressFn) -> None:
     """GET object bytes [start, start+length) and pwrite them at file offset `at` (retried mid-body)."""
     def once() -> None:
-        resp = s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id)
         written = 0
-        try:
+        with s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id) as resp:
             for chunk in _chunks(resp, head):
                 pwrite_all(fd, chunk, at + written)
                 written += len(chunk)
                 progress(len(chunk))
-        finally:
-            resp.close()
-            resp.release_conn()
         if written != length:
             raise E.ServiceUnavailableError(
                 f"connection ended early for s3://{head.bucket}/{head.key}: got {written} of {length} bytes",

@@ -24,13 +24,10 @@ def drain(resp: Any, feed: Feed, where: str, expected: int | None = None) -> int
     """Feed a GET's body to `feed` chunk by chunk and close the response. A body shorter than
     `expected` (the listed size) is ServiceUnavailableError: the connection ended early."""
     total = 0
-    try:
+    with resp:
         while chunk := resp.read(CHUNK):
             feed(chunk)
             total += len(chunk)
-    finally:
-        resp.close()
-        resp.release_conn()
     if expected is not None and total != expected:
         raise E.ServiceUnavailableError(f"connection ended early for {where}: got {total} of {expected} bytes",
                                         mid_body=True)

@@ -4,6 +4,7 @@ Memory is bounded by BUDGET (part buffers of every upload in the process), whate
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from its_store.core import errors as E
-from its_store.core.files import io_error, pread_all, read_full
+from its_store.core.files import io_error, open_regular, pread_all, read_full
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
@@ -42,49 +43,54 @@ class PutResult:
 
 def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[str, str], *,
                 threshold: int, part_size: int | None, workers: int, progress: ProgressFn = noop,
-                journal: UploadJournal | None = None, resume: bool = False) -> PutResult:
+                journal: UploadJournal | None = None, resume: bool = False,
+                source: IO[bytes] | None = None) -> PutResult:
     """Upload a local file: one PUT below `threshold`, else parallel multipart.
 
+    `source`: `path` already opened by core.files.open_regular (the caller closes it); without it the
+    file is opened here the same way (a symlink refused, a FIFO refused without blocking).
     With a journal, a multipart upload is recorded while in flight; with `resume`, parts already on
     the server from an interrupted run of the same file are verified and skipped.
     """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        raise io_error("cannot read", path, exc) from None
-    try:
-        stat = os.fstat(fd)
-        size = stat.st_size
-        digest = headers.get(SHA256_HEADER)
-        if size < max(threshold, 1):
-            data = pread_all(fd, 0, size, path)
-            digest = digest or hashlib.sha256(data).hexdigest()
-            etag, version = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
-            progress(size)
-            return PutResult(etag, version, size, 1, digest)
-        digest = digest or fd_sha256(fd, size, path)
-        headers = {**headers, SHA256_HEADER: digest}
-        part = choose_part_size(size, part_size)
-        count = max(1, -(-size // part))
+    with contextlib.nullcontext(source) if source is not None else open_regular(path) as opened:
+        return _upload_fd(s3, bucket, key, path, opened.fileno(), headers, threshold=threshold,
+                          part_size=part_size, workers=workers, progress=progress, journal=journal, resume=resume)
 
-        def read_part(number: int) -> bytes:
-            offset = (number - 1) * part
-            return pread_all(fd, offset, max(0, min(part, size - offset)), path)
 
-        upload_id, done = None, {}
-        source = {"path": str(Path(path).resolve()), "size": size, "mtime_ns": stat.st_mtime_ns,
-                  "part_size": part, "sha256": digest}  # a changed file never continues an old upload
-        if journal is not None:
-            upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
-        for number in done:
-            progress(min(part, size - (number - 1) * part))
-        todo = ((n, read_part) for n in range(1, count + 1) if n not in done)
-        result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
-                            Resumable(journal, source, upload_id, done, resume))
-        result.sha256 = digest
-        return result
-    finally:
-        os.close(fd)
+def _upload_fd(s3: S3Client, bucket: str, key: str, path: Path, fd: int, headers: dict[str, str], *,
+               threshold: int, part_size: int | None, workers: int, progress: ProgressFn,
+               journal: UploadJournal | None, resume: bool) -> PutResult:
+    """upload_file on an open descriptor: every read is positional (pread), the offset never moves."""
+    stat = os.fstat(fd)
+    size = stat.st_size
+    digest = headers.get(SHA256_HEADER)
+    if size < max(threshold, 1):
+        data = pread_all(fd, 0, size, path)
+        digest = digest or hashlib.sha256(data).hexdigest()
+        etag, version = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
+        progress(size)
+        return PutResult(etag, version, size, 1, digest)
+    digest = digest or fd_sha256(fd, size, path)
+    headers = {**headers, SHA256_HEADER: digest}
+    part = choose_part_size(size, part_size)
+    count = max(1, -(-size // part))
+
+    def read_part(number: int) -> bytes:
+        offset = (number - 1) * part
+        return pread_all(fd, offset, max(0, min(part, size - offset)), path)
+
+    upload_id, done = None, {}
+    source = {"path": str(Path(path).resolve()), "size": size, "mtime_ns": stat.st_mtime_ns,
+              "part_size": part, "sha256": digest}  # a changed file never continues an old upload
+    if journal is not None:
+        upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
+    for number in done:
+        progress(min(part, size - (number - 1) * part))
+    todo = ((n, read_part) for n in range(1, count + 1) if n not in done)
+    result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
+                        Resumable(journal, source, upload_id, done, resume))
+    result.sha256 = digest
+    return result
 
 
 def fd_sha256(fd: int, size: int, path: Path) -> str:

@@ -26,6 +26,8 @@ Recursive = Annotated[bool, typer.Option("--recursive", "-r",
 VersionId = Annotated[str | None, typer.Option("--version-id", help="A specific object version.")]
 SseCKeyFile = Annotated[Path | None, typer.Option(
     "--sse-c-key-file", help="File with the 32-byte SSE-C key (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
+FollowSymlinks = Annotated[bool, typer.Option(
+    "--follow-symlinks", help="Follow symbolic links (default: a link is skipped and reported).")]
 
 
 def _summary(verb: str, nbytes: int, seconds: float, target: str, count: int | None = None) -> None:
@@ -63,6 +65,7 @@ def upload(
         "--retain-mode", help="governance (default; liftable with --bypass-governance) or compliance.")] = None,
     legal_hold: Annotated[bool, typer.Option("--legal-hold", help="Object lock: put the upload under "
                                                                  "legal hold.")] = False,
+    follow_symlinks: FollowSymlinks = False,
     json_: Json = False,
 ) -> None:
     """Upload a file, a folder (--recursive) or stdin (-) to object storage.
@@ -81,7 +84,7 @@ def upload(
     codec_sse.update(upload_lock_fields(retain, retain_mode, legal_hold))  # checked before any request
     if recursive:
         _upload_dir(svc, Path(source), bucket, key_or_prefix, type_, metadata, tags, content_type, workers,
-                    codec_sse)
+                    codec_sse, follow_symlinks)
         return
     path = None if source == "-" else Path(source)
     if path is not None and path.is_dir():
@@ -95,7 +98,8 @@ def upload(
     request = UploadRequest(bucket=bucket, key=key, file_path=path,
                             stream=sys.stdin.buffer if path is None else None, object_type=type_,
                             metadata=metadata, tags=tags, content_type=content_type,
-                            part_size=psize, workers=workers, resume=resume, **codec_sse)
+                            part_size=psize, workers=workers, resume=resume, follow_symlinks=follow_symlinks,
+                            **codec_sse)
     with out.progress(f"upload {key}", total) as advance:
         resp = svc.upload_object(request, progress=advance)
     out.result(resp, lambda: _summary("uploaded", resp.total_size, resp.duration_seconds,
@@ -113,15 +117,19 @@ def _file_size(path: Path | None) -> int | None:
 
 def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: ObjectType,
                 metadata: dict[str, str], tags: dict[str, str], content_type: str | None,
-                workers: int | None, options: dict[str, Any] | None = None) -> None:
+                workers: int | None, options: dict[str, Any] | None = None, follow_symlinks: bool = False) -> None:
     total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.is_dir() else 0
     with out.progress(f"upload {root}", total) as advance:
         result = svc.batch().upload_directory(root, bucket, prefix, object_type=type_, metadata=metadata,
                                               tags=tags, content_type=content_type, workers=workers,
-                                              progress=advance, options=options)
-    out.result(result, lambda: _summary("uploaded", result.total_bytes, result.duration_seconds,
-                                        f"{root} → s3://{result.bucket}/{result.prefix}",
-                                        len(result.succeeded)))
+                                              progress=advance, options=options, follow_symlinks=follow_symlinks)
+    def human() -> None:
+        for item in result.skipped:  # a link not followed, a FIFO...: said, as sync says it
+            out.talk(f"skipped: {item['path']} ({item['reason']})")
+        _summary("uploaded", result.total_bytes, result.duration_seconds,
+                 f"{root} → s3://{result.bucket}/{result.prefix}", len(result.succeeded))
+
+    out.result(result, human)
     result.raise_for_failures()
 
 

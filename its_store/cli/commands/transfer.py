@@ -21,6 +21,8 @@ Shard = Annotated[str | None, typer.Option(
     "--shard", help="With -r: only shard K of N (K/N, from 0), by the key or path below SRC.")]
 SseCKeyFile = Annotated[Path | None, typer.Option(
     "--sse-c-key-file", help="SSE-C key for uploads/downloads (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
+FollowSymlinks = Annotated[bool, typer.Option(
+    "--follow-symlinks", help="Follow symbolic links (default: a link is skipped and reported).")]
 Src = Annotated[str, typer.Argument(help="s3://BUCKET/KEY (PREFIX/ with -r) or a local file (folder with -r).",
                                     autocompletion=complete_remote)]
 Dest = Annotated[str, typer.Argument(help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/, or a local file or folder.",
@@ -28,14 +30,14 @@ Dest = Annotated[str, typer.Argument(help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/,
 
 
 def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None, workers: int | None,
-         sse_c_key_file: Path | None) -> None:
+         sse_c_key_file: Path | None, follow_symlinks: bool = False) -> None:
     from its_store.core.shard import parse_shard
     from its_store.sync.copy import Copier
     part = parse_shard(shard)
     svc = out.STATE.service(workers)
     options = {"sse_c_key_file": sse_c_key_file} if sse_c_key_file else {}
-    result = Copier(svc, workers=workers, options=options).copy(src, dest, recursive=recursive, move=move,
-                                                                 shard=part)
+    copier = Copier(svc, workers=workers, options=options, follow_symlinks=follow_symlinks)
+    result = copier.copy(src, dest, recursive=recursive, move=move, shard=part)
     if not recursive and result.failed and not result.succeeded:
         raise result.failed[0][1]  # one object: its own error, as `upload` and `get` give it (no report)
     out.result(result, lambda: _human(result, src, dest))
@@ -45,6 +47,8 @@ def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None,
 def _human(result: Any, src: str, dest: str) -> None:
     for key, err in result.failed:
         out.err_console().print(f"failed: {key}: {err.message}", markup=False, highlight=False)
+    for item in result.skipped:
+        out.talk(f"skipped: {item['path']} ({item['reason']})")
     verb = "moved" if result.action == "move" else "copied"
     rate = f", {human_size(result.total_bytes / result.duration_seconds)}/s" \
         if result.duration_seconds > 0 and result.total_bytes else ""
@@ -53,7 +57,7 @@ def _human(result: Any, src: str, dest: str) -> None:
 
 
 def cp(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
-       sse_c_key_file: SseCKeyFile = None, json_: Json = False) -> None:
+       sse_c_key_file: SseCKeyFile = None, follow_symlinks: FollowSymlinks = False, json_: Json = False) -> None:
     """Copy an object or file; s3 to s3 is a server-side copy keeping metadata and tags.
 
     Local to s3 uploads, s3 to local downloads (verified as `upload` and `get`). A failed item is
@@ -61,18 +65,20 @@ def cp(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, 
 
     Example: its-store cp s3://its-video/camera_001/ s3://its-archive/2024-08/camera_001/ -r
     """
-    _run(src, dest, recursive=recursive, move=False, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file)
+    _run(src, dest, recursive=recursive, move=False, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file,
+         follow_symlinks=follow_symlinks)
 
 
 def mv(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
-       sse_c_key_file: SseCKeyFile = None, json_: Json = False) -> None:
+       sse_c_key_file: SseCKeyFile = None, follow_symlinks: FollowSymlinks = False, json_: Json = False) -> None:
     """Move: copy, verify the copy, then delete the source (a local file or an object).
 
     Nothing is deleted whose copy was not verified; such an item is reported as failed.
 
     Example: its-store mv ./outbox/ s3://its-video/camera_001/ -r
     """
-    _run(src, dest, recursive=recursive, move=True, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file)
+    _run(src, dest, recursive=recursive, move=True, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file,
+         follow_symlinks=follow_symlinks)
 
 
 def du(
