@@ -68,3 +68,20 @@ def refused_unsupported(cli, *args: str, input: bytes | None = None) -> None:
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("its-store: error: the server does not support this operation "
                                                    "(NotImplemented"), run
+
+
+def seed_completion_cache(cache_dir: Path, endpoint: str, access_key: str, secret: str,
+                          answers: dict[str, list[str]], age: float = 0.0) -> None:
+    """Put answers in the completion cache as a completion by this identity would have filed them
+    (cli/completion/complete.py): `answers` maps a key tail ("buckets", "keys\\nBUCKET\\nPREFIX") to names."""
+    import time
+
+    from its_store.cli.completion.complete import CACHE_FILE, CACHE_VERSION
+    from its_store.core.identity import identity_of
+    path = cache_dir / CACHE_FILE
+    doc = json.loads(path.read_text()) if path.is_file() else {"version": CACHE_VERSION, "entries": {}}
+    server = f"{endpoint}|{identity_of(endpoint, access_key, secret)}"
+    for tail, items in answers.items():
+        doc["entries"][f"{server}\n{tail}"] = {"t": time.time() - age, "items": items, "complete": True}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))

@@ -26,6 +26,8 @@ from its_store.cli.completion.fast import relative_to_bash_word
 from its_store.cli.completion.generate import FILES
 from its_store.cli.completion.shells import relative_answers
 
+from helpers import seed_completion_cache
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 NO_DETECT = "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"
@@ -236,14 +238,9 @@ def test_answers_come_from_the_cache_until_it_expires(tree, service, env):
     assert oct(cache.stat().st_mode & 0o777) == "0o600"
 
 
-def _seed_cache(cache_dir: Path, endpoint: str, access_key: str, age: float) -> None:
-    import time
-    server = f"{endpoint}|{access_key}"
-    entries = {f"{server}\nbuckets": {"t": time.time() - age, "items": ["cached-bucket"], "complete": True},
-               f"{server}\nkeys\ncached-bucket\n": {"t": time.time() - age, "items": ["k1", "dir/"],
-                                                      "complete": True}}
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    (cache_dir / CACHE_FILE).write_text(json.dumps({"version": 1, "entries": entries}))
+def _seed_cache(cache_dir: Path, endpoint: str, env: dict[str, str], age: float) -> None:
+    seed_completion_cache(cache_dir, endpoint, env["MINIO_ACCESS_KEY"], env["MINIO_SECRET_KEY"],
+                          {"buckets": ["cached-bucket"], "keys\ncached-bucket\n": ["k1", "dir/"]}, age=age)
 
 
 @pytest.fixture
@@ -277,7 +274,7 @@ def test_hung_server_gets_stale_cache_or_nothing(env, silent_server, tmp_path):
     cache_dir = Path(env["MINIO_CACHE_DIR"])
     extra = {"MINIO_ENDPOINT": silent_server}
     assert complete("its-store ls s3://", **extra) == []
-    _seed_cache(cache_dir, silent_server, env["MINIO_ACCESS_KEY"], age=TTL_SECONDS * 5)  # stale, not fresh
+    _seed_cache(cache_dir, silent_server, env, age=TTL_SECONDS * 5)  # stale, not fresh
     assert complete("its-store ls s3://", **extra) == ["//cached-bucket/"]
     assert complete("its-store ls s3://cached-bucket/", **extra) == ["//cached-bucket/k1", "//cached-bucket/dir/"]
 
@@ -285,7 +282,7 @@ def test_hung_server_gets_stale_cache_or_nothing(env, silent_server, tmp_path):
 def test_fresh_cache_answers_without_a_server(env, tmp_path):
     """Through the real console script: a fresh cache answers even with the endpoint down."""
     down = "127.0.0.1:9"  # discard port: nothing listens
-    _seed_cache(Path(env["MINIO_CACHE_DIR"]), down, env["MINIO_ACCESS_KEY"], age=0)
+    _seed_cache(Path(env["MINIO_CACHE_DIR"]), down, env, age=0)
     out = subprocess.run([its_store_exe()], env=shell_env(MINIO_ENDPOINT=down, **bash_request("its-store ls s3://c")),
                          capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout.split(), out.stderr) == (0, ["//cached-bucket/"], "")
@@ -343,3 +340,64 @@ def test_model_names_versions_and_aliases(env, service, patient, tmp_path):
         "yolo11_traffic@production"]
     assert complete("its-store model url yolo11_traffic@p") == ["yolo11_traffic@production"]
     assert complete("its-store model rm plates@") == ["plates@latest", "plates@0.1.0"]
+
+
+# ------------------------------------------------------------------------------ who is answered
+def _age_cache(env: dict[str, str], seconds: float) -> None:
+    cache = Path(env["MINIO_CACHE_DIR"]) / CACHE_FILE
+    doc = json.loads(cache.read_text())
+    for entry in doc["entries"].values():
+        entry["t"] -= seconds
+    cache.write_text(json.dumps(doc))
+
+
+def test_a_wrong_secret_is_never_offered_cached_names(tree, env):
+    """The tester's report: the cache was keyed by endpoint and access key only, so right after a completion
+    with good credentials, the same access key with a wrong secret was offered the bucket and key names."""
+    wrong = {"MINIO_SECRET_KEY": env["MINIO_SECRET_KEY"] + "-wrong"}
+    names, keys = f"its-store ls s3://{tree[:-2]}", f"its-store ls s3://{tree}/cam"
+    assert complete(names) == [f"//{tree}/"] and complete(keys) == [f"//{tree}/camera_001/", f"//{tree}/camera_002/"]
+    assert complete(names, **wrong) == [] and complete(keys, **wrong) == []  # asked the server: refused
+    assert complete(keys) == [f"//{tree}/camera_001/", f"//{tree}/camera_002/"]  # the good identity still is
+    text = (Path(env["MINIO_CACHE_DIR"]) / CACHE_FILE).read_text()
+    assert env["MINIO_SECRET_KEY"] not in text and tree in text  # filed by fingerprint, never by the secret
+
+
+def test_the_secret_file_names_the_identity_as_settings_read_it(tree, env, tmp_path):
+    """MINIO_SECRET_KEY_FILE wins over MINIO_SECRET_KEY, as in Settings: the cheap key follows it."""
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(env["MINIO_SECRET_KEY"] + "\n")
+    by_file = {"MINIO_SECRET_KEY": "not-this-one", "MINIO_SECRET_KEY_FILE": str(secret_file)}
+    assert complete(f"its-store ls s3://{tree}/cam", **by_file) == [f"//{tree}/camera_001/", f"//{tree}/camera_002/"]
+    assert complete(f"its-store ls s3://{tree}/cam", MINIO_SECRET_KEY="not-this-one") == []
+    assert complete(f"its-store ls s3://{tree}/cam", MINIO_SECRET_KEY_FILE=str(tmp_path / "missing")) == []
+
+
+def test_stale_answers_go_only_to_who_was_shown_them(tree, env, s3_server):
+    """When the server does not answer, a stale answer is offered to the identity that was shown it, never
+    to a wrong secret; once the server refuses an identity, its cached answers are dropped."""
+    from faultproxy import FaultProxy
+    from faultserver import s3_error
+    mode = {"now": "pass"}
+
+    def answer(seen: Any) -> bytes | None:
+        if mode["now"] == "busy":
+            return s3_error(503, "SlowDown", "Please reduce your request rate.", seen.path, head=seen.method == "HEAD")
+        if mode["now"] == "deny":
+            return s3_error(403, "AccessDenied", "Access Denied.", seen.path, head=seen.method == "HEAD")
+        return None
+
+    wanted = [f"//{tree}/camera_001/", f"//{tree}/camera_002/"]
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer) as proxy:
+        via = {"MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
+        wrong = {**via, "MINIO_SECRET_KEY": env["MINIO_SECRET_KEY"] + "-wrong"}
+        line = f"its-store ls s3://{tree}/cam"
+        assert complete(line, **via) == wanted
+        _age_cache(env, TTL_SECONDS + 1)  # stale now: the server is asked first
+        mode["now"] = "busy"
+        assert complete(line, **wrong) == []  # the server said nothing: nothing cached for this identity
+        assert complete(line, **via) == wanted  # the identity that was shown them gets the stale answer
+        mode["now"] = "deny"
+        assert complete(line, **via) == []  # refused now: not even what it was shown before
+        mode["now"] = "busy"
+        assert complete(line, **via) == []  # and its answers are gone from the cache

@@ -9,12 +9,10 @@ the real console script against the Typer app in a separate process.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +20,9 @@ from typer.testing import CliRunner
 
 from its_store.cli.app import app
 from its_store.cli.completion import fast as fastcomplete
-from its_store.cli.completion.complete import CACHE_FILE
 from its_store.cli.completion.generate import TABLE, table_source
+
+from helpers import seed_completion_cache
 
 BIN = Path(sys.executable).parent
 SHELLS = ("bash", "zsh", "fish")
@@ -227,11 +226,8 @@ def test_endpoint_and_env_file_flags_key_the_cache(env, tmp_path, monkeypatch):
 
 
 def _seed(cache_dir: Path, endpoint: str, access_key: str, buckets: list[str]) -> None:
-    path = cache_dir / CACHE_FILE
-    doc = json.loads(path.read_text()) if path.is_file() else {"version": 1, "entries": {}}
-    doc["entries"][f"{endpoint}|{access_key}\nbuckets"] = {"t": time.time(), "items": buckets, "complete": True}
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc))
+    """Bucket names as a completion by this identity (the test's secret) would have cached them."""
+    seed_completion_cache(cache_dir, endpoint, access_key, os.environ["MINIO_SECRET_KEY"], {"buckets": buckets})
 
 
 def test_model_refs_match_typer(env, service, patient, tmp_path):

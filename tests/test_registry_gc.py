@@ -140,6 +140,9 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     assert keys_under(service, bucket, "crashy/1.1.0/") == ["crashy/1.1.0/.its-registering",
                                                             "crashy/1.1.0/weights.pt"]
     time.sleep(2.1)  # the markers' Last-Modified must be older than --stale 1s
+    dry = cli("model", "gc", "crashy", "--stale", "1s", "--dry-run", "--json").json()
+    assert len(dry["stale_registrations"]) == 5  # what would go, without gc's internal fields (_keys, _etag)
+    assert not [k for s in dry["stale_registrations"] for k in s if k.startswith("_")], dry
     run = cli("model", "gc", "crashy", "--stale", "1s", "--yes", "--json")
     assert run.exit_code == 0, run
     stale = {s["version"] + s.get("variant", ""): s for s in run.json()["stale_registrations"]}

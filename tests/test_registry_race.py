@@ -8,6 +8,7 @@ The protocol under test is described in its_store/registry/gc.py.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from faultproxy import FaultProxy, Seen
 
 from its_store.core import errors as E
 
+from conftest import one_line_error
 from helpers import write_file
 
 WAIT = 60.0  # a safety net only: every wait below ends on an event, long before this
@@ -179,3 +181,111 @@ def test_rm_racing_promote_never_leaves_a_dangling_alias(cli, service, via, tmp_
     promoting.done()
     assert isinstance(promoting.error, E.NotFoundError), promoting.error or promoting.result
     aliases_point_at_existing_versions(reg)
+
+
+# ------------------------------------------------------------------ removal racing a re-registration
+def nth(n: int, when: Callable[[Seen], bool]) -> Callable[[Seen], bool]:
+    """A Gate condition: the n-th request matching `when`."""
+    seen = itertools.count(1)
+    lock = threading.Lock()
+
+    def condition(request: Seen) -> bool:
+        if not when(request):
+            return False
+        with lock:
+            return next(seen) == n
+    return condition
+
+
+def is_batch_delete(seen: Seen) -> bool:
+    return seen.method == "POST" and "delete" in seen.query
+
+
+def is_write(seen: Seen) -> bool:
+    return seen.method in ("PUT", "POST", "DELETE")
+
+
+def again(tmp_path: Path) -> Path:
+    """New bytes for race@1.0.0 under the same file name, so they land on the same key as the old ones."""
+    return write_file(tmp_path / "again" / "w0.pt", 3000, seed=99)
+
+
+def version_is_whole(cli: Any, ref: str, expected: Path, tmp_path: Path) -> None:
+    pulled = cli("model", "pull", ref, str(tmp_path / "pulled.pt"), "--json")
+    assert pulled.exit_code == 0, pulled
+    assert (tmp_path / "pulled.pt").read_bytes() == expected.read_bytes()
+
+
+def test_register_force_while_gc_deletes_the_files_is_refused(cli, service, via, tmp_path: Path):
+    """The tester's report: `model gc` racing `model register --force` of the same version deleted the new
+    files (same keys as the old ones) after the registration had written its manifest. gc now holds the
+    version's marker while it deletes; --force does not take over a removal's marker."""
+    reg = two_versions(service, tmp_path)
+    files = Gate(nth(2, is_batch_delete))  # gc's second batch delete: the files, after the manifests
+    collecting = Worker(lambda: via(files).gc("race", keep_last=1, older_than="0s"))
+    collecting.start()
+    files.reached()
+    with pytest.raises(E.ConflictError, match="being removed") as refused:
+        reg.register_model(again(tmp_path), "race", "1.0.0", force=True)
+    assert not isinstance(refused.value, E.AlreadyExistsError)
+    files.release()
+    report = collecting.done().result
+    assert collecting.error is None and [r["version"] for r in report["removed"]] == ["1.0.0"], collecting.error
+    assert [o.key for o in service.s3.list_objects(reg.bucket, "race/1.0.0/", True)] == []  # marker gone too
+    reg.register_model(again(tmp_path), "race", "1.0.0", force=True)  # once gc is done
+    version_is_whole(cli, "race@1.0.0", again(tmp_path), tmp_path)
+
+
+def test_version_registered_again_after_the_gc_plan_is_kept(cli, service, via, tmp_path: Path):
+    """gc planned on the old manifest; a --force registration finishes before gc's first write. gc checks
+    the manifest's ETag under the marker and keeps the new version instead of deleting its files."""
+    reg = two_versions(service, tmp_path)
+    first = Gate(is_write)
+    collecting = Worker(lambda: via(first).gc("race", keep_last=1, older_than="0s"))
+    collecting.start()
+    first.reached()  # gc has listed and planned to remove 1.0.0
+    reg.register_model(again(tmp_path), "race", "1.0.0", force=True)
+    first.release()
+    report = collecting.done().result
+    assert collecting.error is None and report["removed"] == [], collecting.error or report
+    assert {"model": "race", "version": "1.0.0", "reason": "changed during gc (registered again)"} \
+        in report["protected"]
+    version_is_whole(cli, "race@1.0.0", again(tmp_path), tmp_path)
+    assert ".its-registering" not in str([o.key for o in service.s3.list_objects(reg.bucket, "race/", True)])
+
+
+def test_register_force_while_rm_deletes_the_files_is_refused(cli, service, via, tmp_path: Path):
+    """`model rm` holds the same marker: a --force registration of the version it removes waits its turn."""
+    reg = two_versions(service, tmp_path)
+    files = Gate(nth(2, is_batch_delete))  # rm's second batch delete: the files, after the manifest
+    removing = Worker(lambda: via(files).delete_model("race", "1.0.0"))
+    removing.start()
+    files.reached()
+    run = cli("model", "register", str(again(tmp_path)), "-n", "race", "--version", "1.0.0", "--force", "--no-git")
+    assert run.exit_code == 5 and "being removed (model rm" in one_line_error(run), run
+    files.release()
+    assert removing.done().error is None and removing.result["deleted_objects"] == 2, removing.error
+    reg.register_model(again(tmp_path), "race", "1.0.0", force=True)
+    version_is_whole(cli, "race@1.0.0", again(tmp_path), tmp_path)
+
+
+def test_gc_of_a_dead_registration_never_deletes_a_takeover(cli, service, via, tmp_path: Path):
+    """A dead registration's debris (marker + a partial file) is removed by gc's stale rule; a --force
+    registration taking the version over while gc deletes is refused instead of losing its files."""
+    from datetime import UTC, datetime, timedelta
+    reg = two_versions(service, tmp_path)
+    reg._put_doc("race/2.0.0/.its-registering", b'{"by": "dead@host"}', if_absent=True)
+    reg.s3.put(reg.bucket, "race/2.0.0/w0.pt", b"partial upload", {})
+    later = datetime.now(UTC) + timedelta(hours=2)  # the marker is stale then
+    files = Gate(nth(1, is_batch_delete))  # the debris' files; the marker goes last
+    collecting = Worker(lambda: via(files).gc("race", keep_last=5, older_than="30d", now=later))
+    collecting.start()
+    files.reached()
+    with pytest.raises(E.ConflictError, match="being removed"):
+        reg.register_model(again(tmp_path), "race", "2.0.0", force=True)
+    files.release()
+    report = collecting.done().result
+    assert collecting.error is None and [s["version"] for s in report["stale_registrations"]] == ["2.0.0"]
+    assert [o.key for o in service.s3.list_objects(reg.bucket, "race/2.0.0/", True)] == []
+    reg.register_model(again(tmp_path), "race", "2.0.0", force=True)
+    version_is_whole(cli, "race@2.0.0", again(tmp_path), tmp_path)

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -79,10 +78,11 @@ def test_package_import_is_lazy():
 
 def test_completion_imports_neither_typer_nor_the_client(tmp_path):
     """A TAB with the answer in the completion cache: no Typer, click, rich, pydantic or minio."""
-    server = "127.0.0.1:9|minioadmin"  # nothing listens there: the answer must come from the cache
-    cache = {"version": 1, "entries": {f"{server}\nbuckets": {"t": time.time(), "items": ["its-video"]}}}
-    (tmp_path / "completion.json").write_text(json.dumps(cache))
-    env = {"MINIO_CACHE_DIR": str(tmp_path), "MINIO_ENDPOINT": "127.0.0.1:9", "MINIO_ACCESS_KEY": "minioadmin"}
+    from helpers import seed_completion_cache
+    # nothing listens on 127.0.0.1:9: the answer must come from the cache (filed for this identity)
+    seed_completion_cache(tmp_path, "127.0.0.1:9", "minioadmin", "s3cret", {"buckets": ["its-video"]})
+    env = {"MINIO_CACHE_DIR": str(tmp_path), "MINIO_ENDPOINT": "127.0.0.1:9", "MINIO_ACCESS_KEY": "minioadmin",
+           "MINIO_SECRET_KEY": "s3cret"}
     for line in ("its-store ls s3://its-", "its-store bucket c", "its-store upload f --type "):
         request = {"_ITS_STORE_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": line, "COLUMNS": "200"}
         answer, mods = _modules_after_completion({**env, **request})

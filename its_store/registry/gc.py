@@ -6,18 +6,25 @@ A version is removed only when all of these hold:
   - no alias points to it, not even one set while gc runs (see "gc racing promote" below);
   - no kept version names it as a parent (manifest `lineage.parents`, "name@version", followed
     transitively through kept versions, across models: the whole bucket is read for this).
-Removal goes as for `model rm`: every manifest of the batch first (so each version vanishes from
-listings at once), then the version's files, only keys under NAME/VERSION/. Every version (with the
+Removal goes as for `model rm`: each version's marker NAME/VERSION/.its-registering is taken first
+(write-once, registry/removal.py), and the manifest's ETag checked under it, so that no registration
+(not even `register --force` of the same version) writes under the prefix while gc deletes, and a version
+registered again since the listing is kept; then every manifest of the batch (so each version vanishes
+from listings at once), then the version's files, only keys under NAME/VERSION/, the marker last. A
+version whose marker is taken (a registration runs or died) is kept this time. Every version (with the
 dedup of registry/dedup.py, too) holds all its files under its own prefix, so no other version's
 bytes are touched; the dedup index (`_index/`) repairs its stale entries itself.
 
 A registration killed midway leaves NAME/VERSION/.its-registering and no manifest: when that marker is
-older than `stale`, its prefix is debris and is removed (marker last). A marker beside a manifest (a
-finished registration whose cleanup was lost) loses the marker only. A variant addition killed midway
-(registry/variants.py) leaves NAME/VERSION/variants/V/.its-registering: when stale, the folder goes too
-unless the manifest (read again just before) names variant V, in which case only the marker goes.
-Files under NAME/VERSION/ with neither manifest nor marker (a `model rm` or gc killed between deleting
-the manifest and the files) are debris too, once the newest of them is older than `stale`.
+older than `stale`, its prefix is debris and is removed (marker last), after gc replaced that marker by
+its own with compare-and-swap on the listed ETag (a `register --force` taking it over first wins). A
+marker beside a manifest (a finished registration whose cleanup was lost) loses the marker only. A
+variant addition killed midway (registry/variants.py) leaves NAME/VERSION/variants/V/.its-registering:
+when stale, the folder goes too unless the manifest (read again just before) names variant V, in which
+case only the marker goes. Files under NAME/VERSION/ with neither manifest nor marker (from before
+removals held the marker) are debris too, once the newest of them is older than `stale`; gc takes the
+marker write-once before deleting them. `stale` must exceed the longest registration: a registration
+still uploading behind an older marker is taken for dead.
 
 gc racing promote. Without care, promote could check that a version exists, gc could read the aliases
 (none yet) and delete the version, and promote's alias write could land after both: an alias to
@@ -70,6 +77,7 @@ class Listing:
     manifests: dict[tuple[str, str], str] = field(default_factory=dict)          # -> ETag
     manifest_times: dict[tuple[str, str], datetime] = field(default_factory=dict)
     locks: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    lock_etags: dict[tuple[str, str], str] = field(default_factory=dict)  # gc replaces a stale marker by CAS
     variant_locks: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
     newest: dict[tuple[str, str], datetime] = field(default_factory=dict)  # latest Last-Modified per prefix
     objects: dict[tuple[str, str], list[tuple[str, int]]] = field(default_factory=dict)  # -> (key, size)
@@ -132,15 +140,18 @@ def gc(reg: ModelRegistry, name: str | None = None, *, keep_last: int, older_tha
 def _totals(report: dict[str, Any]) -> None:
     """Counts of what went, and whether it is really gone: in a versioned (or locked) bucket a delete adds a
     delete marker, so every byte is still stored (`hidden`, `hidden_bytes`), as `rm` says too."""
+    from its_store.registry.removal import hidden_fields
     done = [r for r in report["removed"] if not r.get("error")]
     stale = [s for s in report["stale_registrations"] if not s.get("error")]
-    hidden = report["delete_markers"] and not report["dry_run"]
+    markers, made = report["delete_markers"], not report["dry_run"]
     for row in [*report["removed"], *report["stale_registrations"]]:
-        row["hidden"] = hidden and not row.get("error")
+        row.pop("_keys", None)
+        row.pop("_etag", None)
+        row["hidden"] = hidden_fields(markers, row["bytes"], done=made and not row.get("error"))["hidden"]
     report["removed_versions"] = len(done)
     report["removed_objects"] = sum(r["objects"] for r in done) + sum(s["objects"] for s in stale)
     report["removed_bytes"] = sum(r["bytes"] for r in done) + sum(s["bytes"] for s in stale)
-    report["hidden_bytes"] = report["removed_bytes"] if hidden else 0
+    report["hidden_bytes"] = hidden_fields(markers, report["removed_bytes"], done=made)["hidden_bytes"]
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -164,6 +175,7 @@ def _list(reg: ModelRegistry) -> Listing:
                 out.manifest_times[version] = item.last_modified or datetime.now(UTC)
             elif len(parts) == 3 and parts[2] == LOCK:
                 out.locks[version] = item.last_modified or datetime.now(UTC)
+                out.lock_etags[version] = (item.etag or "").strip('"')
             elif len(parts) == 5 and parts[2] == VARIANTS and parts[4] == LOCK:
                 out.variant_locks[(*version, parts[3])] = item.last_modified or datetime.now(UTC)
     except E.BucketNotFoundError:
@@ -250,7 +262,7 @@ def _stale(listing: Listing, name: str | None, cutoff: datetime) -> list[dict[st
                 if not finished or k.endswith("/" + LOCK)]
         out.append({"model": model, "version": version, "locked_at": locked_at.isoformat(timespec="seconds"),
                     "has_manifest": finished, "objects": len(keys), "bytes": sum(s for _, s in keys),
-                    "_keys": [k for k, _ in keys]})
+                    "_keys": [k for k, _ in keys], "_etag": listing.lock_etags.get((model, version), "")})
     for (model, version, variant), locked_at in sorted(listing.variant_locks.items()):
         if (name is not None and model != name) or locked_at >= cutoff:
             continue
@@ -282,50 +294,108 @@ def _carry_out(reg: ModelRegistry, listing: Listing, manifests: dict[tuple[str, 
                report: dict[str, Any]) -> None:
     """Remove the plan, batch by batch: manifests, then the aliases read again (a version promoted meanwhile
     gets its manifest back and is kept: see the module docstring), then the files of the rest."""
-    from its_store.registry.promotion import keep_if_aliased
     _recheck_aliases(reg, plan, report)
     rows = {(r["model"], r["version"]): r for r in report["removed"]}
     for batch in [plan.remove[i:i + BATCH] for i in range(0, len(plan.remove), BATCH)]:
-        failed = _delete(reg, [f"{m}/{v}/{MANIFEST}" for m, v in batch])
-        gone = [key for key in batch if f"{key[0]}/{key[1]}/{MANIFEST}" not in failed]
+        held, changed = _claim(reg, listing, batch)  # their markers: no registration writes under them now
+        _unplan(plan, report, changed, "changed during gc (registered again)")
+        _unplan(plan, report, set(batch) - held - changed, "being registered (or removed) by another process")
         try:
-            kept = keep_if_aliased(reg, {key: manifests[key] for key in gone})
-        except E.ItsStoreError as exc:  # cannot tell whether an alias appeared: delete no file
-            kept = set(gone)
-            report["errors"].append(f"aliases of {', '.join(sorted({m for m, _ in gone}))} unreadable after "
-                                    f"deleting manifests; files kept: {exc.message}")
-        _unplan(plan, report, kept)
-        batch, gone = [k for k in batch if k not in kept], [k for k in gone if k not in kept]
-        files = [k for key in gone for k, _ in listing.objects.get(key, []) if not k.endswith("/" + MANIFEST)]
-        failed.update(_delete(reg, files))
-        for key in batch:
-            row = rows[key]
-            error = next((failed[k] for k, _ in listing.objects.get(key, []) if k in failed), None)
-            if error:
-                row["error"] = error
-                report["errors"].append(f"{key[0]}@{key[1]}: {error}")
-            _audit(reg, key, row, error)
-        reg.offline_store.forget_versions(gone)
+            _remove_batch(reg, listing, manifests, plan, report, rows, [k for k in batch if k in held])
+        finally:
+            _release(reg, sorted(held))
     for entry in report["stale_registrations"]:
         _remove_stale(reg, entry, report)
-    for entry in report["stale_registrations"]:
-        entry.pop("_keys", None)
     _notify(reg, [k for k in plan.remove if not rows[k].get("error")])
+
+
+def _claim(reg: ModelRegistry, listing: Listing, batch: list[tuple[str, str]]
+           ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Take each version's marker write-once (registry/removal.py), in parallel, then check under it that the
+    manifest is still the one planned on (ETag). Returns (held, changed); a changed version (registered
+    again with --force, or given a variant, since the listing) is released and kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from its_store.registry.removal import claim
+    if not batch:
+        return set()
+
+    def attempt(key: tuple[str, str]) -> str | E.ItsStoreError:
+        try:
+            if not claim(reg, key[0], key[1], "model_gc"):
+                return "busy"
+            return "held" if _etag(reg, f"{key[0]}/{key[1]}/{MANIFEST}") == listing.manifests[key] else "changed"
+        except E.ItsStoreError as exc:  # e.g. access denied: after the others are released, raised
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(batch), reg.service.workers))) as pool:
+        taken = dict(zip(batch, pool.map(attempt, batch), strict=True))
+    held = {key for key, outcome in taken.items() if outcome == "held"}
+    claimed = sorted(key for key, outcome in taken.items() if outcome in ("held", "changed")
+                     or isinstance(outcome, E.ItsStoreError))  # an error after the claim: release it too
+    for outcome in taken.values():
+        if isinstance(outcome, E.ItsStoreError):
+            _release(reg, claimed)
+            raise outcome
+    changed = sorted(key for key, outcome in taken.items() if outcome == "changed")
+    _release(reg, changed)
+    return held, set(changed)
+
+
+def _etag(reg: ModelRegistry, key: str) -> str | None:
+    try:
+        return reg.s3.stat(reg.bucket, key).etag
+    except (E.ObjectNotFoundError, E.BucketNotFoundError):
+        return None
+
+
+def _release(reg: ModelRegistry, held: list[tuple[str, str]]) -> None:
+    from its_store.registry.removal import release
+    release(reg, held)
+
+
+def _remove_batch(reg: ModelRegistry, listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]],
+                  plan: Plan, report: dict[str, Any], rows: dict[tuple[str, str], dict[str, Any]],
+                  batch: list[tuple[str, str]]) -> None:
+    """One batch whose markers gc holds: manifests, the aliases read again, then the files of the rest."""
+    from its_store.registry.promotion import keep_if_aliased
+    if not batch:
+        return
+    failed = _delete(reg, [f"{m}/{v}/{MANIFEST}" for m, v in batch])
+    gone = [key for key in batch if f"{key[0]}/{key[1]}/{MANIFEST}" not in failed]
+    try:
+        kept = keep_if_aliased(reg, {key: manifests[key] for key in gone})
+    except E.ItsStoreError as exc:  # cannot tell whether an alias appeared: delete no file
+        kept = set(gone)
+        report["errors"].append(f"aliases of {', '.join(sorted({m for m, _ in gone}))} unreadable after "
+                                f"deleting manifests; files kept: {exc.message}")
+    _unplan(plan, report, kept, "alias set during gc")
+    batch, gone = [k for k in batch if k not in kept], [k for k in gone if k not in kept]
+    files = [k for key in gone for k, _ in listing.objects.get(key, []) if not k.endswith("/" + MANIFEST)]
+    failed.update(_delete(reg, files))
+    for key in batch:
+        row = rows[key]
+        error = next((failed[k] for k, _ in listing.objects.get(key, []) if k in failed), None)
+        if error:
+            row["error"] = error
+            report["errors"].append(f"{key[0]}@{key[1]}: {error}")
+        _audit(reg, key, row, error)
+    reg.offline_store.forget_versions(gone)
 
 
 def _recheck_aliases(reg: ModelRegistry, plan: Plan, report: dict[str, Any]) -> None:
     """An alias may have moved onto a candidate since the plan: read each model's aliases again."""
     for model in sorted({m for m, _ in plan.remove}):
         doc, _ = aliases_doc.read(reg.s3, reg.bucket, model)
-        _unplan(plan, report, {(model, v) for v in doc.get("aliases", {}).values()})
+        _unplan(plan, report, {(model, v) for v in doc.get("aliases", {}).values()}, "alias set during gc")
 
 
-def _unplan(plan: Plan, report: dict[str, Any], keys: set[tuple[str, str]]) -> None:
-    """Keep these versions after all: an alias was set on them during gc."""
+def _unplan(plan: Plan, report: dict[str, Any], keys: set[tuple[str, str]], reason: str) -> None:
+    """Keep these versions after all (an alias was set on them during gc, or a registration holds them)."""
     for key in sorted(k for k in keys if k in plan.remove):
         plan.remove.remove(key)
         report["removed"] = [r for r in report["removed"] if (r["model"], r["version"]) != key]
-        plan.protected.append({"model": key[0], "version": key[1], "reason": "alias set during gc"})
+        plan.protected.append({"model": key[0], "version": key[1], "reason": reason})
 
 
 def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, Any]) -> None:
@@ -336,8 +406,7 @@ def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, A
         manifest = reg.docs.fetch(f"{model}/{version}/{MANIFEST}")  # fresh: did the variant make it in?
         if manifest and entry["variant"] in (manifest.get("variants") or {}):
             entry.update(has_manifest=True, objects=1, bytes=0, _keys=[lock])
-    elif not entry["has_manifest"] and (reg._manifest_exists(model, version) or (
-            entry.get("orphan") and _exists(reg, f"{model}/{version}/{LOCK}"))):
+    elif not _claim_stale(reg, entry):
         entry["error"] = "registered meanwhile: left alone"
         return
     else:
@@ -353,12 +422,18 @@ def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, A
            stale_registration=True, **({"variant": entry["variant"]} if entry.get("variant") else {}))
 
 
-def _exists(reg: ModelRegistry, key: str) -> bool:
-    try:
-        reg.s3.stat(reg.bucket, key)
-        return True
-    except (E.ObjectNotFoundError, E.BucketNotFoundError):
+def _claim_stale(reg: ModelRegistry, entry: dict[str, Any]) -> bool:
+    """Take the marker of a dead registration's prefix before deleting it (registry/removal.py): the stale
+    marker by compare-and-swap on its listed ETag, or write-once for files with no marker. False when a
+    registration took it meanwhile (--force takes over a stale marker), or finished since the listing."""
+    from its_store.registry.removal import claim, release
+    model, version = entry["model"], entry["version"]
+    if not claim(reg, model, version, "model_gc", replacing=None if entry.get("orphan") else entry.get("_etag")):
         return False
+    if not entry["has_manifest"] and reg._manifest_exists(model, version):
+        release(reg, [(model, version)])  # registered after all: its marker beside the manifest is debris
+        return False
+    return True
 
 
 def _delete(reg: ModelRegistry, keys: list[str]) -> dict[str, str]:

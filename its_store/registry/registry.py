@@ -41,7 +41,6 @@ from its_store.registry.manifest import (
 )
 from its_store.registry.operations import VersionOperations
 from its_store.registry.refs import (
-    ALIASES,
     LATEST,
     LOCK,
     MANIFEST,
@@ -230,20 +229,20 @@ class ModelRegistry(VersionOperations):
         """Take NAME/VERSION/.its-registering write-once, then re-check the manifest.
 
         The holder uploads, writes the manifest, then drops the lock; so whoever takes the lock after it
-        sees the manifest and backs off without touching a byte of the winner's files.
+        sees the manifest and backs off without touching a byte of the winner's files. `model rm` and
+        `model gc` hold the same marker while they delete a version's files (registry/removal.py).
         """
         prefix = f"{name}/{version}/"
         body = json.dumps({"by": self.actor, "at": _now(), "tool_version": __version__}).encode("utf-8")
-        if force:
-            self._put_doc(prefix + LOCK, body, if_absent=False)
+        from its_store.registry import removal
+        if force:  # takes over a registration's marker, never a removal's (removal.py)
+            removal.take_over(self, name, version, body)
             self._remove_keys([prefix + MANIFEST])  # the old version disappears before its bytes change
             return
         try:
             self._put_doc(prefix + LOCK, body, if_absent=True)
         except E.AlreadyExistsError:
-            raise E.AlreadyExistsError(
-                f"{name}@{version} is being registered by another process (or an earlier attempt did not finish)",
-                hint="if no registration is running, add --force to take over") from None
+            raise removal.busy(self, name, version, removing=False) from None
         if self._manifest_exists(name, version):
             self._remove_keys([prefix + LOCK])
             raise _exists(name, version)
@@ -356,38 +355,18 @@ class ModelRegistry(VersionOperations):
         return {"model_name": name, "aliases": doc["aliases"], "history": doc["history"]}
 
     def delete_model(self, name: str, version: str, *, force: bool = False) -> dict[str, Any]:
-        """Remove one version: manifest first (it vanishes at once), then its files.
+        """Remove one version: manifest first (it vanishes at once), then its files (registry/removal.py).
 
-        A version an alias points to is refused (ConflictError) unless `force`, which also drops those aliases.
+        A version an alias points to is refused (ConflictError) unless `force`, which also drops those aliases;
+        so is one being registered. In a versioned bucket the data stays stored behind delete markers: the
+        result says so (`delete_markers`, `hidden`, `hidden_bytes`).
         """
         validate_name(name)
         if not is_version(version):
             raise E.InvalidInputError(f"removal needs an explicit version, not {version!r}",
                                       hint=f"see `its-store model list {name}`")
-        version = str(parse_version(version))
-        manifest = self.docs.manifest(name, version)
-        doc, _ = aliases_doc.read(self.s3, self.bucket, name)
-        pointing = aliases_doc.aliases_of(doc, version)
-        if pointing and not force:
-            raise _aliased(name, version, pointing)
-        prefix = f"{name}/{version}/"
-        self.docs.require_conditional_writes(needed=bool(pointing))  # --force: the aliases change by CAS
-        with self._audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing):
-            self._remove_keys([prefix + MANIFEST])
-            if not force:  # promoted since the check above? (registry/promotion.py) then it stays
-                from its_store.registry.promotion import keep_if_aliased
-                if keep_if_aliased(self, {(name, version): manifest}):
-                    raise E.ConflictError(f"{name}@{version} was promoted while it was being removed: it is kept",
-                                          hint="promote another version first, or add --force")
-            removed = self._remove_prefix(prefix, keep=())
-            if pointing:
-                aliases_doc.update(self.s3, self.bucket, name,
-                                   lambda d: aliases_doc.drop_version(d, version, actor=self.actor, at=_now()))
-                self._invalidate([f"{name}/{ALIASES}"])
-        self.offline_store.forget_version(name, version)
-        self._emit("model.rm", name, version, aliases_removed=pointing)
-        return {"model_name": name, "version": version, "deleted_objects": removed + 1,
-                "aliases_removed": pointing}
+        from its_store.registry.removal import remove_version
+        return remove_version(self, name, str(parse_version(version)), force=force)
 
     @staticmethod
     def _quietly(fn: Callable[..., Any], *args: Any) -> None:
@@ -438,11 +417,6 @@ def _for_identity(shared: DocCache, service: StorageService) -> DocCache:
     """The process-wide document cache as this service's identity sees it (never another identity's)."""
     from its_store.state.service_cache import ForIdentity
     return ForIdentity(shared, service.settings)
-
-
-def _aliased(name: str, version: str, aliases: list[str]) -> E.ConflictError:
-    return E.ConflictError(f"{name}@{version} is aliased as {', '.join(aliases)}",
-                           hint="promote another version first, or add --force")
 
 
 def _exists(name: str, version: str) -> E.AlreadyExistsError:

@@ -14,32 +14,17 @@ so a write by any identity still invalidates what every identity cached of that 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from its_store.core.identity import identity_of  # defined in core/ (light: completion keys by it too)
 from its_store.state.cache import MetadataCache, log, open_cache
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
-
-
-IDENTITY_CONTEXT = b"its-store metadata cache identity v1"
-
-
-def identity_of(endpoint: str, access_key: str, secret: str | None) -> str:
-    """Who asked, as cache keys spell it: "<access key>/<fingerprint>", the fingerprint being the first 128
-    bits of HMAC-SHA256(secret, context, endpoint, access key). Never the secret: the fingerprint cannot be
-    turned back into it, and being keyed by the endpoint and access key it is unique per identity (no
-    table of precomputed fingerprints serves two identities). A salt kept in the cache itself would add
-    nothing against a reader of that cache, and would split a Redis shared by several machines."""
-    message = b"\0".join((IDENTITY_CONTEXT, endpoint.encode("utf-8"), access_key.encode("utf-8")))
-    digest = hmac.new((secret or "").encode("utf-8"), message, hashlib.sha256).hexdigest()[:32]
-    return f"{access_key}/{digest}"
 
 
 class ForIdentity:

@@ -301,6 +301,9 @@ def rm(
 ) -> None:
     """Remove a version (its manifest first, then its files). Refuses an aliased version unless --force.
 
+    In a versioned (or object-locked) bucket the files are hidden behind delete markers, not erased: it says
+    so, with the bytes still stored.
+
     Example: its-store model rm yolo11_traffic@1.0.0 --yes
     """
     name, version = _ref(ref)
@@ -309,8 +312,23 @@ def rm(
     if not yes:
         _confirm(f"Remove {name}@{version} from the registry?")
     doc = _registry().delete_model(name, version, force=force)
+    out.result(doc, lambda: _rm_human(doc))
+
+
+# What a delete in a versioned bucket leaves: said by `model rm` and `model gc` (model_admin.py) alike.
+MARKERS_NOTE = ("versioned bucket: a delete only adds a delete marker and every version is kept until a "
+                "lifecycle rule expires it (bucket lifecycle set ... --noncurrent-expire-days N)")
+
+
+def _rm_human(doc: dict[str, Any]) -> None:
+    """'removed' only when the bytes are gone; in a versioned bucket 'hid', with what is still stored."""
+    where = f"{doc['model_name']}@{doc['version']}"
     dropped = f" and alias(es) {', '.join(doc['aliases_removed'])}" if doc["aliases_removed"] else ""
-    out.result(doc, lambda: out.talk(f"removed {name}@{doc['version']}{dropped}"))
+    if doc.get("hidden"):
+        out.talk(f"hid {where}{dropped} behind delete markers: {human_size(doc['hidden_bytes'])} still stored")
+        out.talk(MARKERS_NOTE)
+    else:
+        out.talk(f"removed {where}{dropped}, {human_size(doc['bytes'])}")
 
 
 def _confirm(question: str) -> None:

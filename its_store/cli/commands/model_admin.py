@@ -87,8 +87,8 @@ def _gc_human(report: dict[str, Any]) -> None:
     else:
         out.talk(f"{what}, {size}; kept {report['kept']}")
     if markers and (count or report["stale_registrations"]):
-        out.talk("versioned bucket: a delete only adds a delete marker and every version is kept until a "
-                 "lifecycle rule expires it (bucket lifecycle set ... --noncurrent-expire-days N)")
+        from its_store.cli.commands.model import MARKERS_NOTE
+        out.talk(MARKERS_NOTE)
 
 
 def flush(json_: Json = False) -> None:

@@ -2,12 +2,18 @@
 
 A completion runs on every TAB, so it must be quick and silent:
 - Answers come first from a small JSON cache (`<cache dir>/completion.json`, TTL_SECONDS), read
-  without importing pydantic, the settings or minio. The cache is keyed by endpoint and access key,
-  which are read cheaply from flags, the environment and .env (the same sources, in the same order,
-  as Settings).
+  without importing pydantic, the settings or minio. Every answer is kept for who asked: the
+  endpoint and core/identity.py's identity_of(endpoint, access key, secret), i.e. the access key and
+  an HMAC fingerprint of the secret, never the secret. They are read cheaply from flags, the
+  environment and .env (the same sources, in the same order, as Settings; the secret from
+  MINIO_SECRET_KEY_FILE when set). So another access key, or the right one with a wrong secret, is
+  never offered names it was not shown by the server: it misses, asks, and is refused.
 - On a miss, the real settings and service are built (a few hundred ms of imports), and the network
   call runs in a daemon thread with short timeouts, no retries and a DEADLINE_SECONDS deadline. Past
-  it we offer what the cache had, even stale, or nothing: the shell never hangs.
+  it we offer what the cache had for this identity, even stale, or nothing: the shell never hangs. An
+  answer is filed only when the real settings name the same identity as the cheap reading. When the
+  server refuses the credentials (access denied, bad signature, unknown key), the identity's entries
+  are dropped and nothing is offered, not even a stale answer.
 - Nothing is ever printed to the shell: every failure means "no suggestions".
 - No Typer here: complete_remote()/complete_model_ref() are the Typer autocompletion= callbacks,
   suggest_remote()/suggest_model_ref() the same answers for completion/fast.py, which parses the root
@@ -36,6 +42,8 @@ READ_TIMEOUT = 0.3
 MAX_ITEMS = 200            # suggestions per listing (a shell cannot show more usefully)
 MAX_ENTRIES = 256          # cache entries kept
 CACHE_FILE = "completion.json"
+CACHE_VERSION = 2          # 2: keyed by identity_of(); a version-1 file (access key only) is dropped
+DEFAULT_ACCESS_KEY, DEFAULT_SECRET = "minioadmin", "minioadmin123"  # Settings' defaults
 SCHEME = "s3://"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 # The root options a completion reads (Completer): the fast path passes these, parsed from the words.
@@ -119,9 +127,10 @@ class Completer:
     def __init__(self, root_params: dict[str, Any], now: float | None = None) -> None:
         self.params = root_params
         self.config = quick_config(root_params.get("env_file"))
-        endpoint = root_params.get("endpoint") or self.config.get("MINIO_ENDPOINT") or "localhost:9000"
-        self.server = f"{endpoint}|{self.config.get('MINIO_ACCESS_KEY', 'minioadmin')}"
-        self.cache = CompletionCache(cache_dir(self.config) / CACHE_FILE)
+        self.endpoint = root_params.get("endpoint") or self.config.get("MINIO_ENDPOINT") or "localhost:9000"
+        self.identity = quick_identity(self.endpoint, self.config)
+        self.server = f"{self.endpoint}|{self.identity}"  # every cache key starts with who asks
+        self.cache = CompletionCache(cache_dir(self.config) / CACHE_FILE if self.identity else None)
         self.now = time.time() if now is None else now
         self._service: Any = None
 
@@ -135,15 +144,18 @@ class Completer:
         if entry and self.now - entry["t"] < TTL_SECONDS:
             return entry["items"]
         items = self._fetch(fetch)
-        if not items:  # timeout or error (cached_bucket_names() says [] for both): never cache that
+        if items is None:  # no answer in time, or an error other than a refusal (see _fetch)
             return entry["items"] if entry and self.now - entry["t"] < STALE_SECONDS else []
-        self.cache.put(key, {"t": self.now, "items": items, "complete": True})
+        self._file(key, {"t": self.now, "items": items, "complete": True})
         return items
 
     def _bucket_names(self, svc: Any) -> list[str]:
-        cached = getattr(svc, "cached_bucket_names", None)  # the metadata cache, when there is one
-        names = cached() if callable(cached) else [b.name for b in svc.list_buckets()]
-        return sorted(names)
+        """Through the metadata cache (itself keyed by identity), with the server's errors raised: a
+        refusal must be told from a slow server (StorageService.cached_bucket_names() says [] for both)."""
+        def fetch() -> list[str]:
+            return [b.name for b in svc.list_buckets()]
+        cache = getattr(svc, "cache", None)
+        return sorted((cache.bucket_names(fetch) if cache is not None else fetch()) or [])
 
     def aliases(self, bucket: str, name: str) -> list[str]:
         def fetch(svc: Any) -> list[str]:
@@ -162,8 +174,7 @@ class Completer:
             stale = self._cached_keys(bucket, prefix, max_age=STALE_SECONDS)
             return stale or []
         items, complete = fetched
-        self.cache.put(f"{self.server}\nkeys\n{bucket}\n{prefix}",
-                       {"t": self.now, "items": items, "complete": complete})
+        self._file(f"{self.server}\nkeys\n{bucket}\n{prefix}", {"t": self.now, "items": items, "complete": complete})
         return items
 
     def _cached_keys(self, bucket: str, prefix: str, max_age: float = TTL_SECONDS) -> list[str] | None:
@@ -187,9 +198,28 @@ class Completer:
 
     # -------------------------------------------------------------------------------- network
     def _fetch(self, call: Callable[[Any], T]) -> T | None:
-        """`call(service)` within DEADLINE_SECONDS, or None (timeout or any error)."""
+        """`call(service)` within DEADLINE_SECONDS, or None (timeout or an error). When the server refused
+        these credentials, every cached answer of this identity is dropped and Refused raised: who is
+        refused now is offered nothing, not even what it was shown before."""
         svc = self._build_service()
-        return run_with_deadline(lambda: call(svc), DEADLINE_SECONDS)
+        outcome = run_with_deadline(lambda: call(svc), DEADLINE_SECONDS)
+        if isinstance(outcome, BaseException):
+            from its_store.core.errors import AccessDeniedError
+            if isinstance(outcome, AccessDeniedError):
+                self.cache.forget(self.server + "\n")
+                raise Refused from outcome
+            return None
+        return outcome
+
+    def _file(self, key: str, entry: dict[str, Any]) -> None:
+        """Cache an answer of the server, only under the identity it was given to: the cheap reading of
+        the configuration (quick_identity) must name the identity the real settings asked with."""
+        if self._service is None:
+            return
+        from its_store.core.identity import identity_of
+        s = self._service.settings
+        if identity_of(self.endpoint, s.access_key, s.secret_key.get_secret_value()) == self.identity:
+            self.cache.put(key, entry)
 
     def _build_service(self) -> Any:
         """The real settings (env, .env, flags) with completion-sized timeouts and no retries."""
@@ -204,13 +234,20 @@ class Completer:
         return self._service
 
 
-def run_with_deadline(fn: Callable[[], T], seconds: float) -> T | None:
-    """fn() in a daemon thread; None if it fails or is not done in time (the thread is abandoned)."""
-    box: list[T] = []
+class Refused(Exception):
+    """The server refused the credentials: no suggestions at all (suggest_*() turn it into [])."""
+
+
+def run_with_deadline(fn: Callable[[], T], seconds: float) -> T | Exception | None:
+    """fn() in a daemon thread: its result, the exception it raised, or None if it is not done in time
+    (the thread is abandoned)."""
+    box: list[T | Exception] = []
 
     def target() -> None:
-        with contextlib.suppress(Exception):
+        try:
             box.append(fn())
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, which decides
+            box.append(exc)
 
     thread = threading.Thread(target=target, name="its-complete", daemon=True)
     thread.start()
@@ -220,17 +257,20 @@ def run_with_deadline(fn: Callable[[], T], seconds: float) -> T | None:
 
 # ------------------------------------------------------------------------------------ the cache
 class CompletionCache:
-    """A small JSON file of {key: {"t", "items", "complete"}}; private (0600), replaced atomically."""
+    """A small JSON file of {key: {"t", "items", "complete"}}; private (0600), replaced atomically.
+    With no path (the identity is unknown), nothing is read or written."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self._data: dict[str, Any] | None = None
 
     def _load(self) -> dict[str, Any]:
         if self._data is None:
             try:
+                if self.path is None:
+                    raise OSError("no cache")
                 data = json.loads(self.path.read_text(encoding="utf-8"))
-                self._data = data["entries"] if data.get("version") == 1 else {}
+                self._data = data["entries"] if data.get("version") == CACHE_VERSION else {}
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 self._data = {}
         return self._data
@@ -250,11 +290,25 @@ class CompletionCache:
         if len(data) > MAX_ENTRIES:
             for old in sorted(data, key=lambda k: data[k].get("t", 0))[:len(data) - MAX_ENTRIES]:
                 del data[old]
+        self._save(data)
+
+    def forget(self, prefix: str) -> None:
+        """Drop every entry whose key starts with `prefix` (one identity's answers)."""
+        data = self._load()
+        gone = [key for key in data if key.startswith(prefix)]
+        for key in gone:
+            del data[key]
+        if gone:
+            self._save(data)
+
+    def _save(self, data: dict[str, Any]) -> None:
+        if self.path is None:
+            return
         from its_store.core.errors import ItsStoreError
         from its_store.core.files import write_atomic
         with contextlib.suppress(OSError, ItsStoreError):  # a cache: never worth an error on TAB
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, json.dumps({"version": 1, "entries": data}), 0o600)
+            write_atomic(self.path, json.dumps({"version": CACHE_VERSION, "entries": data}), 0o600)
 
 
 # ----------------------------------------------------------------------------- cheap settings
@@ -274,6 +328,20 @@ def quick_config(env_file: str | None = None) -> dict[str, str]:
         if name.upper().startswith("MINIO_"):
             values[name.upper()] = value
     return values
+
+
+def quick_identity(endpoint: str, config: dict[str, str]) -> str | None:
+    """identity_of() of the credentials in `config` (quick_config), read as Settings reads them: the secret
+    from MINIO_SECRET_KEY_FILE when that is set, else MINIO_SECRET_KEY. None when that file cannot be read:
+    then the cache is not used at all."""
+    from its_store.core.identity import identity_of  # hashlib + hmac only: a few ms, paid on every TAB
+    secret = config.get("MINIO_SECRET_KEY", DEFAULT_SECRET)
+    if config.get("MINIO_SECRET_KEY_FILE"):
+        try:
+            secret = Path(config["MINIO_SECRET_KEY_FILE"]).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+    return identity_of(endpoint, config.get("MINIO_ACCESS_KEY", DEFAULT_ACCESS_KEY), secret)
 
 
 def cache_dir(config: dict[str, str]) -> Path:

@@ -1,0 +1,200 @@
+"""Removing a version (`model rm`; `model gc` uses the same marker), and what a removal leaves stored.
+
+Removal and registration of the same NAME@VERSION exclude each other through the one write-once marker
+NAME/VERSION/.its-registering. A registration takes it before its first upload (registry.py); a removal
+takes it before deleting the manifest (write-once, a body saying "removing") and drops it last, after the
+files. Without it, `model gc` or `model rm` deleting the files it listed could delete the files that a
+`model register --force` of the same version had just uploaded (same keys), leaving a manifest naming
+files that are gone. Now:
+
+  - a removal finds the marker taken (a registration runs, or died): it leaves the version alone
+    (gc: protected "being registered"; rm: ConflictError, exit 5);
+  - a registration finds a removal's marker: refused (ConflictError, exit 5), even with --force, which
+    takes over only a registration's marker, and only by compare-and-swap (If-Match its ETag), so the
+    removal's write-once claim and the take-over cannot both succeed;
+  - gc removing a dead registration's debris replaces its stale marker by compare-and-swap too, so a
+    --force take-over in between wins and gc leaves the prefix alone.
+
+A removal killed midway leaves its marker: with the manifest still there, gc's stale rule later drops
+the marker only; without it, the rest is debris that gc removes once the marker is older than --stale.
+
+In a versioned (or object-locked) bucket a delete only adds a delete marker: what_stays() says so in
+the same fields for `model rm` and `model gc` (`delete_markers`, `hidden`, `hidden_bytes`), as `rm` does.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from its_store._version import __version__
+from its_store.core import errors as E
+from its_store.registry.refs import LOCK
+
+if TYPE_CHECKING:
+    from its_store.registry.registry import ModelRegistry
+
+_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
+TAKE_OVER_ATTEMPTS = 5
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def what_stays(reg: ModelRegistry, nbytes: int, *, done: bool = True) -> dict[str, Any]:
+    """How a removal of `nbytes` is reported by `model rm` and `model gc` alike: in a versioned (or locked)
+    bucket a delete adds a delete marker, so the data is hidden, not gone, and `hidden_bytes` are still
+    stored until a lifecycle rule expires them. `done`: the deletes were made (not a dry run, no error)."""
+    return hidden_fields(reg.service.leaves_delete_markers(reg.bucket), nbytes, done=done)  # asked once per bucket
+
+
+def hidden_fields(markers: bool, nbytes: int, *, done: bool) -> dict[str, Any]:
+    """The one rule: data is hidden (still stored) when the bucket leaves delete markers and the delete was made."""
+    hidden = bool(markers and done)
+    return {"delete_markers": bool(markers), "hidden": hidden, "hidden_bytes": nbytes if hidden else 0}
+
+
+# ----------------------------------------------------------------------------------------- the marker
+def _body(reg: ModelRegistry, operation: str) -> bytes:
+    """A removal's marker: who, when, which command; the token makes every claim's bytes unique (a PUT whose
+    answer was lost is judged ours by its MD5, s3/client.py)."""
+    return json.dumps({"by": reg.actor, "at": _now(),
+                       "tool_version": __version__, "removing": operation, "token": secrets.token_hex(8)}
+                      ).encode("utf-8")
+
+
+def claim(reg: ModelRegistry, name: str, version: str, operation: str, *, replacing: str | None = None) -> bool:
+    """Take NAME/VERSION/.its-registering for a removal: write-once, or with `replacing` (an ETag) in place of
+    that very marker (a stale one gc judged dead). False when another process holds it."""
+    key = f"{name}/{version}/{LOCK}"
+    reg.docs.require_conditional_writes()  # a marker that any PUT overwrites excludes nobody (rclone)
+    try:
+        if replacing is None:
+            reg.s3.put_if_absent(reg.bucket, key, _body(reg, operation), _HEADERS)
+        else:
+            reg.s3.put_if_match(reg.bucket, key, _body(reg, operation), _HEADERS, replacing)
+        return True
+    except (E.ConflictError, E.NotFoundError):  # taken, changed or gone since it was listed
+        return False
+    finally:
+        reg._invalidate([key])
+
+
+def release(reg: ModelRegistry, versions: list[tuple[str, str]]) -> None:
+    """Drop the markers of these versions (the last delete of a removal); best effort: a marker left
+    behind is a dead removal's, which gc clears once it is stale."""
+    reg._quietly(reg._remove_keys, [f"{name}/{version}/{LOCK}" for name, version in versions])
+
+
+def holder(reg: ModelRegistry, name: str, version: str) -> tuple[dict[str, Any], str] | None:
+    """The marker's document and ETag, or None when there is none. A body that is not a JSON object reads
+    as an anonymous registration's."""
+    key = f"{name}/{version}/{LOCK}"
+    try:
+        resp = reg.s3.get(reg.bucket, key)
+    except E.ObjectNotFoundError:
+        return None
+    try:
+        data, etag = resp.read(64 * 1024), (resp.headers.get("ETag") or "").strip('"')
+    finally:
+        resp.close()
+        resp.release_conn()
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        doc = None
+    return (doc if isinstance(doc, dict) else {}), etag
+
+
+def being_removed(name: str, version: str, doc: dict[str, Any]) -> E.ConflictError:
+    what = doc.get("removing") if isinstance(doc.get("removing"), str) else "a removal"
+    since = f" since {doc['at']}" if isinstance(doc.get("at"), str) else ""
+    return E.ConflictError(f"{name}@{version} is being removed ({what.replace('_', ' ')}{since})",
+                           hint="retry when it is done; if none runs any more, `model gc --stale` clears what "
+                                "it left once the marker is older than the --stale age")
+
+
+def take_over(reg: ModelRegistry, name: str, version: str, body: bytes) -> None:
+    """`register --force`'s marker: written when absent, else in place of a registration's marker by
+    compare-and-swap. A removal's marker is never taken over (ConflictError), so --force never uploads
+    files that a running gc or rm is about to delete."""
+    key = f"{name}/{version}/{LOCK}"
+    for _ in range(TAKE_OVER_ATTEMPTS):
+        try:
+            reg._put_doc(key, body, if_absent=True)
+            return
+        except E.AlreadyExistsError:
+            pass
+        held = holder(reg, name, version)
+        if held is None:
+            continue  # dropped meanwhile: try write-once again
+        doc, etag = held
+        if doc.get("removing"):
+            raise being_removed(name, version, doc)
+        try:
+            reg.s3.put_if_match(reg.bucket, key, body, _HEADERS, etag)
+            return
+        except (E.ConflictError, E.NotFoundError):
+            continue  # changed since it was read: look again
+        finally:
+            reg._invalidate([key])
+    raise E.ConflictError(f"{name}@{version}: its registration marker kept changing", hint="retry the command")
+
+
+def busy(reg: ModelRegistry, name: str, version: str, *, removing: bool) -> E.ConflictError:
+    """Why the write-once marker could not be taken: a removal holds it, or a registration (running, or dead)."""
+    held = holder(reg, name, version)
+    if held is not None and held[0].get("removing"):
+        return being_removed(name, version, held[0])
+    if removing:
+        return E.ConflictError(f"{name}@{version} is being registered by another process (or one died)",
+                               hint="retry when it is done; `model gc --stale` clears what a dead one left")
+    return E.AlreadyExistsError(
+        f"{name}@{version} is being registered by another process (or an earlier attempt did not finish)",
+        hint="if no registration is running, add --force to take over")
+
+
+# ----------------------------------------------------------------------------------------- model rm
+def remove_version(reg: ModelRegistry, name: str, version: str, *, force: bool) -> dict[str, Any]:
+    """`model rm`: the marker, the manifest (the version vanishes at once), the aliases read again (a version
+    promoted meanwhile is put back: registry/promotion.py), the files, the marker last. Refused while a
+    registration holds the marker. The report says whether the data is gone or hidden (what_stays)."""
+    from its_store.registry import aliases as aliases_doc
+    from its_store.registry.promotion import keep_if_aliased
+    from its_store.registry.refs import ALIASES, MANIFEST
+    reg.docs.manifest(name, version)  # NotFoundError (exit 3) before any write
+    doc, _ = aliases_doc.read(reg.s3, reg.bucket, name)
+    pointing = aliases_doc.aliases_of(doc, version)
+    if pointing and not force:
+        raise E.ConflictError(f"{name}@{version} is aliased as {', '.join(pointing)}",
+                              hint="promote another version first, or add --force")
+    prefix = f"{name}/{version}/"
+    markers = reg.service.leaves_delete_markers(reg.bucket)
+    with reg._audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing,
+                      delete_marker=markers or None) as entry:
+        if not claim(reg, name, version, "model_rm"):
+            raise busy(reg, name, version, removing=True)
+        try:
+            manifest = reg.docs.manifest(name, version)  # read again under the marker: the one removed
+            listed = [(i.key, int(i.size or 0)) for i in reg.s3.list_objects(reg.bucket, prefix, True)
+                      if i.key != prefix + LOCK]  # under the marker: nobody adds a version's files now
+            reg._remove_keys([prefix + MANIFEST])
+            if not force and keep_if_aliased(reg, {(name, version): manifest}):
+                raise E.ConflictError(f"{name}@{version} was promoted while it was being removed: it is kept",
+                                      hint="promote another version first, or add --force")
+            reg._remove_keys([key for key, _ in listed if key != prefix + MANIFEST])
+        finally:
+            release(reg, [(name, version)])
+        nbytes = sum(size for _, size in listed)
+        entry.update(objects=len(listed), size=nbytes)
+        if pointing:
+            aliases_doc.update(reg.s3, reg.bucket, name,
+                               lambda d: aliases_doc.drop_version(d, version, actor=reg.actor, at=_now()))
+            reg._invalidate([f"{name}/{ALIASES}"])
+    reg.offline_store.forget_version(name, version)
+    reg._emit("model.rm", name, version, aliases_removed=pointing)
+    return {"model_name": name, "version": version, "deleted_objects": len(listed), "aliases_removed": pointing,
+            "bytes": nbytes, **what_stays(reg, nbytes)}
