@@ -10,7 +10,6 @@ silences them; --json keeps stdout pure JSON.
 from __future__ import annotations
 
 import logging
-import sys
 
 from its_store.cli import output as out
 
@@ -39,8 +38,7 @@ class _StderrLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(f"its-store: {record.name}: {record.getMessage()}\n")
-            sys.stderr.flush()
+            out.stderr_line(f"its-store: {record.name}: {record.getMessage()}")
         except (OSError, ValueError):
             pass
 
@@ -52,8 +50,7 @@ class _StderrWarnings(logging.Handler):
         if out.STATE.quiet:
             return
         try:
-            sys.stderr.write(f"its-store: warning: {record.getMessage()}\n")
-            sys.stderr.flush()
+            out.stderr_line(f"its-store: warning: {record.getMessage()}")
         except (OSError, ValueError):
             pass
 

@@ -1,4 +1,5 @@
-"""Remote references (s3://BUCKET/KEY or BUCKET/KEY), bucket and key rules, and key-to-path safety.
+"""Remote references (s3://BUCKET/KEY or BUCKET/KEY), bucket and key rules, key-to-path safety, and
+how a key (or any text from outside) is shown to a human: printable().
 
 Pure functions: no network, no heavy imports.
 """
@@ -110,3 +111,32 @@ def safe_local_path(root: Path, relative_key: str, base: str | None = None,
         if folders is not None:
             folders[parent_key] = parent
     return Path(parent, segments[-1])
+
+
+_SHORT_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: object) -> str:
+    """`text` as one line that shows exactly what it holds and cannot drive a terminal.
+
+    Keys come from other clients: a newline in one would forge a whole listing line, ESC/OSC
+    sequences would recolour or retitle the terminal, U+202E would reverse what follows. So every
+    character that is not printable (str.isprintable: C0 and C1 controls, DEL, the line and paragraph
+    separators U+2028/U+2029, bidi overrides and other format characters, unassigned code points, lone
+    surrogates) is written as the escape of a Python string literal: \\t \\n \\r, else \\xHH,
+    \\uHHHH or \\UHHHHHHHH; and a backslash is written \\\\, so that two different texts never
+    show the same (a Python string literal's escapes: the text can be read back exactly). Printable
+    text, the usual case, is returned as it is.
+    """
+    value = text if isinstance(text, str) else str(text)
+    if value.isprintable() and "\\" not in value:
+        return value
+    return "".join(c if (c.isprintable() and c != "\\") else _escape_char(c) for c in value)
+
+
+def _escape_char(c: str) -> str:
+    short = _SHORT_ESCAPES.get(c)
+    if short is not None:
+        return short
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")

@@ -335,8 +335,7 @@ def _deleted_line(result: Any) -> str:
 
 def _rm_human(result: Any, verb: str, where: str) -> None:
     if result.dry_run:
-        for item in result.succeeded:
-            out.console().print(f"{item['key']}", markup=False)
+        out.lines(item["key"] for item in result.succeeded)
     _summary(verb, result.total_bytes, result.duration_seconds, where, len(result.succeeded))
     if result.delete_markers and not result.dry_run:  # versioned bucket: S3 added markers, data still stored
         out.talk("versioned bucket: delete markers were added and every version is kept; --all-versions erases "
@@ -413,7 +412,7 @@ def presign(
     doc = {"url": url, "method": method.value, "bucket": ref.bucket, "key": ref.key,
            "expires_in_seconds": int(seconds),
            "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat()}
-    out.result(doc, lambda: print(url))
+    out.result(doc, lambda: out.lines([url]))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,6 @@ other modes of the command (the watcher) reuse both.
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,17 +62,11 @@ _VERBS = {"copied": "copy", "deleted": "delete", "skipped": "skip", "failed": "F
 
 
 def _item_line(kind: str, item: Any) -> None:
-    """One line per item; control characters in names are escaped so that a line is one item."""
+    """One line per item; control characters in names are escaped (out.row) so that a line is one item."""
     if kind == "skipped" and out.STATE.quiet:
         return
-    line = f"{_VERBS[kind]}\t{_safe(item.path)}\t{item.reason}"
     with _PRINT:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+        out.row(_VERBS[kind], item.path, item.reason)
 
 
 def sync(
