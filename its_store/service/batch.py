@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
-from its_store.core.refs import join_key, safe_local_path, validate_key
+from its_store.core.refs import join_key, safe_local_path, validate_bucket, validate_key
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
 
 ProgressFn = Callable[[int], None]
+GARBLED = ("the server's listing altered this key's name (characters XML 1.0 cannot carry), so no request "
+           "can name it; not deleted")
 
 
 @dataclass
@@ -217,35 +219,52 @@ class Batch:
         svc = self.service
         result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
         result.delete_markers = svc.leaves_delete_markers(bucket)  # then nothing is erased: say so
-        batch: list[tuple[str, int]] = []
+        batch: list[tuple[str, int, str | None]] = []
 
         def flush() -> None:
             if not batch:
                 return
-            sizes = dict(batch)
-            if dry_run:
-                outcomes = [(k, None) for k, _ in batch]
-            else:
-                failures = svc.remove_batch(bucket, list(sizes), sizes)
-                outcomes = [(k, failures.get(k)) for k, _ in batch]
-            for key, error in outcomes:
-                if error:
+            sizes = {key: size for key, size, _ in batch}
+            failures = {} if dry_run else svc.remove_batch(bucket, list(sizes), sizes)
+            for key, size, etag in batch:
+                if failures.get(key):
                     from its_store.s3.client import failure_error
-                    result.failed.append((key, failure_error(error, bucket, key)))
+                    result.failed.append((key, failure_error(failures[key], bucket, key)))
                 else:
-                    result.succeeded.append({"key": key, "size": sizes[key]})
-                    result.total_bytes += sizes[key]
+                    result.succeeded.append({"key": key, "size": size, "etag": etag})
+                    result.total_bytes += size
             batch.clear()
 
-        for info in svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True)):
+        for info in svc.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
             if shard is not None and info.key[len(prefix):] not in shard:
                 continue
-            batch.append((info.key, info.size))
+            if info.garbled:  # its delete would "succeed" on a name the server does not hold
+                result.failed.append((info.key, E.ItsStoreError(GARBLED)))
+                continue
+            batch.append((info.key, info.size, info.etag))
             if len(batch) >= 1000:
                 flush()
         flush()
+        if not dry_run and result.succeeded:
+            _prove_deleted(svc, result)
         result.duration_seconds = time.perf_counter() - started
         return result
+
+
+def _prove_deleted(svc: StorageService, result: BatchResult) -> None:
+    """List the prefix again (cheap: what was deleted is no longer listed): an object still listed
+    as it was is reported as not deleted, whatever the server answered (rclone's server accepts the
+    delete of an entry it keeps listing). A key listed again with another ETag was written anew."""
+    before = {item["key"]: item["etag"] for item in result.succeeded}
+    still = {info.key for info in svc.s3.list_objects(result.bucket, result.prefix, recursive=True)
+             if info.key in before and info.etag == before[info.key]}
+    if not still:
+        return
+    kept = [item for item in result.succeeded if item["key"] in still]
+    result.succeeded = [item for item in result.succeeded if item["key"] not in still]
+    result.total_bytes -= sum(item["size"] for item in kept)
+    result.failed += [(item["key"], E.ItsStoreError("still listed after its delete: not deleted"))
+                      for item in kept]
 
 
 def _walk(root: Path) -> Iterator[Path]:

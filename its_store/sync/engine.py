@@ -443,6 +443,7 @@ class Sync:
 
     def _delete_objects(self) -> None:
         bucket = str(self.dst.bucket)
+        failed: set[str] = set()
         for chunk in self._deletes.chunks(1000):
             keys = [str(key) for _, key, _, _ in chunk]
             try:
@@ -450,14 +451,34 @@ class Sync:
             except E.ItsStoreError as exc:
                 for rel, key, _, size in chunk:
                     self._fail_entry(rel, key, size, f"delete failed: {exc.message}", exc.code, exc.exit_code)
+                failed.update(keys)
                 continue
             self.state.forget(bucket, keys)
             for rel, key, _, size in chunk:
                 if key in failures:
                     self._fail_entry(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
                                      E.EXIT_ERROR)
-                else:
-                    self._add("deleted", Item(rel, key, size, "not in the source"))
+                    failed.add(str(key))
+        self._report_deletes(bucket, failed)
+
+    def _report_deletes(self, bucket: str, failed: set[str]) -> None:
+        """Walk the destination again beside the deletes (both in the walk's order): a key still
+        listed was not deleted, whatever the server answered (a server may accept the delete of an
+        entry it keeps listing); only the others are reported deleted. One more listing, run only
+        when something was deleted."""
+        again = Walk()
+        listed = walk_remote(self.svc, bucket, self.dst_prefix, again, self.options.filter.prunes)
+        current = next(listed, None)
+        for rel, key, _, size in self._deletes:
+            if key in failed:
+                continue
+            while current is not None and current.rel < rel:
+                current = next(listed, None)
+            if current is not None and current.rel == rel and again.error is None:
+                self._fail_entry(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
+                                 E.EXIT_ERROR)
+            else:
+                self._add("deleted", Item(rel, key, size, "not in the source"))
 
     def _delete_files(self) -> None:
         for rel, _, path, size in self._deletes:

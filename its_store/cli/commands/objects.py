@@ -340,6 +340,8 @@ def _rm_human(result: Any, verb: str, where: str) -> None:
     if result.delete_markers and not result.dry_run:  # versioned bucket: S3 added markers, data still stored
         out.talk("versioned bucket: delete markers were added and every version is kept; --all-versions erases "
                  "them")
+    for key, err in result.failed:
+        out.err_console().print(f"not deleted: {key}: {err.message}", markup=False, highlight=False)
 
 
 def _confirm(question: str) -> None:
