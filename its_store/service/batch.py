@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
-from its_store.core.refs import join_key, safe_local_path, validate_bucket, validate_key
+from its_store.core.refs import UnsafeKeyError, join_key, safe_local_path, validate_bucket, validate_key
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -40,6 +40,7 @@ class BatchResult:
     duration_seconds: float = 0.0
     dry_run: bool = False
     delete_markers: bool = False  # a delete in a versioned bucket: markers added, every version still stored
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, why): no safe local name (refs.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,8 @@ class BatchResult:
             "duration_seconds": round(self.duration_seconds, 3),
             "objects": self.succeeded,
             "errors": [{"key": key, **err.to_dict()} for key, err in self.failed],
+            "skipped": len(self.skipped),
+            "skipped_keys": [{"key": key, "reason": reason} for key, reason in self.skipped],
         }
 
     def raise_for_failures(self) -> None:
@@ -99,6 +102,8 @@ def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any
             name, item, exc = done.get()
             if isinstance(exc, _WorkerExit):
                 running -= 1
+            elif isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
+                result.skipped.append((name, exc.reason))
             elif isinstance(exc, E.ItsStoreError):
                 result.failed.append((name, exc))
             elif exc is not None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.refs import UnsafeKeyError
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
@@ -288,6 +289,8 @@ class Sync:
             self._unreachable = None
         except (E.LocalFileNotFoundError, E.ObjectNotFoundError):  # gone since it was listed
             self._add("skipped", Item(item.rel, self._key_of(item.rel), 0, "vanished"))
+        except UnsafeKeyError as exc:  # no safe local name (core/refs.py): said, and the rest goes on
+            self._add("skipped", Item(item.rel, self._key_of(item.rel), getattr(item, "size", 0), exc.reason))
         except E.ServiceUnavailableError as exc:
             with self._lock:
                 self._unreachable = ((self._unreachable or (0, exc))[0] + 1, exc)

@@ -157,8 +157,7 @@ def get(
             result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
                                                  progress=advance,
                                                  options={"raw": raw, "sse_c_key_file": sse_c_key_file})
-        out.result(result, lambda: _summary("downloaded", result.total_bytes, result.duration_seconds,
-                                            f"s3://{ref.bucket}/{prefix} → {dest}", len(result.succeeded)))
+        out.result(result, lambda: _download_human(result, f"s3://{ref.bucket}/{prefix} → {dest}"))
         result.raise_for_failures()
         return
     if not ref.key or ref.key.endswith("/"):
@@ -178,6 +177,14 @@ def get(
         if resp.offset is not None else ""
     out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
                                       f"s3://{resp.bucket}/{resp.key}{part} → {resp.file_path}"))
+
+
+def _download_human(result: Any, where: str) -> None:
+    from its_store.cli.commands.transfer import skipped_lines
+    skipped_lines(result)  # keys with no safe local name: said one by one, the rest downloaded
+    _summary("downloaded", result.total_bytes, result.duration_seconds, where, len(result.succeeded))
+    if result.skipped:
+        out.talk(f"skipped {len(result.skipped)} keys that have no safe local name (see above)")
 
 
 def _make_folder(path: Path) -> None:

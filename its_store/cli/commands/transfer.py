@@ -45,11 +45,19 @@ def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None,
 def _human(result: Any, src: str, dest: str) -> None:
     for key, err in result.failed:
         out.err_console().print(f"failed: {key}: {err.message}", markup=False, highlight=False)
+    skipped_lines(result)
     verb = "moved" if result.action == "move" else "copied"
     rate = f", {human_size(result.total_bytes / result.duration_seconds)}/s" \
         if result.duration_seconds > 0 and result.total_bytes else ""
+    skips = f", {len(result.skipped)} skipped" if result.skipped else ""
     out.talk(f"{verb} {src} → {dest} ({len(result.succeeded)} objects, {human_size(result.total_bytes)} in "
-             f"{human_duration(result.duration_seconds)}{rate})")
+             f"{human_duration(result.duration_seconds)}{rate}{skips})")
+
+
+def skipped_lines(result: Any) -> None:
+    """One line per key skipped for having no safe local name (core/refs.local_name_problem)."""
+    for key, reason in result.skipped:
+        out.err_console().print(f"skipped: {key}: {reason}", markup=False, highlight=False)
 
 
 def cp(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
