@@ -41,11 +41,13 @@ class BatchResult:
     dry_run: bool = False
     delete_markers: bool = False  # a delete in a versioned bucket: markers added, every version still stored
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, why): no safe local name (refs.py)
+    still_stored_bytes: int = 0  # with delete_markers: the bytes hidden behind them, not freed
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action, "bucket": self.bucket, "prefix": self.prefix, "dry_run": self.dry_run,
-            **({"delete_markers": True} if self.delete_markers else {}),
+            **({"delete_markers": True, "still_stored_bytes": self.still_stored_bytes}
+               if self.delete_markers else {}),
             "succeeded": len(self.succeeded), "failed": len(self.failed), "bytes": self.total_bytes,
             "duration_seconds": round(self.duration_seconds, 3),
             "objects": self.succeeded,
@@ -252,6 +254,8 @@ class Batch:
         flush()
         if not dry_run and result.succeeded:
             _prove_deleted(svc, result)
+        if result.delete_markers and not dry_run:
+            result.still_stored_bytes = result.total_bytes
         result.duration_seconds = time.perf_counter() - started
         return result
 

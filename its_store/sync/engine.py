@@ -435,16 +435,20 @@ class Sync:
         if refusal is not None:
             self.report.delete_refused = refusal
             return
+        hide = self.dst.remote and self.svc.leaves_delete_markers(str(self.dst.bucket))
+        self.report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
             for rel, key, _, size in self._deletes:
-                self._add("deleted", Item(rel, key, size, "not in the source"))
+                self._add("deleted", Item(rel, key, size, "not in the source", delete_marker=hide))
             return
         if self.dst.remote:
-            self._delete_objects()
+            self._delete_objects(hide)
         else:
             self._delete_files()
 
-    def _delete_objects(self) -> None:
+    def _delete_objects(self, hide: bool) -> None:
+        """Batch deletes of what the source lacks; in a versioned bucket each only adds a delete marker,
+        and the items say so (delete_marker)."""
         bucket = str(self.dst.bucket)
         failed: set[str] = set()
         for chunk in self._deletes.chunks(1000):
@@ -462,9 +466,9 @@ class Sync:
                     self._fail_entry(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
                                      E.EXIT_ERROR)
                     failed.add(str(key))
-        self._report_deletes(bucket, failed)
+        self._report_deletes(bucket, failed, hide)
 
-    def _report_deletes(self, bucket: str, failed: set[str]) -> None:
+    def _report_deletes(self, bucket: str, failed: set[str], hide: bool) -> None:
         """Walk the destination again beside the deletes (both in the walk's order): a key still
         listed was not deleted, whatever the server answered (a server may accept the delete of an
         entry it keeps listing); only the others are reported deleted. One more listing, run only
@@ -481,7 +485,7 @@ class Sync:
                 self._fail_entry(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
                                  E.EXIT_ERROR)
             else:
-                self._add("deleted", Item(rel, key, size, "not in the source"))
+                self._add("deleted", Item(rel, key, size, "not in the source", delete_marker=hide))
 
     def _delete_files(self) -> None:
         for rel, _, path, size in self._deletes:

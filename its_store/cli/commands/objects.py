@@ -345,8 +345,8 @@ def _rm_human(result: Any, verb: str, where: str) -> None:
         out.lines(item["key"] for item in result.succeeded)
     _summary(verb, result.total_bytes, result.duration_seconds, where, len(result.succeeded))
     if result.delete_markers and not result.dry_run:  # versioned bucket: S3 added markers, data still stored
-        out.talk("versioned bucket: delete markers were added and every version is kept; --all-versions erases "
-                 "them")
+        out.talk(f"versioned bucket: delete markers were added and every version is kept "
+                 f"({human_size(result.still_stored_bytes)} still stored); --all-versions erases them")
     for key, err in result.failed:
         out.err_console().print(f"not deleted: {key}: {err.message}", markup=False, highlight=False)
 

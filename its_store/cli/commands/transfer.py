@@ -52,6 +52,9 @@ def _human(result: Any, src: str, dest: str) -> None:
     skips = f", {len(result.skipped)} skipped" if result.skipped else ""
     out.talk(f"{verb} {src} → {dest} ({len(result.succeeded)} objects, {human_size(result.total_bytes)} in "
              f"{human_duration(result.duration_seconds)}{rate}{skips})")
+    if result.delete_markers:  # mv out of a versioned bucket: the sources were hidden, not erased
+        out.talk(f"versioned bucket: the sources are hidden behind delete markers, not erased; "
+                 f"{human_size(result.still_stored_bytes)} still stored (rm --all-versions erases them)")
 
 
 def skipped_lines(result: Any) -> None:
