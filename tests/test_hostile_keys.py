@@ -114,6 +114,9 @@ def test_ls_is_exact_in_json_and_escaped_for_humans(every_server):
     top = c.cli("ls", f"s3://{c.bucket}/h/")
     assert top.exit_code == 0, top
     printable_lines(top.stdout)
+    meta = c.cli("ls", f"s3://{c.bucket}/h/", "-r", "--metadata", "--json")  # a HEAD per key
+    assert meta.exit_code == 0, meta
+    assert sorted(item["key"] for item in meta.jsonl()) == c.held
 
 
 def test_rm_r_deletes_every_key_and_none_blocks_the_others(every_server):

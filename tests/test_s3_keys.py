@@ -60,7 +60,7 @@ def test_a_key_neither_xml_nor_a_url_carries_is_never_sent():
     failures = keys.delete_all([("p/x\x01/../../victim", None)], calls.batch, calls.single)
     assert calls.singles == [] and calls.batches == []
     assert failures[0][2].startswith("InvalidObjectName: ")
-    with pytest.raises(E.InvalidInputError):
+    with pytest.raises(E.InvalidInputError):  # UnsafeKeyError: a batch reports it as skipped
         keys.check_addressable("a/./b")
 
 

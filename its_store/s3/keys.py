@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from its_store.core import errors as E
+from its_store.core.refs import UnsafeKeyError
 
 BATCH = 1000  # keys per DeleteObjects request (the S3 maximum)
 
@@ -51,11 +52,12 @@ def dot_segments(key: str) -> bool:
 
 
 def check_addressable(key: str | None) -> None:
-    """Refuse, before any request, a key whose URL would name another key ('a/../b' is sent as 'b')."""
+    """Refuse, before any request, a key whose URL would name another key ('a/../b' is sent as 'b'):
+    UnsafeKeyError, which a batch reports as skipped (such a key can still be listed, and deleted
+    with a prefix: rm -r)."""
     if key and dot_segments(key):
-        raise E.InvalidInputError(f"the key {key} has a '.' or '..' segment: a request URL cannot name it "
-                                  "exactly (it would reach another key), so nothing was sent",
-                                  hint="such a key can only be listed and deleted with a prefix (rm -r)")
+        raise UnsafeKeyError(key, "its '.' or '..' segment would be resolved away in a request URL, which "
+                                  "would reach another key; nothing was sent")
 
 
 def garbled(name: str, head: Callable[[], object]) -> bool:
