@@ -160,6 +160,8 @@ def emit_json(doc: Any) -> None:
 def _json_safe(text: str) -> str:
     """JSON text with DEL, C1 controls, U+2028/2029 and bidi controls as \\uXXXX escapes: they can only
     sit inside strings, so a parser reads the same values, and a terminal shown the JSON sees no control."""
+    if (text.isascii() and "\x7f" not in text) or _JSON_RAW.search(text) is None:  # the usual case: fast
+        return text
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
