@@ -64,7 +64,7 @@ def _show_human(view: Any) -> None:
     if view.policy is None:
         out.talk(f"s3://{view.bucket} has no policy: only its credentials' owners have access")
         return
-    out.lines([json.dumps(view.policy, indent=2)])
+    out.block(json.dumps(view.policy, indent=2))  # several lines: kept, controls escaped
     out.talk(("PUBLIC: " if view.public else "") + f"s3://{view.bucket}:")
     for line in view.lines():
         out.talk(f"  {line}")
