@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 JPEG_HEADER = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
@@ -85,3 +87,100 @@ def seed_completion_cache(cache_dir: Path, endpoint: str, access_key: str, secre
         doc["entries"][f"{server}\n{tail}"] = {"t": time.time() - age, "items": items, "complete": True}
     cache_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc))
+
+
+# -- a hostile-key corpus, stored by "another client" (boto3) ----------------------------------------
+
+def hostile_keys(prefix: str = "h/") -> list[str]:
+    """More than 40 keys another client may store (tests/test_hostile_keys.py): every C0 control and
+    DEL, every '.' / '..' form, segments of 255 and 256 bytes, a 1,024-byte key, NFC/NFD twins,
+    trailing dots and spaces, '%2F', C1 and bidi controls, an OSC sequence, a newline that forges a
+    listing line, and a key that is both a file and a folder. Servers refuse some (see the test)."""
+    keys = [f"{prefix}ctl/{c:02x}-{chr(c)}-x" for c in [*range(1, 0x20), 0x7F]]
+    keys += [prefix + k for k in (
+        "..", ".", "../escape", "./dot", "a/../../../../etc/x", "a/.", "a/..", "...", "..x", "x..",
+        "double//slash", "back\\..\\x", "seg/" + "a" * 255, "seg/" + "b" * 256,
+        "nf/caf\u00e9", "nf/cafe\u0301", "trail/name.", "trail/name ", "trail/name...",
+        "pct/a%2Fb", "both", "both/child", "c1/\u009b31m", "bidi/\u202etxt.exe", "ls/\u2028x",
+        "esc/\x1b]0;pwned\x07", "forge/x\n2026-01-01 00:00:00        1 B  h/forged", "plus/a+b c",
+        "ok/plain.txt")]
+    deep = prefix + "deep/"
+    while len(deep.encode()) < 1024 - 201:
+        deep += "d" * 200 + "/"
+    keys.append(deep + "e" * (1024 - len(deep.encode())))  # 1,024 bytes, no segment over 255
+    return keys
+
+
+def boto3_client(server) -> object:
+    """A boto3 S3 client for a test server (tests/conftest.ServerInfo): "another client" that stores
+    whatever the server accepts, with none of its-store's key rules."""
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=f"http://{server.endpoint}", aws_access_key_id=server.access_key,
+                        aws_secret_access_key=server.secret_key, region_name="us-east-1",
+                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
+def store_keys(client, bucket: str, keys: list[str]) -> dict[str, str]:
+    """PUT each key (its own UTF-8 bytes, up to 64, as content); return {key: error} of those refused."""
+    refused = {}
+    for key in keys:
+        try:
+            client.put_object(Bucket=bucket, Key=key, Body=key.encode()[:64])
+        except Exception as exc:  # noqa: BLE001 - a server's refusal, recorded for the report
+            refused[key] = str(exc)[:120]
+    return refused
+
+
+def held_keys(client, bucket: str, prefix: str = "") -> list[str]:
+    """Every key the server holds under `prefix`, as boto3 lists them (URL-encoded listing, decoded)."""
+    keys, token = [], {}
+    while True:
+        page = client.list_objects_v2(Bucket=bucket, Prefix=prefix, **token)
+        keys += [o["Key"] for o in page.get("Contents", [])]
+        if not page.get("IsTruncated"):
+            return sorted(keys)
+        token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
+SERVER_FIXTURES = {"seaweedfs": "s3_server", "moto": "moto_server_info", "rclone": "rclone_server_info"}
+
+
+@dataclass
+class Corpus:
+    """Keys stored by another client in a fresh bucket of one server, and a CLI on that server."""
+
+    kind: str
+    bucket: str
+    client: Any
+    cli: Any
+    env: dict[str, str]
+    held: list[str]            # what the server lists under h/ after the PUTs
+    refused: dict[str, str]    # key -> the server's refusal
+    content: dict[str, bytes]  # held key -> its bytes (the stored key's own, which a server may rename)
+
+    def relative(self) -> list[str]:
+        return [k[len("h/"):] for k in self.held]
+
+
+def corpus_on(request, kind: str, buckets: dict[str, str], monkeypatch, tmp_path: Path, *,
+              versioned: bool = False, keys: list[str] | None = None) -> Corpus:
+    """Store `keys` (default: hostile_keys()) with boto3 on the server `kind` ("seaweedfs", "moto",
+    "rclone") and point the test's environment and CLI at it."""
+    from conftest import cli_runner, environment_for, unique
+    server = request.getfixturevalue(SERVER_FIXTURES[kind])
+    env = environment_for(server, buckets, monkeypatch, tmp_path)
+    client = boto3_client(server)
+    bucket = unique("hk")
+    client.create_bucket(Bucket=bucket)
+    if versioned:
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    refused = store_keys(client, bucket, hostile_keys() if keys is None else keys)
+    held = held_keys(client, bucket, "h/")
+    content = {}
+    for key in held:
+        try:
+            content[key] = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception:  # noqa: BLE001 - rclone lists an entry it failed to store (test_hostile_keys)
+            content[key] = b""
+    return Corpus(server.kind, bucket, client, cli_runner(env), env, held, refused, content)

@@ -130,7 +130,7 @@ def test_recursive_upload_skips_links_and_odd_files_and_says_so(cli, bucket, tmp
         assert skipped[rel].startswith(reason), (rel, skipped[rel])
     assert (root / "link.txt").is_symlink() and (tmp_path / "outside" / "secret.txt").exists()  # mv kept them
     human = cli(*args)
-    assert "skipped: " in human.stderr and "link.txt (symlink (not followed; use --follow-symlinks))" in human.stderr
+    assert "skipped: " in human.stderr and "link.txt: symlink (not followed; use --follow-symlinks)" in human.stderr
 
 
 def test_recursive_upload_follows_links_when_asked(cli, bucket, tmp_path):

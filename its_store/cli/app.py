@@ -124,7 +124,7 @@ def _new_app() -> typer.Typer:
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"its-store {__version__}\n")
+        out.lines([f"its-store {__version__}"])
         raise typer.Exit(0)
 
 

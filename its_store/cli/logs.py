@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 
 from its_store.cli import output as out
 
@@ -67,8 +66,7 @@ class _StderrLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(f"its-store: {record.name}: {redact(record.getMessage())}\n")
-            sys.stderr.flush()
+            out.stderr_line(f"its-store: {record.name}: {redact(record.getMessage())}")
         except (OSError, ValueError):
             pass
 
@@ -80,8 +78,7 @@ class _StderrWarnings(logging.Handler):
         if out.STATE.quiet:
             return
         try:
-            sys.stderr.write(f"its-store: warning: {redact(record.getMessage())}\n")
-            sys.stderr.flush()
+            out.stderr_line(f"its-store: warning: {redact(record.getMessage())}")
         except (OSError, ValueError):
             pass
 

@@ -1,13 +1,22 @@
-"""Rendering: stdout is data, stderr is talk.
+r"""Rendering: stdout is data, stderr is talk.
 
 With --json, stdout carries JSON only: one document per command, JSON Lines for listings, and
 errors as {"error": {"code", "message", "hint"}}. Progress appears only on a terminal; --quiet
 silences talk; NO_COLOR is honoured by rich. State is per invocation (reset by the root group).
+
+Keys and messages come from outside (another client may store a key holding a newline or an ESC
+sequence), so every human output path here escapes control characters with `safe()`
+(core/refs.printable: `\n`, `\x1b`, `\u202e`, and `\\` for a backslash): lines(), table() cells,
+talk(), error(), progress descriptions, and anything printed through console() / err_console().
+Commands print only through these (tests/test_terminal_escape.py checks the source). --json keeps
+every value exact; JSON's own \uXXXX escapes also cover DEL, C1 controls, U+2028/2029 and the bidi
+controls, which json.dumps would leave raw (a parser reads back the same text).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+
+from its_store.core.refs import printable as safe
+
+# characters JSON may carry raw but a terminal would act on: written as \uXXXX (the same text to a parser)
+_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -72,17 +86,50 @@ JsonOption = typer.Option("--json", help="Print JSON to stdout (JSON Lines for l
 
 
 def console() -> Any:
+    """The rich console on stdout; its print() escapes what it prints (see _safe_console)."""
     if STATE._console is None:
-        from rich.console import Console
-        STATE._console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+        STATE._console = _safe_console(sys.stdout)
     return STATE._console
 
 
 def err_console() -> Any:
+    """The rich console on stderr, escaping like console()."""
     if STATE._err_console is None:
-        from rich.console import Console
-        STATE._err_console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+        STATE._err_console = _safe_console(sys.stderr)
     return STATE._err_console
+
+
+def _safe_console(file: Any) -> Any:
+    """A rich Console whose print() escapes: a str is passed through safe() and printed without markup
+    (a key holding "[link=...]" stays text); any other renderable (a Table, Markdown) has the text of
+    its rendered segments escaped, line breaks kept. So a command printing through it cannot forget."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class Escaped:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __rich_console__(self, con: Any, options: Any) -> Any:
+            for seg in con.render(self.inner, options):
+                text = seg.text
+                if seg.control or text == "\n" or text.isprintable():
+                    yield seg
+                else:
+                    yield Segment("\n".join(_controls(part) for part in text.split("\n")), seg.style)
+
+    class SafeConsole(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+            if any(isinstance(o, str) for o in objects):
+                kwargs["markup"] = False
+            super().print(*(safe(o) if isinstance(o, str) else Escaped(o) for o in objects), **kwargs)
+
+    return SafeConsole(file=file, highlight=False, soft_wrap=True)
+
+
+def _controls(text: str) -> str:
+    """Escape what is not printable, leaving backslashes (prose in a renderable, not a key)."""
+    return "".join(c if c.isprintable() else safe(c) for c in text)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -105,9 +152,23 @@ def to_jsonable(value: Any) -> Any:
 
 def emit_json(doc: Any) -> None:
     """The command's one JSON document on stdout (a later error goes to stderr: see error())."""
-    sys.stdout.write(json.dumps(to_jsonable(doc), ensure_ascii=False) + "\n")
+    sys.stdout.write(_json_safe(json.dumps(to_jsonable(doc), ensure_ascii=False)) + "\n")
     sys.stdout.flush()
     STATE.emitted = True
+
+
+def _json_safe(text: str) -> str:
+    """JSON text with DEL, C1 controls, U+2028/2029 and bidi controls as \\uXXXX escapes: they can only
+    sit inside strings, so a parser reads the same values, and a terminal shown the JSON sees no control."""
+    if (text.isascii() and "\x7f" not in text) or _JSON_RAW.search(text) is None:  # the usual case: fast
+        return text
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_line(text: str) -> None:
+    """One JSON Lines document already encoded (a watcher event) on stdout."""
+    sys.stdout.write(_json_safe(text) + "\n")
+    sys.stdout.flush()
 
 
 def emit_jsonl(items: Iterable[Any]) -> int:
@@ -115,21 +176,44 @@ def emit_jsonl(items: Iterable[Any]) -> int:
     write = sys.stdout.write
     encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder, not one per line
     for item in items:
-        write(encode(to_jsonable(item)) + "\n")
+        write(_json_safe(encode(to_jsonable(item))) + "\n")
         count += 1
     sys.stdout.flush()
     return count
 
 
 def lines(items: Iterable[str]) -> int:
-    """Stream plain lines to stdout (listings: constant memory, first line out at once)."""
+    """Stream plain lines to stdout (listings: constant memory, first line out at once), escaped:
+    a line stays one line whatever a key in it holds."""
     count = 0
     write = sys.stdout.write
     for line in items:
-        write(line + "\n")
+        write(safe(line) + "\n")
         count += 1
     sys.stdout.flush()
     return count
+
+
+def row(*fields: Any, sep: str = "\t") -> None:
+    """One line of fields on stdout, each escaped: a tab or newline inside a key stays in its field."""
+    sys.stdout.write(sep.join(safe(f) for f in fields) + "\n")
+    sys.stdout.flush()
+
+
+def block(text: str) -> None:
+    """Prose of several lines (a model card) on stdout: line breaks and tabs kept, other control
+    characters escaped."""
+    body = "\n".join("\t".join(_controls(part) for part in line.split("\t")) for line in text.split("\n"))
+    sys.stdout.write(body + ("" if body.endswith("\n") else "\n"))
+    sys.stdout.flush()
+
+
+def stderr_line(text: str, *, escaped: bool = False) -> None:
+    """One line on stderr (a log record, a warning, a watcher event), escaped. `escaped`: its fields
+    already went through safe() (sync/watch_report.format_line), so backslashes are not doubled again;
+    whatever is still a control character is escaped all the same."""
+    sys.stderr.write((_controls(text) if escaped else safe(text)) + "\n")
+    sys.stderr.flush()
 
 
 def result(doc: Any, human: Callable[[], None]) -> None:
@@ -143,21 +227,21 @@ def result(doc: Any, human: Callable[[], None]) -> None:
 def talk(message: str) -> None:
     """A line for the human on stderr (silenced by --quiet and --json)."""
     if not STATE.quiet and not STATE.json:
-        err_console().print(message, markup=False, highlight=False)
+        err_console().print(message, markup=False, highlight=False)  # escaped by the console
 
 
 def error(code: str, message: str, hint: str | None = None) -> None:
     if STATE.json:
         doc = {"error": {"code": code, "message": message, "hint": hint}}
         if STATE.emitted:  # the report already on stdout names the failures: stdout stays one document
-            sys.stderr.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stderr.write(_json_safe(json.dumps(doc, ensure_ascii=False)) + "\n")
             sys.stderr.flush()
         else:
             emit_json(doc)
         return
-    line = f"its-store: error: {message}"
+    line = f"its-store: error: {safe(message)}"
     if hint and not STATE.quiet:
-        line += f" (hint: {hint})"
+        line += f" (hint: {safe(hint)})"
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
 
@@ -181,7 +265,7 @@ def progress(description: str, total: int | None, files: int | None = None) -> I
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
     bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                    TimeRemainingColumn(), console=err_console(), transient=True)
-    task = bar.add_task(description, total=total)
+    task = bar.add_task(safe(description), total=total)
     last = [time.monotonic(), 0]
 
     def advance(n: int) -> None:
@@ -207,7 +291,7 @@ def table(columns: list[str], rows: Iterable[list[Any]], *, right: Iterable[str]
     for col in columns:
         tbl.add_column(col, justify="right" if col in right else "left", overflow="fold")
     for row in rows:
-        tbl.add_row(*["" if v is None else str(v) for v in row])
+        tbl.add_row(*["" if v is None else safe(v) for v in row])
     console().print(tbl)
 
 

@@ -8,7 +8,6 @@ the settle rule alone and --remove-after-settle was not given.
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,15 +27,13 @@ def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_sou
     as_json, quiet = out.STATE.json, out.STATE.quiet
 
     def on_event(event: dict[str, Any]) -> None:
-        if as_json:
-            line, stream = format_json(event), sys.stdout
-        elif quiet and event["event"] in ("uploaded", "backlog", "pass"):
+        if quiet and not as_json and event["event"] in ("uploaded", "backlog", "pass"):
             return
-        else:
-            line, stream = format_line(event), sys.stderr
         with _PRINT:
-            stream.write(line + "\n")
-            stream.flush()
+            if as_json:
+                out.json_line(format_json(event))
+            else:  # format_line escaped each field already (core/refs.printable)
+                out.stderr_line(format_line(event), escaped=True)
 
     service = out.STATE.service(workers)
     watcher = watcher_for(service, source, dest, options, settle=settle, remove_source=remove_source,

@@ -1,4 +1,5 @@
-"""Remote references (s3://BUCKET/KEY or BUCKET/KEY), bucket and key rules, and key-to-path safety.
+"""Remote references (s3://BUCKET/KEY or BUCKET/KEY), bucket and key rules, key-to-path safety, and
+how a key (or any text from outside) is shown to a human: printable().
 
 Pure functions: no network, no heavy imports.
 """
@@ -86,27 +87,90 @@ def join_key(prefix: str, relative: str) -> str:
     return prefix if prefix.endswith("/") and not rel else (prefix.rstrip("/") + "/" + rel)
 
 
-def safe_local_path(root: Path, relative_key: str, base: str | None = None,
-                    folders: dict[str, str] | None = None) -> Path:
-    """Map a key (relative to a listed prefix) under `root`, refusing anything that escapes it.
+class UnsafeKeyError(InvalidInputError):
+    """A listed key (or a manifest path) that has no safe local name: it is skipped and reported, and
+    the other keys go on (get -r, sync s3 -> local, mv -r to a folder; model pull refuses it)."""
 
-    Keys are not paths: '../../etc/x', '/abs', 'a/../../b' and empty segments are refused, and so is
-    a path that leaves `root` through a symlink. `base` is os.path.realpath(root), when the caller
-    maps many keys under one root (a batch download) and has resolved it once; `folders` then
-    caches the resolved parent folders between calls. (The last segment needs no resolving: the
-    file is replaced by a rename, which never follows a symlink.)
-    """
+    code = "unsafe_key"
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"skipped {key}: {reason}")
+        self.key, self.reason = key, reason
+
+
+NAME_MAX = 255  # bytes in one file name (Linux filesystems; the OS would answer ENAMETOOLONG)
+# characters a file name must not hold: C0/C1 controls and DEL (a name is shown by ls, shells, logs),
+# the line and paragraph separators, and the bidi controls that make a name read as another
+_UNNAMEABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def local_name_problem(relative_key: str) -> str | None:
+    """Why `relative_key` has no safe name under a local folder, or None: THE rule of every path that
+    writes keys as files (get -r, sync s3 -> local, mv -r, model pull). Keys are not paths: an empty,
+    '.' or '..' segment, a leading '/' or a backslash could leave the folder or name another file;
+    a control or bidi character would make the name lie in a terminal; a segment over 255 bytes
+    cannot be a file name."""
     segments = relative_key.rstrip("/").split("/")
     if (not relative_key or relative_key.startswith("/") or "\\" in relative_key
             or any(p in ("..", ".", "") for p in segments)):
-        raise InvalidInputError(f"refusing unsafe key {relative_key!r}: it would escape {root}")
+        return "it would escape the folder ('.', '..' or empty segment, leading '/' or a backslash)"
+    if _UNNAMEABLE.search(relative_key):
+        return "it holds a control or bidi character, which a file name must not"
+    if any(len(p.encode("utf-8", "surrogatepass")) > NAME_MAX for p in segments):
+        return f"a part of it is longer than {NAME_MAX} bytes, the longest file name"
+    return None
+
+
+def safe_local_path(root: Path, relative_key: str, base: str | None = None,
+                    folders: dict[str, str] | None = None) -> Path:
+    """Map a key (relative to a listed prefix) under `root`, refusing (UnsafeKeyError) a key that
+    local_name_problem() refuses or a path that leaves `root` through a symlink.
+
+    `base` is os.path.realpath(root), when the caller maps many keys under one root (a batch
+    download) and has resolved it once; `folders` then caches the resolved parent folders between
+    calls. (The last segment needs no resolving: the file is replaced by a rename, which never
+    follows a symlink.)
+    """
+    problem = local_name_problem(relative_key)
+    if problem is not None:
+        raise UnsafeKeyError(relative_key, problem)
+    segments = relative_key.rstrip("/").split("/")
     base = base or os.path.realpath(root)
     parent_key = "/".join(segments[:-1])
     parent = folders.get(parent_key) if folders is not None else None
     if parent is None:
         parent = os.path.realpath(os.path.join(base, *segments[:-1]))
         if parent != base and not parent.startswith(base.rstrip(os.sep) + os.sep):
-            raise InvalidInputError(f"refusing unsafe key {relative_key!r}: it would escape {root}")
+            raise UnsafeKeyError(relative_key, f"it would leave {root} through a symlink")
         if folders is not None:
             folders[parent_key] = parent
     return Path(parent, segments[-1])
+
+
+_SHORT_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: object) -> str:
+    """`text` as one line that shows exactly what it holds and cannot drive a terminal.
+
+    Keys come from other clients: a newline in one would forge a whole listing line, ESC/OSC
+    sequences would recolour or retitle the terminal, U+202E would reverse what follows. So every
+    character that is not printable (str.isprintable: C0 and C1 controls, DEL, the line and paragraph
+    separators U+2028/U+2029, bidi overrides and other format characters, unassigned code points, lone
+    surrogates) is written as the escape of a Python string literal: \\t \\n \\r, else \\xHH,
+    \\uHHHH or \\UHHHHHHHH; and a backslash is written \\\\, so that two different texts never
+    show the same (a Python string literal's escapes: the text can be read back exactly). Printable
+    text, the usual case, is returned as it is.
+    """
+    value = text if isinstance(text, str) else str(text)
+    if value.isprintable() and "\\" not in value:
+        return value
+    return "".join(c if (c.isprintable() and c != "\\") else _escape_char(c) for c in value)
+
+
+def _escape_char(c: str) -> str:
+    short = _SHORT_ESCAPES.get(c)
+    if short is not None:
+        return short
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
+from its_store.s3 import keys
 from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, MIN_PART, GovernanceCalls
 from its_store.s3.pool import build_pool
@@ -65,6 +66,7 @@ class Entry(NamedTuple):
     is_prefix: bool = False
     is_latest: bool = True
     is_delete_marker: bool = False
+    garbled: bool = False  # the server altered the name (s3/keys.garbled): it names no object
 
 
 class ObjectStat:
@@ -178,6 +180,7 @@ class S3Client(GovernanceCalls):
              headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
         """The ONE call of minio's private API (Minio._execute), for requests minio has no public call
         for: multipart steps on our own pool, listing uploads and parts, conditional PUTs."""
+        keys.check_addressable(key)
         with errors(bucket, key):
             return self._minio._execute(method, bucket, key, body=body, headers=headers, query_params=query)
 
@@ -288,15 +291,28 @@ class S3Client(GovernanceCalls):
 
     def remove_versions(self, bucket: str, items: list[tuple[str, str | None]], *,
                         bypass_governance: bool = False) -> list[tuple[str, str | None, str]]:
-        """Batch delete of (key, version id) pairs. Returns the failures as (key, version id, message),
-        the message starting with the server's error code (AccessDenied for a locked version).
-        `bypass_governance` sends x-amz-bypass-governance-retention (never lifts compliance or a hold)."""
+        """Delete (key, version id) pairs: batches of 1,000, and one DELETE for each key XML cannot carry
+        (s3/keys.py). Returns the failures as (key, version id, message), the message starting with the
+        server's error code (AccessDenied for a locked version). `bypass_governance` sends
+        x-amz-bypass-governance-retention (never lifts compliance or a hold)."""
         from minio.deleteobjects import DeleteObject
-        with errors(bucket):
-            failures = self._minio.remove_objects(
-                bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in items],
-                bypass_governance_mode=bypass_governance)
-            return [(f.name, f.version_id, f"{f.code}: {f.message}") for f in failures]
+
+        def batch(chunk: list[tuple[str, str | None]]) -> list[tuple[str, str | None, str]]:
+            with errors(bucket):
+                failures = self._minio.remove_objects(
+                    bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in chunk],
+                    bypass_governance_mode=bypass_governance)
+                found = [(f.name, f.version_id, f"{f.code}: {f.message}") for f in failures]
+            return keys.with_versions(found, chunk)
+
+        def single(key: str, version: str | None) -> None:
+            if bypass_governance:
+                self._raw("DELETE", bucket, key, headers={BYPASS_HEADER: "true"},
+                          query={"versionId": version} if version else None)
+            else:
+                self.remove(bucket, key, version)
+
+        return keys.delete_all(list(items), batch, single)
 
     def remove_many(self, bucket: str, keys: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
         """Batch delete (<= 1000 per request, minio splits). Returns (key, error message) failures."""
@@ -307,6 +323,7 @@ class S3Client(GovernanceCalls):
              headers: dict[str, str] | None = None) -> ObjectStat:
         """HEAD an object; `headers` carries an SSE-C key (codec/encryption.py)."""
         asked = {"x-amz-checksum-mode": "ENABLED", **(headers or {})}  # returns x-amz-checksum-crc32
+        keys.check_addressable(key)
         with errors(bucket, key):
             obj = self._minio.stat_object(bucket_name=bucket, object_name=key, version_id=version_id,
                                           extra_headers=asked)
@@ -316,6 +333,7 @@ class S3Client(GovernanceCalls):
             version_id: str | None = None, headers: dict[str, str] | None = None) -> Body:
         """A streaming GET: a Body that holds a pool connection until closed (`with s3.get(...) as body:`).
         `length` 0 means to the end."""
+        keys.check_addressable(key)
         with errors(bucket, key):
             resp = self._minio.get_object(bucket_name=bucket, object_name=key, offset=offset, length=length,
                                           request_headers=headers, version_id=version_id)
@@ -505,19 +523,23 @@ class S3Client(GovernanceCalls):
     def list_objects(self, bucket: str, prefix: str = "", recursive: bool = True,
                      include_versions: bool = False, start_after: str | None = None) -> Iterator[Entry]:
         """Objects (or all versions and delete markers) under `prefix`, in key order; with
-        recursive=False, common prefixes too (is_prefix)."""
+        recursive=False, common prefixes too (is_prefix). minio asks for URL-encoded names and decodes
+        them, so any key comes back exactly; a name the server altered anyway is marked `garbled`."""
         with errors(bucket, prefix or None):
             for obj in self._minio.list_objects(bucket_name=bucket, prefix=prefix or None, recursive=recursive,
                                                 include_version=include_versions, start_after=start_after):
                 if obj.is_dir:
                     yield Entry(obj.object_name, is_prefix=True)
                 else:
-                    yield Entry(obj.object_name, obj.size or 0, (obj.etag or "").strip('"') or None,
+                    name, version = obj.object_name, obj.version_id if include_versions else None
+                    yield Entry(name, obj.size or 0, (obj.etag or "").strip('"') or None,
                                 obj.last_modified, obj.version_id, False,
                                 str(obj.is_latest).lower() == "true" if include_versions else True,
-                                bool(obj.is_delete_marker))
+                                bool(obj.is_delete_marker),
+                                keys.garbled(name, lambda: self.stat(bucket, name, version)))  # noqa: B023
 
     def remove(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        keys.check_addressable(key)
         with errors(bucket, key):
             self._minio.remove_object(bucket_name=bucket, object_name=key, version_id=version_id)
 

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 from its_store.core import errors as E
 from its_store.core.files import is_folder, local_error
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
-from its_store.core.refs import join_key, safe_local_path, validate_key
+from its_store.core.refs import UnsafeKeyError, join_key, safe_local_path, validate_bucket, validate_key
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
 
 ProgressFn = Callable[[int], None]
+GARBLED = ("the server's listing altered this key's name (characters XML 1.0 cannot carry), so no request "
+           "can name it; not deleted")
 
 
 @dataclass
@@ -36,16 +38,18 @@ class BatchResult:
     prefix: str
     succeeded: list[dict[str, Any]] = field(default_factory=list)
     failed: list[tuple[str, E.ItsStoreError]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"key" or "path", "reason"}: not copied
     total_bytes: int = 0
     duration_seconds: float = 0.0
     dry_run: bool = False
     delete_markers: bool = False  # a delete in a versioned bucket: markers added, every version still stored
+    still_stored_bytes: int = 0  # with delete_markers: the bytes hidden behind them, not freed
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action, "bucket": self.bucket, "prefix": self.prefix, "dry_run": self.dry_run,
-            **({"delete_markers": True} if self.delete_markers else {}),
+            **({"delete_markers": True, "still_stored_bytes": self.still_stored_bytes}
+               if self.delete_markers else {}),
             "succeeded": len(self.succeeded), "failed": len(self.failed), "bytes": self.total_bytes,
             "duration_seconds": round(self.duration_seconds, 3),
             "objects": self.succeeded,
@@ -54,11 +58,24 @@ class BatchResult:
         }
 
     def raise_for_failures(self) -> None:
+        """The batch's one error line: its failures (with the first one's type, so its exit code), else the
+        keys skipped for having no safe local name (exit 1: their objects did not come down)."""
+        unwritten = [item for item in self.skipped if "key" in item]
+        total = len(self.failed) + len(self.succeeded) + len(unwritten)
         if self.failed:
             key, first = self.failed[0]
-            err = type(first)(f"{len(self.failed)} of {len(self.failed) + len(self.succeeded)} "
-                              f"objects failed; first: {key}: {first.message}", hint=first.hint)
+            message = f"{len(self.failed)} of {total} objects failed; first: {key}: {first.message}"
+            try:
+                err = type(first)(message, hint=first.hint)
+            except TypeError:  # an error class with other arguments: its code and exit code all the same
+                err = E.ItsStoreError(message, hint=first.hint)
+                err.code, err.exit_code = first.code, first.exit_code
             raise err
+        if unwritten:
+            first_skip = unwritten[0]
+            raise E.ItsStoreError(f"{len(unwritten)} of {total} objects not written: their keys have no safe local "
+                                  f"name; first: {first_skip['key']}: {first_skip['reason']}",
+                                  hint="each is listed as skipped; rename them on the server to fetch them")
 
 
 def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any]]]],
@@ -101,6 +118,8 @@ def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any
             name, item, exc = done.get()
             if isinstance(exc, _WorkerExit):
                 running -= 1
+            elif isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
+                result.skipped.append({"key": name, "reason": exc.reason})
             elif isinstance(exc, E.ItsStoreError):
                 result.failed.append((name, exc))
             elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
@@ -224,33 +243,36 @@ class Batch:
         svc = self.service
         result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
         result.delete_markers = svc.leaves_delete_markers(bucket)  # then nothing is erased: say so
-        batch: list[tuple[str, int]] = []
+        batch: list[tuple[str, int, str | None]] = []
 
         def flush() -> None:
             if not batch:
                 return
-            sizes = dict(batch)
-            if dry_run:
-                outcomes = [(k, None) for k, _ in batch]
-            else:
-                failures = svc.remove_batch(bucket, list(sizes), sizes)
-                outcomes = [(k, failures.get(k)) for k, _ in batch]
-            for key, error in outcomes:
-                if error:
+            sizes = {key: size for key, size, _ in batch}
+            failures = {} if dry_run else svc.remove_batch(bucket, list(sizes), sizes)
+            for key, size, etag in batch:
+                if failures.get(key):
                     from its_store.s3.client import failure_error
-                    result.failed.append((key, failure_error(error, bucket, key)))
+                    result.failed.append((key, failure_error(failures[key], bucket, key)))
                 else:
-                    result.succeeded.append({"key": key, "size": sizes[key]})
-                    result.total_bytes += sizes[key]
+                    result.succeeded.append({"key": key, "size": size, "etag": etag})
+                    result.total_bytes += size
             batch.clear()
 
-        for info in svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True)):
+        for info in svc.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
             if shard is not None and info.key[len(prefix):] not in shard:
                 continue
-            batch.append((info.key, info.size))
+            if info.garbled:  # its delete would "succeed" on a name the server does not hold
+                result.failed.append((info.key, E.ItsStoreError(GARBLED)))
+                continue
+            batch.append((info.key, info.size, info.etag))
             if len(batch) >= 1000:
                 flush()
         flush()
+        if not dry_run and result.succeeded:
+            _prove_deleted(svc, result)
+        if result.delete_markers and not dry_run:
+            result.still_stored_bytes = result.total_bytes
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -268,3 +290,19 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False) -
         result.skipped.append({"path": os.path.join(root, rel), "reason": reason})
     for rel, reason in walk.problems:
         result.failed.append((os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}")))
+
+
+def _prove_deleted(svc: StorageService, result: BatchResult) -> None:
+    """List the prefix again (cheap: what was deleted is no longer listed): an object still listed
+    as it was is reported as not deleted, whatever the server answered (rclone's server accepts the
+    delete of an entry it keeps listing). A key listed again with another ETag was written anew."""
+    before = {item["key"]: item["etag"] for item in result.succeeded}
+    still = {info.key for info in svc.s3.list_objects(result.bucket, result.prefix, recursive=True)
+             if info.key in before and info.etag == before[info.key]}
+    if not still:
+        return
+    kept = [item for item in result.succeeded if item["key"] in still]
+    result.succeeded = [item for item in result.succeeded if item["key"] not in still]
+    result.total_bytes -= sum(item["size"] for item in kept)
+    result.failed += [(item["key"], E.ItsStoreError("still listed after its delete: not deleted"))
+                      for item in kept]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from its_store.codec.compression import CODEC_META
 from its_store.core import errors as E
 from its_store.core.models import META_TYPE, ListObjectsRequest, ObjectInfo, ObjectType
-from its_store.core.refs import validate_bucket
+from its_store.core.refs import UnsafeKeyError, validate_bucket
 from its_store.transfer.parts import META_PART_SIZE
 
 if TYPE_CHECKING:
@@ -69,8 +69,8 @@ def _with_heads(svc: StorageService, bucket: str, items: Iterator[ObjectInfo],
                                 stat.content_type, stat.metadata, stat.version_id)
         try:  # the cache answers when its entry still matches the listed ETag and size
             full = svc.cache.object_info(bucket, info.key, None, head, listed=info)
-        except E.ObjectNotFoundError:
-            return info  # deleted since it was listed
+        except (E.ObjectNotFoundError, UnsafeKeyError):
+            return info  # deleted since it was listed, or a key no URL names exactly (s3/keys.py)
         except E.ItsStoreError as exc:  # SSE-C without its key: keep what the listing knows
             from its_store.codec.encryption import explain_read_error
             if not isinstance(explain_read_error(exc, bucket, info.key), E.SseKeyRequiredError):

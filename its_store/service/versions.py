@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from its_store.service.storage import StorageService
 
 BATCH = 1000  # keys per DeleteObjects request (the S3 maximum)
+GARBLED = ("NameGarbled: the server's version listing altered this key's name (it holds characters XML 1.0 "
+           "cannot carry), so no request can name it; not erased")
 
 
 class ObjectVersion(BaseModel):
@@ -37,6 +39,7 @@ class ObjectVersion(BaseModel):
     etag: str | None = None
     last_modified: datetime | None = None
     is_prefix: bool = False
+    garbled: bool = False  # the server's listing altered this key's name (s3/keys.py): it names no object
 
 
 class RestoreResult(BaseModel):
@@ -140,7 +143,7 @@ class Versions:
                 bucket=bucket, key=item.key, version_id=item.version_id,
                 is_latest=item.is_latest, is_delete_marker=item.is_delete_marker,
                 size=item.size or 0, etag=(item.etag or "").strip('"') or None,
-                last_modified=item.last_modified)
+                last_modified=item.last_modified, garbled=item.garbled)
 
     def of_key(self, bucket: str, key: str) -> list[ObjectVersion]:
         """The versions and delete markers of exactly `key` (not of keys that merely start with it)."""
@@ -229,11 +232,15 @@ class Versions:
     def _erase_all(self, result: ErasureResult, target: str) -> None:
         bucket, recursive, cutoff = result.bucket, result.recursive, result.cutoff
         seen_key, batch = False, []
-        for version in self.iter_versions(bucket, result.prefix, recursive=True):
-            if not recursive and version.key != target:
-                continue
+        candidates: dict[str, list[str]] = {}  # garbled name -> the keys it may stand for
+        for version in self._targets(result, target):
             seen_key = True
             if cutoff is not None and version.last_modified is not None and version.last_modified >= cutoff:
+                continue
+            if version.garbled:  # a delete of the altered name would "succeed" and erase nothing
+                version = self._real_name(version, candidates)
+            if version.garbled:
+                result.failed.append((version, GARBLED))
                 continue
             batch.append(version)
             if len(batch) >= BATCH:
@@ -241,6 +248,50 @@ class Versions:
         self._erase_batch(bucket, batch, result)
         if not recursive and not seen_key:
             raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{target} (no versions)")
+        if not result.dry_run and result.entries:
+            self._prove_erased(result, target)
+
+    def _targets(self, result: ErasureResult, target: str) -> Iterator[ObjectVersion]:
+        """The versions and markers an erasure is about: of the key, or of everything under the prefix."""
+        for version in self.iter_versions(result.bucket, result.prefix, recursive=True):
+            if result.recursive or version.key == target:
+                yield version
+
+    def _real_name(self, version: ObjectVersion, candidates: dict[str, list[str]]) -> ObjectVersion:
+        """The key a garbled name stands for, found in the plain listing (URL-encoded: exact names):
+        a key the server would list under this name, and whose version this is (a HEAD of the version;
+        a delete marker cannot be HEADed, so it needs the one candidate). Unchanged if none is sure.
+        A key only hidden behind a delete marker is in no plain listing: it stays garbled."""
+        from its_store.s3.keys import as_garbled
+        name, s3 = version.key, self.service.s3
+        if name not in candidates:
+            cut = name[:name.index("\ufffd")]
+            candidates[name] = [e.key for e in s3.list_objects(version.bucket, cut, recursive=True)
+                                if as_garbled(e.key) == name]
+        found = candidates[name]
+        if version.is_delete_marker:
+            sure = found if len(found) == 1 else []
+        else:
+            sure = [key for key in found if self._has_version(version.bucket, key, version.version_id)]
+        return version.model_copy(update={"key": sure[0], "garbled": False}) if len(sure) == 1 else version
+
+    def _has_version(self, bucket: str, key: str, version_id: str | None) -> bool:
+        try:
+            self.service.s3.stat(bucket, key, version_id)
+        except E.ItsStoreError:
+            return False
+        return True
+
+    def _prove_erased(self, result: ErasureResult, target: str) -> None:
+        """List again: a version still listed was not erased, whatever the delete answered (a server
+        may accept a delete of a name it does not hold). It moves from `entries` to `failed`."""
+        from its_store.s3.keys import as_garbled
+        still = {(v.key, v.version_id) for v in self._targets(result, target)}
+        kept = [v for v in result.entries  # a key erased by its real name may be listed garbled
+                if (v.key, v.version_id) in still or (as_garbled(v.key), v.version_id) in still]
+        if kept:
+            result.entries = [v for v in result.entries if v not in kept]
+            result.failed += [(v, "NotErased: still listed after its delete") for v in kept]
 
     def _erase_batch(self, bucket: str, batch: list[ObjectVersion], result: ErasureResult) -> None:
         if not batch:

@@ -101,6 +101,10 @@ class Copier:
         result = BatchResult(action, (src.bucket or dst.bucket or ""), src.key if src.remote else str(src.path))
         jobs = self._recursive_jobs(src, dst, move, shard, result) if recursive else self._single_job(src, dst, move)
         _run_pool(self.workers, _reported(jobs, str(src)), result, self.svc.cache)
+        hidden = [item for item in result.succeeded if item.get("delete_marker")]
+        if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
+            result.delete_markers = True
+            result.still_stored_bytes = sum(int(item.get("source_size") or 0) for item in hidden)
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -219,8 +223,7 @@ class Copier:
                 "multipart_copy": multipart}
         if move:
             item["verified_by"] = verify_copy(svc, head, db, dk)  # raises IntegrityError: source kept
-            svc.delete_object(sb, sk)
-            item["deleted"] = True
+            _deleted(item, svc.delete_object(sb, sk), head.size)
         return item
 
     def _local_to_s3(self, path: Path, dst: Location, move: bool) -> dict[str, Any]:
@@ -260,9 +263,17 @@ class Copier:
                                        "(no checksum to compare); the object was kept",
                                        hint="check the file, then remove the object with `its-store rm`")
             item["verified_by"] = "download"
-            self.svc.delete_object(str(src.bucket), src.key)
-            item["deleted"] = True
+            _deleted(item, self.svc.delete_object(str(src.bucket), src.key), size if size is not None else resp.size)
         return item
+
+
+def _deleted(item: dict[str, Any], result: Any, stored: int) -> None:
+    """Mark a moved object's source as deleted; in a versioned bucket that delete only added a delete
+    marker (`delete_marker`), and `source_size` bytes are still stored behind it."""
+    item["deleted"] = True
+    if result.delete_marker:
+        item["delete_marker"] = True
+        item["source_size"] = stored
 
 
 def _reported(jobs: Iterator[tuple[str, Callable[[], dict]]], where: str) -> Iterator[tuple[str, Callable[[], dict]]]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.files import io_error, is_folder, local_error
+from its_store.core.refs import UnsafeKeyError
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
@@ -292,6 +293,11 @@ class Sync:
             self._unreachable = None
         except (E.LocalFileNotFoundError, E.ObjectNotFoundError):  # gone since it was listed
             self._add("skipped", Item(item.rel, self._key_of(item.rel), 0, "vanished"))
+        except UnsafeKeyError as exc:  # no safe local name (core/refs.py): said, the rest goes on, exit 1
+            with self._lock:
+                self.report.unwritten += 1
+            self._add("skipped", Item(item.rel, self._key_of(item.rel), getattr(item, "size", 0), exc.reason,
+                                      exc.code))
         except E.ServiceUnavailableError as exc:
             with self._lock:
                 self._unreachable = ((self._unreachable or (0, exc))[0] + 1, exc)
@@ -447,17 +453,22 @@ class Sync:
         if refusal is not None:
             self.report.delete_refused = refusal
             return
+        hide = self.dst.remote and self.svc.leaves_delete_markers(str(self.dst.bucket))
+        self.report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
             for rel, key, _, size in self._deletes:
-                self._add("deleted", Item(rel, key, size, "not in the source"))
+                self._add("deleted", Item(rel, key, size, "not in the source", delete_marker=hide))
             return
         if self.dst.remote:
-            self._delete_objects()
+            self._delete_objects(hide)
         else:
             self._delete_files()
 
-    def _delete_objects(self) -> None:
+    def _delete_objects(self, hide: bool) -> None:
+        """Batch deletes of what the source lacks; in a versioned bucket each only adds a delete marker,
+        and the items say so (delete_marker)."""
         bucket = str(self.dst.bucket)
+        failed: set[str] = set()
         for chunk in self._deletes.chunks(1000):
             keys = [str(key) for _, key, _, _ in chunk]
             try:
@@ -465,14 +476,34 @@ class Sync:
             except E.ItsStoreError as exc:
                 for rel, key, _, size in chunk:
                     self._fail_entry(rel, key, size, f"delete failed: {exc.message}", exc.code, exc.exit_code)
+                failed.update(keys)
                 continue
             self.state.forget(bucket, keys)
             for rel, key, _, size in chunk:
                 if key in failures:
                     self._fail_entry(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
                                      E.EXIT_ERROR)
-                else:
-                    self._add("deleted", Item(rel, key, size, "not in the source"))
+                    failed.add(str(key))
+        self._report_deletes(bucket, failed, hide)
+
+    def _report_deletes(self, bucket: str, failed: set[str], hide: bool) -> None:
+        """Walk the destination again beside the deletes (both in the walk's order): a key still
+        listed was not deleted, whatever the server answered (a server may accept the delete of an
+        entry it keeps listing); only the others are reported deleted. One more listing, run only
+        when something was deleted."""
+        again = Walk()
+        listed = walk_remote(self.svc, bucket, self.dst_prefix, again, self.options.filter.prunes)
+        current = next(listed, None)
+        for rel, key, _, size in self._deletes:
+            if key in failed:
+                continue
+            while current is not None and current.rel < rel:
+                current = next(listed, None)
+            if current is not None and current.rel == rel and again.error is None:
+                self._fail_entry(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
+                                 E.EXIT_ERROR)
+            else:
+                self._add("deleted", Item(rel, key, size, "not in the source", delete_marker=hide))
 
     def _delete_files(self) -> None:
         for rel, _, path, size in self._deletes:

@@ -56,11 +56,14 @@ class Item:
     size: int
     reason: str
     code: str | None = None  # failures: the error's code
+    delete_marker: bool = False  # a "deleted" object of a versioned bucket: hidden, its data still stored
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "key": self.key, "size": self.size, "reason": self.reason}
         if self.code is not None:
             out["code"] = self.code
+        if self.delete_marker:
+            out["delete_marker"] = True
         return out
 
 
@@ -87,6 +90,8 @@ class SyncReport:
     max_items: int = 100_000  # per list; beyond it items are counted in totals, not listed (memory)
     truncated: bool = False
     counts: dict[str, list[int]] = field(default_factory=dict)  # kind -> [items, bytes]
+    delete_markers: bool = False  # the deletes only added delete markers (a versioned destination)
+    unwritten: int = 0  # keys skipped for having no safe local name: not everything came down (exit 1)
 
     def add(self, kind: str, item: Item) -> None:
         """Count an item and list it (up to max_items per list). Not thread-safe: the caller locks."""
@@ -107,9 +112,10 @@ class SyncReport:
         return not self.failed and self.delete_refused is None and self.source_complete
 
     def exit_code(self) -> int:
-        """0 when all went well; the failures' own exit code when they all share one; else 1."""
+        """0 when all went well; the failures' own exit code when they all share one; else 1 (also when
+        keys were skipped for having no safe local name: their objects did not come down)."""
         if self.ok:
-            return 0
+            return 1 if self.unwritten else 0
         codes = set(self.exit_codes)
         if self.delete_refused is not None or not self.source_complete or len(codes) != 1:
             return 1
@@ -119,12 +125,14 @@ class SyncReport:
         return {"copied": self._count("copied"), "copied_bytes": self.counts.get("copied", [0, 0])[1],
                 "unchanged": self.unchanged, "skipped": self._count("skipped"), "deleted": self._count("deleted"),
                 "deleted_bytes": self.counts.get("deleted", [0, 0])[1], "failed": self._count("failed"),
+                "still_stored_bytes": self.counts.get("deleted", [0, 0])[1] if self.delete_markers else 0,
                 "heads": self.heads, "listed_source": self.listed_source, "listed_dest": self.listed_dest}
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "dest": self.dest, "mode": self.mode, "dry_run": self.dry_run,
                 "ok": self.ok, "exit_code": self.exit_code(), "source_complete": self.source_complete,
                 "delete_refused": self.delete_refused, "truncated": self.truncated,
+                "delete_markers": self.delete_markers,
                 "copied": [i.to_dict() for i in self.copied], "skipped": [i.to_dict() for i in self.skipped],
                 "deleted": [i.to_dict() for i in self.deleted], "failed": [i.to_dict() for i in self.failed],
                 "totals": self.totals(), "duration_seconds": round(self.duration_seconds, 3)}

@@ -188,5 +188,9 @@ def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
             continue
         if not rel or rel.endswith("/"):
             continue  # folder markers
+        if entry.garbled:  # the name does not name the object: a partial listing, so nothing is deleted
+            walk.problems.append((rel, "the server's listing altered this key's name (characters XML 1.0 "
+                                       "cannot carry); nothing is deleted"))
+            continue
         walk.count += 1
         yield RemoteObject(rel, entry.key, entry.size, entry.etag, entry.last_modified)

@@ -29,10 +29,8 @@ def now_iso() -> str:
 
 
 def _safe(text: Any) -> str:
-    value = str(text)
-    if value.isprintable():
-        return value
-    return repr(value)[1:-1]  # \n, \r, \t and the like become escapes: one event stays one line
+    from its_store.core.refs import printable
+    return printable(text)  # \n, \r, \t and the like become escapes: one event stays one line
 
 
 _ORDER = {

@@ -187,7 +187,7 @@ def _print_card(text: str) -> None:
         from rich.markdown import Markdown
         out.console().print(Markdown(text))
     else:
-        sys.stdout.write("\n" + text + ("" if text.endswith("\n") else "\n"))
+        out.block("\n" + text)
 
 
 def pull(
@@ -245,10 +245,10 @@ def url(
 
 def _url_human(doc: dict[str, Any]) -> None:
     if len(doc["files"]) == 1:
-        sys.stdout.write(doc["url"] + "\n")
+        out.lines([doc["url"]])
         return
     for item in doc["files"]:
-        sys.stdout.write(f"{item['path']}\t{item['url']}\n")
+        out.row(item["path"], item["url"])
 
 
 def promote(

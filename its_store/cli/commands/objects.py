@@ -124,8 +124,8 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
                                               tags=tags, content_type=content_type, workers=workers,
                                               progress=advance, options=options, follow_symlinks=follow_symlinks)
     def human() -> None:
-        for item in result.skipped:  # a link not followed, a FIFO...: said, as sync says it
-            out.talk(f"skipped: {item['path']} ({item['reason']})")
+        from its_store.cli.commands.transfer import skipped_lines
+        skipped_lines(result)  # a link not followed, a FIFO...: said, as sync says it
         _summary("uploaded", result.total_bytes, result.duration_seconds,
                  f"{root} → s3://{result.bucket}/{result.prefix}", len(result.succeeded))
 
@@ -165,8 +165,7 @@ def get(
             result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
                                                  progress=advance,
                                                  options={"raw": raw, "sse_c_key_file": sse_c_key_file})
-        out.result(result, lambda: _summary("downloaded", result.total_bytes, result.duration_seconds,
-                                            f"s3://{ref.bucket}/{prefix} → {dest}", len(result.succeeded)))
+        out.result(result, lambda: _download_human(result, f"s3://{ref.bucket}/{prefix} → {dest}"))
         result.raise_for_failures()
         return
     if not ref.key or ref.key.endswith("/"):
@@ -186,6 +185,12 @@ def get(
         if resp.offset is not None else ""
     out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
                                       f"s3://{resp.bucket}/{resp.key}{part} → {resp.file_path}"))
+
+
+def _download_human(result: Any, where: str) -> None:
+    from its_store.cli.commands.transfer import skipped_lines
+    skipped_lines(result)  # keys with no safe local name: said one by one, the rest downloaded
+    _summary("downloaded", result.total_bytes, result.duration_seconds, where, len(result.succeeded))
 
 
 def _make_folder(path: Path) -> None:
@@ -343,12 +348,13 @@ def _deleted_line(result: Any) -> str:
 
 def _rm_human(result: Any, verb: str, where: str) -> None:
     if result.dry_run:
-        for item in result.succeeded:
-            out.console().print(f"{item['key']}", markup=False)
+        out.lines(item["key"] for item in result.succeeded)
     _summary(verb, result.total_bytes, result.duration_seconds, where, len(result.succeeded))
     if result.delete_markers and not result.dry_run:  # versioned bucket: S3 added markers, data still stored
-        out.talk("versioned bucket: delete markers were added and every version is kept; --all-versions erases "
-                 "them")
+        out.talk(f"versioned bucket: delete markers were added and every version is kept "
+                 f"({human_size(result.still_stored_bytes)} still stored); --all-versions erases them")
+    for key, err in result.failed:
+        out.err_console().print(f"not deleted: {key}: {err.message}", markup=False, highlight=False)
 
 
 def _confirm(question: str) -> None:
@@ -421,7 +427,7 @@ def presign(
     doc = {"url": url, "method": method.value, "bucket": ref.bucket, "key": ref.key,
            "expires_in_seconds": int(seconds),
            "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat()}
-    out.result(doc, lambda: print(url))
+    out.result(doc, lambda: out.lines([url]))
 
 
 def register(app: typer.Typer) -> None:

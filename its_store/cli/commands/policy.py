@@ -5,7 +5,6 @@ Registered under the `bucket` group of cli/commands/bucket.py (which does not im
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,8 +46,7 @@ def set_(
 def _warn(message: str) -> None:
     """A warning on stderr even with --json (stdout stays data); only --quiet silences it."""
     if not out.STATE.quiet:
-        sys.stderr.write(f"its-store: warning: {message}\n")
-        sys.stderr.flush()
+        out.stderr_line(f"its-store: warning: {message}")
 
 
 def show(target: Bucket, json_: Json = False) -> None:
@@ -66,7 +64,7 @@ def _show_human(view: Any) -> None:
     if view.policy is None:
         out.talk(f"s3://{view.bucket} has no policy: only its credentials' owners have access")
         return
-    out.lines([json.dumps(view.policy, indent=2)])
+    out.block(json.dumps(view.policy, indent=2))  # several lines: kept, controls escaped
     out.talk(("PUBLIC: " if view.public else "") + f"s3://{view.bucket}:")
     for line in view.lines():
         out.talk(f"  {line}")

@@ -6,7 +6,6 @@ other modes of the command (the watcher) reuse both.
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,17 +62,12 @@ _VERBS = {"copied": "copy", "deleted": "delete", "skipped": "skip", "failed": "F
 
 
 def _item_line(kind: str, item: Any) -> None:
-    """One line per item; control characters in names are escaped so that a line is one item."""
+    """One line per item; control characters in names are escaped (out.row) so that a line is one item."""
     if kind == "skipped" and out.STATE.quiet:
         return
-    line = f"{_VERBS[kind]}\t{_safe(item.path)}\t{item.reason}"
+    reason = f"{item.reason} (hidden behind a delete marker)" if item.delete_marker else item.reason
     with _PRINT:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+        out.row(_VERBS[kind], item.path, reason)
 
 
 def sync(
@@ -169,8 +163,11 @@ def _summary(report: Any) -> None:
     from its_store.core.units import human_duration, human_size
     t = report.totals()
     verb = "would copy" if report.dry_run else "copied"
-    gone = "would delete" if report.dry_run else "deleted"
-    out.talk(f"{verb} {t['copied']} ({human_size(t['copied_bytes'])}), {gone} {t['deleted']}, "
+    gone = f"{'would delete' if report.dry_run else 'deleted'} {t['deleted']}"
+    if report.delete_markers and t["deleted"]:  # versioned: nothing freed, the data stays stored
+        gone = (f"{'would hide' if report.dry_run else 'hid'} {t['deleted']} behind delete markers "
+                f"({human_size(t['deleted_bytes'])} still stored)")
+    out.talk(f"{verb} {t['copied']} ({human_size(t['copied_bytes'])}), {gone}, "
              f"unchanged {t['unchanged']}, skipped {t['skipped']}, failed {t['failed']} "
              f"in {human_duration(report.duration_seconds)}")
     if report.delete_refused:

@@ -47,13 +47,23 @@ def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None,
 def _human(result: Any, src: str, dest: str) -> None:
     for key, err in result.failed:
         out.err_console().print(f"failed: {key}: {err.message}", markup=False, highlight=False)
-    for item in result.skipped:
-        out.talk(f"skipped: {item['path']} ({item['reason']})")
+    skipped_lines(result)
     verb = "moved" if result.action == "move" else "copied"
     rate = f", {human_size(result.total_bytes / result.duration_seconds)}/s" \
         if result.duration_seconds > 0 and result.total_bytes else ""
+    skips = f", {len(result.skipped)} skipped" if result.skipped else ""
     out.talk(f"{verb} {src} → {dest} ({len(result.succeeded)} objects, {human_size(result.total_bytes)} in "
-             f"{human_duration(result.duration_seconds)}{rate})")
+             f"{human_duration(result.duration_seconds)}{rate}{skips})")
+    if result.delete_markers:  # mv out of a versioned bucket: the sources were hidden, not erased
+        out.talk(f"versioned bucket: the sources are hidden behind delete markers, not erased; "
+                 f"{human_size(result.still_stored_bytes)} still stored (rm --all-versions erases them)")
+
+
+def skipped_lines(result: Any) -> None:
+    """One line per item not copied: a key with no safe local name (core/refs.local_name_problem), a
+    local file that is a link not followed, a FIFO, a device (sync/walk.py)."""
+    for item in result.skipped:
+        out.talk(f"skipped: {item.get('key') or item.get('path')}: {item['reason']}")
 
 
 def cp(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,

@@ -1,0 +1,135 @@
+"""Which request can carry a key exactly, and what happens to the keys one cannot.
+
+A request names a key in one of two ways, and neither carries every key another client may store:
+- the URL path (HEAD, GET, PUT, a single DELETE): any character, percent-encoded, but a '.' or '..'
+  segment is resolved away by URL normalisation (urllib3's, and that of proxies), so the request
+  would reach ANOTHER key: such keys are refused here (`check_addressable`), never sent;
+- XML (a DeleteObjects body; listing answers): XML 1.0 cannot hold C0 controls other than tab,
+  newline and carriage return, and a parser turns a carriage return into a newline. So a batch
+  delete carries only `xml_safe` keys; the others go as one DELETE each (`delete_all`), and a batch
+  the server refuses as a whole is retried key by key, so that one key never fails the others.
+  Listings ask for `encoding-type=url` (minio does, and decodes); a server that ignores it for a
+  listing writes U+FFFD for what XML cannot hold (SeaweedFS's version listing does): such a name is
+  `garbled`, and no delete is ever sent for it (it would "succeed" on a key that does not exist).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from its_store.core import errors as E
+from its_store.core.refs import UnsafeKeyError
+
+BATCH = 1000  # keys per DeleteObjects request (the S3 maximum)
+
+# what XML 1.0 cannot carry exactly: C0 controls but tab and newline (a CR reads back as LF), the
+# non-characters U+FFFE/U+FFFF and lone surrogates
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
+
+Item = tuple[str, "str | None"]          # (key, version id)
+Failure = tuple[str, "str | None", str]  # (key, version id, "Code: message")
+
+
+# what an XML writer cannot write at all (a carriage return it can, as &#xD;): a server that ignores
+# encoding-type=url writes U+FFFD instead (Go's encoding/xml, SeaweedFS's)
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def as_garbled(key: str) -> str:
+    """The name a server that ignores encoding-type=url lists for `key`."""
+    return _XML_INVALID.sub("\ufffd", key)
+
+
+def xml_safe(key: str) -> bool:
+    """Whether an XML body carries `key` exactly."""
+    return _XML_UNSAFE.search(key) is None
+
+
+def dot_segments(key: str) -> bool:
+    """Whether `key` has a '.' or '..' segment, which a URL path does not carry exactly."""
+    return any(seg in (".", "..") for seg in key.split("/"))
+
+
+def check_addressable(key: str | None) -> None:
+    """Refuse, before any request, a key whose URL would name another key ('a/../b' is sent as 'b'):
+    UnsafeKeyError, which a batch reports as skipped (such a key can still be listed, and deleted
+    with a prefix: rm -r)."""
+    if key and dot_segments(key):
+        raise UnsafeKeyError(key, "its '.' or '..' segment would be resolved away in a request URL, which "
+                                  "would reach another key; nothing was sent")
+
+
+def garbled(name: str, head: Callable[[], object]) -> bool:
+    """Whether a listed name was altered by the server. U+FFFD is what a server writes for a character
+    XML cannot hold when it ignores encoding-type=url; a key may hold a real U+FFFD too, so such a
+    name is checked with `head` (a HEAD of the name and its version): "not found" means the name is
+    not the key's. Names without U+FFFD cost nothing."""
+    if "\ufffd" not in name:
+        return False
+    try:
+        head()
+    except E.ObjectNotFoundError:
+        return True
+    except E.ItsStoreError:
+        return False  # it exists (a delete marker answers 405; SSE-C asks for its key)
+    return False
+
+
+def delete_all(items: list[Item], batch: Callable[[list[Item]], list[Failure]],
+               single: Callable[[str, str | None], None]) -> list[Failure]:
+    """Delete every (key, version) pair; return the failures. `batch` sends one DeleteObjects of up
+    to 1,000 XML-safe pairs (raising if the server refuses the request as a whole); `single` one
+    DELETE. A batch refused as a whole for its content (InvalidInputError: MalformedXML and the like,
+    or a server without DeleteObjects) is sent again key by key; one unreachable server still raises."""
+    failures: list[Failure] = []
+    one_by_one = [(k, v) for k, v in items if not xml_safe(k)]
+    carried = [(k, v) for k, v in items if xml_safe(k)]
+    for start in range(0, len(carried), BATCH):
+        chunk = carried[start:start + BATCH]
+        try:
+            failures += batch(chunk)
+        except E.ItsStoreError as exc:
+            if not refused_as_a_whole(exc):
+                raise
+            one_by_one += chunk
+    for key, version in one_by_one:
+        failure = _single(single, key, version)
+        if failure is not None:
+            failures.append(failure)
+    return failures
+
+
+def with_versions(failures: list[Failure], chunk: list[Item]) -> list[Failure]:
+    """A batch's failures with their version ids: moto names a refused entry (a locked version) by its
+    key alone; such a failure stands for every version of that key the batch asked for, so that none of
+    them is reported deleted (the safe error: a version really deleted beside it is reported refused)."""
+    out: list[Failure] = []
+    for key, version, message in failures:
+        asked = [v for k, v in chunk if k == key and v is not None]
+        if version is None and asked:
+            out += [(key, v, message) for v in asked]
+        else:
+            out.append((key, version, message))
+    return out
+
+
+def refused_as_a_whole(exc: E.ItsStoreError) -> bool:
+    """A batch the server would not read (its body or the operation), not one it could not reach."""
+    return isinstance(exc, E.InvalidInputError) or getattr(exc, "s3_code", "") in ("NotImplemented",
+                                                                                   "MethodNotAllowed")
+
+
+def _single(single: Callable[[str, str | None], None], key: str, version: str | None) -> Failure | None:
+    """One DELETE; its failure in the batch's form. A key with '.'/'..' segments is never sent."""
+    if dot_segments(key):
+        return (key, version, "InvalidObjectName: neither a batch (XML) nor a URL can name this key exactly; "
+                              "not deleted")
+    try:
+        single(key, version)
+    except E.ServiceUnavailableError:
+        raise
+    except E.ItsStoreError as exc:
+        code = getattr(exc, "s3_code", "") or exc.code
+        return (key, version, f"{code}: {getattr(exc, 's3_message', '') or exc.message}")
+    return None
