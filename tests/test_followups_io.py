@@ -1,0 +1,142 @@
+"""Follow-ups of issue 19 ("promises kept on every path"): a hostile answer or a local file that is not
+what it seems is one item's failure, reported; nothing hangs, nothing is "unexpected".
+
+Commands that could hang (a leaked pool connection, a FIFO opened for reading) run in a subprocess
+with a pool of two connections and a deadline: the deadline is a safety net that turns a hang into a
+failure, never a timing assertion. Faults a real server cannot be asked for come from
+tests/faultserver.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultserver import FakeObject, FaultServer
+
+import its_store
+
+ROOT = Path(its_store.__file__).resolve().parents[1]  # the checkout the subprocesses must import
+DEADLINE = 240  # seconds; a safety net against a hang, never a timing assertion
+POOL = 2
+
+
+@dataclass
+class Done:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"<Done exit={self.exit_code} stdout={self.stdout[:1500]!r} stderr={self.stderr[:1500]!r}>"
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> Done:
+    """`python -m its_store ARGS` in a subprocess with POOL connections and workers, killed at the deadline."""
+    full = {**os.environ, **env, "PYTHONPATH": str(ROOT), "MINIO_MAX_POOL_CONNECTIONS": str(POOL),
+            "MINIO_MAX_WORKERS": str(POOL)}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "its_store", *args], env=full, cwd=cwd, capture_output=True,
+                              timeout=DEADLINE, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"`its-store {' '.join(args[:3])}` did not finish in {DEADLINE} s (hung); "
+                    f"stderr: {(exc.stderr or b'')[-2000:]!r}")
+    return Done(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+
+
+@pytest.fixture
+def fake() -> Iterator[FaultServer]:
+    server = FaultServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def fake_env(fake: FaultServer, tmp_path: Path) -> dict[str, str]:
+    """The MINIO_* settings of a run against the fault server (no retries: a fault is not sent twice)."""
+    state = tmp_path.parent / f"{tmp_path.name}-state"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MINIO_")}
+    return {**env, "MINIO_ENDPOINT": fake.endpoint, "MINIO_ACCESS_KEY": "fakeaccess",
+            "MINIO_SECRET_KEY": "fake-secret-key-0123", "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1",
+            "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(state / "cache"),
+            "MINIO_AUDIT_LOG": str(state / "audit.log")}
+
+
+def no_unexpected(done: Done) -> None:
+    assert "unexpected" not in done.stdout + done.stderr and "Traceback" not in done.stderr, done
+
+
+# -------------------------------------------------------------------------------- verify (scrub)
+def test_verify_of_objects_whose_part_size_is_no_number_ends_and_reports_them(fake: FaultServer,
+                                                                              tmp_path: Path) -> None:
+    """x-amz-meta-its-part-size "²" (byte 0xB2: a digit to str.isdigit, not to int()) on objects with a
+    multipart ETag: the check cannot be chosen. Each such object is reported (unverifiable), and its GET
+    answer is given back to the pool: with more objects than connections, one answer left open per
+    object would leave verify waiting for a connection forever."""
+    count = 4 * POOL + 1
+    for i in range(count):
+        fake.put_object("scrub", f"frames/f{i:02d}.jpg", FakeObject(b"frame %d" % i, etag="0" * 32 + "-2",
+                                                                   headers={"x-amz-meta-its-part-size": "\xb2"}))
+    done = run_cli(["verify", "s3://scrub/frames/", "-r", "--json"], fake_env(fake, tmp_path), tmp_path)
+    no_unexpected(done)
+    assert done.exit_code == 0, done
+    doc = done.json()
+    assert doc["counts"]["unverifiable"] == count, doc
+    assert all("its-part-size" in item["reason"] for item in doc["unverifiable"]), doc
+
+
+# ------------------------------------------------------------------------- verify LOCAL_DIR s3://
+def test_folder_compare_refuses_a_fifo_swapped_in_after_the_walk(fake: FaultServer, tmp_path: Path) -> None:
+    """The walk saw a regular file b.jpg; when its HEAD reaches the server, the file has been replaced by a
+    FIFO (the server's handler swaps it, so the order is certain). Hashing it must not open the FIFO as a
+    file (an open for reading blocks until a writer comes, which is never): the pair is unreadable, the
+    others are compared, and a FIFO there from the start is reported as skipped."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        data = b"frame " + name.encode()
+        (folder / name).write_bytes(data)
+        fake.put_object("cmp", f"frames/{name}", FakeObject(data))  # ETag: the MD5 of data
+    os.mkfifo(folder / "pipe")
+
+    def swap(server: FaultServer, request: Any, conn: Any) -> bool:
+        if request.method == "HEAD" and request.key == "frames/b.jpg" and (folder / "b.jpg").is_file():
+            (folder / "b.jpg").unlink()
+            os.mkfifo(folder / "b.jpg")
+        return False  # answered as usual
+
+    fake.handler = swap
+    done = run_cli(["verify", str(folder), "s3://cmp/frames/", "--json"], fake_env(fake, tmp_path), tmp_path)
+    no_unexpected(done)
+    assert stat_kind(folder / "b.jpg") == "fifo", done  # the swap happened
+    assert done.exit_code == 1, done
+    doc = done.json()
+    assert doc["counts"]["same"] == 2 and doc["counts"]["unreadable"] == 1, doc
+    [bad] = doc["unreadable"]
+    assert bad["key"] == "frames/b.jpg" and "named pipe" in bad["reason"], doc
+    assert [(e["path"], e["reason"]) for e in doc["skipped"]] == [("pipe", "not a regular file")], doc
+    (folder / "b.jpg").unlink()
+    (folder / "b.jpg").write_bytes(b"frame b.jpg")  # swapped again by the next HEAD
+    human = run_cli(["verify", str(folder), "s3://cmp/frames/"], fake_env(fake, tmp_path), tmp_path)
+    no_unexpected(human)
+    assert human.exit_code == 1, human
+    lines = human.stdout.splitlines()
+    assert any(line.startswith("unreadable") and "frames/b.jpg" in line and "named pipe" in line for line in lines)
+    assert any(line.startswith("skipped") and "frames/pipe" in line for line in lines), human
+
+
+def stat_kind(path: Path) -> str:
+    import stat
+    mode = os.lstat(path).st_mode
+    return "fifo" if stat.S_ISFIFO(mode) else "file" if stat.S_ISREG(mode) else "other"
