@@ -69,7 +69,7 @@ def fake_env(fake: FaultServer, tmp_path: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("MINIO_")}
     return {**env, "MINIO_ENDPOINT": fake.endpoint, "MINIO_ACCESS_KEY": "fakeaccess",
             "MINIO_SECRET_KEY": "fake-secret-key-0123", "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1",
-            "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(state / "cache"),
+            "MINIO_MAX_RETRIES": "1", "MINIO_CACHE_DIR": str(state / "cache"),
             "MINIO_AUDIT_LOG": str(state / "audit.log")}
 
 
@@ -140,3 +140,40 @@ def stat_kind(path: Path) -> str:
     import stat
     mode = os.lstat(path).st_mode
     return "fifo" if stat.S_ISFIFO(mode) else "file" if stat.S_ISREG(mode) else "other"
+
+
+# -------------------------------------------------------------------------- a body longer than announced
+LONG = bytes(range(256)) * 4  # what the server sends: 1024 bytes
+
+
+def announce_two(server: FaultServer, request: Any, conn: Any) -> bool:
+    """HEAD says 2 bytes; GET sends the whole LONG body (a Range, when asked, is ignored: 200)."""
+    from faultserver import response
+    if request.key != "k":
+        return False
+    headers = {"ETag": '"' + "0" * 32 + '"', "Last-Modified": "Thu, 01 Jan 2026 00:00:00 GMT"}
+    if request.method == "HEAD":
+        conn.send(response(200, headers={**headers, "Content-Length": "2"}, head=True))
+        return True
+    if request.method == "GET":
+        conn.send(response(200, LONG, headers=headers, content_type="application/octet-stream"))
+        return True
+    return False
+
+
+@pytest.mark.parametrize("how", [["out.bin"], ["-"], ["out.bin", "--range", "0-1"], ["-", "--range", "0-1"]],
+                         ids=["file", "stdout", "range-file", "range-stdout"])
+def test_a_body_longer_than_announced_is_an_integrity_error(fake: FaultServer, tmp_path: Path,
+                                                            how: list[str]) -> None:
+    fake.buckets.add("long")
+    fake.handler = announce_two
+    done = run_cli(["get", "s3://long/k", *how], fake_env(fake, tmp_path), tmp_path)
+    no_unexpected(done)
+    assert done.exit_code == 4, done
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("its-store: error: the server sent more bytes than it "
+                                                   "announced for s3://long/k: "), done
+    assert " of 2" in lines[0] and "ended early" not in lines[0], done
+    assert done.stdout == "", done  # nothing written to stdout either
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())  # no file, no temp file
+    assert len(fake.seen("GET", lambda r: r.key == "k")) == 1  # an integrity error is not retried
