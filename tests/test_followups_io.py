@@ -177,3 +177,34 @@ def test_a_body_longer_than_announced_is_an_integrity_error(fake: FaultServer, t
     assert done.stdout == "", done  # nothing written to stdout either
     assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())  # no file, no temp file
     assert len(fake.seen("GET", lambda r: r.key == "k")) == 1  # an integrity error is not retried
+
+
+# -------------------------------------------------------------------------------- sync's failures
+def test_sync_says_each_failure_and_why_on_stderr(fake: FaultServer, tmp_path: Path) -> None:
+    """The FAIL lines are on stdout with the data (a cron job's stdout goes to a file); stderr names each
+    failed item and its reason too, one escaped line each, also with -q, not only "failed 2"."""
+    from faultserver import s3_error
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a.txt", "b.txt", "bell\x07\x1b[2J.txt"):
+        (src / name).write_bytes(b"data of " + name.encode())
+
+    def refuse_b(server: FaultServer, request: Any, conn: Any) -> bool:
+        if request.method == "PUT" and request.key.endswith("b.txt"):
+            conn.read_body(request)
+            conn.send(s3_error(403, "AccessDenied", "Access Denied", request.path))
+            return True
+        return False
+
+    fake.buckets.add("syncs")
+    fake.handler = refuse_b
+    for flags in ([], ["-q"]):
+        done = run_cli([*flags, "sync", str(src), "s3://syncs/x/"], fake_env(fake, tmp_path), tmp_path)
+        no_unexpected(done)
+        assert done.exit_code == 1, done  # two failures with different exit codes
+        lines = done.stderr.splitlines()
+        assert "\x1b" not in done.stderr and "\x07" not in done.stderr, done
+        failed = sorted(line for line in lines if line.startswith("failed: "))
+        assert failed[0].startswith("failed: b.txt: access denied"), done
+        assert failed[1].startswith("failed: bell\\x07\\x1b[2J.txt: ") and "control" in failed[1], done
+        assert len(failed) == 2, done
