@@ -208,3 +208,48 @@ def test_sync_says_each_failure_and_why_on_stderr(fake: FaultServer, tmp_path: P
         assert failed[0].startswith("failed: b.txt: access denied"), done
         assert failed[1].startswith("failed: bell\\x07\\x1b[2J.txt: ") and "control" in failed[1], done
         assert len(failed) == 2, done
+
+
+# ----------------------------------------------------------------- the last net: an OSError at the top
+def test_an_os_error_no_code_caught_is_one_line_naming_the_path(tmp_path: Path) -> None:
+    """`audit tail` with MINIO_AUDIT_LOG naming a folder: the read fails with IsADirectoryError, which
+    nothing below the CLI turns into its own error; the top (cli/app.py) says the path and the reason in
+    one line, exit 1, never "unexpected IsADirectoryError"."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MINIO_")}
+    for flags in ([], ["--json"]):
+        done = run_cli(["audit", "tail", *flags], {**env, "MINIO_AUDIT_LOG": str(folder),
+                                                   "MINIO_CACHE_DIR": str(tmp_path / "cache")}, tmp_path)
+        no_unexpected(done)
+        assert done.exit_code == 1, done
+        said = done.stdout if flags else done.stderr
+        lines = [line for line in said.splitlines() if line.strip()]
+        assert len(lines) == 1 and str(folder) in lines[0] and "is a directory" in lines[0], done
+        if flags:
+            assert json.loads(lines[0])["error"]["code"] == "local_io_error", done
+
+
+@pytest.mark.parametrize(("exc", "line"), [
+    (IsADirectoryError(21, "Is a directory", "/srv/frames"), "its-store: error: /srv/frames: is a directory"),
+    (PermissionError(13, "Permission denied", "/a/.x.its-tmp", None, "/a/x"),
+     "its-store: error: /a/.x.its-tmp -> /a/x: permission denied"),
+    (OSError(28, "No space left on device"), "its-store: error: local I/O error: no space left on device"),
+    (FileNotFoundError(2, "No such file or directory", b"/raw/\xff"),
+     "its-store: error: /raw/\\udcff: no such file or directory"),
+])
+def test_handle_maps_an_os_error_to_one_local_line(exc: OSError, line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from its_store.cli import output as out
+    from its_store.cli.app import _handle
+    out.reset([])
+    assert _handle(exc) == 1
+    assert capsys.readouterr().err.strip() == line
+
+
+def test_handle_leaves_a_network_os_error_unexpected(capsys: pytest.CaptureFixture[str]) -> None:
+    """A connection's error reaching the top is the s3 seam's bug, not a local file's failure."""
+    from its_store.cli import output as out
+    from its_store.cli.app import _handle
+    out.reset([])
+    assert _handle(ConnectionResetError(104, "Connection reset by peer")) == 1
+    assert "unexpected ConnectionResetError" in capsys.readouterr().err
