@@ -253,3 +253,35 @@ def test_handle_leaves_a_network_os_error_unexpected(capsys: pytest.CaptureFixtu
     out.reset([])
     assert _handle(ConnectionResetError(104, "Connection reset by peer")) == 1
     assert "unexpected ConnectionResetError" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- upload -r: the progress bar's total
+def _tree_with_links(tmp_path: Path) -> Path:
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "big.bin").write_bytes(b"b" * 5000)
+    (outside / "deep" / "other.bin").write_bytes(b"o" * 7000)
+    root = tmp_path / "up"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.bin").write_bytes(b"a" * 100)
+    (root / "sub" / "c.bin").write_bytes(b"c" * 20)
+    (root / "link.bin").symlink_to(outside / "big.bin")
+    (root / "linked-dir").symlink_to(outside / "deep")
+    os.mkfifo(root / "pipe")
+    return root
+
+
+@pytest.mark.parametrize("follow", [False, True], ids=["links-skipped", "follow-symlinks"])
+def test_upload_progress_total_is_what_the_upload_sends(fake: FaultServer, tmp_path: Path, follow: bool) -> None:
+    """The bar's total counts the files the upload walks (links only with --follow-symlinks), not every
+    path rglob's is_file() says yes to: before, the links' targets were counted and never sent."""
+    from its_store.cli.commands.objects import upload_total
+    root = _tree_with_links(tmp_path)
+    fake.buckets.add("upr")
+    flags = ["--follow-symlinks"] if follow else []
+    done = run_cli(["upload", str(root), "s3://upr/p/", "-r", "--json", *flags], fake_env(fake, tmp_path), tmp_path)
+    no_unexpected(done)
+    assert done.exit_code == 0, done
+    sent = done.json()["bytes"]
+    assert sent == (100 + 20 + 5000 + 7000 if follow else 120), done
+    assert upload_total(root, follow_symlinks=follow) == sent
