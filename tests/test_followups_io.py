@@ -9,6 +9,7 @@ tests/faultserver.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -285,3 +286,27 @@ def test_upload_progress_total_is_what_the_upload_sends(fake: FaultServer, tmp_p
     sent = done.json()["bytes"]
     assert sent == (100 + 20 + 5000 + 7000 if follow else 120), done
     assert upload_total(root, follow_symlinks=follow) == sent
+
+
+def test_a_get_answer_without_a_length_is_not_taken_as_announcing_zero(fake: FaultServer, tmp_path: Path) -> None:
+    """get -r fetches a small listed object with one GET whose headers stand in for a HEAD. An answer
+    framed as chunked announces no length: it must not be read as "0 bytes announced" (then any body
+    would be "more than announced", exit 4), but send the object down the regular path (HEAD + GET)."""
+    from faultserver import response
+    data = b"hello frame"
+
+    def chunked_once(server: FaultServer, request: Any, conn: Any) -> bool:
+        if request.method != "GET" or request.key != "d/k" or len(server.seen("GET", lambda r: r.key == "d/k")) > 1:
+            return False
+        framed = f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n"
+        etag = '"' + hashlib.md5(data).hexdigest() + '"'
+        conn.send(response(200, framed, headers={"ETag": etag, "Transfer-Encoding": "chunked"}))
+        return True
+
+    fake.put_object("chunky", "d/k", FakeObject(data))
+    fake.handler = chunked_once
+    done = run_cli(["get", "s3://chunky/d/", "out", "-r", "--json"], fake_env(fake, tmp_path), tmp_path)
+    no_unexpected(done)
+    assert done.exit_code == 0, done
+    assert (tmp_path / "out" / "k").read_bytes() == data
+    assert [r.method for r in fake.requests if r.key == "d/k"] == ["GET", "HEAD", "GET"]

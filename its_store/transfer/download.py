@@ -174,7 +174,12 @@ def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: Progre
     The response is closed on every path (its connection back in the pool), also when the temp file
     cannot even be created.
 
-    For small objects listed beforehand: one GET whose headers replace the HEAD (half the requests)."""
+    For small objects listed beforehand: one GET whose headers replace the HEAD (half the requests).
+    An answer that announces no length (chunked) cannot replace a HEAD: ServiceUnavailableError before
+    a byte is read, which sends the caller down the regular path (HEAD, then ranged GETs)."""
+    if resp.headers.get("content-length") is None:
+        resp.close()
+        raise E.ServiceUnavailableError(f"no Content-Length in the answer for s3://{head.bucket}/{head.key}")
     want = expected(head)
     summer = _Summer(bool(want and want.needs_md5))
     sha = hashlib.sha256() if head.sha256 else None
