@@ -69,6 +69,10 @@ def _handle(exc: BaseException) -> int:
         return E.EXIT_ERROR
     if isinstance(exc, BrokenPipeError):
         return E.EXIT_ERROR
+    if isinstance(exc, OSError) and not _network(exc):
+        local = _local_failure(exc)
+        out.error(local.code, local.message, local.hint)
+        return local.exit_code
     if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
         out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
         return E.EXIT_USAGE
@@ -86,6 +90,23 @@ def _handle(exc: BaseException) -> int:
     out.error("internal_error", f"unexpected {type(exc).__name__}: {exc}",
               "run with --debug for a traceback and report it")
     return E.EXIT_ERROR
+
+
+def _local_failure(exc: OSError) -> E.ItsStoreError:
+    """The last net under the code that reads and writes local files: an OSError none of it turned into
+    its own error is still one line naming the path and the OS's reason (`PATH: is a directory`, exit
+    1), as core/files.io_error says it, not "unexpected". Whether it was a read or a write is not known
+    here, so no verb is guessed."""
+    from its_store.core.files import reason_of
+    where = [os.fsdecode(name) for name in (exc.filename, exc.filename2) if name is not None]
+    message = f"{' -> '.join(where)}: {reason_of(exc)}" if where else f"local I/O error: {reason_of(exc)}"
+    return E.LocalIOError(message)
+
+
+def _network(exc: OSError) -> bool:
+    """An OSError of a connection (reset, timeout, name lookup, TLS): the s3 seam's to map, never a local
+    file's; if one gets here, it is a bug to report, so it stays "unexpected"."""
+    return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__module__ in ("socket", "ssl")
 
 
 def _usage_line(exc: Any) -> str:

@@ -223,16 +223,15 @@ class _Checker:
                            exit_code=exc.exit_code, version_id=item.version_id)
 
     def _check(self, item: Listed, where: str) -> Outcome:
-        resp = self.s3.get(self.bucket, item.key, version_id=item.version_id)
-        headers = resp.headers
-        meta = {k.lower()[len(_META):]: v for k, v in headers.items() if k.lower().startswith(_META)}
-        check = _choose(meta, headers, item.size)
-        if isinstance(check, str):  # unverifiable: the reason
-            resp.close()
-            resp.release_conn()
-            return Outcome(item.key, item.size, "unverifiable", reason=check, version_id=item.version_id)
-        length = headers.get("content-length", "")
-        total = drain(resp, check.feed, where, int(length) if length.isdigit() else None)
+        # the answer holds one of the pool's connections: the `with` gives it back on every path (the
+        # pool blocks when all are held, so one lost per object would stop the scrub)
+        with self.s3.get(self.bucket, item.key, version_id=item.version_id) as body:
+            headers = body.headers
+            meta = {k.lower()[len(_META):]: v for k, v in headers.items() if k.lower().startswith(_META)}
+            check = _choose(meta, headers, item.size)
+            if isinstance(check, str):  # unverifiable: the reason
+                return Outcome(item.key, item.size, "unverifiable", reason=check, version_id=item.version_id)
+            total = drain(body, check.feed, where, number(headers.get("content-length")))
         self._counted(total)
         actual = check.finish(where)
         ok = actual == check.expected
@@ -278,10 +277,20 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     if "-" not in etag and len(etag) == 32:
         digest = hashlib.md5(usedforsecurity=False)
         return _Check("md5", etag, digest.update, lambda _w: digest.hexdigest())
-    part = meta.get(META_PART_SIZE, "")
-    if "-" in etag and part.isdigit() and int(part) > 0:
-        return _multipart_check(etag, int(part))
+    if "-" in etag and META_PART_SIZE in meta:
+        part = number(meta[META_PART_SIZE])
+        if not part:
+            return f"no its-sha256, and its-part-size {meta[META_PART_SIZE]!r} is not a part size"
+        return _multipart_check(etag, part)
     return "no its-sha256, and a multipart ETag is not an MD5 of the content"
+
+
+def number(text: str | None) -> int | None:
+    """A count of bytes from a header or metadata value: ASCII digits only, else None. (str.isdigit()
+    also says yes to "²", a Latin-1 byte of a hostile header, which int() then refuses.)"""
+    if text is None or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
 
 
 def _sha_check(expected: str, meta: dict[str, str]) -> _Check:
@@ -307,8 +316,8 @@ def _sha_check(expected: str, meta: dict[str, str]) -> _Check:
     def finish(where: str) -> str:
         if "writer" in state:
             state["writer"].close()
-        size = meta.get(META_ORIGINAL_SIZE, "")
-        if size.isdigit() and int(size) != count[0]:
+        size = number(meta.get(META_ORIGINAL_SIZE))
+        if size is not None and size != count[0]:
             raise E.IntegrityError(f"{where} decodes to {count[0]} bytes, recorded {size}")
         return digest.hexdigest()
 

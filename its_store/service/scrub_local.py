@@ -7,6 +7,11 @@ the recorded `its-sha256` (and the original size of a compressed object), compar
 of the local file; without it, an MD5 ETag is compared with the file's MD5; else, with `download`,
 the object is read and hashed; else the pair is counted as unverifiable (same size, content not
 compared). Pairs are checked on a thread pool.
+
+A local file is read through core.files.open_regular, as every upload reads one: a FIFO or a link
+put in its place after the walk is refused (unreadable), never opened as what it now is (a FIFO
+would block the compare for good). What the walk itself does not compare (links not followed,
+FIFOs, devices, sockets) is reported as skipped, as sync reports it.
 """
 
 from __future__ import annotations
@@ -21,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
-from its_store.service.scrub import LIST_LIMIT, _parallel, _reader
+from its_store.service.scrub import LIST_LIMIT, _parallel, _reader, number
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
 
-STATUSES = ("same", "different", "missing_local", "missing_remote", "unverifiable", "unreadable")
+STATUSES = ("same", "different", "missing_local", "missing_remote", "unverifiable", "unreadable", "skipped")
 
 
 @dataclass
@@ -90,7 +95,9 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
     if remote_walk.error is not None:  # a partial listing would report objects as missing: fail instead
         raise remote_walk.error
     for rel, reason in local_walk.problems:
-        report.add("unreadable", {"path": rel, "code": "local_io_error", "reason": reason})
+        report.add("unreadable", {"key": prefix + rel, "path": rel, "code": "local_io_error", "reason": reason})
+    for rel, reason, _size in local_walk.notes:  # not compared: a link not followed, a FIFO...
+        report.add("skipped", {"key": prefix + rel, "path": rel, "reason": reason})
     report.duration_seconds = time.perf_counter() - started
     return report
 
@@ -137,8 +144,8 @@ class _PairChecker:
         stat = self.s3.stat(self.bucket, key)
         meta = {k.lower()[len("x-amz-meta-"):]: v for k, v in (stat.metadata or {}).items()
                 if k.lower().startswith("x-amz-meta-")}
-        original = meta.get(META_ORIGINAL_SIZE, "")
-        remote_size = int(original) if meta.get(META_CODEC) and original.isdigit() else (stat.size or 0)
+        original = number(meta.get(META_ORIGINAL_SIZE))
+        remote_size = original if meta.get(META_CODEC) and original is not None else (stat.size or 0)
         entry["remote_size"] = remote_size
         if remote_size != size:
             return "different", {**entry, "reason": f"size: local {size}, remote {remote_size}"}
@@ -169,13 +176,16 @@ class _PairChecker:
 
 
 def _file_digest(path: Path, method: str) -> str:
+    """The hash of the regular file at `path` (open_regular: not a link, not a FIFO swapped in since
+    the walk; either is InvalidInputError, the pair's failure)."""
+    from its_store.core.files import io_error, open_regular
     digest = hashlib.sha256() if method == "sha256" else hashlib.md5(usedforsecurity=False)
     buf = bytearray(1024 * 1024)
     view = memoryview(buf)
-    try:
-        with open(path, "rb") as fh:
+    with open_regular(path) as fh:
+        try:
             while n := fh.readinto(buf):
                 digest.update(view[:n])
-    except OSError as exc:
-        raise E.LocalIOError(f"cannot read {path}: {exc.strerror}") from None
+        except OSError as exc:
+            raise io_error("cannot read", path, exc) from None
     return digest.hexdigest()

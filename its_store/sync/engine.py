@@ -34,7 +34,7 @@ from its_store.sync.state import Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
 
 if TYPE_CHECKING:
-    from its_store.core.models import UploadResponse
+    from its_store.core.models import UploadRequest, UploadResponse
     from its_store.service.storage import StorageService
 
 STATE_FILE = "sync-state.sqlite"
@@ -58,19 +58,12 @@ def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, opt
     next sync (or the watcher's next try) sends it again. A vanished file is LocalFileNotFoundError.
     `path` is opened once by core.files.open_regular: a FIFO is refused without blocking, and a
     symbolic link unless `follow_symlinks`."""
-    from its_store.core.models import UploadRequest
-    opts = options or UploadOptions()
     try:
         before = os.stat(path)
     except FileNotFoundError:
         raise E.LocalFileNotFoundError(f"no such file: {path}") from None
     mtime = format_mtime(before.st_mtime_ns)
-    request = UploadRequest(bucket=bucket, key=key, file_path=Path(path), object_type=opts.object_type,
-                            metadata={**opts.metadata, META_MTIME: mtime}, tags=opts.tags,
-                            content_type=opts.content_type, compression=opts.compression,
-                            compression_level=opts.compression_level, sse=opts.sse,
-                            sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size,
-                            **{"follow_symlinks": follow_symlinks, **opts.extra})
+    request = sync_request(bucket, key, options, mtime, file_path=Path(path), follow_symlinks=follow_symlinks)
     resp = svc.upload_object(request, progress=progress)
     try:
         after = os.stat(path)
@@ -85,6 +78,20 @@ def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, opt
         state.put(bucket, key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
                                      sha256 or getattr(resp, "sha256", None), plain and len(resp.etag) == 32))
     return resp
+
+
+def sync_request(bucket: str, key: str, options: UploadOptions | None, mtime: str, **source: Any) -> UploadRequest:
+    """THE upload request of sync and of the watcher (sync/watch_source.upload_source): the upload
+    options of `upload`, plus the local mtime in x-amz-meta-mtime (rclone's text). `source` says where
+    the bytes come from: file_path= (and follow_symlinks=), or data= / stream= (the watcher reads the
+    descriptor it checked). `options.extra` (the object lock fields) is applied last."""
+    from its_store.core.models import UploadRequest
+    opts = options or UploadOptions()
+    return UploadRequest(bucket=bucket, key=key, object_type=opts.object_type,
+                         metadata={**opts.metadata, META_MTIME: mtime}, tags=opts.tags,
+                         content_type=opts.content_type, compression=opts.compression,
+                         compression_level=opts.compression_level, sse=opts.sse,
+                         sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size, **{**source, **opts.extra})
 
 
 @dataclass(frozen=True)

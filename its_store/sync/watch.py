@@ -141,6 +141,12 @@ class Watcher:
         return self._signal
 
     @property
+    def state(self) -> Any:
+        """The sync state store the uploads record into (sync.state.SyncState), open while run() runs
+        (None before): the upload threads (sync/watch_source.send) write to it."""
+        return self._state
+
+    @property
     def ready(self) -> threading.Event:
         """Set once the kernel watch is in place (files written from then on are seen)."""
         return self._watching

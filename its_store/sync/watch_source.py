@@ -18,10 +18,12 @@ checks the file it holds, not the name:
 A file is skipped (and reported) with `Skipped` when it is a link that is not followed, when a folder
 in its path is one, or when it is not a regular file.
 
-TODO(lead): helper "local" adds core/files.open_regular(path, follow_symlinks=False) (open with
-O_NOFOLLOW|O_NONBLOCK, fstat, refuse non-regular files) for every local read; `open_source` does the
-same for one file relative to the watched folder and should become a caller of it (the per-folder
-O_NOFOLLOW walk, which open_regular's single open cannot do for the folders in the path, stays).
+`open_source` keeps its own open rather than calling core/files.open_regular, which does the same
+checks (O_NOFOLLOW|O_NONBLOCK, fstat, regular files only) for one path: open_source opens relative to
+the watched folder's descriptor, folder by folder, each with O_NOFOLLOW, so that a link put in place
+of a folder in the path is refused too; open_regular's single open of a path can refuse a link only
+at its last step. It also keeps the folder's descriptor for the removal (--remove-source).
+
 A file of MINIO_MULTIPART_THRESHOLD or more is sent as a stream from the descriptor, which the
 transfer layer copies to a temp file first (upload_stream: the SHA-256 must be known before the
 multipart upload); a transfer.upload_file that takes an open descriptor would avoid that copy.
@@ -82,7 +84,11 @@ class Source:
 
 def open_source(root: Path, rel: str, follow_symlinks: bool = False) -> Source:
     """Open root/rel for reading as the file it is now. Raises Skipped (a link not followed, not a
-    regular file), LocalFileNotFoundError (gone) or LocalIOError."""
+    regular file), LocalFileNotFoundError (gone) or LocalIOError.
+
+    Not a caller of core/files.open_regular (the open of every other file to upload): this one opens
+    relative to the watched folder's descriptor, each folder of `rel` with O_NOFOLLOW, where
+    open_regular's single open of a whole path would follow a link put in place of a folder."""
     path = Path(root) / rel
     *folders, name = rel.split("/")
     if any(part in ("", ".", "..") for part in (*folders, name)):
@@ -140,32 +146,24 @@ def mtime_meta(mtime_ns: int) -> str:
 
 def upload_source(service: Any, src: Source, bucket: str, key: str, options: Any = None, *, state: Any = None,
                   md5: bool = False) -> tuple[Any, Digest]:
-    """Upload the open file as sync uploads a file (sync.engine.upload_one: the upload options, the
-    local mtime in metadata `mtime`, the sync state entry), reading from its descriptor only.
+    """Upload the open file as sync uploads a file (the request of sync.engine.sync_request, as
+    upload_one's; the sync state entry), reading from its descriptor only.
     Returns the UploadResponse and the Digest of what was read (md5 only when asked: --remove-source).
     A file written to while it was read raises FileChangedError (the watcher sends it again once it is
     complete)."""
-    from its_store.core.models import UploadRequest
-    from its_store.sync.model import UploadOptions
-    from its_store.sync.mtime import META_MTIME
+    from its_store.sync.engine import sync_request
     from its_store.sync.state import Known
-    opts = options or UploadOptions()
     size, mtime = src.sig[0], mtime_meta(src.sig[1])
-    fields: dict[str, Any] = dict(
-        bucket=bucket, key=key, object_type=opts.object_type, metadata={**opts.metadata, META_MTIME: mtime},
-        tags=opts.tags, content_type=opts.content_type, compression=opts.compression,
-        compression_level=opts.compression_level, sse=opts.sse, sse_c_key_file=opts.sse_c_key_file,
-        part_size=opts.part_size, **opts.extra)
     if size < max(service.settings.multipart_threshold, 1):  # as transfer.upload_file: one PUT from memory
         data = _read_all(src, size)
         digest = Digest(size, hashlib.sha256(data).hexdigest(),
                         hashlib.md5(data, usedforsecurity=False).hexdigest() if md5 else "")
-        resp = service.upload_object(UploadRequest(data=data, **fields))
+        resp = service.upload_object(sync_request(bucket, key, options, mtime, data=data))
     else:
         digest = fd_digest(src.fd, src.path, md5)
         with os.fdopen(os.dup(src.fd), "rb") as stream:
             stream.seek(0)
-            resp = service.upload_object(UploadRequest(stream=stream, **fields))
+            resp = service.upload_object(sync_request(bucket, key, options, mtime, stream=stream))
     if src.current() != src.sig or digest.size != size or resp.total_size != size:
         raise E.FileChangedError(f"{src.path} changed while it was uploaded")
     if state is not None:
@@ -251,7 +249,7 @@ def _send_open(w: Any, rel: str, src: Source, settled: str) -> Outcome:
     import time
     key = w.prefix + rel
     started = time.perf_counter()
-    response, digest = upload_source(w.service, src, w.bucket, key, w.options, state=w._state, md5=w.remove_source)
+    response, digest = upload_source(w.service, src, w.bucket, key, w.options, state=w.state, md5=w.remove_source)
     out = Outcome(rel, "uploaded", src.sig[0], time.perf_counter() - started, sig=src.sig)
     if not w.remove_source:
         return out

@@ -174,21 +174,24 @@ def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: Progre
     The response is closed on every path (its connection back in the pool), also when the temp file
     cannot even be created.
 
-    For small objects listed beforehand: one GET whose headers replace the HEAD (half the requests)."""
+    For small objects listed beforehand: one GET whose headers replace the HEAD (half the requests).
+    An answer that announces no length (chunked) cannot replace a HEAD: ServiceUnavailableError before
+    a byte is read, which sends the caller down the regular path (HEAD, then ranged GETs)."""
+    if resp.headers.get("content-length") is None:
+        resp.close()
+        raise E.ServiceUnavailableError(f"no Content-Length in the answer for s3://{head.bucket}/{head.key}")
     want = expected(head)
     summer = _Summer(bool(want and want.needs_md5))
     sha = hashlib.sha256() if head.sha256 else None
     with resp, atomic_target(target) as fd:
         pos = 0
-        for chunk in _chunks(resp, head):
+        for chunk in body(resp, head, head.size):
             pwrite_all(fd, chunk, pos)
             summer.add(chunk)
             if sha is not None:
                 sha.update(chunk)
             pos += len(chunk)
             progress(len(chunk))
-        if pos != head.size:
-            raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}")
         verified = verify(want, [summer.close()], f"s3://{head.bucket}/{head.key}")
         if sha is not None and head.sha256:
             if sha.hexdigest() != head.sha256.lower():
@@ -235,7 +238,7 @@ def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length:
     pos, written = start, 0
     with s3.get(head.bucket, head.key, offset=start, length=0 if whole else length,
                 version_id=head.version_id) as resp:
-        for chunk in _chunks(resp, head):
+        for chunk in body(resp, head, head.size if whole else length):
             pwrite_all(fd, chunk, pos)
             crc = crc32(chunk, crc)
             if md5 is not None:
@@ -243,22 +246,45 @@ def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length:
             pos += len(chunk)
             written += len(chunk)
             progress(len(chunk))
-    expected = head.size if whole else length
-    if written != expected:  # the connection ended early: retryable, like a reset
-        raise E.ServiceUnavailableError(
-            f"connection ended early for s3://{head.bucket}/{head.key}: got {written} of {expected} bytes",
-            mid_body=True)
     return RangeSum(written, crc, md5.digest() if md5 is not None else None)
 
 
-def _stream(resp: Any, head: ObjectHead) -> Iterator[bytes]:
+def body(resp: Any, head: ObjectHead, expected: int, chunks: Callable[[Any], Iterator[Any]] | None = None
+         ) -> Iterator[Any]:
+    """THE read of a GET's body that was announced as `expected` bytes (the object's size from the
+    HEAD, or the range asked for): its chunks (default: _chunks, slices of a reused buffer), each
+    checked before it is handed on. A body that goes past `expected` is IntegrityError at once, before
+    the excess is written anywhere (a server that ignored a Range would otherwise overwrite the next
+    range's bytes); one that ends short is the connection ending early (retryable, like a reset)."""
+    got = 0
+    for chunk in (chunks or _chunks)(resp):
+        got += len(chunk)
+        if got > expected:
+            raise too_long(head, got, expected)
+        yield chunk
+    if got < expected:
+        raise ended_early(head, got, expected)
+
+
+def too_long(head: ObjectHead, got: int, expected: int) -> E.IntegrityError:
+    return E.IntegrityError(f"the server sent more bytes than it announced for s3://{head.bucket}/{head.key}: "
+                            f"{got} of {expected}", hint="nothing was written; if the object was being replaced, "
+                                                         "run the command again")
+
+
+def ended_early(head: ObjectHead, got: int, expected: int) -> E.ServiceUnavailableError:
+    return E.ServiceUnavailableError(
+        f"connection ended early for s3://{head.bucket}/{head.key}: got {got} of {expected} bytes", mid_body=True)
+
+
+def _stream(resp: Any) -> Iterator[bytes]:
     yield from resp.stream(CHUNK)  # s3.Body: read errors come out as ItsStoreError
 
 
 _LOCAL = threading.local()
 
 
-def _chunks(resp: Any, head: ObjectHead) -> Iterator[memoryview]:
+def _chunks(resp: Any) -> Iterator[memoryview]:
     """The body as slices of this thread's READ_BUF buffer, read straight from the socket. Each slice
     is overwritten by the next: consume it (pwrite, checksum) before asking for another."""
     view = getattr(_LOCAL, "view", None)
@@ -281,7 +307,7 @@ def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_s
     summer = _Summer(bool(want and want.needs_md5))
     if head.size <= part:
         with s3.get(head.bucket, head.key, version_id=head.version_id) as resp:
-            for chunk in _stream(resp, head):
+            for chunk in body(resp, head, head.size, _stream):
                 out.write(chunk)
                 summer.add(chunk)
                 progress(len(chunk))
@@ -342,10 +368,7 @@ def _ranges_in_order(s3: S3Client, head: ObjectHead, out: IO[bytes], part: int, 
 
 def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> bytes:
     with s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id) as resp:
-        data = resp.read()
-    if len(data) != length:  # the connection ended early: retryable, like a reset
-        raise E.ServiceUnavailableError(f"connection ended early for s3://{head.bucket}/{head.key}", mid_body=True)
-    return data
+        return b"".join(body(resp, head, length, _stream))
 
 
 
@@ -370,14 +393,10 @@ def _get_slice(s3: S3Client, head: ObjectHead, fd: int, start: int, at: int, len
     def once() -> None:
         written = 0
         with s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id) as resp:
-            for chunk in _chunks(resp, head):
+            for chunk in body(resp, head, length):
                 pwrite_all(fd, chunk, at + written)
                 written += len(chunk)
                 progress(len(chunk))
-        if written != length:
-            raise E.ServiceUnavailableError(
-                f"connection ended early for s3://{head.bucket}/{head.key}: got {written} of {length} bytes",
-                mid_body=True)
     _with_retries(s3, once)
 
 

@@ -170,8 +170,23 @@ def _summary(report: Any) -> None:
     out.talk(f"{verb} {t['copied']} ({human_size(t['copied_bytes'])}), {gone}, "
              f"unchanged {t['unchanged']}, skipped {t['skipped']}, failed {t['failed']} "
              f"in {human_duration(report.duration_seconds)}")
+    _failure_lines(report)
     if report.delete_refused:
         out.error("delete_refused", f"deleted nothing: {report.delete_refused}")
+
+
+FAILURES_SHOWN = 100  # on stderr at the end; beyond, a count (each is a FAIL line on stdout anyway)
+
+
+def _failure_lines(report: Any) -> None:
+    """Each failed item again on stderr after the summary, `failed: PATH: reason` (escaped), as cp -r says
+    it: the FAIL lines are on stdout with the data, which a cron job sends to a file, so that without
+    these its stderr would say "failed 1" and not why. Shown with -q too (they are errors)."""
+    for item in report.failed[:FAILURES_SHOWN]:
+        out.stderr_line(f"failed: {item.path}: {item.reason}")
+    more = report.totals()["failed"] - min(len(report.failed), FAILURES_SHOWN)
+    if more > 0:
+        out.stderr_line(f"failed: {more} more (each is a FAIL line on stdout; --json lists them)")
 
 
 def register(app: typer.Typer) -> None:
