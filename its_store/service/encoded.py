@@ -100,7 +100,8 @@ class UploadPlan:
         try:
             result = self._put(bucket, key, workers, progress)
         except E.ItsStoreError as exc:
-            better = explain_write_error(exc, self.sse, f"s3://{bucket}/{key}")
+            better = explain_write_error(exc, self.sse, f"s3://{bucket}/{key}",
+                                         plain_http=not self.svc.settings.secure)
             if better is exc:
                 raise
             raise better from exc
