@@ -183,7 +183,7 @@ class StorageService(ServiceFacets):
             self.stats.record("upload", ok=ok, nbytes=size, seconds=time.perf_counter() - started)
             self._touched("upload", bucket, key, ok=ok, size=size if ok else None,
                           version_id=result.version_id if ok else None, sha256=result.sha256 if ok else None,
-                          **lock.audit())
+                          **lock.audit(), **plan.sse_check.audit())
         return UploadResponse(
             bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
             content_type=content_type, object_type=request.object_type, multipart=result.parts > 1

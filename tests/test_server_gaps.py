@@ -1,0 +1,131 @@
+"""Where the four servers differ and its-store kept a promise only on some (issue 20; issue 19 for deletes):
+each test runs on the real server that showed the gap (tests/servers.py), and on one that does not where
+the difference matters.
+
+- SSE taken and not done: radosgw with rgw_crypt_require_ssl=false (a gateway behind a TLS proxy, say)
+  answers an SSE-S3 PUT with 200 and stores the object unencrypted; `rclone serve s3` keeps an SSE-C key as
+  metadata. The write is checked (service/ssecheck.py): exit 78 `encryption_not_kept`, and the unencrypted
+  version is removed again where it can be named exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import CephServer
+
+from conftest import ServerInfo, cli_runner, environment_for, one_line_error, plain_client, unique
+from helpers import audit_lines, write_file
+
+MiB = 1024 * 1024
+
+
+class CephTakingSse(CephServer):
+    """radosgw that takes SSE headers over plain HTTP (rgw_crypt_require_ssl=false), as behind a TLS proxy.
+    It has no KMS and no rgw_crypt_default_encryption_key: what it is asked to encrypt, it stores as is."""
+
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), "CEPH_ARGS": "--rgw-crypt-require-ssl=false"}
+
+
+@pytest.fixture(scope="module")
+def ceph_sse_info() -> Iterator[ServerInfo]:
+    server = CephTakingSse().start()
+    try:
+        yield ServerInfo(server.endpoint, server.access_key, server.secret_key, kind="ceph", server=server)
+    finally:
+        server.stop()
+
+
+def server_cli(info: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+               **extra: str) -> tuple[Any, dict[str, str]]:
+    env = environment_for(info, buckets, monkeypatch, tmp_path)
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    return cli_runner({**env, **extra}), {**env, **extra}
+
+
+# ------------------------------------------------------------------------ SSE asked, checked after the write
+@pytest.fixture
+def sse_ceph(ceph_sse_info: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+             tmp_path: Path) -> tuple[Any, dict[str, str], Any]:
+    """cli on the radosgw that takes SSE and does not encrypt, with SSE-S3 by default (MINIO_ENABLE_ENCRYPTION)."""
+    cli, env = server_cli(ceph_sse_info, buckets, monkeypatch, tmp_path, MINIO_ENABLE_ENCRYPTION="true")
+    return cli, env, plain_client(ceph_sse_info)
+
+
+def versions_of(client: Any, bucket: str) -> list[tuple[str, str | None]]:
+    return [(o.object_name, o.version_id) for o in client.list_objects(bucket, recursive=True, include_version=True)]
+
+
+def test_sse_taken_but_not_done_fails_and_the_plaintext_version_is_removed(sse_ceph, tmp_path: Path):
+    cli, env, client = sse_ceph
+    bucket = unique("b")
+    client.make_bucket(bucket)
+    from minio.commonconfig import ENABLED
+    from minio.versioningconfig import VersioningConfig
+    client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
+    big = write_file(tmp_path / "clip.bin", 6 * MiB, seed=5)  # above the 5 MiB threshold: multipart
+    for source, key, flags in (("-", "f.jpg", ()), (str(big), "clip.bin", ("--sse", "s3"))):
+        run = cli("upload", source, f"s3://{bucket}/{key}", *flags, "--json", input=b"frame")
+        assert run.exit_code == 78, run
+        error = run.json()["error"]
+        assert error["code"] == "encryption_not_kept" and "WITHOUT the SSE-S3 encryption asked for" in error["message"]
+        assert "was removed again" in error["message"] and "--sse none" in error["hint"], error
+        assert "SSE-S3" not in run.stdout.replace(error["message"], ""), run  # no result claims it
+    assert versions_of(client, bucket) == []  # nothing unencrypted stays
+    lines = [e for e in audit_lines(env) if e["operation"] == "upload"]
+    assert [(e["key"], e["result"], e["error"], e["encryption_verified"], e["encryption_removed"]) for e in lines] == [
+        ("f.jpg", "error", "encryption_not_kept", False, True),
+        ("clip.bin", "error", "encryption_not_kept", False, True)]
+    assert all(e["encryption_version_id"] for e in lines), lines
+
+    human = cli("upload", "-", f"s3://{bucket}/g.jpg", input=b"frame")
+    assert human.exit_code == 78 and "encryption asked for" in one_line_error(human), human
+    plain = cli("upload", "-", f"s3://{bucket}/g.jpg", "--sse", "none", "--json", input=b"frame")
+    assert plain.exit_code == 0 and plain.json()["encryption"] is None, plain  # asked for none: stored
+
+
+def test_sse_not_kept_in_an_unversioned_bucket_is_reported_not_deleted(sse_ceph):
+    """Without versions a DELETE names the key, not the write: it could remove what another writer stored
+    meanwhile. The object stays and the error says so."""
+    cli, env, client = sse_ceph
+    bucket = unique("b")
+    client.make_bucket(bucket)
+    run = cli("upload", "-", f"s3://{bucket}/f.jpg", input=b"frame")
+    line = one_line_error(run)
+    assert run.exit_code == 78 and "still stored, unencrypted" in line and "its-store rm" in line, run
+    assert [name for name, _ in versions_of(client, bucket)] == ["f.jpg"]
+    [entry] = [e for e in audit_lines(env) if e["operation"] == "upload"]
+    assert (entry["error"], entry["encryption_verified"], entry["encryption_removed"]) == (
+        "encryption_not_kept", False, False)
+
+
+def test_sse_kept_is_verified_from_the_answer_or_a_head(cli, env, bucket, rclone_server_info, buckets, monkeypatch,
+                                                        tmp_path: Path):
+    """SeaweedFS answers a PUT with x-amz-server-side-encryption: verified from the answer. rclone answers
+    nothing but shows it on a HEAD (it stores the headers as metadata; README: it does not encrypt): the
+    HEAD decides. An SSE-C key that rclone then answers to a HEAD is no SSE-C: exit 78, the key named exposed."""
+    run = cli("upload", "-", f"s3://{bucket}/f.jpg", "--sse", "s3", "--json", input=b"frame")
+    assert run.exit_code == 0 and run.json()["encryption"] == "SSE-S3", run
+    [entry] = [e for e in audit_lines(env) if e["operation"] == "upload"]
+    assert (entry["encryption_verified"], entry["encryption_seen"]) == (True, "SSE-S3"), entry
+
+    (tmp_path / "rc").mkdir()
+    rclone, _ = server_cli(rclone_server_info, buckets, monkeypatch, tmp_path / "rc")
+    rbucket = unique("b")
+    plain_client(rclone_server_info).make_bucket(rbucket)
+    run = rclone("upload", "-", f"s3://{rbucket}/f.jpg", "--sse", "s3", "--json", input=b"frame")
+    assert run.exit_code == 0 and run.json()["encryption"] == "SSE-S3", run
+    key_file = tmp_path / "k.key"
+    key_file.write_bytes(bytes(range(32)))
+    run = rclone("upload", "-", f"s3://{rbucket}/c.jpg", "--sse", "c", "--sse-c-key-file", str(key_file), "--json",
+                 input=b"frame")
+    error = run.json()["error"]
+    assert run.exit_code == 78 and error["code"] == "encryption_not_kept", run
+    assert "stores the SSE-C key with the object" in error["message"] and "still stored" in error["message"], error
+    assert json.dumps(error).find("AAECAwQF") < 0  # the key itself (base64 of bytes 0..31) is never shown
