@@ -129,3 +129,49 @@ def test_sse_kept_is_verified_from_the_answer_or_a_head(cli, env, bucket, rclone
     assert run.exit_code == 78 and error["code"] == "encryption_not_kept", run
     assert "stores the SSE-C key with the object" in error["message"] and "still stored" in error["message"], error
     assert json.dumps(error).find("AAECAwQF") < 0  # the key itself (base64 of bytes 0..31) is never shown
+
+
+# ------------------------------------------------------------------------------------- metadata names
+def test_the_metadata_names_its_store_relies_on_hold_no_underscore():
+    """radosgw turns `_` into `-` in a metadata name: every name its-store reads back must be `-` safe."""
+    from its_store.codec.compression import CODEC_META
+    from its_store.service.listing import INTERNAL_META
+    from its_store.sync.mtime import META_MTIME
+    names = {*INTERNAL_META, *CODEC_META, META_MTIME}
+    assert {"its-sha256", "its-codec", "its-original-size", "its-part-size", "its-type", "mtime"} <= names
+    assert [name for name in names if "_" in name or name != name.lower()] == []
+
+
+@pytest.fixture
+def ceph(ceph_server_info: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+         tmp_path: Path) -> tuple[Any, dict[str, str], Any]:
+    cli, env = server_cli(ceph_server_info, buckets, monkeypatch, tmp_path)
+    return cli, env, plain_client(ceph_server_info)
+
+
+def test_on_radosgw_its_metadata_reads_back_and_a_renamed_user_name_is_said_once(ceph, tmp_path: Path):
+    cli, _, client = ceph
+    bucket = unique("b")
+    client.make_bucket(bucket)
+    big = write_file(tmp_path / "site" / "cam1" / "clip.log", 6 * MiB, seed=7)
+    run = cli("upload", str(big), f"s3://{bucket}/c/clip.log", "--compress", "zstd", "--json")
+    assert run.exit_code == 0 and run.json()["codec"] == "zstd", run
+    got = cli("get", f"s3://{bucket}/c/clip.log", "back.log", "--json")  # its-codec, -original-size, -sha256
+    assert got.exit_code == 0 and got.json()["verified"] is True and Path("back.log").read_bytes() == big.read_bytes()
+    assert cli("sync", "site", f"s3://{bucket}/site/", "--json").exit_code == 0
+    again = cli("sync", "site", f"s3://{bucket}/site/", "--no-state", "--json")  # mtime read back from the server
+    assert again.exit_code == 0 and again.json()["copied"] == [] and again.json()["totals"]["unchanged"] == 1, again
+
+    first = cli("upload", "-", f"s3://{bucket}/m/a.jpg", "--meta", "camera_id=cam_1", "--meta", "site-x=a4",
+                input=b"frame")
+    assert first.exit_code == 0, first
+    warning = [line for line in first.stderr.splitlines() if line.startswith("its-store: warning:")]
+    assert len(warning) == 1 and "camera_id as camera-id" in warning[0] and "site-x" not in warning[0], first
+    stat = cli("stat", f"s3://{bucket}/m/a.jpg", "--json").json()
+    assert stat["metadata"] == {"camera-id": "cam_1", "site-x": "a4"}, stat
+
+
+def test_a_metadata_name_kept_as_sent_gets_no_warning(cli, bucket):
+    run = cli("upload", "-", f"s3://{bucket}/a.jpg", "--meta", "camera_id=cam_1", input=b"frame")
+    assert run.exit_code == 0 and "warning" not in run.stderr, run
+    assert cli("stat", f"s3://{bucket}/a.jpg", "--json").json()["metadata"] == {"camera_id": "cam_1"}

@@ -177,6 +177,8 @@ class StorageService(ServiceFacets):
                     raise
                 raise self.retention().explain(bucket, key, None, exc, action="upload") from None
             ensure_locked(self.s3, bucket, key, result.version_id, lock)  # radosgw drops multipart lock headers
+            from its_store.service.metacheck import check_names, underscored  # radosgw: camera_id -> camera-id
+            check_names(self.settings.endpoint, plan.s3, bucket, key, result.version_id, underscored(headers))
             ok = True
         finally:
             size = result.size if ok else 0
