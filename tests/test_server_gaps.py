@@ -175,3 +175,53 @@ def test_a_metadata_name_kept_as_sent_gets_no_warning(cli, bucket):
     run = cli("upload", "-", f"s3://{bucket}/a.jpg", "--meta", "camera_id=cam_1", input=b"frame")
     assert run.exit_code == 0 and "warning" not in run.stderr, run
     assert cli("stat", f"s3://{bucket}/a.jpg", "--json").json()["metadata"] == {"camera_id": "cam_1"}
+
+
+# ------------------------------------------------------------------------- buckets on a server without features
+@pytest.fixture
+def rclone(rclone_server_info: ServerInfo, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+           tmp_path: Path) -> tuple[Any, dict[str, str], Any]:
+    """cli on `rclone serve s3` (no versioning, no object lock), MINIO_ENABLE_VERSIONING at its default (on)."""
+    cli, env = server_cli(rclone_server_info, buckets, monkeypatch, tmp_path)
+    return cli, env, plain_client(rclone_server_info)
+
+
+def bucket_names(client: Any) -> set[str]:
+    return {b.name for b in client.list_buckets()}
+
+
+def test_bucket_create_on_rclone_leaves_no_half_made_bucket_and_a_default_is_no_promise(rclone):
+    cli, env, client = rclone
+    for flags, code, words in ((("--object-lock",), 78, "does not implement object lock"),
+                               (("--versioning",), 1, "does not support versioning"),
+                               (("--preset", "video"), 1, "does not support versioning")):
+        name = unique("new")
+        run = cli("bucket", "create", f"s3://{name}", *flags)
+        line = one_line_error(run)
+        assert run.exit_code == code and words in line and "removed again" in line, (flags, run)
+        assert name not in bucket_names(client), (flags, "a half-made bucket was left")
+
+    name = unique("new")
+    run = cli("bucket", "create", f"s3://{name}", "--json")  # versioning by MINIO_ENABLE_VERSIONING: a default
+    assert run.exit_code == 0, run
+    doc = run.json()
+    assert doc["versioning"] == "Off" and "without versioning" in doc["warnings"][0], doc
+    [entry] = [e for e in audit_lines(env) if e["operation"] == "bucket_create" and e["result"] == "ok"]
+    assert (entry["bucket"], entry["versioning"], entry["versioning_unavailable"]) == (name, False, "NotImplemented")
+    on = cli("bucket", "versioning", f"s3://{name}", "on")
+    assert on.exit_code == 1 and "does not support" in one_line_error(on), on
+
+
+def test_init_and_first_writes_on_rclone_work_and_say_once_that_versioning_is_missing(rclone, buckets):
+    cli, env, client = rclone
+    run = cli("init")
+    assert run.exit_code == 0, run
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("its-store: warning:")]
+    assert len(warnings) == 1 and "without versioning" in warnings[0], run  # once, not per bucket
+    assert set(buckets.values()) <= bucket_names(client)
+    new = unique("auto")
+    up = cli("upload", "-", f"s3://{new}/a.jpg", "--json", input=b"frame")  # created on first use
+    assert up.exit_code == 0 and up.json()["version_id"] is None, up
+    assert "without versioning" in up.stderr, up
+    made = [e for e in audit_lines(env) if e["operation"] == "bucket_create"]
+    assert len(made) == 5 and all(e["result"] == "ok" and e["versioning_unavailable"] for e in made), made

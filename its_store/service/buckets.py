@@ -1,12 +1,17 @@
 """Bucket administration: list, create (with versioning and a retention preset), remove, inspect.
 
 `create` either configures the new bucket completely or removes it again, so a failed preset never
-leaves a half-configured bucket behind. `remove` refuses a bucket that holds anything (a version, a
-delete marker, an unfinished upload) unless forced, and then erases everything first.
+leaves a half-configured bucket behind; object lock is read back before anything else is configured
+(`rclone serve s3` takes the header and keeps no lock). Versioning from MINIO_ENABLE_VERSIONING is a
+default, not a promise the user asked for: on a server without versioning (rclone answers 501) the bucket is
+made without it and that is said once (default_versioning); asked for (`--versioning`, a preset, object
+lock) it is an error and the bucket is removed again. `remove` refuses a bucket that holds anything (a
+version, a delete marker, an unfinished upload) unless forced, and then erases everything first.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +27,29 @@ if TYPE_CHECKING:
 
 
 EVIDENCE_MODE, EVIDENCE_DAYS = "GOVERNANCE", 90  # --preset evidence: default retention of new objects
+UNSUPPORTED = ("NotImplemented", "MethodNotAllowed")  # what a server without a feature answers its calls
+log = logging.getLogger("its_store.service.buckets")
+
+
+def default_versioning(service: StorageService, bucket: str, entry: dict[str, Any], *, say: bool = True) -> str | None:
+    """Turn on the versioning MINIO_ENABLE_VERSIONING asks for by default on a bucket just made. A server
+    without versioning: the bucket stays as it is, one warning per service (a CLI command) says so (unless
+    not `say`: the caller shows it), the audit `entry` gets versioning false and `versioning_unavailable`;
+    returns that warning (None when versioning is on)."""
+    try:
+        service.s3.set_versioning(bucket, True)
+        return None
+    except E.ItsStoreError as exc:
+        if exc.s3_code not in UNSUPPORTED:
+            raise
+        code = exc.s3_code
+    entry.update(versioning=False, versioning_unavailable=code)
+    warning = (f"s3://{bucket} was created without versioning: the server does not support it ({code}); "
+               "MINIO_ENABLE_VERSIONING cannot be kept there (overwritten and deleted objects are gone)")
+    if say and not service.__dict__.get("_said_no_versioning"):
+        service.__dict__["_said_no_versioning"] = True
+        log.warning("%s", warning)
+    return warning
 
 
 class BucketCreated(BaseModel):
@@ -106,26 +134,31 @@ class BucketAdmin:
             encryption = True
         settings, s3 = self.service.settings, self.service.s3
         version_it = bool(rule) or (settings.enable_versioning if versioning is None else versioning)
+        asked = bool(rule) or bool(versioning) or object_lock  # versioning the user asked for, not a default
         encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
         if s3.bucket_exists(bucket):
             raise E.AlreadyExistsError(f"bucket already exists: {bucket}")
         from its_store.service.versions import audited
         warnings: list[str] = []
         with audited(self.service, "bucket_create", bucket=bucket, preset=preset, versioning=version_it,
-                     encryption=encrypt, object_lock=object_lock or None):
+                     encryption=encrypt, object_lock=object_lock or None) as entry:
             s3.make_bucket(bucket, object_lock=object_lock)
             self.service.cache.invalidate_buckets()
             try:
-                sse = self._configure(bucket, version_it, encrypt and not evidence, rule)
+                lock = self._new_lock(bucket) if object_lock else None  # read back before anything else
+                sse = self._configure(bucket, version_it and asked, encrypt and not evidence, rule)
+                if version_it and not asked and (note := default_versioning(self.service, bucket, entry, say=False)):
+                    warnings.append(note)
                 if evidence:
                     sse = self._evidence(bucket, warnings, encrypt)
             except BaseException:
                 self._undo_create(bucket)
                 raise
         _known(self.service).add(bucket)
-        lock = self.service.retention().bucket_lock(bucket) if object_lock else None
+        lock = self.service.retention().bucket_lock(bucket) if object_lock else lock
+        rules = Lifecycle(self.service).get(bucket) if rule else []  # read back what was set; a new bucket has none
         return BucketCreated(bucket=bucket, versioning=Versions(self.service).status(bucket),
-                             encryption=sse, preset=preset, lifecycle=Lifecycle(self.service).get(bucket),
+                             encryption=sse, preset=preset, lifecycle=rules,
                              object_lock=bool(lock and lock.object_lock), default_retention=_default_of(lock),
                              warnings=warnings)
 
@@ -143,9 +176,16 @@ class BucketAdmin:
         return sse
 
     def _configure(self, bucket: str, versioning: bool, encrypt: bool, rule: LifecycleRule | None) -> str | None:
-        """Versioning, default encryption and the preset rule of a new bucket. Returns the SSE label."""
+        """Versioning asked for, default encryption and the preset rule of a new bucket. Returns the SSE label."""
         if versioning:
-            self.service.s3.set_versioning(bucket, True)
+            try:
+                self.service.s3.set_versioning(bucket, True)
+            except E.ItsStoreError as exc:
+                if exc.s3_code not in UNSUPPORTED:
+                    raise
+                raise E.ItsStoreError(f"the server does not support versioning ({exc.s3_code}): the new bucket "
+                                      f"s3://{bucket} is removed again", hint="drop --versioning (and the preset) "
+                                      "on this server, or use one with versioning") from None
         sse = None
         if encrypt:
             from its_store.codec.encryption import set_bucket_encryption
@@ -154,11 +194,25 @@ class BucketAdmin:
             Lifecycle(self.service).set(bucket, [rule])
         return sse
 
+    def _new_lock(self, bucket: str) -> Any:
+        """The object lock of a bucket just made with it, read back: a server that took the header and keeps
+        no lock (rclone) is ObjectLockNotEnabledError (exit 78), and the caller removes the bucket again."""
+        try:
+            return self.service.retention().require_lock(bucket)
+        except E.ObjectLockNotEnabledError as exc:
+            why = ("the server does not implement object lock" if "does not implement" in exc.message
+                   else "the server did not keep the object lock asked for")
+            raise E.ObjectLockNotEnabledError(f"{why}: the new bucket s3://{bucket} has none and is removed again",
+                                              hint="object lock needs a server that implements it (MinIO, Ceph "
+                                                   "RGW, SeaweedFS)") from None
+
     def _undo_create(self, bucket: str) -> None:
+        """Remove the bucket `create` just made (still empty); if that fails, say so: it stays half-made."""
         try:
             self.service.s3.remove_bucket(bucket)
-        except E.ItsStoreError:
-            pass
+        except E.ItsStoreError as exc:
+            log.warning("s3://%s was created and could not be removed again (%s): remove it with "
+                        "`its-store bucket rm s3://%s`", bucket, exc.message, bucket)
         self.service.cache.invalidate_buckets()
 
     # ---------------------------------------------------------------------------------- remove

@@ -101,7 +101,8 @@ class StorageService(ServiceFacets):
         return validate_bucket(name)
 
     def ensure_bucket(self, bucket: str, *, create: bool | None = None) -> None:
-        """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on).
+        """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on: a default, so a
+        server without versioning gets the bucket without it, said once; service/buckets.py).
 
         `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
         if bucket in self._known_buckets:
@@ -110,16 +111,17 @@ class StorageService(ServiceFacets):
             if not (self.settings.create_buckets if create is None else create):
                 raise E.BucketNotFoundError(f"bucket not found: {bucket}",
                                             hint="create it, or set MINIO_CREATE_BUCKETS=true")
+            from its_store.service.buckets import default_versioning
             from its_store.state.audit import recording
             with recording(self.audit, "bucket_create", bucket=bucket, automatic=True,
-                           versioning=self.settings.enable_versioning):
+                           versioning=self.settings.enable_versioning) as entry:
                 try:
                     self.s3.make_bucket(bucket)
                 except E.AlreadyExistsError:
                     pass  # created concurrently: fine
                 self.cache.invalidate_buckets()
                 if self.settings.enable_versioning:
-                    self.s3.set_versioning(bucket, True)
+                    default_versioning(self, bucket, entry)
         self._known_buckets.add(bucket)
 
     def journal(self) -> Any:
