@@ -225,3 +225,24 @@ def test_init_and_first_writes_on_rclone_work_and_say_once_that_versioning_is_mi
     assert "without versioning" in up.stderr, up
     made = [e for e in audit_lines(env) if e["operation"] == "bucket_create"]
     assert len(made) == 5 and all(e["result"] == "ok" and e["versioning_unavailable"] for e in made), made
+
+
+def test_bucket_info_on_rclone_names_each_field_it_cannot_read(rclone):
+    """rclone answers ?lifecycle, ?tagging, ?encryption, ?object-lock and ?policy with the bucket listing and
+    has no version listing: each of those fields is unknown with its reason, the counts come from the
+    plain listing (one version per object), exit 0. It used to fail as a whole on the lifecycle."""
+    cli, _, client = rclone
+    bucket = unique("b")
+    client.make_bucket(bucket)
+    assert cli("upload", "-", f"s3://{bucket}/a.jpg", input=b"frame").exit_code == 0
+    run = cli("bucket", "info", f"s3://{bucket}", "--json")
+    assert run.exit_code == 0, run
+    doc = run.json()
+    counts = (doc["objects"], doc["versions"], doc["size"], doc["delete_markers"], doc["versioning"])
+    assert counts == (1, 1, 5, 0, "Off"), doc
+    assert {"lifecycle", "tags", "encryption", "object_lock", "public"} <= set(doc["unknown"]), doc
+    assert all(doc[field] is None for field in ("lifecycle", "tags", "encryption", "object_lock", "public")), doc
+    assert "ignores ?lifecycle" in doc["unknown"]["lifecycle"], doc
+    human = cli("bucket", "info", f"s3://{bucket}")
+    assert human.exit_code == 0 and "unknown (the server's answer to GetBucketLifecycleConfiguration" in " ".join(
+        human.stdout.split()), human

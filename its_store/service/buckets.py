@@ -74,14 +74,16 @@ class BucketRemoved(BaseModel):
 
 
 class BucketDetails(BaseModel):
-    """What `bucket info` shows. Counts come from listing every version of the bucket."""
+    """What `bucket info` shows. Counts come from listing every version of the bucket (a failed listing fails
+    the command). Each other field comes from a call of its own; one that fails or is answered with something
+    that is not S3 is None (unknown), and `unknown` says why ({field: reason}), the rest is shown."""
 
     bucket: str
     created: datetime | None = None
-    versioning: str
-    encryption: Any = None
-    lifecycle: list[LifecycleRule] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
+    versioning: str | None = None                      # Enabled, Suspended, Off; None: unknown
+    encryption: Any = None                             # None: no default read (see unknown)
+    lifecycle: list[LifecycleRule] | None = Field(default_factory=list)
+    tags: dict[str, str] | None = Field(default_factory=dict)
     object_lock: bool | None = None                    # None: the server did not say
     default_retention: dict[str, Any] | None = None    # {"mode", "days", "years"} when set
     objects: int = 0          # current (latest, not deleted) objects
@@ -89,9 +91,10 @@ class BucketDetails(BaseModel):
     versions: int = 0         # every stored data version, current ones included
     delete_markers: int = 0
     stored_size: int = 0      # bytes of every stored version
-    uploads_in_progress: int = 0
+    uploads_in_progress: int | None = 0
     public: bool | None = None        # the bucket policy allows anonymous requests something (None: unknown)
     policy_summary: list[str] = Field(default_factory=list)  # the policy in plain words (policy.summarize)
+    unknown: dict[str, str] = Field(default_factory=dict)  # field -> why it could not be read
 
 
 class BucketAdmin:
@@ -246,42 +249,65 @@ class BucketAdmin:
 
     # ------------------------------------------------------------------------------------ info
     def info(self, bucket: str) -> BucketDetails:
-        """Versioning, encryption, lifecycle, tags, and counts and sizes from a full version listing."""
+        """Versioning, encryption, lifecycle, tags, lock, policy, and counts and sizes from a full version
+        listing. A field whose own call fails is unknown (None) with its reason in `unknown`: a server that
+        lacks a call (rclone answers ?lifecycle with the bucket listing) still gets the rest shown."""
         self._require(bucket)
         s3 = self.service.s3
-        created = next((b.created for b in self.service.list_buckets() if b.name == bucket), None)
-        details = BucketDetails(bucket=bucket, created=created, versioning=Versions(self.service).status(bucket),
-                                encryption=self._encryption(bucket), lifecycle=Lifecycle(self.service).get(bucket),
-                                tags=s3.get_bucket_tags(bucket),
-                                uploads_in_progress=len(s3.list_multipart_uploads(bucket)))
-        try:
-            lock = self.service.retention().bucket_lock(bucket)
+        details = BucketDetails(bucket=bucket)
+
+        def read(name: str, call: Any) -> Any:
+            """call(), or None with the reason under `name` in details.unknown."""
+            try:
+                return call()
+            except E.ItsStoreError as exc:
+                details.unknown[name] = exc.message
+                return None
+
+        details.created = read("created", lambda: next(
+            (b.created for b in self.service.list_buckets() if b.name == bucket), None))
+        details.versioning = read("versioning", lambda: Versions(self.service).status(bucket))
+        details.encryption = read("encryption", lambda: _encryption_of(s3, bucket))
+        details.lifecycle = read("lifecycle", lambda: Lifecycle(self.service).get(bucket))
+        details.tags = read("tags", lambda: s3.get_bucket_tags(bucket))
+        details.uploads_in_progress = read("uploads_in_progress", lambda: len(s3.list_multipart_uploads(bucket)))
+        lock = read("object_lock", lambda: self.service.retention().bucket_lock(bucket))
+        if lock is not None:
             details.object_lock, details.default_retention = lock.object_lock, _default_of(lock)
-        except E.ItsStoreError:
-            pass  # a server without object lock support: unknown (None)
-        try:
-            view = self.service.policies().get(bucket)
+        view = read("public", lambda: self.service.policies().get(bucket))
+        if view is not None:
             details.public, details.policy_summary = view.public, view.lines()
-        except E.ItsStoreError:
-            pass  # a server without bucket policies: unknown (None)
-        for version in Versions(self.service).iter_versions(bucket):
-            if version.is_delete_marker:
-                details.delete_markers += 1
-                continue
-            details.versions += 1
-            details.stored_size += version.size
-            if version.is_latest:
-                details.objects += 1
-                details.size += version.size
+        self._count(bucket, details)
         return details
 
-    def _encryption(self, bucket: str) -> Any:
-        """The bucket's default encryption (encryption.BucketEncryption as a dict); None if unreadable."""
-        from its_store.codec.encryption import get_bucket_encryption
+    def _count(self, bucket: str, details: BucketDetails) -> None:
+        """Counts and sizes from a listing of every version. A server that has no version listing (rclone
+        answers 501) has one version per object: the plain listing counts them."""
         try:
-            return get_bucket_encryption(self.service.s3, bucket).to_dict()
-        except E.ItsStoreError:
-            return None
+            for version in Versions(self.service).iter_versions(bucket):
+                if version.is_delete_marker:
+                    details.delete_markers += 1
+                    continue
+                details.versions += 1
+                details.stored_size += version.size
+                if version.is_latest:
+                    details.objects += 1
+                    details.size += version.size
+        except E.ItsStoreError as exc:
+            if exc.s3_code not in UNSUPPORTED or details.versions or details.delete_markers:
+                raise
+            for item in self.service.s3.list_objects(bucket, "", True):
+                details.objects += 1
+                details.versions += 1
+                details.size += item.size or 0
+                details.stored_size += item.size or 0
+
+
+
+def _encryption_of(s3: Any, bucket: str) -> dict[str, Any]:
+    """The bucket's default encryption (encryption.BucketEncryption as a dict)."""
+    from its_store.codec.encryption import get_bucket_encryption
+    return get_bucket_encryption(s3, bucket).to_dict()
 
 
 def _default_of(lock: Any) -> dict[str, Any] | None:
