@@ -246,3 +246,89 @@ def test_bucket_info_on_rclone_names_each_field_it_cannot_read(rclone):
     human = cli("bucket", "info", f"s3://{bucket}")
     assert human.exit_code == 0 and "unknown (the server's answer to GetBucketLifecycleConfiguration" in " ".join(
         human.stdout.split()), human
+
+
+# ---------------------------------------------------------------------------------- deletes that only hide
+def test_batch_deletes_say_when_the_data_is_only_hidden(service, bucket, env):
+    """delete_objects() (sync and async) in a versioned bucket: each key `deleted` with `delete_marker` true,
+    as delete_object() says; every rm audit line of a batch (rm -r, sync, the registry) says so too. In a
+    bucket without versions the data is gone: delete_marker false, and no such field on the audit line."""
+    import asyncio
+
+    from its_store import UploadRequest
+    from its_store.aio import AsyncStorageService
+    plain = unique("p")
+    service.s3.make_bucket(plain)
+    for name in (bucket, plain):
+        for key in ("a.jpg", "b.jpg", "c.jpg"):
+            service.upload_object(UploadRequest(bucket=name, key=key, data=b"frame"))
+    done = service.delete_objects(bucket, ["a.jpg", "b.jpg"])
+    assert [(r.key, r.deleted, r.delete_marker) for r in done] == [("a.jpg", True, True), ("b.jpg", True, True)]
+    later = asyncio.run(AsyncStorageService(service).delete_objects(bucket, ["c.jpg"]))
+    assert [(r.key, r.deleted, r.delete_marker) for r in later] == [("c.jpg", True, True)]
+    gone = service.delete_objects(plain, ["a.jpg", "b.jpg"])
+    assert [(r.deleted, r.delete_marker) for r in gone] == [(True, False), (True, False)]
+    lines = [(e["bucket"], e["key"], e.get("delete_marker")) for e in audit_lines(env) if e["operation"] == "rm"]
+    assert lines == [(bucket, "a.jpg", True), (bucket, "b.jpg", True), (bucket, "c.jpg", True),
+                     (plain, "a.jpg", None), (plain, "b.jpg", None)]
+
+
+def test_rm_recursive_audit_lines_say_delete_marker(cli, bucket, env):
+    for key in ("d/a.jpg", "d/b.jpg"):
+        assert cli("upload", "-", f"s3://{bucket}/{key}", input=b"frame").exit_code == 0
+    assert cli("rm", f"s3://{bucket}/d/", "-r", "--yes").exit_code == 0
+    rm = [e for e in audit_lines(env) if e["operation"] == "rm"]
+    assert [(e["key"], e["delete_marker"], e["size"]) for e in rm] == [("d/a.jpg", True, 5), ("d/b.jpg", True, 5)]
+
+
+class Receiver:
+    """A webhook listener on loopback that records each event and answers 204."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        events = self.events = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                events.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+def test_model_rm_and_gc_webhook_events_say_the_data_is_hidden(cli, monkeypatch, receiver, tmp_path: Path):
+    """The models bucket is versioned (MINIO_ENABLE_VERSIONING): `model rm` and `model gc` hide the files
+    behind delete markers. Their `model.rm` events say `hidden: true` and the bytes still stored."""
+    monkeypatch.setenv("MINIO_MODEL_WEBHOOK_URL", receiver.url)
+    weights = write_file(tmp_path / "w.onnx", 3_000, seed=9)
+    for version in ("1.0.0", "1.1.0", "1.2.0"):
+        run = cli("model", "register", str(weights), "--name", "det", "--version", version, "--json")
+        assert run.exit_code == 0, run
+    rm = cli("model", "rm", "det@1.0.0", "--yes", "--json")
+    assert rm.exit_code == 0 and rm.json()["hidden"] is True, rm
+    gc = cli("model", "gc", "--keep-last", "1", "--older-than", "0s", "--yes", "--json")
+    assert gc.exit_code == 0, gc
+    removed = sorted((e["version"], e.get("reason"), e["hidden"], e["hidden_bytes"]) for e in receiver.events
+                     if e["event"] == "model.rm")
+    assert [(v, reason, hidden) for v, reason, hidden, _ in removed] == [
+        ("1.0.0", None, True), ("1.1.0", "gc", True)], receiver.events
+    assert removed[0][3] == rm.json()["hidden_bytes"] and removed[1][3] >= 3_000, removed

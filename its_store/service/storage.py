@@ -404,22 +404,26 @@ class StorageService(ServiceFacets):
         return seen[bucket]
 
     def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
-        """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised."""
+        """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised.
+        In a bucket that leaves delete markers each deleted key says `delete_marker`: hidden, still stored."""
         validate_bucket(bucket)
         for key in keys:
             validate_key(key)
         failures: dict[str, str] = {}
         for start in range(0, len(keys), 1000):
             failures.update(self.remove_batch(bucket, keys[start:start + 1000]))
-        return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k))
-                for k in keys]
+        marker = self.leaves_delete_markers(bucket)  # asked once per bucket (remove_batch asked already)
+        return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
+                             delete_marker=marker and k not in failures) for k in keys]
 
     def remove_batch(self, bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict[str, str]:
-        """One DeleteObjects request (<= 1,000 keys), recorded once whoever asked (rm, rm -r, the
-        registry): cache invalidation, one audit line and one stats count per key. Returns the
-        failures as {key: "Code: message"}; if the request itself fails, every key is audited as
-        failed and the error raised."""
+        """One DeleteObjects request (<= 1,000 keys), recorded once whoever asked (rm, rm -r, sync, the
+        registry): cache invalidation, one audit line and one stats count per key, `delete_marker` on the
+        line when the bucket leaves delete markers (the data is hidden, not gone). Returns the failures as
+        {key: "Code: message"}; if the request itself fails, every key is audited as failed and the error
+        raised."""
         failures: dict[str, str] = {}
+        marker = self.leaves_delete_markers(bucket) or None
         try:
             failures = dict(self.s3.remove_many(bucket, [(k, None) for k in keys]))
         except E.ItsStoreError as exc:
@@ -431,7 +435,7 @@ class StorageService(ServiceFacets):
                 error = failures.get(key)
                 self.stats.record("delete", ok=not error)
                 self.audit.record("rm", bucket=bucket, key=key, size=(sizes or {}).get(key), ok=not error,
-                                  error=error)
+                                  error=error, delete_marker=marker)
         return failures
 
     # ----------------------------------------------------------------------------------- presign
