@@ -332,3 +332,40 @@ def test_model_rm_and_gc_webhook_events_say_the_data_is_hidden(cli, monkeypatch,
     assert [(v, reason, hidden) for v, reason, hidden, _ in removed] == [
         ("1.0.0", None, True), ("1.1.0", "gc", True)], receiver.events
     assert removed[0][3] == rm.json()["hidden_bytes"] and removed[1][3] >= 3_000, removed
+
+
+# ------------------------------------------------------------------------ registry documents from the cache
+def test_a_manifest_planted_in_the_metadata_cache_is_refused_like_one_from_the_server(cli, env, buckets,
+                                                                                       tmp_path: Path):
+    """The disk cache is a folder anyone with the cache dir can write: a manifest read back from it is checked
+    again (registry/validate.py). A planted one (a file path that leaves the version's folder) is dropped,
+    said in one warning, and the server's copy is used; the next process reads the good copy, quietly."""
+    import copy
+    import subprocess
+    import sys
+
+    from its_store import StorageService, load_settings
+    weights = write_file(tmp_path / "w.onnx", 2_000, seed=3)
+    assert cli("model", "register", str(weights), "--name", "det", "--version", "1.0.0").exit_code == 0
+    assert cli("model", "list", "--json").exit_code == 0  # files the manifest in the disk cache
+    svc = StorageService(load_settings())
+    key = "det/1.0.0/manifest.json"
+    parts = ("model-registry", buckets["models"], key, svc.s3.stat(buckets["models"], key).etag.strip('"'))
+    good = svc.cache.remember(parts, lambda: pytest.fail("the manifest is not in the disk cache"))
+    bad = copy.deepcopy(good)
+    bad["files"][0]["path"] = "../../outside.onnx"
+    svc.cache.forget(parts)
+    svc.cache.remember(parts, lambda: bad)
+    svc.close()
+
+    def model_list() -> subprocess.CompletedProcess[str]:  # a new process: its in-memory cache is empty
+        return subprocess.run([sys.executable, "-m", "its_store", "model", "list", "--json"], capture_output=True,
+                              text=True, check=False, timeout=120)
+    first = model_list()
+    assert first.returncode == 0, first
+    [row] = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [f["path"] for f in row["files"]] == ["w.onnx"], row
+    warnings = [line for line in first.stderr.splitlines() if line.startswith("its-store: warning:")]
+    assert len(warnings) == 1 and "metadata cache held a copy" in warnings[0] and "files[0].path" in warnings[0], first
+    second = model_list()
+    assert second.returncode == 0 and second.stderr == "" and json.loads(second.stdout)["files"] == row["files"]
