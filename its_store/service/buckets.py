@@ -12,6 +12,7 @@ version, a delete marker, an unfinished upload) unless forced, and then erases e
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 EVIDENCE_MODE, EVIDENCE_DAYS = "GOVERNANCE", 90  # --preset evidence: default retention of new objects
 UNSUPPORTED = ("NotImplemented", "MethodNotAllowed")  # what a server without a feature answers its calls
 log = logging.getLogger("its_store.service.buckets")
+_TOLD: weakref.WeakSet[Any] = weakref.WeakSet()  # services that said their server keeps no versioning
 
 
 def default_versioning(service: StorageService, bucket: str, entry: dict[str, Any], *, say: bool = True) -> str | None:
@@ -46,8 +48,8 @@ def default_versioning(service: StorageService, bucket: str, entry: dict[str, An
     entry.update(versioning=False, versioning_unavailable=code)
     warning = (f"s3://{bucket} was created without versioning: the server does not support it ({code}); "
                "MINIO_ENABLE_VERSIONING cannot be kept there (overwritten and deleted objects are gone)")
-    if say and not service.__dict__.get("_said_no_versioning"):
-        service.__dict__["_said_no_versioning"] = True
+    if say and service not in _TOLD:
+        _TOLD.add(service)
         log.warning("%s", warning)
     return warning
 
