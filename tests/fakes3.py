@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
-from faultserver import XML, Conn, FakeObject, FaultServer, Request, _list_buckets, response, s3_error
+from faultserver import XML, Conn, FakeObject, FaultServer, Request, _list_buckets, response, s3_error, sse_of
 
 
 # -- the rest of what the CLI asks, so that a command gets as far as the call under test ---------------
@@ -119,6 +119,7 @@ def _multipart(server: FaultServer, call: str, req: Request, conn: Conn, body: b
     if call == "CreateMultipartUpload":
         upload = f"up{len(server.uploads) + 1}"
         server.uploads[upload] = (req.bucket, req.key, {})
+        server.upload_sse[upload] = sse_of(req)
         conn.send(response(200, _doc(call, bucket=req.bucket, key=req.key, upload=upload), content_type=XML))
     elif call == "ListMultipartUploads":
         conn.send(response(200, _doc(call, bucket=req.bucket, uploads=[
@@ -137,8 +138,9 @@ def _multipart(server: FaultServer, call: str, req: Request, conn: Conn, body: b
         bucket, key, parts = server.uploads.pop(upload)
         data = b"".join(parts[n] for n in sorted(parts))
         digests = b"".join(hashlib.md5(parts[n]).digest() for n in sorted(parts))
-        obj = server.put_object(bucket, key, FakeObject(data, etag=f"{hashlib.md5(digests).hexdigest()}-{len(parts)}"))
-        conn.send(response(200, _doc(call, bucket=bucket, key=key, etag=obj.etag), content_type=XML))
+        sse, etag = server.upload_sse.pop(upload, {}), f"{hashlib.md5(digests).hexdigest()}-{len(parts)}"
+        obj = server.put_object(bucket, key, FakeObject(data, sse, etag=etag))
+        conn.send(response(200, _doc(call, bucket=bucket, key=key, etag=obj.etag), content_type=XML, headers=sse))
 
 
 _CALLS = {name: globals()["_" + name] for name in (
@@ -227,7 +229,14 @@ def garbage(form: str, call: str, req: Request, server: FaultServer) -> bytes:
             "random": RANDOM}[form]
     if form == "random":
         kind = "application/octet-stream"
-    return response(200, body, content_type=kind)
+    return response(200, body, content_type=kind, headers=_write_sse(call, req, server))
+
+
+def _write_sse(call: str, req: Request, server: FaultServer) -> dict[str, str]:
+    """The SSE headers S3 sends with the answer to a write that asked for SSE: garbage is in the body only."""
+    if call == "CompleteMultipartUpload":
+        return server.upload_sse.get(req.query.get("uploadId", ""), {})
+    return sse_of(req) if call == "PutObject" else {}
 
 
 _NS = ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'

@@ -120,6 +120,13 @@ class Conn:
 Handler = Callable[["FaultServer", Request, Conn], bool | None]
 
 
+def sse_of(req: Request) -> dict[str, str]:
+    """The server-side encryption a write asked for, as S3 answers it (PUT, HEAD, GET): the algorithm and the
+    SSE-C key's MD5, never the key."""
+    return {name: value for name, value in req.headers.items()
+            if name.startswith("x-amz-server-side-encryption") and not name.endswith("-customer-key")}
+
+
 class FaultServer:
     """FaultServer(handler).start(); .endpoint is host:port; .objects[(bucket, key)] = FakeObject(...)."""
 
@@ -132,6 +139,7 @@ class FaultServer:
         self.configs: dict[tuple[str, str], bytes] = {}  # (bucket or bucket/key, sub-resource) -> document
         self.locked: set[str] = set()  # buckets with object lock
         self.uploads: dict[str, tuple[str, str, dict[int, bytes]]] = {}  # id -> (bucket, key, parts)
+        self.upload_sse: dict[str, dict[str, str]] = {}  # id -> the SSE headers of its CreateMultipartUpload
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._conns: set[Conn] = set()
@@ -228,8 +236,8 @@ class FaultServer:
         elif not key:
             self._bucket_request(req, conn, query)
         elif req.method == "PUT" and not query:
-            obj = self.put_object(bucket, key, FakeObject(body))
-            conn.send(response(200, headers={"ETag": f'"{obj.etag}"'}))
+            obj = self.put_object(bucket, key, FakeObject(body, headers=sse_of(req)))
+            conn.send(response(200, headers={"ETag": f'"{obj.etag}"', **obj.headers}))
         elif req.method in ("GET", "HEAD") and "tagging" in query:
             conn.send(response(200, b'<?xml version="1.0" encoding="UTF-8"?><Tagging><TagSet></TagSet></Tagging>',
                                content_type=XML))

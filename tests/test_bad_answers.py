@@ -7,7 +7,8 @@ GARBAGE_NO_DOC for calls answered without a document) and runs one command that 
 the real CLI. Each must end with exactly one `its-store: error:` line and its documented exit code: 69
 where the answer is an HTML page (not an S3 API at all, or a proxy's error page), 1 where an S3 server's
 answer to one call breaks the spec (`bad_server_answer`, naming the call); never "unexpected", never a
-traceback. Report commands (health, bucket info, stat, sync --json) say "unknown" in their report instead.
+traceback. Report commands (health, bucket info, stat, sync --json) say "unknown" in their report instead
+(bucket info: each field of its own call, null with the reason under `unknown`).
 A few garbage forms happen to be valid S3 (an empty <VersioningConfiguration> is a bucket never
 versioned): VALID lists them with the reason, and those commands succeed.
 
@@ -62,13 +63,14 @@ CASES = [
     C("CreateBucket", "bucket", "create", "s3://new-bkt"),
     C("DeleteBucket", "bucket", "rm", "s3://bad-video"),
     C("GetBucketVersioning", "bucket", "versioning", "s3://bad"),
-    C("GetBucketVersioning", "bucket", "info", "s3://bad", forms=REPRESENTATIVE),
+    C("GetBucketVersioning", "bucket", "info", "s3://bad", "--json", report="versioning", forms=REPRESENTATIVE),
     C("PutBucketVersioning", "bucket", "versioning", "s3://bad", "on"),
     C("GetBucketEncryption", "bucket", "encryption", "show", "s3://bad"),
     C("GetBucketEncryption", "bucket", "info", "s3://bad", "--json", report="encryption", forms=REPRESENTATIVE),
     C("PutBucketEncryption", "bucket", "encryption", "set", "s3://bad"),
     C("DeleteBucketEncryption", "bucket", "encryption", "rm", "s3://bad"),
     C("GetBucketTagging", "tag", "get", "s3://bad"),
+    C("GetBucketTagging", "bucket", "info", "s3://bad", "--json", report="tags", forms=REPRESENTATIVE),
     C("PutBucketTagging", "tag", "set", "s3://bad", "a=b"),
     C("DeleteBucketTagging", "tag", "rm", "s3://bad"),
     C("GetObjectTagging", "tag", "get", "s3://bad/k", forms=HTML_FORMS),  # see VALID_TAGGING
@@ -81,6 +83,8 @@ CASES = [
     C("PutBucketPolicy", "bucket", "policy", "set", "s3://bad", "--public-read", "share/"),
     C("DeleteBucketPolicy", "bucket", "policy", "rm", "s3://bad", "--yes"),
     C("GetBucketLifecycleConfiguration", "bucket", "lifecycle", "show", "s3://bad"),
+    C("GetBucketLifecycleConfiguration", "bucket", "info", "s3://bad", "--json", report="lifecycle",
+      forms=REPRESENTATIVE),
     C("GetBucketLifecycleConfiguration", "bucket", "lifecycle", "set", "s3://bad", "--expire-days", "3",
       forms=REPRESENTATIVE),
     C("PutBucketLifecycleConfiguration", "bucket", "lifecycle", "set", "s3://bad", "--expire-days", "3"),
@@ -100,7 +104,7 @@ CASES = [
     C("CreateMultipartUpload", *UP), C("UploadPart", *UP, forms=(*HTML_FORMS, "no_etag")),
     C("CompleteMultipartUpload", *UP),
     C("ListParts", *UP[:1], "--resume", *UP[1:], before=(*UP[:1], "--resume", *UP[1:])),
-    C("ListMultipartUploads", "bucket", "info", "s3://bad"),
+    C("ListMultipartUploads", "bucket", "info", "s3://bad", "--json", report="uploads_in_progress"),
     C("ListMultipartUploads", "bucket", "rm", "s3://bad-logs", "--force", "--yes", forms=REPRESENTATIVE),
     C("AbortMultipartUpload", "bucket", "rm", "s3://bad-logs", "--force", "--yes"),
     C("ListObjectsV2", "ls", "s3://bad/"), C("ListObjectsV2", "du", "s3://bad/", forms=REPRESENTATIVE),
@@ -246,8 +250,10 @@ def check_report(case: Case, form: str, run: Any) -> None:
         assert run.exit_code == 1 and not doc["source_complete"], run
         assert failed["code"] == ("service_unavailable" if form in HTML_FORMS else "bad_server_answer"), failed
         assert expected_error in failed["reason"], failed
-    else:  # bucket info: that field unknown, the rest reported
+    else:  # bucket info: that field unknown (None) and why, the rest reported
         assert run.exit_code == 0 and doc[case.report] is None and doc["bucket"] == "bad", run
+        assert list(doc["unknown"]) == [case.report] and expected_error in doc["unknown"][case.report], doc
+        assert doc["versions"] == 2 and (case.report == "versioning" or doc["versioning"] == "Off"), doc
 
 
 @pytest.mark.parametrize("form", GARBAGE)

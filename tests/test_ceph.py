@@ -6,7 +6,8 @@ and what its-store then does. The common object I/O, versioning, lock and regist
   the version has neither retention nor legal hold. its-store checks the lock of every write that asked
   for one, puts the missing part on (PutObjectRetention / PutObjectLegalHold), reads it back, and says so.
 - It answers retain-until dates with nine fraction digits, which minio's date parser refuses.
-- It refuses SSE over plain HTTP (rgw_crypt_require_ssl) with a bare InvalidRequest.
+- It refuses SSE over plain HTTP (rgw_crypt_require_ssl) with a bare InvalidRequest: exit 78 with the
+  HTTPS hint. Without that setting it takes SSE-S3 and stores the object unencrypted: test_server_gaps.py.
 """
 
 from __future__ import annotations
@@ -141,13 +142,26 @@ def test_nine_digit_retention_dates_are_read_and_the_lock_is_named(ceph_cli, cep
     assert sorted(v["key"] for v in list_versions(cli, locked, "d/")) == ["d/g.jpg", "d/h.jpg"]
 
 
-def test_sse_over_plain_http_is_refused_and_nothing_is_stored(ceph_cli, ceph_env, minio):
+def test_sse_over_plain_http_is_refused_and_nothing_is_stored(ceph_cli, ceph_env, minio, tmp_path: Path):
     """rgw_crypt_require_ssl (on by default): an upload asking for SSE over plain HTTP is refused with a
-    bare InvalidRequest. The tests on Ceph set MINIO_ENABLE_ENCRYPTION=false, as a user there would."""
+    bare InvalidRequest (no message). That is encryption_unsupported (exit 78) with the HTTPS hint, for
+    SSE-S3 by default or asked, and for SSE-C; it used to be exit 2 "InvalidRequest: InvalidRequest". The
+    tests on Ceph set MINIO_ENABLE_ENCRYPTION=false, as a user there would."""
     cli, bucket = ceph_cli, unique("b")
     minio.make_bucket(bucket)
-    run = cli("upload", "-", f"s3://{bucket}/f.jpg", input=b"frame", extra_env={"MINIO_ENABLE_ENCRYPTION": "true"})
-    assert run.exit_code == 2 and "InvalidRequest" in one_line_error(run), run
+    key_file = tmp_path / "sse-c.key"
+    key_file.write_bytes(bytes(range(32)))
+    for flags, defaulted in (((), True), (("--sse", "s3"), False), (("--sse", "c", "--sse-c-key-file", str(key_file)),
+                                                                    False)):
+        run = cli("upload", "-", f"s3://{bucket}/f.jpg", *flags, "--json", input=b"frame",
+                  extra_env={"MINIO_ENABLE_ENCRYPTION": "true"})
+        error = run.json()["error"]
+        assert run.exit_code == 78 and error["code"] == "encryption_unsupported", (flags, run)
+        assert "refused over plain HTTP" in error["message"] and "HTTPS only" in error["hint"], error
+        assert ("MINIO_ENABLE_ENCRYPTION=false" in error["hint"]) is defaulted, error
+        human = cli("upload", "-", f"s3://{bucket}/f.jpg", *flags, input=b"frame",
+                    extra_env={"MINIO_ENABLE_ENCRYPTION": "true"})
+        assert human.exit_code == 78 and "encryption for s3://" in one_line_error(human), human
     assert list(minio.list_objects(bucket, recursive=True)) == []
     assert cli("upload", "-", f"s3://{bucket}/f.jpg", "--sse", "none", input=b"frame",
                extra_env={"MINIO_ENABLE_ENCRYPTION": "true"}).exit_code == 0

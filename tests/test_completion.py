@@ -401,3 +401,41 @@ def test_stale_answers_go_only_to_who_was_shown_them(tree, env, s3_server):
         assert complete(line, **via) == []  # refused now: not even what it was shown before
         mode["now"] = "busy"
         assert complete(line, **via) == []  # and its answers are gone from the cache
+
+
+# ------------------------------------------------------------------ keys that a shell line cannot carry
+EVIL_KEYS = ("k/evil\ns3://fake-bucket/\nk/second-fake", "k/esc\x1b]0;pwned\x07.jpg", "k/bidi\u202egpj.exe")
+
+
+def _fast(line: str, **extra: str) -> list[str]:
+    """The fast path's bash answer (fast.respond, as `its-store` runs it without Typer), one value a line."""
+    from its_store.cli.completion import fast
+    text, code = fast.respond("complete_bash", {**os.environ, **bash_request(line), **extra}, False)
+    assert code == 0 and text is not None
+    return [value for value in text.split("\n") if value]
+
+
+def test_keys_with_control_characters_are_never_offered(service, bucket, patient):
+    """A key holding a newline would add made-up entries (one per line) to the shell's list, one holding ESC
+    would drive the terminal: such candidates are dropped on both paths, from the server and from the cache;
+    the typable keys beside them are offered exactly."""
+    for key in (*EVIL_KEYS, "k/plain.jpg"):
+        service.s3.put(bucket, key, b"x", {})  # written by another tool: its-store refuses such keys
+    line = f"its-store get s3://{bucket}/k/"
+    typer_path = complete(line)
+    assert typer_path == [f"//{bucket}/k/plain.jpg"], typer_path
+    assert _fast(line) == typer_path  # answered from the cache the first completion filed
+    assert complete(f"its-store get s3://{bucket}/k/e", shell="fish") == []
+    for shell in ("zsh", "fish"):
+        text = "\n".join(complete(line, shell=shell))
+        assert "fake" not in text and "\x1b" not in text and "\u202e" not in text, (shell, text)
+
+
+def test_an_injected_cache_entry_with_control_characters_is_not_offered(env, tmp_path):
+    """The completion cache is a file: a candidate planted there with a newline is dropped as well."""
+    seed_completion_cache(Path(env["MINIO_CACHE_DIR"]), env["MINIO_ENDPOINT"], env["MINIO_ACCESS_KEY"],
+                          env["MINIO_SECRET_KEY"], {"buckets": ["good-bucket", "bad\nfake-bucket"],
+                                                     "keys\ngood-bucket\n": ["a.jpg", "b\x1b[2J.jpg"]})
+    assert complete("its-store ls s3://") == ["//good-bucket/"]
+    assert complete("its-store ls s3://good-bucket/") == ["//good-bucket/a.jpg"]
+    assert _fast("its-store ls s3://good-bucket/") == ["//good-bucket/a.jpg"]

@@ -6,7 +6,10 @@ SSE-C request headers. No minio import here: the headers are plain S3 headers, a
 
 Servers differ in how they refuse: MinIO without a KMS answers SSE-S3 with 501 NotImplemented, an
 SSE-C object read without its key gives 400 (HEAD: no body, but the SSE-C algorithm header), a wrong
-key gives 403. These become one-line errors with a hint (see explain_*).
+key gives 403; Ceph's RADOS Gateway refuses any SSE over plain HTTP (rgw_crypt_require_ssl, on by
+default) with a bare 400 InvalidRequest, no message. These become one-line errors with a hint (see
+explain_*). A server that takes the header and does not encrypt is caught after the write
+(service/ssecheck.py).
 """
 
 from __future__ import annotations
@@ -222,24 +225,38 @@ def key_mismatch(bucket: str, key: str) -> E.SseKeyMismatchError:
                                  hint="use the key the object was uploaded with")
 
 
-def _refusal(exc: E.ItsStoreError) -> str | None:
-    """'CODE: message' when `exc` is a server refusing encryption (no KMS, SSE-C over HTTP...)."""
+PLAIN_HTTP_REFUSAL = "refused over plain HTTP"
+
+
+def _refusal(exc: E.ItsStoreError, *, plain_http: bool = False) -> str | None:
+    """'CODE: message' when `exc` is a server refusing encryption (no KMS, SSE-C over HTTP...).
+
+    `plain_http`: the request went without TLS, where radosgw refuses SSE with a bare InvalidRequest (no
+    message at all); on a request that asked for SSE that bare code is the refusal, said as such."""
     if isinstance(exc, (E.NotFoundError, E.AccessDeniedError, E.LocalIOError, E.ServiceUnavailableError,
                         E.BadAnswerError)):
         return None  # not a refusal: no server, or an answer that is no answer (its message may name the call)
     code, message, _ = _s3_cause(exc)
+    if plain_http and code == "InvalidRequest" and message.strip() in ("", code):
+        return f"{code}: {PLAIN_HTTP_REFUSAL}"
     text = f"{code} {message} {exc.message}".lower()
     if code in _REFUSAL_CODES or any(word in text for word in ("encrypt", "kms", "sse")):
         return f"{code}: {message}" if code else exc.message
     return None
 
 
-def explain_write_error(exc: E.ItsStoreError, sse: UploadSse, where: str) -> E.ItsStoreError:
-    """A server refusing the encryption we asked for becomes EncryptionUnsupportedError with a hint."""
-    detail = _refusal(exc) if sse.mode != "none" else None
+def explain_write_error(exc: E.ItsStoreError, sse: UploadSse, where: str, *,
+                        plain_http: bool = False) -> E.ItsStoreError:
+    """A server refusing the encryption we asked for becomes EncryptionUnsupportedError with a hint.
+    `plain_http`: the endpoint is http:// (MINIO_SECURE=false)."""
+    detail = _refusal(exc, plain_http=plain_http) if sse.mode != "none" else None
     if detail is None:
         return exc
-    if "insecure" in detail.lower() or (sse.mode == "c" and "secure" in detail.lower()):
+    if PLAIN_HTTP_REFUSAL in detail:
+        hint = ("this server takes server-side encryption over HTTPS only: use an https:// MINIO_ENDPOINT "
+                "(MINIO_SECURE=true)" + (", or set MINIO_ENABLE_ENCRYPTION=false (or pass --sse none) to store "
+                                         "without it" if sse.defaulted else ", or upload with --sse none"))
+    elif "insecure" in detail.lower() or (sse.mode == "c" and "secure" in detail.lower()):
         hint = "SSE-C needs HTTPS: use an https:// MINIO_ENDPOINT (MINIO_SECURE=true)"
     elif sse.defaulted:
         hint = ("set MINIO_ENABLE_ENCRYPTION=false (or pass --sse none) to store without server-side "

@@ -183,6 +183,13 @@ class EncryptionUnsupportedError(ConfigError):
     code = "encryption_unsupported"
 
 
+class EncryptionNotKeptError(ConfigError):
+    """A write asked for server-side encryption that neither the server's answer nor a HEAD of the stored
+    version shows: the server took the header and stored the object unencrypted (service/ssecheck.py)."""
+
+    code = "encryption_not_kept"
+
+
 class ObjectLockedError(AccessDeniedError):
     """A delete or change refused by object lock: retention (governance or compliance) or a legal hold."""
 

@@ -306,7 +306,7 @@ def _carry_out(reg: ModelRegistry, listing: Listing, manifests: dict[tuple[str, 
             _release(reg, sorted(held))
     for entry in report["stale_registrations"]:
         _remove_stale(reg, entry, report)
-    _notify(reg, [k for k in plan.remove if not rows[k].get("error")])
+    _notify(reg, [k for k in plan.remove if not rows[k].get("error")], {k: r["bytes"] for k, r in rows.items()})
 
 
 def _claim(reg: ModelRegistry, listing: Listing, batch: list[tuple[str, str]]
@@ -457,13 +457,16 @@ def _audit(reg: ModelRegistry, key: tuple[str, str], row: dict[str, Any], error:
                    objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker, **extra)
 
 
-def _notify(reg: ModelRegistry, removed: Iterable[tuple[str, str]]) -> None:
-    """One `model.rm` webhook event per removed version (reason gc), queued, then one flush."""
+def _notify(reg: ModelRegistry, removed: Iterable[tuple[str, str]], bytes_of: dict[tuple[str, str], int]) -> None:
+    """One `model.rm` webhook event per removed version (reason gc, hidden or not), queued, then one flush."""
     settings = reg.service.settings
     if not settings.model_webhook_url:
         return
     from its_store.registry import webhooks
+    from its_store.registry.removal import hidden_fields, rm_event_fields
+    markers = reg.service.leaves_delete_markers(reg.bucket)  # asked once per bucket already
     for model, version in removed:
+        stays = hidden_fields(markers, bytes_of.get((model, version), 0), done=True)
         webhooks.enqueue(settings, webhooks.new_event("model.rm", bucket=reg.bucket, model=model, version=version,
-                                                      actor=reg.actor, reason="gc"))
+                                                      actor=reg.actor, reason="gc", **rm_event_fields(stays)))
     webhooks.flush(settings, quiet=True)

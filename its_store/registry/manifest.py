@@ -232,6 +232,11 @@ def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise E.IntegrityError(f"manifest {where} is not valid JSON") from None
+    return manifest_of(doc, where)
+
+
+def manifest_of(doc: Any, where: str) -> dict[str, Any]:
+    """parse_manifest() of a document already parsed from JSON (one kept in the metadata cache, say)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) or "version" not in doc:
         raise E.IntegrityError(f"manifest {where} is not a model manifest")
     if doc.get("format") not in READABLE_FORMATS:

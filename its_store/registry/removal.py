@@ -57,6 +57,12 @@ def hidden_fields(markers: bool, nbytes: int, *, done: bool) -> dict[str, Any]:
     return {"delete_markers": bool(markers), "hidden": hidden, "hidden_bytes": nbytes if hidden else 0}
 
 
+def rm_event_fields(stays: dict[str, Any]) -> dict[str, Any]:
+    """What a `model.rm` webhook event says of the data (webhooks.new_event requires it): `hidden` (true: the
+    files are behind delete markers, still stored) and `hidden_bytes`, from what_stays / hidden_fields."""
+    return {"hidden": stays["hidden"], "hidden_bytes": stays["hidden_bytes"]}
+
+
 # ----------------------------------------------------------------------------------------- the marker
 def _body(reg: ModelRegistry, operation: str) -> bytes:
     """A removal's marker: who, when, which command; the token makes every claim's bytes unique (a PUT whose
@@ -195,6 +201,7 @@ def remove_version(reg: ModelRegistry, name: str, version: str, *, force: bool) 
                                lambda d: aliases_doc.drop_version(d, version, actor=reg.actor, at=_now()))
             reg._invalidate([f"{name}/{ALIASES}"])
     reg.offline_store.forget_version(name, version)
-    reg._emit("model.rm", name, version, aliases_removed=pointing)
+    stays = what_stays(reg, nbytes)
+    reg._emit("model.rm", name, version, aliases_removed=pointing, **rm_event_fields(stays))
     return {"model_name": name, "version": version, "deleted_objects": len(listed), "aliases_removed": pointing,
-            "bytes": nbytes, **what_stays(reg, nbytes)}
+            "bytes": nbytes, **stays}

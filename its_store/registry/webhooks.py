@@ -92,9 +92,13 @@ def waiting_elsewhere(settings: Settings) -> int:
 
 def new_event(kind: str, *, bucket: str, model: str, version: str | None, actor: str,
               alias: str | None = None, **extra: Any) -> dict[str, Any]:
-    """The event document: {event, model, version, alias?, actor, time, id, bucket}."""
+    """The event document: {event, model, version, alias?, actor, time, id, bucket}. A `model.rm` event must
+    say whether the data is gone: `hidden` (true in a bucket that leaves delete markers: the files are still
+    stored) and `hidden_bytes` (registry/removal.rm_event_fields)."""
     if kind not in EVENTS:
         raise ValueError(f"unknown webhook event {kind!r}")
+    if kind == "model.rm" and not {"hidden", "hidden_bytes"} <= set(extra):
+        raise ValueError("a model.rm event says whether its data is gone or hidden (hidden, hidden_bytes)")
     event = {"event": kind, "model": model, "version": version, "actor": actor, "bucket": bucket,
              "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
              "id": secrets.token_hex(16)}

@@ -50,6 +50,25 @@ class Headers(dict):
         return cls((str(k).lower(), str(v)) for k, v in (raw or {}).items())
 
 
+class Written(NamedTuple):
+    """What the answer to a write (PUT, CompleteMultipartUpload) said: ETag, version id, and its server-side
+    encryption headers (lower-case x-amz-server-side-encryption*, never an SSE-C key; empty when it names
+    none), so that the encryption asked for is checked without a HEAD where the server answers as S3 does."""
+
+    etag: str
+    version_id: str | None
+    sse: dict[str, str] = {}  # noqa: RUF012 - never mutated
+
+
+def _sse_of(headers: Any) -> dict[str, str]:
+    found = {}
+    for name, value in (headers or {}).items():
+        low = str(name).lower()
+        if low.startswith("x-amz-server-side-encryption") and low != "x-amz-server-side-encryption-customer-key":
+            found[low] = str(value)
+    return found
+
+
 class BucketEntry(NamedTuple):
     name: str
     creation_date: datetime | None
@@ -339,9 +358,9 @@ class S3Client(GovernanceCalls):
                                           request_headers=headers, version_id=version_id)
         return Body(resp, bucket, key)
 
-    def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
+    def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> Written:
         """One PUT of `data` with our headers (content type, x-amz-meta-*, tags, SSE) and a CRC32 the
-        server checks and stores. Returns (etag, version_id)."""
+        server checks and stores. Returns (etag, version_id, SSE headers of the answer)."""
         sent = dict(headers)
         if any(name.lower() in ("if-match", "if-none-match") for name in sent):
             raise ValueError("conditional PUTs go through put_if_absent / put_if_match")
@@ -353,7 +372,7 @@ class S3Client(GovernanceCalls):
             result = self._minio.put_object(bucket_name=bucket, object_name=key, data=io.BytesIO(data),
                                             length=len(data), content_type=content_type, metadata=sent,
                                             part_size=max(len(data), MIN_PART))
-        return (result.etag or "").strip('"'), result.version_id
+        return Written((result.etag or "").strip('"'), result.version_id, _sse_of(result.http_headers))
 
     def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """PUT with `If-None-Match: *`: a write-once object. Raises AlreadyExistsError if present."""
@@ -446,7 +465,7 @@ class S3Client(GovernanceCalls):
                          query={"partNumber": str(number), "uploadId": upload_id})
         return PartETag.of((resp.headers.get("etag") or "").strip('"'), crc)
 
-    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> tuple[str, str | None]:
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> Written:
         """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
         an <Error> document: a failure too. The POST is never re-sent: when its answer is lost, the
         object is HEADed, and the multipart ETag the parts imply means it was completed."""
@@ -464,7 +483,7 @@ class S3Client(GovernanceCalls):
             found = self._completed_as(bucket, key, etags)
             if found is None:
                 raise
-            return found
+            return Written(*found)  # the answer is lost: its SSE headers with it (a HEAD can tell)
         with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
             failed = root.tag.rpartition("}")[2] == "Error"
@@ -478,8 +497,8 @@ class S3Client(GovernanceCalls):
             code = _text(root, "Code") or "InternalError"
             raise from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
         if found is not None:
-            return found[0], resp.headers.get("x-amz-version-id") or found[1]
-        return etag, resp.headers.get("x-amz-version-id")
+            return Written(found[0], resp.headers.get("x-amz-version-id") or found[1], _sse_of(resp.headers))
+        return Written(etag, resp.headers.get("x-amz-version-id"), _sse_of(resp.headers))
 
     def _completed_as(self, bucket: str, key: str, etags: list[str]) -> tuple[str, str | None] | None:
         """(etag, version) if the object now carries the multipart ETag these parts make, else None."""

@@ -1,12 +1,18 @@
 """Bucket administration: list, create (with versioning and a retention preset), remove, inspect.
 
 `create` either configures the new bucket completely or removes it again, so a failed preset never
-leaves a half-configured bucket behind. `remove` refuses a bucket that holds anything (a version, a
-delete marker, an unfinished upload) unless forced, and then erases everything first.
+leaves a half-configured bucket behind; object lock is read back before anything else is configured
+(`rclone serve s3` takes the header and keeps no lock). Versioning from MINIO_ENABLE_VERSIONING is a
+default, not a promise the user asked for: on a server without versioning (rclone answers 501) the bucket is
+made without it and that is said once (default_versioning); asked for (`--versioning`, a preset, object
+lock) it is an error and the bucket is removed again. `remove` refuses a bucket that holds anything (a
+version, a delete marker, an unfinished upload) unless forced, and then erases everything first.
 """
 
 from __future__ import annotations
 
+import logging
+import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +28,30 @@ if TYPE_CHECKING:
 
 
 EVIDENCE_MODE, EVIDENCE_DAYS = "GOVERNANCE", 90  # --preset evidence: default retention of new objects
+UNSUPPORTED = ("NotImplemented", "MethodNotAllowed")  # what a server without a feature answers its calls
+log = logging.getLogger("its_store.service.buckets")
+_TOLD: weakref.WeakSet[Any] = weakref.WeakSet()  # services that said their server keeps no versioning
+
+
+def default_versioning(service: StorageService, bucket: str, entry: dict[str, Any], *, say: bool = True) -> str | None:
+    """Turn on the versioning MINIO_ENABLE_VERSIONING asks for by default on a bucket just made. A server
+    without versioning: the bucket stays as it is, one warning per service (a CLI command) says so (unless
+    not `say`: the caller shows it), the audit `entry` gets versioning false and `versioning_unavailable`;
+    returns that warning (None when versioning is on)."""
+    try:
+        service.s3.set_versioning(bucket, True)
+        return None
+    except E.ItsStoreError as exc:
+        if exc.s3_code not in UNSUPPORTED:
+            raise
+        code = exc.s3_code
+    entry.update(versioning=False, versioning_unavailable=code)
+    warning = (f"s3://{bucket} was created without versioning: the server does not support it ({code}); "
+               "MINIO_ENABLE_VERSIONING cannot be kept there (overwritten and deleted objects are gone)")
+    if say and service not in _TOLD:
+        _TOLD.add(service)
+        log.warning("%s", warning)
+    return warning
 
 
 class BucketCreated(BaseModel):
@@ -46,14 +76,16 @@ class BucketRemoved(BaseModel):
 
 
 class BucketDetails(BaseModel):
-    """What `bucket info` shows. Counts come from listing every version of the bucket."""
+    """What `bucket info` shows. Counts come from listing every version of the bucket (a failed listing fails
+    the command). Each other field comes from a call of its own; one that fails or is answered with something
+    that is not S3 is None (unknown), and `unknown` says why ({field: reason}), the rest is shown."""
 
     bucket: str
     created: datetime | None = None
-    versioning: str
-    encryption: Any = None
-    lifecycle: list[LifecycleRule] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
+    versioning: str | None = None                      # Enabled, Suspended, Off; None: unknown
+    encryption: Any = None                             # None: no default read (see unknown)
+    lifecycle: list[LifecycleRule] | None = Field(default_factory=list)
+    tags: dict[str, str] | None = Field(default_factory=dict)
     object_lock: bool | None = None                    # None: the server did not say
     default_retention: dict[str, Any] | None = None    # {"mode", "days", "years"} when set
     objects: int = 0          # current (latest, not deleted) objects
@@ -61,9 +93,10 @@ class BucketDetails(BaseModel):
     versions: int = 0         # every stored data version, current ones included
     delete_markers: int = 0
     stored_size: int = 0      # bytes of every stored version
-    uploads_in_progress: int = 0
+    uploads_in_progress: int | None = 0
     public: bool | None = None        # the bucket policy allows anonymous requests something (None: unknown)
     policy_summary: list[str] = Field(default_factory=list)  # the policy in plain words (policy.summarize)
+    unknown: dict[str, str] = Field(default_factory=dict)  # field -> why it could not be read
 
 
 class BucketAdmin:
@@ -106,26 +139,31 @@ class BucketAdmin:
             encryption = True
         settings, s3 = self.service.settings, self.service.s3
         version_it = bool(rule) or (settings.enable_versioning if versioning is None else versioning)
+        asked = bool(rule) or bool(versioning) or object_lock  # versioning the user asked for, not a default
         encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
         if s3.bucket_exists(bucket):
             raise E.AlreadyExistsError(f"bucket already exists: {bucket}")
         from its_store.service.versions import audited
         warnings: list[str] = []
         with audited(self.service, "bucket_create", bucket=bucket, preset=preset, versioning=version_it,
-                     encryption=encrypt, object_lock=object_lock or None):
+                     encryption=encrypt, object_lock=object_lock or None) as entry:
             s3.make_bucket(bucket, object_lock=object_lock)
             self.service.cache.invalidate_buckets()
             try:
-                sse = self._configure(bucket, version_it, encrypt and not evidence, rule)
+                lock = self._new_lock(bucket) if object_lock else None  # read back before anything else
+                sse = self._configure(bucket, version_it and asked, encrypt and not evidence, rule)
+                if version_it and not asked and (note := default_versioning(self.service, bucket, entry, say=False)):
+                    warnings.append(note)
                 if evidence:
                     sse = self._evidence(bucket, warnings, encrypt)
             except BaseException:
                 self._undo_create(bucket)
                 raise
         _known(self.service).add(bucket)
-        lock = self.service.retention().bucket_lock(bucket) if object_lock else None
+        lock = self.service.retention().bucket_lock(bucket) if object_lock else lock
+        rules = Lifecycle(self.service).get(bucket) if rule else []  # read back what was set; a new bucket has none
         return BucketCreated(bucket=bucket, versioning=Versions(self.service).status(bucket),
-                             encryption=sse, preset=preset, lifecycle=Lifecycle(self.service).get(bucket),
+                             encryption=sse, preset=preset, lifecycle=rules,
                              object_lock=bool(lock and lock.object_lock), default_retention=_default_of(lock),
                              warnings=warnings)
 
@@ -143,9 +181,16 @@ class BucketAdmin:
         return sse
 
     def _configure(self, bucket: str, versioning: bool, encrypt: bool, rule: LifecycleRule | None) -> str | None:
-        """Versioning, default encryption and the preset rule of a new bucket. Returns the SSE label."""
+        """Versioning asked for, default encryption and the preset rule of a new bucket. Returns the SSE label."""
         if versioning:
-            self.service.s3.set_versioning(bucket, True)
+            try:
+                self.service.s3.set_versioning(bucket, True)
+            except E.ItsStoreError as exc:
+                if exc.s3_code not in UNSUPPORTED:
+                    raise
+                raise E.ItsStoreError(f"the server does not support versioning ({exc.s3_code}): the new bucket "
+                                      f"s3://{bucket} is removed again", hint="drop --versioning (and the preset) "
+                                      "on this server, or use one with versioning") from None
         sse = None
         if encrypt:
             from its_store.codec.encryption import set_bucket_encryption
@@ -154,11 +199,25 @@ class BucketAdmin:
             Lifecycle(self.service).set(bucket, [rule])
         return sse
 
+    def _new_lock(self, bucket: str) -> Any:
+        """The object lock of a bucket just made with it, read back: a server that took the header and keeps
+        no lock (rclone) is ObjectLockNotEnabledError (exit 78), and the caller removes the bucket again."""
+        try:
+            return self.service.retention().require_lock(bucket)
+        except E.ObjectLockNotEnabledError as exc:
+            why = ("the server does not implement object lock" if "does not implement" in exc.message
+                   else "the server did not keep the object lock asked for")
+            raise E.ObjectLockNotEnabledError(f"{why}: the new bucket s3://{bucket} has none and is removed again",
+                                              hint="object lock needs a server that implements it (MinIO, Ceph "
+                                                   "RGW, SeaweedFS)") from None
+
     def _undo_create(self, bucket: str) -> None:
+        """Remove the bucket `create` just made (still empty); if that fails, say so: it stays half-made."""
         try:
             self.service.s3.remove_bucket(bucket)
-        except E.ItsStoreError:
-            pass
+        except E.ItsStoreError as exc:
+            log.warning("s3://%s was created and could not be removed again (%s): remove it with "
+                        "`its-store bucket rm s3://%s`", bucket, exc.message, bucket)
         self.service.cache.invalidate_buckets()
 
     # ---------------------------------------------------------------------------------- remove
@@ -192,42 +251,65 @@ class BucketAdmin:
 
     # ------------------------------------------------------------------------------------ info
     def info(self, bucket: str) -> BucketDetails:
-        """Versioning, encryption, lifecycle, tags, and counts and sizes from a full version listing."""
+        """Versioning, encryption, lifecycle, tags, lock, policy, and counts and sizes from a full version
+        listing. A field whose own call fails is unknown (None) with its reason in `unknown`: a server that
+        lacks a call (rclone answers ?lifecycle with the bucket listing) still gets the rest shown."""
         self._require(bucket)
         s3 = self.service.s3
-        created = next((b.created for b in self.service.list_buckets() if b.name == bucket), None)
-        details = BucketDetails(bucket=bucket, created=created, versioning=Versions(self.service).status(bucket),
-                                encryption=self._encryption(bucket), lifecycle=Lifecycle(self.service).get(bucket),
-                                tags=s3.get_bucket_tags(bucket),
-                                uploads_in_progress=len(s3.list_multipart_uploads(bucket)))
-        try:
-            lock = self.service.retention().bucket_lock(bucket)
+        details = BucketDetails(bucket=bucket)
+
+        def read(name: str, call: Any) -> Any:
+            """call(), or None with the reason under `name` in details.unknown."""
+            try:
+                return call()
+            except E.ItsStoreError as exc:
+                details.unknown[name] = exc.message
+                return None
+
+        details.created = read("created", lambda: next(
+            (b.created for b in self.service.list_buckets() if b.name == bucket), None))
+        details.versioning = read("versioning", lambda: Versions(self.service).status(bucket))
+        details.encryption = read("encryption", lambda: _encryption_of(s3, bucket))
+        details.lifecycle = read("lifecycle", lambda: Lifecycle(self.service).get(bucket))
+        details.tags = read("tags", lambda: s3.get_bucket_tags(bucket))
+        details.uploads_in_progress = read("uploads_in_progress", lambda: len(s3.list_multipart_uploads(bucket)))
+        lock = read("object_lock", lambda: self.service.retention().bucket_lock(bucket))
+        if lock is not None:
             details.object_lock, details.default_retention = lock.object_lock, _default_of(lock)
-        except E.ItsStoreError:
-            pass  # a server without object lock support: unknown (None)
-        try:
-            view = self.service.policies().get(bucket)
+        view = read("public", lambda: self.service.policies().get(bucket))
+        if view is not None:
             details.public, details.policy_summary = view.public, view.lines()
-        except E.ItsStoreError:
-            pass  # a server without bucket policies: unknown (None)
-        for version in Versions(self.service).iter_versions(bucket):
-            if version.is_delete_marker:
-                details.delete_markers += 1
-                continue
-            details.versions += 1
-            details.stored_size += version.size
-            if version.is_latest:
-                details.objects += 1
-                details.size += version.size
+        self._count(bucket, details)
         return details
 
-    def _encryption(self, bucket: str) -> Any:
-        """The bucket's default encryption (encryption.BucketEncryption as a dict); None if unreadable."""
-        from its_store.codec.encryption import get_bucket_encryption
+    def _count(self, bucket: str, details: BucketDetails) -> None:
+        """Counts and sizes from a listing of every version. A server that has no version listing (rclone
+        answers 501) has one version per object: the plain listing counts them."""
         try:
-            return get_bucket_encryption(self.service.s3, bucket).to_dict()
-        except E.ItsStoreError:
-            return None
+            for version in Versions(self.service).iter_versions(bucket):
+                if version.is_delete_marker:
+                    details.delete_markers += 1
+                    continue
+                details.versions += 1
+                details.stored_size += version.size
+                if version.is_latest:
+                    details.objects += 1
+                    details.size += version.size
+        except E.ItsStoreError as exc:
+            if exc.s3_code not in UNSUPPORTED or details.versions or details.delete_markers:
+                raise
+            for item in self.service.s3.list_objects(bucket, "", True):
+                details.objects += 1
+                details.versions += 1
+                details.size += item.size or 0
+                details.stored_size += item.size or 0
+
+
+
+def _encryption_of(s3: Any, bucket: str) -> dict[str, Any]:
+    """The bucket's default encryption (encryption.BucketEncryption as a dict)."""
+    from its_store.codec.encryption import get_bucket_encryption
+    return get_bucket_encryption(s3, bucket).to_dict()
 
 
 def _default_of(lock: Any) -> dict[str, Any] | None:

@@ -94,17 +94,24 @@ class UploadPlan:
         self.headers = {**headers, **self.sse.headers()}
         self.s3: Any = KeyedS3(svc.s3, self.sse.key) if self.sse.key is not None else svc.s3
         self.decision: Decision | None = None
+        from its_store.service.ssecheck import SseCheck
+        self.sse_check = SseCheck(asked=self.sse.label)  # checked on the stored version after the write
 
     def put(self, bucket: str, key: str, workers: int, progress: ProgressFn = _noop) -> Stored:
-        """Upload; a server refusing the encryption becomes EncryptionUnsupportedError with a hint."""
+        """Upload; a server refusing the encryption becomes EncryptionUnsupportedError with a hint, one that
+        takes it and does not encrypt EncryptionNotKeptError (service/ssecheck.py). `encryption` of the
+        result is what the server showed."""
         try:
             result = self._put(bucket, key, workers, progress)
         except E.ItsStoreError as exc:
-            better = explain_write_error(exc, self.sse, f"s3://{bucket}/{key}")
+            better = explain_write_error(exc, self.sse, f"s3://{bucket}/{key}",
+                                         plain_http=not self.svc.settings.secure)
             if better is exc:
                 raise
             raise better from exc
-        result.encryption = self.sse.label
+        from its_store.service.ssecheck import ensure_encrypted
+        ensure_encrypted(self.s3, self.svc.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
+        result.encryption = self.sse_check.seen
         return result
 
     def _put(self, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
@@ -138,8 +145,8 @@ class UploadPlan:
                                    expect=(digest_size, digest), name=str(path))
         result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
                                part_size=self._part(digest_size), workers=workers, journal=self.svc.journal())
-        return Stored(result.etag, result.version_id, digest_size, result.parts, digest, codec=codec,
-                      stored_size=result.size)
+        return Stored(result.etag, result.version_id, digest_size, result.parts, digest, result.answer_sse,
+                      codec=codec, stored_size=result.size)
 
     def _buffer(self, data: bytes, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
         codec = self._codec(data[:SAMPLE], len(data))
@@ -154,8 +161,8 @@ class UploadPlan:
         result = upload_stream(self.s3, bucket, key, io.BytesIO(packed), {**self.headers, **meta},
                                part_size=self._part(len(packed)), workers=workers, journal=self.svc.journal())
         progress(len(data))
-        return Stored(result.etag, result.version_id, len(data), result.parts, digest, codec=codec,
-                      stored_size=result.size)
+        return Stored(result.etag, result.version_id, len(data), result.parts, digest, result.answer_sse,
+                      codec=codec, stored_size=result.size)
 
     def _stream(self, stream: IO[bytes], bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
         first = read_full(stream, self._part(None))
@@ -175,7 +182,7 @@ class UploadPlan:
             result = upload_stream(self.s3, bucket, key, spool, {**self.headers, **meta},
                                    part_size=self._part(stored), workers=workers, journal=self.svc.journal())
         return Stored(result.etag, result.version_id, reader.bytes_in, result.parts, meta[_META + META_SHA256],
-                      codec=codec, stored_size=result.size)
+                      result.answer_sse, codec=codec, stored_size=result.size)
 
     def _plain(self, bucket: str, key: str, workers: int, progress: ProgressFn, request: UploadRequest,
                meta: dict[str, str] | None = None) -> Stored:
@@ -191,14 +198,14 @@ class UploadPlan:
                                  source=self._opened())
         elif request.data is not None:
             digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
-            etag, version = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
+            written = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
             progress(len(request.data))
-            result = PutResult(etag, version, len(request.data), 1, digest)
+            result = PutResult(written.etag, written.version_id, len(request.data), 1, digest, written.sse)
         else:
             result = upload_stream(self.s3, bucket, key, request.stream, headers, part_size=part, workers=workers,
                                    progress=progress, journal=self.svc.journal())
-        return Stored(result.etag, result.version_id, result.size, result.parts, result.sha256, codec="none",
-                      stored_size=result.size)
+        return Stored(result.etag, result.version_id, result.size, result.parts, result.sha256, result.answer_sse,
+                      codec="none", stored_size=result.size)
 
     # -- choices ---------------------------------------------------------------------------------
     def _codec(self, sample: bytes, size: int | None) -> str:

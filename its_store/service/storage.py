@@ -101,7 +101,8 @@ class StorageService(ServiceFacets):
         return validate_bucket(name)
 
     def ensure_bucket(self, bucket: str, *, create: bool | None = None) -> None:
-        """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on).
+        """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on: a default, so a
+        server without versioning gets the bucket without it, said once; service/buckets.py).
 
         `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
         if bucket in self._known_buckets:
@@ -110,16 +111,17 @@ class StorageService(ServiceFacets):
             if not (self.settings.create_buckets if create is None else create):
                 raise E.BucketNotFoundError(f"bucket not found: {bucket}",
                                             hint="create it, or set MINIO_CREATE_BUCKETS=true")
+            from its_store.service.buckets import default_versioning
             from its_store.state.audit import recording
             with recording(self.audit, "bucket_create", bucket=bucket, automatic=True,
-                           versioning=self.settings.enable_versioning):
+                           versioning=self.settings.enable_versioning) as entry:
                 try:
                     self.s3.make_bucket(bucket)
                 except E.AlreadyExistsError:
                     pass  # created concurrently: fine
                 self.cache.invalidate_buckets()
                 if self.settings.enable_versioning:
-                    self.s3.set_versioning(bucket, True)
+                    default_versioning(self, bucket, entry)
         self._known_buckets.add(bucket)
 
     def journal(self) -> Any:
@@ -177,13 +179,15 @@ class StorageService(ServiceFacets):
                     raise
                 raise self.retention().explain(bucket, key, None, exc, action="upload") from None
             ensure_locked(self.s3, bucket, key, result.version_id, lock)  # radosgw drops multipart lock headers
+            from its_store.service.metacheck import check_names, underscored  # radosgw: camera_id -> camera-id
+            check_names(self.settings.endpoint, plan.s3, bucket, key, result.version_id, underscored(headers))
             ok = True
         finally:
             size = result.size if ok else 0
             self.stats.record("upload", ok=ok, nbytes=size, seconds=time.perf_counter() - started)
             self._touched("upload", bucket, key, ok=ok, size=size if ok else None,
                           version_id=result.version_id if ok else None, sha256=result.sha256 if ok else None,
-                          **lock.audit())
+                          **lock.audit(), **plan.sse_check.audit())
         return UploadResponse(
             bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
             content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
@@ -400,22 +404,26 @@ class StorageService(ServiceFacets):
         return seen[bucket]
 
     def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
-        """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised."""
+        """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised.
+        In a bucket that leaves delete markers each deleted key says `delete_marker`: hidden, still stored."""
         validate_bucket(bucket)
         for key in keys:
             validate_key(key)
         failures: dict[str, str] = {}
         for start in range(0, len(keys), 1000):
             failures.update(self.remove_batch(bucket, keys[start:start + 1000]))
-        return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k))
-                for k in keys]
+        marker = self.leaves_delete_markers(bucket)  # asked once per bucket (remove_batch asked already)
+        return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
+                             delete_marker=marker and k not in failures) for k in keys]
 
     def remove_batch(self, bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict[str, str]:
-        """One DeleteObjects request (<= 1,000 keys), recorded once whoever asked (rm, rm -r, the
-        registry): cache invalidation, one audit line and one stats count per key. Returns the
-        failures as {key: "Code: message"}; if the request itself fails, every key is audited as
-        failed and the error raised."""
+        """One DeleteObjects request (<= 1,000 keys), recorded once whoever asked (rm, rm -r, sync, the
+        registry): cache invalidation, one audit line and one stats count per key, `delete_marker` on the
+        line when the bucket leaves delete markers (the data is hidden, not gone). Returns the failures as
+        {key: "Code: message"}; if the request itself fails, every key is audited as failed and the error
+        raised."""
         failures: dict[str, str] = {}
+        marker = self.leaves_delete_markers(bucket) or None
         try:
             failures = dict(self.s3.remove_many(bucket, [(k, None) for k in keys]))
         except E.ItsStoreError as exc:
@@ -427,7 +435,7 @@ class StorageService(ServiceFacets):
                 error = failures.get(key)
                 self.stats.record("delete", ok=not error)
                 self.audit.record("rm", bucket=bucket, key=key, size=(sizes or {}).get(key), ok=not error,
-                                  error=error)
+                                  error=error, delete_marker=marker)
         return failures
 
     # ----------------------------------------------------------------------------------- presign

@@ -10,7 +10,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -39,6 +39,7 @@ class PutResult:
     size: int
     parts: int
     sha256: str | None = None  # hex SHA-256 of the original content, as recorded in the metadata
+    answer_sse: dict[str, str] = field(default_factory=dict)  # SSE headers of the write's answer (s3 Written)
 
 
 def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[str, str], *,
@@ -67,9 +68,9 @@ def _upload_fd(s3: S3Client, bucket: str, key: str, path: Path, fd: int, headers
     if size < max(threshold, 1):
         data = pread_all(fd, 0, size, path)
         digest = digest or hashlib.sha256(data).hexdigest()
-        etag, version = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
+        written = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
         progress(size)
-        return PutResult(etag, version, size, 1, digest)
+        return PutResult(written.etag, written.version_id, size, 1, digest, written.sse)
     digest = digest or fd_sha256(fd, size, path)
     headers = {**headers, SHA256_HEADER: digest}
     part = choose_part_size(size, part_size)
@@ -136,9 +137,9 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
     digest = headers.get(SHA256_HEADER)
     if len(first) < part:
         digest = digest or hashlib.sha256(first).hexdigest()
-        etag, version = s3.put(bucket, key, first, {**headers, SHA256_HEADER: digest})
+        written = s3.put(bucket, key, first, {**headers, SHA256_HEADER: digest})
         progress(len(first))
-        return PutResult(etag, version, len(first), 1, digest)
+        return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
     if digest is None:  # longer than a part: the hash must be known before CreateMultipartUpload
         return _spooled(s3, bucket, key, first, stream, headers, part, workers, progress, journal)
     pending: dict[str, bytes | None] = {"next": first}
@@ -223,7 +224,7 @@ def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], par
                     held[number] = BUDGET.acquire(part)
                 submit(send, number, reader)
         ordered = [etags[n] for n in sorted(etags)]
-        etag, version = s3.complete_multipart(bucket, key, upload_id, ordered)
+        written = s3.complete_multipart(bucket, key, upload_id, ordered)
     except BaseException as exc:
         for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
             BUDGET.release(held.pop(number, 0))
@@ -237,7 +238,7 @@ def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], par
         raise
     if state.journal is not None:
         state.journal.remove(bucket, key)
-    return PutResult(etag, version, size or 0, len(ordered))
+    return PutResult(written.etag, written.version_id, size or 0, len(ordered), answer_sse=written.sse)
 
 
 class ByteBudget:

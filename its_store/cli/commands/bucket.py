@@ -118,7 +118,8 @@ def rm(
 def info(target: Bucket, json_: Json = False) -> None:
     """Show a bucket's versioning, encryption, lifecycle rules, tags, object count and size.
 
-    Counting lists every version in the bucket, so it takes a while on very large buckets.
+    Counting lists every version in the bucket, so it takes a while on very large buckets. A field the
+    server does not answer (or answers with something that is not S3) is shown as unknown, with why.
 
     Example: its-store bucket info s3://its-video --json
     """
@@ -127,18 +128,25 @@ def info(target: Bucket, json_: Json = False) -> None:
 
 
 def _info_human(d: Any) -> None:
-    rules = "; ".join(_rule_text(r) for r in d.lifecycle) or "none"
+    """One row per field; a field the server did not answer (d.unknown) says `unknown (why)`."""
+    def known(name: str, text: Any) -> str:
+        return f"unknown ({d.unknown[name]})" if name in d.unknown else text()
+
     rows = [
-        ["bucket", d.bucket], ["created", out.fmt_time(d.created)], ["versioning", d.versioning],
-        ["encryption", _encryption_text(d.encryption)], ["lifecycle", rules],
-        ["tags", ", ".join(f"{k}={v}" for k, v in sorted(d.tags.items())) or "none"],
-        ["object lock", {True: "enabled", False: "disabled", None: "unknown"}[d.object_lock]],
-        ["default retention", _retention_text(d.default_retention)],
+        ["bucket", d.bucket], ["created", known("created", lambda: out.fmt_time(d.created))],
+        ["versioning", known("versioning", lambda: d.versioning)],
+        ["encryption", known("encryption", lambda: _encryption_text(d.encryption))],
+        ["lifecycle", known("lifecycle", lambda: "; ".join(_rule_text(r) for r in d.lifecycle) or "none")],
+        ["tags", known("tags", lambda: ", ".join(f"{k}={v}" for k, v in sorted(d.tags.items())) or "none")],
+        ["object lock", known("object_lock", lambda: {True: "enabled", False: "disabled", None: "unknown"}[
+            d.object_lock])],
+        ["default retention", "unknown" if "object_lock" in d.unknown else _retention_text(d.default_retention)],
         ["objects", f"{d.objects} ({human_size(d.size)})"],
         ["versions", f"{d.versions} ({human_size(d.stored_size)} stored)"],
-        ["delete markers", str(d.delete_markers)], ["uploads in progress", str(d.uploads_in_progress)],
-        ["policy", ("PUBLIC: " if d.public else "") + ("; ".join(d.policy_summary) or "none")
-         if d.public is not None else "unknown"],
+        ["delete markers", str(d.delete_markers)],
+        ["uploads in progress", known("uploads_in_progress", lambda: str(d.uploads_in_progress))],
+        ["policy", known("public", lambda: ("PUBLIC: " if d.public else "") + ("; ".join(d.policy_summary) or "none")
+                         if d.public is not None else "unknown")],
     ]
     out.table(["field", "value"], rows)
 
@@ -153,7 +161,7 @@ def _retention_text(value: dict[str, Any] | None) -> str:
 
 def _encryption_text(value: Any) -> str:
     if value is None:
-        return "none / not readable"
+        return "none"
     if isinstance(value, dict):
         sse = value.get("sse")
         return f"{sse} ({value.get('algorithm')})" if sse else "none"

@@ -15,6 +15,9 @@ A completion runs on every TAB, so it must be quick and silent:
   server refuses the credentials (access denied, bad signature, unknown key), the identity's entries
   are dropped and nothing is offered, not even a stale answer.
 - Nothing is ever printed to the shell: every failure means "no suggestions".
+- A suggestion is one line, exact, or absent: a listed key or bucket with a control character (a newline
+  would add made-up entries to the shell's list, an ESC would drive the terminal), a line or paragraph
+  separator or a bidi control is dropped (_typable). It cannot be typed anyway; `ls` shows it escaped.
 - No Typer here: complete_remote()/complete_model_ref() are the Typer autocompletion= callbacks,
   suggest_remote()/suggest_model_ref() the same answers for completion/fast.py, which parses the root
   options (ROOT_PARAMS) itself.
@@ -46,6 +49,8 @@ CACHE_VERSION = 2          # 2: keyed by identity_of(); a version-1 file (access
 DEFAULT_ACCESS_KEY, DEFAULT_SECRET = "minioadmin", "minioadmin123"  # Settings' defaults
 SCHEME = "s3://"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+# C0, DEL, C1, the line and paragraph separators, and the bidi controls: never in a suggestion
+_UNTYPABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # The root options a completion reads (Completer): the fast path passes these, parsed from the words.
 ROOT_PARAMS = ("endpoint", "region", "secure", "env_file")
 
@@ -74,12 +79,19 @@ def suggest_model_ref(root_params: dict[str, Any], incomplete: str) -> list[str]
 
 
 def _quietly(suggest: Any, root_params: dict[str, Any], incomplete: str) -> list[str]:
-    """Run a suggester with stderr swallowed: a completion offers nothing rather than print an error."""
+    """Run a suggester with stderr swallowed: a completion offers nothing rather than print an error. The one
+    place every live suggestion passes (both completion paths, cache or server): only typable ones go out."""
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            return suggest(Completer(root_params), incomplete)
+            found = suggest(Completer(root_params), incomplete)
     except Exception:  # noqa: BLE001 - never an error in the user's shell
         return []
+    return _typable(found)
+
+
+def _typable(values: list[str]) -> list[str]:
+    """`values` without those holding a character no shell line can carry as typed (see _UNTYPABLE)."""
+    return [value for value in values if isinstance(value, str) and not _UNTYPABLE.search(value)]
 
 
 def _root_params(ctx: Any) -> dict[str, Any]:
