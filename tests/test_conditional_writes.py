@@ -130,8 +130,8 @@ def test_registry_works_where_conditional_writes_hold(honouring, tmp_path: Path)
 
 
 def test_the_probe_is_remembered_between_processes(s3_server: ServerInfo, env: dict[str, str], tmp_path: Path) -> None:
-    """The first registry write probes (3 PUTs under the probe prefix); the next process, sharing the
-    metadata cache, does not probe again."""
+    """The first registry write probes (4 PUTs under the probe prefix: write-once twice, If-Match a wrong
+    ETag, then the right one); the next process, sharing the metadata cache, does not probe again."""
     with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), record=True) as proxy:
         cli = cli_runner({**env, "MINIO_ENDPOINT": proxy.endpoint})
         weights = write_file(tmp_path / "w.onnx", 5_000, seed=6)
@@ -139,10 +139,10 @@ def test_the_probe_is_remembered_between_processes(s3_server: ServerInfo, env: d
         assert cli("model", "register", str(weights), "--name", "a", "--version", "1.0.0",
                    extra_env=extra).exit_code == 0
         probes = [s for s in proxy.seen if s.method == "PUT" and PROBE in s.path]
-        assert len(probes) == 3, probes
+        assert len(probes) == 4, probes
         assert cli("model", "register", str(weights), "--name", "b", "--version", "1.0.0",
                    extra_env=extra).exit_code == 0
-        assert len([s for s in proxy.seen if s.method == "PUT" and PROBE in s.path]) == 3
+        assert len([s for s in proxy.seen if s.method == "PUT" and PROBE in s.path]) == 4
 
 
 def test_the_probe_survives_a_lost_answer(s3_server: ServerInfo, env: dict[str, str], tmp_path: Path) -> None:

@@ -224,7 +224,9 @@ class RegistryDocs:
             return
         persistent = getattr(self.service, "cache", None)
         if persistent is not None and hasattr(persistent, "remember"):
-            if persistent.remember(("conditional-writes", self.bucket), lambda: self._gap() is None or None):
+            form = persistent.remember(("conditional-writes", self.bucket), self._form)  # "quoted" / "bare"
+            if form is not None:
+                self.s3.use_if_match_form(self.bucket, "bare" if form == "bare" else "quoted")
                 return
         gap = self._gap()
         if gap is not None:
@@ -233,6 +235,10 @@ class RegistryDocs:
                 "keep versions immutable and concurrent writers safe, so nothing was written",
                 hint="use a server that honours them (MinIO, Ceph RGW, SeaweedFS, AWS S3); model list, show "
                      "and pull work here")
+
+    def _form(self) -> str | None:
+        """How If-Match is written in this bucket when conditional writes are honoured, else None."""
+        return self.s3.if_match_form(self.bucket) if self._gap() is None else None
 
     def _gap(self) -> str | None:
         import secrets

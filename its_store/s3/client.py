@@ -194,6 +194,7 @@ class S3Client(GovernanceCalls):
                             region=settings.region or None, http_client=self._http)
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
         self._conditional: dict[str, str | None] = {}  # bucket -> what conditional_write_gap() found
+        self._bare_if_match: set[str] = set()  # buckets whose server matches If-Match only without quotes
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
@@ -382,8 +383,23 @@ class S3Client(GovernanceCalls):
             raise E.AlreadyExistsError(f"already exists: s3://{bucket}/{key}") from None
 
     def put_if_match(self, bucket: str, key: str, data: bytes, headers: dict[str, str], etag: str) -> str:
-        """PUT with `If-Match: ETAG` (compare-and-swap). Raises ConflictError if the object changed."""
-        return self._put_conditional(bucket, key, data, {**headers, "If-Match": f'"{etag.strip(chr(34))}"'})
+        """PUT with `If-Match: ETAG` (compare-and-swap). Raises ConflictError if the object changed. The ETag
+        goes quoted, as HTTP writes it, or bare where the probe found that the server matches only that
+        (radosgw 16.2; SeaweedFS and moto match only the quoted form): see conditional_write_gap."""
+        bare = etag.strip(chr(34))
+        value = bare if bucket in self._bare_if_match else f'"{bare}"'
+        return self._put_conditional(bucket, key, data, {**headers, "If-Match": value})
+
+    def if_match_form(self, bucket: str) -> str:
+        """"quoted" or "bare": how If-Match names an ETag in `bucket` (for a cache of the probe's answer)."""
+        return "bare" if bucket in self._bare_if_match else "quoted"
+
+    def use_if_match_form(self, bucket: str, form: str) -> None:
+        """Take the If-Match form a probe of an earlier process found (see if_match_form)."""
+        if form == "bare":
+            self._bare_if_match.add(bucket)
+        else:
+            self._bare_if_match.discard(bucket)
 
     def _put_conditional(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """A conditional PUT (minio has no public call that keeps If-* headers). It is never re-sent
@@ -425,13 +441,17 @@ class S3Client(GovernanceCalls):
         return self._conditional[bucket]
 
     def _probe_conditional(self, bucket: str, key: str, written: list[int]) -> str | None:
+        """The probe's steps: a new key write-once (must be stored), again write-once (must be refused),
+        If-Match a wrong ETag (must be refused), If-Match the right ETag (must be stored: quoted, or else
+        bare, which radosgw 16.2 needs and then is used for this bucket)."""
         headers = {"Content-Type": "text/plain"}
+        etag = ""
         steps = ((self.put_if_absent, E.AlreadyExistsError, ""), (self.put_if_absent, E.AlreadyExistsError,
                  "ignores If-None-Match: *"), (partial(self.put_if_match, etag="0" * 32), E.ConflictError,
                                                "ignores If-Match"))
         for step, (put, refusal, gap) in enumerate(steps):
             try:
-                put(bucket, key, f"its-store conditional write probe {step}".encode(), headers)
+                stored = put(bucket, key, f"its-store conditional write probe {step}".encode(), headers)
             except refusal:
                 if step == 0:
                     raise  # a new random key that "exists": no answer to trust
@@ -443,7 +463,17 @@ class S3Client(GovernanceCalls):
             written[0] += 1
             if gap:
                 return gap
-        return None
+            etag = stored
+        for form in ("quoted", "bare"):  # the compare-and-swap itself: the right ETag must be taken
+            self.use_if_match_form(bucket, form)
+            try:
+                etag = self.put_if_match(bucket, key, b"its-store conditional write probe 3", headers, etag)
+            except E.ConflictError:
+                continue
+            written[0] += 1
+            return None
+        self.use_if_match_form(bucket, "quoted")
+        return "refuses If-Match even when the ETag matches"
 
     def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
         """Start a multipart upload that declares CRC32 part checksums (see upload_part/complete)."""
