@@ -20,7 +20,8 @@ import re
 from its_store.cli import output as out
 
 WARNING_LOGGERS = ("its_store.state.cache", "its_store.state.stats", "its_store.state.audit",
-                   "its_store.registry.webhooks", "its_store.service.lockcheck")
+                   "its_store.registry.webhooks", "its_store.service.lockcheck", "its_store.sync.state",
+                   "its_store.transfer.resume")
 
 
 MASK = "********"
