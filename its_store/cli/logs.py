@@ -19,9 +19,9 @@ import re
 
 from its_store.cli import output as out
 
-WARNING_LOGGERS = ("its_store.state.cache", "its_store.state.stats", "its_store.state.audit",
-                   "its_store.registry.webhooks", "its_store.service.lockcheck", "its_store.service.metacheck",
-                   "its_store.service.buckets", "its_store.registry.docs")
+# the library's warnings (cache, stats, audit, webhooks, lock and SSE checks, state files...): every module
+# logs under "its_store.<module>", so one handler on the parent says them all, and none can be forgotten
+WARNING_LOGGERS = ("its_store",)
 
 
 MASK = "********"

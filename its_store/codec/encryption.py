@@ -82,15 +82,23 @@ def parse_key(raw: bytes, source: str, error: type[E.ItsStoreError] = E.InvalidI
 
 
 def read_key_file(path: Path, *, from_config: bool = False) -> SseCKey:
-    """Read a key file; a missing file is 'not found' for a flag, a config error for MINIO_SSE_C_KEY_FILE."""
+    """Read a key file; a missing file is 'not found' for a flag, a config error for MINIO_SSE_C_KEY_FILE.
+    Through open_regular: a FIFO or device named as the key file is refused at once (read_bytes() would
+    wait forever for a writer); a link the user named is followed. At most 4 KiB is read: a key is 64."""
+    from its_store.core.files import open_regular
     source = "MINIO_SSE_C_KEY_FILE" if from_config else str(path)
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
+        with open_regular(path, follow_symlinks=True) as fh:
+            raw = fh.read(4097)
+    except E.LocalFileNotFoundError:
         if from_config:
             raise E.ConfigError(f"MINIO_SSE_C_KEY_FILE: no such file: {path}") from None
         raise E.LocalFileNotFoundError(f"SSE-C key file not found: {path}") from None
-    except OSError as exc:
+    except (E.InvalidInputError, E.LocalIOError) as exc:  # not a regular file; unreadable
+        if from_config:
+            raise E.ConfigError(f"MINIO_SSE_C_KEY_FILE: {exc.message}") from None
+        raise type(exc)(f"SSE-C key file: {exc.message}") from None
+    except OSError as exc:  # a read error of the opened file
         err = E.ConfigError if from_config else E.LocalIOError
         raise err(f"cannot read SSE-C key file {path}: {exc.strerror}") from None
     return parse_key(raw, source, E.ConfigError if from_config else E.InvalidInputError)

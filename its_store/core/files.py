@@ -93,15 +93,21 @@ def atomic_target(target: Path, *, make_folder: bool = True) -> Iterator[int]:
     parent = target.parent
     try:
         fd, tmp = _create_temp(parent, target.name)
-    except FileNotFoundError:  # the folder is not there yet: make it, once
-        if not make_folder:
+    except FileNotFoundError:  # the folder is not there yet (or another thread just made it): once more
+        if not make_folder and not parent.is_dir():
             raise E.LocalIOError(f"cannot write to {parent}: no such folder") from None
         try:
             parent.mkdir(parents=True, exist_ok=True)
+        except FileNotFoundError:  # the closest folder that is there refuses new entries (/proc)
+            base = next((p for p in parent.parents if p.is_dir()), parent.anchor)
+            raise E.LocalIOError(f"cannot create folder {parent}: {base} does not allow new folders") from None
         except OSError as exc:
             raise io_error("cannot create folder", parent, exc) from None
         try:
             fd, tmp = _create_temp(parent, target.name)
+        except FileNotFoundError:
+            raise _no_new_files(target) if parent.is_dir() else io_error("cannot write to", parent,
+                                                                          FileNotFoundError()) from None
         except OSError as exc:
             raise io_error("cannot write to", parent, exc) from None
     except OSError as exc:
@@ -117,6 +123,14 @@ def atomic_target(target: Path, *, make_folder: bool = True) -> Iterator[int]:
     except BaseException:
         _cleanup(fd, tmp)
         raise
+
+
+def _no_new_files(target: Path) -> E.ItsStoreError:
+    """ENOENT from creating a file in a folder that is there: /proc and /sys refuse new files that way.
+    The folder exists, so "no such file" (exit 3) would name the wrong cause."""
+    return E.LocalIOError(f"cannot write {target}: its folder {target.parent} does not allow new files "
+                          "(a download writes a temp file beside the target first)",
+                          hint="write to a folder of a regular file system, or to stdout with '-'")
 
 
 _TEMP_SEQ = itertools.count()

@@ -26,7 +26,7 @@ HEADER_HOLD = "x-amz-object-lock-legal-hold"
 # and part of ours carries x-amz-checksum-crc32 (CreateMultipartUpload declares CRC32), so it says CRC32
 HEADER_SDK_CHECKSUM = "x-amz-sdk-checksum-algorithm"
 
-_SPAN = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks|y|year|years)\s*$", re.IGNORECASE)
+_SPAN = re.compile(r"^\s*(\d{1,19})\s*(d|day|days|w|week|weeks|y|year|years)\s*$", re.IGNORECASE | re.ASCII)
 _DAYS = {"d": 1, "w": 7, "y": 365}
 MAX_DAYS = 100 * 365  # a century: anything longer is a typo, and S3 caps default retention there too
 
@@ -91,9 +91,12 @@ def parse_until(value: str | datetime | date, *, now: datetime | None = None) ->
 def parse_retain(value: str | datetime | date, *, now: datetime | None = None) -> datetime:
     """`--retain`: a span ('90d', '2w', '1y') from now, or a date/time ('2027-01-31') -> retain-until."""
     now = now or _utcnow()
-    if isinstance(value, str) and _SPAN.match(value):
-        return (now + timedelta(days=span_days(value))).replace(microsecond=0)
-    return parse_until(value, now=now)
+    try:
+        if isinstance(value, str) and _SPAN.match(value):
+            return (now + timedelta(days=span_days(value))).replace(microsecond=0)
+        return parse_until(value, now=now)
+    except InvalidInputError as exc:  # one line that names the flag, as every flag's error does
+        raise InvalidInputError(f"--retain: {exc.message}", hint=exc.hint) from None
 
 
 def until_from(until: str | datetime | date | None, days: int | None,

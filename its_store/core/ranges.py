@@ -9,6 +9,7 @@ longer than the object means the whole object.
 from __future__ import annotations
 
 from its_store.core import errors as E
+from its_store.core.units import is_uint, shown
 
 HINT = ("use START-END (inclusive, like HTTP), START- or -SUFFIX, in bytes: --range 0-1023, "
         "--range 1048576-, --range -500")
@@ -16,21 +17,22 @@ HINT = ("use START-END (inclusive, like HTTP), START- or -SUFFIX, in bytes: --ra
 
 def parse_range(text: str) -> tuple[int, int | None]:
     """'START-END' / 'START-' / '-SUFFIX' -> (offset, length): offset < 0 counts from the end, length None
-    means to the end. Bad syntax is an InvalidInputError (exit 2)."""
+    means to the end. Bad syntax is an InvalidInputError (exit 2); a number is ASCII digits (units.is_uint),
+    blanks around the whole value are dropped."""
     head, sep, tail = text.strip().partition("-")
-    if not sep or (head and not head.isdigit()) or (tail and not tail.isdigit()) or not (head or tail):
-        raise E.InvalidInputError(f"--range {text!r} is not a byte range", hint=HINT)
+    if not sep or (head and not is_uint(head)) or (tail and not is_uint(tail)) or not (head or tail):
+        raise E.InvalidInputError(f"--range {shown(text)} is not a byte range", hint=HINT)
     if not head:
         suffix = int(tail)
         if suffix == 0:
-            raise E.InvalidInputError(f"--range {text!r} asks for the last 0 bytes", hint=HINT)
+            raise E.InvalidInputError(f"--range {shown(text)} asks for the last 0 bytes", hint=HINT)
         return -suffix, None
     start = int(head)
     if not tail:
         return start, None
     end = int(tail)
     if end < start:
-        raise E.InvalidInputError(f"--range {text!r} ends before it starts", hint=HINT)
+        raise E.InvalidInputError(f"--range {shown(text)} ends before it starts", hint=HINT)
     return start, end - start + 1
 
 

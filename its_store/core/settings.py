@@ -13,7 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
-from its_store.core.units import parse_size
+from its_store.core.units import is_uint, parse_size, parse_uint, shown
 
 ENV_PREFIX = "MINIO_"
 SECRET_FIELDS = ("secret_key", "sse_c_key", "model_webhook_secret")
@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     max_pool_connections: int = Field(default=20, ge=1, le=1024)
     max_workers: int = Field(default=8, ge=1, le=256)
     max_retries: int = Field(default=3, ge=0, le=20)
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=60.0, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)  # inf: OverflowError deep in
+    read_timeout: float = Field(default=60.0, gt=0, le=86400, allow_inf_nan=False)    # urllib3, not one line
     # Features
     enable_caching: bool = True
     cache_ttl: int = Field(default=3600, ge=0)
@@ -83,6 +83,15 @@ class Settings(BaseSettings):
         except InvalidInputError as exc:
             raise ValueError(exc.message) from None
 
+    @field_validator("max_pool_connections", "max_workers", "max_retries", "cache_ttl", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        """A count from the environment is ASCII digits (core/units.is_uint): pydantic alone also takes
+        "+7", "1_0" and "12.0", which no other number this tool reads allows."""
+        if isinstance(value, str) and not is_uint(value.strip()):
+            raise ValueError(f"{shown(value)} is not a whole number (ASCII digits 0-9 only)")
+        return value
+
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, value: str) -> str:
@@ -101,8 +110,8 @@ class Settings(BaseSettings):
         if not endpoint or "/" in endpoint or "?" in endpoint or "#" in endpoint:
             raise ValueError("MINIO_ENDPOINT: must be host[:port] with no path, e.g. localhost:9000")
         host, _, port = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
-        if port and (not port.isdigit() or not 0 < int(port) < 65536):
-            raise ValueError(f"MINIO_ENDPOINT: invalid port {port!r}")
+        if ":" in endpoint:  # "host:" too: an empty port is no port
+            parse_uint(port, "MINIO_ENDPOINT: port", low=1, high=65535, error=ValueError)
         if not (host or endpoint):
             raise ValueError("MINIO_ENDPOINT: missing host")
         self.endpoint = endpoint

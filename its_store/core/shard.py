@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 from its_store.core import errors as E
+from its_store.core.units import is_uint, shown
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ def parse_shard(text: str | None) -> Shard | None:
         return None
     hint = "use K/N with 0 <= K < N, e.g. --shard 0/4 (shards are numbered from 0, like JOB_COMPLETION_INDEX)"
     head, sep, tail = text.strip().partition("/")
-    if not sep or not head.isdigit() or not tail.isdigit():
-        raise E.InvalidInputError(f"--shard {text!r} is not K/N", hint=hint)
+    if not sep or not is_uint(head) or not is_uint(tail):  # ASCII digits: "²".isdigit() is true too
+        raise E.InvalidInputError(f"--shard {shown(text)} is not K/N", hint=hint)
     index, count = int(head), int(tail)
     if count < 1 or index >= count:
         raise E.InvalidInputError(f"--shard {text}: shard {index} does not exist among {count}", hint=hint)

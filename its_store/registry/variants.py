@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 ONNX = "onnx"
 AUTO = VARIANT_AUTO
 _TRT_RE = re.compile(r"^trt-sm(\d{2,3})-trt(\d+)\.(\d+)(?:\.\d+)*$")
-_ARCH_RE = re.compile(r"^(?:sm_?)?(\d+)(?:\.(\d+))?$")
+_ARCH_RE = re.compile(r"^(?:sm_?)?(\d{1,4})(?:\.(\d{1,4}))?$", re.ASCII)  # ASCII: \d also matches "٨"
 MAX_ATTEMPTS = 20
 DETECT_TIMEOUT = 5.0
 
@@ -54,7 +54,7 @@ def trt_major_minor(value: str | None) -> tuple[int, int] | None:
     """'10.3.0.26' -> (10, 3); None or '' -> None; not a version -> bad input (exit 2)."""
     if value is None or not str(value).strip():
         return None
-    found = re.match(r"^(\d+)\.(\d+)", str(value).strip())
+    found = re.match(r"^(\d{1,9})\.(\d{1,9})(?!\d)", str(value).strip(), re.ASCII)
     if not found:
         raise E.InvalidInputError(f"TensorRT version {value!r} is not like 10.3")
     return int(found.group(1)), int(found.group(2))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
+from its_store.core.units import parse_uint
 from its_store.s3 import keys
 from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, MIN_PART, GovernanceCalls
@@ -97,7 +98,7 @@ class ObjectStat:
     def __init__(self, bucket: str, key: str, headers: Headers) -> None:
         from email.utils import parsedate_to_datetime
         self.bucket_name, self.object_name = bucket, key
-        self.size = int(headers.get("content-length") or 0)
+        self.size = parse_uint(headers.get("content-length") or "0", "Content-Length", error=ValueError)
         self.etag = (headers.get("etag") or "").strip('"')
         modified = headers.get("last-modified")
         try:
@@ -347,7 +348,8 @@ class S3Client(GovernanceCalls):
         with errors(bucket, key):
             obj = self._minio.stat_object(bucket_name=bucket, object_name=key, version_id=version_id,
                                           extra_headers=asked)
-        return ObjectStat(bucket, key, Headers.of(obj.metadata))
+        with parsing(bucket, key, "HeadObject"):  # minio's int() took "-1" and "+5" as a Content-Length
+            return ObjectStat(bucket, key, Headers.of(obj.metadata))
 
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
             version_id: str | None = None, headers: dict[str, str] | None = None) -> Body:
@@ -563,8 +565,10 @@ class S3Client(GovernanceCalls):
                 root = _xml(resp.data)
                 found = root.findall(".//{*}Part")
                 for part in found:
-                    parts[int(_text(part, "PartNumber"))] = (_text(part, "ETag").strip('"'),
-                                                             int(_text(part, "Size") or 0))
+                    number = parse_uint(_text(part, "PartNumber").strip(), "<PartNumber>", low=1, high=10_000,
+                                        error=ValueError)  # xs:int: blanks around it allowed, nothing else
+                    parts[number] = (_text(part, "ETag").strip('"'),
+                                     parse_uint(_text(part, "Size").strip() or "0", "<Size>", error=ValueError))
             marker = _text(root, "NextPartNumberMarker")
             if _text(root, "IsTruncated").lower() != "true" or not found or not marker:
                 return parts

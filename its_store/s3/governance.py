@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.units import parse_uint
 from its_store.s3.errors import errors, parsing
 
 __all__ = ["BYPASS_HEADER", "MIN_PART", "GovernanceCalls"]
@@ -180,10 +181,9 @@ class GovernanceCalls:
                 raise ValueError(f"<Mode> is {mode[:32]!r}, not GOVERNANCE or COMPLIANCE")
             for unit in ("Days", "Years"):  # moto sends both, the unused one as 0
                 text = (rule.findtext("{*}" + unit) or "").strip()
-                if text and not text.isdigit():
-                    raise ValueError(f"<{unit}> is {text[:32]!r}, not a number")
-                if text and int(text) > 0:
-                    return True, mode, int(text), unit
+                count = parse_uint(text, f"<{unit}>", error=ValueError) if text else 0  # parsing(): BadAnswer
+                if count > 0:
+                    return True, mode, count, unit
             return True, mode, None, None
 
     def set_object_lock(self, bucket: str, mode: str | None, days: int | None = None,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from its_store.codec.compression import META_SHA256
 from its_store.codec.encryption import describe
 from its_store.core import errors as E
+from its_store.core.units import read_uint
 from its_store.transfer.parts import META_PART_SIZE, MIN_PART
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 _META = "x-amz-meta-"
 MAX_PARTS = 10_000
 DEFAULT_PART = 512 * 1024 ** 2
+MAX_PART = 5 * 1024 ** 3  # S3's largest part
 
 
 def server_copy(svc: StorageService, sb: str, sk: str, db: str, dk: str, *, threshold: int,
@@ -48,13 +50,13 @@ def server_copy(svc: StorageService, sb: str, sk: str, db: str, dk: str, *, thre
 def copy_part_size(head: Any, requested: int | None) -> int:
     """The source's own part size when it was uploaded in parts of a copyable size (the copy then has the
     source's multipart ETag), else `requested`, else 512 MiB; within S3's 5 MiB..5 GiB, <= 10,000 parts."""
-    own = str(head.metadata.get(_META + META_PART_SIZE) or "")
-    if requested is None and own.isdigit() and "-" in (head.etag or "") and int(own) >= MIN_PART:
-        return int(own)
+    own = read_uint(head.metadata.get(_META + META_PART_SIZE), low=MIN_PART, high=MAX_PART)
+    if requested is None and own is not None and "-" in (head.etag or "") and -(-head.size // own) <= MAX_PARTS:
+        return own
     part = max(requested or DEFAULT_PART, MIN_PART)
     while -(-head.size // part) > MAX_PARTS:
         part *= 2
-    return min(part, 5 * 1024 ** 3)
+    return min(part, MAX_PART)
 
 
 def verify_copy(svc: StorageService, source: Any, bucket: str, key: str) -> str:

@@ -49,6 +49,7 @@ from its_store.codec.encryption import (
 )
 from its_store.core import errors as E
 from its_store.core.files import atomic_target, io_error, read_full
+from its_store.core.units import read_uint
 from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
 from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upload_stream
@@ -317,10 +318,9 @@ def open_head(svc: StorageService, bucket: str, key: str, version_id: str | None
     stat = stat_with_key(svc, bucket, key, version_id, sse_key)
     meta = user_metadata(stat.metadata)
     encryption = describe(stat.metadata)
-    part = meta.get(META_PART_SIZE, "")
     head = ObjectHead(bucket=bucket, key=key, size=stat.size or 0, etag=(stat.etag or "").strip('"'),
                       version_id=version_id or stat.version_id,
-                      part_size=int(part) if part.isdigit() else None,
+                      part_size=read_uint(meta.get(META_PART_SIZE), low=1),  # not a number: unknown, as absent
                       verifiable=encryption not in ("SSE-C", "SSE-KMS"),
                       checksum=_header(stat.metadata, "x-amz-checksum-crc32"),
                       checksum_type=_header(stat.metadata, "x-amz-checksum-type"))
@@ -341,8 +341,7 @@ def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | 
     name, sha = meta.get(META_CODEC), meta.get(META_SHA256)
     if name is None and sha is None:
         return None
-    size = meta.get(META_ORIGINAL_SIZE, "")
-    return get_codec(name or "none", stored=True, where=where), int(size) if size.isdigit() else None, sha
+    return get_codec(name or "none", stored=True, where=where), read_uint(meta.get(META_ORIGINAL_SIZE)), sha
 
 
 def _one_get_will_do(svc: StorageService, request: DownloadRequest) -> bool:
@@ -377,16 +376,17 @@ SMALL_GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with t
 
 def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
     """The ObjectHead of a whole-object GET answer, or None when the object needs the regular path
-    (an SSE-C key, or decoding unless `raw`). `headers`: s3 Headers (lower-case names)."""
+    (an SSE-C key, decoding unless `raw`, or a length the answer does not state as a number: a chunked
+    answer has none, and "none" is not "0 bytes"). `headers`: s3 Headers (lower-case names)."""
     meta = user_metadata(headers)
     encryption = describe_lower(headers)
-    if encryption == "SSE-C" or (not request.raw and META_CODEC in meta):
+    size = read_uint(headers.get("content-length"))
+    if size is None or encryption == "SSE-C" or (not request.raw and META_CODEC in meta):
         return None  # a plain object's its-sha256 is checked on the way (ObjectHead.sha256)
-    part = meta.get(META_PART_SIZE, "")
-    return ObjectHead(bucket=request.bucket, key=request.key, size=int(headers.get("content-length", 0)),
+    return ObjectHead(bucket=request.bucket, key=request.key, size=size,
                       etag=(headers.get("etag") or "").strip('"'),
                       version_id=request.version_id or headers.get("x-amz-version-id"),
-                      part_size=int(part) if part.isdigit() else None, verifiable=encryption != "SSE-KMS",
+                      part_size=read_uint(meta.get(META_PART_SIZE), low=1), verifiable=encryption != "SSE-KMS",
                       checksum=headers.get("x-amz-checksum-crc32"),
                       checksum_type=headers.get("x-amz-checksum-type"),
                       sha256=None if META_CODEC in meta else meta.get(META_SHA256))
@@ -475,8 +475,7 @@ def annotate(info: ObjectInfo, headers: Any) -> ObjectInfo:
     info.encryption = describe(headers)
     info.codec = meta.get(META_CODEC)
     info.sha256 = meta.get(META_SHA256)
-    size = meta.get(META_ORIGINAL_SIZE, "")
-    info.original_size = int(size) if size.isdigit() else None
+    info.original_size = read_uint(meta.get(META_ORIGINAL_SIZE))  # not a number: unknown, as when absent
     if info.codec and info.original_size is not None and info.size:
         info.compression_ratio = round(info.original_size / info.size, 3)
     return info

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
+from its_store.core.units import read_uint, shown
 from its_store.transfer.parts import META_PART_SIZE
 from its_store.transfer.scrub import drain
 
@@ -231,7 +232,7 @@ class _Checker:
             check = _choose(meta, headers, item.size)
             if isinstance(check, str):  # unverifiable: the reason
                 return Outcome(item.key, item.size, "unverifiable", reason=check, version_id=item.version_id)
-            total = drain(body, check.feed, where, number(headers.get("content-length")))
+            total = drain(body, check.feed, where, read_uint(headers.get("content-length")))
         self._counted(total)
         actual = check.finish(where)
         ok = actual == check.expected
@@ -278,19 +279,11 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
         digest = hashlib.md5(usedforsecurity=False)
         return _Check("md5", etag, digest.update, lambda _w: digest.hexdigest())
     if "-" in etag and META_PART_SIZE in meta:
-        part = number(meta[META_PART_SIZE])
+        part = read_uint(meta[META_PART_SIZE], low=1)
         if not part:
-            return f"no its-sha256, and its-part-size {meta[META_PART_SIZE]!r} is not a part size"
+            return f"no its-sha256, and its-part-size {shown(meta[META_PART_SIZE])} is not a part size"
         return _multipart_check(etag, part)
     return "no its-sha256, and a multipart ETag is not an MD5 of the content"
-
-
-def number(text: str | None) -> int | None:
-    """A count of bytes from a header or metadata value: ASCII digits only, else None. (str.isdigit()
-    also says yes to "²", a Latin-1 byte of a hostile header, which int() then refuses.)"""
-    if text is None or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
 
 
 def _sha_check(expected: str, meta: dict[str, str]) -> _Check:
@@ -316,7 +309,7 @@ def _sha_check(expected: str, meta: dict[str, str]) -> _Check:
     def finish(where: str) -> str:
         if "writer" in state:
             state["writer"].close()
-        size = number(meta.get(META_ORIGINAL_SIZE))
+        size = read_uint(meta.get(META_ORIGINAL_SIZE))
         if size is not None and size != count[0]:
             raise E.IntegrityError(f"{where} decodes to {count[0]} bytes, recorded {size}")
         return digest.hexdigest()

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
-from its_store.service.scrub import LIST_LIMIT, _parallel, _reader, number
+from its_store.core.units import read_uint
+from its_store.service.scrub import LIST_LIMIT, _parallel, _reader
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -144,7 +145,7 @@ class _PairChecker:
         stat = self.s3.stat(self.bucket, key)
         meta = {k.lower()[len("x-amz-meta-"):]: v for k, v in (stat.metadata or {}).items()
                 if k.lower().startswith("x-amz-meta-")}
-        original = number(meta.get(META_ORIGINAL_SIZE))
+        original = read_uint(meta.get(META_ORIGINAL_SIZE))
         remote_size = original if meta.get(META_CODEC) and original is not None else (stat.size or 0)
         entry["remote_size"] = remote_size
         if remote_size != size:

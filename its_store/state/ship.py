@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
+from its_store.core.units import read_count
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -66,7 +67,14 @@ def _load(path: Path) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise E.LocalIOError(f"audit ship state {path} is unreadable: {exc}",
                              hint="inspect it; delete it only if you accept re-shipping the whole log") from None
-    return state if isinstance(state, dict) else {}
+    state = state if isinstance(state, dict) else {}
+    pending = state.get("pending")
+    if read_count(state.get("offset", 0)) is None or not (pending is None or (
+            isinstance(pending, dict) and isinstance(pending.get("key"), str)
+            and None not in (read_count(pending.get("start")), read_count(pending.get("end"))))):
+        raise E.LocalIOError(f"audit ship state {path} is unreadable: its offset or pending range is not a count "
+                             "of bytes", hint="inspect it; delete it only if you accept re-shipping the whole log")
+    return state
 
 
 def _save(path: Path, state: dict[str, Any]) -> None:

@@ -154,6 +154,26 @@ class StorageStats:
         return stats
 
 
+def _check_record(record: dict[str, Any]) -> None:
+    """ValueError unless the numbers of a stats.json are what _write() writes: a hand-edited or damaged
+    "cache_hits": "²" or "operations": {"get": 5} is an unreadable file, not an unexpected error later."""
+    from its_store.core.units import read_count
+    operations, gauges = record.get("operations") or {}, record.get("gauges") or {}
+    if not isinstance(operations, dict) or not isinstance(gauges, dict):
+        raise ValueError("operations or gauges that are not objects")
+    counts = [record.get(name, 0) for name in ("cache_hits", "cache_misses")]
+    reals = list(gauges.values())
+    for counter in operations.values():
+        if not isinstance(counter, dict):
+            raise ValueError("an operation that is not an object")
+        counts += [counter.get(name, 0) for name in _FIELDS[:3]]
+        reals.append(counter.get("seconds", 0))
+    if any(read_count(c) is None for c in counts):
+        raise ValueError("a count that is not a whole number >= 0")
+    if any(isinstance(r, bool) or not isinstance(r, int | float) for r in reals):
+        raise ValueError("a value that is not a number")
+
+
 def _add_op(counter: OpCounter, add: dict[str, Any]) -> None:
     counter.count += int(add.get("count", 0))
     counter.failures += int(add.get("failures", 0))
@@ -198,6 +218,7 @@ class StatsStore:
             record = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(record, dict):
                 raise ValueError("not an object")
+            _check_record(record)
             return record
         except FileNotFoundError:
             return {}

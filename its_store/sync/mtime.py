@@ -8,6 +8,8 @@ second count leaves too few for nanoseconds, so a float round trip would make eq
 
 from __future__ import annotations
 
+from its_store.core.units import is_uint
+
 META_MTIME = "mtime"  # x-amz-meta-mtime
 _NS = 1_000_000_000
 
@@ -27,7 +29,7 @@ def parse_mtime(text: str | None) -> int | None:
     head, _, frac = text.strip().partition(".")
     sign = -1 if head.startswith("-") else 1
     digits = head[1:] if head[:1] in "+-" else head
-    if not digits.isdigit() or (frac and not frac.isdigit()) or len(digits) > 12:
+    if not is_uint(digits, 12) or (frac and not is_uint(frac, 64)):  # "²".isdigit() is true, int() refuses it
         return None
     seconds = sign * int(digits)
     return seconds * _NS + int((frac + "000000000")[:9])

@@ -10,15 +10,25 @@ with the same content but other metadata by another tool is the one case it cann
 
 SQLite in the settings' cache folder (sync-state.sqlite), one connection behind a lock, writes
 batched. Any failure of the store turns it off for the run (the sync then HEADs): it is an
-optimisation, never a source of truth, and never decides a delete.
+optimisation, never a source of truth, and never decides a delete. It is input all the same: a file that
+is not a database is set aside (sync-state.sqlite.corrupt) and started anew, and an entry whose values
+are not what this module writes (a size that is not a count, an mtime that is not text: SQLite keeps
+whatever it is given) is not used; the HEAD it then takes writes it again. Either says so in one warning.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from its_store.core.units import read_count
+
+log = logging.getLogger("its_store.sync.state")
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS objects (endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
            " etag TEXT NOT NULL, stored_size INTEGER NOT NULL, size INTEGER NOT NULL, mtime TEXT,"
@@ -47,15 +57,24 @@ class SyncState:
         self._db: sqlite3.Connection | None = None
         self._loaded: dict[tuple[str, str], Known] = {}
         self._scopes: list[tuple[str, str]] = []  # (bucket, prefix) preloaded whole
+        self._path = path
+        self._warned = False
         if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute(_SCHEMA)
-            except (OSError, sqlite3.Error):
-                self._db = None
+            self._db = _open(path)
+
+    def _row(self, row: Any) -> Known | None:
+        """The Known of a row (etag, stored_size, size, mtime, sha256, md5), None when its values are not
+        what put() writes; the first such row of a run is said in a warning."""
+        etag, stored, size, mtime, sha, md5 = row
+        counts = (read_count(stored), read_count(size), read_count(md5, high=1))
+        if isinstance(etag, str) and etag and None not in counts and isinstance(mtime, str | None) \
+                and isinstance(sha, str | None):
+            return Known(etag, stored, size, mtime, sha, bool(md5))
+        if not self._warned:
+            self._warned = True
+            log.warning("sync state %s holds entries with values its-store does not write; they are not used, "
+                        "and the HEAD taken instead writes them again", self._path)
+        return None
 
     def get(self, bucket: str, key: str, etag: str | None, stored_size: int) -> Known | None:
         """The entry for this object if it was made for the listed ETag and size, else None."""
@@ -74,9 +93,10 @@ class SyncState:
             except sqlite3.Error:
                 self._db = None
                 return None
-        if row is None or row[0] != etag or row[1] != stored_size:
+        known = None if row is None else self._row(row)
+        if known is None or (known.etag, known.stored_size) != (etag, stored_size):
             return None
-        return Known(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+        return known
 
     def preload(self, bucket: str, prefix: str, limit: int = 200_000) -> int:
         """Read the entries under `prefix` in one query (a per-key SELECT costs ~50 us, 0.1 s per 2,000
@@ -95,7 +115,9 @@ class SyncState:
             if len(rows) > limit:
                 return 0
             for key, *rest in rows:
-                self._loaded[(bucket, key)] = Known(rest[0], rest[1], rest[2], rest[3], rest[4], bool(rest[5]))
+                known = self._row(rest)
+                if known is not None:  # a bad entry is not preloaded: get() then says "not known"
+                    self._loaded[(bucket, key)] = known
             self._scopes.append((bucket, prefix))
         return len(rows)
 
@@ -142,3 +164,33 @@ class SyncState:
                 except sqlite3.Error:
                     pass
                 self._db = None
+
+
+def _open(path: Path) -> sqlite3.Connection | None:
+    """The store's connection, None when it cannot be had (the sync then HEADs). A file that is not a
+    SQLite database (SQLITE_NOTADB, SQLITE_CORRUPT) is renamed aside once and the store started anew."""
+    for attempt in (1, 2):
+        db = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+            return db
+        except (OSError, sqlite3.Error) as exc:
+            if db is not None:
+                db.close()
+            if attempt == 2 or getattr(exc, "sqlite_errorname", "") not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+                return None
+            aside = path.with_name(path.name + ".corrupt")
+            try:
+                os.replace(path, aside)
+                for suffix in ("-wal", "-shm"):  # the old file's: never to be applied to the new one
+                    if os.path.lexists(f"{path}{suffix}"):
+                        os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+            except OSError:
+                return None
+            log.warning("sync state %s was not a database (%s); set it aside as %s and started anew",
+                        path, exc, aside.name)
+    return None

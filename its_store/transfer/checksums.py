@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 
 from its_store.core import errors as E
+from its_store.core.units import is_uint
 
 try:  # same function, same values, ~4x faster: a 1 GiB download checks in ~0.08 CPU-s, not ~0.3
     from isal.isal_zlib import crc32
@@ -118,14 +119,14 @@ def expected_for(size: int, etag: str, checksum: str | None, part_size: int | No
         composite = bool(count) or kind == "COMPOSITE" or (multipart_etag and kind != "FULL_OBJECT")
         if not composite:
             return Expected("crc32", value)
-        if part_size and count.isdigit() and -(-size // part_size) == int(count):
+        if part_size and is_uint(count) and -(-size // part_size) == int(count):
             return Expected("crc32-composite", value, int(count))
     md5, _, count = etag.strip('"').partition("-")
     if not verifiable_etag or len(md5) != 32:
         return None
     if not count:
         return Expected("md5", md5)
-    if part_size and count.isdigit() and -(-size // part_size) == int(count):
+    if part_size and is_uint(count) and -(-size // part_size) == int(count):  # not "²".isdigit()
         return Expected("md5-multipart", md5, int(count))
     return None
 

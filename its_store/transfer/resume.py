@@ -4,12 +4,17 @@ One small JSON file per (endpoint, bucket, key) under MINIO_CACHE_DIR/uploads, w
 multipart upload is created and removed when it completes or is aborted. If the server died before
 an abort could reach it, the next upload of the same key finds the record and aborts the orphan
 (or, with --resume and an unchanged source file, continues it from the parts already stored).
+
+A record is input like any other: one that is not JSON, or whose upload id is not a short line of text,
+is removed with one warning (the upload is then started anew); the server's part list is checked by the
+s3 seam (part numbers 1..10000, sizes that are counts) and each part against the local bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +23,8 @@ from its_store.transfer.checksums import PartETag, crc32_of
 
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
+
+log = logging.getLogger("its_store.transfer.resume")
 
 
 class UploadJournal:
@@ -30,11 +37,28 @@ class UploadJournal:
         return self.directory / f"{digest}.json"
 
     def load(self, bucket: str, key: str) -> dict[str, Any] | None:
+        """The record of an upload in flight for this key, None when there is none (or it was unusable)."""
+        path = self._path(bucket, key)
         try:
-            record = json.loads(self._path(bucket, key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
             return None
-        return record if isinstance(record, dict) and record.get("upload_id") else None
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            return self._unusable(path, str(getattr(exc, "strerror", None) or exc))
+        upload_id = record.get("upload_id") if isinstance(record, dict) else None
+        if not (isinstance(upload_id, str) and 0 < len(upload_id) <= 1024 and upload_id.isprintable()):
+            return self._unusable(path, "no upload id in it")
+        return record
+
+    def _unusable(self, path: Path, why: str) -> None:
+        """One warning; the record goes (when it can), the upload starts anew."""
+        try:
+            path.unlink()
+            done = "removed it"
+        except OSError as exc:
+            done = f"cannot remove it: {exc.strerror}"
+        log.warning("upload journal %s is unusable (%s); %s, the upload starts anew", path, why[:120], done)
+        return None
 
     def save(self, bucket: str, key: str, record: dict[str, Any]) -> None:
         """Write atomically; a journal that cannot be written only costs the ability to resume."""
@@ -77,7 +101,7 @@ class UploadJournal:
             return None, {}
         done: dict[int, str] = {}
         for number, (etag, size) in stored.items():
-            data = read_part(number)
-            if len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
+            data = read_part(number)  # empty past the file's end: no part of ours is empty
+            if data and len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
                 done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
         return record["upload_id"], done

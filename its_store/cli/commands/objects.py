@@ -251,10 +251,10 @@ def ls(
     now = datetime.now(UTC)
     request = ListObjectsRequest(
         bucket=ref.bucket, prefix=ref.key, recursive=recursive, max_keys=limit, object_types=type_ or None,
-        size_range=(parse_size(min_size) if min_size else None, parse_size(max_size) if max_size else None)
-        if (min_size or max_size) else None,
-        modified_after=now - parse_duration(newer_than) if newer_than else None,
-        modified_before=now - parse_duration(older_than) if older_than else None,
+        size_range=(parse_size(min_size, what="--min-size") if min_size else None,
+                    parse_size(max_size, what="--max-size") if max_size else None) if (min_size or max_size) else None,
+        modified_after=now - parse_duration(newer_than, what="--newer-than") if newer_than else None,
+        modified_before=now - parse_duration(older_than, what="--older-than") if older_than else None,
         include_metadata=metadata, match_tags=parse_pairs(tag, what="tag") or None,
         match_metadata=parse_pairs(meta) or None)
     items = svc.iter_objects(request)

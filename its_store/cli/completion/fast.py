@@ -234,7 +234,7 @@ def typer_completion_args(line: str) -> tuple[list[str], str]:
 
 def bash_completion_args(line: str, point: str) -> tuple[list[str], str]:
     """Our bash reading of COMP_LINE up to COMP_POINT: ':' and '=' do not split words (completion/shells.py)."""
-    if point.isdigit():
+    if _digits(point):
         line = line[:int(point)]
     words = split_arg_string(line)
     if not words:
@@ -242,6 +242,11 @@ def bash_completion_args(line: str, point: str) -> tuple[list[str], str]:
     if line[-1:].isspace():
         return words[1:], ""
     return words[1:-1], words[-1]
+
+
+def _digits(text: str) -> bool:
+    """core/units.is_uint without its imports (a TAB pays for each): "²".isdigit() is true, int() refuses it."""
+    return 0 < len(text) <= 9 and text.isascii() and text.isdigit()
 
 
 def bash_current_word(environ: Mapping[str, str]) -> str | None:
@@ -314,10 +319,10 @@ def console_width(environ: Mapping[str, str]) -> int:
     """
     fixed = environ.get("TERMINAL_WIDTH")
     if fixed:
-        if not fixed.isdigit():
+        if not _digits(fixed):
             raise Fallback  # Typer itself fails on it
         width = int(fixed)
-    elif environ.get("COLUMNS", "").isdigit():
+    elif _digits(environ.get("COLUMNS", "")):
         width = int(environ["COLUMNS"])
     else:
         width = 0
