@@ -99,6 +99,7 @@ class FaultProxy:
         self._sock: socket.socket | None = None
         self._stopping = threading.Event()
         self._conns: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
 
     @property
     def endpoint(self) -> str:
@@ -113,7 +114,10 @@ class FaultProxy:
         threading.Thread(target=self._accept, daemon=True, name="fault-proxy").start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
+        """Stop accepting and reset every client connection. With `wait`, also return only once every
+        connection's thread has ended: a request already passed on to the server has been answered by
+        then, so what the server holds is final (nothing lands later)."""
         self._stopping.set()
         if self._sock is not None:
             _shutdown(self._sock)  # wakes the accepting thread
@@ -123,6 +127,10 @@ class FaultProxy:
                 _shutdown(conn)  # wakes its thread, which then resets it
                 _reset(conn)
             self._conns.clear()
+            threads = list(self._threads)
+        for thread in threads if wait else []:
+            thread.join(120)  # a safety net: each thread ends once its request was answered or reset
+            assert not thread.is_alive(), "a fault-proxy connection did not end"
 
     def set(self, **changes: object) -> None:
         """Change fault settings while running (e.g. heal the network: byte_budget=None)."""
@@ -144,9 +152,12 @@ class FaultProxy:
                 client, _ = self._sock.accept()
             except OSError:
                 return
+            thread = threading.Thread(target=self._serve, args=(client,), daemon=True)
             with self._lock:
                 self._conns.add(client)
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+                self._threads = [t for t in self._threads if t.is_alive()]
+                self._threads.append(thread)
+            thread.start()
 
     def _roll(self, rate: float) -> bool:
         with self._lock:
@@ -193,6 +204,8 @@ class FaultProxy:
                     self._count("resets")
                     raise _Reset
                 body = rfile.read(length) if length else b""
+                if len(body) < length:  # the client went away in the middle of its body: pass none of it on
+                    raise _Reset
                 seen = Seen(method, target, headers, len(body), hashlib.sha256(body).hexdigest())
                 if self.record:
                     with self._lock:
