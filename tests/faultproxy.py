@@ -67,6 +67,37 @@ class Seen:
         return dict(parse_qsl(urlsplit(self.target).query, keep_blank_values=True))
 
 
+class Hold:
+    """An `answer` hook that lets the first `limit` PUTs through and holds every request after the
+    limit-th PUT until release(); then they go on as usual. A fault test acts (a kill, a signal) while
+    the client is provably midway: it cannot get further before the test acted, however the machine
+    schedules the two."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.puts = 0
+        self.reached = threading.Event()  # set as the limit-th PUT goes on to the server
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, seen: Seen) -> None:
+        with self._lock:
+            if not self.reached.is_set():
+                self.puts += seen.method == "PUT"
+                if self.puts == self.limit:
+                    self.reached.set()
+                return None
+        assert self._released.wait(120), "a held request was never released"  # a safety net
+        return None
+
+    def wait(self) -> None:
+        """Until the limit-th PUT went on to the server."""
+        assert self.reached.wait(120), f"the client never sent {self.limit} PUTs"  # a safety net
+
+    def release(self) -> None:
+        self._released.set()
+
+
 class _Reset(Exception):
     pass
 
