@@ -68,31 +68,31 @@ class Seen:
 
 
 class Hold:
-    """An `answer` hook that lets the first `limit` PUTs through and holds every request after the
-    limit-th PUT until release(); then they go on as usual. A fault test acts (a kill, a signal) while
+    """An `answer` hook that lets the first `limit` requests of `method` through and holds every
+    request after the limit-th until release(); then they go on as usual. A fault test acts (a kill, a signal) while
     the client is provably midway: it cannot get further before the test acted, however the machine
     schedules the two."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.puts = 0
-        self.reached = threading.Event()  # set as the limit-th PUT goes on to the server
+    def __init__(self, limit: int, method: str = "PUT") -> None:
+        self.limit, self.method = limit, method
+        self.seen = 0
+        self.reached = threading.Event()  # set as the limit-th one goes on to the server
         self._released = threading.Event()
         self._lock = threading.Lock()
 
     def __call__(self, seen: Seen) -> None:
         with self._lock:
             if not self.reached.is_set():
-                self.puts += seen.method == "PUT"
-                if self.puts == self.limit:
+                self.seen += seen.method == self.method
+                if self.seen == self.limit:
                     self.reached.set()
                 return None
         assert self._released.wait(120), "a held request was never released"  # a safety net
         return None
 
     def wait(self) -> None:
-        """Until the limit-th PUT went on to the server."""
-        assert self.reached.wait(120), f"the client never sent {self.limit} PUTs"  # a safety net
+        """Until the limit-th request of `method` went on to the server."""
+        assert self.reached.wait(120), f"the client never sent {self.limit} {self.method}s"  # a safety net
 
     def release(self) -> None:
         self._released.set()
@@ -131,6 +131,10 @@ class FaultProxy:
         self._stopping = threading.Event()
         self._conns: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
+        # byte_budget: body bytes admitted so far (counted when admitted, so that requests arriving
+        # together cannot overdraw it), and whether it ran out (then every request is reset)
+        self._budget_used = 0
+        self._budget_out = False
 
     @property
     def endpoint(self) -> str:
@@ -168,6 +172,8 @@ class FaultProxy:
         with self._lock:
             for name, value in changes.items():
                 setattr(self, name, value)
+            if "byte_budget" in changes:
+                self._budget_out = False
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -225,8 +231,10 @@ class FaultProxy:
                 with self._lock:
                     self.counters.requests += 1
                     self.counters.methods[method] = self.counters.methods.get(method, 0) + 1
-                    budget_gone = (self.byte_budget is not None
-                                   and self.counters.body_bytes_up + length > self.byte_budget)
+                    budget_gone = self.byte_budget is not None and (
+                        self._budget_out or self._budget_used + length > self.byte_budget)
+                    self._budget_out = budget_gone
+                    self._budget_used += 0 if budget_gone else length
                 if budget_gone:
                     self._count("resets")
                     raise _Reset
