@@ -67,6 +67,37 @@ class Seen:
         return dict(parse_qsl(urlsplit(self.target).query, keep_blank_values=True))
 
 
+class Hold:
+    """An `answer` hook that lets the first `limit` requests of `method` through and holds every
+    request after the limit-th until release(); then they go on as usual. A fault test acts (a kill, a signal) while
+    the client is provably midway: it cannot get further before the test acted, however the machine
+    schedules the two."""
+
+    def __init__(self, limit: int, method: str = "PUT") -> None:
+        self.limit, self.method = limit, method
+        self.seen = 0
+        self.reached = threading.Event()  # set as the limit-th one goes on to the server
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, seen: Seen) -> None:
+        with self._lock:
+            if not self.reached.is_set():
+                self.seen += seen.method == self.method
+                if self.seen == self.limit:
+                    self.reached.set()
+                return None
+        assert self._released.wait(120), "a held request was never released"  # a safety net
+        return None
+
+    def wait(self) -> None:
+        """Until the limit-th request of `method` went on to the server."""
+        assert self.reached.wait(120), f"the client never sent {self.limit} {self.method}s"  # a safety net
+
+    def release(self) -> None:
+        self._released.set()
+
+
 class _Reset(Exception):
     pass
 
@@ -99,6 +130,11 @@ class FaultProxy:
         self._sock: socket.socket | None = None
         self._stopping = threading.Event()
         self._conns: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        # byte_budget: body bytes admitted so far (counted when admitted, so that requests arriving
+        # together cannot overdraw it), and whether it ran out (then every request is reset)
+        self._budget_used = 0
+        self._budget_out = False
 
     @property
     def endpoint(self) -> str:
@@ -113,7 +149,10 @@ class FaultProxy:
         threading.Thread(target=self._accept, daemon=True, name="fault-proxy").start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
+        """Stop accepting and reset every client connection. With `wait`, also return only once every
+        connection's thread has ended: a request already passed on to the server has been answered by
+        then, so what the server holds is final (nothing lands later)."""
         self._stopping.set()
         if self._sock is not None:
             _shutdown(self._sock)  # wakes the accepting thread
@@ -123,12 +162,18 @@ class FaultProxy:
                 _shutdown(conn)  # wakes its thread, which then resets it
                 _reset(conn)
             self._conns.clear()
+            threads = list(self._threads)
+        for thread in threads if wait else []:
+            thread.join(120)  # a safety net: each thread ends once its request was answered or reset
+            assert not thread.is_alive(), "a fault-proxy connection did not end"
 
     def set(self, **changes: object) -> None:
         """Change fault settings while running (e.g. heal the network: byte_budget=None)."""
         with self._lock:
             for name, value in changes.items():
                 setattr(self, name, value)
+            if "byte_budget" in changes:
+                self._budget_out = False
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -144,9 +189,12 @@ class FaultProxy:
                 client, _ = self._sock.accept()
             except OSError:
                 return
+            thread = threading.Thread(target=self._serve, args=(client,), daemon=True)
             with self._lock:
                 self._conns.add(client)
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+                self._threads = [t for t in self._threads if t.is_alive()]
+                self._threads.append(thread)
+            thread.start()
 
     def _roll(self, rate: float) -> bool:
         with self._lock:
@@ -183,8 +231,10 @@ class FaultProxy:
                 with self._lock:
                     self.counters.requests += 1
                     self.counters.methods[method] = self.counters.methods.get(method, 0) + 1
-                    budget_gone = (self.byte_budget is not None
-                                   and self.counters.body_bytes_up + length > self.byte_budget)
+                    budget_gone = self.byte_budget is not None and (
+                        self._budget_out or self._budget_used + length > self.byte_budget)
+                    self._budget_out = budget_gone
+                    self._budget_used += 0 if budget_gone else length
                 if budget_gone:
                     self._count("resets")
                     raise _Reset
@@ -193,6 +243,8 @@ class FaultProxy:
                     self._count("resets")
                     raise _Reset
                 body = rfile.read(length) if length else b""
+                if len(body) < length:  # the client went away in the middle of its body: pass none of it on
+                    raise _Reset
                 seen = Seen(method, target, headers, len(body), hashlib.sha256(body).hexdigest())
                 if self.record:
                     with self._lock:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,21 @@ def make_frames(root: Path, cameras: int = 2, per_camera: int = 5, size: int = 2
             path.write_bytes(JPEG_HEADER + random_bytes(size - len(JPEG_HEADER), seed=cam * 1000 + n))
             paths.append(path)
     return paths
+
+
+def wait_for_server_clock(service: Any, bucket: str, moment: datetime) -> None:
+    """Return once the server dates a new object later than `moment` (its Last-Modified has one-second
+    resolution): from then on the server's clock is past `moment`, and what is written afterwards is
+    dated apart from what was written before. A condition on the server's own clock, where a sleep
+    would guess it; writes the object `clock-probe` in `bucket` (again and again)."""
+    deadline = time.monotonic() + 60  # a safety net only
+    while True:
+        service.s3.put(bucket, "clock-probe", b"", {})
+        stamped = service.s3.stat(bucket, "clock-probe").last_modified  # uncached: a HEAD each time
+        if stamped is not None and stamped > moment:
+            return
+        assert time.monotonic() < deadline, f"the server's clock did not pass {moment}"
+        time.sleep(0.05)  # the pace of the poll, not a synchronisation: the condition above decides
 
 
 def audit_lines(env: dict[str, str]) -> list[dict]:

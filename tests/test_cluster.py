@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import pytest
 from cluster import SeaweedCluster
+from faultproxy import FaultProxy, Hold
 
 from its_store.core.shard import Shard
 
@@ -66,10 +66,14 @@ def _tree(root: Path) -> dict[str, str]:
     return digests
 
 
-def _sync(cluster: SeaweedCluster, gateway: int, src: Path, dest: str, state: Path, *extra: str) -> subprocess.Popen:
+def _sync(cluster: SeaweedCluster, gateway: int, src: Path, dest: str, state: Path, *extra: str,
+          endpoint: str | None = None) -> subprocess.Popen:
+    """`its-store sync` through `gateway` (or `endpoint`: a proxy in front of it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINIO_")}
     env.update(cluster.env_for(gateway), MINIO_CACHE_DIR=str(state / "cache"), MINIO_AUDIT_LOG=str(state / "audit.log"),
                MINIO_MAX_RETRIES="6", MINIO_CONNECT_TIMEOUT="3", MINIO_CREATE_BUCKETS="false")
+    if endpoint is not None:
+        env["MINIO_ENDPOINT"] = endpoint
     return subprocess.Popen([sys.executable, "-m", "its_store", "-v", "sync", str(src), dest, "--json", "--workers",
                              "8", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -99,19 +103,23 @@ def test_sync_survives_a_killed_volume_server_and_shards_split_the_work(cluster:
     _client(cluster, 0).make_bucket(bucket)
     watcher = _client(cluster, 1)
 
-    # 1. one sync through gateway 1, a volume server killed midway
-    proc = _sync(cluster, 0, tmp_path / "frames", f"s3://{bucket}/run1/", tmp_path / "state1")
-    deadline = time.monotonic() + 120
-    while _count(watcher, bucket, "run1/") < KILL_AT:
-        assert proc.poll() is None, _finish(proc)
-        assert time.monotonic() < deadline, "the sync made no progress"
-        time.sleep(0.1)
-    holders = _servers_with(cluster, bucket)
-    victim = next(i for i in range(3) if f"127.0.0.1:{cluster.ports[1 + i]}" in holders)
-    cluster.kill_volume(victim)
-    stored_at_kill = _count(watcher, bucket, "run1/")
-    running_at_kill = proc.poll() is None
-    code, report, err = _finish(proc)
+    # 1. one sync through gateway 1, a volume server killed midway: the proxy holds every request after
+    # the KILL_AT-th PUT until the kill is done, so the kill comes while the sync runs, whatever the load
+    hold = Hold(KILL_AT)
+    host, port = cluster.gateways[0].rsplit(":", 1)
+    with FaultProxy(int(port), upstream_host=host, answer=hold) as proxy:
+        proc = _sync(cluster, 0, tmp_path / "frames", f"s3://{bucket}/run1/", tmp_path / "state1",
+                     endpoint=proxy.endpoint)
+        try:
+            hold.wait()
+            holders = _servers_with(cluster, bucket)
+            victim = next(i for i in range(3) if f"127.0.0.1:{cluster.ports[1 + i]}" in holders)
+            cluster.kill_volume(victim)
+            stored_at_kill = _count(watcher, bucket, "run1/")
+            running_at_kill = proc.poll() is None
+        finally:
+            hold.release()
+        code, report, err = _finish(proc)
     assert running_at_kill and stored_at_kill < FILES, "the kill did not happen during the sync"
     assert code == 0, (code, report.get("failed"), err[-2000:])
     assert report["failed"] == [] and len(report["copied"]) == FILES

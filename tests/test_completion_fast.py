@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from its_store.cli.app import app
 from its_store.cli.completion import fast as fastcomplete
 from its_store.cli.completion.generate import TABLE, table_source
 
+from conftest import app_command
 from helpers import seed_completion_cache
 
 BIN = Path(sys.executable).parent
@@ -47,7 +47,7 @@ def request(shell: str, line: str, fish_action: str = "get-args") -> dict[str, s
 
 
 def by_typer(env: dict[str, str]) -> tuple[str, int]:
-    result = CliRunner().invoke(app, [], env=env, prog_name="its-store", catch_exceptions=False)
+    result = CliRunner().invoke(app_command(), [], env=env, prog_name="its-store", catch_exceptions=False)
     assert result.stderr == "", result.stderr
     return result.stdout, result.exit_code
 

@@ -8,11 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from faultproxy import FaultProxy
+from faultproxy import FaultProxy, Hold
 
 from its_store.core import errors as E
 from its_store.testing.devserver import SeaweedServer
@@ -88,14 +87,6 @@ def _spawn_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Po
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
-
-
 def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
     _, err = proc.communicate(timeout=120)
     text = err.decode()
@@ -116,13 +107,15 @@ def test_server_killed_mid_upload_then_rerun(own_server, env, tmp_path: Path):
     svc = StorageService(load_settings(**_direct(own_server)))
     svc.ensure_bucket("kill-bkt")
     big = write_file(tmp_path / "big.bin", 8 * T, seed=4)
-    proxy = FaultProxy(own_server.s3_port, stall_seconds=0.15).start()
+    hold = Hold(2)  # two parts go on; the rest wait until the server is dead: it dies midway
+    proxy = FaultProxy(own_server.s3_port, answer=hold).start()
     cli_env = {**env, **_env_for(own_server), "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "1"}
     args = ["upload", str(big), "s3://kill-bkt/big.bin", "--part-size", "5MiB", "-w", "2"]
     try:
         proc = _spawn_cli(args, cli_env, tmp_path)
-        _wait_for(lambda: proxy.counters.body_bytes_up >= 2 * T)
+        hold.wait()
         own_server.kill()
+        hold.release()
         code, err = _finish(proc)
         assert code == E.EXIT_UNAVAILABLE, err
         assert err.count("\n") == 1 and err.startswith("its-store: error: ")
@@ -130,7 +123,6 @@ def test_server_killed_mid_upload_then_rerun(own_server, env, tmp_path: Path):
         with pytest.raises(E.ObjectNotFoundError):
             svc.s3.stat("kill-bkt", "big.bin")  # nothing half-done is visible
         assert len(svc.s3.list_multipart_uploads("kill-bkt")) == 1  # the abort could not reach a dead server
-        proxy.set(stall_seconds=0)
         # same command, same endpoint; retries ride out the restarted server's warm-up
         code, err = _finish(_spawn_cli(args, {**cli_env, "MINIO_MAX_RETRIES": "5"}, tmp_path))
     finally:
@@ -146,15 +138,17 @@ def test_server_killed_mid_download(own_server, env, tmp_path: Path):
     svc.ensure_bucket("kill-bkt")
     big = write_file(tmp_path / "big.bin", 6 * T, seed=6)
     svc.upload_object(__import__("its_store").UploadRequest(bucket="kill-bkt", key="big.bin", file_path=big))
-    proxy = FaultProxy(own_server.s3_port, stall_seconds=0.3).start()
+    hold = Hold(2, "GET")  # two ranges go on; the rest wait until the server is dead: it dies midway
+    proxy = FaultProxy(own_server.s3_port, answer=hold).start()
     dest = tmp_path / "dl"
     dest.mkdir()
     cli_env = {**env, **_env_for(own_server), "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "1",
                "MINIO_PART_SIZE": "5MiB"}
     try:
         proc = _spawn_cli(["get", "s3://kill-bkt/big.bin", str(dest / "big.bin"), "-w", "2"], cli_env, tmp_path)
-        _wait_for(lambda: proxy.counters.forwarded >= 3)
+        hold.wait()
         own_server.kill()
+        hold.release()
         code, err = _finish(proc)
     finally:
         proxy.stop()
@@ -173,14 +167,16 @@ def test_ctrl_c_exits_130_and_leaves_nothing(env, service, bucket, faulty, tmp_p
     big = write_file(tmp_path / "big.bin", 6 * T, seed=8)
     if direction == "download":
         service.upload_object(__import__("its_store").UploadRequest(bucket=bucket, key="big.bin", file_path=big))
-    proxy = faulty(stall_seconds=0.3)
+    hold = Hold(2, "PUT" if direction == "upload" else "GET")  # two parts go on, the rest wait for Ctrl-C
+    proxy = faulty(answer=hold)
     dest = tmp_path / "dl"
     dest.mkdir()
     args = (["upload", str(big), f"s3://{bucket}/big.bin", "--part-size", "5MiB", "-w", "2"]
             if direction == "upload" else ["get", f"s3://{bucket}/big.bin", str(dest / "big.bin"), "-w", "2"])
     proc = _spawn_cli(args, {**env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_PART_SIZE": "5MiB"}, tmp_path)
-    _wait_for(lambda: proxy.counters.forwarded >= 3)
+    hold.wait()
     proc.send_signal(signal.SIGINT)
+    hold.release()
     code, err = _finish(proc)
     assert code == E.EXIT_INTERRUPTED, err
     assert list(dest.iterdir()) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,13 +139,16 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     assert fresh["stale_registrations"] == []  # could still be running
     assert keys_under(service, bucket, "crashy/1.1.0/") == ["crashy/1.1.0/.its-registering",
                                                             "crashy/1.1.0/weights.pt"]
-    time.sleep(2.1)  # the markers' Last-Modified must be older than --stale 1s
-    dry = cli("model", "gc", "crashy", "--stale", "1s", "--dry-run", "--json").json()
+    # Two hours on (gc's `now`, not a sleep): every marker is older than the default --stale 1h.
+    later = datetime.now(UTC) + timedelta(hours=2)
+    dry = reg.gc("crashy", keep_last=10, older_than="90d", dry_run=True, now=later)
     assert len(dry["stale_registrations"]) == 5  # what would go, without gc's internal fields (_keys, _etag)
     assert not [k for s in dry["stale_registrations"] for k in s if k.startswith("_")], dry
-    run = cli("model", "gc", "crashy", "--stale", "1s", "--yes", "--json")
-    assert run.exit_code == 0, run
-    stale = {s["version"] + s.get("variant", ""): s for s in run.json()["stale_registrations"]}
+    assert keys_under(service, bucket, "crashy/1.1.0/") == ["crashy/1.1.0/.its-registering",
+                                                            "crashy/1.1.0/weights.pt"]
+    report = reg.gc("crashy", keep_last=10, older_than="90d", now=later)
+    assert report["errors"] == [], report
+    stale = {s["version"] + s.get("variant", ""): s for s in report["stale_registrations"]}
     assert set(stale) == {"0.9.0", "1.0.0", "1.1.0", "2.0.0onnx", "2.0.0trt-sm89-trt10.3"}
     assert (stale["0.9.0"]["orphan"], stale["0.9.0"]["objects"], stale["0.9.0"]["bytes"]) == (True, 1, 60)
     assert keys_under(service, bucket, "crashy/0.9.0/") == []
@@ -157,7 +160,7 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
     assert (stale["1.0.0"]["has_manifest"], stale["1.0.0"]["objects"]) == (True, 1)
     assert keys_under(service, bucket, "crashy/1.1.0/") == []
     assert keys_under(service, bucket, "crashy/1.0.0/") == ["crashy/1.0.0/manifest.json", "crashy/1.0.0/w.pt"]
-    assert run.json()["removed"] == []  # gc's defaults keep the newest 10 versions
+    assert report["removed"] == []  # keep the newest 10 versions
     audit = [json.loads(line) for line in Path(env["MINIO_AUDIT_LOG"]).read_text().splitlines()]
     assert sorted(a["version"] for a in audit if a["operation"] == "model_gc" and a.get("stale_registration")) == [
         "0.9.0", "1.0.0", "1.1.0", "2.0.0", "2.0.0"]

@@ -10,12 +10,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from faultproxy import FaultProxy
+from faultproxy import FaultProxy, Hold
 
 from its_store.core import errors as E
 
@@ -109,29 +108,23 @@ def test_interrupted_midway_then_rerun_sends_only_the_rest(env: dict[str, str], 
     src = tmp_path / "src"
     for i in range(120):
         write_file(src / f"d{i % 3}" / f"f{i:03d}.bin", 20_000 + i, seed=i)
-    proxy = FaultProxy(_port(s3_server.endpoint), stall_seconds=0.05).start()
+    hold = Hold(20)  # the 20th PUT goes on; the rest wait until the signal was sent: it comes midway
+    proxy = FaultProxy(_port(s3_server.endpoint), answer=hold).start()
     try:
         run_env = {**os.environ, **env, "MINIO_ENDPOINT": proxy.endpoint}
         proc = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, "sync", str(src), f"s3://{bucket}/k/", "-w", "2"],
                                 env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
-        deadline = time.monotonic() + 60
-        while proxy.counters.methods.get("PUT", 0) < 20:
-            assert time.monotonic() < deadline and proc.poll() is None
-            time.sleep(0.02)
+        hold.wait()
         os.kill(proc.pid, sig)
+        hold.release()
         _, err = proc.communicate(timeout=60)
         if sig == signal.SIGINT:  # the files in flight finish, then exit 130 (Typer turns Ctrl-C into Exit(130))
             assert proc.returncode == E.EXIT_INTERRUPTED, err
             assert b"Traceback" not in err, err
     finally:
-        proxy.stop()
-    present: dict[str, int] = {}
-    while True:  # a request the proxy had passed on before the kill may still land: wait until settled
-        time.sleep(0.5)
-        now = {e.key[2:]: e.size for e in service.s3.list_objects(bucket, "k/")}
-        if now == present:
-            break
-        present = now
+        hold.release()
+        proxy.stop(wait=True)  # a request the proxy had passed on before the kill has landed by now
+    present = {e.key[2:]: e.size for e in service.s3.list_objects(bucket, "k/")}
     assert 0 < len(present) < 120
     for rel, _size in present.items():  # nothing half-visible: each object is its whole file
         assert service.s3.get(bucket, "k/" + rel).read() == (src / rel).read_bytes()
@@ -274,17 +267,16 @@ def test_server_gone_midway_then_rerun(env: dict[str, str], tmp_path: Path) -> N
         src = tmp_path / "src"
         for i in range(80):
             write_file(src / f"f{i:03d}.bin", 20_000, seed=i)
-        proxy = FaultProxy(server.s3_port, stall_seconds=0.05).start()
+        hold = Hold(10)  # the 10th PUT goes on; the rest wait until the server is gone: it goes midway
+        proxy = FaultProxy(server.s3_port, answer=hold).start()
         run_env = {**os.environ, **env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_ACCESS_KEY": server.access_key,
                    "MINIO_SECRET_KEY": server.secret_key, "MINIO_MAX_RETRIES": "1", "MINIO_CONNECT_TIMEOUT": "1"}
         proc = subprocess.Popen([sys.executable, "-m", "its_store", "sync", str(src), "s3://gone/p/", "--delete",
                                  "--json", "-w", "2"], env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=tmp_path)
-        deadline = time.monotonic() + 60
-        while proxy.counters.methods.get("PUT", 0) < 10:
-            assert time.monotonic() < deadline and proc.poll() is None
-            time.sleep(0.02)
+        hold.wait()
         server.kill()
+        hold.release()
         out, err = proc.communicate(timeout=300)
         proxy.stop()
         report = json.loads(out)

@@ -214,9 +214,11 @@ def test_chunked_head_answers_promptly(cli, fake):
 def test_slow_link_downloads_complete(cli, fake, tmp_path: Path):
     server = fake()
     objects = {f"slow/f{i}.bin": random_bytes(24_000, seed=70 + i) for i in range(2)}
-    for key, data in objects.items():  # 12 pieces, 0.25 s apart: ~3 s per body, MINIO_READ_TIMEOUT=1
-        server.put_object(BUCKET, key, FakeObject(data, pace=(2_000, 0.25)))
-    slow = _at(server, MINIO_READ_TIMEOUT="1", MINIO_MAX_RETRIES="0")
+    # 48 pieces 0.05 s apart: each body takes at least 2.4 s, longer than MINIO_READ_TIMEOUT=2, while
+    # each pause leaves a loaded machine almost 2 s to spare
+    for key, data in objects.items():
+        server.put_object(BUCKET, key, FakeObject(data, pace=(500, 0.05)))
+    slow = _at(server, MINIO_READ_TIMEOUT="2", MINIO_MAX_RETRIES="0")
     run = cli("get", "s3://fake-bkt/slow/", "dl", "-r", extra_env=slow)
     assert run.exit_code == 0, run
     for key, data in objects.items():

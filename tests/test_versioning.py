@@ -6,12 +6,11 @@ keeps no versions: there each asserts the one-line refusal (exit 1, NotImplement
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 
 from conftest import one_line_error, unique
-from helpers import refused_unsupported
+from helpers import refused_unsupported, wait_for_server_clock
 
 
 def _put(cli, bucket: str, key: str, data: bytes, *extra: str) -> str:
@@ -273,7 +272,7 @@ def test_erasure_older_than_keeps_newer_versions(service, bucket):
     from its_store import UploadRequest
     for key in ("p/a", "p/b"):
         service.upload_object(UploadRequest(bucket=bucket, key=key, data=b"old-" + key.encode()))
-    time.sleep(1.2)  # server timestamps have one-second resolution: keep the two generations apart
+    wait_for_server_clock(service, bucket, max(v.last_modified for v in versions.iter_versions(bucket, "p/")))
     service.upload_object(UploadRequest(bucket=bucket, key="p/a", data=b"new-a"))
     listed = list(versions.iter_versions(bucket, "p/"))
     newest = max(v.last_modified for v in listed)

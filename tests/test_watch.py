@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from watchstep import Stepper
 
 from its_store.core import errors as E
 from its_store.sync import watch_files as F
@@ -91,6 +92,37 @@ def make_watcher(service: Any, folder: Path, bucket: str, events: Events, **kw: 
     return Watcher(service, folder, bucket, "cams/", on_event=events, **kw)
 
 
+def write_complete(path: Path, data: bytes, in_place: bool = False) -> None:
+    """Write a file that the watcher sees complete whatever the machine's load: in place only where
+    the close check guards it (a writer holding it open). Where the settle rule alone decides, a writer
+    stalled between creating and writing the file would be "complete" empty after settle seconds, as
+    the rule says (test_file_being_written_is_not_uploaded_early drives that on the watcher's clock):
+    there it is written under a temp name and renamed into place."""
+    if in_place:
+        path.write_bytes(data)
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.rename(tmp, path)
+
+
+def barrier(folder: Path, events: Events, prefix: str = "cams/") -> list[str]:
+    """Return once every kernel event for what the test wrote so far was handled by the watcher; the
+    keys of the two marker files it writes (each uploaded once).
+
+    watchfiles hands over the kernel's events batch by batch, in order (inside a batch, as a set). The
+    second marker is written only once the first was uploaded, so it comes in a later batch than the
+    first marker and everything before it: all of that was heard (and a file heard again was checked,
+    in the same turn) before the second marker can be uploaded. After this, stop() then counting is
+    final: an upload started since is finished by stop(), anything else owed shows as its backlog."""
+    keys = []
+    for n in (1, 2):
+        write_complete(folder / f"zz-barrier-{n}.jpg", b"barrier %d" % n)
+        keys.append(f"{prefix}zz-barrier-{n}.jpg")
+        events.wait(lambda: keys[-1] in events.uploaded_keys())
+    return keys
+
+
 def read_object(service: Any, bucket: str, key: str) -> bytes:
     import io
     out = io.BytesIO()
@@ -105,9 +137,9 @@ def test_dropped_files_arrive_exactly_once(service: Any, bucket: str, tmp_path: 
     events = Events()
     expected: dict[str, bytes] = {}
     with running(make_watcher(service, folder, bucket, events, close_check=close_check)):
-        for n in range(6):  # written and closed in place
+        for n in range(6):  # written and closed in place (by the settle rule alone: complete at once)
             data = random_bytes(50_000 + n, seed=n)
-            (folder / f"f{n}.jpg").write_bytes(data)
+            write_complete(folder / f"f{n}.jpg", data, in_place=close_check)
             expected[f"cams/f{n}.jpg"] = data
         sub = folder / "cam 2" / "ünï"
         sub.mkdir(parents=True)  # a new folder: files in it are seen too
@@ -120,9 +152,9 @@ def test_dropped_files_arrive_exactly_once(service: Any, bucket: str, tmp_path: 
         for name in ("x.part", "~lock", ".h.jpg.tmp"):  # temp names stay local
             (folder / name).write_bytes(b"temp")
         events.wait(lambda: set(events.uploaded_keys()) >= set(expected))
-        time.sleep(1.0)  # anything uploaded twice or a temp file would show up by now
+        markers = barrier(folder, events)  # every kernel event of the writes above is handled now
     keys = events.uploaded_keys()
-    assert sorted(keys) == sorted(expected), keys  # each exactly once, nothing else
+    assert sorted(keys) == sorted([*expected, *markers]), keys  # each exactly once, no temp file
     for key, data in expected.items():
         assert read_object(service, bucket, key) == data
         meta = service.stat_object(bucket, key, include_tags=False).metadata
@@ -134,23 +166,32 @@ def test_dropped_files_arrive_exactly_once(service: Any, bucket: str, tmp_path: 
 @pytest.mark.parametrize("close_check", [True, False], ids=["closed", "settled"])
 def test_file_being_written_is_not_uploaded_early(service: Any, bucket: str, tmp_path: Path,
                                                   close_check: bool) -> None:
+    """Time is the watcher's clock, driven by the test (watchstep.Stepper.check): with the close check,
+    a file open for writing is never complete, however long it stays unchanged (far beyond settle); by
+    the settle rule alone, a file whose writer pauses for less than settle between writes is not."""
     folder = tmp_path / "drop"
     folder.mkdir()
     events = Events()
     settle = 1.5 if not close_check else 0.2
+    pause = 3600.0 if close_check else settle - 0.1  # unchanged this long between two writes
     data = random_bytes(300_000, seed=7)
-    with running(make_watcher(service, folder, bucket, events, close_check=close_check, settle=settle)):
+    clock = time.monotonic()
+    with Stepper(make_watcher(service, folder, bucket, events, close_check=close_check, settle=settle)) as st:
         with open(folder / "slow.jpg", "wb") as f:
             for start in range(0, len(data), 50_000):
                 f.write(data[start:start + 50_000])
                 f.flush()
-                # open and written to: with close_check, never complete while open (longer than settle);
-                # with settle, each pause is shorter than settle
-                time.sleep(0.5 if close_check else 0.3)
-            assert events.uploaded_keys() == []
-            with pytest.raises(E.ObjectNotFoundError):
-                service.stat_object(bucket, "cams/slow.jpg", include_tags=False)
-        events.wait(lambda: "cams/slow.jpg" in events.uploaded_keys())
+                st.event("modified", "slow.jpg")
+                st.check(clock)  # the watcher sees the new size
+                clock += pause
+                st.check(clock)  # unchanged since, for `pause`
+                assert "slow.jpg" not in st.w._ready and "slow.jpg" in st.w._pending
+            st.turn()
+            assert events.uploaded_keys() == [] and not st.w._inflight
+        clock += settle  # closed (and, for the settle rule, unchanged for settle)
+        st.check(clock)
+        assert "slow.jpg" in st.w._ready
+        st.idle()
     assert events.uploaded_keys() == ["cams/slow.jpg"]
     assert read_object(service, bucket, "cams/slow.jpg") == data
 
@@ -178,10 +219,11 @@ def test_first_pass_sends_what_the_bucket_lacks(service: Any, bucket: str, tmp_p
     service.s3.put(bucket, "cams/old/there.jpg", b"already uploaded", {})
     events = Events()
     with running(make_watcher(service, folder, bucket, events, first_pass=True)):
+        # the pass hands its files over before it reports: a file it should not have sent is owed by now
         events.wait(lambda: events.of("pass") and "cams/old/missing.jpg" in events.uploaded_keys())
-        time.sleep(0.5)
     assert events.uploaded_keys() == ["cams/old/missing.jpg"]
     assert events.of("pass")[0]["ok"] is True
+    assert events.of("stopped")[-1]["backlog"] == 0  # and nothing else was owed
 
 
 def test_remove_source_deletes_only_verified_files(service: Any, bucket: str, tmp_path: Path) -> None:

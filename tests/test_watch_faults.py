@@ -1,4 +1,4 @@
-"""sync --watch when things go wrong: the server goes away for 20 s, the watcher is SIGKILLed, SIGTERM
+"""sync --watch when things go wrong: the server goes away (through several retries), the watcher is SIGKILLed, SIGTERM
 and Ctrl-C arrive with a file in flight. Real processes and real servers: the outage test starts its
 OWN SeaweedFS (the suite's is shared) and stops and restarts it on the same port and data folder; the
 signal tests run `its-store sync DIR s3://B/P/ --watch` as a subprocess (through a stalling fault proxy
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from faultproxy import FaultProxy
-from test_watch import Events, make_watcher, read_object, running
+from test_watch import Events, barrier, make_watcher, read_object, running
 
 from its_store.testing.devserver import SeaweedServer
 
@@ -41,7 +41,10 @@ def _own_service(server: SeaweedServer, tmp_path: Path, bucket: str) -> Any:
     service.s3.make_bucket(bucket)
     return service
 
-def test_server_gone_for_20s_every_file_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_gone_through_several_retries_every_file_arrives(tmp_path: Path) -> None:
+    """Frames keep coming while the server is away, one after each failed retry, until the watcher has
+    failed six times (its backoff, capped at 3 s, reached the cap): once the server is back every file
+    arrives, once."""
     server = SeaweedServer().start()
     try:
         service = _own_service(server, tmp_path, "outage")
@@ -60,19 +63,19 @@ def test_server_gone_for_20s_every_file_arrives(tmp_path: Path, monkeypatch: pyt
                 drop(n)
             events.wait(lambda: len(events.uploaded_keys()) == 5)
             server.stop(remove=False)
-            gone = time.monotonic()
             n = 5
-            while time.monotonic() - gone < 20:  # frames keep coming while the server is away
+            while len(events.of("unreachable")) < 6:  # frames keep coming while the server is away
+                failures = len(events.of("unreachable"))
                 drop(n)
                 n += 1
-                time.sleep(1.0)
-            assert events.of("unreachable"), events.items[-10:]
+                events.wait(lambda failures=failures: len(events.of("unreachable")) > failures)
+            assert max(e["retry_in"] for e in events.of("unreachable")) >= 1.5  # backed off to the cap
             assert len(events.uploaded_keys()) == 5
             server.restart()
-            events.wait(lambda: set(events.uploaded_keys()) >= set(expected), timeout=40)
-            time.sleep(0.5)
+            events.wait(lambda: set(events.uploaded_keys()) >= set(expected), timeout=60)
+            markers = barrier(folder, events)
         counts = Counter(events.uploaded_keys())
-        assert counts == Counter(dict.fromkeys(expected, 1)), counts  # all, once
+        assert counts == Counter(dict.fromkeys([*expected, *markers], 1)), counts  # all, once
         assert events.of("online")
         assert events.of("stopped")[-1]["backlog"] == 0
         for key, data in expected.items():
@@ -106,15 +109,17 @@ def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tm
             assert events.uploaded_keys() == []
             server.restart()
             events.wait(lambda: len(events.uploaded_keys()) >= total, timeout=300)
-            time.sleep(0.5)  # a file sent twice would show up by now
+            markers = barrier(folder, events)  # every kernel event handled: a file sent twice shows now
         assert watcher.window_peak == window
         keys = events.uploaded_keys()
+        assert keys[-2:] == markers
+        keys = keys[:-2]
         assert Counter(keys) == Counter({f"cams/{rel}": 1 for rel in owed})  # every file, once
         assert keys == [f"cams/{rel}" for rel in owed]  # drained in the journal's order
         assert events.of("online") and events.of("stopped")[-1]["backlog"] == 0
         assert owed_on_disk(watcher.journal.path) == []
         listed = sorted(e.key for e in service.s3.list_objects("backlog", "cams/"))
-        assert listed == sorted(keys)
+        assert listed == sorted([*keys, *markers])
         for n in range(0, total, 97):
             assert read_object(service, "backlog", f"cams/f{n:04d}.jpg") == random_bytes(200 + n % 7, seed=n)
         service.close()
@@ -124,6 +129,7 @@ def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tm
 
 RUNNER = """
 import sys
+import threading
 from pathlib import Path
 from its_store import StorageService, load_settings
 from its_store.sync.watch import serve, watcher_for
@@ -137,6 +143,12 @@ folder, dest, settle, close_check = sys.argv[1], sys.argv[2], float(sys.argv[3])
 service = StorageService(load_settings())
 watcher = watcher_for(service, folder, dest, settle=settle, close_check=close_check, first_pass=False,
                       on_event=on_event)
+
+def announce():  # files written from now on are seen by the kernel watch
+    watcher.ready.wait()
+    on_event({"event": "watching", "time": ""})
+
+threading.Thread(target=announce, daemon=True).start()
 sys.exit(serve(watcher))
 """
 
@@ -179,15 +191,14 @@ def test_sigkilled_watcher_restarts_and_uploads_what_it_owed(env: dict[str, str]
                              stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     try:
-        _wait_for(first, lines, "started")
-        time.sleep(0.5)
+        _wait_for(first, lines, "watching")
         names = [f"k{n}.jpg" for n in range(6)]
         for n, name in enumerate(names):
             (folder / name).write_bytes(random_bytes(10_000, seed=n))
         journal = next((Path(env["MINIO_CACHE_DIR"]) / "watch").glob("*/journal.db"))
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a safety net: the condition is the journal on disk
         while len(owed_on_disk(journal)) < len(names) and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.1)  # poll pace
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -230,7 +241,7 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
     folder.mkdir()
     host, port = env["MINIO_ENDPOINT"].rsplit(":", 1)
     data = random_bytes(2_000_000, seed=3)
-    with FaultProxy(int(port), upstream_host=host, stall_seconds=1.5) as proxy:  # every request waits 1.5 s
+    with FaultProxy(int(port), upstream_host=host, stall_seconds=1.5, record=True) as proxy:  # each waits 1.5 s
         proc = _cli(folder, f"s3://{bucket}/cams/", env={"MINIO_ENDPOINT": proxy.endpoint,
                                                          "MINIO_READ_TIMEOUT": "30"})
         lines: list[str] = []
@@ -240,7 +251,11 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
             writer.write(b"half a frame")
             writer.flush()
             (folder / "big.jpg").write_bytes(data)
-            time.sleep(0.8)  # complete and handed to an upload thread; its PUT waits in the proxy
+            deadline = time.monotonic() + 60  # a safety net: the condition is big.jpg's PUT in the proxy
+            while not proxy.requests_to("PUT", lambda seen: seen.target.split("?")[0].endswith("/big.jpg")):
+                assert time.monotonic() < deadline and proc.poll() is None, "big.jpg was never sent"
+                time.sleep(0.02)  # poll pace
+            # complete, handed to an upload thread, its PUT waiting in the proxy: in flight at SIGTERM
             proc.send_signal(signal.SIGTERM)
             rest, err = proc.communicate(timeout=40)
             writer.close()

@@ -67,6 +67,13 @@ class Stepper:
             self.w._check_pending(time.monotonic())
             time.sleep(self.w.tick / 2)
 
+    def check(self, now: float) -> None:
+        """Take the queued events and check the waiting files as the loop would at monotonic time `now`
+        (no uploads start). An injected clock: the settle rule measures a file's stability from `now`,
+        so a test says how much time passed instead of sleeping it away."""
+        self.w._drain_changes(0)
+        self.w._check_pending(now)
+
     def in_flight(self, rel: str) -> None:
         """Turn until `rel` was handed to an upload thread."""
         self.until(lambda: rel in self.w._inflight, f"{rel} in flight")
