@@ -95,7 +95,7 @@ def parse_size(text: str | int, *, what: str = "size") -> int:
     unit = match.group(2).lower() if match else None
     hint = "use a number of bytes or a unit: 500K, 64MiB, 2GB"
     if not match or unit not in _SIZE_UNITS:
-        raise InvalidInputError(f"invalid {what} {shown(text)}", hint=hint)
+        raise InvalidInputError(f"invalid {_kind('size', what)} {shown(text)}", hint=hint)
     number = match.group(1)
     value = int(number) * _SIZE_UNITS[unit] if is_uint(number) else int(float(number) * _SIZE_UNITS[unit])
     if value > MAX_SIZE:
@@ -109,10 +109,16 @@ def parse_duration(text: str, *, what: str = "duration") -> timedelta:
     hint = "use a number and a unit: 90s, 30m, 2h, 7d, 1w"
     total = _duration_seconds(raw + "s" if is_uint(raw) else raw)
     if total is None:
-        raise InvalidInputError(f"invalid {what} {shown(text)}", hint=hint)
+        raise InvalidInputError(f"invalid {_kind('duration', what)} {shown(text)}", hint=hint)
     if total > MAX_DURATION:
         raise InvalidInputError(f"{what} {shown(text)} is out of range (at most {MAX_DURATION} seconds)", hint=hint)
     return timedelta(seconds=total)
+
+
+def _kind(kind: str, what: str) -> str:
+    """'duration', or 'duration for --newer-than' when a flag is named ("invalid duration" stays in the
+    message that scripts may match)."""
+    return kind if what == kind else f"{kind} for {what}:"
 
 
 def _duration_seconds(raw: str) -> float | None:
