@@ -180,6 +180,9 @@ class Corpus:
         return [k[len("h/"):] for k in self.held]
 
 
+_REFUSED: dict[tuple[str, bool], dict[str, str]] = {}  # (server kind, versioned) -> key -> its refusal
+
+
 def corpus_on(request, kind: str, buckets: dict[str, str], monkeypatch, tmp_path: Path, *,
               versioned: bool = False, keys: list[str] | None = None) -> Corpus:
     """Store `keys` (default: hostile_keys()) with boto3 on the server `kind` ("seaweedfs", "moto",
@@ -192,7 +195,11 @@ def corpus_on(request, kind: str, buckets: dict[str, str], monkeypatch, tmp_path
     client.create_bucket(Bucket=bucket)
     if versioned:
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    refused = store_keys(client, bucket, hostile_keys() if keys is None else keys)
+    wanted = hostile_keys() if keys is None else keys
+    known = _REFUSED.setdefault((kind, versioned), {})  # rclone takes ~1 s to refuse each: ask once a session
+    refused = {**{k: why for k, why in known.items() if k in wanted},
+               **store_keys(client, bucket, [k for k in wanted if k not in known])}
+    known.update(refused)
     held = held_keys(client, bucket, "h/")
     content = {}
     for key in held:
