@@ -228,3 +228,69 @@ def test_model_pull_into_a_folder_without_new_files_is_exit_1(cli, tmp_path: Pat
     assert run.exit_code == 1, run
     assert "no such file or directory" not in run.stderr, run
 
+
+
+# -- 9. a FIFO in the local state folder hangs every command (and holds the stats lock) ------------------------
+
+def _run_beside_fifo(fifo: Path, argv: list[str], stdin: bytes = b"") -> tuple[int, str, bool]:
+    """Run `python -m its_store ARGV`; whenever the FIFO gets a reader (its-store opened it), write one
+    byte and close it, which unblocks that reader, and note it. No timing: the loop ends when the
+    process does; the deadline is only a net."""
+    import subprocess
+    import sys
+    import time
+    source = fifo.parent.parent / "stdin.bin"
+    source.write_bytes(stdin)
+    with open(source, "rb") as feed:
+        proc = subprocess.Popen([sys.executable, "-m", "its_store", *argv], stdin=feed,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    opened = False
+    deadline = time.monotonic() + 60
+    try:
+        while proc.poll() is None:
+            assert time.monotonic() < deadline, "its-store hung"
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO while nobody reads it
+            except OSError:
+                time.sleep(0.02)
+                continue
+            opened = True
+            os.write(fd, b"{")
+            os.close(fd)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err.decode(errors="replace"), opened
+
+
+@pytest.mark.parametrize("where", ["stats", "offline"])
+def test_a_fifo_in_the_state_folder_is_never_opened_for_reading(env: dict[str, str], bucket: str, cli,
+                                                                tmp_path: Path, where: str) -> None:
+    """MINIO_CACHE_DIR/stats.json replaced by a FIFO (another user of a shared cache folder, or a
+    mistake): `upload`, `get`, `stats` and every command that flushes statistics blocked forever in
+    read_text() at exit (state/stats.StatsStore._read), holding stats.lock, so every other its-store
+    run on the box queued behind it; the same with a FIFO for an offline manifest
+    (models/offline/<id>/manifests/NAME.json): `model list --offline` hung. Promised: no FIFO blocking;
+    local state that is not what we wrote is one warning and rebuilt (core/files.open_regular exists
+    for this: open without blocking, check the descriptor)."""
+    import hashlib
+    cache = Path(env["MINIO_CACHE_DIR"])
+    if where == "stats":
+        cache.mkdir(parents=True, exist_ok=True)
+        fifo = cache / "stats.json"
+        argv = ["upload", "-", f"s3://{bucket}/x.txt"]
+    else:
+        model = tmp_path / "m.pt"
+        model.write_bytes(b"weights")
+        assert cli("model", "register", str(model), "-n", "det", "--version", "1.0.0").exit_code == 0
+        assert cli("model", "list").exit_code == 0  # the offline copy now knows det
+        digest = hashlib.sha256(f"{env['MINIO_ENDPOINT']}/{env['MINIO_MODELS_BUCKET']}".encode()).hexdigest()[:16]
+        fifo = cache / "models" / "offline" / digest / "manifests" / "det.json"
+        assert fifo.is_file()
+        fifo.unlink()
+        argv = ["model", "list", "--offline"]
+    os.mkfifo(fifo)
+    code, err, opened = _run_beside_fifo(fifo, argv, stdin=b"frame")
+    assert not opened, f"its-store opened the FIFO {fifo.name} for reading (it blocks there forever): {err}"
+    assert code == 0, err
