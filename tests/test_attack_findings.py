@@ -294,3 +294,18 @@ def test_a_fifo_in_the_state_folder_is_never_opened_for_reading(env: dict[str, s
     code, err, opened = _run_beside_fifo(fifo, argv, stdin=b"frame")
     assert not opened, f"its-store opened the FIFO {fifo.name} for reading (it blocks there forever): {err}"
     assert code == 0, err
+
+
+# -- 10. MINIO_ENDPOINT with user info or an unclosed IPv6 bracket: 'unexpected ValueError' ----------------------
+
+@pytest.mark.parametrize("endpoint", ["http://user:pw@127.0.0.1:9000", "[::1"])
+def test_malformed_endpoint_is_a_configuration_error(cli, bucket: str, endpoint: str) -> None:
+    """MINIO_ENDPOINT=http://user:pw@127.0.0.1:9000 ended `its-store: error: unexpected ValueError:
+    username in endpoint is not allowed` (minio's Minio() constructor), and MINIO_ENDPOINT=[::1 `unexpected
+    ValueError: Invalid IPv6 URL`, both exit 1, where every other malformed endpoint (a path, a port out
+    of range, an empty port, another scheme) is one line `MINIO_ENDPOINT: ...`, exit 78. Promised: bad
+    configuration is exit 78 with one line, never "unexpected"."""
+    run = cli("ls", f"s3://{bucket}/", extra_env={"MINIO_ENDPOINT": endpoint})
+    _no_unexpected(run)
+    assert run.exit_code == 78, run
+    assert "pw@" not in run.stderr, run
