@@ -309,3 +309,45 @@ def test_malformed_endpoint_is_a_configuration_error(cli, bucket: str, endpoint:
     _no_unexpected(run)
     assert run.exit_code == 78, run
     assert "pw@" not in run.stderr, run
+
+
+# -- 11. a folder swapped for a link after the walk: upload -r / cp -r / sync read, mv -r deletes, outside -----
+
+@pytest.mark.parametrize("argv", [["upload", "-r"], ["cp", "-r"], ["mv", "-r"], ["sync"]],
+                         ids=["upload-r", "cp-r", "mv-r", "sync"])
+def test_folder_swapped_for_a_link_after_the_walk_is_not_read_nor_removed(cli, bucket: str, s3_server,
+                                                                            tmp_path: Path, argv: list[str]) -> None:
+    """upload -r / cp -r / mv -r / sync of a folder another local user can write (a camera drop folder,
+    run by root from cron): the walk skips links, then each file is opened by its whole path
+    (core/files.open_regular: O_NOFOLLOW guards the last component only). Replacing src/cam by a link
+    to a root-only folder while the first PUT is in flight (held in a proxy: no timing) uploaded that
+    folder's b.jpg ('ROOT SECRET') as cam/b.jpg, and mv -r then DELETED the root-only file outside the
+    source folder. The watcher opens folder by folder with O_NOFOLLOW (sync/watch_source.open_source);
+    these paths do not. Promised: "what is uploaded is what was checked", links are skipped and
+    reported, nothing deleted that was not asked for."""
+    src, secret = tmp_path / "src", tmp_path / "secret"
+    (src / "cam").mkdir(parents=True)
+    secret.mkdir()
+    (src / "a.jpg").write_bytes(b"frame a")
+    (src / "cam" / "b.jpg").write_bytes(b"frame b")
+    (secret / "b.jpg").write_bytes(b"ROOT SECRET")
+    swapped: list[str] = []
+
+    def answer(seen: Seen) -> bytes | None:  # the other user's move, while a.jpg's PUT is in flight
+        if seen.method == "PUT" and seen.path.endswith("/a.jpg") and not swapped:
+            swapped.append(seen.path)
+            os.rename(src / "cam", tmp_path / "cam.before")
+            os.symlink(secret, src / "cam")
+        return None
+
+    with FaultProxy(_port(s3_server.endpoint), answer=answer) as proxy:
+        run = cli(*argv, str(src), "-w", "1", f"s3://{bucket}/up/", extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert swapped, run
+    _no_unexpected(run)
+    assert (secret / "b.jpg").is_file(), f"a file outside the source folder was removed: {run}"
+    got = boto3_client(s3_server)
+    try:
+        stored = got.get_object(Bucket=bucket, Key="up/cam/b.jpg")["Body"].read()
+    except Exception:  # noqa: BLE001 - not uploaded at all: what we want (or the original frame)
+        stored = b""
+    assert stored != b"ROOT SECRET", run
