@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -250,8 +251,12 @@ def _run_beside_fifo(fifo: Path, argv: list[str], stdin: bytes = b"") -> tuple[i
         while proc.poll() is None:
             assert time.monotonic() < deadline, "its-store hung"
             try:
-                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO while nobody reads it
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW)  # ENXIO while nobody reads it
             except OSError:
+                time.sleep(0.02)
+                continue
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode):  # the FIFO was set aside, a regular file rebuilt
+                os.close(fd)
                 time.sleep(0.02)
                 continue
             opened = True
