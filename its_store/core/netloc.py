@@ -8,8 +8,6 @@ The messages here never repeat user info (`user:password@`), a path or a query: 
 
 from __future__ import annotations
 
-import ipaddress
-
 from its_store.core.units import is_uint, parse_uint
 
 MAX_HOST = 253  # a DNS name, dots included
@@ -26,6 +24,7 @@ def check_host_port(netloc: str, what: str) -> None:
     if any(c.isspace() or not c.isprintable() for c in netloc):
         raise ValueError(f"{what}: contains a space or a control character")
     if netloc.startswith("["):
+        import ipaddress  # lazily: only a bracketed address pays for it (startup time)
         address, closed, rest = netloc[1:].partition("]")
         if not closed:
             raise ValueError(f"{what}: unclosed '[' of an IPv6 address (use [::1]:9000)")
