@@ -12,7 +12,7 @@ Now that error is survived: the kernel watch is re-armed at once (a new watchfil
 Rust watcher), and what the lost batch and the re-arm gap held is found again by a catch-up scan of the
 tree for entries whose ctime is not older than the moment the last batch was received (ctime moves on
 every create, write, rename and chmod, and no user can set it back; CTIME_SLACK covers coarse file-system
-clocks). The scan runs in this thread once the new watch is in place (its first yield): events meanwhile
+clocks and late events). The scan runs in this thread once the new watch is in place (its first yield): events meanwhile
 wait in the Rust watcher. The bad name itself is that file's failure, said once by the watcher
 (Watcher._hear: one `failed` event, escaped). Re-arms are at most one per REARM_GAP seconds, so a bad
 name written to without pause costs a bounded amount of CPU, and nothing changed meanwhile is missed.
@@ -31,7 +31,9 @@ from its_store.sync import watch_files as F
 Watcher = Any  # sync.watch.Watcher (not imported, not even for type hints: watch.py imports this module)
 
 REARM_GAP = 0.5     # seconds between two re-arms at least
-CTIME_SLACK = 2.0   # seconds before the last batch that the catch-up scan looks back (FAT: 2 s timestamps)
+CTIME_SLACK = 10.0  # seconds the catch-up scan looks back before the last batch: coarse file-system
+                    # timestamps (FAT: 2 s) and events that reach watchfiles late on a busy machine; a file
+                    # heard again unchanged since it was sent costs one stat
 UNDECODABLE = "Unable to decode path"  # watchfiles' message for a name that is not UTF-8
 
 
