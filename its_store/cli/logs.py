@@ -4,7 +4,8 @@ Library chatter (urllib3 retry warnings) reaches stderr only with --verbose/--de
 Python would print WARNING records and break the one-line error promise. The warnings of the cache, stats
 and audit loggers (Redis unreachable, cache rebuilt, audit log not writable) are the exception: they reach
 stderr as one `its-store: warning: ...` line each even without -v. The library only logs them; --quiet
-silences them; --json keeps stdout pure JSON.
+silences them; --json keeps stdout pure JSON. An ERROR record (an audit line that could not be written:
+a loss the user must hear of) is one `its-store: error: ...` line, which --quiet does not silence.
 
 Every line is passed through redact() on its way out, whatever logger wrote it: credentials a record
 may carry (a password in a URL, a presigned URL's signature and credential, an Authorization or
@@ -76,10 +77,11 @@ class _StderrWarnings(logging.Handler):
     """One `its-store: warning: ...` line per warning, on the stderr of the moment (CliRunner swaps it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        if out.STATE.quiet:
+        error = record.levelno >= logging.ERROR  # a loss the user must hear of (an audit line): -q keeps it
+        if out.STATE.quiet and not error:
             return
         try:
-            out.stderr_line(f"its-store: warning: {redact(record.getMessage())}")
+            out.stderr_line(f"its-store: {'error' if error else 'warning'}: {redact(record.getMessage())}")
         except (OSError, ValueError):
             pass
 

@@ -61,14 +61,20 @@ def validate_bucket(name: str) -> str:
     return name
 
 
-def validate_key(key: str, *, allow_prefix: bool = False) -> str:
-    """Object key rules we enforce: non-empty, <= 1024 UTF-8 bytes, no NUL, no '.'/'..' segments."""
+def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False) -> str:
+    """Object key rules we enforce: non-empty, <= 1024 UTF-8 bytes, no NUL, no '.'/'..' segments.
+    `existing`: a key that names what is already stored (from a listing, by any client) only needs to be
+    a key: non-empty and <= 1024 bytes. Control characters, '.'/'..' segments and a trailing '/' are
+    refused for keys we are asked to create or typed by a user, never for keys another client stored:
+    s3/keys.py decides per request what can carry such a key (a '.'/'..' segment: a batch delete only)."""
     if not key:
         if allow_prefix:
             return key
         raise InvalidInputError("empty object key", hint="name the object: s3://BUCKET/KEY")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise InvalidInputError(f"object key longer than {MAX_KEY_BYTES} bytes")
+    if existing:
+        return key
     if "\x00" in key or any(ord(c) < 32 for c in key):
         raise InvalidInputError("object key contains control characters")
     segments = key.split("/")

@@ -13,7 +13,8 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
-from its_store.core.units import is_uint, parse_size, parse_uint, shown
+from its_store.core.netloc import check_host_port, shown_origin
+from its_store.core.units import is_uint, parse_size, shown
 
 ENV_PREFIX = "MINIO_"
 SECRET_FIELDS = ("secret_key", "sse_c_key", "model_webhook_secret")
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
     def _endpoint(cls, value: str) -> str:
         return value.strip()
 
+    @field_validator("model_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return check_webhook_url(value.strip()) if value and value.strip() else value
+
     @model_validator(mode="after")
     def _normalize(self) -> Settings:
         endpoint = self.endpoint
@@ -109,11 +115,7 @@ class Settings(BaseSettings):
         endpoint = endpoint.rstrip("/") if endpoint.count("/") == 1 and endpoint.endswith("/") else endpoint
         if not endpoint or "/" in endpoint or "?" in endpoint or "#" in endpoint:
             raise ValueError("MINIO_ENDPOINT: must be host[:port] with no path, e.g. localhost:9000")
-        host, _, port = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
-        if ":" in endpoint:  # "host:" too: an empty port is no port
-            parse_uint(port, "MINIO_ENDPOINT: port", low=1, high=65535, error=ValueError)
-        if not (host or endpoint):
-            raise ValueError("MINIO_ENDPOINT: missing host")
+        check_host_port(endpoint, "MINIO_ENDPOINT")
         self.endpoint = endpoint
         self._local_defaults()
         if self.secret_key_file is not None:
@@ -215,9 +217,25 @@ def webhook_origin(url: str) -> str:
         host = parts.hostname or "?"
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        return "(invalid URL)"
+        return shown_origin(url)
     host = f"[{host}]" if ":" in host else host
     return f"{parts.scheme or 'http'}://{host}{port}" + ("/..." if parts.path not in ("", "/") or parts.query else "")
+
+
+def check_webhook_url(url: str) -> str:
+    """`url` if urllib3 can POST to it: http(s), a host[:port] as core/netloc checks it, no space or control
+    character. Else ValueError naming the URL only as scheme://host:port/... (its path or query is often
+    the token), so that a typo is one configuration line (exit 78) when the settings are read, not a
+    failure of every model command after the change was stored."""
+    where = f"MINIO_MODEL_WEBHOOK_URL ({shown_origin(url)})"
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{where}: must start with http:// or https://")
+    netloc = rest[:min([i for i in (rest.find(c) for c in "/?#") if i >= 0] + [len(rest)])]
+    check_host_port(netloc.rpartition("@")[2], where)  # what urlsplit and urllib3 will read as the host
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ValueError(f"{where}: contains a space or a control character (percent-encode it)")
+    return url
 
 
 def _mask_url(url: str) -> str:
@@ -264,6 +282,8 @@ def _describe(exc: ValidationError) -> str:
     name = ENV_PREFIX + loc[0].upper()
     if loc[0] in SECRET_FIELDS:
         return f"{name}: invalid value"
+    if loc[0] == "model_webhook_url":  # the message names it safely; the input holds the token
+        return msg
     value = err.get("input")
     shown = (f" (got {value!r})" if isinstance(value, (str, int, float)) and len(str(value)) < 80
              and repr(value) not in msg else "")

@@ -217,8 +217,14 @@ class OfflineStore:
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any] | None:
+        """A document, or None (never seen, or unusable: the next online command writes it anew). Read
+        without blocking: a FIFO put here would hang `model list --offline` forever (core/statefile)."""
+        from its_store.core.statefile import NotRegularFile, read_state
         try:
-            doc = json.loads(path.read_bytes())
+            doc = json.loads(read_state(path))
+        except NotRegularFile as exc:
+            log.warning("offline registry copy ignored: %s", exc)
+            return None
         except (OSError, ValueError):
             return None
         return doc if isinstance(doc, dict) else None

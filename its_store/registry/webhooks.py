@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import random
 import secrets
 import time
@@ -185,16 +186,32 @@ def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = Fals
 
 
 def _send_waiting(settings: Settings, outbox: Outbox, report: FlushReport, deadline: float) -> None:
+    from its_store.core.statefile import NotRegularFile, read_state
     for path in outbox.waiting():
         try:
-            body = path.read_bytes()
+            body = read_state(path)  # never blocks: a FIFO here would hang every model command
             event_id = json.loads(body)["id"]
+        except NotRegularFile as exc:
+            _set_aside(path, str(exc))
+            continue
         except (OSError, ValueError, KeyError, TypeError):
             continue  # gone (another flush sent it) or not ours: left alone
         if not _deliver(settings, body, str(event_id), report, deadline):
             return  # keep the order: later events wait behind the first undelivered one
         path.unlink(missing_ok=True)
         report.delivered.append(str(event_id))
+
+
+def _set_aside(path: Path, why: str) -> None:
+    """An outbox entry that is no file of ours (a FIFO, a link): renamed to a dot name, which waiting() skips,
+    with one warning, so that it is neither read nor counted as an event again. Nothing is deleted."""
+    aside = path.with_name(f".{path.name}.unusable")
+    try:
+        os.replace(path, aside)
+        done = f"set aside as {aside.name}"
+    except OSError as exc:
+        done = f"cannot set it aside: {exc.strerror or exc}"
+    log.warning("webhook outbox: %s; %s", why, done)
 
 
 def _deliver(settings: Settings, body: bytes, event_id: str, report: FlushReport, deadline: float) -> bool:

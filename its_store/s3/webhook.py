@@ -75,27 +75,22 @@ class WebhookDeliveryError(Exception):
 
 
 def post(settings: Settings, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """POST `body` to `url` once; the HTTP status, or WebhookDeliveryError when no answer came."""
+    """POST `body` to `url` once; the HTTP status, or WebhookDeliveryError when no answer came.
+
+    Everything that can fail here is that delivery's failure, never the caller's command: a URL urllib3
+    cannot parse (settings check it first, but a library caller may hand in anything), a proxy URL it
+    cannot parse, a header value http.client refuses. Their messages hold the URL, so none is kept."""
     import urllib3
 
-    from its_store.core.settings import bypasses_proxy
-    from its_store.s3.pool import _proxy_auth, _trust, _without_auth
-
-    parts = urllib3.util.parse_url(url)
-    if parts.scheme not in ("http", "https") or not parts.host:
-        raise WebhookDeliveryError("MINIO_MODEL_WEBHOOK_URL is not an http(s) URL")
-    kw = {"timeout": urllib3.Timeout(connect=min(timeout, settings.connect_timeout), read=timeout),
-          "retries": False, "cert_reqs": "CERT_REQUIRED" if settings.verify_tls else "CERT_NONE",
-          **_trust(settings)}
-    proxy = settings.https_proxy if parts.scheme == "https" else settings.http_proxy
-    host = f"{parts.host}:{parts.port}" if parts.port else parts.host
-    if proxy and not bypasses_proxy(host, settings.no_proxy or ""):
-        proxy = proxy if "://" in proxy else f"http://{proxy}"
-        manager: urllib3.PoolManager = urllib3.ProxyManager(_without_auth(proxy), proxy_headers=_proxy_auth(proxy),
-                                                              **kw)
-    else:
-        manager = urllib3.PoolManager(**kw)
-    _guard_logs(_hidden_parts(url, parts))
+    try:
+        parts = urllib3.util.parse_url(url)
+        if parts.scheme not in ("http", "https") or not parts.host:
+            raise WebhookDeliveryError("MINIO_MODEL_WEBHOOK_URL is not an http(s) URL")
+        hidden = _hidden_parts(url, parts)
+        manager = _manager(settings, parts, timeout)
+    except ValueError:  # urllib3's LocationParseError is one; its text is the whole URL
+        raise WebhookDeliveryError("MINIO_MODEL_WEBHOOK_URL (or its proxy) is not a valid URL") from None
+    _guard_logs(hidden)
     try:
         resp = manager.request("POST", url, body=body, headers=headers, redirect=False, preload_content=True)
         return int(resp.status)
@@ -103,9 +98,28 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str], tim
         raise WebhookDeliveryError(_reason(exc)) from None
     except OSError as exc:
         raise WebhookDeliveryError(exc.strerror or type(exc).__name__) from None
+    except ValueError as exc:  # a header value with a line break, a URL only the request found wrong
+        raise WebhookDeliveryError(f"request refused before sending ({type(exc).__name__})") from None
     finally:
         manager.clear()
         _guard_logs(None)
+
+
+def _manager(settings: Settings, parts: Any, timeout: float) -> Any:
+    """The urllib3 pool manager for one POST: same CA, TLS verification and proxy rules as the S3 pool."""
+    import urllib3
+
+    from its_store.core.settings import bypasses_proxy
+    from its_store.s3.pool import _proxy_auth, _trust, _without_auth
+    kw = {"timeout": urllib3.Timeout(connect=min(timeout, settings.connect_timeout), read=timeout),
+          "retries": False, "cert_reqs": "CERT_REQUIRED" if settings.verify_tls else "CERT_NONE",
+          **_trust(settings)}
+    proxy = settings.https_proxy if parts.scheme == "https" else settings.http_proxy
+    host = f"{parts.host}:{parts.port}" if parts.port else parts.host
+    if proxy and not bypasses_proxy(host, settings.no_proxy or ""):
+        proxy = proxy if "://" in proxy else f"http://{proxy}"
+        return urllib3.ProxyManager(_without_auth(proxy), proxy_headers=_proxy_auth(proxy), **kw)
+    return urllib3.PoolManager(**kw)
 
 
 def _reason(exc: Exception) -> str:

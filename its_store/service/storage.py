@@ -237,9 +237,10 @@ class StorageService(ServiceFacets):
         """Download to a file (or into a folder) atomically, verified against the ETag when possible."""
         started = time.perf_counter()
         validate_bucket(request.bucket)
-        validate_key(request.key)
+        validate_key(request.key, existing=True)  # any stored key; '..' segments are refused by s3/
         target = Path(request.file_path)
-        if is_folder(target):
+        if is_folder(target):  # the key's last segment becomes a file name: the rules for new names
+            validate_key(request.key)
             target = target / Path(request.key).name
         if request.ranged:  # `get --range`: service/ranged.py
             return self._download_range(request, target, progress or _noop, started)
@@ -285,7 +286,7 @@ class StorageService(ServiceFacets):
         A write error of `out` (a full disk behind a redirect) is LocalIOError; a closed pipe stays
         BrokenPipeError (the reader went away: the CLI exits quietly)."""
         validate_bucket(bucket)
-        validate_key(key)
+        validate_key(key, existing=True)
         with writing_to(out):
             return self._to_stream(bucket, key, out, version_id=version_id, progress=progress, raw=raw,
                                    sse_c_key=sse_c_key, sse_c_key_file=sse_c_key_file, offset=offset, length=length)
@@ -326,7 +327,7 @@ class StorageService(ServiceFacets):
         from its_store.codec.encryption import resolve_key
         from its_store.service.encoded import stat_with_key
         validate_bucket(bucket)
-        validate_key(key)
+        validate_key(key, existing=True)  # a listed key with a control character too; '..' is refused by s3/
         sse_key = resolve_key(self.settings, sse_c_key, sse_c_key_file)
 
         def head() -> ObjectInfo:
@@ -357,7 +358,7 @@ class StorageService(ServiceFacets):
         object lock is ObjectLockedError (exit 6) with the reason; `bypass_governance` overrides
         governance retention only (never compliance or a legal hold)."""
         validate_bucket(bucket)
-        validate_key(key)
+        validate_key(key, existing=True)
         ok = False
         marker = False
         try:
@@ -405,13 +406,20 @@ class StorageService(ServiceFacets):
 
     def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
         """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised.
-        In a bucket that leaves delete markers each deleted key says `delete_marker`: hidden, still stored."""
+        In a bucket that leaves delete markers each deleted key says `delete_marker`: hidden, still stored.
+        Any key a listing gives can be passed, control characters and '.'/'..' segments included (s3/keys.py
+        sends each the way that names it exactly); a key that is no key at all (empty, over 1,024 bytes)
+        fails alone, never the batch."""
         validate_bucket(bucket)
-        for key in keys:
-            validate_key(key)
         failures: dict[str, str] = {}
-        for start in range(0, len(keys), 1000):
-            failures.update(self.remove_batch(bucket, keys[start:start + 1000]))
+        for key in keys:
+            try:
+                validate_key(key, existing=True)
+            except E.InvalidInputError as exc:
+                failures[key] = f"{exc.code}: {exc.message}"
+        sendable = [k for k in keys if k not in failures]
+        for start in range(0, len(sendable), 1000):
+            failures.update(self.remove_batch(bucket, sendable[start:start + 1000]))
         marker = self.leaves_delete_markers(bucket)  # asked once per bucket (remove_batch asked already)
         return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
                              delete_marker=marker and k not in failures) for k in keys]

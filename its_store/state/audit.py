@@ -13,8 +13,11 @@ lifecycle/versioning/encryption changes, model register/promote/rm) call
     with audit.recording(service.audit, "promote", bucket=b, key=k) as entry:
         ...; entry["version_id"] = vid                                      # ok/error filled in for you
 
-A failure to write the audit log never fails the operation it describes: it is logged as a warning on
-the `its_store.state.audit` logger (the CLI prints it on stderr) and the operation's result stands.
+A failure to write the audit log never fails the operation it describes (it has happened: a failing exit
+would make a script do it again), but it is never silent either: it is logged as an ERROR on the
+`its_store.state.audit` logger, which the CLI prints as one `its-store: error: ...` line on stderr even
+with -q, once per process; the operation's result and exit code stand. The log is opened without
+blocking and without following a link, and only a regular file is written (core/statefile.py).
 Shipping the log to MINIO_LOGS_BUCKET is audit_ship.py.
 """
 
@@ -30,7 +33,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -84,24 +87,33 @@ class AuditLog:
         return entry
 
     def _append(self, line: str) -> None:
+        """One write() of one line, to the file opened by core/statefile.open_state: O_APPEND, never blocking
+        (a FIFO named as the log would hang the command at its end), never through a symbolic link (the
+        admin names this path: a link planted there must not make root append to another file), and only
+        to a regular file. A line that cannot be written is said as an ERROR record, which the CLI prints
+        as `its-store: error: ...` even with -q: an audit trail must not lose lines silently. The operation
+        it describes has happened, so its result and exit code stand."""
+        from its_store.core.statefile import NotRegularFile, open_state
         if self._secret and self._secret in line:
             line = line.replace(self._secret, "********")
-        data = (line.replace("\n", " ") + "\n").encode("utf-8")
+        data = (line.replace("\n", " ") + "\n").encode("utf-8", "backslashreplace")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = open_state(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 written = os.write(fd, data)
             finally:
                 os.close(fd)
             if written != len(data):
                 raise OSError(f"short write ({written} of {len(data)} bytes)")
-        except OSError as exc:
+        except (OSError, NotRegularFile) as exc:
             with self._lock:
                 if self._warned:
                     return
                 self._warned = True
-            log.warning("cannot write the audit log %s: %s", self.path, getattr(exc, "strerror", None) or exc)
+            reason = getattr(exc, "strerror", None) or str(exc).removeprefix(f"{self.path} ")
+            log.error("cannot write the audit log %s: %s (the operation itself was done; its audit line is lost)",
+                      self.path, reason)
 
     def tail(self, n: int = 20) -> list[dict[str, Any]]:
         """The last `n` entries, oldest first. Lines that are not JSON objects are skipped."""
@@ -120,22 +132,35 @@ def tail_lines(path: Path, n: int) -> list[bytes]:
     """The last n complete lines of a file, read backwards in blocks (the log may be large)."""
     if n <= 0:
         return []
-    try:
-        with open(path, "rb") as fh:
-            end = fh.seek(0, os.SEEK_END)
-            buf, pos = b"", end
-            while pos > 0 and buf.count(b"\n") <= n:
-                step = min(_TAIL_BLOCK, pos)
-                pos -= step
-                fh.seek(pos)
-                buf = fh.read(step) + buf
-    except FileNotFoundError:
+    fh = open_audit_log(path)
+    if fh is None:
         return []
+    with fh:
+        end = fh.seek(0, os.SEEK_END)
+        buf, pos = b"", end
+        while pos > 0 and buf.count(b"\n") <= n:
+            step = min(_TAIL_BLOCK, pos)
+            pos -= step
+            fh.seek(pos)
+            buf = fh.read(step) + buf
     lines = buf.split(b"\n")
     if not buf.endswith(b"\n"):
         lines = lines[:-1]  # a line still being written
     lines = [line for line in lines if line.strip()]
     return lines[-n:]
+
+
+def open_audit_log(path: Path) -> IO[bytes] | None:
+    """The audit log opened for reading (`audit tail`, `audit ship`), None when there is none yet. Never
+    blocks: a FIFO, a device or a symbolic link named as the log is one LocalIOError line."""
+    from its_store.core.errors import LocalIOError
+    from its_store.core.statefile import NotRegularFile, open_state
+    try:
+        return os.fdopen(open_state(path), "rb")
+    except FileNotFoundError:
+        return None
+    except NotRegularFile as exc:
+        raise LocalIOError(f"cannot read the audit log: {exc}") from None
 
 
 _logs: dict[tuple[str, str, str], AuditLog] = {}

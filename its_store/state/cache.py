@@ -140,8 +140,15 @@ class DiskCache:
                               eviction_policy="least-recently-stored")
 
     def _open(self) -> Any:
+        from its_store.core.statefile import NotRegularFile, check_state
         if self.directory.exists() and not self.directory.is_dir():
             return self._rebuild()  # a file where the cache folder belongs
+        try:
+            check_state(self.directory / "cache.db")  # diskcache's SQLite file, opened by name
+        except NotRegularFile:
+            return self._rebuild()  # a FIFO or link there: SQLite would fail on it every run
+        except OSError:
+            pass  # SQLite says what it is below
         try:
             return self._connect()
         except (sqlite3.OperationalError, OSError) as exc:

@@ -60,8 +60,9 @@ def _host() -> str:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    from its_store.core.statefile import read_state
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state = json.loads(read_state(path).decode("utf-8"))  # a FIFO: NotRegularFile (a ValueError), no hang
     except FileNotFoundError:
         return {}
     except (ValueError, UnicodeDecodeError) as exc:
@@ -126,12 +127,12 @@ def _ship(service: StorageService, chunk_bytes: int) -> ShipResult:
     spath = state_path(log_path)
     result = ShipResult(bucket=bucket, log_path=str(log_path))
     from its_store.core.files import file_lock
+    from its_store.state.audit import open_audit_log
     with file_lock(log_path.with_name(log_path.name + ".ship.lock")):
         state = _load(spath)
         result.offset, result.log_id = int(state.get("offset", 0)), state.get("log_id")
-        try:
-            fh = open(log_path, "rb")
-        except FileNotFoundError:
+        fh = open_audit_log(log_path)
+        if fh is None:
             return result
         with fh:
             first = fh.readline()

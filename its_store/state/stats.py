@@ -213,9 +213,11 @@ class StatsStore:
         return file_lock(self.lock_path)
 
     def _read(self) -> dict[str, Any]:
-        """The record on disk; missing → empty; unreadable → kept aside as stats.json.corrupt, empty."""
+        """The record on disk; missing → empty; unreadable, or not a regular file (a FIFO would block
+        this read forever, holding stats.lock) → kept aside as stats.json.corrupt, empty."""
+        from its_store.core.statefile import read_state
         try:
-            record = json.loads(self.path.read_text(encoding="utf-8"))
+            record = json.loads(read_state(self.path).decode("utf-8"))
             if not isinstance(record, dict):
                 raise ValueError("not an object")
             _check_record(record)

@@ -168,7 +168,16 @@ class SyncState:
 
 def _open(path: Path) -> sqlite3.Connection | None:
     """The store's connection, None when it cannot be had (the sync then HEADs). A file that is not a
-    SQLite database (SQLITE_NOTADB, SQLITE_CORRUPT) is renamed aside once and the store started anew."""
+    SQLite database (SQLITE_NOTADB, SQLITE_CORRUPT), or not a regular file at all (a FIFO, a link: checked
+    before SQLite opens it, core/statefile), is renamed aside once and the store started anew."""
+    from its_store.core.statefile import NotRegularFile, check_state
+    try:
+        check_state(path)
+    except NotRegularFile as exc:
+        if not _set_aside(path, str(exc)):
+            return None
+    except OSError:
+        pass  # SQLite says what it is below
     for attempt in (1, 2):
         db = None
         try:
@@ -183,14 +192,20 @@ def _open(path: Path) -> sqlite3.Connection | None:
                 db.close()
             if attempt == 2 or getattr(exc, "sqlite_errorname", "") not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
                 return None
-            aside = path.with_name(path.name + ".corrupt")
-            try:
-                os.replace(path, aside)
-                for suffix in ("-wal", "-shm"):  # the old file's: never to be applied to the new one
-                    if os.path.lexists(f"{path}{suffix}"):
-                        os.replace(f"{path}{suffix}", f"{aside}{suffix}")
-            except OSError:
+            if not _set_aside(path, f"not a database: {exc}"):
                 return None
-            log.warning("sync state %s was not a database (%s); set it aside as %s and started anew",
-                        path, exc, aside.name)
     return None
+
+
+def _set_aside(path: Path, why: str) -> bool:
+    """Rename the store (and its -wal, -shm) to *.corrupt, with one warning; False when it cannot be."""
+    aside = path.with_name(path.name + ".corrupt")
+    try:
+        os.replace(path, aside)
+        for suffix in ("-wal", "-shm"):  # the old file's: never to be applied to the new one
+            if os.path.lexists(f"{path}{suffix}"):
+                os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+    except OSError:
+        return False
+    log.warning("sync state %s was unusable (%s); set it aside as %s and started anew", path, why, aside.name)
+    return True

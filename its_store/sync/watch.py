@@ -51,6 +51,7 @@ from its_store.core import errors as E
 from its_store.sync import watch_files as F
 from its_store.sync import watch_pass as P
 from its_store.sync import watch_source as S
+from its_store.sync.watch_events import run_events
 from its_store.sync.watch_journal import Journal, journal_dir
 from its_store.sync.watch_report import WatchFigures, now_iso, write_metrics
 
@@ -116,6 +117,7 @@ class Watcher:
         self._inflight: set[str] = set()
         self._again: set[str] = set()
         self._sent: OrderedDict[str, F.Sig] = OrderedDict()
+        self._refused: OrderedDict[str, None] = OrderedDict()  # names said once as not UTF-8
         self._settled: dict[str, str] = {}  # ready files complete by the settle rule only: why
         self.window = window
         self.window_peak = 0      # the most files the window held at once (for tests and figures)
@@ -155,6 +157,8 @@ class Watcher:
         """Watch until stop(). Raises ConflictError when another watcher owns this folder's journal."""
         if not self.root.is_dir():
             raise E.LocalFileNotFoundError(f"{self.root} is not a folder")
+        if not F.is_utf8(str(self.root.resolve())):  # watchfiles takes str paths: no event would come
+            raise E.InvalidInputError(f"{F.escaped(str(self.root))}: a folder path that is not UTF-8 cannot be watched")
         self.lease = F.lease_support(self.root, self.close_check)
         self._refuse_settled_removal()
         owed = self.journal.open()
@@ -165,7 +169,8 @@ class Watcher:
             self._emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
                        close_check=self.close_check, complete=self.lease.describe(self.settle),
                        lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle)
-            watcher = threading.Thread(target=self._watch_thread, name="its-watch-events", daemon=True)
+            # kernel events -> self._changes (watch_events.py: survives names that are not UTF-8)
+            watcher = threading.Thread(target=run_events, args=(self,), name="its-watch-events", daemon=True)
             watcher.start()
             self._watching.wait(10)
             if self.first_pass:
@@ -195,21 +200,6 @@ class Watcher:
             hint="or give the watcher CAP_LEASE (systemd: AmbientCapabilities=CAP_LEASE)")
 
     # ------------------------------------------------------------------------------ threads
-    def _watch_thread(self) -> None:
-        """Kernel events -> self._changes. watchfiles yields sets of (Change, path) batches."""
-        import watchfiles
-        try:
-            for batch in watchfiles.watch(self.root, watch_filter=None, debounce=400, step=20,
-                                          stop_event=self._stop_watch, yield_on_timeout=True,
-                                          rust_timeout=200, raise_interrupt=False, recursive=True):
-                self._watching.set()
-                for change, path in batch:
-                    self._put(change.name, path)
-        except Exception as exc:  # noqa: BLE001 - reported, then the watcher stops instead of hanging silently
-            self._put("error", f"file events stopped: {exc}")
-        finally:
-            self._watching.set()
-
     def _put(self, kind: str, path: str) -> None:
         """Queue a change for the scheduling thread; waits while the (bounded) queue is full, gives up once
         the watcher has stopped (nobody would read it)."""
@@ -301,6 +291,9 @@ class Watcher:
         and nothing older waits in the journal), watch it until it is complete."""
         if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
             return
+        if not F.is_utf8(rel):
+            self._refuse_name(rel)
+            return
         seq = self.journal.add(rel)
         if seq is None:  # owed already: in flight, waiting to be complete, ready, or beyond the window
             if rel in self._inflight:
@@ -312,6 +305,18 @@ class Watcher:
             self._spilled = True  # newly owed, after older files waiting in the journal: _refill() takes it
         else:
             self._take(seq, rel)
+
+    def _refuse_name(self, rel: str) -> None:
+        """A name that is not UTF-8 cannot be an object key: that file's failure, said once per run (scans
+        find it again), with its bytes escaped (\\xff); the file stays where it is, the rest goes on."""
+        if rel in self._refused:
+            return
+        self._refused[rel] = None
+        if len(self._refused) > SENT_MAX:
+            self._refused.popitem(last=False)
+        self.figures.failed()
+        self._emit("failed", key=self.prefix + F.escaped(rel), code="invalid_input",
+                   reason="the file name is not UTF-8, and an object key must be: rename the file")
 
     def _in_window(self) -> int:
         return len(self._pending) + len(self._ready) + len(self._inflight)

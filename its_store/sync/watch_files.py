@@ -46,6 +46,20 @@ def is_temp_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pat) for pat in TEMP_PATTERNS)
 
 
+def is_utf8(rel: str) -> bool:
+    """False for a name the OS gave with bytes that are not UTF-8 (surrogate escapes in the str)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def escaped(rel: str) -> str:
+    """A name as text that can be printed and put in JSON: bytes that are not UTF-8 as \\xNN."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
 def sig_of(st: os.stat_result) -> Sig:
     """The signature of a stat result: a file whose signature is unchanged was not written to (a write
     moves mtime and ctime; an mtime set back by utime still moves ctime)."""

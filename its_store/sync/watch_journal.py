@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from its_store.core import errors as E
+
+log = logging.getLogger("its_store.sync.watch_journal")
 
 CACHE_KIB = 2048       # SQLite's page cache: what the journal may hold in memory, whatever its size
 TIDY_AFTER = 10_000    # give the pages of this many removed rows back to the file system when owed is small
@@ -76,8 +79,7 @@ class Journal:
         self._lock()
         import sqlite3
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # private from the start
-            os.close(fd)
+            _create_private(self.path)
             self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
             for pragma in ("auto_vacuum=INCREMENTAL", "journal_mode=WAL", "synchronous=NORMAL",
                            f"cache_size=-{CACHE_KIB}"):
@@ -117,7 +119,7 @@ class Journal:
 
     def _migrate(self) -> None:
         """Replay a journal.log of earlier versions into the table (one transaction), then delete it."""
-        if not self.legacy.exists():
+        if not os.path.lexists(self.legacy):
             return
         db = self._db
         db.execute("BEGIN IMMEDIATE")
@@ -131,7 +133,7 @@ class Journal:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self.legacy.unlink()
+        self.legacy.unlink(missing_ok=True)  # gone already when it was set aside
 
     # ------------------------------------------------------------------------------ changes
     def add(self, rel: str) -> int | None:
@@ -185,11 +187,37 @@ class Journal:
             raise E.LocalIOError(f"cannot write the watch journal {self.path}: {exc}") from None
 
 
+def _create_private(path: Path) -> None:
+    """Create the journal file 0600 (private from the start) before SQLite opens it by name. What is there
+    and is not a regular file (a FIFO would hang or fail SQLite's open: core/statefile) is set aside with
+    one warning and the journal starts anew: the watcher's first sync pass finds what it still owed."""
+    from its_store.core.statefile import NotRegularFile, open_state
+    try:
+        os.close(open_state(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except NotRegularFile as exc:
+        _set_aside(path, str(exc))
+        os.close(open_state(path, os.O_RDWR | os.O_CREAT, 0o600))
+
+
+def _set_aside(path: Path, why: str) -> None:
+    """Rename an unusable journal file to NAME.unusable (nothing deleted), with one warning."""
+    aside = path.with_name(path.name + ".unusable")
+    os.replace(path, aside)
+    for suffix in ("-wal", "-shm"):  # SQLite's companions of the old file: never to be applied to a new one
+        if os.path.lexists(f"{path}{suffix}"):
+            os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+    log.warning("watch journal %s was unusable (%s); set it aside as %s and started anew", path, why, aside.name)
+
+
 def _replay(path: Path) -> Iterator[tuple[str, str]]:
     """The (op, path) changes of a journal.log, streamed; a torn or garbled line (a SIGKILL mid-write)
-    is skipped."""
+    is skipped. One that is not a regular file is set aside and replays nothing."""
+    from its_store.core.statefile import NotRegularFile, open_state
     try:
-        f = open(path, "rb")  # closed by the `with` below
+        f = os.fdopen(open_state(path), "rb")  # closed by the `with` below
+    except NotRegularFile as exc:
+        _set_aside(path, str(exc))
+        return
     except OSError as exc:
         raise E.LocalIOError(f"cannot read the watch journal {path}: {exc.strerror}") from None
     with f:

@@ -6,7 +6,8 @@ Events are plain dicts with `event` and `time` (UTC, ISO 8601, milliseconds) and
   kept {key, reason} (--remove-source did not delete) · skipped {key, reason} (a symbolic link not
   followed, not a regular file) · settling {key, seconds, reason} (no read lease for this file: it is
   complete once unchanged for `seconds`) · backlog {files} · unreachable {retry_in, reason} · online {}
-  pass {ok, reason?} · stopped {backlog, signal}
+  pass {ok, reason?} · rescanning {reason} (the kernel watch cannot hold: a name that is not UTF-8;
+  the folder is scanned for changes instead, watch_events.py) · stopped {backlog, signal}
 `complete` is the rule in words ("closed (read lease)", "settled 2 s (no read lease: ...)"); `lease` is
 all | own | unknown | none | off (watch_files.LeaseSupport).
 The human line is `TIME EVENT FIELDS...` (e.g. `... uploaded cam1/f.jpg 183412 0.021`), never with `\\r`:
@@ -41,6 +42,7 @@ _ORDER = {
     "skipped": ("key", "reason"),
     "backlog": ("files",),
     "stopped": ("backlog", "signal"),
+    "rescanning": ("reason",),
 }
 
 

@@ -38,9 +38,10 @@ class UploadJournal:
 
     def load(self, bucket: str, key: str) -> dict[str, Any] | None:
         """The record of an upload in flight for this key, None when there is none (or it was unusable)."""
+        from its_store.core.statefile import read_state
         path = self._path(bucket, key)
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(read_state(path).decode("utf-8"))  # a FIFO is NotRegularFile, never a hang
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError

@@ -281,7 +281,8 @@ class CompletionCache:
             try:
                 if self.path is None:
                     raise OSError("no cache")
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                from its_store.core.statefile import read_state  # a FIFO here must not hang a Tab press
+                data = json.loads(read_state(self.path))
                 self._data = data["entries"] if data.get("version") == CACHE_VERSION else {}
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 self._data = {}

@@ -1,0 +1,81 @@
+"""host[:port] as configured (MINIO_ENDPOINT, the host of MINIO_MODEL_WEBHOOK_URL): checked when the
+settings are read, so that a typo is one configuration line (exit 78) and never a ValueError from deep
+inside minio or urllib3 ("username in endpoint is not allowed", "Invalid IPv6 URL", "Failed to parse:
+http://host:99999/TOKEN"), whose text may hold a password or a token.
+
+The messages here never repeat user info (`user:password@`), a path or a query: only what is safe to print.
+"""
+
+from __future__ import annotations
+
+from its_store.core.units import is_uint, parse_uint
+
+MAX_HOST = 253  # a DNS name, dots included
+MAX_LABEL = 63
+
+
+def check_host_port(netloc: str, what: str) -> None:
+    """ValueError (naming `what`) unless `netloc` is `host`, `host:port`, `[IPv6]` or `[IPv6]:port`:
+    host a DNS name (labels of letters, digits, '-' and '_'; a Docker service name may hold '_') or an
+    IPv4 address, port 1..65535. User info is refused without being repeated: credentials belong in
+    their own variables (MINIO_ACCESS_KEY / MINIO_SECRET_KEY), never in a URL that is logged."""
+    if "@" in netloc:
+        raise ValueError(f"{what}: user info (user:password@) is not allowed here")
+    if any(c.isspace() or not c.isprintable() for c in netloc):
+        raise ValueError(f"{what}: contains a space or a control character")
+    if netloc.startswith("["):
+        import ipaddress  # lazily: only a bracketed address pays for it (startup time)
+        address, closed, rest = netloc[1:].partition("]")
+        if not closed:
+            raise ValueError(f"{what}: unclosed '[' of an IPv6 address (use [::1]:9000)")
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            raise ValueError(f"{what}: [{address[:45]}] is not an IPv6 address") from None
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"{what}: only ':port' may follow the IPv6 address in brackets")
+        port = rest[1:] if rest else None
+    else:
+        if netloc.count(":") > 1:
+            raise ValueError(f"{what}: an IPv6 address goes in brackets, e.g. [::1]:9000")
+        host, colon, rest = netloc.partition(":")
+        _check_name(host, what)
+        port = rest if colon else None
+    if port is not None:  # "host:" too: an empty port is no port
+        if not port:
+            raise ValueError(f"{what}: empty port after the colon")
+        if not is_uint(port):  # not repeated: it may be the start of a password ("user:pa/ss@host")
+            raise ValueError(f"{what}: the port is not a number (ASCII digits 0-9 only)")
+        parse_uint(port, f"{what}: port", low=1, high=65535, error=ValueError)
+
+
+def _check_name(host: str, what: str) -> None:
+    """A DNS name or an IPv4 address: what urllib3 can connect to without failing to parse it."""
+    if not host:
+        raise ValueError(f"{what}: missing host")
+    if len(host) > MAX_HOST:
+        raise ValueError(f"{what}: host name longer than {MAX_HOST} characters")
+    for label in host.removesuffix(".").split("."):
+        if not label or len(label) > MAX_LABEL:
+            raise ValueError(f"{what}: host name {host[:64]!r} has an empty label or one over {MAX_LABEL} characters")
+        if label.startswith("-") or label.endswith("-") or not all(c.isalnum() or c in "-_" for c in label):
+            raise ValueError(f"{what}: {host[:64]!r} is not a host name (letters, digits, '-', '_' and dots)")
+
+
+def shown_origin(url: str) -> str:
+    """scheme://host[:port] of a URL as written, with '/...' when anything follows (a path or query often
+    is a token): safe to print even when the URL does not parse, which is when it must be shown. User
+    info is dropped, and a port that is not digits is not repeated ("user:pa/ss@host" puts a piece of a
+    password where the port goes)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "(not a scheme://host URL)"
+    end = min([i for i in (rest.find(c) for c in "/?#\\") if i >= 0] + [len(rest)])
+    netloc, tail = rest[:end].rpartition("@")[2], rest[end:]
+    host, colon, port = (netloc.rpartition(":") if netloc.rfind(":") > netloc.rfind("]") else (netloc, "", ""))
+    if port and not port.isdigit():
+        port = "..."
+    netloc = host + colon + port
+    if len(netloc) > 80 or not netloc.isprintable():
+        netloc = netloc[:80].encode("unicode_escape").decode("ascii")[:80] + "..."
+    return f"{scheme[:10]}://{netloc}" + ("/..." if tail not in ("", "/") else "")

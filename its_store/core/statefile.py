@@ -1,0 +1,94 @@
+"""THE open of a local state file: the statistics, the offline registry copy, the upload and watch
+journals, the sync state, the completion cache, the webhook outbox, the audit log.
+
+They live in folders another user or a mistake can put anything into (a shared MINIO_CACHE_DIR, an audit
+log path the admin names). `Path.read_text()` on a FIFO blocks until someone writes to it, forever, and
+stats are read holding `stats.lock`, so every later its-store run on the box would queue behind it. So each
+is opened without blocking (O_NONBLOCK) and without following a symbolic link at the last step
+(O_NOFOLLOW: we write these files by rename, a link there is not ours), then checked on the descriptor:
+anything but a regular file is `NotRegularFile`, which callers treat as the file being unusable (one
+warning, rebuilt or ignored), never as a reason to block or to fail the command.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as st
+from pathlib import Path
+
+_FLAGS = os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+MAX_STATE_BYTES = 256 * 1024 * 1024  # far above any state file we write: a bound, not a budget
+_KINDS = ((st.S_ISDIR, "a directory"), (st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
+          (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"), (st.S_ISLNK, "a symbolic link"))
+
+
+class NotRegularFile(ValueError):
+    """A state file that is not a regular file (a FIFO, a device, a folder, a symbolic link) or is too
+    large to be ours. A ValueError, as unparseable content is: the caller's "unusable file" path."""
+
+
+def kind_of(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def open_state(path: Path | str, flags: int = os.O_RDONLY, mode: int = 0o600) -> int:
+    """A descriptor of the regular file `path` opened with `flags` (plus O_NONBLOCK, O_NOFOLLOW, O_CLOEXEC;
+    O_NONBLOCK is cleared again once the file is known to be regular). FileNotFoundError when it is not
+    there (and O_CREAT not given), NotRegularFile for anything but a regular file, OSError otherwise.
+    An lstat first: what is already not a regular file is refused without being opened at all (a FIFO
+    opened even for an instant is a reader its writer sees); the fstat covers a swap after it."""
+    try:
+        found = os.lstat(path).st_mode
+    except FileNotFoundError:
+        if not flags & os.O_CREAT:
+            raise
+    else:
+        if not st.S_ISREG(found):
+            raise NotRegularFile(f"{path} is {kind_of(found)}, not a regular file")
+    try:
+        fd = os.open(path, flags | _FLAGS, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile(f"{path} is a symbolic link, not a regular file") from None
+        if exc.errno == errno.ENXIO:  # a FIFO opened for writing with no reader, a socket
+            raise NotRegularFile(f"{path} is a named pipe (FIFO) or socket, not a regular file") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not st.S_ISREG(info.st_mode):
+            raise NotRegularFile(f"{path} is {kind_of(info.st_mode)}, not a regular file")
+        import fcntl
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_state(path: Path | str, limit: int = MAX_STATE_BYTES) -> bytes:
+    """The bytes of a small state file: see open_state for what is raised. More than `limit` bytes is
+    NotRegularFile too (not something we wrote; reading it would only fill memory)."""
+    fd = open_state(path)
+    try:
+        if os.fstat(fd).st_size > limit:
+            raise NotRegularFile(f"{path} is larger than {limit} bytes: not a state file of ours")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise NotRegularFile(f"{path} is larger than {limit} bytes: not a state file of ours")
+        return data
+    finally:
+        os.close(fd)
+
+
+def check_state(path: Path | str) -> bool:
+    """True when `path` is a regular file, False when it is not there; NotRegularFile otherwise. For the
+    files that a library opens by name (SQLite): checked just before it does, so that a FIFO put there
+    never reaches an open() that blocks. Only a swap in the instant between this check and SQLite's
+    own open escapes it: SQLite takes a path, not a descriptor."""
+    try:
+        os.close(open_state(path))
+    except FileNotFoundError:
+        return False
+    return True

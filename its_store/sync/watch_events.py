@@ -1,0 +1,116 @@
+"""The watcher's kernel events: watchfiles (Rust notify: inotify on Linux) over the folder, queued for the
+scheduling thread (watch.py) as (kind, path) changes.
+
+watchfiles hands paths to Python as str and cannot carry a file name that is not UTF-8 (a Latin-1 camera
+firmware, a hostile local user): one event for such a name sets a sticky error in its Rust watcher
+(`path_buf.to_str()` in its src/lib.rs, watchfiles 1.x), which drops the batch of events in flight and
+fails every later wait. There is no option to get raw bytes, and an exclude filter runs in Python after
+the decoding. So the watcher used to stop for good ("file events stopped: Unable to decode path ..."),
+and again at once on every restart while the file was there: one bad name ended a camera's uploads.
+
+Now that error is survived: the kernel watch is re-armed at once (a new watchfiles generator, so a new
+Rust watcher), and what the lost batch and the re-arm gap held is found again by a catch-up scan of the
+tree for entries whose ctime is not older than the moment the last batch was received (ctime moves on
+every create, write, rename and chmod, and no user can set it back; CTIME_SLACK covers coarse file-system
+clocks and late events). The scan runs in this thread once the new watch is in place (its first yield): events meanwhile
+wait in the Rust watcher. The bad name itself is that file's failure, said once by the watcher
+(Watcher._hear: one `failed` event, escaped). Re-arms are at most one per REARM_GAP seconds, so a bad
+name written to without pause costs a bounded amount of CPU, and nothing changed meanwhile is missed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from its_store.sync import watch_files as F
+
+Watcher = Any  # sync.watch.Watcher (not imported, not even for type hints: watch.py imports this module)
+
+REARM_GAP = 0.5     # seconds between two re-arms at least
+CTIME_SLACK = 10.0  # seconds the catch-up scan looks back before the last batch: coarse file-system
+                    # timestamps (FAT: 2 s) and events that reach watchfiles late on a busy machine; a file
+                    # heard again unchanged since it was sent costs one stat
+UNDECODABLE = "Unable to decode path"  # watchfiles' message for a name that is not UTF-8
+
+
+def undecodable(exc: BaseException) -> bool:
+    """The error watchfiles raises for a path that is not UTF-8 (WatchfilesRustInternalError, a RuntimeError):
+    survivable by a re-arm. tests/test_attack_findings.py fails loudly if a watchfiles upgrade changes it."""
+    return isinstance(exc, RuntimeError) and UNDECODABLE in str(exc)
+
+
+def run_events(w: Watcher) -> None:
+    """Kernel events -> w._put(kind, path) until w._stop_watch is set; a name that is not UTF-8 re-arms the
+    watch (see the module docstring); any other error is one `error` change (the watcher then stops)."""
+    import watchfiles
+    owed: float | None = None  # changes since then may have been missed: a catch-up scan is owed
+    received = time.time()     # when the kernel last handed a batch (what came before it was delivered)
+    said = False
+    try:
+        while not w._stop_watch.is_set():
+            delivered = False
+            try:
+                for batch in watchfiles.watch(w.root, watch_filter=None, debounce=400, step=20,
+                                              stop_event=w._stop_watch, yield_on_timeout=True,
+                                              rust_timeout=200, raise_interrupt=False, recursive=True):
+                    now, delivered = time.time(), True
+                    w._watching.set()
+                    for change, path in batch:
+                        w._put(change.name, path)
+                    if owed is not None:  # the new watch is in place: find what the gap held
+                        catch_up(w, owed)
+                        owed = None
+                    received = now
+                return
+            except RuntimeError as exc:
+                if not undecodable(exc):
+                    raise
+            owed = received - CTIME_SLACK if owed is None else owed
+            pause = REARM_GAP
+            if not delivered:  # the arming itself hit the name (a folder: inotify reports the arming's opens)
+                w._watching.set()
+                if not said:
+                    said = True
+                    w._emit("rescanning", reason="a name that is not UTF-8 keeps the kernel watch from holding; "
+                                                 "the folder is scanned for changes until it holds")
+                started, clock = time.time(), time.monotonic()
+                catch_up(w, owed)  # a poll: then the watch is tried again
+                owed, received = started - CTIME_SLACK, started
+                pause = max(REARM_GAP, time.monotonic() - clock)  # scanning at most half the time
+            w._stop_watch.wait(pause)
+    except Exception as exc:  # noqa: BLE001 - reported, then the watcher stops instead of hanging silently
+        w._put("error", f"file events stopped: {exc}")
+    finally:
+        w._watching.set()
+
+
+def catch_up(w: Watcher, since: float) -> None:
+    """Hand every file changed at `since` or later to the watcher (as the first pass does: a `scan`
+    change); the journal owes a file once however often it is heard of."""
+    for rel in changed_since(w.root, since):
+        w._put("scan", rel)
+
+
+def changed_since(root: Path, since: float) -> Iterator[str]:
+    """Relative paths (with /) of the non-folder entries under `root` whose ctime is `since` or later,
+    streamed (os.scandir, one lstat each); links to folders are not followed, unreadable folders skipped.
+    Names come as the OS gives them (undecodable bytes as surrogate escapes)."""
+    folders = [str(root)]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif not F.is_temp_name(entry.name) and entry.stat(follow_symlinks=False).st_ctime >= since:
+                        yield Path(os.path.relpath(entry.path, root)).as_posix()
+                except OSError:
+                    continue
