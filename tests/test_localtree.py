@@ -1,0 +1,200 @@
+"""core/localtree.LocalTree: the folder a command walks or writes into, held by descriptors (issue 19,
+"a key is not a path": nothing escapes a folder, nothing is written through a symlink, nothing is
+removed outside it), and the commands that go through it when the tree changes during a run.
+
+Unit tests swap folders for links between two steps of the tree themselves (no timing); the
+command tests force the race with FaultProxy `answer` hooks, as tests/test_attack_findings.py does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from its_store.core import errors as E
+from its_store.core.files import NotRegularError, atomic_target, io_error, pwrite_all
+from its_store.core.localtree import LinkInPathError, LocalTree
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _swap_for_link(folder: Path, target: Path) -> Path:
+    """Another local user's move: `folder` renamed away (returned), a link to `target` in its place."""
+    away = folder.with_name(folder.name + ".before")
+    os.rename(folder, away)
+    os.symlink(target, folder)
+    return away
+
+
+def _write(tree: LocalTree, rel: str, data: bytes) -> None:
+    with atomic_target(tree.file(rel)) as fd:
+        pwrite_all(fd, data, 0)
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> tuple[Path, Path]:
+    """root/cam/a.jpg and a folder outside the root holding a secret b.jpg."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "cam").mkdir(parents=True)
+    outside.mkdir()
+    (root / "cam" / "a.jpg").write_bytes(b"frame a")
+    (outside / "a.jpg").write_bytes(b"SECRET")
+    return root, outside
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+def test_a_folder_that_is_a_link_is_not_read_through(layout: tuple[Path, Path]) -> None:
+    root, outside = layout
+    _swap_for_link(root / "cam", outside)
+    with LocalTree(root) as tree, pytest.raises(LinkInPathError) as caught:
+        tree.open_file("cam/a.jpg")
+    assert caught.value.exit_code == 1 and caught.value.relative == "cam"
+    assert str(root / "cam" / "a.jpg") in caught.value.message and "symbolic link" in caught.value.message
+    with LocalTree(root, follow_symlinks=True) as tree, tree.open_file("cam/a.jpg") as opened:
+        assert os.pread(opened.fd, 100, 0) == b"SECRET"  # --follow-symlinks: the user's choice
+
+
+def test_a_kept_folder_descriptor_reads_the_folder_that_was_checked(layout: tuple[Path, Path]) -> None:
+    """Opened once, the folder is kept: swapped for a link afterwards, the tree still reads the folder it
+    checked (where the walk listed the file), never the link's target."""
+    root, outside = layout
+    with LocalTree(root) as tree:
+        with tree.open_file("cam/a.jpg"):
+            pass
+        _swap_for_link(root / "cam", outside)
+        with tree.open_file("cam/a.jpg") as opened, opened.reader() as fh:
+            assert fh.read() == b"frame a"
+
+
+def test_the_file_itself_a_link_or_a_fifo_is_refused(layout: tuple[Path, Path]) -> None:
+    root, outside = layout
+    (root / "cam" / "l.jpg").symlink_to(outside / "a.jpg")
+    os.mkfifo(root / "cam" / "p.jpg")
+    with LocalTree(root) as tree:
+        with pytest.raises(NotRegularError) as link:
+            tree.open_file("cam/l.jpg")
+        with pytest.raises(NotRegularError) as fifo:  # refused at once: O_NONBLOCK, then fstat
+            tree.open_file("cam/p.jpg")
+        with pytest.raises(E.LocalFileNotFoundError):
+            tree.open_file("cam/gone.jpg")
+    assert link.value.kind == "a symbolic link" and fifo.value.kind == "a named pipe (FIFO)"
+
+
+# -- removing -----------------------------------------------------------------------------------------
+
+def test_remove_only_while_the_name_holds_the_file_that_was_read(layout: tuple[Path, Path]) -> None:
+    root, _ = layout
+    with LocalTree(root) as tree:
+        with tree.open_file("cam/a.jpg") as opened:
+            (root / "cam" / "new.jpg").write_bytes(b"another frame")
+            os.replace(root / "cam" / "new.jpg", root / "cam" / "a.jpg")  # replaced while it was read
+            assert opened.remove_if() is False
+        assert (root / "cam" / "a.jpg").read_bytes() == b"another frame"
+        with tree.open_file("cam/a.jpg") as opened:
+            (root / "cam" / "a.jpg").unlink()
+            assert opened.remove_if() is None  # gone: nothing to remove
+        (root / "cam" / "a.jpg").write_bytes(b"frame")
+        with tree.open_file("cam/a.jpg") as opened:
+            assert opened.remove_if() is True
+        assert not (root / "cam" / "a.jpg").exists()
+
+
+def test_remove_through_a_swapped_folder_removes_nothing_outside(layout: tuple[Path, Path]) -> None:
+    root, outside = layout
+    with LocalTree(root) as tree:  # nothing kept yet: the link is met on the way
+        _swap_for_link(root / "cam", outside)
+        with pytest.raises(LinkInPathError):
+            tree.remove("cam/a.jpg")
+    assert (outside / "a.jpg").read_bytes() == b"SECRET"
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+def test_a_write_never_goes_through_a_folder_swapped_for_a_link(layout: tuple[Path, Path]) -> None:
+    root, outside = layout
+    with LocalTree(root, create=True) as tree:
+        _write(tree, "new/deep/x.jpg", b"one")  # folders made from the root's descriptor
+        assert (root / "new" / "deep" / "x.jpg").read_bytes() == b"one"
+    _swap_for_link(root / "cam", outside)
+    with LocalTree(root, create=True) as tree:
+        with pytest.raises(LinkInPathError):
+            _write(tree, "cam/b.jpg", b"two")
+    assert sorted(os.listdir(outside)) == ["a.jpg"]  # nothing written there, no temp file left
+
+
+def test_a_kept_folder_is_written_even_when_renamed_away(layout: tuple[Path, Path]) -> None:
+    """The folder the tree made and checked keeps its descriptor: a link put in its place afterwards
+    is never written through (the file lands in the folder that was checked)."""
+    root, outside = layout
+    with LocalTree(root, create=True) as tree:
+        _write(tree, "cam/b.jpg", b"two")
+        away = _swap_for_link(root / "cam", outside)
+        _write(tree, "cam/c.jpg", b"three")
+    assert sorted(os.listdir(outside)) == ["a.jpg"]
+    assert (away / "c.jpg").read_bytes() == b"three"
+
+
+def test_a_folder_in_the_files_place_is_a_conflict(layout: tuple[Path, Path]) -> None:
+    root, _ = layout
+    (root / "cam" / "d.jpg").mkdir()
+    with LocalTree(root, create=True) as tree, pytest.raises(E.ConflictError):
+        _write(tree, "cam/d.jpg", b"x")
+    assert [p.name for p in (root / "cam").iterdir() if p.name.endswith(".its-tmp")] == []
+
+
+def test_a_kept_folder_removed_before_a_write_is_made_again(layout: tuple[Path, Path]) -> None:
+    """Another process cleans up dest/cam between two writes: the kept descriptor leads nowhere, so the
+    folder is made again from the folders above (checked as the first time) and the file written."""
+    root, _ = layout
+    with LocalTree(root, create=True) as tree:
+        _write(tree, "cam/deep/b.jpg", b"two")
+        shutil.rmtree(root / "cam")
+        _write(tree, "cam/deep/c.jpg", b"three")
+    assert (root / "cam" / "deep" / "c.jpg").read_bytes() == b"three"
+
+
+def test_a_folder_removed_while_written_is_a_write_failure_not_not_found(layout: tuple[Path, Path]) -> None:
+    root, _ = layout
+    with LocalTree(root, create=True) as tree:
+        with pytest.raises(E.LocalIOError) as caught, atomic_target(tree.file("cam/c.jpg")) as fd:
+            pwrite_all(fd, b"three", 0)
+            shutil.rmtree(root / "cam")  # the temp file goes with it
+    assert not isinstance(caught.value, E.NotFoundError) and caught.value.exit_code == 1
+    assert "removed while the run went on" in caught.value.message
+
+
+def test_a_root_that_allows_no_new_folders_is_exit_1() -> None:
+    """/proc refuses new entries with ENOENT: that is a write failure (exit 1), never "not found"."""
+    with LocalTree("/proc/self/its-store-x", create=True) as tree, pytest.raises(E.ItsStoreError) as caught:
+        _write(tree, "a.jpg", b"x")
+    assert caught.value.exit_code == 1 and "does not allow new" in caught.value.message
+
+
+def test_a_write_error_with_enoent_is_never_not_found() -> None:
+    """io_error: only a read that finds nothing is "not found" (exit 3); a write meeting ENOENT is a
+    local I/O failure (exit 1), which sync does not take for a source that vanished."""
+    missing = FileNotFoundError(2, "No such file or directory")
+    assert isinstance(io_error("cannot read", "x", missing), E.LocalFileNotFoundError)
+    for action in ("cannot write", "cannot write to", "cannot create folder"):
+        error = io_error(action, "x", missing)
+        assert type(error) is E.LocalIOError and error.exit_code == 1
+
+
+def test_kept_descriptors_are_bounded_and_released(tmp_path: Path) -> None:
+    for i in range(12):
+        (tmp_path / f"f{i}" / "x").mkdir(parents=True)
+        (tmp_path / f"f{i}" / "x" / "a.jpg").write_bytes(b"a")
+    before = _fds()
+    tree = LocalTree(tmp_path, keep=4)
+    for i in range(12):
+        with tree.open_file(f"f{i}/x/a.jpg"):
+            pass
+    assert _fds() - before <= 4 + 1  # the kept folders and the root
+    tree.close()
+    assert _fds() == before
