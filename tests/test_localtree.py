@@ -17,6 +17,7 @@ import pytest
 from its_store.core import errors as E
 from its_store.core.files import NotRegularError, atomic_target, io_error, pwrite_all
 from its_store.core.localtree import LinkInPathError, LocalTree
+from its_store.core.refs import UnsafeNameError, local_key, local_name_problem, validate_key
 
 
 def _fds() -> int:
@@ -198,3 +199,19 @@ def test_kept_descriptors_are_bounded_and_released(tmp_path: Path) -> None:
     assert _fds() - before <= 4 + 1  # the kept folders and the root
     tree.close()
     assert _fds() == before
+
+
+# -- names: one rule both ways --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["a\\b.txt", "frame\udcff\udcfe.jpg", "x\ny.jpg", "\u202egpj.exe"])
+def test_a_local_name_that_cannot_be_a_key_is_refused_by_name(name: str) -> None:
+    assert local_name_problem(name) is not None
+    with pytest.raises(UnsafeNameError) as caught:
+        local_key("up/", name)
+    assert caught.value.code == "invalid_input" and "cannot be an object key" in caught.value.message
+
+
+def test_a_key_that_is_not_utf8_is_refused_everywhere() -> None:
+    with pytest.raises(E.InvalidInputError, match="not UTF-8"):
+        validate_key("up/frame\udcff.jpg")
+    assert local_key("up/", "cam/é.jpg") == "up/cam/é.jpg"
