@@ -13,11 +13,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from faultproxy import FaultProxy, Seen
 
 from its_store.core import errors as E
 from its_store.core.files import NotRegularError, atomic_target, io_error, pwrite_all
 from its_store.core.localtree import LinkInPathError, LocalTree
 from its_store.core.refs import UnsafeNameError, local_key, local_name_problem, validate_key
+
+from helpers import boto3_client
 
 
 def _fds() -> int:
@@ -85,6 +88,27 @@ def test_the_file_itself_a_link_or_a_fifo_is_refused(layout: tuple[Path, Path]) 
         with pytest.raises(E.LocalFileNotFoundError):
             tree.open_file("cam/gone.jpg")
     assert link.value.kind == "a symbolic link" and fifo.value.kind == "a named pipe (FIFO)"
+
+
+def test_the_walk_lists_through_the_trees_descriptors(layout: tuple[Path, Path]) -> None:
+    """sync/walk.walk_local with the run's tree: a folder swapped for a link between the listing of its
+    parent and the descent (forced from `prune`, asked right before) is noted, and what the link leads
+    to is never listed (a listing by path listed outside/a.jpg as cam/a.jpg)."""
+    from its_store.sync.walk import Walk, walk_local
+    root, outside = layout
+    (root / "top.jpg").write_bytes(b"t")
+
+    def swap(rel: str) -> bool:
+        if rel == "cam" and not (root / "cam").is_symlink():
+            _swap_for_link(root / "cam", outside)
+        return False
+
+    walk = Walk()
+    with LocalTree(root) as tree:
+        listed = [(f.rel, f.size) for f in walk_local(root, walk, prune=swap, tree=tree)]
+    assert listed == [("top.jpg", 1)]
+    assert [(rel, reason) for rel, reason, _ in walk.notes] == [
+        ("cam/", "replaced by a symbolic link since it was listed (not followed)")]
 
 
 # -- removing -----------------------------------------------------------------------------------------
@@ -215,3 +239,130 @@ def test_a_key_that_is_not_utf8_is_refused_everywhere() -> None:
     with pytest.raises(E.InvalidInputError, match="not UTF-8"):
         validate_key("up/frame\udcff.jpg")
     assert local_key("up/", "cam/é.jpg") == "up/cam/é.jpg"
+
+
+# -- commands over a tree that changes while they run ------------------------------------------------------
+
+def _port(endpoint: str) -> int:
+    return int(endpoint.rsplit(":", 1)[1])
+
+
+def _bucket_with(s3_server, keys: dict[str, bytes]) -> str:
+    client = boto3_client(s3_server)
+    name = f"tree-{os.urandom(4).hex()}"
+    client.create_bucket(Bucket=name)
+    for key, body in keys.items():
+        client.put_object(Bucket=name, Key=key, Body=body)
+    return name
+
+
+def test_a_destination_folder_removed_midway_is_a_failure_or_made_again(cli, s3_server, tmp_path: Path) -> None:
+    """s3 -> local: dest/cam is made for cam/a.jpg, then removed (another process cleaning up) while the
+    GET of cam/b.jpg is in flight. `sync` has b's temp file open in it by then (HEAD first): b fails
+    with one line naming it and why, exit 1, never "vanished" (it said so, exit 0, with nothing on
+    disk). `mv -r` (one GET, then the temp file) makes the folder again and writes b; a write that
+    fails is never exit 3 ("not found") and never deletes the object."""
+    for argv in (["--json", "sync", "-w", "1"], ["mv", "-r", "-w", "1"]):
+        name = _bucket_with(s3_server, {"cam/a.jpg": b"FRAME A", "cam/b.jpg": b"FRAME B"})
+        dest = tmp_path / argv[1] / "dest"
+        removed: list[str] = []
+
+        def answer(seen: Seen, dest: Path = dest, removed: list[str] = removed) -> bytes | None:
+            if seen.method == "GET" and seen.path.endswith("/cam/b.jpg") and not removed:
+                removed.append(seen.path)
+                shutil.rmtree(dest / "cam")
+            return None
+
+        with FaultProxy(_port(s3_server.endpoint), answer=answer) as proxy:
+            run = cli(*argv, f"s3://{name}/", str(dest), extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+        assert removed, run
+        assert "unexpected" not in run.stderr and "vanished" not in run.stdout + run.stderr, run
+        if argv[1] == "sync":
+            assert run.exit_code == 1, run
+            assert "cam/b.jpg" in run.stdout and "removed while the run went on" in run.stdout, run
+        else:
+            assert run.exit_code == 0, run
+            assert (dest / "cam" / "b.jpg").read_bytes() == b"FRAME B"
+
+
+def test_sync_delete_never_deletes_through_a_folder_swapped_for_a_link(cli, s3_server, tmp_path: Path) -> None:
+    """sync s3 -> local --delete: dest/old/x.jpg is not in the source, so it is deleted at the end. The
+    folder dest/old is replaced by a link to another folder (holding its own x.jpg) after the walk, while
+    a GET is in flight: the delete must not reach through the link (it did: os.unlink(path))."""
+    name = _bucket_with(s3_server, {"cam/a.jpg": b"FRAME A"})
+    dest, outside = tmp_path / "dest", tmp_path / "outside"
+    (dest / "old").mkdir(parents=True)
+    (dest / "old" / "x.jpg").write_bytes(b"stale")
+    outside.mkdir()
+    (outside / "x.jpg").write_bytes(b"NOT YOURS")
+    swapped: list[Path] = []
+
+    def answer(seen: Seen) -> bytes | None:
+        if seen.method == "GET" and seen.path.endswith("/cam/a.jpg") and not swapped:
+            swapped.append(_swap_for_link(dest / "old", outside))
+        return None
+
+    with FaultProxy(_port(s3_server.endpoint), answer=answer) as proxy:
+        run = cli("sync", f"s3://{name}/", str(dest), "--delete", "-w", "1",
+                  extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert swapped, run
+    assert "unexpected" not in run.stderr, run
+    assert (outside / "x.jpg").read_bytes() == b"NOT YOURS", run
+    assert (dest / "cam" / "a.jpg").read_bytes() == b"FRAME A"
+
+
+def test_mv_r_keeps_a_file_replaced_while_it_was_uploaded(cli, bucket: str, s3_server, tmp_path: Path) -> None:
+    """mv -r local -> s3: src/a.jpg is replaced by another file of the same size and mtime (a rename
+    over it) while its PUT is in flight. The upload sent what was opened; the new file is not the one
+    uploaded (another inode), so it is kept (it was deleted: the check compared size and mtime by
+    path)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(b"first")
+    mtime = (src / "a.jpg").stat().st_mtime_ns
+    replaced: list[str] = []
+
+    def answer(seen: Seen) -> bytes | None:
+        if seen.method == "PUT" and seen.path.endswith("/a.jpg") and not replaced:
+            replaced.append(seen.path)
+            (tmp_path / "next.jpg").write_bytes(b"secnd")
+            os.utime(tmp_path / "next.jpg", ns=(mtime, mtime))
+            os.replace(tmp_path / "next.jpg", src / "a.jpg")
+        return None
+
+    with FaultProxy(_port(s3_server.endpoint), answer=answer) as proxy:
+        run = cli("mv", "-r", str(src), f"s3://{bucket}/mv/", extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert replaced, run
+    assert run.exit_code != 0 and "unexpected" not in run.stderr, run
+    assert (src / "a.jpg").read_bytes() == b"secnd"
+    assert boto3_client(s3_server).get_object(Bucket=bucket, Key="mv/a.jpg")["Body"].read() == b"first"
+
+
+def test_sync_down_a_local_file_gone_during_the_compare_is_not_a_vanished_source(cli, s3_server,
+                                                                                tmp_path: Path) -> None:
+    """sync s3 -> local --checksum: the local copy is removed while the object's HEAD is in flight, so the
+    compare cannot read it (LocalFileNotFoundError). That is the DESTINATION missing, not the source: it
+    was `skip cam/a.jpg vanished`, exit 0, with the object on the server and nothing on disk. It is that
+    item's failure now, naming the path (sync/engine._guarded: vanished only for the source's side), and
+    the next run downloads it."""
+    name = _bucket_with(s3_server, {"cam/a.jpg": b"FRAME"})
+    dest = tmp_path / "dest"
+    (dest / "cam").mkdir(parents=True)
+    (dest / "cam" / "a.jpg").write_bytes(b"FRAMX")  # same size: the compare reads the content
+    gone: list[str] = []
+
+    def answer(seen: Seen) -> bytes | None:
+        if seen.method == "HEAD" and seen.path.endswith("/cam/a.jpg") and not gone:
+            gone.append(seen.path)
+            (dest / "cam" / "a.jpg").unlink()
+        return None
+
+    with FaultProxy(_port(s3_server.endpoint), answer=answer) as proxy:
+        run = cli("--json", "sync", f"s3://{name}/", str(dest), "--checksum", "-w", "1",
+                  extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert gone, run
+    report = run.json()
+    assert run.exit_code != 0 and not report["skipped"], run  # 3: the local file the compare read is gone
+    assert [(item["path"], item["code"]) for item in report["failed"]] == [("cam/a.jpg", "local_file_not_found")]
+    again = cli("sync", f"s3://{name}/", str(dest), "--checksum")
+    assert again.exit_code == 0 and (dest / "cam" / "a.jpg").read_bytes() == b"FRAME", again
