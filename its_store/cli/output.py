@@ -31,8 +31,9 @@ import typer
 
 from its_store.core.refs import printable as safe
 
-# characters JSON may carry raw but a terminal would act on: written as \uXXXX (the same text to a parser)
-_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# characters JSON may carry raw but a terminal would act on, and lone surrogates (a local name that is not
+# UTF-8, as Python reads it), which no UTF-8 stream can carry: written as \uXXXX (the same text to a parser)
+_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 @dataclass

@@ -1,18 +1,26 @@
 """Local files: THE atomic write (temp file beside the target, renamed over it on success), THE
-cross-process lock (flock), THE open of a file to upload (open_regular), exact positional reads and
-writes, and THE mapping of an OSError to one line that names the path and the reason."""
+cross-process lock (flock), THE open of a file to upload (open_checked, open_regular), exact
+positional reads and writes, and THE mapping of an OSError to one line that names the path and the
+reason.
+
+These work on paths the user named (`upload FILE`, `get KEY FILE`, a key file, the cache folder).
+Files found under a folder a command walks or writes into (keys of `get -r`, files of `upload -r`,
+sync, the watcher) go through core/localtree.py, which opens every folder below that root without
+following links, with the same open_checked and temp files."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import stat as st
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, TypeVar
 
 from its_store.core import errors as E
+
+T = TypeVar("T")
 
 
 def reason_of(exc: OSError) -> str:
@@ -22,8 +30,11 @@ def reason_of(exc: OSError) -> str:
 
 
 def io_error(action: str, path: Path | str, exc: OSError) -> E.ItsStoreError:
-    """`ACTION PATH: reason` as the error of one item (LocalIOError; LocalFileNotFoundError if missing)."""
-    if isinstance(exc, FileNotFoundError):
+    """`ACTION PATH: reason` as the error of one item: LocalIOError (exit 1), or LocalFileNotFoundError
+    (exit 3) when a READ ("cannot read ...") finds nothing. A write that meets ENOENT (its folder
+    removed meanwhile, /proc) is a write failure, never "not found": the thing missing is not what
+    the user named, and sync would take it for a source that vanished."""
+    if isinstance(exc, FileNotFoundError) and action.startswith("cannot read"):
         return E.LocalFileNotFoundError(f"{action} {path}: no such file or directory")
     return E.LocalIOError(f"{action} {path}: {reason_of(exc)}")
 
@@ -84,34 +95,23 @@ def read_full(stream: IO[bytes], size: int) -> bytes:
 
 
 @contextmanager
-def atomic_target(target: Path, *, make_folder: bool = True) -> Iterator[int]:
+def atomic_target(target: Any, *, make_folder: bool = True) -> Iterator[int]:
     """Yield a file descriptor of a temp file beside `target`; rename it over `target` on success.
 
     On any failure the temp file is removed and `target` is left exactly as it was. The temp file is
     created with mode 0666 minus the umask, like cp (mkstemp's 0600 would surprise users). A missing
-    folder is created unless `make_folder` is False (then: LocalIOError "cannot write to")."""
+    folder is created unless `make_folder` is False (then: LocalIOError "cannot write to").
+
+    `target` is a Path the user named, or a file under a folder a command writes into
+    (core/localtree.TreeFile: anything with an `atomic()` context manager), which is then written
+    through that folder's descriptor, so a folder swapped for a link mid-run is not followed."""
+    if not isinstance(target, (str, os.PathLike)):
+        with target.atomic() as fd:
+            yield fd
+        return
+    target = Path(target)
     parent = target.parent
-    try:
-        fd, tmp = _create_temp(parent, target.name)
-    except FileNotFoundError:  # the folder is not there yet (or another thread just made it): once more
-        if not make_folder and not parent.is_dir():
-            raise E.LocalIOError(f"cannot write to {parent}: no such folder") from None
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except FileNotFoundError:  # the closest folder that is there refuses new entries (/proc)
-            base = next((p for p in parent.parents if p.is_dir()), parent.anchor)
-            raise E.LocalIOError(f"cannot create folder {parent}: {base} does not allow new folders") from None
-        except OSError as exc:
-            raise io_error("cannot create folder", parent, exc) from None
-        try:
-            fd, tmp = _create_temp(parent, target.name)
-        except FileNotFoundError:
-            raise _no_new_files(target) if parent.is_dir() else io_error("cannot write to", parent,
-                                                                          FileNotFoundError()) from None
-        except OSError as exc:
-            raise io_error("cannot write to", parent, exc) from None
-    except OSError as exc:
-        raise io_error("cannot write to", parent, exc) from None
+    fd, tmp = in_folder(parent, target, lambda: _create_temp(target.name, folder=parent), make_folder)
     try:
         yield fd
         os.close(fd)
@@ -125,12 +125,41 @@ def atomic_target(target: Path, *, make_folder: bool = True) -> Iterator[int]:
         raise
 
 
-def _no_new_files(target: Path) -> E.ItsStoreError:
+def in_folder(parent: Path, target: Path, create: Callable[[], T], make_folder: bool = True,
+              hint: str | None = "write to a folder of a regular file system, or to stdout with '-'") -> T:
+    """`create()` a new entry (a temp file, a staging folder) in `parent` for writing `target`, making
+    `parent` first when it is missing (unless `make_folder`); its errors as one line naming the path:
+    a folder that exists but refuses new entries with ENOENT (/proc, /sys) says so (exit 1), never
+    "no such file" (exit 3). THE preparation of every write beside a target the user named."""
+    try:
+        return create()
+    except FileNotFoundError:  # the folder is not there yet (or another thread just made it): once more
+        if not make_folder and not parent.is_dir():
+            raise E.LocalIOError(f"cannot write to {parent}: no such folder") from None
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except FileNotFoundError:  # the closest folder that is there refuses new entries (/proc)
+            base = next((p for p in parent.parents if p.is_dir()), parent.anchor)
+            raise E.LocalIOError(f"cannot create folder {parent}: {base} does not allow new folders") from None
+        except OSError as exc:
+            raise io_error("cannot create folder", parent, exc) from None
+        try:
+            return create()
+        except FileNotFoundError:
+            raise (no_new_files(target, parent, hint) if parent.is_dir()
+                   else E.LocalIOError(f"cannot write to {parent}: it was removed meanwhile")) from None
+        except OSError as exc:
+            raise io_error("cannot write to", parent, exc) from None
+    except OSError as exc:
+        raise io_error("cannot write to", parent, exc) from None
+
+
+def no_new_files(target: Path | str, folder: Path | str,
+                 hint: str | None = "write to a folder of a regular file system") -> E.ItsStoreError:
     """ENOENT from creating a file in a folder that is there: /proc and /sys refuse new files that way.
     The folder exists, so "no such file" (exit 3) would name the wrong cause."""
-    return E.LocalIOError(f"cannot write {target}: its folder {target.parent} does not allow new files "
-                          "(a download writes a temp file beside the target first)",
-                          hint="write to a folder of a regular file system, or to stdout with '-'")
+    return E.LocalIOError(f"cannot write {target}: its folder {folder} does not allow new files "
+                          "(a temp file is written beside the target first)", hint=hint)
 
 
 _TEMP_SEQ = itertools.count()
@@ -139,17 +168,25 @@ _TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
 _TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
-def _create_temp(folder: Path, name: str) -> tuple[int, str]:
-    """An exclusive new `.NAME.<pid>-<n>.its-tmp` in `folder` (cheaper than tempfile.mkstemp's
-    random names, which cost more than the write of a camera frame). A long NAME is cut, so that
-    the temp name fits where the name itself fits."""
+def _create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = None) -> tuple[int, str]:
+    """An exclusive new `.NAME.<pid>-<n>.its-tmp` in `folder` (or in the folder open as `dir_fd`:
+    then the name returned is relative to it), cheaper than tempfile.mkstemp's random names, which
+    cost more than the write of a camera frame. A long NAME is cut, so that the temp name fits where
+    the name itself fits. O_EXCL: never through a link someone put there."""
     name = temp_stem(name)
     while True:
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{next(_TEMP_SEQ)}.its-tmp")
+        tmp = f".{name}.{os.getpid()}-{next(_TEMP_SEQ)}.its-tmp"
+        if folder is not None:
+            tmp = os.path.join(folder, tmp)
         try:
-            return os.open(tmp, _TEMP_FLAGS, 0o666), tmp
+            return os.open(tmp, _TEMP_FLAGS, 0o666, dir_fd=dir_fd), tmp
         except FileExistsError:  # left by a killed process that had our pid
             continue
+
+
+def create_temp_in(dir_fd: int, name: str) -> tuple[int, str]:
+    """_create_temp in the folder open as `dir_fd` (core/localtree): (descriptor, name in that folder)."""
+    return _create_temp(name, dir_fd=dir_fd)
 
 
 def temp_stem(name: str) -> str:
@@ -160,13 +197,18 @@ def temp_stem(name: str) -> str:
     return os.fsdecode(raw[:_TEMP_NAME_MAX].decode("utf-8", "ignore").encode("utf-8"))
 
 
-def _cleanup(fd: int, tmp: str) -> None:
+def _cleanup(fd: int, tmp: str, dir_fd: int | None = None) -> None:
     if fd >= 0:
         os.close(fd)
     try:
-        os.unlink(tmp)
+        os.unlink(tmp, dir_fd=dir_fd)
     except OSError:
         pass
+
+
+def cleanup_temp(fd: int, tmp: str, dir_fd: int | None = None) -> None:
+    """Close `fd` (unless -1) and remove the temp file `tmp` (relative to `dir_fd` when given); quiet."""
+    _cleanup(fd, tmp, dir_fd)
 
 
 def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
@@ -230,34 +272,67 @@ _KINDS = ((st.S_ISDIR, "a folder"), (st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_
           (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"))
 
 
-def open_regular(path: Path | str, *, follow_symlinks: bool = False) -> IO[bytes]:
+class NotRegularError(E.InvalidInputError):
+    """What was opened to be read is not a regular file: `kind` says what it is ("a symbolic link",
+    "a named pipe (FIFO)", "a folder"...). Exit 2, one line; the watcher and the walks report it as a
+    skip of that one file."""
+
+    def __init__(self, message: str, *, hint: str | None = None, kind: str = "not a regular file") -> None:
+        super().__init__(message, hint=hint)  # the constructor of every ItsStoreError, plus `kind`
+        self.kind = kind
+
+
+def open_checked(name: Path | str, *, dir_fd: int | None = None, follow_symlinks: bool = False,
+                 shown: Path | str | None = None) -> int:
+    """open_checked_stat (below) without the stat: the descriptor."""
+    return open_checked_stat(name, dir_fd=dir_fd, follow_symlinks=follow_symlinks, shown=shown)[0]
+
+
+def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_symlinks: bool = False,
+                      shown: Path | str | None = None) -> tuple[int, os.stat_result]:
     """THE open of a local file whose bytes are to be uploaded or hashed: open first, then check what
     was opened. Checking with stat and then opening races: a FIFO swapped in between blocks open()
-    forever, a symlink swapped in uploads whatever it points to. So: open without blocking
+    forever, a symbolic link swapped in uploads whatever it points to. So: open without blocking
     (O_NONBLOCK) and, unless `follow_symlinks`, without following a symlink at the last step
-    (O_NOFOLLOW); fstat the descriptor; refuse anything but a regular file (InvalidInputError, one
-    line); clear O_NONBLOCK; return the file (buffered, binary; .fileno() for positional reads)."""
-    flags = _READ_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
+    (O_NOFOLLOW); fstat the descriptor; refuse anything but a regular file (NotRegularError, one
+    line); clear O_NONBLOCK. `name` is relative to the folder open as `dir_fd` when given
+    (core/localtree); `shown` is the path named in messages. Returns the descriptor and its fstat."""
+    shown = name if shown is None else shown
     try:
-        fd = os.open(path, flags)
+        fd = os.open(name, _READ_FLAGS | (0 if follow_symlinks else _NOFOLLOW), dir_fd=dir_fd)
     except OSError as exc:
-        if not follow_symlinks and os.path.islink(path):  # ELOOP (Linux) or EMLINK (BSD) from O_NOFOLLOW
-            raise E.InvalidInputError(f"{path} is a symbolic link: not followed",
-                                      hint="add --follow-symlinks to read the file it points to") from None
-        raise io_error("cannot read", path, exc) from None
+        if not follow_symlinks and _is_link(name, dir_fd):  # ELOOP (Linux) or EMLINK (BSD) from O_NOFOLLOW
+            raise NotRegularError(f"{shown} is a symbolic link: not followed", kind="a symbolic link",
+                                  hint="add --follow-symlinks to read the file it points to") from None
+        raise io_error("cannot read", shown, exc) from None
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
+        mode = info.st_mode
         if not st.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
             hint = "upload a folder with --recursive" if st.S_ISDIR(mode) else None
-            raise E.InvalidInputError(f"{path} is {kind}, not a regular file", hint=hint)
+            raise NotRegularError(f"{shown} is {kind}, not a regular file", kind=kind, hint=hint)
         if _NONBLOCK:  # reads of a regular file never block anyway; cleared for whoever reads it next
             import fcntl
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
-        return os.fdopen(fd, "rb")
+        return fd, info
     except OSError as exc:
         os.close(fd)
-        raise io_error("cannot read", path, exc) from None
+        raise io_error("cannot read", shown, exc) from None
     except BaseException:
         os.close(fd)
         raise
+
+
+def _is_link(name: Path | str, dir_fd: int | None) -> bool:
+    try:
+        return st.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
+
+
+def open_regular(path: Path | str, *, follow_symlinks: bool = False) -> IO[bytes]:
+    """open_checked(path) as a file object (buffered, binary; .fileno() for positional reads), for a
+    path the user named: the folders on the way are followed (they are the user's), the last step only
+    with `follow_symlinks`."""
+    return os.fdopen(open_checked(path, follow_symlinks=follow_symlinks), "rb")

@@ -62,9 +62,11 @@ def validate_bucket(name: str) -> str:
 
 
 def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False) -> str:
-    """Object key rules we enforce: non-empty, <= 1024 UTF-8 bytes, no NUL, no '.'/'..' segments.
+    """Object key rules we enforce: non-empty, <= 1024 UTF-8 bytes, UTF-8 (a local file name that is not,
+    b'frame\\xff.jpg', reaches us as surrogate escapes, which no request, audit line or state entry can
+    carry), no NUL, no '.'/'..' segments.
     `existing`: a key that names what is already stored (from a listing, by any client) only needs to be
-    a key: non-empty and <= 1024 bytes. Control characters, '.'/'..' segments and a trailing '/' are
+    a key: non-empty, UTF-8 and <= 1024 bytes. Control characters, '.'/'..' segments and a trailing '/' are
     refused for keys we are asked to create or typed by a user, never for keys another client stored:
     s3/keys.py decides per request what can carry such a key (a '.'/'..' segment: a batch delete only)."""
     if not key:
@@ -73,6 +75,9 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
         raise InvalidInputError("empty object key", hint="name the object: s3://BUCKET/KEY")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise InvalidInputError(f"object key longer than {MAX_KEY_BYTES} bytes")
+    if not _is_utf8(key):
+        raise InvalidInputError(f"object key {printable(key)} is not UTF-8 (a local name in another encoding?)",
+                                hint="S3 keys are UTF-8: rename the file")
     if existing:
         return key
     if "\x00" in key or any(ord(c) < 32 for c in key):
@@ -83,6 +88,17 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
     if not allow_prefix and key.endswith("/"):
         raise InvalidInputError(f"object key {key!r} ends with '/'", hint="name an object, not a prefix")
     return key
+
+
+def _is_utf8(text: str) -> bool:
+    """No lone surrogates (os.fsdecode's escapes of bytes that are not UTF-8): encodable as UTF-8."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def join_key(prefix: str, relative: str) -> str:
@@ -110,21 +126,50 @@ NAME_MAX = 255  # bytes in one file name (Linux filesystems; the OS would answer
 _UNNAMEABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def local_name_problem(relative_key: str) -> str | None:
-    """Why `relative_key` has no safe name under a local folder, or None: THE rule of every path that
-    writes keys as files (get -r, sync s3 -> local, mv -r, model pull). Keys are not paths: an empty,
-    '.' or '..' segment, a leading '/' or a backslash could leave the folder or name another file;
-    a control or bidi character would make the name lie in a terminal; a segment over 255 bytes
-    cannot be a file name."""
-    segments = relative_key.rstrip("/").split("/")
-    if (not relative_key or relative_key.startswith("/") or "\\" in relative_key
-            or any(p in ("..", ".", "") for p in segments)):
-        return "it would escape the folder ('.', '..' or empty segment, leading '/' or a backslash)"
-    if _UNNAMEABLE.search(relative_key):
+def local_name_problem(relative: str) -> str | None:
+    """Why `relative` cannot be both a key (below a prefix) and a file's path (below a folder), or None:
+    THE rule of every path that maps one to the other, both ways. Downloads (get -r, sync s3 -> local,
+    mv -r/cp -r to a folder, model pull) skip a key it refuses; uploads of a walk (upload -r, cp -r,
+    mv -r, sync local -> s3) fail a file it refuses, never sending it under another key.
+
+    Keys are not paths: an empty, '.' or '..' segment or a leading '/' could leave the folder; a
+    backslash is a folder separator to Windows and to some servers (SeaweedFS stores 'a\\b' as
+    'a/b', which sync --delete would then delete as "not in the source"); a control or bidi character
+    would make the name lie in a terminal; a segment over 255 bytes cannot be a file name; a name
+    that is not UTF-8 cannot be a key."""
+    segments = relative.rstrip("/").split("/")
+    if not relative or relative.startswith("/") or any(p in ("..", ".", "") for p in segments):
+        return "it would escape the folder ('.', '..' or empty segment, or a leading '/')"
+    if "\\" in relative:
+        return "it holds a backslash, a folder separator to Windows and to some servers"
+    if not _is_utf8(relative):
+        return "it is not UTF-8, which an object key must be"
+    if _UNNAMEABLE.search(relative):
         return "it holds a control or bidi character, which a file name must not"
-    if any(len(p.encode("utf-8", "surrogatepass")) > NAME_MAX for p in segments):
+    if any(len(p.encode("utf-8")) > NAME_MAX for p in segments):
         return f"a part of it is longer than {NAME_MAX} bytes, the longest file name"
     return None
+
+
+class UnsafeNameError(InvalidInputError):
+    """A local file found by a walk whose name cannot be a key (local_name_problem): that file fails,
+    reported with its (escaped) name, and the others go on. Never sent under another key. Its code
+    is invalid_input (exit 2), as the key rule's other refusals."""
+
+    def __init__(self, relative: str, reason: str) -> None:
+        super().__init__(f"its name cannot be an object key: {reason}",
+                         hint="rename the file")
+        self.relative, self.reason = relative, reason
+
+
+def local_key(prefix: str, relative: str) -> str:
+    """THE key of a file a walk found at `relative` (a path below the walked folder) under `prefix`:
+    refused (UnsafeNameError) when local_name_problem() refuses the name, so that what is uploaded
+    can come back down under the same name, and is stored under the key that was reported."""
+    problem = local_name_problem(relative)
+    if problem is not None:
+        raise UnsafeNameError(relative, problem)
+    return validate_key(join_key(prefix, relative))
 
 
 def safe_local_path(root: Path, relative_key: str, base: str | None = None,

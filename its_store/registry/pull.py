@@ -4,7 +4,9 @@ Every file is checked against the sha256 the manifest promises before anything r
 files are kept in `<cache dir>/models/blobs/` under their sha256, so pulling the same version again (or
 another version sharing a file) downloads nothing; a cached file is re-hashed as it is copied out, and a
 damaged one is dropped and fetched again. Files are assembled in a temp folder beside DEST and renamed
-into place at the end, so DEST never holds a half-written model.
+into place at the end, so DEST never holds a half-written model. That staging folder is a
+core/localtree.LocalTree: every file is written, hashed and moved through its folders' descriptors,
+so a manifest path never leaves it and a folder swapped for a link meanwhile is not followed.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.files import io_error, temp_stem
-from its_store.core.refs import safe_local_path
+from its_store.core.files import atomic_target, in_folder, io_error, pwrite_all, temp_stem
+from its_store.core.localtree import LocalTree, TreeFile
 from its_store.registry import validate
-from its_store.registry.manifest import HASH_CHUNK, sha256_file
+from its_store.registry.manifest import HASH_CHUNK
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -108,8 +110,10 @@ class BlobCache:
         report.update(after_bytes=total, after_files=len(blobs) - report["removed_files"])
         return report
 
-    def add(self, source: Path, sha256: str) -> None:
-        """Keep a verified file: a hard link when on the same disk, else a copy; temp name, then rename."""
+    def add(self, source: Path | str, sha256: str, *, dir_fd: int | None = None) -> None:
+        """Keep a verified file: a hard link when on the same disk, else a copy; temp name, then rename.
+        `source` is relative to the folder open as `dir_fd` when given (a pull's staging folder), and
+        is never reached through a link."""
         try:
             blob = self.path(sha256)
         except ValueError:
@@ -120,13 +124,14 @@ class BlobCache:
             os.close(fd)
             os.unlink(tmp)
             try:
-                os.link(source, tmp)
+                os.link(source, tmp, src_dir_fd=dir_fd, follow_symlinks=False)
             except OSError as exc:
                 if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
                     raise
-                shutil.copyfile(source, tmp)
+                with open(source, "rb", opener=_opener(dir_fd)) as src, open(tmp, "xb") as dst:
+                    shutil.copyfileobj(src, dst)
             os.replace(tmp, blob)
-        except OSError:
+        except (OSError, E.ItsStoreError):
             return
         self.touch(sha256)
 
@@ -187,13 +192,15 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
     target = _final_target(plan)
     staging = _make_staging(target)
     try:
-        entries = plan.manifest["files"]
-        workers = max(1, min(svc.workers if svc else 4, len(entries)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-pull") as pool:
-            list(pool.map(lambda e: _fetch_one(svc, plan, cache, e, staging), entries))
-        if not plan.single:
-            (staging / "manifest.json").write_text(json.dumps(plan.manifest, indent=2) + "\n", encoding="utf-8")
-        _place(plan, staging, target)
+        with LocalTree(staging) as tree:
+            entries = plan.manifest["files"]
+            workers = max(1, min(svc.workers if svc else 4, len(entries)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-pull") as pool:
+                list(pool.map(lambda e: _fetch_one(svc, plan, cache, e, tree), entries))
+            if not plan.single:
+                with atomic_target(tree.file("manifest.json")) as fd:
+                    pwrite_all(fd, (json.dumps(plan.manifest, indent=2) + "\n").encode("utf-8"), 0)
+            _place(plan, tree, target)
     except OSError as exc:
         raise io_error("cannot write", target, exc) from None
     finally:
@@ -256,16 +263,15 @@ def _final_target(plan: PullPlan) -> Path:
 
 
 def _make_staging(target: Path) -> Path:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    """A new private folder beside `target` (core/files.in_folder, as every write beside a target the
+    user named: a folder that refuses new entries, /proc, is exit 1 and says so)."""
+    def made() -> Path:
         return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{temp_stem(target.name)}.", suffix=".its-tmp"))
-    except OSError as exc:
-        raise io_error("cannot write to", target.parent, exc) from None
+    return in_folder(target.parent, target, made, hint="pull into a folder of a regular file system")
 
 
-def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dict[str, Any], staging: Path) -> None:
-    local = safe_local_path(staging, str(entry["path"]))
-    local.parent.mkdir(parents=True, exist_ok=True)
+def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dict[str, Any], tree: LocalTree) -> None:
+    local = tree.file(str(entry["path"]))  # a path the name rule refuses: UnsafeKeyError
     sha, size = str(entry["sha256"]), int(entry["size"])
     blob = cache.lookup(sha, size)
     if blob is not None and _copy_verified(blob, local, sha):
@@ -279,53 +285,108 @@ def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dic
         raise E.IntegrityError(f"offline: the cached copy of {entry['path']} is damaged and cannot be fetched",
                                hint="pull it again while the server is reachable")
     _download_verified(svc, plan, entry, local)
-    cache.add(local, sha)
+    *folders, name = local.rel.split("/")
+    folder = tree.folder(folders)
+    try:
+        cache.add(name, sha, dir_fd=folder)
+    finally:
+        os.close(folder)
     with plan._lock:
         plan.downloaded_files += 1
         plan.downloaded_bytes += size
 
 
-def _download_verified(svc: StorageService, plan: PullPlan, entry: dict[str, Any], local: Path) -> None:
+def _download_verified(svc: StorageService, plan: PullPlan, entry: dict[str, Any], local: TreeFile) -> None:
     from its_store.core.models import DownloadRequest
     key = plan.key(str(entry.get("key") or entry["path"]))  # a variant's file: its key under the version
     try:
-        svc.download_object(DownloadRequest(bucket=plan.bucket, key=key, file_path=local))
+        svc.download_object(DownloadRequest(bucket=plan.bucket, key=key, file_path=local.path), into=local)
     except E.ObjectNotFoundError:
         raise E.IntegrityError(f"s3://{plan.bucket}/{key} is listed in the manifest but missing",
                                hint="the stored artifact was changed after registration") from None
-    got, size = sha256_file(local)
+    with local.tree.open_file(local.rel) as opened, opened.reader() as fh:
+        got, size = _sha256_of(fh, local.path)
     if size != int(entry["size"]) or got != entry["sha256"]:
-        local.unlink(missing_ok=True)
+        local.tree.remove(local.rel)
         raise E.IntegrityError(
             f"checksum mismatch for s3://{plan.bucket}/{key}: the manifest says sha256 {entry['sha256']} "
             f"({entry['size']} bytes), the server sent {got} ({size} bytes)",
             hint="the stored artifact was changed after registration; nothing was written to the destination")
 
 
-def _copy_verified(source: Path, target: Path, sha256: str) -> bool:
-    """Copy while hashing; False (and no target) when the bytes are not the ones expected."""
-    digest = hashlib.sha256()
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        while chunk := src.read(HASH_CHUNK):
+def _sha256_of(fh: Any, path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    try:
+        while chunk := fh.read(HASH_CHUNK):
             digest.update(chunk)
-            dst.write(chunk)
-    if digest.hexdigest() == sha256:
-        return True
-    target.unlink(missing_ok=True)
-    return False
+            size += len(chunk)
+    except OSError as exc:
+        raise io_error("cannot read", path, exc) from None
+    return digest.hexdigest(), size
 
 
-def _place(plan: PullPlan, staging: Path, target: Path) -> None:
-    """The one rename that publishes the pull (two when a forced pull replaces an existing folder)."""
+class _Mismatch(Exception):
+    """The cached blob's bytes are not the ones expected: its copy is dropped."""
+
+
+def _copy_verified(source: Path, target: TreeFile, sha256: str) -> bool:
+    """Copy while hashing (atomically, through the staging tree); False (and no target) when the bytes
+    are not the ones expected."""
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as src, atomic_target(target) as fd:
+            offset = 0
+            while chunk := src.read(HASH_CHUNK):
+                digest.update(chunk)
+                pwrite_all(fd, chunk, offset)
+                offset += len(chunk)
+            if digest.hexdigest() != sha256:
+                raise _Mismatch
+    except _Mismatch:
+        return False
+    return True
+
+
+def _place(plan: PullPlan, tree: LocalTree, target: Path) -> None:
+    """The one rename that publishes the pull (two when a forced pull replaces an existing folder). A
+    one-file model is renamed out of the staging folder's descriptor; a folder model is the staging
+    folder itself, renamed only while its name still leads to the folder that was written."""
     if plan.single:
-        os.replace(staging / plan.manifest["files"][0]["path"], target)
+        *folders, name = str(plan.manifest["files"][0]["path"]).split("/")
+        folder = tree.folder(folders)
+        try:
+            os.replace(name, target, src_dir_fd=folder)
+        finally:
+            os.close(folder)
         return
+    _same_folder(tree)
     if not target.exists() or (target.is_dir() and not any(target.iterdir())):
-        os.replace(staging, target)
+        os.replace(tree.root, target)
         return
     if not plan.force:
         raise E.ConflictError(f"{target} appeared while pulling; not replacing it", hint="add --force")
     old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{temp_stem(target.name)}.", suffix=".its-old"))
     os.replace(target, old / "x")
-    os.replace(staging, target)
+    os.replace(tree.root, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _same_folder(tree: LocalTree) -> None:
+    """The staging folder's name still leads to the folder written through `tree` (not renamed away and
+    replaced by a link or another folder meanwhile), else LocalIOError: nothing is placed."""
+    folder = tree.folder([])
+    try:
+        held = os.fstat(folder)
+    finally:
+        os.close(folder)
+    now = os.lstat(tree.root)
+    if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+        raise E.LocalIOError(f"{tree.root} was replaced while the pull wrote into it; nothing was placed",
+                             hint="pull again")
+
+
+def _opener(dir_fd: int | None) -> Any:
+    """An opener for open(): relative to `dir_fd` and never through a link at the last step."""
+    def opener(name: str, flags: int) -> int:
+        return os.open(name, flags | getattr(os, "O_NOFOLLOW", 0), dir_fd=dir_fd)
+    return opener

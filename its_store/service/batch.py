@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.files import is_folder, local_error
+from its_store.core.files import local_error
+from its_store.core.localtree import LocalTree
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
-from its_store.core.refs import UnsafeKeyError, join_key, safe_local_path, validate_bucket, validate_key
+from its_store.core.refs import UnsafeKeyError, local_key, validate_bucket
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -172,9 +173,6 @@ class Batch:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         result = BatchResult("upload", bucket, prefix)
-        keyed = [(path, join_key(prefix, rel)) for path, rel in walk_files(root, result, follow_symlinks)]
-        for _, key in keyed:
-            validate_key(key)
         svc.ensure_bucket(bucket)
         n = workers or svc.workers
 
@@ -183,15 +181,19 @@ class Batch:
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
                                  workers=max(1, n // 2), follow_symlinks=follow_symlinks, **(options or {}))
 
-        def job(path: Path, key: str) -> Callable[[], dict[str, Any]]:
+        def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
-                resp = svc.upload_object(request(path, key), progress=progress)
+                key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
+                with tree.open_file(rel) as opened, opened.reader() as source:
+                    resp = svc.upload_object(request(path, key), progress=progress, source=source)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
             return run
 
-        _run_pool(n, ((str(path), job(path, key)) for path, key in keyed), result, svc.cache)
+        with LocalTree(root, follow_symlinks=follow_symlinks) as tree:  # files read from the folders walked
+            jobs = ((str(path), job(tree, path, rel)) for path, rel in walk_files(root, result, follow_symlinks, tree))
+            _run_pool(n, jobs, result, svc.cache)
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -209,29 +211,23 @@ class Batch:
             if "/" in prefix else ""
         listing = svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
         n = workers or svc.workers
-        root = os.path.realpath(dest)  # resolved once for all keys
-        folders: dict[str, str] = {}  # and their folders once each (refs.safe_local_path)
 
-        def target_for(key: str) -> Path:
-            target = safe_local_path(dest, key[len(base):], root, folders)
-            if is_folder(target):
-                raise E.ConflictError(f"{target} is a folder; cannot write object {key} there")
-            return target
-
-        def thread_job(key: str, size: int) -> Callable[[], dict[str, Any]]:
+        def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
-                resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target_for(key),
+                target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
+                resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target.path,
                                                            size_hint=size, workers=max(1, n // 2),
-                                                           **(options or {})), progress=progress)
+                                                           **(options or {})), progress=progress, into=target)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.size, "path": str(resp.file_path),
                         "verified": resp.verified}
             return run
 
-        jobs = ((info.key, thread_job(info.key, info.size)) for info in listing
-                if not info.key.endswith("/"))  # folder marker objects are skipped
-        _run_pool(n, jobs, result, svc.cache)
+        with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
+            jobs = ((info.key, thread_job(tree, info.key, info.size)) for info in listing
+                    if not info.key.endswith("/"))  # folder marker objects are skipped
+            _run_pool(n, jobs, result, svc.cache)
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -277,14 +273,16 @@ class Batch:
         return result
 
 
-def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False) -> Iterator[tuple[Path, str]]:
+def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
+               tree: LocalTree | None = None) -> Iterator[tuple[Path, str]]:
     """(path, relative path) of the regular files under `root`, in order, by sync's walk (walk.py):
     symbolic links only with `follow_symlinks` (folder loops never), and what is not uploaded is
     said, as sync says it: skips (links not followed, FIFOs, devices, sockets, broken links) go to
-    `result.skipped`, unreadable folders to `result.failed` (once the walk is done)."""
+    `result.skipped`, unreadable folders to `result.failed` (once the walk is done). `tree`: the
+    LocalTree of `root` the files will be read through, whose folder descriptors the walk lists."""
     from its_store.sync.walk import Walk, walk_local
     walk = Walk()
-    for item in walk_local(root, walk, follow_symlinks=follow_symlinks):
+    for item in walk_local(root, walk, follow_symlinks=follow_symlinks, tree=tree):
         yield Path(item.path), item.rel
     for rel, reason, _ in walk.notes:  # a folder keeps its "/": "linked-dir/"
         result.skipped.append({"path": os.path.join(root, rel), "reason": reason})

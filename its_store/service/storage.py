@@ -142,19 +142,21 @@ class StorageService(ServiceFacets):
             return []
 
     # ------------------------------------------------------------------------------------ uploads
-    def upload_object(self, request: UploadRequest, progress: ProgressFn | None = None) -> UploadResponse:
-        """Upload one object from a file, bytes or a stream; multipart at MINIO_MULTIPART_THRESHOLD."""
+    def upload_object(self, request: UploadRequest, progress: ProgressFn | None = None, *,
+                      source: IO[bytes] | None = None) -> UploadResponse:
+        """Upload one object from a file, bytes or a stream; multipart at MINIO_MULTIPART_THRESHOLD.
+
+        `source`: request.file_path already opened and checked by the caller (a file of a walk, opened
+        through core/localtree.LocalTree so that no folder swapped for a link is followed); read only
+        through it, not closed here. Without it the file is opened here (core/files.open_regular)."""
         started = time.perf_counter()
         bucket = self.resolve_bucket(request.bucket, request.object_type)
         key = validate_key(request.key if request.key is not None else Path(request.file_path).name)
-        source = None
-        if request.file_path is not None:  # opened once, checked on the descriptor, read only through it
-            source = open_regular(Path(request.file_path), follow_symlinks=request.follow_symlinks)
-        try:
+        if source is not None or request.file_path is None:
             return self._upload(request, bucket, key, source, progress, started)
-        finally:
-            if source is not None:
-                source.close()
+        # opened once, checked on the descriptor, read only through it
+        with open_regular(Path(request.file_path), follow_symlinks=request.follow_symlinks) as opened:
+            return self._upload(request, bucket, key, opened, progress, started)
 
     def _upload(self, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
                 progress: ProgressFn | None, started: float) -> UploadResponse:
@@ -233,13 +235,18 @@ class StorageService(ServiceFacets):
         from its_store.service.encoded import open_head
         return open_head(self, bucket, key, version_id)[0]
 
-    def download_object(self, request: DownloadRequest, progress: ProgressFn | None = None) -> DownloadResponse:
-        """Download to a file (or into a folder) atomically, verified against the ETag when possible."""
+    def download_object(self, request: DownloadRequest, progress: ProgressFn | None = None, *,
+                        into: Any = None) -> DownloadResponse:
+        """Download to a file (or into a folder) atomically, verified against the ETag when possible.
+
+        `into`: where to write instead of request.file_path, a file under a folder a batch writes into
+        (core/localtree.TreeFile, whose path is request.file_path): its folders are made and opened
+        from that folder's descriptor without following links, and the temp file renamed there."""
         started = time.perf_counter()
         validate_bucket(request.bucket)
         validate_key(request.key, existing=True)  # any stored key; '..' segments are refused by s3/
-        target = Path(request.file_path)
-        if is_folder(target):  # the key's last segment becomes a file name: the rules for new names
+        target = into if into is not None else Path(request.file_path)
+        if into is None and is_folder(target):  # the key's last segment becomes a file name: its rules
             validate_key(request.key)
             target = target / Path(request.key).name
         if request.ranged:  # `get --range`: service/ranged.py
@@ -254,7 +261,8 @@ class StorageService(ServiceFacets):
             self.stats.record("download", ok=ok, nbytes=got.head.size if (ok and got) else 0,
                               seconds=time.perf_counter() - started)
         head = got.head
-        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=target, size=got.size,
+        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=Path(str(target)),
+                                size=got.size,
                                 etag=head.etag, version_id=head.version_id, verified=got.verified,
                                 duration_seconds=time.perf_counter() - started, codec=got.codec,
                                 stored_size=head.size)
@@ -271,7 +279,8 @@ class StorageService(ServiceFacets):
         finally:
             self.stats.record("download", ok=ok, nbytes=got.length if (ok and got) else 0,
                               seconds=time.perf_counter() - started)
-        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=target, size=got.length,
+        return DownloadResponse(bucket=request.bucket, key=request.key, file_path=Path(str(target)),
+                                size=got.length,
                                 etag=got.head.etag, version_id=got.head.version_id, verified=False,
                                 duration_seconds=time.perf_counter() - started, stored_size=got.length,
                                 offset=got.start, object_size=got.head.size,

@@ -8,12 +8,16 @@ keeps none. Its part size follows the source's own (x-amz-meta-its-part-size) wh
 uploaded in parts, so that the copy's multipart ETag equals the source's and proves the bytes.
 
 local <-> s3 go through StorageService.upload_object / download_object, so checksums, stats, audit
-and cache invalidation happen once, exactly as for `upload` and `get`.
+and cache invalidation happen once, exactly as for `upload` and `get`. The local side of a recursive
+copy is a core/localtree.LocalTree: files are read, written and removed through the descriptors of
+the folders below the one named, never following a folder swapped for a link mid-run.
 
 mv = copy, verify, delete the source. Nothing is deleted whose copy was not verified:
 - s3 -> s3: a HEAD of the copy: same size, and the same ETag or the same its-sha256;
 - local -> s3: the upload succeeded (the server checked each request's CRC32), a HEAD of the object
   shows the size and ETag the upload reported, and the file did not change (size, mtime) meanwhile;
+  it is then removed by its name in the folder it was read from, only while that name still holds
+  the file that was read (core/localtree: never a file outside the source folder);
 - s3 -> local: the download's own verification (`verified`: CRC32, MD5 ETag or sha256).
 A failed item is reported and the rest go on (BatchResult); the CLI exits non-zero if any failed.
 """
@@ -24,14 +28,16 @@ import os
 import posixpath
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.files import is_folder
+from its_store.core.localtree import LocalTree, OpenFile, TreeFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
-from its_store.core.refs import join_key, parse_remote, safe_local_path, validate_key
+from its_store.core.refs import join_key, local_key, parse_remote, validate_key
 from its_store.service.batch import BatchResult, _run_pool, walk_files
 
 if TYPE_CHECKING:
@@ -99,8 +105,10 @@ class Copier:
         started = time.perf_counter()
         action = "move" if move else "copy"
         result = BatchResult(action, (src.bucket or dst.bucket or ""), src.key if src.remote else str(src.path))
-        jobs = self._recursive_jobs(src, dst, move, shard, result) if recursive else self._single_job(src, dst, move)
-        _run_pool(self.workers, _reported(jobs, str(src)), result, self.svc.cache)
+        with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
+            jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
+                else self._single_job(src, dst, move)
+            _run_pool(self.workers, _reported(jobs, str(src)), result, self.svc.cache)
         hidden = [item for item in result.succeeded if item.get("delete_marker")]
         if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True
@@ -144,7 +152,7 @@ class Copier:
         yield str(src), self._job(src, target, move, None)
 
     def _recursive_jobs(self, src: Location, dst: Location, move: bool, shard: Shard | None,
-                        result: BatchResult) -> Iterator[tuple[str, Callable[[], dict]]]:
+                        result: BatchResult, trees: ExitStack) -> Iterator[tuple[str, Callable[[], dict]]]:
         """Checks first (bad input raises here, before any copy), then the jobs, lazily from the listing
         or the folder walk: memory does not grow with the number of items."""
         prefix = ""
@@ -157,42 +165,46 @@ class Copier:
                 raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
             if not self.svc.s3.bucket_exists(str(src.bucket)):
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
-            return self._remote_jobs(src, dst, base, prefix, move, shard)
+            tree = None if dst.remote else trees.enter_context(LocalTree(Path(dst.path), create=True))  # type: ignore[arg-type]
+            return self._remote_jobs(src, dst, base, prefix, move, shard, tree)
         folder = Path(src.path)  # type: ignore[arg-type]
         if not folder.is_dir():
             raise (E.LocalFileNotFoundError(f"no such folder: {folder}") if not folder.exists()
                    else E.InvalidInputError(f"{folder} is not a folder"))
-        return self._local_jobs(folder, dst, prefix, move, shard, result)
+        tree = trees.enter_context(LocalTree(folder, follow_symlinks=self.follow_symlinks))
+        return self._local_jobs(tree, dst, prefix, move, shard, result)
 
     def _remote_jobs(self, src: Location, dst: Location, base: str, prefix: str, move: bool,
-                     shard: Shard | None) -> Iterator[tuple[str, Callable[[], dict]]]:
+                     shard: Shard | None, tree: LocalTree | None) -> Iterator[tuple[str, Callable[[], dict]]]:
         listing = self.svc.iter_objects(ListObjectsRequest(bucket=str(src.bucket), prefix=base, recursive=True))
-        root = Path(dst.path) if not dst.remote else None  # type: ignore[arg-type]
-        real, folders = (os.path.realpath(root), {}) if root is not None else (None, None)
         for info in listing:
             rel = info.key[len(base):]
             if info.key.endswith("/") or (shard is not None and rel not in shard):
                 continue  # folder markers are not copied; other shards' keys are not ours
             source = Location(bucket=src.bucket, key=info.key)
-            yield info.key, self._lazy_target(source, dst, rel, prefix, root, real, folders, move, info.size)
+            yield info.key, self._lazy_target(source, dst, rel, prefix, tree, move, info.size)
 
-    def _local_jobs(self, folder: Path, dst: Location, prefix: str, move: bool, shard: Shard | None,
+    def _local_jobs(self, tree: LocalTree, dst: Location, prefix: str, move: bool, shard: Shard | None,
                     result: BatchResult) -> Iterator[tuple[str, Callable[[], dict]]]:
-        for path, rel in walk_files(folder, result, self.follow_symlinks):
+        for path, rel in walk_files(tree.root, result, self.follow_symlinks, tree):
             if shard is not None and rel not in shard:
                 continue
-            target = Location(bucket=dst.bucket, key=join_key(prefix, rel))
-            yield str(path), self._job(Location(path=path), target, move, None)
+            yield str(path), self._walked_job(tree, rel, dst, prefix, move)
 
-    def _lazy_target(self, source: Location, dst: Location, rel: str, prefix: str, root: Path | None,
-                     real: str | None, folders: dict | None, move: bool, size: int) -> Callable[[], dict]:
+    def _walked_job(self, tree: LocalTree, rel: str, dst: Location, prefix: str, move: bool) -> Callable[[], dict]:
+        """The job of one file of the walk; its key is checked when the job runs (a bad name fails alone)."""
+        def run() -> dict[str, Any]:
+            return self._local_to_s3(tree, rel, Location(bucket=dst.bucket, key=local_key(prefix, rel)), move)
+        return run
+
+    def _lazy_target(self, source: Location, dst: Location, rel: str, prefix: str, tree: LocalTree | None,
+                     move: bool, size: int) -> Callable[[], dict]:
         """The job of one listed object; its target is checked when the job runs (a bad key fails alone)."""
         def run() -> dict[str, Any]:
-            if dst.remote:
-                target = Location(bucket=dst.bucket, key=validate_key(join_key(prefix, rel)))
-            else:
-                target = Location(path=safe_local_path(root, rel, real, folders))  # type: ignore[arg-type]
-            return self._job(source, target, move, size)()
+            if tree is None:
+                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=validate_key(join_key(prefix, rel))),
+                                      move)
+            return self._s3_to_local(source, tree.file(rel), move, size)  # no safe local name: skipped
         return run
 
     @staticmethod
@@ -203,8 +215,10 @@ class Copier:
     def _job(self, src: Location, dst: Location, move: bool, size: int | None) -> Callable[[], dict[str, Any]]:
         if src.remote and dst.remote:
             return lambda: self._s3_to_s3(src, dst, move)
-        if dst.remote:
-            return lambda: self._local_to_s3(Path(src.path), dst, move)  # type: ignore[arg-type]
+        if dst.remote:  # the file the user named: its folder is followed (theirs), the name only if asked
+            path = Path(src.path)  # type: ignore[arg-type]
+            return lambda: self._local_to_s3(LocalTree(path.parent, follow_symlinks=self.follow_symlinks, keep=0),
+                                             path.name, dst, move)
         return lambda: self._s3_to_local(src, Path(dst.path), move, size)  # type: ignore[arg-type]
 
     # -- the three kinds of copy ------------------------------------------------------------------------
@@ -226,36 +240,37 @@ class Copier:
             _deleted(item, svc.delete_object(sb, sk), head.size)
         return item
 
-    def _local_to_s3(self, path: Path, dst: Location, move: bool) -> dict[str, Any]:
-        before = _file_state(path)
-        resp = self.svc.upload_object(UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
-                                                    follow_symlinks=self.follow_symlinks,
-                                                    workers=max(1, self.workers // 2), **self.options))
-        item = {"source": str(path), "dest": str(dst), "size": resp.total_size, "etag": resp.etag,
-                "version_id": resp.version_id}
-        if move:
-            stat = self.svc.s3.stat(str(dst.bucket), dst.key, resp.version_id) if not resp.encryption == "SSE-C" \
-                else None
-            stored = resp.stored_size if resp.stored_size is not None else resp.total_size
-            if stat is not None and (stat.size != stored or (stat.etag or "").strip('"') != resp.etag):
-                raise E.IntegrityError(f"the uploaded {dst} does not match what was sent; {path} kept")
-            if _file_state(path) != before:
-                raise E.IntegrityError(f"{path} changed while it was uploaded; it was kept",
-                                       hint="move it again once it is complete")
-            item["verified_by"] = "upload"
-            try:
-                path.unlink()
-            except OSError as exc:
-                raise E.LocalIOError(f"uploaded and verified, but cannot remove {path}: {exc.strerror}") from None
-            item["deleted"] = True
+    def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> dict[str, Any]:
+        """Upload tree/rel, read only through the descriptor opened in its folder's descriptor; with
+        `move`, verify and remove it there (_remove_moved)."""
+        with tree.open_file(rel) as opened, opened.reader() as source:
+            path = opened.path
+            resp = self.svc.upload_object(UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
+                                                        follow_symlinks=self.follow_symlinks,
+                                                        workers=max(1, self.workers // 2), **self.options),
+                                          source=source)
+            item = {"source": str(path), "dest": str(dst), "size": resp.total_size, "etag": resp.etag,
+                    "version_id": resp.version_id}
+            if move:
+                stat = self.svc.s3.stat(str(dst.bucket), dst.key, resp.version_id) \
+                    if not resp.encryption == "SSE-C" else None
+                stored = resp.stored_size if resp.stored_size is not None else resp.total_size
+                if stat is not None and (stat.size != stored or (stat.etag or "").strip('"') != resp.etag):
+                    raise E.IntegrityError(f"the uploaded {dst} does not match what was sent; {path} kept")
+                item["verified_by"] = "upload"
+                _remove_moved(opened)
+                item["deleted"] = True
         return item
 
-    def _s3_to_local(self, src: Location, target: Path, move: bool, size: int | None) -> dict[str, Any]:
-        if is_folder(target):
+    def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None) -> dict[str, Any]:
+        """Download to `target`: a path the user named, or a file under the folder of a recursive copy
+        (TreeFile: written through that folder's descriptors; a folder in its place is ConflictError)."""
+        into = target if isinstance(target, TreeFile) else None
+        if into is None and is_folder(target):  # type: ignore[arg-type]
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
-        request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=target, size_hint=size,
+        request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=Path(str(target)), size_hint=size,
                                   workers=max(1, self.workers // 2), **self.options)
-        resp = self.svc.download_object(request)
+        resp = self.svc.download_object(request, into=into)
         item = {"source": str(src), "dest": str(resp.file_path), "size": resp.size, "verified": resp.verified}
         if move:
             if not resp.verified:
@@ -287,9 +302,17 @@ def _reported(jobs: Iterator[tuple[str, Callable[[], dict]]], where: str) -> Ite
         yield f"{where} (listing)", fail
 
 
-def _file_state(path: Path) -> tuple[int, int]:
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise E.LocalFileNotFoundError(f"cannot read {path}: {exc.strerror}") from None
-    return st.st_size, st.st_mtime_ns
+def _remove_moved(opened: OpenFile) -> None:
+    """Remove a moved file once its upload is verified: by its name in the folder descriptor it was read
+    from, only while that name still holds the file that was read, unchanged (size, mtime) since it was
+    opened. Else it is kept and the item fails (IntegrityError: exit 4, the object is stored)."""
+    if not opened.unchanged():
+        raise E.IntegrityError(f"{opened.path} changed while it was uploaded; it was kept",
+                               hint="move it again once it is complete")
+    removed = opened.remove_if()
+    if removed is False:
+        raise E.IntegrityError(f"{opened.path} was replaced while it was uploaded; the new file was kept",
+                               hint="move it again")
+    if removed is None:
+        raise E.LocalIOError(f"uploaded and verified, but {opened.path} was no longer there to remove "
+                             "(removed or renamed meanwhile)")

@@ -14,7 +14,6 @@ an interrupted sync leaves nothing half-visible and a rerun sends only what is s
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,8 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.files import io_error, is_folder, local_error
-from its_store.core.refs import UnsafeKeyError
+from its_store.core.files import local_error
+from its_store.core.localtree import LocalTree, OpenFile
+from its_store.core.refs import UnsafeKeyError, local_key
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
@@ -49,28 +49,29 @@ def open_state(svc: StorageService, enabled: bool = True) -> SyncState:
 
 def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, options: UploadOptions | None = None,
                *, state: SyncState | None = None, sha256: str | None = None,
-               progress: Callable[[int], None] | None = None, follow_symlinks: bool = False) -> UploadResponse:
+               progress: Callable[[int], None] | None = None, follow_symlinks: bool = False,
+               opened: OpenFile | None = None) -> UploadResponse:
     """Upload ONE local file to s3://bucket/key exactly as sync does: the upload options of `upload`,
     plus the file's mtime in x-amz-meta-mtime (rclone's text), and an entry in the state store.
 
-    The file is stat-ed before and after: if it changed meanwhile (still being written) this raises
-    FileChangedError (exit 5) after the upload, whose object then carries the old mtime, so that the
-    next sync (or the watcher's next try) sends it again. A vanished file is LocalFileNotFoundError.
-    `path` is opened once by core.files.open_regular: a FIFO is refused without blocking, and a
-    symbolic link unless `follow_symlinks`."""
-    try:
-        before = os.stat(path)
-    except FileNotFoundError:
-        raise E.LocalFileNotFoundError(f"no such file: {path}") from None
+    The file is read only through one descriptor: `opened`, opened by the caller in the folder it
+    walked (core/localtree: no folder swapped for a link is followed), else `path` opened here the
+    same way below its folder (a FIFO refused without blocking, a symbolic link unless
+    `follow_symlinks`). Its fstat before and after: if it changed meanwhile (still being written) this
+    raises FileChangedError (exit 5) after the upload, whose object then carries the old mtime, so
+    that the next sync (or the watcher's next try) sends it again. A vanished file is
+    LocalFileNotFoundError."""
+    if opened is None:
+        where = Path(path)
+        with LocalTree(where.parent, follow_symlinks=follow_symlinks, keep=0).open_file(where.name) as mine:
+            return upload_one(svc, path, bucket, key, options, state=state, sha256=sha256, progress=progress,
+                              follow_symlinks=follow_symlinks, opened=mine)
+    before = opened.stat
     mtime = format_mtime(before.st_mtime_ns)
     request = sync_request(bucket, key, options, mtime, file_path=Path(path), follow_symlinks=follow_symlinks)
-    resp = svc.upload_object(request, progress=progress)
-    try:
-        after = os.stat(path)
-    except FileNotFoundError:
-        after = None
-    if after is None or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) \
-            or resp.total_size != before.st_size:
+    with opened.reader() as source:
+        resp = svc.upload_object(request, progress=progress, source=source)
+    if not opened.unchanged() or resp.total_size != before.st_size:
         raise E.FileChangedError(f"{path} changed while it was uploaded",
                                  hint="it is sent again by the next run, once it is no longer written")
     if state is not None:
@@ -153,13 +154,17 @@ class Sync:
         # at once instead of each waiting for its own timeouts and retries
         self._unreachable: tuple[int, E.ItsStoreError] | None = None
         self._give_up = 2 * (self.options.workers or svc.workers) + 4
-        self._folders: dict[str, str] = {}
-        self._base = ""
+        # the local side, read or written through the descriptors of its folders (core/localtree)
+        self._tree: LocalTree | None = None
 
     # ------------------------------------------------------------------------------------- running
     def run(self) -> SyncReport:
         started = time.perf_counter()
         self._preflight()
+        local = self.dst if self.kind == "download" else self.src
+        if local.path is not None:
+            self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
+                                   create=self.kind == "download")
         self.state = open_state(self.svc, self.options.state)
         for loc, prefix in ((self.src, self.src_prefix), (self.dst, self.dst_prefix)):
             if loc.remote:
@@ -185,6 +190,8 @@ class Sync:
             self._run_deletes(src_walk, dst_walk)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            if self._tree is not None:
+                self._tree.close()
             self.state.close()
             self._deletes.close()
             self.report.heads = self.heads.count
@@ -219,7 +226,6 @@ class Sync:
                     root.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise E.LocalIOError(f"cannot create {root}: {exc.strerror}") from None
-            self._base = os.path.realpath(root)
 
     def _side(self, loc: Any, walk: Walk, source: bool) -> Iterator[Any]:
         if loc.remote:
@@ -230,7 +236,11 @@ class Sync:
         root = Path(loc.path)
         if not source and not root.exists():
             return iter(())
-        return walk_local(root, walk, follow_symlinks=self.options.follow_symlinks, prune=self.options.filter.prunes)
+        # listed through the descriptors its files are then read from or written in, following links only
+        # where the tree does (a download never does)
+        tree = self._tree
+        return walk_local(root, walk, follow_symlinks=tree.follow_symlinks if tree else False,
+                          prune=self.options.filter.prunes, tree=tree)
 
     def _march(self, a: Iterator[Any], b: Iterator[Any], src_walk: Walk) -> Iterator[tuple[Any, Any]]:
         """Pairs (source item or None, dest item or None) by relative path, both walks advancing in
@@ -298,7 +308,10 @@ class Sync:
         try:
             task(s, d)
             self._unreachable = None
-        except (E.LocalFileNotFoundError, E.ObjectNotFoundError):  # gone since it was listed
+        except (E.LocalFileNotFoundError, E.ObjectNotFoundError) as exc:
+            if not self._source_gone(exc):  # the other side: a failure (a local write never says this)
+                self._fail(item, exc.message, exc.code, exc.exit_code)
+                return
             self._add("skipped", Item(item.rel, self._key_of(item.rel), 0, "vanished"))
         except UnsafeKeyError as exc:  # no safe local name (core/refs.py): said, the rest goes on, exit 1
             with self._lock:
@@ -314,6 +327,14 @@ class Sync:
         except OSError as exc:  # the net under the places that name what they did
             error = local_error(exc)
             self._fail(item, error.message, error.code, error.exit_code)
+
+    def _source_gone(self, exc: E.ItsStoreError) -> bool:
+        """Whether `exc` says the SOURCE of a pair is gone since it was listed (then the pair is skipped
+        as "vanished"): a local file not found when the source is local, an object not found when it is
+        remote. Anything else not found is that item's failure."""
+        if self.src.remote:
+            return isinstance(exc, E.ObjectNotFoundError)
+        return isinstance(exc, E.LocalFileNotFoundError)
 
     def _compare(self, s: Any, d: Any) -> None:
         """A pair the state store could not decide: HEAD (one side, or both for s3 -> s3), compare."""
@@ -363,34 +384,28 @@ class Sync:
         return self.dst_prefix + rel
 
     def _upload(self, s: LocalFile, reason: str, sha: str | None = None) -> None:
-        key = self.dst_prefix + s.rel
+        key = local_key(self.dst_prefix, s.rel)  # a name that cannot be a key: this item fails, named
         if not self.options.dry_run:
-            upload_one(self.svc, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
-                       sha256=sha, follow_symlinks=self.options.follow_symlinks)  # a link swapped in: refused
+            # read in the folder walked: a link swapped in for the file or a folder on its way is refused
+            with self._tree.open_file(s.rel) as opened:  # type: ignore[union-attr]
+                upload_one(self.svc, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
+                           sha256=sha, follow_symlinks=self.options.follow_symlinks, opened=opened)
         self._add("copied", Item(s.rel, key, s.size, reason))
 
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
         from its_store.core.models import DownloadRequest
-        from its_store.core.refs import safe_local_path
-        root = Path(self.dst.path)  # type: ignore[arg-type]
-        target = safe_local_path(root, s.rel, self._base or os.path.realpath(root), self._folders)
+        target = self._tree.file(s.rel)  # type: ignore[union-attr]  # no safe local name: UnsafeKeyError
         if self.options.dry_run:
             self._add("copied", Item(s.rel, s.key, known.size if known else s.size, reason))
             return
         known = known or self.heads.known(str(self.src.bucket), s)
-        if is_folder(target):
-            raise E.ConflictError(f"a folder is in the way of {s.key}: {target}")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise io_error("cannot create folder", target.parent, exc) from None
-        resp = self.svc.download_object(DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target))
+        # written through the descriptors of the destination's folders: a folder swapped for a link is
+        # not followed, a folder in the file's place is ConflictError
+        resp = self.svc.download_object(DownloadRequest(bucket=str(self.src.bucket), key=s.key,
+                                                        file_path=target.path), into=target)
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
-            try:
-                os.utime(target, ns=(wanted, wanted))
-            except OSError as exc:
-                raise io_error("cannot set the time of", target, exc) from None
+            target.set_mtime(wanted)
         self._add("copied", Item(s.rel, s.key, resp.size, reason))
 
     def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
@@ -513,13 +528,13 @@ class Sync:
                 self._add("deleted", Item(rel, key, size, "not in the source", delete_marker=hide))
 
     def _delete_files(self) -> None:
-        for rel, _, path, size in self._deletes:
+        """Delete the local files the source lacks, each in its folder's descriptor (core/localtree): a
+        folder swapped for a link since the walk is not followed, nothing outside is deleted."""
+        for rel, _, _, size in self._deletes:
             try:
-                os.unlink(str(path))
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                self._fail_entry(rel, None, size, f"cannot delete: {exc.strerror}", "local_io_error", E.EXIT_ERROR)
+                self._tree.remove(rel)  # type: ignore[union-attr]
+            except E.ItsStoreError as exc:
+                self._fail_entry(rel, None, size, f"cannot delete: {exc.message}", exc.code, exc.exit_code)
                 continue
             self._add("deleted", Item(rel, None, size, "not in the source"))
 

@@ -8,6 +8,11 @@ its name plus "/" so that the depth-first order equals the order of the full rel
 
 Trouble does not raise: it is collected in `problems` (unreadable folders: the listing is then
 partial, and a sync deletes nothing) or `notes` (vanished files, symlinks not followed, loops).
+
+Given the run's core/localtree.LocalTree, the walk lists each folder through the descriptor the
+tree opens for it (from the root down, no link followed unless asked): the files later read, written
+or removed in that folder are the ones listed there, and a folder swapped for a link while the walk
+goes on is noted, not listed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from its_store.core.errors import ItsStoreError, LocalFileNotFoundError
+from its_store.core.localtree import LinkInPathError, LocalTree
 
 
 @dataclass(slots=True)
@@ -53,47 +61,68 @@ def _never(_: str) -> bool:
 
 
 def walk_local(root: Path, walk: Walk, *, follow_symlinks: bool = False,
-               prune: Callable[[str], bool] = _never) -> Iterator[LocalFile]:
+               prune: Callable[[str], bool] = _never, tree: LocalTree | None = None) -> Iterator[LocalFile]:
     """Regular files under `root` in relative-path order. Symbolic links (to files or folders) are
     skipped and noted unless `follow_symlinks`, and even then never into a folder already on the
-    current path (a loop): a link someone may put in the folder must not upload what it points to."""
+    current path (a loop): a link someone may put in the folder must not upload what it points to.
+    `tree`: the LocalTree of `root` (same follow_symlinks), whose descriptors the walk lists."""
     top = os.fspath(root)
     try:
-        info = os.stat(top)
+        info = os.stat(top) if tree is None else _root_stat(tree)
     except OSError as exc:
         walk.problems.append(("", f"cannot read {top}: {exc.strerror}"))
         return
-    yield from _walk_dir(top, "", walk, follow_symlinks, {(info.st_dev, info.st_ino)}, prune)
+    except ItsStoreError as exc:
+        walk.problems.append(("", exc.message))
+        return
+    yield from _walk_dir(top, "", walk, follow_symlinks, {(info.st_dev, info.st_ino)}, prune, tree)
+
+
+def _root_stat(tree: LocalTree) -> os.stat_result:
+    fd = tree.folder(())
+    try:
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tuple[int, int]],
-              prune: Callable[[str], bool]) -> Iterator[LocalFile]:
-    entries = _scan(path, rel, walk)
-    for name, entry, is_dir in entries:
-        child = rel + name
-        if is_dir:
-            if prune(child):
-                continue
-            ident = _dir_ident(entry, child, walk, follow)
-            if ident is None:
-                continue
-            if ident in ancestors:
-                walk.notes.append((child + "/", "symlink loop (not followed)", 0))
-                continue
-            ancestors.add(ident)
-            yield from _walk_dir(entry.path, child + "/", walk, follow, ancestors, prune)
-            ancestors.discard(ident)
-            continue
-        item = _file(entry, child, walk, follow)
-        if item is not None:
-            walk.count += 1
-            yield item
-
-
-def _scan(path: str, rel: str, walk: Walk) -> list[tuple[str, Any, bool]]:
-    """One folder's entries as (name, DirEntry, is folder), sorted so that folders sort as "name/"."""
+              prune: Callable[[str], bool], tree: LocalTree | None) -> Iterator[LocalFile]:
+    held, entries = _scan(path, rel, walk, tree)
     try:
-        with os.scandir(path) as it:
+        for name, entry, is_dir in entries:
+            child = rel + name
+            if is_dir:
+                if prune(child):
+                    continue
+                ident = _dir_ident(entry, child, walk, follow)
+                if ident is None:
+                    continue
+                if ident in ancestors:
+                    walk.notes.append((child + "/", "symlink loop (not followed)", 0))
+                    continue
+                ancestors.add(ident)
+                yield from _walk_dir(os.path.join(path, name), child + "/", walk, follow, ancestors, prune, tree)
+                ancestors.discard(ident)
+                continue
+            item = _file(entry, child, os.path.join(path, name), walk, follow)
+            if item is not None:
+                walk.count += 1
+                yield item
+    finally:
+        if held >= 0:
+            os.close(held)
+
+
+def _scan(path: str, rel: str, walk: Walk, tree: LocalTree | None) -> tuple[int, list[tuple[str, Any, bool]]]:
+    """One folder's entries as (name, DirEntry, is folder), sorted so that folders sort as "name/";
+    with a tree, listed through the folder's descriptor, returned first (-1 without: the caller
+    closes it when the folder is done, as its entries stat through it)."""
+    held = -1
+    try:
+        if tree is not None:
+            held = tree.folder(rel.rstrip("/").split("/") if rel else ())
+        with os.scandir(held if held >= 0 else path) as it:
             found = []
             for entry in it:
                 try:
@@ -101,14 +130,26 @@ def _scan(path: str, rel: str, walk: Walk) -> list[tuple[str, Any, bool]]:
                 except OSError:
                     is_dir = False
                 found.append((entry.name, entry, is_dir))
-    except FileNotFoundError:
+    except (FileNotFoundError, LocalFileNotFoundError):
         walk.notes.append((rel, "vanished", 0))
-        return []
+        return _closed(held), []
+    except LinkInPathError:
+        walk.notes.append((rel, "replaced by a symbolic link since it was listed (not followed)", 0))
+        return _closed(held), []
     except OSError as exc:
         walk.problems.append((rel, f"cannot read folder: {exc.strerror}"))
-        return []
+        return _closed(held), []
+    except ItsStoreError as exc:
+        walk.problems.append((rel, f"cannot read folder: {exc.message}"))
+        return _closed(held), []
     found.sort(key=lambda t: t[0] + "/" if t[2] else t[0])
-    return found
+    return held, found
+
+
+def _closed(fd: int) -> int:
+    if fd >= 0:
+        os.close(fd)
+    return -1
 
 
 def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int] | None:
@@ -130,9 +171,9 @@ def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int
     return (info.st_dev, info.st_ino)
 
 
-def _file(entry: Any, rel: str, walk: Walk, follow: bool) -> LocalFile | None:
+def _file(entry: Any, rel: str, path: str, walk: Walk, follow: bool) -> LocalFile | None:
     if not follow and _is_link(entry):
-        live = os.path.exists(entry.path)
+        live = _exists(entry)
         walk.notes.append((rel, "symlink (not followed; use --follow-symlinks)" if live else "broken symlink", 0))
         return None
     try:
@@ -152,7 +193,16 @@ def _file(entry: Any, rel: str, walk: Walk, follow: bool) -> LocalFile | None:
     if not st.S_ISREG(info.st_mode):
         walk.notes.append((rel, "not a regular file", 0))
         return None
-    return LocalFile(rel, entry.path, info.st_size, info.st_mtime_ns)
+    return LocalFile(rel, path, info.st_size, info.st_mtime_ns)
+
+
+def _exists(entry: Any) -> bool:
+    """Whether what a link points to is there (DirEntry.stat follows it, in the folder listed)."""
+    try:
+        entry.stat()
+    except OSError:
+        return False
+    return True
 
 
 def _is_link(entry: Any) -> bool:

@@ -4,25 +4,24 @@ A path is only a name, and names change: between the moment the watcher hears of
 the moment it reads it, anyone who may write to the camera folder can put a symbolic link there, to a
 file that user cannot read but the watcher (a service user) can, such as the S3 secret. So the watcher
 checks the file it holds, not the name:
-- `open_source` opens the path without following links (unless --follow-symlinks): from the watched
-  folder down, each folder with O_NOFOLLOW|O_DIRECTORY relative to the one before, the file itself
-  with O_NOFOLLOW; then fstat-s the descriptor and refuses what is not a regular file. O_NONBLOCK: a
-  FIFO must not block the open (it is refused by the fstat).
+- `open_source` opens the path without following links (unless --follow-symlinks), as every file of
+  a walked folder is opened (core/localtree.LocalTree.open_file): from the watched folder down, each
+  folder with O_NOFOLLOW|O_DIRECTORY relative to the one before, the file itself with O_NOFOLLOW;
+  then fstat-s the descriptor and refuses what is not a regular file. O_NONBLOCK: a FIFO must not
+  block the open (it is refused by the fstat).
 - `upload_source` reads the content from that descriptor only (never by its name again), so a link
   swapped in after the check changes nothing that is sent.
 - `remove_source_file` (--remove-source) unlinks the name in the folder descriptor that was opened,
-  only while that name still holds the file that was read (same size, mtime, inode and ctime).
+  only while that name still holds the file that was read (same device and inode, same size, mtime
+  and ctime): core/localtree.OpenFile.remove_if, as `mv -r` removes a moved file.
 - `send` is one upload of the watcher (an upload thread): open, read, send, verify, remove, and what
   came of it as an `Outcome` for the scheduling thread.
 
 A file is skipped (and reported) with `Skipped` when it is a link that is not followed, when a folder
 in its path is one, or when it is not a regular file.
 
-`open_source` keeps its own open rather than calling core/files.open_regular, which does the same
-checks (O_NOFOLLOW|O_NONBLOCK, fstat, regular files only) for one path: open_source opens relative to
-the watched folder's descriptor, folder by folder, each with O_NOFOLLOW, so that a link put in place
-of a folder in the path is refused too; open_regular's single open of a path can refuse a link only
-at its last step. It also keeps the folder's descriptor for the removal (--remove-source).
+The watcher keeps no folder descriptor between files (LocalTree keep=0): it runs for months while
+camera folders are rotated, so each open starts again from the watched folder.
 
 A file of MINIO_MULTIPART_THRESHOLD or more is sent as a stream from the descriptor, which the
 transfer layer copies to a temp file first (upload_stream: the SHA-256 must be known before the
@@ -31,111 +30,56 @@ multipart upload); a transfer.upload_file that takes an open descriptor would av
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import stat as stat_
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import NotRegularError
+from its_store.core.localtree import LinkInPathError, LocalTree, OpenFile
 from its_store.sync.watch_files import NOT_FOLLOWED, Digest, Sig, fd_digest, sig_of, verify_upload
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class Skipped(Exception):
     """A file that is not sent (a link not followed, not a regular file); the message says why."""
 
 
-@dataclass
-class Source:
-    """One local file, open: `fd` for reading, `sig` its signature when opened, `folder_fd` the folder
-    holding it (opened without following links) and `name` its name there (for the removal)."""
+class Source(OpenFile):
+    """One local file, open (core/localtree.OpenFile): `fd` for reading, `sig` its signature when
+    opened, `folder_fd` the folder holding it (opened without following links) and `name` its name
+    there (for the removal)."""
 
-    path: Path
-    fd: int
-    sig: Sig
-    folder_fd: int
-    name: str
-    follow_symlinks: bool
+    @property
+    def sig(self) -> Sig:
+        return sig_of(self.stat)
 
-    def current(self) -> Sig:
+    def current(self) -> Sig:  # type: ignore[override]
         """The signature of the open file now (fstat)."""
         return sig_of(os.fstat(self.fd))
-
-    def close(self) -> None:
-        for fd in (self.fd, self.folder_fd):
-            if fd >= 0:
-                os.close(fd)
-        self.fd = self.folder_fd = -1
 
     def __enter__(self) -> Source:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def open_source(root: Path, rel: str, follow_symlinks: bool = False) -> Source:
-    """Open root/rel for reading as the file it is now. Raises Skipped (a link not followed, not a
-    regular file), LocalFileNotFoundError (gone) or LocalIOError.
-
-    Not a caller of core/files.open_regular (the open of every other file to upload): this one opens
-    relative to the watched folder's descriptor, each folder of `rel` with O_NOFOLLOW, where
-    open_regular's single open of a whole path would follow a link put in place of a folder."""
-    path = Path(root) / rel
-    *folders, name = rel.split("/")
-    if any(part in ("", ".", "..") for part in (*folders, name)):
-        raise E.LocalFileNotFoundError(f"not a path inside the folder: {rel!r}")
+    """Open root/rel for reading as the file it is now (LocalTree.open_file, keeping nothing). Raises
+    Skipped (a link not followed, in place of the file or of a folder on its way; not a regular
+    file), LocalFileNotFoundError (gone) or LocalIOError."""
+    tree = LocalTree(root, follow_symlinks=follow_symlinks, keep=0)
     try:
-        folder_fd = os.open(root, _DIR_FLAGS)
-    except OSError as exc:
-        raise _error(exc, Path(root)) from None
-    try:
-        for i, part in enumerate(folders):
-            flags = _DIR_FLAGS if follow_symlinks else _DIR_FLAGS | os.O_NOFOLLOW
-            try:
-                inner = os.open(part, flags, dir_fd=folder_fd)
-            except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(part, folder_fd):
-                    raise Skipped(f"a folder in its path is a {NOT_FOLLOWED}: {'/'.join(folders[:i + 1])}") from None
-                raise _error(exc, path) from None
-            os.close(folder_fd)
-            folder_fd = inner
-        try:
-            fd = os.open(name, _FILE_FLAGS if follow_symlinks else _FILE_FLAGS | os.O_NOFOLLOW, dir_fd=folder_fd)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP and not follow_symlinks:
-                raise Skipped(NOT_FOLLOWED) from None
-            raise _error(exc, path) from None
-        st = os.fstat(fd)
-        if not stat_.S_ISREG(st.st_mode):
-            os.close(fd)
-            raise Skipped("not a regular file")
-        return Source(path, fd, sig_of(st), folder_fd, name, follow_symlinks)
-    except BaseException:
-        os.close(folder_fd)
-        raise
-
-
-def _is_link(name: str, folder_fd: int) -> bool:
-    try:
-        return stat_.S_ISLNK(os.lstat(name, dir_fd=folder_fd).st_mode)
-    except OSError:
-        return False
-
-
-def _error(exc: OSError, path: Path) -> E.ItsStoreError:
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return E.LocalFileNotFoundError(f"no such file: {path}")
-    from its_store.core.files import io_error
-    return io_error("cannot read", path, exc)
+        opened = tree.open_file(rel)
+    except NotRegularError as exc:
+        raise Skipped(NOT_FOLLOWED if exc.kind == "a symbolic link" else "not a regular file") from None
+    except LinkInPathError as exc:
+        raise Skipped(f"a folder in its path is a {NOT_FOLLOWED}: {exc.relative}") from None
+    except E.InvalidInputError:  # not a path inside the folder ('', '.', '..')
+        raise E.LocalFileNotFoundError(f"not a path inside the folder: {rel!r}") from None
+    return Source(opened.shown, opened.fd, opened.stat, opened.folder_fd, opened.name, follow_symlinks)
 
 
 def mtime_meta(mtime_ns: int) -> str:
@@ -192,21 +136,8 @@ def _read_all(src: Source, size: int) -> bytes:
 def remove_source_file(src: Source, read_sig: Sig) -> bool:
     """Delete the file's name only if it still names the file that was read, unchanged (same size,
     mtime, inode and ctime); False when it does not (kept)."""
-    try:
-        st = os.stat(src.name, dir_fd=src.folder_fd, follow_symlinks=src.follow_symlinks)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise E.LocalIOError(f"cannot remove {src.path}: {exc.strerror}") from None
-    if not stat_.S_ISREG(st.st_mode) or sig_of(st) != read_sig or src.current() != read_sig:
-        return False
-    try:
-        os.unlink(src.name, dir_fd=src.folder_fd)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise E.LocalIOError(f"cannot remove {src.path}: {exc.strerror}") from None
-    return True
+    removed = src.remove_if(lambda now: sig_of(now) == read_sig and src.current() == read_sig)
+    return bool(removed)
 
 
 # ------------------------------------------------------------------------------------ one upload

@@ -24,7 +24,10 @@ from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
 from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
+    from its_store.core.localtree import TreeFile
     from its_store.s3.client import S3Client
+
+    Target = Path | TreeFile  # a path the user named, or a file under a folder a batch writes into
 
 log = logging.getLogger("its_store.s3")
 
@@ -50,9 +53,10 @@ def expected(head: ObjectHead) -> Any:
     return expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
 
 
-def download_to_file(s3: S3Client, head: ObjectHead, target: Path, *, threshold: int,
+def download_to_file(s3: S3Client, head: ObjectHead, target: Target, *, threshold: int,
                      part_size: int | None, workers: int, progress: ProgressFn = noop) -> bool:
-    """Download to `target` atomically. Returns True if the content was verified (CRC32 or MD5, and
+    """Download to `target` atomically (core/files.atomic_target: a TreeFile is written through its
+    folder's descriptor). Returns True if the content was verified (CRC32 or MD5, and
     `head.sha256`, the its-sha256 of a plain object, read back from the temp file before the rename).
 
     Ranges follow the upload's part size when the check is per part (composite CRC32, multipart MD5).
@@ -169,7 +173,7 @@ def _sha_matches(head: ObjectHead, got: str) -> None:
                                                   "one uploaded (run `its-store verify`)")
 
 
-def response_to_file(resp: Any, head: ObjectHead, target: Path, progress: ProgressFn = noop) -> bool:
+def response_to_file(resp: Any, head: ObjectHead, target: Target, progress: ProgressFn = noop) -> bool:
     """Write a whole-object GET response to `target` atomically, verified like download_to_file.
     The response is closed on every path (its connection back in the pool), also when the temp file
     cannot even be created.
@@ -372,7 +376,7 @@ def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> byt
 
 
 
-def range_to_file(s3: S3Client, head: ObjectHead, start: int, length: int, target: Path, *,
+def range_to_file(s3: S3Client, head: ObjectHead, start: int, length: int, target: Target, *,
                   part_size: int | None, workers: int, progress: ProgressFn = noop) -> int:
     """Bytes [start, start+length) of the object into `target` atomically (temp + rename), in parallel
     ranged GETs for a long range. Not verifiable: no checksum covers an arbitrary part of an object."""

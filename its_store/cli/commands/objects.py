@@ -134,6 +134,8 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
                                               progress=advance, options=options, follow_symlinks=follow_symlinks)
     def human() -> None:
         from its_store.cli.commands.transfer import skipped_lines
+        for path, err in result.failed:  # each file that failed, named (a name that cannot be a key...)
+            out.err_console().print(f"failed: {path}: {err.message}", markup=False, highlight=False)
         skipped_lines(result)  # a link not followed, a FIFO...: said, as sync says it
         _summary("uploaded", result.total_bytes, result.duration_seconds,
                  f"{root} → s3://{result.bucket}/{result.prefix}", len(result.succeeded))

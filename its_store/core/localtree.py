@@ -1,0 +1,469 @@
+"""THE local folder a command walks or writes into, held by descriptors: nothing is read from, written
+to or removed outside it, whatever another local user does to the tree while the run goes on.
+
+A path is only a name, and names change. `upload -r`, `cp -r`, `mv -r`, `sync` and the watcher read
+files found by a walk; `get -r`, `cp -r`/`mv -r` to a folder, `sync s3://... DIR` and `model pull`
+write files named by keys. Between the walk (or the key check) and the read (or the write), anyone
+who may write to a folder of that tree can replace a subfolder by a symbolic link to a folder they
+cannot read or write but the command's user (root, from cron) can. Opening or writing the whole path
+then follows that link: a root-only file uploaded, a file written outside the target folder, a file
+outside the source folder removed by `mv`. So a LocalTree opens paths the way the kernel lets us
+pin them:
+
+- The root is the folder the user named: opened once (O_DIRECTORY), following links, since a user
+  may name a folder through a link of their own (`create`: made first, as `mkdir -p`).
+- Below it every folder is opened relative to the one above, O_NOFOLLOW|O_DIRECTORY: a link found in
+  place of a folder is LinkInPathError (one line naming the path: that item fails, the rest goes on).
+  With `follow_symlinks` (the user's --follow-symlinks: links in that folder are theirs to follow)
+  links are followed, as the walk follows them.
+- A file is read by core/files.open_checked in its folder's descriptor (O_NOFOLLOW|O_NONBLOCK, then
+  fstat: a regular file only); removed (`mv`, `--remove-source`) by unlinkat in the descriptor it
+  was read from, only while that name still holds the file that was read (device and inode).
+- A file is written as every download is written (temp file, then rename), but with the folders made
+  (mkdirat) and opened from the root's descriptor, the temp file created in the folder's descriptor
+  and renamed into place there (renameat): a folder swapped mid-run is never written through.
+
+Folder descriptors are kept (`keep`, least recently used dropped), so a run of many files opens each
+folder once: a kept descriptor keeps pointing at the folder that was checked, which is exactly the
+point (a folder renamed away and replaced mid-run is not followed either: its items fail, or come
+from the folder that was listed). Each caller gets its own duplicate, so a descriptor is never closed
+under a thread that uses it. The watcher, which runs for months while folders come and go, keeps none
+(`keep=0`): each open starts again from the root.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as st
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from its_store.core import errors as E
+from its_store.core.files import cleanup_temp, create_temp_in, in_folder, io_error, no_new_files, open_checked_stat
+from its_store.core.refs import UnsafeKeyError, local_name_problem
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+KEEP = 64  # folder descriptors kept per tree: a walk's depth and then some, far below any fd limit
+
+
+class LinkInPathError(E.LocalIOError):
+    """A folder between the tree's root and a file is a symbolic link, which is not followed: one
+    swapped in since the walk, or one put in the folder written into. Exit 1; `folder` is its path."""
+
+    def __init__(self, message: str, *, hint: str | None = None, folder: str = "", relative: str = "") -> None:
+        super().__init__(message, hint=hint)  # the constructor of every ItsStoreError, plus where
+        self.folder, self.relative = folder, relative
+
+    @classmethod
+    def at(cls, path: Path | str, folder: Path | str, relative: str) -> LinkInPathError:
+        """The error of `path`, whose folder `folder` (`relative` below the root) is a link."""
+        return cls(f"{path}: a folder in its path is a symbolic link (replaced by one, or put there), "
+                   f"not followed: {folder}", folder=str(folder), relative=relative)
+
+
+class LocalTree:
+    """A folder read from or written into by one run (see the module's docstring). Thread-safe; close()
+    it (or use it as a context manager) to release the descriptors it keeps."""
+
+    def __init__(self, root: Path | str, *, follow_symlinks: bool = False, create: bool = False,
+                 keep: int = KEEP) -> None:
+        self.root = Path(root)
+        self._top = os.fspath(root)
+        self.follow_symlinks = follow_symlinks
+        self._create, self._keep = create, keep
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[str, ...], int] = OrderedDict()  # folders below the root
+        self._root = -1
+        self._flags = _DIR_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
+
+    # -- names ------------------------------------------------------------------------------------
+    def path(self, rel: str) -> Path:
+        """root/rel, for messages and results (never opened by that name)."""
+        return Path(self.text(rel))
+
+    def text(self, rel: str) -> str:
+        """root/rel as text: path() without building a Path (a few microseconds per file of a run)."""
+        if not rel:
+            return self._top
+        return rel if self._top == "." else os.path.join(self._top, rel)
+
+    def file(self, rel: str) -> TreeFile:
+        """THE place a listed key's object is written under the folder (get -r, cp -r/mv -r to a folder,
+        sync s3 -> local, model pull): `rel`, the key below the listed prefix, checked by the name rule
+        (core/refs.local_name_problem; UnsafeKeyError: skipped and reported, the others go on), then
+        written through this tree's descriptors (core/files.atomic_target)."""
+        problem = local_name_problem(rel)
+        if problem is not None:
+            raise UnsafeKeyError(rel, problem)
+        return TreeFile(self, rel)
+
+    @staticmethod
+    def _split(rel: str) -> tuple[list[str], str]:
+        *folders, name = rel.split("/")
+        if any(part in ("", ".", "..") for part in (*folders, name)):
+            raise E.InvalidInputError(f"not a path inside the folder: {rel!r}")
+        return folders, name
+
+    # -- folders ----------------------------------------------------------------------------------
+    def folder(self, parts: Sequence[str], *, create: bool = False, shown: Path | str | None = None) -> int:
+        """A new descriptor (the caller closes it) of root/parts, every part opened relative to the one
+        above without following a link (LinkInPathError, naming `shown`: the file the caller is
+        after); `create`: missing folders are made. LocalFileNotFoundError when a part is missing (or
+        is no longer a folder) and not made."""
+        key = tuple(parts)
+        with self._lock:
+            depth = len(key)
+            while depth and key[:depth] not in self._kept:
+                depth -= 1
+            if depth:
+                self._kept.move_to_end(key[:depth])
+                fd = os.dup(self._kept[key[:depth]])
+            else:
+                fd = os.dup(self._root) if self._root >= 0 else -1
+        if fd < 0:
+            fd = self._open_root(create)
+            self._pin_root(fd)
+        try:
+            for i in range(depth, len(key)):
+                inner = self._step(fd, key, i, create, shown)
+                os.close(fd)
+                fd = inner
+                self._remember(key[:i + 1], fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _pin_root(self, fd: int) -> None:
+        """Keep the root's descriptor for the whole run (never dropped: opening the root again would
+        resolve the name the user gave once more, maybe to another folder); kept only when anything is."""
+        if self._keep <= 0:
+            return
+        with self._lock:
+            if self._root < 0:
+                self._root = os.dup(fd)
+
+    def _open_root(self, create: bool) -> int:
+        """The root, opened following links (the user named it); made as `mkdir -p` when writing."""
+        try:
+            return os.open(self.root, _DIR_FLAGS)
+        except FileNotFoundError:
+            if not (create and self._create):
+                raise E.LocalFileNotFoundError(f"no such folder: {self.root}") from None
+        except NotADirectoryError:
+            raise E.InvalidInputError(f"{self.root} is not a folder") from None
+        except OSError as exc:
+            raise io_error("cannot open folder", self.root, exc) from None
+
+        def made() -> int:
+            try:
+                os.mkdir(self.root)
+            except FileExistsError:
+                pass
+            try:
+                return os.open(self.root, _DIR_FLAGS)
+            except NotADirectoryError:
+                raise E.InvalidInputError(f"{self.root} is not a folder") from None
+        return in_folder(self.root.parent, self.root, made, hint=None)
+
+    def _step(self, fd: int, key: tuple[str, ...], i: int, create: bool, shown: Path | str | None) -> int:
+        """Open key[i] in the folder `fd` (made first when missing and `create`)."""
+        name = key[i]
+        try:
+            return os.open(name, self._flags, dir_fd=fd)
+        except FileNotFoundError:
+            if not create:
+                raise E.LocalFileNotFoundError(f"no such folder: {self.path('/'.join(key[:i + 1]))}") from None
+        except OSError as exc:
+            raise self._folder_error(fd, key, i, exc, create, shown) from None
+        try:
+            os.mkdir(name, 0o777, dir_fd=fd)
+        except FileExistsError:
+            pass  # made by another thread meanwhile (or a link put there: refused by the open below)
+        except FileNotFoundError:  # fd's folder was removed meanwhile, or refuses new folders (/proc)
+            where = self.path("/".join(key[:i]))
+            raise (_removed_meanwhile(where) if _removed(fd) else
+                   E.LocalIOError(f"cannot create folder {self.path('/'.join(key[:i + 1]))}: {where} does not "
+                                  "allow new folders")) from None
+        except OSError as exc:
+            raise io_error("cannot create folder", self.path("/".join(key[:i + 1])), exc) from None
+        try:
+            return os.open(name, self._flags, dir_fd=fd)
+        except OSError as exc:
+            raise self._folder_error(fd, key, i, exc, create, shown) from None
+
+    def _folder_error(self, fd: int, key: tuple[str, ...], i: int, exc: OSError, create: bool,
+                      shown: Path | str | None) -> E.ItsStoreError:
+        relative = "/".join(key[:i + 1])
+        here = self.path(relative)
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK) and _is_link(key[i], fd):
+            return LinkInPathError.at(shown or self.path("/".join(key)), here, relative)
+        if exc.errno == errno.ENOTDIR and create:
+            return E.ConflictError(f"{here} is not a folder", hint="a file is in the way of the folder a key names")
+        if exc.errno == errno.ENOTDIR or isinstance(exc, FileNotFoundError):  # listed as a folder, gone since
+            return E.LocalFileNotFoundError(f"no such folder: {here}")
+        return io_error("cannot open folder", here, exc)
+
+    def _forget(self, key: tuple[str, ...]) -> None:
+        """Drop the kept descriptors of `key` and of the folders below it (removed from the disk)."""
+        with self._lock:
+            gone = [k for k in self._kept if k[:len(key)] == key]
+            fds = [self._kept.pop(k) for k in gone]
+        for fd in fds:
+            os.close(fd)
+
+    def _remember(self, key: tuple[str, ...], fd: int) -> None:
+        if self._keep <= 0:
+            return
+        with self._lock:
+            if key in self._kept:
+                return
+            self._kept[key] = os.dup(fd)
+            while len(self._kept) > self._keep:
+                _, old = self._kept.popitem(last=False)
+                os.close(old)
+
+    # -- reading and removing ---------------------------------------------------------------------
+    def open_file(self, rel: str) -> OpenFile:
+        """Open root/rel for reading as the file it is now (see the module's docstring). Raises
+        NotRegularError (a link not followed, a FIFO...), LinkInPathError, LocalFileNotFoundError
+        (gone) or LocalIOError."""
+        folders, name = self._split(rel)
+        shown = self.text(rel)
+        folder = self.folder(folders, shown=shown)
+        try:
+            fd, info = open_checked_stat(name, dir_fd=folder, follow_symlinks=self.follow_symlinks, shown=shown)
+            return OpenFile(shown, fd, info, folder, name, self.follow_symlinks)
+        except BaseException:
+            os.close(folder)
+            raise
+
+    def remove(self, rel: str) -> bool:
+        """Unlink root/rel in its folder's descriptor (sync --delete of a local file); False if it was
+        not there. A folder on the way that is a link: LinkInPathError, nothing removed."""
+        folders, name = self._split(rel)
+        try:
+            folder = self.folder(folders, shown=self.path(rel))
+        except E.LocalFileNotFoundError:
+            return False
+        try:
+            os.unlink(name, dir_fd=folder)
+            return True
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise io_error("cannot delete", self.path(rel), exc) from None
+        finally:
+            os.close(folder)
+
+    # -- writing ----------------------------------------------------------------------------------
+    @contextmanager
+    def write(self, rel: str) -> Iterator[int]:
+        """Yield the descriptor of a temp file in rel's folder (made as needed); on success it is
+        renamed over root/rel in that folder's descriptor. On any failure the temp file is removed and
+        root/rel is left as it was. A folder in the way of the file: ConflictError."""
+        folders, name = self._split(rel)
+        path = self.path(rel)
+        folder = self.folder(folders, create=True, shown=path)
+        try:
+            try:
+                fd, tmp = self._temp(folder, name, path)
+            except _Removed:  # a kept folder removed meanwhile: made again from the folders above, once
+                os.close(folder)
+                folder = -1
+                self._forget(())  # its kept parents may be gone too: all are opened again, checked
+                folder = self.folder(folders, create=True, shown=path)
+                fd, tmp = self._temp(folder, name, path)
+            try:
+                yield fd
+                os.close(fd)
+                fd = -1
+                os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+            except OSError as exc:
+                cleanup_temp(fd, tmp, folder)
+                if exc.errno == errno.EISDIR:
+                    raise E.ConflictError(f"{path} is a folder: a file cannot be written in its place") from None
+                if isinstance(exc, FileNotFoundError) and _removed(folder):
+                    raise _removed_meanwhile(path.parent) from None
+                raise io_error("cannot write", path, exc) from None
+            except BaseException:
+                cleanup_temp(fd, tmp, folder)
+                raise
+        finally:
+            if folder >= 0:
+                os.close(folder)
+
+    def _temp(self, folder: int, name: str, path: Path) -> tuple[int, str]:
+        try:
+            if st.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
+                raise E.ConflictError(f"{path} is a folder: a file cannot be written in its place")
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise io_error("cannot write", path, exc) from None
+        try:
+            return create_temp_in(folder, name)
+        except FileNotFoundError:  # the folder was removed meanwhile, or refuses new files (/proc)
+            if _removed(folder):
+                raise _Removed(_removed_meanwhile(path.parent).message) from None
+            raise no_new_files(path, path.parent) from None
+        except OSError as exc:
+            raise io_error("cannot write to", path.parent, exc) from None
+
+    def set_mtime(self, rel: str, ns: int) -> None:
+        """Set root/rel's modification time (sync s3 -> local), in its folder's descriptor, never
+        through a link."""
+        folders, name = self._split(rel)
+        folder = self.folder(folders, shown=self.path(rel))
+        try:
+            os.utime(name, ns=(ns, ns), dir_fd=folder, follow_symlinks=False)
+        except OSError as exc:
+            raise io_error("cannot set the time of", self.path(rel), exc) from None
+        finally:
+            os.close(folder)
+
+    # -- life -------------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, OrderedDict()
+            root, self._root = self._root, -1
+        for fd in (*kept.values(), root):
+            if fd >= 0:
+                os.close(fd)
+
+    def __enter__(self) -> LocalTree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class TreeFile:
+    """A file under a LocalTree to be written (core/files.atomic_target writes it through the tree)."""
+
+    tree: LocalTree
+    rel: str
+
+    @property
+    def path(self) -> Path:
+        return self.tree.path(self.rel)
+
+    @property
+    def name(self) -> str:
+        return self.rel.rsplit("/", 1)[-1]
+
+    def atomic(self) -> AbstractContextManager[int]:
+        return self.tree.write(self.rel)
+
+    def set_mtime(self, ns: int) -> None:
+        self.tree.set_mtime(self.rel, ns)
+
+    def __str__(self) -> str:  # deliberately not os.PathLike: it is never opened by its path
+        return str(self.path)
+
+
+@dataclass
+class OpenFile:
+    """A file opened for reading by LocalTree.open_file: `fd` (read it only through this), `stat` when
+    opened, `folder_fd` the folder it was found in (for the removal) and `name` its name there;
+    `shown` its path as text (`path`: as a Path), for messages only."""
+
+    shown: str
+    fd: int
+    stat: os.stat_result
+    folder_fd: int
+    name: str
+    follow_symlinks: bool = False
+
+    @property
+    def path(self) -> Path:
+        return Path(self.shown)
+
+    def reader(self) -> IO[bytes]:
+        """A buffered binary file object over the descriptor (close it before this; it leaves `fd` open)."""
+        return os.fdopen(self.fd, "rb", closefd=False)
+
+    def fstat(self) -> os.stat_result:
+        """fstat of the open file now."""
+        return os.fstat(self.fd)
+
+    def unchanged(self) -> bool:
+        """The open file's size and mtime are still those it had when opened (not written since)."""
+        now = self.fstat()
+        return (now.st_size, now.st_mtime_ns) == (self.stat.st_size, self.stat.st_mtime_ns)
+
+    def remove_if(self, check: Callable[[os.stat_result], bool] | None = None) -> bool | None:
+        """Unlink the name in the folder it was opened from, only while that name still holds the file
+        that was opened (same device and inode; with follow_symlinks the link is removed, never what
+        it points to) and `check(stat of the name)` agrees (default: unchanged since opened). True when
+        removed, False when the name holds something else now (kept), None when it is gone."""
+        try:
+            now = os.stat(self.name, dir_fd=self.folder_fd, follow_symlinks=self.follow_symlinks)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise E.LocalIOError(f"cannot remove {self.shown}: {exc.strerror}") from None
+        mine = self.fstat()
+        same = st.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
+        if not same or not (check(now) if check is not None else self.unchanged()):
+            return False
+        try:
+            os.unlink(self.name, dir_fd=self.folder_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise E.LocalIOError(f"cannot remove {self.shown}: {exc.strerror}") from None
+        return True
+
+    def close(self) -> None:
+        for fd in (self.fd, self.folder_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.folder_fd = -1
+
+    def __enter__(self) -> OpenFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _removed(fd: int) -> bool:
+    """Whether the folder open as `fd` was removed (no name leads to it any more)."""
+    try:
+        return os.fstat(fd).st_nlink == 0
+    except OSError:
+        return True
+
+
+class _Removed(E.LocalIOError):
+    """The folder a temp file was to be created in was removed meanwhile (its kept descriptor leads to
+    no name any more): LocalTree.write makes it again once."""
+
+
+def _removed_meanwhile(folder: Path) -> E.ItsStoreError:
+    return E.LocalIOError(f"cannot write in {folder}: the folder was removed while the run went on",
+                          hint="run the command again to write what is missing")
+
+
+def _is_link(name: str, dir_fd: int) -> bool:
+    try:
+        return st.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
+
+
+@contextmanager
+def opened_under(root: Path | str, rel: str, *, follow_symlinks: bool = False) -> Iterator[OpenFile]:
+    """root/rel opened as LocalTree.open_file opens it, with a tree that keeps nothing (the watcher)."""
+    tree = LocalTree(root, follow_symlinks=follow_symlinks, keep=0)
+    with tree.open_file(rel) as opened:
+        yield opened
