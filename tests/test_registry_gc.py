@@ -99,9 +99,9 @@ def test_gc_bad_input_changes_nothing(cli, service, buckets, tmp_path: Path):
     before = keys_under(service, buckets["models"], "")
     for args, words in ((["--keep-last", "0"], "--keep-last must be at least 1"),
                         (["--keep-last", "-3"], "--keep-last must be at least 1"),
-                        (["--older-than", "90x"], "invalid --older-than"),
-                        (["--older-than", ""], "invalid --older-than"),
-                        (["--stale", "soon"], "invalid --stale"),
+                        (["--older-than", "90x"], "invalid duration for --older-than"),
+                        (["--older-than", ""], "invalid duration for --older-than"),
+                        (["--stale", "soon"], "invalid duration for --stale"),
                         (["--stale", "0s"], "--stale must be more than 0s")):
         run = cli("model", "gc", "gcm", *args, "--yes")
         assert run.exit_code == 2, (args, run)
@@ -184,7 +184,7 @@ def test_cache_prune_drops_least_recently_used(cli, env, service, tmp_path: Path
     assert cli("model", "pull", "cached@1.0.0", "again.pt", "--json").json()["cached_files"] == 1
 
     bad = cli("cache", "prune", "--max-size", "ten")
-    assert bad.exit_code == 2 and "invalid --max-size" in one_line_error(bad)
+    assert bad.exit_code == 2 and "invalid size for --max-size" in one_line_error(bad)
     assert len(list(blobs.rglob("*.used"))) == 3
 
     run = cli("cache", "prune", "--max-size", "250KB", "--json")
