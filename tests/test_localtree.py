@@ -366,3 +366,36 @@ def test_sync_down_a_local_file_gone_during_the_compare_is_not_a_vanished_source
     assert [(item["path"], item["code"]) for item in report["failed"]] == [("cam/a.jpg", "local_file_not_found")]
     again = cli("sync", f"s3://{name}/", str(dest), "--checksum")
     assert again.exit_code == 0 and (dest / "cam" / "a.jpg").read_bytes() == b"FRAME", again
+
+
+@pytest.mark.parametrize("command", ["sync", "verify"])
+def test_checksum_compare_never_reads_through_a_folder_swapped_for_a_link(cli, s3_server, tmp_path: Path,
+                                                                          command: str) -> None:
+    """`sync --checksum` (local -> s3) and `verify` hash the local side of a pair after the walk. Its folder
+    src/cam is swapped for a link to another folder while the object's HEAD is in flight; the hash must be
+    of the file walked (read in the folder's kept descriptor), never of outside/a.jpg through the link (it
+    was: sync said "content differs", verify said "different", both from the other folder's file)."""
+    name = _bucket_with(s3_server, {"cam/a.jpg": b"FRAME A"})
+    src, outside = tmp_path / "src", tmp_path / "outside"
+    (src / "cam").mkdir(parents=True)
+    (src / "cam" / "a.jpg").write_bytes(b"FRAME A")
+    outside.mkdir()
+    (outside / "a.jpg").write_bytes(b"OTHER A")  # same size: only its content tells it apart
+    swapped: list[Path] = []
+
+    def answer(seen: Seen) -> bytes | None:
+        if seen.method == "HEAD" and seen.path.endswith("/cam/a.jpg") and not swapped:
+            swapped.append(_swap_for_link(src / "cam", outside))
+        return None
+
+    args = (["sync", str(src), f"s3://{name}/", "--checksum"] if command == "sync"
+            else ["verify", str(src), f"s3://{name}/"])
+    with FaultProxy(_port(s3_server.endpoint), answer=answer) as proxy:
+        run = cli("--json", *args, "-w", "1", extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert swapped, run
+    report = run.json()
+    if command == "sync":
+        assert run.exit_code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 1, run
+    else:
+        assert run.exit_code == 0 and report["counts"]["same"] == 1 and report["counts"]["different"] == 0, run
+    assert boto3_client(s3_server).get_object(Bucket=name, Key="cam/a.jpg")["Body"].read() == b"FRAME A"

@@ -29,7 +29,8 @@ READERS = {
                             "upload_file(s3, bucket, 'k', path, {}, threshold=1, part_size=None, workers=1)",
     "service.upload_object": "from its_store.core.models import UploadRequest\n"
                              "svc.upload_object(UploadRequest(bucket=bucket, key='k', file_path=path))",
-    "sync.compare.file_digests": "from its_store.sync.compare import file_digests\nfile_digests(str(path), True)",
+    "core.localtree.open_file": "from its_store.core.localtree import LocalTree\n"
+                                "LocalTree(path.parent).open_file(path.name)",
     "registry.manifest.sha256_file": "from its_store.registry.manifest import sha256_file\nsha256_file(path)",
     "core.files.open_regular": "from its_store.core.files import open_regular\nopen_regular(path)",
 }

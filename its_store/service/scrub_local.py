@@ -8,9 +8,10 @@ of the local file; without it, an MD5 ETag is compared with the file's MD5; else
 the object is read and hashed; else the pair is counted as unverifiable (same size, content not
 compared). Pairs are checked on a thread pool.
 
-A local file is read through core.files.open_regular, as every upload reads one: a FIFO or a link
-put in its place after the walk is refused (unreadable), never opened as what it now is (a FIFO
-would block the compare for good). What the walk itself does not compare (links not followed,
+The folder is held by descriptors (core/localtree.LocalTree), walked and read through them as sync
+reads it: a FIFO or a link put in a file's place after the walk is refused (unreadable), never
+opened as what it now is (a FIFO would block the compare for good), and a folder swapped for a link
+is never read through. What the walk itself does not compare (links not followed,
 FIFOs, devices, sockets) is reported as skipped, as sync reports it.
 """
 
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
+from its_store.core.localtree import LocalTree
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint
 from its_store.service.scrub import LIST_LIMIT, _parallel, _reader
@@ -78,7 +80,10 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
     report = CompareReport(str(local), bucket, prefix)
     from its_store.sync.walk import Walk, walk_local, walk_remote
     local_walk, remote_walk = Walk(), Walk()
-    files = ((f.rel, Path(f.path), f.size) for f in walk_local(local, local_walk))
+    # the folder held by descriptors (core/localtree): listed and read through them, so a folder swapped
+    # for a link during the compare is never read through
+    tree = LocalTree(local)
+    files = ((f.rel, Path(f.path), f.size) for f in walk_local(local, local_walk, tree=tree))
     objects = ((o.rel, o) for o in walk_remote(svc, bucket, prefix, remote_walk))
 
     def merged() -> Iterator[_Pair]:
@@ -88,11 +93,12 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
             elif remote is None:
                 report.add("missing_remote", {"path": rel, "size": size})
             else:
-                yield _Pair(prefix + rel, path, size)
+                yield _Pair(prefix + rel, rel, path, size)
 
-    checker = _PairChecker(svc, bucket, download)
-    for status, entry in _parallel(workers or svc.workers, merged(), checker.check):
-        report.add(status, entry)
+    checker = _PairChecker(svc, bucket, download, tree)
+    with tree:
+        for status, entry in _parallel(workers or svc.workers, merged(), checker.check):
+            report.add(status, entry)
     if remote_walk.error is not None:  # a partial listing would report objects as missing: fail instead
         raise remote_walk.error
     for rel, reason in local_walk.problems:
@@ -125,23 +131,24 @@ def _march(local: Iterator[tuple[str, Path, int]], remote: Iterator[tuple[str, A
 @dataclass
 class _Pair:
     key: str
+    rel: str
     path: Path
     size: int
 
 
 class _PairChecker:
-    def __init__(self, svc: StorageService, bucket: str, download: bool) -> None:
-        self.svc, self.bucket, self.download = svc, bucket, download
+    def __init__(self, svc: StorageService, bucket: str, download: bool, tree: LocalTree) -> None:
+        self.svc, self.bucket, self.download, self.tree = svc, bucket, download, tree
         self.s3 = _reader(svc)
 
     def check(self, item: _Pair) -> tuple[str, dict[str, Any]]:
         entry: dict[str, Any] = {"key": item.key, "path": str(item.path), "size": item.size}
         try:
-            return self._check(item.key, item.path, item.size, entry)
+            return self._check(item.key, item.rel, item.size, entry)
         except E.ItsStoreError as exc:
             return "unreadable", {**entry, "code": exc.code, "reason": exc.message}
 
-    def _check(self, key: str, path: Path, size: int, entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _check(self, key: str, rel: str, size: int, entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         stat = self.s3.stat(self.bucket, key)
         meta = {k.lower()[len("x-amz-meta-"):]: v for k, v in (stat.metadata or {}).items()
                 if k.lower().startswith("x-amz-meta-")}
@@ -157,9 +164,9 @@ class _PairChecker:
             "SSE-C", "SSE-KMS")
         if sha or md5_etag:
             method, want = ("sha256", sha.lower()) if sha else ("md5", etag)
-            got = _file_digest(path, method)
+            got = _file_digest(self.tree, rel, method)
         elif self.download:
-            method, want, got = "download", _file_digest(path, "sha256"), self._remote_sha(key, meta)
+            method, want, got = "download", _file_digest(self.tree, rel, "sha256"), self._remote_sha(key, meta)
         else:
             return "unverifiable", {**entry, "reason": "same size; no its-sha256 and no MD5 ETag (try --download)"}
         entry["method"] = method
@@ -176,17 +183,18 @@ class _PairChecker:
         return check.finish(f"s3://{self.bucket}/{key}")
 
 
-def _file_digest(path: Path, method: str) -> str:
-    """The hash of the regular file at `path` (open_regular: not a link, not a FIFO swapped in since
-    the walk; either is InvalidInputError, the pair's failure)."""
-    from its_store.core.files import io_error, open_regular
+def _file_digest(tree: LocalTree, rel: str, method: str) -> str:
+    """The hash of the regular file `rel` in the compared folder, opened through its descriptors (not a
+    link, not a FIFO swapped in since the walk, no folder on its way swapped for a link; each is an
+    ItsStoreError, the pair's failure)."""
+    from its_store.core.files import io_error
     digest = hashlib.sha256() if method == "sha256" else hashlib.md5(usedforsecurity=False)
     buf = bytearray(1024 * 1024)
     view = memoryview(buf)
-    with open_regular(path) as fh:
+    with tree.open_file(rel) as opened, opened.reader() as fh:
         try:
             while n := fh.readinto(buf):
                 digest.update(view[:n])
         except OSError as exc:
-            raise io_error("cannot read", path, exc) from None
+            raise io_error("cannot read", opened.path, exc) from None
     return digest.hexdigest()

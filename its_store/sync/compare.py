@@ -17,12 +17,17 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from its_store.sync.mtime import META_MTIME, parse_mtime
 from its_store.sync.state import Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject
+
+# opens a walked local file for reading (the sync engine's: through its LocalTree)
+Reader = Callable[[LocalFile], AbstractContextManager[IO[bytes]]]
 
 _MD5 = re.compile(r"[0-9a-f]{32}")
 
@@ -60,24 +65,25 @@ def known_from_info(info: Any) -> Known:
     return Known(etag, info.size, size, (info.metadata or {}).get(META_MTIME), info.sha256, md5)
 
 
-def file_digests(path: str, md5: bool) -> tuple[str, str | None]:
-    """(sha256 hex, md5 hex or None) of a file, read once in 1 MiB chunks."""
+def file_digests(fh: IO[bytes], md5: bool) -> tuple[str, str | None]:
+    """(sha256 hex, md5 hex or None) of an open file, read once in 1 MiB chunks."""
     sha = hashlib.sha256()
     m = hashlib.md5(usedforsecurity=False) if md5 else None
-    from its_store.core.files import open_regular
-    with open_regular(path, follow_symlinks=True) as fh:  # never blocks on a FIFO swapped in
-        while chunk := fh.read(1 << 20):
-            sha.update(chunk)
-            if m is not None:
-                m.update(chunk)
+    while chunk := fh.read(1 << 20):
+        sha.update(chunk)
+        if m is not None:
+            m.update(chunk)
     return sha.hexdigest(), m.hexdigest() if m is not None else None
 
 
-def content_differs(local: LocalFile, known: Known) -> tuple[bool | None, str | None]:
-    """(differs?, the file's sha256): None when the object carries no usable checksum."""
+def content_differs(local: LocalFile, known: Known, read: Reader) -> tuple[bool | None, str | None]:
+    """(differs?, the file's sha256): None when the object carries no usable checksum. The file is
+    opened by `read`: the run's LocalTree, so a folder swapped for a link since the walk is never read
+    through (core/localtree)."""
     if known.sha256 is None and not known.md5:
         return None, None
-    sha, md5 = file_digests(local.path, known.md5 and known.sha256 is None)
+    with read(local) as fh:
+        sha, md5 = file_digests(fh, known.md5 and known.sha256 is None)
     if known.sha256 is not None:
         return sha != known.sha256, sha
     return md5 != known.etag, sha
@@ -87,14 +93,15 @@ def _ns(when: datetime | None) -> int | None:
     return None if when is None else int(when.timestamp()) * 1_000_000_000
 
 
-def upload_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known) -> tuple[str | None, str | None]:
+def upload_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known,
+                  read: Reader) -> tuple[str | None, str | None]:
     """(why to upload, or None when unchanged; the file's sha256 when it was computed)."""
     if local.size != known.size:
         return "size differs", None
     if mode == "size-only":
         return None, None
     if mode == "checksum":
-        differs, sha = content_differs(local, known)
+        differs, sha = content_differs(local, known, read)
         if differs is not None:
             return ("content differs" if differs else None), sha
     fallback = " (no checksum stored)" if mode == "checksum" else ""
@@ -107,14 +114,14 @@ def upload_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known) 
     return None, None
 
 
-def download_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known) -> str | None:
+def download_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known, read: Reader) -> str | None:
     """Why to download over an existing file, or None when unchanged."""
     if local.size != known.size:
         return "size differs"
     if mode == "size-only":
         return None
     if mode == "checksum":
-        differs, _ = content_differs(local, known)
+        differs, _ = content_differs(local, known, read)
         if differs is not None:
             return "content differs" if differs else None
     fallback = " (no checksum stored)" if mode == "checksum" else ""

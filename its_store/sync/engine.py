@@ -18,9 +18,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.files import local_error
@@ -282,14 +283,14 @@ class Sync:
                 return self._unchanged()
             known = self.heads.cached(str(self.dst.bucket), d)
             if known is not None and mode != "checksum":
-                reason, _ = C.upload_reason(mode, s, d, known)
+                reason, _ = C.upload_reason(mode, s, d, known, self._read_local)
                 return self._unchanged() if reason is None else (lambda s, d: self._upload(s, reason))
         elif self.kind == "download" and mode == "size-only" and s.size == d.size:
             return self._unchanged()
         elif self.kind == "download":
             known = self.heads.cached(str(self.src.bucket), s)
             if known is not None and mode != "checksum":
-                reason = C.download_reason(mode, d, s, known)
+                reason = C.download_reason(mode, d, s, known, self._read_local)
                 return self._unchanged() if reason is None else (lambda s, d: self._download(s, reason, known))
         return self._compare
 
@@ -345,14 +346,14 @@ class Sync:
             except E.ObjectNotFoundError:  # deleted since it was listed
                 self._upload(s, "new")
                 return
-            reason, sha = C.upload_reason(mode, s, d, known)
+            reason, sha = C.upload_reason(mode, s, d, known, self._read_local)
             if reason is None:
                 self._unchanged()
             else:
                 self._upload(s, reason, sha)
         elif self.kind == "download":
             known = self.heads.known(str(self.src.bucket), s, mode == "checksum")
-            reason = C.download_reason(mode, d, s, known)
+            reason = C.download_reason(mode, d, s, known, self._read_local)
             if reason is None:
                 self._unchanged()
             else:
@@ -382,6 +383,13 @@ class Sync:
         if self.kind == "download":
             return self.src_prefix + rel
         return self.dst_prefix + rel
+
+    @contextmanager
+    def _read_local(self, local: LocalFile) -> Iterator[IO[bytes]]:
+        """A walked local file opened for reading in the folder walked (--checksum): a link swapped in for
+        the file or a folder on its way is refused, never read through."""
+        with self._tree.open_file(local.rel) as opened, opened.reader() as fh:  # type: ignore[union-attr]
+            yield fh
 
     def _upload(self, s: LocalFile, reason: str, sha: str | None = None) -> None:
         key = local_key(self.dst_prefix, s.rel)  # a name that cannot be a key: this item fails, named
