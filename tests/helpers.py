@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+import its_store
+
+ROOT = Path(its_store.__file__).resolve().parents[1]  # the checkout a subprocess must import
+DEADLINE = 240  # seconds; a safety net against a hang, never a timing assertion
 
 JPEG_HEADER = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
@@ -208,3 +218,33 @@ def corpus_on(request, kind: str, buckets: dict[str, str], monkeypatch, tmp_path
         except Exception:  # noqa: BLE001 - rclone lists an entry it failed to store (test_hostile_keys)
             content[key] = b""
     return Corpus(server.kind, bucket, client, cli_runner(env), env, held, refused, content)
+
+
+@dataclass
+class Done:
+    """What a subprocess run of the CLI did."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"<Done exit={self.exit_code} stdout={self.stdout[:1500]!r} stderr={self.stderr[:1500]!r}>"
+
+
+def run_cli_process(args: list[str], env: dict[str, str], cwd: Path, *, prefix: tuple[str, ...] = (),
+                    pool: int = 2) -> Done:
+    """`python -m its_store ARGS` in a subprocess of this checkout (after `prefix`, e.g. setpriv), with
+    `pool` connections and workers, killed at DEADLINE: a hang fails the test, naming the command."""
+    full = {**os.environ, **env, "PYTHONPATH": str(ROOT), "MINIO_MAX_POOL_CONNECTIONS": str(pool),
+            "MINIO_MAX_WORKERS": str(pool)}
+    try:
+        proc = subprocess.run([*prefix, sys.executable, "-m", "its_store", *args], env=full, cwd=cwd,
+                              capture_output=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"`its-store {' '.join(args[:3])}` did not finish in {DEADLINE} s (hung); "
+                    f"stderr: {(exc.stderr or b'')[-2000:]!r}")
+    return Done(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))

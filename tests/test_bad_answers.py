@@ -150,11 +150,8 @@ MATRIX = [pytest.param(case, form, id=f"{case.id}:{form}") for case in CASES for
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FaultServer]:
-    server = FaultServer().start()
-    try:
+    with FaultServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def seed(server: FaultServer) -> None:

@@ -12,56 +12,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from faultserver import FakeObject, FaultServer
 
-import its_store
+from helpers import Done, run_cli_process
 
-ROOT = Path(its_store.__file__).resolve().parents[1]  # the checkout the subprocesses must import
-DEADLINE = 240  # seconds; a safety net against a hang, never a timing assertion
 POOL = 2
-
-
-@dataclass
-class Done:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def __repr__(self) -> str:
-        return f"<Done exit={self.exit_code} stdout={self.stdout[:1500]!r} stderr={self.stderr[:1500]!r}>"
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> Done:
     """`python -m its_store ARGS` in a subprocess with POOL connections and workers, killed at the deadline."""
-    full = {**os.environ, **env, "PYTHONPATH": str(ROOT), "MINIO_MAX_POOL_CONNECTIONS": str(POOL),
-            "MINIO_MAX_WORKERS": str(POOL)}
-    try:
-        proc = subprocess.run([sys.executable, "-m", "its_store", *args], env=full, cwd=cwd, capture_output=True,
-                              timeout=DEADLINE, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"`its-store {' '.join(args[:3])}` did not finish in {DEADLINE} s (hung); "
-                    f"stderr: {(exc.stderr or b'')[-2000:]!r}")
-    return Done(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+    return run_cli_process(args, env, cwd, pool=POOL)
 
 
 @pytest.fixture
 def fake() -> Iterator[FaultServer]:
-    server = FaultServer().start()
-    try:
+    with FaultServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def fake_env(fake: FaultServer, tmp_path: Path) -> dict[str, str]:

@@ -14,7 +14,6 @@ Single-item commands (get, model pull) must fail with one line, exit 1, and leav
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -28,46 +27,20 @@ from typing import Any
 
 import pytest
 
-import its_store
+from helpers import DEADLINE, ROOT, Done, run_cli_process
 
-ROOT = Path(its_store.__file__).resolve().parents[1]  # the checkout the subprocesses must import
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
           # nobody may traverse root's folders (the interpreter lives under /root in this image) but
           # gets no write privilege: mode bits are enforced on every write, as for any user
           "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
-DEADLINE = 240  # seconds; a safety net against a hang, never a timing assertion
 GOOD, BAD = 6, 4
 SMALL = 1024
 BIG = 1_200_000  # larger than the 1 MiB disk: never fits
 
 
-@dataclass
-class Done:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def __repr__(self) -> str:
-        return f"<Done exit={self.exit_code} stdout={self.stdout[:1500]!r} stderr={self.stderr[:1500]!r}>"
-
-
 def run_cli(args: list[str], env: dict[str, str], cwd: Path, *, as_nobody: bool = False) -> Done:
     """`python -m its_store ARGS` in a subprocess (two pool connections, two workers), killed at the deadline."""
-    command = [sys.executable, "-m", "its_store", *args]
-    if as_nobody:
-        command = [*NOBODY, *command]
-    full = {**os.environ, **env, "PYTHONPATH": str(ROOT), "MINIO_MAX_POOL_CONNECTIONS": "2",
-            "MINIO_MAX_WORKERS": "2"}
-    try:
-        proc = subprocess.run(command, env=full, cwd=cwd, capture_output=True, timeout=DEADLINE,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"`its-store {' '.join(args[:3])}` did not finish in {DEADLINE} s (hung); "
-                    f"stderr: {(exc.stderr or b'')[-2000:]!r}")
-    return Done(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+    return run_cli_process(args, env, cwd, prefix=tuple(NOBODY) if as_nobody else ())
 
 
 # ---------------------------------------------------------------------------------------- places

@@ -52,11 +52,8 @@ def latin(value: str) -> str:
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FaultServer]:
-    server = FaultServer().start()
-    try:
+    with FaultServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ name written to without pause costs a bounded amount of CPU, and nothing changed
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,21 +95,6 @@ def catch_up(w: Watcher, since: float) -> None:
 
 
 def changed_since(root: Path, since: float) -> Iterator[str]:
-    """Relative paths (with /) of the non-folder entries under `root` whose ctime is `since` or later,
-    streamed (os.scandir, one lstat each); links to folders are not followed, unreadable folders skipped.
-    Names come as the OS gives them (undecodable bytes as surrogate escapes)."""
-    folders = [str(root)]
-    while folders:
-        try:
-            entries = os.scandir(folders.pop())
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-                    elif not F.is_temp_name(entry.name) and entry.stat(follow_symlinks=False).st_ctime >= since:
-                        yield Path(os.path.relpath(entry.path, root)).as_posix()
-                except OSError:
-                    continue
+    """Relative paths (with /) of the non-folder entries under `root` whose ctime is `since` or later
+    (one lstat each), streamed as watch_files.scan streams them."""
+    return F.scan(root, root, lambda entry: entry.stat(follow_symlinks=False).st_ctime >= since)

@@ -25,7 +25,7 @@ import fnmatch
 import hashlib
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,29 @@ NOT_FOLLOWED = "symlink (not followed; use --follow-symlinks)"
 def is_temp_name(name: str) -> bool:
     """True for the usual names of files still being written (TEMP_PATTERNS, on the base name)."""
     return any(fnmatch.fnmatchcase(name, pat) for pat in TEMP_PATTERNS)
+
+
+def scan(folder: Path, base: Path, keep: Callable[[os.DirEntry[str]], bool]) -> Iterator[str]:
+    """Relative paths (with /, relative to `base`) of the non-folder entries under `folder` that `keep`
+    accepts, streamed with os.scandir (os.walk would list a whole folder first: millions of names for a
+    flat camera folder). Temp names are left out; folders that are links are not followed (no loops);
+    unreadable folders and entries gone meanwhile (OSError) are skipped. Names come as the OS gives them
+    (undecodable bytes as surrogate escapes)."""
+    folders = [str(folder)]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif not is_temp_name(entry.name) and keep(entry):
+                        yield Path(os.path.relpath(entry.path, base)).as_posix()
+                except OSError:
+                    continue
 
 
 def is_utf8(rel: str) -> bool:

@@ -9,7 +9,6 @@ folder of millions of files costs no memory: the walk streams, the change queue 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,22 +94,6 @@ def wanted(options: Any) -> Callable[[str], bool]:
 
 
 def walk(folder: Path, root: Path | None = None) -> Iterator[str]:
-    """Relative paths (with /) of the regular files under `folder`, relative to `root` (default: folder),
-    streamed with os.scandir (os.walk would list a whole folder first: millions of names for a flat
-    camera folder). Symlinked folders are not followed (no loops); unreadable folders are skipped."""
-    base = str(root or folder)
-    folders = [str(folder)]
-    while folders:
-        try:
-            entries = os.scandir(folders.pop())
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-                    elif entry.is_file() and not F.is_temp_name(entry.name):
-                        yield Path(os.path.relpath(entry.path, base)).as_posix()
-                except OSError:
-                    continue
+    """Relative paths (with /) of the regular files under `folder` (links to files included: the watcher
+    decides on them), relative to `root` (default: folder), streamed as watch_files.scan streams them."""
+    return F.scan(folder, root or folder, lambda entry: entry.is_file())
