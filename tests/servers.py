@@ -116,13 +116,18 @@ class LocalS3Server(ServerProcess):
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.workdir,
                                             start_new_session=True)
 
+    def _processes(self) -> list[subprocess.Popen[bytes]]:
+        """The processes the server needs: waiting for it fails as soon as one has exited."""
+        return [self.process] if self.process is not None else []
+
     def _wait_ready(self, timeout: float) -> None:
         """Until any HTTP answer comes back (an error status counts: the server is listening)."""
         deadline = time.monotonic() + timeout
         url = f"http://{self.endpoint}/"
         while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with code {self.process.returncode}")
+            for proc in self._processes():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{self.kind} ({proc.args[0]}) exited with code {proc.returncode}")
             try:
                 with urllib.request.urlopen(url, timeout=1):
                     return
@@ -337,22 +342,9 @@ class CephServer(LocalS3Server):
         self.daemons.append(proc)
         return proc
 
-    def _wait_ready(self, timeout: float) -> None:
-        """Until the gateway answers HTTP, failing as soon as any daemon of the cluster has exited."""
-        deadline = time.monotonic() + timeout
-        url = f"http://{self.endpoint}/"
-        while time.monotonic() < deadline:
-            for proc in self.daemons:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{proc.args[0]} exited with code {proc.returncode}")
-            try:
-                with urllib.request.urlopen(url, timeout=1):
-                    return
-            except urllib.error.HTTPError:
-                return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        raise RuntimeError(f"no answer from {url} within {timeout:.0f} s")
+    def _processes(self) -> list[subprocess.Popen[bytes]]:
+        """Every daemon of the cluster: the gateway is awaited, failing as soon as any of them has exited."""
+        return list(self.daemons)
 
     def check_started(self) -> None:
         """The user's keys work (a signed ListBuckets), and a wrong secret is refused."""
