@@ -8,6 +8,8 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -248,3 +250,26 @@ def run_cli_process(args: list[str], env: dict[str, str], cwd: Path, *, prefix: 
         pytest.fail(f"`its-store {' '.join(args[:3])}` did not finish in {DEADLINE} s (hung); "
                     f"stderr: {(exc.stderr or b'')[-2000:]!r}")
     return Done(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+
+
+@contextmanager
+def immutable(folder: Path) -> Iterator[None]:
+    """`chattr +i` (root ignores mode bits, not this), always undone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["chattr", "+i", str(folder)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+@contextmanager
+def tiny_disk(folder: Path) -> Iterator[None]:
+    """A 1 MiB tmpfs mounted on `folder`, always unmounted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", str(folder)], check=True)
+    try:
+        yield
+    finally:
+        if subprocess.run(["umount", str(folder)]).returncode != 0:
+            subprocess.run(["umount", "-l", str(folder)], check=True)

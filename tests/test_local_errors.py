@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from helpers import DEADLINE, ROOT, Done, run_cli_process
+from helpers import DEADLINE, ROOT, Done, immutable, run_cli_process, tiny_disk
 
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
           # nobody may traverse root's folders (the interpreter lives under /root in this image) but
@@ -55,29 +55,6 @@ class Place:
     env: dict[str, str] = field(default_factory=dict)
     as_nobody: bool = False
     size: int = SMALL  # of the objects meant for the bad subfolder
-
-
-@contextmanager
-def immutable(folder: Path) -> Iterator[None]:
-    """`chattr +i` (root ignores mode bits, not this), always undone."""
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["chattr", "+i", str(folder)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
-
-
-@contextmanager
-def tiny_disk(folder: Path) -> Iterator[None]:
-    """A 1 MiB tmpfs mounted on `folder`, always unmounted."""
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", str(folder)], check=True)
-    try:
-        yield
-    finally:
-        if subprocess.run(["umount", str(folder)]).returncode != 0:
-            subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 @contextmanager

@@ -324,3 +324,39 @@ def test_bucket_creation_and_encryption_changes_are_audited(cli, env, buckets):
     assert ("bucket_encryption_set", buckets["default"], "ok") in ops
     assert ("bucket_encryption_rm", buckets["default"], "ok") in ops
     assert all(env["MINIO_SECRET_KEY"] not in _json.dumps(e) for e in lines)
+
+
+@pytest.mark.parametrize("how", ["full", "immutable"])
+def test_a_cache_folder_that_takes_no_write_is_one_warning_and_the_exit_code_stands(env, bucket, tmp_path, how):
+    """An edge box's disk fills up (or the cache folder is `chattr +i`): the stats write fails with
+    LocalIOError from core/files' atomic write, which flush_pending ("never raises") let through: the upload
+    was done, then a traceback and exit 1; the watcher died on it. Now: one warning, exit 0, the object stored."""
+    from helpers import immutable, run_cli_process, tiny_disk
+    cache = Path(env["MINIO_CACHE_DIR"])
+    src = write_file(tmp_path / "frame.jpg", 20_000)
+    if how == "full":
+        place = tiny_disk(cache)
+    else:
+        cache.mkdir(parents=True, exist_ok=True)
+        place = immutable(cache)
+    with place:
+        if how == "full":
+            with open(cache / "filler", "wb") as filler:
+                try:
+                    while True:
+                        filler.write(b"\0" * 65536)
+                        filler.flush()
+                except OSError:
+                    pass
+        done = run_cli_process(["upload", str(src), f"s3://{bucket}/frame.jpg"], env, tmp_path)
+    assert done.exit_code == 0 and "Traceback" not in done.stderr and "unexpected" not in done.stderr, done
+    warnings = [line for line in done.stderr.splitlines() if "stats" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("its-store: warning: cannot save stats"), done
+    assert plain_client_get(env, bucket, "frame.jpg") == src.read_bytes()
+
+
+def plain_client_get(env: dict[str, str], bucket: str, key: str) -> bytes:
+    import boto3
+    client = boto3.client("s3", endpoint_url=f"http://{env['MINIO_ENDPOINT']}", region_name="us-east-1",
+                          aws_access_key_id=env["MINIO_ACCESS_KEY"], aws_secret_access_key=env["MINIO_SECRET_KEY"])
+    return client.get_object(Bucket=bucket, Key=key)["Body"].read()

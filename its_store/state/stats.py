@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from its_store.core.errors import ItsStoreError
+
 log = logging.getLogger("its_store.state.stats")
 
 AUTOFLUSH_SECONDS = 30.0  # a long-running process lands its counts at least this often
@@ -207,6 +209,7 @@ class StatsStore:
         self.directory = Path(directory)
         self.path = self.directory / "stats.json"
         self.lock_path = self.directory / "stats.lock"
+        self._warned = False
 
     def _locked(self) -> contextlib.AbstractContextManager[None]:
         from its_store.core.files import file_lock
@@ -232,6 +235,11 @@ class StatsStore:
 
     def _write(self, record: dict[str, Any]) -> None:
         atomic_write_text(self.path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+    def warn_once(self) -> bool:
+        """True the first time a save failed: the run says so once, not at every flush that retries."""
+        first, self._warned = not self._warned, True
+        return first
 
     def merge(self, delta: dict[str, Any]) -> None:
         """Add a delta to the totals (raises OSError if the folder is not writable)."""
@@ -267,9 +275,11 @@ def flush_pending(stats: StorageStats, store: StatsStore) -> bool:
     try:
         store.merge(delta)
         return True
-    except OSError as exc:
-        stats.restore_pending(delta)
-        log.warning("cannot save stats to %s: %s", store.path, exc.strerror or exc)
+    except (OSError, ItsStoreError) as exc:  # a full disk, a folder that takes no write: the atomic write's
+        stats.restore_pending(delta)         # LocalIOError as much as an OSError of the lock file
+        reason = exc.message if isinstance(exc, ItsStoreError) else (exc.strerror or str(exc))
+        if store.warn_once():
+            log.warning("cannot save stats to %s: %s", store.path, reason)
         return False
 
 
