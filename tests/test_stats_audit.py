@@ -214,6 +214,23 @@ def test_audit_tail_takes_the_last_n(cli, env, service, bucket):
     assert cli("audit", "tail", "-n", "0").exit_code == 2
 
 
+def test_audit_tail_json_is_always_json_whatever_the_log_holds(cli, env, service, bucket):
+    """A hand-edited (or forged) log line with NaN/Infinity: Python's json reads it, and `audit tail --json`
+    printed `"time": Infinity`, which jq and every strict parser refuse. Such a line is skipped like any
+    line that is not JSON; the good ones are kept."""
+    _put(service, bucket, "good", 10)
+    log_path = Path(env["MINIO_AUDIT_LOG"])
+    with open(log_path, "ab") as log:
+        log.write(b'{"time": Infinity, "operation": "upload", "key": "forged"}\n')
+        log.write(b'{"time": "2026-12-06T00:00:00Z", "size": NaN, "key": "forged2"}\n')
+        log.write(b"[" * 100_000 + b"\n")
+    run = cli("audit", "tail", "-n", "10", "--json")
+    assert run.exit_code == 0, run
+    entries = [json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} in --json: {run.stdout}"))
+               for line in run.stdout.splitlines()]
+    assert [e["key"] for e in entries] == ["good"]
+
+
 def test_audit_record_api_for_other_features(cli, env, service):
     from its_store import ConflictError
     from its_store.state import audit

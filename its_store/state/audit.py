@@ -121,11 +121,17 @@ class AuditLog:
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:
+    """One log line as an entry, or None: not JSON, not an object, or holding NaN/Infinity (Python's json
+    reads them, but they are no JSON: `audit tail --json` would hand them on to jq as invalid JSON)."""
     try:
-        entry = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+        entry = json.loads(line, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return entry if isinstance(entry, dict) else None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def tail_lines(path: Path, n: int) -> list[bytes]:
