@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import secrets
 from pathlib import Path
 
@@ -170,6 +171,24 @@ def test_folder_compare_finds_missing_extra_and_different(cli, bucket, other_too
 
     downloaded = cli("verify", str(root), f"s3://{bucket}/site/", "--download", "--json").json()
     assert downloaded["unverifiable"] == [] and downloaded["counts"]["same"] == 3
+
+
+def test_folder_compare_says_skipped_not_missing_for_what_it_did_not_compare(cli, bucket, tmp_path: Path):
+    """A FIFO or a link (not followed) where a stored object's file was: the walk skips and names it; the
+    march then met the object with no file beside it and ALSO said `missing_local` (exit 4: "the folder
+    lacks it"). It is there, just not compared: skipped only, once."""
+    root = tmp_path / "site"
+    for rel in ("a.jpg", "b.jpg", "c/d.jpg"):
+        write_file(root / rel, 3000, seed=len(rel))
+    assert cli("upload", str(root), f"s3://{bucket}/site/", "-r").exit_code == 0
+    (root / "a.jpg").unlink()
+    os.mkfifo(root / "a.jpg")
+    (root / "c" / "d.jpg").unlink()
+    (root / "c" / "d.jpg").symlink_to(root / "b.jpg")
+    run = cli("verify", str(root), f"s3://{bucket}/site/", "--json")
+    doc = run.json()
+    assert doc["missing_local"] == [] and sorted(e["path"] for e in doc["skipped"]) == ["a.jpg", "c/d.jpg"], run
+    assert run.exit_code == 0 and doc["counts"]["same"] == 1, run
 
 
 def test_folder_compare_bad_input(cli, bucket, tmp_path: Path):

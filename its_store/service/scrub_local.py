@@ -33,6 +33,7 @@ from its_store.service.scrub import LIST_LIMIT, _parallel, _reader
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
+    from its_store.sync.walk import Walk
 
 STATUSES = ("same", "different", "missing_local", "missing_remote", "unverifiable", "unreadable", "skipped")
 
@@ -86,10 +87,14 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
     files = ((f.rel, Path(f.path), f.size) for f in walk_local(local, local_walk, tree=tree))
     objects = ((o.rel, o) for o in walk_remote(svc, bucket, prefix, remote_walk))
 
+    not_compared = _NotCompared(local_walk)
+
     def merged() -> Iterator[_Pair]:
         for rel, path, size, remote in _march(files, objects):
-            if path is None:
+            if path is None and rel not in not_compared:  # those are reported below, once
                 report.add("missing_local", {"key": prefix + rel, "size": remote.size})
+            elif path is None:
+                continue
             elif remote is None:
                 report.add("missing_remote", {"path": rel, "size": size})
             else:
@@ -107,6 +112,22 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
         report.add("skipped", {"key": prefix + rel, "path": rel, "reason": reason})
     report.duration_seconds = time.perf_counter() - started
     return report
+
+
+class _NotCompared:
+    """The names the local walk passed over (a FIFO, a link not followed: its notes) or that lie in a folder
+    it could not read (its problems): they are there, or may be, so they are not missing. The march runs
+    behind the walk, so the walk has already said so for every name the march is at."""
+
+    def __init__(self, walk: Walk) -> None:
+        self.walk, self.seen, self.names = walk, 0, set[str]()
+
+    def __contains__(self, rel: str) -> bool:
+        notes = self.walk.notes
+        self.names.update(noted for noted, _reason, _size in notes[self.seen:])
+        self.seen = len(notes)
+        return rel in self.names or any(not folder or rel.startswith(folder.rstrip("/") + "/")
+                                        for folder, _reason in self.walk.problems)
 
 
 def _march(local: Iterator[tuple[str, Path, int]], remote: Iterator[tuple[str, Any]]
