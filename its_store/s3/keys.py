@@ -76,23 +76,32 @@ def garbled(name: str, head: Callable[[], object]) -> bool:
     return False
 
 
+RETRY_ALONE = ("InternalError:", "ServiceUnavailable:", "SlowDown:")  # a batch entry's failure worth a 2nd try
+
+
 def delete_all(items: list[Item], batch: Callable[[list[Item]], list[Failure]],
                single: Callable[[str, str | None], None]) -> list[Failure]:
     """Delete every (key, version) pair; return the failures. `batch` sends one DeleteObjects of up
     to 1,000 XML-safe pairs (raising if the server refuses the request as a whole); `single` one
     DELETE. A batch refused as a whole for its content (InvalidInputError: MalformedXML and the like,
-    or a server without DeleteObjects) is sent again key by key; one unreachable server still raises."""
+    or a server without DeleteObjects) is sent again key by key, and so is an entry the batch failed with
+    the server's own error (RETRY_ALONE); one unreachable server still raises."""
     failures: list[Failure] = []
     one_by_one = [(k, v) for k, v in items if not xml_safe(k)]
     carried = [(k, v) for k, v in items if xml_safe(k)]
     for start in range(0, len(carried), BATCH):
         chunk = carried[start:start + BATCH]
         try:
-            failures += batch(chunk)
+            failed = batch(chunk)
         except E.ItsStoreError as exc:
             if not refused_as_a_whole(exc):
                 raise
             one_by_one += chunk
+            continue
+        # an entry the server failed with its own error inside the batch is sent again alone (a DELETE is
+        # idempotent): SeaweedFS fails a long-named key's version there and deletes it when asked alone
+        one_by_one += [(k, v) for k, v, message in failed if message.startswith(RETRY_ALONE)]
+        failures += [f for f in failed if not f[2].startswith(RETRY_ALONE)]
     for key, version in one_by_one:
         failure = _single(single, key, version)
         if failure is not None:
