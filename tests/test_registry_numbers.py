@@ -9,6 +9,7 @@ document (show, pull, verify, list, gc, and an alias resolved through `_aliases.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,38 @@ def test_a_deeply_nested_offline_copy_is_not_used(cli, env, service, buckets, tm
     run = cli("model", "list", "det", "--offline")
     assert run.exit_code != 1, run  # not an "unexpected" error
     assert "unexpected" not in run.stderr
+
+
+# ---------------------------------------------------------------------------------- pulled file modes
+def modes(root: Path) -> dict[str, int]:
+    """Permission bits of `root` and of everything under it, by relative path ('.' for root)."""
+    found = {".": root.stat().st_mode & 0o7777}
+    found.update({p.relative_to(root).as_posix(): p.stat().st_mode & 0o7777 for p in root.rglob("*")})
+    return found
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_a_pulled_folder_gets_the_modes_mkdir_and_cp_give(cli, service, tmp_path: Path, umask: int):
+    """The pulled folder was renamed from a tempfile.mkdtemp staging folder: 0700 whatever the umask, so
+    an inference service running as another user could not read the model `get -r` would have let it."""
+    from its_store import ModelRegistry
+    folder = tmp_path / "src"
+    write_file(folder / "weights.pt", 2000, seed=2)
+    write_file(folder / "labels" / "names.txt", 100, seed=3)
+    reg = ModelRegistry(service)
+    reg.register_model(folder, "fold", "1.0.0")
+    reg.register_model(folder / "weights.pt", "one", "1.0.0")
+    old = os.umask(umask)  # the CLI runs in this process; nothing else runs in it meanwhile
+    try:
+        runs = [cli("model", "pull", "fold@1.0.0", "out"), cli("model", "pull", "one@1.0.0", "one.pt"),
+                cli("model", "pull", "fold@1.0.0", "again"), cli("model", "pull", "fold@1.0.0", "again", "--force")]
+    finally:
+        os.umask(old)
+    assert all(run.exit_code == 0 for run in runs), runs
+    folders, files = 0o777 & ~umask, 0o666 & ~umask
+    for dest in ("out", "again"):  # a new folder, and one that replaces a folder (--force)
+        got = modes(tmp_path / dest)
+        assert got == {".": folders, "labels": folders, "labels/names.txt": files, "weights.pt": files,
+                       "manifest.json": files}, (dest, {k: oct(v) for k, v in got.items()})
+    assert (tmp_path / "one.pt").stat().st_mode & 0o7777 == files
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging or probe left
