@@ -160,3 +160,17 @@ def test_a_pulled_folder_gets_the_modes_mkdir_and_cp_give(cli, service, tmp_path
                        "manifest.json": files}, (dest, {k: oct(v) for k, v in got.items()})
     assert (tmp_path / "one.pt").stat().st_mode & 0o7777 == files
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging or probe left
+
+
+def test_a_deeply_nested_metadata_cache_entry_is_a_miss(tmp_path: Path):
+    """The metadata cache (disk, or a Redis others share) holds registry documents: an entry json cannot
+    decode (RecursionError, not a ValueError) is a miss like any other unreadable entry."""
+    import diskcache
+
+    from its_store.state.cache import _SEP, DiskCache
+    cache = DiskCache(tmp_path / "cache")
+    cache.put("model-registry", "ok", {"a": 1}, 60)
+    with diskcache.Cache(str(tmp_path / "cache")) as raw:  # planted with the library's own API
+        raw.set("model-registry" + _SEP + "deep", "[" * 100_000 + "]" * 100_000)
+    assert cache.get("model-registry", "ok") == {"a": 1}
+    assert cache.get("model-registry", "deep") is None
