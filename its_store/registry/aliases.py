@@ -52,10 +52,7 @@ def read(s3: S3Client, bucket: str, name: str) -> tuple[dict[str, Any], str | No
 
 def parse(data: bytes, where: str, name: str) -> dict[str, Any]:
     """An alias document, every alias and version checked (registry/validate.py): IntegrityError otherwise."""
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise E.IntegrityError(f"alias document {where} is not valid JSON") from None
+    doc = validate.decode(data, where, "alias document")
     try:
         validate.alias_doc(doc, name)
     except validate.Invalid as problem:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.registry import validate
 
 if TYPE_CHECKING:
     from its_store.registry.manifest import LocalFile
@@ -127,10 +128,10 @@ def _lookup(reg: ModelRegistry, sha256: str) -> str | None:
         data = resp.read()
     finally:
         resp.close()
-    try:
-        doc = json.loads(data)
+    try:  # best effort: an entry that is not ours (RecursionError, a 5000-digit number...) is no entry
+        doc = validate.decode(data, index_key(sha256), "dedup index entry")
         key = doc["key"] if doc.get("sha256") == sha256 else None
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (E.IntegrityError, TypeError, KeyError, AttributeError):
         return None
     return key if isinstance(key, str) and key else None
 

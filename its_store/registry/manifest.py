@@ -226,13 +226,7 @@ def stored_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
     """Read a stored manifest (v1 or v2), refusing one that is not ours, is malformed, or has a field that
     breaks the rules of registry/validate.py (integrity, exit 4): no field is used before it is checked."""
-    if len(data) > validate.MAX_DOCUMENT_BYTES:
-        raise E.IntegrityError(f"manifest {where} is larger than {validate.MAX_DOCUMENT_BYTES} bytes")
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise E.IntegrityError(f"manifest {where} is not valid JSON") from None
-    return manifest_of(doc, where)
+    return manifest_of(validate.decode(data, where, "manifest"), where)
 
 
 def manifest_of(doc: Any, where: str) -> dict[str, Any]:

@@ -221,11 +221,11 @@ class OfflineStore:
         without blocking: a FIFO put here would hang `model list --offline` forever (core/statefile)."""
         from its_store.core.statefile import NotRegularFile, read_state
         try:
-            doc = json.loads(read_state(path))
+            doc = validate.decode(read_state(path), str(path), "offline registry copy")
         except NotRegularFile as exc:
             log.warning("offline registry copy ignored: %s", exc)
             return None
-        except (OSError, ValueError):
+        except (OSError, E.IntegrityError):
             return None
         return doc if isinstance(doc, dict) else None
 

@@ -193,6 +193,7 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
     staging = _make_staging(target)
     try:
         with LocalTree(staging) as tree:
+            mode = None if plan.single else _folder_mode(tree)
             entries = plan.manifest["files"]
             workers = max(1, min(svc.workers if svc else 4, len(entries)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-pull") as pool:
@@ -200,7 +201,7 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
             if not plan.single:
                 with atomic_target(tree.file("manifest.json")) as fd:
                     pwrite_all(fd, (json.dumps(plan.manifest, indent=2) + "\n").encode("utf-8"), 0)
-            _place(plan, tree, target)
+            _place(plan, tree, target, mode)
     except OSError as exc:
         raise io_error("cannot write", target, exc) from None
     finally:
@@ -264,10 +265,32 @@ def _final_target(plan: PullPlan) -> Path:
 
 def _make_staging(target: Path) -> Path:
     """A new private folder beside `target` (core/files.in_folder, as every write beside a target the
-    user named: a folder that refuses new entries, /proc, is exit 1 and says so)."""
+    user named: a folder that refuses new entries, /proc, is exit 1 and says so). mkdtemp: a unique
+    name made exclusively, mode 0700 so that nobody adds an entry while it is written; a folder model
+    gets the mode mkdir would give it just before it is placed (_folder_mode, _same_folder)."""
     def made() -> Path:
         return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{temp_stem(target.name)}.", suffix=".its-tmp"))
     return in_folder(target.parent, target, made, hint="pull into a folder of a regular file system")
+
+
+_MODE_PROBE = ".its-mode-probe"
+
+
+def _folder_mode(tree: LocalTree) -> int:
+    """The mode `mkdir` gives a new folder here (0777 minus the umask, or what a default ACL or a setgid
+    parent makes of it), which a pulled folder gets in place of the staging folder's private 0700: a
+    model `get -r` would let another user (an inference service) read is readable after a pull too.
+    Learnt by making a folder inside the private staging folder, through its descriptor, before any
+    file is written there: os.umask() can only be read by changing it, for every thread at once."""
+    root = tree.folder([])
+    try:
+        os.mkdir(_MODE_PROBE, 0o777, dir_fd=root)
+        try:
+            return os.stat(_MODE_PROBE, dir_fd=root, follow_symlinks=False).st_mode & 0o7777
+        finally:
+            os.rmdir(_MODE_PROBE, dir_fd=root)
+    finally:
+        os.close(root)
 
 
 def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dict[str, Any], tree: LocalTree) -> None:
@@ -347,10 +370,11 @@ def _copy_verified(source: Path, target: TreeFile, sha256: str) -> bool:
     return True
 
 
-def _place(plan: PullPlan, tree: LocalTree, target: Path) -> None:
+def _place(plan: PullPlan, tree: LocalTree, target: Path, mode: int | None) -> None:
     """The one rename that publishes the pull (two when a forced pull replaces an existing folder). A
     one-file model is renamed out of the staging folder's descriptor; a folder model is the staging
-    folder itself, renamed only while its name still leads to the folder that was written."""
+    folder itself, given `mode` (_folder_mode: what mkdir would have made) through its descriptor and
+    renamed only while its name still leads to the folder that was written."""
     if plan.single:
         *folders, name = str(plan.manifest["files"][0]["path"]).split("/")
         folder = tree.folder(folders)
@@ -359,7 +383,7 @@ def _place(plan: PullPlan, tree: LocalTree, target: Path) -> None:
         finally:
             os.close(folder)
         return
-    _same_folder(tree)
+    _same_folder(tree, mode)
     if not target.exists() or (target.is_dir() and not any(target.iterdir())):
         os.replace(tree.root, target)
         return
@@ -371,11 +395,14 @@ def _place(plan: PullPlan, tree: LocalTree, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _same_folder(tree: LocalTree) -> None:
+def _same_folder(tree: LocalTree, mode: int | None = None) -> None:
     """The staging folder's name still leads to the folder written through `tree` (not renamed away and
-    replaced by a link or another folder meanwhile), else LocalIOError: nothing is placed."""
+    replaced by a link or another folder meanwhile), else LocalIOError: nothing is placed. `mode` is
+    set on the folder held (its descriptor: never on what the name leads to now) before the check."""
     folder = tree.folder([])
     try:
+        if mode is not None:
+            os.fchmod(folder, mode)
         held = os.fstat(folder)
     finally:
         os.close(folder)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store._version import __version__
 from its_store.core import errors as E
+from its_store.registry import validate
 from its_store.registry.refs import LOCK
 
 if TYPE_CHECKING:
@@ -109,8 +110,8 @@ def holder(reg: ModelRegistry, name: str, version: str) -> tuple[dict[str, Any],
         resp.close()
         resp.release_conn()
     try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError):
+        doc = validate.decode(data, key, "lock marker")
+    except E.IntegrityError:
         doc = None
     return (doc if isinstance(doc, dict) else {}), etag
 

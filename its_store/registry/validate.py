@@ -13,6 +13,10 @@ each field is checked once, when the document is parsed, against what its-store 
   - text fields: strings of bounded length without control characters (a description may hold tab and
     newline); metrics: finite numbers; tags: strings; lineage refs: NAME@VERSION.
 
+Every registry document is turned from JSON by decode() here, the one place: any failure of the decoder
+(not JSON, not UTF-8, nested too deep, an integer of more digits than Python converts) is the same
+IntegrityError, never an unexpected exception.
+
 A document that breaks a rule is an IntegrityError (exit 4: the stored document is not one its-store
 wrote, or was changed since), raised as one line naming the field, never its raw value. Unknown extra
 fields are allowed (a newer its-store of the same format may add some).
@@ -20,6 +24,7 @@ fields are allowed (a newer its-store of the same format may add some).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -61,6 +66,21 @@ class Invalid(Exception):
 def integrity(where: str, kind: str, problem: Invalid) -> E.IntegrityError:
     return E.IntegrityError(f"{kind} {where} is invalid: {problem}",
                             hint="it was not written by its-store or was changed since; nothing was written")
+
+
+def decode(data: bytes, where: str, kind: str) -> Any:
+    """THE JSON decode of a registry document (manifest, alias document, lock marker, dedup index entry,
+    their offline copies): any decoder failure is one IntegrityError line naming `kind` and `where`.
+    json.loads raises ValueError for bad JSON, bad UTF-8 and an integer beyond Python's digit limit
+    (sys.get_int_max_str_digits, 4300), and RecursionError for deep nesting; all mean "not ours"."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise E.IntegrityError(f"{kind} {where} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise E.IntegrityError(f"{kind} {where} is not valid JSON") from None
+    except ValueError:  # the integer digit limit (the message would quote the limit, not the document)
+        raise E.IntegrityError(f"{kind} {where} holds a number too long to read") from None
 
 
 # ----------------------------------------------------------------------------------------- scalars
@@ -244,7 +264,7 @@ def _details(doc: dict[str, Any]) -> None:
             raise Invalid("metrics", "is not an object")
         for key, value in metrics.items():
             text(key, "a metric's name", limit=128)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
                 raise Invalid(f"metrics.{key}", "is not a finite number")
     tags = doc.get("tags")
     if tags is not None:
@@ -253,6 +273,15 @@ def _details(doc: dict[str, Any]) -> None:
         for key, value in tags.items():
             text(key, "a tag's name", limit=128)
             text(value, f"tags.{key}", empty=True)
+
+
+def _finite(value: float) -> bool:
+    """A number float() holds and that is finite: a metric is compared and sorted as a float (an integer
+    beyond 1e308 makes float() and math.isfinite raise OverflowError)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _lineage(value: Any) -> None:

@@ -81,11 +81,12 @@ def _encode(value: Any, ttl: int) -> str:
 
 
 def _decode(text: Any) -> Any | None:
-    """The value of a stored entry, or None when it is expired or unreadable (treated as a miss)."""
+    """The value of a stored entry, or None when it is expired or unreadable (treated as a miss): a
+    shared Redis is input, and json.loads raises RecursionError (not a ValueError) on deep nesting."""
     try:
         doc = json.loads(text)
         return doc["v"] if doc["x"] > _now() else None
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, RecursionError):
         return None
 
 
