@@ -125,6 +125,14 @@ def test_completion_cache_fifo_is_ignored(tmp_path: Path) -> None:
     assert guard.readers == 0
 
 
+def test_completion_cache_nested_too_deep_is_ignored(tmp_path: Path) -> None:
+    """A completion.json nested deeper than json can decode (RecursionError, no ValueError) is no cache:
+    a Tab press must never print a traceback into the command line."""
+    from its_store.cli.completion.complete import CompletionCache
+    (tmp_path / "completion.json").write_bytes(b"[" * 100_000)
+    assert CompletionCache(tmp_path / "completion.json").get("x") is None
+
+
 def test_webhook_outbox_fifo_is_set_aside(tmp_path: Path) -> None:
     from its_store.core.settings import Settings
     from its_store.registry import webhooks

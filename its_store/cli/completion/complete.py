@@ -284,7 +284,7 @@ class CompletionCache:
                 from its_store.core.statefile import read_state  # a FIFO here must not hang a Tab press
                 data = json.loads(read_state(self.path))
                 self._data = data["entries"] if data.get("version") == CACHE_VERSION else {}
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 self._data = {}
         return self._data
 
