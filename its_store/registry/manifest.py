@@ -19,6 +19,7 @@ from typing import Any
 
 from its_store.core import errors as E
 from its_store.core.files import open_regular
+from its_store.core.jsontext import loads
 from its_store.core.refs import validate_key
 from its_store.registry import validate
 from its_store.registry.refs import CARD, RESERVED_FILES, VARIANTS_DIR
@@ -133,7 +134,7 @@ def load_training_config(path: Path) -> Any:
     suffix = Path(path).suffix.lower()
     if suffix != ".yaml" and suffix != ".yml":
         try:
-            return json.loads(text)
+            return loads(text)
         except json.JSONDecodeError as exc:
             if suffix == ".json":
                 raise E.InvalidInputError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno}"

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.jsontext import loads
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -190,7 +191,7 @@ def _send_waiting(settings: Settings, outbox: Outbox, report: FlushReport, deadl
     for path in outbox.waiting():
         try:
             body = read_state(path)  # never blocks: a FIFO here would hang every model command
-            event_id = json.loads(body)["id"]
+            event_id = loads(body)["id"]
         except NotRegularFile as exc:
             _set_aside(path, str(exc))
             continue

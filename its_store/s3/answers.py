@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import re
 import threading
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from its_store.core import errors as E
+from its_store.core.jsontext import loads
 
 _local = threading.local()
 _counter = itertools.count(1)
@@ -184,7 +184,7 @@ def _check_policy(name: str, body: bytes, url: str) -> None:
     """GET ?policy answers the policy document: a JSON object (S3 answers 404 NoSuchBucketPolicy when
     there is none, never an empty 200)."""
     try:
-        doc = json.loads(body)
+        doc = loads(body)
     except ValueError:
         root = root_element(body[:_HEAD_BYTES])
         if root:

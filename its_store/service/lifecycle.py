@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from its_store.core import errors as E
+from its_store.core.jsontext import loads
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -143,7 +144,7 @@ def load_rules_file(path: Path) -> list[LifecycleRule]:
     """Rules from a JSON file: {"rules": [...]} or a bare list, in our field names or in the
     AWS CLI's shape ({"Rules": [{"ID", "Filter", "Expiration", ...}]})."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise E.LocalFileNotFoundError(f"no such file: {path}") from None
     except OSError as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.jsontext import loads
 from its_store.core.refs import validate_bucket
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def load_policy(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise E.InvalidInputError(f"cannot read {path}: {exc}") from None
     try:
-        doc = json.loads(text)
+        doc = loads(text)
     except json.JSONDecodeError as exc:
         raise E.InvalidInputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                                   hint="a bucket policy is one JSON object with a Statement list") from None
@@ -153,7 +154,7 @@ class Policies:
     def get(self, bucket: str) -> PolicyView:
         validate_bucket(bucket)
         text = self.svc.s3.get_bucket_policy(bucket)
-        doc = json.loads(text) if text else None
+        doc = loads(text) if text else None
         statements, public = summarize(bucket, doc)
         return PolicyView(bucket, doc, statements, public)
 

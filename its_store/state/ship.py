@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.jsontext import loads
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_count
 
@@ -62,7 +63,7 @@ def _host() -> str:
 def _load(path: Path) -> dict[str, Any]:
     from its_store.core.statefile import read_state
     try:
-        state = json.loads(read_state(path).decode("utf-8"))  # a FIFO: NotRegularFile (a ValueError), no hang
+        state = loads(read_state(path).decode("utf-8"))  # a FIFO: NotRegularFile (a ValueError), no hang
     except FileNotFoundError:
         return {}
     except (ValueError, UnicodeDecodeError) as exc:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from its_store.core.errors import ItsStoreError
+from its_store.core.jsontext import loads
 
 log = logging.getLogger("its_store.state.stats")
 
@@ -220,7 +221,7 @@ class StatsStore:
         this read forever, holding stats.lock) → kept aside as stats.json.corrupt, empty."""
         from its_store.core.statefile import read_state
         try:
-            record = json.loads(read_state(self.path).decode("utf-8"))
+            record = loads(read_state(self.path).decode("utf-8"))
             if not isinstance(record, dict):
                 raise ValueError("not an object")
             _check_record(record)

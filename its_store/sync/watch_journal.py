@@ -24,7 +24,6 @@ fails at once with ConflictError instead of hanging, which the blocking core/fil
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from its_store.core import errors as E
+from its_store.core.jsontext import loads
 
 log = logging.getLogger("its_store.sync.watch_journal")
 
@@ -226,7 +226,7 @@ def _replay(path: Path) -> Iterator[tuple[str, str]]:
             if len(line) < 3 or line[:1] not in (b"+", b"-"):
                 continue
             try:
-                rel = json.loads(line[1:])
+                rel = loads(line[1:])
             except ValueError:
                 continue
             if isinstance(rel, str):

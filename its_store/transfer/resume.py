@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.jsontext import loads
 from its_store.transfer.checksums import PartETag, crc32_of
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class UploadJournal:
         from its_store.core.statefile import read_state
         path = self._path(bucket, key)
         try:
-            record = json.loads(read_state(path).decode("utf-8"))  # a FIFO is NotRegularFile, never a hang
+            record = loads(read_state(path).decode("utf-8"))  # a FIFO is NotRegularFile, never a hang
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError

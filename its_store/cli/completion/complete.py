@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from its_store.core.jsontext import loads
+
 T = TypeVar("T")
 TTL_SECONDS = 60           # fresh answers; older ones are fetched again
 STALE_SECONDS = 24 * 3600  # offered when the server does not answer in time
@@ -282,7 +284,7 @@ class CompletionCache:
                 if self.path is None:
                     raise OSError("no cache")
                 from its_store.core.statefile import read_state  # a FIFO here must not hang a Tab press
-                data = json.loads(read_state(self.path))
+                data = loads(read_state(self.path))
                 self._data = data["entries"] if data.get("version") == CACHE_VERSION else {}
             except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 self._data = {}
