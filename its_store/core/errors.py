@@ -220,6 +220,24 @@ class InterruptedError_(ItsStoreError):
     exit_code = EXIT_INTERRUPTED
 
 
+def batch_error(message: str, failures: list[ItsStoreError], hint: str | None = None) -> ItsStoreError:
+    """The one error of a batch (rm -r, erase, retention set -r, get -r...) some of whose items failed.
+    The one rule for its exit code: when every failure is of one kind (one exit code: all access denied,
+    all locked, all not found), the command exits with that kind's code, as the same refusal of one item
+    would; failures of mixed kinds exit 1. The error keeps the first failure's class and code when all
+    share its exit code. `hint`: default, the first failure's."""
+    first = failures[0]
+    hint = first.hint if hint is None else hint
+    if any(f.exit_code != first.exit_code for f in failures):
+        return ItsStoreError(message, hint=hint)
+    try:
+        err = type(first)(message, hint=hint)
+    except TypeError:  # an error class with other arguments: its code and exit code all the same
+        err = ItsStoreError(message, hint=hint)
+    err.code, err.exit_code = first.code, first.exit_code
+    return err
+
+
 # (exit code, meaning) for the README table and `its-store --help`.
 EXIT_CODES: list[tuple[int, str]] = [
     (EXIT_OK, "success"),

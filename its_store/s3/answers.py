@@ -9,7 +9,10 @@ checked here first, by its first bytes only (no second parse):
 
 - an HTML page is no S3 server at all (a web console, another port): ServiceUnavailableError (exit 69);
 - an empty body, a body that is not XML, the wrong XML document, a policy that is not a JSON object, a
-  PUT answered without an ETag: BadAnswerError (exit 1), naming the call and what was wrong.
+  PUT answered without an ETag: BadAnswerError (exit 1), naming the call and what was wrong;
+- a listing page that says "there is more" (IsTruncated) without a marker to go on from, or with the very
+  marker it was asked with: ServiceUnavailableError (exit 69). minio follows whatever a page says, so
+  such a page would make it ask for the same page forever (`paging`).
 
 Every answer is also remembered per thread (`Call`), so that `errors()` (s3/errors.py) can name the call
 whose answer minio then failed to parse (truncated XML, a missing element, a date that is no date).
@@ -18,11 +21,12 @@ whose answer minio then failed to parse (truncated XML, a missing element, a dat
 from __future__ import annotations
 
 import functools
+import html
 import itertools
 import re
 import threading
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
@@ -75,6 +79,12 @@ _MUST: dict[str, tuple[tuple[re.Pattern[bytes], str], ...]] = {
     "GetBucketEncryption": ((re.compile(rb"<(?:[\w.-]+:)?SSEAlgorithm>\s*(?:AES256|aws:kms|aws:kms:dsse)\s*<"),
                              "<SSEAlgorithm> AES256, aws:kms or aws:kms:dsse"),),
 }
+# Paged listings: the call -> (query parameter, answer element) of each marker, the first one required
+# on a truncated page; the answer's markers are where the next page starts.
+_PAGING = {"ListObjectsV2": (("continuation-token", "NextContinuationToken"),),
+           "ListObjectVersions": (("key-marker", "NextKeyMarker"), ("version-id-marker", "NextVersionIdMarker"))}
+_TRUNCATED = re.compile(rb"<(?:[\w.-]+:)?IsTruncated>\s*true\s*<", re.I)
+_URL_ENCODED = re.compile(rb"<(?:[\w.-]+:)?EncodingType>\s*url\s*<")
 _LISTING_PARAMS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "start-after"}
 _NEEDS_ETAG = {"PutObject", "UploadPart"}
 # GETs of an object's sub-resource: S3 answers a document, never with an ETag (the object's own answer has one)
@@ -164,6 +174,66 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
     for pattern, what in _MUST.get(name, ()):
         if not pattern.search(body):
             raise bad_answer(name, f"no {what}, which S3 always sends in this answer")
+    if name in _PAGING:
+        paging(name, url, body)
+
+
+def paging(name: str, url: str, body: bytes) -> None:
+    """Refuse a truncated listing page that sends the client back where it was: no marker to go on from
+    (minio would then ask for the first page again), or the markers it was asked with (the same page
+    again). A correct server's next page always starts further on. Stateless, one page at a time;
+    a longer cycle that repeats entries is caught where they are yielded (S3Client.list_objects)."""
+    if not _TRUNCATED.search(body):
+        return
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    encoded = bool(_URL_ENCODED.search(body))
+    asked, given = [], []
+    for param, element in _PAGING[name]:
+        found = re.search(rb"<(?:[\w.-]+:)?" + element.encode() + rb">([^<]*)<", body)
+        value = html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
+        if encoded and element == "NextKeyMarker":
+            value = unquote_plus(value)
+        asked.append(query.get(param, ""))
+        given.append(value)
+    first = _PAGING[name][0][1]
+    if not given[0].strip():
+        raise endless_listing(name, f"IsTruncated=true without a <{first}> to go on from")
+    if given == asked:
+        raise endless_listing(name, f"IsTruncated=true with the very <{first}> it was asked with")
+
+
+class Listed:
+    """The entries a listing yielded lately, to refuse one yielded twice: a correct listing never does,
+    and one that does pages in a cycle (tokens A, B, A...) that `paging` cannot see page by page. The
+    window is bounded (WINDOW entries, oldest forgotten first), so memory is too; no order is assumed
+    (not every server lists in byte order)."""
+
+    WINDOW = 10_000
+
+    def __init__(self) -> None:
+        from collections import OrderedDict
+        self._seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+
+    def add(self, entry: tuple[object, ...], call: str, what: str) -> None:
+        """Remember `entry`; raise endless_listing if it is among those remembered."""
+        if entry in self._seen:
+            raise endless_listing(call, f"it listed {what} a second time")
+        self._seen[entry] = None
+        if len(self._seen) > self.WINDOW:
+            self._seen.popitem(last=False)
+
+
+def endless_listing(call: str, what: str, place: str | None = None) -> E.ServiceUnavailableError:
+    """The error for a listing that would never end: the server (or a proxy) pages it in a loop. Exit 69,
+    as for an endpoint that is no S3 API: retrying gets the same pages, and nothing is done on them."""
+    where = f" on {place}" if place else ""
+    err = E.ServiceUnavailableError(
+        f"the server's answer to {call}{where} is not valid S3: {what}; the listing would never end",
+        hint="the server, or a proxy in front of it, pages this listing in a loop; nothing was done on "
+             "the pages it repeated")
+    if place is None:
+        err.unplaced = functools.partial(endless_listing, call, what)  # type: ignore[attr-defined]
+    return err
 
 
 def root_element(head: bytes) -> str | None:

@@ -577,10 +577,15 @@ class S3Client(GovernanceCalls):
                      include_versions: bool = False, start_after: str | None = None) -> Iterator[Entry]:
         """Objects (or all versions and delete markers) under `prefix`, in key order; with
         recursive=False, common prefixes too (is_prefix). minio asks for URL-encoded names and decodes
-        them, so any key comes back exactly; a name the server altered anyway is marked `garbled`."""
+        them, so any key comes back exactly; a name the server altered anyway is marked `garbled`. A
+        listing that yields an entry twice pages in a loop: ServiceUnavailableError (answers.Listed)."""
+        from its_store.s3.answers import Listed
+        listed, call = Listed(), "ListObjectVersions" if include_versions else "ListObjectsV2"
         with errors(bucket, prefix or None):
             for obj in self._minio.list_objects(bucket_name=bucket, prefix=prefix or None, recursive=recursive,
                                                 include_version=include_versions, start_after=start_after):
+                listed.add((obj.is_dir, obj.object_name, obj.version_id), call,
+                           repr(obj.object_name) + (f" (version {obj.version_id})" if obj.version_id else ""))
                 if obj.is_dir:
                     yield Entry(obj.object_name, is_prefix=True)
                 else:

@@ -59,19 +59,14 @@ class BatchResult:
         }
 
     def raise_for_failures(self) -> None:
-        """The batch's one error line: its failures (with the first one's type, so its exit code), else the
+        """The batch's one error line: its failures (exit code by E.batch_error's one rule), else the
         keys skipped for having no safe local name (exit 1: their objects did not come down)."""
         unwritten = [item for item in self.skipped if "key" in item]
         total = len(self.failed) + len(self.succeeded) + len(unwritten)
         if self.failed:
             key, first = self.failed[0]
             message = f"{len(self.failed)} of {total} objects failed; first: {key}: {first.message}"
-            try:
-                err = type(first)(message, hint=first.hint)
-            except TypeError:  # an error class with other arguments: its code and exit code all the same
-                err = E.ItsStoreError(message, hint=first.hint)
-                err.code, err.exit_code = first.code, first.exit_code
-            raise err
+            raise E.batch_error(message, [err for _, err in self.failed])
         if unwritten:
             first_skip = unwritten[0]
             raise E.ItsStoreError(f"{len(unwritten)} of {total} objects not written: their keys have no safe local "

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from its_store.core import errors as E
 from its_store.core import lock as L
@@ -65,6 +65,7 @@ class LockChange(BaseModel):
     bypass_governance: bool = False
     changed: list[dict[str, Any]] = Field(default_factory=list)
     failed: list[dict[str, Any]] = Field(default_factory=list)
+    _errors: list[E.ItsStoreError] = PrivateAttr(default_factory=list)  # the errors of `failed`, in order
 
     def raise_for_failures(self) -> None:
         if not self.failed:
@@ -72,9 +73,10 @@ class LockChange(BaseModel):
         first = self.failed[0]
         total = len(self.failed) + len(self.changed)
         message = f"{len(self.failed)} of {total} not changed; first: {first['key']}: {first['message']}"
-        if all(f["code"] == E.ObjectLockedError.code for f in self.failed):
-            raise E.ObjectLockedError(message, hint=first.get("hint"))
-        raise E.ItsStoreError(message)
+        errors = self._errors if len(self._errors) == len(self.failed) else [  # failed filled by hand
+            (E.ObjectLockedError if f["code"] == E.ObjectLockedError.code else E.ItsStoreError)(f["message"])
+            for f in self.failed]
+        raise E.batch_error(message, errors, first.get("hint"))
 
 
 class Retention:
@@ -209,6 +211,7 @@ class Retention:
                         first = first or error
                         change.failed.append({"key": key, "version_id": vid, "code": error.code,
                                               "message": error.message, "hint": error.hint})
+                        change._errors.append(error)
         if not change.recursive and first is not None:
             raise first
 

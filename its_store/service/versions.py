@@ -98,15 +98,16 @@ class ErasureResult:
         }
 
     def raise_for_failures(self) -> None:
-        """ObjectLockedError (exit 6) when the object lock refused every failed version, else ItsStoreError."""
+        """One error, its exit code by E.batch_error's one rule: all refused by the object lock, 6
+        (ObjectLockedError); all access denied, 6; mixed kinds, 1."""
         if self.failed:
             first, msg = self.failed[0]
             text = (f"{len(self.failed)} versions could not be erased; first: "
                     f"{first.key} ({first.version_id}): {msg}")
-            if all(_failure_code(m) == E.ObjectLockedError.code for _, m in self.failed):
-                raise E.ObjectLockedError(text, hint="retained or held versions stay until their retention "
-                                          "runs out or the hold is lifted; governance: --bypass-governance")
-            raise E.ItsStoreError(text)
+            errors = [_failure_error(v, m, self.bucket) for v, m in self.failed]
+            hint = ("retained or held versions stay until their retention runs out or the hold is lifted; "
+                    "governance: --bypass-governance") if errors[0].code == E.ObjectLockedError.code else None
+            raise E.batch_error(text, errors, hint)
 
 
 def versioning_label(status: str | None) -> str:
@@ -315,6 +316,15 @@ class Versions:
             if not result.dry_run:
                 self.service.stats.record("delete", ok=msg is None, nbytes=version.size)
         batch.clear()
+
+
+def _failure_error(version: ObjectVersion, message: str, bucket: str) -> E.ItsStoreError:
+    """The error of one version's failure message: the object lock's refusal, else by its S3 code."""
+    from its_store.s3.client import failure_error
+    from its_store.service.retention import is_locked_message
+    if is_locked_message(message):
+        return E.ObjectLockedError(message)
+    return failure_error(message, bucket, version.key)
 
 
 def _failure_code(message: str) -> str:

@@ -1,0 +1,97 @@
+"""A batch's exit code by one rule (core/errors.batch_error), for every batch command (attack finding):
+with a read-only key, `rm -r --all-versions --yes` exited 1 where `rm --version-id` and `rm -r --yes`
+exit 6 for the same AccessDenied. Now: every failure of one kind, that kind's exit code (all access
+denied: 6); failures of mixed kinds: 1.
+
+The fake server (tests/faultserver.py) holds two objects and answers each key of a DeleteObjects with
+the S3 error the test names (a 200 DeleteResult with one <Error> per key, as S3 answers a refusal).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from faultserver import XML, Conn, FakeObject, FaultServer, Request, response
+
+from conftest import ServerInfo
+from helpers import run_cli_process
+
+BUCKET = "refuse"
+KEYS = ("p/a.txt", "p/b.txt")
+
+
+def delete_result(body: bytes, codes: dict[str, str]) -> bytes:
+    """A DeleteResult refusing each key of the request with codes[key] (deleting none)."""
+    errors = ""
+    for raw in re.findall(rb"<Object>(.*?)</Object>", body, re.S):
+        key = unquote(re.search(rb"<Key>(.*?)</Key>", raw).group(1).decode())  # type: ignore[union-attr]
+        version = re.search(rb"<VersionId>(.*?)</VersionId>", raw)
+        vid = f"<VersionId>{version.group(1).decode()}</VersionId>" if version else ""
+        errors += (f"<Error><Key>{key}</Key>{vid}<Code>{codes[key]}</Code>"
+                   f"<Message>{codes[key]} for this test</Message></Error>")
+    return response(200, ('<?xml version="1.0" encoding="UTF-8"?><DeleteResult '
+                          f'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{errors}</DeleteResult>').encode(),
+                    content_type=XML)
+
+
+@pytest.fixture
+def refusing(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """(environment, codes): the server refuses the delete of each key with codes[key]."""
+    codes = dict.fromkeys(KEYS, "AccessDenied")
+
+    def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
+        if req.method == "POST" and "delete" in req.query:
+            conn.send(delete_result(conn.read_body(req), codes))
+            return True
+        return False
+
+    with FaultServer(handler, buckets=(BUCKET,)) as server:
+        for key in KEYS:
+            server.put_object(BUCKET, key, FakeObject(b"x"))
+        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(),
+               "MINIO_DEFAULT_BUCKET": BUCKET, "MINIO_MAX_RETRIES": "0",
+               "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
+               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
+        yield env, codes
+
+
+COMMANDS = {"rm": ("rm", "-r", "--yes", f"s3://{BUCKET}/p/"),
+            "rm-all-versions": ("rm", "-r", "--all-versions", "--yes", f"s3://{BUCKET}/p/")}
+
+
+def error_line(done: Any) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.startswith("its-store: error: ")]
+    assert len(lines) == 1, done
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_item_denied_exits_6(refusing: Any, tmp_path: Path, command: str) -> None:
+    env, _ = refusing
+    done = run_cli_process(list(COMMANDS[command]), env, tmp_path)
+    assert done.exit_code == 6, done
+    assert "AccessDenied" in error_line(done) or "access denied" in error_line(done), done
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_failures_of_mixed_kinds_exit_1(refusing: Any, tmp_path: Path, command: str) -> None:
+    env, codes = refusing
+    codes[KEYS[1]] = "InternalError"
+    done = run_cli_process(list(COMMANDS[command]), env, tmp_path)
+    assert done.exit_code == 1, done
+    error_line(done)
+
+
+def test_the_rule_itself() -> None:
+    from its_store.core import errors as E
+    denied = [E.AccessDeniedError("a"), E.ObjectLockedError("b")]
+    assert E.batch_error("2 failed", denied).exit_code == 6
+    assert E.batch_error("2 failed", denied).code == "access_denied"  # the first's class and code
+    assert E.batch_error("2 failed", [E.ObjectNotFoundError("c")]).exit_code == 3
+    mixed = E.batch_error("2 failed", [E.AccessDeniedError("a"), E.ServiceUnavailableError("d")])
+    assert (mixed.exit_code, mixed.code, type(mixed)) == (1, "error", E.ItsStoreError)
