@@ -81,7 +81,7 @@ def test_every_item_denied_exits_6(refusing: Any, tmp_path: Path, command: str) 
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_failures_of_mixed_kinds_exit_1(refusing: Any, tmp_path: Path, command: str) -> None:
     env, codes = refusing
-    codes[KEYS[1]] = "InternalError"
+    codes[KEYS[1]] = "InvalidArgument"  # not InternalError: an entry failed with that is sent again alone
     done = run_cli_process(list(COMMANDS[command]), env, tmp_path)
     assert done.exit_code == 1, done
     error_line(done)

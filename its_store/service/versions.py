@@ -234,12 +234,13 @@ class Versions:
         bucket, recursive, cutoff = result.bucket, result.recursive, result.cutoff
         seen_key, batch = False, []
         candidates: dict[str, list[str]] = {}  # garbled name -> the keys it may stand for
+        named: set[tuple[str, str | None]] = set()  # (key, version) a garbled entry was found to be
         for version in self._targets(result, target):
             seen_key = True
             if cutoff is not None and version.last_modified is not None and version.last_modified >= cutoff:
                 continue
             if version.garbled:  # a delete of the altered name would "succeed" and erase nothing
-                version = self._real_name(version, candidates)
+                version = self._real_name(version, candidates, named)
             if version.garbled:
                 result.failed.append((version, GARBLED))
                 continue
@@ -258,30 +259,39 @@ class Versions:
             if result.recursive or version.key == target:
                 yield version
 
-    def _real_name(self, version: ObjectVersion, candidates: dict[str, list[str]]) -> ObjectVersion:
+    def _real_name(self, version: ObjectVersion, candidates: dict[str, list[str]],
+                   named: set[tuple[str, str | None]]) -> ObjectVersion:
         """The key a garbled name stands for, found in the plain listing (URL-encoded: exact names):
-        a key the server would list under this name, and whose version this is (a HEAD of the version;
-        a delete marker cannot be HEADed, so it needs the one candidate). Unchanged if none is sure.
-        A key only hidden behind a delete marker is in no plain listing: it stays garbled."""
+        a key the server would list under this name, whose version this is (a HEAD of the version with
+        the listed ETag and size; a delete marker cannot be HEADed, so it needs the one candidate), and
+        that no other garbled entry was found to be: several keys may be garbled alike ('c\x01x' and
+        'c\x02x' both 'c\ufffdx', all of version 'null' in an unversioned bucket), each listed once.
+        Unchanged if none is sure. A key only hidden behind a delete marker is in no plain listing: it
+        stays garbled."""
         from its_store.s3.keys import as_garbled
-        name, s3 = version.key, self.service.s3
+        name, s3, vid = version.key, self.service.s3, version.version_id
         if name not in candidates:
             cut = name[:name.index("\ufffd")]
             candidates[name] = [e.key for e in s3.list_objects(version.bucket, cut, recursive=True)
                                 if as_garbled(e.key) == name]
-        found = candidates[name]
+        found = [key for key in candidates[name] if (key, vid) not in named]
         if version.is_delete_marker:
-            sure = found if len(found) == 1 else []
+            sure = found if len(candidates[name]) == 1 else []
         else:
-            sure = [key for key in found if self._has_version(version.bucket, key, version.version_id)]
-        return version.model_copy(update={"key": sure[0], "garbled": False}) if len(sure) == 1 else version
+            sure = [key for key in found if self._is_version(version, key)]
+        if not sure:
+            return version
+        named.add((sure[0], vid))  # alike in name, version, ETag and size: any one of them is this entry
+        return version.model_copy(update={"key": sure[0], "garbled": False})
 
-    def _has_version(self, bucket: str, key: str, version_id: str | None) -> bool:
+    def _is_version(self, version: ObjectVersion, key: str) -> bool:
+        """`key` holds `version` (by its id), with the ETag and size the listing gave."""
         try:
-            self.service.s3.stat(bucket, key, version_id)
+            stat = self.service.s3.stat(version.bucket, key, version.version_id)
         except E.ItsStoreError:
             return False
-        return True
+        etag = (stat.etag or "").strip('"')
+        return (not version.etag or etag == version.etag.strip('"')) and (stat.size or 0) == version.size
 
     def _prove_erased(self, result: ErasureResult, target: str) -> None:
         """List again: a version still listed was not erased, whatever the delete answered (a server
