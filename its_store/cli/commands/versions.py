@@ -76,7 +76,10 @@ def _version_row(v: Any) -> list[Any]:
     if v.is_prefix:
         return ["", "PRE", "", "", v.key]
     size = "DEL" if v.is_delete_marker else human_size(v.size)
-    return [out.fmt_time(v.last_modified), size, "*" if v.is_latest else "", v.version_id or "", v.key]
+    # a name the server listed altered (U+FFFD for bytes it could not list) names no object: say so, as
+    # the JSON's `garbled` does, so it is not taken for a real key
+    key = f"{v.key}  (name altered by the server)" if v.garbled else v.key
+    return [out.fmt_time(v.last_modified), size, "*" if v.is_latest else "", v.version_id or "", key]
 
 
 def rm_all_versions(refs: list[RemoteRef], *, recursive: bool, older_than: str | None, dry_run: bool,
