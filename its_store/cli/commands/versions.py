@@ -78,7 +78,7 @@ def _version_row(v: Any) -> list[Any]:
     size = "DEL" if v.is_delete_marker else human_size(v.size)
     # a name the server listed altered (U+FFFD for bytes it could not list) names no object: say so, as
     # the JSON's `garbled` does, so it is not taken for a real key
-    key = f"{v.key}  (name altered by the server)" if v.garbled else v.key
+    key = f"(altered by the server) {v.key}" if v.garbled else v.key  # first: a narrow table cuts the end
     return [out.fmt_time(v.last_modified), size, "*" if v.is_latest else "", v.version_id or "", key]
 
 
