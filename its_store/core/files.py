@@ -1,12 +1,12 @@
 """Local files: THE atomic write (temp file beside the target, renamed over it on success), THE
-cross-process lock (flock), THE open of a file to upload (open_checked, open_regular), exact
+cross-process lock (flock), THE open of a file to upload (open_checked_stat, open_regular), exact
 positional reads and writes, and THE mapping of an OSError to one line that names the path and the
 reason.
 
 These work on paths the user named (`upload FILE`, `get KEY FILE`, a key file, the cache folder).
 Files found under a folder a command walks or writes into (keys of `get -r`, files of `upload -r`,
 sync, the watcher) go through core/localtree.py, which opens every folder below that root without
-following links, with the same open_checked and temp files."""
+following links, with the same open_checked_stat and temp files."""
 
 from __future__ import annotations
 
@@ -111,17 +111,17 @@ def atomic_target(target: Any, *, make_folder: bool = True) -> Iterator[int]:
         return
     target = Path(target)
     parent = target.parent
-    fd, tmp = in_folder(parent, target, lambda: _create_temp(target.name, folder=parent), make_folder)
+    fd, tmp = in_folder(parent, target, lambda: create_temp(target.name, folder=parent), make_folder)
     try:
         yield fd
         os.close(fd)
         fd = -1
         os.replace(tmp, target)
     except OSError as exc:
-        _cleanup(fd, tmp)
+        cleanup_temp(fd, tmp)
         raise io_error("cannot write", target, exc) from None
     except BaseException:
-        _cleanup(fd, tmp)
+        cleanup_temp(fd, tmp)
         raise
 
 
@@ -168,7 +168,7 @@ _TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
 _TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
-def _create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = None) -> tuple[int, str]:
+def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = None) -> tuple[int, str]:
     """An exclusive new `.NAME.<pid>-<n>.its-tmp` in `folder` (or in the folder open as `dir_fd`:
     then the name returned is relative to it), cheaper than tempfile.mkstemp's random names, which
     cost more than the write of a camera frame. A long NAME is cut, so that the temp name fits where
@@ -184,11 +184,6 @@ def _create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = 
             continue
 
 
-def create_temp_in(dir_fd: int, name: str) -> tuple[int, str]:
-    """_create_temp in the folder open as `dir_fd` (core/localtree): (descriptor, name in that folder)."""
-    return _create_temp(name, dir_fd=dir_fd)
-
-
 def temp_stem(name: str) -> str:
     """`name` for use inside a temp name beside it: at most _TEMP_NAME_MAX bytes (cut at a character)."""
     raw = os.fsencode(name)
@@ -197,18 +192,14 @@ def temp_stem(name: str) -> str:
     return os.fsdecode(raw[:_TEMP_NAME_MAX].decode("utf-8", "ignore").encode("utf-8"))
 
 
-def _cleanup(fd: int, tmp: str, dir_fd: int | None = None) -> None:
+def cleanup_temp(fd: int, tmp: str, dir_fd: int | None = None) -> None:
+    """Close `fd` (unless -1) and remove the temp file `tmp` (relative to `dir_fd` when given); quiet."""
     if fd >= 0:
         os.close(fd)
     try:
         os.unlink(tmp, dir_fd=dir_fd)
     except OSError:
         pass
-
-
-def cleanup_temp(fd: int, tmp: str, dir_fd: int | None = None) -> None:
-    """Close `fd` (unless -1) and remove the temp file `tmp` (relative to `dir_fd` when given); quiet."""
-    _cleanup(fd, tmp, dir_fd)
 
 
 def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
@@ -282,12 +273,6 @@ class NotRegularError(E.InvalidInputError):
         self.kind = kind
 
 
-def open_checked(name: Path | str, *, dir_fd: int | None = None, follow_symlinks: bool = False,
-                 shown: Path | str | None = None) -> int:
-    """open_checked_stat (below) without the stat: the descriptor."""
-    return open_checked_stat(name, dir_fd=dir_fd, follow_symlinks=follow_symlinks, shown=shown)[0]
-
-
 def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_symlinks: bool = False,
                       shown: Path | str | None = None) -> tuple[int, os.stat_result]:
     """THE open of a local file whose bytes are to be uploaded or hashed: open first, then check what
@@ -301,7 +286,7 @@ def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_sym
     try:
         fd = os.open(name, _READ_FLAGS | (0 if follow_symlinks else _NOFOLLOW), dir_fd=dir_fd)
     except OSError as exc:
-        if not follow_symlinks and _is_link(name, dir_fd):  # ELOOP (Linux) or EMLINK (BSD) from O_NOFOLLOW
+        if not follow_symlinks and is_link(name, dir_fd):  # ELOOP (Linux) or EMLINK (BSD) from O_NOFOLLOW
             raise NotRegularError(f"{shown} is a symbolic link: not followed", kind="a symbolic link",
                                   hint="add --follow-symlinks to read the file it points to") from None
         raise io_error("cannot read", shown, exc) from None
@@ -324,7 +309,8 @@ def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_sym
         raise
 
 
-def _is_link(name: Path | str, dir_fd: int | None) -> bool:
+def is_link(name: Path | str, dir_fd: int | None = None) -> bool:
+    """`name` (in the folder open as `dir_fd`) is a symbolic link; False when it cannot be looked at."""
     try:
         return st.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
     except OSError:
@@ -332,7 +318,7 @@ def _is_link(name: Path | str, dir_fd: int | None) -> bool:
 
 
 def open_regular(path: Path | str, *, follow_symlinks: bool = False) -> IO[bytes]:
-    """open_checked(path) as a file object (buffered, binary; .fileno() for positional reads), for a
+    """open_checked_stat(path) as a file object (buffered, binary; .fileno() for positional reads), for a
     path the user named: the folders on the way are followed (they are the user's), the last step only
     with `follow_symlinks`."""
-    return os.fdopen(open_checked(path, follow_symlinks=follow_symlinks), "rb")
+    return os.fdopen(open_checked_stat(path, follow_symlinks=follow_symlinks)[0], "rb")

@@ -16,7 +16,7 @@ pin them:
   place of a folder is LinkInPathError (one line naming the path: that item fails, the rest goes on).
   With `follow_symlinks` (the user's --follow-symlinks: links in that folder are theirs to follow)
   links are followed, as the walk follows them.
-- A file is read by core/files.open_checked in its folder's descriptor (O_NOFOLLOW|O_NONBLOCK, then
+- A file is read by core/files.open_checked_stat in its folder's descriptor (O_NOFOLLOW|O_NONBLOCK, then
   fstat: a regular file only); removed (`mv`, `--remove-source`) by unlinkat in the descriptor it
   was read from, only while that name still holds the file that was read (device and inode).
 - A file is written as every download is written (temp file, then rename), but with the folders made
@@ -45,7 +45,15 @@ from pathlib import Path
 from typing import IO
 
 from its_store.core import errors as E
-from its_store.core.files import cleanup_temp, create_temp_in, in_folder, io_error, no_new_files, open_checked_stat
+from its_store.core.files import (
+    cleanup_temp,
+    create_temp,
+    in_folder,
+    io_error,
+    is_link,
+    no_new_files,
+    open_checked_stat,
+)
 from its_store.core.refs import UnsafeKeyError, local_name_problem
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
@@ -203,7 +211,7 @@ class LocalTree:
                       shown: Path | str | None) -> E.ItsStoreError:
         relative = "/".join(key[:i + 1])
         here = self.path(relative)
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK) and _is_link(key[i], fd):
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK) and is_link(key[i], fd):
             return LinkInPathError.at(shown or self.path("/".join(key)), here, relative)
         if exc.errno == errno.ENOTDIR and create:
             return E.ConflictError(f"{here} is not a folder", hint="a file is in the way of the folder a key names")
@@ -309,7 +317,7 @@ class LocalTree:
         except OSError as exc:
             raise io_error("cannot write", path, exc) from None
         try:
-            return create_temp_in(folder, name)
+            return create_temp(name, dir_fd=folder)
         except FileNotFoundError:  # the folder was removed meanwhile, or refuses new files (/proc)
             if _removed(folder):
                 raise _Removed(_removed_meanwhile(path.parent).message) from None
@@ -452,13 +460,6 @@ class _Removed(E.LocalIOError):
 def _removed_meanwhile(folder: Path) -> E.ItsStoreError:
     return E.LocalIOError(f"cannot write in {folder}: the folder was removed while the run went on",
                           hint="run the command again to write what is missing")
-
-
-def _is_link(name: str, dir_fd: int) -> bool:
-    try:
-        return st.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
-    except OSError:
-        return False
 
 
 @contextmanager
