@@ -99,6 +99,16 @@ def refused(run: Any, code: int, *names: str) -> str:
     return line
 
 
+def answering(call: str, doc: bytes) -> Callable[[FaultServer, Any, Any], bool]:
+    """A fault-server handler that answers the S3 call `call` with the XML document `doc` (200)."""
+    def handler(server: FaultServer, req: Any, conn: Any) -> bool:
+        if s3_call(req) != call:
+            return False
+        conn.send(response(200, doc, content_type=XML))
+        return True
+    return handler
+
+
 def warnings(run: Any) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("its-store: warning: ")]
 
@@ -279,13 +289,7 @@ def test_object_lock_days_that_are_not_a_number(cli: Any, fake: FaultServer, nam
            '2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>GOVERNANCE'
            f"</Mode><Days>{BAD[name]}</Days></DefaultRetention></Rule></ObjectLockConfiguration>").encode()
 
-    def lock(server: FaultServer, req: Any, conn: Any) -> bool:
-        if s3_call(req) != "GetObjectLockConfiguration":
-            return False
-        conn.send(response(200, doc, content_type=XML))
-        return True
-
-    fake.handler = lock
+    fake.handler = answering("GetObjectLockConfiguration", doc)
     run = cli("bucket", "retention", "show", "s3://num", "--json")
     fine = {"blank": "an XML integer may carry blanks (xs:integer)", "empty": "an empty <Days> is no default period"}
     if name in fine:
@@ -309,13 +313,7 @@ def test_list_parts_with_a_part_number_that_is_not_one(cli: Any, fake: FaultServ
            f"<IsTruncated>false</IsTruncated><Part><PartNumber>{BAD[name]}</PartNumber><ETag>&quot;{'0' * 32}&quot;"
            "</ETag><Size>3072</Size></Part></ListPartsResult>").encode()
 
-    def parts(server: FaultServer, req: Any, conn: Any) -> bool:
-        if s3_call(req) != "ListParts":
-            return False
-        conn.send(response(200, doc, content_type=XML))
-        return True
-
-    fake.handler = parts
+    fake.handler = answering("ListParts", doc)
     run = cli("upload", "--resume", "--compress", "none", "big.bin", "s3://num/big.bin")
     assert fake.seen(predicate=lambda r: s3_call(r) == "ListParts"), "the resume never listed the parts"
     if name == "blank":  # an XML integer may carry blanks (xs:integer): part 12, not in this file, sent again
