@@ -460,11 +460,3 @@ class _Removed(E.LocalIOError):
 def _removed_meanwhile(folder: Path) -> E.ItsStoreError:
     return E.LocalIOError(f"cannot write in {folder}: the folder was removed while the run went on",
                           hint="run the command again to write what is missing")
-
-
-@contextmanager
-def opened_under(root: Path | str, rel: str, *, follow_symlinks: bool = False) -> Iterator[OpenFile]:
-    """root/rel opened as LocalTree.open_file opens it, with a tree that keeps nothing (the watcher)."""
-    tree = LocalTree(root, follow_symlinks=follow_symlinks, keep=0)
-    with tree.open_file(rel) as opened:
-        yield opened
