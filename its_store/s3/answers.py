@@ -25,6 +25,7 @@ import html
 import itertools
 import re
 import threading
+from collections import OrderedDict
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
@@ -211,12 +212,14 @@ class Listed:
     WINDOW = 10_000
 
     def __init__(self) -> None:
-        from collections import OrderedDict
         self._seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
 
-    def add(self, entry: tuple[object, ...], call: str, what: str) -> None:
-        """Remember `entry`; raise endless_listing if it is among those remembered."""
+    def add(self, entry: tuple[bool, str, str | None], call: str) -> None:
+        """Remember `entry` (is a prefix, name, version id); raise endless_listing if it is among those
+        remembered (the message is built only then: this runs for every entry of every listing)."""
         if entry in self._seen:
+            _prefix, name, version = entry
+            what = repr(name) + (f" (version {version})" if version else "")
             raise endless_listing(call, f"it listed {what} a second time")
         self._seen[entry] = None
         if len(self._seen) > self.WINDOW:

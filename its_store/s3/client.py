@@ -585,8 +585,7 @@ class S3Client(GovernanceCalls):
             for obj in self._minio.list_objects(bucket_name=bucket, prefix=prefix or None, recursive=recursive,
                                                 include_version=include_versions, start_after=start_after):
                 if "\ufffd" not in obj.object_name:  # a server's stand-in for bytes it could not list: several
-                    listed.add((obj.is_dir, obj.object_name, obj.version_id), call,  # keys may share it
-                               repr(obj.object_name) + (f" (version {obj.version_id})" if obj.version_id else ""))
+                    listed.add((obj.is_dir, obj.object_name, obj.version_id), call)  # keys may share it
                 if obj.is_dir:
                     yield Entry(obj.object_name, is_prefix=True)
                 else:
