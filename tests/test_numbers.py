@@ -109,6 +109,16 @@ def answering(call: str, doc: bytes) -> Callable[[FaultServer, Any, Any], bool]:
     return handler
 
 
+def failed_upload(cli: Any, fake: FaultServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A resumable multipart upload of big.bin (3 KiB, 1 KiB parts) whose completion failed (an HTML 502):
+    its parts and its journal record stay for `upload --resume`."""
+    monkeypatch.setenv("MINIO_MULTIPART_THRESHOLD", "1KiB")
+    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * 12)
+    fake.garble["CompleteMultipartUpload"] = "html502"
+    assert cli("upload", "--resume", "--compress", "none", "big.bin", "s3://num/big.bin").exit_code == 69
+    fake.garble.clear()
+
+
 def warnings(run: Any) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("its-store: warning: ")]
 
@@ -304,11 +314,7 @@ def test_list_parts_with_a_part_number_that_is_not_one(cli: Any, fake: FaultServ
     """`upload --resume` reads the parts already stored (ListParts): a <PartNumber> of "٣" was part 3,
     "-1" part -1 (a read before the file's start), "²" unexpected. Now bad_server_answer naming ListParts;
     nothing is stored under the key."""
-    monkeypatch.setenv("MINIO_MULTIPART_THRESHOLD", "1KiB")
-    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * 12)
-    fake.garble["CompleteMultipartUpload"] = "html502"  # a failed upload whose parts stay for --resume
-    assert cli("upload", "--resume", "--compress", "none", "big.bin", "s3://num/big.bin").exit_code == 69
-    fake.garble.clear()
+    failed_upload(cli, fake, monkeypatch, tmp_path)
     doc = ('<?xml version="1.0" encoding="UTF-8"?><ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
            f"<IsTruncated>false</IsTruncated><Part><PartNumber>{BAD[name]}</PartNumber><ETag>&quot;{'0' * 32}&quot;"
            "</ETag><Size>3072</Size></Part></ListPartsResult>").encode()
@@ -372,11 +378,7 @@ def test_an_upload_journal_whose_numbers_are_not_numbers(cli: Any, fake: FaultSe
                                                          tmp_path: Path, name: str) -> None:
     """A journal record (transfer/resume.py) whose size and part size are "²": not the same source, so
     the old upload is aborted and the file sent anew."""
-    monkeypatch.setenv("MINIO_MULTIPART_THRESHOLD", "1KiB")
-    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * 12)
-    fake.garble["CompleteMultipartUpload"] = "html502"
-    assert cli("upload", "--resume", "--compress", "none", "big.bin", "s3://num/big.bin").exit_code == 69
-    fake.garble.clear()
+    failed_upload(cli, fake, monkeypatch, tmp_path)
     [record_path] = (state_dir(tmp_path) / "uploads").glob("*.json")
     record = json.loads(record_path.read_text())
     record.update(size=BAD[name], part_size=BAD[name], mtime_ns=BAD[name])
@@ -392,11 +394,7 @@ def test_an_upload_journal_whose_numbers_are_not_numbers(cli: Any, fake: FaultSe
 def test_an_unusable_upload_journal_is_removed_with_a_warning(cli: Any, fake: FaultServer,
                                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                               content: bytes) -> None:
-    monkeypatch.setenv("MINIO_MULTIPART_THRESHOLD", "1KiB")
-    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * 12)
-    fake.garble["CompleteMultipartUpload"] = "html502"
-    assert cli("upload", "--resume", "--compress", "none", "big.bin", "s3://num/big.bin").exit_code == 69
-    fake.garble.clear()
+    failed_upload(cli, fake, monkeypatch, tmp_path)
     [record_path] = (state_dir(tmp_path) / "uploads").glob("*.json")
     record_path.write_bytes(content)
     run = cli("upload", "--resume", "--compress", "none", "big.bin", "s3://num/big.bin")
