@@ -21,6 +21,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, use_enum_values=False)
 
 
+class Result(BaseModel):
+    """Base of every result the library returns (issue 21: one style). `--json` prints exactly
+    `result.model_dump(mode="json")`, and the JSON Schema of every result is generated from these models
+    and committed under docs/schema/. Field names are a public API: add, never rename."""
+
+    model_config = ConfigDict(populate_by_name=True, use_enum_values=False)
+
+
 class UploadRequest(_Model):
     """Upload one object from `file_path`, from `data` (bytes), or from `stream` (a binary file object).
 
