@@ -28,6 +28,23 @@ class Result(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, use_enum_values=False)
 
+    def __getitem__(self, name: str) -> object:
+        """Read access by field name, as the product documentation's examples read results
+        (`model["model_name"]`, `health["status"]`): the value of that field, as `model_dump()` has it."""
+        if name not in type(self).model_fields:
+            raise KeyError(name)
+        return self.model_dump()[name] if self._nested(name) else getattr(self, name)
+
+    def _nested(self, name: str) -> bool:
+        return isinstance(getattr(self, name), BaseModel | list | dict)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in type(self).model_fields
+
+    def get(self, name: str, default: object = None) -> object:
+        """`result.get("field", default)`, as on the dict results of earlier versions."""
+        return self[name] if name in self else default
+
 
 class UploadRequest(_Model):
     """Upload one object from `file_path`, from `data` (bytes), or from `stream` (a binary file object).
