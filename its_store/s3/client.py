@@ -27,11 +27,11 @@ from xml.etree import ElementTree as ET
 from its_store.core import errors as E
 from its_store.core.units import parse_uint
 from its_store.s3 import keys
+from its_store.s3.crc import HEADER as CRC_HEADER
+from its_store.s3.crc import PartETag, crc32_of
 from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, MIN_PART, GovernanceCalls
 from its_store.s3.pool import build_pool
-from its_store.transfer.checksums import HEADER as CRC_HEADER
-from its_store.transfer.checksums import PartETag, crc32_of
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
