@@ -4,7 +4,7 @@ Watcher.run() starts a kernel-event thread and a first-pass thread and loops on 
 scheduling rules (when is a file sent, sent again, dropped) needs to say exactly which kernel event
 arrives when: before a file is complete, while its upload is in flight, after it finished. The Stepper
 runs the same loop steps (Watcher._turn) from the test's thread, with no event thread: the test queues
-the events itself through Watcher._put, as the event thread would. The uploads run on a real thread
+the events itself through Watcher.feed.put, as the event thread would. The uploads run on a real thread
 pool against the real server; while an upload is in flight its outcome waits in the watcher's queue
 until the next turn, so "in flight" is a state the test can hold the watcher in.
 
@@ -44,7 +44,7 @@ class Stepper:
     def event(self, kind: str, rel: str) -> None:
         """A kernel event for root/rel, queued as the event thread queues it (kind: added, modified,
         deleted)."""
-        self.w._put(kind, str(self.w.root / rel))
+        self.w.feed.put(kind, str(self.w.root / rel))
 
     # -------------------------------------------------------------------------------- steps
     def turn(self) -> None:
@@ -89,5 +89,5 @@ class Stepper:
     def idle(self) -> None:
         """Turn until nothing is queued, waiting, ready or in flight."""
         w = self.w
-        self.until(lambda: w._changes.empty() and w._outcomes.empty() and not w._pending and not w._ready
+        self.until(lambda: w.feed.changes.empty() and w._outcomes.empty() and not w._pending and not w._ready
                    and not w._inflight, "the watcher to be idle")

@@ -19,6 +19,11 @@ from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from its_store.core import errors as E
+from its_store.core.codecs import AUTO_CODEC, LEVELS, CodecLevels, unknown_compression
+
+# The flag checks live in core (core.models validates with them); re-exported for the codec's callers.
+from its_store.core.codecs import check_level as check_level
+from its_store.core.codecs import resolve as resolve
 
 META_CODEC = "its-codec"
 META_ORIGINAL_SIZE = "its-original-size"
@@ -30,7 +35,6 @@ OUT_SLICE = 1024 * 1024      # largest decompressed slice produced at once
 SAMPLE = 64 * 1024           # bytes sniffed and trial-compressed by `auto`
 AUTO_MIN_SIZE = 1024         # `auto` leaves smaller objects alone: nothing worth saving
 AUTO_MIN_SAVING = 0.10       # `auto` compresses only when the sample shrinks by at least 10%
-AUTO_CODEC = "zstd"
 
 
 class Encoder(Protocol):
@@ -44,24 +48,11 @@ class Decoder(Protocol):
 
 
 @dataclass(frozen=True)
-class Codec:
-    """A codec: its level range and default, and factories for a streaming encoder and decoder."""
+class Codec(CodecLevels):
+    """A codec: its levels (core.codecs) and factories for a streaming encoder and decoder."""
 
-    name: str
-    levels: tuple[int, int]
-    default_level: int
     encoder: Callable[[int], Encoder]
     decoder: Callable[[Callable[[bytes], None]], Decoder]
-
-    def level(self, requested: int | None) -> int:
-        """The level to use; out-of-range levels are a usage error naming the valid range."""
-        if requested is None:
-            return self.default_level
-        low, high = self.levels
-        if not low <= requested <= high:
-            raise E.InvalidInputError(f"compression level {requested} is out of range for {self.name}",
-                                      hint=f"{self.name} levels are {low}..{high} (default {self.default_level})")
-        return requested
 
 
 # ------------------------------------------------------------------------------------------ gzip
@@ -216,12 +207,14 @@ class _Identity:
         pass
 
 
-CODECS: dict[str, Codec] = {
-    "none": Codec("none", (0, 0), 0, _Identity, lambda sink: _Identity(0, sink)),
-    "gzip": Codec("gzip", (1, 9), 6, _GzipEncoder, _gzip_decoder),
-    "lz4": Codec("lz4", (0, 16), 0, _Lz4Encoder, _lz4_decoder),
-    "zstd": Codec("zstd", (1, 22), 3, _ZstdEncoder, _ZstdDecoder),
+_CODING: dict[str, tuple[Callable[[int], Encoder], Callable[[Callable[[bytes], None]], Decoder]]] = {
+    "none": (_Identity, lambda sink: _Identity(0, sink)),
+    "gzip": (_GzipEncoder, _gzip_decoder),
+    "lz4": (_Lz4Encoder, _lz4_decoder),
+    "zstd": (_ZstdEncoder, _ZstdDecoder),
 }
+CODECS: dict[str, Codec] = {name: Codec(lv.name, lv.levels, lv.default_level, *_CODING[name])
+                            for name, lv in LEVELS.items()}
 
 
 def get_codec(name: str, *, stored: bool = False, where: str = "") -> Codec:
@@ -233,7 +226,7 @@ def get_codec(name: str, *, stored: bool = False, where: str = "") -> Codec:
         raise E.UnknownCodecError(
             f"{where or 'the object'} is stored with unknown codec {name!r} ({META_CODEC} metadata)",
             hint="fetch the stored bytes as they are with `its-store get --raw`")
-    raise E.InvalidInputError(f"unknown compression {name!r}", hint="use auto, none, gzip, lz4 or zstd")
+    raise unknown_compression(name)
 
 
 def compress_bytes(data: bytes, codec: Codec, level: int) -> bytes:
@@ -435,23 +428,3 @@ def decide_auto(sample: bytes, content_type: str | None, size: int | None) -> De
     if len(trial) > len(sample[:SAMPLE]) * (1 - AUTO_MIN_SAVING):
         return Decision("none", "incompressible (trial on the first 64 KiB saved under 10%)")
     return Decision(AUTO_CODEC, f"compressible ({len(sample[:SAMPLE])} -> {len(trial)} bytes in the trial)")
-
-
-def resolve(choice: str | None, enabled_by_default: bool) -> str:
-    """The requested choice as a lowercase name: None means `auto` if compression is enabled, else `none`."""
-    if choice is None:
-        return "auto" if enabled_by_default else "none"
-    name = str(getattr(choice, "value", choice)).strip().lower()
-    if name != "auto":
-        get_codec(name)
-    return name
-
-
-def check_level(choice: str | None, level: int | None) -> None:
-    """Validate `level` against the codec it would apply to (`auto` means zstd)."""
-    if level is None:
-        return
-    name = str(getattr(choice, "value", choice) or "auto").strip().lower()
-    if name == "none":
-        raise E.InvalidInputError("--level needs a codec", hint="use --compress zstd|gzip|lz4|auto")
-    get_codec(AUTO_CODEC if name == "auto" else name).level(level)

@@ -100,7 +100,7 @@ class UploadRequest(_Model):
 
     @model_validator(mode="after")
     def _codec(self) -> UploadRequest:
-        from its_store.codec.compression import check_level, resolve
+        from its_store.core.codecs import check_level, resolve
         if self.compression is not None:
             resolve(self.compression, True)
         check_level(self.compression, self.compression_level)

@@ -5,7 +5,7 @@ our own small types (ObjectStat, Entry, Body, Headers), never minio's or urllib3
 calls for almost everything; it has none for the steps of a multipart upload run by our own thread
 pool, for listing or resuming those, or for a PUT with `If-None-Match: *`. Those go through `_raw`,
 the one function that calls minio's private `Minio._execute` (signing, region and error parsing stay
-minio's); tests/test_s3_private_api.py fails loudly if a minio upgrade changes it.
+minio's); tests/test_s3_adapter.py fails loudly if a minio upgrade changes it.
 
 Over plain HTTP minio signs every body with its SHA-256; over TLS it sends UNSIGNED-PAYLOAD (with a
 Content-MD5), as aws-cli does. Uploads also send a CRC32 (x-amz-checksum-crc32) that the server
@@ -27,11 +27,11 @@ from xml.etree import ElementTree as ET
 from its_store.core import errors as E
 from its_store.core.units import parse_uint
 from its_store.s3 import keys
+from its_store.s3.crc import HEADER as CRC_HEADER
+from its_store.s3.crc import PartETag, crc32_of
 from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, MIN_PART, GovernanceCalls
 from its_store.s3.pool import build_pool
-from its_store.transfer.checksums import HEADER as CRC_HEADER
-from its_store.transfer.checksums import PartETag, crc32_of
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings

@@ -23,7 +23,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
@@ -31,10 +31,25 @@ from its_store.core.refs import validate_bucket
 from its_store.core.units import read_count
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.core.settings import Settings
+    from its_store.s3.client import S3Client
 
 CHUNK_BYTES = 8 * 1024 * 1024
 CONTENT_TYPE = "application/x-ndjson"
+
+
+class ShipTarget(Protocol):
+    """What shipping needs from its caller (the CLI passes its service): the settings that name the log
+    and MINIO_LOGS_BUCKET, the S3 client to put chunks with, and the rule that makes a bucket on first
+    use. Shipping knows nothing more of the layer above it."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def s3(self) -> S3Client: ...
+
+    def ensure_bucket(self, bucket: str) -> None: ...
 
 
 @dataclass
@@ -112,17 +127,17 @@ def _read_range(fh: IO[bytes], start: int, end: int) -> bytes:
     return data
 
 
-def ship(service: StorageService, *, chunk_bytes: int = CHUNK_BYTES) -> ShipResult:
+def ship(target: ShipTarget, *, chunk_bytes: int = CHUNK_BYTES) -> ShipResult:
     """Upload the lines appended since the last run to MINIO_LOGS_BUCKET (see the module docstring)."""
     try:
-        return _ship(service, chunk_bytes)
+        return _ship(target, chunk_bytes)
     except OSError as exc:
         raise E.LocalIOError(f"audit ship: {exc.strerror or exc}"
                              + (f": {exc.filename}" if getattr(exc, "filename", None) else "")) from None
 
 
-def _ship(service: StorageService, chunk_bytes: int) -> ShipResult:
-    settings = service.settings
+def _ship(target: ShipTarget, chunk_bytes: int) -> ShipResult:
+    settings = target.settings
     log_path = Path(settings.audit_log or "audit.log")
     bucket = validate_bucket(settings.logs_bucket)
     spath = state_path(log_path)
@@ -144,12 +159,12 @@ def _ship(service: StorageService, chunk_bytes: int) -> ShipResult:
             if state.get("log_id") != log_id or int(state.get("offset", 0)) > size:
                 state = {"log_id": log_id, "offset": 0, "pending": None}
             result.log_id = log_id
-            _ship_file(service, bucket, fh, state, spath, result, chunk_bytes)
+            _ship_file(target, bucket, fh, state, spath, result, chunk_bytes)
     result.offset = int(state["offset"])
     return result
 
 
-def _ship_file(service: StorageService, bucket: str, fh: IO[bytes], state: dict[str, Any], spath: Path,
+def _ship_file(target: ShipTarget, bucket: str, fh: IO[bytes], state: dict[str, Any], spath: Path,
                result: ShipResult, chunk_bytes: int) -> None:
     prefix = f"audit/{_host()}/{state['log_id']}/"
     pending = state.get("pending")
@@ -168,9 +183,9 @@ def _ship_file(service: StorageService, bucket: str, fh: IO[bytes], state: dict[
             state["pending"] = {"start": start, "end": end, "key": key}
             _save(spath, state)
         if not ready:
-            service.ensure_bucket(bucket)
+            target.ensure_bucket(bucket)
             ready = True
-        _put_once(service, bucket, key, data)
+        _put_once(target.s3, bucket, key, data)
         state["offset"], state["pending"] = end, None
         _save(spath, state)
         pending = None
@@ -179,9 +194,9 @@ def _ship_file(service: StorageService, bucket: str, fh: IO[bytes], state: dict[
         result.bytes += len(data)
 
 
-def _put_once(service: StorageService, bucket: str, key: str, data: bytes) -> None:
+def _put_once(s3: S3Client, bucket: str, key: str, data: bytes) -> None:
     """PUT unless the object is there already (then a previous, interrupted run put these very bytes)."""
     try:
-        service.s3.put_if_absent(bucket, key, data, {"Content-Type": CONTENT_TYPE})
+        s3.put_if_absent(bucket, key, data, {"Content-Type": CONTENT_TYPE})
     except E.AlreadyExistsError:
         pass

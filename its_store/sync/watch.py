@@ -52,13 +52,11 @@ from its_store.sync import watch_files as F
 from its_store.sync import watch_pass as P
 from its_store.sync import watch_source as S
 from its_store.sync.watch_events import run_events
+from its_store.sync.watch_feed import CHANGES_MAX, EventSink, Feed
 from its_store.sync.watch_journal import Journal, journal_dir
-from its_store.sync.watch_report import WatchFigures, now_iso, write_metrics
-
-EventSink = Callable[[dict[str, Any]], None]
+from its_store.sync.watch_report import WatchFigures, write_metrics
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
-CHANGES_MAX = 10_000  # kernel events queued for the scheduling thread at most
 SENT_MAX = 16_384     # signatures of sent files remembered (late kernel events come within a second)
 
 
@@ -96,7 +94,7 @@ class Watcher:
         self.lease = F.LeaseSupport("unknown", "not probed yet")  # run() probes the folder
         self.options = upload_options  # a sync.model.UploadOptions (None: the defaults)
         self.workers = max(1, workers)
-        self.on_event = on_event or (lambda event: None)
+        self.feed = Feed(on_event)  # what the event and first-pass threads share with the loop (watch_feed.py)
         self.metrics_file = metrics_file
         self.backoff_cap = backoff_cap
         self.close_check = close_check
@@ -110,7 +108,6 @@ class Watcher:
         state = Path(state_dir or service.settings.cache_dir)
         self.journal = Journal(journal_dir(state, service.settings.endpoint, self.root, bucket, prefix))
         self.figures = WatchFigures()
-        self._changes: queue.Queue[tuple[str, str]] = queue.Queue(CHANGES_MAX)
         self._outcomes: queue.Queue[S.Outcome] = queue.Queue()
         self._pending: dict[str, _Pending] = {}
         self._ready: deque[str] = deque()
@@ -123,19 +120,16 @@ class Watcher:
         self.window_peak = 0      # the most files the window held at once (for tests and figures)
         self._cursor = 0          # journal seq of the newest owed file taken into the window
         self._spilled = False     # owed files beyond _cursor wait in the journal only
-        self._stop = threading.Event()
-        self._stop_watch = threading.Event()
         self._signal = "none"
         self._failures = 0
         self._retry_at = 0.0
         self._offline = False
-        self._watching = threading.Event()
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
         """Finish the uploads in flight, keep the rest in the journal, make run() return. Thread-safe."""
         self._signal = signal_name
-        self._stop.set()
+        self.feed.stopping.set()
 
     @property
     def stopped_by(self) -> str:
@@ -151,7 +145,7 @@ class Watcher:
     @property
     def ready(self) -> threading.Event:
         """Set once the kernel watch is in place (files written from then on are seen)."""
-        return self._watching
+        return self.feed.watching
 
     def run(self) -> None:
         """Watch until stop(). Raises ConflictError when another watcher owns this folder's journal."""
@@ -166,27 +160,28 @@ class Watcher:
         from its_store.sync.engine import open_state
         self._state = open_state(self.service, self.use_state)
         try:
-            self._emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
+            self.feed.emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
                        close_check=self.close_check, complete=self.lease.describe(self.settle),
                        lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle)
-            # kernel events -> self._changes (watch_events.py: survives names that are not UTF-8)
-            watcher = threading.Thread(target=run_events, args=(self,), name="its-watch-events", daemon=True)
+            # kernel events -> self.feed (watch_events.py: survives names that are not UTF-8)
+            watcher = threading.Thread(target=run_events, args=(self.feed, self.root), name="its-watch-events",
+                                       daemon=True)
             watcher.start()
-            self._watching.wait(10)
+            self.feed.watching.wait(10)
             if self.first_pass:
                 threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
             with ThreadPoolExecutor(self.workers, thread_name_prefix="its-watch-up") as pool:
                 self._loop(pool)
-            self._stop_watch.set()
+            self.feed.closed.set()
             watcher.join(5)
         finally:
-            self._stop_watch.set()  # also after an error: the event thread must not wait on a full queue
+            self.feed.closed.set()  # also after an error: the event thread must not wait on a full queue
             self.figures.backlog = len(self.journal)
             self.journal.close()
             self._state.close()
             self._metrics()
             self.service.flush_stats()
-            self._emit("stopped", backlog=len(self.journal), signal=self._signal)
+            self.feed.emit("stopped", backlog=len(self.journal), signal=self._signal)
 
     def _refuse_settled_removal(self) -> None:
         """--remove-source removes a file only once the kernel said no writer has it open. Where it
@@ -199,22 +194,11 @@ class Watcher:
             "longer loses the rest of its file; pass --remove-after-settle to accept that",
             hint="or give the watcher CAP_LEASE (systemd: AmbientCapabilities=CAP_LEASE)")
 
-    # ------------------------------------------------------------------------------ threads
-    def _put(self, kind: str, path: str) -> None:
-        """Queue a change for the scheduling thread; waits while the (bounded) queue is full, gives up once
-        the watcher has stopped (nobody would read it)."""
-        while not self._stop_watch.is_set():
-            try:
-                self._changes.put((kind, path), timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
     # ------------------------------------------------------------------------------ the loop
     def _loop(self, pool: ThreadPoolExecutor) -> None:
         next_report = 0.0
         while True:
-            stopping = self._stop.is_set()
+            stopping = self.feed.stopping.is_set()
             if stopping and not self._inflight:
                 return
             now = self._turn(pool, stopping, self.tick)
@@ -240,13 +224,13 @@ class Watcher:
     def _drain_changes(self, wait: float) -> None:
         """Handle the queued changes, at most CHANGES_MAX per turn (a flood must not stall the uploads)."""
         try:
-            kind, path = self._changes.get(timeout=wait)
+            kind, path = self.feed.changes.get(timeout=wait)
         except queue.Empty:
             return
         for _ in range(CHANGES_MAX):
             self._change(kind, path)
             try:
-                kind, path = self._changes.get_nowait()
+                kind, path = self.feed.changes.get_nowait()
             except queue.Empty:
                 return
         self._change(kind, path)
@@ -255,11 +239,11 @@ class Watcher:
         if kind == "scan":
             self._hear(path)
         elif kind == "pass":
-            self._emit("pass", ok=True, reason=path or None)
+            self.feed.emit("pass", ok=True, reason=path or None)
         elif kind in ("pass-retry", "pass-failed"):
-            self._emit("pass", ok=False, reason=path)
+            self.feed.emit("pass", ok=False, reason=path)
         elif kind == "error":
-            self._emit("failed", key="", reason=path, code="watch_error")
+            self.feed.emit("failed", key="", reason=path, code="watch_error")
             self.stop("error")
         elif kind == "deleted":
             rel = self._rel(path)
@@ -315,7 +299,7 @@ class Watcher:
         if len(self._refused) > SENT_MAX:
             self._refused.popitem(last=False)
         self.figures.failed()
-        self._emit("failed", key=self.prefix + F.escaped(rel), code="invalid_input",
+        self.feed.emit("failed", key=self.prefix + F.escaped(rel), code="invalid_input",
                    reason="the file name is not UTF-8, and an object key must be: rename the file")
 
     def _in_window(self) -> int:
@@ -350,7 +334,7 @@ class Watcher:
                 del self._pending[rel]  # gone, not a file to send, or unchanged since it was sent
                 self.journal.done(rel)
                 if isinstance(found, str):
-                    self._emit("skipped", key=self.prefix + rel, reason=found)
+                    self.feed.emit("skipped", key=self.prefix + rel, reason=found)
                 continue
             if found != item.sig:
                 item.sig, item.changed_at, item.check_at = found, now, now + self.tick
@@ -375,7 +359,7 @@ class Watcher:
                 return not state
             if item.unleased != state:
                 item.unleased = state
-                self._emit("settling", key=self.prefix + rel, seconds=self.settle, reason=state)
+                self.feed.emit("settling", key=self.prefix + rel, seconds=self.settle, reason=state)
         return now - item.changed_at >= self.settle
 
     def _dispatch(self, pool: ThreadPoolExecutor, now: float) -> None:
@@ -410,10 +394,10 @@ class Watcher:
             if len(self._sent) > SENT_MAX:
                 self._sent.popitem(last=False)
         self.figures.sent(out.size, out.removed)
-        self._emit("uploaded", key=self.prefix + out.rel, size=out.size, seconds=round(out.seconds, 4),
+        self.feed.emit("uploaded", key=self.prefix + out.rel, size=out.size, seconds=round(out.seconds, 4),
                    removed=out.removed)
         if self.remove_source and not out.removed:
-            self._emit("kept", key=self.prefix + out.rel, reason=out.reason)
+            self.feed.emit("kept", key=self.prefix + out.rel, reason=out.reason)
 
     def _on_changed(self, out: S.Outcome) -> None:
         """Sent while it changed: still owed and still in the window; send it again once complete."""
@@ -422,19 +406,19 @@ class Watcher:
 
     def _on_vanished(self, out: S.Outcome) -> None:
         self.journal.done(out.rel)
-        self._emit("vanished", key=self.prefix + out.rel)
+        self.feed.emit("vanished", key=self.prefix + out.rel)
 
     def _on_skipped(self, out: S.Outcome) -> None:
         """Not a file to send (a symbolic link not followed, not a regular file): reported, dropped."""
         self.journal.done(out.rel)
-        self._emit("skipped", key=self.prefix + out.rel, reason=out.reason)
+        self.feed.emit("skipped", key=self.prefix + out.rel, reason=out.reason)
 
     def _on_failed(self, out: S.Outcome) -> None:
         """A file the server refuses (not a connection problem): reported, dropped from this run's
         backlog; the file stays on disk and the next start's first pass tries it again."""
         self.journal.done(out.rel)
         self.figures.failed()
-        self._emit("failed", key=self.prefix + out.rel, reason=out.reason, code=out.code)
+        self.feed.emit("failed", key=self.prefix + out.rel, reason=out.reason, code=out.code)
 
     def _on_unreachable(self, out: S.Outcome) -> None:
         self.figures.failed()
@@ -447,21 +431,18 @@ class Watcher:
         self._retry_at = time.monotonic() + delay
         self._offline = True
         self.figures.online = False
-        self._emit("unreachable", retry_in=delay, reason=out.reason)
-        self._emit("backlog", files=len(self.journal))
+        self.feed.emit("unreachable", retry_in=delay, reason=out.reason)
+        self.feed.emit("backlog", files=len(self.journal))
 
     def _back_online(self) -> None:
         self._failures = 0
         if self._offline:
             self._offline = False
             self.figures.online = True
-            self._emit("online")
-            self._emit("backlog", files=len(self.journal))
+            self.feed.emit("online")
+            self.feed.emit("backlog", files=len(self.journal))
 
     # ------------------------------------------------------------------------------ output
-    def _emit(self, kind: str, **fields: Any) -> None:
-        self.on_event({"event": kind, "time": now_iso(), **fields})
-
     def _metrics(self) -> None:
         """The figures to the stats module (its-store stats --prometheus) and to --metrics-file."""
         fig = self.figures

@@ -23,11 +23,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from its_store.sync import watch_files as F
-
-Watcher = Any  # sync.watch.Watcher (not imported, not even for type hints: watch.py imports this module)
+from its_store.sync.watch_feed import Feed
 
 REARM_GAP = 0.5     # seconds between two re-arms at least
 CTIME_SLACK = 10.0  # seconds the catch-up scan looks back before the last batch: coarse file-system
@@ -42,26 +40,27 @@ def undecodable(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and UNDECODABLE in str(exc)
 
 
-def run_events(w: Watcher) -> None:
-    """Kernel events -> w._put(kind, path) until w._stop_watch is set; a name that is not UTF-8 re-arms the
-    watch (see the module docstring); any other error is one `error` change (the watcher then stops)."""
+def run_events(feed: Feed, root: Path) -> None:
+    """Kernel events under `root` -> feed.put(kind, path) until feed.closed is set; a name that is not UTF-8
+    re-arms the watch (see the module docstring); any other error is one `error` change (the watcher then
+    stops)."""
     import watchfiles
     owed: float | None = None  # changes since then may have been missed: a catch-up scan is owed
     received = time.time()     # when the kernel last handed a batch (what came before it was delivered)
     said = False
     try:
-        while not w._stop_watch.is_set():
+        while not feed.closed.is_set():
             delivered = False
             try:
-                for batch in watchfiles.watch(w.root, watch_filter=None, debounce=400, step=20,
-                                              stop_event=w._stop_watch, yield_on_timeout=True,
+                for batch in watchfiles.watch(root, watch_filter=None, debounce=400, step=20,
+                                              stop_event=feed.closed, yield_on_timeout=True,
                                               rust_timeout=200, raise_interrupt=False, recursive=True):
                     now, delivered = time.time(), True
-                    w._watching.set()
+                    feed.watching.set()
                     for change, path in batch:
-                        w._put(change.name, path)
+                        feed.put(change.name, path)
                     if owed is not None:  # the new watch is in place: find what the gap held
-                        catch_up(w, owed)
+                        catch_up(feed, root, owed)
                         owed = None
                     received = now
                 return
@@ -71,27 +70,27 @@ def run_events(w: Watcher) -> None:
             owed = received - CTIME_SLACK if owed is None else owed
             pause = REARM_GAP
             if not delivered:  # the arming itself hit the name (a folder: inotify reports the arming's opens)
-                w._watching.set()
+                feed.watching.set()
                 if not said:
                     said = True
-                    w._emit("rescanning", reason="a name that is not UTF-8 keeps the kernel watch from holding; "
-                                                 "the folder is scanned for changes until it holds")
+                    feed.emit("rescanning", reason="a name that is not UTF-8 keeps the kernel watch from holding; "
+                                                   "the folder is scanned for changes until it holds")
                 started, clock = time.time(), time.monotonic()
-                catch_up(w, owed)  # a poll: then the watch is tried again
+                catch_up(feed, root, owed)  # a poll: then the watch is tried again
                 owed, received = started - CTIME_SLACK, started
                 pause = max(REARM_GAP, time.monotonic() - clock)  # scanning at most half the time
-            w._stop_watch.wait(pause)
+            feed.closed.wait(pause)
     except Exception as exc:  # noqa: BLE001 - reported, then the watcher stops instead of hanging silently
-        w._put("error", f"file events stopped: {exc}")
+        feed.put("error", f"file events stopped: {exc}")
     finally:
-        w._watching.set()
+        feed.watching.set()
 
 
-def catch_up(w: Watcher, since: float) -> None:
+def catch_up(feed: Feed, root: Path, since: float) -> None:
     """Hand every file changed at `since` or later to the watcher (as the first pass does: a `scan`
     change); the journal owes a file once however often it is heard of."""
-    for rel in changed_since(w.root, since):
-        w._put("scan", rel)
+    for rel in changed_since(root, since):
+        feed.put("scan", rel)
 
 
 def changed_since(root: Path, since: float) -> Iterator[str]:

@@ -11,20 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from its_store.core import errors as E
 from its_store.sync import watch_files as F
+from its_store.sync.watch_feed import Feed
+from its_store.sync.watch_report import WatchFigures
 
-if TYPE_CHECKING:
-    from its_store.sync.watch import Watcher
+
+class PassHost(Protocol):
+    """What the first pass reads of the watcher (sync.watch.Watcher, which imports this module): where
+    files go and with which options, the figures it counts failures in, and the feed it hands files to."""
+
+    feed: Feed
+    figures: WatchFigures
+    service: Any
+    root: Path
+    bucket: str
+    prefix: str
+    first_pass: Callable[[], Any] | bool | None
+    remove_source: bool
+    follow_symlinks: bool
+    sync_options: Any   # a sync.model.SyncOptions (None: the defaults)
+    options: Any        # a sync.model.UploadOptions (None: the defaults)
+    backoff_cap: float
 
 
-def first_pass_loop(w: Watcher) -> None:
+def first_pass_loop(w: PassHost) -> None:
     """The first full pass, retried with backoff while the server is unreachable; its result goes to the
     scheduling thread as a `pass` / `pass-retry` / `pass-failed` change."""
     delay = 0.5
-    while not w._stop.is_set():
+    while not w.feed.stopping.is_set():
         try:
             if callable(w.first_pass):
                 summary = w.first_pass()
@@ -32,28 +49,28 @@ def first_pass_loop(w: Watcher) -> None:
                 summary = scan_pass(w)
             else:
                 summary = sync_pass(w)
-            w._put("pass", summary or "")
+            w.feed.put("pass", summary or "")
             return
         except E.ServiceUnavailableError as exc:
-            w._put("pass-retry", f"{exc.message}; retry in {delay:g}s")
+            w.feed.put("pass-retry", f"{exc.message}; retry in {delay:g}s")
         except E.ItsStoreError as exc:
-            w._put("pass-failed", exc.message)
+            w.feed.put("pass-failed", exc.message)
             return
-        w._stop.wait(delay)
+        w.feed.stopping.wait(delay)
         delay = min(w.backoff_cap, delay * 2)
 
 
-def scan_pass(w: Watcher) -> str:
+def scan_pass(w: PassHost) -> str:
     """With remove_source: every file in the folder goes through the watcher (upload, verify, remove),
     since a file still on disk is one not yet sent, or sent but not removed (a crash in between)."""
     count = 0
     for rel in walk(w.root):
-        w._put("scan", rel)
+        w.feed.put("scan", rel)
         count += 1
     return f"{count} file(s) in the folder"
 
 
-def sync_pass(w: Watcher) -> str:
+def sync_pass(w: PassHost) -> str:
     """What changed while no watcher ran, found as `sync DIR s3://B/PREFIX/ --dry-run` finds it
     (sync.engine.Sync, same options: compare, filters, shard, symlink rule) and handed to the watcher
     like a kernel event (a `scan` change): the watcher alone uploads, so a file written meanwhile that
@@ -71,12 +88,12 @@ def sync_pass(w: Watcher) -> str:
 
     def on_item(kind: str, item: Any) -> None:
         if kind == "copied":
-            w._put("scan", item.path)
+            w.feed.put("scan", item.path)
         elif kind == "skipped":
-            w._emit("skipped", key=w.prefix + item.path, reason=item.reason)
+            w.feed.emit("skipped", key=w.prefix + item.path, reason=item.reason)
         elif kind == "failed" and item.code != "service_unavailable":
             w.figures.failed()
-            w._emit("failed", key=item.key or item.path, reason=item.reason, code=item.code)
+            w.feed.emit("failed", key=item.key or item.path, reason=item.reason, code=item.code)
 
     report = Sync(w.service, str(w.root), f"s3://{w.bucket}/{w.prefix}", options, on_item=on_item).run()
     unreachable = [i for i in report.failed if i.code == "service_unavailable"]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
-from its_store.transfer.checksums import PartETag, crc32_of
+from its_store.s3.crc import PartETag, crc32_of
 
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
