@@ -10,9 +10,15 @@ sample, and compared on every run:
 - a path pinned as null may now hold anything; a path may become null only where the pin had null;
 - new paths are fine (adding a field is allowed; renaming or dropping one is not).
 
-JSON Lines outputs (listings, the watcher's events) are pinned line by line: every line is merged into
-one shape, or into one shape per event kind when the lines carry an "event" field. Values are never
-compared (ETags, times, version ids change from run to run).
+JSON Lines outputs (listings, audit lines, the watcher's events) are pinned line by line: the lines are
+merged into one shape per kind of line, told by the fields of LINE_KINDS (a watcher event, an audit
+operation, a prefix or an object, a delete marker or a version), and each pinned kind must still be
+printed. Values are never compared (ETags, times, version ids change from run to run); random bucket
+names and the work folder, where they become keys, are written <tag> and <work>.
+
+Where a sample needs a server feature, SeaweedFS has it (object lock, default encryption, policies,
+lifecycle); the watcher runs as a subprocess (SIGTERM ends it); the webhook receiver is a local HTTP
+server that first refuses (HTTP 400), then accepts.
 
 A new command with `--json` fails `test_every_json_command_is_pinned` until it has a sample here. To
 (re)write the pins after a deliberate change: `ITS_STORE_PIN_JSON=write pytest tests/test_json_pinned.py`,
