@@ -512,3 +512,36 @@ def test_shape_rules() -> None:
         "x: no output line of kind 'event=\"b\"' any more (pinned paths: 3; kinds now: ['event=\"a\"'])"]
     listing = [{"key": "p/", "is_prefix": True, "etag": None}, {"key": "k", "is_prefix": False, "etag": "e"}]
     assert sorted(shape_of(listing, jsonl=True)) == ["is_prefix=false", "is_prefix=true"]
+
+
+def modelled() -> list[str]:
+    """The pinned samples whose command's result model is listed in cli/schemas.RESULTS, and the error
+    documents (samples named error+...)."""
+    from its_store.cli.schemas import RESULTS
+    names = []
+    for name in pinned_names():
+        pin = json.loads((PIN_DIR / f"{name}.json").read_text())
+        if name.startswith("error+") or pin["command"] in RESULTS:
+            names.append(name)
+    return names
+
+
+@pytest.mark.parametrize("name", modelled())
+def test_json_is_a_model_dump(world: World, name: str) -> None:
+    """`--json` prints `model_dump(mode="json")` of the command's result model and nothing else: each document
+    validates as one of the command's models (cli/schemas.RESULTS; the error document for a failure) and dumps
+    back to exactly what was printed."""
+    from its_store.cli import schemas
+    sample = world.samples[name]
+    sample.check_ran()
+    paths = (schemas.ERROR,) if name.startswith("error+") else schemas.RESULTS[sample.command].models
+    if sample.expect_exit != 0:  # a report on stdout (exit 1, 69, ...) or the error document
+        paths = (*paths, schemas.ERROR)
+    for doc in sample.docs():
+        dumps = []
+        for path in paths:
+            try:
+                dumps.append(schemas.model(path).model_validate(doc).model_dump(mode="json"))
+            except ValueError:
+                continue
+        assert doc in dumps, f"{name}: {json.dumps(doc)[:600]} is not a dump of any of {paths}"

@@ -233,9 +233,10 @@ def talk(message: str) -> None:
 
 def error(code: str, message: str, hint: str | None = None) -> None:
     if STATE.json:
-        doc = {"error": {"code": code, "message": message, "hint": hint}}
+        from its_store.core.models import ErrorDetail, ErrorDocument
+        doc = ErrorDocument(error=ErrorDetail(code=code, message=message, hint=hint))
         if STATE.emitted:  # the report already on stdout names the failures: stdout stays one document
-            sys.stderr.write(_json_safe(json.dumps(doc, ensure_ascii=False)) + "\n")
+            sys.stderr.write(_json_safe(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False)) + "\n")
             sys.stderr.flush()
         else:
             emit_json(doc)

@@ -255,3 +255,17 @@ class DeleteResult(_Model):
     deleted: bool = True
     error: str | None = None
     delete_marker: bool = False   # versioned bucket, no version id: hidden behind a delete marker, still stored
+
+
+class ErrorDetail(Result):
+    """What went wrong: the error's stable `code` (core/errors.py), a one-line `message`, and a `hint`."""
+
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class ErrorDocument(Result):
+    """What `--json` prints (on stdout, or on stderr after a report) when a command fails."""
+
+    error: ErrorDetail

@@ -1,0 +1,98 @@
+"""The result model behind every command's `--json` output, and the JSON Schemas generated from them.
+
+`--json` prints exactly `model_dump(mode="json")` of the command's result (cli/output.emit_json), and the
+schema of that document is generated here from the same models, so the two cannot drift:
+
+    python -m its_store.cli.schemas [FOLDER]      (default docs/schema/: one <command>.schema.json each)
+
+tests/test_json_schema.py fails when the committed files and the models disagree; tests/test_json_pinned.py
+checks that each command's real output is a dump of one of its models. Models are named by dotted path and
+imported only when a schema is generated (this module costs the CLI nothing at start-up).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import import_module
+from pathlib import Path
+from typing import Any, NamedTuple
+
+ERROR = "its_store.core.models:ErrorDocument"
+
+
+class Output(NamedTuple):
+    """What a command prints with --json: one document of one of `models`, or (`lines`) JSON Lines."""
+
+    models: tuple[str, ...]
+    lines: bool = False
+
+
+RESULTS: dict[str, Output] = {
+    "stat": Output(("its_store.core.models:ObjectInfo",)),
+}
+
+
+def model(path: str) -> Any:
+    """The model class named "module:Class"."""
+    module, name = path.split(":")
+    return getattr(import_module(module), name)
+
+
+def schema(command: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of `its-store COMMAND --json`: of each line for JSON Lines."""
+    from pydantic import TypeAdapter
+    output = RESULTS[command]
+    classes = [model(p) for p in output.models]
+    target: Any = classes[0] if len(classes) == 1 else _union(classes)
+    doc = TypeAdapter(target).json_schema(mode="serialization")
+    head = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{slug(command)}.schema.json",
+            "title": f"its-store {command} --json",
+            "description": ("JSON Lines: each line is one document of this schema" if output.lines else
+                            "one document of this schema on stdout; a failure prints the error document "
+                            "(error.schema.json) instead")}
+    return {**head, **{k: v for k, v in doc.items() if k not in ("title", "description")},
+            **({"x-item-title": doc["title"]} if "title" in doc else {})}
+
+
+def _union(classes: list[Any]) -> Any:
+    from typing import Union
+    return Union[tuple(classes)]  # noqa: UP007 - built from a runtime list
+
+
+def slug(command: str) -> str:
+    return command.replace(" ", "_")
+
+
+def documents() -> dict[str, dict[str, Any]]:
+    """Every schema file by name: one per command, and error.schema.json."""
+    from pydantic import TypeAdapter
+    docs = {f"{slug(c)}.schema.json": schema(c) for c in sorted(RESULTS)}
+    error = TypeAdapter(model(ERROR)).json_schema(mode="serialization")
+    docs["error.schema.json"] = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                 "$id": "error.schema.json", **error}
+    return docs
+
+
+def render(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write(folder: Path) -> list[Path]:
+    """Write every schema into `folder` (files of commands no longer listed are removed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = documents()
+    for old in folder.glob("*.schema.json"):
+        if old.name not in docs:
+            old.unlink()
+    written = []
+    for name, doc in docs.items():
+        path = folder / name
+        path.write_text(render(doc), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schema")
+    print(f"{len(write(target))} schemas written to {target}")
