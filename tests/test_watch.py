@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -293,13 +295,26 @@ def test_journal_keeps_order_survives_a_kill_and_admits_one_watcher(tmp_path: Pa
     journal.done(names[-1])
     newest = journal.add("c.jpg")  # the newest row left before: its seq is never given again
     assert newest is not None and newest > seqs[-1]
-    os.close(journal._lock_fd)  # a SIGKILL: no close(), the lock goes with the process
-    journal._lock_fd = -1
-    again = Journal(tmp_path / "j")
-    assert again.open() == 3
-    assert owed_paths(again) == [names[1], names[2], "c.jpg"]
-    again.close()
     journal.close()
+    # a watcher killed (SIGKILL: no close()) leaves neither its lock behind nor loses what it wrote
+    killed = subprocess.Popen([sys.executable, "-c", _HOLD_THE_JOURNAL, str(tmp_path / "j")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert killed.stdout is not None and killed.stdout.readline() == "holding\n"
+        with pytest.raises(E.ConflictError):  # another process holds it
+            Journal(tmp_path / "j").open()
+    finally:
+        killed.kill()
+        killed.wait(60)
+    again = Journal(tmp_path / "j")
+    assert again.open() == 4
+    assert owed_paths(again) == [names[1], names[2], "c.jpg", "d.jpg"]
+    again.close()
+
+
+_HOLD_THE_JOURNAL = ("import sys\nfrom pathlib import Path\nfrom its_store.sync.watch_journal import Journal\n"
+                     "journal = Journal(Path(sys.argv[1]))\njournal.open()\njournal.add('d.jpg')\n"
+                     "print('holding', flush=True)\nsys.stdin.read()\n")
 
 
 def test_journal_gives_its_pages_back_once_drained(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""What the command modules build on: their command and group classes, new_group() and add_commands().
+"""What the command modules build on: their command and group classes, new_group(), add_commands() and
+the one confirm().
 
-It imports nothing of cli's own modules, so that app.py and every module under commands/ may import it
-(the import graph stays a tree: app -> commands -> base).
+It imports nothing of cli's own modules at import time (confirm() reads output.py when called), so that
+app.py and every module under commands/ may import it (the import graph stays a tree: app -> commands -> base).
 
 The classes exist for one difference from Typer's: Typer 0.29's rich help prints every option's type,
 `<bool>` for flags too (its plain help prints none for them). A flag takes no value, so before the help
@@ -52,3 +53,19 @@ def add_commands(group: typer.Typer, *functions: Any) -> None:
         examples = [line.strip() for line in lines if line.strip().startswith("Example:")]
         body = "\n".join(line for line in lines if not line.strip().startswith("Example:")).strip()
         group.command(cls=ItsCommand, help=body, epilog="\n\n".join(examples) or None)(fn)
+
+
+def confirm(question: str, *, action: str, hint: str = "add --yes") -> None:
+    """The one confirm-or---yes: ask `question` on a terminal (no: exit 1, nothing done); without one, refuse
+    with exit 2, since a script that forgot --yes must not hang on a prompt nor go ahead unasked.
+
+    `action` reads after "refusing " in that error ("to remove a bucket policy", "a recursive delete"); the
+    caller skips this call when --yes (or --dry-run) is given."""
+    import sys
+
+    from its_store.cli import output as out
+    from its_store.core.errors import InvalidInputError
+    if not (sys.stdin.isatty() and out.is_tty()):
+        raise InvalidInputError(f"refusing {action} without a terminal to confirm", hint=hint)
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Exit(1)

@@ -1,5 +1,5 @@
 """Local files: THE atomic write (temp file beside the target, renamed over it on success), THE
-cross-process lock (flock), THE open of a file to upload (open_checked_stat, open_regular), exact
+cross-process lock (filelock), THE open of a file to upload (open_checked_stat, open_regular), exact
 positional reads and writes, and THE mapping of an OSError to one line that names the path and the
 reason.
 
@@ -237,23 +237,41 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
             os.close(folder)
 
 
-@contextmanager
-def file_lock(path: Path | str) -> Iterator[None]:
-    """THE cross-process lock: an exclusive flock on `path` (created, with its folder), released when
-    the block ends. Where flock does not exist (not POSIX) it locks nothing: runs must not overlap."""
+class LockBusy(Exception):
+    """take_lock(wait=False): another process (or thread) holds the lock."""
+
+
+def take_lock(path: Path | str, *, wait: bool = True) -> Callable[[], None]:
+    """THE cross-process lock, taken: an exclusive lock on the file `path` (created 0600, with its folder;
+    left in place after release, so that waiters share one inode). Returns the function that releases it;
+    a process that dies releases it too (the kernel drops a flock with its holder), and so does dropping
+    that function (the lock is released when it is garbage-collected): keep it while the lock must hold.
+    `wait=False`: LockBusy at once when another holds it, instead of waiting.
+
+    filelock does the locking: flock where it exists, and where it does not (not POSIX) a marker file,
+    instead of not locking at all. Imported here, on first use: a command that takes no lock never pays
+    for it."""
+    from filelock import FileLock, Timeout
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    # thread_local=False: released from whichever thread ends the work; every call has its own lock (and
+    # descriptor), so two threads of one process exclude each other as two processes do
+    lock = FileLock(str(path), mode=0o600, thread_local=False, blocking=wait)
     try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        lock.acquire()
+    except Timeout:
+        raise LockBusy(str(path)) from None
+    return lock.release
+
+
+@contextmanager
+def file_lock(path: Path | str) -> Iterator[None]:
+    """take_lock(path) for the length of a block: waits for the lock, releases it when the block ends."""
+    release = take_lock(path)
+    try:
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        release()
 
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)

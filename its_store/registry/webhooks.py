@@ -25,7 +25,6 @@ import hmac
 import json
 import logging
 import os
-import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
+from its_store.core.retry import Backoff, retry_call
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -45,7 +45,8 @@ EVENTS = ("model.register", "model.promote", "model.rm")
 SEND_BUDGET = 5.0      # seconds a registry command may spend delivering after its change
 PIGGYBACK_BUDGET = 2.0  # seconds any other model command may spend sending what waits in the outbox
 ATTEMPT_TIMEOUT = 2.0
-BACKOFF = (0.25, 0.5, 1.0, 2.0)
+TRIES = 5
+BACKOFF = Backoff(initial=0.25, cap=2.0, spread=0.2)  # pauses of 0.25, 0.5, 1 and 2 s, each +-20%
 
 
 @dataclass
@@ -222,7 +223,8 @@ def _deliver(settings: Settings, body: bytes, event_id: str, report: FlushReport
                "X-Its-Event-Id": event_id, "X-Its-Timestamp": str(json.loads(body).get("time", ""))}
     if settings.model_webhook_secret is not None and settings.model_webhook_secret.get_secret_value():
         headers["X-Its-Signature"] = sign(settings.model_webhook_secret.get_secret_value(), body)
-    for attempt in range(len(BACKOFF) + 1):
+
+    def attempt() -> bool:
         left = deadline - time.monotonic()
         if left <= 0.05:
             return False
@@ -230,18 +232,23 @@ def _deliver(settings: Settings, body: bytes, event_id: str, report: FlushReport
             status = post(settings, str(settings.model_webhook_url), body, headers, min(ATTEMPT_TIMEOUT, left))
         except WebhookDeliveryError as exc:
             report.last_error = exc.reason
-        else:
-            if 200 <= status < 300:
-                return True
-            report.last_error = f"HTTP {status}"
-            if 400 <= status < 500 and status not in (408, 425, 429):
-                return False  # the receiver refuses it: retrying now will not help; it stays queued
-        if attempt < len(BACKOFF):
-            pause = BACKOFF[attempt] * random.uniform(0.8, 1.2)
-            if time.monotonic() + pause >= deadline:
-                return False
-            time.sleep(pause)
-    return False
+            raise _TryAgain from exc
+        if 200 <= status < 300:
+            return True
+        report.last_error = f"HTTP {status}"
+        if 400 <= status < 500 and status not in (408, 425, 429):
+            return False  # the receiver refuses it: retrying now will not help; it stays queued
+        raise _TryAgain
+
+    try:
+        return retry_call(attempt, retry_if=lambda exc: isinstance(exc, _TryAgain), attempts=TRIES,
+                          backoff=BACKOFF, deadline=deadline)
+    except _TryAgain:
+        return False  # tries or time used up: the event stays queued
+
+
+class _TryAgain(Exception):
+    """No answer, a 5xx, or 408/425/429: worth another POST after a pause."""
 
 
 def has_waiting(settings: Settings) -> bool:

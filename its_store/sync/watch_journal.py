@@ -17,8 +17,8 @@ Migration: the journal of earlier versions was an append-only text log, `journal
 `-"path"` lines. If one is found on open it is replayed (streamed, torn lines skipped) into the table in
 one transaction, then deleted; a crash in between replays it again, to the same result.
 
-One watcher per folder and destination: an exclusive, non-blocking flock on `lock` (a second watcher
-fails at once with ConflictError instead of hanging, which the blocking core/files.file_lock would do).
+One watcher per folder and destination: an exclusive lock on `lock`, taken without waiting
+(core/files.take_lock(wait=False)): a second watcher fails at once with ConflictError instead of hanging.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from its_store.core import errors as E
+from its_store.core.files import LockBusy, take_lock
 from its_store.core.jsontext import loads
 
 log = logging.getLogger("its_store.sync.watch_journal")
@@ -67,7 +68,7 @@ class Journal:
         self._db: Any = None  # sqlite3.Connection (imported lazily)
         self._count = 0
         self._removed = 0     # rows removed since the last tidy()
-        self._lock_fd = -1
+        self._unlock: Callable[[], None] | None = None  # releases the one-watcher lock
 
     # ------------------------------------------------------------------------------ open / close
     def open(self) -> int:
@@ -93,15 +94,11 @@ class Journal:
         return self._count
 
     def _lock(self) -> None:
-        import fcntl
-        fd = os.open(self.folder / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            self._unlock = take_lock(self.folder / "lock", wait=False)
+        except LockBusy:
             raise E.ConflictError("another watcher is already running for this folder and destination",
                                   hint=f"its journal is {self.path}") from None
-        self._lock_fd = fd
 
     def close(self) -> None:
         """Give freed pages back, fold the WAL into the file, release the lock. Safe to call twice."""
@@ -113,9 +110,9 @@ class Journal:
                 pass
             self._db.close()
             self._db = None
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
+        if self._unlock is not None:
+            self._unlock()
+            self._unlock = None
 
     def _migrate(self) -> None:
         """Replay a journal.log of earlier versions into the table (one transaction), then delete it."""

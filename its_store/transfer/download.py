@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.files import atomic_target, pwrite_all
+from its_store.core.retry import Backoff, retry_call
 from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
 from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, bounded_pool, choose_part_size, noop
 
@@ -207,23 +206,26 @@ def response_to_file(resp: Any, head: ObjectHead, target: Target, progress: Prog
     return verified
 
 
+MID_BODY_BACKOFF = Backoff(initial=0.25, cap=8.0, jitter=0.25)  # urllib3's, as s3/pool.py sets it
+
+
 def _with_retries(s3: S3Client, fn: Callable[[], T]) -> T:
     """Retry a whole ranged GET when its connection broke mid-body: urllib3 retries a request only
     until its answer's head arrives (failures before that come here already retried, and are not
     retried again). Writing the same range again at the same offset is idempotent. Same budget and
     backoff as the pool's policy (s3/pool.py)."""
     attempts = getattr(getattr(s3, "settings", None), "max_retries", 3) + 1
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except E.ServiceUnavailableError as exc:
-            if not getattr(exc, "mid_body", False) or attempt + 1 >= attempts:
-                raise
-            delay = min(0.25 * 2 ** attempt, 8.0) + random.uniform(0, 0.25)
-            log.info("retry %d of %d: a download's connection broke mid-body (%s)", attempt + 1, attempts - 1,
-                     exc.message)
-            time.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def said(retry: int, exc: BaseException, _pause: float) -> None:
+        log.info("retry %d of %d: a download's connection broke mid-body (%s)", retry, attempts - 1,
+                 getattr(exc, "message", exc))
+
+    return retry_call(fn, retry_if=_broke_mid_body, attempts=attempts, backoff=MID_BODY_BACKOFF,
+                      before_sleep=said)
+
+
+def _broke_mid_body(exc: Exception) -> bool:
+    return isinstance(exc, E.ServiceUnavailableError) and getattr(exc, "mid_body", False)
 
 
 def _get_range(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,

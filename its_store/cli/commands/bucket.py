@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, new_group
+from its_store.cli.base import add_commands, confirm, new_group
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
 from its_store.core.units import human_size
@@ -106,8 +106,7 @@ def rm(
     """
     name = bucket_name(target)
     if force and not yes:
-        from its_store.cli.commands.versions import confirm
-        confirm(f"Permanently delete s3://{name} and every object version in it?", action="force-remove a bucket",
+        confirm(f"Permanently delete s3://{name} and every object version in it?", action="to force-remove a bucket",
                 hint="add --yes; see what it holds with `its-store bucket info`")
     result = out.STATE.service().buckets().remove(name, force=force)
     extra = (f" after erasing {result.versions} versions, {result.delete_markers} delete markers "

@@ -332,11 +332,8 @@ def _rm_human(doc: dict[str, Any]) -> None:
 
 
 def _confirm(question: str) -> None:
-    if not (sys.stdin.isatty() and out.is_tty()):
-        raise InvalidInputError("refusing to remove a model version without a terminal to confirm",
-                                hint="add --yes")
-    if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(1)
+    from its_store.cli.base import confirm  # the one confirm-or---yes
+    confirm(question, action="to remove a model version", hint="add --yes")
 
 
 def lineage(ref: Ref, json_: Json = False) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, new_group
+from its_store.cli.base import add_commands, confirm, new_group
 from its_store.cli.completion.complete import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration
@@ -45,21 +44,13 @@ def gc(
     if name is not None:
         validate_name(name)
     if not dry_run and not yes:
-        _confirm(f"Remove the versions of {name or 'every model'} beyond the newest {keep_last} and older than "
-                 f"{older_than}?")
+        confirm(f"Remove the versions of {name or 'every model'} beyond the newest {keep_last} and older than "
+                f"{older_than}?", action="to remove model versions", hint="add --yes (or look first with --dry-run)")
     from its_store.registry.registry import ModelRegistry
     report = ModelRegistry(out.STATE.service()).gc(name, keep_last=keep_last, older_than=age, stale=stale_after,
                                                    dry_run=dry_run)
     out.result(report, lambda: _gc_human(report))
     if report["errors"]:
-        raise typer.Exit(1)
-
-
-def _confirm(question: str) -> None:
-    if not (sys.stdin.isatty() and out.is_tty()):
-        raise InvalidInputError("refusing to remove model versions without a terminal to confirm",
-                                hint="add --yes (or look first with --dry-run)")
-    if not typer.confirm(question, default=False, err=True):
         raise typer.Exit(1)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands
+from its_store.cli.base import add_commands, confirm
 from its_store.cli.completion.complete import complete_remote
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
@@ -342,7 +342,8 @@ def rm(
     ref = refs[0]
     prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
     if not dry_run and not yes:
-        _confirm(f"Delete every object under s3://{ref.bucket}/{prefix}?")
+        confirm(f"Delete every object under s3://{ref.bucket}/{prefix}?", action="a recursive delete",
+                hint="add --yes (or --dry-run to see what would go)")
     result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part)
     verb = "would delete" if dry_run else ("hid" if result.delete_markers else "deleted")
     out.result(result, lambda: _rm_human(result, verb, f"s3://{ref.bucket}/{prefix}"))
@@ -366,14 +367,6 @@ def _rm_human(result: Any, verb: str, where: str) -> None:
                  f"({human_size(result.still_stored_bytes)} still stored); --all-versions erases them")
     for key, err in result.failed:
         out.err_console().print(f"not deleted: {key}: {err.message}", markup=False, highlight=False)
-
-
-def _confirm(question: str) -> None:
-    if not (sys.stdin.isatty() and out.is_tty()):
-        raise InvalidInputError("refusing a recursive delete without a terminal to confirm",
-                                hint="add --yes (or --dry-run to see what would go)")
-    if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(1)
 
 
 def stat(

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, new_group
+from its_store.cli.base import add_commands, confirm, new_group
 from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
 
 policy_app = new_group(no_args_is_help=True, help="Bucket policy: public read/write under a prefix, or any JSON.")
@@ -81,8 +81,7 @@ def rm(
     """
     name = bucket_name(target)
     if not yes:
-        from its_store.cli.commands.versions import confirm
-        confirm(f"Remove the policy of s3://{name}?", action="remove a bucket policy", hint="add --yes")
+        confirm(f"Remove the policy of s3://{name}?", action="to remove a bucket policy", hint="add --yes")
     before = out.STATE.service().policies().remove(name)
     doc = {"bucket": name, "removed": before.policy is not None, "was_public": before.public}
     out.result(doc, lambda: out.talk(f"s3://{name}: policy removed" if before.policy is not None

@@ -4,26 +4,17 @@ hands those flags over here so that its own commands stay small)."""
 from __future__ import annotations
 
 import itertools
-import sys
 from typing import Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands
+from its_store.cli.base import add_commands, confirm
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import RemoteRef, parse_remote
 from its_store.core.units import human_duration, human_size, parse_duration
 
 Json = Annotated[bool, out.JsonOption]
-
-
-def confirm(question: str, *, action: str, hint: str = "add --yes (or --dry-run to see what would go)") -> None:
-    """Ask on a terminal; without one, refuse (the caller's --yes skips this)."""
-    if not (sys.stdin.isatty() and out.is_tty()):
-        raise InvalidInputError(f"refusing to {action} without a terminal to confirm", hint=hint)
-    if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(1)
 
 
 def object_ref(target: str) -> RemoteRef:
@@ -98,7 +89,7 @@ def rm_all_versions(refs: list[RemoteRef], *, recursive: bool, older_than: str |
     where = f"s3://{ref.bucket}/{ref.key}"
     if not dry_run and not yes:
         confirm(f"Permanently erase every version of {where}{' (recursively)' if recursive else ''}?",
-                action="erase versions")
+                action="to erase versions", hint="add --yes (or --dry-run to see what would go)")
     result = out.STATE.service().versions().erase(ref.bucket, ref.key, recursive=recursive, older_than=age,
                                                   dry_run=dry_run, bypass_governance=bypass_governance)
     out.result(result, lambda: _erase_human(result))

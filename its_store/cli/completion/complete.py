@@ -330,15 +330,20 @@ class CompletionCache:
 def quick_config(env_file: str | None = None) -> dict[str, str]:
     """MINIO_* values from the environment over a .env file, upper-cased, without pydantic.
 
-    Only used to find the cache and key it; the real Settings are built when the server is asked.
+    Only used to find the cache and key it; the real Settings are built when the server is asked. The
+    file is read by python-dotenv, as Settings reads it (quotes, `export`, comments, ${VAR}), and only
+    when it is a regular file: where TAB is pressed there is usually none, and then dotenv is not even
+    imported (a few ms on every TAB), nor is a FIFO named .env opened (it would block the shell). A line
+    dotenv cannot parse is skipped; its warning goes where every suggester's stderr goes (_quietly).
     """
     values: dict[str, str] = {}
     path = Path(env_file) if env_file else Path(".env")
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            name, sep, value = line.strip().removeprefix("export ").partition("=")
-            if sep and not name.startswith("#"):
-                values[name.strip().upper()] = value.strip().strip("'\"")
+    if path.is_file():
+        from dotenv import dotenv_values
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for name, value in dotenv_values(path, encoding="utf-8").items():
+                if value is not None:  # a bare NAME line: no value, as Settings reads it
+                    values[name.upper()] = value
     for name, value in os.environ.items():
         if name.upper().startswith("MINIO_"):
             values[name.upper()] = value

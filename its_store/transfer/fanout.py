@@ -1,0 +1,184 @@
+"""The one fan-out helper: a function over many items on a few threads, memory bounded however many items.
+
+    for out in fan_out(check, listing, workers=8):
+        if out.error is not None: ...      # one item's failure, never the run's
+        else: use(out.value)
+
+Rules it keeps for every caller:
+- **Bounded look-ahead.** At most `ahead` items are taken from the input and not yet handed back (running,
+  done and waiting for their turn, or being handled by the consumer): a listing of millions of keys is read
+  as the work goes, never into memory, and results wait in memory for at most `ahead` items.
+- **Per-item errors are outcomes.** An `Exception` from `fn` becomes that item's `Outcome.error`: never
+  raised by the helper, never lost. `Outcome.result()` re-raises it for callers that stop at the first one.
+- **Order.** `ordered=True` gives the outcomes in input order, else as they complete.
+- **Clean stop.** When the consumer stops (break, an error, Ctrl-C in its loop or while it waits), or a
+  worker's `fn` raises a BaseException (KeyboardInterrupt, SystemExit), no further item is started, running
+  ones are let finish, and the threads are joined; that exception reaches the consumer as it was. The
+  threads are daemons: a second Ctrl-C during that wait abandons them instead of hanging the exit.
+- **The input's own error** (a listing that fails midway) is raised to the consumer after the outcomes of
+  the items taken before it.
+
+Workers pull items themselves (no Future and no task queue per item: for 100 KB camera frames the
+bookkeeping of a pool cost more client CPU than the request); outcomes come back through one queue.
+Drive it with a `for` loop (the generator is closed as the loop ends, which stops the workers), or wrap it
+in `contextlib.closing` when it is kept in a variable.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+I = TypeVar("I")  # noqa: E741 - the item type
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class Outcome(Generic[I, R]):
+    """One item's outcome: its position in the input, the item, and fn's value or its error."""
+
+    index: int
+    item: I
+    value: R | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def result(self) -> R:
+        """The value, or the item's error raised (for callers that stop at the first failure)."""
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+
+def fan_out(fn: Callable[[I], R], items: Iterable[I], *, workers: int, ahead: int | None = None,
+            ordered: bool = True, name: str = "its-fan",
+            initializer: Callable[[], None] | None = None) -> Iterator[Outcome[I, R]]:
+    """fn over items on `workers` threads; yields one Outcome per item (see the module's rules).
+
+    `ahead` (default 4 x workers, at least 1): the most items taken and not yet handed back.
+    `initializer`: run once at the start of each worker thread (e.g. to bind a per-thread cache batch)."""
+    workers = max(workers, 1)
+    ahead = max(ahead if ahead is not None else 4 * workers, 1)
+    run = _Run(fn, items, ahead, initializer)
+    threads = [threading.Thread(target=run.work, name=f"{name}-{i}", daemon=True)
+               for i in range(min(workers, ahead))]
+    try:  # started inside: a Ctrl-C while they start (the first may already be running) stops them too
+        for thread in threads:
+            thread.start()
+        yield from run.collect(len(threads), ordered)
+    finally:
+        run.stop()
+        for thread in threads:
+            if thread.ident is not None:  # not started: nothing to join
+                thread.join()
+
+
+class _Run(Generic[I, R]):
+    """The state one fan_out shares between its workers and its consumer."""
+
+    def __init__(self, fn: Callable[[I], R], items: Iterable[I], ahead: int,
+                 initializer: Callable[[], None] | None) -> None:
+        self.fn, self.ahead, self.initializer = fn, ahead, initializer
+        self.numbered = enumerate(iter(items))
+        self.take = threading.Lock()        # the input iterator is read by one worker at a time
+        self.slots = threading.Condition()  # guards held / stopping
+        self.held = 0                        # items taken and not yet handed back to the consumer
+        self.stopping = False
+        self.input_error: BaseException | None = None
+        self.done: queue.SimpleQueue[Outcome[I, R] | _Exit | _Fatal] = queue.SimpleQueue()
+
+    # ------------------------------------------------------------------ workers
+    def work(self) -> None:
+        try:
+            if self.initializer is not None:
+                self.initializer()
+            while self._reserve():
+                drawn = self._draw()
+                if drawn is None:
+                    return
+                index, item = drawn
+                try:
+                    self.done.put(Outcome(index, item, value=self.fn(item)))
+                except Exception as exc:  # noqa: BLE001 - that item's outcome, handed to the consumer
+                    self.done.put(Outcome(index, item, error=exc))
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt/SystemExit: re-raised by the consumer
+            self.stop()
+            self.done.put(_Fatal(exc))
+        finally:
+            self.done.put(_Exit())
+
+    def _reserve(self) -> bool:
+        """Wait for a free look-ahead slot; False once the run stops."""
+        with self.slots:
+            while self.held >= self.ahead and not self.stopping:
+                self.slots.wait()
+            if self.stopping:
+                return False
+            self.held += 1
+            return True
+
+    def _draw(self) -> tuple[int, I] | None:
+        """The next (index, item), or None when the input is used up or failed (no more draws then)."""
+        with self.take:
+            if not self.stopping:
+                try:
+                    return next(self.numbered)
+                except StopIteration:
+                    pass
+                except Exception as exc:  # noqa: BLE001 - the input's failure, raised by the consumer
+                    self.input_error = exc
+        self.stop()
+        self.release()
+        return None
+
+    # ------------------------------------------------------------------ both sides
+    def release(self) -> None:
+        with self.slots:
+            self.held -= 1
+            self.slots.notify()
+
+    def stop(self) -> None:
+        with self.slots:
+            self.stopping = True
+            self.slots.notify_all()
+
+    # ------------------------------------------------------------------ consumer
+    def collect(self, running: int, ordered: bool) -> Iterator[Outcome[I, R]]:
+        waiting: dict[int, Outcome[I, R]] = {}
+        turn = 0
+        while running:
+            got = self.done.get()
+            if isinstance(got, _Exit):
+                running -= 1
+                continue
+            if isinstance(got, _Fatal):
+                raise got.exc
+            if not ordered:
+                yield got
+                self.release()  # after the consumer is done with it: it counts against the look-ahead
+                continue
+            waiting[got.index] = got
+            while turn in waiting:
+                yield waiting.pop(turn)
+                turn += 1
+                self.release()
+        if self.input_error is not None:
+            raise self.input_error
+
+
+@dataclass(slots=True)
+class _Exit:
+    """A worker left (input used up, stopped, or failed)."""
+
+
+@dataclass(slots=True)
+class _Fatal:
+    """A worker's BaseException, raised in the consumer's thread."""
+
+    exc: BaseException
