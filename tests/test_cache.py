@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+from faultproxy import FaultProxy
 from redisserver import RedisServer, free_port
 
 from its_store.state import cache as cache_mod
@@ -155,8 +158,45 @@ def test_service_cache_keys_separate_endpoints_and_versions(tmp_path):
 # ------------------------------------------------------------------------------ through the service / CLI
 
 
+class Heads:
+    """The object HEADs (HEAD /bucket/key) that crossed the wire since the last clear(), as (bucket, key),
+    counted by a recording proxy in front of the server: every service of this process and the CLI's."""
+
+    def __init__(self, proxy: FaultProxy) -> None:
+        self.proxy, self.start = proxy, 0
+
+    def _all(self) -> list[tuple[str, str]]:
+        split = (unquote(seen.path.lstrip("/")).split("/", 1) for seen in self.proxy.requests_to("HEAD"))
+        return [(parts[0], parts[1]) for parts in split if len(parts) == 2 and parts[1]]
+
+    def calls(self) -> list[tuple[str, str]]:
+        return self._all()[self.start:]
+
+    def clear(self) -> None:
+        self.start = len(self._all())
+
+    def __len__(self) -> int:
+        return len(self.calls())
+
+    def __eq__(self, other: object) -> bool:
+        return self.calls() == other
+
+    def __repr__(self) -> str:
+        return repr(self.calls())
+
+
+@pytest.fixture
+def wire(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """A recording proxy between this test's services (and CLI runs) and the server."""
+    host, port = env["MINIO_ENDPOINT"].rsplit(":", 1)
+    proxy = FaultProxy(int(port), upstream_host=host, record=True).start()
+    monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+    yield proxy
+    proxy.stop()
+
+
 @pytest.fixture(params=["disk", "redis"])
-def cache_env(request: Any, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+def cache_env(request: Any, wire: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test with the disk cache, then again with the session's Redis."""
     if request.param == "redis":
         monkeypatch.setenv("MINIO_REDIS_URL", request.getfixturevalue("redis_server").url)
@@ -172,18 +212,9 @@ def svc(cache_env: str) -> Any:
 
 
 @pytest.fixture
-def heads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every HEAD (S3Client.stat) issued by any service in this process."""
-    from its_store.s3.client import S3Client
-    calls: list[tuple[str, str]] = []
-    real = S3Client.stat
-
-    def counting(self: Any, bucket: str, key: str, *args: Any, **kwargs: Any) -> Any:
-        calls.append((bucket, key))
-        return real(self, bucket, key, *args, **kwargs)
-
-    monkeypatch.setattr(S3Client, "stat", counting)
-    return calls
+def heads(wire: FaultProxy) -> Heads:
+    """Every object HEAD issued by any service in this process (counted on the wire)."""
+    return Heads(wire)
 
 
 def _put(svc: Any, bucket: str, key: str, size: int, kind: str = "video_frame", seed: int = 0) -> None:
@@ -312,27 +343,33 @@ def test_downloads_and_deletes_never_trust_the_cache(cli, svc, heads):
     assert cli("rm", f"s3://{bucket}/m.bin").exit_code == 3  # decided by the server, not the cache
 
 
-def test_bucket_names_cached_for_completion(svc, monkeypatch):
+def test_bucket_names_cached_for_completion(cache_env):
+    from its_store import StorageService, load_settings
     from its_store.s3.client import S3Client
-    first = unique("b")
-    svc.ensure_bucket(first)
     lists: list[int] = []
-    real = S3Client.list_buckets
-    monkeypatch.setattr(S3Client, "list_buckets", lambda self: lists.append(1) or real(self))
-    assert first in svc.cached_bucket_names() and len(lists) == 1
-    assert first in svc.cached_bucket_names() and len(lists) == 1  # cached
-    second = unique("b")
-    svc.ensure_bucket(second)  # creating a bucket invalidates the list
-    assert second in svc.cached_bucket_names() and len(lists) == 2
+
+    class Counting(S3Client):
+        def list_buckets(self) -> Any:
+            lists.append(1)
+            return super().list_buckets()
+
+    settings = load_settings()
+    with StorageService(settings, s3=Counting(settings)) as svc:  # the seam passed in, as httpx's transport=
+        first = unique("b")
+        svc.ensure_bucket(first)
+        assert first in svc.cached_bucket_names() and len(lists) == 1
+        assert first in svc.cached_bucket_names() and len(lists) == 1  # cached
+        second = unique("b")
+        svc.ensure_bucket(second)  # creating a bucket invalidates the list
+        assert second in svc.cached_bucket_names() and len(lists) == 2
 
 
 def _warnings(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("its-store: warning:")]
 
 
-def test_redis_killed_mid_command_falls_back_to_disk_with_one_warning(cli, env, heads, monkeypatch):
+def test_redis_killed_mid_command_falls_back_to_disk_with_one_warning(cli, env, wire, heads, monkeypatch):
     from its_store import StorageService, load_settings
-    from its_store.s3.client import S3Client
     redis = RedisServer().start()
     try:
         monkeypatch.setenv("MINIO_REDIS_URL", redis.url)
@@ -340,20 +377,19 @@ def test_redis_killed_mid_command_falls_back_to_disk_with_one_warning(cli, env, 
         bucket = unique("b")
         _frames(svc, bucket)
         svc.close()
-        counting = S3Client.stat
+        def kill_at_head(seen: Any) -> None:
+            if seen.method == "HEAD":
+                redis.kill()  # Redis dies while `ls` runs: the first HEAD of the command pulls the plug
+            return None  # the request goes on to the server
 
-        def kill_then_stat(self: Any, *args: Any, **kwargs: Any) -> Any:
-            redis.kill()  # Redis dies while `ls` runs: the first HEAD of the command pulls the plug
-            return counting(self, *args, **kwargs)
-
-        monkeypatch.setattr(S3Client, "stat", kill_then_stat)
+        wire.set(answer=kill_at_head)
         run = cli("ls", f"s3://{bucket}/cam1/", "-r", "--type", "video_frame", "--json")
         assert run.exit_code == 0, run
         assert [o["key"] for o in run.jsonl()] == [f"cam1/frame_{n}.jpg" for n in range(5)]
         warnings = _warnings(run.stderr)
         assert len(warnings) == 1 and "Redis" in warnings[0] and "disk cache" in warnings[0], run
 
-        monkeypatch.setattr(S3Client, "stat", counting)
+        wire.set(answer=None)
         heads.clear()
         run = cli("ls", f"s3://{bucket}/cam1/", "-r", "--type", "video_frame", "--json")
         assert run.exit_code == 0 and len(run.jsonl()) == 5

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faultproxy import FaultProxy
 
 from its_store.testing.devserver import SeaweedServer
 
@@ -25,20 +26,26 @@ def own_server(tmp_path: Path) -> Iterator[SeaweedServer]:
 
 
 @pytest.fixture
-def no_s3_client(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Call to forbid building an S3 client from then on (offline must not even try)."""
-    def forbid() -> None:
-        import its_store.s3.client as client
+def wire(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Call with the endpoint the test uses: from then on MINIO_ENDPOINT is a recording proxy in front of
+    it, so that the test can prove that offline did not even try (`proxy.counters.requests`)."""
+    proxies: list[FaultProxy] = []
 
-        def refuse(*args: Any, **kwargs: Any) -> None:
-            raise AssertionError("an S3 client was built in offline mode")
-        monkeypatch.setattr(client.S3Client, "__init__", refuse)
-    return forbid
+    def through(endpoint: str) -> FaultProxy:
+        host, port = endpoint.rsplit(":", 1)
+        proxy = FaultProxy(int(port), upstream_host=host, record=True).start()
+        proxies.append(proxy)
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        return proxy
+    yield through
+    for proxy in proxies:
+        proxy.stop()
 
 
-def test_offline_pull_show_list_with_the_server_stopped(own_server, buckets, monkeypatch, tmp_path, no_s3_client):
+def test_offline_pull_show_list_with_the_server_stopped(own_server, buckets, monkeypatch, tmp_path, wire):
     (tmp_path / "work").mkdir()
     env = environment_for(own_server, buckets, monkeypatch, tmp_path / "work")
+    proxy = wire(own_server.endpoint)  # every request of the test crosses it: offline ones must not
     cli = cli_runner(env)
     v1 = write_file(tmp_path / "v1.pt", 50_000, seed=1)
     v2 = write_file(tmp_path / "v2.pt", 60_000, seed=2)
@@ -54,7 +61,8 @@ def test_offline_pull_show_list_with_the_server_stopped(own_server, buckets, mon
     assert cli("model", "rm", "gone@1.0.0", "--yes").exit_code == 0  # forgotten offline too
 
     own_server.stop()
-    no_s3_client()
+    online = proxy.counters.requests
+    assert online > 0
 
     listed = cli("model", "list", "--offline", "--json")
     assert listed.exit_code == 0, listed
@@ -97,13 +105,13 @@ def test_offline_pull_show_list_with_the_server_stopped(own_server, buckets, mon
     as_json = cli("model", "pull", "never@1.0.0", "--offline", "--json")
     assert as_json.exit_code == 69 and as_json.json()["error"]["code"] == "not_cached_offline"
     assert "while the server is reachable" in as_json.json()["error"]["hint"]
+    assert proxy.counters.requests == online  # offline did not even try the server
 
 
-def test_offline_never_online_and_unroutable_endpoint(env, monkeypatch, tmp_path, no_s3_client):
+def test_offline_never_online_and_unroutable_endpoint(env, monkeypatch, tmp_path, wire):
     """A fresh machine knows nothing; an endpoint that would hang is never contacted."""
-    monkeypatch.setenv("MINIO_ENDPOINT", "10.255.255.1:9000")  # unroutable: a request would hang, then fail
+    proxy = wire("10.255.255.1:9000")  # unroutable: a request would hang, then fail
     monkeypatch.setenv("ITS_STORE_OFFLINE", "1")
-    no_s3_client()
     cli = cli_runner(env)
     run = cli("model", "list", "--json")
     assert run.exit_code == 69 and run.json()["error"]["code"] == "not_cached_offline"
@@ -114,7 +122,8 @@ def test_offline_never_online_and_unroutable_endpoint(env, monkeypatch, tmp_path
     assert reg.offline is True
     with pytest.raises(NotCachedError):
         reg.get_model("cam", "production", tmp_path / "x.pt")
-    assert svc._s3 is None and not (tmp_path / "x.pt").exists()
+    assert not svc.ctx.s3_opened and not (tmp_path / "x.pt").exists()  # no S3 client built at all
+    assert proxy.counters.requests == 0
 
 
 def test_offline_cache_follows_what_online_commands_see(service, buckets, tmp_path: Path):

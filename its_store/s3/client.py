@@ -197,6 +197,10 @@ class S3Client(GovernanceCalls):
         self._conditional: dict[str, str | None] = {}  # bucket -> what conditional_write_gap() found
         self._bare_if_match: set[str] = set()  # buckets whose server matches If-Match only without quotes
 
+    def close(self) -> None:
+        """Close the pooled connections (StorageService.close): no socket is left to the garbage collector."""
+        self._http.clear()
+
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
         """The ONE call of minio's private API (Minio._execute), for requests minio has no public call

@@ -20,9 +20,13 @@ from its_store.core.files import local_error
 from its_store.core.localtree import LocalTree
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
 from its_store.core.refs import UnsafeKeyError, local_key, validate_bucket
+from its_store.service import objects
+from its_store.service.buckets import ensure_bucket, resolve_bucket
+from its_store.service.listing import iter_objects
+from its_store.service.versions import leaves_delete_markers
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 ProgressFn = Callable[[int], None]
 GARBLED = ("the server's listing altered this key's name (characters XML 1.0 cannot carry), so no request "
@@ -142,10 +146,10 @@ class _WorkerExit(Exception):
 
 
 class Batch:
-    """Batch operations bound to one StorageService."""
+    """Batch operations over one Context (`svc.batch()`)."""
 
-    def __init__(self, service: StorageService) -> None:
-        self.service = service
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def upload_directory(self, local_dir: Path, bucket: str | None, prefix: str = "", *,
                          object_type: ObjectType = ObjectType.OTHER, metadata: dict[str, str] | None = None,
@@ -163,13 +167,13 @@ class Batch:
         if not root.is_dir():
             raise (E.LocalFileNotFoundError(f"no such folder: {root}") if not root.exists()
                    else E.InvalidInputError(f"{root} is not a folder"))
-        svc = self.service
-        bucket = svc.resolve_bucket(bucket, object_type)
+        ctx = self.ctx
+        bucket = resolve_bucket(ctx, bucket, object_type)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         result = BatchResult("upload", bucket, prefix)
-        svc.ensure_bucket(bucket)
-        n = workers or svc.workers
+        ensure_bucket(ctx, bucket)
+        n = workers or ctx.workers
 
         def request(path: Path, key: str) -> UploadRequest:
             return UploadRequest(bucket=bucket, key=key, file_path=path, object_type=object_type,
@@ -180,7 +184,7 @@ class Batch:
             def run() -> dict[str, Any]:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
                 with tree.open_file(rel) as opened, opened.reader() as source:
-                    resp = svc.upload_object(request(path, key), progress=progress, source=source)
+                    resp = objects.upload(ctx, request(path, key), progress=progress, source=source)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
@@ -188,7 +192,7 @@ class Batch:
 
         with LocalTree(root, follow_symlinks=follow_symlinks) as tree:  # files read from the folders walked
             jobs = ((str(path), job(tree, path, rel)) for path, rel in walk_files(root, result, follow_symlinks, tree))
-            _run_pool(n, jobs, result, svc.cache)
+            _run_pool(n, jobs, result, ctx.cache)
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -200,19 +204,19 @@ class Batch:
 
         `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...)."""
         started = time.perf_counter()
-        svc = self.service
+        ctx = self.ctx
         result = BatchResult("download", bucket, prefix)
         base = prefix if (not prefix or prefix.endswith("/")) else prefix.rsplit("/", 1)[0] + "/" \
             if "/" in prefix else ""
-        listing = svc.iter_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
-        n = workers or svc.workers
+        listing = iter_objects(ctx, ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
+        n = workers or ctx.workers
 
         def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], dict[str, Any]]:
             def run() -> dict[str, Any]:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
-                resp = svc.download_object(DownloadRequest(bucket=bucket, key=key, file_path=target.path,
-                                                           size_hint=size, workers=max(1, n // 2),
-                                                           **(options or {})), progress=progress, into=target)
+                resp = objects.download(ctx, DownloadRequest(bucket=bucket, key=key, file_path=target.path,
+                                                        size_hint=size, workers=max(1, n // 2),
+                                                        **(options or {})), progress=progress, into=target)
                 if on_done:
                     on_done()
                 return {"key": key, "size": resp.size, "path": str(resp.file_path),
@@ -222,7 +226,7 @@ class Batch:
         with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
             jobs = ((info.key, thread_job(tree, info.key, info.size)) for info in listing
                     if not info.key.endswith("/"))  # folder marker objects are skipped
-            _run_pool(n, jobs, result, svc.cache)
+            _run_pool(n, jobs, result, ctx.cache)
         result.duration_seconds = time.perf_counter() - started
         return result
 
@@ -231,16 +235,16 @@ class Batch:
 
         `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix."""
         started = time.perf_counter()
-        svc = self.service
+        ctx = self.ctx
         result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
-        result.delete_markers = svc.leaves_delete_markers(bucket)  # then nothing is erased: say so
+        result.delete_markers = leaves_delete_markers(ctx, bucket)  # then nothing is erased: say so
         batch: list[tuple[str, int, str | None]] = []
 
         def flush() -> None:
             if not batch:
                 return
             sizes = {key: size for key, size, _ in batch}
-            failures = {} if dry_run else svc.remove_batch(bucket, list(sizes), sizes)
+            failures = {} if dry_run else objects.remove_batch(ctx, bucket, list(sizes), sizes)
             for key, size, etag in batch:
                 if failures.get(key):
                     from its_store.s3.client import failure_error
@@ -250,7 +254,7 @@ class Batch:
                     result.total_bytes += size
             batch.clear()
 
-        for info in svc.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
+        for info in ctx.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
             if shard is not None and info.key[len(prefix):] not in shard:
                 continue
             if info.garbled:  # its delete would "succeed" on a name the server does not hold
@@ -261,7 +265,7 @@ class Batch:
                 flush()
         flush()
         if not dry_run and result.succeeded:
-            _prove_deleted(svc, result)
+            _prove_deleted(ctx, result)
         if result.delete_markers and not dry_run:
             result.still_stored_bytes = result.total_bytes
         result.duration_seconds = time.perf_counter() - started
@@ -285,12 +289,12 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
         result.failed.append((os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}")))
 
 
-def _prove_deleted(svc: StorageService, result: BatchResult) -> None:
+def _prove_deleted(ctx: Context, result: BatchResult) -> None:
     """List the prefix again (cheap: what was deleted is no longer listed): an object still listed
     as it was is reported as not deleted, whatever the server answered (rclone's server accepts the
     delete of an entry it keeps listing). A key listed again with another ETag was written anew."""
     before = {item["key"]: item["etag"] for item in result.succeeded}
-    still = {info.key for info in svc.s3.list_objects(result.bucket, result.prefix, recursive=True)
+    still = {info.key for info in ctx.s3.list_objects(result.bucket, result.prefix, recursive=True)
              if info.key in before and info.etag == before[info.key]}
     if not still:
         return

@@ -21,25 +21,75 @@ from pydantic import BaseModel, Field
 from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
 from its_store.service.lifecycle import Lifecycle, LifecycleRule, preset_rule
+from its_store.service.policy import Policies
+from its_store.service.retention import Retention
 from its_store.service.versions import Versions
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.core.models import BucketInfo, ObjectType
+    from its_store.service.context import Context
+    from its_store.service.retention import BucketLock
 
 
 EVIDENCE_MODE, EVIDENCE_DAYS = "GOVERNANCE", 90  # --preset evidence: default retention of new objects
 UNSUPPORTED = ("NotImplemented", "MethodNotAllowed")  # what a server without a feature answers its calls
 log = logging.getLogger("its_store.service.buckets")
-_TOLD: weakref.WeakSet[Any] = weakref.WeakSet()  # services that said their server keeps no versioning
+_TOLD: weakref.WeakSet[Context] = weakref.WeakSet()  # services that said their server keeps no versioning
 
 
-def default_versioning(service: StorageService, bucket: str, entry: dict[str, Any], *, say: bool = True) -> str | None:
+def resolve_bucket(ctx: Context, bucket: str | None, object_type: ObjectType | str = "other") -> str:
+    """The bucket to use: the one given, else the configured default for the object type."""
+    from its_store.core.models import ObjectType
+    name = bucket or ctx.settings.bucket_for_type(ObjectType(object_type).value)
+    return validate_bucket(name)
+
+
+def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> None:
+    """Create `bucket` on first use (with versioning when MINIO_ENABLE_VERSIONING is on: a default, so a
+    server without versioning gets the bucket without it, said once: default_versioning). Asked once per
+    bucket for the life of the context.
+
+    `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
+    if bucket in ctx.known_buckets:
+        return
+    if not ctx.s3.bucket_exists(bucket):
+        if not (ctx.settings.create_buckets if create is None else create):
+            raise E.BucketNotFoundError(f"bucket not found: {bucket}",
+                                        hint="create it, or set MINIO_CREATE_BUCKETS=true")
+        with ctx.op("bucket_create", bucket=bucket, forget="buckets", automatic=True,
+                    versioning=ctx.settings.enable_versioning) as op:
+            try:
+                ctx.s3.make_bucket(bucket)
+            except E.AlreadyExistsError:
+                pass  # created concurrently: fine
+            if ctx.settings.enable_versioning:
+                default_versioning(ctx, bucket, op.fields)
+    ctx.known_buckets.add(bucket)
+
+
+def list_buckets(ctx: Context) -> list[BucketInfo]:
+    """Every bucket of the account; their names are remembered for shell completion."""
+    from its_store.core.models import BucketInfo
+    buckets = [BucketInfo(name=b.name, created=b.creation_date) for b in ctx.s3.list_buckets()]
+    ctx.cache.remember_bucket_names([b.name for b in buckets])
+    return buckets
+
+
+def cached_bucket_names(ctx: Context) -> list[str]:
+    """Bucket names for shell completion: from the cache (TTL), else listed and cached; [] on error."""
+    try:
+        return ctx.cache.bucket_names(lambda: [b.name for b in list_buckets(ctx)]) or []
+    except E.ItsStoreError:
+        return []
+
+
+def default_versioning(ctx: Context, bucket: str, entry: dict[str, Any], *, say: bool = True) -> str | None:
     """Turn on the versioning MINIO_ENABLE_VERSIONING asks for by default on a bucket just made. A server
     without versioning: the bucket stays as it is, one warning per service (a CLI command) says so (unless
     not `say`: the caller shows it), the audit `entry` gets versioning false and `versioning_unavailable`;
     returns that warning (None when versioning is on)."""
     try:
-        service.s3.set_versioning(bucket, True)
+        ctx.s3.set_versioning(bucket, True)
         return None
     except E.ItsStoreError as exc:
         if exc.s3_code not in UNSUPPORTED:
@@ -48,8 +98,8 @@ def default_versioning(service: StorageService, bucket: str, entry: dict[str, An
     entry.update(versioning=False, versioning_unavailable=code)
     warning = (f"s3://{bucket} was created without versioning: the server does not support it ({code}); "
                "MINIO_ENABLE_VERSIONING cannot be kept there (overwritten and deleted objects are gone)")
-    if say and service not in _TOLD:
-        _TOLD.add(service)
+    if say and ctx not in _TOLD:
+        _TOLD.add(ctx)
         log.warning("%s", warning)
     return warning
 
@@ -100,17 +150,17 @@ class BucketDetails(BaseModel):
 
 
 class BucketAdmin:
-    """Bucket operations bound to one StorageService."""
+    """Bucket operations over one Context (`svc.buckets()`)."""
 
-    def __init__(self, service: StorageService) -> None:
-        self.service = service
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
-    def list(self) -> list[Any]:
-        return self.service.list_buckets()
+    def list(self) -> list[BucketInfo]:
+        return list_buckets(self.ctx)
 
     def _require(self, bucket: str) -> str:
         validate_bucket(bucket)
-        if not self.service.s3.bucket_exists(bucket):
+        if not self.ctx.s3.bucket_exists(bucket):
             raise E.BucketNotFoundError(f"bucket not found: {bucket}")
         return bucket
 
@@ -137,32 +187,30 @@ class BucketAdmin:
             raise E.InvalidInputError("object lock needs versioning", hint="drop --no-versioning")
         if evidence and encryption is None:
             encryption = True
-        settings, s3 = self.service.settings, self.service.s3
+        settings, s3 = self.ctx.settings, self.ctx.s3
         version_it = bool(rule) or (settings.enable_versioning if versioning is None else versioning)
         asked = bool(rule) or bool(versioning) or object_lock  # versioning the user asked for, not a default
         encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
         if s3.bucket_exists(bucket):
             raise E.AlreadyExistsError(f"bucket already exists: {bucket}")
-        from its_store.service.versions import audited
         warnings: list[str] = []
-        with audited(self.service, "bucket_create", bucket=bucket, preset=preset, versioning=version_it,
-                     encryption=encrypt, object_lock=object_lock or None) as entry:
+        with self.ctx.op("bucket_create", bucket=bucket, forget="buckets", preset=preset, versioning=version_it,
+                         encryption=encrypt, object_lock=object_lock or None) as op:
             s3.make_bucket(bucket, object_lock=object_lock)
-            self.service.cache.invalidate_buckets()
             try:
                 lock = self._new_lock(bucket) if object_lock else None  # read back before anything else
                 sse = self._configure(bucket, version_it and asked, encrypt and not evidence, rule)
-                if version_it and not asked and (note := default_versioning(self.service, bucket, entry, say=False)):
+                if version_it and not asked and (note := default_versioning(self.ctx, bucket, op.fields, say=False)):
                     warnings.append(note)
                 if evidence:
                     sse = self._evidence(bucket, warnings, encrypt)
             except BaseException:
                 self._undo_create(bucket)
                 raise
-        _known(self.service).add(bucket)
-        lock = self.service.retention().bucket_lock(bucket) if object_lock else lock
-        rules = Lifecycle(self.service).get(bucket) if rule else []  # read back what was set; a new bucket has none
-        return BucketCreated(bucket=bucket, versioning=Versions(self.service).status(bucket),
+        self.ctx.known_buckets.add(bucket)
+        lock = Retention(self.ctx).bucket_lock(bucket) if object_lock else lock
+        rules = Lifecycle(self.ctx).get(bucket) if rule else []  # read back what was set; a new bucket has none
+        return BucketCreated(bucket=bucket, versioning=Versions(self.ctx).status(bucket),
                              encryption=sse, preset=preset, lifecycle=rules,
                              object_lock=bool(lock and lock.object_lock), default_retention=_default_of(lock),
                              warnings=warnings)
@@ -173,18 +221,18 @@ class BucketAdmin:
         sse = None
         try:
             if encrypt:
-                sse = set_bucket_encryption(self.service.s3, bucket).sse
+                sse = set_bucket_encryption(self.ctx.s3, bucket).sse
         except (E.ConfigError, E.InvalidInputError, E.ConflictError) as exc:
             warnings.append(f"the server refused default encryption (SSE-S3): {exc.message}; "
                             "objects are stored unencrypted unless uploaded with --sse")
-        self.service.retention().set_default(bucket, EVIDENCE_MODE, days=EVIDENCE_DAYS)
+        Retention(self.ctx).set_default(bucket, EVIDENCE_MODE, days=EVIDENCE_DAYS)
         return sse
 
     def _configure(self, bucket: str, versioning: bool, encrypt: bool, rule: LifecycleRule | None) -> str | None:
         """Versioning asked for, default encryption and the preset rule of a new bucket. Returns the SSE label."""
         if versioning:
             try:
-                self.service.s3.set_versioning(bucket, True)
+                self.ctx.s3.set_versioning(bucket, True)
             except E.ItsStoreError as exc:
                 if exc.s3_code not in UNSUPPORTED:
                     raise
@@ -194,16 +242,16 @@ class BucketAdmin:
         sse = None
         if encrypt:
             from its_store.codec.encryption import set_bucket_encryption
-            sse = set_bucket_encryption(self.service.s3, bucket).sse
+            sse = set_bucket_encryption(self.ctx.s3, bucket).sse
         if rule is not None:
-            Lifecycle(self.service).set(bucket, [rule])
+            Lifecycle(self.ctx).set(bucket, [rule])
         return sse
 
-    def _new_lock(self, bucket: str) -> Any:
+    def _new_lock(self, bucket: str) -> BucketLock:
         """The object lock of a bucket just made with it, read back: a server that took the header and keeps
         no lock (rclone) is ObjectLockNotEnabledError (exit 78), and the caller removes the bucket again."""
         try:
-            return self.service.retention().require_lock(bucket)
+            return Retention(self.ctx).require_lock(bucket)
         except E.ObjectLockNotEnabledError as exc:
             why = ("the server does not implement object lock" if "does not implement" in exc.message
                    else "the server did not keep the object lock asked for")
@@ -212,21 +260,21 @@ class BucketAdmin:
                                                    "RGW, SeaweedFS)") from None
 
     def _undo_create(self, bucket: str) -> None:
-        """Remove the bucket `create` just made (still empty); if that fails, say so: it stays half-made."""
+        """Remove the bucket `create` just made (still empty); if that fails, say so: it stays half-made.
+        (The bucket list is forgotten when the create's op ends.)"""
         try:
-            self.service.s3.remove_bucket(bucket)
+            self.ctx.s3.remove_bucket(bucket)
         except E.ItsStoreError as exc:
             log.warning("s3://%s was created and could not be removed again (%s): remove it with "
                         "`its-store bucket rm s3://%s`", bucket, exc.message, bucket)
-        self.service.cache.invalidate_buckets()
 
     # ---------------------------------------------------------------------------------- remove
     def remove(self, bucket: str, *, force: bool = False) -> BucketRemoved:
         """Remove a bucket. Non-empty needs `force`: every version, marker and upload goes first."""
         self._require(bucket)
-        s3 = self.service.s3
+        s3 = self.ctx.s3
         uploads = s3.list_multipart_uploads(bucket)
-        first = next(iter(Versions(self.service).iter_versions(bucket)), None)
+        first = next(iter(Versions(self.ctx).iter_versions(bucket)), None)
         result = BucketRemoved(bucket=bucket, forced=force)
         if (first is not None or uploads) and not force:
             what = "objects" if first is not None else "unfinished multipart uploads"
@@ -234,19 +282,17 @@ class BucketAdmin:
                                   hint="--force deletes every object version first (needs --yes without "
                                        "a terminal)")
         if first is not None:
-            erased = Versions(self.service).erase(bucket, "", recursive=True)
+            erased = Versions(self.ctx).erase(bucket, "", recursive=True)
             erased.raise_for_failures()
             result.objects, result.versions = erased.objects, erased.versions
             result.delete_markers, result.bytes = erased.delete_markers, erased.total_bytes
         for key, upload_id in uploads:
             s3.abort_multipart(bucket, key, upload_id)
         result.uploads_aborted = len(uploads)
-        from its_store.service.versions import audited
-        with audited(self.service, "bucket_rm", bucket=bucket, forced=force, versions=result.versions,
-                     delete_markers=result.delete_markers, size=result.bytes):
+        self.ctx.known_buckets.discard(bucket)
+        with self.ctx.op("bucket_rm", bucket=bucket, forget="bucket", forced=force, versions=result.versions,
+                         delete_markers=result.delete_markers, size=result.bytes):
             s3.remove_bucket(bucket)
-        _known(self.service).discard(bucket)
-        self.service.cache.invalidate_bucket(bucket)
         return result
 
     # ------------------------------------------------------------------------------------ info
@@ -255,7 +301,7 @@ class BucketAdmin:
         listing. A field whose own call fails is unknown (None) with its reason in `unknown`: a server that
         lacks a call (rclone answers ?lifecycle with the bucket listing) still gets the rest shown."""
         self._require(bucket)
-        s3 = self.service.s3
+        s3 = self.ctx.s3
         details = BucketDetails(bucket=bucket)
 
         def read(name: str, call: Any) -> Any:
@@ -267,16 +313,16 @@ class BucketAdmin:
                 return None
 
         details.created = read("created", lambda: next(
-            (b.created for b in self.service.list_buckets() if b.name == bucket), None))
-        details.versioning = read("versioning", lambda: Versions(self.service).status(bucket))
+            (b.created for b in list_buckets(self.ctx) if b.name == bucket), None))
+        details.versioning = read("versioning", lambda: Versions(self.ctx).status(bucket))
         details.encryption = read("encryption", lambda: _encryption_of(s3, bucket))
-        details.lifecycle = read("lifecycle", lambda: Lifecycle(self.service).get(bucket))
+        details.lifecycle = read("lifecycle", lambda: Lifecycle(self.ctx).get(bucket))
         details.tags = read("tags", lambda: s3.get_bucket_tags(bucket))
         details.uploads_in_progress = read("uploads_in_progress", lambda: len(s3.list_multipart_uploads(bucket)))
-        lock = read("object_lock", lambda: self.service.retention().bucket_lock(bucket))
+        lock = read("object_lock", lambda: Retention(self.ctx).bucket_lock(bucket))
         if lock is not None:
             details.object_lock, details.default_retention = lock.object_lock, _default_of(lock)
-        view = read("public", lambda: self.service.policies().get(bucket))
+        view = read("public", lambda: Policies(self.ctx).get(bucket))
         if view is not None:
             details.public, details.policy_summary = view.public, view.lines()
         self._count(bucket, details)
@@ -286,7 +332,7 @@ class BucketAdmin:
         """Counts and sizes from a listing of every version. A server that has no version listing (rclone
         answers 501) has one version per object: the plain listing counts them."""
         try:
-            for version in Versions(self.service).iter_versions(bucket):
+            for version in Versions(self.ctx).iter_versions(bucket):
                 if version.is_delete_marker:
                     details.delete_markers += 1
                     continue
@@ -298,12 +344,11 @@ class BucketAdmin:
         except E.ItsStoreError as exc:
             if exc.s3_code not in UNSUPPORTED or details.versions or details.delete_markers:
                 raise
-            for item in self.service.s3.list_objects(bucket, "", True):
+            for item in self.ctx.s3.list_objects(bucket, "", True):
                 details.objects += 1
                 details.versions += 1
                 details.size += item.size or 0
                 details.stored_size += item.size or 0
-
 
 
 def _encryption_of(s3: Any, bucket: str) -> dict[str, Any]:
@@ -318,7 +363,3 @@ def _default_of(lock: Any) -> dict[str, Any] | None:
         return None
     return {"mode": lock.mode, "days": lock.days, "years": lock.years}
 
-
-def _known(service: StorageService) -> set[str]:
-    """The service's set of buckets known to exist (so ensure_bucket() skips its HEAD)."""
-    return getattr(service, "_known_buckets", set())

@@ -11,10 +11,11 @@ from its_store.codec.compression import META_SHA256
 from its_store.codec.encryption import describe
 from its_store.core import errors as E
 from its_store.core.units import read_uint
+from its_store.service import heads
 from its_store.transfer.parts import META_PART_SIZE, MIN_PART
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context, HasContext
 
 _META = "x-amz-meta-"
 MAX_PARTS = 10_000
@@ -22,19 +23,22 @@ DEFAULT_PART = 512 * 1024 ** 2
 MAX_PART = 5 * 1024 ** 3  # S3's largest part
 
 
-def server_copy(svc: StorageService, sb: str, sk: str, db: str, dk: str, *, threshold: int,
+def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str, *, threshold: int,
                 part_size: int | None = None) -> tuple[Any, str, str | None, bool]:
-    """Copy s3://sb/sk to s3://db/dk on the server. Returns (source stat, etag, version id, multipart)."""
-    head = svc._stat(sb, sk)
+    """Copy s3://sb/sk to s3://db/dk on the server. Returns (source stat, etag, version id, multipart).
+    Not recorded here: the caller records the copy as its own operation (cp, model register)."""
+    from its_store.service.context import as_context
+    ctx = as_context(owner)
+    head = heads.stat(ctx, sb, sk)
     encryption = describe(head.metadata)
     if encryption == "SSE-C":
         raise E.InvalidInputError(f"s3://{sb}/{sk} is SSE-C encrypted: a server-side copy needs its key on "
                                   "both sides, which cp does not send",
                                   hint="download it with `get --sse-c-key-file` and upload it again")
-    tags = svc.s3.get_tags(sb, sk)
+    tags = ctx.s3.get_tags(sb, sk)
     sse_s3 = encryption == "SSE-S3"
     if head.size <= threshold:
-        etag, version = svc.s3.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3)
+        etag, version = ctx.s3.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3)
         return head, etag, version, False
     part = copy_part_size(head, part_size)
     headers = {"Content-Type": head.content_type or "application/octet-stream"}
@@ -42,7 +46,7 @@ def server_copy(svc: StorageService, sb: str, sk: str, db: str, dk: str, *, thre
         if name.lower().startswith(_META):
             headers[name.lower()] = value
     headers[_META + META_PART_SIZE] = str(part)  # the copy's parts: what a download checks the ETag with
-    etag, version = svc.s3.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
+    etag, version = ctx.s3.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
                                           tags=tags, sse_s3=sse_s3)
     return head, etag, version, True
 
@@ -59,10 +63,10 @@ def copy_part_size(head: Any, requested: int | None) -> int:
     return min(part, MAX_PART)
 
 
-def verify_copy(svc: StorageService, source: Any, bucket: str, key: str) -> str:
+def verify_copy(ctx: Context, source: Any, bucket: str, key: str) -> str:
     """HEAD the copy and compare it with the source's HEAD: same size, and the same ETag or the same
     its-sha256. Returns what matched ('etag' or 'sha256'); raises IntegrityError otherwise."""
-    copy = svc.s3.stat(bucket, key)
+    copy = ctx.s3.stat(bucket, key)
     where = f"s3://{bucket}/{key}"
     if copy.size != source.size:
         raise E.IntegrityError(f"the copy {where} has {copy.size} bytes, the source {source.size}; source kept")

@@ -50,13 +50,15 @@ from its_store.codec.encryption import (
 from its_store.core import errors as E
 from its_store.core.files import atomic_target, io_error, read_full
 from its_store.core.units import read_uint
+from its_store.service import heads
 from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
 from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upload_stream
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
+    from its_store.transfer.download import Target
 
 _META = "x-amz-meta-"
 
@@ -82,18 +84,18 @@ class UploadPlan:
     every read of the upload (sample, hash, parts, compressor) goes through this one descriptor, so
     what was checked is what is sent."""
 
-    def __init__(self, svc: StorageService, request: UploadRequest, headers: dict[str, str],
+    def __init__(self, ctx: Context, request: UploadRequest, headers: dict[str, str],
                  source: IO[bytes] | None = None) -> None:
-        self.svc, self.request, self.source = svc, request, source
-        self.sse: UploadSse = upload_sse(svc.settings, request.sse, request.sse_c_key, request.sse_c_key_file)
-        self.choice = resolve(request.compression, svc.settings.enable_compression)
+        self.ctx, self.request, self.source = ctx, request, source
+        self.sse: UploadSse = upload_sse(ctx.settings, request.sse, request.sse_c_key, request.sse_c_key_file)
+        self.choice = resolve(request.compression, ctx.settings.enable_compression)
         if request.resume and self.choice not in ("auto", "none"):
             raise E.InvalidInputError("--resume continues uncompressed uploads only",
                                       hint="drop --compress (auto stores as is with --resume) or --resume")
         if request.resume:
             self.choice = "none"  # resumable parts are byte ranges of the file itself
         self.headers = {**headers, **self.sse.headers()}
-        self.s3: Any = KeyedS3(svc.s3, self.sse.key) if self.sse.key is not None else svc.s3
+        self.s3: Any = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         from its_store.service.ssecheck import SseCheck
         self.sse_check = SseCheck(asked=self.sse.label)  # checked on the stored version after the write
@@ -106,12 +108,12 @@ class UploadPlan:
             result = self._put(bucket, key, workers, progress)
         except E.ItsStoreError as exc:
             better = explain_write_error(exc, self.sse, f"s3://{bucket}/{key}",
-                                         plain_http=not self.svc.settings.secure)
+                                         plain_http=not self.ctx.settings.secure)
             if better is exc:
                 raise
             raise better from exc
         from its_store.service.ssecheck import ensure_encrypted
-        ensure_encrypted(self.s3, self.svc.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
+        ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
         result.encryption = self.sse_check.seen
         return result
 
@@ -145,7 +147,7 @@ class UploadPlan:
         reader = CompressingReader(src, get_codec(codec), self._level(codec), progress=progress,
                                    expect=(digest_size, digest), name=str(path))
         result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
-                               part_size=self._part(digest_size), workers=workers, journal=self.svc.journal())
+                               part_size=self._part(digest_size), workers=workers, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, digest_size, result.parts, digest, result.answer_sse,
                       codec=codec, stored_size=result.size)
 
@@ -160,7 +162,7 @@ class UploadPlan:
         digest = hashlib.sha256(data).hexdigest()
         meta = _codec_meta(codec, len(data), digest)
         result = upload_stream(self.s3, bucket, key, io.BytesIO(packed), {**self.headers, **meta},
-                               part_size=self._part(len(packed)), workers=workers, journal=self.svc.journal())
+                               part_size=self._part(len(packed)), workers=workers, journal=self.ctx.journal())
         progress(len(data))
         return Stored(result.etag, result.version_id, len(data), result.parts, digest, result.answer_sse,
                       codec=codec, stored_size=result.size)
@@ -181,7 +183,7 @@ class UploadPlan:
             spool.seek(0)
             meta = _codec_meta(codec, reader.bytes_in, reader.sha256.hexdigest())
             result = upload_stream(self.s3, bucket, key, spool, {**self.headers, **meta},
-                                   part_size=self._part(stored), workers=workers, journal=self.svc.journal())
+                                   part_size=self._part(stored), workers=workers, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, reader.bytes_in, result.parts, meta[_META + META_SHA256],
                       result.answer_sse, codec=codec, stored_size=result.size)
 
@@ -191,11 +193,11 @@ class UploadPlan:
         PUT, a stream by parts. `self.s3` is a KeyedS3 when SSE-C parts need the key. transfer/upload.py
         adds the SHA-256 of the content (the chain-of-custody hash) unless `meta` already has it."""
         headers = {**self.headers, **(meta or {})}
-        settings, part = self.svc.settings, request.part_size or self.svc.settings.part_size or None
+        settings, part = self.ctx.settings, request.part_size or self.ctx.settings.part_size or None
         if request.file_path is not None:
             result = upload_file(self.s3, bucket, key, Path(request.file_path), headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
-                                 progress=progress, journal=self.svc.journal(), resume=request.resume,
+                                 progress=progress, journal=self.ctx.journal(), resume=request.resume,
                                  source=self._opened())
         elif request.data is not None:
             digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
@@ -204,7 +206,7 @@ class UploadPlan:
             result = PutResult(written.etag, written.version_id, len(request.data), 1, digest, written.sse)
         else:
             result = upload_stream(self.s3, bucket, key, request.stream, headers, part_size=part, workers=workers,
-                                   progress=progress, journal=self.svc.journal())
+                                   progress=progress, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, result.size, result.parts, result.sha256, result.answer_sse,
                       codec="none", stored_size=result.size)
 
@@ -220,7 +222,7 @@ class UploadPlan:
 
     def _part(self, size: int | None) -> int:
         """Part size for a stream; sized for `size` plus worst-case codec overhead (<= 10,000 parts)."""
-        requested = self.request.part_size or self.svc.settings.part_size or None
+        requested = self.request.part_size or self.ctx.settings.part_size or None
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
 
 
@@ -287,17 +289,17 @@ class Fetched:
     codec: str | None
 
 
-def stat_with_key(svc: StorageService, bucket: str, key: str, version_id: str | None,
+def stat_with_key(ctx: Context, bucket: str, key: str, version_id: str | None,
                   sse_key: SseCKey | None) -> Any:
     """HEAD with the SSE-C key when we hold one. A 403 with a key that a key-less HEAD explains as
     SSE-C is a wrong key; a 400 means the object is not SSE-C (AWS refuses keys there): retry without."""
     if sse_key is None:
-        return svc._stat(bucket, key, version_id)
+        return heads.stat(ctx, bucket, key, version_id)
     try:
-        return svc._stat(bucket, key, version_id, headers=sse_key.headers())
+        return heads.stat(ctx, bucket, key, version_id, headers=sse_key.headers())
     except E.AccessDeniedError:
         try:
-            svc._stat(bucket, key, version_id)
+            heads.stat(ctx, bucket, key, version_id)
         except E.SseKeyRequiredError:
             raise key_mismatch(bucket, key) from None
         except E.ItsStoreError:
@@ -306,16 +308,16 @@ def stat_with_key(svc: StorageService, bucket: str, key: str, version_id: str | 
     except (E.NotFoundError, E.ServiceUnavailableError):
         raise
     except E.ItsStoreError:
-        return svc._stat(bucket, key, version_id)
+        return heads.stat(ctx, bucket, key, version_id)
 
 
-def open_head(svc: StorageService, bucket: str, key: str, version_id: str | None,
+def open_head(ctx: Context, bucket: str, key: str, version_id: str | None,
               sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None
               ) -> tuple[ObjectHead, dict[str, str], Any]:
     """(ObjectHead, user metadata, client to read with) of one object; the client carries the SSE-C
     key when the object is SSE-C. The ETag is not an MD5 under SSE-C and SSE-KMS: not verifiable."""
-    sse_key = resolve_key(svc.settings, sse_c_key, sse_c_key_file)
-    stat = stat_with_key(svc, bucket, key, version_id, sse_key)
+    sse_key = resolve_key(ctx.settings, sse_c_key, sse_c_key_file)
+    stat = stat_with_key(ctx, bucket, key, version_id, sse_key)
     meta = user_metadata(stat.metadata)
     encryption = describe(stat.metadata)
     head = ObjectHead(bucket=bucket, key=key, size=stat.size or 0, etag=(stat.etag or "").strip('"'),
@@ -325,7 +327,7 @@ def open_head(svc: StorageService, bucket: str, key: str, version_id: str | None
                       checksum=_header(stat.metadata, "x-amz-checksum-crc32"),
                       checksum_type=_header(stat.metadata, "x-amz-checksum-type"))
     keyed = encryption == "SSE-C" and sse_key is not None
-    return head, meta, KeyedS3(svc.s3, sse_key) if keyed else svc.s3
+    return head, meta, KeyedS3(ctx.s3, sse_key) if keyed else ctx.s3
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -344,20 +346,20 @@ def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | 
     return get_codec(name or "none", stored=True, where=where), read_uint(meta.get(META_ORIGINAL_SIZE)), sha
 
 
-def _one_get_will_do(svc: StorageService, request: DownloadRequest) -> bool:
+def _one_get_will_do(ctx: Context, request: DownloadRequest) -> bool:
     """A small listed object with no SSE-C key in play can be fetched by one GET, without a HEAD."""
-    return (request.size_hint is not None and request.size_hint < svc.settings.multipart_threshold
+    return (request.size_hint is not None and request.size_hint < ctx.settings.multipart_threshold
             and request.sse_c_key is None and request.sse_c_key_file is None
-            and not svc.settings.sse_c_key and not svc.settings.sse_c_key_file)
+            and not ctx.settings.sse_c_key and not ctx.settings.sse_c_key_file)
 
 
-def _download_small(svc: StorageService, request: DownloadRequest, target: Path,
+def _download_small(ctx: Context, request: DownloadRequest, target: Target,
                     progress: ProgressFn) -> Fetched | None:
     """One GET for a small object: its headers tell what a HEAD would. None means "take the regular
     path": the object needs decoding or a key, or the GET failed (the regular path retries and
     explains errors)."""
     try:
-        resp = svc.s3.get(request.bucket, request.key, version_id=request.version_id, headers=SMALL_GET_HEADERS)
+        resp = ctx.s3.get(request.bucket, request.key, version_id=request.version_id, headers=SMALL_GET_HEADERS)
     except E.ItsStoreError:
         return None
     with resp:  # closed on every path: a local write error must not keep the pool's connection
@@ -392,28 +394,28 @@ def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
                       sha256=None if META_CODEC in meta else meta.get(META_SHA256))
 
 
-def download_file(svc: StorageService, request: DownloadRequest, target: Path, progress: ProgressFn) -> Fetched:
+def download_file(ctx: Context, request: DownloadRequest, target: Target, progress: ProgressFn) -> Fetched:
     """Download to `target` atomically, undoing compression (unless `raw`) and verifying the sha256.
 
     On any mismatch the temp file is removed and `target` is left as it was.
     """
-    if _one_get_will_do(svc, request):
-        fetched = _download_small(svc, request, target, progress)
+    if _one_get_will_do(ctx, request):
+        fetched = _download_small(ctx, request, target, progress)
         if fetched is not None:
             return fetched
-    head, meta, s3 = open_head(svc, request.bucket, request.key, request.version_id,
+    head, meta, s3 = open_head(ctx, request.bucket, request.key, request.version_id,
                                request.sse_c_key, request.sse_c_key_file)
-    part_size = request.part_size or svc.settings.part_size or None
-    workers = request.workers or svc.workers
+    part_size = request.part_size or ctx.settings.part_size or None
+    workers = request.workers or ctx.workers
     plan = None if request.raw else _decoding(meta, f"s3://{request.bucket}/{request.key}")
     if plan is None:
-        verified = download_to_file(s3, head, target, threshold=svc.settings.multipart_threshold,
+        verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
                                     part_size=part_size, workers=workers, progress=progress)
         return Fetched(head, head.size, verified, None)
     codec, size, sha = plan
     if codec.name == "none" and sha and (size is None or size == head.size):  # plain, with its-sha256:
         head.sha256 = sha  # parallel ranges, then the sha256 read back before the rename
-        verified = download_to_file(s3, head, target, threshold=svc.settings.multipart_threshold,
+        verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
                                     part_size=part_size, workers=workers, progress=progress)
         return Fetched(head, head.size, verified, None)
     with atomic_target(target) as fd:
@@ -425,21 +427,21 @@ def download_file(svc: StorageService, request: DownloadRequest, target: Path, p
     return Fetched(head, sink.count, verified, codec.name if codec.name != "none" else None)
 
 
-def download_stream(svc: StorageService, bucket: str, key: str, out: IO[bytes], *, version_id: str | None = None,
+def download_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, version_id: str | None = None,
                     raw: bool = False, sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None,
                     progress: ProgressFn = _noop) -> Fetched:
     """Write an object to a stream in order, decoded unless `raw`. A checksum mismatch can only be
     reported after the bytes went out (exit 4): use a file target when that matters."""
-    head, meta, s3 = open_head(svc, bucket, key, version_id, sse_c_key, sse_c_key_file)
+    head, meta, s3 = open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)
     plan = None if raw else _decoding(meta, f"s3://{bucket}/{key}")
-    part_size = svc.settings.part_size or None
+    part_size = ctx.settings.part_size or None
     if plan is None:
-        verified = download_to_stream(s3, head, out, part_size=part_size, workers=svc.workers, progress=progress)
+        verified = download_to_stream(s3, head, out, part_size=part_size, workers=ctx.workers, progress=progress)
         return Fetched(head, head.size, verified, None)
     codec, size, sha = plan
     sink = VerifyingSink(out.write, f"s3://{bucket}/{key}", size, sha)
     writer: Any = _SinkWriter(sink) if codec.name == "none" else DecodingWriter(codec, sink, f"s3://{bucket}/{key}")
-    download_to_stream(s3, head, writer, part_size=part_size, workers=svc.workers, progress=progress)
+    download_to_stream(s3, head, writer, part_size=part_size, workers=ctx.workers, progress=progress)
     writer.close()
     return Fetched(head, sink.count, sink.verify(), codec.name if codec.name != "none" else None)
 
@@ -454,7 +456,7 @@ class _SinkWriter:
         pass
 
 
-def _write_all(fd: int, data: bytes, target: Path) -> None:
+def _write_all(fd: int, data: bytes, target: Target) -> None:
     view = memoryview(data)
     try:
         while view:

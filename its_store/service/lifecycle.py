@@ -19,7 +19,7 @@ from its_store.core import errors as E
 from its_store.core.jsontext import loads
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 _ID_RE = re.compile(r"^[\w.\-+=:/@ ]{1,255}$")
 ABORT_MULTIPART_DAYS = 7
@@ -183,16 +183,16 @@ def _from_aws(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class Lifecycle:
-    """Lifecycle configuration of buckets, through one StorageService."""
+    """Lifecycle configuration of buckets, over one Context (`svc.lifecycle()`)."""
 
-    def __init__(self, service: StorageService) -> None:
-        self.service = service
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def get(self, bucket: str) -> list[LifecycleRule]:
         """The bucket's rules; [] when it has none. A missing bucket is a BucketNotFoundError."""
         from its_store.core.refs import validate_bucket
         validate_bucket(bucket)
-        return [make_rule(**rule) for rule in self.service.s3.get_lifecycle(bucket)]
+        return [make_rule(**rule) for rule in self.ctx.s3.get_lifecycle(bucket)]
 
     def set(self, bucket: str, rules: list[LifecycleRule], *, replace: bool = False) -> dict[str, Any]:
         """Add `rules` to the bucket's configuration (a rule with the same id is replaced), or
@@ -222,9 +222,8 @@ class Lifecycle:
 
     def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str) -> None:
         """PUT the rule set (or DELETE the configuration when it is empty), audited."""
-        from its_store.service.versions import audited
-        with audited(self.service, "lifecycle", bucket=bucket, action=action, rules=[r.id for r in rules]):
+        with self.ctx.op("lifecycle", bucket=bucket, forget=None, action=action, rules=[r.id for r in rules]):
             if rules:
-                self.service.s3.set_lifecycle(bucket, [rule.to_s3() for rule in rules])
+                self.ctx.s3.set_lifecycle(bucket, [rule.to_s3() for rule in rules])
             else:
-                self.service.s3.delete_lifecycle(bucket)
+                self.ctx.s3.delete_lifecycle(bucket)

@@ -17,21 +17,21 @@ from its_store.core.refs import UnsafeKeyError, validate_bucket
 from its_store.transfer.parts import META_PART_SIZE
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadata`
 
 
-def iter_objects(svc: StorageService, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
+def iter_objects(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
     """Objects (and, when not recursive, prefixes) matching the request, lazily."""
     validate_bucket(request.bucket)
     filters = bool(request.match_tags or request.match_metadata)
     needs_head = bool(request.object_types) or request.include_metadata or filters
     listed = (_from_listing(request.bucket, item)
-              for item in svc.s3.list_objects(request.bucket, request.prefix, request.recursive))
+              for item in ctx.s3.list_objects(request.bucket, request.prefix, request.recursive))
     candidates = (info for info in listed if _matches_listing(info, request))
     if needs_head:
-        candidates = _with_heads(svc, request.bucket, candidates, tags=bool(request.match_tags))
+        candidates = _with_heads(ctx, request.bucket, candidates, tags=bool(request.match_tags))
     count = 0
     wanted = {t.value for t in request.object_types or []}
     for info in candidates:
@@ -54,7 +54,7 @@ def _from_listing(bucket: str, item: Any) -> ObjectInfo:
                              last_modified=item.last_modified, version_id=item.version_id)
 
 
-def _with_heads(svc: StorageService, bucket: str, items: Iterator[ObjectInfo],
+def _with_heads(ctx: Context, bucket: str, items: Iterator[ObjectInfo],
                 tags: bool = False) -> Iterator[ObjectInfo]:
     """Fill type and metadata with HEADs run in parallel, keeping listing order (bounded look-ahead)."""
     from collections import deque
@@ -64,11 +64,11 @@ def _with_heads(svc: StorageService, bucket: str, items: Iterator[ObjectInfo],
             return info
 
         def head() -> ObjectInfo:
-            stat = svc.s3.stat(bucket, info.key)
+            stat = ctx.s3.stat(bucket, info.key)
             return object_info(bucket, info.key, stat.size, stat.etag, stat.last_modified,
                                 stat.content_type, stat.metadata, stat.version_id)
         try:  # the cache answers when its entry still matches the listed ETag and size
-            full = svc.cache.object_info(bucket, info.key, None, head, listed=info)
+            full = ctx.cache.object_info(bucket, info.key, None, head, listed=info)
         except (E.ObjectNotFoundError, UnsafeKeyError):
             return info  # deleted since it was listed, or a key no URL names exactly (s3/keys.py)
         except E.ItsStoreError as exc:  # SSE-C without its key: keep what the listing knows
@@ -79,16 +79,16 @@ def _with_heads(svc: StorageService, bucket: str, items: Iterator[ObjectInfo],
             return info
         if tags:  # GetObjectTagging in the same pool, for ls --tag
             try:
-                full.tags = svc.cache.tags(bucket, info.key, None, lambda: svc.s3.get_tags(bucket, info.key))
+                full.tags = ctx.cache.tags(bucket, info.key, None, lambda: ctx.s3.get_tags(bucket, info.key))
             except E.ObjectNotFoundError:
                 return info
         return full
 
     window: deque[Any] = deque()
-    with ThreadPoolExecutor(max_workers=svc.workers, thread_name_prefix="its-head") as pool:
+    with ThreadPoolExecutor(max_workers=ctx.workers, thread_name_prefix="its-head") as pool:
         for info in items:
             window.append(pool.submit(fill, info))
-            if len(window) >= svc.workers * 4:
+            if len(window) >= ctx.workers * 4:
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()

@@ -28,7 +28,7 @@ from its_store.core import lock as L
 
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 log = logging.getLogger("its_store.service.lockcheck")
 
@@ -86,13 +86,14 @@ class LockCheck(BaseModel):
         return self.retain_until is not None if name == RETENTION else self.legal_hold
 
 
-def require_bucket_lock(svc: StorageService, bucket: str, wanted: LockCheck) -> None:
+def require_bucket_lock(ctx: Context, bucket: str, wanted: LockCheck) -> None:
     """Before a write that asks for a lock: ObjectLockNotEnabledError (exit 78) unless the bucket has
     object lock, so that nothing is stored unprotected. One GET ?object-lock per bucket and process."""
-    if not wanted.asked or (svc.settings.endpoint, bucket) in _LOCKED_BUCKETS:
+    if not wanted.asked or (ctx.settings.endpoint, bucket) in _LOCKED_BUCKETS:
         return
-    svc.retention().require_lock(bucket)
-    _LOCKED_BUCKETS.add((svc.settings.endpoint, bucket))
+    from its_store.service.retention import Retention
+    Retention(ctx).require_lock(bucket)
+    _LOCKED_BUCKETS.add((ctx.settings.endpoint, bucket))
 
 
 def ensure_locked(s3: S3Client, bucket: str, key: str, version_id: str | None, wanted: LockCheck) -> LockCheck:
@@ -119,18 +120,17 @@ def ensure_locked(s3: S3Client, bucket: str, key: str, version_id: str | None, w
     return wanted
 
 
-def lock_after_copy(svc: StorageService, bucket: str, key: str, version_id: str | None, fields: Any) -> None:
+def lock_after_copy(ctx: Context, bucket: str, key: str, version_id: str | None, fields: Any) -> None:
     """sync s3:// -> s3:// with --retain / --legal-hold: a server-side copy carries no lock headers, so the
     lock is put on after it and checked (ensure_locked); an audit line `lock` of its own records that."""
     wanted = LockCheck.of(fields)
     if not wanted.asked:
         return
-    ok = False
-    try:
-        ensure_locked(svc.s3, bucket, key, version_id, wanted)
-        ok = True
-    finally:
-        svc.audit.record("lock", bucket=bucket, key=key, version_id=version_id, ok=ok, **wanted.audit())
+    with ctx.op("lock", bucket=bucket, key=key, forget=None, version_id=version_id) as op:
+        try:
+            ensure_locked(ctx.s3, bucket, key, version_id, wanted)
+        finally:
+            op.fields.update(wanted.audit())
 
 
 def _missing(s3: S3Client, bucket: str, key: str, version_id: str | None, wanted: LockCheck) -> list[str]:

@@ -22,7 +22,7 @@ from its_store.core.jsontext import loads
 from its_store.core.refs import validate_bucket
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 VERSION = "2012-10-17"
 
@@ -146,14 +146,14 @@ def _where(bucket: str, resource: str) -> str:
 
 
 class Policies:
-    """Bucket policy operations of one StorageService (`svc.policies()`)."""
+    """Bucket policy operations over one Context (`svc.policies()`)."""
 
-    def __init__(self, svc: StorageService) -> None:
-        self.svc = svc
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def get(self, bucket: str) -> PolicyView:
         validate_bucket(bucket)
-        text = self.svc.s3.get_bucket_policy(bucket)
+        text = self.ctx.s3.get_bucket_policy(bucket)
         doc = loads(text) if text else None
         statements, public = summarize(bucket, doc)
         return PolicyView(bucket, doc, statements, public)
@@ -172,19 +172,17 @@ class Policies:
         check_policy(document)
         self._require(bucket)
         statements, public = summarize(bucket, document)
-        from its_store.state.audit import recording
-        with recording(self.svc.audit, "bucket_policy_set", bucket=bucket, public=public,
-                       summary=[s["text"] for s in statements]):
-            self.svc.s3.set_bucket_policy(bucket, json.dumps(document))
+        with self.ctx.op("bucket_policy_set", bucket=bucket, forget=None, public=public,
+                         summary=[s["text"] for s in statements]):
+            self.ctx.s3.set_bucket_policy(bucket, json.dumps(document))
         return PolicyView(bucket, document, statements, public)
 
     def remove(self, bucket: str) -> PolicyView:
         """Delete the bucket's policy (none: nothing to do). Returns what was there."""
         before = self.get(bucket)
         if before.policy is not None:
-            from its_store.state.audit import recording
-            with recording(self.svc.audit, "bucket_policy_rm", bucket=bucket, public=before.public):
-                self.svc.s3.delete_bucket_policy(bucket)
+            with self.ctx.op("bucket_policy_rm", bucket=bucket, forget=None, public=before.public):
+                self.ctx.s3.delete_bucket_policy(bucket)
         return before
 
     def is_public(self, bucket: str) -> bool | None:
@@ -195,5 +193,5 @@ class Policies:
             return None
 
     def _require(self, bucket: str) -> None:
-        if not self.svc.s3.bucket_exists(bucket):
+        if not self.ctx.s3.bucket_exists(bucket):
             raise E.BucketNotFoundError(f"bucket not found: {bucket}")

@@ -23,7 +23,8 @@ from its_store.transfer.parts import ProgressFn
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
+    from its_store.transfer.download import Target
 
 
 @dataclass
@@ -39,11 +40,11 @@ def _noop(_: int) -> None:
     pass
 
 
-def _open(svc: StorageService, bucket: str, key: str, version_id: str | None, offset: int, length: int | None,
+def _open(ctx: Context, bucket: str, key: str, version_id: str | None, offset: int, length: int | None,
           raw: bool, sse_c_key: bytes | None, sse_c_key_file: Path | None) -> tuple[ObjectHead, object, int, int]:
     """HEAD (with the SSE-C key when needed), refuse what cannot be served, resolve the range."""
     from its_store.service.encoded import open_head
-    head, meta, s3 = open_head(svc, bucket, key, version_id, sse_c_key, sse_c_key_file)
+    head, meta, s3 = open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)
     where = f"s3://{bucket}/{key}"
     codec = meta.get(META_CODEC)
     if codec and not raw:
@@ -54,22 +55,22 @@ def _open(svc: StorageService, bucket: str, key: str, version_id: str | None, of
     return head, s3, start, count
 
 
-def range_file(svc: StorageService, request: DownloadRequest, target: Path,
+def range_file(ctx: Context, request: DownloadRequest, target: Target,
                progress: ProgressFn = _noop) -> RangeFetched:
     """The range of `request` into `target`, atomically."""
-    head, s3, start, count = _open(svc, request.bucket, request.key, request.version_id, request.offset,
+    head, s3, start, count = _open(ctx, request.bucket, request.key, request.version_id, request.offset,
                                    request.length, request.raw, request.sse_c_key, request.sse_c_key_file)
-    range_to_file(s3, head, start, count, target, part_size=request.part_size or svc.settings.part_size or None,
-                  workers=request.workers or svc.workers, progress=progress)
+    range_to_file(s3, head, start, count, target, part_size=request.part_size or ctx.settings.part_size or None,
+                  workers=request.workers or ctx.workers, progress=progress)
     return RangeFetched(head, start, count)
 
 
-def range_stream(svc: StorageService, bucket: str, key: str, out: IO[bytes], *, offset: int, length: int | None,
+def range_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, offset: int, length: int | None,
                  version_id: str | None = None, raw: bool = False, sse_c_key: bytes | None = None,
                  sse_c_key_file: Path | None = None, progress: ProgressFn = _noop) -> RangeFetched:
     """The range to a binary stream (stdout), in order."""
-    head, s3, start, count = _open(svc, bucket, key, version_id, offset, length, raw, sse_c_key, sse_c_key_file)
-    range_to_stream(s3, head, start, count, out, part_size=svc.settings.part_size or None, progress=progress)
+    head, s3, start, count = _open(ctx, bucket, key, version_id, offset, length, raw, sse_c_key, sse_c_key_file)
+    range_to_stream(s3, head, start, count, out, part_size=ctx.settings.part_size or None, progress=progress)
     return RangeFetched(head, start, count)
 
 

@@ -22,7 +22,7 @@ from its_store.core import lock as L
 from its_store.core.refs import validate_bucket, validate_key
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 Version = tuple[str, str | None]  # (key, version id)
 LOCKED = "object locked: "   # prefix of a per-version failure message refused by the lock
@@ -82,13 +82,13 @@ class LockChange(BaseModel):
 class Retention:
     """Object lock operations bound to one StorageService."""
 
-    def __init__(self, service: StorageService) -> None:
-        self.service = service
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     # ------------------------------------------------------------------------------- bucket level
     def bucket_lock(self, bucket: str) -> BucketLock:
         validate_bucket(bucket)
-        enabled, mode, duration, unit = self.service.s3.get_object_lock(bucket)
+        enabled, mode, duration, unit = self.ctx.s3.get_object_lock(bucket)
         years = duration if (unit or "").lower().startswith("year") else None
         days = duration if years is None else None
         return BucketLock(bucket=bucket, object_lock=enabled, mode=mode, days=days, years=years)
@@ -114,17 +114,15 @@ class Retention:
         mode = L.parse_mode(mode)
         days, years = L.default_period(days, years)
         self.require_lock(bucket)
-        from its_store.state.audit import recording
-        with recording(self.service.audit, "bucket_retention_set", bucket=bucket, mode=mode, days=days, years=years):
-            self.service.s3.set_object_lock(bucket, mode, days, years)
+        with self.ctx.op("bucket_retention_set", bucket=bucket, forget=None, mode=mode, days=days, years=years):
+            self.ctx.s3.set_object_lock(bucket, mode, days, years)
         return self.bucket_lock(bucket)
 
     def remove_default(self, bucket: str) -> BucketLock:
         """Drop the default retention (the lock stays: S3 cannot turn it off; retained versions stay retained)."""
         self.require_lock(bucket)
-        from its_store.state.audit import recording
-        with recording(self.service.audit, "bucket_retention_rm", bucket=bucket):
-            self.service.s3.set_object_lock(bucket, None)
+        with self.ctx.op("bucket_retention_rm", bucket=bucket, forget=None):
+            self.ctx.s3.set_object_lock(bucket, None)
         return self.bucket_lock(bucket)
 
     # ------------------------------------------------------------------------------- object level
@@ -133,7 +131,7 @@ class Retention:
         validate_bucket(bucket)
         validate_key(key)
         self.require_lock(bucket)
-        s3 = self.service.s3
+        s3 = self.ctx.s3
         mode, until = s3.get_retention(bucket, key, version_id)
         hold = s3.get_legal_hold(bucket, key, version_id)
         return LockState(bucket=bucket, key=key, version_id=version_id, mode=mode, retain_until=until,
@@ -152,7 +150,7 @@ class Retention:
                             mode=mode, retain_until=until, bypass_governance=bypass_governance)
 
         def one(key: str, vid: str | None) -> None:
-            self.service.s3.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
+            self.ctx.s3.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
 
         self._apply(change, one, version_id, mode=mode, retain_until=until.isoformat(),
                     bypass_governance=bypass_governance or None)
@@ -165,7 +163,7 @@ class Retention:
                             recursive=recursive)
 
         def one(key: str, vid: str | None) -> None:
-            self.service.s3.set_legal_hold(bucket, key, on, vid)
+            self.ctx.s3.set_legal_hold(bucket, key, on, vid)
 
         self._apply(change, one, version_id)
         return change
@@ -182,12 +180,12 @@ class Retention:
         self.require_lock(bucket)
         if not change.recursive:
             validate_key(change.target)
-            self.service.s3.stat(bucket, change.target, version_id)  # a missing key: exit 3, nothing audited
+            self.ctx.s3.stat(bucket, change.target, version_id)  # a missing key: exit 3, nothing audited
             pending: Iterable[tuple[str, str | None]] = [(change.target, version_id)]
         else:
             prefix = change.target if (not change.target or change.target.endswith("/")) else change.target + "/"
             change.target = prefix
-            pending = ((e.key, e.version_id) for e in self.service.s3.list_objects(bucket, prefix)
+            pending = ((e.key, e.version_id) for e in self.ctx.s3.list_objects(bucket, prefix)
                        if not e.is_prefix and not e.key.endswith("/"))
 
         def run(item: tuple[str, str | None]) -> tuple[str, str | None, E.ItsStoreError | None]:
@@ -197,14 +195,13 @@ class Retention:
             except E.ItsStoreError as exc:
                 return item[0], item[1], self.explain(bucket, item[0], item[1], exc, action=change.action)
 
-        workers = max(1, min(8, self.service.workers))
+        workers = max(1, min(8, self.ctx.workers))
         first: E.ItsStoreError | None = None
         with ThreadPoolExecutor(workers) as pool:
             for chunk in _chunks(pending, CHUNK):
                 for key, vid, error in pool.map(run, chunk):
-                    self.service.cache.invalidate_object(bucket, key)
-                    self.service.audit.record(change.action, bucket=bucket, key=key, version_id=vid,
-                                              ok=error is None, error=error.code if error else None, **audit)
+                    self.ctx.op(change.action, bucket=bucket, key=key, version_id=vid, **audit).finish(
+                        ok=error is None, error=error.code if error else None)
                     if error is None:
                         change.changed.append({"key": key, "version_id": vid})
                     else:
@@ -220,8 +217,8 @@ class Retention:
         """Why the lock refuses a delete of this version now ([] if nothing holds it, or unreadable).
         `hold` False: the retention only (a retention change does not care about a legal hold)."""
         try:
-            mode, until = self.service.s3.get_retention(bucket, key, version_id)
-            hold = hold and self.service.s3.get_legal_hold(bucket, key, version_id)
+            mode, until = self.ctx.s3.get_retention(bucket, key, version_id)
+            hold = hold and self.ctx.s3.get_legal_hold(bucket, key, version_id)
         except E.ItsStoreError:
             return []
         return L.describe(mode, until, hold)

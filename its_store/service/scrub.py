@@ -32,12 +32,13 @@ from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA
 from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint, shown
+from its_store.service import heads
 from its_store.transfer.parts import META_PART_SIZE
 from its_store.transfer.scrub import drain
 
 if TYPE_CHECKING:
     from its_store.core.shard import Shard
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context, HasContext
 
 T = TypeVar("T")
 
@@ -139,34 +140,36 @@ class Listed:
     version_id: str | None = None
 
 
-def scrub(svc: StorageService, bucket: str, prefix: str = "", *, recursive: bool = True,
+def scrub(owner: Context | HasContext, bucket: str, prefix: str = "", *, recursive: bool = True,
           shard: Shard | None = None, newer_than: datetime | None = None, older_than: datetime | None = None,
           workers: int | None = None, progress: Callable[[int], None] | None = None) -> ScrubReport:
     """Re-read every object under `prefix` (or, not recursive, the one object `prefix`) and check it.
 
     `shard` keeps the keys of one shard (core/shard.py); `newer_than` / `older_than` filter on
     LastModified. Never raises for one object's failure: it is in the report."""
+    from its_store.service.context import as_context
+    ctx = as_context(owner)
     validate_bucket(bucket)
     started = time.perf_counter()
     report = ScrubReport(bucket, prefix, str(shard) if shard else None)
-    items = _listed(svc, bucket, prefix, recursive)
+    items = _listed(ctx, bucket, prefix, recursive)
     items = (i for i in items if _wanted(i, shard, newer_than, older_than))
-    checker = _Checker(svc, bucket, progress)
-    for outcome in _parallel(workers or svc.workers, items, checker.check):
+    checker = _Checker(ctx, bucket, progress)
+    for outcome in _parallel(workers or ctx.workers, items, checker.check):
         report.add(outcome)
     report.bytes_read = checker.bytes_read
     report.duration_seconds = time.perf_counter() - started
     return report
 
 
-def _listed(svc: StorageService, bucket: str, prefix: str, recursive: bool) -> Iterator[Listed]:
+def _listed(ctx: Context, bucket: str, prefix: str, recursive: bool) -> Iterator[Listed]:
     if not recursive:  # one object: a HEAD says whether it exists (404: exit 3)
-        stat = svc._stat(bucket, prefix)
+        stat = heads.stat(ctx, bucket, prefix)
         yield Listed(prefix, stat.size or 0, stat.last_modified, stat.version_id)
         return
-    if not svc.s3.bucket_exists(bucket):
+    if not ctx.s3.bucket_exists(bucket):
         raise E.BucketNotFoundError(f"bucket not found: {bucket}")
-    for entry in svc.s3.list_objects(bucket, prefix, recursive=True):
+    for entry in ctx.s3.list_objects(bucket, prefix, recursive=True):
         if not entry.is_prefix:
             yield Listed(entry.key, entry.size, entry.last_modified)
 
@@ -203,10 +206,10 @@ def _parallel(workers: int, items: Iterable[Any], fn: Callable[[Any], T]) -> Ite
 class _Checker:
     """Reads and checks one object at a time per thread (transfer/scrub.py: one streaming GET)."""
 
-    def __init__(self, svc: StorageService, bucket: str, progress: Callable[[int], None] | None) -> None:
-        self.svc, self.bucket = svc, bucket
+    def __init__(self, ctx: Context, bucket: str, progress: Callable[[int], None] | None) -> None:
+        self.ctx, self.bucket = ctx, bucket
         self.progress = progress
-        self.s3 = _reader(svc)
+        self.s3 = _reader(ctx)
         self._count = threading.Lock()
         self.bytes_read = 0
 
@@ -218,7 +221,7 @@ class _Checker:
             return Outcome(item.key, item.size, "corrupt", reason=exc.message, version_id=item.version_id)
         except E.ItsStoreError as exc:
             from its_store.codec.encryption import explain_read_error  # e.g. SSE-C without the key
-            exc = explain_read_error(exc, self.bucket, item.key, keyed=self.s3 is not self.svc.s3,
+            exc = explain_read_error(exc, self.bucket, item.key, keyed=self.s3 is not self.ctx.s3,
                                      version_id=item.version_id)
             return Outcome(item.key, item.size, "unreadable", reason=exc.message, code=exc.code,
                            exit_code=exc.exit_code, version_id=item.version_id)
@@ -247,11 +250,11 @@ class _Checker:
                 self.progress(n)
 
 
-def _reader(svc: StorageService) -> Any:
+def _reader(ctx: Context) -> Any:
     """The client to read with: a KeyedS3 when an SSE-C key is configured (MINIO_SSE_C_KEY*)."""
     from its_store.codec.encryption import KeyedS3, resolve_key
-    key = resolve_key(svc.settings)
-    return KeyedS3(svc.s3, key) if key is not None else svc.s3
+    key = resolve_key(ctx.settings)
+    return KeyedS3(ctx.s3, key) if key is not None else ctx.s3
 
 
 class _Check:

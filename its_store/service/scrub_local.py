@@ -32,7 +32,7 @@ from its_store.core.units import read_uint
 from its_store.service.scrub import LIST_LIMIT, _parallel, _reader
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context, HasContext
     from its_store.sync.walk import Walk
 
 STATUSES = ("same", "different", "missing_local", "missing_remote", "unverifiable", "unreadable", "skipped")
@@ -67,15 +67,17 @@ class CompareReport:
                 "truncated": any(len(v) < self.counts[k] for k, v in self.names.items()), **self.names}
 
 
-def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, download: bool = False,
+def compare(owner: Context | HasContext, local: Path, bucket: str, prefix: str, *, download: bool = False,
             workers: int | None = None) -> CompareReport:
     """Compare folder `local` with the objects under `prefix` (a folder-like prefix: '' or ending in '/')."""
+    from its_store.service.context import as_context
+    ctx = as_context(owner)
     validate_bucket(bucket)
     if not local.is_dir():
         raise E.InvalidInputError(f"not a folder: {local}")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    if not svc.s3.bucket_exists(bucket):
+    if not ctx.s3.bucket_exists(bucket):
         raise E.BucketNotFoundError(f"bucket not found: {bucket}")
     started = time.perf_counter()
     report = CompareReport(str(local), bucket, prefix)
@@ -85,7 +87,7 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
     # for a link during the compare is never read through
     tree = LocalTree(local)
     files = ((f.rel, Path(f.path), f.size) for f in walk_local(local, local_walk, tree=tree))
-    objects = ((o.rel, o) for o in walk_remote(svc, bucket, prefix, remote_walk))
+    objects = ((o.rel, o) for o in walk_remote(ctx, bucket, prefix, remote_walk))
 
     not_compared = _NotCompared(local_walk)
 
@@ -100,9 +102,9 @@ def compare(svc: StorageService, local: Path, bucket: str, prefix: str, *, downl
             else:
                 yield _Pair(prefix + rel, rel, path, size)
 
-    checker = _PairChecker(svc, bucket, download, tree)
+    checker = _PairChecker(ctx, bucket, download, tree)
     with tree:
-        for status, entry in _parallel(workers or svc.workers, merged(), checker.check):
+        for status, entry in _parallel(workers or ctx.workers, merged(), checker.check):
             report.add(status, entry)
     if remote_walk.error is not None:  # a partial listing would report objects as missing: fail instead
         raise remote_walk.error
@@ -158,9 +160,9 @@ class _Pair:
 
 
 class _PairChecker:
-    def __init__(self, svc: StorageService, bucket: str, download: bool, tree: LocalTree) -> None:
-        self.svc, self.bucket, self.download, self.tree = svc, bucket, download, tree
-        self.s3 = _reader(svc)
+    def __init__(self, ctx: Context, bucket: str, download: bool, tree: LocalTree) -> None:
+        self.ctx, self.bucket, self.download, self.tree = ctx, bucket, download, tree
+        self.s3 = _reader(ctx)
 
     def check(self, item: _Pair) -> tuple[str, dict[str, Any]]:
         entry: dict[str, Any] = {"key": item.key, "path": str(item.path), "size": item.size}

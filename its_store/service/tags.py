@@ -6,9 +6,7 @@ A reference with a key names an object; without one, the bucket. Limits are chec
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -17,7 +15,7 @@ from its_store.core import errors as E
 from its_store.core.refs import validate_bucket, validate_key
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context, Op
 
 OBJECT_TAG_LIMIT = 10
 BUCKET_TAG_LIMIT = 50
@@ -62,13 +60,13 @@ def matches(info: Any, tags: dict[str, str] | None, metadata: dict[str, str] | N
 
 
 class Tagging:
-    """Tag operations bound to one StorageService."""
+    """Tag operations over one Context (`svc.tagging()`)."""
 
-    def __init__(self, service: StorageService) -> None:
-        self.service = service
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def get(self, bucket: str, key: str | None = None, version_id: str | None = None) -> TagSet:
-        s3 = self.service.s3
+        s3 = self.ctx.s3
         validate_bucket(bucket)
         if not key:
             self._no_version(version_id)
@@ -105,28 +103,22 @@ class Tagging:
         check_tags(tags, limit=OBJECT_TAG_LIMIT if key else BUCKET_TAG_LIMIT)
         with self._changing("tag", bucket, key, version_id, tags=tags):
             if key:
-                self.service.s3.set_tags(bucket, key, tags, version_id)
+                self.ctx.s3.set_tags(bucket, key, tags, version_id)
             else:
-                self.service.s3.set_bucket_tags(bucket, tags)
+                self.ctx.s3.set_bucket_tags(bucket, tags)
 
     def _drop_all(self, bucket: str, key: str | None, version_id: str | None) -> None:
         with self._changing("untag", bucket, key, version_id):
             if key:
-                self.service.s3.delete_tags(bucket, key, version_id)
+                self.ctx.s3.delete_tags(bucket, key, version_id)
             else:
-                self.service.s3.delete_bucket_tags(bucket)
+                self.ctx.s3.delete_bucket_tags(bucket)
 
-    @contextlib.contextmanager
     def _changing(self, operation: str, bucket: str, key: str | None, version_id: str | None,
-                  **fields: Any) -> Iterator[None]:
-        """Audit the change and drop the object's cached tags, whatever the outcome."""
-        from its_store.service.versions import audited
-        with audited(self.service, operation, bucket=bucket, key=key, version_id=version_id, **fields):
-            try:
-                yield
-            finally:
-                if key:
-                    self.service.cache.invalidate_object(bucket, key)
+                  **fields: Any) -> Op:
+        """The change as one operation: audited, and the object's cached tags dropped, whatever the outcome."""
+        return self.ctx.op(operation, bucket=bucket, key=key, forget="object" if key else None,
+                           version_id=version_id, **fields)
 
     @staticmethod
     def _no_version(version_id: str | None) -> None:

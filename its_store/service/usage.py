@@ -16,7 +16,7 @@ from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context, HasContext
 
 
 @dataclass
@@ -74,16 +74,18 @@ def folders_of(relative: str, depth: int) -> list[str]:
     return ["/".join(parts[:level]) + "/" for level in range(1, min(depth, len(parts)) + 1)]
 
 
-def disk_usage(svc: StorageService, bucket: str, prefix: str = "", *, depth: int = 0,
+def disk_usage(owner: Context | HasContext, bucket: str, prefix: str = "", *, depth: int = 0,
                versions: bool = False) -> UsageReport:
     """Sizes under s3://bucket/prefix, streamed from one recursive listing (with versions: of versions)."""
+    from its_store.service.context import as_context
+    ctx = as_context(owner)
     validate_bucket(bucket)
     if depth < 0:
         raise E.InvalidInputError(f"--depth {depth}: use 0 (the total) or more")
     total = Usage(prefix)
     groups: dict[str, Usage] = {}
     try:
-        listing = svc.s3.list_objects(bucket, prefix, recursive=True, include_versions=versions)
+        listing = ctx.s3.list_objects(bucket, prefix, recursive=True, include_versions=versions)
         for entry in listing:
             if entry.is_prefix:
                 continue
@@ -95,7 +97,7 @@ def disk_usage(svc: StorageService, bucket: str, prefix: str = "", *, depth: int
                     usage = groups[folder] = Usage(prefix + folder)
                 usage.add(entry.size, latest, entry.is_delete_marker)
     except E.ObjectNotFoundError:
-        if not svc.s3.bucket_exists(bucket):
+        if not ctx.s3.bucket_exists(bucket):
             raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
         raise
     return UsageReport(bucket, prefix, depth, versions, total, [groups[k] for k in sorted(groups)])

@@ -7,7 +7,6 @@ what is erased for a key is always its oldest versions: an older version never b
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from its_store.core import errors as E
 from its_store.core.refs import validate_bucket, validate_key
 
 if TYPE_CHECKING:
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 BATCH = 1000  # keys per DeleteObjects request (the S3 maximum)
 GARBLED = ("NameGarbled: the server's version listing altered this key's name (it holds characters XML 1.0 "
@@ -116,27 +115,27 @@ def versioning_label(status: str | None) -> str:
 
 
 class Versions:
-    """Version operations bound to one StorageService."""
+    """Version operations over one Context (`svc.versions()`)."""
 
-    def __init__(self, service: StorageService) -> None:
-        self.service = service
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     # ------------------------------------------------------------------------------ versioning
     def status(self, bucket: str) -> str:
         """'Enabled', 'Suspended' or 'Off' (never enabled)."""
-        return versioning_label(self.service.s3.get_versioning(validate_bucket(bucket)))
+        return versioning_label(self.ctx.s3.get_versioning(validate_bucket(bucket)))
 
     def set(self, bucket: str, enabled: bool) -> str:
         """Turn versioning on, or suspend it (S3 cannot switch it off again). Returns the new status."""
-        with audited(self.service, "versioning", bucket=validate_bucket(bucket), enabled=enabled):
-            self.service.s3.set_versioning(bucket, enabled)
+        with self.ctx.op("versioning", bucket=validate_bucket(bucket), forget=None, enabled=enabled):
+            self.ctx.s3.set_versioning(bucket, enabled)
         return self.status(bucket)
 
     # --------------------------------------------------------------------------------- listing
     def iter_versions(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectVersion]:
         """Every version and delete marker under `prefix`, in the server's order."""
         validate_bucket(bucket)
-        for item in self.service.s3.list_objects(bucket, prefix, recursive, include_versions=True):
+        for item in self.ctx.s3.list_objects(bucket, prefix, recursive, include_versions=True):
             if item.is_prefix:
                 yield ObjectVersion(bucket=bucket, key=item.key, is_prefix=True)
                 continue
@@ -173,13 +172,10 @@ class Versions:
             return RestoreResult(bucket=bucket, key=key, source_version_id=version_id, version_id=version_id,
                                  etag=source.etag, size=source.size, already_current=True)
         sse = self._encryption_of(bucket, key, version_id)
-        with audited(self.service, "restore", bucket=bucket, key=key, restored_version_id=version_id,
-                     size=source.size, encryption=sse) as entry:
-            try:
-                etag, new_version = self.service.s3.copy_version(bucket, key, version_id, sse_s3=sse == "SSE-S3")
-            finally:
-                self.service.cache.invalidate_object(bucket, key)
-            entry["version_id"] = new_version
+        with self.ctx.op("restore", bucket=bucket, key=key, restored_version_id=version_id,
+                         size=source.size, encryption=sse) as op:
+            etag, new_version = self.ctx.s3.copy_version(bucket, key, version_id, sse_s3=sse == "SSE-S3")
+            op.fields["version_id"] = new_version
         return RestoreResult(bucket=bucket, key=key, source_version_id=version_id, version_id=new_version,
                              etag=etag, size=source.size)
 
@@ -187,7 +183,7 @@ class Versions:
         """SSE-S3 / SSE-KMS / None of one version; an SSE-C version cannot be restored server-side."""
         from its_store.codec.encryption import describe, explain_read_error
         try:
-            stat = self.service.s3.stat(bucket, key, version_id)
+            stat = self.ctx.s3.stat(bucket, key, version_id)
         except E.ItsStoreError as exc:
             exc = explain_read_error(exc, bucket, key)
             if isinstance(exc, E.SseKeyRequiredError):
@@ -218,14 +214,13 @@ class Versions:
         if dry_run:
             self._erase_all(result, target)
         else:
-            fields = {"key": prefix if not recursive else None, "prefix": prefix if recursive else None}
-            with audited(self.service, "rm", bucket=bucket, erasure=True, all_versions=True,
-                         older_than=result.older_than, bypass_governance=bypass_governance or None,
-                         **fields) as entry:
+            with self.ctx.op("rm", bucket=bucket, key=prefix if not recursive else None, forget=None, erasure=True,
+                             all_versions=True, older_than=result.older_than,
+                             bypass_governance=bypass_governance or None, prefix=prefix if recursive else None) as op:
                 try:
                     self._erase_all(result, target)
                 finally:
-                    entry.update(objects=result.objects, versions=result.versions, size=result.total_bytes,
+                    op.fields.update(objects=result.objects, versions=result.versions, size=result.total_bytes,
                                  delete_markers=result.delete_markers, failed=len(result.failed))
         result.duration_seconds = time.perf_counter() - started
         return result
@@ -269,7 +264,7 @@ class Versions:
         Unchanged if none is sure. A key only hidden behind a delete marker is in no plain listing: it
         stays garbled."""
         from its_store.s3.keys import as_garbled
-        name, s3, vid = version.key, self.service.s3, version.version_id
+        name, s3, vid = version.key, self.ctx.s3, version.version_id
         if name not in candidates:
             cut = name[:name.index("\ufffd")]
             candidates[name] = [e.key for e in s3.list_objects(version.bucket, cut, recursive=True)
@@ -287,7 +282,7 @@ class Versions:
     def _is_version(self, version: ObjectVersion, key: str) -> bool:
         """`key` holds `version` (by its id), with the ETag and size the listing gave."""
         try:
-            stat = self.service.s3.stat(version.bucket, key, version.version_id)
+            stat = self.ctx.s3.stat(version.bucket, key, version.version_id)
         except E.ItsStoreError:
             return False
         etag = (stat.etag or "").strip('"')
@@ -311,20 +306,23 @@ class Versions:
         if not result.dry_run:
             pairs = [(v.key, v.version_id) for v in batch]
             try:
-                failures = {(k, v): msg for k, v, msg in self.service.s3.remove_versions(
+                failures = {(k, v): msg for k, v, msg in self.ctx.s3.remove_versions(
                     bucket, pairs, bypass_governance=result.bypass_governance)}
                 if failures:  # the lock's refusals get their reason (retention / legal hold)
-                    self.service.retention().explain_failures(bucket, failures)
+                    from its_store.service.retention import Retention
+                    Retention(self.ctx).explain_failures(bucket, failures)
             finally:
-                self.service.cache.invalidate_objects(bucket, {v.key for v in batch})
+                self.ctx.forget_keys(bucket, {v.key for v in batch})
         for version in batch:
             msg = failures.get((version.key, version.version_id))
             if msg is None:
                 result.entries.append(version)
             else:
                 result.failed.append((version, msg))
-            if not result.dry_run:
-                self.service.stats.record("delete", ok=msg is None, nbytes=version.size)
+            if not result.dry_run:  # one count per version; the erasure's one audit line is erase()'s
+                op = self.ctx.op("rm", bucket=bucket, key=version.key, stat="delete", audit=False, forget=None)
+                op.nbytes = version.size
+                op.finish(ok=msg is None)
         batch.clear()
 
 
@@ -353,10 +351,13 @@ def _describe(delta: timedelta | None) -> str | None:
     return f"{seconds}s"
 
 
-@contextlib.contextmanager
-def audited(service: StorageService, operation: str, **fields: Any) -> Iterator[dict[str, Any]]:
-    """Write one audit line (its_store.state.audit) when the block ends: ok, or error with its code.
-    Fields learnt inside the block go into the yielded dict."""
-    from its_store.state.audit import recording
-    with recording(service.audit, operation, **fields) as entry:
-        yield entry
+def leaves_delete_markers(ctx: Context, bucket: str) -> bool:
+    """Whether a DELETE without a version id leaves a delete marker (versioning on or suspended).
+    Asked once per bucket for the life of the context (mv -r deletes key by key)."""
+    seen = ctx.markers_seen
+    if bucket not in seen:
+        try:
+            seen[bucket] = (ctx.s3.get_versioning(bucket) or "").lower() in ("enabled", "suspended")
+        except E.ItsStoreError:
+            return False
+    return seen[bucket]

@@ -20,11 +20,14 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from its_store.sync.mtime import META_MTIME, parse_mtime
 from its_store.sync.state import Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject
+
+if TYPE_CHECKING:
+    from its_store.service.context import Context
 
 # opens a walked local file for reading (the sync engine's: through its LocalTree)
 Reader = Callable[[LocalFile], AbstractContextManager[IO[bytes]]]
@@ -35,8 +38,8 @@ _MD5 = re.compile(r"[0-9a-f]{32}")
 class Heads:
     """HEAD an object once per run, through the state store first (SyncState), counting the HEADs."""
 
-    def __init__(self, svc: Any, state: SyncState) -> None:
-        self.svc, self.state = svc, state
+    def __init__(self, ctx: Context, state: SyncState) -> None:
+        self.ctx, self.state = ctx, state
         self.count = 0
         self._lock = threading.Lock()
 
@@ -51,7 +54,8 @@ class Heads:
             return hit
         with self._lock:
             self.count += 1
-        info = self.svc.stat_object(bucket, obj.key, include_tags=False)
+        from its_store.service.objects import stat_object
+        info = stat_object(self.ctx, bucket, obj.key, include_tags=False)
         known = known_from_info(info)
         self.state.put(bucket, obj.key, known)
         return known

@@ -7,7 +7,7 @@ a multipart copy (UploadPartCopy of ranges) sends metadata and tags again, since
 keeps none. Its part size follows the source's own (x-amz-meta-its-part-size) when the source was
 uploaded in parts, so that the copy's multipart ETag equals the source's and proves the bytes.
 
-local <-> s3 go through StorageService.upload_object / download_object, so checksums, stats, audit
+local <-> s3 go through service/objects.upload / download, so checksums, stats, audit
 and cache invalidation happen once, exactly as for `upload` and `get`. The local side of a recursive
 copy is a core/localtree.LocalTree: files are read, written and removed through the descriptors of
 the folders below the one named, never following a folder swapped for a link mid-run.
@@ -38,11 +38,15 @@ from its_store.core.files import is_folder
 from its_store.core.localtree import LocalTree, OpenFile, TreeFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
 from its_store.core.refs import join_key, local_key, parse_remote, validate_key
+from its_store.service import objects
 from its_store.service.batch import BatchResult, _run_pool, walk_files
+from its_store.service.buckets import ensure_bucket
+from its_store.service.context import Context, HasContext, as_context
+from its_store.service.listing import iter_objects
 
 if TYPE_CHECKING:
+    from its_store.core.models import DeleteResult
     from its_store.core.shard import Shard
-    from its_store.service.storage import StorageService
 
 GiB = 1024 ** 3
 COPY_LIMIT = 5 * GiB          # the largest object one CopyObject may copy
@@ -79,15 +83,15 @@ def parse_location(text: str) -> Location:
 
 
 class Copier:
-    """cp and mv on one StorageService. `copy_threshold` and `copy_part_size` are parameters so that the
-    multipart copy path can be exercised with small objects."""
+    """cp and mv over one Context (or the StorageService holding it). `copy_threshold` and `copy_part_size`
+    are parameters so that the multipart copy path can be exercised with small objects."""
 
-    def __init__(self, svc: StorageService, *, workers: int | None = None, copy_threshold: int = COPY_LIMIT,
+    def __init__(self, owner: Context | HasContext, *, workers: int | None = None, copy_threshold: int = COPY_LIMIT,
                  copy_part_size: int | None = None, options: dict[str, Any] | None = None,
                  follow_symlinks: bool = False) -> None:
-        self.svc = svc
+        self.ctx = as_context(owner)
         self.follow_symlinks = follow_symlinks  # local sources: symbolic links are skipped (and said) unless set
-        self.workers = workers or svc.workers
+        self.workers = workers or self.ctx.workers
         self.copy_threshold = min(copy_threshold, COPY_LIMIT)
         self.copy_part_size = copy_part_size
         self.options = options or {}  # more UploadRequest / DownloadRequest fields (sse_c_key_file ...)
@@ -108,7 +112,7 @@ class Copier:
         with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
             jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
                 else self._single_job(src, dst, move)
-            _run_pool(self.workers, _reported(jobs, str(src)), result, self.svc.cache)
+            _run_pool(self.workers, _reported(jobs, str(src)), result, self.ctx.cache)
         hidden = [item for item in result.succeeded if item.get("delete_marker")]
         if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True
@@ -146,9 +150,9 @@ class Copier:
             target = Location(path=Path(dst.path, name) if folder else dst.path)  # type: ignore[arg-type]
         if src.remote and target.remote:
             self._not_itself(src, target)
-            self.svc.ensure_bucket(str(target.bucket))
+            ensure_bucket(self.ctx, str(target.bucket))
         elif target.remote:
-            self.svc.ensure_bucket(str(target.bucket))
+            ensure_bucket(self.ctx, str(target.bucket))
         yield str(src), self._job(src, target, move, None)
 
     def _recursive_jobs(self, src: Location, dst: Location, move: bool, shard: Shard | None,
@@ -158,12 +162,12 @@ class Copier:
         prefix = ""
         if dst.remote:
             prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
-            self.svc.ensure_bucket(str(dst.bucket))
+            ensure_bucket(self.ctx, str(dst.bucket))
         if src.remote:
             base = src.key if (not src.key or src.key.endswith("/")) else src.key + "/"
             if dst.remote and src.bucket == dst.bucket and (prefix.startswith(base) or base.startswith(prefix)):
                 raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
-            if not self.svc.s3.bucket_exists(str(src.bucket)):
+            if not self.ctx.s3.bucket_exists(str(src.bucket)):
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
             tree = None if dst.remote else trees.enter_context(LocalTree(Path(dst.path), create=True))  # type: ignore[arg-type]
             return self._remote_jobs(src, dst, base, prefix, move, shard, tree)
@@ -176,7 +180,7 @@ class Copier:
 
     def _remote_jobs(self, src: Location, dst: Location, base: str, prefix: str, move: bool,
                      shard: Shard | None, tree: LocalTree | None) -> Iterator[tuple[str, Callable[[], dict]]]:
-        listing = self.svc.iter_objects(ListObjectsRequest(bucket=str(src.bucket), prefix=base, recursive=True))
+        listing = iter_objects(self.ctx, ListObjectsRequest(bucket=str(src.bucket), prefix=base, recursive=True))
         for info in listing:
             rel = info.key[len(base):]
             if info.key.endswith("/") or (shard is not None and rel not in shard):
@@ -224,20 +228,16 @@ class Copier:
     # -- the three kinds of copy ------------------------------------------------------------------------
     def _s3_to_s3(self, src: Location, dst: Location, move: bool) -> dict[str, Any]:
         from its_store.service.copying import server_copy, verify_copy
-        svc, sb, sk, db, dk = self.svc, str(src.bucket), src.key, str(dst.bucket), dst.key
-        ok = False
-        try:
-            head, etag, version, multipart = server_copy(svc, sb, sk, db, dk, threshold=self.copy_threshold,
+        ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
+        with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
+            head, etag, version, multipart = server_copy(ctx, sb, sk, db, dk, threshold=self.copy_threshold,
                                                          part_size=self.copy_part_size)
-            ok = True
-        finally:
-            svc.stats.record("copy", ok=ok, nbytes=head.size if ok else 0)
-            svc._touched("cp", db, dk, ok=ok, source=f"s3://{sb}/{sk}")
+            op.nbytes = head.size
         item = {"source": str(src), "dest": str(dst), "size": head.size, "etag": etag, "version_id": version,
                 "multipart_copy": multipart}
         if move:
-            item["verified_by"] = verify_copy(svc, head, db, dk)  # raises IntegrityError: source kept
-            _deleted(item, svc.delete_object(sb, sk), head.size)
+            item["verified_by"] = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
+            _deleted(item, objects.delete(ctx, sb, sk), head.size)
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> dict[str, Any]:
@@ -245,14 +245,14 @@ class Copier:
         `move`, verify and remove it there (_remove_moved)."""
         with tree.open_file(rel) as opened, opened.reader() as source:
             path = opened.path
-            resp = self.svc.upload_object(UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
-                                                        follow_symlinks=self.follow_symlinks,
-                                                        workers=max(1, self.workers // 2), **self.options),
-                                          source=source)
+            resp = objects.upload(self.ctx, UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
+                                                          follow_symlinks=self.follow_symlinks,
+                                                          workers=max(1, self.workers // 2), **self.options),
+                                  source=source)
             item = {"source": str(path), "dest": str(dst), "size": resp.total_size, "etag": resp.etag,
                     "version_id": resp.version_id}
             if move:
-                stat = self.svc.s3.stat(str(dst.bucket), dst.key, resp.version_id) \
+                stat = self.ctx.s3.stat(str(dst.bucket), dst.key, resp.version_id) \
                     if not resp.encryption == "SSE-C" else None
                 stored = resp.stored_size if resp.stored_size is not None else resp.total_size
                 if stat is not None and (stat.size != stored or (stat.etag or "").strip('"') != resp.etag):
@@ -270,7 +270,7 @@ class Copier:
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=Path(str(target)), size_hint=size,
                                   workers=max(1, self.workers // 2), **self.options)
-        resp = self.svc.download_object(request, into=into)
+        resp = objects.download(self.ctx, request, into=into)
         item = {"source": str(src), "dest": str(resp.file_path), "size": resp.size, "verified": resp.verified}
         if move:
             if not resp.verified:
@@ -278,11 +278,12 @@ class Copier:
                                        "(no checksum to compare); the object was kept",
                                        hint="check the file, then remove the object with `its-store rm`")
             item["verified_by"] = "download"
-            _deleted(item, self.svc.delete_object(str(src.bucket), src.key), size if size is not None else resp.size)
+            _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key),
+                     size if size is not None else resp.size)
         return item
 
 
-def _deleted(item: dict[str, Any], result: Any, stored: int) -> None:
+def _deleted(item: dict[str, Any], result: DeleteResult, stored: int) -> None:
     """Mark a moved object's source as deleted; in a versioned bucket that delete only added a delete
     marker (`delete_marker`), and `source_size` bytes are still stored behind it."""
     item["deleted"] = True

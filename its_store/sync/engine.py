@@ -7,8 +7,8 @@ bounded look-ahead; pairs the state store (state.py) can decide cost nothing. De
 and only when the WHOLE source listing succeeded, was complete, in order and not empty (unless
 allowed), and within --max-delete: a failed or partial listing never turns into deletes.
 
-A failing item is reported and the rest goes on. Uploads go through StorageService.upload_object
-(stats, audit, codec, checksums once), downloads through download_object (temp file + rename):
+A failing item is reported and the rest goes on. Uploads go through service/objects.upload
+(stats, audit, codec, checksums once), downloads through objects.download (temp file + rename):
 an interrupted sync leaves nothing half-visible and a rerun sends only what is still missing.
 """
 
@@ -27,6 +27,10 @@ from its_store.core import errors as E
 from its_store.core.files import local_error
 from its_store.core.localtree import LocalTree, OpenFile
 from its_store.core.refs import UnsafeKeyError, local_key
+from its_store.service import objects
+from its_store.service.buckets import ensure_bucket
+from its_store.service.context import Context, HasContext, as_context
+from its_store.service.versions import leaves_delete_markers
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
@@ -36,20 +40,20 @@ from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_
 
 if TYPE_CHECKING:
     from its_store.core.models import UploadRequest, UploadResponse
-    from its_store.service.storage import StorageService
 
 STATE_FILE = "sync-state.sqlite"
 
 
-def open_state(svc: StorageService, enabled: bool = True) -> SyncState:
+def open_state(owner: Context | HasContext, enabled: bool = True) -> SyncState:
     """The sync state store of this service's settings (cache folder), or an empty one."""
-    folder = svc.settings.cache_dir
+    settings = as_context(owner).settings
+    folder = settings.cache_dir
     path = Path(folder) / STATE_FILE if (enabled and folder) else None
-    return SyncState(path, f"{'https' if svc.settings.secure else 'http'}://{svc.settings.endpoint}")
+    return SyncState(path, f"{'https' if settings.secure else 'http'}://{settings.endpoint}")
 
 
-def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, options: UploadOptions | None = None,
-               *, state: SyncState | None = None, sha256: str | None = None,
+def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: str,
+               options: UploadOptions | None = None, *, state: SyncState | None = None, sha256: str | None = None,
                progress: Callable[[int], None] | None = None, follow_symlinks: bool = False,
                opened: OpenFile | None = None) -> UploadResponse:
     """Upload ONE local file to s3://bucket/key exactly as sync does: the upload options of `upload`,
@@ -62,16 +66,17 @@ def upload_one(svc: StorageService, path: str | Path, bucket: str, key: str, opt
     raises FileChangedError (exit 5) after the upload, whose object then carries the old mtime, so
     that the next sync (or the watcher's next try) sends it again. A vanished file is
     LocalFileNotFoundError."""
+    ctx = as_context(owner)
     if opened is None:
         where = Path(path)
         with LocalTree(where.parent, follow_symlinks=follow_symlinks, keep=0).open_file(where.name) as mine:
-            return upload_one(svc, path, bucket, key, options, state=state, sha256=sha256, progress=progress,
+            return upload_one(ctx, path, bucket, key, options, state=state, sha256=sha256, progress=progress,
                               follow_symlinks=follow_symlinks, opened=mine)
     before = opened.stat
     mtime = format_mtime(before.st_mtime_ns)
     request = sync_request(bucket, key, options, mtime, file_path=Path(path), follow_symlinks=follow_symlinks)
     with opened.reader() as source:
-        resp = svc.upload_object(request, progress=progress, source=source)
+        resp = objects.upload(ctx, request, progress=progress, source=source)
     if not opened.unchanged() or resp.total_size != before.st_size:
         raise E.FileChangedError(f"{path} changed while it was uploaded",
                                  hint="it is sent again by the next run, once it is no longer written")
@@ -132,9 +137,9 @@ class Sync:
     `on_item(kind, item)` is called for each copied, skipped, deleted or failed item as it happens
     (kind is the report list's name), e.g. for log lines or progress."""
 
-    def __init__(self, svc: StorageService, source: str, dest: str, options: SyncOptions | None = None, *,
+    def __init__(self, owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None, *,
                  on_item: Callable[[str, Item], None] | None = None) -> None:
-        self.svc, self.options = svc, options or SyncOptions()
+        self.ctx, self.options = as_context(owner), options or SyncOptions()
         if self.options.mode not in ("size+mtime", "checksum", "size-only"):
             raise E.InvalidInputError(f"unknown compare mode {self.options.mode!r}")
         self.src, self.dst = Location.parse(source), Location.parse(dest)
@@ -154,7 +159,7 @@ class Sync:
         # after this many items in a row failed as unreachable (each after its retries), the rest fail
         # at once instead of each waiting for its own timeouts and retries
         self._unreachable: tuple[int, E.ItsStoreError] | None = None
-        self._give_up = 2 * (self.options.workers or svc.workers) + 4
+        self._give_up = 2 * (self.options.workers or self.ctx.workers) + 4
         # the local side, read or written through the descriptors of its folders (core/localtree)
         self._tree: LocalTree | None = None
 
@@ -166,13 +171,13 @@ class Sync:
         if local.path is not None:
             self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
                                    create=self.kind == "download")
-        self.state = open_state(self.svc, self.options.state)
+        self.state = open_state(self.ctx, self.options.state)
         for loc, prefix in ((self.src, self.src_prefix), (self.dst, self.dst_prefix)):
             if loc.remote:
                 self.state.preload(str(loc.bucket), prefix)
-        self.heads = C.Heads(self.svc, self.state)
+        self.heads = C.Heads(self.ctx, self.state)
         src_walk, dst_walk = Walk(), Walk()
-        workers = self.options.workers or self.svc.workers
+        workers = self.options.workers or self.ctx.workers
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-sync")
         window: set[Future[Any]] = set()
         try:
@@ -204,7 +209,7 @@ class Sync:
     def _preflight(self) -> None:
         """Fail early, once, on what would fail every item: missing source, unusable destination."""
         if self.src.remote:
-            if not self.svc.s3.bucket_exists(str(self.src.bucket)):
+            if not self.ctx.s3.bucket_exists(str(self.src.bucket)):
                 raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
         else:
             root = Path(self.src.path)  # type: ignore[arg-type]
@@ -214,9 +219,9 @@ class Sync:
                 raise E.InvalidInputError(f"{root} is not a folder", hint="sync copies folders; use cp for one file")
         if self.dst.remote:
             if self.options.dry_run:
-                self._dst_missing = not self.svc.s3.bucket_exists(str(self.dst.bucket))
+                self._dst_missing = not self.ctx.s3.bucket_exists(str(self.dst.bucket))
             else:
-                self.svc.ensure_bucket(str(self.dst.bucket))
+                ensure_bucket(self.ctx, str(self.dst.bucket))
                 self._dst_missing = False
         else:
             root = Path(self.dst.path)  # type: ignore[arg-type]
@@ -233,7 +238,7 @@ class Sync:
             if not source and getattr(self, "_dst_missing", False):
                 return iter(())
             prefix = self.src_prefix if source else self.dst_prefix
-            return walk_remote(self.svc, str(loc.bucket), prefix, walk, self.options.filter.prunes)
+            return walk_remote(self.ctx, str(loc.bucket), prefix, walk, self.options.filter.prunes)
         root = Path(loc.path)
         if not source and not root.exists():
             return iter(())
@@ -396,7 +401,7 @@ class Sync:
         if not self.options.dry_run:
             # read in the folder walked: a link swapped in for the file or a folder on its way is refused
             with self._tree.open_file(s.rel) as opened:  # type: ignore[union-attr]
-                upload_one(self.svc, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
+                upload_one(self.ctx, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
                            sha256=sha, follow_symlinks=self.options.follow_symlinks, opened=opened)
         self._add("copied", Item(s.rel, key, s.size, reason))
 
@@ -409,8 +414,8 @@ class Sync:
         known = known or self.heads.known(str(self.src.bucket), s)
         # written through the descriptors of the destination's folders: a folder swapped for a link is
         # not followed, a folder in the file's place is ConflictError
-        resp = self.svc.download_object(DownloadRequest(bucket=str(self.src.bucket), key=s.key,
-                                                        file_path=target.path), into=target)
+        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path)
+        resp = objects.download(self.ctx, request, into=target)
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
             target.set_mtime(wanted)
@@ -421,11 +426,11 @@ class Sync:
         from its_store.sync import copy
         key = self.dst_prefix + s.rel
         if not self.options.dry_run:
-            require_bucket_lock(self.svc, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
-            result = copy.Copier(self.svc, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
+            require_bucket_lock(self.ctx, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
+            result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
                                                            copy.Location(bucket=self.dst.bucket, key=key))
             result.raise_for_failures()
-            lock_after_copy(self.svc, str(self.dst.bucket), key, result.succeeded[0].get("version_id"),
+            lock_after_copy(self.ctx, str(self.dst.bucket), key, result.succeeded[0].get("version_id"),
                             self.options.upload.extra)  # --retain / --legal-hold: a copy carries no lock headers
             known = known or self.heads.cached(str(self.src.bucket), s)
             if known is not None:  # the copy keeps content and metadata: same knowledge, new ETag
@@ -483,7 +488,7 @@ class Sync:
         if refusal is not None:
             self.report.delete_refused = refusal
             return
-        hide = self.dst.remote and self.svc.leaves_delete_markers(str(self.dst.bucket))
+        hide = self.dst.remote and leaves_delete_markers(self.ctx, str(self.dst.bucket))
         self.report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
             for rel, key, _, size in self._deletes:
@@ -502,7 +507,7 @@ class Sync:
         for chunk in self._deletes.chunks(1000):
             keys = [str(key) for _, key, _, _ in chunk]
             try:
-                failures = self.svc.remove_batch(bucket, keys, {str(key): size for _, key, _, size in chunk})
+                failures = objects.remove_batch(self.ctx, bucket, keys, {str(key): size for _, key, _, size in chunk})
             except E.ItsStoreError as exc:
                 for rel, key, _, size in chunk:
                     self._fail_entry(rel, key, size, f"delete failed: {exc.message}", exc.code, exc.exit_code)
@@ -522,7 +527,7 @@ class Sync:
         entry it keeps listing); only the others are reported deleted. One more listing, run only
         when something was deleted."""
         again = Walk()
-        listed = walk_remote(self.svc, bucket, self.dst_prefix, again, self.options.filter.prunes)
+        listed = walk_remote(self.ctx, bucket, self.dst_prefix, again, self.options.filter.prunes)
         current = next(listed, None)
         for rel, key, _, size in self._deletes:
             if key in failed:
@@ -547,6 +552,7 @@ class Sync:
             self._add("deleted", Item(rel, None, size, "not in the source"))
 
 
-def sync(svc: StorageService, source: str, dest: str, options: SyncOptions | None = None, **kwargs: Any) -> SyncReport:
+def sync(owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None,
+         **kwargs: Any) -> SyncReport:
     """Make `dest` like `source`; see Sync. Returns the report (check `report.ok` / `exit_code()`)."""
-    return Sync(svc, source, dest, options, **kwargs).run()
+    return Sync(owner, source, dest, options, **kwargs).run()

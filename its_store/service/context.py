@@ -1,0 +1,221 @@
+"""Context: what every storage service shares, and the one place an operation is recorded.
+
+A Context holds the settings, the worker count, the S3 client (built on first use, or the one the caller
+passed in, like httpx's `transport=`), the metadata cache, the audit log, the stats and the upload journal,
+plus what is remembered for the life of one service (buckets known to exist, which buckets leave delete
+markers). The focused services (objects.py, versions.py, ...) are functions and small classes over a
+Context; StorageService (storage.py) is a thin facade over one.
+
+`ctx.op(...)` is how an operation is recorded: the stats count, the cache invalidation and the audit line
+happen once, when it ends, whichever path moved the bytes (`ctx.each(...)` for the per-key outcomes of one
+request, such as a DeleteObjects). Nothing else calls stats.record, audit.record or cache.invalidate_* for
+an operation.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from its_store.core import errors as E
+from its_store.core.settings import Settings
+from its_store.state.stats import StatsStore, StorageStats, flush_pending
+
+if TYPE_CHECKING:
+    from its_store.s3.client import S3Client
+    from its_store.state.audit import AuditLog
+    from its_store.state.service_cache import ServiceCache
+    from its_store.transfer.resume import UploadJournal
+
+__all__ = ["Context", "HasContext", "Op", "as_context"]
+
+Forget = Literal["object", "bucket", "buckets"] | None
+"""What an operation makes stale in the cache: the object, a whole bucket, the bucket list, or nothing."""
+
+
+class HasContext(Protocol):
+    """Anything built over a Context (StorageService): entry points accept it as well as a Context, so that
+    scripts and tests can hand them the service they hold."""
+
+    @property
+    def ctx(self) -> Context: ...
+
+
+def as_context(owner: Context | HasContext) -> Context:
+    """The Context of `owner` (itself when it is one)."""
+    return owner if isinstance(owner, Context) else owner.ctx
+
+
+class Context:
+    """Settings, S3 client, cache, audit, stats, journal and workers of one service (module docstring)."""
+
+    def __init__(self, settings: Settings, *, workers: int | None = None, s3: S3Client | None = None) -> None:
+        self.settings = settings
+        self.workers = workers or settings.max_workers
+        self._s3 = s3
+        self._owns_s3 = s3 is None  # a client the caller passed in is the caller's to close
+        self._cache: ServiceCache | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.known_buckets: set[str] = set()  # buckets seen to exist: ensure_bucket() skips their HEAD
+        self.markers_seen: dict[str, bool] = {}  # bucket -> whether a DELETE leaves a delete marker
+        self.stats = StorageStats()
+        # Stats persist between runs (stats.py): flushed by close(), every 30 s, and at exit/GC.
+        self.stats_store = StatsStore(Path(settings.cache_dir or "."))
+        self.stats.autoflush = lambda stats=self.stats, store=self.stats_store: flush_pending(stats, store)
+        weakref.finalize(self, flush_pending, self.stats, self.stats_store)
+
+    # ------------------------------------------------------------------------------ shared parts
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def check_open(self) -> None:
+        """Refuse use after close(): a closed service must not silently open a new pool or cache."""
+        if self._closed:
+            raise E.ItsStoreError("this StorageService is closed", hint="create a new one")
+
+    @property
+    def s3(self) -> S3Client:
+        """The S3 client: the one passed in, else built on first use with a pool sized for the workers."""
+        self.check_open()
+        if self._s3 is None:
+            with self._lock:
+                if self._s3 is None:
+                    from its_store.s3.client import S3Client
+                    pool = max(self.settings.max_pool_connections, self.workers)
+                    self._s3 = S3Client(self.settings, pool_size=pool)
+        return self._s3
+
+    @property
+    def s3_opened(self) -> bool:
+        """Whether the S3 client exists yet (offline paths prove they made none)."""
+        return self._s3 is not None
+
+    @property
+    def cache(self) -> ServiceCache:
+        """The metadata cache, opened on first use; never raises."""
+        self.check_open()
+        if self._cache is None:
+            with self._lock:
+                if self._cache is None:
+                    from its_store.state.service_cache import open_service_cache
+                    self._cache = open_service_cache(self.settings, self.stats.record_cache)
+        return self._cache
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log of these settings (one per file and identity per process)."""
+        from its_store.state import audit
+        return audit.for_settings(self.settings)
+
+    def journal(self) -> UploadJournal:
+        """The journal of multipart uploads in flight for this endpoint (resume.py)."""
+        from its_store.transfer.resume import UploadJournal
+        return UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.endpoint)
+
+    # ------------------------------------------------------------------------------- recording
+    def op(self, operation: str, *, bucket: str | None = None, key: str | None = None,
+           stat: str | None = None, audit: bool = True, forget: Forget = "object", timed: bool = False,
+           **fields: Any) -> Op:
+        """One operation to record when it ends (a context manager, or `.finish()` by hand).
+
+        `stat`: the stats counter it counts under (None: not counted); `audit`: whether it writes an audit
+        line, named `operation`; `forget`: what it makes stale in the cache ("object" needs `key`);
+        `timed`: the stats count gets the seconds from now (or `op.started`) to the end. Fields learnt in the block go
+        into `op.fields` (audit line) and `op.nbytes` (stats)."""
+        return Op(self, operation, bucket=bucket, key=key, stat=stat, audit=audit, forget=forget,
+                  timed=timed, fields=fields)
+
+    def each(self, operation: str, bucket: str, outcomes: Mapping[str, str | None], *, stat: str | None = None,
+             audit: bool = True, sizes: Mapping[str, int] | None = None, **fields: Any) -> None:
+        """The per-key outcomes of one request over many keys ({key: error message or None}): one cache
+        invalidation for all of them, then one stats count and one audit line per key."""
+        self.forget_keys(bucket, outcomes)
+        for key, error in outcomes.items():
+            if stat is not None:
+                self.stats.record(stat, ok=error is None)
+            if audit:
+                self.audit.record(operation, bucket=bucket, key=key, size=(sizes or {}).get(key), ok=error is None,
+                                  error=error, **fields)
+
+    def forget(self, what: Forget, bucket: str | None, key: str | None = None) -> None:
+        """Drop what an operation made stale: an object, a whole bucket, or the bucket list."""
+        if what is None or self._cache_unused():
+            return
+        if what == "object" and bucket is not None and key is not None:
+            self.cache.invalidate_object(bucket, key)
+        elif what == "bucket" and bucket is not None:
+            self.cache.invalidate_bucket(bucket)
+        elif what == "buckets":
+            self.cache.invalidate_buckets()
+
+    def forget_keys(self, bucket: str, keys: Iterable[str]) -> None:
+        """Drop many objects of one bucket in one cache transaction (a batch's ops use forget=None)."""
+        keys = list(keys)
+        if keys and not self._cache_unused():
+            self.cache.invalidate_objects(bucket, keys)
+
+    def _cache_unused(self) -> bool:
+        """After close() nothing is cached any more that could be stale: no invalidation to do."""
+        return self._closed
+
+    # ---------------------------------------------------------------------------- stats, close
+    def flush_stats(self) -> bool:
+        """Save what this process counted since the last flush. False (and kept) if it could not."""
+        return flush_pending(self.stats, self.stats_store)
+
+    def close(self) -> None:
+        """Save stats, close the cache and the S3 client this context made. Safe to call twice."""
+        if self._closed:
+            return
+        self.flush_stats()
+        self._closed = True
+        cache, self._cache = self._cache, None
+        s3, self._s3 = self._s3, None
+        for part, ours in ((cache, True), (s3, self._owns_s3)):
+            if part is not None and ours:
+                try:
+                    part.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+
+
+class Op:
+    """One operation being recorded (Context.op): stats, cache invalidation and audit line, once, at the end.
+
+    Used as `with ctx.op(...) as op:` (ok unless the block raises; the exception's code goes into the audit
+    line), or by hand with `op.finish(ok=..., error=...)` when the outcome is known otherwise."""
+
+    def __init__(self, ctx: Context, operation: str, *, bucket: str | None, key: str | None, stat: str | None,
+                 audit: bool, forget: Forget, timed: bool, fields: dict[str, Any]) -> None:
+        self.ctx, self.operation, self.stat, self.audit, self.forget = ctx, operation, stat, audit, forget
+        self.bucket, self.key = bucket, key
+        self.fields: dict[str, Any] = {"bucket": bucket, "key": key, **fields}
+        self.nbytes = 0
+        self.started = time.perf_counter() if timed else None  # a caller may set an earlier start
+        self._done = False
+
+    def __enter__(self) -> Op:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.finish(ok=exc is None, error=exc)
+
+    def finish(self, *, ok: bool, error: BaseException | str | None = None) -> None:
+        """Record the outcome (once: a second call does nothing)."""
+        if self._done:
+            return
+        self._done = True
+        if self.stat is not None:
+            seconds = time.perf_counter() - self.started if self.started is not None else 0.0
+            self.ctx.stats.record(self.stat, ok=ok, nbytes=self.nbytes if ok else 0, seconds=seconds)
+        self.ctx.forget(self.forget, self.bucket, self.key)
+        if self.audit:
+            self.ctx.audit.record(self.operation, ok=ok, error=error if not ok else None, **self.fields)

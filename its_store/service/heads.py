@@ -1,0 +1,34 @@
+"""The HEAD of one object as every service asks it: a 404 names the bucket when the bucket is missing,
+and a read error of an encrypted object says what key it needs (codec/encryption.explain_read_error).
+
+Its own module because objects, encoded (SSE-C heads), copying and scrub all need it and none of them
+may import another for it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from its_store.core import errors as E
+
+if TYPE_CHECKING:
+    from its_store.s3.client import ObjectStat
+    from its_store.service.context import Context
+
+
+def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
+         headers: dict[str, str] | None = None) -> ObjectStat:
+    """HEAD an object; a 404 names the bucket when it is the bucket that is missing.
+
+    `headers` carries an SSE-C key; a key-less HEAD of an SSE-C object is SseKeyRequiredError."""
+    try:
+        return ctx.s3.stat(bucket, key, version_id, headers=headers)
+    except E.ObjectNotFoundError:
+        if not ctx.s3.bucket_exists(bucket):
+            raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
+        raise
+    except E.ItsStoreError as exc:
+        from its_store.codec.encryption import explain_read_error
+        better = explain_read_error(exc, bucket, key, keyed=headers is not None, version_id=version_id)
+        if better is exc:
+            raise
+        raise better from exc
