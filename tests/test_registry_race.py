@@ -274,7 +274,7 @@ def test_gc_of_a_dead_registration_never_deletes_a_takeover(cli, service, via, t
     registration taking the version over while gc deletes is refused instead of losing its files."""
     from datetime import UTC, datetime, timedelta
     reg = two_versions(service, tmp_path)
-    reg._put_doc("race/2.0.0/.its-registering", b'{"by": "dead@host"}', if_absent=True)
+    reg.store.put_if_absent("race/2.0.0/.its-registering", {"by": "dead@host"})
     reg.s3.put(reg.bucket, "race/2.0.0/w0.pt", b"partial upload", {})
     later = datetime.now(UTC) + timedelta(hours=2)  # the marker is stale then
     files = Gate(nth(1, is_batch_delete))  # the debris' files; the marker goes last

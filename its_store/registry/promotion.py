@@ -14,7 +14,6 @@ says to retry, and the retry succeeds.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +23,6 @@ from its_store.registry.refs import ALIASES, MANIFEST, validate_alias
 
 if TYPE_CHECKING:
     from its_store.registry.registry import ModelRegistry
-
-_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -49,10 +45,7 @@ def promote(reg: ModelRegistry, name: str, version: str, alias: str) -> dict[str
         return event
 
     with reg._audited("model_promote", f"{name}/{ALIASES}", model=name, version=resolved, alias=alias):
-        try:
-            doc = aliases_doc.update(reg.s3, reg.bucket, name, change)
-        finally:
-            reg._invalidate([f"{name}/{ALIASES}"])
+        doc = reg.store.update(aliases_doc.aliases_key(name), change)
         if events and not reg._manifest_exists(name, resolved):  # removed meanwhile (gc, rm): take it back
             doc = _undo(reg, name, alias, resolved, events[0]["previous"])
     reg.offline_store.remember_aliases(name, doc)
@@ -79,12 +72,10 @@ def _undo(reg: ModelRegistry, name: str, alias: str, version: str, previous: str
         return event
 
     try:
-        aliases_doc.update(reg.s3, reg.bucket, name, change)
+        reg.store.update(aliases_doc.aliases_key(name), change)
         undone = f"{alias} was left as it was"
     except E.ItsStoreError as exc:
         undone = f"and {alias} could not be set back ({exc.message}): promote another version"
-    finally:
-        reg._invalidate([f"{name}/{ALIASES}"])
     raise E.NotFoundError(f"{name}@{version} was removed while being promoted (by model gc or rm); {undone}",
                           hint=f"see `its-store model list {name}`, then promote an existing version")
 
@@ -105,11 +96,7 @@ def keep_if_aliased(reg: ModelRegistry, removed: dict[tuple[str, str], dict[str,
 
 def restore(reg: ModelRegistry, name: str, version: str, manifest: dict[str, Any]) -> None:
     """Put a deleted manifest back (write-once: a manifest written meanwhile by someone else stays)."""
-    body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
-    key = f"{name}/{version}/{MANIFEST}"
     try:
-        reg.s3.put_if_absent(reg.bucket, key, body, _HEADERS)
+        reg.store.put_if_absent(f"{name}/{version}/{MANIFEST}", manifest)
     except E.AlreadyExistsError:
         pass
-    finally:
-        reg._invalidate([key])

@@ -55,6 +55,7 @@ from its_store.registry.refs import (
     validate_name,
     validate_tags,
 )
+from its_store.registry.store import DocStore
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -64,7 +65,6 @@ __all__ = ["PROCESS_CACHE", "DocCache", "ModelRegistry", "ProcessCache", "get_mo
 
 AUTO = "auto"
 AUTO_ATTEMPTS = 5
-_JSON_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
 
 
 class ModelRegistry(VersionOperations):
@@ -85,10 +85,19 @@ class ModelRegistry(VersionOperations):
         self.actor = actor or default_actor()
         self.offline = bool(service.settings.offline if offline is None else offline)
         self._offline_store: Any = None
+        self._store: DocStore | None = None
 
     @property
     def s3(self) -> Any:
         return self.service.s3
+
+    @property
+    def store(self) -> DocStore:
+        """Every compare-and-swap document of the bucket (registry/store.py); built on first use, so that an
+        offline registry never builds an S3 client."""
+        if self._store is None:
+            self._store = DocStore(self.s3, self.bucket, self._invalidate)
+        return self._store
 
     @property
     def offline_store(self) -> Any:
@@ -209,8 +218,10 @@ class ModelRegistry(VersionOperations):
                                       description=details["description"], created_at=_now(),
                                       created_by=self.actor, tool_version=f"its-store {__version__}",
                                       lineage=details.get("lineage"), variant=details.get("variant"), card=card)
-            body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
-            self._put_doc(prefix + MANIFEST, body, if_absent=not force)
+            if force:
+                self.store.put(prefix + MANIFEST, manifest)
+            else:
+                self.store.put_if_absent(prefix + MANIFEST, manifest)
         except E.AlreadyExistsError:
             raise _exists(name, version) from None  # a --force run took over: its files are not ours to delete
         except BaseException:
@@ -233,14 +244,14 @@ class ModelRegistry(VersionOperations):
         `model gc` hold the same marker while they delete a version's files (registry/removal.py).
         """
         prefix = f"{name}/{version}/"
-        body = json.dumps({"by": self.actor, "at": _now(), "tool_version": __version__}).encode("utf-8")
+        marker = {"by": self.actor, "at": _now(), "tool_version": __version__}
         from its_store.registry import removal
         if force:  # takes over a registration's marker, never a removal's (removal.py)
-            removal.take_over(self, name, version, body)
+            removal.take_over(self, name, version, marker)
             self._remove_keys([prefix + MANIFEST])  # the old version disappears before its bytes change
             return
         try:
-            self._put_doc(prefix + LOCK, body, if_absent=True)
+            self.store.put_if_absent(prefix + LOCK, marker)
         except E.AlreadyExistsError:
             raise removal.busy(self, name, version, removing=False) from None
         if self._manifest_exists(name, version):
@@ -387,16 +398,6 @@ class ModelRegistry(VersionOperations):
         if failures:
             from its_store.s3.client import failure_error
             raise failure_error(failures[0][1], self.bucket, failures[0][0])
-
-    def _put_doc(self, key: str, body: bytes, *, if_absent: bool) -> None:
-        """PUT a registry document (manifest, lock) ourselves, write-once when asked; keep the cache honest."""
-        try:
-            if if_absent:
-                self.s3.put_if_absent(self.bucket, key, body, _JSON_HEADERS)
-            else:
-                self.s3.put(self.bucket, key, body, _JSON_HEADERS)
-        finally:
-            self._invalidate([key])
 
     def _invalidate(self, keys: list[str]) -> None:
         """Writes that bypass StorageService must drop the service's cached metadata of those objects."""

@@ -24,21 +24,17 @@ the same fields for `model rm` and `model gc` (`delete_markers`, `hidden`, `hidd
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from its_store._version import __version__
 from its_store.core import errors as E
-from its_store.registry import validate
 from its_store.registry.refs import LOCK
 
 if TYPE_CHECKING:
     from its_store.registry.registry import ModelRegistry
 
-_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
-TAKE_OVER_ATTEMPTS = 5
 
 
 def _now() -> str:
@@ -65,12 +61,11 @@ def rm_event_fields(stays: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------- the marker
-def _body(reg: ModelRegistry, operation: str) -> bytes:
+def _body(reg: ModelRegistry, operation: str) -> dict[str, Any]:
     """A removal's marker: who, when, which command; the token makes every claim's bytes unique (a PUT whose
     answer was lost is judged ours by its MD5, s3/client.py)."""
-    return json.dumps({"by": reg.actor, "at": _now(),
-                       "tool_version": __version__, "removing": operation, "token": secrets.token_hex(8)}
-                      ).encode("utf-8")
+    return {"by": reg.actor, "at": _now(), "tool_version": __version__, "removing": operation,
+            "token": secrets.token_hex(8)}
 
 
 def claim(reg: ModelRegistry, name: str, version: str, operation: str, *, replacing: str | None = None) -> bool:
@@ -80,14 +75,12 @@ def claim(reg: ModelRegistry, name: str, version: str, operation: str, *, replac
     reg.docs.require_conditional_writes()  # a marker that any PUT overwrites excludes nobody (rclone)
     try:
         if replacing is None:
-            reg.s3.put_if_absent(reg.bucket, key, _body(reg, operation), _HEADERS)
+            reg.store.put_if_absent(key, _body(reg, operation))
         else:
-            reg.s3.put_if_match(reg.bucket, key, _body(reg, operation), _HEADERS, replacing)
+            reg.store.replace(key, _body(reg, operation), replacing)
         return True
     except (E.ConflictError, E.NotFoundError):  # taken, changed or gone since it was listed
         return False
-    finally:
-        reg._invalidate([key])
 
 
 def release(reg: ModelRegistry, versions: list[tuple[str, str]]) -> None:
@@ -98,22 +91,9 @@ def release(reg: ModelRegistry, versions: list[tuple[str, str]]) -> None:
 
 def holder(reg: ModelRegistry, name: str, version: str) -> tuple[dict[str, Any], str] | None:
     """The marker's document and ETag, or None when there is none. A body that is not a JSON object reads
-    as an anonymous registration's."""
-    key = f"{name}/{version}/{LOCK}"
-    try:
-        resp = reg.s3.get(reg.bucket, key)
-    except E.ObjectNotFoundError:
-        return None
-    try:
-        data, etag = resp.read(64 * 1024), (resp.headers.get("ETag") or "").strip('"')
-    finally:
-        resp.close()
-        resp.release_conn()
-    try:
-        doc = validate.decode(data, key, "lock marker")
-    except E.IntegrityError:
-        doc = None
-    return (doc if isinstance(doc, dict) else {}), etag
+    as an anonymous registration's (registry/store.py)."""
+    stored = reg.store.get(f"{name}/{version}/{LOCK}")
+    return None if stored is None else (stored.doc, stored.etag)
 
 
 def being_removed(name: str, version: str, doc: dict[str, Any]) -> E.ConflictError:
@@ -124,31 +104,25 @@ def being_removed(name: str, version: str, doc: dict[str, Any]) -> E.ConflictErr
                                 "it left once the marker is older than the --stale age")
 
 
-def take_over(reg: ModelRegistry, name: str, version: str, body: bytes) -> None:
+def take_over(reg: ModelRegistry, name: str, version: str, marker: dict[str, Any]) -> None:
     """`register --force`'s marker: written when absent, else in place of a registration's marker by
-    compare-and-swap. A removal's marker is never taken over (ConflictError), so --force never uploads
-    files that a running gc or rm is about to delete."""
+    compare-and-swap (DocStore.update). A removal's marker is never taken over (ConflictError), so --force
+    never uploads files that a running gc or rm is about to delete."""
     key = f"{name}/{version}/{LOCK}"
-    for _ in range(TAKE_OVER_ATTEMPTS):
-        try:
-            reg._put_doc(key, body, if_absent=True)
-            return
-        except E.AlreadyExistsError:
-            pass
-        held = holder(reg, name, version)
-        if held is None:
-            continue  # dropped meanwhile: try write-once again
-        doc, etag = held
+    try:
+        reg.store.put_if_absent(key, marker)
+        return
+    except E.AlreadyExistsError:
+        pass
+
+    def ours(doc: dict[str, Any]) -> bool:
         if doc.get("removing"):
             raise being_removed(name, version, doc)
-        try:
-            reg.s3.put_if_match(reg.bucket, key, body, _HEADERS, etag)
-            return
-        except (E.ConflictError, E.NotFoundError):
-            continue  # changed since it was read: look again
-        finally:
-            reg._invalidate([key])
-    raise E.ConflictError(f"{name}@{version}: its registration marker kept changing", hint="retry the command")
+        doc.clear()
+        doc.update(marker)
+        return True
+
+    reg.store.update(key, ours)
 
 
 def busy(reg: ModelRegistry, name: str, version: str, *, removing: bool) -> E.ConflictError:
@@ -171,7 +145,7 @@ def remove_version(reg: ModelRegistry, name: str, version: str, *, force: bool) 
     registration holds the marker. The report says whether the data is gone or hidden (what_stays)."""
     from its_store.registry import aliases as aliases_doc
     from its_store.registry.promotion import keep_if_aliased
-    from its_store.registry.refs import ALIASES, MANIFEST
+    from its_store.registry.refs import MANIFEST
     reg.docs.manifest(name, version)  # NotFoundError (exit 3) before any write
     doc, _ = aliases_doc.read(reg.s3, reg.bucket, name)
     pointing = aliases_doc.aliases_of(doc, version)
@@ -198,9 +172,8 @@ def remove_version(reg: ModelRegistry, name: str, version: str, *, force: bool) 
         nbytes = sum(size for _, size in listed)
         entry.update(objects=len(listed), size=nbytes)
         if pointing:
-            aliases_doc.update(reg.s3, reg.bucket, name,
-                               lambda d: aliases_doc.drop_version(d, version, actor=reg.actor, at=_now()))
-            reg._invalidate([f"{name}/{ALIASES}"])
+            reg.store.update(aliases_doc.aliases_key(name),
+                             lambda d: aliases_doc.drop_version(d, version, actor=reg.actor, at=_now()))
     reg.offline_store.forget_version(name, version)
     stays = what_stays(reg, nbytes)
     reg._emit("model.rm", name, version, aliases_removed=pointing, **rm_event_fields(stays))

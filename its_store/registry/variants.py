@@ -16,9 +16,6 @@ a conditional PUT (If-Match: its ETag), read-modify-write retried, so concurrent
 
 from __future__ import annotations
 
-import copy
-import json
-import random
 import re
 import subprocess
 import time
@@ -36,7 +33,6 @@ ONNX = "onnx"
 AUTO = VARIANT_AUTO
 _TRT_RE = re.compile(r"^trt-sm(\d{2,3})-trt(\d+)\.(\d+)(?:\.\d+)*$")
 _ARCH_RE = re.compile(r"^(?:sm_?)?(\d{1,4})(?:\.(\d{1,4}))?$", re.ASCII)  # ASCII: \d also matches "٨"
-MAX_ATTEMPTS = 20
 DETECT_TIMEOUT = 5.0
 
 
@@ -120,27 +116,9 @@ def detect_trt_version() -> str | None:
 
 def update_manifest(reg: ModelRegistry, name: str, version: str,
                     change: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """Read-modify-write NAME/VERSION/manifest.json with If-Match; `change` edits a private copy and
-    returns False when there is nothing to write. Retried when another writer got there first."""
-    key = f"{name}/{version}/{MANIFEST}"
-    for attempt in range(MAX_ATTEMPTS):
-        fetched = reg.docs._get_doc(key)
-        if fetched is None:
-            raise E.NotFoundError(f"model version not found: {name}@{version}",
-                                  hint=f"see `its-store model list {name}`")
-        doc, etag = copy.deepcopy(fetched[0]), fetched[1]
-        if not change(doc):
-            return doc
-        body = json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
-        try:
-            reg.s3.put_if_match(reg.bucket, key, body, {"Content-Type": "application/json",
-                                                        "x-amz-meta-its-type": "model_artifact"}, etag)
-            return doc
-        except E.ConflictError:
-            time.sleep(random.uniform(0.0, 0.02 * (attempt + 1)))
-        finally:
-            reg._invalidate([key])
-    raise E.ConflictError(f"could not update {name}@{version}: too many concurrent changes", hint="retry the command")
+    """Read-modify-write NAME/VERSION/manifest.json by compare-and-swap (registry/store.py); `change` edits
+    a private copy and returns False when there is nothing to write."""
+    return reg.store.update(f"{name}/{version}/{MANIFEST}", change)
 
 
 def check_open(manifest: dict[str, Any], aliases: list[str], name: str, version: str) -> None:
@@ -209,7 +187,7 @@ def add_variant(reg: ModelRegistry, name: str, version: str, files: list[Any], d
     hash_files(files, reg.service.workers)
     prefix, folder = f"{name}/{version}/", f"{name}/{version}/variants/{variant}/"
     try:
-        reg._put_doc(folder + LOCK, json.dumps({"by": reg.actor}).encode(), if_absent=True)
+        reg.store.put_if_absent(folder + LOCK, {"by": reg.actor})
     except E.AlreadyExistsError:
         raise E.ConflictError(f"variant {variant!r} of {name}@{version} is being added by another process "
                               "(or an earlier attempt did not finish)",
