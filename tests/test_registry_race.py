@@ -115,7 +115,7 @@ def two_versions(service: Any, tmp_path: Path) -> Any:
 def aliases_point_at_existing_versions(reg: Any) -> None:
     """The invariant: every alias of the model names a version whose manifest exists."""
     for alias, version in reg.get_aliases("race")["aliases"].items():
-        assert reg._manifest_exists("race", version), f"{alias} -> {version}, which is gone"
+        assert reg.context.manifest_exists("race", version), f"{alias} -> {version}, which is gone"
 
 
 def test_gc_during_a_slow_alias_write_never_leaves_a_dangling_alias(cli, service, via, tmp_path: Path):

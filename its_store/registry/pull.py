@@ -29,6 +29,7 @@ from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK
 
 if TYPE_CHECKING:
+    from its_store.registry.context import RegistryContext
     from its_store.service.storage import StorageService
 
 
@@ -211,6 +212,30 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
             "sha256": plan.manifest.get("sha256"), "verified": True,
             "downloaded_files": plan.downloaded_files, "downloaded_bytes": plan.downloaded_bytes,
             "cached_files": plan.cached_files}
+
+
+def pull_version(ctx: RegistryContext, name: str, ref: str | None, download_path: Path | str | None, *,
+                 force: bool, variant: str | None, gpu_arch: str | None, trt_version: str | None) -> dict[str, Any]:
+    """Download NAME@REF, or a variant of it (see ModelRegistry.get_model); offline, from the blob cache."""
+    from its_store.registry.query import resolve
+    from its_store.registry.refs import validate_name
+    from its_store.registry.variants import view
+    if ctx.offline:
+        from its_store.registry.offline import show_source, with_age
+        resolved, manifest, _, as_of = show_source(ctx.offline_store, validate_name(name), ref)
+    else:
+        resolved = resolve(ctx, name, ref)
+        manifest = ctx.docs.manifest(name, resolved)
+        ctx.offline_store.remember_manifest(name, resolved, manifest)
+    manifest, chosen = view(manifest, name, resolved, variant, gpu_arch, trt_version)
+    if download_path is None:
+        files = manifest["files"]
+        download_path = Path(Path(files[0]["path"]).name if len(files) == 1 else f"{name}-{resolved}")
+    cache_root = Path(ctx.settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
+    plan = PullPlan(ctx.bucket, name, resolved, manifest, Path(download_path), force=force)
+    if ctx.offline:
+        return {**with_age(pull(None, plan, BlobCache(cache_root)), as_of), "variant": chosen}
+    return {**pull(ctx.service, plan, BlobCache(cache_root)), "variant": chosen}
 
 
 def _check_entries(plan: PullPlan) -> None:

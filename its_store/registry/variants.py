@@ -23,11 +23,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.registry.context import quietly
 from its_store.registry.manifest import empty_lineage
 from its_store.registry.refs import MANIFEST, VARIANT_AUTO, validate_variant
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
+    from its_store.registry.context import RegistryContext
 
 ONNX = "onnx"
 AUTO = VARIANT_AUTO
@@ -114,11 +115,11 @@ def detect_trt_version() -> str | None:
     return None
 
 
-def update_manifest(reg: ModelRegistry, name: str, version: str,
+def update_manifest(ctx: RegistryContext, name: str, version: str,
                     change: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     """Read-modify-write NAME/VERSION/manifest.json by compare-and-swap (registry/store.py); `change` edits
     a private copy and returns False when there is nothing to write."""
-    return reg.store.update(f"{name}/{version}/{MANIFEST}", change)
+    return ctx.store.update(f"{name}/{version}/{MANIFEST}", change)
 
 
 def check_open(manifest: dict[str, Any], aliases: list[str], name: str, version: str) -> None:
@@ -144,18 +145,18 @@ def add_to(doc: dict[str, Any], variant: str, entry: dict[str, Any], name: str, 
     return True
 
 
-def wait_for_manifest(reg: ModelRegistry, name: str, version: str, seconds: float = 60.0) -> bool:
+def wait_for_manifest(ctx: RegistryContext, name: str, version: str, seconds: float = 60.0) -> bool:
     """Another process is creating NAME@VERSION (it holds the lock): wait for its manifest, so that a
     variant registered at the same moment is added to the version instead of failing."""
     from its_store.registry.refs import LOCK
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if reg._manifest_exists(name, version):
+        if ctx.manifest_exists(name, version):
             return True
         try:
-            reg.s3.stat(reg.bucket, f"{name}/{version}/{LOCK}")
+            ctx.s3.stat(ctx.bucket, f"{name}/{version}/{LOCK}")
         except E.NotFoundError:
-            return reg._manifest_exists(name, version)  # the other registration gave up
+            return ctx.manifest_exists(name, version)  # the other registration gave up
         time.sleep(0.2)
     return False
 
@@ -165,7 +166,7 @@ def already_there(name: str, version: str, variant: str) -> E.AlreadyExistsError
                                 hint="existing files never change: choose another variant name or a new version")
 
 
-def add_variant(reg: ModelRegistry, name: str, version: str, files: list[Any], details: dict[str, Any],
+def add_variant(ctx: RegistryContext, name: str, version: str, files: list[Any], details: dict[str, Any],
                 progress: Callable[[int], None] | None) -> dict[str, Any]:
     """Add a variant to an existing, open version: its own lock, its files, then an If-Match manifest update.
 
@@ -178,34 +179,34 @@ def add_variant(reg: ModelRegistry, name: str, version: str, files: list[Any], d
     from its_store.registry.manifest import hash_files, variant_entry
     from its_store.registry.refs import LOCK
     variant = details["variant"]
-    manifest = reg.docs.manifest(name, version)
-    alias_doc, _ = aliases_doc.read(reg.s3, reg.bucket, name)
+    manifest = ctx.docs.manifest(name, version)
+    alias_doc = ctx.aliases(name)
     check_open(manifest, aliases_doc.aliases_of(alias_doc, version), name, version)
     if variant in (manifest.get("variants") or {}):
         raise already_there(name, version, variant)
     _check_same_details(manifest, details, name, version)
-    hash_files(files, reg.service.workers)
+    hash_files(files, ctx.workers)
     prefix, folder = f"{name}/{version}/", f"{name}/{version}/variants/{variant}/"
     try:
-        reg.store.put_if_absent(folder + LOCK, {"by": reg.actor})
+        ctx.store.put_if_absent(folder + LOCK, {"by": ctx.actor})
     except E.AlreadyExistsError:
         raise E.ConflictError(f"variant {variant!r} of {name}@{version} is being added by another process "
                               "(or an earlier attempt did not finish)",
                               hint="`model gc --stale` removes a registration that died") from None
     try:
-        stored = dedup.store_files(reg, prefix, files, dedup=details.get("dedup", True), progress=progress)
+        stored = dedup.store_files(ctx, prefix, files, dedup=details.get("dedup", True), progress=progress)
         from datetime import UTC, datetime
         entry = variant_entry(files, created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-                              created_by=reg.actor)
+                              created_by=ctx.actor)
         if (details.get("lineage") or {}).get("git"):
             entry["git"] = details["lineage"]["git"]
-        doc = update_manifest(reg, name, version, lambda d: add_to(d, variant, entry, name, version))
+        doc = update_manifest(ctx, name, version, lambda d: add_to(d, variant, entry, name, version))
     except BaseException:
-        reg._quietly(reg._remove_prefix, folder, ())
+        quietly(ctx.remove_prefix, folder, ())
         raise
-    reg._quietly(reg._remove_keys, [folder + LOCK])
-    reg._quietly(dedup.index, reg, prefix, stored.uploaded)
-    rec = reg._record(doc, aliases_doc.aliases_of(alias_doc, version))
+    quietly(ctx.remove_keys, [folder + LOCK])
+    quietly(dedup.index, ctx, prefix, stored.uploaded)
+    rec = ctx.record(doc, aliases_doc.aliases_of(alias_doc, version))
     rec.update(stored.as_dict(), variant=variant)
     return rec
 
@@ -257,3 +258,24 @@ def view(manifest: dict[str, Any], name: str, version: str, variant: str | None,
     files = [{**e, "key": e.get("key") or f"variants/{variant}/{e['path']}"} for e in picked["files"]]
     return {**manifest, "files": files, "size": picked.get("size", sum(e["size"] for e in files)),
             "sha256": picked.get("sha256"), "variant": variant}, variant
+
+
+def seal_manifest(ctx: RegistryContext, name: str, version: str) -> dict[str, Any]:
+    """Mark NAME@VERSION's manifest sealed (no new variants); a sealed one is left as it is."""
+    def close(doc: dict[str, Any]) -> bool:
+        if doc.get("sealed"):
+            return False
+        doc["sealed"] = True
+        return True
+
+    return update_manifest(ctx, name, version, close)
+
+
+def seal(ctx: RegistryContext, name: str, ref: str | None) -> dict[str, Any]:
+    """`model seal`: close a version to new variants (promotion does it too). Sealing twice is a no-op."""
+    from its_store.registry.query import resolve
+    resolved = resolve(ctx, name, ref)
+    ctx.docs.require_conditional_writes()  # the manifest changes by If-Match only
+    with ctx.audited("model_seal", f"{name}/{resolved}/{MANIFEST}", model=name, version=resolved):
+        doc = seal_manifest(ctx, name, resolved)
+    return ctx.record(doc, [])
