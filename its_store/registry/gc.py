@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 from its_store.core import errors as E
 from its_store.registry import aliases as aliases_doc
 from its_store.registry.refs import ALIASES, LOCK, MANIFEST, is_version, validate_name, version_key
+from its_store.registry.results import GcReport
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -107,7 +108,7 @@ def duration(value: timedelta | str | float, what: str) -> timedelta:
 
 
 def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_than: timedelta | str,
-       stale: timedelta | str = "1h", dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
+       stale: timedelta | str = "1h", dry_run: bool = False, now: datetime | None = None) -> GcReport:
     """Plan and (unless `dry_run`) carry out a garbage collection; returns the report (JSON of `model gc`).
 
     `now` exists for tests and replays: the moment ages are measured from (default: the current time).
@@ -134,7 +135,7 @@ def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_t
     if not dry_run:
         _carry_out(ctx, listing, manifests, plan, report)
     _totals(report)
-    return report
+    return GcReport.model_validate(report)
 
 
 def _totals(report: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from its_store.core import errors as E
 from its_store.registry.manifest import empty_lineage, lineage_of
 from its_store.registry.query import resolve
+from its_store.registry.results import LineageReport
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -121,11 +122,12 @@ def descendants(index: dict[str, list[str]], ref: str, seen: frozenset[str] = fr
             for child in sorted(index.get(ref, []))]
 
 
-def lineage(ctx: RegistryContext, name: str, ref: str | None) -> dict[str, Any]:
+def lineage(ctx: RegistryContext, name: str, ref: str | None) -> LineageReport:
     """The public lineage document of NAME@REF (a public API: field names are stable)."""
     version = resolve(ctx, name, ref)
     root = f"{name}@{version}"
     own = lineage_of(ctx.docs.manifest(name, version))
-    return {"model": root, "model_name": name, "version": version, "parents": list(own["parents"]),
-            "datasets": list(own["datasets"]), "run_id": own["run_id"], "git": own["git"],
-            "ancestors": ancestors(ctx, root), "descendants": descendants(children_index(ctx), root)}
+    return LineageReport.model_validate({
+        "model": root, "model_name": name, "version": version, "parents": list(own["parents"]),
+        "datasets": list(own["datasets"]), "run_id": own["run_id"], "git": own["git"],
+        "ancestors": ancestors(ctx, root), "descendants": descendants(children_index(ctx), root)})

@@ -22,6 +22,7 @@ from its_store.registry import aliases as aliases_doc
 from its_store.registry.context import quietly
 from its_store.registry.query import resolve
 from its_store.registry.refs import ALIASES, MANIFEST, validate_alias
+from its_store.registry.results import Promotion
 from its_store.registry.variants import seal_manifest
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def promote(ctx: RegistryContext, name: str, version: str, alias: str) -> dict[str, Any]:
+def promote(ctx: RegistryContext, name: str, version: str, alias: str) -> Promotion:
     """Point `alias` at an existing version (a version, an alias or latest); history records it. If the
     version is removed while the alias is written, the alias is undone and NotFoundError raised."""
     validate_alias(alias)
@@ -56,8 +57,8 @@ def promote(ctx: RegistryContext, name: str, version: str, alias: str) -> dict[s
         ctx.emit("model.promote", name, resolved, alias=alias, previous=events[0]["previous"])
     quietly(seal_manifest, ctx, name, resolved)  # a promoted version takes no new variants
     previous = events[0]["previous"] if events else resolved
-    return {"model_name": name, "alias": alias, "version": resolved, "previous": previous,
-            "changed": bool(events), "aliases": doc["aliases"]}
+    return Promotion(model_name=name, alias=alias, version=resolved, previous=previous, changed=bool(events),
+                     aliases=doc["aliases"])
 
 
 def _undo(ctx: RegistryContext, name: str, alias: str, version: str, previous: str | None) -> dict[str, Any]:

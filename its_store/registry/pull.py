@@ -30,6 +30,7 @@ from its_store.registry.manifest import HASH_CHUNK
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
+    from its_store.registry.results import PullResult
     from its_store.service.storage import StorageService
 
 
@@ -215,7 +216,7 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
 
 
 def pull_version(ctx: RegistryContext, name: str, ref: str | None, download_path: Path | str | None, *,
-                 force: bool, variant: str | None, gpu_arch: str | None, trt_version: str | None) -> dict[str, Any]:
+                 force: bool, variant: str | None, gpu_arch: str | None, trt_version: str | None) -> PullResult:
     """Download NAME@REF, or a variant of it (see ModelRegistry.get_model); offline, from the blob cache."""
     from its_store.registry.query import resolve
     from its_store.registry.refs import validate_name
@@ -233,9 +234,12 @@ def pull_version(ctx: RegistryContext, name: str, ref: str | None, download_path
         download_path = Path(Path(files[0]["path"]).name if len(files) == 1 else f"{name}-{resolved}")
     cache_root = Path(ctx.settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
     plan = PullPlan(ctx.bucket, name, resolved, manifest, Path(download_path), force=force)
+    from its_store.registry.results import PullResult
     if ctx.offline:
-        return {**with_age(pull(None, plan, BlobCache(cache_root)), as_of), "variant": chosen}
-    return {**pull(ctx.service, plan, BlobCache(cache_root)), "variant": chosen}
+        done = with_age(pull(None, plan, BlobCache(cache_root)), as_of)
+    else:
+        done = pull(ctx.service, plan, BlobCache(cache_root))
+    return PullResult.model_validate({**done, "variant": chosen})
 
 
 def _check_entries(plan: PullPlan) -> None:

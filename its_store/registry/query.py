@@ -28,6 +28,7 @@ from its_store.registry.refs import (
     validate_tags,
     version_key,
 )
+from its_store.registry.results import Aliases, ModelDetails, ModelVersion
 
 CARD_LIMIT = 1024 * 1024  # a model card is stored and shown only up to this size
 
@@ -67,7 +68,7 @@ def versions(ctx: RegistryContext, name: str) -> list[str]:
 
 def list_models(ctx: RegistryContext, name: str | None = None, *, limit: int | None = None,
                 tags: dict[str, str] | None = None, where: Iterable[str | Condition] | None = None,
-                sort: str | None = None, ascending: bool = False) -> list[dict[str, Any]]:
+                sort: str | None = None, ascending: bool = False) -> list[ModelVersion]:
     """Versions filtered by `tags` (all must match) and `where` (all must hold), sorted, then `limit`."""
     if name is not None:
         validate_name(name)
@@ -92,10 +93,10 @@ def list_models(ctx: RegistryContext, name: str | None = None, *, limit: int | N
     if ctx.offline:
         from its_store.registry.offline import with_age
         ordered = [with_age(rec, as_of) for rec in ordered]
-    return ordered
+    return [ModelVersion.model_validate(rec) for rec in ordered]
 
 
-def show_model(ctx: RegistryContext, name: str, version: str | None = None) -> dict[str, Any]:
+def show_model(ctx: RegistryContext, name: str, version: str | None = None) -> ModelDetails:
     """One version in full: the list fields plus training config, provenance and the model card."""
     as_of = None
     if ctx.offline:
@@ -117,18 +118,18 @@ def show_model(ctx: RegistryContext, name: str, version: str | None = None) -> d
                 "tool_version": manifest.get("tool_version"), "format": format_of(manifest), "card": card})
     if ctx.offline:
         from its_store.registry.offline import with_age
-        return with_age(rec, as_of)
-    return rec
+        with_age(rec, as_of)
+    return ModelDetails.model_validate(rec)
 
 
-def get_aliases(ctx: RegistryContext, name: str) -> dict[str, Any]:
+def get_aliases(ctx: RegistryContext, name: str) -> Aliases:
     """Current aliases and their history (oldest first) of a model; NotFoundError for an unknown model."""
     validate_name(name)
     stored = ctx.store.get(aliases_doc.aliases_key(name))
     if stored is None and not ctx.docs.scan(name).versions(name):
         raise E.NotFoundError(f"model not found: {name}", hint="see `its-store model list`")
     doc = aliases_doc.empty_doc(name) if stored is None else stored.doc
-    return {"model_name": name, "aliases": doc["aliases"], "history": doc["history"]}
+    return Aliases.model_validate({"model_name": name, "aliases": doc["aliases"], "history": doc["history"]})
 
 
 def card_text(ctx: RegistryContext, name: str, version: str, manifest: dict[str, Any]) -> str | None:

@@ -21,6 +21,7 @@ from its_store.registry.inputs import prepare
 from its_store.registry.manifest import CARD, build_manifest, hash_files
 from its_store.registry.query import next_version
 from its_store.registry.refs import LOCK, MANIFEST, parse_version, validate_name
+from its_store.registry.results import Registration
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -35,7 +36,7 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
                    progress: Callable[[int], None] | None = None, variant: str | None = None,
                    parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
                    run_id: str | None = None, git_dir: Path | str | None = None,
-                   card: Path | str | None = None, dedup: bool = True) -> dict[str, Any]:
+                   card: Path | str | None = None, dedup: bool = True) -> Registration:
     """Upload a file or folder as NAME@VERSION (see ModelRegistry.register_model)."""
     name = validate_name(model_name)
     auto = str(version).strip().lower() == AUTO
@@ -50,7 +51,7 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
         with ctx.audited("model_register", f"{name}/{fixed}/", model=name, version=fixed,
                          variant=details["variant"]) as entry:
             rec = variants.add_variant(ctx, name, fixed, files, details, progress)
-            entry.update(size=rec["size"], uploaded_bytes=rec["uploaded_bytes"])
+            entry.update(size=rec.size, uploaded_bytes=rec.uploaded_bytes)
         ctx.emit("model.register", name, fixed, variant=details["variant"])
         return rec
     hash_files(files + ([details["card"]] if details["card"] else []), ctx.workers)
@@ -61,8 +62,8 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
             with ctx.audited("model_register", f"{name}/{chosen}/", model=name, version=chosen,
                              force=force) as entry:
                 rec = _register(ctx, name, chosen, files, details, force=force and not auto, progress=progress)
-                entry.update(size=rec["size"], sha256=rec["sha256"])
-            ctx.emit("model.register", name, rec["version"])
+                entry.update(size=rec.size, sha256=rec.sha256)
+            ctx.emit("model.register", name, rec.version)
             return rec
         except E.AlreadyExistsError:
             if fixed and details["variant"] and variants.wait_for_manifest(ctx, name, fixed):  # created meanwhile
@@ -75,7 +76,7 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
 
 
 def _register(ctx: RegistryContext, name: str, version: str, files: list[Any], details: dict[str, Any], *,
-              force: bool, progress: Callable[[int], None] | None) -> dict[str, Any]:
+              force: bool, progress: Callable[[int], None] | None) -> Registration:
     prefix = f"{name}/{version}/"
     card = details.get("card")
     _lock_version(ctx, name, version, force)
@@ -102,9 +103,8 @@ def _register(ctx: RegistryContext, name: str, version: str, files: list[Any], d
         quietly(ctx.remove_prefix, prefix, {MANIFEST, LOCK, CARD, *(f.rel_key for f in files)})
     quietly(ctx.remove_keys, [prefix + LOCK])
     quietly(dedup.index, ctx, prefix, stored.uploaded)
-    rec = ctx.record(manifest, [])
-    rec.update(stored.as_dict(), variant=details.get("variant"))
-    return rec
+    return Registration.model_validate({**ctx.record(manifest, []), **stored.as_dict(),
+                                        "variant": details.get("variant")})
 
 
 def _lock_version(ctx: RegistryContext, name: str, version: str, force: bool) -> None:

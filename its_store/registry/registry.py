@@ -28,6 +28,21 @@ from its_store.core.refs import validate_bucket
 from its_store.registry.context import RegistryContext, default_actor
 from its_store.registry.docs import PROCESS_CACHE, DocCache, ProcessCache, RegistryDocs
 from its_store.registry.refs import Condition
+from its_store.registry.results import (
+    Aliases,
+    DiffReport,
+    DownloadUrls,
+    GcReport,
+    LineageReport,
+    ModelDetails,
+    ModelVersion,
+    Promotion,
+    PullResult,
+    Registration,
+    Removal,
+    VerifyReport,
+    WebhookFlush,
+)
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -96,7 +111,7 @@ class ModelRegistry:
                        progress: Callable[[int], None] | None = None, variant: str | None = None,
                        parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
                        run_id: str | None = None, git_dir: Path | str | None = None,
-                       card: Path | str | None = None, dedup: bool = True) -> dict[str, Any]:
+                       card: Path | str | None = None, dedup: bool = True) -> Registration:
         """Upload a file or folder as NAME@VERSION; the manifest goes last, write-once.
 
         `version` is a semantic version or "auto" (next patch). `training_config` is a dict (stored in the
@@ -115,7 +130,7 @@ class ModelRegistry:
     # -------------------------------------------------------------------------------- list & show
     def list_models(self, name: str | None = None, *, limit: int | None = None,
                     tags: dict[str, str] | None = None, where: Iterable[str | Condition] | None = None,
-                    sort: str | None = None, ascending: bool = False) -> list[dict[str, Any]]:
+                    sort: str | None = None, ascending: bool = False) -> list[ModelVersion]:
         """Versions (model_name, version, metrics, tags, created_at, size, sha256, ...).
 
         Filters: `tags` (all must match), `where` ("accuracy>=0.9", all must hold); then `sort`
@@ -129,7 +144,7 @@ class ModelRegistry:
         from its_store.registry.query import versions
         return versions(self.context, name)
 
-    def show_model(self, name: str, version: str | None = None) -> dict[str, Any]:
+    def show_model(self, name: str, version: str | None = None) -> ModelDetails:
         """One version in full: the list fields plus files, training config and provenance."""
         from its_store.registry.query import show_model
         return show_model(self.context, name, version)
@@ -140,18 +155,18 @@ class ModelRegistry:
         return resolve(self.context, name, ref)
 
     # ----------------------------------------------------------------------- aliases & removal
-    def promote(self, name: str, version: str, alias: str) -> dict[str, Any]:
+    def promote(self, name: str, version: str, alias: str) -> Promotion:
         """Point `alias` at an existing version (given as version, alias or latest); history records it.
         Never leaves the alias on a version removed meanwhile (registry/promotion.py: NotFoundError)."""
         from its_store.registry.promotion import promote
         return promote(self.context, name, version, alias)
 
-    def get_aliases(self, name: str) -> dict[str, Any]:
+    def get_aliases(self, name: str) -> Aliases:
         """Current aliases and their history (oldest first) of a model."""
         from its_store.registry.query import get_aliases
         return get_aliases(self.context, name)
 
-    def delete_model(self, name: str, version: str, *, force: bool = False) -> dict[str, Any]:
+    def delete_model(self, name: str, version: str, *, force: bool = False) -> Removal:
         """Remove one version: manifest first (it vanishes at once), then its files (registry/removal.py).
 
         A version an alias points to is refused (ConflictError) unless `force`, which also drops those aliases;
@@ -162,13 +177,14 @@ class ModelRegistry:
         return delete_model(self.context, name, version, force=force)
 
     # ------------------------------------------------------------------------------------ upkeep
-    def flush_webhooks(self, budget: float | None = None) -> dict[str, Any]:
+    def flush_webhooks(self, budget: float | None = None) -> WebhookFlush:
         """Send the webhook events waiting in the outbox (`model webhooks flush`)."""
         from its_store.registry import webhooks
-        return webhooks.flush(self.context.settings, budget=budget or webhooks.SEND_BUDGET).to_dict()
+        return WebhookFlush.model_validate(
+            webhooks.flush(self.context.settings, budget=budget or webhooks.SEND_BUDGET).to_dict())
 
     def gc(self, name: str | None = None, *, keep_last: int, older_than: timedelta | str | float,
-           stale: timedelta | str | float = "1h", dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
+           stale: timedelta | str | float = "1h", dry_run: bool = False, now: datetime | None = None) -> GcReport:
         """Remove old versions (beyond the newest `keep_last`, older than `older_than`) that no alias
         points to and no kept version names as parent, and registrations killed midway (registry/gc.py)."""
         from its_store.registry.gc import gc
@@ -176,24 +192,24 @@ class ModelRegistry:
                   now=now)
 
     # -------------------------------------------------------------- lineage, variants, diff, verify
-    def lineage(self, name: str, version: str | None = None) -> dict[str, Any]:
+    def lineage(self, name: str, version: str | None = None) -> LineageReport:
         """Ancestors (parents, their parents...) and descendants (versions naming it as parent)."""
         from its_store.registry.lineage import lineage
         return lineage(self.context, name, version)
 
-    def seal(self, name: str, version: str | None = None) -> dict[str, Any]:
+    def seal(self, name: str, version: str | None = None) -> ModelVersion:
         """Close a version to new variants (promotion does it too). Sealing twice is a no-op."""
         from its_store.registry.variants import seal
         return seal(self.context, name, version)
 
-    def diff(self, name_a: str, ref_a: str | None, name_b: str, ref_b: str | None) -> dict[str, Any]:
+    def diff(self, name_a: str, ref_a: str | None, name_b: str, ref_b: str | None) -> DiffReport:
         """What changed from NAME_A@REF_A to NAME_B@REF_B (diff.py)."""
         from its_store.registry.diff import diff
         from its_store.registry.query import resolve
         a, b = resolve(self.context, name_a, ref_a), resolve(self.context, name_b, ref_b)
         return diff(self.docs.manifest(name_a, a), self.docs.manifest(name_b, b))
 
-    def verify_model(self, name: str, version: str | None = None, *, check: bool = True) -> dict[str, Any]:
+    def verify_model(self, name: str, version: str | None = None, *, check: bool = True) -> VerifyReport:
         """Re-read every stored file and compare with the manifest; IntegrityError naming the damaged
         ones when `check` (else the report lists them in `damaged`)."""
         from its_store.registry.verify import verify_model
@@ -202,7 +218,7 @@ class ModelRegistry:
     # ----------------------------------------------------------------------- pull & share
     def get_model(self, name: str, version: str | None = None, download_path: Path | str | None = None, *,
                   force: bool = False, variant: str | None = None, gpu_arch: str | None = None,
-                  trt_version: str | None = None) -> dict[str, Any]:
+                  trt_version: str | None = None) -> PullResult:
         """Download NAME@VERSION (a version, an alias or latest), every file verified by sha256.
 
         A one-file model is written to `download_path` (or into it, if it is a folder); a folder model
@@ -216,9 +232,9 @@ class ModelRegistry:
 
     def generate_download_url(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> str:
         """A presigned GET URL of the model's primary file (its only file, or the largest non-config one)."""
-        return str(self.download_urls(name, version, expires_in_seconds)["url"])
+        return self.download_urls(name, version, expires_in_seconds).url
 
-    def download_urls(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> dict[str, Any]:
+    def download_urls(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> DownloadUrls:
         """Presigned GET URLs of every file and of the manifest (at most 7 days)."""
         from its_store.registry.share import download_urls
         return download_urls(self.context, name, version, expires_in_seconds)

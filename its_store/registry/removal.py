@@ -32,6 +32,7 @@ from its_store._version import __version__
 from its_store.core import errors as E
 from its_store.registry.context import quietly
 from its_store.registry.refs import LOCK, is_version, parse_version, validate_name
+from its_store.registry.results import Removal
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -140,7 +141,7 @@ def busy(ctx: RegistryContext, name: str, version: str, *, removing: bool) -> E.
 
 
 # ----------------------------------------------------------------------------------------- model rm
-def delete_model(ctx: RegistryContext, name: str, version: str, *, force: bool = False) -> dict[str, Any]:
+def delete_model(ctx: RegistryContext, name: str, version: str, *, force: bool = False) -> Removal:
     """Remove one explicit version (see ModelRegistry.delete_model)."""
     validate_name(name)
     if not is_version(version):
@@ -149,7 +150,7 @@ def delete_model(ctx: RegistryContext, name: str, version: str, *, force: bool =
     return remove_version(ctx, name, str(parse_version(version)), force=force)
 
 
-def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool) -> dict[str, Any]:
+def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool) -> Removal:
     """`model rm`: the marker, the manifest (the version vanishes at once), the aliases read again (a version
     promoted meanwhile is put back: registry/promotion.py), the files, the marker last. Refused while a
     registration holds the marker. The report says whether the data is gone or hidden (what_stays)."""
@@ -187,5 +188,5 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
     ctx.offline_store.forget_version(name, version)
     stays = what_stays(ctx, nbytes)
     ctx.emit("model.rm", name, version, aliases_removed=pointing, **rm_event_fields(stays))
-    return {"model_name": name, "version": version, "deleted_objects": len(listed), "aliases_removed": pointing,
-            "bytes": nbytes, **stays}
+    return Removal.model_validate({"model_name": name, "version": version, "deleted_objects": len(listed),
+                                   "aliases_removed": pointing, "bytes": nbytes, **stays})

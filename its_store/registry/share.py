@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from its_store.registry.manifest import stored_entries
 from its_store.registry.query import resolve
 from its_store.registry.refs import MANIFEST
+from its_store.registry.results import DownloadUrls
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
 
 
-def download_urls(ctx: RegistryContext, name: str, ref: str | None, expires_in_seconds: int = 3600) -> dict[str, Any]:
+def download_urls(ctx: RegistryContext, name: str, ref: str | None, expires_in_seconds: int = 3600) -> DownloadUrls:
     """Presigned GET URLs of every file (the card excepted) and of the manifest; `url` is the primary file's."""
     resolved = resolve(ctx, name, ref)
     manifest = ctx.docs.manifest(name, resolved)
@@ -26,6 +27,7 @@ def download_urls(ctx: RegistryContext, name: str, ref: str | None, expires_in_s
               "url": sign(prefix + f["key"])} for f in stored_entries(manifest) if not f.get("card")]
     primary = next((f["url"] for f in files if f["path"] == manifest.get("primary")), files[0]["url"])
     expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in_seconds))
-    return {"model_name": name, "version": resolved, "expires_in_seconds": int(expires_in_seconds),
-            "expires_at": expires_at.isoformat(timespec="seconds"), "url": primary,
-            "manifest_url": sign(prefix + MANIFEST), "files": files}
+    return DownloadUrls.model_validate({
+        "model_name": name, "version": resolved, "expires_in_seconds": int(expires_in_seconds),
+        "expires_at": expires_at.isoformat(timespec="seconds"), "url": primary,
+        "manifest_url": sign(prefix + MANIFEST), "files": files})

@@ -26,6 +26,7 @@ from its_store.core import errors as E
 from its_store.registry.context import quietly
 from its_store.registry.manifest import empty_lineage
 from its_store.registry.refs import MANIFEST, VARIANT_AUTO, validate_variant
+from its_store.registry.results import ModelVersion, Registration
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -167,7 +168,7 @@ def already_there(name: str, version: str, variant: str) -> E.AlreadyExistsError
 
 
 def add_variant(ctx: RegistryContext, name: str, version: str, files: list[Any], details: dict[str, Any],
-                progress: Callable[[int], None] | None) -> dict[str, Any]:
+                progress: Callable[[int], None] | None) -> Registration:
     """Add a variant to an existing, open version: its own lock, its files, then an If-Match manifest update.
 
     The per-variant lock (NAME/VERSION/variants/V/.its-registering, write-once) keeps two processes from
@@ -206,9 +207,8 @@ def add_variant(ctx: RegistryContext, name: str, version: str, files: list[Any],
         raise
     quietly(ctx.remove_keys, [folder + LOCK])
     quietly(dedup.index, ctx, prefix, stored.uploaded)
-    rec = ctx.record(doc, aliases_doc.aliases_of(alias_doc, version))
-    rec.update(stored.as_dict(), variant=variant)
-    return rec
+    return Registration.model_validate({**ctx.record(doc, aliases_doc.aliases_of(alias_doc, version)),
+                                        **stored.as_dict(), "variant": variant})
 
 
 def _check_same_details(manifest: dict[str, Any], details: dict[str, Any], name: str, version: str) -> None:
@@ -271,11 +271,11 @@ def seal_manifest(ctx: RegistryContext, name: str, version: str) -> dict[str, An
     return update_manifest(ctx, name, version, close)
 
 
-def seal(ctx: RegistryContext, name: str, ref: str | None) -> dict[str, Any]:
+def seal(ctx: RegistryContext, name: str, ref: str | None) -> ModelVersion:
     """`model seal`: close a version to new variants (promotion does it too). Sealing twice is a no-op."""
     from its_store.registry.query import resolve
     resolved = resolve(ctx, name, ref)
     ctx.docs.require_conditional_writes()  # the manifest changes by If-Match only
     with ctx.audited("model_seal", f"{name}/{resolved}/{MANIFEST}", model=name, version=resolved):
         doc = seal_manifest(ctx, name, resolved)
-    return ctx.record(doc, [])
+    return ModelVersion.model_validate(ctx.record(doc, []))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry.manifest import stored_entries
+from its_store.registry.results import VerifyReport
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -55,7 +56,7 @@ def check_one(ctx: RegistryContext, prefix: str, entry: dict[str, Any]) -> dict[
     return {**row, "ok": True}
 
 
-def verify(ctx: RegistryContext, name: str, version: str) -> dict[str, Any]:
+def verify(ctx: RegistryContext, name: str, version: str) -> VerifyReport:
     """The verify report; `damaged` lists every file whose bytes are not the registered ones."""
     manifest = ctx.docs.manifest(name, version)
     entries = stored_entries(manifest)
@@ -64,21 +65,22 @@ def verify(ctx: RegistryContext, name: str, version: str) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-verify") as pool:
         rows = list(pool.map(lambda e: check_one(ctx, prefix, e), entries))
     damaged = [r for r in rows if not r["ok"]]
-    return {"model_name": name, "version": version, "files": len(rows), "verified_bytes": sum(
-        r["size"] for r in rows if r["ok"]), "ok": not damaged, "damaged": damaged, "checked": rows}
+    return VerifyReport.model_validate({"model_name": name, "version": version, "files": len(rows),
+                                        "verified_bytes": sum(r["size"] for r in rows if r["ok"]),
+                                        "ok": not damaged, "damaged": damaged, "checked": rows})
 
 
-def damaged_error(report: dict[str, Any]) -> E.IntegrityError:
-    names = ", ".join(f"{r['path']} ({r['problem']})" for r in report["damaged"])
-    return E.IntegrityError(f"{report['model_name']}@{report['version']}: {len(report['damaged'])} damaged "
+def damaged_error(report: VerifyReport) -> E.IntegrityError:
+    names = ", ".join(f"{r.path} ({r.problem})" for r in report.damaged)
+    return E.IntegrityError(f"{report.model_name}@{report.version}: {len(report.damaged)} damaged "
                             f"file(s): {names}",
                             hint="the stored bytes changed after registration; re-register from a good copy")
 
 
-def verify_model(ctx: RegistryContext, name: str, ref: str | None, *, check: bool = True) -> dict[str, Any]:
+def verify_model(ctx: RegistryContext, name: str, ref: str | None, *, check: bool = True) -> VerifyReport:
     """The verify report of NAME@REF; IntegrityError (exit 4) naming the damaged files when `check`."""
     from its_store.registry.query import resolve
     report = verify(ctx, name, resolve(ctx, name, ref))
-    if check and report["damaged"]:
+    if check and report.damaged:
         raise damaged_error(report)
     return report
