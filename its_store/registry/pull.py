@@ -172,7 +172,7 @@ class PullPlan:
     downloaded_bytes: int = 0
     cached_files: int = 0
     downloaded_files: int = 0
-    _lock: Any = field(default=None, repr=False)
+    lock: Any = field(default=None, repr=False)  # guards the counters while files are fetched in parallel
 
     @property
     def single(self) -> bool:
@@ -187,7 +187,7 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
 
     `svc` None: offline, every file must come from the cache (checked before anything is written)."""
     import threading
-    plan._lock = threading.Lock()
+    plan.lock = threading.Lock()
     _check_entries(plan)
     if svc is None:
         _check_cached(plan, cache)
@@ -328,7 +328,7 @@ def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dic
     blob = cache.lookup(sha, size)
     if blob is not None and _copy_verified(blob, local, sha):
         cache.touch(sha)
-        with plan._lock:
+        with plan.lock:
             plan.cached_files += 1
         return
     if blob is not None:
@@ -343,7 +343,7 @@ def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dic
         cache.add(name, sha, dir_fd=folder)
     finally:
         os.close(folder)
-    with plan._lock:
+    with plan.lock:
         plan.downloaded_files += 1
         plan.downloaded_bytes += size
 
