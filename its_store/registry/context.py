@@ -119,7 +119,7 @@ class RegistryContext:
         if log is None:
             return contextlib.nullcontext(dict(fields))
         from its_store.state.audit import recording
-        return recording(log, operation, bucket=self.bucket, key=key, **fields)  # type: ignore[no-any-return]
+        return recording(log, operation, bucket=self.bucket, key=key, **fields)
 
     def emit(self, kind: str, name: str, version: str | None, **fields: Any) -> None:
         """POST a webhook event (registry/webhooks.py); never fails the change that already happened."""

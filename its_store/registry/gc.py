@@ -107,8 +107,8 @@ def duration(value: timedelta | str | float, what: str) -> timedelta:
     return delta
 
 
-def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_than: timedelta | str,
-       stale: timedelta | str = "1h", dry_run: bool = False, now: datetime | None = None) -> GcReport:
+def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_than: timedelta | str | float,
+       stale: timedelta | str | float = "1h", dry_run: bool = False, now: datetime | None = None) -> GcReport:
     """Plan and (unless `dry_run`) carry out a garbage collection; returns the report (JSON of `model gc`).
 
     `now` exists for tests and replays: the moment ages are measured from (default: the current time).
@@ -319,7 +319,7 @@ def _claim(ctx: RegistryContext, listing: Listing, batch: list[tuple[str, str]]
 
     from its_store.registry.removal import claim
     if not batch:
-        return set()
+        return set(), set()
 
     def attempt(key: tuple[str, str]) -> str | E.ItsStoreError:
         try:

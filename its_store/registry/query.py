@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry import aliases as aliases_doc
-from its_store.registry.manifest import CARD, format_of
+from its_store.registry.manifest import format_of
 from its_store.registry.refs import (
+    CARD,
     LATEST,
     Condition,
     is_version,

@@ -18,9 +18,9 @@ from its_store.core import errors as E
 from its_store.registry import dedup, removal, variants
 from its_store.registry.context import now, quietly
 from its_store.registry.inputs import prepare
-from its_store.registry.manifest import CARD, build_manifest, hash_files
+from its_store.registry.manifest import build_manifest, hash_files
 from its_store.registry.query import next_version
-from its_store.registry.refs import LOCK, MANIFEST, parse_version, validate_name
+from its_store.registry.refs import CARD, LOCK, MANIFEST, parse_version, validate_name
 from its_store.registry.results import Registration
 
 if TYPE_CHECKING:

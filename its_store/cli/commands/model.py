@@ -170,7 +170,7 @@ def show(ref: Ref, offline: Offline = False, json_: Json = False) -> None:
 
 def _show_human(rec: ModelDetails) -> None:
     import json
-    rows = [["model", f"{rec.model_name}@{rec.version}"], ["uri", rec.uri],
+    rows: list[list[Any]] = [["model", f"{rec.model_name}@{rec.version}"], ["uri", rec.uri],
             ["created", f"{_short_time(rec.created_at)} by {rec.created_by}"],
             ["size", f"{human_size(rec.size)} ({rec.size} bytes)"], ["sha256", rec.sha256],
             ["aliases", ", ".join(rec.aliases)], ["description", rec.description],
@@ -381,17 +381,19 @@ def _lineage_human(doc: LineageReport) -> None:
 
 def _tree(nodes: list[AncestorNode] | list[DescendantNode], indent: str, lines: list[str]) -> None:
     """Ancestors (below each: its parents) or descendants (below each: its children), as a tree."""
-    from its_store.registry.results import DescendantNode
+    from its_store.registry.results import AncestorNode, DescendantNode
     for i, node in enumerate(nodes):
         last = i == len(nodes) - 1
-        below: list[AncestorNode] | list[DescendantNode]
+        below: list[AncestorNode] | list[DescendantNode] = []
+        note = data = ref = ""
         if isinstance(node, DescendantNode):
-            note, data, below = "", "", node.children
-        else:
+            ref, below = node.ref, node.children
+        elif isinstance(node, AncestorNode):
+            ref = node.ref
             note = " (missing)" if node.missing else ""
             data = f"  [data: {', '.join(node.datasets)}]" if node.datasets else ""
             below = node.parents
-        lines.append(f"{indent}{'└── ' if last else '├── '}{node.ref}{note}{data}")
+        lines.append(f"{indent}{'└── ' if last else '├── '}{ref}{note}{data}")
         _tree(below, indent + ("    " if last else "│   "), lines)
 
 
