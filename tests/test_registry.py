@@ -326,6 +326,7 @@ def test_rm_refuses_aliased_versions_unless_forced(cli, env, service, buckets, t
 
 def test_concurrent_registrations_of_one_version_exactly_one_wins(env, tmp_path: Path):
     from its_store import AlreadyExistsError, ModelRegistry, StorageService, load_settings
+    from its_store.registry.results import Registration
     sources = [write_file(tmp_path / f"w{i}.pt", 200_000, seed=40 + i) for i in range(2)]
     for round_ in range(3):
         version = f"1.0.{round_}"
@@ -346,7 +347,7 @@ def test_concurrent_registrations_of_one_version_exactly_one_wins(env, tmp_path:
             thread.start()
         for thread in threads:
             thread.join()
-        winners = [i for i, r in outcome.items() if isinstance(r, dict)]
+        winners = [i for i, r in outcome.items() if isinstance(r, Registration)]
         losers = [i for i, r in outcome.items() if isinstance(r, AlreadyExistsError)]
         assert len(winners) == 1 and len(losers) == 1, outcome
         reg = ModelRegistry(StorageService(load_settings()))
@@ -499,7 +500,7 @@ def test_documented_library_calls(env, buckets, monkeypatch, tmp_path: Path):
     printed = [f"{model['model_name']}:{model['version']} - Acc: {model['metrics']['accuracy']:.2f}"
                for model in models]
     assert printed == ["yolo11_traffic:2.0.0 - Acc: 0.94"]
-    assert {"model_name", "version", "metrics", "tags", "created_at", "size", "sha256"} <= set(models[0])
+    assert {"model_name", "version", "metrics", "tags", "created_at", "size", "sha256"} <= set(models[0].model_dump())
     assert models[0]["size"] == 300_000 and models[0]["tags"]["environment"] == "production"
 
     model = registry.get_model(

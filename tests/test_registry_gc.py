@@ -148,7 +148,7 @@ def test_gc_removes_registrations_killed_midway(cli, env, service, buckets, tmp_
                                                             "crashy/1.1.0/weights.pt"]
     report = reg.gc("crashy", keep_last=10, older_than="90d", now=later)
     assert report["errors"] == [], report
-    stale = {s["version"] + s.get("variant", ""): s for s in report["stale_registrations"]}
+    stale = {s["version"] + (s.get("variant") or ""): s for s in report["stale_registrations"]}
     assert set(stale) == {"0.9.0", "1.0.0", "1.1.0", "2.0.0onnx", "2.0.0trt-sm89-trt10.3"}
     assert (stale["0.9.0"]["orphan"], stale["0.9.0"]["objects"], stale["0.9.0"]["bytes"]) == (True, 1, 60)
     assert keys_under(service, bucket, "crashy/0.9.0/") == []

@@ -115,7 +115,7 @@ def two_versions(service: Any, tmp_path: Path) -> Any:
 def aliases_point_at_existing_versions(reg: Any) -> None:
     """The invariant: every alias of the model names a version whose manifest exists."""
     for alias, version in reg.get_aliases("race")["aliases"].items():
-        assert reg._manifest_exists("race", version), f"{alias} -> {version}, which is gone"
+        assert reg.context.manifest_exists("race", version), f"{alias} -> {version}, which is gone"
 
 
 def test_gc_during_a_slow_alias_write_never_leaves_a_dangling_alias(cli, service, via, tmp_path: Path):
@@ -274,7 +274,7 @@ def test_gc_of_a_dead_registration_never_deletes_a_takeover(cli, service, via, t
     registration taking the version over while gc deletes is refused instead of losing its files."""
     from datetime import UTC, datetime, timedelta
     reg = two_versions(service, tmp_path)
-    reg._put_doc("race/2.0.0/.its-registering", b'{"by": "dead@host"}', if_absent=True)
+    reg.store.put_if_absent("race/2.0.0/.its-registering", {"by": "dead@host"})
     reg.s3.put(reg.bucket, "race/2.0.0/w0.pt", b"partial upload", {})
     later = datetime.now(UTC) + timedelta(hours=2)  # the marker is stale then
     files = Gate(nth(1, is_batch_delete))  # the debris' files; the marker goes last

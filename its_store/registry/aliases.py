@@ -1,17 +1,12 @@
 """Aliases (production, staging, ...) of a model, kept in NAME/_aliases.json with their history.
 
-Several people or CI jobs may promote at once, so the document is updated with compare-and-swap:
-read it with its ETag, change it, write it back with `If-Match: <etag>` (or `If-None-Match: *` when it
-does not exist yet); when someone else wrote in between the server answers 412 and we start over.
-No lost update, no lock to leave behind.
+Several people or CI jobs may promote at once, so the document is changed with compare-and-swap
+(registry/store.py, DocStore.update). This module is the document itself: its rules and its edits.
+read() is for readers outside the registry (shell completion); the registry reads through DocStore.
 """
 
 from __future__ import annotations
 
-import json
-import random
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
@@ -21,9 +16,7 @@ from its_store.registry.refs import ALIASES
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
 
-MAX_ATTEMPTS = 20
 HISTORY_LIMIT = 1000  # oldest entries beyond this are dropped so the document stays small
-_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "metadata"}
 
 
 def aliases_key(name: str) -> str:
@@ -62,29 +55,9 @@ def parse(data: bytes, where: str, name: str) -> dict[str, Any]:
     return doc
 
 
-def update(s3: S3Client, bucket: str, name: str,
-           change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
-    """Apply `change` (which edits the document in place) atomically; retried on concurrent writes.
-
-    `change` returns None when there is nothing to write. Returns the document as stored.
-    """
-    key = aliases_key(name)
-    for attempt in range(MAX_ATTEMPTS):
-        doc, etag = read(s3, bucket, name)
-        if change(doc) is None:
-            return doc
-        doc["history"] = doc["history"][-HISTORY_LIMIT:]
-        body = json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
-        try:
-            if etag is None:
-                s3.put_if_absent(bucket, key, body, _HEADERS)
-            else:
-                s3.put_if_match(bucket, key, body, _HEADERS, etag)
-            return doc
-        except E.ConflictError:  # 412 (or already exists): someone wrote first; read again
-            time.sleep(random.uniform(0.0, 0.02 * (attempt + 1)))
-    raise E.ConflictError(f"could not update the aliases of {name!r}: too many concurrent changes",
-                          hint="retry the command")
+def trim(doc: dict[str, Any]) -> None:
+    """Drop the oldest history entries beyond HISTORY_LIMIT, so that the document stays small."""
+    doc["history"] = doc["history"][-HISTORY_LIMIT:]
 
 
 def promote(doc: dict[str, Any], alias: str, version: str, *, actor: str, at: str) -> dict[str, Any] | None:

@@ -26,8 +26,8 @@ from its_store.core import errors as E
 from its_store.registry import validate
 
 if TYPE_CHECKING:
+    from its_store.registry.context import RegistryContext
     from its_store.registry.manifest import LocalFile
-    from its_store.registry.registry import ModelRegistry
 
 INDEX_PREFIX = "_index/sha256/"
 COPY_LIMIT = 5 * 1024 ** 3          # one CopyObject up to 5 GiB; above, a multipart copy
@@ -63,44 +63,44 @@ def index_key(sha256: str) -> str:
     return INDEX_PREFIX + sha256
 
 
-def store_files(reg: ModelRegistry, prefix: str, files: list[LocalFile], *, dedup: bool,
+def store_files(ctx: RegistryContext, prefix: str, files: list[LocalFile], *, dedup: bool,
                 progress: Callable[[int], None] | None) -> StoreResult:
     """Put every file at prefix + its key: a server-side copy when the bytes are already held, else an upload."""
     result = StoreResult()
 
     def one(item: LocalFile) -> None:
         key = prefix + item.rel_key
-        if dedup and _copy_known(reg, item, key):
+        if dedup and _copy_known(ctx, item, key):
             result.add(True, item.size)
             if progress:
                 progress(item.size)
             return
-        _upload(reg, item, key, progress)
+        _upload(ctx, item, key, progress)
         result.add(False, item.size, item)
 
-    workers = max(1, min(reg.service.workers, len(files)))
+    workers = max(1, min(ctx.workers, len(files)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-register") as pool:
         for future in [pool.submit(one, item) for item in files]:
             future.result()
     return result
 
 
-def _upload(reg: ModelRegistry, item: LocalFile, key: str, progress: Callable[[int], None] | None) -> None:
+def _upload(ctx: RegistryContext, item: LocalFile, key: str, progress: Callable[[int], None] | None) -> None:
     from its_store.core.enums import ObjectType
     from its_store.core.models import UploadRequest
-    request = UploadRequest(bucket=reg.bucket, key=key, file_path=item.source, follow_symlinks=True,  # as hashed
+    request = UploadRequest(bucket=ctx.bucket, key=key, file_path=item.source, follow_symlinks=True,  # as hashed
                             object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
                             metadata={"sha256": item.sha256}, compression="none")
-    reg.service.upload_object(request, progress=progress)
+    ctx.service.upload_object(request, progress=progress)
 
 
-def _copy_known(reg: ModelRegistry, item: LocalFile, key: str) -> bool:
+def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:
     """Copy the indexed object holding these bytes to `key`; False when there is none to trust."""
-    source = _lookup(reg, item.sha256)
+    source = _lookup(ctx, item.sha256)
     if source is None or source == key:
         return False
     try:
-        found = reg.s3.stat(reg.bucket, source)
+        found = ctx.s3.stat(ctx.bucket, source)
     except (E.NotFoundError, E.AccessDeniedError):
         return False
     except E.ItsStoreError as exc:  # an SSE-C source answers a HEAD without its key with 400: upload
@@ -111,17 +111,17 @@ def _copy_known(reg: ModelRegistry, item: LocalFile, key: str) -> bool:
         return False  # removed and re-created, or changed behind the registry's back: upload instead
     from its_store.service.copying import server_copy
     try:  # the service's copy: metadata, tags and SSE-S3 kept; a multipart copy above 5 GiB
-        server_copy(reg.service, reg.bucket, source, reg.bucket, key, threshold=COPY_LIMIT)
+        server_copy(ctx.service, ctx.bucket, source, ctx.bucket, key, threshold=COPY_LIMIT)
     except (E.NotFoundError, E.InvalidInputError):
         return False  # removed between the HEAD and the copy, or SSE-C (needs the key): upload instead
     finally:
-        reg._invalidate([key])
+        ctx.invalidate([key])
     return True
 
 
-def _lookup(reg: ModelRegistry, sha256: str) -> str | None:
+def _lookup(ctx: RegistryContext, sha256: str) -> str | None:
     try:
-        resp = reg.s3.get(reg.bucket, index_key(sha256))
+        resp = ctx.s3.get(ctx.bucket, index_key(sha256))
     except E.NotFoundError:
         return None
     try:
@@ -136,11 +136,11 @@ def _lookup(reg: ModelRegistry, sha256: str) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
-def index(reg: ModelRegistry, prefix: str, files: list[LocalFile]) -> None:
+def index(ctx: RegistryContext, prefix: str, files: list[LocalFile]) -> None:
     """Record where the bytes of each uploaded file now live (after the manifest: best effort)."""
     for item in files:
         body = json.dumps({"key": prefix + item.rel_key, "size": item.size, "sha256": item.sha256}).encode()
         try:
-            reg.s3.put(reg.bucket, index_key(item.sha256), body, _INDEX_HEADERS)
+            ctx.s3.put(ctx.bucket, index_key(item.sha256), body, _INDEX_HEADERS)
         except E.ItsStoreError:
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from its_store.registry.manifest import lineage_of, stored_entries
+from its_store.registry.results import DiffReport
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -63,10 +64,10 @@ def _lineage(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def diff(a: dict[str, Any], b: dict[str, Any]) -> DiffReport:
     """The diff document of two manifests (a public API: field names are stable)."""
     va, vb = set(a.get("variants") or {}), set(b.get("variants") or {})
-    return {
+    return DiffReport.model_validate({
         "a": f"{a.get('name')}@{a.get('version')}", "b": f"{b.get('name')}@{b.get('version')}",
         "same_content": a.get("sha256") == b.get("sha256") and bool(a.get("sha256")),
         "metrics": _metrics(dict(a.get("metrics") or {}), dict(b.get("metrics") or {})),
@@ -76,4 +77,4 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "variants": {"added": sorted(vb - va), "removed": sorted(va - vb), "common": sorted(va & vb)},
         "lineage": _lineage(a, b),
         "description_changed": (a.get("description") or "") != (b.get("description") or ""),
-    }
+    })

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from its_store.core import errors as E
-from its_store.registry import aliases as aliases_doc
 from its_store.registry import validate
-from its_store.registry.manifest import check_name_version, manifest_of, parse_manifest
+from its_store.registry.manifest import check_name_version, manifest_of
 from its_store.registry.refs import ALIASES, LOCK, MANIFEST, is_version
+from its_store.registry.store import DocStore
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -192,25 +192,13 @@ class RegistryDocs:
         return fetched[0]
 
     def _get_doc(self, key: str) -> tuple[dict[str, Any], str] | None:
-        """(parsed document, ETag) by one GET, or None if there is no such object."""
-        try:
-            resp = self.s3.get(self.bucket, key)
-        except E.ObjectNotFoundError:
+        """(parsed document, ETag) by one GET (registry/store.py), or None if there is no such object."""
+        stored = DocStore(self.s3, self.bucket).get(key)
+        if stored is None:
             return None
-        try:
-            body = resp.read()
-            etag = (resp.headers.get("ETag") or "").strip('"')
-        finally:
-            resp.close()
-            resp.release_conn()
-        parts, where = key.split("/"), f"s3://{self.bucket}/{key}"
-        if len(parts) == 3:
-            doc = check_name_version(parse_manifest(body, where), parts[0], parts[1], where)
-        else:
-            doc = aliases_doc.parse(body, where, parts[0])
-        if etag:
-            self.cache.set(f"{self.service.settings.endpoint}/{self.bucket}/{key}#{etag}", doc)
-        return doc, etag
+        if stored.etag:
+            self.cache.set(f"{self.service.settings.endpoint}/{self.bucket}/{key}#{stored.etag}", stored.doc)
+        return stored.doc, stored.etag
 
     def require_conditional_writes(self, *, needed: bool = True) -> None:
         """Refuse a registry write (ConditionalWritesUnsupportedError, exit 78) on a server that ignores

@@ -62,9 +62,10 @@ from typing import TYPE_CHECKING, Any
 from its_store.core import errors as E
 from its_store.registry import aliases as aliases_doc
 from its_store.registry.refs import ALIASES, LOCK, MANIFEST, is_version, validate_name, version_key
+from its_store.registry.results import GcReport
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
+    from its_store.registry.context import RegistryContext
 
 VARIANTS = "variants"  # NAME/VERSION/variants/V/...: the files of variant V (registry/variants.py)
 BATCH = 500  # versions per delete round: their manifests in one request, then their files
@@ -106,8 +107,8 @@ def duration(value: timedelta | str | float, what: str) -> timedelta:
     return delta
 
 
-def gc(reg: ModelRegistry, name: str | None = None, *, keep_last: int, older_than: timedelta | str,
-       stale: timedelta | str = "1h", dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
+def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_than: timedelta | str | float,
+       stale: timedelta | str | float = "1h", dry_run: bool = False, now: datetime | None = None) -> GcReport:
     """Plan and (unless `dry_run`) carry out a garbage collection; returns the report (JSON of `model gc`).
 
     `now` exists for tests and replays: the moment ages are measured from (default: the current time).
@@ -122,19 +123,19 @@ def gc(reg: ModelRegistry, name: str | None = None, *, keep_last: int, older_tha
         raise E.InvalidInputError("--stale must be more than 0s", hint="a registration still running holds a "
                                                                         "fresh marker; e.g. --stale 1h")
     now = now or datetime.now(UTC)
-    listing = _list(reg)
-    manifests, alias_docs = _documents(reg, listing)
+    listing = _list(ctx)
+    manifests, alias_docs = _documents(ctx, listing)
     plan = _plan(listing, manifests, alias_docs, name, keep_last, now - age)
     plan.stale = _stale(listing, name, now - stale_after)
     report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
               "stale_seconds": int(stale_after.total_seconds()), "dry_run": dry_run,
-              "delete_markers": reg.service.leaves_delete_markers(reg.bucket),
+              "delete_markers": ctx.service.leaves_delete_markers(ctx.bucket),
               "removed": [_brief(listing, manifests, key) for key in plan.remove], "protected": plan.protected,
               "kept": plan.kept, "stale_registrations": plan.stale, "errors": []}
     if not dry_run:
-        _carry_out(reg, listing, manifests, plan, report)
+        _carry_out(ctx, listing, manifests, plan, report)
     _totals(report)
-    return report
+    return GcReport.model_validate(report)
 
 
 def _totals(report: dict[str, Any]) -> None:
@@ -155,10 +156,10 @@ def _totals(report: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------------------- reading
-def _list(reg: ModelRegistry) -> Listing:
+def _list(ctx: RegistryContext) -> Listing:
     out = Listing()
     try:
-        items = reg.s3.list_objects(reg.bucket, "", True)
+        items = ctx.s3.list_objects(ctx.bucket, "", True)
         for item in items:
             parts = item.key.split("/")
             if len(parts) == 2 and parts[1] == ALIASES:
@@ -179,15 +180,15 @@ def _list(reg: ModelRegistry) -> Listing:
             elif len(parts) == 5 and parts[2] == VARIANTS and parts[4] == LOCK:
                 out.variant_locks[(*version, parts[3])] = item.last_modified or datetime.now(UTC)
     except E.BucketNotFoundError:
-        raise E.BucketNotFoundError(f"models bucket not found: {reg.bucket}", hint="check MINIO_MODELS_BUCKET"
+        raise E.BucketNotFoundError(f"models bucket not found: {ctx.bucket}", hint="check MINIO_MODELS_BUCKET"
                                     ) from None
     return out
 
 
-def _documents(reg: ModelRegistry, listing: Listing) -> tuple[dict[tuple[str, str], dict[str, Any]],
+def _documents(ctx: RegistryContext, listing: Listing) -> tuple[dict[tuple[str, str], dict[str, Any]],
                                                               dict[str, dict[str, Any]]]:
     from its_store.registry.docs import Scan
-    return reg.docs.fetch_all(Scan(manifests=dict(listing.manifests), aliases=dict(listing.aliases)))
+    return ctx.docs.fetch_all(Scan(manifests=dict(listing.manifests), aliases=dict(listing.aliases)))
 
 
 def _created(manifest: dict[str, Any], fallback: datetime) -> datetime:
@@ -290,26 +291,26 @@ def _brief(listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]], k
 
 
 # ----------------------------------------------------------------------------------------- removing
-def _carry_out(reg: ModelRegistry, listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]], plan: Plan,
+def _carry_out(ctx: RegistryContext, listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]], plan: Plan,
                report: dict[str, Any]) -> None:
     """Remove the plan, batch by batch: manifests, then the aliases read again (a version promoted meanwhile
     gets its manifest back and is kept: see the module docstring), then the files of the rest."""
-    _recheck_aliases(reg, plan, report)
+    _recheck_aliases(ctx, plan, report)
     rows = {(r["model"], r["version"]): r for r in report["removed"]}
     for batch in [plan.remove[i:i + BATCH] for i in range(0, len(plan.remove), BATCH)]:
-        held, changed = _claim(reg, listing, batch)  # their markers: no registration writes under them now
+        held, changed = _claim(ctx, listing, batch)  # their markers: no registration writes under them now
         _unplan(plan, report, changed, "changed during gc (registered again)")
         _unplan(plan, report, set(batch) - held - changed, "being registered (or removed) by another process")
         try:
-            _remove_batch(reg, listing, manifests, plan, report, rows, [k for k in batch if k in held])
+            _remove_batch(ctx, listing, manifests, plan, report, rows, [k for k in batch if k in held])
         finally:
-            _release(reg, sorted(held))
+            _release(ctx, sorted(held))
     for entry in report["stale_registrations"]:
-        _remove_stale(reg, entry, report)
-    _notify(reg, [k for k in plan.remove if not rows[k].get("error")], {k: r["bytes"] for k, r in rows.items()})
+        _remove_stale(ctx, entry, report)
+    _notify(ctx, [k for k in plan.remove if not rows[k].get("error")], {k: r["bytes"] for k, r in rows.items()})
 
 
-def _claim(reg: ModelRegistry, listing: Listing, batch: list[tuple[str, str]]
+def _claim(ctx: RegistryContext, listing: Listing, batch: list[tuple[str, str]]
            ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """Take each version's marker write-once (registry/removal.py), in parallel, then check under it that the
     manifest is still the one planned on (ETag). Returns (held, changed); a changed version (registered
@@ -318,53 +319,53 @@ def _claim(reg: ModelRegistry, listing: Listing, batch: list[tuple[str, str]]
 
     from its_store.registry.removal import claim
     if not batch:
-        return set()
+        return set(), set()
 
     def attempt(key: tuple[str, str]) -> str | E.ItsStoreError:
         try:
-            if not claim(reg, key[0], key[1], "model_gc"):
+            if not claim(ctx, key[0], key[1], "model_gc"):
                 return "busy"
-            return "held" if _etag(reg, f"{key[0]}/{key[1]}/{MANIFEST}") == listing.manifests[key] else "changed"
+            return "held" if _etag(ctx, f"{key[0]}/{key[1]}/{MANIFEST}") == listing.manifests[key] else "changed"
         except E.ItsStoreError as exc:  # e.g. access denied: after the others are released, raised
             return exc
 
-    with ThreadPoolExecutor(max_workers=max(1, min(len(batch), reg.service.workers))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(batch), ctx.workers))) as pool:
         taken = dict(zip(batch, pool.map(attempt, batch), strict=True))
     held = {key for key, outcome in taken.items() if outcome == "held"}
     claimed = sorted(key for key, outcome in taken.items() if outcome in ("held", "changed")
                      or isinstance(outcome, E.ItsStoreError))  # an error after the claim: release it too
     for outcome in taken.values():
         if isinstance(outcome, E.ItsStoreError):
-            _release(reg, claimed)
+            _release(ctx, claimed)
             raise outcome
     changed = sorted(key for key, outcome in taken.items() if outcome == "changed")
-    _release(reg, changed)
+    _release(ctx, changed)
     return held, set(changed)
 
 
-def _etag(reg: ModelRegistry, key: str) -> str | None:
+def _etag(ctx: RegistryContext, key: str) -> str | None:
     try:
-        return reg.s3.stat(reg.bucket, key).etag
+        return ctx.s3.stat(ctx.bucket, key).etag
     except (E.ObjectNotFoundError, E.BucketNotFoundError):
         return None
 
 
-def _release(reg: ModelRegistry, held: list[tuple[str, str]]) -> None:
+def _release(ctx: RegistryContext, held: list[tuple[str, str]]) -> None:
     from its_store.registry.removal import release
-    release(reg, held)
+    release(ctx, held)
 
 
-def _remove_batch(reg: ModelRegistry, listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]],
+def _remove_batch(ctx: RegistryContext, listing: Listing, manifests: dict[tuple[str, str], dict[str, Any]],
                   plan: Plan, report: dict[str, Any], rows: dict[tuple[str, str], dict[str, Any]],
                   batch: list[tuple[str, str]]) -> None:
     """One batch whose markers gc holds: manifests, the aliases read again, then the files of the rest."""
     from its_store.registry.promotion import keep_if_aliased
     if not batch:
         return
-    failed = _delete(reg, [f"{m}/{v}/{MANIFEST}" for m, v in batch])
+    failed = _delete(ctx, [f"{m}/{v}/{MANIFEST}" for m, v in batch])
     gone = [key for key in batch if f"{key[0]}/{key[1]}/{MANIFEST}" not in failed]
     try:
-        kept = keep_if_aliased(reg, {key: manifests[key] for key in gone})
+        kept = keep_if_aliased(ctx, {key: manifests[key] for key in gone})
     except E.ItsStoreError as exc:  # cannot tell whether an alias appeared: delete no file
         kept = set(gone)
         report["errors"].append(f"aliases of {', '.join(sorted({m for m, _ in gone}))} unreadable after "
@@ -372,21 +373,21 @@ def _remove_batch(reg: ModelRegistry, listing: Listing, manifests: dict[tuple[st
     _unplan(plan, report, kept, "alias set during gc")
     batch, gone = [k for k in batch if k not in kept], [k for k in gone if k not in kept]
     files = [k for key in gone for k, _ in listing.objects.get(key, []) if not k.endswith("/" + MANIFEST)]
-    failed.update(_delete(reg, files))
+    failed.update(_delete(ctx, files))
     for key in batch:
         row = rows[key]
         error = next((failed[k] for k, _ in listing.objects.get(key, []) if k in failed), None)
         if error:
             row["error"] = error
             report["errors"].append(f"{key[0]}@{key[1]}: {error}")
-        _audit(reg, key, row, error)
-    reg.offline_store.forget_versions(gone)
+        _audit(ctx, key, row, error)
+    ctx.offline_store.forget_versions(gone)
 
 
-def _recheck_aliases(reg: ModelRegistry, plan: Plan, report: dict[str, Any]) -> None:
+def _recheck_aliases(ctx: RegistryContext, plan: Plan, report: dict[str, Any]) -> None:
     """An alias may have moved onto a candidate since the plan: read each model's aliases again."""
     for model in sorted({m for m, _ in plan.remove}):
-        doc, _ = aliases_doc.read(reg.s3, reg.bucket, model)
+        doc = ctx.aliases(model)
         _unplan(plan, report, {(model, v) for v in doc.get("aliases", {}).values()}, "alias set during gc")
 
 
@@ -398,75 +399,75 @@ def _unplan(plan: Plan, report: dict[str, Any], keys: set[tuple[str, str]], reas
         plan.protected.append({"model": key[0], "version": key[1], "reason": reason})
 
 
-def _remove_stale(reg: ModelRegistry, entry: dict[str, Any], report: dict[str, Any]) -> None:
+def _remove_stale(ctx: RegistryContext, entry: dict[str, Any], report: dict[str, Any]) -> None:
     """Debris of a dead registration: check once more that no manifest appeared, then files, marker last."""
     model, version = entry["model"], entry["version"]
     if entry.get("variant"):
         lock = f"{model}/{version}/{VARIANTS}/{entry['variant']}/{LOCK}"
-        manifest = reg.docs.fetch(f"{model}/{version}/{MANIFEST}")  # fresh: did the variant make it in?
+        manifest = ctx.docs.fetch(f"{model}/{version}/{MANIFEST}")  # fresh: did the variant make it in?
         if manifest and entry["variant"] in (manifest.get("variants") or {}):
             entry.update(has_manifest=True, objects=1, bytes=0, _keys=[lock])
-    elif not _claim_stale(reg, entry):
+    elif not _claim_stale(ctx, entry):
         entry["error"] = "registered meanwhile: left alone"
         return
     else:
         lock = f"{model}/{version}/{LOCK}"
-    failed = _delete(reg, [k for k in entry["_keys"] if k != lock])
+    failed = _delete(ctx, [k for k in entry["_keys"] if k != lock])
     if not failed:
-        failed = _delete(reg, [lock])
+        failed = _delete(ctx, [lock])
     error = next(iter(failed.values()), None)
     if error:
         entry["error"] = error
         report["errors"].append(f"{model}@{version} (stale registration): {error}")
-    _audit(reg, (model, version), {"objects": entry["objects"], "bytes": entry["bytes"]}, error,
+    _audit(ctx, (model, version), {"objects": entry["objects"], "bytes": entry["bytes"]}, error,
            stale_registration=True, **({"variant": entry["variant"]} if entry.get("variant") else {}))
 
 
-def _claim_stale(reg: ModelRegistry, entry: dict[str, Any]) -> bool:
+def _claim_stale(ctx: RegistryContext, entry: dict[str, Any]) -> bool:
     """Take the marker of a dead registration's prefix before deleting it (registry/removal.py): the stale
     marker by compare-and-swap on its listed ETag, or write-once for files with no marker. False when a
     registration took it meanwhile (--force takes over a stale marker), or finished since the listing."""
     from its_store.registry.removal import claim, release
     model, version = entry["model"], entry["version"]
-    if not claim(reg, model, version, "model_gc", replacing=None if entry.get("orphan") else entry.get("_etag")):
+    if not claim(ctx, model, version, "model_gc", replacing=None if entry.get("orphan") else entry.get("_etag")):
         return False
-    if not entry["has_manifest"] and reg._manifest_exists(model, version):
-        release(reg, [(model, version)])  # registered after all: its marker beside the manifest is debris
+    if not entry["has_manifest"] and ctx.manifest_exists(model, version):
+        release(ctx, [(model, version)])  # registered after all: its marker beside the manifest is debris
         return False
     return True
 
 
-def _delete(reg: ModelRegistry, keys: list[str]) -> dict[str, str]:
+def _delete(ctx: RegistryContext, keys: list[str]) -> dict[str, str]:
     """Batch delete (minio splits into requests of 1000); {key: error} of the keys that failed."""
     failed: dict[str, str] = {}
     for start in range(0, len(keys), 1000):
         chunk = keys[start:start + 1000]
         try:
-            failed.update(reg.s3.remove_many(reg.bucket, [(k, None) for k in chunk]))
+            failed.update(ctx.s3.remove_many(ctx.bucket, [(k, None) for k in chunk]))
         finally:
-            reg._invalidate(chunk)
+            ctx.invalidate(chunk)
     return failed
 
 
-def _audit(reg: ModelRegistry, key: tuple[str, str], row: dict[str, Any], error: str | None, **extra: Any) -> None:
-    log = getattr(reg.service, "audit", None)
+def _audit(ctx: RegistryContext, key: tuple[str, str], row: dict[str, Any], error: str | None, **extra: Any) -> None:
+    log = getattr(ctx.service, "audit", None)
     if log is not None:
-        marker = reg.service.leaves_delete_markers(reg.bucket) or None  # asked once per bucket, remembered
-        log.record("model_gc", bucket=reg.bucket, key=f"{key[0]}/{key[1]}/", ok=error is None,
+        marker = ctx.service.leaves_delete_markers(ctx.bucket) or None  # asked once per bucket, remembered
+        log.record("model_gc", bucket=ctx.bucket, key=f"{key[0]}/{key[1]}/", ok=error is None,
                    error="delete_failed" if error else None, model=key[0], version=key[1],
                    objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker, **extra)
 
 
-def _notify(reg: ModelRegistry, removed: Iterable[tuple[str, str]], bytes_of: dict[tuple[str, str], int]) -> None:
+def _notify(ctx: RegistryContext, removed: Iterable[tuple[str, str]], bytes_of: dict[tuple[str, str], int]) -> None:
     """One `model.rm` webhook event per removed version (reason gc, hidden or not), queued, then one flush."""
-    settings = reg.service.settings
+    settings = ctx.settings
     if not settings.model_webhook_url:
         return
     from its_store.registry import webhooks
     from its_store.registry.removal import hidden_fields, rm_event_fields
-    markers = reg.service.leaves_delete_markers(reg.bucket)  # asked once per bucket already
+    markers = ctx.service.leaves_delete_markers(ctx.bucket)  # asked once per bucket already
     for model, version in removed:
         stays = hidden_fields(markers, bytes_of.get((model, version), 0), done=True)
-        webhooks.enqueue(settings, webhooks.new_event("model.rm", bucket=reg.bucket, model=model, version=version,
-                                                      actor=reg.actor, reason="gc", **rm_event_fields(stays)))
+        webhooks.enqueue(settings, webhooks.new_event("model.rm", bucket=ctx.bucket, model=model, version=version,
+                                                      actor=ctx.actor, reason="gc", **rm_event_fields(stays)))
     webhooks.flush(settings, quiet=True)

@@ -5,21 +5,22 @@ at most 1 MiB, stored as NAME/VERSION/card.md, read back for `model show`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry.manifest import CARD, VARIANTS_DIR, LocalFile, collect_files
+from its_store.registry.query import CARD_LIMIT
 from its_store.registry.refs import parse_metrics, validate_tags
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
-
-CARD_LIMIT = 1024 * 1024
+    from its_store.registry.context import RegistryContext
 
 
-def prepare(reg: ModelRegistry, model_path: Path | str, metrics: dict[str, Any] | None, training_config: Any,
+
+def prepare(ctx: RegistryContext, model_path: Path | str, metrics: dict[str, Any] | None, training_config: Any,
             tags: dict[str, Any] | None, description: str, *, force: bool, variant: str | None,
             parents: Iterable[str] | None, datasets: Iterable[str] | None, run_id: str | None,
             git_dir: Path | str | None, card: Path | str | None, dedup: bool) -> tuple[list[LocalFile], dict[str, Any]]:
@@ -34,10 +35,10 @@ def prepare(reg: ModelRegistry, model_path: Path | str, metrics: dict[str, Any] 
     card_ = card_file(card)
     datasets_, run_id_ = lin.check_datasets(list(datasets or [])), check_run_id(run_id)
     files = collect_files(Path(model_path))
-    config, config_file = reg._training_config(training_config, files)
+    config, config_file = training_config_of(training_config, files)
     for item in files:
         item.key = f"{VARIANTS_DIR}/{variant_}/{item.path}" if variant_ else ""
-    parents_ = lin.resolve_parents(reg, list(parents or []))
+    parents_ = lin.resolve_parents(ctx, list(parents or []))
     lineage_ = lin.build(parents_, datasets_, run_id_, git_info(git_dir) if git_dir is not None else None)
     return files, {"metrics": metrics_, "training_config": config, "config_file": config_file, "tags": tags_,
                    "description": str(description or ""), "lineage": lineage_, "card": card_,
@@ -66,16 +67,23 @@ def check_run_id(value: str | None) -> str | None:
     return text
 
 
-def card_text(reg: ModelRegistry, name: str, version: str, manifest: dict[str, Any]) -> str | None:
-    """The model card's Markdown (None without one), read through the service (so an SSE-C key configured
-    for the uploads applies); undecodable bytes are replaced, not fatal."""
-    import io
-    card = manifest.get("card")
-    if not isinstance(card, dict) or int(card.get("size") or 0) > CARD_LIMIT:
-        return None
-    buffer = io.BytesIO()
-    try:
-        reg.service.download_to_stream(reg.bucket, f"{name}/{version}/{card.get('path') or CARD}", buffer, raw=True)
-    except E.ObjectNotFoundError:
-        return None
-    return buffer.getvalue().decode("utf-8", errors="replace")
+def training_config_of(value: Any, files: list[LocalFile]) -> tuple[Any, str | None]:
+    """A dict/list is stored as is; a path is parsed and its file joins the artifact, unaltered."""
+    from its_store.registry.manifest import check_file_path, content_type_of, load_training_config
+    if value is None or isinstance(value, (dict, list)):
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise E.InvalidInputError("training_config must be JSON-serialisable") from None
+        return value, None
+    path = Path(value)
+    parsed = load_training_config(path)
+    rel = check_file_path(path.name)
+    for item in files:
+        if item.path == rel:
+            if item.source.resolve() != path.resolve():
+                raise E.InvalidInputError(f"the artifact already has a file named {rel!r}",
+                                          hint="rename the config file")
+            return parsed, rel
+    files.append(LocalFile(rel, path, content_type=content_type_of(rel)))
+    return parsed, rel

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry.manifest import empty_lineage, lineage_of
+from its_store.registry.query import resolve
+from its_store.registry.results import LineageReport
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
+    from its_store.registry.context import RegistryContext
 
 MAX_DEPTH = 100
 _DATASET_RE = re.compile(r"^\S{1,1024}$")
@@ -34,7 +36,7 @@ def check_datasets(datasets: list[str] | tuple[str, ...] | None) -> list[str]:
     return found
 
 
-def resolve_parents(reg: ModelRegistry, parents: list[str] | tuple[str, ...] | None) -> list[str]:
+def resolve_parents(ctx: RegistryContext, parents: list[str] | tuple[str, ...] | None) -> list[str]:
     """NAME@VERSION (or NAME@ALIAS) of each parent -> "name@version"; NotFoundError (exit 3) for one that
     does not exist, before anything is written."""
     from its_store.registry.refs import parse_model_ref
@@ -44,8 +46,8 @@ def resolve_parents(reg: ModelRegistry, parents: list[str] | tuple[str, ...] | N
         if ref is None:
             raise E.InvalidInputError(f"parent {text!r} needs a version: NAME@VERSION", hint="e.g. yolo11@1.0.0")
         try:
-            version = reg.resolve(name, ref)
-            reg.docs.manifest(name, version)
+            version = resolve(ctx, name, ref)
+            ctx.docs.manifest(name, version)
         except E.BucketNotFoundError:
             raise E.NotFoundError(f"parent model not found: {text}", hint="register the parent first") from None
         except E.NotFoundError as exc:
@@ -67,24 +69,24 @@ def _split(ref: str) -> tuple[str, str]:
     return name, version
 
 
-def ancestors(reg: ModelRegistry, root: str) -> list[dict[str, Any]]:
+def ancestors(ctx: RegistryContext, root: str) -> list[dict[str, Any]]:
     """The parent tree of `root`: [{"ref", "datasets", "run_id", "parents": [...]}], level by level."""
     cache: dict[str, dict[str, Any] | None] = {}
     level, depth = [root], 0
     while level and depth < MAX_DEPTH:
         todo = [r for r in dict.fromkeys(level) if r not in cache]
-        with ThreadPoolExecutor(max_workers=max(1, min(len(todo), reg.service.workers))) as pool:
-            for ref, doc in zip(todo, pool.map(lambda r: _manifest_or_none(reg, r), todo), strict=True):
+        with ThreadPoolExecutor(max_workers=max(1, min(len(todo), ctx.workers))) as pool:
+            for ref, doc in zip(todo, pool.map(lambda r: _manifest_or_none(ctx, r), todo), strict=True):
                 cache[ref] = doc
         level = [p for r in todo if cache[r] for p in lineage_of(cache[r])["parents"]]  # type: ignore[arg-type]
         depth += 1
     return _parent_tree(root, cache, set())
 
 
-def _manifest_or_none(reg: ModelRegistry, ref: str) -> dict[str, Any] | None:
+def _manifest_or_none(ctx: RegistryContext, ref: str) -> dict[str, Any] | None:
     name, version = _split(ref)
     try:
-        return reg.docs.manifest(name, version)
+        return ctx.docs.manifest(name, version)
     except (E.NotFoundError, E.IntegrityError):
         return None
 
@@ -105,9 +107,9 @@ def _parent_tree(ref: str, cache: dict[str, dict[str, Any] | None], seen: set[st
     return nodes
 
 
-def children_index(reg: ModelRegistry) -> dict[str, list[str]]:
+def children_index(ctx: RegistryContext) -> dict[str, list[str]]:
     """parent "name@version" -> the versions naming it as parent, from every manifest of the bucket."""
-    manifests, _ = reg.docs.fetch_all(reg.docs.scan(None))
+    manifests, _ = ctx.docs.fetch_all(ctx.docs.scan(None))
     index: dict[str, list[str]] = {}
     for (name, version), doc in manifests.items():
         for parent in lineage_of(doc)["parents"]:
@@ -120,10 +122,12 @@ def descendants(index: dict[str, list[str]], ref: str, seen: frozenset[str] = fr
             for child in sorted(index.get(ref, []))]
 
 
-def lineage(reg: ModelRegistry, name: str, version: str) -> dict[str, Any]:
-    """The public lineage document of NAME@VERSION (a public API: field names are stable)."""
+def lineage(ctx: RegistryContext, name: str, ref: str | None) -> LineageReport:
+    """The public lineage document of NAME@REF (a public API: field names are stable)."""
+    version = resolve(ctx, name, ref)
     root = f"{name}@{version}"
-    own = lineage_of(reg.docs.manifest(name, version))
-    return {"model": root, "model_name": name, "version": version, "parents": list(own["parents"]),
-            "datasets": list(own["datasets"]), "run_id": own["run_id"], "git": own["git"],
-            "ancestors": ancestors(reg, root), "descendants": descendants(children_index(reg), root)}
+    own = lineage_of(ctx.docs.manifest(name, version))
+    return LineageReport.model_validate({
+        "model": root, "model_name": name, "version": version, "parents": list(own["parents"]),
+        "datasets": list(own["datasets"]), "run_id": own["run_id"], "git": own["git"],
+        "ancestors": ancestors(ctx, root), "descendants": descendants(children_index(ctx), root)})

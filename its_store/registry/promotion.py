@@ -14,57 +14,54 @@ says to retry, and the retry succeeds.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry import aliases as aliases_doc
+from its_store.registry.context import quietly
+from its_store.registry.query import resolve
 from its_store.registry.refs import ALIASES, MANIFEST, validate_alias
+from its_store.registry.results import Promotion
+from its_store.registry.variants import seal_manifest
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
-
-_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
-
+    from its_store.registry.context import RegistryContext
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def promote(reg: ModelRegistry, name: str, version: str, alias: str) -> dict[str, Any]:
+def promote(ctx: RegistryContext, name: str, version: str, alias: str) -> Promotion:
     """Point `alias` at an existing version (a version, an alias or latest); history records it. If the
     version is removed while the alias is written, the alias is undone and NotFoundError raised."""
     validate_alias(alias)
-    resolved = reg.resolve(name, version)
-    reg.offline_store.remember_manifest(name, resolved, reg.docs.manifest(name, resolved))  # it must exist
+    resolved = resolve(ctx, name, version)
+    ctx.offline_store.remember_manifest(name, resolved, ctx.docs.manifest(name, resolved))  # it must exist
     events: list[dict[str, Any]] = []
-    reg.docs.require_conditional_writes()  # the aliases document changes by compare-and-swap only
+    ctx.docs.require_conditional_writes()  # the aliases document changes by compare-and-swap only
 
     def change(doc: dict[str, Any]) -> dict[str, Any] | None:
         events.clear()
-        event = aliases_doc.promote(doc, alias, resolved, actor=reg.actor, at=_now())
+        event = aliases_doc.promote(doc, alias, resolved, actor=ctx.actor, at=_now())
         if event:
             events.append(event)
         return event
 
-    with reg._audited("model_promote", f"{name}/{ALIASES}", model=name, version=resolved, alias=alias):
-        try:
-            doc = aliases_doc.update(reg.s3, reg.bucket, name, change)
-        finally:
-            reg._invalidate([f"{name}/{ALIASES}"])
-        if events and not reg._manifest_exists(name, resolved):  # removed meanwhile (gc, rm): take it back
-            doc = _undo(reg, name, alias, resolved, events[0]["previous"])
-    reg.offline_store.remember_aliases(name, doc)
+    with ctx.audited("model_promote", f"{name}/{ALIASES}", model=name, version=resolved, alias=alias):
+        doc = ctx.store.update(aliases_doc.aliases_key(name), change)
+        if events and not ctx.manifest_exists(name, resolved):  # removed meanwhile (gc, rm): take it back
+            doc = _undo(ctx, name, alias, resolved, events[0]["previous"])
+    ctx.offline_store.remember_aliases(name, doc)
     if events:
-        reg._emit("model.promote", name, resolved, alias=alias, previous=events[0]["previous"])
-    reg._quietly(reg._seal_manifest, name, resolved)  # a promoted version takes no new variants
+        ctx.emit("model.promote", name, resolved, alias=alias, previous=events[0]["previous"])
+    quietly(seal_manifest, ctx, name, resolved)  # a promoted version takes no new variants
     previous = events[0]["previous"] if events else resolved
-    return {"model_name": name, "alias": alias, "version": resolved, "previous": previous,
-            "changed": bool(events), "aliases": doc["aliases"]}
+    return Promotion(model_name=name, alias=alias, version=resolved, previous=previous, changed=bool(events),
+                     aliases=doc["aliases"])
 
 
-def _undo(reg: ModelRegistry, name: str, alias: str, version: str, previous: str | None) -> dict[str, Any]:
+def _undo(ctx: RegistryContext, name: str, alias: str, version: str, previous: str | None) -> dict[str, Any]:
     """Point `alias` back where it was, unless someone moved it since; then raise NotFoundError."""
     def change(doc: dict[str, Any]) -> dict[str, Any] | None:
         if doc["aliases"].get(alias) != version:
@@ -73,43 +70,37 @@ def _undo(reg: ModelRegistry, name: str, alias: str, version: str, previous: str
             del doc["aliases"][alias]
         else:
             doc["aliases"][alias] = previous
-        event = {"alias": alias, "version": previous, "previous": version, "action": "undo", "by": reg.actor,
+        event = {"alias": alias, "version": previous, "previous": version, "action": "undo", "by": ctx.actor,
                  "at": _now(), "reason": "the version was removed while being promoted"}
         doc["history"].append(event)
         return event
 
     try:
-        aliases_doc.update(reg.s3, reg.bucket, name, change)
+        ctx.store.update(aliases_doc.aliases_key(name), change)
         undone = f"{alias} was left as it was"
     except E.ItsStoreError as exc:
         undone = f"and {alias} could not be set back ({exc.message}): promote another version"
-    finally:
-        reg._invalidate([f"{name}/{ALIASES}"])
     raise E.NotFoundError(f"{name}@{version} was removed while being promoted (by model gc or rm); {undone}",
                           hint=f"see `its-store model list {name}`, then promote an existing version")
 
 
-def keep_if_aliased(reg: ModelRegistry, removed: dict[tuple[str, str], dict[str, Any]]) -> set[tuple[str, str]]:
+def keep_if_aliased(ctx: RegistryContext, removed: dict[tuple[str, str], dict[str, Any]]) -> set[tuple[str, str]]:
     """Removal's side of the protocol, after it deleted these versions' manifests: read each model's aliases
     again; a version an alias names now is put back (its manifest, write-once) and returned, so that the
     caller keeps its files. `removed` maps (model, version) to the manifest that was deleted."""
     kept: set[tuple[str, str]] = set()
     for model in sorted({m for m, _ in removed}):
-        doc, _ = aliases_doc.read(reg.s3, reg.bucket, model)
+        doc = ctx.aliases(model)
         for version in set(doc["aliases"].values()):
             if (model, version) in removed:
-                restore(reg, model, version, removed[(model, version)])
+                restore(ctx, model, version, removed[(model, version)])
                 kept.add((model, version))
     return kept
 
 
-def restore(reg: ModelRegistry, name: str, version: str, manifest: dict[str, Any]) -> None:
+def restore(ctx: RegistryContext, name: str, version: str, manifest: dict[str, Any]) -> None:
     """Put a deleted manifest back (write-once: a manifest written meanwhile by someone else stays)."""
-    body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
-    key = f"{name}/{version}/{MANIFEST}"
     try:
-        reg.s3.put_if_absent(reg.bucket, key, body, _HEADERS)
+        ctx.store.put_if_absent(f"{name}/{version}/{MANIFEST}", manifest)
     except E.AlreadyExistsError:
         pass
-    finally:
-        reg._invalidate([key])

@@ -29,6 +29,8 @@ from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK
 
 if TYPE_CHECKING:
+    from its_store.registry.context import RegistryContext
+    from its_store.registry.results import PullResult
     from its_store.service.storage import StorageService
 
 
@@ -170,7 +172,7 @@ class PullPlan:
     downloaded_bytes: int = 0
     cached_files: int = 0
     downloaded_files: int = 0
-    _lock: Any = field(default=None, repr=False)
+    lock: Any = field(default=None, repr=False)  # guards the counters while files are fetched in parallel
 
     @property
     def single(self) -> bool:
@@ -185,7 +187,7 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
 
     `svc` None: offline, every file must come from the cache (checked before anything is written)."""
     import threading
-    plan._lock = threading.Lock()
+    plan.lock = threading.Lock()
     _check_entries(plan)
     if svc is None:
         _check_cached(plan, cache)
@@ -211,6 +213,33 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
             "sha256": plan.manifest.get("sha256"), "verified": True,
             "downloaded_files": plan.downloaded_files, "downloaded_bytes": plan.downloaded_bytes,
             "cached_files": plan.cached_files}
+
+
+def pull_version(ctx: RegistryContext, name: str, ref: str | None, download_path: Path | str | None, *,
+                 force: bool, variant: str | None, gpu_arch: str | None, trt_version: str | None) -> PullResult:
+    """Download NAME@REF, or a variant of it (see ModelRegistry.get_model); offline, from the blob cache."""
+    from its_store.registry.query import resolve
+    from its_store.registry.refs import validate_name
+    from its_store.registry.variants import view
+    if ctx.offline:
+        from its_store.registry.offline import show_source, with_age
+        resolved, manifest, _, as_of = show_source(ctx.offline_store, validate_name(name), ref)
+    else:
+        resolved = resolve(ctx, name, ref)
+        manifest = ctx.docs.manifest(name, resolved)
+        ctx.offline_store.remember_manifest(name, resolved, manifest)
+    manifest, chosen = view(manifest, name, resolved, variant, gpu_arch, trt_version)
+    if download_path is None:
+        files = manifest["files"]
+        download_path = Path(Path(files[0]["path"]).name if len(files) == 1 else f"{name}-{resolved}")
+    cache_root = Path(ctx.settings.cache_dir or Path.home() / ".cache" / "its-store") / "models"
+    plan = PullPlan(ctx.bucket, name, resolved, manifest, Path(download_path), force=force)
+    from its_store.registry.results import PullResult
+    if ctx.offline:
+        done = with_age(pull(None, plan, BlobCache(cache_root)), as_of)
+    else:
+        done = pull(ctx.service, plan, BlobCache(cache_root))
+    return PullResult.model_validate({**done, "variant": chosen})
 
 
 def _check_entries(plan: PullPlan) -> None:
@@ -299,7 +328,7 @@ def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dic
     blob = cache.lookup(sha, size)
     if blob is not None and _copy_verified(blob, local, sha):
         cache.touch(sha)
-        with plan._lock:
+        with plan.lock:
             plan.cached_files += 1
         return
     if blob is not None:
@@ -314,7 +343,7 @@ def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dic
         cache.add(name, sha, dir_fd=folder)
     finally:
         os.close(folder)
-    with plan._lock:
+    with plan.lock:
         plan.downloaded_files += 1
         plan.downloaded_bytes += size
 

@@ -10,66 +10,54 @@ Layout (documented in the README so any S3 tool can read a model):
     NAME/_aliases.json              aliases and their history, updated with compare-and-swap
     _index/sha256/<hex>             dedup index: where bytes with that sha256 are already stored (dedup.py)
 
-This module is the write side and the API; what is done with a registered version (pull, share,
-lineage, diff, verify, seal, gc) is operations.py, reading and caching documents docs.py, pulls
-pull.py, aliases aliases.py, the manifest manifest.py, names/versions refs.py.
+This module is the facade only: each method hands over to a service over one RegistryContext
+(context.py): register.py, query.py (list, show, resolve, aliases), promotion.py, removal.py, gc.py,
+variants.py (and seal), pull.py, share.py, lineage.py, diff.py, verify.py, webhooks.py; the
+compare-and-swap documents go through store.py, the document reads through docs.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import json
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store._version import __version__
-from its_store.core import errors as E
 from its_store.core.refs import validate_bucket
-from its_store.registry import aliases as aliases_doc
+from its_store.registry.context import RegistryContext, default_actor
 from its_store.registry.docs import PROCESS_CACHE, DocCache, ProcessCache, RegistryDocs
-from its_store.registry.manifest import (
-    CARD,
-    build_manifest,
-    format_of,
-    hash_files,
-    load_training_config,
-    record,
-)
-from its_store.registry.operations import VersionOperations
-from its_store.registry.refs import (
-    LATEST,
-    LOCK,
-    MANIFEST,
-    Condition,
-    is_version,
-    latest_version,
-    next_patch,
-    parse_version,
-    parse_where,
-    sort_records,
-    validate_alias,
-    validate_name,
-    validate_tags,
+from its_store.registry.refs import Condition
+from its_store.registry.results import (
+    Aliases,
+    DiffReport,
+    DownloadUrls,
+    GcReport,
+    LineageReport,
+    ModelDetails,
+    ModelVersion,
+    Promotion,
+    PullResult,
+    Registration,
+    Removal,
+    VerifyReport,
+    WebhookFlush,
 )
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
+    from its_store.registry.offline import OfflineStore
+    from its_store.registry.store import DocStore
+    from its_store.s3.client import S3Client
     from its_store.service.storage import StorageService
 
-__all__ = ["PROCESS_CACHE", "DocCache", "ModelRegistry", "ProcessCache", "get_model_registry"]
+__all__ = ["PROCESS_CACHE", "DocCache", "ModelRegistry", "ProcessCache", "default_actor", "get_model_registry"]
 
 AUTO = "auto"
-AUTO_ATTEMPTS = 5
-_JSON_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
 
 
-class ModelRegistry(VersionOperations):
-    """Register, list, pull, share and promote model versions stored in one bucket. Pull, share,
-    lineage, diff, verify, seal, gc and the webhook outbox are inherited from registry/operations.py."""
+class ModelRegistry:
+    """Register, list, pull, share, promote, remove and look after model versions stored in one bucket."""
 
     def __init__(self, service: StorageService | None = None, *, bucket: str | None = None,
                  cache: DocCache | None = None, actor: str | None = None, offline: bool | None = None) -> None:
@@ -78,31 +66,43 @@ class ModelRegistry(VersionOperations):
         if service is None:
             from its_store.service.storage import get_storage_service
             service = get_storage_service()
-        self.service = service
-        self.bucket = validate_bucket(bucket or service.settings.models_bucket)
-        self.docs = RegistryDocs(service, self.bucket,
-                                 cache if cache is not None else _for_identity(PROCESS_CACHE, service))
-        self.actor = actor or default_actor()
-        self.offline = bool(service.settings.offline if offline is None else offline)
-        self._offline_store: Any = None
+        name = validate_bucket(bucket or service.settings.models_bucket)
+        docs = RegistryDocs(service, name, cache if cache is not None else _for_identity(PROCESS_CACHE, service))
+        self.context = RegistryContext(service, name, docs, actor=actor or default_actor(),
+                                       offline=bool(service.settings.offline if offline is None else offline))
+
+    # ------------------------------------------------------------------------------ what it is over
+    @property
+    def service(self) -> StorageService:
+        return self.context.service
 
     @property
-    def s3(self) -> Any:
-        return self.service.s3
+    def bucket(self) -> str:
+        return self.context.bucket
 
     @property
-    def offline_store(self) -> Any:
-        """The last manifests and aliases seen (registry/offline.py): written online, read offline."""
-        if self._offline_store is None:
-            from its_store.registry.offline import OfflineStore
-            self._offline_store = OfflineStore(self.service.settings, self.bucket)
-        return self._offline_store
+    def docs(self) -> RegistryDocs:
+        return self.context.docs
 
-    def _emit(self, kind: str, name: str, version: str | None, **fields: Any) -> None:
-        """POST a webhook event (registry/webhooks.py); never fails the change that already happened."""
-        from its_store.registry import webhooks
-        webhooks.emit(self.service.settings, webhooks.new_event(kind, bucket=self.bucket, model=name, version=version,
-                                                                actor=self.actor, **fields))
+    @property
+    def store(self) -> DocStore:
+        return self.context.store
+
+    @property
+    def actor(self) -> str:
+        return self.context.actor
+
+    @property
+    def offline(self) -> bool:
+        return self.context.offline
+
+    @property
+    def s3(self) -> S3Client:
+        return self.context.s3
+
+    @property
+    def offline_store(self) -> OfflineStore:
+        return self.context.offline_store
 
     # ------------------------------------------------------------------------------------ register
     def register_model(self, model_path: Path | str, model_name: str, version: str = AUTO,
@@ -111,7 +111,7 @@ class ModelRegistry(VersionOperations):
                        progress: Callable[[int], None] | None = None, variant: str | None = None,
                        parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
                        run_id: str | None = None, git_dir: Path | str | None = None,
-                       card: Path | str | None = None, dedup: bool = True) -> dict[str, Any]:
+                       card: Path | str | None = None, dedup: bool = True) -> Registration:
         """Upload a file or folder as NAME@VERSION; the manifest goes last, write-once.
 
         `version` is a semantic version or "auto" (next patch). `training_config` is a dict (stored in the
@@ -122,323 +122,128 @@ class ModelRegistry(VersionOperations):
         `card` is a Markdown file stored as NAME/VERSION/card.md. Files whose bytes the registry already
         holds are copied server-side instead of uploaded (dedup.py) unless `dedup` is False.
         """
-        name = validate_name(model_name)
-        auto = str(version).strip().lower() == AUTO
-        fixed = None if auto else str(parse_version(str(version)))
-        from its_store.registry.inputs import prepare
-        files, details = prepare(self, model_path, metrics, training_config, tags, description, force=force,
-                                 variant=variant, parents=parents, datasets=datasets, run_id=run_id,
-                                 git_dir=git_dir, card=card, dedup=dedup)
-        self.docs.require_conditional_writes()  # write-once manifests and locks, before any hashing
-        if fixed and not force and self._manifest_exists(name, fixed):
-            if not details["variant"]:
-                raise _exists(name, fixed)
-            from its_store.registry.variants import add_variant
-            with self._audited("model_register", f"{name}/{fixed}/", model=name, version=fixed,
-                               variant=details["variant"]) as entry:
-                rec = add_variant(self, name, fixed, files, details, progress)
-                entry.update(size=rec["size"], uploaded_bytes=rec["uploaded_bytes"])
-            self._emit("model.register", name, fixed, variant=details["variant"])
-            return rec
-        hash_files(files + ([details["card"]] if details["card"] else []), self.service.workers)
-        self.service.ensure_bucket(self.bucket)
-        for attempt in range(AUTO_ATTEMPTS if auto else 1):
-            chosen = fixed or self._next_version(name)
-            try:
-                with self._audited("model_register", f"{name}/{chosen}/", model=name, version=chosen,
-                                   force=force) as entry:
-                    rec = self._register(name, chosen, files, details, force=force and not auto, progress=progress)
-                    entry.update(size=rec["size"], sha256=rec["sha256"])
-                self._emit("model.register", name, rec["version"])
-                return rec
-            except E.AlreadyExistsError:
-                from its_store.registry.variants import add_variant, wait_for_manifest
-                if fixed and details["variant"] and wait_for_manifest(self, name, fixed):  # created meanwhile
-                    rec = add_variant(self, name, fixed, files, details, progress)
-                    self._emit("model.register", name, fixed, variant=details["variant"])
-                    return rec
-                if not auto or attempt == AUTO_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _audited(self, operation: str, key: str, **fields: Any) -> Any:
-        """A context that appends one audit line (ok or error) for a registry change (audit.py)."""
-        log = getattr(self.service, "audit", None)
-        if log is None:
-            return contextlib.nullcontext(dict(fields))
-        from its_store.state.audit import recording
-        return recording(log, operation, bucket=self.bucket, key=key, **fields)
-
-    def _training_config(self, value: Any, files: list[Any]) -> tuple[Any, str | None]:
-        """A dict/list is stored as is; a path is parsed and its file joins the artifact, unaltered."""
-        from its_store.registry.manifest import LocalFile, check_file_path, content_type_of
-        if value is None or isinstance(value, (dict, list)):
-            try:
-                json.dumps(value)
-            except (TypeError, ValueError):
-                raise E.InvalidInputError("training_config must be JSON-serialisable") from None
-            return value, None
-        path = Path(value)
-        parsed = load_training_config(path)
-        rel = check_file_path(path.name)
-        for item in files:
-            if item.path == rel:
-                if item.source.resolve() != path.resolve():
-                    raise E.InvalidInputError(f"the artifact already has a file named {rel!r}",
-                                              hint="rename the config file")
-                return parsed, rel
-        files.append(LocalFile(rel, path, content_type=content_type_of(rel)))
-        return parsed, rel
-
-    def _next_version(self, name: str) -> str:
-        scan = self.docs.scan(name)
-        return next_patch([*scan.versions(name), *(v for (n, v) in scan.pending if n == name)])
-
-    def _register(self, name: str, version: str, files: list[Any], details: dict[str, Any], *, force: bool,
-                  progress: Callable[[int], None] | None) -> dict[str, Any]:
-        from its_store.registry import dedup
-        prefix = f"{name}/{version}/"
-        card = details.get("card")
-        self._lock_version(name, version, force)
-        try:
-            stored = dedup.store_files(self, prefix, files + ([card] if card else []),
-                                       dedup=details.get("dedup", True), progress=progress)
-            manifest = build_manifest(name, version, files, metrics=details["metrics"],
-                                      training_config=details["training_config"],
-                                      config_file=details["config_file"], tags=details["tags"],
-                                      description=details["description"], created_at=_now(),
-                                      created_by=self.actor, tool_version=f"its-store {__version__}",
-                                      lineage=details.get("lineage"), variant=details.get("variant"), card=card)
-            body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
-            self._put_doc(prefix + MANIFEST, body, if_absent=not force)
-        except E.AlreadyExistsError:
-            raise _exists(name, version) from None  # a --force run took over: its files are not ours to delete
-        except BaseException:
-            self._quietly(self._remove_prefix, prefix, ())  # no manifest exists: everything here is debris
-            raise
-        # Registered. Tidying up is best effort: a leftover lock beside a manifest is harmless.
-        if force:
-            self._quietly(self._remove_prefix, prefix, {MANIFEST, LOCK, CARD, *(f.rel_key for f in files)})
-        self._quietly(self._remove_keys, [prefix + LOCK])
-        self._quietly(dedup.index, self, prefix, stored.uploaded)
-        rec = self._record(manifest, [])
-        rec.update(stored.as_dict(), variant=details.get("variant"))
-        return rec
-
-    def _lock_version(self, name: str, version: str, force: bool) -> None:
-        """Take NAME/VERSION/.its-registering write-once, then re-check the manifest.
-
-        The holder uploads, writes the manifest, then drops the lock; so whoever takes the lock after it
-        sees the manifest and backs off without touching a byte of the winner's files. `model rm` and
-        `model gc` hold the same marker while they delete a version's files (registry/removal.py).
-        """
-        prefix = f"{name}/{version}/"
-        body = json.dumps({"by": self.actor, "at": _now(), "tool_version": __version__}).encode("utf-8")
-        from its_store.registry import removal
-        if force:  # takes over a registration's marker, never a removal's (removal.py)
-            removal.take_over(self, name, version, body)
-            self._remove_keys([prefix + MANIFEST])  # the old version disappears before its bytes change
-            return
-        try:
-            self._put_doc(prefix + LOCK, body, if_absent=True)
-        except E.AlreadyExistsError:
-            raise removal.busy(self, name, version, removing=False) from None
-        if self._manifest_exists(name, version):
-            self._remove_keys([prefix + LOCK])
-            raise _exists(name, version)
+        from its_store.registry.register import register_model
+        return register_model(self.context, model_path, model_name, version, metrics, training_config, tags,
+                              description, force=force, progress=progress, variant=variant, parents=parents,
+                              datasets=datasets, run_id=run_id, git_dir=git_dir, card=card, dedup=dedup)
 
     # -------------------------------------------------------------------------------- list & show
     def list_models(self, name: str | None = None, *, limit: int | None = None,
                     tags: dict[str, str] | None = None, where: Iterable[str | Condition] | None = None,
-                    sort: str | None = None, ascending: bool = False) -> list[dict[str, Any]]:
-        """Versions as dicts (model_name, version, metrics, tags, created_at, size, sha256, ...).
+                    sort: str | None = None, ascending: bool = False) -> list[ModelVersion]:
+        """Versions (model_name, version, metrics, tags, created_at, size, sha256, ...).
 
         Filters: `tags` (all must match), `where` ("accuracy>=0.9", all must hold); then `sort`
         (version, created, or a metric name) and finally `limit`.
         """
-        if name is not None:
-            validate_name(name)
-        conditions = [c if isinstance(c, Condition) else parse_where(c) for c in where or []]
-        wanted = validate_tags(tags)
-        if limit is not None and limit < 1:
-            raise E.InvalidInputError("limit must be at least 1")
-        if self.offline:
-            manifests, alias_docs, as_of = self.offline_store.listing(name)
-        else:
-            scan = self.docs.scan(name)
-            manifests, alias_docs = self.docs.fetch_all(scan)
-            self.offline_store.remember_listing(name, manifests, scan.manifests, alias_docs, scan.aliases)
-        records = []
-        for (model, version), manifest in manifests.items():
-            aliases = aliases_doc.aliases_of(alias_docs.get(model, {}), version)
-            rec = self._record(manifest, aliases)
-            if all(rec["tags"].get(k) == v for k, v in wanted.items()) and all(c(rec["metrics"]) for c in conditions):
-                records.append(rec)
-        ordered = sort_records(records, sort, ascending)
-        ordered = ordered[:limit] if limit else ordered
-        if self.offline:
-            from its_store.registry.offline import with_age
-            ordered = [with_age(rec, as_of) for rec in ordered]
-        return ordered
+        from its_store.registry.query import list_models
+        return list_models(self.context, name, limit=limit, tags=tags, where=where, sort=sort, ascending=ascending)
 
     def versions(self, name: str) -> list[str]:
         """Registered versions of a model, highest first."""
-        from its_store.registry.refs import version_key
-        return sorted(self.docs.scan(validate_name(name)).versions(name), key=version_key, reverse=True)
+        from its_store.registry.query import versions
+        return versions(self.context, name)
 
-    def show_model(self, name: str, version: str | None = None) -> dict[str, Any]:
+    def show_model(self, name: str, version: str | None = None) -> ModelDetails:
         """One version in full: the list fields plus files, training config and provenance."""
-        if self.offline:
-            from its_store.registry.offline import show_source, with_age
-            resolved, manifest, doc, as_of = show_source(self.offline_store, validate_name(name), version)
-        else:
-            resolved = self.resolve(name, version)
-            manifest = self.docs.manifest(name, resolved)
-            doc, _ = aliases_doc.read(self.s3, self.bucket, name)
-            self.offline_store.remember_aliases(name, doc)
-        rec = self._record(manifest, aliases_doc.aliases_of(doc, resolved))
-        from its_store.registry.inputs import card_text
-        if self.offline:
-            card = self.offline_store.card(name, resolved)
-        else:
-            card = card_text(self, name, resolved, manifest)
-            self.offline_store.remember_manifest(name, resolved, manifest, card=card)
-        rec.update({"training_config": copy.deepcopy(manifest.get("training_config")),
-                    "training_config_file": manifest.get("training_config_file"),
-                    "tool_version": manifest.get("tool_version"), "format": format_of(manifest), "card": card})
-        return with_age(rec, as_of) if self.offline else rec
+        from its_store.registry.query import show_model
+        return show_model(self.context, name, version)
 
     def resolve(self, name: str, ref: str | None = None) -> str:
         """A version, an alias or latest (also None) -> the version it means now."""
-        validate_name(name)
-        if ref is None or ref == LATEST:
-            found = latest_version(self.docs.scan(name).versions(name))
-            if found is None:
-                raise E.NotFoundError(f"model not found: {name} has no registered version",
-                                      hint="see `its-store model list`")
-            return found
-        if is_version(ref):
-            return str(parse_version(ref))
-        doc, _ = aliases_doc.read(self.s3, self.bucket, name)
-        self.offline_store.remember_aliases(name, doc)
-        version = doc["aliases"].get(validate_alias(ref))
-        if version is None:
-            raise E.NotFoundError(f"{name} has no alias {ref!r}", hint=f"see `its-store model aliases {name}`")
-        return str(version)
-
-    def _record(self, manifest: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
-        rec = record(manifest, aliases)
-        rec["uri"] = f"s3://{self.bucket}/{rec['model_name']}/{rec['version']}/"
-        return rec
-
-    # ----------------------------------------------------------------------- reading the bucket
-    def _manifest_exists(self, name: str, version: str) -> bool:
-        try:
-            self.s3.stat(self.bucket, f"{name}/{version}/{MANIFEST}")
-            return True
-        except (E.ObjectNotFoundError, E.BucketNotFoundError):
-            return False
+        from its_store.registry.query import resolve
+        return resolve(self.context, name, ref)
 
     # ----------------------------------------------------------------------- aliases & removal
-    def promote(self, name: str, version: str, alias: str) -> dict[str, Any]:
+    def promote(self, name: str, version: str, alias: str) -> Promotion:
         """Point `alias` at an existing version (given as version, alias or latest); history records it.
         Never leaves the alias on a version removed meanwhile (registry/promotion.py: NotFoundError)."""
         from its_store.registry.promotion import promote
-        return promote(self, name, version, alias)
+        return promote(self.context, name, version, alias)
 
-    def get_aliases(self, name: str) -> dict[str, Any]:
+    def get_aliases(self, name: str) -> Aliases:
         """Current aliases and their history (oldest first) of a model."""
-        validate_name(name)
-        doc, etag = aliases_doc.read(self.s3, self.bucket, name)
-        if etag is None and not self.docs.scan(name).versions(name):
-            raise E.NotFoundError(f"model not found: {name}", hint="see `its-store model list`")
-        return {"model_name": name, "aliases": doc["aliases"], "history": doc["history"]}
+        from its_store.registry.query import get_aliases
+        return get_aliases(self.context, name)
 
-    def delete_model(self, name: str, version: str, *, force: bool = False) -> dict[str, Any]:
+    def delete_model(self, name: str, version: str, *, force: bool = False) -> Removal:
         """Remove one version: manifest first (it vanishes at once), then its files (registry/removal.py).
 
         A version an alias points to is refused (ConflictError) unless `force`, which also drops those aliases;
         so is one being registered. In a versioned bucket the data stays stored behind delete markers: the
         result says so (`delete_markers`, `hidden`, `hidden_bytes`).
         """
-        validate_name(name)
-        if not is_version(version):
-            raise E.InvalidInputError(f"removal needs an explicit version, not {version!r}",
-                                      hint=f"see `its-store model list {name}`")
-        from its_store.registry.removal import remove_version
-        return remove_version(self, name, str(parse_version(version)), force=force)
+        from its_store.registry.removal import delete_model
+        return delete_model(self.context, name, version, force=force)
 
-    @staticmethod
-    def _quietly(fn: Callable[..., Any], *args: Any) -> None:
-        """Best-effort cleanup that must not hide the error being raised."""
-        try:
-            fn(*args)
-        except E.ItsStoreError:
-            pass
+    # ------------------------------------------------------------------------------------ upkeep
+    def flush_webhooks(self, budget: float | None = None) -> WebhookFlush:
+        """Send the webhook events waiting in the outbox (`model webhooks flush`)."""
+        from its_store.registry import webhooks
+        return WebhookFlush.model_validate(
+            webhooks.flush(self.context.settings, budget=budget or webhooks.SEND_BUDGET).to_dict())
 
-    def _remove_keys(self, keys: list[str]) -> None:
-        """Batch delete; the first per-key failure is raised (AccessDenied -> exit 6, ...)."""
-        if not keys:
-            return
-        try:
-            failures = self.s3.remove_many(self.bucket, [(k, None) for k in keys])
-        finally:
-            self._invalidate(keys)
-        if failures:
-            from its_store.s3.client import failure_error
-            raise failure_error(failures[0][1], self.bucket, failures[0][0])
+    def gc(self, name: str | None = None, *, keep_last: int, older_than: timedelta | str | float,
+           stale: timedelta | str | float = "1h", dry_run: bool = False, now: datetime | None = None) -> GcReport:
+        """Remove old versions (beyond the newest `keep_last`, older than `older_than`) that no alias
+        points to and no kept version names as parent, and registrations killed midway (registry/gc.py)."""
+        from its_store.registry.gc import gc
+        return gc(self.context, name, keep_last=keep_last, older_than=older_than, stale=stale, dry_run=dry_run,
+                  now=now)
 
-    def _put_doc(self, key: str, body: bytes, *, if_absent: bool) -> None:
-        """PUT a registry document (manifest, lock) ourselves, write-once when asked; keep the cache honest."""
-        try:
-            if if_absent:
-                self.s3.put_if_absent(self.bucket, key, body, _JSON_HEADERS)
-            else:
-                self.s3.put(self.bucket, key, body, _JSON_HEADERS)
-        finally:
-            self._invalidate([key])
+    # -------------------------------------------------------------- lineage, variants, diff, verify
+    def lineage(self, name: str, version: str | None = None) -> LineageReport:
+        """Ancestors (parents, their parents...) and descendants (versions naming it as parent)."""
+        from its_store.registry.lineage import lineage
+        return lineage(self.context, name, version)
 
-    def _invalidate(self, keys: list[str]) -> None:
-        """Writes that bypass StorageService must drop the service's cached metadata of those objects."""
-        cache = getattr(self.service, "cache", None)
-        if cache is not None and hasattr(cache, "invalidate_objects"):
-            cache.invalidate_objects(self.bucket, keys)
+    def seal(self, name: str, version: str | None = None) -> ModelVersion:
+        """Close a version to new variants (promotion does it too). Sealing twice is a no-op."""
+        from its_store.registry.variants import seal
+        return seal(self.context, name, version)
 
-    def _remove_prefix(self, prefix: str, keep: Iterable[str]) -> int:
-        """Delete every object under `prefix` except the relative paths in `keep`; returns the count."""
-        kept = set(keep)
-        keys = [item.key for item in self.s3.list_objects(self.bucket, prefix, True)
-                if item.key[len(prefix):] not in kept]
-        self._remove_keys(keys)
-        return len(keys)
+    def diff(self, name_a: str, ref_a: str | None, name_b: str, ref_b: str | None) -> DiffReport:
+        """What changed from NAME_A@REF_A to NAME_B@REF_B (diff.py)."""
+        from its_store.registry.diff import diff
+        from its_store.registry.query import resolve
+        a, b = resolve(self.context, name_a, ref_a), resolve(self.context, name_b, ref_b)
+        return diff(self.docs.manifest(name_a, a), self.docs.manifest(name_b, b))
+
+    def verify_model(self, name: str, version: str | None = None, *, check: bool = True) -> VerifyReport:
+        """Re-read every stored file and compare with the manifest; IntegrityError naming the damaged
+        ones when `check` (else the report lists them in `damaged`)."""
+        from its_store.registry.verify import verify_model
+        return verify_model(self.context, name, version, check=check)
+
+    # ----------------------------------------------------------------------- pull & share
+    def get_model(self, name: str, version: str | None = None, download_path: Path | str | None = None, *,
+                  force: bool = False, variant: str | None = None, gpu_arch: str | None = None,
+                  trt_version: str | None = None) -> PullResult:
+        """Download NAME@VERSION (a version, an alias or latest), every file verified by sha256.
+
+        A one-file model is written to `download_path` (or into it, if it is a folder); a folder model
+        becomes the folder `download_path`. Default: ./FILE or ./NAME-VERSION. Files already in the
+        local cache are not downloaded again. Nothing appears at the destination unless all is verified.
+        `variant`: a variant's name, or "auto" (the engine for `gpu_arch` + `trt_version`, else onnx).
+        """
+        from its_store.registry.pull import pull_version
+        return pull_version(self.context, name, version, download_path, force=force, variant=variant,
+                            gpu_arch=gpu_arch, trt_version=trt_version)
+
+    def generate_download_url(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> str:
+        """A presigned GET URL of the model's primary file (its only file, or the largest non-config one)."""
+        return self.download_urls(name, version, expires_in_seconds).url
+
+    def download_urls(self, name: str, version: str | None = None, expires_in_seconds: int = 3600) -> DownloadUrls:
+        """Presigned GET URLs of every file and of the manifest (at most 7 days)."""
+        from its_store.registry.share import download_urls
+        return download_urls(self.context, name, version, expires_in_seconds)
 
 
 def _for_identity(shared: DocCache, service: StorageService) -> DocCache:
     """The process-wide document cache as this service's identity sees it (never another identity's)."""
     from its_store.state.service_cache import ForIdentity
     return ForIdentity(shared, service.settings)
-
-
-def _exists(name: str, version: str) -> E.AlreadyExistsError:
-    return E.AlreadyExistsError(f"{name}@{version} is already registered",
-                                hint="versions are immutable: register a new version (or --version auto), "
-                                     "or add --force to overwrite")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def default_actor() -> str:
-    """user@host of this process, for created_by and alias history (from the OS, not the environment)."""
-    import os
-    import socket
-    try:
-        import pwd
-        user = pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 _shared: ModelRegistry | None = None

@@ -24,32 +24,30 @@ the same fields for `model rm` and `model gc` (`delete_markers`, `hidden`, `hidd
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from its_store._version import __version__
 from its_store.core import errors as E
-from its_store.registry import validate
-from its_store.registry.refs import LOCK
+from its_store.registry.context import quietly
+from its_store.registry.refs import LOCK, is_version, parse_version, validate_name
+from its_store.registry.results import Removal
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
+    from its_store.registry.context import RegistryContext
 
-_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "model_artifact"}
-TAKE_OVER_ATTEMPTS = 5
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def what_stays(reg: ModelRegistry, nbytes: int, *, done: bool = True) -> dict[str, Any]:
+def what_stays(ctx: RegistryContext, nbytes: int, *, done: bool = True) -> dict[str, Any]:
     """How a removal of `nbytes` is reported by `model rm` and `model gc` alike: in a versioned (or locked)
     bucket a delete adds a delete marker, so the data is hidden, not gone, and `hidden_bytes` are still
     stored until a lifecycle rule expires them. `done`: the deletes were made (not a dry run, no error)."""
-    return hidden_fields(reg.service.leaves_delete_markers(reg.bucket), nbytes, done=done)  # asked once per bucket
+    return hidden_fields(ctx.service.leaves_delete_markers(ctx.bucket), nbytes, done=done)  # asked once per bucket
 
 
 def hidden_fields(markers: bool, nbytes: int, *, done: bool) -> dict[str, Any]:
@@ -65,55 +63,39 @@ def rm_event_fields(stays: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------- the marker
-def _body(reg: ModelRegistry, operation: str) -> bytes:
+def _body(ctx: RegistryContext, operation: str) -> dict[str, Any]:
     """A removal's marker: who, when, which command; the token makes every claim's bytes unique (a PUT whose
     answer was lost is judged ours by its MD5, s3/client.py)."""
-    return json.dumps({"by": reg.actor, "at": _now(),
-                       "tool_version": __version__, "removing": operation, "token": secrets.token_hex(8)}
-                      ).encode("utf-8")
+    return {"by": ctx.actor, "at": _now(), "tool_version": __version__, "removing": operation,
+            "token": secrets.token_hex(8)}
 
 
-def claim(reg: ModelRegistry, name: str, version: str, operation: str, *, replacing: str | None = None) -> bool:
+def claim(ctx: RegistryContext, name: str, version: str, operation: str, *, replacing: str | None = None) -> bool:
     """Take NAME/VERSION/.its-registering for a removal: write-once, or with `replacing` (an ETag) in place of
     that very marker (a stale one gc judged dead). False when another process holds it."""
     key = f"{name}/{version}/{LOCK}"
-    reg.docs.require_conditional_writes()  # a marker that any PUT overwrites excludes nobody (rclone)
+    ctx.docs.require_conditional_writes()  # a marker that any PUT overwrites excludes nobody (rclone)
     try:
         if replacing is None:
-            reg.s3.put_if_absent(reg.bucket, key, _body(reg, operation), _HEADERS)
+            ctx.store.put_if_absent(key, _body(ctx, operation))
         else:
-            reg.s3.put_if_match(reg.bucket, key, _body(reg, operation), _HEADERS, replacing)
+            ctx.store.replace(key, _body(ctx, operation), replacing)
         return True
     except (E.ConflictError, E.NotFoundError):  # taken, changed or gone since it was listed
         return False
-    finally:
-        reg._invalidate([key])
 
 
-def release(reg: ModelRegistry, versions: list[tuple[str, str]]) -> None:
+def release(ctx: RegistryContext, versions: list[tuple[str, str]]) -> None:
     """Drop the markers of these versions (the last delete of a removal); best effort: a marker left
     behind is a dead removal's, which gc clears once it is stale."""
-    reg._quietly(reg._remove_keys, [f"{name}/{version}/{LOCK}" for name, version in versions])
+    quietly(ctx.remove_keys, [f"{name}/{version}/{LOCK}" for name, version in versions])
 
 
-def holder(reg: ModelRegistry, name: str, version: str) -> tuple[dict[str, Any], str] | None:
+def holder(ctx: RegistryContext, name: str, version: str) -> tuple[dict[str, Any], str] | None:
     """The marker's document and ETag, or None when there is none. A body that is not a JSON object reads
-    as an anonymous registration's."""
-    key = f"{name}/{version}/{LOCK}"
-    try:
-        resp = reg.s3.get(reg.bucket, key)
-    except E.ObjectNotFoundError:
-        return None
-    try:
-        data, etag = resp.read(64 * 1024), (resp.headers.get("ETag") or "").strip('"')
-    finally:
-        resp.close()
-        resp.release_conn()
-    try:
-        doc = validate.decode(data, key, "lock marker")
-    except E.IntegrityError:
-        doc = None
-    return (doc if isinstance(doc, dict) else {}), etag
+    as an anonymous registration's (registry/store.py)."""
+    stored = ctx.store.get(f"{name}/{version}/{LOCK}")
+    return None if stored is None else (stored.doc, stored.etag)
 
 
 def being_removed(name: str, version: str, doc: dict[str, Any]) -> E.ConflictError:
@@ -124,36 +106,30 @@ def being_removed(name: str, version: str, doc: dict[str, Any]) -> E.ConflictErr
                                 "it left once the marker is older than the --stale age")
 
 
-def take_over(reg: ModelRegistry, name: str, version: str, body: bytes) -> None:
+def take_over(ctx: RegistryContext, name: str, version: str, marker: dict[str, Any]) -> None:
     """`register --force`'s marker: written when absent, else in place of a registration's marker by
-    compare-and-swap. A removal's marker is never taken over (ConflictError), so --force never uploads
-    files that a running gc or rm is about to delete."""
+    compare-and-swap (DocStore.update). A removal's marker is never taken over (ConflictError), so --force
+    never uploads files that a running gc or rm is about to delete."""
     key = f"{name}/{version}/{LOCK}"
-    for _ in range(TAKE_OVER_ATTEMPTS):
-        try:
-            reg._put_doc(key, body, if_absent=True)
-            return
-        except E.AlreadyExistsError:
-            pass
-        held = holder(reg, name, version)
-        if held is None:
-            continue  # dropped meanwhile: try write-once again
-        doc, etag = held
+    try:
+        ctx.store.put_if_absent(key, marker)
+        return
+    except E.AlreadyExistsError:
+        pass
+
+    def ours(doc: dict[str, Any]) -> bool:
         if doc.get("removing"):
             raise being_removed(name, version, doc)
-        try:
-            reg.s3.put_if_match(reg.bucket, key, body, _HEADERS, etag)
-            return
-        except (E.ConflictError, E.NotFoundError):
-            continue  # changed since it was read: look again
-        finally:
-            reg._invalidate([key])
-    raise E.ConflictError(f"{name}@{version}: its registration marker kept changing", hint="retry the command")
+        doc.clear()
+        doc.update(marker)
+        return True
+
+    ctx.store.update(key, ours)
 
 
-def busy(reg: ModelRegistry, name: str, version: str, *, removing: bool) -> E.ConflictError:
+def busy(ctx: RegistryContext, name: str, version: str, *, removing: bool) -> E.ConflictError:
     """Why the write-once marker could not be taken: a removal holds it, or a registration (running, or dead)."""
-    held = holder(reg, name, version)
+    held = holder(ctx, name, version)
     if held is not None and held[0].get("removing"):
         return being_removed(name, version, held[0])
     if removing:
@@ -165,44 +141,52 @@ def busy(reg: ModelRegistry, name: str, version: str, *, removing: bool) -> E.Co
 
 
 # ----------------------------------------------------------------------------------------- model rm
-def remove_version(reg: ModelRegistry, name: str, version: str, *, force: bool) -> dict[str, Any]:
+def delete_model(ctx: RegistryContext, name: str, version: str, *, force: bool = False) -> Removal:
+    """Remove one explicit version (see ModelRegistry.delete_model)."""
+    validate_name(name)
+    if not is_version(version):
+        raise E.InvalidInputError(f"removal needs an explicit version, not {version!r}",
+                                  hint=f"see `its-store model list {name}`")
+    return remove_version(ctx, name, str(parse_version(version)), force=force)
+
+
+def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool) -> Removal:
     """`model rm`: the marker, the manifest (the version vanishes at once), the aliases read again (a version
     promoted meanwhile is put back: registry/promotion.py), the files, the marker last. Refused while a
     registration holds the marker. The report says whether the data is gone or hidden (what_stays)."""
     from its_store.registry import aliases as aliases_doc
     from its_store.registry.promotion import keep_if_aliased
-    from its_store.registry.refs import ALIASES, MANIFEST
-    reg.docs.manifest(name, version)  # NotFoundError (exit 3) before any write
-    doc, _ = aliases_doc.read(reg.s3, reg.bucket, name)
+    from its_store.registry.refs import MANIFEST
+    ctx.docs.manifest(name, version)  # NotFoundError (exit 3) before any write
+    doc = ctx.aliases(name)
     pointing = aliases_doc.aliases_of(doc, version)
     if pointing and not force:
         raise E.ConflictError(f"{name}@{version} is aliased as {', '.join(pointing)}",
                               hint="promote another version first, or add --force")
     prefix = f"{name}/{version}/"
-    markers = reg.service.leaves_delete_markers(reg.bucket)
-    with reg._audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing,
+    markers = ctx.service.leaves_delete_markers(ctx.bucket)
+    with ctx.audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing,
                       delete_marker=markers or None) as entry:
-        if not claim(reg, name, version, "model_rm"):
-            raise busy(reg, name, version, removing=True)
+        if not claim(ctx, name, version, "model_rm"):
+            raise busy(ctx, name, version, removing=True)
         try:
-            manifest = reg.docs.manifest(name, version)  # read again under the marker: the one removed
-            listed = [(i.key, int(i.size or 0)) for i in reg.s3.list_objects(reg.bucket, prefix, True)
+            manifest = ctx.docs.manifest(name, version)  # read again under the marker: the one removed
+            listed = [(i.key, int(i.size or 0)) for i in ctx.s3.list_objects(ctx.bucket, prefix, True)
                       if i.key != prefix + LOCK]  # under the marker: nobody adds a version's files now
-            reg._remove_keys([prefix + MANIFEST])
-            if not force and keep_if_aliased(reg, {(name, version): manifest}):
+            ctx.remove_keys([prefix + MANIFEST])
+            if not force and keep_if_aliased(ctx, {(name, version): manifest}):
                 raise E.ConflictError(f"{name}@{version} was promoted while it was being removed: it is kept",
                                       hint="promote another version first, or add --force")
-            reg._remove_keys([key for key, _ in listed if key != prefix + MANIFEST])
+            ctx.remove_keys([key for key, _ in listed if key != prefix + MANIFEST])
         finally:
-            release(reg, [(name, version)])
+            release(ctx, [(name, version)])
         nbytes = sum(size for _, size in listed)
         entry.update(objects=len(listed), size=nbytes)
         if pointing:
-            aliases_doc.update(reg.s3, reg.bucket, name,
-                               lambda d: aliases_doc.drop_version(d, version, actor=reg.actor, at=_now()))
-            reg._invalidate([f"{name}/{ALIASES}"])
-    reg.offline_store.forget_version(name, version)
-    stays = what_stays(reg, nbytes)
-    reg._emit("model.rm", name, version, aliases_removed=pointing, **rm_event_fields(stays))
-    return {"model_name": name, "version": version, "deleted_objects": len(listed), "aliases_removed": pointing,
-            "bytes": nbytes, **stays}
+            ctx.store.update(aliases_doc.aliases_key(name),
+                             lambda d: aliases_doc.drop_version(d, version, actor=ctx.actor, at=_now()))
+    ctx.offline_store.forget_version(name, version)
+    stays = what_stays(ctx, nbytes)
+    ctx.emit("model.rm", name, version, aliases_removed=pointing, **rm_event_fields(stays))
+    return Removal.model_validate({"model_name": name, "version": version, "deleted_objects": len(listed),
+                                   "aliases_removed": pointing, "bytes": nbytes, **stays})

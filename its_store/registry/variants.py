@@ -16,9 +16,6 @@ a conditional PUT (If-Match: its ETag), read-modify-write retried, so concurrent
 
 from __future__ import annotations
 
-import copy
-import json
-import random
 import re
 import subprocess
 import time
@@ -26,17 +23,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.registry.context import quietly
 from its_store.registry.manifest import empty_lineage
 from its_store.registry.refs import MANIFEST, VARIANT_AUTO, validate_variant
+from its_store.registry.results import ModelVersion, Registration
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
+    from its_store.registry.context import RegistryContext
 
 ONNX = "onnx"
 AUTO = VARIANT_AUTO
 _TRT_RE = re.compile(r"^trt-sm(\d{2,3})-trt(\d+)\.(\d+)(?:\.\d+)*$")
 _ARCH_RE = re.compile(r"^(?:sm_?)?(\d{1,4})(?:\.(\d{1,4}))?$", re.ASCII)  # ASCII: \d also matches "٨"
-MAX_ATTEMPTS = 20
 DETECT_TIMEOUT = 5.0
 
 
@@ -118,29 +116,11 @@ def detect_trt_version() -> str | None:
     return None
 
 
-def update_manifest(reg: ModelRegistry, name: str, version: str,
+def update_manifest(ctx: RegistryContext, name: str, version: str,
                     change: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """Read-modify-write NAME/VERSION/manifest.json with If-Match; `change` edits a private copy and
-    returns False when there is nothing to write. Retried when another writer got there first."""
-    key = f"{name}/{version}/{MANIFEST}"
-    for attempt in range(MAX_ATTEMPTS):
-        fetched = reg.docs._get_doc(key)
-        if fetched is None:
-            raise E.NotFoundError(f"model version not found: {name}@{version}",
-                                  hint=f"see `its-store model list {name}`")
-        doc, etag = copy.deepcopy(fetched[0]), fetched[1]
-        if not change(doc):
-            return doc
-        body = json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
-        try:
-            reg.s3.put_if_match(reg.bucket, key, body, {"Content-Type": "application/json",
-                                                        "x-amz-meta-its-type": "model_artifact"}, etag)
-            return doc
-        except E.ConflictError:
-            time.sleep(random.uniform(0.0, 0.02 * (attempt + 1)))
-        finally:
-            reg._invalidate([key])
-    raise E.ConflictError(f"could not update {name}@{version}: too many concurrent changes", hint="retry the command")
+    """Read-modify-write NAME/VERSION/manifest.json by compare-and-swap (registry/store.py); `change` edits
+    a private copy and returns False when there is nothing to write."""
+    return ctx.store.update(f"{name}/{version}/{MANIFEST}", change)
 
 
 def check_open(manifest: dict[str, Any], aliases: list[str], name: str, version: str) -> None:
@@ -166,18 +146,18 @@ def add_to(doc: dict[str, Any], variant: str, entry: dict[str, Any], name: str, 
     return True
 
 
-def wait_for_manifest(reg: ModelRegistry, name: str, version: str, seconds: float = 60.0) -> bool:
+def wait_for_manifest(ctx: RegistryContext, name: str, version: str, seconds: float = 60.0) -> bool:
     """Another process is creating NAME@VERSION (it holds the lock): wait for its manifest, so that a
     variant registered at the same moment is added to the version instead of failing."""
     from its_store.registry.refs import LOCK
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if reg._manifest_exists(name, version):
+        if ctx.manifest_exists(name, version):
             return True
         try:
-            reg.s3.stat(reg.bucket, f"{name}/{version}/{LOCK}")
+            ctx.s3.stat(ctx.bucket, f"{name}/{version}/{LOCK}")
         except E.NotFoundError:
-            return reg._manifest_exists(name, version)  # the other registration gave up
+            return ctx.manifest_exists(name, version)  # the other registration gave up
         time.sleep(0.2)
     return False
 
@@ -187,8 +167,8 @@ def already_there(name: str, version: str, variant: str) -> E.AlreadyExistsError
                                 hint="existing files never change: choose another variant name or a new version")
 
 
-def add_variant(reg: ModelRegistry, name: str, version: str, files: list[Any], details: dict[str, Any],
-                progress: Callable[[int], None] | None) -> dict[str, Any]:
+def add_variant(ctx: RegistryContext, name: str, version: str, files: list[Any], details: dict[str, Any],
+                progress: Callable[[int], None] | None) -> Registration:
     """Add a variant to an existing, open version: its own lock, its files, then an If-Match manifest update.
 
     The per-variant lock (NAME/VERSION/variants/V/.its-registering, write-once) keeps two processes from
@@ -200,36 +180,35 @@ def add_variant(reg: ModelRegistry, name: str, version: str, files: list[Any], d
     from its_store.registry.manifest import hash_files, variant_entry
     from its_store.registry.refs import LOCK
     variant = details["variant"]
-    manifest = reg.docs.manifest(name, version)
-    alias_doc, _ = aliases_doc.read(reg.s3, reg.bucket, name)
+    manifest = ctx.docs.manifest(name, version)
+    alias_doc = ctx.aliases(name)
     check_open(manifest, aliases_doc.aliases_of(alias_doc, version), name, version)
     if variant in (manifest.get("variants") or {}):
         raise already_there(name, version, variant)
     _check_same_details(manifest, details, name, version)
-    hash_files(files, reg.service.workers)
+    hash_files(files, ctx.workers)
     prefix, folder = f"{name}/{version}/", f"{name}/{version}/variants/{variant}/"
     try:
-        reg._put_doc(folder + LOCK, json.dumps({"by": reg.actor}).encode(), if_absent=True)
+        ctx.store.put_if_absent(folder + LOCK, {"by": ctx.actor})
     except E.AlreadyExistsError:
         raise E.ConflictError(f"variant {variant!r} of {name}@{version} is being added by another process "
                               "(or an earlier attempt did not finish)",
                               hint="`model gc --stale` removes a registration that died") from None
     try:
-        stored = dedup.store_files(reg, prefix, files, dedup=details.get("dedup", True), progress=progress)
+        stored = dedup.store_files(ctx, prefix, files, dedup=details.get("dedup", True), progress=progress)
         from datetime import UTC, datetime
         entry = variant_entry(files, created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-                              created_by=reg.actor)
+                              created_by=ctx.actor)
         if (details.get("lineage") or {}).get("git"):
             entry["git"] = details["lineage"]["git"]
-        doc = update_manifest(reg, name, version, lambda d: add_to(d, variant, entry, name, version))
+        doc = update_manifest(ctx, name, version, lambda d: add_to(d, variant, entry, name, version))
     except BaseException:
-        reg._quietly(reg._remove_prefix, folder, ())
+        quietly(ctx.remove_prefix, folder, ())
         raise
-    reg._quietly(reg._remove_keys, [folder + LOCK])
-    reg._quietly(dedup.index, reg, prefix, stored.uploaded)
-    rec = reg._record(doc, aliases_doc.aliases_of(alias_doc, version))
-    rec.update(stored.as_dict(), variant=variant)
-    return rec
+    quietly(ctx.remove_keys, [folder + LOCK])
+    quietly(dedup.index, ctx, prefix, stored.uploaded)
+    return Registration.model_validate({**ctx.record(doc, aliases_doc.aliases_of(alias_doc, version)),
+                                        **stored.as_dict(), "variant": variant})
 
 
 def _check_same_details(manifest: dict[str, Any], details: dict[str, Any], name: str, version: str) -> None:
@@ -279,3 +258,24 @@ def view(manifest: dict[str, Any], name: str, version: str, variant: str | None,
     files = [{**e, "key": e.get("key") or f"variants/{variant}/{e['path']}"} for e in picked["files"]]
     return {**manifest, "files": files, "size": picked.get("size", sum(e["size"] for e in files)),
             "sha256": picked.get("sha256"), "variant": variant}, variant
+
+
+def seal_manifest(ctx: RegistryContext, name: str, version: str) -> dict[str, Any]:
+    """Mark NAME@VERSION's manifest sealed (no new variants); a sealed one is left as it is."""
+    def close(doc: dict[str, Any]) -> bool:
+        if doc.get("sealed"):
+            return False
+        doc["sealed"] = True
+        return True
+
+    return update_manifest(ctx, name, version, close)
+
+
+def seal(ctx: RegistryContext, name: str, ref: str | None) -> ModelVersion:
+    """`model seal`: close a version to new variants (promotion does it too). Sealing twice is a no-op."""
+    from its_store.registry.query import resolve
+    resolved = resolve(ctx, name, ref)
+    ctx.docs.require_conditional_writes()  # the manifest changes by If-Match only
+    with ctx.audited("model_seal", f"{name}/{resolved}/{MANIFEST}", model=name, version=resolved):
+        doc = seal_manifest(ctx, name, resolved)
+    return ModelVersion.model_validate(ctx.record(doc, []))

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry.manifest import stored_entries
+from its_store.registry.results import VerifyReport
 
 if TYPE_CHECKING:
-    from its_store.registry.registry import ModelRegistry
+    from its_store.registry.context import RegistryContext
 
 
 class _Hasher:
@@ -35,14 +36,14 @@ class _Hasher:
         pass
 
 
-def check_one(reg: ModelRegistry, prefix: str, entry: dict[str, Any]) -> dict[str, Any]:
+def check_one(ctx: RegistryContext, prefix: str, entry: dict[str, Any]) -> dict[str, Any]:
     """{"path", "variant", "ok", "problem"?, "sha256_found"?} for one stored file. Read through the
     service (its SSE-C key when one is configured; the stored bytes, no decoding), in order, streamed."""
     key = prefix + entry["key"]
     row: dict[str, Any] = {"path": entry["key"], "variant": entry.get("variant"), "size": entry["size"]}
     sink = _Hasher()
     try:
-        reg.service.download_to_stream(reg.bucket, key, sink, raw=True)  # type: ignore[arg-type]
+        ctx.service.download_to_stream(ctx.bucket, key, sink, raw=True)  # type: ignore[arg-type]
     except E.NotFoundError:
         return {**row, "ok": False, "problem": "missing"}
     except E.IntegrityError as exc:  # the object fails its own checksum (CRC32/ETag) on the way
@@ -55,21 +56,31 @@ def check_one(reg: ModelRegistry, prefix: str, entry: dict[str, Any]) -> dict[st
     return {**row, "ok": True}
 
 
-def verify(reg: ModelRegistry, name: str, version: str) -> dict[str, Any]:
+def verify(ctx: RegistryContext, name: str, version: str) -> VerifyReport:
     """The verify report; `damaged` lists every file whose bytes are not the registered ones."""
-    manifest = reg.docs.manifest(name, version)
+    manifest = ctx.docs.manifest(name, version)
     entries = stored_entries(manifest)
     prefix = f"{name}/{version}/"
-    workers = max(1, min(reg.service.workers, len(entries)))
+    workers = max(1, min(ctx.workers, len(entries)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-verify") as pool:
-        rows = list(pool.map(lambda e: check_one(reg, prefix, e), entries))
+        rows = list(pool.map(lambda e: check_one(ctx, prefix, e), entries))
     damaged = [r for r in rows if not r["ok"]]
-    return {"model_name": name, "version": version, "files": len(rows), "verified_bytes": sum(
-        r["size"] for r in rows if r["ok"]), "ok": not damaged, "damaged": damaged, "checked": rows}
+    return VerifyReport.model_validate({"model_name": name, "version": version, "files": len(rows),
+                                        "verified_bytes": sum(r["size"] for r in rows if r["ok"]),
+                                        "ok": not damaged, "damaged": damaged, "checked": rows})
 
 
-def damaged_error(report: dict[str, Any]) -> E.IntegrityError:
-    names = ", ".join(f"{r['path']} ({r['problem']})" for r in report["damaged"])
-    return E.IntegrityError(f"{report['model_name']}@{report['version']}: {len(report['damaged'])} damaged "
+def damaged_error(report: VerifyReport) -> E.IntegrityError:
+    names = ", ".join(f"{r.path} ({r.problem})" for r in report.damaged)
+    return E.IntegrityError(f"{report.model_name}@{report.version}: {len(report.damaged)} damaged "
                             f"file(s): {names}",
                             hint="the stored bytes changed after registration; re-register from a good copy")
+
+
+def verify_model(ctx: RegistryContext, name: str, ref: str | None, *, check: bool = True) -> VerifyReport:
+    """The verify report of NAME@REF; IntegrityError (exit 4) naming the damaged files when `check`."""
+    from its_store.registry.query import resolve
+    report = verify(ctx, name, resolve(ctx, name, ref))
+    if check and report.damaged:
+        raise damaged_error(report)
+    return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,20 @@ from its_store.cli.base import add_commands, new_group
 from its_store.cli.completion.complete import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration, parse_pairs
+
+if TYPE_CHECKING:
+    from its_store.registry.registry import ModelRegistry
+    from its_store.registry.results import (
+        Aliases,
+        AncestorNode,
+        DescendantNode,
+        DiffReport,
+        DownloadUrls,
+        LineageReport,
+        ModelDetails,
+        OfflineMarks,
+        Removal,
+    )
 
 Json = Annotated[bool, out.JsonOption]
 Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS, NAME@latest or NAME (latest).",
@@ -27,7 +41,7 @@ Offline = Annotated[bool, typer.Option(
                       "Also ITS_STORE_OFFLINE=1.")]
 
 
-def _registry(offline: bool = False) -> Any:
+def _registry(offline: bool = False) -> ModelRegistry:
     """The registry of this invocation; online, it first sends webhook events left in the outbox."""
     from its_store.registry.registry import ModelRegistry
     reg = ModelRegistry(out.STATE.service(), offline=offline or None)
@@ -38,12 +52,12 @@ def _registry(offline: bool = False) -> Any:
     return reg
 
 
-def _offline_note(doc: dict[str, Any] | None) -> None:
+def _offline_note(doc: OfflineMarks | None) -> None:
     """On stderr, how old an offline answer's knowledge is."""
-    if doc and doc.get("offline"):
+    if doc is not None and doc.offline:
         from its_store.core.units import human_duration
-        age = doc.get("age_seconds")
-        out.talk(f"offline: answered from the local cache as of {_short_time(doc.get('as_of'))} UTC"
+        age = doc.age_seconds
+        out.talk(f"offline: answered from the local cache as of {_short_time(doc.as_of)} UTC"
                  + (f" ({human_duration(age)} ago)" if age is not None else ""))
 
 
@@ -88,11 +102,11 @@ def register_cmd(
                                          description=description, force=force, progress=advance, variant=variant,
                                          parents=parent or [], datasets=dataset or [], run_id=run_id,
                                          git_dir=None if no_git else Path.cwd(), card=card, dedup=not no_dedup)
-    files = _count(len(rec["variants"][variant]["files"]) if variant else len(rec["files"]), "file")
+    files = _count(len(rec.variants[variant].files) if variant else len(rec.files), "file")
     what = f" variant {variant}" if variant else ""
-    out.result(rec, lambda: out.talk(f"registered {rec['model_name']}@{rec['version']}{what} "
-                                     f"({files}; {human_size(rec['uploaded_bytes'])} uploaded, "
-                                     f"{rec['copied_files']} copied on the server) → {rec['uri']}"))
+    out.result(rec, lambda: out.talk(f"registered {rec.model_name}@{rec.version}{what} "
+                                     f"({files}; {human_size(rec.uploaded_bytes)} uploaded, "
+                                     f"{rec.copied_files} copied on the server) → {rec.uri}"))
 
 
 def _count(n: int, noun: str) -> str:
@@ -131,8 +145,8 @@ def list_cmd(
         out.emit_jsonl(records)
         return
     out.table(["model", "version", "created", "size", "aliases", "metrics", "tags"],
-              ([r["model_name"], r["version"], _short_time(r["created_at"]), human_size(r["size"]),
-                ",".join(r["aliases"]), _pairs(r["metrics"]), _pairs(r["tags"])] for r in records), right=["size"])
+              ([r.model_name, r.version, _short_time(r.created_at), human_size(r.size),
+                ",".join(r.aliases), _pairs(r.metrics), _pairs(r.tags)] for r in records), right=["size"])
 
 
 def _pairs(values: dict[str, Any]) -> str:
@@ -154,31 +168,31 @@ def show(ref: Ref, offline: Offline = False, json_: Json = False) -> None:
     out.result(rec, lambda: _show_human(rec))
 
 
-def _show_human(rec: dict[str, Any]) -> None:
+def _show_human(rec: ModelDetails) -> None:
     import json
-    rows = [["model", f"{rec['model_name']}@{rec['version']}"], ["uri", rec["uri"]],
-            ["created", f"{_short_time(rec['created_at'])} by {rec['created_by']}"],
-            ["size", f"{human_size(rec['size'])} ({rec['size']} bytes)"], ["sha256", rec["sha256"]],
-            ["aliases", ", ".join(rec["aliases"])], ["description", rec["description"]],
-            ["metrics", _pairs(rec["metrics"])], ["tags", _pairs(rec["tags"])],
-            ["training config", json.dumps(rec["training_config"]) if rec["training_config"] is not None else ""]]
+    rows: list[list[Any]] = [["model", f"{rec.model_name}@{rec.version}"], ["uri", rec.uri],
+            ["created", f"{_short_time(rec.created_at)} by {rec.created_by}"],
+            ["size", f"{human_size(rec.size)} ({rec.size} bytes)"], ["sha256", rec.sha256],
+            ["aliases", ", ".join(rec.aliases)], ["description", rec.description],
+            ["metrics", _pairs(rec.metrics)], ["tags", _pairs(rec.tags)],
+            ["training config", json.dumps(rec.training_config) if rec.training_config is not None else ""]]
     out.table(["field", "value"], rows)
-    out.table(["file", "size", "sha256"], ([f["path"], human_size(f["size"]), f["sha256"]] for f in rec["files"]),
+    out.table(["file", "size", "sha256"], ([f.path, human_size(f.size), f.sha256] for f in rec.files),
               right=["size"])
-    if rec.get("variants"):
+    if rec.variants:
         out.table(["variant", "files", "size", "created"],
-                  ([v, ", ".join(f["path"] for f in d["files"]), human_size(d["size"]), _short_time(d["created"])]
-                   for v, d in rec["variants"].items()), right=["size"])
-    lineage = rec.get("lineage") or {}
-    git = lineage.get("git") or {}
-    facts = [["parents", ", ".join(lineage.get("parents") or [])],
-             ["datasets", ", ".join(lineage.get("datasets") or [])],
-             ["run id", lineage.get("run_id") or ""], ["sealed", "yes" if rec.get("sealed") else "no"],
+                  ([v, ", ".join(f.path for f in d.files), human_size(d.size), _short_time(d.created)]
+                   for v, d in rec.variants.items()), right=["size"])
+    lineage = rec.lineage
+    git = lineage.git or {}
+    facts = [["parents", ", ".join(lineage.parents)],
+             ["datasets", ", ".join(lineage.datasets)],
+             ["run id", lineage.run_id or ""], ["sealed", "yes" if rec.sealed else "no"],
              ["git", f"{git.get('commit', '')[:12]} {git.get('branch') or ''}{' (dirty)' if git.get('dirty') else ''}"
               if git else ""]]
     out.table(["lineage", "value"], facts)
-    if rec.get("card"):
-        _print_card(rec["card"])
+    if rec.card:
+        _print_card(rec.card)
 
 
 def _print_card(text: str) -> None:
@@ -219,10 +233,10 @@ def pull(
     result = _registry(offline).get_model(name, version, dest, force=force, variant=variant, gpu_arch=gpu_arch,
                                    trt_version=trt_version)
     out.result(result, lambda: out.talk(
-        f"pulled {result['model_name']}@{result['version']}"
-        f"{' variant ' + result['variant'] if result.get('variant') else ''} → {result['path']} (verified; "
-        f"{result['downloaded_files']} downloaded, {human_size(result['downloaded_bytes'])}; "
-        f"{result['cached_files']} from cache)"))
+        f"pulled {result.model_name}@{result.version}"
+        f"{' variant ' + result.variant if result.variant else ''} → {result.path} (verified; "
+        f"{result.downloaded_files} downloaded, {human_size(result.downloaded_bytes)}; "
+        f"{result.cached_files} from cache)"))
     _offline_note(result)
 
 
@@ -243,12 +257,12 @@ def url(
     out.result(doc, lambda: _url_human(doc))
 
 
-def _url_human(doc: dict[str, Any]) -> None:
-    if len(doc["files"]) == 1:
-        out.lines([doc["url"]])
+def _url_human(doc: DownloadUrls) -> None:
+    if len(doc.files) == 1:
+        out.lines([doc.url])
         return
-    for item in doc["files"]:
-        out.row(item["path"], item["url"])
+    for item in doc.files:
+        out.row(item.path, item.url)
 
 
 def promote(
@@ -264,9 +278,9 @@ def promote(
     if version is None:
         raise InvalidInputError("promote needs NAME@VERSION", hint="e.g. yolo11_traffic@2.0.0")
     doc = _registry().promote(name, version, alias)
-    note = f"(was {doc['previous']})" if doc["previous"] else "(new alias)"
+    note = f"(was {doc.previous})" if doc.previous else "(new alias)"
     out.result(doc, lambda: out.talk(
-        f"{name}@{alias} → {doc['version']} {note if doc['changed'] else '(unchanged)'}"))
+        f"{name}@{alias} → {doc.version} {note if doc.changed else '(unchanged)'}"))
 
 
 def aliases(
@@ -282,13 +296,13 @@ def aliases(
     out.result(doc, lambda: _aliases_human(doc))
 
 
-def _aliases_human(doc: dict[str, Any]) -> None:
-    out.table(["alias", "version"], ([a, v] for a, v in sorted(doc["aliases"].items())))
-    if doc["history"]:
+def _aliases_human(doc: Aliases) -> None:
+    out.table(["alias", "version"], ([a, v] for a, v in sorted(doc.aliases.items())))
+    if doc.history:
         out.console().print("")
         out.table(["when", "alias", "version", "previous", "by"],
-                  ([_short_time(h["at"]), h["alias"], h["version"] or "(removed)", h["previous"] or "", h["by"]]
-                   for h in doc["history"]))
+                  ([_short_time(h.at), h.alias, h.version or "(removed)", h.previous or "", h.by]
+                   for h in doc.history))
 
 
 def rm(
@@ -320,15 +334,15 @@ MARKERS_NOTE = ("versioned bucket: a delete only adds a delete marker and every 
                 "lifecycle rule expires it (bucket lifecycle set ... --noncurrent-expire-days N)")
 
 
-def _rm_human(doc: dict[str, Any]) -> None:
+def _rm_human(doc: Removal) -> None:
     """'removed' only when the bytes are gone; in a versioned bucket 'hid', with what is still stored."""
-    where = f"{doc['model_name']}@{doc['version']}"
-    dropped = f" and alias(es) {', '.join(doc['aliases_removed'])}" if doc["aliases_removed"] else ""
-    if doc.get("hidden"):
-        out.talk(f"hid {where}{dropped} behind delete markers: {human_size(doc['hidden_bytes'])} still stored")
+    where = f"{doc.model_name}@{doc.version}"
+    dropped = f" and alias(es) {', '.join(doc.aliases_removed)}" if doc.aliases_removed else ""
+    if doc.hidden:
+        out.talk(f"hid {where}{dropped} behind delete markers: {human_size(doc.hidden_bytes)} still stored")
         out.talk(MARKERS_NOTE)
     else:
-        out.talk(f"removed {where}{dropped}, {human_size(doc['bytes'])}")
+        out.talk(f"removed {where}{dropped}, {human_size(doc.bytes)}")
 
 
 def _confirm(question: str) -> None:
@@ -346,29 +360,38 @@ def lineage(ref: Ref, json_: Json = False) -> None:
     out.result(doc, lambda: _lineage_human(doc))
 
 
-def _lineage_human(doc: dict[str, Any]) -> None:
-    lines = [doc["model"]]
-    if doc["datasets"]:
-        lines.append(f"  datasets: {', '.join(doc['datasets'])}")
-    if doc["run_id"]:
-        lines.append(f"  run: {doc['run_id']}")
-    if doc["git"]:
-        git = doc["git"]
+def _lineage_human(doc: LineageReport) -> None:
+    lines = [doc.model]
+    if doc.datasets:
+        lines.append(f"  datasets: {', '.join(doc.datasets)}")
+    if doc.run_id:
+        lines.append(f"  run: {doc.run_id}")
+    if doc.git:
+        git = doc.git
         lines.append(f"  git: {git['commit'][:12]} {git.get('branch') or ''}{' (dirty)' if git.get('dirty') else ''}")
-    lines.append("ancestors:" if doc["ancestors"] else "ancestors: (none)")
-    _tree(doc["ancestors"], "parents", "  ", lines)
-    lines.append("descendants:" if doc["descendants"] else "descendants: (none)")
-    _tree(doc["descendants"], "children", "  ", lines)
+    lines.append("ancestors:" if doc.ancestors else "ancestors: (none)")
+    _tree(doc.ancestors, "  ", lines)
+    lines.append("descendants:" if doc.descendants else "descendants: (none)")
+    _tree(doc.descendants, "  ", lines)
     out.lines(lines)
 
 
-def _tree(nodes: list[dict[str, Any]], below: str, indent: str, lines: list[str]) -> None:
+def _tree(nodes: list[AncestorNode] | list[DescendantNode], indent: str, lines: list[str]) -> None:
+    """Ancestors (below each: its parents) or descendants (below each: its children), as a tree."""
+    from its_store.registry.results import AncestorNode, DescendantNode
     for i, node in enumerate(nodes):
         last = i == len(nodes) - 1
-        note = " (missing)" if node.get("missing") else ""
-        data = f"  [data: {', '.join(node['datasets'])}]" if node.get("datasets") else ""
-        lines.append(f"{indent}{'└── ' if last else '├── '}{node['ref']}{note}{data}")
-        _tree(node.get(below) or [], below, indent + ("    " if last else "│   "), lines)
+        below: list[AncestorNode] | list[DescendantNode] = []
+        note = data = ref = ""
+        if isinstance(node, DescendantNode):
+            ref, below = node.ref, node.children
+        elif isinstance(node, AncestorNode):
+            ref = node.ref
+            note = " (missing)" if node.missing else ""
+            data = f"  [data: {', '.join(node.datasets)}]" if node.datasets else ""
+            below = node.parents
+        lines.append(f"{indent}{'└── ' if last else '├── '}{ref}{note}{data}")
+        _tree(below, indent + ("    " if last else "│   "), lines)
 
 
 def seal(ref: Ref, json_: Json = False) -> None:
@@ -378,8 +401,8 @@ def seal(ref: Ref, json_: Json = False) -> None:
     """
     name, version = _ref(ref)
     rec = _registry().seal(name, version)
-    out.result(rec, lambda: out.talk(f"sealed {rec['model_name']}@{rec['version']} "
-                                     f"(variants: {', '.join(rec['variants']) or 'none'})"))
+    out.result(rec, lambda: out.talk(f"sealed {rec.model_name}@{rec.version} "
+                                     f"(variants: {', '.join(rec.variants) or 'none'})"))
 
 
 def diff(
@@ -398,31 +421,27 @@ def diff(
     out.result(doc, lambda: _diff_human(doc))
 
 
-def _diff_human(doc: dict[str, Any]) -> None:
+def _diff_human(doc: DiffReport) -> None:
     import json
-    out.talk(f"{doc['a']} → {doc['b']}{' (same content)' if doc['same_content'] else ''}")
-    rows = [[k, _num(m["a"]), _num(m["b"]), _num(m["delta"], signed=True)] for k, m in doc["metrics"].items()]
+    out.talk(f"{doc.a} → {doc.b}{' (same content)' if doc.same_content else ''}")
+    rows = [[k, _num(m.a), _num(m.b), _num(m.delta, signed=True)] for k, m in doc.metrics.items()]
     if rows:
         out.table(["metric", "a", "b", "delta"], rows, right=["a", "b", "delta"])
     changes = []
-    for section in ("tags", "training_config"):
-        part = doc[section]
-        changes += [[section, f"+ {k}", json.dumps(v)] for k, v in part["added"].items()]
-        changes += [[section, f"- {k}", json.dumps(v)] for k, v in part["removed"].items()]
-        changes += [[section, f"~ {k}", f"{json.dumps(v['a'])} → {json.dumps(v['b'])}"]
-                    for k, v in part["changed"].items()]
-    files = doc["files"]
-    changes += [["files", f"+ {f['path']}", f["sha256"][:16]] for f in files["added"]]
-    changes += [["files", f"- {f['path']}", f["sha256"][:16]] for f in files["removed"]]
-    changes += [["files", f"~ {f['path']}", f"{f['a']['sha256'][:16]} → {f['b']['sha256'][:16]}"]
-                for f in files["changed"]]
-    lin = doc["lineage"]
-    for key in ("parents", "datasets"):
-        changes += [["lineage", f"+ {key[:-1]}", v] for v in lin[key]["added"]]
-        changes += [["lineage", f"- {key[:-1]}", v] for v in lin[key]["removed"]]
+    for section, part in (("tags", doc.tags), ("training_config", doc.training_config)):
+        changes += [[section, f"+ {k}", json.dumps(v)] for k, v in part.added.items()]
+        changes += [[section, f"- {k}", json.dumps(v)] for k, v in part.removed.items()]
+        changes += [[section, f"~ {k}", f"{json.dumps(v.a)} → {json.dumps(v.b)}"] for k, v in part.changed.items()]
+    files = doc.files
+    changes += [["files", f"+ {f.path}", f.sha256[:16]] for f in files.added]
+    changes += [["files", f"- {f.path}", f.sha256[:16]] for f in files.removed]
+    changes += [["files", f"~ {f.path}", f"{f.a.sha256[:16]} → {f.b.sha256[:16]}"] for f in files.changed]
+    for key, moved in (("parents", doc.lineage.parents), ("datasets", doc.lineage.datasets)):
+        changes += [["lineage", f"+ {key[:-1]}", v] for v in moved.added]
+        changes += [["lineage", f"- {key[:-1]}", v] for v in moved.removed]
     if changes:
         out.table(["what", "key", "change"], changes)
-    out.talk(f"{files['unchanged']} file(s) unchanged")
+    out.talk(f"{files.unchanged} file(s) unchanged")
 
 
 def _num(value: Any, signed: bool = False) -> str:
@@ -440,8 +459,8 @@ def verify(ref: Ref, json_: Json = False) -> None:
     """
     name, version = _ref(ref)
     doc = _registry().verify_model(name, version)
-    out.result(doc, lambda: out.talk(f"{doc['model_name']}@{doc['version']}: {doc['files']} file(s), "
-                                     f"{human_size(doc['verified_bytes'])} verified, all intact"))
+    out.result(doc, lambda: out.talk(f"{doc.model_name}@{doc.version}: {doc.files} file(s), "
+                                     f"{human_size(doc.verified_bytes)} verified, all intact"))
 
 
 # Command names that would clash with Python names (list, and this module's register()).

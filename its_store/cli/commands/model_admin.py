@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from its_store.cli.base import add_commands, confirm, new_group
 from its_store.cli.completion.complete import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration
+
+if TYPE_CHECKING:
+    from its_store.registry.results import GcReport
 
 Json = Annotated[bool, out.JsonOption]
 
@@ -50,34 +53,34 @@ def gc(
     report = ModelRegistry(out.STATE.service()).gc(name, keep_last=keep_last, older_than=age, stale=stale_after,
                                                    dry_run=dry_run)
     out.result(report, lambda: _gc_human(report))
-    if report["errors"]:
+    if report.errors:
         raise typer.Exit(1)
 
 
-def _gc_human(report: dict[str, Any]) -> None:
+def _gc_human(report: GcReport) -> None:
     """One row per version; 'hid' rather than 'removed' where the bucket keeps the data behind delete markers."""
-    markers = report.get("delete_markers")
-    verb = ("would hide" if markers else "would remove") if report["dry_run"] else ("hid" if markers else "removed")
-    rows = [[f"{r['model']}@{r['version']}", (r.get("created_at") or "")[:19].replace("T", " "),
-             human_size(r["bytes"]), r.get("error") or verb] for r in report["removed"]]
-    rows += [[f"{p['model']}@{p['version']}", "", "", f"kept: {p['reason']}"] for p in report["protected"]]
-    rows += [[f"{s['model']}@{s['version']}" + (f" variant {s['variant']}" if s.get("variant") else ""),
-              s["locked_at"][:19].replace("T", " "), human_size(s["bytes"]),
-              s.get("error") or f"{verb} ({'files without manifest' if s.get('orphan') else 'stale registration'}"
-                                f"{', marker only' if s['has_manifest'] else ''})"]
-             for s in report["stale_registrations"]]
+    markers = report.delete_markers
+    verb = ("would hide" if markers else "would remove") if report.dry_run else ("hid" if markers else "removed")
+    rows = [[f"{r.model}@{r.version}", (r.created_at or "")[:19].replace("T", " "),
+             human_size(r.bytes), r.error or verb] for r in report.removed]
+    rows += [[f"{p.model}@{p.version}", "", "", f"kept: {p.reason}"] for p in report.protected]
+    rows += [[f"{s.model}@{s.version}" + (f" variant {s.variant}" if s.variant else ""),
+              s.locked_at[:19].replace("T", " "), human_size(s.bytes),
+              s.error or f"{verb} ({'files without manifest' if s.orphan else 'stale registration'}"
+                         f"{', marker only' if s.has_manifest else ''})"]
+             for s in report.stale_registrations]
     if rows:
         out.table(["version", "created", "size", "action"], rows, right=["size"])
-    count = len(report["removed"])
-    size = human_size(report["removed_bytes"])
-    what = (f"{verb} {count} version{'' if count == 1 else 's'} and {len(report['stale_registrations'])} stale "
+    count = len(report.removed)
+    size = human_size(report.removed_bytes)
+    what = (f"{verb} {count} version{'' if count == 1 else 's'} and {len(report.stale_registrations)} stale "
             "registration(s)")
-    if markers and not report["dry_run"]:
-        out.talk(f"{what} behind delete markers: {human_size(report['hidden_bytes'])} still stored; "
-                 f"kept {report['kept']}")
+    if markers and not report.dry_run:
+        out.talk(f"{what} behind delete markers: {human_size(report.hidden_bytes)} still stored; "
+                 f"kept {report.kept}")
     else:
-        out.talk(f"{what}, {size}; kept {report['kept']}")
-    if markers and (count or report["stale_registrations"]):
+        out.talk(f"{what}, {size}; kept {report.kept}")
+    if markers and (count or report.stale_registrations):
         from its_store.cli.commands.model import MARKERS_NOTE
         out.talk(MARKERS_NOTE)
 
@@ -91,14 +94,14 @@ def flush(json_: Json = False) -> None:
     """
     from its_store.registry.registry import ModelRegistry
     report = ModelRegistry(out.STATE.service(), offline=False).flush_webhooks()
-    others = report.get("waiting_for_other_webhooks") or 0
-    out.result(report, lambda: out.talk(f"webhook {report['webhook'] or '(not set)'}: delivered "
-                                        f"{report['delivered']}, {report['pending']} waiting"
+    others = report.waiting_for_other_webhooks
+    out.result(report, lambda: out.talk(f"webhook {report.webhook or '(not set)'}: delivered "
+                                        f"{report.delivered}, {report.pending} waiting"
                                         + (f"; {others} other event(s) wait for other webhook URLs (sent by "
                                            "the configuration that queued them)" if others else "")))
-    if report["pending"]:
-        out.talk(f"its-store: {report['pending']} event(s) not delivered "
-                 f"({report['last_error'] or 'time budget spent'}); kept in the outbox for the next try")
+    if report.pending:
+        out.talk(f"its-store: {report.pending} event(s) not delivered "
+                 f"({report.last_error or 'time budget spent'}); kept in the outbox for the next try")
         raise typer.Exit(69)
 
 def register(app: typer.Typer) -> None:
