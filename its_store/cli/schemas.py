@@ -30,6 +30,20 @@ class Output(NamedTuple):
 
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
+    "model register": Output(("its_store.registry.results:Registration",)),
+    "model list": Output(("its_store.registry.results:ModelVersion",), lines=True),
+    "model show": Output(("its_store.registry.results:ModelDetails",)),
+    "model pull": Output(("its_store.registry.results:PullResult",)),
+    "model url": Output(("its_store.registry.results:DownloadUrls",)),
+    "model promote": Output(("its_store.registry.results:Promotion",)),
+    "model aliases": Output(("its_store.registry.results:Aliases",)),
+    "model rm": Output(("its_store.registry.results:Removal",)),
+    "model lineage": Output(("its_store.registry.results:LineageReport",)),
+    "model seal": Output(("its_store.registry.results:ModelVersion",)),
+    "model diff": Output(("its_store.registry.results:DiffReport",)),
+    "model verify": Output(("its_store.registry.results:VerifyReport",)),
+    "model gc": Output(("its_store.registry.results:GcReport",)),
+    "model webhooks flush": Output(("its_store.registry.results:WebhookFlush",)),
 }
 
 
