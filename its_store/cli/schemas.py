@@ -108,5 +108,6 @@ def write(folder: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
+    from its_store.cli import output as out
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schema")
-    print(f"{len(write(target))} schemas written to {target}")
+    out.lines([f"{len(write(target))} schemas written to {target}"])
