@@ -30,6 +30,10 @@ class Output(NamedTuple):
 
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
+    # buckets, their configuration, tags, object lock, versions, health (service/buckets.py ... health.py)
+    "tag set": Output(("its_store.service.tags:TagSet",)),
+    "tag get": Output(("its_store.service.tags:TagSet",)),
+    "tag rm": Output(("its_store.service.tags:TagSet",)),
 }
 
 
