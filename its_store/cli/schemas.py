@@ -31,6 +31,9 @@ class Output(NamedTuple):
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
     # buckets, their configuration, tags, object lock, versions, health (service/buckets.py ... health.py)
+    "bucket lifecycle show": Output(("its_store.service.lifecycle:LifecycleConfig",)),
+    "bucket lifecycle set": Output(("its_store.service.lifecycle:LifecycleSet",)),
+    "bucket lifecycle rm": Output(("its_store.service.lifecycle:LifecycleRemoved",)),
     "tag set": Output(("its_store.service.tags:TagSet",)),
     "tag get": Output(("its_store.service.tags:TagSet",)),
     "tag rm": Output(("its_store.service.tags:TagSet",)),
