@@ -31,12 +31,20 @@ class Output(NamedTuple):
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
     # buckets, their configuration, tags, object lock, versions, health (service/buckets.py ... health.py)
+    "bucket create": Output(("its_store.service.buckets:BucketCreated",)),
+    "bucket ls": Output(("its_store.core.models:BucketInfo",), lines=True),
+    "bucket rm": Output(("its_store.service.buckets:BucketRemoved",)),
+    "bucket info": Output(("its_store.service.buckets:BucketDetails",)),
+    "bucket versioning": Output(("its_store.service.versions:VersioningState",)),
     "bucket lifecycle show": Output(("its_store.service.lifecycle:LifecycleConfig",)),
     "bucket lifecycle set": Output(("its_store.service.lifecycle:LifecycleSet",)),
     "bucket lifecycle rm": Output(("its_store.service.lifecycle:LifecycleRemoved",)),
     "bucket policy show": Output(("its_store.service.policy:PolicyView",)),
     "bucket policy set": Output(("its_store.service.policy:PolicyView",)),
     "bucket policy rm": Output(("its_store.service.policy:PolicyRemoved",)),
+    "bucket encryption show": Output(("its_store.codec.encryption:BucketEncryption",)),
+    "bucket encryption set": Output(("its_store.codec.encryption:BucketEncryption",)),
+    "bucket encryption rm": Output(("its_store.codec.encryption:BucketEncryption",)),
     "bucket retention show": Output(("its_store.service.retention:BucketLock",)),
     "bucket retention set": Output(("its_store.service.retention:BucketLock",)),
     "bucket retention rm": Output(("its_store.service.retention:BucketLock",)),
@@ -48,6 +56,7 @@ RESULTS: dict[str, Output] = {
     "tag set": Output(("its_store.service.tags:TagSet",)),
     "tag get": Output(("its_store.service.tags:TagSet",)),
     "tag rm": Output(("its_store.service.tags:TagSet",)),
+    "restore": Output(("its_store.service.versions:RestoreResult",)),
 }
 
 
