@@ -31,6 +31,9 @@ class Output(NamedTuple):
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
     # buckets, their configuration, tags, object lock, versions, health (service/buckets.py ... health.py)
+    "config": Output(("its_store.core.settings:SettingsView",)),
+    "health": Output(("its_store.service.health:HealthReport",)),
+    "init": Output(("its_store.service.health:BucketsInitialized",)),
     "bucket create": Output(("its_store.service.buckets:BucketCreated",)),
     "bucket ls": Output(("its_store.core.models:BucketInfo",), lines=True),
     "bucket rm": Output(("its_store.service.buckets:BucketRemoved",)),
