@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
         UploadResponse,
     )
     from its_store.core.settings import Settings
+    from its_store.service.health import HealthReport
     from its_store.service.storage import StorageService
     from its_store.state.stats import StorageStats
 
@@ -107,7 +108,7 @@ class HealthStatus(dict[str, Any]):
     event loop free while the endpoint is checked.
     """
 
-    def __init__(self, check: Callable[[], dict[str, Any]], runner: _Runner) -> None:
+    def __init__(self, check: Callable[[], HealthReport], runner: _Runner) -> None:
         super().__init__()
         self._check = check
         self._runner = runner
@@ -117,7 +118,7 @@ class HealthStatus(dict[str, Any]):
     def _fill(self) -> HealthStatus:
         with self._lock:
             if not self._done:
-                dict.update(self, self._check())
+                dict.update(self, self._check().model_dump())
                 self._done = True
         return self
 

@@ -72,7 +72,7 @@ def test_malformed_webhook_url_is_one_config_line_showing_only_its_origin(url: s
 
 def test_webhook_url_with_user_info_is_kept_and_never_shown() -> None:
     settings = load_settings(model_webhook_url=f"https://hook:{TOKEN}@hooks.example:8443/in?t={TOKEN}")
-    assert settings.public_dict()["MINIO_MODEL_WEBHOOK_URL"] == "https://hooks.example:8443/..."
+    assert settings.public_view()["MINIO_MODEL_WEBHOOK_URL"] == "https://hooks.example:8443/..."
 
 
 def test_a_url_urllib3_cannot_parse_is_that_deliverys_failure(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ def clean_env(monkeypatch, tmp_path):
 
 
 def test_documented_defaults(clean_env):
-    values = load_settings().public_dict()
+    values = load_settings().public_view()
     for name, default in DOCUMENTED_DEFAULTS.items():
         assert values[name] == default, name
     assert values["MINIO_SECRET_KEY"] == "********"
@@ -82,7 +82,7 @@ def test_secret_key_file(clean_env, tmp_path: Path):
     clean_env.setenv("MINIO_SECRET_KEY_FILE", str(secret))
     settings = load_settings()
     assert settings.secret_key.get_secret_value() == "s3cr3t-from-file"
-    assert "s3cr3t" not in repr(settings) and "s3cr3t" not in str(settings.public_dict())
+    assert "s3cr3t" not in repr(settings) and "s3cr3t" not in str(settings.public_view())
 
 
 def test_bad_secret_is_not_echoed(clean_env):
@@ -109,5 +109,5 @@ def test_redis_password_masked(clean_env):
     clean_env.setenv("REDIS_URL", "redis://user:hunter2@cache.local:6379/0")
     settings = load_settings()
     assert settings.redis_url == "redis://user:hunter2@cache.local:6379/0"
-    assert "hunter2" not in str(settings.public_dict())
-    assert settings.public_dict()["MINIO_REDIS_URL"] == "redis://user:********@cache.local:6379/0"
+    assert "hunter2" not in str(settings.public_view())
+    assert settings.public_view()["MINIO_REDIS_URL"] == "redis://user:********@cache.local:6379/0"

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import computed_field
+
 from its_store.core import errors as E
+from its_store.core.models import Result
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -276,23 +279,27 @@ def explain_write_error(exc: E.ItsStoreError, sse: UploadSse, where: str, *,
 
 
 # ------------------------------------------------------------------------ bucket default (SSE)
-@dataclass
-class BucketEncryption:
-    """A bucket's default encryption: `algorithm` AES256 (SSE-S3), aws:kms (SSE-KMS) or None."""
+class BucketEncryption(Result):
+    """A bucket's default encryption (`bucket encryption show|set|rm`, `bucket info`): `algorithm` AES256
+    (SSE-S3), aws:kms (SSE-KMS) or None (no default), and the KMS key of SSE-KMS."""
 
     bucket: str
     algorithm: str | None = None
     kms_key_id: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def enabled(self) -> bool:
+        """Whether new objects are encrypted by default."""
+        return self.algorithm is not None
+
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def sse(self) -> str | None:
+        """SSE-S3, SSE-KMS, or None (no default encryption)."""
         if not self.algorithm:
             return None
         return "SSE-KMS" if self.algorithm.lower().startswith("aws:kms") else "SSE-S3"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "enabled": self.algorithm is not None, "sse": self.sse,
-                "algorithm": self.algorithm, "kms_key_id": self.kms_key_id}
 
 
 def _require_bucket(s3: S3Client, bucket: str) -> None:
@@ -307,7 +314,8 @@ def get_bucket_encryption(s3: S3Client, bucket: str) -> BucketEncryption:
     """The default encryption of `bucket` (algorithm None when it has none)."""
     _require_bucket(s3, bucket)
     found = s3.get_bucket_encryption(bucket)
-    return BucketEncryption(bucket, *(found or (None, None)))
+    algorithm, kms_key_id = found or (None, None)
+    return BucketEncryption(bucket=bucket, algorithm=algorithm, kms_key_id=kms_key_id)
 
 
 def set_bucket_encryption(s3: S3Client, bucket: str, kms_key_id: str | None = None) -> BucketEncryption:
@@ -332,4 +340,4 @@ def remove_bucket_encryption(s3: S3Client, bucket: str) -> BucketEncryption:
     """Remove the bucket's default encryption (objects already stored keep theirs)."""
     _require_bucket(s3, bucket)
     s3.delete_bucket_encryption(bucket)
-    return BucketEncryption(bucket)
+    return BucketEncryption(bucket=bucket)

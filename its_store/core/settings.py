@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
+from its_store.core.models import Result
 from its_store.core.netloc import check_host_port, shown_origin
 from its_store.core.units import is_uint, parse_size, shown
 
@@ -163,7 +164,7 @@ class Settings(BaseSettings):
             "log": self.logs_bucket,
         }.get(str(object_type), self.default_bucket)
 
-    def public_dict(self) -> dict[str, Any]:
+    def public_view(self) -> SettingsView:
         """Every setting with its MINIO_ name, secrets masked: for `its-store config`."""
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
@@ -180,7 +181,56 @@ class Settings(BaseSettings):
                 else ENV_PREFIX + name.upper()] = value
         proxy = self.proxy()
         out["proxy"] = _mask_url(proxy) if proxy else None  # the one in use for MINIO_ENDPOINT
-        return out
+        return SettingsView.model_validate(out)
+
+
+class SettingsView(Result):
+    """`its-store config`: every setting by the name of its variable, secrets masked ("********", or ""
+    when empty), the webhook URL cut to its origin, passwords in proxy and Redis URLs masked, paths as
+    text; `proxy` is the proxy requests to MINIO_ENDPOINT go through (None: none). A setting added to
+    Settings must be added here too (extra="forbid": Settings.public_view() fails otherwise)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    MINIO_ENDPOINT: str
+    MINIO_ACCESS_KEY: str
+    MINIO_SECRET_KEY: str
+    MINIO_SECRET_KEY_FILE: str | None
+    MINIO_SECURE: bool
+    MINIO_REGION: str
+    MINIO_CA_BUNDLE: str | None
+    MINIO_VERIFY_TLS: bool
+    MINIO_DEFAULT_BUCKET: str
+    MINIO_MODELS_BUCKET: str
+    MINIO_VIDEO_BUCKET: str
+    MINIO_LOGS_BUCKET: str
+    MINIO_MULTIPART_THRESHOLD: int
+    MINIO_PART_SIZE: int
+    MINIO_MAX_POOL_CONNECTIONS: int
+    MINIO_MAX_WORKERS: int
+    MINIO_MAX_RETRIES: int
+    MINIO_CONNECT_TIMEOUT: float
+    MINIO_READ_TIMEOUT: float
+    MINIO_ENABLE_CACHING: bool
+    MINIO_CACHE_TTL: int
+    MINIO_ENABLE_VERSIONING: bool
+    MINIO_ENABLE_ENCRYPTION: bool
+    MINIO_ENABLE_COMPRESSION: bool
+    MINIO_SSE_C_KEY: str | None
+    MINIO_SSE_C_KEY_FILE: str | None
+    MINIO_CREATE_BUCKETS: bool
+    MINIO_CACHE_DIR: str | None
+    MINIO_REDIS_URL: str | None
+    MINIO_AUDIT_LOG: str | None
+    HTTP_PROXY: str | None
+    HTTPS_PROXY: str | None
+    NO_PROXY: str | None
+    SSL_CERT_FILE: str | None
+    SSL_CERT_DIR: str | None
+    MINIO_MODEL_WEBHOOK_URL: str | None
+    MINIO_MODEL_WEBHOOK_SECRET: str | None
+    ITS_STORE_OFFLINE: bool
+    proxy: str | None
 
 
 def bypasses_proxy(endpoint: str, no_proxy: str) -> bool:

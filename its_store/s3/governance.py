@@ -21,6 +21,9 @@ from its_store.core import errors as E
 from its_store.core.units import parse_uint
 from its_store.s3.errors import errors, parsing
 
+if TYPE_CHECKING:
+    from its_store.s3.lifecycle import RuleFields
+
 __all__ = ["BYPASS_HEADER", "MIN_PART", "GovernanceCalls"]
 MIN_PART = 5 * 1024 * 1024  # S3's smallest multipart part (but the last)
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
@@ -132,14 +135,14 @@ class GovernanceCalls:
         found = head.version_id if head.etag == etag and head.version_id not in (None, "", "null") else None
         return etag, found
 
-    # -- lifecycle (plain dicts in and out) ----------------------------------------------------------
-    def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
+    # -- lifecycle (s3/lifecycle.RuleFields in and out) ----------------------------------------------
+    def get_lifecycle(self, bucket: str) -> list[RuleFields]:
         from its_store.s3.lifecycle import rule_from_minio
         with errors(bucket):
             config = self._minio.get_bucket_lifecycle(bucket_name=bucket)
         return [rule_from_minio(rule) for rule in (config.rules if config else [])]
 
-    def set_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
+    def set_lifecycle(self, bucket: str, rules: list[RuleFields]) -> None:
         from minio.lifecycleconfig import LifecycleConfig
 
         from its_store.s3.lifecycle import rule_to_minio

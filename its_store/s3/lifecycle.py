@@ -1,13 +1,28 @@
-"""Lifecycle rules between our plain dicts and minio's LifecycleConfig types (no minio type leaves s3/)."""
+"""Lifecycle rules between RuleFields (a typed dict) and minio's LifecycleConfig types (no minio type leaves
+s3/). The validated model of a rule is service/lifecycle.LifecycleRule, which s3/ cannot import."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
 
 
-def rule_to_minio(rule: dict[str, Any]) -> Any:
-    """{id, enabled, prefix, tags, expire_days, expire_date, noncurrent_expire_days,
-    abort_multipart_days} -> minio Rule. Validation is the caller's (its_store.service.lifecycle)."""
+class RuleFields(TypedDict):
+    """One lifecycle rule as S3Client.get_lifecycle() gives it and set_lifecycle() takes it."""
+
+    id: str | None
+    enabled: bool
+    prefix: str
+    tags: dict[str, str]
+    expire_days: int | None
+    expire_date: datetime | None          # midnight UTC
+    noncurrent_expire_days: int | None
+    abort_multipart_days: int | None
+    unsupported: NotRequired[list[str]]   # read only: parts of a rule this tool cannot write back
+
+
+def rule_to_minio(rule: RuleFields) -> Any:
+    """RuleFields -> minio Rule. Validation is the caller's (its_store.service.lifecycle)."""
     from minio.commonconfig import DISABLED, ENABLED, AndOperator, Filter, Tag, Tags
     from minio.lifecycleconfig import (
         AbortIncompleteMultipartUpload,
@@ -35,7 +50,8 @@ def rule_to_minio(rule: dict[str, Any]) -> Any:
         if abort else None)
 
 
-def rule_from_minio(rule: Any) -> dict[str, Any]:
+def rule_from_minio(rule: Any) -> RuleFields:
+    """A minio Rule -> RuleFields (what it holds that RuleFields cannot say is named in `unsupported`)."""
     flt, exp = rule.rule_filter, rule.expiration
     prefix, tags = "", {}
     if flt is not None:

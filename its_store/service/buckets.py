@@ -11,24 +11,31 @@ version, a delete marker, an unfinished upload) unless forced, and then erases e
 
 from __future__ import annotations
 
+import builtins
 import logging
 import weakref
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from its_store.codec.encryption import BucketEncryption
 from its_store.core import errors as E
+from its_store.core.models import BucketInfo, Result
 from its_store.core.refs import validate_bucket
 from its_store.service.lifecycle import Lifecycle, LifecycleRule, preset_rule
 from its_store.service.policy import Policies
-from its_store.service.retention import Retention
+from its_store.service.retention import DefaultRetention, Retention
 from its_store.service.versions import Versions
 
 if TYPE_CHECKING:
-    from its_store.core.models import BucketInfo, ObjectType
+    from its_store.core.enums import ObjectType
+    from its_store.s3.client import S3Client
     from its_store.service.context import Context
     from its_store.service.retention import BucketLock
+
+T = TypeVar("T")
 
 
 EVIDENCE_MODE, EVIDENCE_DAYS = "GOVERNANCE", 90  # --preset evidence: default retention of new objects
@@ -39,7 +46,7 @@ _TOLD: weakref.WeakSet[Context] = weakref.WeakSet()  # services that said their 
 
 def resolve_bucket(ctx: Context, bucket: str | None, object_type: ObjectType | str = "other") -> str:
     """The bucket to use: the one given, else the configured default for the object type."""
-    from its_store.core.models import ObjectType
+    from its_store.core.enums import ObjectType
     name = bucket or ctx.settings.bucket_for_type(ObjectType(object_type).value)
     return validate_bucket(name)
 
@@ -69,7 +76,6 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
 
 def list_buckets(ctx: Context) -> list[BucketInfo]:
     """Every bucket of the account; their names are remembered for shell completion."""
-    from its_store.core.models import BucketInfo
     buckets = [BucketInfo(name=b.name, created=b.creation_date) for b in ctx.s3.list_buckets()]
     ctx.cache.remember_bucket_names([b.name for b in buckets])
     return buckets
@@ -104,18 +110,22 @@ def default_versioning(ctx: Context, bucket: str, entry: dict[str, Any], *, say:
     return warning
 
 
-class BucketCreated(BaseModel):
+class BucketCreated(Result):
+    """`bucket create`: the new bucket as configured, each setting read back from the server."""
+
     bucket: str
-    versioning: str
-    encryption: str | None = None
+    versioning: str                                    # Enabled, Suspended, Off
+    encryption: str | None = None                      # SSE-S3, SSE-KMS, None: no default encryption
     preset: str | None = None
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
     object_lock: bool = False
-    default_retention: dict[str, Any] | None = None   # {"mode", "days", "years"} when set
+    default_retention: DefaultRetention | None = None  # of new objects, when the bucket has one
     warnings: list[str] = Field(default_factory=list)  # e.g. the server refused default encryption
 
 
-class BucketRemoved(BaseModel):
+class BucketRemoved(Result):
+    """`bucket rm`: what went with the bucket (with `forced`, every version, marker and upload first)."""
+
     bucket: str
     forced: bool = False
     objects: int = 0
@@ -125,7 +135,7 @@ class BucketRemoved(BaseModel):
     uploads_aborted: int = 0
 
 
-class BucketDetails(BaseModel):
+class BucketDetails(Result):
     """What `bucket info` shows. Counts come from listing every version of the bucket (a failed listing fails
     the command). Each other field comes from a call of its own; one that fails or is answered with something
     that is not S3 is None (unknown), and `unknown` says why ({field: reason}), the rest is shown."""
@@ -133,11 +143,11 @@ class BucketDetails(BaseModel):
     bucket: str
     created: datetime | None = None
     versioning: str | None = None                      # Enabled, Suspended, Off; None: unknown
-    encryption: Any = None                             # None: no default read (see unknown)
+    encryption: BucketEncryption | None = None         # None: not read (see unknown)
     lifecycle: list[LifecycleRule] | None = Field(default_factory=list)
     tags: dict[str, str] | None = Field(default_factory=dict)
     object_lock: bool | None = None                    # None: the server did not say
-    default_retention: dict[str, Any] | None = None    # {"mode", "days", "years"} when set
+    default_retention: DefaultRetention | None = None  # of new objects, when the bucket has one
     objects: int = 0          # current (latest, not deleted) objects
     size: int = 0             # bytes of the current objects
     versions: int = 0         # every stored data version, current ones included
@@ -155,7 +165,8 @@ class BucketAdmin:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def list(self) -> list[BucketInfo]:
+    def list(self) -> builtins.list[BucketInfo]:
+        """Every bucket of the account (`bucket ls`)."""
         return list_buckets(self.ctx)
 
     def _require(self, bucket: str) -> str:
@@ -193,7 +204,7 @@ class BucketAdmin:
         encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
         if s3.bucket_exists(bucket):
             raise E.AlreadyExistsError(f"bucket already exists: {bucket}")
-        warnings: list[str] = []
+        warnings: builtins.list[str] = []
         with self.ctx.op("bucket_create", bucket=bucket, forget="buckets", preset=preset, versioning=version_it,
                          encryption=encrypt, object_lock=object_lock or None) as op:
             s3.make_bucket(bucket, object_lock=object_lock)
@@ -212,10 +223,11 @@ class BucketAdmin:
         rules = Lifecycle(self.ctx).get(bucket) if rule else []  # read back what was set; a new bucket has none
         return BucketCreated(bucket=bucket, versioning=Versions(self.ctx).status(bucket),
                              encryption=sse, preset=preset, lifecycle=rules,
-                             object_lock=bool(lock and lock.object_lock), default_retention=_default_of(lock),
+                             object_lock=bool(lock and lock.object_lock),
+                             default_retention=lock.default() if lock else None,
                              warnings=warnings)
 
-    def _evidence(self, bucket: str, warnings: list[str], encrypt: bool) -> str | None:
+    def _evidence(self, bucket: str, warnings: builtins.list[str], encrypt: bool) -> str | None:
         """SSE-S3 (a warning if the server refuses it) and the default 90-day governance retention."""
         from its_store.codec.encryption import set_bucket_encryption
         sse = None
@@ -285,7 +297,7 @@ class BucketAdmin:
             erased = Versions(self.ctx).erase(bucket, "", recursive=True)
             erased.raise_for_failures()
             result.objects, result.versions = erased.objects, erased.versions
-            result.delete_markers, result.bytes = erased.delete_markers, erased.total_bytes
+            result.delete_markers, result.bytes = erased.delete_markers, erased.bytes
         for key, upload_id in uploads:
             s3.abort_multipart(bucket, key, upload_id)
         result.uploads_aborted = len(uploads)
@@ -304,7 +316,7 @@ class BucketAdmin:
         s3 = self.ctx.s3
         details = BucketDetails(bucket=bucket)
 
-        def read(name: str, call: Any) -> Any:
+        def read(name: str, call: Callable[[], T]) -> T | None:
             """call(), or None with the reason under `name` in details.unknown."""
             try:
                 return call()
@@ -321,7 +333,7 @@ class BucketAdmin:
         details.uploads_in_progress = read("uploads_in_progress", lambda: len(s3.list_multipart_uploads(bucket)))
         lock = read("object_lock", lambda: Retention(self.ctx).bucket_lock(bucket))
         if lock is not None:
-            details.object_lock, details.default_retention = lock.object_lock, _default_of(lock)
+            details.object_lock, details.default_retention = lock.object_lock, lock.default()
         view = read("public", lambda: Policies(self.ctx).get(bucket))
         if view is not None:
             details.public, details.policy_summary = view.public, view.lines()
@@ -351,15 +363,7 @@ class BucketAdmin:
                 details.stored_size += item.size or 0
 
 
-def _encryption_of(s3: Any, bucket: str) -> dict[str, Any]:
-    """The bucket's default encryption (encryption.BucketEncryption as a dict)."""
+def _encryption_of(s3: S3Client, bucket: str) -> BucketEncryption:
+    """The bucket's default encryption."""
     from its_store.codec.encryption import get_bucket_encryption
-    return get_bucket_encryption(s3, bucket).to_dict()
-
-
-def _default_of(lock: Any) -> dict[str, Any] | None:
-    """{"mode", "days", "years"} of a retention.BucketLock's default retention, or None."""
-    if lock is None or not lock.mode:
-        return None
-    return {"mode": lock.mode, "days": lock.days, "years": lock.years}
-
+    return get_bucket_encryption(s3, bucket)

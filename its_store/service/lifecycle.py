@@ -1,7 +1,7 @@
 """Bucket lifecycle rules: a validated model, retention presets, JSON files, and get/set/remove.
 
 Rules are checked here before anything is sent, so a bad rule set fails with exit 2 and a reason
-instead of a server's MalformedXML. The S3 wire format is built in s3/lifecycle.py from plain dicts.
+instead of a server's MalformedXML. The S3 wire format is built in s3/lifecycle.py from RuleFields.
 """
 
 from __future__ import annotations
@@ -13,19 +13,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
+from its_store.core.models import Result
 
 if TYPE_CHECKING:
+    from its_store.s3.lifecycle import RuleFields
     from its_store.service.context import Context
 
 _ID_RE = re.compile(r"^[\w.\-+=:/@ ]{1,255}$")
 ABORT_MULTIPART_DAYS = 7
 
 
-class LifecycleRule(BaseModel):
+class LifecycleRule(Result):
     """One lifecycle rule. `prefix` and `tags` select objects; the *_days fields say what happens when."""
 
     model_config = ConfigDict(extra="forbid")
@@ -54,13 +56,39 @@ class LifecycleRule(BaseModel):
         digest = hashlib.sha1(self.model_dump_json(exclude={"id", "unsupported"}).encode()).hexdigest()[:8]
         return self.model_copy(update={"id": f"its-{digest}"})
 
-    def to_s3(self) -> dict[str, Any]:
-        """The plain dict s3.S3Client.set_lifecycle() takes (dates as midnight UTC)."""
-        doc = self.model_dump(exclude={"unsupported"})
-        if self.expire_date is not None:
-            doc["expire_date"] = datetime(self.expire_date.year, self.expire_date.month,
-                                          self.expire_date.day, tzinfo=UTC)
-        return doc
+    def to_s3(self) -> RuleFields:
+        """The rule as s3.S3Client.set_lifecycle() takes it (dates as midnight UTC)."""
+        when = self.expire_date
+        return {"id": self.id, "enabled": self.enabled, "prefix": self.prefix, "tags": dict(self.tags),
+                "expire_days": self.expire_days,
+                "expire_date": datetime(when.year, when.month, when.day, tzinfo=UTC) if when else None,
+                "noncurrent_expire_days": self.noncurrent_expire_days,
+                "abort_multipart_days": self.abort_multipart_days}
+
+
+class LifecycleConfig(Result):
+    """`bucket lifecycle show`: a bucket's lifecycle rules ([] when it has none)."""
+
+    bucket: str
+    rules: list[LifecycleRule] = Field(default_factory=list)
+
+
+class LifecycleSet(Result):
+    """`bucket lifecycle set`: the bucket's rules after the change, and which ids were added or replaced."""
+
+    bucket: str
+    rules: list[LifecycleRule] = Field(default_factory=list)
+    added: list[str] = Field(default_factory=list)
+    replaced: list[str] = Field(default_factory=list)
+    replace_all: bool = False   # every earlier rule was dropped (--replace, --file)
+
+
+class LifecycleRemoved(Result):
+    """`bucket lifecycle rm`: the ids removed and the rules the bucket keeps."""
+
+    bucket: str
+    removed: list[str] = Field(default_factory=list)
+    rules: list[LifecycleRule] = Field(default_factory=list)
 
 
 # Retention presets for the ITS buckets (documented in the README). Frames and logs expire, and a
@@ -109,7 +137,7 @@ def validate_rules(rules: list[LifecycleRule]) -> list[LifecycleRule]:
         _validate_rule(rule)
         if rule.id in seen:
             raise E.InvalidInputError(f"duplicate lifecycle rule id {rule.id!r}", hint="rule ids must be unique")
-        seen.add(rule.id)
+        seen.add(rule.id or "")
     if len(named) > 1000:
         raise E.InvalidInputError("more than 1000 lifecycle rules (the S3 limit)")
     return named
@@ -194,31 +222,35 @@ class Lifecycle:
         validate_bucket(bucket)
         return [make_rule(**rule) for rule in self.ctx.s3.get_lifecycle(bucket)]
 
-    def set(self, bucket: str, rules: list[LifecycleRule], *, replace: bool = False) -> dict[str, Any]:
+    def show(self, bucket: str) -> LifecycleConfig:
+        """The bucket's rules as a result (`bucket lifecycle show`)."""
+        return LifecycleConfig(bucket=bucket, rules=self.get(bucket))
+
+    def set(self, bucket: str, rules: list[LifecycleRule], *, replace: bool = False) -> LifecycleSet:
         """Add `rules` to the bucket's configuration (a rule with the same id is replaced), or
         replace the whole configuration. Everything is validated before one PUT."""
         incoming = validate_rules(rules)
         current = [] if replace else self.get(bucket)
         ids = {rule.id for rule in incoming}
-        replaced = [rule.id for rule in current if rule.id in ids]
+        replaced = [rule.id for rule in current if rule.id and rule.id in ids]
         merged = validate_rules([r for r in current if r.id not in ids] + incoming)
         self._write(bucket, merged, action="set")
-        return {"bucket": bucket, "rules": merged, "added": [r.id for r in incoming if r.id not in replaced],
-                "replaced": replaced, "replace_all": replace}
+        added = [r.id for r in incoming if r.id and r.id not in replaced]
+        return LifecycleSet(bucket=bucket, rules=merged, added=added, replaced=replaced, replace_all=replace)
 
-    def remove(self, bucket: str, rule_id: str | None = None) -> dict[str, Any]:
+    def remove(self, bucket: str, rule_id: str | None = None) -> LifecycleRemoved:
         """Remove one rule by id, or (rule_id None) the whole configuration."""
         current = self.get(bucket)
         if rule_id is None:
             if current:
                 self._write(bucket, [], action="rm")
-            return {"bucket": bucket, "removed": [r.id for r in current], "rules": []}
+            return LifecycleRemoved(bucket=bucket, removed=[r.id or "" for r in current])
         if rule_id not in {r.id for r in current}:
             raise E.NotFoundError(f"no lifecycle rule {rule_id!r} on s3://{bucket}",
                                   hint=f"see `its-store bucket lifecycle show s3://{bucket}`")
         remaining = [r for r in current if r.id != rule_id]
         self._write(bucket, validate_rules(remaining) if remaining else [], action="rm")
-        return {"bucket": bucket, "removed": [rule_id], "rules": remaining}
+        return LifecycleRemoved(bucket=bucket, removed=[rule_id], rules=remaining)
 
     def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str) -> None:
         """PUT the rule set (or DELETE the configuration when it is empty), audited."""

@@ -13,12 +13,14 @@ are not enumerable. Every change goes to the audit log.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import Field
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 
 if TYPE_CHECKING:
@@ -33,22 +35,43 @@ _WORDS = {"s3:GetObject": "read objects", "s3:PutObject": "write objects", "s3:D
           "s3:ListBucketMultipartUploads": "list uploads", "s3:GetBucketLocation": "see the bucket's region"}
 
 
-@dataclass
-class PolicyView:
-    """A bucket's policy: the JSON (None: no policy), a summary per statement, and whether it is public."""
+class StatementSummary(Result):
+    """One statement of a bucket policy in plain words: its effect, whether it is for anyone without
+    credentials, its actions and resources as written, and `text` (e.g. "anyone, without credentials, may
+    read objects under share/")."""
+
+    effect: str | None = None     # Allow or Deny
+    anonymous: bool = False
+    actions: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)
+    text: str
+
+
+class PolicyView(Result):
+    """`bucket policy show|set`: a bucket's policy, the JSON document as stored (None: no policy), a summary
+    per statement, and whether anyone without credentials is allowed anything (`public`)."""
 
     bucket: str
-    policy: dict[str, Any] | None
-    statements: list[dict[str, Any]] = field(default_factory=list)
     public: bool = False
+    policy: dict[str, Any] | None = None   # the policy document (free-form JSON, as S3 defines it)
+    summary: list[StatementSummary] = Field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "public": self.public, "policy": self.policy,
-                "summary": self.statements}
+    @property
+    def statements(self) -> list[StatementSummary]:
+        """The summary per statement (the name earlier versions gave it)."""
+        return self.summary
 
     def lines(self) -> list[str]:
         """The summary in plain words, one line per statement."""
-        return [s["text"] for s in self.statements]
+        return [s.text for s in self.summary]
+
+
+class PolicyRemoved(Result):
+    """`bucket policy rm`: whether there was a policy to remove, and whether it made the bucket public."""
+
+    bucket: str
+    removed: bool
+    was_public: bool
 
 
 def public_policy(bucket: str, read: list[str], write: list[str]) -> dict[str, Any]:
@@ -84,7 +107,7 @@ def load_policy(path: Path) -> dict[str, Any]:
         raise E.InvalidInputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                                   hint="a bucket policy is one JSON object with a Statement list") from None
     check_policy(doc, str(path))
-    return doc
+    return cast("dict[str, Any]", doc)  # check_policy refuses anything but a JSON object
 
 
 def check_policy(doc: Any, where: str = "the policy") -> None:
@@ -109,11 +132,12 @@ def _anyone(principal: Any) -> bool:
     return isinstance(principal, dict) and "*" in _list(principal.get("AWS"))
 
 
-def summarize(bucket: str, doc: dict[str, Any] | None) -> tuple[list[dict[str, Any]], bool]:
+def summarize(bucket: str, doc: dict[str, Any] | None) -> tuple[list[StatementSummary], bool]:
     """(one plain-words entry per statement, whether anonymous requests are allowed anything)."""
     if not doc:
         return [], False
-    out, public = [], False
+    out: list[StatementSummary] = []
+    public = False
     for st in doc.get("Statement") or []:
         if not isinstance(st, dict):
             continue
@@ -128,8 +152,9 @@ def summarize(bucket: str, doc: dict[str, Any] | None) -> tuple[list[dict[str, A
         verb = "may" if allow else "may not"
         text = f"{who} {verb} {', '.join(_WORDS.get(a, a) for a in actions)} {' and '.join(where)}{conditions}"
         public = public or (allow and anyone and not st.get("Condition"))
-        out.append({"effect": st.get("Effect"), "anonymous": anyone, "actions": actions,
-                    "resources": _list(st.get("Resource")), "text": text})
+        effect = st.get("Effect")
+        out.append(StatementSummary(effect=effect if isinstance(effect, str) else None, anonymous=anyone,
+                                    actions=actions, resources=_list(st.get("Resource")), text=text))
     return out, public
 
 
@@ -156,7 +181,7 @@ class Policies:
         text = self.ctx.s3.get_bucket_policy(bucket)
         doc = loads(text) if text else None
         statements, public = summarize(bucket, doc)
-        return PolicyView(bucket, doc, statements, public)
+        return PolicyView(bucket=bucket, policy=doc, summary=statements, public=public)
 
     def set(self, bucket: str, *, public_read: list[str] | None = None, public_write: list[str] | None = None,
             document: dict[str, Any] | None = None) -> PolicyView:
@@ -173,17 +198,17 @@ class Policies:
         self._require(bucket)
         statements, public = summarize(bucket, document)
         with self.ctx.op("bucket_policy_set", bucket=bucket, forget=None, public=public,
-                         summary=[s["text"] for s in statements]):
+                         summary=[s.text for s in statements]):
             self.ctx.s3.set_bucket_policy(bucket, json.dumps(document))
-        return PolicyView(bucket, document, statements, public)
+        return PolicyView(bucket=bucket, policy=document, summary=statements, public=public)
 
-    def remove(self, bucket: str) -> PolicyView:
-        """Delete the bucket's policy (none: nothing to do). Returns what was there."""
+    def remove(self, bucket: str) -> PolicyRemoved:
+        """Delete the bucket's policy (none: nothing to do); says whether there was one, and if it was public."""
         before = self.get(bucket)
         if before.policy is not None:
             with self.ctx.op("bucket_policy_rm", bucket=bucket, forget=None, public=before.public):
                 self.ctx.s3.delete_bucket_policy(bucket)
-        return before
+        return PolicyRemoved(bucket=bucket, removed=before.policy is not None, was_public=before.public)
 
     def is_public(self, bucket: str) -> bool | None:
         """True when anonymous requests are allowed anything; None when the policy cannot be read."""

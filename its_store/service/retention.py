@@ -10,15 +10,15 @@ lock, so the reason is read back with GET ?retention and GET ?legal-hold on the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from its_store.core import errors as E
 from its_store.core import lock as L
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key
 
 if TYPE_CHECKING:
@@ -26,13 +26,21 @@ if TYPE_CHECKING:
 
 Version = tuple[str, str | None]  # (key, version id)
 LOCKED = "object locked: "   # prefix of a per-version failure message refused by the lock
-CHUNK = 256                   # keys per thread-pool round of a recursive change (memory stays bounded)
 NO_LOCK_HINT = ("object lock can only be turned on when a bucket is created: "
                 "its-store bucket create s3://NEW --object-lock (then copy the objects there)")
 
 
-class BucketLock(BaseModel):
-    """`bucket retention show` / `bucket info`: object lock state and default retention."""
+class DefaultRetention(Result):
+    """The default retention of new objects in a bucket with object lock: a mode and a period (days or
+    years, the other None)."""
+
+    mode: str                   # GOVERNANCE or COMPLIANCE
+    days: int | None = None
+    years: int | None = None
+
+
+class BucketLock(Result):
+    """`bucket retention show|set|rm` / `bucket info`: object lock state and default retention."""
 
     bucket: str
     object_lock: bool
@@ -40,8 +48,12 @@ class BucketLock(BaseModel):
     days: int | None = None
     years: int | None = None
 
+    def default(self) -> DefaultRetention | None:
+        """The default retention of new objects, or None when the bucket has none."""
+        return DefaultRetention(mode=self.mode, days=self.days, years=self.years) if self.mode else None
 
-class LockState(BaseModel):
+
+class LockState(Result):
     """`retention show` / `legal-hold show` of one version."""
 
     bucket: str
@@ -53,7 +65,24 @@ class LockState(BaseModel):
     reasons: list[str] = Field(default_factory=list)   # why a delete of this version is refused now
 
 
-class LockChange(BaseModel):
+class LockedVersion(Result):
+    """One version a lock change was applied to (`version_id` None: the current version)."""
+
+    key: str
+    version_id: str | None = None
+
+
+class LockFailure(Result):
+    """One version a lock change could not be applied to, and why (the error's code, message and hint)."""
+
+    key: str
+    version_id: str | None = None
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class LockChange(Result):
     """Outcome of `retention set` / `legal-hold on|off` on one key or every key under a prefix."""
 
     action: str                  # retention_set, legal_hold_on, legal_hold_off
@@ -63,8 +92,8 @@ class LockChange(BaseModel):
     mode: str | None = None
     retain_until: datetime | None = None
     bypass_governance: bool = False
-    changed: list[dict[str, Any]] = Field(default_factory=list)
-    failed: list[dict[str, Any]] = Field(default_factory=list)
+    changed: list[LockedVersion] = Field(default_factory=list)
+    failed: list[LockFailure] = Field(default_factory=list)
     _errors: list[E.ItsStoreError] = PrivateAttr(default_factory=list)  # the errors of `failed`, in order
 
     def raise_for_failures(self) -> None:
@@ -72,11 +101,20 @@ class LockChange(BaseModel):
             return
         first = self.failed[0]
         total = len(self.failed) + len(self.changed)
-        message = f"{len(self.failed)} of {total} not changed; first: {first['key']}: {first['message']}"
+        message = f"{len(self.failed)} of {total} not changed; first: {first.key}: {first.message}"
         errors = self._errors if len(self._errors) == len(self.failed) else [  # failed filled by hand
-            (E.ObjectLockedError if f["code"] == E.ObjectLockedError.code else E.ItsStoreError)(f["message"])
+            (E.ObjectLockedError if f.code == E.ObjectLockedError.code else E.ItsStoreError)(f.message)
             for f in self.failed]
-        raise E.batch_error(message, errors, first.get("hint"))
+        raise E.batch_error(message, errors, first.hint)
+
+    def record(self, key: str, version_id: str | None, error: E.ItsStoreError | None) -> None:
+        """One version's outcome: in `changed`, or in `failed` with its error kept for raise_for_failures."""
+        if error is None:
+            self.changed.append(LockedVersion(key=key, version_id=version_id))
+            return
+        self.failed.append(LockFailure(key=key, version_id=version_id, code=error.code, message=error.message,
+                                       hint=error.hint))
+        self._errors.append(error)
 
 
 class Retention:
@@ -168,9 +206,10 @@ class Retention:
         self._apply(change, one, version_id)
         return change
 
-    def _apply(self, change: LockChange, one: Any, version_id: str | None, **audit: Any) -> None:
-        """Run `one(key, version)` on the target(s), on a small thread pool for a prefix; one audit line
-        per version changed or refused."""
+    def _apply(self, change: LockChange, one: Callable[[str, str | None], None], version_id: str | None,
+               **audit: Any) -> None:
+        """Run `one(key, version)` on the target(s), on a few threads for a prefix (transfer/fanout: the
+        listing is read as the work goes); one audit line per version changed or refused."""
         bucket = change.bucket
         validate_bucket(bucket)
         if change.recursive and version_id:
@@ -195,20 +234,14 @@ class Retention:
             except E.ItsStoreError as exc:
                 return item[0], item[1], self.explain(bucket, item[0], item[1], exc, action=change.action)
 
-        workers = max(1, min(8, self.ctx.workers))
+        from its_store.transfer.fanout import fan_out
         first: E.ItsStoreError | None = None
-        with ThreadPoolExecutor(workers) as pool:
-            for chunk in _chunks(pending, CHUNK):
-                for key, vid, error in pool.map(run, chunk):
-                    self.ctx.op(change.action, bucket=bucket, key=key, version_id=vid, **audit).finish(
-                        ok=error is None, error=error.code if error else None)
-                    if error is None:
-                        change.changed.append({"key": key, "version_id": vid})
-                    else:
-                        first = first or error
-                        change.failed.append({"key": key, "version_id": vid, "code": error.code,
-                                              "message": error.message, "hint": error.hint})
-                        change._errors.append(error)
+        for outcome in fan_out(run, pending, workers=max(1, min(8, self.ctx.workers)), name="its-lock"):
+            key, vid, error = outcome.result()  # run() turns every ItsStoreError into its outcome
+            self.ctx.op(change.action, bucket=bucket, key=key, version_id=vid, **audit).finish(
+                ok=error is None, error=error.code if error else None)
+            change.record(key, vid, error)
+            first = first or error
         if not change.recursive and first is not None:
             raise first
 
@@ -248,17 +281,6 @@ class Retention:
                 if found:
                     failures[(key, vid)] = LOCKED + "; ".join(found)
         return failures
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _vid(version_id: str | None) -> str:

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
-from its_store.core.models import ObjectType
+from its_store.core.enums import ObjectType
 from its_store.core.settings import Settings
 from its_store.service.context import Context
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from its_store.s3.client import S3Client
     from its_store.service.batch import Batch
     from its_store.service.buckets import BucketAdmin
+    from its_store.service.health import BucketsInitialized, HealthReport
     from its_store.service.lifecycle import Lifecycle
     from its_store.service.policy import Policies
     from its_store.service.retention import Retention
@@ -120,12 +121,12 @@ class StorageService:
         from its_store.service.buckets import cached_bucket_names
         return cached_bucket_names(self.ctx)
 
-    def init_buckets(self) -> list[str]:
-        """Create the four configured buckets if missing. Returns the ones created."""
+    def init_buckets(self) -> BucketsInitialized:
+        """Create the four configured buckets if missing; `.created` names the ones created."""
         from its_store.service.health import init_buckets
         return init_buckets(self.ctx)
 
-    def get_health_status(self) -> dict[str, Any]:
+    def get_health_status(self) -> HealthReport:
         """Endpoint reachable, credentials valid, configured buckets present. `status` is the verdict."""
         from its_store.service.health import health_status
         return health_status(self.ctx)

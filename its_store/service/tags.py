@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from its_store.core import errors as E
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key
 
 if TYPE_CHECKING:
+    from its_store.core.models import ObjectInfo
     from its_store.service.context import Context, Op
 
 OBJECT_TAG_LIMIT = 10
@@ -22,8 +24,9 @@ BUCKET_TAG_LIMIT = 50
 _TAG_CHARS = re.compile(r"^[\w\s+\-=.:/@]*$")
 
 
-class TagSet(BaseModel):
-    """The tags of a bucket (key None) or of an object (version_id None: the current version)."""
+class TagSet(Result):
+    """`tag set|get|rm`: the tags of a bucket (key None) or of an object (version_id None: the current
+    version) after the call; `removed`: the tag keys `tag rm` removed."""
 
     bucket: str
     key: str | None = None
@@ -45,7 +48,7 @@ def check_tags(tags: dict[str, str], *, limit: int = OBJECT_TAG_LIMIT) -> dict[s
     return tags
 
 
-def matches(info: Any, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:
+def matches(info: ObjectInfo, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:
     """Does an ObjectInfo (filled by a HEAD / GetObjectTagging) carry every wanted tag and metadata pair?
 
     Metadata names compare case-insensitively (servers lower-case them); values exactly.

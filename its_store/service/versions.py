@@ -7,15 +7,16 @@ what is erased for a key is always its oldest versions: an older version never b
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
+from pydantic import Field, computed_field
 
 from its_store.core import errors as E
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key
 
 if TYPE_CHECKING:
@@ -26,7 +27,14 @@ GARBLED = ("NameGarbled: the server's version listing altered this key's name (i
            "cannot carry), so no request can name it; not erased")
 
 
-class ObjectVersion(BaseModel):
+class VersioningState(Result):
+    """`bucket versioning`: a bucket's versioning status, Enabled, Suspended or Off (never enabled)."""
+
+    bucket: str
+    versioning: str
+
+
+class ObjectVersion(Result):
     """One entry of a version listing: a data version, a delete marker, or (not recursive) a prefix."""
 
     bucket: str
@@ -41,7 +49,9 @@ class ObjectVersion(BaseModel):
     garbled: bool = False  # the server's listing altered this key's name (s3/keys.py): it names no object
 
 
-class RestoreResult(BaseModel):
+class RestoreResult(Result):
+    """`restore`: the version made current again by a server-side copy, and the new version it made."""
+
     bucket: str
     key: str
     source_version_id: str
@@ -51,59 +61,78 @@ class RestoreResult(BaseModel):
     already_current: bool = False
 
 
-@dataclass
-class ErasureResult:
-    """Outcome of an erasure: counts of keys, versions and markers, bytes, and per-entry failures."""
+class ErasureError(Result):
+    """One version or delete marker an erasure did not erase: its S3 error code (object_locked when the
+    object lock kept it) and message."""
 
+    key: str
+    version_id: str | None = None
+    code: str
+    message: str
+
+
+class ErasureResult(Result):
+    """`rm --all-versions` (and `--dry-run`): what was (or would be) erased, counted, and what was not."""
+
+    action: Literal["erase"] = "erase"
     bucket: str
     prefix: str
     recursive: bool
     dry_run: bool
-    older_than: str | None = None
-    cutoff: datetime | None = None
-    entries: list[ObjectVersion] = field(default_factory=list)
-    failed: list[tuple[ObjectVersion, str]] = field(default_factory=list)
+    older_than: str | None = None      # the --older-than asked for (e.g. "30d")
+    cutoff: datetime | None = None     # versions last modified before this were erased
+    entries: list[ObjectVersion] = Field(default_factory=list)  # erased (or, dry run, to be erased)
+    errors: list[ErasureError] = Field(default_factory=list)    # not erased, and why
     duration_seconds: float = 0.0
     bypass_governance: bool = False
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def objects(self) -> int:
+        """Keys among the entries."""
         return len({v.key for v in self.entries})
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def versions(self) -> int:
+        """Data versions among the entries."""
         return sum(not v.is_delete_marker for v in self.entries)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def delete_markers(self) -> int:
         return sum(v.is_delete_marker for v in self.entries)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
-    def total_bytes(self) -> int:
+    def bytes(self) -> int:
+        """Bytes of the data versions among the entries."""
         return sum(v.size for v in self.entries)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "action": "erase", "bucket": self.bucket, "prefix": self.prefix, "recursive": self.recursive,
-            "dry_run": self.dry_run, "older_than": self.older_than,
-            "cutoff": self.cutoff.isoformat() if self.cutoff else None,
-            "objects": self.objects, "versions": self.versions, "delete_markers": self.delete_markers,
-            "bytes": self.total_bytes, "failed": len(self.failed),
-            "duration_seconds": round(self.duration_seconds, 3),
-            "entries": [v.model_dump(mode="json") for v in self.entries],
-            "bypass_governance": self.bypass_governance,
-            "errors": [{"key": v.key, "version_id": v.version_id, "code": _failure_code(msg), "message": msg}
-                       for v, msg in self.failed],
-        }
+    @property
+    def total_bytes(self) -> int:
+        """The same as `bytes` (the name earlier versions gave it)."""
+        return self.bytes
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failed(self) -> int:
+        """How many versions were not erased (`errors` says which and why)."""
+        return len(self.errors)
+
+    def fail(self, version: ObjectVersion, message: str) -> None:
+        """Record a version not erased, with its failure message ("Code: text")."""
+        self.errors.append(ErasureError(key=version.key, version_id=version.version_id,
+                                        code=_failure_code(message), message=message))
 
     def raise_for_failures(self) -> None:
         """One error, its exit code by E.batch_error's one rule: all refused by the object lock, 6
         (ObjectLockedError); all access denied, 6; mixed kinds, 1."""
-        if self.failed:
-            first, msg = self.failed[0]
-            text = (f"{len(self.failed)} versions could not be erased; first: "
-                    f"{first.key} ({first.version_id}): {msg}")
-            errors = [_failure_error(v, m, self.bucket) for v, m in self.failed]
+        if self.errors:
+            first = self.errors[0]
+            text = (f"{len(self.errors)} versions could not be erased; first: "
+                    f"{first.key} ({first.version_id}): {first.message}")
+            errors = [_failure_error(e.key, e.message, self.bucket) for e in self.errors]
             hint = ("retained or held versions stay until their retention runs out or the hold is lifted; "
                     "governance: --bypass-governance") if errors[0].code == E.ObjectLockedError.code else None
             raise E.batch_error(text, errors, hint)
@@ -125,11 +154,15 @@ class Versions:
         """'Enabled', 'Suspended' or 'Off' (never enabled)."""
         return versioning_label(self.ctx.s3.get_versioning(validate_bucket(bucket)))
 
-    def set(self, bucket: str, enabled: bool) -> str:
+    def state(self, bucket: str) -> VersioningState:
+        """The bucket's versioning status as a result (`bucket versioning`)."""
+        return VersioningState(bucket=bucket, versioning=self.status(bucket))
+
+    def set(self, bucket: str, enabled: bool) -> VersioningState:
         """Turn versioning on, or suspend it (S3 cannot switch it off again). Returns the new status."""
         with self.ctx.op("versioning", bucket=validate_bucket(bucket), forget=None, enabled=enabled):
             self.ctx.s3.set_versioning(bucket, enabled)
-        return self.status(bucket)
+        return self.state(bucket)
 
     # --------------------------------------------------------------------------------- listing
     def iter_versions(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectVersion]:
@@ -220,9 +253,9 @@ class Versions:
                 try:
                     self._erase_all(result, target)
                 finally:
-                    op.fields.update(objects=result.objects, versions=result.versions, size=result.total_bytes,
-                                 delete_markers=result.delete_markers, failed=len(result.failed))
-        result.duration_seconds = time.perf_counter() - started
+                    op.fields.update(objects=result.objects, versions=result.versions, size=result.bytes,
+                                     delete_markers=result.delete_markers, failed=result.failed)
+        result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 
     def _erase_all(self, result: ErasureResult, target: str) -> None:
@@ -237,7 +270,7 @@ class Versions:
             if version.garbled:  # a delete of the altered name would "succeed" and erase nothing
                 version = self._real_name(version, candidates, named)
             if version.garbled:
-                result.failed.append((version, GARBLED))
+                result.fail(version, GARBLED)
                 continue
             batch.append(version)
             if len(batch) >= BATCH:
@@ -255,7 +288,7 @@ class Versions:
                 yield version
 
     def _real_name(self, version: ObjectVersion, candidates: dict[str, list[str]],
-                   named: set[tuple[str, str | None]]) -> ObjectVersion:
+                   named: builtins.set[tuple[str, str | None]]) -> ObjectVersion:
         """The key a garbled name stands for, found in the plain listing (URL-encoded: exact names):
         a key the server would list under this name, whose version this is (a HEAD of the version with
         the listed ETag and size; a delete marker cannot be HEADed, so it needs the one candidate), and
@@ -297,7 +330,8 @@ class Versions:
                 if (v.key, v.version_id) in still or (as_garbled(v.key), v.version_id) in still]
         if kept:
             result.entries = [v for v in result.entries if v not in kept]
-            result.failed += [(v, "NotErased: still listed after its delete") for v in kept]
+            for version in kept:
+                result.fail(version, "NotErased: still listed after its delete")
 
     def _erase_batch(self, bucket: str, batch: list[ObjectVersion], result: ErasureResult) -> None:
         if not batch:
@@ -318,7 +352,7 @@ class Versions:
             if msg is None:
                 result.entries.append(version)
             else:
-                result.failed.append((version, msg))
+                result.fail(version, msg)
             if not result.dry_run:  # one count per version; the erasure's one audit line is erase()'s
                 op = self.ctx.op("rm", bucket=bucket, key=version.key, stat="delete", audit=False, forget=None)
                 op.nbytes = version.size
@@ -326,13 +360,13 @@ class Versions:
         batch.clear()
 
 
-def _failure_error(version: ObjectVersion, message: str, bucket: str) -> E.ItsStoreError:
+def _failure_error(key: str, message: str, bucket: str) -> E.ItsStoreError:
     """The error of one version's failure message: the object lock's refusal, else by its S3 code."""
     from its_store.s3.client import failure_error
     from its_store.service.retention import is_locked_message
     if is_locked_message(message):
         return E.ObjectLockedError(message)
-    return failure_error(message, bucket, version.key)
+    return failure_error(message, bucket, key)
 
 
 def _failure_code(message: str) -> str:

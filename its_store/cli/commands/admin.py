@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands
 from its_store.core.errors import EXIT_UNAVAILABLE
+
+if TYPE_CHECKING:
+    from its_store.service.health import HealthCheck, HealthReport
 
 Json = Annotated[bool, out.JsonOption]
 
@@ -22,21 +25,21 @@ def health(json_: Json = False) -> None:
     """
     report = out.STATE.service().get_health_status()
     out.result(report, lambda: _health_human(report))
-    if report["status"] != "healthy":
+    if report.status != "healthy":
         raise typer.Exit(EXIT_UNAVAILABLE)
 
 
-def _health_human(report: dict[str, Any]) -> None:
-    rows = [[name, _result(check), check["detail"]] for name, check in report["checks"].items()]
+def _health_human(report: HealthReport) -> None:
+    rows = [[name, _result(check), check.detail] for name, check in report.checks.items()]
     out.table(["check", "result", "detail"], rows)
-    out.console().print(f"{report['status']} ({report['endpoint']}, {report['latency_ms']} ms)", markup=False)
+    out.console().print(f"{report.status} ({report.endpoint}, {report.latency_ms} ms)", markup=False)
 
 
-def _result(check: dict[str, Any]) -> str:
+def _result(check: HealthCheck) -> str:
     """ok, FAIL, or unknown (a check whose answer could not be read: a warning, like a public bucket)."""
-    if not check["ok"]:
+    if not check.ok:
         return "FAIL"
-    return "unknown" if check.get("unknown") else "ok"
+    return "unknown" if check.unknown else "ok"
 
 
 def config(json_: Json = False) -> None:
@@ -45,8 +48,8 @@ def config(json_: Json = False) -> None:
     Example: its-store --env-file prod.env config --json
     """
     settings = out.STATE.settings()
-    values = settings.public_dict()
-    out.result(values, lambda: out.table(["variable", "value"], ([k, v] for k, v in values.items())))
+    view = settings.public_view()
+    out.result(view, lambda: out.table(["variable", "value"], ([k, v] for k, v in view.model_dump().items())))
 
 
 def init(json_: Json = False) -> None:
@@ -54,9 +57,9 @@ def init(json_: Json = False) -> None:
 
     Example: its-store init && its-store health
     """
-    created = out.STATE.service().init_buckets()
-    out.result({"created": created},
-               lambda: out.talk("created: " + ", ".join(created) if created else "all buckets already exist"))
+    result = out.STATE.service().init_buckets()
+    out.result(result, lambda: out.talk("created: " + ", ".join(result.created) if result.created
+                                        else "all buckets already exist"))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,9 @@ import time and registered by register(). This module imports neither of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +18,12 @@ from its_store.cli.base import add_commands, confirm, new_group
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
 from its_store.core.units import human_size
+
+if TYPE_CHECKING:
+    from its_store.codec.encryption import BucketEncryption
+    from its_store.service.buckets import BucketDetails
+    from its_store.service.lifecycle import LifecycleRule
+    from its_store.service.retention import DefaultRetention
 
 bucket_app = new_group(no_args_is_help=True, help="Buckets: list, create, remove, inspect, configure.")
 
@@ -126,17 +133,17 @@ def info(target: Bucket, json_: Json = False) -> None:
     out.result(details, lambda: _info_human(details))
 
 
-def _info_human(d: Any) -> None:
+def _info_human(d: BucketDetails) -> None:
     """One row per field; a field the server did not answer (d.unknown) says `unknown (why)`."""
-    def known(name: str, text: Any) -> str:
+    def known(name: str, text: Callable[[], str]) -> str:
         return f"unknown ({d.unknown[name]})" if name in d.unknown else text()
 
     rows = [
         ["bucket", d.bucket], ["created", known("created", lambda: out.fmt_time(d.created))],
-        ["versioning", known("versioning", lambda: d.versioning)],
+        ["versioning", known("versioning", lambda: str(d.versioning))],
         ["encryption", known("encryption", lambda: _encryption_text(d.encryption))],
-        ["lifecycle", known("lifecycle", lambda: "; ".join(_rule_text(r) for r in d.lifecycle) or "none")],
-        ["tags", known("tags", lambda: ", ".join(f"{k}={v}" for k, v in sorted(d.tags.items())) or "none")],
+        ["lifecycle", known("lifecycle", lambda: "; ".join(_rule_text(r) for r in d.lifecycle or []) or "none")],
+        ["tags", known("tags", lambda: ", ".join(f"{k}={v}" for k, v in sorted((d.tags or {}).items())) or "none")],
         ["object lock", known("object_lock", lambda: {True: "enabled", False: "disabled", None: "unknown"}[
             d.object_lock])],
         ["default retention", "unknown" if "object_lock" in d.unknown else _retention_text(d.default_retention)],
@@ -150,24 +157,21 @@ def _info_human(d: Any) -> None:
     out.table(["field", "value"], rows)
 
 
-def _retention_text(value: dict[str, Any] | None) -> str:
+def _retention_text(value: DefaultRetention | None) -> str:
     """'governance, 90 days' / 'compliance, 1 years' / 'none'."""
     if not value:
         return "none"
-    amount = f"{value['years']} years" if value.get("years") else f"{value.get('days')} days"
-    return f"{str(value['mode']).lower()}, {amount}"
+    amount = f"{value.years} years" if value.years else f"{value.days} days"
+    return f"{value.mode.lower()}, {amount}"
 
 
-def _encryption_text(value: Any) -> str:
-    if value is None:
+def _encryption_text(value: BucketEncryption | None) -> str:
+    if value is None or not value.sse:
         return "none"
-    if isinstance(value, dict):
-        sse = value.get("sse")
-        return f"{sse} ({value.get('algorithm')})" if sse else "none"
-    return str(getattr(value, "value", value))
+    return f"{value.sse} ({value.algorithm})"
 
 
-def _rule_text(rule: Any) -> str:
+def _rule_text(rule: LifecycleRule) -> str:
     """One rule in words: 'id: prefix logs/, expire 30 d, old versions 30 d, uploads 7 d'."""
     parts = [f"prefix {rule.prefix}" if rule.prefix else "", *(f"tag {k}={v}" for k, v in rule.tags.items()),
              f"expire {rule.expire_days} d" if rule.expire_days else "",
@@ -192,10 +196,9 @@ def versioning(
     """
     name = bucket_name(target)
     versions = out.STATE.service().versions()
-    status = versions.status(name) if action is VersioningAction.STATUS else versions.set(
+    state = versions.state(name) if action is VersioningAction.STATUS else versions.set(
         name, action is VersioningAction.ON)
-    doc = {"bucket": name, "versioning": status}
-    out.result(doc, lambda: out.console().print(f"s3://{name}: versioning {status}", markup=False))
+    out.result(state, lambda: out.console().print(f"s3://{name}: versioning {state.versioning}", markup=False))
 
 
 def register(app: typer.Typer) -> None:

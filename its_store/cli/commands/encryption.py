@@ -1,12 +1,12 @@
 """Bucket default encryption: `its-store bucket encryption set|show|rm s3://BUCKET`.
 
-Registered under the `bucket` group when cli/bucket.py provides `bucket_app`, else at the top level
-as `its-store encryption ...`. Per-object encryption is on `upload --sse` (see cli/objects.py).
+Registered under the `bucket` group of cli/commands/bucket.py (which does not import this module).
+Per-object encryption is on `upload --sse` (see cli/commands/objects.py).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
+
+if TYPE_CHECKING:
+    from its_store.codec.encryption import BucketEncryption
 
 Json = Annotated[bool, out.JsonOption]
 Bucket = Annotated[str, typer.Argument(help="s3://BUCKET")]
@@ -52,7 +55,7 @@ def show(target: Bucket, json_: Json = False) -> None:
     out.result(result, lambda: _show_human(result))
 
 
-def _show_human(result: Any) -> None:
+def _show_human(result: BucketEncryption) -> None:
     rows = [["bucket", f"s3://{result.bucket}"], ["encryption", result.sse or "none"],
             ["algorithm", result.algorithm or ""]]
     if result.kms_key_id:
@@ -70,11 +73,8 @@ def rm(target: Bucket, json_: Json = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Attach `encryption` to the `bucket` group when it exists, else to the root app."""
+    """Attach `encryption` to the `bucket` group (cli/commands/bucket.py), as lifecycle.py does."""
+    from its_store.cli.commands.bucket import bucket_app
     set_.__name__ = "set"
     add_commands(encryption_app, set_, show, rm)
-    try:
-        from its_store.cli.commands.bucket import bucket_app
-    except ImportError:  # pragma: no cover - depends on the bucket module being present
-        bucket_app = None
-    (bucket_app or app).add_typer(encryption_app, name="encryption")
+    bucket_app.add_typer(encryption_app, name="encryption")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,9 @@ from its_store.cli.base import add_commands, new_group
 from its_store.cli.commands.bucket import Bucket, Json, Preset, _rule_text, bucket_app, bucket_name
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import parse_pairs
+
+if TYPE_CHECKING:
+    from its_store.service.lifecycle import LifecycleRule
 
 lifecycle_app = new_group(no_args_is_help=True,
                             help="Lifecycle rules: expire objects and old versions, clean up uploads.")
@@ -67,8 +70,8 @@ def set_(
     result = out.STATE.service().lifecycle().set(name, rules, replace=replace)
 
     def human() -> None:
-        changed = [*(f"added {i}" for i in result["added"]), *(f"replaced {i}" for i in result["replaced"])]
-        out.talk(f"s3://{name}: " + ", ".join(changed) + f" ({len(result['rules'])} rules in total)")
+        changed = [*(f"added {i}" for i in result.added), *(f"replaced {i}" for i in result.replaced)]
+        out.talk(f"s3://{name}: " + ", ".join(changed) + f" ({len(result.rules)} rules in total)")
 
     out.result(result, human)
 
@@ -88,11 +91,11 @@ def show(target: Bucket, json_: Json = False) -> None:
     Example: its-store bucket lifecycle show s3://its-video --json
     """
     name = bucket_name(target)
-    rules = out.STATE.service().lifecycle().get(name)
-    out.result({"bucket": name, "rules": rules}, lambda: _show_human(name, rules))
+    config = out.STATE.service().lifecycle().show(name)
+    out.result(config, lambda: _show_human(name, config.rules))
 
 
-def _show_human(name: str, rules: list[Any]) -> None:
+def _show_human(name: str, rules: list[LifecycleRule]) -> None:
     if not rules:
         out.talk(f"s3://{name} has no lifecycle rules")
         return
@@ -118,8 +121,8 @@ def rm(
     name = bucket_name(target)
     result = out.STATE.service().lifecycle().remove(name, id_)
     out.result(result, lambda: out.talk(
-        f"s3://{name}: removed " + (", ".join(result["removed"]) or "nothing (no rules)")
-        + "".join(f"; kept {_rule_text(r)}" for r in result["rules"])))
+        f"s3://{name}: removed " + (", ".join(result.removed) or "nothing (no rules)")
+        + "".join(f"; kept {_rule_text(r)}" for r in result.rules)))
 
 
 def register(app: typer.Typer) -> None:

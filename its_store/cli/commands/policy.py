@@ -6,13 +6,16 @@ Registered under the `bucket` group of cli/commands/bucket.py (which does not im
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm, new_group
 from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
+
+if TYPE_CHECKING:
+    from its_store.service.policy import PolicyView
 
 policy_app = new_group(no_args_is_help=True, help="Bucket policy: public read/write under a prefix, or any JSON.")
 
@@ -38,8 +41,8 @@ def set_(
     view = out.STATE.service().policies().set(name, public_read=public_read, public_write=public_write,
                                               document=document)
     if view.public:
-        _warn(f"s3://{name} is now public: " + "; ".join(s["text"] for s in view.statements if s["anonymous"]))
-    count = len(view.statements)
+        _warn(f"s3://{name} is now public: " + "; ".join(s.text for s in view.summary if s.anonymous))
+    count = len(view.summary)
     out.result(view, lambda: out.talk(f"s3://{name}: policy set ({count} statement{'s' if count != 1 else ''})"))
 
 
@@ -59,7 +62,7 @@ def show(target: Bucket, json_: Json = False) -> None:
     out.result(view, lambda: _show_human(view))
 
 
-def _show_human(view: Any) -> None:
+def _show_human(view: PolicyView) -> None:
     import json
     if view.policy is None:
         out.talk(f"s3://{view.bucket} has no policy: only its credentials' owners have access")
@@ -82,10 +85,9 @@ def rm(
     name = bucket_name(target)
     if not yes:
         confirm(f"Remove the policy of s3://{name}?", action="to remove a bucket policy", hint="add --yes")
-    before = out.STATE.service().policies().remove(name)
-    doc = {"bucket": name, "removed": before.policy is not None, "was_public": before.public}
-    out.result(doc, lambda: out.talk(f"s3://{name}: policy removed" if before.policy is not None
-                                     else f"s3://{name} had no policy"))
+    result = out.STATE.service().policies().remove(name)
+    out.result(result, lambda: out.talk(f"s3://{name}: policy removed" if result.removed
+                                        else f"s3://{name} had no policy"))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ the result to cli/output.py. The server enforces the lock; exit 6 when it refuse
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
 from its_store.cli.completion.complete import complete_remote
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
+
+if TYPE_CHECKING:
+    from its_store.service.retention import BucketLock, LockChange, LockState
 
 retention_app = new_group(no_args_is_help=True, help="Object retention (object lock): set, show.")
 hold_app = new_group(no_args_is_help=True, help="Legal hold (object lock): on, off, show.")
@@ -162,11 +165,11 @@ def _need_key(bucket: str, key: str) -> None:
         raise InvalidInputError(f"s3://{bucket}/{key} names a prefix, not an object")
 
 
-def _change_result(change: Any, what: str) -> None:
+def _change_result(change: LockChange, what: str) -> None:
     """The change as JSON, or one line per refused key and a summary; exit 6 if the lock refused any."""
     def human() -> None:
         for failure in change.failed:
-            out.talk(f"not changed: s3://{change.bucket}/{failure['key']}: {failure['message']}")
+            out.talk(f"not changed: s3://{change.bucket}/{failure.key}: {failure.message}")
         where = f"s3://{change.bucket}/{change.target}"
         count = f"{len(change.changed)} objects under " if change.recursive else ""
         out.talk(f"{what}: {count}{where}")
@@ -174,7 +177,7 @@ def _change_result(change: Any, what: str) -> None:
     change.raise_for_failures()
 
 
-def _state_human(state: Any) -> None:
+def _state_human(state: LockState) -> None:
     until = f" until {out.fmt_time(state.retain_until)} UTC" if state.retain_until else ""
     out.table(["field", "value"], [
         ["key", f"s3://{state.bucket}/{state.key}"], ["version", state.version_id or "current"],
@@ -183,7 +186,7 @@ def _state_human(state: Any) -> None:
         ["delete", "refused: " + "; ".join(state.reasons) if state.reasons else "allowed"]])
 
 
-def _default_text(state: Any) -> str:
+def _default_text(state: BucketLock) -> str:
     if not state.mode:
         return "none"
     amount = f"{state.years} years" if state.years else f"{state.days} days"

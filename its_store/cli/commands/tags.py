@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from its_store.cli.base import add_commands, new_group
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import parse_remote
 from its_store.core.units import parse_pairs
+
+if TYPE_CHECKING:
+    from its_store.service.tags import TagSet
 
 tag_app = new_group(no_args_is_help=True, help="Tags of objects and buckets: set, get, remove.")
 
@@ -66,17 +69,22 @@ def rm(
     """
     bucket, key = _target(target)
     result = out.STATE.service().tagging().remove(bucket, key, names, version_id=version_id)
-    out.result(result, lambda: (out.talk("removed: " + (", ".join(result.removed) or "nothing")), _show(result)))
+
+    def human() -> None:
+        out.talk("removed: " + (", ".join(result.removed) or "nothing"))
+        _show(result)
+
+    out.result(result, human)
 
 
-def _show(result: Any) -> None:
+def _show(result: TagSet) -> None:
     if not result.tags:
         out.talk(f"{_where(result)} has no tags")
         return
     out.table(["tag", "value"], ([k, v] for k, v in sorted(result.tags.items())))
 
 
-def _where(result: Any) -> str:
+def _where(result: TagSet) -> str:
     return f"s3://{result.bucket}/{result.key}" if result.key else f"s3://{result.bucket}"
 
 

@@ -4,7 +4,7 @@ hands those flags over here so that its own commands stay small)."""
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from its_store.cli.base import add_commands, confirm
 from its_store.core.errors import InvalidInputError
 from its_store.core.refs import RemoteRef, parse_remote
 from its_store.core.units import human_duration, human_size, parse_duration
+
+if TYPE_CHECKING:
+    from its_store.service.versions import ErasureResult, ObjectVersion
 
 Json = Annotated[bool, out.JsonOption]
 
@@ -48,7 +51,7 @@ def restore(
     out.result(result, human)
 
 
-def ls_versions(target: str, *, recursive: bool, limit: int | None, filters: dict[str, Any]) -> None:
+def ls_versions(target: str, *, recursive: bool, limit: int | None, filters: dict[str, object]) -> None:
     """`ls --versions`: every version and delete marker under a prefix (JSON Lines with --json)."""
     unsupported = [name for name, value in filters.items() if value]
     if unsupported:
@@ -63,7 +66,7 @@ def ls_versions(target: str, *, recursive: bool, limit: int | None, filters: dic
     out.table(["modified", "size", "latest", "version", "key"], (_version_row(v) for v in items), right=["size"])
 
 
-def _version_row(v: Any) -> list[Any]:
+def _version_row(v: ObjectVersion) -> list[str]:
     if v.is_prefix:
         return ["", "PRE", "", "", v.key]
     size = "DEL" if v.is_delete_marker else human_size(v.size)
@@ -96,7 +99,7 @@ def rm_all_versions(refs: list[RemoteRef], *, recursive: bool, older_than: str |
     result.raise_for_failures()
 
 
-def _erase_human(result: Any) -> None:
+def _erase_human(result: ErasureResult) -> None:
     if result.dry_run:
         out.table(["modified", "size", "version", "key"],
                   ([out.fmt_time(v.last_modified), "DEL" if v.is_delete_marker else human_size(v.size),
@@ -104,10 +107,10 @@ def _erase_human(result: Any) -> None:
     verb = "would erase" if result.dry_run else "erased"
     age = f", older than {result.older_than}" if result.older_than else ""
     out.talk(f"{verb} {result.objects} objects: {result.versions} versions, {result.delete_markers} delete "
-             f"markers, {human_size(result.total_bytes)} under s3://{result.bucket}/{result.prefix}{age} "
+             f"markers, {human_size(result.bytes)} under s3://{result.bucket}/{result.prefix}{age} "
              f"in {human_duration(result.duration_seconds)}")
-    for version, message in result.failed:  # e.g. kept by object lock: "object locked: under legal hold"
-        out.talk(f"not erased: s3://{result.bucket}/{version.key} (version {version.version_id}): {message}")
+    for error in result.errors:  # e.g. kept by object lock: "object locked: under legal hold"
+        out.talk(f"not erased: s3://{result.bucket}/{error.key} (version {error.version_id}): {error.message}")
 
 
 def register(app: typer.Typer) -> None:
