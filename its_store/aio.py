@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from its_store.core.enums import ObjectType
+    from its_store.core.errors import ItsStoreError
     from its_store.core.models import (
         DeleteResult,
         DownloadRequest,
@@ -49,7 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AsyncStorageService", "AsyncModelRegistry", "HealthStatus", "get_storage_service", "get_model_registry",
-    "UploadRequest", "DownloadRequest", "ListObjectsRequest", "ObjectType",
+    "UploadRequest", "UploadResponse", "DownloadRequest", "DownloadResponse", "ListObjectsRequest", "ObjectInfo",
+    "ObjectType", "Settings", "StorageStats", "ItsStoreError",
 ]
 
 log = logging.getLogger(__name__)
@@ -62,11 +64,12 @@ _REEXPORTS = ("UploadRequest", "UploadResponse", "DownloadRequest", "DownloadRes
               "ObjectInfo", "ObjectType", "Settings", "StorageStats", "ItsStoreError")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _REEXPORTS:
-        import its_store
-        return getattr(its_store, name)
-    raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (see its_store/__init__.py)
+    def __getattr__(name: str) -> Any:
+        if name in _REEXPORTS:
+            import its_store
+            return getattr(its_store, name)
+        raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
 
 
 class _Runner:
