@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
+from its_store.core.models import RequestModel
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -25,10 +26,12 @@ _ID_RE = re.compile(r"^[\w.\-+=:/@ ]{1,255}$")
 ABORT_MULTIPART_DAYS = 7
 
 
-class LifecycleRule(BaseModel):
-    """One lifecycle rule. `prefix` and `tags` select objects; the *_days fields say what happens when."""
+class LifecycleRule(RequestModel):
+    """One lifecycle rule. `prefix` and `tags` select objects; the *_days fields say what happens when.
+    A bad field is InvalidInputError ("invalid lifecycle rule: FIELD: why"), never a ValidationError."""
 
     model_config = ConfigDict(extra="forbid")
+    input_name = "lifecycle rule"
 
     id: str | None = None
     enabled: bool = True
