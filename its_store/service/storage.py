@@ -489,14 +489,16 @@ class StorageService(ServiceFacets):
         self.stats_store.reset()
 
     def close(self) -> None:
-        """Save stats and close the cache. Safe to call twice; never raises."""
+        """Save stats, close the cache and the S3 client's connections. Safe to call twice; never raises."""
         self.flush_stats()
         cache, self._cache = self._cache, None
-        if cache is not None:
-            try:
-                cache.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
-                pass
+        s3, self._s3 = self._s3, None
+        for resource in (cache, s3):
+            if resource is not None:
+                try:
+                    resource.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
 
 
 def _check_tags(tags: dict[str, str]) -> dict[str, str]:
