@@ -1,15 +1,18 @@
 """its_store: object storage for ITS camera frames and ML models (MinIO / any S3-compatible server).
 
-The public API is importable from here; names are loaded on first use so that `import its_store`
-stays cheap (the CLI's start-up time depends on it).
+The public API is importable from here. At run time the names are loaded on first use, so that
+`import its_store` stays cheap (the CLI's start-up time depends on it); a type checker sees the real
+imports below and the literal `__all__` (the package ships `py.typed`), so `mypy --strict` checks a
+script's use of them: `from its_store import UploadRequest` is the class, not `Any`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from its_store._version import __version__
 
+# name -> module under its_store that defines it (the run-time side of the imports below)
 _EXPORTS = {
     "StorageService": "service.storage", "get_storage_service": "service.storage",
     "ModelRegistry": "registry.registry", "get_model_registry": "registry.registry",
@@ -32,24 +35,20 @@ _EXPORTS = {
     "TagSet": "service.tags",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# A literal list (a type checker reads it; tests/test_library_typing.py checks it against _EXPORTS).
+__all__ = [
+    "__version__",
+    "StorageService", "get_storage_service", "ModelRegistry", "get_model_registry", "Settings", "load_settings",
+    "UploadRequest", "UploadResponse", "DownloadRequest", "DownloadResponse", "ListObjectsRequest", "ObjectInfo",
+    "BucketInfo", "DeleteResult", "ObjectType", "CompressionType", "SseMode", "StorageStats", "BatchResult",
+    "ItsStoreError", "InvalidInputError", "NotFoundError", "BucketNotFoundError", "ObjectNotFoundError",
+    "LocalFileNotFoundError", "IntegrityError", "ConflictError", "AlreadyExistsError", "AccessDeniedError",
+    "ServiceUnavailableError", "ConfigError", "LocalIOError",
+    "BucketAdmin", "Versions", "ObjectVersion", "RestoreResult", "ErasureResult", "Lifecycle", "LifecycleRule",
+    "Tagging", "TagSet",
+]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'its_store' has no attribute {name!r}")
-    from importlib import import_module
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - what a type checker sees; at run time __getattr__ below loads them
     from its_store.core.enums import CompressionType, ObjectType, SseMode
     from its_store.core.errors import (
         AccessDeniedError,
@@ -79,5 +78,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from its_store.core.settings import Settings, load_settings
     from its_store.registry.registry import ModelRegistry, get_model_registry
     from its_store.service.batch import BatchResult
+    from its_store.service.buckets import BucketAdmin
+    from its_store.service.lifecycle import Lifecycle, LifecycleRule
     from its_store.service.storage import StorageService, get_storage_service
+    from its_store.service.tags import Tagging, TagSet
+    from its_store.service.versions import ErasureResult, ObjectVersion, RestoreResult, Versions
     from its_store.state.stats import StorageStats
+else:
+    # Hidden from type checkers: a module __getattr__ would make every misspelt name `Any` to them.
+    def __getattr__(name: str) -> object:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'its_store' has no attribute {name!r}")
+        from importlib import import_module
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(__all__)

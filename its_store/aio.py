@@ -30,10 +30,14 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from its_store.core import forks
 
 if TYPE_CHECKING:  # pragma: no cover
     from its_store.core.enums import ObjectType
+    from its_store.core.errors import ItsStoreError
     from its_store.core.models import (
         DeleteResult,
         DownloadRequest,
@@ -50,11 +54,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AsyncStorageService", "AsyncModelRegistry", "HealthStatus", "get_storage_service", "get_model_registry",
-    "UploadRequest", "DownloadRequest", "ListObjectsRequest", "ObjectType",
+    "UploadRequest", "UploadResponse", "DownloadRequest", "DownloadResponse", "ListObjectsRequest", "ObjectInfo",
+    "ObjectType", "Settings", "StorageStats", "ItsStoreError",
 ]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+W = TypeVar("W", bound="_AsyncWrapper")
 DEFAULT_THREADS = 8
 
 # Names re-exported from the package so that `from its_store.aio import UploadRequest, ObjectType`
@@ -63,27 +69,49 @@ _REEXPORTS = ("UploadRequest", "UploadResponse", "DownloadRequest", "DownloadRes
               "ObjectInfo", "ObjectType", "Settings", "StorageStats", "ItsStoreError")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _REEXPORTS:
-        import its_store
-        return getattr(its_store, name)
-    raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (see its_store/__init__.py)
+    def __getattr__(name: str) -> Any:
+        if name in _REEXPORTS:
+            import its_store
+            return getattr(its_store, name)
+        raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
 
 
 class _Runner:
-    """Runs blocking callables in a lazily created thread pool shared by the async facades."""
+    """Runs blocking callables in a lazily created thread pool. Re-created in a forked child (the
+    parent's threads do not exist there: work queued to its pool waited forever); shut down by close()."""
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._closed = False
+        forks.renew_in_child(self._renew_in_child)
+
+    def _renew_in_child(self) -> None:
+        self._pool = None
+        self._lock = threading.Lock()
 
     def pool(self) -> ThreadPoolExecutor:
         if self._pool is None:
             with self._lock:
+                if self._closed:
+                    from its_store.core.errors import ItsStoreError
+                    raise ItsStoreError("this async service is closed", hint="build a new one")
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="its-aio")
         return self._pool
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def shutdown(self) -> None:
+        """Stop the threads (after the calls already running); later calls raise ItsStoreError."""
+        with self._lock:
+            pool, self._pool, self._closed = self._pool, None, True
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`await fn(*args, **kwargs)` in a worker thread, with the caller's contextvars."""
@@ -183,20 +211,47 @@ class _AsyncWrapper:
 
         return call
 
+    _owns: bool = False
+
+    async def close(self) -> None:
+        """Stop this façade's worker threads, and close the wrapped object if the façade built it (or was
+        told to own it). The threads are joined in the loop's default executor, never on the loop."""
+        await asyncio.get_running_loop().run_in_executor(None, self._close_now)
+
+    def _close_now(self) -> None:
+        self._runner.shutdown()
+        close = getattr(self._sync, "close", None) if self._owns else None
+        if close is not None:
+            close()
+
+    async def __aenter__(self: W) -> W:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
 
 class AsyncStorageService(_AsyncWrapper):
     """StorageService with awaitable operations. `.sync` is the wrapped synchronous service."""
 
-    def __init__(self, service: StorageService | None = None, *, threads: int | None = None) -> None:
+    def __init__(self, service: StorageService | None = None, *, threads: int | None = None,
+                 own: bool | None = None) -> None:
+        """`own`: close() also closes `service` (default: only a service built here)."""
+        self._owns = service is None if own is None else own
         if service is None:
             from its_store.service.storage import StorageService
             service = StorageService()
         self._sync = service
-        self._runner = _Runner(threads) if threads else _RUNNER
+        self._runner = _Runner(threads or DEFAULT_THREADS)  # this façade's own threads, created on first call
 
     @property
     def sync(self) -> StorageService:
         return self._sync
+
+    @property
+    def closed(self) -> bool:
+        return self._runner.closed
 
     @property
     def settings(self) -> Settings:
@@ -239,9 +294,11 @@ class AsyncStorageService(_AsyncWrapper):
 class AsyncModelRegistry(_AsyncWrapper):
     """ModelRegistry with awaitable operations. `.sync` is the wrapped synchronous registry."""
 
-    def __init__(self, registry: Any, *, threads: int | None = None) -> None:
+    def __init__(self, registry: Any, *, threads: int | None = None, own: bool = False) -> None:
+        """`own`: close() also closes `registry` (when it has a close())."""
+        self._owns = own
         self._sync = registry
-        self._runner = _Runner(threads) if threads else _RUNNER
+        self._runner = _Runner(threads or DEFAULT_THREADS)
 
     @property
     def sync(self) -> Any:
@@ -273,10 +330,10 @@ async def get_storage_service(settings: Settings | None = None) -> AsyncStorageS
     from its_store.service import storage as sync_service
     sync = await _RUNNER.run(sync_service.get_storage_service, settings)
     if settings is not None:
-        return AsyncStorageService(sync)
+        return AsyncStorageService(sync, own=True)
     with _shared_lock:  # one wrapper per shared sync instance (tests may replace that instance)
         wrapper = _shared.get(id(sync))
-        if wrapper is None or wrapper.sync is not sync:
+        if wrapper is None or wrapper.sync is not sync or wrapper.closed:
             _shared.clear()
             wrapper = _shared[id(sync)] = AsyncStorageService(sync)
         return wrapper

@@ -83,14 +83,12 @@ def test_delete_objects_batch(service, bucket):
 
 
 def test_request_validation():
-    from pydantic import ValidationError
-
-    from its_store import ListObjectsRequest, UploadRequest
-    with pytest.raises(ValidationError):
+    from its_store import InvalidInputError, ListObjectsRequest, UploadRequest
+    with pytest.raises(InvalidInputError):  # the one error tree (tests/test_library_inputs.py)
         UploadRequest(bucket="b", key="k")  # no source
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         UploadRequest(bucket="b", key="k", data=b"x", file_path=Path("f"))
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         ListObjectsRequest(bucket="b", size_range=(10, 1))
 
 

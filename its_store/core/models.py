@@ -8,17 +8,65 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from its_store.core.enums import ObjectType
+from its_store.core.errors import InvalidInputError
 
 META_TYPE = "its-type"  # x-amz-meta-its-type: the ObjectType of an object
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, use_enum_values=False)
+
+
+def invalid_input(exc: ValidationError, what: str) -> InvalidInputError:
+    """pydantic's ValidationError as the one error tree has it: InvalidInputError (exit 2), one line naming
+    the first field that failed and why. The input is not echoed (it may be a key or a secret)."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err.get("loc", ()))
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    line = " ".join(f"invalid {what}: {where + ': ' if where else ''}{msg}".split())
+    more = exc.error_count() - 1
+    return InvalidInputError(line + (f" (and {more} more)" if more > 0 else ""))
+
+
+class RequestModel(_Model):
+    """Base of the library's request models: a bad field is InvalidInputError naming it, never pydantic's
+    ValidationError, whether the model is built by its constructor or by model_validate(_json). (Not a
+    model validator: a subclass's own "after" validators would run outside it.)"""
+
+    input_name: ClassVar[str] = ""  # how the error names the model; "" = the class name
+
+    if not TYPE_CHECKING:  # a type checker keeps pydantic's signatures (the fields as keyword arguments)
+        def __init__(self, /, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise invalid_input(exc, type(self).input_name or type(self).__name__) from None
+
+        @classmethod
+        def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+            try:
+                return super().model_validate(obj, **kwargs)
+            except ValidationError as exc:
+                raise invalid_input(exc, cls.input_name or cls.__name__) from None
+
+        @classmethod
+        def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Any:
+            try:
+                return super().model_validate_json(json_data, **kwargs)
+            except ValidationError as exc:
+                raise invalid_input(exc, cls.input_name or cls.__name__) from None
 
 
 class Result(BaseModel):
@@ -46,7 +94,7 @@ class Result(BaseModel):
         return self[name] if name in self else default
 
 
-class UploadRequest(_Model):
+class UploadRequest(RequestModel):
     """Upload one object from `file_path`, from `data` (bytes), or from `stream` (a binary file object).
 
     `bucket` None means the default bucket for `object_type`; `key` None means the file's name.
@@ -133,7 +181,7 @@ class UploadResponse(_Model):
     sha256: str | None = None         # SHA-256 of the original content, recorded as its-sha256 (custody)
 
 
-class DownloadRequest(_Model):
+class DownloadRequest(RequestModel):
     """Download one object to `file_path` (a file, or an existing folder to download into)."""
 
     bucket: str
@@ -180,7 +228,7 @@ class DownloadResponse(_Model):
         return os.fspath(self.file_path)
 
 
-class ListObjectsRequest(_Model):
+class ListObjectsRequest(RequestModel):
     """Filters for listing. `size_range` is (min, max) in bytes, either end may be None."""
 
     bucket: str

@@ -1,16 +1,24 @@
 """Settings: the MINIO_* variables the product documents, a .env file, and CLI overrides.
 
-Read once at the entry point (CLI or get_storage_service()); library code receives a Settings and
-never touches os.environ. Precedence: constructor arguments (CLI flags) > environment > .env > defaults.
+Two ways in, on purpose:
+- `load_settings()` (the CLI, get_storage_service(), a StorageService built without settings) reads the
+  environment and `./.env`. Precedence: its arguments (CLI flags) > environment > .env > defaults; a bad
+  value is one ConfigError line naming the variable (exit 78).
+- `Settings(endpoint=..., ...)` built in code uses only what it is given, plus the defaults: no .env, no
+  MINIO_* (a stray MINIO_CREATE_BUCKETS=false must not change a program's own settings), no REDIS_URL or
+  proxy variables. A bad value is InvalidInputError naming the field (exit 2). The default locations of
+  the cache and audit log still follow XDG_CACHE_HOME / XDG_STATE_HOME (where the defaults are).
+Library code receives a Settings and never touches os.environ.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.models import Result
@@ -20,6 +28,8 @@ from its_store.core.units import is_uint, parse_size, shown
 ENV_PREFIX = "MINIO_"
 SECRET_FIELDS = ("secret_key", "sse_c_key", "model_webhook_secret")
 NETWORK_FIELDS = ("http_proxy", "https_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir")
+# True only while load_settings() builds a Settings: the one place the environment and .env are read
+_FROM_ENVIRONMENT: ContextVar[bool] = ContextVar("its_store_settings_from_environment", default=False)
 
 
 class Settings(BaseSettings):
@@ -77,6 +87,27 @@ class Settings(BaseSettings):
     model_webhook_secret: SecretStr | None = None  # MINIO_MODEL_WEBHOOK_SECRET: HMAC-SHA256 key of X-Its-Signature
     offline: bool = Field(default=False, validation_alias=AliasChoices("ITS_STORE_OFFLINE", "offline"))
 
+    if not TYPE_CHECKING:  # a type checker keeps BaseSettings' signature
+        def __init__(self, **values: Any) -> None:
+            try:
+                super().__init__(**values)
+            except ValidationError as exc:
+                if _FROM_ENVIRONMENT.get():
+                    raise  # load_settings() names the variable (ConfigError)
+                from its_store.core.models import invalid_input
+                raise invalid_input(exc, "Settings") from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The arguments alone, unless load_settings() asked for the environment and .env too."""
+        if _FROM_ENVIRONMENT.get():
+            return init_settings, env_settings, dotenv_settings, file_secret_settings
+        return (init_settings,)
+
     @field_validator("multipart_threshold", "part_size", mode="before")
     @classmethod
     def _size(cls, value: Any) -> int:
@@ -129,7 +160,8 @@ class Settings(BaseSettings):
         return self
 
     def _local_defaults(self) -> None:
-        """XDG locations for local state; REDIS_URL as a fallback for MINIO_REDIS_URL."""
+        """XDG locations for local state; from the environment (load_settings() only): REDIS_URL as a
+        fallback for MINIO_REDIS_URL, and the usual proxy and CA variables."""
         import os
         home = Path.home()
         if self.cache_dir is None:
@@ -137,6 +169,8 @@ class Settings(BaseSettings):
         if self.audit_log is None:
             state = Path(os.environ.get("XDG_STATE_HOME") or home / ".local" / "state")
             self.audit_log = state / "its-store" / "audit.log"
+        if not _FROM_ENVIRONMENT.get():
+            return
         if self.redis_url is None and os.environ.get("REDIS_URL"):
             self.redis_url = os.environ["REDIS_URL"]
         for name in NETWORK_FIELDS:
@@ -312,12 +346,15 @@ def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Setti
         if not path.is_file():
             raise ConfigError(f"env file not found: {path}")
         kwargs["_env_file"] = path
+    reading = _FROM_ENVIRONMENT.set(True)
     try:
         settings = Settings(**kwargs)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint="see `its-store config` and the README's table") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed
         raise ConfigError(f"invalid configuration: {exc}") from None
+    finally:
+        _FROM_ENVIRONMENT.reset(reading)
     if "secure" in kwargs:  # a flag beats the scheme of MINIO_ENDPOINT too
         settings.secure = bool(kwargs["secure"])
     return settings

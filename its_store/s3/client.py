@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
+from its_store.core import forks
 from its_store.core.units import parse_uint
 from its_store.s3 import keys
 from its_store.s3.crc import HEADER as CRC_HEADER
@@ -186,19 +187,26 @@ class S3Client(GovernanceCalls):
     object lock, retention, legal hold and server-side copies are inherited from s3/governance.py."""
 
     def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
-        from minio import Minio
         self.settings = settings
         self.endpoint = settings.endpoint
-        self._http = build_pool(settings, pool_size or settings.max_pool_connections)
-        self._minio = Minio(endpoint=settings.endpoint, access_key=settings.access_key,
-                            secret_key=settings.secret_key.get_secret_value(), secure=settings.secure,
-                            region=settings.region or None, http_client=self._http)
+        self._pool_size = pool_size or settings.max_pool_connections
+        self._connect()
+        forks.renew_in_child(self._connect)  # a forked child never writes to the parent's kept-alive sockets
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
         self._conditional: dict[str, str | None] = {}  # bucket -> what conditional_write_gap() found
         self._bare_if_match: set[str] = set()  # buckets whose server matches If-Match only without quotes
 
+    def _connect(self) -> None:
+        """A new pool and the minio client on it (at start, and in a forked child: the parent's pool is
+        dropped there; its sockets are closed in the child only, the parent goes on using them)."""
+        from minio import Minio
+        s = self.settings
+        self._http = build_pool(s, self._pool_size)
+        self._minio = Minio(endpoint=s.endpoint, access_key=s.access_key, secret_key=s.secret_key.get_secret_value(),
+                            secure=s.secure, region=s.region or None, http_client=self._http)
+
     def close(self) -> None:
-        """Close the pooled connections (StorageService.close): no socket is left to the garbage collector."""
+        """Close the pool's kept-alive connections. Twice is harmless; a later request opens new ones."""
         self._http.clear()
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,

@@ -115,8 +115,9 @@ def build_pool(settings: Settings, size: int) -> urllib3.PoolManager:
         total=n, connect=n, read=n, status=n, other=n, redirect=False, backoff_factor=0.25, backoff_jitter=0.25,
         backoff_max=8.0, status_forcelist=RETRY_STATUS, allowed_methods=IDEMPOTENT, raise_on_status=False,
         respect_retry_after_header=True)
+    host = (urlsplit("//" + settings.endpoint).hostname or "").lower()
     if not settings.verify_tls:  # the user opted out; the CLI prints its own warning once
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        quiet_insecure_warning(host)
     kw: dict[str, Any] = {
         "timeout": Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
         "maxsize": max(size, 1), "block": True, "retries": retries,
@@ -130,10 +131,20 @@ def build_pool(settings: Settings, size: int) -> urllib3.PoolManager:
     else:
         manager = PoolManager(**kw)
     manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
-    manager.endpoint_host = (urlsplit("//" + settings.endpoint).hostname or "").lower()  # see s3/answers.py
+    manager.endpoint_host = host  # see s3/answers.py
     manager.once = LoggedRetry(total=n, connect=n, read=0, status=0, other=0, redirect=False,
                                backoff_factor=0.25, backoff_jitter=0.25, raise_on_status=False)
     return manager
+
+
+def quiet_insecure_warning(host: str) -> None:
+    """Silence urllib3's InsecureRequestWarning for requests to `host` only (MINIO_VERIFY_TLS=false is a
+    choice about this endpoint): any other HTTPS request the process makes without verification, through
+    urllib3 or requests, still warns. Not urllib3.disable_warnings(), which silences the whole process."""
+    import re
+    import warnings
+    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning,
+                            message=f"Unverified HTTPS request is being made to host '{re.escape(host)}'")
 
 
 def _trust(settings: Settings) -> dict[str, str]:

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
-from its_store.core.models import Result
+from its_store.core.models import RequestModel, Result
 
 if TYPE_CHECKING:
     from its_store.s3.lifecycle import RuleFields
@@ -27,10 +27,13 @@ _ID_RE = re.compile(r"^[\w.\-+=:/@ ]{1,255}$")
 ABORT_MULTIPART_DAYS = 7
 
 
-class LifecycleRule(Result):
-    """One lifecycle rule. `prefix` and `tags` select objects; the *_days fields say what happens when."""
+class LifecycleRule(RequestModel, Result):
+    """One lifecycle rule. `prefix` and `tags` select objects; the *_days fields say what happens when.
+    Given (a request) and returned (inside LifecycleConfig): a bad field is InvalidInputError ("invalid
+    lifecycle rule: FIELD: why"), never a ValidationError."""
 
     model_config = ConfigDict(extra="forbid")
+    input_name = "lifecycle rule"
 
     id: str | None = None
     enabled: bool = True

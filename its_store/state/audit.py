@@ -173,6 +173,14 @@ _logs: dict[tuple[str, str, str], AuditLog] = {}
 _logs_lock = threading.Lock()
 
 
+def _renew_in_child() -> None:
+    global _logs_lock
+    _logs_lock = threading.Lock()  # another thread of the parent may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_renew_in_child)
+
+
 def for_settings(settings: Settings) -> AuditLog:
     """The AuditLog of these settings (one per file and identity per process)."""
     path = Path(settings.audit_log or "audit.log")

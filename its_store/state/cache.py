@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from its_store.core import forks
+
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
 
@@ -128,6 +130,7 @@ class DiskCache:
         self.location = str(self.directory)
         self.size_limit = size_limit
         self.rebuilt = False
+        self._threads: set[int] = set()  # the threads that used it (close() frees their connections)
         try:
             import diskcache
         except ImportError as exc:
@@ -178,6 +181,9 @@ class DiskCache:
         return cache
 
     def _do(self, fn: Callable[[Any], Any]) -> Any:
+        if self._cache is None:
+            raise CacheBackendError(f"{self.location}: closed")
+        self._threads.add(threading.get_ident())  # see close()
         try:
             return fn(self._cache)
         except (sqlite3.OperationalError, OSError, self._dc.Timeout) as exc:
@@ -221,10 +227,25 @@ class DiskCache:
         return dict(self._do(run))
 
     def close(self) -> None:
+        """Close this thread's SQLite connection and drop the diskcache object. Later calls fail as a
+        closed backend.
+
+        diskcache keeps one connection per thread, and a connection can only be closed by its own thread.
+        Those of threads that have ended (a batch's workers, a closed async façade's threads) are freed
+        with them, but an unclosed sqlite3 connection sits in a reference cycle, so it holds its
+        descriptors until the cycle collector runs: when other threads used this cache, it runs here,
+        once. (A thread that is still alive keeps its connection until it ends.)"""
+        cache, self._cache = self._cache, None
+        if cache is None:
+            return
         try:
-            self._cache.close()
+            cache.close()
         except Exception:  # noqa: BLE001 - closing is best effort
             pass
+        del cache
+        if self._threads - {threading.get_ident()}:
+            import gc
+            gc.collect()
 
 
 def redact_url(url: str) -> str:
@@ -347,9 +368,13 @@ class ResilientCache:
         self._opened: dict[int, MetadataCache | None] = {}
         self._failures: dict[int, CacheBackendError] = {}
         self._lock = threading.RLock()
+        forks.renew_in_child(self._renew_in_child)
         self._index = -1
         self._active: MetadataCache = NullCache()
         self._advance()
+
+    def _renew_in_child(self) -> None:
+        self._lock = threading.RLock()  # another thread of the parent may have held it at the fork
 
     @property
     def backend(self) -> str:

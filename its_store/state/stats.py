@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from its_store.core import forks
 from its_store.core.errors import ItsStoreError
 from its_store.core.jsontext import loads
 
@@ -56,6 +57,22 @@ class StorageStats:
     _pending: dict[str, Any] = field(default_factory=_empty_delta, repr=False, compare=False)
     _last_flush: float = field(default_factory=time.monotonic, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forks.renew_in_child(self._renew_in_child)
+
+    def _renew_in_child(self) -> None:
+        """After a fork: the parent's unsaved counts are the parent's to save (a child saving them too
+        counted them once per child); the child's own are saved when it ends (autoflush, at exit)."""
+        self._lock = threading.Lock()  # another thread of the parent may have held it at the fork
+        self._pending = _empty_delta()
+        self._last_flush = time.monotonic()
+        if self.autoflush is not None:
+            forks.at_exit_in_child(self._flush_at_exit)
+
+    def _flush_at_exit(self) -> None:
+        if self.autoflush is not None:
+            self.autoflush()
 
     def record(self, op: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
         add = {"count": 1, "failures": 0 if ok else 1, "bytes": nbytes if ok else 0,

@@ -1,0 +1,88 @@
+"""What an object must redo in a child process after os.fork(), and what a child must do when it ends.
+
+A forked child holds copies of the parent's objects: the S3 client's kept-alive sockets (the parent
+still uses them: two processes writing to one connection garble the server's answers), thread pools
+whose threads did not survive the fork (work queued to them waits forever), locks another thread held
+at the fork, and counts the parent has not saved yet. An object registers a method with
+`renew_in_child()`; it runs in every child right after the fork, once per live object (the registry
+holds the objects weakly, so it never keeps one alive).
+
+`at_exit_in_child()` runs a method when the child ends: through `atexit` for a child of os.fork() that
+exits normally, and through multiprocessing's exit finalizers for its "fork" children, which end with
+os._exit() (atexit never runs there).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import sys
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("its_store.forks")
+
+_renewals: dict[tuple[int, str], weakref.WeakMethod[Callable[[], None]]] = {}
+_exits: list[weakref.WeakMethod[Callable[[], None]]] = []
+
+
+def renew_in_child(method: Callable[[], None]) -> None:
+    """Call the bound `method` in every child forked while its object is alive."""
+    _remember(_renewals, method)
+
+
+def at_exit_in_child(method: Callable[[], None]) -> None:
+    """Call the bound `method` when this (forked) process ends; for use in a renew_in_child method."""
+    _exits.append(weakref.WeakMethod(method))  # type: ignore[arg-type]
+
+
+def _remember(table: dict[tuple[int, str], Any], method: Callable[[], None]) -> None:
+    owner = getattr(method, "__self__", None)
+    if owner is None:
+        raise TypeError("renew_in_child() takes a bound method")
+    key = (id(owner), method.__name__)
+    table[key] = weakref.WeakMethod(method, lambda _ref, key=key: table.pop(key, None))  # type: ignore[arg-type]
+
+
+def _run_exits() -> None:
+    while _exits:
+        method = _exits.pop()()
+        if method is not None:
+            _call(method)
+
+
+def _call(method: Callable[[], None]) -> None:
+    try:
+        method()
+    except Exception:  # one object's failure must not stop the others (nor the child)
+        log.exception("after fork: %s failed", getattr(method, "__qualname__", method))
+
+
+class _Armed:
+    """multiprocessing's after-fork registry holds its objects weakly: this one lives in the module."""
+
+
+_ARMED = _Armed()
+
+
+def _arm_multiprocessing(_: object) -> None:
+    util = sys.modules["multiprocessing.util"]
+    util.Finalize(None, _run_exits, exitpriority=0)  # runs in the child's util._exit_function()
+
+
+def _after_fork_in_child() -> None:
+    _exits.clear()  # the parent's exit work is the parent's
+    for ref in list(_renewals.values()):
+        method = ref()
+        if method is not None:
+            _call(method)
+    if _exits:
+        atexit.register(_run_exits)
+        util = sys.modules.get("multiprocessing.util")
+        if util is not None:  # a multiprocessing child clears its finalizers after this hook, then runs these
+            util.register_after_fork(_ARMED, _arm_multiprocessing)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
