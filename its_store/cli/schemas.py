@@ -28,8 +28,19 @@ class Output(NamedTuple):
     lines: bool = False
 
 
+_BATCH = "its_store.service.batch:BatchResult"
+
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
+    "upload": Output(("its_store.core.models:UploadResponse", _BATCH)),
+    "get": Output(("its_store.core.models:DownloadResponse", _BATCH)),
+    "ls": Output(("its_store.core.models:ObjectInfo", "its_store.core.models:BucketInfo",
+                  "its_store.service.versions:ObjectVersion"), lines=True),
+    "rm": Output(("its_store.service.objects:DeletedObjects", "its_store.service.objects:DeletePlan", _BATCH,
+                  "its_store.service.versions:ErasureResult")),
+    "presign": Output(("its_store.service.objects:PresignedUrl",)),
+    "cp": Output((_BATCH,)),
+    "mv": Output((_BATCH,)),
 }
 
 

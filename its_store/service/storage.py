@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from its_store.service.batch import Batch
     from its_store.service.buckets import BucketAdmin
     from its_store.service.lifecycle import Lifecycle
+    from its_store.service.objects import PresignedUrl
     from its_store.service.policy import Policies
     from its_store.service.retention import Retention
     from its_store.service.scrub import ScrubReport
@@ -201,6 +202,11 @@ class StorageService:
         """A URL that grants `method` on one object for at most 7 days, with no credentials needed."""
         from its_store.service.objects import presign
         return presign(self.ctx, bucket, key, expires_in_seconds, method)
+
+    def presign(self, bucket: str, key: str, expires_in_seconds: int = 3600, method: str = "GET") -> PresignedUrl:
+        """generate_presigned_url() with what the URL grants and when it expires (`presign --json`)."""
+        from its_store.service.objects import presigned
+        return presigned(self.ctx, bucket, key, expires_in_seconds, method)
 
     # ---------------------------------------------------------------- the other services, by name
     def sync(self, source: str, dest: str, options: SyncOptions | None = None, *,

@@ -430,11 +430,12 @@ class Sync:
             result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
                                                            copy.Location(bucket=self.dst.bucket, key=key))
             result.raise_for_failures()
-            lock_after_copy(self.ctx, str(self.dst.bucket), key, result.succeeded[0].get("version_id"),
+            copied = result.objects[0]
+            lock_after_copy(self.ctx, str(self.dst.bucket), key, copied.version_id,
                             self.options.upload.extra)  # --retain / --legal-hold: a copy carries no lock headers
             known = known or self.heads.cached(str(self.src.bucket), s)
             if known is not None:  # the copy keeps content and metadata: same knowledge, new ETag
-                etag = str((result.succeeded[0] or {}).get("etag") or "") if result.succeeded else ""
+                etag = copied.etag or ""
                 self.state.put(str(self.dst.bucket), key, Known(etag, known.stored_size, known.size, known.mtime,
                                                                 known.sha256, known.md5 and etag == known.etag))
         self._add("copied", Item(s.rel, key, known.size if known else s.size, reason))
