@@ -41,6 +41,8 @@ RESULTS: dict[str, Output] = {
     "presign": Output(("its_store.service.objects:PresignedUrl",)),
     "cp": Output((_BATCH,)),
     "mv": Output((_BATCH,)),
+    "du": Output(("its_store.service.usage:UsageReport",)),
+    "verify": Output(("its_store.service.scrub:ScrubReport", "its_store.service.scrub_local:CompareReport")),
 }
 
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from its_store.service.retention import Retention
     from its_store.service.scrub import ScrubReport
     from its_store.service.tags import Tagging
+    from its_store.service.usage import UsageReport
     from its_store.service.versions import Versions
     from its_store.state.audit import AuditLog
     from its_store.state.service_cache import ServiceCache
@@ -257,6 +258,11 @@ class StorageService:
         from its_store.service.scrub import scrub
         return scrub(self.ctx, bucket, prefix, recursive=recursive, shard=shard, newer_than=newer_than,
                      older_than=older_than, workers=workers, progress=progress)
+
+    def disk_usage(self, bucket: str, prefix: str = "", *, depth: int = 0, versions: bool = False) -> UsageReport:
+        """Bytes and object counts under `prefix`, per folder down to `depth` (`du`): usage.disk_usage."""
+        from its_store.service.usage import disk_usage
+        return disk_usage(self.ctx, bucket, prefix, depth=depth, versions=versions)
 
     def get_bucket_encryption(self, bucket: str) -> BucketEncryption:
         """The bucket's default encryption (algorithm None: none)."""

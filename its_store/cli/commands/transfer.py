@@ -104,10 +104,9 @@ def du(
     Example: its-store du s3://its-video/ --depth 1
     """
     from its_store.core.refs import parse_remote
-    from its_store.service.usage import disk_usage
     ref = parse_remote(target)
     prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
-    report = disk_usage(out.STATE.service(), ref.bucket, prefix, depth=depth, versions=versions)
+    report = out.STATE.service().disk_usage(ref.bucket, prefix, depth=depth, versions=versions)
     out.result(report, lambda: _du_human(report))
 
 
@@ -115,7 +114,7 @@ def _du_human(report: Any) -> None:
     def line(usage: Any, name: str) -> str:
         extra = ""
         if report.versions:
-            extra = (f"  {usage.noncurrent} noncurrent ({human_size(usage.noncurrent_bytes)}), "
+            extra = (f"  {usage.noncurrent} noncurrent ({human_size(usage.noncurrent_bytes or 0)}), "
                      f"{usage.delete_markers} delete markers")
         return f"{human_size(usage.bytes):>10}  {usage.objects:>8} objects  {name}{extra}"
 
