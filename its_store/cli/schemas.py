@@ -29,6 +29,9 @@ class Output(NamedTuple):
 
 
 _BATCH = "its_store.service.batch:BatchResult"
+_WATCH = tuple(f"its_store.sync.watch_report:{kind}" for kind in (
+    "Started", "Uploaded", "Failed", "Vanished", "Kept", "Skipped", "Settling", "Backlog", "Unreachable", "Online",
+    "Pass", "Rescanning", "Stopped"))
 
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
@@ -42,6 +45,8 @@ RESULTS: dict[str, Output] = {
     "cp": Output((_BATCH,)),
     "mv": Output((_BATCH,)),
     "du": Output(("its_store.service.usage:UsageReport",)),
+    # one report; with --watch, JSON Lines of watcher events (one of the event models each)
+    "sync": Output(("its_store.sync.model:SyncReport", *_WATCH)),
     "verify": Output(("its_store.service.scrub:ScrubReport", "its_store.service.scrub_local:CompareReport")),
 }
 
