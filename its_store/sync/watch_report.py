@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from its_store.core.models import Result
 
@@ -234,27 +234,39 @@ class WatchFigures:
         with self._lock:
             self.errors += 1
 
-    def to_dict(self) -> dict[str, Any]:
+    def snapshot(self) -> Figures:
+        """The figures at one moment (taken under the lock: consistent with each other)."""
         with self._lock:
-            return {"files_sent": self.files, "bytes_sent": self.bytes, "errors": self.errors,
-                    "files_removed": self.removed, "backlog": self.backlog, "online": self.online,
-                    "last_success": self.last_success or None, "started": self.started}
+            return Figures(self.files, self.bytes, self.errors, self.removed, self.backlog, self.online,
+                           self.last_success, self.started)
+
+
+class Figures(NamedTuple):
+    """WatchFigures at one moment, as Prometheus is told them."""
+
+    files: int
+    bytes: int
+    errors: int
+    removed: int
+    backlog: int
+    online: bool
+    last_success: float
+    started: float
 
 
 def to_prometheus(fig: WatchFigures, prefix: str = "its_store_watch") -> str:
     """node_exporter textfile format of the watcher's figures (this process since it started)."""
-    d = fig.to_dict()
+    d = fig.snapshot()
     rows = [
-        ("files_total", "counter", "Files uploaded by the watcher since it started.", d["files_sent"]),
-        ("bytes_total", "counter", "Bytes uploaded by the watcher since it started.", d["bytes_sent"]),
-        ("errors_total", "counter", "Uploads that failed (each attempt) since the watcher started.", d["errors"]),
-        ("removed_total", "counter", "Local files removed after a verified upload (--remove-source).",
-         d["files_removed"]),
-        ("backlog_files", "gauge", "Files seen and not yet uploaded (the journal).", d["backlog"]),
-        ("up", "gauge", "1 while the server answers, 0 while it is unreachable.", int(d["online"])),
+        ("files_total", "counter", "Files uploaded by the watcher since it started.", d.files),
+        ("bytes_total", "counter", "Bytes uploaded by the watcher since it started.", d.bytes),
+        ("errors_total", "counter", "Uploads that failed (each attempt) since the watcher started.", d.errors),
+        ("removed_total", "counter", "Local files removed after a verified upload (--remove-source).", d.removed),
+        ("backlog_files", "gauge", "Files seen and not yet uploaded (the journal).", d.backlog),
+        ("up", "gauge", "1 while the server answers, 0 while it is unreachable.", int(d.online)),
         ("last_success_timestamp_seconds", "gauge", "Unix time of the last successful upload (0: none).",
-         d["last_success"] or 0),
-        ("start_timestamp_seconds", "gauge", "Unix time the watcher started.", d["started"]),
+         d.last_success or 0),
+        ("start_timestamp_seconds", "gauge", "Unix time the watcher started.", d.started),
     ]
     lines: list[str] = []
     for name, kind, help_, value in rows:
