@@ -261,8 +261,8 @@ def test_a_multipart_copy_answered_with_garbage(fake: FaultServer, fake_cli: Any
     from its_store.sync.copy import Copier
     fake.garble["UploadPartCopy"] = form
     result = Copier(StorageService(load_settings()), copy_threshold=1).copy("s3://bad/k", "s3://bad/k5")
-    assert len(result.failed) == 1 and not result.succeeded, result
-    error = result.failed[0][1]
+    assert result.failed == 1 and not result.objects, result
+    error = result.exceptions[0]
     assert error.code == ("service_unavailable" if form in HTML_FORMS else "bad_server_answer"), error
     assert ("HTML" if form in HTML_FORMS else "answer to UploadPartCopy") in error.message, error
     assert ("bad", "k5") not in fake.objects

@@ -113,8 +113,8 @@ def test_multipart_copy_path_with_small_parts(service, bucket):
     assert source.etag.endswith("-3")
     copier = Copier(service, copy_threshold=1024 * 1024)
     result = copier.copy(f"s3://{bucket}/big/one.bin", f"s3://{bucket}/copy/one.bin")
-    assert not result.failed, result.failed
-    assert result.succeeded[0]["multipart_copy"] is True
+    assert not result.errors, result.errors
+    assert result.objects[0].multipart_copy is True
     copy = service.stat_object(bucket, "copy/one.bin")
     assert copy.size == len(data) and copy.metadata == {"camera_id": "cam9"} and copy.tags == {"k": "v"}
     assert copy.etag == source.etag  # same 5 MiB parts as the source upload: same multipart ETag
@@ -126,8 +126,8 @@ def test_multipart_copy_path_with_small_parts(service, bucket):
     service.upload_object(UploadRequest(bucket=bucket, key="big/single.bin", data=data[:7 * 1024 * 1024]))
     result = Copier(service, copy_threshold=1024 * 1024, copy_part_size=5 * 1024 * 1024).move(
         f"s3://{bucket}/big/single.bin", f"s3://{bucket}/copy/single.bin")
-    assert not result.failed and result.succeeded[0]["multipart_copy"] is True
-    assert result.succeeded[0]["verified_by"] == "sha256"
+    assert not result.errors and result.objects[0].multipart_copy is True
+    assert result.objects[0].verified_by == "sha256"
     body = service.s3.get(bucket, "copy/single.bin")
     try:
         assert body.read() == data[:7 * 1024 * 1024]

@@ -69,8 +69,8 @@ def test_mv_out_of_a_plain_bucket_says_nothing_of_markers(cli, service, tmp_path
     put_stdin(cli, plain, "a.bin", data=b"a")
     run = cli("mv", f"s3://{plain}/a.bin", str(tmp_path / "a.bin"), "--json")
     doc = run.json()
-    assert "delete_markers" not in doc and doc["objects"][0]["deleted"] is True
-    assert "delete_marker" not in doc["objects"][0]
+    assert doc["delete_markers"] is False and doc["objects"][0]["deleted"] is True
+    assert not doc["objects"][0]["delete_marker"]
 
 
 def test_rm_r_in_a_versioned_bucket_names_the_bytes_still_stored(cli, bucket):

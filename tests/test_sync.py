@@ -180,7 +180,9 @@ def test_json_report_shape_and_odd_names(cli: Any, service: Any, bucket: str, tm
     assert report["mode"] == "size+mtime" and report["ok"] is False
     assert sorted(copied(report)) == ["with space.jpg", "ünïcødé/カメラ.jpg"]
     for item in report["copied"]:
-        assert set(item) == {"path", "key", "size", "reason"} and item["key"] == "o/" + item["path"]
+        assert set(item) == {"path", "key", "size", "reason", "code", "delete_marker"}
+        assert item["key"] == "o/" + item["path"]
+        assert item["code"] is None and item["delete_marker"] is False
     [bad] = report["failed"]
     assert bad["path"] == "line\nbreak.jpg" and bad["code"] == "invalid_input" and "control" in bad["reason"]
     assert code == 2 == report["exit_code"]  # every failure is bad input: its own exit code
@@ -277,7 +279,7 @@ def test_library_api(service: Any, bucket: str, tmp_path: Path) -> None:
     report = service.sync(str(src), f"s3://{bucket}/cam1/",
                           SyncOptions(delete=True, filter=Filter.of(exclude=["*.tmp"]),
                                       upload=UploadOptions(metadata={"site": "a4"})))
-    assert report.exit_code() == 0 and report.totals()["copied"] == 3 and report.to_dict()["ok"] is True
+    assert report.exit_code == 0 and report.totals.copied == 3 and report.model_dump(mode="json")["ok"] is True
     info = service.stat_object(bucket, "cam1/cam0/f000.jpg", include_tags=False)
     assert info.metadata["site"] == "a4" and "mtime" in info.metadata
     seen: list[tuple[str, str]] = []

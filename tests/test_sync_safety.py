@@ -152,7 +152,7 @@ def test_vanishing_files_are_skipped(service: Any, bucket: str, tmp_path: Path) 
                 (src / f"f{i:02d}.bin").unlink()
                 removed.append(f"f{i:02d}.bin")
     report = Sync(service, str(src), f"s3://{bucket}/", SyncOptions(workers=1), on_item=remove_rest).run()
-    assert report.failed == [] and report.exit_code() == 0
+    assert report.failed == [] and report.exit_code == 0
     sent = {i.path for i in report.copied}
     vanished = {i.path for i in report.skipped if i.reason == "vanished"}
     assert sent | vanished == {f"f{i:02d}.bin" for i in range(30)} and not sent & vanished
@@ -195,7 +195,7 @@ def test_symlinks_and_loops(service: Any, bucket: str, tmp_path: Path) -> None:
     assert notes["file-link.bin"] == "symlink (not followed; use --follow-symlinks)"
     assert notes["dangling"] == "broken symlink"
     assert "not followed" in notes["ext/"] and "not followed" in notes["a/loop/"]
-    assert report.exit_code() == 0
+    assert report.exit_code == 0
     report = sync(service, str(src), f"s3://{bucket}/s/", SyncOptions(follow_symlinks=True))
     assert sorted(i.path for i in report.copied) == ["ext/2.bin", "file-link.bin"]
     notes = {i.path: i.reason for i in report.skipped}
@@ -216,7 +216,7 @@ def test_ten_thousand_files_in_one_folder(service: Any, bucket: str, tmp_path: P
     rels = [f.rel for f in walk_local(src, walk)]
     assert rels == sorted(names) and walk.count == 10_000 and not walk.problems
     report = sync(service, str(src), f"s3://{bucket}/big/", SyncOptions(dry_run=True))
-    assert len(report.copied) == 10_000 and report.exit_code() == 0
+    assert len(report.copied) == 10_000 and report.exit_code == 0
     assert list(service.s3.list_objects(bucket)) == []
 
 
@@ -248,7 +248,7 @@ def test_objects_vanishing_between_listing_and_use(service: Any, bucket: str, tm
             service.delete_objects(bucket, gone)
     report = Sync(service, f"s3://{bucket}/v/", str(tmp_path / "out"), SyncOptions(workers=1, state=False),
                   on_item=delete_rest).run()
-    assert report.failed == [] and report.exit_code() == 0, report.failed
+    assert report.failed == [] and report.exit_code == 0, report.failed
     got = {i.path for i in report.copied} | {i.path for i in report.skipped if i.reason == "vanished"}
     assert got == {f"o{i:02d}" for i in range(12)} and any(i.reason == "vanished" for i in report.skipped)
 

@@ -140,8 +140,8 @@ def test_spool_spills_to_a_file() -> None:
 
 def test_report_lists_are_bounded() -> None:
     from its_store.sync.model import Item, SyncReport
-    report = SyncReport("a", "b", "size+mtime", max_items=2)
+    report = SyncReport(source="a", dest="b", mode="size+mtime", max_items=2)
     for i in range(5):
-        report.add("copied", Item(f"f{i}", None, 10, "new"))
-    assert len(report.copied) == 2 and report.truncated and report.totals()["copied"] == 5
-    assert report.totals()["copied_bytes"] == 50 and report.to_dict()["truncated"] is True
+        report.add("copied", Item(path=f"f{i}", key=None, size=10, reason="new"))
+    assert len(report.copied) == 2 and report.truncated and report.totals.copied == 5
+    assert report.totals.copied_bytes == 50 and report.model_dump(mode="json")["truncated"] is True

@@ -383,7 +383,7 @@ from its_store.sync.watch import Watcher
 from watchstep import Stepper
 folder, bucket, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 watcher = Watcher(StorageService(load_settings()), folder, bucket, "cams/", settle=0.3, remove_source=True,
-                  first_pass=False, on_event=lambda e: print(json.dumps(e), flush=True))
+                  first_pass=False, on_event=lambda e: print(json.dumps(e.model_dump(mode="json")), flush=True))
 with Stepper(watcher) as st:
     st.event("added", name)
     st.idle()

@@ -28,6 +28,11 @@ class Output(NamedTuple):
     lines: bool = False
 
 
+_BATCH = "its_store.service.batch:BatchResult"
+_WATCH = tuple(f"its_store.sync.watch_report:{kind}" for kind in (
+    "Started", "Uploaded", "Failed", "Vanished", "Kept", "Skipped", "Settling", "Backlog", "Unreachable", "Online",
+    "Pass", "Rescanning", "Stopped"))
+
 RESULTS: dict[str, Output] = {
     "stat": Output(("its_store.core.models:ObjectInfo",)),
     "model register": Output(("its_store.registry.results:Registration",)),
@@ -74,6 +79,19 @@ RESULTS: dict[str, Output] = {
     "tag get": Output(("its_store.service.tags:TagSet",)),
     "tag rm": Output(("its_store.service.tags:TagSet",)),
     "restore": Output(("its_store.service.versions:RestoreResult",)),
+    "upload": Output(("its_store.core.models:UploadResponse", _BATCH)),
+    "get": Output(("its_store.core.models:DownloadResponse", _BATCH)),
+    "ls": Output(("its_store.core.models:ObjectInfo", "its_store.core.models:BucketInfo",
+                  "its_store.service.versions:ObjectVersion"), lines=True),
+    "rm": Output(("its_store.service.objects:DeletedObjects", "its_store.service.objects:DeletePlan", _BATCH,
+                  "its_store.service.versions:ErasureResult")),
+    "presign": Output(("its_store.service.objects:PresignedUrl",)),
+    "cp": Output((_BATCH,)),
+    "mv": Output((_BATCH,)),
+    "du": Output(("its_store.service.usage:UsageReport",)),
+    # one report; with --watch, JSON Lines of watcher events (one of the event models each)
+    "sync": Output(("its_store.sync.model:SyncReport", *_WATCH)),
+    "verify": Output(("its_store.service.scrub:ScrubReport", "its_store.service.scrub_local:CompareReport")),
 }
 
 

@@ -23,11 +23,11 @@ def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_sou
               metrics_file: Path | None, workers: int | None, remove_after_settle: bool = False) -> None:
     """Run the watcher in the foreground until a signal; raises typer.Exit with its exit code."""
     from its_store.sync.watch import serve, watcher_for
-    from its_store.sync.watch_report import format_json, format_line
+    from its_store.sync.watch_report import WatchEvent, format_json, format_line
     as_json, quiet = out.STATE.json, out.STATE.quiet
 
-    def on_event(event: dict[str, Any]) -> None:
-        if quiet and not as_json and event["event"] in ("uploaded", "backlog", "pass"):
+    def on_event(event: WatchEvent) -> None:
+        if quiet and not as_json and event.event in ("uploaded", "backlog", "pass"):
             return
         with _PRINT:
             if as_json:

@@ -79,7 +79,7 @@ class Result(BaseModel):
     def __getitem__(self, name: str) -> object:
         """Read access by field name, as the product documentation's examples read results
         (`model["model_name"]`, `health["status"]`): the value of that field, as `model_dump()` has it."""
-        if name not in type(self).model_fields:
+        if name not in type(self).model_fields and name not in type(self).model_computed_fields:
             raise KeyError(name)
         return self.model_dump()[name] if self._nested(name) else getattr(self, name)
 
@@ -87,7 +87,7 @@ class Result(BaseModel):
         return isinstance(getattr(self, name), BaseModel | list | dict)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in type(self).model_fields
+        return isinstance(name, str) and (name in type(self).model_fields or name in type(self).model_computed_fields)
 
     def get(self, name: str, default: object = None) -> object:
         """`result.get("field", default)`, as on the dict results of earlier versions."""
@@ -164,7 +164,9 @@ class UploadRequest(RequestModel):
         return self
 
 
-class UploadResponse(_Model):
+class UploadResponse(Result):
+    """What one upload stored: where, its ETag and version, its size and how it is stored."""
+
     bucket: str
     key: str
     etag: str
@@ -204,7 +206,7 @@ class DownloadRequest(RequestModel):
         return self.offset != 0 or self.length is not None
 
 
-class DownloadResponse(_Model):
+class DownloadResponse(Result):
     """Result of a download; `str()` and `os.fspath()` give the local path it was written to."""
 
     bucket: str
@@ -251,7 +253,9 @@ class ListObjectsRequest(RequestModel):
         return value
 
 
-class ObjectInfo(_Model):
+class ObjectInfo(Result):
+    """One object (or, with `is_prefix`, one common prefix) of a listing, or one object's `stat`."""
+
     bucket: str
     key: str
     size: int = 0
@@ -291,12 +295,16 @@ _OBJECT_DEFAULTS = {name: (None if field.is_required() else field.default)
                     for name, field in ObjectInfo.model_fields.items()}
 
 
-class BucketInfo(_Model):
+class BucketInfo(Result):
+    """One bucket of `ls` without a target (list_buckets)."""
+
     name: str
     created: datetime | None = None
 
 
-class DeleteResult(_Model):
+class DeleteResult(Result):
+    """One object (or version) deleted, or not (`deleted` false, `error` says why, in a batch delete)."""
+
     bucket: str
     key: str
     version_id: str | None = None

@@ -7,18 +7,17 @@ does not stop the others; it is reported in the BatchResult, and the CLI exits n
 from __future__ import annotations
 
 import os
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, PrivateAttr, computed_field
 
 from its_store.core import errors as E
 from its_store.core.files import local_error
 from its_store.core.localtree import LocalTree
-from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
+from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, Result, UploadRequest
 from its_store.core.refs import UnsafeKeyError, local_key, validate_bucket
 from its_store.service import objects
 from its_store.service.buckets import ensure_bucket, resolve_bucket
@@ -26,123 +25,165 @@ from its_store.service.listing import iter_objects
 from its_store.service.versions import leaves_delete_markers
 
 if TYPE_CHECKING:
+    from its_store.core.shard import Shard
     from its_store.service.context import Context
+    from its_store.state.service_cache import ServiceCache
 
 ProgressFn = Callable[[int], None]
 GARBLED = ("the server's listing altered this key's name (characters XML 1.0 cannot carry), so no request "
            "can name it; not deleted")
 
 
-@dataclass
-class BatchResult:
-    """Outcome of a batch: per-object results, failures as (key or path, error), local entries not
-    uploaded as {"path", "reason"} (symbolic links not followed, FIFOs, devices...), and totals."""
+class BatchItem(Result):
+    """One object or file a batch handled. Which fields are set depends on the action: `upload -r` (key,
+    source, size, etag), `get -r` (key, path, size, verified), `rm -r` (key, size, etag), `cp`/`mv`
+    (source, dest, size and etag, version_id, multipart_copy or verified; a move adds verified_by,
+    deleted, and delete_marker with source_size when the source was only hidden behind a marker)."""
 
-    action: str
+    key: str | None = None
+    source: str | None = None           # the local path or s3:// URL copied from
+    dest: str | None = None             # the s3:// URL or local path copied to
+    path: str | None = None             # `get -r`: the local file written
+    size: int = 0
+    etag: str | None = None
+    version_id: str | None = None
+    verified: bool | None = None        # a download: checked against a checksum (CRC32, MD5 ETag or sha256)
+    multipart_copy: bool | None = None  # s3 -> s3: copied in parts (UploadPartCopy)
+    verified_by: str | None = None      # a move: how the copy was proven before the source went
+    deleted: bool | None = None         # a move: the source is deleted
+    delete_marker: bool | None = None   # ... only hidden behind a delete marker (a versioned bucket)
+    source_size: int | None = None      # ... and these bytes of it are still stored
+
+
+class BatchError(Result):
+    """One item a batch could not do: its key (or local path) and the error (code, message, hint)."""
+
+    key: str
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class SkippedItem(Result):
+    """One item a batch left alone, and why: a `key` with no safe local name, or a local `path` that is
+    a symbolic link not followed, a FIFO, a device..."""
+
+    key: str | None = None
+    path: str | None = None
+    reason: str
+
+
+class BatchResult(Result):
+    """Outcome of a batch (upload -r, get -r, rm -r, cp, mv): the items done (`objects`), the failures
+    (`errors`: the rest went on), what was skipped, and totals. `raise_for_failures()` raises the batch's
+    one error (exit code by E.batch_error's rule)."""
+
+    action: str                        # upload, download, delete, copy, move
     bucket: str
     prefix: str
-    succeeded: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[tuple[str, E.ItsStoreError]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)  # {"key" or "path", "reason"}: not copied
-    total_bytes: int = 0
-    duration_seconds: float = 0.0
     dry_run: bool = False
-    delete_markers: bool = False  # a delete in a versioned bucket: markers added, every version still stored
-    still_stored_bytes: int = 0  # with delete_markers: the bytes hidden behind them, not freed
+    delete_markers: bool = False       # a delete in a versioned bucket: markers added, every version still stored
+    still_stored_bytes: int = 0        # with delete_markers: the bytes hidden behind them, not freed
+    duration_seconds: float = 0.0
+    objects: list[BatchItem] = Field(default_factory=list)
+    errors: list[BatchError] = Field(default_factory=list)
+    skipped_items: list[SkippedItem] = Field(default_factory=list)
+    _raised: list[E.ItsStoreError] = PrivateAttr(default_factory=list)  # the errors of `errors`, in order
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "action": self.action, "bucket": self.bucket, "prefix": self.prefix, "dry_run": self.dry_run,
-            **({"delete_markers": True, "still_stored_bytes": self.still_stored_bytes}
-               if self.delete_markers else {}),
-            "succeeded": len(self.succeeded), "failed": len(self.failed), "bytes": self.total_bytes,
-            "duration_seconds": round(self.duration_seconds, 3),
-            "objects": self.succeeded,
-            "errors": [{"key": key, **err.to_dict()} for key, err in self.failed],
-            "skipped": len(self.skipped), "skipped_items": self.skipped,
-        }
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def succeeded(self) -> int:
+        """How many items were done."""
+        return len(self.objects)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failed(self) -> int:
+        """How many items failed."""
+        return len(self.errors)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def skipped(self) -> int:
+        """How many items were skipped."""
+        return len(self.skipped_items)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def bytes(self) -> int:
+        """The bytes of the items done."""
+        return sum(item.size for item in self.objects)
+
+    def fail(self, key: str, error: E.ItsStoreError) -> None:
+        """Record one item's failure (the rest of the batch goes on)."""
+        self.errors.append(BatchError(key=key, code=error.code, message=error.message, hint=error.hint))
+        self._raised.append(error)
+
+    @property
+    def exceptions(self) -> list[E.ItsStoreError]:
+        """The errors of `errors` as they were raised, in order (rebuilt from the documents when `errors`
+        was filled by hand)."""
+        if len(self._raised) == len(self.errors):
+            return list(self._raised)
+        return [E.ItsStoreError(e.message, hint=e.hint) for e in self.errors]
 
     def raise_for_failures(self) -> None:
         """The batch's one error line: its failures (exit code by E.batch_error's one rule), else the
         keys skipped for having no safe local name (exit 1: their objects did not come down)."""
-        unwritten = [item for item in self.skipped if "key" in item]
-        total = len(self.failed) + len(self.succeeded) + len(unwritten)
-        if self.failed:
-            key, first = self.failed[0]
-            message = f"{len(self.failed)} of {total} objects failed; first: {key}: {first.message}"
-            raise E.batch_error(message, [err for _, err in self.failed])
+        unwritten = [item for item in self.skipped_items if item.key is not None]
+        total = len(self.errors) + len(self.objects) + len(unwritten)
+        if self.errors:
+            first = self.errors[0]
+            message = f"{len(self.errors)} of {total} objects failed; first: {first.key}: {first.message}"
+            raise E.batch_error(message, self.exceptions)
         if unwritten:
             first_skip = unwritten[0]
             raise E.ItsStoreError(f"{len(unwritten)} of {total} objects not written: their keys have no safe local "
-                                  f"name; first: {first_skip['key']}: {first_skip['reason']}",
+                                  f"name; first: {first_skip.key}: {first_skip.reason}",
                                   hint="each is listed as skipped; rename them on the server to fetch them")
 
 
-def _run_pool(workers: int, jobs: Iterator[tuple[str, Callable[[], dict[str, Any]]]],
-              result: BatchResult, cache: Any = None) -> None:
-    """Run (name, job) pairs on `workers` threads that pull the next job themselves; collect outcomes.
+Job = tuple[str, Callable[[], BatchItem]]  # (key or path, what to do with it)
 
-    No Future per job and no task queue: each worker takes the next pair from the shared iterator
-    (under a lock, so at most `workers` jobs are drawn ahead of completion) and reports through one
-    queue that this thread drains. Per-object bookkeeping of a pool (Futures, their conditions, a
-    work queue) cost more client CPU than the request of a 100 KB camera frame. With `cache` (a
-    ServiceCache), the workers' cache invalidations are batched (ServiceCache.deferral)."""
-    done: queue.SimpleQueue[tuple[str, dict[str, Any] | None, BaseException | None]] = queue.SimpleQueue()
-    take = threading.Lock()
-    stop = threading.Event()
+
+def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, cache: ServiceCache | None = None) -> None:
+    """Run (name, job) pairs on `workers` threads (transfer/fanout.fan_out: bounded look-ahead, per-item
+    outcomes, a clean stop on Ctrl-C) and collect each outcome into `result`: a done item, a key with no
+    safe local name (skipped, said, never fatal), an ItsStoreError or a local OSError (that item's failure,
+    never the run's). Any other exception stops the batch and is raised. With `cache` (a ServiceCache) the
+    workers' cache invalidations are batched (ServiceCache.deferral) and flushed once at the end."""
+    from its_store.transfer.fanout import fan_out
     deferral = cache.deferral() if cache is not None else None
 
-    def worker() -> None:
-        if deferral is not None:
+    def bind() -> None:
+        if cache is not None and deferral is not None:
             cache.bind(deferral)
-        try:
-            while not stop.is_set():
-                with take:
-                    pair = next(jobs, None)
-                if pair is None:
-                    return
-                name, job = pair
-                try:
-                    done.put((name, job(), None))
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
-                    done.put((name, None, exc))
-        finally:
-            done.put(("", None, _WorkerExit()))
 
-    threads = [threading.Thread(target=worker, name=f"its-batch-{i}", daemon=True) for i in range(max(workers, 1))]
-    for thread in threads:
-        thread.start()
-    running = len(threads)
+    def run(job: Job) -> BatchItem:
+        return job[1]()
+
+    n = max(workers, 1)
     try:
-        while running:
-            name, item, exc = done.get()
-            if isinstance(exc, _WorkerExit):
-                running -= 1
+        for out in fan_out(run, jobs, workers=n, ahead=2 * n, ordered=False, name="its-batch",
+                           initializer=bind if deferral is not None else None):
+            exc, name = out.error, out.item[0]
+            if exc is None:
+                result.objects.append(out.result())
             elif isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
-                result.skipped.append({"key": name, "reason": exc.reason})
+                result.skipped_items.append(SkippedItem(key=name, reason=exc.reason))
             elif isinstance(exc, E.ItsStoreError):
-                result.failed.append((name, exc))
+                result.fail(name, exc)
             elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
-                result.failed.append((name, local_error(exc)))
-            elif exc is not None:
-                raise exc
+                result.fail(name, local_error(exc))
             else:
-                result.succeeded.append(item)  # type: ignore[arg-type]
-                result.total_bytes += int(item.get("size", 0))  # type: ignore[union-attr]
+                raise exc
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
         if deferral is not None:
             deferral.flush()
 
 
 def _noop(_: int) -> None:
     pass
-
-
-class _WorkerExit(Exception):
-    """A worker ran out of jobs (or was stopped)."""
 
 
 class Batch:
@@ -160,7 +201,7 @@ class Batch:
         """Upload every regular file under `local_dir` to BUCKET/PREFIX/<relative path>.
 
         Symbolic links (to files and folders) are skipped unless `follow_symlinks`; FIFOs, devices,
-        sockets and broken links always; each skip is in `result.skipped`. An unreadable folder is a
+        sockets and broken links always; each skip is in `result.skipped_items`. An unreadable folder is a
         failure. `options`: more UploadRequest fields for every file (compression, sse, ...)."""
         started = time.perf_counter()
         root = Path(local_dir)
@@ -171,7 +212,7 @@ class Batch:
         bucket = resolve_bucket(ctx, bucket, object_type)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
-        result = BatchResult("upload", bucket, prefix)
+        result = BatchResult(action="upload", bucket=bucket, prefix=prefix)
         ensure_bucket(ctx, bucket)
         n = workers or ctx.workers
 
@@ -180,20 +221,20 @@ class Batch:
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
                                  workers=max(1, n // 2), follow_symlinks=follow_symlinks, **(options or {}))
 
-        def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], dict[str, Any]]:
-            def run() -> dict[str, Any]:
+        def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem]:
+            def run() -> BatchItem:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
                 with tree.open_file(rel) as opened, opened.reader() as source:
                     resp = objects.upload(ctx, request(path, key), progress=progress, source=source)
                 if on_done:
                     on_done()
-                return {"key": key, "size": resp.total_size, "etag": resp.etag, "source": str(path)}
+                return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path))
             return run
 
         with LocalTree(root, follow_symlinks=follow_symlinks) as tree:  # files read from the folders walked
             jobs = ((str(path), job(tree, path, rel)) for path, rel in walk_files(root, result, follow_symlinks, tree))
-            _run_pool(n, jobs, result, ctx.cache)
-        result.duration_seconds = time.perf_counter() - started
+            run_jobs(n, jobs, result, ctx.cache)
+        result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 
     def download_prefix(self, bucket: str, prefix: str, dest: Path, *, workers: int | None = None,
@@ -205,38 +246,47 @@ class Batch:
         `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...)."""
         started = time.perf_counter()
         ctx = self.ctx
-        result = BatchResult("download", bucket, prefix)
+        result = BatchResult(action="download", bucket=bucket, prefix=prefix)
         base = prefix if (not prefix or prefix.endswith("/")) else prefix.rsplit("/", 1)[0] + "/" \
             if "/" in prefix else ""
         listing = iter_objects(ctx, ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
         n = workers or ctx.workers
 
-        def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], dict[str, Any]]:
-            def run() -> dict[str, Any]:
+        def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], BatchItem]:
+            def run() -> BatchItem:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
                 resp = objects.download(ctx, DownloadRequest(bucket=bucket, key=key, file_path=target.path,
                                                         size_hint=size, workers=max(1, n // 2),
                                                         **(options or {})), progress=progress, into=target)
                 if on_done:
                     on_done()
-                return {"key": key, "size": resp.size, "path": str(resp.file_path),
-                        "verified": resp.verified}
+                return BatchItem(key=key, size=resp.size, path=str(resp.file_path), verified=resp.verified)
             return run
 
         with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
             jobs = ((info.key, thread_job(tree, info.key, info.size)) for info in listing
                     if not info.key.endswith("/"))  # folder marker objects are skipped
-            _run_pool(n, jobs, result, ctx.cache)
-        result.duration_seconds = time.perf_counter() - started
+            run_jobs(n, jobs, result, ctx.cache)
+        result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 
-    def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False, shard: Any = None) -> BatchResult:
+    def delete_objects(self, targets: Iterable[tuple[str, str]], version_id: str | None = None, *,
+                       bypass_governance: bool = False) -> objects.DeletedObjects:
+        """Delete each named (bucket, key), in turn; the first failure raises (objects.delete_each)."""
+        return objects.delete_each(self.ctx, targets, version_id, bypass_governance=bypass_governance)
+
+    def plan_delete(self, targets: Iterable[tuple[str, str]], version_id: str | None = None) -> objects.DeletePlan:
+        """What delete_objects() would delete, each checked to exist; nothing deleted (objects.plan_delete)."""
+        return objects.plan_delete(self.ctx, targets, version_id)
+
+    def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False,
+                      shard: Shard | None = None) -> BatchResult:
         """Delete every object under BUCKET/PREFIX in batches of 1,000 (or only list them: dry_run).
 
         `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix."""
         started = time.perf_counter()
         ctx = self.ctx
-        result = BatchResult("delete", bucket, prefix, dry_run=dry_run)
+        result = BatchResult(action="delete", bucket=bucket, prefix=prefix, dry_run=dry_run)
         result.delete_markers = leaves_delete_markers(ctx, bucket)  # then nothing is erased: say so
         batch: list[tuple[str, int, str | None]] = []
 
@@ -248,27 +298,26 @@ class Batch:
             for key, size, etag in batch:
                 if failures.get(key):
                     from its_store.s3.client import failure_error
-                    result.failed.append((key, failure_error(failures[key], bucket, key)))
+                    result.fail(key, failure_error(failures[key], bucket, key))
                 else:
-                    result.succeeded.append({"key": key, "size": size, "etag": etag})
-                    result.total_bytes += size
+                    result.objects.append(BatchItem(key=key, size=size, etag=etag))
             batch.clear()
 
         for info in ctx.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
             if shard is not None and info.key[len(prefix):] not in shard:
                 continue
             if info.garbled:  # its delete would "succeed" on a name the server does not hold
-                result.failed.append((info.key, E.ItsStoreError(GARBLED)))
+                result.fail(info.key, E.ItsStoreError(GARBLED))
                 continue
             batch.append((info.key, info.size, info.etag))
             if len(batch) >= 1000:
                 flush()
         flush()
-        if not dry_run and result.succeeded:
+        if not dry_run and result.objects:
             _prove_deleted(ctx, result)
         if result.delete_markers and not dry_run:
-            result.still_stored_bytes = result.total_bytes
-        result.duration_seconds = time.perf_counter() - started
+            result.still_stored_bytes = result.bytes
+        result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 
 
@@ -277,29 +326,28 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
     """(path, relative path) of the regular files under `root`, in order, by sync's walk (walk.py):
     symbolic links only with `follow_symlinks` (folder loops never), and what is not uploaded is
     said, as sync says it: skips (links not followed, FIFOs, devices, sockets, broken links) go to
-    `result.skipped`, unreadable folders to `result.failed` (once the walk is done). `tree`: the
+    `result.skipped_items`, unreadable folders to `result.errors` (once the walk is done). `tree`: the
     LocalTree of `root` the files will be read through, whose folder descriptors the walk lists."""
     from its_store.sync.walk import Walk, walk_local
     walk = Walk()
     for item in walk_local(root, walk, follow_symlinks=follow_symlinks, tree=tree):
         yield Path(item.path), item.rel
     for rel, reason, _ in walk.notes:  # a folder keeps its "/": "linked-dir/"
-        result.skipped.append({"path": os.path.join(root, rel), "reason": reason})
+        result.skipped_items.append(SkippedItem(path=os.path.join(root, rel), reason=reason))
     for rel, reason in walk.problems:
-        result.failed.append((os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}")))
+        result.fail(os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}"))
 
 
 def _prove_deleted(ctx: Context, result: BatchResult) -> None:
     """List the prefix again (cheap: what was deleted is no longer listed): an object still listed
     as it was is reported as not deleted, whatever the server answered (rclone's server accepts the
     delete of an entry it keeps listing). A key listed again with another ETag was written anew."""
-    before = {item["key"]: item["etag"] for item in result.succeeded}
+    before = {item.key: item.etag for item in result.objects}
     still = {info.key for info in ctx.s3.list_objects(result.bucket, result.prefix, recursive=True)
              if info.key in before and info.etag == before[info.key]}
     if not still:
         return
-    kept = [item for item in result.succeeded if item["key"] in still]
-    result.succeeded = [item for item in result.succeeded if item["key"] not in still]
-    result.total_bytes -= sum(item["size"] for item in kept)
-    result.failed += [(item["key"], E.ItsStoreError("still listed after its delete: not deleted"))
-                      for item in kept]
+    kept = [item for item in result.objects if item.key in still]
+    result.objects = [item for item in result.objects if item.key not in still]
+    for item in kept:
+        result.fail(str(item.key), E.ItsStoreError("still listed after its delete: not deleted"))

@@ -7,7 +7,6 @@ thread pool over the shared client with a bounded look-ahead, keeping the listin
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from its_store.codec.compression import CODEC_META
@@ -56,8 +55,9 @@ def _from_listing(bucket: str, item: Any) -> ObjectInfo:
 
 def _with_heads(ctx: Context, bucket: str, items: Iterator[ObjectInfo],
                 tags: bool = False) -> Iterator[ObjectInfo]:
-    """Fill type and metadata with HEADs run in parallel, keeping listing order (bounded look-ahead)."""
-    from collections import deque
+    """Fill type and metadata with HEADs run in parallel, keeping listing order (transfer/fanout.fan_out:
+    at most 4 x workers entries ahead of the consumer; the first HEAD that fails for good is raised)."""
+    from its_store.transfer.fanout import fan_out
 
     def fill(info: ObjectInfo) -> ObjectInfo:
         if info.is_prefix:
@@ -84,14 +84,8 @@ def _with_heads(ctx: Context, bucket: str, items: Iterator[ObjectInfo],
                 return info
         return full
 
-    window: deque[Any] = deque()
-    with ThreadPoolExecutor(max_workers=ctx.workers, thread_name_prefix="its-head") as pool:
-        for info in items:
-            window.append(pool.submit(fill, info))
-            if len(window) >= ctx.workers * 4:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+    for outcome in fan_out(fill, items, workers=ctx.workers, ahead=4 * ctx.workers, name="its-head"):
+        yield outcome.result()
 
 
 def _user_metadata(headers: Any) -> dict[str, str]:

@@ -7,9 +7,12 @@ the bytes: one PUT or parts, compressed or not (encoded.py), a range or the whol
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
+
+from pydantic import Field
 
 from its_store.core import errors as E
 from its_store.core.files import is_folder, open_regular, writing_to
@@ -20,6 +23,7 @@ from its_store.core.models import (
     DownloadResponse,
     ObjectInfo,
     ObjectType,
+    Result,
     UploadRequest,
     UploadResponse,
 )
@@ -242,6 +246,44 @@ def stat_object(ctx: Context, bucket: str, key: str, version_id: str | None = No
 
 
 # ------------------------------------------------------------------------------------------ delete
+class DeletedObjects(Result):
+    """`rm` of named objects: one DeleteResult each, in the order named."""
+
+    deleted: list[DeleteResult] = Field(default_factory=list)
+
+
+class PlannedDelete(Result):
+    """One object `rm --dry-run` would delete (it exists: it was stat'ed)."""
+
+    bucket: str
+    key: str
+    size: int
+    version_id: str | None = None
+
+
+class DeletePlan(Result):
+    """`rm --dry-run` of named objects: each one would be deleted; nothing was."""
+
+    dry_run: Literal[True] = True
+    would_delete: list[PlannedDelete] = Field(default_factory=list)
+
+
+def delete_each(ctx: Context, targets: Iterable[tuple[str, str]], version_id: str | None = None, *,
+                bypass_governance: bool = False) -> DeletedObjects:
+    """Delete each (bucket, key) in turn (see delete()); the first that fails raises, those before it
+    are deleted."""
+    return DeletedObjects(deleted=[delete(ctx, bucket, key, version_id, bypass_governance=bypass_governance)
+                                   for bucket, key in targets])
+
+
+def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: str | None = None) -> DeletePlan:
+    """What delete_each() would delete: each (bucket, key) stat'ed (a missing one raises
+    ObjectNotFoundError, exit 3); nothing is deleted."""
+    found = [stat_object(ctx, bucket, key, version_id, include_tags=False) for bucket, key in targets]
+    return DeletePlan(would_delete=[PlannedDelete(bucket=i.bucket, key=i.key, size=i.size, version_id=version_id)
+                                    for i in found])
+
+
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
            bypass_governance: bool = False) -> DeleteResult:
     """Delete one object (or one version). A missing object is an ObjectNotFoundError.
@@ -332,6 +374,26 @@ def remove_batch(ctx: Context, bucket: str, keys: list[str], sizes: dict[str, in
 
 
 # ----------------------------------------------------------------------------------------- presign
+class PresignedUrl(Result):
+    """A URL that grants `method` on one object without credentials, until `expires_at` (UTC)."""
+
+    url: str
+    method: str
+    bucket: str
+    key: str
+    expires_in_seconds: int
+    expires_at: datetime
+
+
+def presigned(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600,
+              method: str = "GET") -> PresignedUrl:
+    """presign() with what the URL grants and when it expires."""
+    url = presign(ctx, bucket, key, expires_in_seconds, method)
+    expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in_seconds))
+    return PresignedUrl(url=url, method=method.upper(), bucket=bucket, key=key,
+                        expires_in_seconds=int(expires_in_seconds), expires_at=expires_at)
+
+
 def presign(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600, method: str = "GET") -> str:
     """A URL that grants `method` on one object for at most 7 days, with no credentials needed."""
     validate_bucket(bucket)

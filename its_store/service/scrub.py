@@ -21,26 +21,28 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import Field, computed_field
+
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint, shown
 from its_store.service import heads
 from its_store.transfer.parts import META_PART_SIZE
 from its_store.transfer.scrub import drain
 
+I = TypeVar("I")  # noqa: E741 - the item type
+R = TypeVar("R")
+
 if TYPE_CHECKING:
     from its_store.core.shard import Shard
     from its_store.service.context import Context, HasContext
-
-T = TypeVar("T")
 
 LIST_LIMIT = 10_000  # entries kept per problem list in a report (the counts are always exact)
 _META = "x-amz-meta-"
@@ -64,8 +66,7 @@ def parse_when(text: str | None, what: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-@dataclass
-class Outcome:
+class ScrubOutcome(Result):
     """One object's result: status ok | corrupt | unreadable | unverifiable."""
 
     key: str
@@ -75,61 +76,61 @@ class Outcome:
     expected: str | None = None
     actual: str | None = None
     reason: str | None = None      # why corrupt / unverifiable, or the read error's message
-    code: str | None = None        # the read error's code (unreadable)
-    exit_code: int | None = None
     version_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        doc = {"key": self.key, "size": self.size, "status": self.status, "method": self.method,
-               "expected": self.expected, "actual": self.actual, "reason": self.reason,
-               "version_id": self.version_id}
-        if self.status == "unreadable":
-            doc["code"] = self.code
-        return doc
+    code: str | None = None        # the read error's code (unreadable)
+    exit_code: int | None = None   # ... and its exit code
 
 
-@dataclass
-class ScrubReport:
-    """What a scrub found. Problem lists keep the first LIST_LIMIT entries; counts are exact."""
+class ScrubReport(Result):
+    """What a scrub (`verify s3://...`) found. Problem lists keep the first LIST_LIMIT entries; counts are exact."""
 
     bucket: str
     prefix: str
     shard: str | None = None
-    counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "corrupt": 0, "unreadable": 0,
+    counts: dict[str, int] = Field(default_factory=lambda: {"ok": 0, "corrupt": 0, "unreadable": 0,
                                                             "unverifiable": 0})
-    methods: dict[str, int] = field(default_factory=dict)
-    problems: dict[str, list[Outcome]] = field(default_factory=lambda: {"corrupt": [], "unreadable": [],
-                                                                       "unverifiable": []})
+    verified_by: dict[str, int] = Field(default_factory=dict)  # objects found ok, by method
     bytes_read: int = 0
     duration_seconds: float = 0.0
+    corrupt: list[ScrubOutcome] = Field(default_factory=list)
+    unreadable: list[ScrubOutcome] = Field(default_factory=list)
+    unverifiable: list[ScrubOutcome] = Field(default_factory=list)
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: ScrubOutcome) -> None:
         self.counts[outcome.status] += 1
         if outcome.status == "ok" and outcome.method:
-            self.methods[outcome.method] = self.methods.get(outcome.method, 0) + 1
+            self.verified_by[outcome.method] = self.verified_by.get(outcome.method, 0) + 1
         kept = self.problems.get(outcome.status)
         if kept is not None and len(kept) < LIST_LIMIT:
             kept.append(outcome)
 
     @property
-    def checked(self) -> int:
+    def problems(self) -> dict[str, list[ScrubOutcome]]:
+        """The problem lists by status."""
+        return {"corrupt": self.corrupt, "unreadable": self.unreadable, "unverifiable": self.unverifiable}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def objects(self) -> int:
+        """How many objects were checked."""
         return sum(self.counts.values())
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def exit_code(self) -> int:
-        if self.counts["corrupt"]:
+        """4 if anything is corrupt, else the unreadable objects' exit code (1 when they differ), else 0."""
+        if self.counts.get("corrupt"):
             return E.IntegrityError.exit_code
-        codes = {o.exit_code or 1 for o in self.problems["unreadable"]}
+        codes = {o.exit_code or 1 for o in self.unreadable}
         if codes:
             return codes.pop() if len(codes) == 1 else 1
         return 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "prefix": self.prefix, "shard": self.shard, "objects": self.checked,
-                "counts": dict(self.counts), "verified_by": self.methods, "bytes_read": self.bytes_read,
-                "duration_seconds": round(self.duration_seconds, 3), "exit_code": self.exit_code,
-                "truncated": any(len(v) < self.counts[k] for k, v in self.problems.items()),
-                **{k: [o.to_dict() for o in v] for k, v in self.problems.items()}}
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def truncated(self) -> bool:
+        """Whether a problem list holds fewer entries than its count (LIST_LIMIT)."""
+        return any(len(v) < self.counts.get(k, 0) for k, v in self.problems.items())
 
 
 @dataclass
@@ -151,14 +152,14 @@ def scrub(owner: Context | HasContext, bucket: str, prefix: str = "", *, recursi
     ctx = as_context(owner)
     validate_bucket(bucket)
     started = time.perf_counter()
-    report = ScrubReport(bucket, prefix, str(shard) if shard else None)
+    report = ScrubReport(bucket=bucket, prefix=prefix, shard=str(shard) if shard else None)
     items = _listed(ctx, bucket, prefix, recursive)
     items = (i for i in items if _wanted(i, shard, newer_than, older_than))
     checker = _Checker(ctx, bucket, progress)
-    for outcome in _parallel(workers or ctx.workers, items, checker.check):
+    for outcome in in_order(workers or ctx.workers, items, checker.check, name="its-verify"):
         report.add(outcome)
     report.bytes_read = checker.bytes_read
-    report.duration_seconds = time.perf_counter() - started
+    report.duration_seconds = round(time.perf_counter() - started, 3)
     return report
 
 
@@ -185,21 +186,13 @@ def _wanted(item: Listed, shard: Shard | None, newer: datetime | None, older: da
     return not (older is not None and (when is None or when >= older))
 
 
-def _parallel(workers: int, items: Iterable[Any], fn: Callable[[Any], T]) -> Iterator[T]:
-    """fn over items on `workers` threads, in order, with a bounded look-ahead (2 x workers)."""
+def in_order(workers: int, items: Iterable[I], fn: Callable[[I], R], *, name: str) -> Iterator[R]:
+    """fn over items on `workers` threads, in input order, with a bounded look-ahead (2 x workers): each
+    result, or the first exception fn raised (fn reports its items' own failures in what it returns)."""
+    from its_store.transfer.fanout import fan_out
     workers = max(workers, 1)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-verify") as pool:
-        window: deque[Any] = deque()
-        try:
-            for item in items:
-                window.append(pool.submit(fn, item))
-                if len(window) >= 2 * workers:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
-        finally:
-            for fut in window:
-                fut.cancel()
+    for out in fan_out(fn, items, workers=workers, ahead=2 * workers, name=name):
+        yield out.result()
 
 
 # --------------------------------------------------------------------------------- one object
@@ -209,24 +202,25 @@ class _Checker:
     def __init__(self, ctx: Context, bucket: str, progress: Callable[[int], None] | None) -> None:
         self.ctx, self.bucket = ctx, bucket
         self.progress = progress
-        self.s3 = _reader(ctx)
+        self.s3 = reader(ctx)
         self._count = threading.Lock()
         self.bytes_read = 0
 
-    def check(self, item: Listed) -> Outcome:
+    def check(self, item: Listed) -> ScrubOutcome:
         where = f"s3://{self.bucket}/{item.key}"
         try:
             return self._check(item, where)
         except E.IntegrityError as exc:
-            return Outcome(item.key, item.size, "corrupt", reason=exc.message, version_id=item.version_id)
+            return ScrubOutcome(key=item.key, size=item.size, status="corrupt", reason=exc.message,
+                                version_id=item.version_id)
         except E.ItsStoreError as exc:
             from its_store.codec.encryption import explain_read_error  # e.g. SSE-C without the key
             exc = explain_read_error(exc, self.bucket, item.key, keyed=self.s3 is not self.ctx.s3,
                                      version_id=item.version_id)
-            return Outcome(item.key, item.size, "unreadable", reason=exc.message, code=exc.code,
-                           exit_code=exc.exit_code, version_id=item.version_id)
+            return ScrubOutcome(key=item.key, size=item.size, status="unreadable", reason=exc.message,
+                                code=exc.code, exit_code=exc.exit_code, version_id=item.version_id)
 
-    def _check(self, item: Listed, where: str) -> Outcome:
+    def _check(self, item: Listed, where: str) -> ScrubOutcome:
         # the answer holds one of the pool's connections: the `with` gives it back on every path (the
         # pool blocks when all are held, so one lost per object would stop the scrub)
         with self.s3.get(self.bucket, item.key, version_id=item.version_id) as body:
@@ -234,14 +228,16 @@ class _Checker:
             meta = {k.lower()[len(_META):]: v for k, v in headers.items() if k.lower().startswith(_META)}
             check = _choose(meta, headers, item.size)
             if isinstance(check, str):  # unverifiable: the reason
-                return Outcome(item.key, item.size, "unverifiable", reason=check, version_id=item.version_id)
+                return ScrubOutcome(key=item.key, size=item.size, status="unverifiable", reason=check,
+                                    version_id=item.version_id)
             total = drain(body, check.feed, where, read_uint(headers.get("content-length")))
         self._counted(total)
         actual = check.finish(where)
         ok = actual == check.expected
-        return Outcome(item.key, item.size, "ok" if ok else "corrupt", check.method, check.expected, actual,
-                       None if ok else f"{check.method} mismatch: the stored body is not the one recorded",
-                       version_id=item.version_id)
+        return ScrubOutcome(key=item.key, size=item.size, status="ok" if ok else "corrupt", method=check.method,
+                            expected=check.expected, actual=actual,
+                            reason=None if ok else f"{check.method} mismatch: the stored body is not the one recorded",
+                            version_id=item.version_id)
 
     def _counted(self, n: int) -> None:
         with self._count:  # progress callbacks (the CLI's bar) are not thread-safe
@@ -250,7 +246,7 @@ class _Checker:
                 self.progress(n)
 
 
-def _reader(ctx: Context) -> Any:
+def reader(ctx: Context) -> Any:
     """The client to read with: a KeyedS3 when an SSE-C key is configured (MINIO_SSE_C_KEY*)."""
     from its_store.codec.encryption import KeyedS3, resolve_key
     key = resolve_key(ctx.settings)
@@ -272,7 +268,7 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     """The strongest check the object allows, or the reason there is none."""
     sha = meta.get(META_SHA256)
     if sha:
-        return _sha_check(sha.lower(), meta)
+        return sha_check(sha.lower(), meta)
     from its_store.codec.encryption import describe_lower
     encryption = describe_lower(headers)
     etag = (headers.get("etag") or "").strip('"').lower()
@@ -289,7 +285,8 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     return "no its-sha256, and a multipart ETag is not an MD5 of the content"
 
 
-def _sha_check(expected: str, meta: dict[str, str]) -> _Check:
+def sha_check(expected: str, meta: dict[str, str]) -> _Check:
+    """The SHA-256 check of an object's original content (decoded on the way when it is compressed)."""
     digest = hashlib.sha256()
     codec_name = meta.get(META_CODEC)
     if not codec_name:

@@ -20,16 +20,19 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, computed_field
 
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
 from its_store.core.localtree import LocalTree
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint
-from its_store.service.scrub import LIST_LIMIT, _parallel, _reader
+from its_store.service.scrub import LIST_LIMIT, in_order, reader
 
 if TYPE_CHECKING:
     from its_store.service.context import Context, HasContext
@@ -38,33 +41,59 @@ if TYPE_CHECKING:
 STATUSES = ("same", "different", "missing_local", "missing_remote", "unverifiable", "unreadable", "skipped")
 
 
-@dataclass
-class CompareReport:
-    """Outcome of a folder/prefix comparison: counts (exact) and the names per status (first LIST_LIMIT)."""
+class CompareEntry(Result):
+    """One name of a compare and what was found: `key` (the object) and `path` (the local file; for
+    missing_remote and problems of the walk, relative to the folder), sizes, how it was compared, why not."""
+
+    key: str | None = None
+    path: str | None = None
+    size: int | None = None
+    remote_size: int | None = None
+    method: str | None = None    # sha256, md5, download
+    reason: str | None = None
+    code: str | None = None      # unreadable: the error's code
+
+
+class CompareReport(Result):
+    """`verify LOCAL_DIR s3://...`: counts per status (exact) and the names per status (first LIST_LIMIT)."""
 
     local: str
     bucket: str
     prefix: str
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
-    names: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {s: [] for s in STATUSES[1:]})
+    counts: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     duration_seconds: float = 0.0
+    different: list[CompareEntry] = Field(default_factory=list)
+    missing_local: list[CompareEntry] = Field(default_factory=list)
+    missing_remote: list[CompareEntry] = Field(default_factory=list)
+    unverifiable: list[CompareEntry] = Field(default_factory=list)
+    unreadable: list[CompareEntry] = Field(default_factory=list)
+    skipped: list[CompareEntry] = Field(default_factory=list)
 
-    def add(self, status: str, entry: dict[str, Any]) -> None:
+    def add(self, status: str, entry: CompareEntry) -> None:
         self.counts[status] += 1
         kept = self.names.get(status)
         if kept is not None and len(kept) < LIST_LIMIT:
             kept.append(entry)
 
     @property
-    def exit_code(self) -> int:
-        if self.counts["different"] or self.counts["missing_local"] or self.counts["missing_remote"]:
-            return E.IntegrityError.exit_code
-        return 1 if self.counts["unreadable"] else 0
+    def names(self) -> dict[str, list[CompareEntry]]:
+        """The lists by status (every status but `same`)."""
+        return {s: getattr(self, s) for s in STATUSES[1:]}
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"local": self.local, "bucket": self.bucket, "prefix": self.prefix, "counts": dict(self.counts),
-                "duration_seconds": round(self.duration_seconds, 3), "exit_code": self.exit_code,
-                "truncated": any(len(v) < self.counts[k] for k, v in self.names.items()), **self.names}
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def exit_code(self) -> int:
+        """4 if anything differs or is missing on one side, else 1 if anything was unreadable, else 0."""
+        counts = self.counts
+        if counts.get("different") or counts.get("missing_local") or counts.get("missing_remote"):
+            return E.IntegrityError.exit_code
+        return 1 if counts.get("unreadable") else 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def truncated(self) -> bool:
+        """Whether a list holds fewer names than its count (LIST_LIMIT)."""
+        return any(len(v) < self.counts.get(k, 0) for k, v in self.names.items())
 
 
 def compare(owner: Context | HasContext, local: Path, bucket: str, prefix: str, *, download: bool = False,
@@ -80,7 +109,7 @@ def compare(owner: Context | HasContext, local: Path, bucket: str, prefix: str, 
     if not ctx.s3.bucket_exists(bucket):
         raise E.BucketNotFoundError(f"bucket not found: {bucket}")
     started = time.perf_counter()
-    report = CompareReport(str(local), bucket, prefix)
+    report = CompareReport(local=str(local), bucket=bucket, prefix=prefix)
     from its_store.sync.walk import Walk, walk_local, walk_remote
     local_walk, remote_walk = Walk(), Walk()
     # the folder held by descriptors (core/localtree): listed and read through them, so a folder swapped
@@ -94,25 +123,25 @@ def compare(owner: Context | HasContext, local: Path, bucket: str, prefix: str, 
     def merged() -> Iterator[_Pair]:
         for rel, path, size, remote in _march(files, objects):
             if path is None and rel not in not_compared:  # those are reported below, once
-                report.add("missing_local", {"key": prefix + rel, "size": remote.size})
+                report.add("missing_local", CompareEntry(key=prefix + rel, size=remote.size))
             elif path is None:
                 continue
             elif remote is None:
-                report.add("missing_remote", {"path": rel, "size": size})
+                report.add("missing_remote", CompareEntry(path=rel, size=size))
             else:
                 yield _Pair(prefix + rel, rel, path, size)
 
     checker = _PairChecker(ctx, bucket, download, tree)
     with tree:
-        for status, entry in _parallel(workers or ctx.workers, merged(), checker.check):
+        for status, entry in in_order(workers or ctx.workers, merged(), checker.check, name="its-compare"):
             report.add(status, entry)
     if remote_walk.error is not None:  # a partial listing would report objects as missing: fail instead
         raise remote_walk.error
     for rel, reason in local_walk.problems:
-        report.add("unreadable", {"key": prefix + rel, "path": rel, "code": "local_io_error", "reason": reason})
+        report.add("unreadable", CompareEntry(key=prefix + rel, path=rel, code="local_io_error", reason=reason))
     for rel, reason, _size in local_walk.notes:  # not compared: a link not followed, a FIFO...
-        report.add("skipped", {"key": prefix + rel, "path": rel, "reason": reason})
-    report.duration_seconds = time.perf_counter() - started
+        report.add("skipped", CompareEntry(key=prefix + rel, path=rel, reason=reason))
+    report.duration_seconds = round(time.perf_counter() - started, 3)
     return report
 
 
@@ -162,24 +191,26 @@ class _Pair:
 class _PairChecker:
     def __init__(self, ctx: Context, bucket: str, download: bool, tree: LocalTree) -> None:
         self.ctx, self.bucket, self.download, self.tree = ctx, bucket, download, tree
-        self.s3 = _reader(ctx)
+        self.s3 = reader(ctx)
 
-    def check(self, item: _Pair) -> tuple[str, dict[str, Any]]:
-        entry: dict[str, Any] = {"key": item.key, "path": str(item.path), "size": item.size}
+    def check(self, item: _Pair) -> tuple[str, CompareEntry]:
+        entry = CompareEntry(key=item.key, path=str(item.path), size=item.size)
         try:
             return self._check(item.key, item.rel, item.size, entry)
         except E.ItsStoreError as exc:
-            return "unreadable", {**entry, "code": exc.code, "reason": exc.message}
+            entry.code, entry.reason = exc.code, exc.message
+            return "unreadable", entry
 
-    def _check(self, key: str, rel: str, size: int, entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _check(self, key: str, rel: str, size: int, entry: CompareEntry) -> tuple[str, CompareEntry]:
         stat = self.s3.stat(self.bucket, key)
         meta = {k.lower()[len("x-amz-meta-"):]: v for k, v in (stat.metadata or {}).items()
                 if k.lower().startswith("x-amz-meta-")}
         original = read_uint(meta.get(META_ORIGINAL_SIZE))
         remote_size = original if meta.get(META_CODEC) and original is not None else (stat.size or 0)
-        entry["remote_size"] = remote_size
+        entry.remote_size = remote_size
         if remote_size != size:
-            return "different", {**entry, "reason": f"size: local {size}, remote {remote_size}"}
+            entry.reason = f"size: local {size}, remote {remote_size}"
+            return "different", entry
         sha = meta.get(META_SHA256)
         etag = (stat.etag or "").strip('"').lower()
         from its_store.codec.encryption import describe
@@ -191,17 +222,19 @@ class _PairChecker:
         elif self.download:
             method, want, got = "download", _file_digest(self.tree, rel, "sha256"), self._remote_sha(key, meta)
         else:
-            return "unverifiable", {**entry, "reason": "same size; no its-sha256 and no MD5 ETag (try --download)"}
-        entry["method"] = method
+            entry.reason = "same size; no its-sha256 and no MD5 ETag (try --download)"
+            return "unverifiable", entry
+        entry.method = method
         if got != want:
-            return "different", {**entry, "reason": f"{method}: local and remote content differ"}
+            entry.reason = f"{method}: local and remote content differ"
+            return "different", entry
         return "same", entry
 
     def _remote_sha(self, key: str, meta: dict[str, str]) -> str:
         """SHA-256 of the object's content (decoded when compressed), read in full."""
-        from its_store.service.scrub import _sha_check
+        from its_store.service.scrub import sha_check
         from its_store.transfer.scrub import drain
-        check = _sha_check("", meta)
+        check = sha_check("", meta)
         drain(self.s3.get(self.bucket, key), check.feed, f"s3://{self.bucket}/{key}")
         return check.finish(f"s3://{self.bucket}/{key}")
 

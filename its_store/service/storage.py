@@ -39,10 +39,12 @@ if TYPE_CHECKING:
     from its_store.service.buckets import BucketAdmin
     from its_store.service.health import BucketsInitialized, HealthReport
     from its_store.service.lifecycle import Lifecycle
+    from its_store.service.objects import PresignedUrl
     from its_store.service.policy import Policies
     from its_store.service.retention import Retention
     from its_store.service.scrub import ScrubReport
     from its_store.service.tags import Tagging
+    from its_store.service.usage import UsageReport
     from its_store.service.versions import Versions
     from its_store.state.audit import AuditLog
     from its_store.state.service_cache import ServiceCache
@@ -203,6 +205,11 @@ class StorageService:
         from its_store.service.objects import presign
         return presign(self.ctx, bucket, key, expires_in_seconds, method)
 
+    def presign(self, bucket: str, key: str, expires_in_seconds: int = 3600, method: str = "GET") -> PresignedUrl:
+        """generate_presigned_url() with what the URL grants and when it expires (`presign --json`)."""
+        from its_store.service.objects import presigned
+        return presigned(self.ctx, bucket, key, expires_in_seconds, method)
+
     # ---------------------------------------------------------------- the other services, by name
     def sync(self, source: str, dest: str, options: SyncOptions | None = None, *,
              on_item: Callable[[str, Item], None] | None = None) -> SyncReport:
@@ -252,6 +259,11 @@ class StorageService:
         from its_store.service.scrub import scrub
         return scrub(self.ctx, bucket, prefix, recursive=recursive, shard=shard, newer_than=newer_than,
                      older_than=older_than, workers=workers, progress=progress)
+
+    def disk_usage(self, bucket: str, prefix: str = "", *, depth: int = 0, versions: bool = False) -> UsageReport:
+        """Bytes and object counts under `prefix`, per folder down to `depth` (`du`): usage.disk_usage."""
+        from its_store.service.usage import disk_usage
+        return disk_usage(self.ctx, bucket, prefix, depth=depth, versions=versions)
 
     def get_bucket_encryption(self, bucket: str) -> BucketEncryption:
         """The bucket's default encryption (algorithm None: none)."""

@@ -9,26 +9,41 @@ are stored and billed) and delete markers are counted with 0 bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import Field
 
 from its_store.core import errors as E
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 
 if TYPE_CHECKING:
     from its_store.service.context import Context, HasContext
 
 
-@dataclass
-class Usage:
-    """Totals of one prefix. `bytes` counts every version counted (current, plus noncurrent with --versions)."""
+class Usage(Result):
+    """Totals of one prefix. `bytes` counts every version counted (current, plus noncurrent with --versions);
+    the noncurrent and delete marker counts are null unless versions were counted."""
 
     prefix: str
-    objects: int = 0            # current objects
     bytes: int = 0
-    noncurrent: int = 0         # noncurrent versions (with versions=True)
+    objects: int = 0                    # current objects
+    noncurrent: int | None = None       # noncurrent versions (with versions=True)
+    noncurrent_bytes: int | None = None
+    delete_markers: int | None = None   # 0 bytes each (with versions=True)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """The counts of one prefix while the listing streams (a plain object: a pydantic model's attribute
+    writes cost ~6x more, and every listed entry adds to one tally per folder level)."""
+
+    objects: int = 0
+    bytes: int = 0
+    noncurrent: int = 0
     noncurrent_bytes: int = 0
-    delete_markers: int = 0     # 0 bytes each (with versions=True)
+    delete_markers: int = 0
 
     def add(self, size: int, latest: bool, marker: bool) -> None:
         if marker:
@@ -41,29 +56,22 @@ class Usage:
             self.noncurrent_bytes += size
             self.bytes += size
 
-    def to_dict(self, versions: bool) -> dict[str, Any]:
-        doc: dict[str, Any] = {"prefix": self.prefix, "bytes": self.bytes, "objects": self.objects}
-        if versions:
-            doc.update(noncurrent=self.noncurrent, noncurrent_bytes=self.noncurrent_bytes,
-                       delete_markers=self.delete_markers)
-        return doc
+    def usage(self, prefix: str, versions: bool) -> Usage:
+        if not versions:
+            return Usage(prefix=prefix, bytes=self.bytes, objects=self.objects)
+        return Usage(prefix=prefix, bytes=self.bytes, objects=self.objects, noncurrent=self.noncurrent,
+                     noncurrent_bytes=self.noncurrent_bytes, delete_markers=self.delete_markers)
 
 
-@dataclass
-class UsageReport:
-    """The total under `prefix` and, with depth > 0, one Usage per folder down to `depth` levels."""
+class UsageReport(Result):
+    """`du`: the total under `prefix` and, with depth > 0, one Usage per folder down to `depth` levels."""
 
     bucket: str
     prefix: str
     depth: int
     versions: bool
     total: Usage
-    prefixes: list[Usage] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "prefix": self.prefix, "depth": self.depth, "versions": self.versions,
-                "total": self.total.to_dict(self.versions),
-                "prefixes": [u.to_dict(self.versions) for u in self.prefixes]}
+    prefixes: list[Usage] = Field(default_factory=list)
 
 
 def folders_of(relative: str, depth: int) -> list[str]:
@@ -82,8 +90,8 @@ def disk_usage(owner: Context | HasContext, bucket: str, prefix: str = "", *, de
     validate_bucket(bucket)
     if depth < 0:
         raise E.InvalidInputError(f"--depth {depth}: use 0 (the total) or more")
-    total = Usage(prefix)
-    groups: dict[str, Usage] = {}
+    total = _Tally()
+    groups: dict[str, _Tally] = {}
     try:
         listing = ctx.s3.list_objects(bucket, prefix, recursive=True, include_versions=versions)
         for entry in listing:
@@ -94,10 +102,12 @@ def disk_usage(owner: Context | HasContext, bucket: str, prefix: str = "", *, de
             for folder in folders_of(entry.key[len(prefix):], depth):
                 usage = groups.get(folder)
                 if usage is None:
-                    usage = groups[folder] = Usage(prefix + folder)
+                    usage = groups[folder] = _Tally()
                 usage.add(entry.size, latest, entry.is_delete_marker)
     except E.ObjectNotFoundError:
         if not ctx.s3.bucket_exists(bucket):
             raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
         raise
-    return UsageReport(bucket, prefix, depth, versions, total, [groups[k] for k in sorted(groups)])
+    return UsageReport(bucket=bucket, prefix=prefix, depth=depth, versions=versions,
+                       total=total.usage(prefix, versions),
+                       prefixes=[groups[k].usage(prefix + k, versions) for k in sorted(groups)])

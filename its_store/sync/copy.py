@@ -39,7 +39,7 @@ from its_store.core.localtree import LocalTree, OpenFile, TreeFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
 from its_store.core.refs import join_key, local_key, parse_remote, validate_key
 from its_store.service import objects
-from its_store.service.batch import BatchResult, _run_pool, walk_files
+from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, walk_files
 from its_store.service.buckets import ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.service.listing import iter_objects
@@ -108,16 +108,17 @@ class Copier:
             raise E.InvalidInputError("--shard splits a recursive copy; add -r")
         started = time.perf_counter()
         action = "move" if move else "copy"
-        result = BatchResult(action, (src.bucket or dst.bucket or ""), src.key if src.remote else str(src.path))
+        result = BatchResult(action=action, bucket=src.bucket or dst.bucket or "",
+                             prefix=src.key if src.remote else str(src.path))
         with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
             jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
                 else self._single_job(src, dst, move)
-            _run_pool(self.workers, _reported(jobs, str(src)), result, self.ctx.cache)
-        hidden = [item for item in result.succeeded if item.get("delete_marker")]
+            run_jobs(self.workers, _reported(jobs, str(src)), result, self.ctx.cache)
+        hidden = [item for item in result.objects if item.delete_marker]
         if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True
-            result.still_stored_bytes = sum(int(item.get("source_size") or 0) for item in hidden)
-        result.duration_seconds = time.perf_counter() - started
+            result.still_stored_bytes = sum(item.source_size or 0 for item in hidden)
+        result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 
     def move(self, source: str | Location, dest: str | Location, *, recursive: bool = False,
@@ -126,11 +127,11 @@ class Copier:
         return self.copy(source, dest, recursive=recursive, move=True, shard=shard)
 
     # -- planning -------------------------------------------------------------------------------------
-    def _single_job(self, src: Location, dst: Location, move: bool) -> Iterator[tuple[str, Callable[[], dict]]]:
+    def _single_job(self, src: Location, dst: Location, move: bool) -> Iterator[Job]:
         """The one job of a non-recursive copy, planned (and its bucket made) before the pool starts."""
         return iter(list(self._plan_single(src, dst, move)))
 
-    def _plan_single(self, src: Location, dst: Location, move: bool) -> Iterator[tuple[str, Callable[[], dict]]]:
+    def _plan_single(self, src: Location, dst: Location, move: bool) -> Iterator[Job]:
         if src.remote:
             if not src.key or src.key.endswith("/"):
                 raise E.InvalidInputError(f"{src} names a prefix, not an object", hint="add -r")
@@ -156,7 +157,7 @@ class Copier:
         yield str(src), self._job(src, target, move, None)
 
     def _recursive_jobs(self, src: Location, dst: Location, move: bool, shard: Shard | None,
-                        result: BatchResult, trees: ExitStack) -> Iterator[tuple[str, Callable[[], dict]]]:
+                        result: BatchResult, trees: ExitStack) -> Iterator[Job]:
         """Checks first (bad input raises here, before any copy), then the jobs, lazily from the listing
         or the folder walk: memory does not grow with the number of items."""
         prefix = ""
@@ -179,7 +180,7 @@ class Copier:
         return self._local_jobs(tree, dst, prefix, move, shard, result)
 
     def _remote_jobs(self, src: Location, dst: Location, base: str, prefix: str, move: bool,
-                     shard: Shard | None, tree: LocalTree | None) -> Iterator[tuple[str, Callable[[], dict]]]:
+                     shard: Shard | None, tree: LocalTree | None) -> Iterator[Job]:
         listing = iter_objects(self.ctx, ListObjectsRequest(bucket=str(src.bucket), prefix=base, recursive=True))
         for info in listing:
             rel = info.key[len(base):]
@@ -189,22 +190,22 @@ class Copier:
             yield info.key, self._lazy_target(source, dst, rel, prefix, tree, move, info.size)
 
     def _local_jobs(self, tree: LocalTree, dst: Location, prefix: str, move: bool, shard: Shard | None,
-                    result: BatchResult) -> Iterator[tuple[str, Callable[[], dict]]]:
+                    result: BatchResult) -> Iterator[Job]:
         for path, rel in walk_files(tree.root, result, self.follow_symlinks, tree):
             if shard is not None and rel not in shard:
                 continue
             yield str(path), self._walked_job(tree, rel, dst, prefix, move)
 
-    def _walked_job(self, tree: LocalTree, rel: str, dst: Location, prefix: str, move: bool) -> Callable[[], dict]:
+    def _walked_job(self, tree: LocalTree, rel: str, dst: Location, prefix: str, move: bool) -> Callable[[], BatchItem]:
         """The job of one file of the walk; its key is checked when the job runs (a bad name fails alone)."""
-        def run() -> dict[str, Any]:
+        def run() -> BatchItem:
             return self._local_to_s3(tree, rel, Location(bucket=dst.bucket, key=local_key(prefix, rel)), move)
         return run
 
     def _lazy_target(self, source: Location, dst: Location, rel: str, prefix: str, tree: LocalTree | None,
-                     move: bool, size: int) -> Callable[[], dict]:
+                     move: bool, size: int) -> Callable[[], BatchItem]:
         """The job of one listed object; its target is checked when the job runs (a bad key fails alone)."""
-        def run() -> dict[str, Any]:
+        def run() -> BatchItem:
             if tree is None:
                 return self._s3_to_s3(source, Location(bucket=dst.bucket, key=validate_key(join_key(prefix, rel))),
                                       move)
@@ -216,7 +217,7 @@ class Copier:
         if src.bucket == dst.bucket and src.key == dst.key:
             raise E.InvalidInputError(f"{src} would be copied onto itself")
 
-    def _job(self, src: Location, dst: Location, move: bool, size: int | None) -> Callable[[], dict[str, Any]]:
+    def _job(self, src: Location, dst: Location, move: bool, size: int | None) -> Callable[[], BatchItem]:
         if src.remote and dst.remote:
             return lambda: self._s3_to_s3(src, dst, move)
         if dst.remote:  # the file the user named: its folder is followed (theirs), the name only if asked
@@ -226,21 +227,21 @@ class Copier:
         return lambda: self._s3_to_local(src, Path(dst.path), move, size)  # type: ignore[arg-type]
 
     # -- the three kinds of copy ------------------------------------------------------------------------
-    def _s3_to_s3(self, src: Location, dst: Location, move: bool) -> dict[str, Any]:
+    def _s3_to_s3(self, src: Location, dst: Location, move: bool) -> BatchItem:
         from its_store.service.copying import server_copy, verify_copy
         ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
         with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
             head, etag, version, multipart = server_copy(ctx, sb, sk, db, dk, threshold=self.copy_threshold,
                                                          part_size=self.copy_part_size)
             op.nbytes = head.size
-        item = {"source": str(src), "dest": str(dst), "size": head.size, "etag": etag, "version_id": version,
-                "multipart_copy": multipart}
+        item = BatchItem(source=str(src), dest=str(dst), size=head.size, etag=etag, version_id=version,
+                         multipart_copy=multipart)
         if move:
-            item["verified_by"] = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
+            item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
             _deleted(item, objects.delete(ctx, sb, sk), head.size)
         return item
 
-    def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> dict[str, Any]:
+    def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
         """Upload tree/rel, read only through the descriptor opened in its folder's descriptor; with
         `move`, verify and remove it there (_remove_moved)."""
         with tree.open_file(rel) as opened, opened.reader() as source:
@@ -249,20 +250,20 @@ class Copier:
                                                           follow_symlinks=self.follow_symlinks,
                                                           workers=max(1, self.workers // 2), **self.options),
                                   source=source)
-            item = {"source": str(path), "dest": str(dst), "size": resp.total_size, "etag": resp.etag,
-                    "version_id": resp.version_id}
+            item = BatchItem(source=str(path), dest=str(dst), size=resp.total_size, etag=resp.etag,
+                             version_id=resp.version_id)
             if move:
                 stat = self.ctx.s3.stat(str(dst.bucket), dst.key, resp.version_id) \
                     if not resp.encryption == "SSE-C" else None
                 stored = resp.stored_size if resp.stored_size is not None else resp.total_size
                 if stat is not None and (stat.size != stored or (stat.etag or "").strip('"') != resp.etag):
                     raise E.IntegrityError(f"the uploaded {dst} does not match what was sent; {path} kept")
-                item["verified_by"] = "upload"
+                item.verified_by = "upload"
                 _remove_moved(opened)
-                item["deleted"] = True
+                item.deleted = True
         return item
 
-    def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None) -> dict[str, Any]:
+    def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None) -> BatchItem:
         """Download to `target`: a path the user named, or a file under the folder of a recursive copy
         (TreeFile: written through that folder's descriptors; a folder in its place is ConflictError)."""
         into = target if isinstance(target, TreeFile) else None
@@ -271,34 +272,34 @@ class Copier:
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=Path(str(target)), size_hint=size,
                                   workers=max(1, self.workers // 2), **self.options)
         resp = objects.download(self.ctx, request, into=into)
-        item = {"source": str(src), "dest": str(resp.file_path), "size": resp.size, "verified": resp.verified}
+        item = BatchItem(source=str(src), dest=str(resp.file_path), size=resp.size, verified=resp.verified)
         if move:
             if not resp.verified:
                 raise E.IntegrityError(f"{src} was downloaded to {resp.file_path} but could not be verified "
                                        "(no checksum to compare); the object was kept",
                                        hint="check the file, then remove the object with `its-store rm`")
-            item["verified_by"] = "download"
+            item.verified_by = "download"
             _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key),
                      size if size is not None else resp.size)
         return item
 
 
-def _deleted(item: dict[str, Any], result: DeleteResult, stored: int) -> None:
+def _deleted(item: BatchItem, result: DeleteResult, stored: int) -> None:
     """Mark a moved object's source as deleted; in a versioned bucket that delete only added a delete
     marker (`delete_marker`), and `source_size` bytes are still stored behind it."""
-    item["deleted"] = True
+    item.deleted = True
     if result.delete_marker:
-        item["delete_marker"] = True
-        item["source_size"] = stored
+        item.delete_marker = True
+        item.source_size = stored
 
 
-def _reported(jobs: Iterator[tuple[str, Callable[[], dict]]], where: str) -> Iterator[tuple[str, Callable[[], dict]]]:
+def _reported(jobs: Iterator[Job], where: str) -> Iterator[Job]:
     """The jobs; a listing or walk that fails midway becomes one failed item (never a silent stop, never
     a crash in a worker thread), so the run exits non-zero and says where it stopped."""
     try:
         yield from jobs
     except E.ItsStoreError as exc:
-        def fail(exc: E.ItsStoreError = exc) -> dict[str, Any]:
+        def fail(exc: E.ItsStoreError = exc) -> BatchItem:
             raise exc
         yield f"{where} (listing)", fail
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from its_store.sync.mtime import META_MTIME, format_mtime
 from its_store.sync.spool import Spool
 from its_store.sync.state import Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.core.models import UploadRequest, UploadResponse
@@ -178,33 +178,37 @@ class Sync:
         self.heads = C.Heads(self.ctx, self.state)
         src_walk, dst_walk = Walk(), Walk()
         workers = self.options.workers or self.ctx.workers
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-sync")
-        window: set[Future[Any]] = set()
+        pairs = self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False), src_walk)
         try:
-            for s, d in self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False),
-                                    src_walk):
-                task = self._decide(s, d)
-                if task is not None:
-                    window.add(pool.submit(self._guarded, task, s, d))
-                    if len(window) >= workers * 4:
-                        done, window = wait(window, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            future.result()
-            for future in window:
-                future.result()
+            # the march and each pair's decision run as the input of the fan-out (one thread at a time);
+            # the pairs that need a HEAD or a transfer run on the workers, at most 4 x workers ahead
+            for outcome in fan_out(self._run_task, self._tasks(pairs), workers=workers, ahead=4 * workers,
+                                   ordered=False, name="its-sync"):
+                outcome.result()  # _guarded made every failure an item; anything else stops the sync
             self._walk_outcome(src_walk, dst_walk)
             self._run_deletes(src_walk, dst_walk)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
             if self._tree is not None:
                 self._tree.close()
             self.state.close()
             self._deletes.close()
-            self.report.heads = self.heads.count
-            self.report.duration_seconds = time.perf_counter() - started
+            self.report.totals.heads = self.heads.count
+            self.report.duration_seconds = round(time.perf_counter() - started, 3)
         for name in ("copied", "skipped", "deleted", "failed"):
             getattr(self.report, name).sort(key=lambda i: i.path)
+        self.report.settle()
         return self.report
+
+    def _tasks(self, pairs: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Callable[[Any, Any], None], Any, Any]]:
+        """(task, source item, dest item) of each pair that is not decided without a request."""
+        for s, d in pairs:
+            task = self._decide(s, d)
+            if task is not None:
+                yield task, s, d
+
+    def _run_task(self, job: tuple[Callable[[Any, Any], None], Any, Any]) -> None:
+        task, s, d = job
+        self._guarded(task, s, d)
 
     def _preflight(self) -> None:
         """Fail early, once, on what would fail every item: missing source, unusable destination."""
@@ -301,7 +305,7 @@ class Sync:
 
     def _unchanged(self) -> None:
         with self._lock:
-            self.report.unchanged += 1
+            self.report.totals.unchanged += 1
         return None
 
     def _guarded(self, task: Callable[[Any, Any], None], s: Any, d: Any) -> None:
@@ -318,12 +322,12 @@ class Sync:
             if not self._source_gone(exc):  # the other side: a failure (a local write never says this)
                 self._fail(item, exc.message, exc.code, exc.exit_code)
                 return
-            self._add("skipped", Item(item.rel, self._key_of(item.rel), 0, "vanished"))
+            self._add("skipped", Item(path=item.rel, key=self._key_of(item.rel), size=0, reason="vanished"))
         except UnsafeKeyError as exc:  # no safe local name (core/refs.py): said, the rest goes on, exit 1
             with self._lock:
-                self.report.unwritten += 1
-            self._add("skipped", Item(item.rel, self._key_of(item.rel), getattr(item, "size", 0), exc.reason,
-                                      exc.code))
+                self.report.unwritten()
+            self._add("skipped", Item(path=item.rel, key=self._key_of(item.rel), size=getattr(item, "size", 0),
+                                      reason=exc.reason, code=exc.code))
         except E.ServiceUnavailableError as exc:
             with self._lock:
                 self._unreachable = ((self._unreachable or (0, exc))[0] + 1, exc)
@@ -403,13 +407,13 @@ class Sync:
             with self._tree.open_file(s.rel) as opened:  # type: ignore[union-attr]
                 upload_one(self.ctx, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
                            sha256=sha, follow_symlinks=self.options.follow_symlinks, opened=opened)
-        self._add("copied", Item(s.rel, key, s.size, reason))
+        self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason))
 
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
         from its_store.core.models import DownloadRequest
         target = self._tree.file(s.rel)  # type: ignore[union-attr]  # no safe local name: UnsafeKeyError
         if self.options.dry_run:
-            self._add("copied", Item(s.rel, s.key, known.size if known else s.size, reason))
+            self._add("copied", Item(path=s.rel, key=s.key, size=known.size if known else s.size, reason=reason))
             return
         known = known or self.heads.known(str(self.src.bucket), s)
         # written through the descriptors of the destination's folders: a folder swapped for a link is
@@ -419,7 +423,7 @@ class Sync:
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
             target.set_mtime(wanted)
-        self._add("copied", Item(s.rel, s.key, resp.size, reason))
+        self._add("copied", Item(path=s.rel, key=s.key, size=resp.size, reason=reason))
 
     def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
         from its_store.service.lockcheck import LockCheck, lock_after_copy, require_bucket_lock
@@ -430,14 +434,15 @@ class Sync:
             result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
                                                            copy.Location(bucket=self.dst.bucket, key=key))
             result.raise_for_failures()
-            lock_after_copy(self.ctx, str(self.dst.bucket), key, result.succeeded[0].get("version_id"),
+            copied = result.objects[0]
+            lock_after_copy(self.ctx, str(self.dst.bucket), key, copied.version_id,
                             self.options.upload.extra)  # --retain / --legal-hold: a copy carries no lock headers
             known = known or self.heads.cached(str(self.src.bucket), s)
             if known is not None:  # the copy keeps content and metadata: same knowledge, new ETag
-                etag = str((result.succeeded[0] or {}).get("etag") or "") if result.succeeded else ""
+                etag = copied.etag or ""
                 self.state.put(str(self.dst.bucket), key, Known(etag, known.stored_size, known.size, known.mtime,
                                                                 known.sha256, known.md5 and etag == known.etag))
-        self._add("copied", Item(s.rel, key, known.size if known else s.size, reason))
+        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason))
 
     # ------------------------------------------------------------------------------------- report
     def _add(self, kind: str, item: Item) -> None:
@@ -451,20 +456,21 @@ class Sync:
 
     def _fail_entry(self, rel: str, key: str | None, size: int, reason: str, code: str, exit_code: int) -> None:
         with self._lock:
-            self.report.exit_codes.add(exit_code)
-        self._add("failed", Item(rel, key, size, reason, code))
+            self.report.failure_code(exit_code)
+        self._add("failed", Item(path=rel, key=key, size=size, reason=reason, code=code))
 
     def _walk_outcome(self, src_walk: Walk, dst_walk: Walk) -> None:
-        self.report.listed_source, self.report.listed_dest = src_walk.count, dst_walk.count
+        self.report.totals.listed_source, self.report.totals.listed_dest = src_walk.count, dst_walk.count
         for rel, reason, size in src_walk.notes:
             if self._wanted(rel.rstrip("/") or rel):
-                self._add("skipped", Item(rel, None, size, reason))
+                self._add("skipped", Item(path=rel, key=None, size=size, reason=reason))
         for walk, code in ((src_walk, "source_listing"), (dst_walk, "dest_listing")):
             for rel, reason in walk.problems:
                 exit_code = walk.error.exit_code if walk.error is not None else E.EXIT_ERROR
                 with self._lock:
-                    self.report.exit_codes.add(exit_code)
-                self._add("failed", Item(rel, None, 0, reason, walk.error.code if walk.error is not None else code))
+                    self.report.failure_code(exit_code)
+                self._add("failed", Item(path=rel, key=None, size=0, reason=reason,
+                                         code=walk.error.code if walk.error is not None else code))
         if src_walk.problems:
             self.report.source_complete = False
 
@@ -492,7 +498,8 @@ class Sync:
         self.report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
             for rel, key, _, size in self._deletes:
-                self._add("deleted", Item(rel, key, size, "not in the source", delete_marker=hide))
+                self._add("deleted", Item(path=rel, key=key, size=size, reason="not in the source",
+                                          delete_marker=hide))
             return
         if self.dst.remote:
             self._delete_objects(hide)
@@ -538,7 +545,8 @@ class Sync:
                 self._fail_entry(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
                                  E.EXIT_ERROR)
             else:
-                self._add("deleted", Item(rel, key, size, "not in the source", delete_marker=hide))
+                self._add("deleted", Item(path=rel, key=key, size=size, reason="not in the source",
+                                          delete_marker=hide))
 
     def _delete_files(self) -> None:
         """Delete the local files the source lacks, each in its folder's descriptor (core/localtree): a
@@ -549,7 +557,7 @@ class Sync:
             except E.ItsStoreError as exc:
                 self._fail_entry(rel, None, size, f"cannot delete: {exc.message}", exc.code, exc.exit_code)
                 continue
-            self._add("deleted", Item(rel, None, size, "not in the source"))
+            self._add("deleted", Item(path=rel, key=None, size=size, reason="not in the source"))
 
 
 def sync(owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None,

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, PrivateAttr, computed_field
+
 from its_store.core.enums import ObjectType
+from its_store.core.models import Result
 from its_store.core.shard import Shard
 from its_store.sync.filters import Filter
 
@@ -46,8 +49,7 @@ class SyncOptions:
     state: bool = True  # remember ETag -> mtime/sha256 between runs (sync/state.py)
 
 
-@dataclass
-class Item:
+class Item(Result):
     """One entry of the report: `path` relative to SRC/DEST; `key` the object key on the S3 side
     (the destination's for uploads and copies, the source's for downloads)."""
 
@@ -55,84 +57,96 @@ class Item:
     key: str | None
     size: int
     reason: str
-    code: str | None = None  # failures: the error's code
-    delete_marker: bool = False  # a "deleted" object of a versioned bucket: hidden, its data still stored
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "key": self.key, "size": self.size, "reason": self.reason}
-        if self.code is not None:
-            out["code"] = self.code
-        if self.delete_marker:
-            out["delete_marker"] = True
-        return out
+    code: str | None = None        # failures: the error's code
+    delete_marker: bool = False    # a "deleted" object of a versioned bucket: hidden, its data still stored
 
 
-@dataclass
-class SyncReport:
-    """What a sync did (or, with dry_run, would do). `unchanged` items are counted, not listed."""
+class SyncTotals(Result):
+    """Exact counts of a sync (the report's lists stop at max_items; these never do)."""
+
+    copied: int = 0
+    copied_bytes: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    deleted_bytes: int = 0
+    failed: int = 0
+    still_stored_bytes: int = 0    # deleted_bytes when the deletes only added delete markers
+    heads: int = 0                 # HEAD requests made to compare
+    listed_source: int = 0
+    listed_dest: int = 0
+
+
+KINDS = ("copied", "skipped", "deleted", "failed")
+
+
+class SyncReport(Result):
+    """What a sync did (or, with dry_run, would do). `unchanged` items are counted, not listed; each list
+    keeps its first `max_items` entries (memory), the totals count them all. `exit_code` is settled when
+    the sync ends (settle())."""
 
     source: str
     dest: str
     mode: str
     dry_run: bool = False
-    copied: list[Item] = field(default_factory=list)
-    skipped: list[Item] = field(default_factory=list)
-    deleted: list[Item] = field(default_factory=list)
-    failed: list[Item] = field(default_factory=list)
-    unchanged: int = 0
+    exit_code: int = 0
     source_complete: bool = True
     delete_refused: str | None = None
-    heads: int = 0
-    listed_source: int = 0
-    listed_dest: int = 0
-    duration_seconds: float = 0.0
-    exit_codes: set[int] = field(default_factory=set)  # of the failures, for exit_code()
-    max_items: int = 100_000  # per list; beyond it items are counted in totals, not listed (memory)
     truncated: bool = False
-    counts: dict[str, list[int]] = field(default_factory=dict)  # kind -> [items, bytes]
-    delete_markers: bool = False  # the deletes only added delete markers (a versioned destination)
-    unwritten: int = 0  # keys skipped for having no safe local name: not everything came down (exit 1)
+    delete_markers: bool = False   # the deletes only added delete markers (a versioned destination)
+    copied: list[Item] = Field(default_factory=list)
+    skipped: list[Item] = Field(default_factory=list)
+    deleted: list[Item] = Field(default_factory=list)
+    failed: list[Item] = Field(default_factory=list)
+    totals: SyncTotals = Field(default_factory=SyncTotals)
+    duration_seconds: float = 0.0
+    max_items: int = Field(default=100_000, exclude=True)  # per list; beyond it items are counted, not listed
+    _exit_codes: set[int] = PrivateAttr(default_factory=set)  # of the failures, for settle()
+    _unwritten: int = PrivateAttr(default=0)  # keys with no safe local name: not everything came down (exit 1)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        """No failure, no refused delete, a complete source listing."""
+        return not self.failed and self.delete_refused is None and self.source_complete
 
     def add(self, kind: str, item: Item) -> None:
         """Count an item and list it (up to max_items per list). Not thread-safe: the caller locks."""
-        count = self.counts.setdefault(kind, [0, 0])
-        count[0] += 1
-        count[1] += item.size
-        items = getattr(self, kind)
+        totals = self.totals
+        if kind == "copied":
+            totals.copied += 1
+            totals.copied_bytes += item.size
+        elif kind == "deleted":
+            totals.deleted += 1
+            totals.deleted_bytes += item.size
+            if self.delete_markers:
+                totals.still_stored_bytes += item.size
+        elif kind == "skipped":
+            totals.skipped += 1
+        else:
+            totals.failed += 1
+        items: list[Item] = getattr(self, kind)
         if len(items) < self.max_items:
             items.append(item)
         else:
             self.truncated = True
 
-    def _count(self, kind: str) -> int:
-        return self.counts.get(kind, [len(getattr(self, kind)), 0])[0]
+    def failure_code(self, exit_code: int) -> None:
+        """Remember the exit code of a failure (settle() gives the run's one exit code from them)."""
+        self._exit_codes.add(exit_code)
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed and self.delete_refused is None and self.source_complete
+    def unwritten(self) -> None:
+        """A key skipped for having no safe local name: its object did not come down (exit 1)."""
+        self._unwritten += 1
 
-    def exit_code(self) -> int:
-        """0 when all went well; the failures' own exit code when they all share one; else 1 (also when
-        keys were skipped for having no safe local name: their objects did not come down)."""
+    def settle(self) -> int:
+        """Set and return `exit_code`: 0 when all went well; the failures' own exit code when they all share
+        one; else 1 (also when keys were skipped for having no safe local name)."""
         if self.ok:
-            return 1 if self.unwritten else 0
-        codes = set(self.exit_codes)
-        if self.delete_refused is not None or not self.source_complete or len(codes) != 1:
-            return 1
-        return codes.pop()
-
-    def totals(self) -> dict[str, int]:
-        return {"copied": self._count("copied"), "copied_bytes": self.counts.get("copied", [0, 0])[1],
-                "unchanged": self.unchanged, "skipped": self._count("skipped"), "deleted": self._count("deleted"),
-                "deleted_bytes": self.counts.get("deleted", [0, 0])[1], "failed": self._count("failed"),
-                "still_stored_bytes": self.counts.get("deleted", [0, 0])[1] if self.delete_markers else 0,
-                "heads": self.heads, "listed_source": self.listed_source, "listed_dest": self.listed_dest}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "dest": self.dest, "mode": self.mode, "dry_run": self.dry_run,
-                "ok": self.ok, "exit_code": self.exit_code(), "source_complete": self.source_complete,
-                "delete_refused": self.delete_refused, "truncated": self.truncated,
-                "delete_markers": self.delete_markers,
-                "copied": [i.to_dict() for i in self.copied], "skipped": [i.to_dict() for i in self.skipped],
-                "deleted": [i.to_dict() for i in self.deleted], "failed": [i.to_dict() for i in self.failed],
-                "totals": self.totals(), "duration_seconds": round(self.duration_seconds, 3)}
+            code = 1 if self._unwritten else 0
+        else:
+            codes = self._exit_codes
+            code = codes.copy().pop() if (self.delete_refused is None and self.source_complete
+                                          and len(codes) == 1) else 1
+        self.exit_code = code
+        return code

@@ -14,9 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from its_store.sync.watch_report import now_iso
+from its_store.sync.watch_report import WatchEvent, event
 
-EventSink = Callable[[dict[str, Any]], None]
+EventSink = Callable[[WatchEvent], None]
 
 CHANGES_MAX = 10_000  # kernel events queued for the scheduling thread at most
 
@@ -42,5 +42,5 @@ class Feed:
                 continue
 
     def emit(self, kind: str, **fields: Any) -> None:
-        """One event to the sink: `event`, `time` and the kind's fields (watch_report.py lists them)."""
-        self.on_event({"event": kind, "time": now_iso(), **fields})
+        """One event to the sink: the model of that kind (watch_report.EVENTS), timed now."""
+        self.on_event(event(kind, **fields))

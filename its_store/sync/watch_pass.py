@@ -99,8 +99,8 @@ def sync_pass(w: PassHost) -> str:
     unreachable = [i for i in report.failed if i.code == "service_unavailable"]
     if unreachable:
         raise E.ServiceUnavailableError(f"{len(unreachable)} file(s) could not reach the server")
-    t = report.totals()
-    return f"to send {t['copied']}, unchanged {t['unchanged']}, skipped {t['skipped']}, failed {t['failed']}"
+    t = report.totals
+    return f"to send {t.copied}, unchanged {t.unchanged}, skipped {t.skipped}, failed {t.failed}"
 
 
 def wanted(options: Any) -> Callable[[str], bool]:

@@ -1,6 +1,7 @@
 """What the watcher tells: one event per line (human or JSON Lines), and its figures for Prometheus.
 
-Events are plain dicts with `event` and `time` (UTC, ISO 8601, milliseconds) and, per kind:
+Events are pydantic models (one class per kind, EVENTS; `--json` prints each one's model_dump) with
+`event` and `time` (UTC, ISO 8601, milliseconds) and, per kind:
   started {folder, bucket, prefix, owed, close_check, complete, lease, lease_reason, settle}
   uploaded {key, size, seconds, removed} · failed {key, reason, code} · vanished {key}
   kept {key, reason} (--remove-source did not delete) · skipped {key, reason} (a symbolic link not
@@ -22,7 +23,138 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
+
+from its_store.core.models import Result
+
+
+class WatchEvent(Result):
+    """One line the watcher tells: what happened (`event`) and when (`time`, UTC ISO 8601, milliseconds)."""
+
+    event: str
+    time: str
+
+
+class Started(WatchEvent):
+    """The watcher started: what it watches, the files still owed from an earlier run, and its rule for
+    when a file is complete (`complete`, in words; `lease`: all | own | unknown | none | off)."""
+
+    event: Literal["started"] = "started"
+    folder: str
+    bucket: str
+    prefix: str
+    owed: int
+    close_check: bool
+    complete: str
+    lease: str
+    lease_reason: str | None = None
+    settle: float
+
+
+class Uploaded(WatchEvent):
+    """A file was uploaded (and, with --remove-source, `removed`)."""
+
+    event: Literal["uploaded"] = "uploaded"
+    key: str
+    size: int
+    seconds: float
+    removed: bool = False
+
+
+class Failed(WatchEvent):
+    """A file's upload failed (it is tried again), or the watcher could not do something."""
+
+    event: Literal["failed"] = "failed"
+    key: str
+    reason: str | None = None
+    code: str | None = None
+
+
+class Vanished(WatchEvent):
+    """A file went away before it could be sent."""
+
+    event: Literal["vanished"] = "vanished"
+    key: str
+
+
+class Kept(WatchEvent):
+    """--remove-source did not delete this file, and why."""
+
+    event: Literal["kept"] = "kept"
+    key: str
+    reason: str | None = None
+
+
+class Skipped(WatchEvent):
+    """A name not uploaded: a symbolic link not followed, not a regular file..."""
+
+    event: Literal["skipped"] = "skipped"
+    key: str
+    reason: str | None = None
+
+
+class Settling(WatchEvent):
+    """No read lease for this file: it is complete once unchanged for `seconds`."""
+
+    event: Literal["settling"] = "settling"
+    key: str
+    seconds: float
+    reason: str | None = None
+
+
+class Backlog(WatchEvent):
+    """Files seen and not yet uploaded."""
+
+    event: Literal["backlog"] = "backlog"
+    files: int
+
+
+class Unreachable(WatchEvent):
+    """The server does not answer; the next try is in `retry_in` seconds."""
+
+    event: Literal["unreachable"] = "unreachable"
+    retry_in: float
+    reason: str | None = None
+
+
+class Online(WatchEvent):
+    """The server answers again."""
+
+    event: Literal["online"] = "online"
+
+
+class Pass(WatchEvent):
+    """The first pass over the folder is done (`ok`), or failed (`reason`)."""
+
+    event: Literal["pass"] = "pass"
+    ok: bool
+    reason: str | None = None
+
+
+class Rescanning(WatchEvent):
+    """The kernel watch cannot hold (a name that is not UTF-8): the folder is scanned for changes instead."""
+
+    event: Literal["rescanning"] = "rescanning"
+    reason: str
+
+
+class Stopped(WatchEvent):
+    """The watcher stopped: files still owed, and the signal that stopped it."""
+
+    event: Literal["stopped"] = "stopped"
+    backlog: int
+    signal: str | None = None
+
+
+EVENTS: dict[str, type[WatchEvent]] = {
+    "started": Started, "uploaded": Uploaded, "failed": Failed, "vanished": Vanished, "kept": Kept,
+    "skipped": Skipped, "settling": Settling, "backlog": Backlog, "unreachable": Unreachable, "online": Online,
+    "pass": Pass, "rescanning": Rescanning, "stopped": Stopped}
+
+
+def event(kind: str, **fields: Any) -> WatchEvent:
+    """The event of `kind` with its fields, timed now."""
+    return EVENTS[kind](time=now_iso(), **fields)
 
 
 def now_iso() -> str:
@@ -46,7 +178,7 @@ _ORDER = {
 }
 
 
-def format_line(event: dict[str, Any]) -> str:
+def format_line(event: WatchEvent) -> str:
     """The human log line of one event (no trailing newline)."""
     kind = event["event"]
     stamp = event.get("time", "")
@@ -71,8 +203,10 @@ def format_line(event: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def format_json(event: dict[str, Any]) -> str:
-    return json.dumps(event, ensure_ascii=True, separators=(",", ":"))
+def format_json(event: WatchEvent | dict[str, Any]) -> str:
+    """The JSON line of one event: its model_dump (a dict is printed as it is: a caller's own line)."""
+    doc = event.model_dump(mode="json") if isinstance(event, WatchEvent) else event
+    return json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
 
 
 @dataclass
@@ -100,27 +234,39 @@ class WatchFigures:
         with self._lock:
             self.errors += 1
 
-    def to_dict(self) -> dict[str, Any]:
+    def snapshot(self) -> Figures:
+        """The figures at one moment (taken under the lock: consistent with each other)."""
         with self._lock:
-            return {"files_sent": self.files, "bytes_sent": self.bytes, "errors": self.errors,
-                    "files_removed": self.removed, "backlog": self.backlog, "online": self.online,
-                    "last_success": self.last_success or None, "started": self.started}
+            return Figures(self.files, self.bytes, self.errors, self.removed, self.backlog, self.online,
+                           self.last_success, self.started)
+
+
+class Figures(NamedTuple):
+    """WatchFigures at one moment, as Prometheus is told them."""
+
+    files: int
+    bytes: int
+    errors: int
+    removed: int
+    backlog: int
+    online: bool
+    last_success: float
+    started: float
 
 
 def to_prometheus(fig: WatchFigures, prefix: str = "its_store_watch") -> str:
     """node_exporter textfile format of the watcher's figures (this process since it started)."""
-    d = fig.to_dict()
+    d = fig.snapshot()
     rows = [
-        ("files_total", "counter", "Files uploaded by the watcher since it started.", d["files_sent"]),
-        ("bytes_total", "counter", "Bytes uploaded by the watcher since it started.", d["bytes_sent"]),
-        ("errors_total", "counter", "Uploads that failed (each attempt) since the watcher started.", d["errors"]),
-        ("removed_total", "counter", "Local files removed after a verified upload (--remove-source).",
-         d["files_removed"]),
-        ("backlog_files", "gauge", "Files seen and not yet uploaded (the journal).", d["backlog"]),
-        ("up", "gauge", "1 while the server answers, 0 while it is unreachable.", int(d["online"])),
+        ("files_total", "counter", "Files uploaded by the watcher since it started.", d.files),
+        ("bytes_total", "counter", "Bytes uploaded by the watcher since it started.", d.bytes),
+        ("errors_total", "counter", "Uploads that failed (each attempt) since the watcher started.", d.errors),
+        ("removed_total", "counter", "Local files removed after a verified upload (--remove-source).", d.removed),
+        ("backlog_files", "gauge", "Files seen and not yet uploaded (the journal).", d.backlog),
+        ("up", "gauge", "1 while the server answers, 0 while it is unreachable.", int(d.online)),
         ("last_success_timestamp_seconds", "gauge", "Unix time of the last successful upload (0: none).",
-         d["last_success"] or 0),
-        ("start_timestamp_seconds", "gauge", "Unix time the watcher started.", d["started"]),
+         d.last_success or 0),
+        ("start_timestamp_seconds", "gauge", "Unix time the watcher started.", d.started),
     ]
     lines: list[str] = []
     for name, kind, help_, value in rows:

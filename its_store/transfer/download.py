@@ -8,9 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -348,27 +346,22 @@ class _Summer:
 
 def _ranges_in_order(s3: S3Client, head: ObjectHead, out: IO[bytes], part: int, workers: int,
                      summer: _Summer, progress: ProgressFn) -> list[RangeSum]:
-    ranges = [(start, min(part, head.size - start)) for start in range(0, head.size, part)]
-    pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-read")
-    window: deque[Future[bytes]] = deque()
+    """The object's part-sized ranges fetched on `workers` threads and written to `out` in order
+    (transfer/fanout.fan_out: at most `workers` parts in memory, fetched, waiting or being written)."""
+    from its_store.transfer.fanout import fan_out
+    ranges = ((start, min(part, head.size - start)) for start in range(0, head.size, part))
+
+    def fetch(span: tuple[int, int]) -> bytes:
+        return _with_retries(s3, partial(_fetch_bytes, s3, head, *span))
+
     sums: list[RangeSum] = []
-    try:
-        it = iter(ranges)
-        for start, length in it:
-            window.append(pool.submit(_with_retries, s3, partial(_fetch_bytes, s3, head, start, length)))
-            if len(window) >= max(workers, 1):
-                break
-        while window:
-            data = window.popleft().result()
-            out.write(data)
-            summer.add(data)
-            sums.append(summer.close())
-            progress(len(data))
-            nxt = next(it, None)
-            if nxt:
-                window.append(pool.submit(_with_retries, s3, partial(_fetch_bytes, s3, head, *nxt)))
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    n = max(workers, 1)
+    for outcome in fan_out(fetch, ranges, workers=n, ahead=n, name="its-read"):
+        data = outcome.result()
+        out.write(data)
+        summer.add(data)
+        sums.append(summer.close())
+        progress(len(data))
     return sums
 
 

@@ -134,11 +134,11 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
                                               progress=advance, options=options, follow_symlinks=follow_symlinks)
     def human() -> None:
         from its_store.cli.commands.transfer import skipped_lines
-        for path, err in result.failed:  # each file that failed, named (a name that cannot be a key...)
-            out.err_console().print(f"failed: {path}: {err.message}", markup=False, highlight=False)
+        for err in result.errors:  # each file that failed, named (a name that cannot be a key...)
+            out.err_console().print(f"failed: {err.key}: {err.message}", markup=False, highlight=False)
         skipped_lines(result)  # a link not followed, a FIFO...: said, as sync says it
-        _summary("uploaded", result.total_bytes, result.duration_seconds,
-                 f"{root} → s3://{result.bucket}/{result.prefix}", len(result.succeeded))
+        _summary("uploaded", result.bytes, result.duration_seconds,
+                 f"{root} → s3://{result.bucket}/{result.prefix}", result.succeeded)
 
     out.result(result, human)
     result.raise_for_failures()
@@ -201,7 +201,7 @@ def get(
 def _download_human(result: Any, where: str) -> None:
     from its_store.cli.commands.transfer import skipped_lines
     skipped_lines(result)  # keys with no safe local name: said one by one, the rest downloaded
-    _summary("downloaded", result.total_bytes, result.duration_seconds, where, len(result.succeeded))
+    _summary("downloaded", result.bytes, result.duration_seconds, where, result.succeeded)
 
 
 def _make_folder(path: Path) -> None:
@@ -324,15 +324,13 @@ def rm(
         for ref in refs:
             if not ref.key or ref.key.endswith("/"):
                 raise InvalidInputError(f"s3://{ref.bucket}/{ref.key} is a prefix", hint="add --recursive")
+        named = [(r.bucket, r.key) for r in refs]
         if dry_run:  # check each exists (exit 3 if not), delete nothing
-            found = [svc.stat_object(r.bucket, r.key, version_id, include_tags=False) for r in refs]
-            out.result({"dry_run": True, "would_delete": [{"bucket": i.bucket, "key": i.key, "size": i.size,
-                                                           "version_id": version_id} for i in found]},
-                       lambda: [out.talk(f"would delete s3://{i.bucket}/{i.key}") for i in found])
+            plan = svc.batch().plan_delete(named, version_id)
+            out.result(plan, lambda: [out.talk(f"would delete s3://{i.bucket}/{i.key}") for i in plan.would_delete])
             return
-        results = [svc.delete_object(r.bucket, r.key, version_id, bypass_governance=bypass_governance)
-                   for r in refs]
-        out.result({"deleted": results}, lambda: [out.talk(_deleted_line(r)) for r in results])
+        done = svc.batch().delete_objects(named, version_id, bypass_governance=bypass_governance)
+        out.result(done, lambda: [out.talk(_deleted_line(r)) for r in done.deleted])
         return
     if version_id:
         raise InvalidInputError("--version-id names one object version; it does not go with --recursive",
@@ -360,13 +358,13 @@ def _deleted_line(result: Any) -> str:
 
 def _rm_human(result: Any, verb: str, where: str) -> None:
     if result.dry_run:
-        out.lines(item["key"] for item in result.succeeded)
-    _summary(verb, result.total_bytes, result.duration_seconds, where, len(result.succeeded))
+        out.lines(str(item.key) for item in result.objects)
+    _summary(verb, result.bytes, result.duration_seconds, where, result.succeeded)
     if result.delete_markers and not result.dry_run:  # versioned bucket: S3 added markers, data still stored
         out.talk(f"versioned bucket: delete markers were added and every version is kept "
                  f"({human_size(result.still_stored_bytes)} still stored); --all-versions erases them")
-    for key, err in result.failed:
-        out.err_console().print(f"not deleted: {key}: {err.message}", markup=False, highlight=False)
+    for err in result.errors:
+        out.err_console().print(f"not deleted: {err.key}: {err.message}", markup=False, highlight=False)
 
 
 def stat(
@@ -426,12 +424,8 @@ def presign(
     if seconds < 1 or seconds > 7 * 86400:
         raise InvalidInputError(f"expiry {expires!r} is outside 1s..7d",
                                 hint="S3 signatures are valid for at most 7 days")
-    url = out.STATE.service().generate_presigned_url(ref.bucket, ref.key, int(seconds), method.value)
-    expires_at = datetime.now(UTC).timestamp() + seconds
-    doc = {"url": url, "method": method.value, "bucket": ref.bucket, "key": ref.key,
-           "expires_in_seconds": int(seconds),
-           "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat()}
-    out.result(doc, lambda: out.lines([url]))
+    signed = out.STATE.service().presign(ref.bucket, ref.key, int(seconds), method.value)
+    out.result(signed, lambda: out.lines([signed.url]))
 
 
 def register(app: typer.Typer) -> None:

@@ -154,21 +154,21 @@ def sync(
 def finish(report: Any) -> None:
     """Print the report (JSON document, or a summary on stderr) and exit with its code."""
     out.result(report, lambda: _summary(report))
-    code = report.exit_code()
+    code = report.exit_code
     if code:
         raise typer.Exit(code)
 
 
 def _summary(report: Any) -> None:
     from its_store.core.units import human_duration, human_size
-    t = report.totals()
+    t = report.totals
     verb = "would copy" if report.dry_run else "copied"
-    gone = f"{'would delete' if report.dry_run else 'deleted'} {t['deleted']}"
-    if report.delete_markers and t["deleted"]:  # versioned: nothing freed, the data stays stored
-        gone = (f"{'would hide' if report.dry_run else 'hid'} {t['deleted']} behind delete markers "
-                f"({human_size(t['deleted_bytes'])} still stored)")
-    out.talk(f"{verb} {t['copied']} ({human_size(t['copied_bytes'])}), {gone}, "
-             f"unchanged {t['unchanged']}, skipped {t['skipped']}, failed {t['failed']} "
+    gone = f"{'would delete' if report.dry_run else 'deleted'} {t.deleted}"
+    if report.delete_markers and t.deleted:  # versioned: nothing freed, the data stays stored
+        gone = (f"{'would hide' if report.dry_run else 'hid'} {t.deleted} behind delete markers "
+                f"({human_size(t.deleted_bytes)} still stored)")
+    out.talk(f"{verb} {t.copied} ({human_size(t.copied_bytes)}), {gone}, "
+             f"unchanged {t.unchanged}, skipped {t.skipped}, failed {t.failed} "
              f"in {human_duration(report.duration_seconds)}")
     _failure_lines(report)
     if report.delete_refused:
@@ -184,7 +184,7 @@ def _failure_lines(report: Any) -> None:
     these its stderr would say "failed 1" and not why. Shown with -q too (they are errors)."""
     for item in report.failed[:FAILURES_SHOWN]:
         out.stderr_line(f"failed: {item.path}: {item.reason}")
-    more = report.totals()["failed"] - min(len(report.failed), FAILURES_SHOWN)
+    more = report.totals.failed - min(len(report.failed), FAILURES_SHOWN)
     if more > 0:
         out.stderr_line(f"failed: {more} more (each is a FAIL line on stdout; --json lists them)")
 

@@ -38,21 +38,21 @@ def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None,
     options = {"sse_c_key_file": sse_c_key_file} if sse_c_key_file else {}
     copier = Copier(svc, workers=workers, options=options, follow_symlinks=follow_symlinks)
     result = copier.copy(src, dest, recursive=recursive, move=move, shard=part)
-    if not recursive and result.failed and not result.succeeded:
-        raise result.failed[0][1]  # one object: its own error, as `upload` and `get` give it (no report)
+    if not recursive and result.errors and not result.objects:
+        raise result.exceptions[0]  # one object: its own error, as `upload` and `get` give it (no report)
     out.result(result, lambda: _human(result, src, dest))
     result.raise_for_failures()
 
 
 def _human(result: Any, src: str, dest: str) -> None:
-    for key, err in result.failed:
-        out.err_console().print(f"failed: {key}: {err.message}", markup=False, highlight=False)
+    for err in result.errors:
+        out.err_console().print(f"failed: {err.key}: {err.message}", markup=False, highlight=False)
     skipped_lines(result)
     verb = "moved" if result.action == "move" else "copied"
-    rate = f", {human_size(result.total_bytes / result.duration_seconds)}/s" \
-        if result.duration_seconds > 0 and result.total_bytes else ""
-    skips = f", {len(result.skipped)} skipped" if result.skipped else ""
-    out.talk(f"{verb} {src} → {dest} ({len(result.succeeded)} objects, {human_size(result.total_bytes)} in "
+    rate = f", {human_size(result.bytes / result.duration_seconds)}/s" \
+        if result.duration_seconds > 0 and result.bytes else ""
+    skips = f", {result.skipped} skipped" if result.skipped else ""
+    out.talk(f"{verb} {src} → {dest} ({result.succeeded} objects, {human_size(result.bytes)} in "
              f"{human_duration(result.duration_seconds)}{rate}{skips})")
     if result.delete_markers:  # mv out of a versioned bucket: the sources were hidden, not erased
         out.talk(f"versioned bucket: the sources are hidden behind delete markers, not erased; "
@@ -62,8 +62,8 @@ def _human(result: Any, src: str, dest: str) -> None:
 def skipped_lines(result: Any) -> None:
     """One line per item not copied: a key with no safe local name (core/refs.local_name_problem), a
     local file that is a link not followed, a FIFO, a device (sync/walk.py)."""
-    for item in result.skipped:
-        out.talk(f"skipped: {item.get('key') or item.get('path')}: {item['reason']}")
+    for item in result.skipped_items:
+        out.talk(f"skipped: {item.key or item.path}: {item.reason}")
 
 
 def cp(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
@@ -104,10 +104,9 @@ def du(
     Example: its-store du s3://its-video/ --depth 1
     """
     from its_store.core.refs import parse_remote
-    from its_store.service.usage import disk_usage
     ref = parse_remote(target)
     prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
-    report = disk_usage(out.STATE.service(), ref.bucket, prefix, depth=depth, versions=versions)
+    report = out.STATE.service().disk_usage(ref.bucket, prefix, depth=depth, versions=versions)
     out.result(report, lambda: _du_human(report))
 
 
@@ -115,7 +114,7 @@ def _du_human(report: Any) -> None:
     def line(usage: Any, name: str) -> str:
         extra = ""
         if report.versions:
-            extra = (f"  {usage.noncurrent} noncurrent ({human_size(usage.noncurrent_bytes)}), "
+            extra = (f"  {usage.noncurrent} noncurrent ({human_size(usage.noncurrent_bytes or 0)}), "
                      f"{usage.delete_markers} delete markers")
         return f"{human_size(usage.bytes):>10}  {usage.objects:>8} objects  {name}{extra}"
 

@@ -72,8 +72,8 @@ def _scrub_human(report: Any) -> None:
             lines.append(f"{status:<12}  s3://{report.bucket}/{o.key}  {detail}")
     out.lines(lines)
     c = report.counts
-    by = ", ".join(f"{n} by {m}" for m, n in sorted(report.methods.items()))
-    out.talk(f"{report.checked} objects ({human_size(report.bytes_read)} read in "
+    by = ", ".join(f"{n} by {m}" for m, n in sorted(report.verified_by.items()))
+    out.talk(f"{report.objects} objects ({human_size(report.bytes_read)} read in "
              f"{human_duration(report.duration_seconds)}): {c['ok']} ok{f' ({by})' if by else ''}, "
              f"{c['corrupt']} corrupt, {c['unreadable']} unreadable, {c['unverifiable']} unverifiable")
 
@@ -97,8 +97,8 @@ def _compare_human(report: Any) -> None:
     lines = []
     for status, entries in report.names.items():
         for e in entries:
-            name = e.get("path") if status == "missing_remote" else e.get("key")
-            lines.append(f"{status:<14}  {name}  {e.get('reason', '')}".rstrip())
+            name = e.path if status == "missing_remote" else e.key
+            lines.append(f"{status:<14}  {name}  {e.reason or ''}".rstrip())
     out.lines(lines)
     c = report.counts
     out.talk(f"{report.local} vs s3://{report.bucket}/{report.prefix}: {c['same']} same, {c['different']} "
