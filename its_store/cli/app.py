@@ -118,7 +118,7 @@ def _usage_line(exc: Any) -> str:
 
 def _close_service() -> None:
     """Persist this invocation's stats and close its cache (StorageService.close never raises)."""
-    svc = out.STATE._service
+    svc = out.STATE.open_service
     if svc is not None and hasattr(svc, "close"):
         svc.close()
 

@@ -25,11 +25,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from its_store.core.refs import printable as safe
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from its_store.service.storage import StorageService
 
 # characters JSON may carry raw but a terminal would act on, and lone surrogates (a local name that is not
 # UTF-8, as Python reads it), which no UTF-8 stream can carry: written as \uXXXX (the same text to a parser)
@@ -45,9 +50,9 @@ class State:
     overrides: dict[str, Any] = field(default_factory=dict)
     env_file: str | None = None
     emitted: bool = False  # a JSON document is already on stdout
-    _service: Any = None
-    _console: Any = None
-    _err_console: Any = None
+    open_service: StorageService | None = None  # what service() built, if it did (closed at the end)
+    stdout_console: Console | None = None  # console(), once built
+    stderr_console: Console | None = None  # err_console(), once built
 
     def settings(self) -> Any:
         from its_store.core.settings import load_settings
@@ -62,10 +67,10 @@ class State:
 
         `workers` (a command's --workers) also sizes the connection pool: more threads than pooled
         connections only queue on the pool's lock."""
-        if self._service is None:
+        if self.open_service is None:
             from its_store.service.storage import StorageService
-            self._service = StorageService(self.settings(), workers=workers)
-        return self._service
+            self.open_service = StorageService(self.settings(), workers=workers)
+        return self.open_service
 
 
 STATE = State()
@@ -88,16 +93,16 @@ JsonOption = typer.Option("--json", help="Print JSON to stdout (JSON Lines for l
 
 def console() -> Any:
     """The rich console on stdout; its print() escapes what it prints (see _safe_console)."""
-    if STATE._console is None:
-        STATE._console = _safe_console(sys.stdout)
-    return STATE._console
+    if STATE.stdout_console is None:
+        STATE.stdout_console = _safe_console(sys.stdout)
+    return STATE.stdout_console
 
 
 def err_console() -> Any:
     """The rich console on stderr, escaping like console()."""
-    if STATE._err_console is None:
-        STATE._err_console = _safe_console(sys.stderr)
-    return STATE._err_console
+    if STATE.stderr_console is None:
+        STATE.stderr_console = _safe_console(sys.stderr)
+    return STATE.stderr_console
 
 
 def _safe_console(file: Any) -> Any:

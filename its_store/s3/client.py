@@ -28,13 +28,17 @@ from its_store.core import errors as E
 from its_store.core import forks
 from its_store.core.units import parse_uint
 from its_store.s3 import keys
+from its_store.s3.copies import MIN_PART, ServerCopies
 from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
 from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
-from its_store.s3.governance import BYPASS_HEADER, MIN_PART, GovernanceCalls
+from its_store.s3.governance import BYPASS_HEADER, Governance
 from its_store.s3.pool import build_pool
 
 if TYPE_CHECKING:
+    from minio import Minio
+    from urllib3 import BaseHTTPResponse
+
     from its_store.core.settings import Settings
 
 __all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "Entry", "Headers", "ObjectStat", "S3Client", "errors",
@@ -182,9 +186,10 @@ def _text(node: ET.Element, name: str) -> str:
     return node.findtext(f"{{*}}{name}") or ""  # {*}: any namespace, or none
 
 
-class S3Client(GovernanceCalls):
+class S3Client:
     """Thread-safe S3 calls with our headers and errors, over one minio client. Policy, lifecycle,
-    object lock, retention, legal hold and server-side copies are inherited from s3/governance.py."""
+    object lock, retention and legal hold are `s3.governance` (s3/governance.py), server-side copies
+    `s3.copies` (s3/copies.py)."""
 
     def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
         self.settings = settings
@@ -205,12 +210,27 @@ class S3Client(GovernanceCalls):
         self._minio = Minio(endpoint=s.endpoint, access_key=s.access_key, secret_key=s.secret_key.get_secret_value(),
                             secure=s.secure, region=s.region or None, http_client=self._http)
 
+    @property
+    def governance(self) -> Governance:
+        """Bucket policy, lifecycle, object lock, retention and legal hold, through this client's calls."""
+        return Governance(self._current_minio, self._raw, self.stat)
+
+    @property
+    def copies(self) -> ServerCopies:
+        """Server-side copies, through this client's calls."""
+        return ServerCopies(self._current_minio, self.stat)
+    # Built on each use (a few attribute stores): kept on self, they would hold bound methods of self, a
+    # reference cycle that keeps the client and its pool's sockets alive until the garbage collector runs.
+
+    def _current_minio(self) -> Minio:
+        return self._minio  # not the object itself: _connect() replaces it in a forked child
+
     def close(self) -> None:
         """Close the pool's kept-alive connections. Twice is harmless; a later request opens new ones."""
         self._http.clear()
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
-             headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
+             headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> BaseHTTPResponse:
         """The ONE call of minio's private API (Minio._execute), for requests minio has no public call
         for: multipart steps on our own pool, listing uploads and parts, conditional PUTs."""
         keys.check_addressable(key)

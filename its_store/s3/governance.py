@@ -1,12 +1,12 @@
-"""S3Client's calls for bucket governance (policy, lifecycle, object lock, retention, legal hold) and for
-server-side copies, as a mixin that S3Client inherits.
+"""Bucket governance, one S3Client's `s3.governance`: bucket policy, lifecycle, object lock, retention and
+legal hold.
 
-They live here only to keep s3/client.py small (house rule: modules under ~500 lines); nothing about
-them differs from the rest of S3Client: each is one minio public call inside `errors()`, with our own
-small types in and out, and `S3Client.x` keeps working for every one of them. Three requests go through
-S3Client._raw, still the ONE caller of minio's private API (tests/test_s3_adapter.py): PUT ?retention with
-x-amz-bypass-governance-retention (minio has no public call for it), GET ?retention (minio's parser
-refuses radosgw's nine-digit dates) and GET ?object-lock (minio's parser takes any XML for one).
+Each call is one minio public call inside `errors()`, with our own small types in and out. S3Client builds
+the Governance object and hands it what it needs (s3/calls.py): the current minio client, its `_raw` and
+its `stat`. Three requests go through that `_raw`, still the ONE caller of minio's private API
+(tests/test_s3_adapter.py): PUT ?retention with x-amz-bypass-governance-retention (minio has no public
+call for it), GET ?retention (minio's parser refuses radosgw's nine-digit dates) and GET ?object-lock
+(minio's parser takes any XML for one). Server-side copies are s3/copies.py.
 """
 
 from __future__ import annotations
@@ -15,33 +15,27 @@ import base64
 import hashlib
 import xml.etree.ElementTree as ET
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.core.units import parse_uint
 from its_store.s3.errors import errors, parsing
 
 if TYPE_CHECKING:
+    from its_store.s3.calls import MinioOf, Raw, Stat
     from its_store.s3.lifecycle import RuleFields
 
-__all__ = ["BYPASS_HEADER", "MIN_PART", "GovernanceCalls"]
-MIN_PART = 5 * 1024 * 1024  # S3's smallest multipart part (but the last)
+__all__ = ["BYPASS_HEADER", "Governance"]
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
 # "no object lock here": a bucket created without it, or a version without retention
 _NO_LOCK_CONFIG = {"ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"}
 
 
-class GovernanceCalls:
-    """Mixin of S3Client (see the module docstring); uses its `_minio` client and its `_raw`."""
+class Governance:
+    """The governance calls of one S3Client (see the module docstring)."""
 
-    _minio: Any  # set by S3Client.__init__
-
-    if TYPE_CHECKING:
-        def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
-                 headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any: ...
-
-        def stat(self, bucket: str, key: str, version_id: str | None = None,
-                 headers: dict[str, str] | None = None) -> Any: ...
+    def __init__(self, minio: MinioOf, raw: Raw, stat: Stat) -> None:
+        self._minio, self._raw, self._stat = minio, raw, stat
 
     # -- bucket policy (JSON text in and out) -------------------------------------------------------------
     def get_bucket_policy(self, bucket: str) -> str | None:
@@ -49,7 +43,7 @@ class GovernanceCalls:
         from minio.error import S3Error
         with errors(bucket):
             try:
-                return self._minio.get_bucket_policy(bucket_name=bucket)
+                return self._minio().get_bucket_policy(bucket_name=bucket)
             except S3Error as exc:
                 if exc.code == "NoSuchBucketPolicy":
                     return None
@@ -60,7 +54,7 @@ class GovernanceCalls:
         from minio.error import S3Error
         with errors(bucket):
             try:
-                self._minio.set_bucket_policy(bucket_name=bucket, policy=policy)
+                self._minio().set_bucket_policy(bucket_name=bucket, policy=policy)
             except S3Error as exc:
                 if exc.code in ("MalformedPolicy", "InvalidPolicyDocument"):
                     raise E.InvalidInputError(f"the server refused the policy: {exc.code}: {exc.message}",
@@ -69,77 +63,13 @@ class GovernanceCalls:
 
     def delete_bucket_policy(self, bucket: str) -> None:
         with errors(bucket):
-            self._minio.delete_bucket_policy(bucket_name=bucket)
-
-    # -- server-side copies -------------------------------------------------------------------------
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, *, version_id: str | None = None,
-                    tags: dict[str, str] | None = None, sse_s3: bool = False) -> tuple[str, str | None]:
-        """Server-side copy (one CopyObject, sources up to 5 GiB): metadata and content type are copied
-        (directive COPY); `tags` given are set on the copy (directive REPLACE), else the server copies
-        the source's. SSE-S3 again when `sse_s3`, as a copy does not inherit it. (etag, version id)."""
-        from minio.commonconfig import REPLACE, CopySource, Tags
-        from minio.sse import SseS3
-        value = None
-        if tags:
-            value = Tags.new_object_tags()
-            value.update(tags)
-        with errors(bucket, key):
-            result = self._minio.copy_object(
-                bucket_name=bucket, object_name=key, tags=value, tagging_directive=REPLACE if value else None,
-                source=CopySource(bucket_name=src_bucket, object_name=src_key, version_id=version_id),
-                sse=SseS3() if sse_s3 else None)
-        return self._copied(bucket, key, result)
-
-    def copy_multipart(self, src_bucket: str, src_key: str, bucket: str, key: str, *, size: int, part_size: int,
-                       headers: dict[str, str], tags: dict[str, str] | None = None,
-                       version_id: str | None = None, sse_s3: bool = False) -> tuple[str, str | None]:
-        """Server-side multipart copy (UploadPartCopy of byte ranges, through minio's compose_object):
-        needed above 5 GiB, where CopyObject stops. A multipart copy copies no metadata, so `headers`
-        (Content-Type, x-amz-meta-*) and `tags` are sent again. (etag, version id)."""
-        from minio.commonconfig import ComposeSource, Tags
-        from minio.sse import SseS3
-        if part_size < MIN_PART:
-            raise E.InvalidInputError(f"copy part size {part_size} is below the S3 minimum of 5 MiB")
-        sources = [ComposeSource(bucket_name=src_bucket, object_name=src_key, version_id=version_id,
-                                 offset=start, length=min(part_size, size - start))
-                   for start in range(0, size, part_size)]
-        value = None
-        if tags:
-            value = Tags.new_object_tags()
-            value.update(tags)
-        with errors(bucket, key):
-            result = self._minio.compose_object(bucket_name=bucket, object_name=key, sources=sources,
-                                                metadata=dict(headers), tags=value, sse=SseS3() if sse_s3 else None)
-        return self._copied(bucket, key, result)
-
-    def copy_version(self, bucket: str, key: str, version_id: str, *, sse_s3: bool = False) -> tuple[str, str | None]:
-        """Server-side copy of one version onto the same key (metadata and tags kept; SSE-S3 again when
-        `sse_s3`, as a copy does not inherit it). Returns (etag, new version id)."""
-        from minio.commonconfig import CopySource
-        from minio.sse import SseS3
-        with errors(bucket, key):
-            result = self._minio.copy_object(bucket_name=bucket, object_name=key, source=CopySource(
-                bucket_name=bucket, object_name=key, version_id=version_id), sse=SseS3() if sse_s3 else None)
-        return self._copied(bucket, key, result)
-
-    def _copied(self, bucket: str, key: str, result: Any) -> tuple[str, str | None]:
-        """(etag, version id) of a copy. radosgw 16.2 answers CopyObject (and a multipart copy) without
-        x-amz-version-id: then the HEAD of the key names it, if it shows the copy's ETag (else None)."""
-        etag = (result.etag or "").strip('"')
-        if result.version_id:
-            return etag, result.version_id
-        try:
-            head = self.stat(bucket, key)
-        except E.ItsStoreError:
-            return etag, None
-        found = head.version_id if head.etag == etag and head.version_id not in (None, "", "null") else None
-        return etag, found
+            self._minio().delete_bucket_policy(bucket_name=bucket)
 
     # -- lifecycle (s3/lifecycle.RuleFields in and out) ----------------------------------------------
     def get_lifecycle(self, bucket: str) -> list[RuleFields]:
         from its_store.s3.lifecycle import rule_from_minio
         with errors(bucket):
-            config = self._minio.get_bucket_lifecycle(bucket_name=bucket)
+            config = self._minio().get_bucket_lifecycle(bucket_name=bucket)
         return [rule_from_minio(rule) for rule in (config.rules if config else [])]
 
     def set_lifecycle(self, bucket: str, rules: list[RuleFields]) -> None:
@@ -148,11 +78,11 @@ class GovernanceCalls:
         from its_store.s3.lifecycle import rule_to_minio
         config = LifecycleConfig([rule_to_minio(rule) for rule in rules])
         with errors(bucket):
-            self._minio.set_bucket_lifecycle(bucket_name=bucket, config=config)
+            self._minio().set_bucket_lifecycle(bucket_name=bucket, config=config)
 
     def delete_lifecycle(self, bucket: str) -> None:
         with errors(bucket):
-            self._minio.delete_bucket_lifecycle(bucket_name=bucket)
+            self._minio().delete_bucket_lifecycle(bucket_name=bucket)
 
     # -- object lock (core/lock.py parses; service/retention.py decides) ------------------------------
     def get_object_lock(self, bucket: str) -> tuple[bool, str | None, int | None, str | None]:
@@ -196,7 +126,7 @@ class GovernanceCalls:
         config = (ObjectLockConfig(mode, years, YEARS) if years else ObjectLockConfig(mode, days, DAYS)) \
             if mode else ObjectLockConfig(None, None, None)
         with errors(bucket):
-            self._minio.set_object_lock_config(bucket_name=bucket, config=config)
+            self._minio().set_object_lock_config(bucket_name=bucket, config=config)
 
     def get_retention(self, bucket: str, key: str, version_id: str | None = None) -> tuple[str | None, datetime | None]:
         """(mode, retain-until) of one version; (None, None) when it has no retention (SeaweedFS answers
@@ -226,7 +156,7 @@ class GovernanceCalls:
 
     def _retention_from_head(self, bucket: str, key: str, version_id: str | None) -> tuple[str | None, datetime | None]:
         from its_store.core.lock import from_headers
-        mode, until, _ = from_headers(self.stat(bucket, key, version_id).metadata)
+        mode, until, _ = from_headers(self._stat(bucket, key, version_id).metadata)
         return mode, until
 
     def set_retention(self, bucket: str, key: str, mode: str, until: datetime, version_id: str | None = None,
@@ -236,7 +166,7 @@ class GovernanceCalls:
         from minio.retention import Retention
         if not bypass_governance:
             with errors(bucket, key):
-                self._minio.set_object_retention(bucket_name=bucket, object_name=key,
+                self._minio().set_object_retention(bucket_name=bucket, object_name=key,
                                                  config=Retention(mode, until), version_id=version_id)
             return
         from minio.xml import marshal
@@ -250,7 +180,7 @@ class GovernanceCalls:
         """Whether one version is under legal hold (NoSuchObjectLegalHold: never set, so off)."""
         try:
             with errors(bucket, key):
-                return bool(self._minio.is_object_legal_hold_enabled(
+                return bool(self._minio().is_object_legal_hold_enabled(
                     bucket_name=bucket, object_name=key, version_id=version_id))
         except E.ItsStoreError as exc:
             if exc.s3_code in _NO_LOCK_CONFIG or exc.s3_code == "NoSuchObjectLegalHold":
@@ -260,6 +190,6 @@ class GovernanceCalls:
     def set_legal_hold(self, bucket: str, key: str, on: bool, version_id: str | None = None) -> None:
         with errors(bucket, key):
             if on:
-                self._minio.enable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)
+                self._minio().enable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)
             else:
-                self._minio.disable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)
+                self._minio().disable_object_legal_hold(bucket_name=bucket, object_name=key, version_id=version_id)

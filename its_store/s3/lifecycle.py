@@ -4,11 +4,14 @@ s3/). The validated model of a rule is service/lifecycle.LifecycleRule, which s3
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    from minio.lifecycleconfig import Rule
 
 
 class RuleFields(TypedDict):
-    """One lifecycle rule as S3Client.get_lifecycle() gives it and set_lifecycle() takes it."""
+    """One lifecycle rule as S3Client.governance.get_lifecycle() gives it and set_lifecycle() takes it."""
 
     id: str | None
     enabled: bool
@@ -21,7 +24,7 @@ class RuleFields(TypedDict):
     unsupported: NotRequired[list[str]]   # read only: parts of a rule this tool cannot write back
 
 
-def rule_to_minio(rule: RuleFields) -> Any:
+def rule_to_minio(rule: RuleFields) -> Rule:
     """RuleFields -> minio Rule. Validation is the caller's (its_store.service.lifecycle)."""
     from minio.commonconfig import DISABLED, ENABLED, AndOperator, Filter, Tag, Tags
     from minio.lifecycleconfig import (
@@ -50,7 +53,7 @@ def rule_to_minio(rule: RuleFields) -> Any:
         if abort else None)
 
 
-def rule_from_minio(rule: Any) -> RuleFields:
+def rule_from_minio(rule: Rule) -> RuleFields:
     """A minio Rule -> RuleFields (what it holds that RuleFields cannot say is named in `unsupported`)."""
     flt, exp = rule.rule_filter, rule.expiration
     prefix, tags = "", {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import Retry, Timeout
 
 if TYPE_CHECKING:
+    from urllib3 import BaseHTTPResponse
+
     from its_store.core.settings import Settings
 
 log = logging.getLogger("its_store.s3")
@@ -81,29 +84,40 @@ class _TLSPool(HTTPSConnectionPool):
     ConnectionCls = _TLSConnection
 
 
-class _Conditional:
-    """Mixin for the pool manager: requests with a precondition get connect retries only; every final
-    answer is checked against what its S3 call must get before minio reads it (s3/answers.py)."""
+def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint_host: str, method: str, url: str,
+                    redirect: bool, kw: dict[str, Any]) -> BaseHTTPResponse:
+    """urlopen of both pool managers below: a request with a precondition (If-None-Match / If-Match) gets
+    connect retries only (`once`); every final answer is checked against what its S3 call must get before
+    minio reads it (s3/answers.py). `send` is the urllib3 manager's own urlopen."""
+    headers = kw.get("headers")
+    if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
+        kw["retries"] = once
+    resp = send(method, url, redirect, **kw)
+    from its_store.s3 import answers
+    answers.check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
+    return resp
+
+
+class PoolManager(urllib3.PoolManager):
+    """urllib3's PoolManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`."""
 
     once: Retry
     endpoint_host: str = ""
 
-    def urlopen(self, method: str, url: str, redirect: bool = True, **kw: Any) -> Any:
-        headers = kw.get("headers")
-        if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
-            kw["retries"] = self.once
-        resp = super().urlopen(method, url, redirect, **kw)  # type: ignore[misc]
-        from its_store.s3 import answers
-        answers.check(method, url, headers, resp, kw.get("preload_content", True), self.endpoint_host)
-        return resp
+    def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
+                **kw: Any) -> BaseHTTPResponse:
+        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw)
 
 
-class PoolManager(_Conditional, urllib3.PoolManager):
-    pass
+class ProxyManager(urllib3.ProxyManager):
+    """urllib3's ProxyManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`."""
 
+    once: Retry
+    endpoint_host: str = ""
 
-class ProxyManager(_Conditional, urllib3.ProxyManager):
-    pass
+    def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
+                **kw: Any) -> BaseHTTPResponse:
+        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw)
 
 
 def build_pool(settings: Settings, size: int) -> urllib3.PoolManager:
@@ -126,8 +140,8 @@ def build_pool(settings: Settings, size: int) -> urllib3.PoolManager:
     }
     proxy = settings.proxy()
     if proxy:
-        manager: urllib3.PoolManager = ProxyManager(proxy_url=_without_auth(proxy),
-                                                     proxy_headers=_proxy_auth(proxy), **kw)
+        manager: PoolManager | ProxyManager = ProxyManager(proxy_url=_without_auth(proxy),
+                                                           proxy_headers=_proxy_auth(proxy), **kw)
     else:
         manager = PoolManager(**kw)
     manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}

@@ -38,7 +38,7 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     tags = ctx.s3.get_tags(sb, sk)
     sse_s3 = encryption == "SSE-S3"
     if head.size <= threshold:
-        etag, version = ctx.s3.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3)
+        etag, version = ctx.s3.copies.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3)
         return head, etag, version, False
     part = copy_part_size(head, part_size)
     headers = {"Content-Type": head.content_type or "application/octet-stream"}
@@ -46,7 +46,7 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
         if name.lower().startswith(_META):
             headers[name.lower()] = value
     headers[_META + META_PART_SIZE] = str(part)  # the copy's parts: what a download checks the ETag with
-    etag, version = ctx.s3.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
+    etag, version = ctx.s3.copies.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
                                           tags=tags, sse_s3=sse_s3)
     return head, etag, version, True
 

@@ -60,7 +60,7 @@ class LifecycleRule(RequestModel, Result):
         return self.model_copy(update={"id": f"its-{digest}"})
 
     def to_s3(self) -> RuleFields:
-        """The rule as s3.S3Client.set_lifecycle() takes it (dates as midnight UTC)."""
+        """The rule as s3.S3Client.governance.set_lifecycle() takes it (dates as midnight UTC)."""
         when = self.expire_date
         return {"id": self.id, "enabled": self.enabled, "prefix": self.prefix, "tags": dict(self.tags),
                 "expire_days": self.expire_days,
@@ -223,7 +223,7 @@ class Lifecycle:
         """The bucket's rules; [] when it has none. A missing bucket is a BucketNotFoundError."""
         from its_store.core.refs import validate_bucket
         validate_bucket(bucket)
-        return [make_rule(**rule) for rule in self.ctx.s3.get_lifecycle(bucket)]
+        return [make_rule(**rule) for rule in self.ctx.s3.governance.get_lifecycle(bucket)]
 
     def show(self, bucket: str) -> LifecycleConfig:
         """The bucket's rules as a result (`bucket lifecycle show`)."""
@@ -259,6 +259,6 @@ class Lifecycle:
         """PUT the rule set (or DELETE the configuration when it is empty), audited."""
         with self.ctx.op("lifecycle", bucket=bucket, forget=None, action=action, rules=[r.id for r in rules]):
             if rules:
-                self.ctx.s3.set_lifecycle(bucket, [rule.to_s3() for rule in rules])
+                self.ctx.s3.governance.set_lifecycle(bucket, [rule.to_s3() for rule in rules])
             else:
-                self.ctx.s3.delete_lifecycle(bucket)
+                self.ctx.s3.governance.delete_lifecycle(bucket)

@@ -137,20 +137,20 @@ def _missing(s3: S3Client, bucket: str, key: str, version_id: str | None, wanted
     """Which of the asked-for locks the version does not carry now (GET ?retention, GET ?legal-hold)."""
     missing = []
     if wanted.retain_until is not None:
-        mode, until = s3.get_retention(bucket, key, version_id)
+        mode, until = s3.governance.get_retention(bucket, key, version_id)
         stronger = mode == L.COMPLIANCE  # compliance where governance was asked: held at least as well
         if until is None or until < wanted.retain_until - SLACK or (mode != wanted.mode and not stronger):
             missing.append(RETENTION)
-    if wanted.legal_hold and not s3.get_legal_hold(bucket, key, version_id):
+    if wanted.legal_hold and not s3.governance.get_legal_hold(bucket, key, version_id):
         missing.append(LEGAL_HOLD)
     return missing
 
 
 def _apply(s3: S3Client, bucket: str, key: str, version_id: str | None, wanted: LockCheck, missing: list[str]) -> None:
     if RETENTION in missing and wanted.retain_until is not None:
-        s3.set_retention(bucket, key, wanted.mode or L.DEFAULT_MODE, wanted.retain_until, version_id)
+        s3.governance.set_retention(bucket, key, wanted.mode or L.DEFAULT_MODE, wanted.retain_until, version_id)
     if LEGAL_HOLD in missing:
-        s3.set_legal_hold(bucket, key, True, version_id)
+        s3.governance.set_legal_hold(bucket, key, True, version_id)
 
 
 def _fail(wanted: LockCheck, bucket: str, key: str, missing: list[str], why: str) -> None:

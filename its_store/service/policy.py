@@ -178,7 +178,7 @@ class Policies:
 
     def get(self, bucket: str) -> PolicyView:
         validate_bucket(bucket)
-        text = self.ctx.s3.get_bucket_policy(bucket)
+        text = self.ctx.s3.governance.get_bucket_policy(bucket)
         doc = loads(text) if text else None
         statements, public = summarize(bucket, doc)
         return PolicyView(bucket=bucket, policy=doc, summary=statements, public=public)
@@ -199,7 +199,7 @@ class Policies:
         statements, public = summarize(bucket, document)
         with self.ctx.op("bucket_policy_set", bucket=bucket, forget=None, public=public,
                          summary=[s.text for s in statements]):
-            self.ctx.s3.set_bucket_policy(bucket, json.dumps(document))
+            self.ctx.s3.governance.set_bucket_policy(bucket, json.dumps(document))
         return PolicyView(bucket=bucket, policy=document, summary=statements, public=public)
 
     def remove(self, bucket: str) -> PolicyRemoved:
@@ -207,7 +207,7 @@ class Policies:
         before = self.get(bucket)
         if before.policy is not None:
             with self.ctx.op("bucket_policy_rm", bucket=bucket, forget=None, public=before.public):
-                self.ctx.s3.delete_bucket_policy(bucket)
+                self.ctx.s3.governance.delete_bucket_policy(bucket)
         return PolicyRemoved(bucket=bucket, removed=before.policy is not None, was_public=before.public)
 
     def is_public(self, bucket: str) -> bool | None:

@@ -126,7 +126,7 @@ class Retention:
     # ------------------------------------------------------------------------------- bucket level
     def bucket_lock(self, bucket: str) -> BucketLock:
         validate_bucket(bucket)
-        enabled, mode, duration, unit = self.ctx.s3.get_object_lock(bucket)
+        enabled, mode, duration, unit = self.ctx.s3.governance.get_object_lock(bucket)
         years = duration if (unit or "").lower().startswith("year") else None
         days = duration if years is None else None
         return BucketLock(bucket=bucket, object_lock=enabled, mode=mode, days=days, years=years)
@@ -153,14 +153,14 @@ class Retention:
         days, years = L.default_period(days, years)
         self.require_lock(bucket)
         with self.ctx.op("bucket_retention_set", bucket=bucket, forget=None, mode=mode, days=days, years=years):
-            self.ctx.s3.set_object_lock(bucket, mode, days, years)
+            self.ctx.s3.governance.set_object_lock(bucket, mode, days, years)
         return self.bucket_lock(bucket)
 
     def remove_default(self, bucket: str) -> BucketLock:
         """Drop the default retention (the lock stays: S3 cannot turn it off; retained versions stay retained)."""
         self.require_lock(bucket)
         with self.ctx.op("bucket_retention_rm", bucket=bucket, forget=None):
-            self.ctx.s3.set_object_lock(bucket, None)
+            self.ctx.s3.governance.set_object_lock(bucket, None)
         return self.bucket_lock(bucket)
 
     # ------------------------------------------------------------------------------- object level
@@ -170,8 +170,8 @@ class Retention:
         validate_key(key)
         self.require_lock(bucket)
         s3 = self.ctx.s3
-        mode, until = s3.get_retention(bucket, key, version_id)
-        hold = s3.get_legal_hold(bucket, key, version_id)
+        mode, until = s3.governance.get_retention(bucket, key, version_id)
+        hold = s3.governance.get_legal_hold(bucket, key, version_id)
         return LockState(bucket=bucket, key=key, version_id=version_id, mode=mode, retain_until=until,
                          legal_hold=hold, reasons=L.describe(mode, until, hold))
 
@@ -188,7 +188,7 @@ class Retention:
                             mode=mode, retain_until=until, bypass_governance=bypass_governance)
 
         def one(key: str, vid: str | None) -> None:
-            self.ctx.s3.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
+            self.ctx.s3.governance.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
 
         self._apply(change, one, version_id, mode=mode, retain_until=until.isoformat(),
                     bypass_governance=bypass_governance or None)
@@ -201,7 +201,7 @@ class Retention:
                             recursive=recursive)
 
         def one(key: str, vid: str | None) -> None:
-            self.ctx.s3.set_legal_hold(bucket, key, on, vid)
+            self.ctx.s3.governance.set_legal_hold(bucket, key, on, vid)
 
         self._apply(change, one, version_id)
         return change
@@ -250,8 +250,8 @@ class Retention:
         """Why the lock refuses a delete of this version now ([] if nothing holds it, or unreadable).
         `hold` False: the retention only (a retention change does not care about a legal hold)."""
         try:
-            mode, until = self.ctx.s3.get_retention(bucket, key, version_id)
-            hold = hold and self.ctx.s3.get_legal_hold(bucket, key, version_id)
+            mode, until = self.ctx.s3.governance.get_retention(bucket, key, version_id)
+            hold = hold and self.ctx.s3.governance.get_legal_hold(bucket, key, version_id)
         except E.ItsStoreError:
             return []
         return L.describe(mode, until, hold)
