@@ -9,7 +9,7 @@ Counted statically (ast; nothing imported except for the façade member counts, 
   whose parameters or return annotation mention `Any`;
 - result styles: pydantic models (classes deriving from BaseModel or from a class that does), dataclasses,
   hand-written `to_dict` methods, and functions annotated to return `dict[str, Any]` or a list of them;
-- `mixins`: classes named *Facets/*Operations/*Mixin, or a base class of StorageService/ModelRegistry;
+- `mixins`: classes named *Facets/*Operations/*Mixin, or whose docstring calls them a mixin;
 - `private_reach_ins`: `x._name` where x is a plain name other than self/cls (a module's private function
   called through its module alias counts too: it is still a reach-in);
 - `lines`: lines of .py files (and without the generated completion table).
@@ -37,6 +37,7 @@ def count(root: Path) -> dict[str, object]:
     files = sorted(root.rglob("*.py"))
     models: set[str] = {"BaseModel", "BaseSettings"}
     classes: list[tuple[str, list[str]]] = []
+    mixins: set[str] = set()
     dataclasses = to_dict = dict_returns = any_sigs = reach = 0
     lines = lines_no_table = 0
     dict_re = re.compile(r"^(list\[)?dict\[str, Any\]\]?$")
@@ -52,6 +53,9 @@ def count(root: Path) -> dict[str, object]:
             if isinstance(node, ast.ClassDef):
                 bases = [_annotation_text(b).split(".")[-1] for b in node.bases]
                 classes.append((node.name, bases))
+                doc = ast.get_docstring(node) or ""
+                if re.search(r"(Facets|Operations|Mixin)$", node.name) or re.search(r"\bmixin\b", doc, re.I):
+                    mixins.add(node.name)
                 if any("dataclass" in _annotation_text(d) for d in node.decorator_list):
                     dataclasses += 1
                 for item in node.body:
@@ -79,10 +83,9 @@ def count(root: Path) -> dict[str, object]:
                 models.add(name)
                 changed = True
     pydantic = sum(1 for name, _ in classes if name in models)
-    mixins = sorted({name for name, _ in classes if re.search(r"(Facets|Operations|Mixin)$", name)})
     return {"pydantic_models": pydantic, "dataclasses": dataclasses, "to_dict_methods": to_dict,
             "dict_returning_functions": dict_returns, "any_in_public_signatures": any_sigs,
-            "private_reach_ins": reach, "mixins": mixins, "lines": lines, "lines_without_completion_table":
+            "private_reach_ins": reach, "mixins": sorted(mixins), "lines": lines, "lines_without_completion_table":
             lines_no_table, "modules": len(files)}
 
 
