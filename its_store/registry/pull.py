@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from its_store.core.files import atomic_target, in_folder, io_error, pwrite_all,
 from its_store.core.localtree import LocalTree, TreeFile
 from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -198,8 +199,11 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
             mode = None if plan.single else _folder_mode(tree)
             entries = plan.manifest["files"]
             workers = max(1, min(svc.workers if svc else 4, len(entries)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-pull") as pool:
-                list(pool.map(lambda e: _fetch_one(svc, plan, cache, e, tree), entries))
+            # closed (no file started after a failure or Ctrl-C, running ones joined) before the staging folder goes
+            with closing(fan_out(lambda e: _fetch_one(svc, plan, cache, e, tree), entries, workers=workers,
+                                 name="its-pull")) as outs:
+                for out in outs:
+                    out.result()
             if not plan.single:
                 with atomic_target(tree.file("manifest.json")) as fd:
                     pwrite_all(fd, (json.dumps(plan.manifest, indent=2) + "\n").encode("utf-8"), 0)
