@@ -44,6 +44,7 @@ RESULTS: dict[str, Output] = {
     "model verify": Output(("its_store.registry.results:VerifyReport",)),
     "model gc": Output(("its_store.registry.results:GcReport",)),
     "model webhooks flush": Output(("its_store.registry.results:WebhookFlush",)),
+    "cache prune": Output(("its_store.registry.results:CachePrune",)),
 }
 
 

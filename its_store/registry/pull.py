@@ -31,7 +31,7 @@ from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
-    from its_store.registry.results import PullResult
+    from its_store.registry.results import CachePrune, PullResult
     from its_store.service.storage import StorageService
 
 
@@ -77,8 +77,9 @@ class BlobCache:
         except OSError:
             pass
 
-    def prune(self, max_bytes: int) -> dict[str, Any]:
+    def prune(self, max_bytes: int) -> CachePrune:
         """Delete blobs, least recently used first, until the cache holds at most `max_bytes`."""
+        from its_store.registry.results import CachePrune
         blobs = []
         for folder in _subfolders(self.root / "blobs"):
             for entry in os.scandir(folder):
@@ -91,9 +92,8 @@ class BlobCache:
                 except OSError:
                     pass
                 blobs.append((used, entry.name, size, Path(entry.path)))
-        total = sum(b[2] for b in blobs)
-        report = {"cache_dir": str(self.root / "blobs"), "max_size": max_bytes, "before_bytes": total,
-                  "before_files": len(blobs), "removed_files": 0, "removed_bytes": 0}
+        before = total = sum(b[2] for b in blobs)
+        removed_files = removed_bytes = 0
         for _used, _, size, path in sorted(blobs):
             if total <= max_bytes:
                 break
@@ -108,10 +108,11 @@ class BlobCache:
             except OSError:
                 pass
             total -= size
-            report["removed_files"] += 1
-            report["removed_bytes"] += size
-        report.update(after_bytes=total, after_files=len(blobs) - report["removed_files"])
-        return report
+            removed_files += 1
+            removed_bytes += size
+        return CachePrune(cache_dir=str(self.root / "blobs"), max_size=max_bytes, before_bytes=before,
+                          before_files=len(blobs), removed_files=removed_files, removed_bytes=removed_bytes,
+                          after_bytes=total, after_files=len(blobs) - removed_files)
 
     def add(self, source: Path | str, sha256: str, *, dir_fd: int | None = None) -> None:
         """Keep a verified file: a hard link when on the same disk, else a copy; temp name, then rename.
@@ -274,7 +275,7 @@ def _subfolders(root: Path) -> list[str]:
         return []
 
 
-def prune_cache(root: Path, max_bytes: int) -> dict[str, Any]:
+def prune_cache(root: Path, max_bytes: int) -> CachePrune:
     """`cache prune --max-size`: trim the model blob cache under `root` (<cache dir>/models)."""
     if max_bytes < 0:
         raise E.InvalidInputError("the maximum cache size must not be negative")

@@ -115,6 +115,20 @@ class PullResult(OfflineMarks):
     variant: str | None = None
 
 
+class CachePrune(RegistryResult):
+    """`cache prune --max-size` (registry/pull.prune_cache): the local model blob cache trimmed, least
+    recently used first. Sizes in bytes; `after_*` is what the cache holds now."""
+
+    cache_dir: str                           # <cache dir>/models/blobs
+    max_size: int                            # the limit asked for
+    before_bytes: int
+    before_files: int
+    removed_files: int
+    removed_bytes: int
+    after_bytes: int
+    after_files: int
+
+
 class SharedFile(RegistryResult):
     path: str
     size: int
