@@ -327,7 +327,8 @@ def _folder_mode(tree: LocalTree) -> int:
         os.close(root)
 
 
-def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dict[str, Any], tree: LocalTree) -> None:
+def _fetch_one(svc: StorageService | None, plan: PullPlan, cache: BlobCache, entry: dict[str, Any],
+               tree: LocalTree) -> None:
     local = tree.file(str(entry["path"]))  # a path the name rule refuses: UnsafeKeyError
     sha, size = str(entry["sha256"]), int(entry["size"])
     blob = cache.lookup(sha, size)
