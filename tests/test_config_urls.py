@@ -89,5 +89,5 @@ def test_a_url_urllib3_cannot_parse_is_that_deliverys_failure(tmp_path: Path) ->
     settings.model_webhook_url = bad
     event = webhooks.new_event("model.promote", bucket="b", model="det", version="1.0.0", actor="t", alias="p")
     report = webhooks.emit(settings, event, budget=1.0)
-    assert report is not None and report.pending == 1 and report.delivered == []
+    assert report is not None and report.pending == 1 and report.delivered_ids == []
     assert report.last_error and TOKEN not in report.last_error and "not a valid URL" in report.last_error

@@ -208,4 +208,4 @@ def test_blob_cache_never_deletes_outside_its_folder(tmp_path: Path):
     with pytest.raises(PermissionError):
         cache._unlink(tmp_path / "models" / "blobs" / "ab" / "outside.bin")
     report = cache.prune(0)
-    assert report["removed_files"] == 0 and outside.exists()
+    assert report.removed_files == 0 and outside.exists()

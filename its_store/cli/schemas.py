@@ -92,6 +92,7 @@ RESULTS: dict[str, Output] = {
     # one report; with --watch, JSON Lines of watcher events (one of the event models each)
     "sync": Output(("its_store.sync.model:SyncReport", *_WATCH)),
     "verify": Output(("its_store.service.scrub:ScrubReport", "its_store.service.scrub_local:CompareReport")),
+    "cache prune": Output(("its_store.registry.results:CachePrune",)),
 }
 
 

@@ -2,19 +2,15 @@
 
 Several people or CI jobs may promote at once, so the document is changed with compare-and-swap
 (registry/store.py, DocStore.update). This module is the document itself: its rules and its edits.
-read() is for readers outside the registry (shell completion); the registry reads through DocStore.
+Everyone reads it through DocStore.get (the registry, and shell completion).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from its_store.core import errors as E
 from its_store.registry import validate
 from its_store.registry.refs import ALIASES
-
-if TYPE_CHECKING:
-    from its_store.s3.client import S3Client
 
 HISTORY_LIMIT = 1000  # oldest entries beyond this are dropped so the document stays small
 
@@ -25,22 +21,6 @@ def aliases_key(name: str) -> str:
 
 def empty_doc(name: str) -> dict[str, Any]:
     return {"name": name, "aliases": {}, "history": []}
-
-
-def read(s3: S3Client, bucket: str, name: str) -> tuple[dict[str, Any], str | None]:
-    """(document, ETag); an absent document is an empty one with ETag None."""
-    key = aliases_key(name)
-    try:
-        resp = s3.get(bucket, key)
-    except E.ObjectNotFoundError:
-        return empty_doc(name), None
-    try:
-        data = resp.read()
-        etag = resp.headers.get("ETag")
-    finally:
-        resp.close()
-        resp.release_conn()
-    return parse(data, f"s3://{bucket}/{key}", name), etag
 
 
 def parse(data: bytes, where: str, name: str) -> dict[str, Any]:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry import validate
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -79,9 +80,9 @@ def store_files(ctx: RegistryContext, prefix: str, files: list[LocalFile], *, de
         result.add(False, item.size, item)
 
     workers = max(1, min(ctx.workers, len(files)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-register") as pool:
-        for future in [pool.submit(one, item) for item in files]:
-            future.result()
+    with closing(fan_out(one, files, workers=workers, name="its-register")) as outs:
+        for out in outs:  # in file order: the first failure is raised and no further file is started
+            out.result()
     return result
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,6 +25,7 @@ from its_store.registry import validate
 from its_store.registry.manifest import check_name_version, manifest_of
 from its_store.registry.refs import ALIASES, LOCK, MANIFEST, is_version
 from its_store.registry.store import DocStore
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.service.storage import StorageService
@@ -112,8 +113,8 @@ class RegistryDocs:
         jobs += [(f"{n}/{ALIASES}", etag) for n, etag in scan.aliases.items()]
         settings = self.service.settings
         workers = max(1, min(len(jobs), max(self.service.workers, settings.max_pool_connections)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-manifest") as pool:
-            docs = list(pool.map(lambda job: self.fetch(*job), jobs))
+        with closing(fan_out(lambda job: self.fetch(*job), jobs, workers=workers, name="its-manifest")) as outs:
+            docs = [out.result() for out in outs]  # in job order; the first error stops the rest
         manifests: dict[tuple[str, str], dict[str, Any]] = {}
         alias_docs: dict[str, dict[str, Any]] = {}
         for (key, _), doc in zip(jobs, docs, strict=True):

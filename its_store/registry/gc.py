@@ -315,9 +315,10 @@ def _claim(ctx: RegistryContext, listing: Listing, batch: list[tuple[str, str]]
     """Take each version's marker write-once (registry/removal.py), in parallel, then check under it that the
     manifest is still the one planned on (ETag). Returns (held, changed); a changed version (registered
     again with --force, or given a variant, since the listing) is released and kept."""
-    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import closing
 
     from its_store.registry.removal import claim
+    from its_store.transfer.fanout import fan_out
     if not batch:
         return set(), set()
 
@@ -329,8 +330,9 @@ def _claim(ctx: RegistryContext, listing: Listing, batch: list[tuple[str, str]]
         except E.ItsStoreError as exc:  # e.g. access denied: after the others are released, raised
             return exc
 
-    with ThreadPoolExecutor(max_workers=max(1, min(len(batch), ctx.workers))) as pool:
-        taken = dict(zip(batch, pool.map(attempt, batch), strict=True))
+    workers = max(1, min(len(batch), ctx.workers))
+    with closing(fan_out(attempt, batch, workers=workers, name="its-gc-claim")) as outs:
+        taken = {out.item: out.result() for out in outs}
     held = {key for key, outcome in taken.items() if outcome == "held"}
     claimed = sorted(key for key, outcome in taken.items() if outcome in ("held", "changed")
                      or isinstance(outcome, E.ItsStoreError))  # an error after the claim: release it too

@@ -9,13 +9,14 @@ parallel GETs that the registry's ETag cache makes free on the next run) and inv
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry.manifest import empty_lineage, lineage_of
 from its_store.registry.query import resolve
 from its_store.registry.results import LineageReport
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -75,9 +76,10 @@ def ancestors(ctx: RegistryContext, root: str) -> list[dict[str, Any]]:
     level, depth = [root], 0
     while level and depth < MAX_DEPTH:
         todo = [r for r in dict.fromkeys(level) if r not in cache]
-        with ThreadPoolExecutor(max_workers=max(1, min(len(todo), ctx.workers))) as pool:
-            for ref, doc in zip(todo, pool.map(lambda r: _manifest_or_none(ctx, r), todo), strict=True):
-                cache[ref] = doc
+        workers = max(1, min(len(todo), ctx.workers))
+        with closing(fan_out(lambda r: _manifest_or_none(ctx, r), todo, workers=workers, name="its-lineage")) as outs:
+            for out in outs:
+                cache[out.item] = out.result()
         level = [p for r in todo if cache[r] for p in lineage_of(cache[r])["parents"]]  # type: ignore[arg-type]
         depth += 1
     return _parent_tree(root, cache, set())

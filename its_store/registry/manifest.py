@@ -12,7 +12,7 @@ import hashlib
 import json
 import mimetypes
 import os
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from its_store.core.jsontext import loads
 from its_store.core.refs import validate_key
 from its_store.registry import validate
 from its_store.registry.refs import CARD, RESERVED_FILES, VARIANTS_DIR
+from its_store.transfer.fanout import fan_out
 
 FORMAT = 2                          # manifest.json "format": 2 (v1 wrote "its-store.model/v1" or nothing)
 READABLE_FORMATS = (None, 1, "its-store.model/v1", 2)
@@ -106,12 +107,14 @@ def sha256_file(path: Path) -> tuple[str, int]:
 
 
 def hash_files(files: list[LocalFile], workers: int) -> None:
-    """Fill size and sha256 of every file, several files at once."""
+    """Fill size and sha256 of every file, several files at once; the first unreadable file's LocalIOError
+    (in file order) is raised, and no file after it is started."""
     def one(item: LocalFile) -> None:
         item.sha256, item.size = sha256_file(item.source)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files))), thread_name_prefix="its-hash") as pool:
-        list(pool.map(one, files))
+    with closing(fan_out(one, files, workers=max(1, min(workers, len(files))), name="its-hash")) as outs:
+        for out in outs:
+            out.result()
 
 
 def artifact_digest(entries: list[dict[str, Any]]) -> str:

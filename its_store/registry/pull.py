@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,10 +27,11 @@ from its_store.core.files import atomic_target, in_folder, io_error, pwrite_all,
 from its_store.core.localtree import LocalTree, TreeFile
 from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
-    from its_store.registry.results import PullResult
+    from its_store.registry.results import CachePrune, PullResult
     from its_store.service.storage import StorageService
 
 
@@ -76,8 +77,9 @@ class BlobCache:
         except OSError:
             pass
 
-    def prune(self, max_bytes: int) -> dict[str, Any]:
+    def prune(self, max_bytes: int) -> CachePrune:
         """Delete blobs, least recently used first, until the cache holds at most `max_bytes`."""
+        from its_store.registry.results import CachePrune
         blobs = []
         for folder in _subfolders(self.root / "blobs"):
             for entry in os.scandir(folder):
@@ -90,9 +92,8 @@ class BlobCache:
                 except OSError:
                     pass
                 blobs.append((used, entry.name, size, Path(entry.path)))
-        total = sum(b[2] for b in blobs)
-        report = {"cache_dir": str(self.root / "blobs"), "max_size": max_bytes, "before_bytes": total,
-                  "before_files": len(blobs), "removed_files": 0, "removed_bytes": 0}
+        before = total = sum(b[2] for b in blobs)
+        removed_files = removed_bytes = 0
         for _used, _, size, path in sorted(blobs):
             if total <= max_bytes:
                 break
@@ -107,10 +108,11 @@ class BlobCache:
             except OSError:
                 pass
             total -= size
-            report["removed_files"] += 1
-            report["removed_bytes"] += size
-        report.update(after_bytes=total, after_files=len(blobs) - report["removed_files"])
-        return report
+            removed_files += 1
+            removed_bytes += size
+        return CachePrune(cache_dir=str(self.root / "blobs"), max_size=max_bytes, before_bytes=before,
+                          before_files=len(blobs), removed_files=removed_files, removed_bytes=removed_bytes,
+                          after_bytes=total, after_files=len(blobs) - removed_files)
 
     def add(self, source: Path | str, sha256: str, *, dir_fd: int | None = None) -> None:
         """Keep a verified file: a hard link when on the same disk, else a copy; temp name, then rename.
@@ -198,8 +200,11 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
             mode = None if plan.single else _folder_mode(tree)
             entries = plan.manifest["files"]
             workers = max(1, min(svc.workers if svc else 4, len(entries)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-pull") as pool:
-                list(pool.map(lambda e: _fetch_one(svc, plan, cache, e, tree), entries))
+            # closed (no file started after a failure or Ctrl-C, running ones joined) before the staging folder goes
+            with closing(fan_out(lambda e: _fetch_one(svc, plan, cache, e, tree), entries, workers=workers,
+                                 name="its-pull")) as outs:
+                for out in outs:
+                    out.result()
             if not plan.single:
                 with atomic_target(tree.file("manifest.json")) as fd:
                     pwrite_all(fd, (json.dumps(plan.manifest, indent=2) + "\n").encode("utf-8"), 0)
@@ -270,7 +275,7 @@ def _subfolders(root: Path) -> list[str]:
         return []
 
 
-def prune_cache(root: Path, max_bytes: int) -> dict[str, Any]:
+def prune_cache(root: Path, max_bytes: int) -> CachePrune:
     """`cache prune --max-size`: trim the model blob cache under `root` (<cache dir>/models)."""
     if max_bytes < 0:
         raise E.InvalidInputError("the maximum cache size must not be negative")
@@ -322,7 +327,8 @@ def _folder_mode(tree: LocalTree) -> int:
         os.close(root)
 
 
-def _fetch_one(svc: StorageService, plan: PullPlan, cache: BlobCache, entry: dict[str, Any], tree: LocalTree) -> None:
+def _fetch_one(svc: StorageService | None, plan: PullPlan, cache: BlobCache, entry: dict[str, Any],
+               tree: LocalTree) -> None:
     local = tree.file(str(entry["path"]))  # a path the name rule refuses: UnsafeKeyError
     sha, size = str(entry["sha256"]), int(entry["size"])
     blob = cache.lookup(sha, size)

@@ -180,8 +180,7 @@ class ModelRegistry:
     def flush_webhooks(self, budget: float | None = None) -> WebhookFlush:
         """Send the webhook events waiting in the outbox (`model webhooks flush`)."""
         from its_store.registry import webhooks
-        return WebhookFlush.model_validate(
-            webhooks.flush(self.context.settings, budget=budget or webhooks.SEND_BUDGET).to_dict())
+        return webhooks.flush(self.context.settings, budget=budget or webhooks.SEND_BUDGET)
 
     def gc(self, name: str | None = None, *, keep_last: int, older_than: timedelta | str | float,
            stale: timedelta | str | float = "1h", dry_run: bool = False, now: datetime | None = None) -> GcReport:

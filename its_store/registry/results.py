@@ -115,6 +115,20 @@ class PullResult(OfflineMarks):
     variant: str | None = None
 
 
+class CachePrune(RegistryResult):
+    """`cache prune --max-size` (registry/pull.prune_cache): the local model blob cache trimmed, least
+    recently used first. Sizes in bytes; `after_*` is what the cache holds now."""
+
+    cache_dir: str                           # <cache dir>/models/blobs
+    max_size: int                            # the limit asked for
+    before_bytes: int
+    before_files: int
+    removed_files: int
+    removed_bytes: int
+    after_bytes: int
+    after_files: int
+
+
 class SharedFile(RegistryResult):
     path: str
     size: int
@@ -345,11 +359,12 @@ class GcReport(RegistryResult):
 
 # ----------------------------------------------------------------------------------------- webhooks
 class WebhookFlush(RegistryResult):
-    """`model webhooks flush`: what was delivered and what still waits in the outbox."""
+    """`model webhooks flush` (and the send after a registry change): what was delivered and what still
+    waits in the outbox. Built by registry/webhooks.flush as it sends."""
 
-    webhook: str | None = None
-    delivered: int = 0
-    delivered_ids: list[str] = Field(default_factory=list)
-    pending: int = 0
+    webhook: str | None = None               # scheme://host[:port]/... of the webhook: never its path or secret
+    delivered: int = 0                       # len(delivered_ids)
+    delivered_ids: list[str] = Field(default_factory=list)  # event ids, in the order sent
+    pending: int = 0                         # events still waiting for this webhook
     last_error: str | None = None
-    waiting_for_other_webhooks: int = 0
+    waiting_for_other_webhooks: int = 0      # queued for other webhook URLs: not this configuration's to send

@@ -9,12 +9,13 @@ names every damaged file.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.registry.manifest import stored_entries
 from its_store.registry.results import VerifyReport
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -62,8 +63,8 @@ def verify(ctx: RegistryContext, name: str, version: str) -> VerifyReport:
     entries = stored_entries(manifest)
     prefix = f"{name}/{version}/"
     workers = max(1, min(ctx.workers, len(entries)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="its-verify") as pool:
-        rows = list(pool.map(lambda e: check_one(ctx, prefix, e), entries))
+    with closing(fan_out(lambda e: check_one(ctx, prefix, e), entries, workers=workers, name="its-verify")) as outs:
+        rows = [out.result() for out in outs]  # in manifest order; the first error stops the rest
     damaged = [r for r in rows if not r["ok"]]
     return VerifyReport.model_validate({"model_name": name, "version": version, "files": len(rows),
                                         "verified_bytes": sum(r["size"] for r in rows if r["ok"]),

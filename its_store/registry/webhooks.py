@@ -27,7 +27,6 @@ import logging
 import os
 import secrets
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
 from its_store.core.retry import Backoff, retry_call
+from its_store.registry.results import WebhookFlush
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -47,21 +47,6 @@ PIGGYBACK_BUDGET = 2.0  # seconds any other model command may spend sending what
 ATTEMPT_TIMEOUT = 2.0
 TRIES = 5
 BACKOFF = Backoff(initial=0.25, cap=2.0, spread=0.2)  # pauses of 0.25, 0.5, 1 and 2 s, each +-20%
-
-
-@dataclass
-class FlushReport:
-    """What one flush did (the JSON of `model webhooks flush`)."""
-
-    delivered: list[str] = field(default_factory=list)
-    pending: int = 0
-    last_error: str | None = None
-    webhook: str | None = None
-    others: int = 0  # events waiting for other webhook URLs: not this configuration's to send
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"webhook": self.webhook, "delivered": len(self.delivered), "delivered_ids": self.delivered,
-                "pending": self.pending, "last_error": self.last_error, "waiting_for_other_webhooks": self.others}
 
 
 def outbox_base(settings: Settings) -> Path:
@@ -136,7 +121,7 @@ class Outbox:
             return []
 
 
-def emit(settings: Settings, event: dict[str, Any], *, budget: float = SEND_BUDGET) -> FlushReport | None:
+def emit(settings: Settings, event: dict[str, Any], *, budget: float = SEND_BUDGET) -> WebhookFlush | None:
     """Queue one event and try to send the outbox within `budget` seconds. Never raises: a webhook that
     is down (or a full disk) must not fail the registry change that already happened."""
     if not settings.model_webhook_url or not enqueue(settings, event):
@@ -157,21 +142,21 @@ def enqueue(settings: Settings, event: dict[str, Any]) -> bool:
         return False
 
 
-def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = False) -> FlushReport:
+def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = False) -> WebhookFlush:
     """Send waiting events, oldest first, until the outbox is empty, one stays undelivered, or the budget
     is spent. Runs under a lock file so that two processes never send the same event at once."""
     from its_store.core.files import file_lock
     from its_store.core.settings import webhook_origin
     if not settings.model_webhook_url:
-        report = FlushReport(pending=waiting_elsewhere(settings))
+        report = WebhookFlush(pending=waiting_elsewhere(settings))
         if quiet or not report.pending:
             return report
         raise E.ConfigError(f"{report.pending} webhook event(s) wait in {outbox_base(settings)} but "
                             "MINIO_MODEL_WEBHOOK_URL is not set",
                             hint="set the webhook URL they were queued for, then run `its-store model webhooks flush`")
     outbox = Outbox(outbox_dir(settings))
-    report = FlushReport(webhook=webhook_origin(settings.model_webhook_url),
-                         others=0 if quiet else waiting_elsewhere(settings))
+    report = WebhookFlush(webhook=webhook_origin(settings.model_webhook_url),
+                          waiting_for_other_webhooks=0 if quiet else waiting_elsewhere(settings))
     if not outbox.waiting():
         return report
     deadline = time.monotonic() + budget
@@ -187,7 +172,7 @@ def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = Fals
     return report
 
 
-def _send_waiting(settings: Settings, outbox: Outbox, report: FlushReport, deadline: float) -> None:
+def _send_waiting(settings: Settings, outbox: Outbox, report: WebhookFlush, deadline: float) -> None:
     from its_store.core.statefile import NotRegularFile, read_state
     for path in outbox.waiting():
         try:
@@ -201,7 +186,8 @@ def _send_waiting(settings: Settings, outbox: Outbox, report: FlushReport, deadl
         if not _deliver(settings, body, str(event_id), report, deadline):
             return  # keep the order: later events wait behind the first undelivered one
         path.unlink(missing_ok=True)
-        report.delivered.append(str(event_id))
+        report.delivered_ids.append(str(event_id))
+        report.delivered = len(report.delivered_ids)
 
 
 def _set_aside(path: Path, why: str) -> None:
@@ -216,7 +202,7 @@ def _set_aside(path: Path, why: str) -> None:
     log.warning("webhook outbox: %s; %s", why, done)
 
 
-def _deliver(settings: Settings, body: bytes, event_id: str, report: FlushReport, deadline: float) -> bool:
+def _deliver(settings: Settings, body: bytes, event_id: str, report: WebhookFlush, deadline: float) -> bool:
     """POST one event with retries and backoff inside the deadline; True after a 2xx answer."""
     from its_store.s3.webhook import WebhookDeliveryError, post
     headers = {"Content-Type": "application/json", "User-Agent": "its-store-webhook",

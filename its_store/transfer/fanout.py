@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -58,7 +58,7 @@ class Outcome(Generic[I, R]):
 
 def fan_out(fn: Callable[[I], R], items: Iterable[I], *, workers: int, ahead: int | None = None,
             ordered: bool = True, name: str = "its-fan",
-            initializer: Callable[[], None] | None = None) -> Iterator[Outcome[I, R]]:
+            initializer: Callable[[], None] | None = None) -> Generator[Outcome[I, R], None, None]:
     """fn over items on `workers` threads; yields one Outcome per item (see the module's rules).
 
     `ahead` (default 4 x workers, at least 1): the most items taken and not yet handed back.

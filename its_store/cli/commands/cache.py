@@ -63,8 +63,8 @@ def cache_prune(
     from its_store.registry.pull import prune_cache
     report = prune_cache(models_cache_root(out.STATE.settings()), parse_size(max_size, what="--max-size"))
     out.result(report, lambda: out.talk(
-        f"removed {report['removed_files']} cached model file(s), {human_size(report['removed_bytes'])}; "
-        f"{human_size(report['after_bytes'])} left in {report['cache_dir']}"))
+        f"removed {report.removed_files} cached model file(s), {human_size(report.removed_bytes)}; "
+        f"{human_size(report.after_bytes)} left in {report.cache_dir}"))
 
 
 def stats(

@@ -172,9 +172,11 @@ class Completer:
         return sorted((cache.bucket_names(fetch) if cache is not None else fetch()) or [])
 
     def aliases(self, bucket: str, name: str) -> list[str]:
-        def fetch(svc: Any) -> list[str]:
-            from its_store.registry.aliases import read
-            return sorted(read(svc.s3, bucket, name)[0].get("aliases") or {})
+        def fetch(svc: Any) -> list[str]:  # the registry's own read (parsed and validated); absent: none
+            from its_store.registry.aliases import aliases_key
+            from its_store.registry.store import DocStore
+            stored = DocStore(svc.s3, bucket).get(aliases_key(name))
+            return sorted(stored.doc["aliases"]) if stored is not None else []
         return self._cached(f"{self.server}\naliases\n{bucket}\n{name}", fetch)
 
     # ----------------------------------------------------------------------------------- keys
