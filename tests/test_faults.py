@@ -179,6 +179,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing(env, service, bucket, faulty, tmp_p
     hold.release()
     code, err = _finish(proc)
     assert code == E.EXIT_INTERRUPTED, err
+    assert "its-store: error: interrupted" in err, err  # one line says why (it was silent: Typer's own 130)
     assert list(dest.iterdir()) == []
     if direction == "upload":
         with pytest.raises(E.ObjectNotFoundError):

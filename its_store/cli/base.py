@@ -33,11 +33,22 @@ class ItsCommand(TyperCommand):
 
 
 class ItsGroupBase(TyperGroup):
-    """A group (`bucket`, `model`, ... and the root) whose help shows no `<bool>` on flags."""
+    """A group (`bucket`, `model`, ... and the root) whose help shows no `<bool>` on flags, and whose
+    commands' Ctrl-C reaches the one error mapping (cli/app.py) as an error saying so."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         hide_flag_metavars(self, ctx)
         super().format_help(ctx, formatter)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; Ctrl-C becomes InterruptedError_ (exit 130, "interrupted" on stderr). Typer
+        turns a KeyboardInterrupt into Exit(130), which, run as we run it (not standalone), it RETURNS: the
+        process exited 130 without a word, and a command's own `return 130` looked the same."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            from its_store.core.errors import InterruptedError_
+            raise InterruptedError_("interrupted") from exc
 
 
 def new_group(**settings: Any) -> typer.Typer:
