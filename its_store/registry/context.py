@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from its_store.core.settings import Settings
     from its_store.registry.offline import OfflineStore
     from its_store.s3.client import S3Client
+    from its_store.service.context import Op
     from its_store.service.storage import StorageService
 
 
@@ -87,10 +88,9 @@ class RegistryContext:
 
     # ------------------------------------------------------------------------------- deleting
     def invalidate(self, keys: list[str]) -> None:
-        """Writes that bypass StorageService must drop the service's cached metadata of those objects."""
-        cache = getattr(self.service, "cache", None)
-        if cache is not None and hasattr(cache, "invalidate_objects"):
-            cache.invalidate_objects(self.bucket, keys)
+        """Writes that bypass StorageService must drop the service's cached metadata of those objects
+        (through the storage Context, the one place that does it)."""
+        self.service.ctx.forget_keys(self.bucket, keys)
 
     def remove_keys(self, keys: list[str]) -> None:
         """Batch delete; the first per-key failure is raised (AccessDenied -> exit 6, ...)."""
@@ -113,13 +113,11 @@ class RegistryContext:
         return len(keys)
 
     # ------------------------------------------------------------------------------- bookkeeping
-    def audited(self, operation: str, key: str, **fields: Any) -> contextlib.AbstractContextManager[dict[str, Any]]:
-        """A context that appends one audit line (ok or error) for a registry change (state/audit.py)."""
-        log = getattr(self.service, "audit", None)
-        if log is None:
-            return contextlib.nullcontext(dict(fields))
-        from its_store.state.audit import recording
-        return recording(log, operation, bucket=self.bucket, key=key, **fields)
+    def audited(self, operation: str, key: str, **fields: Any) -> Op:
+        """One registry change, recorded by the storage Context's one recorder (ctx.op): one audit line,
+        ok or with the error, when the block ends; fields learnt in the block go into `op.fields`. The
+        cache is told by the writes themselves (invalidate), so the op forgets nothing more."""
+        return self.service.ctx.op(operation, bucket=self.bucket, key=key, forget=None, **fields)
 
     def emit(self, kind: str, name: str, version: str | None, **fields: Any) -> None:
         """POST a webhook event (registry/webhooks.py); never fails the change that already happened."""

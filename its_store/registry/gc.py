@@ -452,12 +452,11 @@ def _delete(ctx: RegistryContext, keys: list[str]) -> dict[str, str]:
 
 
 def _audit(ctx: RegistryContext, key: tuple[str, str], row: dict[str, Any], error: str | None, **extra: Any) -> None:
-    log = getattr(ctx.service, "audit", None)
-    if log is not None:
-        marker = ctx.service.leaves_delete_markers(ctx.bucket) or None  # asked once per bucket, remembered
-        log.record("model_gc", bucket=ctx.bucket, key=f"{key[0]}/{key[1]}/", ok=error is None,
-                   error="delete_failed" if error else None, model=key[0], version=key[1],
-                   objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker, **extra)
+    marker = ctx.service.leaves_delete_markers(ctx.bucket) or None  # asked once per bucket, remembered
+    op = ctx.service.ctx.op("model_gc", bucket=ctx.bucket, key=f"{key[0]}/{key[1]}/", forget=None, model=key[0],
+                            version=key[1], objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker,
+                            **extra)
+    op.finish(ok=error is None, error="delete_failed" if error else None)
 
 
 def _notify(ctx: RegistryContext, removed: Iterable[tuple[str, str]], bytes_of: dict[tuple[str, str], int]) -> None:

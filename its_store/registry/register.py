@@ -51,7 +51,7 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
         with ctx.audited("model_register", f"{name}/{fixed}/", model=name, version=fixed,
                          variant=details["variant"]) as entry:
             rec = variants.add_variant(ctx, name, fixed, files, details, progress)
-            entry.update(size=rec.size, uploaded_bytes=rec.uploaded_bytes)
+            entry.fields.update(size=rec.size, uploaded_bytes=rec.uploaded_bytes)
         ctx.emit("model.register", name, fixed, variant=details["variant"])
         return rec
     hash_files(files + ([details["card"]] if details["card"] else []), ctx.workers)
@@ -62,7 +62,7 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
             with ctx.audited("model_register", f"{name}/{chosen}/", model=name, version=chosen,
                              force=force) as entry:
                 rec = _register(ctx, name, chosen, files, details, force=force and not auto, progress=progress)
-                entry.update(size=rec.size, sha256=rec.sha256)
+                entry.fields.update(size=rec.size, sha256=rec.sha256)
             ctx.emit("model.register", name, rec.version)
             return rec
         except E.AlreadyExistsError:

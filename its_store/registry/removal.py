@@ -181,7 +181,7 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
         finally:
             release(ctx, [(name, version)])
         nbytes = sum(size for _, size in listed)
-        entry.update(objects=len(listed), size=nbytes)
+        entry.fields.update(objects=len(listed), size=nbytes)
         if pointing:
             ctx.store.update(aliases_doc.aliases_key(name),
                              lambda d: aliases_doc.drop_version(d, version, actor=ctx.actor, at=_now()))
