@@ -298,6 +298,34 @@ class AsyncStorageService(_AsyncWrapper):
         """The counters, returned directly as the documentation uses them (no network involved)."""
         return self._sync.get_stats()
 
+    # The other public methods of StorageService, awaited (run by __getattr__; typed here). `sync` is the
+    # service itself and `close` the façade's own, so StorageService.sync and .close are not among them.
+    if TYPE_CHECKING:  # pragma: no cover - declarations only
+        journal = _awaited(StorageService.journal)
+        resolve_bucket = _awaited(StorageService.resolve_bucket)
+        ensure_bucket = _awaited(StorageService.ensure_bucket)
+        list_buckets = _awaited(StorageService.list_buckets)
+        cached_bucket_names = _awaited(StorageService.cached_bucket_names)
+        init_buckets = _awaited(StorageService.init_buckets)
+        download_to_stream = _awaited(StorageService.download_to_stream)
+        head = _awaited(StorageService.head)
+        iter_objects = _awaited(StorageService.iter_objects)
+        remove_batch = _awaited(StorageService.remove_batch)
+        leaves_delete_markers = _awaited(StorageService.leaves_delete_markers)
+        batch = _awaited(StorageService.batch)
+        versions = _awaited(StorageService.versions)
+        tagging = _awaited(StorageService.tagging)
+        lifecycle = _awaited(StorageService.lifecycle)
+        retention = _awaited(StorageService.retention)
+        buckets = _awaited(StorageService.buckets)
+        policies = _awaited(StorageService.policies)
+        verify = _awaited(StorageService.verify)
+        get_bucket_encryption = _awaited(StorageService.get_bucket_encryption)
+        set_bucket_encryption = _awaited(StorageService.set_bucket_encryption)
+        delete_bucket_encryption = _awaited(StorageService.delete_bucket_encryption)
+        flush_stats = _awaited(StorageService.flush_stats)
+        reset_stats = _awaited(StorageService.reset_stats)
+
 
 class AsyncModelRegistry(_AsyncWrapper):
     """ModelRegistry with awaitable operations. `.sync` is the wrapped synchronous registry.
