@@ -28,10 +28,10 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from its_store.core import forks
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
         UploadResponse,
     )
     from its_store.core.settings import Settings
+    from its_store.registry.registry import ModelRegistry
     from its_store.service.health import HealthReport
     from its_store.service.storage import StorageService
     from its_store.state.stats import StorageStats
@@ -60,6 +61,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 W = TypeVar("W", bound="_AsyncWrapper")
 DEFAULT_THREADS = 8
 
@@ -192,6 +194,12 @@ class HealthStatus(dict[str, Any]):
         return dict(self._fill().items())
 
 
+if TYPE_CHECKING:  # pragma: no cover
+    def _awaited(method: Callable[Concatenate[Any, P], T]) -> Callable[Concatenate[Any, P], Coroutine[object, None, T]]:
+        """`method` of the wrapped class, awaited: what _AsyncWrapper.__getattr__ gives at run time."""
+        raise NotImplementedError
+
+
 class _AsyncWrapper:
     """Any public method of the wrapped sync object not written out below becomes a coroutine too."""
 
@@ -290,31 +298,72 @@ class AsyncStorageService(_AsyncWrapper):
         """The counters, returned directly as the documentation uses them (no network involved)."""
         return self._sync.get_stats()
 
+    # The other public methods of StorageService, awaited (run by __getattr__; typed here). `sync` is the
+    # service itself and `close` the façade's own, so StorageService.sync and .close are not among them.
+    if TYPE_CHECKING:  # pragma: no cover - declarations only
+        journal = _awaited(StorageService.journal)
+        resolve_bucket = _awaited(StorageService.resolve_bucket)
+        ensure_bucket = _awaited(StorageService.ensure_bucket)
+        list_buckets = _awaited(StorageService.list_buckets)
+        cached_bucket_names = _awaited(StorageService.cached_bucket_names)
+        init_buckets = _awaited(StorageService.init_buckets)
+        download_to_stream = _awaited(StorageService.download_to_stream)
+        head = _awaited(StorageService.head)
+        iter_objects = _awaited(StorageService.iter_objects)
+        remove_batch = _awaited(StorageService.remove_batch)
+        leaves_delete_markers = _awaited(StorageService.leaves_delete_markers)
+        batch = _awaited(StorageService.batch)
+        versions = _awaited(StorageService.versions)
+        tagging = _awaited(StorageService.tagging)
+        lifecycle = _awaited(StorageService.lifecycle)
+        retention = _awaited(StorageService.retention)
+        buckets = _awaited(StorageService.buckets)
+        policies = _awaited(StorageService.policies)
+        verify = _awaited(StorageService.verify)
+        get_bucket_encryption = _awaited(StorageService.get_bucket_encryption)
+        set_bucket_encryption = _awaited(StorageService.set_bucket_encryption)
+        delete_bucket_encryption = _awaited(StorageService.delete_bucket_encryption)
+        flush_stats = _awaited(StorageService.flush_stats)
+        reset_stats = _awaited(StorageService.reset_stats)
+        disk_usage = _awaited(StorageService.disk_usage)
+        presign = _awaited(StorageService.presign)
+
 
 class AsyncModelRegistry(_AsyncWrapper):
-    """ModelRegistry with awaitable operations. `.sync` is the wrapped synchronous registry."""
+    """ModelRegistry with awaitable operations. `.sync` is the wrapped synchronous registry.
 
-    def __init__(self, registry: Any, *, threads: int | None = None, own: bool = False) -> None:
+    Every public method of ModelRegistry is awaitable with its own parameters and result: at run time
+    _AsyncWrapper.__getattr__ runs it in this façade's threads; a type checker sees the declarations below
+    (the sync method's signature, its result awaited), so a misspelt method or field is an error, not Any."""
+
+    def __init__(self, registry: ModelRegistry, *, threads: int | None = None, own: bool = False) -> None:
         """`own`: close() also closes `registry` (when it has a close())."""
         self._owns = own
         self._sync = registry
         self._runner = _Runner(threads or DEFAULT_THREADS)
 
     @property
-    def sync(self) -> Any:
+    def sync(self) -> ModelRegistry:
         return self._sync
 
-    async def register_model(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._runner.run(self._sync.register_model, *args, **kwargs)
-
-    async def list_models(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._runner.run(self._sync.list_models, *args, **kwargs)
-
-    async def get_model(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._runner.run(self._sync.get_model, *args, **kwargs)
-
-    async def generate_download_url(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._runner.run(self._sync.generate_download_url, *args, **kwargs)
+    if TYPE_CHECKING:  # pragma: no cover - declarations only; see the class docstring
+        register_model = _awaited(ModelRegistry.register_model)
+        list_models = _awaited(ModelRegistry.list_models)
+        versions = _awaited(ModelRegistry.versions)
+        show_model = _awaited(ModelRegistry.show_model)
+        resolve = _awaited(ModelRegistry.resolve)
+        promote = _awaited(ModelRegistry.promote)
+        get_aliases = _awaited(ModelRegistry.get_aliases)
+        delete_model = _awaited(ModelRegistry.delete_model)
+        flush_webhooks = _awaited(ModelRegistry.flush_webhooks)
+        gc = _awaited(ModelRegistry.gc)
+        lineage = _awaited(ModelRegistry.lineage)
+        seal = _awaited(ModelRegistry.seal)
+        diff = _awaited(ModelRegistry.diff)
+        verify_model = _awaited(ModelRegistry.verify_model)
+        get_model = _awaited(ModelRegistry.get_model)
+        generate_download_url = _awaited(ModelRegistry.generate_download_url)
+        download_urls = _awaited(ModelRegistry.download_urls)
 
 
 _shared: dict[int, AsyncStorageService] = {}
@@ -339,8 +388,8 @@ async def get_storage_service(settings: Settings | None = None) -> AsyncStorageS
         return wrapper
 
 
-async def get_model_registry(*args: Any, **kwargs: Any) -> AsyncModelRegistry:
-    """The async view of `its_store.registry.registry.get_model_registry(...)` (same arguments)."""
+async def get_model_registry(settings: Settings | None = None) -> AsyncModelRegistry:
+    """The async view of `its_store.registry.registry.get_model_registry(settings)`."""
     try:
         from its_store.registry import registry
     except ImportError as exc:
@@ -348,5 +397,5 @@ async def get_model_registry(*args: Any, **kwargs: Any) -> AsyncModelRegistry:
             raise
         from its_store.core.errors import ItsStoreError
         raise ItsStoreError("the model registry is not available in this version of its-store") from None
-    sync = await _RUNNER.run(registry.get_model_registry, *args, **kwargs)
+    sync = await _RUNNER.run(registry.get_model_registry, settings)
     return AsyncModelRegistry(sync)

@@ -18,32 +18,56 @@ import atexit
 import logging
 import os
 import sys
+import types
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 log = logging.getLogger("its_store.forks")
 
-_renewals: dict[tuple[int, str], weakref.WeakMethod[Callable[[], None]]] = {}
-_exits: list[weakref.WeakMethod[Callable[[], None]]] = []
+
+class _Bound:
+    """A bound method held weakly: its object by a plain weak reference, its function as is.
+
+    Not weakref.WeakMethod: its internal callback dereferences the WeakMethod itself, and at interpreter
+    exit, when the WeakMethod is cleared before its object, that prints "Exception ignored in ... _cb:
+    AttributeError: 'NoneType' object has no attribute '_alive'" (Python 3.11) into every script's stderr."""
+
+    __slots__ = ("func", "owner")
+
+    def __init__(self, method: Callable[[], None], forget: Callable[[object], object] | None = None) -> None:
+        owner = getattr(method, "__self__", None)
+        func = getattr(method, "__func__", None)
+        if owner is None or func is None:
+            raise TypeError("renew_in_child() takes a bound method")
+        self.owner = weakref.ref(owner, forget)
+        self.func: Callable[[object], None] = func
+
+    def __call__(self) -> Callable[[], None] | None:
+        """The bound method again, or None once its object is gone."""
+        owner = self.owner()
+        return None if owner is None else types.MethodType(self.func, owner)
+
+
+_renewals: dict[tuple[int, str], _Bound] = {}
+_exits: list[_Bound] = []
 
 
 def renew_in_child(method: Callable[[], None]) -> None:
     """Call the bound `method` in every child forked while its object is alive."""
-    _remember(_renewals, method)
-
-
-def at_exit_in_child(method: Callable[[], None]) -> None:
-    """Call the bound `method` when this (forked) process ends; for use in a renew_in_child method."""
-    _exits.append(weakref.WeakMethod(method))  # type: ignore[arg-type]
-
-
-def _remember(table: dict[tuple[int, str], Any], method: Callable[[], None]) -> None:
     owner = getattr(method, "__self__", None)
     if owner is None:
         raise TypeError("renew_in_child() takes a bound method")
     key = (id(owner), method.__name__)
-    table[key] = weakref.WeakMethod(method, lambda _ref, key=key: table.pop(key, None))  # type: ignore[arg-type]
+
+    def forget(_ref: object, table: dict[tuple[int, str], _Bound] = _renewals) -> None:
+        table.pop(key, None)  # the table as a default: still there while the interpreter shuts down
+
+    _renewals[key] = _Bound(method, forget)
+
+
+def at_exit_in_child(method: Callable[[], None]) -> None:
+    """Call the bound `method` when this (forked) process ends; for use in a renew_in_child method."""
+    _exits.append(_Bound(method))
 
 
 def _run_exits() -> None:

@@ -6,7 +6,7 @@ at most 1 MiB, stored as NAME/VERSION/card.md, read back for `model show`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 
 
-def prepare(ctx: RegistryContext, model_path: Path | str, metrics: dict[str, Any] | None, training_config: Any,
-            tags: dict[str, Any] | None, description: str, *, force: bool, variant: str | None,
+def prepare(ctx: RegistryContext, model_path: Path | str, metrics: Mapping[str, Any] | None, training_config: Any,
+            tags: Mapping[str, Any] | None, description: str, *, force: bool, variant: str | None,
             parents: Iterable[str] | None, datasets: Iterable[str] | None, run_id: str | None,
             git_dir: Path | str | None, card: Path | str | None, dedup: bool) -> tuple[list[LocalFile], dict[str, Any]]:
     """Check every input of a registration and gather its files and the manifest's details."""

@@ -12,7 +12,7 @@ import functools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,7 +147,7 @@ def parse_model_ref(text: str) -> tuple[str, str | None]:
     return name, ref or None
 
 
-def parse_metrics(items: dict[str, Any] | None) -> dict[str, float]:
+def parse_metrics(items: Mapping[str, Any] | None) -> dict[str, float]:
     """Metrics are finite numbers: anything else could not be compared by --where or --sort."""
     out: dict[str, float] = {}
     for key, value in (items or {}).items():
@@ -163,7 +163,7 @@ def parse_metrics(items: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
-def validate_tags(tags: dict[str, Any] | None) -> dict[str, str]:
+def validate_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in (tags or {}).items():
         if not isinstance(key, str) or not key.strip() or len(key) > 128:

@@ -9,7 +9,7 @@ An existing version refuses a new registration unless --force, or, given a varia
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,8 @@ AUTO_ATTEMPTS = 5
 
 
 def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str, version: str = AUTO,
-                   metrics: dict[str, Any] | None = None, training_config: Any = None,
-                   tags: dict[str, Any] | None = None, description: str = "", *, force: bool = False,
+                   metrics: Mapping[str, Any] | None = None, training_config: Any = None,
+                   tags: Mapping[str, Any] | None = None, description: str = "", *, force: bool = False,
                    progress: Callable[[int], None] | None = None, variant: str | None = None,
                    parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
                    run_id: str | None = None, git_dir: Path | str | None = None,

@@ -19,10 +19,10 @@ compare-and-swap documents go through store.py, the document reads through docs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from its_store.core.refs import validate_bucket
 from its_store.registry.context import RegistryContext, default_actor
@@ -106,19 +106,22 @@ class ModelRegistry:
 
     # ------------------------------------------------------------------------------------ register
     def register_model(self, model_path: Path | str, model_name: str, version: str = AUTO,
-                       metrics: dict[str, Any] | None = None, training_config: Any = None,
-                       tags: dict[str, Any] | None = None, description: str = "", *, force: bool = False,
+                       metrics: Mapping[str, float | str] | None = None,
+                       training_config: dict[str, object] | list[object] | Path | str | None = None,
+                       tags: Mapping[str, str | float] | None = None, description: str = "", *, force: bool = False,
                        progress: Callable[[int], None] | None = None, variant: str | None = None,
                        parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
                        run_id: str | None = None, git_dir: Path | str | None = None,
                        card: Path | str | None = None, dedup: bool = True) -> Registration:
         """Upload a file or folder as NAME@VERSION; the manifest goes last, write-once.
 
-        `version` is a semantic version or "auto" (next patch). `training_config` is a dict (stored in the
-        manifest) or the path of a JSON/YAML file (parsed into the manifest and stored byte for byte as a
-        file of the version). An existing version raises AlreadyExistsError unless `force`, or, with
-        `variant`, gains that variant (variants.py). Lineage: `parents` ("name@version", must exist),
-        `datasets` ("URI[@VERSION]"), `run_id`, and the git state of `git_dir` (None: not recorded).
+        `version` is a semantic version or "auto" (next patch). `metrics` are numbers (or their text, as
+        a command line gives them), `tags` text (a number is stored as its text). `training_config` is a
+        JSON-serialisable dict or list (stored in the manifest) or the path of a JSON/YAML file (parsed
+        into the manifest and stored byte for byte as a file of the version). An existing version raises
+        AlreadyExistsError unless `force`, or, with `variant`, gains that variant (variants.py). Lineage:
+        `parents` ("name@version", must exist), `datasets` ("URI[@VERSION]"), `run_id`, and the git state
+        of `git_dir` (None: not recorded).
         `card` is a Markdown file stored as NAME/VERSION/card.md. Files whose bytes the registry already
         holds are copied server-side instead of uploaded (dedup.py) unless `dedup` is False.
         """

@@ -1,17 +1,19 @@
 """What the registry's public calls return: pydantic models (core.models.Result), one per answer.
 
 `its-store model ... --json` prints `result.model_dump(mode="json")`, so every field name here is a public
-API: add, never rename. Free-form user data (metrics, training config, git facts) is typed as what it
-is, data: dict[str, Any]. Entries copied from stored documents (file entries, alias history) keep any
-field a newer its-store may have written (extra="allow"). The documents stored in the bucket (the
-manifest, the alias document) are not these models: they keep their own format (manifest.py).
+API: add, never rename. Free-form user data is typed as what it is: git facts dict[str, Any], the
+training config `JsonValue` (what JSON holds: narrow it with isinstance). Metrics are finite numbers and
+tags text (registry/validate.py checks both on every read), so they are typed so. Entries copied from
+stored documents (file entries, alias history) keep any field a newer its-store may have written
+(extra="allow"). The documents stored in the bucket (the manifest, the alias document) are not these
+models: they keep their own format (manifest.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, JsonValue
 
 from its_store.core.models import Result
 
@@ -64,8 +66,8 @@ class ModelVersion(OfflineMarks):
 
     model_name: str
     version: str
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    tags: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, int | float] = Field(default_factory=dict)  # int | float: an integer stays one in JSON
+    tags: dict[str, str] = Field(default_factory=dict)
     created_at: str | None = None
     created_by: str | None = None
     size: int = 0
@@ -84,7 +86,7 @@ class ModelVersion(OfflineMarks):
 class ModelDetails(ModelVersion):
     """`model show`: a version in full."""
 
-    training_config: Any = None
+    training_config: JsonValue = None   # as registered: a dict or list (narrow it with isinstance)
     training_config_file: str | None = None
     tool_version: str | None = None
     card: str | None = None
