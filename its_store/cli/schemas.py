@@ -74,6 +74,8 @@ RESULTS: dict[str, Output] = {
     "tag get": Output(("its_store.service.tags:TagSet",)),
     "tag rm": Output(("its_store.service.tags:TagSet",)),
     "restore": Output(("its_store.service.versions:RestoreResult",)),
+    # the local state: stats, metadata cache, audit log (state/)
+    "stats": Output(("its_store.state.stats:StorageStats", "its_store.state.stats:StatsReset")),
 }
 
 

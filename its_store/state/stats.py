@@ -19,14 +19,16 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, PrivateAttr, computed_field, field_serializer
+
 from its_store.core import forks
 from its_store.core.errors import ItsStoreError
 from its_store.core.jsontext import loads
+from its_store.core.models import Result
 
 log = logging.getLogger("its_store.state.stats")
 
@@ -34,8 +36,10 @@ AUTOFLUSH_SECONDS = 30.0  # a long-running process lands its counts at least thi
 _FIELDS = ("count", "failures", "bytes", "seconds")
 
 
-@dataclass
-class OpCounter:
+class OpCounter(Result):
+    """The counts of one operation (upload, download, copy, delete, ...): how many ran, how many failed,
+    and the bytes and seconds of the successful ones (the speeds are bytes / seconds)."""
+
     count: int = 0
     failures: int = 0
     bytes: int = 0
@@ -46,20 +50,43 @@ def _empty_delta() -> dict[str, Any]:
     return {"operations": {}, "cache_hits": 0, "cache_misses": 0}
 
 
-@dataclass
-class StorageStats:
-    operations: dict[str, OpCounter] = field(default_factory=dict)
+class StorageStats(Result):
+    """Operation counters: what `get_stats()` returns (the persisted totals of every run on this machine,
+    a snapshot) and what `stats --json` prints, and also the live, thread-safe counter of one service
+    (`svc.stats`). One model for both, so that both read the same way: `get_success_rate()`,
+    `get_cache_hit_rate()`, `average_upload_speed_bps` (the product documentation's names). The derived
+    figures are computed fields: in the JSON, rates are rounded to 3 decimals and speeds to 1.
+
+    The live counter's bookkeeping (the delta not yet saved, its lock, the autoflush hook) is private
+    state, never part of the model's fields or its JSON."""
+
+    operations: dict[str, OpCounter] = Field(default_factory=dict,
+                                             description="Counts by operation name, sorted by name in the JSON.")
     cache_hits: int = 0
     cache_misses: int = 0
-    since: str | None = None  # first time anything was counted (persisted totals only)
-    gauges: dict[str, float] = field(default_factory=dict)  # last values (e.g. the watcher's backlog)
-    autoflush: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
-    _pending: dict[str, Any] = field(default_factory=_empty_delta, repr=False, compare=False)
-    _last_flush: float = field(default_factory=time.monotonic, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    since: str | None = Field(default=None, description="First time anything was counted (ISO 8601, UTC; "
+                                                        "persisted totals only).")
+    gauges: dict[str, int | float] = Field(default_factory=dict, description="Last values reported by long-running "
+                                     "commands (e.g. the watcher's backlog), sorted by name in the JSON.")
+    prometheus_file: str | None = Field(default=None, description="The node_exporter textfile written "
+                                        "(`stats --prometheus FILE`), else null.")
 
-    def __post_init__(self) -> None:
+    _autoflush: Callable[[], Any] | None = PrivateAttr(default=None)
+    _pending: dict[str, Any] = PrivateAttr(default_factory=_empty_delta)
+    _last_flush: float = PrivateAttr(default_factory=time.monotonic)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, context: Any, /) -> None:
         forks.renew_in_child(self._renew_in_child)
+
+    @property
+    def autoflush(self) -> Callable[[], Any] | None:
+        """Called to save the counts at least every AUTOFLUSH_SECONDS while they change (the service sets it)."""
+        return self._autoflush
+
+    @autoflush.setter
+    def autoflush(self, hook: Callable[[], Any] | None) -> None:
+        self._autoflush = hook
 
     def _renew_in_child(self) -> None:
         """After a fork: the parent's unsaved counts are the parent's to save (a child saving them too
@@ -67,12 +94,12 @@ class StorageStats:
         self._lock = threading.Lock()  # another thread of the parent may have held it at the fork
         self._pending = _empty_delta()
         self._last_flush = time.monotonic()
-        if self.autoflush is not None:
+        if self._autoflush is not None:
             forks.at_exit_in_child(self._flush_at_exit)
 
     def _flush_at_exit(self) -> None:
-        if self.autoflush is not None:
-            self.autoflush()
+        if self._autoflush is not None:
+            self._autoflush()
 
     def record(self, op: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
         add = {"count": 1, "failures": 0 if ok else 1, "bytes": nbytes if ok else 0,
@@ -93,16 +120,19 @@ class StorageStats:
         self._maybe_flush()
 
     def record_cache(self, hit: bool) -> None:
-        name = "cache_hits" if hit else "cache_misses"
         with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
-            self._pending[name] += 1
+            if hit:
+                self.cache_hits += 1
+                self._pending["cache_hits"] += 1
+            else:
+                self.cache_misses += 1
+                self._pending["cache_misses"] += 1
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
-        if self.autoflush is not None and time.monotonic() - self._last_flush >= AUTOFLUSH_SECONDS:
+        if self._autoflush is not None and time.monotonic() - self._last_flush >= AUTOFLUSH_SECONDS:
             self._last_flush = time.monotonic()
-            self.autoflush()
+            self._autoflush()
 
     def take_pending(self) -> dict[str, Any]:
         """What was counted since the last call (a delta for StatsStore.merge), and start a new delta."""
@@ -116,10 +146,12 @@ class StorageStats:
         with self._lock:
             self._pending = merge_delta(delta, self._pending)  # the newer gauges win
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def total_operations(self) -> int:
         return sum(c.count for c in self.operations.values())
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def failed_operations(self) -> int:
         return sum(c.failures for c in self.operations.values())
@@ -134,44 +166,67 @@ class StorageStats:
         total = self.cache_hits + self.cache_misses
         return 0.0 if total == 0 else 100.0 * self.cache_hits / total
 
+    @computed_field(description="get_success_rate(), rounded to 3 decimals.")  # type: ignore[prop-decorator]
+    @property
+    def success_rate(self) -> float:
+        return round(self.get_success_rate(), 3)
+
+    @computed_field(description="get_cache_hit_rate(), rounded to 3 decimals.")  # type: ignore[prop-decorator]
+    @property
+    def cache_hit_rate(self) -> float:
+        return round(self.get_cache_hit_rate(), 3)
+
     def _speed(self, op: str) -> float:
         counter = self.operations.get(op)
         if not counter or counter.seconds <= 0:
             return 0.0
         return counter.bytes / counter.seconds
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def average_upload_speed_bps(self) -> float:
-        """Bytes per second averaged over successful uploads."""
+        """Bytes per second averaged over successful uploads (rounded to 1 decimal in the JSON)."""
         return self._speed("upload")
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def average_download_speed_bps(self) -> float:
+        """Bytes per second averaged over successful downloads (rounded to 1 decimal in the JSON)."""
         return self._speed("download")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "total_operations": self.total_operations,
-            "failed_operations": self.failed_operations,
-            "success_rate": round(self.get_success_rate(), 3),
-            "cache_hits": self.cache_hits,
-            "cache_misses": self.cache_misses,
-            "cache_hit_rate": round(self.get_cache_hit_rate(), 3),
-            "average_upload_speed_bps": round(self.average_upload_speed_bps, 1),
-            "average_download_speed_bps": round(self.average_download_speed_bps, 1),
-            "operations": {name: vars(c).copy() for name, c in sorted(self.operations.items())},
-            "since": self.since,
-            "gauges": dict(sorted(self.gauges.items())),
-        }
+    @field_serializer("average_upload_speed_bps", "average_download_speed_bps")
+    def _rounded_speed(self, value: float) -> float:
+        return round(value, 1)
+
+    @field_serializer("operations")
+    def _sorted_operations(self, value: dict[str, OpCounter]) -> dict[str, OpCounter]:
+        return dict(sorted(value.items()))
+
+    @field_serializer("gauges")
+    def _sorted_gauges(self, value: dict[str, int | float]) -> dict[str, int | float]:
+        return dict(sorted(value.items()))
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> StorageStats:
-        """Stats from a persisted record (the stats.json document)."""
+        """Stats from a persisted record (the stats.json document, checked by _check_record)."""
+        since = record.get("since")
         stats = cls(cache_hits=int(record.get("cache_hits", 0)), cache_misses=int(record.get("cache_misses", 0)),
-                    since=record.get("since"), gauges=dict(record.get("gauges") or {}))
+                    since=since if isinstance(since, str) else None,
+                    gauges={str(k): v for k, v in (record.get("gauges") or {}).items()})
         for name, counter in (record.get("operations") or {}).items():
             stats.operations[str(name)] = OpCounter(**{k: counter.get(k, 0) for k in _FIELDS})
         return stats
+
+    def with_prometheus_file(self, path: Path) -> StorageStats:
+        """These totals written as a node_exporter textfile at `path` (write_prometheus), and saying so
+        in `prometheus_file`: what `stats --prometheus FILE` prints."""
+        return self.model_copy(update={"prometheus_file": str(write_prometheus(self, path))})
+
+
+class StatsReset(Result):
+    """What `stats --reset` prints: the saved totals were zeroed."""
+
+    reset: bool = True
 
 
 def _check_record(record: dict[str, Any]) -> None:
@@ -275,7 +330,8 @@ class StatsStore:
         with self._locked():
             return StorageStats.from_record(self._read())
 
-    def reset(self) -> None:
+    def reset(self) -> StatsReset:
+        """Zero the totals (a fresh `since`)."""
         from its_store.core.errors import LocalIOError
         try:
             with self._locked():
@@ -283,6 +339,7 @@ class StatsStore:
                              "operations": {}, "cache_hits": 0, "cache_misses": 0})
         except OSError as exc:
             raise LocalIOError(f"cannot reset the stats in {self.path}: {exc.strerror or exc}") from None
+        return StatsReset()
 
 
 def flush_pending(stats: StorageStats, store: StatsStore) -> bool:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.core.units import human_size
+
+if TYPE_CHECKING:
+    from its_store.state.stats import StorageStats
 
 cache_app = new_group(no_args_is_help=True,
                       help="The metadata cache (disk or Redis): statistics, clear; the model blob cache: prune.")
@@ -79,34 +82,32 @@ def stats(
     """
     svc = out.STATE.service()
     if reset:
-        svc.reset_stats()
-        out.result({"reset": True}, lambda: out.talk("stats reset"))
+        done = svc.reset_stats()
+        out.result(done, lambda: out.talk("stats reset"))
         return
     totals = svc.get_stats()
-    doc = totals.to_dict()
     if prometheus is not None:
-        from its_store.state.stats import write_prometheus
-        doc["prometheus_file"] = str(write_prometheus(totals, prometheus))
-    out.result(doc, lambda: _stats_human(doc))
+        totals = totals.with_prometheus_file(prometheus)
+    out.result(totals, lambda: _stats_human(totals))
 
 
-def _stats_human(doc: dict[str, Any]) -> None:
-    rows = [["operations", doc["total_operations"]], ["failed", doc["failed_operations"]],
-            ["success rate", f"{doc['success_rate']:.1f} %"],
-            ["cache hit rate", f"{doc['cache_hit_rate']:.1f} % ({doc['cache_hits']} hits, "
-                               f"{doc['cache_misses']} misses)"],
-            ["avg upload speed", f"{human_size(doc['average_upload_speed_bps'])}/s"],
-            ["avg download speed", f"{human_size(doc['average_download_speed_bps'])}/s"],
-            ["since", doc.get("since") or ""]]
+def _stats_human(stats: StorageStats) -> None:
+    rows: list[list[Any]] = [["operations", stats.total_operations], ["failed", stats.failed_operations],
+            ["success rate", f"{stats.success_rate:.1f} %"],
+            ["cache hit rate", f"{stats.cache_hit_rate:.1f} % ({stats.cache_hits} hits, "
+                               f"{stats.cache_misses} misses)"],
+            ["avg upload speed", f"{human_size(round(stats.average_upload_speed_bps, 1))}/s"],
+            ["avg download speed", f"{human_size(round(stats.average_download_speed_bps, 1))}/s"],
+            ["since", stats.since or ""]]
     out.table(["stat", "value"], rows)
-    ops = doc["operations"]
+    ops = sorted(stats.operations.items())
     if ops:
         out.console().print()
         out.table(["operation", "count", "failures", "bytes", "seconds"],
-                  ([name, c["count"], c["failures"], human_size(c["bytes"]), f"{c['seconds']:.2f}"]
-                   for name, c in ops.items()), right=["count", "failures", "bytes", "seconds"])
-    if doc.get("prometheus_file"):
-        out.talk(f"wrote {doc['prometheus_file']}")
+                  ([name, c.count, c.failures, human_size(c.bytes), f"{c.seconds:.2f}"]
+                   for name, c in ops), right=["count", "failures", "bytes", "seconds"])
+    if stats.prometheus_file:
+        out.talk(f"wrote {stats.prometheus_file}")
 
 
 def register(app: typer.Typer) -> None:
