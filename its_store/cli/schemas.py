@@ -76,6 +76,8 @@ RESULTS: dict[str, Output] = {
     "restore": Output(("its_store.service.versions:RestoreResult",)),
     # the local state: stats, metadata cache, audit log (state/)
     "stats": Output(("its_store.state.stats:StorageStats", "its_store.state.stats:StatsReset")),
+    "cache stats": Output(("its_store.state.service_cache:CacheStats",)),
+    "cache clear": Output(("its_store.state.service_cache:CacheCleared",)),
 }
 
 

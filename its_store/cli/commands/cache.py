@@ -12,6 +12,7 @@ from its_store.cli.base import add_commands, new_group
 from its_store.core.units import human_size
 
 if TYPE_CHECKING:
+    from its_store.state.service_cache import CacheStats
     from its_store.state.stats import StorageStats
 
 cache_app = new_group(no_args_is_help=True,
@@ -30,14 +31,14 @@ def cache_stats(json_: Json = False) -> None:
     out.result(data, lambda: _cache_human(data))
 
 
-def _cache_human(data: dict[str, Any]) -> None:
-    size = data.get("size_bytes")
-    rows = [["backend", data.get("backend")], ["location", data.get("location", "")],
-            ["entries", data.get("entries")], ["size", human_size(size) if size is not None else "?"],
-            ["ttl", f"{data.get('ttl_seconds')} s"],
-            ["hit rate", f"{data['hit_rate']:.1f} % ({data['hits']} hits, {data['misses']} misses)"]]
-    if data.get("degraded_from"):
-        rows.append(["unavailable", ", ".join(data["degraded_from"])])
+def _cache_human(data: CacheStats) -> None:
+    size = data.size_bytes
+    rows: list[list[Any]] = [
+        ["backend", data.backend], ["location", data.location], ["entries", data.entries],
+        ["size", human_size(size) if size is not None else "?"], ["ttl", f"{data.ttl_seconds} s"],
+        ["hit rate", f"{data.hit_rate:.1f} % ({data.hits} hits, {data.misses} misses)"]]
+    if data.degraded_from:
+        rows.append(["unavailable", ", ".join(data.degraded_from)])
     out.table(["cache", "value"], rows)
 
 
@@ -46,10 +47,8 @@ def cache_clear(json_: Json = False) -> None:
 
     Example: its-store cache clear
     """
-    svc = out.STATE.service()
-    cleared = svc.cache.clear()
-    doc = {"backend": svc.cache.backend.backend, "cleared": cleared}
-    out.result(doc, lambda: out.talk(f"cleared {cleared} cache entries ({doc['backend']})"))
+    done = out.STATE.service().cache.clear()
+    out.result(done, lambda: out.talk(f"cleared {done.cleared} cache entries ({done.backend})"))
 
 
 def cache_prune(
