@@ -78,6 +78,8 @@ RESULTS: dict[str, Output] = {
     "stats": Output(("its_store.state.stats:StorageStats", "its_store.state.stats:StatsReset")),
     "cache stats": Output(("its_store.state.service_cache:CacheStats",)),
     "cache clear": Output(("its_store.state.service_cache:CacheCleared",)),
+    "audit tail": Output(("its_store.state.audit:AuditRecord",), lines=True),
+    "audit ship": Output(("its_store.state.ship:ShipResult",)),
 }
 
 
