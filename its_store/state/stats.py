@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from pydantic import Field, PrivateAttr, computed_field, field_serializer
 
@@ -46,7 +46,20 @@ class OpCounter(Result):
     seconds: float = 0.0
 
 
-def _empty_delta() -> dict[str, Any]:
+class StatsRecord(TypedDict, total=False):
+    """The stats.json document (StatsStore), and a delta of it: what one process counted since its last
+    save (StorageStats.take_pending). Every field is optional: a missing count is zero."""
+
+    version: int
+    since: str
+    updated: str
+    operations: dict[str, dict[str, float]]  # count, failures, bytes (whole numbers) and seconds
+    cache_hits: int
+    cache_misses: int
+    gauges: dict[str, float]
+
+
+def _empty_delta() -> StatsRecord:
     return {"operations": {}, "cache_hits": 0, "cache_misses": 0}
 
 
@@ -72,7 +85,7 @@ class StorageStats(Result):
                                         "(`stats --prometheus FILE`), else null.")
 
     _autoflush: Callable[[], Any] | None = PrivateAttr(default=None)
-    _pending: dict[str, Any] = PrivateAttr(default_factory=_empty_delta)
+    _pending: StatsRecord = PrivateAttr(default_factory=_empty_delta)
     _last_flush: float = PrivateAttr(default_factory=time.monotonic)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -106,7 +119,7 @@ class StorageStats(Result):
                "seconds": seconds if ok else 0.0}
         with self._lock:
             _add_op(self.operations.setdefault(op, OpCounter()), add)
-            pending = self._pending["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
+            pending = self._pending.setdefault("operations", {}).setdefault(op, {name: 0 for name in _FIELDS})
             for name in _FIELDS:
                 pending[name] += add[name]
         self._maybe_flush()
@@ -123,10 +136,10 @@ class StorageStats(Result):
         with self._lock:
             if hit:
                 self.cache_hits += 1
-                self._pending["cache_hits"] += 1
+                self._pending["cache_hits"] = self._pending.get("cache_hits", 0) + 1
             else:
                 self.cache_misses += 1
-                self._pending["cache_misses"] += 1
+                self._pending["cache_misses"] = self._pending.get("cache_misses", 0) + 1
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
@@ -134,14 +147,14 @@ class StorageStats(Result):
             self._last_flush = time.monotonic()
             self._autoflush()
 
-    def take_pending(self) -> dict[str, Any]:
+    def take_pending(self) -> StatsRecord:
         """What was counted since the last call (a delta for StatsStore.merge), and start a new delta."""
         with self._lock:
             delta, self._pending = self._pending, _empty_delta()
             self._last_flush = time.monotonic()
         return delta
 
-    def restore_pending(self, delta: dict[str, Any]) -> None:
+    def restore_pending(self, delta: StatsRecord) -> None:
         """Put back a delta that could not be persisted, so that a later flush retries it."""
         with self._lock:
             self._pending = merge_delta(delta, self._pending)  # the newer gauges win
@@ -207,14 +220,16 @@ class StorageStats(Result):
         return dict(sorted(value.items()))
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> StorageStats:
+    def from_record(cls, record: StatsRecord) -> StorageStats:
         """Stats from a persisted record (the stats.json document, checked by _check_record)."""
         since = record.get("since")
         stats = cls(cache_hits=int(record.get("cache_hits", 0)), cache_misses=int(record.get("cache_misses", 0)),
                     since=since if isinstance(since, str) else None,
                     gauges={str(k): v for k, v in (record.get("gauges") or {}).items()})
         for name, counter in (record.get("operations") or {}).items():
-            stats.operations[str(name)] = OpCounter(**{k: counter.get(k, 0) for k in _FIELDS})
+            stats.operations[str(name)] = OpCounter(
+                count=int(counter.get("count", 0)), failures=int(counter.get("failures", 0)),
+                bytes=int(counter.get("bytes", 0)), seconds=float(counter.get("seconds", 0.0)))
         return stats
 
     def with_prometheus_file(self, path: Path) -> StorageStats:
@@ -256,21 +271,21 @@ def _add_op(counter: OpCounter, add: dict[str, Any]) -> None:
     counter.seconds += float(add.get("seconds", 0.0))
 
 
-def merge_delta(total: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
+def merge_delta(total: StatsRecord, delta: StatsRecord) -> StatsRecord:
     """total + delta, both in the stats.json shape (missing fields count as zero)."""
-    out = {**total, "operations": {k: dict(v) for k, v in (total.get("operations") or {}).items()}}
-    for name in ("cache_hits", "cache_misses"):
-        out[name] = int(total.get(name, 0)) + int(delta.get(name, 0))
+    out: StatsRecord = {**total, "operations": {k: dict(v) for k, v in (total.get("operations") or {}).items()}}
+    out["cache_hits"] = int(total.get("cache_hits", 0)) + int(delta.get("cache_hits", 0))
+    out["cache_misses"] = int(total.get("cache_misses", 0)) + int(delta.get("cache_misses", 0))
     if delta.get("gauges"):
         out["gauges"] = {**(total.get("gauges") or {}), **delta["gauges"]}
     for op, add in (delta.get("operations") or {}).items():
-        counter = out["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
+        counter = out["operations"].setdefault(op, {name: 0 for name in _FIELDS})
         for name in _FIELDS:
             counter[name] = counter.get(name, 0) + add.get(name, 0)
     return out
 
 
-def _is_empty(delta: dict[str, Any]) -> bool:
+def _is_empty(delta: StatsRecord) -> bool:
     return not delta.get("operations") and not delta.get("cache_hits") and not delta.get("cache_misses") \
         and not delta.get("gauges")
 
@@ -288,7 +303,7 @@ class StatsStore:
         from its_store.core.files import file_lock
         return file_lock(self.lock_path)
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> StatsRecord:
         """The record on disk; missing → empty; unreadable, or not a regular file (a FIFO would block
         this read forever, holding stats.lock) → kept aside as stats.json.corrupt, empty."""
         from its_store.core.statefile import read_state
@@ -297,7 +312,7 @@ class StatsStore:
             if not isinstance(record, dict):
                 raise ValueError("not an object")
             _check_record(record)
-            return record
+            return cast("StatsRecord", record)
         except FileNotFoundError:
             return {}
         except (ValueError, UnicodeDecodeError) as exc:
@@ -306,7 +321,7 @@ class StatsStore:
                 os.replace(self.path, self.path.with_suffix(".json.corrupt"))
             return {}
 
-    def _write(self, record: dict[str, Any]) -> None:
+    def _write(self, record: StatsRecord) -> None:
         atomic_write_text(self.path, json.dumps(record, indent=1, sort_keys=True) + "\n")
 
     def warn_once(self) -> bool:
@@ -314,7 +329,7 @@ class StatsStore:
         first, self._warned = not self._warned, True
         return first
 
-    def merge(self, delta: dict[str, Any]) -> None:
+    def merge(self, delta: StatsRecord) -> None:
         """Add a delta to the totals (raises OSError if the folder is not writable)."""
         if _is_empty(delta):
             return
