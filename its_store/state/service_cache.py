@@ -27,6 +27,7 @@ from its_store.core.models import Result
 from its_store.state.cache import CacheInfo, MetadataCache, log, open_cache
 
 if TYPE_CHECKING:
+    from its_store.core.models import ObjectInfo
     from its_store.core.settings import Settings
     from its_store.state.stats import StorageStats
 
@@ -135,8 +136,8 @@ class ServiceCache:
         self._bound.deferral = deferral
 
     # -- objects ----------------------------------------------------------------------------------
-    def object_info(self, bucket: str, key: str, version_id: str | None, fetch: Callable[[], Any],
-                    listed: Any = None) -> Any:
+    def object_info(self, bucket: str, key: str, version_id: str | None, fetch: Callable[[], ObjectInfo],
+                    listed: ObjectInfo | None = None) -> ObjectInfo:
         """The ObjectInfo (without tags) of an object, cached, else `fetch()`ed (a HEAD) and stored.
 
         With `listed` (an ObjectInfo from a listing), a cached entry whose ETag or size differ is stale.

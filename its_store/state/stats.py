@@ -84,7 +84,7 @@ class StorageStats(Result):
     prometheus_file: str | None = Field(default=None, description="The node_exporter textfile written "
                                         "(`stats --prometheus FILE`), else null.")
 
-    _autoflush: Callable[[], Any] | None = PrivateAttr(default=None)
+    _autoflush: Callable[[], object] | None = PrivateAttr(default=None)
     _pending: StatsRecord = PrivateAttr(default_factory=_empty_delta)
     _last_flush: float = PrivateAttr(default_factory=time.monotonic)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -93,12 +93,12 @@ class StorageStats(Result):
         forks.renew_in_child(self._renew_in_child)
 
     @property
-    def autoflush(self) -> Callable[[], Any] | None:
+    def autoflush(self) -> Callable[[], object] | None:
         """Called to save the counts at least every AUTOFLUSH_SECONDS while they change (the service sets it)."""
         return self._autoflush
 
     @autoflush.setter
-    def autoflush(self, hook: Callable[[], Any] | None) -> None:
+    def autoflush(self, hook: Callable[[], object] | None) -> None:
         self._autoflush = hook
 
     def _renew_in_child(self) -> None:
