@@ -329,6 +329,48 @@ def test_audit_ship_after_rotation_starts_the_new_file_from_zero(cli, env, servi
     assert second["objects"][0].split("/")[-1].startswith("0000000000000000-")
 
 
+def test_library_calls_return_the_models_the_cli_prints(cli, env, service, buckets):
+    """Issue 21: get_stats(), the cache report and clear, audit tail and audit ship return pydantic results,
+    and `--json` prints exactly their model_dump. An audit record's operation-specific fields pass through
+    by name; a line whose common fields have other types (hand-edited) is no record and is skipped."""
+    from its_store.core.models import Result
+    from its_store.state.audit import AuditRecord
+    from its_store.state.service_cache import CacheCleared, CacheStats, report
+    from its_store.state.ship import ShipResult, ship
+    from its_store.state.stats import StorageStats
+    data_bucket, logs = unique("b"), buckets["logs"]
+    service.s3.make_bucket(data_bucket)  # raw buckets: only the uploads are audited
+    service.s3.make_bucket(logs)
+    _put(service, data_bucket, "k", 10)
+    service.stat_object(data_bucket, "k")
+    stats = service.get_stats()
+    assert isinstance(stats, StorageStats) and isinstance(stats, Result)
+    assert cli("stats", "--json").json() == stats.model_dump(mode="json")
+    assert stats.operations["upload"].count == 1 and stats["cache_misses"] == stats.cache_misses
+
+    cache = report(service)
+    assert isinstance(cache, CacheStats) and cache.ttl_seconds == service.settings.cache_ttl
+    assert set(cli("cache", "stats", "--json").json()) == set(cache.model_dump(mode="json"))
+
+    log = Path(env["MINIO_AUDIT_LOG"])
+    service.audit.record("tag", bucket=data_bucket, key="k", tags={"site": "north"})
+    with log.open("ab") as fh:
+        fh.write(b'{"time": "2026-01-01T00:00:00.000Z", "operation": "upload", "result": "ok", "size": "12"}\n')
+    records = service.audit.tail(10)
+    assert all(isinstance(r, AuditRecord) for r in records)
+    assert [(r.operation, r.key) for r in records] == [("upload", "k"), ("tag", "k")]  # the edited line: skipped
+    assert records[1]["tags"] == records[1].details["tags"] == {"site": "north"} and "tags" in records[1]
+    assert cli("audit", "tail", "--json").jsonl() == [r.model_dump(mode="json") for r in records]
+
+    shipped = ship(service)
+    assert isinstance(shipped, ShipResult) and shipped.lines == 3 and shipped.log == shipped.log_path == str(log)
+    again = cli("audit", "ship", "--json").json()
+    assert again == {**shipped.model_dump(mode="json"), "objects": [], "lines": 0, "bytes": 0}
+
+    cleared = service.cache.clear()
+    assert isinstance(cleared, CacheCleared) and cleared.backend == service.cache.backend.backend
+
+
 def test_bucket_creation_and_encryption_changes_are_audited(cli, env, buckets):
     import json as _json
     from pathlib import Path as _Path

@@ -93,6 +93,12 @@ RESULTS: dict[str, Output] = {
     "sync": Output(("its_store.sync.model:SyncReport", *_WATCH)),
     "verify": Output(("its_store.service.scrub:ScrubReport", "its_store.service.scrub_local:CompareReport")),
     "cache prune": Output(("its_store.registry.results:CachePrune",)),
+    # the local state: stats, metadata cache, audit log (state/)
+    "stats": Output(("its_store.state.stats:StorageStats", "its_store.state.stats:StatsReset")),
+    "cache stats": Output(("its_store.state.service_cache:CacheStats",)),
+    "cache clear": Output(("its_store.state.service_cache:CacheCleared",)),
+    "audit tail": Output(("its_store.state.audit:AuditRecord",), lines=True),
+    "audit ship": Output(("its_store.state.ship:ShipResult",)),
 }
 
 

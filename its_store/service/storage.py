@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from its_store.service.versions import Versions
     from its_store.state.audit import AuditLog
     from its_store.state.service_cache import ServiceCache
-    from its_store.state.stats import StatsStore, StorageStats
+    from its_store.state.stats import StatsReset, StatsStore, StorageStats
     from its_store.sync.model import Item, SyncOptions, SyncReport
     from its_store.transfer.download import ObjectHead
     from its_store.transfer.parts import ProgressFn
@@ -294,11 +294,11 @@ class StorageService:
         """Save what this process counted since the last flush. False (and kept) if it could not."""
         return self.ctx.flush_stats()
 
-    def reset_stats(self) -> None:
+    def reset_stats(self) -> StatsReset:
         """Zero the persisted totals (and drop this process's unsaved counts)."""
         self.ctx.check_open()
         self.ctx.stats.take_pending()
-        self.ctx.stats_store.reset()
+        return self.ctx.stats_store.reset()
 
     @property
     def closed(self) -> bool:

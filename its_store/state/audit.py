@@ -33,7 +33,11 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError
+
+from its_store.core.models import Result
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -58,6 +62,46 @@ def _error_code(error: Any) -> str | None:
     return str(getattr(error, "code", None) or type(error).__name__)
 
 
+class AuditRecord(Result):
+    """One line of the audit log, as `audit tail --json` prints it (one JSON Lines document each).
+
+    The fields below are on every line `AuditLog.record` writes, and typed exactly. Each operation adds
+    its own (`tags`, `mode`, `days`, `model`, `sha256`, `source`, ...): they differ by operation, a new
+    feature adds more, and a script reads them by name, so they are kept as written, after the common
+    ones, rather than modelled one by one here (`extra="allow"`: the JSON Schema says
+    additionalProperties; `record.details` holds them, `record["tags"]` reads one). Strict: a line whose
+    common fields have other types (a hand-edited `"size": "12"`) is not an audit record, and `tail`
+    skips it instead of showing it coerced."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    time: str = Field(description="When, UTC, ISO 8601 with milliseconds (2024-05-01T12:00:00.123Z).")
+    operation: str = Field(description="upload, rm, tag, model_register, ... (the command's operation).")
+    bucket: str | None = None
+    key: str | None = None
+    version_id: str | None = None
+    size: int | None = None
+    result: Literal["ok", "error"]
+    error: str | None = Field(default=None, description="The error code when result is error, else null.")
+    access_key_id: str | None = Field(default=None, description="Who (never the secret).")
+    host: str | None = None
+    pid: int | None = None
+    endpoint: str | None = None
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The operation's own fields (those beyond the common ones), as written."""
+        return dict(self.model_extra or {})
+
+    def __getitem__(self, name: str) -> object:
+        """A field by name, common or the operation's own (`record["tags"]`)."""
+        extra = self.model_extra or {}
+        return extra[name] if name in extra else super().__getitem__(name)
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or name in (self.model_extra or {})
+
+
 class AuditLog:
     """Appends audit lines for one identity (access key id, endpoint) to one file."""
 
@@ -72,19 +116,20 @@ class AuditLog:
 
     def record(self, operation: str, *, bucket: str | None = None, key: str | None = None,
                version_id: str | None = None, size: int | None = None, ok: bool = True,
-               error: Any = None, **details: Any) -> dict[str, Any]:
-        """Append one line and return it. When ok is False and no error is given, the exception being
-        handled (e.g. inside a `finally:`) supplies the error code."""
+               error: Any = None, **details: Any) -> AuditRecord:
+        """Append one line and return it (the fields as given; the line holds their JSON text). When ok is
+        False and no error is given, the exception being handled (e.g. inside a `finally:`) supplies the
+        error code. Never raises for the log's sake: see _append."""
         if not ok and error is None:
             error = sys.exc_info()[1]
-        entry = {"time": _now(), "operation": operation, "bucket": bucket, "key": key,
-                 "version_id": version_id, "size": size, "result": "ok" if ok else "error",
-                 "error": _error_code(error) if not ok else None, "access_key_id": self.access_key,
-                 "host": self.host, "pid": os.getpid(), "endpoint": self.endpoint}
+        entry: dict[str, Any] = {
+            "time": _now(), "operation": operation, "bucket": bucket, "key": key, "version_id": version_id,
+            "size": size, "result": "ok" if ok else "error", "error": _error_code(error) if not ok else None,
+            "access_key_id": self.access_key, "host": self.host, "pid": os.getpid(), "endpoint": self.endpoint}
         for name, value in details.items():
             entry.setdefault(name, value)
         self._append(json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":")))
-        return entry
+        return AuditRecord.model_construct(**entry)  # built here: nothing to check, and nothing may fail now
 
     def _append(self, line: str) -> None:
         """One write() of one line, to the file opened by core/statefile.open_state: O_APPEND, never blocking
@@ -115,19 +160,25 @@ class AuditLog:
             log.error("cannot write the audit log %s: %s (the operation itself was done; its audit line is lost)",
                       self.path, reason)
 
-    def tail(self, n: int = 20) -> list[dict[str, Any]]:
-        """The last `n` entries, oldest first. Lines that are not JSON objects are skipped."""
+    def tail(self, n: int = 20) -> list[AuditRecord]:
+        """The last `n` entries, oldest first. Lines that are not audit records are skipped (_parse)."""
         return [entry for entry in (_parse(line) for line in tail_lines(self.path, n)) if entry is not None]
 
 
-def _parse(line: bytes) -> dict[str, Any] | None:
-    """One log line as an entry, or None: not JSON, not an object, or holding NaN/Infinity (Python's json
-    reads them, but they are no JSON: `audit tail --json` would hand them on to jq as invalid JSON)."""
+def _parse(line: bytes) -> AuditRecord | None:
+    """One log line as a record, or None: not JSON, not an object, holding NaN/Infinity (Python's json
+    reads them, but they are no JSON: `audit tail --json` would hand them on to jq as invalid JSON), or
+    common fields of other types than AuditRecord's."""
     try:
         entry = json.loads(line, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    return entry if isinstance(entry, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    try:
+        return AuditRecord.model_validate(entry)
+    except ValidationError:
+        return None
 
 
 def _no_constant(name: str) -> Any:
@@ -193,7 +244,7 @@ def for_settings(settings: Settings) -> AuditLog:
         return audit
 
 
-def record(settings: Settings, operation: str, **fields: Any) -> dict[str, Any]:
+def record(settings: Settings, operation: str, **fields: Any) -> AuditRecord:
     """Append one audit line for `operation` (see AuditLog.record for the fields)."""
     return for_settings(settings).record(operation, **fields)
 

@@ -33,7 +33,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from pydantic import Field
+
 from its_store.core import forks
+from its_store.core.models import Result
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -49,14 +52,32 @@ class CacheBackendError(Exception):
     """A backend failed (Redis down, SQLite unusable). Handled inside this module, never shown raw."""
 
 
+class CacheInfo(Result):
+    """What a cache holds and where (`cache stats` prints it, with the TTL and the hit rate). `entries` and
+    `size_bytes` are null when they could not be read (Redis without MEMORY USAGE; `error` then says why
+    when the backend could not be asked at all); `groups` is Redis's count of hashes (null on disk);
+    `degraded_from` names the levels that failed this run (Redis, disk), null when none did."""
+
+    backend: str = Field(description="disk, redis or none (caching off).")
+    location: str = ""
+    entries: int | None = None
+    size_bytes: int | None = None
+    groups: int | None = None
+    degraded_from: list[str] | None = None
+    error: str | None = None
+
+
 class MetadataCache(Protocol):
     """A TTL'd store of JSON values, addressed by (group, item); a group is invalidated as a whole.
 
     A group is one object (all its versions and tags), one bucket list, or one document.
     """
 
-    backend: str
-    location: str
+    @property
+    def backend(self) -> str: ...
+
+    @property
+    def location(self) -> str: ...
 
     def get(self, group: str, item: str) -> Any | None: ...
 
@@ -68,7 +89,7 @@ class MetadataCache(Protocol):
 
     def clear(self) -> int: ...
 
-    def info(self) -> dict[str, Any]: ...
+    def info(self) -> CacheInfo: ...
 
     def close(self) -> None: ...
 
@@ -113,8 +134,8 @@ class NullCache:
     def clear(self) -> int:
         return 0
 
-    def info(self) -> dict[str, Any]:
-        return {"backend": self.backend, "location": "", "entries": 0, "size_bytes": 0}
+    def info(self) -> CacheInfo:
+        return CacheInfo(backend=self.backend, location="", entries=0, size_bytes=0)
 
     def close(self) -> None:
         pass
@@ -219,12 +240,13 @@ class DiskCache:
     def clear(self) -> int:
         return int(self._do(lambda c: c.clear()))
 
-    def info(self) -> dict[str, Any]:
-        def run(cache: Any) -> dict[str, Any]:
+    def info(self) -> CacheInfo:
+        def run(cache: Any) -> CacheInfo:
             cache.expire()
-            return {"backend": self.backend, "location": self.location, "entries": len(cache),
-                    "size_bytes": int(cache.volume())}
-        return dict(self._do(run))
+            return CacheInfo(backend=self.backend, location=self.location, entries=len(cache),
+                             size_bytes=int(cache.volume()))
+        info: CacheInfo = self._do(run)
+        return info
 
     def close(self) -> None:
         """Close this thread's SQLite connection and drop the diskcache object. Later calls fail as a
@@ -330,7 +352,7 @@ class RedisCache:
     def clear(self) -> int:
         return self.invalidate_prefix("")
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> CacheInfo:
         names = self._scan("")
 
         def run(r: Any) -> tuple[int, int | None]:
@@ -343,8 +365,8 @@ class RedisCache:
             sizes = [v for v in values[1::2] if isinstance(v, int)]
             return entries, sum(sizes) if len(sizes) == len(names) else None
         entries, size = self._do(run)
-        return {"backend": self.backend, "location": self.location, "entries": entries, "size_bytes": size,
-                "groups": len(names)}
+        return CacheInfo(backend=self.backend, location=self.location, entries=entries, size_bytes=size,
+                         groups=len(names))
 
     def close(self) -> None:
         try:
@@ -473,11 +495,9 @@ class ResilientCache:
     def clear(self) -> int:
         return self._everywhere("clear")
 
-    def info(self) -> dict[str, Any]:
-        data = dict(self._run("info"))
-        if self.degraded_from:
-            data["degraded_from"] = list(self.degraded_from)
-        return data
+    def info(self) -> CacheInfo:
+        info: CacheInfo = self._run("info")
+        return info.model_copy(update={"degraded_from": list(self.degraded_from)}) if self.degraded_from else info
 
     def close(self) -> None:
         for cache in self._opened.values():

@@ -18,13 +18,18 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import Field
 
 from its_store.core.identity import identity_of  # defined in core/ (light: completion keys by it too)
-from its_store.state.cache import MetadataCache, log, open_cache
+from its_store.core.models import Result
+from its_store.state.cache import CacheInfo, MetadataCache, log, open_cache
 
 if TYPE_CHECKING:
+    from its_store.core.models import ObjectInfo
     from its_store.core.settings import Settings
+    from its_store.state.stats import StorageStats
 
 
 class ForIdentity:
@@ -131,8 +136,8 @@ class ServiceCache:
         self._bound.deferral = deferral
 
     # -- objects ----------------------------------------------------------------------------------
-    def object_info(self, bucket: str, key: str, version_id: str | None, fetch: Callable[[], Any],
-                    listed: Any = None) -> Any:
+    def object_info(self, bucket: str, key: str, version_id: str | None, fetch: Callable[[], ObjectInfo],
+                    listed: ObjectInfo | None = None) -> ObjectInfo:
         """The ObjectInfo (without tags) of an object, cached, else `fetch()`ed (a HEAD) and stored.
 
         With `listed` (an ObjectInfo from a listing), a cached entry whose ETag or size differ is stale.
@@ -212,17 +217,23 @@ class ServiceCache:
         self._invalidate([self._doc(parts)])
 
     # -- housekeeping -----------------------------------------------------------------------------
-    def info(self) -> dict[str, Any]:
+    def info(self) -> CacheInfo:
+        """What the backend holds and where; never raises (a backend that cannot say: `error`)."""
         try:
-            data = dict(self.backend.info())
+            return self.backend.info()
         except Exception as exc:  # noqa: BLE001
-            data = {"backend": self.backend.backend, "error": str(exc)}
-        data["ttl_seconds"] = self.ttl
-        data["enabled"] = self.backend.backend != "none"
-        return data
+            return CacheInfo(backend=self.backend.backend, location=self.backend.location, error=str(exc))
 
-    def clear(self) -> int:
-        return int(self.backend.clear())
+    def report(self, stats: StorageStats) -> CacheStats:
+        """`cache stats`: info(), the TTL, and the hit rate of `stats` (the persisted totals)."""
+        return CacheStats(**dict(self.info()), ttl_seconds=self.ttl, enabled=self.backend.backend != "none",
+                          hits=stats.cache_hits, misses=stats.cache_misses,
+                          hit_rate=round(stats.get_cache_hit_rate(), 3), warnings=self.warnings)
+
+    def clear(self) -> CacheCleared:
+        """Drop every entry (disk and Redis); objects in the bucket are untouched."""
+        cleared = int(self.backend.clear())  # first: a level that fails here is no longer the backend
+        return CacheCleared(backend=self.backend.backend, cleared=cleared)
 
     def close(self) -> None:
         self.backend.close()
@@ -233,13 +244,38 @@ def open_service_cache(settings: Settings, on_lookup: Callable[[bool], None] | N
                         ttl=settings.cache_ttl, on_lookup=on_lookup, secret=settings.secret_key.get_secret_value())
 
 
-def report(service: Any) -> dict[str, Any]:
+class CacheStats(CacheInfo):
+    """What `cache stats` prints: the backend's CacheInfo, the TTL, whether caching is on, and the hit rate
+    of the persisted stats (every run on this machine, like `stats`); `warnings` are this run's
+    degradations (e.g. Redis unreachable, the disk cache used instead)."""
+
+    ttl_seconds: int
+    enabled: bool
+    hits: int
+    misses: int
+    hit_rate: float = Field(description="Percentage (0-100) of lookups answered by the cache, 3 decimals.")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class CacheCleared(Result):
+    """What `cache clear` prints: the backend cleared and how many entries it dropped."""
+
+    backend: str
+    cleared: int
+
+
+class CacheOwner(Protocol):
+    """What `report()` needs of its caller (the CLI passes its service): the cache and the stats."""
+
+    @property
+    def cache(self) -> ServiceCache: ...
+
+    def get_stats(self) -> StorageStats: ...
+
+
+def report(owner: CacheOwner) -> CacheStats:
     """`its-store cache stats`: backend, location, entries, size, TTL, and the persisted hit rate."""
-    data = service.cache.info()
-    stats = service.get_stats()
-    data.update(hits=stats.cache_hits, misses=stats.cache_misses,
-                hit_rate=round(stats.get_cache_hit_rate(), 3), warnings=service.cache.warnings)
-    return data
+    return owner.cache.report(owner.get_stats())
 
 
 class Deferral:

@@ -21,12 +21,14 @@ import json
 import os
 import re
 import socket
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from pydantic import Field
+
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_count
 
@@ -52,19 +54,23 @@ class ShipTarget(Protocol):
     def ensure_bucket(self, bucket: str) -> None: ...
 
 
-@dataclass
-class ShipResult:
+class ShipResult(Result):
+    """What one `audit ship` run did: the objects it put in `bucket` (one per byte range of the log, in
+    order), the complete lines and bytes they hold, how far the log is shipped now (`offset`), and the
+    log's id (a hash of its first line; null while the log has no complete line)."""
+
     bucket: str
-    log_path: str
-    objects: list[str] = field(default_factory=list)
+    log: str = Field(description="The audit log shipped (MINIO_AUDIT_LOG).")
+    objects: list[str] = Field(default_factory=list)
     lines: int = 0
     bytes: int = 0
-    offset: int = 0
+    offset: int = Field(default=0, description="Bytes of the log shipped so far, this run and earlier ones.")
     log_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "log": self.log_path, "objects": self.objects, "lines": self.lines,
-                "bytes": self.bytes, "offset": self.offset, "log_id": self.log_id}
+    @property
+    def log_path(self) -> str:
+        """The log's path (`log`; the attribute's name before results were models)."""
+        return self.log
 
 
 def state_path(log_path: Path) -> Path:
@@ -141,7 +147,7 @@ def _ship(target: ShipTarget, chunk_bytes: int) -> ShipResult:
     log_path = Path(settings.audit_log or "audit.log")
     bucket = validate_bucket(settings.logs_bucket)
     spath = state_path(log_path)
-    result = ShipResult(bucket=bucket, log_path=str(log_path))
+    result = ShipResult(bucket=bucket, log=str(log_path))
     from its_store.core.files import file_lock
     from its_store.state.audit import open_audit_log
     with file_lock(log_path.with_name(log_path.name + ".ship.lock")):

@@ -19,14 +19,16 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
+
+from pydantic import Field, PrivateAttr, computed_field, field_serializer
 
 from its_store.core import forks
 from its_store.core.errors import ItsStoreError
 from its_store.core.jsontext import loads
+from its_store.core.models import Result
 
 log = logging.getLogger("its_store.state.stats")
 
@@ -34,32 +36,70 @@ AUTOFLUSH_SECONDS = 30.0  # a long-running process lands its counts at least thi
 _FIELDS = ("count", "failures", "bytes", "seconds")
 
 
-@dataclass
-class OpCounter:
+class OpCounter(Result):
+    """The counts of one operation (upload, download, copy, delete, ...): how many ran, how many failed,
+    and the bytes and seconds of the successful ones (the speeds are bytes / seconds)."""
+
     count: int = 0
     failures: int = 0
     bytes: int = 0
     seconds: float = 0.0
 
 
-def _empty_delta() -> dict[str, Any]:
+class StatsRecord(TypedDict, total=False):
+    """The stats.json document (StatsStore), and a delta of it: what one process counted since its last
+    save (StorageStats.take_pending). Every field is optional: a missing count is zero."""
+
+    version: int
+    since: str
+    updated: str
+    operations: dict[str, dict[str, float]]  # count, failures, bytes (whole numbers) and seconds
+    cache_hits: int
+    cache_misses: int
+    gauges: dict[str, float]
+
+
+def _empty_delta() -> StatsRecord:
     return {"operations": {}, "cache_hits": 0, "cache_misses": 0}
 
 
-@dataclass
-class StorageStats:
-    operations: dict[str, OpCounter] = field(default_factory=dict)
+class StorageStats(Result):
+    """Operation counters: what `get_stats()` returns (the persisted totals of every run on this machine,
+    a snapshot) and what `stats --json` prints, and also the live, thread-safe counter of one service
+    (`svc.stats`). One model for both, so that both read the same way: `get_success_rate()`,
+    `get_cache_hit_rate()`, `average_upload_speed_bps` (the product documentation's names). The derived
+    figures are computed fields: in the JSON, rates are rounded to 3 decimals and speeds to 1.
+
+    The live counter's bookkeeping (the delta not yet saved, its lock, the autoflush hook) is private
+    state, never part of the model's fields or its JSON."""
+
+    operations: dict[str, OpCounter] = Field(default_factory=dict,
+                                             description="Counts by operation name, sorted by name in the JSON.")
     cache_hits: int = 0
     cache_misses: int = 0
-    since: str | None = None  # first time anything was counted (persisted totals only)
-    gauges: dict[str, float] = field(default_factory=dict)  # last values (e.g. the watcher's backlog)
-    autoflush: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
-    _pending: dict[str, Any] = field(default_factory=_empty_delta, repr=False, compare=False)
-    _last_flush: float = field(default_factory=time.monotonic, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    since: str | None = Field(default=None, description="First time anything was counted (ISO 8601, UTC; "
+                                                        "persisted totals only).")
+    gauges: dict[str, int | float] = Field(default_factory=dict, description="Last values reported by long-running "
+                                     "commands (e.g. the watcher's backlog), sorted by name in the JSON.")
+    prometheus_file: str | None = Field(default=None, description="The node_exporter textfile written "
+                                        "(`stats --prometheus FILE`), else null.")
 
-    def __post_init__(self) -> None:
+    _autoflush: Callable[[], object] | None = PrivateAttr(default=None)
+    _pending: StatsRecord = PrivateAttr(default_factory=_empty_delta)
+    _last_flush: float = PrivateAttr(default_factory=time.monotonic)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, context: Any, /) -> None:
         forks.renew_in_child(self._renew_in_child)
+
+    @property
+    def autoflush(self) -> Callable[[], object] | None:
+        """Called to save the counts at least every AUTOFLUSH_SECONDS while they change (the service sets it)."""
+        return self._autoflush
+
+    @autoflush.setter
+    def autoflush(self, hook: Callable[[], object] | None) -> None:
+        self._autoflush = hook
 
     def _renew_in_child(self) -> None:
         """After a fork: the parent's unsaved counts are the parent's to save (a child saving them too
@@ -67,19 +107,19 @@ class StorageStats:
         self._lock = threading.Lock()  # another thread of the parent may have held it at the fork
         self._pending = _empty_delta()
         self._last_flush = time.monotonic()
-        if self.autoflush is not None:
+        if self._autoflush is not None:
             forks.at_exit_in_child(self._flush_at_exit)
 
     def _flush_at_exit(self) -> None:
-        if self.autoflush is not None:
-            self.autoflush()
+        if self._autoflush is not None:
+            self._autoflush()
 
     def record(self, op: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
         add = {"count": 1, "failures": 0 if ok else 1, "bytes": nbytes if ok else 0,
                "seconds": seconds if ok else 0.0}
         with self._lock:
             _add_op(self.operations.setdefault(op, OpCounter()), add)
-            pending = self._pending["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
+            pending = self._pending.setdefault("operations", {}).setdefault(op, {name: 0 for name in _FIELDS})
             for name in _FIELDS:
                 pending[name] += add[name]
         self._maybe_flush()
@@ -93,33 +133,38 @@ class StorageStats:
         self._maybe_flush()
 
     def record_cache(self, hit: bool) -> None:
-        name = "cache_hits" if hit else "cache_misses"
         with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
-            self._pending[name] += 1
+            if hit:
+                self.cache_hits += 1
+                self._pending["cache_hits"] = self._pending.get("cache_hits", 0) + 1
+            else:
+                self.cache_misses += 1
+                self._pending["cache_misses"] = self._pending.get("cache_misses", 0) + 1
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
-        if self.autoflush is not None and time.monotonic() - self._last_flush >= AUTOFLUSH_SECONDS:
+        if self._autoflush is not None and time.monotonic() - self._last_flush >= AUTOFLUSH_SECONDS:
             self._last_flush = time.monotonic()
-            self.autoflush()
+            self._autoflush()
 
-    def take_pending(self) -> dict[str, Any]:
+    def take_pending(self) -> StatsRecord:
         """What was counted since the last call (a delta for StatsStore.merge), and start a new delta."""
         with self._lock:
             delta, self._pending = self._pending, _empty_delta()
             self._last_flush = time.monotonic()
         return delta
 
-    def restore_pending(self, delta: dict[str, Any]) -> None:
+    def restore_pending(self, delta: StatsRecord) -> None:
         """Put back a delta that could not be persisted, so that a later flush retries it."""
         with self._lock:
             self._pending = merge_delta(delta, self._pending)  # the newer gauges win
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def total_operations(self) -> int:
         return sum(c.count for c in self.operations.values())
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def failed_operations(self) -> int:
         return sum(c.failures for c in self.operations.values())
@@ -134,44 +179,69 @@ class StorageStats:
         total = self.cache_hits + self.cache_misses
         return 0.0 if total == 0 else 100.0 * self.cache_hits / total
 
+    @computed_field(description="get_success_rate(), rounded to 3 decimals.")  # type: ignore[prop-decorator]
+    @property
+    def success_rate(self) -> float:
+        return round(self.get_success_rate(), 3)
+
+    @computed_field(description="get_cache_hit_rate(), rounded to 3 decimals.")  # type: ignore[prop-decorator]
+    @property
+    def cache_hit_rate(self) -> float:
+        return round(self.get_cache_hit_rate(), 3)
+
     def _speed(self, op: str) -> float:
         counter = self.operations.get(op)
         if not counter or counter.seconds <= 0:
             return 0.0
         return counter.bytes / counter.seconds
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def average_upload_speed_bps(self) -> float:
-        """Bytes per second averaged over successful uploads."""
+        """Bytes per second averaged over successful uploads (rounded to 1 decimal in the JSON)."""
         return self._speed("upload")
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def average_download_speed_bps(self) -> float:
+        """Bytes per second averaged over successful downloads (rounded to 1 decimal in the JSON)."""
         return self._speed("download")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "total_operations": self.total_operations,
-            "failed_operations": self.failed_operations,
-            "success_rate": round(self.get_success_rate(), 3),
-            "cache_hits": self.cache_hits,
-            "cache_misses": self.cache_misses,
-            "cache_hit_rate": round(self.get_cache_hit_rate(), 3),
-            "average_upload_speed_bps": round(self.average_upload_speed_bps, 1),
-            "average_download_speed_bps": round(self.average_download_speed_bps, 1),
-            "operations": {name: vars(c).copy() for name, c in sorted(self.operations.items())},
-            "since": self.since,
-            "gauges": dict(sorted(self.gauges.items())),
-        }
+    @field_serializer("average_upload_speed_bps", "average_download_speed_bps")
+    def _rounded_speed(self, value: float) -> float:
+        return round(value, 1)
+
+    @field_serializer("operations")
+    def _sorted_operations(self, value: dict[str, OpCounter]) -> dict[str, OpCounter]:
+        return dict(sorted(value.items()))
+
+    @field_serializer("gauges")
+    def _sorted_gauges(self, value: dict[str, int | float]) -> dict[str, int | float]:
+        return dict(sorted(value.items()))
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> StorageStats:
-        """Stats from a persisted record (the stats.json document)."""
+    def from_record(cls, record: StatsRecord) -> StorageStats:
+        """Stats from a persisted record (the stats.json document, checked by _check_record)."""
+        since = record.get("since")
         stats = cls(cache_hits=int(record.get("cache_hits", 0)), cache_misses=int(record.get("cache_misses", 0)),
-                    since=record.get("since"), gauges=dict(record.get("gauges") or {}))
+                    since=since if isinstance(since, str) else None,
+                    gauges={str(k): v for k, v in (record.get("gauges") or {}).items()})
         for name, counter in (record.get("operations") or {}).items():
-            stats.operations[str(name)] = OpCounter(**{k: counter.get(k, 0) for k in _FIELDS})
+            stats.operations[str(name)] = OpCounter(
+                count=int(counter.get("count", 0)), failures=int(counter.get("failures", 0)),
+                bytes=int(counter.get("bytes", 0)), seconds=float(counter.get("seconds", 0.0)))
         return stats
+
+    def with_prometheus_file(self, path: Path) -> StorageStats:
+        """These totals written as a node_exporter textfile at `path` (write_prometheus), and saying so
+        in `prometheus_file`: what `stats --prometheus FILE` prints."""
+        return self.model_copy(update={"prometheus_file": str(write_prometheus(self, path))})
+
+
+class StatsReset(Result):
+    """What `stats --reset` prints: the saved totals were zeroed."""
+
+    reset: bool = True
 
 
 def _check_record(record: dict[str, Any]) -> None:
@@ -201,21 +271,21 @@ def _add_op(counter: OpCounter, add: dict[str, Any]) -> None:
     counter.seconds += float(add.get("seconds", 0.0))
 
 
-def merge_delta(total: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
+def merge_delta(total: StatsRecord, delta: StatsRecord) -> StatsRecord:
     """total + delta, both in the stats.json shape (missing fields count as zero)."""
-    out = {**total, "operations": {k: dict(v) for k, v in (total.get("operations") or {}).items()}}
-    for name in ("cache_hits", "cache_misses"):
-        out[name] = int(total.get(name, 0)) + int(delta.get(name, 0))
+    out: StatsRecord = {**total, "operations": {k: dict(v) for k, v in (total.get("operations") or {}).items()}}
+    out["cache_hits"] = int(total.get("cache_hits", 0)) + int(delta.get("cache_hits", 0))
+    out["cache_misses"] = int(total.get("cache_misses", 0)) + int(delta.get("cache_misses", 0))
     if delta.get("gauges"):
         out["gauges"] = {**(total.get("gauges") or {}), **delta["gauges"]}
     for op, add in (delta.get("operations") or {}).items():
-        counter = out["operations"].setdefault(op, dict.fromkeys(_FIELDS, 0))
+        counter = out["operations"].setdefault(op, {name: 0 for name in _FIELDS})
         for name in _FIELDS:
             counter[name] = counter.get(name, 0) + add.get(name, 0)
     return out
 
 
-def _is_empty(delta: dict[str, Any]) -> bool:
+def _is_empty(delta: StatsRecord) -> bool:
     return not delta.get("operations") and not delta.get("cache_hits") and not delta.get("cache_misses") \
         and not delta.get("gauges")
 
@@ -233,7 +303,7 @@ class StatsStore:
         from its_store.core.files import file_lock
         return file_lock(self.lock_path)
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> StatsRecord:
         """The record on disk; missing → empty; unreadable, or not a regular file (a FIFO would block
         this read forever, holding stats.lock) → kept aside as stats.json.corrupt, empty."""
         from its_store.core.statefile import read_state
@@ -242,7 +312,7 @@ class StatsStore:
             if not isinstance(record, dict):
                 raise ValueError("not an object")
             _check_record(record)
-            return record
+            return cast("StatsRecord", record)
         except FileNotFoundError:
             return {}
         except (ValueError, UnicodeDecodeError) as exc:
@@ -251,7 +321,7 @@ class StatsStore:
                 os.replace(self.path, self.path.with_suffix(".json.corrupt"))
             return {}
 
-    def _write(self, record: dict[str, Any]) -> None:
+    def _write(self, record: StatsRecord) -> None:
         atomic_write_text(self.path, json.dumps(record, indent=1, sort_keys=True) + "\n")
 
     def warn_once(self) -> bool:
@@ -259,7 +329,7 @@ class StatsStore:
         first, self._warned = not self._warned, True
         return first
 
-    def merge(self, delta: dict[str, Any]) -> None:
+    def merge(self, delta: StatsRecord) -> None:
         """Add a delta to the totals (raises OSError if the folder is not writable)."""
         if _is_empty(delta):
             return
@@ -275,7 +345,8 @@ class StatsStore:
         with self._locked():
             return StorageStats.from_record(self._read())
 
-    def reset(self) -> None:
+    def reset(self) -> StatsReset:
+        """Zero the totals (a fresh `since`)."""
         from its_store.core.errors import LocalIOError
         try:
             with self._locked():
@@ -283,6 +354,7 @@ class StatsStore:
                              "operations": {}, "cache_hits": 0, "cache_misses": 0})
         except OSError as exc:
             raise LocalIOError(f"cannot reset the stats in {self.path}: {exc.strerror or exc}") from None
+        return StatsReset()
 
 
 def flush_pending(stats: StorageStats, store: StatsStore) -> bool:

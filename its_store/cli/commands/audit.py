@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.core.units import human_size
+
+if TYPE_CHECKING:
+    from its_store.state.audit import AuditRecord
 
 audit_app = new_group(no_args_is_help=True, help="The audit log of mutating operations: tail, ship.")
 
@@ -36,15 +39,12 @@ def tail(
               (_row(e) for e in entries), right=["size"])
 
 
-def _row(entry: dict[str, Any]) -> list[Any]:
-    target = f"s3://{entry.get('bucket') or ''}/{entry.get('key') or ''}".rstrip("/")
-    result = entry.get("result", "")
-    if entry.get("error"):
-        result = f"{result} ({entry['error']})"
-    size = entry.get("size")
-    when = str(entry.get("time", ""))[:19].replace("T", " ")  # UTC, to the second: fits a terminal
-    return [when, entry.get("operation", ""), result, target,
-            human_size(size) if isinstance(size, int) else "", entry.get("version_id") or ""]
+def _row(entry: AuditRecord) -> list[Any]:
+    target = f"s3://{entry.bucket or ''}/{entry.key or ''}".rstrip("/")
+    result = f"{entry.result} ({entry.error})" if entry.error else entry.result
+    when = entry.time[:19].replace("T", " ")  # UTC, to the second: fits a terminal
+    return [when, entry.operation, result, target,
+            human_size(entry.size) if entry.size is not None else "", entry.version_id or ""]
 
 
 def ship(json_: Json = False) -> None:
@@ -59,7 +59,7 @@ def ship(json_: Json = False) -> None:
     result = ship_log(out.STATE.service())
     out.result(result, lambda: out.talk(
         f"shipped {result.lines} lines ({human_size(result.bytes)}) in {len(result.objects)} objects "
-        f"to s3://{result.bucket}/" if result.objects else f"nothing new to ship from {result.log_path}"))
+        f"to s3://{result.bucket}/" if result.objects else f"nothing new to ship from {result.log}"))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.core.units import human_size
+
+if TYPE_CHECKING:
+    from its_store.state.service_cache import CacheStats
+    from its_store.state.stats import StorageStats
 
 cache_app = new_group(no_args_is_help=True,
                       help="The metadata cache (disk or Redis): statistics, clear; the model blob cache: prune.")
@@ -27,14 +31,14 @@ def cache_stats(json_: Json = False) -> None:
     out.result(data, lambda: _cache_human(data))
 
 
-def _cache_human(data: dict[str, Any]) -> None:
-    size = data.get("size_bytes")
-    rows = [["backend", data.get("backend")], ["location", data.get("location", "")],
-            ["entries", data.get("entries")], ["size", human_size(size) if size is not None else "?"],
-            ["ttl", f"{data.get('ttl_seconds')} s"],
-            ["hit rate", f"{data['hit_rate']:.1f} % ({data['hits']} hits, {data['misses']} misses)"]]
-    if data.get("degraded_from"):
-        rows.append(["unavailable", ", ".join(data["degraded_from"])])
+def _cache_human(data: CacheStats) -> None:
+    size = data.size_bytes
+    rows: list[list[Any]] = [
+        ["backend", data.backend], ["location", data.location], ["entries", data.entries],
+        ["size", human_size(size) if size is not None else "?"], ["ttl", f"{data.ttl_seconds} s"],
+        ["hit rate", f"{data.hit_rate:.1f} % ({data.hits} hits, {data.misses} misses)"]]
+    if data.degraded_from:
+        rows.append(["unavailable", ", ".join(data.degraded_from)])
     out.table(["cache", "value"], rows)
 
 
@@ -43,10 +47,8 @@ def cache_clear(json_: Json = False) -> None:
 
     Example: its-store cache clear
     """
-    svc = out.STATE.service()
-    cleared = svc.cache.clear()
-    doc = {"backend": svc.cache.backend.backend, "cleared": cleared}
-    out.result(doc, lambda: out.talk(f"cleared {cleared} cache entries ({doc['backend']})"))
+    done = out.STATE.service().cache.clear()
+    out.result(done, lambda: out.talk(f"cleared {done.cleared} cache entries ({done.backend})"))
 
 
 def cache_prune(
@@ -79,34 +81,32 @@ def stats(
     """
     svc = out.STATE.service()
     if reset:
-        svc.reset_stats()
-        out.result({"reset": True}, lambda: out.talk("stats reset"))
+        done = svc.reset_stats()
+        out.result(done, lambda: out.talk("stats reset"))
         return
     totals = svc.get_stats()
-    doc = totals.to_dict()
     if prometheus is not None:
-        from its_store.state.stats import write_prometheus
-        doc["prometheus_file"] = str(write_prometheus(totals, prometheus))
-    out.result(doc, lambda: _stats_human(doc))
+        totals = totals.with_prometheus_file(prometheus)
+    out.result(totals, lambda: _stats_human(totals))
 
 
-def _stats_human(doc: dict[str, Any]) -> None:
-    rows = [["operations", doc["total_operations"]], ["failed", doc["failed_operations"]],
-            ["success rate", f"{doc['success_rate']:.1f} %"],
-            ["cache hit rate", f"{doc['cache_hit_rate']:.1f} % ({doc['cache_hits']} hits, "
-                               f"{doc['cache_misses']} misses)"],
-            ["avg upload speed", f"{human_size(doc['average_upload_speed_bps'])}/s"],
-            ["avg download speed", f"{human_size(doc['average_download_speed_bps'])}/s"],
-            ["since", doc.get("since") or ""]]
+def _stats_human(stats: StorageStats) -> None:
+    rows: list[list[Any]] = [["operations", stats.total_operations], ["failed", stats.failed_operations],
+            ["success rate", f"{stats.success_rate:.1f} %"],
+            ["cache hit rate", f"{stats.cache_hit_rate:.1f} % ({stats.cache_hits} hits, "
+                               f"{stats.cache_misses} misses)"],
+            ["avg upload speed", f"{human_size(round(stats.average_upload_speed_bps, 1))}/s"],
+            ["avg download speed", f"{human_size(round(stats.average_download_speed_bps, 1))}/s"],
+            ["since", stats.since or ""]]
     out.table(["stat", "value"], rows)
-    ops = doc["operations"]
+    ops = sorted(stats.operations.items())
     if ops:
         out.console().print()
         out.table(["operation", "count", "failures", "bytes", "seconds"],
-                  ([name, c["count"], c["failures"], human_size(c["bytes"]), f"{c['seconds']:.2f}"]
-                   for name, c in ops.items()), right=["count", "failures", "bytes", "seconds"])
-    if doc.get("prometheus_file"):
-        out.talk(f"wrote {doc['prometheus_file']}")
+                  ([name, c.count, c.failures, human_size(c.bytes), f"{c.seconds:.2f}"]
+                   for name, c in ops), right=["count", "failures", "bytes", "seconds"])
+    if stats.prometheus_file:
+        out.talk(f"wrote {stats.prometheus_file}")
 
 
 def register(app: typer.Typer) -> None:
