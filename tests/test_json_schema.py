@@ -38,3 +38,18 @@ def test_schemas_are_json_schema_documents() -> None:
         assert doc["$schema"].endswith("2020-12/schema"), name
         assert doc["$id"] == name
         json.dumps(doc)  # serialisable as it is written
+
+
+def test_every_json_command_has_its_result_model() -> None:
+    """--json prints a result model's dump and nothing else (cli/output.to_jsonable refuses anything else): so
+    every command with --json names its model(s) here, and has a committed schema."""
+    missing = sorted(set(json_commands()) - set(schemas.RESULTS))
+    assert missing == [], f"commands with --json but no result model in cli/schemas.RESULTS: {missing}"
+
+
+def test_only_models_are_printed_as_json() -> None:
+    import pytest
+
+    from its_store.cli import output
+    with pytest.raises(TypeError, match="result models"):
+        output.to_jsonable({"a": 1})  # type: ignore[arg-type]

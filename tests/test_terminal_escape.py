@@ -78,12 +78,13 @@ def test_markdown_and_tables_through_the_console_are_escaped(capsys: pytest.Capt
 def test_json_is_exact_and_carries_no_raw_terminal_control(capsys: pytest.CaptureFixture[str]):
     out.reset(["--json"])
     key = "k\x1b\x7f\x85\x9b\u2028\u2029\u202e\u2066\ttab\nnl \u00e9"
-    out.emit_json({"key": key})
-    out.emit_jsonl([{"key": key}])
+    from its_store.core.models import ErrorDetail
+    out.emit_json(ErrorDetail(code="c", message=key))
+    out.emit_jsonl([ErrorDetail(code="c", message=key)])
     out.json_line(json.dumps({"key": key}, ensure_ascii=False))
     text = capsys.readouterr().out
     assert all(c.isprintable() or c == "\n" for c in text)
-    assert [json.loads(line)["key"] for line in text.splitlines()] == [key, key, key]
+    assert [(lambda d: d.get("key", d.get("message")))(json.loads(line)) for line in text.splitlines()] == [key] * 3
     assert "\u00e9" in text  # printable non-ASCII stays as it is
 
 

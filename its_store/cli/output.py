@@ -23,13 +23,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from its_store.core.refs import printable as safe
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -138,25 +139,17 @@ def _controls(text: str) -> str:
     return "".join(c if c.isprintable() else safe(c) for c in text)
 
 
-def to_jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json", exclude_none=False)
-    if hasattr(value, "to_dict"):
-        return to_jsonable(value.to_dict())
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    return value
+def to_jsonable(value: BaseModel) -> Any:
+    """What --json prints of a result: its `model_dump(mode="json")`, nothing added, nothing removed (the
+    schema of every command's output is generated from the same models: cli/schemas.py). Anything that is
+    not a model is a bug of the command, not something to guess a JSON form for."""
+    from pydantic import BaseModel
+    if not isinstance(value, BaseModel):
+        raise TypeError(f"--json prints result models, not {type(value).__name__}")
+    return value.model_dump(mode="json")
 
 
-def emit_json(doc: Any) -> None:
+def emit_json(doc: BaseModel) -> None:
     """The command's one JSON document on stdout (a later error goes to stderr: see error())."""
     sys.stdout.write(_json_safe(json.dumps(to_jsonable(doc), ensure_ascii=False)) + "\n")
     sys.stdout.flush()
@@ -177,7 +170,7 @@ def json_line(text: str) -> None:
     sys.stdout.flush()
 
 
-def emit_jsonl(items: Iterable[Any]) -> int:
+def emit_jsonl(items: Iterable[BaseModel]) -> int:
     count = 0
     write = sys.stdout.write
     encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder, not one per line
@@ -222,7 +215,7 @@ def stderr_line(text: str, *, escaped: bool = False) -> None:
     sys.stderr.flush()
 
 
-def result(doc: Any, human: Callable[[], None]) -> None:
+def result(doc: BaseModel, human: Callable[[], None]) -> None:
     """Print `doc` as JSON in --json mode, else run the human renderer."""
     if STATE.json:
         emit_json(doc)

@@ -78,16 +78,17 @@ class Result(BaseModel):
 
     def __getitem__(self, name: str) -> object:
         """Read access by field name, as the product documentation's examples read results
-        (`model["model_name"]`, `health["status"]`): the value of that field, as `model_dump()` has it."""
-        if name not in type(self).model_fields and name not in type(self).model_computed_fields:
+        (`model["model_name"]`, `health["status"]`): the value of that field (computed ones and, where a
+        model allows them, extra ones included), as `model_dump()` has it."""
+        if name not in self:
             raise KeyError(name)
-        return self.model_dump()[name] if self._nested(name) else getattr(self, name)
-
-    def _nested(self, name: str) -> bool:
-        return isinstance(getattr(self, name), BaseModel | list | dict)
+        value = getattr(self, name)
+        return self.model_dump(include={name})[name] if isinstance(value, BaseModel | list | dict) else value
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and (name in type(self).model_fields or name in type(self).model_computed_fields)
+        cls = type(self)
+        return isinstance(name, str) and (name in cls.model_fields or name in cls.model_computed_fields
+                                          or name in (self.model_extra or {}))
 
     def get(self, name: str, default: object = None) -> object:
         """`result.get("field", default)`, as on the dict results of earlier versions."""

@@ -203,10 +203,9 @@ def format_line(event: WatchEvent) -> str:
     return " ".join(parts)
 
 
-def format_json(event: WatchEvent | dict[str, Any]) -> str:
-    """The JSON line of one event: its model_dump (a dict is printed as it is: a caller's own line)."""
-    doc = event.model_dump(mode="json") if isinstance(event, WatchEvent) else event
-    return json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
+def format_json(event: WatchEvent) -> str:
+    """The JSON line of one event: its model_dump(mode="json"), compact."""
+    return json.dumps(event.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
 
 
 @dataclass
