@@ -100,3 +100,18 @@ def test_op_records_once_whichever_way_it_ends(env, bucket):
         hits = svc.stats.cache_hits
         svc.stat_object(bucket, "a", include_tags=False)
         assert svc.stats.cache_hits == hits  # the op dropped it: asked the server again
+
+
+def test_model_registry_is_a_context_manager_and_refuses_use_after_close(env, bucket):
+    """`with ModelRegistry(svc) as reg:` ends the registry (every call then raises ItsStoreError, a CLI
+    one-liner, not a silent use); the StorageService it worked over is the caller's and stays usable."""
+    from its_store import ModelRegistry
+    with StorageService(load_settings()) as svc:
+        with ModelRegistry(svc, bucket=bucket) as reg:
+            assert reg.list_models() == []
+        assert reg.closed
+        for call in (reg.list_models, lambda: reg.show_model("m", "1.0.0"), lambda: reg.get_aliases("m")):
+            with pytest.raises(ItsStoreError, match="ModelRegistry is closed"):
+                call()
+        reg.close()  # twice is harmless
+        assert svc.list_buckets()  # the service is not the registry's to close

@@ -45,6 +45,8 @@ from its_store.registry.results import (
 )
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from its_store.core.settings import Settings
     from its_store.registry.offline import OfflineStore
     from its_store.registry.store import DocStore
@@ -68,8 +70,35 @@ class ModelRegistry:
             service = get_storage_service()
         name = validate_bucket(bucket or service.settings.models_bucket)
         docs = RegistryDocs(service, name, cache if cache is not None else _for_identity(PROCESS_CACHE, service))
-        self.context = RegistryContext(service, name, docs, actor=actor or default_actor(),
-                                       offline=bool(service.settings.offline if offline is None else offline))
+        self._context = RegistryContext(service, name, docs, actor=actor or default_actor(),
+                                        offline=bool(service.settings.offline if offline is None else offline))
+        self._closed = False
+
+    # ------------------------------------------------------------------------------------ lifecycle
+    @property
+    def context(self) -> RegistryContext:
+        """What every registry service works over; refused after close() (no silent use of a closed registry)."""
+        if self._closed:
+            from its_store.core.errors import ItsStoreError
+            raise ItsStoreError("this ModelRegistry is closed", hint="create a new one")
+        return self._context
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """End this registry: any later call raises ItsStoreError. The StorageService it works over is the
+        caller's (or the process-wide one) and stays open; the registry holds nothing else of its own (its
+        document cache is shared by the process, the offline copy opens its files per call). Safe twice."""
+        self._closed = True
+
+    def __enter__(self) -> ModelRegistry:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     # ------------------------------------------------------------------------------ what it is over
     @property
