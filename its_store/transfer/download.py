@@ -61,6 +61,7 @@ def download_to_file(s3: S3Client, head: ObjectHead, target: Target, *, threshol
     want = expected(head)
     md5 = bool(want and want.needs_md5)
     follower = None
+    sums: list[RangeSum]
     with atomic_target(target) as fd:
         if head.size < max(threshold, 1) or head.size <= CHUNK:
             sums = [_get_range(s3, head, fd, 0, head.size, progress, whole=True, md5=md5)]
@@ -68,7 +69,7 @@ def download_to_file(s3: S3Client, head: ObjectHead, target: Target, *, threshol
             per_part = want is not None and want.parts > 0
             part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
             ranges = -(-head.size // part)
-            sums: list[RangeSum] = [RangeSum(0, 0)] * ranges
+            sums = [RangeSum(0, 0)] * ranges
             follower = _ShaFollower(fd, head, part, ranges) if head.sha256 else None
             try:
                 with bounded_pool(workers) as submit:

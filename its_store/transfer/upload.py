@@ -80,7 +80,8 @@ def _upload_fd(s3: S3Client, bucket: str, key: str, path: Path, fd: int, headers
         offset = (number - 1) * part
         return pread_all(fd, offset, max(0, min(part, size - offset)), path)
 
-    upload_id, done = None, {}
+    upload_id: str | None = None
+    done: dict[int, str] = {}
     source = {"path": str(Path(path).resolve()), "size": size, "mtime_ns": stat.st_mtime_ns,
               "part_size": part, "sha256": digest}  # a changed file never continues an old upload
     if journal is not None:
@@ -125,6 +126,11 @@ class Resumable:
     keep_on_failure: bool = False
 
 
+def _constant(data: bytes) -> Callable[[int], bytes]:
+    """A part reader that hands back bytes already read (a stream's parts are read once, in order)."""
+    return lambda _number: data
+
+
 def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], headers: dict[str, str], *,
                   part_size: int | None, workers: int, progress: ProgressFn = noop,
                   journal: UploadJournal | None = None) -> PutResult:
@@ -142,7 +148,7 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
         return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
     if digest is None:  # longer than a part: the hash must be known before CreateMultipartUpload
         return _spooled(s3, bucket, key, first, stream, headers, part, workers, progress, journal)
-    pending: dict[str, bytes | None] = {"next": first}
+    pending = {"next": first}
     total = [0]
 
     held: dict[int, int] = {}  # budget reserved per part number, released by _multipart
@@ -158,7 +164,7 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
             number += 1
             held[number] = reserved
             total[0] += len(data)
-            yield number, (lambda _n, d=data: d)
+            yield number, _constant(data)
 
     state = None
     if journal is not None:
