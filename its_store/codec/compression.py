@@ -24,6 +24,7 @@ from its_store.core.codecs import AUTO_CODEC, LEVELS, CodecLevels, unknown_compr
 # The flag checks live in core (core.models validates with them); re-exported for the codec's callers.
 from its_store.core.codecs import check_level as check_level
 from its_store.core.codecs import resolve as resolve
+from its_store.core.streams import BinaryReader
 
 META_CODEC = "its-codec"
 META_ORIGINAL_SIZE = "its-original-size"
@@ -278,7 +279,7 @@ class CompressingReader:
     returns, so the upload using this reader is aborted instead of completed (file changed meanwhile).
     """
 
-    def __init__(self, source: IO[bytes], codec: Codec, level: int, *,
+    def __init__(self, source: BinaryReader, codec: Codec, level: int, *,
                  progress: Callable[[int], None] | None = None, expect: tuple[int, str] | None = None,
                  prefix: bytes = b"", name: str = "input") -> None:
         self._src, self._enc = source, codec.encoder(level)

@@ -320,22 +320,23 @@ def sha_check(expected: str, meta: dict[str, str]) -> _Check:
 def _multipart_check(etag: str, part: int) -> _Check:
     """MD5 of the part MD5s, cut at `part` bytes: how S3 forms a multipart ETag."""
     digests: list[bytes] = []
-    state = {"md5": hashlib.md5(usedforsecurity=False), "left": part}
+    md5, left = hashlib.md5(usedforsecurity=False), part
 
     def feed(data: Any) -> None:
+        nonlocal md5, left
         view = memoryview(data)
         while view:
-            n = min(len(view), state["left"])
-            state["md5"].update(view[:n])
-            state["left"] -= n
+            n = min(len(view), left)
+            md5.update(view[:n])
+            left -= n
             view = view[n:]
-            if state["left"] == 0:
-                digests.append(state["md5"].digest())
-                state["md5"], state["left"] = hashlib.md5(usedforsecurity=False), part
+            if left == 0:
+                digests.append(md5.digest())
+                md5, left = hashlib.md5(usedforsecurity=False), part
 
     def finish(_where: str) -> str:
-        if state["left"] != part:
-            digests.append(state["md5"].digest())
+        if left != part:
+            digests.append(md5.digest())
         return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
     return _Check("md5-multipart", etag, feed, finish)

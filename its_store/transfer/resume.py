@@ -25,7 +25,7 @@ from its_store.s3.crc import PartETag, crc32_of
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from its_store.s3.client import S3Client
+    from its_store.transfer.parts import ObjectIO
 
 log = logging.getLogger("its_store.transfer.resume")
 
@@ -80,7 +80,7 @@ class UploadJournal:
         except OSError:
             pass
 
-    def prepare(self, s3: S3Client, bucket: str, key: str, source: Mapping[str, object], resume: bool,
+    def prepare(self, s3: ObjectIO, bucket: str, key: str, source: Mapping[str, object], resume: bool,
                 read_part: Callable[[int], bytes] | None) -> tuple[str | None, dict[int, str]]:
         """Return (upload id to continue, {part number: etag} already stored and verified).
 
