@@ -21,7 +21,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, overload
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
@@ -189,7 +189,7 @@ def _xml(data: bytes) -> ET.Element:
     return ET.fromstring(data)
 
 
-def multipart_etag(etags: list[Any]) -> str:
+def multipart_etag(etags: list[str]) -> str:
     """The ETag S3 gives an object completed from these parts: MD5 of the part MD5s, "-N" ("" if a
     part ETag is no MD5)."""
     try:

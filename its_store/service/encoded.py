@@ -58,6 +58,7 @@ from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upl
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
     from its_store.core.streams import BinaryReader
+    from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
     from its_store.transfer.download import Target
     from its_store.transfer.parts import ObjectIO
@@ -299,7 +300,7 @@ class Fetched:
 
 
 def stat_with_key(ctx: Context, bucket: str, key: str, version_id: str | None,
-                  sse_key: SseCKey | None) -> Any:
+                  sse_key: SseCKey | None) -> ObjectStat:
     """HEAD with the SSE-C key when we hold one. A 403 with a key that a key-less HEAD explains as
     SSE-C is a wrong key; a 400 means the object is not SSE-C (AWS refuses keys there): retry without."""
     if sse_key is None:

@@ -18,11 +18,12 @@ from its_store.core import errors as E
 from its_store.core.files import atomic_target, pwrite_all
 from its_store.core.retry import Backoff, retry_call
 from its_store.core.streams import BinaryWriter
-from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
+from its_store.transfer.checksums import Expected, RangeSum, crc32, expected_for, verify
 from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
     from its_store.core.localtree import TreeFile
+    from its_store.s3.client import Body
     from its_store.transfer.parts import ObjectIO
 
     Target = Path | TreeFile  # a path the user named, or a file under a folder a batch writes into
@@ -46,7 +47,7 @@ class ObjectHead:
     sha256: str | None = None     # its-sha256 of a plain object, checked by response_to_file
 
 
-def expected(head: ObjectHead) -> Any:
+def expected(head: ObjectHead) -> Expected | None:
     """The check a download of `head` will run (checksums.Expected), or None."""
     return expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
 
@@ -172,7 +173,7 @@ def _sha_matches(head: ObjectHead, got: str) -> None:
                                                   "one uploaded (run `its-store verify`)")
 
 
-def response_to_file(resp: Any, head: ObjectHead, target: Target, progress: ProgressFn = noop) -> bool:
+def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: ProgressFn = noop) -> bool:
     """Write a whole-object GET response to `target` atomically, verified like download_to_file.
     The response is closed on every path (its connection back in the pool), also when the temp file
     cannot even be created.
