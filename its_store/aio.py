@@ -173,7 +173,7 @@ class HealthStatus(dict[str, Any]):
     def __eq__(self, other: object) -> bool:
         return dict.__eq__(self._fill(), other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return dict.__repr__(self._fill())
@@ -203,7 +203,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class _AsyncWrapper:
     """Any public method of the wrapped sync object not written out below becomes a coroutine too."""
 
-    _sync: Any
+    _sync: object  # each façade below says which
     _runner: _Runner
 
     def __getattr__(self, name: str) -> Any:
@@ -242,6 +242,8 @@ class _AsyncWrapper:
 
 class AsyncStorageService(_AsyncWrapper):
     """StorageService with awaitable operations. `.sync` is the wrapped synchronous service."""
+
+    _sync: StorageService
 
     def __init__(self, service: StorageService | None = None, *, threads: int | None = None,
                  own: bool | None = None) -> None:
@@ -335,6 +337,8 @@ class AsyncModelRegistry(_AsyncWrapper):
     Every public method of ModelRegistry is awaitable with its own parameters and result: at run time
     _AsyncWrapper.__getattr__ runs it in this façade's threads; a type checker sees the declarations below
     (the sync method's signature, its result awaited), so a misspelt method or field is an error, not Any."""
+
+    _sync: ModelRegistry
 
     def __init__(self, registry: ModelRegistry, *, threads: int | None = None, own: bool = False) -> None:
         """`own`: close() also closes `registry` (when it has a close())."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from functools import partial
 from typing import Annotated, Any
 
@@ -23,12 +24,12 @@ EPILOG = "Example: its-store upload frame.jpg s3://its-video/camera_001/ --type 
 class ItsGroup(ItsGroupBase):
     """Runs the command in non-standalone mode and maps every failure to (message, exit code)."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         out.reset(argv)
         run = partial(super().main, args=argv, prog_name=prog_name, complete_var=complete_var,
-                      standalone_mode=False, **extra)
+                      standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         try:
             rv = _run_completing(self, run, prog_name, complete_var)
             code = rv if isinstance(rv, int) else 0
@@ -45,7 +46,8 @@ class ItsGroup(ItsGroupBase):
 def _run_completing(group: ItsGroup, run: Any, prog_name: str | None, complete_var: str | None) -> Any:
     """run(), with our bash script and bash requests in Typer's completion (see completion/shells.py)."""
     for param in group.params:
-        if param.name in shells.COMPLETION_OPTIONS and not isinstance(param.callback, partial):
+        if param.name in shells.COMPLETION_OPTIONS and param.callback is not None \
+                and not isinstance(param.callback, partial):
             param.callback = partial(shells.show_or_install, typer_callback=param.callback)
     if complete_var is None:
         complete_var = fast.complete_var(prog_name)

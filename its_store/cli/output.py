@@ -126,7 +126,7 @@ def _safe_console(file: Any) -> Any:
                     yield Segment("\n".join(_controls(part) for part in text.split("\n")), seg.style)
 
     class SafeConsole(Console):
-        def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        def print(self, *objects: Any, **kwargs: Any) -> None:
             if any(isinstance(o, str) for o in objects):
                 kwargs["markup"] = False
             super().print(*(safe(o) if isinstance(o, str) else Escaped(o) for o in objects), **kwargs)
@@ -215,7 +215,7 @@ def stderr_line(text: str, *, escaped: bool = False) -> None:
     sys.stderr.flush()
 
 
-def result(doc: BaseModel, human: Callable[[], None]) -> None:
+def result(doc: BaseModel, human: Callable[[], object]) -> None:
     """Print `doc` as JSON in --json mode, else run the human renderer."""
     if STATE.json:
         emit_json(doc)

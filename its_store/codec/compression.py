@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Protocol, cast
 
 from its_store.core import errors as E
 from its_store.core.codecs import AUTO_CODEC, LEVELS, CodecLevels, unknown_compression
@@ -24,6 +24,7 @@ from its_store.core.codecs import AUTO_CODEC, LEVELS, CodecLevels, unknown_compr
 # The flag checks live in core (core.models validates with them); re-exported for the codec's callers.
 from its_store.core.codecs import check_level as check_level
 from its_store.core.codecs import resolve as resolve
+from its_store.core.streams import BinaryReader
 
 META_CODEC = "its-codec"
 META_ORIGINAL_SIZE = "its-original-size"
@@ -55,6 +56,29 @@ class Codec(CodecLevels):
     decoder: Callable[[Callable[[bytes], None]], Decoder]
 
 
+class _Decompressor(Protocol):
+    """zlib's decompressobj and lz4's LZ4FrameDecompressor (untyped), as _ZlibLikeDecoder uses them."""
+
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+
+
+class _Lz4Decompressor(_Decompressor, Protocol):
+    @property
+    def needs_input(self) -> bool: ...
+
+
+class _Lz4Compressor(Protocol):
+    """lz4.frame.LZ4FrameCompressor (untyped), as _Lz4Encoder uses it."""
+
+    def begin(self) -> bytes: ...
+    def compress(self, data: bytes) -> bytes: ...
+    def flush(self) -> bytes: ...
+
+
 # ------------------------------------------------------------------------------------------ gzip
 class _GzipEncoder:
     def __init__(self, level: int) -> None:
@@ -71,7 +95,7 @@ class _GzipEncoder:
 class _ZlibLikeDecoder:
     """Bounded-output decoder for zlib's and lz4's decompressobj style; concatenated members allowed."""
 
-    def __init__(self, sink: Callable[[bytes], None], factory: Callable[[], Any]) -> None:
+    def __init__(self, sink: Callable[[bytes], None], factory: Callable[[], _Decompressor]) -> None:
         self._sink, self._factory = sink, factory
         self._d = factory()
         self._fed = False
@@ -107,6 +131,8 @@ class _ZlibLikeDecoder:
 
 
 class _Lz4Decoder(_ZlibLikeDecoder):
+    _d: _Lz4Decompressor
+
     def _pending_input(self) -> bytes:
         return b""  # lz4 keeps unconsumed input internally
 
@@ -123,7 +149,7 @@ def _gzip_decoder(sink: Callable[[bytes], None]) -> Decoder:
 class _Lz4Encoder:
     def __init__(self, level: int) -> None:
         import lz4.frame
-        self._c = lz4.frame.LZ4FrameCompressor(compression_level=level, content_checksum=True)
+        self._c: _Lz4Compressor = lz4.frame.LZ4FrameCompressor(compression_level=level, content_checksum=True)
         self._started = False
 
     def _begin(self) -> bytes:
@@ -175,8 +201,8 @@ class _ZstdDecoder:
     def __init__(self, sink: Callable[[bytes], None]) -> None:
         import zstandard
         self._zstd = zstandard
-        self._w = zstandard.ZstdDecompressor().stream_writer(_SinkFile(sink), write_size=OUT_SLICE,
-                                                             closefd=False)
+        sink_file = cast("IO[bytes]", _SinkFile(sink))  # zstandard's stub asks IO[bytes]; it calls write() only
+        self._w = zstandard.ZstdDecompressor().stream_writer(sink_file, write_size=OUT_SLICE, closefd=False)
 
     def write(self, data: bytes) -> None:
         try:
@@ -253,7 +279,7 @@ class CompressingReader:
     returns, so the upload using this reader is aborted instead of completed (file changed meanwhile).
     """
 
-    def __init__(self, source: IO[bytes], codec: Codec, level: int, *,
+    def __init__(self, source: BinaryReader, codec: Codec, level: int, *,
                  progress: Callable[[int], None] | None = None, expect: tuple[int, str] | None = None,
                  prefix: bytes = b"", name: str = "input") -> None:
         self._src, self._enc = source, codec.encoder(level)
@@ -298,7 +324,7 @@ class CompressingReader:
 class VerifyingSink:
     """Receives decompressed bytes: hashes, counts, refuses to grow past the recorded original size."""
 
-    def __init__(self, write: Callable[[bytes], Any], where: str, size: int | None,
+    def __init__(self, write: Callable[[bytes], object], where: str, size: int | None,
                  sha256: str | None) -> None:
         self._write, self._where, self._size, self._sha = write, where, size, sha256
         self.digest = hashlib.sha256()

@@ -27,8 +27,10 @@ from its_store.core import errors as E
 from its_store.core.models import Result
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from its_store.core.settings import Settings
-    from its_store.s3.client import S3Client
+    from its_store.s3.client import Body, ObjectStat, S3Client
 
 SSE_HEADER = "x-amz-server-side-encryption"
 SSE_C_ALGORITHM = "x-amz-server-side-encryption-customer-algorithm"
@@ -164,12 +166,12 @@ def _configured(settings: Settings) -> bool:
     return bool((settings.sse_c_key and settings.sse_c_key.get_secret_value()) or settings.sse_c_key_file)
 
 
-def describe(headers: Any) -> str | None:
+def describe(headers: Mapping[str, str] | None) -> str | None:
     """SSE-S3, SSE-KMS or SSE-C from HEAD response headers; None when the server reports none."""
     return describe_lower({str(k).lower(): str(v) for k, v in (headers or {}).items()})
 
 
-def describe_lower(low: Any) -> str | None:
+def describe_lower(low: Mapping[str, str]) -> str | None:
     """describe() of headers whose names are lower case already (s3 Headers)."""
     if SSE_C_ALGORITHM in low:
         return "SSE-C"
@@ -193,11 +195,11 @@ class KeyedS3:
         return getattr(self._s3, name)
 
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
-            version_id: str | None = None) -> Any:
+            version_id: str | None = None) -> Body:
         return self._s3.get(bucket, key, offset=offset, length=length, version_id=version_id,
                             headers=self._headers)
 
-    def stat(self, bucket: str, key: str, version_id: str | None = None) -> Any:
+    def stat(self, bucket: str, key: str, version_id: str | None = None) -> ObjectStat:
         return self._s3.stat(bucket, key, version_id, headers=self._headers)
 
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> str:

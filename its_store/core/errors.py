@@ -35,9 +35,6 @@ class ItsStoreError(Exception):
         self.message = message
         self.hint = hint
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message, "hint": self.hint}
-
 
 class InvalidInputError(ItsStoreError):
     """The user asked for something malformed: a bad reference, size, duration, key or flag."""

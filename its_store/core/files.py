@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from its_store.core import errors as E
+from its_store.core.streams import BinaryReader
 
 T = TypeVar("T")
 
@@ -83,7 +84,7 @@ def pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
         raise io_error("cannot read", path, exc) from None
 
 
-def read_full(stream: IO[bytes], size: int) -> bytes:
+def read_full(stream: BinaryReader, size: int) -> bytes:
     """Read `size` bytes, or fewer only at the end of the stream (pipes return short reads)."""
     buf = bytearray()
     while len(buf) < size:

@@ -34,6 +34,7 @@ under a thread that uses it. The watcher, which runs for months while folders co
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat as st
 import threading
@@ -42,7 +43,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from its_store.core import errors as E
 from its_store.core.files import (
@@ -395,7 +395,7 @@ class OpenFile:
     def path(self) -> Path:
         return Path(self.shown)
 
-    def reader(self) -> IO[bytes]:
+    def reader(self) -> io.BufferedReader:
         """A buffered binary file object over the descriptor (close it before this; it leaves `fd` open)."""
         return os.fdopen(self.fd, "rb", closefd=False)
 

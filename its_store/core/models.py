@@ -14,13 +14,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SkipValidation,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from its_store.core.enums import ObjectType
+from its_store.core.enums import ObjectType as ObjectType  # re-exported: services import it from here
 from its_store.core.errors import InvalidInputError
+from its_store.core.streams import BinaryReader
 
 META_TYPE = "its-type"  # x-amz-meta-its-type: the ObjectType of an object
 
@@ -106,7 +108,7 @@ class UploadRequest(RequestModel):
     file_path: Path | None = None
     follow_symlinks: bool = False  # file_path may be a symbolic link (else it is refused, core.files.open_regular)
     data: bytes | None = None
-    stream: Any | None = Field(default=None, exclude=True)
+    stream: SkipValidation[BinaryReader | None] = Field(default=None, exclude=True)  # read() only, not checked
     object_type: ObjectType = ObjectType.OTHER
     content_type: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)

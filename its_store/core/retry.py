@@ -38,7 +38,7 @@ class Backoff:
     spread: float = 0.0
 
     def delay(self, retry: int) -> float:
-        pause = min(self.initial * 2 ** min(retry, 64), self.cap)
+        pause = min(self.initial * 2.0 ** min(retry, 64), self.cap)  # 2.0: int ** int is Any to mypy
         if self.jitter:
             pause += random.uniform(0.0, self.jitter)
         if self.spread:

@@ -13,7 +13,6 @@ whole value (a flag as the shell quoted it) strip them before; the number itself
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 from its_store.core.errors import InvalidInputError, ItsStoreError
@@ -42,7 +41,7 @@ def is_uint(text: object, digits: int = MAX_DIGITS) -> bool:
 
 
 def parse_uint(text: object, what: str, *, low: int = 0, high: int | None = None,
-               error: Callable[..., Exception] = InvalidInputError, hint: str | None = None) -> int:
+               error: type[Exception] = InvalidInputError, hint: str | None = None) -> int:
     """A whole number in `low..high` from text that came in, else `error(message)` naming `what`: an
     InvalidInputError (exit 2) for a flag, ValueError inside settings validators and s3's `parsing()`
     (which name the variable or the server's call), BadAnswerError for a server's answer."""
@@ -79,8 +78,8 @@ def shown(text: object, limit: int = 24) -> str:
     return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value)} characters)"
 
 
-def _error(error: Callable[..., Exception], message: str, hint: str | None) -> Exception:
-    if isinstance(error, type) and issubclass(error, ItsStoreError):
+def _error(error: type[Exception], message: str, hint: str | None) -> Exception:
+    if issubclass(error, ItsStoreError):
         return error(message, hint=hint)
     return error(message)
 

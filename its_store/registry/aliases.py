@@ -25,7 +25,7 @@ def empty_doc(name: str) -> dict[str, Any]:
 
 def parse(data: bytes, where: str, name: str) -> dict[str, Any]:
     """An alias document, every alias and version checked (registry/validate.py): IntegrityError otherwise."""
-    doc = validate.decode(data, where, "alias document")
+    doc: dict[str, Any] = validate.decode(data, where, "alias document")
     try:
         validate.alias_doc(doc, name)
     except validate.Invalid as problem:

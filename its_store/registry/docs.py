@@ -28,6 +28,7 @@ from its_store.registry.store import DocStore
 from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
+    from its_store.s3.client import S3Client
     from its_store.service.storage import StorageService
 
 
@@ -83,7 +84,7 @@ class RegistryDocs:
         self.cache: DocCache = cache if cache is not None else PROCESS_CACHE
 
     @property
-    def s3(self) -> Any:
+    def s3(self) -> S3Client:
         return self.service.s3
 
     def scan(self, name: str | None) -> Scan:
@@ -138,7 +139,7 @@ class RegistryDocs:
             fetched = self._get_doc(key)
             return fetched[0] if fetched else None
         memo = f"{self.service.settings.endpoint}/{self.bucket}/{key}#{etag}"
-        hit = self.cache.get(memo)
+        hit: dict[str, Any] | None = self.cache.get(memo)
         if hit is not None:
             self.service.stats.record_cache(True)
             return hit
@@ -162,7 +163,7 @@ class RegistryDocs:
             fetched.append(True)
             return self._get_expected(key, etag)
 
-        doc = persistent.remember(parts, get)
+        doc: dict[str, Any] = persistent.remember(parts, get)
         if fetched:
             return doc
         try:

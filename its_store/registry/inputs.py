@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.registry.manifest import CARD, VARIANTS_DIR, LocalFile, collect_files
+from its_store.registry.manifest import LocalFile, collect_files
 from its_store.registry.query import CARD_LIMIT
-from its_store.registry.refs import parse_metrics, validate_tags
+from its_store.registry.refs import CARD, VARIANTS_DIR, parse_metrics, validate_tags, validate_variant
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -27,7 +27,6 @@ def prepare(ctx: RegistryContext, model_path: Path | str, metrics: Mapping[str, 
     """Check every input of a registration and gather its files and the manifest's details."""
     from its_store.registry import lineage as lin
     from its_store.registry.gitinfo import git_info
-    from its_store.registry.variants import validate_variant
     metrics_, tags_ = parse_metrics(metrics), validate_tags(tags)
     variant_ = None if variant is None else validate_variant(str(variant))
     if variant_ and force:

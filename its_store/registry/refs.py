@@ -223,10 +223,10 @@ def sort_records(records: list[dict[str, Any]], sort: str | None, ascending: boo
         return ordered
     if sort == "created":
         return sorted(by_version, key=lambda r: r.get("created_at") or "", reverse=not ascending)
-    present = [r for r in by_version if _number(r.get("metrics", {}).get(sort)) is not None]
+    scored = [(n, r) for r in by_version if (n := _number(r.get("metrics", {}).get(sort))) is not None]
     missing = [r for r in by_version if _number(r.get("metrics", {}).get(sort)) is None]
-    present.sort(key=lambda r: _number(r["metrics"][sort]), reverse=not ascending)
-    return present + missing
+    scored.sort(key=lambda pair: pair[0], reverse=not ascending)  # stable, as before: ties keep their order
+    return [r for _, r in scored] + missing
 
 
 def _number(value: Any) -> float | None:

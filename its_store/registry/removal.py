@@ -99,7 +99,8 @@ def holder(ctx: RegistryContext, name: str, version: str) -> tuple[dict[str, Any
 
 
 def being_removed(name: str, version: str, doc: dict[str, Any]) -> E.ConflictError:
-    what = doc.get("removing") if isinstance(doc.get("removing"), str) else "a removal"
+    removing = doc.get("removing")
+    what = removing if isinstance(removing, str) else "a removal"
     since = f" since {doc['at']}" if isinstance(doc.get("at"), str) else ""
     return E.ConflictError(f"{name}@{version} is being removed ({what.replace('_', ' ')}{since})",
                            hint="retry when it is done; if none runs any more, `model gc --stale` clears what "

@@ -21,7 +21,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, overload
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
@@ -36,7 +36,10 @@ from its_store.s3.governance import BYPASS_HEADER, Governance
 from its_store.s3.pool import build_pool
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from minio import Minio
+    from minio.helpers import DictType
     from urllib3 import BaseHTTPResponse
 
     from its_store.core.settings import Settings
@@ -45,14 +48,23 @@ __all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "Entry", "Headers", "ObjectStat"
            "failure_error", "from_code", "object_headers", "translate"]
 
 
-class Headers(dict):
+_T = TypeVar("_T")
+
+
+class Headers(dict[str, str]):
     """Response headers with lower-case names; get() takes any case."""
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    @overload
+    def get(self, name: str, default: None = None, /) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str, /) -> str: ...
+    @overload
+    def get(self, name: str, default: _T, /) -> str | _T: ...
+    def get(self, name: str, default: object = None, /) -> object:
         return super().get(name.lower(), default)
 
     @classmethod
-    def of(cls, raw: Any) -> Headers:
+    def of(cls, raw: Mapping[str, object] | None) -> Headers:
         return cls((str(k).lower(), str(v)) for k, v in (raw or {}).items())
 
 
@@ -66,7 +78,12 @@ class Written(NamedTuple):
     sse: dict[str, str] = {}  # noqa: RUF012 - never mutated
 
 
-def _sse_of(headers: Any) -> dict[str, str]:
+def _minio_dict(headers: Mapping[str, str] | None) -> DictType | None:
+    """Our str headers as minio's parameter type (a dict invariant in a wider value type): a copy."""
+    return None if headers is None else {**headers}
+
+
+def _sse_of(headers: Mapping[str, str] | None) -> dict[str, str]:
     found = {}
     for name, value in (headers or {}).items():
         low = str(name).lower()
@@ -125,7 +142,7 @@ class Body:
 
     __slots__ = ("_resp", "bucket", "headers", "key", "status")
 
-    def __init__(self, resp: Any, bucket: str, key: str) -> None:
+    def __init__(self, resp: BaseHTTPResponse, bucket: str, key: str) -> None:
         self._resp, self.bucket, self.key = resp, bucket, key
         self.headers = Headers.of(resp.headers)
         self.status = resp.status
@@ -140,7 +157,7 @@ class Body:
         with self._reading():
             return self._resp.read(amt)
 
-    def readinto(self, buf: Any) -> int:
+    def readinto(self, buf: bytearray | memoryview) -> int:
         with self._reading():
             return self._resp.readinto(buf)
 
@@ -172,7 +189,7 @@ def _xml(data: bytes) -> ET.Element:
     return ET.fromstring(data)
 
 
-def multipart_etag(etags: list[Any]) -> str:
+def multipart_etag(etags: list[str]) -> str:
     """The ETag S3 gives an object completed from these parts: MD5 of the part MD5s, "-N" ("" if a
     part ETag is no MD5)."""
     try:
@@ -235,7 +252,8 @@ class S3Client:
         for: multipart steps on our own pool, listing uploads and parts, conditional PUTs."""
         keys.check_addressable(key)
         with errors(bucket, key):
-            return self._minio._execute(method, bucket, key, body=body, headers=headers, query_params=query)
+            return self._minio._execute(method, bucket, key, body=body, headers=_minio_dict(headers),
+                                        query_params=_minio_dict(query))
 
     # -- buckets -------------------------------------------------------------------------------------
     def list_buckets(self) -> list[BucketEntry]:
@@ -263,7 +281,7 @@ class S3Client:
             self._minio.set_bucket_versioning(
                 bucket_name=bucket, config=VersioningConfig(ENABLED if enabled else SUSPENDED))
 
-    def get_versioning(self, bucket: str) -> str:
+    def get_versioning(self, bucket: str) -> str | None:
         with errors(bucket):
             return self._minio.get_bucket_versioning(bucket_name=bucket).status
 
@@ -355,7 +373,7 @@ class S3Client:
                 failures = self._minio.remove_objects(
                     bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in chunk],
                     bypass_governance_mode=bypass_governance)
-                found = [(f.name, f.version_id, f"{f.code}: {f.message}") for f in failures]
+                found = [(f.name or "", f.version_id, f"{f.code}: {f.message}") for f in failures]
             return keys.with_versions(found, chunk)
 
         def single(key: str, version: str | None) -> None:
@@ -379,7 +397,7 @@ class S3Client:
         keys.check_addressable(key)
         with errors(bucket, key):
             obj = self._minio.stat_object(bucket_name=bucket, object_name=key, version_id=version_id,
-                                          extra_headers=asked)
+                                          extra_headers=_minio_dict(asked))
         with parsing(bucket, key, "HeadObject"):  # minio's int() took "-1" and "+5" as a Content-Length
             return ObjectStat(bucket, key, Headers.of(obj.metadata))
 
@@ -390,7 +408,7 @@ class S3Client:
         keys.check_addressable(key)
         with errors(bucket, key):
             resp = self._minio.get_object(bucket_name=bucket, object_name=key, offset=offset, length=length,
-                                          request_headers=headers, version_id=version_id)
+                                          request_headers=_minio_dict(headers), version_id=version_id)
         return Body(resp, bucket, key)
 
     def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> Written:
@@ -405,7 +423,7 @@ class S3Client:
         _check_ascii(content_type, sent)
         with errors(bucket, key):
             result = self._minio.put_object(bucket_name=bucket, object_name=key, data=io.BytesIO(data),
-                                            length=len(data), content_type=content_type, metadata=sent,
+                                            length=len(data), content_type=content_type, metadata=_minio_dict(sent),
                                             part_size=max(len(data), MIN_PART))
         return Written((result.etag or "").strip('"'), result.version_id, _sse_of(result.http_headers))
 
@@ -480,6 +498,7 @@ class S3Client:
         bare, which radosgw 16.2 needs and then is used for this bucket)."""
         headers = {"Content-Type": "text/plain"}
         etag = ""
+        steps: tuple[tuple[Callable[[str, str, bytes, dict[str, str]], str], type[E.ItsStoreError], str], ...]
         steps = ((self.put_if_absent, E.AlreadyExistsError, ""), (self.put_if_absent, E.AlreadyExistsError,
                  "ignores If-None-Match: *"), (partial(self.put_if_match, etag="0" * 32), E.ConflictError,
                                                "ignores If-Match"))

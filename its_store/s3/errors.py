@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,7 @@ def failure_error(text: str, bucket: str | None = None, key: str | None = None) 
 
 
 def from_code(code: str, detail: str, bucket: str | None, key: str | None, place: str,
-              headers: Any = None) -> E.ItsStoreError:
+              headers: Mapping[str, str] | None = None) -> E.ItsStoreError:
     """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied)."""
     if code == "RequestTimeTooSkewed":
         return _clock_skew(headers, place)
@@ -178,7 +178,7 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
     return E.ItsStoreError(f"server refused the request: {code}: {detail} ({place})")
 
 
-def _header(headers: Any, name: str) -> str | None:
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     if not headers:
         return None
     value = headers.get(name)
@@ -187,7 +187,7 @@ def _header(headers: Any, name: str) -> str | None:
     return value
 
 
-def _clock_skew(headers: Any, place: str) -> E.ItsStoreError:
+def _clock_skew(headers: Mapping[str, str] | None, place: str) -> E.ItsStoreError:
     """RequestTimeTooSkewed, with the offset measured from the answer's Date header."""
     import time
     from email.utils import parsedate_to_datetime
@@ -204,7 +204,7 @@ def _clock_skew(headers: Any, place: str) -> E.ItsStoreError:
                             hint="fix the clock (e.g. `timedatectl set-ntp true`); S3 allows 15 minutes")
 
 
-def _region(headers: Any, detail: str) -> str | None:
+def _region(headers: Mapping[str, str] | None, detail: str) -> str | None:
     region = _header(headers, "x-amz-bucket-region")
     if not region and "use region " in detail:  # minio's message for a redirect
         region = detail.rsplit("use region ", 1)[1].split()[0].strip(".;")
@@ -213,7 +213,7 @@ def _region(headers: Any, detail: str) -> str | None:
     return region or None
 
 
-def _wrong_region(bucket: str | None, headers: Any, detail: str, place: str) -> E.ItsStoreError:
+def _wrong_region(bucket: str | None, headers: Mapping[str, str] | None, detail: str, place: str) -> E.ItsStoreError:
     region = _region(headers, detail)
     if not region:
         return E.RegionError(f"the server redirected the request elsewhere ({place})",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import http.client
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import urllib3
@@ -38,7 +38,7 @@ class LoggedRetry(Retry):
     """urllib3's Retry that says, at INFO (`-v`), what is retried and why."""
 
     def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
-                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Self:
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         cause = f"HTTP {response.status}" if error is None and response is not None else _cause(error)
         path = (url or "").split("?", 1)[0]

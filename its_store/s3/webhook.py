@@ -19,6 +19,9 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from urllib3 import PoolManager
+    from urllib3.util import Url
+
     from its_store.core.settings import Settings
 
 URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.connection", "urllib3.util.retry")
@@ -41,7 +44,7 @@ class _HideTarget(logging.Filter):
 _FILTER = _HideTarget()
 
 
-def _hidden_parts(url: str, parts: Any) -> list[tuple[str, str]]:
+def _hidden_parts(url: str, parts: Url) -> list[tuple[str, str]]:
     """What of the URL must not be logged, longest first, each with what is shown instead: the URL, its
     request target, path and query, as given and as urllib3 normalised them (it may re-encode)."""
     from urllib.parse import urlsplit
@@ -105,17 +108,17 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str], tim
         _guard_logs(None)
 
 
-def _manager(settings: Settings, parts: Any, timeout: float) -> Any:
+def _manager(settings: Settings, parts: Url, timeout: float) -> PoolManager:
     """The urllib3 pool manager for one POST: same CA, TLS verification and proxy rules as the S3 pool."""
     import urllib3
 
     from its_store.core.settings import bypasses_proxy
     from its_store.s3.pool import _proxy_auth, _trust, _without_auth
-    kw = {"timeout": urllib3.Timeout(connect=min(timeout, settings.connect_timeout), read=timeout),
+    kw: dict[str, Any] = {"timeout": urllib3.Timeout(connect=min(timeout, settings.connect_timeout), read=timeout),
           "retries": False, "cert_reqs": "CERT_REQUIRED" if settings.verify_tls else "CERT_NONE",
           **_trust(settings)}
     proxy = settings.https_proxy if parts.scheme == "https" else settings.http_proxy
-    host = f"{parts.host}:{parts.port}" if parts.port else parts.host
+    host = f"{parts.host}:{parts.port}" if parts.port else parts.host or ""
     if proxy and not bypasses_proxy(host, settings.no_proxy or ""):
         proxy = proxy if "://" in proxy else f"http://{proxy}"
         return urllib3.ProxyManager(_without_auth(proxy), proxy_headers=_proxy_auth(proxy), **kw)

@@ -57,8 +57,11 @@ from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upl
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
+    from its_store.core.streams import BinaryReader
+    from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
     from its_store.transfer.download import Target
+    from its_store.transfer.parts import ObjectIO
 
 _META = "x-amz-meta-"
 
@@ -95,7 +98,7 @@ class UploadPlan:
         if request.resume:
             self.choice = "none"  # resumable parts are byte ranges of the file itself
         self.headers = {**headers, **self.sse.headers()}
-        self.s3: Any = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
+        self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         from its_store.service.ssecheck import SseCheck
         self.sse_check = SseCheck(asked=self.sse.label)  # checked on the stored version after the write
@@ -125,7 +128,7 @@ class UploadPlan:
             return self._file(Path(req.file_path), self._opened(), bucket, key, workers, progress)
         if req.data is not None:
             return self._buffer(req.data, bucket, key, workers, progress)
-        return self._stream(req.stream, bucket, key, workers, progress)
+        return self._stream(_stream_of(req), bucket, key, workers, progress)
 
     # -- sources ---------------------------------------------------------------------------------
     def _opened(self) -> IO[bytes]:
@@ -167,7 +170,7 @@ class UploadPlan:
         return Stored(result.etag, result.version_id, len(data), result.parts, digest, result.answer_sse,
                       codec=codec, stored_size=result.size)
 
-    def _stream(self, stream: IO[bytes], bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
+    def _stream(self, stream: BinaryReader, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
         first = read_full(stream, self._part(None))
         if len(first) < self._part(None):  # the whole stream fits in one part: it is in memory now
             return self._buffer(first, bucket, key, workers, progress)
@@ -205,7 +208,7 @@ class UploadPlan:
             progress(len(request.data))
             result = PutResult(written.etag, written.version_id, len(request.data), 1, digest, written.sse)
         else:
-            result = upload_stream(self.s3, bucket, key, request.stream, headers, part_size=part, workers=workers,
+            result = upload_stream(self.s3, bucket, key, _stream_of(request), headers, part_size=part, workers=workers,
                                    progress=progress, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, result.size, result.parts, result.sha256, result.answer_sse,
                       codec="none", stored_size=result.size)
@@ -233,10 +236,17 @@ def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:
     return meta
 
 
+def _stream_of(request: UploadRequest) -> BinaryReader:
+    """The request's stream, once its file and bytes were found None (UploadRequest has exactly one source)."""
+    if request.stream is None:
+        raise ValueError("give exactly one of file_path, data or stream")  # UploadRequest._one_source
+    return request.stream
+
+
 class _Prefixed:
     """`prefix` then the rest of `stream`, as one read()-able stream."""
 
-    def __init__(self, prefix: bytes, stream: IO[bytes]) -> None:
+    def __init__(self, prefix: bytes, stream: BinaryReader) -> None:
         self._prefix, self._stream = memoryview(prefix), stream
 
     def read(self, size: int = -1) -> bytes:
@@ -290,7 +300,7 @@ class Fetched:
 
 
 def stat_with_key(ctx: Context, bucket: str, key: str, version_id: str | None,
-                  sse_key: SseCKey | None) -> Any:
+                  sse_key: SseCKey | None) -> ObjectStat:
     """HEAD with the SSE-C key when we hold one. A 403 with a key that a key-less HEAD explains as
     SSE-C is a wrong key; a 400 means the object is not SSE-C (AWS refuses keys there): retry without."""
     if sse_key is None:
@@ -313,7 +323,7 @@ def stat_with_key(ctx: Context, bucket: str, key: str, version_id: str | None,
 
 def open_head(ctx: Context, bucket: str, key: str, version_id: str | None,
               sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None
-              ) -> tuple[ObjectHead, dict[str, str], Any]:
+              ) -> tuple[ObjectHead, dict[str, str], ObjectIO]:
     """(ObjectHead, user metadata, client to read with) of one object; the client carries the SSE-C
     key when the object is SSE-C. The ETag is not an MD5 under SSE-C and SSE-KMS: not verifiable."""
     sse_key = resolve_key(ctx.settings, sse_c_key, sse_c_key_file)
@@ -326,8 +336,7 @@ def open_head(ctx: Context, bucket: str, key: str, version_id: str | None,
                       verifiable=encryption not in ("SSE-C", "SSE-KMS"),
                       checksum=_header(stat.metadata, "x-amz-checksum-crc32"),
                       checksum_type=_header(stat.metadata, "x-amz-checksum-type"))
-    keyed = encryption == "SSE-C" and sse_key is not None
-    return head, meta, KeyedS3(ctx.s3, sse_key) if keyed else ctx.s3
+    return head, meta, KeyedS3(ctx.s3, sse_key) if encryption == "SSE-C" and sse_key is not None else ctx.s3
 
 
 def _header(headers: Any, name: str) -> str | None:

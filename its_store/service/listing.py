@@ -28,7 +28,7 @@ def iter_objects(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectIn
     needs_head = bool(request.object_types) or request.include_metadata or filters
     listed = (_from_listing(request.bucket, item)
               for item in ctx.s3.list_objects(request.bucket, request.prefix, request.recursive))
-    candidates = (info for info in listed if _matches_listing(info, request))
+    candidates: Iterator[ObjectInfo] = (info for info in listed if _matches_listing(info, request))
     if needs_head:
         candidates = _with_heads(ctx, request.bucket, candidates, tags=bool(request.match_tags))
     count = 0

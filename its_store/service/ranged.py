@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest
     from its_store.service.context import Context
     from its_store.transfer.download import Target
+    from its_store.transfer.parts import ObjectIO
 
 
 @dataclass
@@ -41,7 +42,7 @@ def _noop(_: int) -> None:
 
 
 def _open(ctx: Context, bucket: str, key: str, version_id: str | None, offset: int, length: int | None,
-          raw: bool, sse_c_key: bytes | None, sse_c_key_file: Path | None) -> tuple[ObjectHead, object, int, int]:
+          raw: bool, sse_c_key: bytes | None, sse_c_key_file: Path | None) -> tuple[ObjectHead, ObjectIO, int, int]:
     """HEAD (with the SSE-C key when needed), refuse what cannot be served, resolve the range."""
     from its_store.service.encoded import open_head
     head, meta, s3 = open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)

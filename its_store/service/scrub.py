@@ -43,6 +43,7 @@ R = TypeVar("R")
 if TYPE_CHECKING:
     from its_store.core.shard import Shard
     from its_store.service.context import Context, HasContext
+    from its_store.transfer.parts import ObjectIO
 
 LIST_LIMIT = 10_000  # entries kept per problem list in a report (the counts are always exact)
 _META = "x-amz-meta-"
@@ -246,7 +247,7 @@ class _Checker:
                 self.progress(n)
 
 
-def reader(ctx: Context) -> Any:
+def reader(ctx: Context) -> ObjectIO:
     """The client to read with: a KeyedS3 when an SSE-C key is configured (MINIO_SSE_C_KEY*)."""
     from its_store.codec.encryption import KeyedS3, resolve_key
     key = resolve_key(ctx.settings)
@@ -256,7 +257,7 @@ def reader(ctx: Context) -> Any:
 class _Check:
     """The running hash of one object and what it must come to."""
 
-    def __init__(self, method: str, expected: str, feed: Callable[[Any], None],
+    def __init__(self, method: str, expected: str, feed: Callable[[bytes], None],
                  finish: Callable[[str], str]) -> None:
         self.method, self.expected, self.feed, self._finish = method, expected, feed, finish
 
@@ -300,7 +301,7 @@ def sha_check(expected: str, meta: dict[str, str]) -> _Check:
 
     state: dict[str, Any] = {}
 
-    def feed(data: Any) -> None:
+    def feed(data: bytes) -> None:
         if "writer" not in state:  # an unknown codec is UnknownCodecError (an IntegrityError): corrupt
             state["writer"] = DecodingWriter(get_codec(codec_name, stored=True, where="the object"), sink,
                                              "the object")
@@ -320,22 +321,23 @@ def sha_check(expected: str, meta: dict[str, str]) -> _Check:
 def _multipart_check(etag: str, part: int) -> _Check:
     """MD5 of the part MD5s, cut at `part` bytes: how S3 forms a multipart ETag."""
     digests: list[bytes] = []
-    state = {"md5": hashlib.md5(usedforsecurity=False), "left": part}
+    md5, left = hashlib.md5(usedforsecurity=False), part
 
-    def feed(data: Any) -> None:
+    def feed(data: bytes) -> None:
+        nonlocal md5, left
         view = memoryview(data)
         while view:
-            n = min(len(view), state["left"])
-            state["md5"].update(view[:n])
-            state["left"] -= n
+            n = min(len(view), left)
+            md5.update(view[:n])
+            left -= n
             view = view[n:]
-            if state["left"] == 0:
-                digests.append(state["md5"].digest())
-                state["md5"], state["left"] = hashlib.md5(usedforsecurity=False), part
+            if left == 0:
+                digests.append(md5.digest())
+                md5, left = hashlib.md5(usedforsecurity=False), part
 
     def finish(_where: str) -> str:
-        if state["left"] != part:
-            digests.append(state["md5"].digest())
+        if left != part:
+            digests.append(md5.digest())
         return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
     return _Check("md5-multipart", etag, feed, finish)

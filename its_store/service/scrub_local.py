@@ -169,13 +169,13 @@ def _march(local: Iterator[tuple[str, Path, int]], remote: Iterator[tuple[str, A
 
     a, b = next(local, None), next(remote, None)
     while a is not None or b is not None:
-        if b is None or (a is not None and key(a[0]) < key(b[0])):
+        if a is not None and (b is None or key(a[0]) < key(b[0])):
             yield a[0], a[1], a[2], None
             a = next(local, None)
-        elif a is None or key(b[0]) < key(a[0]):
+        elif b is not None and (a is None or key(b[0]) < key(a[0])):
             yield b[0], None, 0, b[1]
             b = next(remote, None)
-        else:
+        elif a is not None and b is not None:  # the same name on both sides (always so here)
             yield a[0], a[1], a[2], b[1]
             a, b = next(local, None), next(remote, None)
 

@@ -333,11 +333,9 @@ class RedisCache:
         self._do(run)
 
     def _delete(self, names: list[str]) -> int:
-        count = 0
-        for start in range(0, len(names), 500):
-            chunk = names[start:start + 500]
-            count += int(self._do(lambda r, c=chunk: r.delete(*c)))
-        return count
+        def delete(chunk: list[str]) -> int:
+            return int(self._do(lambda r: r.delete(*chunk)))
+        return sum(delete(names[start:start + 500]) for start in range(0, len(names), 500))
 
     def _scan(self, prefix: str) -> list[str]:
         pattern = _glob_escape(REDIS_PREFIX + prefix) + "*"

@@ -262,14 +262,14 @@ class Sync:
         while x is not None or y is not None:
             if (x is not None and x.rel < last_x) or (y is not None and y.rel < last_y):
                 src_walk.problems.append(("", "a listing came out of order; nothing is deleted"))
-            if y is None or (x is not None and x.rel < y.rel):
+            if x is not None and (y is None or x.rel < y.rel):
                 pair, last_x, x = (x, None), x.rel, next(a, None)
-            elif x is None or y.rel < x.rel:
+            elif y is not None and (x is None or y.rel < x.rel):
                 pair, last_y, y = (None, y), y.rel, next(b, None)
-            else:
+            elif x is not None and y is not None:  # the same path on both sides (always so here)
                 pair, last_x, last_y = (x, y), x.rel, y.rel
                 x, y = next(a, None), next(b, None)
-            rel = (pair[0] or pair[1]).rel
+            rel = last_x if pair[0] is not None else last_y  # the path of the pair just formed
             if wanted(rel):
                 yield pair
 
@@ -293,7 +293,10 @@ class Sync:
             known = self.heads.cached(str(self.dst.bucket), d)
             if known is not None and mode != "checksum":
                 reason, _ = C.upload_reason(mode, s, d, known, self._read_local)
-                return self._unchanged() if reason is None else (lambda s, d: self._upload(s, reason))
+                if reason is None:
+                    return self._unchanged()
+                why = reason  # a str, for the task below
+                return lambda s, d: self._upload(s, why)
         elif self.kind == "download" and mode == "size-only" and s.size == d.size:
             return self._unchanged()
         elif self.kind == "download":
@@ -303,7 +306,8 @@ class Sync:
                 return self._unchanged() if reason is None else (lambda s, d: self._download(s, reason, known))
         return self._compare
 
-    def _unchanged(self) -> None:
+    def _unchanged(self) -> Callable[[Any, Any], None] | None:
+        """Count an unchanged pair: it has no task (None, so that _decide can return this)."""
         with self._lock:
             self.report.totals.unchanged += 1
         return None

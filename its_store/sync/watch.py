@@ -44,6 +44,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -371,7 +372,10 @@ class Watcher:
             self._inflight.add(rel)
             # one upload (watch_source.send): an upload thread opens, reads, sends, verifies, removes
             future: Future[S.Outcome] = pool.submit(S.send, self, rel, self._settled.pop(rel, ""))
-            future.add_done_callback(lambda f, rel=rel: self._outcomes.put(S.result(f, rel)))
+            future.add_done_callback(partial(self._done, rel))
+
+    def _done(self, rel: str, future: Future[S.Outcome]) -> None:
+        self._outcomes.put(S.result(future, rel))
 
     def _drain_outcomes(self) -> None:
         while True:

@@ -180,8 +180,8 @@ _ORDER = {
 
 def format_line(event: WatchEvent) -> str:
     """The human log line of one event (no trailing newline)."""
-    kind = event["event"]
-    stamp = event.get("time", "")
+    kind = str(event["event"])  # a WatchEvent, or its dict (tests)
+    stamp = str(event.get("time", ""))
     if kind == "unreachable":
         return f"{stamp} server unreachable, retry in {event['retry_in']:g}s ({_safe(event.get('reason', ''))})"
     if kind == "online":

@@ -58,7 +58,7 @@ class Source(OpenFile):
     def sig(self) -> Sig:
         return sig_of(self.stat)
 
-    def current(self) -> Sig:  # type: ignore[override]
+    def current(self) -> Sig:
         """The signature of the open file now (fstat)."""
         return sig_of(os.fstat(self.fd))
 

@@ -244,9 +244,11 @@ class SeaweedServer(ServerProcess):
                            f"logs in {self.workdir / 'logs'}")
 
     def _spawn(self) -> None:
+        assert self.workdir is not None  # start() made it
+        workdir = self.workdir
         p = self.base_port
         args = [
-            find_weed(), f"-logdir={self.workdir / 'logs'}", "mini", f"-dir={self.workdir / 'data'}",
+            find_weed(), f"-logdir={workdir / 'logs'}", "mini", f"-dir={workdir / 'data'}",
             "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-master.port={p + 1}", f"-volume.port={p + 2}",
             f"-filer.port={p + 3}", f"-s3.port={p + 4}", f"-admin.port={p + 5}", "-webdav=false",
             "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
@@ -260,10 +262,10 @@ class SeaweedServer(ServerProcess):
                      f"-s3.port.https={self.https_port}"]
         env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
         # One volume per new collection (bucket) instead of 7: creating a bucket stays cheap.
-        (self.workdir / "master.toml").write_text(
+        (workdir / "master.toml").write_text(
             "[master.volume_growth]\ncopy_1 = 1\ncopy_2 = 2\ncopy_3 = 3\ncopy_other = 1\n")
-        log = open(self.workdir / "logs" / "weed.out", "ab")
-        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+        log = open(workdir / "logs" / "weed.out", "ab")
+        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
 

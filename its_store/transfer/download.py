@@ -12,17 +12,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.files import atomic_target, pwrite_all
 from its_store.core.retry import Backoff, retry_call
-from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
+from its_store.core.streams import BinaryWriter
+from its_store.transfer.checksums import Expected, RangeSum, crc32, expected_for, verify
 from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
     from its_store.core.localtree import TreeFile
-    from its_store.s3.client import S3Client
+    from its_store.s3.client import Body
+    from its_store.transfer.parts import ObjectIO
 
     Target = Path | TreeFile  # a path the user named, or a file under a folder a batch writes into
 
@@ -45,12 +47,12 @@ class ObjectHead:
     sha256: str | None = None     # its-sha256 of a plain object, checked by response_to_file
 
 
-def expected(head: ObjectHead) -> Any:
+def expected(head: ObjectHead) -> Expected | None:
     """The check a download of `head` will run (checksums.Expected), or None."""
     return expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
 
 
-def download_to_file(s3: S3Client, head: ObjectHead, target: Target, *, threshold: int,
+def download_to_file(s3: ObjectIO, head: ObjectHead, target: Target, *, threshold: int,
                      part_size: int | None, workers: int, progress: ProgressFn = noop) -> bool:
     """Download to `target` atomically (core/files.atomic_target: a TreeFile is written through its
     folder's descriptor). Returns True if the content was verified (CRC32 or MD5, and
@@ -61,6 +63,7 @@ def download_to_file(s3: S3Client, head: ObjectHead, target: Target, *, threshol
     want = expected(head)
     md5 = bool(want and want.needs_md5)
     follower = None
+    sums: list[RangeSum]
     with atomic_target(target) as fd:
         if head.size < max(threshold, 1) or head.size <= CHUNK:
             sums = [_get_range(s3, head, fd, 0, head.size, progress, whole=True, md5=md5)]
@@ -68,7 +71,7 @@ def download_to_file(s3: S3Client, head: ObjectHead, target: Target, *, threshol
             per_part = want is not None and want.parts > 0
             part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
             ranges = -(-head.size // part)
-            sums: list[RangeSum] = [RangeSum(0, 0)] * ranges
+            sums = [RangeSum(0, 0)] * ranges
             follower = _ShaFollower(fd, head, part, ranges) if head.sha256 else None
             try:
                 with bounded_pool(workers) as submit:
@@ -170,7 +173,7 @@ def _sha_matches(head: ObjectHead, got: str) -> None:
                                                   "one uploaded (run `its-store verify`)")
 
 
-def response_to_file(resp: Any, head: ObjectHead, target: Target, progress: ProgressFn = noop) -> bool:
+def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: ProgressFn = noop) -> bool:
     """Write a whole-object GET response to `target` atomically, verified like download_to_file.
     The response is closed on every path (its connection back in the pool), also when the temp file
     cannot even be created.
@@ -207,7 +210,7 @@ def response_to_file(resp: Any, head: ObjectHead, target: Target, progress: Prog
 MID_BODY_BACKOFF = Backoff(initial=0.25, cap=8.0, jitter=0.25)  # urllib3's, as s3/pool.py sets it
 
 
-def _with_retries(s3: S3Client, fn: Callable[[], T]) -> T:
+def _with_retries(s3: ObjectIO, fn: Callable[[], T]) -> T:
     """Retry a whole ranged GET when its connection broke mid-body: urllib3 retries a request only
     until its answer's head arrives (failures before that come here already retried, and are not
     retried again). Writing the same range again at the same offset is idempotent. Same budget and
@@ -226,13 +229,13 @@ def _broke_mid_body(exc: Exception) -> bool:
     return isinstance(exc, E.ServiceUnavailableError) and getattr(exc, "mid_body", False)
 
 
-def _get_range(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
+def _get_range(s3: ObjectIO, head: ObjectHead, fd: int, start: int, length: int,
                progress: ProgressFn, whole: bool = False, md5: bool = False) -> RangeSum:
     """GET [start, start+length) and pwrite it at `start`, retried on broken connections."""
     return _with_retries(s3, lambda: _get_range_once(s3, head, fd, start, length, progress, whole, md5))
 
 
-def _get_range_once(s3: S3Client, head: ObjectHead, fd: int, start: int, length: int,
+def _get_range_once(s3: ObjectIO, head: ObjectHead, fd: int, start: int, length: int,
                     progress: ProgressFn, whole: bool, want_md5: bool) -> RangeSum:
     """One attempt of _get_range; returns the CRC32 (and the MD5 if asked) of the bytes."""
     md5 = hashlib.md5(usedforsecurity=False) if want_md5 else None
@@ -301,7 +304,7 @@ def _chunks(resp: Any) -> Iterator[memoryview]:
         yield view[:n]
 
 
-def download_to_stream(s3: S3Client, head: ObjectHead, out: IO[bytes], *, part_size: int | None,
+def download_to_stream(s3: ObjectIO, head: ObjectHead, out: BinaryWriter, *, part_size: int | None,
                        workers: int, progress: ProgressFn = noop) -> bool:
     """Write the object to `out` in order (large objects: ranged GETs with bounded read-ahead), hashing
     on the way. Returns True if verified; a mismatch raises IntegrityError after the bytes went out."""
@@ -344,7 +347,7 @@ class _Summer:
         return result
 
 
-def _ranges_in_order(s3: S3Client, head: ObjectHead, out: IO[bytes], part: int, workers: int,
+def _ranges_in_order(s3: ObjectIO, head: ObjectHead, out: BinaryWriter, part: int, workers: int,
                      summer: _Summer, progress: ProgressFn) -> list[RangeSum]:
     """The object's part-sized ranges fetched on `workers` threads and written to `out` in order
     (transfer/fanout.fan_out: at most `workers` parts in memory, fetched, waiting or being written)."""
@@ -365,13 +368,13 @@ def _ranges_in_order(s3: S3Client, head: ObjectHead, out: IO[bytes], part: int, 
     return sums
 
 
-def _fetch_bytes(s3: S3Client, head: ObjectHead, start: int, length: int) -> bytes:
+def _fetch_bytes(s3: ObjectIO, head: ObjectHead, start: int, length: int) -> bytes:
     with s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id) as resp:
         return b"".join(body(resp, head, length, _stream))
 
 
 
-def range_to_file(s3: S3Client, head: ObjectHead, start: int, length: int, target: Target, *,
+def range_to_file(s3: ObjectIO, head: ObjectHead, start: int, length: int, target: Target, *,
                   part_size: int | None, workers: int, progress: ProgressFn = noop) -> int:
     """Bytes [start, start+length) of the object into `target` atomically (temp + rename), in parallel
     ranged GETs for a long range. Not verifiable: no checksum covers an arbitrary part of an object."""
@@ -386,7 +389,7 @@ def range_to_file(s3: S3Client, head: ObjectHead, start: int, length: int, targe
     return length
 
 
-def _get_slice(s3: S3Client, head: ObjectHead, fd: int, start: int, at: int, length: int,
+def _get_slice(s3: ObjectIO, head: ObjectHead, fd: int, start: int, at: int, length: int,
                progress: ProgressFn) -> None:
     """GET object bytes [start, start+length) and pwrite them at file offset `at` (retried mid-body)."""
     def once() -> None:
@@ -399,7 +402,7 @@ def _get_slice(s3: S3Client, head: ObjectHead, fd: int, start: int, at: int, len
     _with_retries(s3, once)
 
 
-def range_to_stream(s3: S3Client, head: ObjectHead, start: int, length: int, out: IO[bytes], *,
+def range_to_stream(s3: ObjectIO, head: ObjectHead, start: int, length: int, out: BinaryWriter, *,
                     part_size: int | None, progress: ProgressFn = noop) -> int:
     """Bytes [start, start+length) to `out` in order, one part-sized GET at a time (memory: one part)."""
     part = choose_part_size(length, part_size)

@@ -6,13 +6,31 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from its_store.core import errors as E
+
+if TYPE_CHECKING:
+    from its_store.s3.client import Body, ObjectStat, Written
 
 T = TypeVar("T")
 
 ProgressFn = Callable[[int], None]
+
+
+class ObjectIO(Protocol):
+    """What the transfer engine asks of a client: s3.S3Client, or codec.encryption.KeyedS3 (the same
+    client adding an SSE-C key to reads and parts), so that transfer/ needs no notion of SSE-C."""
+
+    def stat(self, bucket: str, key: str, version_id: str | None = None) -> ObjectStat: ...
+    def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
+            version_id: str | None = None) -> Body: ...
+    def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> Written: ...
+    def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str: ...
+    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> str: ...
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> Written: ...
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None: ...
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]: ...
 
 MiB = 1024 * 1024
 

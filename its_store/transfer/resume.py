@@ -16,14 +16,16 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
 from its_store.s3.crc import PartETag, crc32_of
 
 if TYPE_CHECKING:
-    from its_store.s3.client import S3Client
+    from collections.abc import Callable, Mapping
+
+    from its_store.transfer.parts import ObjectIO
 
 log = logging.getLogger("its_store.transfer.resume")
 
@@ -37,7 +39,7 @@ class UploadJournal:
         digest = hashlib.sha256(f"{self.endpoint}\0{bucket}\0{key}".encode()).hexdigest()[:32]
         return self.directory / f"{digest}.json"
 
-    def load(self, bucket: str, key: str) -> dict[str, Any] | None:
+    def load(self, bucket: str, key: str) -> dict[str, object] | None:
         """The record of an upload in flight for this key, None when there is none (or it was unusable)."""
         from its_store.core.statefile import read_state
         path = self._path(bucket, key)
@@ -46,10 +48,11 @@ class UploadJournal:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-            return self._unusable(path, str(getattr(exc, "strerror", None) or exc))
-        upload_id = record.get("upload_id") if isinstance(record, dict) else None
-        if not (isinstance(upload_id, str) and 0 < len(upload_id) <= 1024 and upload_id.isprintable()):
-            return self._unusable(path, "no upload id in it")
+            self._unusable(path, str(getattr(exc, "strerror", None) or exc))
+            return None
+        if not isinstance(record, dict) or not _usable_id(record.get("upload_id")):
+            self._unusable(path, "no upload id in it")
+            return None
         return record
 
     def _unusable(self, path: Path, why: str) -> None:
@@ -60,9 +63,8 @@ class UploadJournal:
         except OSError as exc:
             done = f"cannot remove it: {exc.strerror}"
         log.warning("upload journal %s is unusable (%s); %s, the upload starts anew", path, why[:120], done)
-        return None
 
-    def save(self, bucket: str, key: str, record: dict[str, Any]) -> None:
+    def save(self, bucket: str, key: str, record: Mapping[str, object]) -> None:
         """Write atomically; a journal that cannot be written only costs the ability to resume."""
         from its_store.core.files import write_atomic
         try:
@@ -78,8 +80,8 @@ class UploadJournal:
         except OSError:
             pass
 
-    def prepare(self, s3: S3Client, bucket: str, key: str, source: dict[str, Any], resume: bool,
-                read_part: Any) -> tuple[str | None, dict[int, str]]:
+    def prepare(self, s3: ObjectIO, bucket: str, key: str, source: Mapping[str, object], resume: bool,
+                read_part: Callable[[int], bytes] | None) -> tuple[str | None, dict[int, str]]:
         """Return (upload id to continue, {part number: etag} already stored and verified).
 
         Without `resume`, or when the source file changed, an old upload for this key is aborted.
@@ -88,16 +90,17 @@ class UploadJournal:
         record = self.load(bucket, key)
         if record is None:
             return None, {}
+        upload_id = str(record["upload_id"])  # load() checked it is a str
         same = all(record.get(k) == v for k, v in source.items())
-        if not (resume and same):
+        if read_part is None or not (resume and same):  # nothing to read parts from: nothing to resume
             try:
-                s3.abort_multipart(bucket, key, record["upload_id"])
+                s3.abort_multipart(bucket, key, upload_id)
             except E.NotFoundError:
                 pass
             self.remove(bucket, key)
             return None, {}
         try:
-            stored = s3.list_parts(bucket, key, record["upload_id"])
+            stored = s3.list_parts(bucket, key, upload_id)
         except E.NotFoundError:  # completed or aborted meanwhile
             self.remove(bucket, key)
             return None, {}
@@ -106,4 +109,9 @@ class UploadJournal:
             data = read_part(number)  # empty past the file's end: no part of ours is empty
             if data and len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
                 done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
-        return record["upload_id"], done
+        return upload_id, done
+
+
+def _usable_id(upload_id: object) -> bool:
+    """A multipart upload id read back from a journal: a short line of printable text."""
+    return isinstance(upload_id, str) and 0 < len(upload_id) <= 1024 and upload_id.isprintable()

@@ -12,15 +12,18 @@ thread while this one hashes did not help either (1 GiB: 1.21-1.56 s against 1.2
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.transfer.parts import CHUNK
 
-Feed = Callable[[Any], None]
+if TYPE_CHECKING:
+    from its_store.s3.client import Body
+
+Feed = Callable[[bytes], None]
 
 
-def drain(resp: Any, feed: Feed, where: str, expected: int | None = None) -> int:
+def drain(resp: Body, feed: Feed, where: str, expected: int | None = None) -> int:
     """Feed a GET's body to `feed` chunk by chunk and close the response. A body shorter than
     `expected` (the listed size) is ServiceUnavailableError: the connection ended early."""
     total = 0

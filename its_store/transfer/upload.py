@@ -16,10 +16,11 @@ from typing import IO, TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.core.files import io_error, open_regular, pread_all, read_full
+from its_store.core.streams import BinaryReader
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
-    from its_store.s3.client import S3Client
+    from its_store.transfer.parts import ObjectIO
     from its_store.transfer.resume import UploadJournal
 
 
@@ -42,7 +43,7 @@ class PutResult:
     answer_sse: dict[str, str] = field(default_factory=dict)  # SSE headers of the write's answer (s3 Written)
 
 
-def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[str, str], *,
+def upload_file(s3: ObjectIO, bucket: str, key: str, path: Path, headers: dict[str, str], *,
                 threshold: int, part_size: int | None, workers: int, progress: ProgressFn = noop,
                 journal: UploadJournal | None = None, resume: bool = False,
                 source: IO[bytes] | None = None) -> PutResult:
@@ -58,7 +59,7 @@ def upload_file(s3: S3Client, bucket: str, key: str, path: Path, headers: dict[s
                           part_size=part_size, workers=workers, progress=progress, journal=journal, resume=resume)
 
 
-def _upload_fd(s3: S3Client, bucket: str, key: str, path: Path, fd: int, headers: dict[str, str], *,
+def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers: dict[str, str], *,
                threshold: int, part_size: int | None, workers: int, progress: ProgressFn,
                journal: UploadJournal | None, resume: bool) -> PutResult:
     """upload_file on an open descriptor: every read is positional (pread), the offset never moves."""
@@ -80,7 +81,8 @@ def _upload_fd(s3: S3Client, bucket: str, key: str, path: Path, fd: int, headers
         offset = (number - 1) * part
         return pread_all(fd, offset, max(0, min(part, size - offset)), path)
 
-    upload_id, done = None, {}
+    upload_id: str | None = None
+    done: dict[int, str] = {}
     source = {"path": str(Path(path).resolve()), "size": size, "mtime_ns": stat.st_mtime_ns,
               "part_size": part, "sha256": digest}  # a changed file never continues an old upload
     if journal is not None:
@@ -125,7 +127,12 @@ class Resumable:
     keep_on_failure: bool = False
 
 
-def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], headers: dict[str, str], *,
+def _constant(data: bytes) -> Callable[[int], bytes]:
+    """A part reader that hands back bytes already read (a stream's parts are read once, in order)."""
+    return lambda _number: data
+
+
+def upload_stream(s3: ObjectIO, bucket: str, key: str, stream: BinaryReader, headers: dict[str, str], *,
                   part_size: int | None, workers: int, progress: ProgressFn = noop,
                   journal: UploadJournal | None = None) -> PutResult:
     """Upload a stream of unknown length (stdin, a compressor) with at most workers+1 parts in memory.
@@ -142,7 +149,7 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
         return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
     if digest is None:  # longer than a part: the hash must be known before CreateMultipartUpload
         return _spooled(s3, bucket, key, first, stream, headers, part, workers, progress, journal)
-    pending: dict[str, bytes | None] = {"next": first}
+    pending = {"next": first}
     total = [0]
 
     held: dict[int, int] = {}  # budget reserved per part number, released by _multipart
@@ -158,7 +165,7 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
             number += 1
             held[number] = reserved
             total[0] += len(data)
-            yield number, (lambda _n, d=data: d)
+            yield number, _constant(data)
 
     state = None
     if journal is not None:
@@ -174,7 +181,7 @@ def upload_stream(s3: S3Client, bucket: str, key: str, stream: IO[bytes], header
     return result
 
 
-def _spooled(s3: S3Client, bucket: str, key: str, first: bytes, stream: IO[bytes], headers: dict[str, str],
+def _spooled(s3: ObjectIO, bucket: str, key: str, first: bytes, stream: BinaryReader, headers: dict[str, str],
              part: int, workers: int, progress: ProgressFn, journal: UploadJournal | None) -> PutResult:
     """A stream longer than one part (stdin): copied into an anonymous temp file while it is hashed,
     then uploaded from there with its SHA-256 in the metadata. Memory stays at one part; disk use is
@@ -194,7 +201,7 @@ def _spooled(s3: S3Client, bucket: str, key: str, first: bytes, stream: IO[bytes
                              part_size=part, workers=workers, progress=progress, journal=journal)
 
 
-def _multipart(s3: S3Client, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
+def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
                progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
                size: int | None, state: Resumable | None = None, held: dict[int, int] | None = None) -> PutResult:
     """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
@@ -270,7 +277,7 @@ class ByteBudget:
 
 BUDGET = ByteBudget(32 * MiB)
 
-def _abort_quietly(s3: S3Client, bucket: str, key: str, upload_id: str) -> bool:
+def _abort_quietly(s3: ObjectIO, bucket: str, key: str, upload_id: str) -> bool:
     """Abort; True if the server confirmed (or no longer knows the upload). Never raises."""
     try:
         s3.abort_multipart(bucket, key, upload_id)

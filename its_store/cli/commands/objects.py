@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -79,7 +80,8 @@ def upload(
     key_or_prefix = ref.key if ref else ""
     metadata, tags = parse_pairs(meta), parse_pairs(tag, what="tag")
     psize = parse_size(part_size, what="part size") if part_size else None
-    codec_sse = {"compression": compress, "compression_level": level, "sse": sse, "sse_c_key_file": sse_c_key_file}
+    codec_sse: dict[str, Any] = {"compression": compress, "compression_level": level, "sse": sse,
+                                 "sse_c_key_file": sse_c_key_file}
     from its_store.core.lock import upload_lock_fields
     codec_sse.update(upload_lock_fields(retain, retain_mode, legal_hold))  # checked before any request
     if recursive:
@@ -327,10 +329,10 @@ def rm(
         named = [(r.bucket, r.key) for r in refs]
         if dry_run:  # check each exists (exit 3 if not), delete nothing
             plan = svc.batch().plan_delete(named, version_id)
-            out.result(plan, lambda: [out.talk(f"would delete s3://{i.bucket}/{i.key}") for i in plan.would_delete])
+            out.result(plan, lambda: _tell(f"would delete s3://{i.bucket}/{i.key}" for i in plan.would_delete))
             return
         done = svc.batch().delete_objects(named, version_id, bypass_governance=bypass_governance)
-        out.result(done, lambda: [out.talk(_deleted_line(r)) for r in done.deleted])
+        out.result(done, lambda: _tell(_deleted_line(r) for r in done.deleted))
         return
     if version_id:
         raise InvalidInputError("--version-id names one object version; it does not go with --recursive",
@@ -346,6 +348,11 @@ def rm(
     verb = "would delete" if dry_run else ("hid" if result.delete_markers else "deleted")
     out.result(result, lambda: _rm_human(result, verb, f"s3://{ref.bucket}/{prefix}"))
     result.raise_for_failures()
+
+
+def _tell(lines: Iterable[str]) -> None:
+    for line in lines:
+        out.talk(line)
 
 
 def _deleted_line(result: Any) -> str:

@@ -156,7 +156,8 @@ class Completer:
         """A fresh cache entry, else `fetch(service)` (then cached), else a stale entry, else []."""
         entry = self.cache.get(key)
         if entry and self.now - entry["t"] < TTL_SECONDS:
-            return entry["items"]
+            fresh: list[str] = entry["items"]
+            return fresh
         items = self._fetch(fetch)
         if items is None:  # no answer in time, or an error other than a refusal (see _fetch)
             return entry["items"] if entry and self.now - entry["t"] < STALE_SECONDS else []

@@ -133,11 +133,13 @@ def _complete(table: Any, args: list[str], incomplete: str) -> list[Item]:
     return _command_items(node, values, incomplete)
 
 
-def _resolve_context(commands: dict[tuple[str, ...], Any], args: list[str]) -> tuple[Any, dict, set[str], dict]:
+def _resolve_context(commands: dict[tuple[str, ...], Any], args: list[str]
+                     ) -> tuple[Any, dict[str, Any], set[str], dict[str, Any]]:
     """(deepest command, its parsed values, option prefixes so far, the root's parsed values)."""
     node = commands[()]
     values, rest = _parse(node, list(args))
-    root, prefixes, path = values, set(node["prefixes"]), ()
+    root, prefixes = values, set(node["prefixes"])
+    path: tuple[str, ...] = ()
     while rest and node["group"] and rest[0] in node["commands"]:
         path = (*path, rest[0])
         node = commands[path]
@@ -306,7 +308,7 @@ class _Helps:
             raise Fallback
         if self.width is None:
             self.width = console_width(self.environ)
-        out, need = entry[2 * shell], entry[2 * shell + 1]
+        out, need = (entry[0], entry[1]) if shell == 0 else (entry[2], entry[3])
         if need > self.width:
             raise Fallback
         return out

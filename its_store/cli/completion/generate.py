@@ -190,7 +190,8 @@ def _completion_kind(param: Any, ctx: Any, declared: dict[str, Any], is_help: bo
     info = declared[param.name]
     custom = getattr(info, "autocompletion", None)
     if custom is not None or getattr(info, "shell_complete", None) is not None:
-        return {complete_remote: "remote", complete_model_ref: "model"}.get(custom, "fallback")
+        ours: dict[object, str] = {complete_remote: "remote", complete_model_ref: "model"}
+        return ours.get(custom, "fallback")
     offered = param.shell_complete(ctx, "")  # with nothing typed: every choice, or the file marker
     if not offered:
         return None
