@@ -95,3 +95,31 @@ def test_the_rule_itself() -> None:
     assert E.batch_error("2 failed", [E.ObjectNotFoundError("c")]).exit_code == 3
     mixed = E.batch_error("2 failed", [E.AccessDeniedError("a"), E.ServiceUnavailableError("d")])
     assert (mixed.exit_code, mixed.code, type(mixed)) == (1, "error", E.ItsStoreError)
+
+
+def test_a_refusal_naming_no_key_deletes_nothing_in_the_report(tmp_path: Path) -> None:
+    """A DeleteResult <Error> without <Key> (a server that breaks the spec) cannot be matched to a key: it
+    was dropped, so every key of the batch was reported deleted while the server deleted none (rm -r saw it
+    by listing again; delete_objects, sync --delete and the registry's deletes did not). Now such a
+    failure stands for every key of the batch that no other entry names."""
+    def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
+        if req.method == "POST" and "delete" in req.query:
+            conn.read_body(req)
+            conn.send(response(200, (b'<?xml version="1.0" encoding="UTF-8"?><DeleteResult '
+                                     b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Error><Code>AccessDenied'
+                                     b'</Code><Message>no key named</Message></Error></DeleteResult>'),
+                               content_type=XML))
+            return True
+        return False
+
+    with FaultServer(handler, buckets=(BUCKET,)) as server:
+        for key in KEYS:
+            server.put_object(BUCKET, key, FakeObject(b"x"))
+        from its_store import Settings, StorageService
+        settings = Settings(endpoint=server.endpoint, access_key="fakeaccess", secret_key="fake-secret-key-0123",
+                            secure=False, max_retries=0, cache_dir=tmp_path / "cache", audit_log=tmp_path / "audit.log")
+        with StorageService(settings) as svc:
+            results = svc.delete_objects(BUCKET, list(KEYS))  # one DeleteObjects (sync --delete, gc: the same)
+        assert sorted(k for _, k in server.objects) == sorted(KEYS)  # the server deleted none
+    assert [(r.key, r.deleted) for r in results] == [(k, False) for k in KEYS], results
+    assert all("AccessDenied" in (r.error or "") for r in results), results

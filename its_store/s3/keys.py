@@ -112,14 +112,24 @@ def delete_all(items: list[Item], batch: Callable[[list[Item]], list[Failure]],
 def with_versions(failures: list[Failure], chunk: list[Item]) -> list[Failure]:
     """A batch's failures with their version ids: moto names a refused entry (a locked version) by its
     key alone; such a failure stands for every version of that key the batch asked for, so that none of
-    them is reported deleted (the safe error: a version really deleted beside it is reported refused)."""
+    them is reported deleted (the safe error: a version really deleted beside it is reported refused). A
+    refusal that names no key of the batch (no <Key>: a server breaking the spec) stands for every key of the
+    batch no other entry names, for the same reason: nothing is reported deleted that may not be."""
     out: list[Failure] = []
+    asked_keys = {k for k, _ in chunk}
+    unnamed = [message for key, _, message in failures if key not in asked_keys]
     for key, version, message in failures:
+        if key not in asked_keys:
+            continue
         asked = [v for k, v in chunk if k == key and v is not None]
         if version is None and asked:
             out += [(key, v, message) for v in asked]
         else:
             out.append((key, version, message))
+    if unnamed:  # a refusal naming no key we asked for (no <Key>, or another one): every key of the batch
+        named = {(k, v) for k, v, _ in out}  # not refused by name already is a failure too
+        why = f"{unnamed[0]} (the server's answer named no key for it: not known to be deleted)"
+        out += [(k, v, why) for k, v in chunk if (k, v) not in named and (k, None) not in named]
     return out
 
 
