@@ -386,18 +386,19 @@ def test_failed_register_leaves_no_version_and_a_stale_lock_needs_force(service,
     folder = tmp_path / "m"
     for i in range(4):
         write_file(folder / f"part{i}.bin", 5000, seed=50 + i)
+    from its_store.service import objects
     reg = registry(service)
-    real_upload = service.upload_object
+    real_upload = objects.upload  # what the registry uploads through (over the storage Context)
 
-    def flaky(request: Any, progress: Any = None) -> Any:
+    def flaky(ctx: Any, request: Any, progress: Any = None, **kwargs: Any) -> Any:
         if request.key.endswith("part2.bin"):
             raise ServiceUnavailableError("injected: connection reset")
-        return real_upload(request, progress=progress)
+        return real_upload(ctx, request, progress, **kwargs)
 
-    monkeypatch.setattr(service, "upload_object", flaky)
+    monkeypatch.setattr(objects, "upload", flaky)
     with pytest.raises(ServiceUnavailableError):
         reg.register_model(folder, "crashy", "1.0.0")
-    monkeypatch.setattr(service, "upload_object", real_upload)
+    monkeypatch.setattr(objects, "upload", real_upload)
     assert list(service.s3.list_objects(buckets["models"], "crashy/", True)) == []
     assert reg.register_model(folder, "crashy", "1.0.0")["version"] == "1.0.0"
 

@@ -1,11 +1,12 @@
 """RegistryContext: what every registry service works over, built once per ModelRegistry.
 
-One models bucket, the storage service (its public API only: the S3 client, settings, workers, metadata
-cache, audit log, uploads and downloads), the read side with its document cache (docs.py), the
-compare-and-swap documents (store.py), the offline copy (offline.py), the webhook emitter and the audit
-of changes. The services (register, query, promotion, removal, gc, variants, pull, share, lineage,
-verify) are functions over a context: they import this module, never the ModelRegistry facade, and reach
-nothing private of another object.
+One models bucket, the storage Context (service/context.py: the S3 client, settings, workers, metadata
+cache, stats, audit log and ctx.op(); uploads, downloads and the rest go through the focused storage
+services over it, service/objects.py, buckets.py, versions.py, copying.py, never the storage facade),
+the read side with its document cache (docs.py), the compare-and-swap documents (store.py), the offline
+copy (offline.py), the webhook emitter and the audit of changes. The services (register, query,
+promotion, removal, gc, variants, pull, share, lineage, verify) are functions over a context: they
+import this module, never the ModelRegistry facade, and reach nothing private of another object.
 """
 
 from __future__ import annotations
@@ -26,18 +27,17 @@ if TYPE_CHECKING:
     from its_store.core.settings import Settings
     from its_store.registry.offline import OfflineStore
     from its_store.s3.client import S3Client
-    from its_store.service.context import Op
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context, Op
 
 
 class RegistryContext:
     """The registry's shared state and its bookkeeping (cache invalidation, audit, webhooks). Thread-safe
-    as the service is; the S3 client and the offline copy are built on first use (an offline registry
+    as the storage Context is; the S3 client and the offline copy are built on first use (an offline registry
     never builds a client)."""
 
-    def __init__(self, service: StorageService, bucket: str, docs: RegistryDocs, *, actor: str,
+    def __init__(self, storage: Context, bucket: str, docs: RegistryDocs, *, actor: str,
                  offline: bool) -> None:
-        self.service = service
+        self.storage = storage
         self.bucket = bucket
         self.docs = docs
         self.actor = actor
@@ -47,15 +47,15 @@ class RegistryContext:
 
     @property
     def s3(self) -> S3Client:
-        return self.service.s3
+        return self.storage.s3
 
     @property
     def settings(self) -> Settings:
-        return self.service.settings
+        return self.storage.settings
 
     @property
     def workers(self) -> int:
-        return int(self.service.workers)
+        return int(self.storage.workers)
 
     @property
     def store(self) -> DocStore:
@@ -87,10 +87,16 @@ class RegistryContext:
             return False
 
     # ------------------------------------------------------------------------------- deleting
+    def leaves_delete_markers(self) -> bool:
+        """Whether a DELETE without a version id leaves a delete marker in the bucket (versioned or locked):
+        service/versions.py, asked once per bucket and remembered by the storage Context."""
+        from its_store.service.versions import leaves_delete_markers
+        return leaves_delete_markers(self.storage, self.bucket)
+
     def invalidate(self, keys: list[str]) -> None:
-        """Writes that bypass StorageService must drop the service's cached metadata of those objects
-        (through the storage Context, the one place that does it)."""
-        self.service.ctx.forget_keys(self.bucket, keys)
+        """Writes made here (not through a storage service's ctx.op) must drop the cached metadata of those
+        objects (through the storage Context, the one place that does it)."""
+        self.storage.forget_keys(self.bucket, keys)
 
     def remove_keys(self, keys: list[str]) -> None:
         """Batch delete; the first per-key failure is raised (AccessDenied -> exit 6, ...)."""
@@ -117,7 +123,7 @@ class RegistryContext:
         """One registry change, recorded by the storage Context's one recorder (ctx.op): one audit line,
         ok or with the error, when the block ends; fields learnt in the block go into `op.fields`. The
         cache is told by the writes themselves (invalidate), so the op forgets nothing more."""
-        return self.service.ctx.op(operation, bucket=self.bucket, key=key, forget=None, **fields)
+        return self.storage.op(operation, bucket=self.bucket, key=key, forget=None, **fields)
 
     def emit(self, kind: str, name: str, version: str | None, **fields: Any) -> None:
         """POST a webhook event (registry/webhooks.py); never fails the change that already happened."""

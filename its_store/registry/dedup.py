@@ -92,7 +92,8 @@ def _upload(ctx: RegistryContext, item: LocalFile, key: str, progress: Callable[
     request = UploadRequest(bucket=ctx.bucket, key=key, file_path=item.source, follow_symlinks=True,  # as hashed
                             object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
                             metadata={"sha256": item.sha256}, compression="none")
-    ctx.service.upload_object(request, progress=progress)
+    from its_store.service.objects import upload
+    upload(ctx.storage, request, progress=progress)
 
 
 def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:
@@ -111,8 +112,8 @@ def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:
     if found.size != item.size or (found.metadata.get("x-amz-meta-sha256") or "") != item.sha256:
         return False  # removed and re-created, or changed behind the registry's back: upload instead
     from its_store.service.copying import server_copy
-    try:  # the service's copy: metadata, tags and SSE-S3 kept; a multipart copy above 5 GiB
-        server_copy(ctx.service, ctx.bucket, source, ctx.bucket, key, threshold=COPY_LIMIT)
+    try:  # the storage copy (service/copying.py): metadata, tags and SSE-S3 kept; a multipart copy above 5 GiB
+        server_copy(ctx.storage, ctx.bucket, source, ctx.bucket, key, threshold=COPY_LIMIT)
     except (E.NotFoundError, E.InvalidInputError):
         return False  # removed between the HEAD and the copy, or SSE-C (needs the key): upload instead
     finally:

@@ -2,7 +2,7 @@
 
 A warm `model list` must cost one listing, and a cold one parallel GETs (never one request per version in
 series). Documents are parsed and validated and kept by (endpoint, bucket, key, ETag): in memory for the
-life of the process, and in the service's metadata cache (cache.py: disk or Redis) so that the next CLI
+life of the process, and in the storage Context's metadata cache (cache.py: disk or Redis) so that the next CLI
 process is warm too. A document changes only by being rewritten, which changes its ETag, so a cached entry
 is never stale; decisions (show, pull, promote, rm) read the server directly anyway.
 
@@ -29,7 +29,8 @@ from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
+    from its_store.state.service_cache import ServiceCache
 
 
 class DocCache(Protocol):
@@ -76,16 +77,16 @@ class Scan:
 
 
 class RegistryDocs:
-    """The read side of one registry bucket. Thread-safe; share it."""
+    """The read side of one registry bucket, over the storage Context. Thread-safe; share it."""
 
-    def __init__(self, service: StorageService, bucket: str, cache: DocCache | None = None) -> None:
-        self.service = service
+    def __init__(self, storage: Context, bucket: str, cache: DocCache | None = None) -> None:
+        self.storage = storage
         self.bucket = bucket
         self.cache: DocCache = cache if cache is not None else PROCESS_CACHE
 
     @property
     def s3(self) -> S3Client:
-        return self.service.s3
+        return self.storage.s3
 
     def scan(self, name: str | None) -> Scan:
         """One recursive listing (of NAME/ or the whole bucket): which versions and alias documents exist."""
@@ -112,8 +113,8 @@ class RegistryDocs:
         """Every manifest and alias document of a scan, from the caches or by parallel GETs."""
         jobs = [(f"{n}/{v}/{MANIFEST}", etag) for (n, v), etag in scan.manifests.items()]
         jobs += [(f"{n}/{ALIASES}", etag) for n, etag in scan.aliases.items()]
-        settings = self.service.settings
-        workers = max(1, min(len(jobs), max(self.service.workers, settings.max_pool_connections)))
+        settings = self.storage.settings
+        workers = max(1, min(len(jobs), max(self.storage.workers, settings.max_pool_connections)))
         with closing(fan_out(lambda job: self.fetch(*job), jobs, workers=workers, name="its-manifest")) as outs:
             docs = [out.result() for out in outs]  # in job order; the first error stops the rest
         manifests: dict[tuple[str, str], dict[str, Any]] = {}
@@ -130,31 +131,27 @@ class RegistryDocs:
 
     def fetch(self, key: str, etag: str | None = None) -> dict[str, Any] | None:
         """THE place manifests and alias documents are read. Parsed and validated once, then kept by
-        (endpoint, bucket, key, ETag) in the in-process cache and in the service's metadata cache
-        (disk or Redis, when it has one). A document changes only by being rewritten, which changes its
+        (endpoint, bucket, key, ETag) in the in-process cache and in the storage Context's metadata cache
+        (disk or Redis; a no-op one when caching is off). A document changes only by being rewritten, which changes its
         ETag, so an entry is never stale. Without an ETag (show, pull, promote) it is always a fresh GET.
         Returns None when the object is gone. Callers must not mutate what they get.
         """
         if not etag:
             fetched = self._get_doc(key)
             return fetched[0] if fetched else None
-        memo = f"{self.service.settings.endpoint}/{self.bucket}/{key}#{etag}"
+        memo = f"{self.storage.settings.endpoint}/{self.bucket}/{key}#{etag}"
         hit: dict[str, Any] | None = self.cache.get(memo)
         if hit is not None:
-            self.service.stats.record_cache(True)
+            self.storage.stats.record_cache(True)
             return hit
-        persistent = getattr(self.service, "cache", None)
         try:
-            if persistent is None or not hasattr(persistent, "remember"):
-                doc = self._get_expected(key, etag)
-            else:
-                doc = self._remembered(persistent, key, etag)
+            doc = self._remembered(self.storage.cache, key, etag)
         except _Changed as changed:
             return changed.doc
         self.cache.set(memo, doc)
         return doc
 
-    def _remembered(self, persistent: Any, key: str, etag: str) -> dict[str, Any]:
+    def _remembered(self, persistent: ServiceCache, key: str, etag: str) -> dict[str, Any]:
         """From the metadata cache (checked again: see the module docstring), else GET and cached."""
         parts = ("model-registry", self.bucket, key, etag)
         fetched: list[bool] = []
@@ -199,7 +196,7 @@ class RegistryDocs:
         if stored is None:
             return None
         if stored.etag:
-            self.cache.set(f"{self.service.settings.endpoint}/{self.bucket}/{key}#{stored.etag}", stored.doc)
+            self.cache.set(f"{self.storage.settings.endpoint}/{self.bucket}/{key}#{stored.etag}", stored.doc)
         return stored.doc, stored.etag
 
     def require_conditional_writes(self, *, needed: bool = True) -> None:
@@ -212,12 +209,10 @@ class RegistryDocs:
         `needed` False: this write makes no conditional request after all (nothing is asked)."""
         if not needed:
             return
-        persistent = getattr(self.service, "cache", None)
-        if persistent is not None and hasattr(persistent, "remember"):
-            form = persistent.remember(("conditional-writes", self.bucket), self._form)  # "quoted" / "bare"
-            if form is not None:
-                self.s3.use_if_match_form(self.bucket, "bare" if form == "bare" else "quoted")
-                return
+        form = self.storage.cache.remember(("conditional-writes", self.bucket), self._form)  # "quoted" / "bare"
+        if form is not None:
+            self.s3.use_if_match_form(self.bucket, "bare" if form == "bare" else "quoted")
+            return
         gap = self._gap()
         if gap is not None:
             raise E.ConditionalWritesUnsupportedError(
@@ -232,7 +227,9 @@ class RegistryDocs:
 
     def _gap(self) -> str | None:
         import secrets
-        self.service.ensure_bucket(self.bucket)
+
+        from its_store.service.buckets import ensure_bucket
+        ensure_bucket(self.storage, self.bucket)
         return self.s3.conditional_write_gap(self.bucket, PROBE_PREFIX + secrets.token_hex(8))
 
     def manifest(self, name: str, version: str) -> dict[str, Any]:

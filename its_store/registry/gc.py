@@ -129,7 +129,7 @@ def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_t
     plan.stale = _stale(listing, name, now - stale_after)
     report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
               "stale_seconds": int(stale_after.total_seconds()), "dry_run": dry_run,
-              "delete_markers": ctx.service.leaves_delete_markers(ctx.bucket),
+              "delete_markers": ctx.leaves_delete_markers(),
               "removed": [_brief(listing, manifests, key) for key in plan.remove], "protected": plan.protected,
               "kept": plan.kept, "stale_registrations": plan.stale, "errors": []}
     if not dry_run:
@@ -452,10 +452,10 @@ def _delete(ctx: RegistryContext, keys: list[str]) -> dict[str, str]:
 
 
 def _audit(ctx: RegistryContext, key: tuple[str, str], row: dict[str, Any], error: str | None, **extra: Any) -> None:
-    marker = ctx.service.leaves_delete_markers(ctx.bucket) or None  # asked once per bucket, remembered
-    op = ctx.service.ctx.op("model_gc", bucket=ctx.bucket, key=f"{key[0]}/{key[1]}/", forget=None, model=key[0],
-                            version=key[1], objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker,
-                            **extra)
+    marker = ctx.leaves_delete_markers() or None  # asked once per bucket, remembered
+    op = ctx.storage.op("model_gc", bucket=ctx.bucket, key=f"{key[0]}/{key[1]}/", forget=None, model=key[0],
+                        version=key[1], objects=row.get("objects"), size=row.get("bytes"), delete_marker=marker,
+                        **extra)
     op.finish(ok=error is None, error="delete_failed" if error else None)
 
 
@@ -466,7 +466,7 @@ def _notify(ctx: RegistryContext, removed: Iterable[tuple[str, str]], bytes_of: 
         return
     from its_store.registry import webhooks
     from its_store.registry.removal import hidden_fields, rm_event_fields
-    markers = ctx.service.leaves_delete_markers(ctx.bucket)  # asked once per bucket already
+    markers = ctx.leaves_delete_markers()  # asked once per bucket already
     for model, version in removed:
         stays = hidden_fields(markers, bytes_of.get((model, version), 0), done=True)
         webhooks.enqueue(settings, webhooks.new_event("model.rm", bucket=ctx.bucket, model=model, version=version,

@@ -32,7 +32,7 @@ from its_store.transfer.fanout import fan_out
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
     from its_store.registry.results import CachePrune, PullResult
-    from its_store.service.storage import StorageService
+    from its_store.service.context import Context
 
 
 class BlobCache:
@@ -184,14 +184,15 @@ class PullPlan:
         return f"{self.name}/{self.version}/{path}"
 
 
-def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[str, Any]:
-    """Fetch and verify every file into a staging folder beside DEST, then move it into place.
+def pull(storage: Context | None, plan: PullPlan, cache: BlobCache) -> dict[str, Any]:
+    """Fetch and verify every file into a staging folder beside DEST, then move it into place; the
+    downloads go through the storage Context (service/objects.py: atomic, verified, recorded).
 
-    `svc` None: offline, every file must come from the cache (checked before anything is written)."""
+    `storage` None: offline, every file must come from the cache (checked before anything is written)."""
     import threading
     plan.lock = threading.Lock()
     _check_entries(plan)
-    if svc is None:
+    if storage is None:
         _check_cached(plan, cache)
     target = _final_target(plan)
     staging = _make_staging(target)
@@ -199,9 +200,9 @@ def pull(svc: StorageService | None, plan: PullPlan, cache: BlobCache) -> dict[s
         with LocalTree(staging) as tree:
             mode = None if plan.single else _folder_mode(tree)
             entries = plan.manifest["files"]
-            workers = max(1, min(svc.workers if svc else 4, len(entries)))
+            workers = max(1, min(storage.workers if storage else 4, len(entries)))
             # closed (no file started after a failure or Ctrl-C, running ones joined) before the staging folder goes
-            with closing(fan_out(lambda e: _fetch_one(svc, plan, cache, e, tree), entries, workers=workers,
+            with closing(fan_out(lambda e: _fetch_one(storage, plan, cache, e, tree), entries, workers=workers,
                                  name="its-pull")) as outs:
                 for out in outs:
                     out.result()
@@ -243,7 +244,7 @@ def pull_version(ctx: RegistryContext, name: str, ref: str | None, download_path
     if ctx.offline:
         done = with_age(pull(None, plan, BlobCache(cache_root)), as_of)
     else:
-        done = pull(ctx.service, plan, BlobCache(cache_root))
+        done = pull(ctx.storage, plan, BlobCache(cache_root))
     return PullResult.model_validate({**done, "variant": chosen})
 
 
@@ -327,7 +328,7 @@ def _folder_mode(tree: LocalTree) -> int:
         os.close(root)
 
 
-def _fetch_one(svc: StorageService | None, plan: PullPlan, cache: BlobCache, entry: dict[str, Any],
+def _fetch_one(storage: Context | None, plan: PullPlan, cache: BlobCache, entry: dict[str, Any],
                tree: LocalTree) -> None:
     local = tree.file(str(entry["path"]))  # a path the name rule refuses: UnsafeKeyError
     sha, size = str(entry["sha256"]), int(entry["size"])
@@ -339,10 +340,10 @@ def _fetch_one(svc: StorageService | None, plan: PullPlan, cache: BlobCache, ent
         return
     if blob is not None:
         cache.discard(sha)  # damaged on disk: fetch it again
-    if svc is None:
+    if storage is None:
         raise E.IntegrityError(f"offline: the cached copy of {entry['path']} is damaged and cannot be fetched",
                                hint="pull it again while the server is reachable")
-    _download_verified(svc, plan, entry, local)
+    _download_verified(storage, plan, entry, local)
     *folders, name = local.rel.split("/")
     folder = tree.folder(folders)
     try:
@@ -354,11 +355,12 @@ def _fetch_one(svc: StorageService | None, plan: PullPlan, cache: BlobCache, ent
         plan.downloaded_bytes += size
 
 
-def _download_verified(svc: StorageService, plan: PullPlan, entry: dict[str, Any], local: TreeFile) -> None:
+def _download_verified(storage: Context, plan: PullPlan, entry: dict[str, Any], local: TreeFile) -> None:
     from its_store.core.models import DownloadRequest
+    from its_store.service.objects import download
     key = plan.key(str(entry.get("key") or entry["path"]))  # a variant's file: its key under the version
     try:
-        svc.download_object(DownloadRequest(bucket=plan.bucket, key=key, file_path=local.path), into=local)
+        download(storage, DownloadRequest(bucket=plan.bucket, key=key, file_path=local.path), into=local)
     except E.ObjectNotFoundError:
         raise E.IntegrityError(f"s3://{plan.bucket}/{key} is listed in the manifest but missing",
                                hint="the stored artifact was changed after registration") from None

@@ -134,15 +134,17 @@ def get_aliases(ctx: RegistryContext, name: str) -> Aliases:
 
 
 def card_text(ctx: RegistryContext, name: str, version: str, manifest: dict[str, Any]) -> str | None:
-    """The model card's Markdown (None without one), read through the service (so an SSE-C key configured
-    for the uploads applies); undecodable bytes are replaced, not fatal."""
+    """The model card's Markdown (None without one), read through service/objects.py (so an SSE-C key
+    configured for the uploads applies); undecodable bytes are replaced, not fatal."""
     import io
     card = manifest.get("card")
     if not isinstance(card, dict) or int(card.get("size") or 0) > CARD_LIMIT:
         return None
+
+    from its_store.service.objects import download_to_stream
     buffer = io.BytesIO()
     try:
-        ctx.service.download_to_stream(ctx.bucket, f"{name}/{version}/{card.get('path') or CARD}", buffer, raw=True)
+        download_to_stream(ctx.storage, ctx.bucket, f"{name}/{version}/{card.get('path') or CARD}", buffer, raw=True)
     except E.ObjectNotFoundError:
         return None
     return buffer.getvalue().decode("utf-8", errors="replace")

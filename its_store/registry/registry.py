@@ -10,10 +10,12 @@ Layout (documented in the README so any S3 tool can read a model):
     NAME/_aliases.json              aliases and their history, updated with compare-and-swap
     _index/sha256/<hex>             dedup index: where bytes with that sha256 are already stored (dedup.py)
 
-This module is the facade only: each method hands over to a service over one RegistryContext
-(context.py): register.py, query.py (list, show, resolve, aliases), promotion.py, removal.py, gc.py,
-variants.py (and seal), pull.py, share.py, lineage.py, diff.py, verify.py, webhooks.py; the
-compare-and-swap documents go through store.py, the document reads through docs.py.
+This module is the facade only, and the only one of registry/ that knows the StorageService facade: it
+hands the service's storage Context (service/context.py) to one RegistryContext (context.py), and each
+method hands over to a service over that context: register.py, query.py (list, show, resolve, aliases),
+promotion.py, removal.py, gc.py, variants.py (and seal), pull.py, share.py, lineage.py, diff.py,
+verify.py, webhooks.py; the compare-and-swap documents go through store.py, the document reads through
+docs.py.
 """
 
 from __future__ import annotations
@@ -68,10 +70,12 @@ class ModelRegistry:
         if service is None:
             from its_store.service.storage import get_storage_service
             service = get_storage_service()
-        name = validate_bucket(bucket or service.settings.models_bucket)
-        docs = RegistryDocs(service, name, cache if cache is not None else _for_identity(PROCESS_CACHE, service))
-        self._context = RegistryContext(service, name, docs, actor=actor or default_actor(),
-                                        offline=bool(service.settings.offline if offline is None else offline))
+        storage, settings = service.ctx, service.settings
+        name = validate_bucket(bucket or settings.models_bucket)
+        docs = RegistryDocs(storage, name, cache if cache is not None else _for_identity(PROCESS_CACHE, settings))
+        self._service = service
+        self._context = RegistryContext(storage, name, docs, actor=actor or default_actor(),
+                                        offline=bool(settings.offline if offline is None else offline))
         self._closed = False
 
     # ------------------------------------------------------------------------------------ lifecycle
@@ -103,7 +107,9 @@ class ModelRegistry:
     # ------------------------------------------------------------------------------ what it is over
     @property
     def service(self) -> StorageService:
-        return self.context.service
+        """The StorageService this registry works over (its services see only its storage Context)."""
+        self.context  # noqa: B018 - refused after close(), as every other use
+        return self._service
 
     @property
     def bucket(self) -> str:
@@ -271,10 +277,10 @@ class ModelRegistry:
         return download_urls(self.context, name, version, expires_in_seconds)
 
 
-def _for_identity(shared: DocCache, service: StorageService) -> DocCache:
-    """The process-wide document cache as this service's identity sees it (never another identity's)."""
+def _for_identity(shared: DocCache, settings: Settings) -> DocCache:
+    """The process-wide document cache as these settings' identity sees it (never another identity's)."""
     from its_store.state.service_cache import ForIdentity
-    return ForIdentity(shared, service.settings)
+    return ForIdentity(shared, settings)
 
 
 _shared: ModelRegistry | None = None

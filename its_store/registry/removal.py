@@ -47,7 +47,7 @@ def what_stays(ctx: RegistryContext, nbytes: int, *, done: bool = True) -> dict[
     """How a removal of `nbytes` is reported by `model rm` and `model gc` alike: in a versioned (or locked)
     bucket a delete adds a delete marker, so the data is hidden, not gone, and `hidden_bytes` are still
     stored until a lifecycle rule expires them. `done`: the deletes were made (not a dry run, no error)."""
-    return hidden_fields(ctx.service.leaves_delete_markers(ctx.bucket), nbytes, done=done)  # asked once per bucket
+    return hidden_fields(ctx.leaves_delete_markers(), nbytes, done=done)  # asked once per bucket
 
 
 def hidden_fields(markers: bool, nbytes: int, *, done: bool) -> dict[str, Any]:
@@ -165,7 +165,7 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
         raise E.ConflictError(f"{name}@{version} is aliased as {', '.join(pointing)}",
                               hint="promote another version first, or add --force")
     prefix = f"{name}/{version}/"
-    markers = ctx.service.leaves_delete_markers(ctx.bucket)
+    markers = ctx.leaves_delete_markers()
     with ctx.audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing,
                       delete_marker=markers or None) as entry:
         if not claim(ctx, name, version, "model_rm"):

@@ -16,12 +16,13 @@ if TYPE_CHECKING:
 
 def download_urls(ctx: RegistryContext, name: str, ref: str | None, expires_in_seconds: int = 3600) -> DownloadUrls:
     """Presigned GET URLs of every file (the card excepted) and of the manifest; `url` is the primary file's."""
+    from its_store.service.objects import presign
     resolved = resolve(ctx, name, ref)
     manifest = ctx.docs.manifest(name, resolved)
     prefix = f"{name}/{resolved}/"
 
     def sign(key: str) -> str:
-        return str(ctx.service.generate_presigned_url(ctx.bucket, key, expires_in_seconds, "GET"))
+        return presign(ctx.storage, ctx.bucket, key, expires_in_seconds, "GET")
 
     files = [{"path": f["key"], "size": f["size"], "sha256": f["sha256"], "variant": f["variant"],
               "url": sign(prefix + f["key"])} for f in stored_entries(manifest) if not f.get("card")]

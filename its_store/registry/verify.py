@@ -1,8 +1,8 @@
 """`model verify`: re-read every stored file of a version and check it against the manifest's sha256.
 
 A pull verifies what it downloads, but a version nobody pulled can rot unseen (a tool overwrote an
-object, a disk failed under the server). This streams each object through the service (bounded buffers,
-several objects in parallel on the service's pool), so memory stays bounded whatever the size, and
+object, a disk failed under the server). This streams each object through service/objects.py (bounded
+buffers, several objects in parallel on the storage Context's pool), so memory stays bounded whatever the size, and
 names every damaged file.
 """
 
@@ -38,13 +38,14 @@ class _Hasher:
 
 
 def check_one(ctx: RegistryContext, prefix: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """{"path", "variant", "ok", "problem"?, "sha256_found"?} for one stored file. Read through the
-    service (its SSE-C key when one is configured; the stored bytes, no decoding), in order, streamed."""
+    """{"path", "variant", "ok", "problem"?, "sha256_found"?} for one stored file. Read through
+    service/objects.py (its SSE-C key when one is configured; the stored bytes, no decoding), in order, streamed."""
+    from its_store.service.objects import download_to_stream
     key = prefix + entry["key"]
     row: dict[str, Any] = {"path": entry["key"], "variant": entry.get("variant"), "size": entry["size"]}
     sink = _Hasher()
     try:
-        ctx.service.download_to_stream(ctx.bucket, key, sink, raw=True)  # type: ignore[arg-type]
+        download_to_stream(ctx.storage, ctx.bucket, key, sink, raw=True)  # type: ignore[arg-type]
     except E.NotFoundError:
         return {**row, "ok": False, "problem": "missing"}
     except E.IntegrityError as exc:  # the object fails its own checksum (CRC32/ETag) on the way
