@@ -195,6 +195,7 @@ class S3Client:
         self.settings = settings
         self.endpoint = settings.endpoint
         self._pool_size = pool_size or settings.max_pool_connections
+        self._closed = False
         self._connect()
         forks.renew_in_child(self._connect)  # a forked child never writes to the parent's kept-alive sockets
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
@@ -207,6 +208,7 @@ class S3Client:
         from minio import Minio
         s = self.settings
         self._http = build_pool(s, self._pool_size)
+        self._http.closed = self._closed  # a child forked after close() gets a pool that sends nothing either
         self._minio = Minio(endpoint=s.endpoint, access_key=s.access_key, secret_key=s.secret_key.get_secret_value(),
                             secure=s.secure, region=s.region or None, http_client=self._http)
 
@@ -225,8 +227,16 @@ class S3Client:
     def _current_minio(self) -> Minio:
         return self._minio  # not the object itself: _connect() replaces it in a forked child
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
-        """Close the pool's kept-alive connections. Twice is harmless; a later request opens new ones."""
+        """Close the pool's kept-alive connections and send nothing more: a later request, also one of an
+        operation another thread is still running, raises ItsStoreError (s3/pool.checked_urlopen) instead
+        of opening new connections. Twice is harmless."""
+        self._closed = True
+        self._http.closed = True
         self._http.clear()
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,

@@ -1,0 +1,108 @@
+"""Attacks one step off the tested path of issue 21 ("One context, typed results"): the service's life
+(close while another thread works, the process-wide services after close), server answers and stored
+documents that the typed results must take or refuse as the server's fault, never as the user's.
+
+Each test drives the real library or CLI against tests/faultserver.py on loopback; nothing is
+monkeypatched. No timing: a stalled request is held on an Event until the test has acted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultserver import FaultServer
+
+from its_store import Settings, StorageService, UploadRequest
+from its_store.core.errors import ItsStoreError
+
+from conftest import ServerInfo, cli_runner, environment_for
+
+BUCKETS = {"default": "atk", "video": "atk-video", "models": "atk-models", "logs": "atk-logs"}
+SAFETY = 60.0  # seconds: a safety net for a wait that should end at once, never a measure
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FaultServer]:
+    with FaultServer() as server:
+        yield server
+
+
+@pytest.fixture
+def reset(fake: FaultServer) -> FaultServer:
+    """The fake server as new: the four buckets, no objects, documents, handler or requests."""
+    with fake._lock:
+        fake.requests.clear()
+    fake.handler = None
+    fake.garble.clear()
+    fake.objects.clear()
+    fake.uploads.clear()
+    fake.configs.clear()
+    fake.locked = set()
+    fake.buckets = set(BUCKETS.values())
+    return fake
+
+
+@pytest.fixture
+def cli(reset: FaultServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Any]:
+    env = environment_for(ServerInfo(reset.endpoint, "fakeaccess", "fake-secret-key-0123"), BUCKETS, monkeypatch,
+                          tmp_path)
+    monkeypatch.setenv("MINIO_MAX_RETRIES", "0")
+    monkeypatch.setenv("MINIO_ENABLE_CACHING", "false")
+    return cli_runner(env)
+
+
+def settings_for(server: FaultServer, tmp_path: Path, **more: Any) -> Settings:
+    """Settings built in code (no environment) for the fake server, state under tmp_path."""
+    return Settings(endpoint=server.endpoint, access_key="fakeaccess", secret_key="fake-secret-key-0123",
+                    max_retries=0, cache_dir=tmp_path / "state", audit_log=tmp_path / "state" / "audit.log",
+                    default_bucket=BUCKETS["default"], models_bucket=BUCKETS["models"],
+                    video_bucket=BUCKETS["video"], logs_bucket=BUCKETS["logs"], **more)
+
+
+# ---------------------------------------------------------------------------------------------- lifecycle
+def test_close_while_another_thread_uploads_stops_its_requests(reset: FaultServer, tmp_path: Path) -> None:
+    """close() while a multipart upload runs on another thread: the upload used to go on through the closed
+    service's client (parts and CompleteMultipartUpload sent after close, the object stored) and then
+    raise "this StorageService is closed" from its post-check, so the caller was told it failed while
+    the object was there. Now a closed service's client sends nothing more: the upload fails, the object
+    is not stored."""
+    arrived, release = threading.Event(), threading.Event()
+
+    def stall_first_part(server: FaultServer, req: Any, conn: Any) -> bool:
+        if req.method == "PUT" and "partNumber" in req.query and not arrived.is_set():
+            conn.read_body(req)
+            arrived.set()
+            release.wait(SAFETY)
+        return False  # then answered as S3 would
+
+    reset.handler = stall_first_part
+    source = tmp_path / "big.bin"
+    source.write_bytes(b"x" * (11 * 1024 * 1024))
+    svc = StorageService(settings_for(reset, tmp_path, multipart_threshold="5MiB"))
+    outcome: dict[str, Any] = {}
+
+    def upload() -> None:
+        try:
+            outcome["ok"] = svc.upload_object(UploadRequest(bucket=BUCKETS["default"], key="big.bin",
+                                                            file_path=source, part_size=5 * 1024 * 1024,
+                                                            workers=1, compression="none"))
+        except ItsStoreError as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=upload)
+    worker.start()
+    try:
+        assert arrived.wait(SAFETY)
+        svc.close()
+        seen = len(reset.requests)
+    finally:
+        release.set()
+        worker.join(SAFETY)
+    assert not worker.is_alive()
+    assert "error" in outcome and "closed" in str(outcome["error"]), outcome
+    assert reset.requests[seen:] == [], [(r.method, r.target) for r in reset.requests[seen:]]
+    assert (BUCKETS["default"], "big.bin") not in reset.objects
