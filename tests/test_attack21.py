@@ -106,3 +106,23 @@ def test_close_while_another_thread_uploads_stops_its_requests(reset: FaultServe
     assert "error" in outcome and "closed" in str(outcome["error"]), outcome
     assert reset.requests[seen:] == [], [(r.method, r.target) for r in reset.requests[seen:]]
     assert (BUCKETS["default"], "big.bin") not in reset.objects
+
+
+def test_the_process_wide_registry_follows_the_process_wide_service(cli: Callable[..., Any],
+                                                                   reset: FaultServer) -> None:
+    """get_storage_service() builds a new service once the shared one was closed (`with
+    get_storage_service() as svc:` closes it); get_model_registry() kept returning the registry over the
+    closed one, so every registry call of the process failed with "this StorageService is closed"."""
+    from its_store import get_model_registry, get_storage_service
+    get_model_registry()  # built over the shared service
+    with get_storage_service() as svc:
+        pass
+    assert svc.closed
+    try:
+        registry = get_model_registry()
+        assert registry.service is get_storage_service() and not registry.service.closed
+        assert registry.list_models() == []
+        assert reset.seen("GET"), "the registry asked the server"
+    finally:
+        get_storage_service().close()
+
