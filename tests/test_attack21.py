@@ -126,3 +126,22 @@ def test_the_process_wide_registry_follows_the_process_wide_service(cli: Callabl
     finally:
         get_storage_service().close()
 
+
+def test_a_registry_over_a_closed_service_sends_nothing(reset: FaultServer, tmp_path: Path) -> None:
+    """A registry whose service was closed: its compare-and-swap store held the service's S3 client and
+    went on reading alias documents through it (one GET after close, a pool silently reopened)."""
+    import json
+
+    from faultserver import FakeObject
+
+    from its_store import ModelRegistry
+    doc = {"name": "m", "aliases": {"prod": "1.0.0"}, "history": []}
+    reset.put_object(BUCKETS["models"], "m/_aliases.json", FakeObject(json.dumps(doc).encode()))
+    svc = StorageService(settings_for(reset, tmp_path))
+    registry = ModelRegistry(svc)
+    assert registry.get_aliases("m").aliases == {"prod": "1.0.0"}
+    svc.close()
+    seen = len(reset.requests)
+    with pytest.raises(ItsStoreError, match="closed"):
+        registry.get_aliases("m")
+    assert reset.requests[seen:] == []
