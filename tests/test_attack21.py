@@ -145,3 +145,38 @@ def test_a_registry_over_a_closed_service_sends_nothing(reset: FaultServer, tmp_
     with pytest.raises(ItsStoreError, match="closed"):
         registry.get_aliases("m")
     assert reset.requests[seen:] == []
+
+
+# ------------------------------------------------------------------------------- stored documents
+def _aliases_with(reset: FaultServer, event: dict[str, Any]) -> None:
+    import json
+
+    from faultserver import FakeObject
+    doc = {"name": "m", "aliases": {"prod": "1.0.0"}, "history": [event]}
+    reset.put_object(BUCKETS["models"], "m/_aliases.json", FakeObject(json.dumps(doc).encode()))
+
+
+@pytest.mark.parametrize("event", [
+    {"version": "1.0.0", "action": "promote", "by": "a@b", "at": "2026-01-01T00:00:00Z"},  # no alias
+    {"alias": "prod", "version": "1.0.0", "reason": 5},  # a reason that is no text
+    {"alias": 7, "version": "1.0.0"},
+], ids=["no-alias", "reason-number", "alias-number"])
+def test_an_alias_history_event_the_model_cannot_hold_is_the_documents_fault(
+        cli: Callable[..., Any], reset: FaultServer, event: dict[str, Any]) -> None:
+    """The alias document's check and the AliasEvent model disagreed: an event without "alias", or with a
+    "reason" that is no text, passed the check and then failed the model, and `model aliases` said
+    `invalid_input` (exit 2: the user's input was bad) about a document in the bucket. It is the stored
+    document's fault: integrity_error, exit 4, naming the field."""
+    _aliases_with(reset, event)
+    run = cli("--json", "model", "aliases", "m")
+    assert run.exit_code == 4, run
+    error = run.json()["error"]
+    assert error["code"] == "integrity_error" and "history[0]." in error["message"], error
+
+
+def test_an_alias_history_event_with_fields_of_a_newer_version_is_read(cli: Callable[..., Any],
+                                                                        reset: FaultServer) -> None:
+    _aliases_with(reset, {"alias": "prod", "version": "1.0.0", "ticket": {"id": 42}, "reason": "rollout"})
+    run = cli("--json", "model", "aliases", "m")
+    assert run.exit_code == 0, run
+    assert run.json()["history"][0]["ticket"] == {"id": 42}
