@@ -180,3 +180,46 @@ def test_an_alias_history_event_with_fields_of_a_newer_version_is_read(cli: Call
     run = cli("--json", "model", "aliases", "m")
     assert run.exit_code == 0, run
     assert run.json()["history"][0]["ticket"] == {"id": 42}
+
+
+# ------------------------------------------------------------------------------- local state files
+def _offline_root(tmp_path: Path) -> Path:
+    """The offline registry copy of environment_for's cache folder (one folder per endpoint and bucket)."""
+    found = list((tmp_path.parent / f"{tmp_path.name}-state" / "cache" / "models" / "offline").glob("*/index.json"))
+    assert len(found) == 1, found
+    return found[0].parent
+
+
+DAMAGE = {  # file of the offline copy -> what a hand edit or an older writer left in it
+    "index-as-of-number": ("index.json", lambda d: d["models"]["m"].update(as_of=5)),
+    "index-as-of-naive": ("index.json", lambda d: d["models"]["m"].update(as_of="2026-01-01T00:00:00")),
+    "index-entry-list": ("index.json", lambda d: d["models"].update(m=[1])),
+    "index-models-list": ("index.json", lambda d: d.update(models=["m"])),
+    "aliases-seen-at-number": ("aliases/m.json", lambda d: d.update(seen_at=5)),
+    "manifest-entry-list": ("manifests/m.json", lambda d: d["versions"].update({"1.0.0": [1]})),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_offline_registry_copy_is_never_an_unexpected_error(
+        cli: Callable[..., Any], reset: FaultServer, tmp_path: Path, damage: str) -> None:
+    """The offline copy (registry/offline.py) is a local file, input like any: its bookkeeping fields
+    (as_of, seen_at, the index entries) of another type made `model list --offline`, `model show` and even
+    the online `model list` fail with "unexpected TypeError/AttributeError". Now such an entry counts as
+    never seen: offline, "never seen online" (exit 69) or the answer without an age; online, rewritten."""
+    import json
+    (tmp_path / "w.bin").write_bytes(b"weights")
+    for args in (("model", "register", "w.bin", "--name", "m", "--version", "1.0.0"),
+                 ("model", "promote", "m@1.0.0", "prod"), ("model", "list"), ("model", "show", "m@prod")):
+        assert cli(*args).exit_code == 0
+    name, change = DAMAGE[damage]
+    path = _offline_root(tmp_path) / name
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+    for args in (("--json", "model", "list", "--offline"), ("--json", "model", "show", "m@prod", "--offline"),
+                 ("--json", "model", "show", "m", "--offline"), ("--json", "model", "list")):
+        run = cli(*args)
+        assert "unexpected" not in run.stdout + run.stderr, (args, run)
+        assert run.exit_code in (0, 69), (args, run)
+    assert cli("--json", "model", "list", "--offline").exit_code == 0  # the online list wrote it anew
