@@ -223,3 +223,20 @@ def test_a_damaged_offline_registry_copy_is_never_an_unexpected_error(
         assert "unexpected" not in run.stdout + run.stderr, (args, run)
         assert run.exit_code in (0, 69), (args, run)
     assert cli("--json", "model", "list", "--offline").exit_code == 0  # the online list wrote it anew
+
+
+# ------------------------------------------------------------------------------- server answers
+def test_a_policy_whose_statement_is_one_object_is_read(cli: Callable[..., Any], reset: FaultServer) -> None:
+    """S3's policy grammar lets "Statement" be one statement object instead of a list (AWS documents both).
+    Read back, such a policy was summarized as no statement at all and "public": false, so `bucket policy
+    show`, `bucket info` and `health` said a bucket open to anyone was not public."""
+    import json
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{BUCKETS['default']}/*"}
+    reset.configs[(BUCKETS["default"], "policy")] = json.dumps({"Version": "2012-10-17",
+                                                                "Statement": statement}).encode()
+    shown = cli("--json", "bucket", "policy", "show", f"s3://{BUCKETS['default']}")
+    assert shown.exit_code == 0, shown
+    assert shown.json()["public"] is True and len(shown.json()["summary"]) == 1, shown
+    health = cli("--json", "health")
+    assert BUCKETS["default"] in health.json()["public"], health
