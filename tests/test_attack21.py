@@ -240,3 +240,53 @@ def test_a_policy_whose_statement_is_one_object_is_read(cli: Callable[..., Any],
     assert shown.json()["public"] is True and len(shown.json()["summary"]) == 1, shown
     health = cli("--json", "health")
     assert BUCKETS["default"] in health.json()["public"], health
+
+
+_NS = ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+OTHER_RULES = {  # a rule another tool wrote -> (what it must read as, or None: shown, never rewritten)
+    # the rule-level <Prefix> of S3's first lifecycle grammar, still answered for rules set that way
+    "legacy-prefix": ("<Rule><ID>other</ID><Prefix>old/</Prefix><Status>Enabled</Status>"
+                      "<Expiration><Days>3</Days></Expiration></Rule>", {"prefix": "old/", "unsupported": []}),
+    "size-filter": ("<Rule><ID>other</ID><Status>Enabled</Status><Filter><And><Prefix>a/</Prefix>"
+                    "<ObjectSizeLessThan>100</ObjectSizeLessThan></And></Filter>"
+                    "<Expiration><Days>3</Days></Expiration></Rule>", None),
+    "size-only-filter": ("<Rule><ID>other</ID><Status>Enabled</Status><Filter><ObjectSizeGreaterThan>100"
+                         "</ObjectSizeGreaterThan></Filter><Expiration><Days>3</Days></Expiration></Rule>", None),
+    "empty-filter": ("<Rule><ID>other</ID><Status>Enabled</Status><Filter/><Expiration><Days>3</Days>"
+                     "</Expiration></Rule>", {"prefix": "", "unsupported": []}),
+    "transition": ("<Rule><ID>other</ID><Status>Enabled</Status><Filter><Prefix>t/</Prefix></Filter>"
+                   "<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition></Rule>", None),
+    "date-nine-digits": ("<Rule><ID>other</ID><Status>Enabled</Status><Filter><Prefix>d/</Prefix></Filter>"
+                         "<Expiration><Date>2030-01-01T00:00:00.000000000Z</Date></Expiration></Rule>",
+                         {"prefix": "d/", "expire_date": "2030-01-01"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_RULES))
+def test_a_lifecycle_rule_of_another_tool_is_read_as_it_is_and_never_widened(
+        cli: Callable[..., Any], reset: FaultServer, case: str) -> None:
+    """Lifecycle rules were read by minio, which drops what it does not model: a rule-level <Prefix> (S3's
+    first grammar) and size filters were read as a rule for the whole bucket (or for all sizes), shown so,
+    and a `lifecycle set` of another rule wrote them back so: a rule expiring old/ after 3 days became one
+    expiring every object of the bucket. An empty <Filter/> (every object, valid S3) and a size-only filter
+    were refused as a bad answer. Now a rule reads as what it is; a part this tool cannot write back is
+    named in `unsupported`, and a merge that would rewrite it is refused (exit 5), sending nothing."""
+    import xml.etree.ElementTree as ET
+    rule, expected = OTHER_RULES[case]
+    where = (BUCKETS["default"], "lifecycle")
+    reset.configs[where] = f"<LifecycleConfiguration{_NS}>{rule}</LifecycleConfiguration>".encode()
+    shown = cli("--json", "bucket", "lifecycle", "show", f"s3://{BUCKETS['default']}")
+    assert shown.exit_code == 0, shown
+    [read] = shown.json()["rules"]
+    run = cli("--json", "bucket", "lifecycle", "set", f"s3://{BUCKETS['default']}", "--id", "mine",
+              "--prefix", "new/", "--expire-days", "30")
+    if expected is None:
+        assert read["unsupported"], read
+        assert run.exit_code == 5 and run.json()["error"]["code"] == "conflict", run
+        assert reset.seen("PUT", lambda r: "lifecycle" in r.query) == []
+        return
+    assert {k: read[k] for k in expected} == expected, read
+    assert run.exit_code == 0, run
+    written = ET.fromstring(reset.configs[where])
+    other = next(r for r in written.findall("{*}Rule") if r.findtext("{*}ID") == "other")
+    assert (other.findtext("{*}Filter/{*}Prefix") or "") == expected["prefix"], ET.tostring(other)
