@@ -290,3 +290,22 @@ def test_a_lifecycle_rule_of_another_tool_is_read_as_it_is_and_never_widened(
     written = ET.fromstring(reset.configs[where])
     other = next(r for r in written.findall("{*}Rule") if r.findtext("{*}ID") == "other")
     assert (other.findtext("{*}Filter/{*}Prefix") or "") == expected["prefix"], ET.tostring(other)
+
+
+def test_a_closed_service_is_never_reported_as_an_unhealthy_or_private_server(reset: FaultServer,
+                                                                             tmp_path: Path) -> None:
+    """Use after close() is an error, except where a report swallows errors: get_health_status() of a closed
+    service said the endpoint was unhealthy ("this StorageService is closed" as the endpoint check's
+    detail), and policies().is_public() said "unknown" (None). Closing is the caller's doing, not the
+    server's state: both raise ClosedError (code "closed"), an ItsStoreError like every use after close."""
+    from its_store.core.errors import ClosedError
+    svc = StorageService(settings_for(reset, tmp_path))
+    assert svc.get_health_status().status == "healthy"
+    svc.close()
+    seen = len(reset.requests)
+    for call in (svc.get_health_status, lambda: svc.policies().is_public(BUCKETS["default"]),
+                 lambda: svc.stat_object(BUCKETS["default"], "k"), svc.list_buckets):
+        with pytest.raises(ClosedError, match="closed") as caught:
+            call()
+        assert caught.value.code == "closed" and isinstance(caught.value, ItsStoreError)
+    assert reset.requests[seen:] == []

@@ -94,8 +94,8 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     operation another thread still runs stops at its next request instead of reopening connections and
     changing the server after its service was closed (a multipart upload went on to completion)."""
     if closed:
-        from its_store.core.errors import ItsStoreError
-        raise ItsStoreError("the S3 client is closed: its StorageService was closed while this operation ran",
+        from its_store.core.errors import ClosedError
+        raise ClosedError("the S3 client is closed: its StorageService was closed while this operation ran",
                             hint="close the service only when every call on it has returned; or create a new one")
     headers = kw.get("headers")
     if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):

@@ -78,7 +78,7 @@ class Context:
     def check_open(self) -> None:
         """Refuse use after close(): a closed service must not silently open a new pool or cache."""
         if self._closed:
-            raise E.ItsStoreError("this StorageService is closed", hint="create a new one")
+            raise E.ClosedError("this StorageService is closed", hint="create a new one")
 
     @property
     def s3(self) -> S3Client:

@@ -223,6 +223,8 @@ class Policies:
         """True when anonymous requests are allowed anything; None when the policy cannot be read."""
         try:
             return self.get(bucket).public
+        except E.ClosedError:
+            raise  # the caller's doing: not "unknown"
         except E.ItsStoreError:
             return None
 
