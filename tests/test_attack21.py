@@ -8,6 +8,7 @@ monkeypatched. No timing: a stalled request is held on an Event until the test h
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -309,3 +310,51 @@ def test_a_closed_service_is_never_reported_as_an_unhealthy_or_private_server(re
             call()
         assert caught.value.code == "closed" and isinstance(caught.value, ItsStoreError)
     assert reset.requests[seen:] == []
+
+
+def _listing_of(entries: str) -> Callable[[FaultServer, Any, Any], bool]:
+    """A handler answering every ListObjectsV2 with one page holding `entries` (XML)."""
+    from faultserver import XML, response
+
+    def handler(server: FaultServer, req: Any, conn: Any) -> bool:
+        if req.method != "GET" or req.query.get("list-type") != "2":
+            return False
+        conn.send(response(200, (f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult{_NS}><Name>'
+                                 f"{req.bucket}</Name><Prefix></Prefix><KeyCount>1</KeyCount><MaxKeys>1000"
+                                 f"</MaxKeys><IsTruncated>false</IsTruncated>{entries}</ListBucketResult>").encode(),
+                           content_type=XML))
+        return True
+    return handler
+
+
+LISTED_WRONG = {
+    "empty-key": "<Contents><Key></Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;x&quot;"
+                 "</ETag><Size>5</Size></Contents>",
+    "negative-size": "<Contents><Key>k</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+                     "<ETag>&quot;x&quot;</ETag><Size>-5</Size></Contents>",
+}
+
+
+@pytest.mark.parametrize("case", sorted(LISTED_WRONG))
+def test_a_listing_entry_that_breaks_the_spec_is_the_servers_fault(cli: Callable[..., Any], reset: FaultServer,
+                                                                   case: str) -> None:
+    """A listing entry with an empty key or a negative size (no S3 object has either) was taken as is:
+    `ls` printed "-5 B" and an empty name, `du` summed -5 bytes, and `ls --metadata` failed with an empty
+    message ("its-store: error: ", exit 2 invalid_input) from the HEAD of the empty key. It is an answer
+    that breaks the spec: bad_server_answer (exit 1) naming ListObjectsV2, for every command that lists."""
+    reset.handler = _listing_of(LISTED_WRONG[case])
+    for args in (("ls", "s3://atk/"), ("ls", "--metadata", "s3://atk/"), ("du", "s3://atk/"),
+                 ("rm", "-r", "--yes", "s3://atk/")):
+        run = cli("--json", *args)
+        assert run.exit_code == 1, (args, run)
+        error = json.loads(run.stdout.strip().splitlines()[-1])["error"]
+        assert error["code"] == "bad_server_answer" and "ListObjectsV2" in error["message"], (args, error)
+    assert reset.seen("DELETE") == [] and reset.seen("POST") == []
+
+
+def test_an_error_message_is_never_empty(reset: FaultServer, tmp_path: Path) -> None:
+    """minio refuses an empty object name with a ValueError without a message; the seam turned it into
+    InvalidInputError("") and the CLI printed "its-store: error: " and nothing else."""
+    with StorageService(settings_for(reset, tmp_path)) as svc, pytest.raises(ItsStoreError) as caught:
+        svc.s3.stat(BUCKETS["default"], "")
+    assert caught.value.message.strip(), caught.value

@@ -31,7 +31,7 @@ from its_store.s3 import keys
 from its_store.s3.copies import MIN_PART, ServerCopies
 from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
-from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
+from its_store.s3.errors import errors, failure_error, from_code, parsing, translate, where
 from its_store.s3.governance import BYPASS_HEADER, Governance
 from its_store.s3.pool import build_pool
 
@@ -620,12 +620,17 @@ class S3Client:
         """Objects (or all versions and delete markers) under `prefix`, in key order; with
         recursive=False, common prefixes too (is_prefix). minio asks for URL-encoded names and decodes
         them, so any key comes back exactly; a name the server altered anyway is marked `garbled`. A
-        listing that yields an entry twice pages in a loop: ServiceUnavailableError (answers.Listed)."""
-        from its_store.s3.answers import Listed
+        listing that yields an entry twice pages in a loop: ServiceUnavailableError (answers.Listed). An
+        entry no S3 object can be (an empty key, a negative size) is BadAnswerError: every command that lists
+        took it as is (`ls` showed "-5 B", `du` summed it, the HEAD of an empty key failed with no message)."""
+        from its_store.s3.answers import Listed, bad_answer
         listed, call = Listed(), "ListObjectVersions" if include_versions else "ListObjectsV2"
         with errors(bucket, prefix or None):
             for obj in self._minio.list_objects(bucket_name=bucket, prefix=prefix or None, recursive=recursive,
                                                 include_version=include_versions, start_after=start_after):
+                if not obj.object_name or (obj.size or 0) < 0:
+                    raise bad_answer(call, "an entry with an empty key" if not obj.object_name else
+                                     f"an entry with a negative size ({obj.size})", where(bucket, prefix or None))
                 if "\ufffd" not in obj.object_name:  # a server's stand-in for bytes it could not list: several
                     listed.add((obj.is_dir, obj.object_name, obj.version_id), call)  # keys may share it
                 if obj.is_dir:
