@@ -358,3 +358,45 @@ def test_an_error_message_is_never_empty(reset: FaultServer, tmp_path: Path) -> 
     with StorageService(settings_for(reset, tmp_path)) as svc, pytest.raises(ItsStoreError) as caught:
         svc.s3.stat(BUCKETS["default"], "")
     assert caught.value.message.strip(), caught.value
+
+
+_COLLECTED_MID_IMPORT = r'''
+import gc, sys
+from its_store import Settings, StorageService
+folder = sys.argv[1]
+svc = StorageService(Settings(endpoint="127.0.0.1:9", cache_dir=folder, audit_log=folder + "/audit.log"))
+svc.stats.record("upload", ok=True, nbytes=5)
+svc.cycle = svc  # never closed, and freed only by the cycle collector
+del svc
+
+
+class CollectMidImport:
+    """Garbage collection runs at any allocation; here, for certain, while filelock is half imported."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("filelock.") and "filelock" in sys.modules:
+            sys.meta_path.remove(self)
+            gc.collect()
+        return None
+
+
+assert "filelock" not in sys.modules
+sys.meta_path.insert(0, CollectMidImport())
+import filelock  # noqa: E402,F401 - the program's own first import of it, or the lock's
+'''
+
+
+def test_a_service_collected_while_filelock_is_imported_keeps_its_counts(tmp_path: Path) -> None:
+    """A service never closed saves its counts when it is garbage-collected (weakref.finalize). Since the
+    stats lock is filelock, imported on first use, the collector could run that flush while filelock was
+    half imported (it runs at any allocation): "Exception ignored in: <finalize object>" and an ImportError
+    traceback in the program's stderr, and the counts lost. Now they are saved at exit instead."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", _COLLECTED_MID_IMPORT, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=SAFETY)
+    assert done.returncode == 0 and "Exception ignored" not in done.stderr, done.stderr
+    saved = json.loads((tmp_path / "stats.json").read_text())
+    assert saved["operations"]["upload"]["count"] == 1, saved

@@ -365,12 +365,25 @@ def flush_pending(stats: StorageStats, store: StatsStore) -> bool:
     try:
         store.merge(delta)
         return True
+    except ImportError:  # run by the garbage collector while filelock (the lock) was half imported: later
+        stats.restore_pending(delta)
+        return False
     except (OSError, ItsStoreError) as exc:  # a full disk, a folder that takes no write: the atomic write's
         stats.restore_pending(delta)         # LocalIOError as much as an OSError of the lock file
         reason = exc.message if isinstance(exc, ItsStoreError) else (exc.strerror or str(exc))
         if store.warn_once():
             log.warning("cannot save stats to %s: %s", store.path, reason)
         return False
+
+
+def flush_when_collected(stats: StorageStats, store: StatsStore) -> None:
+    """The flush of a service garbage-collected without close() (weakref.finalize). The collector runs at
+    any allocation, also in the middle of the import of filelock that the stats lock needs: such a flush
+    cannot take the lock then (ImportError), and is made again at exit instead of printing "Exception
+    ignored in: <finalize object>" into the program's stderr and losing the counts."""
+    if not flush_pending(stats, store):
+        import atexit
+        atexit.register(flush_pending, stats, store)
 
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
