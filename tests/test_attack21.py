@@ -400,3 +400,19 @@ def test_a_service_collected_while_filelock_is_imported_keeps_its_counts(tmp_pat
     assert done.returncode == 0 and "Exception ignored" not in done.stderr, done.stderr
     saved = json.loads((tmp_path / "stats.json").read_text())
     assert saved["operations"]["upload"]["count"] == 1, saved
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "9" * 400])
+def test_a_stats_file_number_json_reads_as_infinite_is_an_unreadable_file(cli: Callable[..., Any], tmp_path: Path,
+                                                                           number: str) -> None:
+    """stats.json holding 1e400 (valid JSON, read by Python as infinity) passed the file's check, and `stats
+    --json` printed `Infinity`, which is no JSON (jq refuses the whole document). A number that is not
+    finite is an unreadable stats file: one warning, set aside, counting starts from zero."""
+    state = tmp_path.parent / f"{tmp_path.name}-state" / "cache"
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "stats.json").write_text('{"version": 1, "operations": {"upload": {"count": 1, "failures": 0, '
+                                      f'"bytes": 5, "seconds": {number}}}}}, "gauges": {{"g": {number}}}}}')
+    run = cli("--json", "stats")
+    assert run.exit_code == 0, run
+    json.loads(run.stdout, parse_constant=lambda name: pytest.fail(f"--json printed {name}"))
+    assert "unreadable" in run.stderr and (state / "stats.json.corrupt").exists(), run

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -260,8 +261,17 @@ def _check_record(record: dict[str, Any]) -> None:
         reals.append(counter.get("seconds", 0))
     if any(read_count(c) is None for c in counts):
         raise ValueError("a count that is not a whole number >= 0")
-    if any(isinstance(r, bool) or not isinstance(r, int | float) for r in reals):
-        raise ValueError("a value that is not a number")
+    if any(isinstance(r, bool) or not isinstance(r, int | float) or not _finite(r) for r in reals):
+        raise ValueError("a value that is not a finite number")
+
+
+def _finite(value: float) -> bool:
+    """A number --json can print and float() holds: 1e400 reads as infinity (printed as `Infinity`, no JSON),
+    and an integer of 400 digits makes float() raise OverflowError."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _add_op(counter: OpCounter, add: dict[str, Any]) -> None:
