@@ -98,8 +98,8 @@ class _Runner:
         if self._pool is None:
             with self._lock:
                 if self._closed:
-                    from its_store.core.errors import ItsStoreError
-                    raise ItsStoreError("this async service is closed", hint="build a new one")
+                    from its_store.core.errors import ClosedError
+                    raise ClosedError("this async service is closed", hint="build a new one")
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="its-aio")
         return self._pool

@@ -118,6 +118,14 @@ class ConfigError(ItsStoreError):
     exit_code = EXIT_CONFIG
 
 
+class ClosedError(ItsStoreError):
+    """A StorageService (or its S3 client, or an async façade) used after close(), also by an operation another
+    thread was still running: the program closed it too early. Never a statement about the server, so a
+    report (health, is_public) raises it instead of reporting the server unhealthy or its policy unknown."""
+
+    code = "closed"
+
+
 class BadAnswerError(ItsStoreError):
     """A reachable S3 server answered one call in a way the S3 spec does not allow: an empty or truncated
     body, the wrong XML document, JSON that is not JSON. Retrying does not help (its answer to this call

@@ -38,12 +38,23 @@ def _now() -> str:
 
 
 def age_seconds(as_of: str | None) -> float | None:
-    if not as_of:
+    stamp = _stamp(as_of)
+    if not stamp:
         return None
-    try:
-        return round(max(0.0, (datetime.now(UTC) - datetime.fromisoformat(as_of)).total_seconds()), 3)
-    except ValueError:
-        return None
+    return round(max(0.0, (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()), 3)
+
+
+def _stamp(value: Any) -> str:
+    """A time as this store writes it (ISO 8601 with its UTC offset, _now()), or "" for anything else: the
+    copy is a local file, input like any, and its times are compared and subtracted (a number there was an
+    unexpected TypeError, a time without an offset one too)."""
+    if isinstance(value, str):
+        try:
+            if datetime.fromisoformat(value).tzinfo is not None:
+                return value
+        except ValueError:
+            pass
+    return ""
 
 
 def models_cache_root(settings: Settings) -> Path:
@@ -68,8 +79,7 @@ class OfflineStore:
         def work() -> None:
             now = _now()
             with self._locked():
-                index = self._read(self.root / "index.json") or {"models": {}}
-                old = index.get("models", {})
+                old = self._index()
                 fresh: dict[str, dict[str, Any]] = {}
                 for (model, version) in manifests:
                     entry = fresh.setdefault(model, {"as_of": now, "versions": {}, "aliases_etag": None})
@@ -115,7 +125,7 @@ class OfflineStore:
         """Several removed versions at once (gc): one rewrite per model and of the index."""
         def work() -> None:
             with self._locked():
-                index = self._read(self.root / "index.json") or {"models": {}}
+                index = {"models": self._index()}
                 for model in sorted({n for n, _ in removed}):
                     gone = {v for n, v in removed if n == model}
                     seen = self._model_manifests(model)
@@ -133,13 +143,13 @@ class OfflineStore:
     def listing(self, name: str | None) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]],
                                                  str]:
         """(manifests, alias documents, as_of) of the last listing of NAME (or of every model seen)."""
-        index = (self._read(self.root / "index.json") or {}).get("models", {})
+        index = self._index()
         wanted = {name: index[name]} if name is not None and name in index else ({} if name else index)
         if not wanted:
             raise _never_seen(f"model {name}" if name else "any model", "model list" + (f" {name}" if name else ""))
         manifests, alias_docs, times = {}, {}, []
         for model, entry in wanted.items():
-            times.append(entry.get("as_of") or "")
+            times.append(entry["as_of"])
             seen = self._model_manifests(model)
             for version in entry.get("versions", {}):
                 if version in seen:
@@ -157,7 +167,7 @@ class OfflineStore:
         except validate.Invalid as problem:
             raise validate.integrity(str(self._aliases_path(name)), "cached alias document", problem) from None
         doc["doc"].setdefault("history", [])
-        return doc["doc"], doc.get("seen_at")
+        return doc["doc"], _stamp(doc.get("seen_at")) or None
 
     def resolve(self, name: str, ref: str | None) -> tuple[str, str]:
         """(version, as_of) of NAME@REF as last seen: a version as is, an alias from the last alias
@@ -166,12 +176,12 @@ class OfflineStore:
         if ref is not None and is_version(ref):
             return str(parse_version(ref)), ""
         if ref is None or ref == LATEST:
-            entry = (self._read(self.root / "index.json") or {}).get("models", {}).get(name)
+            entry = self._index().get(name)
             versions = list(entry["versions"]) if entry else list(self._model_manifests(name))
             found = latest_version(versions)
             if found is None:
                 raise _never_seen(what, f"model list {name}")
-            return found, (entry or {}).get("as_of") or ""
+            return found, entry["as_of"] if entry else ""
         doc, seen_at = self.aliases(name)
         version = doc["aliases"].get(ref)
         if version is None:
@@ -187,7 +197,7 @@ class OfflineStore:
         doc = self._model_manifests(name).get(version)
         if doc is None:
             raise _never_seen(f"{name}@{version}", f"model show {name}@{version}")
-        return self._checked(name, version, doc), str(doc.get("seen_at") or "")
+        return self._checked(name, version, doc), _stamp(doc.get("seen_at"))
 
     def _checked(self, name: str, version: str, entry: Any) -> dict[str, Any]:
         """A remembered manifest, checked like one from the server (registry/validate.py) and for being
@@ -209,7 +219,20 @@ class OfflineStore:
         file costs ~1 ms to create on ext4, so a cold list of 1,000 versions would pay a second)."""
         doc = self._read(self._manifests_path(name))
         versions = (doc or {}).get("versions")
-        return versions if isinstance(versions, dict) else {}
+        if not isinstance(versions, dict):
+            return {}
+        return {version: entry for version, entry in versions.items() if isinstance(entry, dict)}
+
+    def _index(self) -> dict[str, dict[str, Any]]:
+        """index.json's {model: {"as_of", "versions": {version: etag}, "aliases_etag"}}, every read of it here.
+        An entry of another shape (a damaged or hand-edited copy) counts as never seen: offline the answer
+        is "never seen online", online the next listing writes it anew (before, both failed with an
+        unexpected TypeError or AttributeError)."""
+        models = (self._read(self.root / "index.json") or {}).get("models")
+        if not isinstance(models, dict):
+            return {}
+        return {model: {**entry, "as_of": _stamp(entry.get("as_of"))} for model, entry in models.items()
+                if isinstance(entry, dict) and isinstance(entry.get("versions", {}), dict)}
 
     def _locked(self) -> Any:
         from its_store.core.files import file_lock

@@ -288,12 +288,14 @@ _shared_lock = threading.Lock()
 
 
 def get_model_registry(settings: Settings | None = None) -> ModelRegistry:
-    """The process-wide ModelRegistry over get_storage_service(), created on first call."""
+    """The process-wide ModelRegistry over get_storage_service(), created on first call, and again when that
+    service is no longer the process-wide one (it was closed, and get_storage_service() built another)."""
     global _shared
     from its_store.service.storage import StorageService, get_storage_service
     if settings is not None:
         return ModelRegistry(StorageService(settings))
     with _shared_lock:
-        if _shared is None:
-            _shared = ModelRegistry(get_storage_service())
+        service = get_storage_service()
+        if _shared is None or _shared.service is not service:
+            _shared = ModelRegistry(service)
         return _shared

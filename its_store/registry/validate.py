@@ -330,6 +330,17 @@ def alias_doc(doc: Any, model: str) -> dict[str, Any]:
     for i, event in enumerate(history):
         if not isinstance(event, dict):
             raise Invalid(f"history[{i}]", "is not an object")
-        for key in ("alias", "version", "previous", "action", "by", "at"):
-            optional_text(event.get(key), f"history[{i}].{key}", empty=True)
+        for key, required in _EVENT_FIELDS:
+            (text if required else optional_text)(event.get(key), f"history[{i}].{key}", empty=True)
     return doc
+
+
+def _event_fields() -> tuple[tuple[str, bool], ...]:
+    """(field, required) of an alias history event: exactly what results.AliasEvent holds (every field text),
+    so that a document this check passes is one the model takes (`model aliases` said invalid_input,
+    exit 2, about a stored event without "alias" or with a "reason" that was no text)."""
+    from its_store.registry.results import AliasEvent
+    return tuple((name, field.is_required()) for name, field in AliasEvent.model_fields.items())
+
+
+_EVENT_FIELDS = _event_fields()

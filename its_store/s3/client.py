@@ -31,7 +31,7 @@ from its_store.s3 import keys
 from its_store.s3.copies import MIN_PART, ServerCopies
 from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
-from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
+from its_store.s3.errors import errors, failure_error, from_code, parsing, translate, where
 from its_store.s3.governance import BYPASS_HEADER, Governance
 from its_store.s3.pool import build_pool
 
@@ -212,6 +212,7 @@ class S3Client:
         self.settings = settings
         self.endpoint = settings.endpoint
         self._pool_size = pool_size or settings.max_pool_connections
+        self._closed = False
         self._connect()
         forks.renew_in_child(self._connect)  # a forked child never writes to the parent's kept-alive sockets
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
@@ -224,6 +225,7 @@ class S3Client:
         from minio import Minio
         s = self.settings
         self._http = build_pool(s, self._pool_size)
+        self._http.closed = self._closed  # a child forked after close() gets a pool that sends nothing either
         self._minio = Minio(endpoint=s.endpoint, access_key=s.access_key, secret_key=s.secret_key.get_secret_value(),
                             secure=s.secure, region=s.region or None, http_client=self._http)
 
@@ -242,8 +244,16 @@ class S3Client:
     def _current_minio(self) -> Minio:
         return self._minio  # not the object itself: _connect() replaces it in a forked child
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
-        """Close the pool's kept-alive connections. Twice is harmless; a later request opens new ones."""
+        """Close the pool's kept-alive connections and send nothing more: a later request, also one of an
+        operation another thread is still running, raises ItsStoreError (s3/pool.checked_urlopen) instead
+        of opening new connections. Twice is harmless."""
+        self._closed = True
+        self._http.closed = True
         self._http.clear()
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
@@ -629,12 +639,17 @@ class S3Client:
         """Objects (or all versions and delete markers) under `prefix`, in key order; with
         recursive=False, common prefixes too (is_prefix). minio asks for URL-encoded names and decodes
         them, so any key comes back exactly; a name the server altered anyway is marked `garbled`. A
-        listing that yields an entry twice pages in a loop: ServiceUnavailableError (answers.Listed)."""
-        from its_store.s3.answers import Listed
+        listing that yields an entry twice pages in a loop: ServiceUnavailableError (answers.Listed). An
+        entry no S3 object can be (an empty key, a negative size) is BadAnswerError: every command that lists
+        took it as is (`ls` showed "-5 B", `du` summed it, the HEAD of an empty key failed with no message)."""
+        from its_store.s3.answers import Listed, bad_answer
         listed, call = Listed(), "ListObjectVersions" if include_versions else "ListObjectsV2"
         with errors(bucket, prefix or None):
             for obj in self._minio.list_objects(bucket_name=bucket, prefix=prefix or None, recursive=recursive,
                                                 include_version=include_versions, start_after=start_after):
+                if not obj.object_name or (obj.size or 0) < 0:
+                    raise bad_answer(call, "an entry with an empty key" if not obj.object_name else
+                                     f"an entry with a negative size ({obj.size})", where(bucket, prefix or None))
                 if "\ufffd" not in obj.object_name:  # a server's stand-in for bytes it could not list: several
                     listed.add((obj.is_dir, obj.object_name, obj.version_id), call)  # keys may share it
                 if obj.is_dir:

@@ -77,7 +77,9 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
     if isinstance(exc, UnicodeEncodeError):
         return E.InvalidInputError(f"a header value is not ASCII: {exc.object[exc.start:exc.end]!r}")
     if isinstance(exc, ValueError):
-        return E.InvalidInputError(str(exc))
+        # minio's checks raise some without a message (an empty object name): never an empty line
+        return E.InvalidInputError(str(exc) or f"the request was refused before it was sent ({place}: "
+                                               "an empty or malformed bucket or object name)")
     return E.ItsStoreError(f"unexpected error: {type(exc).__name__}: {exc}")
 
 

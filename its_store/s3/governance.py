@@ -3,10 +3,11 @@ legal hold.
 
 Each call is one minio public call inside `errors()`, with our own small types in and out. S3Client builds
 the Governance object and hands it what it needs (s3/calls.py): the current minio client, its `_raw` and
-its `stat`. Three requests go through that `_raw`, still the ONE caller of minio's private API
+its `stat`. Four requests go through that `_raw`, still the ONE caller of minio's private API
 (tests/test_s3_adapter.py): PUT ?retention with x-amz-bypass-governance-retention (minio has no public
-call for it), GET ?retention (minio's parser refuses radosgw's nine-digit dates) and GET ?object-lock
-(minio's parser takes any XML for one). Server-side copies are s3/copies.py.
+call for it), GET ?retention (minio's parser refuses radosgw's nine-digit dates), GET ?object-lock
+(minio's parser takes any XML for one) and GET ?lifecycle (minio's parser drops what it does not model).
+Server-side copies are s3/copies.py.
 """
 
 from __future__ import annotations
@@ -67,10 +68,18 @@ class Governance:
 
     # -- lifecycle (s3/lifecycle.RuleFields in and out) ----------------------------------------------
     def get_lifecycle(self, bucket: str) -> list[RuleFields]:
-        from its_store.s3.lifecycle import rule_from_minio
-        with errors(bucket):
-            config = self._minio().get_bucket_lifecycle(bucket_name=bucket)
-        return [rule_from_minio(rule) for rule in (config.rules if config else [])]
+        """The bucket's rules ([] without a configuration). Read through _raw and parsed by s3/lifecycle.py:
+        minio's parser drops what it does not model, so a rule read through it could look wider than it is
+        (and be written back wider by a merge), and it refuses an empty <Filter/>, which S3 allows."""
+        from its_store.s3.lifecycle import rules_from_xml
+        try:
+            resp = self._raw("GET", bucket, query={"lifecycle": ""})
+        except E.ItsStoreError as exc:
+            if exc.s3_code == "NoSuchLifecycleConfiguration":
+                return []
+            raise
+        with parsing(bucket, None, "GetBucketLifecycleConfiguration"):  # s3/answers.py checked the document
+            return rules_from_xml(resp.data)
 
     def set_lifecycle(self, bucket: str, rules: list[RuleFields]) -> None:
         from minio.lifecycleconfig import LifecycleConfig

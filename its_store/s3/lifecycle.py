@@ -1,5 +1,6 @@
-"""Lifecycle rules between RuleFields (a typed dict) and minio's LifecycleConfig types (no minio type leaves
-s3/). The validated model of a rule is service/lifecycle.LifecycleRule, which s3/ cannot import."""
+"""Lifecycle rules as RuleFields (a typed dict): read from the server's XML here (rules_from_xml), written
+through minio's LifecycleConfig types (rule_to_minio; no minio type leaves s3/). The validated model of a
+rule is service/lifecycle.LifecycleRule, which s3/ cannot import."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     from minio.lifecycleconfig import Rule
 
 
@@ -53,24 +56,107 @@ def rule_to_minio(rule: RuleFields) -> Rule:
         if abort else None)
 
 
-def rule_from_minio(rule: Rule) -> RuleFields:
-    """A minio Rule -> RuleFields (what it holds that RuleFields cannot say is named in `unsupported`)."""
-    flt, exp = rule.rule_filter, rule.expiration
-    prefix, tags = "", {}
-    if flt is not None:
-        prefix = flt.prefix or prefix
-        if flt.tag is not None:
-            tags = {flt.tag.key: flt.tag.value}
-        if flt.and_operator is not None:
-            prefix = flt.and_operator.prefix or prefix
-            tags = dict(flt.and_operator.tags or {})
-    noncurrent, abort = rule.noncurrent_version_expiration, rule.abort_incomplete_multipart_upload
-    unsupported = [name for name, present in (
-        ("transition", rule.transition), ("noncurrent_version_transition", rule.noncurrent_version_transition),
-        ("expired_object_delete_marker", exp and exp.expired_object_delete_marker),
-        ("newer_noncurrent_versions", noncurrent and noncurrent.newer_noncurrent_versions)) if present]
-    return {"id": rule.rule_id, "enabled": rule.status == "Enabled", "prefix": prefix, "tags": tags,
-            "expire_days": exp.days if exp else None, "expire_date": exp.date if exp else None,
-            "noncurrent_expire_days": noncurrent.noncurrent_days if noncurrent else None,
-            "abort_multipart_days": abort.days_after_initiation if abort else None,
-            "unsupported": unsupported}
+def rules_from_xml(data: bytes) -> list[RuleFields]:
+    """The rules of a <LifecycleConfiguration> answer, read here and not by minio: minio keeps only what it
+    models and drops the rest without a word (a rule-level <Prefix> of S3's first lifecycle grammar, size
+    filters), so such a rule was read as wider than it is, shown so, and written back so by a merge. Every
+    element is either read or named in `unsupported` (snake case: transition, object_size_less_than, ...);
+    a rule with anything unsupported is never written back (service/lifecycle.py). A value that breaks
+    the spec (Days that are no number, a Status that is neither Enabled nor Disabled) raises ValueError,
+    which s3.errors.parsing() reports as the answer's fault."""
+    import xml.etree.ElementTree as ET
+    return [_rule(node) for node in ET.fromstring(data).findall("{*}Rule")]
+
+
+def _rule(node: ET.Element) -> RuleFields:
+    rule: RuleFields = {"id": None, "enabled": True, "prefix": "", "tags": {}, "expire_days": None,
+                        "expire_date": None, "noncurrent_expire_days": None, "abort_multipart_days": None,
+                        "unsupported": []}
+    unsupported = rule["unsupported"]
+    legacy_prefix = None
+    for child in node:
+        name, text = _local(child.tag), (child.text or "").strip()
+        if name == "ID":
+            rule["id"] = child.text or None
+        elif name == "Status":
+            if text not in ("Enabled", "Disabled"):
+                raise ValueError(f"<Status> is {text[:32]!r}, not Enabled or Disabled")
+            rule["enabled"] = text == "Enabled"
+        elif name == "Prefix":  # S3's first grammar: the rule's prefix, without a <Filter>
+            legacy_prefix = child.text or ""
+        elif name == "Filter":
+            _filter(child, rule, unsupported)
+        elif name == "Expiration":
+            _expiration(child, rule, unsupported)
+        elif name == "NoncurrentVersionExpiration":
+            for part in child:
+                if _local(part.tag) == "NoncurrentDays":
+                    rule["noncurrent_expire_days"] = _days(part)
+                else:
+                    unsupported.append(_snake(_local(part.tag)))
+        elif name == "AbortIncompleteMultipartUpload":
+            for part in child:
+                if _local(part.tag) == "DaysAfterInitiation":
+                    rule["abort_multipart_days"] = _days(part)
+                else:
+                    unsupported.append(_snake(_local(part.tag)))
+        else:  # Transition, NoncurrentVersionTransition, and whatever a later S3 adds
+            unsupported.append(_snake(name))
+    if legacy_prefix is not None:
+        if node.find("{*}Filter") is not None:
+            unsupported.append("prefix_and_filter")  # S3 refuses both; what such a rule selects is unclear
+        rule["prefix"] = legacy_prefix
+    rule["unsupported"] = list(dict.fromkeys(unsupported))  # each name once (two transitions: one)
+    return rule
+
+
+def _filter(node: ET.Element, rule: RuleFields, unsupported: list[str]) -> None:
+    """<Filter>: <Prefix>, one <Tag>, or <And> of a prefix and tags; empty: every object of the bucket."""
+    for child in node:
+        name = _local(child.tag)
+        if name == "Prefix":
+            rule["prefix"] = child.text or ""
+        elif name == "Tag":
+            rule["tags"].update([_tag(child)])
+        elif name == "And":
+            _filter(child, rule, unsupported)
+        else:  # ObjectSizeGreaterThan, ObjectSizeLessThan, ...
+            unsupported.append(_snake(name))
+
+
+def _expiration(node: ET.Element, rule: RuleFields, unsupported: list[str]) -> None:
+    from its_store.core.units import parse_rfc3339
+    for child in node:
+        name, text = _local(child.tag), (child.text or "").strip()
+        if name == "Days":
+            rule["expire_days"] = _days(child)
+        elif name == "Date":
+            rule["expire_date"] = parse_rfc3339(text)
+        elif name == "ExpiredObjectDeleteMarker":
+            if text.lower() == "true":
+                unsupported.append("expired_object_delete_marker")
+        else:
+            unsupported.append(_snake(name))
+
+
+def _tag(node: ET.Element) -> tuple[str, str]:
+    key = node.findtext("{*}Key")
+    if not key:
+        raise ValueError("a <Tag> without a <Key>")
+    return key, node.findtext("{*}Value") or ""
+
+
+def _days(node: ET.Element) -> int:
+    from its_store.core.units import parse_uint
+    return parse_uint((node.text or "").strip(), f"<{_local(node.tag)}>", error=ValueError)
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace."""
+    return tag.rpartition("}")[2]
+
+
+def _snake(name: str) -> str:
+    """ObjectSizeLessThan -> object_size_less_than: how `unsupported` names an element."""
+    import re
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

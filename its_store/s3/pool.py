@@ -85,10 +85,18 @@ class _TLSPool(HTTPSConnectionPool):
 
 
 def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint_host: str, method: str, url: str,
-                    redirect: bool, kw: dict[str, Any]) -> BaseHTTPResponse:
+                    redirect: bool, kw: dict[str, Any], closed: bool = False) -> BaseHTTPResponse:
     """urlopen of both pool managers below: a request with a precondition (If-None-Match / If-Match) gets
     connect retries only (`once`); every final answer is checked against what its S3 call must get before
-    minio reads it (s3/answers.py). `send` is the urllib3 manager's own urlopen."""
+    minio reads it (s3/answers.py). `send` is the urllib3 manager's own urlopen.
+
+    A closed pool (S3Client.close) sends nothing: every path of every operation asks here, so an
+    operation another thread still runs stops at its next request instead of reopening connections and
+    changing the server after its service was closed (a multipart upload went on to completion)."""
+    if closed:
+        from its_store.core.errors import ClosedError
+        raise ClosedError("the S3 client is closed: its StorageService was closed while this operation ran",
+                            hint="close the service only when every call on it has returned; or create a new one")
     headers = kw.get("headers")
     if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
         kw["retries"] = once
@@ -99,28 +107,34 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
 
 
 class PoolManager(urllib3.PoolManager):
-    """urllib3's PoolManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`."""
+    """urllib3's PoolManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`,
+    S3Client.close() sets `closed`."""
 
     once: Retry
     endpoint_host: str = ""
+    closed: bool = False
 
     def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
                 **kw: Any) -> BaseHTTPResponse:
-        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw)
+        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
+                               self.closed)
 
 
 class ProxyManager(urllib3.ProxyManager):
-    """urllib3's ProxyManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`."""
+    """urllib3's ProxyManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`,
+    S3Client.close() sets `closed`."""
 
     once: Retry
     endpoint_host: str = ""
+    closed: bool = False
 
     def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
                 **kw: Any) -> BaseHTTPResponse:
-        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw)
+        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
+                               self.closed)
 
 
-def build_pool(settings: Settings, size: int) -> urllib3.PoolManager:
+def build_pool(settings: Settings, size: int) -> PoolManager | ProxyManager:
     """The pool minio uses: `size` connections per host (block when all are busy), our timeouts,
     CA (MINIO_CA_BUNDLE, else SSL_CERT_FILE / SSL_CERT_DIR, else certifi), the proxy the settings
     name for the endpoint (HTTP_PROXY / HTTPS_PROXY / NO_PROXY), and the retry policy above."""

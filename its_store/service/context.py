@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from its_store.core import errors as E
 from its_store.core.settings import Settings
-from its_store.state.stats import StatsStore, StorageStats, flush_pending
+from its_store.state.stats import StatsStore, StorageStats, flush_pending, flush_when_collected
 
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
@@ -68,7 +68,7 @@ class Context:
         # Stats persist between runs (stats.py): flushed by close(), every 30 s, and at exit/GC.
         self.stats_store = StatsStore(Path(settings.cache_dir or "."))
         self.stats.autoflush = lambda stats=self.stats, store=self.stats_store: flush_pending(stats, store)
-        weakref.finalize(self, flush_pending, self.stats, self.stats_store)
+        weakref.finalize(self, flush_when_collected, self.stats, self.stats_store)
 
     # ------------------------------------------------------------------------------ shared parts
     @property
@@ -78,7 +78,7 @@ class Context:
     def check_open(self) -> None:
         """Refuse use after close(): a closed service must not silently open a new pool or cache."""
         if self._closed:
-            raise E.ItsStoreError("this StorageService is closed", hint="create a new one")
+            raise E.ClosedError("this StorageService is closed", hint="create a new one")
 
     @property
     def s3(self) -> S3Client:

@@ -50,6 +50,8 @@ def health_status(ctx: Context) -> HealthReport:
     checks = report.checks
     try:
         names = {b.name for b in ctx.s3.list_buckets()}
+    except E.ClosedError:
+        raise  # the caller's doing, not the endpoint's state
     except E.AccessDeniedError as exc:
         checks["endpoint"] = HealthCheck(ok=True, detail="reachable")
         checks["credentials"] = HealthCheck(ok=False, detail=exc.message)
@@ -81,6 +83,8 @@ def _flag_public(ctx: Context, buckets: list[str], report: HealthReport) -> None
         try:
             if policies.get(name).public:
                 report.public.append(name)
+        except E.ClosedError:
+            raise
         except E.ItsStoreError as exc:
             report.public_unknown[name] = exc.message
     public, unknown = report.public, report.public_unknown

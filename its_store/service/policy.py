@@ -132,13 +132,22 @@ def _anyone(principal: Any) -> bool:
     return isinstance(principal, dict) and "*" in _list(principal.get("AWS"))
 
 
+def statements(doc: dict[str, Any]) -> list[Any]:
+    """The statements of a policy as S3's grammar allows them: a list, or one statement object on its own
+    (AWS documents both; read as "no statement", such a policy was said not public when it was)."""
+    found = doc.get("Statement")
+    if isinstance(found, dict):
+        return [found]
+    return found if isinstance(found, list) else []
+
+
 def summarize(bucket: str, doc: dict[str, Any] | None) -> tuple[list[StatementSummary], bool]:
     """(one plain-words entry per statement, whether anonymous requests are allowed anything)."""
     if not doc:
         return [], False
     out: list[StatementSummary] = []
     public = False
-    for st in doc.get("Statement") or []:
+    for st in statements(doc):
         if not isinstance(st, dict):
             continue
         anyone = _anyone(st.get("Principal"))
@@ -214,6 +223,8 @@ class Policies:
         """True when anonymous requests are allowed anything; None when the policy cannot be read."""
         try:
             return self.get(bucket).public
+        except E.ClosedError:
+            raise  # the caller's doing: not "unknown"
         except E.ItsStoreError:
             return None
 

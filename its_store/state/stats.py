@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -260,8 +261,17 @@ def _check_record(record: dict[str, Any]) -> None:
         reals.append(counter.get("seconds", 0))
     if any(read_count(c) is None for c in counts):
         raise ValueError("a count that is not a whole number >= 0")
-    if any(isinstance(r, bool) or not isinstance(r, int | float) for r in reals):
-        raise ValueError("a value that is not a number")
+    if any(isinstance(r, bool) or not isinstance(r, int | float) or not _finite(r) for r in reals):
+        raise ValueError("a value that is not a finite number")
+
+
+def _finite(value: float) -> bool:
+    """A number --json can print and float() holds: 1e400 reads as infinity (printed as `Infinity`, no JSON),
+    and an integer of 400 digits makes float() raise OverflowError."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _add_op(counter: OpCounter, add: dict[str, Any]) -> None:
@@ -365,12 +375,25 @@ def flush_pending(stats: StorageStats, store: StatsStore) -> bool:
     try:
         store.merge(delta)
         return True
+    except ImportError:  # run by the garbage collector while filelock (the lock) was half imported: later
+        stats.restore_pending(delta)
+        return False
     except (OSError, ItsStoreError) as exc:  # a full disk, a folder that takes no write: the atomic write's
         stats.restore_pending(delta)         # LocalIOError as much as an OSError of the lock file
         reason = exc.message if isinstance(exc, ItsStoreError) else (exc.strerror or str(exc))
         if store.warn_once():
             log.warning("cannot save stats to %s: %s", store.path, reason)
         return False
+
+
+def flush_when_collected(stats: StorageStats, store: StatsStore) -> None:
+    """The flush of a service garbage-collected without close() (weakref.finalize). The collector runs at
+    any allocation, also in the middle of the import of filelock that the stats lock needs: such a flush
+    cannot take the lock then (ImportError), and is made again at exit instead of printing "Exception
+    ignored in: <finalize object>" into the program's stderr and losing the counts."""
+    if not flush_pending(stats, store):
+        import atexit
+        atexit.register(flush_pending, stats, store)
 
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
