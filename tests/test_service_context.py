@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from its_store import ObjectType, StorageService, UploadRequest, load_settings
-from its_store.core.errors import ItsStoreError, ObjectNotFoundError
+from its_store.core.errors import ClosedError, ItsStoreError, ObjectNotFoundError
 from its_store.s3.client import S3Client
 
 from helpers import random_bytes
@@ -111,7 +111,7 @@ def test_model_registry_is_a_context_manager_and_refuses_use_after_close(env, bu
             assert reg.list_models() == []
         assert reg.closed
         for call in (reg.list_models, lambda: reg.show_model("m", "1.0.0"), lambda: reg.get_aliases("m")):
-            with pytest.raises(ItsStoreError, match="ModelRegistry is closed"):
+            with pytest.raises(ClosedError, match="ModelRegistry is closed"):
                 call()
         reg.close()  # twice is harmless
         assert svc.list_buckets()  # the service is not the registry's to close

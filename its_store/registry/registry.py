@@ -83,8 +83,8 @@ class ModelRegistry:
     def context(self) -> RegistryContext:
         """What every registry service works over; refused after close() (no silent use of a closed registry)."""
         if self._closed:
-            from its_store.core.errors import ItsStoreError
-            raise ItsStoreError("this ModelRegistry is closed", hint="create a new one")
+            from its_store.core.errors import ClosedError
+            raise ClosedError("this ModelRegistry is closed", hint="create a new one")
         return self._context
 
     @property
