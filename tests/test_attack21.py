@@ -416,3 +416,22 @@ def test_a_stats_file_number_json_reads_as_infinite_is_an_unreadable_file(cli: C
     assert run.exit_code == 0, run
     json.loads(run.stdout, parse_constant=lambda name: pytest.fail(f"--json printed {name}"))
     assert "unreadable" in run.stderr and (state / "stats.json.corrupt").exists(), run
+
+
+def test_a_raw_validation_error_is_bad_data_not_the_users_input(capsys: pytest.CaptureFixture[str]) -> None:
+    """Request models raise InvalidInputError (exit 2) themselves; a pydantic ValidationError reaching the
+    CLI comes from a result model refusing data that was read (a server's answer, a state file): exit 1,
+    code invalid_data, one line naming the model and field, not "invalid_input" (the user's fault)."""
+    from pydantic import ValidationError
+
+    from its_store.cli import output
+    from its_store.cli.app import _handle
+    from its_store.core.models import ObjectInfo
+    try:
+        ObjectInfo.model_validate({"bucket": "b", "key": "k", "size": "many"})
+    except ValidationError as exc:
+        error = exc
+    output.reset([])
+    assert _handle(error) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("its-store: error: data read for ObjectInfo does not fit it: size: ") and err.count("\n") == 1

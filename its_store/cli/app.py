@@ -80,10 +80,14 @@ def _handle(exc: BaseException) -> int:
         return E.EXIT_USAGE
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+        # Requests raise InvalidInputError themselves (core/models.RequestModel): a raw ValidationError is a
+        # result model refusing what was READ (a server's answer, a state file), never the user's input.
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        out.error("invalid_input", f"{where}: {first.get('msg')}".lstrip(": "))
-        return E.EXIT_USAGE
+        out.error("invalid_data", f"data read for {exc.title} does not fit it: {where}: {first.get('msg')}",
+                  "a server's answer or a local state file holds what its-store did not expect; run with --debug "
+                  "and report it")
+        return E.EXIT_ERROR
     if isinstance(exc, SystemExit):
         return exc.code if isinstance(exc.code, int) else E.EXIT_ERROR
     if out.STATE.debug:
