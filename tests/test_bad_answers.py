@@ -132,6 +132,10 @@ VALID = {
 # key still there, and the command says so (exit 1, "still listed after its delete"), never "deleted".
 RELISTED = {
     ("DeleteObjects", "missing"): "a quiet batch delete lists only failures: none, but the key is still listed",
+}
+# Garbage naming a failure for a key the batch did not ask for: no key of the batch is known deleted, so each is
+# a failure (exit 1, "not known to be deleted"), never "deleted" and never the other key's error code.
+UNNAMED = {
     ("DeleteObjects", "bad_value"): "the failure it lists is for a key that was not asked for; ours stays",
 }
 # GetObjectTagging: a server without object tagging (rclone serve s3) answers with the object's bytes, so
@@ -212,6 +216,10 @@ def test_each_call_answered_with_garbage(fake: FaultServer, fake_cli: Any, monke
         last = run.stderr.strip().splitlines()[-1]  # a batch: its per-item lines, then the one error line
         assert run.exit_code == 1 and last.startswith("its-store: error: ") and "still listed" in last, \
             (RELISTED[(case.call, form)], run)
+    elif (case.call, form) in UNNAMED:
+        last = run.stderr.strip().splitlines()[-1]
+        assert run.exit_code == 1 and last.startswith("its-store: error: ") and "not known to be deleted" in last, \
+            (UNNAMED[(case.call, form)], run)
     elif case.report:
         check_report(case, form, run)
     else:

@@ -128,7 +128,8 @@ def with_versions(failures: list[Failure], chunk: list[Item]) -> list[Failure]:
             out.append((key, version, message))
     if unnamed:  # a refusal naming no key we asked for (no <Key>, or another one): every key of the batch
         named = {(k, v) for k, v, _ in out}  # not refused by name already is a failure too
-        why = f"{unnamed[0]} (the server's answer named no key for it: not known to be deleted)"
+        why = (f"BadAnswer: the server's answer listed a failure for no key of this batch ({unnamed[0]}): "
+               "not known to be deleted")  # not the server's code: it refused something else, not this key
         out += [(k, v, why) for k, v in chunk if (k, v) not in named and (k, None) not in named]
     return out
 
