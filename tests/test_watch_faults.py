@@ -144,9 +144,10 @@ service = StorageService(load_settings())
 watcher = watcher_for(service, folder, dest, settle=settle, close_check=close_check, first_pass=False,
                       on_event=on_event)
 
-def announce():  # files written from now on are seen by the kernel watch
+def announce():  # files written from now on are seen by the kernel watch (the runner's own line, not an event)
     watcher.ready.wait()
-    on_event({"event": "watching", "time": ""})
+    sys.stdout.write('{"event": "watching", "time": ""}\\n')
+    sys.stdout.flush()
 
 threading.Thread(target=announce, daemon=True).start()
 sys.exit(serve(watcher))
