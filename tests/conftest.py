@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -305,3 +306,11 @@ def object_locked(object_server: ServerInfo, object_env: dict[str, str]) -> str:
     name = unique("lk")
     plain_client(object_server).make_bucket(name, object_lock=object_server.kind != "rclone")
     return name
+
+
+@pytest.fixture(scope="session")
+def mypy_user_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for every script checked as a user's would be (the package on PYTHONPATH, checked as an
+    installed one, `--strict --disallow-any-expr`): the first check pays for the package, the others reuse it."""
+    cache: Any = getattr(request.config, "cache", None)
+    return Path(cache.mkdir("mypy-user")) if cache is not None else tmp_path_factory.mktemp("mypy-user")

@@ -91,9 +91,8 @@ def test_readme_shows_every_example_verbatim() -> None:
 
 # ------------------------------------------------------------------------------------------- mypy
 @pytest.fixture
-def mypy_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache: Any = getattr(request.config, "cache", None)
-    return Path(cache.mkdir("mypy-examples")) if cache is not None else tmp_path_factory.mktemp("mypy-cache")
+def mypy_cache(mypy_user_cache: Path) -> Path:
+    return mypy_user_cache  # shared with the other user-script checks (conftest.py)
 
 
 def test_examples_pass_mypy_strict_with_no_any(tmp_path: Path, mypy_cache: Path) -> None:

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -46,16 +45,15 @@ def _mypy(tmp_path: Path, cache: Path, **scripts: str) -> tuple[int, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}  # an installed package to mypy (needs py.typed)
     env.pop("MYPYPATH", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-color-output", "--no-error-summary",
+        [sys.executable, "-m", "mypy", "--strict", "--disallow-any-expr", "--no-color-output", "--no-error-summary",
          "--cache-dir", str(cache), *(f"{name}.py" for name in scripts)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
     return proc.returncode, proc.stdout + proc.stderr
 
 
 @pytest.fixture
-def mypy_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache: Any = getattr(request.config, "cache", None)
-    return Path(cache.mkdir("mypy")) if cache is not None else tmp_path_factory.mktemp("mypy-cache")
+def mypy_cache(mypy_user_cache: Path) -> Path:
+    return mypy_user_cache  # shared with the other user-script checks (conftest.py)
 
 
 def test_misspelt_names_are_type_errors(tmp_path: Path, mypy_cache: Path) -> None:
