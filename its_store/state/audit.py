@@ -5,10 +5,10 @@ error (an error code, when result is "error"), access_key_id (never the secret),
 plus any extra fields the caller gives. Appends are safe across processes and threads: the file is
 opened with O_APPEND and each line goes out in ONE write() call, so lines never interleave.
 
-Who calls it: StorageService records upload and rm itself. Other mutating features (restore, tag,
-lifecycle/versioning/encryption changes, model register/promote/rm) call
+Who calls it: the storage Context's one recorder of an operation, `ctx.op(...)` (service/context.py), for the
+library's and the registry's writes alike. For a script's own operations the module keeps two public calls:
 
-    from its_store import audit
+    from its_store.state import audit
     audit.record(settings, "tag", bucket=b, key=k, version_id=v)          # or service.audit.record(...)
     with audit.recording(service.audit, "promote", bucket=b, key=k) as entry:
         ...; entry["version_id"] = vid                                      # ok/error filled in for you
@@ -18,7 +18,7 @@ would make a script do it again), but it is never silent either: it is logged as
 `its_store.state.audit` logger, which the CLI prints as one `its-store: error: ...` line on stderr even
 with -q, once per process; the operation's result and exit code stand. The log is opened without
 blocking and without following a link, and only a regular file is written (core/statefile.py).
-Shipping the log to MINIO_LOGS_BUCKET is audit_ship.py.
+Shipping the log to MINIO_LOGS_BUCKET is state/ship.py.
 """
 
 from __future__ import annotations
