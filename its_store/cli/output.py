@@ -142,11 +142,12 @@ def _controls(text: str) -> str:
 def to_jsonable(value: BaseModel) -> Any:
     """What --json prints of a result: its `model_dump(mode="json")`, nothing added, nothing removed (the
     schema of every command's output is generated from the same models: cli/schemas.py). Anything that is
-    not a model is a bug of the command, not something to guess a JSON form for."""
-    from pydantic import BaseModel
-    if not isinstance(value, BaseModel):
+    not a model is a bug of the command, not something to guess a JSON form for. (Asked by attribute, not
+    isinstance: it runs once per listed entry, and an import statement there cost as much as the check.)"""
+    dump = getattr(value, "model_dump", None)
+    if dump is None:
         raise TypeError(f"--json prints result models, not {type(value).__name__}")
-    return value.model_dump(mode="json")
+    return dump(mode="json")
 
 
 def emit_json(doc: BaseModel) -> None:
