@@ -6,7 +6,7 @@ VENV = .venv
 APT = if [ "$$(id -u)" -eq 0 ]; then S=; else S=sudo; fi; \
 	$$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: venv install demo test lint clean bench completions
+.PHONY: venv install demo test lint clean bench completions reference
 
 venv: $(VENV)/.stamp
 
@@ -54,6 +54,11 @@ lint: venv
 # from the app itself; tests/test_completion.py and tests/test_completion_fast.py check they are current
 completions: venv
 	$(VENV)/bin/python -m its_store.cli.completion.generate completions
+
+# the CLI reference (docs/reference/cli/*.md), from the app itself; tests/test_cli_reference.py fails when the
+# committed pages and the app disagree
+reference: venv
+	$(VENV)/bin/python -m its_store.cli.reference docs/reference/cli
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -1,0 +1,109 @@
+"""The committed CLI reference (docs/reference/cli/) is the one the app generates (issue 24), and help texts
+of any shape come out of it as themselves.
+
+A help text, an option or a command changed without `make reference` fails here with the diff to commit.
+"""
+
+from __future__ import annotations
+
+import difflib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+import typer
+from rich.markup import escape as rich_escape
+
+from its_store.cli import clitree, reference
+from its_store.cli.base import add_commands, new_group
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "reference" / "cli"
+
+
+def _drift(folder: Path, generated: dict[str, str], pattern: str, what: str) -> str:
+    """'' when `folder` holds exactly `generated`; else which files differ, with the first lines of a diff."""
+    committed = {p.name: p.read_text(encoding="utf-8") for p in folder.glob(pattern)}
+    problems = []
+    if sorted(committed) != sorted(generated):
+        problems.append(f"files missing: {sorted(set(generated) - set(committed))}, "
+                        f"not generated: {sorted(set(committed) - set(generated))}")
+    for name in sorted(set(committed) & set(generated)):
+        if committed[name] != generated[name]:
+            diff = difflib.unified_diff(committed[name].splitlines(), generated[name].splitlines(),
+                                        f"committed/{name}", f"generated/{name}", lineterm="", n=1)
+            problems.append("\n".join(list(diff)[:12]))
+    if not problems:
+        return ""
+    return f"the committed {what} and the app disagree; run `make reference` and commit:\n" + "\n".join(problems)
+
+
+def test_committed_reference_pages_are_the_generated_ones(tmp_path: Path) -> None:
+    tree = clitree.read_tree()
+    written = reference.write(tmp_path, reference.generate(tree), "*.md")  # as `make reference` does
+    generated = {name: (tmp_path / name).read_text(encoding="utf-8") for name in written}
+    problem = _drift(DOCS, generated, "*.md", "CLI reference pages (docs/reference/cli)")
+    assert not problem, problem
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert all(f"]({name})" in index for name in generated if name != "index.md")  # every page linked
+
+
+# Help texts a markdown or roff writer gets wrong when it pastes them: markup, HTML, table pipes, roff
+# backslashes, a block-starting character at the start of a paragraph.
+INLINE = r"""back\slash \n a|b <b>x</b> &amp; *star* _u_ `tick` [link](x) 'q' "dq" 1/2 --flag-x {#id}"""
+STARTS = (".dot starts", "'quote starts", "# hash starts", "- dash starts", "+ plus starts", "1. one starts",
+          ": colon starts", "> quote starts", r"\fB not bold")
+
+
+def _nasty_tree() -> clitree.Command:
+    app = typer.Typer(rich_markup_mode="rich")
+    group = new_group(help="The group.")
+    app.add_typer(group, name="grp")
+
+    def odd(value: str = typer.Option("a|b", "--value", help=rich_escape(INLINE))) -> None:
+        pass
+    odd.__doc__ = "\n\n".join(rich_escape(text) for text in (INLINE, *STARTS)) + "\n\nExample: its-store grp odd"
+    add_commands(group, odd)
+    return clitree.read_tree(typer.main.get_command(app))
+
+
+class _Blocks(HTMLParser):
+    """The text of each <p> and <td>, and the names of the other block tags met."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.tags: set[str] = set()
+        self._open: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        if tag in ("p", "td"):
+            self._open = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("p", "td") and self._open is not None:
+            self.texts.append("".join(self._open))
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open.append(data)
+
+
+def test_markdown_shows_any_help_text_as_itself() -> None:
+    page = reference.render_page("grp", [_nasty_tree().subcommands[0]])
+    rendered = markdown.markdown(page, extensions=["tables", "toc", "fenced_code", "attr_list", "def_list",
+                                                   "md_in_html", "admonition", "abbr", "footnotes"])
+    blocks = _Blocks()
+    blocks.feed(rendered)
+    texts = blocks.texts  # HTMLParser has turned the character references back into characters
+    for text in (INLINE, *STARTS):
+        assert text in texts, (text, texts)
+    assert INLINE in texts  # also the option's cell: the `|` did not split the row
+    assert not blocks.tags & {"ul", "ol", "blockquote", "dl", "b", "em"}, blocks.tags  # no list, quote, markup
+    assert rendered.count("<h1") == 1 and rendered.count("<h2") == 1  # the page's and the command's only
+
+
+def test_markdown_escape_rules() -> None:
+    assert reference.escape("- a|b <x>") == r"&#45; a\|b &lt;x&gt;"
