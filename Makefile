@@ -28,6 +28,7 @@ demo: venv
 # the Ceph RADOS Gateway the object I/O, versioning, lock and registry tests also run on (tests/servers.py)
 test: venv
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) redis-server; }
+	@command -v groff >/dev/null 2>&1 || { echo "installing groff-base (man page checks)"; $(APT) groff-base; }
 	@command -v radosgw >/dev/null 2>&1 && command -v ceph-osd >/dev/null 2>&1 && command -v ceph-mon >/dev/null 2>&1 \
 		|| { echo "installing ceph-mon ceph-osd radosgw"; $(APT) ceph-mon ceph-osd radosgw; }
 	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
@@ -55,10 +56,11 @@ lint: venv
 completions: venv
 	$(VENV)/bin/python -m its_store.cli.completion.generate completions
 
-# the CLI reference (docs/reference/cli/*.md), from the app itself; tests/test_cli_reference.py fails when the
-# committed pages and the app disagree
+# the CLI reference (docs/reference/cli/*.md) and the man pages (its_store/man/man1/*.1), from the app itself;
+# tests/test_cli_reference.py fails when the committed ones and the app disagree
 reference: venv
 	$(VENV)/bin/python -m its_store.cli.reference docs/reference/cli
+	$(VENV)/bin/python -m its_store.cli.manpages its_store/man/man1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -1,5 +1,5 @@
-"""The committed CLI reference (docs/reference/cli/) is the one the app generates (issue 24), and help texts
-of any shape come out of it as themselves.
+"""The committed CLI reference (docs/reference/cli/) and man pages (its_store/man/man1/) are the ones the app
+generates (issue 24), and help texts of any shape come out of both as themselves.
 
 A help text, an option or a command changed without `make reference` fails here with the diff to commit.
 """
@@ -7,6 +7,8 @@ A help text, an option or a command changed without `make reference` fails here 
 from __future__ import annotations
 
 import difflib
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,11 +16,13 @@ import markdown
 import typer
 from rich.markup import escape as rich_escape
 
-from its_store.cli import clitree, reference
+from its_store.cli import clitree, manpages, reference
 from its_store.cli.base import add_commands, new_group
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "reference" / "cli"
+MAN = ROOT / "its_store" / "man" / "man1"
+GROFF = shutil.which("groff") or "groff"  # `make test` installs groff-base
 
 
 def _drift(folder: Path, generated: dict[str, str], pattern: str, what: str) -> str:
@@ -48,8 +52,24 @@ def test_committed_reference_pages_are_the_generated_ones(tmp_path: Path) -> Non
     assert all(f"]({name})" in index for name in generated if name != "index.md")  # every page linked
 
 
+def test_committed_man_pages_are_the_generated_ones() -> None:
+    tree = clitree.read_tree()
+    pages = manpages.generate(tree)
+    problem = _drift(MAN, pages, "its-store*.1", "man pages (its_store/man/man1)")
+    assert not problem, problem
+    assert len(pages) == len(tree.walk())  # one per command and group, the root included
+
+
+def test_committed_man_pages_render_without_warnings() -> None:
+    pages = sorted(MAN.glob("its-store*.1"))
+    done = subprocess.run([GROFF, "-ww", "-z", "-man", *map(str, pages)], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    text = _roff_text(MAN / "its-store-bucket-create.1")
+    assert "--preset <video|logs|models|evidence>" in text and "its-store bucket create s3://" in text
+
+
 # Help texts a markdown or roff writer gets wrong when it pastes them: markup, HTML, table pipes, roff
-# backslashes, a block-starting character at the start of a paragraph.
+# requests at the start of a line, backslashes, a block-starting character at the start of a paragraph.
 INLINE = r"""back\slash \n a|b <b>x</b> &amp; *star* _u_ `tick` [link](x) 'q' "dq" 1/2 --flag-x {#id}"""
 STARTS = (".dot starts", "'quote starts", "# hash starts", "- dash starts", "+ plus starts", "1. one starts",
           ": colon starts", "> quote starts", r"\fB not bold")
@@ -105,5 +125,26 @@ def test_markdown_shows_any_help_text_as_itself() -> None:
     assert rendered.count("<h1") == 1 and rendered.count("<h2") == 1  # the page's and the command's only
 
 
-def test_markdown_escape_rules() -> None:
+def _roff_text(path: Path) -> str:
+    """The page as `man` shows it, plain text in one line per paragraph's words."""
+    done = subprocess.run([GROFF, "-ww", "-man", "-Tascii", "-P-cbou", str(path)], capture_output=True,
+                          text=True, env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return " ".join(done.stdout.split())
+
+
+def test_man_page_shows_any_help_text_as_itself(tmp_path: Path) -> None:
+    odd = _nasty_tree().subcommands[0].subcommands[0]
+    page = tmp_path / "odd.1"
+    page.write_text(manpages.render(odd), encoding="utf-8")
+    text = _roff_text(page)
+    for piece in (INLINE, *STARTS):
+        assert " ".join(piece.split()) in text, piece
+    assert f"--value <str> {INLINE} [default: a|b]" in text
+
+
+def test_man_escape_rules() -> None:
+    assert manpages.escape(r".TH \x -y") == r"\&.TH \ex \-y"
+    assert manpages.escape("'br") == r"\&'br"
+    assert manpages.escape("caf\u00e9") == r"caf\[u00E9]"
     assert reference.escape("- a|b <x>") == r"&#45; a\|b &lt;x&gt;"
