@@ -12,7 +12,6 @@ turned into the plain text the terminal shows.
 from __future__ import annotations
 
 import inspect
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,11 +196,3 @@ def by_page(tree: Command) -> dict[str, list[Command]]:
         key = sub.path[-1] if sub.is_group else (sub.module or "commands")
         pages.setdefault(key, []).append(sub)
     return pages
-
-
-def main_usage(argv: list[str], what: str) -> str:
-    """The output folder from argv, or exit 2 with a usage line on stderr."""
-    if len(argv) != 1 or argv[0].startswith("-"):
-        sys.stderr.write(f"usage: python -m {what} FOLDER\n")
-        raise SystemExit(2)
-    return argv[0]

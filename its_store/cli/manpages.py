@@ -1,6 +1,6 @@
 """Man pages generated from the app (the same walk as the markdown reference, cli/clitree.py):
 
-    python -m its_store.cli.manpages its_store/man/man1      (or `make reference`, with the markdown)
+    python -m its_store.cli.manpages [FOLDER]    (default its_store/man/man1; or `make reference`)
 
 `its-store.1`, and one page per command and group, named as git names its own: `its-store-ls.1`,
 `its-store-bucket.1`, `its-store-bucket-create.1`. They ship in the package (its_store/man/man1/) and the
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from its_store.cli.clitree import PROG, Command, Param, main_usage, read_tree
+from its_store.cli.clitree import PROG, Command, Param, read_tree
 from its_store.cli.reference import write
 
 MANUAL = "its-store manual"
@@ -133,9 +133,10 @@ def generate(tree: Command | None = None) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    folder = Path(main_usage(sys.argv[1:] if argv is None else argv, "its_store.cli.manpages"))
-    names = write(folder, generate(), f"{PROG}*.1")
-    print(f"{len(names)} man pages in {folder}")
+    from its_store.cli import output as out
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0] if args else "its_store/man/man1")
+    out.lines([f"{len(write(folder, generate(), f'{PROG}*.1'))} man pages in {folder}"])
 
 
 if __name__ == "__main__":

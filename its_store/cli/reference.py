@@ -1,6 +1,7 @@
 """The CLI reference in markdown, generated from the app itself (cli/clitree.py reads what --help prints):
 
-    python -m its_store.cli.reference docs/reference/cli      (or `make reference`, with the man pages)
+    python -m its_store.cli.reference [FOLDER]   (default docs/reference/cli; `make reference` also
+                                                 writes the man pages)
 
 One page per top-level command group (`bucket.md`, `model.md`, ...) and per command module for the
 top-level commands (`objects.md`: upload, get, ls, rm, stat, presign), and `index.md` with the global
@@ -15,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from its_store.cli.clitree import Command, Param, by_page, main_usage, read_tree
+from its_store.cli.clitree import Command, Param, by_page, read_tree
 
 GENERATED = ("<!-- Generated from the app by `python -m its_store.cli.reference docs/reference/cli` "
              "(make reference): do not edit. -->")
@@ -167,9 +168,10 @@ def write(folder: Path, files: dict[str, str], pattern: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    folder = Path(main_usage(sys.argv[1:] if argv is None else argv, "its_store.cli.reference"))
-    names = write(folder, generate(), "*.md")
-    print(f"{len(names)} pages in {folder}")
+    from its_store.cli import output as out
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0] if args else "docs/reference/cli")
+    out.lines([f"{len(write(folder, generate(), '*.md'))} pages in {folder}"])
 
 
 if __name__ == "__main__":
