@@ -80,6 +80,14 @@ def importtime(cmd: list[str], env: dict[str, str]) -> tuple[float, int, list[st
     return sum(ms for ms, _ in top), len(names), heavy, sorted(top, reverse=True)[:5]
 
 
+def save_json(rows: list[dict], runs: int, path: Path = Path(__file__).with_name("STARTUP.json")) -> None:
+    """The table as data (bench/STARTUP.json), for the chart bench/charts.py draws into docs/benchmarks/."""
+    path.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                "python": sys.version.split()[0], "cores": os.cpu_count(), "runs": runs,
+                                "timer": "hyperfine" if shutil.which("hyperfine") else "timing loop",
+                                "rows": rows}, indent=1) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
@@ -115,6 +123,7 @@ def main() -> int:
         print("|---|---:|---:|---:|---:|---|")
         base = None
         details = []
+        measured: list[dict] = []
         for label, cmd, run_env, prepare in rows:
             seconds = wall(cmd, run_env, args.runs, prepare)
             base = base or seconds
@@ -124,6 +133,9 @@ def main() -> int:
             print(f"| {label} | {seconds * 1000:.0f} | {seconds / base:.1f} | {total:.0f} | {count} | "
                   f"{', '.join(heavy) or '-'} |")
             details.append((label, top))
+            measured.append({"entry": label, "wall_ms": round(seconds * 1000, 1), "import_ms": round(total, 1),
+                             "modules": count, "heavy": heavy})
+        save_json(measured, args.runs)
         print("\nCostliest top-level imports (cumulative ms):\n")
         for label, top in details[2:]:
             print(f"- {label}: " + ", ".join(f"{name} {ms:.0f}" for ms, name in top))
