@@ -47,6 +47,7 @@ bench: venv
 	$(VENV)/bin/python bench/w7_sync.py    # W7 incremental sync; after run.py, which rewrites RESULTS.md
 	$(VENV)/bin/python bench/w8_watch.py   # W8 sync --watch; after run.py, which rewrites RESULTS.md
 	$(VENV)/bin/python bench/verify_bench.py  # verify scrub + custody hash cost; after run.py
+	$(VENV)/bin/python bench/charts.py     # RESULTS.json, STARTUP.json -> docs/benchmarks/*.svg; last
 
 lint: venv
 	$(VENV)/bin/ruff check .
