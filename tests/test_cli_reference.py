@@ -60,6 +60,25 @@ def test_committed_man_pages_are_the_generated_ones() -> None:
     assert len(pages) == len(tree.walk())  # one per command and group, the root included
 
 
+def test_the_walk_needs_only_list_commands_and_get_command() -> None:
+    """A lazy root group (issue 24: the command modules imported only when asked for) has no `commands`
+    dict filled in: the reference comes out the same through list_commands/get_command alone."""
+    import copy
+    eager = clitree.root_command()
+    names = eager.list_commands(typer.Context(eager))
+    asked: list[str] = []
+
+    def get_command(self: object, ctx: object, name: str) -> object:
+        asked.append(name)
+        return eager.get_command(ctx, name)
+    lazy = copy.copy(eager)
+    lazy.__class__ = type("LazyGroup", (type(eager),), {"list_commands": lambda self, ctx: list(names),
+                                                         "get_command": get_command})
+    lazy.commands = {}
+    assert reference.generate(clitree.read_tree(lazy)) == reference.generate(clitree.read_tree(eager))
+    assert asked == names
+
+
 def test_committed_man_pages_render_without_warnings() -> None:
     pages = sorted(MAN.glob("its-store*.1"))
     done = subprocess.run([GROFF, "-ww", "-z", "-man", *map(str, pages)], capture_output=True, text=True)
