@@ -6,7 +6,7 @@ VENV = .venv
 APT = if [ "$$(id -u)" -eq 0 ]; then S=; else S=sudo; fi; \
 	$$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: venv install demo test lint clean bench completions reference
+.PHONY: venv install demo test lint clean bench completions reference docs
 
 venv: $(VENV)/.stamp
 
@@ -63,6 +63,11 @@ reference: venv
 	$(VENV)/bin/python -m its_store.cli.reference docs/reference/cli
 	$(VENV)/bin/python -m its_store.cli.manpages its_store/man/man1
 
+# the documentation site (mkdocs.yml, docs/) into site/; --strict: any warning (a broken link or anchor, a page
+# not in the nav, a command line the CLI refuses, a broken Job manifest) fails it. tests/test_docs_site.py too.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist site *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

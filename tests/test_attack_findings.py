@@ -1,7 +1,7 @@
-"""Findings of an attack on the promises of issues 19 and 20 (README "Reliability": hostile input,
-missing privileges, two identities; "Testing": four servers, one behaviour), one step off the tested
-paths. Each test reproduces one finding against the real servers of the suite and FAILS until it is
-fixed; the docstring says what happened and which promise it breaks.
+"""Findings of an attack on the promises of issues 19 and 20 (docs/reliability.md: hostile input,
+missing privileges, two identities; docs/contributing.md "Tests and servers": four servers, one
+behaviour), one step off the tested paths. Each test reproduces one finding against the real servers of
+the suite and FAILS until it is fixed; the docstring says what happened and which promise it breaks.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Legal hold against real servers: `legal-hold on|off|show` (one key, a version, a prefix),
 `upload --legal-hold`, deletes refused by a hold even with --bypass-governance, erasure of a prefix that
-holds three held frames (the rest erased, the three named, exit 6), audit lines, and the README's
-incident-42 example. The first and the erasure test run on all four servers (`object_*` fixtures):
-SeaweedFS, moto, Ceph's RADOS Gateway, and `rclone serve s3`, which has no object lock (exit 78 there)."""
+holds three held frames (the rest erased, the three named, exit 6), audit lines, and the
+incident-42 example of docs/guides/evidence.md. The first and the erasure test run on all four servers
+(`object_*` fixtures): SeaweedFS, moto, Ceph's RADOS Gateway, and `rclone serve s3`, which has no object
+lock (exit 78 there)."""
 
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def test_erasure_of_a_prefix_with_three_held_frames_erases_the_rest_and_names_th
 
 
 def test_incident_42_hold_until_the_case_closes(cli, env, service, tmp_path):
-    """The README example: hold every frame of incident 42, then lift the hold when the case closes."""
+    """The example of docs/guides/evidence.md: hold every frame of incident 42, then lift the hold when the
+    case closes."""
     evidence = unique("evidence")
     assert cli("bucket", "create", f"s3://{evidence}", "--object-lock").exit_code == 0
     frames = tmp_path / "incident42"

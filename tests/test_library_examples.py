@@ -1,4 +1,4 @@
-"""The library examples of the README are docs/examples/*.py, and these tests hold them to what they show.
+"""The library examples of the documentation are docs/examples/*.py, and these tests hold them to what they show.
 
 - Each script runs as a user runs it (`python docs/examples/X.py`, a subprocess with the test's MINIO_*
   environment: its own buckets on the session's server) and must exit 0 with nothing on stderr; then one
@@ -7,8 +7,10 @@
   (the folder holding `its_store` on PYTHONPATH, mypy run elsewhere: the package's `py.typed` is what
   makes its types count, and its own code is not reported). No expression of a script may be `Any`: a typo
   such as `report.copid` or `model.metrics["acuracy"]` must be an error, never silently `Any`.
-- The README shows each script verbatim: a ```python block preceded by `<!-- docs/examples/X.py -->` must
-  be that file's text, and every script must be shown once.
+- The documentation pages (docs/library/*.md) show each script verbatim, included from its file rather than
+  copied: a `<!-- docs/examples/X.py -->` line, then a ```python block whose only line is the snippet
+  include `--8<-- "docs/examples/X.py"`; every script is shown once, and the page rendered with that include
+  (pymdownx.snippets, as the site is built) holds exactly the file's text.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from conftest import ServerInfo, plain_client
 from helpers import DEADLINE, ROOT
 
 EXAMPLES = ROOT / "docs" / "examples"
-README = ROOT / "README.md"
-MARKED = re.compile(r"^<!-- (docs/examples/[\w.]+) -->\n```python\n(.*?)^```$", re.M | re.S)
+DOCS = ROOT / "docs"
+MARKER = "<!-- docs/examples/"
+INCLUDED = re.compile(r'^<!-- (docs/examples/[\w.]+) -->\n```python\n--8<-- "([^"\n]+)"\n```$', re.M)
 
-# What a typed user script sees beyond the examples: the README's import lines, every `__all__` name
+# What a typed user script sees beyond the examples: the documentation's import lines, every `__all__` name
 # explicitly exported, and the process-wide entry points typed (was test_library_typing's user script).
 SURFACE_SCRIPT = """\
 import asyncio
@@ -77,16 +80,31 @@ def example_names() -> list[str]:
     return sorted(p.name for p in EXAMPLES.glob("*.py"))
 
 
-# ---------------------------------------------------------------------------------------- README
-def test_readme_shows_every_example_verbatim() -> None:
-    readme = README.read_text(encoding="utf-8")
-    shown = MARKED.findall(readme)
-    names = [name for name, _ in shown]
-    assert sorted(names) == [f"docs/examples/{n}" for n in example_names()], (
-        "every docs/examples/*.py is shown once in the README, after a <!-- docs/examples/NAME.py --> line")
-    stale = [name for name, code in shown if (ROOT / name).read_text(encoding="utf-8") != code]
-    assert not stale, f"these README blocks differ from their files (copy the file into the block): {stale}"
-    assert readme.count("<!-- docs/examples/") == len(shown), "a marker not followed by a ```python block"
+# ------------------------------------------------------------------------------------------ pages
+def test_docs_show_every_example_verbatim() -> None:
+    pages = {page: page.read_text(encoding="utf-8") for page in sorted(DOCS.rglob("*.md"))}
+    shown = [(page, name, included) for page, text in pages.items() for name, included in INCLUDED.findall(text)]
+    assert sorted(name for _, name, _ in shown) == [f"docs/examples/{n}" for n in example_names()], (
+        "every docs/examples/*.py is shown once in docs/, after a <!-- docs/examples/NAME.py --> line, in a "
+        '```python block holding only --8<-- "docs/examples/NAME.py"')
+    assert [name for _, name, included in shown if name != included] == [], "a marker names another file"
+    assert sum(text.count(MARKER) for text in pages.values()) == len(shown), (
+        "a <!-- docs/examples/ --> marker not followed by its include (a pasted copy drifts: include the file)")
+    for page in sorted({page for page, _, _ in shown}):
+        blocks = _python_blocks(pages[page])
+        for name, _ in INCLUDED.findall(pages[page]):
+            assert (ROOT / name).read_text(encoding="utf-8").rstrip("\n") in blocks, f"{page}: {name} not shown whole"
+
+
+def _python_blocks(markdown_text: str) -> list[str]:
+    """The ```python blocks of a page as the site renders them, snippet includes expanded."""
+    import html
+
+    import markdown
+    rendered = markdown.markdown(markdown_text, extensions=["fenced_code", "pymdownx.snippets"], extension_configs={
+        "pymdownx.snippets": {"base_path": [str(ROOT)], "check_paths": True}})
+    return [html.unescape(code).rstrip("\n")
+            for code in re.findall(r'<pre><code class="language-python">(.*?)</code></pre>', rendered, re.S)]
 
 
 # ------------------------------------------------------------------------------------------- mypy

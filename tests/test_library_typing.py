@@ -1,6 +1,6 @@
 """The library as a type-checked user script sees it: `py.typed` shipped, the `__all__` names exported.
 
-The README's examples themselves (docs/examples/*.py) and the typed entry points are checked with
+The documentation's examples themselves (docs/examples/*.py) and the typed entry points are checked with
 `mypy --strict --disallow-any-expr` in tests/test_library_examples.py; here: misspellings are errors.
 
 mypy runs as a subprocess on small scripts, with the folder holding `its_store` on PYTHONPATH, so that

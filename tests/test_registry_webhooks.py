@@ -263,8 +263,8 @@ def test_webhook_goes_through_the_proxy_settings(cli, hook_env, port, monkeypatc
 
 
 def test_debug_log_never_shows_the_webhook_path_or_token(cli, hook_env, listener, tmp_path: Path):
-    """--debug turns on urllib3's own log lines ("POST /path?query HTTP/1.1"): the README promises that only
-    scheme://host:port/... of the webhook URL is ever shown."""
+    """--debug turns on urllib3's own log lines ("POST /path?query HTTP/1.1"): docs/guides/model-registry.md
+    promises that only scheme://host:port/... of the webhook URL is ever shown."""
     src = write_file(tmp_path / "w.pt", 1000, seed=8)
     run = cli("--debug", "model", "register", str(src), "--name", "debugged", "--version", "1.0.0")
     assert run.exit_code == 0, run

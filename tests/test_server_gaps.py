@@ -108,8 +108,9 @@ def test_sse_not_kept_in_an_unversioned_bucket_is_reported_not_deleted(sse_ceph)
 def test_sse_kept_is_verified_from_the_answer_or_a_head(cli, env, bucket, rclone_server_info, buckets, monkeypatch,
                                                         tmp_path: Path):
     """SeaweedFS answers a PUT with x-amz-server-side-encryption: verified from the answer. rclone answers
-    nothing but shows it on a HEAD (it stores the headers as metadata; README: it does not encrypt): the
-    HEAD decides. An SSE-C key that rclone then answers to a HEAD is no SSE-C: exit 78, the key named exposed."""
+    nothing but shows it on a HEAD (it stores the headers as metadata; docs/guides/compression-encryption.md:
+    it does not encrypt): the HEAD decides. An SSE-C key that rclone then answers to a HEAD is no SSE-C: exit
+    78, the key named exposed."""
     run = cli("upload", "-", f"s3://{bucket}/f.jpg", "--sse", "s3", "--json", input=b"frame")
     assert run.exit_code == 0 and run.json()["encryption"] == "SSE-S3", run
     [entry] = [e for e in audit_lines(env) if e["operation"] == "upload"]

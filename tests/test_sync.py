@@ -269,7 +269,7 @@ def test_bad_input_exit_codes(cli: Any, bucket: str, tmp_path: Path) -> None:
 
 
 def test_library_api(service: Any, bucket: str, tmp_path: Path) -> None:
-    """The README's library example: StorageService.sync, Sync with on_item, upload_one."""
+    """The library example of docs/library/folder-sync.md: StorageService.sync, Sync with on_item, upload_one."""
     from its_store.sync.engine import Sync, upload_one
     from its_store.sync.filters import Filter
     from its_store.sync.model import SyncOptions, UploadOptions

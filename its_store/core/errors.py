@@ -243,7 +243,7 @@ def batch_error(message: str, failures: list[ItsStoreError], hint: str | None = 
     return err
 
 
-# (exit code, meaning) for the README table and `its-store --help`.
+# (exit code, meaning) for the exit code table (docs/concepts/exit-codes.md) and `its-store --help`.
 EXIT_CODES: list[tuple[int, str]] = [
     (EXIT_OK, "success"),
     (EXIT_ERROR, "general error (local I/O, a server answer that breaks the S3 spec, a call the server lacks)"),

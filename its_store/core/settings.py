@@ -191,7 +191,7 @@ class Settings(BaseSettings):
         return "https" if self.secure else "http"
 
     def bucket_for_type(self, object_type: str) -> str:
-        """The default bucket of an ObjectType value (see the README's bucket table)."""
+        """The default bucket of an ObjectType value (see docs/concepts/locations.md, the bucket table)."""
         return {
             "video_frame": self.video_bucket,
             "model_artifact": self.models_bucket,
@@ -350,7 +350,7 @@ def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Setti
     try:
         settings = Settings(**kwargs)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc), hint="see `its-store config` and the README's table") from None
+        raise ConfigError(_describe(exc), hint="see `its-store config` and docs/concepts/configuration.md") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed
         raise ConfigError(f"invalid configuration: {exc}") from None
     finally:

@@ -2,7 +2,7 @@
 
 Pure functions with no network and no heavy imports, so the CLI can validate input before it builds a
 client, and so the rules can be unit-tested on their own. The storage layout constants live here too
-because they are part of the documented contract (README "Model registry"), not an implementation
+because they are part of the documented contract (docs/guides/model-registry.md), not an implementation
 detail of registry.py.
 """
 

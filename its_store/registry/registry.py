@@ -1,6 +1,6 @@
 """ModelRegistry: versioned, verified ML artifacts in MINIO_MODELS_BUCKET, with the bucket as the only truth.
 
-Layout (documented in the README so any S3 tool can read a model):
+Layout (documented in docs/guides/model-registry.md so any S3 tool can read a model):
     NAME/VERSION/<files...>         the artifact, byte for byte as registered (never compressed)
     NAME/VERSION/variants/V/<files> the files of variant V (onnx, trt-sm89-trt10.3, ...): variants.py
     NAME/VERSION/card.md            the model card, when one was given

@@ -3,7 +3,7 @@
 A TensorRT engine only runs on the GPU architecture and TensorRT version it was built for, so a version
 holds an ONNX file plus one engine per target, and each box pulls the one it can run.
 
-Naming scheme (README "Variants"): `[A-Za-z0-9._-]{1,64}`, no `/`. Two names mean something:
+Naming scheme (docs/guides/model-registry.md, "Variants"): `[A-Za-z0-9._-]{1,64}`, no `/`. Two names mean something:
     onnx                  the portable ONNX build (the fallback of `--variant auto`)
     trt-sm89-trt10.3      a TensorRT engine for compute capability 8.9 (sm89) built with TensorRT 10.3
                           (more components, trt10.3.1, are allowed; matching compares major.minor only)

@@ -94,7 +94,7 @@ class LifecycleRemoved(Result):
     rules: list[LifecycleRule] = Field(default_factory=list)
 
 
-# Retention presets for the ITS buckets (documented in the README). Frames and logs expire, and a
+# Retention presets for the ITS buckets (documented in docs/guides/buckets.md). Frames and logs expire, and a
 # replaced or deleted version is kept as long again; models are never expired, only their
 # non-current versions after a year. Every preset also aborts multipart uploads left for a week.
 PRESETS: dict[str, LifecycleRule] = {

@@ -1,5 +1,5 @@
 """User-metadata names read back once: a server may rewrite them (DESIGN.md: "Verify on the server what you
-promised"; README "Metadata names").
+promised"; docs/concepts/locations.md, "Object types and metadata").
 
 Ceph's RADOS Gateway 16.2 stores `x-amz-meta-camera_id` as `camera-id` and says nothing (HTTP puts `_` and
 `-` in header names on a par, and some proxies drop `_` names altogether). The names its-store itself relies
