@@ -336,6 +336,18 @@ def take_samples(w: World) -> None:
     w.pin("audit_tail", "audit", "tail", jsonl=True)
     w.pin("audit_ship", "audit", "ship")
 
+    # -- named remotes: one on the same server, in a config folder of its own
+    config = {"XDG_CONFIG_HOME": str(w.work / "config")}
+    (w.work / "edge.key").write_text(w.env["MINIO_SECRET_KEY"])
+    w.pin("remote_add", "remote", "add", "edge", f"http://{w.env['MINIO_ENDPOINT']}", "--access-key",
+          w.env["MINIO_ACCESS_KEY"], "--secret-key-file", str(w.work / "edge.key"), "--region", "us-east-1",
+          extra_env=config)
+    w.pin("remote_ls", "remote", "ls", jsonl=True, extra_env=config)
+    w.pin("remote_show", "remote", "show", "edge", extra_env=config)
+    w.pin("remote_test", "remote", "test", "edge", extra_env=config)
+    w.pin("ls+remote", "ls", f"edge:{b}/", jsonl=True, extra_env=config)
+    w.pin("remote_rm", "remote", "rm", "edge", extra_env=config)
+
     # -- removals last, and one error document
     w.pin("bucket_rm", "bucket", "rm", f"s3://{empty}")
     w.pin("bucket_rm+force", "bucket", "rm", f"s3://{b}", "--force", "--yes")

@@ -189,7 +189,7 @@ def root(
 # Command modules under its_store/cli/commands/, each with register(app), which adds its commands to the
 # app (lifecycle and encryption add theirs to bucket's group). Add a module here to add commands.
 COMMAND_MODULES = ("objects", "admin", "bucket", "lifecycle", "tags", "versions", "model", "cache", "audit",
-                   "encryption", "sync", "transfer", "retention", "policy", "verify", "model_admin")
+                   "encryption", "sync", "transfer", "retention", "policy", "verify", "model_admin", "remote")
 
 
 # The modules that register each top-level command and its subcommands, in COMMAND_MODULES order
@@ -202,6 +202,7 @@ COMMAND_INDEX: dict[str, tuple[str, ...]] = {
     "bucket": ("bucket", "lifecycle", "encryption", "retention", "policy"),
     "sync": ("sync",), **dict.fromkeys(("cp", "mv", "du"), ("transfer",)),
     **dict.fromkeys(("retention", "legal-hold"), ("retention",)), "verify": ("verify",),
+    "remote": ("remote",),
 }
 _VALUE_OPTIONS = {"--endpoint", "--region", "--retries", "--env-file"}  # global options taking a value
 _FULL: list[typer.Typer] = []

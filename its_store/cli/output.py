@@ -54,13 +54,24 @@ class State:
     open_service: StorageService | None = None  # what service() built, if it did (closed at the end)
     stdout_console: Console | None = None  # console(), once built
     stderr_console: Console | None = None  # err_console(), once built
+    remote: str | None = None  # the remote the command's locations name (cli/locations.py); None: MINIO_*
+    remote_named: bool = False  # a location has chosen the endpoint (remote, None included)
+
+    def base_settings(self) -> Any:
+        """The settings of the default endpoint: env, .env and flags."""
+        from its_store.core.settings import load_settings
+        return load_settings(self.env_file, **self.overrides)
 
     def settings(self) -> Any:
-        from its_store.core.settings import load_settings
-        settings = load_settings(self.env_file, **self.overrides)
+        """The settings of this invocation's endpoint: the default one, or the remote its locations name."""
+        settings = self.base_settings()
+        if self.remote is not None:
+            from its_store.core.remotes import settings_for
+            settings = settings_for(self.remote, settings)
         if settings.secure and not settings.verify_tls and not self.quiet:
-            sys.stderr.write("its-store: warning: TLS certificate verification is off "
-                             "(MINIO_VERIFY_TLS=false or --no-verify-tls)\n")
+            origin = (f"remote {self.remote}'s verify_tls" if self.remote
+                      else "MINIO_VERIFY_TLS=false or --no-verify-tls")
+            sys.stderr.write(f"its-store: warning: TLS certificate verification is off ({origin})\n")
         return settings
 
     def service(self, workers: int | None = None) -> Any:

@@ -100,6 +100,12 @@ RESULTS: dict[str, Output] = {
     "cache clear": Output(("its_store.state.service_cache:CacheCleared",)),
     "audit tail": Output(("its_store.state.audit:AuditRecord",), lines=True),
     "audit ship": Output(("its_store.state.ship:ShipResult",)),
+    # named remotes (core/remotes.py): secrets masked in every one
+    "remote add": Output(("its_store.core.remote_model:RemoteSaved",)),
+    "remote ls": Output(("its_store.core.remote_model:RemoteView",), lines=True),
+    "remote show": Output(("its_store.core.remote_model:RemoteView",)),
+    "remote rm": Output(("its_store.core.remote_model:RemoteRemoved",)),
+    "remote test": Output(("its_store.service.health:RemoteHealth",)),
 }
 
 

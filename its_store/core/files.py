@@ -96,12 +96,14 @@ def read_full(stream: BinaryReader, size: int) -> bytes:
 
 
 @contextmanager
-def atomic_target(target: Any, *, make_folder: bool = True) -> Iterator[int]:
+def atomic_target(target: Any, *, make_folder: bool = True, create_mode: int = 0o666) -> Iterator[int]:
     """Yield a file descriptor of a temp file beside `target`; rename it over `target` on success.
 
     On any failure the temp file is removed and `target` is left exactly as it was. The temp file is
-    created with mode 0666 minus the umask, like cp (mkstemp's 0600 would surprise users). A missing
-    folder is created unless `make_folder` is False (then: LocalIOError "cannot write to").
+    created with mode 0666 minus the umask, like cp (mkstemp's 0600 would surprise users), or
+    `create_mode` minus the umask: a file meant to be private (0600) must be private from the moment it
+    exists, since whoever opens it meanwhile keeps reading it after a chmod. A missing folder is
+    created unless `make_folder` is False (then: LocalIOError "cannot write to").
 
     `target` is a Path the user named, or a file under a folder a command writes into
     (core/localtree.TreeFile: anything with an `atomic()` context manager), which is then written
@@ -112,7 +114,8 @@ def atomic_target(target: Any, *, make_folder: bool = True) -> Iterator[int]:
         return
     target = Path(target)
     parent = target.parent
-    fd, tmp = in_folder(parent, target, lambda: create_temp(target.name, folder=parent), make_folder)
+    fd, tmp = in_folder(parent, target, lambda: create_temp(target.name, folder=parent, mode=create_mode),
+                        make_folder)
     try:
         yield fd
         os.close(fd)
@@ -169,7 +172,8 @@ _TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
 _TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
-def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = None) -> tuple[int, str]:
+def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = None,
+                mode: int = 0o666) -> tuple[int, str]:
     """An exclusive new `.NAME.<pid>-<n>.its-tmp` in `folder` (or in the folder open as `dir_fd`:
     then the name returned is relative to it), cheaper than tempfile.mkstemp's random names, which
     cost more than the write of a camera frame. A long NAME is cut, so that the temp name fits where
@@ -180,7 +184,7 @@ def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = N
         if folder is not None:
             tmp = os.path.join(folder, tmp)
         try:
-            return os.open(tmp, _TEMP_FLAGS, 0o666, dir_fd=dir_fd), tmp
+            return os.open(tmp, _TEMP_FLAGS, mode, dir_fd=dir_fd), tmp
         except FileExistsError:  # left by a killed process that had our pid
             continue
 
@@ -214,15 +218,16 @@ def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
 
 def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *, durable: bool = False) -> None:
     """Write a small file whole or not at all (atomic_target; its folder must exist, a typo in a path
-    is not silently created), `mode` applied before the rename;
+    is not silently created), `mode` applied before the rename and the temp file created with no more
+    than it (a 0600 file holding a secret is never readable by others, not even empty);
     `durable`: fsync the file before the rename and its folder after, so a power cut keeps one or
     the other version."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    with atomic_target(path, make_folder=False) as fd:
-        pwrite_all(fd, payload, 0)
+    with atomic_target(path, make_folder=False, create_mode=0o666 if mode is None else mode & 0o666) as fd:
         if mode is not None:
             os.fchmod(fd, mode)
+        pwrite_all(fd, payload, 0)
         if durable:
             os.fsync(fd)
     if durable:

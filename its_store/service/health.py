@@ -37,6 +37,13 @@ class HealthReport(Result):
     latency_ms: float = 0.0
 
 
+class RemoteHealth(HealthReport):
+    """`remote test NAME`: `health`'s report for the endpoint of the remote `remote` (its configured
+    buckets are the MINIO_*_BUCKET names, looked for on that endpoint)."""
+
+    remote: str
+
+
 class BucketsInitialized(Result):
     """`init`: the configured buckets that were missing and are created now ([]: all existed)."""
 

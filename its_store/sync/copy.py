@@ -37,7 +37,8 @@ from its_store.core import errors as E
 from its_store.core.files import is_folder
 from its_store.core.localtree import LocalTree, OpenFile, TreeFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
-from its_store.core.refs import join_key, local_key, parse_remote, validate_key
+from its_store.core.refs import join_key, local_key, validate_key
+from its_store.core.remotes import one_endpoint
 from its_store.service import objects
 from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, walk_files
 from its_store.service.buckets import ensure_bucket
@@ -72,13 +73,15 @@ class Location:
 
 
 def parse_location(text: str) -> Location:
-    """'s3://B/K' is remote; anything else a local path ('-' is refused: cp/mv move files and objects)."""
-    if text.startswith("s3://"):
-        ref = parse_remote(text)
-        return Location(bucket=ref.bucket, key=ref.key)
+    """'s3://B/K' is remote; anything else a local path ('-' is refused: cp/mv move files and objects).
+    The rule is core/remotes.parse_location's: `NAME:B/K` names a remote, which a Copier (one
+    endpoint, its Context's) cannot serve: refused; a local path with ':' is written ./a:b."""
     if text == "-" or not text:
         raise E.InvalidInputError(f"{text!r} is not a location", hint="use s3://BUCKET/KEY or a local path "
                                   "(stdin and stdout: `upload -` and `get ... -`)")
+    where = one_endpoint(text)
+    if where.ref is not None:
+        return Location(bucket=where.ref.bucket, key=where.ref.key)
     return Location(path=Path(text), folder=text.endswith(("/", os.sep)))
 
 

@@ -115,12 +115,14 @@ class Location:
 
     @classmethod
     def parse(cls, text: str) -> Location:
-        from its_store.core.refs import parse_remote
-        if text.startswith("s3://"):
-            ref = parse_remote(text)
-            return cls(bucket=ref.bucket, key=ref.key)
+        """s3://BUCKET/PREFIX or a local folder, by core/remotes.parse_location's rule (a remote's
+        NAME: is refused: sync/copy.one_endpoint)."""
+        from its_store.core.remotes import one_endpoint
         if not text or text == "-":
             raise E.InvalidInputError(f"{text!r} is not a folder", hint="sync takes folders and s3://BUCKET/PREFIX/")
+        where = one_endpoint(text)
+        if where.ref is not None:
+            return cls(bucket=where.ref.bucket, key=where.ref.key)
         return cls(path=Path(text))
 
     def __str__(self) -> str:

@@ -24,12 +24,12 @@ def health(json_: Json = False) -> None:
     Example: its-store health --json | jq -r .status
     """
     report = out.STATE.service().get_health_status()
-    out.result(report, lambda: _health_human(report))
+    out.result(report, lambda: health_human(report))
     if report.status != "healthy":
         raise typer.Exit(EXIT_UNAVAILABLE)
 
 
-def _health_human(report: HealthReport) -> None:
+def health_human(report: HealthReport) -> None:
     rows = [[name, _result(check), check.detail] for name, check in report.checks.items()]
     out.table(["check", "result", "detail"], rows)
     out.console().print(f"{report.status} ({report.endpoint}, {report.latency_ms} ms)", markup=False)

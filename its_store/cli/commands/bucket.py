@@ -15,8 +15,8 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm, new_group
+from its_store.cli.locations import remote_ref
 from its_store.core.errors import InvalidInputError
-from its_store.core.refs import parse_remote
 from its_store.core.units import human_size
 
 if TYPE_CHECKING:
@@ -47,18 +47,27 @@ class VersioningAction(str, Enum):
 
 
 def bucket_name(target: str) -> str:
-    """The bucket of 's3://B' (or 'B'); a reference with a key is refused."""
-    ref = parse_remote(target)
+    """The bucket of 's3://B', 'B' or 'NAME:B' (its endpoint chosen); a reference with a key is refused."""
+    ref = remote_ref(target)
     if ref.key:
         raise InvalidInputError(f"{target} names an object, not a bucket", hint="use s3://BUCKET")
     return ref.bucket
 
 
-def ls(json_: Json = False) -> None:
+def ls(
+    target: Annotated[str | None, typer.Argument(
+        help="NAME: for the buckets of a remote; omitted: those of the default endpoint.")] = None,
+    json_: Json = False,
+) -> None:
     """List buckets with their creation dates (--json prints JSON Lines).
 
     Example: its-store bucket ls --json | jq -r .name
     """
+    if target is not None:
+        ref = remote_ref(target, allow_no_bucket=True)
+        if ref.bucket or ref.key:
+            raise InvalidInputError(f"{target} names a bucket; `bucket ls` takes a remote, NAME:",
+                                    hint="list a bucket's objects with `its-store ls`")
     buckets = out.STATE.service().buckets().list()
     if out.STATE.json:
         out.emit_jsonl(buckets)
@@ -87,7 +96,8 @@ def create(
 
     Example: its-store bucket create s3://its-video-2025 --preset video
     """
-    result = out.STATE.service().buckets().create(bucket_name(target), preset=preset.value if preset else None,
+    name = bucket_name(target)
+    result = out.STATE.service().buckets().create(name, preset=preset.value if preset else None,
                                                   versioning=versioning, encryption=encryption,
                                                   object_lock=object_lock)
     rules = ", ".join(r.id for r in result.lifecycle)
@@ -129,7 +139,8 @@ def info(target: Bucket, json_: Json = False) -> None:
 
     Example: its-store bucket info s3://its-video --json
     """
-    details = out.STATE.service().buckets().info(bucket_name(target))
+    name = bucket_name(target)
+    details = out.STATE.service().buckets().info(name)
     out.result(details, lambda: _info_human(details))
 
 

@@ -12,8 +12,8 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
+from its_store.cli.locations import remote_ref
 from its_store.core.errors import InvalidInputError
-from its_store.core.refs import parse_remote
 
 if TYPE_CHECKING:
     from its_store.codec.encryption import BucketEncryption
@@ -26,7 +26,7 @@ encryption_app = new_group(no_args_is_help=True,
 
 
 def _bucket(target: str) -> str:
-    ref = parse_remote(target)
+    ref = remote_ref(target)
     if ref.key:
         raise InvalidInputError(f"{target} names an object; bucket encryption takes s3://BUCKET")
     return ref.bucket
@@ -42,7 +42,8 @@ def set_(
 
     Example: its-store bucket encryption set s3://its-models
     """
-    result = out.STATE.service().set_bucket_encryption(_bucket(target), kms_key)
+    bucket = _bucket(target)
+    result = out.STATE.service().set_bucket_encryption(bucket, kms_key)
     out.result(result, lambda: out.talk(f"default encryption of s3://{result.bucket}: {result.sse}"))
 
 
@@ -51,7 +52,8 @@ def show(target: Bucket, json_: Json = False) -> None:
 
     Example: its-store bucket encryption show s3://its-models --json
     """
-    result = out.STATE.service().get_bucket_encryption(_bucket(target))
+    bucket = _bucket(target)
+    result = out.STATE.service().get_bucket_encryption(bucket)
     out.result(result, lambda: _show_human(result))
 
 
@@ -68,7 +70,8 @@ def rm(target: Bucket, json_: Json = False) -> None:
 
     Example: its-store bucket encryption rm s3://its-models
     """
-    result = out.STATE.service().delete_bucket_encryption(_bucket(target))
+    bucket = _bucket(target)
+    result = out.STATE.service().delete_bucket_encryption(bucket)
     out.result(result, lambda: out.talk(f"default encryption of s3://{result.bucket} removed"))
 
 

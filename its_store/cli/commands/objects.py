@@ -14,9 +14,9 @@ import typer
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm
 from its_store.cli.completion.complete import complete_remote
+from its_store.cli.locations import remote_ref
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
-from its_store.core.refs import parse_remote
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
 
 Json = Annotated[bool, out.JsonOption]
@@ -74,8 +74,8 @@ def upload(
     Example: its-store upload frames/ s3://its-video/camera_001/ --recursive --type video_frame --meta camera_id=cam1
     """
     from its_store.core.models import UploadRequest
+    ref = remote_ref(dest, allow_no_bucket=True) if dest else None
     svc = out.STATE.service(workers)
-    ref = parse_remote(dest, allow_no_bucket=True) if dest else None
     bucket = ref.bucket if ref else None
     key_or_prefix = ref.key if ref else ""
     metadata, tags = parse_pairs(meta), parse_pairs(tag, what="tag")
@@ -166,8 +166,8 @@ def get(
     from its_store.core.models import DownloadRequest
     from its_store.core.ranges import parse_range
     offset, length = parse_range(range_) if range_ is not None else (0, None)
+    ref = remote_ref(source)
     svc = out.STATE.service(workers)
-    ref = parse_remote(source)
     if recursive and range_ is not None:
         raise InvalidInputError("--range takes one object, not --recursive")
     if recursive:
@@ -236,8 +236,11 @@ def ls(
 
     Example: its-store ls s3://its-video/camera_001/ --recursive --min-size 100K --newer-than 2h
     """
+    ref = remote_ref(target, allow_no_bucket=True) if target is not None else None
+    if ref is not None and not ref.bucket and ref.key:
+        raise InvalidInputError(f"missing bucket in {target!r}", hint="use s3://BUCKET/KEY or NAME:BUCKET/KEY")
     svc = out.STATE.service()
-    if target is None:
+    if ref is None or not ref.bucket:  # nothing, s3:// or NAME: named: the buckets of that endpoint
         buckets = svc.list_buckets()
         if out.STATE.json:
             out.emit_jsonl(buckets)
@@ -251,7 +254,6 @@ def ls(
             "--max-size": max_size, "--newer-than": newer_than, "--older-than": older_than})
         return
     from its_store.core.models import ListObjectsRequest
-    ref = parse_remote(target)
     now = datetime.now(UTC)
     request = ListObjectsRequest(
         bucket=ref.bucket, prefix=ref.key, recursive=recursive, max_keys=limit, object_types=type_ or None,
@@ -309,8 +311,8 @@ def rm(
     part = parse_shard(shard)
     if part is not None and (not recursive or all_versions):
         raise InvalidInputError("--shard goes with --recursive (and not with --all-versions)")
+    refs = [remote_ref(t) for t in targets]
     svc = out.STATE.service()
-    refs = [parse_remote(t) for t in targets]
     if all_versions or older_than:
         if not all_versions:
             raise InvalidInputError("--older-than needs --all-versions")
@@ -384,7 +386,7 @@ def stat(
 
     Example: its-store stat s3://its-video/camera_001/frame_0001.jpg --json
     """
-    ref = parse_remote(target)
+    ref = remote_ref(target)
     if not ref.key or ref.key.endswith("/"):
         raise InvalidInputError(f"{target} names a prefix, not an object")
     info = out.STATE.service().stat_object(ref.bucket, ref.key, version_id, sse_c_key_file=sse_c_key_file)
@@ -424,7 +426,7 @@ def presign(
 
     Example: its-store presign s3://its-models/yolo11/2.0.0/model.pt --expires 30m
     """
-    ref = parse_remote(target)
+    ref = remote_ref(target)
     if not ref.key or ref.key.endswith("/"):
         raise InvalidInputError(f"{target} names a prefix, not an object")
     seconds = parse_duration(expires, what="expiry").total_seconds()

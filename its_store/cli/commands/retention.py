@@ -16,8 +16,8 @@ from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
 from its_store.cli.completion.complete import complete_remote
+from its_store.cli.locations import remote_ref
 from its_store.core.errors import InvalidInputError
-from its_store.core.refs import parse_remote
 
 if TYPE_CHECKING:
     from its_store.service.retention import BucketLock, LockChange, LockState
@@ -44,7 +44,7 @@ ModeOption = Annotated[Mode, typer.Option("--mode", case_sensitive=False,
 
 
 def _ref(target: str) -> tuple[str, str]:
-    ref = parse_remote(target)
+    ref = remote_ref(target)
     return ref.bucket, ref.key
 
 
@@ -135,7 +135,8 @@ def bucket_set(
 
     Example: its-store bucket retention set s3://evidence --mode governance --days 90
     """
-    state = out.STATE.service().retention().set_default(bucket_name(target), mode.value, days=days, years=years)
+    name = bucket_name(target)
+    state = out.STATE.service().retention().set_default(name, mode.value, days=days, years=years)
     out.result(state, lambda: out.talk(f"s3://{state.bucket}: default retention {_default_text(state)}"))
 
 
@@ -144,7 +145,8 @@ def bucket_show(target: Bucket, json_: Json = False) -> None:
 
     Example: its-store bucket retention show s3://evidence --json
     """
-    state = out.STATE.service().retention().bucket_lock(bucket_name(target))
+    name = bucket_name(target)
+    state = out.STATE.service().retention().bucket_lock(name)
     out.result(state, lambda: out.table(["field", "value"], [
         ["bucket", state.bucket], ["object lock", "enabled" if state.object_lock else "disabled"],
         ["default retention", _default_text(state)]]))
@@ -155,7 +157,8 @@ def bucket_rm(target: Bucket, json_: Json = False) -> None:
 
     Example: its-store bucket retention rm s3://evidence
     """
-    state = out.STATE.service().retention().remove_default(bucket_name(target))
+    name = bucket_name(target)
+    state = out.STATE.service().retention().remove_default(name)
     out.result(state, lambda: out.talk(f"s3://{state.bucket}: default retention removed"))
 
 

@@ -53,7 +53,8 @@ def build_options(*, checksum: bool = False, size_only: bool = False, delete: bo
 
 
 def make_sync(source: str, dest: str, options: Any, workers: int | None = None) -> Any:
-    """The library's Sync for this invocation, printing one line per item (stdout) unless --json."""
+    """The library's Sync for this invocation, printing one line per item (stdout) unless --json.
+    `source` and `dest` as the library takes them (s3://, a path): see cli/locations.library_text."""
     from its_store.sync.engine import Sync
     return Sync(out.STATE.service(workers), source, dest, options, on_item=None if out.STATE.json else _item_line)
 
@@ -140,14 +141,24 @@ def sync(
                             compress=compress, level=level, sse=sse, sse_c_key_file=sse_c_key_file,
                             part_size=part_size, retain=retain, retain_mode=retain_mode, legal_hold=legal_hold,
                             no_state=no_state)
+    from its_store.cli.locations import cross_endpoint, library_text, pair
+    src, dst, cross = pair(source, dest)
+    if cross and watch:
+        raise InvalidInputError("--watch uploads a local folder to one endpoint",
+                                hint="use `sync DIR NAME:BUCKET/PREFIX/ --watch`")
     if watch:
         from its_store.cli.watch_cli import run_watch
-        run_watch(source, dest, options, settle=settle, remove_source=remove_source, metrics_file=metrics_file,
-                  workers=workers, remove_after_settle=remove_after_settle)
+        run_watch(library_text(src), library_text(dst), options, settle=settle, remove_source=remove_source,
+                  metrics_file=metrics_file, workers=workers, remove_after_settle=remove_after_settle)
         return
     if remove_source or remove_after_settle or metrics_file is not None:
         raise InvalidInputError("--remove-source, --remove-after-settle and --metrics-file go with --watch")
-    report = make_sync(source, dest, options, workers).run()
+    if cross:
+        report = cross_endpoint("sync", src, dst, options=options, workers=workers)
+    else:
+        one = make_sync(library_text(src), library_text(dst), options, workers)
+        one.report.source, one.report.dest = source, dest  # as typed: NAME:B/P, not the s3:// the library took
+        report = one.run()
     finish(report)
 
 

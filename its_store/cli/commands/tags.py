@@ -8,8 +8,8 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
+from its_store.cli.locations import remote_ref
 from its_store.core.errors import InvalidInputError
-from its_store.core.refs import parse_remote
 from its_store.core.units import parse_pairs
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ VersionId = Annotated[str | None, typer.Option("--version-id", help="Tags of thi
 
 
 def _target(text: str) -> tuple[str, str | None]:
-    ref = parse_remote(text)
+    ref = remote_ref(text)
     if ref.key.endswith("/"):
         raise InvalidInputError(f"{text} names a prefix; tags belong to an object or a bucket",
                                 hint="use s3://BUCKET/KEY or s3://BUCKET")

@@ -31,13 +31,20 @@ Dest = Annotated[str, typer.Argument(help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/,
 
 def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None, workers: int | None,
          sse_c_key_file: Path | None, follow_symlinks: bool = False) -> None:
+    from its_store.cli.locations import cross_endpoint, library_text, pair
     from its_store.core.shard import parse_shard
     from its_store.sync.copy import Copier
     part = parse_shard(shard)
-    svc = out.STATE.service(workers)
+    source, target, cross = pair(src, dest)
     options = {"sse_c_key_file": sse_c_key_file} if sse_c_key_file else {}
-    copier = Copier(svc, workers=workers, options=options, follow_symlinks=follow_symlinks)
-    result = copier.copy(src, dest, recursive=recursive, move=move, shard=part)
+    if cross:
+        result: Any = cross_endpoint("mv" if move else "cp", source, target, recursive=recursive, move=move,
+                                     shard=part, workers=workers, options=options, follow_symlinks=follow_symlinks)
+    else:
+        svc = out.STATE.service(workers)
+        copier = Copier(svc, workers=workers, options=options, follow_symlinks=follow_symlinks)
+        result = copier.copy(library_text(source), library_text(target), recursive=recursive, move=move,
+                             shard=part)
     if not recursive and result.errors and not result.objects:
         raise result.exceptions[0]  # one object: its own error, as `upload` and `get` give it (no report)
     out.result(result, lambda: _human(result, src, dest))
@@ -103,8 +110,8 @@ def du(
 
     Example: its-store du s3://its-video/ --depth 1
     """
-    from its_store.core.refs import parse_remote
-    ref = parse_remote(target)
+    from its_store.cli.locations import remote_ref
+    ref = remote_ref(target)
     prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
     report = out.STATE.service().disk_usage(ref.bucket, prefix, depth=depth, versions=versions)
     out.result(report, lambda: _du_human(report))

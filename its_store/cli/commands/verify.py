@@ -38,16 +38,16 @@ def verify(
 
     Example: its-store verify s3://its-video/cam_042/ -r --newer-than 7d --json
     """
-    from its_store.core.refs import parse_remote
+    from its_store.cli.locations import locate
     if remote is not None:
         _compare(target, remote, download, workers, (shard, newer_than, older_than))
         return
-    if not target.startswith("s3://"):
-        raise InvalidInputError(f"{target} is not s3://BUCKET/KEY",
+    ref = locate(target).ref
+    if ref is None:
+        raise InvalidInputError(f"{target} is not s3://BUCKET/KEY (or NAME:BUCKET/KEY)",
                                 hint="to compare a folder: its-store verify LOCAL_DIR s3://BUCKET/PREFIX/")
     if download:
         raise InvalidInputError("--download compares a folder with a prefix: give LOCAL_DIR s3://BUCKET/PREFIX/")
-    ref = parse_remote(target)
     if not recursive and (not ref.key or ref.key.endswith("/")):
         raise InvalidInputError(f"{target} is a prefix: add -r to verify every object under it")
     from its_store.core.shard import parse_shard
@@ -79,13 +79,15 @@ def _scrub_human(report: Any) -> None:
 
 
 def _compare(local: str, remote: str, download: bool, workers: int | None, filters: tuple[Any, ...]) -> None:
-    from its_store.core.refs import parse_remote
+    from its_store.cli.locations import locate
+    from its_store.core.remotes import parse_location
     from its_store.service.scrub_local import compare
     if any(f is not None for f in filters):
         raise InvalidInputError("--shard, --newer-than and --older-than apply to a scrub, not to a folder compare")
-    if local.startswith("s3://") or not remote.startswith("s3://"):
+    folder, prefix = parse_location(local, local_ok=True), locate(remote)
+    ref = prefix.ref
+    if not folder.is_local or ref is None:
         raise InvalidInputError("compare a folder with a prefix: its-store verify LOCAL_DIR s3://BUCKET/PREFIX/")
-    ref = parse_remote(remote)
     svc = out.STATE.service(workers)
     report = compare(svc, Path(local), ref.bucket, ref.key, download=download, workers=workers)
     out.result(report, lambda: _compare_human(report))

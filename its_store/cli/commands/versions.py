@@ -10,18 +10,19 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm
+from its_store.cli.locations import remote_ref
 from its_store.core.errors import InvalidInputError
-from its_store.core.refs import RemoteRef, parse_remote
 from its_store.core.units import human_duration, human_size, parse_duration
 
 if TYPE_CHECKING:
+    from its_store.core.refs import RemoteRef
     from its_store.service.versions import ErasureResult, ObjectVersion
 
 Json = Annotated[bool, out.JsonOption]
 
 
 def object_ref(target: str) -> RemoteRef:
-    ref = parse_remote(target)
+    ref = remote_ref(target)
     if not ref.key or ref.key.endswith("/"):
         raise InvalidInputError(f"{target} names a prefix, not an object", hint="use s3://BUCKET/KEY")
     return ref
@@ -56,7 +57,7 @@ def ls_versions(target: str, *, recursive: bool, limit: int | None, filters: dic
     unsupported = [name for name, value in filters.items() if value]
     if unsupported:
         raise InvalidInputError(f"--versions cannot be combined with {', '.join(unsupported)}")
-    ref = parse_remote(target)
+    ref = remote_ref(target)
     items = out.STATE.service().versions().iter_versions(ref.bucket, ref.key, recursive=recursive)
     if limit:
         items = itertools.islice(items, limit)

@@ -1,0 +1,162 @@
+"""`its-store remote add|ls|show|rm|test`: named endpoints (core/remotes.py), used as NAME:BUCKET/KEY.
+
+The secret key is never an argument (argv is visible to every user in `ps`): `remote add` reads it from
+a file (--secret-key-file), standard input (--secret-key-stdin) or a hidden prompt on a terminal; with
+none of them and no terminal it refuses (exit 2) instead of waiting for input that never comes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from its_store.cli import output as out
+from its_store.cli.base import add_commands, new_group
+from its_store.core.errors import EXIT_UNAVAILABLE, InvalidInputError
+
+if TYPE_CHECKING:
+    from its_store.core.remote_model import RemoteView
+
+remote_app = new_group(no_args_is_help=True, help="Named remotes (endpoints): add, ls, show, rm, test. "
+                                                  "Use one as NAME:BUCKET/KEY wherever a location is taken.")
+
+Json = Annotated[bool, out.JsonOption]
+Name = Annotated[str, typer.Argument(help="The remote's name: lower-case letters, digits and '-'.")]
+MAX_SECRET = 4096
+
+
+def add(
+    name: Name,
+    url: Annotated[str, typer.Argument(help="http(s)://HOST[:PORT] of the endpoint (no path).")],
+    access_key: Annotated[str, typer.Option("--access-key", help="The access key id.")],
+    secret_key_file: Annotated[Path | None, typer.Option(
+        "--secret-key-file", help="Read the secret key from this file (else --secret-key-stdin, else a "
+                                  "hidden prompt on a terminal).")] = None,
+    secret_key_stdin: Annotated[bool, typer.Option(
+        "--secret-key-stdin", help="Read the secret key from standard input.")] = False,
+    region: Annotated[str | None, typer.Option(help="Region (default us-east-1).")] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="CA certificates (PEM) to trust for this endpoint.")] = None,
+    verify_tls: Annotated[bool, typer.Option("--verify-tls/--no-verify-tls",
+                                             help="Check the TLS certificate (--no-verify-tls: unsafe).")] = True,
+    proxy: Annotated[str | None, typer.Option(help="HTTP proxy for this endpoint (default: HTTP(S)_PROXY).")]
+    = None,
+    bwlimit: Annotated[str | None, typer.Option(help="Bandwidth limit of this remote, e.g. 10M or a timetable "
+                                                     "\"08:00,1M 19:00,off\".")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a remote of the same name.")] = False,
+    json_: Json = False,
+) -> None:
+    """Add a remote to $XDG_CONFIG_HOME/its-store/remotes.toml (mode 0600; the secret key is stored there).
+
+    Example: its-store remote add edge-07 https://10.7.0.2:9000 --access-key edge07 --secret-key-file ./edge07.key
+    """
+    from its_store.core.remote_model import split_endpoint
+    from its_store.core.remotes import add_remote, validate_name
+    validate_name(name)  # before a prompt: a bad name or URL is refused without asking for a secret
+    try:
+        split_endpoint(url)
+    except ValueError as exc:
+        raise InvalidInputError(f"URL: {exc}") from None
+    secret = _read_secret(secret_key_file, secret_key_stdin)
+    saved = add_remote(name, url, access_key=access_key, secret_key=secret, region=region, ca_bundle=ca_bundle,
+                       verify_tls=verify_tls, proxy=proxy, bwlimit=bwlimit, replace=replace)
+    verb = "replaced" if saved.replaced else "added"
+    out.result(saved, lambda: out.talk(f"{verb} remote {saved.name} ({saved.url}) in {saved.path}"))
+
+
+def _read_secret(path: Path | None, stdin: bool) -> str:
+    """The secret key from the one place given; a hidden prompt only on a terminal."""
+    if path is not None and stdin:
+        raise InvalidInputError("give --secret-key-file or --secret-key-stdin, not both")
+    if path is not None:
+        from its_store.core.files import reason_of
+        try:
+            with path.open("rb") as stream:
+                raw = stream.read(MAX_SECRET + 1)
+        except OSError as exc:
+            raise InvalidInputError(f"--secret-key-file {path}: cannot read it: {reason_of(exc)}") from None
+        return _secret_text(raw, f"--secret-key-file {path}")
+    if stdin:
+        return _secret_text(sys.stdin.buffer.read(MAX_SECRET + 1), "standard input")
+    if not sys.stdin.isatty():
+        raise InvalidInputError("no terminal to ask for the secret key on",
+                                hint="give --secret-key-file FILE or --secret-key-stdin")
+    import getpass
+    return _secret_text(getpass.getpass("Secret key: ").encode("utf-8"), "the prompt")
+
+
+def _secret_text(raw: bytes, where: str) -> str:
+    """One line of UTF-8 text, surrounding whitespace removed (as MINIO_SECRET_KEY_FILE is read)."""
+    if len(raw) > MAX_SECRET:
+        raise InvalidInputError(f"{where}: longer than {MAX_SECRET} bytes: not a secret key")
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{where}: the secret key is not UTF-8 text") from None
+    if not text:
+        raise InvalidInputError(f"{where}: no secret key")
+    return text
+
+
+def ls(json_: Json = False) -> None:
+    """List the remotes (from the file and the environment), secrets masked. --json prints JSON Lines.
+
+    Example: its-store remote ls --json | jq -r .name
+    """
+    from its_store.core.remotes import load_remotes
+    views = [remote.view() for remote in load_remotes().values()]
+    if out.STATE.json:
+        out.emit_jsonl(views)
+        return
+    out.table(["name", "url", "access key", "region", "source"],
+              ([v.name, v.url, v.access_key, v.region or "", v.source] for v in views))
+
+
+def show(name: Name, json_: Json = False) -> None:
+    """Show one remote, its secret key masked.
+
+    Example: its-store remote show edge-07 --json
+    """
+    from its_store.core.remotes import get_remote
+    view = get_remote(name).view()
+    out.result(view, lambda: _show_human(view))
+
+
+def _show_human(view: RemoteView) -> None:
+    out.table(["field", "value"], ([k, "" if v is None else str(v)] for k, v in view.model_dump().items()))
+
+
+def rm(name: Name, json_: Json = False) -> None:
+    """Remove a remote from the file (one defined by variables: unset them).
+
+    Example: its-store remote rm edge-07
+    """
+    from its_store.core.remotes import remove_remote
+    removed = remove_remote(name)
+    out.result(removed, lambda: out.talk(f"removed remote {removed.name} from {removed.path}"))
+
+
+def test(name: Name, json_: Json = False) -> None:
+    """Check that the remote's endpoint answers and its keys work (the `health` check, on that endpoint).
+
+    Exit 0 when reachable with working keys (configured buckets missing there: degraded, still 0), 69 when not.
+
+    Example: its-store remote test edge-07
+    """
+    from its_store.cli.commands.admin import health_human
+    from its_store.cli.locations import use_endpoint
+    from its_store.core.remotes import validate_name
+    from its_store.service.health import RemoteHealth
+    use_endpoint(validate_name(name))
+    report = out.STATE.service().get_health_status()
+    result = RemoteHealth(remote=name, **report.model_dump())
+    out.result(result, lambda: health_human(result))
+    if result.status == "unhealthy":
+        raise typer.Exit(EXIT_UNAVAILABLE)
+
+
+def register(app: typer.Typer) -> None:
+    add_commands(remote_app, add, ls, show, rm, test)
+    app.add_typer(remote_app, name="remote")

@@ -1,0 +1,100 @@
+"""Locations on the command line: which endpoint a command works on.
+
+Every command that takes a location parses it here (core/remotes.parse_location: `s3://BUCKET/KEY`,
+`BUCKET/KEY`, `NAME:BUCKET/KEY`, and where a command also takes local paths, a path). The location's
+endpoint becomes this invocation's (output.STATE.remote), before the service is built: the service of
+a command is always the one of the endpoint its locations name. A command's locations must all be on
+one endpoint, except the source and destination of cp, mv and sync, which may be on two: those go to
+`cross_endpoint()`.
+
+The library below stays one endpoint per Context: it is given `s3://BUCKET/KEY` once the endpoint is
+chosen, and refuses `NAME:` (it cannot know which endpoint its Context is).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from its_store.cli import output as out
+from its_store.core.errors import InvalidInputError
+from its_store.core.remotes import Location, parse_location
+
+if TYPE_CHECKING:
+    from its_store.core.models import Result
+    from its_store.core.refs import RemoteRef
+
+
+def use_endpoint(remote: str | None) -> None:
+    """Make `remote` (None: the default endpoint) this invocation's endpoint. A second location on
+    another endpoint is refused (InvalidInputError), so is a choice after the service was built (a
+    command that asked for its service before parsing its location: a bug, said loudly)."""
+    state = out.STATE
+    if state.remote_named and state.remote != remote:
+        raise InvalidInputError("these locations are on different endpoints "
+                                f"({_endpoint_name(state.remote)} and {_endpoint_name(remote)})",
+                                hint="one command works on one endpoint (cp, mv and sync copy between two)")
+    if state.open_service is not None and state.remote != remote:
+        raise RuntimeError("the endpoint of a location was chosen after the service was built")
+    state.remote, state.remote_named = remote, True
+
+
+def _endpoint_name(remote: str | None) -> str:
+    return f"remote {remote}" if remote else "the default endpoint (s3://)"
+
+
+def remote_ref(text: str, *, allow_no_bucket: bool = False) -> RemoteRef:
+    """The bucket and key of a remote location (`s3://B/K`, `B/K`, `NAME:B/K`), its endpoint chosen."""
+    location = parse_location(text, allow_no_bucket=allow_no_bucket)
+    use_endpoint(location.remote)
+    assert location.ref is not None
+    return location.ref
+
+
+def locate(text: str) -> Location:
+    """A location that may also be a local path (verify's first argument), its endpoint chosen when it
+    is remote."""
+    location = parse_location(text, local_ok=True)
+    if not location.is_local:
+        use_endpoint(location.remote)
+    return location
+
+
+def pair(source: str, dest: str) -> tuple[Location, Location, bool]:
+    """cp, mv and sync: SOURCE and DEST parsed (local paths allowed), and whether they are on two
+    different endpoints (`cross`). When they are not, their one endpoint is chosen for this invocation.
+    Two remotes are one endpoint when they reach the same URL with the same keys (a server-side copy
+    works there); the check reads both remotes, so an unknown one fails here, before any work."""
+    src, dst = parse_location(source, local_ok=True), parse_location(dest, local_ok=True)
+    remote = [loc.remote for loc in (src, dst) if not loc.is_local]
+    if len(remote) == 2 and remote[0] != remote[1] and not _same_endpoint(remote[0], remote[1]):
+        return src, dst, True
+    if remote:
+        use_endpoint(remote[0])
+    return src, dst, False
+
+
+def _same_endpoint(a: str | None, b: str | None) -> bool:
+    from its_store.core.remotes import settings_for
+    base = out.STATE.base_settings()
+    one, two = settings_for(a, base), settings_for(b, base)
+    return (one.secure, one.endpoint.lower(), one.access_key, one.secret_key.get_secret_value()) == \
+        (two.secure, two.endpoint.lower(), two.access_key, two.secret_key.get_secret_value())
+
+
+def library_text(location: Location) -> str:
+    """What the one-endpoint library (Copier, Sync) is given once the endpoint is chosen."""
+    return str(location.path) if location.is_local else location.s3_text()
+
+
+def cross_endpoint(command: str, source: Location, dest: Location, **options: Any) -> Result:
+    """THE hook of cp, mv and sync between two endpoints (`edge:b/p/ central:b/p/`): the copy streamed
+    through this process. `command` is "cp", "mv" or "sync"; `options` are the command's own: cp and
+    mv pass recursive, move, shard, workers, options (the UploadRequest/DownloadRequest extras: the
+    SSE-C key file), follow_symlinks, and take a BatchResult back; sync passes options (SyncOptions)
+    and workers, and takes a SyncReport back. The command renders the result as it renders its
+    one-endpoint result. Each side's settings: core/remotes.settings_for(location.remote,
+    out.STATE.base_settings()); build a StorageService (or Context) from each and close both.
+
+    Not built yet: refused, before anything is read or written."""
+    raise InvalidInputError(f"{command} between two endpoints ({source} -> {dest}) is not supported yet",
+                            hint="copy through a local folder: get -r then upload -r")
