@@ -8,6 +8,7 @@ time on at once, so the arithmetic is exact whatever the machine's load. The acc
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from datetime import datetime, timedelta
@@ -15,12 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faultproxy import FaultProxy
+from pydantic import SecretStr
 
 from its_store.core import errors as E
 from its_store.core.bwlimit import BURST_SECONDS, MAX_CHUNK, Limiter, parse_bwlimit, shared_limiter
+from its_store.core.models import DownloadRequest, UploadRequest
 from its_store.core.settings import Settings, load_settings
 
-from conftest import one_line_error
+from conftest import ServerInfo, one_line_error
+from helpers import random_bytes
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -253,3 +258,99 @@ def test_cli_bad_forms_are_one_line_with_exit_codes(cli: Any) -> None:
                                           "entry 'Mon-8:00' is not TIME,RATE")
     run = cli("--bwlimit", "512k:4M", "--json", "config", extra_env={"MINIO_BWLIMIT": "off"})
     assert run.exit_code == 0 and run.json()["MINIO_BWLIMIT"] == "512K:4M"
+
+
+def test_the_cli_flag_paces_the_commands_transfers(cli: Any, bucket: str, tmp_path: Path) -> None:
+    """The flag reaches the s3 seam: the process's limiter for it counts the bytes of an upload and a
+    download (a rate so high that nothing waits; the waits are the fake-clock tests' business)."""
+    limiter = shared_limiter("1000M")
+    assert limiter is not None
+    before = dict(limiter.moved)
+    src = tmp_path / "frame.bin"
+    src.write_bytes(random_bytes(300_000, seed=3))
+    assert cli("--bwlimit", "1000M", "upload", str(src), f"s3://{bucket}/f.bin", "--compress", "none").exit_code == 0
+    assert cli("--bwlimit", "1000m", "get", f"s3://{bucket}/f.bin", str(tmp_path / "back.bin")).exit_code == 0
+    assert (tmp_path / "back.bin").read_bytes() == src.read_bytes()
+    assert limiter.moved["up"] - before["up"] >= 300_000
+    assert limiter.moved["down"] - before["down"] == 300_000
+
+
+# -- applied end to end ----------------------------------------------------------------------------
+
+def _port(endpoint: str) -> int:
+    return int(endpoint.rpartition(":")[2])
+
+
+def _settings(server: ServerInfo, endpoint: str, tmp_path: Path, **more: Any) -> Settings:
+    return Settings(endpoint=endpoint, access_key=server.access_key, secret_key=SecretStr(server.secret_key),
+                    cache_dir=tmp_path / "state", audit_log=tmp_path / "state" / "audit.log",
+                    multipart_threshold=5 * MiB, part_size=5 * MiB, max_workers=3, max_retries=3, **more)
+
+
+def test_uploads_and_downloads_are_paced_end_to_end(s3_server: ServerInfo, bucket: str, tmp_path: Path) -> None:
+    """Multipart parts on three threads, a single PUT, a streamed upload, parallel ranged GETs, a streamed
+    GET and a plain read, through one client with an 8 MiB/s limiter on a fake clock, behind a proxy
+    that counts the request body bytes that reached the server: the limiter counted exactly those, and
+    the exact object bytes read; its sleeps add up to (bytes - burst) / rate."""
+    from its_store import StorageService
+    from its_store.s3.client import S3Client
+    rate = 8 * MiB
+    clock = FakeClock(at(0, 12))
+    limiter = Limiter(parse_bwlimit("8M"), clock)
+    big, small = random_bytes(13 * MiB, seed=1), random_bytes(MiB + 7, seed=2)
+    (tmp_path / "big.bin").write_bytes(big)
+    with FaultProxy(_port(s3_server.endpoint)) as proxy:
+        s3 = S3Client(_settings(s3_server, proxy.endpoint, tmp_path), limiters=[limiter])
+        svc = StorageService(s3.settings, s3=s3)
+        try:
+            svc.upload_object(UploadRequest(bucket=bucket, key="big", file_path=tmp_path / "big.bin",
+                                            compression="none"))
+            svc.upload_object(UploadRequest(bucket=bucket, key="small", data=small, compression="none"))
+            svc.upload_object(UploadRequest(bucket=bucket, key="streamed", stream=io.BytesIO(small),
+                                            compression="none"))
+            sent = proxy.counters.body_bytes_up
+            assert limiter.moved["up"] == sent
+            assert 13 * MiB + 2 * len(small) <= sent < 13 * MiB + 2 * len(small) + 4 * KiB  # + the XML of Complete
+            svc.download_object(DownloadRequest(bucket=bucket, key="big", file_path=tmp_path / "back.bin"))
+            out = io.BytesIO()
+            svc.download_to_stream(bucket, "big", out)
+            with s3.get(bucket, "small") as body:
+                assert body.read() == small
+        finally:
+            svc.close()
+            s3.close()
+    assert (tmp_path / "back.bin").read_bytes() == big and out.getvalue() == big
+    assert limiter.moved["down"] == 2 * len(big) + len(small)
+    burst = rate * BURST_SECONDS
+    for direction in ("up", "down"):
+        assert limiter.slept[direction] * rate == pytest.approx(limiter.moved[direction] - burst, abs=3 * MAX_CHUNK)
+    assert sum(clock.sleeps) == pytest.approx(limiter.slept["up"] + limiter.slept["down"])
+
+
+def test_a_resent_body_is_sent_whole_and_paid_again(s3_server: ServerInfo, bucket: str, tmp_path: Path) -> None:
+    """The proxy resets the first PUT in the middle of its body; urllib3 sends the same body object again:
+    it must iterate from the start (a one-shot generator would send nothing and leave the server waiting)."""
+    from its_store.s3.client import S3Client
+    clock = FakeClock(at(0, 12))
+    limiter = Limiter(parse_bwlimit("16M"), clock)
+    data = random_bytes(2 * MiB, seed=4)
+    with FaultProxy(_port(s3_server.endpoint), reset_rate=0.5, seed=SEED_RESET_THEN_PASS) as proxy:
+        s3 = S3Client(_settings(s3_server, proxy.endpoint, tmp_path, read_timeout=20.0), limiters=[limiter])
+        try:
+            s3.put(bucket, "again", data, {})
+            assert proxy.counters.resets == 1 and proxy.counters.body_bytes_up == len(data)
+            proxy.set(reset_rate=0.0)
+            with s3.get(bucket, "again") as body:
+                assert body.read() == data
+        finally:
+            s3.close()
+    assert len(data) < limiter.moved["up"] <= 2 * len(data)
+
+
+def _seed_reset_then_pass() -> int:
+    """A FaultProxy seed whose first roll resets (< 0.5) and whose second lets through (>= 0.5)."""
+    import random
+    return next(s for s in range(100) if (r := random.Random(s)).random() < 0.5 <= r.random())
+
+
+SEED_RESET_THEN_PASS = _seed_reset_then_pass()
