@@ -52,7 +52,8 @@ MAX_SLICE = 0.5  # seconds: the longest single sleep (a timetable change or "off
 MAX_RATE = 2**50  # 1 PiB/s: beyond is a typo (and floats stay exact)
 HINT = "e.g. 10M, 512k:4M, off, \"08:00,1M 19:00,off\" (bytes/s, binary units; a bare number is KiB/s)"
 
-_UNITS = {"": 1024, "b": 1, **{p + s: 1024 ** (i + 1) for i, p in enumerate("kmgt") for s in ("", "i", "ib")}}
+_UNITS: dict[str, int] = {"": 1024, "b": 1,
+                          **{p + s: 1024 ** (i + 1) for i, p in enumerate("kmgt") for s in ("", "i", "ib")}}
 _VALUE = re.compile(r"(\d{1,15}(?:\.\d{1,9})?)([a-z]*)", re.ASCII | re.IGNORECASE)
 _TIME = re.compile(r"(?:([a-z]+)-)?(\d{1,2}):(\d{2})", re.ASCII | re.IGNORECASE)
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
