@@ -173,8 +173,10 @@ def test_no_one_second_window_above_the_burst_bound_with_threads() -> None:
 def test_a_slow_rate_paces_in_steps_of_its_burst() -> None:
     clock = FakeClock(at(0, 12))
     limiter = Limiter(parse_bwlimit("1K"), clock)
-    limiter.take("up", 1)
     assert limiter.chunk("up") == 256  # 1 KiB/s x 0.25 s: a 64 KiB step would be a minute's budget at once
+    limiter.take("up", 1)
+    assert limiter.chunk("up") == 256
+    assert Limiter(parse_bwlimit("08:00,1K 19:00,off"), FakeClock(at(0, 9))).chunk("down") == 256
     assert Limiter(parse_bwlimit("off:1K"), clock).chunk("up") == MAX_CHUNK
 
 

@@ -268,8 +268,11 @@ class Limiter:
         self._lock = threading.Lock()
 
     def chunk(self, direction: Direction) -> int:
-        """How many bytes one paced step (a send, a read) moves: MAX_CHUNK, or the burst when smaller."""
+        """How many bytes one paced step (a send, a read) moves: MAX_CHUNK, or the burst when smaller (at
+        the rate last seen; before any, at the rate now)."""
         rate = self._buckets[direction].rate
+        if rate is None:
+            rate = (self._constant or self.limit.rate_at(self.clock.now())).of(direction)
         return MAX_CHUNK if rate is None else max(1, min(MAX_CHUNK, int(rate * BURST_SECONDS)))
 
     def take(self, direction: Direction, n: int) -> None:
