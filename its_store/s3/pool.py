@@ -103,8 +103,8 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     headers = kw.get("headers")
     if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
         kw["retries"] = once
-    if pacer is not None and kw.get("body"):
-        kw["body"] = pacer.body(kw["body"])
+    if pacer is not None and kw.get("body") and isinstance(kw["body"], (bytes, bytearray, memoryview)):
+        kw["body"] = pacer.body(kw["body"])  # minio sends bytes (it signs them); anything else goes as it is
     resp = send(method, url, redirect, **kw)
     from its_store.s3 import answers
     answers.check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
