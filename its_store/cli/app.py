@@ -169,6 +169,9 @@ def root(
     no_verify_tls: Annotated[bool, typer.Option(
         "--no-verify-tls", help="Skip TLS certificate checks (unsafe; prints a warning).")] = False,
     env_file: Annotated[str | None, typer.Option(help="Read settings from this .env file.")] = None,
+    bwlimit: Annotated[str | None, typer.Option(
+        help="Bandwidth limit, bytes/s: RATE, UP:DOWN or a timetable (10M, 512k:4M, \"08:00,1M 19:00,off\"; "
+             "beats MINIO_BWLIMIT).")] = None,
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
@@ -182,8 +185,11 @@ def root(
     from its_store.cli import logs
     logs.configure(verbose, debug)  # and the cache/stats/audit warnings: one stderr line each
     state.env_file = env_file
+    if bwlimit is not None:  # a bad form is InvalidInputError here (exit 2); from the environment, exit 78
+        from its_store.core.bwlimit import parse_bwlimit
+        bwlimit = str(parse_bwlimit(bwlimit))
     state.overrides = {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries,
-                       "verify_tls": False if no_verify_tls else None}
+                       "verify_tls": False if no_verify_tls else None, "bwlimit": bwlimit}
 
 
 # Command modules under its_store/cli/commands/, each with register(app), which adds its commands to the

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=3, ge=0, le=20)
     connect_timeout: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)  # inf: OverflowError deep in
     read_timeout: float = Field(default=60.0, gt=0, le=86400, allow_inf_nan=False)    # urllib3, not one line
+    bwlimit: str | None = None  # MINIO_BWLIMIT / --bwlimit: RATE, UP:DOWN or a timetable (core/bwlimit.py)
     # Features
     enable_caching: bool = True
     cache_ttl: int = Field(default=3600, ge=0)
@@ -124,6 +125,19 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not is_uint(value.strip()):
             raise ValueError(f"{shown(value)} is not a whole number (ASCII digits 0-9 only)")
         return value
+
+    @field_validator("bwlimit")
+    @classmethod
+    def _bwlimit(cls, value: str | None) -> str | None:
+        """Checked when the settings are read (a bad form is one line: exit 78 from the environment), and
+        kept in its canonical form (equal limits share one bucket per process)."""
+        if value is None:
+            return None
+        from its_store.core.bwlimit import parse_bwlimit
+        try:
+            return str(parse_bwlimit(value))
+        except InvalidInputError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("endpoint")
     @classmethod
@@ -245,6 +259,7 @@ class SettingsView(Result):
     MINIO_MAX_RETRIES: int
     MINIO_CONNECT_TIMEOUT: float
     MINIO_READ_TIMEOUT: float
+    MINIO_BWLIMIT: str | None
     MINIO_ENABLE_CACHING: bool
     MINIO_CACHE_TTL: int
     MINIO_ENABLE_VERSIONING: bool

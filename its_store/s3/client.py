@@ -36,13 +36,15 @@ from its_store.s3.governance import BYPASS_HEADER, Governance
 from its_store.s3.pool import build_pool
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from minio import Minio
     from minio.helpers import DictType
     from urllib3 import BaseHTTPResponse
 
+    from its_store.core.bwlimit import Limiter
     from its_store.core.settings import Settings
+    from its_store.s3.pacing import Pacer
 
 __all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "Entry", "Headers", "ObjectStat", "S3Client", "errors",
            "failure_error", "from_code", "object_headers", "translate"]
@@ -138,12 +140,12 @@ class Body:
 
     It holds one of the pool's connections until closed, and the pool blocks when all are held: use
     it as a context manager (`with s3.get(...) as body:`), so that every path, a local write error
-    included, gives the connection back."""
+    included, gives the connection back. Under a bandwidth limit (`pacer`), reads go in paced steps."""
 
-    __slots__ = ("_resp", "bucket", "headers", "key", "status")
+    __slots__ = ("_pacer", "_resp", "bucket", "headers", "key", "status")
 
-    def __init__(self, resp: BaseHTTPResponse, bucket: str, key: str) -> None:
-        self._resp, self.bucket, self.key = resp, bucket, key
+    def __init__(self, resp: BaseHTTPResponse, bucket: str, key: str, pacer: Pacer | None = None) -> None:
+        self._resp, self.bucket, self.key, self._pacer = resp, bucket, key, pacer
         self.headers = Headers.of(resp.headers)
         self.status = resp.status
 
@@ -155,15 +157,22 @@ class Body:
 
     def read(self, amt: int | None = None) -> bytes:
         with self._reading():
-            return self._resp.read(amt)
+            if self._pacer is None:
+                return self._resp.read(amt)
+            return self._pacer.read(self._resp.read, amt)
 
     def readinto(self, buf: bytearray | memoryview) -> int:
         with self._reading():
-            return self._resp.readinto(buf)
+            if self._pacer is None:
+                return self._resp.readinto(buf)
+            return self._pacer.readinto(self._resp.readinto, buf)
 
     def stream(self, amt: int) -> Iterator[bytes]:
         with self._reading():
-            yield from self._resp.stream(amt)
+            if self._pacer is None:
+                yield from self._resp.stream(amt)
+            else:
+                yield from self._pacer.stream(self._resp.stream, amt)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -208,10 +217,15 @@ class S3Client:
     object lock, retention and legal hold are `s3.governance` (s3/governance.py), server-side copies
     `s3.copies` (s3/copies.py)."""
 
-    def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
+    def __init__(self, settings: Settings, pool_size: int | None = None, *, bwlimit: str | None = None,
+                 limiters: Sequence[Limiter] | None = None) -> None:
+        """`bwlimit`: this endpoint's own bandwidth limit (a remote's), paced besides the process's
+        MINIO_BWLIMIT; `limiters`: the limiters to pace with instead of both (tests: a fake clock)."""
+        from its_store.s3.pacing import pacer_for
         self.settings = settings
         self.endpoint = settings.endpoint
         self._pool_size = pool_size or settings.max_pool_connections
+        self._pacer = pacer_for(settings, bwlimit, limiters)
         self._closed = False
         self._connect()
         forks.renew_in_child(self._connect)  # a forked child never writes to the parent's kept-alive sockets
@@ -226,6 +240,7 @@ class S3Client:
         s = self.settings
         self._http = build_pool(s, self._pool_size)
         self._http.closed = self._closed  # a child forked after close() gets a pool that sends nothing either
+        self._http.pacer = self._pacer  # request bodies go out paced (s3/pacing.py)
         self._minio = Minio(endpoint=s.endpoint, access_key=s.access_key, secret_key=s.secret_key.get_secret_value(),
                             secure=s.secure, region=s.region or None, http_client=self._http)
 
@@ -419,7 +434,7 @@ class S3Client:
         with errors(bucket, key):
             resp = self._minio.get_object(bucket_name=bucket, object_name=key, offset=offset, length=length,
                                           request_headers=_minio_dict(headers), version_id=version_id)
-        return Body(resp, bucket, key)
+        return Body(resp, bucket, key, self._pacer)
 
     def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> Written:
         """One PUT of `data` with our headers (content type, x-amz-meta-*, tags, SSE) and a CRC32 the

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from urllib3 import BaseHTTPResponse
 
     from its_store.core.settings import Settings
+    from its_store.s3.pacing import Pacer
 
 log = logging.getLogger("its_store.s3")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -85,10 +86,12 @@ class _TLSPool(HTTPSConnectionPool):
 
 
 def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint_host: str, method: str, url: str,
-                    redirect: bool, kw: dict[str, Any], closed: bool = False) -> BaseHTTPResponse:
+                    redirect: bool, kw: dict[str, Any], closed: bool = False,
+                    pacer: Pacer | None = None) -> BaseHTTPResponse:
     """urlopen of both pool managers below: a request with a precondition (If-None-Match / If-Match) gets
     connect retries only (`once`); every final answer is checked against what its S3 call must get before
-    minio reads it (s3/answers.py). `send` is the urllib3 manager's own urlopen.
+    minio reads it (s3/answers.py). `send` is the urllib3 manager's own urlopen. With a bandwidth limit
+    (`pacer`), the request body goes out in paced steps (s3/pacing.py: this is where every body meets the wire).
 
     A closed pool (S3Client.close) sends nothing: every path of every operation asks here, so an
     operation another thread still runs stops at its next request instead of reopening connections and
@@ -100,6 +103,8 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     headers = kw.get("headers")
     if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
         kw["retries"] = once
+    if pacer is not None and kw.get("body") and isinstance(kw["body"], (bytes, bytearray, memoryview)):
+        kw["body"] = pacer.body(kw["body"])  # minio sends bytes (it signs them); anything else goes as it is
     resp = send(method, url, redirect, **kw)
     from its_store.s3 import answers
     answers.check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
@@ -108,30 +113,32 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
 
 class PoolManager(urllib3.PoolManager):
     """urllib3's PoolManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`,
-    S3Client.close() sets `closed`."""
+    S3Client.close() sets `closed`, S3Client its `pacer` (bandwidth limit)."""
 
     once: Retry
     endpoint_host: str = ""
     closed: bool = False
+    pacer: Pacer | None = None
 
     def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
                 **kw: Any) -> BaseHTTPResponse:
         return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
-                               self.closed)
+                               self.closed, self.pacer)
 
 
 class ProxyManager(urllib3.ProxyManager):
     """urllib3's ProxyManager whose urlopen is checked_urlopen(); build_pool() sets `once` and `endpoint_host`,
-    S3Client.close() sets `closed`."""
+    S3Client.close() sets `closed`, S3Client its `pacer` (bandwidth limit)."""
 
     once: Retry
     endpoint_host: str = ""
     closed: bool = False
+    pacer: Pacer | None = None
 
     def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
                 **kw: Any) -> BaseHTTPResponse:
         return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
-                               self.closed)
+                               self.closed, self.pacer)
 
 
 def build_pool(settings: Settings, size: int) -> PoolManager | ProxyManager:
