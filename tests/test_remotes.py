@@ -574,3 +574,48 @@ def test_unprivileged_user(world: World, nobody_home: Path) -> None:
 
     done = run_cli_process(["ls", f"edge:{world.bucket}"], env, nobody_home, prefix=tuple(NOBODY))
     assert done.exit_code == E.EXIT_NOT_FOUND and "bucket" in done.stderr, done  # reached SeaweedFS as edge
+
+
+# -- a remote's bandwidth limit ------------------------------------------------------------------------
+
+def test_a_remotes_bwlimit_is_checked_when_added_and_read(offline_cli: Any, config: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad limit is refused by `remote add` (exit 2, nothing written) and, from the environment, when the
+    remote is read (exit 78): not at the first transfer hours later."""
+    run = offline_cli("remote", "add", "edge", "http://10.0.0.2:9000", "--access-key", "ak", "--secret-key-file",
+                      "key", "--bwlimit", "10KB")
+    assert run.exit_code == 2 and "unknown unit 'KB'" in one_line_error(run)
+    assert not config.exists()
+    saved = ok(offline_cli("remote", "add", "edge", "http://10.0.0.2:9000", "--access-key", "ak",
+                           "--secret-key-file", "key", "--bwlimit", "1.5m", "--json")).json()
+    assert saved["bwlimit"] == "1536K"  # kept canonical: equal limits share one bucket
+    monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_BWLIMIT", "Mon-8:00")
+    run = offline_cli("remote", "show", "edge")
+    assert run.exit_code == 78 and "bandwidth limit 'Mon-8:00'" in one_line_error(run)
+
+
+def test_a_remotes_bwlimit_is_paced_on_top_of_the_process_budget(world: World,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remote's own limit applies to its traffic, and the process's MINIO_BWLIMIT (its one budget)
+    still counts the same bytes: the remote's settings keep both."""
+    from its_store import DownloadRequest, StorageService, UploadRequest
+    from its_store.core.bwlimit import shared_limiter
+    from its_store.core.remotes import settings_for
+    from its_store.core.settings import load_settings
+    monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_BWLIMIT", "1023M")  # limits no test run: never waits
+    monkeypatch.setenv("MINIO_BWLIMIT", "1021M:1022M")
+    settings = settings_for("edge", load_settings())
+    assert (settings.bwlimit, settings.endpoint_bwlimit) == ("1021M:1022M", "1023M")
+    process, own = shared_limiter("1021M:1022M"), shared_limiter("1023M")
+    assert process is not None and own is not None
+    before = dict(process.moved), dict(own.moved)
+    data = os.urandom(200_000)
+    with StorageService(settings) as svc:
+        svc.ensure_bucket(world.bucket, create=True)
+        svc.upload_object(UploadRequest(data=data, bucket=world.bucket, key="paced.bin"))
+        got = svc.download_object(DownloadRequest(bucket=world.bucket, key="paced.bin",
+                                                  file_path=world.tmp / "paced.bin"))
+        assert got.verified and (world.tmp / "paced.bin").read_bytes() == data
+    for limiter, was in ((process, before[0]), (own, before[1])):
+        assert limiter.moved["up"] - was["up"] >= len(data)
+        assert limiter.moved["down"] - was["down"] == len(data)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
-from its_store.core.errors import ConfigError, ItsStoreError
+from its_store.core.errors import ConfigError, InvalidInputError, ItsStoreError
 from its_store.core.models import Result
 from its_store.core.netloc import check_host_port
 from its_store.core.remote_config import env_var, name_problem
@@ -68,7 +68,7 @@ class Remote(BaseModel):
     ca_bundle: Path | None = None
     verify_tls: bool = True
     proxy: str | None = None              # None: HTTP(S)_PROXY / NO_PROXY of the environment apply
-    bwlimit: str | None = None            # kept as written; its form is the bandwidth limiter's to check
+    bwlimit: str | None = None            # its own limit (core/bwlimit form, kept canonical), on top of MINIO_BWLIMIT
     source: Source = "file"
 
     @field_validator("name")
@@ -115,6 +115,18 @@ class Remote(BaseModel):
         if any(c.isspace() or not c.isprintable() for c in value):
             raise ValueError("the proxy URL contains a space or a control character")
         return value
+
+    @field_validator("bwlimit")
+    @classmethod
+    def _bwlimit(cls, value: str | None) -> str | None:
+        """Checked when the remote is added (exit 2) or read (exit 78), not when a transfer starts."""
+        if value is None:
+            return None
+        from its_store.core.bwlimit import parse_bwlimit
+        try:
+            return str(parse_bwlimit(value))
+        except InvalidInputError as exc:
+            raise ValueError(exc.message) from None
 
     @property
     def url(self) -> str:

@@ -221,7 +221,8 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
     """The Settings of the endpoint of `remote` (None: `base` itself, the default endpoint): its URL,
     keys, region, CA bundle, TLS verification and proxy replace the base's; every other option
     (buckets, workers, part sizes, cache, audit log, codecs, SSE-C key) is the base's. The remote's
-    `bwlimit` is handed on as the `bwlimit` setting where Settings has one.
+    `bwlimit` becomes the settings' `endpoint_bwlimit`: paced on top of the base's `bwlimit`, the process's
+    one budget, which stays.
 
     UnknownRemoteError (78) for a name nobody defined; ConfigError (78) for a remote that cannot be
     used (no secret, a secret file that cannot be read)."""
@@ -234,8 +235,7 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
                   ca_bundle=found.ca_bundle, verify_tls=found.verify_tls)
     if found.proxy:  # its own proxy, for both schemes and whatever NO_PROXY says
         values.update(http_proxy=found.proxy, https_proxy=found.proxy, no_proxy=None)
-    if found.bwlimit is not None and "bwlimit" in values:
-        values["bwlimit"] = found.bwlimit
+    values["endpoint_bwlimit"] = found.bwlimit
     try:
         return type(base)(**values)
     except InvalidInputError as exc:  # a remote's value Settings refuses: the remote's configuration

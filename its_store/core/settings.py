@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)  # inf: OverflowError deep in
     read_timeout: float = Field(default=60.0, gt=0, le=86400, allow_inf_nan=False)    # urllib3, not one line
     bwlimit: str | None = None  # MINIO_BWLIMIT / --bwlimit: RATE, UP:DOWN or a timetable (core/bwlimit.py)
+    # this endpoint's own limit, paced on top of bwlimit (the process's budget): a remote's `bwlimit`
+    # (core/remotes.settings_for); MINIO_ENDPOINT_BWLIMIT for the default endpoint
+    endpoint_bwlimit: str | None = None
     # Features
     enable_caching: bool = True
     cache_ttl: int = Field(default=3600, ge=0)
@@ -126,7 +129,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{shown(value)} is not a whole number (ASCII digits 0-9 only)")
         return value
 
-    @field_validator("bwlimit")
+    @field_validator("bwlimit", "endpoint_bwlimit")
     @classmethod
     def _bwlimit(cls, value: str | None) -> str | None:
         """Checked when the settings are read (a bad form is one line: exit 78 from the environment), and
@@ -260,6 +263,7 @@ class SettingsView(Result):
     MINIO_CONNECT_TIMEOUT: float
     MINIO_READ_TIMEOUT: float
     MINIO_BWLIMIT: str | None
+    MINIO_ENDPOINT_BWLIMIT: str | None
     MINIO_ENABLE_CACHING: bool
     MINIO_CACHE_TTL: int
     MINIO_ENABLE_VERSIONING: bool

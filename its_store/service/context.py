@@ -89,7 +89,7 @@ class Context:
                 if self._s3 is None:
                     from its_store.s3.client import S3Client
                     pool = max(self.settings.max_pool_connections, self.workers)
-                    self._s3 = S3Client(self.settings, pool_size=pool)
+                    self._s3 = S3Client(self.settings, pool_size=pool, bwlimit=self.settings.endpoint_bwlimit)
         return self._s3
 
     @property
