@@ -352,7 +352,7 @@ def test_without_lease_the_watcher_says_so_at_start_and_per_file(env: dict[str, 
     assert proc.returncode == 0, rest
     from its_store.sync.watch_report import format_line
     assert format_line(started).endswith("(owed 0, complete = closed (read lease) for files of uid 0, else "
-                                         "settled 0.3 s (no read lease: no CAP_LEASE))")
+                                         "settled 0.3 s (no read lease: no CAP_LEASE), up to 16 uploads at once)")
     assert format_line(settling).endswith(" settling cams/theirs.jpg 0.3s (no read lease: the file belongs to "
                                           "uid 65534 and the watcher has no CAP_LEASE)")
 

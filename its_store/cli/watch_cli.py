@@ -38,7 +38,7 @@ def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_sou
     service = out.STATE.service(workers)
     watcher = watcher_for(service, source, dest, options, settle=settle, remove_source=remove_source,
                           remove_after_settle=remove_after_settle, metrics_file=metrics_file, on_event=on_event,
-                          workers=workers or 4)
+                          workers=workers)  # None: adaptive up to MINIO_MAX_WORKERS when set, else 16
     try:
         code = serve(watcher)
     finally:

@@ -21,7 +21,9 @@ How it works (one scheduling thread owns all state; no locks on it):
   window, so a file heard again that is owed but not in the window is beyond it and comes in its turn.
   As the window empties it is refilled from the journal in the order files were first heard of.
   The queue of kernel events is bounded too (the event thread waits when it is full).
-- Complete files go to a small pool of upload threads. A file changed while being sent is sent again;
+- Complete files go to a pool of upload threads, oldest first, as many at once as the backlog needs up
+  to a ceiling, and at most MAX_BYTES of whole files in memory (watch_pace.py: --workers, else
+  MINIO_MAX_WORKERS, else 16); a finished upload wakes the loop. A file changed while being sent is sent again;
   with `remove_source` a file is deleted only when the server holds exactly what was read and the file
   was not modified since (watch_files.verify_upload, watch_source.remove_source_file), and only when the
   kernel said it was closed, unless `remove_after_settle` (run() refuses to start otherwise when leases
@@ -40,7 +42,7 @@ import queue
 import random
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,6 +57,7 @@ from its_store.sync import watch_source as S
 from its_store.sync.watch_events import run_events
 from its_store.sync.watch_feed import CHANGES_MAX, EventSink, Feed
 from its_store.sync.watch_journal import Journal, journal_dir
+from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
 from its_store.sync.watch_report import WatchFigures, write_metrics
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
@@ -74,7 +77,7 @@ class Watcher:
 
     def __init__(self, service: Any, root: Path, bucket: str, prefix: str = "", *, settle: float = 2.0,
                  remove_source: bool = False, accept: Callable[[str], bool] | None = None,
-                 upload_options: Any = None, workers: int = 4,
+                 upload_options: Any = None, workers: int | None = None, max_bytes: int = MAX_BYTES,
                  on_event: EventSink | None = None, metrics_file: Path | None = None,
                  state_dir: Path | None = None, tick: float = 0.05, backoff_cap: float = 30.0,
                  close_check: bool = True, first_pass: Callable[[], Any] | bool | None = True,
@@ -94,7 +97,10 @@ class Watcher:
         self.follow_symlinks = follow_symlinks
         self.lease = F.LeaseSupport("unknown", "not probed yet")  # run() probes the folder
         self.options = upload_options  # a sync.model.UploadOptions (None: the defaults)
-        self.workers = max(1, workers)
+        settings = service.settings
+        self.pace = Pace(ceiling_for(workers, settings), now=time.monotonic())
+        self.uploads = UploadQueue(self.pace, max_bytes=max_bytes, threshold=settings.multipart_threshold)
+        self.workers = self.pace.ceiling  # upload threads at most (the pool's size)
         self.feed = Feed(on_event)  # what the event and first-pass threads share with the loop (watch_feed.py)
         self.metrics_file = metrics_file
         self.backoff_cap = backoff_cap
@@ -106,13 +112,13 @@ class Watcher:
             accept = P.wanted(sync_options)
         self.accept = accept or (lambda rel: True)
         self._state: Any = None
-        state = Path(state_dir or service.settings.cache_dir)
-        self.journal = Journal(journal_dir(state, service.settings.endpoint, self.root, bucket, prefix))
+        state = Path(state_dir or settings.cache_dir)
+        self.journal = Journal(journal_dir(state, settings.endpoint, self.root, bucket, prefix))
         self.figures = WatchFigures()
         self._outcomes: queue.Queue[S.Outcome] = queue.Queue()
         self._pending: dict[str, _Pending] = {}
-        self._ready: deque[str] = deque()
-        self._inflight: set[str] = set()
+        self._ready = self.uploads.ready        # complete, waiting for an upload (changed by self.uploads)
+        self._inflight = self.uploads.in_flight  # being uploaded (changed by self.uploads)
         self._again: set[str] = set()
         self._sent: OrderedDict[str, F.Sig] = OrderedDict()
         self._refused: OrderedDict[str, None] = OrderedDict()  # names said once as not UTF-8
@@ -163,7 +169,8 @@ class Watcher:
         try:
             self.feed.emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
                        close_check=self.close_check, complete=self.lease.describe(self.settle),
-                       lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle)
+                       lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle,
+                       workers=self.workers)
             # kernel events -> self.feed (watch_events.py: survives names that are not UTF-8)
             watcher = threading.Thread(target=run_events, args=(self.feed, self.root), name="its-watch-events",
                                        daemon=True)
@@ -243,6 +250,8 @@ class Watcher:
             self.feed.emit("pass", ok=True, reason=path or None)
         elif kind in ("pass-retry", "pass-failed"):
             self.feed.emit("pass", ok=False, reason=path)
+        elif kind == "wake":  # an upload finished (Watcher._done): its outcome is drained this turn
+            pass
         elif kind == "error":
             self.feed.emit("failed", key="", reason=path, code="watch_error")
             self.stop("error")
@@ -342,7 +351,7 @@ class Watcher:
                 continue
             if self._complete(rel, item, now):
                 del self._pending[rel]
-                self._ready.append(rel)
+                self.uploads.add(rel, found[0], now)
                 if item.unleased:
                     self._settled[rel] = item.unleased
             else:
@@ -364,18 +373,18 @@ class Watcher:
         return now - item.changed_at >= self.settle
 
     def _dispatch(self, pool: ThreadPoolExecutor, now: float) -> None:
+        """Start the uploads the queue allows now (watch_pace.UploadQueue.take), oldest first."""
         if now < self._retry_at:
             return
-        limit = 1 if self._offline else self.workers
-        while self._ready and len(self._inflight) < limit:
-            rel = self._ready.popleft()
-            self._inflight.add(rel)
+        for rel in self.uploads.take(now, self._offline):
             # one upload (watch_source.send): an upload thread opens, reads, sends, verifies, removes
             future: Future[S.Outcome] = pool.submit(S.send, self, rel, self._settled.pop(rel, ""))
             future.add_done_callback(partial(self._done, rel))
 
     def _done(self, rel: str, future: Future[S.Outcome]) -> None:
+        """An upload thread finished: its outcome to the scheduling thread, which it wakes."""
         self._outcomes.put(S.result(future, rel))
+        self.feed.wake()
 
     def _drain_outcomes(self) -> None:
         while True:
@@ -383,7 +392,7 @@ class Watcher:
                 out = self._outcomes.get_nowait()
             except queue.Empty:
                 return
-            self._inflight.discard(out.rel)
+            self.uploads.done(out.rel, time.monotonic(), again=out.kind == "unreachable")
             getattr(self, "_on_" + out.kind)(out)
             if out.rel in self._again and out.kind != "unreachable":
                 self._again.discard(out.rel)
@@ -425,8 +434,7 @@ class Watcher:
         self.feed.emit("failed", key=self.prefix + out.rel, reason=out.reason, code=out.code)
 
     def _on_unreachable(self, out: S.Outcome) -> None:
-        self.figures.failed()
-        self._ready.appendleft(out.rel)
+        self.figures.failed()  # the file waits first in line again (self.uploads.done)
         if out.settled:
             self._settled[out.rel] = out.settled
         self._failures += 1

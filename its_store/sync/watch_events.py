@@ -32,6 +32,9 @@ CTIME_SLACK = 10.0  # seconds the catch-up scan looks back before the last batch
                     # timestamps (FAT: 2 s) and events that reach watchfiles late on a busy machine; a file
                     # heard again unchanged since it was sent costs one stat
 UNDECODABLE = "Unable to decode path"  # watchfiles' message for a name that is not UTF-8
+DEBOUNCE = 100      # ms: a batch is handed over once the kernel is quiet for 20 ms (`step`), and under a
+                    # steady stream (a camera's frames every 10 ms) at least every DEBOUNCE ms: every frame
+                    # waited up to that long before it was heard of (400 ms before issue 22)
 
 
 def undecodable(exc: BaseException) -> bool:
@@ -52,7 +55,7 @@ def run_events(feed: Feed, root: Path) -> None:
         while not feed.closed.is_set():
             delivered = False
             try:
-                for batch in watchfiles.watch(root, watch_filter=None, debounce=400, step=20,
+                for batch in watchfiles.watch(root, watch_filter=None, debounce=DEBOUNCE, step=20,
                                               stop_event=feed.closed, yield_on_timeout=True,
                                               rust_timeout=200, raise_interrupt=False, recursive=True):
                     now, delivered = time.time(), True

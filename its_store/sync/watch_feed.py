@@ -41,6 +41,14 @@ class Feed:
             except queue.Full:
                 continue
 
+    def wake(self) -> None:
+        """Wake the scheduling thread (an upload finished: it may start the next one now, not a tick
+        later). Never waits: when the queue is full the thread is busy anyway and drains outcomes soon."""
+        try:
+            self.changes.put_nowait(("wake", ""))
+        except queue.Full:
+            pass
+
     def emit(self, kind: str, **fields: Any) -> None:
         """One event to the sink: the model of that kind (watch_report.EVENTS), timed now."""
         self.on_event(event(kind, **fields))

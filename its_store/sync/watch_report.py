@@ -2,7 +2,7 @@
 
 Events are pydantic models (one class per kind, EVENTS; `--json` prints each one's model_dump) with
 `event` and `time` (UTC, ISO 8601, milliseconds) and, per kind:
-  started {folder, bucket, prefix, owed, close_check, complete, lease, lease_reason, settle}
+  started {folder, bucket, prefix, owed, close_check, complete, lease, lease_reason, settle, workers}
   uploaded {key, size, seconds, removed} · failed {key, reason, code} · vanished {key}
   kept {key, reason} (--remove-source did not delete) · skipped {key, reason} (a symbolic link not
   followed, not a regular file) · settling {key, seconds, reason} (no read lease for this file: it is
@@ -49,6 +49,7 @@ class Started(WatchEvent):
     lease: str
     lease_reason: str | None = None
     settle: float
+    workers: int | None = None  # uploads at once at most (the ceiling: --workers, MINIO_MAX_WORKERS or 16)
 
 
 class Uploaded(WatchEvent):
@@ -188,8 +189,9 @@ def format_line(event: WatchEvent) -> str:
         return f"{stamp} back online"
     if kind == "started":
         complete = event.get("complete") or ("closed" if event["close_check"] else "settled")
+        most = f", up to {event['workers']} uploads at once" if event.get("workers") else ""
         return (f"{stamp} watching {_safe(event['folder'])} -> s3://{event['bucket']}/{_safe(event['prefix'])} "
-                f"(owed {event['owed']}, complete = {_safe(complete)})")
+                f"(owed {event['owed']}, complete = {_safe(complete)}{most})")
     if kind == "settling":
         return (f"{stamp} settling {_safe(event['key'])} {event['seconds']:g}s "
                 f"(no read lease: {_safe(event['reason'])})")
