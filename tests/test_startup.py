@@ -48,7 +48,8 @@ def test_help_imports_no_pydantic_rich_or_other_commands():
     for args, modules in ((["--help"], set()), (["upload", "--help"], {"objects"}), (["ls", "-h"], {"objects"}),
                           (["bucket", "lifecycle", "set", "--help"],
                            {"bucket", "lifecycle", "encryption", "retention", "policy"}),
-                          (["model", "--help"], {"model", "model_admin"})):
+                          (["model", "--help"], {"model", "model_admin"}), ([], set()),
+                          (["bucket"], {"bucket", "lifecycle", "encryption", "retention", "policy"})):
         mods = _modules_after(args)
         assert not {m for m in mods if m.split(".")[0] in (*HEAVY, "rich")}, args
         assert _commands_in(mods) == modules, args
@@ -98,6 +99,17 @@ def test_help_without_global_options_is_the_same_help():
         long = subprocess.run([exe, "-q", *args, "--help"], capture_output=True, text=True, timeout=60, env=env)
         assert (short.returncode, short.stdout, short.stderr) == (long.returncode, long.stdout, long.stderr), args
         assert short.returncode == 0 and "Usage: its-store" in short.stdout
+
+
+def test_a_group_named_alone_shows_its_help_and_exits_2():
+    """click's no_args_is_help: `its-store`, `its-store bucket` print the help on stdout as it is and exit 2 (a
+    usage error without an error line: that line held the whole help, or nothing under the rich help)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "its-store")
+    for args in ([], ["bucket"], ["-q", "bucket"], ["model", "webhooks"]):
+        run = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+        assert (run.returncode, run.stderr) == (2, ""), (args, run)
+        assert run.stdout.startswith(f"Usage: its-store {' '.join(a for a in args if a != '-q')}".rstrip()), args
+        assert "Commands:" in run.stdout
 
 
 def test_package_import_is_lazy():

@@ -138,21 +138,26 @@ def _holder_callback() -> None:
 
 
 def _help_only(group: ItsGroup, argv: list[str], prog_name: str) -> int | None:
-    """Answer `its-store [GROUP...] COMMAND --help` (-h), nothing else on the line, as the command's help option
-    would, without processing the root's options first: Typer coerces each of them through a pydantic
-    TypeAdapter (~110 ms, most of an `ls --help`), and no global option can change a help. None: any other
-    line, which click runs as usual (an option or argument before the -h, an unknown name)."""
-    if not argv or argv[-1] not in HELP_NAMES or any(word.startswith("-") for word in argv[:-1]):
+    """Answer `its-store [GROUP...] [COMMAND] --help` (-h), and a group named with nothing after it (its
+    no_args_is_help: the help, exit 2), as click would, without processing the root's options first: Typer
+    coerces each of them through a pydantic TypeAdapter (~110 ms, most of an `ls --help`), and no global
+    option can change a help. None: any other line, which click runs as usual (an option or argument before
+    the -h, an unknown name)."""
+    asked = bool(argv) and argv[-1] in HELP_NAMES
+    path = argv[:-1] if asked else argv
+    if any(word.startswith("-") for word in path):
         return None
     cmd: Any = group
     ctx = group.context_class(group, info_name=prog_name, **group.context_settings)
-    for name in argv[:-1]:
+    for name in path:
         sub = cmd.get_command(ctx, name) if hasattr(cmd, "list_commands") else None
         if sub is None:
             return None
         cmd, ctx = sub, sub.context_class(sub, info_name=name, parent=ctx, **sub.context_settings)
+    if not asked and not (hasattr(cmd, "list_commands") and getattr(cmd, "no_args_is_help", False)):
+        return None
     typer.echo(cmd.get_help(ctx), color=ctx.color)
-    return 0
+    return 0 if asked else E.EXIT_USAGE
 
 
 def _script_request(group: ItsGroup, complete_var: str | None) -> int | None:
@@ -194,6 +199,9 @@ def _handle(exc: BaseException) -> int:
         out.error(local.code, local.message, local.hint)
         return local.exit_code
     if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
+        if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
+            typer.echo(exc.format_message())
+            return E.EXIT_USAGE
         out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
         return E.EXIT_USAGE
     pydantic = sys.modules.get("pydantic")
@@ -231,6 +239,12 @@ def _network(exc: OSError) -> bool:
     """An OSError of a connection (reset, timeout, name lookup, TLS): the s3 seam's to map, never a local
     file's; if one gets here, it is a bug to report, so it stays "unexpected"."""
     return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__module__ in ("socket", "ssl")
+
+
+def _is_help(exc: Any) -> bool:
+    """Whether click's usage error is its no-args-is-help, whose message is the help of its context."""
+    ctx = getattr(exc, "ctx", None)
+    return ctx is not None and exc.format_message() == ctx.get_help()
 
 
 def _usage_line(exc: Any) -> str:
