@@ -60,9 +60,8 @@ class ItsGroup(ItsGroupBase):
         run = partial(super().main, args=argv, prog_name=prog_name, complete_var=complete_var,
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         try:
-            rv = _help_only(self, argv, prog_name or PROG)
-            if rv is None:
-                rv = _script_request(self, complete_var)
+            instruction = os.environ.get(complete_var or COMPLETE_VAR)  # a completion protocol's request
+            rv = _script_request(self, instruction) if instruction else _help_only(self, argv, prog_name or PROG)
             if rv is None:
                 rv = run()
             code = rv if isinstance(rv, int) else 0
@@ -160,12 +159,11 @@ def _help_only(group: ItsGroup, argv: list[str], prog_name: str) -> int | None:
     return 0 if asked else E.EXIT_USAGE
 
 
-def _script_request(group: ItsGroup, complete_var: str | None) -> int | None:
+def _script_request(group: ItsGroup, instruction: str) -> int | None:
     """`_ITS_STORE_COMPLETE=source_SHELL its-store` (click's way to print a completion script): ours, from
     cli/completion/scripts.py. `complete_SHELL` comes from a script Typer once installed: Typer answers it
     (through this group's list_commands/get_command, our callbacks giving the names), with its shells
     registered here since the app has no Typer completion options (add_completion=False)."""
-    instruction = os.environ.get(complete_var or COMPLETE_VAR, "")
     if instruction.startswith("complete_"):
         from typer.completion import completion_init
         completion_init()
