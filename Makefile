@@ -52,10 +52,12 @@ bench: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
-# bash, zsh and fish scripts, and the command table of the fast completion path (its_store/cli/completion/_table.py),
-# from the app itself; tests/test_completion.py and tests/test_completion_fast.py check they are current
+# bash, zsh and fish completion scripts, generated from the app (its_store/cli/completion/scripts.py);
+# tests/test_completion.py checks they are current
 completions: venv
-	$(VENV)/bin/python -m its_store.cli.completion.generate completions
+	$(VENV)/bin/its-store completion show bash > completions/its-store.bash
+	$(VENV)/bin/its-store completion show zsh > completions/_its-store
+	$(VENV)/bin/its-store completion show fish > completions/its-store.fish
 
 # the CLI reference (docs/reference/cli/*.md) and the man pages (its_store/man/man1/*.1), from the app itself;
 # tests/test_cli_reference.py fails when the committed ones and the app disagree

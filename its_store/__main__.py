@@ -1,8 +1,8 @@
 """Entry point of `its-store` and `python -m its_store`.
 
-Two requests are answered before anything heavy is imported, because scripts and shells pay them on
-every call: shell completion (cli/completion/fast.py, from a generated command table; it hands back to the
-Typer app whatever it cannot answer exactly like it) and `--version`.
+Two requests are answered before anything heavy is imported, because shells and scripts pay them on every
+call: a completion script asking for names (`_ITS_STORE_COMPLETE=names`, cli/completion/complete.py: no
+Typer, click, rich or pydantic while its cache answers) and `--version`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import sys
 
 
 def main() -> None:
-    if any(name.endswith("_COMPLETE") for name in os.environ):  # maybe a completion request (TAB)
-        from its_store.cli.completion.fast import main as complete
-        code = complete()
-        if code is not None:
-            raise SystemExit(code)
+    if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name
+        from its_store.cli.completion.complete import main as names
+        raise SystemExit(names(sys.argv[1:]))
     args = sys.argv[1:]
     if args in (["--version"], ["-V"]):
         from its_store._version import __version__

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import markdown
 import typer
-from rich.markup import escape as rich_escape
 
 from its_store.cli import clitree, manpages, reference
 from its_store.cli.base import add_commands, new_group
@@ -95,13 +94,13 @@ STARTS = (".dot starts", "'quote starts", "# hash starts", "- dash starts", "+ p
 
 
 def _nasty_tree() -> clitree.Command:
-    app = typer.Typer(rich_markup_mode="rich")
+    app = typer.Typer(rich_markup_mode=None)  # as the real app: plain help, text as written
     group = new_group(help="The group.")
     app.add_typer(group, name="grp")
 
-    def odd(value: str = typer.Option("a|b", "--value", help=rich_escape(INLINE))) -> None:
+    def odd(value: str = typer.Option("a|b", "--value", help=INLINE)) -> None:
         pass
-    odd.__doc__ = "\n\n".join(rich_escape(text) for text in (INLINE, *STARTS)) + "\n\nExample: its-store grp odd"
+    odd.__doc__ = "\n\n".join((INLINE, *STARTS)) + "\n\nExample: its-store grp odd"
     add_commands(group, odd)
     return clitree.read_tree(typer.main.get_command(app))
 

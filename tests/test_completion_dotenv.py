@@ -14,14 +14,12 @@ EXE = os.path.join(os.path.dirname(sys.executable), "its-store")
 SECRET = "s3cret-of-the-test"
 
 
-def _tab(cwd: Path, cache: Path, line: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    """The console script answering bash's completion request for `line`, run in `cwd`."""
-    words = line.replace(":", " : ").split()
+def _tab(cwd: Path, cache: Path, word: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """The console script answering a completion script's request for the bucket names of `word`, run in
+    `cwd` (cli/completion/complete.py: `_ITS_STORE_COMPLETE=names its-store object WORD`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "_ITS_STORE"))}
-    env.update({"MINIO_CACHE_DIR": str(cache), "MINIO_SECRET_KEY": SECRET, "_ITS_STORE_COMPLETE": "complete_bash",
-                "COMP_WORDS": "\n".join(words), "COMP_CWORD": str(len(words) - 1), "COMP_LINE": line,
-                "COMP_POINT": str(len(line)), **extra})
-    return subprocess.run([EXE], env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+    env.update({"MINIO_CACHE_DIR": str(cache), "MINIO_SECRET_KEY": SECRET, "_ITS_STORE_COMPLETE": "names", **extra})
+    return subprocess.run([EXE, "object", word], env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 def test_dotenv_syntax_is_read_as_settings_read_it_and_the_environment_wins(tmp_path: Path):
@@ -33,15 +31,15 @@ def test_dotenv_syntax_is_read_as_settings_read_it_and_the_environment_wins(tmp_
         "MINIO_ENDPOINT=127.0.0.1:7  # the lab's server\n"
         "this line is not a setting\n"
         "export minio_access_key='from-dotenv'\n")
-    run = _tab(tmp_path, cache, "its-store ls s3://dot")
-    assert (run.returncode, run.stdout.split(), run.stderr) == (0, ["//dotenv-bucket/"], "")
-    run = _tab(tmp_path, cache, "its-store ls s3://env", MINIO_ENDPOINT="127.0.0.1:5")  # env over .env
-    assert (run.returncode, run.stdout.split(), run.stderr) == (0, ["//environment-bucket/"], "")
+    run = _tab(tmp_path, cache, "s3://dot")
+    assert (run.returncode, run.stdout.split(), run.stderr) == (0, ["s3://dotenv-bucket/"], "")
+    run = _tab(tmp_path, cache, "s3://env", MINIO_ENDPOINT="127.0.0.1:5")  # env over .env
+    assert (run.returncode, run.stdout.split(), run.stderr) == (0, ["s3://environment-bucket/"], "")
 
 
 def test_a_fifo_named_dotenv_never_blocks_a_tab(tmp_path: Path):
     cache = tmp_path / "cache"
     seed_completion_cache(cache, "127.0.0.1:7", "someone", SECRET, {"buckets": ["fifo-bucket"]})
     os.mkfifo(tmp_path / ".env")
-    run = _tab(tmp_path, cache, "its-store ls s3://fi", MINIO_ENDPOINT="127.0.0.1:7", MINIO_ACCESS_KEY="someone")
-    assert (run.returncode, run.stdout.split(), run.stderr) == (0, ["//fifo-bucket/"], "")
+    run = _tab(tmp_path, cache, "s3://fi", MINIO_ENDPOINT="127.0.0.1:7", MINIO_ACCESS_KEY="someone")
+    assert (run.returncode, run.stdout.split(), run.stderr) == (0, ["s3://fifo-bucket/"], "")

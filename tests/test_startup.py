@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,33 +42,74 @@ def test_version_imports_nothing_heavy():
     assert not {m for m in mods if m.split(".")[0] in HEAVY}
 
 
-def test_help_imports_no_client_or_models():
-    mods = _modules_after(["--help"])
-    assert not {m for m in mods if m.split(".")[0] in HEAVY}
-    # Typer >= 0.2x coerces subcommand parameters with pydantic's TypeAdapter, so pydantic itself is
-    # loaded there; our models and settings, the S3 client and the codecs must still not be.
-    ours = {"its_store.core.models", "its_store.core.settings", "its_store.service.storage", "its_store.s3.client"}
-    for command in ("upload", "ls", "get"):
-        mods = _modules_after([command, "--help"])
-        assert not {m for m in mods if m.split(".")[0] in HEAVY and not m.startswith("pydantic")}
-        assert not mods & ours
+def test_help_imports_no_pydantic_rich_or_other_commands():
+    """`--help` lists the commands from the table in cli/app.py, `CMD --help` imports CMD's modules only; neither
+    loads pydantic (Typer coerces the root's options with it: help does not process them) nor rich (plain help)."""
+    for args, modules in ((["--help"], set()), (["upload", "--help"], {"objects"}), (["ls", "-h"], {"objects"}),
+                          (["bucket", "lifecycle", "set", "--help"],
+                           {"bucket", "lifecycle", "encryption", "retention", "policy"}),
+                          (["model", "--help"], {"model", "model_admin"}), ([], set()),
+                          (["bucket"], {"bucket", "lifecycle", "encryption", "retention", "policy"})):
+        mods = _modules_after(args)
+        assert not {m for m in mods if m.split(".")[0] in (*HEAVY, "rich")}, args
+        assert _commands_in(mods) == modules, args
+
+
+def _commands_in(mods: set[str]) -> set[str]:
+    return {m.rsplit(".", 1)[1] for m in mods if m.startswith("its_store.cli.commands.")}
+
+
+@pytest.mark.parametrize("argv,modules", [
+    (["--endpoint", "h:1", "-q", "ls", "--help"], {"objects"}),
+    (["--json", "model", "list", "--help"], {"model", "model_admin"}),
+    (["--env-file", "ls", "bucket", "encryption", "show", "--help"],
+     {"bucket", "encryption", "lifecycle", "retention", "policy"}),
+    (["nonsense"], set()), ([], set()),
+])
+def test_a_command_imports_only_its_own_modules(argv, modules):
+    """Through click's own parsing (global options first, so no shortcut for help): the lazy group's
+    get_command imports the modules of the command named, and an unknown name imports none."""
+    assert _commands_in(_modules_after(argv)) == modules
 
 
 @pytest.mark.parametrize("args", [["--help"], ["upload", "--help"], ["bucket", "create", "--help"]])
 def test_help_shows_no_bool_metavar(args):
-    """Flags take no value: the help shows none for them (Typer's rich help printed `<bool>`, cli/base.py),
-    and still shows the type of options that take one."""
+    """Flags take no value: the help shows none for them, and shows the type of options that take one."""
     exe = os.path.join(os.path.dirname(sys.executable), "its-store")
     env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
     out = subprocess.run([exe, *args], capture_output=True, text=True, check=True, timeout=60, env=env).stdout
     assert "<bool>" not in out
-    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ --")}
+    rows = {word: line for line in out.splitlines() if line.startswith("  -")
+            for word in line.replace(",", " ").split()[:3] if word.startswith("--")}
     assert "--help" in rows and "<" not in rows["--help"]
     if args == ["--help"]:
         assert "<" not in rows["--json"] and "<" not in rows["--secure"]
-        assert "<str>" in rows["--endpoint"] and "<int range> [0<=x<=20]" in rows["--retries"]
+        assert "<str>" in rows["--endpoint"] and "<int range>" in rows["--retries"] and "[0<=x<=20]" in out
     if args[0] == "upload":
-        assert "<" not in rows["--recursive"] and "<int range> [1<=x<=256]" in rows["--workers"]
+        assert "<" not in rows["--recursive"] and "<int range>" in rows["--workers"] and "[1<=x<=256]" in out
+
+
+def test_help_without_global_options_is_the_same_help():
+    """`CMD --help` is answered without processing the global options (cli/app._help_only): the same text as
+    click's own route, taken when a global option comes first."""
+    exe = os.path.join(os.path.dirname(sys.executable), "its-store")
+    env = {**os.environ, "COLUMNS": "100"}
+    for args in (["ls"], ["bucket"], ["bucket", "lifecycle", "set"], ["model", "pull"], []):
+        short = subprocess.run([exe, *args, "--help"], capture_output=True, text=True, timeout=60, env=env)
+        long = subprocess.run([exe, "-q", *args, "--help"], capture_output=True, text=True, timeout=60, env=env)
+        assert (short.returncode, short.stdout, short.stderr) == (long.returncode, long.stdout, long.stderr), args
+        assert short.returncode == 0 and "Usage: its-store" in short.stdout
+
+
+def test_a_group_named_alone_shows_its_help_and_exits_2():
+    """click's no_args_is_help: `its-store`, `its-store bucket` print the help on stdout as it is and exit 2 (a
+    usage error without an error line: that line held the whole help, or nothing under the rich help)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "its-store")
+    for args in ([], ["bucket"], ["-q", "bucket"], ["model", "webhooks"]):
+        run = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+        assert (run.returncode, run.stderr) == (2, ""), (args, run)
+        assert run.stdout.startswith(f"Usage: its-store {' '.join(a for a in args if a != '-q')}".rstrip()), args
+        assert "Commands:" in run.stdout
 
 
 def test_package_import_is_lazy():
@@ -77,20 +119,21 @@ def test_package_import_is_lazy():
 
 
 def test_completion_imports_neither_typer_nor_the_client(tmp_path):
-    """A TAB with the answer in the completion cache: no Typer, click, rich, pydantic or minio."""
+    """A TAB on a name with the answer in the completion cache: no Typer, click, rich, pydantic or minio."""
     from helpers import seed_completion_cache
     # nothing listens on 127.0.0.1:9: the answer must come from the cache (filed for this identity)
     seed_completion_cache(tmp_path, "127.0.0.1:9", "minioadmin", "s3cret", {"buckets": ["its-video"]})
     env = {"MINIO_CACHE_DIR": str(tmp_path), "MINIO_ENDPOINT": "127.0.0.1:9", "MINIO_ACCESS_KEY": "minioadmin",
-           "MINIO_SECRET_KEY": "s3cret"}
-    for line in ("its-store ls s3://its-", "its-store bucket c", "its-store upload f --type "):
-        request = {"_ITS_STORE_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": line, "COLUMNS": "200"}
-        answer, mods = _modules_after_completion({**env, **request})
-        assert answer.startswith("_arguments") and ("its-video" in answer or "s3" not in line), answer
-        assert not {m for m in mods if m.split(".")[0] in ("typer", "click", "rich", *HEAVY)}, line
-        assert not mods & {"its_store.core.models", "its_store.core.settings", "its_store.service.storage",
-                           "its_store.cli.app"}
-
+           "MINIO_SECRET_KEY": "s3cret", "_ITS_STORE_COMPLETE": "names"}
+    code = ("import sys, json\nsys.argv = ['its-store', 'object', 's3://its-']\nfrom its_store.__main__ import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\nsys.stderr.write(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                          env={**os.environ, **env})
+    mods = set(json.loads(done.stderr))
+    assert done.stdout == "s3://its-video/\n"
+    assert not {m for m in mods if m.split(".")[0] in ("typer", "click", "rich", *HEAVY)}
+    assert not mods & {"its_store.core.models", "its_store.core.settings", "its_store.service.storage",
+                       "its_store.cli.app"}
 
 
 def _modules_of(info) -> set[str]:
@@ -104,29 +147,32 @@ def _modules_of(info) -> set[str]:
     return found
 
 
-def test_command_index_names_the_modules_of_every_command():
-    """cli.app.run builds only the named command's modules: the index must match the registrations."""
-    from its_store.cli.app import COMMAND_INDEX, COMMAND_MODULES, full_app
-    app = full_app()
-    found = {(info.name or info.callback.__name__).replace("_", "-"): _modules_of(info) & set(COMMAND_MODULES)
-             for info in [*app.registered_commands, *app.registered_groups]}  # (lifecycle, encryption join bucket)
-    assert {name: set(mods) for name, mods in COMMAND_INDEX.items()} == found
-    for mods in COMMAND_INDEX.values():  # registered in the full app's order
-        assert list(mods) == sorted(mods, key=COMMAND_MODULES.index)
+def test_command_table_declares_what_the_modules_register():
+    """cli/app.COMMANDS is a declaration: each command is registered by exactly the modules it names, no module
+    registers a command it does not declare (built here in a fresh process, every module once), and every module
+    under cli/commands/ is named (one left out would silently take its commands out of a group)."""
+    code = ("import json; import its_store.cli.app as a\n"
+            "for name in a.COMMANDS: a.command(name)\n"
+            "import sys; sys.path.insert(0, 'tests'); from test_startup import _modules_of\n"
+            "holder = a._HOLDER[0]\n"
+            "print(json.dumps({(i.name or i.callback.__name__).replace('_', '-'): sorted(_modules_of(i))\n"
+            "                  for i in [*holder.registered_commands, *holder.registered_groups]}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    registered = json.loads(done.stdout)
+    from its_store.cli import commands
+    from its_store.cli.app import COMMANDS
+    assert registered == {name: sorted(modules) for name, (modules, _) in COMMANDS.items()}
+    every = {path.stem for path in Path(commands.__file__).parent.glob("*.py") if path.stem != "__init__"}
+    assert {module for modules, _ in COMMANDS.values() for module in modules} == every  # none left out
 
 
-@pytest.mark.parametrize("argv,modules", [
-    (["--endpoint", "h:1", "-q", "ls", "s3://b"], {"objects"}),
-    (["--json", "model", "list"], {"model", "model_admin"}),
-    (["--env-file", "ls", "bucket", "encryption", "show", "b"],
-     {"bucket", "encryption", "lifecycle", "retention", "policy"}),
-    (["--help"], None), (["nonsense"], None), ([], None),
-])
-def test_run_builds_only_the_module_it_needs(argv, modules):
-    code = ("import sys, json; from its_store.cli import app as a; sys.path.insert(0, 'tests');"
-            "from test_startup import _modules_of; built = a.app_for(json.loads(sys.argv[1]));"
-            "print(json.dumps(None if a._FULL else sorted(set().union(*map(_modules_of, "
-            "built.registered_commands + built.registered_groups)))))")
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(argv)], capture_output=True, text=True, check=True)
-    got = json.loads(done.stdout)
-    assert got == (None if modules is None else sorted(modules))
+def test_command_table_short_helps_are_the_commands_own():
+    """`--help` lists the short help declared in COMMANDS: it must read as the command's own (the first sentence
+    of its docstring), cut by click at every width exactly as the command's would be."""
+    from typer.core import TyperCommand
+
+    from its_store.cli.app import COMMANDS, command
+    for name, (_, short) in COMMANDS.items():
+        real, declared = command(name), TyperCommand(name, help=short)
+        for limit in (30, 45, 64, 80, 114, 1000):
+            assert declared.get_short_help_str(limit) == real.get_short_help_str(limit), (name, limit)

@@ -1,28 +1,57 @@
-"""The root `its-store` app: global options, command registration, and the ONE place where errors
+"""The root `its-store` app: global options, the command table (COMMANDS), and the ONE place where errors
 become exit codes and one-line messages (ItsGroup.main), for the console script and CliRunner alike.
+
+The root group is lazy, through click's public Group API: list_commands() reads COMMANDS, get_command()
+imports the modules of the one command asked for (cli/commands/NAME.py register(app)). `its-store ls ...`
+imports objects.py only; `--help` lists the commands from COMMANDS and imports none of them. Everything that
+walks the tree (`typer.main.get_command(app)` with list_commands/get_command, or the group's `commands`
+mapping) still sees every command, built on first use.
+
+Help is click's plain help (rich_markup_mode=None): Typer's rich help imports rich's Markdown, Syntax and
+Traceback (markdown_it, pygments: ~110 ms), most of a `--help`.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from its_store._version import __version__
 from its_store.cli import output as out
-from its_store.cli.base import ItsGroupBase
-from its_store.cli.completion import fast, shells
+from its_store.cli.base import ItsCommand, ItsGroupBase
 from its_store.core import errors as E
 
-EPILOG = "Example: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"
+EPILOG = "\b\nExample: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"  # \\b: as written
+PROG = "its-store"
+COMPLETE_VAR = "_ITS_STORE_COMPLETE"  # click's and Typer's name for it; see cli/completion/
+HELP_NAMES = ("-h", "--help")
+CONTEXT: dict[str, Any] = {"help_option_names": list(HELP_NAMES), "max_content_width": 120}
 
 
 class ItsGroup(ItsGroupBase):
-    """Runs the command in non-standalone mode and maps every failure to (message, exit code)."""
+    """The root group: lazy commands, and every failure mapped to (message, exit code) in main()."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = Commands()  # type: ignore[assignment]  # click's public mapping, filled on use
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return command(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list of `--help`, drawn by Typer from the short helps declared in COMMANDS."""
+        listing = TyperGroup(name=self.name, commands=[ItsCommand(name, help=short)
+                                                       for name, (_, short) in COMMANDS.items()])
+        listing.format_commands(ctx, formatter)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
@@ -31,7 +60,10 @@ class ItsGroup(ItsGroupBase):
         run = partial(super().main, args=argv, prog_name=prog_name, complete_var=complete_var,
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         try:
-            rv = _run_completing(self, run, prog_name, complete_var)
+            instruction = os.environ.get(complete_var or COMPLETE_VAR)  # a completion protocol's request
+            rv = _script_request(self, instruction) if instruction else _help_only(self, argv, prog_name or PROG)
+            if rv is None:
+                rv = run()
             code = rv if isinstance(rv, int) else 0
         except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
             code = _handle(exc)
@@ -43,17 +75,106 @@ class ItsGroup(ItsGroupBase):
         return code
 
 
-def _run_completing(group: ItsGroup, run: Any, prog_name: str | None, complete_var: str | None) -> Any:
-    """run(), with our bash script and bash requests in Typer's completion (see completion/shells.py)."""
-    for param in group.params:
-        if param.name in shells.COMPLETION_OPTIONS and param.callback is not None \
-                and not isinstance(param.callback, partial):
-            param.callback = partial(shells.show_or_install, typer_callback=param.callback)
-    if complete_var is None:
-        complete_var = fast.complete_var(prog_name)
-    if os.environ.get(complete_var) not in ("source_bash", "complete_bash"):
-        return run()
-    return shells.bash(run, prog_name or fast.program_name(), complete_var)
+class Commands(Mapping[str, Any]):
+    """The root group's `commands`: the names of COMMANDS, each built on first access (see command())."""
+
+    def __getitem__(self, name: str) -> Any:
+        found = command(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+_HOLDER: list[typer.Typer] = []  # the app every command module registers into, once per process
+_REGISTERED: list[str] = []      # the modules registered into it
+_BUILT: dict[str, Any] = {}      # name -> its click command, built once
+
+
+def command(name: str) -> Any:
+    """The click command `name` (None when COMMANDS has no such name), built from its modules on first use.
+
+    Each module registers once per process (its groups are module-level Typer instances) into one holder app;
+    only the command asked for is built (Typer builds each registered function's parameters: objects.py's
+    six commands cost ~30 ms, one ~5 ms), by typer.main.get_command on an app holding just its registration."""
+    entry = COMMANDS.get(name)
+    if entry is None:
+        return None
+    if name not in _BUILT:
+        from importlib import import_module
+        if not _HOLDER:
+            _HOLDER.append(_plain_app())
+        for module in entry[0]:
+            if module not in _REGISTERED:
+                import_module(f"{__package__}.commands.{module}").register(_HOLDER[0])
+                _REGISTERED.append(module)
+        one = _plain_app()
+        one.registered_commands = [info for info in _HOLDER[0].registered_commands if _name_of(info) == name]
+        one.registered_groups = [info for info in _HOLDER[0].registered_groups if info.name == name]
+        _BUILT[name] = typer.main.get_command(one).commands.get(name)  # type: ignore[attr-defined]
+    return _BUILT[name]
+
+
+def _plain_app() -> typer.Typer:
+    """An app to register or build commands in: plain help, as the root's; a group even with one command."""
+    new = typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False)
+    new.callback()(_holder_callback)
+    return new
+
+
+def _name_of(info: Any) -> str:
+    """A registered command's name, as Typer derives it from the function when none is given."""
+    return str(info.name or info.callback.__name__.lower().replace("_", "-"))
+
+
+def _holder_callback() -> None:
+    """The callback of the apps commands are registered and built in (never run: only their commands are)."""
+
+
+def _help_only(group: ItsGroup, argv: list[str], prog_name: str) -> int | None:
+    """Answer `its-store [GROUP...] [COMMAND] --help` (-h), and a group named with nothing after it (its
+    no_args_is_help: the help, exit 2), as click would, without processing the root's options first: Typer
+    coerces each of them through a pydantic TypeAdapter (~110 ms, most of an `ls --help`), and no global
+    option can change a help. None: any other line, which click runs as usual (an option or argument before
+    the -h, an unknown name)."""
+    asked = bool(argv) and argv[-1] in HELP_NAMES
+    path = argv[:-1] if asked else argv
+    if any(word.startswith("-") for word in path):
+        return None
+    cmd: Any = group
+    ctx = group.context_class(group, info_name=prog_name, **group.context_settings)
+    for name in path:
+        sub = cmd.get_command(ctx, name) if hasattr(cmd, "list_commands") else None
+        if sub is None:
+            return None
+        cmd, ctx = sub, sub.context_class(sub, info_name=name, parent=ctx, **sub.context_settings)
+    if not asked and not (hasattr(cmd, "list_commands") and getattr(cmd, "no_args_is_help", False)):
+        return None
+    typer.echo(cmd.get_help(ctx), color=ctx.color)
+    return 0 if asked else E.EXIT_USAGE
+
+
+def _script_request(group: ItsGroup, instruction: str) -> int | None:
+    """`_ITS_STORE_COMPLETE=source_SHELL its-store` (click's way to print a completion script): ours, from
+    cli/completion/scripts.py. `complete_SHELL` comes from a script Typer once installed: Typer answers it
+    (through this group's list_commands/get_command, our callbacks giving the names), with its shells
+    registered here since the app has no Typer completion options (add_completion=False)."""
+    if instruction.startswith("complete_"):
+        from typer.completion import completion_init
+        completion_init()
+    if not instruction.startswith("source_"):
+        return None
+    from its_store.cli.completion.scripts import SHELLS, script, tree
+    shell = instruction.removeprefix("source_")
+    if shell not in SHELLS:
+        raise E.InvalidInputError(f"no completion script for {shell!r}", hint=f"one of: {', '.join(SHELLS)}")
+    typer.echo(script(shell, tree(group)))
+    return 0
 
 
 def _handle(exc: BaseException) -> int:
@@ -76,6 +197,9 @@ def _handle(exc: BaseException) -> int:
         out.error(local.code, local.message, local.hint)
         return local.exit_code
     if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
+        if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
+            typer.echo(exc.format_message())
+            return E.EXIT_USAGE
         out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
         return E.EXIT_USAGE
     pydantic = sys.modules.get("pydantic")
@@ -115,6 +239,12 @@ def _network(exc: OSError) -> bool:
     return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__module__ in ("socket", "ssl")
 
 
+def _is_help(exc: Any) -> bool:
+    """Whether click's usage error is its no-args-is-help, whose message is the help of its context."""
+    ctx = getattr(exc, "ctx", None)
+    return ctx is not None and exc.format_message() == ctx.get_help()
+
+
 def _usage_line(exc: Any) -> str:
     message = exc.format_message().replace("\n", " ").strip()
     ctx = getattr(exc, "ctx", None)
@@ -137,21 +267,28 @@ def _flush() -> None:
             pass
 
 
-def _new_app() -> typer.Typer:
-    """The root app with its global options and no commands yet."""
-    new = typer.Typer(
-        cls=ItsGroup, name="its-store", no_args_is_help=True, add_completion=True,
-        pretty_exceptions_enable=False, rich_markup_mode="rich",
-        help="Object storage for ITS camera frames and ML models, on MinIO or any S3-compatible server.",
-        epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]},
-    )
-    new.callback()(root)
-    return new
-
-
 def _version(value: bool) -> None:
     if value:
         out.lines([f"its-store {__version__}"])
+        raise typer.Exit(0)
+
+
+def _show_completion(ctx: typer.Context, value: bool) -> None:
+    """--show-completion: the completion script of the shell this runs in (`its-store completion show SHELL`
+    names one)."""
+    if value:
+        from its_store.cli.completion.scripts import detect_shell, script, tree
+        typer.echo(script(detect_shell(), tree(ctx.find_root().command)))
+        raise typer.Exit(0)
+
+
+def _install_completion(ctx: typer.Context, value: bool) -> None:
+    """--install-completion: install the script of the shell this runs in (cli/completion/scripts.install)."""
+    if value:
+        from its_store.cli.completion.scripts import detect_shell, install, tree
+        shell = detect_shell()
+        out.lines([f"{shell} completion installed in {install(shell, tree(ctx.find_root().command))}",
+                   "Completion will take effect once you restart the terminal"])
         raise typer.Exit(0)
 
 
@@ -174,6 +311,12 @@ def root(
              "beats MINIO_BWLIMIT).")] = None,
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    install_completion: Annotated[bool, typer.Option(
+        "--install-completion", callback=_install_completion, is_eager=True,
+        help="Install completion for the current shell (bash, zsh or fish).")] = False,
+    show_completion: Annotated[bool, typer.Option(
+        "--show-completion", callback=_show_completion, is_eager=True,
+        help="Show completion for the current shell, to copy it or customize the installation.")] = False,
 ) -> None:
     """Object storage for ITS camera frames and ML models, on MinIO or any S3-compatible server.
 
@@ -192,66 +335,53 @@ def root(
                        "verify_tls": False if no_verify_tls else None, "bwlimit": bwlimit}
 
 
-# Command modules under its_store/cli/commands/, each with register(app), which adds its commands to the
-# app (lifecycle and encryption add theirs to bucket's group). Add a module here to add commands.
-COMMAND_MODULES = ("objects", "admin", "bucket", "lifecycle", "tags", "versions", "model", "cache", "audit",
-                   "encryption", "sync", "transfer", "retention", "policy", "verify", "model_admin", "remote")
-
-
-# The modules that register each top-level command and its subcommands, in COMMAND_MODULES order
-# (tests/test_startup.py checks this against what the modules really register).
-COMMAND_INDEX: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("upload", "get", "ls", "rm", "stat", "presign"), ("objects",)),
-    **dict.fromkeys(("health", "config", "init"), ("admin",)),
-    "stats": ("cache",), "cache": ("cache",), "restore": ("versions",), "tag": ("tags",),
-    "model": ("model", "model_admin"), "audit": ("audit",),
-    "bucket": ("bucket", "lifecycle", "encryption", "retention", "policy"),
-    "sync": ("sync",), **dict.fromkeys(("cp", "mv", "du"), ("transfer",)),
-    **dict.fromkeys(("retention", "legal-hold"), ("retention",)), "verify": ("verify",),
-    "remote": ("remote",),
+# The commands of `its-store`, in the order `--help` lists them: name -> (the modules under cli/commands/ whose
+# register(app) adds it and its subcommands, the short help `--help` shows). A command runs with only its own
+# modules imported (ItsGroup.get_command), and `--help` lists the commands from here without importing any.
+# tests/test_startup.py fails when a module registers a command this table does not declare, or a short help
+# here differs from the command's own (the first sentence of its docstring). Add a command: one line here.
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "upload": (("objects",), "Upload a file, a folder (--recursive) or stdin (-) to object storage."),
+    "get": (("objects",), "Download an object to a file, a folder, or stdout (-); a prefix with --recursive."),
+    "ls": (("objects",), "List buckets, or objects under a prefix, with filters."),
+    "rm": (("objects",), "Delete objects, or everything under a prefix with --recursive."),
+    "stat": (("objects",), "Show an object's size, ETag, type, content type, metadata, tags, codec and encryption."),
+    "presign": (("objects",), "Print a presigned URL that works without credentials until it expires (max 7 days)."),
+    "health": (("admin",), "Check that the endpoint answers, the credentials work and the configured buckets exist."),
+    "config": (("admin",), "Show the effective configuration (env, .env file and flags), secrets masked."),
+    "init": (("admin",), "Create the configured buckets (default, video, models, logs) that do not exist yet."),
+    "restore": (("versions",), "Make an older version of an object current again (server-side copy; nothing is "
+                               "deleted)."),
+    "stats": (("cache",), "Operation counts, success rate, cache hit rate and average speeds, kept between runs."),
+    "sync": (("sync",), "Make DEST like SRC: copy what is missing or differs (size and mtime by default), "
+                        "optionally delete what SRC lacks."),
+    "cp": (("transfer",), "Copy an object or file; s3 to s3 is a server-side copy keeping metadata and tags."),
+    "mv": (("transfer",), "Move: copy, verify the copy, then delete the source (a local file or an object)."),
+    "du": (("transfer",), "Bytes and object counts under a prefix; with --depth, per folder (each with everything "
+                          "below it)."),
+    "verify": (("verify",), "Re-read objects and check them against the SHA-256 recorded at upload (else an MD5 "
+                            "ETag)."),
+    "bucket": (("bucket", "lifecycle", "encryption", "retention", "policy"),
+               "Buckets: list, create, remove, inspect, configure."),
+    "tag": (("tags",), "Tags of objects and buckets: set, get, remove."),
+    "model": (("model", "model_admin"), "Model registry: versioned, verified ML artifacts in the models bucket."),
+    "cache": (("cache",), "The metadata cache (disk or Redis): statistics, clear; the model blob cache: prune."),
+    "audit": (("audit",), "The audit log of mutating operations: tail, ship."),
+    "retention": (("retention",), "Object retention (object lock): set, show."),
+    "legal-hold": (("retention",), "Legal hold (object lock): on, off, show."),
+    "completion": (("completion",), "Shell completion for bash, zsh and fish: show the script, install it."),
+    "remote": (("remote",), "Named remotes (endpoints): add, ls, show, rm, test."),
 }
-_VALUE_OPTIONS = {"--endpoint", "--region", "--retries", "--env-file"}  # global options taking a value
-_FULL: list[typer.Typer] = []
 
 
-def _register(target: typer.Typer, modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
-    from importlib import import_module
-    for name in modules:
-        import_module(f"{__package__}.commands.{name}").register(target)
-    return target
-
-
-def full_app() -> typer.Typer:
-    """The app with every command (built once per process)."""
-    if not _FULL:
-        _FULL.append(_register(_new_app()))
-    return _FULL[0]
-
-
-def __getattr__(name: str) -> Any:  # `from its_store.cli.app import app`: the full app, built on first use
-    if name == "app":
-        return full_app()
-    raise AttributeError(name)
-
-
-def app_for(argv: list[str]) -> typer.Typer:
-    """The app to run `argv` with: only the module of the command named, when there is one (Typer
-    builds a click command for every registered function on each run: ~35 ms for all of them); the
-    full app for top-level help, completion, unknown commands and anything unusual."""
-    if _FULL:
-        return _FULL[0]
-    words = iter(argv)
-    for word in words:
-        if word in _VALUE_OPTIONS:
-            next(words, None)
-        elif not word.startswith("-"):
-            modules = COMMAND_INDEX.get(word)
-            return _register(_new_app(), modules) if modules else full_app()
-        elif word in ("-h", "--help"):
-            break
-    return full_app()
+app = typer.Typer(
+    cls=ItsGroup, name=PROG, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None, help="Object storage for ITS camera frames and ML models, on MinIO or any S3-compatible "
+    "server.", epilog=EPILOG, context_settings=CONTEXT,
+)
+app.callback()(root)
 
 
 def run() -> None:
     """Console-script entry point."""
-    app_for(sys.argv[1:])()
+    app()

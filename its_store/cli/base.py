@@ -4,9 +4,9 @@ the one confirm().
 It imports nothing of cli's own modules at import time (confirm() reads output.py when called), so that
 app.py and every module under commands/ may import it (the import graph stays a tree: app -> commands -> base).
 
-The classes exist for one difference from Typer's: Typer 0.29's rich help prints every option's type,
-`<bool>` for flags too (its plain help prints none for them). A flag takes no value, so before the help
-is drawn each flag gets an empty metavar, which is what the rich help prints in the type column.
+Help is click's plain help (cli/app.py: rich_markup_mode=None). A help text is shown as written, rewrapped
+to the terminal by click; the `Example:` lines of a docstring are kept as they are (click's `\\b`), so that
+they can be copied whole.
 """
 
 from __future__ import annotations
@@ -14,31 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup, TyperOption
-
-
-def hide_flag_metavars(command: Any, ctx: Any) -> None:
-    """Give the flags of `command` (including --help and the completion options) an empty metavar."""
-    for param in command.get_params(ctx):
-        if isinstance(param, TyperOption) and (param.is_flag or param.count) and param.metavar is None:
-            param.metavar = ""
+from typer.core import TyperCommand, TyperGroup
 
 
 class ItsCommand(TyperCommand):
-    """A command whose help shows no `<bool>` on flags."""
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        hide_flag_metavars(self, ctx)
-        super().format_help(ctx, formatter)
+    """A command of ours (add_commands): Typer's, as it is."""
 
 
 class ItsGroupBase(TyperGroup):
-    """A group (`bucket`, `model`, ... and the root) whose help shows no `<bool>` on flags, and whose
-    commands' Ctrl-C reaches the one error mapping (cli/app.py) as an error saying so."""
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        hide_flag_metavars(self, ctx)
-        super().format_help(ctx, formatter)
+    """A group (`bucket`, `model`, ... and the root) whose commands' Ctrl-C reaches the one error mapping
+    (cli/app.py) as an error saying so."""
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; Ctrl-C becomes InterruptedError_ (exit 130, "interrupted" on stderr). Typer
@@ -63,7 +48,12 @@ def add_commands(group: typer.Typer, *functions: Any) -> None:
         lines = doc.strip().splitlines()
         examples = [line.strip() for line in lines if line.strip().startswith("Example:")]
         body = "\n".join(line for line in lines if not line.strip().startswith("Example:")).strip()
-        group.command(cls=ItsCommand, help=body, epilog="\n\n".join(examples) or None)(fn)
+        group.command(cls=ItsCommand, help=body, epilog=_verbatim(examples))(fn)
+
+
+def _verbatim(examples: list[str]) -> str | None:
+    """The epilog of `examples`, one a line, marked for click to print as written (never rewrapped)."""
+    return "\b\n" + "\n".join(examples) if examples else None
 
 
 def confirm(question: str, *, action: str, hint: str = "add --yes") -> None:

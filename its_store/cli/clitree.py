@@ -95,7 +95,7 @@ def _read(cmd: Any, ctx: Any) -> Command:
     return Command(
         path=tuple(ctx.command_path.split(" ")),
         usage=" ".join(cmd.get_usage(ctx).split()),
-        short=plain(cmd.short_help) if cmd.short_help else next(iter(paragraphs), "").lstrip("\b"),  # as Typer
+        short=cmd.short_help if cmd.short_help else next(iter(paragraphs), "").lstrip("\b"),  # as Typer
         paragraphs=paragraphs,
         params=params,
         examples=examples,
@@ -104,14 +104,6 @@ def _read(cmd: Any, ctx: Any) -> Command:
         else "",
         subcommands=tuple(subcommands),
     )
-
-
-def plain(text: str) -> str:
-    """What the terminal shows of a help text in Typer's rich markup mode: tags gone, `\\[` a bracket."""
-    if "[" not in text:
-        return text
-    from rich.text import Text
-    return Text.from_markup(text).plain
 
 
 def _paragraphs(help_text: str, *, deprecated: bool = False) -> tuple[str, ...]:
@@ -124,9 +116,9 @@ def _paragraphs(help_text: str, *, deprecated: bool = False) -> tuple[str, ...]:
         if not block.strip():
             continue
         if block.startswith("\b"):
-            found.append("\b" + plain(block[1:].strip("\n")))
+            found.append("\b" + block[1:].strip("\n"))
         else:
-            found.append(plain(" ".join(line.strip() for line in block.splitlines())))
+            found.append(" ".join(line.strip() for line in block.splitlines()))
     return tuple(found)
 
 
@@ -135,7 +127,7 @@ def _epilog(epilog: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     examples: list[str] = []
     notes: list[str] = []
     for block in _paragraphs(epilog or ""):
-        head, colon, rest = block.partition(":")
+        head, colon, rest = block.lstrip("\b").partition(":")  # `\b`: click prints the block unwrapped
         if colon and head.strip() in ("Example", "Examples"):
             examples.extend(line.strip() for line in rest.splitlines() if line.strip())
         else:
@@ -171,7 +163,7 @@ def _param(param: Any, ctx: Any) -> Param | None:
         names = _sorted_opts(param.opts)
         first = label.split(" / ", 1)[0].split("; ", 1)[0]
         type_ = " ".join(word for word in first.split(" ") if word.rstrip(",") not in param.opts)
-    return Param(kind=param.param_type_name, names=names, type=type_, help=plain(help_text), default=default,
+    return Param(kind=param.param_type_name, names=names, type=type_, help=help_text, default=default,
                  envvar=envvar, constraint=constraint, required=required or bool(param.required),
                  secondary=_sorted_opts(getattr(param, "secondary_opts", ())))
 

@@ -81,7 +81,7 @@ def register_cmd(
         "--variant", help="Add the files as this variant of the version (onnx, trt-sm89-trt10.3, ...); "
                           "an existing open version gains it.")] = None,
     dataset: Annotated[list[str] | None, typer.Option(
-        "--dataset", help="Training data, URI\\[@VERSION] (repeatable).")] = None,
+        "--dataset", help="Training data, URI[@VERSION] (repeatable).")] = None,
     parent: Annotated[list[str] | None, typer.Option(
         "--parent", help="Model it was derived from, NAME@VERSION; must exist (repeatable).")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Training run id (MLflow, W&B, CI job...).")] = None,

@@ -214,7 +214,7 @@ def _make_folder(path: Path) -> None:
 
 
 def ls(
-    target: Annotated[str | None, typer.Argument(help="s3://BUCKET\\[/PREFIX]; omitted: list buckets.",
+    target: Annotated[str | None, typer.Argument(help="s3://BUCKET[/PREFIX]; omitted: list buckets.",
                                                  autocompletion=complete_remote)] = None,
     recursive: Recursive = False,
     type_: Annotated[list[ObjectType] | None, typer.Option("--type", "-t", case_sensitive=False,

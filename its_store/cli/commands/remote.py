@@ -15,6 +15,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
+from its_store.cli.completion.complete import complete_remote_name
 from its_store.core.errors import EXIT_UNAVAILABLE, InvalidInputError
 
 if TYPE_CHECKING:
@@ -24,12 +25,13 @@ remote_app = new_group(no_args_is_help=True, help="Named remotes (endpoints): ad
                                                   "Use one as NAME:BUCKET/KEY wherever a location is taken.")
 
 Json = Annotated[bool, out.JsonOption]
-Name = Annotated[str, typer.Argument(help="The remote's name: lower-case letters, digits and '-'.")]
+NewName = Annotated[str, typer.Argument(help="The remote's name: lower-case letters, digits and '-'.")]
+Name = Annotated[str, typer.Argument(help="The remote's name.", autocompletion=complete_remote_name)]
 MAX_SECRET = 4096
 
 
 def add(
-    name: Name,
+    name: NewName,
     url: Annotated[str, typer.Argument(help="http(s)://HOST[:PORT] of the endpoint (no path).")],
     access_key: Annotated[str, typer.Option("--access-key", help="The access key id.")],
     secret_key_file: Annotated[Path | None, typer.Option(

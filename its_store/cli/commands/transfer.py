@@ -99,7 +99,7 @@ def mv(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, 
 
 
 def du(
-    target: Annotated[str, typer.Argument(help="s3://BUCKET\\[/PREFIX]", autocompletion=complete_remote)],
+    target: Annotated[str, typer.Argument(help="s3://BUCKET[/PREFIX]", autocompletion=complete_remote)],
     depth: Annotated[int, typer.Option("--depth", "-d", min=0, help="Also show folders this many levels down "
                                                                     "(0: the total only).")] = 0,
     versions: Annotated[bool, typer.Option("--versions", help="Count noncurrent versions and delete "

@@ -1,1 +1,1 @@
-"""Shell completion: the fast table-driven path, live s3:// suggestions, the shell scripts."""
+"""Shell completion: the generated bash, zsh and fish scripts (scripts.py), and the names they ask for (complete.py)."""

@@ -1,4 +1,11 @@
-"""Live completion of s3:// arguments: bucket names, and keys under the typed prefix.
+"""Live completion of names: buckets and keys (s3://), model refs, remotes; from a cache, else the server.
+
+The shell scripts (cli/completion/scripts.py) complete commands and options themselves and run
+`_ITS_STORE_COMPLETE=names its-store KIND INCOMPLETE [GLOBAL OPTION...]` only for the names of one KIND
+(KINDS: object, model, remote); main() answers it, one name a line, without importing Typer, click, rich,
+pydantic or minio while the cache answers. A new kind of name is one entry in KINDS, and one Typer
+autocompletion= callback (complete_remote() and the others) that names it, from which the scripts learn
+which arguments and options complete that kind.
 
 A completion runs on every TAB, so it must be quick and silent:
 - Answers come first from a small JSON cache (`<cache dir>/completion.json`, TTL_SECONDS), read
@@ -14,13 +21,10 @@ A completion runs on every TAB, so it must be quick and silent:
   answer is filed only when the real settings name the same identity as the cheap reading. When the
   server refuses the credentials (access denied, bad signature, unknown key), the identity's entries
   are dropped and nothing is offered, not even a stale answer.
-- Nothing is ever printed to the shell: every failure means "no suggestions".
+- Nothing is ever printed to the shell but names: every failure means "no suggestions".
 - A suggestion is one line, exact, or absent: a listed key or bucket with a control character (a newline
   would add made-up entries to the shell's list, an ESC would drive the terminal), a line or paragraph
   separator or a bidi control is dropped (_typable). It cannot be typed anyway; `ls` shows it escaped.
-- No Typer here: complete_remote()/complete_model_ref() are the Typer autocompletion= callbacks,
-  suggest_remote()/suggest_model_ref() the same answers for completion/fast.py, which parses the root
-  options (ROOT_PARAMS) itself.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import io
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,61 +58,23 @@ SCHEME = "s3://"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 # C0, DEL, C1, the line and paragraph separators, and the bidi controls: never in a suggestion
 _UNTYPABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# The root options a completion reads (Completer): the fast path passes these, parsed from the words.
+# The root options a completion reads (Completer), and the root option that sets each: the scripts pass the
+# global options typed before the command, and root_params() reads these from them.
 ROOT_PARAMS = ("endpoint", "region", "secure", "env_file")
+ROOT_OPTIONS = {"--endpoint": "endpoint", "--region": "region", "--env-file": "env_file"}
+SECURE_FLAGS = {"--secure": True, "--insecure": False}
+INSTRUCTION = "names"      # _ITS_STORE_COMPLETE=names: a script asks for names (main())
+PROBE = "\x00kind:"        # what a callback answers to scripts.py, which asks each parameter its kind
 
 
-def complete_remote(ctx: Any, incomplete: str) -> list[str]:
-    """autocompletion= callback of every s3:// argument: `s3://BUCKET/` then `s3://BUCKET/KEY...`.
-
-    `ctx` is the typer.Context (typed Any: this module is also the fast path's, which never imports typer).
-    """
-    return suggest_remote(_root_params(ctx), incomplete)
-
-
-def complete_model_ref(ctx: Any, incomplete: str) -> list[str]:
-    """autocompletion= callback of NAME[@REF] arguments: model names, then versions, aliases, latest."""
-    return suggest_model_ref(_root_params(ctx), incomplete)
-
-
-def suggest_remote(root_params: dict[str, Any], incomplete: str) -> list[str]:
-    """complete_remote() given the root options (ROOT_PARAMS) instead of a Typer context."""
-    return _quietly(_suggest, root_params, incomplete)
-
-
-def suggest_model_ref(root_params: dict[str, Any], incomplete: str) -> list[str]:
-    """complete_model_ref() given the root options (ROOT_PARAMS) instead of a Typer context."""
-    return _quietly(_suggest_model, root_params, incomplete)
-
-
-def _quietly(suggest: Any, root_params: dict[str, Any], incomplete: str) -> list[str]:
-    """Run a suggester with stderr swallowed: a completion offers nothing rather than print an error. The one
-    place every live suggestion passes (both completion paths, cache or server): only typable ones go out."""
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            found = suggest(Completer(root_params), incomplete)
-    except Exception:  # noqa: BLE001 - never an error in the user's shell
-        return []
-    return _typable(found)
-
-
-def _typable(values: list[str]) -> list[str]:
-    """`values` without those holding a character no shell line can carry as typed (see _UNTYPABLE)."""
-    return [value for value in values if isinstance(value, str) and not _UNTYPABLE.search(value)]
-
-
-def _root_params(ctx: Any) -> dict[str, Any]:
-    try:
-        return dict(ctx.find_root().params)
-    except AttributeError:
-        return {}
-
-
-def _suggest(completer: Completer, incomplete: str) -> list[str]:
+# ----------------------------------------------------------------------------- the kinds of name
+def _suggest_object(completer: Completer, incomplete: str) -> list[str]:
+    """`s3://BUCKET/`, then `s3://BUCKET/KEY...` one level under the typed prefix; and `NAME:` of remotes."""
     if not incomplete.startswith(SCHEME):
-        if not SCHEME.startswith(incomplete):  # a local path, or BUCKET/KEY without the scheme
-            return []
-        incomplete = SCHEME
+        remotes = [f"{name}:" for name in remote_names() if f"{name}:".startswith(incomplete)]
+        if not SCHEME.startswith(incomplete):  # a local path, BUCKET/KEY without the scheme, NAME:...
+            return remotes
+        return [f"{SCHEME}{name}/" for name in completer.buckets()] + remotes
     rest = incomplete[len(SCHEME):]
     if "/" not in rest:
         return [f"{SCHEME}{name}/" for name in completer.buckets() if name.startswith(rest)]
@@ -127,6 +94,110 @@ def _suggest_model(completer: Completer, incomplete: str) -> list[str]:
     versions = [key[len(name) + 1:-1] for key in completer.keys(bucket, f"{name}/") if key.endswith("/")]
     refs = ["latest", *_newest_first(versions), *completer.aliases(bucket, name)]
     return [f"{name}@{r}" for r in dict.fromkeys(refs) if r.startswith(ref)]
+
+
+def _suggest_remote(completer: Completer, incomplete: str) -> list[str]:
+    """The names of the configured remotes (`remote show NAME`)."""
+    return [name for name in remote_names() if name.startswith(incomplete)]
+
+
+def remote_names() -> list[str]:
+    """The names of the named remotes (remotes.toml and ITS_STORE_REMOTE_* variables): core/remotes.names(),
+    which needs no pydantic and never raises."""
+    from its_store.core.remotes import names
+    return names()
+
+
+# KIND -> suggester(completer, incomplete): the names a script may ask for. A new kind of name: one entry here
+# and one callback below (Typer's autocompletion=, which also tells scripts.py where the kind is completed).
+KINDS: dict[str, Callable[[Completer, str], list[str]]] = {
+    "object": _suggest_object,
+    "model": _suggest_model,
+    "remote": _suggest_remote,
+}
+
+
+# --------------------------------------------------------------- Typer's autocompletion= callbacks
+def complete_remote(ctx: Any, incomplete: str) -> list[str]:
+    """autocompletion= of every s3:// argument (kind `object`): `s3://BUCKET/` then `s3://BUCKET/KEY...`.
+
+    `ctx` is the typer.Context (typed Any: this module is also the scripts', which never import typer)."""
+    return _callback("object", ctx, incomplete)
+
+
+def complete_model_ref(ctx: Any, incomplete: str) -> list[str]:
+    """autocompletion= of NAME[@REF] arguments (kind `model`): model names, then versions, aliases, latest."""
+    return _callback("model", ctx, incomplete)
+
+
+def complete_remote_name(ctx: Any, incomplete: str) -> list[str]:
+    """autocompletion= of a remote's NAME (kind `remote`)."""
+    return _callback("remote", ctx, incomplete)
+
+
+def _callback(kind: str, ctx: Any, incomplete: str) -> list[str]:
+    """The names of `kind` for Typer's own completion; to scripts.py, which asks with PROBE in the context's
+    meta (click's public Context.meta), the kind itself."""
+    if getattr(ctx, "meta", {}).get(PROBE):
+        return [PROBE + kind]
+    try:
+        params = dict(ctx.find_root().params)
+    except AttributeError:
+        params = {}
+    return suggest(kind, params, incomplete)
+
+
+# ---------------------------------------------------------------------------- the scripts' request
+def main(argv: list[str]) -> int:
+    """`_ITS_STORE_COMPLETE=names its-store KIND INCOMPLETE [GLOBAL OPTION...]`: answer() one name a line. Exit
+    0 whatever happens (no answer is no names): a shell shows no error from a TAB."""
+    try:
+        sys.stdout.buffer.write("".join(f"{name}\n" for name in answer(argv)).encode("utf-8", "surrogateescape"))
+        sys.stdout.flush()
+    except (OSError, ValueError):  # the shell went away: nothing to say, nothing left to flush at exit
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def answer(argv: list[str]) -> list[str]:
+    """The names of KIND (argv[0]) that start with INCOMPLETE (argv[1]); argv[2:] are the global options typed
+    before the command, of which --endpoint, --region, --secure/--insecure and --env-file decide who asks."""
+    if len(argv) < 2 or argv[0] not in KINDS:
+        return []
+    incomplete = argv[1]
+    return [name for name in suggest(argv[0], root_params(argv[2:]), incomplete) if name.startswith(incomplete)]
+
+
+def root_params(words: list[str]) -> dict[str, Any]:
+    """ROOT_PARAMS from the global options typed before the command (`--endpoint H`, `--endpoint=H`, the
+    last one winning, as click reads them); the others, and their values, are passed over."""
+    params: dict[str, Any] = dict.fromkeys(ROOT_PARAMS)
+    rest = iter(words)
+    for word in rest:
+        name, eq, value = word.partition("=")
+        if name in ROOT_OPTIONS:
+            params[ROOT_OPTIONS[name]] = value if eq else next(rest, None)
+        elif word in SECURE_FLAGS:
+            params["secure"] = SECURE_FLAGS[word]
+    return params
+
+
+def suggest(kind: str, root_params: dict[str, Any], incomplete: str) -> list[str]:
+    """The names of `kind` for `incomplete`, given the root options (ROOT_PARAMS): the one place every live
+    suggestion passes (cache or server, script or Typer), with stderr swallowed (a completion offers nothing
+    rather than print an error) and only typable names let out."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            found = KINDS[kind](Completer(root_params), incomplete)
+    except Exception:  # noqa: BLE001 - never an error in the user's shell
+        return []
+    return _typable(found)
+
+
+def _typable(values: list[str]) -> list[str]:
+    """`values` without those holding a character no shell line can carry as typed (see _UNTYPABLE)."""
+    return [value for value in values if isinstance(value, str) and not _UNTYPABLE.search(value)]
 
 
 def _newest_first(versions: list[str]) -> list[str]:
