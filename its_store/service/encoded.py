@@ -51,7 +51,13 @@ from its_store.core import errors as E
 from its_store.core.files import atomic_target, io_error, read_full
 from its_store.core.units import read_uint
 from its_store.service import heads
-from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
+from its_store.transfer.download import (
+    ObjectHead,
+    download_to_file,
+    download_to_stream,
+    response_to_file,
+    stream_checked_by_server,
+)
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
 from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upload_stream
 
@@ -444,6 +450,8 @@ def download_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, vers
     head, meta, s3 = open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)
     plan = None if raw else _decoding(meta, f"s3://{bucket}/{key}")
     part_size = ctx.settings.part_size or None
+    if plan is not None and plan[0].name == "none" and stream_checked_by_server(head, part_size):
+        plan = None  # plain, and checked against the server's CRC32: its-sha256 is left to `verify`
     if plan is None:
         verified = download_to_stream(s3, head, out, part_size=part_size, workers=ctx.workers, progress=progress)
         return Fetched(head, head.size, verified, None)
