@@ -59,7 +59,7 @@ from its_store.transfer.download import (
     stream_checked_by_server,
 )
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
-from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upload_stream
+from its_store.transfer.upload import SHA256_HEADER, Prehash, PutResult, upload_file, upload_stream
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
@@ -104,6 +104,7 @@ class UploadPlan:
         if request.resume:
             self.choice = "none"  # resumable parts are byte ranges of the file itself
         self.headers = {**headers, **self.sse.headers()}
+        self.prehash = _prehash(ctx, request, source)  # before ctx.s3: its imports and pool overlap the hash
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         from its_store.service.ssecheck import SseCheck
@@ -121,6 +122,9 @@ class UploadPlan:
             if better is exc:
                 raise
             raise better from exc
+        finally:
+            if self.prehash is not None:
+                self.prehash.cancel()  # done already, unless the upload failed before it was needed
         from its_store.service.ssecheck import ensure_encrypted
         ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
         result.encryption = self.sse_check.seen
@@ -148,7 +152,10 @@ class UploadPlan:
         codec = self._codec(sample, size)
         if codec == "none" and self.sse.mode != "c":
             return self._plain(bucket, key, workers, progress, self.request)
-        digest_size, digest = file_sha256(path, src)
+        if self.prehash is not None and self.prehash.size == size:
+            digest_size, digest = size, self.prehash.result()
+        else:
+            digest_size, digest = file_sha256(path, src)
         meta = _codec_meta(codec, digest_size, digest)
         if codec == "none":  # SSE-C: the ETag is no MD5, our sha256 lets `get` verify
             return self._plain(bucket, key, workers, progress, self.request, meta)
@@ -207,7 +214,7 @@ class UploadPlan:
             result = upload_file(self.s3, bucket, key, Path(request.file_path), headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
-                                 source=self._opened())
+                                 source=self._opened(), prehash=self.prehash)
         elif request.data is not None:
             digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
             written = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
@@ -233,6 +240,21 @@ class UploadPlan:
         """Part size for a stream; sized for `size` plus worst-case codec overhead (<= 10,000 parts)."""
         requested = self.request.part_size or self.ctx.settings.part_size or None
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
+
+
+def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None) -> Prehash | None:
+    """The custody SHA-256 of a file large enough for a multipart upload, started now on a helper thread
+    (transfer/upload.Prehash): it must be known before the first request. Smaller files are hashed with
+    the bytes of their one PUT."""
+    if source is None or request.file_path is None:
+        return None
+    try:
+        size = os.fstat(source.fileno()).st_size
+    except OSError:
+        return None  # the upload reports it when it reads
+    if size < max(ctx.settings.multipart_threshold, 1):
+        return None
+    return Prehash(source.fileno(), size, Path(request.file_path))
 
 
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:
