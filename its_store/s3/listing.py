@@ -71,9 +71,8 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
     if start_after:
         query["key-marker" if versions else "start-after"] = start_after
     listed = Listed()
-    ahead: _Ahead | None = _Ahead(raw, bucket, place, query)
-    while ahead is not None:
-        data = ahead.result()
+    data = raw("GET", bucket, query=query, place=place).data  # most listings are one page: no thread for it
+    while True:
         with parsing(bucket, place, call):
             root = ET.fromstring(data)
             following = _next_query(root, query, versions)
@@ -86,6 +85,9 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
                 head = partial(stat, bucket, entry.key, version)
                 entry = entry._replace(garbled=keys.garbled(entry.key, head))
             yield entry
+        if ahead is None or following is None:
+            return
+        query, data = following, ahead.result()
 
 
 def parse_page(data: bytes, versions: bool) -> Page:
