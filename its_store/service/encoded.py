@@ -404,7 +404,7 @@ def _download_small(ctx: Context, request: DownloadRequest, target: Target,
         if head is None:
             return None
         try:
-            verified = response_to_file(resp, head, target, progress)
+            verified = response_to_file(resp, head, target, progress, custody=request.custody)
         except E.ServiceUnavailableError:
             return None
     return Fetched(head, head.size, verified, None)
@@ -447,13 +447,15 @@ def download_file(ctx: Context, request: DownloadRequest, target: Target, progre
     plan = None if request.raw else _decoding(meta, f"s3://{request.bucket}/{request.key}")
     if plan is None:
         verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
-                                    part_size=part_size, workers=workers, progress=progress)
+                                    part_size=part_size, workers=workers, progress=progress,
+                                    custody=request.custody)
         return Fetched(head, head.size, verified, None)
     codec, size, sha = plan
     if codec.name == "none" and sha and (size is None or size == head.size):  # plain, with its-sha256:
         head.sha256 = sha  # parallel ranges, then the sha256 read back before the rename
         verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
-                                    part_size=part_size, workers=workers, progress=progress)
+                                    part_size=part_size, workers=workers, progress=progress,
+                                    custody=request.custody)
         return Fetched(head, head.size, verified, None)
     with atomic_target(target) as fd:
         sink = VerifyingSink(lambda data: _write_all(fd, data, target), f"s3://{head.bucket}/{head.key}", size, sha)

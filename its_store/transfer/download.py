@@ -52,20 +52,21 @@ def expected(head: ObjectHead) -> Expected | None:
     return expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
 
 
-def checks(head: ObjectHead, whole: bool) -> tuple[Expected | None, bool]:
+def checks(head: ObjectHead, whole: bool, custody: bool = False) -> tuple[Expected | None, bool]:
     """What a download of `head` checks, the cheapest honest check first: (the checksum to compare the
     bytes with, whether to hash them with SHA-256 against head.sha256, the its-sha256 of a plain object).
 
     - A CRC32 the server keeps (it computed it from the bytes it received and refused them when ours
       differed) is checked at ~13 GB/s. With it the its-sha256 is not hashed again on a download (~1.3
       CPU-s per GiB with the read-back); `verify` checks the SHA-256 of the stored bytes against it
-      (custody). A composite CRC32 (CRC32 of the parts' CRC32s) is only checkable on ranges cut at the
-      parts: not when the whole object comes in one GET (`whole`).
+      (custody), and so does a download asked for with `custody` (a move, before it deletes the object).
+      A composite CRC32 (CRC32 of the parts' CRC32s) is only checkable on ranges cut at the parts: not
+      when the whole object comes in one GET (`whole`).
     - Without one, the its-sha256 (SHA-256, ~1.4 GB/s) is checked, and the MD5 ETag (~0.6 GB/s, weaker)
       is not computed as well.
     - Else the MD5 ETag where it is one; else nothing (`verified` false)."""
     want = expected(head)
-    sha = bool(head.sha256) and not _server_crc(want, whole)
+    sha = bool(head.sha256) and (custody or not _server_crc(want, whole))
     if sha and want is not None and want.needs_md5:
         want = None
     return want, sha
@@ -90,7 +91,7 @@ def _stream_part(head: ObjectHead, want: Expected | None, part_size: int | None)
 
 
 def download_to_file(s3: ObjectIO, head: ObjectHead, target: Target, *, threshold: int,
-                     part_size: int | None, workers: int, progress: ProgressFn = noop) -> bool:
+                     part_size: int | None, workers: int, progress: ProgressFn = noop, custody: bool = False) -> bool:
     """Download to `target` atomically (core/files.atomic_target: a TreeFile is written through its
     folder's descriptor). Returns True if the content was verified, by the cheapest honest check
     (`checks`): the server's CRC32, else `head.sha256` (the its-sha256 of a plain object, hashed as the
@@ -99,7 +100,7 @@ def download_to_file(s3: ObjectIO, head: ObjectHead, target: Target, *, threshol
     Ranges follow the upload's part size when the check is per part (composite CRC32, multipart MD5).
     """
     whole = head.size < max(threshold, 1) or head.size <= CHUNK
-    want, sha = checks(head, whole)
+    want, sha = checks(head, whole, custody)
     md5 = bool(want and want.needs_md5)
     follower = None
     sums: list[RangeSum]
@@ -212,7 +213,8 @@ def _sha_matches(head: ObjectHead, got: str) -> None:
                                                   "one uploaded (run `its-store verify`)")
 
 
-def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: ProgressFn = noop) -> bool:
+def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: ProgressFn = noop,
+                     custody: bool = False) -> bool:
     """Write a whole-object GET response to `target` atomically, verified like download_to_file.
     The response is closed on every path (its connection back in the pool), also when the temp file
     cannot even be created.
@@ -223,7 +225,7 @@ def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: Pro
     if resp.headers.get("content-length") is None:
         resp.close()
         raise E.ServiceUnavailableError(f"no Content-Length in the answer for s3://{head.bucket}/{head.key}")
-    want, hashing = checks(head, whole=True)
+    want, hashing = checks(head, whole=True, custody=custody)
     summer = _Summer(bool(want and want.needs_md5))
     sha = hashlib.sha256() if hashing else None
     with resp, atomic_target(target) as fd:
