@@ -91,11 +91,11 @@ def expected_for(size: int, etag: str, checksum: str | None, part_size: int | No
     (both describe the parts of the one upload); without our part size, the MD5 ETag is the only check
     left."""
     if checksum:
-        value, _, count = checksum.partition("-")
+        value, dash, count = checksum.partition("-")
         kind = (checksum_type or "").upper()
         multipart_etag = "-" in etag.strip('"')
         composite = bool(count) or kind == "COMPOSITE" or (multipart_etag and kind != "FULL_OBJECT")
-        if composite and not count and multipart_etag:
+        if composite and not dash and multipart_etag:  # no -N at all (a malformed one is no count)
             count = etag.strip('"').rpartition("-")[2]
         if not composite:
             return Expected("crc32", value)
