@@ -1,5 +1,6 @@
 """Chain of custody: every upload records the SHA-256 of its whole original content (its-sha256
-metadata), in the audit line and in the upload's answer, and `get` checks it."""
+metadata), in the audit line and in the upload's answer; `verify` checks it, and so does `get` where the
+server keeps no CRC32 of its own (with one, `get` checks that: transfer/download.checks, issue 22)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 
 from its_store.codec.compression import META_SHA256
 
-from conftest import one_line_error
 from helpers import random_bytes, write_file
 
 
@@ -71,20 +71,20 @@ def test_compressed_and_recursive_uploads_record_the_original_sha256(cli, servic
         (tmp_path / "d" / "sub" / "a.jpg").read_bytes()).hexdigest()
 
 
-def test_get_refuses_a_plain_body_that_does_not_match_its_sha256(cli, service, bucket, tmp_path: Path):
-    """A body replaced behind our back (fresh S3 checksums, our old its-sha256): `get` exits 4 and
-    writes nothing, both by the one-GET path for listed small objects and by the regular path."""
+def test_a_plain_body_replaced_behind_our_back_is_found_by_verify(cli, service, bucket, tmp_path: Path):
+    """A body replaced behind our back (fresh S3 checksums, our old its-sha256): `get` checks the bytes
+    against the server's CRC32 of what it stored, which they match (exit 0, by the one-GET path for listed
+    small objects and by the regular path); `verify` checks them against its-sha256 and exits 4."""
     good = random_bytes(5000, seed=6)
     cli("upload", "-", f"s3://{bucket}/x.bin", input=good)
     sha = _stored_sha(service, bucket, "x.bin")
     service.s3.put(bucket, "x.bin", random_bytes(5000, seed=7), {"x-amz-meta-" + META_SHA256: sha})
-    run = cli("get", f"s3://{bucket}/x.bin", "x.out")
-    assert run.exit_code == 4, run
-    assert "sha256 mismatch" in one_line_error(run)
-    assert not Path("x.out").exists()
+    run = cli("get", f"s3://{bucket}/x.bin", "x.out", "--json")
+    assert run.exit_code == 0 and run.json()["verified"] is True, run
     (tmp_path / "dl").mkdir()
-    run = cli("get", f"s3://{bucket}/", "dl", "-r")  # listed: one GET per small object
-    assert run.exit_code != 0 and not (tmp_path / "dl" / "x.bin").exists()
+    assert cli("get", f"s3://{bucket}/", "dl", "-r").exit_code == 0  # listed: one GET per small object
+    run = cli("verify", f"s3://{bucket}/x.bin")
+    assert run.exit_code == 4 and "sha256 expected" in run.stdout, run
 
 
 def test_get_of_an_object_from_another_tool_is_verified_by_etag_only(cli, service, bucket):
@@ -100,9 +100,10 @@ def test_sync_records_sha256_too(cli, service, bucket, tmp_path: Path):
     assert _stored_sha(service, bucket, "site/cam/f.jpg") == hashlib.sha256(src.read_bytes()).hexdigest()
 
 
-def test_get_of_a_large_replaced_body_is_refused_on_both_paths(cli, service, bucket, tmp_path: Path):
-    """Above the multipart threshold `get` downloads ranges in parallel and hashes them in order as
-    they land (transfer/download.py _ShaFollower); to stdout it hashes on the way."""
+def test_a_large_replaced_body_is_found_by_verify(cli, service, bucket, tmp_path: Path):
+    """Above the multipart threshold `get` downloads ranges in parallel, checked against the server's CRC32
+    (combined over the ranges; a composite one per part), to a file and to stdout alike; the its-sha256
+    that a replaced body still carries is `verify`'s to check (exit 4)."""
     src = write_file(tmp_path / "clip.bin", 12 * 1024 * 1024 + 5, seed=11)
     assert cli("upload", str(src), f"s3://{bucket}/clip.bin", "--compress", "none").exit_code == 0
     ok = cli("get", f"s3://{bucket}/clip.bin", "ok.bin", "--json")
@@ -111,7 +112,9 @@ def test_get_of_a_large_replaced_body_is_refused_on_both_paths(cli, service, buc
     body = bytearray(src.read_bytes())
     body[7 * 1024 * 1024] ^= 0x80  # in the second 8 MiB range
     service.s3.put(bucket, "clip.bin", bytes(body), {"x-amz-meta-" + META_SHA256: sha})
-    run = cli("get", f"s3://{bucket}/clip.bin", "bad.bin")
-    assert run.exit_code == 4 and "sha256 mismatch" in one_line_error(run), run
-    assert not Path("bad.bin").exists() and not [p for p in Path(".").iterdir() if p.name.endswith(".its-tmp")]
-    assert cli("get", f"s3://{bucket}/clip.bin", "-").exit_code == 4
+    run = cli("get", f"s3://{bucket}/clip.bin", "bad.bin", "--json")
+    assert run.exit_code == 0 and run.json()["verified"] is True, run
+    assert Path("bad.bin").read_bytes() == bytes(body)
+    assert cli("get", f"s3://{bucket}/clip.bin", "-").exit_code == 0
+    run = cli("verify", f"s3://{bucket}/clip.bin")
+    assert run.exit_code == 4 and "sha256 expected" in run.stdout, run

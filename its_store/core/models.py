@@ -199,6 +199,9 @@ class DownloadRequest(RequestModel):
     sse_c_key_file: Path | None = None     # the SSE-C key of an SSE-C object (else MINIO_SSE_C_KEY*)
     sse_c_key: bytes | None = Field(default=None, exclude=True, repr=False)
     size_hint: int | None = None           # size known from a listing: small objects take one GET, no HEAD
+    # Check a plain object's its-sha256 too where the server's CRC32 already verifies the bytes (by
+    # default that is left to `verify`): a move does, before it deletes the object.
+    custody: bool = False
     # A byte range (`get --range`): from `offset` (negative: that many bytes before the end, like
     # HTTP's `bytes=-N`), `length` bytes or None to the end. A partial download cannot be verified.
     offset: int = 0

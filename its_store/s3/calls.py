@@ -26,8 +26,8 @@ class Raw(Protocol):
     """S3Client._raw: one request minio has no public call for, signed and checked by minio."""
 
     def __call__(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
-                 headers: dict[str, str] | None = None,
-                 query: dict[str, str] | None = None) -> BaseHTTPResponse: ...
+                 headers: dict[str, str] | None = None, query: dict[str, str] | None = None,
+                 place: str | None = None) -> BaseHTTPResponse: ...
 
 
 class Head(Protocol):

@@ -5,7 +5,9 @@ our own small types (ObjectStat, Entry, Body, Headers), never minio's or urllib3
 calls for almost everything; it has none for the steps of a multipart upload run by our own thread
 pool, for listing or resuming those, or for a PUT with `If-None-Match: *`. Those go through `_raw`,
 the one function that calls minio's private `Minio._execute` (signing, region and error parsing stay
-minio's); tests/test_s3_adapter.py fails loudly if a minio upgrade changes it.
+minio's); tests/test_s3_adapter.py fails loudly if a minio upgrade changes it. So do object listings:
+minio has a call for them, but its parser cost ~60 µs a key; s3/listing.py sends the same requests
+and reads the pages itself.
 
 Over plain HTTP minio signs every body with its SHA-256; over TLS it sends UNSIGNED-PAYLOAD (with a
 Content-MD5), as aws-cli does. Uploads also send a CRC32 (x-amz-checksum-crc32) that the server
@@ -31,8 +33,9 @@ from its_store.s3 import keys
 from its_store.s3.copies import MIN_PART, ServerCopies
 from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
-from its_store.s3.errors import errors, failure_error, from_code, parsing, translate, where
+from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, Governance
+from its_store.s3.listing import Entry
 from its_store.s3.pool import build_pool
 
 if TYPE_CHECKING:
@@ -97,20 +100,6 @@ def _sse_of(headers: Mapping[str, str] | None) -> dict[str, str]:
 class BucketEntry(NamedTuple):
     name: str
     creation_date: datetime | None
-
-
-class Entry(NamedTuple):
-    """One listed object, version, delete marker or common prefix."""
-
-    key: str
-    size: int = 0
-    etag: str | None = None
-    last_modified: datetime | None = None
-    version_id: str | None = None
-    is_prefix: bool = False
-    is_latest: bool = True
-    is_delete_marker: bool = False
-    garbled: bool = False  # the server altered the name (s3/keys.garbled): it names no object
 
 
 class ObjectStat:
@@ -272,11 +261,14 @@ class S3Client:
         self._http.clear()
 
     def _raw(self, method: str, bucket: str, key: str | None = None, *, body: bytes | None = None,
-             headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> BaseHTTPResponse:
+             headers: dict[str, str] | None = None, query: dict[str, str] | None = None,
+             place: str | None = None) -> BaseHTTPResponse:
         """The ONE call of minio's private API (Minio._execute), for requests minio has no public call
-        for: multipart steps on our own pool, listing uploads and parts, conditional PUTs."""
+        for or whose answer we read ourselves: multipart steps on our own pool, listing objects (s3/listing.py),
+        uploads and parts, conditional PUTs. `place`: what an error names after the bucket (default `key`;
+        a listing names its prefix)."""
         keys.check_addressable(key)
-        with errors(bucket, key):
+        with errors(bucket, key if place is None else place):
             return self._minio._execute(method, bucket, key, body=body, headers=_minio_dict(headers),
                                         query_params=_minio_dict(query))
 
@@ -651,31 +643,15 @@ class S3Client:
 
     def list_objects(self, bucket: str, prefix: str = "", recursive: bool = True,
                      include_versions: bool = False, start_after: str | None = None) -> Iterator[Entry]:
-        """Objects (or all versions and delete markers) under `prefix`, in key order; with
-        recursive=False, common prefixes too (is_prefix). minio asks for URL-encoded names and decodes
+        """Objects (or all versions and delete markers) under `prefix`, in the server's order; with
+        recursive=False, common prefixes too (is_prefix). Listings ask for URL-encoded names and decode
         them, so any key comes back exactly; a name the server altered anyway is marked `garbled`. A
         listing that yields an entry twice pages in a loop: ServiceUnavailableError (answers.Listed). An
         entry no S3 object can be (an empty key, a negative size) is BadAnswerError: every command that lists
-        took it as is (`ls` showed "-5 B", `du` summed it, the HEAD of an empty key failed with no message)."""
-        from its_store.s3.answers import Listed, bad_answer
-        listed, call = Listed(), "ListObjectVersions" if include_versions else "ListObjectsV2"
-        with errors(bucket, prefix or None):
-            for obj in self._minio.list_objects(bucket_name=bucket, prefix=prefix or None, recursive=recursive,
-                                                include_version=include_versions, start_after=start_after):
-                if not obj.object_name or (obj.size or 0) < 0:
-                    raise bad_answer(call, "an entry with an empty key" if not obj.object_name else
-                                     f"an entry with a negative size ({obj.size})", where(bucket, prefix or None))
-                if "\ufffd" not in obj.object_name:  # a server's stand-in for bytes it could not list: several
-                    listed.add((obj.is_dir, obj.object_name, obj.version_id), call)  # keys may share it
-                if obj.is_dir:
-                    yield Entry(obj.object_name, is_prefix=True)
-                else:
-                    name, version = obj.object_name, obj.version_id if include_versions else None
-                    yield Entry(name, obj.size or 0, (obj.etag or "").strip('"') or None,
-                                obj.last_modified, obj.version_id, False,
-                                str(obj.is_latest).lower() == "true" if include_versions else True,
-                                bool(obj.is_delete_marker),
-                                keys.garbled(name, lambda: self.stat(bucket, name, version)))  # noqa: B023
+        took it as is (`ls` showed "-5 B", `du` summed it, the HEAD of an empty key failed with no message).
+        The pages are read by s3/listing.py (minio's parser cost ~60 µs a key), one page asked for ahead."""
+        from its_store.s3.listing import list_entries
+        return list_entries(self._raw, self.stat, bucket, prefix or "", recursive, include_versions, start_after)
 
     def remove(self, bucket: str, key: str, version_id: str | None = None) -> None:
         keys.check_addressable(key)

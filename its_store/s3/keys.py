@@ -8,9 +8,9 @@ A request names a key in one of two ways, and neither carries every key another 
   newline and carriage return, and a parser turns a carriage return into a newline. So a batch
   delete carries only `xml_safe` keys; the others go as one DELETE each (`delete_all`), and a batch
   the server refuses as a whole is retried key by key, so that one key never fails the others.
-  Listings ask for `encoding-type=url` (minio does, and decodes); a server that ignores it for a
-  listing writes U+FFFD for what XML cannot hold (SeaweedFS's version listing does): such a name is
-  `garbled`, and no delete is ever sent for it (it would "succeed" on a key that does not exist).
+  Listings ask for `encoding-type=url` (s3/listing.py, as minio did) and decode the names; a server
+  that ignores it for a listing writes U+FFFD for what XML cannot hold (SeaweedFS's version listing
+  does): such a name is `garbled`, and no delete is ever sent for it (it would "succeed" on a key that does not exist).
 """
 
 from __future__ import annotations

@@ -51,9 +51,15 @@ from its_store.core import errors as E
 from its_store.core.files import atomic_target, io_error, read_full
 from its_store.core.units import read_uint
 from its_store.service import heads
-from its_store.transfer.download import ObjectHead, download_to_file, download_to_stream, response_to_file
+from its_store.transfer.download import (
+    ObjectHead,
+    download_to_file,
+    download_to_stream,
+    response_to_file,
+    stream_checked_by_server,
+)
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
-from its_store.transfer.upload import SHA256_HEADER, PutResult, upload_file, upload_stream
+from its_store.transfer.upload import SHA256_HEADER, Prehash, PutResult, upload_file, upload_stream
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest, ObjectInfo, UploadRequest
@@ -98,6 +104,7 @@ class UploadPlan:
         if request.resume:
             self.choice = "none"  # resumable parts are byte ranges of the file itself
         self.headers = {**headers, **self.sse.headers()}
+        self.prehash = _prehash(ctx, request, source)  # before ctx.s3: its imports and pool overlap the hash
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         from its_store.service.ssecheck import SseCheck
@@ -115,6 +122,9 @@ class UploadPlan:
             if better is exc:
                 raise
             raise better from exc
+        finally:
+            if self.prehash is not None:
+                self.prehash.cancel()  # done already, unless the upload failed before it was needed
         from its_store.service.ssecheck import ensure_encrypted
         ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
         result.encryption = self.sse_check.seen
@@ -142,7 +152,10 @@ class UploadPlan:
         codec = self._codec(sample, size)
         if codec == "none" and self.sse.mode != "c":
             return self._plain(bucket, key, workers, progress, self.request)
-        digest_size, digest = file_sha256(path, src)
+        if self.prehash is not None and self.prehash.size == size:
+            digest_size, digest = size, self.prehash.result()
+        else:
+            digest_size, digest = file_sha256(path, src)
         meta = _codec_meta(codec, digest_size, digest)
         if codec == "none":  # SSE-C: the ETag is no MD5, our sha256 lets `get` verify
             return self._plain(bucket, key, workers, progress, self.request, meta)
@@ -201,7 +214,7 @@ class UploadPlan:
             result = upload_file(self.s3, bucket, key, Path(request.file_path), headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
-                                 source=self._opened())
+                                 source=self._opened(), prehash=self.prehash)
         elif request.data is not None:
             digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
             written = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
@@ -227,6 +240,21 @@ class UploadPlan:
         """Part size for a stream; sized for `size` plus worst-case codec overhead (<= 10,000 parts)."""
         requested = self.request.part_size or self.ctx.settings.part_size or None
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
+
+
+def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None) -> Prehash | None:
+    """The custody SHA-256 of a file large enough for a multipart upload, started now on a helper thread
+    (transfer/upload.Prehash): it must be known before the first request. Smaller files are hashed with
+    the bytes of their one PUT."""
+    if source is None or request.file_path is None:
+        return None
+    try:
+        size = os.fstat(source.fileno()).st_size
+    except OSError:
+        return None  # the upload reports it when it reads
+    if size < max(ctx.settings.multipart_threshold, 1):
+        return None
+    return Prehash(source.fileno(), size, Path(request.file_path))
 
 
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:
@@ -376,7 +404,7 @@ def _download_small(ctx: Context, request: DownloadRequest, target: Target,
         if head is None:
             return None
         try:
-            verified = response_to_file(resp, head, target, progress)
+            verified = response_to_file(resp, head, target, progress, custody=request.custody)
         except E.ServiceUnavailableError:
             return None
     return Fetched(head, head.size, verified, None)
@@ -419,13 +447,15 @@ def download_file(ctx: Context, request: DownloadRequest, target: Target, progre
     plan = None if request.raw else _decoding(meta, f"s3://{request.bucket}/{request.key}")
     if plan is None:
         verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
-                                    part_size=part_size, workers=workers, progress=progress)
+                                    part_size=part_size, workers=workers, progress=progress,
+                                    custody=request.custody)
         return Fetched(head, head.size, verified, None)
     codec, size, sha = plan
     if codec.name == "none" and sha and (size is None or size == head.size):  # plain, with its-sha256:
         head.sha256 = sha  # parallel ranges, then the sha256 read back before the rename
         verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
-                                    part_size=part_size, workers=workers, progress=progress)
+                                    part_size=part_size, workers=workers, progress=progress,
+                                    custody=request.custody)
         return Fetched(head, head.size, verified, None)
     with atomic_target(target) as fd:
         sink = VerifyingSink(lambda data: _write_all(fd, data, target), f"s3://{head.bucket}/{head.key}", size, sha)
@@ -444,6 +474,8 @@ def download_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, vers
     head, meta, s3 = open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)
     plan = None if raw else _decoding(meta, f"s3://{bucket}/{key}")
     part_size = ctx.settings.part_size or None
+    if plan is not None and plan[0].name == "none" and stream_checked_by_server(head, part_size):
+        plan = None  # plain, and checked against the server's CRC32: its-sha256 is left to `verify`
     if plan is None:
         verified = download_to_stream(s3, head, out, part_size=part_size, workers=ctx.workers, progress=progress)
         return Fetched(head, head.size, verified, None)

@@ -273,7 +273,7 @@ class Copier:
         if into is None and is_folder(target):  # type: ignore[arg-type]
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=Path(str(target)), size_hint=size,
-                                  workers=max(1, self.workers // 2), **self.options)
+                                  workers=max(1, self.workers // 2), custody=move, **self.options)
         resp = objects.download(self.ctx, request, into=into)
         item = BatchItem(source=str(src), dest=str(resp.file_path), size=resp.size, verified=resp.verified)
         if move:

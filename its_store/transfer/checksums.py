@@ -85,14 +85,18 @@ def expected_for(size: int, etag: str, checksum: str | None, part_size: int | No
     """Pick the cheapest check the server's answer allows, or None if nothing can be checked.
 
     `checksum_type` is x-amz-checksum-type: a COMPOSITE checksum is a CRC of the parts' CRCs, which
-    can only be checked when the part boundaries are known (our part size, and a `-N` part count);
+    can only be checked when the part boundaries are known (our part size, and a part count);
     some servers send it without the `-N` (moto's HEAD, without a type either: a multipart ETag then
-    means composite unless the type says FULL_OBJECT), and then the MD5 ETag is the only check left."""
+    means composite unless the type says FULL_OBJECT). The part count is then the multipart ETag's
+    (both describe the parts of the one upload); without our part size, the MD5 ETag is the only check
+    left."""
     if checksum:
-        value, _, count = checksum.partition("-")
+        value, dash, count = checksum.partition("-")
         kind = (checksum_type or "").upper()
         multipart_etag = "-" in etag.strip('"')
         composite = bool(count) or kind == "COMPOSITE" or (multipart_etag and kind != "FULL_OBJECT")
+        if composite and not dash and multipart_etag:  # no -N at all (a malformed one is no count)
+            count = etag.strip('"').rpartition("-")[2]
         if not composite:
             return Expected("crc32", value)
         if part_size and is_uint(count) and -(-size // part_size) == int(count):

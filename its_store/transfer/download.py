@@ -48,31 +48,71 @@ class ObjectHead:
 
 
 def expected(head: ObjectHead) -> Expected | None:
-    """The check a download of `head` will run (checksums.Expected), or None."""
+    """The checksum a download of `head` can be compared with (checksums.Expected), or None."""
     return expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
 
 
+def checks(head: ObjectHead, whole: bool, custody: bool = False) -> tuple[Expected | None, bool]:
+    """What a download of `head` checks, the cheapest honest check first: (the checksum to compare the
+    bytes with, whether to hash them with SHA-256 against head.sha256, the its-sha256 of a plain object).
+
+    - A CRC32 the server keeps (it computed it from the bytes it received and refused them when ours
+      differed) is checked at ~13 GB/s. With it the its-sha256 is not hashed again on a download (~1.3
+      CPU-s per GiB with the read-back); `verify` checks the SHA-256 of the stored bytes against it
+      (custody), and so does a download asked for with `custody` (a move, before it deletes the object).
+      A composite CRC32 (CRC32 of the parts' CRC32s) is only checkable on ranges cut at the parts: not
+      when the whole object comes in one GET (`whole`).
+    - Without one, the its-sha256 (SHA-256, ~1.4 GB/s) is checked, and the MD5 ETag (~0.6 GB/s, weaker)
+      is not computed as well.
+    - Else the MD5 ETag where it is one; else nothing (`verified` false)."""
+    want = expected(head)
+    sha = bool(head.sha256) and (custody or not _server_crc(want, whole))
+    if sha and want is not None and want.needs_md5:
+        want = None
+    return want, sha
+
+
+def _server_crc(want: Expected | None, whole: bool) -> bool:
+    """Whether `want` is a CRC32 the server keeps that these ranges can be checked against."""
+    return want is not None and (want.kind == "crc32" or (want.kind == "crc32-composite" and not whole))
+
+
+def stream_checked_by_server(head: ObjectHead, part_size: int | None) -> bool:
+    """Whether download_to_stream of `head` compares its bytes with a CRC32 the server keeps (then a plain
+    object's its-sha256 is left to `verify`, as for a file: `checks`)."""
+    want = expected(head)
+    return _server_crc(want, head.size <= _stream_part(head, want, part_size))
+
+
+def _stream_part(head: ObjectHead, want: Expected | None, part_size: int | None) -> int:
+    """The range size of a stream: the upload's parts when the check is per part."""
+    per_part = want is not None and want.parts > 0
+    return head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
+
+
 def download_to_file(s3: ObjectIO, head: ObjectHead, target: Target, *, threshold: int,
-                     part_size: int | None, workers: int, progress: ProgressFn = noop) -> bool:
+                     part_size: int | None, workers: int, progress: ProgressFn = noop, custody: bool = False) -> bool:
     """Download to `target` atomically (core/files.atomic_target: a TreeFile is written through its
-    folder's descriptor). Returns True if the content was verified (CRC32 or MD5, and
-    `head.sha256`, the its-sha256 of a plain object, read back from the temp file before the rename).
+    folder's descriptor). Returns True if the content was verified, by the cheapest honest check
+    (`checks`): the server's CRC32, else `head.sha256` (the its-sha256 of a plain object, hashed as the
+    ranges land, before the rename), else the MD5 ETag.
 
     Ranges follow the upload's part size when the check is per part (composite CRC32, multipart MD5).
     """
-    want = expected(head)
+    whole = head.size < max(threshold, 1) or head.size <= CHUNK
+    want, sha = checks(head, whole, custody)
     md5 = bool(want and want.needs_md5)
     follower = None
     sums: list[RangeSum]
     with atomic_target(target) as fd:
-        if head.size < max(threshold, 1) or head.size <= CHUNK:
+        if whole:
             sums = [_get_range(s3, head, fd, 0, head.size, progress, whole=True, md5=md5)]
         else:
             per_part = want is not None and want.parts > 0
             part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
             ranges = -(-head.size // part)
             sums = [RangeSum(0, 0)] * ranges
-            follower = _ShaFollower(fd, head, part, ranges) if head.sha256 else None
+            follower = _ShaFollower(fd, head, part, ranges) if sha else None
             try:
                 with bounded_pool(workers) as submit:
                     def fetch(i: int) -> None:
@@ -87,7 +127,7 @@ def download_to_file(s3: ObjectIO, head: ObjectHead, target: Target, *, threshol
                 if follower is not None:
                     follower.stop()
         verified = verify(want, sums, f"s3://{head.bucket}/{head.key}")
-        if head.sha256:
+        if sha:
             _check_sha256(fd, head, follower.digest() if follower is not None else None)
             verified = True
     return verified
@@ -173,7 +213,8 @@ def _sha_matches(head: ObjectHead, got: str) -> None:
                                                   "one uploaded (run `its-store verify`)")
 
 
-def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: ProgressFn = noop) -> bool:
+def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: ProgressFn = noop,
+                     custody: bool = False) -> bool:
     """Write a whole-object GET response to `target` atomically, verified like download_to_file.
     The response is closed on every path (its connection back in the pool), also when the temp file
     cannot even be created.
@@ -184,9 +225,9 @@ def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: Pro
     if resp.headers.get("content-length") is None:
         resp.close()
         raise E.ServiceUnavailableError(f"no Content-Length in the answer for s3://{head.bucket}/{head.key}")
-    want = expected(head)
+    want, hashing = checks(head, whole=True, custody=custody)
     summer = _Summer(bool(want and want.needs_md5))
-    sha = hashlib.sha256() if head.sha256 else None
+    sha = hashlib.sha256() if hashing else None
     with resp, atomic_target(target) as fd:
         pos = 0
         for chunk in body(resp, head, head.size):
@@ -309,8 +350,7 @@ def download_to_stream(s3: ObjectIO, head: ObjectHead, out: BinaryWriter, *, par
     """Write the object to `out` in order (large objects: ranged GETs with bounded read-ahead), hashing
     on the way. Returns True if verified; a mismatch raises IntegrityError after the bytes went out."""
     want = expected(head)
-    per_part = want is not None and want.parts > 0
-    part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
+    part = _stream_part(head, want, part_size)
     summer = _Summer(bool(want and want.needs_md5))
     if head.size <= part:
         with s3.get(head.bucket, head.key, version_id=head.version_id) as resp:
