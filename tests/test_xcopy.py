@@ -344,3 +344,34 @@ def test_is_cross(tmp_path: Path):
     assert not is_cross(ctx("127.0.0.1:9000"), ctx("127.0.0.1:9000"))
     assert is_cross(ctx("127.0.0.1:9000"), ctx("127.0.0.1:9001"))
     assert is_cross(ctx("127.0.0.1:9000"), ctx("127.0.0.1:9000", "other"))
+
+
+@pytest.fixture
+def rclone_tree(tmp_path: Path):
+    """`rclone serve s3` of this test's own over a folder of 10,000 small files (bucket `many`): made on
+    disk before the server starts, which is far cheaper than 10,000 PUTs."""
+    from servers import RcloneServer
+    server = RcloneServer(workdir=tmp_path / "rclone")
+    for i in range(10_000):
+        folder = tmp_path / "rclone" / "data" / "many" / f"cam{i % 20:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{i:05d}.txt").write_bytes(b"frame %05d\n" % i)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_ten_thousand_small_objects(rclone_tree, seaweed_dest, tmp_path: Path):
+    """cp -r of 10,000 small objects (ten listing pages) from `rclone serve s3` to SeaweedFS: all there, each
+    one GET and one PUT; then a sync of the same finds nothing to do."""
+    src = context_on(rclone_tree.endpoint, rclone_tree.access_key, rclone_tree.secret_key, tmp_path / "src")
+    db = unique("xd")
+    result = Copier(src, dest_owner=seaweed_dest).copy("s3://many/", f"s3://{db}/many/", recursive=True)
+    assert result.failed == 0 and result.succeeded == 10_000, result.errors[:3]
+    assert all(item.verified for item in result.objects)  # rclone gives MD5 ETags: each one checked
+    keys = listed(seaweed_dest, db)
+    assert len(keys) == 10_000 and keys[0] == "many/cam00/f00000.txt" and keys[-1] == "many/cam19/f09999.txt"
+    assert body(seaweed_dest, db, "many/cam07/f01227.txt") == b"frame 01227\n"
+    again = Sync(src, "s3://many/", f"s3://{db}/many/", SyncOptions(mode="size-only"), dest_owner=seaweed_dest).run()
+    assert again.ok and again.totals.unchanged == 10_000 and again.totals.copied == 0
+    src.close()

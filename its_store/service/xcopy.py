@@ -159,9 +159,9 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     writer = KeyedS3(dst.s3, sse.key) if sse.key is not None else dst.s3
     check = StreamCheck(stat, part, f"s3://{origin.bucket}/{origin.key}")
     plan = RelayPlan(bucket, key, headers, stat.size, part, opts.workers or dst.workers,
-                     _identity(src, origin, part, headers) if opts.resume else None)
+                     _identity(src, origin, part, headers) if (opts.resume and stat.size > part) else None)
     try:
-        done = relay(origin.reader(src), writer, plan, check, journal=dst.journal() if opts.resume else None,
+        done = relay(origin.reader(src), writer, plan, check, journal=dst.journal() if plan.identity else None,
                      progress=progress, first=origin.data if stat.size <= part else None)
     except E.ItsStoreError as exc:
         better = explain_write_error(exc, sse, f"s3://{bucket}/{key}", plain_http=not dst.settings.secure)
@@ -322,12 +322,13 @@ class _Origin:
                 encryption = describe(stat.metadata)
                 if "content-length" not in resp.headers or stat.size > small or encryption == "SSE-C":
                     return None
-                data = read_body(resp, stat.size, f"s3://{bucket}/{key}", 0)
+                data = bytearray(stat.size)
+                read_body(resp, memoryview(data), f"s3://{bucket}/{key}", 0)
         except E.ItsStoreError:
             return None
         finally:
             BUDGET.release(share)
-        return cls(bucket, key, stat, encryption, _source_tags(ctx, bucket, key, stat), {}, data)
+        return cls(bucket, key, stat, encryption, _source_tags(ctx, bucket, key, stat), {}, bytes(data))
 
     def reader(self, ctx: Context) -> Reader:
         from its_store.transfer.relay import range_reader

@@ -127,7 +127,8 @@ class Copier:
         with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
             jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
                 else self._single_job(src, dst, move)
-            run_jobs(self.workers, _reported(jobs, str(src)), result, self.ctx.cache)
+            cache = self.dst_ctx.cache if (self.cross and dst.remote) else self.ctx.cache  # where the writes are
+            run_jobs(self.workers, _reported(jobs, str(src)), result, cache)
         hidden = [item for item in result.objects if item.delete_marker]
         if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True
