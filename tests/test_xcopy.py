@@ -375,3 +375,132 @@ def test_ten_thousand_small_objects(rclone_tree, seaweed_dest, tmp_path: Path):
     again = Sync(src, "s3://many/", f"s3://{db}/many/", SyncOptions(mode="size-only"), dest_owner=seaweed_dest).run()
     assert again.ok and again.totals.unchanged == 10_000 and again.totals.copied == 0
     src.close()
+
+
+SPARSE = {"5GiB+1": (5 * 1024 ** 3 + 1, None, 641), "15MiB+1": (3 * T + 1, T, 4)}  # size, part size asked, parts
+
+
+@pytest.fixture
+def sparse_source(tmp_path: Path):
+    """`rclone serve s3` of this test's own over sparse files (zeros, then one byte 0x01) of the sizes in
+    SPARSE: made in no time, read from holes; `--etag-hash ""` so that rclone does not read a file whole
+    for its MD5 before it answers."""
+    from servers import RcloneServer
+
+    class Unhashed(RcloneServer):
+        def command(self) -> list[str]:
+            *head, data = super().command()
+            return [*head, "--etag-hash", "", data]
+
+    folder = tmp_path / "rclone" / "data" / "big"
+    folder.mkdir(parents=True)
+    for name, (size, _, _) in SPARSE.items():
+        with open(folder / name, "wb") as fh:
+            fh.truncate(size - 1)
+            fh.seek(size - 1)
+            fh.write(b"\x01")
+    server = Unhashed(workdir=tmp_path / "rclone").start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("name", list(SPARSE))
+def test_part_arithmetic_on_a_real_server(sparse_source, seaweed_dest, tmp_path: Path, name: str):
+    """The part arithmetic on a real server, once past S3's 5 GiB single-request limit (641 parts of 8 MiB,
+    the last of one byte): every part in its place, none lost or doubled, as the destination's composite
+    CRC32 of the parts proves against the one these bytes make. Not a speed test (bench/xcopy_bench.py)."""
+    import base64
+    import zlib
+    size, asked, count = SPARSE[name]
+    src = context_on(sparse_source.endpoint, sparse_source.access_key, sparse_source.secret_key, tmp_path / "src")
+    db = unique("xd")
+    copied = copy_object(src, "big", name, seaweed_dest, db, name, CrossOptions(part_size=asked))
+    part = asked or 8 * MiB
+    assert copied.size == size and copied.parts == count and copied.etag.endswith(f"-{count}")
+    assert size - (count - 1) * part == 1  # the last part: one byte
+    stat = seaweed_dest.s3.stat(db, name)
+    assert stat.size == size and stat.metadata["x-amz-meta-its-part-size"] == str(part)
+    crcs = [zlib.crc32(bytes(part))] * (count - 1) + [zlib.crc32(b"\x01")]
+    composite = base64.b64encode(zlib.crc32(b"".join(c.to_bytes(4, "big") for c in crcs)).to_bytes(4, "big"))
+    assert stat.metadata["x-amz-checksum-crc32"].partition("-")[0] == composite.decode()
+    with seaweed_dest.s3.get(db, name, offset=size - 2) as tail:
+        assert tail.read() == b"\x00\x01"
+    assert seaweed_dest.s3.list_multipart_uploads(db) == []
+    seaweed_dest.s3.remove(db, name)
+    src.close()
+
+
+def _port(endpoint: str) -> int:
+    return int(endpoint.rsplit(":", 1)[1])
+
+
+def test_tags_are_read_only_where_the_source_counts_some(src, s3_server, seaweed_dest, tmp_path: Path):
+    """One GET ?tagging for the tagged object, none for the other (x-amz-tagging-count): an untagged object
+    costs one GET and one PUT."""
+    sb, db = unique("xs"), unique("xd")
+    src.s3.make_bucket(sb)
+    put(src, sb, "tagged.jpg", b"a" * 100, tags={"site": "a7"})
+    put(src, sb, "plain.jpg", b"b" * 100)
+    proxy = FaultProxy(_port(s3_server.endpoint), record=True).start()
+    via = context_on(proxy.endpoint, s3_server.access_key, s3_server.secret_key, tmp_path / "via")
+    try:
+        result = Copier(via, dest_owner=seaweed_dest).copy(f"s3://{sb}/", f"s3://{db}/", recursive=True)
+    finally:
+        proxy.stop()
+        via.close()
+    assert result.succeeded == 2 and result.failed == 0
+    tag_reads = proxy.requests_to("GET", lambda s: "tagging" in s.query)
+    assert [s.path for s in tag_reads] == [f"/{sb}/tagged.jpg"]
+    assert len(proxy.requests_to("GET", lambda s: s.path == f"/{sb}/plain.jpg")) == 1
+    assert proxy.requests_to("HEAD", lambda s: s.path.endswith(".jpg")) == []  # the listing's size: no HEAD
+    assert seaweed_dest.s3.get_tags(db, "tagged.jpg") == {"site": "a7"}
+    assert seaweed_dest.s3.get_tags(db, "plain.jpg") == {}
+
+
+def test_source_connections_broken_mid_body_are_read_again(src, s3_server, seaweed_dest, tmp_path: Path):
+    sb, db = unique("xs"), unique("xd")
+    src.s3.make_bucket(sb)
+    data = random_bytes(3 * T + 11, 12)
+    put(src, sb, "clip.mp4", data)
+    proxy = FaultProxy(_port(s3_server.endpoint), reset_rate=0.5, seed=3).start()
+    via = context_on(proxy.endpoint, s3_server.access_key, s3_server.secret_key, tmp_path / "via", max_retries=8)
+    try:
+        copied = copy_object(via, sb, "clip.mp4", seaweed_dest, db, "clip.mp4", CrossOptions(part_size=T))
+    finally:
+        proxy.stop()
+        via.close()
+    assert proxy.counters.resets >= 1, proxy.counters
+    assert copied.parts == 4 and copied.verified_by == "sha256"
+    assert body(seaweed_dest, db, "clip.mp4") == data
+
+
+def test_many_large_copies_share_one_small_budget(src, seaweed_dest, monkeypatch):
+    """Three relays of three parts each at once, with a process budget of two parts: they take turns and
+    all finish (each takes its parts' shares in part order, so none waits for a share held by a part that
+    waits for it)."""
+    from its_store.transfer import upload
+    monkeypatch.setattr(upload.BUDGET, "capacity", 2 * T)
+    sb, db = unique("xs"), unique("xd")
+    src.s3.make_bucket(sb)
+    blobs = {f"o{i}.bin": random_bytes(2 * T + 100 + i, 20 + i) for i in range(3)}
+    for name, data in blobs.items():
+        put(src, sb, name, data)
+    done: dict[str, Any] = {}
+
+    def one(name: str) -> None:
+        try:
+            done[name] = copy_object(src, sb, name, seaweed_dest, db, name, CrossOptions(part_size=T, workers=3))
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            done[name] = exc
+
+    threads = [threading.Thread(target=one, args=(name,), daemon=True) for name in blobs]
+    for thread in threads:
+        thread.start()
+    import time
+    deadline = time.monotonic() + 120  # a safety net against a deadlock, not a timing
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert sorted(done) == sorted(blobs) and all(getattr(r, "parts", 0) == 3 for r in done.values()), done
+    assert upload.BUDGET.used == 0
+    for name, data in blobs.items():
+        assert body(seaweed_dest, db, name) == data
