@@ -1,4 +1,5 @@
-"""cp and mv between locations: s3 -> s3 (server-side copy), local -> s3 (upload), s3 -> local (download).
+"""cp and mv between locations: s3 -> s3 (server-side copy), local -> s3 (upload), s3 -> local (download),
+and s3 -> s3 between two endpoints (streamed through this process: service/xcopy.py).
 
 s3 -> s3 is a server-side copy: the bytes never leave the server. Up to `copy_threshold` (5 GiB, the
 CopyObject limit) one CopyObject keeps metadata and content type; tags are read from the source and
@@ -14,6 +15,8 @@ the folders below the one named, never following a folder swapped for a link mid
 
 mv = copy, verify, delete the source. Nothing is deleted whose copy was not verified:
 - s3 -> s3: a HEAD of the copy: same size, and the same ETag or the same its-sha256;
+- s3 -> s3 between endpoints: the bytes read matched the source's own checksum (its-sha256, else its
+  CRC32 or MD5 ETag) before the copy was completed, and a HEAD of the copy shows what its write answered;
 - local -> s3: the upload succeeded (the server checked each request's CRC32), a HEAD of the object
   shows the size and ETag the upload reported, and the file did not change (size, mtime) meanwhile;
   it is then removed by its name in the folder it was read from, only while that name still holds
@@ -91,8 +94,14 @@ class Copier:
 
     def __init__(self, owner: Context | HasContext, *, workers: int | None = None, copy_threshold: int = COPY_LIMIT,
                  copy_part_size: int | None = None, options: dict[str, Any] | None = None,
-                 follow_symlinks: bool = False) -> None:
+                 follow_symlinks: bool = False, dest_owner: Context | HasContext | None = None) -> None:
+        """`owner`: the source's context; `dest_owner`: the destination's when it is another endpoint (an
+        s3 -> s3 copy between two stores streams through this process, service/xcopy.py); a local source
+        is uploaded with `dest_owner`."""
+        from its_store.service.xcopy import is_cross
         self.ctx = as_context(owner)
+        self.dst_ctx = as_context(dest_owner) if dest_owner is not None else self.ctx
+        self.cross = is_cross(self.ctx, self.dst_ctx)
         self.follow_symlinks = follow_symlinks  # local sources: symbolic links are skipped (and said) unless set
         self.workers = workers or self.ctx.workers
         self.copy_threshold = min(copy_threshold, COPY_LIMIT)
@@ -107,6 +116,11 @@ class Copier:
         dst = dest if isinstance(dest, Location) else parse_location(dest)
         if not src.remote and not dst.remote:
             raise E.InvalidInputError("both locations are local", hint="one of them must be s3://BUCKET/...")
+        if not src.remote and self.dst_ctx is not self.ctx:  # an upload: the destination's context does it
+            return Copier(self.dst_ctx, workers=self.workers, copy_threshold=self.copy_threshold,
+                          copy_part_size=self.copy_part_size, options=self.options,
+                          follow_symlinks=self.follow_symlinks).copy(src, dst, recursive=recursive, move=move,
+                                                                     shard=shard)
         if shard is not None and not recursive:
             raise E.InvalidInputError("--shard splits a recursive copy; add -r")
         started = time.perf_counter()
@@ -116,7 +130,8 @@ class Copier:
         with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
             jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
                 else self._single_job(src, dst, move)
-            run_jobs(self.workers, _reported(jobs, str(src)), result, self.ctx.cache)
+            cache = self.dst_ctx.cache if (self.cross and dst.remote) else self.ctx.cache  # where the writes are
+            run_jobs(self.workers, _reported(jobs, str(src)), result, cache)
         hidden = [item for item in result.objects if item.delete_marker]
         if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True
@@ -153,8 +168,9 @@ class Copier:
             folder = dst.folder or dst.path.is_dir()  # type: ignore[union-attr]
             target = Location(path=Path(dst.path, name) if folder else dst.path)  # type: ignore[arg-type]
         if src.remote and target.remote:
-            self._not_itself(src, target)
-            ensure_bucket(self.ctx, str(target.bucket))
+            if not self.cross:
+                self._not_itself(src, target)
+            ensure_bucket(self.dst_ctx, str(target.bucket))
         elif target.remote:
             ensure_bucket(self.ctx, str(target.bucket))
         yield str(src), self._job(src, target, move, None)
@@ -166,10 +182,11 @@ class Copier:
         prefix = ""
         if dst.remote:
             prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
-            ensure_bucket(self.ctx, str(dst.bucket))
+            ensure_bucket(self.dst_ctx, str(dst.bucket))
         if src.remote:
             base = src.key if (not src.key or src.key.endswith("/")) else src.key + "/"
-            if dst.remote and src.bucket == dst.bucket and (prefix.startswith(base) or base.startswith(prefix)):
+            if dst.remote and not self.cross and src.bucket == dst.bucket and (
+                    prefix.startswith(base) or base.startswith(prefix)):
                 raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
             if not self.ctx.s3.bucket_exists(str(src.bucket)):
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
@@ -211,7 +228,7 @@ class Copier:
         def run() -> BatchItem:
             if tree is None:
                 return self._s3_to_s3(source, Location(bucket=dst.bucket, key=validate_key(join_key(prefix, rel))),
-                                      move)
+                                      move, size)
             return self._s3_to_local(source, tree.file(rel), move, size)  # no safe local name: skipped
         return run
 
@@ -230,7 +247,9 @@ class Copier:
         return lambda: self._s3_to_local(src, Path(dst.path), move, size)  # type: ignore[arg-type]
 
     # -- the three kinds of copy ------------------------------------------------------------------------
-    def _s3_to_s3(self, src: Location, dst: Location, move: bool) -> BatchItem:
+    def _s3_to_s3(self, src: Location, dst: Location, move: bool, size: int | None = None) -> BatchItem:
+        if self.cross:
+            return self._relay(src, dst, move, size)
         from its_store.service.copying import server_copy, verify_copy
         ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
         with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
@@ -242,6 +261,21 @@ class Copier:
         if move:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
             _deleted(item, objects.delete(ctx, sb, sk), head.size)
+        return item
+
+    def _relay(self, src: Location, dst: Location, move: bool, size: int | None) -> BatchItem:
+        """s3 -> s3 between two endpoints: streamed (service/xcopy.py), recorded on the destination; a move
+        deletes the source only once the copy is confirmed (xcopy.confirm_copy)."""
+        from its_store.service.xcopy import CrossOptions, confirm_copy, copy_object
+        sb, sk = str(src.bucket), src.key
+        options = CrossOptions.of({"workers": max(1, self.workers // 2), "part_size": self.copy_part_size,
+                                   **self.options})
+        copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size)
+        item = BatchItem(source=str(src), dest=str(dst), size=copied.size, etag=copied.etag,
+                         version_id=copied.version_id, verified=copied.verified_by is not None)
+        if move:
+            item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: source kept
+            _deleted(item, objects.delete(self.ctx, sb, sk), copied.size)
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:

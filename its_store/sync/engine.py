@@ -1,4 +1,5 @@
-"""Sync: make DEST like SRC (local -> s3, s3 -> local, s3 -> s3), the way rclone's march does it.
+"""Sync: make DEST like SRC (local -> s3, s3 -> local, s3 -> s3, also between two endpoints), the way
+rclone's march does it.
 
 Both listings are walked side by side in the same sorted order (walk.py) and each pair decided on
 its own (compare.py): only in SRC -> copy; in both -> copy if it differs; only in DEST -> a delete
@@ -10,6 +11,10 @@ allowed), and within --max-delete: a failed or partial listing never turns into 
 A failing item is reported and the rest goes on. Uploads go through service/objects.upload
 (stats, audit, codec, checksums once), downloads through objects.download (temp file + rename):
 an interrupted sync leaves nothing half-visible and a rerun sends only what is still missing.
+
+Between two endpoints (`dest_owner`: the destination's Context) the march, the comparison, the filters and
+the delete rules are the same; each side is listed, HEADed and remembered (state.py) on its own endpoint,
+and a copy streams through this process (service/xcopy.py) instead of being a server-side copy.
 """
 
 from __future__ import annotations
@@ -140,7 +145,8 @@ class Sync:
     (kind is the report list's name), e.g. for log lines or progress."""
 
     def __init__(self, owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None, *,
-                 on_item: Callable[[str, Item], None] | None = None) -> None:
+                 on_item: Callable[[str, Item], None] | None = None,
+                 dest_owner: Context | HasContext | None = None) -> None:
         self.ctx, self.options = as_context(owner), options or SyncOptions()
         if self.options.mode not in ("size+mtime", "checksum", "size-only"):
             raise E.InvalidInputError(f"unknown compare mode {self.options.mode!r}")
@@ -148,9 +154,15 @@ class Sync:
         if not self.src.remote and not self.dst.remote:
             raise E.InvalidInputError("both locations are local", hint="one of them must be s3://BUCKET/PREFIX/")
         self.kind = "copy" if (self.src.remote and self.dst.remote) else ("upload" if self.dst.remote else "download")
+        # `owner` is the source's context, `dest_owner` the destination's (an upload runs on the latter)
+        self.dst_ctx = as_context(dest_owner) if dest_owner is not None else self.ctx
+        if self.kind == "upload":
+            self.ctx = self.dst_ctx
+        from its_store.service.xcopy import is_cross
+        self.cross = self.kind == "copy" and is_cross(self.ctx, self.dst_ctx)
         self.src_prefix = _remote_prefix(self.src.key) if self.src.remote else ""
         self.dst_prefix = _remote_prefix(self.dst.key) if self.dst.remote else ""
-        if self.kind == "copy" and self.src.bucket == self.dst.bucket and (
+        if self.kind == "copy" and not self.cross and self.src.bucket == self.dst.bucket and (
                 self.src_prefix.startswith(self.dst_prefix) or self.dst_prefix.startswith(self.src_prefix)):
             raise E.InvalidInputError("source and destination overlap", hint="sync between disjoint prefixes")
         self.report = SyncReport(source=str(source), dest=str(dest), mode=self.options.mode,
@@ -174,10 +186,13 @@ class Sync:
             self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
                                    create=self.kind == "download")
         self.state = open_state(self.ctx, self.options.state)
-        for loc, prefix in ((self.src, self.src_prefix), (self.dst, self.dst_prefix)):
+        self.dst_state = open_state(self.dst_ctx, self.options.state) if self.cross else self.state
+        for loc, prefix, state in ((self.src, self.src_prefix, self.state),
+                                   (self.dst, self.dst_prefix, self.dst_state)):
             if loc.remote:
-                self.state.preload(str(loc.bucket), prefix)
+                state.preload(str(loc.bucket), prefix)
         self.heads = C.Heads(self.ctx, self.state)
+        self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
         src_walk, dst_walk = Walk(), Walk()
         workers = self.options.workers or self.ctx.workers
         pairs = self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False), src_walk)
@@ -193,8 +208,9 @@ class Sync:
             if self._tree is not None:
                 self._tree.close()
             self.state.close()
+            self.dst_state.close()
             self._deletes.close()
-            self.report.totals.heads = self.heads.count
+            self.report.totals.heads = self.heads.count + (self.dst_heads.count if self.cross else 0)
             self.report.duration_seconds = round(time.perf_counter() - started, 3)
         for name in ("copied", "skipped", "deleted", "failed"):
             getattr(self.report, name).sort(key=lambda i: i.path)
@@ -225,9 +241,9 @@ class Sync:
                 raise E.InvalidInputError(f"{root} is not a folder", hint="sync copies folders; use cp for one file")
         if self.dst.remote:
             if self.options.dry_run:
-                self._dst_missing = not self.ctx.s3.bucket_exists(str(self.dst.bucket))
+                self._dst_missing = not self.dst_ctx.s3.bucket_exists(str(self.dst.bucket))
             else:
-                ensure_bucket(self.ctx, str(self.dst.bucket))
+                ensure_bucket(self.dst_ctx, str(self.dst.bucket))
                 self._dst_missing = False
         else:
             root = Path(self.dst.path)  # type: ignore[arg-type]
@@ -244,7 +260,8 @@ class Sync:
             if not source and getattr(self, "_dst_missing", False):
                 return iter(())
             prefix = self.src_prefix if source else self.dst_prefix
-            return walk_remote(self.ctx, str(loc.bucket), prefix, walk, self.options.filter.prunes)
+            return walk_remote(self.ctx if source else self.dst_ctx, str(loc.bucket), prefix, walk,
+                               self.options.filter.prunes)
         root = Path(loc.path)
         if not source and not root.exists():
             return iter(())
@@ -378,7 +395,7 @@ class Sync:
                 self._unchanged()
                 return
             a = self.heads.known(str(self.src.bucket), s, mode == "checksum")
-            b = self.heads.known(str(self.dst.bucket), d, mode == "checksum")
+            b = self.dst_heads.known(str(self.dst.bucket), d, mode == "checksum")
             reason = C.copy_reason(mode, s, a, d, b)
             if reason is None:
                 self._unchanged()
@@ -435,6 +452,9 @@ class Sync:
         from its_store.service.lockcheck import LockCheck, lock_after_copy, require_bucket_lock
         from its_store.sync import copy
         key = self.dst_prefix + s.rel
+        if self.cross:
+            self._relay(s, key, reason, known)
+            return
         if not self.options.dry_run:
             require_bucket_lock(self.ctx, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
             result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
@@ -448,6 +468,23 @@ class Sync:
                 etag = copied.etag or ""
                 self.state.put(str(self.dst.bucket), key, Known(etag, known.stored_size, known.size, known.mtime,
                                                                 known.sha256, known.md5 and etag == known.etag))
+        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason))
+
+    def _relay(self, s: RemoteObject, key: str, reason: str, known: Known | None) -> None:
+        """A copy between endpoints (service/xcopy.py): streamed with its metadata, tags and the lock asked
+        for; the destination's state entry takes what the source's said (same content and metadata)."""
+        from its_store.service.xcopy import CrossOptions, copy_object
+        up = self.options.upload
+        known = known or self.heads.cached(str(self.src.bucket), s)
+        if not self.options.dry_run:
+            options = CrossOptions.of({"sse": up.sse, "sse_c_key_file": up.sse_c_key_file, "part_size": up.part_size,
+                                       **up.extra})
+            copied = copy_object(self.ctx, str(self.src.bucket), s.key, self.dst_ctx, str(self.dst.bucket), key,
+                                 options, size_hint=s.size)
+            if known is not None:
+                md5 = known.md5 and copied.etag == known.etag and copied.encryption not in ("SSE-C", "SSE-KMS")
+                self.dst_state.put(str(self.dst.bucket), key, Known(copied.etag, known.stored_size, known.size,
+                                                                    known.mtime, known.sha256, md5))
         self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason))
 
     # ------------------------------------------------------------------------------------- report
@@ -500,7 +537,7 @@ class Sync:
         if refusal is not None:
             self.report.delete_refused = refusal
             return
-        hide = self.dst.remote and leaves_delete_markers(self.ctx, str(self.dst.bucket))
+        hide = self.dst.remote and leaves_delete_markers(self.dst_ctx, str(self.dst.bucket))
         self.report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
             for rel, key, _, size in self._deletes:
@@ -520,13 +557,14 @@ class Sync:
         for chunk in self._deletes.chunks(1000):
             keys = [str(key) for _, key, _, _ in chunk]
             try:
-                failures = objects.remove_batch(self.ctx, bucket, keys, {str(key): size for _, key, _, size in chunk})
+                failures = objects.remove_batch(self.dst_ctx, bucket, keys,
+                                                {str(key): size for _, key, _, size in chunk})
             except E.ItsStoreError as exc:
                 for rel, key, _, size in chunk:
                     self._fail_entry(rel, key, size, f"delete failed: {exc.message}", exc.code, exc.exit_code)
                 failed.update(keys)
                 continue
-            self.state.forget(bucket, keys)
+            self.dst_state.forget(bucket, keys)
             for rel, key, _, size in chunk:
                 if key in failures:
                     self._fail_entry(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
@@ -540,7 +578,7 @@ class Sync:
         entry it keeps listing); only the others are reported deleted. One more listing, run only
         when something was deleted."""
         again = Walk()
-        listed = walk_remote(self.ctx, bucket, self.dst_prefix, again, self.options.filter.prunes)
+        listed = walk_remote(self.dst_ctx, bucket, self.dst_prefix, again, self.options.filter.prunes)
         current = next(listed, None)
         for rel, key, _, size in self._deletes:
             if key in failed:

@@ -87,22 +87,8 @@ class UploadJournal:
         Without `resume`, or when the source file changed, an old upload for this key is aborted.
         Stored parts are only reused when their MD5 matches the local bytes.
         """
-        record = self.load(bucket, key)
-        if record is None:
-            return None, {}
-        upload_id = str(record["upload_id"])  # load() checked it is a str
-        same = all(record.get(k) == v for k, v in source.items())
-        if read_part is None or not (resume and same):  # nothing to read parts from: nothing to resume
-            try:
-                s3.abort_multipart(bucket, key, upload_id)
-            except E.NotFoundError:
-                pass
-            self.remove(bucket, key)
-            return None, {}
-        try:
-            stored = s3.list_parts(bucket, key, upload_id)
-        except E.NotFoundError:  # completed or aborted meanwhile
-            self.remove(bucket, key)
+        upload_id, stored = self.resumable(s3, bucket, key, source, keep=resume and read_part is not None)
+        if upload_id is None or read_part is None:
             return None, {}
         done: dict[int, str] = {}
         for number, (etag, size) in stored.items():
@@ -110,6 +96,30 @@ class UploadJournal:
             if data and len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
                 done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
         return upload_id, done
+
+    def resumable(self, s3: ObjectIO, bucket: str, key: str, source: Mapping[str, object], *,
+                  keep: bool = True) -> tuple[str | None, dict[int, tuple[str, int]]]:
+        """(upload id, {part number: (etag, size)} the server holds) of the upload recorded for this key,
+        when it was made for the same `source` (every field equal) and `keep`; else the recorded upload is
+        aborted and (None, {}). The parts are NOT checked here: the caller compares each with its bytes
+        (prepare() for a file; transfer/relay.py as it streams the source again)."""
+        record = self.load(bucket, key)
+        if record is None:
+            return None, {}
+        upload_id = str(record["upload_id"])  # load() checked it is a str
+        same = all(record.get(k) == v for k, v in source.items())
+        if not (keep and same):
+            try:
+                s3.abort_multipart(bucket, key, upload_id)
+            except E.NotFoundError:
+                pass
+            self.remove(bucket, key)
+            return None, {}
+        try:
+            return upload_id, s3.list_parts(bucket, key, upload_id)
+        except E.NotFoundError:  # completed or aborted meanwhile
+            self.remove(bucket, key)
+            return None, {}
 
 
 def _usable_id(upload_id: object) -> bool:
