@@ -124,17 +124,12 @@ class Remote(BaseModel):
         """The secret key: read from `secret_key_file` when set (at each use: a rotated file is read
         anew), else `secret_key`. ConfigError (exit 78) when there is none or the file cannot be read."""
         if self.secret_key_file is not None:
+            from its_store.core.files import read_secret_file
             path = self.secret_key_file
             try:
-                text = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                from its_store.core.files import reason_of
-                raise ConfigError(f"remote {self.name}: cannot read its secret key file {path}: "
-                                  f"{reason_of(exc)}") from None
-            except UnicodeDecodeError:
-                raise ConfigError(f"remote {self.name}: its secret key file {path} is not UTF-8 text") from None
-            if not text:
-                raise ConfigError(f"remote {self.name}: its secret key file {path} is empty")
+                text = read_secret_file(path)
+            except ValueError as exc:
+                raise ConfigError(f"remote {self.name}: cannot read its secret key file {path}: {exc}") from None
             return SecretStr(text)
         if self.secret_key is None or not self.secret_key.get_secret_value():
             raise ConfigError(f"remote {self.name} has no secret key",

@@ -151,11 +151,11 @@ class Settings(BaseSettings):
         self.endpoint = endpoint
         self._local_defaults()
         if self.secret_key_file is not None:
+            from its_store.core.files import read_secret_file  # bounded, never waits on a FIFO
             try:
-                text = self.secret_key_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"MINIO_SECRET_KEY_FILE: cannot read {self.secret_key_file}: "
-                                 f"{exc.strerror}") from None
+                text = read_secret_file(self.secret_key_file)
+            except ValueError as exc:
+                raise ValueError(f"MINIO_SECRET_KEY_FILE: cannot read {self.secret_key_file}: {exc}") from None
             self.secret_key = SecretStr(text)
         return self
 

@@ -1,0 +1,91 @@
+"""Named remotes (issue 23) attacked as someone else's input: hostile secret files and proxy URLs, two
+remotes that differ only by their proxy, locations shown for a remote, whitespace around a location,
+non-ASCII host names, garbage in remotes.toml and a config folder others may write.
+
+No real S3 server: the fake of tests/faultserver.py (and tests/faultproxy.py as a forward proxy) where a
+command must get as far as the network, nothing where it must not.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from its_store.core import errors as E
+
+from conftest import cli_runner, one_line_error
+
+SECRET = "hostile-Secret-4b1d"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty XDG_CONFIG_HOME, no ITS_STORE_REMOTE_* or MINIO_* from outside, a dead default endpoint,
+    local state under the test's folder; returns the path remotes.toml will have."""
+    for name in list(os.environ):
+        if name.startswith(("ITS_STORE_REMOTE_", "MINIO_")) or name.upper() in ("HTTP_PROXY", "HTTPS_PROXY",
+                                                                                "NO_PROXY", "REDIS_URL"):
+            monkeypatch.delenv(name)
+    home = tmp_path.parent / f"{tmp_path.name}-config"
+    state = tmp_path.parent / f"{tmp_path.name}-state"
+    for name, value in {"XDG_CONFIG_HOME": str(home), "MINIO_ENDPOINT": f"127.0.0.1:{closed_port()}",
+                        "MINIO_ACCESS_KEY": "default-ak", "MINIO_SECRET_KEY": "default-sk", "MINIO_MAX_RETRIES": "0",
+                        "MINIO_CACHE_DIR": str(state / "cache"), "MINIO_AUDIT_LOG": str(state / "audit.log")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "key").write_text(SECRET + "\n")
+    return home / "its-store" / "remotes.toml"
+
+
+@pytest.fixture
+def cli(config: Path) -> Any:
+    return cli_runner({"MINIO_SECRET_KEY": SECRET})
+
+
+def remote_env(monkeypatch: pytest.MonkeyPatch, name: str, **fields: str) -> None:
+    for field, value in fields.items():
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_{name.upper()}_{field.upper()}", value)
+
+
+# -- secret key files -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def not_secret_files(tmp_path: Path) -> dict[str, Path]:
+    """Files no secret key is read from: each was read whole (a FIFO: waited on forever, /dev/zero: until
+    memory ran out; a 5,000-byte file became a 5,000-byte key)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.key"
+    huge.write_text("k" * 5000)
+    return {"larger than 4096 bytes": huge, "named pipe (FIFO)": fifo, "character device": Path("/dev/null"),
+            "a folder": tmp_path}
+
+
+def test_secret_key_files_are_small_regular_files(config: Path, cli: Any, not_secret_files: dict[str, Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remote's secret_key_file, MINIO_SECRET_KEY_FILE and `remote add --secret-key-file`: one line each
+    (78 for configuration, 2 for the command's input), read at most 4 KiB, never waited on."""
+    from its_store.core.remotes import settings_for
+    from its_store.core.settings import Settings, load_settings
+    for says, path in not_secret_files.items():
+        env = {"ITS_STORE_REMOTE_X_ENDPOINT": "h:1", "ITS_STORE_REMOTE_X_ACCESS_KEY": "a",
+               "ITS_STORE_REMOTE_X_SECRET_KEY_FILE": str(path)}
+        with pytest.raises(E.ConfigError, match=rf"remote x: cannot read its secret key file .*{re.escape(says)}"):
+            settings_for("x", Settings(), environ=env, path=config)
+        with pytest.raises(E.ConfigError, match=rf"MINIO_SECRET_KEY_FILE: cannot read .*{re.escape(says)}"):
+            load_settings(secret_key_file=path)
+        run = cli("remote", "add", "x", "http://h:1", "--access-key", "a", "--secret-key-file", str(path))
+        assert run.exit_code == E.EXIT_USAGE and says in one_line_error(run), run
+        assert "--secret-key-stdin" in run.stderr
+    assert not config.parent.exists()
