@@ -21,6 +21,7 @@ from its_store.core import errors as E
 from conftest import cli_runner, one_line_error
 
 SECRET = "hostile-Secret-4b1d"
+PROXY_PASSWORD = "Proxy-Pw-93ac"
 
 
 def closed_port() -> int:
@@ -89,3 +90,25 @@ def test_secret_key_files_are_small_regular_files(config: Path, cli: Any, not_se
         assert run.exit_code == E.EXIT_USAGE and says in one_line_error(run), run
         assert "--secret-key-stdin" in run.stderr
     assert not config.parent.exists()
+
+
+# -- proxies -----------------------------------------------------------------------------------------------
+
+def test_a_proxy_password_without_a_scheme_is_masked(config: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`user:pw@host:port` (no http://) is how proxies are often written: urlsplit reads no password there,
+    and `remote add --json`, `remote show` and `config` printed it."""
+    proxy = f"depot:{PROXY_PASSWORD}@proxy.depot:3128"
+    saved = cli("remote", "add", "edge", "http://h:1", "--access-key", "a", "--secret-key-file", "key",
+                "--proxy", proxy, "--json")
+    assert saved.exit_code == 0, saved
+    assert saved.json()["proxy"] == "depot:********@proxy.depot:3128"
+    for args in (["remote", "show", "edge"], ["remote", "show", "edge", "--json"], ["remote", "ls", "--json"]):
+        run = cli(*args)
+        assert run.exit_code == 0 and PROXY_PASSWORD not in run.stdout + run.stderr, (args, run)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    for args in (["config"], ["config", "--json"]):
+        run = cli(*args)
+        assert run.exit_code == 0 and PROXY_PASSWORD not in run.stdout + run.stderr, (args, run)
+    monkeypatch.setenv("HTTP_PROXY", f"http://depot:{PROXY_PASSWORD}@[::1")  # does not parse: origin only
+    run = cli("config")
+    assert run.exit_code == 0 and PROXY_PASSWORD not in run.stdout + run.stderr, run

@@ -323,9 +323,17 @@ def check_webhook_url(url: str) -> str:
 
 
 def _mask_url(url: str) -> str:
-    """redis://user:password@host -> redis://user:********@host"""
+    """redis://user:password@host -> redis://user:********@host; without a scheme too (`user:pw@host:3128`,
+    as a proxy is often written: urlsplit would read no user info there and the password was shown); a
+    URL that does not parse keeps only its origin (shown_origin: no user info)."""
     from urllib.parse import urlsplit, urlunsplit
-    parts = urlsplit(url)
+    if "://" not in url:
+        return _mask_url("http://" + url).removeprefix("http://") if "@" in url else url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port urlsplit cannot read
+    except ValueError:
+        return shown_origin(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
     elif parts.username:  # a token given as the user name
