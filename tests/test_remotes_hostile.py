@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from faultproxy import FaultProxy
+from faultserver import FakeObject, FaultServer
 
 from its_store.core import errors as E
 
@@ -112,3 +115,35 @@ def test_a_proxy_password_without_a_scheme_is_masked(config: Path, cli: Any, mon
     monkeypatch.setenv("HTTP_PROXY", f"http://depot:{PROXY_PASSWORD}@[::1")  # does not parse: origin only
     run = cli("config")
     assert run.exit_code == 0 and PROXY_PASSWORD not in run.stdout + run.stderr, run
+
+
+@pytest.fixture
+def two_depots() -> Iterator[tuple[FaultServer, FaultServer, FaultProxy, FaultProxy]]:
+    """Two stores behind two forward proxies: one at each depot."""
+    one, two = FaultServer(buckets=("bkt",)).start(), FaultServer(buckets=("bkt",)).start()
+    p1, p2 = (FaultProxy(int(s.endpoint.rpartition(":")[2])).start() for s in (one, two))
+    try:
+        yield one, two, p1, p2
+    finally:
+        for thing in (p1, p2, one, two):
+            thing.stop()
+
+
+def test_two_remotes_told_apart_only_by_their_proxies(config: Path, cli: Any, monkeypatch: pytest.MonkeyPatch,
+                                                       two_depots: tuple[FaultServer, FaultServer, FaultProxy,
+                                                                         FaultProxy]) -> None:
+    """Cloned edge boxes: one LAN address, the same keys, a proxy each. They are two endpoints: `cp` between
+    them was a server-side copy inside the first box (exit 0, nothing reached the second), and `stat` on
+    the second answered from what the first had put in the metadata cache."""
+    one, two, p1, p2 = two_depots
+    one.put_object("bkt", "k", FakeObject(b"only-on-one"))
+    for name, proxy in (("d1", p1), ("d2", p2)):
+        remote_env(monkeypatch, name, endpoint="depot.invalid:9000", access_key="minioadmin",
+                   secret_key="minioadmin", proxy=f"http://{proxy.endpoint}")
+    assert cli("stat", "d1:bkt/k").exit_code == 0
+    missing = cli("stat", "d2:bkt/k")
+    assert missing.exit_code == E.EXIT_NOT_FOUND, missing
+    copy = cli("cp", "d1:bkt/k", "d2:bkt/k2")
+    assert copy.exit_code == E.EXIT_USAGE and "between two endpoints" in one_line_error(copy), copy
+    assert sorted(one.objects) == [("bkt", "k")] and sorted(two.objects) == []
+

@@ -63,7 +63,9 @@ def pair(source: str, dest: str) -> tuple[Location, Location, bool]:
     """cp, mv and sync: SOURCE and DEST parsed (local paths allowed), and whether they are on two
     different endpoints (`cross`). When they are not, their one endpoint is chosen for this invocation.
     Two remotes are one endpoint when they reach the same URL with the same keys (a server-side copy
-    works there); the check reads both remotes, so an unknown one fails here, before any work."""
+    works there) through the same proxy: cloned edge boxes often share one LAN address and their
+    default keys, and only their proxies tell them apart. The check reads both remotes, so an unknown
+    one fails here, before any work."""
     src, dst = parse_location(source, local_ok=True), parse_location(dest, local_ok=True)
     remote = [loc.remote for loc in (src, dst) if not loc.is_local]
     if len(remote) == 2 and remote[0] != remote[1] and not _same_endpoint(remote[0], remote[1]):
@@ -77,8 +79,8 @@ def _same_endpoint(a: str | None, b: str | None) -> bool:
     from its_store.core.remotes import settings_for
     base = out.STATE.base_settings()
     one, two = settings_for(a, base), settings_for(b, base)
-    return (one.secure, one.endpoint.lower(), one.access_key, one.secret_key.get_secret_value()) == \
-        (two.secure, two.endpoint.lower(), two.access_key, two.secret_key.get_secret_value())
+    return (one.secure, one.server_id().lower(), one.access_key, one.secret_key.get_secret_value()) == \
+        (two.secure, two.server_id().lower(), two.access_key, two.secret_key.get_secret_value())
 
 
 def library_text(location: Location) -> str:

@@ -186,6 +186,15 @@ class Settings(BaseSettings):
             return None
         return url if "://" in url else f"http://{url}"
 
+    def server_id(self) -> str:
+        """Which server requests reach, for what is kept per endpoint (the metadata cache) and for telling
+        two endpoints apart: MINIO_ENDPOINT, and the proxy it is reached through when there is one.
+        Cloned edge boxes often share one LAN address (and their default keys), and named remotes
+        reach them through their own proxies: by the endpoint alone, one box's cached metadata
+        answered for another. The proxy's user info is never part of it."""
+        proxy = self.proxy()
+        return f"{self.endpoint} via {shown_origin(proxy)}" if proxy else self.endpoint
+
     @property
     def scheme(self) -> str:
         return "https" if self.secure else "http"
