@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from faultproxy import FaultProxy
-from faultserver import FakeObject, FaultServer
+from faultserver import FakeObject, FaultServer, s3_error
 
 from its_store.core import errors as E
 
@@ -147,3 +147,33 @@ def test_two_remotes_told_apart_only_by_their_proxies(config: Path, cli: Any, mo
     assert copy.exit_code == E.EXIT_USAGE and "between two endpoints" in one_line_error(copy), copy
     assert sorted(one.objects) == [("bkt", "k")] and sorted(two.objects) == []
 
+
+
+# -- what a command shows of a remote's location ------------------------------------------------------------
+
+@pytest.fixture
+def edge(monkeypatch: pytest.MonkeyPatch, config: Path) -> Iterator[FaultServer]:
+    """The remote `edge`: the fake S3 with bucket `bkt` holding p/a and p/b."""
+    with FaultServer(buckets=("bkt",)) as server:
+        server.put_object("bkt", "p/a", FakeObject(b"aa"))
+        server.put_object("bkt", "p/b", FakeObject(b"bbb"))
+        remote_env(monkeypatch, "edge", endpoint=f"http://{server.endpoint}", access_key="ak", secret_key="edge-sk")
+        yield server
+
+
+def test_a_remotes_locations_are_shown_as_the_remotes(edge: FaultServer, cli: Any) -> None:
+    """`s3://B/K` is the default endpoint's: printed for a remote's object (stat, upload, du, rm --dry-run,
+    errors), it named another store's object once pasted into the next command; and a hint naming
+    MINIO_ACCESS_KEY sent the user to the default endpoint's keys."""
+    shown = [cli("stat", "edge:bkt/p/a"), cli("upload", "-", "edge:bkt/p/c", input=b"c"),
+             cli("du", "edge:bkt/p/"), cli("rm", "edge:bkt/p/", "-r", "--dry-run")]
+    for run in shown:
+        assert run.exit_code == 0, run
+        assert "edge:bkt/p/" in run.stdout + run.stderr and "s3://" not in run.stdout + run.stderr, run
+    missing = cli("stat", "edge:bkt/p/zz")
+    assert missing.exit_code == E.EXIT_NOT_FOUND and "object not found: edge:bkt/p/zz" in one_line_error(missing)
+    edge.handler = lambda server, request, conn: bool(conn.send(s3_error(403, "SignatureDoesNotMatch", "no")) or True)
+    denied = cli("ls", "edge:bkt")
+    line = one_line_error(denied)
+    assert denied.exit_code == E.EXIT_ACCESS and "edge:bkt" in line and "remote edge's secret_key" in line, denied
+    assert "MINIO_" not in line and "s3://" not in line

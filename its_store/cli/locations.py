@@ -42,6 +42,16 @@ def _endpoint_name(remote: str | None) -> str:
     return f"remote {remote}" if remote else "the default endpoint (s3://)"
 
 
+def shown(bucket: str, key: str | None = None) -> str:
+    """A bucket (`key` None) or a key or prefix of this invocation's endpoint, as the user writes it:
+    `NAME:BUCKET/KEY` on a remote, `s3://BUCKET/KEY` on the default endpoint. THE way a command shows
+    a location it worked on (summaries, tables, confirmation prompts): `s3://B/K` printed for a
+    remote's object names another store's object once pasted into the next command (`rm s3://B/K`
+    deletes on the default endpoint)."""
+    where = f"{bucket}/{key}" if key is not None else bucket
+    return f"{out.STATE.remote}:{where}" if out.STATE.remote else f"s3://{where}"
+
+
 def remote_ref(text: str, *, allow_no_bucket: bool = False) -> RemoteRef:
     """The bucket and key of a remote location (`s3://B/K`, `B/K`, `NAME:B/K`), its endpoint chosen."""
     location = parse_location(text, allow_no_bucket=allow_no_bucket)

@@ -141,6 +141,20 @@ def one_endpoint(text: str) -> Location:
     return where
 
 
+_DEFAULT_PLACE = re.compile(r"s3://(?=[a-z0-9])")  # s3://BUCKET..., not the s3:// of a usage hint
+_DEFAULT_VARIABLE = re.compile(r"\bMINIO_(ENDPOINT|ACCESS_KEY|SECRET_KEY|REGION|SECURE|CA_BUNDLE|VERIFY_TLS)\b")
+
+
+def said_of_remote(text: str, remote: str) -> str:
+    """`text`, an error's message or hint from below the CLI, said of the remote `remote`. The layers
+    below know one endpoint and call its places s3://BUCKET/KEY and its settings MINIO_*: on a
+    remote, `object not found: s3://b/k (hint: check MINIO_ACCESS_KEY ...)` sent the user to the
+    default endpoint's object and variables. Here s3://BUCKET/KEY becomes REMOTE:BUCKET/KEY and
+    MINIO_X the remote's own field x."""
+    text = _DEFAULT_PLACE.sub(f"{remote}:", text)
+    return _DEFAULT_VARIABLE.sub(lambda m: f"remote {remote}'s {m.group(1).lower()}", text)
+
+
 # -- the remotes ---------------------------------------------------------------------------------------
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
