@@ -177,3 +177,18 @@ def test_a_remotes_locations_are_shown_as_the_remotes(edge: FaultServer, cli: An
     line = one_line_error(denied)
     assert denied.exit_code == E.EXIT_ACCESS and "edge:bkt" in line and "remote edge's secret_key" in line, denied
     assert "MINIO_" not in line and "s3://" not in line
+
+
+def test_a_location_is_taken_as_written(edge: FaultServer, cli: Any) -> None:
+    """A space at the end of a location is the key's (S3 allows it; other clients store such keys): it was
+    stripped, so `rm 'edge:bkt/p/a '` deleted p/a and `upload - 'edge:bkt/p/b '` overwrote p/b. A space
+    before the bucket makes the location invalid, never another one."""
+    edge.put_object("bkt", "p/a ", FakeObject(b"spaced"))
+    assert cli("rm", "edge:bkt/p/a ").exit_code == 0
+    assert cli("upload", "-", "edge:bkt/p/b ", input=b"new").exit_code == 0
+    assert sorted(edge.objects) == [("bkt", "p/a"), ("bkt", "p/b"), ("bkt", "p/b ")]
+    assert edge.objects[("bkt", "p/b")].data == b"bbb"
+    for text in ("edge: bkt/p/a", " s3://bkt/p/a", "s3:// bkt/p/a"):
+        run = cli("rm", text)
+        assert run.exit_code == E.EXIT_USAGE, (text, run)
+    assert ("bkt", "p/a") in edge.objects
