@@ -192,3 +192,16 @@ def test_a_location_is_taken_as_written(edge: FaultServer, cli: Any) -> None:
         run = cli("rm", text)
         assert run.exit_code == E.EXIT_USAGE, (text, run)
     assert ("bkt", "p/a") in edge.objects
+
+
+@pytest.mark.parametrize("host", ["l\u043ecalhost", "m\u00fcnchen.de", "\uff45dge-07"])
+def test_a_host_name_is_ascii(config: Path, cli: Any, host: str) -> None:
+    """A non-ASCII host passed the check (str.isalnum), was stored, and every later use failed with 'a header
+    value is not ASCII' (exit 2, as if the command were wrong); a Cyrillic 'о' in 'localhost' looks like
+    the real one in `remote ls`. Refused where it is given, with the character spelled out."""
+    from its_store.core.settings import load_settings
+    run = cli("remote", "add", "edge", f"http://{host}:9000", "--access-key", "a", "--secret-key-file", "key")
+    assert run.exit_code == E.EXIT_USAGE and "ASCII" in one_line_error(run), run
+    assert not config.parent.exists()
+    with pytest.raises(E.ConfigError, match="ASCII"):
+        load_settings(endpoint=f"{host}:9000")

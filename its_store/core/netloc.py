@@ -50,7 +50,10 @@ def check_host_port(netloc: str, what: str) -> None:
 
 
 def _check_name(host: str, what: str) -> None:
-    """A DNS name or an IPv4 address: what urllib3 can connect to without failing to parse it."""
+    """A DNS name or an IPv4 address: what urllib3 can connect to without failing to parse it. ASCII
+    only: a non-ASCII letter passed str.isalnum() and every later request failed ("a header value is not
+    ASCII", exit 2, a setting blamed on the command), and 'lоcalhost' with a Cyrillic 'о' looks like
+    localhost in `remote ls`."""
     if not host:
         raise ValueError(f"{what}: missing host")
     if len(host) > MAX_HOST:
@@ -58,8 +61,10 @@ def _check_name(host: str, what: str) -> None:
     for label in host.removesuffix(".").split("."):
         if not label or len(label) > MAX_LABEL:
             raise ValueError(f"{what}: host name {host[:64]!r} has an empty label or one over {MAX_LABEL} characters")
-        if label.startswith("-") or label.endswith("-") or not all(c.isalnum() or c in "-_" for c in label):
-            raise ValueError(f"{what}: {host[:64]!r} is not a host name (letters, digits, '-', '_' and dots)")
+        if label.startswith("-") or label.endswith("-") or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                                                   for c in label):
+            raise ValueError(f"{what}: {host[:64]!a} is not a host name (ASCII letters, digits, '-', '_' and dots; "
+                             "an international name in its xn-- form)")
 
 
 def shown_origin(url: str) -> str:
