@@ -205,3 +205,42 @@ def test_a_host_name_is_ascii(config: Path, cli: Any, host: str) -> None:
     assert not config.parent.exists()
     with pytest.raises(E.ConfigError, match="ASCII"):
         load_settings(endpoint=f"{host}:9000")
+
+
+# -- the remotes file and its folder ----------------------------------------------------------------------------
+
+def write_remotes(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_a_file_nested_too_deeply_is_one_config_line(config: Path) -> None:
+    """tomllib recurses per level: 5,000 '[' made 'unexpected RecursionError' (exit 1)."""
+    from its_store.core.remotes import load_remotes, names
+    path = write_remotes(config, "x = " + "[" * 5000)
+    with pytest.raises(E.ConfigError, match="nested too deeply"):
+        load_remotes({}, path)
+    assert names({}, path) == []
+
+
+@pytest.mark.parametrize("change", ["world-writable", "group-writable", "another user's"])
+def test_a_folder_others_may_write_is_refused(config: Path, cli: Any, change: str) -> None:
+    """ssh's rule for ~/.ssh: whoever may write the folder can swap remotes.toml for a link to a file of
+    their choosing, or put a link where `remote add` makes its lock file. Reading and writing were both
+    done as if the folder were private."""
+    write_remotes(config, '[remotes.edge]\nendpoint = "h:1"\naccess_key = "a"\n')
+    folder = config.parent
+    if change == "another user's":
+        os.chown(folder, 4242, 4242)
+        folder.chmod(0o755)
+    else:
+        folder.chmod(0o777 if change == "world-writable" else 0o770)
+    before = sorted(p.name for p in folder.iterdir())
+    for args in (["remote", "ls"], ["ls", "edge:bkt"],
+                 ["remote", "add", "x", "http://h:1", "--access-key", "a", "--secret-key-file", "key"]):
+        run = cli(*args)
+        assert run.exit_code == E.EXIT_CONFIG, (args, run)
+        assert str(folder) in one_line_error(run) and ("another user" in run.stderr or "chmod 700" in run.stderr)
+    assert sorted(p.name for p in folder.iterdir()) == before and "x" not in config.read_text()

@@ -118,6 +118,7 @@ def read_tables(path: Path) -> dict[str, dict[str, Any]]:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes: not a remotes file")
+    _check_folder(path.parent)  # before anything read there is trusted
     tables = _parse(path, data)
     _check_access(path, info, holds_secret(tables))
     return tables
@@ -131,6 +132,8 @@ def _parse(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:  # its message names a line and column, never the text there
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib's parser recurses per level: '[[[[...' a few thousand deep
+        raise ConfigError(f"{path}: not a remotes file (arrays or tables nested too deeply)") from None
     extra = [k for k in doc if k != "remotes"]
     if extra:
         raise ConfigError(f"{path}: unknown key {printable(extra[0])!r}", hint="remotes are tables [remotes.NAME]")
@@ -180,6 +183,25 @@ def _check_access(path: Path, info: os.stat_result, secret: bool) -> None:
                           "or others may read", hint=f"chmod 600 {path}")
 
 
+def _check_folder(folder: Path) -> None:
+    """ssh's rule for ~/.ssh, for the folder of the remotes file: its owner's (or root's), and nobody else
+    may write it: whoever may write it can remove remotes.toml and put a link to another file in its
+    place, or a link where `remote add` makes its lock file. A folder not there yet is made 0700 by
+    update_tables."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return
+    me = os.geteuid()
+    if info.st_uid not in (me, 0):
+        raise ConfigError(f"{folder}: the remotes file's folder is owned by another user (uid {info.st_uid})",
+                          hint="keep remotes.toml in a folder of your own (XDG_CONFIG_HOME)")
+    mode = st.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise ConfigError(f"{folder}: permissions {mode:04o}: others may replace the remotes file in this folder",
+                          hint=f"chmod 700 {folder}")
+
+
 def _reason(exc: OSError) -> str:
     from its_store.core.files import reason_of
     return reason_of(exc)
@@ -195,6 +217,11 @@ def update_tables(path: Path, change: Callable[[dict[str, dict[str, Any]]], T]) 
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        where = exc.filename if isinstance(exc.filename, str) else folder
+        raise ConfigError(f"cannot write the remotes file's folder {where}: {_reason(exc)}") from None
+    _check_folder(folder)  # before the lock file is made there and a secret written
+    try:
         release = take_lock(folder / f".{FILE_NAME}.lock")
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else folder
