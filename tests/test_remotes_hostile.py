@@ -117,6 +117,26 @@ def test_a_proxy_password_without_a_scheme_is_masked(config: Path, cli: Any, mon
     assert run.exit_code == 0 and PROXY_PASSWORD not in run.stdout + run.stderr, run
 
 
+@pytest.mark.parametrize("proxy", [f"http://depot:{PROXY_PASSWORD}@[::1", f"http://depot:{PROXY_PASSWORD}@proxy:31 28",
+                                   f"depot:{PROXY_PASSWORD}@proxy:port", "socks5://proxy:1080"])
+def test_a_malformed_environment_proxy_is_one_config_line(config: Path, cli: Any, monkeypatch: pytest.MonkeyPatch,
+                                                          proxy: str) -> None:
+    """A remote's proxy is checked when read; HTTP_PROXY (which a remote without one of its own uses) was
+    not: every command failed with 'unexpected LocationParseError/ValueError' (exit 1). Now 78, naming the
+    variable, never its password; `config` still shows it; NO_PROXY bypassing it leaves it unused."""
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    remote_env(monkeypatch, "edge", endpoint="127.0.0.1:1", access_key="a", secret_key="s")
+    for target in ("s3://bkt", "edge:bkt"):
+        run = cli("ls", target)
+        assert run.exit_code == E.EXIT_CONFIG, run
+        assert one_line_error(run).startswith("its-store: error: HTTP_PROXY: the proxy URL"), run
+        assert PROXY_PASSWORD not in run.stderr
+    shown = cli("config")
+    assert shown.exit_code == 0 and PROXY_PASSWORD not in shown.stdout, shown
+    monkeypatch.setenv("NO_PROXY", "*")
+    assert cli("ls", "s3://bkt").exit_code == E.EXIT_UNAVAILABLE  # the dead default endpoint, reached directly
+
+
 @pytest.fixture
 def two_depots() -> Iterator[tuple[FaultServer, FaultServer, FaultProxy, FaultProxy]]:
     """Two stores behind two forward proxies: one at each depot."""

@@ -49,6 +49,20 @@ def check_host_port(netloc: str, what: str) -> None:
         parse_uint(port, f"{what}: port", low=1, high=65535, error=ValueError)
 
 
+def check_proxy_url(url: str) -> None:
+    """ValueError ("the proxy URL ...": the caller says which setting) unless `url` is an HTTP proxy urllib3 can use: http(s)://[user:pw@]host[:port]
+    or host[:port] with user info allowed (the proxy's own login). The URL is never repeated: it may hold
+    that password. HTTP_PROXY as curl reads it was not checked at all: a typo (`http://proxy:31 28`, an
+    unclosed '[') made every command fail with "unexpected LocationParseError"."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ValueError("the proxy URL contains a space or a control character")
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() not in ("http", "https"):
+        raise ValueError("the proxy URL must start with http:// or https:// (or be host:port)")
+    netloc = (rest if sep else url).split("/", 1)[0].rpartition("@")[2]
+    check_host_port(netloc, "the proxy URL")
+
+
 def _check_name(host: str, what: str) -> None:
     """A DNS name or an IPv4 address: what urllib3 can connect to without failing to parse it. ASCII
     only: a non-ASCII letter passed str.isalnum() and every later request failed ("a header value is not

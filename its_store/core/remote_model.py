@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 
 from its_store.core.errors import ConfigError, ItsStoreError
 from its_store.core.models import Result
-from its_store.core.netloc import check_host_port
+from its_store.core.netloc import check_host_port, check_proxy_url
 from its_store.core.remote_config import env_var, name_problem
 
 MASK = "********"
@@ -107,13 +107,7 @@ class Remote(BaseModel):
     def _proxy(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        scheme, sep, rest = value.partition("://")
-        if sep and scheme.lower() not in ("http", "https"):
-            raise ValueError("the proxy URL must start with http:// or https:// (or be host:port)")
-        netloc = (rest if sep else value).split("/", 1)[0].rpartition("@")[2]
-        check_host_port(netloc, "the proxy URL")
-        if any(c.isspace() or not c.isprintable() for c in value):
-            raise ValueError("the proxy URL contains a space or a control character")
+        check_proxy_url(value)
         return value
 
     @property

@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.models import Result
-from its_store.core.netloc import check_host_port, shown_origin
+from its_store.core.netloc import check_host_port, check_proxy_url, shown_origin
 from its_store.core.units import is_uint, parse_size, shown
 
 ENV_PREFIX = "MINIO_"
@@ -180,7 +180,19 @@ class Settings(BaseSettings):
                     setattr(self, name, Path(value) if name.startswith("ssl_") else value.strip())
 
     def proxy(self) -> str | None:
-        """The proxy URL requests to the endpoint go through, or None (no proxy, or NO_PROXY matches)."""
+        """The proxy URL requests to the endpoint go through, or None (no proxy, or NO_PROXY matches).
+        ConfigError (78) for one urllib3 could not use (checked here, where it is used: a malformed
+        HTTPS_PROXY that NO_PROXY bypasses, or that only other programs use, stops nothing)."""
+        url = self._proxy_url()
+        if url is not None:
+            try:
+                check_proxy_url(url)
+            except ValueError as exc:
+                raise ConfigError(f"{'HTTPS_PROXY' if self.secure else 'HTTP_PROXY'}: {exc}",
+                                  hint="see `its-store config`") from None
+        return url
+
+    def _proxy_url(self) -> str | None:
         url = self.https_proxy if self.secure else self.http_proxy
         if not url or bypasses_proxy(self.endpoint, self.no_proxy or ""):
             return None
@@ -222,7 +234,7 @@ class Settings(BaseSettings):
                 value = str(value)
             out[name.upper() if name in NETWORK_FIELDS else "ITS_STORE_OFFLINE" if name == "offline"
                 else ENV_PREFIX + name.upper()] = value
-        proxy = self.proxy()
+        proxy = self._proxy_url()  # as set, even when proxy() refuses it: `config` is where to look
         out["proxy"] = _mask_url(proxy) if proxy else None  # the one in use for MINIO_ENDPOINT
         return SettingsView.model_validate(out)
 
