@@ -264,3 +264,14 @@ def test_a_folder_others_may_write_is_refused(config: Path, cli: Any, change: st
         assert run.exit_code == E.EXIT_CONFIG, (args, run)
         assert str(folder) in one_line_error(run) and ("another user" in run.stderr or "chmod 700" in run.stderr)
     assert sorted(p.name for p in folder.iterdir()) == before and "x" not in config.read_text()
+
+
+def test_errors_about_a_long_name_stay_short(config: Path, cli: Any) -> None:
+    """A 5,000-character remote name (in a location, in remote add, in remotes.toml) was repeated whole:
+    one error line of 10 KB. It is cut, and says how long it was."""
+    long = "a" * 5000
+    write_remotes(config, f"[remotes.{long}]\nendpoint = 'h:1'\n")
+    for args in (["ls", f"{long}:bkt"], ["remote", "add", long, "http://h:1", "--access-key", "a",
+                                        "--secret-key-file", "key"], ["remote", "ls"]):
+        line = one_line_error(cli(*args))
+        assert len(line) < 500 and "(5000 characters)" in line, (args, line[:300])

@@ -204,6 +204,15 @@ def safe_local_path(root: Path, relative_key: str, base: str | None = None,
 _SHORT_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
+def quoted(text: str, limit: int = 80) -> str:
+    """`text` in single quotes for a one-line message, through printable() once (a repr of it escaped
+    each backslash twice, 'C:\\foo' read as four), cut after `limit` characters (a 5,000-character
+    remote name was repeated whole in its error)."""
+    if len(text) <= limit:
+        return f"'{printable(text)}'"
+    return f"'{printable(text[:limit])}'... ({len(text)} characters)"
+
+
 def printable(text: object) -> str:
     """`text` as one line that shows exactly what it holds and cannot drive a terminal.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from its_store.core.errors import ConfigError, InvalidInputError, ItsStoreError
-from its_store.core.refs import printable
+from its_store.core.refs import printable, quoted
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ def validate_name(name: str, *, error: type[ItsStoreError] = InvalidInputError) 
     """`name`, if it can name a remote; else `error` (exit 2 for a command's input, 78 for configuration)."""
     problem = name_problem(name)
     if problem is not None:
-        raise error(f"invalid remote name {printable(name)!r}: {problem}",
+        raise error(f"invalid remote name {quoted(name)}: {problem}",
                     hint="e.g. edge-07, central (no '/', ':' or '_')")
     return name
 
@@ -80,7 +80,7 @@ def env_tables(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
         part = rest[: -len(suffix) - 1]
         name = part.lower().replace("_", "-")
         if not _ENV_NAME.fullmatch(part) or name_problem(name) is not None:
-            raise ConfigError(f"{printable(var)}: {printable(part)!r} names no remote",
+            raise ConfigError(f"{printable(var)}: {quoted(part)} names no remote",
                               hint="the name in upper case with '_' for '-': "
                                    f"{ENV_PREFIX}EDGE_07_ENDPOINT for the remote edge-07")
         tables.setdefault(name, {})[suffix.lower()] = value
@@ -136,7 +136,7 @@ def _parse(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{path}: not a remotes file (arrays or tables nested too deeply)") from None
     extra = [k for k in doc if k != "remotes"]
     if extra:
-        raise ConfigError(f"{path}: unknown key {printable(extra[0])!r}", hint="remotes are tables [remotes.NAME]")
+        raise ConfigError(f"{path}: unknown key {quoted(extra[0])}", hint="remotes are tables [remotes.NAME]")
     remotes = doc.get("remotes", {})
     if not isinstance(remotes, dict):
         raise ConfigError(f"{path}: 'remotes' is not a table", hint="remotes are tables [remotes.NAME]")
@@ -146,7 +146,7 @@ def _parse(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"{path}: [remotes.{name}] is not a table")
         unknown = [k for k in table if k not in FIELDS]
         if unknown:
-            raise ConfigError(f"{path}: [remotes.{name}]: unknown key {printable(unknown[0])!r}",
+            raise ConfigError(f"{path}: [remotes.{name}]: unknown key {quoted(unknown[0])}",
                               hint=f"known: {', '.join(FIELDS)}")
     return remotes
 

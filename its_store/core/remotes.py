@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from its_store.core.errors import ConfigError, InvalidInputError
-from its_store.core.refs import RemoteRef, parse_remote, printable
+from its_store.core.refs import RemoteRef, parse_remote, printable, quoted
 from its_store.core.remote_config import (
     env_tables,
     env_var,
@@ -104,7 +104,7 @@ def parse_location(text: str, *, local_ok: bool = False, allow_no_bucket: bool =
     if text.startswith("s3://"):
         return Location(None, parse_remote(text, allow_no_bucket=allow_no_bucket))
     if _SCHEME.match(text):
-        raise InvalidInputError(f"invalid location {printable(text)!r}",
+        raise InvalidInputError(f"invalid location {quoted(text)}",
                                 hint="use s3://BUCKET/KEY, NAME:BUCKET/KEY or a local path")
     name = remote_part(text)
     if name is None:
@@ -113,18 +113,18 @@ def parse_location(text: str, *, local_ok: bool = False, allow_no_bucket: bool =
         return Location(None, parse_remote(text, allow_no_bucket=allow_no_bucket))
     problem = name_problem(name)
     if problem is not None:
-        raise InvalidInputError(f"{printable(text)!r}: invalid remote name {printable(name)!r}: {problem}",
+        raise InvalidInputError(f"{quoted(text)}: invalid remote name {quoted(name)}: {problem}",
                                 hint=LOCAL_HINT)
     rest = text[len(name) + 1:]
     if "://" in rest:
-        raise InvalidInputError(f"{printable(text)!r}: a remote's location is NAME:BUCKET/KEY",
+        raise InvalidInputError(f"{quoted(text)}: a remote's location is NAME:BUCKET/KEY",
                                 hint="no scheme after the remote's name")
     if not rest and not allow_no_bucket:
-        raise InvalidInputError(f"missing bucket in {printable(text)!r}", hint=f"use {name}:BUCKET/KEY")
+        raise InvalidInputError(f"missing bucket in {quoted(text)}", hint=f"use {name}:BUCKET/KEY")
     try:
         ref = parse_remote(rest, allow_no_bucket=allow_no_bucket)
     except InvalidInputError as exc:
-        raise InvalidInputError(f"{printable(text)!r}: {exc.message}", hint=f"use {name}:BUCKET/KEY") from None
+        raise InvalidInputError(f"{quoted(text)}: {exc.message}", hint=f"use {name}:BUCKET/KEY") from None
     return Location(name, ref)
 
 
@@ -134,7 +134,7 @@ def one_endpoint(text: str) -> Location:
     the endpoint from the location and hands over s3://BUCKET/KEY (cli/locations.py)."""
     where = parse_location(text, local_ok=True)
     if where.remote is not None:
-        raise InvalidInputError(f"{printable(text)!r} names the remote {where.remote!r}; this works on the "
+        raise InvalidInputError(f"{quoted(text)} names the remote {where.remote!r}; this works on the "
                                 "endpoint of its service",
                                 hint=f"build the service with core.remotes.settings_for({where.remote!r}, settings) "
                                      f"and give s3://BUCKET/KEY; {LOCAL_HINT}")
