@@ -275,3 +275,21 @@ def test_errors_about_a_long_name_stay_short(config: Path, cli: Any) -> None:
                                         "--secret-key-file", "key"], ["remote", "ls"]):
         line = one_line_error(cli(*args))
         assert len(line) < 500 and "(5000 characters)" in line, (args, line[:300])
+
+
+def test_a_ca_bundle_that_is_no_file_is_one_config_line(edge: FaultServer, cli: Any, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remote's ca_bundle (or MINIO_CA_BUNDLE) naming a FIFO hung the first TLS handshake forever; a folder
+    failed it as 'TLS with the endpoint failed' (69: the server blamed). Both are 78 before any connection;
+    `remote add --ca-bundle` says what the path is, not 'no such file'."""
+    fifo = tmp_path / "ca.fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_ENDPOINT", f"https://{edge.endpoint}")  # it accepts TCP
+    for bundle in (tmp_path, fifo):
+        monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_CA_BUNDLE", str(bundle))
+        run = cli("ls", "edge:bkt")
+        assert run.exit_code == E.EXIT_CONFIG, run
+        assert "remote edge's ca_bundle" in one_line_error(run) and "not a regular file" in run.stderr
+    added = cli("remote", "add", "x", "https://h:1", "--access-key", "a", "--secret-key-file", "key",
+                "--ca-bundle", str(fifo))
+    assert added.exit_code == E.EXIT_USAGE and "not a regular file" in one_line_error(added), added

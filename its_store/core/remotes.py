@@ -294,7 +294,8 @@ def _absolute(path: Path) -> Path:
     """A CA bundle given to `remote add` must exist (a typo fails now, not at each later use) and is
     stored absolute (the remote is used from any folder)."""
     if not path.is_file():
-        raise InvalidInputError(f"--ca-bundle {printable(str(path))}: no such file")
+        why = "not a regular file (a PEM file of CA certificates)" if path.exists() else "no such file"
+        raise InvalidInputError(f"--ca-bundle {printable(str(path))}: {why}")
     return path.resolve()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -177,16 +178,38 @@ def quiet_insecure_warning(host: str) -> None:
 
 def _trust(settings: Settings) -> dict[str, str]:
     if settings.ca_bundle:
-        return {"ca_certs": str(settings.ca_bundle)}
+        return {"ca_certs": _ca_file(settings.ca_bundle, "MINIO_CA_BUNDLE", settings.secure)}
     if settings.ssl_cert_file or settings.ssl_cert_dir:
         out = {}
         if settings.ssl_cert_file:
-            out["ca_certs"] = str(settings.ssl_cert_file)
+            out["ca_certs"] = _ca_file(settings.ssl_cert_file, "SSL_CERT_FILE", settings.secure)
         if settings.ssl_cert_dir:
             out["ca_cert_dir"] = str(settings.ssl_cert_dir)
         return out
     import certifi
     return {"ca_certs": certifi.where()}
+
+
+def _ca_file(path: object, setting: str, used: bool) -> str:
+    """`path` of a CA bundle, if it is not something OpenSSL would block on or misread: a FIFO named
+    there (a remote's ca_bundle, MINIO_CA_BUNDLE) hung the first TLS handshake forever, a folder failed
+    it as "TLS failed" (exit 69, the server blamed). One line, exit 78, naming the setting; only when
+    `used` (an https endpoint: SSL_CERT_FILE set for other programs does not stop a plain-HTTP one). A
+    missing file is left to OpenSSL's own error."""
+    import stat
+
+    from its_store.core.errors import ConfigError
+    if not used:
+        return str(path)
+    try:
+        mode = os.stat(str(path)).st_mode
+    except FileNotFoundError:
+        return str(path)
+    except OSError as exc:
+        raise ConfigError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{setting}: {path} is not a regular file (a PEM file of CA certificates)")
+    return str(path)
 
 
 def _without_auth(url: str) -> str:
