@@ -43,7 +43,7 @@ from its_store.core.remote_config import (
 )
 
 if TYPE_CHECKING:
-    from its_store.core.remote_model import Remote, RemoteRemoved, RemoteSaved
+    from its_store.core.remote_model import Remote, RemoteRemoved, RemoteSaved, Source
     from its_store.core.settings import Settings
 
 __all__ = ["Location", "UnknownRemoteError", "add_remote", "get_remote", "load_remotes", "names",
@@ -179,7 +179,7 @@ def names(environ: Mapping[str, str] | None = None, path: Path | None = None) ->
 
 def _env_names(environ: Mapping[str, str]) -> set[str]:
     """The names of single variables that are well-formed (names() after a bad variable)."""
-    out = set()
+    out: set[str] = set()
     for var, value in environ.items():
         try:
             out.update(env_tables({var: value}))
@@ -226,7 +226,8 @@ def _merge(name: str, from_file: Mapping[str, object] | None, from_env: Mapping[
             return env_var(name, field)
         return f"{path} [remotes.{name}] {field}"
 
-    source = "file+env" if (from_file is not None and from_env) else ("file" if from_file is not None else "env")
+    source: Source = "file+env" if (from_file is not None and from_env) else ("file" if from_file is not None
+                                                                             else "env")
     return build_remote(name, {**file_fields, **env_fields}, source=source, where=where)
 
 
