@@ -95,6 +95,19 @@ def test_secret_key_files_are_small_regular_files(config: Path, cli: Any, not_se
     assert not config.parent.exists()
 
 
+def test_a_bom_is_no_part_of_a_secret_key(config: Path, tmp_path: Path) -> None:
+    """A key file saved by Notepad starts with a UTF-8 BOM: it was kept in the key, which then signed
+    nothing ('access denied', the server blamed) or was refused as not printable by remote add."""
+    from its_store.core.remotes import settings_for
+    from its_store.core.settings import Settings, load_settings
+    key = tmp_path / "bom.key"
+    key.write_bytes(b"\xef\xbb\xbf" + SECRET.encode() + b"\r\n")
+    env = {"ITS_STORE_REMOTE_X_ENDPOINT": "h:1", "ITS_STORE_REMOTE_X_ACCESS_KEY": "a",
+           "ITS_STORE_REMOTE_X_SECRET_KEY_FILE": str(key)}
+    assert settings_for("x", Settings(), environ=env, path=config).secret_key.get_secret_value() == SECRET
+    assert load_settings(secret_key_file=key).secret_key.get_secret_value() == SECRET
+
+
 # -- proxies -----------------------------------------------------------------------------------------------
 
 def test_a_proxy_password_without_a_scheme_is_masked(config: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -357,8 +357,9 @@ def read_secret_file(path: Path | str) -> str:
     wait forever on a FIFO nobody writes and fill memory from /dev/zero or a huge file (a typo in a
     variable is enough), so, as the SSE-C key file is read: a regular file only (a link is followed:
     systemd credentials and container secrets often are links), opened without blocking, at most
-    MAX_SECRET_BYTES. ValueError with the reason, which never names the path (the caller says which
-    setting it is) nor repeats what the file holds."""
+    MAX_SECRET_BYTES, a UTF-8 BOM dropped (it made a key that signed nothing). ValueError with the
+    reason, which never names the path (the caller says which setting it is) nor repeats what the
+    file holds."""
     try:
         fd = os.open(path, _READ_FLAGS)
     except OSError as exc:
@@ -381,7 +382,7 @@ def read_secret_file(path: Path | str) -> str:
     if len(raw) > MAX_SECRET_BYTES:
         raise ValueError(f"larger than {MAX_SECRET_BYTES} bytes: not a secret key")
     try:
-        text = raw.decode("utf-8").strip()
+        text = raw.decode("utf-8-sig").strip()  # a BOM (Notepad) is no part of the key
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     if not text:
