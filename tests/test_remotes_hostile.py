@@ -210,6 +210,8 @@ def test_a_remotes_locations_are_shown_as_the_remotes(edge: FaultServer, cli: An
     line = one_line_error(denied)
     assert denied.exit_code == E.EXIT_ACCESS and "edge:bkt" in line and "remote edge's secret_key" in line, denied
     assert "MINIO_" not in line and "s3://" not in line
+    bad_default = cli("ls", "edge:bkt", extra_env={"MINIO_ENDPOINT": "http://u:p@h:1"})  # the default's own error
+    assert "MINIO_ENDPOINT: user info" in one_line_error(bad_default), bad_default
 
 
 def test_a_location_is_taken_as_written(edge: FaultServer, cli: Any) -> None:
@@ -302,7 +304,7 @@ def test_a_ca_bundle_that_is_no_file_is_one_config_line(edge: FaultServer, cli: 
         monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_CA_BUNDLE", str(bundle))
         run = cli("ls", "edge:bkt")
         assert run.exit_code == E.EXIT_CONFIG, run
-        assert "remote edge's ca_bundle" in one_line_error(run) and "not a regular file" in run.stderr
+        assert "remote edge: its ca_bundle" in one_line_error(run) and "not a PEM file" in run.stderr
     added = cli("remote", "add", "x", "https://h:1", "--access-key", "a", "--secret-key-file", "key",
                 "--ca-bundle", str(fifo))
     assert added.exit_code == E.EXIT_USAGE and "not a regular file" in one_line_error(added), added

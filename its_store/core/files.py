@@ -348,6 +348,21 @@ def open_regular(path: Path | str, *, follow_symlinks: bool = False) -> IO[bytes
     return os.fdopen(open_checked_stat(path, follow_symlinks=follow_symlinks)[0], "rb")
 
 
+def not_a_file(path: Path | str) -> str | None:
+    """Why `path`, a file a library will open by name (a CA bundle: OpenSSL), is no regular file: "a named
+    pipe (FIFO)", "a folder", or the OS's reason it cannot be looked at; None for a regular file or one
+    that is not there (the library's own error says that). OpenSSL blocks forever on a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return reason_of(exc)
+    if st.S_ISREG(mode):
+        return None
+    return next((text for test, text in _KINDS if test(mode)), "not a regular file")
+
+
 MAX_SECRET_BYTES = 4096  # a secret key is at most a few dozen bytes: a bound, not a budget
 
 

@@ -243,6 +243,12 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
     if remote is None:
         return base
     found = get_remote(remote, environ, path)
+    if found.ca_bundle is not None and found.secure:  # OpenSSL blocks on a FIFO: said here, naming the remote
+        from its_store.core.files import not_a_file
+        why = not_a_file(found.ca_bundle)
+        if why is not None:
+            raise ConfigError(f"remote {remote}: its ca_bundle {found.ca_bundle} is {why}, not a PEM file of CA "
+                              "certificates")
     values = {name: getattr(base, name) for name in type(base).model_fields}
     values.update(endpoint=found.endpoint, secure=found.secure, access_key=found.access_key,
                   secret_key=found.secret(), secret_key_file=None, region=found.region or "us-east-1",

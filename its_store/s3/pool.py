@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -191,24 +190,15 @@ def _trust(settings: Settings) -> dict[str, str]:
 
 
 def _ca_file(path: object, setting: str, used: bool) -> str:
-    """`path` of a CA bundle, if it is not something OpenSSL would block on or misread: a FIFO named
-    there (a remote's ca_bundle, MINIO_CA_BUNDLE) hung the first TLS handshake forever, a folder failed
-    it as "TLS failed" (exit 69, the server blamed). One line, exit 78, naming the setting; only when
-    `used` (an https endpoint: SSL_CERT_FILE set for other programs does not stop a plain-HTTP one). A
-    missing file is left to OpenSSL's own error."""
-    import stat
-
+    """`path` of a CA bundle, if OpenSSL can read it: a FIFO named there hung the first TLS handshake
+    forever, a folder failed it as "TLS failed" (exit 69, the server blamed). One line, exit 78, naming
+    the setting; only when `used` (an https endpoint: SSL_CERT_FILE set for other programs does not
+    stop a plain-HTTP one). A remote's ca_bundle is checked by core/remotes.settings_for, naming it."""
     from its_store.core.errors import ConfigError
-    if not used:
-        return str(path)
-    try:
-        mode = os.stat(str(path)).st_mode
-    except FileNotFoundError:
-        return str(path)
-    except OSError as exc:
-        raise ConfigError(f"{setting}: cannot read {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(mode):
-        raise ConfigError(f"{setting}: {path} is not a regular file (a PEM file of CA certificates)")
+    from its_store.core.files import not_a_file
+    why = not_a_file(str(path)) if used else None
+    if why is not None:
+        raise ConfigError(f"{setting}: {path} is {why}, not a PEM file of CA certificates")
     return str(path)
 
 
