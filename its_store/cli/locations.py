@@ -42,6 +42,16 @@ def _endpoint_name(remote: str | None) -> str:
     return f"remote {remote}" if remote else "the default endpoint (s3://)"
 
 
+def shown(bucket: str, key: str | None = None) -> str:
+    """A bucket (`key` None) or a key or prefix of this invocation's endpoint, as the user writes it:
+    `NAME:BUCKET/KEY` on a remote, `s3://BUCKET/KEY` on the default endpoint. THE way a command shows
+    a location it worked on (summaries, tables, confirmation prompts): `s3://B/K` printed for a
+    remote's object names another store's object once pasted into the next command (`rm s3://B/K`
+    deletes on the default endpoint)."""
+    where = f"{bucket}/{key}" if key is not None else bucket
+    return f"{out.STATE.remote}:{where}" if out.STATE.remote else f"s3://{where}"
+
+
 def remote_ref(text: str, *, allow_no_bucket: bool = False) -> RemoteRef:
     """The bucket and key of a remote location (`s3://B/K`, `B/K`, `NAME:B/K`), its endpoint chosen."""
     location = parse_location(text, allow_no_bucket=allow_no_bucket)
@@ -63,7 +73,9 @@ def pair(source: str, dest: str) -> tuple[Location, Location, bool]:
     """cp, mv and sync: SOURCE and DEST parsed (local paths allowed), and whether they are on two
     different endpoints (`cross`). When they are not, their one endpoint is chosen for this invocation.
     Two remotes are one endpoint when they reach the same URL with the same keys (a server-side copy
-    works there); the check reads both remotes, so an unknown one fails here, before any work."""
+    works there) through the same proxy: cloned edge boxes often share one LAN address and their
+    default keys, and only their proxies tell them apart. The check reads both remotes, so an unknown
+    one fails here, before any work."""
     src, dst = parse_location(source, local_ok=True), parse_location(dest, local_ok=True)
     remote = [loc.remote for loc in (src, dst) if not loc.is_local]
     if len(remote) == 2 and remote[0] != remote[1] and not _same_endpoint(remote[0], remote[1]):
@@ -77,8 +89,8 @@ def _same_endpoint(a: str | None, b: str | None) -> bool:
     from its_store.core.remotes import settings_for
     base = out.STATE.base_settings()
     one, two = settings_for(a, base), settings_for(b, base)
-    return (one.secure, one.endpoint.lower(), one.access_key, one.secret_key.get_secret_value()) == \
-        (two.secure, two.endpoint.lower(), two.access_key, two.secret_key.get_secret_value())
+    return (one.secure, one.server_id().lower(), one.access_key, one.secret_key.get_secret_value()) == \
+        (two.secure, two.server_id().lower(), two.access_key, two.secret_key.get_secret_value())
 
 
 def library_text(location: Location) -> str:

@@ -242,6 +242,10 @@ def talk(message: str) -> None:
 
 
 def error(code: str, message: str, hint: str | None = None) -> None:
+    if STATE.remote and code != "config_error":  # the layers below name places s3://B/K and settings
+        # MINIO_*: said of the remote. Not a configuration error: MINIO_ENDPOINT's is about MINIO_ENDPOINT
+        from its_store.core.remotes import said_of_remote
+        message, hint = said_of_remote(message, STATE.remote), hint and said_of_remote(hint, STATE.remote)
     if STATE.json:
         from its_store.core.models import ErrorDetail, ErrorDocument
         doc = ErrorDocument(error=ErrorDetail(code=code, message=message, hint=hint))

@@ -346,3 +346,60 @@ def open_regular(path: Path | str, *, follow_symlinks: bool = False) -> IO[bytes
     path the user named: the folders on the way are followed (they are the user's), the last step only
     with `follow_symlinks`."""
     return os.fdopen(open_checked_stat(path, follow_symlinks=follow_symlinks)[0], "rb")
+
+
+def not_a_file(path: Path | str) -> str | None:
+    """Why `path`, a file a library will open by name (a CA bundle: OpenSSL), is no regular file: "a named
+    pipe (FIFO)", "a folder", or the OS's reason it cannot be looked at; None for a regular file or one
+    that is not there (the library's own error says that). OpenSSL blocks forever on a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return reason_of(exc)
+    if st.S_ISREG(mode):
+        return None
+    return next((text for test, text in _KINDS if test(mode)), "not a regular file")
+
+
+MAX_SECRET_BYTES = 4096  # a secret key is at most a few dozen bytes: a bound, not a budget
+
+
+def read_secret_file(path: Path | str) -> str:
+    """THE read of a file holding a secret key (MINIO_SECRET_KEY_FILE, a remote's secret_key_file,
+    `remote add --secret-key-file`): its text, surrounding whitespace removed. A read_text() would
+    wait forever on a FIFO nobody writes and fill memory from /dev/zero or a huge file (a typo in a
+    variable is enough), so, as the SSE-C key file is read: a regular file only (a link is followed:
+    systemd credentials and container secrets often are links), opened without blocking, at most
+    MAX_SECRET_BYTES, a UTF-8 BOM dropped (it made a key that signed nothing). ValueError with the
+    reason, which never names the path (the caller says which setting it is) nor repeats what the
+    file holds."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as exc:
+        raise ValueError(reason_of(exc)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not st.S_ISREG(mode):
+            kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+            raise ValueError(f"it is {kind}, not a regular file")
+        raw = b""
+        while len(raw) <= MAX_SECRET_BYTES:
+            chunk = os.read(fd, MAX_SECRET_BYTES + 1 - len(raw))
+            if not chunk:
+                break
+            raw += chunk
+    except OSError as exc:
+        raise ValueError(reason_of(exc)) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_SECRET_BYTES:
+        raise ValueError(f"larger than {MAX_SECRET_BYTES} bytes: not a secret key")
+    try:
+        text = raw.decode("utf-8-sig").strip()  # a BOM (Notepad) is no part of the key
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    if not text:
+        raise ValueError("it is empty")
+    return text

@@ -49,8 +49,25 @@ def check_host_port(netloc: str, what: str) -> None:
         parse_uint(port, f"{what}: port", low=1, high=65535, error=ValueError)
 
 
+def check_proxy_url(url: str) -> None:
+    """ValueError ("the proxy URL ...": the caller says which setting) unless `url` is an HTTP proxy urllib3 can use: http(s)://[user:pw@]host[:port]
+    or host[:port] with user info allowed (the proxy's own login). The URL is never repeated: it may hold
+    that password. HTTP_PROXY as curl reads it was not checked at all: a typo (`http://proxy:31 28`, an
+    unclosed '[') made every command fail with "unexpected LocationParseError"."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ValueError("the proxy URL contains a space or a control character")
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() not in ("http", "https"):
+        raise ValueError("the proxy URL must start with http:// or https:// (or be host:port)")
+    netloc = (rest if sep else url).split("/", 1)[0].rpartition("@")[2]
+    check_host_port(netloc, "the proxy URL")
+
+
 def _check_name(host: str, what: str) -> None:
-    """A DNS name or an IPv4 address: what urllib3 can connect to without failing to parse it."""
+    """A DNS name or an IPv4 address: what urllib3 can connect to without failing to parse it. ASCII
+    only: a non-ASCII letter passed str.isalnum() and every later request failed ("a header value is not
+    ASCII", exit 2, a setting blamed on the command), and 'lоcalhost' with a Cyrillic 'о' looks like
+    localhost in `remote ls`."""
     if not host:
         raise ValueError(f"{what}: missing host")
     if len(host) > MAX_HOST:
@@ -58,8 +75,10 @@ def _check_name(host: str, what: str) -> None:
     for label in host.removesuffix(".").split("."):
         if not label or len(label) > MAX_LABEL:
             raise ValueError(f"{what}: host name {host[:64]!r} has an empty label or one over {MAX_LABEL} characters")
-        if label.startswith("-") or label.endswith("-") or not all(c.isalnum() or c in "-_" for c in label):
-            raise ValueError(f"{what}: {host[:64]!r} is not a host name (letters, digits, '-', '_' and dots)")
+        if label.startswith("-") or label.endswith("-") or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                                                   for c in label):
+            raise ValueError(f"{what}: {host[:64]!a} is not a host name (ASCII letters, digits, '-', '_' and dots; "
+                             "an international name in its xn-- form)")
 
 
 def shown_origin(url: str) -> str:

@@ -34,8 +34,11 @@ class RemoteRef:
 
 
 def parse_remote(text: str, *, allow_no_bucket: bool = False) -> RemoteRef:
-    """Parse 's3://B/K', 'B/K', 'B', 's3://B/' and (if allowed) 's3:///K' (no bucket: use the default)."""
-    raw = text.strip()
+    """Parse 's3://B/K', 'B/K', 'B', 's3://B/' and (if allowed) 's3:///K' (no bucket: use the default).
+    The text is taken as written: a space at either end is part of the key ('s3://b/x ' is the key
+    'x ', which S3 allows and other clients store), or makes the location invalid. Stripping it made
+    `rm 's3://b/x '` delete x, and `upload - 's3://b/x '` overwrite it."""
+    raw = text
     if raw.startswith("s3://"):
         raw = raw[5:]
     elif "://" in raw:
@@ -199,6 +202,15 @@ def safe_local_path(root: Path, relative_key: str, base: str | None = None,
 
 
 _SHORT_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """`text` in single quotes for a one-line message, through printable() once (a repr of it escaped
+    each backslash twice, 'C:\\foo' read as four), cut after `limit` characters (a 5,000-character
+    remote name was repeated whole in its error)."""
+    if len(text) <= limit:
+        return f"'{printable(text)}'"
+    return f"'{printable(text[:limit])}'... ({len(text)} characters)"
 
 
 def printable(text: object) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from its_store.core.errors import ConfigError, InvalidInputError, ItsStoreError
-from its_store.core.refs import printable
+from its_store.core.refs import printable, quoted
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ def validate_name(name: str, *, error: type[ItsStoreError] = InvalidInputError) 
     """`name`, if it can name a remote; else `error` (exit 2 for a command's input, 78 for configuration)."""
     problem = name_problem(name)
     if problem is not None:
-        raise error(f"invalid remote name {printable(name)!r}: {problem}",
+        raise error(f"invalid remote name {quoted(name)}: {problem}",
                     hint="e.g. edge-07, central (no '/', ':' or '_')")
     return name
 
@@ -80,7 +80,7 @@ def env_tables(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
         part = rest[: -len(suffix) - 1]
         name = part.lower().replace("_", "-")
         if not _ENV_NAME.fullmatch(part) or name_problem(name) is not None:
-            raise ConfigError(f"{printable(var)}: {printable(part)!r} names no remote",
+            raise ConfigError(f"{printable(var)}: {quoted(part)} names no remote",
                               hint="the name in upper case with '_' for '-': "
                                    f"{ENV_PREFIX}EDGE_07_ENDPOINT for the remote edge-07")
         tables.setdefault(name, {})[suffix.lower()] = value
@@ -118,6 +118,7 @@ def read_tables(path: Path) -> dict[str, dict[str, Any]]:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes: not a remotes file")
+    _check_folder(path.parent)  # before anything read there is trusted
     tables = _parse(path, data)
     _check_access(path, info, holds_secret(tables))
     return tables
@@ -131,9 +132,11 @@ def _parse(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:  # its message names a line and column, never the text there
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib's parser recurses per level: '[[[[...' a few thousand deep
+        raise ConfigError(f"{path}: not a remotes file (arrays or tables nested too deeply)") from None
     extra = [k for k in doc if k != "remotes"]
     if extra:
-        raise ConfigError(f"{path}: unknown key {printable(extra[0])!r}", hint="remotes are tables [remotes.NAME]")
+        raise ConfigError(f"{path}: unknown key {quoted(extra[0])}", hint="remotes are tables [remotes.NAME]")
     remotes = doc.get("remotes", {})
     if not isinstance(remotes, dict):
         raise ConfigError(f"{path}: 'remotes' is not a table", hint="remotes are tables [remotes.NAME]")
@@ -143,7 +146,7 @@ def _parse(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"{path}: [remotes.{name}] is not a table")
         unknown = [k for k in table if k not in FIELDS]
         if unknown:
-            raise ConfigError(f"{path}: [remotes.{name}]: unknown key {printable(unknown[0])!r}",
+            raise ConfigError(f"{path}: [remotes.{name}]: unknown key {quoted(unknown[0])}",
                               hint=f"known: {', '.join(FIELDS)}")
     return remotes
 
@@ -180,6 +183,25 @@ def _check_access(path: Path, info: os.stat_result, secret: bool) -> None:
                           "or others may read", hint=f"chmod 600 {path}")
 
 
+def _check_folder(folder: Path) -> None:
+    """ssh's rule for ~/.ssh, for the folder of the remotes file: its owner's (or root's), and nobody else
+    may write it: whoever may write it can remove remotes.toml and put a link to another file in its
+    place, or a link where `remote add` makes its lock file. A folder not there yet is made 0700 by
+    update_tables."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return
+    me = os.geteuid()
+    if info.st_uid not in (me, 0):
+        raise ConfigError(f"{folder}: the remotes file's folder is owned by another user (uid {info.st_uid})",
+                          hint="keep remotes.toml in a folder of your own (XDG_CONFIG_HOME)")
+    mode = st.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise ConfigError(f"{folder}: permissions {mode:04o}: others may replace the remotes file in this folder",
+                          hint=f"chmod 700 {folder}")
+
+
 def _reason(exc: OSError) -> str:
     from its_store.core.files import reason_of
     return reason_of(exc)
@@ -195,6 +217,11 @@ def update_tables(path: Path, change: Callable[[dict[str, dict[str, Any]]], T]) 
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        where = exc.filename if isinstance(exc.filename, str) else folder
+        raise ConfigError(f"cannot write the remotes file's folder {where}: {_reason(exc)}") from None
+    _check_folder(folder)  # before the lock file is made there and a secret written
+    try:
         release = take_lock(folder / f".{FILE_NAME}.lock")
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else folder

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 
 from its_store.core.errors import ConfigError, InvalidInputError, ItsStoreError
 from its_store.core.models import Result
-from its_store.core.netloc import check_host_port
+from its_store.core.netloc import check_host_port, check_proxy_url
 from its_store.core.remote_config import env_var, name_problem
 
 MASK = "********"
@@ -107,13 +107,7 @@ class Remote(BaseModel):
     def _proxy(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        scheme, sep, rest = value.partition("://")
-        if sep and scheme.lower() not in ("http", "https"):
-            raise ValueError("the proxy URL must start with http:// or https:// (or be host:port)")
-        netloc = (rest if sep else value).split("/", 1)[0].rpartition("@")[2]
-        check_host_port(netloc, "the proxy URL")
-        if any(c.isspace() or not c.isprintable() for c in value):
-            raise ValueError("the proxy URL contains a space or a control character")
+        check_proxy_url(value)
         return value
 
     @field_validator("bwlimit")
@@ -136,17 +130,12 @@ class Remote(BaseModel):
         """The secret key: read from `secret_key_file` when set (at each use: a rotated file is read
         anew), else `secret_key`. ConfigError (exit 78) when there is none or the file cannot be read."""
         if self.secret_key_file is not None:
+            from its_store.core.files import read_secret_file
             path = self.secret_key_file
             try:
-                text = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                from its_store.core.files import reason_of
-                raise ConfigError(f"remote {self.name}: cannot read its secret key file {path}: "
-                                  f"{reason_of(exc)}") from None
-            except UnicodeDecodeError:
-                raise ConfigError(f"remote {self.name}: its secret key file {path} is not UTF-8 text") from None
-            if not text:
-                raise ConfigError(f"remote {self.name}: its secret key file {path} is empty")
+                text = read_secret_file(path)
+            except ValueError as exc:
+                raise ConfigError(f"remote {self.name}: cannot read its secret key file {path}: {exc}") from None
             return SecretStr(text)
         if self.secret_key is None or not self.secret_key.get_secret_value():
             raise ConfigError(f"remote {self.name} has no secret key",

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from its_store.core.errors import ConfigError, InvalidInputError
-from its_store.core.refs import RemoteRef, parse_remote, printable
+from its_store.core.refs import RemoteRef, parse_remote, printable, quoted
 from its_store.core.remote_config import (
     env_tables,
     env_var,
@@ -43,7 +43,7 @@ from its_store.core.remote_config import (
 )
 
 if TYPE_CHECKING:
-    from its_store.core.remote_model import Remote, RemoteRemoved, RemoteSaved
+    from its_store.core.remote_model import Remote, RemoteRemoved, RemoteSaved, Source
     from its_store.core.settings import Settings
 
 __all__ = ["Location", "UnknownRemoteError", "add_remote", "get_remote", "load_remotes", "names",
@@ -104,7 +104,7 @@ def parse_location(text: str, *, local_ok: bool = False, allow_no_bucket: bool =
     if text.startswith("s3://"):
         return Location(None, parse_remote(text, allow_no_bucket=allow_no_bucket))
     if _SCHEME.match(text):
-        raise InvalidInputError(f"invalid location {printable(text)!r}",
+        raise InvalidInputError(f"invalid location {quoted(text)}",
                                 hint="use s3://BUCKET/KEY, NAME:BUCKET/KEY or a local path")
     name = remote_part(text)
     if name is None:
@@ -113,18 +113,18 @@ def parse_location(text: str, *, local_ok: bool = False, allow_no_bucket: bool =
         return Location(None, parse_remote(text, allow_no_bucket=allow_no_bucket))
     problem = name_problem(name)
     if problem is not None:
-        raise InvalidInputError(f"{printable(text)!r}: invalid remote name {printable(name)!r}: {problem}",
+        raise InvalidInputError(f"{quoted(text)}: invalid remote name {quoted(name)}: {problem}",
                                 hint=LOCAL_HINT)
     rest = text[len(name) + 1:]
     if "://" in rest:
-        raise InvalidInputError(f"{printable(text)!r}: a remote's location is NAME:BUCKET/KEY",
+        raise InvalidInputError(f"{quoted(text)}: a remote's location is NAME:BUCKET/KEY",
                                 hint="no scheme after the remote's name")
     if not rest and not allow_no_bucket:
-        raise InvalidInputError(f"missing bucket in {printable(text)!r}", hint=f"use {name}:BUCKET/KEY")
+        raise InvalidInputError(f"missing bucket in {quoted(text)}", hint=f"use {name}:BUCKET/KEY")
     try:
         ref = parse_remote(rest, allow_no_bucket=allow_no_bucket)
     except InvalidInputError as exc:
-        raise InvalidInputError(f"{printable(text)!r}: {exc.message}", hint=f"use {name}:BUCKET/KEY") from None
+        raise InvalidInputError(f"{quoted(text)}: {exc.message}", hint=f"use {name}:BUCKET/KEY") from None
     return Location(name, ref)
 
 
@@ -134,11 +134,25 @@ def one_endpoint(text: str) -> Location:
     the endpoint from the location and hands over s3://BUCKET/KEY (cli/locations.py)."""
     where = parse_location(text, local_ok=True)
     if where.remote is not None:
-        raise InvalidInputError(f"{printable(text)!r} names the remote {where.remote!r}; this works on the "
+        raise InvalidInputError(f"{quoted(text)} names the remote {where.remote!r}; this works on the "
                                 "endpoint of its service",
                                 hint=f"build the service with core.remotes.settings_for({where.remote!r}, settings) "
                                      f"and give s3://BUCKET/KEY; {LOCAL_HINT}")
     return where
+
+
+_DEFAULT_PLACE = re.compile(r"s3://(?=[a-z0-9])")  # s3://BUCKET..., not the s3:// of a usage hint
+_DEFAULT_VARIABLE = re.compile(r"\bMINIO_(ENDPOINT|ACCESS_KEY|SECRET_KEY|REGION|SECURE|CA_BUNDLE|VERIFY_TLS)\b")
+
+
+def said_of_remote(text: str, remote: str) -> str:
+    """`text`, an error's message or hint from below the CLI, said of the remote `remote`. The layers
+    below know one endpoint and call its places s3://BUCKET/KEY and its settings MINIO_*: on a
+    remote, `object not found: s3://b/k (hint: check MINIO_ACCESS_KEY ...)` sent the user to the
+    default endpoint's object and variables. Here s3://BUCKET/KEY becomes REMOTE:BUCKET/KEY and
+    MINIO_X the remote's own field x."""
+    text = _DEFAULT_PLACE.sub(f"{remote}:", text)
+    return _DEFAULT_VARIABLE.sub(lambda m: f"remote {remote}'s {m.group(1).lower()}", text)
 
 
 # -- the remotes ---------------------------------------------------------------------------------------
@@ -165,7 +179,7 @@ def names(environ: Mapping[str, str] | None = None, path: Path | None = None) ->
 
 def _env_names(environ: Mapping[str, str]) -> set[str]:
     """The names of single variables that are well-formed (names() after a bad variable)."""
-    out = set()
+    out: set[str] = set()
     for var, value in environ.items():
         try:
             out.update(env_tables({var: value}))
@@ -212,7 +226,8 @@ def _merge(name: str, from_file: Mapping[str, object] | None, from_env: Mapping[
             return env_var(name, field)
         return f"{path} [remotes.{name}] {field}"
 
-    source = "file+env" if (from_file is not None and from_env) else ("file" if from_file is not None else "env")
+    source: Source = "file+env" if (from_file is not None and from_env) else ("file" if from_file is not None
+                                                                             else "env")
     return build_remote(name, {**file_fields, **env_fields}, source=source, where=where)
 
 
@@ -229,6 +244,12 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
     if remote is None:
         return base
     found = get_remote(remote, environ, path)
+    if found.ca_bundle is not None and found.secure:  # OpenSSL blocks on a FIFO: said here, naming the remote
+        from its_store.core.files import not_a_file
+        why = not_a_file(found.ca_bundle)
+        if why is not None:
+            raise ConfigError(f"remote {remote}: its ca_bundle {found.ca_bundle} is {why}, not a PEM file of CA "
+                              "certificates")
     values = {name: getattr(base, name) for name in type(base).model_fields}
     values.update(endpoint=found.endpoint, secure=found.secure, access_key=found.access_key,
                   secret_key=found.secret(), secret_key_file=None, region=found.region or "us-east-1",
@@ -280,7 +301,8 @@ def _absolute(path: Path) -> Path:
     """A CA bundle given to `remote add` must exist (a typo fails now, not at each later use) and is
     stored absolute (the remote is used from any folder)."""
     if not path.is_file():
-        raise InvalidInputError(f"--ca-bundle {printable(str(path))}: no such file")
+        why = "not a regular file (a PEM file of CA certificates)" if path.exists() else "no such file"
+        raise InvalidInputError(f"--ca-bundle {printable(str(path))}: {why}")
     return path.resolve()
 
 

@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.models import Result
-from its_store.core.netloc import check_host_port, shown_origin
+from its_store.core.netloc import check_host_port, check_proxy_url, shown_origin
 from its_store.core.units import is_uint, parse_size, shown
 
 ENV_PREFIX = "MINIO_"
@@ -168,11 +168,11 @@ class Settings(BaseSettings):
         self.endpoint = endpoint
         self._local_defaults()
         if self.secret_key_file is not None:
+            from its_store.core.files import read_secret_file  # bounded, never waits on a FIFO
             try:
-                text = self.secret_key_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"MINIO_SECRET_KEY_FILE: cannot read {self.secret_key_file}: "
-                                 f"{exc.strerror}") from None
+                text = read_secret_file(self.secret_key_file)
+            except ValueError as exc:
+                raise ValueError(f"MINIO_SECRET_KEY_FILE: cannot read {self.secret_key_file}: {exc}") from None
             self.secret_key = SecretStr(text)
         return self
 
@@ -197,11 +197,32 @@ class Settings(BaseSettings):
                     setattr(self, name, Path(value) if name.startswith("ssl_") else value.strip())
 
     def proxy(self) -> str | None:
-        """The proxy URL requests to the endpoint go through, or None (no proxy, or NO_PROXY matches)."""
+        """The proxy URL requests to the endpoint go through, or None (no proxy, or NO_PROXY matches).
+        ConfigError (78) for one urllib3 could not use (checked here, where it is used: a malformed
+        HTTPS_PROXY that NO_PROXY bypasses, or that only other programs use, stops nothing)."""
+        url = self._proxy_url()
+        if url is not None:
+            try:
+                check_proxy_url(url)
+            except ValueError as exc:
+                raise ConfigError(f"{'HTTPS_PROXY' if self.secure else 'HTTP_PROXY'}: {exc}",
+                                  hint="see `its-store config`") from None
+        return url
+
+    def _proxy_url(self) -> str | None:
         url = self.https_proxy if self.secure else self.http_proxy
         if not url or bypasses_proxy(self.endpoint, self.no_proxy or ""):
             return None
         return url if "://" in url else f"http://{url}"
+
+    def server_id(self) -> str:
+        """Which server requests reach, for what is kept per endpoint (the metadata cache) and for telling
+        two endpoints apart: MINIO_ENDPOINT, and the proxy it is reached through when there is one.
+        Cloned edge boxes often share one LAN address (and their default keys), and named remotes
+        reach them through their own proxies: by the endpoint alone, one box's cached metadata
+        answered for another. The proxy's user info is never part of it."""
+        proxy = self.proxy()
+        return f"{self.endpoint} via {shown_origin(proxy)}" if proxy else self.endpoint
 
     @property
     def scheme(self) -> str:
@@ -230,7 +251,7 @@ class Settings(BaseSettings):
                 value = str(value)
             out[name.upper() if name in NETWORK_FIELDS else "ITS_STORE_OFFLINE" if name == "offline"
                 else ENV_PREFIX + name.upper()] = value
-        proxy = self.proxy()
+        proxy = self._proxy_url()  # as set, even when proxy() refuses it: `config` is where to look
         out["proxy"] = _mask_url(proxy) if proxy else None  # the one in use for MINIO_ENDPOINT
         return SettingsView.model_validate(out)
 
@@ -342,9 +363,17 @@ def check_webhook_url(url: str) -> str:
 
 
 def _mask_url(url: str) -> str:
-    """redis://user:password@host -> redis://user:********@host"""
+    """redis://user:password@host -> redis://user:********@host; without a scheme too (`user:pw@host:3128`,
+    as a proxy is often written: urlsplit would read no user info there and the password was shown); a
+    URL that does not parse keeps only its origin (shown_origin: no user info)."""
     from urllib.parse import urlsplit, urlunsplit
-    parts = urlsplit(url)
+    if "://" not in url:
+        return _mask_url("http://" + url).removeprefix("http://") if "@" in url else url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port urlsplit cannot read
+    except ValueError:
+        return shown_origin(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
     elif parts.username:  # a token given as the user name

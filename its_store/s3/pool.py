@@ -184,16 +184,29 @@ def quiet_insecure_warning(host: str) -> None:
 
 def _trust(settings: Settings) -> dict[str, str]:
     if settings.ca_bundle:
-        return {"ca_certs": str(settings.ca_bundle)}
+        return {"ca_certs": _ca_file(settings.ca_bundle, "MINIO_CA_BUNDLE", settings.secure)}
     if settings.ssl_cert_file or settings.ssl_cert_dir:
         out = {}
         if settings.ssl_cert_file:
-            out["ca_certs"] = str(settings.ssl_cert_file)
+            out["ca_certs"] = _ca_file(settings.ssl_cert_file, "SSL_CERT_FILE", settings.secure)
         if settings.ssl_cert_dir:
             out["ca_cert_dir"] = str(settings.ssl_cert_dir)
         return out
     import certifi
     return {"ca_certs": certifi.where()}
+
+
+def _ca_file(path: object, setting: str, used: bool) -> str:
+    """`path` of a CA bundle, if OpenSSL can read it: a FIFO named there hung the first TLS handshake
+    forever, a folder failed it as "TLS failed" (exit 69, the server blamed). One line, exit 78, naming
+    the setting; only when `used` (an https endpoint: SSL_CERT_FILE set for other programs does not
+    stop a plain-HTTP one). A remote's ca_bundle is checked by core/remotes.settings_for, naming it."""
+    from its_store.core.errors import ConfigError
+    from its_store.core.files import not_a_file
+    why = not_a_file(str(path)) if used else None
+    if why is not None:
+        raise ConfigError(f"{setting}: {path} is {why}, not a PEM file of CA certificates")
+    return str(path)
 
 
 def _without_auth(url: str) -> str:

@@ -46,7 +46,7 @@ class ForIdentity:
     def _key(self, key: str) -> str:
         if self._prefix is None:
             s = self.settings
-            self._prefix = identity_of(s.endpoint, s.access_key, s.secret_key.get_secret_value()) + "|"
+            self._prefix = identity_of(s.server_id(), s.access_key, s.secret_key.get_secret_value()) + "|"
         return self._prefix + key
 
     def get(self, key: str) -> Any | None:
@@ -240,7 +240,7 @@ class ServiceCache:
 
 
 def open_service_cache(settings: Settings, on_lookup: Callable[[bool], None] | None = None) -> ServiceCache:
-    return ServiceCache(open_cache(settings), endpoint=settings.endpoint, access_key=settings.access_key,
+    return ServiceCache(open_cache(settings), endpoint=settings.server_id(), access_key=settings.access_key,
                         ttl=settings.cache_ttl, on_lookup=on_lookup, secret=settings.secret_key.get_secret_value())
 
 

@@ -15,7 +15,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm, new_group
-from its_store.cli.locations import remote_ref
+from its_store.cli.locations import remote_ref, shown
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size
 
@@ -104,7 +104,7 @@ def create(
     lock = (f", object lock, default retention {_retention_text(result.default_retention)}"
             if result.object_lock else "")
     out.result(result, lambda: out.talk(
-        f"created s3://{result.bucket} (versioning {result.versioning}, encryption {result.encryption or 'none'}"
+        f"created {shown(result.bucket)} (versioning {result.versioning}, encryption {result.encryption or 'none'}"
         + lock + (f", preset {result.preset}: rule {rules}" if result.preset else "") + ")"))
     for warning in result.warnings:
         out.talk(f"warning: {warning}")
@@ -123,12 +123,12 @@ def rm(
     """
     name = bucket_name(target)
     if force and not yes:
-        confirm(f"Permanently delete s3://{name} and every object version in it?", action="to force-remove a bucket",
+        confirm(f"Permanently delete {shown(name)} and every object version in it?", action="to force-remove a bucket",
                 hint="add --yes; see what it holds with `its-store bucket info`")
     result = out.STATE.service().buckets().remove(name, force=force)
     extra = (f" after erasing {result.versions} versions, {result.delete_markers} delete markers "
              f"({human_size(result.bytes)})" if result.versions or result.delete_markers else "")
-    out.result(result, lambda: out.talk(f"removed s3://{name}{extra}"))
+    out.result(result, lambda: out.talk(f"removed {shown(name)}{extra}"))
 
 
 def info(target: Bucket, json_: Json = False) -> None:
@@ -209,7 +209,7 @@ def versioning(
     versions = out.STATE.service().versions()
     state = versions.state(name) if action is VersioningAction.STATUS else versions.set(
         name, action is VersioningAction.ON)
-    out.result(state, lambda: out.console().print(f"s3://{name}: versioning {state.versioning}", markup=False))
+    out.result(state, lambda: out.console().print(f"{shown(name)}: versioning {state.versioning}", markup=False))
 
 
 def register(app: typer.Typer) -> None:

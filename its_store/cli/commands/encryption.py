@@ -12,7 +12,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
-from its_store.cli.locations import remote_ref
+from its_store.cli.locations import remote_ref, shown
 from its_store.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def set_(
     """
     bucket = _bucket(target)
     result = out.STATE.service().set_bucket_encryption(bucket, kms_key)
-    out.result(result, lambda: out.talk(f"default encryption of s3://{result.bucket}: {result.sse}"))
+    out.result(result, lambda: out.talk(f"default encryption of {shown(result.bucket)}: {result.sse}"))
 
 
 def show(target: Bucket, json_: Json = False) -> None:
@@ -58,7 +58,7 @@ def show(target: Bucket, json_: Json = False) -> None:
 
 
 def _show_human(result: BucketEncryption) -> None:
-    rows = [["bucket", f"s3://{result.bucket}"], ["encryption", result.sse or "none"],
+    rows = [["bucket", shown(result.bucket)], ["encryption", result.sse or "none"],
             ["algorithm", result.algorithm or ""]]
     if result.kms_key_id:
         rows.append(["kms key", result.kms_key_id])
@@ -72,7 +72,7 @@ def rm(target: Bucket, json_: Json = False) -> None:
     """
     bucket = _bucket(target)
     result = out.STATE.service().delete_bucket_encryption(bucket)
-    out.result(result, lambda: out.talk(f"default encryption of s3://{result.bucket} removed"))
+    out.result(result, lambda: out.talk(f"default encryption of {shown(result.bucket)} removed"))
 
 
 def register(app: typer.Typer) -> None:

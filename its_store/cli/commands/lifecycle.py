@@ -14,6 +14,7 @@ import typer
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.cli.commands.bucket import Bucket, Json, Preset, _rule_text, bucket_app, bucket_name
+from its_store.cli.locations import shown
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import parse_pairs
 
@@ -71,7 +72,7 @@ def set_(
 
     def human() -> None:
         changed = [*(f"added {i}" for i in result.added), *(f"replaced {i}" for i in result.replaced)]
-        out.talk(f"s3://{name}: " + ", ".join(changed) + f" ({len(result.rules)} rules in total)")
+        out.talk(f"{shown(name)}: " + ", ".join(changed) + f" ({len(result.rules)} rules in total)")
 
     out.result(result, human)
 
@@ -97,7 +98,7 @@ def show(target: Bucket, json_: Json = False) -> None:
 
 def _show_human(name: str, rules: list[LifecycleRule]) -> None:
     if not rules:
-        out.talk(f"s3://{name} has no lifecycle rules")
+        out.talk(f"{shown(name)} has no lifecycle rules")
         return
     other = any(r.unsupported for r in rules)  # parts written by another tool, not editable here
     out.table(["id", "status", "prefix", "tags", "expire", "old versions", "abort uploads",
@@ -121,7 +122,7 @@ def rm(
     name = bucket_name(target)
     result = out.STATE.service().lifecycle().remove(name, id_)
     out.result(result, lambda: out.talk(
-        f"s3://{name}: removed " + (", ".join(result.removed) or "nothing (no rules)")
+        f"{shown(name)}: removed " + (", ".join(result.removed) or "nothing (no rules)")
         + "".join(f"; kept {_rule_text(r)}" for r in result.rules)))
 
 

@@ -14,7 +14,7 @@ import typer
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm
 from its_store.cli.completion.complete import complete_remote
-from its_store.cli.locations import remote_ref
+from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
@@ -105,7 +105,7 @@ def upload(
     with out.progress(f"upload {key}", total) as advance:
         resp = svc.upload_object(request, progress=advance)
     out.result(resp, lambda: _summary("uploaded", resp.total_size, resp.duration_seconds,
-                                      f"s3://{resp.bucket}/{resp.key}"))
+                                      shown(resp.bucket, resp.key)))
     if resp.codec != "none":
         out.talk(f"stored with {resp.codec}: {human_size(resp.total_size)} → {human_size(resp.stored_size or 0)}")
 
@@ -140,7 +140,7 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
             out.err_console().print(f"failed: {err.key}: {err.message}", markup=False, highlight=False)
         skipped_lines(result)  # a link not followed, a FIFO...: said, as sync says it
         _summary("uploaded", result.bytes, result.duration_seconds,
-                 f"{root} → s3://{result.bucket}/{result.prefix}", result.succeeded)
+                 f"{root} → {shown(result.bucket, result.prefix)}", result.succeeded)
 
     out.result(result, human)
     result.raise_for_failures()
@@ -174,11 +174,11 @@ def get(
         prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
         if dest == "-":
             raise InvalidInputError("cannot write a recursive download to stdout")
-        with out.progress(f"download s3://{ref.bucket}/{prefix}", None) as advance:
+        with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
             result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
                                                  progress=advance,
                                                  options={"raw": raw, "sse_c_key_file": sse_c_key_file})
-        out.result(result, lambda: _download_human(result, f"s3://{ref.bucket}/{prefix} → {dest}"))
+        out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
         result.raise_for_failures()
         return
     if not ref.key or ref.key.endswith("/"):
@@ -197,7 +197,7 @@ def get(
     part = f" bytes {resp.offset}-{resp.offset + resp.size - 1} of {resp.object_size}" \
         if resp.offset is not None else ""
     out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
-                                      f"s3://{resp.bucket}/{resp.key}{part} → {resp.file_path}"))
+                                      f"{shown(resp.bucket, resp.key)}{part} → {resp.file_path}"))
 
 
 def _download_human(result: Any, where: str) -> None:
@@ -327,11 +327,11 @@ def rm(
     if not recursive:
         for ref in refs:
             if not ref.key or ref.key.endswith("/"):
-                raise InvalidInputError(f"s3://{ref.bucket}/{ref.key} is a prefix", hint="add --recursive")
+                raise InvalidInputError(f"{shown(ref.bucket, ref.key)} is a prefix", hint="add --recursive")
         named = [(r.bucket, r.key) for r in refs]
         if dry_run:  # check each exists (exit 3 if not), delete nothing
             plan = svc.batch().plan_delete(named, version_id)
-            out.result(plan, lambda: _tell(f"would delete s3://{i.bucket}/{i.key}" for i in plan.would_delete))
+            out.result(plan, lambda: _tell(f"would delete {shown(i.bucket, i.key)}" for i in plan.would_delete))
             return
         done = svc.batch().delete_objects(named, version_id, bypass_governance=bypass_governance)
         out.result(done, lambda: _tell(_deleted_line(r) for r in done.deleted))
@@ -344,11 +344,11 @@ def rm(
     ref = refs[0]
     prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
     if not dry_run and not yes:
-        confirm(f"Delete every object under s3://{ref.bucket}/{prefix}?", action="a recursive delete",
+        confirm(f"Delete every object under {shown(ref.bucket, prefix)}?", action="a recursive delete",
                 hint="add --yes (or --dry-run to see what would go)")
     result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part)
     verb = "would delete" if dry_run else ("hid" if result.delete_markers else "deleted")
-    out.result(result, lambda: _rm_human(result, verb, f"s3://{ref.bucket}/{prefix}"))
+    out.result(result, lambda: _rm_human(result, verb, shown(ref.bucket, prefix)))
     result.raise_for_failures()
 
 
@@ -359,7 +359,7 @@ def _tell(lines: Iterable[str]) -> None:
 
 def _deleted_line(result: Any) -> str:
     """'deleted' only for what is gone: a versioned bucket keeps the data behind a delete marker."""
-    where = f"s3://{result.bucket}/{result.key}"
+    where = shown(result.bucket, result.key)
     if result.delete_marker:
         return f"hid {where} behind a delete marker (its versions are kept; --all-versions erases them)"
     return f"deleted {where}" + (f" (version {result.version_id})" if result.version_id else "")
@@ -395,7 +395,7 @@ def stat(
 
 def _stat_human(info: Any) -> None:
     rows = [
-        ["key", f"s3://{info.bucket}/{info.key}"], ["size", f"{human_size(info.size)} ({info.size} bytes)"],
+        ["key", shown(info.bucket, info.key)], ["size", f"{human_size(info.size)} ({info.size} bytes)"],
         ["modified", out.fmt_time(info.last_modified)], ["etag", info.etag], ["content-type", info.content_type],
         ["type", info.object_type.value if info.object_type else ""], ["version", info.version_id or ""],
         ["encryption", info.encryption or "none"], ["codec", info.codec or "none"],

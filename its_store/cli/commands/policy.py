@@ -13,6 +13,7 @@ import typer
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm, new_group
 from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
+from its_store.cli.locations import shown
 
 if TYPE_CHECKING:
     from its_store.service.policy import PolicyView
@@ -41,9 +42,9 @@ def set_(
     view = out.STATE.service().policies().set(name, public_read=public_read, public_write=public_write,
                                               document=document)
     if view.public:
-        _warn(f"s3://{name} is now public: " + "; ".join(s.text for s in view.summary if s.anonymous))
+        _warn(f"{shown(name)} is now public: " + "; ".join(s.text for s in view.summary if s.anonymous))
     count = len(view.summary)
-    out.result(view, lambda: out.talk(f"s3://{name}: policy set ({count} statement{'s' if count != 1 else ''})"))
+    out.result(view, lambda: out.talk(f"{shown(name)}: policy set ({count} statement{'s' if count != 1 else ''})"))
 
 
 def _warn(message: str) -> None:
@@ -65,10 +66,10 @@ def show(target: Bucket, json_: Json = False) -> None:
 def _show_human(view: PolicyView) -> None:
     import json
     if view.policy is None:
-        out.talk(f"s3://{view.bucket} has no policy: only its credentials' owners have access")
+        out.talk(f"{shown(view.bucket)} has no policy: only its credentials' owners have access")
         return
     out.block(json.dumps(view.policy, indent=2))  # several lines: kept, controls escaped
-    out.talk(("PUBLIC: " if view.public else "") + f"s3://{view.bucket}:")
+    out.talk(("PUBLIC: " if view.public else "") + f"{shown(view.bucket)}:")
     for line in view.lines():
         out.talk(f"  {line}")
 
@@ -84,10 +85,10 @@ def rm(
     """
     name = bucket_name(target)
     if not yes:
-        confirm(f"Remove the policy of s3://{name}?", action="to remove a bucket policy", hint="add --yes")
+        confirm(f"Remove the policy of {shown(name)}?", action="to remove a bucket policy", hint="add --yes")
     result = out.STATE.service().policies().remove(name)
-    out.result(result, lambda: out.talk(f"s3://{name}: policy removed" if result.removed
-                                        else f"s3://{name} had no policy"))
+    out.result(result, lambda: out.talk(f"{shown(name)}: policy removed" if result.removed
+                                        else f"{shown(name)} had no policy"))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.cli.completion.complete import complete_remote_name
 from its_store.core.errors import EXIT_UNAVAILABLE, InvalidInputError
+from its_store.core.files import MAX_SECRET_BYTES
 
 if TYPE_CHECKING:
     from its_store.core.remote_model import RemoteView
@@ -27,7 +28,6 @@ remote_app = new_group(no_args_is_help=True, help="Named remotes (endpoints): ad
 Json = Annotated[bool, out.JsonOption]
 NewName = Annotated[str, typer.Argument(help="The remote's name: lower-case letters, digits and '-'.")]
 Name = Annotated[str, typer.Argument(help="The remote's name.", autocompletion=complete_remote_name)]
-MAX_SECRET = 4096
 
 
 def add(
@@ -72,16 +72,15 @@ def _read_secret(path: Path | None, stdin: bool) -> str:
     """The secret key from the one place given; a hidden prompt only on a terminal."""
     if path is not None and stdin:
         raise InvalidInputError("give --secret-key-file or --secret-key-stdin, not both")
-    if path is not None:
-        from its_store.core.files import reason_of
+    if path is not None:  # a regular file, bounded (core/files.read_secret_file): a pipe is --secret-key-stdin
+        from its_store.core.files import read_secret_file
         try:
-            with path.open("rb") as stream:
-                raw = stream.read(MAX_SECRET + 1)
-        except OSError as exc:
-            raise InvalidInputError(f"--secret-key-file {path}: cannot read it: {reason_of(exc)}") from None
-        return _secret_text(raw, f"--secret-key-file {path}")
+            return read_secret_file(path)
+        except ValueError as exc:
+            raise InvalidInputError(f"--secret-key-file {path}: cannot read it: {exc}",
+                                    hint="a pipe or a command's output: --secret-key-stdin") from None
     if stdin:
-        return _secret_text(sys.stdin.buffer.read(MAX_SECRET + 1), "standard input")
+        return _secret_text(sys.stdin.buffer.read(MAX_SECRET_BYTES + 1), "standard input")
     if not sys.stdin.isatty():
         raise InvalidInputError("no terminal to ask for the secret key on",
                                 hint="give --secret-key-file FILE or --secret-key-stdin")
@@ -91,8 +90,8 @@ def _read_secret(path: Path | None, stdin: bool) -> str:
 
 def _secret_text(raw: bytes, where: str) -> str:
     """One line of UTF-8 text, surrounding whitespace removed (as MINIO_SECRET_KEY_FILE is read)."""
-    if len(raw) > MAX_SECRET:
-        raise InvalidInputError(f"{where}: longer than {MAX_SECRET} bytes: not a secret key")
+    if len(raw) > MAX_SECRET_BYTES:
+        raise InvalidInputError(f"{where}: longer than {MAX_SECRET_BYTES} bytes: not a secret key")
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:

@@ -16,7 +16,7 @@ from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
 from its_store.cli.completion.complete import complete_remote
-from its_store.cli.locations import remote_ref
+from its_store.cli.locations import remote_ref, shown
 from its_store.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def bucket_set(
     """
     name = bucket_name(target)
     state = out.STATE.service().retention().set_default(name, mode.value, days=days, years=years)
-    out.result(state, lambda: out.talk(f"s3://{state.bucket}: default retention {_default_text(state)}"))
+    out.result(state, lambda: out.talk(f"{shown(state.bucket)}: default retention {_default_text(state)}"))
 
 
 def bucket_show(target: Bucket, json_: Json = False) -> None:
@@ -159,21 +159,21 @@ def bucket_rm(target: Bucket, json_: Json = False) -> None:
     """
     name = bucket_name(target)
     state = out.STATE.service().retention().remove_default(name)
-    out.result(state, lambda: out.talk(f"s3://{state.bucket}: default retention removed"))
+    out.result(state, lambda: out.talk(f"{shown(state.bucket)}: default retention removed"))
 
 
 # ------------------------------------------------------------------------------------- render
 def _need_key(bucket: str, key: str) -> None:
     if not key or key.endswith("/"):
-        raise InvalidInputError(f"s3://{bucket}/{key} names a prefix, not an object")
+        raise InvalidInputError(f"{shown(bucket, key)} names a prefix, not an object")
 
 
 def _change_result(change: LockChange, what: str) -> None:
     """The change as JSON, or one line per refused key and a summary; exit 6 if the lock refused any."""
     def human() -> None:
         for failure in change.failed:
-            out.talk(f"not changed: s3://{change.bucket}/{failure.key}: {failure.message}")
-        where = f"s3://{change.bucket}/{change.target}"
+            out.talk(f"not changed: {shown(change.bucket, failure.key)}: {failure.message}")
+        where = shown(change.bucket, change.target)
         count = f"{len(change.changed)} objects under " if change.recursive else ""
         out.talk(f"{what}: {count}{where}")
     out.result(change, human)
@@ -183,7 +183,7 @@ def _change_result(change: LockChange, what: str) -> None:
 def _state_human(state: LockState) -> None:
     until = f" until {out.fmt_time(state.retain_until)} UTC" if state.retain_until else ""
     out.table(["field", "value"], [
-        ["key", f"s3://{state.bucket}/{state.key}"], ["version", state.version_id or "current"],
+        ["key", shown(state.bucket, state.key)], ["version", state.version_id or "current"],
         ["retention", f"{state.mode.lower()}{until}" if state.mode else "none"],
         ["legal hold", "on" if state.legal_hold else "off"],
         ["delete", "refused: " + "; ".join(state.reasons) if state.reasons else "allowed"]])

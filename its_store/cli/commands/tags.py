@@ -8,7 +8,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
-from its_store.cli.locations import remote_ref
+from its_store.cli.locations import remote_ref, shown
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import parse_pairs
 
@@ -85,7 +85,7 @@ def _show(result: TagSet) -> None:
 
 
 def _where(result: TagSet) -> str:
-    return f"s3://{result.bucket}/{result.key}" if result.key else f"s3://{result.bucket}"
+    return shown(result.bucket, result.key) if result.key else shown(result.bucket)
 
 
 def register(app: typer.Typer) -> None:

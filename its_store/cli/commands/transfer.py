@@ -118,6 +118,7 @@ def du(
 
 
 def _du_human(report: Any) -> None:
+    from its_store.cli.locations import shown
     def line(usage: Any, name: str) -> str:
         extra = ""
         if report.versions:
@@ -125,8 +126,8 @@ def _du_human(report: Any) -> None:
                      f"{usage.delete_markers} delete markers")
         return f"{human_size(usage.bytes):>10}  {usage.objects:>8} objects  {name}{extra}"
 
-    rows = [line(u, f"s3://{report.bucket}/{u.prefix}") for u in report.prefixes]
-    rows.append(line(report.total, f"s3://{report.bucket}/{report.prefix}  (total)"))
+    rows = [line(u, shown(report.bucket, u.prefix)) for u in report.prefixes]
+    rows.append(line(report.total, f"{shown(report.bucket, report.prefix)}  (total)"))
     out.lines(rows)
 
 

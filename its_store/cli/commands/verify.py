@@ -64,12 +64,13 @@ def verify(
 
 
 def _scrub_human(report: Any) -> None:
+    from its_store.cli.locations import shown
     lines = []
     for status in ("corrupt", "unreadable", "unverifiable"):
         for o in report.problems[status]:
             detail = (f"{o.method} expected {o.expected}, got {o.actual}" if status == "corrupt" and o.actual
                       else (o.reason or ""))
-            lines.append(f"{status:<12}  s3://{report.bucket}/{o.key}  {detail}")
+            lines.append(f"{status:<12}  {shown(report.bucket, o.key)}  {detail}")
     out.lines(lines)
     c = report.counts
     by = ", ".join(f"{n} by {m}" for m, n in sorted(report.verified_by.items()))
@@ -96,6 +97,7 @@ def _compare(local: str, remote: str, download: bool, workers: int | None, filte
 
 
 def _compare_human(report: Any) -> None:
+    from its_store.cli.locations import shown
     lines = []
     for status, entries in report.names.items():
         for e in entries:
@@ -103,7 +105,7 @@ def _compare_human(report: Any) -> None:
             lines.append(f"{status:<14}  {name}  {e.reason or ''}".rstrip())
     out.lines(lines)
     c = report.counts
-    out.talk(f"{report.local} vs s3://{report.bucket}/{report.prefix}: {c['same']} same, {c['different']} "
+    out.talk(f"{report.local} vs {shown(report.bucket, report.prefix)}: {c['same']} same, {c['different']} "
              f"different, {c['missing_local']} only remote, {c['missing_remote']} only local, "
              f"{c['unverifiable']} unverifiable, {c['unreadable']} unreadable")
 

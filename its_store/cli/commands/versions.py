@@ -10,7 +10,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm
-from its_store.cli.locations import remote_ref
+from its_store.cli.locations import remote_ref, shown
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_duration, human_size, parse_duration
 
@@ -43,7 +43,7 @@ def restore(
     result = out.STATE.service().versions().restore(ref.bucket, ref.key, version_id)
 
     def human() -> None:
-        where = f"s3://{result.bucket}/{result.key}"
+        where = shown(result.bucket, result.key)
         if result.already_current:
             out.talk(f"{where}: version {version_id} is already the current version")
         else:
@@ -86,11 +86,11 @@ def rm_all_versions(refs: list[RemoteRef], *, recursive: bool, older_than: str |
         raise InvalidInputError("--all-versions takes exactly one key or prefix")
     ref = refs[0]
     if not recursive and (not ref.key or ref.key.endswith("/")):
-        raise InvalidInputError(f"s3://{ref.bucket}/{ref.key} is a prefix", hint="add --recursive")
+        raise InvalidInputError(f"{shown(ref.bucket, ref.key)} is a prefix", hint="add --recursive")
     age = parse_duration(older_than, what="--older-than") if older_than else None
     if age is not None and age.total_seconds() <= 0:
         raise InvalidInputError("--older-than must be longer than zero")
-    where = f"s3://{ref.bucket}/{ref.key}"
+    where = shown(ref.bucket, ref.key)
     if not dry_run and not yes:
         confirm(f"Permanently erase every version of {where}{' (recursively)' if recursive else ''}?",
                 action="to erase versions", hint="add --yes (or --dry-run to see what would go)")
@@ -108,10 +108,10 @@ def _erase_human(result: ErasureResult) -> None:
     verb = "would erase" if result.dry_run else "erased"
     age = f", older than {result.older_than}" if result.older_than else ""
     out.talk(f"{verb} {result.objects} objects: {result.versions} versions, {result.delete_markers} delete "
-             f"markers, {human_size(result.bytes)} under s3://{result.bucket}/{result.prefix}{age} "
+             f"markers, {human_size(result.bytes)} under {shown(result.bucket, result.prefix)}{age} "
              f"in {human_duration(result.duration_seconds)}")
     for error in result.errors:  # e.g. kept by object lock: "object locked: under legal hold"
-        out.talk(f"not erased: s3://{result.bucket}/{error.key} (version {error.version_id}): {error.message}")
+        out.talk(f"not erased: {shown(result.bucket, error.key)} (version {error.version_id}): {error.message}")
 
 
 def register(app: typer.Typer) -> None:
