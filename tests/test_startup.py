@@ -176,3 +176,13 @@ def test_command_table_short_helps_are_the_commands_own():
         real, declared = command(name), TyperCommand(name, help=short)
         for limit in (30, 45, 64, 80, 114, 1000):
             assert declared.get_short_help_str(limit) == real.get_short_help_str(limit), (name, limit)
+
+
+def test_a_groups_subcommands_come_in_one_order_whatever_was_built_first():
+    """`retention` registers `bucket retention` into bucket's group: building `retention` before `bucket`
+    must not change the order of `bucket`'s subcommands (help, generated reference, completion scripts)."""
+    code = ("import sys; from its_store.cli import app; "
+            "[app.command(n) for n in sys.argv[1:]]; print(list(app.command('bucket').commands))")
+    orders = {subprocess.run([sys.executable, "-c", code, *first], capture_output=True, text=True,
+                             check=True).stdout for first in ([], ["retention"], ["legal-hold"])}
+    assert len(orders) == 1, orders

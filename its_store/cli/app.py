@@ -109,7 +109,7 @@ def command(name: str) -> Any:
         from importlib import import_module
         if not _HOLDER:
             _HOLDER.append(_plain_app())
-        for module in entry[0]:
+        for module in (m for first in entry[0] for m in _registered_with(first)):
             if module not in _REGISTERED:
                 import_module(f"{__package__}.commands.{module}").register(_HOLDER[0])
                 _REGISTERED.append(module)
@@ -118,6 +118,17 @@ def command(name: str) -> Any:
         one.registered_groups = [info for info in _HOLDER[0].registered_groups if info.name == name]
         _BUILT[name] = typer.main.get_command(one).commands.get(name)  # type: ignore[attr-defined]
     return _BUILT[name]
+
+
+def _registered_with(module: str) -> list[str]:
+    """The modules to register with `module`, in order: those of every COMMANDS entry naming it. Modules
+    that add to another's group (retention, lifecycle... to `bucket`) then always register in the entry's
+    order, so a group's subcommands come in one order whichever command a process built first."""
+    order: list[str] = []
+    for modules, _ in COMMANDS.values():
+        if module in modules:
+            order += [m for m in modules if m not in order]
+    return order
 
 
 def _plain_app() -> typer.Typer:

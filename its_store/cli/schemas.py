@@ -157,7 +157,8 @@ def render(doc: dict[str, Any]) -> str:
 def index_page() -> str:
     """The documentation page that lists every schema (docs/schema/index.md): one row per command, then the
     fields of each result model, so that a reader finds a command's document without reading JSON Schema."""
-    rows, fields = [], {}
+    rows: list[str] = []
+    fields: dict[str, str] = {}
     for command in sorted(RESULTS):
         output = RESULTS[command]
         rows.append(f"| `its-store {command} --json` | {'JSON Lines' if output.lines else 'one document'} | "

@@ -247,7 +247,7 @@ def ls(
         else:
             out.table(["created", "bucket"], ([out.fmt_time(b.created), b.name] for b in buckets))
         return
-    if versions:
+    if versions and target is not None:  # (always named here: no target lists the buckets above)
         from its_store.cli.commands.versions import ls_versions
         ls_versions(target, recursive=recursive, limit=limit, filters={
             "--type": type_, "--metadata": metadata, "--tag": tag, "--meta": meta, "--min-size": min_size,
