@@ -421,7 +421,8 @@ class S3Client:
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
             version_id: str | None = None, headers: dict[str, str] | None = None) -> Body:
         """A streaming GET: a Body that holds a pool connection until closed (`with s3.get(...) as body:`).
-        `length` 0 means to the end."""
+        `length` 0 means to the end. The body is the stored bytes, also of an object stored with a
+        Content-Encoding (gzip): nothing is decoded on the way (s3/pool.py)."""
         keys.check_addressable(key)
         with errors(bucket, key):
             resp = self._minio.get_object(bucket_name=bucket, object_name=key, offset=offset, length=length,

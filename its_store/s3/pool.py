@@ -9,6 +9,12 @@ repeat could report a conflict that the first attempt caused (s3/client.py reads
 Interim 1xx answers (102 Processing, 103 Early Hints) are skipped: http.client treats only 100 as
 interim, and taking a 102 for the final answer would both report a false outcome and leave the real
 answer in a pooled connection.
+
+No answer is decoded (urllib3's `decode_content=False`, on every request): we ask for no transfer encoding
+(http.client sends `Accept-Encoding: identity`), so a Content-Encoding on an answer is the object's own,
+stored with it (`aws s3 cp --content-encoding gzip`); a GET returns the stored bytes, which the server's
+size, ETag and CRC32 describe, as mc, s5cmd, rclone and aws-cli return them. Our own compression sets no
+Content-Encoding (codec/compression.py) and is undone by us, once.
 """
 
 from __future__ import annotations
@@ -103,6 +109,7 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     headers = kw.get("headers")
     if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
         kw["retries"] = once
+    kw["decode_content"] = False  # the stored bytes, whatever their Content-Encoding (module docstring)
     if pacer is not None and kw.get("body") and isinstance(kw["body"], (bytes, bytearray, memoryview)):
         kw["body"] = pacer.body(kw["body"])  # minio sends bytes (it signs them); anything else goes as it is
     resp = send(method, url, redirect, **kw)
