@@ -14,7 +14,9 @@ A completion runs on every TAB, so it must be quick and silent:
   an HMAC fingerprint of the secret, never the secret. They are read cheaply from flags, the
   environment and .env (the same sources, in the same order, as Settings; the secret from
   MINIO_SECRET_KEY_FILE when set). So another access key, or the right one with a wrong secret, is
-  never offered names it was not shown by the server: it misses, asks, and is refused.
+  never offered names it was not shown by the server: it misses, asks, and is refused. A remote's names
+  (`NAME:BUCKET/KEY`) are kept for that remote's endpoint and keys (quick_remote(), from core/remotes
+  without pydantic): the default endpoint and a remote never mix answers.
 - On a miss, the real settings and service are built (a few hundred ms of imports), and the network
   call runs in a daemon thread with short timeouts, no retries and a DEADLINE_SECONDS deadline. Past
   it we offer what the cache had for this identity, even stale, or nothing: the shell never hangs. An
