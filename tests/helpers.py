@@ -118,6 +118,38 @@ def seed_completion_cache(cache_dir: Path, endpoint: str, access_key: str, secre
     path.write_text(json.dumps(doc))
 
 
+@contextmanager
+def silent_tcp_server() -> Iterator[str]:
+    """A TCP server on loopback that accepts connections and never answers (a hung S3 endpoint): its
+    host:port."""
+    import socket
+    import threading
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    stop = threading.Event()
+    conns: list[socket.socket] = []
+
+    def accept() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conns.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in conns:
+            conn.close()
+        sock.close()
+
+
 # -- a hostile-key corpus, stored by "another client" (boto3) ----------------------------------------
 
 def hostile_keys(prefix: str = "h/") -> list[str]:

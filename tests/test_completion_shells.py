@@ -6,6 +6,8 @@ bash: the completion function with COMP_LINE, COMP_POINT, COMP_WORDS and COMP_CW
 those). fish: `complete -C LINE`, fish's own completion of a command line. Names (buckets, model refs) come
 through the real console script from a fresh completion cache filed for a dead endpoint, so no server is
 asked: what is tested is the script's request (kind, word, global options) and its reading of the answer.
+The remote `edge` (ITS_STORE_REMOTE_EDGE_*) is another dead endpoint whose cache holds a bucket named as the
+default endpoint's, with other keys: `edge:` words get the remote's names, split by bash at ':'.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from helpers import seed_completion_cache
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DOWN = "127.0.0.1:9"  # nothing listens: names come from the cache
+EDGE = "127.0.0.1:7"  # the remote `edge` (ITS_STORE_REMOTE_EDGE_*): nothing listens either
 SECRET = "shell-test-secret"
 SEP = "\x1e"  # between the answers of two lines
 
@@ -41,10 +44,14 @@ def names_env(tmp_path: Path) -> dict[str, str]:
         "buckets": ["cam-video", "cam-models"], "keys\ncam-video\n": ["camera_001/", "camera_002/", "top.txt"],
         "keys\ncam-models\n": ["yolo11_traffic/", "plates/", "_index/"]})
     seed_completion_cache(cache, "127.0.0.1:8", "shell-user", SECRET, {"buckets": ["other-endpoint"]})
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "_ITS_STORE"))}
+    seed_completion_cache(cache, EDGE, "edge-user", SECRET, {  # the remote `edge`: a bucket named as the default's
+        "buckets": ["cam-video", "edge-only"], "keys\ncam-video\n": ["edge_cam/", "edge.txt"]})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "_ITS_STORE", "ITS_STORE_REMOTE_"))}
     env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "MINIO_ENDPOINT": DOWN,
                 "MINIO_ACCESS_KEY": "shell-user", "MINIO_SECRET_KEY": SECRET, "MINIO_CACHE_DIR": str(cache),
-                "MINIO_MODELS_BUCKET": "cam-models", "HOME": str(tmp_path)})
+                "MINIO_MODELS_BUCKET": "cam-models", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                "ITS_STORE_REMOTE_EDGE_ENDPOINT": f"http://{EDGE}", "ITS_STORE_REMOTE_EDGE_ACCESS_KEY": "edge-user",
+                "ITS_STORE_REMOTE_EDGE_SECRET_KEY": SECRET})
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "frame_0001.jpg").write_bytes(b"x")
     return env
@@ -138,6 +145,13 @@ CASES = [
     ("its-store --endpoint 127.0.0.1:8 --endpoint 127.0.0.1:9 ls s3://cam-m", ["s3://cam-models/"]),
     ("its-store model show ", ["yolo11_traffic", "plates"]),
     ("its-store model pull yo", ["yolo11_traffic"]),
+    ("its-store ls ed", ["edge:"]),                       # a remote's name, then its buckets and keys
+    ("its-store ls edge:cam", ["edge:cam-video/"]),
+    ("its-store ls edge:cam-video/", ["edge:cam-video/edge_cam/", "edge:cam-video/edge.txt"]),
+    ("its-store cp s3://cam-video/top.txt edge:cam-video/edge_", ["edge:cam-video/edge_cam/"]),
+    ("its-store --endpoint 127.0.0.1:8 ls edge:e", ["edge:edge-only/"]),  # --endpoint is the default's
+    ("its-store ls nope:", []),
+    ("its-store remote show ", ["edge"]),
 ]
 EQUALS = ("its-store upload f.jpg --type=mo", "model_artifact")  # bash splits the word at '='
 
@@ -150,18 +164,19 @@ def _bash_view(line: str, value: str) -> str:
 
 
 def test_bash(names_env, tmp_path):
-    lines = [line for line, _ in CASES] + [EQUALS[0], "its-store upload ", "its-store ls s3:"]
+    lines = [line for line, _ in CASES] + [EQUALS[0], "its-store upload ", "its-store ls s3:", "its-store ls edge:"]
     answers = bash(lines, names_env, tmp_path / "work")
     for (line, offered), got in zip(CASES, answers, strict=False):
         assert sorted(got) == sorted(_bash_view(line, value) for value in offered), line
     assert answers[len(CASES)] == [EQUALS[1]]
     assert answers[len(CASES) + 1] == []  # SOURCE is a local file: `complete -o default` lists the files
     assert sorted(answers[len(CASES) + 2]) == ["://cam-models/", "://cam-video/"]
+    assert sorted(answers[len(CASES) + 3]) == [":cam-video/", ":edge-only/"]  # bash's word is ':', replaced whole
     assert answers[-1] == ["complete -o default -F _its_store_completion its-store"]
 
 
 def test_zsh(names_env, tmp_path):
-    lines = [line for line, _ in CASES] + [EQUALS[0], "its-store upload ", "its-store ls ./"]
+    lines = [line for line, _ in CASES] + [EQUALS[0], "its-store upload ", "its-store ls ./", "its-store ls edge:"]
     answers = zsh(lines, names_env, tmp_path / "work")
     for (line, offered), (kind, got) in zip(CASES, answers, strict=False):
         cur = "" if line.endswith(" ") else line.split()[-1]
@@ -169,15 +184,18 @@ def test_zsh(names_env, tmp_path):
     assert answers[len(CASES)] == ("values", TYPES)  # the widget moves `--type=` out of the way (compset -P)
     assert answers[len(CASES) + 1] == ("files", [])
     assert answers[len(CASES) + 2] == ("names", [])  # no names: the widget offers _files
+    assert answers[len(CASES) + 3] == ("names", ["edge:cam-video/", "edge:edge-only/"])
 
 
 def test_fish(names_env, tmp_path):
-    lines = [line for line, _ in CASES] + [EQUALS[0], "its-store upload ", "its-store upload frame"]
+    lines = [line for line, _ in CASES] + [EQUALS[0], "its-store upload ", "its-store upload frame",
+                                            "its-store ls edge:"]
     answers = fish(lines, names_env, tmp_path / "work")
     for (line, offered), got in zip(CASES, answers, strict=False):
         assert sorted(got) == sorted(offered), line
     assert answers[len(CASES)] == ["--type=model_artifact"]
     assert answers[len(CASES) + 1] == ["frame_0001.jpg"] and answers[len(CASES) + 2] == ["frame_0001.jpg"]
+    assert sorted(answers[len(CASES) + 3]) == ["edge:cam-video/", "edge:edge-only/"]
 
 
 def test_every_command_and_option_of_the_app_is_offered(tmp_path):

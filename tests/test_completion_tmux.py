@@ -1,11 +1,11 @@
 """Completion as a user gets it: bash, zsh and fish in a terminal (tmux), the script from completions/ loaded the
 way a user loads it, a line typed, TAB pressed, the screen read.
 
-One tmux server and shell per test; each test presses TAB on commands, options, choices, buckets, keys and
-model names, against the session's SeaweedFS. The names are asked of the server once, in-process with patient
-network limits (a loaded machine may need more than the 300 ms a TAB allows), which files them in the
-completion cache; the TABs then get them from the console script, as a user's second TAB does. Every wait is
-for text on the screen, with a generous deadline as a safety net only.
+One tmux server and shell per test; each test presses TAB on commands, options, choices, buckets, keys, a
+remote's buckets and keys, and model names, against the session's SeaweedFS. The names are asked of the server
+once, in-process with patient network limits (a loaded machine may need more than the 300 ms a TAB allows),
+which files them in the completion cache; the TABs then get them from the console script, as a user's second
+TAB does. Every wait is for text on the screen, with a generous deadline as a safety net only.
 """
 
 from __future__ import annotations
@@ -100,13 +100,20 @@ def fresh_line(screen: Screen) -> None:
 
 
 @pytest.fixture
-def named(service, bucket, env, tmp_path) -> dict[str, Any]:
+def named(service, bucket, env, s3_server, tmp_path, monkeypatch) -> dict[str, Any]:
     """A bucket with keys and a registered model on the session server, their names filed in the completion
-    cache (asked once, with patient limits), and the environment a user's shell would have."""
+    cache (asked once, with patient limits), and the environment a user's shell would have, in which the
+    remote `edge` (ITS_STORE_REMOTE_EDGE_*, no remotes file) is the same server reached as a remote."""
     from its_store import UploadRequest
     from its_store.registry.registry import ModelRegistry
-    for key in ("camera_001/a.jpg", "camera_001/b.jpg", "camera_002/c.jpg"):
+    for key in ("camera_001/a.jpg", "camera_001/b.jpg", "camera_002/c.jpg", "camera_003/my clip.jpg"):
         service.upload_object(UploadRequest(bucket=bucket, key=key, data=b"x"))
+    for name in [n for n in os.environ if n.startswith("ITS_STORE_REMOTE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_ENDPOINT", f"http://{s3_server.endpoint}")
+    monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_ACCESS_KEY", s3_server.access_key)
+    monkeypatch.setenv("ITS_STORE_REMOTE_EDGE_SECRET_KEY", s3_server.secret_key)
     weights = tmp_path / "w.pt"
     weights.write_bytes(b"weights")
     ModelRegistry(service).register_model(model_path=weights, model_name="yolo11_traffic", version="1.0.0")
@@ -117,6 +124,9 @@ def named(service, bucket, env, tmp_path) -> dict[str, Any]:
         assert complete.answer(["object", f"s3://{bucket}"]) == [f"s3://{bucket}/"]
         assert len(complete.answer(["object", f"s3://{bucket}/camera_001/"])) == 2
         assert complete.answer(["model", "yo"]) == ["yolo11_traffic"]
+        assert complete.answer(["object", f"edge:{bucket[:-2]}"]) == [f"edge:{bucket}/"]
+        assert len(complete.answer(["object", f"edge:{bucket}/camera_001/"])) == 2
+        assert complete.answer(["object", f"edge:{bucket}/camera_003/"]) == [f"edge:{bucket}/camera_003/my clip.jpg"]
     shell_env = {k: v for k, v in os.environ.items() if not k.startswith(("_ITS_STORE", "TMUX"))}
     shell_env.update({"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "HOME": str(tmp_path),
                       "TERM": "xterm-256color", "LANG": "C.UTF-8"})
@@ -153,6 +163,21 @@ def test_tab_in_a_real_shell(shell, named):
         if shell == "bash":
             screen.key("Tab")                                 # bash lists on the second TAB
         screen.wait_for("_001/a.jpg", "_001/b.jpg")           # (fish's list starts them with …)
+        fresh_line(screen)
+
+        screen.type(f"its-store ls edge:{bucket[:-2]}")       # a remote's bucket: bash splits the word at ':'
+        screen.key("Tab")
+        screen.wait_for(f"its-store ls edge:{bucket}/")
+        screen.type("camera_001/")                            # its keys
+        screen.key("Tab")
+        if shell == "bash":
+            screen.key("Tab")
+        screen.wait_for("_001/a.jpg", "_001/b.jpg")
+        fresh_line(screen)
+
+        screen.type(f"its-store ls edge:{bucket}/camera_003/") # a key with a space: quoted as the shell reads it
+        screen.key("Tab")
+        screen.wait_for(f"its-store ls edge:{bucket}/camera_003/my\\ clip.jpg")
         fresh_line(screen)
 
         screen.type("its-store model show yo")                # a model name

@@ -6,7 +6,8 @@ addressed as `NAME:BUCKET/KEY` (rclone's form) wherever a location is accepted.
 - `parse_location(text)`: which endpoint a location names (a remote, or None for the default one of
   MINIO_*) and its bucket and key, or (where a command also takes local paths) a local path.
 - `settings_for(name, base)`: the Settings of that remote's endpoint, with the base's other options.
-- `names()`: the names, cheaply and never failing (completion).
+- `names()`: the names, cheaply and never failing (completion); `remote_fields(name)`: one remote's
+  fields, unvalidated, cheaply (completion keys its cache with them).
 
 The rule of a location, in this order:
 1. `s3://BUCKET/KEY`: the default endpoint (MINIO_*), as always;
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from its_store.core.settings import Settings
 
 __all__ = ["Location", "UnknownRemoteError", "add_remote", "get_remote", "load_remotes", "names",
-           "parse_location", "remove_remote", "settings_for", "validate_name"]
+           "parse_location", "remote_fields", "remove_remote", "settings_for", "validate_name"]
 
 LOCAL_HINT = "a local path with ':' is written ./NAME:... or as an absolute path"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -201,25 +202,48 @@ def load_remotes(environ: Mapping[str, str] | None = None, path: Path | None = N
 def get_remote(name: str, environ: Mapping[str, str] | None = None, path: Path | None = None) -> Remote:
     """The remote `name`, validated (only it: a bad remote does not stop the use of another).
     UnknownRemoteError when neither the file nor the environment defines it."""
-    validate_name(name)
     env = _environ(environ)
     where = path or remotes_path(env)
+    from_file, from_env = _tables_of(name, env, where)
+    return _merge(name, from_file, from_env, where)
+
+
+def remote_fields(name: str, environ: Mapping[str, str] | None = None, path: Path | None = None) -> dict[str, object]:
+    """The fields of the remote `name` as get_remote() merges them (the environment's over the file's, its
+    secret whole), NOT validated, without pydantic: what completion keys its cache with on every TAB
+    (cli/completion/complete.py). Only get_remote()'s Remote reaches a server. UnknownRemoteError for a
+    name nobody defines, ConfigError for a refused file or a bad variable, as get_remote()."""
+    env = _environ(environ)
+    return _merged_fields(*_tables_of(name, env, path or remotes_path(env)))
+
+
+def _tables_of(name: str, env: Mapping[str, str], where: Path) -> tuple[Mapping[str, object] | None,
+                                                                         Mapping[str, str] | None]:
+    """The raw tables of `name` in the file and in the environment; UnknownRemoteError when both are absent."""
+    validate_name(name)
     from_file, from_env = read_tables(where).get(name), env_tables(env).get(name)
     if from_file is None and from_env is None:
         known = names(env, where)
         raise UnknownRemoteError(f"unknown remote {name!r}",
                                  hint=(f"known: {', '.join(known)}" if known else "none is defined: "
                                        "its-store remote add NAME URL --access-key KEY") + f"; {LOCAL_HINT}")
-    return _merge(name, from_file, from_env, where)
+    return from_file, from_env
+
+
+def _merged_fields(from_file: Mapping[str, object] | None, from_env: Mapping[str, str] | None) -> dict[str, object]:
+    """The environment's fields over the file's; a secret from the environment replaces the file's whole
+    (its key and its key file)."""
+    file_fields, env_fields = dict(from_file or {}), dict(from_env or {})
+    if "secret_key" in env_fields or "secret_key_file" in env_fields:
+        file_fields.pop("secret_key", None)
+        file_fields.pop("secret_key_file", None)
+    return {**file_fields, **env_fields}
 
 
 def _merge(name: str, from_file: Mapping[str, object] | None, from_env: Mapping[str, str] | None,
            path: Path) -> Remote:
     from its_store.core.remote_model import build_remote
-    file_fields, env_fields = dict(from_file or {}), dict(from_env or {})
-    if "secret_key" in env_fields or "secret_key_file" in env_fields:  # the environment's secret wins whole
-        file_fields.pop("secret_key", None)
-        file_fields.pop("secret_key_file", None)
+    env_fields = dict(from_env or {})
 
     def where(field: str) -> str:
         if field in env_fields or from_file is None:
@@ -228,7 +252,7 @@ def _merge(name: str, from_file: Mapping[str, object] | None, from_env: Mapping[
 
     source: Source = "file+env" if (from_file is not None and from_env) else ("file" if from_file is not None
                                                                              else "env")
-    return build_remote(name, {**file_fields, **env_fields}, source=source, where=where)
+    return build_remote(name, _merged_fields(from_file, from_env), source=source, where=where)
 
 
 def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, str] | None = None,

@@ -14,7 +14,9 @@ A completion runs on every TAB, so it must be quick and silent:
   an HMAC fingerprint of the secret, never the secret. They are read cheaply from flags, the
   environment and .env (the same sources, in the same order, as Settings; the secret from
   MINIO_SECRET_KEY_FILE when set). So another access key, or the right one with a wrong secret, is
-  never offered names it was not shown by the server: it misses, asks, and is refused.
+  never offered names it was not shown by the server: it misses, asks, and is refused. A remote's names
+  (`NAME:BUCKET/KEY`) are kept for that remote's endpoint and keys (quick_remote(), from core/remotes
+  without pydantic): the default endpoint and a remote never mix answers.
 - On a miss, the real settings and service are built (a few hundred ms of imports), and the network
   call runs in a daemon thread with short timeouts, no retries and a DEADLINE_SECONDS deadline. Past
   it we offer what the cache had for this identity, even stale, or nothing: the shell never hangs. An
@@ -69,19 +71,31 @@ PROBE = "\x00kind:"        # what a callback answers to scripts.py, which asks e
 
 # ----------------------------------------------------------------------------- the kinds of name
 def _suggest_object(completer: Completer, incomplete: str) -> list[str]:
-    """`s3://BUCKET/`, then `s3://BUCKET/KEY...` one level under the typed prefix; and `NAME:` of remotes."""
-    if not incomplete.startswith(SCHEME):
-        remotes = [f"{name}:" for name in remote_names() if f"{name}:".startswith(incomplete)]
-        if not SCHEME.startswith(incomplete):  # a local path, BUCKET/KEY without the scheme, NAME:...
-            return remotes
-        return [f"{SCHEME}{name}/" for name in completer.buckets()] + remotes
-    rest = incomplete[len(SCHEME):]
+    """`s3://BUCKET/`, then `s3://BUCKET/KEY...` one level under the typed prefix; `NAME:` of remotes, then
+    `NAME:BUCKET/` and `NAME:BUCKET/KEY...` on that remote's endpoint (core/remotes.parse_location's rule)."""
+    if incomplete.startswith(SCHEME):
+        return _under(completer, SCHEME, incomplete[len(SCHEME):])
+    if SCHEME.startswith(incomplete):  # nothing typed yet, or s3:/ on the way to s3://
+        return [f"{SCHEME}{name}/" for name in completer.buckets()] + _remotes(incomplete)
+    from its_store.core.remotes import remote_part
+    name = remote_part(incomplete)
+    if name is None:  # a local path, or BUCKET/KEY without the scheme
+        return _remotes(incomplete)
+    return _under(completer.on_remote(name), f"{name}:", incomplete[len(name) + 1:])
+
+
+def _remotes(incomplete: str) -> list[str]:
+    return [f"{name}:" for name in remote_names() if f"{name}:".startswith(incomplete)]
+
+
+def _under(completer: Completer, head: str, rest: str) -> list[str]:
+    """After `head` (`s3://` or `NAME:`): the buckets starting with `rest`, or the keys of BUCKET/PREFIX."""
     if "/" not in rest:
-        return [f"{SCHEME}{name}/" for name in completer.buckets() if name.startswith(rest)]
+        return [f"{head}{name}/" for name in completer.buckets() if name.startswith(rest)]
     bucket, _, prefix = rest.partition("/")
     if not _BUCKET_RE.match(bucket):
         return []
-    return [f"{SCHEME}{bucket}/{key}" for key in completer.keys(bucket, prefix)]
+    return [f"{head}{bucket}/{key}" for key in completer.keys(bucket, prefix)]
 
 
 def _suggest_model(completer: Completer, incomplete: str) -> list[str]:
@@ -207,17 +221,29 @@ def _newest_first(versions: list[str]) -> list[str]:
 
 
 class Completer:
-    """Bucket and key suggestions for one endpoint, from the cache file or the server."""
+    """Bucket and key suggestions for one endpoint, from the cache file or the server: the default one
+    (MINIO_* and the global options), or with `remote`, that named remote's (on_remote())."""
 
-    def __init__(self, root_params: dict[str, Any], now: float | None = None) -> None:
+    def __init__(self, root_params: dict[str, Any], now: float | None = None, *, remote: str | None = None,
+                 config: dict[str, str] | None = None) -> None:
         self.params = root_params
-        self.config = quick_config(root_params.get("env_file"))
-        self.endpoint = root_params.get("endpoint") or self.config.get("MINIO_ENDPOINT") or "localhost:9000"
-        self.identity = quick_identity(self.endpoint, self.config)
+        self.remote = remote
+        self.config = quick_config(root_params.get("env_file")) if config is None else config
+        if remote is None:
+            self.endpoint = root_params.get("endpoint") or self.config.get("MINIO_ENDPOINT") or "localhost:9000"
+            self.identity = quick_identity(self.endpoint, self.config)
+        else:
+            self.endpoint, self.identity = quick_remote(remote)
         self.server = f"{self.endpoint}|{self.identity}"  # every cache key starts with who asks
         self.cache = CompletionCache(cache_dir(self.config) / CACHE_FILE if self.identity else None)
         self.now = time.time() if now is None else now
         self._service: Any = None
+
+    def on_remote(self, name: str) -> Completer:
+        """The same request on the endpoint of the remote `name`: its URL and keys, its own cache entries
+        (the cache file is the default's: MINIO_CACHE_DIR), the same deadline. UnknownRemoteError or
+        ConfigError for a name nobody defines or a refused remotes file: no suggestions (suggest())."""
+        return Completer(self.params, self.now, remote=name, config=self.config)
 
     # -------------------------------------------------------------------------------- buckets
     def buckets(self) -> list[str]:
@@ -306,7 +332,8 @@ class Completer:
             return
         from its_store.core.identity import identity_of
         s = self._service.settings
-        if identity_of(self.endpoint, s.access_key, s.secret_key.get_secret_value()) == self.identity:
+        endpoint = self.endpoint if self.remote is None else s.endpoint  # a remote's: as its Settings spell it
+        if identity_of(endpoint, s.access_key, s.secret_key.get_secret_value()) == self.identity:
             self.cache.put(key, entry)
 
     def _build_service(self) -> Any:
@@ -318,6 +345,9 @@ class Completer:
             settings = load_settings(p.get("env_file"), endpoint=p.get("endpoint"), region=p.get("region"),
                                      secure=p.get("secure"), max_retries=0, connect_timeout=CONNECT_TIMEOUT,
                                      read_timeout=READ_TIMEOUT)
+            if self.remote is not None:  # its endpoint, keys, TLS and proxy; the limits above stay
+                from its_store.core.remotes import settings_for
+                settings = settings_for(self.remote, settings)
             self._service = StorageService(settings, workers=1)
         return self._service
 
@@ -436,6 +466,28 @@ def quick_identity(endpoint: str, config: dict[str, str]) -> str | None:
         except (OSError, UnicodeDecodeError):
             return None
     return identity_of(endpoint, config.get("MINIO_ACCESS_KEY", DEFAULT_ACCESS_KEY), secret)
+
+
+def quick_remote(name: str) -> tuple[str, str | None]:
+    """The endpoint (host:port, as core/remote_model.split_endpoint reads the URL) and identity_of() of the
+    remote `name`, from its raw fields (core/remotes.remote_fields: no pydantic), the secret read as
+    Remote.secret() reads it. The identity is None when the secret cannot be read: then the cache is not
+    used (and the real settings refuse the remote). UnknownRemoteError / ConfigError as get_remote()."""
+    from its_store.core.identity import identity_of
+    from its_store.core.remotes import remote_fields
+    fields = remote_fields(name)
+    url = str(fields.get("endpoint", "")).strip()
+    endpoint = url.partition("://")[2] if "://" in url else url
+    endpoint = endpoint[:-1] if endpoint.endswith("/") and endpoint.count("/") == 1 else endpoint
+    secret, access_key = fields.get("secret_key"), fields.get("access_key")
+    if fields.get("secret_key_file"):
+        try:
+            secret = Path(str(fields["secret_key_file"])).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            secret = None
+    if not (endpoint and secret and isinstance(secret, str) and isinstance(access_key, str)):
+        return endpoint, None
+    return endpoint, identity_of(endpoint, access_key, secret)
 
 
 def cache_dir(config: dict[str, str]) -> Path:
