@@ -73,6 +73,14 @@ def s3_server() -> Iterator[ServerInfo]:
             print(f"\nSeaweedFS folder kept: {server.workdir}")
 
 
+@pytest.fixture(scope="session")
+def second_seaweed() -> Iterator[SeaweedServer]:
+    """A second SeaweedFS for the session: the other endpoint of copies between endpoints (test_xcopy*.py)."""
+    server = SeaweedServer().start()
+    yield server
+    server.stop()
+
+
 def _local_server(launcher: type[LocalS3Server]) -> Iterator[ServerInfo]:
     external = external_server()
     if external:

@@ -458,20 +458,24 @@ def test_remotes_end_to_end(world: World) -> None:
     assert dead.exit_code == E.EXIT_UNAVAILABLE, dead
 
 
-def test_copy_between_two_endpoints_is_refused_for_now(world: World) -> None:
-    """Two remotes on different URLs (localhost / 127.0.0.1 of one server): cp, mv and sync go to
-    cli/locations.cross_endpoint, which refuses (exit 2) before anything is read or written."""
+def test_copy_between_two_endpoints_streams(world: World) -> None:
+    """Two remotes on different URLs (localhost / 127.0.0.1 of one server) are two endpoints: cp, mv and
+    sync between them stream through cli/locations.cross_endpoint (tests/test_xcopy_cli.py has the two
+    servers); the default endpoint, dead here, as one side is exit 69 with nothing written."""
     cli, b = world.cli, world.bucket
     port = world.server.endpoint.rpartition(":")[2]
     (world.tmp / "k").write_text(world.server.secret_key)
     ok(cli("remote", "add", "other", f"http://localhost:{port}", "--access-key", world.server.access_key,
            "--secret-key-file", str(world.tmp / "k")))
-    ok(cli("upload", "-", f"edge:{b}/k", input=b"frame"))
-    for args in (["cp", f"edge:{b}/k", f"other:{b}/k2"], ["mv", f"edge:{b}/k", f"other:{b}/k2"],
-                 ["sync", f"edge:{b}/", f"other:{b}/copy/"], ["cp", f"s3://{b}/k", f"edge:{b}/k2"]):
-        run = cli(*args)
-        assert run.exit_code == E.EXIT_USAGE and "not supported yet" in one_line_error(run), (args, run)
-    assert [x["key"] for x in ok(cli("ls", f"other:{b}", "-r", "--json")).jsonl()] == ["k"]
+    ok(cli("upload", "-", f"edge:{b}/cam/k", input=b"frame"))
+    assert ok(cli("cp", f"edge:{b}/cam/k", f"other:{b}/k2", "--json")).json()["objects"][0]["verified"] is True
+    ok(cli("mv", f"edge:{b}/k2", f"other:{b}/cam/k3"))
+    report = ok(cli("sync", f"edge:{b}/cam/", f"other:{b}/copy/", "--json")).json()
+    assert report["totals"]["copied"] == 2 and report["source"] == f"edge:{b}/cam/"
+    dead = cli("cp", f"s3://{b}/cam/k", f"edge:{b}/k4")
+    assert dead.exit_code == E.EXIT_UNAVAILABLE, dead
+    assert [x["key"] for x in ok(cli("ls", f"other:{b}", "-r", "--json")).jsonl()] == \
+        ["cam/k", "cam/k3", "copy/k", "copy/k3"]
 
 
 def test_remote_test_of_a_dead_endpoint(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,7 @@
 """Copies between endpoints (service/xcopy.py, transfer/relay.py; cp/mv in sync/copy.py, sync in
-sync/engine.py with `dest_owner`): from the session SeaweedFS to a second SeaweedFS (started once for this
-module's session) and to moto's server. Everything is checked on the destination server itself."""
+sync/engine.py with `dest_owner`): from the session SeaweedFS to a second SeaweedFS (`second_seaweed` of
+conftest.py, started once for the session: tests/test_xcopy_cli.py uses it too) and to moto's server.
+Everything is checked on the destination server itself."""
 
 from __future__ import annotations
 
@@ -32,12 +33,7 @@ MiB = 1024 * 1024
 
 
 # ------------------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="session")
-def second_seaweed():
-    """A second SeaweedFS for the session: the other endpoint of every copy here."""
-    server = SeaweedServer().start()
-    yield server
-    server.stop()
+# second_seaweed (conftest.py): a second SeaweedFS for the session, the other endpoint of every copy here
 
 
 def context_on(endpoint: str, access_key: str, secret_key: str, state: Path, **more: Any) -> Context:

@@ -20,6 +20,8 @@ from its_store.core.errors import InvalidInputError
 from its_store.core.remotes import Location, parse_location
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from its_store.core.models import Result
     from its_store.core.refs import RemoteRef
 
@@ -98,15 +100,42 @@ def library_text(location: Location) -> str:
     return str(location.path) if location.is_local else location.s3_text()
 
 
-def cross_endpoint(command: str, source: Location, dest: Location, **options: Any) -> Result:
-    """THE hook of cp, mv and sync between two endpoints (`edge:b/p/ central:b/p/`): the copy streamed
-    through this process. `command` is "cp", "mv" or "sync"; `options` are the command's own: cp and
-    mv pass recursive, move, shard, workers, options (the UploadRequest/DownloadRequest extras: the
-    SSE-C key file), follow_symlinks, and take a BatchResult back; sync passes options (SyncOptions)
-    and workers, and takes a SyncReport back. The command renders the result as it renders its
-    one-endpoint result. Each side's settings: core/remotes.settings_for(location.remote,
-    out.STATE.base_settings()); build a StorageService (or Context) from each and close both.
+def source_key(cross: bool, key_file: Path | None) -> dict[str, Path]:
+    """--source-sse-c-key-file as an option of the copy: only a copy between two endpoints reads with one
+    key and writes with another; anywhere else there is one key (--sse-c-key-file), and a second one
+    given there would be silently unused, so it is refused (exit 2) before any request."""
+    if key_file is None:
+        return {}
+    if not cross:
+        raise InvalidInputError("--source-sse-c-key-file is for copies between two endpoints",
+                                hint="within one endpoint, or to or from a local path, the one key is --sse-c-key-file")
+    return {"source_sse_c_key_file": key_file}
 
-    Not built yet: refused, before anything is read or written."""
-    raise InvalidInputError(f"{command} between two endpoints ({source} -> {dest}) is not supported yet",
-                            hint="copy through a local folder: get -r then upload -r")
+
+def cross_endpoint(command: str, source: Location, dest: Location, **options: Any) -> Result:
+    """THE hook of cp, mv and sync between two endpoints (`edge:b/p/ central:b/p/`, or one side on the
+    default endpoint): the copy streamed through this process (service/xcopy.py). `command` is "cp",
+    "mv" or "sync"; `options` are the command's own: cp and mv pass recursive, move, shard, workers,
+    options (the SSE-C key files) and take a BatchResult back; sync passes options (SyncOptions),
+    workers and on_item, and takes a SyncReport back. The command renders the result as it renders its
+    one-endpoint result.
+
+    Each side gets its own service, from core/remotes.settings_for(location.remote, base settings):
+    its own client, cache, journal, sync state and stats. Both settings are read before either
+    service is built (a bad remote is exit 78 with nothing read or written), and both services are
+    closed here (the app closes only the one service a command asked out.STATE for)."""
+    from contextlib import ExitStack
+
+    from its_store.service.storage import StorageService
+    settings = out.STATE.settings_of(source.remote), out.STATE.settings_of(dest.remote)
+    workers = options.get("workers")
+    with ExitStack() as services:
+        src, dst = (services.enter_context(StorageService(one, workers=workers)) for one in settings)
+        if command == "sync":
+            from its_store.sync.engine import Sync
+            return Sync(src, source.s3_text(), dest.s3_text(), options["options"], dest_owner=dst,
+                        on_item=options.get("on_item")).run()
+        from its_store.sync.copy import Copier
+        copier = Copier(src, dest_owner=dst, workers=workers, options=options.get("options"))
+        return copier.copy(source.s3_text(), dest.s3_text(), recursive=options.get("recursive", False),
+                           move=options.get("move", False), shard=options.get("shard"))

@@ -64,12 +64,17 @@ class State:
 
     def settings(self) -> Any:
         """The settings of this invocation's endpoint: the default one, or the remote its locations name."""
+        return self.settings_of(self.remote)
+
+    def settings_of(self, remote: str | None) -> Any:
+        """The settings of the endpoint `remote` (None: the default one of MINIO_*), with the warning of an
+        endpoint whose TLS certificate is not verified: each side of a copy between endpoints has its own."""
         settings = self.base_settings()
-        if self.remote is not None:
+        if remote is not None:
             from its_store.core.remotes import settings_for
-            settings = settings_for(self.remote, settings)
+            settings = settings_for(remote, settings)
         if settings.secure and not settings.verify_tls and not self.quiet:
-            origin = (f"remote {self.remote}'s verify_tls" if self.remote
+            origin = (f"remote {remote}'s verify_tls" if remote
                       else "MINIO_VERIFY_TLS=false or --no-verify-tls")
             sys.stderr.write(f"its-store: warning: TLS certificate verification is off ({origin})\n")
         return settings

@@ -56,7 +56,12 @@ def make_sync(source: str, dest: str, options: Any, workers: int | None = None) 
     """The library's Sync for this invocation, printing one line per item (stdout) unless --json.
     `source` and `dest` as the library takes them (s3://, a path): see cli/locations.library_text."""
     from its_store.sync.engine import Sync
-    return Sync(out.STATE.service(workers), source, dest, options, on_item=None if out.STATE.json else _item_line)
+    return Sync(out.STATE.service(workers), source, dest, options, on_item=item_printer())
+
+
+def item_printer() -> Any:
+    """What a Sync calls for each item: a line on stdout (none with --json, which prints the report)."""
+    return None if out.STATE.json else _item_line
 
 
 _VERBS = {"copied": "copy", "deleted": "delete", "skipped": "skip", "failed": "FAIL"}
@@ -109,6 +114,9 @@ def sync(
     sse: Annotated[SseMode | None, typer.Option("--sse", case_sensitive=False,
                                                 help="Server-side encryption of uploads: none, s3, c.")] = None,
     sse_c_key_file: Annotated[Path | None, typer.Option("--sse-c-key-file", help="SSE-C key file.")] = None,
+    source_sse_c_key_file: Annotated[Path | None, typer.Option(
+        "--source-sse-c-key-file", help="Between two endpoints: the SSE-C key of the source objects, when it is "
+                                        "not the destination's.")] = None,
     retain: Annotated[str | None, typer.Option("--retain", help="Object lock on uploads: 90d / 1y / a date.")]
     = None,
     retain_mode: Annotated[str | None, typer.Option("--retain-mode", help="governance (default) or "
@@ -130,7 +138,7 @@ def sync(
     json_: Json = False,
 ) -> None:
     """Make DEST like SRC: copy what is missing or differs (size and mtime by default), optionally delete
-    what SRC lacks. Local -> s3, s3 -> local, s3 -> s3 (server-side).
+    what SRC lacks. Local -> s3, s3 -> local, s3 -> s3 (server-side; between two endpoints, streamed).
 
     Example: its-store sync ./frames s3://its-video/camera_001/ --delete --exclude '*.tmp'
     """
@@ -141,11 +149,12 @@ def sync(
                             compress=compress, level=level, sse=sse, sse_c_key_file=sse_c_key_file,
                             part_size=part_size, retain=retain, retain_mode=retain_mode, legal_hold=legal_hold,
                             no_state=no_state)
-    from its_store.cli.locations import cross_endpoint, library_text, pair
+    from its_store.cli.locations import cross_endpoint, library_text, pair, source_key
     src, dst, cross = pair(source, dest)
     if cross and watch:
         raise InvalidInputError("--watch uploads a local folder to one endpoint",
                                 hint="use `sync DIR NAME:BUCKET/PREFIX/ --watch`")
+    options.upload.extra.update(source_key(cross, source_sse_c_key_file))  # read by the copy between endpoints
     if watch:
         from its_store.cli.watch_cli import run_watch
         run_watch(library_text(src), library_text(dst), options, settle=settle, remove_source=remove_source,
@@ -153,12 +162,12 @@ def sync(
         return
     if remove_source or remove_after_settle or metrics_file is not None:
         raise InvalidInputError("--remove-source, --remove-after-settle and --metrics-file go with --watch")
+    report: Any  # a SyncReport either way
     if cross:
-        report = cross_endpoint("sync", src, dst, options=options, workers=workers)
+        report = cross_endpoint("sync", src, dst, options=options, workers=workers, on_item=item_printer())
     else:
-        one = make_sync(library_text(src), library_text(dst), options, workers)
-        one.report.source, one.report.dest = source, dest  # as typed: NAME:B/P, not the s3:// the library took
-        report = one.run()
+        report = make_sync(library_text(src), library_text(dst), options, workers).run()
+    report.source, report.dest = source, dest  # as typed: NAME:B/P, not the s3:// the library took
     finish(report)
 
 

@@ -21,6 +21,9 @@ Shard = Annotated[str | None, typer.Option(
     "--shard", help="With -r: only shard K of N (K/N, from 0), by the key or path below SRC.")]
 SseCKeyFile = Annotated[Path | None, typer.Option(
     "--sse-c-key-file", help="SSE-C key for uploads/downloads (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
+SourceSseCKeyFile = Annotated[Path | None, typer.Option(
+    "--source-sse-c-key-file", help="Between two endpoints: the SSE-C key of the source objects, when it is not "
+                                    "the destination's (--sse-c-key-file, else that endpoint's MINIO_SSE_C_KEY).")]
 FollowSymlinks = Annotated[bool, typer.Option(
     "--follow-symlinks", help="Follow symbolic links (default: a link is skipped and reported).")]
 Src = Annotated[str, typer.Argument(help="s3://BUCKET/KEY (PREFIX/ with -r) or a local file (folder with -r).",
@@ -30,13 +33,15 @@ Dest = Annotated[str, typer.Argument(help="s3://BUCKET/KEY, s3://BUCKET/PREFIX/,
 
 
 def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None, workers: int | None,
-         sse_c_key_file: Path | None, follow_symlinks: bool = False) -> None:
-    from its_store.cli.locations import cross_endpoint, library_text, pair
+         sse_c_key_file: Path | None, source_sse_c_key_file: Path | None = None,
+         follow_symlinks: bool = False) -> None:
+    from its_store.cli.locations import cross_endpoint, library_text, pair, source_key
     from its_store.core.shard import parse_shard
     from its_store.sync.copy import Copier
     part = parse_shard(shard)
     source, target, cross = pair(src, dest)
-    options = {"sse_c_key_file": sse_c_key_file} if sse_c_key_file else {}
+    options: dict[str, Any] = {"sse_c_key_file": sse_c_key_file} if sse_c_key_file else {}
+    options.update(source_key(cross, source_sse_c_key_file))
     if cross:
         result: Any = cross_endpoint("mv" if move else "cp", source, target, recursive=recursive, move=move,
                                      shard=part, workers=workers, options=options, follow_symlinks=follow_symlinks)
@@ -74,20 +79,24 @@ def skipped_lines(result: Any) -> None:
 
 
 def cp(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
-       sse_c_key_file: SseCKeyFile = None, follow_symlinks: FollowSymlinks = False, json_: Json = False) -> None:
+       sse_c_key_file: SseCKeyFile = None, source_sse_c_key_file: SourceSseCKeyFile = None,
+       follow_symlinks: FollowSymlinks = False, json_: Json = False) -> None:
     """Copy an object or file; s3 to s3 is a server-side copy keeping metadata and tags.
 
-    Local to s3 uploads, s3 to local downloads (verified as `upload` and `get`). A failed item is
-    reported and the rest go on; the exit code is non-zero if any failed.
+    Local to s3 uploads, s3 to local downloads (verified as `upload` and `get`). Between two endpoints
+    (NAME:BUCKET/KEY, s3://) the bytes stream through its-store with their metadata and tags, checked
+    against the source's checksum. A failed item is reported and the rest go on; the exit code is
+    non-zero if any failed.
 
     Example: its-store cp s3://its-video/camera_001/ s3://its-archive/2024-08/camera_001/ -r
     """
     _run(src, dest, recursive=recursive, move=False, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file,
-         follow_symlinks=follow_symlinks)
+         source_sse_c_key_file=source_sse_c_key_file, follow_symlinks=follow_symlinks)
 
 
 def mv(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, workers: Workers = None,
-       sse_c_key_file: SseCKeyFile = None, follow_symlinks: FollowSymlinks = False, json_: Json = False) -> None:
+       sse_c_key_file: SseCKeyFile = None, source_sse_c_key_file: SourceSseCKeyFile = None,
+       follow_symlinks: FollowSymlinks = False, json_: Json = False) -> None:
     """Move: copy, verify the copy, then delete the source (a local file or an object).
 
     Nothing is deleted whose copy was not verified; such an item is reported as failed.
@@ -95,7 +104,7 @@ def mv(src: Src, dest: Dest, recursive: Recursive = False, shard: Shard = None, 
     Example: its-store mv ./outbox/ s3://its-video/camera_001/ -r
     """
     _run(src, dest, recursive=recursive, move=True, shard=shard, workers=workers, sse_c_key_file=sse_c_key_file,
-         follow_symlinks=follow_symlinks)
+         source_sse_c_key_file=source_sse_c_key_file, follow_symlinks=follow_symlinks)
 
 
 def du(
