@@ -258,9 +258,11 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
         values.update(http_proxy=found.proxy, https_proxy=found.proxy, no_proxy=None)
     values["endpoint_bwlimit"] = found.bwlimit
     try:
-        return type(base)(**values)
+        settings = type(base)(**values)
     except InvalidInputError as exc:  # a remote's value Settings refuses: the remote's configuration
         raise ConfigError(f"remote {remote}: {exc.message}") from None
+    settings._remote = remote  # what its audit lines name (Settings.remote)
+    return settings
 
 
 # -- changing the file ----------------------------------------------------------------------------------

@@ -17,7 +17,16 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import AliasChoices, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
@@ -90,6 +99,9 @@ class Settings(BaseSettings):
     model_webhook_url: str | None = None          # MINIO_MODEL_WEBHOOK_URL
     model_webhook_secret: SecretStr | None = None  # MINIO_MODEL_WEBHOOK_SECRET: HMAC-SHA256 key of X-Its-Signature
     offline: bool = Field(default=False, validation_alias=AliasChoices("ITS_STORE_OFFLINE", "offline"))
+    # the named remote these settings are of (core/remotes.settings_for); None: the default endpoint, or
+    # settings built in code. Not a setting (no variable sets it): what the audit line names.
+    _remote: str | None = PrivateAttr(default=None)
 
     if not TYPE_CHECKING:  # a type checker keeps BaseSettings' signature
         def __init__(self, **values: Any) -> None:
@@ -216,13 +228,22 @@ class Settings(BaseSettings):
         return url if "://" in url else f"http://{url}"
 
     def server_id(self) -> str:
-        """Which server requests reach, for what is kept per endpoint (the metadata cache) and for telling
-        two endpoints apart: MINIO_ENDPOINT, and the proxy it is reached through when there is one.
-        Cloned edge boxes often share one LAN address (and their default keys), and named remotes
-        reach them through their own proxies: by the endpoint alone, one box's cached metadata
-        answered for another. The proxy's user info is never part of it."""
+        """Which server requests reach: THE key of everything kept per endpoint (the metadata cache, the
+        upload and watch journals, the sync state, the registry's offline copy and document memo, the
+        per-process memos of lockcheck and metacheck, the audit log's identity) and what tells two
+        endpoints apart: MINIO_ENDPOINT, and the proxy it is reached through when there is one. Cloned
+        edge boxes often share one LAN address (and their default keys), and named remotes reach them
+        through their own proxies: by the endpoint alone, one box's cached metadata answered for
+        another, and one box resumed another's upload. Without a proxy it is MINIO_ENDPOINT itself, the
+        key used before: state written then is found where it was. The proxy's user info, path and
+        query are never part of it (core/netloc.shown_origin)."""
         proxy = self.proxy()
         return f"{self.endpoint} via {shown_origin(proxy)}" if proxy else self.endpoint
+
+    @property
+    def remote(self) -> str | None:
+        """The name of the remote these settings are of (None: the default endpoint of MINIO_*)."""
+        return self._remote
 
     @property
     def scheme(self) -> str:

@@ -115,9 +115,9 @@ class Context:
         return audit.for_settings(self.settings)
 
     def journal(self) -> UploadJournal:
-        """The journal of multipart uploads in flight for this endpoint (resume.py)."""
+        """The journal of multipart uploads in flight for this endpoint and proxy (resume.py; Settings.server_id)."""
         from its_store.transfer.resume import UploadJournal
-        return UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.endpoint)
+        return UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.server_id())
 
     # ------------------------------------------------------------------------------- recording
     def op(self, operation: str, *, bucket: str | None = None, key: str | None = None,
