@@ -24,7 +24,7 @@ from faultserver import FakeObject, FaultServer
 from its_store.core import errors as E
 from its_store.core.settings import Settings
 
-from conftest import cli_runner
+from conftest import cli_runner, one_line_error
 
 SECRET = "hostile-Secret-4b1d"
 TOKEN = "tok-5e3a9c"
@@ -181,3 +181,22 @@ def test_the_audit_line_names_the_remote_and_its_proxy(config: Path, cli: Any, m
                                                                       ("depot.invalid:9000", "d2")]
     assert [line["server"] for line in lines] == [f"depot.invalid:9000 via http://{p.endpoint}" for p in (p1, p2)]
     assert "pw-0b7e" not in run.stdout
+
+
+# -- 2. a command on a remote does not need the default endpoint's connection settings ---------------------------
+
+def test_a_broken_default_endpoint_does_not_stop_a_remote(edge: FaultServer, cli: Any) -> None:
+    """MINIO_SECRET_KEY_FILE naming a missing file, or a MINIO_ENDPOINT with user info, stopped every command on
+    a remote (78), though a remote replaces every one of those settings. The default endpoint's own settings
+    are not read for a command whose locations are all a remote's; the rest of MINIO_* still is."""
+    broken = [{"MINIO_SECRET_KEY_FILE": str(Path("no-such.key").absolute())}, {"MINIO_ENDPOINT": "http://u:p@h:1"},
+              {"MINIO_SECURE": "maybe"}, {"MINIO_CA_BUNDLE": "/no/such/ca.pem", "MINIO_SECURE": "true"},
+              {"MINIO_ENDPOINT_BWLIMIT": "10KB"}]
+    for env in broken:
+        for args in (["ls", "edge:bkt"], ["stat", "edge:bkt/k"], ["remote", "test", "edge"]):
+            run = cli(*args, extra_env=env)
+            assert run.exit_code == 0, (env, args, run)
+        default = cli("ls", "s3://bkt", extra_env=env)  # the default endpoint's, still read and checked there
+        assert default.exit_code != 0 and "MINIO_" in one_line_error(default), (env, default)
+    bad_other = cli("ls", "edge:bkt", extra_env={"MINIO_MAX_WORKERS": "many"})
+    assert bad_other.exit_code == E.EXIT_CONFIG and "MINIO_MAX_WORKERS" in one_line_error(bad_other), bad_other

@@ -57,17 +57,20 @@ class State:
     remote: str | None = None  # the remote the command's locations name (cli/locations.py); None: MINIO_*
     remote_named: bool = False  # a location has chosen the endpoint (remote, None included)
 
-    def base_settings(self) -> Any:
-        """The settings of the default endpoint: env, .env and flags."""
+    def base_settings(self, *, default_endpoint: bool = True) -> Any:
+        """The settings of the default endpoint: env, .env and flags. `default_endpoint=False`: only the
+        base of a remote's settings, the default endpoint's own (MINIO_ENDPOINT, its keys, ...) unread, so
+        that a broken one does not stop a command on remotes (core/settings.load_settings)."""
         from its_store.core.settings import load_settings
-        return load_settings(self.env_file, **self.overrides)
+        return load_settings(self.env_file, default_endpoint=default_endpoint, **self.overrides)
 
     def settings(self) -> Any:
         """The settings of this invocation's endpoint: the default one, or the remote its locations name."""
-        settings = self.base_settings()
-        if self.remote is not None:
+        if self.remote is None:
+            settings = self.base_settings()
+        else:
             from its_store.core.remotes import settings_for
-            settings = settings_for(self.remote, settings)
+            settings = settings_for(self.remote, self.base_settings(default_endpoint=False))
         if settings.secure and not settings.verify_tls and not self.quiet:
             origin = (f"remote {self.remote}'s verify_tls" if self.remote
                       else "MINIO_VERIFY_TLS=false or --no-verify-tls")

@@ -237,7 +237,8 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
     keys, region, CA bundle, TLS verification and proxy replace the base's; every other option
     (buckets, workers, part sizes, cache, audit log, codecs, SSE-C key) is the base's. The remote's
     `bwlimit` becomes the settings' `endpoint_bwlimit`: paced on top of the base's `bwlimit`, the process's
-    one budget, which stays.
+    one budget, which stays. Every setting the remote replaces may be left unread in `base`
+    (load_settings(default_endpoint=False), as the CLI does for a command on remotes only).
 
     UnknownRemoteError (78) for a name nobody defined; ConfigError (78) for a remote that cannot be
     used (no secret, a secret file that cannot be read)."""

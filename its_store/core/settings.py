@@ -37,6 +37,10 @@ from its_store.core.units import is_uint, parse_size, shown
 ENV_PREFIX = "MINIO_"
 SECRET_FIELDS = ("secret_key", "sse_c_key", "model_webhook_secret")
 NETWORK_FIELDS = ("http_proxy", "https_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir")
+# the default endpoint's own settings: what a named remote replaces (core/remotes.settings_for), so that a
+# command whose locations are all remotes' reads none of them (load_settings(default_endpoint=False))
+ENDPOINT_FIELDS = ("endpoint", "access_key", "secret_key", "secret_key_file", "secure", "region", "ca_bundle",
+                   "verify_tls", "endpoint_bwlimit")
 # True only while load_settings() builds a Settings: the one place the environment and .env are read
 _FROM_ENVIRONMENT: ContextVar[bool] = ContextVar("its_store_settings_from_environment", default=False)
 
@@ -404,12 +408,22 @@ def _mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Settings:
+def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, **overrides: Any) -> Settings:
     """Build Settings, turning any validation error into one ConfigError line naming the variable.
 
     `overrides` are CLI flags (None means "not given"). An explicit env_file must exist.
+
+    `default_endpoint=False`: the base of a named remote's settings (core/remotes.settings_for), for a
+    command whose every location is a remote's. The default endpoint's own settings (ENDPOINT_FIELDS:
+    MINIO_ENDPOINT, its keys and key file, MINIO_SECURE, MINIO_REGION, MINIO_CA_BUNDLE, MINIO_VERIFY_TLS,
+    MINIO_ENDPOINT_BWLIMIT, and the flags that set them) are then neither read nor checked, but left at
+    their defaults: a remote replaces every one of them, and a broken MINIO_SECRET_KEY_FILE must not stop
+    work on another endpoint. Every other setting is read and checked as always.
     """
     kwargs = {k: v for k, v in overrides.items() if v is not None}
+    if not default_endpoint:  # given here, they beat the environment and .env, which are never parsed for them
+        kwargs.update({name: Settings.model_fields[name].get_default(call_default_factory=True)
+                       for name in ENDPOINT_FIELDS})
     if env_file is not None:
         path = Path(env_file)
         if not path.is_file():
