@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -200,3 +201,65 @@ def test_a_broken_default_endpoint_does_not_stop_a_remote(edge: FaultServer, cli
         assert default.exit_code != 0 and "MINIO_" in one_line_error(default), (env, default)
     bad_other = cli("ls", "edge:bkt", extra_env={"MINIO_MAX_WORKERS": "many"})
     assert bad_other.exit_code == E.EXIT_CONFIG and "MINIO_MAX_WORKERS" in one_line_error(bad_other), bad_other
+
+
+# -- 3. remote test (and health) give up after a short deadline -------------------------------------------------
+
+def test_remote_test_of_a_hanging_server_gives_up_after_the_health_timeout(edge: FaultServer, cli: Any) -> None:
+    """A server that accepts the connection and never answers held `remote test` for the whole read timeout
+    (60 s), then again for each retry. The check waits MINIO_HEALTH_TIMEOUT (made small here) per request
+    and retries nothing: unhealthy, exit 69, one ListBuckets sent."""
+    release = threading.Event()
+
+    def hold(server: FaultServer, request: Any, conn: Any) -> bool:
+        release.wait(HOLD)
+        return False  # then answered as usual
+
+    edge.handler = hold
+    try:
+        for args in (["remote", "test", "edge", "--json"], ["health", "--json"]):
+            before = len(edge.requests)
+            env = {"MINIO_HEALTH_TIMEOUT": "0.3", "MINIO_MAX_RETRIES": "3"}
+            if args[0] == "health":
+                env["MINIO_ENDPOINT"] = edge.endpoint
+            run = cli(*args, extra_env=env)
+            assert run.exit_code == E.EXIT_UNAVAILABLE, (args, run)
+            report = run.json()
+            assert report["status"] == "unhealthy" and "timed out" in report["checks"]["endpoint"]["detail"], report
+            assert len(edge.requests) - before == 1, edge.requests[before:]
+    finally:
+        release.set()
+
+
+def test_the_public_access_checks_stop_at_the_health_deadline(edge: FaultServer, cli: Any) -> None:
+    """A server that lists its buckets but holds GET ?policy: one bucket's policy after another was waited
+    for (4 x the read timeout). After the deadline the rest are unknown, said so, without a request."""
+    from fakes3 import s3_call
+    release = threading.Event()
+    buckets = ("its-camera-ai", "its-video", "its-models", "its-logs")
+    edge.buckets.update(buckets)
+
+    def hold_policy(server: FaultServer, request: Any, conn: Any) -> bool:
+        if s3_call(request) == "GetBucketPolicy":
+            release.wait(HOLD)
+        return False
+
+    edge.handler = hold_policy
+    try:
+        run = cli("remote", "test", "edge", "--json", extra_env={"MINIO_HEALTH_TIMEOUT": "0.3"})
+    finally:
+        release.set()
+    assert run.exit_code == 0, run
+    report = run.json()
+    assert report["status"] == "healthy" and sorted(report["public_unknown"]) == sorted(buckets), report
+    assert sum("deadline" in why for why in report["public_unknown"].values()) == 3, report
+    assert len(edge.seen(predicate=lambda r: s3_call(r) == "GetBucketPolicy")) == 1
+
+
+def test_the_health_timeout_is_a_checked_setting(config: Path, cli: Any) -> None:
+    from its_store.core.settings import load_settings
+    assert load_settings().health_timeout == 5.0
+    for bad in ("0", "-1", "soon", "inf"):
+        run = cli("config", extra_env={"MINIO_HEALTH_TIMEOUT": bad})
+        assert run.exit_code == E.EXIT_CONFIG and "MINIO_HEALTH_TIMEOUT" in one_line_error(run), (bad, run)
+    assert cli("config", "--json", extra_env={"MINIO_HEALTH_TIMEOUT": "2.5"}).json()["MINIO_HEALTH_TIMEOUT"] == 2.5

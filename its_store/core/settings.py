@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=3, ge=0, le=20)
     connect_timeout: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)  # inf: OverflowError deep in
     read_timeout: float = Field(default=60.0, gt=0, le=86400, allow_inf_nan=False)    # urllib3, not one line
+    # `health` and `remote test`: each request of the check waits at most this long, and none is retried
+    health_timeout: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)
     bwlimit: str | None = None  # MINIO_BWLIMIT / --bwlimit: RATE, UP:DOWN or a timetable (core/bwlimit.py)
     # this endpoint's own limit, paced on top of bwlimit (the process's budget): a remote's `bwlimit`
     # (core/remotes.settings_for); MINIO_ENDPOINT_BWLIMIT for the default endpoint
@@ -308,6 +310,7 @@ class SettingsView(Result):
     MINIO_MAX_RETRIES: int
     MINIO_CONNECT_TIMEOUT: float
     MINIO_READ_TIMEOUT: float
+    MINIO_HEALTH_TIMEOUT: float
     MINIO_BWLIMIT: str | None
     MINIO_ENDPOINT_BWLIMIT: str | None
     MINIO_ENABLE_CACHING: bool

@@ -143,6 +143,7 @@ def test(name: Name, json_: Json = False) -> None:
     """Check that the remote's endpoint answers and its keys work (the `health` check, on that endpoint).
 
     Exit 0 when reachable with working keys (configured buckets missing there: degraded, still 0), 69 when not.
+    Each request waits at most MINIO_HEALTH_TIMEOUT (5 s) and is not retried.
 
     Example: its-store remote test edge-07
     """
