@@ -263,3 +263,21 @@ def test_the_health_timeout_is_a_checked_setting(config: Path, cli: Any) -> None
         run = cli("config", extra_env={"MINIO_HEALTH_TIMEOUT": bad})
         assert run.exit_code == E.EXIT_CONFIG and "MINIO_HEALTH_TIMEOUT" in one_line_error(run), (bad, run)
     assert cli("config", "--json", extra_env={"MINIO_HEALTH_TIMEOUT": "2.5"}).json()["MINIO_HEALTH_TIMEOUT"] == 2.5
+
+
+# -- 4. remote add checks everything but the secret before asking for it ------------------------------------------
+
+def test_remote_add_refuses_the_rest_before_asking_for_the_secret(config: Path, cli: Any) -> None:
+    """The name's being taken (and a bad --region, --proxy or --bwlimit) was found only after the secret was
+    read: typed at the prompt for nothing, or, without a terminal, refused as 'no terminal to ask for the
+    secret key on' instead of the real mistake."""
+    assert cli("remote", "add", "edge", "http://h:1", "--access-key", "a", "--secret-key-file", "key").exit_code == 0
+    before = config.read_bytes()
+    taken = cli("remote", "add", "edge", "http://h:2", "--access-key", "a")  # no terminal: no secret to be had
+    assert taken.exit_code == E.EXIT_CONFLICT and "exists" in one_line_error(taken), taken
+    for option, says in (("--region", "region"), ("--proxy", "proxy"), ("--bwlimit", "bwlimit")):
+        run = cli("remote", "add", "x", "http://h:1", "--access-key", "a", option, "bad value")
+        assert run.exit_code == E.EXIT_USAGE and says in one_line_error(run) and "terminal" not in run.stderr, run
+    spaced = cli("remote", "add", "x", "http://h:1", "--access-key", "a b")
+    assert spaced.exit_code == E.EXIT_USAGE and "access key" in one_line_error(spaced), spaced
+    assert config.read_bytes() == before
