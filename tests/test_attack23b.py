@@ -281,3 +281,22 @@ def test_remote_add_refuses_the_rest_before_asking_for_the_secret(config: Path, 
     spaced = cli("remote", "add", "x", "http://h:1", "--access-key", "a b")
     assert spaced.exit_code == E.EXIT_USAGE and "access key" in one_line_error(spaced), spaced
     assert config.read_bytes() == before
+
+
+# -- 5. TLS options on an http:// remote ------------------------------------------------------------------------
+
+def test_tls_options_on_an_http_remote_are_refused(config: Path, cli: Any, monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """--no-verify-tls and --ca-bundle on an http:// URL were stored and silently meant nothing (a user who
+    thought the link was TLS with a private CA was told nothing). Refused like contradicting flags (2); in
+    the file or the environment, 78 naming the setting."""
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    for extra in (["--no-verify-tls"], ["--ca-bundle", str(bundle)]):
+        run = cli("remote", "add", "x", "http://h:1", "--access-key", "a", "--secret-key-file", "key", *extra)
+        assert run.exit_code == E.EXIT_USAGE and "https" in one_line_error(run) and extra[0] in run.stderr, run
+        assert cli("remote", "add", "x", "https://h:1", "--access-key", "a", "--secret-key-file", "key", *extra,
+                   "--replace").exit_code == 0
+    remote_env(monkeypatch, "y", endpoint="h:1", access_key="a", secret_key="s", verify_tls="false")
+    run = cli("ls", "y:bkt")
+    assert run.exit_code == E.EXIT_CONFIG and "ITS_STORE_REMOTE_Y_VERIFY_TLS" in one_line_error(run), run

@@ -188,6 +188,12 @@ def build_remote(name: str, values: Mapping[str, Any], *, source: Source, where:
     if scheme_secure is not None and remote.secure != scheme_secure:
         raise error(f"{where('secure')}: says {'https' if remote.secure else 'http'}, but the endpoint's URL "
                     f"says {'https' if scheme_secure else 'http'}")
+    if not remote.secure and (remote.ca_bundle is not None or not remote.verify_tls):
+        # silently meaningless on plain HTTP: whoever set it believes the link is TLS
+        field, what = ("ca_bundle", "a CA bundle") if remote.ca_bundle is not None else \
+            ("verify_tls", "turning TLS verification off")
+        raise error(f"{where(field)}: {what} is for an https:// endpoint, and this one is http://",
+                    hint="give an https:// URL, or leave the option out")
     return remote
 
 
