@@ -300,3 +300,29 @@ def test_tls_options_on_an_http_remote_are_refused(config: Path, cli: Any, monke
     remote_env(monkeypatch, "y", endpoint="h:1", access_key="a", secret_key="s", verify_tls="false")
     run = cli("ls", "y:bkt")
     assert run.exit_code == E.EXIT_CONFIG and "ITS_STORE_REMOTE_Y_VERIFY_TLS" in one_line_error(run), run
+
+
+# -- 6. a proxy URL's query is no one's to see --------------------------------------------------------------------
+
+def test_a_proxy_url_with_a_path_or_query_is_refused_and_never_shown(config: Path, cli: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--proxy http://proxy:3128/?token=...` was stored and shown whole by `remote show`, `remote ls --json`
+    and `config`. A proxy is scheme://[user:password@]host[:port]: a remote's is refused with a path or a
+    query (2 from remote add, 78 from the environment), without repeating it; HTTP_PROXY (which other
+    programs read too, and curl takes with a path) is shown with its query and path masked."""
+    for proxy in (f"http://proxy:3128/?token={TOKEN}", f"http://proxy:3128/{TOKEN}", f"proxy:3128?{TOKEN}"):
+        run = cli("remote", "add", "x", "http://h:1", "--access-key", "a", "--secret-key-file", "key", "--proxy", proxy)
+        assert run.exit_code == E.EXIT_USAGE and "path" in one_line_error(run) and TOKEN not in run.stderr, run
+    assert not config.exists()
+    assert cli("remote", "add", "x", "http://h:1", "--access-key", "a", "--secret-key-file", "key",
+               "--proxy", "http://proxy:3128/").exit_code == 0
+    remote_env(monkeypatch, "y", endpoint="h:1", access_key="a", secret_key="s", proxy=f"http://proxy:1/?t={TOKEN}")
+    for args in (["remote", "show", "y"], ["remote", "ls", "--json"], ["ls", "y:bkt"]):
+        run = cli(*args)
+        assert run.exit_code == E.EXIT_CONFIG and TOKEN not in run.stdout + run.stderr, (args, run)
+    monkeypatch.delenv("ITS_STORE_REMOTE_Y_PROXY")
+    monkeypatch.setenv("HTTP_PROXY", f"http://u:pw-77@proxy:3128/p/{TOKEN}?token={TOKEN}")
+    for args in (["config"], ["config", "--json"]):
+        run = cli(*args)
+        assert run.exit_code == 0 and TOKEN not in run.stdout and "pw-77" not in run.stdout, run
+        assert "proxy:3128" in run.stdout

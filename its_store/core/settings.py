@@ -273,13 +273,13 @@ class Settings(BaseSettings):
             elif name == "model_webhook_url" and value:
                 value = webhook_origin(value)  # its path or query often is the token (Slack, Teams)
             elif name in ("redis_url", "http_proxy", "https_proxy") and value:
-                value = _mask_url(value)
+                value = _mask_url(value, keep_path=name == "redis_url")  # Redis: /DB; a proxy has no path
             elif isinstance(value, Path):
                 value = str(value)
             out[name.upper() if name in NETWORK_FIELDS else "ITS_STORE_OFFLINE" if name == "offline"
                 else ENV_PREFIX + name.upper()] = value
         proxy = self._proxy_url()  # as set, even when proxy() refuses it: `config` is where to look
-        out["proxy"] = _mask_url(proxy) if proxy else None  # the one in use for MINIO_ENDPOINT
+        out["proxy"] = _mask_url(proxy, keep_path=False) if proxy else None  # the one in use for MINIO_ENDPOINT
         return SettingsView.model_validate(out)
 
 
@@ -390,25 +390,28 @@ def check_webhook_url(url: str) -> str:
     return url
 
 
-def _mask_url(url: str) -> str:
+def _mask_url(url: str, *, keep_path: bool = True) -> str:
     """redis://user:password@host -> redis://user:********@host; without a scheme too (`user:pw@host:3128`,
     as a proxy is often written: urlsplit would read no user info there and the password was shown); a
-    URL that does not parse keeps only its origin (shown_origin: no user info)."""
+    URL that does not parse keeps only its origin (shown_origin: no user info). A query and a fragment
+    are masked whole (`?token=...` is a secret as often as not), and unless `keep_path` (a Redis URL's
+    /DB) a path too: a proxy URL has none, so whatever is written there is not for showing."""
     from urllib.parse import urlsplit, urlunsplit
     if "://" not in url:
-        return _mask_url("http://" + url).removeprefix("http://") if "@" in url else url
+        return _mask_url("http://" + url, keep_path=keep_path).removeprefix("http://")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port urlsplit cannot read
     except ValueError:
         return shown_origin(url)
+    netloc = parts.netloc
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+        netloc = netloc.replace(f":{parts.password}@", ":********@", 1)
     elif parts.username:  # a token given as the user name
-        netloc = "********@" + parts.netloc.rpartition("@")[2]
-    else:
-        return url
-    return urlunsplit(parts._replace(netloc=netloc))
+        netloc = "********@" + netloc.rpartition("@")[2]
+    path = parts.path if keep_path or parts.path in ("", "/") else "/********"
+    return urlunsplit(parts._replace(netloc=netloc, path=path, query="********" if parts.query else "",
+                                     fragment="********" if parts.fragment else ""))
 
 
 def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, **overrides: Any) -> Settings:
