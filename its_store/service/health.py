@@ -57,9 +57,9 @@ def health_status(ctx: Context) -> HealthReport:
 
     A deadline, not the transfers' patience: every request of the check waits at most
     `settings.health_timeout` (MINIO_HEALTH_TIMEOUT, 5 s) to connect and for each read, and none is
-    retried; the public-access checks stop once that much time has passed. A server that accepts the
-    connection and never answers is unhealthy within seconds, not after the 60 s read timeout and
-    again after each retry (a container probe or `remote test` against a hung edge box)."""
+    retried; the public-access checks stop once one has failed and that much time has passed. A server
+    that accepts the connection and never answers is unhealthy within seconds, not after the 60 s read
+    timeout and again after each retry (a container probe or `remote test` against a hung edge box)."""
     ctx.check_open()  # closing is the caller's doing, never the endpoint's state
     if not ctx.owns_s3:  # the caller's own client (its seam): used as it is
         return _check(ctx, ctx.s3)
@@ -113,11 +113,14 @@ def _flag_public(s3: S3Client, buckets: list[str], report: HealthReport, *, unti
     """`public`: the configured buckets whose policy lets anyone without credentials in (a warning,
     not a failure: sharing snapshots can be intended; the status stays as it was). `public_unknown`:
     those whose policy could not be read ({bucket: why}), e.g. a server that answers GET ?policy with
-    something that is not a policy: unknown is said, never taken for "not public". Past the deadline
-    (`until`, a perf_counter time) the buckets left are unknown too, without a request."""
+    something that is not a policy: unknown is said, never taken for "not public". Once a policy read
+    has failed and the deadline (`until`, a perf_counter time) has passed (a server that holds GET
+    ?policy), the buckets left are unknown too, without a request; a check that fails nothing never
+    looks at the clock."""
     from its_store.service.policy import view_of
+    failed = False
     for name in buckets:
-        if time.perf_counter() >= until:
+        if failed and time.perf_counter() >= until:
             report.public_unknown[name] = "not checked: the health check's deadline (MINIO_HEALTH_TIMEOUT) passed"
             continue
         try:
@@ -127,6 +130,7 @@ def _flag_public(s3: S3Client, buckets: list[str], report: HealthReport, *, unti
             raise
         except E.ItsStoreError as exc:
             report.public_unknown[name] = exc.message
+            failed = True
     public, unknown = report.public, report.public_unknown
     details = []
     if public:
