@@ -57,10 +57,12 @@ class State:
     remote: str | None = None  # the remote the command's locations name (cli/locations.py); None: MINIO_*
     remote_named: bool = False  # a location has chosen the endpoint (remote, None included)
 
-    def base_settings(self) -> Any:
-        """The settings of the default endpoint: env, .env and flags."""
+    def base_settings(self, *, default_endpoint: bool = True) -> Any:
+        """The settings of the default endpoint: env, .env and flags. `default_endpoint=False`: only the
+        base of a remote's settings, the default endpoint's own (MINIO_ENDPOINT, its keys, ...) unread, so
+        that a broken one does not stop a command on remotes (core/settings.load_settings)."""
         from its_store.core.settings import load_settings
-        return load_settings(self.env_file, **self.overrides)
+        return load_settings(self.env_file, default_endpoint=default_endpoint, **self.overrides)
 
     def settings(self) -> Any:
         """The settings of this invocation's endpoint: the default one, or the remote its locations name."""
@@ -68,11 +70,14 @@ class State:
 
     def settings_of(self, remote: str | None) -> Any:
         """The settings of the endpoint `remote` (None: the default one of MINIO_*), with the warning of an
-        endpoint whose TLS certificate is not verified: each side of a copy between endpoints has its own."""
-        settings = self.base_settings()
-        if remote is not None:
+        endpoint whose TLS certificate is not verified: each side of a copy between endpoints has its own.
+        A remote's are built on settings that never read the default endpoint's own (a broken MINIO_ENDPOINT
+        or key file does not stop a command on a remote)."""
+        if remote is None:
+            settings = self.base_settings()
+        else:
             from its_store.core.remotes import settings_for
-            settings = settings_for(remote, settings)
+            settings = settings_for(remote, self.base_settings(default_endpoint=False))
         if settings.secure and not settings.verify_tls and not self.quiet:
             origin = (f"remote {remote}'s verify_tls" if remote
                       else "MINIO_VERIFY_TLS=false or --no-verify-tls")

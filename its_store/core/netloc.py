@@ -49,18 +49,33 @@ def check_host_port(netloc: str, what: str) -> None:
         parse_uint(port, f"{what}: port", low=1, high=65535, error=ValueError)
 
 
-def check_proxy_url(url: str) -> None:
+def check_proxy_url(url: str, *, bare: bool = False) -> None:
     """ValueError ("the proxy URL ...": the caller says which setting) unless `url` is an HTTP proxy urllib3 can use: http(s)://[user:pw@]host[:port]
     or host[:port] with user info allowed (the proxy's own login). The URL is never repeated: it may hold
     that password. HTTP_PROXY as curl reads it was not checked at all: a typo (`http://proxy:31 28`, an
-    unclosed '[') made every command fail with "unexpected LocationParseError"."""
+    unclosed '[') made every command fail with "unexpected LocationParseError".
+
+    `bare` (a remote's own proxy): nothing may follow host[:port] but one '/'. A proxy URL has no path,
+    and what is written there (`?token=...`) is a secret that would be stored and shown as part of the
+    URL. HTTP_PROXY is not held to it: other programs read it too, and curl ignores a path there."""
     if any(c.isspace() or not c.isprintable() for c in url):
         raise ValueError("the proxy URL contains a space or a control character")
     scheme, sep, rest = url.partition("://")
     if sep and scheme.lower() not in ("http", "https"):
         raise ValueError("the proxy URL must start with http:// or https:// (or be host:port)")
-    netloc = (rest if sep else url).split("/", 1)[0].rpartition("@")[2]
-    check_host_port(netloc, "the proxy URL")
+    tail = url_tail(url)
+    authority = (rest if sep else url)[:-len(tail) or None]
+    check_host_port(authority.rpartition("@")[2], "the proxy URL")
+    if bare and tail not in ("", "/"):
+        raise ValueError("the proxy URL has a path or a query: a proxy is http(s)://[user:password@]host[:port]")
+
+
+def url_tail(url: str) -> str:
+    """What follows the authority (scheme://[user@]host[:port], or that without the scheme) of `url`: its
+    path, query and fragment, as urlsplit divides them (the authority ends at the first '/', '?' or '#')."""
+    rest = url.partition("://")[2] if "://" in url else url
+    ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
+    return rest[min(ends):] if ends else ""
 
 
 def _check_name(host: str, what: str) -> None:

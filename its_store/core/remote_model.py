@@ -107,7 +107,7 @@ class Remote(BaseModel):
     def _proxy(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        check_proxy_url(value)
+        check_proxy_url(value, bare=True)  # no path or query: a token written there would be stored and shown
         return value
 
     @field_validator("bwlimit")
@@ -158,7 +158,8 @@ class Remote(BaseModel):
             secret_key=MASK if self.secret_key is not None else "",
             secret_key_file=str(self.secret_key_file) if self.secret_key_file else None,
             region=self.region, ca_bundle=str(self.ca_bundle) if self.ca_bundle else None,
-            verify_tls=self.verify_tls, proxy=_mask_url(self.proxy) if self.proxy else None, bwlimit=self.bwlimit,
+            verify_tls=self.verify_tls, proxy=_mask_url(self.proxy, keep_path=False) if self.proxy else None,
+            bwlimit=self.bwlimit,
             source=self.source)
 
 
@@ -188,13 +189,19 @@ def build_remote(name: str, values: Mapping[str, Any], *, source: Source, where:
     if scheme_secure is not None and remote.secure != scheme_secure:
         raise error(f"{where('secure')}: says {'https' if remote.secure else 'http'}, but the endpoint's URL "
                     f"says {'https' if scheme_secure else 'http'}")
+    if not remote.secure and (remote.ca_bundle is not None or not remote.verify_tls):
+        # silently meaningless on plain HTTP: whoever set it believes the link is TLS
+        field, what = ("ca_bundle", "a CA bundle") if remote.ca_bundle is not None else \
+            ("verify_tls", "turning TLS verification off")
+        raise error(f"{where(field)}: {what} is for an https:// endpoint, and this one is http://",
+                    hint="give an https:// URL, or leave the option out")
     return remote
 
 
 class RemoteView(Result):
     """A remote as `remote show` and `remote ls` print it. `secret_key` is "********" when a secret is
     stored (never the secret), "" when it comes from `secret_key_file` or is missing; `proxy` has its
-    password masked; `source` is file, env or file+env (the environment wins field by field)."""
+    password (and any path or query) masked; `source` is file, env or file+env (the environment wins field by field)."""
 
     name: str
     url: str

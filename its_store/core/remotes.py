@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -261,7 +261,8 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
     keys, region, CA bundle, TLS verification and proxy replace the base's; every other option
     (buckets, workers, part sizes, cache, audit log, codecs, SSE-C key) is the base's. The remote's
     `bwlimit` becomes the settings' `endpoint_bwlimit`: paced on top of the base's `bwlimit`, the process's
-    one budget, which stays.
+    one budget, which stays. Every setting the remote replaces may be left unread in `base`
+    (load_settings(default_endpoint=False), as the CLI does for a command on remotes only).
 
     UnknownRemoteError (78) for a name nobody defined; ConfigError (78) for a remote that cannot be
     used (no secret, a secret file that cannot be read)."""
@@ -282,43 +283,62 @@ def settings_for(remote: str | None, base: Settings, *, environ: Mapping[str, st
         values.update(http_proxy=found.proxy, https_proxy=found.proxy, no_proxy=None)
     values["endpoint_bwlimit"] = found.bwlimit
     try:
-        return type(base)(**values)
+        settings = type(base)(**values)
     except InvalidInputError as exc:  # a remote's value Settings refuses: the remote's configuration
         raise ConfigError(f"remote {remote}: {exc.message}") from None
+    settings._remote = remote  # what its audit lines name (Settings.remote)
+    return settings
 
 
 # -- changing the file ----------------------------------------------------------------------------------
 
-def add_remote(name: str, url: str, *, access_key: str, secret_key: str, region: str | None = None,
-               ca_bundle: Path | None = None, verify_tls: bool = True, proxy: str | None = None,
-               bwlimit: str | None = None, replace: bool = False, environ: Mapping[str, str] | None = None,
-               path: Path | None = None) -> RemoteSaved:
+def add_remote(name: str, url: str, *, access_key: str, secret_key: str | Callable[[], str],
+               region: str | None = None, ca_bundle: Path | None = None, verify_tls: bool = True,
+               proxy: str | None = None, bwlimit: str | None = None, replace: bool = False,
+               environ: Mapping[str, str] | None = None, path: Path | None = None) -> RemoteSaved:
     """Store a remote in the file (created 0600 with its folder 0700), under the file's lock.
     InvalidInputError (2) for a bad name or value, nothing written; AlreadyExistsError (5) for a name
     the file has unless `replace`. The secret is stored in the file: it is never an argument of a
-    command (`remote add` reads it from a file, standard input or a hidden prompt)."""
+    command (`remote add` reads it from a file, standard input or a hidden prompt).
+
+    `secret_key` may be a function that reads it (a prompt): it is called only once everything else is
+    known to be good (the name, free unless `replace`; the URL; every option; the file and its folder
+    readable and private), so that nobody types a secret for a command that then refuses a typo."""
     from its_store.core.errors import AlreadyExistsError
-    from its_store.core.remote_model import RemoteSaved, build_remote
+    from its_store.core.remote_model import RemoteSaved
     validate_name(name)
-    fields: dict[str, object] = {"endpoint": url, "access_key": access_key, "secret_key": secret_key,
-                                 "region": region, "verify_tls": verify_tls, "proxy": proxy, "bwlimit": bwlimit,
+    fields: dict[str, object] = {"endpoint": url, "access_key": access_key, "region": region,
+                                 "verify_tls": verify_tls, "proxy": proxy, "bwlimit": bwlimit,
                                  "ca_bundle": _absolute(ca_bundle) if ca_bundle is not None else None}
-    remote = build_remote(name, {k: v for k, v in fields.items() if v is not None}, source="file",
-                          where=lambda field: {"endpoint": "URL", "secret_key": "secret key"}.get(
-                              field, "--" + field.replace("_", "-")),
-                          error=InvalidInputError)
+    _new_remote(name, fields)  # every value but the secret, checked before it is asked for
     target = path or remotes_path(_environ(environ))
 
-    def change(tables: dict[str, dict[str, object]]) -> bool:
+    def refuse_taken(tables: Mapping[str, object]) -> bool:
         existed = name in tables
         if existed and not replace:
             raise AlreadyExistsError(f"remote {name!r} exists in {target}",
                                      hint="add --replace to change it, or `its-store remote rm` it first")
+        return existed
+
+    refuse_taken(read_tables(target))  # before the secret; again under the lock below
+    remote = _new_remote(name, {**fields, "secret_key": secret_key() if callable(secret_key) else secret_key})
+
+    def change(tables: dict[str, dict[str, object]]) -> bool:
+        existed = refuse_taken(tables)
         tables[name] = remote.table()
         return existed
 
     replaced = update_tables(target, change)
     return RemoteSaved(**remote.view().model_dump(), replaced=replaced, path=str(target))
+
+
+def _new_remote(name: str, fields: Mapping[str, object]) -> Remote:
+    """The Remote `remote add` stores, or InvalidInputError (2) naming the option or argument at fault."""
+    from its_store.core.remote_model import build_remote
+    options = {"endpoint": "URL", "secret_key": "secret key", "verify_tls": "--no-verify-tls"}
+    return build_remote(name, {k: v for k, v in fields.items() if v is not None}, source="file",
+                        where=lambda field: options.get(field, "--" + field.replace("_", "-")),
+                        error=InvalidInputError)
 
 
 def _absolute(path: Path) -> Path:

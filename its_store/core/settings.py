@@ -17,7 +17,16 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import AliasChoices, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
@@ -28,6 +37,10 @@ from its_store.core.units import is_uint, parse_size, shown
 ENV_PREFIX = "MINIO_"
 SECRET_FIELDS = ("secret_key", "sse_c_key", "model_webhook_secret")
 NETWORK_FIELDS = ("http_proxy", "https_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir")
+# the default endpoint's own settings: what a named remote replaces (core/remotes.settings_for), so that a
+# command whose locations are all remotes' reads none of them (load_settings(default_endpoint=False))
+ENDPOINT_FIELDS = ("endpoint", "access_key", "secret_key", "secret_key_file", "secure", "region", "ca_bundle",
+                   "verify_tls", "endpoint_bwlimit")
 # True only while load_settings() builds a Settings: the one place the environment and .env are read
 _FROM_ENVIRONMENT: ContextVar[bool] = ContextVar("its_store_settings_from_environment", default=False)
 
@@ -62,6 +75,8 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=3, ge=0, le=20)
     connect_timeout: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)  # inf: OverflowError deep in
     read_timeout: float = Field(default=60.0, gt=0, le=86400, allow_inf_nan=False)    # urllib3, not one line
+    # `health` and `remote test`: each request of the check waits at most this long, and none is retried
+    health_timeout: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)
     bwlimit: str | None = None  # MINIO_BWLIMIT / --bwlimit: RATE, UP:DOWN or a timetable (core/bwlimit.py)
     # this endpoint's own limit, paced on top of bwlimit (the process's budget): a remote's `bwlimit`
     # (core/remotes.settings_for); MINIO_ENDPOINT_BWLIMIT for the default endpoint
@@ -90,6 +105,9 @@ class Settings(BaseSettings):
     model_webhook_url: str | None = None          # MINIO_MODEL_WEBHOOK_URL
     model_webhook_secret: SecretStr | None = None  # MINIO_MODEL_WEBHOOK_SECRET: HMAC-SHA256 key of X-Its-Signature
     offline: bool = Field(default=False, validation_alias=AliasChoices("ITS_STORE_OFFLINE", "offline"))
+    # the named remote these settings are of (core/remotes.settings_for); None: the default endpoint, or
+    # settings built in code. Not a setting (no variable sets it): what the audit line names.
+    _remote: str | None = PrivateAttr(default=None)
 
     if not TYPE_CHECKING:  # a type checker keeps BaseSettings' signature
         def __init__(self, **values: Any) -> None:
@@ -216,13 +234,22 @@ class Settings(BaseSettings):
         return url if "://" in url else f"http://{url}"
 
     def server_id(self) -> str:
-        """Which server requests reach, for what is kept per endpoint (the metadata cache) and for telling
-        two endpoints apart: MINIO_ENDPOINT, and the proxy it is reached through when there is one.
-        Cloned edge boxes often share one LAN address (and their default keys), and named remotes
-        reach them through their own proxies: by the endpoint alone, one box's cached metadata
-        answered for another. The proxy's user info is never part of it."""
+        """Which server requests reach: THE key of everything kept per endpoint (the metadata cache, the
+        upload and watch journals, the sync state, the registry's offline copy and document memo, the
+        per-process memos of lockcheck and metacheck, the audit log's identity) and what tells two
+        endpoints apart: MINIO_ENDPOINT, and the proxy it is reached through when there is one. Cloned
+        edge boxes often share one LAN address (and their default keys), and named remotes reach them
+        through their own proxies: by the endpoint alone, one box's cached metadata answered for
+        another, and one box resumed another's upload. Without a proxy it is MINIO_ENDPOINT itself, the
+        key used before: state written then is found where it was. The proxy's user info, path and
+        query are never part of it (core/netloc.shown_origin)."""
         proxy = self.proxy()
         return f"{self.endpoint} via {shown_origin(proxy)}" if proxy else self.endpoint
+
+    @property
+    def remote(self) -> str | None:
+        """The name of the remote these settings are of (None: the default endpoint of MINIO_*)."""
+        return self._remote
 
     @property
     def scheme(self) -> str:
@@ -246,13 +273,13 @@ class Settings(BaseSettings):
             elif name == "model_webhook_url" and value:
                 value = webhook_origin(value)  # its path or query often is the token (Slack, Teams)
             elif name in ("redis_url", "http_proxy", "https_proxy") and value:
-                value = _mask_url(value)
+                value = _mask_url(value, keep_path=name == "redis_url")  # Redis: /DB; a proxy has no path
             elif isinstance(value, Path):
                 value = str(value)
             out[name.upper() if name in NETWORK_FIELDS else "ITS_STORE_OFFLINE" if name == "offline"
                 else ENV_PREFIX + name.upper()] = value
         proxy = self._proxy_url()  # as set, even when proxy() refuses it: `config` is where to look
-        out["proxy"] = _mask_url(proxy) if proxy else None  # the one in use for MINIO_ENDPOINT
+        out["proxy"] = _mask_url(proxy, keep_path=False) if proxy else None  # the one in use for MINIO_ENDPOINT
         return SettingsView.model_validate(out)
 
 
@@ -283,6 +310,7 @@ class SettingsView(Result):
     MINIO_MAX_RETRIES: int
     MINIO_CONNECT_TIMEOUT: float
     MINIO_READ_TIMEOUT: float
+    MINIO_HEALTH_TIMEOUT: float
     MINIO_BWLIMIT: str | None
     MINIO_ENDPOINT_BWLIMIT: str | None
     MINIO_ENABLE_CACHING: bool
@@ -362,33 +390,46 @@ def check_webhook_url(url: str) -> str:
     return url
 
 
-def _mask_url(url: str) -> str:
+def _mask_url(url: str, *, keep_path: bool = True) -> str:
     """redis://user:password@host -> redis://user:********@host; without a scheme too (`user:pw@host:3128`,
     as a proxy is often written: urlsplit would read no user info there and the password was shown); a
-    URL that does not parse keeps only its origin (shown_origin: no user info)."""
+    URL that does not parse keeps only its origin (shown_origin: no user info). A query and a fragment
+    are masked whole (`?token=...` is a secret as often as not), and unless `keep_path` (a Redis URL's
+    /DB) a path too: a proxy URL has none, so whatever is written there is not for showing."""
     from urllib.parse import urlsplit, urlunsplit
     if "://" not in url:
-        return _mask_url("http://" + url).removeprefix("http://") if "@" in url else url
+        return _mask_url("http://" + url, keep_path=keep_path).removeprefix("http://")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port urlsplit cannot read
     except ValueError:
         return shown_origin(url)
+    netloc = parts.netloc
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+        netloc = netloc.replace(f":{parts.password}@", ":********@", 1)
     elif parts.username:  # a token given as the user name
-        netloc = "********@" + parts.netloc.rpartition("@")[2]
-    else:
-        return url
-    return urlunsplit(parts._replace(netloc=netloc))
+        netloc = "********@" + netloc.rpartition("@")[2]
+    path = parts.path if keep_path or parts.path in ("", "/") else "/********"
+    return urlunsplit(parts._replace(netloc=netloc, path=path, query="********" if parts.query else "",
+                                     fragment="********" if parts.fragment else ""))
 
 
-def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Settings:
+def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, **overrides: Any) -> Settings:
     """Build Settings, turning any validation error into one ConfigError line naming the variable.
 
     `overrides` are CLI flags (None means "not given"). An explicit env_file must exist.
+
+    `default_endpoint=False`: the base of a named remote's settings (core/remotes.settings_for), for a
+    command whose every location is a remote's. The default endpoint's own settings (ENDPOINT_FIELDS:
+    MINIO_ENDPOINT, its keys and key file, MINIO_SECURE, MINIO_REGION, MINIO_CA_BUNDLE, MINIO_VERIFY_TLS,
+    MINIO_ENDPOINT_BWLIMIT, and the flags that set them) are then neither read nor checked, but left at
+    their defaults: a remote replaces every one of them, and a broken MINIO_SECRET_KEY_FILE must not stop
+    work on another endpoint. Every other setting is read and checked as always.
     """
     kwargs = {k: v for k, v in overrides.items() if v is not None}
+    if not default_endpoint:  # given here, they beat the environment and .env, which are never parsed for them
+        kwargs.update({name: Settings.model_fields[name].get_default(call_default_factory=True)
+                       for name in ENDPOINT_FIELDS})
     if env_file is not None:
         path = Path(env_file)
         if not path.is_file():

@@ -131,7 +131,7 @@ class RegistryDocs:
 
     def fetch(self, key: str, etag: str | None = None) -> dict[str, Any] | None:
         """THE place manifests and alias documents are read. Parsed and validated once, then kept by
-        (endpoint, bucket, key, ETag) in the in-process cache and in the storage Context's metadata cache
+        (server, bucket, key, ETag) in the in-process cache and in the storage Context's metadata cache
         (disk or Redis; a no-op one when caching is off). A document changes only by being rewritten, which changes its
         ETag, so an entry is never stale. Without an ETag (show, pull, promote) it is always a fresh GET.
         Returns None when the object is gone. Callers must not mutate what they get.
@@ -139,7 +139,7 @@ class RegistryDocs:
         if not etag:
             fetched = self._get_doc(key)
             return fetched[0] if fetched else None
-        memo = f"{self.storage.settings.endpoint}/{self.bucket}/{key}#{etag}"
+        memo = self._memo(key, etag)
         hit: dict[str, Any] | None = self.cache.get(memo)
         if hit is not None:
             self.storage.stats.record_cache(True)
@@ -150,6 +150,11 @@ class RegistryDocs:
             return changed.doc
         self.cache.set(memo, doc)
         return doc
+
+    def _memo(self, key: str, etag: str) -> str:
+        """The in-process memo's key of a document: its server (endpoint and proxy: two boxes at one address
+        hold different registries), bucket, key and ETag."""
+        return f"{self.storage.settings.server_id()}/{self.bucket}/{key}#{etag}"
 
     def _remembered(self, persistent: ServiceCache, key: str, etag: str) -> dict[str, Any]:
         """From the metadata cache (checked again: see the module docstring), else GET and cached."""
@@ -196,7 +201,7 @@ class RegistryDocs:
         if stored is None:
             return None
         if stored.etag:
-            self.cache.set(f"{self.storage.settings.endpoint}/{self.bucket}/{key}#{stored.etag}", stored.doc)
+            self.cache.set(self._memo(key, stored.etag), stored.doc)
         return stored.doc, stored.etag
 
     def require_conditional_writes(self, *, needed: bool = True) -> None:

@@ -63,10 +63,10 @@ def models_cache_root(settings: Settings) -> Path:
 
 
 class OfflineStore:
-    """The documents one registry (endpoint + bucket) was last seen with."""
+    """The documents one registry (server + bucket: Settings.server_id) was last seen with."""
 
     def __init__(self, settings: Settings, bucket: str) -> None:
-        where = hashlib.sha256(f"{settings.endpoint}/{bucket}".encode()).hexdigest()[:16]
+        where = hashlib.sha256(f"{settings.server_id()}/{bucket}".encode()).hexdigest()[:16]
         self.root = models_cache_root(settings) / "offline" / where
         self.bucket = bucket
 

@@ -93,6 +93,12 @@ class Context:
         return self._s3
 
     @property
+    def owns_s3(self) -> bool:
+        """Whether the S3 client is this Context's own, built from its settings (not one the caller passed in,
+        whose timeouts and retries are the caller's: the health check then uses it as it is)."""
+        return self._owns_s3
+
+    @property
     def s3_opened(self) -> bool:
         """Whether the S3 client exists yet (offline paths prove they made none)."""
         return self._s3 is not None
@@ -115,9 +121,9 @@ class Context:
         return audit.for_settings(self.settings)
 
     def journal(self) -> UploadJournal:
-        """The journal of multipart uploads in flight for this endpoint (resume.py)."""
+        """The journal of multipart uploads in flight for this endpoint and proxy (resume.py; Settings.server_id)."""
         from its_store.transfer.resume import UploadJournal
-        return UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.endpoint)
+        return UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.server_id())
 
     # ------------------------------------------------------------------------------- recording
     def op(self, operation: str, *, bucket: str | None = None, key: str | None = None,

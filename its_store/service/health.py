@@ -12,6 +12,8 @@ from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 
 if TYPE_CHECKING:
+    from its_store.core.settings import Settings
+    from its_store.s3.client import S3Client
     from its_store.service.context import Context
 
 
@@ -51,12 +53,39 @@ class BucketsInitialized(Result):
 
 
 def health_status(ctx: Context) -> HealthReport:
-    """Endpoint reachable, credentials valid, configured buckets present. `status` is the verdict."""
+    """Endpoint reachable, credentials valid, configured buckets present. `status` is the verdict.
+
+    A deadline, not the transfers' patience: every request of the check waits at most
+    `settings.health_timeout` (MINIO_HEALTH_TIMEOUT, 5 s) to connect and for each read, and none is
+    retried; the public-access checks stop once one has failed and that much time has passed. A server
+    that accepts the connection and never answers is unhealthy within seconds, not after the 60 s read
+    timeout and again after each retry (a container probe or `remote test` against a hung edge box)."""
+    ctx.check_open()  # closing is the caller's doing, never the endpoint's state
+    if not ctx.owns_s3:  # the caller's own client (its seam): used as it is
+        return _check(ctx, ctx.s3)
+    probe = _probe(ctx.settings)
+    try:
+        return _check(ctx, probe)
+    finally:
+        probe.close()
+
+
+def _probe(settings: Settings) -> S3Client:
+    """The client the check talks through: one of these settings with the health deadline for its
+    timeouts, and no retries."""
+    from its_store.s3.client import S3Client
+    deadline = settings.health_timeout
+    quick = settings.model_copy(update={"connect_timeout": min(settings.connect_timeout, deadline),
+                                        "read_timeout": min(settings.read_timeout, deadline), "max_retries": 0})
+    return S3Client(quick, pool_size=1, bwlimit=settings.endpoint_bwlimit)
+
+
+def _check(ctx: Context, s3: S3Client) -> HealthReport:
     started = time.perf_counter()
     report = HealthReport(endpoint=ctx.settings.endpoint, secure=ctx.settings.secure)
     checks = report.checks
     try:
-        names = {b.name for b in ctx.s3.list_buckets()}
+        names = {b.name for b in s3.list_buckets()}
     except E.ClosedError:
         raise  # the caller's doing, not the endpoint's state
     except E.AccessDeniedError as exc:
@@ -75,25 +104,33 @@ def health_status(ctx: Context) -> HealthReport:
     checks["buckets"] = HealthCheck(ok=not missing,
                                     detail="all present" if not missing else "missing: " + ", ".join(missing))
     report.status = "healthy" if not missing else "degraded"
-    _flag_public(ctx, [n for n in dict.fromkeys(configured) if n in names], report)
+    _flag_public(s3, [n for n in dict.fromkeys(configured) if n in names], report,
+                 until=started + ctx.settings.health_timeout)
     return _finish(report, started)
 
 
-def _flag_public(ctx: Context, buckets: list[str], report: HealthReport) -> None:
+def _flag_public(s3: S3Client, buckets: list[str], report: HealthReport, *, until: float) -> None:
     """`public`: the configured buckets whose policy lets anyone without credentials in (a warning,
     not a failure: sharing snapshots can be intended; the status stays as it was). `public_unknown`:
     those whose policy could not be read ({bucket: why}), e.g. a server that answers GET ?policy with
-    something that is not a policy: unknown is said, never taken for "not public"."""
-    from its_store.service.policy import Policies
-    policies = Policies(ctx)
+    something that is not a policy: unknown is said, never taken for "not public". Once a policy read
+    has failed and the deadline (`until`, a perf_counter time) has passed (a server that holds GET
+    ?policy), the buckets left are unknown too, without a request; a check that fails nothing never
+    looks at the clock."""
+    from its_store.service.policy import view_of
+    failed = False
     for name in buckets:
+        if failed and time.perf_counter() >= until:
+            report.public_unknown[name] = "not checked: the health check's deadline (MINIO_HEALTH_TIMEOUT) passed"
+            continue
         try:
-            if policies.get(name).public:
+            if view_of(name, s3.governance.get_bucket_policy(name)).public:
                 report.public.append(name)
         except E.ClosedError:
             raise
         except E.ItsStoreError as exc:
             report.public_unknown[name] = exc.message
+            failed = True
     public, unknown = report.public, report.public_unknown
     details = []
     if public:

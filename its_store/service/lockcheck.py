@@ -35,7 +35,7 @@ log = logging.getLogger("its_store.service.lockcheck")
 # servers keep a retain-until date to the second (or the millisecond): one cut to that is the date asked for
 SLACK = timedelta(seconds=1)
 RETENTION, LEGAL_HOLD = "retention", "legal_hold"
-_LOCKED_BUCKETS: set[tuple[str, str]] = set()  # (endpoint, bucket) seen with object lock: it cannot be turned off
+_LOCKED_BUCKETS: set[tuple[str, str]] = set()  # (server_id, bucket) seen with object lock: it cannot be turned off
 
 
 class LockCheck(BaseModel):
@@ -89,11 +89,11 @@ class LockCheck(BaseModel):
 def require_bucket_lock(ctx: Context, bucket: str, wanted: LockCheck) -> None:
     """Before a write that asks for a lock: ObjectLockNotEnabledError (exit 78) unless the bucket has
     object lock, so that nothing is stored unprotected. One GET ?object-lock per bucket and process."""
-    if not wanted.asked or (ctx.settings.endpoint, bucket) in _LOCKED_BUCKETS:
+    if not wanted.asked or (ctx.settings.server_id(), bucket) in _LOCKED_BUCKETS:
         return
     from its_store.service.retention import Retention
     Retention(ctx).require_lock(bucket)
-    _LOCKED_BUCKETS.add((ctx.settings.endpoint, bucket))
+    _LOCKED_BUCKETS.add((ctx.settings.server_id(), bucket))
 
 
 def ensure_locked(s3: S3Client, bucket: str, key: str, version_id: str | None, wanted: LockCheck) -> LockCheck:

@@ -179,6 +179,13 @@ def _where(bucket: str, resource: str) -> str:
     return f"on {resource}"
 
 
+def view_of(bucket: str, text: str | None) -> PolicyView:
+    """The PolicyView of a policy document as the server gave it (None or "": no policy)."""
+    doc = loads(text) if text else None
+    statements, public = summarize(bucket, doc)
+    return PolicyView(bucket=bucket, policy=doc, summary=statements, public=public)
+
+
 class Policies:
     """Bucket policy operations over one Context (`svc.policies()`)."""
 
@@ -187,10 +194,7 @@ class Policies:
 
     def get(self, bucket: str) -> PolicyView:
         validate_bucket(bucket)
-        text = self.ctx.s3.governance.get_bucket_policy(bucket)
-        doc = loads(text) if text else None
-        statements, public = summarize(bucket, doc)
-        return PolicyView(bucket=bucket, policy=doc, summary=statements, public=public)
+        return view_of(bucket, self.ctx.s3.governance.get_bucket_policy(bucket))
 
     def set(self, bucket: str, *, public_read: list[str] | None = None, public_write: list[str] | None = None,
             document: dict[str, Any] | None = None) -> PolicyView:

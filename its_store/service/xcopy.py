@@ -104,9 +104,9 @@ class CrossCopy(Result):
 
 def is_cross(a: Context | HasContext, b: Context | HasContext) -> bool:
     """Whether two contexts are different stores, so that a copy must stream through this process: another
-    endpoint, scheme or access key (the same ones can copy on the server)."""
+    server (endpoint and proxy: Settings.server_id), scheme or access key (the same ones can copy on the server)."""
     sa, sb = as_context(a).settings, as_context(b).settings
-    return (sa.endpoint, sa.secure, sa.access_key) != (sb.endpoint, sb.secure, sb.access_key)
+    return (sa.server_id(), sa.secure, sa.access_key) != (sb.server_id(), sb.secure, sb.access_key)
 
 
 # ---------------------------------------------------------------------------------------- the copy
@@ -172,7 +172,7 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
                                  SseCheck(asked=sse.label))
     ensure_locked(dst.s3, bucket, key, done.version_id, lock)
     _tags_kept(dst, bucket, key, done.version_id, origin.tags)
-    check_names(dst.settings.endpoint, writer, bucket, key, done.version_id, underscored(headers))
+    check_names(dst.settings.server_id(), writer, bucket, key, done.version_id, underscored(headers))
     return _result(src, dst, origin, bucket, key, done, check, sse_check.seen)
 
 
@@ -225,7 +225,7 @@ def _identity(src: Context, origin: _Origin, part: int, headers: dict[str, str])
     metadata, lock) is aborted instead of continued. Never the SSE-C key itself (only its MD5 header)."""
     sent = sorted((k.lower(), v) for k, v in headers.items() if k.lower() != _KEY_HEADER)
     stat = origin.stat
-    return {"source": "relay", "source_endpoint": f"{src.settings.scheme}://{src.settings.endpoint}",
+    return {"source": "relay", "source_endpoint": f"{src.settings.scheme}://{src.settings.server_id()}",
             "source_bucket": origin.bucket, "source_key": origin.key, "source_version": stat.version_id,
             "source_etag": stat.etag, "size": stat.size, "part_size": part,
             "headers": hashlib.sha256(repr(sent).encode()).hexdigest()}

@@ -1,8 +1,10 @@
 """Audit log: one JSON line per mutating operation, appended to a local file (MINIO_AUDIT_LOG).
 
 Every line: time (UTC, ISO 8601), operation, bucket, key, version_id, size, result ("ok" or "error"),
-error (an error code, when result is "error"), access_key_id (never the secret), host, pid, endpoint,
-plus any extra fields the caller gives. Appends are safe across processes and threads: the file is
+error (an error code, when result is "error"), access_key_id (never the secret), host, pid, endpoint;
+on a named remote's endpoint also remote (its name), and reached through a proxy also server (the endpoint
+and the proxy's origin: Settings.server_id, which tells two boxes at one address apart); plus any extra
+fields the caller gives. Appends are safe across processes and threads: the file is
 opened with O_APPEND and each line goes out in ONE write() call, so lines never interleave.
 
 Who calls it: the storage Context's one recorder of an operation, `ctx.op(...)` (service/context.py), for the
@@ -87,6 +89,10 @@ class AuditRecord(Result):
     host: str | None = None
     pid: int | None = None
     endpoint: str | None = None
+    remote: str | None = Field(default=None, description="The named remote the endpoint is (absent: the "
+                                                         "default endpoint of MINIO_*).")
+    server: str | None = Field(default=None, description="ENDPOINT via PROXY when reached through a proxy "
+                                                         "(its origin, no password); absent without one.")
 
     @property
     def details(self) -> dict[str, Any]:
@@ -103,12 +109,17 @@ class AuditRecord(Result):
 
 
 class AuditLog:
-    """Appends audit lines for one identity (access key id, endpoint) to one file."""
+    """Appends audit lines for one identity (access key id, endpoint, remote, server) to one file."""
 
-    def __init__(self, path: Path, *, access_key: str, endpoint: str, secret: str | None = None) -> None:
+    def __init__(self, path: Path, *, access_key: str, endpoint: str, secret: str | None = None,
+                 remote: str | None = None, server: str | None = None) -> None:
         self.path = Path(path)
         self.access_key = access_key
         self.endpoint = endpoint
+        # written only when there is something to say: a default endpoint's lines are as they always were
+        self.identity = {"remote": remote} if remote else {}
+        if server and server != endpoint:
+            self.identity["server"] = server
         self.host = socket.gethostname()
         self._secret = secret or None  # only to scrub it from lines, defence in depth; never written
         self._warned = False
@@ -125,7 +136,8 @@ class AuditLog:
         entry: dict[str, Any] = {
             "time": _now(), "operation": operation, "bucket": bucket, "key": key, "version_id": version_id,
             "size": size, "result": "ok" if ok else "error", "error": _error_code(error) if not ok else None,
-            "access_key_id": self.access_key, "host": self.host, "pid": os.getpid(), "endpoint": self.endpoint}
+            "access_key_id": self.access_key, "host": self.host, "pid": os.getpid(), "endpoint": self.endpoint,
+            **self.identity}
         for name, value in details.items():
             entry.setdefault(name, value)
         self._append(json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":")))
@@ -220,7 +232,7 @@ def open_audit_log(path: Path) -> IO[bytes] | None:
         raise LocalIOError(f"cannot read the audit log: {exc}") from None
 
 
-_logs: dict[tuple[str, str, str], AuditLog] = {}
+_logs: dict[tuple[str, str, str, str, str | None], AuditLog] = {}
 _logs_lock = threading.Lock()
 
 
@@ -235,12 +247,18 @@ os.register_at_fork(after_in_child=_renew_in_child)
 def for_settings(settings: Settings) -> AuditLog:
     """The AuditLog of these settings (one per file and identity per process)."""
     path = Path(settings.audit_log or "audit.log")
-    ident = (str(path), settings.access_key, settings.endpoint)
+    from its_store.core.errors import ConfigError
+    try:
+        server = settings.server_id()
+    except ConfigError:  # a proxy urllib3 cannot use: nothing goes through it, `audit tail` still reads
+        server = settings.endpoint
+    ident = (str(path), settings.access_key, settings.endpoint, server, settings.remote)
     with _logs_lock:
         audit = _logs.get(ident)
         if audit is None:
             audit = _logs[ident] = AuditLog(path, access_key=settings.access_key, endpoint=settings.endpoint,
-                                            secret=settings.secret_key.get_secret_value())
+                                            secret=settings.secret_key.get_secret_value(), remote=settings.remote,
+                                            server=server)
         return audit
 
 

@@ -54,7 +54,7 @@ def open_state(owner: Context | HasContext, enabled: bool = True) -> SyncState:
     settings = as_context(owner).settings
     folder = settings.cache_dir
     path = Path(folder) / STATE_FILE if (enabled and folder) else None
-    return SyncState(path, f"{'https' if settings.secure else 'http'}://{settings.endpoint}")
+    return SyncState(path, f"{settings.scheme}://{settings.server_id()}")  # one box's entries never another's
 
 
 def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: str,

@@ -113,7 +113,7 @@ class Watcher:
         self.accept = accept or (lambda rel: True)
         self._state: Any = None
         state = Path(state_dir or settings.cache_dir)
-        self.journal = Journal(journal_dir(state, settings.endpoint, self.root, bucket, prefix))
+        self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix))
         self.figures = WatchFigures()
         self._outcomes: queue.Queue[S.Outcome] = queue.Queue()
         self._pending: dict[str, _Pending] = {}

@@ -19,7 +19,8 @@ Json = Annotated[bool, out.JsonOption]
 def health(json_: Json = False) -> None:
     """Check that the endpoint answers, the credentials work and the configured buckets exist.
 
-    Exit 0 when healthy, 69 otherwise: fit for cron, CI and container health checks.
+    Exit 0 when healthy, 69 otherwise: fit for cron, CI and container health checks. Each request of the
+    check waits at most MINIO_HEALTH_TIMEOUT (5 s) and is not retried: a hung server is unhealthy within seconds.
 
     Example: its-store health --json | jq -r .status
     """

@@ -54,24 +54,21 @@ def add(
 
     Example: its-store remote add edge-07 https://10.7.0.2:9000 --access-key edge07 --secret-key-file ./edge07.key
     """
-    from its_store.core.remote_model import split_endpoint
-    from its_store.core.remotes import add_remote, validate_name
-    validate_name(name)  # before a prompt: a bad name or URL is refused without asking for a secret
-    try:
-        split_endpoint(url)
-    except ValueError as exc:
-        raise InvalidInputError(f"URL: {exc}") from None
-    secret = _read_secret(secret_key_file, secret_key_stdin)
-    saved = add_remote(name, url, access_key=access_key, secret_key=secret, region=region, ca_bundle=ca_bundle,
-                       verify_tls=verify_tls, proxy=proxy, bwlimit=bwlimit, replace=replace)
+    from its_store.core.remotes import add_remote
+    if secret_key_file is not None and secret_key_stdin:
+        raise InvalidInputError("give --secret-key-file or --secret-key-stdin, not both")
+    # the secret is read (a prompt answered) only once the name, the URL, the options and the file are
+    # known good, and the name free (core/remotes.add_remote)
+    saved = add_remote(name, url, access_key=access_key, secret_key=lambda: _read_secret(secret_key_file,
+                                                                                          secret_key_stdin),
+                       region=region, ca_bundle=ca_bundle, verify_tls=verify_tls, proxy=proxy, bwlimit=bwlimit,
+                       replace=replace)
     verb = "replaced" if saved.replaced else "added"
     out.result(saved, lambda: out.talk(f"{verb} remote {saved.name} ({saved.url}) in {saved.path}"))
 
 
 def _read_secret(path: Path | None, stdin: bool) -> str:
     """The secret key from the one place given; a hidden prompt only on a terminal."""
-    if path is not None and stdin:
-        raise InvalidInputError("give --secret-key-file or --secret-key-stdin, not both")
     if path is not None:  # a regular file, bounded (core/files.read_secret_file): a pipe is --secret-key-stdin
         from its_store.core.files import read_secret_file
         try:
@@ -143,6 +140,7 @@ def test(name: Name, json_: Json = False) -> None:
     """Check that the remote's endpoint answers and its keys work (the `health` check, on that endpoint).
 
     Exit 0 when reachable with working keys (configured buckets missing there: degraded, still 0), 69 when not.
+    Each request waits at most MINIO_HEALTH_TIMEOUT (5 s) and is not retried.
 
     Example: its-store remote test edge-07
     """
