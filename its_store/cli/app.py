@@ -166,7 +166,7 @@ def _help_only(group: ItsGroup, argv: list[str], prog_name: str) -> int | None:
         cmd, ctx = sub, sub.context_class(sub, info_name=name, parent=ctx, **sub.context_settings)
     if not asked and not (hasattr(cmd, "list_commands") and getattr(cmd, "no_args_is_help", False)):
         return None
-    typer.echo(cmd.get_help(ctx), color=ctx.color)
+    out.block(cmd.get_help(ctx))
     return 0 if asked else E.EXIT_USAGE
 
 
@@ -184,7 +184,7 @@ def _script_request(group: ItsGroup, instruction: str) -> int | None:
     shell = instruction.removeprefix("source_")
     if shell not in SHELLS:
         raise E.InvalidInputError(f"no completion script for {shell!r}", hint=f"one of: {', '.join(SHELLS)}")
-    typer.echo(script(shell, tree(group)))
+    out.block(script(shell, tree(group)))
     return 0
 
 
@@ -209,7 +209,7 @@ def _handle(exc: BaseException) -> int:
         return local.exit_code
     if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
         if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
-            typer.echo(exc.format_message())
+            out.block(exc.format_message())
             return E.EXIT_USAGE
         out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
         return E.EXIT_USAGE
@@ -289,7 +289,7 @@ def _show_completion(ctx: typer.Context, value: bool) -> None:
     names one)."""
     if value:
         from its_store.cli.completion.scripts import detect_shell, script, tree
-        typer.echo(script(detect_shell(), tree(ctx.find_root().command)))
+        out.block(script(detect_shell(), tree(ctx.find_root().command)))
         raise typer.Exit(0)
 
 

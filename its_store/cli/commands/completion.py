@@ -28,7 +28,7 @@ def show(ctx: typer.Context, shell: Shell = None) -> None:
     Example: its-store completion show zsh > ~/.zfunc/_its-store
     """
     from its_store.cli.completion.scripts import detect_shell, script, tree
-    typer.echo(script(shell or detect_shell(), tree(ctx.find_root().command)))  # as it is: a script
+    out.block(script(shell or detect_shell(), tree(ctx.find_root().command)))  # line breaks and tabs kept
 
 
 def install(ctx: typer.Context, shell: Shell = None) -> None:
