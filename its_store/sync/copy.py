@@ -113,7 +113,7 @@ class Copier:
         with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
             jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
                 else self._single_job(src, dst, move)
-            run_jobs(self.workers, _reported(jobs, str(src)), result, self.ctx.cache)
+            run_jobs(self.workers, _reported(jobs, str(src)), result, self.ctx)
         hidden = [item for item in result.objects if item.delete_marker]
         if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True

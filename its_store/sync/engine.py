@@ -182,9 +182,10 @@ class Sync:
         try:
             # the march and each pair's decision run as the input of the fan-out (one thread at a time);
             # the pairs that need a HEAD or a transfer run on the workers, at most 4 x workers ahead
-            for outcome in fan_out(self._run_task, self._tasks(pairs), workers=workers, ahead=4 * workers,
-                                   ordered=False, name="its-sync"):
-                outcome.result()  # _guarded made every failure an item; anything else stops the sync
+            with self.ctx.batch() as recording:  # the copies' stats, audit lines, cache invalidations
+                for outcome in fan_out(self._run_task, self._tasks(pairs), workers=workers, ahead=4 * workers,
+                                       ordered=False, name="its-sync", initializer=recording.bind):
+                    outcome.result()  # _guarded made every failure an item; anything else stops the sync
             self._walk_outcome(src_walk, dst_walk)
             self._run_deletes(src_walk, dst_walk)
         finally:
