@@ -420,11 +420,16 @@ class Sync:
         if self.options.dry_run:
             self._add("copied", Item(path=s.rel, key=s.key, size=known.size if known else s.size, reason=reason))
             return
-        known = known or self.heads.known(str(self.src.bucket), s)
         # written through the descriptors of the destination's folders: a folder swapped for a link is
-        # not followed, a folder in the file's place is ConflictError
-        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path)
-        resp = objects.download(self.ctx, request, into=target)
+        # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
+        # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
+        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size)
+        resp, info = objects.download_info(self.ctx, request, into=target)
+        if info is not None:
+            known = C.known_from_info(info)
+            self.state.put(str(self.src.bucket), s.key, known)
+        elif known is None:
+            known = self.heads.known(str(self.src.bucket), s)
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
             target.set_mtime(wanted)
