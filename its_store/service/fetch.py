@@ -102,7 +102,12 @@ def answer_head(bucket: str, key: str, version_id: str | None, headers: Any, met
 
 def user_metadata(headers: Any) -> dict[str, str]:
     """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
-    return {k.lower()[len(_META):]: v for k, v in (headers or {}).items() if k.lower().startswith(_META)}
+    found = {}
+    for name, value in (headers or {}).items():
+        low = name.lower()
+        if low.startswith(_META):
+            found[low[len(_META):]] = value
+    return found
 
 
 def feed(answer: Answer, write: Any, progress: ProgressFn) -> bool:

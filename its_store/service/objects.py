@@ -154,7 +154,7 @@ def download(ctx: Context, request: DownloadRequest, progress: ProgressFn | None
     `into`: where to write instead of request.file_path, a file under a folder a batch writes into
     (core/localtree.TreeFile, whose path is request.file_path): its folders are made and opened
     from that folder's descriptor without following links, and the temp file renamed there."""
-    return download_info(ctx, request, progress, into=into)[0]
+    return _download(ctx, request, progress, into)[0]
 
 
 def download_info(ctx: Context, request: DownloadRequest, progress: ProgressFn | None = None, *,
@@ -162,6 +162,13 @@ def download_info(ctx: Context, request: DownloadRequest, progress: ProgressFn |
     """download(), and what the answer said of the object (its size, ETag, metadata, codec, sha256,
     encryption: what a HEAD would say, service/fetch.py), which sync keeps instead of asking again.
     None for a byte range."""
+    resp, headers = _download(ctx, request, progress, into)
+    return resp, _info(request.bucket, request.key, headers, resp.version_id)
+
+
+def _download(ctx: Context, request: DownloadRequest, progress: ProgressFn | None,
+              into: TreeFile | None) -> tuple[DownloadResponse, Headers | None]:
+    """download(), and the headers of the answer that stood for the object's HEAD (None for a range)."""
     started = time.perf_counter()
     validate_bucket(request.bucket)
     validate_key(request.key, existing=True)  # any stored key; '..' segments are refused by s3/
@@ -173,11 +180,10 @@ def download_info(ctx: Context, request: DownloadRequest, progress: ProgressFn |
         got = download_file(ctx, request, target, progress or _noop)
         op.nbytes = got.head.size
     head = got.head
-    resp = DownloadResponse(bucket=request.bucket, key=request.key, file_path=Path(str(target)), size=got.size,
+    return DownloadResponse(bucket=request.bucket, key=request.key, file_path=Path(str(target)), size=got.size,
                             etag=head.etag, version_id=head.version_id, verified=got.verified,
                             duration_seconds=time.perf_counter() - started, codec=got.codec,
-                            stored_size=head.size)
-    return resp, _info(request.bucket, request.key, got.headers, head.version_id)
+                            stored_size=head.size), got.headers
 
 
 def _info(bucket: str, key: str, headers: Headers | None, version_id: str | None) -> ObjectInfo | None:
