@@ -13,6 +13,7 @@ answer in a pooled connection.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import logging
 from collections.abc import Callable
@@ -101,9 +102,15 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     if headers is not None and ("If-None-Match" in headers or "If-Match" in headers):
         kw["retries"] = once
     resp = send(method, url, redirect, **kw)
-    from its_store.s3 import answers
-    answers.check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
+    _answers().check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
     return resp
+
+
+@functools.cache
+def _answers() -> Any:
+    """s3/answers, imported on the first answer (not at start-up), then without an import statement each time."""
+    from its_store.s3 import answers
+    return answers
 
 
 class PoolManager(urllib3.PoolManager):

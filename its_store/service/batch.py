@@ -250,12 +250,15 @@ class Batch:
         listing = iter_objects(ctx, ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
         n = workers or ctx.workers
 
+        # validated once (bad options: exit 2 before any object); each object's request is a copy naming it
+        template = DownloadRequest(bucket=bucket, key=prefix or "-", file_path=Path(dest), workers=max(1, n // 2),
+                                   **(options or {}))
+
         def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], BatchItem]:
             def run() -> BatchItem:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
-                resp = objects.download(ctx, DownloadRequest(bucket=bucket, key=key, file_path=target.path,
-                                                        size_hint=size, workers=max(1, n // 2),
-                                                        **(options or {})), progress=progress, into=target)
+                request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": size})
+                resp = objects.download(ctx, request, progress=progress, into=target)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=resp.size, path=str(resp.file_path), verified=resp.verified)

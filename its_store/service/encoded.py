@@ -104,7 +104,8 @@ class UploadPlan:
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         from its_store.service.ssecheck import SseCheck
-        self.sse_check = SseCheck(asked=self.sse.label)  # checked on the stored version after the write
+        # checked on the stored version after the write; the label is ours (None, "SSE-S3", "SSE-C"): not validated
+        self.sse_check = SseCheck.model_construct(asked=self.sse.label)
 
     def put(self, bucket: str, key: str, workers: int, progress: ProgressFn = _noop) -> Stored:
         """Upload; a server refusing the encryption becomes EncryptionUnsupportedError with a hint, one that
@@ -201,7 +202,8 @@ class UploadPlan:
         headers = {**self.headers, **(meta or {})}
         settings, part = self.ctx.settings, request.part_size or self.ctx.settings.part_size or None
         if request.file_path is not None:
-            result = upload_file(self.s3, bucket, key, Path(request.file_path), headers,
+            path = request.file_path if isinstance(request.file_path, Path) else Path(request.file_path)
+            result = upload_file(self.s3, bucket, key, path, headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
                                  source=self._opened())
