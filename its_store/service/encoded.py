@@ -104,8 +104,7 @@ class UploadPlan:
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         from its_store.service.ssecheck import SseCheck
-        # checked on the stored version after the write; the label is ours (None, "SSE-S3", "SSE-C"): not validated
-        self.sse_check = SseCheck.model_construct(asked=self.sse.label)
+        self.sse_check = SseCheck(asked=self.sse.label)  # checked on the stored version after the write
 
     def put(self, bucket: str, key: str, workers: int, progress: ProgressFn = _noop) -> Stored:
         """Upload; a server refusing the encryption becomes EncryptionUnsupportedError with a hint, one that

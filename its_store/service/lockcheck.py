@@ -54,11 +54,9 @@ class LockCheck(BaseModel):
         """From an UploadRequest, or a dict of its lock fields (sync's UploadOptions.extra)."""
         def get(name: str) -> Any:
             return fields.get(name) if isinstance(fields, dict) else getattr(fields, name, None)
-        until, hold = get("retain_until"), bool(get("legal_hold"))
-        if until is None and not hold:  # nothing asked (every frame of a batch): the defaults, nothing to check
-            return cls.model_construct()
+        until = get("retain_until")
         return cls(mode=L.parse_mode(get("retain_mode") or L.DEFAULT_MODE) if until is not None else None,
-                   retain_until=until, legal_hold=hold)
+                   retain_until=until, legal_hold=bool(get("legal_hold")))
 
     @property
     def asked(self) -> bool:
