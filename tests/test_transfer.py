@@ -91,28 +91,28 @@ def test_corrupt_download_is_refused_and_target_untouched(service, bucket, tmp_p
     with exit 4 semantics and leaves the target as it was."""
     from its_store.core import errors as E
     from its_store.core.models import DownloadRequest
-    from its_store.service import encoded
+    from its_store.service import fetch
 
     service.s3.put(bucket, "obj", random_bytes(10_000, seed=1), {"Content-Type": "application/octet-stream"})
     target = tmp_path / "target.bin"
     target.write_bytes(b"old")
-    real = encoded.open_head
+    real = fetch.answer_head  # the GET's answer stands for the HEAD (service/fetch.py)
 
     def tampered(*args, **kwargs):
-        head, meta, s3 = real(*args, **kwargs)
+        head = real(*args, **kwargs)
         assert head.checksum, "the server returned no CRC32 for a PUT that sent one"
         if corrupt == "crc32":
             head.checksum = "AAAAAA=="
         else:
             head.checksum, head.etag = None, "0" * 32
-        return head, meta, s3
+        return head
 
-    encoded.open_head = tampered
+    fetch.answer_head = tampered
     try:
         with pytest.raises(E.IntegrityError):
             service.download_object(DownloadRequest(bucket=bucket, key="obj", file_path=target))
     finally:
-        encoded.open_head = real
+        fetch.answer_head = real
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target.bin"]
 
@@ -154,19 +154,19 @@ def test_choose_part_size_limits():
 @pytest.mark.parametrize("size", [10_000, 3 * T + 5])
 def test_stdout_download_is_verified(cli, service, bucket, monkeypatch, size):
     """`get -` checks the CRC32 too; the bytes are already out, so a mismatch is told by exit 4."""
-    from its_store.service import encoded
+    from its_store.service import fetch
     data = random_bytes(size, seed=9)
     service.s3.put(bucket, "s.bin", data, {"Content-Type": "application/octet-stream"})
     good = cli("get", f"s3://{bucket}/s.bin", "-", extra_env={"MINIO_PART_SIZE": "5MiB"})
     assert good.exit_code == 0 and good.stdout_bytes == data
-    real = encoded.open_head
+    real = fetch.answer_head  # the GET's answer stands for the HEAD; a large object then goes by ranges
 
     def tampered(*args, **kwargs):
-        head, meta, s3 = real(*args, **kwargs)
+        head = real(*args, **kwargs)
         head.checksum = "AAAAAA=="
-        return head, meta, s3
+        return head
 
-    monkeypatch.setattr(encoded, "open_head", tampered)
+    monkeypatch.setattr(fetch, "answer_head", tampered)
     bad = cli("get", f"s3://{bucket}/s.bin", "-", extra_env={"MINIO_PART_SIZE": "5MiB"})
     assert bad.exit_code == 4 and "checksum mismatch" in bad.stderr
 

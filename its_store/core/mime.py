@@ -6,6 +6,7 @@ in /etc/mime.types), which would mislabel weights in object metadata and presign
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 from pathlib import PurePath
 
@@ -17,10 +18,27 @@ DEFAULT = "application/octet-stream"
 
 
 def guess_content_type(name: str | PurePath) -> str:
-    suffix = PurePath(str(name)).suffix.lower()
+    suffix = (name if isinstance(name, PurePath) else PurePath(name)).suffix
+    if suffix and suffix not in _COMPOUND:  # the usual case: the type depends on the last suffix alone
+        return _by_suffix(suffix)
+    return _guess(str(name))
+
+
+# suffixes mimetypes reads together with the one before (archive.tar.gz is a gzip of a tar)
+_COMPOUND = {*mimetypes.suffix_map, *mimetypes.encodings_map}
+
+
+@functools.lru_cache(maxsize=256)
+def _by_suffix(suffix: str) -> str:
+    """The type of any name ending in `suffix` (one lookup per suffix: thousands of frames share .jpg)."""
+    return _guess("x" + suffix)
+
+
+def _guess(name: str) -> str:
+    suffix = PurePath(name).suffix.lower()
     if suffix in BINARY_ARTIFACTS:
         return DEFAULT
     if suffix in EXTRA:
         return EXTRA[suffix]
-    guessed, _ = mimetypes.guess_type(str(name), strict=True)
+    guessed, _ = mimetypes.guess_type(name, strict=True)
     return guessed or DEFAULT

@@ -15,6 +15,8 @@ from its_store.core.errors import InvalidInputError
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_CONTROL = re.compile("[\x00-\x1f]")
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")  # a '.' or '..' segment
 MAX_KEY_BYTES = 1024
 
 
@@ -83,10 +85,9 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
                                 hint="S3 keys are UTF-8: rename the file")
     if existing:
         return key
-    if "\x00" in key or any(ord(c) < 32 for c in key):
+    if _CONTROL.search(key):
         raise InvalidInputError("object key contains control characters")
-    segments = key.split("/")
-    if any(seg in (".", "..") for seg in segments):
+    if _DOT_SEGMENT.search(key):
         raise InvalidInputError(f"object key {key!r} has '.' or '..' segments")
     if not allow_prefix and key.endswith("/"):
         raise InvalidInputError(f"object key {key!r} ends with '/'", hint="name an object, not a prefix")

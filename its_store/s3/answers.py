@@ -121,8 +121,8 @@ def identify(method: str, url: str, endpoint_host: str, headers: Any = None) -> 
     """(S3 call name, what a 200 answer must hold) of one request. The expectation is a tuple of root
     elements, "json", "" (no document, so only an HTML page is wrong), or None (any bytes: an object)."""
     parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    for sub, by_method in _SUBRESOURCES.items():
+    query = dict(parse_qsl(parts.query, keep_blank_values=True)) if parts.query else {}
+    for sub, by_method in _SUBRESOURCES.items() if query else ():  # an object's GET or PUT has no query
         if sub in query and method in by_method:
             name, expect = by_method[method]
             if name == "UploadPart" and _copy_source(headers):

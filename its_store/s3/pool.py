@@ -19,6 +19,7 @@ Content-Encoding (codec/compression.py) and is undone by us, once.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import logging
 from collections.abc import Callable
@@ -113,9 +114,15 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     if pacer is not None and kw.get("body") and isinstance(kw["body"], (bytes, bytearray, memoryview)):
         kw["body"] = pacer.body(kw["body"])  # minio sends bytes (it signs them); anything else goes as it is
     resp = send(method, url, redirect, **kw)
-    from its_store.s3 import answers
-    answers.check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
+    _answers().check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
     return resp
+
+
+@functools.cache
+def _answers() -> Any:
+    """s3/answers, imported on the first answer (not at start-up), then without an import statement each time."""
+    from its_store.s3 import answers
+    return answers
 
 
 class PoolManager(urllib3.PoolManager):

@@ -6,6 +6,7 @@ does not stop the others; it is reported in the BatchResult, and the CLI exits n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +28,6 @@ from its_store.service.versions import leaves_delete_markers
 if TYPE_CHECKING:
     from its_store.core.shard import Shard
     from its_store.service.context import Context
-    from its_store.state.service_cache import ServiceCache
 
 ProgressFn = Callable[[int], None]
 GARBLED = ("the server's listing altered this key's name (characters XML 1.0 cannot carry), so no request "
@@ -146,26 +146,23 @@ class BatchResult(Result):
 Job = tuple[str, Callable[[], BatchItem]]  # (key or path, what to do with it)
 
 
-def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, cache: ServiceCache | None = None) -> None:
+def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Context | None = None) -> None:
     """Run (name, job) pairs on `workers` threads (transfer/fanout.fan_out: bounded look-ahead, per-item
     outcomes, a clean stop on Ctrl-C) and collect each outcome into `result`: a done item, a key with no
     safe local name (skipped, said, never fatal), an ItsStoreError or a local OSError (that item's failure,
-    never the run's). Any other exception stops the batch and is raised. With `cache` (a ServiceCache) the
-    workers' cache invalidations are batched (ServiceCache.deferral) and flushed once at the end."""
+    never the run's). Any other exception stops the batch and is raised. With `ctx` the workers' operations
+    are recorded as one batch (Context.batch: stats, audit lines and cache invalidations written together,
+    and once more at the end, whatever ends it)."""
     from its_store.transfer.fanout import fan_out
-    deferral = cache.deferral() if cache is not None else None
-
-    def bind() -> None:
-        if cache is not None and deferral is not None:
-            cache.bind(deferral)
+    recording = ctx.batch() if ctx is not None else None
 
     def run(job: Job) -> BatchItem:
         return job[1]()
 
     n = max(workers, 1)
-    try:
+    with recording if recording is not None else contextlib.nullcontext():
         for out in fan_out(run, jobs, workers=n, ahead=2 * n, ordered=False, name="its-batch",
-                           initializer=bind if deferral is not None else None):
+                           initializer=recording.bind if recording is not None else None):
             exc, name = out.error, out.item[0]
             if exc is None:
                 result.objects.append(out.result())
@@ -177,9 +174,6 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, cache: Serv
                 result.fail(name, local_error(exc))
             else:
                 raise exc
-    finally:
-        if deferral is not None:
-            deferral.flush()
 
 
 def _noop(_: int) -> None:
@@ -216,10 +210,14 @@ class Batch:
         ensure_bucket(ctx, bucket)
         n = workers or ctx.workers
 
-        def request(path: Path, key: str) -> UploadRequest:
-            return UploadRequest(bucket=bucket, key=key, file_path=path, object_type=object_type,
+        # validated once (bad flags: exit 2 before any file); each file's request is a copy naming its file
+        # and key (checked by local_key), as a validated copy of every field costs more than its frame's PUT
+        template = UploadRequest(bucket=bucket, key="", file_path=root, object_type=object_type,
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
                                  workers=max(1, n // 2), follow_symlinks=follow_symlinks, **(options or {}))
+
+        def request(path: Path, key: str) -> UploadRequest:
+            return template.model_copy(update={"key": key, "file_path": path})
 
         def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem]:
             def run() -> BatchItem:
@@ -233,7 +231,7 @@ class Batch:
 
         with LocalTree(root, follow_symlinks=follow_symlinks) as tree:  # files read from the folders walked
             jobs = ((str(path), job(tree, path, rel)) for path, rel in walk_files(root, result, follow_symlinks, tree))
-            run_jobs(n, jobs, result, ctx.cache)
+            run_jobs(n, jobs, result, ctx)
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 
@@ -252,12 +250,15 @@ class Batch:
         listing = iter_objects(ctx, ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
         n = workers or ctx.workers
 
+        # validated once (bad options: exit 2 before any object); each object's request is a copy naming it
+        template = DownloadRequest(bucket=bucket, key=prefix or "-", file_path=Path(dest), workers=max(1, n // 2),
+                                   **(options or {}))
+
         def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], BatchItem]:
             def run() -> BatchItem:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
-                resp = objects.download(ctx, DownloadRequest(bucket=bucket, key=key, file_path=target.path,
-                                                        size_hint=size, workers=max(1, n // 2),
-                                                        **(options or {})), progress=progress, into=target)
+                request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": size})
+                resp = objects.download(ctx, request, progress=progress, into=target)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=resp.size, path=str(resp.file_path), verified=resp.verified)
@@ -266,7 +267,7 @@ class Batch:
         with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
             jobs = ((info.key, thread_job(tree, info.key, info.size)) for info in listing
                     if not info.key.endswith("/"))  # folder marker objects are skipped
-            run_jobs(n, jobs, result, ctx.cache)
+            run_jobs(n, jobs, result, ctx)
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 

@@ -14,6 +14,7 @@ an operation.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import weakref
@@ -28,11 +29,11 @@ from its_store.state.stats import StatsStore, StorageStats, flush_pending, flush
 
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
-    from its_store.state.audit import AuditLog
-    from its_store.state.service_cache import ServiceCache
+    from its_store.state.audit import AuditBuffer, AuditLog
+    from its_store.state.service_cache import Deferral, ServiceCache
     from its_store.transfer.resume import UploadJournal
 
-__all__ = ["Context", "HasContext", "Op", "as_context"]
+__all__ = ["Context", "HasContext", "Op", "Recording", "as_context"]
 
 Forget = Literal["object", "bucket", "buckets"] | None
 """What an operation makes stale in the cache: the object, a whole bucket, the bucket list, or nothing."""
@@ -65,6 +66,9 @@ class Context:
         self.known_buckets: set[str] = set()  # buckets seen to exist: ensure_bucket() skips their HEAD
         self.markers_seen: dict[str, bool] = {}  # bucket -> whether a DELETE leaves a delete marker
         self.stats = StorageStats()
+        self._audit: AuditLog | None = None
+        self._journal: UploadJournal | None = None
+        self._bound = threading.local()  # .recording: the Recording this thread's operations go to, if any
         # Stats persist between runs (stats.py): flushed by close(), every 30 s, and at exit/GC.
         self.stats_store = StatsStore(Path(settings.cache_dir or "."))
         self.stats.autoflush = lambda stats=self.stats, store=self.stats_store: flush_pending(stats, store)
@@ -117,13 +121,18 @@ class Context:
     @property
     def audit(self) -> AuditLog:
         """The audit log of these settings (one per file and identity per process)."""
-        from its_store.state import audit
-        return audit.for_settings(self.settings)
+        if self._audit is None:
+            from its_store.state import audit
+            self._audit = audit.for_settings(self.settings)
+        return self._audit
 
     def journal(self) -> UploadJournal:
-        """The journal of multipart uploads in flight for this endpoint and proxy (resume.py; Settings.server_id)."""
-        from its_store.transfer.resume import UploadJournal
-        return UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.server_id())
+        """The journal of multipart uploads in flight for this endpoint and proxy (resume.py;
+        Settings.server_id); made once (every upload asks for it, a single PUT never writes to it)."""
+        if self._journal is None:
+            from its_store.transfer.resume import UploadJournal
+            self._journal = UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.server_id())
+        return self._journal
 
     # ------------------------------------------------------------------------------- recording
     def op(self, operation: str, *, bucket: str | None = None, key: str | None = None,
@@ -141,14 +150,17 @@ class Context:
     def each(self, operation: str, bucket: str, outcomes: Mapping[str, str | None], *, stat: str | None = None,
              audit: bool = True, sizes: Mapping[str, int] | None = None, **fields: Any) -> None:
         """The per-key outcomes of one request over many keys ({key: error message or None}): one cache
-        invalidation for all of them, then one stats count and one audit line per key."""
+        invalidation for all of them, then one stats count and one audit line per key (the lines written
+        together, with the batch's when this thread works for one: Recording)."""
         self.forget_keys(bucket, outcomes)
-        for key, error in outcomes.items():
-            if stat is not None:
-                self.stats.record(stat, ok=error is None)
-            if audit:
-                self.audit.record(operation, bucket=bucket, key=key, size=(sizes or {}).get(key), ok=error is None,
-                                  error=error, **fields)
+        bound = self.recording()
+        with contextlib.nullcontext(bound) if bound is not None else self.recording_for_one_request() as rec:
+            for key, error in outcomes.items():
+                if stat is not None:
+                    rec.count(stat, ok=error is None)
+                if audit:
+                    rec.audit_line(operation, bucket=bucket, key=key, size=(sizes or {}).get(key), ok=error is None,
+                                   error=error, **fields)
 
     def forget(self, what: Forget, bucket: str | None, key: str | None = None) -> None:
         """Drop what an operation made stale: an object, a whole bucket, or the bucket list."""
@@ -166,6 +178,20 @@ class Context:
         keys = list(keys)
         if keys and not self._cache_unused():
             self.cache.invalidate_objects(bucket, keys)
+
+    # ------------------------------------------------------------------------------ batches
+    def batch(self) -> Recording:
+        """The bookkeeping of a batch of operations run on worker threads (Recording): each worker
+        calls `bind()` first; the owner uses it as a context manager, which flushes it at the end."""
+        return Recording(self)
+
+    def recording(self) -> Recording | None:
+        """The Recording this thread's operations are counted in, if it works for a batch."""
+        return getattr(self._bound, "recording", None)
+
+    def recording_for_one_request(self) -> Recording:
+        """A Recording for the outcomes of one request over many keys (each()), flushed when it ends."""
+        return Recording(self, cache=False, signals=False)
 
     def _cache_unused(self) -> bool:
         """After close() nothing is cached any more that could be stale: no invalidation to do."""
@@ -219,9 +245,98 @@ class Op:
         if self._done:
             return
         self._done = True
+        rec = self.ctx.recording()
         if self.stat is not None:
             seconds = time.perf_counter() - self.started if self.started is not None else 0.0
-            self.ctx.stats.record(self.stat, ok=ok, nbytes=self.nbytes if ok else 0, seconds=seconds)
+            nbytes = self.nbytes if ok else 0
+            if rec is not None:
+                rec.count(self.stat, ok=ok, nbytes=nbytes, seconds=seconds)
+            else:
+                self.ctx.stats.record(self.stat, ok=ok, nbytes=nbytes, seconds=seconds)
         self.ctx.forget(self.forget, self.bucket, self.key)
         if self.audit:
-            self.ctx.audit.record(self.operation, ok=ok, error=error if not ok else None, **self.fields)
+            error = error if not ok else None
+            if rec is not None:
+                rec.audit_line(self.operation, ok=ok, error=error, **self.fields)
+            else:
+                self.ctx.audit.record(self.operation, ok=ok, error=error, **self.fields)
+
+
+class Recording:
+    """The bookkeeping of a batch of operations (upload -r, get -r, cp/mv -r, sync): what each one records
+    (stats count, audit line, cache invalidation) is gathered and written together, instead of a lock,
+    a model update, an open-write-close of the audit log and an SQLite transaction per camera frame.
+    Nothing is lost or merged: one audit line per operation, stamped when it ended, and one count.
+
+    The worker threads call `bind()` (the fan-out's initializer); the owner holds it as a context manager
+    around the whole batch: flushed as it goes (state/audit.AuditBuffer, state/stats.StatsTally,
+    state/service_cache.Deferral: every 0.5 s or few hundred operations) and once more when it ends,
+    whatever ends it. While it runs in the main thread where SIGTERM still has its default action, a
+    SIGTERM stops the batch as Ctrl-C does (SystemExit 143: operations in flight finish, nothing new
+    starts) instead of killing the process with lines unwritten; a buffer still holding lines at exit
+    is written by an atexit hook (AuditBuffer)."""
+
+    def __init__(self, ctx: Context, *, cache: bool = True, signals: bool = True) -> None:
+        self.ctx = ctx
+        self._audit: AuditBuffer | None = None
+        self._tally = ctx.stats.tally()
+        self._deferral: Deferral | None = ctx.cache.deferral() if cache and not ctx.closed else None
+        self._signals = signals
+        self._previous: Any = None
+        self._guard = threading.Lock()
+
+    def bind(self) -> None:
+        """Route this thread's operations (and its cache invalidations) to this batch."""
+        self.ctx._bound.recording = self
+        if self._deferral is not None:
+            self.ctx.cache.bind(self._deferral)
+
+    def count(self, stat: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
+        self._tally.add(stat, ok=ok, nbytes=nbytes, seconds=seconds)
+
+    def audit_line(self, operation: str, **fields: Any) -> None:
+        if self._audit is None:
+            with self._guard:
+                if self._audit is None:
+                    self._audit = self.ctx.audit.buffer()
+        self._audit.add(operation, **fields)
+
+    def flush(self) -> None:
+        """Write what waits: audit lines, counts, cache invalidations."""
+        if self._audit is not None:
+            self._audit.flush()
+        self._tally.flush()
+        if self._deferral is not None:
+            self._deferral.flush()
+
+    def __enter__(self) -> Recording:
+        if self._signals:
+            self._previous = _stop_on_sigterm()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.flush()
+        finally:
+            if self._previous is not None:
+                import signal
+                signal.signal(signal.SIGTERM, self._previous)
+
+
+def _stop_on_sigterm() -> Any:
+    """In the main thread, while SIGTERM has its default action: make it raise SystemExit(143) for the
+    time of a batch, as Ctrl-C raises KeyboardInterrupt. Returns the handler to put back (None: not set)."""
+    import signal
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return None
+        return signal.signal(signal.SIGTERM, _terminate)
+    except (ValueError, OSError):  # not the main interpreter, or signals unavailable
+        return None
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)

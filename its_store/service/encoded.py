@@ -13,10 +13,13 @@ temp file while it is hashed, then uploaded from there (disk use: the compressed
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -41,7 +44,6 @@ from its_store.codec.encryption import (
     SseCKey,
     UploadSse,
     describe,
-    describe_lower,
     explain_write_error,
     key_mismatch,
     resolve_key,
@@ -50,7 +52,8 @@ from its_store.codec.encryption import (
 from its_store.core import errors as E
 from its_store.core.files import atomic_target, io_error, read_full
 from its_store.core.units import read_uint
-from its_store.service import heads
+from its_store.service import fetch, heads
+from its_store.service.fetch import user_metadata
 from its_store.transfer.download import (
     ObjectHead,
     download_to_file,
@@ -211,7 +214,8 @@ class UploadPlan:
         headers = {**self.headers, **(meta or {})}
         settings, part = self.ctx.settings, request.part_size or self.ctx.settings.part_size or None
         if request.file_path is not None:
-            result = upload_file(self.s3, bucket, key, Path(request.file_path), headers,
+            path = request.file_path if isinstance(request.file_path, Path) else Path(request.file_path)
+            result = upload_file(self.s3, bucket, key, path, headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
                                  source=self._opened(), prehash=self.prehash)
@@ -325,6 +329,7 @@ class Fetched:
     size: int
     verified: bool
     codec: str | None
+    headers: Any = None  # the answer's headers (GET or HEAD: s3 Headers), for objects.download_info
 
 
 def stat_with_key(ctx: Context, bucket: str, key: str, version_id: str | None,
@@ -354,6 +359,12 @@ def open_head(ctx: Context, bucket: str, key: str, version_id: str | None,
               ) -> tuple[ObjectHead, dict[str, str], ObjectIO]:
     """(ObjectHead, user metadata, client to read with) of one object; the client carries the SSE-C
     key when the object is SSE-C. The ETag is not an MD5 under SSE-C and SSE-KMS: not verifiable."""
+    return _open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)[:3]
+
+
+def _open_head(ctx: Context, bucket: str, key: str, version_id: str | None, sse_c_key: bytes | None,
+               sse_c_key_file: Path | None) -> tuple[ObjectHead, dict[str, str], ObjectIO, Any]:
+    """open_head(), and every header of the HEAD's answer."""
     sse_key = resolve_key(ctx.settings, sse_c_key, sse_c_key_file)
     stat = stat_with_key(ctx, bucket, key, version_id, sse_key)
     meta = user_metadata(stat.metadata)
@@ -364,7 +375,8 @@ def open_head(ctx: Context, bucket: str, key: str, version_id: str | None,
                       verifiable=encryption not in ("SSE-C", "SSE-KMS"),
                       checksum=_header(stat.metadata, "x-amz-checksum-crc32"),
                       checksum_type=_header(stat.metadata, "x-amz-checksum-type"))
-    return head, meta, KeyedS3(ctx.s3, sse_key) if encryption == "SSE-C" and sse_key is not None else ctx.s3
+    s3 = KeyedS3(ctx.s3, sse_key) if encryption == "SSE-C" and sse_key is not None else ctx.s3
+    return head, meta, s3, stat.metadata
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -383,108 +395,121 @@ def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | 
     return get_codec(name or "none", stored=True, where=where), read_uint(meta.get(META_ORIGINAL_SIZE)), sha
 
 
-def _one_get_will_do(ctx: Context, request: DownloadRequest) -> bool:
-    """A small listed object with no SSE-C key in play can be fetched by one GET, without a HEAD."""
-    return (request.size_hint is not None and request.size_hint < ctx.settings.multipart_threshold
-            and request.sse_c_key is None and request.sse_c_key_file is None
-            and not ctx.settings.sse_c_key and not ctx.settings.sse_c_key_file)
-
-
-def _download_small(ctx: Context, request: DownloadRequest, target: Target,
-                    progress: ProgressFn) -> Fetched | None:
-    """One GET for a small object: its headers tell what a HEAD would. None means "take the regular
-    path": the object needs decoding or a key, or the GET failed (the regular path retries and
-    explains errors)."""
-    try:
-        resp = ctx.s3.get(request.bucket, request.key, version_id=request.version_id, headers=SMALL_GET_HEADERS)
-    except E.ItsStoreError:
-        return None
-    with resp:  # closed on every path: a local write error must not keep the pool's connection
-        head = small_head(request, resp.headers)
-        if head is None:
-            return None
-        try:
-            verified = response_to_file(resp, head, target, progress, custody=request.custody)
-        except E.ServiceUnavailableError:
-            return None
-    return Fetched(head, head.size, verified, None)
-
-
-SMALL_GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with the CRC32 a HEAD would give
-
-
-def small_head(request: DownloadRequest, headers: Any) -> ObjectHead | None:
-    """The ObjectHead of a whole-object GET answer, or None when the object needs the regular path
-    (an SSE-C key, decoding unless `raw`, or a length the answer does not state as a number: a chunked
-    answer has none, and "none" is not "0 bytes"). `headers`: s3 Headers (lower-case names)."""
-    meta = user_metadata(headers)
-    encryption = describe_lower(headers)
-    size = read_uint(headers.get("content-length"))
-    if size is None or encryption == "SSE-C" or (not request.raw and META_CODEC in meta):
-        return None  # a plain object's its-sha256 is checked on the way (ObjectHead.sha256)
-    return ObjectHead(bucket=request.bucket, key=request.key, size=size,
-                      etag=(headers.get("etag") or "").strip('"'),
-                      version_id=request.version_id or headers.get("x-amz-version-id"),
-                      part_size=read_uint(meta.get(META_PART_SIZE), low=1), verifiable=encryption != "SSE-KMS",
-                      checksum=headers.get("x-amz-checksum-crc32"),
-                      checksum_type=headers.get("x-amz-checksum-type"),
-                      sha256=None if META_CODEC in meta else meta.get(META_SHA256))
-
-
 def download_file(ctx: Context, request: DownloadRequest, target: Target, progress: ProgressFn) -> Fetched:
     """Download to `target` atomically, undoing compression (unless `raw`) and verifying the sha256.
+    One request for a small object: the GET's answer stands for the HEAD (service/fetch.py).
 
     On any mismatch the temp file is removed and `target` is left as it was.
     """
-    if _one_get_will_do(ctx, request):
-        fetched = _download_small(ctx, request, target, progress)
-        if fetched is not None:
-            return fetched
-    head, meta, s3 = open_head(ctx, request.bucket, request.key, request.version_id,
-                               request.sse_c_key, request.sse_c_key_file)
+    if fetch.one_get_will_do(ctx, request):
+        answer = fetch.open_answer(ctx, request.bucket, request.key, request.version_id, request.raw)
+        if answer is not None:
+            with answer.body:
+                try:
+                    return _download_file(ctx, request, target, progress, answer.head, answer.meta, ctx.s3, answer)
+                except _AnswerBroke:
+                    pass  # its body broke before it was all read (nothing was renamed): the HEAD path retries
+    head, meta, s3, headers = _open_head(ctx, request.bucket, request.key, request.version_id,
+                                         request.sse_c_key, request.sse_c_key_file)
+    got = _download_file(ctx, request, target, progress, head, meta, s3, None)
+    got.headers = headers
+    return got
+
+
+def _download_file(ctx: Context, request: DownloadRequest, target: Target, progress: ProgressFn, head: ObjectHead,
+                   meta: dict[str, str], s3: ObjectIO, answer: fetch.Answer | None) -> Fetched:
+    """download_file once the object's head is known: from the open GET `answer` when it is small enough
+    (closed unread and fetched in ranges otherwise), else by new requests."""
     part_size = request.part_size or ctx.settings.part_size or None
     workers = request.workers or ctx.workers
+    threshold = ctx.settings.multipart_threshold
     plan = None if request.raw else _decoding(meta, f"s3://{request.bucket}/{request.key}")
-    if plan is None:
-        verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
-                                    part_size=part_size, workers=workers, progress=progress,
-                                    custody=request.custody)
-        return Fetched(head, head.size, verified, None)
+    if plan is None or (plan[0].name == "none" and plan[2] and (plan[1] is None or plan[1] == head.size)):
+        if plan is not None:  # plain, with its-sha256: parallel ranges, then the sha256 read back before the rename
+            head.sha256 = plan[2]
+        if answer is not None and head.size < max(threshold, 1):
+            with _broke_mid_body():
+                verified = response_to_file(answer.body, head, target, progress, custody=request.custody)
+        else:
+            _close(answer)
+            verified = download_to_file(s3, head, target, threshold=threshold, part_size=part_size,
+                                        workers=workers, progress=progress, custody=request.custody)
+        return Fetched(head, head.size, verified, None, _headers(answer))
+
     codec, size, sha = plan
-    if codec.name == "none" and sha and (size is None or size == head.size):  # plain, with its-sha256:
-        head.sha256 = sha  # parallel ranges, then the sha256 read back before the rename
-        verified = download_to_file(s3, head, target, threshold=ctx.settings.multipart_threshold,
-                                    part_size=part_size, workers=workers, progress=progress,
-                                    custody=request.custody)
-        return Fetched(head, head.size, verified, None)
     with atomic_target(target) as fd:
         sink = VerifyingSink(lambda data: _write_all(fd, data, target), f"s3://{head.bucket}/{head.key}", size, sha)
         writer = DecodingWriter(codec, sink, f"s3://{head.bucket}/{head.key}")
-        download_to_stream(s3, head, writer, part_size=part_size, workers=workers, progress=progress)
+        if answer is not None and head.size <= choose_part_size(head.size, part_size):
+            with _broke_mid_body():
+                fetch.feed(answer, writer.write, progress)
+        else:
+            _close(answer)
+            download_to_stream(s3, head, writer, part_size=part_size, workers=workers, progress=progress)
         writer.close()
         verified = sink.verify()
-    return Fetched(head, sink.count, verified, codec.name if codec.name != "none" else None)
+    return Fetched(head, sink.count, verified, codec.name if codec.name != "none" else None, _headers(answer))
+
+
+class _AnswerBroke(Exception):
+    """The open GET's body broke mid-way (after urllib3's retries, which end at the answer's head)."""
+
+
+@contextmanager
+def _broke_mid_body() -> Iterator[None]:
+    try:
+        yield
+    except E.ServiceUnavailableError as exc:
+        if getattr(exc, "mid_body", False):
+            raise _AnswerBroke from exc
+        raise
+
+
+def _close(answer: fetch.Answer | None) -> None:
+    """Give up an open GET unread (its connection is closed, not drained): the object goes by ranges."""
+    if answer is not None:
+        answer.body.close()
+
+
+def _headers(answer: fetch.Answer | None) -> Any:
+    return answer.headers if answer is not None else None
 
 
 def download_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, version_id: str | None = None,
                     raw: bool = False, sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None,
                     progress: ProgressFn = _noop) -> Fetched:
     """Write an object to a stream in order, decoded unless `raw`. A checksum mismatch can only be
-    reported after the bytes went out (exit 4): use a file target when that matters."""
-    head, meta, s3 = open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)
-    plan = None if raw else _decoding(meta, f"s3://{bucket}/{key}")
+    reported after the bytes went out (exit 4): use a file target when that matters. One request for a
+    small object: the GET's answer stands for the HEAD (service/fetch.py)."""
+    answer = None
+    if not fetch.key_in_play(ctx, sse_c_key, sse_c_key_file):
+        answer = fetch.open_answer(ctx, bucket, key, version_id, raw)
+    s3: ObjectIO
+    if answer is not None:
+        head, meta, s3, headers = answer.head, answer.meta, ctx.s3, answer.headers
+    else:
+        head, meta, s3, headers = _open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)
     part_size = ctx.settings.part_size or None
-    if plan is not None and plan[0].name == "none" and stream_checked_by_server(head, part_size):
-        plan = None  # plain, and checked against the server's CRC32: its-sha256 is left to `verify`
-    if plan is None:
-        verified = download_to_stream(s3, head, out, part_size=part_size, workers=ctx.workers, progress=progress)
-        return Fetched(head, head.size, verified, None)
-    codec, size, sha = plan
-    sink = VerifyingSink(out.write, f"s3://{bucket}/{key}", size, sha)
-    writer: Any = _SinkWriter(sink) if codec.name == "none" else DecodingWriter(codec, sink, f"s3://{bucket}/{key}")
-    download_to_stream(s3, head, writer, part_size=part_size, workers=ctx.workers, progress=progress)
-    writer.close()
-    return Fetched(head, sink.count, sink.verify(), codec.name if codec.name != "none" else None)
+    with answer.body if answer is not None else contextlib.nullcontext():
+        whole = answer is not None and head.size <= choose_part_size(head.size, part_size)  # else: ranges
+        if not whole:
+            _close(answer)
+        plan = None if raw else _decoding(meta, f"s3://{bucket}/{key}")
+        if plan is not None and plan[0].name == "none" and stream_checked_by_server(head, part_size):
+            plan = None  # plain, and checked against the server's CRC32: its-sha256 is left to `verify`
+        if plan is None:
+            verified = fetch.feed(answer, out.write, progress) if whole and answer is not None else \
+                download_to_stream(s3, head, out, part_size=part_size, workers=ctx.workers, progress=progress)
+            return Fetched(head, head.size, verified, None, headers)
+        codec, size, sha = plan
+        sink = VerifyingSink(out.write, f"s3://{bucket}/{key}", size, sha)
+        writer: Any = _SinkWriter(sink) if codec.name == "none" else DecodingWriter(codec, sink, f"s3://{bucket}/{key}")
+        if whole and answer is not None:
+            fetch.feed(answer, writer.write, progress)
+        else:
+            download_to_stream(s3, head, writer, part_size=part_size, workers=ctx.workers, progress=progress)
+        writer.close()
+        return Fetched(head, sink.count, sink.verify(), codec.name if codec.name != "none" else None, headers)
 
 
 class _SinkWriter:
@@ -507,11 +532,6 @@ def _write_all(fd: int, data: bytes, target: Target) -> None:
 
 
 # ---------------------------------------------------------------------------------------- stat
-def user_metadata(headers: Any) -> dict[str, str]:
-    """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
-    return {k.lower()[len(_META):]: v for k, v in (headers or {}).items() if k.lower().startswith(_META)}
-
-
 def annotate(info: ObjectInfo, headers: Any) -> ObjectInfo:
     """Fill codec, original size, ratio, sha256 and encryption of an ObjectInfo from HEAD headers."""
     meta = user_metadata(headers)

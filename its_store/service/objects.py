@@ -34,6 +34,7 @@ from its_store.service.versions import leaves_delete_markers
 
 if TYPE_CHECKING:
     from its_store.core.localtree import TreeFile
+    from its_store.s3.client import Headers
     from its_store.service.context import Context, Op
     from its_store.service.encoded import Stored, UploadPlan
     from its_store.transfer.download import ObjectHead, Target
@@ -153,12 +154,27 @@ def download(ctx: Context, request: DownloadRequest, progress: ProgressFn | None
     `into`: where to write instead of request.file_path, a file under a folder a batch writes into
     (core/localtree.TreeFile, whose path is request.file_path): its folders are made and opened
     from that folder's descriptor without following links, and the temp file renamed there."""
+    return _download(ctx, request, progress, into)[0]
+
+
+def download_info(ctx: Context, request: DownloadRequest, progress: ProgressFn | None = None, *,
+                  into: TreeFile | None = None) -> tuple[DownloadResponse, ObjectInfo | None]:
+    """download(), and what the answer said of the object (its size, ETag, metadata, codec, sha256,
+    encryption: what a HEAD would say, service/fetch.py), which sync keeps instead of asking again.
+    None for a byte range."""
+    resp, headers = _download(ctx, request, progress, into)
+    return resp, _info(request.bucket, request.key, headers, resp.version_id)
+
+
+def _download(ctx: Context, request: DownloadRequest, progress: ProgressFn | None,
+              into: TreeFile | None) -> tuple[DownloadResponse, Headers | None]:
+    """download(), and the headers of the answer that stood for the object's HEAD (None for a range)."""
     started = time.perf_counter()
     validate_bucket(request.bucket)
     validate_key(request.key, existing=True)  # any stored key; '..' segments are refused by s3/
     target = into if into is not None else _local_target(request)
     if request.ranged:  # `get --range`: service/ranged.py
-        return _download_range(ctx, request, target, progress or _noop, started)
+        return _download_range(ctx, request, target, progress or _noop, started), None
     from its_store.service.encoded import download_file  # SSE-C key, undoing compression, sha256 check
     with _counted(ctx, started) as op:
         got = download_file(ctx, request, target, progress or _noop)
@@ -167,7 +183,17 @@ def download(ctx: Context, request: DownloadRequest, progress: ProgressFn | None
     return DownloadResponse(bucket=request.bucket, key=request.key, file_path=Path(str(target)), size=got.size,
                             etag=head.etag, version_id=head.version_id, verified=got.verified,
                             duration_seconds=time.perf_counter() - started, codec=got.codec,
-                            stored_size=head.size)
+                            stored_size=head.size), got.headers
+
+
+def _info(bucket: str, key: str, headers: Headers | None, version_id: str | None) -> ObjectInfo | None:
+    """ObjectInfo from an object's GET or HEAD answer (as stat_object builds it from a HEAD)."""
+    if headers is None:
+        return None
+    from its_store.s3.client import ObjectStat
+    stat = ObjectStat(bucket, key, headers)
+    return object_info(bucket, key, stat.size, stat.etag, stat.last_modified, stat.content_type, headers,
+                       version_id or stat.version_id)
 
 
 def _local_target(request: DownloadRequest) -> Path:

@@ -116,14 +116,22 @@ class StorageStats(Result):
             self._autoflush()
 
     def record(self, op: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
-        add = {"count": 1, "failures": 0 if ok else 1, "bytes": nbytes if ok else 0,
-               "seconds": seconds if ok else 0.0}
+        self.add_counts({op: [1, 0, nbytes, seconds] if ok else [1, 1, 0, 0.0]})
+
+    def add_counts(self, counts: dict[str, list[float]]) -> None:
+        """Add {operation: [count, failures, bytes, seconds]} (a StatsTally's batch, or one record())."""
         with self._lock:
-            _add_op(self.operations.setdefault(op, OpCounter()), add)
-            pending = self._pending.setdefault("operations", {}).setdefault(op, {name: 0 for name in _FIELDS})
-            for name in _FIELDS:
-                pending[name] += add[name]
+            for op, (count, failures, nbytes, seconds) in counts.items():
+                add = {"count": count, "failures": failures, "bytes": nbytes, "seconds": seconds}
+                _add_op(self.operations.setdefault(op, OpCounter()), add)
+                pending = self._pending.setdefault("operations", {}).setdefault(op, {name: 0 for name in _FIELDS})
+                for name in _FIELDS:
+                    pending[name] += add[name]
         self._maybe_flush()
+
+    def tally(self) -> StatsTally:
+        """A counter for a batch of operations, added to these stats together (StatsTally)."""
+        return StatsTally(self)
 
     def set_gauge(self, name: str, value: float) -> None:
         """A last-value figure (not a sum), e.g. `watch_backlog_files`; persisted like the counts and exported
@@ -237,6 +245,43 @@ class StorageStats(Result):
         """These totals written as a node_exporter textfile at `path` (write_prometheus), and saying so
         in `prometheus_file`: what `stats --prometheus FILE` prints."""
         return self.model_copy(update={"prometheus_file": str(write_prometheus(self, path))})
+
+
+class StatsTally:
+    """The counts of a batch of operations (a recursive upload, a sync), added to a StorageStats together:
+    one lock and one model update per flush instead of per operation. Flushed when MAX_SECONDS passed
+    since the last flush (checked as counts come) and by flush() at the batch's end; thread-safe."""
+
+    MAX_SECONDS = 0.5
+
+    def __init__(self, stats: StorageStats) -> None:
+        self.stats = stats
+        self._lock = threading.Lock()
+        self._counts: dict[str, list[float]] = {}
+        self._since = time.monotonic()
+
+    def add(self, op: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
+        """StorageStats.record(), counted here until the next flush."""
+        with self._lock:
+            counts = self._counts.get(op)
+            if counts is None:
+                counts = self._counts[op] = [0, 0, 0, 0.0]
+            counts[0] += 1
+            if ok:
+                counts[2] += nbytes
+                counts[3] += seconds
+            else:
+                counts[1] += 1
+            due = time.monotonic() - self._since >= self.MAX_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, {}
+            self._since = time.monotonic()
+        if counts:
+            self.stats.add_counts(counts)
 
 
 class StatsReset(Result):

@@ -130,8 +130,8 @@ class Copier:
         with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
             jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
                 else self._single_job(src, dst, move)
-            cache = self.dst_ctx.cache if (self.cross and dst.remote) else self.ctx.cache  # where the writes are
-            run_jobs(self.workers, _reported(jobs, str(src)), result, cache)
+            writer = self.dst_ctx if (self.cross and dst.remote) else self.ctx  # where the writes are recorded
+            run_jobs(self.workers, _reported(jobs, str(src)), result, writer)
         hidden = [item for item in result.objects if item.delete_marker]
         if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True

@@ -199,9 +199,10 @@ class Sync:
         try:
             # the march and each pair's decision run as the input of the fan-out (one thread at a time);
             # the pairs that need a HEAD or a transfer run on the workers, at most 4 x workers ahead
-            for outcome in fan_out(self._run_task, self._tasks(pairs), workers=workers, ahead=4 * workers,
-                                   ordered=False, name="its-sync"):
-                outcome.result()  # _guarded made every failure an item; anything else stops the sync
+            with self.ctx.batch() as recording:  # the copies' stats, audit lines, cache invalidations
+                for outcome in fan_out(self._run_task, self._tasks(pairs), workers=workers, ahead=4 * workers,
+                                       ordered=False, name="its-sync", initializer=recording.bind):
+                    outcome.result()  # _guarded made every failure an item; anything else stops the sync
             self._walk_outcome(src_walk, dst_walk)
             self._run_deletes(src_walk, dst_walk)
         finally:
@@ -438,11 +439,16 @@ class Sync:
         if self.options.dry_run:
             self._add("copied", Item(path=s.rel, key=s.key, size=known.size if known else s.size, reason=reason))
             return
-        known = known or self.heads.known(str(self.src.bucket), s)
         # written through the descriptors of the destination's folders: a folder swapped for a link is
-        # not followed, a folder in the file's place is ConflictError
-        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path)
-        resp = objects.download(self.ctx, request, into=target)
+        # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
+        # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
+        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size)
+        resp, info = objects.download_info(self.ctx, request, into=target)
+        if info is not None:
+            known = C.known_from_info(info)
+            self.state.put(str(self.src.bucket), s.key, known)
+        elif known is None:
+            known = self.heads.known(str(self.src.bucket), s)
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
             target.set_mtime(wanted)

@@ -1,0 +1,135 @@
+"""One request per object: a download starts with the GET, whose answer says what a HEAD would.
+
+A HEAD before each GET doubled the requests of every small download (`get`, `get -r`, sync s3 -> local,
+cp/mv to a folder). The GET's answer carries the same headers: the size (Content-Length), ETag and
+version id, the user metadata (its-sha256, its-codec, its-original-size, its-part-size, mtime), the
+stored CRC32 (asked for with x-amz-checksum-mode, as the HEAD asks) and the server-side encryption. So
+a download asks for the object itself and decides from the answer, with the rules the HEAD path keeps
+(service/encoded.download_file):
+- a plain object (no its-codec, or `raw`): written from this answer (transfer/download.response_to_file),
+  checked against the stored CRC32 or the MD5 ETag, and against its its-sha256 before the rename;
+- a compressed one: decoded from this answer, its stored bytes checked the same way, the decoded bytes
+  against its its-sha256 and original size;
+- one of at least MINIO_MULTIPART_THRESHOLD (or, compressed, larger than a part): the answer is closed
+  unread and the object fetched in parallel ranges with the head it gave: no HEAD, as many requests as
+  before (the HEAD's place taken by this GET);
+- an answer that cannot stand for a HEAD (no Content-Length: a chunked answer; an SSE-C object, which
+  needs its key), a GET that failed, or a body that broke before it was all read: the HEAD path takes
+  over from the start and explains errors as it always did.
+An SSE-C key in play, or a listed size at or above the threshold, goes the HEAD path from the start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from its_store.codec.compression import META_CODEC, META_SHA256
+from its_store.codec.encryption import describe_lower
+from its_store.core import errors as E
+from its_store.core.units import read_uint
+from its_store.transfer.checksums import crc32, expected_for, verify
+from its_store.transfer.download import ObjectHead, body
+from its_store.transfer.parts import META_PART_SIZE
+
+if TYPE_CHECKING:
+    from its_store.core.models import DownloadRequest
+    from its_store.s3.client import Body, Headers
+    from its_store.service.context import Context
+    from its_store.transfer.parts import ProgressFn
+
+GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with the CRC32 a HEAD would give
+_META = "x-amz-meta-"
+
+
+@dataclass
+class Answer:
+    """An open GET of a whole object and what its headers say (the HEAD it stands for)."""
+
+    body: Body
+    head: ObjectHead
+    meta: dict[str, str]   # user metadata, lower-case names without x-amz-meta-
+    headers: Headers       # every header of the answer (ObjectInfo of the object: objects.download_info)
+
+
+def one_get_will_do(ctx: Context, request: DownloadRequest) -> bool:
+    """Whether a download to a file may start with the GET: no SSE-C key in play, and not listed as large
+    (then HEAD and parallel ranges, as before)."""
+    return ((request.size_hint is None or request.size_hint < ctx.settings.multipart_threshold)
+            and not key_in_play(ctx, request.sse_c_key, request.sse_c_key_file))
+
+
+def key_in_play(ctx: Context, key: bytes | None, key_file: Any) -> bool:
+    """An SSE-C key given or configured: the download is the HEAD path's (the key-less GET of an SSE-C
+    object is refused, and the HEAD tells a wrong key from a missing one)."""
+    s = ctx.settings
+    return key is not None or key_file is not None or bool(s.sse_c_key) or bool(s.sse_c_key_file)
+
+
+def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw: bool) -> Answer | None:
+    """GET the whole object; None (nothing left open) when the HEAD path must do it: the GET failed, or
+    its answer cannot stand for a HEAD (answer_head)."""
+    try:
+        resp = ctx.s3.get(bucket, key, version_id=version_id, headers=GET_HEADERS)
+    except E.ItsStoreError:
+        return None  # the HEAD path asks again and explains (a missing bucket, an SSE-C object...)
+    meta = user_metadata(resp.headers)
+    head = answer_head(bucket, key, version_id, resp.headers, meta, raw)
+    if head is None:
+        resp.close()
+        return None
+    return Answer(resp, head, meta, resp.headers)
+
+
+def answer_head(bucket: str, key: str, version_id: str | None, headers: Any, meta: dict[str, str],
+                raw: bool) -> ObjectHead | None:
+    """The ObjectHead a HEAD would give, from a whole-object GET's answer (s3 Headers: lower-case names),
+    or None when the answer cannot stand for it: an SSE-C object, or a length the answer does not state as
+    a number (a chunked answer has none, and "none" is not "0 bytes"). `sha256` is set for a plain object
+    (checked on the way, before the rename), not for a compressed one unless `raw` (its its-sha256 is of
+    the decoded bytes: the decoding path checks it)."""
+    encryption = describe_lower(headers)
+    size = read_uint(headers.get("content-length"))
+    if size is None or encryption == "SSE-C":
+        return None
+    return ObjectHead(bucket=bucket, key=key, size=size, etag=(headers.get("etag") or "").strip('"'),
+                      version_id=version_id or headers.get("x-amz-version-id"),
+                      part_size=read_uint(meta.get(META_PART_SIZE), low=1), verifiable=encryption != "SSE-KMS",
+                      checksum=headers.get("x-amz-checksum-crc32"),
+                      checksum_type=headers.get("x-amz-checksum-type"),
+                      sha256=None if META_CODEC in meta else meta.get(META_SHA256))
+
+
+def user_metadata(headers: Any) -> dict[str, str]:
+    """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
+    found = {}
+    for name, value in (headers or {}).items():
+        low = name.lower()
+        if low.startswith(_META):
+            found[low[len(_META):]] = value
+    return found
+
+
+def feed(answer: Answer, write: Any, progress: ProgressFn) -> bool:
+    """The answer's body, whole and in order, into `write` (a decoder or a stream), checked against the
+    stored CRC32 or MD5 ETag (a mismatch raises IntegrityError after the bytes went out: a file target
+    is only renamed after it). True when that check ran."""
+    import hashlib
+    head = answer.head
+    want = expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
+    md5 = hashlib.md5(usedforsecurity=False) if want is not None and want.needs_md5 else None
+    crc = 0
+    for chunk in body(answer.body, head, head.size, _stream):
+        write(chunk)
+        crc = crc32(chunk, crc)
+        if md5 is not None:
+            md5.update(chunk)
+        progress(len(chunk))
+    from its_store.transfer.checksums import RangeSum
+    return verify(want, [RangeSum(head.size, crc, md5.digest() if md5 is not None else None)],
+                  f"s3://{head.bucket}/{head.key}")
+
+
+def _stream(resp: Any) -> Any:
+    from its_store.transfer.parts import CHUNK
+    yield from resp.stream(CHUNK)
