@@ -99,7 +99,7 @@ def own_server(tmp_path: Path):
     """A server of this test's own, which the test may kill and restart."""
     server = SeaweedServer(workdir=tmp_path / "server").start()
     yield server
-    server.stop()
+    server.kill()  # SIGKILL: the folder stays in tmp_path for a look, no clean stop needed (~2 s)
 
 
 def test_server_killed_mid_upload_then_rerun(own_server, env, tmp_path: Path):
