@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -43,8 +44,9 @@ def _own_service(server: SeaweedServer, tmp_path: Path, bucket: str) -> Any:
 
 def test_server_gone_through_several_retries_every_file_arrives(tmp_path: Path) -> None:
     """Frames keep coming while the server is away, one after each failed retry, until the watcher has
-    failed six times (its backoff, capped at 3 s, reached the cap): once the server is back every file
-    arrives, once."""
+    failed six times (its backoff doubled up to its cap of 2 s, reached at the third failure): once the
+    server is back every file arrives, once. (A cap of 3 s took ~3 s longer and checked the same rule.)"""
+    cap = 2.0
     server = SeaweedServer().start()
     try:
         service = _own_service(server, tmp_path, "outage")
@@ -58,7 +60,7 @@ def test_server_gone_through_several_retries_every_file_arrives(tmp_path: Path) 
             (folder / f"f{n:03d}.jpg").write_bytes(data)
             expected[f"cams/f{n:03d}.jpg"] = data
 
-        with running(make_watcher(service, folder, "outage", events, backoff_cap=3.0)):
+        with running(make_watcher(service, folder, "outage", events, backoff_cap=cap)):
             for n in range(5):
                 drop(n)
             events.wait(lambda: len(events.uploaded_keys()) == 5)
@@ -69,7 +71,8 @@ def test_server_gone_through_several_retries_every_file_arrives(tmp_path: Path) 
                 drop(n)
                 n += 1
                 events.wait(lambda failures=failures: len(events.of("unreachable")) > failures)
-            assert max(e["retry_in"] for e in events.of("unreachable")) >= 1.5  # backed off to the cap
+            # pauses 0.5, 1, 2, 2... s, each x0.5-1 (jitter): one over 1 s is a doubled-twice one, at the cap
+            assert max(e["retry_in"] for e in events.of("unreachable")) > cap / 2
             assert len(events.uploaded_keys()) == 5
             server.restart()
             events.wait(lambda: set(events.uploaded_keys()) >= set(expected), timeout=60)
@@ -89,7 +92,11 @@ def test_server_gone_through_several_retries_every_file_arrives(tmp_path: Path) 
 def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tmp_path: Path) -> None:
     """400 files owed while the server is down, a window of 20: at most 20 are ever held in memory,
     the rest wait in the journal on disk; once the server is back every file arrives exactly once, in
-    the order the journal recorded them (one upload thread, so the order is observable)."""
+    the order the journal recorded them (one upload thread, so the order is observable).
+
+    tick=0.005: with one upload thread the watcher starts the next upload on its next tick after one
+    finished (a finished upload does not wake the loop), so the 400 uploads took ~400 ticks: ~20 s at the
+    default 0.05 s. What is checked (window, journal order, once each) does not depend on the tick."""
     server = SeaweedServer().start()
     total, window = 400, 20
     try:
@@ -97,7 +104,8 @@ def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tm
         folder = tmp_path / "drop"
         folder.mkdir()
         events = Events()
-        watcher = make_watcher(service, folder, "backlog", events, backoff_cap=1.0, window=window, workers=1)
+        watcher = make_watcher(service, folder, "backlog", events, backoff_cap=1.0, window=window, workers=1,
+                               tick=0.005)
         with running(watcher):
             server.stop(remove=False)
             for n in range(total):
@@ -242,7 +250,18 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
     folder.mkdir()
     host, port = env["MINIO_ENDPOINT"].rsplit(":", 1)
     data = random_bytes(2_000_000, seed=3)
-    with FaultProxy(int(port), upstream_host=host, stall_seconds=1.5, record=True) as proxy:  # each waits 1.5 s
+    sent = threading.Event()
+
+    def hold_big(seen: Any) -> None:
+        """big.jpg's PUT waits in the proxy until SIGTERM was sent, so that it is in flight at SIGTERM whatever
+        the load (it was a 1.5 s stall of every request, the first pass's too). Once kill() returned, the
+        watcher's main thread runs its handler before it can see that PUT's outcome: the signal is
+        delivered to it on its next return from the kernel, and that upload's answer comes later still."""
+        if seen.method == "PUT" and seen.target.split("?")[0].endswith("/big.jpg"):
+            assert sent.wait(60), "SIGTERM was never sent"  # a safety net
+        return None
+
+    with FaultProxy(int(port), upstream_host=host, answer=hold_big, record=True) as proxy:
         proc = _cli(folder, f"s3://{bucket}/cams/", env={"MINIO_ENDPOINT": proxy.endpoint,
                                                          "MINIO_READ_TIMEOUT": "30"})
         lines: list[str] = []
@@ -258,9 +277,11 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
                 time.sleep(0.02)  # poll pace
             # complete, handed to an upload thread, its PUT waiting in the proxy: in flight at SIGTERM
             proc.send_signal(signal.SIGTERM)
+            sent.set()
             rest, err = proc.communicate(timeout=40)
             writer.close()
         finally:
+            sent.set()
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == 0, err
