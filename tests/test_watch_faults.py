@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -44,7 +45,8 @@ def _own_service(server: SeaweedServer, tmp_path: Path, bucket: str) -> Any:
 def test_server_gone_through_several_retries_every_file_arrives(tmp_path: Path) -> None:
     """Frames keep coming while the server is away, one after each failed retry, until the watcher has
     failed six times (its backoff, capped at 3 s, reached the cap): once the server is back every file
-    arrives, once."""
+    arrives, once. (A smaller cap would save ~2 s but makes the next try likelier to reach the server while
+    it restarts: a request in SeaweedFS's warm-up stalls it for ~15-20 s.)"""
     server = SeaweedServer().start()
     try:
         service = _own_service(server, tmp_path, "outage")
@@ -89,7 +91,13 @@ def test_server_gone_through_several_retries_every_file_arrives(tmp_path: Path) 
 def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tmp_path: Path) -> None:
     """400 files owed while the server is down, a window of 20: at most 20 are ever held in memory,
     the rest wait in the journal on disk; once the server is back every file arrives exactly once, in
-    the order the journal recorded them (one upload thread, so the order is observable)."""
+    the order the journal recorded them (one upload thread, so the order is observable).
+
+    tick=0.005: with one upload thread the watcher starts the next upload on its next tick after one
+    finished (a finished upload does not wake the loop), so the 400 uploads took ~400 ticks: ~20 s at the
+    default 0.05 s. backoff_cap=3: with 1 s the first try after the restart often reached SeaweedFS
+    while it warmed up, which stalls it for ~15-20 s (2 drains of 5 took ~25 s; with 3 s: 5-8 s).
+    What is checked (window, journal order, once each) depends on neither."""
     server = SeaweedServer().start()
     total, window = 400, 20
     try:
@@ -97,7 +105,8 @@ def test_backlog_far_beyond_the_window_waits_on_disk_and_drains_once_in_order(tm
         folder = tmp_path / "drop"
         folder.mkdir()
         events = Events()
-        watcher = make_watcher(service, folder, "backlog", events, backoff_cap=1.0, window=window, workers=1)
+        watcher = make_watcher(service, folder, "backlog", events, backoff_cap=3.0, window=window, workers=1,
+                               tick=0.005)
         with running(watcher):
             server.stop(remove=False)
             for n in range(total):
@@ -242,7 +251,18 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
     folder.mkdir()
     host, port = env["MINIO_ENDPOINT"].rsplit(":", 1)
     data = random_bytes(2_000_000, seed=3)
-    with FaultProxy(int(port), upstream_host=host, stall_seconds=1.5, record=True) as proxy:  # each waits 1.5 s
+    sent = threading.Event()
+
+    def hold_big(seen: Any) -> None:
+        """big.jpg's PUT waits in the proxy until SIGTERM was sent, so that it is in flight at SIGTERM whatever
+        the load (it was a 1.5 s stall of every request, the first pass's too). Once kill() returned, the
+        watcher's main thread runs its handler before it can see that PUT's outcome: the signal is
+        delivered to it on its next return from the kernel, and that upload's answer comes later still."""
+        if seen.method == "PUT" and seen.target.split("?")[0].endswith("/big.jpg"):
+            assert sent.wait(60), "SIGTERM was never sent"  # a safety net
+        return None
+
+    with FaultProxy(int(port), upstream_host=host, answer=hold_big, record=True) as proxy:
         proc = _cli(folder, f"s3://{bucket}/cams/", env={"MINIO_ENDPOINT": proxy.endpoint,
                                                          "MINIO_READ_TIMEOUT": "30"})
         lines: list[str] = []
@@ -258,9 +278,11 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
                 time.sleep(0.02)  # poll pace
             # complete, handed to an upload thread, its PUT waiting in the proxy: in flight at SIGTERM
             proc.send_signal(signal.SIGTERM)
+            sent.set()
             rest, err = proc.communicate(timeout=40)
             writer.close()
         finally:
+            sent.set()
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == 0, err
