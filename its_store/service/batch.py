@@ -208,7 +208,7 @@ class Batch:
             prefix += "/"
         result = BatchResult(action="upload", bucket=bucket, prefix=prefix)
         ensure_bucket(ctx, bucket)
-        n = workers or ctx.workers
+        n = workers or ctx.batch_workers
 
         # validated once (bad flags: exit 2 before any file); each file's request is a copy naming its file
         # and key (checked by local_key), as a validated copy of every field costs more than its frame's PUT
@@ -248,7 +248,7 @@ class Batch:
         base = prefix if (not prefix or prefix.endswith("/")) else prefix.rsplit("/", 1)[0] + "/" \
             if "/" in prefix else ""
         listing = iter_objects(ctx, ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
-        n = workers or ctx.workers
+        n = workers or ctx.batch_workers
 
         # validated once (bad options: exit 2 before any object); each object's request is a copy naming it
         template = DownloadRequest(bucket=bucket, key=prefix or "-", file_path=Path(dest), workers=max(1, n // 2),
