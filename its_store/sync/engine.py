@@ -173,7 +173,7 @@ class Sync:
         # after this many items in a row failed as unreachable (each after its retries), the rest fail
         # at once instead of each waiting for its own timeouts and retries
         self._unreachable: tuple[int, E.ItsStoreError] | None = None
-        self._give_up = 2 * (self.options.workers or self.ctx.workers) + 4
+        self._give_up = 2 * (self.options.workers or self.ctx.batch_workers) + 4
         # the local side, read or written through the descriptors of its folders (core/localtree)
         self._tree: LocalTree | None = None
 
@@ -194,7 +194,7 @@ class Sync:
         self.heads = C.Heads(self.ctx, self.state)
         self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
         src_walk, dst_walk = Walk(), Walk()
-        workers = self.options.workers or self.ctx.workers
+        workers = self.options.workers or self.ctx.batch_workers
         pairs = self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False), src_walk)
         try:
             # the march and each pair's decision run as the input of the fan-out (one thread at a time);
