@@ -157,7 +157,7 @@ def scrub(owner: Context | HasContext, bucket: str, prefix: str = "", *, recursi
     items = _listed(ctx, bucket, prefix, recursive)
     items = (i for i in items if _wanted(i, shard, newer_than, older_than))
     checker = _Checker(ctx, bucket, progress)
-    for outcome in in_order(workers or ctx.workers, items, checker.check, name="its-verify"):
+    for outcome in in_order(workers or ctx.batch_workers, items, checker.check, name="its-verify"):
         report.add(outcome)
     report.bytes_read = checker.bytes_read
     report.duration_seconds = round(time.perf_counter() - started, 3)
