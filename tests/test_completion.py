@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -266,28 +264,9 @@ def _seed_cache(cache_dir: Path, endpoint: str, env: dict[str, str], age: float)
 @pytest.fixture
 def silent_server() -> Any:
     """A TCP server that accepts connections and never answers: a hung S3 endpoint."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    stop = threading.Event()
-    conns: list[socket.socket] = []
-
-    def accept() -> None:
-        sock.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conns.append(sock.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{sock.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in conns:
-        conn.close()
-    sock.close()
+    from helpers import silent_tcp_server
+    with silent_tcp_server() as endpoint:
+        yield endpoint
 
 
 def test_hung_server_gets_stale_cache_or_nothing(env, silent_server, ask):

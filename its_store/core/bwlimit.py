@@ -322,6 +322,17 @@ _SHARED: dict[BwLimit, Limiter] = {}
 _SHARED_LOCK = threading.Lock()
 
 
+def canonical(value: str | None) -> str | None:
+    """A limit as a settings or remote field keeps it: None, or parse_bwlimit's canonical form (equal
+    limits share one bucket per process). ValueError (a pydantic validator's error) for a bad form."""
+    if value is None:
+        return None
+    try:
+        return str(parse_bwlimit(value))
+    except InvalidInputError as exc:
+        raise ValueError(exc.message) from None
+
+
 def shared_limiter(limit: BwLimit | str | None) -> Limiter | None:
     """The process's one Limiter for `limit` (every client, thread and object with that limit shares its
     buckets); None when there is no limit or it is `off` at every time (nothing is paced then)."""

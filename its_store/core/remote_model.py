@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
-from its_store.core.errors import ConfigError, InvalidInputError, ItsStoreError
+from its_store.core.errors import ConfigError, ItsStoreError
 from its_store.core.models import Result
 from its_store.core.netloc import check_host_port, check_proxy_url
 from its_store.core.remote_config import env_var, name_problem
@@ -114,13 +114,8 @@ class Remote(BaseModel):
     @classmethod
     def _bwlimit(cls, value: str | None) -> str | None:
         """Checked when the remote is added (exit 2) or read (exit 78), not when a transfer starts."""
-        if value is None:
-            return None
-        from its_store.core.bwlimit import parse_bwlimit
-        try:
-            return str(parse_bwlimit(value))
-        except InvalidInputError as exc:
-            raise ValueError(exc.message) from None
+        from its_store.core.bwlimit import canonical
+        return canonical(value)
 
     @property
     def url(self) -> str:

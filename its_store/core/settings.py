@@ -152,13 +152,8 @@ class Settings(BaseSettings):
     def _bwlimit(cls, value: str | None) -> str | None:
         """Checked when the settings are read (a bad form is one line: exit 78 from the environment), and
         kept in its canonical form (equal limits share one bucket per process)."""
-        if value is None:
-            return None
-        from its_store.core.bwlimit import parse_bwlimit
-        try:
-            return str(parse_bwlimit(value))
-        except InvalidInputError as exc:
-            raise ValueError(exc.message) from None
+        from its_store.core.bwlimit import canonical
+        return canonical(value)
 
     @field_validator("endpoint")
     @classmethod
