@@ -29,6 +29,8 @@ demo: venv
 test: venv
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) redis-server; }
 	@command -v groff >/dev/null 2>&1 || { echo "installing groff-base (man page checks)"; $(APT) groff-base; }
+	@command -v tmux >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1 && command -v fish >/dev/null 2>&1 \
+		|| { echo "installing tmux zsh fish (completion tried in real shells)"; $(APT) tmux zsh fish; }
 	@command -v radosgw >/dev/null 2>&1 && command -v ceph-osd >/dev/null 2>&1 && command -v ceph-mon >/dev/null 2>&1 \
 		|| { echo "installing ceph-mon ceph-osd radosgw"; $(APT) ceph-mon ceph-osd radosgw; }
 	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
