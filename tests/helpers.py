@@ -310,3 +310,11 @@ def tiny_disk(folder: Path) -> Iterator[None]:
     finally:
         if subprocess.run(["umount", str(folder)]).returncode != 0:
             subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released): a dead endpoint."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,16 +25,13 @@ from its_store.core import errors as E
 from its_store.core.settings import Settings
 
 from conftest import cli_runner, one_line_error
+from helpers import closed_port
 
 SECRET = "hostile-Secret-4b1d"
 TOKEN = "tok-5e3a9c"
 HOLD = 8.0  # seconds a held answer waits at most: a safety net, the check under test gives up long before
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def remote_env(monkeypatch: pytest.MonkeyPatch, name: str, **fields: str) -> None:

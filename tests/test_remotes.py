@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -27,16 +26,11 @@ from its_store.core import errors as E
 from its_store.core.refs import RemoteRef
 
 from conftest import Run, ServerInfo, cli_runner, environment_for, one_line_error
-from helpers import DEADLINE, ROOT, run_cli_process, write_file
+from helpers import DEADLINE, ROOT, closed_port, run_cli_process, write_file
 
 SECRET = "remote-Secret-7f3a9c"  # the secret of the test remotes that are not the server's
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed: connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

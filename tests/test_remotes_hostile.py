@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,15 +21,12 @@ from faultserver import FakeObject, FaultServer, s3_error
 from its_store.core import errors as E
 
 from conftest import cli_runner, one_line_error
+from helpers import closed_port
 
 SECRET = "hostile-Secret-4b1d"
 PROXY_PASSWORD = "Proxy-Pw-93ac"
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
