@@ -193,11 +193,13 @@ def json_line(text: str) -> None:
 
 
 def emit_jsonl(items: Iterable[BaseModel]) -> int:
+    """JSON Lines: one result per line, each exactly the text emit_json would print for it
+    (cli/jsontext.dump_line writes a flat model straight from its fields: a listing is one model a key)."""
+    from its_store.cli.jsontext import dump_line
     count = 0
     write = sys.stdout.write
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder, not one per line
     for item in items:
-        write(_json_safe(encode(to_jsonable(item))) + "\n")
+        write(_json_safe(dump_line(item)) + "\n")
         count += 1
     sys.stdout.flush()
     return count

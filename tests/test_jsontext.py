@@ -1,0 +1,117 @@
+"""cli/jsontext.dump_line (issue 22 W6): a listing's JSON line written straight from the model's fields must
+be, character for character, what `json.dumps(model.model_dump(mode="json"), ensure_ascii=False)` writes;
+whatever it does not write itself (a dict, an enum, a subclass of str or int, a class with its own
+serialization, a model with extra fields) goes the long way. No server: models built in the test."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
+
+from its_store.cli.jsontext import _plan, dump_line
+from its_store.core.models import BucketInfo, DeleteResult, ObjectInfo, ObjectType
+
+HOSTILE_KEYS = [
+    "", "plain/key.jpg", "a b+c%41", "..", "../../etc/passwd", "q\"uote\\back", "ctl" + "".join(map(chr, range(32))),
+    "del\x7f c1\x85\x9b", "sep\u2028\u2029", "bidi\u202e\u2066", "lone\ud800sur\udfff", "astral\U0001f600",
+    "nul\x00", "é☃", "k" * 4096, "</Key><Key>", "\ufffd",
+]
+DATES = [
+    datetime(2026, 12, 6, 20, 14, 43, tzinfo=UTC), datetime(2026, 12, 6, 20, 14, 43, 120000, tzinfo=UTC),
+    datetime(2026, 12, 6, 20, 14, 43, 1, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5),
+    datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2))),
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+]
+
+
+def long_way(model: BaseModel) -> str:
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False)
+
+
+def listed(**values: Any) -> ObjectInfo:
+    return ObjectInfo.listed(**{"bucket": "b", "key": "k", **values})
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_a_listed_key_is_written_as_the_dump_writes_it(key: str) -> None:
+    info = listed(key=key, size=100, etag="aed563ecafb4bcc5654c597a421547b2", last_modified=DATES[0])
+    assert dump_line(info) == long_way(info)
+    assert json.loads(dump_line(info))["key"] == key  # and reads back exactly
+    prefix = listed(key=key + "/", is_prefix=True, bucket=key)
+    assert dump_line(prefix) == long_way(prefix)
+
+
+def test_dates_numbers_and_flags_are_written_as_pydantic_writes_them() -> None:
+    for date in DATES:
+        for info in (listed(last_modified=date), listed(retain_until=date, legal_hold=True),
+                     ObjectInfo(bucket="b", key="k", last_modified=date)):
+            assert dump_line(info) == long_way(info), date
+        assert dump_line(listed(last_modified=date)) == dump_line(listed(last_modified=date))  # remembered: same
+    for size in (0, 1, -1, 2**63, 10**30):
+        assert dump_line(listed(size=size)) == long_way(listed(size=size))
+    for ratio in (1.5, 0.1, 1e300, 2.0, 3, math.nan, math.inf, -math.inf):  # 3: an int in a float field
+        info = listed(compression_ratio=ratio, original_size=7)
+        assert dump_line(info) == long_way(info), ratio
+    for flag in (True, False):
+        assert dump_line(listed(is_prefix=flag, legal_hold=flag)) == long_way(listed(is_prefix=flag, legal_hold=flag))
+    assert dump_line(listed(size=True)) == long_way(listed(size=True))  # a bool where an int is declared
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
+def test_values_it_does_not_write_go_the_long_way() -> None:
+    class Text(str):
+        pass
+
+    for info in (listed(metadata={"a\n": "b\x00"}, tags={}), listed(object_type=ObjectType.OTHER),
+                 listed(key=Text("sub")), listed(last_modified=datetime(2026, 1, 1).date()),
+                 ObjectInfo(bucket="b", key="k", size=5, object_type=next(iter(ObjectType)).value,
+                            metadata={"x": "y"})):
+        assert dump_line(info) == long_way(info)
+
+
+def test_other_results_and_models_with_their_own_serialization() -> None:
+    class Custom(BaseModel):
+        name: str
+        when: datetime
+
+        @field_serializer("when")
+        def _when(self, value: datetime) -> str:
+            return "custom"
+
+    class Computed(BaseModel):
+        name: str
+
+        @computed_field  # type: ignore[prop-decorator]
+        @property
+        def size(self) -> int:
+            return 3
+
+    class Aliased(BaseModel):
+        model_config = ConfigDict(serialize_by_alias=True)
+        name: str = Field(serialization_alias="Name")
+
+    class Extra(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        name: str
+
+    class Hidden(BaseModel):
+        name: str
+        secret: str = Field(exclude=True)
+
+    for model in (Custom(name="n", when=DATES[0]), Computed(name="n"), Aliased(name="n"), Hidden(name="n", secret="s")):
+        assert _plan(type(model)) is None
+        assert dump_line(model) == long_way(model)
+    for model in (Extra(name="n", more="\u2028"), BucketInfo(name="b", created=DATES[1]), BucketInfo(name="b"),
+                  DeleteResult(bucket="b", key="lone\ud800", error="x\ny")):
+        assert dump_line(model) == long_way(model)
+
+
+def test_what_is_no_model_is_refused() -> None:
+    with pytest.raises(TypeError, match="result models"):
+        dump_line({"a": 1})  # type: ignore[arg-type]
