@@ -115,3 +115,15 @@ def test_other_results_and_models_with_their_own_serialization() -> None:
 def test_what_is_no_model_is_refused() -> None:
     with pytest.raises(TypeError, match="result models"):
         dump_line({"a": 1})  # type: ignore[arg-type]
+
+
+def test_the_human_time_is_strftime_in_every_zone() -> None:
+    """cli/output.fmt_time remembers UTC times by value: an equal instant in another zone shows its own."""
+    from its_store.cli.output import fmt_time
+    for date in DATES:
+        for _ in range(2):
+            assert fmt_time(date) == date.strftime("%Y-%m-%d %H:%M:%S")
+    utc = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert fmt_time(utc) == "2026-01-02 03:04:05"
+    assert fmt_time(utc.astimezone(timezone(timedelta(hours=2)))) == "2026-01-02 05:04:05"
+    assert fmt_time(None) == ""

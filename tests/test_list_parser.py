@@ -86,6 +86,21 @@ def test_a_version_listing_keeps_the_servers_order() -> None:
         ("k", "v3", True, True), ("k", "v2", False, False), ("m", "v1", False, True)]
 
 
+def test_dates_are_exact_however_often_a_page_repeats_them() -> None:
+    """s3/listing._date remembers what it read by text (a listing repeats a few seconds): each entry still
+    gets its own time, in UTC, and a bounded memory (more distinct dates than it keeps) changes nothing."""
+    from datetime import UTC, datetime, timedelta
+    texts = [DATE, DATE, "2026-12-06T15:00:00.250+02:00", DATE, "2026-12-06T13:00:00Z"]
+    got = parse_page(page("".join(contents(f"k{i}", date=d) for i, d in enumerate(texts))), versions=False)
+    assert [e.last_modified for e in got.entries] == [datetime(2026, 12, 6, 13, tzinfo=UTC)] * 2 + [
+        datetime(2026, 12, 6, 13, 0, 0, 250000, tzinfo=UTC)] + [datetime(2026, 12, 6, 13, tzinfo=UTC)] * 2
+    assert all(e.last_modified.tzinfo is UTC for e in got.entries)  # type: ignore[union-attr]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    many = [start + timedelta(seconds=i) for i in range(5000)]
+    body = "".join(contents(f"m{i}", date=d.strftime("%Y-%m-%dT%H:%M:%S.000Z")) for i, d in enumerate(many))
+    assert [e.last_modified for e in parse_page(page(body), versions=False).entries] == many
+
+
 BAD_PAGES = {
     "no Name": page(contents("a")).replace(f"<Name>{BUCKET}</Name>".encode(), b""),
     "no Key": page(contents("a").replace("<Key>a</Key>", "")),

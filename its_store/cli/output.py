@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -324,4 +324,18 @@ def table(columns: list[str], rows: Iterable[list[Any]], *, right: Iterable[str]
 
 
 def fmt_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    """A time as `ls` shows it (2026-12-06 20:14:43). UTC ones are remembered (a listing repeats a few
+    seconds; keyed by value, which is only safe for one time zone: equal instants in two zones are equal)."""
+    if not value:
+        return ""
+    if value.tzinfo is not UTC:
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    text = _TIMES.get(value)
+    if text is None:
+        if len(_TIMES) >= 4096:
+            _TIMES.clear()
+        text = _TIMES[value] = value.strftime("%Y-%m-%d %H:%M:%S")
+    return text
+
+
+_TIMES: dict[datetime, str] = {}

@@ -217,10 +217,11 @@ def _entry(node: ET.Element, names: _Names, decode: Callable[[str], str] | None,
     """One <Contents>, <Version> or <DeleteMarker>: one pass over its children. An element that is there
     but empty (<Size/>) is no value: int(None) and the like fail, as minio's int("") did."""
     fields = {child.tag: child.text for child in node}
-    if names.key not in fields:
+    found = fields.get(names.key, _ABSENT)
+    if found is _ABSENT:
         raise ValueError("XML element <Key> not found")
-    key = fields[names.key] or ""
-    if decode is not None:
+    key = found or ""
+    if decode is not None and ("%" in key or "+" in key):  # without either, unquote_plus gives it back
         key = decode(key)
     if key.endswith("/"):  # a folder marker: listed as the prefix it stands for (minio's is_dir)
         return Entry(key, is_prefix=True)
@@ -244,8 +245,19 @@ def _required(node: ET.Element | None, name: str) -> str:
 
 def _date(text: str) -> datetime:
     """An S3 timestamp (2026-12-06T17:20:13.000Z) as an aware UTC datetime; one without a zone is no S3
-    timestamp (ValueError: the answer's fault)."""
-    value = datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        raise ValueError(f"a date without a time zone: {text[:40]!r}")
-    return value.astimezone(UTC)
+    timestamp (ValueError: the answer's fault). Remembered by text: the keys of a listing share a few
+    seconds (frames written together), and a datetime is immutable."""
+    value = _DATES.get(text)
+    if value is None:
+        value = datetime.fromisoformat(text.strip())
+        if value.tzinfo is None:
+            raise ValueError(f"a date without a time zone: {text[:40]!r}")
+        value = value.astimezone(UTC)
+        if len(_DATES) >= _DATES_MAX:
+            _DATES.clear()
+        _DATES[text] = value
+    return value
+
+
+_DATES: dict[str, datetime] = {}
+_DATES_MAX = 4096

@@ -7,6 +7,7 @@ thread pool over the shared client with a bounded look-ahead, keeping the listin
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from its_store.codec.compression import CODEC_META
@@ -26,11 +27,16 @@ def iter_objects(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectIn
     validate_bucket(request.bucket)
     filters = bool(request.match_tags or request.match_metadata)
     needs_head = bool(request.object_types) or request.include_metadata or filters
-    listed = (_from_listing(request.bucket, item)
-              for item in ctx.s3.list_objects(request.bucket, request.prefix, request.recursive))
-    candidates: Iterator[ObjectInfo] = (info for info in listed if _matches_listing(info, request))
+    bucket = request.bucket
+    candidates: Iterator[ObjectInfo] = map(partial(_from_listing, bucket),
+                                           ctx.s3.list_objects(bucket, request.prefix, request.recursive))
+    if request.size_range or request.modified_after or request.modified_before:
+        candidates = (info for info in candidates if _matches_listing(info, request))
     if needs_head:
-        candidates = _with_heads(ctx, request.bucket, candidates, tags=bool(request.match_tags))
+        candidates = _with_heads(ctx, bucket, candidates, tags=bool(request.match_tags))
+    if not (needs_head or request.max_keys):  # a plain listing (ls -r): nothing more to decide per entry
+        yield from candidates
+        return
     count = 0
     wanted = {t.value for t in request.object_types or []}
     for info in candidates:
