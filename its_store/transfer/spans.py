@@ -41,14 +41,14 @@ def download_to_file(s3: ObjectIO, head: ObjectHead, target: Target, *, threshol
     upload when the check is per part (composite CRC32, multipart MD5): see _Parts."""
     whole = head.size < max(threshold, 1) or head.size <= CHUNK
     want, sha = checks(head, whole, custody)
-    if want is not None and want.kind == "md5" and not whole:
-        want = None  # one MD5 of the bytes in order: ranges landing in parallel cannot give it (it was wasted)
     per_part = want is not None and want.parts > 0
     if whole:
         unit = span = max(head.size, 1)
     else:
         unit = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
         span = _span_size(head.size, unit, workers, part_size)
+    if want is not None and want.kind == "md5" and head.size > span:
+        want = None  # one MD5 of the bytes in order: spans landing in parallel cannot give it (it was wasted)
     follower = None
     with atomic_target(target) as fd:
         if sha and not whole:
