@@ -54,14 +54,9 @@ from its_store.core.files import atomic_target, io_error, read_full
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads
 from its_store.service.fetch import user_metadata
-from its_store.transfer.download import (
-    ObjectHead,
-    download_to_file,
-    download_to_stream,
-    response_to_file,
-    stream_checked_by_server,
-)
+from its_store.transfer.download import ObjectHead, download_to_stream, response_to_file, stream_checked_by_server
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
+from its_store.transfer.spans import download_to_file
 from its_store.transfer.upload import SHA256_HEADER, Prehash, PutResult, upload_file, upload_stream
 
 if TYPE_CHECKING:

@@ -18,8 +18,9 @@ from typing import IO, TYPE_CHECKING
 from its_store.codec.compression import META_CODEC
 from its_store.core import errors as E
 from its_store.core.ranges import describe, resolve_range
-from its_store.transfer.download import ObjectHead, range_to_file, range_to_stream
+from its_store.transfer.download import ObjectHead, range_to_stream
 from its_store.transfer.parts import ProgressFn
+from its_store.transfer.spans import range_to_file
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest

@@ -19,43 +19,7 @@ from its_store.core.units import is_uint
 # The CRC32 the S3 seam sends lives with it (s3/crc.py); crc32 is re-exported for download.py.
 from its_store.s3.crc import crc32 as crc32
 from its_store.s3.crc import crc32_b64, crc32_of
-
-
-def _gf2_times(mat: list[int], vec: int) -> int:
-    total, i = 0, 0
-    while vec:
-        if vec & 1:
-            total ^= mat[i]
-        vec >>= 1
-        i += 1
-    return total
-
-
-def _gf2_square(mat: list[int]) -> list[int]:
-    return [_gf2_times(mat, mat[n]) for n in range(32)]
-
-
-def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """CRC32 of A+B from crc(A), crc(B) and len(B) (zlib's algorithm; zlib does not expose it)."""
-    if len2 <= 0:
-        return crc1
-    odd = [0xEDB88320] + [1 << n for n in range(31)]
-    even = _gf2_square(odd)
-    odd = _gf2_square(even)
-    while True:
-        even = _gf2_square(odd)
-        if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-        odd = _gf2_square(even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-    return crc1 ^ crc2
+from its_store.s3.crc import crc32_combine as crc32_combine  # re-exported: ISA-L's, or the table method
 
 
 @dataclass

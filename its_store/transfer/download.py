@@ -1,4 +1,5 @@
-"""Downloads: parallel ranged GETs into a temp file (renamed when verified), or in order to a stream.
+"""Downloads: what a download checks, the checked read of a GET's body, a small object's one GET into a
+file, and objects in order to a stream (large ones into a file: transfer/spans.py).
 
 Memory is bounded by (workers x READ_BUF) for files and (workers x part) for streams. A range whose
 connection breaks mid-body is fetched again (urllib3 retries only until the answer's head)."""
@@ -19,7 +20,7 @@ from its_store.core.files import atomic_target, pwrite_all
 from its_store.core.retry import Backoff, retry_call
 from its_store.core.streams import BinaryWriter
 from its_store.transfer.checksums import Expected, RangeSum, crc32, expected_for, verify
-from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, bounded_pool, choose_part_size, noop
+from its_store.transfer.parts import CHUNK, READ_BUF, ProgressFn, T, choose_part_size, noop
 
 if TYPE_CHECKING:
     from its_store.core.localtree import TreeFile
@@ -90,129 +91,6 @@ def _stream_part(head: ObjectHead, want: Expected | None, part_size: int | None)
     return head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
 
 
-def download_to_file(s3: ObjectIO, head: ObjectHead, target: Target, *, threshold: int,
-                     part_size: int | None, workers: int, progress: ProgressFn = noop, custody: bool = False) -> bool:
-    """Download to `target` atomically (core/files.atomic_target: a TreeFile is written through its
-    folder's descriptor). Returns True if the content was verified, by the cheapest honest check
-    (`checks`): the server's CRC32, else `head.sha256` (the its-sha256 of a plain object, hashed as the
-    ranges land, before the rename), else the MD5 ETag.
-
-    Ranges follow the upload's part size when the check is per part (composite CRC32, multipart MD5).
-    """
-    whole = head.size < max(threshold, 1) or head.size <= CHUNK
-    want, sha = checks(head, whole, custody)
-    md5 = bool(want and want.needs_md5)
-    follower = None
-    sums: list[RangeSum]
-    with atomic_target(target) as fd:
-        if whole:
-            sums = [_get_range(s3, head, fd, 0, head.size, progress, whole=True, md5=md5)]
-        else:
-            per_part = want is not None and want.parts > 0
-            part = head.part_size if (per_part and head.part_size) else choose_part_size(head.size, part_size)
-            ranges = -(-head.size // part)
-            sums = [RangeSum(0, 0)] * ranges
-            follower = _ShaFollower(fd, head, part, ranges) if sha else None
-            try:
-                with bounded_pool(workers) as submit:
-                    def fetch(i: int) -> None:
-                        start = i * part
-                        sums[i] = _get_range(s3, head, fd, start, min(part, head.size - start), progress, md5=md5)
-                        if follower is not None:
-                            follower.landed(i)
-
-                    for i in range(ranges):
-                        submit(fetch, i)
-            finally:
-                if follower is not None:
-                    follower.stop()
-        verified = verify(want, sums, f"s3://{head.bucket}/{head.key}")
-        if sha:
-            _check_sha256(fd, head, follower.digest() if follower is not None else None)
-            verified = True
-    return verified
-
-
-class _ShaFollower:
-    """Hashes the temp file in order while the ranges are still arriving out of order: a thread that
-    waits for range i to land, reads it back from the page cache and hashes it, so the SHA-256 of a
-    large download overlaps the download instead of following it."""
-
-    def __init__(self, fd: int, head: ObjectHead, part: int, ranges: int) -> None:
-        self._fd, self._size, self._part, self._ranges = fd, head.size, part, ranges
-        self._landed: set[int] = set()
-        self._cond = threading.Condition()
-        self._stopped = False
-        self._sha = hashlib.sha256()
-        self._hashed = 0
-        self._thread = threading.Thread(target=self._run, name="its-sha", daemon=True)
-        self._thread.start()
-
-    def landed(self, i: int) -> None:
-        with self._cond:
-            self._landed.add(i)
-            self._cond.notify()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify()
-        self._thread.join()
-
-    def digest(self) -> str | None:
-        """The hex digest, or None when the thread did not get through every range (a failure)."""
-        return self._sha.hexdigest() if self._hashed == self._size else None
-
-    def _run(self) -> None:
-        import os
-        buf = bytearray(4 * CHUNK)
-        view = memoryview(buf)
-        for i in range(self._ranges):
-            with self._cond:
-                while i not in self._landed and not self._stopped:
-                    self._cond.wait()
-                if i not in self._landed:
-                    return
-            offset, end = i * self._part, min(self._size, (i + 1) * self._part)
-            while offset < end:
-                try:
-                    n = os.preadv(self._fd, [view[:min(len(buf), end - offset)]], offset)
-                except OSError:
-                    return
-                if n == 0:
-                    return
-                self._sha.update(view[:n])
-                offset += n
-                self._hashed += n
-
-
-def _check_sha256(fd: int, head: ObjectHead, got: str | None = None) -> None:
-    """`got` (or else the SHA-256 of the downloaded temp file, from the page cache) against
-    head.sha256; a mismatch raises IntegrityError before the rename, so the target is left as it was."""
-    import os
-    if got is not None:
-        _sha_matches(head, got)
-        return
-    digest = hashlib.sha256()
-    buf = bytearray(4 * CHUNK)
-    view = memoryview(buf)
-    offset = 0
-    while offset < head.size:
-        n = os.preadv(fd, [view[:min(len(buf), head.size - offset)]], offset)
-        if n == 0:
-            break
-        digest.update(view[:n])
-        offset += n
-    _sha_matches(head, digest.hexdigest())
-
-
-def _sha_matches(head: ObjectHead, got: str) -> None:
-    if got != (head.sha256 or "").lower():
-        raise E.IntegrityError(f"sha256 mismatch for s3://{head.bucket}/{head.key}: expected {head.sha256}, "
-                               f"got {got}", hint="the local file was left untouched; the stored body is not the "
-                                                  "one uploaded (run `its-store verify`)")
-
-
 def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: ProgressFn = noop,
                      custody: bool = False) -> bool:
     """Write a whole-object GET response to `target` atomically, verified like download_to_file.
@@ -251,7 +129,7 @@ def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: Pro
 MID_BODY_BACKOFF = Backoff(initial=0.25, cap=8.0, jitter=0.25)  # urllib3's, as s3/pool.py sets it
 
 
-def _with_retries(s3: ObjectIO, fn: Callable[[], T]) -> T:
+def with_retries(s3: ObjectIO, fn: Callable[[], T]) -> T:
     """Retry a whole ranged GET when its connection broke mid-body: urllib3 retries a request only
     until its answer's head arrives (failures before that come here already retried, and are not
     retried again). Writing the same range again at the same offset is idempotent. Same budget and
@@ -262,39 +140,24 @@ def _with_retries(s3: ObjectIO, fn: Callable[[], T]) -> T:
         log.info("retry %d of %d: a download's connection broke mid-body (%s)", retry, attempts - 1,
                  getattr(exc, "message", exc))
 
-    return retry_call(fn, retry_if=_broke_mid_body, attempts=attempts, backoff=MID_BODY_BACKOFF,
+    try:  # the first call outside retry_call: tenacity is imported (~25 ms) only when a GET broke
+        return fn()
+    except E.ServiceUnavailableError as exc:
+        if not _broke_mid_body(exc):
+            raise
+        failed = [exc]
+
+    def again() -> T:  # retry_call's first call is that failure: the same count of tries and pauses
+        if failed:
+            raise failed.pop()
+        return fn()
+
+    return retry_call(again, retry_if=_broke_mid_body, attempts=attempts, backoff=MID_BODY_BACKOFF,
                       before_sleep=said)
 
 
 def _broke_mid_body(exc: Exception) -> bool:
     return isinstance(exc, E.ServiceUnavailableError) and getattr(exc, "mid_body", False)
-
-
-def _get_range(s3: ObjectIO, head: ObjectHead, fd: int, start: int, length: int,
-               progress: ProgressFn, whole: bool = False, md5: bool = False) -> RangeSum:
-    """GET [start, start+length) and pwrite it at `start`, retried on broken connections."""
-    return _with_retries(s3, lambda: _get_range_once(s3, head, fd, start, length, progress, whole, md5))
-
-
-def _get_range_once(s3: ObjectIO, head: ObjectHead, fd: int, start: int, length: int,
-                    progress: ProgressFn, whole: bool, want_md5: bool) -> RangeSum:
-    """One attempt of _get_range; returns the CRC32 (and the MD5 if asked) of the bytes."""
-    md5 = hashlib.md5(usedforsecurity=False) if want_md5 else None
-    crc = 0
-    if length == 0 and not whole:
-        return RangeSum(0, 0, md5.digest() if md5 else None)
-    pos, written = start, 0
-    with s3.get(head.bucket, head.key, offset=start, length=0 if whole else length,
-                version_id=head.version_id) as resp:
-        for chunk in body(resp, head, head.size if whole else length):
-            pwrite_all(fd, chunk, pos)
-            crc = crc32(chunk, crc)
-            if md5 is not None:
-                md5.update(chunk)
-            pos += len(chunk)
-            written += len(chunk)
-            progress(len(chunk))
-    return RangeSum(written, crc, md5.digest() if md5 is not None else None)
 
 
 def body(resp: Any, head: ObjectHead, expected: int, chunks: Callable[[Any], Iterator[Any]] | None = None
@@ -395,7 +258,7 @@ def _ranges_in_order(s3: ObjectIO, head: ObjectHead, out: BinaryWriter, part: in
     ranges = ((start, min(part, head.size - start)) for start in range(0, head.size, part))
 
     def fetch(span: tuple[int, int]) -> bytes:
-        return _with_retries(s3, partial(_fetch_bytes, s3, head, *span))
+        return with_retries(s3, partial(_fetch_bytes, s3, head, *span))
 
     sums: list[RangeSum] = []
     n = max(workers, 1)
@@ -414,40 +277,12 @@ def _fetch_bytes(s3: ObjectIO, head: ObjectHead, start: int, length: int) -> byt
 
 
 
-def range_to_file(s3: ObjectIO, head: ObjectHead, start: int, length: int, target: Target, *,
-                  part_size: int | None, workers: int, progress: ProgressFn = noop) -> int:
-    """Bytes [start, start+length) of the object into `target` atomically (temp + rename), in parallel
-    ranged GETs for a long range. Not verifiable: no checksum covers an arbitrary part of an object."""
-    part = choose_part_size(length, part_size)
-    with atomic_target(target) as fd:
-        if length <= part:
-            _get_slice(s3, head, fd, start, 0, length, progress)
-        else:
-            with bounded_pool(workers) as submit:
-                for pos in range(0, length, part):
-                    submit(_get_slice, s3, head, fd, start + pos, pos, min(part, length - pos), progress)
-    return length
-
-
-def _get_slice(s3: ObjectIO, head: ObjectHead, fd: int, start: int, at: int, length: int,
-               progress: ProgressFn) -> None:
-    """GET object bytes [start, start+length) and pwrite them at file offset `at` (retried mid-body)."""
-    def once() -> None:
-        written = 0
-        with s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id) as resp:
-            for chunk in body(resp, head, length):
-                pwrite_all(fd, chunk, at + written)
-                written += len(chunk)
-                progress(len(chunk))
-    _with_retries(s3, once)
-
-
 def range_to_stream(s3: ObjectIO, head: ObjectHead, start: int, length: int, out: BinaryWriter, *,
                     part_size: int | None, progress: ProgressFn = noop) -> int:
     """Bytes [start, start+length) to `out` in order, one part-sized GET at a time (memory: one part)."""
     part = choose_part_size(length, part_size)
     for pos in range(start, start + length, part):
-        data = _with_retries(s3, partial(_fetch_bytes, s3, head, pos, min(part, start + length - pos)))
+        data = with_retries(s3, partial(_fetch_bytes, s3, head, pos, min(part, start + length - pos)))
         out.write(data)
         progress(len(data))
     return length

@@ -44,6 +44,8 @@ DEFAULT_PART = 8 * MiB  # bench: 1 GiB upload as fast as with 16 MiB (the server
 
 CHUNK = 1 * MiB
 
+RANGE_SPAN = 64 * MiB  # the most one ranged GET of a file download asks for (transfer/download._span_size)
+
 READ_BUF = 256 * 1024  # per-thread buffer that file downloads read into (bench: less sys time than 1 MiB)
 
 META_PART_SIZE = "its-part-size"  # x-amz-meta-its-part-size: lets a download verify a multipart ETag
