@@ -138,10 +138,10 @@ class _Run(Generic[I, R]):
         return None
 
     # ------------------------------------------------------------------ both sides
-    def release(self, n: int = 1) -> None:
+    def release(self) -> None:
         with self.slots:
-            self.held -= n
-            self.slots.notify(n)
+            self.held -= 1
+            self.slots.notify()
 
     def stop(self) -> None:
         with self.slots:
@@ -152,9 +152,8 @@ class _Run(Generic[I, R]):
     def collect(self, running: int, ordered: bool) -> Iterator[Outcome[I, R]]:
         waiting: dict[int, Outcome[I, R]] = {}
         turn = 0
-        held_back: _Exit | _Fatal | None = None  # met while draining: handled next, in its place
         while running:
-            got, held_back = (held_back, None) if held_back is not None else (self.done.get(), None)
+            got = self.done.get()
             if isinstance(got, _Exit):
                 running -= 1
                 continue
@@ -162,9 +161,7 @@ class _Run(Generic[I, R]):
                 raise got.exc
             if not ordered:
                 yield got
-                more, held_back = self._drained()  # what else came in meanwhile: one wake-up for several
-                yield from more
-                self.release(1 + len(more))  # once the consumer is done with them: they count against `ahead`
+                self.release()  # after the consumer is done with it: it counts against the look-ahead
                 continue
             waiting[got.index] = got
             while turn in waiting:
@@ -173,19 +170,6 @@ class _Run(Generic[I, R]):
                 self.release()
         if self.input_error is not None:
             raise self.input_error
-
-    def _drained(self) -> tuple[list[Outcome[I, R]], _Exit | _Fatal | None]:
-        """The outcomes already waiting (never blocking), up to the first _Exit or _Fatal, which is handed
-        back to be handled next: the queue's order is kept."""
-        more: list[Outcome[I, R]] = []
-        while True:
-            try:
-                got = self.done.get_nowait()
-            except queue.Empty:
-                return more, None
-            if not isinstance(got, Outcome):
-                return more, got
-            more.append(got)
 
 
 @dataclass(slots=True)
