@@ -7,6 +7,7 @@ does not stop the others; it is reported in the BatchResult, and the CLI exits n
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +18,7 @@ from pydantic import Field, PrivateAttr, computed_field
 
 from its_store.core import errors as E
 from its_store.core.files import local_error
-from its_store.core.localtree import LocalTree
+from its_store.core.localtree import LocalTree, OpenFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, Result, UploadRequest
 from its_store.core.refs import UnsafeKeyError, local_key, validate_bucket
 from its_store.service import objects
@@ -223,7 +224,7 @@ class Batch:
         def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem]:
             def run() -> BatchItem:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
-                with tree.open_file(rel) as opened, opened.reader() as source:
+                with tree.open_file(rel) as opened, upload_reader(opened) as source:
                     resp = objects.upload(ctx, request(path, key), progress=progress, source=source)
                 if on_done:
                     on_done()
@@ -321,6 +322,14 @@ class Batch:
             result.still_stored_bytes = result.bytes
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
+
+
+def upload_reader(opened: OpenFile) -> io.FileIO:
+    """The file object an upload reads `opened` through: unbuffered (a small file's one PUT is one pread of
+    the descriptor; a compressed upload reads in 1 MiB chunks), which os.fdopen's buffered reader would
+    cost two more system calls per file for (isatty, tell): each one a GIL hand-over among 16 threads.
+    Closing it leaves the descriptor open (OpenFile closes it)."""
+    return io.FileIO(opened.fd, "rb", closefd=False)
 
 
 def _part_workers(ctx: Context, n: int) -> int:

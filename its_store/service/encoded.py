@@ -102,7 +102,8 @@ class UploadPlan:
         if request.resume:
             self.choice = "none"  # resumable parts are byte ranges of the file itself
         self.headers = {**headers, **self.sse.headers()}
-        self.prehash = _prehash(ctx, request, source)  # before ctx.s3: its imports and pool overlap the hash
+        self.opened = _fstat(request, source)  # the source's fstat, taken once: the plan and the upload use it
+        self.prehash = _prehash(ctx, request, source, self.opened)  # before ctx.s3: imports and pool overlap it
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         from its_store.service.ssecheck import SseCheck
@@ -146,7 +147,7 @@ class UploadPlan:
 
     def _file(self, path: Path, src: IO[bytes], bucket: str, key: str, workers: int,
               progress: ProgressFn) -> Stored:
-        size, sample = _file_head(path, src)
+        size, sample = _file_head(path, src, self.opened)
         codec = self._codec(sample, size)
         if codec == "none" and self.sse.mode != "c":
             return self._plain(bucket, key, workers, progress, self.request)
@@ -213,7 +214,7 @@ class UploadPlan:
             result = upload_file(self.s3, bucket, key, path, headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
-                                 source=self._opened(), prehash=self.prehash)
+                                 source=self._opened(), prehash=self.prehash, stat=self.opened)
         elif request.data is not None:
             digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
             written = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
@@ -241,19 +242,27 @@ class UploadPlan:
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
 
 
-def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None) -> Prehash | None:
-    """The custody SHA-256 of a file large enough for a multipart upload, started now on a helper thread
-    (transfer/upload.Prehash): it must be known before the first request. Smaller files are hashed with
-    the bytes of their one PUT."""
+def _fstat(request: UploadRequest, source: IO[bytes] | None) -> os.stat_result | None:
+    """fstat of the request's opened file (None: no file, or it cannot be looked at: the upload then
+    takes its own, and reports the error when it reads)."""
     if source is None or request.file_path is None:
         return None
     try:
-        size = os.fstat(source.fileno()).st_size
+        return os.fstat(source.fileno())
     except OSError:
-        return None  # the upload reports it when it reads
-    if size < max(ctx.settings.multipart_threshold, 1):
         return None
-    return Prehash(source.fileno(), size, Path(request.file_path))
+
+
+def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None,
+             opened: os.stat_result | None) -> Prehash | None:
+    """The custody SHA-256 of a file large enough for a multipart upload, started now on a helper thread
+    (transfer/upload.Prehash): it must be known before the first request. Smaller files are hashed with
+    the bytes of their one PUT. `opened`: the file's fstat (_fstat)."""
+    if source is None or request.file_path is None or opened is None:
+        return None
+    if opened.st_size < max(ctx.settings.multipart_threshold, 1):
+        return None
+    return Prehash(source.fileno(), opened.st_size, Path(request.file_path))
 
 
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:
@@ -293,10 +302,12 @@ def _copy(reader: CompressingReader, out: IO[bytes]) -> None:
                              hint="set TMPDIR to a folder with more free space") from None
 
 
-def _file_head(path: Path, src: IO[bytes]) -> tuple[int, bytes]:
-    """(size, first 64 KiB) of an open file, for the auto decision (positional: the offset stays)."""
+def _file_head(path: Path, src: IO[bytes], opened: os.stat_result | None = None) -> tuple[int, bytes]:
+    """(size, first 64 KiB) of an open file, for the auto decision (positional: the offset stays);
+    `opened`: its fstat, taken when the plan was made."""
     try:
-        return os.fstat(src.fileno()).st_size, os.pread(src.fileno(), SAMPLE, 0)
+        size = opened.st_size if opened is not None else os.fstat(src.fileno()).st_size
+        return size, os.pread(src.fileno(), SAMPLE, 0)
     except OSError as exc:
         raise io_error("cannot read", path, exc) from None
 

@@ -86,7 +86,9 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             result = _put(ctx, plan, request, bucket, key, progress)
             ensure_locked(ctx.s3, bucket, key, result.version_id, lock)  # radosgw drops multipart lock headers
             from its_store.service.metacheck import check_names, underscored  # radosgw: camera_id -> camera-id
-            check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, underscored(headers))
+            sent = underscored(headers)
+            if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
+                check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
             op.nbytes = result.size
             op.fields.update(size=result.size, version_id=result.version_id, sha256=result.sha256)
         finally:

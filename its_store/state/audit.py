@@ -52,6 +52,8 @@ logging.getLogger("its_store").addHandler(logging.NullHandler())
 MUTATING = ("upload", "rm", "restore", "tag", "untag", "lifecycle", "versioning", "encryption",
             "model_register", "model_promote", "model_rm", "bucket_create", "bucket_rm")
 _TAIL_BLOCK = 64 * 1024
+# json.dumps with options builds an encoder per call; a line per camera frame pays that (~40 % of the encode)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def _now() -> str:
@@ -155,7 +157,7 @@ class AuditLog:
 
     def encode(self, entry: dict[str, Any]) -> bytes:
         """One line of the log: the entry's JSON (the secret scrubbed from it), newline-terminated."""
-        line = json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":"))
+        line = _ENCODER.encode(entry)
         if self._secret and self._secret in line:
             line = line.replace(self._secret, "********")
         return (line.replace("\n", " ") + "\n").encode("utf-8", "backslashreplace")

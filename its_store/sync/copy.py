@@ -43,7 +43,7 @@ from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadReq
 from its_store.core.refs import join_key, local_key, validate_key
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
-from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, walk_files
+from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
 from its_store.service.buckets import ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.service.listing import iter_objects
@@ -282,7 +282,7 @@ class Copier:
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
         """Upload tree/rel, read only through the descriptor opened in its folder's descriptor; with
         `move`, verify and remove it there (_remove_moved)."""
-        with tree.open_file(rel) as opened, opened.reader() as source:
+        with tree.open_file(rel) as opened, upload_reader(opened) as source:
             path = opened.path
             resp = objects.upload(self.ctx, UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
                                                           follow_symlinks=self.follow_symlinks,

@@ -1,0 +1,44 @@
+"""What `upload -r` costs per file beyond its one PUT (issue 22): every system call that releases the GIL is a
+hand-over among the batch's 16 threads, so a file is looked at once (one fstat by the upload, after the one of
+its open) and read through an unbuffered reader (no isatty/tell of a buffered one). Counted, never timed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import write_file
+
+FILES = 40
+
+
+def test_each_file_of_a_batch_is_fstat_ed_twice_and_read_unbuffered(service: Any, bucket: str, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "src"
+    for i in range(FILES):
+        write_file(src / f"f{i:02d}.jpg", 300 + i, seed=i)
+    service.batch().upload_directory(src, bucket, "warm/", workers=4)  # bucket known, pool and cache open
+    calls = {"fstat": 0, "fdopen": 0}
+    real_fstat, real_fdopen = os.fstat, os.fdopen
+
+    def fstat(fd: int) -> os.stat_result:
+        calls["fstat"] += 1
+        return real_fstat(fd)
+
+    def fdopen(*args: Any, **kwargs: Any) -> Any:
+        calls["fdopen"] += 1
+        return real_fdopen(*args, **kwargs)
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    result = service.batch().upload_directory(src, bucket, "per-file/", workers=4)
+    monkeypatch.undo()
+    assert result.succeeded == FILES and not result.errors
+    assert calls["fdopen"] == 0, calls
+    assert calls["fstat"] <= 2 * FILES + 5, calls  # its open's check and the upload's one look (was 3 per file)
+    stored = service.stat_object(bucket, "per-file/f07.jpg")
+    assert stored.sha256 == hashlib.sha256((src / "f07.jpg").read_bytes()).hexdigest()
