@@ -195,13 +195,14 @@ TRANSFER_PATH = ("import sys, json\n"
                  "for name in ('upload', 'cp', 'get', 'ls', 'verify', 'sync'):\n"
                  "    assert command(name) is not None, name\n"
                  "import its_store.service.storage, its_store.service.batch, its_store.service.objects\n"
-                 "import its_store.sync.engine, its_store.sync.copy, its_store.s3.listing\n"
+                 "import its_store.sync.engine, its_store.sync.copy, its_store.s3.listing, its_store.service.fetch\n"
                  "from its_store.core.settings import Settings\n"
                  "from its_store.s3.client import S3Client\n"
                  "S3Client(Settings(endpoint='127.0.0.1:9'), pool_size=4)\n"  # builds minio.Minio: no request
                  "import minio\n"
                  "json.dump(sorted(sys.modules), sys.stdout)\n")
 NOT_ON_TRANSFER_PATH = ("argon2", "Crypto", "cffi", "pycparser", "_argon2_cffi_bindings")
+BUCKET_ADMIN = {f"its_store.service.{name}" for name in ("buckets", "lifecycle", "versions", "retention", "policy")}
 
 
 def test_transfer_path_does_not_load_minios_admin_crypto():
@@ -211,6 +212,14 @@ def test_transfer_path_does_not_load_minios_admin_crypto():
     mods = set(json.loads(out.stdout))
     assert {"minio", "minio.api", "minio.minioadmin"} <= mods  # the path did import minio, MinioAdmin included
     assert not {m for m in mods if m.split(".")[0] in NOT_ON_TRANSFER_PATH}
+
+
+def test_transfer_path_does_not_load_bucket_administration():
+    """service/bucket_use.py: a transfer needs a bucket's name and existence, not the bucket-admin services
+    (lifecycle presets, retention, versions, policy: their models and rules)."""
+    out = subprocess.run([sys.executable, "-c", TRANSFER_PATH], capture_output=True, text=True, check=True,
+                         timeout=120)
+    assert not set(json.loads(out.stdout)) & BUCKET_ADMIN
 
 
 def test_minioadmin_imports_from_crypto_only_the_forwarded_names():
