@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -202,14 +203,22 @@ TRANSFER_PATH = ("import sys, json\n"
                  "import minio\n"
                  "json.dump(sorted(sys.modules), sys.stdout)\n")
 NOT_ON_TRANSFER_PATH = ("argon2", "Crypto", "cffi", "pycparser", "_argon2_cffi_bindings")
+
+
+@functools.cache
+def _transfer_path_modules() -> frozenset[str]:
+    """The modules loaded by TRANSFER_PATH in a fresh interpreter (one process for the tests below)."""
+    out = subprocess.run([sys.executable, "-c", TRANSFER_PATH], capture_output=True, text=True, check=True,
+                         timeout=120)
+    return frozenset(json.loads(out.stdout))
+
+
 BUCKET_ADMIN = {f"its_store.service.{name}" for name in ("buckets", "lifecycle", "versions", "retention", "policy")}
 
 
 def test_transfer_path_does_not_load_minios_admin_crypto():
     """s3/deferred.py: `import minio` leaves pycryptodome and argon2 unloaded (~60 ms of CPU per command)."""
-    out = subprocess.run([sys.executable, "-c", TRANSFER_PATH], capture_output=True, text=True, check=True,
-                         timeout=120)
-    mods = set(json.loads(out.stdout))
+    mods = _transfer_path_modules()
     assert {"minio", "minio.api", "minio.minioadmin"} <= mods  # the path did import minio, MinioAdmin included
     assert not {m for m in mods if m.split(".")[0] in NOT_ON_TRANSFER_PATH}
 
@@ -217,9 +226,7 @@ def test_transfer_path_does_not_load_minios_admin_crypto():
 def test_transfer_path_does_not_load_bucket_administration():
     """service/bucket_use.py: a transfer needs a bucket's name and existence, not the bucket-admin services
     (lifecycle presets, retention, versions, policy: their models and rules)."""
-    out = subprocess.run([sys.executable, "-c", TRANSFER_PATH], capture_output=True, text=True, check=True,
-                         timeout=120)
-    assert not set(json.loads(out.stdout)) & BUCKET_ADMIN
+    assert not _transfer_path_modules() & BUCKET_ADMIN
 
 
 def test_minioadmin_imports_from_crypto_only_the_forwarded_names():
