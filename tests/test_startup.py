@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -186,3 +187,105 @@ def test_a_groups_subcommands_come_in_one_order_whatever_was_built_first():
     orders = {subprocess.run([sys.executable, "-c", code, *first], capture_output=True, text=True,
                              check=True).stdout for first in ([], ["retention"], ["legal-hold"])}
     assert len(orders) == 1, orders
+
+
+# What the path of a transfer command (cp/upload/get/ls/verify/sync) must not load: minio's admin cryptography
+# (pycryptodome parses C declarations with cffi/pycparser at import; argon2) and the bucket-admin services.
+TRANSFER_PATH = ("import sys, json\n"
+                 "from its_store.cli.app import command\n"
+                 "for name in ('upload', 'cp', 'get', 'ls', 'verify', 'sync'):\n"
+                 "    assert command(name) is not None, name\n"
+                 "import its_store.service.storage, its_store.service.batch, its_store.service.objects\n"
+                 "import its_store.sync.engine, its_store.sync.copy, its_store.s3.listing, its_store.service.fetch\n"
+                 "from its_store.core.settings import Settings\n"
+                 "from its_store.s3.client import S3Client\n"
+                 "S3Client(Settings(endpoint='127.0.0.1:9'), pool_size=4)\n"  # builds minio.Minio: no request
+                 "import minio\n"
+                 "json.dump(sorted(sys.modules), sys.stdout)\n")
+NOT_ON_TRANSFER_PATH = ("argon2", "Crypto", "cffi", "pycparser", "_argon2_cffi_bindings")
+
+
+@functools.cache
+def _transfer_path_modules() -> frozenset[str]:
+    """The modules loaded by TRANSFER_PATH in a fresh interpreter (one process for the tests below)."""
+    out = subprocess.run([sys.executable, "-c", TRANSFER_PATH], capture_output=True, text=True, check=True,
+                         timeout=120)
+    return frozenset(json.loads(out.stdout))
+
+
+BUCKET_ADMIN = {f"its_store.service.{name}" for name in ("buckets", "lifecycle", "versions", "retention", "policy")}
+
+
+def test_transfer_path_does_not_load_minios_admin_crypto():
+    """s3/deferred.py: `import minio` leaves pycryptodome and argon2 unloaded (~60 ms of CPU per command)."""
+    mods = _transfer_path_modules()
+    assert {"minio", "minio.api", "minio.minioadmin"} <= mods  # the path did import minio, MinioAdmin included
+    assert not {m for m in mods if m.split(".")[0] in NOT_ON_TRANSFER_PATH}
+
+
+def test_transfer_path_does_not_load_bucket_administration():
+    """service/bucket_use.py: a transfer needs a bucket's name and existence, not the bucket-admin services
+    (lifecycle presets, retention, versions, policy: their models and rules)."""
+    assert not _transfer_path_modules() & BUCKET_ADMIN
+
+
+def test_minioadmin_imports_from_crypto_only_the_forwarded_names():
+    """Fails loudly when a minio release changes what its modules import from minio.crypto: deferred.py
+    forwards FORWARDED; another name would load the real module at `import minio` (correct, but slow)."""
+    import ast
+    import importlib.util
+
+    from its_store.s3.deferred import CRYPTO, FORWARDED
+    package = Path(importlib.util.find_spec("minio").origin).parent  # type: ignore[union-attr, arg-type]
+    imported: dict[str, set[str]] = {}
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and ((node.module == "crypto" and node.level == 1)
+                                                     or node.module == CRYPTO):
+                imported.setdefault(source.name, set()).update(a.name for a in node.names)
+            elif isinstance(node, ast.Import) and any(a.name == CRYPTO for a in node.names):
+                imported.setdefault(source.name, set()).add("*")
+    assert imported == {"minioadmin.py": set(FORWARDED)}
+
+
+def test_deferred_minio_crypto_is_minios_own_on_first_use():
+    """The deferred module is minio's: a round trip through encrypt and decrypt (MinioAdmin's encrypted
+    payloads) loads the real code into the same module object, with every other name."""
+    code = ("import io, sys, urllib3\n"
+            "import its_store.s3, minio, minio.crypto as c\n"
+            "from minio.minioadmin import decrypt, encrypt\n"
+            "assert 'Crypto' not in sys.modules and 'argon2' not in sys.modules\n"
+            "blob = encrypt(b'frame' * 5000, 'pw')\n"
+            "assert 'Crypto' in sys.modules and 'argon2' in sys.modules\n"
+            "body = urllib3.response.HTTPResponse(body=io.BytesIO(blob), preload_content=False)\n"
+            "assert decrypt(body, 'pw') == b'frame' * 5000\n"
+            "assert sys.modules['minio.crypto'] is c and c.DecryptReader.__module__ == 'minio.crypto'\n"
+            "assert c.encrypt is not encrypt and c.encrypt.__module__ == 'minio.crypto'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_models_are_built_on_first_use():
+    """defer_build on the model bases (core/models.py): importing the services builds no validator; the first
+    use of a model builds its own."""
+    code = ("import its_store.service.objects, its_store.service.batch\n"
+            "from its_store.core.models import DeleteResult, ObjectInfo\n"
+            "assert not ObjectInfo.__pydantic_complete__ and not DeleteResult.__pydantic_complete__\n"
+            "DeleteResult(bucket='b', key='k')\n"
+            "assert DeleteResult.__pydantic_complete__ and not ObjectInfo.__pydantic_complete__\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("given,expected", [(None, "__all__"), ("", ""), ("logfire", "logfire")])
+def test_the_command_line_runs_without_pydantic_plugins_unless_told(given, expected):
+    """__main__: the entry-point scan of pydantic's plugin lookup is skipped (PYDANTIC_DISABLE_PLUGINS) unless
+    the environment already says what it wants."""
+    code = ("import os, sys\nsys.argv = ['its-store', 'ls', '--no-such-flag']\n"
+            "from its_store.__main__ import main\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 2, exc.code\n"
+            "sys.stdout.write(repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')))\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                         env=env)
+    assert out.stdout == repr(expected)

@@ -233,7 +233,7 @@ class RegistryDocs:
     def _gap(self) -> str | None:
         import secrets
 
-        from its_store.service.buckets import ensure_bucket
+        from its_store.service.bucket_use import ensure_bucket
         ensure_bucket(self.storage, self.bucket)
         return self.s3.conditional_write_gap(self.bucket, PROBE_PREFIX + secrets.token_hex(8))
 

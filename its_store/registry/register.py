@@ -55,7 +55,7 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
         ctx.emit("model.register", name, fixed, variant=details["variant"])
         return rec
     hash_files(files + ([details["card"]] if details["card"] else []), ctx.workers)
-    from its_store.service.buckets import ensure_bucket
+    from its_store.service.bucket_use import ensure_bucket
     ensure_bucket(ctx.storage, ctx.bucket)
     for attempt in range(AUTO_ATTEMPTS if auto else 1):
         chosen = fixed or next_version(ctx, name)

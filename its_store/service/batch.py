@@ -22,9 +22,8 @@ from its_store.core.localtree import LocalTree, OpenFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, Result, UploadRequest
 from its_store.core.refs import UnsafeKeyError, local_key, validate_bucket
 from its_store.service import objects
-from its_store.service.buckets import ensure_bucket, resolve_bucket
+from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import iter_objects
-from its_store.service.versions import leaves_delete_markers
 
 if TYPE_CHECKING:
     from its_store.core.shard import Shard
@@ -290,6 +289,7 @@ class Batch:
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="delete", bucket=bucket, prefix=prefix, dry_run=dry_run)
+        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
         result.delete_markers = leaves_delete_markers(ctx, bucket)  # then nothing is erased: say so
         batch: list[tuple[str, int, str | None]] = []
 

@@ -144,7 +144,7 @@ def _flag_public(s3: S3Client, buckets: list[str], report: HealthReport, *, unti
 
 def init_buckets(ctx: Context) -> BucketsInitialized:
     """Create the four configured buckets if missing; says which were created."""
-    from its_store.service.buckets import ensure_bucket
+    from its_store.service.bucket_use import ensure_bucket
     created = []
     existing = {b.name for b in ctx.s3.list_buckets()}
     for name in dict.fromkeys([ctx.settings.default_bucket, ctx.settings.video_bucket,

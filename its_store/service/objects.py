@@ -28,9 +28,8 @@ from its_store.core.models import (
     UploadResponse,
 )
 from its_store.core.refs import validate_bucket, validate_key
-from its_store.service.buckets import ensure_bucket, resolve_bucket
+from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import INTERNAL_META, object_info
-from its_store.service.versions import leaves_delete_markers
 
 if TYPE_CHECKING:
     from its_store.core.localtree import TreeFile
@@ -325,6 +324,7 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
+        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
         marker = version_id is None and leaves_delete_markers(ctx, bucket)
         op.fields["delete_marker"] = marker or None
         _remove_one(ctx, bucket, key, version_id, bypass_governance)
@@ -377,6 +377,7 @@ def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult
     sendable = [k for k in keys if k not in failures]
     for start in range(0, len(sendable), 1000):
         failures.update(remove_batch(ctx, bucket, sendable[start:start + 1000]))
+    from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
     marker = leaves_delete_markers(ctx, bucket)  # asked once per bucket (remove_batch asked already)
     return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
                          delete_marker=marker and k not in failures) for k in keys]
@@ -389,6 +390,7 @@ def remove_batch(ctx: Context, bucket: str, keys: list[str], sizes: dict[str, in
     {key: "Code: message"}; if the request itself fails, every key is audited as failed and the error
     raised."""
     failures: dict[str, str] = {}
+    from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
     marker = leaves_delete_markers(ctx, bucket) or None
     try:
         failures = dict(ctx.s3.remove_many(bucket, [(k, None) for k in keys]))

@@ -106,21 +106,21 @@ class StorageService:
     # ------------------------------------------------------------------------------------ buckets
     def resolve_bucket(self, bucket: str | None, object_type: ObjectType | str = ObjectType.OTHER) -> str:
         """The bucket to use: the one given, else the configured default for the object type."""
-        from its_store.service.buckets import resolve_bucket
+        from its_store.service.bucket_use import resolve_bucket
         return resolve_bucket(self.ctx, bucket, object_type)
 
     def ensure_bucket(self, bucket: str, *, create: bool | None = None) -> None:
         """Create `bucket` on first use unless MINIO_CREATE_BUCKETS is off (`create` overrides it)."""
-        from its_store.service.buckets import ensure_bucket
+        from its_store.service.bucket_use import ensure_bucket
         ensure_bucket(self.ctx, bucket, create=create)
 
     def list_buckets(self) -> list[BucketInfo]:
-        from its_store.service.buckets import list_buckets
+        from its_store.service.bucket_use import list_buckets
         return list_buckets(self.ctx)
 
     def cached_bucket_names(self) -> list[str]:
         """Bucket names for shell completion: from the cache (TTL), else listed and cached; [] on error."""
-        from its_store.service.buckets import cached_bucket_names
+        from its_store.service.bucket_use import cached_bucket_names
         return cached_bucket_names(self.ctx)
 
     def init_buckets(self) -> BucketsInitialized:

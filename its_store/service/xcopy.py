@@ -146,7 +146,7 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
            bucket: str, key: str, progress: ProgressFn, requested: int | None) -> CrossCopy:
     """The relay and the post-conditions on the destination (encryption, lock, tags, metadata names)."""
     from its_store.codec.encryption import explain_write_error
-    from its_store.service.buckets import ensure_bucket
+    from its_store.service.bucket_use import ensure_bucket
     from its_store.service.lockcheck import ensure_locked, require_bucket_lock
     from its_store.service.metacheck import check_names, underscored
     from its_store.service.ssecheck import SseCheck, ensure_encrypted

@@ -44,7 +44,7 @@ from its_store.core.refs import join_key, local_key, validate_key
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
 from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
-from its_store.service.buckets import ensure_bucket
+from its_store.service.bucket_use import ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.service.listing import iter_objects
 

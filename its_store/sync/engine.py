@@ -32,9 +32,8 @@ from its_store.core.files import local_error
 from its_store.core.localtree import LocalTree, OpenFile
 from its_store.core.refs import UnsafeKeyError, local_key
 from its_store.service import objects
-from its_store.service.buckets import ensure_bucket
+from its_store.service.bucket_use import ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
-from its_store.service.versions import leaves_delete_markers
 from its_store.sync import compare as C
 from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
@@ -543,6 +542,7 @@ class Sync:
         if refusal is not None:
             self.report.delete_refused = refusal
             return
+        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
         hide = self.dst.remote and leaves_delete_markers(self.dst_ctx, str(self.dst.bucket))
         self.report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
