@@ -51,6 +51,7 @@ class Walk:
     """Outcome of a walk besides its items: `problems` make it partial; `notes` are skips."""
 
     count: int = 0
+    listings: int = 0  # remote: the folders listed (each one listing request or more)
     problems: list[tuple[str, str]] = field(default_factory=list)   # (rel path, reason)
     notes: list[tuple[str, str, int]] = field(default_factory=list)  # (rel path, reason, size)
     error: Any = None  # an ItsStoreError that stopped a remote listing
@@ -228,6 +229,7 @@ def walk_remote(svc: Any, bucket: str, prefix: str, walk: Walk,
 
 def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
                 prune: Callable[[str], bool]) -> Iterator[RemoteObject]:
+    walk.listings += 1
     entries = list(svc.s3.list_objects(bucket, prefix, recursive=False))
     entries.sort(key=lambda e: e.key)  # a common prefix ends with "/": it sorts as "name/"
     for entry in entries:
