@@ -8,7 +8,9 @@ With --dry-run they are reported, not deleted.
 
 Objects go in DeleteObjects batches (service/objects.remove_batch: audit, stats, cache), and a delete is
 reported only once the key is no longer listed, whatever the server answered: a quiet batch delete
-names only failures, and a server may accept the delete of an entry it keeps listing (rclone's): DEST is
+names only failures, and a server may accept the delete of an entry it keeps listing (rclone's). That
+proof is one of two listings, whichever costs less: when the deletes are few beside what DEST holds, one
+listing per deleted key with the key as its prefix (a few bytes each, on the workers at once); else DEST
 listed again folder by folder, as the march listed it. A proof listing that fails leaves the deletes
 reported as the server answered them. Local files are deleted through the descriptors of their folders
 (core/localtree), each on its own.
@@ -16,6 +18,7 @@ reported as the server answered them. Local files are deleted through the descri
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -26,6 +29,7 @@ from its_store.sync.model import Item, SyncOptions
 from its_store.sync.reporter import Reporter
 from its_store.sync.spool import Spool
 from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_remote
+from its_store.transfer.fanout import fan_out
 
 if TYPE_CHECKING:
     from its_store.core.localtree import LocalTree
@@ -33,6 +37,18 @@ if TYPE_CHECKING:
     from its_store.sync.state import SyncState
 
 REASON = "not in the source"
+# a probe (one small listing) costs the client about what reading this many entries of a listing does
+PROBE_COST = 50
+PROBE_PAGE = 1000  # a probe that lists more than one page under its key gives way to the full listing
+# keys whose prefix listing every server answers as its full listing does: S3's "safe characters" and a
+# few more, '/'-separated segments, none empty, '.' or '..' (a server storing keys as files, rclone's,
+# may resolve those in a prefix); any other key is proven by listing DEST again
+_SEGMENT = re.compile(r"[A-Za-z0-9!*'()_+,.:;=@~-]+")
+
+
+def plain_key(key: str) -> bool:
+    """Whether a prefix listing of `key` can prove it gone (see _SEGMENT)."""
+    return all(seg not in (".", "..") and _SEGMENT.fullmatch(seg) for seg in key.split("/"))
 
 
 class Deletes:
@@ -86,12 +102,12 @@ class Deletes:
             for rel, key, _, size in self._spool:
                 self.reporter.add("deleted", Item(path=rel, key=key, size=size, reason=REASON, delete_marker=hide))
         elif self.bucket is not None:
-            self._delete_objects(self.bucket, hide)
+            self._delete_objects(self.bucket, hide, dst_walk)
         else:
             self._delete_files()
 
     # ------------------------------------------------------------------------------------ objects
-    def _delete_objects(self, bucket: str, hide: bool) -> None:
+    def _delete_objects(self, bucket: str, hide: bool, dst_walk: Walk) -> None:
         """Batch deletes of what the source lacks; in a versioned bucket each only adds a delete marker,
         and the items say so (delete_marker)."""
         failed: set[str] = set()
@@ -110,18 +126,39 @@ class Deletes:
                     self.reporter.fail(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
                                        E.EXIT_ERROR)
                     failed.add(str(key))
-        self._report_deletes(bucket, failed, hide)
+        self._report_deletes(bucket, failed, hide, dst_walk)
 
-    def _report_deletes(self, bucket: str, failed: set[str], hide: bool) -> None:
+    def _report_deletes(self, bucket: str, failed: set[str], hide: bool, dst_walk: Walk) -> None:
         """Report each delete the server accepted: deleted, or failed when the key is still listed."""
         done = (entry for entry in self._spool if entry[1] not in failed)
-        listed = _Relisting(self.ctx, bucket, self.prefix, self.options.filter.prunes)
+        still = self._probes(bucket, failed, dst_walk) if self._probing(dst_walk) else None
+        listed = _Relisting(self.ctx, bucket, self.prefix, self.options.filter.prunes) if still is None else None
         for rel, key, _, size in done:
-            if listed.has(rel):
+            if (key in still) if still is not None else listed.has(rel):  # type: ignore[union-attr]
                 self.reporter.fail(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
                                    E.EXIT_ERROR)
             else:
                 self.reporter.add("deleted", Item(path=rel, key=key, size=size, reason=REASON, delete_marker=hide))
+
+    def _probing(self, dst_walk: Walk) -> bool:
+        """Whether one probe per delete costs less than listing DEST again, and can prove each key."""
+        few = len(self._spool) <= dst_walk.listings + dst_walk.count // PROBE_COST
+        return few and all(plain_key(str(key)) for _, key, _, _ in self._spool)
+
+    def _probes(self, bucket: str, failed: set[str], dst_walk: Walk) -> set[str] | None:
+        """The deleted keys still listed, by one prefix listing each on the workers; None when one of them
+        lists more than a page (a key many others begin with): DEST is then listed again instead."""
+        keys = [str(key) for _, key, _, _ in self._spool if key not in failed]
+        still: set[str] = set()
+        for outcome in fan_out(lambda key: _probe(self.ctx, bucket, key), keys, workers=min(self.workers, len(keys)),
+                               name="its-sync-proof"):
+            if outcome.error is not None:
+                continue  # no proof either way: reported as the server answered the delete
+            if outcome.value is None:
+                return None
+            if outcome.value:
+                still.add(outcome.item)
+        return still
 
     # -------------------------------------------------------------------------------------- files
     def _delete_files(self) -> None:
@@ -134,6 +171,18 @@ class Deletes:
                 self.reporter.fail_error(rel, None, size, exc, "cannot delete: ")
                 continue
             self.reporter.add("deleted", Item(path=rel, key=None, size=size, reason=REASON))
+
+
+def _probe(ctx: Context, bucket: str, key: str) -> bool | None:
+    """Whether `key` is still listed (a listing with the key as its prefix); None after a page of other keys."""
+    seen = 0
+    for entry in ctx.s3.list_objects(bucket, key, recursive=True):
+        if entry.key == key and not entry.is_prefix:
+            return True
+        seen += 1
+        if seen >= PROBE_PAGE:
+            return None
+    return False
 
 
 class _Relisting:
