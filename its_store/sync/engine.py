@@ -99,8 +99,11 @@ class Sync:
         self.dst_ctx = as_context(dest_owner) if dest_owner is not None else self.ctx
         if self.kind == "upload":
             self.ctx = self.dst_ctx
-        from its_store.service.xcopy import is_cross
-        self.cross = self.kind == "copy" and is_cross(self.ctx, self.dst_ctx)
+        self.cross = False
+        if self.kind == "copy":  # service/xcopy is imported only where it may be used
+            from its_store.service.xcopy import is_cross
+            self.cross = is_cross(self.ctx, self.dst_ctx)
+        self._dst_bucket = str(self.dst.bucket)
         self.src_prefix = _remote_prefix(self.src.key) if self.src.remote else ""
         self.dst_prefix = _remote_prefix(self.dst.key) if self.dst.remote else ""
         if self.kind == "copy" and not self.cross and self.src.bucket == self.dst.bucket and (
@@ -216,7 +219,8 @@ class Sync:
         """Pairs (source item or None, dest item or None) by relative path, both walks advancing in
         step. Items outside the filter or the shard are dropped on both sides. An item out of order
         (a listing that is not sorted as we assume) marks the source as unsafe for deletes."""
-        wanted = self._wanted
+        opts = self.options
+        wanted = self._wanted if (opts.filter or opts.shard is not None) else None
         x, y = next(a, None), next(b, None)
         last_x = last_y = ""
         while x is not None or y is not None:
@@ -229,8 +233,7 @@ class Sync:
             elif x is not None and y is not None:  # the same path on both sides (always so here)
                 pair, last_x, last_y = (x, y), x.rel, y.rel
                 x, y = next(a, None), next(b, None)
-            rel = last_x if pair[0] is not None else last_y  # the path of the pair just formed
-            if wanted(rel):
+            if wanted is None or wanted(last_x if pair[0] is not None else last_y):  # the path of the pair
                 yield pair
 
     def _wanted(self, rel: str) -> bool:
@@ -250,7 +253,7 @@ class Sync:
         if self.kind == "upload":
             if mode == "size-only" and s.size == d.size:
                 return self._unchanged()
-            known = self.heads.cached(str(self.dst.bucket), d)
+            known = self.heads.cached(self._dst_bucket, d)
             if known is not None and mode != "checksum":
                 reason, _ = C.upload_reason(mode, s, d, known, self._read_local)
                 if reason is None:
