@@ -112,6 +112,20 @@ def test_state_preload(tmp_path: Path) -> None:
     again.close()
 
 
+def test_state_preload_behind_answers_only_once_read(tmp_path: Path) -> None:
+    """preload_behind() reads on a helper thread that holds the store until it is done: a get() right after
+    it returns waits for the entries, never answers from a half-read store."""
+    state = SyncState(tmp_path / "s.sqlite", "e")
+    for i in range(3000):
+        state.put("b", f"p/{i:05d}", Known(f"x{i}", 1, 1))
+    state.close()
+    again = SyncState(tmp_path / "s.sqlite", "e")
+    again.preload_behind("b", "p/")
+    assert again.get("b", "p/02999", "x2999", 1) == Known("x2999", 1, 1)  # the last row read
+    assert again._scopes == [("b", "p/")]  # preloaded: a key it does not hold is not asked for
+    again.close()
+
+
 @pytest.mark.parametrize(("column", "value"), [  # as stored: SQLite's column affinity turns "12" into 12
     ("etag", ""), ("etag", b"e"), ("stored_size", -1), ("size", 1.5), ("size", b"1"), ("size", "²"),
     ("size", "9" * 30), ("md5", 2), ("mtime", b"\x00"), ("sha256", b"x")])

@@ -132,8 +132,8 @@ class Sync:
         self.dst_state = open_state(self.dst_ctx, self.options.state) if self.cross else self.state
         for loc, prefix, state in ((self.src, self.src_prefix, self.state),
                                    (self.dst, self.dst_prefix, self.dst_state)):
-            if loc.remote:
-                state.preload(str(loc.bucket), prefix)
+            if loc.remote:  # read while the listing's first page is asked for
+                state.preload_behind(str(loc.bucket), prefix)
         self.heads = C.Heads(self.ctx, self.state)
         self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
         src_walk, dst_walk = Walk(), Walk()
