@@ -112,6 +112,49 @@ def test_state_preload(tmp_path: Path) -> None:
     again.close()
 
 
+def test_state_preload_behind_answers_only_once_read(tmp_path: Path) -> None:
+    """preload_behind() reads on a helper thread that holds the store until it is done: a get() right after
+    it returns waits for the entries, never answers from a half-read store."""
+    state = SyncState(tmp_path / "s.sqlite", "e")
+    for i in range(3000):
+        state.put("b", f"p/{i:05d}", Known(f"x{i}", 1, 1))
+    state.close()
+    again = SyncState(tmp_path / "s.sqlite", "e")
+    again.preload_behind("b", "p/")
+    assert again.get("b", "p/02999", "x2999", 1) == Known("x2999", 1, 1)  # the last row read
+    assert again._scopes == [("b", "p/")]  # preloaded: a key it does not hold is not asked for
+    again.close()
+
+
+@pytest.mark.parametrize(("column", "value"), [  # as stored: SQLite's column affinity turns "12" into 12
+    ("etag", ""), ("etag", b"e"), ("stored_size", -1), ("size", 1.5), ("size", b"1"), ("size", "²"),
+    ("size", "9" * 30), ("md5", 2), ("mtime", b"\x00"), ("sha256", b"x")])
+def test_state_preload_keeps_only_what_put_writes(tmp_path: Path, column: str, value: object,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """preload() checks the rows' types in SQL, as get() checks one row (_row): an entry holding a value
+    put() never writes is not used, with one warning; the other entries are."""
+    import sqlite3
+    state = SyncState(tmp_path / "s.sqlite", "e")
+    for key in ("p/a", "p/b"):
+        state.put("b", key, Known("etag-" + key, 3, 3, "1700000000.000000000", None, False))
+    state.close()
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.execute(f"UPDATE objects SET {column} = ? WHERE key = 'p/a'", (value,))
+    db.close()
+    for per_key in (False, True):
+        again = SyncState(tmp_path / "s.sqlite", "e")
+        caplog.clear()
+        if not per_key:
+            assert again.preload("b", "p/") == 2
+        etag = value if column == "etag" else "etag-p/a"
+        stored = value if column == "stored_size" else 3
+        assert again.get("b", "p/a", etag, stored) is None  # type: ignore[arg-type]
+        assert again.get("b", "p/b", "etag-p/b", 3) == Known("etag-p/b", 3, 3, "1700000000.000000000", None, False)
+        assert len([r for r in caplog.records if "values its-store does not write" in r.getMessage()]) == \
+            (0 if value == "" and per_key else 1)  # get() refuses an empty ETag before reading the row
+        again.close()
+
+
 def test_filter_prunes_excluded_folders(tmp_path: Path) -> None:
     f = Filter.of(include=["*.jpg"], exclude=["cache", ".git"])
     assert f.prunes("a/cache") and f.prunes(".git") and not f.prunes("a/b")

@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from its_store.sync.mtime import META_MTIME, parse_mtime
+from its_store.sync.mtime import META_MTIME, format_mtime, parse_mtime
 from its_store.sync.state import Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject
 
@@ -93,6 +93,12 @@ def content_differs(local: LocalFile, known: Known, read: Reader) -> tuple[bool 
     return md5 != known.etag, sha
 
 
+def _written_for(text: str | None, ns: int) -> bool:
+    """Whether an mtime text is the one we write for `ns` (format_mtime): then it names `ns` exactly,
+    without parsing it (the usual case of an unchanged file: ~0.5 us instead of ~5 us a pair)."""
+    return text is not None and text == format_mtime(ns)
+
+
 def _ns(when: datetime | None) -> int | None:
     return None if when is None else int(when.timestamp()) * 1_000_000_000
 
@@ -108,6 +114,8 @@ def upload_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known,
         differs, sha = content_differs(local, known, read)
         if differs is not None:
             return ("content differs" if differs else None), sha
+    if _written_for(known.mtime, local.mtime_ns):
+        return None, None
     fallback = " (no checksum stored)" if mode == "checksum" else ""
     stored = parse_mtime(known.mtime)
     if stored is not None:
@@ -128,6 +136,8 @@ def download_reason(mode: str, local: LocalFile, obj: RemoteObject, known: Known
         differs, _ = content_differs(local, known, read)
         if differs is not None:
             return "content differs" if differs else None
+    if _written_for(known.mtime, local.mtime_ns):
+        return None
     fallback = " (no checksum stored)" if mode == "checksum" else ""
     wanted = target_mtime_ns(known, obj)
     if wanted is None:

@@ -4,12 +4,13 @@ rclone's march does it.
 Both listings are walked side by side in the same sorted order (walk.py) and each pair decided on
 its own (compare.py): only in SRC -> copy; in both -> copy if it differs; only in DEST -> a delete
 candidate. Pairs needing a HEAD or a transfer run on a thread pool of the service's workers with a
-bounded look-ahead; pairs the state store (state.py) can decide cost nothing. Deletes run last,
-and only when the WHOLE source listing succeeded, was complete, in order and not empty (unless
-allowed), and within --max-delete: a failed or partial listing never turns into deletes.
+bounded look-ahead; pairs the state store (state.py) can decide cost nothing. Deletes run last
+(deletes.py), and only when the WHOLE source listing succeeded, was complete, in order and not empty
+(unless allowed), and within --max-delete: a failed or partial listing never turns into deletes.
+Every item goes into the report through reporter.py.
 
-A failing item is reported and the rest goes on. Uploads go through service/objects.upload
-(stats, audit, codec, checksums once), downloads through objects.download (temp file + rename):
+A failing item is reported and the rest goes on. Uploads go through single.upload_one (service/objects.upload:
+stats, audit, codec, checksums once), downloads through objects.download (temp file + rename):
 an interrupted sync leaves nothing half-visible and a rerun sends only what is still missing.
 
 Between two endpoints (`dest_owner`: the destination's Context) the march, the comparison, the filters and
@@ -25,84 +26,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from its_store.core import errors as E
 from its_store.core.files import local_error
-from its_store.core.localtree import LocalTree, OpenFile
+from its_store.core.localtree import LocalTree
 from its_store.core.refs import UnsafeKeyError, local_key
 from its_store.service import objects
 from its_store.service.bucket_use import ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync import compare as C
-from its_store.sync.model import Item, SyncOptions, SyncReport, UploadOptions
-from its_store.sync.mtime import META_MTIME, format_mtime
-from its_store.sync.spool import Spool
-from its_store.sync.state import Known, SyncState
+from its_store.sync.deletes import Deletes
+from its_store.sync.model import Item, SyncOptions, SyncReport
+from its_store.sync.reporter import Reporter
+from its_store.sync.single import STATE_FILE, open_state, sync_request, upload_one
+from its_store.sync.state import Known
 from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
 from its_store.transfer.fanout import fan_out
 
-if TYPE_CHECKING:
-    from its_store.core.models import UploadRequest, UploadResponse
-
-STATE_FILE = "sync-state.sqlite"
-
-
-def open_state(owner: Context | HasContext, enabled: bool = True) -> SyncState:
-    """The sync state store of this service's settings (cache folder), or an empty one."""
-    settings = as_context(owner).settings
-    folder = settings.cache_dir
-    path = Path(folder) / STATE_FILE if (enabled and folder) else None
-    return SyncState(path, f"{settings.scheme}://{settings.server_id()}")  # one box's entries never another's
-
-
-def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: str,
-               options: UploadOptions | None = None, *, state: SyncState | None = None, sha256: str | None = None,
-               progress: Callable[[int], None] | None = None, follow_symlinks: bool = False,
-               opened: OpenFile | None = None) -> UploadResponse:
-    """Upload ONE local file to s3://bucket/key exactly as sync does: the upload options of `upload`,
-    plus the file's mtime in x-amz-meta-mtime (rclone's text), and an entry in the state store.
-
-    The file is read only through one descriptor: `opened`, opened by the caller in the folder it
-    walked (core/localtree: no folder swapped for a link is followed), else `path` opened here the
-    same way below its folder (a FIFO refused without blocking, a symbolic link unless
-    `follow_symlinks`). Its fstat before and after: if it changed meanwhile (still being written) this
-    raises FileChangedError (exit 5) after the upload, whose object then carries the old mtime, so
-    that the next sync (or the watcher's next try) sends it again. A vanished file is
-    LocalFileNotFoundError."""
-    ctx = as_context(owner)
-    if opened is None:
-        where = Path(path)
-        with LocalTree(where.parent, follow_symlinks=follow_symlinks, keep=0).open_file(where.name) as mine:
-            return upload_one(ctx, path, bucket, key, options, state=state, sha256=sha256, progress=progress,
-                              follow_symlinks=follow_symlinks, opened=mine)
-    before = opened.stat
-    mtime = format_mtime(before.st_mtime_ns)
-    request = sync_request(bucket, key, options, mtime, file_path=Path(path), follow_symlinks=follow_symlinks)
-    with opened.reader() as source:
-        resp = objects.upload(ctx, request, progress=progress, source=source)
-    if not opened.unchanged() or resp.total_size != before.st_size:
-        raise E.FileChangedError(f"{path} changed while it was uploaded",
-                                 hint="it is sent again by the next run, once it is no longer written")
-    if state is not None:
-        plain = resp.codec == "none" and not resp.encryption and not resp.multipart
-        state.put(bucket, key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
-                                     sha256 or getattr(resp, "sha256", None), plain and len(resp.etag) == 32))
-    return resp
-
-
-def sync_request(bucket: str, key: str, options: UploadOptions | None, mtime: str, **source: Any) -> UploadRequest:
-    """THE upload request of sync and of the watcher (sync/watch_source.upload_source): the upload
-    options of `upload`, plus the local mtime in x-amz-meta-mtime (rclone's text). `source` says where
-    the bytes come from: file_path= (and follow_symlinks=), or data= / stream= (the watcher reads the
-    descriptor it checked). `options.extra` (the object lock fields) is applied last."""
-    from its_store.core.models import UploadRequest
-    opts = options or UploadOptions()
-    return UploadRequest(bucket=bucket, key=key, object_type=opts.object_type,
-                         metadata={**opts.metadata, META_MTIME: mtime}, tags=opts.tags,
-                         content_type=opts.content_type, compression=opts.compression,
-                         compression_level=opts.compression_level, sse=opts.sse,
-                         sse_c_key_file=opts.sse_c_key_file, part_size=opts.part_size, **{**source, **opts.extra})
+__all__ = ["STATE_FILE", "Location", "Sync", "open_state", "sync", "sync_request", "upload_one"]
 
 
 @dataclass(frozen=True)
@@ -157,8 +99,11 @@ class Sync:
         self.dst_ctx = as_context(dest_owner) if dest_owner is not None else self.ctx
         if self.kind == "upload":
             self.ctx = self.dst_ctx
-        from its_store.service.xcopy import is_cross
-        self.cross = self.kind == "copy" and is_cross(self.ctx, self.dst_ctx)
+        self.cross = False
+        if self.kind == "copy":  # service/xcopy is imported only where it may be used
+            from its_store.service.xcopy import is_cross
+            self.cross = is_cross(self.ctx, self.dst_ctx)
+        self._dst_bucket = str(self.dst.bucket)
         self.src_prefix = _remote_prefix(self.src.key) if self.src.remote else ""
         self.dst_prefix = _remote_prefix(self.dst.key) if self.dst.remote else ""
         if self.kind == "copy" and not self.cross and self.src.bucket == self.dst.bucket and (
@@ -166,9 +111,8 @@ class Sync:
             raise E.InvalidInputError("source and destination overlap", hint="sync between disjoint prefixes")
         self.report = SyncReport(source=str(source), dest=str(dest), mode=self.options.mode,
                                  dry_run=self.options.dry_run)
-        self.on_item = on_item
+        self.reporter = Reporter(self.report, on_item)
         self._lock = threading.Lock()
-        self._deletes = Spool()
         # after this many items in a row failed as unreachable (each after its retries), the rest fail
         # at once instead of each waiting for its own timeouts and retries
         self._unreachable: tuple[int, E.ItsStoreError] | None = None
@@ -188,12 +132,15 @@ class Sync:
         self.dst_state = open_state(self.dst_ctx, self.options.state) if self.cross else self.state
         for loc, prefix, state in ((self.src, self.src_prefix, self.state),
                                    (self.dst, self.dst_prefix, self.dst_state)):
-            if loc.remote:
-                state.preload(str(loc.bucket), prefix)
+            if loc.remote:  # read while the listing's first page is asked for
+                state.preload_behind(str(loc.bucket), prefix)
         self.heads = C.Heads(self.ctx, self.state)
         self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
         src_walk, dst_walk = Walk(), Walk()
         workers = self.options.workers or self.ctx.batch_workers
+        self.deletes = Deletes(self.options, self.reporter, ctx=self.dst_ctx,
+                               bucket=str(self.dst.bucket) if self.dst.remote else None, prefix=self.dst_prefix,
+                               state=self.dst_state, tree=None if self.dst.remote else self._tree, workers=workers)
         pairs = self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False), src_walk)
         try:
             # the march and each pair's decision run as the input of the fan-out (one thread at a time);
@@ -203,19 +150,16 @@ class Sync:
                                        ordered=False, name="its-sync", initializer=recording.bind):
                     outcome.result()  # _guarded made every failure an item; anything else stops the sync
             self._walk_outcome(src_walk, dst_walk)
-            self._run_deletes(src_walk, dst_walk)
+            self.deletes.run(src_walk, dst_walk)
         finally:
             if self._tree is not None:
                 self._tree.close()
             self.state.close()
             self.dst_state.close()
-            self._deletes.close()
+            self.deletes.close()
             self.report.totals.heads = self.heads.count + (self.dst_heads.count if self.cross else 0)
             self.report.duration_seconds = round(time.perf_counter() - started, 3)
-        for name in ("copied", "skipped", "deleted", "failed"):
-            getattr(self.report, name).sort(key=lambda i: i.path)
-        self.report.settle()
-        return self.report
+        return self.reporter.finish()
 
     def _tasks(self, pairs: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Callable[[Any, Any], None], Any, Any]]:
         """(task, source item, dest item) of each pair that is not decided without a request."""
@@ -275,7 +219,8 @@ class Sync:
         """Pairs (source item or None, dest item or None) by relative path, both walks advancing in
         step. Items outside the filter or the shard are dropped on both sides. An item out of order
         (a listing that is not sorted as we assume) marks the source as unsafe for deletes."""
-        wanted = self._wanted
+        opts = self.options
+        wanted = self._wanted if (opts.filter or opts.shard is not None) else None
         x, y = next(a, None), next(b, None)
         last_x = last_y = ""
         while x is not None or y is not None:
@@ -288,8 +233,7 @@ class Sync:
             elif x is not None and y is not None:  # the same path on both sides (always so here)
                 pair, last_x, last_y = (x, y), x.rel, y.rel
                 x, y = next(a, None), next(b, None)
-            rel = last_x if pair[0] is not None else last_y  # the path of the pair just formed
-            if wanted(rel):
+            if wanted is None or wanted(last_x if pair[0] is not None else last_y):  # the path of the pair
                 yield pair
 
     def _wanted(self, rel: str) -> bool:
@@ -301,7 +245,7 @@ class Sync:
         """The task for a pair, or None when it is decided here (unchanged, or a delete candidate)."""
         if s is None:
             if self.options.delete:
-                self._deletes.append(d)
+                self.deletes.add(d)
             return None
         if d is None:
             return self._copy_new
@@ -309,7 +253,7 @@ class Sync:
         if self.kind == "upload":
             if mode == "size-only" and s.size == d.size:
                 return self._unchanged()
-            known = self.heads.cached(str(self.dst.bucket), d)
+            known = self.heads.cached(self._dst_bucket, d)
             if known is not None and mode != "checksum":
                 reason, _ = C.upload_reason(mode, s, d, known, self._read_local)
                 if reason is None:
@@ -327,8 +271,7 @@ class Sync:
 
     def _unchanged(self) -> Callable[[Any, Any], None] | None:
         """Count an unchanged pair: it has no task (None, so that _decide can return this)."""
-        with self._lock:
-            self.report.totals.unchanged += 1
+        self.reporter.unchanged()
         return None
 
     def _guarded(self, task: Callable[[Any, Any], None], s: Any, d: Any) -> None:
@@ -347,8 +290,7 @@ class Sync:
                 return
             self._add("skipped", Item(path=item.rel, key=self._key_of(item.rel), size=0, reason="vanished"))
         except UnsafeKeyError as exc:  # no safe local name (core/refs.py): said, the rest goes on, exit 1
-            with self._lock:
-                self.report.unwritten()
+            self.reporter.unwritten()
             self._add("skipped", Item(path=item.rel, key=self._key_of(item.rel), size=getattr(item, "size", 0),
                                       reason=exc.reason, code=exc.code))
         except E.ServiceUnavailableError as exc:
@@ -494,18 +436,10 @@ class Sync:
 
     # ------------------------------------------------------------------------------------- report
     def _add(self, kind: str, item: Item) -> None:
-        with self._lock:
-            self.report.add(kind, item)
-        if self.on_item is not None:
-            self.on_item(kind, item)
+        self.reporter.add(kind, item)
 
     def _fail(self, item: Any, reason: str, code: str, exit_code: int) -> None:
-        self._fail_entry(item.rel, self._key_of(item.rel), getattr(item, "size", 0), reason, code, exit_code)
-
-    def _fail_entry(self, rel: str, key: str | None, size: int, reason: str, code: str, exit_code: int) -> None:
-        with self._lock:
-            self.report.failure_code(exit_code)
-        self._add("failed", Item(path=rel, key=key, size=size, reason=reason, code=code))
+        self.reporter.fail(item.rel, self._key_of(item.rel), getattr(item, "size", 0), reason, code, exit_code)
 
     def _walk_outcome(self, src_walk: Walk, dst_walk: Walk) -> None:
         self.report.totals.listed_source, self.report.totals.listed_dest = src_walk.count, dst_walk.count
@@ -514,100 +448,11 @@ class Sync:
                 self._add("skipped", Item(path=rel, key=None, size=size, reason=reason))
         for walk, code in ((src_walk, "source_listing"), (dst_walk, "dest_listing")):
             for rel, reason in walk.problems:
-                exit_code = walk.error.exit_code if walk.error is not None else E.EXIT_ERROR
-                with self._lock:
-                    self.report.failure_code(exit_code)
-                self._add("failed", Item(path=rel, key=None, size=0, reason=reason,
-                                         code=walk.error.code if walk.error is not None else code))
+                error = walk.error
+                self.reporter.fail(rel, None, 0, reason, error.code if error is not None else code,
+                                   error.exit_code if error is not None else E.EXIT_ERROR)
         if src_walk.problems:
             self.report.source_complete = False
-
-    def _refusal(self, src_walk: Walk, dst_walk: Walk) -> str | None:
-        """Why deletes must not run, or None."""
-        if src_walk.problems:
-            return "the source listing failed or was partial"
-        if dst_walk.problems:
-            return "the destination listing failed"
-        if src_walk.count == 0 and not self.options.allow_empty_source:
-            return "the source is empty (use --allow-empty-source to delete everything)"
-        limit = self.options.max_delete
-        if limit is not None and len(self._deletes) > limit:
-            return f"{len(self._deletes)} deletes planned, more than --max-delete {limit}"
-        return None
-
-    def _run_deletes(self, src_walk: Walk, dst_walk: Walk) -> None:
-        if not self.options.delete or not self._deletes:
-            return
-        refusal = self._refusal(src_walk, dst_walk)
-        if refusal is not None:
-            self.report.delete_refused = refusal
-            return
-        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
-        hide = self.dst.remote and leaves_delete_markers(self.dst_ctx, str(self.dst.bucket))
-        self.report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
-        if self.options.dry_run:
-            for rel, key, _, size in self._deletes:
-                self._add("deleted", Item(path=rel, key=key, size=size, reason="not in the source",
-                                          delete_marker=hide))
-            return
-        if self.dst.remote:
-            self._delete_objects(hide)
-        else:
-            self._delete_files()
-
-    def _delete_objects(self, hide: bool) -> None:
-        """Batch deletes of what the source lacks; in a versioned bucket each only adds a delete marker,
-        and the items say so (delete_marker)."""
-        bucket = str(self.dst.bucket)
-        failed: set[str] = set()
-        for chunk in self._deletes.chunks(1000):
-            keys = [str(key) for _, key, _, _ in chunk]
-            try:
-                failures = objects.remove_batch(self.dst_ctx, bucket, keys,
-                                                {str(key): size for _, key, _, size in chunk})
-            except E.ItsStoreError as exc:
-                for rel, key, _, size in chunk:
-                    self._fail_entry(rel, key, size, f"delete failed: {exc.message}", exc.code, exc.exit_code)
-                failed.update(keys)
-                continue
-            self.dst_state.forget(bucket, keys)
-            for rel, key, _, size in chunk:
-                if key in failures:
-                    self._fail_entry(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
-                                     E.EXIT_ERROR)
-                    failed.add(str(key))
-        self._report_deletes(bucket, failed, hide)
-
-    def _report_deletes(self, bucket: str, failed: set[str], hide: bool) -> None:
-        """Walk the destination again beside the deletes (both in the walk's order): a key still
-        listed was not deleted, whatever the server answered (a server may accept the delete of an
-        entry it keeps listing); only the others are reported deleted. One more listing, run only
-        when something was deleted."""
-        again = Walk()
-        listed = walk_remote(self.dst_ctx, bucket, self.dst_prefix, again, self.options.filter.prunes)
-        current = next(listed, None)
-        for rel, key, _, size in self._deletes:
-            if key in failed:
-                continue
-            while current is not None and current.rel < rel:
-                current = next(listed, None)
-            if current is not None and current.rel == rel and again.error is None:
-                self._fail_entry(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
-                                 E.EXIT_ERROR)
-            else:
-                self._add("deleted", Item(path=rel, key=key, size=size, reason="not in the source",
-                                          delete_marker=hide))
-
-    def _delete_files(self) -> None:
-        """Delete the local files the source lacks, each in its folder's descriptor (core/localtree): a
-        folder swapped for a link since the walk is not followed, nothing outside is deleted."""
-        for rel, _, _, size in self._deletes:
-            try:
-                self._tree.remove(rel)  # type: ignore[union-attr]
-            except E.ItsStoreError as exc:
-                self._fail_entry(rel, None, size, f"cannot delete: {exc.message}", exc.code, exc.exit_code)
-                continue
-            self._add("deleted", Item(path=rel, key=None, size=size, reason="not in the source"))
 
 
 def sync(owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None,

@@ -33,6 +33,11 @@ log = logging.getLogger("its_store.sync.state")
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS objects (endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
            " etag TEXT NOT NULL, stored_size INTEGER NOT NULL, size INTEGER NOT NULL, mtime TEXT,"
            " sha256 TEXT, md5 INTEGER NOT NULL, PRIMARY KEY (endpoint, bucket, key))")
+# what _row() accepts, as one SQL expression (1 or 0): a non-empty text ETag, sizes that are counts (SQLite's
+# integers are at most MAX_SIZE), md5 0 or 1, mtime and sha256 text or NULL
+_VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'integer' AND stored_size >= 0"
+          " AND typeof(size) = 'integer' AND size >= 0 AND typeof(md5) = 'integer' AND md5 IN (0, 1)"
+          " AND typeof(mtime) IN ('text', 'null') AND typeof(sha256) IN ('text', 'null'))")
 
 
 @dataclass
@@ -100,25 +105,49 @@ class SyncState:
 
     def preload(self, bucket: str, prefix: str, limit: int = 200_000) -> int:
         """Read the entries under `prefix` in one query (a per-key SELECT costs ~50 us, 0.1 s per 2,000
-        keys). Beyond `limit` entries nothing is kept (memory stays bounded; get() then asks per key)."""
+        keys). Beyond `limit` entries nothing is kept (memory stays bounded; get() then asks per key).
+        SQLite checks each row's types as _row() does (_VALID): only the rows it refuses go through
+        _row(), for its warning."""
+        with self._lock:
+            return self._preload(bucket, prefix, limit)
+
+    def preload_behind(self, bucket: str, prefix: str) -> None:
+        """preload() on a helper thread, so that the listing's first page is asked for meanwhile (it used to
+        wait for the query). The thread takes the store's lock before this returns and keeps it until the
+        entries are read: get(), put() and close() wait for it, nothing is answered from a half-read store."""
+        if self._db is None:
+            return
+        held = threading.Event()
+
+        def read() -> None:
+            with self._lock:
+                held.set()
+                self._preload(bucket, prefix, 200_000)
+
+        threading.Thread(target=read, name="its-sync-state", daemon=True).start()
+        held.wait()
+
+    def _preload(self, bucket: str, prefix: str, limit: int) -> int:
+        """preload(), the store's lock held."""
         if self._db is None:
             return 0
         end = prefix + "\U0010ffff"
-        with self._lock:
-            try:
-                rows = self._db.execute("SELECT key, etag, stored_size, size, mtime, sha256, md5 FROM objects WHERE"
-                                        " endpoint=? AND bucket=? AND key >= ? AND key < ? LIMIT ?",
-                                        (self.endpoint, bucket, prefix, end, limit + 1)).fetchall()
-            except sqlite3.Error:
-                self._db = None
-                return 0
-            if len(rows) > limit:
-                return 0
-            for key, *rest in rows:
-                known = self._row(rest)
-                if known is not None:  # a bad entry is not preloaded: get() then says "not known"
-                    self._loaded[(bucket, key)] = known
-            self._scopes.append((bucket, prefix))
+        try:
+            rows = self._db.execute(f"SELECT key, {_VALID}, etag, stored_size, size, mtime, sha256, md5 FROM"
+                                    " objects WHERE endpoint=? AND bucket=? AND key >= ? AND key < ? LIMIT ?",
+                                    (self.endpoint, bucket, prefix, end, limit + 1)).fetchall()
+        except sqlite3.Error:
+            self._db = None
+            return 0
+        if len(rows) > limit:
+            return 0
+        loaded = self._loaded
+        for key, valid, etag, stored, size, mtime, sha, md5 in rows:
+            known = Known(etag, stored, size, mtime, sha, md5 == 1) if valid == 1 else \
+                self._row((etag, stored, size, mtime, sha, md5))
+            if known is not None:  # a bad entry is not preloaded: get() then says "not known"
+                loaded[(bucket, key)] = known
+        self._scopes.append((bucket, prefix))
         return len(rows)
 
     def put(self, bucket: str, key: str, known: Known) -> None:
@@ -136,9 +165,11 @@ class SyncState:
             for key in keys:
                 self._pending.pop((bucket, key), None)
                 self._loaded.pop((bucket, key), None)
-            try:
+            try:  # one transaction, not one per key (the connection commits each statement by itself)
+                self._db.execute("BEGIN")
                 self._db.executemany("DELETE FROM objects WHERE endpoint=? AND bucket=? AND key=?",
                                      [(self.endpoint, bucket, k) for k in keys])
+                self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._db = None
 

@@ -51,6 +51,7 @@ class Walk:
     """Outcome of a walk besides its items: `problems` make it partial; `notes` are skips."""
 
     count: int = 0
+    listings: int = 0  # remote: the folders listed (each one listing request or more)
     problems: list[tuple[str, str]] = field(default_factory=list)   # (rel path, reason)
     notes: list[tuple[str, str, int]] = field(default_factory=list)  # (rel path, reason, size)
     error: Any = None  # an ItsStoreError that stopped a remote listing
@@ -89,6 +90,7 @@ def _root_stat(tree: LocalTree) -> os.stat_result:
 def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tuple[int, int]],
               prune: Callable[[str], bool], tree: LocalTree | None) -> Iterator[LocalFile]:
     held, entries = _scan(path, rel, walk, tree)
+    under = path if path.endswith(os.sep) else path + os.sep  # each file's path: under + name
     try:
         for name, entry, is_dir in entries:
             child = rel + name
@@ -105,7 +107,7 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
                 yield from _walk_dir(os.path.join(path, name), child + "/", walk, follow, ancestors, prune, tree)
                 ancestors.discard(ident)
                 continue
-            item = _file(entry, child, os.path.join(path, name), walk, follow)
+            item = _file(entry, child, under + name, walk, follow)
             if item is not None:
                 walk.count += 1
                 yield item
@@ -172,15 +174,15 @@ def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int
 
 
 def _file(entry: Any, rel: str, path: str, walk: Walk, follow: bool) -> LocalFile | None:
-    if not follow and _is_link(entry):
+    link = _is_link(entry)
+    if link and not follow:
         live = _exists(entry)
         walk.notes.append((rel, "symlink (not followed; use --follow-symlinks)" if live else "broken symlink", 0))
         return None
     try:
         info = entry.stat()  # follows a file symlink; cached by the DirEntry
     except FileNotFoundError:
-        reason = "broken symlink" if _is_link(entry) else "vanished"
-        walk.notes.append((rel, reason, 0))
+        walk.notes.append((rel, "broken symlink" if link else "vanished", 0))
         return None
     except OSError as exc:
         if exc.errno == 40:  # ELOOP: a symlink pointing at itself
@@ -188,10 +190,10 @@ def _file(entry: Any, rel: str, path: str, walk: Walk, follow: bool) -> LocalFil
         else:
             walk.problems.append((rel, f"cannot stat: {exc.strerror}"))
         return None
-    if st.S_ISDIR(info.st_mode):  # a folder that appeared while walking (a race): not a file
-        return None
-    if not st.S_ISREG(info.st_mode):
-        walk.notes.append((rel, "not a regular file", 0))
+    mode = info.st_mode
+    if not st.S_ISREG(mode):
+        if not st.S_ISDIR(mode):  # a folder that appeared while walking (a race) is not a file either
+            walk.notes.append((rel, "not a regular file", 0))
         return None
     return LocalFile(rel, path, info.st_size, info.st_mtime_ns)
 
@@ -228,6 +230,7 @@ def walk_remote(svc: Any, bucket: str, prefix: str, walk: Walk,
 
 def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
                 prune: Callable[[str], bool]) -> Iterator[RemoteObject]:
+    walk.listings += 1
     entries = list(svc.s3.list_objects(bucket, prefix, recursive=False))
     entries.sort(key=lambda e: e.key)  # a common prefix ends with "/": it sorts as "name/"
     for entry in entries:

@@ -1,0 +1,201 @@
+"""The deletes of a sync (--delete): what DEST has that SRC lacks, removed last and only when it is safe.
+
+The march (engine.py) hands each path only in DEST to `Deletes.add`; the candidates wait in a Spool
+(memory bounded) until every transfer is done. They are deleted only when the WHOLE source listing
+succeeded, was complete, in order and not empty (unless --allow-empty-source), the destination listing
+succeeded, and there are no more than --max-delete: a failed or partial listing never turns into deletes.
+With --dry-run they are reported, not deleted.
+
+Objects go in DeleteObjects batches (service/objects.remove_batch: audit, stats, cache), and a delete is
+reported only once the key is no longer listed, whatever the server answered: a quiet batch delete
+names only failures, and a server may accept the delete of an entry it keeps listing (rclone's). That
+proof is one of two listings, whichever costs less: when the deletes are few beside what DEST holds, one
+listing per deleted key with the key as its prefix (a few bytes each, on the workers at once); else DEST
+listed again folder by folder, as the march listed it. A proof listing that fails leaves the deletes
+reported as the server answered them. Local files are deleted through the descriptors of their folders
+(core/localtree), each on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from its_store.core import errors as E
+from its_store.service import objects
+from its_store.sync.model import Item, SyncOptions
+from its_store.sync.reporter import Reporter
+from its_store.sync.spool import Spool
+from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_remote
+from its_store.transfer.fanout import fan_out
+
+if TYPE_CHECKING:
+    from its_store.core.localtree import LocalTree
+    from its_store.service.context import Context
+    from its_store.sync.state import SyncState
+
+REASON = "not in the source"
+# a probe (one small listing) costs the client about what reading this many entries of a listing does
+PROBE_COST = 50
+PROBE_PAGE = 1000  # a probe that lists more than one page under its key gives way to the full listing
+# keys whose prefix listing every server answers as its full listing does: S3's "safe characters" and a
+# few more, '/'-separated segments, none empty, '.' or '..' (a server storing keys as files, rclone's,
+# may resolve those in a prefix); any other key is proven by listing DEST again
+_SEGMENT = re.compile(r"[A-Za-z0-9!*'()_+,.:;=@~-]+")
+
+
+def plain_key(key: str) -> bool:
+    """Whether a prefix listing of `key` can prove it gone (see _SEGMENT)."""
+    return all(seg not in (".", "..") and _SEGMENT.fullmatch(seg) for seg in key.split("/"))
+
+
+class Deletes:
+    """The delete candidates of one sync and their deletion (see the module's rules).
+
+    `ctx`, `bucket` and `prefix` are the destination's when it is remote, `tree` its LocalTree when it is
+    a folder; `state` the destination's state store (deleted keys are forgotten)."""
+
+    def __init__(self, options: SyncOptions, reporter: Reporter, *, ctx: Context, bucket: str | None,
+                 prefix: str, state: SyncState, tree: LocalTree | None, workers: int) -> None:
+        self.options, self.reporter = options, reporter
+        self.ctx, self.bucket, self.prefix, self.state, self.tree = ctx, bucket, prefix, state, tree
+        self.workers = workers
+        self._spool = Spool()
+
+    def add(self, item: LocalFile | RemoteObject) -> None:
+        """A path only in DEST (in walk order)."""
+        self._spool.append(item)
+
+    def __len__(self) -> int:
+        return len(self._spool)
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def refusal(self, src_walk: Walk, dst_walk: Walk) -> str | None:
+        """Why the deletes must not run, or None."""
+        if src_walk.problems:
+            return "the source listing failed or was partial"
+        if dst_walk.problems:
+            return "the destination listing failed"
+        if src_walk.count == 0 and not self.options.allow_empty_source:
+            return "the source is empty (use --allow-empty-source to delete everything)"
+        limit = self.options.max_delete
+        if limit is not None and len(self._spool) > limit:
+            return f"{len(self._spool)} deletes planned, more than --max-delete {limit}"
+        return None
+
+    def run(self, src_walk: Walk, dst_walk: Walk) -> None:
+        """Delete (or with --dry-run report) the candidates, when nothing forbids it; the report says why not."""
+        if not self.options.delete or not self._spool:
+            return
+        report = self.reporter.report
+        refusal = self.refusal(src_walk, dst_walk)
+        if refusal is not None:
+            report.delete_refused = refusal
+            return
+        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
+        hide = self.bucket is not None and leaves_delete_markers(self.ctx, self.bucket)
+        report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
+        if self.options.dry_run:
+            for rel, key, _, size in self._spool:
+                self.reporter.add("deleted", Item(path=rel, key=key, size=size, reason=REASON, delete_marker=hide))
+        elif self.bucket is not None:
+            self._delete_objects(self.bucket, hide, dst_walk)
+        else:
+            self._delete_files()
+
+    # ------------------------------------------------------------------------------------ objects
+    def _delete_objects(self, bucket: str, hide: bool, dst_walk: Walk) -> None:
+        """Batch deletes of what the source lacks; in a versioned bucket each only adds a delete marker,
+        and the items say so (delete_marker)."""
+        failed: set[str] = set()
+        for chunk in self._spool.chunks(1000):
+            keys = [str(key) for _, key, _, _ in chunk]
+            try:
+                failures = objects.remove_batch(self.ctx, bucket, keys, {str(key): size for _, key, _, size in chunk})
+            except E.ItsStoreError as exc:
+                for rel, key, _, size in chunk:
+                    self.reporter.fail_error(rel, key, size, exc, "delete failed: ")
+                failed.update(keys)
+                continue
+            self.state.forget(bucket, keys)
+            for rel, key, _, size in chunk:
+                if key in failures:
+                    self.reporter.fail(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
+                                       E.EXIT_ERROR)
+                    failed.add(str(key))
+        self._report_deletes(bucket, failed, hide, dst_walk)
+
+    def _report_deletes(self, bucket: str, failed: set[str], hide: bool, dst_walk: Walk) -> None:
+        """Report each delete the server accepted: deleted, or failed when the key is still listed."""
+        done = (entry for entry in self._spool if entry[1] not in failed)
+        still = self._probes(bucket, failed, dst_walk) if self._probing(dst_walk) else None
+        listed = _Relisting(self.ctx, bucket, self.prefix, self.options.filter.prunes) if still is None else None
+        for rel, key, _, size in done:
+            if (key in still) if still is not None else listed.has(rel):  # type: ignore[union-attr]
+                self.reporter.fail(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
+                                   E.EXIT_ERROR)
+            else:
+                self.reporter.add("deleted", Item(path=rel, key=key, size=size, reason=REASON, delete_marker=hide))
+
+    def _probing(self, dst_walk: Walk) -> bool:
+        """Whether one probe per delete costs less than listing DEST again, and can prove each key."""
+        few = len(self._spool) <= dst_walk.listings + dst_walk.count // PROBE_COST
+        return few and all(plain_key(str(key)) for _, key, _, _ in self._spool)
+
+    def _probes(self, bucket: str, failed: set[str], dst_walk: Walk) -> set[str] | None:
+        """The deleted keys still listed, by one prefix listing each on the workers; None when one of them
+        lists more than a page (a key many others begin with): DEST is then listed again instead."""
+        keys = [str(key) for _, key, _, _ in self._spool if key not in failed]
+        still: set[str] = set()
+        for outcome in fan_out(lambda key: _probe(self.ctx, bucket, key), keys, workers=min(self.workers, len(keys)),
+                               name="its-sync-proof"):
+            if outcome.error is not None:
+                continue  # no proof either way: reported as the server answered the delete
+            if outcome.value is None:
+                return None
+            if outcome.value:
+                still.add(outcome.item)
+        return still
+
+    # -------------------------------------------------------------------------------------- files
+    def _delete_files(self) -> None:
+        """Delete the local files the source lacks, each in its folder's descriptor (core/localtree): a
+        folder swapped for a link since the walk is not followed, nothing outside is deleted."""
+        for rel, _, _, size in self._spool:
+            try:
+                self.tree.remove(rel)  # type: ignore[union-attr]
+            except E.ItsStoreError as exc:
+                self.reporter.fail_error(rel, None, size, exc, "cannot delete: ")
+                continue
+            self.reporter.add("deleted", Item(path=rel, key=None, size=size, reason=REASON))
+
+
+def _probe(ctx: Context, bucket: str, key: str) -> bool | None:
+    """Whether `key` is still listed (a listing with the key as its prefix); None after a page of other keys."""
+    seen = 0
+    for entry in ctx.s3.list_objects(bucket, key, recursive=True):
+        if entry.key == key and not entry.is_prefix:
+            return True
+        seen += 1
+        if seen >= PROBE_PAGE:
+            return None
+    return False
+
+
+class _Relisting:
+    """DEST listed again beside the deletes (both in the walk's order): `has(rel)` says whether a path is
+    still listed. A listing that fails says nothing is (the deletes stay as the server answered them)."""
+
+    def __init__(self, ctx: Context, bucket: str, prefix: str, prunes: Callable[[str], bool]) -> None:
+        self._walk = Walk()
+        self._listed: Iterator[RemoteObject] = walk_remote(ctx, bucket, prefix, self._walk, prunes)
+        self._current = next(self._listed, None)
+
+    def has(self, rel: str) -> bool:
+        while self._current is not None and self._current.rel < rel:
+            self._current = next(self._listed, None)
+        return self._current is not None and self._current.rel == rel and self._walk.error is None
+
