@@ -43,16 +43,13 @@ from run import MAIN_PY, ROOT, Tools, ensure_peers, make_frames, rotate, run_mea
 
 TOOLS = ["its-store", "rclone", "s5cmd", "aws"]
 SECTION = "## W7 incremental sync"
-NOTE = ("its-store's requests are the minimum for this change: one HEAD of the bucket, one listing per 1,000 "
-        "keys, one PUT per changed or new file and one DeleteObjects; the state store (sync-state.sqlite) "
-        "answers the mtime of the 1,960 unchanged objects, so it makes no object HEADs (rclone makes one per "
-        "object). The rest is Python start-up: measured on a quiet machine with cProfile and -X importtime, the"
-        " sync itself (the report's duration_seconds) takes 0.34-0.44 s of 0.65-0.82 s; before it, Typer 0.29"
-        " builds a pydantic TypeAdapter for each of the command's ~29 options on every run (~0.1 s), and "
-        "`import minio` ~0.12 s, of which ~0.065 s is its MinioAdmin's pycryptodome/cffi import that a sync "
-        "never uses; inside the sync, minio's ListObjects XML parsing of 2,000 entries is the largest part. "
-        "s5cmd, a Go binary, starts in milliseconds and compares LastModified from the listing, as aws-cli "
-        "does.")
+NOTE = ("its-store's requests for this change: one HEAD of the bucket, one listing per 1,000 keys, one PUT per "
+        "changed or new file, one GetBucketVersioning (whether a delete leaves a marker), one DeleteObjects, and "
+        "one small prefix listing per deleted key to prove it gone (instead of listing the prefix again); the "
+        "state store (sync-state.sqlite) answers the mtime of the 1,960 unchanged objects, so it makes no object "
+        "HEADs (rclone makes one per object). The rest is Python start-up (imports of pydantic, Typer, minio: "
+        "see the fixed-cost rows of the main table). s5cmd, a Go binary, starts in milliseconds and compares "
+        "LastModified from the listing, as aws-cli does.")
 
 
 def sync_argv(t: Tools, tool: str, src: Path, prefix: str) -> list[str]:
