@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 GET_HEADERS = {"x-amz-checksum-mode": "ENABLED"}  # the GET answers with the CRC32 a HEAD would give
 _META = "x-amz-meta-"
+_M = len(_META)
 
 
 @dataclass
@@ -104,9 +105,8 @@ def user_metadata(headers: Any) -> dict[str, str]:
     """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
     found = {}
     for name, value in (headers or {}).items():
-        low = name.lower()
-        if low.startswith(_META):
-            found[low[len(_META):]] = value
+        if name[:_M].lower() == _META:  # only the prefix of the other headers is lowered
+            found[name[_M:].lower()] = value
     return found
 
 

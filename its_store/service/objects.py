@@ -181,10 +181,15 @@ def _download(ctx: Context, request: DownloadRequest, progress: ProgressFn | Non
         got = download_file(ctx, request, target, progress or _noop)
         op.nbytes = got.head.size
     head = got.head
-    return DownloadResponse(bucket=request.bucket, key=request.key, file_path=Path(str(target)), size=got.size,
+    return DownloadResponse(bucket=request.bucket, key=request.key, file_path=_path(target), size=got.size,
                             etag=head.etag, version_id=head.version_id, verified=got.verified,
                             duration_seconds=time.perf_counter() - started, codec=got.codec,
                             stored_size=head.size), got.headers
+
+
+def _path(target: Path | TreeFile) -> Path:
+    """The path a download wrote (a TreeFile's own, not parsed again from its text)."""
+    return target if isinstance(target, Path) else target.path
 
 
 def _info(bucket: str, key: str, headers: Headers | None, version_id: str | None) -> ObjectInfo | None:

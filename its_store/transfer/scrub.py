@@ -25,14 +25,19 @@ Feed = Callable[[bytes], None]
 
 def drain(resp: Body, feed: Feed, where: str, expected: int | None = None) -> int:
     """Feed a GET's body to `feed` chunk by chunk and close the response. A body shorter than
-    `expected` (the listed size) is ServiceUnavailableError: the connection ended early."""
+    `expected` (its Content-Length) is ServiceUnavailableError: the connection ended early.
+
+    With `expected` known, reads stop once that many bytes are in (a frame: one read): http.client
+    reads no byte past the Content-Length, so a read to find the end would only cost a call."""
     total = 0
     with resp:
-        while chunk := resp.read(CHUNK):
+        while expected is None or total < expected:
+            chunk = resp.read(CHUNK if expected is None else min(CHUNK, expected - total))
+            if not chunk:
+                break
             feed(chunk)
             total += len(chunk)
     if expected is not None and total != expected:
         raise E.ServiceUnavailableError(f"connection ended early for {where}: got {total} of {expected} bytes",
                                         mid_body=True)
     return total
-
