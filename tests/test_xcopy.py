@@ -242,7 +242,7 @@ def own_dest(tmp_path: Path):
     """A destination of this test's own, which it kills and restarts."""
     server = SeaweedServer(workdir=tmp_path / "server").start()
     yield server
-    server.stop()
+    server.kill()  # SIGKILL: the folder stays in tmp_path; a clean stop of SeaweedFS took ~10 s here
 
 
 def test_destination_killed_midway_then_rerun_resumes(src, own_dest, env, tmp_path: Path):
@@ -350,13 +350,14 @@ def rclone_tree(tmp_path: Path):
     disk before the server starts, which is far cheaper than 10,000 PUTs."""
     from servers import RcloneServer
     server = RcloneServer(workdir=tmp_path / "rclone")
+    folders = [tmp_path / "rclone" / "data" / "many" / f"cam{c:02d}" for c in range(20)]
+    for folder in folders:
+        folder.mkdir(parents=True)
     for i in range(10_000):
-        folder = tmp_path / "rclone" / "data" / "many" / f"cam{i % 20:02d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"f{i:05d}.txt").write_bytes(b"frame %05d\n" % i)
+        (folders[i % 20] / f"f{i:05d}.txt").write_bytes(b"frame %05d\n" % i)
     server.start()
     yield server
-    server.stop()
+    server.kill()  # SIGKILL: nothing to keep
 
 
 def test_ten_thousand_small_objects(rclone_tree, seaweed_dest, tmp_path: Path):
@@ -399,7 +400,7 @@ def sparse_source(tmp_path: Path):
             fh.write(b"\x01")
     server = Unhashed(workdir=tmp_path / "rclone").start()
     yield server
-    server.stop()
+    server.kill()  # SIGKILL: nothing to keep
 
 
 def _composite_crc32(part: int, count: int) -> tuple[list[int], str]:
