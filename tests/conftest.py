@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from servers import CephServer, LocalS3Server, MotoServer, RcloneServer
+from servers import CephServer, LocalS3Server, MotoServer, RcloneServer, share_one_collection
 
 from its_store.cli.app import app
 from its_store.testing.devserver import SeaweedServer
@@ -64,6 +64,7 @@ def s3_server() -> Iterator[ServerInfo]:
         yield external
         return
     server = SeaweedServer().start()
+    share_one_collection(server)  # cheap buckets (tests/servers.py)
     keep = bool(os.environ.get("ITS_STORE_TEST_KEEP_LOGS"))  # debugging: keep the server's folder
     try:
         yield ServerInfo(server.endpoint, server.access_key, server.secret_key, server)
@@ -77,6 +78,7 @@ def s3_server() -> Iterator[ServerInfo]:
 def second_seaweed() -> Iterator[SeaweedServer]:
     """A second SeaweedFS for the session: the other endpoint of copies between endpoints (test_xcopy*.py)."""
     server = SeaweedServer().start()
+    share_one_collection(server)
     yield server
     server.stop()
 

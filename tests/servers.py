@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from its_store.testing.devserver import ServerProcess
+from its_store.testing.devserver import SeaweedServer, ServerProcess
 
 
 def free_port() -> int:
@@ -44,6 +44,25 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def share_one_collection(server: SeaweedServer) -> None:
+    """Store the objects of every bucket of `server` in one SeaweedFS collection (a filer.conf rule for
+    /buckets/, as SeaweedFS's own S3 test set-up does). By default each bucket is a collection of its own,
+    and the first write into a new bucket waits while the master grows it a volume: ~0.2 s, paid by nearly
+    every test (each makes its own buckets); measured 222 -> 25 ms for that first PUT. The S3 behaviour is
+    the same (keys, versions, deleting a bucket: SeaweedFS then deletes the collection named after it, and
+    the shared one stays). The filer loads the rule a moment after it is stored; a bucket written before
+    that simply gets a collection of its own, as without the rule."""
+    rule = json.dumps({"version": 0, "locations": [{"locationPrefix": "/buckets/", "collection": "buckets"}]})
+    boundary = secrets.token_hex(16)
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="filer.conf"\r\n'
+            f"Content-Type: application/json\r\n\r\n{rule}\r\n--{boundary}--\r\n").encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.filer_port}/etc/seaweedfs/filer.conf", data=body,
+                                     method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        resp.read()
 
 
 def find_rclone() -> str:

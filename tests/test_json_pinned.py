@@ -372,7 +372,7 @@ def webhook_samples(w: World) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # a quick shutdown()
     hook = {"MINIO_MODEL_WEBHOOK_URL": f"http://127.0.0.1:{server.server_address[1]}/hooks/its",
             "MINIO_MODEL_WEBHOOK_SECRET": "whsec-pinned"}
     try:
