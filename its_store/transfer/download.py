@@ -186,8 +186,8 @@ def check_answer(resp: Any, head: ObjectHead, offset: int, length: int) -> None:
     this, a server that ignores a Range's offset, or an object replaced between two spans or between
     a break and its resume, would land as a file mixing other bytes."""
     headers = resp.headers
-    etag = (headers.get("etag") or "").strip('"')
-    if etag and head.etag and etag != head.etag.strip('"'):
+    etag = _etag(headers.get("etag"))
+    if etag and head.etag and etag != _etag(head.etag):
         raise _not_asked(head, f"the object changed while it was read (ETag {etag}, was {head.etag})")
     if not length or (resp.status == 200 and offset == 0 and length == head.size):
         return
@@ -197,6 +197,11 @@ def check_answer(resp: Any, head: ObjectHead, offset: int, length: int) -> None:
     if unit.lower() != "bytes" or span != f"{offset}-{offset + length - 1}" or total not in (str(head.size), "*"):
         raise _not_asked(head, f"asked for bytes {offset}-{offset + length - 1} of {head.size}, the answer "
                                f"was {resp.status} {got or 'without Content-Range'}")
+
+
+def _etag(text: str | None) -> str:
+    """An ETag as compared: without quotes, a weak mark (a proxy's W/) or case (hex digits either way)."""
+    return (text or "").strip().removeprefix("W/").strip('"').lower()
 
 
 def _not_asked(head: ObjectHead, what: str) -> E.IntegrityError:
