@@ -6,6 +6,8 @@ On a fake S3 (tests/faultserver.py) serving a 5-part object (parts of T, the tes
   follower hashing the parts in order); a byte changed anywhere is refused (exit 4, target untouched);
 - a span whose connection ends mid-body is asked again for the rest only (its Range starts where the
   bytes stopped), its running sums kept: the download is whole and verified;
+- every answer is the bytes asked for of the object the HEAD described (ETag, Content-Range): a server that
+  ignores a Range's offset, or an object replaced between a break and its resume, is refused (exit 4);
 - nothing broke: tenacity (the retry loop's library) is not even imported.
 """
 
@@ -130,3 +132,75 @@ def test_no_retry_machinery_is_imported_when_nothing_broke(fake: Any, data: byte
     assert run.returncode == 0 and run.stdout.strip() == "False", run
     assert (tmp_path / "o.bin").read_bytes() == data
     assert len(ranged_gets(server, "o.bin")) == 5  # 8 workers: one part each
+
+
+def _plain(data: bytes) -> FakeObject:
+    """An object another tool PUT in one piece: an MD5 ETag only (no CRC32, no its-sha256, no part size),
+    which a download in more than one span cannot check (one MD5 of the bytes in order)."""
+    return FakeObject(data)
+
+
+def test_an_object_replaced_between_the_break_and_the_resume_is_refused(fake: Any, data: bytes,
+                                                                        tmp_path: Path) -> None:
+    """The rest of a broken span is asked for with the same object's identity: when another PUT replaced
+    the object in between (same size), the resumed bytes are another object's and nothing checks them
+    at the end (unverifiable object): the answer's ETag is compared with the HEAD's. Exit 4, target kept."""
+    server, cli, _ = fake
+    server.put_object(BUCKET, "o.bin", _plain(data))
+    other = bytes(b ^ 0xFF for b in data[:64]) + data[64:]
+    broken: list[str] = []
+
+    def handler(srv: FaultServer, req: Any, conn: Any) -> bool:
+        rng = req.headers.get("range", "")
+        if req.method != "GET" or not rng.startswith("bytes=0-") or broken:
+            return False
+        broken.append(rng)
+        last = int(rng.partition("-")[2])
+        conn.send(response(206, headers={"Content-Length": str(last + 1), "Content-Range": f"bytes 0-{last}/{SIZE}",
+                                         "ETag": f'"{srv.objects[(BUCKET, "o.bin")].etag}"'}, head=True))
+        conn.send(data[:1000])
+        srv.put_object(BUCKET, "o.bin", _plain(other))  # replaced before the client asks for the rest
+        conn.close()
+        return True
+
+    server.handler = handler
+    target = tmp_path / "o.bin"
+    target.write_bytes(b"old")
+    run = cli("get", f"s3://{BUCKET}/o.bin", str(target), "-w", "1", "--json")
+    assert run.exit_code == 4 and json.loads(run.stdout)["error"]["code"] == "integrity_error", run
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.bin"]
+
+
+@pytest.mark.parametrize("lie", ["200-whole", "wrong-content-range", "no-content-range", "other-size"])
+def test_a_range_answered_with_other_bytes_is_refused(fake: Any, data: bytes, tmp_path: Path, lie: str) -> None:
+    """`get --range` has no checksum to catch it: the answer itself must be the bytes asked for (206 with
+    the Content-Range asked, of an object of the size the HEAD gave). Exit 4, nothing written."""
+    server, cli, _ = fake
+    server.put_object(BUCKET, "o.bin", _plain(data))
+
+    def handler(srv: FaultServer, req: Any, conn: Any) -> bool:
+        rng = req.headers.get("range", "")
+        if req.method != "GET" or not rng:
+            return False
+        first, last = (int(x) for x in rng[6:].split("-"))
+        n = last - first + 1
+        etag = f'"{srv.objects[(BUCKET, "o.bin")].etag}"'
+        if lie == "200-whole":
+            conn.send(response(200, data, headers={"ETag": etag}))
+            return True
+        headers = {"ETag": etag, "Content-Length": str(n)}
+        if lie == "wrong-content-range":
+            headers["Content-Range"] = f"bytes 0-{n - 1}/{SIZE}"
+        elif lie == "other-size":
+            headers["Content-Range"] = f"bytes {first}-{last}/{SIZE + 1}"
+        conn.send(response(206, data[:n], headers=headers))  # the object's first bytes, whatever was asked
+        return True
+
+    server.handler = handler
+    target = tmp_path / "r.bin"
+    target.write_bytes(b"old")
+    run = cli("get", f"s3://{BUCKET}/o.bin", str(target), "--range", f"{T}-{T + 99}", "--json")
+    assert run.exit_code == 4 and json.loads(run.stdout)["error"]["code"] == "integrity_error", run
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.bin"]

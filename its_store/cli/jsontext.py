@@ -10,7 +10,8 @@ once per distinct value): the same characters, field for field, in the same orde
 
 Anything else falls back to the dump: a value of any other type (a dict, an enum, a nested model, a str
 or int subclass), a class that customizes its serialization (serializers, computed fields, aliases,
-excluded fields, its own model_dump) and a model carrying extra fields. tests/test_jsontext.py holds the
+excluded fields, json_encoders, its own model_dump), a model carrying extra fields and one built without
+a field (model_construct). tests/test_jsontext.py holds the
 two ways equal over hostile values.
 """
 
@@ -58,7 +59,8 @@ def _plan(cls: type) -> Plan | None:
     value may have to be written here: those its annotation names (pydantic writes a value by the declared
     type: an int in a float field is 3.0, so that one goes the long way). None when pydantic's dump of
     `cls` may be more than its field values: serializers, computed fields, aliases, excluded fields,
-    metadata on a field (an Annotated serializer lives there), or a model_dump of its own."""
+    metadata on a field (an Annotated serializer lives there), json_encoders, a field's exclude_if, or a
+    model_dump of its own."""
     from pydantic import BaseModel
     if not isinstance(cls, type) or not issubclass(cls, BaseModel) or cls.model_dump is not BaseModel.model_dump:
         return None
@@ -66,11 +68,13 @@ def _plan(cls: type) -> Plan | None:
     if decorators.field_serializers or decorators.model_serializers or cls.model_computed_fields:
         return None
     config = cls.model_config
-    if config.get("serialize_by_alias") or config.get("ser_json_temporal", "iso8601") != "iso8601":
+    if config.get("serialize_by_alias") or config.get("ser_json_temporal", "iso8601") != "iso8601" \
+            or config.get("json_encoders"):
         return None
     plan = []
     for name, info in cls.model_fields.items():
-        if info.metadata or info.alias or info.serialization_alias or info.exclude:
+        if info.metadata or info.alias or info.serialization_alias or info.exclude \
+                or getattr(info, "exclude_if", None) is not None:
             return None
         head = _string(name) + ": "
         plan.append((name, head, head + "null", _declared(info.annotation)))
@@ -89,7 +93,10 @@ def _flat(values: dict[str, Any], plan: Plan) -> str | None:
     parts: list[str] = []
     add = parts.append
     for name, head, null, kinds in plan:
-        value = values[name]
+        try:
+            value = values[name]
+        except KeyError:  # a model_construct without it: the dump leaves it out
+            return None
         if value is None:  # most fields of a listed object
             add(null)
             continue

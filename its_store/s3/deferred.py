@@ -41,6 +41,7 @@ class _Deferred(importlib.abc.Loader):
     def __init__(self, real: importlib.machinery.ModuleSpec) -> None:
         self.real = real
         self.loaded = False
+        self.rest: Any = None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None  # the default module object
@@ -48,16 +49,17 @@ class _Deferred(importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         for name in FORWARDED:
             module.__dict__[name] = _forward(self, module, name)
-        module.__dict__["__getattr__"] = partial(_rest, self, module)
+        self.rest = module.__dict__["__getattr__"] = partial(_rest, self, module)
 
     def load(self, module: ModuleType) -> ModuleType:
         """Run minio's crypto.py in `module`, once (its names replace the forwarding functions)."""
         with _LOCK:
             if not self.loaded:
-                module.__dict__.pop("__getattr__", None)
                 assert self.real.loader is not None
                 self.real.loader.exec_module(module)
                 self.loaded = True
+                if module.__dict__.get("__getattr__") is self.rest:  # only now: while minio's code runs,
+                    del module.__dict__["__getattr__"]  # another thread asking for a name waits for it (_rest)
         return module
 
 
@@ -73,6 +75,7 @@ def _forward(loader: _Deferred, module: ModuleType, name: str) -> Any:
     def forward(*args: Any, **kwargs: Any) -> Any:
         return getattr(loader.load(module), name)(*args, **kwargs)
     forward.__name__ = forward.__qualname__ = name
+    forward.__module__ = CRYPTO  # pickled by reference as minio.crypto's own (the name it stands for)
     forward.__doc__ = f"minio.crypto.{name}, loaded on first call (its_store.s3.deferred)."
     return forward
 

@@ -177,6 +177,39 @@ def body(resp: Any, head: ObjectHead, expected: int, chunks: Callable[[Any], Ite
         raise ended_early(head, got, expected)
 
 
+def check_answer(resp: Any, head: ObjectHead, offset: int, length: int) -> None:
+    """THE check of a GET's answer before a byte of it is used: it is of the object the HEAD described
+    (its ETag, when the answer names one) and, for a Range (`length` > 0), exactly the bytes asked for
+    (that Content-Range, of an object of head.size bytes, whatever the status: rclone serve s3 answers
+    a Range with 200; none only in a 200 when the range is the whole object). No checksum covers
+    `get --range`, nor an object whose only check is an MD5 ETag fetched in several spans: without
+    this, a server that ignores a Range's offset, or an object replaced between two spans or between
+    a break and its resume, would land as a file mixing other bytes."""
+    headers = resp.headers
+    etag = _etag(headers.get("etag"))
+    if etag and head.etag and etag != _etag(head.etag):
+        raise _not_asked(head, f"the object changed while it was read (ETag {etag}, was {head.etag})")
+    if not length or (resp.status == 200 and offset == 0 and length == head.size):
+        return
+    got = (headers.get("content-range") or "").strip()
+    unit, _, spec = got.partition(" ")
+    span, _, total = spec.strip().partition("/")
+    if unit.lower() != "bytes" or span != f"{offset}-{offset + length - 1}" or total not in (str(head.size), "*"):
+        raise _not_asked(head, f"asked for bytes {offset}-{offset + length - 1} of {head.size}, the answer "
+                               f"was {resp.status} {got or 'without Content-Range'}")
+
+
+def _etag(text: str | None) -> str:
+    """An ETag as compared: without quotes, a weak mark (a proxy's W/) or case (hex digits either way)."""
+    return (text or "").strip().removeprefix("W/").strip('"').lower()
+
+
+def _not_asked(head: ObjectHead, what: str) -> E.IntegrityError:
+    return E.IntegrityError(f"the server's answer is not the bytes asked for of s3://{head.bucket}/{head.key}: "
+                            f"{what}", hint="nothing was kept; if the object was being replaced, run the command "
+                                            "again")
+
+
 def too_long(head: ObjectHead, got: int, expected: int) -> E.IntegrityError:
     return E.IntegrityError(f"the server sent more bytes than it announced for s3://{head.bucket}/{head.key}: "
                             f"{got} of {expected}", hint="nothing was written; if the object was being replaced, "
@@ -238,6 +271,7 @@ def download_to_stream(s3: ObjectIO, head: ObjectHead, out: BinaryWriter, *, par
     summer = _Summer(bool(want and want.needs_md5))
     if head.size <= part:
         with s3.get(head.bucket, head.key, version_id=head.version_id) as resp:
+            check_answer(resp, head, 0, 0)
             for chunk in body(resp, head, head.size, _stream):
                 out.write(chunk)
                 summer.add(chunk)
@@ -294,6 +328,7 @@ def _ranges_in_order(s3: ObjectIO, head: ObjectHead, out: BinaryWriter, part: in
 
 def _fetch_bytes(s3: ObjectIO, head: ObjectHead, start: int, length: int) -> bytes:
     with s3.get(head.bucket, head.key, offset=start, length=length, version_id=head.version_id) as resp:
+        check_answer(resp, head, start, length)
         return b"".join(body(resp, head, length, _stream))
 
 

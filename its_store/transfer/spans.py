@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from its_store.core import errors as E
 from its_store.core.files import atomic_target, pwrite_all
 from its_store.transfer.checksums import RangeSum, crc32, verify
-from its_store.transfer.download import ObjectHead, body, checks, with_retries
+from its_store.transfer.download import ObjectHead, body, check_answer, checks, with_retries
 from its_store.transfer.parts import CHUNK, RANGE_SPAN, READ_BUF, ProgressFn, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ def _get_span_once(s3: ObjectIO, head: ObjectHead, fd: int, span: _Span, first: 
         parts.begin(span)
     asked = 0 if whole and span.pos == 0 else rest  # whole: a plain GET (no Range) while nothing has landed
     with s3.get(head.bucket, head.key, offset=span.pos, length=asked, version_id=head.version_id) as resp:
+        check_answer(resp, head, span.pos, asked)
         for chunk in body(resp, head, rest, _reads):
             if parts is not None:  # a whole download (first 0): object offsets are file offsets
                 parts.land(fd, span, chunk)
