@@ -167,3 +167,27 @@ def test_a_folder_in_the_files_place_fails_at_the_rename_untouched(tmp_path: Pat
     assert "is a folder" in caught.value.message
     assert sorted(os.listdir(tmp_path / "cam")) == ["d.jpg"]
     assert (tmp_path / "cam" / "d.jpg" / "inside").read_bytes() == b"keep"
+
+
+# -- auto compression: a small file is read once ----------------------------------------------------------
+
+@pytest.mark.parametrize("payload", ["jpeg", "text"])
+def test_auto_compression_reads_a_small_file_once(service: Any, bucket: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch, payload: str) -> None:
+    """`auto` looked at a 64 KiB sample, then read the file again for its one PUT (or its hash): a file
+    within HEAD_BUDGET is read once, and that read is what is hashed and sent."""
+    from its_store.core.models import DownloadRequest, UploadRequest
+    path = tmp_path / ("f.jpg" if payload == "jpeg" else "f.log")
+    data = (b"\xff\xd8\xff\xe0" + os.urandom(100_000) if payload == "jpeg"
+            else b"".join(b"cam %05d frame ok\n" % i for i in range(6000)))
+    path.write_bytes(data)
+    calls = Calls(monkeypatch, "pread", "preadv")
+    resp = service.upload_object(UploadRequest(bucket=bucket, key=f"auto/{path.name}", file_path=path,
+                                               compression="auto"))
+    monkeypatch.undo()
+    assert resp.codec == ("none" if payload == "jpeg" else "zstd")
+    # one positional read of the whole file (was the sample, then the file for the PUT or the hash);
+    # a compressed upload still streams the file through its compressor, which checks it against that hash
+    assert calls.n["pread"] == 1 and calls.n["preadv"] == 0, calls.n
+    service.download_object(DownloadRequest(bucket=bucket, key=f"auto/{path.name}", file_path=tmp_path / "back"))
+    assert (tmp_path / "back").read_bytes() == data
