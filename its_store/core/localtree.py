@@ -315,16 +315,18 @@ class LocalTree:
         root/rel is left as it was. A folder in the way of the file: ConflictError."""
         folders, name = self._split(rel)
         path = self.path(rel)
-        held: _Held | None = self._borrow(folders, create=True, shown=path)
+        held = self._borrow(folders, create=True, shown=path)
+        lent = True
         try:
             folder = held.fd
             try:
                 fd, tmp = self._temp(folder, name, path)
             except _Removed:  # a kept folder removed meanwhile: made again from the folders above, once
                 self._give_back(held)
-                held = None
+                lent = False
                 self._forget(())  # its kept parents may be gone too: all are opened again, checked
                 held = self._borrow(folders, create=True, shown=path)
+                lent = True
                 folder = held.fd
                 fd, tmp = self._temp(folder, name, path)
             try:
@@ -343,7 +345,7 @@ class LocalTree:
                 cleanup_temp(fd, tmp, folder)
                 raise
         finally:
-            if held is not None:
+            if lent:
                 self._give_back(held)
 
     def _temp(self, folder: int, name: str, path: Path) -> tuple[int, str]:
