@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import stat as st
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,6 +168,10 @@ def no_new_files(target: Path | str, folder: Path | str,
 
 
 _TEMP_SEQ = itertools.count()
+# this process's id, asked once (os.getpid() is a system call per temp file otherwise), again in a fork's child
+_PID = [os.getpid()]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 _TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX is 255 almost everywhere
 
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
@@ -180,7 +185,7 @@ def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = N
     the name itself fits. O_EXCL: never through a link someone put there."""
     name = temp_stem(name)
     while True:
-        tmp = f".{name}.{os.getpid()}-{next(_TEMP_SEQ)}.its-tmp"
+        tmp = f".{name}.{_PID[0]}-{next(_TEMP_SEQ)}.its-tmp"
         if folder is not None:
             tmp = os.path.join(folder, tmp)
         try:
@@ -283,6 +288,12 @@ def file_lock(path: Path | str) -> Iterator[None]:
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _READ_FLAGS = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# O_NONBLOCK is asked at the open only so that a FIFO swapped in does not block it. On Linux it has no
+# effect on a regular file (open(2): "this flag has no effect for regular files and block devices"; the
+# kernel does not turn it into IOCB_NOWAIT for read/pread, and the mandatory locks that did honour it were
+# removed in 5.15), so it is left set there: clearing it cost two fcntl calls per file of every walk
+# (each one a GIL hand-over among a batch's threads). Elsewhere it is cleared, as before.
+_CLEAR_NONBLOCK = bool(_NONBLOCK) and not sys.platform.startswith("linux")
 _KINDS = ((st.S_ISDIR, "a folder"), (st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
           (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"))
 
@@ -304,7 +315,8 @@ def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_sym
     forever, a symbolic link swapped in uploads whatever it points to. So: open without blocking
     (O_NONBLOCK) and, unless `follow_symlinks`, without following a symlink at the last step
     (O_NOFOLLOW); fstat the descriptor; refuse anything but a regular file (NotRegularError, one
-    line); clear O_NONBLOCK. `name` is relative to the folder open as `dir_fd` when given
+    line); O_NONBLOCK is left set on Linux, where it does nothing to a regular file (_CLEAR_NONBLOCK).
+    `name` is relative to the folder open as `dir_fd` when given
     (core/localtree); `shown` is the path named in messages. Returns the descriptor and its fstat."""
     shown = name if shown is None else shown
     try:
@@ -321,7 +333,7 @@ def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_sym
             kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
             hint = "upload a folder with --recursive" if st.S_ISDIR(mode) else None
             raise NotRegularError(f"{shown} is {kind}, not a regular file", kind=kind, hint=hint)
-        if _NONBLOCK:  # reads of a regular file never block anyway; cleared for whoever reads it next
+        if _CLEAR_NONBLOCK:
             import fcntl
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
         return fd, info

@@ -56,6 +56,16 @@ from its_store.core.files import (
 )
 from its_store.core.refs import UnsafeKeyError, local_name_problem
 
+
+class _Held:
+    """A kept folder descriptor and the callers using it now: dropped (least recently used, forgotten,
+    the tree closed) while in use, it is closed by the last of them, never under one."""
+
+    __slots__ = ("dropped", "fd", "users")
+
+    def __init__(self, fd: int, users: int = 0, dropped: bool = False) -> None:
+        self.fd, self.users, self.dropped = fd, users, dropped
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 KEEP = 64  # folder descriptors kept per tree: a walk's depth and then some, far below any fd limit
@@ -87,8 +97,8 @@ class LocalTree:
         self.follow_symlinks = follow_symlinks
         self._create, self._keep = create, keep
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[str, ...], int] = OrderedDict()  # folders below the root
-        self._root = -1
+        self._kept: OrderedDict[tuple[str, ...], _Held] = OrderedDict()  # folders below the root
+        self._root: _Held | None = None
         self._flags = _DIR_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
 
     # -- names ------------------------------------------------------------------------------------
@@ -132,9 +142,9 @@ class LocalTree:
                 depth -= 1
             if depth:
                 self._kept.move_to_end(key[:depth])
-                fd = os.dup(self._kept[key[:depth]])
+                fd = os.dup(self._kept[key[:depth]].fd)
             else:
-                fd = os.dup(self._root) if self._root >= 0 else -1
+                fd = os.dup(self._root.fd) if self._root is not None else -1
         if fd < 0:
             fd = self._open_root(create)
             self._pin_root(fd)
@@ -149,14 +159,42 @@ class LocalTree:
             raise
         return fd
 
+    def _borrow(self, parts: Sequence[str], create: bool = False, shown: Path | str | None = None) -> _Held:
+        """root/parts as folder() opens it, but its kept descriptor itself when there is one (no dup and
+        close per file of a run: two system calls, each a GIL hand-over among a batch's threads); give
+        it back with _give_back() (it is closed then if it was dropped meanwhile). Not kept (keep=0,
+        or dropped at once): a descriptor of the caller's own, closed by _give_back()."""
+        key = tuple(parts)
+        with self._lock:
+            held = self._kept.get(key) if key else self._root
+            if held is not None:
+                if key:
+                    self._kept.move_to_end(key)
+                held.users += 1
+                return held
+        return _Held(self.folder(key, create=create, shown=shown), users=1, dropped=True)
+
+    def _give_back(self, held: _Held) -> None:
+        with self._lock:
+            held.users -= 1
+            if not (held.dropped and held.users == 0):
+                return
+        os.close(held.fd)
+
+    def _drop(self, held: _Held) -> None:
+        """No longer kept (under the lock): closed now if nobody uses it, else by its last user."""
+        held.dropped = True
+        if held.users == 0:
+            os.close(held.fd)
+
     def _pin_root(self, fd: int) -> None:
         """Keep the root's descriptor for the whole run (never dropped: opening the root again would
         resolve the name the user gave once more, maybe to another folder); kept only when anything is."""
         if self._keep <= 0:
             return
         with self._lock:
-            if self._root < 0:
-                self._root = os.dup(fd)
+            if self._root is None:
+                self._root = _Held(os.dup(fd))
 
     def _open_root(self, create: bool) -> int:
         """The root, opened following links (the user named it); made as `mkdir -p` when writing."""
@@ -223,9 +261,8 @@ class LocalTree:
         """Drop the kept descriptors of `key` and of the folders below it (removed from the disk)."""
         with self._lock:
             gone = [k for k in self._kept if k[:len(key)] == key]
-            fds = [self._kept.pop(k) for k in gone]
-        for fd in fds:
-            os.close(fd)
+            for k in gone:
+                self._drop(self._kept.pop(k))
 
     def _remember(self, key: tuple[str, ...], fd: int) -> None:
         if self._keep <= 0:
@@ -233,10 +270,9 @@ class LocalTree:
         with self._lock:
             if key in self._kept:
                 return
-            self._kept[key] = os.dup(fd)
+            self._kept[key] = _Held(os.dup(fd))
             while len(self._kept) > self._keep:
-                _, old = self._kept.popitem(last=False)
-                os.close(old)
+                self._drop(self._kept.popitem(last=False)[1])
 
     # -- reading and removing ---------------------------------------------------------------------
     def open_file(self, rel: str) -> OpenFile:
@@ -245,12 +281,12 @@ class LocalTree:
         (gone) or LocalIOError."""
         folders, name = self._split(rel)
         shown = self.text(rel)
-        folder = self.folder(folders, shown=shown)
+        held = self._borrow(folders, shown=shown)
         try:
-            fd, info = open_checked_stat(name, dir_fd=folder, follow_symlinks=self.follow_symlinks, shown=shown)
-            return OpenFile(shown, fd, info, folder, name, self.follow_symlinks)
+            fd, info = open_checked_stat(name, dir_fd=held.fd, follow_symlinks=self.follow_symlinks, shown=shown)
+            return OpenFile(shown, fd, info, held.fd, name, self.follow_symlinks, lambda: self._give_back(held))
         except BaseException:
-            os.close(folder)
+            self._give_back(held)
             raise
 
     def remove(self, rel: str) -> bool:
@@ -258,18 +294,18 @@ class LocalTree:
         not there. A folder on the way that is a link: LinkInPathError, nothing removed."""
         folders, name = self._split(rel)
         try:
-            folder = self.folder(folders, shown=self.path(rel))
+            held = self._borrow(folders, shown=self.path(rel))
         except E.LocalFileNotFoundError:
             return False
         try:
-            os.unlink(name, dir_fd=folder)
+            os.unlink(name, dir_fd=held.fd)
             return True
         except FileNotFoundError:
             return False
         except OSError as exc:
             raise io_error("cannot delete", self.path(rel), exc) from None
         finally:
-            os.close(folder)
+            self._give_back(held)
 
     # -- writing ----------------------------------------------------------------------------------
     @contextmanager
@@ -279,15 +315,19 @@ class LocalTree:
         root/rel is left as it was. A folder in the way of the file: ConflictError."""
         folders, name = self._split(rel)
         path = self.path(rel)
-        folder = self.folder(folders, create=True, shown=path)
+        held = self._borrow(folders, create=True, shown=path)
+        lent = True
         try:
+            folder = held.fd
             try:
                 fd, tmp = self._temp(folder, name, path)
             except _Removed:  # a kept folder removed meanwhile: made again from the folders above, once
-                os.close(folder)
-                folder = -1
+                self._give_back(held)
+                lent = False
                 self._forget(())  # its kept parents may be gone too: all are opened again, checked
-                folder = self.folder(folders, create=True, shown=path)
+                held = self._borrow(folders, create=True, shown=path)
+                lent = True
+                folder = held.fd
                 fd, tmp = self._temp(folder, name, path)
             try:
                 yield fd
@@ -305,17 +345,13 @@ class LocalTree:
                 cleanup_temp(fd, tmp, folder)
                 raise
         finally:
-            if folder >= 0:
-                os.close(folder)
+            if lent:
+                self._give_back(held)
 
     def _temp(self, folder: int, name: str, path: Path) -> tuple[int, str]:
-        try:
-            if st.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
-                raise E.ConflictError(f"{path} is a folder: a file cannot be written in its place")
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise io_error("cannot write", path, exc) from None
+        """A temp file for `name` in `folder`. A folder in the file's place is not looked for first (a
+        system call per file): the rename over it fails with EISDIR, which write() reports as the same
+        ConflictError, the temp file removed and the folder untouched."""
         try:
             return create_temp(name, dir_fd=folder)
         except FileNotFoundError:  # the folder was removed meanwhile, or refuses new files (/proc)
@@ -329,22 +365,21 @@ class LocalTree:
         """Set root/rel's modification time (sync s3 -> local), in its folder's descriptor, never
         through a link."""
         folders, name = self._split(rel)
-        folder = self.folder(folders, shown=self.path(rel))
+        held = self._borrow(folders, shown=self.path(rel))
         try:
-            os.utime(name, ns=(ns, ns), dir_fd=folder, follow_symlinks=False)
+            os.utime(name, ns=(ns, ns), dir_fd=held.fd, follow_symlinks=False)
         except OSError as exc:
             raise io_error("cannot set the time of", self.path(rel), exc) from None
         finally:
-            os.close(folder)
+            self._give_back(held)
 
     # -- life -------------------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
             kept, self._kept = self._kept, OrderedDict()
-            root, self._root = self._root, -1
-        for fd in (*kept.values(), root):
-            if fd >= 0:
-                os.close(fd)
+            root, self._root = self._root, None
+            for held in (*kept.values(), *([root] if root is not None else [])):
+                self._drop(held)
 
     def __enter__(self) -> LocalTree:
         return self
@@ -382,7 +417,8 @@ class TreeFile:
 class OpenFile:
     """A file opened for reading by LocalTree.open_file: `fd` (read it only through this), `stat` when
     opened, `folder_fd` the folder it was found in (for the removal) and `name` its name there;
-    `shown` its path as text (`path`: as a Path), for messages only."""
+    `shown` its path as text (`path`: as a Path), for messages only. `release`: gives `folder_fd` back
+    to its tree (a kept descriptor, not this file's own) on close; without it, close() closes it."""
 
     shown: str
     fd: int
@@ -390,14 +426,18 @@ class OpenFile:
     folder_fd: int
     name: str
     follow_symlinks: bool = False
+    release: Callable[[], None] | None = None
 
     @property
     def path(self) -> Path:
         return Path(self.shown)
 
-    def reader(self) -> io.BufferedReader:
-        """A buffered binary file object over the descriptor (close it before this; it leaves `fd` open)."""
-        return os.fdopen(self.fd, "rb", closefd=False)
+    def reader(self) -> io.FileIO:
+        """An unbuffered binary file object over the descriptor (close it before this; it leaves `fd`
+        open): read()/readinto()/seek()/fileno() straight on the descriptor. os.fdopen's buffered
+        reader cost two more system calls per file (isatty's ioctl, tell's lseek), each a GIL hand-over
+        among a batch's threads; every caller reads in large blocks or by position."""
+        return io.FileIO(self.fd, "rb", closefd=False)
 
     def fstat(self) -> os.stat_result:
         """fstat of the open file now."""
@@ -432,10 +472,15 @@ class OpenFile:
         return True
 
     def close(self) -> None:
-        for fd in (self.fd, self.folder_fd):
-            if fd >= 0:
-                os.close(fd)
+        if self.fd >= 0:
+            os.close(self.fd)
+        if self.folder_fd >= 0:
+            if self.release is not None:
+                self.release()
+            else:
+                os.close(self.folder_fd)
         self.fd = self.folder_fd = -1
+        self.release = None
 
     def __enter__(self) -> OpenFile:
         return self

@@ -50,7 +50,7 @@ from its_store.codec.encryption import (
     upload_sse,
 )
 from its_store.core import errors as E
-from its_store.core.files import atomic_target, io_error, read_full
+from its_store.core.files import atomic_target, io_error, pread_all, read_full
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads
 from its_store.service.fetch import user_metadata
@@ -148,16 +148,19 @@ class UploadPlan:
     def _file(self, path: Path, src: IO[bytes], bucket: str, key: str, workers: int,
               progress: ProgressFn) -> Stored:
         size, sample = _file_head(path, src, self.opened)
-        codec = self._codec(sample, size)
+        whole = sample if len(sample) == size else None  # a small file: read once, here (HEAD_BUDGET)
+        codec = self._codec(sample[:SAMPLE], size)
         if codec == "none" and self.sse.mode != "c":
-            return self._plain(bucket, key, workers, progress, self.request)
-        if self.prehash is not None and self.prehash.size == size:
+            return self._plain(bucket, key, workers, progress, self.request, head=whole)
+        if whole is not None:
+            digest_size, digest = size, hashlib.sha256(whole).hexdigest()
+        elif self.prehash is not None and self.prehash.size == size:
             digest_size, digest = size, self.prehash.result()
         else:
             digest_size, digest = file_sha256(path, src)
         meta = _codec_meta(codec, digest_size, digest)
         if codec == "none":  # SSE-C: the ETag is no MD5, our sha256 lets `get` verify
-            return self._plain(bucket, key, workers, progress, self.request, meta)
+            return self._plain(bucket, key, workers, progress, self.request, meta, head=whole)
         src.seek(0)
         reader = CompressingReader(src, get_codec(codec), self._level(codec), progress=progress,
                                    expect=(digest_size, digest), name=str(path))
@@ -203,10 +206,11 @@ class UploadPlan:
                       result.answer_sse, codec=codec, stored_size=result.size)
 
     def _plain(self, bucket: str, key: str, workers: int, progress: ProgressFn, request: UploadRequest,
-               meta: dict[str, str] | None = None) -> Stored:
+               meta: dict[str, str] | None = None, head: bytes | None = None) -> Stored:
         """Stored as it is: a file by one PUT or parallel multipart (resumable, journaled), bytes by one
         PUT, a stream by parts. `self.s3` is a KeyedS3 when SSE-C parts need the key. transfer/upload.py
-        adds the SHA-256 of the content (the chain-of-custody hash) unless `meta` already has it."""
+        adds the SHA-256 of the content (the chain-of-custody hash) unless `meta` already has it.
+        `head`: the whole file, already read for the auto decision (sent as it is, not read again)."""
         headers = {**self.headers, **(meta or {})}
         settings, part = self.ctx.settings, request.part_size or self.ctx.settings.part_size or None
         if request.file_path is not None:
@@ -214,7 +218,7 @@ class UploadPlan:
             result = upload_file(self.s3, bucket, key, path, headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
-                                 source=self._opened(), prehash=self.prehash, stat=self.opened)
+                                 source=self._opened(), prehash=self.prehash, stat=self.opened, head=head)
         elif request.data is not None:
             digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
             written = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
@@ -302,11 +306,22 @@ def _copy(reader: CompressingReader, out: IO[bytes]) -> None:
                              hint="set TMPDIR to a folder with more free space") from None
 
 
+# a file this small is read whole for the auto decision and that read is what is sent (or hashed): one
+# read instead of the 64 KiB sample and then the file again; no more memory than a compressor's one chunk
+HEAD_BUDGET = CHUNK
+
+
 def _file_head(path: Path, src: IO[bytes], opened: os.stat_result | None = None) -> tuple[int, bytes]:
-    """(size, first 64 KiB) of an open file, for the auto decision (positional: the offset stays);
-    `opened`: its fstat, taken when the plan was made."""
+    """(size, first bytes) of an open file, for the auto decision (positional: the offset stays): all
+    of it up to HEAD_BUDGET (a short read: "changed size while it was being uploaded"), else the first
+    64 KiB. `opened`: its fstat, taken when the plan was made."""
     try:
         size = opened.st_size if opened is not None else os.fstat(src.fileno()).st_size
+    except OSError as exc:
+        raise io_error("cannot read", path, exc) from None
+    if size <= HEAD_BUDGET:
+        return size, pread_all(src.fileno(), 0, size, path)
+    try:
         return size, os.pread(src.fileno(), SAMPLE, 0)
     except OSError as exc:
         raise io_error("cannot read", path, exc) from None

@@ -47,33 +47,36 @@ def upload_file(s3: ObjectIO, bucket: str, key: str, path: Path, headers: dict[s
                 threshold: int, part_size: int | None, workers: int, progress: ProgressFn = noop,
                 journal: UploadJournal | None = None, resume: bool = False,
                 source: IO[bytes] | None = None, prehash: Prehash | None = None,
-                stat: os.stat_result | None = None) -> PutResult:
+                stat: os.stat_result | None = None, head: bytes | None = None) -> PutResult:
     """Upload a local file: one PUT below `threshold`, else parallel multipart.
 
     `source`: `path` already opened by core.files.open_regular (the caller closes it); without it the
     file is opened here the same way (a symlink refused, a FIFO refused without blocking). `prehash`: its
     SHA-256 already being computed (Prehash, started when it was opened), taken if the size still matches.
     `stat`: the fstat of `source` taken just before (one per file, not one per step); only with `source`.
+    `head`: the file's bytes already read from `source` (auto compression's look): sent as they are by
+    the one PUT when they are the whole file, instead of reading it again.
     With a journal, a multipart upload is recorded while in flight; with `resume`, parts already on
     the server from an interrupted run of the same file are verified and skipped.
     """
     with contextlib.nullcontext(source) if source is not None else open_regular(path) as opened:
         return _upload_fd(s3, bucket, key, path, opened.fileno(), headers, threshold=threshold,
                           part_size=part_size, workers=workers, progress=progress, journal=journal, resume=resume,
-                          prehash=prehash, stat=stat if source is not None else None)
+                          prehash=prehash, stat=stat if source is not None else None,
+                          head=head if source is not None else None)
 
 
 def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers: dict[str, str], *,
                threshold: int, part_size: int | None, workers: int, progress: ProgressFn,
                journal: UploadJournal | None, resume: bool, prehash: Prehash | None = None,
-               stat: os.stat_result | None = None) -> PutResult:
+               stat: os.stat_result | None = None, head: bytes | None = None) -> PutResult:
     """upload_file on an open descriptor: every read is positional (pread), the offset never moves.
     `stat`: the descriptor's fstat when the caller has it."""
     stat = stat if stat is not None else os.fstat(fd)
     size = stat.st_size
     digest = headers.get(SHA256_HEADER)
     if size < max(threshold, 1):
-        data = pread_all(fd, 0, size, path)
+        data = head if head is not None and len(head) == size else pread_all(fd, 0, size, path)
         digest = digest or hashlib.sha256(data).hexdigest()
         written = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
         progress(size)
