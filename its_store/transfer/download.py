@@ -121,7 +121,7 @@ def response_to_file(resp: Body, head: ObjectHead, target: Target, progress: Pro
         verified = verify(want, [RangeSum(pos, crc, md5.digest() if md5 is not None else None)],
                           f"s3://{head.bucket}/{head.key}")
         if sha is not None and head.sha256:
-            _sha_matches(head, sha.hexdigest())
+            sha_matches(head, sha.hexdigest())
             verified = True
     return verified
 
@@ -342,3 +342,11 @@ def range_to_stream(s3: ObjectIO, head: ObjectHead, start: int, length: int, out
         out.write(data)
         progress(len(data))
     return length
+
+
+def sha_matches(head: ObjectHead, got: str) -> None:
+    """Refuse a body whose SHA-256 is not the custody hash its-sha256 the object carries."""
+    if got != (head.sha256 or "").lower():
+        raise E.IntegrityError(f"sha256 mismatch for s3://{head.bucket}/{head.key}: expected {head.sha256}, "
+                               f"got {got}", hint="the local file was left untouched; the stored body is not the "
+                                                  "one uploaded (run `its-store verify`)")

@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from its_store.core import errors as E
 from its_store.core.files import atomic_target, pwrite_all
 from its_store.transfer.checksums import RangeSum, crc32, verify
-from its_store.transfer.download import ObjectHead, body, check_answer, checks, with_retries
+from its_store.transfer.download import ObjectHead, body, check_answer, checks, sha_matches, with_retries
 from its_store.transfer.parts import CHUNK, RANGE_SPAN, READ_BUF, ProgressFn, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
@@ -236,7 +235,7 @@ def _check_sha256(fd: int, head: ObjectHead, got: str | None = None) -> None:
     head.sha256; a mismatch raises IntegrityError before the rename, so the target is left as it was."""
     import os
     if got is not None:
-        _sha_matches(head, got)
+        sha_matches(head, got)
         return
     digest = hashlib.sha256()
     buf = bytearray(4 * CHUNK)
@@ -248,14 +247,7 @@ def _check_sha256(fd: int, head: ObjectHead, got: str | None = None) -> None:
             break
         digest.update(view[:n])
         offset += n
-    _sha_matches(head, digest.hexdigest())
-
-
-def _sha_matches(head: ObjectHead, got: str) -> None:
-    if got != (head.sha256 or "").lower():
-        raise E.IntegrityError(f"sha256 mismatch for s3://{head.bucket}/{head.key}: expected {head.sha256}, "
-                               f"got {got}", hint="the local file was left untouched; the stored body is not the "
-                                                  "one uploaded (run `its-store verify`)")
+    sha_matches(head, digest.hexdigest())
 
 
 def range_to_file(s3: ObjectIO, head: ObjectHead, start: int, length: int, target: Target, *,
