@@ -87,3 +87,17 @@ def test_a_single_put_checks_a_hash_made_by_an_earlier_read(service: Any, bucket
         upload_file(service.s3, bucket, "frame.jpg", src, {SHA256_HEADER: stale},
                     threshold=5 * 1024 * 1024, part_size=None, workers=2)
     assert list(service.s3.list_objects(bucket)) == []
+
+
+def test_a_resumed_part_must_still_be_what_the_server_holds(tmp_path: Path) -> None:
+    """--resume: a part already on the server is read again for the hash; bytes that no longer match its
+    MD5 (the server's ETag) are not what is stored, so they cannot vouch for the its-sha256."""
+    from its_store.transfer.upload import _hashed_parts
+    data = b"part one as read now"
+    parts = _hashed_parts(lambda _n: data, 1, 5 * 1024 * 1024, {1: hashlib.md5(b"as stored").hexdigest()},
+                          hashlib.sha256(data).hexdigest(), tmp_path / "f.bin", {})
+    with pytest.raises(E.FileChangedError, match="changed while it was uploaded"):
+        list(parts)
+    same = _hashed_parts(lambda _n: data, 1, 5 * 1024 * 1024, {1: hashlib.md5(data).hexdigest()},
+                         hashlib.sha256(data).hexdigest(), tmp_path / "f.bin", {})
+    assert list(same) == []  # nothing left to send, and the hash of what is stored matches
