@@ -289,7 +289,8 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
     caller asked to keep it for --resume and the failure is transient (server or network down).
 
     Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
-    upload of large files) stay within one memory bound; `held` carries what a stream reserved."""
+    upload of large files) stay within one memory bound; `held` carries what the producer reserved
+    before it read a part (a stream's, a file's: _hashed_parts)."""
     state = state or Resumable()
     headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
     upload_id = state.upload_id or s3.create_multipart(bucket, key, headers)
@@ -308,7 +309,7 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
                     BUDGET.release(held.pop(number, 0))
 
             for number, reader in parts:
-                if number not in held:  # streams reserve before they read (see upload_stream)
+                if number not in held:  # producers that read reserve first (upload_stream, _hashed_parts)
                     held[number] = BUDGET.acquire(part)
                 submit(send, number, reader)
         ordered = [etags[n] for n in sorted(etags)]
