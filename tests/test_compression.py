@@ -110,7 +110,7 @@ def test_compressing_reader_notices_a_file_that_changed():
     data = log_lines(50_000)
     reader = C.CompressingReader(io.BytesIO(data), C.get_codec("zstd"), 3,
                                  expect=(len(data), hashlib.sha256(data + b"!").hexdigest()), name="f.log")
-    with pytest.raises(E.LocalIOError, match="changed while it was being uploaded"):
+    with pytest.raises(E.FileChangedError, match="changed while it was uploaded"):
         while reader.read(10_000):
             pass
 

@@ -40,7 +40,7 @@ def test_a_file_that_shrank_is_an_error(tmp_path: Path) -> None:
     path = write_file(tmp_path / "big.bin", 2 * HASH_BUF, seed=3)
     with open(path, "rb") as fh:
         pre = Prehash(fh.fileno(), 3 * HASH_BUF, path)  # more than there is: the file "shrank"
-        with pytest.raises(E.LocalIOError, match="shrank"):
+        with pytest.raises(E.FileChangedError, match="changed while it was uploaded"):
             pre.result()
 
 

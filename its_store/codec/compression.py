@@ -316,8 +316,8 @@ class CompressingReader:
             return
         size, digest = self._expect
         if self.bytes_in != size or self.sha256.hexdigest() != digest:
-            raise E.LocalIOError(f"{self._name} changed while it was being uploaded",
-                                 hint="nothing was stored; upload it again once it is no longer written to")
+            from its_store.core.files import changed_while_uploaded
+            raise changed_while_uploaded(self._name)
 
 
 # ------------------------------------------------------------------------------- streaming down

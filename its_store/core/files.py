@@ -72,13 +72,21 @@ def is_folder(path: Path) -> bool:
         raise io_error("cannot write", path, exc) from None
 
 
+def changed_while_uploaded(path: Path | str) -> E.FileChangedError:
+    """THE error of an upload that found its file written to while it read it (the bytes read for the
+    parts are not those hashed for its-sha256, or it shrank): exit 5, as sync's after-upload check. It is
+    raised before the object is made, so nothing was stored; the next try finds the file complete."""
+    return E.FileChangedError(f"{path} changed while it was uploaded",
+                              hint="nothing was stored; upload it again once it is no longer written to")
+
+
 def pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
     try:
         data = os.pread(fd, length, offset)
         while len(data) < length:  # short reads happen on some filesystems
             more = os.pread(fd, length - len(data), offset + len(data))
             if not more:
-                raise E.LocalIOError(f"{path} changed size while it was being uploaded")
+                raise changed_while_uploaded(path)  # it shrank
             data += more
         return data
     except OSError as exc:

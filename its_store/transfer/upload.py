@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from its_store.core import errors as E
-from its_store.core.files import io_error, open_regular, pread_all, read_full
+from its_store.core.files import changed_while_uploaded, io_error, open_regular, pread_all, read_full
 from its_store.core.streams import BinaryReader
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
 
@@ -76,8 +76,15 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
     size = stat.st_size
     digest = headers.get(SHA256_HEADER)
     if size < max(threshold, 1):
-        data = head if head is not None and len(head) == size else pread_all(fd, 0, size, path)
-        digest = digest or hashlib.sha256(data).hexdigest()
+        if head is not None and len(head) == size:  # read once already (auto decision): a given digest is its hash
+            data = head
+            digest = digest or hashlib.sha256(data).hexdigest()
+        else:
+            data = pread_all(fd, 0, size, path)
+            sent = hashlib.sha256(data).hexdigest()  # the hash of the bytes sent, even when one was given
+            if digest and digest != sent:  # hashed by an earlier read (SSE-C): written to since
+                raise changed_while_uploaded(path)
+            digest = sent
         written = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
         progress(size)
         return PutResult(written.etag, written.version_id, size, 1, digest, written.sse)
@@ -99,11 +106,37 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
         upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
     for number in done:
         progress(min(part, size - (number - 1) * part))
-    todo = ((n, read_part) for n in range(1, count + 1) if n not in done)
+    held: dict[int, int] = {}
+    todo = _hashed_parts(read_part, count, part, done, digest, path, held)
     result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
-                        Resumable(journal, source, upload_id, done, resume))
+                        Resumable(journal, source, upload_id, done, resume), held)
     result.sha256 = digest
     return result
+
+
+def _hashed_parts(read_part: Callable[[int], bytes], count: int, part: int, done: dict[int, str], digest: str,
+                  path: Path, held: dict[int, int]) -> Iterator[tuple[int, Callable[[int], bytes]]]:
+    """A file's parts, read in order on the submitting thread (each after its share of BUDGET, as a
+    stream's) and hashed as read: the SHA-256 of exactly the bytes sent must be `digest`, the its-sha256
+    that CreateMultipartUpload already carried (hashed by an earlier read of the file). A file rewritten
+    in place meanwhile, even at the same size and mtime, raises here, before CompleteMultipartUpload:
+    _multipart aborts, nothing is stored. An fstat check would be cheaper but not sound (mtime can be set
+    back; timestamps are coarse; writes through mmap move them late). Parts already on the server
+    (--resume) are read again, and must still match the MD5 the server has, to be hashed."""
+    sha = hashlib.sha256()
+    for number in range(1, count + 1):
+        if number in done:
+            data = read_part(number)
+            if hashlib.md5(data, usedforsecurity=False).hexdigest() != str(done[number]):
+                raise changed_while_uploaded(path)
+            sha.update(data)
+            continue
+        held[number] = BUDGET.acquire(part)  # before reading: the read is what takes the memory
+        data = read_part(number)
+        sha.update(data)  # releases the GIL: the parts already submitted go on being sent
+        yield number, _constant(data)
+    if sha.hexdigest() != digest:
+        raise changed_while_uploaded(path)
 
 
 def fd_sha256(fd: int, size: int, path: Path, stop: threading.Event | None = None) -> str:
@@ -122,8 +155,7 @@ def fd_sha256(fd: int, size: int, path: Path, stop: threading.Event | None = Non
         except OSError as exc:
             raise io_error("cannot read", path, exc) from None
         if n == 0:
-            raise E.LocalIOError(f"{path} shrank while it was being uploaded",
-                                 hint="nothing was stored; upload it again once it is no longer written to")
+            raise changed_while_uploaded(path)  # it shrank
         digest.update(view[:n])
         offset += n
     return digest.hexdigest()
@@ -264,7 +296,8 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
     caller asked to keep it for --resume and the failure is transient (server or network down).
 
     Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
-    upload of large files) stay within one memory bound; `held` carries what a stream reserved."""
+    upload of large files) stay within one memory bound; `held` carries what the producer reserved
+    before it read a part (a stream's, a file's: _hashed_parts)."""
     state = state or Resumable()
     headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
     upload_id = state.upload_id or s3.create_multipart(bucket, key, headers)
@@ -283,7 +316,7 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
                     BUDGET.release(held.pop(number, 0))
 
             for number, reader in parts:
-                if number not in held:  # streams reserve before they read (see upload_stream)
+                if number not in held:  # producers that read reserve first (upload_stream, _hashed_parts)
                     held[number] = BUDGET.acquire(part)
                 submit(send, number, reader)
         ordered = [etags[n] for n in sorted(etags)]
