@@ -125,8 +125,8 @@ def test_corrupt_disk_cache_is_rebuilt(tmp_path):
         (folder / name).unlink(missing_ok=True)
     (folder / "cache.db").write_bytes(b"this is not a database " * 100)
     cache = DiskCache(folder)
+    assert cache.get("g", "i") is None  # opened on first use: rebuilt then
     assert cache.rebuilt is True
-    assert cache.get("g", "i") is None
     cache.put("g", "i", {"v": 2}, 60)
     assert cache.get("g", "i") == {"v": 2}
     cache.close()

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -142,7 +140,13 @@ class NullCache:
 
 
 class DiskCache:
-    """diskcache (SQLite) in one folder. Process- and thread-safe; a corrupt database is wiped and rebuilt."""
+    """diskcache (SQLite) in one folder. Process- and thread-safe; a corrupt database is wiped and rebuilt.
+
+    Opened on first use, not when made: importing diskcache and opening its database (diskcache.Cache runs
+    some forty statements, half of them writes, and checkpoints the WAL when closed) cost a command ~15 ms
+    of CPU, for nothing when it ends up caching nothing. And while no database file exists yet, nothing is
+    cached here, so a lookup is a miss and an invalidation has nothing to drop: neither creates the file
+    (see `_absent`)."""
 
     backend = "disk"
 
@@ -152,12 +156,48 @@ class DiskCache:
         self.size_limit = size_limit
         self.rebuilt = False
         self._threads: set[int] = set()  # the threads that used it (close() frees their connections)
+        self._dc: Any = None  # the diskcache module, imported on first use
+        self._cache: Any = None
+        self._closed = False
+        self._opening = threading.Lock()
+
+    @property
+    def db_path(self) -> Path:
+        """diskcache's SQLite file (diskcache.core.DBNAME, spelt here so that `_absent` needs no import)."""
+        return self.directory / "cache.db"
+
+    def _absent(self) -> bool:
+        """Whether nothing can be cached here: not opened by this object, and no database file (or no folder).
+
+        Then a lookup is a miss and an invalidation is already done, without creating the file. That keeps
+        the promise an invalidation made before: every entry that exists when it runs is dropped. An entry
+        can only exist in the file, and the file did not exist at this check, which runs after our write;
+        an entry stored later by another process (one that read the object before our write) is the race
+        that an invalidation never covered, whether it opened the database or not."""
+        if self._cache is not None or self._closed:
+            return False
         try:
-            import diskcache
-        except ImportError as exc:
-            raise CacheBackendError("the diskcache package is not installed") from exc
-        self._dc = diskcache
-        self._cache = self._open()
+            self.db_path.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+        except OSError:
+            return False  # cannot tell: open it and let SQLite say
+        return False
+
+    def _handle(self) -> Any:
+        """The diskcache.Cache, opened once, on first use."""
+        if self._cache is None:
+            with self._opening:
+                if self._closed:
+                    raise CacheBackendError(f"{self.location}: closed")
+                if self._cache is None:
+                    try:
+                        import diskcache
+                    except ImportError as exc:
+                        raise CacheBackendError("the diskcache package is not installed") from exc
+                    self._dc = diskcache
+                    self._cache = self._open()
+        return self._cache
 
     def _connect(self) -> Any:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -165,11 +205,13 @@ class DiskCache:
                               eviction_policy="least-recently-stored")
 
     def _open(self) -> Any:
+        import sqlite3
+
         from its_store.core.statefile import NotRegularFile, check_state
         if self.directory.exists() and not self.directory.is_dir():
             return self._rebuild()  # a file where the cache folder belongs
         try:
-            check_state(self.directory / "cache.db")  # diskcache's SQLite file, opened by name
+            check_state(self.db_path)  # diskcache's SQLite file, opened by name
         except NotRegularFile:
             return self._rebuild()  # a FIFO or link there: SQLite would fail on it every run
         except OSError:
@@ -183,7 +225,9 @@ class DiskCache:
 
     def _rebuild(self) -> Any:
         """Wipe the folder (it holds nothing but this cache) and start empty."""
-        old = getattr(self, "_cache", None)
+        import shutil
+        import sqlite3
+        old = self._cache
         if old is not None:
             try:
                 old.close()
@@ -202,21 +246,26 @@ class DiskCache:
         return cache
 
     def _do(self, fn: Callable[[Any], Any]) -> Any:
-        if self._cache is None:
+        if self._closed:
             raise CacheBackendError(f"{self.location}: closed")
+        cache = self._handle()
+        import sqlite3
         self._threads.add(threading.get_ident())  # see close()
         try:
-            return fn(self._cache)
+            return fn(cache)
         except (sqlite3.OperationalError, OSError, self._dc.Timeout) as exc:
             raise CacheBackendError(f"{self.location}: {exc}") from exc
         except sqlite3.DatabaseError:
-            self._cache = self._rebuild()
+            with self._opening:
+                self._cache = self._rebuild()
             try:
                 return fn(self._cache)
             except (sqlite3.Error, OSError, self._dc.Timeout) as exc:
                 raise CacheBackendError(f"{self.location}: {exc}") from exc
 
     def get(self, group: str, item: str) -> Any | None:
+        if self._absent():
+            return None
         return _decode(self._do(lambda c: c.get(group + _SEP + item)))
 
     def put(self, group: str, item: str, value: Any, ttl: int) -> None:
@@ -224,6 +273,8 @@ class DiskCache:
 
     def invalidate(self, groups: Iterable[str]) -> None:
         groups = list(groups)
+        if not groups or self._absent():
+            return
 
         def run(cache: Any) -> None:
             with cache.transact():
@@ -232,12 +283,17 @@ class DiskCache:
         self._do(run)
 
     def invalidate_prefix(self, prefix: str) -> int:
+        if self._absent():
+            return 0
+
         def run(cache: Any) -> int:
             doomed = [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
             return sum(1 for k in doomed if cache.delete(k))
         return int(self._do(run))
 
     def clear(self) -> int:
+        if self._absent():
+            return 0
         return int(self._do(lambda c: c.clear()))
 
     def info(self) -> CacheInfo:
@@ -250,14 +306,16 @@ class DiskCache:
 
     def close(self) -> None:
         """Close this thread's SQLite connection and drop the diskcache object. Later calls fail as a
-        closed backend.
+        closed backend (one never opened just becomes closed).
 
         diskcache keeps one connection per thread, and a connection can only be closed by its own thread.
         Those of threads that have ended (a batch's workers, a closed async façade's threads) are freed
         with them, but an unclosed sqlite3 connection sits in a reference cycle, so it holds its
         descriptors until the cycle collector runs: when other threads used this cache, it runs here,
         once. (A thread that is still alive keeps its connection until it ends.)"""
-        cache, self._cache = self._cache, None
+        with self._opening:
+            self._closed = True
+            cache, self._cache = self._cache, None
         if cache is None:
             return
         try:
@@ -379,6 +437,9 @@ class ResilientCache:
     Each degradation logs one warning (also kept in `.warnings`). Invalidations reach every persistent
     level; if one cannot be reached, its `stale_marker` file is touched and that level is cleared the
     next time it opens, so a write during an outage is never hidden by an entry cached before it.
+
+    Nothing is opened (no Redis connection, no disk cache) before the first operation: a command that
+    caches nothing pays for none of it.
     """
 
     def __init__(self, levels: list[tuple[Callable[[], MetadataCache], Path | None]]) -> None:
@@ -389,19 +450,27 @@ class ResilientCache:
         self._failures: dict[int, CacheBackendError] = {}
         self._lock = threading.RLock()
         forks.renew_in_child(self._renew_in_child)
-        self._index = -1
+        self._index = -1  # no level chosen yet: _start() picks one on first use
         self._active: MetadataCache = NullCache()
-        self._advance()
 
     def _renew_in_child(self) -> None:
         self._lock = threading.RLock()  # another thread of the parent may have held it at the fork
 
+    def _start(self) -> None:
+        """Pick the first level that opens (logging what failed), once, on first use."""
+        if self._index < 0:
+            with self._lock:
+                if self._index < 0:
+                    self._advance()
+
     @property
     def backend(self) -> str:
+        self._start()
         return self._active.backend
 
     @property
     def location(self) -> str:
+        self._start()
         return self._active.location
 
     def _open(self, index: int) -> MetadataCache | None:
@@ -447,6 +516,7 @@ class ResilientCache:
         log.warning("%s", message)
 
     def _run(self, op: str, *args: Any) -> Any:
+        self._start()
         while True:
             cache, index = self._active, self._index
             try:
@@ -464,6 +534,7 @@ class ResilientCache:
 
     def _everywhere(self, op: str, *args: Any) -> int:
         """An invalidation on every persistent level; a level it cannot reach is marked stale."""
+        self._start()
         total = 0
         for index, (_factory, marker) in enumerate(self._levels[:-1]):
             cache = self._open(index) if index >= self._index else None

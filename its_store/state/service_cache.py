@@ -72,7 +72,8 @@ class ServiceCache:
         self.access_key = access_key
         self.identity = identity_of(endpoint, access_key, secret)
         self.ttl = ttl
-        self._on_lookup = on_lookup if backend.backend != "none" else None
+        self._on_lookup = on_lookup
+        self._counting: bool | None = None  # whether lookups count: caching on at the first one (_get)
         self._bound = threading.local()  # .deferral: this thread's batched invalidations, if any
 
     @property
@@ -95,12 +96,14 @@ class ServiceCache:
 
     # -- safe primitives --------------------------------------------------------------------------
     def _get(self, group: str, item: str) -> Any | None:
+        if self._counting is None:  # asked here, not when made: asking opens the backend
+            self._counting = self._on_lookup is not None and self.backend.backend != "none"
         try:
             value = self.backend.get(group, item)
         except Exception as exc:  # noqa: BLE001 - a cache must never fail a command
             log.debug("cache get failed: %s", exc)
             value = None
-        if self._on_lookup is not None:
+        if self._counting and self._on_lookup is not None:
             self._on_lookup(value is not None)
         return value
 
