@@ -17,7 +17,8 @@ from faultproxy import FaultProxy
 from redisserver import RedisServer, free_port
 
 from its_store.state import cache as cache_mod
-from its_store.state.cache import DiskCache, RedisCache
+from its_store.state.cache import DiskCache
+from its_store.state.redis_cache import RedisCache
 from its_store.state.service_cache import ServiceCache
 
 from conftest import one_line_error, unique

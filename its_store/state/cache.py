@@ -1,9 +1,9 @@
 """Metadata cache: object stat results, tags, bucket lists and small JSON documents, kept between runs.
 
 A CLI process lives for one command, so the cache must outlive it: `DiskCache` (diskcache/SQLite under
-MINIO_CACHE_DIR) by default, `RedisCache` when MINIO_REDIS_URL (or REDIS_URL) is set, `NullCache` when
-MINIO_ENABLE_CACHING=false or MINIO_CACHE_TTL=0. This is the only module that imports diskcache or redis,
-and it imports them lazily.
+MINIO_CACHE_DIR) by default, `RedisCache` (state/redis_cache.py) when MINIO_REDIS_URL (or REDIS_URL) is
+set, `NullCache` when MINIO_ENABLE_CACHING=false or MINIO_CACHE_TTL=0. This module and redis_cache.py are
+the only ones that import diskcache or redis, and they import them lazily.
 
 Correctness rules the callers (service/storage.py, service/batch.py) follow: every write or delete invalidates what it
 touched; a cached entry never decides anything destructive and never verifies integrity (downloads and
@@ -28,16 +28,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any, Protocol
 
 from pydantic import Field
 
 from its_store.core import forks
 from its_store.core.models import Result
-
-if TYPE_CHECKING:
-    from its_store.core.settings import Settings
 
 log = logging.getLogger("its_store.state.cache")
 logging.getLogger("its_store").addHandler(logging.NullHandler())  # a library logs; the app decides
@@ -328,109 +324,6 @@ class DiskCache:
             gc.collect()
 
 
-def redact_url(url: str) -> str:
-    """A Redis URL without user or password, for messages: redis://host:port/db."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "redis://?"
-    return f"{parts.scheme or 'redis'}://{host}{port}{parts.path or ''}"
-
-
-def _glob_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
-
-
-class RedisCache:
-    """One Redis hash per group (`its-store:meta:<group>`), one field per item, EXPIRE on the hash.
-
-    No client retries and short timeouts: a dead Redis must cost one fast failure, then the fallback.
-    """
-
-    backend = "redis"
-
-    def __init__(self, url: str, *, connect_timeout: float = 0.5, timeout: float = 2.0) -> None:
-        self.location = redact_url(url)
-        try:
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-        except ImportError as exc:
-            raise CacheBackendError("the redis package is not installed (pip install 'its-store[redis]')") \
-                from exc
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        secret = urlsplit(url).password if "@" in url else None
-        self._secret = secret or None
-        try:
-            self._r = redis.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=timeout,
-                                           retry=Retry(NoBackoff(), 0), decode_responses=True)
-        except ValueError as exc:
-            raise CacheBackendError(f"invalid Redis URL {self.location}") from exc
-        self._do(lambda r: r.ping())
-
-    def _do(self, fn: Callable[[Any], Any]) -> Any:
-        try:
-            return fn(self._r)
-        except self._errors as exc:
-            text = str(exc) or type(exc).__name__
-            if self._secret:
-                text = text.replace(self._secret, "********")
-            raise CacheBackendError(text[:160].rstrip(".")) from exc
-
-    def get(self, group: str, item: str) -> Any | None:
-        return _decode(self._do(lambda r: r.hget(REDIS_PREFIX + group, item)))
-
-    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
-        def run(r: Any) -> None:
-            pipe = r.pipeline(transaction=False)
-            pipe.hset(REDIS_PREFIX + group, item, _encode(value, ttl))
-            pipe.expire(REDIS_PREFIX + group, ttl)
-            pipe.execute()
-        self._do(run)
-
-    def _delete(self, names: list[str]) -> int:
-        def delete(chunk: list[str]) -> int:
-            return int(self._do(lambda r: r.delete(*chunk)))
-        return sum(delete(names[start:start + 500]) for start in range(0, len(names), 500))
-
-    def _scan(self, prefix: str) -> list[str]:
-        pattern = _glob_escape(REDIS_PREFIX + prefix) + "*"
-        return list(self._do(lambda r: list(r.scan_iter(match=pattern, count=1000))))
-
-    def invalidate(self, groups: Iterable[str]) -> None:
-        self._delete([REDIS_PREFIX + g for g in groups])
-
-    def invalidate_prefix(self, prefix: str) -> int:
-        return self._delete(self._scan(prefix))
-
-    def clear(self) -> int:
-        return self.invalidate_prefix("")
-
-    def info(self) -> CacheInfo:
-        names = self._scan("")
-
-        def run(r: Any) -> tuple[int, int | None]:
-            pipe = r.pipeline(transaction=False)
-            for name in names:
-                pipe.hlen(name)
-                pipe.memory_usage(name)
-            values = pipe.execute(raise_on_error=False)
-            entries = sum(v for v in values[0::2] if isinstance(v, int))
-            sizes = [v for v in values[1::2] if isinstance(v, int)]
-            return entries, sum(sizes) if len(sizes) == len(names) else None
-        entries, size = self._do(run)
-        return CacheInfo(backend=self.backend, location=self.location, entries=entries, size_bytes=size,
-                         groups=len(names))
-
-    def close(self) -> None:
-        try:
-            self._r.close()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            pass
-
-
 class ResilientCache:
     """A chain of backends (e.g. Redis → disk → none): use the first that works, degrade on failure.
 
@@ -584,22 +477,3 @@ def _touch(path: Path) -> None:
         path.touch()
     except OSError:
         pass
-
-
-def _labelled(label: str, factory: Callable[[], MetadataCache]) -> Callable[[], MetadataCache]:
-    factory.label = label  # type: ignore[attr-defined]
-    return factory
-
-
-def open_cache(settings: Settings) -> MetadataCache:
-    """The cache MINIO_* settings ask for: Redis (disk fallback) if a URL is set, else disk; off if disabled."""
-    if not settings.enable_caching or settings.cache_ttl <= 0:
-        return NullCache()
-    base = Path(settings.cache_dir or ".")
-    disk = _labelled("disk", lambda: DiskCache(base / "metadata"))
-    levels: list[tuple[Callable[[], MetadataCache], Path | None]] = []
-    if settings.redis_url:
-        url = settings.redis_url
-        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url)), base / "redis.stale"))
-    levels.append((disk, base / "disk.stale"))
-    return ResilientCache(levels)

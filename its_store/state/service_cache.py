@@ -18,13 +18,14 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import Field
 
 from its_store.core.identity import identity_of  # defined in core/ (light: completion keys by it too)
 from its_store.core.models import Result
-from its_store.state.cache import CacheInfo, MetadataCache, log, open_cache
+from its_store.state.cache import CacheInfo, DiskCache, MetadataCache, NullCache, ResilientCache, log
 
 if TYPE_CHECKING:
     from its_store.core.models import ObjectInfo
@@ -240,6 +241,27 @@ class ServiceCache:
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _labelled(label: str, factory: Callable[[], MetadataCache]) -> Callable[[], MetadataCache]:
+    factory.label = label  # type: ignore[attr-defined]
+    return factory
+
+
+def open_cache(settings: Settings) -> MetadataCache:
+    """The cache MINIO_* settings ask for: Redis (disk fallback) if a URL is set, else disk; off if disabled.
+    Nothing is opened here (see ResilientCache, DiskCache)."""
+    if not settings.enable_caching or settings.cache_ttl <= 0:
+        return NullCache()
+    base = Path(settings.cache_dir or ".")
+    disk = _labelled("disk", lambda: DiskCache(base / "metadata"))
+    levels: list[tuple[Callable[[], MetadataCache], Path | None]] = []
+    if settings.redis_url:
+        from its_store.state.redis_cache import RedisCache, redact_url
+        url = settings.redis_url
+        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url)), base / "redis.stale"))
+    levels.append((disk, base / "disk.stale"))
+    return ResilientCache(levels)
 
 
 def open_service_cache(settings: Settings, on_lookup: Callable[[bool], None] | None = None) -> ServiceCache:
