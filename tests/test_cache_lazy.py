@@ -6,6 +6,7 @@ crosses processes, whichever of them created the database first.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,40 @@ def test_another_process_overwriting_invalidates_what_this_one_cached(env: dict[
                                 f"s3://{bucket}/k.bin"], env, tmp_path)
         assert done.exit_code == 0, done
         assert a.stat_object(bucket, "k.bin").size == 300
+
+
+def test_a_child_forked_while_another_thread_opens_the_cache_can_open_it(tmp_path: Path) -> None:
+    """The lock that makes opening happen once is renewed in a forked child (core/forks.py): a fork while
+    another thread of the parent held it must not leave the child waiting on it forever."""
+    import os
+    import threading
+
+    from its_store.state.cache import DiskCache
+    cache = DiskCache(tmp_path / "metadata")
+    cache.put("g", "i", [1], 60)
+    cache.close()
+    cache = DiskCache(tmp_path / "metadata")
+    held, release = threading.Event(), threading.Event()
+
+    def opener() -> None:  # stands for a thread caught in the middle of opening
+        with cache._opening:
+            held.set()
+            release.wait()
+
+    thread = threading.Thread(target=opener)
+    thread.start()
+    held.wait()
+    pid = os.fork()
+    if pid == 0:  # the child: open and read, then report through the exit status
+        os._exit(0 if cache.get("g", "i") == [1] else 1)
+    release.set()
+    thread.join()
+    deadline = time.monotonic() + 60  # a safety net: the child either finishes at once or hangs for ever
+    while (done := os.waitpid(pid, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done == (0, 0):
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert done != (0, 0), "the child hung on the lock held at the fork"
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    cache.close()

@@ -156,6 +156,10 @@ class DiskCache:
         self._cache: Any = None
         self._closed = False
         self._opening = threading.Lock()
+        forks.renew_in_child(self._renew_in_child)
+
+    def _renew_in_child(self) -> None:
+        self._opening = threading.Lock()  # another thread of the parent may have been opening at the fork
 
     @property
     def db_path(self) -> Path:
