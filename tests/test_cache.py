@@ -17,7 +17,8 @@ from faultproxy import FaultProxy
 from redisserver import RedisServer, free_port
 
 from its_store.state import cache as cache_mod
-from its_store.state.cache import DiskCache, RedisCache
+from its_store.state.cache import DiskCache
+from its_store.state.redis_cache import RedisCache
 from its_store.state.service_cache import ServiceCache
 
 from conftest import one_line_error, unique
@@ -125,8 +126,8 @@ def test_corrupt_disk_cache_is_rebuilt(tmp_path):
         (folder / name).unlink(missing_ok=True)
     (folder / "cache.db").write_bytes(b"this is not a database " * 100)
     cache = DiskCache(folder)
+    assert cache.get("g", "i") is None  # opened on first use: rebuilt then
     assert cache.rebuilt is True
-    assert cache.get("g", "i") is None
     cache.put("g", "i", {"v": 2}, 60)
     assert cache.get("g", "i") == {"v": 2}
     cache.close()

@@ -1,9 +1,9 @@
 """Metadata cache: object stat results, tags, bucket lists and small JSON documents, kept between runs.
 
 A CLI process lives for one command, so the cache must outlive it: `DiskCache` (diskcache/SQLite under
-MINIO_CACHE_DIR) by default, `RedisCache` when MINIO_REDIS_URL (or REDIS_URL) is set, `NullCache` when
-MINIO_ENABLE_CACHING=false or MINIO_CACHE_TTL=0. This is the only module that imports diskcache or redis,
-and it imports them lazily.
+MINIO_CACHE_DIR) by default, `RedisCache` (state/redis_cache.py) when MINIO_REDIS_URL (or REDIS_URL) is
+set, `NullCache` when MINIO_ENABLE_CACHING=false or MINIO_CACHE_TTL=0. This module and redis_cache.py are
+the only ones that import diskcache or redis, and they import them lazily.
 
 Correctness rules the callers (service/storage.py, service/batch.py) follow: every write or delete invalidates what it
 touched; a cached entry never decides anything destructive and never verifies integrity (downloads and
@@ -24,22 +24,16 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any, Protocol
 
 from pydantic import Field
 
 from its_store.core import forks
 from its_store.core.models import Result
-
-if TYPE_CHECKING:
-    from its_store.core.settings import Settings
 
 log = logging.getLogger("its_store.state.cache")
 logging.getLogger("its_store").addHandler(logging.NullHandler())  # a library logs; the app decides
@@ -142,7 +136,13 @@ class NullCache:
 
 
 class DiskCache:
-    """diskcache (SQLite) in one folder. Process- and thread-safe; a corrupt database is wiped and rebuilt."""
+    """diskcache (SQLite) in one folder. Process- and thread-safe; a corrupt database is wiped and rebuilt.
+
+    Opened on first use, not when made: importing diskcache and opening its database (diskcache.Cache runs
+    some forty statements, half of them writes, and checkpoints the WAL when closed) cost a command ~15 ms
+    of CPU, for nothing when it ends up caching nothing. And while no database file exists yet, nothing is
+    cached here, so a lookup is a miss and an invalidation has nothing to drop: neither creates the file
+    (see `_absent`)."""
 
     backend = "disk"
 
@@ -152,12 +152,52 @@ class DiskCache:
         self.size_limit = size_limit
         self.rebuilt = False
         self._threads: set[int] = set()  # the threads that used it (close() frees their connections)
+        self._dc: Any = None  # the diskcache module, imported on first use
+        self._cache: Any = None
+        self._closed = False
+        self._opening = threading.Lock()
+        forks.renew_in_child(self._renew_in_child)
+
+    def _renew_in_child(self) -> None:
+        self._opening = threading.Lock()  # another thread of the parent may have been opening at the fork
+
+    @property
+    def db_path(self) -> Path:
+        """diskcache's SQLite file (diskcache.core.DBNAME, spelt here so that `_absent` needs no import)."""
+        return self.directory / "cache.db"
+
+    def _absent(self) -> bool:
+        """Whether nothing can be cached here: not opened by this object, and no database file (or no folder).
+
+        Then a lookup is a miss and an invalidation is already done, without creating the file. That keeps
+        the promise an invalidation made before: every entry that exists when it runs is dropped. An entry
+        can only exist in the file, and the file did not exist at this check, which runs after our write;
+        an entry stored later by another process (one that read the object before our write) is the race
+        that an invalidation never covered, whether it opened the database or not."""
+        if self._cache is not None or self._closed:
+            return False
         try:
-            import diskcache
-        except ImportError as exc:
-            raise CacheBackendError("the diskcache package is not installed") from exc
-        self._dc = diskcache
-        self._cache = self._open()
+            self.db_path.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+        except OSError:
+            return False  # cannot tell: open it and let SQLite say
+        return False
+
+    def _handle(self) -> Any:
+        """The diskcache.Cache, opened once, on first use."""
+        if self._cache is None:
+            with self._opening:
+                if self._closed:
+                    raise CacheBackendError(f"{self.location}: closed")
+                if self._cache is None:
+                    try:
+                        import diskcache
+                    except ImportError as exc:
+                        raise CacheBackendError("the diskcache package is not installed") from exc
+                    self._dc = diskcache
+                    self._cache = self._open()
+        return self._cache
 
     def _connect(self) -> Any:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -165,11 +205,13 @@ class DiskCache:
                               eviction_policy="least-recently-stored")
 
     def _open(self) -> Any:
+        import sqlite3
+
         from its_store.core.statefile import NotRegularFile, check_state
         if self.directory.exists() and not self.directory.is_dir():
             return self._rebuild()  # a file where the cache folder belongs
         try:
-            check_state(self.directory / "cache.db")  # diskcache's SQLite file, opened by name
+            check_state(self.db_path)  # diskcache's SQLite file, opened by name
         except NotRegularFile:
             return self._rebuild()  # a FIFO or link there: SQLite would fail on it every run
         except OSError:
@@ -183,7 +225,9 @@ class DiskCache:
 
     def _rebuild(self) -> Any:
         """Wipe the folder (it holds nothing but this cache) and start empty."""
-        old = getattr(self, "_cache", None)
+        import shutil
+        import sqlite3
+        old = self._cache
         if old is not None:
             try:
                 old.close()
@@ -202,21 +246,26 @@ class DiskCache:
         return cache
 
     def _do(self, fn: Callable[[Any], Any]) -> Any:
-        if self._cache is None:
+        if self._closed:
             raise CacheBackendError(f"{self.location}: closed")
+        cache = self._handle()
+        import sqlite3
         self._threads.add(threading.get_ident())  # see close()
         try:
-            return fn(self._cache)
+            return fn(cache)
         except (sqlite3.OperationalError, OSError, self._dc.Timeout) as exc:
             raise CacheBackendError(f"{self.location}: {exc}") from exc
         except sqlite3.DatabaseError:
-            self._cache = self._rebuild()
+            with self._opening:
+                self._cache = self._rebuild()
             try:
                 return fn(self._cache)
             except (sqlite3.Error, OSError, self._dc.Timeout) as exc:
                 raise CacheBackendError(f"{self.location}: {exc}") from exc
 
     def get(self, group: str, item: str) -> Any | None:
+        if self._absent():
+            return None
         return _decode(self._do(lambda c: c.get(group + _SEP + item)))
 
     def put(self, group: str, item: str, value: Any, ttl: int) -> None:
@@ -224,6 +273,8 @@ class DiskCache:
 
     def invalidate(self, groups: Iterable[str]) -> None:
         groups = list(groups)
+        if not groups or self._absent():
+            return
 
         def run(cache: Any) -> None:
             with cache.transact():
@@ -232,12 +283,17 @@ class DiskCache:
         self._do(run)
 
     def invalidate_prefix(self, prefix: str) -> int:
+        if self._absent():
+            return 0
+
         def run(cache: Any) -> int:
             doomed = [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
             return sum(1 for k in doomed if cache.delete(k))
         return int(self._do(run))
 
     def clear(self) -> int:
+        if self._absent():
+            return 0
         return int(self._do(lambda c: c.clear()))
 
     def info(self) -> CacheInfo:
@@ -250,14 +306,16 @@ class DiskCache:
 
     def close(self) -> None:
         """Close this thread's SQLite connection and drop the diskcache object. Later calls fail as a
-        closed backend.
+        closed backend (one never opened just becomes closed).
 
         diskcache keeps one connection per thread, and a connection can only be closed by its own thread.
         Those of threads that have ended (a batch's workers, a closed async façade's threads) are freed
         with them, but an unclosed sqlite3 connection sits in a reference cycle, so it holds its
         descriptors until the cycle collector runs: when other threads used this cache, it runs here,
         once. (A thread that is still alive keeps its connection until it ends.)"""
-        cache, self._cache = self._cache, None
+        with self._opening:
+            self._closed = True
+            cache, self._cache = self._cache, None
         if cache is None:
             return
         try:
@@ -270,115 +328,15 @@ class DiskCache:
             gc.collect()
 
 
-def redact_url(url: str) -> str:
-    """A Redis URL without user or password, for messages: redis://host:port/db."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "redis://?"
-    return f"{parts.scheme or 'redis'}://{host}{port}{parts.path or ''}"
-
-
-def _glob_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
-
-
-class RedisCache:
-    """One Redis hash per group (`its-store:meta:<group>`), one field per item, EXPIRE on the hash.
-
-    No client retries and short timeouts: a dead Redis must cost one fast failure, then the fallback.
-    """
-
-    backend = "redis"
-
-    def __init__(self, url: str, *, connect_timeout: float = 0.5, timeout: float = 2.0) -> None:
-        self.location = redact_url(url)
-        try:
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-        except ImportError as exc:
-            raise CacheBackendError("the redis package is not installed (pip install 'its-store[redis]')") \
-                from exc
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        secret = urlsplit(url).password if "@" in url else None
-        self._secret = secret or None
-        try:
-            self._r = redis.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=timeout,
-                                           retry=Retry(NoBackoff(), 0), decode_responses=True)
-        except ValueError as exc:
-            raise CacheBackendError(f"invalid Redis URL {self.location}") from exc
-        self._do(lambda r: r.ping())
-
-    def _do(self, fn: Callable[[Any], Any]) -> Any:
-        try:
-            return fn(self._r)
-        except self._errors as exc:
-            text = str(exc) or type(exc).__name__
-            if self._secret:
-                text = text.replace(self._secret, "********")
-            raise CacheBackendError(text[:160].rstrip(".")) from exc
-
-    def get(self, group: str, item: str) -> Any | None:
-        return _decode(self._do(lambda r: r.hget(REDIS_PREFIX + group, item)))
-
-    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
-        def run(r: Any) -> None:
-            pipe = r.pipeline(transaction=False)
-            pipe.hset(REDIS_PREFIX + group, item, _encode(value, ttl))
-            pipe.expire(REDIS_PREFIX + group, ttl)
-            pipe.execute()
-        self._do(run)
-
-    def _delete(self, names: list[str]) -> int:
-        def delete(chunk: list[str]) -> int:
-            return int(self._do(lambda r: r.delete(*chunk)))
-        return sum(delete(names[start:start + 500]) for start in range(0, len(names), 500))
-
-    def _scan(self, prefix: str) -> list[str]:
-        pattern = _glob_escape(REDIS_PREFIX + prefix) + "*"
-        return list(self._do(lambda r: list(r.scan_iter(match=pattern, count=1000))))
-
-    def invalidate(self, groups: Iterable[str]) -> None:
-        self._delete([REDIS_PREFIX + g for g in groups])
-
-    def invalidate_prefix(self, prefix: str) -> int:
-        return self._delete(self._scan(prefix))
-
-    def clear(self) -> int:
-        return self.invalidate_prefix("")
-
-    def info(self) -> CacheInfo:
-        names = self._scan("")
-
-        def run(r: Any) -> tuple[int, int | None]:
-            pipe = r.pipeline(transaction=False)
-            for name in names:
-                pipe.hlen(name)
-                pipe.memory_usage(name)
-            values = pipe.execute(raise_on_error=False)
-            entries = sum(v for v in values[0::2] if isinstance(v, int))
-            sizes = [v for v in values[1::2] if isinstance(v, int)]
-            return entries, sum(sizes) if len(sizes) == len(names) else None
-        entries, size = self._do(run)
-        return CacheInfo(backend=self.backend, location=self.location, entries=entries, size_bytes=size,
-                         groups=len(names))
-
-    def close(self) -> None:
-        try:
-            self._r.close()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            pass
-
-
 class ResilientCache:
     """A chain of backends (e.g. Redis → disk → none): use the first that works, degrade on failure.
 
     Each degradation logs one warning (also kept in `.warnings`). Invalidations reach every persistent
     level; if one cannot be reached, its `stale_marker` file is touched and that level is cleared the
     next time it opens, so a write during an outage is never hidden by an entry cached before it.
+
+    Nothing is opened (no Redis connection, no disk cache) before the first operation: a command that
+    caches nothing pays for none of it.
     """
 
     def __init__(self, levels: list[tuple[Callable[[], MetadataCache], Path | None]]) -> None:
@@ -389,19 +347,27 @@ class ResilientCache:
         self._failures: dict[int, CacheBackendError] = {}
         self._lock = threading.RLock()
         forks.renew_in_child(self._renew_in_child)
-        self._index = -1
+        self._index = -1  # no level chosen yet: _start() picks one on first use
         self._active: MetadataCache = NullCache()
-        self._advance()
 
     def _renew_in_child(self) -> None:
         self._lock = threading.RLock()  # another thread of the parent may have held it at the fork
 
+    def _start(self) -> None:
+        """Pick the first level that opens (logging what failed), once, on first use."""
+        if self._index < 0:
+            with self._lock:
+                if self._index < 0:
+                    self._advance()
+
     @property
     def backend(self) -> str:
+        self._start()
         return self._active.backend
 
     @property
     def location(self) -> str:
+        self._start()
         return self._active.location
 
     def _open(self, index: int) -> MetadataCache | None:
@@ -447,6 +413,7 @@ class ResilientCache:
         log.warning("%s", message)
 
     def _run(self, op: str, *args: Any) -> Any:
+        self._start()
         while True:
             cache, index = self._active, self._index
             try:
@@ -464,6 +431,7 @@ class ResilientCache:
 
     def _everywhere(self, op: str, *args: Any) -> int:
         """An invalidation on every persistent level; a level it cannot reach is marked stale."""
+        self._start()
         total = 0
         for index, (_factory, marker) in enumerate(self._levels[:-1]):
             cache = self._open(index) if index >= self._index else None
@@ -513,22 +481,3 @@ def _touch(path: Path) -> None:
         path.touch()
     except OSError:
         pass
-
-
-def _labelled(label: str, factory: Callable[[], MetadataCache]) -> Callable[[], MetadataCache]:
-    factory.label = label  # type: ignore[attr-defined]
-    return factory
-
-
-def open_cache(settings: Settings) -> MetadataCache:
-    """The cache MINIO_* settings ask for: Redis (disk fallback) if a URL is set, else disk; off if disabled."""
-    if not settings.enable_caching or settings.cache_ttl <= 0:
-        return NullCache()
-    base = Path(settings.cache_dir or ".")
-    disk = _labelled("disk", lambda: DiskCache(base / "metadata"))
-    levels: list[tuple[Callable[[], MetadataCache], Path | None]] = []
-    if settings.redis_url:
-        url = settings.redis_url
-        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url)), base / "redis.stale"))
-    levels.append((disk, base / "disk.stale"))
-    return ResilientCache(levels)

@@ -18,13 +18,14 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import Field
 
 from its_store.core.identity import identity_of  # defined in core/ (light: completion keys by it too)
 from its_store.core.models import Result
-from its_store.state.cache import CacheInfo, MetadataCache, log, open_cache
+from its_store.state.cache import CacheInfo, DiskCache, MetadataCache, NullCache, ResilientCache, log
 
 if TYPE_CHECKING:
     from its_store.core.models import ObjectInfo
@@ -72,7 +73,8 @@ class ServiceCache:
         self.access_key = access_key
         self.identity = identity_of(endpoint, access_key, secret)
         self.ttl = ttl
-        self._on_lookup = on_lookup if backend.backend != "none" else None
+        self._on_lookup = on_lookup
+        self._counting: bool | None = None  # whether lookups count: caching on at the first one (_get)
         self._bound = threading.local()  # .deferral: this thread's batched invalidations, if any
 
     @property
@@ -95,12 +97,14 @@ class ServiceCache:
 
     # -- safe primitives --------------------------------------------------------------------------
     def _get(self, group: str, item: str) -> Any | None:
+        if self._counting is None:  # asked here, not when made: asking opens the backend
+            self._counting = self._on_lookup is not None and self.backend.backend != "none"
         try:
             value = self.backend.get(group, item)
         except Exception as exc:  # noqa: BLE001 - a cache must never fail a command
             log.debug("cache get failed: %s", exc)
             value = None
-        if self._on_lookup is not None:
+        if self._counting and self._on_lookup is not None:
             self._on_lookup(value is not None)
         return value
 
@@ -237,6 +241,27 @@ class ServiceCache:
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _labelled(label: str, factory: Callable[[], MetadataCache]) -> Callable[[], MetadataCache]:
+    factory.label = label  # type: ignore[attr-defined]
+    return factory
+
+
+def open_cache(settings: Settings) -> MetadataCache:
+    """The cache MINIO_* settings ask for: Redis (disk fallback) if a URL is set, else disk; off if disabled.
+    Nothing is opened here (see ResilientCache, DiskCache)."""
+    if not settings.enable_caching or settings.cache_ttl <= 0:
+        return NullCache()
+    base = Path(settings.cache_dir or ".")
+    disk = _labelled("disk", lambda: DiskCache(base / "metadata"))
+    levels: list[tuple[Callable[[], MetadataCache], Path | None]] = []
+    if settings.redis_url:
+        from its_store.state.redis_cache import RedisCache, redact_url
+        url = settings.redis_url
+        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url)), base / "redis.stale"))
+    levels.append((disk, base / "disk.stale"))
+    return ResilientCache(levels)
 
 
 def open_service_cache(settings: Settings, on_lookup: Callable[[bool], None] | None = None) -> ServiceCache:
