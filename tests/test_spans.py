@@ -20,7 +20,7 @@ import os
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +92,11 @@ def test_one_span_covers_several_parts_and_each_is_checked(fake: Any, data: byte
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.bin"]  # no temp file left
 
 
-def test_a_span_broken_mid_body_asks_for_the_rest_only(fake: Any, data: bytes, tmp_path: Path) -> None:
-    server, cli, _ = fake
-    server.put_object(BUCKET, "o.bin", stored(data, "composite"))
-    sent = T + 4321  # past the first part's end: the second part's CRC32 runs on across the break
+def break_first_span(data: bytes, sent: int, then: Callable[[FaultServer], None] | None = None,
+                     ) -> Callable[[FaultServer, Any, Any], bool]:
+    """A handler that answers the first GET of a range from byte 0 with its head and only `sent` bytes of
+    `data`, then ends the connection cleanly (every byte sent arrives); `then` runs before the end (e.g. the
+    object is replaced before the client asks for the rest). Every other request is the server's own."""
     broken: list[str] = []
 
     def handler(srv: FaultServer, req: Any, conn: Any) -> bool:
@@ -107,10 +108,18 @@ def test_a_span_broken_mid_body_asks_for_the_rest_only(fake: Any, data: bytes, t
         conn.send(response(206, headers={"Content-Length": str(last + 1), "Content-Range": f"bytes 0-{last}/{SIZE}",
                                          "ETag": f'"{srv.objects[(BUCKET, "o.bin")].etag}"'}, head=True))
         conn.send(data[:sent])
-        conn.close()  # a clean end, short of the length announced: every byte sent arrives
+        if then is not None:
+            then(srv)
+        conn.close()
         return True
+    return handler
 
-    server.handler = handler
+
+def test_a_span_broken_mid_body_asks_for_the_rest_only(fake: Any, data: bytes, tmp_path: Path) -> None:
+    server, cli, _ = fake
+    server.put_object(BUCKET, "o.bin", stored(data, "composite"))
+    sent = T + 4321  # past the first part's end: the second part's CRC32 runs on across the break
+    server.handler = break_first_span(data, sent)
     target = tmp_path / "o.bin"
     run = cli("get", f"s3://{BUCKET}/o.bin", str(target), "-w", "1", "--json")
     assert run.exit_code == 0 and json.loads(run.stdout)["verified"] is True, run
@@ -148,22 +157,7 @@ def test_an_object_replaced_between_the_break_and_the_resume_is_refused(fake: An
     server, cli, _ = fake
     server.put_object(BUCKET, "o.bin", _plain(data))
     other = bytes(b ^ 0xFF for b in data[:64]) + data[64:]
-    broken: list[str] = []
-
-    def handler(srv: FaultServer, req: Any, conn: Any) -> bool:
-        rng = req.headers.get("range", "")
-        if req.method != "GET" or not rng.startswith("bytes=0-") or broken:
-            return False
-        broken.append(rng)
-        last = int(rng.partition("-")[2])
-        conn.send(response(206, headers={"Content-Length": str(last + 1), "Content-Range": f"bytes 0-{last}/{SIZE}",
-                                         "ETag": f'"{srv.objects[(BUCKET, "o.bin")].etag}"'}, head=True))
-        conn.send(data[:1000])
-        srv.put_object(BUCKET, "o.bin", _plain(other))  # replaced before the client asks for the rest
-        conn.close()
-        return True
-
-    server.handler = handler
+    server.handler = break_first_span(data, 1000, then=lambda srv: srv.put_object(BUCKET, "o.bin", _plain(other)))
     target = tmp_path / "o.bin"
     target.write_bytes(b"old")
     run = cli("get", f"s3://{BUCKET}/o.bin", str(target), "-w", "1", "--json")
