@@ -26,8 +26,10 @@ import itertools
 import re
 import threading
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
+
+from urllib3 import HTTPHeaderDict
 
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
@@ -92,14 +94,23 @@ _NEEDS_ETAG = {"PutObject", "UploadPart"}
 _OBJECT_SUBRESOURCES = {"GetObjectRetention", "GetObjectLegalHold", "GetObjectTagging"}
 
 
-class Call(NamedTuple):
-    """One answer as this thread last saw it."""
+class Call:
+    """One answer as this thread last saw it: its number, its status, and the S3 call it answered. The
+    call is named on first use (errors() asks only when something failed): naming it means reading the
+    request's URL, which costs more than the rest of a check, and a streamed GET needs no name otherwise."""
 
-    name: str
-    method: str
-    status: int
-    content_type: str
-    seq: int
+    __slots__ = ("_name", "endpoint_host", "headers", "method", "seq", "status", "url")
+
+    def __init__(self, method: str, url: str, endpoint_host: str, headers: Any, status: int, seq: int,
+                 name: str | None = None) -> None:
+        self.method, self.url, self.endpoint_host, self.headers = method, url, endpoint_host, headers
+        self.status, self.seq, self._name = status, seq, name
+
+    @property
+    def name(self) -> str:
+        if self._name is None:
+            self._name = identify(self.method, self.url, self.endpoint_host, self.headers)[0]
+        return self._name
 
 
 def mark() -> int:
@@ -120,39 +131,48 @@ Expect = tuple[str, ...] | str | None
 def identify(method: str, url: str, endpoint_host: str, headers: Any = None) -> tuple[str, Expect]:
     """(S3 call name, what a 200 answer must hold) of one request. The expectation is a tuple of root
     elements, "json", "" (no document, so only an HTML page is wrong), or None (any bytes: an object)."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True)) if parts.query else {}
+    hostname, path, query_text = split_url(url)
+    query = dict(parse_qsl(query_text, keep_blank_values=True)) if query_text else {}
     for sub, by_method in _SUBRESOURCES.items() if query else ():  # an object's GET or PUT has no query
         if sub in query and method in by_method:
             name, expect = by_method[method]
             if name == "UploadPart" and _copy_source(headers):
                 return "UploadPartCopy", ("CopyPartResult",)
             if name == "GetTagging":
-                name = "GetObjectTagging" if _has_key(parts, endpoint_host) else "GetBucketTagging"
+                name = "GetObjectTagging" if _has_key(hostname, path, endpoint_host) else "GetBucketTagging"
             return name, expect
-    has_key = _has_key(parts, endpoint_host)
+    has_key = _has_key(hostname, path, endpoint_host)
     if method == "GET" and not has_key:
-        if parts.path.strip("/") or query.keys() & _LISTING_PARAMS:
+        if path.strip("/") or query.keys() & _LISTING_PARAMS:
             return "ListObjects", ("ListBucketResult",)
         return "ListBuckets", ("ListAllMyBucketsResult", "ListBucketResult")  # "/" of a virtual host: a listing
     if method == "PUT" and has_key:
         if _copy_source(headers):
             return "CopyObject", ("CopyObjectResult", "Error")
         return "PutObject", ""
-    simple = {("GET", True): "GetObject", ("HEAD", True): "HeadObject", ("HEAD", False): "HeadBucket",
-              ("PUT", False): "CreateBucket", ("DELETE", True): "DeleteObject", ("DELETE", False): "DeleteBucket"}
-    name = simple.get((method, has_key), f"{method} {'object' if has_key else 'bucket'}")
+    name = _SIMPLE.get((method, has_key), f"{method} {'object' if has_key else 'bucket'}")
     return name, None if name in ("GetObject", "HeadObject", "HeadBucket") else ""
 
 
+_SIMPLE = {("GET", True): "GetObject", ("HEAD", True): "HeadObject", ("HEAD", False): "HeadBucket",
+           ("PUT", False): "CreateBucket", ("DELETE", True): "DeleteObject", ("DELETE", False): "DeleteBucket"}
+
+
 def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpoint_host: str) -> None:
-    """Remember this answer for the thread; raise if a 200 answer is not what its call must get."""
-    name, expect = identify(method, url, endpoint_host, headers)
-    content_type = str(resp.headers.get("content-type") or "")
-    _local.call = Call(name, method, int(resp.status), content_type, next(_counter))
-    if resp.status != 200 or method == "HEAD" or expect is None or not preloaded:
+    """Remember this answer for the thread; raise if a 200 answer is not what its call must get. Only a
+    200 answer read whole (not a HEAD, not a streamed GET) can be checked: the others are remembered
+    unnamed (Call.name names them if an error asks)."""
+    status = int(resp.status)
+    if status != 200 or method == "HEAD" or not preloaded:
+        _local.call = Call(method, url, endpoint_host, headers, status, next(_counter))
         return
-    body = resp.data or b""
+    name, expect = identify(method, url, endpoint_host, headers)
+    _local.call = Call(method, url, endpoint_host, headers, status, next(_counter), name)
+    if expect is None:
+        return
+    # an empty answer (most PUTs) is not read again: urllib3 read it already, and `.data` of an empty
+    # body reads the closed stream once more (~5 µs)
+    body = b"" if resp.headers.get("content-length") == "0" else (resp.data or b"")
     head = body[:_HEAD_BYTES]
     if _is_html(head):
         raise not_s3_page(name, resp.status)
@@ -334,14 +354,37 @@ def not_s3_page(call: str, status: int, place: str | None = None) -> E.ServiceUn
     return err
 
 
-def _has_key(parts: Any, endpoint_host: str) -> bool:
+# http[s]://host[:port], then a path from "/" (or none), then "?query" (or none), as minio builds them: no
+# fragment, no user info, no IPv6 literal or zone, which urlsplit() handles its own way (split_url)
+_PLAIN_URL = re.compile(r"https?://([^/?#@\[\]%]*)((?:/[^?#]*)?)(?:\?([^#]*))?")
+
+
+def split_url(url: str) -> tuple[str | None, str, str]:
+    """(hostname, path, query) of a request URL, exactly as urlsplit() gives them (hostname: lower case,
+    no port, None when empty).
+    urlsplit() costs ~7 µs on a URL it has not seen (every object has its own: its cache only misses),
+    and this runs for every request; the URLs minio builds (http[s]://host[:port]/path[?query], the key
+    percent-encoded) are split by one regular expression, anything else by urlsplit(). Only printable
+    URLs: urlsplit() drops tabs and line breaks anywhere."""
+    found = _PLAIN_URL.fullmatch(url) if url.isprintable() else None
+    if found is not None:
+        netloc, path, query = found.groups()
+        if netloc.isascii():  # urlsplit() checks a non-ASCII host name for NFKC tricks
+            return netloc.partition(":")[0].lower() or None, path, query or ""
+    parts = urlsplit(url)
+    return parts.hostname, parts.path, parts.query
+
+
+def _has_key(hostname: str | None, path: str, endpoint_host: str) -> bool:
     """Whether the request names an object: path style /bucket/key, or a virtual host's /key."""
-    path = parts.path.lstrip("/")
-    host = (parts.hostname or "").lower()
+    path = path.lstrip("/")
+    host = (hostname or "").lower()
     if host and endpoint_host and host != endpoint_host:  # bucket.endpoint: the path is the key
         return bool(path)
     return "/" in path and bool(path.partition("/")[2])
 
 
 def _copy_source(headers: Any) -> bool:
+    if isinstance(headers, HTTPHeaderDict):  # what minio sends: names match in any case, in one lookup
+        return "x-amz-copy-source" in headers
     return bool(headers) and any(str(k).lower() == "x-amz-copy-source" for k in headers)

@@ -23,8 +23,10 @@ import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast, overload
 from xml.etree import ElementTree as ET
+
+from urllib3 import HTTPHeaderDict
 
 from its_store.core import errors as E
 from its_store.core import forks
@@ -70,6 +72,8 @@ class Headers(dict[str, str]):
 
     @classmethod
     def of(cls, raw: Mapping[str, object] | None) -> Headers:
+        if isinstance(raw, HTTPHeaderDict):  # an answer's: str names and values, read without the items() view
+            return cls({k.lower(): v for k, v in raw.iteritems()})  # (~3 µs less, for every GET and HEAD)
         return cls((str(k).lower(), str(v)) for k, v in (raw or {}).items())
 
 
@@ -88,11 +92,16 @@ def _minio_dict(headers: Mapping[str, str] | None) -> DictType | None:
     return None if headers is None else {**headers}
 
 
+_SSE = "x-amz-server-side-encryption"
+
+
 def _sse_of(headers: Mapping[str, str] | None) -> dict[str, str]:
-    found = {}
-    for name, value in (headers or {}).items():
+    found: dict[str, str] = {}
+    if not headers or _SSE not in "\n".join(map(str, headers)).lower():
+        return found  # no such name (most answers): the names alone were read, not every value
+    for name, value in headers.items():
         low = str(name).lower()
-        if low.startswith("x-amz-server-side-encryption") and low != "x-amz-server-side-encryption-customer-key":
+        if low.startswith(_SSE) and low != "x-amz-server-side-encryption-customer-key":
             found[low] = str(value)
     return found
 
@@ -145,34 +154,44 @@ class Body:
         self.close()
 
     def read(self, amt: int | None = None) -> bytes:
-        with self._reading():
+        try:
             if self._pacer is None:
                 return self._resp.read(amt)
             return self._pacer.read(self._resp.read, amt)
+        except Exception as exc:  # noqa: BLE001 - translated, as errors() does
+            raise self._failed(exc)  # noqa: B904 - its cause is set there
 
     def readinto(self, buf: bytearray | memoryview) -> int:
-        with self._reading():
+        try:
             if self._pacer is None:
                 return self._resp.readinto(buf)
             return self._pacer.readinto(self._resp.readinto, buf)
+        except Exception as exc:  # noqa: BLE001 - translated, as errors() does
+            raise self._failed(exc)  # noqa: B904 - its cause is set there
 
     def stream(self, amt: int) -> Iterator[bytes]:
-        with self._reading():
+        try:
             if self._pacer is None:
                 yield from self._resp.stream(amt)
             else:
                 yield from self._pacer.stream(self._resp.stream, amt)
+        except Exception as exc:  # noqa: BLE001 - translated, as errors() does
+            raise self._failed(exc)  # noqa: B904 - its cause is set there
 
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Errors while reading the body are marked `mid_body`: urllib3 retried the request up to its
-        answer's head; a break after that is the transfer layer's to retry (the range, once more)."""
+    def _failed(self, exc: Exception) -> E.ItsStoreError:
+        """The error a failed read raises: as errors() translates it (its __cause__ set there), marked
+        `mid_body` when the connection broke: urllib3 retried the request up to its answer's head; a
+        break after that is the transfer layer's to retry (the range, once more). Built only on failure:
+        a read that succeeds pays for a `try` alone (the errors() block around each read cost ~3 µs, and
+        a small object takes two reads)."""
         try:
             with errors(self.bucket, self.key):
-                yield
-        except E.ServiceUnavailableError as exc:
-            exc.mid_body = True
-            raise
+                raise exc
+        except E.ItsStoreError as err:
+            if isinstance(err, E.ServiceUnavailableError):
+                err.mid_body = True
+            return err
+        raise AssertionError("unreachable: errors() raises an ItsStoreError for every Exception")
 
     def close(self) -> None:
         """Close the answer and give its connection back to the pool (twice is harmless)."""
@@ -433,15 +452,20 @@ class S3Client:
         """One PUT of `data` with our headers (content type, x-amz-meta-*, tags, SSE) and a CRC32 the
         server checks and stores. Returns (etag, version_id, SSE headers of the answer)."""
         sent = dict(headers)
-        if any(name.lower() in ("if-match", "if-none-match") for name in sent):
-            raise ValueError("conditional PUTs go through put_if_absent / put_if_match")
         content_type = sent.pop("Content-Type", None) or "application/octet-stream"
-        if not any(name.lower().startswith("x-amz-checksum-") for name in sent):
+        checksum = False
+        for name in sent:
+            low = name.lower()
+            if low in ("if-match", "if-none-match"):
+                raise ValueError("conditional PUTs go through put_if_absent / put_if_match")
+            checksum = checksum or low.startswith("x-amz-checksum-")
+        if not checksum:
             sent[CRC_HEADER] = crc32_of(data)
         _check_ascii(content_type, sent)
         with errors(bucket, key):
             result = self._minio.put_object(bucket_name=bucket, object_name=key, data=io.BytesIO(data),
-                                            length=len(data), content_type=content_type, metadata=_minio_dict(sent),
+                                            length=len(data), content_type=content_type,
+                                            metadata=cast("DictType", sent),  # our own copy: minio's type
                                             part_size=max(len(data), MIN_PART))
         return Written((result.etag or "").strip('"'), result.version_id, _sse_of(result.http_headers))
 

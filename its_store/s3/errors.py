@@ -250,24 +250,35 @@ def short_reason(exc: BaseException) -> str:
     return text[:160]
 
 
-@contextlib.contextmanager
-def errors(bucket: str | None = None, key: str | None = None) -> Iterator[None]:
+class errors:
     """`with errors(b, k): ...` turns any client-side failure into an ItsStoreError.
 
     An exception raised while minio read an answer that arrived inside this block (ElementTree's
     ParseError, "XML element <X> not found", int() or a date parse of a missing or malformed value,
     AttributeError on an element that is not there) is that answer's fault: BadAnswerError, naming the
-    call. The same exception types raised by our own code are bugs and stay unexpected."""
-    seq = answers.mark()
-    try:
-        yield
-    except E.ItsStoreError as exc:
-        unplaced = getattr(exc, "unplaced", None)
-        if unplaced is not None and bucket:
-            raise unplaced(where(bucket, key)) from exc.__cause__
-        raise
-    except Exception as exc:
-        call = answers.since(seq)
+    call. The same exception types raised by our own code are bugs and stay unexpected.
+
+    A class, not a @contextmanager generator: it wraps every request and every read of a body, and
+    entering and leaving it then costs two plain calls (~0.3 µs) instead of a generator's ~1.3 µs."""
+
+    __slots__ = ("bucket", "key", "seq")
+
+    def __init__(self, bucket: str | None = None, key: str | None = None) -> None:
+        self.bucket, self.key = bucket, key
+
+    def __enter__(self) -> None:
+        self.seq = answers.mark()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        if exc is None or not isinstance(exc, Exception):
+            return  # nothing failed, or KeyboardInterrupt / GeneratorExit: as it is
+        bucket, key = self.bucket, self.key
+        if isinstance(exc, E.ItsStoreError):
+            unplaced = getattr(exc, "unplaced", None)
+            if unplaced is not None and bucket:
+                raise unplaced(where(bucket, key)) from exc.__cause__
+            return
+        call = answers.since(self.seq)
         if call is not None and _from_reading(exc):
             err = _reading_failed(exc, call, bucket, key)
         else:

@@ -48,7 +48,10 @@ def xml_safe(key: str) -> bool:
 
 def dot_segments(key: str) -> bool:
     """Whether `key` has a '.' or '..' segment, which a URL path does not carry exactly."""
-    return any(seg in (".", "..") for seg in key.split("/"))
+    if "." not in key:
+        return False
+    wrapped = f"/{key}/"  # each segment between two slashes: a '.' or '..' one is "/./" or "/../" here
+    return "/./" in wrapped or "/../" in wrapped
 
 
 def check_addressable(key: str | None) -> None:

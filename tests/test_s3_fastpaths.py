@@ -1,0 +1,134 @@
+"""The per-request shortcuts of the S3 seam give exactly what the general code they replace gives.
+
+Every request goes through them (s3/answers.split_url instead of urlsplit, keys.dot_segments, Headers.of and
+_sse_of over urllib3's HTTPHeaderDict, the errors() block as a class), so each is compared with the plain
+definition on awkward inputs. No server: these are pure functions (the requests themselves are covered by
+test_s3_adapter, test_bad_answers, test_transport_faults).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from urllib.parse import quote, urlsplit
+
+import pytest
+from urllib3 import HTTPHeaderDict
+from urllib3.exceptions import ProtocolError
+
+from its_store.core import errors as E
+from its_store.s3 import answers
+from its_store.s3.client import Headers, _sse_of
+from its_store.s3.errors import errors
+from its_store.s3.keys import dot_segments
+
+KEYS = ["a/b", "a b/c+d", "ü/ß", "a?b#c", "%41", "a;b=c&d", "..", "./x", "a//b", "\t", "a\nb", "@", "[x]", "~"]
+URLS = [
+    "http://127.0.0.1:9000/bench/a/b", "https://S3.Example.COM/b/k?x=1&y", "http://h?x", "http://h", "http://h/",
+    "http://h:1/a?b?c/d", "http://h/a#f", "http://u:p@h/a", "http://[::1]:9/a", "http://[::1/a", "HTTP://h/a",
+    " http://h/a", "http://h/a\tb", "http://h\n/a", "http://h%zone/a", "http://bucket.h:9000/k%2Fx?uploadId=1",
+    "http://h/ä", "http://hä/a", "http://ｈ/a", "http:/h/a", "ftp://h/a", "http://h:/a", "http://:9/a", "http://h]/a",
+    "http://h/a?q#f", "http://h/?", "http://h//a//b", "http://h/a%00b", "http://h/a\x00b", "http://h/a b",
+    "http://h/@x", "http://h/a?b=@[]%#", "https://h:443", "http://H.Example:80/B/K?Tagging",
+    *(f"http://127.0.0.1:9000/bucket/{quote(key, safe='/~')}?versionId=1" for key in KEYS),
+    *(f"https://bucket.s3.example.com/{quote(key, safe='/~')}" for key in KEYS),
+]
+
+
+def _urlsplit(url: str) -> tuple[str | None, str, str] | str:
+    try:
+        parts = urlsplit(url)
+        return parts.hostname, parts.path, parts.query
+    except ValueError:
+        return "ValueError"
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_split_url_is_urlsplit(url: str) -> None:
+    try:
+        got: tuple[str | None, str, str] | str = answers.split_url(url)
+    except ValueError:
+        got = "ValueError"
+    assert got == _urlsplit(url)
+
+
+def test_identify_names_object_calls_as_before() -> None:
+    """The names a shortcut would get wrong first: path style and virtual host, with and without a key."""
+    host = "127.0.0.1"
+    assert answers.identify("GET", "http://127.0.0.1:9/b/k%3Fx", host)[0] == "GetObject"
+    assert answers.identify("PUT", "http://127.0.0.1:9/b/a/b", host, HTTPHeaderDict({"a": "1"}))[0] == "PutObject"
+    assert answers.identify("PUT", "http://127.0.0.1:9/b/k", host,
+                            HTTPHeaderDict({"X-Amz-Copy-Source": "/b/j"}))[0] == "CopyObject"
+    assert answers.identify("PUT", "http://127.0.0.1:9/b/k", host, {"X-AMZ-COPY-SOURCE": "/b/j"})[0] == "CopyObject"
+    assert answers.identify("GET", "http://b.s3.example.com/k", "s3.example.com")[0] == "GetObject"
+    assert answers.identify("GET", "http://b.s3.example.com/", "s3.example.com")[0] == "ListBuckets"
+    assert answers.identify("GET", "http://127.0.0.1:9/b/", host)[0] == "ListObjects"
+    assert answers.identify("HEAD", "http://127.0.0.1:9/b", host)[0] == "HeadBucket"
+
+
+def test_dot_segments_is_the_split_definition() -> None:
+    for size in range(1, 8):
+        for chars in itertools.product("./a", repeat=size):
+            key = "".join(chars)
+            assert dot_segments(key) == any(seg in (".", "..") for seg in key.split("/")), key
+
+
+def test_headers_of_an_answer_are_the_generic_copy() -> None:
+    raw = HTTPHeaderDict({"Content-Length": "5", "ETag": '"x"', "X-Amz-Meta-Its-Sha256": "ab"})
+    raw.add("x-amz-meta-twice", "first")
+    raw.add("X-Amz-Meta-Twice", "second")  # as the generic path did: the last value of a repeated name
+    generic = Headers((str(k).lower(), str(v)) for k, v in raw.items())
+    assert Headers.of(raw) == generic
+    assert Headers.of(raw)["x-amz-meta-twice"] == "second"
+    assert Headers.of({"A": 1}) == {"a": "1"} and Headers.of(None) == {}
+
+
+def test_sse_of_reads_names_first() -> None:
+    plain = HTTPHeaderDict({"ETag": '"x"', "Content-Length": "0"})
+    assert _sse_of(plain) == {} and _sse_of(None) == {} and _sse_of({}) == {}
+    sse = HTTPHeaderDict({"ETag": '"x"', "X-Amz-Server-Side-Encryption": "aws:kms",
+                          "x-amz-server-side-encryption-aws-kms-key-id": "k1",
+                          "X-Amz-Server-Side-Encryption-Customer-Key": "secret"})
+    assert _sse_of(sse) == {"x-amz-server-side-encryption": "aws:kms",
+                            "x-amz-server-side-encryption-aws-kms-key-id": "k1"}
+
+
+def test_errors_block_translates_as_the_generator_did() -> None:
+    with pytest.raises(E.ServiceUnavailableError) as caught, errors("b", "k"):
+        raise ProtocolError("Connection aborted.", ConnectionResetError("reset"))
+    assert isinstance(caught.value.__cause__, ProtocolError)
+    mine = E.ConflictError("mine")
+    with pytest.raises(E.ConflictError) as same, errors("b", "k"):
+        raise mine
+    assert same.value is mine  # our own errors pass unchanged
+    with pytest.raises(KeyboardInterrupt), errors("b", "k"):
+        raise KeyboardInterrupt
+    with errors("b", "k"):
+        pass
+
+
+def test_errors_block_places_an_unplaced_answer_error() -> None:
+    with pytest.raises(E.BadAnswerError, match=r"on s3://b/k"), errors("b", "k"):
+        raise answers.bad_answer("PutObject", "no ETag")
+
+
+def test_errors_block_inside_a_closed_generator() -> None:
+    def gen() -> Iterator[int]:
+        with errors("b"):
+            yield 1
+            yield 2
+
+    it = gen()
+    assert next(it) == 1
+    it.close()  # GeneratorExit passes through the block untouched
+
+
+def test_a_streamed_answer_is_named_when_an_error_asks() -> None:
+    class Answer:  # the two attributes check() reads of a streamed answer
+        status = 404
+        headers = HTTPHeaderDict({"Content-Type": "text/plain"})
+
+    seq = answers.mark()
+    answers.check("GET", "http://127.0.0.1:9/b/k", HTTPHeaderDict(), Answer(), False, "127.0.0.1")
+    call = answers.since(seq)
+    assert call is not None and call.status == 404 and call.name == "GetObject"
