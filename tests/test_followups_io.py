@@ -133,17 +133,23 @@ def announce_two(server: FaultServer, request: Any, conn: Any) -> bool:
     return False
 
 
-@pytest.mark.parametrize("how", [["out.bin", "--range", "0-1"], ["-", "--range", "0-1"]],
-                         ids=["range-file", "range-stdout"])
-def test_a_body_longer_than_announced_is_an_integrity_error(fake: FaultServer, tmp_path: Path,
-                                                            how: list[str]) -> None:
-    """A range is planned from the HEAD: a body longer than that is refused before a byte of it is written."""
+def _get_announced_two(fake: FaultServer, tmp_path: Path, how: list[str]) -> tuple[Any, list[str]]:
+    """`get s3://long/k ...` from a server whose answers announce 2 bytes (announce_two): it must fail with
+    exit 4 and no unexpected error; the run and its non-empty stderr lines."""
     fake.buckets.add("long")
     fake.handler = announce_two
     done = run_cli(["get", "s3://long/k", *how], fake_env(fake, tmp_path), tmp_path)
     no_unexpected(done)
     assert done.exit_code == 4, done
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    return done, [line for line in done.stderr.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("how", [["out.bin", "--range", "0-1"], ["-", "--range", "0-1"]],
+                         ids=["range-file", "range-stdout"])
+def test_a_body_longer_than_announced_is_an_integrity_error(fake: FaultServer, tmp_path: Path,
+                                                            how: list[str]) -> None:
+    """A range is planned from the HEAD: a body longer than that is refused before a byte of it is written."""
+    done, lines = _get_announced_two(fake, tmp_path, how)
     assert len(lines) == 1 and lines[0].startswith("its-store: error: the server sent more bytes than it "
                                                    "announced for s3://long/k: "), done
     assert " of 2" in lines[0] and "ended early" not in lines[0], done
@@ -157,12 +163,7 @@ def test_a_whole_get_is_checked_against_its_own_answer(fake: FaultServer, tmp_pa
     """A whole `get` takes no HEAD (the GET's answer stands for it: service/fetch.py), so the HEAD's "2 bytes"
     is never asked; the body the GET announces and sends does not match the ETag: exit 4, no file and no
     temp file left, and not retried. To stdout the bytes are out before the check (documented: exit 4)."""
-    fake.buckets.add("long")
-    fake.handler = announce_two
-    done = run_cli(["get", "s3://long/k", *how], fake_env(fake, tmp_path), tmp_path)
-    no_unexpected(done)
-    assert done.exit_code == 4, done
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    done, lines = _get_announced_two(fake, tmp_path, how)
     assert len(lines) == 1 and lines[0].startswith("its-store: error: checksum mismatch for s3://long/k"), done
     assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())  # no file, no temp file
     assert fake.seen("HEAD", lambda r: r.key == "k") == [] and len(fake.seen("GET", lambda r: r.key == "k")) == 1
