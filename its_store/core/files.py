@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from its_store.core import errors as E
+from its_store.core.forks import current_pid
 from its_store.core.streams import BinaryReader
 
 T = TypeVar("T")
@@ -176,10 +177,6 @@ def no_new_files(target: Path | str, folder: Path | str,
 
 
 _TEMP_SEQ = itertools.count()
-# this process's id, asked once (os.getpid() is a system call per temp file otherwise), again in a fork's child
-_PID = [os.getpid()]
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 _TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX is 255 almost everywhere
 
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
@@ -193,7 +190,7 @@ def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = N
     the name itself fits. O_EXCL: never through a link someone put there."""
     name = temp_stem(name)
     while True:
-        tmp = f".{name}.{_PID[0]}-{next(_TEMP_SEQ)}.its-tmp"
+        tmp = f".{name}.{current_pid()}-{next(_TEMP_SEQ)}.its-tmp"
         if folder is not None:
             tmp = os.path.join(folder, tmp)
         try:

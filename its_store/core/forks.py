@@ -49,6 +49,14 @@ class _Bound:
 
 
 _renewals: dict[tuple[int, str], _Bound] = {}
+_PID = [os.getpid()]
+
+
+def current_pid() -> int:
+    """This process's id, asked of the kernel once (os.getpid() is a system call, paid per temp file and per
+    audit line otherwise), and again first thing in a forked child."""
+    return _PID[0]
+
 _exits: list[_Bound] = []
 
 
@@ -97,6 +105,7 @@ def _arm_multiprocessing(_: object) -> None:
 
 
 def _after_fork_in_child() -> None:
+    _PID[0] = os.getpid()
     _exits.clear()  # the parent's exit work is the parent's
     for ref in list(_renewals.values()):
         method = ref()

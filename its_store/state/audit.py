@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
+from its_store.core.forks import current_pid
 from its_store.core.models import Result
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ class AuditLog:
         entry: dict[str, Any] = {
             "time": _now(), "operation": operation, "bucket": bucket, "key": key, "version_id": version_id,
             "size": size, "result": "ok" if ok else "error", "error": _error_code(error) if not ok else None,
-            "access_key_id": self.access_key, "host": self.host, "pid": os.getpid(), "endpoint": self.endpoint,
+            "access_key_id": self.access_key, "host": self.host, "pid": current_pid(), "endpoint": self.endpoint,
             **self.identity}
         for name, value in details.items():
             entry.setdefault(name, value)
