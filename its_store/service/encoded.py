@@ -261,12 +261,17 @@ def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None,
              opened: os.stat_result | None) -> Prehash | None:
     """The custody SHA-256 of a file large enough for a multipart upload, started now on a helper thread
     (transfer/upload.Prehash): it must be known before the first request. Smaller files are hashed with
-    the bytes of their one PUT. `opened`: the file's fstat (_fstat)."""
+    the bytes of their one PUT. `opened`: the file's fstat (_fstat). It takes the CRC32 of each part of
+    the size _plain's upload will use, which the parts must match when read again (transfer/upload)."""
     if source is None or request.file_path is None or opened is None:
         return None
     if opened.st_size < max(ctx.settings.multipart_threshold, 1):
         return None
-    return Prehash(source.fileno(), opened.st_size, Path(request.file_path))
+    try:
+        part = choose_part_size(opened.st_size, request.part_size or ctx.settings.part_size or None)
+    except E.InvalidInputError:  # too large for S3: the upload says so; no part CRC32s meanwhile
+        part = 0
+    return Prehash(source.fileno(), opened.st_size, Path(request.file_path), part)
 
 
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:
