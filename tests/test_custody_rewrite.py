@@ -9,6 +9,10 @@ on a mismatch the upload is aborted (nothing stored, no upload left open) and th
 Deterministic without timing: the fault proxy's `answer` hook sees CreateMultipartUpload arrive (the
 hash is done: it is in that request) and rewrites the file before passing it on; every part is read after
 its answer.
+
+The parts are compared by CRC32 (the first read takes one per part; upload_part computes each sent part's
+for its checksum header): every accidental change is caught, whatever its kind (below), but a writer who
+forges a CRC32 collision is not; the object then fails `verify` (the last test shows both).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import pytest
 from faultproxy import FaultProxy, Seen
 
 from its_store.core import errors as E
-from its_store.transfer.upload import SHA256_HEADER, upload_file
+from its_store.s3.crc import crc32
+from its_store.transfer.upload import SHA256_HEADER, _crc_check, _hashed_parts, upload_file
 
 from helpers import write_file
 
@@ -92,7 +97,6 @@ def test_a_single_put_checks_a_hash_made_by_an_earlier_read(service: Any, bucket
 def test_a_resumed_part_must_still_be_what_the_server_holds(tmp_path: Path) -> None:
     """--resume: a part already on the server is read again for the hash; bytes that no longer match its
     MD5 (the server's ETag) are not what is stored, so they cannot vouch for the its-sha256."""
-    from its_store.transfer.upload import _hashed_parts
     data = b"part one as read now"
     parts = _hashed_parts(lambda _n: data, 1, 5 * 1024 * 1024, {1: hashlib.md5(b"as stored").hexdigest()},
                           hashlib.sha256(data).hexdigest(), tmp_path / "f.bin", {})
@@ -101,3 +105,157 @@ def test_a_resumed_part_must_still_be_what_the_server_holds(tmp_path: Path) -> N
     same = _hashed_parts(lambda _n: data, 1, 5 * 1024 * 1024, {1: hashlib.md5(data).hexdigest()},
                          hashlib.sha256(data).hexdigest(), tmp_path / "f.bin", {})
     assert list(same) == []  # nothing left to send, and the hash of what is stored matches
+
+    assert list(_hashed_parts(lambda _n: data, 1, 5 * 1024 * 1024, {1: hashlib.md5(data).hexdigest()},
+                              "", tmp_path / "f.bin", {}, (crc32(data),))) == []  # by its CRC32 (fd_hash's)
+    with pytest.raises(E.FileChangedError, match="changed while it was uploaded"):
+        # what the server holds, read again, but not what the first read saw (rewritten between the reads)
+        list(_hashed_parts(lambda _n: data, 1, 5 * 1024 * 1024, {1: hashlib.md5(data).hexdigest()},
+                           "", tmp_path / "f.bin", {}, (crc32(b"part one as hashed before"),)))
+
+
+def test_a_part_sent_by_a_client_that_gives_no_crc32_is_checked_all_the_same(tmp_path: Path) -> None:
+    """S3Client.upload_part hands back the CRC32 of the bytes it sent on its PartETag; an ObjectIO whose ETag
+    carries none (a plain str) has the CRC32 computed from the bytes sent instead."""
+    check = _crc_check((crc32(b"as first read"),), tmp_path / "f.bin")
+    check(1, b"as first read", "etag-without-crc32")
+    with pytest.raises(E.FileChangedError, match="changed while it was uploaded"):
+        check(1, b"as read again", "etag-without-crc32")
+
+
+MiB = 1024 * 1024
+
+
+def _on_create(path: Path, change: Any) -> Any:
+    """An `answer` hook: at CreateMultipartUpload, `change(path)` the file, then set its mtime back."""
+    def hook(seen: Seen) -> None:
+        if seen.method == "POST" and "uploads" in seen.query:
+            before = os.stat(path)
+            change(path)
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+            hook.rewrites += 1  # type: ignore[attr-defined]
+    hook.rewrites = 0  # type: ignore[attr-defined]
+    return hook
+
+
+def _poke(at: int, data: bytes) -> Any:
+    def change(path: Path) -> None:
+        with open(path, "r+b") as fh:
+            fh.seek(at)
+            fh.write(data)
+    return change
+
+
+def _same_size_new_file(path: Path) -> None:
+    """Truncated and written anew at the same size (an editor's or a recorder's rewrite)."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] + bytes(len(data) - len(data) // 2))
+
+
+def _grows_and_changes(path: Path) -> None:
+    _poke(0, b"\xff")(path)
+    with open(path, "ab") as fh:
+        fh.write(b"more" * 1000)
+
+
+SIX = 13 * MiB + 333  # with 6 MiB parts: 6 + 6 + 1 MiB+333; the first read's 4 MiB blocks stop at each part's end
+
+
+@pytest.mark.parametrize("change", [_poke(6 * MiB - 2, b"XXXX"), _poke(SIX - 1, b"\x00"), _poke(0, b"\x00"),
+                                    _same_size_new_file, _grows_and_changes],
+                         ids=["across-a-part-boundary", "last-byte-only", "first-byte-only", "same-size-new-file",
+                              "grows-and-changes"])
+def test_every_kind_of_change_between_the_reads_is_refused(cli: Any, service: Any, bucket: str, s3_server: Any,
+                                                           tmp_path: Path, change: Any) -> None:
+    """Part boundaries that are not a multiple of the first read's block (6 MiB parts), a change that
+    touches two parts, only the short last part or only the first byte, a file written anew, a file that
+    grows while a byte changes: each is refused, nothing stored."""
+    src = write_file(tmp_path / "clip.mp4", SIX, seed=11)
+    if src.read_bytes()[0] == 0:  # the first-byte change must be a change
+        _poke(0, b"\x01")(src)
+    hook = _on_create(src, change)
+    with FaultProxy(_port(s3_server.endpoint), answer=hook) as proxy:
+        run = cli("upload", str(src), f"s3://{bucket}/clip.mp4",
+                  extra_env={"MINIO_ENDPOINT": proxy.endpoint, "MINIO_PART_SIZE": str(6 * MiB)})
+    assert hook.rewrites == 1, run
+    assert run.exit_code == E.EXIT_CONFLICT and "changed while it was uploaded" in run.stderr, run
+    assert list(service.s3.list_objects(bucket)) == []
+    assert service.s3.list_multipart_uploads(bucket) == []
+
+
+def test_a_file_that_only_grows_stores_the_bytes_it_hashed(cli: Any, service: Any, bucket: str, s3_server: Any,
+                                                         tmp_path: Path) -> None:
+    """Appended to after the first read: the size was taken then, so the object is those first bytes, and its
+    its-sha256 is theirs (a recorder still writing; `sync` waits for such files by their mtime)."""
+    src = write_file(tmp_path / "clip.mp4", SIX, seed=12)
+    first = src.read_bytes()
+
+    def grow(path: Path) -> None:
+        with open(path, "ab") as fh:
+            fh.write(b"later frames" * 1000)
+    hook = _on_create(src, grow)
+    with FaultProxy(_port(s3_server.endpoint), answer=hook) as proxy:
+        run = cli("upload", str(src), f"s3://{bucket}/clip.mp4", "--json",
+                  extra_env={"MINIO_ENDPOINT": proxy.endpoint, "MINIO_PART_SIZE": str(6 * MiB)})
+    assert hook.rewrites == 1 and run.exit_code == 0, run
+    assert run.json()["sha256"] == hashlib.sha256(first).hexdigest()
+    assert cli("verify", f"s3://{bucket}/clip.mp4").exit_code == 0  # the stored bytes are the ones hashed
+
+
+def _crc32_neutral(part: bytes, changed: bytearray, fix: int) -> None:
+    """Set the 4 bytes of `changed` at `fix` so that its CRC32 is `part`'s again: CRC32 is affine over GF(2),
+    so those 32 bits can cancel any change elsewhere (a linear system, solved by elimination). What a
+    writer who means to fool a CRC32 check does."""
+    changed[fix:fix + 4] = bytes(4)
+    tail = len(changed) - fix
+    zero = crc32(bytes(tail))
+    basis: dict[int, tuple[int, int]] = {}  # leading bit -> (CRC32 difference, the bits that make it)
+    for bit in range(32):
+        pattern = bytearray(tail)
+        pattern[bit // 8] = 1 << (bit % 8)
+        value, combo = crc32(pattern) ^ zero, 1 << bit
+        while value and (value.bit_length() - 1) in basis:
+            other, other_combo = basis[value.bit_length() - 1]
+            value, combo = value ^ other, combo ^ other_combo
+        if value:
+            basis[value.bit_length() - 1] = (value, combo)
+    want, fixed = crc32(part) ^ crc32(bytes(changed)), 0
+    while want:
+        other, other_combo = basis[want.bit_length() - 1]
+        want, fixed = want ^ other, fixed ^ other_combo
+    changed[fix:fix + 4] = fixed.to_bytes(4, "little")
+    assert crc32(bytes(changed)) == crc32(part) and bytes(changed) != part
+
+
+def test_a_forged_crc32_collision_is_stored_and_verify_finds_it(cli: Any, service: Any, bucket: str,
+                                                               s3_server: Any, tmp_path: Path) -> None:
+    """The limit of the part check, kept on purpose (docs/guides/evidence.md): a writer who rewrites a part
+    between the two reads AND forges its CRC32 gets an object whose its-sha256 is not that of its bytes.
+    `verify` (which always checks the its-sha256) reports it corrupt, exit 4."""
+    src = write_file(tmp_path / "clip.mp4", SIZE, seed=13)
+    last = src.read_bytes()[8 * MiB:]  # the second, last part (8 MiB parts)
+
+    def forge(path: Path) -> None:
+        changed = bytearray(last)
+        changed[100:1100] = bytes(1000)
+        _crc32_neutral(last, changed, 2000)
+        _poke(8 * MiB, bytes(changed))(path)
+    hook = _on_create(src, forge)
+    with FaultProxy(_port(s3_server.endpoint), answer=hook) as proxy:
+        run = cli("upload", str(src), f"s3://{bucket}/clip.mp4", extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert hook.rewrites == 1 and run.exit_code == 0, run  # not caught: the CRC32s match
+    found = cli("verify", f"s3://{bucket}/clip.mp4")
+    assert found.exit_code == E.EXIT_INTEGRITY, found
+
+
+def test_the_first_read_takes_the_crc32_of_each_part_as_the_upload_cuts_them(tmp_path: Path) -> None:
+    """fd_hash's part CRC32s are those of the parts as read again (6 MiB parts: not a multiple of its 4 MiB
+    blocks; a short last part); a wrong cut would not be unsafe (the upload then hashes its parts again
+    with SHA-256) but would lose what the first read was for."""
+    from its_store.transfer.upload import fd_hash
+    src = write_file(tmp_path / "clip.mp4", SIX, seed=14)
+    data = src.read_bytes()
+    with open(src, "rb") as fh:
+        found = fd_hash(fh.fileno(), SIX, src, 6 * MiB)
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.crcs == tuple(crc32(data[at:at + 6 * MiB]) for at in range(0, SIX, 6 * MiB))
