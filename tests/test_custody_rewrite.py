@@ -259,3 +259,22 @@ def test_the_first_read_takes_the_crc32_of_each_part_as_the_upload_cuts_them(tmp
         found = fd_hash(fh.fileno(), SIX, src, 6 * MiB)
     assert found.sha256 == hashlib.sha256(data).hexdigest()
     assert found.crcs == tuple(crc32(data[at:at + 6 * MiB]) for at in range(0, SIX, 6 * MiB))
+
+
+def test_the_part_check_holds_on_every_server(object_cli: Any, object_server: Any, object_bucket: str,
+                                              tmp_path: Path) -> None:
+    """The CRC32 a part is compared by is the client's own (upload_part computes it from the bytes it sends),
+    whatever the server does with the x-amz-checksum-crc32 header: moto, rclone and Ceph refuse the rewrite
+    as SeaweedFS does, and keep nothing."""
+    from its_store import StorageService, load_settings
+    src = write_file(tmp_path / "clip.mp4", SIZE, seed=15)
+    hook = _on_create(src, _poke(100, b"\x00" * 8))
+    with FaultProxy(_port(object_server.endpoint), answer=hook) as proxy:
+        run = object_cli("upload", str(src), f"s3://{object_bucket}/clip.mp4",
+                         extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert hook.rewrites == 1, run
+    assert run.exit_code == E.EXIT_CONFLICT and "changed while it was uploaded" in run.stderr, run
+    s3 = StorageService(load_settings(endpoint=object_server.endpoint, access_key=object_server.access_key,
+                                      secret_key=object_server.secret_key)).s3
+    assert list(s3.list_objects(object_bucket)) == []
+    assert s3.list_multipart_uploads(object_bucket) == []
