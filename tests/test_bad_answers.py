@@ -93,6 +93,9 @@ CASES = [
     C("GetObjectLockConfiguration", "bucket", "retention", "show", "s3://bad"),
     C("GetObjectLockConfiguration", "bucket", "info", "s3://bad", "--json", report="object_lock",
       forms=REPRESENTATIVE),
+    # a write that needs the lock: garbage is a bad answer, not "no object lock" (only the bucket's listing is)
+    C("GetObjectLockConfiguration", "retention", "set", "s3://bad/k", "--mode", "governance", "--days", "1",
+      forms=("empty", "truncated", "missing", "random")),
     C("PutObjectLockConfiguration", "bucket", "retention", "set", "s3://bad", "--mode", "governance", "--days", "1"),
     C("GetObjectRetention", "retention", "show", "s3://bad/k"),
     C("PutObjectRetention", "retention", "set", "s3://bad/k", "--mode", "governance", "--days", "1"),
