@@ -31,8 +31,6 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import Retry, Timeout
 
-from its_store.core.retry import pause_before_retry
-
 if TYPE_CHECKING:
     from urllib3 import BaseHTTPResponse
 
@@ -60,6 +58,7 @@ class LoggedRetry(Retry):
         """urllib3's pause before a retry (the server's Retry-After, else the back-off), cut short when an
         interrupt unwinds (core/retry.pause_before_retry): the retry is then not sent, and the request
         ends as interrupted (exit 130), its item not done (nothing of it written or made visible)."""
+        from its_store.core.retry import pause_before_retry  # here: a process that never retries never loads it
         pause = self.get_retry_after(response) if self.respect_retry_after_header and response else None
         if not pause_before_retry(pause or self.get_backoff_time()):
             from its_store.core.errors import InterruptedError_

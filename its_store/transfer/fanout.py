@@ -31,11 +31,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Generic, TypeVar
-
-from its_store.core.retry import interrupting
 
 I = TypeVar("I")  # noqa: E741 - the item type
 R = TypeVar("R")
@@ -83,10 +80,18 @@ def fan_out(fn: Callable[[I], R], items: Iterable[I], *, workers: int, ahead: in
         raise
     finally:
         run.stop()
-        with interrupting() if interrupt is not None else nullcontext():  # workers waiting to retry: stop now
-            for thread in threads:
-                if thread.ident is not None:  # not started: nothing to join
-                    thread.join()
+        if interrupt is None:
+            _join(threads)
+        else:
+            from its_store.core.retry import interrupting
+            with interrupting():  # workers waiting to retry a request: stop now
+                _join(threads)
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        if thread.ident is not None:  # not started: nothing to join
+            thread.join()
 
 
 def _is_interrupt(exc: BaseException) -> bool:
