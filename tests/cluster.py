@@ -24,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from its_store.testing.children import spawn
 from its_store.testing.devserver import find_weed, port_free
 
 VOLUMES = 3
@@ -50,8 +51,8 @@ class Proc:
     def start(self, log_dir: Path, env: dict[str, str]) -> None:
         self.cwd.mkdir(parents=True, exist_ok=True)
         with open(log_dir / f"{self.name}.out", "ab") as log:
-            self.process = subprocess.Popen(self.args, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = spawn(self.args, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True)  # dies with this process
 
     def signal(self, sig: int) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from its_store.testing.children import spawn
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -48,7 +50,7 @@ class RedisServer:
         for _ in range(5):
             self.port = free_port()
             log = self.dir / "redis.log"
-            self.proc = subprocess.Popen(
+            self.proc = spawn(  # dies with this process (its_store/testing/children.py)
                 [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                  "--dir", str(self.dir), "--logfile", str(log), "--daemonize", "no"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.dir)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from its_store.testing.children import disown, own, spawn
 from its_store.testing.devserver import SeaweedServer, ServerProcess
 
 
@@ -131,9 +132,9 @@ class LocalS3Server(ServerProcess):
         with open(self.log_path, "ab") as log:
             log.write(f"--- start on port {self.port}\n".encode())
             log.flush()
-            self.process = subprocess.Popen(self.command(), env=self.environment(), stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.workdir,
-                                            start_new_session=True)
+            self.process = spawn(self.command(), env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, cwd=self.workdir, start_new_session=True)
+        own(self)  # dies with this process (its_store/testing/children.py)
 
     def _processes(self) -> list[subprocess.Popen[bytes]]:
         """The processes the server needs: waiting for it fails as soon as one has exited."""
@@ -356,9 +357,10 @@ class CephServer(LocalS3Server):
         with open(self.log_path, "ab") as log:
             log.write(f"--- {' '.join(argv)} &\n".encode())
             log.flush()
-            proc = subprocess.Popen(argv, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=self.cluster, start_new_session=True)
+            proc = spawn(argv, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, cwd=self.cluster, start_new_session=True)
         self.daemons.append(proc)
+        own(self)
         return proc
 
     def _processes(self) -> list[subprocess.Popen[bytes]]:
@@ -388,6 +390,7 @@ class CephServer(LocalS3Server):
             proc.wait(timeout=30)
         if remove and self._owns_dir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        disown(self)
 
     def kill(self) -> None:
         self.stop(remove=False)

@@ -26,10 +26,48 @@ if TYPE_CHECKING:
     from its_store.core.refs import RemoteRef
 
 
+# the global flags that set the default endpoint's own settings (cli/app.root): the flag as the user wrote it,
+# from the override it set
+_ENDPOINT_FLAGS: dict[tuple[str, object], str] = {("secure", True): "--secure", ("secure", False): "--insecure",
+                                                   ("verify_tls", False): "--no-verify-tls"}
+
+
+def endpoint_flags() -> list[str]:
+    """The global flags given that set the default endpoint (--endpoint, --region, --secure/--insecure,
+    --no-verify-tls), as written on the command line."""
+    given = out.STATE.overrides
+    return [_ENDPOINT_FLAGS.get((name, given.get(name)), f"--{name}") for name in ("endpoint", "region", "secure",
+                                                                                   "verify_tls")
+            if given.get(name) is not None]
+
+
+def refuse_endpoint_flags(remotes: list[str | None]) -> None:
+    """THE rule of the default endpoint's flags on a command whose endpoints are `remotes` (None: the
+    default one): they set the default endpoint (s3://) and nothing else. On a command with no s3://
+    location they would be silently unused (a remote takes every one of them from its own
+    configuration), so they are refused (exit 2) before any request; beside an s3:// location (cp, mv,
+    sync between a remote and s3://) they apply to the s3:// side. `remotes` empty: a command on remotes
+    that names none (`remote ls`)."""
+    flags = endpoint_flags()
+    if not flags or None in remotes:
+        return
+    name = next((r for r in remotes if r is not None), None)
+    whose = f"remote {name} takes its settings from its" if name else "remotes take their settings from their"
+    raise InvalidInputError(f"{flags[0]} sets the default endpoint (s3:// locations); {whose} configuration",
+                            hint=f"see `its-store remote show {name or 'NAME'}`; "
+                                 "`its-store remote add --replace` changes one")
+
+
 def use_endpoint(remote: str | None) -> None:
     """Make `remote` (None: the default endpoint) this invocation's endpoint. A second location on
     another endpoint is refused (InvalidInputError), so is a choice after the service was built (a
-    command that asked for its service before parsing its location: a bug, said loudly)."""
+    command that asked for its service before parsing its location: a bug, said loudly), so are the
+    default endpoint's flags on a remote (refuse_endpoint_flags)."""
+    refuse_endpoint_flags([remote])
+    _choose(remote)
+
+
+def _choose(remote: str | None) -> None:
     state = out.STATE
     if state.remote_named and state.remote != remote:
         raise InvalidInputError("these locations are on different endpoints "
@@ -80,10 +118,12 @@ def pair(source: str, dest: str) -> tuple[Location, Location, bool]:
     one fails here, before any work."""
     src, dst = parse_location(source, local_ok=True), parse_location(dest, local_ok=True)
     remote = [loc.remote for loc in (src, dst) if not loc.is_local]
+    if remote:  # beside an s3:// location, the default endpoint's flags are that side's
+        refuse_endpoint_flags(remote)
     if len(remote) == 2 and remote[0] != remote[1] and not _same_endpoint(remote[0], remote[1]):
         return src, dst, True
     if remote:
-        use_endpoint(remote[0])
+        _choose(remote[0])
     return src, dst, False
 
 

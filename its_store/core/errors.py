@@ -138,9 +138,11 @@ class BadAnswerError(ItsStoreError):
 
 
 class SubresourceIgnoredError(BadAnswerError):
-    """The server ignored an object's sub-resource (GET ?retention) and answered with the object itself
-    (its ETag and bytes): it lacks that call. moto does so for GET ?retention; S3's HEAD carries the same
-    facts (x-amz-object-lock-*), so a reader may turn to it."""
+    """The server ignored a sub-resource and answered the plain GET: an object's (GET ?retention, ?tagging)
+    with the object itself (its ETag and bytes), a bucket's (GET ?object-lock, ?lifecycle) with the bucket's
+    listing. It lacks that call: the one bad answer a caller may read as "not supported here" (moto for
+    GET ?retention, whose facts S3's HEAD also carries; rclone serve s3 for tagging and object lock).
+    Every other bad answer stays an error, never "none"."""
 
 
 class ConditionalWritesUnsupportedError(ConfigError):

@@ -15,7 +15,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -57,7 +58,7 @@ def retry_call(fn: Callable[[], T], *, retry_if: Callable[[Exception], bool], at
     - `attempts`: the most calls in all (None: no limit but the deadline or the stop event).
     - `deadline`: a time.monotonic() value; no pause is started that would end at or after it.
     - `stop`: an event that ends the retries: a pause waits on it (so setting it cuts the pause short) and
-      no further call is made once it is set.
+      no further call is made once it is set. An interrupt unwinding (`interrupting`) does the same.
     - `before_sleep(retry, error, pause)`: called before each pause (retry counts from 1), e.g. to log.
     Errors `retry_if` rejects, and BaseExceptions such as KeyboardInterrupt, pass through at once."""
     import tenacity  # lazy: ~25 ms of imports, paid only by a process that retries
@@ -83,8 +84,9 @@ def retry_call(fn: Callable[[], T], *, retry_if: Callable[[Exception], bool], at
 
     def sleep(seconds: float) -> None:
         if stop is None:
-            time.sleep(seconds)
-        elif stop.wait(seconds):
+            if not pause_before_retry(seconds):
+                raise _Stopped
+        elif stop.wait(seconds) or _interrupted.is_set():
             raise _Stopped
 
     retrying = tenacity.Retrying(
@@ -95,6 +97,32 @@ def retry_call(fn: Callable[[], T], *, retry_if: Callable[[Exception], bool], at
     except _Stopped:
         pass
     raise last[0]  # outside the except: the caller sees the error itself, not one chained to _Stopped
+
+
+# -- the interrupt: a Ctrl-C (or SIGTERM) unwinding a run whose worker threads wait to retry ------------------
+_interrupted = threading.Event()
+
+
+def pause_before_retry(seconds: float) -> bool:
+    """Wait `seconds` before a retry; False, at once, when an interrupt is unwinding (no retry then).
+    THE pause of every retry loop in a worker thread (s3/pool.LoggedRetry, retry_call): a signal reaches
+    only the main thread, which then waits for its workers (transfer/fanout.py); a worker sleeping out a
+    back-off of seconds (or a server's Retry-After) would hold the first Ctrl-C for all that time."""
+    if seconds > 0:
+        return not _interrupted.wait(seconds)
+    return not _interrupted.is_set()
+
+
+@contextmanager
+def interrupting() -> Iterator[None]:
+    """While an interrupt unwinds (a fan-out's main thread joining its workers after Ctrl-C or SIGTERM):
+    retry pauses end at once, and no retry is made. Cleared after, so that what runs next (cleanup,
+    a library caller's next call) retries as always."""
+    _interrupted.set()
+    try:
+        yield
+    finally:
+        _interrupted.clear()
 
 
 class _Stopped(Exception):

@@ -191,7 +191,7 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
     if root is None:
         raise bad_answer(name, f"a body that is not XML ({describe(head)})")
     if root not in expect:
-        raise bad_answer(name, _wrong(root, f"<{expect[0]}>", url))
+        raise _wrong_document(name, root, f"<{expect[0]}>", url)
     for pattern, what in _MUST.get(name, ()):
         if not pattern.search(body):
             raise bad_answer(name, f"no {what}, which S3 always sends in this answer")
@@ -281,10 +281,20 @@ def _check_policy(name: str, body: bytes, url: str) -> None:
     except ValueError:
         root = root_element(body[:_HEAD_BYTES])
         if root:
-            raise bad_answer(name, _wrong(root, "the policy's JSON", url)) from None
+            raise _wrong_document(name, root, "the policy's JSON", url) from None
         raise bad_answer(name, f"a body that is not JSON ({describe(body)})") from None
     if not isinstance(doc, dict):
         raise bad_answer(name, f"JSON that is not a policy document (a {type(doc).__name__})")
+
+
+def _wrong_document(name: str, root: str, expected: str, url: str) -> E.BadAnswerError:
+    """Another document than the call's. The bucket's own listing is the server ignoring the sub-resource
+    (a plain GET of the bucket: `rclone serve s3` answers every sub-resource it lacks so), said as
+    SubresourceIgnoredError, like the object itself answered to an object's sub-resource: the one sign a
+    caller may read as "the server lacks this call". Any other document is only a bad answer."""
+    if root == "ListBucketResult" and name not in _OBJECT_SUBRESOURCES:  # an object's plain GET is no listing
+        return ignored_subresource(name, url, what=_wrong(root, expected, url))
+    return bad_answer(name, _wrong(root, expected, url))
 
 
 def _wrong(root: str, expected: str, url: str) -> str:
@@ -327,18 +337,21 @@ def bad_answer(call: str, what: str, place: str | None = None) -> E.BadAnswerErr
     return err
 
 
-def ignored_subresource(call: str, url: str, place: str | None = None) -> E.SubresourceIgnoredError:
+def ignored_subresource(call: str, url: str, place: str | None = None, *,
+                        what: str | None = None) -> E.SubresourceIgnoredError:
     """A 200 answer to GET ?retention (?legal-hold, ?tagging) that is the object itself: its ETag, not the
-    document. The server lacks the call; the caller may read the same fact elsewhere (the HEAD)."""
-    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-    sub = next((name for name in _SUBRESOURCES if name in query), "")
+    document; or (`what` says it) a bucket's sub-resource answered with the bucket's listing. The server
+    lacks the call; the caller may read the same fact elsewhere (the HEAD)."""
+    if what is None:
+        query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        sub = next((name for name in _SUBRESOURCES if name in query), "")
+        what = f"the object itself, as if ?{sub} were not there"
     where = f" on {place}" if place else ""
-    err = E.SubresourceIgnoredError(
-        f"the server's answer to {call}{where} is not valid S3: the object itself, as if ?{sub} were not there",
-        hint="the server does not implement this call")
+    err = E.SubresourceIgnoredError(f"the server's answer to {call}{where} is not valid S3: {what}",
+                                    hint="the server does not implement this call")
     err.call = call
     if place is None:
-        err.unplaced = functools.partial(ignored_subresource, call, url)  # type: ignore[attr-defined]
+        err.unplaced = functools.partial(ignored_subresource, call, url, what=what)  # type: ignore[attr-defined]
     return err
 
 

@@ -361,14 +361,15 @@ class S3Client:
 
     def _read_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
         """The object's tags, or None when the server has no object tagging: rclone's server answers
-        GET ?tagging with the object's own bytes, which parse as no XML."""
+        GET ?tagging with the object itself (its ETag and bytes), which s3/answers.py tells apart as
+        SubresourceIgnoredError, the one sign of a missing sub-resource (get_retention reads it too).
+        Any other bad answer (empty, truncated, another document, garbage) is BadAnswerError, never
+        "no tags": a tag set read as empty would be written back as empty."""
         try:
             with errors(bucket, key):
                 tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
-        except E.ItsStoreError as exc:
-            if isinstance(exc, E.BadAnswerError) or isinstance(exc.__cause__, (SyntaxError, UnicodeDecodeError)):
-                return None
-            raise
+        except E.SubresourceIgnoredError:
+            return None
         self._tagging_ok.add(bucket)
         return dict(tags or {})
 

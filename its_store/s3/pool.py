@@ -54,6 +54,16 @@ class LoggedRetry(Retry):
         log.info("retry %d (%s left): %s %s after %s", len(new.history), left, method, path, cause)
         return new
 
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """urllib3's pause before a retry (the server's Retry-After, else the back-off), cut short when an
+        interrupt unwinds (core/retry.pause_before_retry): the retry is then not sent, and the request
+        ends as interrupted (exit 130), its item not done (nothing of it written or made visible)."""
+        from its_store.core.retry import pause_before_retry  # here: a process that never retries never loads it
+        pause = self.get_retry_after(response) if self.respect_retry_after_header and response else None
+        if not pause_before_retry(pause or self.get_backoff_time()):
+            from its_store.core.errors import InterruptedError_
+            raise InterruptedError_("interrupted while waiting to retry a request")
+
 
 def _cause(error: Exception | None) -> str:
     from its_store.s3.errors import short_reason

@@ -72,6 +72,8 @@ def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw
     its answer cannot stand for a HEAD (answer_head)."""
     try:
         resp = ctx.s3.get(bucket, key, version_id=version_id, headers=GET_HEADERS)
+    except E.InterruptedError_:
+        raise  # Ctrl-C cut its retries short (core/retry.interrupting): nothing to ask again
     except E.ItsStoreError:
         return None  # the HEAD path asks again and explains (a missing bucket, an SSE-C object...)
     meta = user_metadata(resp.headers)

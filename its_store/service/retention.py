@@ -137,7 +137,7 @@ class Retention:
         the bucket listing, and would store a PUT ?retention as the object's new content)."""
         try:
             state = self.bucket_lock(bucket)
-        except E.BadAnswerError as exc:
+        except E.SubresourceIgnoredError as exc:  # only that: any other bad answer is said as one (exit 1)
             raise E.ObjectLockNotEnabledError(
                 f"bucket s3://{bucket} has no object lock: the server does not implement it ({exc.call} "
                 f"answered with something else)",

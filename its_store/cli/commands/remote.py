@@ -22,8 +22,19 @@ from its_store.core.files import MAX_SECRET_BYTES
 if TYPE_CHECKING:
     from its_store.core.remote_model import RemoteView
 
-remote_app = new_group(no_args_is_help=True, help="Named remotes (endpoints): add, ls, show, rm, test. "
-                                                  "Use one as NAME:BUCKET/KEY wherever a location is taken.")
+
+
+def _no_endpoint_flags() -> None:
+    """Every `remote` command works on remotes, never on the default endpoint: the global flags that set
+    the default endpoint (--endpoint, --region, ...) would be silently unused here, so they are refused
+    (cli/locations.refuse_endpoint_flags), before anything is read or written."""
+    from its_store.cli.locations import refuse_endpoint_flags
+    refuse_endpoint_flags([])
+
+
+remote_app = new_group(no_args_is_help=True, callback=_no_endpoint_flags,
+                       help="Named remotes (endpoints): add, ls, show, rm, test. "
+                            "Use one as NAME:BUCKET/KEY wherever a location is taken.")
 
 Json = Annotated[bool, out.JsonOption]
 NewName = Annotated[str, typer.Argument(help="The remote's name: lower-case letters, digits and '-'.")]
