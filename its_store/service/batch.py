@@ -224,7 +224,8 @@ class Batch:
             def run() -> BatchItem:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
-                    resp = objects.upload(ctx, request(path, key), progress=progress, source=source)
+                    resp = objects.upload(ctx, request(path, key), progress=progress, source=source,
+                                          source_stat=opened.stat)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path))
