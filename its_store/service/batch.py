@@ -163,6 +163,8 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
     with recording if recording is not None else contextlib.nullcontext(), older_objects_left_alone():
         for out in fan_out(run, jobs, workers=n, ahead=2 * n, ordered=False, name="its-batch",
                            initializer=recording.bind if recording is not None else None):
+            if recording is not None:
+                recording.tick()
             exc, name = out.error, out.item[0]
             if exc is None:
                 result.objects.append(out.result())
