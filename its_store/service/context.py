@@ -308,6 +308,12 @@ class Recording:
                     self._audit = self.ctx.audit.buffer()
         self._audit.add(operation, **fields)
 
+    def tick(self) -> None:
+        """The owner's call as each outcome comes back: the cache invalidations due are written by the owner's
+        thread (state/service_cache.Deferral), never by a worker's."""
+        if self._deferral is not None:
+            self._deferral.flush_due()
+
     def flush(self) -> None:
         """Write what waits: audit lines, counts, cache invalidations."""
         if self._audit is not None:

@@ -92,7 +92,7 @@ class UploadPlan:
     what was checked is what is sent."""
 
     def __init__(self, ctx: Context, request: UploadRequest, headers: dict[str, str],
-                 source: IO[bytes] | None = None) -> None:
+                 source: IO[bytes] | None = None, source_stat: os.stat_result | None = None) -> None:
         self.ctx, self.request, self.source = ctx, request, source
         self.sse: UploadSse = upload_sse(ctx.settings, request.sse, request.sse_c_key, request.sse_c_key_file)
         self.choice = resolve(request.compression, ctx.settings.enable_compression)
@@ -102,7 +102,7 @@ class UploadPlan:
         if request.resume:
             self.choice = "none"  # resumable parts are byte ranges of the file itself
         self.headers = {**headers, **self.sse.headers()}
-        self.opened = _fstat(request, source)  # the source's fstat, taken once: the plan and the upload use it
+        self.opened = _fstat(request, source, source_stat)  # taken once: the plan and the upload use it
         self.prehash = _prehash(ctx, request, source, self.opened)  # before ctx.s3: imports and pool overlap it
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
@@ -246,11 +246,15 @@ class UploadPlan:
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
 
 
-def _fstat(request: UploadRequest, source: IO[bytes] | None) -> os.stat_result | None:
+def _fstat(request: UploadRequest, source: IO[bytes] | None,
+           taken: os.stat_result | None = None) -> os.stat_result | None:
     """fstat of the request's opened file (None: no file, or it cannot be looked at: the upload then
-    takes its own, and reports the error when it reads)."""
+    takes its own, and reports the error when it reads). `taken`: the one its opener took just after
+    opening it (core/files.open_checked_stat), not asked again."""
     if source is None or request.file_path is None:
         return None
+    if taken is not None:
+        return taken
     try:
         return os.fstat(source.fileno())
     except OSError:

@@ -6,6 +6,7 @@ the bytes: one PUT or parts, compressed or not (encoded.py), a range or the whol
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -49,24 +50,26 @@ def _noop(_: int) -> None:
 
 # ------------------------------------------------------------------------------------------ upload
 def upload(ctx: Context, request: UploadRequest, progress: ProgressFn | None = None, *,
-           source: IO[bytes] | None = None) -> UploadResponse:
+           source: IO[bytes] | None = None, source_stat: os.stat_result | None = None) -> UploadResponse:
     """Upload one object from a file, bytes or a stream; multipart at MINIO_MULTIPART_THRESHOLD.
 
     `source`: request.file_path already opened and checked by the caller (a file of a walk, opened
     through core/localtree.LocalTree so that no folder swapped for a link is followed); read only
-    through it, not closed here. Without it the file is opened here (core/files.open_regular)."""
+    through it, not closed here. Without it the file is opened here (core/files.open_regular).
+    `source_stat`: the fstat of `source` its opener took (core/localtree.OpenFile.stat), used instead of
+    one more fstat of the same descriptor (a system call, so a GIL hand-over among a batch's threads)."""
     started = time.perf_counter()
     bucket = resolve_bucket(ctx, request.bucket, request.object_type)
     key = validate_key(request.key if request.key is not None else Path(str(request.file_path)).name)
     if source is not None or request.file_path is None:
-        return _upload(ctx, request, bucket, key, source, progress, started)
+        return _upload(ctx, request, bucket, key, source, progress, started, source_stat)
     # opened once, checked on the descriptor, read only through it
     with open_regular(Path(request.file_path), follow_symlinks=request.follow_symlinks) as opened:
         return _upload(ctx, request, bucket, key, opened, progress, started)
 
 
 def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
-            progress: ProgressFn | None, started: float) -> UploadResponse:
+            progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None) -> UploadResponse:
     content_type = request.content_type or _guess_type(request.file_path or key)
     from its_store.s3.client import object_headers
     headers = object_headers(content_type, _metadata(request), _check_tags(request.tags))
@@ -74,7 +77,7 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
         from its_store.core.lock import lock_headers
         headers.update(lock_headers(request.retain_mode, request.retain_until, request.legal_hold))
     from its_store.service.encoded import UploadPlan
-    plan = UploadPlan(ctx, request, headers, source)  # codec, level, SSE and key checked before any request
+    plan = UploadPlan(ctx, request, headers, source, source_stat)  # codec, level, SSE, key checked before a request
     from its_store.service.lockcheck import LockCheck, ensure_locked, require_bucket_lock
     lock = LockCheck.of(request)  # the object lock asked for, checked on the stored version below
     with ctx.op("upload", bucket=bucket, key=key, stat="upload", timed=True, sha256=None) as op:

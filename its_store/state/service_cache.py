@@ -304,23 +304,41 @@ def report(owner: CacheOwner) -> CacheStats:
 
 
 class Deferral:
-    """Invalidations collected from several threads, flushed in batches (see ServiceCache.deferral)."""
+    """Invalidations collected from several threads, flushed in batches (see ServiceCache.deferral).
+
+    Flushed by the thread that made it (the batch's owner: Recording.tick as each outcome comes back), so
+    that the cache is opened by that one thread: each worker that flushed opened its own SQLite connection,
+    and closing the cache then ran a full garbage collection to free them. A worker flushes only past
+    WORKER_SCALE times the limits (an owner that does not tick)."""
 
     MAX_GROUPS = 256
     MAX_SECONDS = 0.5
+    WORKER_SCALE = 4
 
     def __init__(self, invalidate: Callable[[list[str]], None]) -> None:
         self._invalidate = invalidate
         self._lock = threading.Lock()
         self._groups: list[str] = []
         self._since = time.monotonic()
+        self._owner = threading.get_ident()
 
     def add(self, groups: list[str]) -> None:
         with self._lock:
             self._groups.extend(groups)
-            due = len(self._groups) >= self.MAX_GROUPS or time.monotonic() - self._since >= self.MAX_SECONDS
+            due = self._due(1 if threading.get_ident() == self._owner else self.WORKER_SCALE)
         if due:
             self.flush()
+
+    def flush_due(self) -> None:
+        """Flush if the limits are reached (the owner's call, between outcomes)."""
+        with self._lock:
+            due = bool(self._groups) and self._due(1)
+        if due:
+            self.flush()
+
+    def _due(self, scale: int) -> bool:
+        return (len(self._groups) >= self.MAX_GROUPS * scale
+                or time.monotonic() - self._since >= self.MAX_SECONDS * scale)
 
     def flush(self) -> None:
         with self._lock:

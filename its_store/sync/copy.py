@@ -287,7 +287,7 @@ class Copier:
             resp = objects.upload(self.ctx, UploadRequest(bucket=dst.bucket, key=dst.key, file_path=path,
                                                           follow_symlinks=self.follow_symlinks,
                                                           workers=max(1, self.workers // 2), **self.options),
-                                  source=source)
+                                  source=source, source_stat=opened.stat)
             item = BatchItem(source=str(path), dest=str(dst), size=resp.total_size, etag=resp.etag,
                              version_id=resp.version_id)
             if move:

@@ -148,6 +148,7 @@ class Sync:
             with self.ctx.batch() as recording:  # the copies' stats, audit lines, cache invalidations
                 for outcome in fan_out(self._run_task, self._tasks(pairs), workers=workers, ahead=4 * workers,
                                        ordered=False, name="its-sync", initializer=recording.bind):
+                    recording.tick()  # the cache invalidations due, written by this thread
                     outcome.result()  # _guarded made every failure an item; anything else stops the sync
             self._walk_outcome(src_walk, dst_walk)
             self.deletes.run(src_walk, dst_walk)
