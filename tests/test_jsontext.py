@@ -143,3 +143,23 @@ def test_config_and_fields_that_change_the_dump_and_a_model_missing_a_field_go_t
     for model in (Encoded(bucket="b", key="k", last_modified=DATES[0]), Excluded(),
                   ObjectInfo.model_construct(bucket="b")):
         assert dump_line(model) == long_way(model), type(model)
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
+def test_a_writer_made_for_one_pattern_of_types_writes_no_other() -> None:
+    """dump_line keeps one generated writer per pattern of value types and tries the class's last one
+    first: models of one class whose values change type from one to the next (an object, a prefix, a set
+    flag, a dict, a str subclass, a float, a field missing) are each written as the dump writes them."""
+    class Text(str):
+        pass
+
+    date = DATES[0]
+    sequence = [listed(size=1, etag="e", last_modified=date), listed(key="p/", is_prefix=True),
+                listed(size=1, etag="e", last_modified=date, legal_hold=True), listed(content_type="image/jpeg"),
+                listed(metadata={"a": "b"}), listed(key=Text("sub")), listed(compression_ratio=0.5),
+                listed(compression_ratio=math.nan), ObjectInfo.model_construct(bucket="b"),
+                listed(size=True), listed(size=1, etag="e", last_modified=DATES[5]),
+                listed(size=1, etag="e", last_modified=date)]
+    for _ in range(2):  # the second time every pattern's writer is remembered
+        for info in sequence:
+            assert dump_line(info) == long_way(info), info

@@ -13,6 +13,7 @@ tests/faultserver.py, whose handler serves a listing of KEYS three entries a pag
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -127,6 +128,7 @@ def listing_page(req: Request, settings: dict[str, Any]) -> bytes:
     """The page of KEYS that `req` asks for (PAGE entries; the token is the index to go on from), or the
     garbage `settings["bad"]` holds for the page numbered `settings["bad_page"]` (0 = the first)."""
     start = int(req.query.get("continuation-token") or 0)
+    settings["frozen"].append(gc.get_freeze_count())  # the fixture's server runs in the test's process
     if settings.get("bad") is not None and start == settings["bad_page"] * PAGE:
         return response(200, settings["bad"], content_type=XML)
     if "versions" in req.query:
@@ -139,7 +141,7 @@ def listing_page(req: Request, settings: dict[str, Any]) -> bytes:
 
 @pytest.fixture
 def lister(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[tuple[FaultServer, Any, dict[str, Any]]]:
-    settings: dict[str, Any] = {"bad": None, "bad_page": 0, "versions_body": ""}
+    settings: dict[str, Any] = {"bad": None, "bad_page": 0, "versions_body": "", "frozen": []}
 
     def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
         listing = req.method == "GET" and not req.key and ("list-type" in req.query or "versions" in req.query)
@@ -203,3 +205,18 @@ def test_ls_versions_shows_the_servers_order(lister: Any) -> None:
     assert run.exit_code == 0, run
     got = [json.loads(line) for line in run.stdout.splitlines()]
     assert [(v["version_id"], v["is_delete_marker"]) for v in got] == [("v3", True), ("v2", False)]
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_ls_keeps_the_collector_off_what_the_process_held_before(lister: Any, bad: bool) -> None:
+    """cli ls writes a listing with the objects alive before it frozen (gc.freeze: a full collection
+    then walks only the listing's own objects, not those of every imported module), and unfreezes them
+    after, also when the listing fails: a process that goes on collects everything again."""
+    _, cli, settings = lister
+    settings.update(bad=BAD_PAGES["empty size"] if bad else None, bad_page=1)
+    for args in (["--json"], []):
+        settings["frozen"].clear()
+        run = cli("ls", "-r", *args, f"s3://{BUCKET}/p/")
+        assert run.exit_code == (1 if bad else 0), run
+        assert len(settings["frozen"]) >= 2 and all(count > 0 for count in settings["frozen"]), settings["frozen"]
+        assert gc.get_freeze_count() == 0

@@ -6,7 +6,10 @@ pydantic-core) plus the encoder's walk over it cost ~9 µs a key, more than read
 A flat model (fields that are str, int, bool, None, finite float or an aware/naive datetime) is written
 here straight from its field values, with the encoder's own string escaping (json.encoder.encode_basestring,
 the C function `json.dumps(..., ensure_ascii=False)` uses) and pydantic's own text for a datetime (asked
-once per distinct value): the same characters, field for field, in the same order (~2 µs a key).
+once per distinct value): the same characters, field for field, in the same order (~2 µs a key). A model
+whose fields hold the same types as the one before (a listing: thirteen None, the same five set) is
+written by a function made once for that pattern of types (source generated here, as dataclasses and
+namedtuple make theirs): its constant text joined with the encodings of the values that are set.
 
 Anything else falls back to the dump: a value of any other type (a dict, an enum, a nested model, a str
 or int subclass), a class that customizes its serialization (serializers, computed fields, aliases,
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _string
 from typing import TYPE_CHECKING, Any
@@ -29,8 +33,12 @@ if TYPE_CHECKING:
 __all__ = ["dump_line"]
 
 Plan = tuple[tuple[str, str, str, frozenset[type]], ...]
+Template = Callable[[dict[str, Any]], str | None]
 _WRITTEN = frozenset({str, int, bool, float, datetime})  # the value types _flat writes itself
 _PLANS: dict[type, Plan | None] = {}
+_TEMPLATES: dict[tuple[type, tuple[type, ...]], Template | None] = {}
+_LAST: dict[type, Template] = {}
+_TEMPLATES_MAX = 1024
 _DATES: dict[datetime, str] = {}  # UTC datetimes as pydantic writes them (a listing repeats a few seconds)
 _DATES_MAX = 4096
 _ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # the fallback, one encoder
@@ -45,7 +53,17 @@ def dump_line(model: BaseModel) -> str:
     except KeyError:
         plan = _PLANS[cls] = _plan(cls)
     if plan is not None and not model.__pydantic_extra__:
-        text = _flat(model.__dict__, plan)
+        values = model.__dict__
+        writer = _LAST.get(cls)  # the writer of the pattern of types the class had last (a listing: always)
+        text = writer(values) if writer is not None else None
+        if text is not None:
+            return text
+        writer = _writer(cls, values, plan)
+        if writer is not None:
+            _LAST[cls] = writer
+            text = writer(values)
+        if text is None:
+            text = _flat(values, plan)
         if text is not None:
             return text
     dump = getattr(model, "model_dump", None)
@@ -86,6 +104,49 @@ def _declared(annotation: Any) -> frozenset[type]:
     from typing import get_args
     names = get_args(annotation) or (annotation,)
     return frozenset(kind for kind in names if kind in _WRITTEN)
+
+
+def _writer(cls: type, values: dict[str, Any], plan: Plan) -> Template | None:
+    """The writer of the pattern of types `values` hold (made once per pattern), or None: a field is
+    missing (model_construct), a value of a type _flat does not write, or a float (its text depends on its
+    value): _flat decides those value by value."""
+    kinds = tuple(type(values.get(name, _flat)) for name, *_ in plan)
+    try:
+        return _TEMPLATES[cls, kinds]
+    except KeyError:
+        pass
+    writer = _TEMPLATES[cls, kinds] = _template(kinds, plan)
+    if len(_TEMPLATES) > _TEMPLATES_MAX:
+        _TEMPLATES.clear()
+    return writer
+
+
+def _template(kinds: tuple[type, ...], plan: Plan) -> Template | None:
+    """A function writing the line of values with these types, or None when the pattern is not one it
+    writes. It checks every value's type first and returns None if one differs (the next model may hold
+    others): its constant text joined with the encodings of the values that are set. The generated source
+    names no value: constants and encoders are handed in (c0.., e0..), fields read by their names."""
+    scope: dict[str, Any] = {}
+    reads, checks, parts = [], [], []
+    text = "{"
+    for at, ((name, head, null, allowed), kind) in enumerate(zip(plan, kinds, strict=True)):
+        reads.append(f"x{at} = v[{name!r}]")
+        if kind is type(None):
+            checks.append(f"x{at} is not None")
+            text += null + ", "
+            continue
+        if kind not in allowed or kind is float:
+            return None
+        scope[f"c{at}"], scope[f"e{at}"], scope[f"t{at}"] = text + head, _ENCODERS[kind], kind
+        checks.append(f"type(x{at}) is not t{at}")
+        parts.append(f"c{at}, e{at}(x{at}), ")
+        text = ", "
+    scope["tail"] = text.removesuffix(", ") + "}"
+    source = ["def write(v):", "    try:", *(f"        {read}" for read in reads), "    except KeyError:",
+              "        return None", f"    if {' or '.join(checks) or 'False'}:", "        return None",
+              f"    return ''.join(({''.join(parts)}tail,))"]
+    exec("\n".join(source), scope)
+    return scope["write"]  # type: ignore[no-any-return]
 
 
 def _flat(values: dict[str, Any], plan: Plan) -> str | None:
@@ -129,6 +190,10 @@ def _date(value: datetime) -> str:
             _DATES.clear()
         text = _DATES[value] = _string(_pydantic_text(value))
     return text
+
+
+_ENCODERS: dict[type, Callable[[Any], str]] = {
+    str: _string, int: int.__repr__, bool: {True: "true", False: "false"}.__getitem__, datetime: _date}
 
 
 def _pydantic_text(value: datetime) -> str:

@@ -71,6 +71,7 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
     if start_after:
         query["key-marker" if versions else "start-after"] = start_after
     listed = Listed()
+    remember = listed.add
     data = raw("GET", bucket, query=query, place=place).data  # most listings are one page: no thread for it
     while True:
         with parsing(bucket, place, call):
@@ -78,12 +79,15 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
             following = _next_query(root, query, versions)
             ahead = _Ahead(raw, bucket, place, following) if following is not None else None  # listed meanwhile
             entries = _entries(root, versions)
-        for entry in entries:
-            _check(entry, call, bucket, place, listed)
-            if not entry.is_prefix and entry.key.find("\ufffd") >= 0:  # keys.garbled: a HEAD tells
-                version = entry.version_id if versions else None
-                head = partial(stat, bucket, entry.key, version)
-                entry = entry._replace(garbled=keys.garbled(entry.key, head))
+        for entry in entries:  # _check's rules, written out here: this runs for every key
+            key = entry.key
+            if not key or entry.size < 0:
+                _check(entry, call, bucket, place, listed)
+            if "\ufffd" not in key:
+                remember((entry.is_prefix, key, entry.version_id), call)
+            elif not entry.is_prefix:  # keys.garbled: a HEAD tells
+                head = partial(stat, bucket, key, entry.version_id if versions else None)
+                entry = entry._replace(garbled=keys.garbled(key, head))
             yield entry
         if ahead is None or following is None:
             return
