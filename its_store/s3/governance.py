@@ -67,10 +67,13 @@ class Governance:
             self._minio().delete_bucket_policy(bucket_name=bucket)
 
     # -- lifecycle (s3/lifecycle.RuleFields in and out) ----------------------------------------------
-    def get_lifecycle(self, bucket: str) -> list[RuleFields]:
+    def get_lifecycle(self, bucket: str, *, merging: bool = False) -> list[RuleFields]:
         """The bucket's rules ([] without a configuration). Read through _raw and parsed by s3/lifecycle.py:
         minio's parser drops what it does not model, so a rule read through it could look wider than it is
-        (and be written back wider by a merge), and it refuses an empty <Filter/>, which S3 allows."""
+        (and be written back wider by a merge), and it refuses an empty <Filter/>, which S3 allows.
+        `merging` (the rules are read to be written back with others): a <LifecycleConfiguration> without
+        a rule is a bad answer, not "no rules". S3 says NoSuchLifecycleConfiguration for a bucket without
+        rules; an empty document read as none would make the merge's PUT drop every rule it did not show."""
         from its_store.s3.lifecycle import rules_from_xml
         try:
             resp = self._raw("GET", bucket, query={"lifecycle": ""})
@@ -79,7 +82,16 @@ class Governance:
                 return []
             raise
         with parsing(bucket, None, "GetBucketLifecycleConfiguration"):  # s3/answers.py checked the document
-            return rules_from_xml(resp.data)
+            rules = rules_from_xml(resp.data)
+        if merging and not rules:
+            from its_store.s3.answers import bad_answer
+            from its_store.s3.errors import where
+            err = bad_answer("GetBucketLifecycleConfiguration", "a configuration without a rule (S3 answers "
+                             "NoSuchLifecycleConfiguration when there is none), not read as no rules before a "
+                             "merge, which would drop the rules it did not show", where(bucket, None))
+            err.hint = "--replace sets the whole configuration without reading it"
+            raise err
+        return rules
 
     def set_lifecycle(self, bucket: str, rules: list[RuleFields]) -> None:
         from minio.lifecycleconfig import LifecycleConfig
