@@ -15,7 +15,8 @@ nothing stops it but a `kill` by pid. Two things here prevent that:
   thread (Python sets handlers there only; servers are often started from other threads), and only over
   the default action (a program's own handler, or an ignored SIGTERM, is left alone). A normal exit stops
   them too (atexit). SIGKILL cannot be caught: the server
-  dies (PR_SET_PDEATHSIG) and its folder stays.
+  dies (PR_SET_PDEATHSIG) and its folder stays. A forked child of the owner owns none of them (its exit
+  or its SIGTERM stops nothing of the owner's).
 """
 
 from __future__ import annotations
@@ -124,6 +125,15 @@ def _stop_all() -> None:
             pass
 
 
+def _forked() -> None:
+    """In a forked child: none of the owner's servers is the child's (their stop() would kill the owner's
+    process groups and remove its folders when the child exits or gets SIGTERM: a multiprocessing
+    worker's terminate()); and the lock may have been held by an owner thread that is not in the child."""
+    global _lock
+    _lock = threading.RLock()
+    _owned.clear()
+
+
 def _on_sigterm(signum: int, _frame: object) -> None:
     """Stop the servers, then die of SIGTERM as the owner would have without this handler."""
     _stop_all()
@@ -131,4 +141,5 @@ def _on_sigterm(signum: int, _frame: object) -> None:
     os.kill(os.getpid(), signum)
 
 
+os.register_at_fork(after_in_child=_forked)
 _hook()
