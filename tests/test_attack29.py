@@ -7,14 +7,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from faultserver import FaultServer
+from fakes3 import s3_call
+from faultserver import Conn, FaultServer, Request, s3_error
 from test_bad_answers import fake, fake_cli  # noqa: F401 - the module's fake S3 and a CLI on it
 
-from conftest import one_line_error
+from its_store.core import errors as E
+
+from conftest import ServerInfo, environment_for, one_line_error
 from helpers import DEADLINE, ROOT
 
 # -- 3. garbage that reads as "nothing" under a merge ------------------------------------------------------
@@ -78,3 +82,56 @@ def test_a_forked_child_never_stops_its_parents_servers(tmp_path: Path) -> None:
     owner, killed = done.stdout.split()
     assert killed == str(-signal.SIGTERM), done  # the child still dies of SIGTERM
     assert mark.read_text().split() == [owner], (owner, mark.read_text())  # stopped once, by its owner's exit
+
+
+# -- 5. the first Ctrl-C with no fan-out: one file's multipart upload -------------------------------------
+# A suite started in the background inherits SIGINT ignored: restore the default before exec, as a terminal has it
+_WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                "os.execv(sys.executable, [sys.executable, '-m', 'its_store', *sys.argv[1:]])")
+
+
+class BusyParts:
+    """Answers every UploadPart with 503 SlowDown and a Retry-After of a day; `waiting`: one was answered."""
+
+    def __init__(self) -> None:
+        self.hits, self.waiting = 0, threading.Event()
+
+    def __call__(self, server: FaultServer, req: Request, conn: Conn) -> bool:
+        if s3_call(req) != "UploadPart":
+            return False
+        conn.read_body(req)
+        conn.send(s3_error(503, "SlowDown", "Please reduce your request rate.", req.path,
+                           headers={"Retry-After": "86400"}))
+        self.hits += 1
+        self.waiting.set()
+        return True
+
+
+def test_ctrl_c_cuts_the_back_off_of_one_files_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`upload big.bin s3://b/k` (no -r: no fan-out, its parts sent by transfer/parts.bounded_pool's workers):
+    the first Ctrl-C while a part waits out a Retry-After of a day ends it (exit 130), no retry sent, the
+    multipart upload aborted, nothing stored. The process ending at all is the proof; no time is measured."""
+    busy = BusyParts()
+    with FaultServer(busy, buckets=("its-b",)) as server:
+        (tmp_path / "big.bin").write_bytes(b"frame" * 1000)
+        environment_for(ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123"),
+                        dict.fromkeys(("default", "video", "models", "logs"), "its-b"), monkeypatch, tmp_path)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "MINIO_MAX_RETRIES": "5", "MINIO_MULTIPART_THRESHOLD": "1KiB"}
+        proc = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, "upload", "--compress", "none", "big.bin", "s3://its-b/big.bin"],
+                                env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            while not busy.waiting.wait(0.5):
+                if proc.poll() is not None:
+                    pytest.fail(f"the CLI ended before its part waited: {proc.communicate()[1].decode()}")
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=DEADLINE)  # a safety net: the back-off is a day
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            pytest.fail("Ctrl-C waited for the part's back-off (Retry-After: one day)")
+        text = err.decode()
+        assert proc.returncode == E.EXIT_INTERRUPTED, text
+        assert "Traceback" not in text and "its-store: error: interrupted" in text, text
+        assert busy.hits == 1, [(r.method, r.target) for r in server.requests]  # no retry
+        assert not server.uploads and ("its-b", "big.bin") not in server.objects, server.uploads  # aborted, not stored
