@@ -107,17 +107,22 @@ class BusyParts:
         return True
 
 
-def test_ctrl_c_cuts_the_back_off_of_one_files_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`upload big.bin s3://b/k` (no -r: no fan-out, its parts sent by transfer/parts.bounded_pool's workers):
+@pytest.mark.parametrize("recursive", [False, True], ids=["one-file", "upload-r"])
+def test_ctrl_c_cuts_the_back_off_of_one_files_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      recursive: bool) -> None:
+    """`upload big.bin s3://b/k` (no -r: no fan-out, its parts sent by transfer/parts.bounded_pool's workers;
+    with -r too, where fan_out's join cuts it):
     the first Ctrl-C while a part waits out a Retry-After of a day ends it (exit 130), no retry sent, the
     multipart upload aborted, nothing stored. The process ending at all is the proof; no time is measured."""
     busy = BusyParts()
     with FaultServer(busy, buckets=("its-b",)) as server:
-        (tmp_path / "big.bin").write_bytes(b"frame" * 1000)
+        (tmp_path / "up").mkdir()
+        (tmp_path / "up" / "big.bin").write_bytes(b"frame" * 1000)
         environment_for(ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123"),
                         dict.fromkeys(("default", "video", "models", "logs"), "its-b"), monkeypatch, tmp_path)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "MINIO_MAX_RETRIES": "5", "MINIO_MULTIPART_THRESHOLD": "1KiB"}
-        proc = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, "upload", "--compress", "none", "big.bin", "s3://its-b/big.bin"],
+        proc = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, "upload", "--compress", "none",
+                                 *(["up", "s3://its-b/", "-r"] if recursive else ["up/big.bin", "s3://its-b/big.bin"])],
                                 env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         try:
