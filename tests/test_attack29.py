@@ -15,6 +15,7 @@ import pytest
 from fakes3 import s3_call
 from faultserver import Conn, FaultServer, Request, s3_error
 from test_bad_answers import fake, fake_cli  # noqa: F401 - the module's fake S3 and a CLI on it
+from test_remotes import config, offline_cli  # noqa: F401 - a remotes file of its own, a CLI without a server
 
 from its_store.core import errors as E
 
@@ -32,13 +33,13 @@ MERGES = [
 ]
 
 
-@pytest.mark.parametrize(("call", "args", "config", "kept"), MERGES, ids=[m[0] for m in MERGES])
+@pytest.mark.parametrize(("call", "args", "where", "kept"), MERGES, ids=[m[0] for m in MERGES])
 def test_a_merge_never_drops_what_an_empty_answer_hid(fake: FaultServer, fake_cli: Any, call: str,  # noqa: F811
-                                                      args: tuple[str, ...], config: tuple[str, str],
+                                                      args: tuple[str, ...], where: tuple[str, str],
                                                       kept: bytes) -> None:
     fake.garble[call] = "missing"
     run = fake_cli(*args)
-    stored = fake.configs.get(config, b"")
+    stored = fake.configs.get(where, b"")
     assert kept in stored, (run.exit_code, run.stdout, run.stderr, stored)
     if call == "GetBucketLifecycleConfiguration":  # S3 says NoSuchLifecycleConfiguration for none: refused
         line = one_line_error(run)
@@ -140,3 +141,14 @@ def test_ctrl_c_cuts_the_back_off_of_one_files_parts(tmp_path: Path, monkeypatch
         assert "Traceback" not in text and "its-store: error: interrupted" in text, text
         assert busy.hits == 1, [(r.method, r.target) for r in server.requests]  # no retry
         assert not server.uploads and ("its-b", "big.bin") not in server.objects, server.uploads  # aborted, not stored
+
+
+# -- 2. the default endpoint's flags on `remote`: refused, but help still shown ----------------------------
+@pytest.mark.parametrize("command", [["add"], ["ls"], ["show"], ["rm"], ["test"]])
+def test_help_of_a_remote_command_is_shown_beside_the_flags(offline_cli: Any, config: Path,  # noqa: F811
+                                                             command: list[str]) -> None:
+    """`its-store --endpoint H remote add --help` printed the refusal of --endpoint (the group's callback
+    runs before its command's --help is read) instead of the help; the command itself still refuses it."""
+    run = offline_cli("--endpoint", "h:2", "remote", *command, "--help")
+    assert run.exit_code == 0 and "Usage:" in run.stdout, run
+    assert not config.parent.exists()
