@@ -152,3 +152,15 @@ def test_help_of_a_remote_command_is_shown_beside_the_flags(offline_cli: Any, co
     run = offline_cli("--endpoint", "h:2", "remote", *command, "--help")
     assert run.exit_code == 0 and "Usage:" in run.stdout, run
     assert not config.parent.exists()
+
+
+def test_the_default_endpoints_variables_are_no_flags(offline_cli: Any, config: Path) -> None:  # noqa: F811
+    """Guard: MINIO_ENDPOINT, MINIO_REGION, MINIO_SECURE in the environment (even unusable ones) are not the
+    flags: a command on remotes only is not refused for them."""
+    env = {"MINIO_ENDPOINT": "nowhere:1", "MINIO_REGION": "eu-9", "MINIO_SECURE": "maybe",
+           "ITS_STORE_REMOTE_EDGE_ENDPOINT": "http://h:1", "ITS_STORE_REMOTE_EDGE_ACCESS_KEY": "a",
+           "ITS_STORE_REMOTE_EDGE_SECRET_KEY": "edge-secret-0123"}
+    run = offline_cli("remote", "ls", extra_env=env)
+    assert run.exit_code == 0 and "edge" in run.stdout, run
+    run = offline_cli("remote", "show", "edge", extra_env=env)
+    assert run.exit_code == 0 and "http://h:1" in run.stdout, run
