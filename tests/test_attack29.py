@@ -176,3 +176,34 @@ def test_a_proc_file_is_not_stored_empty(fake: FaultServer, fake_cli: Any) -> No
     run = fake_cli("upload", "--compress", "none", "/proc/self/status", "s3://bad/status")
     assert ("bad", "status") not in fake.objects, run
     assert run.exit_code != 0 and one_line_error(run), run
+
+
+THREAD_OWNER = """
+import os, sys, threading
+mark = sys.argv[1]
+
+def start():  # a fixture run in a thread: the first import of children is there
+    from its_store.testing import children
+
+    class Server:
+        def stop(self, remove=True):
+            with open(mark, "a") as f:
+                f.write(f"{os.getpid()}\\n")
+    children.own(Server())
+
+starter = threading.Thread(target=start)
+starter.start()
+starter.join()
+print(os.getpid(), flush=True)
+"""
+
+
+def test_servers_owned_from_a_thread_stop_at_a_normal_exit(tmp_path: Path) -> None:
+    """children.py was first imported from a thread: its hook then set nothing, not even atexit (which any
+    thread may register), so a normal exit left the servers' folders behind (their process killed by the
+    parent-death signal only). A normal exit stops them however the module came in."""
+    mark = tmp_path / "stopped"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", THREAD_OWNER, str(mark)], env=env, capture_output=True,
+                          text=True, timeout=DEADLINE, check=True)
+    assert mark.exists() and mark.read_text().split() == done.stdout.split(), done

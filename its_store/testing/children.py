@@ -38,7 +38,8 @@ _PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 _lock = threading.RLock()  # re-entered by the SIGTERM handler when it interrupts own()
 _spawner: tuple[int, queue.SimpleQueue[tuple[list[str], dict[str, Any], Future[Any]]]] | None = None
 _owned: dict[int, Stoppable] = {}
-_hooked = False
+_hooked = False  # the SIGTERM handler (main thread only)
+_exit_hooked = False
 
 
 class Stoppable(Protocol):
@@ -96,16 +97,18 @@ def own(server: Stoppable) -> None:
 
 
 def _hook() -> None:
-    """atexit and SIGTERM, once. Called when this module is imported too: a server is often started
-    from another thread (a fixture, a worker), where Python cannot set a signal handler."""
-    global _hooked
-    if threading.current_thread() is not threading.main_thread():
-        return
+    """atexit and SIGTERM, once each. Called when this module is imported too: a server is often started
+    from another thread (a fixture, a worker), where Python cannot set a signal handler; atexit can be
+    registered from any thread, so it is at once (first imported from a thread, the module still stops
+    its servers at a normal exit)."""
+    global _hooked, _exit_hooked
     with _lock:
-        if _hooked:
+        if not _exit_hooked:
+            _exit_hooked = True
+            atexit.register(_stop_all)
+        if _hooked or threading.current_thread() is not threading.main_thread():
             return
         _hooked = True
-    atexit.register(_stop_all)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
