@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fakes3 import s3_call
-from faultserver import Conn, FaultServer, Request, s3_error
+from faultserver import Conn, FaultServer, Request, response, s3_error
 from test_bad_answers import fake, fake_cli  # noqa: F401 - the module's fake S3 and a CLI on it
 from test_remotes import config, offline_cli  # noqa: F401 - a remotes file of its own, a CLI without a server
 
@@ -207,3 +207,21 @@ def test_servers_owned_from_a_thread_stop_at_a_normal_exit(tmp_path: Path) -> No
     done = subprocess.run([sys.executable, "-c", THREAD_OWNER, str(mark)], env=env, capture_output=True,
                           text=True, timeout=DEADLINE, check=True)
     assert mark.exists() and mark.read_text().split() == done.stdout.split(), done
+
+
+@pytest.mark.parametrize("body", [b'{"Version": "2012-10-17"}', b'{"Version": "2012-10-17", "Statement": "all"}',
+                                  b"{}"], ids=["no-statement", "statement-a-string", "empty-object"])
+def test_a_policy_without_statements_is_a_bad_answer(fake: FaultServer, fake_cli: Any, body: bytes) -> None:  # noqa: F811
+    """S3 answers NoSuchBucketPolicy when a bucket has none, and stores no policy without a Statement (a list,
+    or one statement object). Such an answer read as a policy with no statement said "not public" of a
+    bucket whose real policy it hid (health, bucket info): it is a bad answer, the bucket's exposure unknown."""
+    def policy(server: FaultServer, req: Request, conn: Conn) -> bool:
+        if s3_call(req) != "GetBucketPolicy":
+            return False
+        conn.send(response(200, body, content_type="application/json"))
+        return True
+    fake.handler = policy
+    run = fake_cli("bucket", "policy", "show", "s3://bad")
+    assert run.exit_code == 1 and "answer to GetBucketPolicy" in one_line_error(run), run
+    doc = fake_cli("bucket", "info", "s3://bad", "--json").json()
+    assert doc["public"] is None and "answer to GetBucketPolicy" in doc["unknown"]["public"], doc
