@@ -225,3 +225,20 @@ def test_a_policy_without_statements_is_a_bad_answer(fake: FaultServer, fake_cli
     assert run.exit_code == 1 and "answer to GetBucketPolicy" in one_line_error(run), run
     doc = fake_cli("bucket", "info", "s3://bad", "--json").json()
     assert doc["public"] is None and "answer to GetBucketPolicy" in doc["unknown"]["public"], doc
+
+
+def test_a_bucket_tag_merge_never_drops_what_an_empty_tag_set_hid(fake: FaultServer, fake_cli: Any) -> None:  # noqa: F811
+    """A bucket's tags answered as an empty <TagSet> (S3 says NoSuchTagSet when there are none) while the bucket
+    holds a=b: `tag set s3://bad c=d` merged with "none" and wrote c=d alone, a=b lost. Refused (exit 1);
+    `tag get` still reads it as no tags, --replace writes without reading."""
+    def empty(server: FaultServer, req: Request, conn: Conn) -> bool:
+        if s3_call(req) != "GetBucketTagging":
+            return False
+        conn.send(response(200, b'<?xml version="1.0" encoding="UTF-8"?><Tagging xmlns="http://s3.amazonaws.com/'
+                                b'doc/2006-03-01/"><TagSet></TagSet></Tagging>', content_type="application/xml"))
+        return True
+    fake.handler = empty
+    run = fake_cli("tag", "set", "s3://bad", "c=d")
+    assert b"<Key>a</Key>" in fake.configs[("bad", "tagging")], (run, fake.configs[("bad", "tagging")])
+    assert run.exit_code == 1 and "answer to GetBucketTagging" in one_line_error(run) and "--replace" in run.stderr
+    assert fake_cli("tag", "get", "s3://bad").exit_code == 0
