@@ -274,8 +274,8 @@ def root_element(head: bytes) -> str | None:
 
 
 def _check_policy(name: str, body: bytes, url: str) -> None:
-    """GET ?policy answers the policy document: a JSON object (S3 answers 404 NoSuchBucketPolicy when
-    there is none, never an empty 200)."""
+    """GET ?policy answers the policy document: a JSON object with a Statement (a list, or one statement
+    object); S3 answers 404 NoSuchBucketPolicy when there is none, never an empty 200."""
     try:
         doc = loads(body)
     except ValueError:
@@ -285,6 +285,9 @@ def _check_policy(name: str, body: bytes, url: str) -> None:
         raise bad_answer(name, f"a body that is not JSON ({describe(body)})") from None
     if not isinstance(doc, dict):
         raise bad_answer(name, f"JSON that is not a policy document (a {type(doc).__name__})")
+    if not isinstance(doc.get("Statement"), (list, dict)):  # S3 stores no policy without one
+        raise bad_answer(name, "a policy document without a Statement (S3 answers NoSuchBucketPolicy when there "
+                               "is no policy): read as one, it would say a bucket whose policy it hid is not public")
 
 
 def _wrong_document(name: str, root: str, expected: str, url: str) -> E.BadAnswerError:

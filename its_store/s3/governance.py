@@ -66,11 +66,45 @@ class Governance:
         with errors(bucket):
             self._minio().delete_bucket_policy(bucket_name=bucket)
 
+    # -- bucket tags, read to be merged ------------------------------------------------------------------
+    def bucket_tags_to_merge(self, bucket: str) -> dict[str, str]:
+        """The bucket's tags, read to be written back with others (`tag set` without --replace): {} only on
+        NoSuchTagSet, S3's answer for a bucket without tags. An empty <TagSet> is a bad answer here: minio
+        reads it as no tags (S3Client.get_bucket_tags, for showing), and the merge's PUT would then drop
+        every tag such an answer hid."""
+        try:
+            resp = self._raw("GET", bucket, query={"tagging": ""})
+        except E.ItsStoreError as exc:
+            if exc.s3_code == "NoSuchTagSet":
+                return {}
+            raise
+        with parsing(bucket, None, "GetBucketTagging"):
+            tag_set = ET.fromstring(resp.data).find("{*}TagSet")
+            if tag_set is None:
+                raise ValueError("XML element <TagSet> not found")
+            tags = {}
+            for tag in tag_set.findall("{*}Tag"):
+                key, value = tag.findtext("{*}Key"), tag.findtext("{*}Value")
+                if not key or value is None:
+                    raise ValueError("a <Tag> without its <Key> or <Value>")
+                tags[key] = value
+        if not tags:
+            from its_store.s3.answers import bad_answer
+            err = bad_answer("GetBucketTagging", "an empty tag set (S3 answers NoSuchTagSet when there is none), "
+                             "not read as no tags before a merge, which would drop the tags it did not show",
+                             f"s3://{bucket}")
+            err.hint = "--replace sets the whole tag set without reading it"
+            raise err
+        return tags
+
     # -- lifecycle (s3/lifecycle.RuleFields in and out) ----------------------------------------------
-    def get_lifecycle(self, bucket: str) -> list[RuleFields]:
+    def get_lifecycle(self, bucket: str, *, merging: bool = False) -> list[RuleFields]:
         """The bucket's rules ([] without a configuration). Read through _raw and parsed by s3/lifecycle.py:
         minio's parser drops what it does not model, so a rule read through it could look wider than it is
-        (and be written back wider by a merge), and it refuses an empty <Filter/>, which S3 allows."""
+        (and be written back wider by a merge), and it refuses an empty <Filter/>, which S3 allows.
+        `merging` (the rules are read to be written back with others): a <LifecycleConfiguration> without
+        a rule is a bad answer, not "no rules". S3 says NoSuchLifecycleConfiguration for a bucket without
+        rules; an empty document read as none would make the merge's PUT drop every rule it did not show."""
         from its_store.s3.lifecycle import rules_from_xml
         try:
             resp = self._raw("GET", bucket, query={"lifecycle": ""})
@@ -79,7 +113,16 @@ class Governance:
                 return []
             raise
         with parsing(bucket, None, "GetBucketLifecycleConfiguration"):  # s3/answers.py checked the document
-            return rules_from_xml(resp.data)
+            rules = rules_from_xml(resp.data)
+        if merging and not rules:
+            from its_store.s3.answers import bad_answer
+            from its_store.s3.errors import where
+            err = bad_answer("GetBucketLifecycleConfiguration", "a configuration without a rule (S3 answers "
+                             "NoSuchLifecycleConfiguration when there is none), not read as no rules before a "
+                             "merge, which would drop the rules it did not show", where(bucket, None))
+            err.hint = "--replace sets the whole configuration without reading it"
+            raise err
+        return rules
 
     def set_lifecycle(self, bucket: str, rules: list[RuleFields]) -> None:
         from minio.lifecycleconfig import LifecycleConfig

@@ -219,11 +219,13 @@ class Lifecycle:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def get(self, bucket: str) -> list[LifecycleRule]:
-        """The bucket's rules; [] when it has none. A missing bucket is a BucketNotFoundError."""
+    def get(self, bucket: str, *, merging: bool = False) -> list[LifecycleRule]:
+        """The bucket's rules; [] when it has none. A missing bucket is a BucketNotFoundError. `merging`:
+        read to be written back with others (set), so an answer that shows no rule without saying there
+        is none is a bad answer (s3 governance.get_lifecycle): nothing it hid is dropped."""
         from its_store.core.refs import validate_bucket
         validate_bucket(bucket)
-        return [make_rule(**rule) for rule in self.ctx.s3.governance.get_lifecycle(bucket)]
+        return [make_rule(**rule) for rule in self.ctx.s3.governance.get_lifecycle(bucket, merging=merging)]
 
     def show(self, bucket: str) -> LifecycleConfig:
         """The bucket's rules as a result (`bucket lifecycle show`)."""
@@ -233,7 +235,7 @@ class Lifecycle:
         """Add `rules` to the bucket's configuration (a rule with the same id is replaced), or
         replace the whole configuration. Everything is validated before one PUT."""
         incoming = validate_rules(rules)
-        current = [] if replace else self.get(bucket)
+        current = [] if replace else self.get(bucket, merging=True)
         ids = {rule.id for rule in incoming}
         replaced = [rule.id for rule in current if rule.id and rule.id in ids]
         merged = validate_rules([r for r in current if r.id not in ids] + incoming)

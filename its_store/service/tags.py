@@ -82,7 +82,14 @@ class Tagging:
         """Add or overwrite `tags` (or, with `replace`, make them the whole tag set)."""
         if not tags:
             raise E.InvalidInputError("no tags given", hint="write them as key=value")
-        current = {} if replace else self.get(bucket, key, version_id).tags
+        if replace:
+            current = {}
+        elif key:
+            current = self.get(bucket, key, version_id).tags
+        else:  # an empty tag set answered is no "none" to merge with (governance.bucket_tags_to_merge)
+            validate_bucket(bucket)
+            self._no_version(version_id)
+            current = self.ctx.s3.governance.bucket_tags_to_merge(bucket)
         merged = {**current, **tags}
         self._write(bucket, key, version_id, merged)
         return TagSet(bucket=bucket, key=key or None, version_id=version_id, tags=merged)

@@ -15,7 +15,8 @@ nothing stops it but a `kill` by pid. Two things here prevent that:
   thread (Python sets handlers there only; servers are often started from other threads), and only over
   the default action (a program's own handler, or an ignored SIGTERM, is left alone). A normal exit stops
   them too (atexit). SIGKILL cannot be caught: the server
-  dies (PR_SET_PDEATHSIG) and its folder stays.
+  dies (PR_SET_PDEATHSIG) and its folder stays. A forked child of the owner owns none of them (its exit
+  or its SIGTERM stops nothing of the owner's).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ _PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 _lock = threading.RLock()  # re-entered by the SIGTERM handler when it interrupts own()
 _spawner: tuple[int, queue.SimpleQueue[tuple[list[str], dict[str, Any], Future[Any]]]] | None = None
 _owned: dict[int, Stoppable] = {}
-_hooked = False
+_hooked = False  # the SIGTERM handler (main thread only)
+_exit_hooked = False
 
 
 class Stoppable(Protocol):
@@ -95,16 +97,18 @@ def own(server: Stoppable) -> None:
 
 
 def _hook() -> None:
-    """atexit and SIGTERM, once. Called when this module is imported too: a server is often started
-    from another thread (a fixture, a worker), where Python cannot set a signal handler."""
-    global _hooked
-    if threading.current_thread() is not threading.main_thread():
-        return
+    """atexit and SIGTERM, once each. Called when this module is imported too: a server is often started
+    from another thread (a fixture, a worker), where Python cannot set a signal handler; atexit can be
+    registered from any thread, so it is at once (first imported from a thread, the module still stops
+    its servers at a normal exit)."""
+    global _hooked, _exit_hooked
     with _lock:
-        if _hooked:
+        if not _exit_hooked:
+            _exit_hooked = True
+            atexit.register(_stop_all)
+        if _hooked or threading.current_thread() is not threading.main_thread():
             return
         _hooked = True
-    atexit.register(_stop_all)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -124,6 +128,15 @@ def _stop_all() -> None:
             pass
 
 
+def _forked() -> None:
+    """In a forked child: none of the owner's servers is the child's (their stop() would kill the owner's
+    process groups and remove its folders when the child exits or gets SIGTERM: a multiprocessing
+    worker's terminate()); and the lock may have been held by an owner thread that is not in the child."""
+    global _lock
+    _lock = threading.RLock()
+    _owned.clear()
+
+
 def _on_sigterm(signum: int, _frame: object) -> None:
     """Stop the servers, then die of SIGTERM as the owner would have without this handler."""
     _stop_all()
@@ -131,4 +144,5 @@ def _on_sigterm(signum: int, _frame: object) -> None:
     os.kill(os.getpid(), signum)
 
 
+os.register_at_fork(after_in_child=_forked)
 _hook()

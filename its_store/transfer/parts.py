@@ -69,7 +69,9 @@ def choose_part_size(size: int | None, requested: int | None = None) -> int:
 def bounded_pool(workers: int) -> Iterator[Callable[..., None]]:
     """A thread pool whose submit() blocks while `workers` tasks are in flight; the first error wins.
 
-    Blocking submission is what bounds memory: a producer cannot read ahead of the uploads.
+    Blocking submission is what bounds memory: a producer cannot read ahead of the uploads. On an
+    interrupt (Ctrl-C, SIGTERM) in the caller's thread, a worker waiting out a retry's back-off (a
+    server's Retry-After) ends at once, not done (core/retry.interrupting), as transfer/fanout's do.
     """
     slots = threading.BoundedSemaphore(max(workers, 1))
     failure: list[BaseException] = []
@@ -91,16 +93,23 @@ def bounded_pool(workers: int) -> Iterator[Callable[..., None]]:
         slots.acquire()
         futures.append(pool.submit(run, fn, args))
 
+    interrupted = False
     try:
         yield submit
         for fut in futures:
             fut.result()
         if failure:
             raise failure[0]
-    except BaseException:
+    except BaseException as exc:
+        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
         failure.append(E.InterruptedError_("transfer cancelled"))
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
-        pool.shutdown(wait=True)
+        if interrupted:  # Ctrl-C, SIGTERM: a worker waiting to retry a request stops now (as in fan_out)
+            from its_store.core.retry import interrupting
+            with interrupting():
+                pool.shutdown(wait=True)
+        else:
+            pool.shutdown(wait=True)
 

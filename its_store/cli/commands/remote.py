@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 def _no_endpoint_flags() -> None:
     """Every `remote` command works on remotes, never on the default endpoint: the global flags that set
     the default endpoint (--endpoint, --region, ...) would be silently unused here, so they are refused
-    (cli/locations.refuse_endpoint_flags), before anything is read or written."""
+    (cli/locations.refuse_endpoint_flags), before anything is read or written. Called first by each
+    command, not by the group's callback: that one runs before the command's own --help is read, so
+    `--endpoint H remote add --help` showed the refusal, not the help."""
     from its_store.cli.locations import refuse_endpoint_flags
     refuse_endpoint_flags([])
 
 
-remote_app = new_group(no_args_is_help=True, callback=_no_endpoint_flags,
+remote_app = new_group(no_args_is_help=True,
                        help="Named remotes (endpoints): add, ls, show, rm, test. "
                             "Use one as NAME:BUCKET/KEY wherever a location is taken.")
 
@@ -65,6 +67,7 @@ def add(
 
     Example: its-store remote add edge-07 https://10.7.0.2:9000 --access-key edge07 --secret-key-file ./edge07.key
     """
+    _no_endpoint_flags()
     from its_store.core.remotes import add_remote
     if secret_key_file is not None and secret_key_stdin:
         raise InvalidInputError("give --secret-key-file or --secret-key-stdin, not both")
@@ -114,6 +117,7 @@ def ls(json_: Json = False) -> None:
 
     Example: its-store remote ls --json | jq -r .name
     """
+    _no_endpoint_flags()
     from its_store.core.remotes import load_remotes
     views = [remote.view() for remote in load_remotes().values()]
     if out.STATE.json:
@@ -128,6 +132,7 @@ def show(name: Name, json_: Json = False) -> None:
 
     Example: its-store remote show edge-07 --json
     """
+    _no_endpoint_flags()
     from its_store.core.remotes import get_remote
     view = get_remote(name).view()
     out.result(view, lambda: _show_human(view))
@@ -142,6 +147,7 @@ def rm(name: Name, json_: Json = False) -> None:
 
     Example: its-store remote rm edge-07
     """
+    _no_endpoint_flags()
     from its_store.core.remotes import remove_remote
     removed = remove_remote(name)
     out.result(removed, lambda: out.talk(f"removed remote {removed.name} from {removed.path}"))
