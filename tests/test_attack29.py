@@ -167,15 +167,14 @@ def test_the_default_endpoints_variables_are_no_flags(offline_cli: Any, config: 
 
 
 # -- 1. a file whose size its stat does not tell ----------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="small-object PUT path (core/files, transfer/upload): a file whose "
-                   "fstat says 0 bytes is read as 0 bytes without looking for more; the lead fixes after merging")
-def test_a_proc_file_is_not_stored_empty(fake: FaultServer, fake_cli: Any) -> None:  # noqa: F811
+@pytest.mark.parametrize("compress", ["none", "auto", "zstd"])
+def test_a_proc_file_is_not_stored_empty(fake: FaultServer, fake_cli: Any, compress: str) -> None:  # noqa: F811
     """/proc files are regular files whose st_size is 0 whatever they hold: `upload /proc/self/status` stored
     an empty object (its its-sha256 that of no bytes) and said "uploaded", exit 0. A /sys file (st_size 4096,
     fewer bytes) is refused as changed (exit 5); an empty stat must be checked the same way (one read past it)."""
-    run = fake_cli("upload", "--compress", "none", "/proc/self/status", "s3://bad/status")
+    run = fake_cli("upload", "--compress", compress, "/proc/self/status", "s3://bad/status")
     assert ("bad", "status") not in fake.objects, run
-    assert run.exit_code != 0 and one_line_error(run), run
+    assert run.exit_code == 2 and one_line_error(run) and "/proc" in run.stderr, run
 
 
 THREAD_OWNER = """

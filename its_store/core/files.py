@@ -81,6 +81,19 @@ def changed_while_uploaded(path: Path | str) -> E.FileChangedError:
                               hint="nothing was stored; upload it again once it is no longer written to")
 
 
+def refuse_unsized(fd: int, path: Path | str) -> None:
+    """For a file whose fstat says 0 bytes: refuse it when it reads more (/proc and some /sys files, whose
+    size is only known by reading them), instead of storing an empty object and saying "uploaded" (the
+    compressed path would call it "changed while uploaded"). One read of one byte, paid by empty files only."""
+    try:
+        more = os.pread(fd, 1, 0)
+    except OSError as exc:
+        raise io_error("cannot read", path, exc) from None
+    if more:
+        raise E.InvalidInputError(f"{path} says it holds 0 bytes but has content (a /proc or /sys file?)",
+                                  hint="copy it to a regular file and upload the copy")
+
+
 def pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
     try:
         data = os.pread(fd, length, offset)

@@ -50,7 +50,7 @@ from its_store.codec.encryption import (
     upload_sse,
 )
 from its_store.core import errors as E
-from its_store.core.files import atomic_target, io_error, pread_all, read_full
+from its_store.core.files import atomic_target, io_error, pread_all, read_full, refuse_unsized
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads
 from its_store.service.fetch import user_metadata
@@ -253,12 +253,13 @@ def _fstat(request: UploadRequest, source: IO[bytes] | None,
     opening it (core/files.open_checked_stat), not asked again."""
     if source is None or request.file_path is None:
         return None
-    if taken is not None:
-        return taken
     try:
-        return os.fstat(source.fileno())
+        stat = taken if taken is not None else os.fstat(source.fileno())
     except OSError:
         return None
+    if stat.st_size == 0:
+        refuse_unsized(source.fileno(), request.file_path)
+    return stat
 
 
 def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from its_store.core import errors as E
-from its_store.core.files import changed_while_uploaded, io_error, open_regular, pread_all, read_full
+from its_store.core.files import changed_while_uploaded, io_error, open_regular, pread_all, read_full, refuse_unsized
 from its_store.core.streams import BinaryReader
 from its_store.s3.crc import crc32, crc32_b64, crc32_of
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
@@ -76,6 +76,8 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
     `stat`: the descriptor's fstat when the caller has it."""
     stat = stat if stat is not None else os.fstat(fd)
     size = stat.st_size
+    if size == 0:
+        refuse_unsized(fd, path)
     digest = headers.get(SHA256_HEADER)
     if size < max(threshold, 1):
         if head is not None and len(head) == size:  # read once already (auto decision): a given digest is its hash
