@@ -1,5 +1,5 @@
 """A batch leaves the objects that were there before it out of the cyclic collector's passes (gc.freeze) while
-it runs, and gives them back when it ends, however it ends (service/batch.older_objects_left_alone)."""
+it runs, and gives them back when it ends, however it ends (core/heap.older_objects_left_alone)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from pydantic import Field, PrivateAttr, computed_field
 
 from its_store.core import errors as E
 from its_store.core.files import local_error
+from its_store.core.heap import older_objects_left_alone
 from its_store.core.localtree import LocalTree, OpenFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, Result, UploadRequest
 from its_store.core.refs import UnsafeKeyError, local_key, validate_bucket
@@ -176,24 +177,6 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
                 result.fail(name, local_error(exc))
             else:
                 raise exc
-
-
-@contextlib.contextmanager
-def older_objects_left_alone() -> Iterator[None]:
-    """For the time of a batch, the objects that were there before it (imported modules, pydantic's schemas:
-    ~50,000 in the CLI) are left out of the cyclic collector's passes (gc.freeze). What a batch keeps (one
-    BatchItem per object) starts full collections, and each walked all of them: 2 per 2,000 uploads, ~20 ms
-    each, none in a plain SDK script. Unfrozen when the batch ends, so nothing waits longer than the batch to
-    be collected. Left alone when objects are frozen already (an enclosing batch, a pre-fork server's own)."""
-    import gc
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _noop(_: int) -> None:

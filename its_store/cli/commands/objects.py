@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +17,7 @@ from its_store.cli.completion.complete import complete_remote
 from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
+from its_store.core.heap import older_objects_left_alone
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
 
 Json = Annotated[bool, out.JsonOption]
@@ -265,27 +265,12 @@ def ls(
         include_metadata=metadata, match_tags=parse_pairs(tag, what="tag") or None,
         match_metadata=parse_pairs(meta) or None)
     items = svc.iter_objects(request)
-    with _young_garbage_only():
+    with older_objects_left_alone():
         if out.STATE.json:
             out.emit_jsonl(items)
             return
         show_type = bool(type_) or metadata
         out.lines(_ls_line(i, show_type, metadata) for i in items)
-
-
-@contextmanager
-def _young_garbage_only() -> Iterator[None]:
-    """While a listing is written, the collector leaves alone what the process held before it (gc.freeze):
-    a listing allocates tens of objects a key, and each full collection it triggers (one every few
-    thousand keys) walked every object of the ~470 imported modules (~4 % of `ls -r`'s instructions a
-    key, callgrind). Its own garbage is collected as usual; unfrozen after, so a process that goes on
-    (a library, the tests) collects everything again."""
-    import gc
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _ls_line(info: Any, show_type: bool, show_lock: bool = False) -> str:
