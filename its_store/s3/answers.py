@@ -21,7 +21,6 @@ whose answer minio then failed to parse (truncated XML, a missing element, a dat
 from __future__ import annotations
 
 import functools
-import html
 import itertools
 import re
 import threading
@@ -208,6 +207,7 @@ def paging(name: str, url: str, body: bytes) -> None:
         return
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     encoded = bool(_URL_ENCODED.search(body))
+    import html  # here: html.entities is ~1 % of a command's start-up, and only truncated pages need it
     asked, given = [], []
     for param, element in _PAGING[name]:
         found = re.search(rb"<(?:[\w.-]+:)?" + element.encode() + rb">([^<]*)<", body)

@@ -1,0 +1,65 @@
+"""The fixed cost of a command: what the bench's commands import, run for real on an empty prefix.
+
+Each command runs in a fresh interpreter (the console script's entry point) against the session's server,
+and reports the modules it loaded. These tests fail if a module kept off these paths comes back.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NOT_ON_A_COMMAND_PATH = ("html",)  # s3/answers.py: only a truncated listing page needs html.unescape
+
+CODE = r'''
+import json, sys
+sys.argv = ["its-store", "--quiet", *json.loads(sys.argv[1])]
+from its_store.__main__ import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stderr.write("\nMODULES " + json.dumps([code, sorted(sys.modules)]))
+'''
+
+
+def _run(argv: list[str]) -> tuple[int, set[str], str, str]:
+    """(exit code, modules loaded, stderr, stdout) of `its-store --quiet ARGV` in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", CODE, json.dumps(argv)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    head, _, tail = done.stderr.rpartition("\nMODULES ")
+    assert tail, done.stderr
+    code, modules = json.loads(tail)
+    return code, set(modules), head, done.stdout
+
+
+@pytest.mark.parametrize("command", ["ls", "get", "upload", "sync", "verify"])
+def test_bench_commands_load_only_what_they_use(bucket: str, tmp_path: Path, command: str) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    prefix = f"s3://{bucket}/empty/"
+    argv = {"ls": ["ls", prefix, "-r", "--json"], "get": ["get", prefix, str(tmp_path / "dst"), "-r"],
+            "upload": ["upload", str(empty), prefix, "-r"], "sync": ["sync", str(empty), prefix, "--delete"],
+            "verify": ["verify", prefix, "-r"]}[command]
+    code, modules, stderr, _ = _run(argv)
+    assert (code, stderr) == (0, ""), stderr
+    assert {"pydantic", "minio", "its_store.core.settings"} <= modules  # the command did read settings
+    assert not {m for m in modules if m.split(".")[0] in NOT_ON_A_COMMAND_PATH}, command
+
+
+def test_a_dotenv_file_is_read_below_the_environment(env: dict[str, str], tmp_path: Path) -> None:
+    """With a .env in the working folder, its values show in `config` (names in any case, `export`, quotes)
+    and the environment still wins over it."""
+    (tmp_path / ".env").write_text("export MINIO_CACHE_TTL='77'\nminio_part_size=8MiB\n"
+                                   f"MINIO_VIDEO_BUCKET=not-{env['MINIO_VIDEO_BUCKET']}\n")
+    code, _, stderr, stdout = _run(["--json", "config"])
+    assert (code, stderr) == (0, ""), stderr
+    shown = json.loads(stdout)
+    assert (shown["MINIO_CACHE_TTL"], shown["MINIO_PART_SIZE"]) == (77, 8 * 1024 * 1024)
+    assert shown["MINIO_VIDEO_BUCKET"] == env["MINIO_VIDEO_BUCKET"]
