@@ -47,3 +47,26 @@ def test_write_errors_name_the_files_path(tmp_path: Path) -> None:
                 pwrite_all(fd, b"x", 0)
             assert str(tree.path(rel)) in caught.value.message
     assert os.listdir(outside) == [] and os.listdir(root / "cam") == ["d.jpg"]  # no temp file left
+
+
+FROZEN = ("import atexit, gc, sys\n"
+          "atexit.register(lambda: sys.stderr.write(f'frozen={gc.get_freeze_count()}\\n'))\n"
+          "sys.argv = ['its-store', 'config']\n"
+          "from its_store.__main__ import main\n"
+          "main()\n")
+
+
+def test_the_its_store_process_freezes_its_start_up_heap_a_cli_runner_does_not(cli) -> None:
+    """cli/base.ItsCommand: gc.freeze() before the command, in the process __main__ starts only (its heap
+    lives until it exits); an in-process caller's heap (CliRunner, a library user) is never frozen."""
+    import gc
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIO_")}
+    done = subprocess.run([sys.executable, "-c", FROZEN], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stderr.rsplit("frozen=", 1)[1]) > 10_000
+    before = gc.get_freeze_count()
+    assert cli("config").exit_code == 0
+    assert gc.get_freeze_count() == before
