@@ -28,6 +28,8 @@ def main() -> None:
         return
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from its_store.cli.app import run
+    from its_store.cli.base import ItsCommand
+    ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)
     run()
 
 

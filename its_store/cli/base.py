@@ -18,7 +18,21 @@ from typer.core import TyperCommand, TyperGroup
 
 
 class ItsCommand(TyperCommand):
-    """A command of ours (add_commands): Typer's, as it is."""
+    """A command of ours (add_commands): Typer's, and in the its-store process itself the heap frozen
+    before the command runs."""
+
+    freeze_heap = False  # set by __main__.main: this process runs one command and exits (not a CliRunner)
+
+    def invoke(self, ctx: Any) -> Any:
+        """gc.freeze() first (its-store process only): the ~30,000 objects imports and parsing built
+        (modules, classes, pydantic schemas) live until the process exits, and a full collection would
+        traverse them again (get -r / verify of 2,000 x 100 KB ran one: ~15 ms of CPU). Frozen, the
+        collector only sees what the command makes. Not in a CliRunner or a library caller: their
+        processes go on, and cycles frozen there would never be collected."""
+        if ItsCommand.freeze_heap:
+            import gc
+            gc.freeze()
+        return super().invoke(ctx)
 
 
 class ItsGroupBase(TyperGroup):

@@ -42,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
 
 from its_store.core import errors as E
@@ -159,11 +160,13 @@ class LocalTree:
             raise
         return fd
 
-    def _borrow(self, parts: Sequence[str], create: bool = False, shown: Path | str | None = None) -> _Held:
+    def _borrow(self, parts: Sequence[str], create: bool = False,
+                shown: Path | str | Callable[[], Path] | None = None) -> _Held:
         """root/parts as folder() opens it, but its kept descriptor itself when there is one (no dup and
         close per file of a run: two system calls, each a GIL hand-over among a batch's threads); give
         it back with _give_back() (it is closed then if it was dropped meanwhile). Not kept (keep=0,
-        or dropped at once): a descriptor of the caller's own, closed by _give_back()."""
+        or dropped at once): a descriptor of the caller's own, closed by _give_back(). `shown` may be a
+        function giving it: then it is built only when a folder is opened (not per file of a run)."""
         key = tuple(parts)
         with self._lock:
             held = self._kept.get(key) if key else self._root
@@ -172,7 +175,8 @@ class LocalTree:
                     self._kept.move_to_end(key)
                 held.users += 1
                 return held
-        return _Held(self.folder(key, create=create, shown=shown), users=1, dropped=True)
+        return _Held(self.folder(key, create=create, shown=shown() if callable(shown) else shown), users=1,
+                     dropped=True)
 
     def _give_back(self, held: _Held) -> None:
         with self._lock:
@@ -314,21 +318,21 @@ class LocalTree:
         renamed over root/rel in that folder's descriptor. On any failure the temp file is removed and
         root/rel is left as it was. A folder in the way of the file: ConflictError."""
         folders, name = self._split(rel)
-        path = self.path(rel)
-        held = self._borrow(folders, create=True, shown=path)
+        shown = partial(self.path, rel)  # the Path is built only for a message (not per file of a run)
+        held = self._borrow(folders, create=True, shown=shown)
         lent = True
         try:
             folder = held.fd
             try:
-                fd, tmp = self._temp(folder, name, path)
+                fd, tmp = self._temp(folder, name, shown)
             except _Removed:  # a kept folder removed meanwhile: made again from the folders above, once
                 self._give_back(held)
                 lent = False
                 self._forget(())  # its kept parents may be gone too: all are opened again, checked
-                held = self._borrow(folders, create=True, shown=path)
+                held = self._borrow(folders, create=True, shown=shown)
                 lent = True
                 folder = held.fd
-                fd, tmp = self._temp(folder, name, path)
+                fd, tmp = self._temp(folder, name, shown)
             try:
                 yield fd
                 os.close(fd)
@@ -336,6 +340,7 @@ class LocalTree:
                 os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
             except OSError as exc:
                 cleanup_temp(fd, tmp, folder)
+                path = shown()
                 if exc.errno == errno.EISDIR:
                     raise E.ConflictError(f"{path} is a folder: a file cannot be written in its place") from None
                 if isinstance(exc, FileNotFoundError) and _removed(folder):
@@ -348,18 +353,20 @@ class LocalTree:
             if lent:
                 self._give_back(held)
 
-    def _temp(self, folder: int, name: str, path: Path) -> tuple[int, str]:
-        """A temp file for `name` in `folder`. A folder in the file's place is not looked for first (a
-        system call per file): the rename over it fails with EISDIR, which write() reports as the same
-        ConflictError, the temp file removed and the folder untouched."""
+    def _temp(self, folder: int, name: str, shown: Callable[[], Path]) -> tuple[int, str]:
+        """A temp file for `name` in `folder` (`shown()`: the file's path, for a message). A folder in the
+        file's place is not looked for first (a system call per file): the rename over it fails with
+        EISDIR, which write() reports as the same ConflictError, the temp file removed and the folder
+        untouched."""
         try:
             return create_temp(name, dir_fd=folder)
         except FileNotFoundError:  # the folder was removed meanwhile, or refuses new files (/proc)
+            path = shown()
             if _removed(folder):
                 raise _Removed(_removed_meanwhile(path.parent).message) from None
             raise no_new_files(path, path.parent) from None
         except OSError as exc:
-            raise io_error("cannot write to", path.parent, exc) from None
+            raise io_error("cannot write to", shown().parent, exc) from None
 
     def set_mtime(self, rel: str, ns: int) -> None:
         """Set root/rel's modification time (sync s3 -> local), in its folder's descriptor, never
@@ -395,8 +402,9 @@ class TreeFile:
     tree: LocalTree
     rel: str
 
-    @property
+    @cached_property
     def path(self) -> Path:
+        """root/rel, built once (a batch names it in the request, the result and the item)."""
         return self.tree.path(self.rel)
 
     @property

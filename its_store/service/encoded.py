@@ -459,8 +459,12 @@ def _download_file(ctx: Context, request: DownloadRequest, target: Target, progr
         if plan is not None:  # plain, with its-sha256: parallel ranges, then the sha256 read back before the rename
             head.sha256 = plan[2]
         if answer is not None and head.size < max(threshold, 1):
-            with _broke_mid_body():
+            try:  # _broke_mid_body() written out: this is every small object's path
                 verified = response_to_file(answer.body, head, target, progress, custody=request.custody)
+            except E.ServiceUnavailableError as exc:
+                if getattr(exc, "mid_body", False):
+                    raise _AnswerBroke from exc
+                raise
         else:
             _close(answer)
             verified = download_to_file(s3, head, target, threshold=threshold, part_size=part_size,

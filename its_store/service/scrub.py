@@ -234,9 +234,9 @@ class _Checker:
             total = drain(body, check.feed, where, read_uint(headers.get("content-length")))
         self._counted(total)
         actual = check.finish(where)
-        if actual == check.expected:  # our own values: no validation needed (most objects, every time)
-            return ScrubOutcome.model_construct(key=item.key, size=item.size, status="ok", method=check.method,
-                                                expected=check.expected, actual=actual, version_id=item.version_id)
+        if actual == check.expected:  # validated: for this model ~2 us, model_construct's loop over fields ~4
+            return ScrubOutcome(key=item.key, size=item.size, status="ok", method=check.method,
+                                expected=check.expected, actual=actual, version_id=item.version_id)
         return ScrubOutcome(key=item.key, size=item.size, status="corrupt", method=check.method,
                             expected=check.expected, actual=actual,
                             reason=f"{check.method} mismatch: the stored body is not the one recorded",
