@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -318,3 +320,27 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# A suite started in the background inherits SIGINT ignored: restore the default before exec, as a terminal has it
+WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+               "os.execv(sys.executable, [sys.executable, '-m', 'its_store', *sys.argv[1:]])")
+
+
+def ctrl_c_when(ready: threading.Event, args: list[str], env: dict[str, str], cwd: Path, what: str) -> tuple[int, str]:
+    """(exit code, stderr) of `its-store ARGS` in a child sent SIGINT once `ready` is set (a server hook saw
+    the state to interrupt). Fails the test if the CLI ends before that, or if the Ctrl-C is not obeyed within
+    DEADLINE (a safety net: the tests set back-offs of a day): `what` says what it would have waited for."""
+    proc = subprocess.Popen([sys.executable, "-c", WITH_SIGINT, *args], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while not ready.wait(0.5):
+            if proc.poll() is not None:
+                pytest.fail(f"the CLI ended before {what}: {proc.communicate()[1].decode()}")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"Ctrl-C waited for {what}")
+    return proc.returncode, err.decode()

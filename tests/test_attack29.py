@@ -20,7 +20,7 @@ from test_remotes import config, offline_cli  # noqa: F401 - a remotes file of i
 from its_store.core import errors as E
 
 from conftest import ServerInfo, environment_for, one_line_error
-from helpers import DEADLINE, ROOT
+from helpers import DEADLINE, ROOT, ctrl_c_when
 
 # -- 3. garbage that reads as "nothing" under a merge ------------------------------------------------------
 # The "missing" form: the answer's root element alone (<LifecycleConfiguration/>, <Tagging/>). Read alone it
@@ -86,9 +86,6 @@ def test_a_forked_child_never_stops_its_parents_servers(tmp_path: Path) -> None:
 
 
 # -- 5. the first Ctrl-C with no fan-out: one file's multipart upload -------------------------------------
-# A suite started in the background inherits SIGINT ignored: restore the default before exec, as a terminal has it
-_WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                "os.execv(sys.executable, [sys.executable, '-m', 'its_store', *sys.argv[1:]])")
 
 
 class BusyParts:
@@ -122,22 +119,10 @@ def test_ctrl_c_cuts_the_back_off_of_one_files_parts(tmp_path: Path, monkeypatch
         environment_for(ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123"),
                         dict.fromkeys(("default", "video", "models", "logs"), "its-b"), monkeypatch, tmp_path)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "MINIO_MAX_RETRIES": "5", "MINIO_MULTIPART_THRESHOLD": "1KiB"}
-        proc = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, "upload", "--compress", "none",
-                                 *(["up", "s3://its-b/", "-r"] if recursive else ["up/big.bin", "s3://its-b/big.bin"])],
-                                env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        try:
-            while not busy.waiting.wait(0.5):
-                if proc.poll() is not None:
-                    pytest.fail(f"the CLI ended before its part waited: {proc.communicate()[1].decode()}")
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=DEADLINE)  # a safety net: the back-off is a day
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("Ctrl-C waited for the part's back-off (Retry-After: one day)")
-        text = err.decode()
-        assert proc.returncode == E.EXIT_INTERRUPTED, text
+        code, text = ctrl_c_when(busy.waiting, ["upload", "--compress", "none", *(
+            ["up", "s3://its-b/", "-r"] if recursive else ["up/big.bin", "s3://its-b/big.bin"])], env, tmp_path,
+            "the part's back-off (Retry-After: one day)")
+        assert code == E.EXIT_INTERRUPTED, text
         assert "Traceback" not in text and "its-store: error: interrupted" in text, text
         assert busy.hits == 1, [(r.method, r.target) for r in server.requests]  # no retry
         assert not server.uploads and ("its-b", "big.bin") not in server.objects, server.uploads  # aborted, not stored

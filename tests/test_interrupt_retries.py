@@ -10,9 +10,6 @@ is the proof; no time is measured.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -22,12 +19,9 @@ from faultserver import Conn, FakeObject, FaultServer, Request, s3_error
 from its_store.core import errors as E
 
 from conftest import ServerInfo, environment_for
-from helpers import DEADLINE, ROOT
+from helpers import ROOT, ctrl_c_when
 
 WORKERS = 2
-# A suite started in the background inherits SIGINT ignored: restore the default before exec, as a terminal has it
-_WITH_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                "os.execv(sys.executable, [sys.executable, '-m', 'its_store', *sys.argv[1:]])")
 
 
 class Busy:
@@ -67,20 +61,9 @@ def test_ctrl_c_does_not_wait_for_retries(tmp_path: Path, monkeypatch: pytest.Mo
         environment_for(ServerInfo(fake.endpoint, "fakeaccess", "fake-secret-key-0123"),
                         dict.fromkeys(("default", "video", "models", "logs"), "its-b"), monkeypatch, tmp_path)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "MINIO_MAX_RETRIES": "5"}
-        proc = subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, *args, "-w", str(WORKERS)], env=env,
-                                cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            while not busy.waiting.wait(0.5):  # each worker has had its 503 (the CLI failing early ends it)
-                if proc.poll() is not None:
-                    pytest.fail(f"the CLI ended before its workers waited: {proc.communicate()[1].decode()}")
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=DEADLINE)  # a safety net: the back-off is a day
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("Ctrl-C waited for the workers' back-off (Retry-After: one day)")
-        text = err.decode()
-        assert proc.returncode == E.EXIT_INTERRUPTED, text
+        code, text = ctrl_c_when(busy.waiting, [*args, "-w", str(WORKERS)], env, tmp_path,
+                                 "the workers' back-off (Retry-After: one day)")
+        assert code == E.EXIT_INTERRUPTED, text
         assert "Traceback" not in text and "its-store: error: interrupted" in text, text
         # no retry sent, no new item started, no other request for the items (a HEAD and a second GET)
         assert busy.hits == WORKERS, [(r.method, r.target) for r in fake.requests]
