@@ -119,6 +119,7 @@ class Sync:
         self._give_up = 2 * (self.options.workers or self.ctx.batch_workers) + 4
         # the local side, read or written through the descriptors of its folders (core/localtree)
         self._tree: LocalTree | None = None
+        self._around: tuple[str | None, str | None] = (None, None)  # set by the march for each delete candidate
 
     # ------------------------------------------------------------------------------------- running
     def run(self) -> SyncReport:
@@ -229,7 +230,9 @@ class Sync:
             if x is not None and (y is None or x.rel < y.rel):
                 pair, last_x, x = (x, None), x.rel, next(a, None)
             elif y is not None and (x is None or y.rel < x.rel):
-                pair, last_y, y = (None, y), y.rel, next(b, None)
+                before = last_y or None  # DEST's paths either side of a delete candidate (deletes.py groups
+                pair, last_y, y = (None, y), y.rel, next(b, None)  # the proof of adjacent ones by them)
+                self._around = (before, y.rel if y is not None else None)
             elif x is not None and y is not None:  # the same path on both sides (always so here)
                 pair, last_x, last_y = (x, y), x.rel, y.rel
                 x, y = next(a, None), next(b, None)
@@ -245,7 +248,7 @@ class Sync:
         """The task for a pair, or None when it is decided here (unchanged, or a delete candidate)."""
         if s is None:
             if self.options.delete:
-                self.deletes.add(d)
+                self.deletes.add(d, *self._around)
             return None
         if d is None:
             return self._copy_new
