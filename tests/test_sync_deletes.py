@@ -133,3 +133,82 @@ def test_probes_prove_a_delete_on_every_server(request: pytest.FixtureRequest, k
     assert [i["key"] for i in report["deleted"]] == ["h/cam/f_05.jpg"] and report["totals"]["copied"] == 0
     listed = corpus.client.list_objects_v2(Bucket=corpus.bucket, Prefix="h/")["Contents"]
     assert [o["Key"] for o in listed] == keys[:5] + keys[6:]
+
+
+def test_adjacent_deletes_are_proven_by_one_listing_of_the_prefix_only_they_have(fake: FaultServer,
+                                                                                 synced: tuple[Any, Path]) -> None:
+    cli, folder = synced
+    for name in ("g_1.jpg", "g_2.jpg"):
+        (folder / name).write_bytes(b"g")
+    assert cli("sync", str(folder), "s3://del/d/", "--json").exit_code == 0
+    for name in ("g_1.jpg", "g_2.jpg"):
+        os.unlink(folder / name)
+    since = len(fake.requests)
+    run = cli("sync", str(folder), "s3://del/d/", "--delete", "--json")
+    assert run.exit_code == 0, run
+    assert [i["key"] for i in run.json()["deleted"]] == ["d/g_1.jpg", "d/g_2.jpg"]
+    assert len(fake.objects) == FILES
+    # next to each other in DEST, after d/f_059.jpg: "d/g_" is theirs alone, one listing proves both
+    assert listings(fake, since) == ["d/", "d/g_"]
+
+
+def test_a_group_proof_sees_each_key_still_listed(fake: FaultServer, synced: tuple[Any, Path]) -> None:
+    cli, folder = synced
+    for name in ("g_1.jpg", "g_2.jpg"):
+        (folder / name).write_bytes(b"g")
+    assert cli("sync", str(folder), "s3://del/d/", "--json").exit_code == 0
+    os.unlink(folder / "g_1.jpg")
+    os.unlink(folder / "g_2.jpg")
+    fake.garble["DeleteObjects"] = "missing"  # <DeleteResult/>: no failure named, nothing deleted
+    since = len(fake.requests)
+    run = cli("sync", str(folder), "s3://del/d/", "--delete", "--json")
+    assert run.exit_code == 1, run
+    report = run.json()
+    assert report["deleted"] == [] and report["totals"]["deleted"] == 0
+    assert [(i["key"], i["code"]) for i in report["failed"]] == [("d/g_1.jpg", "not_deleted"),
+                                                                  ("d/g_2.jpg", "not_deleted")]
+    assert listings(fake, since) == ["d/", "d/g_"]
+
+
+def test_a_group_listing_of_more_than_a_page_gives_way_to_each_keys_own(fake: FaultServer, synced: tuple[Any, Path],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from its_store.sync import deletes
+    cli, folder = synced
+    (folder / "g_dir").mkdir()
+    for name in ("g_1.jpg", "g_2.jpg", "g_dir/a", "g_dir/b", "g_dir/c"):
+        (folder / name).write_bytes(b"g")
+    assert cli("sync", str(folder), "s3://del/d/", "--json").exit_code == 0
+    os.unlink(folder / "g_1.jpg")
+    os.unlink(folder / "g_2.jpg")
+    monkeypatch.setattr(deletes, "PROBE_PAGE", 2)
+    since = len(fake.requests)
+    # g_dir excluded: not listed by the march, so d/g_ lists its keys too (over the page of 2)
+    run = cli("sync", str(folder), "s3://del/d/", "--delete", "--exclude", "g_dir", "--json")
+    assert run.exit_code == 0, run
+    assert [i["key"] for i in run.json()["deleted"]] == ["d/g_1.jpg", "d/g_2.jpg"]
+    assert ("del", "d/g_dir/a") in fake.objects and len(fake.objects) == FILES + 3
+    assert listings(fake, since) == ["d/", "d/g_", "d/g_1.jpg", "d/g_2.jpg"]
+
+
+def test_probe_groups() -> None:
+    from its_store.sync.deletes import probe_groups
+
+    def groups(keys: list[str], before: str | None, after: str | None) -> list[tuple[str, int]]:
+        out: list[tuple[str, list[str]]] = []
+        probe_groups(keys, before, after, out)
+        assert [k for _, ks in out for k in ks] == keys  # every key once, in order
+        assert all(k.startswith(p) for p, ks in out for k in ks)
+        return [(p, len(ks)) for p, ks in out]
+
+    last = [f"w/frame_{i:05d}.jpg" for i in range(1980, 2000)]
+    assert groups(last, "w/frame_01979.jpg", "w/new_00_000.jpg") == [("w/frame_0198", 10), ("w/frame_0199", 10)]
+    assert groups([f"w/new_05_{i:03d}.jpg" for i in range(20)], "w/frame_01999.jpg", None) == [("w/new_05_0", 20)]
+    # the prefix the keys share is a neighbour's too: split by the next character, down to single keys
+    assert groups(["d/f_000.jpg", "d/f_001.jpg"], None, "d/f_002.jpg") == [("d/f_000.jpg", 1), ("d/f_001.jpg", 1)]
+    # a whole folder gone (the prefix ends with "/"), and a folder's files beside a file of the same stem
+    assert groups(["c/a/1", "c/a/2"], "c/0", "c/b") == [("c/a/", 2)]
+    assert groups(["c/a", "c/a/1"], "c/0", "c/b") == [("c/a", 2)]
+    # no prefix a listing may not carry as listed ("." or ".." as its last segment, empty)
+    assert groups(["c/.1", "c/.2"], "c/-", "c/0") == [("c/.1", 1), ("c/.2", 1)]
+    assert groups(["a", "b"], None, None) == [("a", 1), ("b", 1)]
+    assert groups([], "a", "b") == [] and groups(["k"], None, None) == [("k", 1)]

@@ -188,3 +188,35 @@ def test_report_lists_are_bounded() -> None:
         report.add("copied", Item(path=f"f{i}", key=None, size=10, reason="new"))
     assert len(report.copied) == 2 and report.truncated and report.totals.copied == 5
     assert report.totals.copied_bytes == 50 and report.model_dump(mode="json")["truncated"] is True
+
+
+@pytest.mark.parametrize("mode", ["size+mtime", "size-only"])
+def test_decide_fast_path_answers_as_upload_reason(tmp_path: Path, mode: str) -> None:
+    """The march's inline "unchanged" (engine._decide) decides every pair as compare.upload_reason does."""
+    from datetime import UTC, datetime
+
+    from its_store.core.settings import Settings
+    from its_store.service.context import Context
+    from its_store.sync import compare as C
+    from its_store.sync.engine import Sync
+    from its_store.sync.model import SyncOptions
+    from its_store.sync.walk import LocalFile, RemoteObject
+    ns = 1_700_000_000_123_456_789
+    sync = Sync(Context(Settings(endpoint="127.0.0.1:1")), str(tmp_path), "s3://bkt/p/", SyncOptions(mode=mode))
+    sync.state = SyncState(tmp_path / "state.sqlite", "e")
+    sync.heads = C.Heads(sync.ctx, sync.state)
+    old, new = datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
+    cases = [(10, format_mtime(ns), old), (10, format_mtime(ns + 1), old), (10, "1700000000.123456789000", old),
+             (10, " 1700000000.123456789", old), (10, None, old), (10, None, new), (11, format_mtime(ns), old),
+             (11, None, new), (10, "not a time", new)]
+    for i, (size, mtime, modified) in enumerate(cases):
+        key = f"p/k{i}"
+        sync.state.put("bkt", key, Known(f"etag{i}", 12, size, mtime))
+        local, obj = LocalFile(f"k{i}", str(tmp_path / f"k{i}"), 10, ns), RemoteObject(f"k{i}", key, 12, f"etag{i}",
+                                                                                     modified)
+        expected, _ = C.upload_reason(mode, local, obj, sync.state.get("bkt", key, f"etag{i}", 12), sync._read_local)
+        before = sync._same + sync.reporter._unchanged
+        task = sync._decide(local, obj)
+        assert (task is None) == (expected is None), (mode, size, mtime, modified, expected)
+        assert sync._same + sync.reporter._unchanged == before + (task is None)
+    sync.state.close()

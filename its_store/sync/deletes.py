@@ -10,14 +10,18 @@ Objects go in DeleteObjects batches (service/objects.remove_batch: audit, stats,
 reported only once the key is no longer listed, whatever the server answered: a quiet batch delete
 names only failures, and a server may accept the delete of an entry it keeps listing (rclone's). That
 proof is one of two listings, whichever costs less: when the deletes are few beside what DEST holds, one
-listing per deleted key with the key as its prefix (a few bytes each, on the workers at once); else DEST
-listed again folder by folder, as the march listed it. A proof listing that fails leaves the deletes
+small listing per deleted key with the key as its prefix (on the workers at once), or one per run of deleted
+keys that were next to each other in DEST with the longest prefix they share and no other key DEST listed
+has (20 frames of one minute: one listing, not 20); else DEST listed again folder by folder, as the march
+listed it. Either proof reads its listings whole: a key is proven gone only by a complete listing of a
+prefix it has, whatever order the server lists in. A proof listing that fails leaves the deletes
 reported as the server answered them. Local files are deleted through the descriptors of their folders
 (core/localtree), each on its own.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -62,9 +66,23 @@ class Deletes:
         self.ctx, self.bucket, self.prefix, self.state, self.tree = ctx, bucket, prefix, state, tree
         self.workers = workers
         self._spool = Spool()
+        # runs of candidates next to each other in DEST: [first index, count, DEST path before, DEST path after]
+        self._runs: list[list] | None = [] if bucket is not None else None
+        self._last: str | None = None  # the path of the last candidate
 
-    def add(self, item: LocalFile | RemoteObject) -> None:
-        """A path only in DEST (in walk order)."""
+    def add(self, item: LocalFile | RemoteObject, before: str | None = None, after: str | None = None) -> None:
+        """A path only in DEST (in walk order); `before` and `after`: DEST's paths next to it (None at an end),
+        to prove adjacent deletes by one listing."""
+        runs = self._runs
+        if runs is not None:
+            if len(self._spool) >= self._spool.keep:  # far more than probing is for: memory stays bounded
+                self._runs = None
+            elif runs and before is not None and before == self._last:
+                runs[-1][1] += 1
+                runs[-1][3] = after
+            else:
+                runs.append([len(self._spool), 1, before, after])
+            self._last = item.rel
         self._spool.append(item)
 
     def __len__(self) -> int:
@@ -146,19 +164,38 @@ class Deletes:
         return few and all(plain_key(str(key)) for _, key, _, _ in self._spool)
 
     def _probes(self, bucket: str, failed: set[str], dst_walk: Walk) -> set[str] | None:
-        """The deleted keys still listed, by one prefix listing each on the workers; None when one of them
-        lists more than a page (a key many others begin with): DEST is then listed again instead."""
-        keys = [str(key) for _, key, _, _ in self._spool if key not in failed]
+        """The deleted keys still listed, by one prefix listing per key or per group of adjacent keys
+        (probe_groups) on the workers; None when a key's own listing lists more than a page (a key many
+        others begin with): DEST is then listed again instead."""
+        groups = self._groups(failed)
         still: set[str] = set()
-        for outcome in fan_out(lambda key: _probe(self.ctx, bucket, key), keys, workers=min(self.workers, len(keys)),
-                               name="its-sync-proof"):
+        for outcome in fan_out(lambda group: _probe_group(self.ctx, bucket, *group), groups,
+                               workers=min(self.workers, len(groups)), name="its-sync-proof"):
             if outcome.error is not None:
                 continue  # no proof either way: reported as the server answered the delete
             if outcome.value is None:
                 return None
-            if outcome.value:
-                still.add(outcome.item)
+            still |= outcome.value
         return still
+
+    def _groups(self, failed: set[str]) -> list[tuple[str, list[str]]]:
+        """(prefix, keys) to probe: the runs of adjacent candidates split by probe_groups, a failed delete
+        counting as a key DEST still has; each key alone when the runs were not kept."""
+        keys = [str(key) for _, key, _, _ in self._spool]
+        if self._runs is None:
+            return [(key, [key]) for key in keys if key not in failed]
+        groups: list[tuple[str, list[str]]] = []
+        for first, count, before, after in self._runs:
+            outside = self.prefix + before if before is not None else None
+            run: list[str] = []
+            for key in keys[first:first + count]:
+                if key in failed:  # still there: a neighbour of the keys either side
+                    probe_groups(run, outside, key, groups)
+                    run, outside = [], key
+                else:
+                    run.append(key)
+            probe_groups(run, outside, self.prefix + after if after is not None else None, groups)
+        return groups
 
     # -------------------------------------------------------------------------------------- files
     def _delete_files(self) -> None:
@@ -171,6 +208,60 @@ class Deletes:
                 self.reporter.fail_error(rel, None, size, exc, "cannot delete: ")
                 continue
             self.reporter.add("deleted", Item(path=rel, key=None, size=size, reason=REASON))
+
+
+def probe_groups(keys: list[str], before: str | None, after: str | None, out: list[tuple[str, list[str]]]) -> None:
+    """Append to `out` (prefix, keys) groups covering `keys` (sorted, next to each other in DEST, which has
+    `before` and `after` either side of them): each group's prefix is one no other key of DEST has, so that
+    its listing after the deletes is empty, and one a prefix listing carries (plain_key). Where the keys'
+    common prefix is also a neighbour's, they are split by the character that follows it; a key alone is
+    its own prefix (the probe of old)."""
+    if len(keys) <= 1:
+        out.extend((key, [key]) for key in keys)
+        return
+    common = os.path.commonprefix([keys[0], keys[-1]])  # noqa: RUF071 - by character: key prefixes, not paths
+    if _listable(common) and not (before is not None and before.startswith(common)) and \
+            not (after is not None and after.startswith(common)):
+        out.append((common, keys))
+        return
+    cut = len(common)
+    parts: list[list[str]] = []
+    for key in keys:
+        if parts and parts[-1][0][cut:cut + 1] == key[cut:cut + 1]:
+            parts[-1].append(key)
+        else:
+            parts.append([key])
+    for i, part in enumerate(parts):
+        probe_groups(part, parts[i - 1][-1] if i else before, parts[i + 1][0] if i + 1 < len(parts) else after, out)
+
+
+def _listable(prefix: str) -> bool:
+    """Whether a prefix listing of `prefix` lists what has it on every server: plain_key's rule, a final '/'
+    allowed (a folder's listing)."""
+    return bool(prefix) and plain_key(prefix[:-1] if prefix.endswith("/") else prefix)
+
+
+def _probe_group(ctx: Context, bucket: str, prefix: str, keys: list[str]) -> set[str] | None:
+    """The keys of a group still listed, from the whole listing of its prefix; one key's own listing when
+    the group's lists more than a page (None when that one does too)."""
+    if keys == [prefix]:
+        listed = _probe(ctx, bucket, prefix)
+        return None if listed is None else ({prefix} if listed else set())
+    wanted, still, seen = set(keys), set(), 0
+    for entry in ctx.s3.list_objects(bucket, prefix, recursive=True):
+        if entry.key in wanted and not entry.is_prefix:
+            still.add(entry.key)
+        seen += 1
+        if seen >= PROBE_PAGE:  # keys DEST did not show (filtered out, written since): each key on its own
+            found: set[str] = set()
+            for key in keys:
+                listed = _probe(ctx, bucket, key)
+                if listed is None:
+                    return None
+                if listed:
+                    found.add(key)
+            return found
+    return still
 
 
 def _probe(ctx: Context, bucket: str, key: str) -> bool | None:

@@ -38,6 +38,7 @@ from its_store.service.context import Context, HasContext, as_context
 from its_store.sync import compare as C
 from its_store.sync.deletes import Deletes
 from its_store.sync.model import Item, SyncOptions, SyncReport
+from its_store.sync.mtime import format_mtime
 from its_store.sync.reporter import Reporter
 from its_store.sync.single import STATE_FILE, open_state, sync_request, upload_one
 from its_store.sync.state import Known
@@ -119,6 +120,8 @@ class Sync:
         self._give_up = 2 * (self.options.workers or self.ctx.batch_workers) + 4
         # the local side, read or written through the descriptors of its folders (core/localtree)
         self._tree: LocalTree | None = None
+        self._around: tuple[str | None, str | None] = (None, None)  # set by the march for each delete candidate
+        self._same = 0  # pairs _decide found unchanged on its fast path: the march's (one thread at a time)
 
     # ------------------------------------------------------------------------------------- running
     def run(self) -> SyncReport:
@@ -158,6 +161,8 @@ class Sync:
             self.state.close()
             self.dst_state.close()
             self.deletes.close()
+            self.reporter.unchanged(self._same)
+            self._same = 0
             self.report.totals.heads = self.heads.count + (self.dst_heads.count if self.cross else 0)
             self.report.duration_seconds = round(time.perf_counter() - started, 3)
         return self.reporter.finish()
@@ -230,7 +235,9 @@ class Sync:
             if x is not None and (y is None or x.rel < y.rel):
                 pair, last_x, x = (x, None), x.rel, next(a, None)
             elif y is not None and (x is None or y.rel < x.rel):
-                pair, last_y, y = (None, y), y.rel, next(b, None)
+                before = last_y or None  # DEST's paths either side of a delete candidate (deletes.py groups
+                pair, last_y, y = (None, y), y.rel, next(b, None)  # the proof of adjacent ones by them)
+                self._around = (before, y.rel if y is not None else None)
             elif x is not None and y is not None:  # the same path on both sides (always so here)
                 pair, last_x, last_y = (x, y), x.rel, y.rel
                 x, y = next(a, None), next(b, None)
@@ -246,7 +253,7 @@ class Sync:
         """The task for a pair, or None when it is decided here (unchanged, or a delete candidate)."""
         if s is None:
             if self.options.delete:
-                self.deletes.add(d)
+                self.deletes.add(d, *self._around)
             return None
         if d is None:
             return self._copy_new
@@ -256,6 +263,9 @@ class Sync:
                 return self._unchanged()
             known = self.heads.cached(self._dst_bucket, d)
             if known is not None and mode != "checksum":
+                if known.size == s.size and known.mtime is not None and known.mtime == format_mtime(s.mtime_ns):
+                    self._same += 1  # upload_reason's "unchanged" of most pairs, without its calls and a lock
+                    return None
                 reason, _ = C.upload_reason(mode, s, d, known, self._read_local)
                 if reason is None:
                     return self._unchanged()

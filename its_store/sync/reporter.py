@@ -40,9 +40,9 @@ class Reporter:
         """A failed item from an error: its message (after `prefix`), code and exit code."""
         self.fail(rel, key, size, prefix + exc.message, exc.code, exc.exit_code)
 
-    def unchanged(self) -> None:
+    def unchanged(self, count: int = 1) -> None:
         with self._lock:
-            self._unchanged += 1
+            self._unchanged += count
 
     def unwritten(self) -> None:
         """A key skipped for having no safe local name (the run then exits 1)."""

@@ -40,7 +40,7 @@ _VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'inte
           " AND typeof(mtime) IN ('text', 'null') AND typeof(sha256) IN ('text', 'null'))")
 
 
-@dataclass
+@dataclass(slots=True)
 class Known:
     """What we know of one object version (identified by its ETag and stored size)."""
 
