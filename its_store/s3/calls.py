@@ -3,9 +3,9 @@ s3/multipart.Multipart and s3/conditional.ConditionalWrites.
 
 They get the client's calls, not the client: a callable returning the current minio client (S3Client
 makes a new one in a forked child, so nobody keeps the old one), its `_raw` (still the ONE caller of
-minio's private API, tests/test_s3_adapter.py), its `stat` and its `remove`. Typed here as Protocols rather than by
-importing s3/client.py, which imports those modules: no import cycle, not even at type level
-(layers.py --strict).
+minio's private API, tests/test_s3_adapter.py), its `stat` and its `remove`. Typed here as Protocols
+rather than by importing s3/client.py, which imports those modules: no import cycle, not even at type
+level (layers.py --strict).
 """
 
 from __future__ import annotations
