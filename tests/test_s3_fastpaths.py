@@ -1,7 +1,7 @@
 """The per-request shortcuts of the S3 seam give exactly what the general code they replace gives.
 
 Every request goes through them (s3/answers.split_url instead of urlsplit, keys.dot_segments, Headers.of and
-_sse_of over urllib3's HTTPHeaderDict, the errors() block as a class), so each is compared with the plain
+sse_of over urllib3's HTTPHeaderDict, the errors() block as a class), so each is compared with the plain
 definition on awkward inputs. No server: these are pure functions (the requests themselves are covered by
 test_s3_adapter, test_bad_answers, test_transport_faults).
 """
@@ -18,9 +18,9 @@ from urllib3.exceptions import ProtocolError
 
 from its_store.core import errors as E
 from its_store.s3 import answers
-from its_store.s3.client import Headers, _sse_of
 from its_store.s3.errors import errors
 from its_store.s3.keys import dot_segments
+from its_store.s3.messages import Headers, sse_of
 
 KEYS = ["a/b", "a b/c+d", "ü/ß", "a?b#c", "%41", "a;b=c&d", "..", "./x", "a//b", "\t", "a\nb", "@", "[x]", "~"]
 URLS = [
@@ -85,11 +85,11 @@ def test_headers_of_an_answer_are_the_generic_copy() -> None:
 
 def test_sse_of_reads_names_first() -> None:
     plain = HTTPHeaderDict({"ETag": '"x"', "Content-Length": "0"})
-    assert _sse_of(plain) == {} and _sse_of(None) == {} and _sse_of({}) == {}
+    assert sse_of(plain) == {} and sse_of(None) == {} and sse_of({}) == {}
     sse = HTTPHeaderDict({"ETag": '"x"', "X-Amz-Server-Side-Encryption": "aws:kms",
                           "x-amz-server-side-encryption-aws-kms-key-id": "k1",
                           "X-Amz-Server-Side-Encryption-Customer-Key": "secret"})
-    assert _sse_of(sse) == {"x-amz-server-side-encryption": "aws:kms",
+    assert sse_of(sse) == {"x-amz-server-side-encryption": "aws:kms",
                             "x-amz-server-side-encryption-aws-kms-key-id": "k1"}
 
 

@@ -65,7 +65,7 @@ def rm_event_fields(stays: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- the marker
 def _body(ctx: RegistryContext, operation: str) -> dict[str, Any]:
     """A removal's marker: who, when, which command; the token makes every claim's bytes unique (a PUT whose
-    answer was lost is judged ours by its MD5, s3/client.py)."""
+    answer was lost is judged ours by its MD5, s3/conditional.py)."""
     return {"by": ctx.actor, "at": _now(), "tool_version": __version__, "removing": operation,
             "token": secrets.token_hex(8)}
 

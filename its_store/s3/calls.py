@@ -1,10 +1,11 @@
-"""What S3Client hands the objects it is composed of (s3/governance.Governance, s3/copies.ServerCopies), as types.
+"""What S3Client hands the objects it is composed of, as types: s3/governance.Governance, s3/copies.ServerCopies,
+s3/multipart.Multipart and s3/conditional.ConditionalWrites.
 
 They get the client's calls, not the client: a callable returning the current minio client (S3Client
 makes a new one in a forked child, so nobody keeps the old one), its `_raw` (still the ONE caller of
-minio's private API, tests/test_s3_adapter.py) and its `stat`. Typed here as Protocols rather than by
-importing s3/client.py, which imports those modules: no import cycle, not even at type level
-(layers.py --strict).
+minio's private API, tests/test_s3_adapter.py), its `stat` and its `remove`. Typed here as Protocols
+rather than by importing s3/client.py, which imports those modules: no import cycle, not even at type
+level (layers.py --strict).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from minio import Minio
     from urllib3 import BaseHTTPResponse
 
-__all__ = ["Head", "MinioOf", "Raw", "Stat"]
+__all__ = ["Head", "MinioOf", "Raw", "Remove", "Stat"]
 
 MinioOf = Callable[[], "Minio"]
 """Returns the client's minio client as it is now (S3Client._connect replaces it after a fork)."""
@@ -48,3 +49,9 @@ class Stat(Protocol):
 
     def __call__(self, bucket: str, key: str, version_id: str | None = None,
                  headers: dict[str, str] | None = None) -> Head: ...
+
+
+class Remove(Protocol):
+    """S3Client.remove: DELETE one object (version)."""
+
+    def __call__(self, bucket: str, key: str, version_id: str | None = None) -> None: ...

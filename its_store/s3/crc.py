@@ -1,7 +1,7 @@
 """The CRC32 the S3 seam sends with every body (S3 "additional checksums", `x-amz-checksum-crc32`).
 
-s3/client.py puts it on every PUT and UploadPart (the server recomputes it, refuses a mismatch and
-stores it); transfer/checksums.py verifies downloads against what the server stored. Both use these,
+s3/client.py and s3/multipart.py put it on every PUT and UploadPart (the server recomputes it, refuses a
+mismatch and stores it); transfer/checksums.py verifies downloads against what the server stored. Both use these,
 so the value sent and the value checked are computed one way. `crc32` is ISA-L's (the `isal` package,
 ~13 GB/s here) when it is installed, else zlib's (~3.5 GB/s; same values); `crc32_combine` too (0.2 us),
 else the table method below (~50 us; the matrix method it replaced took 13 ms per call, 1.7 CPU-s for

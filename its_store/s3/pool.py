@@ -4,7 +4,7 @@ Retries (urllib3's Retry, logged by LoggedRetry): connection failures before a r
 every method; 500/502/503/504 answers (SlowDown included) and broken answers for idempotent methods
 only, with exponential backoff and jitter. A POST is never re-sent after it may have reached the
 server, and a conditional request (If-None-Match / If-Match) is never re-sent at all once sent: a
-repeat could report a conflict that the first attempt caused (s3/client.py reads back instead).
+repeat could report a conflict that the first attempt caused (s3/conditional.py reads back instead).
 
 Interim 1xx answers (102 Processing, 103 Early Hints) are skipped: http.client treats only 100 as
 interim, and taking a 102 for the final answer would both report a false outcome and leave the real

@@ -1,0 +1,142 @@
+"""Conditional writes, one S3Client's: a PUT with `If-None-Match: *` (write-once) or `If-Match: ETAG`
+(compare-and-swap), and the probe that tells whether a bucket's server honours them.
+
+minio has no public call that keeps If-* headers on a PUT, so each is one request through the client's
+`_raw` (still the ONE caller of minio's private API, tests/test_s3_adapter.py). A conditional PUT is never
+re-sent blindly (s3/pool.py): when its answer is lost, the object is read back through the client's `stat`.
+What a probe found (which condition a bucket's server ignores, and whether its If-Match takes the ETag only
+bare) is kept by the client for its life; S3Client builds a ConditionalWrites on each use and hands it its
+calls (s3/calls.py) and those two records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from functools import partial
+from typing import TYPE_CHECKING
+
+from its_store.core import errors as E
+from its_store.s3.crc import HEADER as CRC_HEADER
+from its_store.s3.crc import crc32_of
+from its_store.s3.messages import check_ascii
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from its_store.s3.calls import Raw, Remove, Stat
+
+__all__ = ["ConditionalWrites"]
+
+
+class ConditionalWrites:
+    """The conditional writes of one S3Client (see the module docstring)."""
+
+    def __init__(self, raw: Raw, stat: Stat, remove: Remove, retries: int, *, found: dict[str, str | None],
+                 bare_if_match: set[str]) -> None:
+        """`found`: bucket -> what conditional_write_gap() found; `bare_if_match`: the buckets whose server
+        matches If-Match only without quotes. Both are the client's, kept for its life and updated here."""
+        self._raw, self._stat, self._remove, self._retries = raw, stat, remove, retries
+        self._found, self._bare_if_match = found, bare_if_match
+
+    def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
+        """PUT with `If-None-Match: *`: a write-once object. Raises AlreadyExistsError if present."""
+        try:
+            return self._put_conditional(bucket, key, data, {**headers, "If-None-Match": "*"})
+        except E.ConflictError:
+            raise E.AlreadyExistsError(f"already exists: s3://{bucket}/{key}") from None
+
+    def put_if_match(self, bucket: str, key: str, data: bytes, headers: dict[str, str], etag: str) -> str:
+        """PUT with `If-Match: ETAG` (compare-and-swap). Raises ConflictError if the object changed. The ETag
+        goes quoted, as HTTP writes it, or bare where the probe found that the server matches only that
+        (radosgw 16.2; SeaweedFS and moto match only the quoted form): see conditional_write_gap."""
+        bare = etag.strip(chr(34))
+        value = bare if bucket in self._bare_if_match else f'"{bare}"'
+        return self._put_conditional(bucket, key, data, {**headers, "If-Match": value})
+
+    def if_match_form(self, bucket: str) -> str:
+        """"quoted" or "bare": how If-Match names an ETag in `bucket` (for a cache of the probe's answer)."""
+        return "bare" if bucket in self._bare_if_match else "quoted"
+
+    def use_if_match_form(self, bucket: str, form: str) -> None:
+        """Take the If-Match form a probe of an earlier process found (see if_match_form)."""
+        if form == "bare":
+            self._bare_if_match.add(bucket)
+        else:
+            self._bare_if_match.discard(bucket)
+
+    def _put_conditional(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
+        """A conditional PUT (minio has no public call that keeps If-* headers). It is never re-sent
+        blindly (s3/pool.py): when its answer is lost, the object is read back: ours (same MD5) is a
+        success, another is a ConflictError, none means it never arrived and it is sent again."""
+        sent = {**headers, CRC_HEADER: crc32_of(data)}
+        check_ascii(sent.get("Content-Type", ""), sent)
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        for attempt in range(self._retries + 1):
+            try:
+                resp = self._raw("PUT", bucket, key, body=data, headers=sent)
+                return (resp.headers.get("etag") or "").strip('"')
+            except E.ServiceUnavailableError:
+                try:
+                    found = self._stat(bucket, key)
+                except E.ObjectNotFoundError:
+                    if attempt >= self._retries or "If-Match" in sent:
+                        raise
+                    continue
+                if found.etag == md5:
+                    return found.etag
+                raise E.ConflictError(f"PreconditionFailed: s3://{bucket}/{key} was written by someone else") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:
+        """None when the server honours If-None-Match: * and If-Match on PUT in `bucket`, else which it
+        ignores (`rclone serve s3` both: a second write-once PUT overwrites). Probed once per bucket, like
+        S3Client's `_tagging_ok`: the new `probe_key` (in a prefix the caller reserves) is PUT write-once, again
+        write-once (must be refused), then If-Match a wrong ETag (must be refused); lost answers are read
+        back as for any conditional PUT. Then every version it wrote is deleted."""
+        if bucket not in self._found:
+            written = [0]
+            try:
+                self._found[bucket] = self._probe_conditional(bucket, probe_key, written)
+            finally:
+                for _ in range(written[0]):  # the newest version first, then the one it hid, if any
+                    with contextlib.suppress(E.ItsStoreError):
+                        self._remove(bucket, probe_key, self._stat(bucket, probe_key).version_id)
+        return self._found[bucket]
+
+    def _probe_conditional(self, bucket: str, key: str, written: list[int]) -> str | None:
+        """The probe's steps: a new key write-once (must be stored), again write-once (must be refused),
+        If-Match a wrong ETag (must be refused), If-Match the right ETag (must be stored: quoted, or else
+        bare, which radosgw 16.2 needs and then is used for this bucket)."""
+        headers = {"Content-Type": "text/plain"}
+        etag = ""
+        steps: tuple[tuple[Callable[[str, str, bytes, dict[str, str]], str], type[E.ItsStoreError], str], ...]
+        steps = ((self.put_if_absent, E.AlreadyExistsError, ""), (self.put_if_absent, E.AlreadyExistsError,
+                 "ignores If-None-Match: *"), (partial(self.put_if_match, etag="0" * 32), E.ConflictError,
+                                               "ignores If-Match"))
+        for step, (put, refusal, gap) in enumerate(steps):
+            try:
+                stored = put(bucket, key, f"its-store conditional write probe {step}".encode(), headers)
+            except refusal:
+                if step == 0:
+                    raise  # a new random key that "exists": no answer to trust
+                continue  # refused (412), as it must be
+            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError):
+                raise
+            except E.ItsStoreError as exc:  # 501 NotImplemented and the like
+                return f"refuses conditional PUTs ({exc.message})"
+            written[0] += 1
+            if gap:
+                return gap
+            etag = stored
+        for form in ("quoted", "bare"):  # the compare-and-swap itself: the right ETag must be taken
+            self.use_if_match_form(bucket, form)
+            try:
+                etag = self.put_if_match(bucket, key, b"its-store conditional write probe 3", headers, etag)
+            except E.ConflictError:
+                continue
+            written[0] += 1
+            return None
+        self.use_if_match_form(bucket, "quoted")
+        return "refuses If-Match even when the ETag matches"
+

@@ -1,0 +1,150 @@
+"""Multipart uploads run by our own thread pool, one S3Client's steps of them: create, upload a part,
+complete, abort, and the listings a resume reads (ListMultipartUploads, ListParts).
+
+minio has no public call for these steps, so each is one request through the client's `_raw` (still the ONE
+caller of minio's private API, tests/test_s3_adapter.py) with the XML read here. Parts carry a CRC32 the
+server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent: when its answer is
+lost, the object is HEADed through the client's `stat`, and the multipart ETag the parts imply means it was
+completed. S3Client builds a Multipart on each use and hands it those two calls (s3/calls.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import TYPE_CHECKING
+from xml.etree import ElementTree as ET
+
+from its_store.core import errors as E
+from its_store.core.units import parse_uint
+from its_store.s3.crc import HEADER as CRC_HEADER
+from its_store.s3.crc import PartETag, crc32_of
+from its_store.s3.errors import from_code, parsing
+from its_store.s3.messages import Written, check_ascii, sse_of
+
+if TYPE_CHECKING:
+    from its_store.s3.calls import Raw, Stat
+
+__all__ = ["Multipart", "multipart_etag"]
+
+
+def _xml(data: bytes) -> ET.Element:
+    return ET.fromstring(data)
+
+
+def multipart_etag(etags: list[str]) -> str:
+    """The ETag S3 gives an object completed from these parts: MD5 of the part MD5s, "-N" ("" if a
+    part ETag is no MD5)."""
+    try:
+        digest = hashlib.md5(b"".join(bytes.fromhex(str(e)) for e in etags), usedforsecurity=False)
+    except ValueError:
+        return ""
+    return f"{digest.hexdigest()}-{len(etags)}"
+
+
+def _text(node: ET.Element, name: str) -> str:
+    return node.findtext(f"{{*}}{name}") or ""  # {*}: any namespace, or none
+
+
+class Multipart:
+    """The multipart-upload steps of one S3Client (see the module docstring)."""
+
+    def __init__(self, raw: Raw, stat: Stat) -> None:
+        self._raw, self._stat = raw, stat
+
+    def create_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
+        """Start a multipart upload that declares CRC32 part checksums (see upload_part/complete)."""
+        sent = {**headers, "x-amz-checksum-algorithm": "CRC32"}
+        check_ascii(sent.get("Content-Type", ""), sent)
+        resp = self._raw("POST", bucket, key, headers=sent, query={"uploads": ""})
+        with parsing(bucket, key, "CreateMultipartUpload"):
+            upload_id = _text(_xml(resp.data), "UploadId")
+            if not upload_id:
+                raise ValueError("XML element <UploadId> not found")
+        return upload_id
+
+    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes,
+                    headers: dict[str, str] | None = None) -> PartETag:
+        """Upload one part (signed with its SHA-256 over plain HTTP) with its CRC32; the returned ETag
+        carries that CRC32 for complete_multipart."""
+        crc = crc32_of(data)
+        resp = self._raw("PUT", bucket, key, body=data, headers={**(headers or {}), CRC_HEADER: crc},
+                         query={"partNumber": str(number), "uploadId": upload_id})
+        return PartETag.of((resp.headers.get("etag") or "").strip('"'), crc)
+
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> Written:
+        """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
+        an <Error> document: a failure too. The POST is never re-sent: when its answer is lost, the
+        object is HEADed, and the multipart ETag the parts imply means it was completed."""
+        from xml.sax.saxutils import escape
+        crcs = [getattr(etag, "crc32", None) for etag in etags]
+        body = ("<CompleteMultipartUpload>" + "".join(
+            f"<Part><PartNumber>{n}</PartNumber><ETag>\"{escape(str(etag))}\"</ETag>"
+            + (f"<ChecksumCRC32>{crc}</ChecksumCRC32>" if all(crcs) else "") + "</Part>"
+            for n, (etag, crc) in enumerate(zip(etags, crcs, strict=True), 1)) + "</CompleteMultipartUpload>").encode()
+        md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+        try:
+            resp = self._raw("POST", bucket, key, body=body, query={"uploadId": upload_id},
+                             headers={"Content-Type": "application/xml", "Content-MD5": md5})
+        except E.ServiceUnavailableError:
+            found = self._completed_as(bucket, key, etags)
+            if found is None:
+                raise
+            return Written(*found)  # the answer is lost: its SSE headers with it (a HEAD can tell)
+        with parsing(bucket, key, "CompleteMultipartUpload"):
+            root = _xml(resp.data)
+            failed = root.tag.rpartition("}")[2] == "Error"
+            etag = _text(root, "ETag").strip('"')
+            # radosgw 16.2 answers an empty <ETag></ETag>: the object must then show, on a HEAD, the ETag
+            # the parts make; without an ETag nor that object there is no sign the object was made
+            found = None if failed or etag else self._completed_as(bucket, key, etags)
+            if not failed and not etag and found is None:
+                raise ValueError("XML element <ETag> not found")
+        if failed:
+            code = _text(root, "Code") or "InternalError"
+            raise from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
+        if found is not None:
+            return Written(found[0], resp.headers.get("x-amz-version-id") or found[1], sse_of(resp.headers))
+        return Written(etag, resp.headers.get("x-amz-version-id"), sse_of(resp.headers))
+
+    def _completed_as(self, bucket: str, key: str, etags: list[str]) -> tuple[str, str | None] | None:
+        """(etag, version) if the object now carries the multipart ETag these parts make, else None."""
+        expected = multipart_etag(etags)
+        if not expected:
+            return None
+        try:
+            stat = self._stat(bucket, key)
+        except E.ItsStoreError:
+            return None
+        return (stat.etag, stat.version_id) if stat.etag == expected else None
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
+        self._raw("DELETE", bucket, key, query={"uploadId": upload_id})
+
+    def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[tuple[str, str]]:
+        """(key, upload_id) of incomplete multipart uploads under `prefix` (first 1,000)."""
+        query = {"uploads": "", "max-uploads": "1000", **({"prefix": prefix} if prefix else {})}
+        resp = self._raw("GET", bucket, query=query)
+        with parsing(bucket, None, "ListMultipartUploads"):
+            root = _xml(resp.data)
+        return [(_text(u, "Key"), _text(u, "UploadId")) for u in root.iterfind(".//{*}Upload")]
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]:
+        """{part number: (etag, size)} already uploaded to an incomplete multipart upload."""
+        parts: dict[int, tuple[str, int]] = {}
+        marker = "0"
+        while True:
+            resp = self._raw("GET", bucket, key, query={"uploadId": upload_id, "max-parts": "1000",
+                                                       "part-number-marker": marker})
+            with parsing(bucket, key, "ListParts"):
+                root = _xml(resp.data)
+                found = root.findall(".//{*}Part")
+                for part in found:
+                    number = parse_uint(_text(part, "PartNumber").strip(), "<PartNumber>", low=1, high=10_000,
+                                        error=ValueError)  # xs:int: blanks around it allowed, nothing else
+                    parts[number] = (_text(part, "ETag").strip('"'),
+                                     parse_uint(_text(part, "Size").strip() or "0", "<Size>", error=ValueError))
+            marker = _text(root, "NextPartNumberMarker")
+            if _text(root, "IsTruncated").lower() != "true" or not found or not marker:
+                return parts
+
