@@ -54,8 +54,9 @@ def _config(server: FaultServer, req: Request, conn: Conn, body: bytes, sub: str
     elif where in server.configs:
         kind = "application/json" if sub == "policy" else XML
         conn.send(response(200, server.configs[where], content_type=kind))
-    elif not missing:
-        conn.send(response(200, _doc("GetObjectTagging", bare=True), content_type=XML))
+    elif not missing:  # an object without tags: S3 answers an empty <TagSet>, which minio requires
+        conn.send(response(200, b'<?xml version="1.0" encoding="UTF-8"?>\n<Tagging xmlns="http://s3.amazonaws.com/'
+                                b'doc/2006-03-01/"><TagSet></TagSet></Tagging>', content_type=XML))
     else:
         conn.send(s3_error(404, missing, f"no {sub} here", req.path))
 
