@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.service import objects
@@ -67,7 +67,7 @@ class Deletes:
         self.workers = workers
         self._spool = Spool()
         # runs of candidates next to each other in DEST: [first index, count, DEST path before, DEST path after]
-        self._runs: list[list] | None = [] if bucket is not None else None
+        self._runs: list[list[Any]] | None = [] if bucket is not None else None
         self._last: str | None = None  # the path of the last candidate
 
     def add(self, item: LocalFile | RemoteObject, before: str | None = None, after: str | None = None) -> None:
