@@ -219,6 +219,10 @@ class Batch:
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
                                  workers=_part_workers(ctx, n), follow_symlinks=follow_symlinks,
                                  **(options or {}))
+        try:  # headers, metadata, tags, lock, SSE: worked out once for every file
+            shared: objects.SharedUpload | None = objects.plan_shared(ctx, template)
+        except E.ItsStoreError:
+            shared = None  # each file plans (and fails) on its own, said per file as before
 
         def request(path: Path, key: str) -> UploadRequest:
             return template.model_copy(update={"key": key, "file_path": path})
@@ -228,7 +232,7 @@ class Batch:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
                     resp = objects.upload(ctx, request(path, key), progress=progress, source=source,
-                                          source_stat=opened.stat)
+                                          source_stat=opened.stat, shared=shared)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path))
