@@ -188,3 +188,24 @@ def test_report_lists_are_bounded() -> None:
         report.add("copied", Item(path=f"f{i}", key=None, size=10, reason="new"))
     assert len(report.copied) == 2 and report.truncated and report.totals.copied == 5
     assert report.totals.copied_bytes == 50 and report.model_dump(mode="json")["truncated"] is True
+
+
+def test_a_walk_without_sizes_finds_and_says_what_a_sized_walk_does(tmp_path: Path) -> None:
+    """Walk(sizes=False) (upload -r, cp -r: regular files by the listing's type, not stat-ed) yields the
+    same files in the same order and notes the same skips as the sized walk sync uses."""
+    import os as _os
+
+    from its_store.sync.walk import Walk, walk_local
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for rel in ("z.bin", "a-b", "a/x.jpg", "a/b/deep.txt", "a/b/.hidden"):
+        (tmp_path / rel).write_bytes(b"x" * len(rel))
+    _os.mkfifo(tmp_path / "a" / "fifo")
+    (tmp_path / "link").symlink_to(tmp_path / "z.bin")
+    (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "dirlink").symlink_to(tmp_path / "a")
+    for follow in (False, True):
+        sized, unsized = Walk(), Walk(sizes=False)
+        full = [(f.rel, f.path) for f in walk_local(tmp_path, sized, follow_symlinks=follow)]
+        fast = [(f.rel, f.path) for f in walk_local(tmp_path, unsized, follow_symlinks=follow)]
+        assert fast == full and len(full) >= 5
+        assert (unsized.notes, unsized.problems, unsized.count) == (sized.notes, sized.problems, sized.count)
