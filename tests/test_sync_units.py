@@ -220,3 +220,24 @@ def test_decide_fast_path_answers_as_upload_reason(tmp_path: Path, mode: str) ->
         assert (task is None) == (expected is None), (mode, size, mtime, modified, expected)
         assert sync._same + sync.reporter._unchanged == before + (task is None)
     sync.state.close()
+
+
+def test_a_walk_without_sizes_finds_and_says_what_a_sized_walk_does(tmp_path: Path) -> None:
+    """Walk(sizes=False) (upload -r, cp -r: regular files by the listing's type, not stat-ed) yields the
+    same files in the same order and notes the same skips as the sized walk sync uses."""
+    import os as _os
+
+    from its_store.sync.walk import Walk, walk_local
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for rel in ("z.bin", "a-b", "a/x.jpg", "a/b/deep.txt", "a/b/.hidden"):
+        (tmp_path / rel).write_bytes(b"x" * len(rel))
+    _os.mkfifo(tmp_path / "a" / "fifo")
+    (tmp_path / "link").symlink_to(tmp_path / "z.bin")
+    (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "dirlink").symlink_to(tmp_path / "a")
+    for follow in (False, True):
+        sized, unsized = Walk(), Walk(sizes=False)
+        full = [(f.rel, f.path) for f in walk_local(tmp_path, sized, follow_symlinks=follow)]
+        fast = [(f.rel, f.path) for f in walk_local(tmp_path, unsized, follow_symlinks=follow)]
+        assert fast == full and len(full) >= 5
+        assert (unsized.notes, unsized.problems, unsized.count) == (sized.notes, sized.problems, sized.count)

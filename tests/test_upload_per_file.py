@@ -42,3 +42,29 @@ def test_each_file_of_a_batch_is_fstat_ed_once_and_read_unbuffered(service: Any,
     assert calls["fstat"] <= FILES + 5, calls  # its open's check, taken over by the upload (was 3, then 2 per file)
     stored = service.stat_object(bucket, "per-file/f07.jpg")
     assert stored.sha256 == hashlib.sha256((src / "f07.jpg").read_bytes()).hexdigest()
+
+
+def test_a_plain_upload_makes_no_file_object_and_a_compressed_one_reads_through_one(
+        service: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small file's one PUT reads by position on the descriptor (no io.FileIO: its own fstat per file);
+    a compressed upload still reads and seeks through one, and stores the file's bytes."""
+    import io
+    src = tmp_path / "src"
+    for i in range(6):
+        (src / f"t{i}.log").parent.mkdir(parents=True, exist_ok=True)
+        (src / f"t{i}.log").write_bytes(b"line of a log %d\n" % i * 400)
+    made = []
+    real = io.FileIO
+
+    def fileio(*args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(io, "FileIO", fileio)
+    plain = service.batch().upload_directory(src, bucket, "plain/", workers=3, options={"compression": "none"})
+    assert plain.succeeded == 6 and not made, made
+    packed = service.batch().upload_directory(src, bucket, "zstd/", workers=3, options={"compression": "zstd"})
+    monkeypatch.undo()
+    assert packed.succeeded == 6 and len(made) == 6
+    stored = service.stat_object(bucket, "zstd/t3.log")
+    assert stored.sha256 == hashlib.sha256((src / "t3.log").read_bytes()).hexdigest()

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from pydantic import Field, PrivateAttr, computed_field
 
@@ -219,6 +219,10 @@ class Batch:
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
                                  workers=_part_workers(ctx, n), follow_symlinks=follow_symlinks,
                                  **(options or {}))
+        try:  # headers, metadata, tags, lock, SSE: worked out once for every file
+            shared: objects.SharedUpload | None = objects.plan_shared(ctx, template)
+        except E.ItsStoreError:
+            shared = None  # each file plans (and fails) on its own, said per file as before
 
         def request(path: Path, key: str) -> UploadRequest:
             return template.model_copy(update={"key": key, "file_path": path})
@@ -228,7 +232,7 @@ class Batch:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
                     resp = objects.upload(ctx, request(path, key), progress=progress, source=source,
-                                          source_stat=opened.stat)
+                                          source_stat=opened.stat, shared=shared)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path))
@@ -328,12 +332,42 @@ class Batch:
         return result
 
 
-def upload_reader(opened: OpenFile) -> io.FileIO:
-    """The file object an upload reads `opened` through: unbuffered (a small file's one PUT is one pread of
-    the descriptor; a compressed upload reads in 1 MiB chunks), which os.fdopen's buffered reader would
-    cost two more system calls per file for (isatty, tell): each one a GIL hand-over among 16 threads.
-    Closing it leaves the descriptor open (OpenFile closes it)."""
-    return io.FileIO(opened.fd, "rb", closefd=False)
+def upload_reader(opened: OpenFile) -> DescriptorSource:
+    """The file object an upload reads `opened` through (DescriptorSource). Closing it leaves the
+    descriptor open (OpenFile closes it)."""
+    return DescriptorSource(opened.fd)
+
+
+class DescriptorSource:
+    """An open file as an upload's `source`: fileno() is the descriptor itself, all a small file's one
+    PUT or a multipart upload uses (they read by position); read()/seek()/... (a compressed or SSE-C
+    upload's reader) go to an unbuffered io.FileIO over it, made on first use. Made for every file,
+    io.FileIO cost one more fstat each (its own check of the descriptor), a system call and so a GIL
+    hand-over among a batch's threads; os.fdopen's buffered reader two more (isatty, tell)."""
+
+    __slots__ = ("_fd", "_file")
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._file: io.FileIO | None = None
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def __getattr__(self, name: str) -> Any:
+        if self._file is None:
+            self._file = io.FileIO(self._fd, "rb", closefd=False)
+        return getattr(self._file, name)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def __enter__(self) -> IO[bytes]:
+        return cast("IO[bytes]", self)
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _part_workers(ctx: Context, n: int) -> int:
@@ -349,7 +383,7 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
     `result.skipped_items`, unreadable folders to `result.errors` (once the walk is done). `tree`: the
     LocalTree of `root` the files will be read through, whose folder descriptors the walk lists."""
     from its_store.sync.walk import Walk, walk_local
-    walk = Walk()
+    walk = Walk(sizes=False)  # each file is opened and fstat-ed by its job: not stat-ed in the walk too
     for item in walk_local(root, walk, follow_symlinks=follow_symlinks, tree=tree):
         yield Path(item.path), item.rel
     for rel, reason, _ in walk.notes:  # a folder keeps its "/": "linked-dir/"

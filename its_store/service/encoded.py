@@ -84,6 +84,25 @@ class Stored(PutResult):
 
 
 # ------------------------------------------------------------------------------------ uploading
+@dataclass(frozen=True, slots=True)
+class UploadOptions:
+    """An upload request's encryption (SSE-C key read and checked) and codec choice: what UploadPlan
+    decides from the request's options alone, so a batch decides it once for all its files."""
+
+    sse: UploadSse
+    choice: str
+
+    @classmethod
+    def of(cls, ctx: Context, request: UploadRequest) -> UploadOptions:
+        """Decided and checked before any request (bad flags: exit 2)."""
+        sse = upload_sse(ctx.settings, request.sse, request.sse_c_key, request.sse_c_key_file)
+        choice = resolve(request.compression, ctx.settings.enable_compression)
+        if request.resume and choice not in ("auto", "none"):
+            raise E.InvalidInputError("--resume continues uncompressed uploads only",
+                                      hint="drop --compress (auto stores as is with --resume) or --resume")
+        return cls(sse, "none" if request.resume else choice)  # resumable parts: byte ranges of the file
+
+
 class UploadPlan:
     """One upload's codec and encryption, checked before any request is made (bad flags: exit 2).
 
@@ -92,16 +111,14 @@ class UploadPlan:
     what was checked is what is sent."""
 
     def __init__(self, ctx: Context, request: UploadRequest, headers: dict[str, str],
-                 source: IO[bytes] | None = None, source_stat: os.stat_result | None = None) -> None:
+                 source: IO[bytes] | None = None, source_stat: os.stat_result | None = None,
+                 options: UploadOptions | None = None) -> None:
+        """`options`: the request's encryption and codec choice worked out once for a batch of files with
+        the same options (UploadOptions.of); `headers` then already carry the encryption's."""
         self.ctx, self.request, self.source = ctx, request, source
-        self.sse: UploadSse = upload_sse(ctx.settings, request.sse, request.sse_c_key, request.sse_c_key_file)
-        self.choice = resolve(request.compression, ctx.settings.enable_compression)
-        if request.resume and self.choice not in ("auto", "none"):
-            raise E.InvalidInputError("--resume continues uncompressed uploads only",
-                                      hint="drop --compress (auto stores as is with --resume) or --resume")
-        if request.resume:
-            self.choice = "none"  # resumable parts are byte ranges of the file itself
-        self.headers = {**headers, **self.sse.headers()}
+        opts = options if options is not None else UploadOptions.of(ctx, request)
+        self.sse, self.choice = opts.sse, opts.choice
+        self.headers = headers if options is not None else {**headers, **self.sse.headers()}
         self.opened = _fstat(request, source, source_stat)  # taken once: the plan and the upload use it
         self.prehash = _prehash(ctx, request, source, self.opened)  # before ctx.s3: imports and pool overlap it
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from its_store.core.localtree import TreeFile
     from its_store.s3.client import Headers
     from its_store.service.context import Context, Op
-    from its_store.service.encoded import Stored, UploadPlan
+    from its_store.service.encoded import Stored, UploadOptions, UploadPlan
     from its_store.transfer.download import ObjectHead, Target
     from its_store.transfer.parts import ProgressFn
 
@@ -50,35 +51,76 @@ def _noop(_: int) -> None:
 
 # ------------------------------------------------------------------------------------------ upload
 def upload(ctx: Context, request: UploadRequest, progress: ProgressFn | None = None, *,
-           source: IO[bytes] | None = None, source_stat: os.stat_result | None = None) -> UploadResponse:
+           source: IO[bytes] | None = None, source_stat: os.stat_result | None = None,
+           shared: SharedUpload | None = None) -> UploadResponse:
     """Upload one object from a file, bytes or a stream; multipart at MINIO_MULTIPART_THRESHOLD.
 
     `source`: request.file_path already opened and checked by the caller (a file of a walk, opened
     through core/localtree.LocalTree so that no folder swapped for a link is followed); read only
     through it, not closed here. Without it the file is opened here (core/files.open_regular).
     `source_stat`: the fstat of `source` its opener took (core/localtree.OpenFile.stat), used instead of
-    one more fstat of the same descriptor (a system call, so a GIL hand-over among a batch's threads)."""
+    one more fstat of the same descriptor (a system call, so a GIL hand-over among a batch's threads).
+    `shared`: what every file of a batch shares, planned once (plan_shared of the batch's request, of
+    which `request` is a copy naming its file and a key core/refs.local_key made); None: planned here."""
     started = time.perf_counter()
-    bucket = resolve_bucket(ctx, request.bucket, request.object_type)
-    key = validate_key(request.key if request.key is not None else Path(str(request.file_path)).name)
+    if shared is not None:
+        bucket, key = shared.bucket, str(request.key)  # both checked by the batch (plan_shared, local_key)
+    else:
+        bucket = resolve_bucket(ctx, request.bucket, request.object_type)
+        key = validate_key(request.key if request.key is not None else Path(str(request.file_path)).name)
     if source is not None or request.file_path is None:
-        return _upload(ctx, request, bucket, key, source, progress, started, source_stat)
+        return _upload(ctx, request, bucket, key, source, progress, started, source_stat, shared)
     # opened once, checked on the descriptor, read only through it
     with open_regular(Path(request.file_path), follow_symlinks=request.follow_symlinks) as opened:
-        return _upload(ctx, request, bucket, key, opened, progress, started)
+        return _upload(ctx, request, bucket, key, opened, progress, started, shared=shared)
 
 
-def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
-            progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None) -> UploadResponse:
-    content_type = request.content_type or _guess_type(request.file_path or key)
+@dataclass(frozen=True, slots=True)
+class SharedUpload:
+    """The planning every file of one batch shares (upload -r: the same request options for each
+    file), worked out and checked once before the first file (bad flags: exit 2, no request): the
+    bucket, the headers but Content-Type (metadata, tags, object lock, encryption) and the encryption and
+    codec (UploadOptions). Per file stay: its key, the Content-Type guessed from its name, its LockCheck
+    (filled in by the checks of its stored version) and its UploadPlan (stat, sample, hash)."""
+
+    bucket: str
+    headers: dict[str, str]
+    options: UploadOptions
+
+
+def plan_shared(ctx: Context, template: UploadRequest) -> SharedUpload:
+    """SharedUpload of a batch's `template` request (the same checks as one upload's, in _upload)."""
+    from its_store.service.encoded import UploadOptions
+    bucket = resolve_bucket(ctx, template.bucket, template.object_type)
+    headers = _headers(template, template.content_type or "application/octet-stream")
+    del headers["Content-Type"]  # per file: guessed from its name unless given
+    options = UploadOptions.of(ctx, template)
+    return SharedUpload(bucket, {**headers, **options.sse.headers()}, options)
+
+
+def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
+    """One upload's request headers but the encryption's: content type, metadata, tags, object lock."""
     from its_store.s3.client import object_headers
     headers = object_headers(content_type, _metadata(request), _check_tags(request.tags))
     if request.retain_until is not None or request.legal_hold:  # object lock (core/lock.py)
         from its_store.core.lock import lock_headers
         headers.update(lock_headers(request.retain_mode, request.retain_until, request.legal_hold))
+    return headers
+
+
+def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
+            progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
+            shared: SharedUpload | None = None) -> UploadResponse:
+    from its_store.s3.client import object_headers
     from its_store.service.encoded import UploadPlan
-    plan = UploadPlan(ctx, request, headers, source, source_stat)  # codec, level, SSE, key checked before a request
     from its_store.service.lockcheck import LockCheck, ensure_locked, require_bucket_lock
+    from its_store.service.metacheck import check_names, underscored  # radosgw: camera_id -> camera-id
+    content_type = request.content_type or _guess_type(request.file_path or key)
+    if shared is None:
+        plan = UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
+    else:  # codec, level, SSE, key checked before a request (per file: the file's own)
+        headers = {**object_headers(content_type, {}, {}), **shared.headers}
+        plan = UploadPlan(ctx, request, headers, source, source_stat, shared.options)
     lock = LockCheck.of(request)  # the object lock asked for, checked on the stored version below
     with ctx.op("upload", bucket=bucket, key=key, stat="upload", timed=True, sha256=None) as op:
         op.started = started
@@ -87,8 +129,7 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             require_bucket_lock(ctx, bucket, lock)  # nothing stored unprotected on a bucket without lock
             result = _put(ctx, plan, request, bucket, key, progress)
             ensure_locked(ctx.s3, bucket, key, result.version_id, lock)  # radosgw drops multipart lock headers
-            from its_store.service.metacheck import check_names, underscored  # radosgw: camera_id -> camera-id
-            sent = underscored(headers)
+            sent = underscored(plan.headers)
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
                 check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
             op.nbytes = result.size

@@ -55,6 +55,8 @@ class Walk:
     problems: list[tuple[str, str]] = field(default_factory=list)   # (rel path, reason)
     notes: list[tuple[str, str, int]] = field(default_factory=list)  # (rel path, reason, size)
     error: Any = None  # an ItsStoreError that stopped a remote listing
+    sizes: bool = True  # False: a regular file by its listing's type (no stat; size, mtime -1): upload -r
+    #                     and cp -r, which open and fstat each file anyway
 
 
 def _never(_: str) -> bool:
@@ -179,6 +181,8 @@ def _file(entry: Any, rel: str, path: str, walk: Walk, follow: bool) -> LocalFil
         live = _exists(entry)
         walk.notes.append((rel, "symlink (not followed; use --follow-symlinks)" if live else "broken symlink", 0))
         return None
+    if not walk.sizes and not link and _regular(entry):
+        return LocalFile(rel, path, -1, -1)
     try:
         info = entry.stat()  # follows a file symlink; cached by the DirEntry
     except FileNotFoundError:
@@ -196,6 +200,15 @@ def _file(entry: Any, rel: str, path: str, walk: Walk, follow: bool) -> LocalFil
             walk.notes.append((rel, "not a regular file", 0))
         return None
     return LocalFile(rel, path, info.st_size, info.st_mtime_ns)
+
+
+def _regular(entry: Any) -> bool:
+    """A regular file by the folder listing's type (d_type: no system call unless the file system gives
+    none); anything else is stat-ed and said as before."""
+    try:
+        return bool(entry.is_file(follow_symlinks=False))
+    except OSError:
+        return False
 
 
 def _exists(entry: Any) -> bool:
