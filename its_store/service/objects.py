@@ -64,7 +64,9 @@ def upload(ctx: Context, request: UploadRequest, progress: ProgressFn | None = N
     which `request` is a copy naming its file and a key core/refs.local_key made); None: planned here."""
     started = time.perf_counter()
     if shared is not None:
-        bucket, key = shared.bucket, str(request.key)  # both checked by the batch (plan_shared, local_key)
+        # the bucket checked by plan_shared; the key made by local_key, checked again here (~1 us): whoever
+        # hands a SharedUpload in, no unchecked key reaches the server
+        bucket, key = shared.bucket, validate_key(str(request.key))
     else:
         bucket = resolve_bucket(ctx, request.bucket, request.object_type)
         key = validate_key(request.key if request.key is not None else Path(str(request.file_path)).name)
