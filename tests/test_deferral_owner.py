@@ -57,6 +57,9 @@ def test_upload_r_opens_the_cache_in_its_own_thread_only(service: Any, bucket: s
     service.batch().upload_directory(src, bucket, "warm/", workers=4)  # cache made and opened, bucket known
     monkeypatch.setattr(Deferral, "MAX_GROUPS", 8)  # a flush every few files; the counts alone decide
     monkeypatch.setattr(Deferral, "MAX_SECONDS", 1e9)
+    # a worker's own flush is the safety net of an owner that does not tick: out of reach here, so that an
+    # owner slowed down by a loaded machine still shows whether it ticks (how many flushes is scheduling)
+    monkeypatch.setattr(Deferral, "WORKER_SCALE", 10**6)
     main, opened_by = threading.get_ident(), []
     real = sqlite3.connect
 
@@ -76,5 +79,5 @@ def test_upload_r_opens_the_cache_in_its_own_thread_only(service: Any, bucket: s
     result = service.batch().upload_directory(src, bucket, "again/", workers=8)
     monkeypatch.undo()
     assert result.succeeded == 48 and not result.errors
-    assert len(flushes) >= 48 // 8 and set(flushes) == {main}, flushes
+    assert len(flushes) >= 2 and set(flushes) == {main}, flushes  # one mid-batch at least, then the end
     assert set(opened_by) <= {main}, opened_by
