@@ -243,24 +243,40 @@ def _listable(prefix: str) -> bool:
 
 def _probe_group(ctx: Context, bucket: str, prefix: str, keys: list[str]) -> set[str] | None:
     """The keys of a group still listed, from the whole listing of its prefix; one key's own listing when
-    the group's lists more than a page (None when that one does too)."""
+    the group's lists more than a page (None when that one does too). A listing that fails midway still
+    returns the keys it saw (a key seen after its delete is not deleted, whatever a later page does); the
+    others have no proof either way and stay as the server answered."""
+    still: set[str] = set()
+    try:
+        return _list_group(ctx, bucket, prefix, keys, still)
+    except E.ItsStoreError:
+        if not still:
+            raise
+        return still
+
+
+def _list_group(ctx: Context, bucket: str, prefix: str, keys: list[str], still: set[str]) -> set[str] | None:
+    """_probe_group's listings; `still` collects each key seen listed as it is seen."""
     if keys == [prefix]:
         listed = _probe(ctx, bucket, prefix)
-        return None if listed is None else ({prefix} if listed else set())
-    wanted, still, seen = set(keys), set(), 0
+        if listed:
+            still.add(prefix)
+        return None if listed is None else still
+    wanted, seen = set(keys), 0
     for entry in ctx.s3.list_objects(bucket, prefix, recursive=True):
         if entry.key in wanted and not entry.is_prefix:
             still.add(entry.key)
         seen += 1
         if seen >= PROBE_PAGE:  # keys DEST did not show (filtered out, written since): each key on its own
-            found: set[str] = set()
             for key in keys:
+                if key in still:  # seen listed already
+                    continue
                 listed = _probe(ctx, bucket, key)
                 if listed is None:
                     return None
                 if listed:
-                    found.add(key)
-            return found
+                    still.add(key)
+            return still
     return still
 
 

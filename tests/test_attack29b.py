@@ -1,0 +1,83 @@
+"""Session 29's second attacker (issue 22): the changes merged late in the session (adjacent deletes proven
+by one listing, the unstat-ed upload walk and its descriptor source, the shared upload plan, unsized files
+refused, the s3 client's split, the start-up heap's freeze), probed as a hostile user, a hostile server and
+a different machine would. Each test is one finding (or one guard kept by it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes3 import s3_call
+from faultserver import Conn, FaultServer, Request, response, s3_error
+
+from conftest import ServerInfo, cli_runner, environment_for
+
+XML = "application/xml"
+BUCKETS = {"default": "del", "video": "del-video", "models": "del-models", "logs": "del-logs"}
+
+
+# -- 1. sync --delete: a group's proof listing that fails after it saw a key still there -------------------
+class Pager:
+    """A handler: the listing of `prefix` (a group's proof) answered as a page listing `keys` and truncated,
+    its next page a 500 (`then` "fail") or the same page again (`then` "repeat": a listing in a loop)."""
+
+    def __init__(self) -> None:
+        self.prefix: str | None = None
+        self.keys: list[str] = []
+        self.then = "fail"
+
+    def __call__(self, server: FaultServer, req: Request, conn: Conn) -> bool:
+        if self.prefix is None or s3_call(req) != "ListObjectsV2" or req.query.get("prefix") != self.prefix:
+            return False
+        conn.read_body(req)
+        if "continuation-token" in req.query and self.then == "fail":
+            conn.send(s3_error(500, "InternalError", "page 2 lost", req.path))
+            return True
+        contents = "".join(f"<Contents><Key>{k}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+                           f"<ETag>&quot;x&quot;</ETag><Size>1</Size></Contents>" for k in self.keys)
+        body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
+                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>del</Name>'
+                f"<Prefix>{self.prefix}</Prefix><KeyCount>{len(self.keys)}</KeyCount><MaxKeys>1000</MaxKeys>"
+                "<IsTruncated>true</IsTruncated><NextContinuationToken>t</NextContinuationToken>"
+                f"{contents}</ListBucketResult>")
+        conn.send(response(200, body.encode(), content_type=XML))
+        return True
+
+
+@pytest.fixture
+def paged(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FaultServer, Pager, Any, Path]]:
+    """(server, pager, cli, folder): 62 frames synced to s3://del/d/ on a fake whose proof listings the pager
+    may answer."""
+    pager = Pager()
+    with FaultServer(pager, buckets=tuple(BUCKETS.values())) as fake:
+        env = environment_for(ServerInfo(fake.endpoint, "fakeaccess", "fake-secret-key-0123"),
+                              BUCKETS, monkeypatch, tmp_path)
+        monkeypatch.setenv("MINIO_MAX_RETRIES", "0")
+        folder = tmp_path / "frames"
+        folder.mkdir()
+        for name in [f"f_{i:02d}.jpg" for i in range(60)] + ["g_1.jpg", "g_2.jpg"]:  # few deletes: probed
+            (folder / name).write_bytes(b"x")
+        cli = cli_runner(env)
+        assert cli("sync", str(folder), "s3://del/d/", "--json").exit_code == 0
+        yield fake, pager, cli, folder
+
+
+@pytest.mark.parametrize("then", ["fail", "repeat"])
+def test_a_key_a_failed_group_listing_showed_still_there_is_not_reported_deleted(
+        paged: tuple[FaultServer, Pager, Any, Path], then: str) -> None:
+    """The group d/g_ is listed after its deletes: page 1 lists d/g_1.jpg (the server kept it), page 2 fails
+    (or lists it again: a loop). d/g_1.jpg was seen after its delete: a failure, not 'deleted' (its own
+    probe, before groups, said so); d/g_2.jpg has no proof either way and stays as the server answered."""
+    _, pager, cli, folder = paged
+    os.unlink(folder / "g_1.jpg")
+    os.unlink(folder / "g_2.jpg")
+    pager.prefix, pager.keys, pager.then = "d/g_", ["d/g_1.jpg"], then
+    run = cli("sync", str(folder), "s3://del/d/", "--delete", "--json")
+    report = run.json()
+    assert [(i["key"], i["code"]) for i in report["failed"]] == [("d/g_1.jpg", "not_deleted")], report
+    assert [i["key"] for i in report["deleted"]] == ["d/g_2.jpg"]
+    assert run.exit_code == 1
