@@ -81,3 +81,29 @@ def test_a_key_a_failed_group_listing_showed_still_there_is_not_reported_deleted
     assert [(i["key"], i["code"]) for i in report["failed"]] == [("d/g_1.jpg", "not_deleted")], report
     assert [i["key"] for i in report["deleted"]] == ["d/g_2.jpg"]
     assert run.exit_code == 1
+
+
+# -- 3. sync --watch stored a /proc file empty ------------------------------------------------------------
+def test_the_watcher_refuses_a_file_that_says_0_bytes_but_has_content(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """upload, cp, sync and upload -r refuse a file whose fstat says 0 bytes but reads more (/proc, some
+    /sys files: core/files.refuse_unsized, exit 2); the watcher's own read (sync/watch_source.upload_source)
+    stored it as an empty object and said 'uploaded'. A real empty file is still sent."""
+    from its_store import StorageService, load_settings
+    from its_store.sync import watch_source
+    from its_store.sync.watch import Watcher
+    with FaultServer(buckets=tuple(BUCKETS.values())) as fake:
+        environment_for(ServerInfo(fake.endpoint, "fakeaccess", "fake-secret-key-0123"), BUCKETS, monkeypatch,
+                        tmp_path)
+        folder = tmp_path / "drop"
+        folder.mkdir()
+        os.symlink("/proc/version", folder / "v")
+        (folder / "empty").write_bytes(b"")
+        watcher = Watcher(StorageService(load_settings()), folder, "del", "cams/", follow_symlinks=True,
+                          first_pass=False, state_dir=tmp_path / "watch-state")
+        out = watch_source.send(watcher, "v")
+        assert (out.kind, out.code) == ("failed", "invalid_input"), out
+        assert "0 bytes but has content" in out.reason
+        assert ("del", "cams/v") not in fake.objects
+        assert watch_source.send(watcher, "empty").kind == "uploaded"
+        assert fake.objects[("del", "cams/empty")].data == b""

@@ -94,10 +94,14 @@ def upload_source(service: Any, src: Source, bucket: str, key: str, options: Any
     upload_one's; the sync state entry), reading from its descriptor only.
     Returns the UploadResponse and the Digest of what was read (md5 only when asked: --remove-source).
     A file written to while it was read raises FileChangedError (the watcher sends it again once it is
-    complete)."""
+    complete); one whose fstat says 0 bytes but reads more (/proc) is refused as every upload refuses it
+    (core/files.refuse_unsized), not stored empty."""
     from its_store.sync.engine import sync_request
     from its_store.sync.state import Known
     size, mtime = src.sig[0], mtime_meta(src.sig[1])
+    if size == 0:
+        from its_store.core.files import refuse_unsized
+        refuse_unsized(src.fd, src.path)
     if size < max(service.settings.multipart_threshold, 1):  # as transfer.upload_file: one PUT from memory
         data = _read_all(src, size)
         digest = Digest(size, hashlib.sha256(data).hexdigest(),
