@@ -107,3 +107,27 @@ def test_the_watcher_refuses_a_file_that_says_0_bytes_but_has_content(monkeypatc
         assert ("del", "cams/v") not in fake.objects
         assert watch_source.send(watcher, "empty").kind == "uploaded"
         assert fake.objects[("del", "cams/empty")].data == b""
+
+
+# -- 5. a freeze made while a batch runs is not undone by the batch's end ---------------------------------
+def test_a_freeze_made_during_a_batch_is_kept_when_the_batch_ends() -> None:
+    """A library caller's thread freezes its heap (gc.freeze before forking workers, as a pre-fork server
+    does) while a batch runs on another: the batch's end (core/heap.older_objects_left_alone's unfreeze)
+    unfroze it too, so the workers forked later shared no frozen pages."""
+    import gc
+
+    from its_store.core.heap import older_objects_left_alone
+    assert gc.get_freeze_count() == 0
+    try:
+        with older_objects_left_alone():
+            batch_froze = gc.get_freeze_count()
+            kept = [[] for _ in range(100)]  # the caller's objects, made while the batch runs
+            gc.freeze()  # the caller's own freeze (any thread)
+            assert gc.get_freeze_count() > batch_froze
+        assert gc.get_freeze_count() > 0, "the caller's freeze was undone by the batch's end"
+        del kept
+    finally:
+        gc.unfreeze()
+    with older_objects_left_alone():  # alone, the batch leaves nothing frozen
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
