@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fakes3 import s3_call
-from faultserver import Conn, FaultServer, Request, response, s3_error
+from faultserver import Conn, FakeObject, FaultServer, Request, response, s3_error
 
 from conftest import ServerInfo, cli_runner, environment_for
 
@@ -131,3 +131,37 @@ def test_a_freeze_made_during_a_batch_is_kept_when_the_batch_ends() -> None:
     with older_objects_left_alone():  # alone, the batch leaves nothing frozen
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+# -- 1b. a listing naming a key outside DEST's prefix ------------------------------------------------------
+def test_sync_delete_never_deletes_a_key_outside_dest_that_a_listing_named(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    """A hostile (or broken) server lists, under DEST's prefix d/, a key that is not under it (keep/zz.jpg).
+    The walk cut the prefix's length off every key (rel 'zz.jpg'), so the key was a delete candidate of
+    sync --delete and 'keep/zz.jpg', outside DEST, was deleted. A listed key outside the prefix asked for
+    is a bad answer: the DEST listing failed, nothing is deleted."""
+    def outsider(server: FaultServer, req: Request, conn: Conn) -> bool:
+        if s3_call(req) != "ListObjectsV2" or req.query.get("prefix") != "d/":
+            return False
+        conn.read_body(req)
+        keys = ["d/a.jpg", "keep/zz.jpg"]
+        contents = "".join(f"<Contents><Key>{k}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+                           f"<ETag>&quot;x&quot;</ETag><Size>1</Size></Contents>" for k in keys)
+        body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
+                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>del</Name><Prefix>d/</Prefix>'
+                "<KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
+                f"{contents}</ListBucketResult>")
+        conn.send(response(200, body.encode(), content_type=XML))
+        return True
+
+    with FaultServer(outsider, buckets=tuple(BUCKETS.values())) as fake:
+        env = environment_for(ServerInfo(fake.endpoint, "fakeaccess", "fake-secret-key-0123"), BUCKETS,
+                              monkeypatch, tmp_path)
+        monkeypatch.setenv("MINIO_MAX_RETRIES", "0")
+        fake.objects[("del", "keep/zz.jpg")] = FakeObject(b"not DEST's")
+        folder = tmp_path / "frames"
+        folder.mkdir()
+        (folder / "a.jpg").write_bytes(b"x")
+        run = cli_runner(env)("sync", str(folder), "s3://del/d/", "--delete", "--json")
+        assert ("del", "keep/zz.jpg") in fake.objects, run
+        assert run.exit_code != 0 and run.json()["deleted"] == [], run
