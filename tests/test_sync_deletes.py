@@ -53,6 +53,18 @@ def listings(fake: FaultServer, since: int) -> list[str]:
     return [r.query.get("prefix", "") for r in fake.requests[since:] if s3_call(r) == "ListObjectsV2"]
 
 
+def sync_with_deletes_undone(fake: FaultServer, cli: Any, folder: Path) -> tuple[dict[str, Any], int]:
+    """`sync --delete --json` against a DeleteObjects that answers done and deletes nothing: (the report,
+    the index of its first request). It must exit 1 and report nothing deleted."""
+    fake.garble["DeleteObjects"] = "missing"  # <DeleteResult/>: no failure named, nothing deleted
+    since = len(fake.requests)
+    run = cli("sync", str(folder), "s3://del/d/", "--delete", "--json")
+    assert run.exit_code == 1, run
+    report: dict[str, Any] = run.json()
+    assert report["deleted"] == [] and report["totals"]["deleted"] == 0
+    return report, since
+
+
 def test_few_deletes_are_proven_by_one_small_listing_each(fake: FaultServer, synced: tuple[Any, Path]) -> None:
     cli, folder = synced
     for name in ("f_003.jpg", "f_041.jpg"):
@@ -72,12 +84,7 @@ def test_a_delete_answered_done_but_still_listed_is_a_failure(fake: FaultServer,
     cli, folder = synced
     for i in range(removed):
         os.unlink(folder / f"f_{i:03d}.jpg")
-    fake.garble["DeleteObjects"] = "missing"  # <DeleteResult/>: no failure named, nothing deleted
-    since = len(fake.requests)
-    run = cli("sync", str(folder), "s3://del/d/", "--delete", "--json")
-    assert run.exit_code == 1, run
-    report = run.json()
-    assert report["deleted"] == [] and report["totals"]["deleted"] == 0
+    report, since = sync_with_deletes_undone(fake, cli, folder)
     assert {i["code"] for i in report["failed"]} == {"not_deleted"} and len(report["failed"]) == removed
     assert len(fake.objects) == FILES
     proof = sorted(listings(fake, since)[1:])  # the probes run on the workers: any order
@@ -159,12 +166,7 @@ def test_a_group_proof_sees_each_key_still_listed(fake: FaultServer, synced: tup
     assert cli("sync", str(folder), "s3://del/d/", "--json").exit_code == 0
     os.unlink(folder / "g_1.jpg")
     os.unlink(folder / "g_2.jpg")
-    fake.garble["DeleteObjects"] = "missing"  # <DeleteResult/>: no failure named, nothing deleted
-    since = len(fake.requests)
-    run = cli("sync", str(folder), "s3://del/d/", "--delete", "--json")
-    assert run.exit_code == 1, run
-    report = run.json()
-    assert report["deleted"] == [] and report["totals"]["deleted"] == 0
+    report, since = sync_with_deletes_undone(fake, cli, folder)
     assert [(i["key"], i["code"]) for i in report["failed"]] == [("d/g_1.jpg", "not_deleted"),
                                                                   ("d/g_2.jpg", "not_deleted")]
     assert listings(fake, since) == ["d/", "d/g_"]
