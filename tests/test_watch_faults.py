@@ -306,18 +306,22 @@ def test_ctrl_c_exits_130_human_lines_and_metrics(env: dict[str, str], service: 
     try:
         deadline = time.monotonic() + 30
 
-        def read_until(word: str) -> None:
+        def read_until(*words: str) -> None:
+            """Read stderr until a line holding each of `words` was seen (in any order)."""
+            missing = set(words)
             while time.monotonic() < deadline:
                 line = proc.stderr.readline() if proc.stderr else ""
                 assert line, err_lines
                 err_lines.append(line)
-                if word in line:
+                missing = {word for word in missing if word not in line}
+                if not missing:
                     return
             raise AssertionError(err_lines)
 
         read_until("pass")
         (folder / "after.jpg").write_bytes(b"dropped while watching")
-        read_until("uploaded cams/after.jpg")
+        # both before Ctrl-C: the first pass hands before.jpg to the watcher, which may send it after after.jpg
+        read_until("uploaded cams/before.jpg", "uploaded cams/after.jpg")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     finally:
