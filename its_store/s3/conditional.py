@@ -68,7 +68,10 @@ class ConditionalWrites:
     def _put_conditional(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """A conditional PUT (minio has no public call that keeps If-* headers). It is never re-sent
         blindly (s3/pool.py): when its answer is lost, the object is read back: ours (same MD5) is a
-        success, another is a ConflictError, none means it never arrived and it is sent again."""
+        success, another is a ConflictError, none means it never arrived and it is sent again. The read
+        back only judges what was stored: when nothing was and the PUT is given up, the error is the
+        PUT's own (exit 69: an HTML page from a portal or proxy, a 5xx), never the read back's "not
+        found" (the object asked about was the one being written)."""
         sent = {**headers, CRC_HEADER: crc32_of(data)}
         check_ascii(sent.get("Content-Type", ""), sent)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -76,12 +79,12 @@ class ConditionalWrites:
             try:
                 resp = self._raw("PUT", bucket, key, body=data, headers=sent)
                 return (resp.headers.get("etag") or "").strip('"')
-            except E.ServiceUnavailableError:
+            except E.ServiceUnavailableError as exc:
                 try:
                     found = self._stat(bucket, key)
                 except E.ObjectNotFoundError:
                     if attempt >= self._retries or "If-Match" in sent:
-                        raise
+                        raise exc from None  # what the PUT met (an HTML page, a 5xx), not "not found"
                     continue
                 if found.etag == md5:
                     return found.etag
