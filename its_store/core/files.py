@@ -21,6 +21,7 @@ from typing import IO, Any, TypeVar
 
 from its_store.core import errors as E
 from its_store.core.forks import current_pid
+from its_store.core.fstype import pseudo_filesystem
 from its_store.core.streams import BinaryReader
 
 T = TypeVar("T")
@@ -82,9 +83,10 @@ def changed_while_uploaded(path: Path | str) -> E.FileChangedError:
 
 
 def refuse_unsized(fd: int, path: Path | str) -> None:
-    """For a file whose fstat says 0 bytes: refuse it when it reads more (/proc and some /sys files, whose
-    size is only known by reading them), instead of storing an empty object and saying "uploaded" (the
-    compressed path would call it "changed while uploaded"). One read of one byte, paid by empty files only."""
+    """For a file whose fstat says 0 bytes: refuse it when it reads more (a FUSE or network file whose
+    size is only known by reading it; /proc and /sys files are refused at their open: _refuse_pseudo),
+    instead of storing an empty object and saying "uploaded" (the compressed path would call it "changed
+    while uploaded"). One read of one byte, paid by empty files only."""
     try:
         more = os.pread(fd, 1, 0)
     except OSError as exc:
@@ -351,6 +353,7 @@ def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_sym
             kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
             hint = "upload a folder with --recursive" if st.S_ISDIR(mode) else None
             raise NotRegularError(f"{shown} is {kind}, not a regular file", kind=kind, hint=hint)
+        _refuse_pseudo(fd, info, shown)
         if _CLEAR_NONBLOCK:
             import fcntl
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
@@ -361,6 +364,16 @@ def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_sym
     except BaseException:
         os.close(fd)
         raise
+
+
+def _refuse_pseudo(fd: int, info: os.stat_result, shown: Path | str) -> None:
+    """A file of /proc, /sys and their kind (core/fstype.py) has no size before it is read: refused up
+    front (exit 2), not read as "changed while it was uploaded" nor cut to the size its stat makes up."""
+    fs = pseudo_filesystem(fd, info.st_dev)
+    if fs is not None:
+        raise NotRegularError(f"{shown} is a file of the {fs} pseudo filesystem: its size is only known by "
+                              "reading it", kind=f"a file of the {fs} pseudo filesystem",
+                              hint="copy it to a regular file and upload the copy")
 
 
 def is_link(name: Path | str, dir_fd: int | None = None) -> bool:

@@ -74,7 +74,8 @@ def open_source(root: Path, rel: str, follow_symlinks: bool = False) -> Source:
     try:
         opened = tree.open_file(rel)
     except NotRegularError as exc:
-        raise Skipped(NOT_FOLLOWED if exc.kind == "a symbolic link" else "not a regular file") from None
+        raise Skipped(NOT_FOLLOWED if exc.kind == "a symbolic link" else
+                      exc.kind if "pseudo filesystem" in exc.kind else "not a regular file") from None
     except LinkInPathError as exc:
         raise Skipped(f"a folder in its path is a {NOT_FOLLOWED}: {exc.relative}") from None
     except E.InvalidInputError:  # not a path inside the folder ('', '.', '..')
