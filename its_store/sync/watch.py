@@ -44,13 +44,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from its_store.core import errors as E
+from its_store.core.idle_pool import IDLE_SECONDS, IdlePool
 from its_store.sync import watch_files as F
 from its_store.sync import watch_pass as P
 from its_store.sync import watch_source as S
@@ -74,6 +75,7 @@ class _Pending:
 
 class Watcher:
     """Watch `root` and upload each complete new or changed file to s3://bucket/prefix<relative path>."""
+    thread_idle = IDLE_SECONDS  # an upload thread idle this long ends (core/idle_pool.py; a test sets it short)
 
     def __init__(self, service: Any, root: Path, bucket: str, prefix: str = "", *, settle: float = 2.0,
                  remove_source: bool = False, accept: Callable[[str], bool] | None = None,
@@ -178,7 +180,7 @@ class Watcher:
             self.feed.watching.wait(10)
             if self.first_pass:
                 threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="its-watch-up") as pool:
+            with IdlePool(self.workers, idle=self.thread_idle, name="its-watch-up") as pool:
                 self._loop(pool)
             self.feed.closed.set()
             watcher.join(5)
@@ -203,7 +205,7 @@ class Watcher:
             hint="or give the watcher CAP_LEASE (systemd: AmbientCapabilities=CAP_LEASE)")
 
     # ------------------------------------------------------------------------------ the loop
-    def _loop(self, pool: ThreadPoolExecutor) -> None:
+    def _loop(self, pool: Executor) -> None:
         next_report = 0.0
         while True:
             stopping = self.feed.stopping.is_set()
@@ -216,7 +218,7 @@ class Watcher:
                 self.journal.tidy()
                 self._metrics()
 
-    def _turn(self, pool: ThreadPoolExecutor, stopping: bool = False, wait: float = 0.0) -> float:
+    def _turn(self, pool: Executor, stopping: bool = False, wait: float = 0.0) -> float:
         """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
         finished uploads, then check the waiting files and start the uploads that may start. Returns
         the time it checked at. (tests/watchstep.py drives the watcher by this step.)"""
@@ -372,7 +374,7 @@ class Watcher:
                 self.feed.emit("settling", key=self.prefix + rel, seconds=self.settle, reason=state)
         return now - item.changed_at >= self.settle
 
-    def _dispatch(self, pool: ThreadPoolExecutor, now: float) -> None:
+    def _dispatch(self, pool: Executor, now: float) -> None:
         """Start the uploads the queue allows now (watch_pace.UploadQueue.take), oldest first."""
         if now < self._retry_at:
             return
