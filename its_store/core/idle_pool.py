@@ -3,7 +3,7 @@
 concurrent.futures.ThreadPoolExecutor starts a thread per submit while none is idle, up to its size, and
 keeps every thread it started until shutdown. The watcher's backlog grows (a camera catching up after an
 outage: 16 upload threads) and drains (one frame a second: one thread is plenty), so its process kept the
-peak's threads, each with its stack and its thread-local connections, forever. IdlePool starts threads the
+peak's threads, each with its stack and per-thread state, forever. IdlePool starts threads the
 same way (one more only while more tasks wait than threads are idle, up to `size`) and a thread that found
 no task for `idle` seconds ends. Tasks run in the order submitted; a retired thread is started again by a
 later submit. The pool is a concurrent.futures.Executor: submit() returns a Future, shutdown() finishes the
