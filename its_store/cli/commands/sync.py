@@ -56,12 +56,17 @@ def make_sync(source: str, dest: str, options: Any, workers: int | None = None) 
     """The library's Sync for this invocation, printing one line per item (stdout) unless --json.
     `source` and `dest` as the library takes them (s3://, a path): see cli/locations.library_text."""
     from its_store.sync.engine import Sync
-    return Sync(out.STATE.service(workers), source, dest, options, on_item=item_printer())
+    return Sync(out.STATE.service(workers), source, dest, options, on_item=item_printer(options.dry_run))
 
 
-def item_printer() -> Any:
-    """What a Sync calls for each item: a line on stdout (none with --json, which prints the report)."""
-    return None if out.STATE.json else _item_line
+def item_printer(dry_run: bool = False) -> Any:
+    """What a Sync calls for each item: a line on stdout; none with --json (which prints the report), nor
+    with -q, as upload -r and cp -r say nothing per item then (each failure is still named on stderr:
+    _failure_lines); but a --dry-run's lines are its plan, the output asked for (as `rm -r --dry-run -q`
+    lists its keys): printed, skips hidden."""
+    if out.STATE.json or (out.STATE.quiet and not dry_run):
+        return None
+    return _item_line
 
 
 _VERBS = {"copied": "copy", "deleted": "delete", "skipped": "skip", "failed": "FAIL"}
@@ -164,7 +169,8 @@ def sync(
         raise InvalidInputError("--remove-source, --remove-after-settle and --metrics-file go with --watch")
     report: Any  # a SyncReport either way
     if cross:
-        report = cross_endpoint("sync", src, dst, options=options, workers=workers, on_item=item_printer())
+        report = cross_endpoint("sync", src, dst, options=options, workers=workers,
+                                on_item=item_printer(options.dry_run))
     else:
         report = make_sync(library_text(src), library_text(dst), options, workers).run()
     report.source, report.dest = source, dest  # as typed: NAME:B/P, not the s3:// the library took
@@ -200,13 +206,14 @@ FAILURES_SHOWN = 100  # on stderr at the end; beyond, a count (each is a FAIL li
 
 def _failure_lines(report: Any) -> None:
     """Each failed item again on stderr after the summary, `failed: PATH: reason` (escaped), as cp -r says
-    it: the FAIL lines are on stdout with the data, which a cron job sends to a file, so that without
-    these its stderr would say "failed 1" and not why. Shown with -q too (they are errors)."""
+    it: the FAIL lines are on stdout with the data (not with -q), which a cron job sends to a file, so that
+    without these its stderr would say "failed 1" and not why. Shown with -q too (they are errors)."""
     for item in report.failed[:FAILURES_SHOWN]:
         out.stderr_line(f"failed: {item.path}: {item.reason}")
     more = report.totals.failed - min(len(report.failed), FAILURES_SHOWN)
     if more > 0:
-        out.stderr_line(f"failed: {more} more (each is a FAIL line on stdout; --json lists them)")
+        where = "--json lists them" if out.STATE.quiet else "each is a FAIL line on stdout; --json lists them"
+        out.stderr_line(f"failed: {more} more ({where})")
 
 
 def register(app: typer.Typer) -> None:
