@@ -104,14 +104,16 @@ class IdlePool(Executor):
         with self._cond:
             while not self._tasks:
                 if self._closed:
-                    return self._leave()
+                    self._leave()
+                    return None
                 self._waiting += 1
                 try:
                     came = self._cond.wait_for(lambda: self._tasks or self._closed, self.idle)
                 finally:
                     self._waiting -= 1
                 if not came:
-                    return self._leave()
+                    self._leave()
+                    return None
             return self._tasks.popleft()
 
     def _leave(self) -> None:

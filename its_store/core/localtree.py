@@ -28,21 +28,19 @@ folder once: a kept descriptor keeps pointing at the folder that was checked, wh
 point (a folder renamed away and replaced mid-run is not followed either: its items fail, or come
 from the folder that was listed). Each caller gets its own duplicate, so a descriptor is never closed
 under a thread that uses it. The watcher, which runs for months while folders come and go, keeps none
-(`keep=0`): each open starts again from the root.
+(`keep=0`): each open starts again from the root. The descriptor cache is this module's alone; the
+files callers hold (TreeFile, OpenFile) are in core/tree_files.py, re-exported here.
 """
 
 from __future__ import annotations
 
 import errno
-import io
 import os
-import stat as st
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from functools import cached_property, partial
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from its_store.core import errors as E
@@ -56,6 +54,9 @@ from its_store.core.files import (
     open_checked_stat,
 )
 from its_store.core.refs import UnsafeKeyError, local_name_problem
+from its_store.core.tree_files import OpenFile, TreeFile
+
+__all__ = ["KEEP", "LinkInPathError", "LocalTree", "OpenFile", "TreeFile"]
 
 
 class _Held:
@@ -389,108 +390,6 @@ class LocalTree:
                 self._drop(held)
 
     def __enter__(self) -> LocalTree:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-@dataclass
-class TreeFile:
-    """A file under a LocalTree to be written (core/files.atomic_target writes it through the tree)."""
-
-    tree: LocalTree
-    rel: str
-
-    @cached_property
-    def path(self) -> Path:
-        """root/rel, built once (a batch names it in the request, the result and the item)."""
-        return self.tree.path(self.rel)
-
-    @property
-    def name(self) -> str:
-        return self.rel.rsplit("/", 1)[-1]
-
-    def atomic(self) -> AbstractContextManager[int]:
-        return self.tree.write(self.rel)
-
-    def set_mtime(self, ns: int) -> None:
-        self.tree.set_mtime(self.rel, ns)
-
-    def __str__(self) -> str:  # deliberately not os.PathLike: it is never opened by its path
-        return str(self.path)
-
-
-@dataclass
-class OpenFile:
-    """A file opened for reading by LocalTree.open_file: `fd` (read it only through this), `stat` when
-    opened, `folder_fd` the folder it was found in (for the removal) and `name` its name there;
-    `shown` its path as text (`path`: as a Path), for messages only. `release`: gives `folder_fd` back
-    to its tree (a kept descriptor, not this file's own) on close; without it, close() closes it."""
-
-    shown: str
-    fd: int
-    stat: os.stat_result
-    folder_fd: int
-    name: str
-    follow_symlinks: bool = False
-    release: Callable[[], None] | None = None
-
-    @property
-    def path(self) -> Path:
-        return Path(self.shown)
-
-    def reader(self) -> io.FileIO:
-        """An unbuffered binary file object over the descriptor (close it before this; it leaves `fd`
-        open): read()/readinto()/seek()/fileno() straight on the descriptor. os.fdopen's buffered
-        reader cost two more system calls per file (isatty's ioctl, tell's lseek), each a GIL hand-over
-        among a batch's threads; every caller reads in large blocks or by position."""
-        return io.FileIO(self.fd, "rb", closefd=False)
-
-    def fstat(self) -> os.stat_result:
-        """fstat of the open file now."""
-        return os.fstat(self.fd)
-
-    def unchanged(self) -> bool:
-        """The open file's size and mtime are still those it had when opened (not written since)."""
-        now = self.fstat()
-        return (now.st_size, now.st_mtime_ns) == (self.stat.st_size, self.stat.st_mtime_ns)
-
-    def remove_if(self, check: Callable[[os.stat_result], bool] | None = None) -> bool | None:
-        """Unlink the name in the folder it was opened from, only while that name still holds the file
-        that was opened (same device and inode; with follow_symlinks the link is removed, never what
-        it points to) and `check(stat of the name)` agrees (default: unchanged since opened). True when
-        removed, False when the name holds something else now (kept), None when it is gone."""
-        try:
-            now = os.stat(self.name, dir_fd=self.folder_fd, follow_symlinks=self.follow_symlinks)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise E.LocalIOError(f"cannot remove {self.shown}: {exc.strerror}") from None
-        mine = self.fstat()
-        same = st.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
-        if not same or not (check(now) if check is not None else self.unchanged()):
-            return False
-        try:
-            os.unlink(self.name, dir_fd=self.folder_fd)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise E.LocalIOError(f"cannot remove {self.shown}: {exc.strerror}") from None
-        return True
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-        if self.folder_fd >= 0:
-            if self.release is not None:
-                self.release()
-            else:
-                os.close(self.folder_fd)
-        self.fd = self.folder_fd = -1
-        self.release = None
-
-    def __enter__(self) -> OpenFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
