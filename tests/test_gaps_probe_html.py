@@ -20,9 +20,9 @@ from helpers import write_file
 PAGE = b"<!DOCTYPE html><html><head><title>Login</title></head><body>Sign in to the network</body></html>"
 
 
-def html_to_conditional_puts(status: int) -> Any:
+def html_to_conditional_puts(status: int, headers: tuple[str, ...] = ("if-none-match", "if-match")) -> Any:
     def handler(server: FaultServer, req: Any, conn: Any) -> bool:
-        if req.method == "PUT" and ("if-none-match" in req.headers or "if-match" in req.headers):
+        if req.method == "PUT" and any(h in req.headers for h in headers):
             conn.read_body(req)
             conn.send(response(status, PAGE, content_type="text/html; charset=utf-8"))
             return True
@@ -30,11 +30,16 @@ def html_to_conditional_puts(status: int) -> Any:
     return handler
 
 
-@pytest.mark.parametrize("status", [200, 403, 404, 412])
-def test_register_probe_answered_with_html_is_a_bad_server_answer(status: int, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("status", "headers"), [
+    (200, ("if-none-match", "if-match")), (403, ("if-none-match", "if-match")), (404, ("if-none-match", "if-match")),
+    (412, ("if-none-match", "if-match")), (200, ("if-match",)), (403, ("if-match",))])
+def test_register_probe_answered_with_html_is_a_bad_server_answer(status: int, headers: tuple[str, ...],
+                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                   tmp_path: Path) -> None:
+    """Also when only If-Match PUTs meet the page (the write-once steps pass): the read back then finds the
+    probe's first object, unchanged, which is no proof of a refusal (412) nor of a success."""
     names = {"default": "h-default", "video": "h-video", "models": "h-models", "logs": "h-logs"}
-    with FaultServer(html_to_conditional_puts(status), buckets=("h-models",)) as fake:
+    with FaultServer(html_to_conditional_puts(status, headers), buckets=("h-models",)) as fake:
         env = environment_for(ServerInfo(fake.endpoint, "fakeaccess", "fake-secret-key-0123"), names, monkeypatch,
                               tmp_path)
         weights = write_file(tmp_path / "w.onnx", 1_000, seed=8)

@@ -67,11 +67,12 @@ class ConditionalWrites:
 
     def _put_conditional(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """A conditional PUT (minio has no public call that keeps If-* headers). It is never re-sent
-        blindly (s3/pool.py): when its answer is lost, the object is read back: ours (same MD5) is a
-        success, another is a ConflictError, none means it never arrived and it is sent again. The read
-        back only judges what was stored: when nothing was and the PUT is given up, the error is the
-        PUT's own (exit 69: an HTML page from a portal or proxy, a 5xx), never the read back's "not
-        found" (the object asked about was the one being written)."""
+        blindly (s3/pool.py): when its answer is lost (or is no S3 answer: an HTML page from a portal or
+        proxy, a 5xx), the object is read back, and only what that proves is said: ours (same MD5) is a
+        success; another object is a ConflictError, except under If-Match when it still carries the ETag
+        asked for (the PUT was not applied, yet its condition holds: no refusal); nothing (or that
+        unchanged object) means it did not arrive and it is sent again. Given up, the error is the PUT's
+        own (exit 69), never the read back's "not found" nor a refusal that no server made."""
         sent = {**headers, CRC_HEADER: crc32_of(data)}
         check_ascii(sent.get("Content-Type", ""), sent)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -84,11 +85,15 @@ class ConditionalWrites:
                     found = self._stat(bucket, key)
                 except E.ObjectNotFoundError:
                     if attempt >= self._retries or "If-Match" in sent:
-                        raise exc from None  # what the PUT met (an HTML page, a 5xx), not "not found"
+                        raise exc from None  # what the PUT met, not "not found"
                     continue
                 if found.etag == md5:
                     return found.etag
-                raise E.ConflictError(f"PreconditionFailed: s3://{bucket}/{key} was written by someone else") from None
+                if "If-Match" not in sent or found.etag != sent["If-Match"].strip(chr(34)):
+                    raise E.ConflictError(f"PreconditionFailed: s3://{bucket}/{key} was written by someone "
+                                          "else") from None
+                if attempt >= self._retries:  # If-Match, the object as asked: not applied, not refused
+                    raise exc from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:
