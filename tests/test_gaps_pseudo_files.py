@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes3 import s3_call
+from faultserver import FaultServer
 from test_watch import Events, make_watcher
 from watchstep import Stepper
 
-from conftest import one_line_error
+from conftest import ServerInfo, cli_runner, environment_for, one_line_error
+from helpers import write_file
 
 SYS_FILE = "/sys/devices/system/cpu/online"  # st_size 4096, reads "0-1\n": on every Linux with sysfs
 PROC_FILE = "/proc/self/status"  # st_size 0, reads ~1 KB
@@ -72,3 +75,25 @@ def test_the_watcher_skips_it_and_reports_why(service: Any, bucket: str, tmp_pat
     assert "sysfs pseudo filesystem" in skipped[0][1], skipped
     assert not events.of("uploaded") and not events.of("failed")
     assert not list(service.s3.list_objects(bucket, "cams/"))
+
+
+def test_a_regular_file_that_shrinks_while_uploaded_is_still_a_change(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    """The other side of the rule: a regular file cut short after it was hashed (the server truncates it
+    when the multipart upload is created, before any part is read) is exit 5, "changed while it was
+    uploaded", and nothing is stored."""
+    path = write_file(tmp_path / "clip.mp4", 11 * 1024 * 1024, seed=5)
+
+    def cut(server: Any, req: Any, conn: Any) -> bool:
+        if s3_call(req) == "CreateMultipartUpload":
+            os.truncate(path, 1024 * 1024)
+        return False
+
+    names = {"default": "s-default", "video": "s-video", "models": "s-models", "logs": "s-logs"}
+    with FaultServer(cut, buckets=("s-video",)) as fake:
+        env = environment_for(ServerInfo(fake.endpoint, "fakeaccess", "fake-secret-key-0123"), names, monkeypatch,
+                              tmp_path)
+        run = cli_runner(env)("upload", str(path), "s3://s-video/clip.mp4", "--part-size", "5MiB",
+                              extra_env={"MINIO_MULTIPART_THRESHOLD": "5MiB"})
+        assert run.exit_code == 5 and "changed while it was uploaded" in one_line_error(run), run
+        assert ("s-video", "clip.mp4") not in fake.objects
