@@ -26,7 +26,12 @@ import sys
 def main() -> None:
     if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name
         from its_store.cli.completion.complete import main as names
-        raise SystemExit(names(sys.argv[1:]))
+        from its_store.core import heap
+        heap.collect_rarely_during_start_up()  # a cache miss builds the settings and the client (see below)
+        try:
+            raise SystemExit(names(sys.argv[1:]))
+        finally:
+            heap.start_up_done(freeze=False)
     args = sys.argv[1:]
     if args in (["--version"], ["-V"]):
         from its_store._version import __version__
