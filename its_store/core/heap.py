@@ -38,10 +38,13 @@ def start_up_done(*, freeze: bool = True) -> None:
     a command builds before its work; nothing happens unless the start-up was paused (never in a library).
     `freeze=False`: thresholds only (the process ends without having built a client)."""
     import gc
-    if _RESTORE:
-        if freeze:
-            gc.freeze()
-        gc.set_threshold(*_RESTORE.pop())
+    try:
+        thresholds = _RESTORE.pop()  # atomic: two clients built at once in two threads end it once
+    except IndexError:
+        return
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(*thresholds)
 
 
 @contextlib.contextmanager
