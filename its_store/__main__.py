@@ -22,31 +22,31 @@ from __future__ import annotations
 import os
 import sys
 
+from its_store.core import heap  # small (contextlib, which site has loaded): first, so no collection runs before it
+
 
 def main() -> None:
+    heap.collect_rarely_during_start_up()  # until the S3 client exists (heap.start_up_done), or the end
+    try:
+        _main()
+    finally:
+        heap.start_up_done(freeze=False)  # no client built (a help, a cached name): the thresholds back all the same
+
+
+def _main() -> None:
     if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name
         from its_store.cli.completion.complete import main as names
-        from its_store.core import heap
-        heap.collect_rarely_during_start_up()  # a cache miss builds the settings and the client (see below)
-        try:
-            raise SystemExit(names(sys.argv[1:]))
-        finally:
-            heap.start_up_done(freeze=False)
+        raise SystemExit(names(sys.argv[1:]))  # a cache miss builds the settings and the client: a start-up too
     args = sys.argv[1:]
     if args in (["--version"], ["-V"]):
         from its_store._version import __version__
         sys.stdout.write(f"its-store {__version__}\n")
         return
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from its_store.core import heap
-    heap.collect_rarely_during_start_up()  # until the S3 client exists (heap.start_up_done)
-    try:
-        from its_store.cli.app import run
-        from its_store.cli.base import ItsCommand
-        ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)
-        run()
-    finally:
-        heap.start_up_done(freeze=False)  # no client built: the thresholds back all the same
+    from its_store.cli.app import run
+    from its_store.cli.base import ItsCommand
+    ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)
+    run()
 
 
 if __name__ == "__main__":
