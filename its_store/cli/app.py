@@ -11,8 +11,6 @@ Help is click's plain help (rich_markup_mode=None): Typer's rich help imports ri
 Traceback (markdown_it, pygments: ~110 ms), most of a `--help`.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence

@@ -10,7 +10,41 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-__all__ = ["older_objects_left_alone"]
+__all__ = ["collect_rarely_during_start_up", "older_objects_left_alone", "start_up_done"]
+
+START_UP_THRESHOLD = 200_000
+"""The youngest generation's threshold while the command line starts: above what the start-up allocates (the
+~50,000 objects that live to the end, and their garbage), so no collection runs then, yet a collector that is
+never given back its thresholds still collects."""
+
+_RESTORE: list[tuple[int, int, int]] = []  # the thresholds to give back when the start-up ends (CLI process only)
+
+
+def collect_rarely_during_start_up() -> None:
+    """The its-store process only (__main__): no collection while the command line starts. Its imports and
+    Typer's, pydantic's and minio's builds make ~50,000 objects that live until the process exits, and the
+    collector walked its young generations ~100 times meanwhile (~25-30 ms of CPU of an `ls`). start_up_done()
+    freezes them and gives the thresholds back."""
+    import gc
+    if not _RESTORE:
+        current = gc.get_threshold()
+        _RESTORE.append(current)
+        gc.set_threshold(max(current[0], START_UP_THRESHOLD), *current[1:])
+
+
+def start_up_done(*, freeze: bool = True) -> None:
+    """The start-up's objects frozen (out of every later pass: they live until the process exits) and the
+    collector's thresholds given back. Called when the S3 client exists (service/context.py), the last of what
+    a command builds before its work; nothing happens unless the start-up was paused (never in a library).
+    `freeze=False`: thresholds only (the process ends without having built a client)."""
+    import gc
+    try:
+        thresholds = _RESTORE.pop()  # atomic: two clients built at once in two threads end it once
+    except IndexError:
+        return
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(*thresholds)
 
 
 @contextlib.contextmanager

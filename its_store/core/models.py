@@ -3,8 +3,6 @@
 Field names here are also the --json field names: a public API. Add, never rename.
 """
 
-from __future__ import annotations
-
 import os
 from datetime import datetime
 from pathlib import Path
@@ -137,7 +135,7 @@ class UploadRequest(RequestModel):
         return None if value in (None, "") else parse_mode(value)
 
     @model_validator(mode="after")
-    def _lock(self) -> UploadRequest:
+    def _lock(self) -> "UploadRequest":
         if self.retain_mode is not None and self.retain_until is None:
             raise ValueError("retain_mode needs retain_until")
         if self.retain_until is not None and self.retain_mode is None:
@@ -152,7 +150,7 @@ class UploadRequest(RequestModel):
         return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _codec(self) -> UploadRequest:
+    def _codec(self) -> "UploadRequest":
         from its_store.core.codecs import check_level, resolve
         if self.compression is not None:
             resolve(self.compression, True)
@@ -160,7 +158,7 @@ class UploadRequest(RequestModel):
         return self
 
     @model_validator(mode="after")
-    def _one_source(self) -> UploadRequest:
+    def _one_source(self) -> "UploadRequest":
         sources = sum(x is not None for x in (self.file_path, self.data, self.stream))
         if sources != 1:
             raise ValueError("give exactly one of file_path, data or stream")
@@ -286,7 +284,7 @@ class ObjectInfo(Result):
 
 
     @classmethod
-    def listed(cls, **values: Any) -> ObjectInfo:
+    def listed(cls, **values: Any) -> "ObjectInfo":
         """Build from already-typed listing values without validation, ~10x cheaper than
         model_construct (which deep-copies every default): listings create one per key."""
         obj = cls.__new__(cls)

@@ -11,8 +11,6 @@ Two ways in, on purpose:
 Library code receives a Settings and never touches os.environ.
 """
 
-from __future__ import annotations
-
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,7 +164,7 @@ class Settings(BaseSettings):
         return check_webhook_url(value.strip()) if value and value.strip() else value
 
     @model_validator(mode="after")
-    def _normalize(self) -> Settings:
+    def _normalize(self) -> "Settings":
         endpoint = self.endpoint
         scheme, sep, rest = endpoint.partition("://")
         if sep:
@@ -258,7 +256,7 @@ class Settings(BaseSettings):
             "log": self.logs_bucket,
         }.get(str(object_type), self.default_bucket)
 
-    def public_view(self) -> SettingsView:
+    def public_view(self) -> "SettingsView":
         """Every setting with its MINIO_ name, secrets masked: for `its-store config`."""
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
@@ -409,7 +407,7 @@ def _mask_url(url: str, *, keep_path: bool = True) -> str:
                                      fragment="********" if parts.fragment else ""))
 
 
-def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, **overrides: Any) -> Settings:
+def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, **overrides: Any) -> "Settings":
     """Build Settings, turning any validation error into one ConfigError line naming the variable.
 
     `overrides` are CLI flags (None means "not given"). An explicit env_file must exist.

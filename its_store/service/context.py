@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from its_store.core import errors as E
+from its_store.core import heap
 from its_store.core.settings import Settings
 from its_store.state.stats import StatsStore, StorageStats, flush_pending, flush_when_collected
 
@@ -101,6 +102,7 @@ class Context:
                     from its_store.s3.client import S3Client
                     pool = max(self.settings.max_pool_connections, self.workers, self.batch_workers)
                     self._s3 = S3Client(self.settings, pool_size=pool, bwlimit=self.settings.endpoint_bwlimit)
+                    heap.start_up_done()  # the its-store process's start-up ends here (core/heap.py)
         return self._s3
 
     @property

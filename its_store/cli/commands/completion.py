@@ -3,8 +3,6 @@
 The root's --show-completion and --install-completion do the same for the shell they run in.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 import typer

@@ -1,7 +1,5 @@
 """Object commands: upload, get, ls, rm, stat, presign. Each parses, calls the library, renders."""
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Iterable

@@ -4,8 +4,6 @@ The options become a SyncOptions in `build_options()`, and `make_sync()` builds 
 other modes of the command (the watcher) reuse both.
 """
 
-from __future__ import annotations
-
 import threading
 from pathlib import Path
 from typing import Annotated, Any

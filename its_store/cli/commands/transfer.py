@@ -1,8 +1,6 @@
 """`cp`, `mv` and `du`: copies and moves between locations, sizes of prefixes (its_store/sync/copy.py,
 its_store/service/usage.py)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """`verify`: the integrity scrub of a prefix, and a folder compared with a prefix."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 
