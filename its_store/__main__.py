@@ -15,6 +15,10 @@ No cyclic collection runs while the command line starts (core/heap.collect_rarel
 nothing (~25-30 ms of CPU of an `ls`). The S3 client's construction ends the start-up (heap.start_up_done:
 frozen, thresholds given back); a command that builds none runs with only the youngest generation's threshold
 raised.
+
+The console script and `python -m its_store` enter through `cli()`, which also skips the interpreter's
+teardown once every exit handler has run (core/teardown.py); `main()` alone (a test, a caller that catches
+SystemExit) ends as any Python program does.
 """
 
 from __future__ import annotations
@@ -22,7 +26,21 @@ from __future__ import annotations
 import os
 import sys
 
-from its_store.core import heap  # small (contextlib, which site has loaded): first, so no collection runs before it
+from its_store.core import (
+    heap,  # small (contextlib, which site has loaded): first, so no collection runs before it
+    teardown,  # atexit and os only
+)
+
+
+def cli() -> None:
+    """The process's own entry (console script, `python -m its_store`): main(), ended without the teardown."""
+    teardown.end_without_teardown()
+    try:
+        main()
+    except SystemExit as end:
+        teardown.finished(end.code)
+        raise
+    teardown.finished(0)
 
 
 def main() -> None:
@@ -50,4 +68,9 @@ def _main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m its_store` runs this file as the process's __main__; runpy.run_module(..., run_name="__main__")
+    # in another program does not (its caller may catch the SystemExit and go on): main() alone there
+    if sys.modules["__main__"].__dict__ is globals():
+        cli()
+    else:
+        main()
