@@ -1,0 +1,80 @@
+"""Session 30's attacker: its-store on a different machine (a full disk, a file size limit, a destination
+that is not a regular file). Each test is one finding; see the session report for the harm of each."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import one_line_error
+
+
+def _upload(cli: Any, tmp_path: Path, bucket: str, key: str, data: bytes = b"frame") -> None:
+    src = tmp_path / f"src-{key.replace('/', '_')}"
+    src.write_bytes(data)
+    run = cli("--quiet", "upload", str(src), f"s3://{bucket}/{key}")
+    assert run.exit_code == 0, run
+
+
+# -- 1. a download named onto a FIFO (or /dev/null, as root) renamed a regular file over it -----------------
+def test_get_onto_a_fifo_keeps_the_fifo(cli: Any, bucket: str, tmp_path: Path) -> None:
+    """`get KEY PATH` writes a temp file beside PATH and renames it over PATH, whatever PATH is: a named
+    pipe another process reads from was replaced by a regular file (the reader never sees a byte), and as
+    root `its-store get s3://b/k /dev/null` replaced the machine's /dev/null with a regular file (seen in
+    this session: every later `> /dev/null` of every process wrote into that file). A destination that
+    exists and is not a regular file (or a folder) must be written into, as `-` is, or refused with one
+    line; never replaced."""
+    _upload(cli, tmp_path, bucket, "k", b"payload")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader is there: a writer's open does not block
+    try:
+        run = cli("get", f"s3://{bucket}/k", str(fifo))
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode), f"the FIFO was replaced by a regular file: {run}"
+        if run.exit_code == 0:
+            assert os.read(reader, 100) == b"payload", run
+        else:
+            assert run.exit_code == 2, run
+            one_line_error(run)
+    finally:
+        os.close(reader)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "src-k"], "a temp file was left"
+
+
+# -- 2. a short write to the audit log tears a line, and the next good line is glued onto it ---------------
+def _its_store(*args: str, env: dict[str, str], fsize: int | None = None) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:  # a full disk, without root: write() stores what fits under the limit, then EFBIG
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    return subprocess.run([sys.executable, "-m", "its_store", *args], env=env, capture_output=True, text=True,
+                          preexec_fn=limit, timeout=120, check=False)
+
+
+def test_a_line_after_a_torn_audit_line_is_kept(env: dict[str, str], bucket: str, tmp_path: Path) -> None:
+    """The disk holding the audit log fills during a write: write() stores part of the line (the rest of a
+    tmpfs page; here an RLIMIT_FSIZE does the same) and its-store says "short write ... its audit line is
+    lost" (right). But the torn half-line stays at the end of the file without a newline, so the NEXT
+    operation's line, written once there is room again, is appended onto it: one unparsable line, and
+    `audit tail` / `audit ship` silently drop an operation whose audit write reported success (seen: an
+    upload after the disk was freed, exit 0, no warning, missing from `audit tail`). An append must start
+    on a line of its own."""
+    child_env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    src = tmp_path / "f.txt"
+    src.write_bytes(b"frame")
+    audit_log = Path(env["MINIO_AUDIT_LOG"])
+    first = _its_store("--quiet", "upload", str(src), f"s3://{bucket}/one.txt", env=child_env)
+    assert first.returncode == 0, first.stderr
+    full = _its_store("--quiet", "upload", str(src), f"s3://{bucket}/two.txt", env=child_env,
+                      fsize=audit_log.stat().st_size + 100)
+    assert full.returncode == 0 and "short write" in full.stderr, full.stderr  # said, as documented
+    after = _its_store("--quiet", "upload", str(src), f"s3://{bucket}/three.txt", env=child_env)
+    assert after.returncode == 0 and after.stderr == "", after.stderr  # nothing said: its line is written
+    tail = _its_store("--json", "audit", "tail", "-n", "10", env=child_env)
+    keys = [json.loads(line)["key"] for line in tail.stdout.splitlines()]
+    assert keys == ["one.txt", "three.txt"], f"the line after the torn one was lost: {keys}"
