@@ -35,3 +35,13 @@ def test_the_library_raises_its_own_error_for_a_malformed_region(env: dict[str, 
         with StorageService(load_settings(region="us east")) as service:
             service.head(bucket, "k")
     assert isinstance(caught.value, ConfigError), repr(caught.value)
+
+
+def test_an_access_key_with_a_newline_is_a_config_error(cli: Any, bucket: str, env: dict[str, str]) -> None:
+    """A key read from a file or a secret mount often ends in a newline. It reached the Authorization header,
+    and http.client's refusal was printed whole: "its-store: error: Invalid header value b'AWS4-HMAC-SHA256
+    Credential=KEY\\nx/..., Signature=...'" (exit 2): a request signature in the error, the setting unnamed."""
+    run = cli("ls", f"s3://{bucket}", extra_env={"MINIO_ACCESS_KEY": env["MINIO_ACCESS_KEY"] + "\nx"})
+    assert "Signature=" not in run.stderr and "Authorization" not in run.stderr, run
+    assert run.exit_code == 78, run
+    assert "MINIO_ACCESS_KEY" in one_line_error(run), run
