@@ -78,3 +78,40 @@ def test_a_line_after_a_torn_audit_line_is_kept(env: dict[str, str], bucket: str
     tail = _its_store("--json", "audit", "tail", "-n", "10", env=child_env)
     keys = [json.loads(line)["key"] for line in tail.stdout.splitlines()]
     assert keys == ["one.txt", "three.txt"], f"the line after the torn one was lost: {keys}"
+
+
+# -- 3. a download over an existing private file made it world-readable ----------------------------------
+def test_get_over_a_private_file_keeps_it_private(cli: Any, bucket: str, tmp_path: Path) -> None:
+    """`get`/`cp` onto an existing file renames a new temp file (0666 minus the umask: 0644) over it, so a
+    0600 file (a key, a token rotated from the bucket by cron) came out 0644: readable by every local user.
+    cp(1), curl -o and rsync (without -p) all keep an existing file's permissions."""
+    _upload(cli, tmp_path, bucket, "secret.key", b"new secret")
+    old_umask = os.umask(0o022)
+    try:
+        for command in ("get", "cp"):
+            target = tmp_path / f"{command}.key"
+            target.write_bytes(b"old secret")
+            target.chmod(0o600)
+            run = cli("--quiet", command, f"s3://{bucket}/secret.key", str(target))
+            assert run.exit_code == 0, run
+            assert target.read_bytes() == b"new secret"
+            assert stat.S_IMODE(target.stat().st_mode) == 0o600, f"{command} made a 0600 file world-readable"
+    finally:
+        os.umask(old_umask)
+
+
+def test_get_recursive_over_a_private_file_keeps_it_private(cli: Any, bucket: str, tmp_path: Path) -> None:
+    """The same through a folder (`get -r`, core/localtree.py's writer)."""
+    _upload(cli, tmp_path, bucket, "keys/a.key", b"new secret")
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    (folder / "a.key").write_bytes(b"old")
+    (folder / "a.key").chmod(0o600)
+    old_umask = os.umask(0o022)
+    try:
+        run = cli("--quiet", "get", f"s3://{bucket}/keys/", str(folder), "-r")
+    finally:
+        os.umask(old_umask)
+    assert run.exit_code == 0, run
+    assert (folder / "a.key").read_bytes() == b"new secret"
+    assert stat.S_IMODE((folder / "a.key").stat().st_mode) == 0o600, "get -r made a 0600 file world-readable"
