@@ -3,7 +3,6 @@ that is not a regular file). Each test is one finding; see the session report fo
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import stat
@@ -56,7 +55,7 @@ def _its_store(*args: str, env: dict[str, str], fsize: int | None = None) -> sub
                           preexec_fn=limit, timeout=120, check=False)
 
 
-def test_a_line_after_a_torn_audit_line_is_kept(env: dict[str, str], bucket: str, tmp_path: Path) -> None:
+def test_a_line_after_a_torn_audit_line_is_kept(cli: Any, env: dict[str, str], bucket: str, tmp_path: Path) -> None:
     """The disk holding the audit log fills during a write: write() stores part of the line (the rest of a
     tmpfs page; here an RLIMIT_FSIZE does the same) and its-store says "short write ... its audit line is
     lost" (right). But the torn half-line stays at the end of the file without a newline, so the NEXT
@@ -65,18 +64,14 @@ def test_a_line_after_a_torn_audit_line_is_kept(env: dict[str, str], bucket: str
     upload after the disk was freed, exit 0, no warning, missing from `audit tail`). An append must start
     on a line of its own."""
     child_env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    src = tmp_path / "f.txt"
-    src.write_bytes(b"frame")
+    _upload(cli, tmp_path, bucket, "one.txt")
     audit_log = Path(env["MINIO_AUDIT_LOG"])
-    first = _its_store("--quiet", "upload", str(src), f"s3://{bucket}/one.txt", env=child_env)
-    assert first.returncode == 0, first.stderr
-    full = _its_store("--quiet", "upload", str(src), f"s3://{bucket}/two.txt", env=child_env,
+    full = _its_store("--quiet", "upload", str(tmp_path / "src-one.txt"), f"s3://{bucket}/two.txt", env=child_env,
                       fsize=audit_log.stat().st_size + 100)
     assert full.returncode == 0 and "short write" in full.stderr, full.stderr  # said, as documented
-    after = _its_store("--quiet", "upload", str(src), f"s3://{bucket}/three.txt", env=child_env)
-    assert after.returncode == 0 and after.stderr == "", after.stderr  # nothing said: its line is written
-    tail = _its_store("--json", "audit", "tail", "-n", "10", env=child_env)
-    keys = [json.loads(line)["key"] for line in tail.stdout.splitlines()]
+    after = cli("--quiet", "upload", str(tmp_path / "src-one.txt"), f"s3://{bucket}/three.txt")
+    assert after.exit_code == 0 and after.stderr == "", after  # nothing said: its line was written
+    keys = [entry["key"] for entry in cli("--json", "audit", "tail", "-n", "10").jsonl()]
     assert keys == ["one.txt", "three.txt"], f"the line after the torn one was lost: {keys}"
 
 
