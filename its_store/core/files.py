@@ -22,6 +22,7 @@ from typing import IO, Any, TypeVar
 from its_store.core import errors as E
 from its_store.core.forks import current_pid
 from its_store.core.fstype import pseudo_filesystem
+from its_store.core.overwrite import take_over
 from its_store.core.streams import BinaryReader
 
 T = TypeVar("T")
@@ -142,6 +143,7 @@ def atomic_target(target: Any, *, make_folder: bool = True, create_mode: int = 0
     fd, tmp = in_folder(parent, target, lambda: create_temp(target.name, folder=parent, mode=create_mode),
                         make_folder)
     try:
+        take_over(fd, target, target, limit=0o777 if create_mode == 0o666 else create_mode)
         yield fd
         os.close(fd)
         fd = -1
