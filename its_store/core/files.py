@@ -285,8 +285,10 @@ def take_lock(path: Path | str, *, wait: bool = True) -> Callable[[], None]:
     instead of not locking at all. Imported here, on first use: a command that takes no lock never pays
     for it."""
     from filelock import FileLock, Timeout
+
+    from its_store.core.private_dirs import make_private_folder
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     # thread_local=False: released from whichever thread ends the work; every call has its own lock (and
     # descriptor), so two threads of one process exclude each other as two processes do
     lock = FileLock(str(path), mode=0o600, thread_local=False, blocking=wait)

@@ -174,9 +174,10 @@ class AuditLog:
         only to a regular file. Lines that cannot be written are said as an ERROR record, which the CLI
         prints as `its-store: error: ...` even with -q: an audit trail must not lose lines silently. The
         operations they describe have happened, so their results and exit codes stand."""
+        from its_store.core.private_dirs import make_private_folder
         from its_store.core.statefile import NotRegularFile, append_lines, open_log
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.path.parent)
             fd = open_log(self.path)
             try:
                 written = append_lines(fd, data)

@@ -237,7 +237,9 @@ class DiskCache:
         return self._cache
 
     def _connect(self) -> Any:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        from its_store.core.private_dirs import create_private_file, make_private_folder
+        make_private_folder(self.directory)
+        create_private_file(self.directory / "cache.db")  # diskcache's database (its name there)
         return self._dc.Cache(str(self.directory), timeout=2, tag_index=True, size_limit=self.size_limit,
                               eviction_policy="least-recently-stored", disk=_json_only_disk(self._dc))
 
@@ -514,7 +516,8 @@ def _level_name(factory: Any) -> str:
 
 def _touch(path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from its_store.core.private_dirs import make_private_folder
+        make_private_folder(path.parent)
         path.touch()
     except OSError:
         pass
