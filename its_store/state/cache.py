@@ -239,7 +239,7 @@ class DiskCache:
     def _connect(self) -> Any:
         from its_store.core.private_dirs import create_private_file, make_private_folder
         make_private_folder(self.directory)
-        create_private_file(self.directory / "cache.db")  # diskcache's database (its name there)
+        create_private_file(self.directory / self._dc.core.DBNAME)  # diskcache's database
         return self._dc.Cache(str(self.directory), timeout=2, tag_index=True, size_limit=self.size_limit,
                               eviction_policy="least-recently-stored", disk=_json_only_disk(self._dc))
 
