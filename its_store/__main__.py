@@ -58,8 +58,8 @@ def _main() -> None:
     args = sys.argv[1:]
     if args in (["--version"], ["-V"]):
         from its_store._version import __version__
-        sys.stdout.write(f"its-store {__version__}\n")
-        return
+        from its_store.cli.stdout_lost import printed
+        raise SystemExit(printed(f"its-store {__version__}\n"))
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from its_store.cli.app import run
     from its_store.cli.base import ItsCommand

@@ -328,6 +328,7 @@ K = ["--secret-key-file", "key"]
     (["http://h:1", *K, "--ca-bundle", "nope.pem"], "no such file"),
     (["http://h:1", *K, "--proxy", "ftp://p:1"], "proxy URL"),
     (["http://h:1", *K, "--region", "eu west"], "--region"),
+    (["http://h:1", *K, "--region", "x/y"], "--region"),        # minio refused it at the first request
     (["http://h:1"], "no terminal to ask for the secret key"),   # CliRunner's stdin is no terminal
     (["http://h:1", "--secret-key-stdin"], "no secret key"),      # empty standard input
 ])

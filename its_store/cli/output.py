@@ -264,9 +264,10 @@ def error(code: str, message: str, hint: str | None = None) -> None:
         if STATE.emitted:  # the report already on stdout names the failures: stdout stays one document
             sys.stderr.write(_json_safe(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False)) + "\n")
             sys.stderr.flush()
-        else:
-            emit_json(doc)
-        return
+            return
+        from its_store.cli.stdout_lost import written
+        if written(lambda: emit_json(doc)):
+            return  # else stdout itself failed: the error is said on stderr, as a line
     line = f"its-store: error: {safe(message)}"
     if hint and not STATE.quiet:
         line += f" (hint: {safe(hint)})"

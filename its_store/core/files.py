@@ -22,6 +22,7 @@ from typing import IO, Any, TypeVar
 from its_store.core import errors as E
 from its_store.core.forks import current_pid
 from its_store.core.fstype import pseudo_filesystem
+from its_store.core.overwrite import take_over
 from its_store.core.streams import BinaryReader
 
 T = TypeVar("T")
@@ -142,6 +143,7 @@ def atomic_target(target: Any, *, make_folder: bool = True, create_mode: int = 0
     fd, tmp = in_folder(parent, target, lambda: create_temp(target.name, folder=parent, mode=create_mode),
                         make_folder)
     try:
+        take_over(fd, target, target, limit=0o777 if create_mode == 0o666 else create_mode)
         yield fd
         os.close(fd)
         fd = -1
@@ -283,8 +285,10 @@ def take_lock(path: Path | str, *, wait: bool = True) -> Callable[[], None]:
     instead of not locking at all. Imported here, on first use: a command that takes no lock never pays
     for it."""
     from filelock import FileLock, Timeout
+
+    from its_store.core.private_dirs import make_private_folder
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     # thread_local=False: released from whichever thread ends the work; every call has its own lock (and
     # descriptor), so two threads of one process exclude each other as two processes do
     lock = FileLock(str(path), mode=0o600, thread_local=False, blocking=wait)

@@ -53,6 +53,7 @@ from its_store.core.files import (
     no_new_files,
     open_checked_stat,
 )
+from its_store.core.overwrite import take_over
 from its_store.core.refs import UnsafeKeyError, local_name_problem
 from its_store.core.tree_files import OpenFile, TreeFile
 
@@ -101,6 +102,9 @@ class LocalTree:
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple[str, ...], _Held] = OrderedDict()  # folders below the root
         self._root: _Held | None = None
+        # folders this tree made (mkdir): a file written in one cannot be there before, unless another
+        # process put it there in between, so write() does not look at what it replaces (core/overwrite)
+        self._made: set[tuple[str, ...]] = set()
         self._flags = _DIR_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
 
     # -- names ------------------------------------------------------------------------------------
@@ -216,6 +220,7 @@ class LocalTree:
         def made() -> int:
             try:
                 os.mkdir(self.root)
+                self._made.add(())
             except FileExistsError:
                 pass
             try:
@@ -236,6 +241,7 @@ class LocalTree:
             raise self._folder_error(fd, key, i, exc, create, shown) from None
         try:
             os.mkdir(name, 0o777, dir_fd=fd)
+            self._made.add(key[:i + 1])
         except FileExistsError:
             pass  # made by another thread meanwhile (or a link put there: refused by the open below)
         except FileNotFoundError:  # fd's folder was removed meanwhile, or refuses new folders (/proc)
@@ -335,6 +341,8 @@ class LocalTree:
                 folder = held.fd
                 fd, tmp = self._temp(folder, name, shown)
             try:
+                if tuple(folders) not in self._made:  # one fstatat per file, but not in a folder made now
+                    take_over(fd, name, shown, dir_fd=folder)
                 yield fd
                 os.close(fd)
                 fd = -1

@@ -214,9 +214,10 @@ def update_tables(path: Path, change: Callable[[dict[str, dict[str, Any]]], T]) 
     lock, atomically, mode 0600. If `change` raises, or the file as read is refused, nothing is
     written. A folder or file that cannot be written is ConfigError (exit 78), naming the path."""
     from its_store.core.files import take_lock
+    from its_store.core.private_dirs import make_private_folder
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(folder)
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else folder
         raise ConfigError(f"cannot write the remotes file's folder {where}: {_reason(exc)}") from None

@@ -19,6 +19,8 @@ from its_store.core.errors import ConfigError, ItsStoreError
 from its_store.core.models import Result
 from its_store.core.netloc import check_host_port, check_proxy_url
 from its_store.core.remote_config import env_var, name_problem
+from its_store.core.signing_text import plain as _plain
+from its_store.core.signing_text import region as _region_rule
 
 MASK = "********"
 Source = Literal["file", "env", "file+env"]
@@ -43,13 +45,6 @@ def split_endpoint(text: str) -> tuple[str, bool | None]:
                          "http(s)://host[:port]; buckets and keys go in the location, NAME:BUCKET/KEY")
     check_host_port(raw, "the URL")
     return raw, secure
-
-
-def _plain(value: str, what: str, *, limit: int = 256) -> str:
-    """`value` if it holds no space or control character (and is not absurdly long); not repeated."""
-    if not value or len(value) > limit or any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError(f"{what} must be 1-{limit} printable characters without spaces")
-    return value
 
 
 class Remote(BaseModel):
@@ -100,7 +95,7 @@ class Remote(BaseModel):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        return None if value is None else _plain(value, "the region", limit=64)
+        return None if value is None else _region_rule(value)
 
     @field_validator("proxy")
     @classmethod

@@ -22,6 +22,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -157,6 +158,17 @@ class Settings(BaseSettings):
     @classmethod
     def _endpoint(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("access_key", "secret_key", "region")
+    @classmethod
+    def _signed(cls, value: Any, info: ValidationInfo) -> Any:
+        """What goes into every signed request, by THE rule of core/signing_text (a remote's too)."""
+        from its_store.core import signing_text
+        if info.field_name == "region":
+            return signing_text.region(value)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        signing_text.plain(text, f"the {info.field_name.replace('_', ' ')}", limit=1024)
+        return value
 
     @field_validator("model_webhook_url")
     @classmethod

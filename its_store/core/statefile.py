@@ -92,3 +92,29 @@ def check_state(path: Path | str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def open_log(path: Path | str) -> int:
+    """A log opened to be appended to (open_state: O_APPEND, created 0600), readable too when it may be, so
+    that append_lines can see how it ends; a log the writer may only write to (mode 0200) is opened
+    write-only, as before, and appended to without that look."""
+    flags = os.O_APPEND | os.O_CREAT
+    try:
+        return open_state(path, os.O_RDWR | flags, 0o600)
+    except PermissionError:
+        return open_state(path, os.O_WRONLY | flags, 0o600)
+
+
+def append_lines(fd: int, data: bytes) -> int:
+    """Append whole lines to a log open with O_APPEND, in ONE write(): `data`, preceded by a newline when the
+    file does not end with one. A write cut short (a full disk stores part of a line) leaves a torn line
+    without its newline; without this the next good line was glued onto it, and readers that skip what
+    is not a line of theirs (`audit tail`, `audit ship`) lost it silently. Returns how many bytes of
+    `data` were written (negative: not even the newline). One fstat and, for a non-empty file, one pread
+    of its last byte per append (a batch's lines go in one append)."""
+    size = os.fstat(fd).st_size
+    try:
+        lead = b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
+    except OSError:  # EBADF: open write-only (open_log)
+        lead = b""
+    return os.write(fd, lead + data) - len(lead)

@@ -109,7 +109,8 @@ class Outbox:
 
     def put(self, event: dict[str, Any]) -> Path:
         from its_store.core.files import write_atomic
-        self.root.mkdir(parents=True, exist_ok=True)
+        from its_store.core.private_dirs import make_private_folder
+        make_private_folder(self.root)
         path = self.root / f"{time.time_ns():020d}-{event['id']}.json"
         write_atomic(path, json.dumps(event, sort_keys=True, separators=(",", ":")), 0o600, durable=True)
         return path

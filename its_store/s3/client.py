@@ -200,6 +200,15 @@ class S3Client:
         """The object's tags; {} when the server has no tagging (see _read_tags)."""
         return self._read_tags(bucket, key, version_id) or {}
 
+    def require_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
+        """The object's tags for `tag get` / `tag rm`: on a server without object tagging, refused as
+        set_tags is (exit 1), not "no tags", which would be a false answer (the server cannot tell)."""
+        tags = self._read_tags(bucket, key, version_id)
+        if tags is None:
+            raise E.ItsStoreError(f"the server does not support object tagging (s3://{bucket}/{key})",
+                                  hint="it answered GET ?tagging with the object itself")
+        return tags
+
     def _read_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
         """The object's tags, or None when the server has no object tagging: rclone's server answers
         GET ?tagging with the object itself (its ETag and bytes), which s3/answers.py tells apart as

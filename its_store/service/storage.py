@@ -10,7 +10,7 @@ connection pool, so it is meant to be shared (get_storage_service()) and closed 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -184,15 +184,15 @@ class StorageService:
         from its_store.service.objects import delete
         return delete(self.ctx, bucket, key, version_id, bypass_governance=bypass_governance)
 
-    def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
+    def delete_objects(self, bucket: str, keys: Iterable[str]) -> list[DeleteResult]:
         """Batch delete (1,000 keys per request); each key gets a DeleteResult, failures are not raised."""
         from its_store.service.objects import delete_many
-        return delete_many(self.ctx, bucket, keys)
+        return delete_many(self.ctx, bucket, _key_list(keys))
 
-    def remove_batch(self, bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict[str, str]:
+    def remove_batch(self, bucket: str, keys: Iterable[str], sizes: dict[str, int] | None = None) -> dict[str, str]:
         """One DeleteObjects request (<= 1,000 keys), recorded once; returns {key: "Code: message"}."""
         from its_store.service.objects import remove_batch
-        return remove_batch(self.ctx, bucket, keys, sizes)
+        return remove_batch(self.ctx, bucket, _key_list(keys), sizes)
 
     def leaves_delete_markers(self, bucket: str) -> bool:
         """Whether a DELETE without a version id leaves a delete marker (asked once per bucket)."""
@@ -331,3 +331,14 @@ def get_storage_service(settings: Settings | None = None) -> StorageService:
         if _shared is None or _shared.closed:
             _shared = StorageService()
         return _shared
+
+
+def _key_list(keys: Iterable[str]) -> list[str]:
+    """The keys of a batch delete as a list, read once. One str is refused: iterated, it is its characters,
+    and `delete_objects(bucket, "camera/frame.jpg")` deleted the one-character keys c, a, m, ... (a delete
+    not asked for); a generator was read up by the first pass, so nothing was deleted and [] came back."""
+    if isinstance(keys, (str, bytes)):
+        from its_store.core import errors as E
+        raise E.InvalidInputError(f"keys must be a list of keys, not one {type(keys).__name__} ({keys[:80]!r})",
+                                  hint="delete_objects(bucket, [key]); delete_object(bucket, key) for one")
+    return list(keys)

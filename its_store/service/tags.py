@@ -75,7 +75,7 @@ class Tagging:
             self._no_version(version_id)
             return TagSet(bucket=bucket, tags=s3.get_bucket_tags(bucket))
         validate_key(key)
-        return TagSet(bucket=bucket, key=key, version_id=version_id, tags=s3.get_tags(bucket, key, version_id))
+        return TagSet(bucket=bucket, key=key, version_id=version_id, tags=s3.require_tags(bucket, key, version_id))
 
     def set(self, bucket: str, key: str | None, tags: dict[str, str], *, version_id: str | None = None,
             replace: bool = False) -> TagSet:

@@ -174,12 +174,13 @@ class AuditLog:
         only to a regular file. Lines that cannot be written are said as an ERROR record, which the CLI
         prints as `its-store: error: ...` even with -q: an audit trail must not lose lines silently. The
         operations they describe have happened, so their results and exit codes stand."""
-        from its_store.core.statefile import NotRegularFile, open_state
+        from its_store.core.private_dirs import make_private_folder
+        from its_store.core.statefile import NotRegularFile, append_lines, open_log
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = open_state(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            make_private_folder(self.path.parent)
+            fd = open_log(self.path)
             try:
-                written = os.write(fd, data)
+                written = append_lines(fd, data)
             finally:
                 os.close(fd)
             if written != len(data):

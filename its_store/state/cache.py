@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -105,6 +106,42 @@ def _decode(text: Any) -> Any | None:
         return doc["v"] if doc["x"] > _now() else None
     except (TypeError, ValueError, KeyError, RecursionError):
         return None
+
+
+_OWN_FILE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{28}\.val")  # diskcache's Disk.filename()
+_SAFE_DISK: Any = None
+
+
+def _json_only_disk(diskcache: Any) -> Any:
+    """diskcache's Disk, made to read back only what this module writes. diskcache decodes a row by the
+    mode the ROW names, so a tampered database (the cache folder is local input: a shared MINIO_CACHE_DIR,
+    a folder made under umask 000) could mark a value or a key as a pickle, and loading it runs code; and
+    it joins a row's file name to the folder, so an absolute name made the removal of an expired entry
+    remove any file. Here a pickled key or value is a corrupt database (sqlite3.DatabaseError: DiskCache
+    rebuilds it empty), and a file name that is not diskcache's own is neither read nor removed."""
+    global _SAFE_DISK
+    if _SAFE_DISK is None:
+        import sqlite3
+
+        from diskcache.core import MODE_PICKLE
+
+        class JsonOnlyDisk(diskcache.Disk):  # type: ignore[misc,name-defined]
+            def get(self, key: Any, raw: bool) -> Any:
+                if not raw:
+                    raise sqlite3.DatabaseError("a pickled key in the cache database (its-store writes none)")
+                return super().get(key, raw)
+
+            def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+                if mode == MODE_PICKLE or (filename is not None and not _OWN_FILE.fullmatch(filename)):
+                    raise sqlite3.DatabaseError("a cache entry its-store did not write (a pickle or a foreign file)")
+                return super().fetch(mode, filename, value, read)
+
+            def remove(self, file_path: str) -> None:
+                if _OWN_FILE.fullmatch(file_path):
+                    super().remove(file_path)
+
+        _SAFE_DISK = JsonOnlyDisk
+    return _SAFE_DISK
 
 
 class NullCache:
@@ -200,9 +237,11 @@ class DiskCache:
         return self._cache
 
     def _connect(self) -> Any:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        from its_store.core.private_dirs import create_private_file, make_private_folder
+        make_private_folder(self.directory)
+        create_private_file(self.directory / self._dc.core.DBNAME)  # diskcache's database
         return self._dc.Cache(str(self.directory), timeout=2, tag_index=True, size_limit=self.size_limit,
-                              eviction_policy="least-recently-stored")
+                              eviction_policy="least-recently-stored", disk=_json_only_disk(self._dc))
 
     def _open(self) -> Any:
         import sqlite3
@@ -477,7 +516,8 @@ def _level_name(factory: Any) -> str:
 
 def _touch(path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from its_store.core.private_dirs import make_private_folder
+        make_private_folder(path.parent)
         path.touch()
     except OSError:
         pass

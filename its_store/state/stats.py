@@ -306,8 +306,20 @@ def _check_record(record: dict[str, Any]) -> None:
         reals.append(counter.get("seconds", 0))
     if any(read_count(c) is None for c in counts):
         raise ValueError("a count that is not a whole number >= 0")
+    _check_counters(operations.values())
     if any(isinstance(r, bool) or not isinstance(r, int | float) or not _finite(r) for r in reals):
         raise ValueError("a value that is not a finite number")
+
+
+def _check_counters(counters: Any) -> None:
+    """ValueError for counts _write() never writes: more failures than operations (a success rate of -150 %)
+    or negative seconds (a negative speed)."""
+    for counter in counters:
+        if int(counter.get("failures", 0)) > int(counter.get("count", 0)):
+            raise ValueError("more failures than operations")
+        seconds = counter.get("seconds", 0)
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds < 0:
+            raise ValueError("negative seconds")
 
 
 def _finite(value: float) -> bool:

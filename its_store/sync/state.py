@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from its_store.core.private_dirs import create_private_file, make_private_folder
 from its_store.core.units import read_count
 
 log = logging.getLogger("its_store.sync.state")
@@ -212,7 +213,8 @@ def _open(path: Path) -> sqlite3.Connection | None:
     for attempt in (1, 2):
         db = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(path.parent)
+            create_private_file(path)
             db = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")

@@ -33,6 +33,7 @@ from typing import Any
 from its_store.core import errors as E
 from its_store.core.files import LockBusy, take_lock
 from its_store.core.jsontext import loads
+from its_store.core.private_dirs import make_private_folder
 
 log = logging.getLogger("its_store.sync.watch_journal")
 
@@ -74,7 +75,7 @@ class Journal:
     def open(self) -> int:
         """Lock the journal, open it (migrating a journal.log); returns how many paths are owed."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_folder(self.folder)
         except OSError as exc:
             raise E.LocalIOError(f"cannot create the watch journal folder {self.folder}: {exc.strerror}") from None
         self._lock()

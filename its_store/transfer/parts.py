@@ -56,6 +56,9 @@ def noop(_: int) -> None:
 
 def choose_part_size(size: int | None, requested: int | None = None) -> int:
     """A part size within S3's limits (5 MiB .. 5 GiB, <= 10,000 parts), rounded to whole MiB."""
+    if requested is not None and requested > MAX_PART:  # the part size is wrong, whatever the object's size
+        raise E.InvalidInputError(f"part size of {requested:,} bytes is above S3's limit of 5 GiB a part",
+                                  hint="set a part size of 5 MiB to 5 GiB (--part-size, MINIO_PART_SIZE)")
     part = max(requested or DEFAULT_PART, MIN_PART)
     if size is not None and size > part * MAX_PARTS:
         part = -(-size // MAX_PARTS)

@@ -67,8 +67,9 @@ class UploadJournal:
     def save(self, bucket: str, key: str, record: Mapping[str, object]) -> None:
         """Write atomically; a journal that cannot be written only costs the ability to resume."""
         from its_store.core.files import write_atomic
+        from its_store.core.private_dirs import make_private_folder
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.directory)
             write_atomic(self._path(bucket, key),
                          json.dumps({**record, "endpoint": self.endpoint, "bucket": bucket, "key": key}), 0o600)
         except (OSError, E.ItsStoreError):

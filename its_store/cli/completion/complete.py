@@ -425,8 +425,9 @@ class CompletionCache:
             return
         from its_store.core.errors import ItsStoreError
         from its_store.core.files import write_atomic
+        from its_store.core.private_dirs import make_private_folder
         with contextlib.suppress(OSError, ItsStoreError):  # a cache: never worth an error on TAB
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.path.parent)
             write_atomic(self.path, json.dumps({"version": CACHE_VERSION, "entries": data}), 0o600)
 
 

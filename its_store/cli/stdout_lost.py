@@ -1,0 +1,57 @@
+"""When stdout itself is what failed (`> /dev/full`: ENOSPC on every write, a closed pipe), the error
+cannot be said there: the `--json` error document written to the failed stdout failed again (a traceback
+instead of the error line), and the bytes still buffered failed once more at exit ("Exception ignored").
+
+Both callers here (cli/output.error's JSON document, `--version`'s fast path in __main__) do what the rest
+of the CLI does with a broken stdout: stdout is pointed at /dev/null (as cli/completion/complete.py does
+for a closed pipe, so the buffer's flush at exit succeeds), a closed pipe is no error of ours (nothing
+said, exit 1, as cli/app._handle), any other failure is one `its-store: error:` line on stderr. Only os
+and sys: `--version` is answered before anything heavy is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+
+def lose_stdout() -> None:
+    """Point file descriptor 1 at /dev/null: whatever is still buffered for stdout goes nowhere, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no stdout at all (closed, replaced): nothing to flush
+        pass
+
+
+def written(write: Callable[[], None]) -> bool:
+    """Run `write` (a write and flush to stdout). True when it was written, or when the reader of a pipe is
+    gone (nothing to say to anyone); False when stdout failed otherwise: the caller says the error on
+    stderr instead."""
+    try:
+        write()
+        return True
+    except BrokenPipeError:
+        lose_stdout()
+        return True
+    except OSError:
+        lose_stdout()
+        return False
+
+
+def printed(text: str) -> int:
+    """Write `text` to stdout and flush it: 0, or 1 after saying why on stderr (nothing for a closed pipe)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 0
+    except BrokenPipeError:
+        lose_stdout()
+        return 1
+    except OSError as exc:
+        lose_stdout()
+        reason = exc.strerror or str(exc)
+        sys.stderr.write(f"its-store: error: cannot write <stdout>: {reason[:1].lower()}{reason[1:]}\n")
+        return 1

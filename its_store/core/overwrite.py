@@ -1,0 +1,62 @@
+"""What a download's temp file takes over from the file it is about to be renamed over.
+
+Every local write is a temp file renamed over its target (core/files.atomic_target for a path the user
+named, core/localtree.LocalTree.write for a file under a folder). A rename replaces whatever has the name,
+so two things are decided here, once, for both writers:
+
+- A target that exists and is neither a regular file, a folder nor a symbolic link (a named pipe another
+  process reads, /dev/null, /dev/stdout, a socket) is refused, exit 2, before a byte is downloaded: the
+  rename made it a regular file (as root, `get KEY /dev/null` replaced the machine's /dev/null). It is
+  not written into either, as cp(1) would: a download is checked (ETag, CRC32, its-sha256) in its temp
+  file before anyone sees it, and a reader of a pipe would get the bytes before that check; `-` (stdout)
+  is the way to stream, and says so.
+- An existing regular file keeps its permission bits (cp, curl -o and rsync do): a 0600 key overwritten
+  by a download stayed 0600, where the temp file's 0666 minus the umask made it 0644. The set-id and
+  sticky bits are not carried over (the content is new), nor widened past a caller's `limit` (a file
+  written private stays private).
+
+One fstatat per file written (AT_SYMLINK_NOFOLLOW: the name itself, as the rename sees it).
+"""
+
+from __future__ import annotations
+
+import os
+import stat as st
+from collections.abc import Callable
+from pathlib import Path
+
+from its_store.core import errors as E
+
+_KINDS = ((st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISCHR, "a character device"),
+          (st.S_ISBLK, "a block device"), (st.S_ISSOCK, "a socket"))
+
+
+def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path], *, dir_fd: int | None = None,
+              limit: int = 0o777) -> None:
+    """Before a temp file (open as `fd`) is renamed over `name` (in the folder open as `dir_fd` when
+    given; `shown` is its path for messages, or what builds it): refuse a target that is not a regular
+    file, folder or link (InvalidInputError, exit 2), and give the temp file an existing regular file's
+    permission bits (within `limit`). Nothing there, a folder (the rename reports it) or a link (replaced, not followed,
+    as before): nothing to do."""
+    try:
+        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot write {_text(shown)}: {exc.strerror or exc}") from None
+    if st.S_ISREG(mode):
+        try:
+            os.fchmod(fd, st.S_IMODE(mode) & 0o777 & limit)
+        except OSError:  # a file system without permissions (FAT, some FUSE): the file is written as before
+            pass
+        return
+    kind = next((text for test, text in _KINDS if test(mode)), None)
+    if kind is not None:
+        shown = _text(shown)
+        raise E.InvalidInputError(f"{shown} is {kind}: not replaced by a downloaded file",
+                                  hint="to write into it, download to stdout with '-' and redirect that")
+
+
+def _text(shown: Path | str | Callable[[], Path]) -> str:
+    """The path for a message: a tree builds it only then (not per file of a run)."""
+    return str(shown() if callable(shown) else shown)

@@ -1,0 +1,32 @@
+"""THE rule for the text that goes into every signed request: the access key (in the Authorization
+header), the secret key (in the signing key) and the region (in the credential scope and the host).
+
+One rule for the default endpoint's settings (MINIO_ACCESS_KEY, MINIO_SECRET_KEY, MINIO_REGION, --region:
+core/settings.py) and for a remote's (core/remote_model.py), checked when they are read: exit 78 naming
+the setting. Unchecked, a key read from a file with its newline reached http.client, whose "Invalid
+header value" printed the whole Authorization header, and a region minio's BaseURL refuses ('us east',
+'x/y') was an "unexpected ValueError" on the first request (a raw ValueError from the library).
+"""
+
+from __future__ import annotations
+
+import re
+
+# minio's own rule for a region (minio/helpers.py: BaseURL), as a full match: its `$` let 'us-east-1\n' by
+_REGION = re.compile(r"(?!_)(?!-)[a-z_\d-]{1,63}(?<!-)(?<!_)", re.IGNORECASE)
+
+
+def plain(value: str, what: str, *, limit: int = 256) -> str:
+    """`value` if it holds no space or control character (and is not absurdly long); the value is never
+    repeated in the error (it may be a secret)."""
+    if not value or len(value) > limit or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(f"{what} must be 1-{limit} printable characters without spaces")
+    return value
+
+
+def region(value: str) -> str:
+    """`value` if it is a region the S3 client accepts: 1-63 letters, digits, '-' or '_', not starting or
+    ending with '-' or '_' (us-east-1, eu-central-1, garage, default)."""
+    if not _REGION.fullmatch(value):
+        raise ValueError("the region must be 1-63 letters, digits, '-' or '_' (e.g. us-east-1)")
+    return value
