@@ -125,7 +125,7 @@ def _json_only_disk(diskcache: Any) -> Any:
 
         from diskcache.core import MODE_PICKLE
 
-        class JsonOnlyDisk(diskcache.Disk):  # type: ignore[misc,name-defined]
+        class JsonOnlyDisk(diskcache.Disk):  # type: ignore[misc]
             def get(self, key: Any, raw: bool) -> Any:
                 if not raw:
                     raise sqlite3.DatabaseError("a pickled key in the cache database (its-store writes none)")
