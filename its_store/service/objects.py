@@ -125,7 +125,7 @@ def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
 def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
             progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
             shared: SharedUpload | None = None) -> UploadResponse:
-    _, encoded, lockcheck, metacheck, _ = _upload_modules()  # radosgw: camera_id -> camera-id (metacheck)
+    _, encoded, lockcheck, metacheck, _ = _upload_modules()
     content_type = request.content_type or _guess_type(request.file_path or key)
     if shared is None:
         plan = encoded.UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
@@ -141,7 +141,7 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             result = _put(ctx, plan, request, bucket, key, progress)
             # radosgw drops multipart lock headers
             lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
-            sent = metacheck.underscored(plan.headers)
+            sent = metacheck.underscored(plan.headers)  # radosgw: camera_id -> camera-id
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
                 metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
             op.nbytes = result.size
