@@ -69,11 +69,16 @@ def _own(ctx: Any, request: UploadRequest, content_type: str) -> Any:
 
 
 def _batch(shared: Any, content_type: str) -> Any:
-    """What _upload does with a batch's shared plan (or the batch's refusal, which every file must share)."""
-    from its_store.s3.client import object_headers
+    """What _upload does with a batch's shared plan (or the batch's refusal, which every file must share):
+    SharedUpload.headers_for, asked twice (made, then the copy of what it made for that content type, a copy
+    the file may change without changing the next file's)."""
     if isinstance(shared, tuple):
         return shared
-    return {**object_headers(content_type, {}, {}), **shared.headers}, _options(shared.options)
+    first = shared.headers_for(content_type)
+    first["x-changed-by-a-file"] = "1"
+    again = shared.headers_for(content_type)
+    assert again is not first and "x-changed-by-a-file" not in again
+    return again, _options(shared.options)
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))

@@ -183,11 +183,11 @@ def check_ascii(content_type: str, headers: dict[str, str]) -> None:
 def object_headers(content_type: str, metadata: dict[str, str], tags: dict[str, str]) -> dict[str, str]:
     """Request headers for a PUT / CreateMultipartUpload: content type, user metadata, tags. Checked
     here, before any request: a non-ASCII value is InvalidInputError (exit 2)."""
-    from urllib.parse import quote
     headers = {"Content-Type": content_type}
     for name, value in metadata.items():
         headers["x-amz-meta-" + name] = value
     check_ascii(content_type, headers)
     if tags:
+        from urllib.parse import quote  # here: each run of this import statement costs ~1 us
         headers["x-amz-tagging"] = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags.items())
     return headers

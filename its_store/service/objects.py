@@ -6,12 +6,14 @@ the bytes: one PUT or parts, compressed or not (encoded.py), a range or the whol
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import IO, TYPE_CHECKING, Literal
 
 from pydantic import Field
@@ -88,6 +90,16 @@ class SharedUpload:
     bucket: str
     headers: dict[str, str]
     options: UploadOptions
+    by_type: dict[str, dict[str, str]] = field(default_factory=dict)  # headers_for's, per content type
+
+    def headers_for(self, content_type: str) -> dict[str, str]:
+        """A file's headers: its Content-Type and the shared ones, made (and checked) once per content type
+        of the batch, then copied per file (a batch of frames has one or two types)."""
+        made = self.by_type.get(content_type)
+        if made is None:
+            own = _upload_modules()[0].object_headers(content_type, {}, {})  # a non-ASCII type: refused, per file
+            made = self.by_type.setdefault(content_type, {**own, **self.headers})
+        return dict(made)
 
 
 def plan_shared(ctx: Context, template: UploadRequest) -> SharedUpload:
@@ -113,27 +125,25 @@ def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
 def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
             progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
             shared: SharedUpload | None = None) -> UploadResponse:
-    from its_store.s3.client import object_headers
-    from its_store.service.encoded import UploadPlan
-    from its_store.service.lockcheck import LockCheck, ensure_locked, require_bucket_lock
-    from its_store.service.metacheck import check_names, underscored  # radosgw: camera_id -> camera-id
+    _, encoded, lockcheck, metacheck, _ = _upload_modules()
     content_type = request.content_type or _guess_type(request.file_path or key)
     if shared is None:
-        plan = UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
+        plan = encoded.UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
     else:  # codec, level, SSE, key checked before a request (per file: the file's own)
-        headers = {**object_headers(content_type, {}, {}), **shared.headers}
-        plan = UploadPlan(ctx, request, headers, source, source_stat, shared.options)
-    lock = LockCheck.of(request)  # the object lock asked for, checked on the stored version below
+        plan = encoded.UploadPlan(ctx, request, shared.headers_for(content_type), source, source_stat,
+                                  shared.options)
+    lock = lockcheck.LockCheck.of(request)  # the object lock asked for, checked on the stored version below
     with ctx.op("upload", bucket=bucket, key=key, stat="upload", timed=True, sha256=None) as op:
         op.started = started
         try:
             ensure_bucket(ctx, bucket)
-            require_bucket_lock(ctx, bucket, lock)  # nothing stored unprotected on a bucket without lock
+            lockcheck.require_bucket_lock(ctx, bucket, lock)  # nothing stored unprotected on a bucket without lock
             result = _put(ctx, plan, request, bucket, key, progress)
-            ensure_locked(ctx.s3, bucket, key, result.version_id, lock)  # radosgw drops multipart lock headers
-            sent = underscored(plan.headers)
+            # radosgw drops multipart lock headers
+            lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
+            sent = metacheck.underscored(plan.headers)  # radosgw: camera_id -> camera-id
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
-                check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
+                metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
             op.nbytes = result.size
             op.fields.update(size=result.size, version_id=result.version_id, sha256=result.sha256)
         finally:
@@ -183,8 +193,19 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 def _guess_type(name: Path | str) -> str:
-    from its_store.core.mime import guess_content_type
-    return guess_content_type(name)
+    return str(_upload_modules()[4].guess_content_type(name))
+
+
+@functools.cache
+def _upload_modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType, ModuleType]:
+    """The modules an upload uses beyond this one's (s3/messages, service/encoded, lockcheck, metacheck,
+    core/mime): imported by the first upload, not at start-up, and then without an import statement per
+    object. In Python 3.11 each `from M import N` run in a function raises and drops two AttributeErrors
+    inside the import system (~1 us); a batch of camera frames paid about ten of them per file."""
+    from its_store.core import mime
+    from its_store.s3 import messages
+    from its_store.service import encoded, lockcheck, metacheck
+    return messages, encoded, lockcheck, metacheck, mime
 
 
 # ---------------------------------------------------------------------------------------- download

@@ -35,7 +35,6 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -58,7 +57,23 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The line's time, UTC with milliseconds (2024-05-01T12:00:00.123Z): _stamp of the system clock."""
+    return _stamp(time.time_ns())
+
+
+def _stamp(ns: int) -> str:
+    """The text `datetime.now(UTC).isoformat(timespec="milliseconds")` gives at `ns` nanoseconds since the
+    epoch (both floor), with Z: at a sixth of its cost, as the seconds' text is made once per second (a line
+    per camera frame paid ~3 us for it)."""
+    global _SECOND
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    stamp = _SECOND
+    if stamp[0] != seconds:  # one tuple, replaced whole: another thread reads the old one or the new
+        stamp = _SECOND = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{stamp[1]}.{nanos // 1_000_000:03d}Z"
+
+
+_SECOND: tuple[int, str] = (-1, "")
 
 
 def _error_code(error: Any) -> str | None:

@@ -18,6 +18,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring_ascii as _quoted  # json.dumps's own, for str
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -83,7 +84,11 @@ class ServiceCache:
 
     # -- keys -------------------------------------------------------------------------------------
     def _obj(self, bucket: str, key: str) -> str:
-        return json.dumps(["obj", self.endpoint, bucket, key])
+        """json.dumps(["obj", endpoint, bucket, key]), spelled out: the same text (json.dumps's default
+        separators, ASCII escapes) at a third of the cost, paid once per object a batch writes."""
+        if type(bucket) is not str or type(key) is not str:
+            return json.dumps(["obj", self.endpoint, bucket, key])
+        return f'["obj", {_quoted(self.endpoint)}, {_quoted(bucket)}, {_quoted(key)}]'
 
     def _buckets(self) -> str:
         return json.dumps(["buckets", self.endpoint, self.access_key])
