@@ -167,7 +167,8 @@ class Settings(BaseSettings):
         if info.field_name == "region":
             return signing_text.region(value)
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        signing_text.plain(text, f"the {(info.field_name or 'key').replace('_', ' ')}", limit=1024)
+        signing_text.plain(text, f"the {(info.field_name or 'key').replace('_', ' ')}", limit=1024,
+                           header=info.field_name != "secret_key")
         return value
 
     @field_validator("model_webhook_url")
