@@ -53,3 +53,38 @@ def test_get_recursive_onto_a_link_to_a_fifo_inside_keeps_it(cli: Any, bucket: s
     assert os.path.islink(dst / "b"), f"the link was replaced by a regular file: {run}"
     assert (dst / "a").read_bytes() == b"A", run
     assert run.exit_code != 0, run
+
+
+def test_get_over_another_users_open_file_is_not_left_world_writable(cli: Any, bucket: str, tmp_path: Path) -> None:
+    """A download keeps the permission bits of the file it replaces (session 30), but not its owner: the
+    new file is the downloader's. Over a file another user made 0666 (pre-created where the download
+    will land: a shared or sticky folder, root's cron job), the verified download became world-writable
+    (was 0644 under umask 022): any local user could change it after its checks. A file of another user
+    gives at most what a new file would get (its bits narrowed, never widened); one's own keeps its bits.
+    Needs root to make a file of another user (the suite runs as root)."""
+    _upload(cli, tmp_path, bucket, "model.onnx", b"weights")
+    target = tmp_path / "model.onnx"
+    target.write_bytes(b"planted")
+    os.chown(target, 54321, 54321)
+    os.chmod(target, 0o666)
+    old = os.umask(0o022)
+    try:
+        run = cli("get", f"s3://{bucket}/model.onnx", str(target))
+    finally:
+        os.umask(old)
+    assert run.exit_code == 0, run
+    assert target.read_bytes() == b"weights"
+    info = os.stat(target)
+    assert info.st_uid == os.geteuid(), "the download is the downloader's"
+    assert stat.S_IMODE(info.st_mode) & 0o022 == 0, oct(info.st_mode)
+
+
+def test_get_over_another_users_private_file_stays_private(cli: Any, bucket: str, tmp_path: Path) -> None:
+    _upload(cli, tmp_path, bucket, "key.pem", b"secret")
+    target = tmp_path / "key.pem"
+    target.write_bytes(b"old")
+    os.chown(target, 54321, 54321)
+    os.chmod(target, 0o600)
+    run = cli("get", f"s3://{bucket}/key.pem", str(target))
+    assert run.exit_code == 0, run
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600

@@ -13,7 +13,9 @@ so two things are decided here, once, for both writers:
 - An existing regular file keeps its permission bits (cp, curl -o and rsync do): a 0600 key overwritten
   by a download stayed 0600, where the temp file's 0666 minus the umask made it 0644. The set-id and
   sticky bits are not carried over (the content is new), nor widened past a caller's `limit` (a file
-  written private stays private).
+  written private stays private). The owner is not carried over either (the new file is the
+  downloader's), so another user's file only narrows what a new file gets: a 0666 file planted where a
+  download lands (root's cron job, a shared folder) made the verified download world-writable.
 
 One fstatat per file written (AT_SYMLINK_NOFOLLOW: the name itself, as the rename sees it).
 """
@@ -40,14 +42,18 @@ def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path],
     (/dev/stdout is one); nothing there, a folder (the rename reports it) or another link (replaced, not
     followed, as before): nothing to do."""
     try:
-        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as exc:
         raise E.LocalIOError(f"cannot write {_text(shown)}: {exc.strerror or exc}") from None
+    mode = info.st_mode
     if st.S_ISREG(mode):
         try:
-            os.fchmod(fd, st.S_IMODE(mode) & 0o777 & limit)
+            bits = st.S_IMODE(mode) & 0o777 & limit
+            if info.st_uid != os.geteuid():  # another's file (the new one is ours): narrowed, never widened
+                bits &= st.S_IMODE(os.fstat(fd).st_mode)
+            os.fchmod(fd, bits)
         except OSError:  # a file system without permissions (FAT, some FUSE): the file is written as before
             pass
         return
