@@ -38,9 +38,9 @@ def cli() -> None:
     try:
         main()
     except SystemExit as end:
-        teardown.finished(end.code)
+        teardown.finished(end.code, sys._getframe(1))
         raise
-    teardown.finished(0)
+    teardown.finished(0, sys._getframe(1))
 
 
 def main() -> None:

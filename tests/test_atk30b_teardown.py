@@ -2,8 +2,9 @@
 to the normal teardown" does not hold. cli() (the console script's entry, importable by anyone) records the
 command's status for good; a Python program that runs `cli()`, catches its SystemExit and goes on ends with
 os._exit(THE COMMAND'S status) after its exit handlers: its own `sys.exit(7)` became 0, an uncaught exception
-after it (a traceback, status 1) became 0, and its own unclosed buffered file lost what it wrote. Cheap: one
-`--version` (no server, no heavy import)."""
+after it (a traceback, status 1) became 0, and its own unclosed buffered file lost what it wrote. Now
+cli() hands teardown.finished its caller's frame, and a caller's frame that ran on means the normal
+teardown. Cheap: one `--version` each (no server, no heavy import)."""
 
 from __future__ import annotations
 
