@@ -53,3 +53,25 @@ def test_a_caller_that_went_on_keeps_its_buffered_writes(tmp_path: Path) -> None
     """, tmp_path)
     assert done.returncode == 0, done
     assert (tmp_path / "report.txt").read_text() == "written after its-store", done
+
+
+def test_the_console_scripts_shape_still_skips_the_teardown(tmp_path: Path) -> None:
+    """pip's console script (`sys.exit(cli())` at module level) runs nothing after cli(): still no teardown
+    (a finalizer that prints does not run), with the command's status."""
+    script = textwrap.dedent("""
+        import re
+        import sys
+        from its_store.__main__ import cli
+        class Torn:
+            def __del__(self):
+                sys.stderr.write("torn down\\n")
+        keep = Torn()
+        if __name__ == '__main__':
+            sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+            sys.exit(cli())
+    """)
+    (tmp_path / "its-store").write_text(script)
+    done = subprocess.run([sys.executable, str(tmp_path / "its-store"), "stat", "s3://no such bucket/k"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done
+    assert "torn down" not in done.stderr, done
