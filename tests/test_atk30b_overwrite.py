@@ -88,3 +88,20 @@ def test_get_over_another_users_private_file_stays_private(cli: Any, bucket: str
     run = cli("get", f"s3://{bucket}/key.pem", str(target))
     assert run.exit_code == 0, run
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+
+
+def test_get_onto_a_link_into_proc_is_refused(cli: Any, bucket: str, tmp_path: Path) -> None:
+    """/dev/stdout is a link to /proc/self/fd/1: with stdout redirected to a regular file (`> out.txt`) the
+    link's target is a regular file, and as root the download was renamed over the machine's /dev/stdout.
+    A link into /proc names a process's descriptor: refused whatever it is open on (exit 2, use '-')."""
+    _upload(cli, tmp_path, bucket, "k", b"payload")
+    out = os.open(tmp_path / "out.txt", os.O_WRONLY | os.O_CREAT, 0o644)  # `> out.txt`: a regular file
+    try:
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/self/fd/{out}")  # the CLI runs in this process: its descriptor `out`
+        run = cli("get", f"s3://{bucket}/k", str(link))
+        assert os.path.islink(link) and os.readlink(link) == f"/proc/self/fd/{out}", run
+        assert run.exit_code == 2, run
+        one_line_error(run)
+    finally:
+        os.close(out)

@@ -38,8 +38,9 @@ def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path],
     """Before a temp file (open as `fd`) is renamed over `name` (in the folder open as `dir_fd` when
     given; `shown` is its path for messages, or what builds it): refuse a target that is not a regular
     file, folder or link (InvalidInputError, exit 2), and give the temp file an existing regular file's
-    permission bits (within `limit`). A link to a FIFO, device or socket is refused as its target is
-    (/dev/stdout is one); nothing there, a folder (the rename reports it) or another link (replaced, not
+    permission bits (within `limit`). A link to a FIFO, device or socket is refused as its target is,
+    and so is a link into /proc whatever it names (/dev/stdout redirected to a file, as root, was
+    replaced by a regular file); nothing there, a folder (the rename reports it) or another link (replaced, not
     followed, as before): nothing to do."""
     try:
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -60,7 +61,10 @@ def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path],
     link = st.S_ISLNK(mode)
     if link:  # /dev/stdout, /dev/stderr, /dev/fd/N are links to what they name: judged by what the link names
         try:
-            mode = os.stat(name, dir_fd=dir_fd).st_mode
+            if os.readlink(name, dir_fd=dir_fd).startswith("/proc/"):
+                mode = st.S_IFIFO  # a process's own descriptor (a stream), whatever it is open on: never replaced
+            else:
+                mode = os.stat(name, dir_fd=dir_fd).st_mode
         except OSError:  # a dangling link, a loop: replaced, as any link
             return
     kind = next((text for test, text in _KINDS if test(mode)), None)
