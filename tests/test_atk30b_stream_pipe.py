@@ -32,3 +32,17 @@ def test_a_compressed_stream_to_a_closed_pipe_is_no_corruption(cli: Any, env: di
     code = child.wait(timeout=120)
     assert err == "", err  # a closed pipe is no error of ours: nothing said
     assert code in (0, 1), (code, err)  # as an uncompressed object's (0 in the stream, 1 at the last flush)
+
+
+def test_a_compressed_stream_to_a_full_stdout_is_a_local_error(cli: Any, env: dict[str, str], bucket: str,
+                                                               tmp_path: Path) -> None:
+    """stdout on a full disk (/dev/full): "cannot write <stdout>: no space left on device" (exit 1), as for
+    an uncompressed object; it was "cannot decompress ...: OSError ... the stored data is corrupt" (exit 4)."""
+    src = tmp_path / "log.txt"
+    src.write_bytes(b"frame 000123 ok\n" * 4_096)
+    assert cli("--quiet", "upload", str(src), f"s3://{bucket}/log", "--compress", "zstd").exit_code == 0
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "its_store", "get", f"s3://{bucket}/log", "-"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env={**os.environ, **env}, timeout=120, check=False)
+    assert done.returncode == 1, done
+    assert done.stderr.startswith("its-store: error: cannot write <stdout>") and "corrupt" not in done.stderr, done
