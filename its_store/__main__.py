@@ -38,9 +38,9 @@ def cli() -> None:
     try:
         main()
     except SystemExit as end:
-        teardown.finished(end.code)
+        teardown.finished(end.code, sys._getframe(1))
         raise
-    teardown.finished(0)
+    teardown.finished(0, sys._getframe(1))
 
 
 def main() -> None:
@@ -52,6 +52,9 @@ def main() -> None:
 
 
 def _main() -> None:
+    if sys.stdout is None or sys.stderr is None:  # closed at start (`>&-`, `2>&-`): thrown away, no traceback
+        from its_store.cli.stdout_lost import open_closed_streams
+        open_closed_streams()
     if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name
         from its_store.cli.completion.complete import main as names
         raise SystemExit(names(sys.argv[1:]))  # a cache miss builds the settings and the client: a start-up too

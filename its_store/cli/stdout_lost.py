@@ -55,3 +55,24 @@ def printed(text: str) -> int:
         reason = exc.strerror or str(exc)
         sys.stderr.write(f"its-store: error: cannot write <stdout>: {reason[:1].lower()}{reason[1:]}\n")
         return 1
+
+
+def open_closed_streams() -> None:
+    """stdout or stderr closed when the process started (`>&-`, `2>&-`: cron lines, daemons): Python made
+    sys.stdout / sys.stderr None, and every command failed at its end writing or flushing them (a
+    traceback, exit 1, also after an upload that succeeded). A closed one is thrown away as /dev/null
+    would be: its descriptor is taken by /dev/null (no file its-store opens gets the number, no child
+    inherits it closed) and the stream writes there. stdin is left as it is: a closed stdin read as an
+    empty /dev/null would upload an empty object for `upload -`."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.fstat(fd)
+            except OSError:  # closed (not some file that took the number meanwhile): /dev/null takes it
+                os.dup2(null, fd)
+            setattr(sys, name, open(null, "w", encoding="utf-8", errors="backslashreplace"))
+        except OSError:  # no /dev/null (a bare chroot): as before
+            pass

@@ -352,15 +352,34 @@ class VerifyingSink:
         return False
 
 
+class _SinkFailed(Exception):  # a carrier, never seen outside DecodingWriter
+    """What the sink raised, carried through the codec library unchanged (see DecodingWriter)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class DecodingWriter:
-    """The write()-able object download_to_stream writes stored bytes into: decodes into a sink."""
+    """The write()-able object download_to_stream writes stored bytes into: decodes into a sink.
+
+    Only the codec's own failures are the stored data's ("cannot decompress", IntegrityError, exit 4). What
+    the sink raises (stdout's reader gone: BrokenPipeError; a full disk; its own checks) passes as it is:
+    `get KEY.zst - | head` said "the stored data is corrupt" (exit 4) when head stopped reading."""
 
     def __init__(self, codec: Codec, sink: Callable[[bytes], None], where: str) -> None:
-        self._dec, self._where = codec.decoder(sink), where
+        def guarded(data: bytes) -> None:
+            try:
+                sink(data)
+            except Exception as exc:  # carried out of the codec library, re-raised as it was
+                raise _SinkFailed(exc) from exc
+        self._dec, self._where = codec.decoder(guarded), where
 
     def write(self, data: bytes) -> int:
         try:
             self._dec.write(bytes(data))
+        except _SinkFailed as failed:
+            raise failed.error from None
         except E.ItsStoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - codec libraries raise their own error types
@@ -371,6 +390,8 @@ class DecodingWriter:
     def close(self) -> None:
         try:
             self._dec.close()
+        except _SinkFailed as failed:
+            raise failed.error from None
         except E.ItsStoreError as exc:
             raise E.IntegrityError(f"{self._where}: {exc.message}", hint=exc.hint) from None
         except Exception as exc:  # noqa: BLE001

@@ -5,15 +5,17 @@ named, core/localtree.LocalTree.write for a file under a folder). A rename repla
 so two things are decided here, once, for both writers:
 
 - A target that exists and is neither a regular file, a folder nor a symbolic link (a named pipe another
-  process reads, /dev/null, /dev/stdout, a socket) is refused, exit 2, before a byte is downloaded: the
-  rename made it a regular file (as root, `get KEY /dev/null` replaced the machine's /dev/null). It is
-  not written into either, as cp(1) would: a download is checked (ETag, CRC32, its-sha256) in its temp
-  file before anyone sees it, and a reader of a pipe would get the bytes before that check; `-` (stdout)
-  is the way to stream, and says so.
+  process reads, /dev/null, a socket), or is a link to one of those (/dev/stdout, /dev/fd/N), is refused, exit
+  2, before a byte is downloaded: the rename made it a regular file (as root, `get KEY /dev/null` replaced the
+  machine's /dev/null). It is not written into either, as cp(1) would: a download is checked (ETag, CRC32,
+  its-sha256) in its temp file before anyone sees it, and a reader of a pipe would get the bytes before that
+  check; `-` (stdout) is the way to stream, and says so.
 - An existing regular file keeps its permission bits (cp, curl -o and rsync do): a 0600 key overwritten
   by a download stayed 0600, where the temp file's 0666 minus the umask made it 0644. The set-id and
   sticky bits are not carried over (the content is new), nor widened past a caller's `limit` (a file
-  written private stays private).
+  written private stays private). The owner is not carried over either (the new file is the
+  downloader's), so another user's file only narrows what a new file gets: a 0666 file planted where a
+  download lands (root's cron job, a shared folder) made the verified download world-writable.
 
 One fstatat per file written (AT_SYMLINK_NOFOLLOW: the name itself, as the rename sees it).
 """
@@ -36,25 +38,40 @@ def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path],
     """Before a temp file (open as `fd`) is renamed over `name` (in the folder open as `dir_fd` when
     given; `shown` is its path for messages, or what builds it): refuse a target that is not a regular
     file, folder or link (InvalidInputError, exit 2), and give the temp file an existing regular file's
-    permission bits (within `limit`). Nothing there, a folder (the rename reports it) or a link (replaced, not followed,
-    as before): nothing to do."""
+    permission bits (within `limit`). A link to a FIFO, device or socket is refused as its target is,
+    and so is a link into /proc whatever it names (/dev/stdout redirected to a file, as root, was
+    replaced by a regular file); nothing there, a folder (the rename reports it) or another link (replaced, not
+    followed, as before): nothing to do."""
     try:
-        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as exc:
         raise E.LocalIOError(f"cannot write {_text(shown)}: {exc.strerror or exc}") from None
+    mode = info.st_mode
     if st.S_ISREG(mode):
         try:
-            os.fchmod(fd, st.S_IMODE(mode) & 0o777 & limit)
+            bits = st.S_IMODE(mode) & 0o777 & limit
+            if info.st_uid != os.geteuid():  # another's file (the new one is ours): narrowed, never widened
+                bits &= st.S_IMODE(os.fstat(fd).st_mode)
+            os.fchmod(fd, bits)
         except OSError:  # a file system without permissions (FAT, some FUSE): the file is written as before
             pass
         return
+    link = st.S_ISLNK(mode)
+    if link:  # /dev/stdout, /dev/stderr, /dev/fd/N are links to what they name: judged by what the link names
+        try:
+            if os.readlink(name, dir_fd=dir_fd).startswith("/proc/"):
+                mode = st.S_IFIFO  # a process's own descriptor (a stream), whatever it is open on: never replaced
+            else:
+                mode = os.stat(name, dir_fd=dir_fd).st_mode
+        except OSError:  # a dangling link, a loop: replaced, as any link
+            return
     kind = next((text for test, text in _KINDS if test(mode)), None)
     if kind is not None:
         shown = _text(shown)
-        raise E.InvalidInputError(f"{shown} is {kind}: not replaced by a downloaded file",
-                                  hint="to write into it, download to stdout with '-' and redirect that")
+        raise E.InvalidInputError(f"{shown} is {'a link to ' if link else ''}{kind}: not replaced by a downloaded "
+                                  "file", hint="to write into it, download to stdout with '-' and redirect that")
 
 
 def _text(shown: Path | str | Callable[[], Path]) -> str:

@@ -89,7 +89,7 @@ class Remote(BaseModel):
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _plain(value.get_secret_value(), "the secret key", limit=1024)
+            _plain(value.get_secret_value(), "the secret key", limit=1024, header=False)
         return value
 
     @field_validator("region")

@@ -159,6 +159,16 @@ class Settings(BaseSettings):
     def _endpoint(cls, value: str) -> str:
         return value.strip()
 
+    @field_validator("secret_key_file", "ca_bundle", "sse_c_key_file", "cache_dir", "audit_log", "ssl_cert_file",
+                     "ssl_cert_dir", mode="before")
+    @classmethod
+    def _path(cls, value: Any) -> Any:
+        """An empty path is refused: Path("") is the current folder, so MINIO_CACHE_DIR= (a compose file's
+        blank) put the cache, stats, journals and sync state into whatever folder a command ran in."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: name a path, or leave the variable unset for the default")
+        return value
+
     @field_validator("access_key", "secret_key", "region")
     @classmethod
     def _signed(cls, value: Any, info: ValidationInfo) -> Any:
@@ -167,7 +177,8 @@ class Settings(BaseSettings):
         if info.field_name == "region":
             return signing_text.region(value)
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        signing_text.plain(text, f"the {(info.field_name or 'key').replace('_', ' ')}", limit=1024)
+        signing_text.plain(text, f"the {(info.field_name or 'key').replace('_', ' ')}", limit=1024,
+                           header=info.field_name != "secret_key")
         return value
 
     @field_validator("model_webhook_url")

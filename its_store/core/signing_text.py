@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import re
 
-# minio's own rule for a region (minio/helpers.py: BaseURL), as a full match: its `$` let 'us-east-1\n' by
-_REGION = re.compile(r"(?!_)(?!-)[a-z_\d-]{1,63}(?<!-)(?<!_)", re.IGNORECASE)
+# minio's own rule for a region (minio/helpers.py: BaseURL), as a full match: its `$` let 'us-east-1\n' by;
+# ASCII only (minio's lets a Unicode digit '١' or the Kelvin sign, a 'k' ignoring case, into the header)
+_REGION = re.compile(r"(?!_)(?!-)[a-z_\d-]{1,63}(?<!-)(?<!_)", re.IGNORECASE | re.ASCII)
 
 
-def plain(value: str, what: str, *, limit: int = 256) -> str:
-    """`value` if it holds no space or control character (and is not absurdly long); the value is never
+def plain(value: str, what: str, *, limit: int = 256, header: bool = True) -> str:
+    """`value` if it holds no space or control character (and is not absurdly long), and is ASCII when it
+    goes into a header (`header`: the access key; a secret key only signs, as UTF-8); the value is never
     repeated in the error (it may be a secret)."""
     if not value or len(value) > limit or any(c.isspace() or not c.isprintable() for c in value):
         raise ValueError(f"{what} must be 1-{limit} printable characters without spaces")
+    if header and not value.isascii():  # an HTTP header is ASCII: was "a header value is not ASCII: '密钥'", exit 2
+        raise ValueError(f"{what} must be ASCII (it is sent in the Authorization header)")
     return value
 
 

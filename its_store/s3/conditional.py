@@ -71,8 +71,9 @@ class ConditionalWrites:
         proxy, a 5xx), the object is read back, and only what that proves is said: ours (same MD5) is a
         success; another object is a ConflictError, except under If-Match when it still carries the ETag
         asked for (the PUT was not applied, yet its condition holds: no refusal); nothing (or that
-        unchanged object) means it did not arrive and it is sent again. Given up, the error is the PUT's
-        own (exit 69), never the read back's "not found" nor a refusal that no server made."""
+        unchanged object) means it did not arrive and it is sent again; a refusal of that second PUT is read
+        back too (the first may have landed late: ours is a success). Given up, the error is the PUT's own
+        (exit 69), never the read back's "not found" nor a refusal that no server made."""
         sent = {**headers, CRC_HEADER: crc32_of(data)}
         check_ascii(sent.get("Content-Type", ""), sent)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -80,6 +81,10 @@ class ConditionalWrites:
             try:
                 resp = self._raw("PUT", bucket, key, body=data, headers=sent)
                 return (resp.headers.get("etag") or "").strip('"')
+            except E.ConflictError:
+                if attempt and self._ours(bucket, key, md5):  # the lost one landed late: refused as ours
+                    return md5
+                raise
             except E.ServiceUnavailableError as exc:
                 try:
                     found = self._stat(bucket, key)
@@ -95,6 +100,15 @@ class ConditionalWrites:
                 if attempt >= self._retries:  # If-Match, the object as asked: not applied, not refused
                     raise exc from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ours(self, bucket: str, key: str, md5: str) -> bool:
+        """Whether the object now holds our bytes: a refusal met when a PUT is sent again after a lost answer
+        may be of the first one, stored after the read back found nothing (a gateway's 504 in front of a
+        server still writing)."""
+        try:
+            return self._stat(bucket, key).etag == md5
+        except E.ItsStoreError:
+            return False
 
     def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:
         """None when the server honours If-None-Match: * and If-Match on PUT in `bucket`, else which it
