@@ -198,6 +198,15 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
         paging(name, url, body)
 
 
+def _first(pattern: re.Pattern[bytes], name: bytes, body: bytes) -> re.Match[bytes] | None:
+    """`pattern.search(body)` for a pattern `<(?:[\\w.-]+:)?NAME...`, begun at the last '<' before the first
+    NAME (none there: no match). The same match: one further on starts at a '<' at or after that one. SeaweedFS
+    sends the markers and <EncodingType> after the 1,000 entries, where the regex's own scan took ~2-3 ms a
+    page (as long as building the page's tree); bytes.find takes ~0.1 ms."""
+    at = body.find(name)
+    return None if at < 0 else pattern.search(body, max(body.rfind(b"<", 0, at), 0))
+
+
 def paging(name: str, url: str, body: bytes) -> None:
     """Refuse a truncated listing page that sends the client back where it was: no marker to go on from
     (minio would then ask for the first page again), or the markers it was asked with (the same page
@@ -206,11 +215,12 @@ def paging(name: str, url: str, body: bytes) -> None:
     if not _TRUNCATED.search(body):
         return
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-    encoded = bool(_URL_ENCODED.search(body))
+    encoded = bool(_first(_URL_ENCODED, b"EncodingType>", body))
     import html  # here: html.entities is ~1 % of a command's start-up, and only truncated pages need it
     asked, given = [], []
     for param, element in _PAGING[name]:
-        found = re.search(rb"<(?:[\w.-]+:)?" + element.encode() + rb">([^<]*)<", body)
+        found = _first(re.compile(rb"<(?:[\w.-]+:)?" + element.encode() + rb">([^<]*)<"), element.encode() + b">",
+                       body)
         value = html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
         if encoded and element == "NextKeyMarker":
             value = unquote_plus(value)

@@ -6,7 +6,7 @@ thread pool over the shared client with a bounded look-ahead, keeping the listin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +24,24 @@ INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadat
 
 def iter_objects(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
     """Objects (and, when not recursive, prefixes) matching the request, lazily."""
+    if request.object_types or request.include_metadata or request.match_tags or request.match_metadata \
+            or request.max_keys or request.size_range or request.modified_after or request.modified_before:
+        return _chosen(ctx, request)
+    return _listed(ctx, request)  # a plain listing (ls -r): nothing to decide per entry
+
+
+def _chosen(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
+    """The listing's entries that pass the request's filters, HEADs asked where they need one."""
     validate_bucket(request.bucket)
     filters = bool(request.match_tags or request.match_metadata)
     needs_head = bool(request.object_types) or request.include_metadata or filters
     bucket = request.bucket
-    candidates: Iterator[ObjectInfo] = map(partial(_from_listing, bucket),
-                                           ctx.s3.list_objects(bucket, request.prefix, request.recursive))
+    candidates: Iterator[ObjectInfo] = _listed(ctx, request)
     if request.size_range or request.modified_after or request.modified_before:
         candidates = (info for info in candidates if _matches_listing(info, request))
     if needs_head:
         candidates = _with_heads(ctx, bucket, candidates, tags=bool(request.match_tags))
-    if not (needs_head or request.max_keys):  # a plain listing (ls -r): nothing more to decide per entry
+    if not (needs_head or request.max_keys):
         yield from candidates
         return
     count = 0
@@ -50,13 +57,69 @@ def iter_objects(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectIn
             return
 
 
-def _from_listing(bucket: str, item: Any) -> ObjectInfo:
-    """ObjectInfo from an s3 Entry, built without validation (the values come typed from the
-    parser; validating 10,000 entries costs more than parsing them)."""
-    if item.is_prefix:
-        return ObjectInfo.listed(bucket=bucket, key=item.key, is_prefix=True)
-    return ObjectInfo.listed(bucket=bucket, key=item.key, size=item.size, etag=item.etag,
-                             last_modified=item.last_modified, version_id=item.version_id)
+def _listed(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
+    """Every entry of the listing as an ObjectInfo, built without validation (the values come typed and
+    checked from s3/listing.py; validating 10,000 entries cost more than reading them): what
+    ObjectInfo.listed builds, field for field (tests/test_listing_fastpaths.py), written out here because
+    it runs once a key: the defaults' dict copied and six of its values set, the instance's four slots
+    set through their own descriptors (what object.__setattr__ looks up by name each time)."""
+    validate_bucket(request.bucket)
+    bucket = request.bucket
+    cls = ObjectInfo
+    new, defaults = cls.__new__, _defaults()
+    set_dict, set_fields, set_extra, set_private = _SLOTS or _slots()
+    object_fields, prefix_fields = _OBJECT_SET.copy, _PREFIX_SET.copy
+    for key, size, etag, modified, version_id, is_prefix, _, _, _ in ctx.s3.list_objects(
+            bucket, request.prefix, request.recursive):  # an s3 Entry's fields
+        info = new(cls)
+        values = defaults.copy()  # in field order, like JSON; setting a key keeps its place
+        values["bucket"] = bucket
+        values["key"] = key
+        if is_prefix:
+            values["is_prefix"] = True
+            set_fields(info, prefix_fields())
+        else:
+            values["size"] = size
+            values["etag"] = etag
+            values["last_modified"] = modified
+            values["version_id"] = version_id
+            set_fields(info, object_fields())
+        set_dict(info, values)
+        set_extra(info, None)
+        set_private(info, None)
+        yield info
+
+
+_OBJECT_SET = {"bucket", "key", "size", "etag", "last_modified", "version_id"}  # as ObjectInfo.listed's
+_PREFIX_SET = {"bucket", "key", "is_prefix"}
+_DEFAULTS: dict[str, Any] = {}
+_SLOTS: tuple[Callable[[Any, Any], None], ...] = ()
+
+
+def _defaults() -> dict[str, Any]:
+    """ObjectInfo's fields with their defaults (None for a required one), in field order."""
+    if not _DEFAULTS:
+        _DEFAULTS.update({name: (None if field.is_required() else field.default)
+                          for name, field in ObjectInfo.model_fields.items()})
+    return _DEFAULTS
+
+
+def _slots() -> tuple[Callable[[Any, Any], None], ...]:
+    """The setters of a model's __dict__ and its three pydantic slots, found as object.__setattr__ finds
+    them (the first class of the MRO that defines the name); object.__setattr__ itself for one that is no
+    data descriptor there."""
+    global _SLOTS
+    setters = []
+    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+        found = next((vars(c)[name] for c in ObjectInfo.__mro__ if name in vars(c)), None)
+        setter = getattr(found, "__set__", None)
+        setters.append(setter if setter is not None else partial(_setattr, name=name))
+    _SLOTS = tuple(setters)
+    return _SLOTS
+
+
+def _setattr(obj: Any, value: Any, *, name: str) -> None:
+    object.__setattr__(obj, name, value)
 
 
 def _with_heads(ctx: Context, bucket: str, items: Iterator[ObjectInfo],
