@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree as ET
 
@@ -264,8 +264,9 @@ def _reader(node: ET.Element, names: _Names) -> Callable[[ET.Element], tuple[str
     exec("\n".join(source), scope)
     if len(_READERS) >= 64:
         _READERS.clear()
-    reader = _READERS[layout] = scope["read"]
-    return reader  # type: ignore[return-value]
+    reader = cast("Callable[[ET.Element], tuple[str | None, ...] | None]", scope["read"])
+    _READERS[layout] = reader
+    return reader
 
 
 def _none(_node: ET.Element) -> None:
