@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 NOT_ON_A_COMMAND_PATH = ("html",)  # s3/answers.py: only a truncated listing page needs html.unescape
+# no MINIO_BWLIMIT, no remote's limit: nothing to pace, so neither the pacer nor the limits' parser (~2 ms)
+NOT_WITHOUT_A_LIMIT = {"its_store.core.bwlimit", "its_store.s3.pacing"}
+NOT_ON_LS = {"its_store.codec.compression"}  # a listing hides the codec's metadata names, from core/models
 
 CODE = r'''
 import json, sys
@@ -51,6 +54,9 @@ def test_bench_commands_load_only_what_they_use(bucket: str, tmp_path: Path, com
     assert (code, stderr) == (0, ""), stderr
     assert {"pydantic", "minio", "its_store.core.settings"} <= modules  # the command did read settings
     assert not {m for m in modules if m.split(".")[0] in NOT_ON_A_COMMAND_PATH}, command
+    assert not modules & NOT_WITHOUT_A_LIMIT, command
+    if command == "ls":
+        assert not modules & NOT_ON_LS
 
 
 def test_a_dotenv_file_is_read_below_the_environment(env: dict[str, str], tmp_path: Path) -> None:

@@ -24,12 +24,13 @@ from its_store.core.codecs import AUTO_CODEC, LEVELS, CodecLevels, unknown_compr
 # The flag checks live in core (core.models validates with them); re-exported for the codec's callers.
 from its_store.core.codecs import check_level as check_level
 from its_store.core.codecs import resolve as resolve
-from its_store.core.streams import BinaryReader
 
-META_CODEC = "its-codec"
-META_ORIGINAL_SIZE = "its-original-size"
-META_SHA256 = "its-sha256"
-CODEC_META = frozenset({META_CODEC, META_ORIGINAL_SIZE, META_SHA256})
+# defined in core/models (a listing hides them without importing this codec); re-exported for its callers
+from its_store.core.models import CODEC_META as CODEC_META
+from its_store.core.models import META_CODEC as META_CODEC
+from its_store.core.models import META_ORIGINAL_SIZE as META_ORIGINAL_SIZE
+from its_store.core.models import META_SHA256 as META_SHA256
+from its_store.core.streams import BinaryReader
 
 CHUNK = 1024 * 1024          # input read size while compressing
 OUT_SLICE = 1024 * 1024      # largest decompressed slice produced at once

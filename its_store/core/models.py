@@ -23,6 +23,11 @@ from its_store.core.errors import InvalidInputError
 from its_store.core.streams import BinaryReader
 
 META_TYPE = "its-type"  # x-amz-meta-its-type: the ObjectType of an object
+# what codec/compression writes beside a stored object (here: a listing hides them without importing the codec)
+META_CODEC = "its-codec"
+META_ORIGINAL_SIZE = "its-original-size"
+META_SHA256 = "its-sha256"
+CODEC_META = frozenset({META_CODEC, META_ORIGINAL_SIZE, META_SHA256})
 
 
 # defer_build: a model's validator and serializer are built on its first use, not when its module is imported

@@ -150,7 +150,10 @@ class Settings(BaseSettings):
     @classmethod
     def _bwlimit(cls, value: str | None) -> str | None:
         """Checked when the settings are read (a bad form is one line: exit 78 from the environment), and
-        kept in its canonical form (equal limits share one bucket per process)."""
+        kept in its canonical form (equal limits share one bucket per process). None (no limit, the usual
+        case) imports nothing: core/bwlimit's dataclasses cost ~2 ms of every command's start-up."""
+        if value is None:
+            return None
         from its_store.core.bwlimit import canonical
         return canonical(value)
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from its_store.s3.conditional import ConditionalWrites
     from its_store.s3.crc import PartETag
     from its_store.s3.multipart import Multipart
+    from its_store.s3.pacing import Pacer
 
 __all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "BucketEntry", "Entry", "Headers", "ObjectStat", "S3Client",
            "Written", "errors", "failure_error", "from_code", "object_headers", "translate"]
@@ -70,11 +71,13 @@ class S3Client:
                  limiters: Sequence[Limiter] | None = None) -> None:
         """`bwlimit`: this endpoint's own bandwidth limit (a remote's), paced besides the process's
         MINIO_BWLIMIT; `limiters`: the limiters to pace with instead of both (tests: a fake clock)."""
-        from its_store.s3.pacing import pacer_for
         self.settings = settings
         self.endpoint = settings.endpoint
         self._pool_size = pool_size or settings.max_pool_connections
-        self._pacer = pacer_for(settings, bwlimit, limiters)
+        self._pacer: Pacer | None = None  # no limit (the usual case): s3/pacing and core/bwlimit not imported (~2 ms)
+        if limiters is not None or settings.bwlimit is not None or bwlimit is not None:
+            from its_store.s3.pacing import pacer_for
+            self._pacer = pacer_for(settings, bwlimit, limiters)
         self._closed = False
         self._connect()
         forks.renew_in_child(self._connect)  # a forked child never writes to the parent's kept-alive sockets

@@ -10,9 +10,8 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.compression import CODEC_META
 from its_store.core import errors as E
-from its_store.core.models import META_TYPE, ListObjectsRequest, ObjectInfo, ObjectType
+from its_store.core.models import CODEC_META, META_TYPE, ListObjectsRequest, ObjectInfo, ObjectType
 from its_store.core.refs import UnsafeKeyError, validate_bucket
 from its_store.transfer.parts import META_PART_SIZE
 
