@@ -35,3 +35,19 @@ def test_stdout_closed_is_no_traceback(args: list[str], tmp_path: Path) -> None:
 def test_stderr_closed_keeps_the_errors_exit_status(tmp_path: Path) -> None:
     done = _run(["ls", "nonsense://"], tmp_path, "2>&-")
     assert done.returncode == 2, done  # bad input, as with stderr open
+
+
+@pytest.mark.parametrize("args", [
+    ["upload", "-", "s3://frames/cam1/f.jpg"],                      # the object's bytes from stdin
+    ["remote", "add", "edge", "http://127.0.0.1:9", "--access-key", "a", "--secret-key-stdin"],
+    ["bucket", "rm", "s3://frames", "--force"],                     # asks on a terminal: there is none
+])
+def test_stdin_closed_is_one_line_exit_2(args: list[str], tmp_path: Path) -> None:
+    """stdin closed (`<&-`): a command that reads it or would ask on it says so in one line, exit 2 (it was
+    'unexpected AttributeError ... report it', exit 1); nothing is uploaded (no server is even reachable:
+    the error comes before any request)."""
+    done = _run(args, tmp_path, "<&-")
+    assert done.returncode == 2, done
+    assert "Traceback" not in done.stderr and "AttributeError" not in done.stderr, done
+    assert done.stderr.startswith("its-store: error: ") and len(done.stderr.splitlines()) == 1, done
+    assert "cannot read <stdin>: it is closed" in done.stderr or "without a terminal" in done.stderr, done

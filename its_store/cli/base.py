@@ -76,11 +76,11 @@ def confirm(question: str, *, action: str, hint: str = "add --yes") -> None:
 
     `action` reads after "refusing " in that error ("to remove a bucket policy", "a recursive delete"); the
     caller skips this call when --yes (or --dry-run) is given."""
-    import sys
 
     from its_store.cli import output as out
+    from its_store.cli.stdout_lost import stdin_is_terminal
     from its_store.core.errors import InvalidInputError
-    if not (sys.stdin.isatty() and out.is_tty()):
+    if not (stdin_is_terminal() and out.is_tty()):
         raise InvalidInputError(f"refusing {action} without a terminal to confirm", hint=hint)
     if not typer.confirm(question, default=False, err=True):
         raise typer.Exit(1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import BinaryIO
 
 
 def lose_stdout() -> None:
@@ -63,7 +64,10 @@ def open_closed_streams() -> None:
     traceback, exit 1, also after an upload that succeeded). A closed one is thrown away as /dev/null
     would be: its descriptor is taken by /dev/null (no file its-store opens gets the number, no child
     inherits it closed) and the stream writes there. stdin is left as it is: a closed stdin read as an
-    empty /dev/null would upload an empty object for `upload -`."""
+    empty /dev/null would upload an empty object for `upload -`: sys.stdin stays None (`stdin_bytes` says
+    so when a command reads it), only its descriptor is taken by /dev/null, so that no file gets number 0."""
+    if sys.stdin is None:
+        _hold_closed_descriptor(0)
     for fd, name in ((1, "stdout"), (2, "stderr")):
         if getattr(sys, name) is not None:
             continue
@@ -76,3 +80,33 @@ def open_closed_streams() -> None:
             setattr(sys, name, open(null, "w", encoding="utf-8", errors="backslashreplace"))
         except OSError:  # no /dev/null (a bare chroot): as before
             pass
+
+
+def _hold_closed_descriptor(fd: int) -> None:
+    """Give a closed descriptor to /dev/null, so that the next file opened does not take its number."""
+    try:
+        os.fstat(fd)
+        return  # open after all (some file took the number meanwhile): left alone
+    except OSError:
+        pass
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+    except OSError:  # no /dev/null (a bare chroot): as before
+        pass
+
+
+def stdin_bytes() -> BinaryIO:
+    """Standard input as bytes, for a command told to read it (`upload -`, `--secret-key-stdin`);
+    InvalidInputError (exit 2, one line) when the process was started with it closed (`<&-`)."""
+    from its_store.core.errors import InvalidInputError
+    if sys.stdin is None:
+        raise InvalidInputError("cannot read <stdin>: it is closed", hint="give a FILE, or pipe the data in")
+    return sys.stdin.buffer
+
+
+def stdin_is_terminal() -> bool:
+    """Whether a person may be asked on standard input (False when it is closed)."""
+    return sys.stdin is not None and sys.stdin.isatty()

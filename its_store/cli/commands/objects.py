@@ -92,12 +92,13 @@ def upload(
         raise InvalidInputError(f"{source} is a directory", hint="add --recursive to upload a folder")
     if path is None and (not key_or_prefix or key_or_prefix.endswith("/")):
         raise InvalidInputError("uploading stdin needs a full key", hint="its-store upload - s3://BUCKET/KEY")
+    from its_store.cli.stdout_lost import stdin_bytes
     key = key_or_prefix
     if path is not None and (not key or key.endswith("/")):
         key += path.name
     total = _file_size(path)
     request = UploadRequest(bucket=bucket, key=key, file_path=path,
-                            stream=sys.stdin.buffer if path is None else None, object_type=type_,
+                            stream=stdin_bytes() if path is None else None, object_type=type_,
                             metadata=metadata, tags=tags, content_type=content_type,
                             part_size=psize, workers=workers, resume=resume, follow_symlinks=follow_symlinks,
                             **codec_sse)

@@ -7,7 +7,6 @@ none of them and no terminal it refuses (exit 2) instead of waiting for input th
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +15,7 @@ import typer
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.cli.completion.complete import complete_remote_name
+from its_store.cli.stdout_lost import stdin_bytes, stdin_is_terminal
 from its_store.core.errors import EXIT_UNAVAILABLE, InvalidInputError
 from its_store.core.files import MAX_SECRET_BYTES
 
@@ -91,8 +91,8 @@ def _read_secret(path: Path | None, stdin: bool) -> str:
             raise InvalidInputError(f"--secret-key-file {path}: cannot read it: {exc}",
                                     hint="a pipe or a command's output: --secret-key-stdin") from None
     if stdin:
-        return _secret_text(sys.stdin.buffer.read(MAX_SECRET_BYTES + 1), "standard input")
-    if not sys.stdin.isatty():
+        return _secret_text(stdin_bytes().read(MAX_SECRET_BYTES + 1), "standard input")
+    if not stdin_is_terminal():
         raise InvalidInputError("no terminal to ask for the secret key on",
                                 hint="give --secret-key-file FILE or --secret-key-stdin")
     import getpass
