@@ -47,3 +47,15 @@ def test_state_folders_made_are_private_and_existing_ones_kept(cli: Any, bucket:
         assert st.S_IMODE(mine.stat().st_mode) == 0o755
         databases = list((mine / "a" / "cache").glob("**/*.db"))
         assert databases and all(st.S_IMODE(db.stat().st_mode) == 0o600 for db in databases), databases
+
+
+def test_a_state_folder_under_a_file_is_not_a_directory(tmp_path: Path) -> None:
+    """MINIO_AUDIT_LOG=/etc/passwd/x: the reason given is 'Not a directory', not mkdir's 'File exists'."""
+    import errno
+
+    from its_store.core.private_dirs import make_private_folder
+    (tmp_path / "file").write_text("x")
+    for where in (tmp_path / "file", tmp_path / "file" / "x", tmp_path / "file" / "x" / "y"):
+        with pytest.raises(NotADirectoryError) as caught:
+            make_private_folder(where)
+        assert caught.value.errno == errno.ENOTDIR

@@ -8,18 +8,21 @@ the user's (or an admin's) to set.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 
 def make_private_folder(path: Path | str) -> None:
     """`mkdir -p -m 0700 PATH`, applied to every folder made (mkdir -p gives only the last one the mode);
-    FileExistsError when PATH is there and is not a folder, other OSErrors as they come."""
+    NotADirectoryError when PATH (or a folder above it) is there and is not a folder (mkdir's own
+    FileExistsError said "File exists" of a path that is no folder: MINIO_AUDIT_LOG=/etc/passwd/x), other
+    OSErrors as they come."""
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
         if not os.path.isdir(path):
-            raise
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(path)) from None
     except FileNotFoundError:
         parent = os.path.dirname(os.path.normpath(path))
         if not parent or parent == os.fspath(path):
@@ -29,7 +32,7 @@ def make_private_folder(path: Path | str) -> None:
             os.mkdir(path, 0o700)
         except FileExistsError:  # made meanwhile by another thread or process
             if not os.path.isdir(path):
-                raise
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(path)) from None
 
 
 def create_private_file(path: Path | str) -> None:
