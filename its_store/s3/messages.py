@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from email.utils import parsedate_to_datetime  # loaded with urllib3 (http.client, email.message)
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, overload
 
 from urllib3 import HTTPHeaderDict
@@ -87,7 +88,6 @@ class ObjectStat:
                  "version_id")
 
     def __init__(self, bucket: str, key: str, headers: Headers) -> None:
-        from email.utils import parsedate_to_datetime
         self.bucket_name, self.object_name = bucket, key
         self.size = parse_uint(headers.get("content-length") or "0", "Content-Length", error=ValueError)
         self.etag = (headers.get("etag") or "").strip('"')

@@ -24,6 +24,7 @@ An SSE-C key in play, or a listed size at or above the threshold, goes the HEAD 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +32,9 @@ from its_store.codec.compression import META_CODEC, META_SHA256
 from its_store.codec.encryption import describe_lower
 from its_store.core import errors as E
 from its_store.core.units import read_uint
-from its_store.transfer.checksums import crc32, expected_for, verify
+from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
 from its_store.transfer.download import ObjectHead, body
-from its_store.transfer.parts import META_PART_SIZE
+from its_store.transfer.parts import CHUNK, META_PART_SIZE
 
 if TYPE_CHECKING:
     from its_store.core.models import DownloadRequest
@@ -119,7 +120,6 @@ def feed(answer: Answer, write: Any, progress: ProgressFn) -> bool:
     """The answer's body, whole and in order, into `write` (a decoder or a stream), checked against the
     stored CRC32 or MD5 ETag (a mismatch raises IntegrityError after the bytes went out: a file target
     is only renamed after it). True when that check ran."""
-    import hashlib
     head = answer.head
     want = expected_for(head.size, head.etag, head.checksum, head.part_size, head.verifiable, head.checksum_type)
     md5 = hashlib.md5(usedforsecurity=False) if want is not None and want.needs_md5 else None
@@ -130,11 +130,9 @@ def feed(answer: Answer, write: Any, progress: ProgressFn) -> bool:
         if md5 is not None:
             md5.update(chunk)
         progress(len(chunk))
-    from its_store.transfer.checksums import RangeSum
     return verify(want, [RangeSum(head.size, crc, md5.digest() if md5 is not None else None)],
                   f"s3://{head.bucket}/{head.key}")
 
 
 def _stream(resp: Any) -> Any:
-    from its_store.transfer.parts import CHUNK
     yield from resp.stream(CHUNK)

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import Field, computed_field
 
-from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
+from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256, DecodingWriter, get_codec
+from its_store.codec.encryption import KeyedS3, describe_lower, explain_read_error, resolve_key
 from its_store.core import errors as E
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
@@ -214,8 +215,7 @@ class _Checker:
         except E.IntegrityError as exc:
             return ScrubOutcome(key=item.key, size=item.size, status="corrupt", reason=exc.message,
                                 version_id=item.version_id)
-        except E.ItsStoreError as exc:
-            from its_store.codec.encryption import explain_read_error  # e.g. SSE-C without the key
+        except E.ItsStoreError as exc:  # e.g. SSE-C without the key
             exc = explain_read_error(exc, self.bucket, item.key, keyed=self.s3 is not self.ctx.s3,
                                      version_id=item.version_id)
             return ScrubOutcome(key=item.key, size=item.size, status="unreadable", reason=exc.message,
@@ -251,7 +251,6 @@ class _Checker:
 
 def reader(ctx: Context) -> ObjectIO:
     """The client to read with: a KeyedS3 when an SSE-C key is configured (MINIO_SSE_C_KEY*)."""
-    from its_store.codec.encryption import KeyedS3, resolve_key
     key = resolve_key(ctx.settings)
     return KeyedS3(ctx.s3, key) if key is not None else ctx.s3
 
@@ -272,7 +271,6 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     sha = meta.get(META_SHA256)
     if sha:
         return sha_check(sha.lower(), meta)
-    from its_store.codec.encryption import describe_lower
     encryption = describe_lower(headers)
     etag = (headers.get("etag") or "").strip('"').lower()
     if encryption in ("SSE-C", "SSE-KMS"):
@@ -294,7 +292,6 @@ def sha_check(expected: str, meta: dict[str, str]) -> _Check:
     codec_name = meta.get(META_CODEC)
     if not codec_name:
         return _Check("sha256", expected, digest.update, lambda _w: digest.hexdigest())
-    from its_store.codec.compression import DecodingWriter, get_codec
     count = [0]
 
     def sink(data: bytes) -> None:
