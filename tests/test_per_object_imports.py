@@ -1,4 +1,5 @@
-"""No import statement of its-store's own code runs per object on `get -r` or `verify -r` (issue 22): in
+"""No import statement of its-store's own code runs per object on `get -r`, `verify -r` or a downloading
+`sync` (issue 22): in
 Python 3.11 each `from M import N` run in a function raises and drops two AttributeErrors inside the import
 system (~1 us), and a batch of small objects paid them per object. The modules are imported on first use
 (start-up stays lazy), then reached without a statement: the count may grow with the first object of a run,
@@ -43,7 +44,7 @@ def _per_object(seen_small: Counter[str], seen_big: Counter[str], extra: int) ->
 
 
 @pytest.mark.parametrize(("command", "stored"), [("get", "upload"), ("get", "zstd"), ("verify", "upload"),
-                                               ("verify", "zstd"), ("verify", "no-sha256")])
+                                               ("verify", "zstd"), ("verify", "no-sha256"), ("sync", "upload")])
 def test_no_import_statement_runs_per_object(cli: Any, service: Any, bucket: str, tmp_path: Path, command: str,
                                              stored: str) -> None:
     """`stored`: uploaded by its-store (its-sha256), compressed, or put with no metadata (the MD5 check)."""
@@ -61,7 +62,8 @@ def test_no_import_statement_runs_per_object(cli: Any, service: Any, bucket: str
     runs = []
     for n in (2, 6):
         args = {"get": ["get", f"s3://{bucket}/p{n}/", str(tmp_path / f"out{n}"), "-r"],
-                "verify": ["verify", f"s3://{bucket}/p{n}/", "-r"]}[command]
+                "verify": ["verify", f"s3://{bucket}/p{n}/", "-r"],
+                "sync": ["sync", f"s3://{bucket}/p{n}/", str(tmp_path / f"out{n}")]}[command]
         with pytest.MonkeyPatch.context() as mp:
             seen = _counting(mp)
             assert cli(*args, "-w", "1").exit_code == 0

@@ -98,10 +98,10 @@ class _GzipEncoder:
         self._z = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
 
     def compress(self, data: bytes) -> bytes:
-        return self._z.compress(data)
+        return cast(bytes, self._z.compress(data))  # (the module comes untyped from _lib)
 
     def flush(self) -> bytes:
-        return self._z.flush()
+        return cast(bytes, self._z.flush())
 
 
 class _ZlibLikeDecoder:
@@ -186,10 +186,10 @@ class _ZstdEncoder:
         self._c = _lib("zstandard").ZstdCompressor(level=level, write_checksum=True).compressobj()
 
     def compress(self, data: bytes) -> bytes:
-        return self._c.compress(data)
+        return cast(bytes, self._c.compress(data))  # (the module comes untyped from _lib)
 
     def flush(self) -> bytes:
-        return self._c.flush()
+        return cast(bytes, self._c.flush())
 
 
 class _SinkFile:

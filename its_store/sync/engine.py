@@ -31,6 +31,7 @@ from typing import IO, Any
 from its_store.core import errors as E
 from its_store.core.files import local_error
 from its_store.core.localtree import LocalTree
+from its_store.core.models import DownloadRequest
 from its_store.core.refs import UnsafeKeyError, local_key
 from its_store.service import objects
 from its_store.service.bucket_use import ensure_bucket
@@ -386,7 +387,6 @@ class Sync:
         self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason))
 
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
-        from its_store.core.models import DownloadRequest
         target = self._tree.file(s.rel)  # type: ignore[union-attr]  # no safe local name: UnsafeKeyError
         if self.options.dry_run:
             self._add("copied", Item(path=s.rel, key=s.key, size=known.size if known else s.size, reason=reason))
