@@ -126,6 +126,8 @@ def test_no_command_prints_around_the_output_seam():
     for path in sorted(CLI.rglob("*.py")):
         if path.name == "output.py" or "completion" in path.parts:
             continue
+        if path.name == "stdout_lost.py":  # --version's line and an OS error's text, before output.py is
+            continue                        # imported (a full or closed stdout): nothing a server or key wrote
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):

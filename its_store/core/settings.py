@@ -177,8 +177,8 @@ class Settings(BaseSettings):
     def _signed(cls, value: Any, info: ValidationInfo) -> Any:
         """What goes into every signed request, by THE rule of core/signing_text (a remote's too)."""
         from its_store.core import signing_text
-        if info.field_name == "region":
-            return signing_text.region(value)
+        if info.field_name == "region":  # empty: none given, the SDK asks each bucket's (GetBucketLocation)
+            return signing_text.region(value) if value else value
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         signing_text.plain(text, f"the {(info.field_name or 'key').replace('_', ' ')}", limit=1024,
                            header=info.field_name != "secret_key")
