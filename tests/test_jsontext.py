@@ -198,6 +198,7 @@ def test_the_remembered_writer_over_hostile_values_in_a_listing_pattern() -> Non
             info = listed(key="k", size=1, etag="e", last_modified=utc, **extra)
             assert dump_line(info) == long_way(info), extra
         liar = listed(key="k", size=1, etag="e", last_modified=utc)
+        assert dump_line(liar) == long_way(liar)  # its pattern's writer is now the class's last
         object.__setattr__(liar, "content_type", _SaysNone("set"))  # not None, though it says ==
         assert '"content_type": "set"' in dump_line(liar)
         assert dump_line(liar) == long_way(liar)
