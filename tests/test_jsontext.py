@@ -163,3 +163,42 @@ def test_a_writer_made_for_one_pattern_of_types_writes_no_other() -> None:
     for _ in range(2):  # the second time every pattern's writer is remembered
         for info in sequence:
             assert dump_line(info) == long_way(info), info
+
+
+class _SaysNone(str):
+    """A str that claims to equal None (and everything): a writer comparing with == would write it as null."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
+def test_the_remembered_writer_over_hostile_values_in_a_listing_pattern() -> None:
+    """The listing's writer (made once for a pattern: five fields set, thirteen None) reads all fields at
+    once and checks None by identity, writes ints by their digits and finds a UTC date's text in line: each
+    model of a repeated pattern is written as the dump writes it, whatever the values (control characters,
+    U+2028, lone surrogates, huge and negative ints, dates with and without microseconds, in UTC, other
+    zones and naive, an instant equal to a remembered UTC one in another zone, a value in a None field
+    that says it equals None, None and set fields mixed)."""
+    keys = [*HOSTILE_KEYS, "ctl\x01\x1f\x7f", "\u2028\u2029", "\ud800", "\udfff\ud800", "\U0010ffff"]
+    sizes = [0, 1, -1, 2**31, 2**63 - 1, 2**64, 10**30, -(10**40), 10**4000]
+    utc = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    dates = [*DATES, utc, utc.replace(microsecond=7), utc.astimezone(timezone(timedelta(hours=2))),
+                     utc.astimezone(timezone(timedelta(hours=2))).replace(microsecond=7), utc.replace(tzinfo=None)]
+    for round_ in range(2):
+        for at, key in enumerate(keys * 2):
+            for date in (dates[at % len(dates)], utc):
+                info = listed(key=key, bucket=keys[-1 - at % len(keys)], size=sizes[at % len(sizes)], etag=key[::-1],
+                              last_modified=date)
+                assert dump_line(info) == long_way(info), (round_, key, date)
+        for extra in ({"content_type": "\u2028"}, {"version_id": "lone\ud800"}, {"legal_hold": False},
+                      {"original_size": 10**30}, {"retain_until": utc}, {"sha256": ""}):
+            info = listed(key="k", size=1, etag="e", last_modified=utc, **extra)
+            assert dump_line(info) == long_way(info), extra
+        liar = listed(key="k", size=1, etag="e", last_modified=utc)
+        assert dump_line(liar) == long_way(liar)  # its pattern's writer is now the class's last
+        object.__setattr__(liar, "content_type", _SaysNone("set"))  # not None, though it says ==
+        assert '"content_type": "set"' in dump_line(liar)
+        assert dump_line(liar) == long_way(liar)
