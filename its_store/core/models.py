@@ -3,7 +3,9 @@
 Field names here are also the --json field names: a public API. Add, never rename.
 """
 
+import functools
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -292,18 +294,41 @@ class ObjectInfo(Result):
     def listed(cls, **values: Any) -> "ObjectInfo":
         """Build from already-typed listing values without validation, ~10x cheaper than
         model_construct (which deep-copies every default): listings create one per key."""
+        defaults, set_dict, set_fields, set_extra, set_private = listed_parts()
         obj = cls.__new__(cls)
-        fields = _OBJECT_DEFAULTS.copy()  # in field order, like JSON; update() keeps that order
+        fields = defaults.copy()  # in field order, like JSON; update() keeps that order
         fields.update(values)
-        object.__setattr__(obj, "__dict__", fields)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-        object.__setattr__(obj, "__pydantic_extra__", None)
-        object.__setattr__(obj, "__pydantic_private__", None)
+        set_dict(obj, fields)
+        set_fields(obj, set(values))
+        set_extra(obj, None)
+        set_private(obj, None)
         return obj
 
 
-_OBJECT_DEFAULTS = {name: (None if field.is_required() else field.default)
-                    for name, field in ObjectInfo.model_fields.items()}
+Setter = Callable[[Any, Any], None]
+
+
+@functools.cache
+def listed_parts() -> tuple[dict[str, Any], Setter, Setter, Setter, Setter]:
+    """What ObjectInfo.listed (and service/listing's loop over a whole listing) build an ObjectInfo from:
+    its fields with their defaults (None for a required one) in field order, and the setters of an
+    instance's __dict__ and pydantic's three slots (__pydantic_fields_set__, __pydantic_extra__,
+    __pydantic_private__), found as object.__setattr__ finds them (the first class of the MRO that defines
+    the name; object.__setattr__ by name for one that is no data descriptor there). The one place that
+    reaches pydantic's instance slots: tests/test_listing.py holds a listed ObjectInfo equal to a validated
+    one, so a pydantic that lays them out otherwise fails there."""
+    defaults = {name: (None if field.is_required() else field.default)
+                for name, field in ObjectInfo.model_fields.items()}
+    setters: list[Setter] = []
+    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+        found = next((vars(c)[name] for c in ObjectInfo.__mro__ if name in vars(c)), None)
+        setter = getattr(found, "__set__", None)
+        setters.append(setter if setter is not None else functools.partial(_setattr, name=name))
+    return defaults, setters[0], setters[1], setters[2], setters[3]
+
+
+def _setattr(obj: Any, value: Any, *, name: str) -> None:
+    object.__setattr__(obj, name, value)
 
 
 class BucketInfo(Result):

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.models import CODEC_META, META_TYPE, ListObjectsRequest, ObjectInfo, ObjectType
+from its_store.core.models import CODEC_META, META_TYPE, ListObjectsRequest, ObjectInfo, ObjectType, listed_parts
 from its_store.core.refs import UnsafeKeyError, validate_bucket
 from its_store.transfer.parts import META_PART_SIZE
 
@@ -62,12 +61,13 @@ def _listed(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
     checked from s3/listing.py; validating 10,000 entries cost more than reading them): what
     ObjectInfo.listed builds, field for field (tests/test_listing_fastpaths.py), written out here because
     it runs once a key: the defaults' dict copied and six of its values set, the instance's four slots
-    set through their own descriptors (what object.__setattr__ looks up by name each time)."""
+    set through their own descriptors (core/models.listed_parts: what object.__setattr__ looks up by name
+    each time)."""
     validate_bucket(request.bucket)
     bucket = request.bucket
     cls = ObjectInfo
-    new, defaults = cls.__new__, _defaults()
-    set_dict, set_fields, set_extra, set_private = _SLOTS or _slots()
+    new = cls.__new__
+    defaults, set_dict, set_fields, set_extra, set_private = listed_parts()
     object_fields, prefix_fields = _OBJECT_SET.copy, _PREFIX_SET.copy
     for key, size, etag, modified, version_id, is_prefix, _, _, _ in ctx.s3.list_objects(
             bucket, request.prefix, request.recursive):  # an s3 Entry's fields
@@ -92,34 +92,6 @@ def _listed(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
 
 _OBJECT_SET = {"bucket", "key", "size", "etag", "last_modified", "version_id"}  # as ObjectInfo.listed's
 _PREFIX_SET = {"bucket", "key", "is_prefix"}
-_DEFAULTS: dict[str, Any] = {}
-_SLOTS: tuple[Callable[[Any, Any], None], ...] = ()
-
-
-def _defaults() -> dict[str, Any]:
-    """ObjectInfo's fields with their defaults (None for a required one), in field order."""
-    if not _DEFAULTS:
-        _DEFAULTS.update({name: (None if field.is_required() else field.default)
-                          for name, field in ObjectInfo.model_fields.items()})
-    return _DEFAULTS
-
-
-def _slots() -> tuple[Callable[[Any, Any], None], ...]:
-    """The setters of a model's __dict__ and its three pydantic slots, found as object.__setattr__ finds
-    them (the first class of the MRO that defines the name); object.__setattr__ itself for one that is no
-    data descriptor there."""
-    global _SLOTS
-    setters = []
-    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
-        found = next((vars(c)[name] for c in ObjectInfo.__mro__ if name in vars(c)), None)
-        setter = getattr(found, "__set__", None)
-        setters.append(setter if setter is not None else partial(_setattr, name=name))
-    _SLOTS = tuple(setters)
-    return _SLOTS
-
-
-def _setattr(obj: Any, value: Any, *, name: str) -> None:
-    object.__setattr__(obj, name, value)
 
 
 def _with_heads(ctx: Context, bucket: str, items: Iterator[ObjectInfo],
