@@ -31,31 +31,32 @@ def written(write: Callable[[], None]) -> bool:
     """Run `write` (a write and flush to stdout). True when it was written, or when the reader of a pipe is
     gone (nothing to say to anyone); False when stdout failed otherwise: the caller says the error on
     stderr instead."""
-    try:
-        write()
-        return True
-    except BrokenPipeError:
-        lose_stdout()
-        return True
-    except OSError:
-        lose_stdout()
-        return False
+    failed = _attempt(write)
+    return failed is None or isinstance(failed, BrokenPipeError)
 
 
 def printed(text: str) -> int:
     """Write `text` to stdout and flush it: 0, or 1 after saying why on stderr (nothing for a closed pipe)."""
-    try:
+    def write() -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
+    failed = _attempt(write)
+    if failed is None:
         return 0
-    except BrokenPipeError:
-        lose_stdout()
-        return 1
+    if not isinstance(failed, BrokenPipeError):
+        reason = failed.strerror or str(failed)
+        sys.stderr.write(f"its-store: error: cannot write <stdout>: {reason[:1].lower()}{reason[1:]}\n")
+    return 1
+
+
+def _attempt(write: Callable[[], None]) -> OSError | None:
+    """Run `write`; what stdout raised (stdout then lost: lose_stdout), or None."""
+    try:
+        write()
+        return None
     except OSError as exc:
         lose_stdout()
-        reason = exc.strerror or str(exc)
-        sys.stderr.write(f"its-store: error: cannot write <stdout>: {reason[:1].lower()}{reason[1:]}\n")
-        return 1
+        return exc
 
 
 def open_closed_streams() -> None:
@@ -67,35 +68,34 @@ def open_closed_streams() -> None:
     empty /dev/null would upload an empty object for `upload -`: sys.stdin stays None (`stdin_bytes` says
     so when a command reads it), only its descriptor is taken by /dev/null, so that no file gets number 0."""
     if sys.stdin is None:
-        _hold_closed_descriptor(0)
+        _hold_closed(0, os.O_RDONLY)
     for fd, name in ((1, "stdout"), (2, "stderr")):
         if getattr(sys, name) is not None:
             continue
-        try:
-            null = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.fstat(fd)
-            except OSError:  # closed (not some file that took the number meanwhile): /dev/null takes it
-                os.dup2(null, fd)
-            setattr(sys, name, open(null, "w", encoding="utf-8", errors="backslashreplace"))
+        try:  # the stream on its own descriptor, now /dev/null; on another /dev/null if a file took the number
+            target = fd if _hold_closed(fd, os.O_WRONLY) else os.open(os.devnull, os.O_WRONLY)
+            setattr(sys, name, open(target, "w", encoding="utf-8", errors="backslashreplace", closefd=target != fd))
         except OSError:  # no /dev/null (a bare chroot): as before
             pass
 
 
-def _hold_closed_descriptor(fd: int) -> None:
-    """Give a closed descriptor to /dev/null, so that the next file opened does not take its number."""
+def _hold_closed(fd: int, flags: int) -> bool:
+    """Give a closed descriptor to /dev/null (opened with `flags`), so that the next file opened does not
+    take its number: True when `fd` is /dev/null now; False when it was open after all (some file took the
+    number meanwhile: left alone) or there is no /dev/null."""
     try:
         os.fstat(fd)
-        return  # open after all (some file took the number meanwhile): left alone
+        return False
     except OSError:
         pass
     try:
-        null = os.open(os.devnull, os.O_RDONLY)
-        if null != fd:
-            os.dup2(null, fd)
-            os.close(null)
-    except OSError:  # no /dev/null (a bare chroot): as before
-        pass
+        null = os.open(os.devnull, flags)
+    except OSError:
+        return False
+    if null != fd:
+        os.dup2(null, fd)
+        os.close(null)
+    return True
 
 
 def stdin_bytes() -> BinaryIO:
