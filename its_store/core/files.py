@@ -22,7 +22,7 @@ from typing import IO, Any, TypeVar
 from its_store.core import errors as E
 from its_store.core.forks import current_pid
 from its_store.core.fstype import pseudo_filesystem
-from its_store.core.overwrite import take_over
+from its_store.core.overwrite import SPECIAL_KINDS, take_over
 from its_store.core.streams import BinaryReader
 
 T = TypeVar("T")
@@ -318,8 +318,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # removed in 5.15), so it is left set there: clearing it cost two fcntl calls per file of every walk
 # (each one a GIL hand-over among a batch's threads). Elsewhere it is cleared, as before.
 _CLEAR_NONBLOCK = bool(_NONBLOCK) and not sys.platform.startswith("linux")
-_KINDS = ((st.S_ISDIR, "a folder"), (st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
-          (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"))
+_KINDS = ((st.S_ISDIR, "a folder"), *SPECIAL_KINDS)
 
 
 class NotRegularError(E.InvalidInputError):

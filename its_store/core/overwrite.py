@@ -29,8 +29,9 @@ from pathlib import Path
 
 from its_store.core import errors as E
 
-_KINDS = ((st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISCHR, "a character device"),
-          (st.S_ISBLK, "a block device"), (st.S_ISSOCK, "a socket"))
+# what a name that is neither a file, a folder nor a link is, as messages say it (core/files.py's too)
+SPECIAL_KINDS = ((st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
+                 (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"))
 
 
 def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path], *, dir_fd: int | None = None,
@@ -67,7 +68,7 @@ def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path],
                 mode = os.stat(name, dir_fd=dir_fd).st_mode
         except OSError:  # a dangling link, a loop: replaced, as any link
             return
-    kind = next((text for test, text in _KINDS if test(mode)), None)
+    kind = next((text for test, text in SPECIAL_KINDS if test(mode)), None)
     if kind is not None:
         shown = _text(shown)
         raise E.InvalidInputError(f"{shown} is {'a link to ' if link else ''}{kind}: not replaced by a downloaded "
