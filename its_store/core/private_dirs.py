@@ -21,8 +21,7 @@ def make_private_folder(path: Path | str) -> None:
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
-        if not os.path.isdir(path):
-            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(path)) from None
+        _must_be_folder(path)
     except FileNotFoundError:
         parent = os.path.dirname(os.path.normpath(path))
         if not parent or parent == os.fspath(path):
@@ -31,8 +30,13 @@ def make_private_folder(path: Path | str) -> None:
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:  # made meanwhile by another thread or process
-            if not os.path.isdir(path):
-                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(path)) from None
+            _must_be_folder(path)
+
+
+def _must_be_folder(path: Path | str) -> None:
+    """`path` exists: fine when it is a folder, else NotADirectoryError (not mkdir's "File exists")."""
+    if not os.path.isdir(path):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(path)) from None
 
 
 def create_private_file(path: Path | str) -> None:
