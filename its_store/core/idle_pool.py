@@ -30,7 +30,9 @@ class IdlePool(Executor):
         if size < 1:
             raise ValueError("an IdlePool needs at least 1 thread")
         self.size, self.idle, self.name = size, idle, name
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # the threads' comings and goings (wait_threads) and shutdown
+        self._ready = threading.Condition(lock)  # idle threads wait here for a task: one woken per task
         self._tasks: deque[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
         self._threads: set[threading.Thread] = set()
         self._waiting = 0  # threads idle, waiting for a task
@@ -57,7 +59,7 @@ class IdlePool(Executor):
             if len(self._tasks) > self._waiting and len(self._threads) < self.size:
                 self._start()
             else:
-                self._cond.notify_all()
+                self._ready.notify()  # one idle thread for one task (all of them woke before, for one)
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -67,6 +69,7 @@ class IdlePool(Executor):
                 while self._tasks:
                     self._tasks.popleft()[0].cancel()
             threads = list(self._threads)
+            self._ready.notify_all()
             self._cond.notify_all()
         if wait:
             for thread in threads:
@@ -108,7 +111,7 @@ class IdlePool(Executor):
                     return None
                 self._waiting += 1
                 try:
-                    came = self._cond.wait_for(lambda: self._tasks or self._closed, self.idle)
+                    came = self._ready.wait_for(lambda: self._tasks or self._closed, self.idle)
                 finally:
                     self._waiting -= 1
                 if not came:
