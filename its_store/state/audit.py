@@ -183,7 +183,7 @@ class AuditLog:
         return AuditBuffer(self)
 
     def _append(self, data: bytes) -> None:
-        """One write() of whole lines, to the file opened by core/statefile.open_state: O_APPEND, never
+        """One write() of whole lines, to the file opened by core/statefile.open_log (open_state): O_APPEND, never
         blocking (a FIFO named as the log would hang the command at its end), never through a symbolic link
         (the admin names this path: a link planted there must not make root append to another file), and
         only to a regular file. Lines that cannot be written are said as an ERROR record, which the CLI
