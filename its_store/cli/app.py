@@ -45,6 +45,17 @@ class ItsGroup(ItsGroupBase):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         return command(cmd_name)
 
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; a closed stdout pipe leaves as ReaderGone (exit 141: _pipe_closed), before click's
+        main() can take the BrokenPipeError (it exits 1 and wraps sys.stdout)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            if _pipe_closed(exc):
+                from its_store.cli.stdout_lost import ReaderGone
+                raise ReaderGone from None
+            raise
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list of `--help`, drawn by Typer from the short helps declared in COMMANDS."""
         listing = TyperGroup(name=self.name, commands=[ItsCommand(name, help=short)
@@ -67,7 +78,8 @@ class ItsGroup(ItsGroupBase):
             code = _handle(exc)
         finally:
             _close_service()
-            _flush()
+            if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
+                code = E.EXIT_PIPE
         if standalone_mode:
             sys.exit(code)
         return code
@@ -199,8 +211,8 @@ def _handle(exc: BaseException) -> int:
     if isinstance(exc, typer.Abort):
         out.error("aborted", "aborted")
         return E.EXIT_ERROR
-    if isinstance(exc, BrokenPipeError):
-        return E.EXIT_ERROR
+    if type(exc).__name__ == "ReaderGone" or (isinstance(exc, BrokenPipeError) and _pipe_closed(exc)):
+        return E.EXIT_PIPE  # the reader of stdout went away: nothing to say (ItsGroup.invoke, _pipe_closed)
     if isinstance(exc, OSError) and not _network(exc):
         local = _local_failure(exc)
         out.error(local.code, local.message, local.hint)
@@ -268,12 +280,28 @@ def _close_service() -> None:
         svc.close()
 
 
-def _flush() -> None:
+def _pipe_closed(exc: BaseException | None = None) -> bool:
+    """The one rule for a closed pipe (cli/stdout_lost's docstring): the reader of stdout went away, so stdout
+    is pointed at /dev/null (nothing left to fail at exit) and the caller exits 141 without a word. False for
+    a BrokenPipeError that is not stdout's (a server's socket: "unexpected", as any such error here)."""
+    from its_store.cli.stdout_lost import lose_stdout, reader_gone
+    if not reader_gone(exc):
+        return False
+    lose_stdout()
+    return True
+
+
+def _flush() -> bool:
+    """Flush stdout and stderr; True when stdout's reader had gone away (the rule of _pipe_closed)."""
+    gone = False
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError, OSError):
+        except BrokenPipeError as exc:
+            gone = gone or _pipe_closed(exc)
+        except (ValueError, OSError):
             pass
+    return gone
 
 
 def _version(value: bool) -> None:

@@ -15,7 +15,9 @@ controls, which json.dumps would leave raw (a parser reads back the same text).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import sys
 import time
@@ -151,6 +153,12 @@ def _safe_console(file: Any) -> Any:
             if any(isinstance(o, str) for o in objects):
                 kwargs["markup"] = False
             super().print(*(safe(o) if isinstance(o, str) else Escaped(o) for o in objects), **kwargs)
+
+        def on_broken_pipe(self) -> None:
+            """rich's hook for a closed pipe (it would exit 1 itself): the error goes on to the CLI's one rule
+            for a closed pipe (cli/stdout_lost), as from any other write."""
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
     return SafeConsole(file=file, highlight=False, soft_wrap=True)
 

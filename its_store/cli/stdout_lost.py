@@ -4,9 +4,15 @@ instead of the error line), and the bytes still buffered failed once more at exi
 
 Both callers here (cli/output.error's JSON document, `--version`'s fast path in __main__) do what the rest
 of the CLI does with a broken stdout: stdout is pointed at /dev/null (as cli/completion/complete.py does
-for a closed pipe, so the buffer's flush at exit succeeds), a closed pipe is no error of ours (nothing
-said, exit 1, as cli/app._handle), any other failure is one `its-store: error:` line on stderr. Only os
-and sys: `--version` is answered before anything heavy is imported.
+for a closed pipe, so the buffer's flush at exit succeeds), any failure but a closed pipe is one
+`its-store: error:` line on stderr.
+
+A closed pipe (the reader went away: `| head -1`) has ONE rule for every command, applied by cli/app (its
+exception mapping and its last flush, through `reader_gone`) and by `printed` here: the command stops, says
+nothing, and exits 141 (core/errors.EXIT_PIPE: 128 + SIGPIPE, what a shell shows for GNU tools, rclone and mc
+in the same place), unless it had already failed with its own exit code. Output that was all written before
+the reader left ends normally (0), as with those tools: nothing tells a writer that its reader left later.
+Only os and sys at import: `--version` is answered before anything heavy is imported.
 """
 
 from __future__ import annotations
@@ -15,6 +21,11 @@ import os
 import sys
 from collections.abc import Callable
 from typing import BinaryIO
+
+
+class ReaderGone(Exception):
+    """The reader of stdout went away (cli/app.ItsGroup.invoke): not an OSError, so that click's main() passes it
+    to the one error mapping (cli/app._handle: exit 141) instead of exiting 1 itself."""
 
 
 def lose_stdout() -> None:
@@ -36,17 +47,36 @@ def written(write: Callable[[], None]) -> bool:
 
 
 def printed(text: str) -> int:
-    """Write `text` to stdout and flush it: 0, or 1 after saying why on stderr (nothing for a closed pipe)."""
+    """Write `text` to stdout and flush it: 0; 141 for a closed pipe (nothing said: the module's rule); 1 after
+    saying why on stderr."""
     def write() -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     failed = _attempt(write)
     if failed is None:
         return 0
-    if not isinstance(failed, BrokenPipeError):
-        reason = failed.strerror or str(failed)
-        sys.stderr.write(f"its-store: error: cannot write <stdout>: {reason[:1].lower()}{reason[1:]}\n")
+    if isinstance(failed, BrokenPipeError):
+        from its_store.core.errors import EXIT_PIPE  # only on this path: --version stays light
+        return EXIT_PIPE
+    reason = failed.strerror or str(failed)
+    sys.stderr.write(f"its-store: error: cannot write <stdout>: {reason[:1].lower()}{reason[1:]}\n")
     return 1
+
+
+def reader_gone(exc: BaseException | None = None) -> bool:
+    """Whether stdout's reader went away: `exc` (when given) is a BrokenPipeError, and descriptor 1 is a pipe or
+    socket without a reader (poll: POLLERR or POLLHUP), so a BrokenPipeError of a server's socket is not taken
+    for one. Call before lose_stdout: /dev/null has a reader."""
+    if exc is not None and not isinstance(exc, BrokenPipeError):
+        return False
+    import select
+    try:
+        poller = select.poll()
+        poller.register(1, select.POLLOUT)
+        events = poller.poll(0)
+    except (OSError, ValueError):
+        return False
+    return any(mask & (select.POLLERR | select.POLLHUP) for _, mask in events)
 
 
 def _attempt(write: Callable[[], None]) -> OSError | None:

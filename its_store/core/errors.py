@@ -17,6 +17,10 @@ EXIT_ACCESS = 6
 EXIT_UNAVAILABLE = 69
 EXIT_CONFIG = 78
 EXIT_INTERRUPTED = 130
+# The reader of stdout went away (`its-store ls ... | head -1`): the command stops there, says nothing and ends
+# with 128 + SIGPIPE, what a shell shows for GNU tools, rclone and mc killed by SIGPIPE in the same place, so a
+# `set -o pipefail` script handles all of them alike and never mistakes it for a failure of the command (1).
+EXIT_PIPE = 141
 
 
 class ItsStoreError(Exception):
@@ -257,4 +261,5 @@ EXIT_CODES: list[tuple[int, str]] = [
     (EXIT_UNAVAILABLE, "service unavailable (unreachable, timeouts, 5xx, not an S3 endpoint) or unhealthy"),
     (EXIT_CONFIG, "configuration error (also a server that lacks what a command needs)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_PIPE, "stopped: the reader of stdout went away (`| head`); 128 + SIGPIPE, as GNU tools"),
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Literal, cast
 
 from pydantic import Field
 
@@ -32,6 +32,7 @@ from its_store.core.models import (
     UploadResponse,
 )
 from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.streams import WholeWriter
 from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import INTERNAL_META, object_info
 
@@ -316,6 +317,7 @@ def download_to_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, v
     validate_bucket(bucket)
     validate_key(key, existing=True)
     started = time.perf_counter()
+    out = cast("IO[bytes]", WholeWriter(out))  # a short write (stdout on a pipe) is finished or raises
     with writing_to(out), _counted(ctx, started) as op:
         if offset != 0 or length is not None:
             from its_store.service.ranged import range_stream
