@@ -21,6 +21,7 @@ from its_store.core.netloc import check_host_port, check_proxy_url
 from its_store.core.remote_config import env_var, name_problem
 from its_store.core.signing_text import plain as _plain
 from its_store.core.signing_text import region as _region_rule
+from its_store.core.signing_text import secret_key
 
 MASK = "********"
 Source = Literal["file", "env", "file+env"]
@@ -89,7 +90,7 @@ class Remote(BaseModel):
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _plain(value.get_secret_value(), "the secret key", limit=1024, header=False)
+            secret_key(value.get_secret_value())
         return value
 
     @field_validator("region")
@@ -126,6 +127,10 @@ class Remote(BaseModel):
                 text = read_secret_file(path)
             except ValueError as exc:
                 raise ConfigError(f"remote {self.name}: cannot read its secret key file {path}: {exc}") from None
+            try:  # the rule of a secret key given directly (core/signing_text): nothing inside it but text
+                secret_key(text, "the key it holds")
+            except ValueError as exc:
+                raise ConfigError(f"remote {self.name}: its secret key file {path}: {exc}") from None
             return SecretStr(text)
         if self.secret_key is None or not self.secret_key.get_secret_value():
             raise ConfigError(f"remote {self.name} has no secret key",

@@ -179,9 +179,11 @@ class Settings(BaseSettings):
         from its_store.core import signing_text
         if info.field_name == "region":  # empty: none given, the SDK asks each bucket's (GetBucketLocation)
             return signing_text.region(value) if value else value
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        signing_text.plain(text, f"the {(info.field_name or 'key').replace('_', ' ')}", limit=1024,
-                           header=info.field_name != "secret_key")
+        if isinstance(value, SecretStr):
+            signing_text.secret_key(value.get_secret_value())
+        else:
+            signing_text.plain(value, f"the {(info.field_name or 'key').replace('_', ' ')}", limit=1024,
+                               header=info.field_name != "secret_key")
         return value
 
     @field_validator("model_webhook_url")
@@ -210,6 +212,11 @@ class Settings(BaseSettings):
                 text = read_secret_file(self.secret_key_file)
             except ValueError as exc:
                 raise ValueError(f"MINIO_SECRET_KEY_FILE: cannot read {self.secret_key_file}: {exc}") from None
+            from its_store.core.signing_text import secret_key
+            try:  # the rule of MINIO_SECRET_KEY: a newline or control character inside is refused here too
+                secret_key(text, "the key it holds")
+            except ValueError as exc:
+                raise ValueError(f"MINIO_SECRET_KEY_FILE: {self.secret_key_file}: {exc}") from None
             self.secret_key = SecretStr(text)
         return self
 

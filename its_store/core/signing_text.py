@@ -3,7 +3,10 @@ header), the secret key (in the signing key) and the region (in the credential s
 
 One rule for the default endpoint's settings (MINIO_ACCESS_KEY, MINIO_SECRET_KEY, MINIO_REGION, --region:
 core/settings.py) and for a remote's (core/remote_model.py), checked when they are read: exit 78 naming
-the setting. Unchecked, a key read from a file with its newline reached http.client, whose "Invalid
+the setting. A secret key read from a file (MINIO_SECRET_KEY_FILE, a remote's secret_key_file) follows the
+same rule as one given directly (`secret_key`): the file's surrounding whitespace is dropped, but a newline or
+any control character INSIDE the key is refused as it is in MINIO_SECRET_KEY (it passed before: a key that
+can only fail to sign). Unchecked, a key read from a file with its newline reached http.client, whose "Invalid
 header value" printed the whole Authorization header, and a region minio's BaseURL refuses ('us east',
 'x/y') was an "unexpected ValueError" on the first request (a raw ValueError from the library).
 """
@@ -26,6 +29,13 @@ def plain(value: str, what: str, *, limit: int = 256, header: bool = True) -> st
     if header and not value.isascii():  # an HTTP header is ASCII: was "a header value is not ASCII: '密钥'", exit 2
         raise ValueError(f"{what} must be ASCII (it is sent in the Authorization header)")
     return value
+
+
+def secret_key(value: str, what: str = "the secret key") -> str:
+    """THE rule for a secret key wherever it comes from (MINIO_SECRET_KEY, MINIO_SECRET_KEY_FILE's text, a
+    remote's secret_key or secret_key_file): up to 1024 printable characters, no space or control character;
+    UTF-8 allowed (it only signs, it is never sent). The value is never repeated in the error."""
+    return plain(value, what, limit=1024, header=False)
 
 
 def region(value: str) -> str:
