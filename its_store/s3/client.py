@@ -141,8 +141,13 @@ class S3Client:
             return [BucketEntry(b.name, b.creation_date) for b in self._minio.list_buckets()]
 
     def bucket_exists(self, bucket: str) -> bool:
-        with errors(bucket):
-            return self._minio.bucket_exists(bucket_name=bucket)
+        """HEAD the bucket, as minio's bucket_exists does, but its 404 through s3/errors: a 404 no S3 server
+        marked (a proxy's) is no "the bucket does not exist" (minio's own call answers False to any)."""
+        try:
+            self._raw("HEAD", bucket)
+        except E.BucketNotFoundError:
+            return False
+        return True
 
     def make_bucket(self, bucket: str, object_lock: bool = False) -> None:
         region = self.settings.region

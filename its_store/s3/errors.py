@@ -48,8 +48,11 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
     minio_errors = sys.modules.get("minio.error")
     if minio_errors is not None:
         if isinstance(exc, minio_errors.S3Error):
-            return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place,
-                             getattr(exc.response, "headers", None))
+            headers = getattr(exc.response, "headers", None)
+            if _unmarked_404(exc.response):
+                return bad_answer(call or "HEAD", "HTTP 404 without any S3 request id, which S3 servers stamp "
+                                  "on theirs (a proxy's or load balancer's answer?)", place)
+            return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers)
         if isinstance(exc, minio_errors.ServerError):
             return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
                                              hint="retry later or raise --retries")
@@ -91,6 +94,27 @@ def _not_s3(place: str, status: int | None = None, call: str = "") -> E.ItsStore
 
 _EMPTY_ERRORS = {403: "AccessDenied", 405: "MethodNotAllowed", 501: "NotImplemented"}
 
+# "Not found" is read only from an answer that an S3 server marked as its own, so that a proxy's or load
+# balancer's 404 (a wrong path, a missing route) never makes sync, verify or the registry decide that an
+# object or bucket does not exist. Measured on the four test servers (tests/servers.py), 404 to a missing
+# key and a missing bucket: to a GET, every one sends an <Error> document (SeaweedFS 4.48, moto, radosgw
+# 16.2 in application/xml; `rclone serve s3` in text/xml), so an empty 404 to a GET is no server's (_not_xml);
+# to a HEAD (no body by HTTP), every one sends a request id: x-amz-request-id (SeaweedFS, rclone, radosgw;
+# rclone also x-amz-id-2), moto only x-amzn-requestid. AWS and MinIO send x-amz-request-id and x-amz-id-2.
+# x-guploader-uploadid (Google Cloud Storage's XML API) and cf-ray (Cloudflare, R2) are taken as marks too,
+# unverified here: services outside the test set that stamp their own id must not lose "not found" (a
+# proxy at Cloudflare's edge then still passes as a server: no worse than before).
+_MARKS = ("x-amz-request-id", "x-amz-id-2", "x-amzn-requestid", "x-guploader-uploadid", "cf-ray")
+
+
+def _unmarked_404(response: Any) -> bool:
+    """A 404 that minio read as NoSuchKey/NoSuchBucket from the status alone (no body: a HEAD's answer) and
+    that carries none of the request ids S3 servers stamp on their answers (_MARKS)."""
+    if response is None or getattr(response, "status", None) != 404 or getattr(response, "data", b""):
+        return False
+    headers = getattr(response, "headers", None) or {}
+    return not any(_header(headers, name) for name in _MARKS)
+
 
 def _not_xml(exc: Any, bucket: str | None, key: str | None, place: str, call: str) -> E.ItsStoreError:
     """minio's InvalidResponseError: an error answer minio did not take for S3's: another content type
@@ -112,9 +136,9 @@ def _not_xml(exc: Any, bucket: str | None, key: str | None, place: str, call: st
     if html:
         return E.ServiceUnavailableError(f"the endpoint answered HTTP {status} with an HTML page ({place})",
                                          hint="check MINIO_ENDPOINT: is it the S3 API port, not a web console?")
-    if status == 404 and not (body or "").strip():
-        code = "NoSuchKey" if key else "NoSuchBucket"
-        return _with_answer(from_code(code, code, bucket, key, place), code, "")
+    if status == 404 and not (body or "").strip():  # every S3 server says why in an <Error> (see _MARKS)
+        return bad_answer(call or "a call", "an empty HTTP 404 answer, where S3 servers send an <Error> document "
+                          "(a proxy's or load balancer's answer?)", place if bucket else None)
     if status in _EMPTY_ERRORS and not (body or "").strip():
         code = _EMPTY_ERRORS[status]
         return _with_answer(from_code(code, code, bucket, key, place), code, "")
