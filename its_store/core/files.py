@@ -22,7 +22,7 @@ from typing import IO, Any, TypeVar
 from its_store.core import errors as E
 from its_store.core.forks import current_pid
 from its_store.core.fstype import pseudo_filesystem
-from its_store.core.overwrite import SPECIAL_KINDS, take_over
+from its_store.core.overwrite import kind_of, take_over
 from its_store.core.streams import BinaryReader
 
 T = TypeVar("T")
@@ -318,7 +318,6 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # removed in 5.15), so it is left set there: clearing it cost two fcntl calls per file of every walk
 # (each one a GIL hand-over among a batch's threads). Elsewhere it is cleared, as before.
 _CLEAR_NONBLOCK = bool(_NONBLOCK) and not sys.platform.startswith("linux")
-_KINDS = ((st.S_ISDIR, "a folder"), *SPECIAL_KINDS)
 
 
 class NotRegularError(E.InvalidInputError):
@@ -353,7 +352,7 @@ def open_checked_stat(name: Path | str, *, dir_fd: int | None = None, follow_sym
         info = os.fstat(fd)
         mode = info.st_mode
         if not st.S_ISREG(mode):
-            kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+            kind = kind_of(mode)
             hint = "upload a folder with --recursive" if st.S_ISDIR(mode) else None
             raise NotRegularError(f"{shown} is {kind}, not a regular file", kind=kind, hint=hint)
         _refuse_pseudo(fd, info, shown)
@@ -406,7 +405,7 @@ def not_a_file(path: Path | str) -> str | None:
         return reason_of(exc)
     if st.S_ISREG(mode):
         return None
-    return next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    return kind_of(mode)
 
 
 MAX_SECRET_BYTES = 4096  # a secret key is at most a few dozen bytes: a bound, not a budget
@@ -428,7 +427,7 @@ def read_secret_file(path: Path | str) -> str:
     try:
         mode = os.fstat(fd).st_mode
         if not st.S_ISREG(mode):
-            kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+            kind = kind_of(mode)
             raise ValueError(f"it is {kind}, not a regular file")
         raw = b""
         while len(raw) <= MAX_SECRET_BYTES:

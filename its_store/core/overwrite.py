@@ -29,9 +29,17 @@ from pathlib import Path
 
 from its_store.core import errors as E
 
-# what a name that is neither a file, a folder nor a link is, as messages say it (core/files.py's too)
+# THE table of what a name that is not a regular file is, as every message says it (core/files.py and
+# core/statefile.py through kind_of); SPECIAL_KINDS: neither a file, a folder nor a link
 SPECIAL_KINDS = ((st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
                  (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"))
+KINDS = ((st.S_ISDIR, "a folder"), *SPECIAL_KINDS, (st.S_ISLNK, "a symbolic link"))
+
+
+def kind_of(mode: int) -> str:
+    """What a file of `mode` (stat's st_mode) is, in the words of every message: "a folder", "a named pipe
+    (FIFO)", ...; "not a regular file" for a kind the table does not name."""
+    return next((text for test, text in KINDS if test(mode)), "not a regular file")
 
 
 def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path], *, dir_fd: int | None = None,

@@ -17,19 +17,15 @@ import os
 import stat as st
 from pathlib import Path
 
+from its_store.core.overwrite import kind_of  # the one table of file kinds (its messages' words)
+
 _FLAGS = os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_STATE_BYTES = 256 * 1024 * 1024  # far above any state file we write: a bound, not a budget
-_KINDS = ((st.S_ISDIR, "a directory"), (st.S_ISFIFO, "a named pipe (FIFO)"), (st.S_ISSOCK, "a socket"),
-          (st.S_ISCHR, "a character device"), (st.S_ISBLK, "a block device"), (st.S_ISLNK, "a symbolic link"))
 
 
 class NotRegularFile(ValueError):
     """A state file that is not a regular file (a FIFO, a device, a folder, a symbolic link) or is too
     large to be ours. A ValueError, as unparseable content is: the caller's "unusable file" path."""
-
-
-def kind_of(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
 def open_state(path: Path | str, flags: int = os.O_RDONLY, mode: int = 0o600) -> int:
