@@ -29,7 +29,7 @@ How it works (one scheduling thread owns all state; no locks on it):
   kernel said it was closed, unless `remove_after_settle` (run() refuses to start otherwise when leases
   do not work for every file).
 - Server unreachable: one probe at a time, exponential backoff with jitter (capped), the backlog stays
-  in the journal; the first success says "back online" and the backlog drains.
+  in the journal; the first success says "back online" and the backlog drains (watch_online.py).
 - The first pass (watch_pass.py) runs in its own thread once the kernel watch is in place, retried
   while the server is unreachable; it finds files and hands them to this loop, which alone uploads.
 - stop(): no new uploads start; those in flight finish; everything else stays owed in the journal.
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import os
 import queue
-import random
 import threading
 import time
 from collections import OrderedDict
@@ -58,6 +57,7 @@ from its_store.sync import watch_source as S
 from its_store.sync.watch_events import run_events
 from its_store.sync.watch_feed import CHANGES_MAX, EventSink, Feed
 from its_store.sync.watch_journal import Journal, journal_dir
+from its_store.sync.watch_online import Online
 from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
 from its_store.sync.watch_report import WatchFigures, write_metrics
 
@@ -130,9 +130,7 @@ class Watcher:
         self._cursor = 0          # journal seq of the newest owed file taken into the window
         self._spilled = False     # owed files beyond _cursor wait in the journal only
         self._signal = "none"
-        self._failures = 0
-        self._retry_at = 0.0
-        self._offline = False
+        self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
@@ -376,9 +374,9 @@ class Watcher:
 
     def _dispatch(self, pool: Executor, now: float) -> None:
         """Start the uploads the queue allows now (watch_pace.UploadQueue.take), oldest first."""
-        if now < self._retry_at:
+        if now < self.online.retry_at:
             return
-        for rel in self.uploads.take(now, self._offline):
+        for rel in self.uploads.take(now, self.online.offline):
             # one upload (watch_source.send): an upload thread opens, reads, sends, verifies, removes
             future: Future[S.Outcome] = pool.submit(S.send, self, rel, self._settled.pop(rel, ""))
             future.add_done_callback(partial(self._done, rel))
@@ -401,7 +399,7 @@ class Watcher:
                 self._hear(out.rel)
 
     def _on_uploaded(self, out: S.Outcome) -> None:
-        self._back_online()
+        self.online.back()
         self.journal.done(out.rel)
         if out.sig is not None:
             self._sent[out.rel] = out.sig
@@ -416,7 +414,7 @@ class Watcher:
 
     def _on_changed(self, out: S.Outcome) -> None:
         """Sent while it changed: still owed and still in the window; send it again once complete."""
-        self._back_online()
+        self.online.back()
         self._pending[out.rel] = _Pending()
 
     def _on_vanished(self, out: S.Outcome) -> None:
@@ -439,22 +437,7 @@ class Watcher:
         self.figures.failed()  # the file waits first in line again (self.uploads.done)
         if out.settled:
             self._settled[out.rel] = out.settled
-        self._failures += 1
-        delay = min(self.backoff_cap, 0.5 * 2 ** min(self._failures - 1, 16))
-        delay = round(delay * random.uniform(0.5, 1.0), 2)
-        self._retry_at = time.monotonic() + delay
-        self._offline = True
-        self.figures.online = False
-        self.feed.emit("unreachable", retry_in=delay, reason=out.reason)
-        self.feed.emit("backlog", files=len(self.journal))
-
-    def _back_online(self) -> None:
-        self._failures = 0
-        if self._offline:
-            self._offline = False
-            self.figures.online = True
-            self.feed.emit("online")
-            self.feed.emit("backlog", files=len(self.journal))
+        self.online.lost(out.reason)  # backoff, then one probe at a time (watch_online.py)
 
     # ------------------------------------------------------------------------------ output
     def _metrics(self) -> None:
