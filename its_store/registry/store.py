@@ -137,7 +137,8 @@ class DocStore:
         except E.ObjectNotFoundError:
             return None
         try:
-            data = resp.read(MARKER_LIMIT) if kind is MARKER_KIND else resp.read()
+            # never more than the size rule allows (+1 byte: validate.decode then says "larger than")
+            data = resp.read(MARKER_LIMIT if kind is MARKER_KIND else validate.MAX_DOCUMENT_BYTES + 1)
             etag = (resp.headers.get("ETag") or "").strip('"')
         finally:
             resp.close()
