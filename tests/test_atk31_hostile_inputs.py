@@ -228,3 +228,35 @@ def test_a_command_does_not_allocate_a_quarter_gigabyte_at_its_end(cli, s3_serve
     run, peak = peak_while(lambda: cli("stat", f"s3://{bucket}/a.bin"))
     assert run.exit_code == 0, run
     assert peak < 64 << 20, f"peak {peak} bytes for one stat"
+
+
+# -- an object whose codec metadata does not match its bytes ---------------------------------------------------
+def test_verify_does_not_call_ok_what_get_refuses_as_corrupt(cli, s3_server: ServerInfo, bucket: str,
+                                                             tmp_path: Path) -> None:
+    """gzip bytes stored (by another client) with x-amz-meta-its-codec: zstd and no its-sha256: `get` refuses
+    them (exit 4, corrupt zstd data), `verify` said "ok (by md5)", exit 0: the MD5 proves the stored bytes,
+    not that they decode. Expected: not ok (corrupt or unverifiable). Fails on main (b76b436)."""
+    import gzip
+    put(minio_client(s3_server), bucket, "x.bin", gzip.compress(b"frame" * 100), {"its-codec": "zstd"})
+    assert cli("get", f"s3://{bucket}/x.bin", str(tmp_path / "x.bin")).exit_code == 4
+    run = cli("--json", "verify", f"s3://{bucket}/x.bin")
+    assert run.json()["counts"]["ok"] == 0, run
+    assert run.exit_code != 0, run
+
+
+# -- one hostile manifest and the listing of every model --------------------------------------------------------
+def test_one_hostile_manifest_does_not_hide_every_other_model(cli, s3_server: ServerInfo, buckets: dict[str, str],
+                                                               tmp_path: Path) -> None:
+    """Another writer of the models bucket puts `{}` as evil/1.0.0/manifest.json: `model list` (every model)
+    exited 4 with one line and listed nothing, so one bad document hides all the good ones (as the keys rule
+    says for listings: no key blocks the others). Expected: the good model listed, the bad version reported,
+    a non-zero exit. Fails on main (b76b436): exit 4, stdout empty."""
+    weights = tmp_path / "w.onnx"
+    weights.write_bytes(b"weights")
+    assert cli("model", "register", str(weights), "--name", "good", "--version", "1.0.0").exit_code == 0
+    put(minio_client(s3_server), buckets["models"], "evil/1.0.0/manifest.json", b"{}")
+    run = cli("--json", "model", "list")
+    assert run.exit_code != 0, run
+    listed = [line for line in run.stdout.splitlines() if '"good"' in line]
+    assert listed, run
+    assert "evil" in run.stdout + run.stderr, run
