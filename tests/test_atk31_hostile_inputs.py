@@ -260,3 +260,27 @@ def test_one_hostile_manifest_does_not_hide_every_other_model(cli, s3_server: Se
     listed = [line for line in run.stdout.splitlines() if '"good"' in line]
     assert listed, run
     assert "evil" in run.stdout + run.stderr, run
+
+
+# -- a dedup index entry that points at forged bytes ---------------------------------------------------------------
+def test_a_dedup_source_with_forged_sha256_metadata_is_not_copied(cli, s3_server: ServerInfo, buckets: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    """Another writer of the models bucket stores other bytes of the same size under x-amz-meta-sha256 = the
+    sha256 of our weights, and an index entry naming them. registry/dedup trusts the size and that metadata
+    (its docstring: "the index is a hint, never trusted alone"), copies the forged object server-side, and
+    `model register` reports success for a version whose file does not hold the bytes its manifest names:
+    `model pull` of it is exit 4 for ever. Expected: the copy is checked against the local bytes (e.g. the
+    server's CRC32 of the source against the file's, both at hand) or the file is uploaded.
+    Fails on main (b76b436): the pull is exit 4."""
+    import hashlib
+    import json
+    weights = tmp_path / "w.onnx"
+    weights.write_bytes(b"W" * 4096)
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    client = minio_client(s3_server)
+    put(client, buckets["models"], "other/9.9.9/w.onnx", b"X" * 4096, {"sha256": digest})
+    put(client, buckets["models"], f"_index/sha256/{digest}",
+        json.dumps({"key": "other/9.9.9/w.onnx", "size": 4096, "sha256": digest}).encode())
+    assert cli("model", "register", str(weights), "--name", "det", "--version", "1.0.0").exit_code == 0
+    run = cli("model", "pull", "det@1.0.0", str(tmp_path / "pulled"))
+    assert run.exit_code == 0, run
