@@ -33,3 +33,34 @@ def test_a_secret_others_may_read_in_dotenv_is_a_warning_not_a_refusal(cli, tmp_
     os.chmod(path, 0o600)  # the control: no warning for a file only its owner may read
     run = cli("--json", "config")
     assert run.exit_code == 0 and "warning" not in run.stderr, run
+
+
+def test_an_unknown_command_is_one_line_with_one_prefix(cli) -> None:
+    """Was `its-store: error: its-store: No such command 'mb'.`: the program's name twice."""
+    line = one_line_error(cli("mb"))
+    assert line.startswith("its-store: error: No such command 'mb'"), line
+    line = one_line_error(cli("bucket", "frob"))
+    assert line.startswith("its-store: error: bucket: No such command 'frob'"), line
+
+
+class _FailingClose:
+    """Stands for a service whose close (its stats write) fails in a way nothing below maps: MemoryError."""
+
+    def close(self) -> None:
+        raise MemoryError
+
+
+def test_a_failure_while_closing_the_service_is_mapped_not_a_traceback(capsys) -> None:
+    """cli/app.py closed the service outside the error mapping: after the work was done, a raw traceback
+    and exit 1. Now the same mapping: one line, exit 1 (and a command's own failure keeps its code)."""
+    from its_store.cli import app
+    from its_store.cli import output as out
+    out.reset([])
+    out.STATE.open_service = _FailingClose()  # type: ignore[assignment]
+    assert app._close_service(0) == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("its-store: error: unexpected MemoryError"), err
+    out.STATE.open_service = _FailingClose()  # type: ignore[assignment]
+    assert app._close_service(4) == 4
+    out.reset([])
