@@ -1,0 +1,38 @@
+"""Session 31 fixes on objects and listings, each proved against the code before it."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+from typing import Any
+
+from conftest import one_line_error, plain_client
+
+
+def put(client: Any, bucket: str, key: str, body: bytes, meta: dict[str, str] | None = None) -> None:
+    client.put_object(bucket, key, io.BytesIO(body), len(body), metadata=meta or {})
+
+
+def test_corrupt_zstd_data_names_the_object(cli, s3_server, bucket: str, tmp_path: Path) -> None:
+    """Was `its-store: error: corrupt zstd data: ...` with no object named (a recursive get of thousands)."""
+    body = gzip.compress(b"frame" * 100)
+    put(plain_client(s3_server), bucket, "z.bin", body, {"its-codec": "zstd", "its-original-size": "500"})
+    run = cli("get", f"s3://{bucket}/z.bin", str(tmp_path / "z.bin"))
+    assert run.exit_code == 4, run
+    line = one_line_error(run)
+    assert f"s3://{bucket}/z.bin" in line and "zstd" in line and "--raw" in line, line
+    assert not (tmp_path / "z.bin").exists()
+
+
+def test_a_codec_object_without_a_size_is_refused_naming_it_and_the_way_out(cli, s3_server, bucket: str,
+                                                                            tmp_path: Path) -> None:
+    """The refusal (tests/test_atk31_hostile_inputs.py proves the bound) names the object and `get --raw`; to
+    stdout too (download_stream shares the decision)."""
+    put(plain_client(s3_server), bucket, "n.bin", gzip.compress(b"x" * 1000), {"its-codec": "gzip"})
+    for target in (str(tmp_path / "n.bin"), "-"):
+        run = cli("get", f"s3://{bucket}/n.bin", target)
+        assert run.exit_code == 4, run
+        line = one_line_error(run)
+        assert f"s3://{bucket}/n.bin" in line and "original size" in line and "--raw" in line, line
+        assert run.stdout == "", run
