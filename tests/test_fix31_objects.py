@@ -36,3 +36,25 @@ def test_a_codec_object_without_a_size_is_refused_naming_it_and_the_way_out(cli,
         line = one_line_error(run)
         assert f"s3://{bucket}/n.bin" in line and "original size" in line and "--raw" in line, line
         assert run.stdout == "", run
+
+
+def _register(cli: Any, path: Path, name: str) -> dict[str, Any]:
+    run = cli("model", "register", str(path), "--name", name, "--version", "1.0.0", "--json")
+    assert run.exit_code == 0, run
+    return run.json()
+
+
+def test_dedup_still_copies_what_the_servers_checksum_proves(cli, tmp_path: Path) -> None:
+    """The control of the forged-source test (tests/test_atk31_hostile_inputs.py): bytes its-store stored are
+    copied, not uploaded, since the server's CRC32 of the source (whole object, and composite over parts of
+    a multipart upload: 6 MiB > the tests' 5 MiB threshold) matches the local file's; a copy of a copy too."""
+    import os
+    for size in (3000, 6 * 1024 * 1024 + 17):
+        weights = tmp_path / f"w{size}.onnx"
+        weights.write_bytes(os.urandom(size))
+        first = _register(cli, weights, f"a{size}")
+        assert (first["uploaded_bytes"], first["copied_files"]) == (size, 0), first
+        for name in (f"b{size}", f"c{size}"):  # c's index entry names b's copy
+            again = _register(cli, weights, name)
+            assert (again["uploaded_bytes"], again["copied_files"]) == (0, 1), (name, again)
+        assert cli("model", "pull", f"c{size}@1.0.0", str(tmp_path / f"pulled{size}")).exit_code == 0
