@@ -165,7 +165,7 @@ def _lookup(ctx: RegistryContext, sha256: str) -> str | None:
     except E.NotFoundError:
         return None
     try:
-        data = resp.read(validate.MAX_DOCUMENT_BYTES + 1)  # bounded: decode refuses what is larger
+        data = resp.read(validate.limit_of("dedup index entry") + 1)  # bounded: decode refuses what is larger
     finally:
         resp.close()
     try:  # best effort: an entry that is not ours (RecursionError, a 5000-digit number...) is no entry
