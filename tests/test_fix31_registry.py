@@ -48,3 +48,29 @@ def test_register_refuses_a_manifest_it_could_not_read_back_before_uploading(
     line = one_line_error(run)
     assert "manifest would be" in line and "40 files" in line, line
     assert [o.object_name for o in service.s3.list_objects(buckets["models"], "many/", True)] == []
+
+
+def test_model_list_names_each_bad_document_and_lists_the_rest(cli, s3_server, buckets: dict[str, str],
+                                                                tmp_path: Path) -> None:
+    """Two bad versions and a bad alias document: one stderr line each, the good version listed (human
+    table and --json lines), exit 4 at the end. Was: exit 4 with the first and nothing listed."""
+    import json
+    weights = tmp_path / "w.onnx"
+    weights.write_bytes(b"weights")
+    assert cli("model", "register", str(weights), "--name", "good", "--version", "1.0.0").exit_code == 0
+    client = plain_client(s3_server)
+    put(client, buckets["models"], "evil/1.0.0/manifest.json", b"{}")
+    put(client, buckets["models"], "evil/2.0.0/manifest.json", b"not json")
+    put(client, buckets["models"], "good/_aliases.json", b"[]")
+    run = cli("model", "list")
+    assert run.exit_code == 4, run
+    assert "good" in run.stdout and "1.0.0" in run.stdout, run
+    errors = [line for line in run.stderr.splitlines() if line.startswith("its-store: error:")]
+    assert len(errors) == 4, run  # three documents, then the summary
+    assert any("evil/1.0.0/manifest.json" in e for e in errors) and any("evil/2.0.0" in e for e in errors), run
+    assert any("good/_aliases.json" in e for e in errors), run
+    run = cli("--json", "model", "list")
+    assert run.exit_code == 4, run
+    docs = [json.loads(line) for line in run.stdout.splitlines()]  # valid JSON lines: the records, then the
+    assert [d.get("model_name") for d in docs[:-1]] == ["good"], run  # error document, as a listing's error is
+    assert docs[-1]["error"]["code"] == "integrity_error", run
