@@ -58,3 +58,30 @@ def test_dedup_still_copies_what_the_servers_checksum_proves(cli, tmp_path: Path
             again = _register(cli, weights, name)
             assert (again["uploaded_bytes"], again["copied_files"]) == (0, 1), (name, again)
         assert cli("model", "pull", f"c{size}@1.0.0", str(tmp_path / f"pulled{size}")).exit_code == 0
+
+
+def test_verify_decodes_a_compressed_object_it_can_only_check_by_md5(cli, s3_server, bucket: str) -> None:
+    """gzip bytes labelled zstd, with a recorded size and no its-sha256: the MD5 matches the stored bytes,
+    yet `get` cannot decode them. verify said ok (by md5); now corrupt, exit 4, as `get`. The control: real
+    zstd bytes of the recorded size, written by another tool without its-sha256, stay ok."""
+    import zstandard
+    client = plain_client(s3_server)
+    put(client, bucket, "v/bad.bin", gzip.compress(b"frame" * 100), {"its-codec": "zstd", "its-original-size": "500"})
+    put(client, bucket, "v/good.bin", zstandard.ZstdCompressor().compress(b"frame" * 100),
+        {"its-codec": "zstd", "its-original-size": "500"})
+    run = cli("--json", "verify", f"s3://{bucket}/v/", "-r")
+    assert run.exit_code == 4, run
+    doc = run.json()
+    assert (doc["counts"]["ok"], doc["counts"]["corrupt"]) == (1, 1), doc
+    assert [o["key"] for o in doc["corrupt"]] == ["v/bad.bin"], doc
+
+
+def test_verify_stops_decoding_past_the_recorded_size(cli, s3_server, bucket: str) -> None:
+    """A zstd bomb recorded as 500 bytes: corrupt at byte 501, not decoded to its 64 MB end."""
+    import zstandard
+    bomb = zstandard.ZstdCompressor(level=19).compress(bytes(64 << 20))
+    put(plain_client(s3_server), bucket, "v/bomb.bin", bomb,
+        {"its-codec": "zstd", "its-original-size": "500", "its-sha256": "0" * 64})
+    run = cli("--json", "verify", f"s3://{bucket}/v/bomb.bin")
+    assert run.exit_code == 4, run
+    assert "more than its recorded size" in run.json()["corrupt"][0]["reason"], run
