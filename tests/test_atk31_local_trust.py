@@ -5,7 +5,7 @@ project folder with group write, a sticky upload folder), another user can leave
 MINIO_CA_BUNDLE (their CA: TLS to the real endpoint can be intercepted), MINIO_ENDPOINT (when the
 environment does not set it: uploads go to their server), MINIO_AUDIT_LOG or MINIO_CACHE_DIR (files
 written where they choose, by whoever runs the command, root included). The remotes file already follows
-ssh's rule (core/remote_config._check_access: refused, exit 78, when another user owns it or others may
+ssh's rule (core/remote_config.check_access: refused, exit 78, when another user owns it or others may
 write it); the `.env` file, which can set the very same things, was read without any check.
 
 Each case is one in-process `config --json` (no server request).
