@@ -76,8 +76,9 @@ class ItsGroup(ItsGroupBase):
             code = rv if isinstance(rv, int) else 0
         except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
             code = _handle(exc)
+        try:
+            code = _close_service(code)
         finally:
-            _close_service()
             if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
                 code = E.EXIT_PIPE
         if standalone_mode:
@@ -269,15 +270,25 @@ def _is_help(exc: Any) -> bool:
 def _usage_line(exc: Any) -> str:
     message = exc.format_message().replace("\n", " ").strip()
     ctx = getattr(exc, "ctx", None)
-    path = ctx.command_path if ctx is not None else "its-store"
-    return f"{path}: {message}"
+    path = ctx.command_path if ctx is not None else PROG
+    words = path.split(" ")[1:]  # the program's name is already the error line's prefix: said once
+    return f"{' '.join(words)}: {message}" if words else message
 
 
-def _close_service() -> None:
-    """Persist this invocation's stats and close its cache (StorageService.close never raises)."""
+def _close_service(code: int) -> int:
+    """Persist this invocation's stats and close its cache; the exit code after it. StorageService.close
+    maps what it expects, but whatever else it raises (MemoryError in a state write, Ctrl-C) goes through
+    the same mapping as the command's own errors: one line, never a traceback after the work was done. The
+    command's own failure keeps its exit code."""
     svc = out.STATE.open_service
-    if svc is not None and hasattr(svc, "close"):
+    if svc is None or not hasattr(svc, "close"):
+        return code
+    try:
         svc.close()
+    except BaseException as exc:  # noqa: BLE001 - the single mapping point, for the close too
+        failed = _handle(exc)
+        return code or failed
+    return code
 
 
 def _pipe_closed(exc: BaseException | None = None) -> bool:

@@ -388,8 +388,10 @@ class DecodingWriter:
             self._dec.write(bytes(data))
         except _SinkFailed as failed:
             raise failed.error from None
-        except E.ItsStoreError:
-            raise
+        except E.ItsStoreError as exc:  # a decoder's own (corrupt zstd data: ...): named by the object
+            raise E.IntegrityError(f"{self._where}: {exc.message}",
+                                   hint=exc.hint or "the stored data is corrupt; fetch it as is with `get --raw`"
+                                   ) from None
         except Exception as exc:  # noqa: BLE001 - codec libraries raise their own error types
             raise E.IntegrityError(f"cannot decompress {self._where}: {type(exc).__name__}: {exc}",
                                    hint="the stored data is corrupt; fetch it as is with `get --raw`") from None

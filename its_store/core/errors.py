@@ -220,6 +220,13 @@ class LockNotKeptError(ConfigError):
     code = "lock_not_kept"
 
 
+class SettingNotKeptError(ConfigError):
+    """A bucket setting (versioning, default retention, lifecycle, default encryption) the server answered 200
+    for, but did not keep: read back after the write, it is not there (service/kept.py)."""
+
+    code = "setting_not_kept"
+
+
 class RangeNotSatisfiableError(InvalidInputError):
     """A byte range outside the object (HTTP 416), or one the object cannot serve (compressed)."""
 

@@ -120,7 +120,7 @@ def read_tables(path: Path) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes: not a remotes file")
     _check_folder(path.parent)  # before anything read there is trusted
     tables = _parse(path, data)
-    _check_access(path, info, holds_secret(tables))
+    check_access(path, info, holds_secret(tables))
     return tables
 
 
@@ -167,20 +167,29 @@ def holds_secret(tables: Mapping[str, Mapping[str, Any]]) -> bool:
     return False
 
 
-def _check_access(path: Path, info: os.stat_result, secret: bool) -> None:
+def check_access(path: Path, info: os.stat_result, secret: bool, *,
+                 changes: str = "point a remote at another server",
+                 owner_hint: str = "remotes are read only from a file of your own",
+                 secret_refused: bool = True) -> None:
     """ssh's rule for its keys and config: only its owner (or root) may own it, nobody else may write it,
-    and nobody else may read it when it holds a secret."""
+    and nobody else may read it when it holds a secret. The one rule for every configuration file this
+    tool reads (remotes.toml here, the .env file in core/settings): `changes` says what a stranger's
+    change could do. `secret_refused=False`: a secret others may read is a warning (logged), not a
+    refusal (a compose .env file is often 0644 and already shared with the containers' users)."""
     mode = st.S_IMODE(info.st_mode)
     me = os.geteuid()
     if info.st_uid not in (me, 0):
         raise ConfigError(f"{path}: owned by another user (uid {info.st_uid}), not by this one (uid {me}) or root",
-                          hint="remotes are read only from a file of your own")
+                          hint=owner_hint)
     if mode & 0o022:
-        raise ConfigError(f"{path}: permissions {mode:04o}: others may change it (and point a remote at "
-                          "another server)", hint=f"chmod 600 {path}")
+        raise ConfigError(f"{path}: permissions {mode:04o}: others may change it (and {changes})",
+                          hint=f"chmod 600 {path}")
     if secret and mode & 0o044:
-        raise ConfigError(f"{path}: permissions {mode:04o} are too open: it holds secret keys that group "
-                          "or others may read", hint=f"chmod 600 {path}")
+        message = f"{path}: permissions {mode:04o} are too open: it holds secret keys that group or others may read"
+        if secret_refused:
+            raise ConfigError(message, hint=f"chmod 600 {path}")
+        import logging
+        logging.getLogger("its_store.settings").warning("%s (chmod 600 %s)", message, path)
 
 
 def _check_folder(folder: Path) -> None:

@@ -67,10 +67,16 @@ def read_state(path: Path | str, limit: int = MAX_STATE_BYTES) -> bytes:
     NotRegularFile too (not something we wrote; reading it would only fill memory)."""
     fd = open_state(path)
     try:
-        if os.fstat(fd).st_size > limit:
+        size = os.fstat(fd).st_size
+        if size > limit:
             raise NotRegularFile(f"{path} is larger than {limit} bytes: not a state file of ours")
         with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(limit + 1)
+            # read(n) allocates n bytes first: never `limit` (256 MiB of address space for a stats file of
+            # 1 KB was a MemoryError at every command's end under `ulimit -v 300000`); the file's size + 1,
+            # then steps of at most 64 KiB while it grew after the fstat
+            data = f.read(size + 1)
+            while len(data) <= limit and (more := f.read(min(1 << 16, limit + 1 - len(data)))):
+                data += more
         if len(data) > limit:
             raise NotRegularFile(f"{path} is larger than {limit} bytes: not a state file of ours")
         return data

@@ -7,7 +7,8 @@ object server-side to the new version's key instead of uploading it, so every ve
 its files under its own prefix and stays readable by any S3 tool; only the upload is saved.
 
 The index is a hint, never trusted alone: before copying, the source is HEADed and must still exist
-with the same size and the sha256 its-store stored with it (x-amz-meta-sha256); otherwise the file is
+with the same size, the sha256 its-store stored with it (x-amz-meta-sha256) and the server's own CRC32
+of the local file's bytes (same_bytes: the metadata is anyone's to write); otherwise the file is
 uploaded and the index entry rewritten. Entries are written after the manifest, so they never point
 into a registration that failed; a version removed later leaves a stale entry that the next
 registration of those bytes repairs.
@@ -16,6 +17,7 @@ registration of those bytes repairs.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from contextlib import closing
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
     from its_store.registry.manifest import LocalFile
 
+log = logging.getLogger("its_store.registry.dedup")
 INDEX_PREFIX = "_index/sha256/"
 COPY_LIMIT = 5 * 1024 ** 3          # one CopyObject up to 5 GiB; above, a multipart copy
 _INDEX_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "metadata"}
@@ -111,6 +114,8 @@ def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:
         return False
     if found.size != item.size or (found.metadata.get("x-amz-meta-sha256") or "") != item.sha256:
         return False  # removed and re-created, or changed behind the registry's back: upload instead
+    if not same_bytes(found, item, f"s3://{ctx.bucket}/{source}"):
+        return False  # the metadata is anyone's to write; the server's own checksum is not: upload instead
     from its_store.service.copying import server_copy
     try:  # the storage copy (service/copying.py): metadata, tags and SSE-S3 kept; a multipart copy above 5 GiB
         server_copy(ctx.storage, ctx.bucket, source, ctx.bucket, key, threshold=COPY_LIMIT)
@@ -121,13 +126,46 @@ def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:
     return True
 
 
+def same_bytes(found: Any, item: LocalFile, where: str) -> bool:
+    """Whether the server's own checksum of the object `found` (a HEAD's answer) is that of the local file's
+    bytes (its CRC32s, of the read that hashed it). The size and x-amz-meta-sha256 alone prove nothing:
+    any writer of the bucket can store other bytes of the same size under our sha256, and a version copied
+    from them could never be pulled. A full-object CRC32, or a composite one over parts of the object's
+    its-part-size (whole MiB, as HASH_CHUNK divides), is compared; no checksum the server keeps (or parts
+    of unknown size): not proven, so the caller uploads instead."""
+    from its_store.core.units import read_uint
+    from its_store.registry.manifest import HASH_CHUNK
+    from its_store.transfer.checksums import RangeSum, crc32_combine, expected_for, verify
+    headers = found.metadata
+    part_size = read_uint(headers.get("x-amz-meta-its-part-size"), low=1)
+    expected = expected_for(found.size, found.etag, headers.get("x-amz-checksum-crc32"), part_size, False,
+                            headers.get("x-amz-checksum-type"))
+    if expected is None or (not item.crcs and item.size):
+        return False
+    span = item.size if expected.kind == "crc32" else (part_size or 0)
+    if span % HASH_CHUNK and span != item.size:
+        return False
+    sums: list[RangeSum] = []
+    for length, crc in item.crcs or [(0, 0)]:
+        if sums and sums[-1].length < span:
+            sums[-1] = RangeSum(sums[-1].length + length, crc32_combine(sums[-1].crc32, crc, length))
+        else:
+            sums.append(RangeSum(length, crc))
+    try:
+        return verify(expected, sums, where)
+    except E.IntegrityError:
+        log.warning("%s does not hold the bytes its sha256 metadata names (the server's checksum differs): "
+                    "uploaded instead of copied", where)
+        return False
+
+
 def _lookup(ctx: RegistryContext, sha256: str) -> str | None:
     try:
         resp = ctx.s3.get(ctx.bucket, index_key(sha256))
     except E.NotFoundError:
         return None
     try:
-        data = resp.read()
+        data = resp.read(validate.limit_of("dedup index entry") + 1)  # bounded: decode refuses what is larger
     finally:
         resp.close()
     try:  # best effort: an entry that is not ours (RecursionError, a 5000-digit number...) is no entry

@@ -109,19 +109,35 @@ class RegistryDocs:
                 scan.aliases[parts[0]] = etag
         return scan
 
-    def fetch_all(self, scan: Scan) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]]]:
-        """Every manifest and alias document of a scan, from the caches or by parallel GETs."""
+    def fetch_all(self, scan: Scan, bad: list[E.IntegrityError] | None = None
+                  ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Every manifest and alias document of a scan, from the caches or by parallel GETs. A document that
+        breaks the rules (IntegrityError) stops the rest, unless `bad` is given: then it is added there and
+        left out, so that one hostile document does not hide every good one (`model list`)."""
         jobs = [(f"{n}/{v}/{MANIFEST}", etag) for (n, v), etag in scan.manifests.items()]
         jobs += [(f"{n}/{ALIASES}", etag) for n, etag in scan.aliases.items()]
         settings = self.storage.settings
         workers = max(1, min(len(jobs), max(self.storage.workers, settings.max_pool_connections)))
-        with closing(fan_out(lambda job: self.fetch(*job), jobs, workers=workers, name="its-manifest")) as outs:
+
+        def one(job: tuple[str, str | None]) -> dict[str, Any] | E.IntegrityError | None:
+            try:
+                return self.fetch(*job)
+            except E.IntegrityError as exc:
+                if bad is None:
+                    raise
+                return exc
+
+        with closing(fan_out(one, jobs, workers=workers, name="its-manifest")) as outs:
             docs = [out.result() for out in outs]  # in job order; the first error stops the rest
         manifests: dict[tuple[str, str], dict[str, Any]] = {}
         alias_docs: dict[str, dict[str, Any]] = {}
         for (key, _), doc in zip(jobs, docs, strict=True):
             if doc is None:
                 continue  # removed since the listing
+            if isinstance(doc, E.IntegrityError):
+                if bad is not None:  # (only then is one returned)
+                    bad.append(doc)
+                continue
             parts = key.split("/")
             if len(parts) == 3:
                 manifests[(parts[0], parts[1])] = doc

@@ -13,7 +13,7 @@ import json
 import mimetypes
 import os
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,9 @@ class LocalFile:
     sha256: str = ""
     content_type: str = "application/octet-stream"
     key: str = ""      # relative key under NAME/VERSION/ when it differs from `path` (a variant's file)
+    # (length, CRC32) of each HASH_CHUNK read while hashing: what registry/dedup compares with the server's
+    # own checksum of a copy's source (whole, or per part: parts are whole MiB), at no second read
+    crcs: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
     def rel_key(self) -> str:
@@ -92,8 +95,10 @@ def content_type_of(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def sha256_file(path: Path) -> tuple[str, int]:
-    """(sha256 hex, size) of a local file, read in 1 MiB chunks (hashlib releases the GIL on them)."""
+def sha256_file(path: Path, crcs: list[tuple[int, int]] | None = None) -> tuple[str, int]:
+    """(sha256 hex, size) of a local file, read in 1 MiB chunks (hashlib releases the GIL on them); the
+    (length, CRC32) of each chunk appended to `crcs` when given (CRC32 at ~13 GB/s: same read, ~2% more)."""
+    from its_store.transfer.checksums import crc32
     digest = hashlib.sha256()
     size = 0
     try:
@@ -101,6 +106,8 @@ def sha256_file(path: Path) -> tuple[str, int]:
             while chunk := handle.read(HASH_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
+                if crcs is not None:
+                    crcs.append((len(chunk), crc32(chunk)))
     except OSError as exc:
         raise E.LocalIOError(f"cannot read {path}: {exc.strerror or exc}") from None
     return digest.hexdigest(), size
@@ -110,7 +117,8 @@ def hash_files(files: list[LocalFile], workers: int) -> None:
     """Fill size and sha256 of every file, several files at once; the first unreadable file's LocalIOError
     (in file order) is raised, and no file after it is started."""
     def one(item: LocalFile) -> None:
-        item.sha256, item.size = sha256_file(item.source)
+        item.crcs = []
+        item.sha256, item.size = sha256_file(item.source, item.crcs)
 
     with closing(fan_out(one, files, workers=max(1, min(workers, len(files))), name="its-hash")) as outs:
         for out in outs:

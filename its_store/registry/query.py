@@ -69,8 +69,12 @@ def versions(ctx: RegistryContext, name: str) -> list[str]:
 
 def list_models(ctx: RegistryContext, name: str | None = None, *, limit: int | None = None,
                 tags: dict[str, str] | None = None, where: Iterable[str | Condition] | None = None,
-                sort: str | None = None, ascending: bool = False) -> list[ModelVersion]:
-    """Versions filtered by `tags` (all must match) and `where` (all must hold), sorted, then `limit`."""
+                sort: str | None = None, ascending: bool = False,
+                skipped: list[E.IntegrityError] | None = None) -> list[ModelVersion]:
+    """Versions filtered by `tags` (all must match) and `where` (all must hold), sorted, then `limit`.
+    A manifest or alias document that breaks the rules is IntegrityError; with `skipped` given, it is
+    added there instead and the rest is listed (its versions left out; a bad alias document: its model's
+    versions listed without aliases)."""
     if name is not None:
         validate_name(name)
     conditions = [c if isinstance(c, Condition) else parse_where(c) for c in where or []]
@@ -82,7 +86,7 @@ def list_models(ctx: RegistryContext, name: str | None = None, *, limit: int | N
         manifests, alias_docs, as_of = ctx.offline_store.listing(name)
     else:
         scan = ctx.docs.scan(name)
-        manifests, alias_docs = ctx.docs.fetch_all(scan)
+        manifests, alias_docs = ctx.docs.fetch_all(scan, skipped)
         ctx.offline_store.remember_listing(name, manifests, scan.manifests, alias_docs, scan.aliases)
     records = []
     for (model, version), manifest in manifests.items():

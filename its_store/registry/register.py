@@ -76,20 +76,26 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _manifest(ctx: RegistryContext, name: str, version: str, files: list[Any], details: dict[str, Any]
+              ) -> dict[str, Any]:
+    return build_manifest(name, version, files, metrics=details["metrics"], training_config=details["training_config"],
+                          config_file=details["config_file"], tags=details["tags"],
+                          description=details["description"], created_at=now(), created_by=ctx.actor,
+                          tool_version=f"its-store {__version__}", lineage=details.get("lineage"),
+                          variant=details.get("variant"), card=details.get("card"))
+
+
 def _register(ctx: RegistryContext, name: str, version: str, files: list[Any], details: dict[str, Any], *,
               force: bool, progress: Callable[[int], None] | None) -> Registration:
     prefix = f"{name}/{version}/"
     card = details.get("card")
+    from its_store.registry.store import MANIFEST_KIND
+    MANIFEST_KIND.body(_manifest(ctx, name, version, files, details))  # too large to write: said before any upload
     _lock_version(ctx, name, version, force)
     try:
         stored = dedup.store_files(ctx, prefix, files + ([card] if card else []),
                                    dedup=details.get("dedup", True), progress=progress)
-        manifest = build_manifest(name, version, files, metrics=details["metrics"],
-                                  training_config=details["training_config"],
-                                  config_file=details["config_file"], tags=details["tags"],
-                                  description=details["description"], created_at=now(),
-                                  created_by=ctx.actor, tool_version=f"its-store {__version__}",
-                                  lineage=details.get("lineage"), variant=details.get("variant"), card=card)
+        manifest = _manifest(ctx, name, version, files, details)
         if force:
             ctx.store.put(prefix + MANIFEST, manifest)
         else:

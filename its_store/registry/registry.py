@@ -49,6 +49,7 @@ from its_store.registry.results import (
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from its_store.core.errors import IntegrityError
     from its_store.core.settings import Settings
     from its_store.registry.offline import OfflineStore
     from its_store.registry.store import DocStore
@@ -168,14 +169,18 @@ class ModelRegistry:
     # -------------------------------------------------------------------------------- list & show
     def list_models(self, name: str | None = None, *, limit: int | None = None,
                     tags: dict[str, str] | None = None, where: Iterable[str | Condition] | None = None,
-                    sort: str | None = None, ascending: bool = False) -> list[ModelVersion]:
+                    sort: str | None = None, ascending: bool = False,
+                    skipped: list[IntegrityError] | None = None) -> list[ModelVersion]:
         """Versions (model_name, version, metrics, tags, created_at, size, sha256, ...).
 
         Filters: `tags` (all must match), `where` ("accuracy>=0.9", all must hold); then `sort`
-        (version, created, or a metric name) and finally `limit`.
+        (version, created, or a metric name) and finally `limit`. A manifest or alias document that
+        breaks the rules is IntegrityError, unless `skipped` is a list: then each is added there and the
+        good versions are listed (`model list` reports them and exits 4 at the end).
         """
         from its_store.registry.query import list_models
-        return list_models(self.context, name, limit=limit, tags=tags, where=where, sort=sort, ascending=ascending)
+        return list_models(self.context, name, limit=limit, tags=tags, where=where, sort=sort, ascending=ascending,
+                           skipped=skipped)
 
     def versions(self, name: str) -> list[str]:
         """Registered versions of a model, highest first."""

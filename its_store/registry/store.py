@@ -70,8 +70,17 @@ class Kind:
         return doc if isinstance(doc, dict) else {}
 
     def body(self, doc: dict[str, Any]) -> bytes:
+        """The document as written; InvalidInputError (exit 2) when it is larger than readers accept
+        (validate.limit_of): its-store never writes a document it would refuse to read."""
         text = json.dumps(doc, indent=2, sort_keys=True) if self.indent else json.dumps(doc)
-        return text.encode("utf-8")
+        data = text.encode("utf-8")
+        limit = validate.limit_of(self.what)
+        if len(data) > limit:
+            count = f" ({len(doc['files']):,} files)" if isinstance(doc.get("files"), list) else ""
+            raise E.InvalidInputError(f"the {self.what} would be {len(data):,} bytes{count}, above the "
+                                      f"{limit:,} a registry {self.what} may hold",
+                                      hint="register fewer, larger files (e.g. a tar of the folder)")
+        return data
 
     def absent(self, key: str) -> dict[str, Any]:
         """The document update() starts from when there is none (NotFoundError for a manifest)."""
@@ -137,7 +146,8 @@ class DocStore:
         except E.ObjectNotFoundError:
             return None
         try:
-            data = resp.read(MARKER_LIMIT) if kind is MARKER_KIND else resp.read()
+            # never more than the size rule allows (+1 byte: validate.decode then says "larger than")
+            data = resp.read(MARKER_LIMIT if kind is MARKER_KIND else validate.limit_of(kind.what) + 1)
             etag = (resp.headers.get("ETag") or "").strip('"')
         finally:
             resp.close()

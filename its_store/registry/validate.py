@@ -46,7 +46,14 @@ MAX_SIZE = 1 << 62           # far beyond any object S3 stores (5 TiB), far belo
 MAX_FILES = 1_000_000
 MAX_TEXT = 256
 MAX_DESCRIPTION = 64 * 1024
-MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a manifest listing a million files is about 200 MB
+# The size rule of registry documents: what its-store writes, with room, and no more, since json.loads of a
+# document costs ~6.5 times its size in memory (a 100 MB hostile manifest: 661 MB RSS, 11 s CPU before it
+# was refused). A manifest takes ~220 bytes a file: 4 MiB holds ~19,000 files (register refuses to write a
+# larger one, DocStore's Kind.body); an alias document keeps at most 1,000 history entries (~2 MB at worst);
+# a dedup index entry is one key, a size and a sha256. The offline copies are this machine's own files.
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024   # manifests and alias documents
+MAX_INDEX_ENTRY_BYTES = 16 * 1024      # a dedup index entry (a key is at most 1024 bytes)
+MAX_LOCAL_COPY_BYTES = 256 * 1024 * 1024  # the offline registry copy (core/statefile's own limit)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _DATASET_RE = re.compile(r"^\S{1,1024}$")
@@ -68,13 +75,24 @@ def integrity(where: str, kind: str, problem: Invalid) -> E.IntegrityError:
                             hint="it was not written by its-store or was changed since; nothing was written")
 
 
+def limit_of(kind: str) -> int:
+    """The most bytes a registry document of `kind` may hold (decode's `kind` names): read no more."""
+    if kind == "dedup index entry":
+        return min(MAX_INDEX_ENTRY_BYTES, MAX_DOCUMENT_BYTES)
+    if kind == "offline registry copy":
+        return MAX_LOCAL_COPY_BYTES
+    return MAX_DOCUMENT_BYTES
+
+
 def decode(data: bytes, where: str, kind: str) -> Any:
     """THE JSON decode of a registry document (manifest, alias document, lock marker, dedup index entry,
     their offline copies): any decoder failure is one IntegrityError line naming `kind` and `where`.
     json.loads raises ValueError for bad JSON, bad UTF-8 and an integer beyond Python's digit limit
     (sys.get_int_max_str_digits, 4300), and RecursionError for deep nesting; all mean "not ours"."""
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise E.IntegrityError(f"{kind} {where} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    limit = limit_of(kind)
+    if len(data) > limit:
+        raise E.IntegrityError(f"{kind} {where} is larger than {limit:,} bytes, the most its-store writes",
+                               hint="it was not written by its-store")
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):

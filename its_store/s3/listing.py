@@ -30,7 +30,7 @@ from urllib.parse import unquote_plus
 from xml.etree import ElementTree as ET
 
 from its_store.s3 import keys
-from its_store.s3.answers import Listed, bad_answer
+from its_store.s3.answers import Listed, bad_answer, endless_listing
 from its_store.s3.errors import parsing, where
 
 if TYPE_CHECKING:
@@ -75,11 +75,14 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
         query["key-marker" if versions else "start-after"] = start_after
     listed = Listed()
     remember = listed.add
+    asked: set[tuple[str | None, ...]] = set()  # every page's markers: one tuple a page, a cycle of any length
     data = raw("GET", bucket, query=query, place=place).data  # most listings are one page: no thread for it
     while True:
         with parsing(bucket, place, call):
             root = ET.fromstring(data)
             following = _next_query(root, query, versions)
+            if following is not None:
+                _once(asked, following, call)
             ahead = _Ahead(raw, bucket, place, following) if following is not None else None  # listed meanwhile
             entries = _entries(root, versions)
         for entry in entries:  # _check's rules, written out here: this runs for every key
@@ -97,6 +100,16 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
         if ahead is None or following is None:
             return
         query, data = following, ahead.result()
+
+
+def _once(asked: set[tuple[str | None, ...]], following: dict[str, str], call: str) -> None:
+    """Remember the markers of the page about to be asked for; endless_listing when they were asked for
+    before: the server pages in a cycle (tokens A, B, ..., A), however many entries it spans (Listed's
+    window of entries only sees a cycle of up to 10,000)."""
+    marker = tuple(following.get(name) for name in ("continuation-token", "key-marker", "version-id-marker"))
+    if marker in asked:
+        raise endless_listing(call, "it gave a continuation marker it had already given (its pages cycle)")
+    asked.add(marker)
 
 
 def parse_page(data: bytes, versions: bool) -> Page:

@@ -168,11 +168,11 @@ class BucketAdmin:
 
     def _evidence(self, bucket: str, warnings: builtins.list[str], encrypt: bool) -> str | None:
         """SSE-S3 (a warning if the server refuses it) and the default 90-day governance retention."""
-        from its_store.codec.encryption import set_bucket_encryption
+        from its_store.service.encryption import set_checked
         sse = None
         try:
             if encrypt:
-                sse = set_bucket_encryption(self.ctx.s3, bucket).sse
+                sse = set_checked(self.ctx.s3, bucket).sse
         except (E.ConfigError, E.InvalidInputError, E.ConflictError) as exc:
             warnings.append(f"the server refused default encryption (SSE-S3): {exc.message}; "
                             "objects are stored unencrypted unless uploaded with --sse")
@@ -190,10 +190,15 @@ class BucketAdmin:
                 raise E.ItsStoreError(f"the server does not support versioning ({exc.s3_code}): the new bucket "
                                       f"s3://{bucket} is removed again", hint="drop --versioning (and the preset) "
                                       "on this server, or use one with versioning") from None
+            from its_store.service.kept import read_back
+            from its_store.service.versions import versioning_kept
+            versions = Versions(self.ctx)
+            read_back(bucket, "versioning on", lambda: versions.status(bucket), lambda got: versioning_kept(got, True),
+                      str)
         sse = None
         if encrypt:
-            from its_store.codec.encryption import set_bucket_encryption
-            sse = set_bucket_encryption(self.ctx.s3, bucket).sse
+            from its_store.service.encryption import set_checked
+            sse = set_checked(self.ctx.s3, bucket).sse
         if rule is not None:
             Lifecycle(self.ctx).set(bucket, [rule])
         return sse

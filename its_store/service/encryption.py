@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from its_store.codec.encryption import BucketEncryption
+    from its_store.s3.client import S3Client
     from its_store.service.context import Context
 
 
@@ -20,9 +21,19 @@ def get_default(ctx: Context, bucket: str) -> BucketEncryption:
 
 def set_default(ctx: Context, bucket: str, kms_key_id: str | None = None) -> BucketEncryption:
     """Default SSE-S3 (or SSE-KMS with `kms_key_id`) for new objects of `bucket`."""
-    from its_store.codec.encryption import set_bucket_encryption
     with ctx.op("bucket_encryption_set", bucket=bucket, forget=None, algorithm="aws:kms" if kms_key_id else "AES256"):
-        return set_bucket_encryption(ctx.s3, bucket, kms_key_id)
+        return set_checked(ctx.s3, bucket, kms_key_id)
+
+
+def set_checked(s3: S3Client, bucket: str, kms_key_id: str | None = None) -> BucketEncryption:
+    """Set the default encryption and read it back (service/kept.py): a server that answered 200 and
+    keeps none is SettingNotKeptError (exit 78). `bucket encryption set` and `bucket create` both use it."""
+    from its_store.codec.encryption import set_bucket_encryption
+    from its_store.service.kept import read_back
+    want = "aws:kms" if kms_key_id else "AES256"
+    found = set_bucket_encryption(s3, bucket, kms_key_id)  # the write, then GET ?encryption
+    return read_back(bucket, "default encryption " + ("SSE-KMS" if kms_key_id else "SSE-S3"),
+                     lambda: found, lambda got: got.algorithm == want, lambda got: got.algorithm or "none")
 
 
 def remove_default(ctx: Context, bucket: str) -> BucketEncryption:

@@ -261,6 +261,11 @@ class Lifecycle:
         """PUT the rule set (or DELETE the configuration when it is empty), audited."""
         with self.ctx.op("lifecycle", bucket=bucket, forget=None, action=action, rules=[r.id for r in rules]):
             if rules:
+                from its_store.service.kept import read_back
                 self.ctx.s3.governance.set_lifecycle(bucket, [rule.to_s3() for rule in rules])
+                written = {rule.id for rule in rules if rule.id}
+                read_back(bucket, "lifecycle", lambda: self.get(bucket),
+                          lambda got: bool(got) and written <= {rule.id for rule in got},
+                          lambda got: ", ".join(rule.id or "(no id)" for rule in got) or "no rule")
             else:
                 self.ctx.s3.governance.delete_lifecycle(bucket)

@@ -152,9 +152,13 @@ class Retention:
         mode = L.parse_mode(mode)
         days, years = L.default_period(days, years)
         self.require_lock(bucket)
+        from its_store.service.kept import read_back
         with self.ctx.op("bucket_retention_set", bucket=bucket, forget=None, mode=mode, days=days, years=years):
             self.ctx.s3.governance.set_object_lock(bucket, mode, days, years)
-        return self.bucket_lock(bucket)
+            return read_back(bucket, "default retention", lambda: self.bucket_lock(bucket),
+                             lambda got: (got.mode, got.days, got.years) == (mode, days, years),
+                             lambda got: f"{got.mode} {got.days or got.years} {'years' if got.years else 'days'}"
+                             if got.mode else "none")
 
     def remove_default(self, bucket: str) -> BucketLock:
         """Drop the default retention (the lock stays: S3 cannot turn it off; retained versions stay retained)."""

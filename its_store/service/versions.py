@@ -143,6 +143,11 @@ def versioning_label(status: str | None) -> str:
     return status or "Off"
 
 
+def versioning_kept(status: str, enabled: bool) -> bool:
+    """Whether `status` read back holds what was written: Enabled; suspended (never enabled counts too)."""
+    return status == "Enabled" if enabled else status != "Enabled"
+
+
 class Versions:
     """Version operations over one Context (`svc.versions()`)."""
 
@@ -160,9 +165,11 @@ class Versions:
 
     def set(self, bucket: str, enabled: bool) -> VersioningState:
         """Turn versioning on, or suspend it (S3 cannot switch it off again). Returns the new status."""
+        from its_store.service.kept import read_back
         with self.ctx.op("versioning", bucket=validate_bucket(bucket), forget=None, enabled=enabled):
             self.ctx.s3.set_versioning(bucket, enabled)
-        return self.state(bucket)
+            return read_back(bucket, "versioning " + ("on" if enabled else "suspend"), lambda: self.state(bucket),
+                             lambda got: versioning_kept(got.versioning, enabled), lambda got: got.versioning)
 
     # --------------------------------------------------------------------------------- listing
     def iter_versions(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectVersion]:

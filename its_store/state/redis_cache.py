@@ -47,7 +47,10 @@ class RedisCache:
             raise CacheBackendError("the redis package is not installed (pip install 'its-store[redis]')") \
                 from exc
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        secret = urlsplit(url).password if "@" in url else None
+        try:  # urlsplit refuses some URLs (a bracketed host left open) that redact_url shows as redis://?
+            secret = urlsplit(url).password if "@" in url else None
+        except ValueError:
+            raise CacheBackendError(f"invalid Redis URL {self.location}") from None
         self._secret = secret or None
         try:
             self._r = redis.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=timeout,

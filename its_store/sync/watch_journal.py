@@ -80,19 +80,36 @@ class Journal:
             raise E.LocalIOError(f"cannot create the watch journal folder {self.folder}: {exc.strerror}") from None
         self._lock()
         import sqlite3
-        try:
-            _create_private(self.path)
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
-            for pragma in ("auto_vacuum=INCREMENTAL", "journal_mode=WAL", "synchronous=NORMAL",
-                           f"cache_size=-{CACHE_KIB}"):
-                self._db.execute("PRAGMA " + pragma)
-            self._db.execute(_SCHEMA)
-            self._migrate()
-            self._count = self._db.execute("SELECT count(*) FROM owed").fetchone()[0]
-        except (OSError, sqlite3.Error) as exc:
-            self.close()
-            raise E.LocalIOError(f"cannot open the watch journal {self.path}: {exc}") from None
+        for attempt in (1, 2):
+            try:
+                self._connect()
+                return self._count
+            except (OSError, sqlite3.Error) as exc:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+                if attempt == 1 and getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+                    try:  # a power cut on an SD card: set aside, as a FIFO is, rather than never start again
+                        _set_aside(self.path, f"not a database: {exc}")
+                        continue
+                    except OSError:
+                        pass
+                self.close()
+                raise E.LocalIOError(f"cannot open the watch journal {self.path}: {exc}") from None
         return self._count
+
+    def _connect(self) -> None:
+        """Open (or create) journal.db, migrate a journal.log, count what is owed. The count reads the whole
+        table: a file that is not a database, or a damaged one, says so here rather than mid-run."""
+        import sqlite3
+        _create_private(self.path)
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
+        for pragma in ("auto_vacuum=INCREMENTAL", "journal_mode=WAL", "synchronous=NORMAL",
+                       f"cache_size=-{CACHE_KIB}"):
+            self._db.execute("PRAGMA " + pragma)
+        self._db.execute(_SCHEMA)
+        self._migrate()
+        self._count = self._db.execute("SELECT count(*) FROM owed").fetchone()[0]
 
     def _lock(self) -> None:
         try:

@@ -138,15 +138,29 @@ def list_cmd(
 
     Example: its-store model list yolo11_traffic --where 'accuracy>=0.9' --sort accuracy --limit 5
     """
+    skipped: list[Any] = []  # a bad manifest or alias document: the others are listed all the same
     records = _registry(offline).list_models(name, limit=limit, tags=parse_pairs(tag, what="tag"), where=where or [],
-                                      sort=sort, ascending=asc)
+                                      sort=sort, ascending=asc, skipped=skipped)
     _offline_note(records[0] if records else None)
     if out.STATE.json:
         out.emit_jsonl(records)
+    else:
+        out.table(["model", "version", "created", "size", "aliases", "metrics", "tags"],
+                  ([r.model_name, r.version, _short_time(r.created_at), human_size(r.size),
+                    ",".join(r.aliases), _pairs(r.metrics), _pairs(r.tags)] for r in records), right=["size"])
+    _unreadable(skipped)
+
+
+def _unreadable(skipped: list[Any]) -> None:
+    """One stderr line per registry document `model list` left out, then exit 4 (integrity) for them all."""
+    if not skipped:
         return
-    out.table(["model", "version", "created", "size", "aliases", "metrics", "tags"],
-              ([r.model_name, r.version, _short_time(r.created_at), human_size(r.size),
-                ",".join(r.aliases), _pairs(r.metrics), _pairs(r.tags)] for r in records), right=["size"])
+    from its_store.core.errors import IntegrityError
+    for exc in skipped:
+        out.stderr_line(f"its-store: error: {exc.message}")
+    raise IntegrityError(f"{len(skipped)} registry document(s) could not be read (each named above); "
+                           "the other versions are listed", hint="rewrite or remove each (its-store rm), "
+                           "or register those versions again")
 
 
 def _pairs(values: dict[str, Any]) -> str:
