@@ -289,3 +289,34 @@ def test_the_command_line_runs_without_pydantic_plugins_unless_told(given, expec
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
                          env=env)
     assert out.stdout == repr(expected)
+
+
+ASYNCIO_AFTER_MAIN = r"""
+import sys
+sys.argv = ['its-store', '--json', 'config']  # builds the settings: pydantic-settings imports asyncio
+PRE
+from its_store.__main__ import main
+try:
+    main()
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+assert 'pydantic_settings' in sys.modules
+ran_before_use = 'asyncio.base_events' in sys.modules
+import asyncio
+from asyncio import Queue  # a from-import of a name runs it too
+async def answer():
+    await asyncio.sleep(0)
+    return 42
+print('\nRESULT', ran_before_use, asyncio.run(answer()), Queue.__module__, type(asyncio).__name__,
+      asyncio is sys.modules['asyncio'])
+"""
+
+
+@pytest.mark.parametrize("pre,expected", [("", "False 42 asyncio.queues module True"),
+                                          ("import asyncio", "True 42 asyncio.queues module True")])
+def test_the_command_line_runs_asyncio_on_first_use_and_it_works(pre, expected):
+    """__main__ defers asyncio's code to its first use (pydantic-settings imports it for a runner its-store never
+    calls); once used it is the whole module, and a program that loaded asyncio before keeps it loaded."""
+    code = ASYNCIO_AFTER_MAIN.replace("PRE", pre)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.rpartition("\nRESULT ")[2].split() == expected.split()
