@@ -64,6 +64,7 @@ def _main() -> None:
         from its_store.cli.stdout_lost import open_closed_streams
         open_closed_streams()
     if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name
+        _lighter_start()  # a cache miss builds the settings and the client
         from its_store.cli.completion.complete import main as names
         raise SystemExit(names(sys.argv[1:]))  # a cache miss builds the settings and the client: a start-up too
     args = sys.argv[1:]
@@ -71,12 +72,18 @@ def _main() -> None:
         from its_store._version import __version__
         from its_store.cli.stdout_lost import printed
         raise SystemExit(printed(f"its-store {__version__}\n"))
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    _defer_asyncio()
+    _lighter_start()
     from its_store.cli.app import run
     from its_store.cli.base import ItsCommand
     ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)
     run()
+
+
+def _lighter_start() -> None:
+    """What this process's start-up skips before it imports pydantic (module docstring): the plugin scan
+    (unless the environment names plugins) and asyncio's code."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _defer_asyncio()
 
 
 class _RunOnFirstUse(types.ModuleType):
