@@ -31,17 +31,21 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-sys.stderr.write("\nMODULES " + json.dumps([code, sorted(sys.modules)]))
+logs = sys.modules.get("its_store.cli.logs")  # its redaction patterns: compiled by the first log line only
+compiled = logs._redactions.cache_info().currsize if logs else 0
+sys.stderr.write("\nMODULES " + json.dumps([code, sorted(sys.modules), compiled]))
 '''
 
 
 def _run(argv: list[str]) -> tuple[int, set[str], str, str]:
-    """(exit code, modules loaded, stderr, stdout) of `its-store --quiet ARGV` in a fresh interpreter."""
+    """(exit code, modules loaded, stderr, stdout) of `its-store --quiet ARGV` in a fresh interpreter; the
+    run's redaction patterns (cli/logs, ~7.5M instructions) must not have been compiled: no line was logged."""
     done = subprocess.run([sys.executable, "-c", CODE, json.dumps(argv)], capture_output=True, text=True,
                           timeout=120, check=False)
     head, _, tail = done.stderr.rpartition("\nMODULES ")
     assert tail, done.stderr
-    code, modules = json.loads(tail)
+    code, modules, compiled = json.loads(tail)
+    assert compiled == 0, argv
     return code, set(modules), head, done.stdout
 
 
