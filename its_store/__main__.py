@@ -10,6 +10,13 @@ CPU per command in a development environment), for plugins that would instrument
 `PYDANTIC_DISABLE_PLUGINS=` (empty) or any other value keeps pydantic's own behaviour. The library is not
 affected: only this entry point sets it.
 
+asyncio is loaded on first use, not when pydantic-settings imports it (_defer_asyncio): pydantic_settings.main
+does `import asyncio` for its own CLI-app runner, which its-store never calls, and the import cost ~50M
+instructions (~4 % of an `ls` on an empty prefix). The module object runs its code on the first read of
+one of its names (_RunOnFirstUse; the stdlib's LazyLoader runs it at the next import statement on 3.11).
+Only this entry point does it, before anything imported asyncio; a program importing the library keeps
+its own asyncio as it is.
+
 No cyclic collection runs while the command line starts (core/heap.collect_rarely_during_start_up): the
 ~50,000 objects of the imports and builds live until the process exits, and ~100 collections walked them for
 nothing (~25-30 ms of CPU of an `ls`). The S3 client's construction ends the start-up (heap.start_up_done:
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 from its_store.core import (
     heap,  # small (contextlib, which site has loaded): first, so no collection runs before it
@@ -56,6 +64,7 @@ def _main() -> None:
         from its_store.cli.stdout_lost import open_closed_streams
         open_closed_streams()
     if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name
+        _lighter_start()  # a cache miss builds the settings and the client
         from its_store.cli.completion.complete import main as names
         raise SystemExit(names(sys.argv[1:]))  # a cache miss builds the settings and the client: a start-up too
     args = sys.argv[1:]
@@ -63,11 +72,51 @@ def _main() -> None:
         from its_store._version import __version__
         from its_store.cli.stdout_lost import printed
         raise SystemExit(printed(f"its-store {__version__}\n"))
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _lighter_start()
     from its_store.cli.app import run
     from its_store.cli.base import ItsCommand
     ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)
     run()
+
+
+def _lighter_start() -> None:
+    """What this process's start-up skips before it imports pydantic (module docstring): the plugin scan
+    (unless the environment names plugins) and asyncio's code."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _defer_asyncio()
+
+
+class _RunOnFirstUse(types.ModuleType):
+    """A module whose code runs on the first read of a name it does not have yet (its __spec__, __name__,
+    __path__ and __file__ it has from the start, so that import statements find it without running it).
+
+    The stdlib's importlib.util.LazyLoader cannot serve here on Python 3.11: every import statement reads
+    the module's __spec__, which runs a LazyLoader module, so pydantic-settings' `import asyncio` would.
+    The class is given back before the code runs: a name the code itself looks up meanwhile is a plain
+    miss, never a second run. Not for modules used from several threads at once (one thread would see the
+    module half run): asyncio on the command line's path is used by no thread at all."""
+
+    def __getattr__(self, name: str) -> object:
+        self.__class__ = types.ModuleType  # type: ignore[assignment]  # back to a plain module
+        spec = self.__spec__
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(self)
+        return getattr(self, name)
+
+
+def _defer_asyncio() -> None:
+    """Make `import asyncio` give a module whose code runs on first use (_RunOnFirstUse), not at
+    pydantic-settings' import (module docstring). Nothing when asyncio is loaded already (an embedding
+    program keeps its own)."""
+    if "asyncio" in sys.modules:
+        return
+    from importlib.util import find_spec, module_from_spec
+    spec = find_spec("asyncio")
+    if spec is None or spec.loader is None:
+        return
+    module = module_from_spec(spec)
+    module.__class__ = _RunOnFirstUse
+    sys.modules["asyncio"] = module
 
 
 if __name__ == "__main__":

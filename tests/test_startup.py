@@ -137,6 +137,23 @@ def test_completion_imports_neither_typer_nor_the_client(tmp_path):
                        "its_store.cli.app"}
 
 
+
+def test_a_completion_cache_miss_starts_as_light_as_a_command(tmp_path):
+    """A TAB whose answer is not cached builds the settings and the client (pydantic-settings): like a command,
+    without pydantic's plugin scan and without running asyncio's code (__main__._lighter_start)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    env.update({"MINIO_CACHE_DIR": str(tmp_path), "MINIO_ENDPOINT": "127.0.0.1:9", "MINIO_ACCESS_KEY": "minioadmin",
+                "MINIO_SECRET_KEY": "s3cret", "_ITS_STORE_COMPLETE": "names"})
+    code = ("import os, sys, json\nsys.argv = ['its-store', 'object', 's3://its-']\n"
+            "from its_store.__main__ import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write(json.dumps([os.environ.get('PYDANTIC_DISABLE_PLUGINS'), sorted(sys.modules)]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                          env=env)
+    plugins, mods = json.loads(done.stderr.splitlines()[-1])
+    assert "pydantic_settings" in mods  # the cache missed: the settings were built
+    assert plugins == "__all__"
+    assert "asyncio.base_events" not in mods
+
 def _modules_of(info) -> set[str]:
     """The its_store.cli modules whose functions make up a registered command or group."""
     if getattr(info, "typer_instance", None) is None:  # a command, not a group
@@ -289,3 +306,34 @@ def test_the_command_line_runs_without_pydantic_plugins_unless_told(given, expec
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
                          env=env)
     assert out.stdout == repr(expected)
+
+
+ASYNCIO_AFTER_MAIN = r"""
+import sys
+sys.argv = ['its-store', '--json', 'config']  # builds the settings: pydantic-settings imports asyncio
+PRE
+from its_store.__main__ import main
+try:
+    main()
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+assert 'pydantic_settings' in sys.modules
+ran_before_use = 'asyncio.base_events' in sys.modules
+import asyncio
+from asyncio import Queue  # a from-import of a name runs it too
+async def answer():
+    await asyncio.sleep(0)
+    return 42
+print('\nRESULT', ran_before_use, asyncio.run(answer()), Queue.__module__, type(asyncio).__name__,
+      asyncio is sys.modules['asyncio'])
+"""
+
+
+@pytest.mark.parametrize("pre,expected", [("", "False 42 asyncio.queues module True"),
+                                          ("import asyncio", "True 42 asyncio.queues module True")])
+def test_the_command_line_runs_asyncio_on_first_use_and_it_works(pre, expected):
+    """__main__ defers asyncio's code to its first use (pydantic-settings imports it for a runner its-store never
+    calls); once used it is the whole module, and a program that loaded asyncio before keeps it loaded."""
+    code = ASYNCIO_AFTER_MAIN.replace("PRE", pre)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.rpartition("\nRESULT ")[2].split() == expected.split()

@@ -15,6 +15,7 @@ already hidden at the source, on urllib3's loggers (s3/webhook.py), for every ha
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -28,21 +29,25 @@ WARNING_LOGGERS = ("its_store",)
 MASK = "********"
 _SECRET_WORDS = (r"x-amz-signature|x-amz-credential|x-amz-security-token|signature|awsaccesskeyid|credential"
                  r"|access_token|refresh_token|id_token|token|sig|secret|password|passwd|api_?key|key|auth")
-_REDACTIONS = (
-    # scheme://user:password@host -> scheme://********@host (and a bare token as user name)
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']+@"), r"\1" + MASK + "@"),
-    # ?X-Amz-Signature=..&token=.. ; Credential=AK/2025/..., Signature=hex (SigV4 headers and queries)
-    (re.compile(rf"(?i)(^|[?&;,\s\"'(])({_SECRET_WORDS})=[^&;,\s\"')]+"), r"\1\2=" + MASK),
-    # Authorization: AWS4-HMAC-SHA256 ..., X-Its-Signature: sha256=..., Cookie: ...; JSON or dict forms too
-    (re.compile(r"(?i)\b(authorization|proxy-authorization|x-its-signature|x-amz-security-token|cookie"
-                r"|x-amz-server-side-encryption-customer-key(?:-md5)?)(['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"),
-     r"\1\2" + MASK),
-)
+@functools.cache
+def _redactions() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The patterns redact() applies, compiled on its first call: a command writes a log line only with -v,
+    --debug or a warning, and the three case-blind patterns cost ~7.5M instructions (~0.6 % of an empty ls)."""
+    return (
+        # scheme://user:password@host -> scheme://********@host (and a bare token as user name)
+        (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']+@"), r"\1" + MASK + "@"),
+        # ?X-Amz-Signature=..&token=.. ; Credential=AK/2025/..., Signature=hex (SigV4 headers and queries)
+        (re.compile(rf"(?i)(^|[?&;,\s\"'(])({_SECRET_WORDS})=[^&;,\s\"')]+"), r"\1\2=" + MASK),
+        # Authorization: AWS4-HMAC-SHA256 ..., X-Its-Signature: sha256=..., Cookie: ...; JSON or dict forms too
+        (re.compile(r"(?i)\b(authorization|proxy-authorization|x-its-signature|x-amz-security-token|cookie"
+                    r"|x-amz-server-side-encryption-customer-key(?:-md5)?)(['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"),
+         r"\1\2" + MASK),
+    )
 
 
 def redact(text: str) -> str:
     """`text` without the credentials a log line may carry (see the module docstring)."""
-    for pattern, replacement in _REDACTIONS:
+    for pattern, replacement in _redactions():
         text = pattern.sub(replacement, text)
     return text
 

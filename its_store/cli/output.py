@@ -16,6 +16,7 @@ controls, which json.dumps would leave raw (a parser reads back the same text).
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import re
@@ -41,7 +42,14 @@ if TYPE_CHECKING:
 
 # characters JSON may carry raw but a terminal would act on, and lone surrogates (a local name that is not
 # UTF-8, as Python reads it), which no UTF-8 stream can carry: written as \uXXXX (the same text to a parser)
-_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+JSON_RAW = "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+
+
+@functools.cache
+def _json_raw() -> re.Pattern[str]:
+    """JSON_RAW compiled, by the first JSON text that is not plain ASCII: most commands write none, and the
+    class (over the surrogates) costs ~3.7M instructions to compile, paid by every command at import."""
+    return re.compile(JSON_RAW)
 
 
 @dataclass
@@ -189,9 +197,12 @@ def emit_json(doc: BaseModel) -> None:
 def _json_safe(text: str) -> str:
     """JSON text with DEL, C1 controls, U+2028/2029 and bidi controls as \\uXXXX escapes: they can only
     sit inside strings, so a parser reads the same values, and a terminal shown the JSON sees no control."""
-    if (text.isascii() and "\x7f" not in text) or _JSON_RAW.search(text) is None:  # the usual case: fast
+    if text.isascii() and "\x7f" not in text:  # the usual case: fast
         return text
-    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    raw = _json_raw()
+    if raw.search(text) is None:
+        return text
+    return raw.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_line(text: str) -> None:

@@ -6,6 +6,7 @@ Pure functions: no network, no heavy imports.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -127,7 +128,13 @@ class UnsafeKeyError(InvalidInputError):
 NAME_MAX = 255  # bytes in one file name (Linux filesystems; the OS would answer ENAMETOOLONG)
 # characters a file name must not hold: C0/C1 controls and DEL (a name is shown by ls, shells, logs),
 # the line and paragraph separators, and the bidi controls that make a name read as another
-_UNNAMEABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+UNNAMEABLE = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+
+
+@functools.cache
+def _unnameable() -> re.Pattern[str]:
+    """UNNAMEABLE compiled, by the first name that is not printable ASCII (not at every command's start)."""
+    return re.compile(UNNAMEABLE)
 
 
 def local_name_problem(relative: str) -> str | None:
@@ -148,7 +155,7 @@ def local_name_problem(relative: str) -> str | None:
         return "it holds a backslash, a folder separator to Windows and to some servers"
     if not _is_utf8(relative):
         return "it is not UTF-8, which an object key must be"
-    if _UNNAMEABLE.search(relative):
+    if not (relative.isascii() and relative.isprintable()) and _unnameable().search(relative):
         return "it holds a control or bidi character, which a file name must not"
     if any(len(p.encode("utf-8")) > NAME_MAX for p in segments):
         return f"a part of it is longer than {NAME_MAX} bytes, the longest file name"
