@@ -1,13 +1,17 @@
 """The plain minio-py baseline of bench/run.py: the SDK alone, no its-store code, on a thread pool.
 
-    sdk_baseline.py W4 SRC_DIR PREFIX | W5 PREFIX DST_DIR | W6 PREFIX | W2 FILE KEY | W3 KEY FILE  [WORKERS]
+    sdk_baseline.py W4 SRC_DIR PREFIX | W5 PREFIX DST_DIR | W6 PREFIX | W2 FILE KEY | W3 KEY FILE | V1 PREFIX -
+                    [WORKERS]
 
 Bucket `bench`; endpoint and keys from MINIO_ENDPOINT, MINIO_ACCESS_KEY, MINIO_SECRET_KEY, MINIO_SECURE and
 MINIO_CA_BUNDLE (run.py's Tools.env). Over plain HTTP minio signs every payload (x-amz-content-sha256), as
 every peer does. W4 puts each file, W5 lists then GETs each key into its file, W6 lists, W2 puts one file
 in 64 MiB parts 4 at a time, W3 writes 8 ranged GETs into one file. No temp file, no check, no record:
-what the SDK costs per object, the floor its-store's per-object path is measured against.
+what the SDK costs per object, the floor its-store's per-object path is measured against. V1 is the floor
+of `its-store verify` (the scrub): list, then GET each key and compare the SHA-256 of its body with the
+its-sha256 its upload recorded (exit 4 if one differs or has none); nothing written.
 """
+import hashlib
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +48,15 @@ def get(key: str, path: str, offset: int = 0, length: int = 0, fd: int | None = 
         resp.release_conn()
 
 
+def sha_ok(key: str) -> bool:
+    resp = c.get_object(B, key)
+    try:
+        return hashlib.sha256(resp.read()).hexdigest() == resp.headers.get("x-amz-meta-its-sha256")
+    finally:
+        resp.close()
+        resp.release_conn()
+
+
 with ThreadPoolExecutor(N) as pool:
     if W == "W4":
         files = [os.path.join(d, f) for d, _, fs in os.walk(A) for f in fs]
@@ -51,6 +64,10 @@ with ThreadPoolExecutor(N) as pool:
     elif W == "W5":
         keys = [o.object_name for o in c.list_objects(B, A + "/", recursive=True)]
         list(pool.map(lambda k: get(k, os.path.join(Z, k[len(A) + 1:])), keys))
+    elif W == "V1":
+        keys = [o.object_name for o in c.list_objects(B, A + "/", recursive=True)]
+        if not all(list(pool.map(sha_ok, keys))):
+            sys.exit(4)
     elif W == "W6":
         sys.stdout.writelines(f"{o.object_name}\t{o.size}\n" for o in c.list_objects(B, A + "/", recursive=True))
     elif W == "W2":
