@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report import OURS, store  # noqa: E402 - bench/ on sys.path
+from report import OURS, SDK, store  # noqa: E402 - bench/ on sys.path
 from run import (  # noqa: E402 - bench/ on sys.path
     MAIN_PY,
     ROOT,
@@ -112,6 +112,7 @@ def verify_cases(t: Tools, work: Path, frames: Path, big_file: Path) -> tuple[di
         "s5cmd cp": t.s5("cp", "s3://bench/v1/*", f"{out}/"),
         "rclone check --download": t.rclone("check", "--download", str(frames), "bench:bench/v1",
                                             "--checkers", str(t.workers * 8)),
+        "minio-py V1": t.sdk("V1", "v1", "-", n),  # the same GETs and SHA-256 checks on the SDK alone
     }
     v2 = {
         "its-store verify": t.its("verify", "s3://bench/v2/big.bin", "-w", str(t.workers)),
@@ -153,7 +154,8 @@ def section(v1: list[Result], v2: list[Result], c1: list[Result], args: argparse
 
     def best_peer(rs: list[Result]) -> str:
         ours = next((r for r in rs if r.tool == "its-store verify"), None)  # none: that part was skipped
-        peers = [r for r in rs if ours is not None and r.tool != ours.tool and r.samples]
+        peers = [r for r in rs if ours is not None and r.tool != ours.tool and r.samples
+                 and TOOL_OF.get(r.tool) != SDK]  # minio-py is the floor, not a peer
         if ours is None or not ours.samples or not peers:
             return "n/a"
         best = min(peers, key=lambda r: r.median("wall"))
@@ -252,7 +254,7 @@ def main() -> None:
         store(Path(args.out), rows, f"{when}, `{' '.join(['bench/verify_bench.py', *sys.argv[1:]])}`")
 
 
-TOOL_OF = {"its-store verify": OURS, "s5cmd cp": "s5cmd", "rclone check --download": "rclone"}
+TOOL_OF = {"its-store verify": OURS, "s5cmd cp": "s5cmd", "rclone check --download": "rclone", "minio-py V1": SDK}
 
 
 if __name__ == "__main__":
