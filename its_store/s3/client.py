@@ -56,6 +56,7 @@ __all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "BucketEntry", "Entry", "Headers
 
 
 # the names minio's put_object would not have sent as user metadata (minio.helpers.normalize_headers), beside x-amz-*
+_MAX_PUT = 5 * 1024 ** 3  # S3's largest single PUT (and minio's largest part)
 _STANDARD = frozenset({"cache-control", "content-encoding", "content-type", "content-disposition", "content-language"})
 
 
@@ -316,6 +317,8 @@ class S3Client:
         for user metadata, which ours name themselves: x-amz-meta-*): ~25 µs of a camera frame."""
         if not key:  # as put_object refused it: a PUT of the bucket itself is another request (CreateBucket)
             raise ValueError("object name cannot be empty")
+        if len(data) > _MAX_PUT:  # as put_object refused it (MINIO_MULTIPART_THRESHOLD set above S3's limit)
+            raise ValueError("a single PUT carries at most 5 GiB: lower MINIO_MULTIPART_THRESHOLD")
         sent: dict[str, str] = {}
         content_type = headers.get("Content-Type") or "application/octet-stream"
         checksum = False
