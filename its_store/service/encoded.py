@@ -54,7 +54,7 @@ from its_store.core.files import atomic_target, io_error, pread_all, read_full, 
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads
 from its_store.service.fetch import user_metadata
-from its_store.service.ssecheck import SseCheck, ensure_encrypted  # light; per file, no import statement
+from its_store.service.ssecheck import SseCheck, answered, ensure_encrypted  # light; per file, no import statement
 from its_store.transfer.download import ObjectHead, download_to_stream, response_to_file, stream_checked_by_server
 from its_store.transfer.parts import META_PART_SIZE, ProgressFn, choose_part_size
 from its_store.transfer.spans import download_to_file
@@ -124,7 +124,9 @@ class UploadPlan:
         self.prehash = _prehash(ctx, request, source, self.opened)  # before ctx.s3: imports and pool overlap it
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
-        self.sse_check = SseCheck(asked=self.sse.label)  # checked on the stored version after the write
+        # checked on the stored version after the write; None: no encryption asked, nothing to check (a
+        # model built and filled in per camera frame, for an audit line that says nothing of it)
+        self.sse_check = SseCheck(asked=self.sse.label) if self.sse.label is not None else None
 
     def put(self, bucket: str, key: str, workers: int, progress: ProgressFn = _noop) -> Stored:
         """Upload; a server refusing the encryption becomes EncryptionUnsupportedError with a hint, one that
@@ -141,9 +143,16 @@ class UploadPlan:
         finally:
             if self.prehash is not None:
                 self.prehash.cancel()  # done already, unless the upload failed before it was needed
-        ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
-        result.encryption = self.sse_check.seen
+        if self.sse_check is None:  # nothing asked: the encryption the answer shows (as ensure_encrypted says it)
+            result.encryption = answered(result.answer_sse)
+        else:
+            ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
+            result.encryption = self.sse_check.seen
         return result
+
+    def sse_audit(self) -> dict[str, Any]:
+        """The encryption check's fields for the write's audit line ({} when none was asked: SseCheck.audit)."""
+        return self.sse_check.audit() if self.sse_check is not None else {}
 
     def _put(self, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
         req = self.request

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from its_store.s3.client import Headers
     from its_store.service.context import Context, Op
     from its_store.service.encoded import Stored, UploadOptions, UploadPlan
+    from its_store.service.lockcheck import LockCheck
     from its_store.transfer.download import ObjectHead, Target
     from its_store.transfer.parts import ProgressFn
 
@@ -86,7 +87,8 @@ class SharedUpload:
     file), worked out and checked once before the first file (bad flags: exit 2, no request): the
     bucket, the headers but Content-Type (metadata, tags, object lock, encryption) and the encryption and
     codec (UploadOptions). Per file stay: its key, the Content-Type guessed from its name, its LockCheck
-    (filled in by the checks of its stored version) and its UploadPlan (stat, sample, hash)."""
+    when a lock is asked (filled in by the checks of its stored version) and its UploadPlan (stat, sample,
+    hash)."""
 
     bucket: str
     headers: dict[str, str]
@@ -133,22 +135,23 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
     else:  # codec, level, SSE, key checked before a request (per file: the file's own)
         plan = encoded.UploadPlan(ctx, request, shared.headers_for(content_type), source, source_stat,
                                   shared.options)
-    lock = lockcheck.LockCheck.of(request)  # the object lock asked for, checked on the stored version below
+    lock = _lock_asked(request)  # the object lock asked for, checked on the stored version below
     with ctx.op("upload", bucket=bucket, key=key, stat="upload", timed=True, sha256=None) as op:
         op.started = started
         try:
             ensure_bucket(ctx, bucket)
-            lockcheck.require_bucket_lock(ctx, bucket, lock)  # nothing stored unprotected on a bucket without lock
+            if lock is not None:  # nothing stored unprotected on a bucket without lock
+                lockcheck.require_bucket_lock(ctx, bucket, lock)
             result = _put(ctx, plan, request, bucket, key, progress)
-            # radosgw drops multipart lock headers
-            lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
+            if lock is not None:  # radosgw drops multipart lock headers
+                lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
             sent = metacheck.underscored(plan.headers)  # radosgw: camera_id -> camera-id
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
                 metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
             op.nbytes = result.size
             op.fields.update(size=result.size, version_id=result.version_id, sha256=result.sha256)
         finally:
-            op.fields.update(**lock.audit(), **plan.sse_check.audit())
+            op.fields.update(**(lock.audit() if lock is not None else {}), **plan.sse_audit())
     return UploadResponse(
         bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
         content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
@@ -166,6 +169,14 @@ def _put(ctx: Context, plan: UploadPlan, request: UploadRequest, bucket: str, ke
             raise
         from its_store.service.retention import Retention
         raise Retention(ctx).explain(bucket, key, None, exc, action="upload") from None
+
+
+def _lock_asked(request: UploadRequest) -> LockCheck | None:
+    """The object lock `request` asks for (lockcheck.LockCheck, filled in by the checks of the version
+    written), or None when it asks for none: nothing to check then, and no model built per file."""
+    if request.retain_until is None and not request.legal_hold:  # LockCheck.asked's rule, on the request
+        return None
+    return _upload_modules()[2].LockCheck.of(request)
 
 
 def _metadata(request: UploadRequest) -> dict[str, str]:
