@@ -176,7 +176,8 @@ def _lock_asked(request: UploadRequest) -> LockCheck | None:
     written), or None when it asks for none: nothing to check then, and no model built per file."""
     if request.retain_until is None and not request.legal_hold:  # LockCheck.asked's rule, on the request
         return None
-    return _upload_modules()[2].LockCheck.of(request)
+    check: LockCheck = _upload_modules()[2].LockCheck.of(request)
+    return check
 
 
 def _metadata(request: UploadRequest) -> dict[str, str]:
