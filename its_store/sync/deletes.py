@@ -69,6 +69,7 @@ class Deletes:
         # runs of candidates next to each other in DEST: [first index, count, DEST path before, DEST path after]
         self._runs: list[list[Any]] | None = [] if bucket is not None else None
         self._last: str | None = None  # the path of the last candidate
+        self._hide: bool | None = None  # whether a delete leaves a marker, once asked (prepare, run)
 
     def add(self, item: LocalFile | RemoteObject, before: str | None = None, after: str | None = None) -> None:
         """A path only in DEST (in walk order); `before` and `after`: DEST's paths next to it (None at an end),
@@ -104,6 +105,19 @@ class Deletes:
             return f"{len(self._spool)} deletes planned, more than --max-delete {limit}"
         return None
 
+    def prepare(self, src_walk: Walk, dst_walk: Walk) -> None:
+        """Once the march is done (on its thread, while the last transfers run): ask whether the deletes will
+        leave delete markers, when there are deletes to make, so that run() need not wait for the answer."""
+        if self.options.delete and self._spool and self.refusal(src_walk, dst_walk) is None:
+            self._markers()
+
+    def _markers(self) -> bool:
+        """Whether a delete in DEST leaves a delete marker (a versioned bucket), asked once."""
+        if self._hide is None:
+            from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
+            self._hide = self.bucket is not None and leaves_delete_markers(self.ctx, self.bucket)
+        return self._hide
+
     def run(self, src_walk: Walk, dst_walk: Walk) -> None:
         """Delete (or with --dry-run report) the candidates, when nothing forbids it; the report says why not."""
         if not self.options.delete or not self._spool:
@@ -113,8 +127,7 @@ class Deletes:
         if refusal is not None:
             report.delete_refused = refusal
             return
-        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
-        hide = self.bucket is not None and leaves_delete_markers(self.ctx, self.bucket)
+        hide = self._markers()
         report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
             for rel, key, _, size in self._spool:

@@ -37,6 +37,7 @@ from its_store.service import objects
 from its_store.service.bucket_use import ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync import compare as C
+from its_store.sync.ahead import ReadAhead
 from its_store.sync.deletes import Deletes
 from its_store.sync.model import Item, SyncOptions, SyncReport
 from its_store.sync.mtime import format_mtime
@@ -146,16 +147,23 @@ class Sync:
                                bucket=str(self.dst.bucket) if self.dst.remote else None, prefix=self.dst_prefix,
                                state=self.dst_state, tree=None if self.dst.remote else self._tree, workers=workers)
         pairs = self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False), src_walk)
+        # the march and each pair's decision run on their own thread (sync/ahead.py), at most 4 x workers tasks
+        # ahead of the workers that run the pairs needing a HEAD or a transfer; once the march is done, that
+        # thread asks what the deletes need while the last transfers run (Deletes.prepare)
+        tasks = ReadAhead(self._tasks(pairs), 4 * workers, name="its-sync-march",
+                          then=lambda: self.deletes.prepare(src_walk, dst_walk))
         try:
-            # the march and each pair's decision run as the input of the fan-out (one thread at a time);
-            # the pairs that need a HEAD or a transfer run on the workers, at most 4 x workers ahead
             with self.ctx.batch() as recording:  # the copies' stats, audit lines, cache invalidations
-                for outcome in fan_out(self._run_task, self._tasks(pairs), workers=workers, ahead=4 * workers,
+                for outcome in fan_out(self._run_task, tasks, workers=workers, ahead=4 * workers,
                                        ordered=False, name="its-sync", initializer=recording.bind):
                     recording.tick()  # the cache invalidations due, written by this thread
                     outcome.result()  # _guarded made every failure an item; anything else stops the sync
+            tasks.close()  # the march is over: its counts and delete candidates are final
             self._walk_outcome(src_walk, dst_walk)
             self.deletes.run(src_walk, dst_walk)
+        except BaseException as exc:  # stopped, and waited for as fan_out waits for its workers
+            tasks.close(interrupted=isinstance(exc, (KeyboardInterrupt, SystemExit)))
+            raise
         finally:
             if self._tree is not None:
                 self._tree.close()

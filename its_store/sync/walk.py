@@ -22,6 +22,7 @@ import stat as st
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -245,18 +246,21 @@ def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
                 prune: Callable[[str], bool]) -> Iterator[RemoteObject]:
     walk.listings += 1
     entries = list(svc.s3.list_objects(bucket, prefix, recursive=False))
-    entries.sort(key=lambda e: e.key)  # a common prefix ends with "/": it sorts as "name/"
-    for entry in entries:
-        rel = entry.key[cut:]
-        if entry.is_prefix:
-            if entry.key.startswith(prefix) and len(entry.key) > len(prefix) and not prune(rel.rstrip("/")):
-                yield from _remote_dir(svc, bucket, entry.key, cut, walk, prune)
+    entries.sort(key=_KEY)  # a common prefix ends with "/": it sorts as "name/"
+    for key, size, etag, modified, _version, is_prefix, _latest, _marker, garbled in entries:
+        rel = key[cut:]
+        if is_prefix:
+            if key.startswith(prefix) and len(key) > len(prefix) and not prune(rel.rstrip("/")):
+                yield from _remote_dir(svc, bucket, key, cut, walk, prune)
             continue
-        if not rel or rel.endswith("/"):
+        if not rel or rel[-1] == "/":
             continue  # folder markers
-        if entry.garbled:  # the name does not name the object: a partial listing, so nothing is deleted
+        if garbled:  # the name does not name the object: a partial listing, so nothing is deleted
             walk.problems.append((rel, "the server's listing altered this key's name (characters XML 1.0 "
                                        "cannot carry); nothing is deleted"))
             continue
         walk.count += 1
-        yield RemoteObject(rel, entry.key, entry.size, entry.etag, entry.last_modified)
+        yield RemoteObject(rel, key, size, etag, modified)
+
+
+_KEY = itemgetter(0)  # an s3/listing.Entry's key (a NamedTuple whose fields _remote_dir unpacks in order)
