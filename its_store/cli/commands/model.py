@@ -152,15 +152,13 @@ def list_cmd(
 
 
 def _unreadable(skipped: list[Any]) -> None:
-    """One stderr line per registry document `model list` left out, then exit 4 (integrity) for them all."""
+    """One stderr line per registry document `model list` left out, then exit 4 (integrity): the last one is
+    raised, so that one bad document is one error line, as any other error (no summary line on top)."""
     if not skipped:
         return
-    from its_store.core.errors import IntegrityError
-    for exc in skipped:
+    for exc in skipped[:-1]:
         out.stderr_line(f"its-store: error: {exc.message}")
-    raise IntegrityError(f"{len(skipped)} registry document(s) could not be read (each named above); "
-                           "the other versions are listed", hint="rewrite or remove each (its-store rm), "
-                           "or register those versions again")
+    raise skipped[-1]
 
 
 def _pairs(values: dict[str, Any]) -> str:
