@@ -46,12 +46,14 @@ MAX_SIZE = 1 << 62           # far beyond any object S3 stores (5 TiB), far belo
 MAX_FILES = 1_000_000
 MAX_TEXT = 256
 MAX_DESCRIPTION = 64 * 1024
-# The size rule of registry documents: what its-store writes, with room, and no more, since json.loads of a
-# document costs ~6.5 times its size in memory (a 100 MB hostile manifest: 661 MB RSS, 11 s CPU before it
-# was refused). A manifest takes ~220 bytes a file: 4 MiB holds ~19,000 files (register refuses to write a
-# larger one, DocStore's Kind.body); an alias document keeps at most 1,000 history entries (~2 MB at worst);
-# a dedup index entry is one key, a size and a sha256. The offline copies are this machine's own files.
-MAX_DOCUMENT_BYTES = 4 * 1024 * 1024   # manifests and alias documents
+# The size rule of registry documents: what its-store writes, and no more is read. A manifest lists at most
+# MAX_FILES files (~220 bytes a file), and every release wrote manifests up to that: 256 MiB keeps all of them
+# readable (a cut to 4 MiB this session refused versions of ~19,000+ files an earlier release had registered).
+# json.loads costs ~6.5 times a document's size in memory, so a hostile manifest costs at most what the
+# largest legal one costs; an alias document keeps at most 1,000 history entries (~2 MB at worst); a dedup
+# index entry is one key, a size and a sha256 (16 KiB: a larger one is no entry). Nothing larger is read:
+# every reader reads one byte past the rule (store.py, dedup.py). The offline copies are this machine's own.
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # manifests and alias documents
 MAX_INDEX_ENTRY_BYTES = 16 * 1024      # a dedup index entry (a key is at most 1024 bytes)
 MAX_LOCAL_COPY_BYTES = 256 * 1024 * 1024  # the offline registry copy (core/statefile's own limit)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
