@@ -9,9 +9,10 @@ its files under its own prefix and stays readable by any S3 tool; only the uploa
 The index is a hint, never trusted alone: before copying, the source is HEADed and must still exist
 with the same size, the sha256 its-store stored with it (x-amz-meta-sha256) and the server's own CRC32
 of the local file's bytes (same_bytes: the metadata is anyone's to write); otherwise the file is
-uploaded and the index entry rewritten. Entries are written after the manifest, so they never point
-into a registration that failed; a version removed later leaves a stale entry that the next
-registration of those bytes repairs.
+uploaded and the index entry rewritten. After the copy, the copy is read back and its SHA-256 compared
+(_holds: a writer of the bucket can forge a CRC32); a mismatch is replaced by an upload. Entries are
+written after the manifest, so they never point into a registration that failed; a version removed
+later leaves a stale entry that the next registration of those bytes repairs.
 """
 
 from __future__ import annotations
@@ -123,7 +124,25 @@ def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:
         return False  # removed between the HEAD and the copy, or SSE-C (needs the key): upload instead
     finally:
         ctx.invalidate([key])
+    if not _holds(ctx, key, item.sha256):  # the caller's upload then replaces the copy under the same key
+        log.warning("s3://%s/%s does not hold the bytes its sha256 metadata names: uploaded instead of copied",
+                    ctx.bucket, source)
+        return False
     return True
+
+
+def _holds(ctx: RegistryContext, key: str, sha256: str) -> bool:
+    """Whether the copy at `key` holds bytes of this SHA-256: read back and hashed, 1 MiB at a time. CRC32
+    (same_bytes) catches a stale or changed source cheaply, but it is no proof against a writer of the
+    bucket: any content of the same size can be given any CRC32 by choosing 4 of its bytes, and the server
+    checks only that the CRC it computes is the one sent. A registration promises the SHA-256s of its
+    manifest, so a copy is read back before it counts: the upload is saved, the download is not."""
+    import hashlib
+    digest = hashlib.sha256()
+    with ctx.s3.get(ctx.bucket, key) as body:
+        while chunk := body.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest() == sha256
 
 
 def same_bytes(found: Any, item: LocalFile, where: str) -> bool:
