@@ -63,3 +63,33 @@ def test_a_dedup_source_forged_to_the_files_crc32_is_not_copied(cli, s3_server: 
     assert run.exit_code == 0, run
     pulled = cli("model", "pull", "det@1.0.0", str(tmp_path / "pulled"))
     assert pulled.exit_code == 0, (run.json(), pulled)
+
+
+def test_a_manifest_the_previous_release_wrote_stays_readable(cli, s3_server: ServerInfo, buckets: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    """f6b2857 cut the manifest size rule from 256 MiB to 4 MiB ("the most its-store writes"), for reading too.
+    its-store up to b76b436 registered a model of ~19,000+ files with a manifest above 4 MiB (~220 bytes a
+    file), and such a version is now refused as "larger than 4,194,304 bytes, the most its-store writes":
+    `model list` exits 4 without it, and show/pull of it fail. Passes on b76b436, fails on 6bbd787. Expected:
+    what an earlier release wrote stays readable (a read limit at least the old writer's, or a migration)."""
+    weights = tmp_path / "w.onnx"
+    weights.write_bytes(b"weights")
+    assert cli("model", "register", str(weights), "--name", "seed", "--version", "1.0.0").exit_code == 0
+    client = plain_client(s3_server)
+    resp = client.get_object(buckets["models"], "seed/1.0.0/manifest.json")
+    try:
+        manifest = json.loads(resp.read())
+    finally:
+        resp.close()
+        resp.release_conn()
+    one = manifest["files"][0]
+    manifest["name"] = "big"
+    manifest["files"] = [dict(one, path=f"shard/part-{i:06d}.bin") for i in range(26_000)] + [one]
+    manifest["size"] = one["size"] * len(manifest["files"])
+    body = json.dumps(manifest).encode()
+    assert len(body) > 4 * 1024 * 1024, len(body)  # what the previous release wrote for 26,001 files
+    client.put_object(buckets["models"], "big/1.0.0/manifest.json", io.BytesIO(body), len(body),
+                      content_type="application/json")
+    run = cli("--json", "model", "list", "big")
+    assert run.exit_code == 0, run
+    assert [r["version"] for r in run.jsonl()] == ["1.0.0"], run
