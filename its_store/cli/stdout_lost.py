@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 class ReaderGone(Exception):
@@ -205,5 +205,5 @@ def _patient_class() -> type:
     return Patient
 
 
-def _Patient(fd: int) -> object:  # the class is built on first use (io and select only then)
+def _Patient(fd: int) -> Any:  # the class is built on first use (io and select only then)
     return _patient_class()(fd)
