@@ -63,6 +63,9 @@ def _main() -> None:
     if sys.stdout is None or sys.stderr is None:  # closed at start (`>&-`, `2>&-`): thrown away, no traceback
         from its_store.cli.stdout_lost import open_closed_streams
         open_closed_streams()
+    if not (_blocking(1) and _blocking(2)):  # a pipe left in O_NONBLOCK mode: writes wait, not fail or vanish
+        from its_store.cli.stdout_lost import wait_when_full
+        wait_when_full()
     if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name
         _lighter_start()  # a cache miss builds the settings and the client
         from its_store.cli.completion.complete import main as names
@@ -77,6 +80,14 @@ def _main() -> None:
     from its_store.cli.base import ItsCommand
     ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)
     run()
+
+
+def _blocking(fd: int) -> bool:
+    """Whether `fd` is in blocking mode (True too when it cannot be asked: nothing to repair then)."""
+    try:
+        return os.get_blocking(fd)
+    except OSError:
+        return True
 
 
 def _lighter_start() -> None:

@@ -281,8 +281,7 @@ def error(code: str, message: str, hint: str | None = None) -> None:
         from its_store.core.models import ErrorDetail, ErrorDocument
         doc = ErrorDocument(error=ErrorDetail(code=code, message=message, hint=hint))
         if STATE.emitted:  # the report already on stdout names the failures: stdout stays one document
-            sys.stderr.write(_json_safe(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False)) + "\n")
-            sys.stderr.flush()
+            said(_json_safe(json.dumps(doc.model_dump(mode="json"), ensure_ascii=False)) + "\n")
             return
         from its_store.cli.stdout_lost import written
         if written(lambda: emit_json(doc)):
@@ -290,8 +289,18 @@ def error(code: str, message: str, hint: str | None = None) -> None:
     line = f"its-store: error: {safe(message)}"
     if hint and not STATE.quiet:
         line += f" (hint: {safe(hint)})"
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    said(line + "\n")
+
+
+def said(text: str) -> None:
+    """Write an error's `text` to stderr and flush it; a stderr that cannot take it (its reader gone too:
+    `2>&1 | head -0`) is dropped: nothing can be said anywhere, and the command's own exit code (3, 2...)
+    must not become the mapping's own failure (exit 1, and the service's close skipped)."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def is_tty() -> bool:

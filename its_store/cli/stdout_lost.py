@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 class ReaderGone(Exception):
@@ -140,3 +140,70 @@ def stdin_bytes() -> BinaryIO:
 def stdin_is_terminal() -> bool:
     """Whether a person may be asked on standard input (False when it is closed)."""
     return sys.stdin is not None and sys.stdin.isatty()
+
+
+def wait_when_full() -> None:
+    """stdout or stderr in non-blocking mode (O_NONBLOCK belongs to the pipe's open file description, shared
+    by every process of a pipeline: node's child_process, supervisors and earlier commands leave it set): a
+    write takes what fits and then fails with EAGAIN. Python's streams then lost the rest silently
+    (PYTHONUNBUFFERED=1: `ls -r --json` exited 0 with 59 KB of a 230 KB listing) or failed the command
+    (exit 1, 120 with a traceback). Such a stream is rebuilt over a descriptor writer that waits until the
+    pipe can take more, as a blocking one would; the flag itself is left alone (other processes share it).
+    The old stream objects are kept (their collection would close the descriptor)."""
+    import io
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        old = getattr(sys, name)
+        try:
+            if old is None or old.fileno() != fd or os.get_blocking(fd):
+                continue
+        except (OSError, ValueError, AttributeError):
+            continue
+        _KEPT.append(old)
+        stream = io.TextIOWrapper(io.BufferedWriter(_Patient(fd)), encoding=old.encoding, errors=old.errors,
+                                  line_buffering=old.line_buffering or fd == 2,
+                                  write_through=getattr(old, "write_through", False))
+        setattr(sys, name, stream)
+
+
+_KEPT: list[object] = []
+
+
+def _patient_class() -> type:
+    import io
+    import select
+
+    class Patient(io.RawIOBase):
+        """A raw writer of a non-blocking descriptor that waits (poll) instead of failing with EAGAIN."""
+
+        def __init__(self, fd: int) -> None:
+            super().__init__()
+            self._fd = fd
+
+        def writable(self) -> bool:
+            return True
+
+        def fileno(self) -> int:
+            return self._fd
+
+        def isatty(self) -> bool:
+            return os.isatty(self._fd)
+
+        def write(self, data: object) -> int:  # type: ignore[override]
+            view = memoryview(data)  # type: ignore[arg-type]
+            while True:
+                try:
+                    return os.write(self._fd, view)
+                except BlockingIOError:
+                    poller = select.poll()
+                    poller.register(self._fd, select.POLLOUT)
+                    poller.poll()
+
+        def close(self) -> None:  # the descriptor stays open: it is the process's stdout or stderr
+            self.flush()
+            super().close()
+
+    return Patient
+
+
+def _Patient(fd: int) -> Any:  # the class is built on first use (io and select only then)
+    return _patient_class()(fd)

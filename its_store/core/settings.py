@@ -479,7 +479,10 @@ def checked_env_file(path: Path) -> Path | None:
     and audit log are written). Another user's file, or one others may write, is refused (ConfigError,
     exit 78): `./.env` is read in whatever folder the command runs in (/tmp, a shared project folder).
     Secret keys others may read: a warning only. None also tells pydantic-settings to read no .env, so
-    that one put there after this check is not read either."""
+    that one put there after this check is not read either. A FIFO is refused: pydantic-settings reads one
+    (anyone's, in /tmp), which fed the settings of whoever writes into it past the owner check, or blocked
+    the command for ever when nobody did; a folder (a virtualenv named .env) or device it skips, and so
+    does this."""
     import os
     import re
     import stat as st
@@ -494,8 +497,11 @@ def checked_env_file(path: Path) -> Path | None:
         raise ConfigError(f"cannot read {path}: {reason_of(exc)}") from None
     try:
         info = os.fstat(fd)
+        if st.S_ISFIFO(info.st_mode):
+            raise ConfigError(f"{path}: it is a named pipe (FIFO), not a regular file: not read as a .env file",
+                              hint="a .env file is a regular file of your own")
         if not st.S_ISREG(info.st_mode):
-            return path  # a FIFO, /dev/stdin...: what pydantic-settings makes of it, as before
+            return None  # a folder (a virtualenv named .env), a device...: pydantic-settings skips them too
         exposed = bool(st.S_IMODE(info.st_mode) & 0o044)
         secret = exposed and re.search(_SECRET_LINE, os.read(fd, 1024 * 1024)) is not None
     finally:

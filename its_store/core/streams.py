@@ -29,19 +29,73 @@ class WholeWriter:
     left after 64 KiB returns 65536 and raises nothing, so a download to stdout "succeeded" with the rest of
     the object dropped (exit 0 under `| head`; with a live reader interrupted by a signal, a hole in the
     middle of the stream). The rest is written again until it is all out or the stream raises (the closed
-    pipe's BrokenPipeError then). A write() returning something other than a count (None: a caller's object,
-    see BinaryWriter) is taken as having written everything."""
+    pipe's BrokenPipeError then).
+
+    A descriptor in non-blocking mode (O_NONBLOCK, set on a shared pipe by another process of the pipeline,
+    by node's child_process...) takes what fits and then would block: an unbuffered stream (PYTHONUNBUFFERED=1,
+    as most container images set) returns None, a buffered one raises BlockingIOError. Both are waited out
+    (poll until writable) and the rest written, and what a buffered stream holds is flushed before write()
+    returns: before, `get -` exited 0 with only the pipe's 64 KiB delivered, or 120 with a traceback. A write()
+    of a caller's object without a descriptor returning None (see BinaryWriter) is taken as having written
+    everything."""
 
     def __init__(self, out: BinaryWriter) -> None:
         self.out = out
         self.name = getattr(out, "name", None)  # core/files.writing_to names the stream in its errors
+        self._fd = _nonblocking_fd(out)  # None: a blocking stream (the usual case) or no descriptor
 
     def write(self, data: bytes, /) -> int:
         total = len(data)
-        took = self.out.write(data)  # the usual case: one call, `data` as it came
-        while isinstance(took, int) and took < len(data):
-            if took <= 0:  # a blocking stream that takes nothing would loop forever
+        took = self._write(data)  # the usual case: one call, `data` as it came
+        while took < len(data):
+            if took <= 0 and self._fd is None:  # a blocking stream that takes nothing would loop forever
                 raise OSError(errno.EIO, "the output took no bytes")
             data = data[took:]  # only after a short write: the rest, written again
-            took = self.out.write(data)
+            took = self._write(data)
+        if self._fd is not None:
+            self._drain()
         return total
+
+    def _write(self, data: bytes) -> int:
+        """One write(): the bytes it took (all of them for a caller's writer that returns no count)."""
+        try:
+            took = self.out.write(data)
+        except BlockingIOError as exc:  # a buffered stream over a non-blocking descriptor: part taken
+            if self._fd is None:
+                raise
+            self._wait()
+            return exc.characters_written
+        if took is None:
+            if self._fd is None:
+                return len(data)
+            self._wait()  # an unbuffered stream over a non-blocking descriptor: nothing taken
+            return 0
+        return int(took)  # type: ignore[call-overload]  # a count, as file objects return
+
+    def _drain(self) -> None:
+        """Flush what a buffered stream holds, waiting whenever the descriptor is full."""
+        flush = getattr(self.out, "flush", None)
+        while flush is not None:
+            try:
+                flush()
+                return
+            except BlockingIOError:
+                self._wait()
+
+    def _wait(self) -> None:
+        """Until the non-blocking descriptor can take bytes again (or its reader left: the next write says)."""
+        import select
+        assert self._fd is not None
+        poller = select.poll()
+        poller.register(self._fd, select.POLLOUT)
+        poller.poll()
+
+
+def _nonblocking_fd(out: object) -> int | None:
+    """The descriptor of `out` when it is in non-blocking mode, else None."""
+    import os
+    try:
+        fd = out.fileno()  # type: ignore[attr-defined]
+        return None if os.get_blocking(fd) else fd
+    except (AttributeError, OSError, ValueError, TypeError):
+        return None

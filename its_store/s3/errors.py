@@ -52,6 +52,9 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
             if _unmarked_404(exc.response):
                 return bad_answer(call or "HEAD", "HTTP 404 without any S3 request id, which S3 servers stamp "
                                   "on theirs (a proxy's or load balancer's answer?)", place)
+            if not (exc.code or "").strip():  # XML that is no <Error> (or one without a <Code>): not a server's
+                return bad_answer(call or "a call", f"HTTP {getattr(exc.response, 'status', '?')} with an XML body "
+                                  "that is no S3 <Error> document (it names no error <Code>)", place)
             return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers)
         if isinstance(exc, minio_errors.ServerError):
             return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
