@@ -188,7 +188,7 @@ def _patient_class() -> type:
         def isatty(self) -> bool:
             return os.isatty(self._fd)
 
-        def write(self, data: object) -> int:  # type: ignore[override]
+        def write(self, data: object) -> int:
             view = memoryview(data)  # type: ignore[arg-type]
             while True:
                 try:

@@ -70,7 +70,8 @@ class WholeWriter:
                 return len(data)
             self._wait()  # an unbuffered stream over a non-blocking descriptor: nothing taken
             return 0
-        return int(took)  # type: ignore[call-overload]  # a count, as file objects return
+        count: int = int(took)  # type: ignore[call-overload]  # a count, as file objects return
+        return count
 
     def _drain(self) -> None:
         """Flush what a buffered stream holds, waiting whenever the descriptor is full."""
