@@ -30,6 +30,7 @@ SystemExit) ends as any Python program does.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 import types
@@ -103,16 +104,28 @@ class _RunOnFirstUse(types.ModuleType):
 
     The stdlib's importlib.util.LazyLoader cannot serve here on Python 3.11: every import statement reads
     the module's __spec__, which runs a LazyLoader module, so pydantic-settings' `import asyncio` would.
-    The class is given back before the code runs: a name the code itself looks up meanwhile is a plain
-    miss, never a second run. Not for modules used from several threads at once (one thread would see the
-    module half run): asyncio on the command line's path is used by no thread at all."""
+    One lock (_FIRST_USE) runs the code once: another thread asking for a name meanwhile waits until the
+    code has run (it found a half-run module and an AttributeError before), while a name the code itself
+    looks up before defining it is a plain miss, never a second run."""
 
     def __getattr__(self, name: str) -> object:
-        self.__class__ = types.ModuleType  # type: ignore[assignment]  # back to a plain module
-        spec = self.__spec__
-        assert spec is not None and spec.loader is not None
-        spec.loader.exec_module(self)
+        with _FIRST_USE:
+            if id(self) in _RUNNING:  # the module's own code, on a name it has not defined yet
+                raise AttributeError(name)
+            if type(self) is _RunOnFirstUse:
+                spec = self.__spec__
+                assert spec is not None and spec.loader is not None
+                _RUNNING.add(id(self))
+                try:
+                    spec.loader.exec_module(self)
+                finally:
+                    _RUNNING.discard(id(self))
+                    self.__class__ = types.ModuleType  # type: ignore[assignment]  # back to a plain module
         return getattr(self, name)
+
+
+_FIRST_USE = _thread.RLock()  # _thread: no import (threading would be one more module at every start)
+_RUNNING: set[int] = set()  # id() of the _RunOnFirstUse modules whose code runs now
 
 
 def _defer_asyncio() -> None:

@@ -337,3 +337,44 @@ def test_the_command_line_runs_asyncio_on_first_use_and_it_works(pre, expected):
     code = ASYNCIO_AFTER_MAIN.replace("PRE", pre)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.rpartition("\nRESULT ")[2].split() == expected.split()
+
+
+def test_a_deferred_module_asked_by_two_threads_runs_once_and_answers_both(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """__main__._RunOnFirstUse (asyncio's code on first use): a thread asking for a name while another runs
+    the module's code waits for it and gets the name; before, it found the half-run module and an
+    AttributeError. The code runs once. (No timing decides the outcome: with the lock the second thread can
+    only wait; the 0.5 s join only gives it the chance to fail without the lock.)"""
+    import builtins
+    import importlib.util
+    import threading
+
+    from its_store import __main__ as entry
+    entered, gate, runs = threading.Event(), threading.Event(), []
+    monkeypatch.setattr(builtins, "_its_first_use_probe", (entered, gate, runs), raising=False)
+    source = tmp_path / "its_first_use_probe.py"
+    source.write_text("import builtins\nentered, gate, runs = builtins._its_first_use_probe\n"
+                      "entered.set()\ngate.wait(60)\nruns.append(1)\nvalue = 42\n")
+    spec = importlib.util.spec_from_file_location("its_first_use_probe", source)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    module.__class__ = entry._RunOnFirstUse
+    answers: dict[str, object] = {}
+
+    def ask(who: str) -> None:
+        try:
+            answers[who] = module.value
+        except AttributeError as exc:
+            answers[who] = exc
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    assert entered.wait(60)
+    second = threading.Thread(target=ask, args=("second",))
+    second.start()
+    second.join(0.5)
+    gate.set()
+    first.join(60)
+    second.join(60)
+    assert answers == {"first": 42, "second": 42} and runs == [1], answers
+    assert type(module) is not entry._RunOnFirstUse
