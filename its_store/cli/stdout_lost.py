@@ -170,7 +170,8 @@ _KEPT: list[object] = []
 
 def _patient_class() -> type:
     import io
-    import select
+
+    from its_store.core.streams import wait_writable
 
     class Patient(io.RawIOBase):
         """A raw writer of a non-blocking descriptor that waits (poll) instead of failing with EAGAIN."""
@@ -194,9 +195,7 @@ def _patient_class() -> type:
                 try:
                     return os.write(self._fd, view)
                 except BlockingIOError:
-                    poller = select.poll()
-                    poller.register(self._fd, select.POLLOUT)
-                    poller.poll()
+                    wait_writable(self._fd)
 
         def close(self) -> None:  # the descriptor stays open: it is the process's stdout or stderr
             self.flush()

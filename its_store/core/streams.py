@@ -84,12 +84,17 @@ class WholeWriter:
                 self._wait()
 
     def _wait(self) -> None:
-        """Until the non-blocking descriptor can take bytes again (or its reader left: the next write says)."""
-        import select
         assert self._fd is not None
-        poller = select.poll()
-        poller.register(self._fd, select.POLLOUT)
-        poller.poll()
+        wait_writable(self._fd)
+
+
+def wait_writable(fd: int) -> None:
+    """Until the non-blocking descriptor `fd` can take bytes again (or its reader left: the next write says);
+    WholeWriter here and the CLI's rebuilt stdout/stderr (cli/stdout_lost.wait_when_full) wait this way."""
+    import select
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.poll()
 
 
 def _nonblocking_fd(out: object) -> int | None:
