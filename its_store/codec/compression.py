@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import IO, Protocol, cast
@@ -249,6 +249,20 @@ _CODING: dict[str, tuple[Callable[[int], Encoder], Callable[[Callable[[bytes], N
 }
 CODECS: dict[str, Codec] = {name: Codec(lv.name, lv.levels, lv.default_level, *_CODING[name])
                             for name, lv in LEVELS.items()}
+
+
+def recorded_size(meta: Mapping[str, str], codec: str, where: str) -> int | None:
+    """The original size recorded with an object stored through `codec` (its name as stored): what bounds
+    its decoding (VerifyingSink stops one byte past it). its-store always records it; a compressed object
+    without a valid one is refused (IntegrityError), by `get` and by `verify` alike: 2 KB of zstd would
+    write 64 MB to the local disk (a 1 MB object, ~30 GB) before a sha256 could refuse it."""
+    from its_store.core.units import read_uint, shown
+    size = read_uint(meta.get(META_ORIGINAL_SIZE))
+    if codec != "none" and size is None:
+        raise E.IntegrityError(f"{where} is stored with codec {shown(codec)} but no valid recorded original size "
+                               f"({META_ORIGINAL_SIZE} metadata): not decoded, its size would have no bound",
+                               hint="fetch the stored bytes as they are with `get --raw`")
+    return size
 
 
 def get_codec(name: str, *, stored: bool = False, where: str = "") -> Codec:

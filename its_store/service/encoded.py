@@ -37,6 +37,7 @@ from its_store.codec.compression import (
     compress_bytes,
     decide_auto,
     get_codec,
+    recorded_size,
     resolve,
 )
 from its_store.codec.encryption import (
@@ -444,20 +445,13 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | None] | None:
-    """(codec, original size, sha256) when the object must be decoded/verified by us, else None.
-
-    A compressed object is decoded only with a recorded original size (its-store always records it): the
-    size is what bounds the decoding (VerifyingSink stops one byte past it). Without one, 2 KB of zstd
-    would write 64 MB to the local disk (a 1 MB object, ~30 GB) before the sha256 could refuse it."""
+    """(codec, original size, sha256) when the object must be decoded/verified by us, else None. A
+    compressed object is decoded only with a recorded original size (compression.recorded_size)."""
     name, sha = meta.get(META_CODEC), meta.get(META_SHA256)
     if name is None and sha is None:
         return None
-    codec, size = get_codec(name or "none", stored=True, where=where), read_uint(meta.get(META_ORIGINAL_SIZE))
-    if codec.name != "none" and size is None:
-        raise E.IntegrityError(f"{where} is stored with codec {codec.name} but no valid recorded original size "
-                               f"({META_ORIGINAL_SIZE} metadata): not decoded, its size would have no bound",
-                               hint="fetch the stored bytes as they are with `get --raw`")
-    return codec, size, sha
+    codec = get_codec(name or "none", stored=True, where=where)
+    return codec, recorded_size(meta, codec.name, where), sha
 
 
 def download_file(ctx: Context, request: DownloadRequest, target: Target, progress: ProgressFn) -> Fetched:

@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import Field, computed_field
 
-from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256, DecodingWriter, get_codec
+from its_store.codec.compression import (
+    META_CODEC,
+    META_ORIGINAL_SIZE,
+    META_SHA256,
+    DecodingWriter,
+    get_codec,
+    recorded_size,
+)
 from its_store.codec.encryption import KeyedS3, describe_lower, explain_read_error, resolve_key
 from its_store.core import errors as E
 from its_store.core.models import Result
@@ -271,9 +278,7 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     ok only when it also decodes as `get` decodes it: to its recorded original size (without a valid one,
     `get` refuses it: corrupt here too), through its codec, even when only its MD5 can be checked."""
     sha, codec = meta.get(META_SHA256), (meta.get(META_CODEC) or "none").strip().lower()
-    if codec != "none" and read_uint(meta.get(META_ORIGINAL_SIZE)) is None:
-        raise E.IntegrityError(f"stored with codec {shown(codec)} but no valid recorded original size: `get` "
-                               "refuses to decode it (nothing would bound it)")
+    recorded_size(meta, codec, "the object")  # none recorded: refused, as `get` refuses it
     if sha:
         return sha_check(sha.lower(), meta)
     check = _stored_check(meta, headers)
