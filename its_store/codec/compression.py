@@ -34,6 +34,7 @@ from its_store.core.models import META_CODEC as META_CODEC
 from its_store.core.models import META_ORIGINAL_SIZE as META_ORIGINAL_SIZE
 from its_store.core.models import META_SHA256 as META_SHA256
 from its_store.core.streams import BinaryReader
+from its_store.core.units import read_uint, shown
 
 CHUNK = 1024 * 1024          # input read size while compressing
 OUT_SLICE = 1024 * 1024      # largest decompressed slice produced at once
@@ -256,7 +257,6 @@ def recorded_size(meta: Mapping[str, str], codec: str, where: str) -> int | None
     its decoding (VerifyingSink stops one byte past it). its-store always records it; a compressed object
     without a valid one is refused (IntegrityError), by `get` and by `verify` alike: 2 KB of zstd would
     write 64 MB to the local disk (a 1 MB object, ~30 GB) before a sha256 could refuse it."""
-    from its_store.core.units import read_uint, shown
     size = read_uint(meta.get(META_ORIGINAL_SIZE))
     if codec != "none" and size is None:
         raise E.IntegrityError(f"{where} is stored with codec {shown(codec)} but no valid recorded original size "
