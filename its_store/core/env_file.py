@@ -58,8 +58,8 @@ def opened_env_file(path: Path) -> Iterator[Path | None]:
 
 def _checked_descriptor(path: Path) -> int | None:
     """An open descriptor of the regular file at `path` that passed check_access (the caller closes it),
-    None when there is no file or it is no regular file; ConfigError for a refused one."""
-    from its_store.core.remote_config import check_access
+    None when there is no file or it is no regular file; ConfigError for a refused one. (check_access is
+    imported only when there is a file: where TAB is pressed there is usually none.)"""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -75,6 +75,7 @@ def _checked_descriptor(path: Path) -> int | None:
         if not st.S_ISREG(info.st_mode):
             os.close(fd)
             return None
+        from its_store.core.remote_config import check_access
         exposed = bool(st.S_IMODE(info.st_mode) & 0o044)
         secret = exposed and re.search(_SECRET_LINE, os.read(fd, _SCANNED)) is not None
         check_access(path, info, secret, changes="point this tool at another server, CA or log file",
