@@ -48,10 +48,11 @@ def drop_page_cache(path: str = DROP_CACHES) -> bool:
     return True
 
 
-def before_command(drop: bool) -> dict[str, object]:
+def before_command(drop: bool, drop_caches: str = DROP_CACHES) -> dict[str, object]:
     """What a sample records about the cache just before its command: `cache_dropped` True (dropped), False
     (tried, not allowed) or None (not tried: a workload other than W2/W3); MemFree and Cached in MiB, read
-    after the drop."""
-    dropped = drop_page_cache() if drop else None
+    after the drop. `drop_caches`: the file written to drop it (a test's own file: the suite must not empty
+    the machine's page cache, which slows everything running beside it)."""
+    dropped = drop_page_cache(drop_caches) if drop else None
     free, cached = memory_mib()
     return {"cache_dropped": dropped, "mem_free_mib": round(free, 1), "cached_mib": round(cached, 1)}

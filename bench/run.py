@@ -58,7 +58,7 @@ GiB = 1024 * MiB
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from pagecache import before_command  # noqa: E402 - found through HERE on sys.path
+from pagecache import DROP_CACHES, before_command  # noqa: E402 - found through HERE on sys.path
 from pool_vs_procs import server_cpu  # noqa: E402 - found through HERE on sys.path
 from report import OURS, PEERS, SDK, Result, Sample  # noqa: E402 - w7_sync/verify_bench import them from here
 
@@ -114,11 +114,12 @@ def make_frames(folder: Path, count: int, size: int) -> None:
 
 # ------------------------------------------------------------------------------------- measuring
 def run_measured(argv: list[str], env: dict[str, str], cwd: Path, server_pid: int | None = None,
-                 drop_cache: bool | None = None) -> Sample:
+                 drop_cache: bool | None = None, drop_caches: str = DROP_CACHES) -> Sample:
     """Run one command; wall, CPU (wait4: the process and the children it waited for), peak RSS.
-    `drop_cache` True: empty the page cache first when allowed (W2/W3: bench/pagecache.py says why); the
-    sample records whether it was and MemFree/Cached just before the command (None: not tried, only read)."""
-    cache = before_command(drop_cache is True)
+    `drop_cache` True: empty the page cache first when allowed (W2/W3: bench/pagecache.py says why), by
+    writing to `drop_caches` (the kernel's file; a test gives its own); the sample records whether it was
+    and MemFree/Cached just before the command (None: not tried, only read)."""
+    cache = before_command(drop_cache is True, drop_caches)
     server_before = server_cpu(server_pid)
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -458,10 +458,11 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
                        for name in ENDPOINT_FIELDS})
     if env_file is not None and not Path(env_file).is_file():
         raise ConfigError(f"env file not found: {env_file}")
-    kwargs["_env_file"] = checked_env_file(Path(env_file) if env_file is not None else Path(".env"))
+    from its_store.core.env_file import opened_env_file  # checked, and read as the file checked
     reading = _FROM_ENVIRONMENT.set(True)
     try:
-        settings = Settings(**kwargs)
+        with opened_env_file(Path(env_file) if env_file is not None else Path(".env")) as checked:
+            settings = Settings(**kwargs, _env_file=checked)  # None: no .env, not even one made after the check
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint="see `its-store config` and docs/concepts/configuration.md") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed
@@ -471,50 +472,6 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
     if "secure" in kwargs:  # a flag beats the scheme of MINIO_ENDPOINT too
         settings.secure = bool(kwargs["secure"])
     return settings
-
-
-def checked_env_file(path: Path) -> Path | None:
-    """`path` if it may be read as a .env file, None when there is none: the rule of remotes.toml
-    (core/remote_config.check_access), since it sets the same things (the endpoint, its CA, where the cache
-    and audit log are written). Another user's file, or one others may write, is refused (ConfigError,
-    exit 78): `./.env` is read in whatever folder the command runs in (/tmp, a shared project folder).
-    Secret keys others may read: a warning only. None also tells pydantic-settings to read no .env, so
-    that one put there after this check is not read either. A FIFO is refused: pydantic-settings reads one
-    (anyone's, in /tmp), which fed the settings of whoever writes into it past the owner check, or blocked
-    the command for ever when nobody did; a folder (a virtualenv named .env) or device it skips, and so
-    does this."""
-    import os
-    import re
-    import stat as st
-
-    from its_store.core.remote_config import check_access
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        from its_store.core.files import reason_of
-        raise ConfigError(f"cannot read {path}: {reason_of(exc)}") from None
-    try:
-        info = os.fstat(fd)
-        if st.S_ISFIFO(info.st_mode):
-            raise ConfigError(f"{path}: it is a named pipe (FIFO), not a regular file: not read as a .env file",
-                              hint="a .env file is a regular file of your own")
-        if not st.S_ISREG(info.st_mode):
-            return None  # a folder (a virtualenv named .env), a device...: pydantic-settings skips them too
-        exposed = bool(st.S_IMODE(info.st_mode) & 0o044)
-        secret = exposed and re.search(_SECRET_LINE, os.read(fd, 1024 * 1024)) is not None
-    finally:
-        os.close(fd)
-    check_access(path, info, secret, changes="point this tool at another server, CA or log file",
-                 owner_hint="a .env file is read only when you or root own it", secret_refused=False)
-    return path
-
-
-# a line of a .env file that sets a secret (SECRET_FIELDS), as python-dotenv reads it: `export ` allowed
-_SECRET_LINE = (
-    rb"(?im)^[ \t]*(?:export[ \t]+)?['\"]?minio_(?:secret_key|sse_c_key|model_webhook_secret)['\"]?"
-    rb"[ \t]*=[ \t]*['\"]?[^\s'\"#]")
 
 
 def _describe(exc: ValidationError) -> str:

@@ -47,13 +47,29 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
                                         hint="create it, or set MINIO_CREATE_BUCKETS=true")
         with ctx.op("bucket_create", bucket=bucket, forget="buckets", automatic=True,
                     versioning=ctx.settings.enable_versioning) as op:
+            made = True
             try:
                 ctx.s3.make_bucket(bucket)
             except E.AlreadyExistsError:
-                pass  # created concurrently: fine
+                made = False  # created concurrently: fine (and not ours to remove)
             if ctx.settings.enable_versioning:
-                default_versioning(ctx, bucket, op.fields)
+                try:
+                    default_versioning(ctx, bucket, op.fields)
+                except E.SettingNotKeptError:
+                    if made:  # a next run would find the bucket and upload into it unversioned
+                        _remove_again(ctx, bucket)
+                    raise
     ctx.known_buckets.add(bucket)
+
+
+def _remove_again(ctx: Context, bucket: str) -> None:
+    """Remove the (empty) bucket ensure_bucket just made whose default versioning was not kept; said when
+    that fails too (it stays, unversioned)."""
+    try:
+        ctx.s3.remove_bucket(bucket)
+    except E.ItsStoreError as exc:
+        log.warning("s3://%s was created and could not be removed again (%s): remove it with "
+                    "`its-store bucket rm s3://%s`", bucket, exc.message, bucket)
 
 
 def list_buckets(ctx: Context) -> list[BucketInfo]:
@@ -75,14 +91,20 @@ def default_versioning(ctx: Context, bucket: str, entry: dict[str, Any], *, say:
     """Turn on the versioning MINIO_ENABLE_VERSIONING asks for by default on a bucket just made. A server
     without versioning: the bucket stays as it is, one warning per service (a CLI command) says so (unless
     not `say`: the caller shows it), the audit `entry` gets versioning false and `versioning_unavailable`;
-    returns that warning (None when versioning is on)."""
+    returns that warning (None when versioning is on). A server that answers OK and keeps no versioning is
+    SettingNotKeptError (exit 78, service/kept.py): it says it has what it has not, unlike one that refuses."""
     try:
         ctx.s3.set_versioning(bucket, True)
-        return None
     except E.ItsStoreError as exc:
         if exc.s3_code not in UNSUPPORTED:
             raise
         code = exc.s3_code
+    else:
+        from its_store.service.kept import read_back
+        from its_store.service.versions import versioning_kept, versioning_label
+        read_back(bucket, "versioning on (MINIO_ENABLE_VERSIONING)",
+                  lambda: versioning_label(ctx.s3.get_versioning(bucket)), lambda got: versioning_kept(got, True), str)
+        return None
     entry.update(versioning=False, versioning_unavailable=code)
     warning = (f"s3://{bucket} was created without versioning: the server does not support it ({code}); "
                "MINIO_ENABLE_VERSIONING cannot be kept there (overwritten and deleted objects are gone)")

@@ -254,18 +254,21 @@ class Lifecycle:
             raise E.NotFoundError(f"no lifecycle rule {rule_id!r} on s3://{bucket}",
                                   hint=f"see `its-store bucket lifecycle show s3://{bucket}`")
         remaining = [r for r in current if r.id != rule_id]
-        self._write(bucket, validate_rules(remaining) if remaining else [], action="rm")
+        self._write(bucket, validate_rules(remaining) if remaining else [], action="rm", gone={rule_id})
         return LifecycleRemoved(bucket=bucket, removed=[rule_id], rules=remaining)
 
-    def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str) -> None:
-        """PUT the rule set (or DELETE the configuration when it is empty), audited."""
+    def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str, gone: set[str] | None = None) -> None:
+        """PUT the rule set (or DELETE the configuration when it is empty), audited, and read back (kept.py):
+        every rule written is there, none is when the configuration was removed, and no rule of `gone` (the
+        one `rm --id` took out) is left."""
+        from its_store.service.kept import read_back
         with self.ctx.op("lifecycle", bucket=bucket, forget=None, action=action, rules=[r.id for r in rules]):
             if rules:
-                from its_store.service.kept import read_back
                 self.ctx.s3.governance.set_lifecycle(bucket, [rule.to_s3() for rule in rules])
-                written = {rule.id for rule in rules if rule.id}
-                read_back(bucket, "lifecycle", lambda: self.get(bucket),
-                          lambda got: bool(got) and written <= {rule.id for rule in got},
-                          lambda got: ", ".join(rule.id or "(no id)" for rule in got) or "no rule")
             else:
                 self.ctx.s3.governance.delete_lifecycle(bucket)
+            written, left_out = {rule.id for rule in rules if rule.id}, gone or set()
+            read_back(bucket, "lifecycle" if rules else "lifecycle rm", lambda: self.get(bucket),
+                      lambda got: bool(got) == bool(rules) and written <= (ids := {rule.id for rule in got})
+                      and not left_out & ids,
+                      lambda got: ", ".join(rule.id or "(no id)" for rule in got) or "no rule")

@@ -117,6 +117,11 @@ class LockChange(Result):
         self._errors.append(error)
 
 
+def _shown(lock: BucketLock) -> str:
+    """A default retention read back, for SettingNotKeptError."""
+    return f"{lock.mode} {lock.days or lock.years} {'years' if lock.years else 'days'}" if lock.mode else "none"
+
+
 class Retention:
     """Object lock operations bound to one StorageService."""
 
@@ -156,16 +161,17 @@ class Retention:
         with self.ctx.op("bucket_retention_set", bucket=bucket, forget=None, mode=mode, days=days, years=years):
             self.ctx.s3.governance.set_object_lock(bucket, mode, days, years)
             return read_back(bucket, "default retention", lambda: self.bucket_lock(bucket),
-                             lambda got: (got.mode, got.days, got.years) == (mode, days, years),
-                             lambda got: f"{got.mode} {got.days or got.years} {'years' if got.years else 'days'}"
-                             if got.mode else "none")
+                             lambda got: (got.mode, got.days, got.years) == (mode, days, years), _shown)
 
     def remove_default(self, bucket: str) -> BucketLock:
-        """Drop the default retention (the lock stays: S3 cannot turn it off; retained versions stay retained)."""
+        """Drop the default retention (the lock stays: S3 cannot turn it off; retained versions stay retained).
+        Read back as set_default is (kept.py): a default the server still applies is not removed."""
         self.require_lock(bucket)
+        from its_store.service.kept import read_back
         with self.ctx.op("bucket_retention_rm", bucket=bucket, forget=None):
             self.ctx.s3.governance.set_object_lock(bucket, None)
-        return self.bucket_lock(bucket)
+            return read_back(bucket, "default retention rm", lambda: self.bucket_lock(bucket),
+                             lambda got: got.mode is None, _shown)
 
     # ------------------------------------------------------------------------------- object level
     def show(self, bucket: str, key: str, version_id: str | None = None) -> LockState:

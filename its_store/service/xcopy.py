@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
+from its_store.codec.compression import META_CODEC, META_SHA256
 from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, resolve_key, upload_sse
 from its_store.core import errors as E
 from its_store.core.models import Result
@@ -348,10 +348,12 @@ def _source_tags(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> dict[
 class StreamCheck:
     """The in-order check of a relay (transfer/relay.Check): its-sha256 when the source has one (of the
     decoded bytes for a compressed object), else the source server's CRC32 or MD5 ETag of the stored
-    bytes. finish() raises IntegrityError on a mismatch and returns what verified (or None)."""
+    bytes. finish() raises IntegrityError on a mismatch and returns what verified (or None). A compressed
+    object with no valid recorded size is refused here, before anything is sent (compression.recorded_size:
+    its decoding would have no bound), as `get` and `verify` refuse it."""
 
     def __init__(self, stat: ObjectStat, part: int, where: str) -> None:
-        from its_store.codec.compression import DecodingWriter, VerifyingSink, get_codec
+        from its_store.codec.compression import DecodingWriter, VerifyingSink, get_codec, recorded_size
         self.where = where
         meta = {k.lower()[len(_META):]: str(v) for k, v in stat.metadata.items()
                 if k.lower().startswith(_META)}
@@ -364,8 +366,8 @@ class StreamCheck:
                 codec = get_codec(self.codec or "none", stored=True, where=where)
             except E.UnknownCodecError:  # copied as stored all the same; checked by the stored bytes' checksum
                 codec = None
-            if codec is not None:
-                size = read_uint(meta.get(META_ORIGINAL_SIZE)) if codec.name != "none" else stat.size
+            if codec is not None:  # decoded only with a recorded size, as `get` and `verify` decode (else refused)
+                size = recorded_size(meta, codec.name, where) if codec.name != "none" else stat.size
                 self._sink = VerifyingSink(_discard, where, size, self.sha256)
                 self._writer = DecodingWriter(codec, self._sink, where) if codec.name != "none" else None
         self._sums = _SourceSums(stat, part) if self._sink is None else None

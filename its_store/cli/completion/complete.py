@@ -436,19 +436,23 @@ def quick_config(env_file: str | None = None) -> dict[str, str]:
     """MINIO_* values from the environment over a .env file, upper-cased, without pydantic.
 
     Only used to find the cache and key it; the real Settings are built when the server is asked. The
-    file is read by python-dotenv, as Settings reads it (quotes, `export`, comments, ${VAR}), and only
-    when it is a regular file: where TAB is pressed there is usually none, and then dotenv is not even
-    imported (a few ms on every TAB), nor is a FIFO named .env opened (it would block the shell). A line
-    dotenv cannot parse is skipped; its warning goes where every suggester's stderr goes (_quietly).
+    file passes the check Settings' does, and is read as the file checked (core/env_file.opened_env_file):
+    another user's file, one others may write, or a FIFO is ConfigError, and then TAB offers nothing
+    (suggest()), as the command itself would refuse to run (a stranger's .env must not choose the server
+    asked, nor the cache whose names are offered). The file is read by python-dotenv, as Settings reads it
+    (quotes, `export`, comments, ${VAR}): where TAB is pressed there is usually none, and then dotenv is
+    not even imported (a few ms on every TAB). A line dotenv cannot parse is skipped; its warning goes
+    where every suggester's stderr goes (suggest()).
     """
+    from its_store.core.env_file import opened_env_file
     values: dict[str, str] = {}
-    path = Path(env_file) if env_file else Path(".env")
-    if path.is_file():
-        from dotenv import dotenv_values
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            for name, value in dotenv_values(path, encoding="utf-8").items():
-                if value is not None:  # a bare NAME line: no value, as Settings reads it
-                    values[name.upper()] = value
+    with opened_env_file(Path(env_file) if env_file else Path(".env")) as checked:
+        if checked is not None:
+            from dotenv import dotenv_values
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                for name, value in dotenv_values(checked, encoding="utf-8").items():
+                    if value is not None:  # a bare NAME line: no value, as Settings reads it
+                        values[name.upper()] = value
     for name, value in os.environ.items():
         if name.upper().startswith("MINIO_"):
             values[name.upper()] = value
