@@ -462,7 +462,8 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
     reading = _FROM_ENVIRONMENT.set(True)
     try:
         with opened_env_file(Path(env_file) if env_file is not None else Path(".env")) as checked:
-            settings = Settings(**kwargs, _env_file=checked)  # None: no .env, not even one made after the check
+            kwargs["_env_file"] = checked  # None: no .env, not even one made after the check
+            settings = Settings(**kwargs)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint="see `its-store config` and docs/concepts/configuration.md") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed

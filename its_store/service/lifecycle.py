@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -257,7 +258,7 @@ class Lifecycle:
         self._write(bucket, validate_rules(remaining) if remaining else [], action="rm", gone={rule_id})
         return LifecycleRemoved(bucket=bucket, removed=[rule_id], rules=remaining)
 
-    def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str, gone: set[str] | None = None) -> None:
+    def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str, gone: Collection[str] = ()) -> None:
         """PUT the rule set (or DELETE the configuration when it is empty), audited, and read back (kept.py):
         every rule written is there, none is when the configuration was removed, and no rule of `gone` (the
         one `rm --id` took out) is left."""
@@ -267,7 +268,7 @@ class Lifecycle:
                 self.ctx.s3.governance.set_lifecycle(bucket, [rule.to_s3() for rule in rules])
             else:
                 self.ctx.s3.governance.delete_lifecycle(bucket)
-            written, left_out = {rule.id for rule in rules if rule.id}, gone or set()
+            written, left_out = {rule.id for rule in rules if rule.id}, frozenset(gone)
             read_back(bucket, "lifecycle" if rules else "lifecycle rm", lambda: self.get(bucket),
                       lambda got: bool(got) == bool(rules) and written <= (ids := {rule.id for rule in got})
                       and not left_out & ids,
