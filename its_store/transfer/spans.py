@@ -101,7 +101,7 @@ def preallocate(fd: int, size: int) -> bool:
     except (OSError, AttributeError):  # no C library to ask, or one without fallocate (musl has it)
         return False
     call.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
-    return call(fd, FALLOC_FL_KEEP_SIZE, 0, size) == 0
+    return bool(call(fd, FALLOC_FL_KEEP_SIZE, 0, size) == 0)
 
 
 @dataclass(slots=True)
