@@ -23,8 +23,9 @@ Rules it keeps for every caller:
 Workers pull items themselves (no Future and no task queue per item: for 100 KB camera frames the
 bookkeeping of a pool cost more client CPU than the request); outcomes come back through one queue, and the
 look-ahead is a queue of tokens (one taken per item, given back by the consumer): per item two C-level queue
-round trips and one lock, no Python-level Condition (measured: ~10-25 us of CPU per item, below
-ThreadPoolExecutor.map's ~26-35 us).
+round trips and one lock, no Python-level Condition (bench/fanout_bench.py, 16 workers over a cheap fn:
+~4-5 us of CPU per item over fn alone and 0.25-0.3 context switches per item, against ~6.5-10.5 us and
+1.5-1.8 with a Condition, and ~19-20 us for ThreadPoolExecutor.map).
 Drive it with a `for` loop (the generator is closed as the loop ends, which stops the workers), or wrap it
 in `contextlib.closing` when it is kept in a variable.
 """
