@@ -199,11 +199,9 @@ class Sync:
             if not root.is_dir():
                 raise E.InvalidInputError(f"{root} is not a folder", hint="sync copies folders; use cp for one file")
         if self.dst.remote:
-            if self.options.dry_run:
-                self._dst_missing = not self.dst_ctx.s3.bucket_exists(str(self.dst.bucket))
-            else:
-                ensure_bucket(self.dst_ctx, str(self.dst.bucket))
-                self._dst_missing = False
+            # a dry run asks whether the bucket exists (nothing is created); a real one lets the destination's
+            # listing stand for that question (_listing_proves_bucket): one request fewer
+            self._dst_missing = self.options.dry_run and not self.dst_ctx.s3.bucket_exists(str(self.dst.bucket))
         else:
             root = Path(self.dst.path)  # type: ignore[arg-type]
             if root.exists() and not root.is_dir():
@@ -219,8 +217,9 @@ class Sync:
             if not source and getattr(self, "_dst_missing", False):
                 return iter(())
             prefix = self.src_prefix if source else self.dst_prefix
-            return walk_remote(self.ctx if source else self.dst_ctx, str(loc.bucket), prefix, walk,
-                               self.options.filter.prunes)
+            listed = walk_remote(self.ctx if source else self.dst_ctx, str(loc.bucket), prefix, walk,
+                                 self.options.filter.prunes)
+            return listed if source or self.options.dry_run else self._listing_proves_bucket(listed, walk)
         root = Path(loc.path)
         if not source and not root.exists():
             return iter(())
@@ -229,6 +228,23 @@ class Sync:
         tree = self._tree
         return walk_local(root, walk, follow_symlinks=tree.follow_symlinks if tree else False,
                           prune=self.options.filter.prunes, tree=tree)
+
+    def _listing_proves_bucket(self, listed: Iterator[Any], walk: Walk) -> Iterator[Any]:
+        """The destination's listing, standing for its bucket's HEAD (ensure_bucket): a listing answered proves
+        the bucket exists (uploads then make no HEAD); one answered "no such bucket" before any item hands over
+        to ensure_bucket, which creates the bucket (MINIO_CREATE_BUCKETS) or raises what the HEAD said (exit 3,
+        with its hint). The march asks for the destination's first item before it yields a pair, so either
+        happens before any transfer or delete is decided."""
+        bucket, known = str(self.dst.bucket), self.dst_ctx.known_buckets
+        for item in listed:
+            known.add(bucket)
+            yield item
+        if walk.error is None:
+            known.add(bucket)
+        elif isinstance(walk.error, E.BucketNotFoundError) and bucket not in known:
+            walk.error = None
+            walk.problems.clear()  # only the listing's own failure: nothing was listed
+            ensure_bucket(self.dst_ctx, bucket)
 
     def _march(self, a: Iterator[Any], b: Iterator[Any], src_walk: Walk) -> Iterator[tuple[Any, Any]]:
         """Pairs (source item or None, dest item or None) by relative path, both walks advancing in
