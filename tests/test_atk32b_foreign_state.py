@@ -1,0 +1,64 @@
+"""Session 32, second attacker: the metadata cache in a folder someone else owns or may write.
+
+.env and remotes.toml follow ssh's rule (core/remote_config.check_access): another user's file, or one
+others may write, is refused. The disk cache (MINIO_CACHE_DIR / XDG_CACHE_HOME, e.g. a shared /srv/cache or
+a folder made by another account first) follows no such rule: a cache.db another user owns, world-writable,
+is used as is. That user reads the identity fingerprints of the entries written into it and rewrites an
+entry's value: `its-store stat` (and StorageService.stat_object) then shows a forged custody SHA-256 and
+metadata, served from the cache without asking the server (the TTL is an hour by default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from conftest import ServerInfo, plain_client, unique
+
+FORGED = "f" * 64
+
+
+def test_a_cache_another_user_can_write_does_not_answer_stat(env: dict[str, str], s3_server: ServerInfo,
+                                                          tmp_path: Path) -> None:
+    """Fails on main (a83dc6e): the second service's stat_object returns sha256 'fff...f' (the forged
+    entry) and metadata {'camera_id': 'forged'}. Expected: a cache folder or database owned by another
+    user, or writable by others, is not used (a warning, then the next cache level or none), as a .env or
+    remotes.toml of that kind is refused; at least the answer comes from the server."""
+    from its_store import StorageService, UploadRequest, load_settings
+
+    metadata = Path(env["MINIO_CACHE_DIR"]) / "metadata"
+    metadata.mkdir(parents=True)
+    name = unique("b")
+    plain_client(s3_server).make_bucket(name)
+    frame = tmp_path / "frame.jpg"
+    frame.write_bytes(b"\xff\xd8\xff camera frame")
+    first = StorageService(load_settings())
+    first.upload_object(UploadRequest(bucket=name, key="cam/f.jpg", file_path=frame,
+                                      metadata={"camera_id": "cam-1"}))
+    real = first.stat_object(name, "cam/f.jpg").sha256  # the stat is cached now
+    first.close()
+    assert real and real != FORGED
+
+    # the folder and database belong to another user, who may write them (made first by that account)
+    for path in (metadata.parent, metadata, *metadata.iterdir()):
+        shutil.chown(path, "nobody", "nogroup")
+        os.chmod(path, 0o777 if path.is_dir() else 0o666)
+    with sqlite3.connect(metadata / "cache.db") as db:  # what that user does
+        for rowid, value in db.execute("SELECT rowid, value FROM Cache").fetchall():
+            if isinstance(value, str) and real in value:
+                entry = json.loads(value)
+                entry["v"]["sha256"] = FORGED
+                entry["v"]["metadata"] = {"camera_id": "forged"}
+                db.execute("UPDATE Cache SET value = ? WHERE rowid = ?", (json.dumps(entry), rowid))
+
+    second = StorageService(load_settings())
+    try:
+        info: Any = second.stat_object(name, "cam/f.jpg")
+    finally:
+        second.close()
+    assert info.sha256 == real, info
+    assert info.metadata.get("camera_id") == "cam-1", info
