@@ -62,3 +62,25 @@ def test_a_cache_another_user_can_write_does_not_answer_stat(env: dict[str, str]
         second.close()
     assert info.sha256 == real, info
     assert info.metadata.get("camera_id") == "cam-1", info
+
+
+def test_an_audit_log_another_user_may_rewrite_is_neither_written_nor_shown(cli, env: dict[str, str],
+                                                                            bucket: str, tmp_path: Path) -> None:
+    """Fails on main (a83dc6e): the upload appends its line to an audit.log owned by `nobody`, mode 0666 (a
+    file whose owner can rewrite or drop any line), exit 0, no word on stderr; and `audit tail --json` shows
+    the delete line that user wrote as if this account had done it. A symlink there is refused ("is a
+    symbolic link, not a regular file ... its audit line is lost"); expected the same for a file another
+    user owns or may write: the one error line, and `audit tail` refusing it (exit 78), as for a .env."""
+    log = Path(env["MINIO_AUDIT_LOG"])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    forged = {"time": "2026-12-07T07:00:00.000Z", "operation": "delete", "bucket": bucket, "key": "cam/evidence.jpg",
+              "version_id": None, "size": 0, "result": "ok"}
+    log.write_text(json.dumps(forged) + "\n")
+    shutil.chown(log, "nobody", "nogroup")
+    os.chmod(log, 0o666)
+    (tmp_path / "f.jpg").write_bytes(b"\xff\xd8\xff frame")
+    run = cli("upload", "f.jpg", f"s3://{bucket}/cam/f.jpg")
+    assert run.exit_code == 0, run
+    assert "audit" in run.stderr, run  # the line was not kept in a file another user controls: said
+    tail = cli("--json", "audit", "tail")
+    assert "cam/evidence.jpg" not in tail.stdout, tail
