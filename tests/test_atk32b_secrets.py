@@ -31,3 +31,19 @@ def test_an_sse_c_key_is_never_sent_over_plain_http(service: Any, bucket: str, s
         service.upload_object(UploadRequest(bucket=bucket, key="cam/secret.jpg", data=b"frame", sse="c",
                                             sse_c_key=key))
     assert [o.object_name for o in plain_client(s3_server).list_objects(bucket, recursive=True)] == []
+
+
+def test_settings_do_not_show_the_passwords_in_their_urls() -> None:
+    """Fails on main (a83dc6e): repr(settings), str(settings) and settings.model_dump_json() hold the Redis
+    password (redis://:PW-redis@...), the proxy password (http://u:PW-proxy@...) and the webhook URL's token
+    (?token=PW-hook), while secret_key, sse_c_key and model_webhook_secret print as '**********'. A script
+    that logs its settings at start-up (`log.info("storage settings: %s", settings)`) writes them to its log.
+    Expected: these three print as the CLI's `config` shows them (credentials masked), as SecretStr does."""
+    from its_store import Settings
+
+    settings = Settings(endpoint="127.0.0.1:9000", access_key="ak", secret_key="sk-hidden",
+                        redis_url="redis://:PW-redis@10.0.0.5:6379/0", http_proxy="http://u:PW-proxy@10.0.0.6:3128",
+                        model_webhook_url="https://hooks.example/its?token=PW-hook")
+    for shown in (repr(settings), str(settings), settings.model_dump_json()):
+        assert "sk-hidden" not in shown
+        assert "PW-" not in shown, shown
