@@ -84,3 +84,46 @@ def test_an_audit_log_another_user_may_rewrite_is_neither_written_nor_shown(cli,
     assert "audit" in run.stderr, run  # the line was not kept in a file another user controls: said
     tail = cli("--json", "audit", "tail")
     assert "cam/evidence.jpg" not in tail.stdout, tail
+
+
+def test_a_shared_redis_entry_written_by_another_client_does_not_answer_stat(
+        env: dict[str, str], s3_server: ServerInfo, redis_server: Any, monkeypatch: Any, tmp_path: Path) -> None:
+    """Fails on main (a83dc6e): same forgery through a Redis several machines share (the set-up the cache
+    module names). The identity fingerprint sits in the hash field's name, readable by any Redis client, so
+    whoever may write the Redis rewrites the value: stat_object returns sha256 'fff...f'. The registry's
+    documents read back from Redis are validated again (registry/docs.py), object stats are not, and no
+    validation can tell a forged SHA-256 from a real one. Expected: a cached value carries a MAC keyed by
+    the credentials (e.g. HMAC-SHA256 with a key derived from the secret, as identity_of already derives
+    one), and one that does not verify is a miss."""
+    import redis
+
+    from its_store import StorageService, UploadRequest, load_settings
+
+    monkeypatch.setenv("MINIO_REDIS_URL", redis_server.url)
+    name = unique("b")
+    plain_client(s3_server).make_bucket(name)
+    frame = tmp_path / "frame.jpg"
+    frame.write_bytes(b"\xff\xd8\xff camera frame")
+    first = StorageService(load_settings())
+    first.upload_object(UploadRequest(bucket=name, key="cam/f.jpg", file_path=frame))
+    real = first.stat_object(name, "cam/f.jpg").sha256
+    first.close()
+    assert real and real != FORGED
+
+    other = redis.Redis.from_url(redis_server.url)  # another machine's client of the shared Redis
+    forged = 0
+    for group in other.scan_iter(match="its-store:meta:*"):
+        if name.encode() not in group:
+            continue
+        for item, value in other.hgetall(group).items():
+            if real.encode() in value:
+                other.hset(group, item, value.replace(real.encode(), FORGED.encode()))
+                forged += 1
+    assert forged == 1
+
+    second = StorageService(load_settings())
+    try:
+        info: Any = second.stat_object(name, "cam/f.jpg")
+    finally:
+        second.close()
+    assert info.sha256 == real, info
