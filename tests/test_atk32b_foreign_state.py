@@ -127,3 +127,44 @@ def test_a_shared_redis_entry_written_by_another_client_does_not_answer_stat(
     finally:
         second.close()
     assert info.sha256 == real, info
+
+
+def test_a_forged_cache_entry_does_not_steer_the_documented_filtered_delete(env: dict[str, str],
+                                                                         s3_server: ServerInfo) -> None:
+    """Fails on main (a83dc6e): the product documentation's "Batch Operations" lists with
+    object_types=[VIDEO_FRAME], include_metadata=True and deletes what comes back. The object type of each
+    listed object comes from the metadata cache (checked against the listing's ETag and size only), so a
+    rewritten entry (a cache.db others may write, or a shared Redis: see above) makes a model artifact a
+    "video frame": list_objects returns seed/model.pt and the documented loop deletes it. Expected: a
+    listing filter that feeds deletes never rests on a cache value that is not authenticated."""
+    from its_store import ListObjectsRequest, ObjectType, StorageService, UploadRequest, load_settings
+
+    metadata = Path(env["MINIO_CACHE_DIR"]) / "metadata"
+    metadata.mkdir(parents=True)
+    name = unique("b")
+    plain_client(s3_server).make_bucket(name)
+    request = ListObjectsRequest(bucket=name, prefix="seed/", object_types=[ObjectType.VIDEO_FRAME],
+                                 include_metadata=True)
+    first = StorageService(load_settings())
+    first.upload_object(UploadRequest(bucket=name, key="seed/frame.jpg", data=b"\xff\xd8\xff frame",
+                                      object_type=ObjectType.VIDEO_FRAME))
+    first.upload_object(UploadRequest(bucket=name, key="seed/model.pt", data=b"weights",
+                                      object_type=ObjectType.MODEL_ARTIFACT))
+    assert [o.key for o in first.list_objects(request)] == ["seed/frame.jpg"]  # every stat is cached now
+    first.close()
+    for path in (metadata.parent, metadata, *metadata.iterdir()):
+        shutil.chown(path, "nobody", "nogroup")
+        os.chmod(path, 0o777 if path.is_dir() else 0o666)
+    with sqlite3.connect(metadata / "cache.db") as db:  # what the other user does
+        for rowid, key, value in db.execute("SELECT rowid, key, value FROM Cache").fetchall():
+            if "seed/model.pt" in str(key) and '"stat"' in str(key):
+                entry = json.loads(value)
+                entry["v"]["object_type"] = "video_frame"
+                db.execute("UPDATE Cache SET value = ? WHERE rowid = ?", (json.dumps(entry), rowid))
+
+    second = StorageService(load_settings())
+    try:
+        listed = [o.key for o in second.list_objects(request)]
+    finally:
+        second.close()
+    assert listed == ["seed/frame.jpg"]
