@@ -168,3 +168,74 @@ def test_a_forged_cache_entry_does_not_steer_the_documented_filtered_delete(env:
     finally:
         second.close()
     assert listed == ["seed/frame.jpg"]
+
+
+class _Receiver:
+    """A webhook receiver on loopback that keeps every POST (headers, body) it gets and answers 204."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        got: list[tuple[dict[str, str], bytes]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.got = got
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_outbox_another_user_may_write_does_not_get_its_events_signed(cli, env: dict[str, str]) -> None:
+    """Fails on main (a83dc6e): the outbox lives in the cache folder (<cache dir>/webhooks/outbox/<target>/),
+    and every JSON file with an "id" found there is signed with MINIO_MODEL_WEBHOOK_SECRET and POSTed by the
+    next model command or `model webhooks flush`. With that folder writable by another user (the cache folder
+    made by another account, or shared), that user's `model.promote ... production` event reaches the receiver
+    with a valid X-Its-Signature: the HMAC proves nothing any more. Expected: an outbox folder, or an event
+    file, that another user owns or may write is not sent (one warning, set aside as FIFOs are)."""
+    import hashlib
+    import hmac
+
+    from its_store.core.settings import load_settings
+    from its_store.registry.webhooks import outbox_dir
+
+    receiver = _Receiver()
+    try:
+        extra = {"MINIO_MODEL_WEBHOOK_URL": receiver.url, "MINIO_MODEL_WEBHOOK_SECRET": "hook-secret"}
+        os.environ.update(extra)  # monkeypatch-restored: env() set MINIO_* through monkeypatch
+        try:
+            outbox = outbox_dir(load_settings())
+        finally:
+            for name in extra:
+                del os.environ[name]
+        outbox.mkdir(parents=True)
+        for path in (*reversed(outbox.parents[:3]), outbox):  # its-store/webhooks/outbox/<target>: another's
+            if str(path).startswith(env["MINIO_CACHE_DIR"]):
+                shutil.chown(path, "nobody", "nogroup")
+                os.chmod(path, 0o777)
+        forged = {"id": "f" * 32, "event": "model.promote", "model": "yolo11_traffic", "version": "6.6.6",
+                  "alias": "production", "actor": "ci@build", "time": "2026-12-07T08:00:00.000Z"}
+        event = outbox / f"{0:020d}-{'f' * 32}.json"
+        event.write_text(json.dumps(forged))
+        shutil.chown(event, "nobody", "nogroup")
+
+        run = cli("model", "webhooks", "flush", extra_env=extra)
+        signed = [(h, b) for h, b in receiver.got
+                  if h.get("x-its-signature") == "sha256=" + hmac.new(b"hook-secret", b, hashlib.sha256).hexdigest()]
+        assert not any(b"6.6.6" in body for _h, body in signed), (run, receiver.got)
+    finally:
+        receiver.close()
