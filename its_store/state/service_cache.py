@@ -270,13 +270,16 @@ def open_cache(settings: Settings) -> MetadataCache:
     Nothing is opened here (see ResilientCache, DiskCache)."""
     if not settings.enable_caching or settings.cache_ttl <= 0:
         return NullCache()
+    from its_store.core.identity import cache_key_of
     base = Path(settings.cache_dir or ".")
-    disk = _labelled("disk", lambda: DiskCache(base / "metadata"))
+    key = cache_key_of(settings.server_id(), settings.access_key, settings.secret_key.get_secret_value())
+    disk = _labelled("disk", lambda: DiskCache(base / "metadata", key=key))
     levels: list[tuple[Callable[[], MetadataCache], Path | None]] = []
     if settings.redis_url:
         from its_store.state.redis_cache import RedisCache, redact_url
         url = settings.redis_url
-        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url)), base / "redis.stale"))
+        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url, key=key)),
+                       base / "redis.stale"))
     levels.append((disk, base / "disk.stale"))
     return ResilientCache(levels)
 
