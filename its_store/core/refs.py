@@ -95,6 +95,19 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
     return key
 
 
+def validate_new_key(key: str) -> str:
+    """validate_key for a key we are asked to CREATE (an upload, a copy or move target, a sync target, a
+    registry file): also no empty segment, '//' or a leading '/'. SeaweedFS merges them (a PUT of
+    `dd//b.txt` or `/dd/b.txt` replaces `dd/b.txt`), so such a write could silently replace another
+    object, which is why '.'/'..' segments are refused. Keys already stored stay readable and deletable."""
+    validate_key(key)
+    if key.startswith("/") or "//" in key:
+        raise InvalidInputError(f"object key {key!r} has an empty segment ('//' or a leading '/')",
+                                hint="some servers merge empty segments and would replace another object: "
+                                     "drop the extra '/'")
+    return key
+
+
 def _is_utf8(text: str) -> bool:
     """No lone surrogates (os.fsdecode's escapes of bytes that are not UTF-8): encodable as UTF-8."""
     if text.isascii():
@@ -180,7 +193,7 @@ def local_key(prefix: str, relative: str) -> str:
     problem = local_name_problem(relative)
     if problem is not None:
         raise UnsafeNameError(relative, problem)
-    return validate_key(join_key(prefix, relative))
+    return validate_new_key(join_key(prefix, relative))
 
 
 def safe_local_path(root: Path, relative_key: str, base: str | None = None,
