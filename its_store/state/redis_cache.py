@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from its_store.state.cache import REDIS_PREFIX, CacheBackendError, CacheInfo, _decode, _encode
+from its_store.state.cache import REDIS_PREFIX, CacheBackendError, CacheInfo, Signer, _decode, _encode
 
 
 def redact_url(url: str) -> str:
@@ -40,7 +40,7 @@ class RedisCache:
 
     def __init__(self, url: str, *, connect_timeout: float = 0.5, timeout: float = 2.0, key: bytes = b"") -> None:
         self.location = redact_url(url)
-        self.key = key  # of the entries' MACs (cache._encode): another client of a shared Redis has not got it
+        self.signer = Signer(key)  # of the entries' MACs (cache._encode): not known to other Redis clients
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -71,10 +71,10 @@ class RedisCache:
             raise CacheBackendError(text[:160].rstrip(".")) from exc
 
     def get(self, group: str, item: str) -> Any | None:
-        return _decode(self._do(lambda r: r.hget(REDIS_PREFIX + group, item)), group, item, self.key)
+        return _decode(self._do(lambda r: r.hget(REDIS_PREFIX + group, item)), group, item, self.signer)
 
     def put(self, group: str, item: str, value: Any, ttl: int) -> None:
-        text = _encode(value, ttl, group, item, self.key)
+        text = _encode(value, ttl, group, item, self.signer)
 
         def run(r: Any) -> None:
             pipe = r.pipeline(transaction=False)
