@@ -23,6 +23,9 @@ class ForeignStateError(PermissionError):
     the module docstring). A PermissionError, so every caller's OSError path degrades as it does for an
     unwritable folder; `strerror` says why, for the one-line message."""
 
+    def __str__(self) -> str:
+        return str(self.strerror)  # the callers name the path: "cannot open PATH: <why>"
+
 
 def foreign_reason(info: os.stat_result) -> str | None:
     """Why a state folder or file with this stat is not ours to trust, None when it is: owned by another
