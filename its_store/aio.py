@@ -13,6 +13,11 @@ and `storage.get_stats().get_success_rate()`. `get_stats()` therefore returns th
 HealthStatus: a dict that is also awaitable. Awaited, the check runs in a worker thread; read without
 `await`, it runs on first access.
 
+What such a call returns is made async too, so that nothing it does later runs on the loop: a generator
+(`iter_objects`, a listing of millions) becomes an async iterator whose items are read in the worker
+threads, a bounded chunk at a time (_AsyncIterator); a focused service (`versions()`, `batch()`,
+`tagging()` ...) becomes a façade of its own on the same threads (_AsyncService).
+
 Cancelling an awaiting task does not stop the thread already running the call: the operation finishes
 (or fails) in the background and its result is dropped.
 
@@ -28,7 +33,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -199,12 +204,72 @@ if TYPE_CHECKING:  # pragma: no cover
         """`method` of the wrapped class, awaited: what _AsyncWrapper.__getattr__ gives at run time."""
         raise NotImplementedError
 
+    def _iterated(method: Callable[Concatenate[Any, P], Iterator[T]],
+                  ) -> Callable[Concatenate[Any, P], Coroutine[object, None, AsyncIterator[T]]]:
+        """`method` returning an iterator, awaited: an async iterator (_AsyncIterator) at run time."""
+        raise NotImplementedError
+
+    def _service(method: Callable[Concatenate[Any, P], object],
+                 ) -> Callable[Concatenate[Any, P], Coroutine[object, None, _AsyncService]]:
+        """`method` returning a focused service, awaited: its façade (_AsyncService) at run time."""
+        raise NotImplementedError
+
+
+CHUNK = 256  # items an async iterator reads ahead in a worker thread: one thread hop per chunk, bounded memory
+
+
+class _AsyncIterator(AsyncIterator[T]):
+    """A synchronous iterator read in the façade's threads, CHUNK items at a time: the loop only hands
+    items out. At most one chunk is held, so a listing of millions is never read into memory."""
+
+    def __init__(self, source: Iterator[T], runner: _Runner) -> None:
+        self._source = source
+        self._runner = runner
+        self._chunk: list[T] = []
+        self._done = False
+
+    def __aiter__(self) -> _AsyncIterator[T]:
+        return self
+
+    def _read(self) -> list[T]:
+        import itertools
+        return list(itertools.islice(self._source, CHUNK))
+
+    async def __anext__(self) -> T:
+        if not self._chunk and not self._done:
+            self._chunk = await self._runner.run(self._read)
+            self._chunk.reverse()  # popped from the end, in order
+            self._done = not self._chunk
+        if not self._chunk:
+            raise StopAsyncIteration
+        return self._chunk.pop()
+
+    async def aclose(self) -> None:
+        """Close the source (a generator's `finally:` runs in a worker thread)."""
+        self._done, self._chunk = True, []
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            await self._runner.run(close)
+
+
+def _made_async(value: Any, runner: _Runner, service: bool) -> Any:
+    """What a wrapped call returned, made async where using it would block the loop: an iterator (not a
+    file object) is an _AsyncIterator, a focused service (`service`) an _AsyncService."""
+    if service:
+        return _AsyncService(value, runner)
+    if isinstance(value, Iterator):
+        import io
+        if not isinstance(value, io.IOBase):
+            return _AsyncIterator(value, runner)
+    return value
+
 
 class _AsyncWrapper:
     """Any public method of the wrapped sync object not written out below becomes a coroutine too."""
 
     _sync: object  # each façade below says which
     _runner: _Runner
+    _services: frozenset[str] = frozenset()  # methods returning a focused service (wrapped: _AsyncService)
 
     def __getattr__(self, name: str) -> Any:
         if name in ("_sync", "_runner"):  # not set yet (during __init__): no recursion
@@ -212,10 +277,11 @@ class _AsyncWrapper:
         value = getattr(self._sync, name)
         if name.startswith("_") or not callable(value):
             return value
+        service = name in self._services
 
         @functools.wraps(value)
         async def call(*args: Any, **kwargs: Any) -> Any:
-            return await self._runner.run(value, *args, **kwargs)
+            return _made_async(await self._runner.run(value, *args, **kwargs), self._runner, service)
 
         return call
 
@@ -240,10 +306,25 @@ class _AsyncWrapper:
         await self.close()
 
 
+class _AsyncService(_AsyncWrapper):
+    """A focused service (Versions, Batch, Tagging ...) returned by an awaited call: every public method
+    awaited in the façade's threads, as the façade's own; close() leaves those threads to the façade."""
+
+    def __init__(self, service: object, runner: _Runner) -> None:
+        self._sync = service
+        self._runner = runner
+
+    async def close(self) -> None:
+        close = getattr(self._sync, "close", None)
+        if close is not None:
+            await self._runner.run(close)
+
+
 class AsyncStorageService(_AsyncWrapper):
     """StorageService with awaitable operations. `.sync` is the wrapped synchronous service."""
 
     _sync: StorageService
+    _services = frozenset({"batch", "versions", "tagging", "lifecycle", "retention", "buckets", "policies"})
 
     def __init__(self, service: StorageService | None = None, *, threads: int | None = None,
                  own: bool | None = None) -> None:
@@ -311,16 +392,16 @@ class AsyncStorageService(_AsyncWrapper):
         init_buckets = _awaited(StorageService.init_buckets)
         download_to_stream = _awaited(StorageService.download_to_stream)
         head = _awaited(StorageService.head)
-        iter_objects = _awaited(StorageService.iter_objects)
+        iter_objects = _iterated(StorageService.iter_objects)
         remove_batch = _awaited(StorageService.remove_batch)
         leaves_delete_markers = _awaited(StorageService.leaves_delete_markers)
-        batch = _awaited(StorageService.batch)
-        versions = _awaited(StorageService.versions)
-        tagging = _awaited(StorageService.tagging)
-        lifecycle = _awaited(StorageService.lifecycle)
-        retention = _awaited(StorageService.retention)
-        buckets = _awaited(StorageService.buckets)
-        policies = _awaited(StorageService.policies)
+        batch = _service(StorageService.batch)
+        versions = _service(StorageService.versions)
+        tagging = _service(StorageService.tagging)
+        lifecycle = _service(StorageService.lifecycle)
+        retention = _service(StorageService.retention)
+        buckets = _service(StorageService.buckets)
+        policies = _service(StorageService.policies)
         verify = _awaited(StorageService.verify)
         get_bucket_encryption = _awaited(StorageService.get_bucket_encryption)
         set_bucket_encryption = _awaited(StorageService.set_bucket_encryption)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,12 +214,14 @@ def _s3_cause(exc: BaseException) -> tuple[str, str, dict[str, str]]:
 
 
 def explain_read_error(exc: E.ItsStoreError, bucket: str, key: str, *, keyed: bool = False,
-                       version_id: str | None = None) -> E.ItsStoreError:
+                       version_id: str | None = None, listed: Callable[[], bool] | None = None) -> E.ItsStoreError:
     """Turn a refused HEAD/GET of an SSE-C object read without its key into SseKeyRequiredError.
 
     Proof is the SSE-C header on the error answer (SeaweedFS) or a message about the customer key.
     A bare 400 on a HEAD (MinIO gives no body) is SSE-C too unless a version id was given, which a
-    server may also refuse with 400; then the original error only gains a hint."""
+    server may also refuse with 400 (then the original error only gains a hint), or `listed()` (asked
+    only then) says no such object is listed: a server also answers a key it cannot hold with a bare
+    400 (rclone: `a//b.txt`), and an object that is not there is encrypted with nothing."""
     if keyed or isinstance(exc, (E.NotFoundError, E.ServiceUnavailableError)):
         return exc
     code, message, headers = _s3_cause(exc)
@@ -226,7 +229,7 @@ def explain_read_error(exc: E.ItsStoreError, bucket: str, key: str, *, keyed: bo
     if SSE_C_ALGORITHM in headers or "customer" in message.lower():
         return E.SseKeyRequiredError(f"{where} is encrypted with SSE-C: its key is needed", hint=KEY_HINT)
     if code in ("BadRequest", "InvalidRequest"):
-        if version_id is None:
+        if version_id is None and (listed is None or listed()):
             return E.SseKeyRequiredError(f"the server refused to read {where} ({code}); it is probably "
                                          "encrypted with SSE-C and needs its key", hint=KEY_HINT)
         exc.hint = exc.hint or f"check the version id; if the object is encrypted with SSE-C, {KEY_HINT}"

@@ -288,7 +288,7 @@ def take_lock(path: Path | str, *, wait: bool = True) -> Callable[[], None]:
 
     from its_store.core.private_dirs import make_private_folder
     path = Path(path)
-    make_private_folder(path.parent)
+    make_private_folder(path.parent, ours=False)  # a lock only: its users check their state folder
     # thread_local=False: released from whichever thread ends the work; every call has its own lock (and
     # descriptor), so two threads of one process exclude each other as two processes do
     lock = FileLock(str(path), mode=0o600, thread_local=False, blocking=wait)

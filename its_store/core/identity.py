@@ -21,3 +21,14 @@ def identity_of(endpoint: str, access_key: str, secret: str | None) -> str:
     message = b"\0".join((IDENTITY_CONTEXT, endpoint.encode("utf-8"), access_key.encode("utf-8")))
     digest = hmac.new((secret or "").encode("utf-8"), message, hashlib.sha256).hexdigest()[:32]
     return f"{access_key}/{digest}"
+
+
+CACHE_MAC_CONTEXT = b"its-store metadata cache MAC key v1"
+
+
+def cache_key_of(endpoint: str, access_key: str, secret: str | None) -> bytes:
+    """The key of the metadata cache's entry MACs (state/cache._encode): HMAC-SHA256(secret, another
+    context, endpoint, access key). Not identity_of's digest, which every cache reader sees in the item
+    names; this one is never stored, so only a holder of the secret can make an entry that verifies."""
+    message = b"\0".join((CACHE_MAC_CONTEXT, endpoint.encode("utf-8"), access_key.encode("utf-8")))
+    return hmac.digest((secret or "").encode("utf-8"), message, "sha256")

@@ -171,6 +171,9 @@ class UploadRequest(RequestModel):
             raise ValueError("give exactly one of file_path, data or stream")
         if self.key is None and self.file_path is None:
             raise ValueError("key is required when uploading data or a stream")
+        import io
+        if isinstance(self.stream, io.TextIOBase):  # its read() gives str: a TypeError deep in the upload
+            raise ValueError("stream must be a binary file object (open(path, 'rb'), io.BytesIO), not a text stream")
         return self
 
 

@@ -59,7 +59,7 @@ def parse_remote(text: str, *, allow_no_bucket: bool = False) -> RemoteRef:
 
 def validate_bucket(name: str) -> str:
     """S3 bucket naming rules: 3-63 chars of a-z 0-9 . -, alphanumeric at both ends, not an IP."""
-    if not _BUCKET_RE.match(name) or ".." in name or _IP_RE.match(name):
+    if type(name) is not str or not _BUCKET_RE.match(name) or ".." in name or _IP_RE.match(name):
         raise InvalidInputError(
             f"invalid bucket name {name!r}",
             hint="3-63 characters: lowercase letters, digits, '.', '-'; start and end alphanumeric",
@@ -75,6 +75,8 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
     a key: non-empty, UTF-8 and <= 1024 bytes. Control characters, '.'/'..' segments and a trailing '/' are
     refused for keys we are asked to create or typed by a user, never for keys another client stored:
     s3/keys.py decides per request what can carry such a key (a '.'/'..' segment: a batch delete only)."""
+    if type(key) is not str:  # a script's int or None: one clear error, not an AttributeError deep inside
+        raise InvalidInputError(f"object key must be a str, not {type(key).__name__}")
     if not key:
         if allow_prefix:
             return key
@@ -92,6 +94,19 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
         raise InvalidInputError(f"object key {key!r} has '.' or '..' segments")
     if not allow_prefix and key.endswith("/"):
         raise InvalidInputError(f"object key {key!r} ends with '/'", hint="name an object, not a prefix")
+    return key
+
+
+def validate_new_key(key: str) -> str:
+    """validate_key for a key we are asked to CREATE (an upload, a copy or move target, a sync target, a
+    registry file): also no empty segment, '//' or a leading '/'. SeaweedFS merges them (a PUT of
+    `dd//b.txt` or `/dd/b.txt` replaces `dd/b.txt`), so such a write could silently replace another
+    object, which is why '.'/'..' segments are refused. Keys already stored stay readable and deletable."""
+    validate_key(key)
+    if key.startswith("/") or "//" in key:
+        raise InvalidInputError(f"object key {key!r} has an empty segment ('//' or a leading '/')",
+                                hint="some servers merge empty segments and would replace another object: "
+                                     "drop the extra '/'")
     return key
 
 
@@ -180,7 +195,7 @@ def local_key(prefix: str, relative: str) -> str:
     problem = local_name_problem(relative)
     if problem is not None:
         raise UnsafeNameError(relative, problem)
-    return validate_key(join_key(prefix, relative))
+    return validate_new_key(join_key(prefix, relative))
 
 
 def safe_local_path(root: Path, relative_key: str, base: str | None = None,

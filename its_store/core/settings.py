@@ -23,6 +23,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -289,6 +290,16 @@ class Settings(BaseSettings):
             "log": self.logs_bucket,
         }.get(str(object_type), self.default_bucket)
 
+    @field_serializer("redis_url", "http_proxy", "https_proxy", "model_webhook_url", when_used="json")
+    def _shown_url(self, value: str | None, info: Any) -> str | None:
+        """A URL that may hold a password or token, as `config` shows it (model_dump_json, a script's log)."""
+        return _shown_url(info.field_name, value)
+
+    def __repr_args__(self) -> Any:
+        """repr() and str() mask those URLs too; the values themselves stay usable by the code."""
+        for name, value in super().__repr_args__():
+            yield name, _shown_url(name, value) if name in _URL_FIELDS and isinstance(value, str) else value
+
     def public_view(self) -> "SettingsView":
         """Every setting with its MINIO_ name, secrets masked: for `its-store config`."""
         out: dict[str, Any] = {}
@@ -296,10 +307,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""
-            elif name == "model_webhook_url" and value:
-                value = webhook_origin(value)  # its path or query often is the token (Slack, Teams)
-            elif name in ("redis_url", "http_proxy", "https_proxy") and value:
-                value = _mask_url(value, keep_path=name == "redis_url")  # Redis: /DB; a proxy has no path
+            elif name in _URL_FIELDS:
+                value = _shown_url(name, value)
             elif isinstance(value, Path):
                 value = str(value)
             out[name.upper() if name in NETWORK_FIELDS else "ITS_STORE_OFFLINE" if name == "offline"
@@ -414,6 +423,19 @@ def check_webhook_url(url: str) -> str:
     if any(c.isspace() or not c.isprintable() for c in url):
         raise ValueError(f"{where}: contains a space or a control character (percent-encode it)")
     return url
+
+
+_URL_FIELDS = ("redis_url", "http_proxy", "https_proxy", "model_webhook_url")
+
+
+def _shown_url(name: str | None, value: str | None) -> str | None:
+    """A URL setting as shown anywhere (config, repr, JSON): the webhook's origin only (its path or query
+    often is the token: Slack, Teams), the others with their password and query masked (_mask_url)."""
+    if not value:
+        return value
+    if name == "model_webhook_url":
+        return webhook_origin(value)
+    return _mask_url(value, keep_path=name == "redis_url")  # Redis: /DB; a proxy has no path
 
 
 def _mask_url(url: str, *, keep_path: bool = True) -> str:

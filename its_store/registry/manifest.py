@@ -20,7 +20,7 @@ from typing import Any
 from its_store.core import errors as E
 from its_store.core.files import open_regular
 from its_store.core.jsontext import loads
-from its_store.core.refs import validate_key
+from its_store.core.refs import validate_new_key
 from its_store.registry import validate
 from its_store.registry.refs import CARD, RESERVED_FILES, VARIANTS_DIR
 from its_store.transfer.fanout import fan_out
@@ -80,7 +80,7 @@ def collect_files(model_path: Path) -> list[LocalFile]:
 
 def check_file_path(path: str) -> str:
     """A file path inside a version: a valid key segment that does not collide with the registry's own files."""
-    validate_key(path)
+    validate_new_key(path)
     if path in RESERVED_FILES or path == CARD or path.split("/")[0] == VARIANTS_DIR:
         raise E.InvalidInputError(f"an artifact file may not be called {path!r}: the registry uses that name",
                                   hint="rename the file, or register its folder's content under a subfolder")

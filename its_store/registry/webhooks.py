@@ -115,6 +115,15 @@ class Outbox:
         write_atomic(path, json.dumps(event, sort_keys=True, separators=(",", ":")), 0o600, durable=True)
         return path
 
+    def foreign(self) -> str | None:
+        """Why this outbox folder is not ours to send from (another user's, or others may write it: see
+        core/private_dirs), None when it is, or is not there."""
+        from its_store.core.private_dirs import foreign_reason
+        try:
+            return foreign_reason(os.stat(self.root))
+        except OSError:
+            return None
+
     def waiting(self) -> list[Path]:
         try:
             return sorted(p for p in self.root.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
@@ -160,6 +169,12 @@ def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = Fals
                           waiting_for_other_webhooks=0 if quiet else waiting_elsewhere(settings))
     if not outbox.waiting():
         return report
+    refused = outbox.foreign()
+    if refused is not None:  # whoever may write it may queue events: the signature would vouch for them
+        report.pending = len(outbox.waiting())
+        report.last_error = f"outbox {outbox.root}: {refused}"
+        log.warning("webhook outbox %s: %s; its %d event(s) are not sent", outbox.root, refused, report.pending)
+        return report
     deadline = time.monotonic() + budget
     try:
         with file_lock(outbox.root.parent / f".{outbox.root.name}.lock"):
@@ -174,9 +189,13 @@ def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = Fals
 
 
 def _send_waiting(settings: Settings, outbox: Outbox, report: WebhookFlush, deadline: float) -> None:
+    from its_store.core.private_dirs import foreign_reason
     from its_store.core.statefile import NotRegularFile, read_state
     for path in outbox.waiting():
         try:
+            refused = foreign_reason(os.lstat(path))
+            if refused is not None:  # an event file another user wrote, or may rewrite: never signed
+                raise NotRegularFile(f"{path.name}: {refused}")
             body = read_state(path)  # never blocks: a FIFO here would hang every model command
             event_id = loads(body)["id"]
         except NotRegularFile as exc:

@@ -112,8 +112,10 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
 
     A closed pool (S3Client.close) sends nothing: every path of every operation asks here, so an
     operation another thread still runs stops at its next request instead of reopening connections and
-    changing the server after its service was closed (a multipart upload went on to completion)."""
-    if closed:
+    changing the server after its service was closed (a multipart upload went on to completion). One
+    request is let through: AbortMultipartUpload, which undoes what such an operation had begun (its parts
+    stay on the server, unseen and billed, otherwise); its connection is dropped after it (urlopen below)."""
+    if closed and not (method == "DELETE" and "uploadId=" in url.partition("?")[2]):
         from its_store.core.errors import ClosedError
         raise ClosedError("the S3 client is closed: its StorageService was closed while this operation ran",
                             hint="close the service only when every call on it has returned; or create a new one")
@@ -146,8 +148,11 @@ class PoolManager(urllib3.PoolManager):
 
     def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
                 **kw: Any) -> BaseHTTPResponse:
-        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
+        resp = checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
                                self.closed, self.pacer)
+        if self.closed:
+            self.clear()  # an abort let through a closed pool (checked_urlopen) keeps no connection open
+        return resp
 
 
 class ProxyManager(urllib3.ProxyManager):
@@ -161,8 +166,11 @@ class ProxyManager(urllib3.ProxyManager):
 
     def urlopen(self, method: str, url: str, redirect: bool = True,  # type: ignore[override]  # as urllib3's
                 **kw: Any) -> BaseHTTPResponse:
-        return checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
+        resp = checked_urlopen(super().urlopen, self.once, self.endpoint_host, method, url, redirect, kw,
                                self.closed, self.pacer)
+        if self.closed:
+            self.clear()  # an abort let through a closed pool (checked_urlopen) keeps no connection open
+        return resp
 
 
 def build_pool(settings: Settings, size: int) -> PoolManager | ProxyManager:

@@ -28,7 +28,23 @@ def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
         raise
     except E.ItsStoreError as exc:
         from its_store.codec.encryption import explain_read_error
-        better = explain_read_error(exc, bucket, key, keyed=headers is not None, version_id=version_id)
+        better = explain_read_error(exc, bucket, key, keyed=headers is not None, version_id=version_id,
+                                    listed=lambda: listed(ctx, bucket, key))
         if better is exc:
             raise
         raise better from exc
+
+
+def listed(ctx: Context, bucket: str, key: str) -> bool:
+    """Whether a listing shows `key` (the sign explain_read_error asks for before it calls a bare 400 SSE-C):
+    one page of the listing under the key itself, which sorts first. True when the listing fails too
+    (refused, say): then nothing speaks against the guess."""
+    entries = None
+    try:
+        entries = ctx.s3.list_objects(bucket, key, recursive=True)
+        first = next(iter(entries), None)
+    except E.ItsStoreError:
+        return True
+    finally:
+        getattr(entries, "close", lambda: None)()  # the listing ends here (and its page read ahead)
+    return first is not None and first.key == key

@@ -31,7 +31,7 @@ from its_store.core.models import (
     UploadRequest,
     UploadResponse,
 )
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_new_key
 from its_store.core.streams import WholeWriter
 from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import INTERNAL_META, object_info
@@ -70,10 +70,10 @@ def upload(ctx: Context, request: UploadRequest, progress: ProgressFn | None = N
     if shared is not None:
         # the bucket checked by plan_shared; the key made by local_key, checked again here (~1 us): whoever
         # hands a SharedUpload in, no unchecked key reaches the server
-        bucket, key = shared.bucket, validate_key(str(request.key))
+        bucket, key = shared.bucket, validate_new_key(str(request.key))
     else:
         bucket = resolve_bucket(ctx, request.bucket, request.object_type)
-        key = validate_key(request.key if request.key is not None else Path(str(request.file_path)).name)
+        key = validate_new_key(request.key if request.key is not None else Path(str(request.file_path)).name)
     if source is not None or request.file_path is None:
         return _upload(ctx, request, bucket, key, source, progress, started, source_stat, shared)
     # opened once, checked on the descriptor, read only through it

@@ -341,4 +341,9 @@ def _key_list(keys: Iterable[str]) -> list[str]:
         from its_store.core import errors as E
         raise E.InvalidInputError(f"keys must be a list of keys, not one {type(keys).__name__} ({keys[:80]!r})",
                                   hint="delete_objects(bucket, [key]); delete_object(bucket, key) for one")
-    return list(keys)
+    try:
+        return list(keys)
+    except TypeError:  # None, a number: not a collection of keys at all
+        from its_store.core import errors as E
+        raise E.InvalidInputError(f"keys must be a list of keys, not {type(keys).__name__}",
+                                  hint="delete_objects(bucket, [key]); delete_object(bucket, key) for one") from None

@@ -37,7 +37,7 @@ from its_store.codec.compression import META_CODEC, META_SHA256
 from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, resolve_key, upload_sse
 from its_store.core import errors as E
 from its_store.core.models import Result
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_new_key
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, choose_part_size, noop
@@ -120,7 +120,7 @@ def copy_object(source: Context | HasContext, src_bucket: str, src_key: str, des
     src, dst = as_context(source), as_context(dest)
     opts = options or CrossOptions()
     validate_bucket(bucket)
-    key = validate_key(key)
+    key = validate_new_key(key)
     validate_key(src_key, existing=True)
     from its_store.service.lockcheck import LockCheck
     sse = upload_sse(dst.settings, opts.sse, key_file=opts.sse_c_key_file)  # bad flags: before any request

@@ -189,12 +189,13 @@ class AuditLog:
         only to a regular file. Lines that cannot be written are said as an ERROR record, which the CLI
         prints as `its-store: error: ...` even with -q: an audit trail must not lose lines silently. The
         operations they describe have happened, so their results and exit codes stand."""
-        from its_store.core.private_dirs import make_private_folder
+        from its_store.core.private_dirs import make_private_folder, refuse_foreign
         from its_store.core.statefile import NotRegularFile, append_lines, open_log
         try:
             make_private_folder(self.path.parent)
             fd = open_log(self.path)
             try:
+                refuse_foreign(self.path, os.fstat(fd))  # a log whose owner may rewrite it is no trail of ours
                 written = append_lines(fd, data)
             finally:
                 os.close(fd)
@@ -321,14 +322,20 @@ def tail_lines(path: Path, n: int) -> list[bytes]:
 def open_audit_log(path: Path) -> IO[bytes] | None:
     """The audit log opened for reading (`audit tail`, `audit ship`), None when there is none yet. Never
     blocks: a FIFO, a device or a symbolic link named as the log is one LocalIOError line."""
-    from its_store.core.errors import LocalIOError
+    from its_store.core.errors import ConfigError, LocalIOError
+    from its_store.core.private_dirs import foreign_reason
     from its_store.core.statefile import NotRegularFile, open_state
     try:
-        return os.fdopen(open_state(path), "rb")
+        fh = os.fdopen(open_state(path), "rb")
     except FileNotFoundError:
         return None
     except NotRegularFile as exc:
         raise LocalIOError(f"cannot read the audit log: {exc}") from None
+    reason = foreign_reason(os.fstat(fh.fileno()))
+    if reason is not None:  # its lines may be anyone's: not shown as this account's trail
+        fh.close()
+        raise ConfigError(f"the audit log {path} is not trusted: {reason}", hint=f"chown and chmod 600 {path}")
+    return fh
 
 
 _logs: dict[tuple[str, str, str, str, str | None], AuditLog] = {}

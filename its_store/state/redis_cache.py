@@ -1,7 +1,8 @@
 """The Redis level of the metadata cache (state/cache.py has the protocol, the disk level and the chain).
 
-One Redis hash per group, one field per item, values as JSON text with their expiry (cache._encode), so a
-shared Redis is read as input: an entry that does not parse is a miss. redis is imported when a RedisCache
+One Redis hash per group, one field per item, values as JSON text with their expiry and a MAC keyed from
+the secret key (cache._encode), so a shared Redis is read as input: an entry that does not verify or
+parse is a miss. redis is imported when a RedisCache
 is made, which service_cache.open_cache() does only when MINIO_REDIS_URL (or REDIS_URL) is set.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from its_store.state.cache import REDIS_PREFIX, CacheBackendError, CacheInfo, _decode, _encode
+from its_store.state.cache import REDIS_PREFIX, CacheBackendError, CacheInfo, Signer, _decode, _encode
 
 
 def redact_url(url: str) -> str:
@@ -37,8 +38,9 @@ class RedisCache:
 
     backend = "redis"
 
-    def __init__(self, url: str, *, connect_timeout: float = 0.5, timeout: float = 2.0) -> None:
+    def __init__(self, url: str, *, connect_timeout: float = 0.5, timeout: float = 2.0, key: bytes = b"") -> None:
         self.location = redact_url(url)
+        self.signer = Signer(key)  # of the entries' MACs (cache._encode): not known to other Redis clients
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -69,12 +71,14 @@ class RedisCache:
             raise CacheBackendError(text[:160].rstrip(".")) from exc
 
     def get(self, group: str, item: str) -> Any | None:
-        return _decode(self._do(lambda r: r.hget(REDIS_PREFIX + group, item)))
+        return _decode(self._do(lambda r: r.hget(REDIS_PREFIX + group, item)), group, item, self.signer)
 
     def put(self, group: str, item: str, value: Any, ttl: int) -> None:
+        text = _encode(value, ttl, group, item, self.signer)
+
         def run(r: Any) -> None:
             pipe = r.pipeline(transaction=False)
-            pipe.hset(REDIS_PREFIX + group, item, _encode(value, ttl))
+            pipe.hset(REDIS_PREFIX + group, item, text)
             pipe.expire(REDIS_PREFIX + group, ttl)
             pipe.execute()
         self._do(run)

@@ -149,7 +149,9 @@ class ServiceCache:
                     listed: ObjectInfo | None = None) -> ObjectInfo:
         """The ObjectInfo (without tags) of an object, cached, else `fetch()`ed (a HEAD) and stored.
 
-        With `listed` (an ObjectInfo from a listing), a cached entry whose ETag or size differ is stale.
+        With `listed` (an ObjectInfo from a listing), a cached entry whose ETag or size differ is stale, and so
+        is one dated before the listed Last-Modified: another client's in-place metadata replace (CopyObject
+        onto itself) keeps ETag and size and changes only the date (see _listed_later).
         """
         from its_store.core.models import ObjectInfo
         group, item = self._obj(bucket, key), self._item("stat", version_id or "")
@@ -159,7 +161,8 @@ class ServiceCache:
                 info = ObjectInfo.model_validate(cached)
             except ValueError:
                 info = None
-            if info is not None and (listed is None or (info.etag, info.size) == (listed.etag, listed.size)):
+            if info is not None and (listed is None or ((info.etag, info.size) == (listed.etag, listed.size)
+                                                        and not _listed_later(listed, info))):
                 return info
             self._invalidate([group])  # changed behind our back: its tags may be stale too
         info = fetch()
@@ -248,6 +251,15 @@ class ServiceCache:
         self.backend.close()
 
 
+def _listed_later(listed: ObjectInfo, cached: ObjectInfo) -> bool:
+    """Whether the listing dates the object in a later second than the cached HEAD did (HEAD's Last-Modified
+    has one-second resolution, a listing's milliseconds: compared in whole seconds, so an unchanged object
+    is never stale)."""
+    if listed.last_modified is None or cached.last_modified is None:
+        return False
+    return int(listed.last_modified.timestamp()) > int(cached.last_modified.timestamp())
+
+
 def _labelled(label: str, factory: Callable[[], MetadataCache]) -> Callable[[], MetadataCache]:
     factory.label = label  # type: ignore[attr-defined]
     return factory
@@ -258,13 +270,16 @@ def open_cache(settings: Settings) -> MetadataCache:
     Nothing is opened here (see ResilientCache, DiskCache)."""
     if not settings.enable_caching or settings.cache_ttl <= 0:
         return NullCache()
+    from its_store.core.identity import cache_key_of
     base = Path(settings.cache_dir or ".")
-    disk = _labelled("disk", lambda: DiskCache(base / "metadata"))
+    key = cache_key_of(settings.server_id(), settings.access_key, settings.secret_key.get_secret_value())
+    disk = _labelled("disk", lambda: DiskCache(base / "metadata", key=key))
     levels: list[tuple[Callable[[], MetadataCache], Path | None]] = []
     if settings.redis_url:
         from its_store.state.redis_cache import RedisCache, redact_url
         url = settings.redis_url
-        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url)), base / "redis.stale"))
+        levels.append((_labelled(f"Redis ({redact_url(url)})", lambda: RedisCache(url, key=key)),
+                       base / "redis.stale"))
     levels.append((disk, base / "disk.stale"))
     return ResilientCache(levels)
 

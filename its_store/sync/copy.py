@@ -40,7 +40,7 @@ from its_store.core import errors as E
 from its_store.core.files import is_folder
 from its_store.core.localtree import LocalTree, OpenFile, TreeFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
-from its_store.core.refs import join_key, local_key, validate_key
+from its_store.core.refs import join_key, local_key, validate_new_key
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
 from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
@@ -163,7 +163,7 @@ class Copier:
             name = path.name
         if dst.remote:
             key = join_key(dst.key, name) if (not dst.key or dst.key.endswith("/")) else dst.key
-            target = Location(bucket=dst.bucket, key=validate_key(key))
+            target = Location(bucket=dst.bucket, key=validate_new_key(key))
         else:
             folder = dst.folder or dst.path.is_dir()  # type: ignore[union-attr]
             target = Location(path=Path(dst.path, name) if folder else dst.path)  # type: ignore[arg-type]
@@ -227,7 +227,7 @@ class Copier:
         """The job of one listed object; its target is checked when the job runs (a bad key fails alone)."""
         def run() -> BatchItem:
             if tree is None:
-                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=validate_key(join_key(prefix, rel))),
+                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=validate_new_key(join_key(prefix, rel))),
                                       move, size)
             return self._s3_to_local(source, tree.file(rel), move, size)  # no safe local name: skipped
         return run
