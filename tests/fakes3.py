@@ -13,6 +13,7 @@ S3's documents, so that a command gets as far as the call under test.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
@@ -89,6 +90,10 @@ def _DeleteBucket(server: FaultServer, req: Request, conn: Conn, body: bytes) ->
 
 
 def _PutBucketVersioning(server: FaultServer, req: Request, conn: Conn, body: bytes) -> None:
+    """Kept, as S3 keeps it (GET ?versioning answers it): a server that forgets is a test's own handler."""
+    found = re.search(rb"<Status>(\w+)</Status>", body)
+    if found:
+        server.versioning[req.bucket] = found.group(1).decode()
     conn.send(response(200))
 
 

@@ -138,6 +138,7 @@ class FaultServer:
         self.garble: dict[str, str] = {}  # S3 call -> a GARBAGE form it is answered with
         self.configs: dict[tuple[str, str], bytes] = {}  # (bucket or bucket/key, sub-resource) -> document
         self.locked: set[str] = set()  # buckets with object lock
+        self.versioning: dict[str, str] = {}  # bucket -> the Status its PutBucketVersioning set (fakes3.py)
         self.uploads: dict[str, tuple[str, str, dict[int, bytes]]] = {}  # id -> (bucket, key, parts)
         self.upload_sse: dict[str, dict[str, str]] = {}  # id -> the SSE headers of its CreateMultipartUpload
         self._lock = threading.Lock()
@@ -265,8 +266,11 @@ class FaultServer:
         elif req.method == "GET" and query.get("list-type") == "2":
             conn.send(response(200, self._list_v2(req.bucket, query), content_type=XML))
         elif req.method == "GET" and "versioning" in query:
-            conn.send(response(200, b'<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration '
-                               b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>', content_type=XML))
+            status = self.versioning.get(req.bucket)
+            inner = f"><Status>{status}</Status></VersioningConfiguration>" if status else "/>"
+            conn.send(response(200, ('<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration '
+                                     'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"' + inner).encode(),
+                               content_type=XML))
         else:
             conn.send(s3_error(501, "NotImplemented", "not in this fake", req.path, head=head))
 

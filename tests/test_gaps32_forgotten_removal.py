@@ -40,10 +40,11 @@ LIFECYCLE = (f'<?xml version="1.0" encoding="UTF-8"?><LifecycleConfiguration {NS
 
 
 def forgets_removals(server: FaultServer, req: Request, conn: Conn) -> bool:
-    """Every write of a lifecycle or of the object lock's default is answered OK and forgotten: the bucket
-    keeps two lifecycle rules and a 1-day governance default. (The fault server's own versioning PUT is
-    answered 200 and forgotten too: GET ?versioning says never enabled.)"""
-    if req.key or req.method not in ("PUT", "DELETE") or not {"lifecycle", "object-lock"} & set(req.query):
+    """Every write of a lifecycle, of the object lock's default or of versioning is answered OK and forgotten:
+    the bucket keeps two lifecycle rules and a 1-day governance default, and GET ?versioning says never
+    enabled."""
+    forgotten = {"lifecycle", "object-lock", "versioning"}
+    if req.key or req.method not in ("PUT", "DELETE") or not forgotten & set(req.query):
         if req.method == "GET" and "object-lock" in req.query and not req.key:
             conn.send(response(200, LOCK_WITH_DEFAULT, content_type=XML))
             return True
