@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes3 import s3_call
 from faultserver import XML, Conn, FaultServer, Request, response
 
 from conftest import ServerInfo, cli_runner, one_line_error
@@ -30,8 +29,10 @@ def _cli(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def _uploads_page(uploads: list[str], next_key: str | None) -> bytes:
     items = "".join(f"<Upload><Key>{k}</Key><UploadId>id-{k}</UploadId></Upload>" for k in uploads)
-    more = (f"<IsTruncated>true</IsTruncated><NextKeyMarker>{next_key}</NextKeyMarker>"
-            f"<NextUploadIdMarker>id-{next_key}</NextUploadIdMarker>") if next_key else "<IsTruncated>false</IsTruncated>"
+    more = "<IsTruncated>false</IsTruncated>"
+    if next_key:
+        more = (f"<IsTruncated>true</IsTruncated><NextKeyMarker>{next_key}</NextKeyMarker>"
+                f"<NextUploadIdMarker>id-{next_key}</NextUploadIdMarker>")
     return (f'<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult '
             f'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>{BUCKET}</Bucket>{more}{items}'
             "</ListMultipartUploadsResult>").encode()
