@@ -339,9 +339,11 @@ def _entry(node: ET.Element, names: _Names, decode: Callable[[str], str] | None,
     key = found or ""
     if decode is not None and ("%" in key or "+" in key):  # without either, unquote_plus gives it back
         key = decode(key)
-    if key.endswith("/"):  # a folder marker: listed as the prefix it stands for (minio's is_dir)
-        return Entry(key, is_prefix=True)
     size, etag = fields.get(names.size, _ABSENT), fields.get(names.etag)
+    if key.endswith("/") and (size is _ABSENT or not size or not int(size)):
+        return Entry(key, is_prefix=True)  # an empty folder marker: the prefix it stands for (minio's is_dir)
+    # a key ending in "/" that holds bytes (another client stored them there) is an object as any other:
+    # listed, fetched or reported skipped with its reason (core/refs.local_name_problem), verified
     modified = fields.get(names.modified, _ABSENT)
     return Entry(key, 0 if size is _ABSENT else int(size),  # type: ignore[arg-type]
                  (etag.replace('"', "") or None) if etag else None,

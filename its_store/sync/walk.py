@@ -257,8 +257,8 @@ def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
             if key.startswith(prefix) and len(key) > len(prefix) and not prune(rel.rstrip("/")):
                 yield from _remote_dir(svc, bucket, key, cut, walk, prune)
             continue
-        if not rel or rel[-1] == "/":
-            continue  # folder markers
+        if not rel or (rel[-1] == "/" and not size):
+            continue  # empty folder markers (one holding bytes is an object: copied, or skipped with its reason)
         if garbled:  # the name does not name the object: a partial listing, so nothing is deleted
             walk.problems.append((rel, "the server's listing altered this key's name (characters XML 1.0 "
                                        "cannot carry); nothing is deleted"))
