@@ -77,3 +77,40 @@ def test_unfinished_uploads_that_page_in_a_cycle_end(paged_uploads: tuple[dict[s
     assert state["lists"] <= 3, run
     assert run.exit_code == 69, run
     one_line_error(run)
+
+
+# -- no worker thread can start at all ------------------------------------------------------------------
+UID = 54321  # a uid no process of this machine runs as: RLIMIT_NPROC counts that uid's threads only
+
+
+def test_no_worker_thread_at_all_is_one_line_naming_workers(tmp_path: Path) -> None:
+    """Under a limit of one thread (the main one), a batch ends as one error line suggesting fewer --workers,
+    exit 1 (before: "unexpected RuntimeError: can't start new thread ... report it")."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from faultserver import FakeObject
+
+    from helpers import DEADLINE, ROOT
+    work = Path(tempfile.mkdtemp(prefix="fix32-"))
+    os.chmod(work, 0o755)
+    os.chown(work, UID, UID)
+    try:
+        with FaultServer(buckets=(BUCKET,)) as server:
+            server.put_object(BUCKET, "p/a.bin", FakeObject(b"a" * 100))
+            env = {**{k: v for k, v in os.environ.items() if not k.startswith("MINIO_")},
+                   **ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(), "PYTHONPATH": str(ROOT),
+                   "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(work / "c"), "MINIO_AUDIT_LOG": str(work / "a.log")}
+            limited = ["prlimit", "--nproc=1", "setpriv", f"--reuid={UID}", f"--regid={UID}", "--clear-groups"]
+            proc = subprocess.run([*limited, sys.executable, "-m", "its_store", "get", "-r", f"s3://{BUCKET}/p/",
+                                   str(work / "out") + "/"], env=env, cwd=work, capture_output=True,
+                                  timeout=DEADLINE, stdin=subprocess.DEVNULL)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    err = proc.stderr.decode()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 1, err
+    assert len(lines) == 1 and lines[0].startswith("its-store: error: cannot start a worker thread"), err
+    assert "--workers" in lines[0] and "unexpected" not in err, err
