@@ -114,3 +114,65 @@ def test_no_worker_thread_at_all_is_one_line_naming_workers(tmp_path: Path) -> N
     assert proc.returncode == 1, err
     assert len(lines) == 1 and lines[0].startswith("its-store: error: cannot start a worker thread"), err
     assert "--workers" in lines[0] and "unexpected" not in err, err
+
+
+# -- an SSE-C key is never sent in clear ------------------------------------------------------------------
+FAR = "192.0.2.1:9"  # TEST-NET-1 (RFC 5737): never routed; a connection attempt would time out (exit 69)
+
+
+@pytest.fixture
+def far(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Path]:
+    """The CLI on a plain-http endpoint that is not this machine, and a key file. A request would need a
+    connection there: refused first, the command says so (exit 78), never "unavailable" (exit 69)."""
+    key = tmp_path / "sse-c.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    env = {"MINIO_ENDPOINT": f"http://{FAR}", "MINIO_ACCESS_KEY": "fakeaccess", "MINIO_SECRET_KEY": "fake-secret-0123",
+           "MINIO_CONNECT_TIMEOUT": "0.5", "MINIO_READ_TIMEOUT": "0.5"}
+    return _cli(env, tmp_path, monkeypatch), key
+
+
+CLEAR = "its-store: error: SSE-C needs an https endpoint: the key would travel in clear"
+
+
+@pytest.mark.parametrize("command", ["upload", "get", "stat", "verify"])
+def test_an_sse_c_key_is_refused_over_plain_http(far: tuple[Any, Path], tmp_path: Path, command: str) -> None:
+    cli, key = far
+    src = tmp_path / "f.bin"
+    src.write_bytes(b"frame")
+    args = {"upload": ["upload", "--sse-c-key-file", str(key), str(src), f"s3://{BUCKET}/f.bin"],
+            "get": ["get", "--sse-c-key-file", str(key), f"s3://{BUCKET}/f.bin", str(tmp_path / "out.bin")],
+            "stat": ["stat", "--sse-c-key-file", str(key), f"s3://{BUCKET}/f.bin"],
+            "verify": ["verify", f"s3://{BUCKET}/f.bin"]}[command]
+    extra = {"MINIO_SSE_C_KEY_FILE": str(key)} if command == "verify" else None
+    run = cli(*args, extra_env=extra)
+    assert run.exit_code == 78, run
+    one_line_error(run)
+    assert run.stderr.startswith(CLEAR), run
+    assert not (tmp_path / "out.bin").exists()
+
+
+def test_the_library_refuses_an_sse_c_key_over_plain_http(tmp_path: Path) -> None:
+    from its_store.core.errors import ConfigError
+    from its_store.core.models import UploadRequest
+    from its_store.core.settings import Settings
+    from its_store.service.storage import StorageService
+    settings = Settings(endpoint=f"http://{FAR}", access_key="fakeaccess", secret_key="fake-secret-0123",
+                        connect_timeout=0.5, read_timeout=0.5, max_retries=0, cache_dir=tmp_path / "c",
+                        audit_log=tmp_path / "a.log")
+    with pytest.raises(ConfigError, match="SSE-C needs an https endpoint"):
+        StorageService(settings).upload_object(UploadRequest(bucket=BUCKET, key="f.bin", data=b"frame",
+                                                             sse_c_key=os.urandom(32)))
+
+
+@pytest.mark.parametrize("netloc", ["127.0.0.1:9000", "127.8.9.10", "[::1]:9000", "localhost:9000", "LOCALHOST"])
+def test_loopback_endpoints_may_carry_a_key(netloc: str) -> None:
+    from its_store.core.netloc import is_loopback
+    assert is_loopback(netloc)
+
+
+@pytest.mark.parametrize("netloc", ["192.0.2.1:9", "10.0.0.1", "[2001:db8::1]:9000", "localhost.example.com",
+                                    "minio:9000", "128.0.0.1"])
+def test_other_endpoints_are_not_loopback(netloc: str) -> None:
+    from its_store.core.netloc import is_loopback
+    assert not is_loopback(netloc)
