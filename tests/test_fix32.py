@@ -176,3 +176,20 @@ def test_loopback_endpoints_may_carry_a_key(netloc: str) -> None:
 def test_other_endpoints_are_not_loopback(netloc: str) -> None:
     from its_store.core.netloc import is_loopback
     assert not is_loopback(netloc)
+
+
+# -- a second set-aside keeps the first ---------------------------------------------------------------
+def test_a_second_damaged_journal_keeps_the_first_set_aside(tmp_path: Path) -> None:
+    """Before: journal.db.unusable of the first damage was replaced by the second's (os.replace)."""
+    from its_store.sync.watch_journal import Journal
+    folder = tmp_path / "j"
+    for damage in (b"first damage " * 100, b"second damage " * 100):
+        journal = Journal(folder)
+        journal.open()
+        journal.close()
+        journal.path.write_bytes(damage)
+        again = Journal(folder)
+        again.open()
+        again.close()
+    assert (folder / "journal.db.unusable").read_bytes().startswith(b"first damage")
+    assert (folder / "journal.db.unusable.1").read_bytes().startswith(b"second damage")
