@@ -193,3 +193,43 @@ def test_a_second_damaged_journal_keeps_the_first_set_aside(tmp_path: Path) -> N
         again.close()
     assert (folder / "journal.db.unusable").read_bytes().startswith(b"first damage")
     assert (folder / "journal.db.unusable.1").read_bytes().startswith(b"second damage")
+
+
+# -- CopyObject answered 200 with an <Error> document -------------------------------------------------
+@pytest.fixture
+def copy_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Any]]:
+    """A fake whose CopyObject answers 200 and then the <Error> document of state["code"]."""
+    from fakes3 import s3_call
+    from faultserver import FakeObject
+    state: dict[str, Any] = {"code": "AccessDenied", "copies": 0}
+
+    def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
+        if s3_call(req) != "CopyObject":
+            return False
+        conn.read_body(req)
+        state["copies"] += 1
+        body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{state["code"]}</Code>'
+                "<Message>the copy failed after the answer began</Message></Error>")
+        conn.send(response(200, body.encode(), content_type=XML))
+        return True
+
+    with FaultServer(handler, buckets=(BUCKET,)) as server:
+        server.put_object(BUCKET, "src.bin", FakeObject(b"frame" * 20))
+        env = ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env()
+        cli = _cli(env, tmp_path, monkeypatch)
+        monkeypatch.setenv("MINIO_MAX_RETRIES", "2")
+        yield state, cli
+
+
+@pytest.mark.parametrize(("code", "exit_code", "copies"), [("AccessDenied", 6, 1), ("InternalError", 69, 3)])
+def test_a_copy_answered_200_with_an_error_is_that_error(copy_fails: tuple[dict[str, Any], Any], code: str,
+                                                        exit_code: int, copies: int) -> None:
+    """Before: "the server's answer to CopyObject ... is not valid S3: element <ETag> is missing", exit 1, for
+    any code. Now the server's own error; a retryable one asked again as a 5xx answer is (2 retries: 3)."""
+    state, cli = copy_fails
+    state["code"] = code
+    run = cli("--retries", "2", "mv", f"s3://{BUCKET}/src.bin", f"s3://{BUCKET}/dst.bin")
+    assert run.exit_code == exit_code, run
+    one_line_error(run)
+    assert code in run.stderr and "ETag" not in run.stderr, run
+    assert state["copies"] == copies, state
