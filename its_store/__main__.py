@@ -64,7 +64,7 @@ def _main() -> None:
     if sys.stdout is None or sys.stderr is None:  # closed at start (`>&-`, `2>&-`): thrown away, no traceback
         from its_store.cli.stdout_lost import open_closed_streams
         open_closed_streams()
-    if not (_blocking(1) and _blocking(2)):  # a pipe left in O_NONBLOCK mode: writes wait, not fail or vanish
+    if not (_blocking(0) and _blocking(1) and _blocking(2)):  # a pipe left O_NONBLOCK: wait, never fail or cut
         from its_store.cli.stdout_lost import wait_when_full
         wait_when_full()
     if os.environ.get("_ITS_STORE_COMPLETE") == "names":  # a TAB on a bucket, key, model or remote name

@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 
 from its_store._version import __version__
 from its_store.cli import output as out
-from its_store.cli.base import ItsCommand, ItsGroupBase
+from its_store.cli.base import ItsCommand, ItsGroupBase, interrupted
 from its_store.core import errors as E
 
 EPILOG = "\b\nExample: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"  # \\b: as written
@@ -68,6 +68,7 @@ class ItsGroup(ItsGroupBase):
         out.reset(argv)
         run = partial(super().main, args=argv, prog_name=prog_name, complete_var=complete_var,
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
+        previous = _stop_on_signals()  # SIGTERM / SIGHUP: cleaned up as after Ctrl-C, one line, 143 / 129
         try:
             instruction = os.environ.get(complete_var or COMPLETE_VAR)  # a completion protocol's request
             rv = _script_request(self, instruction) if instruction else _help_only(self, argv, prog_name or PROG)
@@ -79,6 +80,7 @@ class ItsGroup(ItsGroupBase):
         try:
             code = _close_service(code)
         finally:
+            _restore_signals(previous)
             if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
                 code = E.EXIT_PIPE
         if standalone_mode:
@@ -199,6 +201,33 @@ def _script_request(group: ItsGroup, instruction: str) -> int | None:
     return 0
 
 
+def _stop_on_signals() -> dict[int, Any]:
+    """SIGTERM and SIGHUP raise core/errors.Terminated (a KeyboardInterrupt: every path cleans up as after
+    Ctrl-C) for every command, where they still have their default action and this is the main thread: a
+    single `get` died where it stood (no line, its temp file left), a single upload left its multipart
+    upload behind. The handlers replaced, to put back when the command ends (an in-process caller keeps its
+    own signal handling)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, _terminated)
+    return previous
+
+
+def _terminated(signum: int, _frame: Any) -> None:
+    raise E.Terminated(signum)
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    import signal
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
 def _handle(exc: BaseException) -> int:
     """Render an exception as one line (or a JSON error) and return its exit code."""
     if isinstance(exc, E.ItsStoreError):
@@ -206,9 +235,12 @@ def _handle(exc: BaseException) -> int:
         return exc.exit_code
     if isinstance(exc, typer.Exit) and not isinstance(exc.__cause__, KeyboardInterrupt):
         return exc.exit_code
-    if isinstance(exc, (KeyboardInterrupt, typer.Exit)):  # Typer turns Ctrl-C into Exit(130)
-        out.error("interrupted", "interrupted")
-        return E.EXIT_INTERRUPTED
+    if isinstance(exc, typer.Exit) and isinstance(exc.__cause__, KeyboardInterrupt):  # Typer's Ctrl-C: Exit(130)
+        exc = exc.__cause__
+    if isinstance(exc, KeyboardInterrupt):  # outside a command's invoke (ItsGroupBase maps it there)
+        error = interrupted(exc)
+        out.error(error.code, error.message, error.hint)
+        return error.exit_code
     if isinstance(exc, typer.Abort):
         out.error("aborted", "aborted")
         return E.EXIT_ERROR

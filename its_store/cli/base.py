@@ -11,10 +11,13 @@ they can be copied whole.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:
+    from its_store.core.errors import InterruptedError_
 
 
 class ItsCommand(TyperCommand):
@@ -46,8 +49,19 @@ class ItsGroupBase(TyperGroup):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:
-            from its_store.core.errors import InterruptedError_
-            raise InterruptedError_("interrupted") from exc
+            raise interrupted(exc) from exc
+
+
+def interrupted(exc: KeyboardInterrupt) -> InterruptedError_:
+    """The error a Ctrl-C (exit 130, "interrupted") or a SIGTERM / SIGHUP (core/errors.Terminated: exit 143 /
+    129, "terminated by SIGTERM") ends a command with."""
+    from its_store.core.errors import InterruptedError_, Terminated
+    if not isinstance(exc, Terminated):
+        return InterruptedError_("interrupted")
+    import signal
+    error = InterruptedError_(f"terminated by {signal.Signals(exc.signum).name}")
+    error.exit_code = 128 + exc.signum
+    return error
 
 
 def new_group(**settings: Any) -> typer.Typer:

@@ -149,8 +149,15 @@ def wait_when_full() -> None:
     (PYTHONUNBUFFERED=1: `ls -r --json` exited 0 with 59 KB of a 230 KB listing) or failed the command
     (exit 1, 120 with a traceback). Such a stream is rebuilt over a descriptor writer that waits until the
     pipe can take more, as a blocking one would; the flag itself is left alone (other processes share it).
-    The old stream objects are kept (their collection would close the descriptor)."""
+    The old stream objects are kept (their collection would close the descriptor).
+
+    stdin has the same shape on the reading side: a read of an empty non-blocking pipe returns None
+    (EAGAIN), which every reader took for the end of the data (`upload -` stored the first bytes, exit 0,
+    with an its-sha256 of the cut object). It is rebuilt over a descriptor reader that waits until bytes or
+    the end arrive (core/streams.wait_readable), so every reader of stdin (`upload -`,
+    `--secret-key-stdin`, any later one) reads it as a blocking pipe."""
     import io
+    _wait_for_input()
     for fd, name in ((1, "stdout"), (2, "stderr")):
         old = getattr(sys, name)
         try:
@@ -166,6 +173,54 @@ def wait_when_full() -> None:
 
 
 _KEPT: list[object] = []
+
+
+def _wait_for_input() -> None:
+    """Rebuild a non-blocking stdin over a reader that waits (wait_when_full says why)."""
+    import io
+    old = sys.stdin
+    try:
+        if old is None or old.fileno() != 0 or os.get_blocking(0):
+            return
+    except (OSError, ValueError, AttributeError):
+        return
+    _KEPT.append(old)
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(_patient_reader_class()(0)), encoding=old.encoding,
+                                 errors=old.errors, line_buffering=bool(old.line_buffering))
+
+
+def _patient_reader_class() -> type:
+    import io
+
+    from its_store.core.streams import wait_readable
+
+    class PatientReader(io.RawIOBase):
+        """A raw reader of a non-blocking descriptor that waits (poll) instead of answering None (EAGAIN)."""
+
+        def __init__(self, fd: int) -> None:
+            super().__init__()
+            self._fd = fd
+
+        def readable(self) -> bool:
+            return True
+
+        def fileno(self) -> int:
+            return self._fd
+
+        def isatty(self) -> bool:
+            return os.isatty(self._fd)
+
+        def readinto(self, buffer: Any) -> int:
+            while True:
+                try:
+                    return os.readv(self._fd, [buffer])
+                except BlockingIOError:
+                    wait_readable(self._fd)
+
+        def close(self) -> None:  # the descriptor stays open: it is the process's stdin
+            super().close()
+
+    return PatientReader
 
 
 def _patient_class() -> type:

@@ -111,7 +111,29 @@ def read_key_file(path: Path, *, from_config: bool = False) -> SseCKey:
 
 
 def resolve_key(settings: Settings, key: bytes | None = None, key_file: Path | None = None) -> SseCKey | None:
-    """The SSE-C key to use: explicit key > explicit file > MINIO_SSE_C_KEY > MINIO_SSE_C_KEY_FILE."""
+    """The SSE-C key to use: explicit key > explicit file > MINIO_SSE_C_KEY > MINIO_SSE_C_KEY_FILE; refused
+    for an endpoint it would reach in clear (require_tls_for_key). Every command and library call that
+    sends a key (upload, get, stat, verify, cp between endpoints) takes it from here, before any request."""
+    found = _resolve_key(settings, key, key_file)
+    if found is not None:
+        require_tls_for_key(settings)
+    return found
+
+
+def require_tls_for_key(settings: Settings) -> None:
+    """ConfigError (exit 78) when the endpoint of `settings` is plain http and not this machine: an SSE-C key
+    travels in a header of every PUT, part, HEAD and GET, so over http anyone on the path reads it, and with
+    it the data it protects (AWS, MinIO and mc refuse it too). A loopback endpoint (127.0.0.0/8, ::1,
+    `localhost`) is allowed: nothing crosses a network."""
+    from its_store.core.netloc import is_loopback
+    if settings.secure or is_loopback(settings.endpoint):
+        return
+    raise E.ConfigError("SSE-C needs an https endpoint: the key would travel in clear",
+                        hint=f"use https://{settings.endpoint} (MINIO_SECURE=true), or no SSE-C key with this "
+                             "endpoint; nothing was sent")
+
+
+def _resolve_key(settings: Settings, key: bytes | None, key_file: Path | None) -> SseCKey | None:
     if key is not None:
         return parse_key(bytes(key), "the request")
     if key_file is not None:

@@ -238,6 +238,17 @@ class InterruptedError_(ItsStoreError):
     exit_code = EXIT_INTERRUPTED
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (`systemctl stop`, `docker stop`, `timeout`, a closed terminal) while a command runs
+    (cli/app.ItsGroup.main installs the handler for every command): a KeyboardInterrupt, so that every path
+    cleans up as after Ctrl-C (temp files removed, multipart uploads aborted or kept for --resume, batches
+    stop starting work); it ends as one error line and exit 128 + the signal's number (143, 129)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def batch_error(message: str, failures: list[ItsStoreError], hint: str | None = None) -> ItsStoreError:
     """The one error of a batch (rm -r, erase, retention set -r, get -r...) some of whose items failed.
     The one rule for its exit code: when every failure is of one kind (one exit code: all access denied,

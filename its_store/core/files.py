@@ -199,6 +199,17 @@ _TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
 _TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
+TEMP_SUFFIX = ".its-tmp"  # every temp file its-store writes beside a target: `.NAME.<pid>-<n>.its-tmp`
+TEMP_PATTERN = f".*{TEMP_SUFFIX}"  # the same as a glob (sync/watch_files.TEMP_PATTERNS)
+
+
+def is_own_temp(name: str) -> bool:
+    """Whether `name` is one of its-store's own temp files (TEMP_PATTERN): what an interrupted or killed
+    download leaves beside its target. The local walks of sync and upload -r and the watcher skip them, so
+    that a half-written file is never uploaded as data."""
+    return name.endswith(TEMP_SUFFIX) and name.startswith(".")
+
+
 def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = None,
                 mode: int = 0o666) -> tuple[int, str]:
     """An exclusive new `.NAME.<pid>-<n>.its-tmp` in `folder` (or in the folder open as `dir_fd`:
@@ -207,7 +218,7 @@ def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = N
     the name itself fits. O_EXCL: never through a link someone put there."""
     name = temp_stem(name)
     while True:
-        tmp = f".{name}.{current_pid()}-{next(_TEMP_SEQ)}.its-tmp"
+        tmp = f".{name}.{current_pid()}-{next(_TEMP_SEQ)}{TEMP_SUFFIX}"
         if folder is not None:
             tmp = os.path.join(folder, tmp)
         try:

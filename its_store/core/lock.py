@@ -161,6 +161,19 @@ def lock_headers(retain_mode: str | None, retain_until: datetime | None,
     return headers
 
 
+def retention_kept(mode: str | None, until: datetime | None, wanted_mode: str | None, wanted_until: datetime) -> bool:
+    """The one rule for a retention read back after a write that asked for (`wanted_mode`, `wanted_until`):
+    held at least that long (to the second: servers keep the date to the second or the millisecond) in that
+    mode, or in compliance (held at least as well as governance). Uploads (service/lockcheck) and `retention
+    set` (service/retention) both read their retention back with it."""
+    if until is None or until < wanted_until - KEPT_SLACK:
+        return False
+    return mode == (wanted_mode or DEFAULT_MODE) or mode == COMPLIANCE
+
+
+KEPT_SLACK = timedelta(seconds=1)
+
+
 def describe(mode: str | None, until: datetime | None, legal_hold: bool | None,
              *, now: datetime | None = None) -> list[str]:
     """Why a version cannot be deleted, in words: 'retained until 2027-01-31 (governance)',

@@ -14,6 +14,19 @@ MAX_HOST = 253  # a DNS name, dots included
 MAX_LABEL = 63
 
 
+def is_loopback(netloc: str) -> bool:
+    """Whether `netloc` (host[:port], [IPv6][:port], as check_host_port takes) names this machine by a literal
+    loopback address (127.0.0.0/8, ::1) or the name `localhost`: what is sent there crosses no network."""
+    host = netloc[1:].partition("]")[0] if netloc.startswith("[") else netloc.partition(":")[0]
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    import ipaddress  # lazily: only asked when an SSE-C key meets a plain-http endpoint
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_host_port(netloc: str, what: str) -> None:
     """ValueError (naming `what`) unless `netloc` is `host`, `host:port`, `[IPv6]` or `[IPv6]:port`:
     host a DNS name (labels of letters, digits, '-' and '_'; a Docker service name may hold '_') or an

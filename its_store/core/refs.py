@@ -152,6 +152,12 @@ def _unnameable() -> re.Pattern[str]:
     return re.compile(UNNAMEABLE)
 
 
+def is_folder_marker(key: str, size: int | None) -> bool:
+    """An empty object named like a folder (`dir/`, the S3 console's "Create folder"): no data, passed over.
+    One ending in '/' that holds bytes is an object as any other (fetched, verified, or reported skipped)."""
+    return key.endswith("/") and not size
+
+
 def local_name_problem(relative: str) -> str | None:
     """Why `relative` cannot be both a key (below a prefix) and a file's path (below a folder), or None:
     THE rule of every path that maps one to the other, both ways. Downloads (get -r, sync s3 -> local,
@@ -162,7 +168,10 @@ def local_name_problem(relative: str) -> str | None:
     backslash is a folder separator to Windows and to some servers (SeaweedFS stores 'a\\b' as
     'a/b', which sync --delete would then delete as "not in the source"); a control or bidi character
     would make the name lie in a terminal; a segment over 255 bytes cannot be a file name; a name
-    that is not UTF-8 cannot be a key."""
+    that is not UTF-8 cannot be a key; a key ending in '/' that holds bytes (an empty one is a folder
+    marker, never fetched) names no file."""
+    if relative.endswith("/") and relative.strip("/"):  # an object under a folder marker's name, holding bytes
+        return "it ends in '/', as a folder's name does: no file can have it"
     segments = relative.rstrip("/").split("/")
     if not relative or relative.startswith("/") or any(p in ("..", ".", "") for p in segments):
         return "it would escape the folder ('.', '..' or empty segment, or a leading '/')"

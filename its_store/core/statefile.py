@@ -23,6 +23,17 @@ _FLAGS = os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_STATE_BYTES = 256 * 1024 * 1024  # far above any state file we write: a bound, not a budget
 
 
+def aside_name(path: Path, suffix: str) -> Path:
+    """Where to set an unusable state file aside: NAME<suffix> (`journal.db.unusable`), or, when an earlier
+    one is there (with its SQLite -wal / -shm), NAME<suffix>.1, .2, ...: each set-aside is kept for whoever
+    looks into why, never overwritten by the next (a second bad journal replaced the first's evidence)."""
+    aside, n = path.with_name(path.name + suffix), 0
+    while any(os.path.lexists(f"{aside}{end}") for end in ("", "-wal", "-shm")):
+        n += 1
+        aside = path.with_name(f"{path.name}{suffix}.{n}")
+    return aside
+
+
 class NotRegularFile(ValueError):
     """A state file that is not a regular file (a FIFO, a device, a folder, a symbolic link) or is too
     large to be ours. A ValueError, as unparseable content is: the caller's "unusable file" path."""

@@ -97,6 +97,16 @@ def wait_writable(fd: int) -> None:
     poller.poll()
 
 
+def wait_readable(fd: int) -> None:
+    """Until the non-blocking descriptor `fd` has bytes to read or its writer left (the next read says which):
+    the CLI's rebuilt stdin (cli/stdout_lost.wait_when_full) waits this way instead of taking an empty pipe
+    for the end of the data."""
+    import select
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    poller.poll()
+
+
 def _nonblocking_fd(out: object) -> int | None:
     """The descriptor of `out` when it is in non-blocking mode, else None."""
     import os

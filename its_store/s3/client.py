@@ -108,7 +108,7 @@ class S3Client:
     @property
     def copies(self) -> ServerCopies:
         """Server-side copies, through this client's calls."""
-        return ServerCopies(self._current_minio, self.stat)
+        return ServerCopies(self._current_minio, self.stat, self._raw, self.settings.max_retries + 1)
     # Built on each use (a few attribute stores): kept on self, they would hold bound methods of self, a
     # reference cycle that keeps the client and its pool's sockets alive until the garbage collector runs.
 

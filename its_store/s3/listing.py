@@ -82,7 +82,7 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
             root = ET.fromstring(data)
             following = _next_query(root, query, versions)
             if following is not None:
-                _once(asked, following, call)
+                once(asked, following, call)
             ahead = _Ahead(raw, bucket, place, following) if following is not None else None  # listed meanwhile
             entries = _entries(root, versions)
         for entry in entries:  # _check's rules, written out here: this runs for every key
@@ -102,11 +102,16 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
         query, data = following, ahead.result()
 
 
-def _once(asked: set[tuple[str | None, ...]], following: dict[str, str], call: str) -> None:
-    """Remember the markers of the page about to be asked for; endless_listing when they were asked for
-    before: the server pages in a cycle (tokens A, B, ..., A), however many entries it spans (Listed's
-    window of entries only sees a cycle of up to 10,000)."""
-    marker = tuple(following.get(name) for name in ("continuation-token", "key-marker", "version-id-marker"))
+MARKERS = ("continuation-token", "key-marker", "version-id-marker")  # where an object listing's next page starts
+
+
+def once(asked: set[tuple[str | None, ...]], following: dict[str, str], call: str,
+         names: tuple[str, ...] = MARKERS) -> None:
+    """Remember the markers (`names` of the query `following`) of the page about to be asked for;
+    endless_listing when they were asked for before: the server pages in a cycle (tokens A, B, ..., A),
+    however many entries it spans (Listed's window of entries only sees a cycle of up to 10,000). The one
+    rule of every paged listing: objects, versions, multipart uploads, parts (s3/multipart.py)."""
+    marker = tuple(following.get(name) for name in names)
     if marker in asked:
         raise endless_listing(call, "it gave a continuation marker it had already given (its pages cycle)")
     asked.add(marker)
@@ -334,9 +339,11 @@ def _entry(node: ET.Element, names: _Names, decode: Callable[[str], str] | None,
     key = found or ""
     if decode is not None and ("%" in key or "+" in key):  # without either, unquote_plus gives it back
         key = decode(key)
-    if key.endswith("/"):  # a folder marker: listed as the prefix it stands for (minio's is_dir)
-        return Entry(key, is_prefix=True)
     size, etag = fields.get(names.size, _ABSENT), fields.get(names.etag)
+    if key.endswith("/") and (size is _ABSENT or not size or not int(size)):
+        return Entry(key, is_prefix=True)  # an empty folder marker: the prefix it stands for (minio's is_dir)
+    # a key ending in "/" that holds bytes (another client stored them there) is an object as any other:
+    # listed, fetched or reported skipped with its reason (core/refs.local_name_problem), verified
     modified = fields.get(names.modified, _ABSENT)
     return Entry(key, 0 if size is _ABSENT else int(size),  # type: ignore[arg-type]
                  (etag.replace('"', "") or None) if etag else None,

@@ -122,17 +122,30 @@ class Multipart:
         self._raw("DELETE", bucket, key, query={"uploadId": upload_id})
 
     def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[tuple[str, str]]:
-        """(key, upload_id) of incomplete multipart uploads under `prefix` (first 1,000)."""
+        """(key, upload_id) of every incomplete multipart upload under `prefix`, page after page (1,000 a page;
+        a page that repeats its markers is the endless-listing error, as any listing's: s3/listing.once)."""
+        from its_store.s3.listing import once
         query = {"uploads": "", "max-uploads": "1000", **({"prefix": prefix} if prefix else {})}
-        resp = self._raw("GET", bucket, query=query)
-        with parsing(bucket, None, "ListMultipartUploads"):
-            root = _xml(resp.data)
-        return [(_text(u, "Key"), _text(u, "UploadId")) for u in root.iterfind(".//{*}Upload")]
+        found: list[tuple[str, str]] = []
+        asked: set[tuple[str | None, ...]] = set()
+        while True:
+            resp = self._raw("GET", bucket, query=query)
+            with parsing(bucket, None, "ListMultipartUploads"):
+                root = _xml(resp.data)
+                found += [(_text(u, "Key"), _text(u, "UploadId")) for u in root.iterfind(".//{*}Upload")]
+                following = {**query, "key-marker": _text(root, "NextKeyMarker"),
+                             "upload-id-marker": _text(root, "NextUploadIdMarker")}
+                if _text(root, "IsTruncated").lower() != "true" or not following["key-marker"]:
+                    return found
+                once(asked, following, "ListMultipartUploads", ("key-marker", "upload-id-marker"))
+            query = following
 
     def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]:
         """{part number: (etag, size)} already uploaded to an incomplete multipart upload."""
+        from its_store.s3.listing import once
         parts: dict[int, tuple[str, int]] = {}
         marker = "0"
+        asked: set[tuple[str | None, ...]] = {("0",)}
         while True:
             resp = self._raw("GET", bucket, key, query={"uploadId": upload_id, "max-parts": "1000",
                                                        "part-number-marker": marker})
@@ -147,4 +160,5 @@ class Multipart:
             marker = _text(root, "NextPartNumberMarker")
             if _text(root, "IsTruncated").lower() != "true" or not found or not marker:
                 return parts
+            once(asked, {"part-number-marker": marker}, "ListParts", ("part-number-marker",))  # a cycle: exit 69
 

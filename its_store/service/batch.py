@@ -21,7 +21,7 @@ from its_store.core.files import local_error
 from its_store.core.heap import older_objects_left_alone
 from its_store.core.localtree import LocalTree, OpenFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, Result, UploadRequest
-from its_store.core.refs import UnsafeKeyError, local_key, validate_bucket
+from its_store.core.refs import UnsafeKeyError, is_folder_marker, local_key, validate_bucket
 from its_store.service import objects
 from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import iter_objects
@@ -275,7 +275,7 @@ class Batch:
 
         with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
             jobs = ((info.key, thread_job(tree, info.key, info.size)) for info in listing
-                    if not info.key.endswith("/"))  # folder marker objects are skipped
+                    if not is_folder_marker(info.key, info.size))  # empty folder markers are passed over
             run_jobs(n, jobs, result, ctx)
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result

@@ -15,6 +15,7 @@ from its_store.service import heads
 from its_store.transfer.parts import META_PART_SIZE, MIN_PART
 
 if TYPE_CHECKING:
+    from its_store.s3.messages import Written
     from its_store.service.context import Context, HasContext
 
 _META = "x-amz-meta-"
@@ -38,7 +39,8 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     tags = ctx.s3.get_tags(sb, sk)
     sse_s3 = encryption == "SSE-S3"
     if head.size <= threshold:
-        etag, version = ctx.s3.copies.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3)
+        etag, version = checked(ctx, ctx.s3.copies.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3), db, dk,
+                                sse_s3)
         return head, etag, version, False
     part = copy_part_size(head, part_size)
     headers = {"Content-Type": head.content_type or "application/octet-stream"}
@@ -46,9 +48,22 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
         if name.lower().startswith(_META):
             headers[name.lower()] = value
     headers[_META + META_PART_SIZE] = str(part)  # the copy's parts: what a download checks the ETag with
-    etag, version = ctx.s3.copies.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
-                                          tags=tags, sse_s3=sse_s3)
+    written = ctx.s3.copies.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
+                                           tags=tags, sse_s3=sse_s3)
+    etag, version = checked(ctx, written, db, dk, sse_s3)
     return head, etag, version, True
+
+
+def checked(ctx: Context, written: Written, bucket: str, key: str, sse_s3: bool) -> tuple[str, str | None]:
+    """(etag, version id) of a server-side copy (s3.copies: cp, mv, sync, registry dedup, restore), once the
+    SSE-S3 it asked for again (a copy does not inherit it) is found on it as an upload's is
+    (service/ssecheck.ensure_encrypted: the answer's headers, else a HEAD): a server that takes the header
+    and does not encrypt stored the copy of an encrypted object in clear, exit 0, and `mv` then deleted the
+    encrypted source. EncryptionNotKeptError (exit 78) before any caller goes on (mv keeps its source)."""
+    if sse_s3:
+        from its_store.service.ssecheck import SseCheck, ensure_encrypted
+        ensure_encrypted(ctx.s3, ctx.s3, bucket, key, written.version_id, written.sse, SseCheck(asked="SSE-S3"))
+    return written.etag, written.version_id
 
 
 def copy_part_size(head: Any, requested: int | None) -> int:

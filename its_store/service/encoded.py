@@ -461,7 +461,8 @@ def download_file(ctx: Context, request: DownloadRequest, target: Target, progre
     On any mismatch the temp file is removed and `target` is left as it was.
     """
     if fetch.one_get_will_do(ctx, request):
-        answer = fetch.open_answer(ctx, request.bucket, request.key, request.version_id, request.raw)
+        answer = fetch.open_answer(ctx, request.bucket, request.key, request.version_id, request.raw,
+                                   request.size_hint)
         if answer is not None:
             with answer.body:
                 try:

@@ -33,7 +33,7 @@ from its_store.codec.encryption import describe_lower
 from its_store.core import errors as E
 from its_store.core.units import read_uint
 from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
-from its_store.transfer.download import ObjectHead, body
+from its_store.transfer.download import ObjectHead, body, check_answer
 from its_store.transfer.parts import CHUNK, META_PART_SIZE
 
 if TYPE_CHECKING:
@@ -71,9 +71,12 @@ def key_in_play(ctx: Context, key: bytes | None, key_file: Any) -> bool:
     return key is not None or key_file is not None or bool(s.sse_c_key) or bool(s.sse_c_key_file)
 
 
-def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw: bool) -> Answer | None:
-    """GET the whole object; None (nothing left open) when the HEAD path must do it: the GET failed, or
-    its answer cannot stand for a HEAD (answer_head)."""
+def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw: bool,
+                size: int | None = None) -> Answer | None:
+    """GET the whole object; None (nothing left open) when the HEAD path must do it: the GET failed, its
+    answer cannot stand for a HEAD (answer_head), or it is not of the `size` a listing gave (the object
+    replaced since, or a cut body: the HEAD path holds its GET to the HEAD's size, transfer/download.
+    check_answer). A part nobody asked for (206, Content-Range) is IntegrityError (exit 4), as there."""
     try:
         resp = ctx.s3.get(bucket, key, version_id=version_id, headers=GET_HEADERS)
     except E.InterruptedError_:
@@ -82,9 +85,14 @@ def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw
         return None  # the HEAD path asks again and explains (a missing bucket, an SSE-C object...)
     meta = user_metadata(resp.headers)
     head = answer_head(bucket, key, version_id, resp.headers, meta, raw)
-    if head is None:
+    if head is None or (size is not None and head.size != size):
         resp.close()
         return None
+    try:
+        check_answer(resp, head, 0, 0)
+    except E.IntegrityError:
+        resp.close()
+        raise
     return Answer(resp, head, meta, resp.headers)
 
 

@@ -18,7 +18,7 @@ ignores lock headers (`rclone serve s3`) would store the object unprotected, and
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("its_store.service.lockcheck")
 
-# servers keep a retain-until date to the second (or the millisecond): one cut to that is the date asked for
-SLACK = timedelta(seconds=1)
 RETENTION, LEGAL_HOLD = "retention", "legal_hold"
 _LOCKED_BUCKETS: set[tuple[str, str]] = set()  # (server_id, bucket) seen with object lock: it cannot be turned off
 
@@ -138,8 +136,7 @@ def _missing(s3: S3Client, bucket: str, key: str, version_id: str | None, wanted
     missing = []
     if wanted.retain_until is not None:
         mode, until = s3.governance.get_retention(bucket, key, version_id)
-        stronger = mode == L.COMPLIANCE  # compliance where governance was asked: held at least as well
-        if until is None or until < wanted.retain_until - SLACK or (mode != wanted.mode and not stronger):
+        if not L.retention_kept(mode, until, wanted.mode, wanted.retain_until):
             missing.append(RETENTION)
     if wanted.legal_hold and not s3.governance.get_legal_hold(bucket, key, version_id):
         missing.append(LEGAL_HOLD)

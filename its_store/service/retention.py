@@ -199,6 +199,9 @@ class Retention:
 
         def one(key: str, vid: str | None) -> None:
             self.ctx.s3.governance.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
+            got_mode, got_until = self.ctx.s3.governance.get_retention(bucket, key, vid)
+            if not L.retention_kept(got_mode, got_until, mode, until):
+                _not_kept(bucket, key, vid, f"{mode.lower()} retention until {L.format_until(until)}")
 
         self._apply(change, one, version_id, mode=mode, retain_until=until.isoformat(),
                     bypass_governance=bypass_governance or None)
@@ -212,6 +215,8 @@ class Retention:
 
         def one(key: str, vid: str | None) -> None:
             self.ctx.s3.governance.set_legal_hold(bucket, key, on, vid)
+            if on and not self.ctx.s3.governance.get_legal_hold(bucket, key, vid):
+                _not_kept(bucket, key, vid, "legal hold")
 
         self._apply(change, one, version_id)
         return change
@@ -291,6 +296,17 @@ class Retention:
                 if found:
                     failures[(key, vid)] = LOCKED + "; ".join(found)
         return failures
+
+
+def _not_kept(bucket: str, key: str, version_id: str | None, what: str) -> None:
+    """A lock `retention set` / `legal-hold on` wrote (the server said OK) that does not read back: the
+    version is not protected, whatever the answer said (an upload's lock is read back the same way:
+    service/lockcheck). LockNotKeptError, exit 78; under -r, that item's failure."""
+    raise E.LockNotKeptError(
+        f"s3://{bucket}/{key}{_vid(version_id)}: the server answered OK to the {what} but reads back without "
+        "it: this version is NOT protected",
+        hint="this server does not keep object locks as S3 does; check with `its-store retention show` and "
+             "`legal-hold show`, and keep evidence on a server that does")
 
 
 def _vid(version_id: str | None) -> str:

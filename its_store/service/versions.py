@@ -214,7 +214,9 @@ class Versions:
         sse = self._encryption_of(bucket, key, version_id)
         with self.ctx.op("restore", bucket=bucket, key=key, restored_version_id=version_id,
                          size=source.size, encryption=sse) as op:
-            etag, new_version = self.ctx.s3.copies.copy_version(bucket, key, version_id, sse_s3=sse == "SSE-S3")
+            from its_store.service.copying import checked
+            etag, new_version = checked(self.ctx, self.ctx.s3.copies.copy_version(
+                bucket, key, version_id, sse_s3=sse == "SSE-S3"), bucket, key, sse == "SSE-S3")
             op.fields["version_id"] = new_version
         return RestoreResult(bucket=bucket, key=key, source_version_id=version_id, version_id=new_version,
                              etag=etag, size=source.size)

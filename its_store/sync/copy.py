@@ -40,7 +40,7 @@ from its_store.core import errors as E
 from its_store.core.files import is_folder
 from its_store.core.localtree import LocalTree, OpenFile, TreeFile
 from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadRequest
-from its_store.core.refs import join_key, local_key, validate_new_key
+from its_store.core.refs import is_folder_marker, join_key, local_key, validate_new_key
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
 from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
@@ -204,8 +204,8 @@ class Copier:
         listing = iter_objects(self.ctx, ListObjectsRequest(bucket=str(src.bucket), prefix=base, recursive=True))
         for info in listing:
             rel = info.key[len(base):]
-            if info.key.endswith("/") or (shard is not None and rel not in shard):
-                continue  # folder markers are not copied; other shards' keys are not ours
+            if is_folder_marker(info.key, info.size) or (shard is not None and rel not in shard):
+                continue  # empty folder markers are not copied; other shards' keys are not ours
             source = Location(bucket=src.bucket, key=info.key)
             yield info.key, self._lazy_target(source, dst, rel, prefix, tree, move, info.size)
 

@@ -231,8 +231,10 @@ def _open(path: Path) -> sqlite3.Connection | None:
 
 
 def _set_aside(path: Path, why: str) -> bool:
-    """Rename the store (and its -wal, -shm) to *.corrupt, with one warning; False when it cannot be."""
-    aside = path.with_name(path.name + ".corrupt")
+    """Rename the store (and its -wal, -shm) to *.corrupt (*.corrupt.1... when an earlier one is kept:
+    core/statefile.aside_name), with one warning; False when it cannot be."""
+    from its_store.core.statefile import aside_name
+    aside = aside_name(path, ".corrupt")
     try:
         os.replace(path, aside)
         for suffix in ("-wal", "-shm"):  # the old file's: never to be applied to the new one

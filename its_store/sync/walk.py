@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from its_store.core.errors import ItsStoreError, LocalFileNotFoundError
+from its_store.core.files import is_own_temp
 from its_store.core.localtree import LinkInPathError, LocalTree
 
 
@@ -109,6 +110,9 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
                 ancestors.add(ident)
                 yield from _walk_dir(os.path.join(path, name), child + "/", walk, follow, ancestors, prune, tree)
                 ancestors.discard(ident)
+                continue
+            if is_own_temp(name):  # a killed download's leftover (core/files), never data to upload
+                walk.notes.append((child, "its-store temp file (an interrupted download's)", 0))
                 continue
             item = _file(entry, child, under + name, walk, follow)
             if item is not None:
@@ -253,8 +257,8 @@ def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
             if key.startswith(prefix) and len(key) > len(prefix) and not prune(rel.rstrip("/")):
                 yield from _remote_dir(svc, bucket, key, cut, walk, prune)
             continue
-        if not rel or rel[-1] == "/":
-            continue  # folder markers
+        if not rel or (rel[-1] == "/" and not size):
+            continue  # empty folder markers (one holding bytes is an object: copied, or skipped with its reason)
         if garbled:  # the name does not name the object: a partial listing, so nothing is deleted
             walk.problems.append((rel, "the server's listing altered this key's name (characters XML 1.0 "
                                        "cannot carry); nothing is deleted"))

@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from its_store.core.files import TEMP_PATTERN
+
 # Names writers use while a file is not finished; never uploaded (the final name is, after the rename).
-TEMP_PATTERNS = (".*.tmp", "*.part", "~*", "*~", ".*.swp", ".*.its-tmp", "*.crdownload")
+TEMP_PATTERNS = (".*.tmp", "*.part", "~*", "*~", ".*.swp", TEMP_PATTERN, "*.crdownload")
 
 _F_SETLEASE = 1024
 _F_SETSIG = 10

@@ -215,8 +215,10 @@ def _create_private(path: Path) -> None:
 
 
 def _set_aside(path: Path, why: str) -> None:
-    """Rename an unusable journal file to NAME.unusable (nothing deleted), with one warning."""
-    aside = path.with_name(path.name + ".unusable")
+    """Rename an unusable journal file to NAME.unusable (NAME.unusable.1, .2... when an earlier one is kept:
+    core/statefile.aside_name; nothing deleted), with one warning."""
+    from its_store.core.statefile import aside_name
+    aside = aside_name(path, ".unusable")
     os.replace(path, aside)
     for suffix in ("-wal", "-shm"):  # SQLite's companions of the old file: never to be applied to a new one
         if os.path.lexists(f"{path}{suffix}"):

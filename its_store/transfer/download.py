@@ -192,11 +192,23 @@ def check_answer(resp: Any, head: ObjectHead, offset: int, length: int) -> None:
     a Range with 200; none only in a 200 when the range is the whole object). No checksum covers
     `get --range`, nor an object whose only check is an MD5 ETag fetched in several spans: without
     this, a server that ignores a Range's offset, or an object replaced between two spans or between
-    a break and its resume, would land as a file mixing other bytes."""
+    a break and its resume, would land as a file mixing other bytes.
+
+    A GET that asked for no range (`offset` and `length` 0) is held to the whole object: a 206 or a
+    Content-Range is a part nobody asked for, and a Content-Length other than head.size a body that is not
+    the object (a proxy cache that kept a body its upstream broke off, with the object's own ETag: the cut
+    file was renamed into place, exit 0, when no checksum covers the object)."""
     headers = resp.headers
     etag = _etag(headers.get("etag"))
     if etag and head.etag and etag != _etag(head.etag):
         raise _not_asked(head, f"the object changed while it was read (ETag {etag}, was {head.etag})")
+    if not length and not offset:
+        announced = headers.get("content-length")
+        if resp.status == 206 or headers.get("content-range") or (
+                announced is not None and announced.strip() != str(head.size)):
+            raise _not_asked(head, f"asked for the whole object ({head.size} bytes), the answer was {resp.status} "
+                                   f"{headers.get('content-range') or 'of ' + str(announced) + ' bytes'}")
+        return
     if not length or (resp.status == 200 and offset == 0 and length == head.size):
         return
     got = (headers.get("content-range") or "").strip()

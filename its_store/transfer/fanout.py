@@ -77,9 +77,8 @@ def fan_out(fn: Callable[[I], R], items: Iterable[I], *, workers: int, ahead: in
     run.workers = len(threads)
     interrupt: BaseException | None = None
     try:  # started inside: a Ctrl-C while they start (the first may already be running) stops them too
-        for thread in threads:
-            thread.start()
-        yield from run.collect(len(threads), ordered)
+        started = _start(threads)
+        yield from run.collect(started, ordered)
     except BaseException as exc:
         interrupt = exc if _is_interrupt(exc) else None
         raise
@@ -91,6 +90,28 @@ def fan_out(fn: Callable[[I], R], items: Iterable[I], *, workers: int, ahead: in
             from its_store.core.retry import interrupting
             with interrupting():  # workers waiting to retry a request: stop now
                 _join(threads)
+
+
+def _start(threads: list[threading.Thread]) -> int:
+    """Start the workers; how many started. A limit on threads (RLIMIT_NPROC, a container's pids.max: "can't
+    start new thread") is the machine's, not a bug: the run goes on with the threads that started (one
+    warning naming --workers), or, when none did, ends as one error line (exit 1) saying what to do."""
+    for started, thread in enumerate(threads):
+        try:
+            thread.start()
+        except RuntimeError as exc:
+            if started == 0:
+                from its_store.core.errors import ItsStoreError
+                raise ItsStoreError(f"cannot start a worker thread ({exc}): this process has reached its limit "
+                                    "of threads (ulimit -u, a container's pids.max)",
+                                    hint="use fewer workers (--workers / MINIO_MAX_WORKERS), or raise the "
+                                         "limit") from None
+            import logging
+            logging.getLogger("its_store.transfer.fanout").warning(
+                "only %d of %d worker threads could start (%s): going on with %d; use fewer --workers "
+                "(MINIO_MAX_WORKERS) under this limit", started, len(threads), exc, started)
+            return started
+    return len(threads)
 
 
 def _join(threads: list[threading.Thread]) -> None:
