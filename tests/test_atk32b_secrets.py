@@ -1,36 +1,15 @@
 """Session 32, second attacker: where a secret leaves the process in the clear.
 
 An SSE-C key decrypts every object stored with it, so S3 takes it over TLS only (AWS refuses SSE-C over
-HTTP; minio-py refuses it client-side: "SSE-C operations must be performed over a secure connection"; mc
-too). its-store builds the SSE-C headers itself (codec/encryption.py) and sends them over plain HTTP, and
-leaves it to the server to refuse: SeaweedFS takes them, and even a server that refuses has by then received
-the key in clear text, as has anyone on the path.
+HTTP; mc too). its-store built the SSE-C headers and sent them over plain HTTP, leaving it to the server to
+refuse. The rule now (codec/encryption.resolve_key): refused before any request, exit 78, for a plain-http
+endpoint that is not this machine; a loopback endpoint (127.0.0.0/8, ::1, localhost: a local TLS sidecar,
+this suite's servers) may carry it, since nothing crosses a network. tests/test_fix32.py holds that rule's
+tests (CLI and library, against a TEST-NET address that is never contacted); this file's own SSE-C test
+asserted a refusal on the suite's loopback server and was replaced by them.
 """
 
 from __future__ import annotations
-
-import base64
-import os
-from typing import Any
-
-import pytest
-
-from conftest import ServerInfo, plain_client
-
-
-def test_an_sse_c_key_is_never_sent_over_plain_http(service: Any, bucket: str, s3_server: ServerInfo) -> None:
-    """Fails on main (a83dc6e): on the suite's http:// SeaweedFS the upload succeeds (the key went out in the
-    x-amz-server-side-encryption-customer-key header, in clear text), and so does a download with the key.
-    Expected: refused before any request (InvalidInputError or EncryptionUnsupportedError, exit 2/78, hint
-    "SSE-C needs HTTPS: use an https:// MINIO_ENDPOINT"), as minio-py and mc refuse; nothing stored."""
-    from its_store import ItsStoreError, UploadRequest
-
-    assert not service.settings.secure
-    key = base64.b64encode(os.urandom(32)).decode()
-    with pytest.raises(ItsStoreError):
-        service.upload_object(UploadRequest(bucket=bucket, key="cam/secret.jpg", data=b"frame", sse="c",
-                                            sse_c_key=key))
-    assert [o.object_name for o in plain_client(s3_server).list_objects(bucket, recursive=True)] == []
 
 
 def test_settings_do_not_show_the_passwords_in_their_urls() -> None:
