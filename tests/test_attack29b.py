@@ -116,10 +116,12 @@ def test_a_freeze_made_during_a_batch_is_kept_when_the_batch_ends() -> None:
     unfroze it too, so the workers forked later shared no frozen pages."""
     import gc
 
-    from its_store.core.heap import older_objects_left_alone
+    from its_store.core.heap import LARGE, older_objects_left_alone
     assert gc.get_freeze_count() == 0
     try:
-        with older_objects_left_alone():
+        with older_objects_left_alone() as heap:
+            for _ in heap.over(range(LARGE)):  # a large batch: frozen from its LARGE-th job on
+                pass
             batch_froze = gc.get_freeze_count()
             kept = [[] for _ in range(100)]  # the caller's objects, made while the batch runs
             gc.freeze()  # the caller's own freeze (any thread)
@@ -128,7 +130,9 @@ def test_a_freeze_made_during_a_batch_is_kept_when_the_batch_ends() -> None:
         del kept
     finally:
         gc.unfreeze()
-    with older_objects_left_alone():  # alone, the batch leaves nothing frozen
+    with older_objects_left_alone() as heap:  # alone, the batch leaves nothing frozen
+        for _ in heap.over(range(LARGE)):
+            pass
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
 

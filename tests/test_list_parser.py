@@ -128,14 +128,15 @@ def listing_page(req: Request, settings: dict[str, Any]) -> bytes:
     """The page of KEYS that `req` asks for (PAGE entries; the token is the index to go on from), or the
     garbage `settings["bad"]` holds for the page numbered `settings["bad_page"]` (0 = the first)."""
     start = int(req.query.get("continuation-token") or 0)
-    settings["frozen"].append(gc.get_freeze_count())  # the fixture's server runs in the test's process
-    if settings.get("bad") is not None and start == settings["bad_page"] * PAGE:
+    keys, size = settings.get("keys", KEYS), settings.get("page", PAGE)
+    settings["frozen"].append((start, gc.get_freeze_count()))  # the fixture's server runs in the test's process
+    if settings.get("bad") is not None and start == settings["bad_page"] * size:
         return response(200, settings["bad"], content_type=XML)
     if "versions" in req.query:
         return response(200, page(settings["versions_body"], root="ListVersionsResult"), content_type=XML)
-    end = start + PAGE
-    marks = f"<NextContinuationToken>{end}</NextContinuationToken>" if end < len(KEYS) else ""
-    return response(200, page("".join(contents(k) for k in KEYS[start:end]), truncated=end < len(KEYS),
+    end = start + size
+    marks = f"<NextContinuationToken>{end}</NextContinuationToken>" if end < len(keys) else ""
+    return response(200, page("".join(contents(k) for k in keys[start:end]), truncated=end < len(keys),
                               marks=marks), content_type=XML)
 
 
@@ -208,15 +209,33 @@ def test_ls_versions_shows_the_servers_order(lister: Any) -> None:
 
 
 @pytest.mark.parametrize("bad", [False, True])
-def test_ls_keeps_the_collector_off_what_the_process_held_before(lister: Any, bad: bool) -> None:
-    """cli ls writes a listing with the objects alive before it frozen (gc.freeze: a full collection
-    then walks only the listing's own objects, not those of every imported module), and unfreezes them
-    after, also when the listing fails: a process that goes on collects everything again."""
+def test_a_long_ls_keeps_the_collector_off_what_the_process_held_before(lister: Any, bad: bool) -> None:
+    """cli ls writes a long listing with the objects alive before it frozen from its LARGE-th key on (gc.freeze:
+    a full collection then walks only the listing's own objects, not those of every imported module), and
+    unfreezes them after, also when the listing fails: a process that goes on collects everything again.
+    Pages of 100 keys, one listed ahead (s3/listing.py): the pages from key 400 on are asked for after the
+    LARGE-th key (256) was drawn."""
+    from its_store.core.heap import LARGE
     _, cli, settings = lister
-    settings.update(bad=BAD_PAGES["empty size"] if bad else None, bad_page=1)
+    settings.update(keys=[f"p/k{i:03d}" for i in range(600)], page=100, bad_page=5,
+                    bad=BAD_PAGES["empty size"] if bad else None)
+    assert LARGE < 300
     for args in (["--json"], []):
         settings["frozen"].clear()
         run = cli("ls", "-r", *args, f"s3://{BUCKET}/p/")
         assert run.exit_code == (1 if bad else 0), run
-        assert len(settings["frozen"]) >= 2 and all(count > 0 for count in settings["frozen"]), settings["frozen"]
+        frozen = dict(settings["frozen"])
+        assert sorted(frozen) == [0, 100, 200, 300, 400, 500], frozen
+        assert frozen[0] == 0, "frozen before the listing was long"
+        assert frozen[400] > 0 and frozen[500] > 0, frozen
         assert gc.get_freeze_count() == 0
+
+
+def test_a_short_ls_freezes_nothing(lister: Any) -> None:
+    """8 keys: no freeze (nor the walks of every frozen object it costs) for a short listing."""
+    _, cli, settings = lister
+    for args in (["--json"], []):
+        settings["frozen"].clear()
+        run = cli("ls", "-r", *args, f"s3://{BUCKET}/p/")
+        assert run.exit_code == 0 and run.stdout.count("p/k") == len(KEYS), run
+        assert [count for _, count in settings["frozen"]] == [0, 0, 0], settings["frozen"]

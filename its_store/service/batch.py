@@ -161,8 +161,8 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
         return job[1]()
 
     n = max(workers, 1)
-    with recording if recording is not None else contextlib.nullcontext(), older_objects_left_alone():
-        for out in fan_out(run, jobs, workers=n, ahead=2 * n, ordered=False, name="its-batch",
+    with recording if recording is not None else contextlib.nullcontext(), older_objects_left_alone() as heap:
+        for out in fan_out(run, heap.over(jobs), workers=n, ahead=2 * n, ordered=False, name="its-batch",
                            initializer=recording.bind if recording is not None else None):
             if recording is not None:
                 recording.tick()

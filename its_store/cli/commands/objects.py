@@ -263,8 +263,8 @@ def ls(
         modified_before=now - parse_duration(older_than, what="--older-than") if older_than else None,
         include_metadata=metadata, match_tags=parse_pairs(tag, what="tag") or None,
         match_metadata=parse_pairs(meta) or None)
-    items = svc.iter_objects(request)
-    with older_objects_left_alone():
+    with older_objects_left_alone() as heap:
+        items = heap.over(svc.iter_objects(request))
         if out.STATE.json:
             out.emit_jsonl(items)
             return
