@@ -245,7 +245,11 @@ def test_a_get_answer_whose_length_is_not_a_number_takes_the_regular_path(cli: A
                                                                           tmp_path: Path, name: str) -> None:
     """`get -r` fetches a small listed object with one GET whose headers stand in for a HEAD. Its
     Content-Length "²" ended in "unexpected ValueError" (small_head's int()); a length that is not a
-    number is now "unknown", as a missing one: the object takes the regular path (HEAD, then GET)."""
+    number is now "unknown", as a missing one: the object takes the regular path (HEAD, then GET). A blank
+    one ("1 2": HTTP drops the blanks, "12", one byte short of the listed 13) is a number that is not the
+    listed size: since session 32 (fetch.open_answer holds the answer to the listed size) that too takes the
+    regular path, where the second GET is held to the HEAD's size: the object arrives whole and verified
+    (it was exit 4 before, the object refused outright)."""
     fake.put_object("num", "g/k", FakeObject(DATA))
 
     def get_once(server: FaultServer, req: Any, conn: Any) -> bool:
@@ -258,12 +262,6 @@ def test_a_get_answer_whose_length_is_not_a_number_takes_the_regular_path(cli: A
 
     fake.handler = get_once
     run = cli("get", "-r", "s3://num/g/", "out")
-    if name == "blank":  # HTTP drops the blanks: "12", a number, one byte short of the object: not it
-        no_unexpected(run)
-        last = run.stderr.strip().splitlines()[-1]  # a batch: its summary, then the one error line
-        assert run.exit_code == 4 and last.startswith("its-store: error: ") and "g/k" in last, run
-        assert not (tmp_path / "out" / "k").exists()
-        return
     no_unexpected(run)
     assert run.exit_code == 0 and (tmp_path / "out" / "k").read_bytes() == DATA, run
     assert [r.method for r in fake.requests if r.key == "g/k"] == ["GET", "HEAD", "GET"], run
