@@ -30,3 +30,17 @@ def test_sync_delete_keeps_an_object_whose_local_file_is_skipped(cli: Any, servi
     assert run.exit_code == 0, run
     # the file is in the source: its object must not be deleted as "not in the source"
     assert "p/.draft.its-tmp" in _keys(service, bucket), run
+
+
+def test_upload_r_uploads_a_user_file_that_only_ends_in_its_tmp(cli: Any, service: Any, tmp_path: Path) -> None:
+    """`.draft.its-tmp` is not `.NAME.<pid>-<n>.its-tmp` (core/files.create_temp's only form): it is the user's
+    file, yet upload -r passes it over as "its-store temp file (an interrupted download's)"."""
+    bucket = unique("tmpu")
+    service.s3.make_bucket(bucket)
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(b"a")
+    (folder / ".draft.its-tmp").write_bytes(b"the user's own notes")
+    run = cli("upload", str(folder), f"s3://{bucket}/p/", "-r", "--json")
+    assert run.exit_code == 0, run
+    assert _keys(service, bucket) == {"p/a.txt", "p/.draft.its-tmp"}, run
