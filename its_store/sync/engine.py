@@ -443,7 +443,7 @@ class Sync:
         if not self.options.dry_run:
             require_bucket_lock(self.ctx, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
             result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
-                                                           copy.Location(bucket=self.dst.bucket, key=key))
+                                                           copy.Location(bucket=self.dst.bucket, key=key), exact=True)
             result.raise_for_failures()
             copied = result.objects[0]
             lock_after_copy(self.ctx, str(self.dst.bucket), key, copied.version_id,
