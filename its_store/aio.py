@@ -220,24 +220,50 @@ CHUNK = 256  # items an async iterator reads ahead in a worker thread: one threa
 
 class _AsyncIterator(AsyncIterator[T]):
     """A synchronous iterator read in the façade's threads, CHUNK items at a time: the loop only hands
-    items out. At most one chunk is held, so a listing of millions is never read into memory."""
+    items out. At most one chunk is held, so a listing of millions is never read into memory.
+
+    The source runs in one thread at a time: a chunk read and the close never overlap (a generator closed
+    while another thread runs it raises "generator already executing", which replaced the CancelledError
+    of a task cancelled mid-read, and the listing stayed open). aclose() during a read does not wait for
+    it (its request may take long, and a cancelled task must end now): the read's own thread closes the
+    source as soon as that read returns."""
 
     def __init__(self, source: Iterator[T], runner: _Runner) -> None:
         self._source = source
         self._runner = runner
         self._chunk: list[T] = []
         self._done = False
+        self._lock = threading.Lock()  # guards the two flags below
+        self._reading = False  # a chunk read runs in a worker thread
+        self._close_after_read = False  # aclose() came during it: that read's thread closes the source
 
     def __aiter__(self) -> _AsyncIterator[T]:
         return self
 
     def _read(self) -> list[T]:
         import itertools
-        return list(itertools.islice(self._source, CHUNK))
+        try:
+            return list(itertools.islice(self._source, CHUNK))
+        finally:
+            with self._lock:
+                self._reading = False
+                close = self._close_after_read
+            if close:
+                self._close_source()
+
+    def _close_source(self) -> None:
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
 
     async def __anext__(self) -> T:
         if not self._chunk and not self._done:
-            self._chunk = await self._runner.run(self._read)
+            with self._lock:
+                self._reading = True
+            chunk = await self._runner.run(self._read)
+            if self._done:  # closed meanwhile (by another task): nothing more is handed out
+                raise StopAsyncIteration
+            self._chunk = chunk
             self._chunk.reverse()  # popped from the end, in order
             self._done = not self._chunk
         if not self._chunk:
@@ -245,11 +271,14 @@ class _AsyncIterator(AsyncIterator[T]):
         return self._chunk.pop()
 
     async def aclose(self) -> None:
-        """Close the source (a generator's `finally:` runs in a worker thread)."""
+        """Close the source (a generator's `finally:` runs in a worker thread), now or, when a chunk read is
+        running, in that read's thread once it returns."""
         self._done, self._chunk = True, []
-        close = getattr(self._source, "close", None)
-        if close is not None:
-            await self._runner.run(close)
+        with self._lock:
+            if self._reading:
+                self._close_after_read = True
+                return
+        await self._runner.run(self._close_source)
 
 
 def _made_async(value: Any, runner: _Runner, service: bool) -> Any:

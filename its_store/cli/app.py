@@ -70,19 +70,26 @@ class ItsGroup(ItsGroupBase):
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         previous = _stop_on_signals()  # SIGTERM / SIGHUP: cleaned up as after Ctrl-C, one line, 143 / 129
         try:
-            instruction = os.environ.get(complete_var or COMPLETE_VAR)  # a completion protocol's request
-            rv = _script_request(self, instruction) if instruction else _help_only(self, argv, prog_name or PROG)
-            if rv is None:
-                rv = run()
-            code = rv if isinstance(rv, int) else 0
-        except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
-            code = _handle(exc)
-        try:
+            try:
+                instruction = os.environ.get(complete_var or COMPLETE_VAR)  # a completion protocol's request
+                rv = _script_request(self, instruction) if instruction else _help_only(self, argv,
+                                                                                       prog_name or PROG)
+                if rv is None:
+                    rv = run()
+                code = rv if isinstance(rv, int) else 0
+            except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
+                _STOPPED.append(0)  # first: from here a SIGTERM/SIGHUP is only recorded (_terminated)
+                code = _handle(exc)
+            _STOPPED.append(0)
             code = _close_service(code)
-        finally:
-            _restore_signals(previous)
             if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
                 code = E.EXIT_PIPE
+        finally:
+            _restore_signals(previous)
+            stopped = [sig for sig in _STOPPED if sig]
+            _STOPPED.clear()
+        if stopped:  # a stop while the end was written: the line (or output) whole, then its exit code
+            code = 128 + stopped[0]
         if standalone_mode:
             sys.exit(code)
         return code
@@ -218,7 +225,16 @@ def _stop_on_signals() -> dict[int, Any]:
     return previous
 
 
+# not empty once the command's outcome is being written (its error line, the service closed, output flushed):
+# a SIGTERM/SIGHUP then only adds its number, and main exits 128 + it after the end is written whole (a
+# Terminated raised inside that write would escape every handler: a traceback, the handlers never put back)
+_STOPPED: list[int] = []
+
+
 def _terminated(signum: int, _frame: Any) -> None:
+    if _STOPPED:
+        _STOPPED.append(signum)
+        return
     raise E.Terminated(signum)
 
 

@@ -96,5 +96,13 @@ def confirm(question: str, *, action: str, hint: str = "add --yes") -> None:
     from its_store.core.errors import InvalidInputError
     if not (stdin_is_terminal() and out.is_tty()):
         raise InvalidInputError(f"refusing {action} without a terminal to confirm", hint=hint)
-    if not typer.confirm(question, default=False, err=True):
+    try:
+        answer = typer.confirm(question, default=False, err=True)
+    except typer.Abort as exc:
+        # click turns an interrupt at the prompt (Ctrl-C, and SIGTERM/SIGHUP: core/errors.Terminated) into
+        # Abort ("aborted", exit 1) `from None`; a stop is not a refusal: 130 / 143 / 129 as everywhere else
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise exc.__context__ from None
+        raise
+    if not answer:
         raise typer.Exit(1)

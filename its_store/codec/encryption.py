@@ -121,16 +121,28 @@ def resolve_key(settings: Settings, key: bytes | None = None, key_file: Path | N
 
 
 def require_tls_for_key(settings: Settings) -> None:
-    """ConfigError (exit 78) when the endpoint of `settings` is plain http and not this machine: an SSE-C key
-    travels in a header of every PUT, part, HEAD and GET, so over http anyone on the path reads it, and with
-    it the data it protects (AWS, MinIO and mc refuse it too). A loopback endpoint (127.0.0.0/8, ::1,
-    `localhost`) is allowed: nothing crosses a network."""
+    """ConfigError (exit 78) when the endpoint of `settings` is plain http and what requests reach first is not
+    this machine: an SSE-C key travels in a header of every PUT, part, HEAD and GET, so over http anyone on
+    the path reads it, and with it the data it protects (AWS, MinIO and mc refuse it too). A loopback
+    endpoint (127.0.0.0/8, ::1, `localhost`) is allowed, unless requests go through an HTTP proxy (HTTP_PROXY,
+    a remote's own proxy: Settings.proxy) that is not loopback too: the request, key included, then crosses
+    the network to the proxy in clear. (Over https a proxy only tunnels: CONNECT, the key stays encrypted.)"""
     from its_store.core.netloc import is_loopback
-    if settings.secure or is_loopback(settings.endpoint):
+    if settings.secure:
         return
-    raise E.ConfigError("SSE-C needs an https endpoint: the key would travel in clear",
+    proxy = settings.proxy()
+    if is_loopback(settings.endpoint) and (proxy is None or is_loopback(_proxy_netloc(proxy))):
+        return
+    via = "" if proxy is None else " to the proxy requests go through"
+    raise E.ConfigError("SSE-C needs an https endpoint: the key would travel in clear" + via,
                         hint=f"use https://{settings.endpoint} (MINIO_SECURE=true), or no SSE-C key with this "
-                             "endpoint; nothing was sent")
+                             "endpoint" + ("" if proxy is None else " (or NO_PROXY naming it)") + "; nothing was sent")
+
+
+def _proxy_netloc(url: str) -> str:
+    """host[:port] of a proxy URL (no user info)."""
+    from urllib.parse import urlsplit
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 def _resolve_key(settings: Settings, key: bytes | None, key_file: Path | None) -> SseCKey | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import stat as st
 import sys
 from collections.abc import Callable, Iterator
@@ -199,15 +200,22 @@ _TEMP_NAME_MAX = 200  # bytes of the target's name kept in a temp name: NAME_MAX
 # read-write: a download reads its temp file back to check the its-sha256 before the rename
 _TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
-TEMP_SUFFIX = ".its-tmp"  # every temp file its-store writes beside a target: `.NAME.<pid>-<n>.its-tmp`
-TEMP_PATTERN = f".*{TEMP_SUFFIX}"  # the same as a glob (sync/watch_files.TEMP_PATTERNS)
+TEMP_SUFFIX = ".its-tmp"
+# every temp file its-store writes beside a target, and only those: `.NAME.<pid>-<n>.its-tmp` (temp_name
+# makes it, is_own_temp matches it: a user's `.draft.its-tmp` is not one, and is data like any other file)
+TEMP_NAME = re.compile(r"\.(?P<stem>.+)\.(?P<pid>[0-9]+)-(?P<seq>[0-9]+)" + re.escape(TEMP_SUFFIX), re.DOTALL)
+
+
+def temp_name(stem: str, pid: int, seq: int) -> str:
+    """The one form of its-store's temp names (TEMP_NAME matches exactly these)."""
+    return f".{stem}.{pid}-{seq}{TEMP_SUFFIX}"
 
 
 def is_own_temp(name: str) -> bool:
-    """Whether `name` is one of its-store's own temp files (TEMP_PATTERN): what an interrupted or killed
+    """Whether `name` is one of its-store's own temp files (TEMP_NAME): what an interrupted or killed
     download leaves beside its target. The local walks of sync and upload -r and the watcher skip them, so
     that a half-written file is never uploaded as data."""
-    return name.endswith(TEMP_SUFFIX) and name.startswith(".")
+    return name.endswith(TEMP_SUFFIX) and TEMP_NAME.fullmatch(name) is not None
 
 
 def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = None,
@@ -218,7 +226,7 @@ def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = N
     the name itself fits. O_EXCL: never through a link someone put there."""
     name = temp_stem(name)
     while True:
-        tmp = f".{name}.{current_pid()}-{next(_TEMP_SEQ)}{TEMP_SUFFIX}"
+        tmp = temp_name(name, current_pid(), next(_TEMP_SEQ))
         if folder is not None:
             tmp = os.path.join(folder, tmp)
         try:

@@ -97,12 +97,16 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
     return key
 
 
-def validate_new_key(key: str) -> str:
+def validate_new_key(key: str, *, copy_of: str | None = None) -> str:
     """validate_key for a key we are asked to CREATE (an upload, a copy or move target, a sync target, a
     registry file): also no empty segment, '//' or a leading '/'. SeaweedFS merges them (a PUT of
     `dd//b.txt` or `/dd/b.txt` replaces `dd/b.txt`), so such a write could silently replace another
-    object, which is why '.'/'..' segments are refused. Keys already stored stay readable and deletable."""
-    validate_key(key)
+    object, which is why '.'/'..' segments are refused. Keys already stored stay readable and deletable.
+
+    A key ending in '/' names a prefix, and is refused, except as the copy of a stored object whose key
+    ends in '/' too (`copy_of`, the source key of an s3->s3 copy: a `dir/` holding bytes is an object as
+    any other, and its copy keeps its own name below the new prefix). Every other check still holds."""
+    validate_key(key, allow_prefix=bool(key) and key.endswith("/") and bool(copy_of) and str(copy_of).endswith("/"))
     if key.startswith("/") or "//" in key:
         raise InvalidInputError(f"object key {key!r} has an empty segment ('//' or a leading '/')",
                                 hint="some servers merge empty segments and would replace another object: "

@@ -108,7 +108,8 @@ def ensure_locked(s3: S3Client, bucket: str, key: str, version_id: str | None, w
             _apply(s3, bucket, key, version_id, wanted, missing)
         except E.ItsStoreError as exc:
             _fail(wanted, bucket, key, missing, f"putting it on again failed: {exc.message}")
-        missing = _missing(s3, bucket, key, version_id, wanted)
+        from its_store.service.kept import settled  # a lock may read back late: read again before failing
+        missing = settled(lambda: _missing(s3, bucket, key, version_id, wanted), lambda left: not left)
     wanted.missing, wanted.verified = missing, not missing
     if missing:
         _fail(wanted, bucket, key, missing, "put on again after the write, it still reads back without it")

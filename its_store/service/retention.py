@@ -198,8 +198,11 @@ class Retention:
                             mode=mode, retain_until=until, bypass_governance=bypass_governance)
 
         def one(key: str, vid: str | None) -> None:
-            self.ctx.s3.governance.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
-            got_mode, got_until = self.ctx.s3.governance.get_retention(bucket, key, vid)
+            from its_store.service.kept import settled
+            governance = self.ctx.s3.governance
+            governance.set_retention(bucket, key, mode, until, vid, bypass_governance=bypass_governance)
+            got_mode, got_until = settled(lambda: governance.get_retention(bucket, key, vid),
+                                          lambda got: L.retention_kept(got[0], got[1], mode, until))
             if not L.retention_kept(got_mode, got_until, mode, until):
                 _not_kept(bucket, key, vid, f"{mode.lower()} retention until {L.format_until(until)}")
 
@@ -214,8 +217,10 @@ class Retention:
                             recursive=recursive)
 
         def one(key: str, vid: str | None) -> None:
-            self.ctx.s3.governance.set_legal_hold(bucket, key, on, vid)
-            if on and not self.ctx.s3.governance.get_legal_hold(bucket, key, vid):
+            from its_store.service.kept import settled
+            governance = self.ctx.s3.governance
+            governance.set_legal_hold(bucket, key, on, vid)
+            if on and not settled(lambda: governance.get_legal_hold(bucket, key, vid), bool):
                 _not_kept(bucket, key, vid, "legal hold")
 
         self._apply(change, one, version_id)

@@ -120,7 +120,7 @@ def copy_object(source: Context | HasContext, src_bucket: str, src_key: str, des
     src, dst = as_context(source), as_context(dest)
     opts = options or CrossOptions()
     validate_bucket(bucket)
-    key = validate_new_key(key)
+    key = validate_new_key(key, copy_of=src_key)
     validate_key(src_key, existing=True)
     from its_store.service.lockcheck import LockCheck
     sse = upload_sse(dst.settings, opts.sse, key_file=opts.sse_c_key_file)  # bad flags: before any request

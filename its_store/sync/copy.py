@@ -110,8 +110,10 @@ class Copier:
 
     # -- entry points ---------------------------------------------------------------------------------
     def copy(self, source: str | Location, dest: str | Location, *, recursive: bool = False,
-             move: bool = False, shard: Shard | None = None) -> BatchResult:
-        """Copy (or move) one object/file, or with `recursive` everything under a prefix/folder."""
+             move: bool = False, shard: Shard | None = None, exact: bool = False) -> BatchResult:
+        """Copy (or move) one object/file, or with `recursive` everything under a prefix/folder. `exact`
+        (one object, s3->s3): `dest` is the target key itself, never a prefix to put the source's name
+        below, and the source was listed (a sync's pair: a `dir/` holding bytes is copied to its own key)."""
         src = source if isinstance(source, Location) else parse_location(source)
         dst = dest if isinstance(dest, Location) else parse_location(dest)
         if not src.remote and not dst.remote:
@@ -129,7 +131,7 @@ class Copier:
                              prefix=src.key if src.remote else str(src.path))
         with ExitStack() as trees:  # the local folders of a recursive copy, closed when its pool is done
             jobs = self._recursive_jobs(src, dst, move, shard, result, trees) if recursive \
-                else self._single_job(src, dst, move)
+                else self._single_job(src, dst, move, exact)
             writer = self.dst_ctx if (self.cross and dst.remote) else self.ctx  # where the writes are recorded
             run_jobs(self.workers, _reported(jobs, str(src)), result, writer)
         hidden = [item for item in result.objects if item.delete_marker]
@@ -145,15 +147,16 @@ class Copier:
         return self.copy(source, dest, recursive=recursive, move=True, shard=shard)
 
     # -- planning -------------------------------------------------------------------------------------
-    def _single_job(self, src: Location, dst: Location, move: bool) -> Iterator[Job]:
+    def _single_job(self, src: Location, dst: Location, move: bool, exact: bool = False) -> Iterator[Job]:
         """The one job of a non-recursive copy, planned (and its bucket made) before the pool starts."""
-        return iter(list(self._plan_single(src, dst, move)))
+        return iter(list(self._plan_single(src, dst, move, exact)))
 
-    def _plan_single(self, src: Location, dst: Location, move: bool) -> Iterator[Job]:
+    def _plan_single(self, src: Location, dst: Location, move: bool, exact: bool = False) -> Iterator[Job]:
         if src.remote:
-            if not src.key or src.key.endswith("/"):
+            # a key ending in '/' names the object of that key when one is stored (listed: `exact`), else a prefix
+            if not src.key or (src.key.endswith("/") and not (exact or self._stored(src))):
                 raise E.InvalidInputError(f"{src} names a prefix, not an object", hint="add -r")
-            name = posixpath.basename(src.key)
+            name = posixpath.basename(src.key.rstrip("/")) + ("/" if src.key.endswith("/") else "")
         else:
             path = Path(src.path)  # type: ignore[arg-type]
             if path.is_dir():
@@ -162,10 +165,13 @@ class Copier:
                 raise E.LocalFileNotFoundError(f"no such file: {path}")
             name = path.name
         if dst.remote:
-            key = join_key(dst.key, name) if (not dst.key or dst.key.endswith("/")) else dst.key
-            target = Location(bucket=dst.bucket, key=validate_new_key(key))
+            key = dst.key if exact else (join_key(dst.key, name) if (not dst.key or dst.key.endswith("/"))
+                                         else dst.key)
+            target = Location(bucket=dst.bucket, key=validate_new_key(key, copy_of=src.key if src.remote else None))
         else:
             folder = dst.folder or dst.path.is_dir()  # type: ignore[union-attr]
+            if folder and name.endswith("/"):  # `dir/` cannot become a file of that name: name the file
+                raise E.InvalidInputError(f"{src} has no file name to use in {dst.path}", hint="name the file")
             target = Location(path=Path(dst.path, name) if folder else dst.path)  # type: ignore[arg-type]
         if src.remote and target.remote:
             if not self.cross:
@@ -227,10 +233,18 @@ class Copier:
         """The job of one listed object; its target is checked when the job runs (a bad key fails alone)."""
         def run() -> BatchItem:
             if tree is None:
-                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=validate_new_key(join_key(prefix, rel))),
-                                      move, size)
+                key = validate_new_key(join_key(prefix, rel), copy_of=source.key)
+                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=key), move, size)
             return self._s3_to_local(source, tree.file(rel), move, size)  # no safe local name: skipped
         return run
+
+    def _stored(self, src: Location) -> bool:
+        """Whether the object of `src`'s exact key is stored (one HEAD): a key ending in '/' names it then."""
+        try:
+            self.ctx.s3.stat(str(src.bucket), str(src.key))
+        except E.ObjectNotFoundError:
+            return False
+        return True
 
     @staticmethod
     def _not_itself(src: Location, dst: Location) -> None:

@@ -248,8 +248,9 @@ class Sync:
 
     def _march(self, a: Iterator[Any], b: Iterator[Any], src_walk: Walk) -> Iterator[tuple[Any, Any]]:
         """Pairs (source item or None, dest item or None) by relative path, both walks advancing in
-        step. Items outside the filter or the shard are dropped on both sides. An item out of order
-        (a listing that is not sorted as we assume) marks the source as unsafe for deletes."""
+        step. Items outside the filter or the shard are dropped on both sides, and so is a DEST item whose
+        path the source walk passed over (Walk.passed_over: never deleted as "not in the source"). An item
+        out of order (a listing that is not sorted as we assume) marks the source as unsafe for deletes."""
         opts = self.options
         wanted = self._wanted if (opts.filter or opts.shard is not None) else None
         x, y = next(a, None), next(b, None)
@@ -263,6 +264,8 @@ class Sync:
                 before = last_y or None  # DEST's paths either side of a delete candidate (deletes.py groups
                 pair, last_y, y = (None, y), y.rel, next(b, None)  # the proof of adjacent ones by them)
                 self._around = (before, y.rel if y is not None else None)
+                if src_walk.passed_over(last_y):
+                    continue
             elif x is not None and y is not None:  # the same path on both sides (always so here)
                 pair, last_x, last_y = (x, y), x.rel, y.rel
                 x, y = next(a, None), next(b, None)
@@ -440,7 +443,7 @@ class Sync:
         if not self.options.dry_run:
             require_bucket_lock(self.ctx, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
             result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
-                                                           copy.Location(bucket=self.dst.bucket, key=key))
+                                                           copy.Location(bucket=self.dst.bucket, key=key), exact=True)
             result.raise_for_failures()
             copied = result.objects[0]
             lock_after_copy(self.ctx, str(self.dst.bucket), key, copied.version_id,

@@ -59,6 +59,28 @@ class Walk:
     error: Any = None  # an ItsStoreError that stopped a remote listing
     sizes: bool = True  # False: a regular file by its listing's type (no stat; size, mtime -1): upload -r
     #                     and cp -r, which open and fstat each file anyway
+    _noted: set[str] = field(default_factory=set)  # the paths of `notes` read so far (passed_over)
+    _read: int = 0
+
+    def passed_over(self, rel: str) -> bool:
+        """Whether this walk skipped `rel` or a folder above it (a note: a link not followed, a temp file,
+        an entry that vanished...). Such a path is there, only not copied: a sync must not delete it on the
+        other side as "not in the source". Asked in path order, once the walk went past `rel`, every note
+        that can cover it is in (the walk notes in the order it yields)."""
+        notes, seen = self.notes, self._noted
+        while self._read < len(notes):
+            seen.add(notes[self._read][0])
+            self._read += 1
+        if not seen:
+            return False
+        if rel in seen or "" in seen:
+            return True
+        cut = rel.find("/")
+        while cut >= 0:
+            if rel[:cut + 1] in seen:
+                return True
+            cut = rel.find("/", cut + 1)
+        return False
 
 
 def _never(_: str) -> bool:

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from its_store.core.files import TEMP_PATTERN
+from its_store.core.files import is_own_temp, temp_name
 
 # Names writers use while a file is not finished; never uploaded (the final name is, after the rename).
-TEMP_PATTERNS = (".*.tmp", "*.part", "~*", "*~", ".*.swp", TEMP_PATTERN, "*.crdownload")
+# its-store's own temp names are matched by core/files.is_own_temp (one exact form, not a glob).
+TEMP_PATTERNS = (".*.tmp", "*.part", "~*", "*~", ".*.swp", "*.crdownload")
 
 _F_SETLEASE = 1024
 _F_SETSIG = 10
@@ -45,7 +46,7 @@ NOT_FOLLOWED = "symlink (not followed; use --follow-symlinks)"
 
 def is_temp_name(name: str) -> bool:
     """True for the usual names of files still being written (TEMP_PATTERNS, on the base name)."""
-    return any(fnmatch.fnmatchcase(name, pat) for pat in TEMP_PATTERNS)
+    return is_own_temp(name) or any(fnmatch.fnmatchcase(name, pat) for pat in TEMP_PATTERNS)
 
 
 def scan(folder: Path, base: Path, keep: Callable[[os.DirEntry[str]], bool]) -> Iterator[str]:
@@ -189,7 +190,7 @@ def lease_support(root: Path, close_check: bool = True) -> LeaseSupport:
     except ImportError:
         return LeaseSupport("none", "not Linux")
     import secrets
-    probe = Path(root) / f".its-lease-probe-{os.getpid()}-{secrets.token_hex(4)}.its-tmp"
+    probe = Path(root) / temp_name("its-lease-probe", os.getpid(), secrets.randbits(32))  # skipped as ours
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:

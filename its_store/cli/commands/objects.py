@@ -182,7 +182,7 @@ def get(
         result.raise_for_failures()
         return
     if not ref.key or ref.key.endswith("/"):
-        raise InvalidInputError(f"{source} names a prefix, not an object", hint="add --recursive")
+        stored_dir_object(svc, ref, version_id, source, hint="add --recursive")
     if dest == "-":
         svc.download_to_stream(ref.bucket, ref.key, sys.stdout.buffer, version_id=version_id, raw=raw,
                                sse_c_key_file=sse_c_key_file, offset=offset, length=length)
@@ -327,8 +327,8 @@ def rm(
                                      "object lock allows anyway")
     if not recursive:
         for ref in refs:
-            if not ref.key or ref.key.endswith("/"):
-                raise InvalidInputError(f"{shown(ref.bucket, ref.key)} is a prefix", hint="add --recursive")
+            if not ref.key or ref.key.endswith("/"):  # the object of that key alone, never what is below it
+                stored_dir_object(svc, ref, version_id, shown(ref.bucket, ref.key), hint="add --recursive")
         named = [(r.bucket, r.key) for r in refs]
         if dry_run:  # check each exists (exit 3 if not), delete nothing
             plan = svc.batch().plan_delete(named, version_id)
@@ -389,9 +389,26 @@ def stat(
     """
     ref = remote_ref(target)
     if not ref.key or ref.key.endswith("/"):
-        raise InvalidInputError(f"{target} names a prefix, not an object")
+        stored_dir_object(out.STATE.service(), ref, version_id, target)
     info = out.STATE.service().stat_object(ref.bucket, ref.key, version_id, sse_c_key_file=sse_c_key_file)
     out.result(info, lambda: _stat_human(info))
+
+
+def stored_dir_object(svc: Any, ref: Any, version_id: str | None, target: str, hint: str | None = None) -> None:
+    """A key ending in '/' names the object stored under that exact key when there is one (a `dir/` holding
+    bytes is an object as any other: s3/listing, core/refs.is_folder_marker; an empty one too, when named
+    exactly); else it names a prefix: InvalidInputError (exit 2, `hint`). One HEAD, only for such keys; an
+    answer other than "not found" (an SSE-C object, no access) counts as there: the command then says it."""
+    from its_store.core.errors import ItsStoreError, ObjectNotFoundError
+    if ref.key:
+        try:
+            svc.s3.stat(ref.bucket, ref.key, version_id)
+            return
+        except ObjectNotFoundError:
+            pass
+        except ItsStoreError:  # not a "not found": the command's own request reports it
+            return
+    raise InvalidInputError(f"{target} names a prefix, not an object", hint=hint)
 
 
 def _stat_human(info: Any) -> None:

@@ -387,8 +387,7 @@ class CompletionCache:
             try:
                 if self.path is None:
                     raise OSError("no cache")
-                from its_store.core.statefile import read_state  # a FIFO here must not hang a Tab press
-                data = loads(read_state(self.path))
+                data = loads(_read_trusted(self.path))
                 self._data = data["entries"] if data.get("version") == CACHE_VERSION else {}
             except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 self._data = {}
@@ -429,6 +428,24 @@ class CompletionCache:
         with contextlib.suppress(OSError, ItsStoreError):  # a cache: never worth an error on TAB
             make_private_folder(self.path.parent)
             write_atomic(self.path, json.dumps({"version": CACHE_VERSION, "entries": data}), 0o600)
+
+
+def _read_trusted(path: Path) -> bytes:
+    """The cache file's bytes; OSError when its folder or the file is one others may write (or another
+    user's: core/private_dirs.foreign_reason, the metadata cache's rule), since whoever may write it would
+    choose the names TAB offers. Nothing is read then, nothing said (a Tab press prints no error)."""
+    from its_store.core.private_dirs import foreign_reason
+    from its_store.core.statefile import open_state  # a FIFO here must not hang a Tab press
+    if foreign_reason(os.stat(path.parent)) is not None:
+        raise OSError("a cache folder others may write")
+    fd = open_state(path)
+    try:
+        if foreign_reason(os.fstat(fd)) is not None:
+            raise OSError("a cache file others may write")
+    finally:
+        os.close(fd)
+    from its_store.core.statefile import read_state
+    return read_state(path)  # in a folder of ours: the file checked is the file read
 
 
 # ----------------------------------------------------------------------------- cheap settings
