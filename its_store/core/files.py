@@ -235,6 +235,20 @@ def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = N
             continue
 
 
+def create_temp_folder(name: str, folder: Path) -> Path:
+    """An exclusive new private folder `.NAME.<pid>-<n>.its-tmp` in `folder` (mode 0700: nobody adds an
+    entry while it is filled), named in the one temp form, so that the walks of sync, upload -r and the
+    watcher pass it over as they pass over a temp file (is_own_temp)."""
+    name = temp_stem(name)
+    while True:
+        tmp = folder / temp_name(name, current_pid(), next(_TEMP_SEQ))
+        try:
+            os.mkdir(tmp, 0o700)
+            return tmp
+        except FileExistsError:  # left by a killed process that had our pid
+            continue
+
+
 def temp_stem(name: str) -> str:
     """`name` for use inside a temp name beside it: at most _TEMP_NAME_MAX bytes (cut at a character)."""
     raw = os.fsencode(name)

@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.files import atomic_target, in_folder, io_error, pwrite_all, temp_stem
+from its_store.core.files import (
+    atomic_target,
+    create_temp,
+    create_temp_folder,
+    in_folder,
+    io_error,
+    pwrite_all,
+    temp_stem,
+)
 from its_store.core.localtree import LocalTree, TreeFile
 from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK
@@ -124,7 +132,7 @@ class BlobCache:
             return
         try:
             blob.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=blob.parent, prefix=f".{sha256[:12]}.", suffix=".its-tmp")
+            fd, tmp = create_temp(sha256[:12], folder=blob.parent)  # the one temp form (core/files.TEMP_NAME)
             os.close(fd)
             os.unlink(tmp)
             try:
@@ -300,11 +308,12 @@ def _final_target(plan: PullPlan) -> Path:
 
 def _make_staging(target: Path) -> Path:
     """A new private folder beside `target` (core/files.in_folder, as every write beside a target the
-    user named: a folder that refuses new entries, /proc, is exit 1 and says so). mkdtemp: a unique
-    name made exclusively, mode 0700 so that nobody adds an entry while it is written; a folder model
-    gets the mode mkdir would give it just before it is placed (_folder_mode, _same_folder)."""
+    user named: a folder that refuses new entries, /proc, is exit 1 and says so). create_temp_folder: a
+    unique name in the one temp form, made exclusively, mode 0700 so that nobody adds an entry while it is
+    written; a folder model gets the mode mkdir would give it just before it is placed (_folder_mode,
+    _same_folder)."""
     def made() -> Path:
-        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{temp_stem(target.name)}.", suffix=".its-tmp"))
+        return create_temp_folder(target.name, target.parent)  # the one temp form: walks pass it over
     return in_folder(target.parent, target, made, hint="pull into a folder of a regular file system")
 
 
