@@ -31,7 +31,9 @@ ACTIONS = {
     "writer": ["Write"],                 # an edge box: PutObject only
     "writerlist": ["Write", "List"],     # an edge box that may also list (sync), never read
     "reader": ["Read"],                  # a training box: GetObject only
+    "ci": ["Read:{ci}/cam/*", "List:{ci}"],  # a CI key: lists one bucket, reads one prefix of it
 }
+CI_BUCKET = f"lp-ci-{secrets.token_hex(4)}"  # the bucket the "ci" identity may list (named at server start)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def least_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     users = {name: ("itsl" + name[:6] + secrets.token_hex(3), secrets.token_urlsafe(18)) for name in ACTIONS}
     (folder / "s3.json").write_text(json.dumps({"identities": [
         {"name": name, "credentials": [{"accessKey": users[name][0], "secretKey": users[name][1]}],
-         "actions": actions} for name, actions in ACTIONS.items()]}))
+         "actions": [a.format(ci=CI_BUCKET) for a in actions]} for name, actions in ACTIONS.items()]}))
     server = SeaweedServer(access_key=users["admin"][0], secret_key=users["admin"][1], workdir=folder / "server",
                            extra_args=[f"-s3.config={folder / 's3.json'}"]).start()
     yield {name: {"MINIO_ENDPOINT": server.endpoint, "MINIO_ACCESS_KEY": user[0], "MINIO_SECRET_KEY": user[1],
@@ -261,3 +263,63 @@ def test_access_denied_names_the_call_that_was_denied(cli, keys, tmp_path: Path,
     line = run.stderr.strip().splitlines()[-1].lower()
     line = line.replace("access denied (accessdenied)", "")
     assert re.search(names, line), run
+
+
+# -- 9. sync with a key that may list and write but not read: every unchanged file "failed", every run ---------
+
+def test_sync_with_a_write_and_list_key_over_objects_it_did_not_upload(cli, keys, tmp_path: Path) -> None:
+    """An edge box's key with Write + List (no Read), objects under the prefix uploaded by someone else (a
+    replaced box, a cleared cache, a second uploader): `sync DIR s3://B/p/` lists, then HEADs each object of
+    the same size for its mtime/sha256 metadata; every HEAD is denied: each unchanged file is `FAIL ...
+    access denied (AccessDenied) for s3://B/p/a.bin`, exit 6, and again on every run (a failed HEAD writes
+    no sync state; nothing is uploaded either). A cron job alerts for ever; --size-only is the way out but
+    nothing says so. Promised: the work the key may do gets done (upload what it cannot compare, which
+    then records its state; or compare by size with one line saying why), or one line naming the right."""
+    bucket = _bucket(cli, keys)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.bin").write_bytes(random_bytes(2_000, seed=8))
+    assert cli("sync", "src", f"s3://{bucket}/p/", extra_env=keys["admin"]).exit_code == 0
+    edge = {**keys["writerlist"], "MINIO_CACHE_DIR": str(tmp_path / "edge-cache")}  # another box: its own state
+    runs = [cli("--json", "sync", "src", f"s3://{bucket}/p/", extra_env=edge) for _ in range(2)]
+    assert runs[-1].json()["failed"] == [], runs[-1]  # the second run at the latest is clean
+    assert runs[-1].exit_code == 0, runs[-1]
+
+
+# -- 10. a key scoped to a prefix: "access denied for s3://B" for an object that does not exist ------------
+
+@pytest.mark.parametrize("argv", [["stat", "s3://{b}/cam/missing.jpg"], ["get", "s3://{b}/cam/missing.jpg", "m.jpg"]],
+                         ids=["stat", "get"])
+def test_missing_object_under_a_readable_prefix_is_not_found(cli, keys, argv: list[str]) -> None:
+    """A CI key that may list bucket B and read B/cam/*: `stat s3://B/cam/missing.jpg` and `get` of it (the
+    server answers the object's HEAD/GET 404 NoSuchKey) ended `access denied (AccessDenied) for s3://B`,
+    exit 6: service/heads.stat HEADs the bucket after a 404 to tell a missing bucket from a missing key,
+    and that HEAD is denied. A job that treats exit 3 as "not there yet" (poll for a model, a frame) sees a
+    permission problem instead. Promised: "not found" stays "not found" (exit 3); a denied check of the
+    bucket never replaces the object's own answer."""
+    _ensure_ci_bucket(cli, keys)
+    run = cli(*[a.format(b=CI_BUCKET) for a in argv], extra_env=keys["ci"])
+    assert run.exit_code == 3, run
+
+
+# -- 11. verify -r / sync s3->local with a key scoped to a prefix: refused at a bucket HEAD it needs not -------
+
+@pytest.mark.parametrize("argv", [["verify", "-r", "s3://{b}/cam/"], ["sync", "s3://{b}/cam/", "out"]],
+                         ids=["verify-r", "sync-down"])
+def test_a_prefix_scoped_read_key_verifies_and_syncs_what_it_may_read(cli, keys, argv: list[str]) -> None:
+    """The same CI key (list B, read B/cam/*): `get -r s3://B/cam/ out` works (LIST + GETs), but `verify -r
+    s3://B/cam/` and `sync s3://B/cam/ out` end `access denied (AccessDenied) for s3://B` exit 6 before any
+    work: service/scrub._listed and sync/engine HEAD the bucket first to say "bucket not found" (S3:
+    HeadBucket needs s3:ListBucket without a prefix condition, which a prefix-scoped key lacks). Promised:
+    the work the key may do gets done (the listing itself says NoSuchBucket when the bucket is missing)."""
+    _ensure_ci_bucket(cli, keys)
+    run = cli(*[a.format(b=CI_BUCKET) for a in argv], extra_env=keys["ci"])
+    assert run.exit_code == 0, run
+
+
+def _ensure_ci_bucket(cli: Any, keys: dict[str, dict[str, str]]) -> None:
+    """The CI identity's bucket with one object under cam/ (made once per server)."""
+    if cli("stat", f"s3://{CI_BUCKET}/cam/a.jpg", extra_env=keys["admin"]).exit_code == 0:
+        return
+    assert cli("bucket", "create", f"s3://{CI_BUCKET}", extra_env=keys["admin"]).exit_code == 0
+    Path("a.jpg").write_bytes(b"frame")
+    assert cli("upload", "a.jpg", f"s3://{CI_BUCKET}/cam/a.jpg", extra_env=keys["admin"]).exit_code == 0
