@@ -323,3 +323,22 @@ def _ensure_ci_bucket(cli: Any, keys: dict[str, dict[str, str]]) -> None:
     assert cli("bucket", "create", f"s3://{CI_BUCKET}", extra_env=keys["admin"]).exit_code == 0
     Path("a.jpg").write_bytes(b"frame")
     assert cli("upload", "a.jpg", f"s3://{CI_BUCKET}/cam/a.jpg", extra_env=keys["admin"]).exit_code == 0
+
+
+# -- 12. health: the buckets a key may not list are "missing" ------------------------------------------------
+
+@pytest.mark.parametrize("who", ["writer", "reader"])
+def test_health_does_not_call_buckets_it_cannot_see_missing(cli, keys, who: str) -> None:
+    """`its-store health` with an edge box's write-only key (or a read-only one), the four configured
+    buckets created by the admin (`init`): `buckets FAIL missing: its-camera-ai, its-video, its-models,
+    its-logs`, status degraded, exit 69, `--json` "buckets": {name: false}. ListBuckets answers only the
+    buckets a key may see (SeaweedFS, MinIO filter it by the key's rights; S3 needs
+    s3:ListAllMyBuckets), and service/health takes absence from that list for "missing". A monitoring
+    probe of every edge box reports degraded for ever and someone runs `init` to "create" them. Promised:
+    "not found" only for what is not there; a bucket the key cannot see is HEADed, and a refusal is
+    "not visible to this key" (unknown), never "missing"."""
+    assert cli("init", extra_env=keys["admin"]).exit_code == 0, "the admin creates the configured buckets"
+    run = cli("--json", "health", extra_env=keys[who])
+    report = run.json()
+    assert "missing" not in report["checks"]["buckets"]["detail"], report
+    assert False not in report["buckets"].values(), report
