@@ -342,3 +342,48 @@ def test_health_does_not_call_buckets_it_cannot_see_missing(cli, keys, who: str)
     report = run.json()
     assert "missing" not in report["checks"]["buckets"]["detail"], report
     assert False not in report["buckets"].values(), report
+
+
+# -- 13. a bucket made on first use, its versioning denied: left unversioned, then used silently -------------
+
+def _no_versioning_right(server: Any, req: Any, conn: Any) -> bool:
+    """A key with s3:CreateBucket and s3:PutObject but not s3:PutBucketVersioning (separate IAM actions)."""
+    from faultserver import s3_error
+    if not req.key and "versioning" in req.query and req.method == "PUT":
+        conn.read_body(req)
+        conn.send(s3_error(403, "AccessDenied", "Access Denied", req.path))
+        return True
+    return False
+
+
+def test_a_bucket_whose_default_versioning_is_denied_is_not_left_for_unversioned_uploads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MINIO_CREATE_BUCKETS and MINIO_ENABLE_VERSIONING on (the defaults), a key that may create buckets and
+    write objects but not PutBucketVersioning: the first `upload f s3://new/x` makes the bucket, the
+    versioning PUT is denied, exit 6 `access denied for s3://new`, and the bucket STAYS, unversioned
+    (service/bucket_use.ensure_bucket removes it again only on SettingNotKeptError). The second, identical
+    `upload` finds the bucket, uploads into it with exit 0 and no word about versioning: every later
+    overwrite or delete there is final, though the configuration promised versions. Promised: nothing is
+    lost; a default the server could not be given is not silently dropped (remove the bucket just made,
+    as for a setting not kept, or say on each use that it is unversioned)."""
+    import os
+
+    from faultserver import FaultServer
+
+    from conftest import ServerInfo, cli_runner
+    with FaultServer(_no_versioning_right) as server:
+        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
+            monkeypatch.delenv(name)
+        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(),
+               "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
+               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        cli = cli_runner(env)
+        Path("f.jpg").write_bytes(b"frame")
+        first = cli("upload", "f.jpg", "s3://fresh-bucket/x.jpg")
+        assert first.exit_code == 6, first
+        second = cli("upload", "f.jpg", "s3://fresh-bucket/x.jpg")
+        assert "fresh-bucket" not in server.buckets or (
+            second.exit_code != 0 or "versioning" in second.stderr), (first, second)
