@@ -116,11 +116,13 @@ def test_a_write_only_key_uploads(cli, keys, tmp_path: Path, how: str) -> None:
 def test_a_stored_multipart_upload_is_not_reported_failed(cli, keys, tmp_path: Path) -> None:
     """With a write-only key (and the bucket HEAD of finding 1 out of the way) `upload big.bin` of 6 MiB
     (multipart: CreateMultipartUpload, 2 parts, Complete, all allowed) ended `its-store: error: access
-    denied (AccessDenied) for s3://B/cam/big.bin` exit 6, and `--json` printed only that error: the HEAD
-    that reads the completed object back (s3/multipart.complete_multipart) is denied. The object IS stored,
-    whole (the admin's `stat` shows 6 MiB, ETag -2). A watcher or a cron job retries it for ever and a
-    person believes nothing was uploaded. Promised: never a false failure for work that was done; where a
-    read-back is denied, a clear line that the check could not be made."""
+    denied (AccessDenied) for s3://B/cam/big.bin` exit 6, and `--json` printed only that error. The SSE-S3
+    that MINIO_ENABLE_ENCRYPTION asks by default is checked on what was stored (service/ssecheck): SeaweedFS's
+    CompleteMultipartUpload answer carries no x-amz-server-side-encryption, so one HEAD of the version
+    decides, and that HEAD is denied (with MINIO_ENABLE_ENCRYPTION=false the same upload exits 0). The
+    object IS stored, whole and encrypted (the admin's `stat`: 6 MiB, SSE-S3). A watcher or a cron job
+    retries it for ever and a person believes nothing was uploaded. Promised: never a false failure for
+    work that was done; where a read-back is denied, a clear line that the check could not be made."""
     bucket = _bucket(cli, keys)
     (tmp_path / "big.bin").write_bytes(random_bytes(6 * 1024 * 1024, seed=3))
     run = cli("upload", "big.bin", f"s3://{bucket}/cam/big.bin", "--part-size", "5MiB", extra_env=keys["writer"])
