@@ -32,6 +32,7 @@ ACTIONS = {
     "writerlist": ["Write", "List"],     # an edge box that may also list (sync), never read
     "reader": ["Read"],                  # a training box: GetObject only
     "ci": ["Read:{ci}/cam/*", "List:{ci}"],  # a CI key: lists one bucket, reads one prefix of it
+    "tagger": ["Write", "Tagging"],      # a labelling job: PutObjectTagging, not GetObjectTagging
 }
 CI_BUCKET = f"lp-ci-{secrets.token_hex(4)}"  # the bucket the "ci" identity may list (named at server start)
 
@@ -389,3 +390,21 @@ def test_a_bucket_whose_default_versioning_is_denied_is_not_left_for_unversioned
         second = cli("upload", "f.jpg", "s3://fresh-bucket/x.jpg")
         assert "fresh-bucket" not in server.buckets or (
             second.exit_code != 0 or "versioning" in second.stderr), (first, second)
+
+
+# -- 14. tag set --replace with a key that may write tags but not read them: refused by a probe --------------
+
+def test_tag_set_replace_with_a_key_that_may_not_read_tags(cli, keys, tmp_path: Path) -> None:
+    """A labelling job's key: PutObjectTagging allowed, GetObjectTagging not (SeaweedFS Write + Tagging;
+    boto3 put_object_tagging with it answers 200). `tag set --replace s3://B/k label=car` (which needs no
+    merge) ended `access denied (AccessDenied) for s3://B/k`, exit 6, nothing sent: S3Client.set_tags first
+    GETs ?tagging to make sure the server is no `rclone serve s3` (which would store a PUT ?tagging as the
+    object's content), and that GET is denied. A server that checks per-action rights is no such server:
+    a 403 there answers the probe. Promised: the work the key may do gets done."""
+    bucket = _bucket(cli, keys)
+    (tmp_path / "a.jpg").write_bytes(b"frame")
+    assert cli("upload", "a.jpg", f"s3://{bucket}/cam/a.jpg", extra_env=keys["admin"]).exit_code == 0
+    run = cli("tag", "set", "--replace", f"s3://{bucket}/cam/a.jpg", "label=car", extra_env=keys["tagger"])
+    assert run.exit_code == 0, run
+    shown = cli("--json", "tag", "get", f"s3://{bucket}/cam/a.jpg", extra_env=keys["admin"])
+    assert "car" in shown.stdout, shown
