@@ -33,8 +33,10 @@ ACTIONS = {
     "reader": ["Read"],                  # a training box: GetObject only
     "ci": ["Read:{ci}/cam/*", "List:{ci}"],  # a CI key: lists one bucket, reads one prefix of it
     "tagger": ["Write", "Tagging"],      # a labelling job: PutObjectTagging, not GetObjectTagging
+    "copier": ["Read:{ci}", "List:{ci}", "Write:{dst}"],  # a promotion job: reads one bucket, writes another
 }
 CI_BUCKET = f"lp-ci-{secrets.token_hex(4)}"  # the bucket the "ci" identity may list (named at server start)
+DST_BUCKET = f"lp-dst-{secrets.token_hex(4)}"  # the bucket the "copier" identity may write
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def least_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     users = {name: ("itsl" + name[:6] + secrets.token_hex(3), secrets.token_urlsafe(18)) for name in ACTIONS}
     (folder / "s3.json").write_text(json.dumps({"identities": [
         {"name": name, "credentials": [{"accessKey": users[name][0], "secretKey": users[name][1]}],
-         "actions": [a.format(ci=CI_BUCKET) for a in actions]} for name, actions in ACTIONS.items()]}))
+         "actions": [a.format(ci=CI_BUCKET, dst=DST_BUCKET) for a in actions]} for name, actions in ACTIONS.items()]}))
     server = SeaweedServer(access_key=users["admin"][0], secret_key=users["admin"][1], workdir=folder / "server",
                            extra_args=[f"-s3.config={folder / 's3.json'}"]).start()
     yield {name: {"MINIO_ENDPOINT": server.endpoint, "MINIO_ACCESS_KEY": user[0], "MINIO_SECRET_KEY": user[1],
@@ -408,3 +410,25 @@ def test_tag_set_replace_with_a_key_that_may_not_read_tags(cli, keys, tmp_path: 
     assert run.exit_code == 0, run
     shown = cli("--json", "tag", "get", f"s3://{bucket}/cam/a.jpg", extra_env=keys["admin"])
     assert "car" in shown.stdout, shown
+
+
+# -- 15. a server-side copy stored, reported "access denied": the SSE read-back of the copy --------------------
+
+def test_a_stored_server_side_copy_is_not_reported_failed(cli, keys) -> None:
+    """A promotion job's key: read bucket A, write bucket B (SeaweedFS `Read:A`, `List:A`, `Write:B`; S3:
+    s3:GetObject on A, s3:PutObject on B). `cp -r s3://A/cam/ s3://B/r/` (once finding 1's bucket HEAD is out
+    of the way) made every copy (the admin lists them, whole), then reported `3 of 3 objects failed; first:
+    ...: access denied (AccessDenied) for s3://B/r/a.jpg`, exit 6: service/copying.checked re-reads the SSE-S3
+    it asked for (MINIO_ENABLE_ENCRYPTION) by a HEAD of the copy when the CopyObject answer does not show
+    it, and that HEAD is denied. The same path serves mv, sync s3->s3, restore and the registry's dedup
+    copies. Promised: never a false failure for work that was done; a denied read-back is a clear line
+    that the check could not be made."""
+    _ensure_ci_bucket(cli, keys)
+    made = cli("bucket", "create", f"s3://{DST_BUCKET}", extra_env=keys["admin"])
+    assert made.exit_code in (0, 5), made  # made here, or by an earlier run of this test on this server
+    run = cli("cp", "-r", f"s3://{CI_BUCKET}/cam/", f"s3://{DST_BUCKET}/r/", extra_env=keys["copier"])
+    stored = "r/a.jpg" in _keys_of(cli, keys, f"s3://{DST_BUCKET}/")
+    said = run.stderr.lower()
+    assert stored, run
+    assert run.exit_code == 0 or re.search(r"(copied|stored).*(not|could not|cannot) (be )?(read|check|verif)",
+                                           said), run
