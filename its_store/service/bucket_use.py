@@ -41,7 +41,7 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
     `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
     if bucket in ctx.known_buckets:
         return
-    if not ctx.s3.bucket_exists(bucket):
+    if not _exists(ctx, bucket):
         if not (ctx.settings.create_buckets if create is None else create):
             raise E.BucketNotFoundError(f"bucket not found: {bucket}",
                                         hint="create it, or set MINIO_CREATE_BUCKETS=true")
@@ -59,7 +59,26 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
                     if made:  # a next run would find the bucket and upload into it unversioned
                         _remove_again(ctx, bucket)
                     raise
+                except E.AccessDeniedError as exc:
+                    if made:  # the same: a default the server could not be given is not dropped silently
+                        _remove_again(ctx, bucket)
+                    raise E.AccessDeniedError(
+                        f"s3://{bucket}: the key may not turn versioning on (s3:PutBucketVersioning); the bucket "
+                        "made for MINIO_ENABLE_VERSIONING was removed again",
+                        hint="give the key s3:PutBucketVersioning, or set MINIO_ENABLE_VERSIONING=false to "
+                             "upload without versions") from exc
     ctx.known_buckets.add(bucket)
+
+
+def _exists(ctx: Context, bucket: str) -> bool:
+    """Whether `bucket` exists. A denied HEAD (a least-privilege key: an edge box that may only PutObject;
+    S3's HeadBucket needs s3:ListBucket) means "exists, cannot check": the key's own requests answer
+    NoSuchBucket when it is missing, so the work goes on instead of being refused for a check it needs not."""
+    try:
+        return ctx.s3.bucket_exists(bucket)
+    except E.AccessDeniedError:
+        log.debug("s3://%s: the key may not check that the bucket exists; its requests will tell", bucket)
+        return True
 
 
 def _remove_again(ctx: Context, bucket: str) -> None:
