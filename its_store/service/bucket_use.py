@@ -122,7 +122,8 @@ def default_versioning(ctx: Context, bucket: str, entry: dict[str, Any], *, say:
         from its_store.service.kept import read_back
         from its_store.service.versions import versioning_kept, versioning_label
         read_back(bucket, "versioning on (MINIO_ENABLE_VERSIONING)",
-                  lambda: versioning_label(ctx.s3.get_versioning(bucket)), lambda got: versioning_kept(got, True), str)
+                  lambda: versioning_label(ctx.s3.get_versioning(bucket)), lambda got: versioning_kept(got, True), str,
+                  needs="s3:GetBucketVersioning", unread="unknown")
         return None
     entry.update(versioning=False, versioning_unavailable=code)
     warning = (f"s3://{bucket} was created without versioning: the server does not support it ({code}); "

@@ -7,23 +7,56 @@ set`, `bucket lifecycle set` and `bucket encryption set` protect data the same w
 reads the setting back after the write and fails (SettingNotKeptError, exit 78) when it is not what was
 written: a script that checks the exit code must not believe the bucket protected. A server that refuses a
 setting outright (501 NotImplemented...) keeps its own clear error: that comes from the write, before this.
+
+A read-back the key may not make (a least-privilege key: an edge box that may PUT but not GET) is another
+thing: the write was done, only its check could not be made. denied_read_back is the one rule for that
+(settings here, the encryption of uploads and server-side copies in service/ssecheck): one warning line per
+command and kind of check, naming what could not be checked and the permission it needs; the work is
+reported done (exit 0) and its result says `unchecked`. A read-back that reads and finds the setting missing
+still fails as above.
 """
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
 from its_store.core import errors as E
 
 T = TypeVar("T")
+log = logging.getLogger("its_store.service.kept")
+_TOLD: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()  # owner -> checks said
+
+
+def denied_read_back(owner: object | None, done: str, what: str, where: str, needs: str) -> None:
+    """Say that `what` (of the work `done`, at `where`) could not be checked because the key may not read it
+    back (`needs`: the permission), once per `owner` (the command's S3 client: one line per command, not
+    per object; None: every time). The caller reports the work done and marks it `unchecked`."""
+    if owner is not None:
+        told = _TOLD.setdefault(owner, set())
+        if what in told:
+            return
+        told.add(what)
+    log.warning("%s: %s; %s could not be checked: the key may not read it back (%s)%s", where, done, what, needs,
+                "" if owner is None else "; said once for this command")
 
 
 def read_back(bucket: str, setting: str, read: Callable[[], T], kept: Callable[[T], bool],
-              shown: Callable[[T], str]) -> T:
+              shown: Callable[[T], str], *, needs: str = "the right to read the setting",
+              unread: T | None = None) -> T:
     """`read()` after the write of `setting` on `bucket`: what it returns, when `kept` says it holds what
-    was written; else SettingNotKeptError naming the setting and what the server answered (`shown`)."""
-    found = read()
+    was written; else SettingNotKeptError naming the setting and what the server answered (`shown`).
+    A read the key may not make (`needs`: its permission): said (denied_read_back) and `unread` returned,
+    when the caller has one (its result then says `unchecked`); else the denial stands."""
+    try:
+        found = read()
+    except E.AccessDeniedError:
+        if unread is None:
+            raise
+        denied_read_back(None, f"{setting} done", "it", f"s3://{bucket}", needs)
+        return unread
     if not kept(found):
         raise E.SettingNotKeptError(
             f"the server answered OK to {setting} on s3://{bucket} but did not keep it (read back: {shown(found)})",

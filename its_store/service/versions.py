@@ -32,6 +32,7 @@ class VersioningState(Result):
 
     bucket: str
     versioning: str
+    unchecked: str | None = None  # "versioning": set, but the key may not read it back (versioning "unknown")
 
 
 class ObjectVersion(Result):
@@ -169,7 +170,9 @@ class Versions:
         with self.ctx.op("versioning", bucket=validate_bucket(bucket), forget=None, enabled=enabled):
             self.ctx.s3.set_versioning(bucket, enabled)
             return read_back(bucket, "versioning " + ("on" if enabled else "suspend"), lambda: self.state(bucket),
-                             lambda got: versioning_kept(got.versioning, enabled), lambda got: got.versioning)
+                             lambda got: versioning_kept(got.versioning, enabled), lambda got: got.versioning,
+                             needs="s3:GetBucketVersioning",
+                             unread=VersioningState(bucket=bucket, versioning="unknown", unchecked="versioning"))
 
     # --------------------------------------------------------------------------------- listing
     def iter_versions(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectVersion]:
