@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from its_store.core.enums import ObjectType
     from its_store.service.context import Context
 
-__all__ = ["UNSUPPORTED", "cached_bucket_names", "default_versioning", "ensure_bucket", "list_buckets",
+__all__ = ["UNSUPPORTED", "bucket_seen", "cached_bucket_names", "default_versioning", "ensure_bucket", "list_buckets",
            "resolve_bucket"]
 
 UNSUPPORTED = ("NotImplemented", "MethodNotAllowed")  # what a server without a feature answers its calls
@@ -41,7 +41,7 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
     `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
     if bucket in ctx.known_buckets:
         return
-    if not _exists(ctx, bucket):
+    if not bucket_seen(ctx, bucket):
         if not (ctx.settings.create_buckets if create is None else create):
             raise E.BucketNotFoundError(f"bucket not found: {bucket}",
                                         hint="create it, or set MINIO_CREATE_BUCKETS=true")
@@ -70,10 +70,11 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
     ctx.known_buckets.add(bucket)
 
 
-def _exists(ctx: Context, bucket: str) -> bool:
-    """Whether `bucket` exists. A denied HEAD (a least-privilege key: an edge box that may only PutObject;
-    S3's HeadBucket needs s3:ListBucket) means "exists, cannot check": the key's own requests answer
-    NoSuchBucket when it is missing, so the work goes on instead of being refused for a check it needs not."""
+def bucket_seen(ctx: Context, bucket: str) -> bool:
+    """Whether `bucket` exists, as every "bucket not found" pre-check asks it. A denied HEAD (a least-privilege
+    key: an edge box that may only PutObject; S3's HeadBucket needs s3:ListBucket) means "exists, cannot
+    check": the key's own requests answer NoSuchBucket when it is missing, so the work goes on instead of
+    being refused for a check it needs not."""
     try:
         return ctx.s3.bucket_exists(bucket)
     except E.AccessDeniedError:

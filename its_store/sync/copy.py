@@ -44,7 +44,7 @@ from its_store.core.refs import is_folder_marker, join_key, local_key, validate_
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
 from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
-from its_store.service.bucket_use import ensure_bucket
+from its_store.service.bucket_use import bucket_seen, ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.service.listing import iter_objects
 
@@ -188,7 +188,7 @@ class Copier:
             if dst.remote and not self.cross and src.bucket == dst.bucket and (
                     prefix.startswith(base) or base.startswith(prefix)):
                 raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
-            if not self.ctx.s3.bucket_exists(str(src.bucket)):
+            if not bucket_seen(self.ctx, str(src.bucket)):  # a denied HEAD: the listing will tell
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
             tree = None if dst.remote else trees.enter_context(LocalTree(Path(dst.path), create=True))  # type: ignore[arg-type]
             return self._remote_jobs(src, dst, base, prefix, move, shard, tree)

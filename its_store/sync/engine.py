@@ -34,7 +34,7 @@ from its_store.core.localtree import LocalTree
 from its_store.core.models import DownloadRequest
 from its_store.core.refs import UnsafeKeyError, local_key
 from its_store.service import objects
-from its_store.service.bucket_use import ensure_bucket
+from its_store.service.bucket_use import bucket_seen, ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync import compare as C
 from its_store.sync.ahead import ReadAhead
@@ -190,7 +190,7 @@ class Sync:
     def _preflight(self) -> None:
         """Fail early, once, on what would fail every item: missing source, unusable destination."""
         if self.src.remote:
-            if not self.ctx.s3.bucket_exists(str(self.src.bucket)):
+            if not bucket_seen(self.ctx, str(self.src.bucket)):  # a denied HEAD: the listing will tell
                 raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
         else:
             root = Path(self.src.path)  # type: ignore[arg-type]
@@ -201,7 +201,7 @@ class Sync:
         if self.dst.remote:
             # a dry run asks whether the bucket exists (nothing is created); a real one lets the destination's
             # listing stand for that question (_listing_proves_bucket): one request fewer
-            self._dst_missing = self.options.dry_run and not self.dst_ctx.s3.bucket_exists(str(self.dst.bucket))
+            self._dst_missing = self.options.dry_run and not bucket_seen(self.dst_ctx, str(self.dst.bucket))
         else:
             root = Path(self.dst.path)  # type: ignore[arg-type]
             if root.exists() and not root.is_dir():
