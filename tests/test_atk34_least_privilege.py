@@ -432,3 +432,48 @@ def test_a_stored_server_side_copy_is_not_reported_failed(cli, keys) -> None:
     assert stored, run
     assert run.exit_code == 0 or re.search(r"(copied|stored).*(not|could not|cannot) (be )?(read|check|verif)",
                                            said), run
+
+
+# -- fix4: what the fixes above promise beyond the attack's own assertions ---------------------------------
+
+def test_watcher_first_pass_without_list_right_is_no_failure(service, keys, monkeypatch: pytest.MonkeyPatch,
+                                                             cli, tmp_path: Path) -> None:
+    """The first pass of a write-only key: its listing is denied, so every file is sent (as the attack's test
+    checks) with one warning line, and the pass is no failure: no `failed` event (key "", access_denied) that
+    a monitor of the events would count on every start."""
+    bucket = _bucket(cli, keys)
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "before.jpg").write_bytes(random_bytes(2_000, seed=9))
+    writer = _service_as(monkeypatch, keys["writer"])
+    events = Events()
+    with running(make_watcher(writer, folder, bucket, events, first_pass=True)):
+        events.wait(lambda: "cams/before.jpg" in events.uploaded_keys() and bool(events.of("pass")))
+    assert not events.of("failed"), events.items
+    assert all(e.get("ok") for e in events.of("pass")), events.items
+
+
+def test_watcher_remove_source_unverified_is_not_sent_again_after_a_restart(
+        service, keys, monkeypatch: pytest.MonkeyPatch, cli, tmp_path: Path) -> None:
+    """--remove-source with a write-only key: the file is uploaded and kept unverified (its read-back is
+    denied), and the journal records it as sent: the next start's scan hands it to the watcher again, which
+    drops it unchanged instead of uploading it on every restart of the edge box."""
+    from watchstep import Stepper
+    bucket = _bucket(cli, keys)
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    writer = _service_as(monkeypatch, keys["writer"])
+    events = Events()
+    with running(make_watcher(writer, folder, bucket, events, remove_source=True)):
+        (folder / "f.jpg").write_bytes(random_bytes(2_000, seed=10))
+        events.wait(lambda: bool(events.of("kept") or events.of("failed")))
+    assert [e.get("reason") for e in events.of("kept")] == ["not verified: the key may not read it back "
+                                                            "(s3:GetObject)"], events.items
+    again = Events()
+    watcher = make_watcher(writer, folder, bucket, again, remove_source=True)
+    with Stepper(watcher) as step:
+        watcher.feed.put("scan", "f.jpg")  # what the restart's scan pass hands over
+        step.turn()
+        step.until(lambda: "f.jpg" not in watcher._pending, "the scanned file checked")
+        assert not watcher._ready and not watcher._inflight and not again.of("uploaded"), again.items
+        assert len(watcher.journal) == 0
