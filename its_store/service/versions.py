@@ -399,11 +399,19 @@ def _describe(delta: timedelta | None) -> str | None:
 
 def leaves_delete_markers(ctx: Context, bucket: str) -> bool:
     """Whether a DELETE without a version id leaves a delete marker (versioning on or suspended).
-    Asked once per bucket for the life of the context (mv -r deletes key by key)."""
+    Asked once per bucket for the life of the context (mv -r deletes key by key). False when unknown:
+    callers that report what a delete did use markers_left, which says so."""
+    return markers_left(ctx, bucket) is True
+
+
+def markers_left(ctx: Context, bucket: str) -> bool | None:
+    """leaves_delete_markers, or None when the bucket's versioning could not be read (a key without
+    s3:GetBucketVersioning, an error): then whether the data stays stored is unknown, and a report must
+    not claim it freed (sync --delete: delete_marker null, still_stored_bytes null)."""
     seen = ctx.markers_seen
     if bucket not in seen:
         try:
             seen[bucket] = (ctx.s3.get_versioning(bucket) or "").lower() in ("enabled", "suspended")
         except E.ItsStoreError:
-            return False
+            return None
     return seen[bucket]
