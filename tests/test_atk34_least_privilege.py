@@ -477,3 +477,24 @@ def test_watcher_remove_source_unverified_is_not_sent_again_after_a_restart(
         step.until(lambda: "f.jpg" not in watcher._pending, "the scanned file checked")
         assert not watcher._ready and not watcher._inflight and not again.of("uploaded"), again.items
         assert len(watcher.journal) == 0
+
+
+def test_a_denied_read_back_is_said_once_and_marked_on_each_item(cli, keys, tmp_path: Path) -> None:
+    """The rule for a read-back the key may not make (service/kept.denied_read_back): the work is reported
+    done, each --json item says `unchecked: "sse"`, and one warning line per command (not per object)
+    names what could not be checked and the permission it needs."""
+    _ensure_ci_bucket(cli, keys)
+    for name in ("x.jpg", "y.jpg"):
+        (tmp_path / name).write_bytes(random_bytes(1_000, seed=len(name)))
+        assert cli("upload", name, f"s3://{CI_BUCKET}/two/{name}", extra_env=keys["admin"]).exit_code == 0
+    made = cli("bucket", "create", f"s3://{DST_BUCKET}", extra_env=keys["admin"])
+    assert made.exit_code in (0, 5), made
+    run = cli("--json", "cp", "-r", f"s3://{CI_BUCKET}/two/", f"s3://{DST_BUCKET}/two/", extra_env=keys["copier"])
+    assert run.exit_code == 0, run
+    assert [o["unchecked"] for o in run.json()["objects"]] == ["sse", "sse"], run
+    said = [line for line in run.stderr.splitlines() if "could not be checked" in line]
+    assert len(said) == 1 and "(s3:GetObject)" in said[0], run
+    bucket = _bucket(cli, keys)
+    (tmp_path / "big.bin").write_bytes(random_bytes(6 * 1024 * 1024, seed=11))
+    up = cli("--json", "upload", "big.bin", f"s3://{bucket}/big.bin", "--part-size", "5MiB", extra_env=keys["writer"])
+    assert up.exit_code == 0 and up.json()["unchecked"] == "sse", up

@@ -60,6 +60,7 @@ class RestoreResult(Result):
     etag: str | None = None
     size: int = 0
     already_current: bool = False
+    unchecked: str | None = None   # "sse": restored, its encryption not checked (the key may not read it back)
 
 
 class ErasureError(Result):
@@ -218,11 +219,11 @@ class Versions:
         with self.ctx.op("restore", bucket=bucket, key=key, restored_version_id=version_id,
                          size=source.size, encryption=sse) as op:
             from its_store.service.copying import checked
-            etag, new_version = checked(self.ctx, self.ctx.s3.copies.copy_version(
+            etag, new_version, unchecked = checked(self.ctx, self.ctx.s3.copies.copy_version(
                 bucket, key, version_id, sse_s3=sse == "SSE-S3"), bucket, key, sse == "SSE-S3")
             op.fields["version_id"] = new_version
         return RestoreResult(bucket=bucket, key=key, source_version_id=version_id, version_id=new_version,
-                             etag=etag, size=source.size)
+                             etag=etag, size=source.size, unchecked=unchecked)
 
     def _encryption_of(self, bucket: str, key: str, version_id: str) -> str | None:
         """SSE-S3 / SSE-KMS / None of one version; an SSE-C version cannot be restored server-side."""

@@ -253,11 +253,11 @@ class Copier:
         from its_store.service.copying import server_copy, verify_copy
         ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
         with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
-            head, etag, version, multipart = server_copy(ctx, sb, sk, db, dk, threshold=self.copy_threshold,
-                                                         part_size=self.copy_part_size)
+            head, etag, version, multipart, unchecked = server_copy(
+                ctx, sb, sk, db, dk, threshold=self.copy_threshold, part_size=self.copy_part_size)
             op.nbytes = head.size
         item = BatchItem(source=str(src), dest=str(dst), size=head.size, etag=etag, version_id=version,
-                         multipart_copy=multipart)
+                         multipart_copy=multipart, unchecked=unchecked)
         if move:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
             _deleted(item, objects.delete(ctx, sb, sk), head.size)
@@ -289,7 +289,7 @@ class Copier:
                                                           workers=max(1, self.workers // 2), **self.options),
                                   source=source, source_stat=opened.stat)
             item = BatchItem(source=str(path), dest=str(dst), size=resp.total_size, etag=resp.etag,
-                             version_id=resp.version_id)
+                             version_id=resp.version_id, unchecked=resp.unchecked)
             if move:
                 stat = self.ctx.s3.stat(str(dst.bucket), dst.key, resp.version_id) \
                     if not resp.encryption == "SSE-C" else None
