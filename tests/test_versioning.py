@@ -35,7 +35,8 @@ def _audit(env: dict[str, str]) -> list[dict]:
 def test_versioning_command_status_on_off(cli, bucket, env):
     plain = unique("nv")
     assert cli("bucket", "create", f"s3://{plain}", "--no-versioning").exit_code == 0
-    assert cli("bucket", "versioning", f"s3://{plain}", "--json").json() == {"bucket": plain, "versioning": "Off"}
+    assert cli("bucket", "versioning", f"s3://{plain}", "--json").json() == {"bucket": plain, "versioning": "Off",
+                                                                             "unchecked": None}
     assert cli("bucket", "versioning", f"s3://{plain}", "on", "--json").json()["versioning"] == "Enabled"
     assert cli("bucket", "versioning", f"s3://{plain}", "status", "--json").json()["versioning"] == "Enabled"
     assert cli("bucket", "versioning", f"s3://{plain}", "off", "--json").json()["versioning"] == "Suspended"

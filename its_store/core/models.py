@@ -194,6 +194,7 @@ class UploadResponse(Result):
     stored_size: int | None = None    # bytes stored on the server
     encryption: str | None = None     # SSE-S3 or SSE-C when requested
     sha256: str | None = None         # SHA-256 of the original content, recorded as its-sha256 (custody)
+    unchecked: str | None = None      # "sse": stored, its encryption not checked (the key may not read it back)
 
 
 class DownloadRequest(RequestModel):

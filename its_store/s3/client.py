@@ -235,12 +235,26 @@ class S3Client:
         self._tagging_ok.add(bucket)
         return dict(tags or {})
 
+    def _tagging_shown(self, bucket: str, key: str, version_id: str | None) -> bool:
+        """Whether the server has shown object tagging (the probe set_tags and delete_tags make first). A plain
+        AccessDenied to the GET ?tagging answers it too: a server that checks rights per action (a key that
+        may PutObjectTagging, not GetObjectTagging) is no rclone serve s3, whose only refusals are its
+        signature and key errors (SignatureDoesNotMatch, InvalidAccessKeyId)."""
+        if bucket in self._tagging_ok:
+            return True
+        try:
+            return self._read_tags(bucket, key, version_id) is not None
+        except E.AccessDeniedError as exc:
+            if exc.s3_code != "AccessDenied":
+                raise
+            return True
+
     def set_tags(self, bucket: str, key: str, tags: dict[str, str], version_id: str | None = None) -> None:
         """Replace the object's tags. On a server that has shown no tagging (GET ?tagging answered
         with the object itself), nothing is sent: such a server (rclone serve s3) stores a PUT ?tagging
         as the object's new content, destroying it."""
         from minio.commonconfig import Tags
-        if bucket not in self._tagging_ok and self._read_tags(bucket, key, version_id) is None:
+        if not self._tagging_shown(bucket, key, version_id):
             raise E.ItsStoreError(
                 f"the server does not support object tagging (s3://{bucket}/{key})",
                 hint="it answered GET ?tagging with the object itself; tags were not sent, as such a server "
@@ -253,7 +267,7 @@ class S3Client:
     def delete_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
         """Remove the object's tags; refused like set_tags on a server without tagging (which might
         take DELETE ?tagging for a delete of the object)."""
-        if bucket not in self._tagging_ok and self._read_tags(bucket, key, version_id) is None:
+        if not self._tagging_shown(bucket, key, version_id):
             raise E.ItsStoreError(f"the server does not support object tagging (s3://{bucket}/{key})",
                                   hint="nothing was sent")
         with errors(bucket, key):

@@ -38,6 +38,7 @@ class ConditionalWrites:
         matches If-Match only without quotes. Both are the client's, kept for its life and updated here."""
         self._raw, self._stat, self._remove, self._retries = raw, stat, remove, retries
         self._found, self._bare_if_match = found, bare_if_match
+        self._answered: list[str | None] | None = None  # during a probe: the version ids its PUTs' answers named
 
     def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """PUT with `If-None-Match: *`: a write-once object. Raises AlreadyExistsError if present."""
@@ -80,6 +81,8 @@ class ConditionalWrites:
         for attempt in range(self._retries + 1):
             try:
                 resp = self._raw("PUT", bucket, key, body=data, headers=sent)
+                if self._answered is not None:
+                    self._answered.append(resp.headers.get("x-amz-version-id"))
                 return (resp.headers.get("etag") or "").strip('"')
             except E.ConflictError:
                 if attempt and self._ours(bucket, key, md5):  # the lost one landed late: refused as ours
@@ -115,16 +118,33 @@ class ConditionalWrites:
         ignores (`rclone serve s3` both: a second write-once PUT overwrites). Probed once per bucket, like
         S3Client's `_tagging_ok`: the new `probe_key` (in a prefix the caller reserves) is PUT write-once, again
         write-once (must be refused), then If-Match a wrong ETag (must be refused); lost answers are read
-        back as for any conditional PUT. Then every version it wrote is deleted."""
+        back as for any conditional PUT. Then every version it wrote is deleted (_remove_probe)."""
         if bucket not in self._found:
-            written = [0]
+            written, self._answered = [0], []
             try:
                 self._found[bucket] = self._probe_conditional(bucket, probe_key, written)
             finally:
-                for _ in range(written[0]):  # the newest version first, then the one it hid, if any
-                    with contextlib.suppress(E.ItsStoreError):
-                        self._remove(bucket, probe_key, self._stat(bucket, probe_key).version_id)
+                answered, self._answered = self._answered, None
+                self._remove_probe(bucket, probe_key, written[0], [v for v in answered if v])
         return self._found[bucket]
+
+    def _remove_probe(self, bucket: str, key: str, written: int, versions: list[str]) -> None:
+        """Delete the probe's versions by the ids its PUT answers named (no HEAD: a key that may write and
+        not read, S3's s3:PutObject without s3:GetObject, left every probe behind), newest first; those
+        no answer named (an unversioned bucket, an answer lost) by a HEAD for the version, and by the key
+        alone where that HEAD is refused (unversioned: that removes it). Errors are not the caller's."""
+        for version in reversed(versions):
+            with contextlib.suppress(E.ItsStoreError):
+                self._remove(bucket, key, version)
+        for _ in range(written - len(versions)):
+            try:
+                version_id = self._stat(bucket, key).version_id
+            except E.ObjectNotFoundError:
+                return
+            except E.ItsStoreError:
+                version_id = None
+            with contextlib.suppress(E.ItsStoreError):
+                self._remove(bucket, key, version_id)
 
     def _probe_conditional(self, bucket: str, key: str, written: list[int]) -> str | None:
         """The probe's steps: a new key write-once (must be stored), again write-once (must be refused),

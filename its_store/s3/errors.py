@@ -30,6 +30,30 @@ _UNAVAILABLE = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeo
 _INTEGRITY = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "XAmzContentChecksumMismatch"}
 _REDIRECT = {"PermanentRedirect", "Redirect", "TemporaryRedirect", "IllegalLocationConstraintException"}
 _CREDENTIAL_HINT = "check MINIO_ACCESS_KEY and MINIO_SECRET_KEY, and the key's permissions"
+_PERMISSION_HINT = ("the credentials were accepted: the key's permissions lack what this call needs; grant it, "
+                    "or use a key that has it")
+# the IAM action an S3 call needs (AWS's names; MinIO's policies use the same), for "access denied" lines
+_NEEDS = {
+    "HeadObject": "s3:GetObject", "GetObject": "s3:GetObject", "HeadBucket": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket", "ListObjectVersions": "s3:ListBucketVersions",
+    "ListBuckets": "s3:ListAllMyBuckets", "PutObject": "s3:PutObject", "CopyObject": "s3:PutObject",
+    "UploadPartCopy": "s3:PutObject", "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject", "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "ListParts": "s3:ListMultipartUploadParts", "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "DeleteObject": "s3:DeleteObject", "DeleteObjects": "s3:DeleteObject", "CreateBucket": "s3:CreateBucket",
+    "DeleteBucket": "s3:DeleteBucket", "GetBucketVersioning": "s3:GetBucketVersioning",
+    "PutBucketVersioning": "s3:PutBucketVersioning", "GetObjectTagging": "s3:GetObjectTagging",
+    "PutTagging": "s3:PutObjectTagging", "DeleteTagging": "s3:DeleteObjectTagging",
+    "GetBucketTagging": "s3:GetBucketTagging", "GetObjectRetention": "s3:GetObjectRetention",
+    "PutObjectRetention": "s3:PutObjectRetention", "GetObjectLegalHold": "s3:GetObjectLegalHold",
+    "PutObjectLegalHold": "s3:PutObjectLegalHold",
+    "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration", "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration", "GetBucketPolicy": "s3:GetBucketPolicy",
+    "PutBucketPolicy": "s3:PutBucketPolicy",
+}
 
 
 def where(bucket: str | None, key: str | None) -> str:
@@ -55,7 +79,7 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
             if not (exc.code or "").strip():  # XML that is no <Error> (or one without a <Code>): not a server's
                 return bad_answer(call or "a call", f"HTTP {getattr(exc.response, 'status', '?')} with an XML body "
                                   "that is no S3 <Error> document (it names no error <Code>)", place)
-            return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers)
+            return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers, call=call)
         if isinstance(exc, minio_errors.ServerError):
             return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
                                              hint="retry later or raise --retries")
@@ -177,8 +201,9 @@ def failure_error(text: str, bucket: str | None = None, key: str | None = None) 
 
 
 def from_code(code: str, detail: str, bucket: str | None, key: str | None, place: str,
-              headers: Mapping[str, str] | None = None) -> E.ItsStoreError:
-    """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied)."""
+              headers: Mapping[str, str] | None = None, *, call: str = "") -> E.ItsStoreError:
+    """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied).
+    `call`: the S3 call answered (s3/answers.identify), named by an "access denied" line."""
     if code == "RequestTimeTooSkewed":
         return _clock_skew(headers, place)
     if code in _REDIRECT or (code == "AuthorizationHeaderMalformed" and _region(headers, detail)):
@@ -188,7 +213,7 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
     if code in _NOT_FOUND_OBJECT:
         return E.ObjectNotFoundError(f"object not found: {place}")
     if code in _ACCESS:
-        return E.AccessDeniedError(f"access denied ({code}) for {place}", hint=_CREDENTIAL_HINT)
+        return _denied(code, place, call)
     if code in _EXISTS:
         return E.AlreadyExistsError(f"bucket already exists: {bucket}")
     if code in _CONFLICT:
@@ -205,6 +230,17 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
         return E.ItsStoreError(f"the server does not support this operation ({code}, {place})",
                                hint="it is a feature this S3 server lacks; other calls may still work")
     return E.ItsStoreError(f"server refused the request: {code}: {detail} ({place})")
+
+
+def _denied(code: str, place: str, call: str) -> E.AccessDeniedError:
+    """A refusal: a plain AccessDenied of a key whose credentials were accepted names the call refused and the
+    permission it needs (a least-privilege key: the person setting it up must know which right to add); a
+    refusal of the credentials themselves (InvalidAccessKeyId, SignatureDoesNotMatch...) points at them."""
+    if code != "AccessDenied" or not call or " " in call:  # " ": no S3 call name, a method and a path
+        return E.AccessDeniedError(f"access denied ({code}) for {place}", hint=_CREDENTIAL_HINT)
+    needs = _NEEDS.get(call)
+    return E.AccessDeniedError(f"access denied ({code}) to {call} on {place}" + (f" (needs {needs})" if needs else ""),
+                               hint=_PERMISSION_HINT)
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:

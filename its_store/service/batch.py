@@ -54,6 +54,7 @@ class BatchItem(Result):
     deleted: bool | None = None         # a move: the source is deleted
     delete_marker: bool | None = None   # ... only hidden behind a delete marker (a versioned bucket)
     source_size: int | None = None      # ... and these bytes of it are still stored
+    unchecked: str | None = None        # "sse": stored, its encryption not checked (the key may not read it back)
 
 
 class BatchError(Result):
@@ -235,7 +236,8 @@ class Batch:
                                           source_stat=opened.stat, shared=shared)
                 if on_done:
                     on_done()
-                return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path))
+                return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path),
+                                 unchecked=resp.unchecked)
             return run
 
         with LocalTree(root, follow_symlinks=follow_symlinks) as tree:  # files read from the folders walked

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from its_store.core.enums import ObjectType
     from its_store.service.context import Context
 
-__all__ = ["UNSUPPORTED", "cached_bucket_names", "default_versioning", "ensure_bucket", "list_buckets",
+__all__ = ["UNSUPPORTED", "bucket_seen", "cached_bucket_names", "default_versioning", "ensure_bucket", "list_buckets",
            "resolve_bucket"]
 
 UNSUPPORTED = ("NotImplemented", "MethodNotAllowed")  # what a server without a feature answers its calls
@@ -41,7 +41,7 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
     `create` overrides MINIO_CREATE_BUCKETS (e.g. `its-store init` always creates)."""
     if bucket in ctx.known_buckets:
         return
-    if not ctx.s3.bucket_exists(bucket):
+    if not bucket_seen(ctx, bucket):
         if not (ctx.settings.create_buckets if create is None else create):
             raise E.BucketNotFoundError(f"bucket not found: {bucket}",
                                         hint="create it, or set MINIO_CREATE_BUCKETS=true")
@@ -59,7 +59,27 @@ def ensure_bucket(ctx: Context, bucket: str, *, create: bool | None = None) -> N
                     if made:  # a next run would find the bucket and upload into it unversioned
                         _remove_again(ctx, bucket)
                     raise
+                except E.AccessDeniedError as exc:
+                    if made:  # the same: a default the server could not be given is not dropped silently
+                        _remove_again(ctx, bucket)
+                    raise E.AccessDeniedError(
+                        f"s3://{bucket}: the key may not turn versioning on (s3:PutBucketVersioning); the bucket "
+                        "made for MINIO_ENABLE_VERSIONING was removed again",
+                        hint="give the key s3:PutBucketVersioning, or set MINIO_ENABLE_VERSIONING=false to "
+                             "upload without versions") from exc
     ctx.known_buckets.add(bucket)
+
+
+def bucket_seen(ctx: Context, bucket: str) -> bool:
+    """Whether `bucket` exists, as every "bucket not found" pre-check asks it. A denied HEAD (a least-privilege
+    key: an edge box that may only PutObject; S3's HeadBucket needs s3:ListBucket) means "exists, cannot
+    check": the key's own requests answer NoSuchBucket when it is missing, so the work goes on instead of
+    being refused for a check it needs not."""
+    try:
+        return ctx.s3.bucket_exists(bucket)
+    except E.AccessDeniedError:
+        log.debug("s3://%s: the key may not check that the bucket exists; its requests will tell", bucket)
+        return True
 
 
 def _remove_again(ctx: Context, bucket: str) -> None:
@@ -103,7 +123,8 @@ def default_versioning(ctx: Context, bucket: str, entry: dict[str, Any], *, say:
         from its_store.service.kept import read_back
         from its_store.service.versions import versioning_kept, versioning_label
         read_back(bucket, "versioning on (MINIO_ENABLE_VERSIONING)",
-                  lambda: versioning_label(ctx.s3.get_versioning(bucket)), lambda got: versioning_kept(got, True), str)
+                  lambda: versioning_label(ctx.s3.get_versioning(bucket)), lambda got: versioning_kept(got, True), str,
+                  needs="s3:GetBucketVersioning", unread="unknown")
         return None
     entry.update(versioning=False, versioning_unavailable=code)
     warning = (f"s3://{bucket} was created without versioning: the server does not support it ({code}); "

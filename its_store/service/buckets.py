@@ -194,7 +194,7 @@ class BucketAdmin:
             from its_store.service.versions import versioning_kept
             versions = Versions(self.ctx)
             read_back(bucket, "versioning on", lambda: versions.status(bucket), lambda got: versioning_kept(got, True),
-                      str)
+                      str, needs="s3:GetBucketVersioning", unread="unknown")
         sse = None
         if encrypt:
             from its_store.service.encryption import set_checked

@@ -25,8 +25,9 @@ MAX_PART = 5 * 1024 ** 3  # S3's largest part
 
 
 def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str, *, threshold: int,
-                part_size: int | None = None) -> tuple[Any, str, str | None, bool]:
-    """Copy s3://sb/sk to s3://db/dk on the server. Returns (source stat, etag, version id, multipart).
+                part_size: int | None = None) -> tuple[Any, str, str | None, bool, str | None]:
+    """Copy s3://sb/sk to s3://db/dk on the server. Returns (source stat, etag, version id, multipart,
+    unchecked: "sse" when the copy's encryption could not be checked, its read-back denied: see checked).
     Not recorded here: the caller records the copy as its own operation (cp, model register)."""
     from its_store.service.context import as_context
     ctx = as_context(owner)
@@ -39,9 +40,9 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     tags = ctx.s3.get_tags(sb, sk)
     sse_s3 = encryption == "SSE-S3"
     if head.size <= threshold:
-        etag, version = checked(ctx, ctx.s3.copies.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3), db, dk,
-                                sse_s3)
-        return head, etag, version, False
+        etag, version, unchecked = checked(ctx, ctx.s3.copies.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3),
+                                           db, dk, sse_s3)
+        return head, etag, version, False, unchecked
     part = copy_part_size(head, part_size)
     headers = {"Content-Type": head.content_type or "application/octet-stream"}
     for name, value in head.metadata.items():
@@ -50,20 +51,22 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     headers[_META + META_PART_SIZE] = str(part)  # the copy's parts: what a download checks the ETag with
     written = ctx.s3.copies.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
                                            tags=tags, sse_s3=sse_s3)
-    etag, version = checked(ctx, written, db, dk, sse_s3)
-    return head, etag, version, True
+    etag, version, unchecked = checked(ctx, written, db, dk, sse_s3)
+    return head, etag, version, True, unchecked
 
 
-def checked(ctx: Context, written: Written, bucket: str, key: str, sse_s3: bool) -> tuple[str, str | None]:
-    """(etag, version id) of a server-side copy (s3.copies: cp, mv, sync, registry dedup, restore), once the
+def checked(ctx: Context, written: Written, bucket: str, key: str, sse_s3: bool) -> tuple[str, str | None, str | None]:
+    """(etag, version id, unchecked) of a server-side copy (s3.copies: cp, mv, sync, registry dedup, restore), once the
     SSE-S3 it asked for again (a copy does not inherit it) is found on it as an upload's is
     (service/ssecheck.ensure_encrypted: the answer's headers, else a HEAD): a server that takes the header
     and does not encrypt stored the copy of an encrypted object in clear, exit 0, and `mv` then deleted the
-    encrypted source. EncryptionNotKeptError (exit 78) before any caller goes on (mv keeps its source)."""
-    if sse_s3:
-        from its_store.service.ssecheck import SseCheck, ensure_encrypted
-        ensure_encrypted(ctx.s3, ctx.s3, bucket, key, written.version_id, written.sse, SseCheck(asked="SSE-S3"))
-    return written.etag, written.version_id
+    encrypted source. EncryptionNotKeptError (exit 78) before any caller goes on (mv keeps its source).
+    A HEAD the key may not make leaves it unchecked ("sse", said once per command: kept.denied_read_back)."""
+    if not sse_s3:
+        return written.etag, written.version_id, None
+    from its_store.service.ssecheck import SseCheck, ensure_encrypted
+    check = ensure_encrypted(ctx.s3, ctx.s3, bucket, key, written.version_id, written.sse, SseCheck(asked="SSE-S3"))
+    return written.etag, written.version_id, check.unchecked
 
 
 def copy_part_size(head: Any, requested: int | None) -> int:

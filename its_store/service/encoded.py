@@ -83,6 +83,7 @@ class Stored(PutResult):
     codec: str = "none"
     stored_size: int = 0
     encryption: str | None = None
+    unchecked: str | None = None  # "sse": the encryption could not be checked (its read-back was denied)
 
 
 # ------------------------------------------------------------------------------------ uploading
@@ -148,7 +149,7 @@ class UploadPlan:
             result.encryption = answered(result.answer_sse)
         else:
             ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
-            result.encryption = self.sse_check.seen
+            result.encryption, result.unchecked = self.sse_check.seen, self.sse_check.unchecked
         return result
 
     def sse_audit(self) -> dict[str, Any]:

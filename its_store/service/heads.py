@@ -23,9 +23,9 @@ def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
     try:
         return ctx.s3.stat(bucket, key, version_id, headers=headers)
     except E.ObjectNotFoundError:
-        if not ctx.s3.bucket_exists(bucket):
-            raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
-        raise
+        if not _bucket_seen_missing(ctx, bucket):
+            raise
+        raise E.BucketNotFoundError(f"bucket not found: {bucket}") from None
     except E.ItsStoreError as exc:
         from its_store.codec.encryption import explain_read_error
         better = explain_read_error(exc, bucket, key, keyed=headers is not None, version_id=version_id,
@@ -33,6 +33,15 @@ def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
         if better is exc:
             raise
         raise better from exc
+
+
+def _bucket_seen_missing(ctx: Context, bucket: str) -> bool:
+    """Whether the bucket's HEAD says it is missing. Denied (a key scoped to a prefix may read objects but not
+    HEAD the bucket): False, the object's own not-found is the answer (exit 3, never "access denied")."""
+    try:
+        return not ctx.s3.bucket_exists(bucket)
+    except E.AccessDeniedError:
+        return False
 
 
 def listed(ctx: Context, bucket: str, key: str) -> bool:

@@ -33,7 +33,8 @@ class HealthReport(Result):
     endpoint: str
     secure: bool
     checks: dict[str, HealthCheck] = Field(default_factory=dict)  # endpoint, credentials, buckets, public access
-    buckets: dict[str, bool] = Field(default_factory=dict)        # configured bucket -> present
+    buckets: dict[str, bool | None] = Field(default_factory=dict)  # configured bucket -> present (None: not
+    # visible to this key: ListBuckets left it out and its HEAD was denied; unknown, not missing)
     public: list[str] = Field(default_factory=list)               # configured buckets open to anonymous requests
     public_unknown: dict[str, str] = Field(default_factory=dict)  # bucket -> why its policy could not be read
     latency_ms: float = 0.0
@@ -99,14 +100,31 @@ def _check(ctx: Context, s3: S3Client) -> HealthReport:
     checks["credentials"] = HealthCheck(ok=True, detail=f"access key {ctx.settings.access_key!r} accepted")
     configured = [ctx.settings.default_bucket, ctx.settings.video_bucket,
                   ctx.settings.models_bucket, ctx.settings.logs_bucket]
-    report.buckets = {name: name in names for name in configured}
-    missing = [name for name in configured if name not in names]
-    checks["buckets"] = HealthCheck(ok=not missing,
-                                    detail="all present" if not missing else "missing: " + ", ".join(missing))
+    seen = {name: True if name in names else _headed(s3, name) for name in dict.fromkeys(configured)}
+    report.buckets = {name: seen[name] for name in configured}
+    missing = [name for name in configured if seen[name] is False]
+    hidden = [name for name in configured if seen[name] is None]
+    detail = "; ".join([*(["missing: " + ", ".join(missing)] if missing else []),
+                        *(["not visible to this key: " + ", ".join(hidden)] if hidden else [])]) or "all present"
+    checks["buckets"] = HealthCheck(ok=not missing, detail=detail)
     report.status = "healthy" if not missing else "degraded"
-    _flag_public(s3, [n for n in dict.fromkeys(configured) if n in names], report,
+    _flag_public(s3, [n for n in dict.fromkeys(configured) if seen[n]], report,
                  until=started + ctx.settings.health_timeout)
     return _finish(report, started)
+
+
+def _headed(s3: S3Client, bucket: str) -> bool | None:
+    """A configured bucket ListBuckets left out: that list holds only what the key may see (SeaweedFS, MinIO
+    filter it by the key's rights), so its HEAD decides. Refused (403): None, not visible to this key (unknown,
+    no failure of health by itself); any other error: not present."""
+    try:
+        return s3.bucket_exists(bucket)
+    except E.AccessDeniedError:
+        return None
+    except E.ClosedError:
+        raise
+    except E.ItsStoreError:
+        return False
 
 
 def _flag_public(s3: S3Client, buckets: list[str], report: HealthReport, *, until: float) -> None:

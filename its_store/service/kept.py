@@ -12,16 +12,40 @@ setting outright (501 NotImplemented...) keeps its own clear error: that comes f
 encryption) may read back its old state for a while after it is set (eventual consistency), and a lock too
 may lag behind on a distributed server. `settled` reads again a few times with a short bounded back-off
 (SETTLE_PAUSES) before the caller fails as designed.
+
+A read-back the key may not make (a least-privilege key: an edge box that may PUT but not GET) is another
+thing: the write was done, only its check could not be made. denied_read_back is the one rule for that
+(settings here, the encryption of uploads and server-side copies in service/ssecheck): one warning line per
+command and kind of check, naming what could not be checked and the permission it needs; the work is
+reported done (exit 0) and its result says `unchecked`. A read-back that reads and finds the setting missing
+still fails as above.
 """
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
 from its_store.core import errors as E
 
 T = TypeVar("T")
+log = logging.getLogger("its_store.service.kept")
+_TOLD: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()  # owner -> checks said
+
+
+def denied_read_back(owner: object | None, done: str, what: str, where: str, needs: str) -> None:
+    """Say that `what` (of the work `done`, at `where`) could not be checked because the key may not read it
+    back (`needs`: the permission), once per `owner` (the command's S3 client: one line per command, not
+    per object; None: every time). The caller reports the work done and marks it `unchecked`."""
+    if owner is not None:
+        told = _TOLD.setdefault(owner, set())
+        if what in told:
+            return
+        told.add(what)
+    log.warning("%s: %s; %s could not be checked: the key may not read it back (%s)%s", where, done, what, needs,
+                "" if owner is None else "; said once for this command")
 
 
 SETTLE_PAUSES = (0.2, 0.4, 0.8)  # seconds before each further read: 3 more reads over ~1.4 s at most
@@ -41,11 +65,20 @@ def settled(read: Callable[[], T], kept: Callable[[T], bool], pauses: tuple[floa
 
 
 def read_back(bucket: str, setting: str, read: Callable[[], T], kept: Callable[[T], bool],
-              shown: Callable[[T], str]) -> T:
+              shown: Callable[[T], str], *, needs: str = "the right to read the setting",
+              unread: T | None = None) -> T:
     """`read()` after the write of `setting` on `bucket`, read again while it still shows the old state
     (settled): what it returns, when `kept` says it holds what was written; else SettingNotKeptError naming
-    the setting and what the server answered (`shown`)."""
-    found = settled(read, kept)
+    the setting and what the server answered (`shown`). A read the key may not make (`needs`: its
+    permission): said (denied_read_back) and `unread` returned, when the caller has one (its result then
+    says `unchecked`); else the denial stands."""
+    try:
+        found = settled(read, kept)
+    except E.AccessDeniedError:
+        if unread is None:
+            raise
+        denied_read_back(None, f"{setting} done", "it", f"s3://{bucket}", needs)
+        return unread
     if not kept(found):
         raise E.SettingNotKeptError(
             f"the server answered OK to {setting} on s3://{bucket} but did not keep it (read back: {shown(found)})",

@@ -156,7 +156,8 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
         bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
         content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
         or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started,
-        codec=result.codec, stored_size=result.stored_size, encryption=result.encryption, sha256=result.sha256)
+        codec=result.codec, stored_size=result.stored_size, encryption=result.encryption, sha256=result.sha256,
+        unchecked=result.unchecked)
 
 
 def _put(ctx: Context, plan: UploadPlan, request: UploadRequest, bucket: str, key: str,

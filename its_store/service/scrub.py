@@ -177,8 +177,8 @@ def _listed(ctx: Context, bucket: str, prefix: str, recursive: bool) -> Iterator
         stat = heads.stat(ctx, bucket, prefix)
         yield Listed(prefix, stat.size or 0, stat.last_modified, stat.version_id)
         return
-    if not ctx.s3.bucket_exists(bucket):
-        raise E.BucketNotFoundError(f"bucket not found: {bucket}")
+    # no HEAD of the bucket first: the listing answers NoSuchBucket itself, and a key scoped to a prefix
+    # (s3:ListBucket with a prefix condition) may list and read but not HEAD the bucket
     for entry in ctx.s3.list_objects(bucket, prefix, recursive=True):
         if not entry.is_prefix:
             yield Listed(entry.key, entry.size, entry.last_modified)

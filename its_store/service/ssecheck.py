@@ -10,7 +10,8 @@ So after every write that asked for SSE (upload, single or in parts, recursive; 
 upload through the same path) the answer's x-amz-server-side-encryption* headers must show it (S3 sends
 them with PUT and CompleteMultipartUpload; SeaweedFS, moto and MinIO do). Where they do not, one HEAD of
 the version written decides (with the SSE-C key when it is SSE-C). A HEAD that answers the SSE-C key
-itself means the server stored the key with the object: that is no SSE-C either. Not kept:
+itself means the server stored the key with the object: that is no SSE-C either. A HEAD the key may not
+make (write-only) leaves it unchecked, said once per command (service/kept.denied_read_back). Not kept:
 EncryptionNotKeptError (exit 78), and the unencrypted copy of what was meant to be encrypted is removed
 again when that can be done exactly: its version id is known (a versioned bucket) and no lock keeps it.
 Otherwise it stays and the error says so (an unversioned bucket: a DELETE of the key could remove what
@@ -43,9 +44,12 @@ class SseCheck(BaseModel):
     by_head: bool = False           # the answer did not say: a HEAD did
     version_id: str | None = None
     removed: bool | None = None     # not kept: the unencrypted version was removed again (None: not tried)
+    unchecked: str | None = None    # "sse": the HEAD was denied (a key that may write, not read): not checked
 
     def audit(self) -> dict[str, Any]:
         """Fields for the write's audit line ({} when nothing was asked or checked)."""
+        if self.unchecked:
+            return {"encryption_verified": None, "encryption_unchecked": "read-back denied"}
         if self.asked is None or self.verified is None:
             return {}
         fields: dict[str, Any] = {"encryption_verified": self.verified, "encryption_seen": self.seen}
@@ -72,9 +76,12 @@ def ensure_encrypted(s3: Any, remover: Any, bucket: str, key: str, version_id: s
     if check.seen not in _KEPT[check.asked]:
         check.by_head = True
         try:
-            stat = s3.stat(bucket, key, version_id)
-        except E.InvalidInputError:  # a HEAD with the SSE-C key of an object that is not SSE-C: 400 on S3
-            stat = remover.stat(bucket, key, version_id)
+            stat = _head(s3, remover, bucket, key, version_id)
+        except E.AccessDeniedError:  # the key may write, not read: the work is done, its check could not be
+            from its_store.service.kept import denied_read_back
+            denied_read_back(remover, "stored", "its encryption", f"s3://{bucket}/{key}", "s3:GetObject")
+            check.unchecked = "sse"
+            return check
         headers = {str(k).lower(): v for k, v in (stat.metadata or {}).items()}
         check.seen = describe(headers)
         if _KEY_HEADER in headers:  # the server keeps the key next to the data: anyone who HEADs reads it
@@ -85,6 +92,13 @@ def ensure_encrypted(s3: Any, remover: Any, bucket: str, key: str, version_id: s
         _not_kept(remover, bucket, key, check, "neither the server's answer nor a HEAD of the stored version "
                                                "shows it: the server took the header and did not encrypt")
     return check
+
+
+def _head(s3: Any, remover: Any, bucket: str, key: str, version_id: str | None) -> Any:
+    try:
+        return s3.stat(bucket, key, version_id)
+    except E.InvalidInputError:  # a HEAD with the SSE-C key of an object that is not SSE-C: 400 on S3
+        return remover.stat(bucket, key, version_id)
 
 
 def _not_kept(remover: Any, bucket: str, key: str, check: SseCheck, why: str) -> None:

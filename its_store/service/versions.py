@@ -32,6 +32,7 @@ class VersioningState(Result):
 
     bucket: str
     versioning: str
+    unchecked: str | None = None  # "versioning": set, but the key may not read it back (versioning "unknown")
 
 
 class ObjectVersion(Result):
@@ -59,6 +60,7 @@ class RestoreResult(Result):
     etag: str | None = None
     size: int = 0
     already_current: bool = False
+    unchecked: str | None = None   # "sse": restored, its encryption not checked (the key may not read it back)
 
 
 class ErasureError(Result):
@@ -169,7 +171,9 @@ class Versions:
         with self.ctx.op("versioning", bucket=validate_bucket(bucket), forget=None, enabled=enabled):
             self.ctx.s3.set_versioning(bucket, enabled)
             return read_back(bucket, "versioning " + ("on" if enabled else "suspend"), lambda: self.state(bucket),
-                             lambda got: versioning_kept(got.versioning, enabled), lambda got: got.versioning)
+                             lambda got: versioning_kept(got.versioning, enabled), lambda got: got.versioning,
+                             needs="s3:GetBucketVersioning",
+                             unread=VersioningState(bucket=bucket, versioning="unknown", unchecked="versioning"))
 
     # --------------------------------------------------------------------------------- listing
     def iter_versions(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectVersion]:
@@ -215,11 +219,11 @@ class Versions:
         with self.ctx.op("restore", bucket=bucket, key=key, restored_version_id=version_id,
                          size=source.size, encryption=sse) as op:
             from its_store.service.copying import checked
-            etag, new_version = checked(self.ctx, self.ctx.s3.copies.copy_version(
+            etag, new_version, unchecked = checked(self.ctx, self.ctx.s3.copies.copy_version(
                 bucket, key, version_id, sse_s3=sse == "SSE-S3"), bucket, key, sse == "SSE-S3")
             op.fields["version_id"] = new_version
         return RestoreResult(bucket=bucket, key=key, source_version_id=version_id, version_id=new_version,
-                             etag=etag, size=source.size)
+                             etag=etag, size=source.size, unchecked=unchecked)
 
     def _encryption_of(self, bucket: str, key: str, version_id: str) -> str | None:
         """SSE-S3 / SSE-KMS / None of one version; an SSE-C version cannot be restored server-side."""
@@ -396,11 +400,19 @@ def _describe(delta: timedelta | None) -> str | None:
 
 def leaves_delete_markers(ctx: Context, bucket: str) -> bool:
     """Whether a DELETE without a version id leaves a delete marker (versioning on or suspended).
-    Asked once per bucket for the life of the context (mv -r deletes key by key)."""
+    Asked once per bucket for the life of the context (mv -r deletes key by key). False when unknown:
+    callers that report what a delete did use markers_left, which says so."""
+    return markers_left(ctx, bucket) is True
+
+
+def markers_left(ctx: Context, bucket: str) -> bool | None:
+    """leaves_delete_markers, or None when the bucket's versioning could not be read (a key without
+    s3:GetBucketVersioning, an error): then whether the data stays stored is unknown, and a report must
+    not claim it freed (sync --delete: delete_marker null, still_stored_bytes null)."""
     seen = ctx.markers_seen
     if bucket not in seen:
         try:
             seen[bucket] = (ctx.s3.get_versioning(bucket) or "").lower() in ("enabled", "suspended")
         except E.ItsStoreError:
-            return False
+            return None
     return seen[bucket]

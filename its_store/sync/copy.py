@@ -44,7 +44,7 @@ from its_store.core.refs import is_folder_marker, join_key, local_key, validate_
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
 from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
-from its_store.service.bucket_use import ensure_bucket
+from its_store.service.bucket_use import bucket_seen, ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.service.listing import iter_objects
 
@@ -194,7 +194,7 @@ class Copier:
             if dst.remote and not self.cross and src.bucket == dst.bucket and (
                     prefix.startswith(base) or base.startswith(prefix)):
                 raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
-            if not self.ctx.s3.bucket_exists(str(src.bucket)):
+            if not bucket_seen(self.ctx, str(src.bucket)):  # a denied HEAD: the listing will tell
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
             tree = None if dst.remote else trees.enter_context(LocalTree(Path(dst.path), create=True))  # type: ignore[arg-type]
             return self._remote_jobs(src, dst, base, prefix, move, shard, tree)
@@ -267,11 +267,11 @@ class Copier:
         from its_store.service.copying import server_copy, verify_copy
         ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
         with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
-            head, etag, version, multipart = server_copy(ctx, sb, sk, db, dk, threshold=self.copy_threshold,
-                                                         part_size=self.copy_part_size)
+            head, etag, version, multipart, unchecked = server_copy(
+                ctx, sb, sk, db, dk, threshold=self.copy_threshold, part_size=self.copy_part_size)
             op.nbytes = head.size
         item = BatchItem(source=str(src), dest=str(dst), size=head.size, etag=etag, version_id=version,
-                         multipart_copy=multipart)
+                         multipart_copy=multipart, unchecked=unchecked)
         if move:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
             _deleted(item, objects.delete(ctx, sb, sk), head.size)
@@ -303,7 +303,7 @@ class Copier:
                                                           workers=max(1, self.workers // 2), **self.options),
                                   source=source, source_stat=opened.stat)
             item = BatchItem(source=str(path), dest=str(dst), size=resp.total_size, etag=resp.etag,
-                             version_id=resp.version_id)
+                             version_id=resp.version_id, unchecked=resp.unchecked)
             if move:
                 stat = self.ctx.s3.stat(str(dst.bucket), dst.key, resp.version_id) \
                     if not resp.encryption == "SSE-C" else None

@@ -21,6 +21,7 @@ reported as the server answered them. Local files are deleted through the descri
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from its_store.sync.state import SyncState
 
 REASON = "not in the source"
+log = logging.getLogger("its_store.sync")
 # a probe (one small listing) costs the client about what reading this many entries of a listing does
 PROBE_COST = 50
 PROBE_PAGE = 1000  # a probe that lists more than one page under its key gives way to the full listing
@@ -70,6 +72,7 @@ class Deletes:
         self._runs: list[list[Any]] | None = [] if bucket is not None else None
         self._last: str | None = None  # the path of the last candidate
         self._hide: bool | None = None  # whether a delete leaves a marker, once asked (prepare, run)
+        self._asked = False             # _hide stays None when the versioning could not be read: unknown
 
     def add(self, item: LocalFile | RemoteObject, before: str | None = None, after: str | None = None) -> None:
         """A path only in DEST (in walk order); `before` and `after`: DEST's paths next to it (None at an end),
@@ -111,11 +114,16 @@ class Deletes:
         if self.options.delete and self._spool and self.refusal(src_walk, dst_walk) is None:
             self._markers()
 
-    def _markers(self) -> bool:
-        """Whether a delete in DEST leaves a delete marker (a versioned bucket), asked once."""
-        if self._hide is None:
-            from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
-            self._hide = self.bucket is not None and leaves_delete_markers(self.ctx, self.bucket)
+    def _markers(self) -> bool | None:
+        """Whether a delete in DEST leaves a delete marker (a versioned bucket), asked once; None: unknown
+        (the key may not read the versioning), said once."""
+        if not self._asked:
+            self._asked = True
+            from its_store.service.versions import markers_left  # on use: not on a transfer's path
+            self._hide = False if self.bucket is None else markers_left(self.ctx, self.bucket)
+            if self._hide is None:
+                log.warning("s3://%s: whether the deleted objects stay stored behind delete markers is unknown: "
+                            "the key may not read the bucket's versioning (s3:GetBucketVersioning)", self.bucket)
         return self._hide
 
     def run(self, src_walk: Walk, dst_walk: Walk) -> None:
@@ -138,7 +146,7 @@ class Deletes:
             self._delete_files()
 
     # ------------------------------------------------------------------------------------ objects
-    def _delete_objects(self, bucket: str, hide: bool, dst_walk: Walk) -> None:
+    def _delete_objects(self, bucket: str, hide: bool | None, dst_walk: Walk) -> None:
         """Batch deletes of what the source lacks; in a versioned bucket each only adds a delete marker,
         and the items say so (delete_marker)."""
         failed: set[str] = set()
@@ -159,7 +167,7 @@ class Deletes:
                     failed.add(str(key))
         self._report_deletes(bucket, failed, hide, dst_walk)
 
-    def _report_deletes(self, bucket: str, failed: set[str], hide: bool, dst_walk: Walk) -> None:
+    def _report_deletes(self, bucket: str, failed: set[str], hide: bool | None, dst_walk: Walk) -> None:
         """Report each delete the server accepted: deleted, or failed when the key is still listed."""
         done = (entry for entry in self._spool if entry[1] not in failed)
         still = self._probes(bucket, failed, dst_walk) if self._probing(dst_walk) else None

@@ -34,7 +34,7 @@ from its_store.core.localtree import LocalTree
 from its_store.core.models import DownloadRequest
 from its_store.core.refs import UnsafeKeyError, local_key
 from its_store.service import objects
-from its_store.service.bucket_use import ensure_bucket
+from its_store.service.bucket_use import bucket_seen, ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync import compare as C
 from its_store.sync.ahead import ReadAhead
@@ -190,7 +190,7 @@ class Sync:
     def _preflight(self) -> None:
         """Fail early, once, on what would fail every item: missing source, unusable destination."""
         if self.src.remote:
-            if not self.ctx.s3.bucket_exists(str(self.src.bucket)):
+            if not bucket_seen(self.ctx, str(self.src.bucket)):  # a denied HEAD: the listing will tell
                 raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
         else:
             root = Path(self.src.path)  # type: ignore[arg-type]
@@ -201,7 +201,7 @@ class Sync:
         if self.dst.remote:
             # a dry run asks whether the bucket exists (nothing is created); a real one lets the destination's
             # listing stand for that question (_listing_proves_bucket): one request fewer
-            self._dst_missing = self.options.dry_run and not self.dst_ctx.s3.bucket_exists(str(self.dst.bucket))
+            self._dst_missing = self.options.dry_run and not bucket_seen(self.dst_ctx, str(self.dst.bucket))
         else:
             root = Path(self.dst.path)  # type: ignore[arg-type]
             if root.exists() and not root.is_dir():
@@ -359,6 +359,9 @@ class Sync:
             except E.ObjectNotFoundError:  # deleted since it was listed
                 self._upload(s, "new")
                 return
+            except E.AccessDeniedError:  # a key that may write and list, not read: cannot compare, so send it
+                self._upload(s, not_comparable(self.ctx, str(self.dst.bucket), d.key))  # (its state is then kept)
+                return
             reason, sha = C.upload_reason(mode, s, d, known, self._read_local)
             if reason is None:
                 self._unchanged()
@@ -497,3 +500,13 @@ def sync(owner: Context | HasContext, source: str, dest: str, options: SyncOptio
          **kwargs: Any) -> SyncReport:
     """Make `dest` like `source`; see Sync. Returns the report (check `report.ok` / `exit_code()`)."""
     return Sync(owner, source, dest, options, **kwargs).run()
+
+
+def not_comparable(ctx: Context, bucket: str, key: str) -> str:
+    """The reason to upload a same-size file whose object the key may not HEAD (s3:PutObject and
+    s3:ListBucket without s3:GetObject: an edge box's key over objects it did not upload): said once per
+    context; the upload records the sync state, so the next run compares from it and is clean."""
+    from its_store.service.kept import denied_read_back
+    denied_read_back(ctx, "files of the same size are uploaded again", "what the server holds",
+                     f"s3://{bucket}/{key}", "s3:GetObject; or compare by size alone: --size-only")
+    return "not comparable (the key may not read the object)"

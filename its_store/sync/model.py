@@ -58,7 +58,8 @@ class Item(Result):
     size: int
     reason: str
     code: str | None = None        # failures: the error's code
-    delete_marker: bool = False    # a "deleted" object of a versioned bucket: hidden, its data still stored
+    delete_marker: bool | None = False  # a "deleted" object of a versioned bucket: hidden, its data still stored
+    # (None: unknown, the key may not read the bucket's versioning)
 
 
 class SyncTotals(Result):
@@ -71,7 +72,7 @@ class SyncTotals(Result):
     deleted: int = 0
     deleted_bytes: int = 0
     failed: int = 0
-    still_stored_bytes: int = 0    # deleted_bytes when the deletes only added delete markers
+    still_stored_bytes: int | None = 0  # deleted_bytes when the deletes only added delete markers (None: unknown)
     heads: int = 0                 # HEAD requests made to compare
     listed_source: int = 0
     listed_dest: int = 0
@@ -99,7 +100,8 @@ class SyncReport(Result):
     source_complete: bool = True
     delete_refused: str | None = None
     truncated: bool = False
-    delete_markers: bool = False   # the deletes only added delete markers (a versioned destination)
+    delete_markers: bool | None = False  # the deletes only added delete markers (a versioned destination;
+    # None: unknown, the key may not read the versioning)
     copied: list[Item] = Field(default_factory=_items)
     skipped: list[Item] = Field(default_factory=_items)
     deleted: list[Item] = Field(default_factory=_items)
@@ -125,7 +127,9 @@ class SyncReport(Result):
         elif kind == "deleted":
             totals.deleted += 1
             totals.deleted_bytes += item.size
-            if self.delete_markers:
+            if self.delete_markers is None:
+                totals.still_stored_bytes = None
+            elif self.delete_markers and totals.still_stored_bytes is not None:
                 totals.still_stored_bytes += item.size
         elif kind == "skipped":
             totals.skipped += 1

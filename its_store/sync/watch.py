@@ -340,7 +340,8 @@ class Watcher:
             if item.check_at > now:
                 continue
             found = F.look(self.root / rel, self.follow_symlinks)
-            if found is None or isinstance(found, str) or found == self._sent.get(rel):
+            if found is None or isinstance(found, str) or found == self._sent.get(rel) or (
+                    found == self.journal.unverified_sig(rel)):
                 del self._pending[rel]  # gone, not a file to send, or unchanged since it was sent
                 self.journal.done(rel)
                 if isinstance(found, str):
@@ -406,6 +407,8 @@ class Watcher:
             self._sent.move_to_end(out.rel)
             if len(self._sent) > SENT_MAX:
                 self._sent.popitem(last=False)
+        if self.remove_source:  # kept unverified: not sent again after a restart while unchanged
+            self.journal.sent_unverified(out.rel, out.sig if out.unverified else None)
         self.figures.sent(out.size, out.removed)
         self.feed.emit("uploaded", key=self.prefix + out.rel, size=out.size, seconds=round(out.seconds, 4),
                    removed=out.removed)

@@ -41,6 +41,9 @@ CACHE_KIB = 2048       # SQLite's page cache: what the journal may hold in memor
 TIDY_AFTER = 10_000    # give the pages of this many removed rows back to the file system when owed is small
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS owed (seq INTEGER PRIMARY KEY AUTOINCREMENT, path BLOB NOT NULL UNIQUE)"
+# files uploaded and kept unverified (--remove-source with a key that may not read them back): their signature,
+# so that a restart's scan does not send them again
+_KEPT_SCHEMA = "CREATE TABLE IF NOT EXISTS unverified (path BLOB PRIMARY KEY, sig TEXT NOT NULL)"
 
 
 def journal_dir(state_dir: Path, endpoint: str, root: Path, bucket: str, prefix: str) -> Path:
@@ -108,8 +111,10 @@ class Journal:
                        f"cache_size=-{CACHE_KIB}"):
             self._db.execute("PRAGMA " + pragma)
         self._db.execute(_SCHEMA)
+        self._db.execute(_KEPT_SCHEMA)
         self._migrate()
         self._count = self._db.execute("SELECT count(*) FROM owed").fetchone()[0]
+        self.any_unverified = self._db.execute("SELECT 1 FROM unverified LIMIT 1").fetchone() is not None
 
     def _lock(self) -> None:
         try:
@@ -164,6 +169,23 @@ class Journal:
         if self._sql("DELETE FROM owed WHERE path = ?", _enc(rel)).rowcount == 1:
             self._count -= 1
             self._removed += 1
+
+    def sent_unverified(self, rel: str, sig: tuple[int, ...] | None) -> None:
+        """Record `rel` as sent with signature `sig` though its upload could not be verified (the key may
+        not read it back): kept in the folder, and not sent again while unchanged (None: forget it)."""
+        if sig is None:
+            if self.any_unverified:
+                self._sql("DELETE FROM unverified WHERE path = ?", _enc(rel))
+            return
+        self._sql("INSERT OR REPLACE INTO unverified(path, sig) VALUES (?, ?)", _enc(rel), ",".join(map(str, sig)))
+        self.any_unverified = True
+
+    def unverified_sig(self, rel: str) -> tuple[int, ...] | None:
+        """The signature `rel` was sent with unverified (sent_unverified), or None."""
+        if not self.any_unverified:
+            return None
+        row = self._sql("SELECT sig FROM unverified WHERE path = ?", _enc(rel)).fetchone()
+        return tuple(int(x) for x in row[0].split(",")) if row else None
 
     def after(self, seq: int, limit: int) -> list[tuple[int, str]]:
         """The next `limit` owed (seq, path) after `seq`, oldest first."""

@@ -159,6 +159,7 @@ class Outcome:
     removed: bool = False
     sig: Sig | None = None    # what was sent, when the server holds it
     settled: str = ""         # complete by the settle rule only: why there was no read lease
+    unverified: bool = False  # uploaded, kept: the key may not read it back to verify it (said once)
 
 
 def send(w: Any, rel: str, settled: str = "") -> Outcome:
@@ -192,7 +193,14 @@ def _send_open(w: Any, rel: str, src: Source, settled: str) -> Outcome:
     if settled and not w.remove_after_settle:
         out.reason = f"no read lease ({settled}): not removed on the settle rule alone (--remove-after-settle)"
         return out
-    out.reason = verify_upload(w.service, w.bucket, key, response, digest) or ""
+    try:
+        out.reason = verify_upload(w.service, w.bucket, key, response, digest) or ""
+    except E.AccessDeniedError:  # a write-only key: the upload is done, only its check could not be made
+        from its_store.service.kept import denied_read_back
+        denied_read_back(w, "uploaded, and kept in the folder (--remove-source removes only what it verified)",
+                         "the upload", f"s3://{w.bucket}/{key}", "s3:GetObject")
+        out.reason, out.unverified = "not verified: the key may not read it back (s3:GetObject)", True
+        return out
     if out.reason:
         out.sig = None  # the server may not hold what was read: heard again, it is sent again
         return out

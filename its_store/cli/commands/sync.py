@@ -74,7 +74,9 @@ def _item_line(kind: str, item: Any) -> None:
     """One line per item; control characters in names are escaped (out.row) so that a line is one item."""
     if kind == "skipped" and out.STATE.quiet:
         return
-    reason = f"{item.reason} (hidden behind a delete marker)" if item.delete_marker else item.reason
+    reason = (f"{item.reason} (hidden behind a delete marker)" if item.delete_marker else
+              f"{item.reason} (perhaps kept behind a delete marker: versioning unknown)"
+              if item.delete_marker is None else item.reason)
     with _PRINT:
         out.row(_VERBS[kind], item.path, reason)
 
@@ -191,6 +193,8 @@ def _summary(report: Any) -> None:
     if report.delete_markers and t.deleted:  # versioned: nothing freed, the data stays stored
         gone = (f"{'would hide' if report.dry_run else 'hid'} {t.deleted} behind delete markers "
                 f"({human_size(t.deleted_bytes)} still stored)")
+    elif report.delete_markers is None and t.deleted:  # the versioning could not be read
+        gone += " (perhaps only hidden behind delete markers: the bucket's versioning could not be read)"
     out.talk(f"{verb} {t.copied} ({human_size(t.copied_bytes)}), {gone}, "
              f"unchanged {t.unchanged}, skipped {t.skipped}, failed {t.failed} "
              f"in {human_duration(report.duration_seconds)}")
