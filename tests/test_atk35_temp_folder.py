@@ -37,3 +37,18 @@ def test_a_folder_in_the_temp_form_is_passed_over(cli: Any, env: dict[str, str],
     assert run.exit_code == 0, run
     listed = [json.loads(line)["key"] for line in cli("ls", f"s3://{bucket}/m/", "-r", "--json").stdout.splitlines()]
     assert listed == ["m/ready.onnx"], listed
+
+
+def test_the_watchers_scan_passes_over_a_folder_in_the_temp_form(tmp_path: Path) -> None:
+    """The watcher's scan (sync/watch_files.scan: its first pass with --remove-source and every rescan) and its
+    event path (watch.py: is_temp_name of the BASE name only) descend into models/.yolo.onnx.<pid>-<n>.its-tmp/
+    and yield its half-written blob to be sent (and, with --remove-source, removed from under the pull once
+    verified). Same promise, same fix: a folder in the temp form is passed over (scan: is_dir and
+    is_own_temp(entry.name) -> not appended; watch.py: any component of rel in the temp form)."""
+    from its_store.sync.watch_files import scan
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "ready.onnx").write_bytes(b"weights")
+    staging = create_temp_folder("yolo.onnx", models)
+    (staging / "blob").write_bytes(b"half")
+    assert sorted(scan(models, models, lambda entry: True)) == ["ready.onnx"]
