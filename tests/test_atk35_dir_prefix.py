@@ -23,8 +23,9 @@ def test_cp_mv_of_a_folder_name_to_a_file_is_a_prefix(cli: Any, keys: dict[str, 
     EMPTY file outf is written: the folder's 200/size-0 HEAD answer is taken for an object (the exact bug
     84df39e fixed for `get`, still in cp). `mv s3://B/det/ mvout`: an empty mvout is written, then exit 4
     'was downloaded to mvout but could not be verified (no checksum to compare); the object was kept'.
-    Not new: a27c5e1~1 does the same (checked); 84df39e fixed it for get only. Promised (a27c5e1, 84df39e): a key ending in '/'
-    names the object stored under it when one holds bytes; else a prefix, exit 2, nothing written. Fix
+    Not new: a27c5e1~1 does the same (checked); 84df39e fixed it for get only. Promised (a27c5e1,
+    84df39e): a key ending in '/' names the object stored under it when one holds bytes; else a prefix,
+    exit 2, nothing written. Fix
     (service depth, one rule): move stored_dir_object's check (is_folder_marker on the HEAD answer) below
     the CLI (service/heads) and call it from the single-object path of cp/mv (sync/copy) as stat/get/rm do;
     an s3->s3 `cp/mv s3://B/det/ s3://B/x/` then says 'names a prefix' too (today: exit 3 'object not
