@@ -239,12 +239,10 @@ class Copier:
         return run
 
     def _stored(self, src: Location) -> bool:
-        """Whether the object of `src`'s exact key is stored (one HEAD): a key ending in '/' names it then."""
-        try:
-            self.ctx.s3.stat(str(src.bucket), str(src.key))
-        except E.ObjectNotFoundError:
-            return False
-        return True
+        """Whether a key ending in '/' names a stored object (service/heads.names_stored_object: one HEAD; an
+        empty answer is a folder marker, as stat/get/rm decide)."""
+        from its_store.service.heads import names_stored_object
+        return names_stored_object(self.ctx, str(src.bucket), str(src.key))
 
     @staticmethod
     def _not_itself(src: Location, dst: Location) -> None:
