@@ -276,14 +276,14 @@ class Watcher:
             rel = Path(path).relative_to(self.root).as_posix()
         except ValueError:
             return None
-        if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
+        if F.is_temp_path(rel) or not self.accept(rel):
             return None
         return rel
 
     def _hear(self, rel: str) -> None:
         """A file may have changed: owe it (journal) and, if it is in the window (or the window has room
         and nothing older waits in the journal), watch it until it is complete."""
-        if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
+        if F.is_temp_path(rel) or not self.accept(rel):
             return
         if not F.is_utf8(rel):
             self._refuse_name(rel)
