@@ -206,11 +206,27 @@ class Sync:
             root = Path(self.dst.path)  # type: ignore[arg-type]
             if root.exists() and not root.is_dir():
                 raise E.InvalidInputError(f"{root} is not a folder")
-            if not self.options.dry_run:
-                try:
-                    root.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise E.LocalIOError(f"cannot create {root}: {exc.strerror}") from None
+            if not self.options.dry_run and not self.src.remote:
+                self._make_dest(root)  # else once the source listing answered (_dest_made)
+
+    @staticmethod
+    def _make_dest(root: Path) -> None:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise E.LocalIOError(f"cannot create {root}: {exc.strerror}") from None
+
+    def _dest_made(self, listed: Iterator[Any], walk: Walk) -> Iterator[Any]:
+        """The source listing of a download; the local DEST is made once it answered (its first item, or its
+        end without error): a listing refused as a whole makes nothing."""
+        made = False
+        for item in listed:
+            if not made:
+                made = True
+                self._make_dest(Path(self.dst.path))  # type: ignore[arg-type]
+            yield item
+        if not made and walk.error is None:
+            self._make_dest(Path(self.dst.path))  # type: ignore[arg-type]
 
     def _side(self, loc: Any, walk: Walk, source: bool) -> Iterator[Any]:
         if loc.remote:
@@ -219,6 +235,8 @@ class Sync:
             prefix = self.src_prefix if source else self.dst_prefix
             listed = walk_remote(self.ctx if source else self.dst_ctx, str(loc.bucket), prefix, walk,
                                  self.options.filter.prunes)
+            if source and not self.dst.remote and not self.options.dry_run:
+                return self._dest_made(listed, walk)
             return listed if source or self.options.dry_run else self._listing_proves_bucket(listed, walk)
         root = Path(loc.path)
         if not source and not root.exists():
@@ -494,6 +512,8 @@ class Sync:
                                    error.exit_code if error is not None else E.EXIT_ERROR)
         if src_walk.problems:
             self.report.source_complete = False
+            if src_walk.error is not None and not src_walk.count:
+                self.report.listing_refused()
 
 
 def sync(owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None,
