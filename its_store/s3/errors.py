@@ -43,8 +43,15 @@ _NEEDS = {
     "DeleteObject": "s3:DeleteObject", "DeleteObjects": "s3:DeleteObject", "CreateBucket": "s3:CreateBucket",
     "DeleteBucket": "s3:DeleteBucket", "GetBucketVersioning": "s3:GetBucketVersioning",
     "PutBucketVersioning": "s3:PutBucketVersioning", "GetObjectTagging": "s3:GetObjectTagging",
-    "PutTagging": "s3:PutObjectTagging", "DeleteTagging": "s3:DeleteObjectTagging",
-    "GetBucketTagging": "s3:GetBucketTagging", "GetObjectRetention": "s3:GetObjectRetention",
+    "PutObjectTagging": "s3:PutObjectTagging", "DeleteObjectTagging": "s3:DeleteObjectTagging",
+    "GetBucketTagging": "s3:GetBucketTagging", "PutBucketTagging": "s3:PutBucketTagging",
+    "DeleteBucketTagging": "s3:PutBucketTagging",  # AWS: deleting a bucket's tags needs the Put action
+    "ListObjectsV2": "s3:ListBucket", "GetBucketLocation": "s3:GetBucketLocation",
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",  # AWS: deleting needs the Put action
+    "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",  # the same for default encryption
+    "DeleteBucketPolicy": "s3:DeleteBucketPolicy",
+    "GetObject (a version)": "s3:GetObjectVersion", "HeadObject (a version)": "s3:GetObjectVersion",
+    "DeleteObject (a version)": "s3:DeleteObjectVersion", "GetObjectRetention": "s3:GetObjectRetention",
     "PutObjectRetention": "s3:PutObjectRetention", "GetObjectLegalHold": "s3:GetObjectLegalHold",
     "PutObjectLegalHold": "s3:PutObjectLegalHold",
     "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
