@@ -28,6 +28,6 @@ def test_identify_names_bucket_tagging_and_versions() -> None:
     host = "s3.local"
     assert answers.identify("PUT", f"http://{host}/b?tagging=", host)[0] == "PutBucketTagging"
     assert answers.identify("DELETE", f"http://{host}/b/k?tagging=", host)[0] == "DeleteObjectTagging"
-    assert answers.identify("GET", f"http://{host}/b/k?versionId=v1", host)[0] == "GetObject" + answers.VERSIONED
-    assert answers.identify("DELETE", f"http://{host}/b/k?versionId=v1", host)[0] == "DeleteObject" + answers.VERSIONED
+    assert answers.identify("GET", f"http://{host}/b/k?versionId=v1", host)[0] == "GetObjectVersion"
+    assert answers.identify("DELETE", f"http://{host}/b/k?versionId=v1", host)[0] == "DeleteObjectVersion"
     assert all(_NEEDS[name] for name in _names())

@@ -156,7 +156,7 @@ def identify(method: str, url: str, endpoint_host: str, headers: Any = None) -> 
     return name, shape
 
 
-VERSIONED = " (a version)"  # the suffix of a call naming one version: GetObject (a version), ...
+VERSIONED = "Version"  # the suffix of a call naming one version: GetObjectVersion, ... (no space: a call name)
 _TAGGING = {"GetTagging": ("GetObjectTagging", "GetBucketTagging"),
             "PutTagging": ("PutObjectTagging", "PutBucketTagging"),
             "DeleteTagging": ("DeleteObjectTagging", "DeleteBucketTagging")}

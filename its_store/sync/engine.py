@@ -427,12 +427,14 @@ class Sync:
 
     def _upload(self, s: LocalFile, reason: str, sha: str | None = None) -> None:
         key = local_key(self.dst_prefix, s.rel)  # a name that cannot be a key: this item fails, named
+        unchecked = None
         if not self.options.dry_run:
             # read in the folder walked: a link swapped in for the file or a folder on its way is refused
             with self._tree.open_file(s.rel) as opened:  # type: ignore[union-attr]
-                upload_one(self.ctx, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
-                           sha256=sha, follow_symlinks=self.options.follow_symlinks, opened=opened)
-        self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason))
+                unchecked = upload_one(self.ctx, s.path, str(self.dst.bucket), key, self.options.upload,
+                                       state=self.state, sha256=sha, follow_symlinks=self.options.follow_symlinks,
+                                       opened=opened).unchecked
+        self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason, unchecked=unchecked))
 
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
         target = self._tree.file(s.rel)  # type: ignore[union-attr]  # no safe local name: UnsafeKeyError
@@ -461,12 +463,14 @@ class Sync:
         if self.cross:
             self._relay(s, key, reason, known)
             return
+        unchecked = None
         if not self.options.dry_run:
             require_bucket_lock(self.ctx, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
             result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
                                                            copy.Location(bucket=self.dst.bucket, key=key), exact=True)
             result.raise_for_failures()
             copied = result.objects[0]
+            unchecked = copied.unchecked
             lock_after_copy(self.ctx, str(self.dst.bucket), key, copied.version_id,
                             self.options.upload.extra)  # --retain / --legal-hold: a copy carries no lock headers
             known = known or self.heads.cached(str(self.src.bucket), s)
@@ -474,7 +478,8 @@ class Sync:
                 etag = copied.etag or ""
                 self.state.put(str(self.dst.bucket), key, Known(etag, known.stored_size, known.size, known.mtime,
                                                                 known.sha256, known.md5 and etag == known.etag))
-        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason))
+        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason,
+                                 unchecked=unchecked))
 
     def _relay(self, s: RemoteObject, key: str, reason: str, known: Known | None) -> None:
         """A copy between endpoints (service/xcopy.py): streamed with its metadata, tags and the lock asked

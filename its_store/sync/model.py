@@ -60,6 +60,7 @@ class Item(Result):
     code: str | None = None        # failures: the error's code
     delete_marker: bool | None = False  # a "deleted" object of a versioned bucket: hidden, its data still stored
     # (None: unknown, the key may not read the bucket's versioning)
+    unchecked: str | None = None   # "sse": copied, its encryption not checked (the key may not read it back)
 
 
 class SyncTotals(Result):
