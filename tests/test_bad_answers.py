@@ -258,8 +258,10 @@ def check_report(case: Case, form: str, run: Any) -> None:
         assert expected_error in doc["public_unknown"]["bad"] and doc["checks"]["public access"]["unknown"]
     elif case.report == "failed":  # sync --json: the listing failed, named in the report
         failed = doc["failed"][0]
-        assert run.exit_code == 1 and not doc["source_complete"], run
-        assert failed["code"] == ("service_unavailable" if form in HTML_FORMS else "bad_server_answer"), failed
+        unavailable = form in HTML_FORMS
+        # the listing failed as a whole, nothing listed: that error's own exit code (as get -r; atk35)
+        assert run.exit_code == (69 if unavailable else 1) and not doc["source_complete"], run
+        assert failed["code"] == ("service_unavailable" if unavailable else "bad_server_answer"), failed
         assert expected_error in failed["reason"], failed
     else:  # bucket info: that field unknown (None) and why, the rest reported
         assert run.exit_code == 0 and doc[case.report] is None and doc["bucket"] == "bad", run

@@ -350,7 +350,8 @@ class DeleteResult(Result):
     version_id: str | None = None
     deleted: bool = True
     error: str | None = None
-    delete_marker: bool = False   # versioned bucket, no version id: hidden behind a delete marker, still stored
+    delete_marker: bool | None = False  # versioned bucket, no version id: hidden behind a delete marker, still
+    #                                     stored (None: unknown, the key may not read the bucket's versioning)
 
 
 class ErrorDetail(Result):

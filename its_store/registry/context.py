@@ -87,11 +87,12 @@ class RegistryContext:
             return False
 
     # ------------------------------------------------------------------------------- deleting
-    def leaves_delete_markers(self) -> bool:
+    def leaves_delete_markers(self) -> bool | None:
         """Whether a DELETE without a version id leaves a delete marker in the bucket (versioned or locked):
-        service/versions.py, asked once per bucket and remembered by the storage Context."""
-        from its_store.service.versions import leaves_delete_markers
-        return leaves_delete_markers(self.storage, self.bucket)
+        service/versions.markers_said, asked once per bucket and remembered by the storage Context; None when
+        the key may not read the versioning (unknown: said once, and reported null, never "erased")."""
+        from its_store.service.versions import markers_said
+        return markers_said(self.storage, self.bucket)
 
     def invalidate(self, keys: list[str]) -> None:
         """Writes made here (not through a storage service's ctx.op) must drop the cached metadata of those

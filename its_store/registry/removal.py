@@ -50,10 +50,13 @@ def what_stays(ctx: RegistryContext, nbytes: int, *, done: bool = True) -> dict[
     return hidden_fields(ctx.leaves_delete_markers(), nbytes, done=done)  # asked once per bucket
 
 
-def hidden_fields(markers: bool, nbytes: int, *, done: bool) -> dict[str, Any]:
-    """The one rule: data is hidden (still stored) when the bucket leaves delete markers and the delete was made."""
+def hidden_fields(markers: bool | None, nbytes: int, *, done: bool) -> dict[str, Any]:
+    """The one rule: data is hidden (still stored) when the bucket leaves delete markers and the delete was made;
+    unknown (None, null) when the bucket's versioning could not be read and the delete was made."""
+    if markers is None:
+        return {"delete_markers": None, "hidden": None if done else False, "hidden_bytes": None if done else 0}
     hidden = bool(markers and done)
-    return {"delete_markers": bool(markers), "hidden": hidden, "hidden_bytes": nbytes if hidden else 0}
+    return {"delete_markers": markers, "hidden": hidden, "hidden_bytes": nbytes if hidden else 0}
 
 
 def rm_event_fields(stays: dict[str, Any]) -> dict[str, Any]:

@@ -183,9 +183,9 @@ class Removal(RegistryResult):
     deleted_objects: int
     aliases_removed: list[str]
     bytes: int
-    delete_markers: bool
-    hidden: bool
-    hidden_bytes: int
+    delete_markers: bool | None  # None: unknown (the key may not read the bucket's versioning)
+    hidden: bool | None
+    hidden_bytes: int | None
 
 
 # ------------------------------------------------------------------------------------------ lineage
@@ -316,7 +316,7 @@ class GcRemoved(RegistryResult):
     created_at: str | None = None
     objects: int
     bytes: int
-    hidden: bool = False
+    hidden: bool | None = False
     error: str | None = None
 
 
@@ -337,7 +337,7 @@ class GcStale(RegistryResult):
     has_manifest: bool
     objects: int
     bytes: int
-    hidden: bool = False
+    hidden: bool | None = False
     error: str | None = None
 
 
@@ -347,7 +347,7 @@ class GcReport(RegistryResult):
     older_than_seconds: int
     stale_seconds: int
     dry_run: bool
-    delete_markers: bool
+    delete_markers: bool | None  # None: unknown (the key may not read the bucket's versioning)
     removed: list[GcRemoved]
     protected: list[GcProtected]
     kept: int
@@ -356,7 +356,7 @@ class GcReport(RegistryResult):
     removed_versions: int
     removed_objects: int
     removed_bytes: int
-    hidden_bytes: int
+    hidden_bytes: int | None
 
 
 # ----------------------------------------------------------------------------------------- webhooks

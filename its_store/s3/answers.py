@@ -137,8 +137,8 @@ def identify(method: str, url: str, endpoint_host: str, headers: Any = None) -> 
             name, expect = by_method[method]
             if name == "UploadPart" and _copy_source(headers):
                 return "UploadPartCopy", ("CopyPartResult",)
-            if name == "GetTagging":
-                name = "GetObjectTagging" if _has_key(hostname, path, endpoint_host) else "GetBucketTagging"
+            if name in _TAGGING:  # an object's tags or a bucket's: two permissions
+                name = _TAGGING[name][0 if _has_key(hostname, path, endpoint_host) else 1]
             return name, expect
     has_key = _has_key(hostname, path, endpoint_host)
     if method == "GET" and not has_key:
@@ -150,7 +150,16 @@ def identify(method: str, url: str, endpoint_host: str, headers: Any = None) -> 
             return "CopyObject", ("CopyObjectResult", "Error")
         return "PutObject", ""
     name = _SIMPLE.get((method, has_key), f"{method} {'object' if has_key else 'bucket'}")
-    return name, None if name in ("GetObject", "HeadObject", "HeadBucket") else ""
+    shape: Expect = None if name in ("GetObject", "HeadObject", "HeadBucket") else ""
+    if has_key and "versionId" in query and name in ("GetObject", "HeadObject", "DeleteObject"):
+        name += VERSIONED  # a version's read or delete needs its own permission (s3/errors._NEEDS)
+    return name, shape
+
+
+VERSIONED = "Version"  # the suffix of a call naming one version: GetObjectVersion, ... (no space: a call name)
+_TAGGING = {"GetTagging": ("GetObjectTagging", "GetBucketTagging"),
+            "PutTagging": ("PutObjectTagging", "PutBucketTagging"),
+            "DeleteTagging": ("DeleteObjectTagging", "DeleteBucketTagging")}
 
 
 _SIMPLE = {("GET", True): "GetObject", ("HEAD", True): "HeadObject", ("HEAD", False): "HeadBucket",

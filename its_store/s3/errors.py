@@ -43,8 +43,15 @@ _NEEDS = {
     "DeleteObject": "s3:DeleteObject", "DeleteObjects": "s3:DeleteObject", "CreateBucket": "s3:CreateBucket",
     "DeleteBucket": "s3:DeleteBucket", "GetBucketVersioning": "s3:GetBucketVersioning",
     "PutBucketVersioning": "s3:PutBucketVersioning", "GetObjectTagging": "s3:GetObjectTagging",
-    "PutTagging": "s3:PutObjectTagging", "DeleteTagging": "s3:DeleteObjectTagging",
-    "GetBucketTagging": "s3:GetBucketTagging", "GetObjectRetention": "s3:GetObjectRetention",
+    "PutObjectTagging": "s3:PutObjectTagging", "DeleteObjectTagging": "s3:DeleteObjectTagging",
+    "GetBucketTagging": "s3:GetBucketTagging", "PutBucketTagging": "s3:PutBucketTagging",
+    "DeleteBucketTagging": "s3:PutBucketTagging",  # AWS: deleting a bucket's tags needs the Put action
+    "ListObjectsV2": "s3:ListBucket", "GetBucketLocation": "s3:GetBucketLocation",
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",  # AWS: deleting needs the Put action
+    "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",  # the same for default encryption
+    "DeleteBucketPolicy": "s3:DeleteBucketPolicy",
+    "GetObjectVersion": "s3:GetObjectVersion", "HeadObjectVersion": "s3:GetObjectVersion",
+    "DeleteObjectVersion": "s3:DeleteObjectVersion", "GetObjectRetention": "s3:GetObjectRetention",
     "PutObjectRetention": "s3:PutObjectRetention", "GetObjectLegalHold": "s3:GetObjectLegalHold",
     "PutObjectLegalHold": "s3:PutObjectLegalHold",
     "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
@@ -213,7 +220,7 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
     if code in _NOT_FOUND_OBJECT:
         return E.ObjectNotFoundError(f"object not found: {place}")
     if code in _ACCESS:
-        return _denied(code, place, call)
+        return _denied(code, place, call, bucket)
     if code in _EXISTS:
         return E.AlreadyExistsError(f"bucket already exists: {bucket}")
     if code in _CONFLICT:
@@ -232,15 +239,28 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
     return E.ItsStoreError(f"server refused the request: {code}: {detail} ({place})")
 
 
-def _denied(code: str, place: str, call: str) -> E.AccessDeniedError:
+def _denied(code: str, place: str, call: str, bucket: str | None = None) -> E.AccessDeniedError:
     """A refusal: a plain AccessDenied of a key whose credentials were accepted names the call refused and the
     permission it needs (a least-privilege key: the person setting it up must know which right to add); a
     refusal of the credentials themselves (InvalidAccessKeyId, SignatureDoesNotMatch...) points at them."""
     if code != "AccessDenied" or not call or " " in call:  # " ": no S3 call name, a method and a path
         return E.AccessDeniedError(f"access denied ({code}) for {place}", hint=_CREDENTIAL_HINT)
     needs = _NEEDS.get(call)
+    hint = _PERMISSION_HINT
+    if bucket in _UNCHECKED:  # its HEAD was denied and taken for "exists": a typo'd name is refused the same way
+        hint += (f"; or s3://{bucket} does not exist: this key may not check (HeadBucket needs s3:ListBucket)")
     return E.AccessDeniedError(f"access denied ({code}) to {call} on {place}" + (f" (needs {needs})" if needs else ""),
-                               hint=_PERMISSION_HINT)
+                               hint=hint)
+
+
+_UNCHECKED: set[str] = set()  # buckets let through unchecked (service/bucket_use.bucket_seen), for _denied
+
+
+def let_through_unchecked(bucket: str) -> None:
+    """Remember that `bucket`'s existence could not be checked (its HEAD was denied) and the work went on: a
+    later AccessDenied on it may as well mean the bucket does not exist (SeaweedFS and MinIO check the key's
+    rights before the bucket's existence), and its hint then says so."""
+    _UNCHECKED.add(bucket)
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:

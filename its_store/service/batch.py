@@ -84,8 +84,9 @@ class BatchResult(Result):
     bucket: str
     prefix: str
     dry_run: bool = False
-    delete_markers: bool = False       # a delete in a versioned bucket: markers added, every version still stored
-    still_stored_bytes: int = 0        # with delete_markers: the bytes hidden behind them, not freed
+    delete_markers: bool | None = False  # a delete in a versioned bucket: markers added, every version still
+    #                                      stored (None: unknown, the key may not read the versioning)
+    still_stored_bytes: int | None = 0   # with delete_markers: the bytes hidden behind them, not freed (None: unknown)
     duration_seconds: float = 0.0
     objects: list[BatchItem] = Field(default_factory=list)
     errors: list[BatchError] = Field(default_factory=list)
@@ -299,8 +300,8 @@ class Batch:
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="delete", bucket=bucket, prefix=prefix, dry_run=dry_run)
-        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
-        result.delete_markers = leaves_delete_markers(ctx, bucket)  # then nothing is erased: say so
+        from its_store.service.versions import markers_said  # on use: not on a transfer's path
+        result.delete_markers = markers_said(ctx, bucket)  # then nothing is erased: say so (None: unknown)
         batch: list[tuple[str, int, str | None]] = []
 
         def flush() -> None:
@@ -328,8 +329,8 @@ class Batch:
         flush()
         if not dry_run and result.objects:
             _prove_deleted(ctx, result)
-        if result.delete_markers and not dry_run:
-            result.still_stored_bytes = result.bytes
+        if result.delete_markers is not False and not dry_run:
+            result.still_stored_bytes = result.bytes if result.delete_markers else None
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
 

@@ -79,6 +79,8 @@ def bucket_seen(ctx: Context, bucket: str) -> bool:
         return ctx.s3.bucket_exists(bucket)
     except E.AccessDeniedError:
         log.debug("s3://%s: the key may not check that the bucket exists; its requests will tell", bucket)
+        from its_store.s3.errors import let_through_unchecked
+        let_through_unchecked(bucket)  # a later refusal on it names a missing bucket as a cause too
         return True
 
 

@@ -73,6 +73,7 @@ class Context:
         self._closed = False
         self.known_buckets: set[str] = set()  # buckets seen to exist: ensure_bucket() skips their HEAD
         self.markers_seen: dict[str, bool] = {}  # bucket -> whether a DELETE leaves a delete marker
+        self.markers_unknown: set[str] = set()  # buckets whose versioning could not be read (said once)
         self.stats = StorageStats()
         self._audit: AuditLog | None = None
         self._journal: UploadJournal | None = None

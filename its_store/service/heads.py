@@ -57,3 +57,23 @@ def listed(ctx: Context, bucket: str, key: str) -> bool:
     finally:
         getattr(entries, "close", lambda: None)()  # the listing ends here (and its page read ahead)
     return first is not None and first.key == key
+
+
+def names_stored_object(ctx: Context, bucket: str, key: str, version_id: str | None = None) -> bool:
+    """Whether a key ending in '/' names an object stored under that exact key (one HEAD); False: it names a
+    prefix. The one rule of every single-object command (stat, get, rm, cp, mv): a `dir/` holding bytes is an
+    object as any other (s3/listing, core/refs.is_folder_marker); an empty one is a folder marker, as in a
+    listing: SeaweedFS answers a HEAD of ANY folder `det/` with 200 and size 0, so an empty answer proves no
+    object. An answer other than "not found" (an SSE-C object, no access) counts as there: the command's own
+    request then reports it. A key not ending in '/' always names an object."""
+    from its_store.core.refs import is_folder_marker
+    if not key:
+        return False
+    if not key.endswith("/"):
+        return True
+    try:
+        return not is_folder_marker(key, ctx.s3.stat(bucket, key, version_id).size)
+    except E.ObjectNotFoundError:
+        return False
+    except E.ItsStoreError:
+        return True

@@ -105,8 +105,9 @@ def _check(ctx: Context, s3: S3Client) -> HealthReport:
     missing = [name for name in configured if seen[name] is False]
     hidden = [name for name in configured if seen[name] is None]
     detail = "; ".join([*(["missing: " + ", ".join(missing)] if missing else []),
-                        *(["not visible to this key: " + ", ".join(hidden)] if hidden else [])]) or "all present"
-    checks["buckets"] = HealthCheck(ok=not missing, detail=detail)
+                        *(["not visible to this key, cannot tell whether it exists: " + ", ".join(hidden)]
+                          if hidden else [])]) or "all present"
+    checks["buckets"] = HealthCheck(ok=not missing, detail=detail, unknown=bool(hidden))  # hidden: never "present"
     report.status = "healthy" if not missing else "degraded"
     _flag_public(s3, [n for n in dict.fromkeys(configured) if seen[n]], report,
                  until=started + ctx.settings.health_timeout)

@@ -54,12 +54,15 @@ SETTLE_PAUSES = (0.2, 0.4, 0.8)  # seconds before each further read: 3 more read
 def settled(read: Callable[[], T], kept: Callable[[T], bool], pauses: tuple[float, ...] = SETTLE_PAUSES) -> T:
     """`read()` until `kept` holds of what it returned, at most len(pauses) more times after the first read,
     pausing between reads (core/retry.pause_before_retry: an interrupt unwinding ends the wait at once).
-    Returns the last read: the caller decides "not kept" on it."""
+    Returns the last read: the caller decides "not kept" on it. An interrupt during a pause raises
+    InterruptedError_ (exit 130): the unsettled read is no verdict (the lock may well have been kept)."""
     from its_store.core.retry import pause_before_retry
     found = read()
     for pause in pauses:
-        if kept(found) or not pause_before_retry(pause):
+        if kept(found):
             break
+        if not pause_before_retry(pause):
+            raise E.InterruptedError_("interrupted while waiting for the server to show what it was asked to keep")
         found = read()
     return found
 

@@ -418,8 +418,8 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
-        from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
-        marker = version_id is None and leaves_delete_markers(ctx, bucket)
+        from its_store.service.versions import markers_said  # on use: not on a transfer's path
+        marker = False if version_id is not None else markers_said(ctx, bucket)  # None: unknown
         op.fields["delete_marker"] = marker or None
         _remove_one(ctx, bucket, key, version_id, bypass_governance)
     return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
@@ -471,10 +471,10 @@ def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult
     sendable = [k for k in keys if k not in failures]
     for start in range(0, len(sendable), 1000):
         failures.update(remove_batch(ctx, bucket, sendable[start:start + 1000]))
-    from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
-    marker = leaves_delete_markers(ctx, bucket)  # asked once per bucket (remove_batch asked already)
+    from its_store.service.versions import markers_said  # on use: not on a transfer's path
+    marker = markers_said(ctx, bucket)  # asked once per bucket (remove_batch asked already); None: unknown
     return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
-                         delete_marker=marker and k not in failures) for k in keys]
+                         delete_marker=False if k in failures else marker) for k in keys]
 
 
 def remove_batch(ctx: Context, bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict[str, str]:

@@ -8,6 +8,7 @@ what is erased for a key is always its oldest versions: an older version never b
 from __future__ import annotations
 
 import builtins
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from its_store.core.refs import validate_bucket, validate_key
 
 if TYPE_CHECKING:
     from its_store.service.context import Context
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000  # keys per DeleteObjects request (the S3 maximum)
 GARBLED = ("NameGarbled: the server's version listing altered this key's name (it holds characters XML 1.0 "
@@ -403,6 +406,18 @@ def leaves_delete_markers(ctx: Context, bucket: str) -> bool:
     Asked once per bucket for the life of the context (mv -r deletes key by key). False when unknown:
     callers that report what a delete did use markers_left, which says so."""
     return markers_left(ctx, bucket) is True
+
+
+def markers_said(ctx: Context, bucket: str) -> bool | None:
+    """markers_left for a caller that REPORTS what its deletes did (rm, rm -r, mv, model gc/rm): None when
+    unknown, and then one warning per bucket naming the permission that would tell (sync/deletes says the
+    same): a report never claims data erased that may be kept behind delete markers."""
+    found = markers_left(ctx, bucket)
+    if found is None and bucket not in ctx.markers_unknown:
+        ctx.markers_unknown.add(bucket)
+        log.warning("s3://%s: whether the deleted objects stay stored behind delete markers is unknown: "
+                    "the key may not read the bucket's versioning (s3:GetBucketVersioning)", bucket)
+    return found
 
 
 def markers_left(ctx: Context, bucket: str) -> bool | None:

@@ -135,7 +135,9 @@ class Copier:
             writer = self.dst_ctx if (self.cross and dst.remote) else self.ctx  # where the writes are recorded
             run_jobs(self.workers, _reported(jobs, str(src)), result, writer)
         hidden = [item for item in result.objects if item.delete_marker]
-        if hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
+        if src.remote and str(src.bucket) in self.ctx.markers_unknown and any(item.deleted for item in result.objects):
+            result.delete_markers, result.still_stored_bytes = None, None  # unknown: never "erased"
+        elif hidden:  # a versioned source bucket: the moved objects are hidden, their bytes still stored
             result.delete_markers = True
             result.still_stored_bytes = sum(item.source_size or 0 for item in hidden)
         result.duration_seconds = round(time.perf_counter() - started, 3)
@@ -239,12 +241,10 @@ class Copier:
         return run
 
     def _stored(self, src: Location) -> bool:
-        """Whether the object of `src`'s exact key is stored (one HEAD): a key ending in '/' names it then."""
-        try:
-            self.ctx.s3.stat(str(src.bucket), str(src.key))
-        except E.ObjectNotFoundError:
-            return False
-        return True
+        """Whether a key ending in '/' names a stored object (service/heads.names_stored_object: one HEAD; an
+        empty answer is a folder marker, as stat/get/rm decide)."""
+        from its_store.service.heads import names_stored_object
+        return names_stored_object(self.ctx, str(src.bucket), str(src.key))
 
     @staticmethod
     def _not_itself(src: Location, dst: Location) -> None:
@@ -340,9 +340,9 @@ def _deleted(item: BatchItem, result: DeleteResult, stored: int) -> None:
     """Mark a moved object's source as deleted; in a versioned bucket that delete only added a delete
     marker (`delete_marker`), and `source_size` bytes are still stored behind it."""
     item.deleted = True
-    if result.delete_marker:
-        item.delete_marker = True
-        item.source_size = stored
+    if result.delete_marker is not False:  # True: hidden; None: unknown (versioning unreadable)
+        item.delete_marker = result.delete_marker
+        item.source_size = stored if result.delete_marker else None
 
 
 def _reported(jobs: Iterator[Job], where: str) -> Iterator[Job]:

@@ -206,11 +206,27 @@ class Sync:
             root = Path(self.dst.path)  # type: ignore[arg-type]
             if root.exists() and not root.is_dir():
                 raise E.InvalidInputError(f"{root} is not a folder")
-            if not self.options.dry_run:
-                try:
-                    root.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise E.LocalIOError(f"cannot create {root}: {exc.strerror}") from None
+            if not self.options.dry_run and not self.src.remote:
+                self._make_dest(root)  # else once the source listing answered (_dest_made)
+
+    @staticmethod
+    def _make_dest(root: Path) -> None:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise E.LocalIOError(f"cannot create {root}: {exc.strerror}") from None
+
+    def _dest_made(self, listed: Iterator[Any], walk: Walk) -> Iterator[Any]:
+        """The source listing of a download; the local DEST is made once it answered (its first item, or its
+        end without error): a listing refused as a whole makes nothing."""
+        made = False
+        for item in listed:
+            if not made:
+                made = True
+                self._make_dest(Path(self.dst.path))  # type: ignore[arg-type]
+            yield item
+        if not made and walk.error is None:
+            self._make_dest(Path(self.dst.path))  # type: ignore[arg-type]
 
     def _side(self, loc: Any, walk: Walk, source: bool) -> Iterator[Any]:
         if loc.remote:
@@ -219,6 +235,8 @@ class Sync:
             prefix = self.src_prefix if source else self.dst_prefix
             listed = walk_remote(self.ctx if source else self.dst_ctx, str(loc.bucket), prefix, walk,
                                  self.options.filter.prunes)
+            if source and not self.dst.remote and not self.options.dry_run:
+                return self._dest_made(listed, walk)
             return listed if source or self.options.dry_run else self._listing_proves_bucket(listed, walk)
         root = Path(loc.path)
         if not source and not root.exists():
@@ -409,12 +427,14 @@ class Sync:
 
     def _upload(self, s: LocalFile, reason: str, sha: str | None = None) -> None:
         key = local_key(self.dst_prefix, s.rel)  # a name that cannot be a key: this item fails, named
+        unchecked = None
         if not self.options.dry_run:
             # read in the folder walked: a link swapped in for the file or a folder on its way is refused
             with self._tree.open_file(s.rel) as opened:  # type: ignore[union-attr]
-                upload_one(self.ctx, s.path, str(self.dst.bucket), key, self.options.upload, state=self.state,
-                           sha256=sha, follow_symlinks=self.options.follow_symlinks, opened=opened)
-        self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason))
+                unchecked = upload_one(self.ctx, s.path, str(self.dst.bucket), key, self.options.upload,
+                                       state=self.state, sha256=sha, follow_symlinks=self.options.follow_symlinks,
+                                       opened=opened).unchecked
+        self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason, unchecked=unchecked))
 
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
         target = self._tree.file(s.rel)  # type: ignore[union-attr]  # no safe local name: UnsafeKeyError
@@ -443,12 +463,14 @@ class Sync:
         if self.cross:
             self._relay(s, key, reason, known)
             return
+        unchecked = None
         if not self.options.dry_run:
             require_bucket_lock(self.ctx, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
             result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
                                                            copy.Location(bucket=self.dst.bucket, key=key), exact=True)
             result.raise_for_failures()
             copied = result.objects[0]
+            unchecked = copied.unchecked
             lock_after_copy(self.ctx, str(self.dst.bucket), key, copied.version_id,
                             self.options.upload.extra)  # --retain / --legal-hold: a copy carries no lock headers
             known = known or self.heads.cached(str(self.src.bucket), s)
@@ -456,7 +478,8 @@ class Sync:
                 etag = copied.etag or ""
                 self.state.put(str(self.dst.bucket), key, Known(etag, known.stored_size, known.size, known.mtime,
                                                                 known.sha256, known.md5 and etag == known.etag))
-        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason))
+        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason,
+                                 unchecked=unchecked))
 
     def _relay(self, s: RemoteObject, key: str, reason: str, known: Known | None) -> None:
         """A copy between endpoints (service/xcopy.py): streamed with its metadata, tags and the lock asked
@@ -494,6 +517,8 @@ class Sync:
                                    error.exit_code if error is not None else E.EXIT_ERROR)
         if src_walk.problems:
             self.report.source_complete = False
+            if src_walk.error is not None and not src_walk.count:
+                self.report.listing_refused()
 
 
 def sync(owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None,

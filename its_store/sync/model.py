@@ -60,6 +60,7 @@ class Item(Result):
     code: str | None = None        # failures: the error's code
     delete_marker: bool | None = False  # a "deleted" object of a versioned bucket: hidden, its data still stored
     # (None: unknown, the key may not read the bucket's versioning)
+    unchecked: str | None = None   # "sse": copied, its encryption not checked (the key may not read it back)
 
 
 class SyncTotals(Result):
@@ -111,6 +112,7 @@ class SyncReport(Result):
     max_items: int = Field(default=100_000, exclude=True)  # per list; beyond it items are counted, not listed
     _exit_codes: set[int] = PrivateAttr(default_factory=set)  # of the failures, for settle()
     _unwritten: int = PrivateAttr(default=0)  # keys with no safe local name: not everything came down (exit 1)
+    _refused: bool = PrivateAttr(default=False)  # the source listing failed as a whole, nothing listed
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -145,6 +147,11 @@ class SyncReport(Result):
         """Remember the exit code of a failure (settle() gives the run's one exit code from them)."""
         self._exit_codes.add(exit_code)
 
+    def listing_refused(self) -> None:
+        """The source listing failed as a whole before any item (denied, no such bucket, unreachable): the
+        run ends with that failure's own exit code (as get -r does), not the generic 1 of an incomplete one."""
+        self._refused = True
+
     def unwritten(self) -> None:
         """A key skipped for having no safe local name: its object did not come down (exit 1)."""
         self._unwritten += 1
@@ -156,7 +163,7 @@ class SyncReport(Result):
             code = 1 if self._unwritten else 0
         else:
             codes = self._exit_codes
-            code = codes.copy().pop() if (self.delete_refused is None and self.source_complete
+            code = codes.copy().pop() if (self.delete_refused is None and (self.source_complete or self._refused)
                                           and len(codes) == 1) else 1
         self.exit_code = code
         return code

@@ -121,6 +121,9 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
         for name, entry, is_dir in entries:
             child = rel + name
             if is_dir:
+                if is_own_temp(name):  # a registry pull's staging folder (core/files.create_temp_folder)
+                    walk.notes.append((child + "/", "its-store temp folder (a pull in progress)", 0))
+                    continue
                 if prune(child):
                     continue
                 ident = _dir_ident(entry, child, walk, follow)

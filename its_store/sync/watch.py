@@ -257,9 +257,10 @@ class Watcher:
             self.stop("error")
         elif kind == "deleted":
             rel = self._rel(path)
-            if rel is not None and rel in self._pending and not os.path.lexists(path):
-                del self._pending[rel]
-                self.journal.done(rel)
+            if rel is not None and not os.path.lexists(path):
+                if self._pending.pop(rel, None) is not None:
+                    self.journal.done(rel)
+                self.journal.sent_unverified(rel, None)  # a kept, unverified file gone: forget its row
         else:  # added / modified
             if os.path.isdir(path) and not os.path.islink(path):
                 if kind == "added":  # a new folder: what was written before its kernel watch existed
@@ -276,14 +277,14 @@ class Watcher:
             rel = Path(path).relative_to(self.root).as_posix()
         except ValueError:
             return None
-        if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
+        if F.is_temp_path(rel) or not self.accept(rel):
             return None
         return rel
 
     def _hear(self, rel: str) -> None:
         """A file may have changed: owe it (journal) and, if it is in the window (or the window has room
         and nothing older waits in the journal), watch it until it is complete."""
-        if F.is_temp_name(rel.rsplit("/", 1)[-1]) or not self.accept(rel):
+        if F.is_temp_path(rel) or not self.accept(rel):
             return
         if not F.is_utf8(rel):
             self._refuse_name(rel)
@@ -343,7 +344,10 @@ class Watcher:
             if found is None or isinstance(found, str) or found == self._sent.get(rel) or (
                     found == self.journal.unverified_sig(rel)):
                 del self._pending[rel]  # gone, not a file to send, or unchanged since it was sent
-                self.journal.done(rel)
+                if found is None:
+                    self.journal.gone(rel)  # its `unverified` row too
+                else:
+                    self.journal.done(rel)
                 if isinstance(found, str):
                     self.feed.emit("skipped", key=self.prefix + rel, reason=found)
                 continue

@@ -65,11 +65,19 @@ def scan(folder: Path, base: Path, keep: Callable[[os.DirEntry[str]], bool]) -> 
             for entry in entries:
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
+                        if not is_own_temp(entry.name):  # a pull's staging folder: never data to send
+                            folders.append(entry.path)
                     elif not is_temp_name(entry.name) and keep(entry):
                         yield Path(os.path.relpath(entry.path, base)).as_posix()
                 except OSError:
                     continue
+
+
+def is_temp_path(rel: str) -> bool:
+    """Whether a relative path (with /) is a temp file or lies in one of its-store's temp folders (a registry
+    pull's staging folder, core/files.create_temp_folder): the watcher sends neither."""
+    *folders, name = rel.split("/")
+    return is_temp_name(name) or any(is_own_temp(part) for part in folders)
 
 
 def is_utf8(rel: str) -> bool:

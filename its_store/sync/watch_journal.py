@@ -170,6 +170,12 @@ class Journal:
             self._count -= 1
             self._removed += 1
 
+    def gone(self, rel: str) -> None:
+        """Record that `rel` left the folder: no longer owed, and its `unverified` row (if any) forgotten, so
+        that the journal holds what is owed or pending, never the history of every file once kept."""
+        self.done(rel)
+        self.sent_unverified(rel, None)
+
     def sent_unverified(self, rel: str, sig: tuple[int, ...] | None) -> None:
         """Record `rel` as sent with signature `sig` though its upload could not be verified (the key may
         not read it back): kept in the folder, and not sent again while unchanged (None: forget it)."""

@@ -351,7 +351,7 @@ def _rm_human(doc: Removal) -> None:
     where = f"{doc.model_name}@{doc.version}"
     dropped = f" and alias(es) {', '.join(doc.aliases_removed)}" if doc.aliases_removed else ""
     if doc.hidden:
-        out.talk(f"hid {where}{dropped} behind delete markers: {human_size(doc.hidden_bytes)} still stored")
+        out.talk(f"hid {where}{dropped} behind delete markers: {human_size(doc.hidden_bytes or 0)} still stored")
         out.talk(MARKERS_NOTE)
     else:
         out.talk(f"removed {where}{dropped}, {human_size(doc.bytes)}")

@@ -76,7 +76,7 @@ def _gc_human(report: GcReport) -> None:
     what = (f"{verb} {count} version{'' if count == 1 else 's'} and {len(report.stale_registrations)} stale "
             "registration(s)")
     if markers and not report.dry_run:
-        out.talk(f"{what} behind delete markers: {human_size(report.hidden_bytes)} still stored; "
+        out.talk(f"{what} behind delete markers: {human_size(report.hidden_bytes or 0)} still stored; "
                  f"kept {report.kept}")
     else:
         out.talk(f"{what}, {size}; kept {report.kept}")

@@ -395,22 +395,11 @@ def stat(
 
 
 def stored_dir_object(svc: Any, ref: Any, version_id: str | None, target: str, hint: str | None = None) -> None:
-    """A key ending in '/' names the object stored under that exact key when there is one holding bytes (a
-    `dir/` holding bytes is an object as any other: s3/listing, core/refs.is_folder_marker); else it names a
-    prefix: InvalidInputError (exit 2, `hint`). An empty one is a folder marker, as in a listing: SeaweedFS
-    answers a HEAD of any folder `det/` with 200 and size 0, so an empty answer proves no object. One HEAD,
-    only for such keys; an answer other than "not found" (an SSE-C object, no access) counts as there: the
-    command then says it."""
-    from its_store.core.errors import ItsStoreError, ObjectNotFoundError
-    from its_store.core.refs import is_folder_marker
-    if ref.key:
-        try:
-            if not is_folder_marker(ref.key, svc.s3.stat(ref.bucket, ref.key, version_id).size):
-                return
-        except ObjectNotFoundError:
-            pass
-        except ItsStoreError:  # not a "not found": the command's own request reports it
-            return
+    """A key ending in '/' (or none) that names no stored object names a prefix: InvalidInputError (exit 2,
+    `hint`). The rule is service/heads.names_stored_object's, shared with cp/mv (sync/copy)."""
+    from its_store.service.heads import names_stored_object
+    if names_stored_object(svc.ctx, ref.bucket, ref.key, version_id):
+        return
     raise InvalidInputError(f"{target} names a prefix, not an object", hint=hint)
 
 
