@@ -344,3 +344,19 @@ def ctrl_c_when(ready: threading.Event, args: list[str], env: dict[str, str], cw
         proc.communicate()
         pytest.fail(f"Ctrl-C waited for {what}")
     return proc.returncode, err.decode()
+
+
+def fault_cli(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Any:
+    """The CLI runner on a fault server (tests/faultserver.py), in an environment of its own: every MINIO_*
+    variable and REDIS_URL of the session cleared, no retries, state under tmp_path, the working folder
+    tmp_path; `extra`: more MINIO_* settings."""
+    from conftest import ServerInfo, cli_runner
+    for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
+        monkeypatch.delenv(name)
+    env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(), "MINIO_MAX_RETRIES": "0",
+           "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"), "MINIO_AUDIT_LOG": str(tmp_path / "state" / "a.log"),
+           **extra}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    return cli_runner(env)

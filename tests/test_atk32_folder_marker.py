@@ -10,7 +10,6 @@ reason, and no key blocks or hides another.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from faultserver import FakeObject, FaultServer
 
-from conftest import ServerInfo, cli_runner
+from helpers import fault_cli
 
 BUCKET = "mark-b"
 
@@ -28,15 +27,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with FaultServer(buckets=(BUCKET,)) as server:
         server.put_object(BUCKET, "fd/z/", FakeObject(b"data stored under a folder marker"))
         server.put_object(BUCKET, "fd/x/y", FakeObject(b"yy"))
-        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-            monkeypatch.delenv(name)
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(), "MINIO_MAX_RETRIES": "0",
-               "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "a.log")}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.chdir(tmp_path)
-        yield cli_runner(env)
+        yield fault_cli(server, tmp_path, monkeypatch)
 
 
 def test_get_r_reports_a_folder_marker_that_holds_bytes(cli: Any, tmp_path: Path) -> None:

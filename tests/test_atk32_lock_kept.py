@@ -10,7 +10,6 @@ deleted by anyone. The fault server answers PutObjectLegalHold and PutObjectRete
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ import pytest
 from fakes3 import s3_call
 from faultserver import Conn, FakeObject, FaultServer, Request, response
 
-from conftest import ServerInfo, cli_runner, one_line_error
+from conftest import one_line_error
+from helpers import fault_cli
 
 BUCKET = "hold-b"
 
@@ -38,15 +38,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         server.locked.add(BUCKET)
         for key in ("ev/a.jpg", "ev/b.jpg"):
             server.put_object(BUCKET, key, FakeObject(b"frame" * 20))
-        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-            monkeypatch.delenv(name)
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(), "MINIO_MAX_RETRIES": "0",
-               "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "a.log")}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.chdir(tmp_path)
-        yield cli_runner(env)
+        yield fault_cli(server, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("args", [

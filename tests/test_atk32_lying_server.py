@@ -24,22 +24,15 @@ import pytest
 from fakes3 import _doc, s3_call
 from faultserver import XML, Conn, FakeObject, FaultServer, Request, response, s3_error
 
-from conftest import ServerInfo, cli_runner, one_line_error
+from conftest import one_line_error
+from helpers import fault_cli
 
 BUCKET = "lie-b"
 SSE = "x-amz-server-side-encryption"
 
 
 def _cli(server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Any:
-    for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-        monkeypatch.delenv(name)
-    env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(), "MINIO_MAX_RETRIES": "0",
-           "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"), "MINIO_AUDIT_LOG": str(tmp_path / "state" / "a.log"),
-           **extra}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
-    return cli_runner(env)
+    return fault_cli(server, tmp_path, monkeypatch, **extra)
 
 
 # -- a copy the server stores without the encryption asked for ---------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from faultserver import Conn, FakeObject, FaultServer, Request, response
 
-from conftest import ServerInfo, cli_runner
+from helpers import fault_cli
 
 BUCKET = "short-b"
 DATA = os.urandom(100_000)
@@ -41,15 +41,7 @@ def _half(server: FaultServer, req: Request, conn: Conn) -> bool:
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with FaultServer(_half, buckets=(BUCKET,)) as server:
         server.put_object(BUCKET, "p/obj.bin", FakeObject(DATA, etag="0123456789abcdef0123456789abcdef-2"))
-        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-            monkeypatch.delenv(name)
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(), "MINIO_MAX_RETRIES": "0",
-               "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "a.log")}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.chdir(tmp_path)
-        yield cli_runner(env)
+        yield fault_cli(server, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("command", [["get", "-r"], ["sync"]], ids=["get-r", "sync"])
@@ -81,15 +73,7 @@ def _partial(server: FaultServer, req: Request, conn: Conn) -> bool:
 def partial_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with FaultServer(_partial, buckets=(BUCKET,)) as server:
         server.put_object(BUCKET, "p/obj.bin", FakeObject(DATA, etag="0123456789abcdef0123456789abcdef-2"))
-        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-            monkeypatch.delenv(name)
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(), "MINIO_MAX_RETRIES": "0",
-               "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "a.log")}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.chdir(tmp_path)
-        yield cli_runner(env)
+        yield fault_cli(server, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("to_stdout", [False, True], ids=["file", "stdout"])
