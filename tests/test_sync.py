@@ -180,7 +180,8 @@ def test_json_report_shape_and_odd_names(cli: Any, service: Any, bucket: str, tm
     assert report["mode"] == "size+mtime" and report["ok"] is False
     assert sorted(copied(report)) == ["with space.jpg", "ünïcødé/カメラ.jpg"]
     for item in report["copied"]:
-        assert set(item) == {"path", "key", "size", "reason", "code", "delete_marker"}
+        # "unchecked" (session 32): a check the key could not make, on each item (an added field)
+        assert set(item) == {"path", "key", "size", "reason", "code", "delete_marker", "unchecked"}
         assert item["key"] == "o/" + item["path"]
         assert item["code"] is None and item["delete_marker"] is False
     [bad] = report["failed"]
