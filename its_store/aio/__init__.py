@@ -21,6 +21,10 @@ threads, a bounded chunk at a time (_AsyncIterator); a focused service (`version
 Cancelling an awaiting task does not stop the thread already running the call: the operation finishes
 (or fails) in the background and its result is dropped.
 
+Layout: this module holds the façades (AsyncStorageService, AsyncModelRegistry, get_storage_service(),
+get_model_registry()) and what makes a call's result async (_AsyncIterator, _AsyncService); the worker
+threads are runner.py, the awaitable health dict health.py.
+
 Debug logs of this facade go to the `its_store.aio` logger, so `logging.getLogger("its_store")` is the
 equivalent of the documentation's `logging.getLogger("its_camera_ai.storage")`.
 """
@@ -28,17 +32,15 @@ equivalent of the documentation's `logging.getLogger("its_camera_ai.storage")`.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import logging
 import threading
-import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from its_store.core import forks
+from its_store.aio.health import HealthStatus
+from its_store.aio.runner import DEFAULT_THREADS, _Runner
 
 if TYPE_CHECKING:  # pragma: no cover
     from its_store.core.enums import ObjectType
@@ -54,7 +56,6 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from its_store.core.settings import Settings
     from its_store.registry.registry import ModelRegistry
-    from its_store.service.health import HealthReport
     from its_store.service.storage import StorageService
     from its_store.state.stats import StorageStats
 
@@ -68,7 +69,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 W = TypeVar("W", bound="_AsyncWrapper")
-DEFAULT_THREADS = 8
 
 # Names re-exported from the package so that `from its_store.aio import UploadRequest, ObjectType`
 # works as the documentation's import line does; loaded on first use like `its_store` itself.
@@ -84,119 +84,7 @@ if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above 
         raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
 
 
-class _Runner:
-    """Runs blocking callables in a lazily created thread pool. Re-created in a forked child (the
-    parent's threads do not exist there: work queued to its pool waited forever); shut down by close()."""
-
-    def __init__(self, threads: int) -> None:
-        self.threads = threads
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-        forks.renew_in_child(self._renew_in_child)
-
-    def _renew_in_child(self) -> None:
-        self._pool = None
-        self._lock = threading.Lock()
-
-    def pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            with self._lock:
-                if self._closed:
-                    from its_store.core.errors import ClosedError
-                    raise ClosedError("this async service is closed", hint="build a new one")
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="its-aio")
-        return self._pool
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def shutdown(self) -> None:
-        """Stop the threads (after the calls already running); later calls raise ItsStoreError."""
-        with self._lock:
-            pool, self._pool, self._closed = self._pool, None, True
-        if pool is not None:
-            pool.shutdown(wait=True)
-
-    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """`await fn(*args, **kwargs)` in a worker thread, with the caller's contextvars."""
-        loop = asyncio.get_running_loop()
-        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-        name = getattr(fn, "__name__", "call")
-        started = time.perf_counter()
-        try:
-            return await loop.run_in_executor(self.pool(), call)
-        finally:
-            log.debug("%s finished in %.1f ms (worker thread)", name, (time.perf_counter() - started) * 1000)
-
-
 _RUNNER = _Runner(DEFAULT_THREADS)
-
-
-class HealthStatus(dict[str, Any]):
-    """The health report as a dict, filled on first read, or in a worker thread when awaited.
-
-    `storage.get_health_status()['status']` (as the documentation writes it) and
-    `(await storage.get_health_status())['status']` both work; only the awaited form keeps the
-    event loop free while the endpoint is checked.
-    """
-
-    def __init__(self, check: Callable[[], HealthReport], runner: _Runner) -> None:
-        super().__init__()
-        self._check = check
-        self._runner = runner
-        self._done = False
-        self._lock = threading.Lock()
-
-    def _fill(self) -> HealthStatus:
-        with self._lock:
-            if not self._done:
-                dict.update(self, self._check().model_dump())
-                self._done = True
-        return self
-
-    def __await__(self) -> Generator[Any, None, HealthStatus]:
-        if self._done:
-            return self
-        return (yield from self._runner.run(self._fill).__await__())
-
-    # Every read goes through _fill(), so the report is there however it is looked at.
-    def __getitem__(self, key: str) -> Any:
-        return dict.__getitem__(self._fill(), key)
-
-    def __contains__(self, key: object) -> bool:
-        return dict.__contains__(self._fill(), key)
-
-    def __iter__(self) -> Iterator[str]:
-        return dict.__iter__(self._fill())
-
-    def __len__(self) -> int:
-        return dict.__len__(self._fill())
-
-    def __eq__(self, other: object) -> bool:
-        return dict.__eq__(self._fill(), other)
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return dict.__repr__(self._fill())
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return dict.get(self._fill(), key, default)
-
-    def keys(self) -> Any:
-        return dict.keys(self._fill())
-
-    def values(self) -> Any:
-        return dict.values(self._fill())
-
-    def items(self) -> Any:
-        return dict.items(self._fill())
-
-    def copy(self) -> dict[str, Any]:
-        return dict(self._fill().items())
 
 
 if TYPE_CHECKING:  # pragma: no cover
