@@ -21,76 +21,37 @@ HMAC keyed from the secret key (_encode), so a value another Redis client or a w
 put there is a miss, not an answer (and a cache folder another user owns or others may write is not
 opened at all: core/private_dirs). What the service
 caches, and under which keys, is state/service_cache.py.
+
+Layout: this module is the stored entry (its JSON text, its MAC, its expiry: _encode, _decode, _now) and the
+disk backend (DiskCache) that keeps it; the contract every backend offers (MetadataCache, CacheInfo,
+CacheBackendError, NullCache) is state/cache_base.py, the degrading chain state/resilient_cache.py, the guard
+that keeps diskcache from loading a pickle state/diskcache_guard.py. All their names are importable here.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
-
-from pydantic import Field
+from typing import Any
 
 from its_store.core import forks
-from its_store.core.models import Result
 
-log = logging.getLogger("its_store.state.cache")
-logging.getLogger("its_store").addHandler(logging.NullHandler())  # a library logs; the app decides
+# The contract, the chain and the diskcache guard live in their own modules; every name stays importable
+# from here, as before (service_cache.py, redis_cache.py and the tests import them from this module).
+from its_store.state.cache_base import CacheBackendError as CacheBackendError
+from its_store.state.cache_base import CacheInfo as CacheInfo
+from its_store.state.cache_base import MetadataCache as MetadataCache
+from its_store.state.cache_base import NullCache as NullCache
+from its_store.state.cache_base import log as log
+from its_store.state.diskcache_guard import _json_only_disk
+from its_store.state.resilient_cache import ResilientCache as ResilientCache
 
 REDIS_PREFIX = "its-store:meta:"
 _SEP = "\x1f"  # between group and item in disk keys; JSON groups never contain it raw
-
-
-class CacheBackendError(Exception):
-    """A backend failed (Redis down, SQLite unusable). Handled inside this module, never shown raw."""
-
-
-class CacheInfo(Result):
-    """What a cache holds and where (`cache stats` prints it, with the TTL and the hit rate). `entries` and
-    `size_bytes` are null when they could not be read (Redis without MEMORY USAGE; `error` then says why
-    when the backend could not be asked at all); `groups` is Redis's count of hashes (null on disk);
-    `degraded_from` names the levels that failed this run (Redis, disk), null when none did."""
-
-    backend: str = Field(description="disk, redis or none (caching off).")
-    location: str = ""
-    entries: int | None = None
-    size_bytes: int | None = None
-    groups: int | None = None
-    degraded_from: list[str] | None = None
-    error: str | None = None
-
-
-class MetadataCache(Protocol):
-    """A TTL'd store of JSON values, addressed by (group, item); a group is invalidated as a whole.
-
-    A group is one object (all its versions and tags), one bucket list, or one document.
-    """
-
-    @property
-    def backend(self) -> str: ...
-
-    @property
-    def location(self) -> str: ...
-
-    def get(self, group: str, item: str) -> Any | None: ...
-
-    def put(self, group: str, item: str, value: Any, ttl: int) -> None: ...
-
-    def invalidate(self, groups: Iterable[str]) -> None: ...
-
-    def invalidate_prefix(self, prefix: str) -> int: ...
-
-    def clear(self) -> int: ...
-
-    def info(self) -> CacheInfo: ...
-
-    def close(self) -> None: ...
 
 
 def _now() -> float:
@@ -140,70 +101,6 @@ def _decode(stored: Any, group: str, item: str, signer: Signer) -> Any | None:
         return doc["v"] if doc["x"] > _now() else None
     except (TypeError, ValueError, KeyError, RecursionError):
         return None
-
-
-_OWN_FILE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{28}\.val")  # diskcache's Disk.filename()
-_SAFE_DISK: Any = None
-
-
-def _json_only_disk(diskcache: Any) -> Any:
-    """diskcache's Disk, made to read back only what this module writes. diskcache decodes a row by the
-    mode the ROW names, so a tampered database (the cache folder is local input: a shared MINIO_CACHE_DIR,
-    a folder made under umask 000) could mark a value or a key as a pickle, and loading it runs code; and
-    it joins a row's file name to the folder, so an absolute name made the removal of an expired entry
-    remove any file. Here a pickled key or value is a corrupt database (sqlite3.DatabaseError: DiskCache
-    rebuilds it empty), and a file name that is not diskcache's own is neither read nor removed."""
-    global _SAFE_DISK
-    if _SAFE_DISK is None:
-        import sqlite3
-
-        from diskcache.core import MODE_PICKLE
-
-        class JsonOnlyDisk(diskcache.Disk):  # type: ignore[misc]
-            def get(self, key: Any, raw: bool) -> Any:
-                if not raw:
-                    raise sqlite3.DatabaseError("a pickled key in the cache database (its-store writes none)")
-                return super().get(key, raw)
-
-            def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
-                if mode == MODE_PICKLE or (filename is not None and not _OWN_FILE.fullmatch(filename)):
-                    raise sqlite3.DatabaseError("a cache entry its-store did not write (a pickle or a foreign file)")
-                return super().fetch(mode, filename, value, read)
-
-            def remove(self, file_path: str) -> None:
-                if _OWN_FILE.fullmatch(file_path):
-                    super().remove(file_path)
-
-        _SAFE_DISK = JsonOnlyDisk
-    return _SAFE_DISK
-
-
-class NullCache:
-    """Caching off: every lookup misses, every write is dropped."""
-
-    backend = "none"
-    location = ""
-
-    def get(self, group: str, item: str) -> Any | None:
-        return None
-
-    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
-        pass
-
-    def invalidate(self, groups: Iterable[str]) -> None:
-        pass
-
-    def invalidate_prefix(self, prefix: str) -> int:
-        return 0
-
-    def clear(self) -> int:
-        return 0
-
-    def info(self) -> CacheInfo:
-        return CacheInfo(backend=self.backend, location="", entries=0, size_bytes=0)
-
-    def close(self) -> None:
-        pass
 
 
 class DiskCache:
@@ -403,157 +300,3 @@ class DiskCache:
             gc.collect()
 
 
-class ResilientCache:
-    """A chain of backends (e.g. Redis → disk → none): use the first that works, degrade on failure.
-
-    Each degradation logs one warning (also kept in `.warnings`). Invalidations reach every persistent
-    level; if one cannot be reached, its `stale_marker` file is touched and that level is cleared the
-    next time it opens, so a write during an outage is never hidden by an entry cached before it.
-
-    Nothing is opened (no Redis connection, no disk cache) before the first operation: a command that
-    caches nothing pays for none of it.
-    """
-
-    def __init__(self, levels: list[tuple[Callable[[], MetadataCache], Path | None]]) -> None:
-        self.warnings: list[str] = []
-        self.degraded_from: list[str] = []
-        self._levels = [*levels, (NullCache, None)]
-        self._opened: dict[int, MetadataCache | None] = {}
-        self._failures: dict[int, CacheBackendError] = {}
-        self._lock = threading.RLock()
-        forks.renew_in_child(self._renew_in_child)
-        self._index = -1  # no level chosen yet: _start() picks one on first use
-        self._active: MetadataCache = NullCache()
-
-    def _renew_in_child(self) -> None:
-        self._lock = threading.RLock()  # another thread of the parent may have held it at the fork
-
-    def _start(self) -> None:
-        """Pick the first level that opens (logging what failed), once, on first use."""
-        if self._index < 0:
-            with self._lock:
-                if self._index < 0:
-                    self._advance()
-
-    @property
-    def backend(self) -> str:
-        self._start()
-        return self._active.backend
-
-    @property
-    def location(self) -> str:
-        self._start()
-        return self._active.location
-
-    def _open(self, index: int) -> MetadataCache | None:
-        """Level `index`, opened once (None if it failed); cleared first when its marker says stale."""
-        with self._lock:
-            if index not in self._opened:
-                factory, marker = self._levels[index]
-                try:
-                    cache = factory()
-                    if marker is not None and marker.exists():
-                        cache.clear()
-                        marker.unlink(missing_ok=True)
-                    self._opened[index] = cache
-                except CacheBackendError as exc:
-                    self._opened[index] = None
-                    self._failures[index] = exc
-            return self._opened[index]
-
-    def _advance(self, failed: CacheBackendError | None = None) -> None:
-        """Move to the next level that opens; log one warning naming what failed and what is used now."""
-        with self._lock:
-            skipped: list[int] = []
-            if failed is not None:
-                self._opened[self._index] = None
-                self._failures[self._index] = failed
-                skipped.append(self._index)
-            for index in range(self._index + 1, len(self._levels)):
-                cache = self._open(index)
-                if cache is not None:
-                    self._index, self._active = index, cache
-                    break
-                skipped.append(index)
-            if skipped:
-                self._warn(skipped)
-
-    def _warn(self, failed: list[int]) -> None:
-        parts = [f"{_level_name(self._levels[i][0])} cache unavailable ({self._failures[i]})" for i in failed]
-        now = _level_name(self._levels[self._index][0])
-        then = "metadata caching is off for this run" if now == "none" else f"using the {now} cache"
-        message = "; ".join([*parts, then])
-        self.degraded_from.extend(_level_name(self._levels[i][0]) for i in failed)
-        self.warnings.append(message)
-        log.warning("%s", message)
-
-    def _run(self, op: str, *args: Any) -> Any:
-        self._start()
-        while True:
-            cache, index = self._active, self._index
-            try:
-                return getattr(cache, op)(*args)
-            except CacheBackendError as exc:
-                with self._lock:
-                    if index == self._index:  # not already degraded by another thread
-                        self._advance(exc)
-
-    def get(self, group: str, item: str) -> Any | None:
-        return self._run("get", group, item)
-
-    def put(self, group: str, item: str, value: Any, ttl: int) -> None:
-        self._run("put", group, item, value, ttl)
-
-    def _everywhere(self, op: str, *args: Any) -> int:
-        """An invalidation on every persistent level; a level it cannot reach is marked stale."""
-        self._start()
-        total = 0
-        for index, (_factory, marker) in enumerate(self._levels[:-1]):
-            cache = self._open(index) if index >= self._index else None
-            if cache is None:
-                if marker is not None:
-                    _touch(marker)
-                continue
-            try:
-                total += int(getattr(cache, op)(*args) or 0)
-            except CacheBackendError as exc:
-                if marker is not None:
-                    _touch(marker)
-                with self._lock:
-                    if index == self._index:
-                        self._advance(exc)
-                    else:
-                        self._opened[index] = None
-                        self._failures[index] = exc
-        return total
-
-    def invalidate(self, groups: Iterable[str]) -> None:
-        self._everywhere("invalidate", list(groups))
-
-    def invalidate_prefix(self, prefix: str) -> int:
-        return self._everywhere("invalidate_prefix", prefix)
-
-    def clear(self) -> int:
-        return self._everywhere("clear")
-
-    def info(self) -> CacheInfo:
-        info: CacheInfo = self._run("info")
-        return info.model_copy(update={"degraded_from": list(self.degraded_from)}) if self.degraded_from else info
-
-    def close(self) -> None:
-        for cache in self._opened.values():
-            if cache is not None:
-                cache.close()
-
-
-def _level_name(factory: Any) -> str:
-    return str(getattr(factory, "label", getattr(factory, "backend", "cache")))
-
-
-def _touch(path: Path) -> None:
-    try:
-        from its_store.core.private_dirs import make_private_folder
-        make_private_folder(path.parent)
-        path.touch()
-    except OSError:
-        pass
