@@ -27,23 +27,36 @@ A completion runs on every TAB, so it must be quick and silent:
 - A suggestion is one line, exact, or absent: a listed key or bucket with a control character (a newline
   would add made-up entries to the shell's list, an ESC would drive the terminal), a line or paragraph
   separator or a bidi control is dropped (_typable). It cannot be typed anyway; `ls` shows it escaped.
+
+Layout: this module is the request (KINDS and their suggesters, Typer's callbacks, main() for the scripts)
+and the Completer that answers it from the cache or the server within the deadline (the tunables above
+it: TTL_SECONDS, DEADLINE_SECONDS, the timeouts). The cache file is names_cache.py, the cheap reading of the
+settings quick_settings.py; their names are importable from here too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from its_store.core.jsontext import loads
+# The cache file and the cheap settings live in their own modules; their names stay importable from here.
+from its_store.cli.completion.names_cache import CACHE_FILE as CACHE_FILE
+from its_store.cli.completion.names_cache import CACHE_VERSION as CACHE_VERSION
+from its_store.cli.completion.names_cache import MAX_ENTRIES as MAX_ENTRIES
+from its_store.cli.completion.names_cache import CompletionCache as CompletionCache
+from its_store.cli.completion.quick_settings import DEFAULT_ACCESS_KEY as DEFAULT_ACCESS_KEY
+from its_store.cli.completion.quick_settings import DEFAULT_SECRET as DEFAULT_SECRET
+from its_store.cli.completion.quick_settings import cache_dir as cache_dir
+from its_store.cli.completion.quick_settings import quick_config as quick_config
+from its_store.cli.completion.quick_settings import quick_identity as quick_identity
+from its_store.cli.completion.quick_settings import quick_remote as quick_remote
 
 T = TypeVar("T")
 TTL_SECONDS = 60           # fresh answers; older ones are fetched again
@@ -52,10 +65,6 @@ DEADLINE_SECONDS = 0.3     # longest wait on the network per completion
 CONNECT_TIMEOUT = 0.25
 READ_TIMEOUT = 0.3
 MAX_ITEMS = 200            # suggestions per listing (a shell cannot show more usefully)
-MAX_ENTRIES = 256          # cache entries kept
-CACHE_FILE = "completion.json"
-CACHE_VERSION = 2          # 2: keyed by identity_of(); a version-1 file (access key only) is dropped
-DEFAULT_ACCESS_KEY, DEFAULT_SECRET = "minioadmin", "minioadmin123"  # Settings' defaults
 SCHEME = "s3://"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 # C0, DEL, C1, the line and paragraph separators, and the bidi controls: never in a suggestion
@@ -371,149 +380,3 @@ def run_with_deadline(fn: Callable[[], T], seconds: float) -> T | Exception | No
     thread.start()
     thread.join(seconds)
     return box[0] if box else None
-
-
-# ------------------------------------------------------------------------------------ the cache
-class CompletionCache:
-    """A small JSON file of {key: {"t", "items", "complete"}}; private (0600), replaced atomically.
-    With no path (the identity is unknown), nothing is read or written."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._data: dict[str, Any] | None = None
-
-    def _load(self) -> dict[str, Any]:
-        if self._data is None:
-            try:
-                if self.path is None:
-                    raise OSError("no cache")
-                data = loads(_read_trusted(self.path))
-                self._data = data["entries"] if data.get("version") == CACHE_VERSION else {}
-            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-                self._data = {}
-        return self._data
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        entry = self._load().get(key)
-        return entry if isinstance(entry, dict) and "t" in entry and "items" in entry else None
-
-    def entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for key, entry in list(self._load().items()):
-            if isinstance(entry, dict) and "t" in entry and "items" in entry:
-                yield key, {"complete": False, **entry}
-
-    def put(self, key: str, entry: dict[str, Any]) -> None:
-        data = self._load()
-        data[key] = entry
-        if len(data) > MAX_ENTRIES:
-            for old in sorted(data, key=lambda k: data[k].get("t", 0))[:len(data) - MAX_ENTRIES]:
-                del data[old]
-        self._save(data)
-
-    def forget(self, prefix: str) -> None:
-        """Drop every entry whose key starts with `prefix` (one identity's answers)."""
-        data = self._load()
-        gone = [key for key in data if key.startswith(prefix)]
-        for key in gone:
-            del data[key]
-        if gone:
-            self._save(data)
-
-    def _save(self, data: dict[str, Any]) -> None:
-        if self.path is None:
-            return
-        from its_store.core.errors import ItsStoreError
-        from its_store.core.files import write_atomic
-        from its_store.core.private_dirs import make_private_folder
-        with contextlib.suppress(OSError, ItsStoreError):  # a cache: never worth an error on TAB
-            make_private_folder(self.path.parent)
-            write_atomic(self.path, json.dumps({"version": CACHE_VERSION, "entries": data}), 0o600)
-
-
-def _read_trusted(path: Path) -> bytes:
-    """The cache file's bytes; OSError when its folder or the file is one others may write (or another
-    user's: core/private_dirs.foreign_reason, the metadata cache's rule), since whoever may write it would
-    choose the names TAB offers. Nothing is read then, nothing said (a Tab press prints no error)."""
-    from its_store.core.private_dirs import foreign_reason
-    from its_store.core.statefile import open_state  # a FIFO here must not hang a Tab press
-    if foreign_reason(os.stat(path.parent)) is not None:
-        raise OSError("a cache folder others may write")
-    fd = open_state(path)
-    try:
-        if foreign_reason(os.fstat(fd)) is not None:
-            raise OSError("a cache file others may write")
-    finally:
-        os.close(fd)
-    from its_store.core.statefile import read_state
-    return read_state(path)  # in a folder of ours: the file checked is the file read
-
-
-# ----------------------------------------------------------------------------- cheap settings
-def quick_config(env_file: str | None = None) -> dict[str, str]:
-    """MINIO_* values from the environment over a .env file, upper-cased, without pydantic.
-
-    Only used to find the cache and key it; the real Settings are built when the server is asked. The
-    file passes the check Settings' does, and is read as the file checked (core/env_file.opened_env_file):
-    another user's file, one others may write, or a FIFO is ConfigError, and then TAB offers nothing
-    (suggest()), as the command itself would refuse to run (a stranger's .env must not choose the server
-    asked, nor the cache whose names are offered). The file is read by python-dotenv, as Settings reads it
-    (quotes, `export`, comments, ${VAR}): where TAB is pressed there is usually none, and then dotenv is
-    not even imported (a few ms on every TAB). A line dotenv cannot parse is skipped; its warning goes
-    where every suggester's stderr goes (suggest()).
-    """
-    from its_store.core.env_file import opened_env_file
-    values: dict[str, str] = {}
-    with opened_env_file(Path(env_file) if env_file else Path(".env")) as checked:
-        if checked is not None:
-            from dotenv import dotenv_values
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                for name, value in dotenv_values(checked, encoding="utf-8").items():
-                    if value is not None:  # a bare NAME line: no value, as Settings reads it
-                        values[name.upper()] = value
-    for name, value in os.environ.items():
-        if name.upper().startswith("MINIO_"):
-            values[name.upper()] = value
-    return values
-
-
-def quick_identity(endpoint: str, config: dict[str, str]) -> str | None:
-    """identity_of() of the credentials in `config` (quick_config), read as Settings reads them: the secret
-    from MINIO_SECRET_KEY_FILE when that is set, else MINIO_SECRET_KEY. None when that file cannot be read:
-    then the cache is not used at all."""
-    from its_store.core.identity import identity_of  # hashlib + hmac only: a few ms, paid on every TAB
-    secret = config.get("MINIO_SECRET_KEY", DEFAULT_SECRET)
-    if config.get("MINIO_SECRET_KEY_FILE"):
-        try:
-            secret = Path(config["MINIO_SECRET_KEY_FILE"]).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-    return identity_of(endpoint, config.get("MINIO_ACCESS_KEY", DEFAULT_ACCESS_KEY), secret)
-
-
-def quick_remote(name: str) -> tuple[str, str | None]:
-    """The endpoint (host:port, as core/remote_model.split_endpoint reads the URL) and identity_of() of the
-    remote `name`, from its raw fields (core/remotes.remote_fields: no pydantic), the secret read as
-    Remote.secret() reads it. The identity is None when the secret cannot be read: then the cache is not
-    used (and the real settings refuse the remote). UnknownRemoteError / ConfigError as get_remote()."""
-    from its_store.core.identity import identity_of
-    from its_store.core.remotes import remote_fields
-    fields = remote_fields(name)
-    url = str(fields.get("endpoint", "")).strip()
-    endpoint = url.partition("://")[2] if "://" in url else url
-    endpoint = endpoint[:-1] if endpoint.endswith("/") and endpoint.count("/") == 1 else endpoint
-    secret, access_key = fields.get("secret_key"), fields.get("access_key")
-    if fields.get("secret_key_file"):
-        try:
-            secret = Path(str(fields["secret_key_file"])).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            secret = None
-    if not (endpoint and secret and isinstance(secret, str) and isinstance(access_key, str)):
-        return endpoint, None
-    return endpoint, identity_of(endpoint, access_key, secret)
-
-
-def cache_dir(config: dict[str, str]) -> Path:
-    """MINIO_CACHE_DIR, else $XDG_CACHE_HOME/its-store, else ~/.cache/its-store (as Settings does)."""
-    if config.get("MINIO_CACHE_DIR"):
-        return Path(config["MINIO_CACHE_DIR"]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "its-store"
