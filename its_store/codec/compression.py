@@ -9,21 +9,35 @@ on first use only (_lib): `import its_store.codec.compression` costs nothing.
 An object we compressed carries x-amz-meta-its-codec, -its-original-size and -its-sha256 (of the
 original bytes). No Content-Encoding header is set on purpose: HTTP clients (urllib3 included) would
 then undo gzip on their own, which would break `get --raw` and double-decode.
+
+Layout: this module is the streams around a codec (CompressingReader up, DecodingWriter and VerifyingSink
+down, the one-shot compress_bytes/decompress_bytes, the recorded size that bounds a decoding); the codecs and
+their registry are codec/coders.py, the `auto` decision codec/auto.py. All their names are importable here.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from types import ModuleType
-from typing import IO, Protocol, cast
 
+# The codecs (codec/coders.py) and the `auto` rules (codec/auto.py) live in their own modules; their names
+# stay importable from here, as before (service/encoded.py, scrub.py, xcopy.py and the tests import them here).
+from its_store.codec.auto import _TRIAL as _TRIAL
+from its_store.codec.auto import AUTO_MIN_SAVING as AUTO_MIN_SAVING
+from its_store.codec.auto import AUTO_MIN_SIZE as AUTO_MIN_SIZE
+from its_store.codec.auto import SAMPLE as SAMPLE
+from its_store.codec.auto import Decision as Decision
+from its_store.codec.auto import _trial as _trial
+from its_store.codec.auto import compressed_type as compressed_type
+from its_store.codec.auto import decide_auto as decide_auto
+from its_store.codec.auto import sniff as sniff
+from its_store.codec.coders import CODECS as CODECS
+from its_store.codec.coders import OUT_SLICE as OUT_SLICE
+from its_store.codec.coders import Codec as Codec
+from its_store.codec.coders import Decoder as Decoder
+from its_store.codec.coders import Encoder as Encoder
+from its_store.codec.coders import get_codec as get_codec
 from its_store.core import errors as E
-from its_store.core.codecs import AUTO_CODEC, LEVELS, CodecLevels, unknown_compression
 
 # The flag checks live in core (core.models validates with them); re-exported for the codec's callers.
 from its_store.core.codecs import check_level as check_level
@@ -38,219 +52,6 @@ from its_store.core.streams import BinaryReader
 from its_store.core.units import read_uint, shown
 
 CHUNK = 1024 * 1024          # input read size while compressing
-OUT_SLICE = 1024 * 1024      # largest decompressed slice produced at once
-SAMPLE = 64 * 1024           # bytes sniffed and trial-compressed by `auto`
-AUTO_MIN_SIZE = 1024         # `auto` leaves smaller objects alone: nothing worth saving
-AUTO_MIN_SAVING = 0.10       # `auto` compresses only when the sample shrinks by at least 10%
-
-
-class Encoder(Protocol):
-    def compress(self, data: bytes) -> bytes: ...
-    def flush(self) -> bytes: ...
-
-
-class Decoder(Protocol):
-    def write(self, data: bytes) -> None: ...
-    def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Codec(CodecLevels):
-    """A codec: its levels (core.codecs) and factories for a streaming encoder and decoder."""
-
-    encoder: Callable[[int], Encoder]
-    decoder: Callable[[Callable[[bytes], None]], Decoder]
-
-
-class _Decompressor(Protocol):
-    """zlib's decompressobj and lz4's LZ4FrameDecompressor (untyped), as _ZlibLikeDecoder uses them."""
-
-    @property
-    def eof(self) -> bool: ...
-    @property
-    def unused_data(self) -> bytes: ...
-    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
-
-
-class _Lz4Decompressor(_Decompressor, Protocol):
-    @property
-    def needs_input(self) -> bool: ...
-
-
-class _Lz4Compressor(Protocol):
-    """lz4.frame.LZ4FrameCompressor (untyped), as _Lz4Encoder uses it."""
-
-    def begin(self) -> bytes: ...
-    def compress(self, data: bytes) -> bytes: ...
-    def flush(self) -> bytes: ...
-
-
-@functools.cache
-def _lib(name: str) -> ModuleType:
-    """zlib, lz4.frame or zstandard: imported by the first object that needs it (never at start-up), then
-    reached without an import statement per object (in Python 3.11 each costs ~1 us: a batch of small
-    compressed objects paid one or two per object)."""
-    return importlib.import_module(name)
-
-
-# ------------------------------------------------------------------------------------------ gzip
-class _GzipEncoder:
-    def __init__(self, level: int) -> None:
-        zlib = _lib("zlib")
-        self._z = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
-
-    def compress(self, data: bytes) -> bytes:
-        return cast(bytes, self._z.compress(data))  # (the module comes untyped from _lib)
-
-    def flush(self) -> bytes:
-        return cast(bytes, self._z.flush())
-
-
-class _ZlibLikeDecoder:
-    """Bounded-output decoder for zlib's and lz4's decompressobj style; concatenated members allowed."""
-
-    def __init__(self, sink: Callable[[bytes], None], factory: Callable[[], _Decompressor]) -> None:
-        self._sink, self._factory = sink, factory
-        self._d = factory()
-        self._fed = False
-
-    def write(self, data: bytes) -> None:
-        while data:
-            if self._d.eof:  # a new member / frame follows
-                self._d = self._factory()
-            self._fed = True
-            data = self._drain(data)
-
-    def _drain(self, data: bytes) -> bytes:
-        """Feed `data`, emitting output in slices; return what belongs to the next member."""
-        while True:
-            out = self._d.decompress(data, OUT_SLICE)
-            if out:
-                self._sink(out)
-            data = self._pending_input()
-            if self._d.eof:
-                return self._d.unused_data
-            if not data and not self._more_output(out):
-                return b""
-
-    def _pending_input(self) -> bytes:
-        return getattr(self._d, "unconsumed_tail", b"")
-
-    def _more_output(self, out: bytes) -> bool:
-        return len(out) >= OUT_SLICE
-
-    def close(self) -> None:
-        if self._fed and not self._d.eof:
-            raise E.IntegrityError("compressed data is truncated (the stream ended early)")
-
-
-class _Lz4Decoder(_ZlibLikeDecoder):
-    _d: _Lz4Decompressor
-
-    def _pending_input(self) -> bytes:
-        return b""  # lz4 keeps unconsumed input internally
-
-    def _more_output(self, out: bytes) -> bool:
-        return not self._d.needs_input
-
-
-def _gzip_decoder(sink: Callable[[bytes], None]) -> Decoder:
-    zlib = _lib("zlib")
-    return _ZlibLikeDecoder(sink, lambda: zlib.decompressobj(31))
-
-
-# ------------------------------------------------------------------------------------------- lz4
-class _Lz4Encoder:
-    def __init__(self, level: int) -> None:
-        self._c: _Lz4Compressor = _lib("lz4.frame").LZ4FrameCompressor(compression_level=level, content_checksum=True)
-        self._started = False
-
-    def _begin(self) -> bytes:
-        if self._started:
-            return b""
-        self._started = True
-        return self._c.begin()
-
-    def compress(self, data: bytes) -> bytes:
-        return self._begin() + self._c.compress(data)
-
-    def flush(self) -> bytes:
-        return self._begin() + self._c.flush()
-
-
-def _lz4_decoder(sink: Callable[[bytes], None]) -> Decoder:
-    return _Lz4Decoder(sink, _lib("lz4.frame").LZ4FrameDecompressor)
-
-
-# ------------------------------------------------------------------------------------------ zstd
-class _ZstdEncoder:
-    def __init__(self, level: int) -> None:
-        self._c = _lib("zstandard").ZstdCompressor(level=level, write_checksum=True).compressobj()
-
-    def compress(self, data: bytes) -> bytes:
-        return cast(bytes, self._c.compress(data))  # (the module comes untyped from _lib)
-
-    def flush(self) -> bytes:
-        return cast(bytes, self._c.flush())
-
-
-class _SinkFile:
-    """The minimal file interface zstandard's stream_writer writes its output into."""
-
-    def __init__(self, sink: Callable[[bytes], None]) -> None:
-        self._sink = sink
-
-    def write(self, data: bytes) -> int:
-        self._sink(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
-class _ZstdDecoder:
-    def __init__(self, sink: Callable[[bytes], None]) -> None:
-        self._zstd = zstandard = _lib("zstandard")
-        sink_file = cast("IO[bytes]", _SinkFile(sink))  # zstandard's stub asks IO[bytes]; it calls write() only
-        self._w = zstandard.ZstdDecompressor().stream_writer(sink_file, write_size=OUT_SLICE, closefd=False)
-
-    def write(self, data: bytes) -> None:
-        try:
-            self._w.write(data)
-        except self._zstd.ZstdError as exc:
-            raise E.IntegrityError(f"corrupt zstd data: {exc}") from None
-
-    def close(self) -> None:
-        self._w.close()
-
-
-# ------------------------------------------------------------------------------------------ none
-class _Identity:
-    def __init__(self, _level: int = 0, sink: Callable[[bytes], None] | None = None) -> None:
-        self._sink = sink
-
-    def compress(self, data: bytes) -> bytes:
-        return data
-
-    def flush(self) -> bytes:
-        return b""
-
-    def write(self, data: bytes) -> None:
-        if self._sink is not None:
-            self._sink(data)
-
-    def close(self) -> None:
-        pass
-
-
-_CODING: dict[str, tuple[Callable[[int], Encoder], Callable[[Callable[[bytes], None]], Decoder]]] = {
-    "none": (_Identity, lambda sink: _Identity(0, sink)),
-    "gzip": (_GzipEncoder, _gzip_decoder),
-    "lz4": (_Lz4Encoder, _lz4_decoder),
-    "zstd": (_ZstdEncoder, _ZstdDecoder),
-}
-CODECS: dict[str, Codec] = {name: Codec(lv.name, lv.levels, lv.default_level, *_CODING[name])
-                            for name, lv in LEVELS.items()}
 
 
 def recorded_size(meta: Mapping[str, str], codec: str, where: str) -> int | None:
@@ -264,18 +65,6 @@ def recorded_size(meta: Mapping[str, str], codec: str, where: str) -> int | None
                                f"({META_ORIGINAL_SIZE} metadata): not decoded, its size would have no bound",
                                hint="fetch the stored bytes as they are with `get --raw`")
     return size
-
-
-def get_codec(name: str, *, stored: bool = False, where: str = "") -> Codec:
-    """The codec called `name`. Unknown: a usage error for a flag, an UnknownCodecError for metadata."""
-    codec = CODECS.get(str(name).strip().lower())
-    if codec is not None:
-        return codec
-    if stored:
-        raise E.UnknownCodecError(
-            f"{where or 'the object'} is stored with unknown codec {name!r} ({META_CODEC} metadata)",
-            hint="fetch the stored bytes as they are with `its-store get --raw`")
-    raise unknown_compression(name)
 
 
 def compress_bytes(data: bytes, codec: Codec, level: int) -> bytes:
@@ -421,97 +210,3 @@ class DecodingWriter:
             raise E.IntegrityError(f"{self._where}: {exc.message}", hint=exc.hint) from None
         except Exception as exc:  # noqa: BLE001
             raise E.IntegrityError(f"cannot decompress {self._where}: {exc}") from None
-
-
-# ------------------------------------------------------------------------------------ auto rules
-_MAGIC: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\xff\xd8\xff", "JPEG"),
-    (0, b"\x89PNG\r\n\x1a\n", "PNG"),
-    (0, b"GIF8", "GIF"),
-    (4, b"ftyp", "MP4/MOV/HEIF"),
-    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
-    (0, b"\x00\x00\x00\x01", "H.264/H.265 stream"),
-    (0, b"\x00\x00\x01\xba", "MPEG-PS"),
-    (0, b"PK\x03\x04", "zip"),
-    (0, b"PK\x05\x06", "zip"),
-    (0, b"\x1f\x8b", "gzip"),
-    (0, b"\x28\xb5\x2f\xfd", "zstd"),
-    (0, b"\x04\x22\x4d\x18", "lz4"),
-    (0, b"BZh", "bzip2"),
-    (0, b"\xfd7zXZ\x00", "xz"),
-    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
-    (0, b"Rar!\x1a\x07", "rar"),
-    (0, b"ID3", "MP3"),
-    (0, b"OggS", "Ogg"),
-    (0, b"fLaC", "FLAC"),
-)
-_COMPRESSED_TYPES = {
-    "application/zip", "application/gzip", "application/x-gzip", "application/zstd", "application/x-zstd",
-    "application/x-lz4", "application/x-bzip2", "application/x-xz", "application/x-7z-compressed",
-    "application/x-rar-compressed", "application/vnd.rar", "application/java-archive",
-}
-_UNCOMPRESSED_MEDIA = {"image/svg+xml", "image/bmp", "image/x-ms-bmp", "image/tiff", "audio/wav",
-                       "audio/x-wav", "image/x-portable-pixmap", "image/x-portable-graymap"}
-
-
-def sniff(sample: bytes) -> str | None:
-    """The already-compressed format `sample` starts with (JPEG, PNG, zip...), or None."""
-    for offset, magic, name in _MAGIC:
-        if sample[offset:offset + len(magic)] == magic:
-            return name
-    if sample[:4] == b"RIFF" and sample[8:12] in (b"WEBP", b"AVI "):
-        return "WebP" if sample[8:12] == b"WEBP" else "AVI"
-    if sample[:3] == b"\x00\x00\x01" and len(sample) > 3 and sample[3] in (0x09, 0x67, 0x68, 0x40, 0x42, 0x46):
-        return "H.264/H.265 stream"
-    return None
-
-
-def compressed_type(content_type: str | None) -> bool:
-    """True for content types that are already compressed (images, video, audio, archives)."""
-    base = (content_type or "").split(";", 1)[0].strip().lower()
-    if base in _UNCOMPRESSED_MEDIA:
-        return False
-    return base in _COMPRESSED_TYPES or base.split("/", 1)[0] in ("image", "video", "audio")
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Which codec `auto` picked, and why (shown with --verbose and kept for tests)."""
-
-    codec: str
-    reason: str
-
-
-_TRIAL = threading.local()  # each thread's level-1 zstd compressor for decide_auto's trial
-
-
-def _trial(sample: bytes) -> bytes:
-    """`sample` compressed as compress_bytes(sample, CODECS["zstd"], 1) compresses it (the same frame: level 1,
-    checksum, no content size), by a compressor kept per thread: a new one allocates and clears its context
-    (~70 % of a 64 KiB trial), which every file of a batch paid. compressobj() starts a new frame from a
-    reset context; a ZstdCompressor is not for two threads at once, so each thread has its own."""
-    made = getattr(_TRIAL, "zstd", None)
-    if made is None:
-        made = _TRIAL.zstd = _lib("zstandard").ZstdCompressor(level=1, write_checksum=True)
-    obj = made.compressobj()
-    return cast(bytes, obj.compress(sample) + obj.flush())
-
-
-def decide_auto(sample: bytes, content_type: str | None, size: int | None) -> Decision:
-    """`auto`: never re-compress media or archives (by magic bytes, then by content type); skip tiny
-    objects; otherwise compress with zstd when a fast trial on the first 64 KiB saves >= 10%.
-
-    The trial keeps text, JSON, CSV, logs, YAML and model configs compressed and leaves random or
-    encrypted payloads (and float weights that barely shrink) as they are, whatever their name says.
-    """
-    found = sniff(sample)
-    if found:
-        return Decision("none", f"already compressed ({found} magic bytes)")
-    if compressed_type(content_type):
-        return Decision("none", f"already compressed (content type {content_type})")
-    if size is not None and size < AUTO_MIN_SIZE:
-        return Decision("none", f"too small to gain ({size} bytes)")
-    trial = _trial(sample[:SAMPLE])
-    if len(trial) > len(sample[:SAMPLE]) * (1 - AUTO_MIN_SAVING):
-        return Decision("none", "incompressible (trial on the first 64 KiB saved under 10%)")
-    return Decision(AUTO_CODEC, f"compressible ({len(sample[:SAMPLE])} -> {len(trial)} bytes in the trial)")
