@@ -1,7 +1,7 @@
 """Codec names and level ranges: the checks a request makes before anything is compressed.
 
 Pure data and checks, no codec library: core.models validates an UploadRequest with them (core imports
-nothing above core), and codec/compression.py builds its codecs (encoders, decoders, `auto`) on them, so
+nothing above core), and codec/coders.py builds its codecs (encoders, decoders) and codec/auto.py `auto` on them, so
 a name or a range is written down once.
 """
 

@@ -1,6 +1,6 @@
 """The .env file: checked as remotes.toml is (core/remote_config.check_access), and read through the
 descriptor the check opened, by both of its readers: Settings (core/settings.load_settings, through
-pydantic-settings) and TAB completion's quick config (cli/completion/complete.quick_config).
+pydantic-settings) and TAB completion's quick config (cli/completion/quick_settings.quick_config).
 
 Why one descriptor: `./.env` is read in whatever folder a command runs in (/tmp, a shared project folder).
 A check that stat's the name and a reader that opens the name again read two files when someone swaps the

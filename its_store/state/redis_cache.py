@@ -1,4 +1,5 @@
-"""The Redis level of the metadata cache (state/cache.py has the protocol, the disk level and the chain).
+"""The Redis level of the metadata cache (the protocol: state/cache_base.py; the entry format and the disk
+level: state/cache.py; the chain: state/resilient_cache.py).
 
 One Redis hash per group, one field per item, values as JSON text with their expiry and a MAC keyed from
 the secret key (cache._encode), so a shared Redis is read as input: an entry that does not verify or
