@@ -444,7 +444,8 @@ class Sync:
         # written through the descriptors of the destination's folders: a folder swapped for a link is
         # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
         # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
-        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size)
+        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size,
+                                  sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
         resp, info = objects.download_info(self.ctx, request, into=target)
         if info is not None:
             known = C.known_from_info(info)

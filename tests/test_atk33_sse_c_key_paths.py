@@ -1,0 +1,73 @@
+"""Session 33 attack: an SSE-C key given on the command line must reach every request that needs it.
+
+`sync` and `sync --watch` take `--sse-c-key-file` (docs/guides/sync.md: "Downloads go through `get`'s
+path", and `get` honours the key). Found one step off the tested path:
+- `sync s3://B/P/ ./dir --sse-c-key-file K` failed every SSE-C object with "its key is needed": the key
+  went to the uploads only, never to the download request;
+- `sync DIR s3://B/P/ --watch --sse c --sse-c-key-file K --remove-source` uploaded each file with SSE-C,
+  then its read-back check (a HEAD) went without the key: "failed ... its key is needed", the file kept
+  and sent again on the next event, a new version each time.
+Real SeaweedFS, no mocks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from test_encryption import new_key
+from test_watch import Events, make_watcher
+from watchstep import Stepper
+
+from its_store.sync.model import UploadOptions
+
+
+def _sse_c_object(cli: Any, bucket: str, key: str, key_file: Path, data: bytes, tmp_path: Path) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    run = cli("upload", str(src), f"s3://{bucket}/{key}", "--sse", "c", "--sse-c-key-file", str(key_file), "--json")
+    assert run.exit_code == 0, run
+    assert run.json()["encryption"] == "SSE-C"
+
+
+def test_sync_download_uses_the_sse_c_key_file_it_was_given(cli: Any, bucket: str, tmp_path: Path) -> None:
+    key_file = tmp_path / "sse-c.key"
+    new_key(key_file)
+    _sse_c_object(cli, bucket, "enc/frame.bin", key_file, b"secret frame bytes", tmp_path)
+    run = cli("sync", f"s3://{bucket}/enc/", "down", "--sse-c-key-file", str(key_file), "--json")
+    assert run.exit_code == 0, run
+    assert [c["path"] for c in run.json()["copied"]] == ["frame.bin"]
+    assert (tmp_path / "down" / "frame.bin").read_bytes() == b"secret frame bytes"
+
+
+def test_sync_download_with_a_wrong_key_fails_that_object_and_writes_nothing(cli: Any, bucket: str,
+                                                                             tmp_path: Path) -> None:
+    """The key is really sent: a wrong one is a key mismatch (not "key needed"), and no file appears."""
+    key_file, wrong = tmp_path / "sse-c.key", tmp_path / "wrong.key"
+    new_key(key_file)
+    new_key(wrong)
+    _sse_c_object(cli, bucket, "enc/frame.bin", key_file, b"secret frame bytes", tmp_path)
+    run = cli("sync", f"s3://{bucket}/enc/", "down", "--sse-c-key-file", str(wrong), "--json")
+    assert run.exit_code != 0, run
+    assert [f["code"] for f in run.json()["failed"]] == ["sse_c_key_mismatch"]
+    assert not (tmp_path / "down" / "frame.bin").exists()
+
+
+def test_watch_remove_source_verifies_an_sse_c_upload_with_its_key(service: Any, bucket: str,
+                                                                   tmp_path: Path) -> None:
+    key_file = tmp_path / "sse-c.key"
+    new_key(key_file)
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    data = b"frame under a customer key"
+    (folder / "frame_0001.jpg").write_bytes(data)
+    events = Events()
+    options = UploadOptions(sse="c", sse_c_key_file=key_file)
+    with Stepper(make_watcher(service, folder, bucket, events, remove_source=True, upload_options=options)) as st:
+        st.event("added", "frame_0001.jpg")
+        st.idle()
+    assert events.of("failed") == []
+    assert [(e["key"], e["removed"]) for e in events.of("uploaded")] == [("cams/frame_0001.jpg", True)]
+    info = service.stat_object(bucket, "cams/frame_0001.jpg", include_tags=False, sse_c_key_file=key_file)
+    assert info.encryption == "SSE-C" and info.size == len(data)
+    assert list(folder.iterdir()) == []
