@@ -54,3 +54,15 @@ def test_a_pending_range_ship_did_not_write_is_refused(cli: Any, env: dict[str, 
     assert "audit ship state" in line and str(state) in line and "unexpected" not in line, run
     assert _shipped(service, logs) == before  # nothing sent
     assert json.loads(state.read_text())["pending"] == pending  # and the state kept for a person to look at
+
+
+def test_a_conditional_put_refuses_an_empty_key_as_a_put_does(service: Any, bucket: str) -> None:
+    """The root of the lost range: `PUT /bucket/` with If-None-Match is a CreateBucket; its 409
+    (BucketAlreadyOwnedByYou) read as "the object already exists", which a re-run of ship takes for its own
+    earlier upload. put() refused an empty key; the conditional PUTs (ship, the registry's documents) too."""
+    for call in (lambda: service.s3.put_if_absent(bucket, "", b"x", {}),
+                 lambda: service.s3.put_if_match(bucket, "", b"x", {}, "0" * 32)):
+        with pytest.raises(ValueError, match="empty"):
+            call()
+    with pytest.raises(ValueError, match="empty"):
+        service.s3.put(bucket, "", b"x", {})
