@@ -30,6 +30,7 @@ import re
 from typing import Any
 
 from its_store.core import errors as E
+from its_store.core import jsontext
 from its_store.registry.refs import (
     CARD,
     RESERVED_FILES,
@@ -108,19 +109,8 @@ def decode(data: bytes, where: str, kind: str) -> Any:
         raise E.IntegrityError(f"{kind} {where} holds a number too long to read") from None
 
 
-def nests_deeper(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether `value` holds lists or objects more than `limit` levels deep (the value itself is level 1);
-    a walk with a stack of its own, so that the check is no recursion itself."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        inner = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        for sub in inner:
-            if isinstance(sub, (dict, list)):
-                if depth >= limit:
-                    return True
-                stack.append((sub, depth + 1))
-    return False
+def nests_deeper(value: Any) -> bool:
+    return jsontext.nests_deeper(value, MAX_DEPTH)
 
 
 def shallow(value: Any, field: str) -> None:
