@@ -57,11 +57,7 @@ MAX_DESCRIPTION = 64 * 1024
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # manifests and alias documents
 MAX_INDEX_ENTRY_BYTES = 16 * 1024      # a dedup index entry (a key is at most 1024 bytes)
 MAX_LOCAL_COPY_BYTES = 256 * 1024 * 1024  # the offline registry copy (core/statefile's own limit)
-# How deep a value in a registry document may nest (a training config, an unknown extra field): json.loads
-# takes ~1,000 levels, but a copy (copy.deepcopy: two Python frames a level), the result models (pydantic's
-# own recursion limit) and every recursive walk of a result fail long before that. 64 levels: far beyond
-# any training config, far below every one of those limits.
-MAX_DEPTH = 64
+MAX_DEPTH = jsontext.MAX_DEPTH  # how deep a value may nest (a training config, an unknown extra field)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _DATASET_RE = re.compile(r"^\S{1,1024}$")
@@ -110,6 +106,8 @@ def decode(data: bytes, where: str, kind: str) -> Any:
 
 
 def nests_deeper(value: Any) -> bool:
+    """json.loads takes ~1,000 levels, but a copy (copy.deepcopy: two Python frames a level), the result
+    models (pydantic's depth limits) and every recursive walk of a result fail long before that."""
     return jsontext.nests_deeper(value, MAX_DEPTH)
 
 

@@ -53,7 +53,6 @@ logging.getLogger("its_store").addHandler(logging.NullHandler())
 MUTATING = ("upload", "rm", "restore", "tag", "untag", "lifecycle", "versioning", "encryption",
             "model_register", "model_promote", "model_rm", "bucket_create", "bucket_rm")
 _TAIL_BLOCK = 64 * 1024
-MAX_DEPTH = 64  # the deepest a line may nest (what `record` writes: a few levels; pydantic fails past ~250)
 # json.dumps with options builds an encoder per call; a line per camera frame pays that (~40 % of the encode)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
@@ -283,12 +282,13 @@ def _parse(line: bytes) -> AuditRecord | None:
     """One log line as a record, or None: not JSON, not an object, holding NaN/Infinity (Python's json
     reads them, but they are no JSON: `audit tail --json` would hand them on to jq as invalid JSON), or
     common fields of other types than AuditRecord's, or a field nested deeper than any line `record` writes
-    (MAX_DEPTH: `audit tail --json` ended in "unexpected ValueError: Maximum serialization depth exceeded")."""
+    (core/jsontext.MAX_DEPTH: `audit tail --json` ended in "unexpected ValueError: Maximum serialization
+    depth exceeded")."""
     try:
         entry = json.loads(line, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    if not isinstance(entry, dict) or nests_deeper(entry, MAX_DEPTH):
+    if not isinstance(entry, dict) or nests_deeper(entry):
         return None
     try:
         return AuditRecord.model_validate(entry)
