@@ -15,11 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_encryption import new_key
 from test_watch import Events, make_watcher
 from watchstep import Stepper
 
 from its_store.sync.model import UploadOptions
+
+from conftest import one_line_error
 
 
 def _sse_c_object(cli: Any, bucket: str, key: str, key_file: Path, data: bytes, tmp_path: Path) -> None:
@@ -71,3 +74,20 @@ def test_watch_remove_source_verifies_an_sse_c_upload_with_its_key(service: Any,
     info = service.stat_object(bucket, "cams/frame_0001.jpg", include_tags=False, sse_c_key_file=key_file)
     assert info.encryption == "SSE-C" and info.size == len(data)
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["cp", "mv"])
+def test_a_server_side_copy_of_an_sse_c_object_says_why_it_is_refused(cli: Any, bucket: str, tmp_path: Path,
+                                                                      command: str) -> None:
+    """docs/guides/copy-move.md: an SSE-C object is refused by s3-to-s3 cp (exit 2), "download it with `get
+    --sse-c-key-file` and upload it again". That message was unreachable: the source's HEAD (sent without
+    the key) failed first, and the user who had given --sse-c-key-file was told to give --sse-c-key-file."""
+    key_file = tmp_path / "sse-c.key"
+    new_key(key_file)
+    _sse_c_object(cli, bucket, "enc/frame.bin", key_file, b"secret frame bytes", tmp_path)
+    run = cli(command, f"s3://{bucket}/enc/frame.bin", f"s3://{bucket}/copy/frame.bin", "--sse-c-key-file",
+              str(key_file))
+    assert run.exit_code == 2, run
+    line = one_line_error(run)
+    assert "server-side copy" in line and "get --sse-c-key-file" in line, run
+    assert cli("stat", f"s3://{bucket}/enc/frame.bin", "--sse-c-key-file", str(key_file)).exit_code == 0  # kept
