@@ -78,3 +78,20 @@ def test_a_source_rewritten_after_the_guard_looked_is_kept(service: Any, bucket:
     service.s3.put(bucket, "cams/frame.jpg", b"written meanwhile", {})
     with pytest.raises(E.ConflictError, match="changed while it was copied"):
         guard.still_the_source()
+
+
+def test_sync_between_two_names_with_nested_prefixes_is_an_overlap(cli: Any, service: Any, twice: None) -> None:
+    """`sync num:B/p/ name:B/ --delete` on one server: the destination's p/... are the source itself, "not in
+    the source" as the destination names them, so --delete removed the source. One endpoint refuses the
+    overlap; under two names it is refused too, once the two answer with the same object."""
+    bucket = unique("b")
+    service.s3.make_bucket(bucket)
+    for key in ("p/a.jpg", "p/b.jpg", "q/c.jpg"):
+        assert cli("upload", "-", f"s3://{bucket}/{key}", input=key.encode()).exit_code == 0
+    for src, dst in ((f"num:{bucket}/p/", f"name:{bucket}/"), (f"num:{bucket}/", f"name:{bucket}/p/")):
+        run = cli("sync", src, dst, "--delete")
+        assert run.exit_code == 2 and "overlap" in one_line_error(run), run
+    run = cli("cp", "-r", f"num:{bucket}/", f"name:{bucket}/p/")
+    assert run.exit_code == 2 and "overlap" in one_line_error(run), run
+    listed = sorted(item.key for item in service.s3.list_objects(bucket, "", recursive=True))
+    assert listed == ["p/a.jpg", "p/b.jpg", "q/c.jpg"]

@@ -80,3 +80,34 @@ class MoveGuard:
                                   "by this copy: the two endpoints may be one server); the source was kept",
                                   hint="compare source and copy with `its-store stat`, then remove the source "
                                        "yourself")
+
+
+def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, prefix: str) -> bool:
+    """Whether endpoints `a` and `b` answer with the same object for the first key under `prefix` of `bucket`
+    (listed on `a`): the same version, ETag, size and date, so one server under two names. Asked where a
+    sync or copy between endpoints has one bucket and nested prefixes: on one server that overlaps (a
+    --delete would remove the source, a copy would copy its own copies); on two it is a copy like any."""
+    listed = as_context(a).s3.list_objects(bucket, prefix, recursive=True)
+    first = next(listed, None)
+    close = getattr(listed, "close", None)  # a generator: its page read ahead is not waited for
+    if close is not None:
+        close()
+    if first is None:
+        return False
+    try:
+        here, there = stamp(a, bucket, first.key, None), stamp(b, bucket, first.key, None)
+    except (E.SseKeyRequiredError, E.SseKeyMismatchError, E.BucketNotFoundError):
+        return False
+    return here is not None and here == there
+
+
+def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context | HasContext, dst_prefix: str,
+                      bucket: str) -> bool:
+    """Nested prefixes of one bucket on two endpoints (a sync or a recursive copy): whether the endpoints are
+    one server under two names, which makes the prefixes overlap. Equal prefixes are never asked about: each
+    object is its own copy there (a move checks each object itself: MoveGuard)."""
+    if src_prefix == dst_prefix:
+        return False
+    if src_prefix.startswith(dst_prefix):
+        return one_server(src, dst, bucket, src_prefix)
+    return one_server(dst, src, bucket, dst_prefix)

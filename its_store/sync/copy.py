@@ -192,9 +192,10 @@ class Copier:
             prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
             ensure_bucket(self.dst_ctx, str(dst.bucket))
         if src.remote:
+            from its_store.service.xmove import one_server_nested
             base = src.key if (not src.key or src.key.endswith("/")) else src.key + "/"
-            if dst.remote and not self.cross and src.bucket == dst.bucket and (
-                    prefix.startswith(base) or base.startswith(prefix)):
+            if dst.remote and src.bucket == dst.bucket and (prefix.startswith(base) or base.startswith(prefix)) and (
+                    not self.cross or one_server_nested(self.ctx, base, self.dst_ctx, prefix, str(src.bucket))):
                 raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
             if not bucket_seen(self.ctx, str(src.bucket)):  # a denied HEAD: the listing will tell
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")

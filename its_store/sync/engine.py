@@ -105,12 +105,15 @@ class Sync:
         self.cross = False
         if self.kind == "copy":  # service/xcopy is imported only where it may be used
             from its_store.service.xcopy import is_cross
+            from its_store.service.xmove import one_server_nested
             self.cross = is_cross(self.ctx, self.dst_ctx)
         self._dst_bucket = str(self.dst.bucket)
         self.src_prefix = _remote_prefix(self.src.key) if self.src.remote else ""
         self.dst_prefix = _remote_prefix(self.dst.key) if self.dst.remote else ""
-        if self.kind == "copy" and not self.cross and self.src.bucket == self.dst.bucket and (
-                self.src_prefix.startswith(self.dst_prefix) or self.dst_prefix.startswith(self.src_prefix)):
+        if self.kind == "copy" and self.src.bucket == self.dst.bucket and (
+                self.src_prefix.startswith(self.dst_prefix) or self.dst_prefix.startswith(self.src_prefix)) and (
+                not self.cross or one_server_nested(self.ctx, self.src_prefix, self.dst_ctx, self.dst_prefix,
+                                                    str(self.src.bucket))):
             raise E.InvalidInputError("source and destination overlap", hint="sync between disjoint prefixes")
         self.report = SyncReport(source=str(source), dest=str(dest), mode=self.options.mode,
                                  dry_run=self.options.dry_run)
@@ -536,3 +539,4 @@ def not_comparable(ctx: Context, bucket: str, key: str) -> str:
     denied_read_back(ctx, "files of the same size are uploaded again", "what the server holds",
                      f"s3://{bucket}/{key}", "s3:GetObject; or compare by size alone: --size-only")
     return "not comparable (the key may not read the object)"
+
