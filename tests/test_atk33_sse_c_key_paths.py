@@ -91,3 +91,21 @@ def test_a_server_side_copy_of_an_sse_c_object_says_why_it_is_refused(cli: Any, 
     line = one_line_error(run)
     assert "server-side copy" in line and "get --sse-c-key-file" in line, run
     assert cli("stat", f"s3://{bucket}/enc/frame.bin", "--sse-c-key-file", str(key_file)).exit_code == 0  # kept
+
+
+def test_the_async_stat_takes_the_key_the_sync_one_takes(cli: Any, service: Any, bucket: str, tmp_path: Path) -> None:
+    """aio.AsyncStorageService.stat_object had (bucket, key, version_id) only: an SSE-C object could not be
+    stat'ed through the asyncio facade with a key file, which StorageService.stat_object takes."""
+    import asyncio
+
+    from its_store.aio import AsyncStorageService
+    key_file = tmp_path / "sse-c.key"
+    new_key(key_file)
+    _sse_c_object(cli, bucket, "enc/frame.bin", key_file, b"secret frame bytes", tmp_path)
+
+    async def main() -> Any:
+        return await AsyncStorageService(service).stat_object(bucket, "enc/frame.bin", include_tags=False,
+                                                              sse_c_key_file=key_file)
+
+    info = asyncio.run(main())
+    assert info.encryption == "SSE-C" and info.size == len(b"secret frame bytes")
