@@ -43,6 +43,8 @@ from its_store.aio.health import HealthStatus
 from its_store.aio.runner import DEFAULT_THREADS, _Runner
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from its_store.core.enums import ObjectType
     from its_store.core.errors import ItsStoreError
     from its_store.core.models import (
@@ -277,8 +279,11 @@ class AsyncStorageService(_AsyncWrapper):
     async def list_objects(self, request: ListObjectsRequest) -> list[ObjectInfo]:
         return await self._runner.run(self._sync.list_objects, request)
 
-    async def stat_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
-        return await self._runner.run(self._sync.stat_object, bucket, key, version_id)
+    async def stat_object(self, bucket: str, key: str, version_id: str | None = None, include_tags: bool = True,
+                          *, sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None) -> ObjectInfo:
+        """StorageService.stat_object, with its every parameter (an SSE-C object's HEAD needs its key)."""
+        return await self._runner.run(self._sync.stat_object, bucket, key, version_id, include_tags,
+                                      sse_c_key=sse_c_key, sse_c_key_file=sse_c_key_file)
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
         return await self._runner.run(self._sync.delete_object, bucket, key, version_id)

@@ -135,7 +135,16 @@ def artifact_digest(entries: list[dict[str, Any]]) -> str:
 
 
 def load_training_config(path: Path) -> Any:
-    """Parse a training config file: JSON, or YAML when PyYAML is installed (.yaml/.yml, or not JSON)."""
+    """Parse a training config file: JSON, or YAML when PyYAML is installed (.yaml/.yml, or not JSON); one
+    nested deeper than a manifest may hold (validate.MAX_DEPTH) is refused before anything is sent."""
+    value = _parse_training_config(path)
+    if validate.nests_deeper(value):
+        raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
+                                  "than a manifest may hold", hint="flatten it, or register it as a file")
+    return value
+
+
+def _parse_training_config(path: Path) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -163,6 +172,9 @@ def _load_yaml(text: str, path: Path) -> Any:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise E.InvalidInputError(f"config file {path} is neither valid JSON nor YAML: {exc}") from None
+    except RecursionError:  # PyYAML's composer recurses once a level: `[` x 3,000
+        raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
+                                  "than a manifest may hold", hint="flatten it, or register it as a file") from None
     try:
         json.dumps(value)
     except (TypeError, ValueError):

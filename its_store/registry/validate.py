@@ -30,6 +30,7 @@ import re
 from typing import Any
 
 from its_store.core import errors as E
+from its_store.core import jsontext
 from its_store.registry.refs import (
     CARD,
     RESERVED_FILES,
@@ -56,6 +57,7 @@ MAX_DESCRIPTION = 64 * 1024
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # manifests and alias documents
 MAX_INDEX_ENTRY_BYTES = 16 * 1024      # a dedup index entry (a key is at most 1024 bytes)
 MAX_LOCAL_COPY_BYTES = 256 * 1024 * 1024  # the offline registry copy (core/statefile's own limit)
+MAX_DEPTH = jsontext.MAX_DEPTH  # how deep a value may nest (a training config, an unknown extra field)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _DATASET_RE = re.compile(r"^\S{1,1024}$")
@@ -101,6 +103,17 @@ def decode(data: bytes, where: str, kind: str) -> Any:
         raise E.IntegrityError(f"{kind} {where} is not valid JSON") from None
     except ValueError:  # the integer digit limit (the message would quote the limit, not the document)
         raise E.IntegrityError(f"{kind} {where} holds a number too long to read") from None
+
+
+def nests_deeper(value: Any) -> bool:
+    """json.loads takes ~1,000 levels, but a copy (copy.deepcopy: two Python frames a level), the result
+    models (pydantic's depth limits) and every recursive walk of a result fail long before that."""
+    return jsontext.nests_deeper(value, MAX_DEPTH)
+
+
+def shallow(value: Any, field: str) -> None:
+    if nests_deeper(value):
+        raise Invalid(field, f"is nested deeper than {MAX_DEPTH} levels")
 
 
 # ----------------------------------------------------------------------------------------- scalars
@@ -210,6 +223,12 @@ def _file_fields(entry: dict[str, Any], variant: str | None, reserved: bool) -> 
     key = entry.get("key")
     if key is not None and key != (rel if variant is None else f"{VARIANTS_DIR}/{variant}/{rel}"):
         raise Invalid("key", f"is not {'the path' if variant is None else 'variants/VARIANT/PATH'}")
+    if len(entry) > 4 or "content_type" not in entry:  # path, size, sha256, content_type: no other field
+        for extra in entry.keys() - _FILE_KEYS:  # fields of a newer release: no deeper than the rule
+            shallow(entry[extra], extra)
+
+
+_FILE_KEYS = frozenset(("path", "size", "sha256", "content_type", "key"))
 
 
 def file_list(entries: Any, field: str, *, variant: str | None = None) -> list[dict[str, Any]]:
@@ -239,6 +258,9 @@ def manifest(doc: Any) -> dict[str, Any]:
             raise Invalid("variants", "is not an object")
         for label, entry in variants.items():
             _variant(label, entry)
+    for field, value in doc.items():  # the file lists are checked entry by entry (file_entry)
+        if field not in ("files", "variants"):
+            shallow(value, field)
     _details(doc)
     _lineage(doc.get("lineage"))
     card = doc.get("card")
@@ -254,6 +276,9 @@ def _variant(label: Any, entry: Any) -> None:
     field = f"variants.{label}"
     if not isinstance(entry, dict):
         raise Invalid(field, "is not an object")
+    for key, value in entry.items():
+        if key != "files":
+            shallow(value, f"{field}.{key}")
     file_list(entry.get("files"), f"{field}.files", variant=label)
     if "size" in entry:
         size(entry["size"], f"{field}.size")
@@ -339,6 +364,7 @@ def alias_doc(doc: Any, model: str) -> dict[str, Any]:
     """NAME/_aliases.json: {"name", "aliases": {alias: version}, "history": [events]}."""
     if not isinstance(doc, dict) or not isinstance(doc.get("aliases"), dict):
         raise Invalid("the document", "has no aliases object")
+    shallow(doc, "the document")
     if doc.get("name") is not None and doc.get("name") != model:
         raise Invalid("name", f"is not {model}")
     for alias, ver in doc["aliases"].items():

@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 from urllib3 import HTTPHeaderDict
 
 from its_store.core import errors as E
-from its_store.core.jsontext import loads
+from its_store.core.jsontext import MAX_DEPTH, loads, nests_deeper
 
 _local = threading.local()
 _counter = itertools.count(1)
@@ -304,6 +304,8 @@ def _check_policy(name: str, body: bytes, url: str) -> None:
         raise bad_answer(name, f"a body that is not JSON ({describe(body)})") from None
     if not isinstance(doc, dict):
         raise bad_answer(name, f"JSON that is not a policy document (a {type(doc).__name__})")
+    if nests_deeper(doc):  # read on, `policy show --json` failed as "unexpected"
+        raise bad_answer(name, f"a policy document nested deeper than {MAX_DEPTH} levels (S3's are a few deep)")
     if not isinstance(doc.get("Statement"), (list, dict)):  # S3 stores no policy without one
         raise bad_answer(name, "a policy document without a Statement (S3 answers NoSuchBucketPolicy when there "
                                "is no policy): read as one, it would say a bucket whose policy it hid is not public")

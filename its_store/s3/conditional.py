@@ -75,6 +75,8 @@ class ConditionalWrites:
         unchanged object) means it did not arrive and it is sent again; a refusal of that second PUT is read
         back too (the first may have landed late: ours is a success). Given up, the error is the PUT's own
         (exit 69), never the read back's "not found" nor a refusal that no server made."""
+        if not key:  # as put() refuses it: a PUT of the bucket itself is a CreateBucket, and its 409 (an
+            raise ValueError("object name cannot be empty")  # existing bucket) would read as "already exists"
         sent = {**headers, CRC_HEADER: crc32_of(data)}
         check_ascii(sent.get("Content-Type", ""), sent)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()

@@ -31,12 +31,16 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     Not recorded here: the caller records the copy as its own operation (cp, model register)."""
     from its_store.service.context import as_context
     ctx = as_context(owner)
-    head = heads.stat(ctx, sb, sk)
-    encryption = describe(head.metadata)
-    if encryption == "SSE-C":
-        raise E.InvalidInputError(f"s3://{sb}/{sk} is SSE-C encrypted: a server-side copy needs its key on "
+    refused = E.InvalidInputError(f"s3://{sb}/{sk} is SSE-C encrypted: a server-side copy needs its key on "
                                   "both sides, which cp does not send",
                                   hint="download it with `get --sse-c-key-file` and upload it again")
+    try:
+        head = heads.stat(ctx, sb, sk)
+    except E.SseKeyRequiredError:  # the HEAD, sent without the key, is refused first (S3, SeaweedFS, MinIO)
+        raise refused from None
+    encryption = describe(head.metadata)
+    if encryption == "SSE-C":  # a server that answers an SSE-C object's HEAD without its key
+        raise refused
     tags = ctx.s3.get_tags(sb, sk)
     sse_s3 = encryption == "SSE-S3"
     if head.size <= threshold:

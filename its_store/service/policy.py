@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import Field
 
 from its_store.core import errors as E
-from its_store.core.jsontext import loads
+from its_store.core.jsontext import MAX_DEPTH, loads, nests_deeper
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 
@@ -107,6 +107,8 @@ def load_policy(path: Path) -> dict[str, Any]:
         raise E.InvalidInputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                                   hint="a bucket policy is one JSON object with a Statement list") from None
     check_policy(doc, str(path))
+    if nests_deeper(doc):  # S3 would refuse it; a summary of it would not get that far
+        raise E.InvalidInputError(f"{path} is nested deeper than {MAX_DEPTH} levels: no bucket policy is")
     return cast("dict[str, Any]", doc)  # check_policy refuses anything but a JSON object
 
 

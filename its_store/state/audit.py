@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from pydantic import ConfigDict, Field, ValidationError
 
 from its_store.core.forks import current_pid
+from its_store.core.jsontext import nests_deeper
 from its_store.core.models import Result
 
 if TYPE_CHECKING:
@@ -280,12 +281,14 @@ def _flush_live() -> None:
 def _parse(line: bytes) -> AuditRecord | None:
     """One log line as a record, or None: not JSON, not an object, holding NaN/Infinity (Python's json
     reads them, but they are no JSON: `audit tail --json` would hand them on to jq as invalid JSON), or
-    common fields of other types than AuditRecord's."""
+    common fields of other types than AuditRecord's, or a field nested deeper than any line `record` writes
+    (core/jsontext.MAX_DEPTH: `audit tail --json` ended in "unexpected ValueError: Maximum serialization
+    depth exceeded")."""
     try:
         entry = json.loads(line, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    if not isinstance(entry, dict):
+    if not isinstance(entry, dict) or nests_deeper(entry):
         return None
     try:
         return AuditRecord.model_validate(entry)

@@ -97,7 +97,25 @@ def _load(path: Path) -> dict[str, Any]:
             and None not in (read_count(pending.get("start")), read_count(pending.get("end"))))):
         raise E.LocalIOError(f"audit ship state {path} is unreadable: its offset or pending range is not a count "
                              "of bytes", hint="inspect it; delete it only if you accept re-shipping the whole log")
+    if pending is not None and not _written_by_ship(pending, state.get("log_id")):
+        raise E.LocalIOError(f"audit ship state {path} is unreadable: its pending range is not one ship wrote "
+                             "(its start past its end, or its key not the range's name)",
+                             hint="inspect it; delete it only if you accept re-shipping the whole log")
     return state
+
+
+_RANGE_KEY = re.compile(r"audit/[A-Za-z0-9._-]+/(?P<log_id>[^/]+)/(?P<start>[0-9]{16})-(?P<end>[0-9]{16})\.jsonl")
+
+
+def _written_by_ship(pending: dict[str, Any], log_id: object) -> bool:
+    """Whether a pending range is one _ship_file saved: start <= end, and its key the name of exactly that
+    range of this log (`audit/<host>/<log id>/<start>-<end>.jsonl`; the host may have been renamed since).
+    Anything else would be PUT as it stands: another key of the logs bucket, or with "" the bucket itself
+    (a request the server answers 200 to while storing nothing, and the range's lines never shipped)."""
+    start, end = int(pending["start"]), int(pending["end"])
+    found = _RANGE_KEY.fullmatch(pending["key"])
+    return (start <= end and found is not None and found["log_id"] == log_id
+            and (int(found["start"]), int(found["end"])) == (start, end))
 
 
 def _save(path: Path, state: dict[str, Any]) -> None:

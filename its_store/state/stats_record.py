@@ -9,6 +9,7 @@ name here is also importable from its_store.state.stats, as before.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, TypedDict
 
 _FIELDS = ("count", "failures", "bytes", "seconds")
@@ -31,6 +32,9 @@ def _empty_delta() -> StatsRecord:
     return {"operations": {}, "cache_hits": 0, "cache_misses": 0}
 
 
+_GAUGE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]{0,127}")
+
+
 def _check_record(record: dict[str, Any]) -> None:
     """ValueError unless the numbers of a stats.json are what StatsStore._write() (state/stats.py) writes: a
     hand-edited or damaged "cache_hits": "²" or "operations": {"get": 5} is an unreadable file, not an
@@ -39,6 +43,10 @@ def _check_record(record: dict[str, Any]) -> None:
     operations, gauges = record.get("operations") or {}, record.get("gauges") or {}
     if not isinstance(operations, dict) or not isinstance(gauges, dict):
         raise ValueError("operations or gauges that are not objects")
+    if not all(isinstance(name, str) and _GAUGE_NAME.fullmatch(name) for name in gauges):
+        # a gauge's name is a metric's name in the node_exporter textfile (to_prometheus): a newline in it
+        # would write lines of its own there (a metric nobody measured, or a file node_exporter refuses)
+        raise ValueError("a gauge whose name is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*)")
     counts = [record.get(name, 0) for name in ("cache_hits", "cache_misses")]
     reals = list(gauges.values())
     for counter in operations.values():

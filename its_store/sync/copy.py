@@ -192,9 +192,10 @@ class Copier:
             prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
             ensure_bucket(self.dst_ctx, str(dst.bucket))
         if src.remote:
+            from its_store.service.xmove import one_server_nested
             base = src.key if (not src.key or src.key.endswith("/")) else src.key + "/"
-            if dst.remote and not self.cross and src.bucket == dst.bucket and (
-                    prefix.startswith(base) or base.startswith(prefix)):
+            if dst.remote and src.bucket == dst.bucket and (prefix.startswith(base) or base.startswith(prefix)) and (
+                    not self.cross or one_server_nested(self.ctx, base, self.dst_ctx, prefix, str(src.bucket))):
                 raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
             if not bucket_seen(self.ctx, str(src.bucket)):  # a denied HEAD: the listing will tell
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
@@ -281,15 +282,21 @@ class Copier:
         """s3 -> s3 between two endpoints: streamed (service/xcopy.py), recorded on the destination; a move
         deletes the source only once the copy is confirmed (xcopy.confirm_copy)."""
         from its_store.service.xcopy import CrossOptions, confirm_copy, copy_object
+        from its_store.service.xmove import MoveGuard
         sb, sk = str(src.bucket), src.key
         options = CrossOptions.of({"workers": max(1, self.workers // 2), "part_size": self.copy_part_size,
                                    **self.options})
+        guard = MoveGuard.before_copy(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key,
+                                      key_file=options.source_sse_c_key_file or options.sse_c_key_file,
+                                      dest_key_file=options.sse_c_key_file) if move else None
         copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size)
         item = BatchItem(source=str(src), dest=str(dst), size=copied.size, etag=copied.etag,
                          version_id=copied.version_id, verified=copied.verified_by is not None,
                          multipart_copy=False)  # streamed, never UploadPartCopy: a bool, as cp --json has it
         if move:
             item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: source kept
+            if guard is not None:
+                guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
             _deleted(item, objects.delete(self.ctx, sb, sk), copied.size)
         return item
 

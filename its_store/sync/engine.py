@@ -105,12 +105,15 @@ class Sync:
         self.cross = False
         if self.kind == "copy":  # service/xcopy is imported only where it may be used
             from its_store.service.xcopy import is_cross
+            from its_store.service.xmove import one_server_nested
             self.cross = is_cross(self.ctx, self.dst_ctx)
         self._dst_bucket = str(self.dst.bucket)
         self.src_prefix = _remote_prefix(self.src.key) if self.src.remote else ""
         self.dst_prefix = _remote_prefix(self.dst.key) if self.dst.remote else ""
-        if self.kind == "copy" and not self.cross and self.src.bucket == self.dst.bucket and (
-                self.src_prefix.startswith(self.dst_prefix) or self.dst_prefix.startswith(self.src_prefix)):
+        if self.kind == "copy" and self.src.bucket == self.dst.bucket and (
+                self.src_prefix.startswith(self.dst_prefix) or self.dst_prefix.startswith(self.src_prefix)) and (
+                not self.cross or one_server_nested(self.ctx, self.src_prefix, self.dst_ctx, self.dst_prefix,
+                                                    str(self.src.bucket))):
             raise E.InvalidInputError("source and destination overlap", hint="sync between disjoint prefixes")
         self.report = SyncReport(source=str(source), dest=str(dest), mode=self.options.mode,
                                  dry_run=self.options.dry_run)
@@ -444,7 +447,8 @@ class Sync:
         # written through the descriptors of the destination's folders: a folder swapped for a link is
         # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
         # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
-        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size)
+        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size,
+                                  sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
         resp, info = objects.download_info(self.ctx, request, into=target)
         if info is not None:
             known = C.known_from_info(info)
@@ -535,3 +539,4 @@ def not_comparable(ctx: Context, bucket: str, key: str) -> str:
     denied_read_back(ctx, "files of the same size are uploaded again", "what the server holds",
                      f"s3://{bucket}/{key}", "s3:GetObject; or compare by size alone: --size-only")
     return "not comparable (the key may not read the object)"
+

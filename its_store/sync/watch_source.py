@@ -194,7 +194,8 @@ def _send_open(w: Any, rel: str, src: Source, settled: str) -> Outcome:
         out.reason = f"no read lease ({settled}): not removed on the settle rule alone (--remove-after-settle)"
         return out
     try:
-        out.reason = verify_upload(w.service, w.bucket, key, response, digest) or ""
+        key_file = getattr(w.options, "sse_c_key_file", None)  # the upload's own SSE-C key, if it had one
+        out.reason = verify_upload(w.service, w.bucket, key, response, digest, key_file) or ""
     except E.AccessDeniedError:  # a write-only key: the upload is done, only its check could not be made
         from its_store.service.kept import denied_read_back
         denied_read_back(w, "uploaded, and kept in the folder (--remove-source removes only what it verified)",

@@ -1,0 +1,113 @@
+"""What a move between endpoints checks around its copy, so that it deletes only the object it copied.
+
+Two endpoints are told apart by their URLs (xcopy.is_cross), and one server has many names:
+`http://127.0.0.1:9000` and `http://localhost:9000`, a DNS name and its address, a remote and the default
+endpoint. A move from one name to the other of the same BUCKET/KEY would stream the object onto itself, find
+the copy (it is the object) and delete "the source": the object itself. And a source rewritten while it was
+copied (by someone else) is not the object that was copied: deleting it loses what nobody copied.
+
+So a move takes the source's stamp (version id, ETag, size, Last-Modified) before it copies:
+- before: when the destination is the same BUCKET/KEY and holds an object with that very stamp, it is the
+  same object reached under another name: refused (exit 2), nothing copied, nothing deleted;
+- after the copy is confirmed, before the delete: the source must still carry its stamp; else (rewritten by
+  the copy itself, or by anyone else) it is kept: ConflictError (exit 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from its_store.codec.encryption import KeyedS3, resolve_key
+from its_store.core import errors as E
+from its_store.service.context import Context, HasContext, as_context
+
+Stamp = tuple[str | None, str, int, datetime | None]  # version id, ETag, size, Last-Modified
+
+
+def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | None) -> Stamp | None:
+    """The stamp of the current object at s3://bucket/key (its SSE-C key from `key_file` or the settings),
+    None when there is none."""
+    ctx = as_context(owner)
+    sse_key = resolve_key(ctx.settings, key_file=key_file)
+    reader = KeyedS3(ctx.s3, sse_key) if sse_key is not None else ctx.s3
+    try:
+        stat = reader.stat(bucket, key)
+    except E.ObjectNotFoundError:
+        return None
+    return stat.version_id, stat.etag, stat.size, stat.last_modified
+
+
+@dataclass
+class MoveGuard:
+    """The source of one move between endpoints, as it was before its copy."""
+
+    where: str
+    source: Context
+    bucket: str
+    key: str
+    key_file: Path | None
+    before: Stamp | None
+
+    @classmethod
+    def before_copy(cls, source: Context | HasContext, bucket: str, key: str, dest: Context | HasContext,
+                    dest_bucket: str, dest_key: str, *, key_file: Path | None,
+                    dest_key_file: Path | None) -> MoveGuard:
+        """Take the source's stamp; refuse (exit 2) a destination that holds this very object."""
+        where = f"s3://{bucket}/{key}"
+        before = stamp(source, bucket, key, key_file)
+        if before is not None and (bucket, key) == (dest_bucket, dest_key):
+            try:
+                there = stamp(dest, dest_bucket, dest_key, dest_key_file)
+            except (E.SseKeyRequiredError, E.SseKeyMismatchError):  # not readable with the destination's key:
+                there = None  # not known to be the same; the check after the copy still holds
+            if there == before:
+                raise E.InvalidInputError(
+                    f"{where} would be moved onto itself: the destination endpoint holds this very object "
+                    "(the same version, ETag, size and date), so the two are one server under two names",
+                    hint="nothing was copied or deleted; a move within one server is `mv s3://... s3://...`")
+        return cls(where, as_context(source), bucket, key, key_file, before)
+
+    def still_the_source(self) -> None:
+        """Before the delete: the source is the object that was copied, else ConflictError (source kept)."""
+        try:
+            now = stamp(self.source, self.bucket, self.key, self.key_file)
+        except (E.SseKeyRequiredError, E.SseKeyMismatchError):  # it was readable with this key: rewritten
+            now = None
+        if self.before is None or now != self.before:
+            raise E.ConflictError(f"{self.where} changed while it was copied (rewritten by another writer, or "
+                                  "by this copy: the two endpoints may be one server); the source was kept",
+                                  hint="compare source and copy with `its-store stat`, then remove the source "
+                                       "yourself")
+
+
+def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, prefix: str) -> bool:
+    """Whether endpoints `a` and `b` answer with the same object for the first key under `prefix` of `bucket`
+    (listed on `a`): the same version, ETag, size and date, so one server under two names. Asked where a
+    sync or copy between endpoints has one bucket and nested prefixes: on one server that overlaps (a
+    --delete would remove the source, a copy would copy its own copies); on two it is a copy like any."""
+    listed = as_context(a).s3.list_objects(bucket, prefix, recursive=True)
+    first = next(listed, None)
+    close = getattr(listed, "close", None)  # a generator: its page read ahead is not waited for
+    if close is not None:
+        close()
+    if first is None:
+        return False
+    try:
+        here, there = stamp(a, bucket, first.key, None), stamp(b, bucket, first.key, None)
+    except (E.SseKeyRequiredError, E.SseKeyMismatchError, E.BucketNotFoundError):
+        return False
+    return here is not None and here == there
+
+
+def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context | HasContext, dst_prefix: str,
+                      bucket: str) -> bool:
+    """Nested prefixes of one bucket on two endpoints (a sync or a recursive copy): whether the endpoints are
+    one server under two names, which makes the prefixes overlap. Equal prefixes are never asked about: each
+    object is its own copy there (a move checks each object itself: MoveGuard)."""
+    if src_prefix == dst_prefix:
+        return False
+    if src_prefix.startswith(dst_prefix):
+        return one_server(src, dst, bucket, src_prefix)
+    return one_server(dst, src, bucket, dst_prefix)
