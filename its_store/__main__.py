@@ -96,6 +96,8 @@ def _main() -> None:
         from its_store.cli.stdout_lost import printed
         raise SystemExit(printed(f"its-store {__version__}\n"))
     _lighter_start()
+    from its_store.core.limits import raise_open_files_limit
+    raise_open_files_limit()  # --workers N needs descriptors: the soft limit up to the hard one (core/limits.py)
     from its_store.cli.app import run
     from its_store.cli.base import ItsCommand
     ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)
