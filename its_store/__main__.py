@@ -62,11 +62,15 @@ def cli() -> None:
 def _in_utf8_mode() -> None:
     """Run again in UTF-8 mode when the locale gave file names another encoding (module docstring): the
     arguments go back to their bytes (os.execv encodes them as they were decoded), and the new process
-    reads them, and every file name, as UTF-8. Where that cannot be done, this process goes on as it is."""
+    reads them, and every file name, as UTF-8. Where that cannot be done, this process goes on as it is.
+    It starts as this one did: `python -m its_store` again, the console script as the script it is (run
+    with -m, the script would import from the working folder first, which it never did)."""
     if sys.flags.utf8_mode or sys.getfilesystemencoding().replace("-", "").lower() == "utf8" or not sys.executable:
         return
+    script = sys.argv[0] if sys.argv and sys.argv[0] and not sys.argv[0].endswith("__main__.py") else None
+    again = [script] if script and os.path.isfile(script) else ["-m", "its_store"]
     try:
-        os.execv(sys.executable, [sys.executable, "-X", "utf8", "-m", "its_store", *sys.argv[1:]])
+        os.execv(sys.executable, [sys.executable, "-X", "utf8", *again, *sys.argv[1:]])
     except (OSError, ValueError):
         return
 
