@@ -86,3 +86,22 @@ def test_library_get_r_skips_a_key_the_locale_cannot_name(env: dict[str, str], s
     assert "RAISED" not in done.stdout, done
     assert "WRITTEN ['p/plain.txt']" in done.stdout, done
     assert "file names are ascii, which cannot hold it" in done.stdout, done
+
+
+def test_console_script_run_again_imports_nothing_from_the_working_folder(env: dict[str, str], bucket: str,
+                                                                          tmp_path: Path) -> None:
+    """The UTF-8 re-exec of the console script (`its-store`) runs the script again, never `python -m`, which
+    puts the working folder first on sys.path: a `typer.py` there would run. (Seen failing with the first
+    form of the re-exec, `-X utf8 -m its_store` for every start.)"""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+    script = Path(sys.executable).parent / "its-store"
+    assert script.is_file(), "the venv has no its-store console script"
+    (tmp_path / "typer.py").write_text('raise SystemExit("typer.py of the working folder was imported")\n')
+    done = subprocess.run([str(script), "ls", f"s3://{bucket}/"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, **env, **ASCII_LOCALE, "PYTHONPATH": str(ROOT)}, timeout=240,
+                          check=False)
+    assert done.returncode == 0, done
+    assert "working folder was imported" not in done.stderr, done
