@@ -48,3 +48,22 @@ def test_cli_totals_and_json_items_unchanged(cli, bucket: str, tmp_path: Path) -
     assert got.exit_code == 0 and "(12 objects," in got.stderr, got
     got_json = cli("get", "-r", f"s3://{bucket}/j/", str(tmp_path / "gotj") + "/", "--json").json()
     assert (len(got_json["objects"]), got_json["succeeded"], got_json["bytes"]) == (12, 12, size)
+
+
+def test_rm_r_counts_without_listing_and_still_proves(service, cli, bucket: str, tmp_path: Path) -> None:
+    """Fails on main (6f7ffca): delete_prefix takes no `list_items` (`rm -r` of 50,000 objects peaked at 104 MB,
+    5,000 at 57 MB). Expected: counted, `objects` empty, the same totals as a listed run; the CLI's line and
+    --json unchanged; and what the second listing still shows is failed, never counted."""
+    size = _tree(tmp_path / "up", 20)
+    service.batch().upload_directory(tmp_path / "up", bucket, "a/")
+    service.batch().upload_directory(tmp_path / "up", bucket, "b/")
+    counted = service.batch().delete_prefix(bucket, "a/", list_items=False)
+    assert (counted.objects, counted.succeeded, counted.bytes, counted.failed) == ([], 20, size, 0)
+    assert list(service.s3.list_objects(bucket, "a/", recursive=True)) == []
+    service.batch().upload_directory(tmp_path / "up", bucket, "c/")
+    dry = cli("rm", "-r", f"s3://{bucket}/c/", "--dry-run")
+    assert dry.exit_code == 0 and len([ln for ln in dry.stdout.splitlines() if ln.startswith("c/")]) == 20, dry
+    human = cli("rm", "-r", f"s3://{bucket}/c/", "--yes")
+    assert human.exit_code == 0 and "(20 objects," in human.stderr, human
+    doc = cli("rm", "-r", f"s3://{bucket}/b/", "--yes", "--json").json()
+    assert (len(doc["objects"]), doc["succeeded"], doc["bytes"]) == (20, 20, size), doc

@@ -318,13 +318,18 @@ class Batch:
         return objects.plan_delete(self.ctx, targets, version_id)
 
     def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False,
-                      shard: Shard | None = None) -> BatchResult:
+                      shard: Shard | None = None, list_items: bool = True) -> BatchResult:
         """Delete every object under BUCKET/PREFIX in batches of 1,000 (or only list them: dry_run).
 
-        `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix."""
+        `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix.
+        `list_items` False: the objects deleted are counted, not listed in `objects` (BatchResult.count_only);
+        until the second listing proves them gone each is held as (key, size, etag) only."""
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="delete", bucket=bucket, prefix=prefix, dry_run=dry_run)
+        if not list_items:
+            result.count_only()
+        deleted: list[tuple[str, int, str | None]] = []  # each deleted key, until _prove_deleted
         from its_store.service.versions import markers_said  # on use: not on a transfer's path
         result.delete_markers = markers_said(ctx, bucket)  # then nothing is erased: say so (None: unknown)
         batch: list[tuple[str, int, str | None]] = []
@@ -339,7 +344,7 @@ class Batch:
                     from its_store.s3.client import failure_error
                     result.fail(key, failure_error(failures[key], bucket, key))
                 else:
-                    result.objects.append(BatchItem(key=key, size=size, etag=etag))
+                    deleted.append((key, size, etag))
             batch.clear()
 
         for info in ctx.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
@@ -352,8 +357,7 @@ class Batch:
             if len(batch) >= 1000:
                 flush()
         flush()
-        if not dry_run and result.objects:
-            _prove_deleted(ctx, result)
+        _prove_deleted(ctx, result, deleted)
         if result.delete_markers is not False and not dry_run:
             result.still_stored_bytes = result.bytes if result.delete_markers else None
         result.duration_seconds = round(time.perf_counter() - started, 3)
@@ -420,16 +424,18 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
         result.fail(os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}"))
 
 
-def _prove_deleted(ctx: Context, result: BatchResult) -> None:
+def _prove_deleted(ctx: Context, result: BatchResult, deleted: list[tuple[str, int, str | None]]) -> None:
     """List the prefix again (cheap: what was deleted is no longer listed): an object still listed
     as it was is reported as not deleted, whatever the server answered (rclone's server accepts the
-    delete of an entry it keeps listing). A key listed again with another ETag was written anew."""
-    before = {item.key: item.etag for item in result.objects}
-    still = {info.key for info in ctx.s3.list_objects(result.bucket, result.prefix, recursive=True)
-             if info.key in before and info.etag == before[info.key]}
-    if not still:
-        return
-    kept = [item for item in result.objects if item.key in still]
-    result.objects = [item for item in result.objects if item.key not in still]
-    for item in kept:
-        result.fail(str(item.key), E.ItsStoreError("still listed after its delete: not deleted"))
+    delete of an entry it keeps listing). A key listed again with another ETag was written anew. Each
+    of `deleted` is then done (result.done) or failed. A dry run lists nothing again."""
+    still: set[str] = set()
+    if deleted and not result.dry_run:
+        before = {key: etag for key, _, etag in deleted}
+        still = {info.key for info in ctx.s3.list_objects(result.bucket, result.prefix, recursive=True)
+                 if info.key in before and info.etag == before[info.key]}
+    for key, size, etag in deleted:
+        if key in still:
+            result.fail(key, E.ItsStoreError("still listed after its delete: not deleted"))
+        else:
+            result.done(BatchItem(key=key, size=size, etag=etag))

@@ -348,7 +348,8 @@ def rm(
     if not dry_run and not yes:
         confirm(f"Delete every object under {shown(ref.bucket, prefix)}?", action="a recursive delete",
                 hint="add --yes (or --dry-run to see what would go)")
-    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part)
+    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part,
+                                       list_items=dry_run or out.STATE.json)  # a dry run's text lists the keys
     verb = "would delete" if dry_run else ("hid" if result.delete_markers else "deleted")
     out.result(result, lambda: _rm_human(result, verb, shown(ref.bucket, prefix)))
     result.raise_for_failures()
