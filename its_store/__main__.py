@@ -23,6 +23,12 @@ nothing (~25-30 ms of CPU of an `ls`). The S3 client's construction ends the sta
 frozen, thresholds given back); a command that builds none runs with only the youngest generation's threshold
 raised.
 
+The command line runs in Python's UTF-8 mode whatever the locale (_in_utf8_mode): file names are the UTF-8
+bytes of object keys on every machine. Under a Latin locale (tr_TR.ISO-8859-9) Python read the file name
+`é.txt` as `Ã©.txt` and `upload -r` stored it under that key, so one folder had other keys there than anywhere
+else; under an ASCII one a key such as `é.txt` could not be written at all. A process started in another mode
+runs itself again with `-X utf8` (arguments and environment as they came: an argument's bytes are kept).
+
 The console script and `python -m its_store` enter through `cli()`, which also skips the interpreter's
 teardown once every exit handler has run (core/teardown.py); `main()` alone (a test, a caller that catches
 SystemExit) ends as any Python program does.
@@ -43,6 +49,7 @@ from its_store.core import (
 
 def cli() -> None:
     """The process's own entry (console script, `python -m its_store`): main(), ended without the teardown."""
+    _in_utf8_mode()
     teardown.end_without_teardown()
     try:
         main()
@@ -50,6 +57,22 @@ def cli() -> None:
         teardown.finished(end.code, sys._getframe(1))
         raise
     teardown.finished(0, sys._getframe(1))
+
+
+def _in_utf8_mode() -> None:
+    """Run again in UTF-8 mode when the locale gave file names another encoding (module docstring): the
+    arguments go back to their bytes (os.execv encodes them as they were decoded), and the new process
+    reads them, and every file name, as UTF-8. Where that cannot be done, this process goes on as it is.
+    It starts as this one did: `python -m its_store` again, the console script as the script it is (run
+    with -m, the script would import from the working folder first, which it never did)."""
+    if sys.flags.utf8_mode or sys.getfilesystemencoding().replace("-", "").lower() == "utf8" or not sys.executable:
+        return
+    script = sys.argv[0] if sys.argv and sys.argv[0] and not sys.argv[0].endswith("__main__.py") else None
+    again = [script] if script and os.path.isfile(script) else ["-m", "its_store"]
+    try:
+        os.execv(sys.executable, [sys.executable, "-X", "utf8", *again, *sys.argv[1:]])
+    except (OSError, ValueError):
+        return
 
 
 def main() -> None:
@@ -77,6 +100,8 @@ def _main() -> None:
         from its_store.cli.stdout_lost import printed
         raise SystemExit(printed(f"its-store {__version__}\n"))
     _lighter_start()
+    from its_store.core.limits import raise_open_files_limit
+    raise_open_files_limit()  # --workers N needs descriptors: the soft limit up to the hard one (core/limits.py)
     from its_store.cli.app import run
     from its_store.cli.base import ItsCommand
     ItsCommand.freeze_heap = True  # this process is the command's: its start-up heap is frozen (cli/base.py)

@@ -66,7 +66,7 @@ class ItsGroup(ItsGroupBase):
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         out.reset(argv)
-        run = partial(super().main, args=argv, prog_name=prog_name, complete_var=complete_var,
+        run = partial(super().main, args=argv, prog_name=prog_name or PROG, complete_var=complete_var,
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         previous = _stop_on_signals()  # SIGTERM / SIGHUP: cleaned up as after Ctrl-C, one line, 143 / 129
         try:

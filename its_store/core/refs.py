@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +115,16 @@ def validate_new_key(key: str, *, copy_of: str | None = None) -> str:
     return key
 
 
+def _nameable(text: str) -> bool:
+    """Whether this process's file-name encoding can hold `text` (always in UTF-8 mode, as the CLI runs; a
+    program using the library under an ASCII or Latin locale cannot write every key as a file name)."""
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_utf8(text: str) -> bool:
     """No lone surrogates (os.fsdecode's escapes of bytes that are not UTF-8): encodable as UTF-8."""
     if text.isascii():
@@ -183,6 +194,9 @@ def local_name_problem(relative: str) -> str | None:
         return "it holds a backslash, a folder separator to Windows and to some servers"
     if not _is_utf8(relative):
         return "it is not UTF-8, which an object key must be"
+    if not relative.isascii() and not _nameable(relative):
+        return (f"this process's file names are {sys.getfilesystemencoding()}, which cannot hold it "
+                "(run Python in UTF-8 mode: PYTHONUTF8=1)")
     if not (relative.isascii() and relative.isprintable()) and _unnameable().search(relative):
         return "it holds a control or bidi character, which a file name must not"
     if any(len(p.encode("utf-8")) > NAME_MAX for p in segments):

@@ -91,7 +91,12 @@ def remotes_path(environ: Mapping[str, str]) -> Path:
     """$XDG_CONFIG_HOME/its-store/remotes.toml, ~/.config when XDG_CONFIG_HOME is unset or relative
     (the XDG spec ignores a relative one)."""
     base = environ.get("XDG_CONFIG_HOME", "")
-    root = Path(base) if base and os.path.isabs(base) else Path(environ.get("HOME") or Path.home()) / ".config"
+    if base and os.path.isabs(base):
+        return Path(base) / "its-store" / FILE_NAME
+    if environ.get("HOME"):
+        return Path(environ["HOME"]) / ".config" / "its-store" / FILE_NAME
+    from its_store.core.home import home_folder
+    root = home_folder(hint="set HOME or XDG_CONFIG_HOME (where remotes.toml is)") / ".config"
     return root / "its-store" / FILE_NAME
 
 

@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from its_store.core.errors import ConfigError, InvalidInputError
+from its_store.core.home import home_folder
 from its_store.core.models import Result
 from its_store.core.netloc import check_host_port, check_proxy_url, shown_origin
 from its_store.core.units import is_uint, parse_size, shown
@@ -225,11 +226,10 @@ class Settings(BaseSettings):
         """XDG locations for local state; from the environment (load_settings() only): REDIS_URL as a
         fallback for MINIO_REDIS_URL, and the usual proxy and CA variables."""
         import os
-        home = Path.home()
         if self.cache_dir is None:
-            self.cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "its-store"
+            self.cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or home_folder() / ".cache") / "its-store"
         if self.audit_log is None:
-            state = Path(os.environ.get("XDG_STATE_HOME") or home / ".local" / "state")
+            state = Path(os.environ.get("XDG_STATE_HOME") or home_folder() / ".local" / "state")
             self.audit_log = state / "its-store" / "audit.log"
         if not _FROM_ENVIRONMENT.get():
             return

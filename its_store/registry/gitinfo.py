@@ -16,9 +16,10 @@ TIMEOUT = 5.0
 
 
 def _git(folder: Path, *args: str) -> str | None:
+    from its_store.core.child_env import child_environment
     try:
         done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
-                              timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+                              timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL, env=child_environment())
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None

@@ -85,10 +85,11 @@ def choose(variants: list[str], *, has_default: bool, gpu_arch: str | None, trt_
 
 def detect_gpu_arch() -> str | None:
     """This machine's GPU compute capability as sm89, from nvidia-smi (first GPU); None without one."""
+    from its_store.core.child_env import child_environment
     try:
         done = subprocess.run(["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"],
                               capture_output=True, text=True, timeout=DETECT_TIMEOUT, check=False,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, env=child_environment())
     except (OSError, subprocess.SubprocessError):
         return None
     lines = done.stdout.strip().splitlines() if done.returncode == 0 else []
@@ -105,10 +106,12 @@ def detect_trt_version() -> str | None:
         return str(tensorrt.__version__)
     except Exception:  # noqa: BLE001 - a broken TensorRT install is "no TensorRT", not a crash
         pass
+    from its_store.core.child_env import child_environment
     for package in ("tensorrt", "libnvinfer10", "libnvinfer8"):
         try:
             done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
-                                  timeout=DETECT_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+                                  timeout=DETECT_TIMEOUT, check=False, stdin=subprocess.DEVNULL,
+                                  env=child_environment())
         except (OSError, subprocess.SubprocessError):
             return None
         if done.returncode == 0 and re.match(r"^\d+\.\d+", done.stdout.strip()):

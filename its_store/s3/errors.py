@@ -211,8 +211,8 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
               headers: Mapping[str, str] | None = None, *, call: str = "") -> E.ItsStoreError:
     """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied).
     `call`: the S3 call answered (s3/answers.identify), named by an "access denied" line."""
-    if code == "RequestTimeTooSkewed":
-        return _clock_skew(headers, place)
+    if code == "RequestTimeTooSkewed" or (code in _ACCESS and abs(_offset(headers) or 0) > SKEW_ALLOWED):
+        return _clock_skew(headers, place)  # the second: a HEAD's bare 403 (no body, no code to read), dated far off
     if code in _REDIRECT or (code == "AuthorizationHeaderMalformed" and _region(headers, detail)):
         return _wrong_region(bucket, headers, detail, place)
     if code in _NOT_FOUND_BUCKET:
@@ -272,15 +272,25 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
-def _clock_skew(headers: Mapping[str, str] | None, place: str) -> E.ItsStoreError:
-    """RequestTimeTooSkewed, with the offset measured from the answer's Date header."""
+SKEW_ALLOWED = 15 * 60  # seconds: S3 refuses a request signed further from its own clock (RequestTimeTooSkewed)
+
+
+def _offset(headers: Mapping[str, str] | None) -> int | None:
+    """Seconds this machine's clock is ahead of the server's, from the answer's Date header; None without one.
+    A refusal dated more than SKEW_ALLOWED away is the clock's: S3 refuses such a request before it looks
+    at the key's rights, and to a HEAD it cannot say so (no body): minio reads the bare 403 as AccessDenied."""
     import time
     from email.utils import parsedate_to_datetime
-    offset = None
     date = _header(headers, "date")
     if date:
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            offset = round(time.time() - parsedate_to_datetime(date).timestamp())
+        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+            return round(time.time() - parsedate_to_datetime(date).timestamp())
+    return None
+
+
+def _clock_skew(headers: Mapping[str, str] | None, place: str) -> E.ItsStoreError:
+    """RequestTimeTooSkewed, with the offset measured from the answer's Date header."""
+    offset = _offset(headers)
     if offset is None:
         said = "this machine's clock is too far from the server's"
     else:

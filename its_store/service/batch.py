@@ -92,12 +92,30 @@ class BatchResult(Result):
     errors: list[BatchError] = Field(default_factory=list)
     skipped_items: list[SkippedItem] = Field(default_factory=list)
     _raised: list[E.ItsStoreError] = PrivateAttr(default_factory=list)  # the errors of `errors`, in order
+    _listed: bool = PrivateAttr(default=True)  # False: items done are counted, not kept (count_only())
+    _unlisted: int = PrivateAttr(default=0)    # items done and not kept in `objects`
+    _unlisted_bytes: int = PrivateAttr(default=0)
+
+    def count_only(self) -> BatchResult:
+        """Keep no item done in `objects`, only their number and bytes (succeeded, bytes): ~1.5 KB less per
+        item, so memory stays flat whatever the count (the CLI's `upload -r` and `get -r` without --json,
+        which print only the totals). Failures and skips are kept, as they are always shown."""
+        self._listed = False
+        return self
+
+    def done(self, item: BatchItem) -> None:
+        """Record one item done: listed in `objects`, or counted (count_only)."""
+        if self._listed:
+            self.objects.append(item)
+        else:
+            self._unlisted += 1
+            self._unlisted_bytes += item.size
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def succeeded(self) -> int:
         """How many items were done."""
-        return len(self.objects)
+        return len(self.objects) + self._unlisted
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -115,7 +133,7 @@ class BatchResult(Result):
     @property
     def bytes(self) -> int:
         """The bytes of the items done."""
-        return sum(item.size for item in self.objects)
+        return sum(item.size for item in self.objects) + self._unlisted_bytes
 
     def fail(self, key: str, error: E.ItsStoreError) -> None:
         """Record one item's failure (the rest of the batch goes on)."""
@@ -134,7 +152,7 @@ class BatchResult(Result):
         """The batch's one error line: its failures (exit code by E.batch_error's one rule), else the
         keys skipped for having no safe local name (exit 1: their objects did not come down)."""
         unwritten = [item for item in self.skipped_items if item.key is not None]
-        total = len(self.errors) + len(self.objects) + len(unwritten)
+        total = len(self.errors) + self.succeeded + len(unwritten)
         if self.errors:
             first = self.errors[0]
             message = f"{len(self.errors)} of {total} objects failed; first: {first.key}: {first.message}"
@@ -170,7 +188,7 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
                 recording.tick()
             exc, name = out.error, out.item[0]
             if exc is None:
-                result.objects.append(out.result())
+                result.done(out.result())
             elif isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
                 result.skipped_items.append(SkippedItem(key=name, reason=exc.reason))
             elif isinstance(exc, E.ItsStoreError):
@@ -196,12 +214,14 @@ class Batch:
                          tags: dict[str, str] | None = None, content_type: str | None = None,
                          workers: int | None = None, progress: ProgressFn | None = None,
                          on_done: Callable[[], None] | None = None,
-                         options: dict[str, Any] | None = None, follow_symlinks: bool = False) -> BatchResult:
+                         options: dict[str, Any] | None = None, follow_symlinks: bool = False,
+                         list_items: bool = True) -> BatchResult:
         """Upload every regular file under `local_dir` to BUCKET/PREFIX/<relative path>.
 
         Symbolic links (to files and folders) are skipped unless `follow_symlinks`; FIFOs, devices,
         sockets and broken links always; each skip is in `result.skipped_items`. An unreadable folder is a
-        failure. `options`: more UploadRequest fields for every file (compression, sse, ...)."""
+        failure. `options`: more UploadRequest fields for every file (compression, sse, ...). `list_items`
+        False: the files done are counted, not listed in `objects` (BatchResult.count_only)."""
         started = time.perf_counter()
         root = Path(local_dir)
         if not root.is_dir():
@@ -212,6 +232,8 @@ class Batch:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         result = BatchResult(action="upload", bucket=bucket, prefix=prefix)
+        if not list_items:
+            result.count_only()
         ensure_bucket(ctx, bucket)
         n = workers or ctx.batch_workers
 
@@ -250,13 +272,16 @@ class Batch:
     def download_prefix(self, bucket: str, prefix: str, dest: Path, *, workers: int | None = None,
                         progress: ProgressFn | None = None,
                         on_done: Callable[[], None] | None = None,
-                        options: dict[str, Any] | None = None) -> BatchResult:
+                        options: dict[str, Any] | None = None, list_items: bool = True) -> BatchResult:
         """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths.
 
-        `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...)."""
+        `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...). `list_items` False:
+        the objects done are counted, not listed in `objects` (BatchResult.count_only)."""
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="download", bucket=bucket, prefix=prefix)
+        if not list_items:
+            result.count_only()
         base = prefix if (not prefix or prefix.endswith("/")) else prefix.rsplit("/", 1)[0] + "/" \
             if "/" in prefix else ""
         listing = iter_objects(ctx, ListObjectsRequest(bucket=bucket, prefix=prefix, recursive=True))
@@ -293,13 +318,18 @@ class Batch:
         return objects.plan_delete(self.ctx, targets, version_id)
 
     def delete_prefix(self, bucket: str, prefix: str, *, dry_run: bool = False,
-                      shard: Shard | None = None) -> BatchResult:
+                      shard: Shard | None = None, list_items: bool = True) -> BatchResult:
         """Delete every object under BUCKET/PREFIX in batches of 1,000 (or only list them: dry_run).
 
-        `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix."""
+        `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix.
+        `list_items` False: the objects deleted are counted, not listed in `objects` (BatchResult.count_only);
+        until the second listing proves them gone each is held as (key, size, etag) only."""
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="delete", bucket=bucket, prefix=prefix, dry_run=dry_run)
+        if not list_items:
+            result.count_only()
+        deleted: list[tuple[str, int, str | None]] = []  # each deleted key, until _prove_deleted
         from its_store.service.versions import markers_said  # on use: not on a transfer's path
         result.delete_markers = markers_said(ctx, bucket)  # then nothing is erased: say so (None: unknown)
         batch: list[tuple[str, int, str | None]] = []
@@ -314,7 +344,7 @@ class Batch:
                     from its_store.s3.client import failure_error
                     result.fail(key, failure_error(failures[key], bucket, key))
                 else:
-                    result.objects.append(BatchItem(key=key, size=size, etag=etag))
+                    deleted.append((key, size, etag))
             batch.clear()
 
         for info in ctx.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
@@ -327,8 +357,7 @@ class Batch:
             if len(batch) >= 1000:
                 flush()
         flush()
-        if not dry_run and result.objects:
-            _prove_deleted(ctx, result)
+        _prove_deleted(ctx, result, deleted)
         if result.delete_markers is not False and not dry_run:
             result.still_stored_bytes = result.bytes if result.delete_markers else None
         result.duration_seconds = round(time.perf_counter() - started, 3)
@@ -395,16 +424,18 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
         result.fail(os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}"))
 
 
-def _prove_deleted(ctx: Context, result: BatchResult) -> None:
+def _prove_deleted(ctx: Context, result: BatchResult, deleted: list[tuple[str, int, str | None]]) -> None:
     """List the prefix again (cheap: what was deleted is no longer listed): an object still listed
     as it was is reported as not deleted, whatever the server answered (rclone's server accepts the
-    delete of an entry it keeps listing). A key listed again with another ETag was written anew."""
-    before = {item.key: item.etag for item in result.objects}
-    still = {info.key for info in ctx.s3.list_objects(result.bucket, result.prefix, recursive=True)
-             if info.key in before and info.etag == before[info.key]}
-    if not still:
-        return
-    kept = [item for item in result.objects if item.key in still]
-    result.objects = [item for item in result.objects if item.key not in still]
-    for item in kept:
-        result.fail(str(item.key), E.ItsStoreError("still listed after its delete: not deleted"))
+    delete of an entry it keeps listing). A key listed again with another ETag was written anew. Each
+    of `deleted` is then done (result.done) or failed. A dry run lists nothing again."""
+    still: set[str] = set()
+    if deleted and not result.dry_run:
+        before = {key: etag for key, _, etag in deleted}
+        still = {info.key for info in ctx.s3.list_objects(result.bucket, result.prefix, recursive=True)
+                 if info.key in before and info.etag == before[info.key]}
+    for key, size, etag in deleted:
+        if key in still:
+            result.fail(key, E.ItsStoreError("still listed after its delete: not deleted"))
+        else:
+            result.done(BatchItem(key=key, size=size, etag=etag))

@@ -51,6 +51,7 @@ from its_store.service.listing import iter_objects
 if TYPE_CHECKING:
     from its_store.core.models import DeleteResult
     from its_store.core.shard import Shard
+    from its_store.s3.client import ObjectStat
 
 GiB = 1024 ** 3
 COPY_LIMIT = 5 * GiB          # the largest object one CopyObject may copy
@@ -312,15 +313,28 @@ class Copier:
             item = BatchItem(source=str(path), dest=str(dst), size=resp.total_size, etag=resp.etag,
                              version_id=resp.version_id, unchecked=resp.unchecked)
             if move:
-                stat = self.ctx.s3.stat(str(dst.bucket), dst.key, resp.version_id) \
-                    if not resp.encryption == "SSE-C" else None
+                stat = self._moved_object(dst, resp.version_id, resp.encryption == "SSE-C")
                 stored = resp.stored_size if resp.stored_size is not None else resp.total_size
-                if stat is not None and (stat.size != stored or (stat.etag or "").strip('"') != resp.etag):
+                if stat.size != stored or (stat.etag or "").strip('"') != resp.etag:
                     raise E.IntegrityError(f"the uploaded {dst} does not match what was sent; {path} kept")
                 item.verified_by = "upload"
                 _remove_moved(opened)
                 item.deleted = True
         return item
+
+    def _moved_object(self, dst: Location, version_id: str | None, sse_c: bool) -> ObjectStat:
+        """The HEAD of a moved file's object before the file goes, never from a cache: with the SSE-C key
+        it was stored with (a key-less HEAD of it is refused; skipping it removed the file on the strength
+        of the PUT's answer alone). Not found: the server did not keep it, and the file stays."""
+        from its_store.codec.encryption import resolve_key
+        from its_store.service.encoded import stat_with_key
+        key = resolve_key(self.ctx.settings, self.options.get("sse_c_key"), self.options.get("sse_c_key_file")) \
+            if sse_c else None
+        try:
+            return stat_with_key(self.ctx, str(dst.bucket), dst.key, version_id, key)
+        except E.NotFoundError:
+            raise E.IntegrityError(f"the server answered the upload of {dst} but does not have it; the local "
+                                   "file was kept", hint="check the server, then move the file again") from None
 
     def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None) -> BatchItem:
         """Download to `target`: a path the user named, or a file under the folder of a recursive copy

@@ -34,6 +34,7 @@ class UploadJournal:
     def __init__(self, directory: Path, endpoint: str) -> None:
         self.directory = Path(directory)
         self.endpoint = endpoint
+        self._unwritable_said = False  # one warning a journal (a run), not one per upload
 
     def _path(self, bucket: str, key: str) -> Path:
         digest = hashlib.sha256(f"{self.endpoint}\0{bucket}\0{key}".encode()).hexdigest()[:32]
@@ -65,15 +66,20 @@ class UploadJournal:
         log.warning("upload journal %s is unusable (%s); %s, the upload starts anew", path, why[:120], done)
 
     def save(self, bucket: str, key: str, record: Mapping[str, object]) -> None:
-        """Write atomically; a journal that cannot be written only costs the ability to resume."""
+        """Write atomically; a journal that cannot be written (a full disk, a folder that takes no write) only
+        costs the ability to resume or clean up this upload after an interruption, and is said once."""
         from its_store.core.files import write_atomic
         from its_store.core.private_dirs import make_private_folder
         try:
             make_private_folder(self.directory)
             write_atomic(self._path(bucket, key),
                          json.dumps({**record, "endpoint": self.endpoint, "bucket": bucket, "key": key}), 0o600)
-        except (OSError, E.ItsStoreError):
-            pass
+        except (OSError, E.ItsStoreError) as exc:
+            if not self._unwritable_said:
+                self._unwritable_said = True
+                reason = exc.message if isinstance(exc, E.ItsStoreError) else (exc.strerror or str(exc))
+                log.warning("cannot write the upload journal in %s (%s): an interrupted multipart upload cannot be "
+                            "resumed, nor its stored parts aborted by the next run", self.directory, reason)
 
     def remove(self, bucket: str, key: str) -> None:
         try:

@@ -133,7 +133,8 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
     with out.progress(f"upload {root}", total) as advance:
         result = svc.batch().upload_directory(root, bucket, prefix, object_type=type_, metadata=metadata,
                                               tags=tags, content_type=content_type, workers=workers,
-                                              progress=advance, options=options, follow_symlinks=follow_symlinks)
+                                              progress=advance, options=options, follow_symlinks=follow_symlinks,
+                                              list_items=out.STATE.json)
     def human() -> None:
         from its_store.cli.commands.transfer import skipped_lines
         for err in result.errors:  # each file that failed, named (a name that cannot be a key...)
@@ -176,7 +177,7 @@ def get(
             raise InvalidInputError("cannot write a recursive download to stdout")
         with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
             result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
-                                                 progress=advance,
+                                                 progress=advance, list_items=out.STATE.json,
                                                  options={"raw": raw, "sse_c_key_file": sse_c_key_file})
         out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
         result.raise_for_failures()
@@ -347,7 +348,8 @@ def rm(
     if not dry_run and not yes:
         confirm(f"Delete every object under {shown(ref.bucket, prefix)}?", action="a recursive delete",
                 hint="add --yes (or --dry-run to see what would go)")
-    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part)
+    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part,
+                                       list_items=dry_run or out.STATE.json)  # a dry run's text lists the keys
     verb = "would delete" if dry_run else ("hid" if result.delete_markers else "deleted")
     out.result(result, lambda: _rm_human(result, verb, shown(ref.bucket, prefix)))
     result.raise_for_failures()
