@@ -10,7 +10,10 @@ minio has a call for them, but its parser cost ~60 µs a key; s3/listing.py send
 and reads the pages itself.
 
 Over plain HTTP minio signs every body with its SHA-256; over TLS it sends UNSIGNED-PAYLOAD (with a
-Content-MD5), as aws-cli does. Uploads also send a CRC32 (x-amz-checksum-crc32) that the server
+Content-MD5), as aws-cli does. A PUT of a Payload (s3/payload.py: a body hashed once, for the custody hash)
+is signed with that hash instead of minio hashing the body again: the one override of a private minio
+method, `PayloadMinio._build_headers`, the client's Minio (tests/test_s3_adapter.py guards it too). Uploads
+also send a CRC32 (x-amz-checksum-crc32) that the server
 stores, so that downloads can be verified cheaply later.
 
 Cut by concern, as s3/governance.py and s3/copies.py are: focused objects built on each use and handed

@@ -40,9 +40,6 @@ class Payload:
         self.data = data
         self.sha256 = hashlib.sha256(data).hexdigest()
 
-    def __len__(self) -> int:
-        return len(self.data)
-
 
 @functools.cache
 def payload_minio() -> type[Minio]:
