@@ -8,9 +8,11 @@ a tenth of what its-store spent per frame on top of the plain SDK (issue 22).
 `Payload(data)` hashes `data` here, and only here: its `sha256` is always the hash of exactly its bytes, never
 a value handed in. S3Client.put sends a Payload's hash as the request's x-amz-content-sha256, and
 `payload_minio()`'s Minio subclass signs with that value instead of hashing the body again; minio builds
-every other header as before. Nothing is trusted blindly: the server hashes the body it receives and refuses
-a mismatch (XAmzContentSHA256Mismatch), so this also proves on the server that the custody hash is the hash
-of what was stored.
+every other header as before. The hash signed is the one minio computed before, of the very same bytes
+object (immutable) that is sent: nothing changes on the wire (tests/test_payload_hash.py). A server that
+checks payload hashes (MinIO, AWS S3) refuses a mismatch (XAmzContentSHA256Mismatch), which then proves on
+the server that the custody hash is the hash of what was stored; SeaweedFS 3.x does not check them (it
+stores a body whose signed hash is another's, as it did before this module for any client).
 
 `PayloadMinio._build_headers` is the one override of a private minio method (DESIGN.md: one function, with a
 test that fails loudly when an upgrade breaks it: tests/test_s3_adapter.py). Should a minio release rename or
