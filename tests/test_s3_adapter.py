@@ -22,6 +22,34 @@ def test_minio_private_api_still_there():
     assert "sha256_hash(body)" in source and "UNSIGNED-PAYLOAD" in source  # signed bodies over plain HTTP
 
 
+@pytest.mark.parametrize("secure", [False, True])
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_payload_minio_builds_minios_own_headers(secure: bool, anonymous: bool):
+    """Fails loudly if a minio upgrade changes Minio._build_headers, the one private method s3/payload.py
+    overrides (a Payload's SHA-256 signed instead of hashing the body again): for a body and its hash, the
+    override's headers are minio's own for that body (its date apart), over HTTP (the hash taken) and over
+    TLS (UNSIGNED-PAYLOAD, Content-MD5: minio's own path), signed or anonymous; and minio still builds
+    every request's headers through it."""
+    import hashlib
+
+    from minio.credentials.credentials import Credentials
+
+    from its_store.s3.payload import PAYLOAD_SHA256, payload_minio
+    assert "self._build_headers(" in inspect.getsource(Minio._url_open)
+    assert "_build_headers" in vars(payload_minio())
+    body = b"frame" * 20_000
+    creds = None if anonymous else Credentials("ak", "sk")
+    theirs = Minio("127.0.0.1:9", "ak", "sk", secure=secure)
+    ours = payload_minio()("127.0.0.1:9", "ak", "sk", secure=secure)
+    want, _ = theirs._build_headers("127.0.0.1:9", {"Content-Type": "image/jpeg"}, body, creds)
+    got, _ = ours._build_headers("127.0.0.1:9", {"Content-Type": "image/jpeg",
+                                                 PAYLOAD_SHA256: hashlib.sha256(body).hexdigest()}, body, creds)
+    want.pop("x-amz-date"), got.pop("x-amz-date")
+    assert got == want
+    assert want.get(PAYLOAD_SHA256) == (None if anonymous else "UNSIGNED-PAYLOAD" if secure
+                                        else hashlib.sha256(body).hexdigest())
+
+
 def test_http_client_status_hook_still_there():
     """s3/pool.py's FinalResponse overrides http.client's _read_status to skip 1xx answers."""
     import http.client

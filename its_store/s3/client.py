@@ -10,7 +10,10 @@ minio has a call for them, but its parser cost ~60 µs a key; s3/listing.py send
 and reads the pages itself.
 
 Over plain HTTP minio signs every body with its SHA-256; over TLS it sends UNSIGNED-PAYLOAD (with a
-Content-MD5), as aws-cli does. Uploads also send a CRC32 (x-amz-checksum-crc32) that the server
+Content-MD5), as aws-cli does. A PUT of a Payload (s3/payload.py: a body hashed once, for the custody hash)
+is signed with that hash instead of minio hashing the body again: the one override of a private minio
+method, `PayloadMinio._build_headers`, the client's Minio (tests/test_s3_adapter.py guards it too). Uploads
+also send a CRC32 (x-amz-checksum-crc32) that the server
 stores, so that downloads can be verified cheaply later.
 
 Cut by concern, as s3/governance.py and s3/copies.py are: focused objects built on each use and handed
@@ -35,6 +38,7 @@ from its_store.s3.errors import errors, failure_error, from_code, parsing, trans
 from its_store.s3.governance import BYPASS_HEADER, Governance
 from its_store.s3.listing import Entry
 from its_store.s3.messages import Body, BucketEntry, Headers, ObjectStat, Written, check_ascii, object_headers, sse_of
+from its_store.s3.payload import PAYLOAD_SHA256, Payload
 from its_store.s3.pool import build_pool
 
 if TYPE_CHECKING:
@@ -51,7 +55,7 @@ if TYPE_CHECKING:
     from its_store.s3.multipart import Multipart
     from its_store.s3.pacing import Pacer
 
-__all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "BucketEntry", "Entry", "Headers", "ObjectStat", "S3Client",
+__all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "BucketEntry", "Entry", "Headers", "ObjectStat", "Payload", "S3Client",
            "Written", "errors", "failure_error", "from_code", "object_headers", "translate"]
 
 
@@ -92,13 +96,14 @@ class S3Client:
     def _connect(self) -> None:
         """A new pool and the minio client on it (at start, and in a forked child: the parent's pool is
         dropped there; its sockets are closed in the child only, the parent goes on using them)."""
-        from minio import Minio
+        from its_store.s3.payload import payload_minio
         s = self.settings
         self._http = build_pool(s, self._pool_size)
         self._http.closed = self._closed  # a child forked after close() gets a pool that sends nothing either
         self._http.pacer = self._pacer  # request bodies go out paced (s3/pacing.py)
-        self._minio = Minio(endpoint=s.endpoint, access_key=s.access_key, secret_key=s.secret_key.get_secret_value(),
-                            secure=s.secure, region=s.region or None, http_client=self._http)
+        self._minio = payload_minio()(endpoint=s.endpoint, access_key=s.access_key,
+                                      secret_key=s.secret_key.get_secret_value(), secure=s.secure,
+                                      region=s.region or None, http_client=self._http)
 
     @property
     def governance(self) -> Governance:
@@ -325,7 +330,7 @@ class S3Client:
                                           request_headers=_minio_dict(headers), version_id=version_id)
         return Body(resp, bucket, key, self._pacer)
 
-    def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> Written:
+    def put(self, bucket: str, key: str, data: bytes | Payload, headers: dict[str, str]) -> Written:
         """One PUT of `data` with our headers (content type, x-amz-meta-*, tags, SSE) and a CRC32 the
         server checks and stores. Returns (etag, version_id, SSE headers of the answer).
 
@@ -333,7 +338,12 @@ class S3Client:
         minio's put_object ends in (signed the same way, its payload's SHA-256 included), without
         put_object's wrapping of one in-memory body (a stream over it, read back; its name checks,
         which validate_bucket / validate_key made already; a copy of every header name, each looked at
-        for user metadata, which ours name themselves: x-amz-meta-*): 26 of minio's 76 Python calls a frame."""
+        for user metadata, which ours name themselves: x-amz-meta-*): 26 of minio's 76 Python calls a frame.
+
+        A Payload (s3/payload.py) is signed with the SHA-256 it was made with, hashed once for the custody
+        hash and the signature; the server checks it against the body it receives."""
+        known = data.sha256 if isinstance(data, Payload) else None
+        data = data.data if isinstance(data, Payload) else data
         if not key:  # as put_object refused it: a PUT of the bucket itself is another request (CreateBucket)
             raise ValueError("object name cannot be empty")
         if len(data) > _MAX_PUT:  # as put_object refused it (MINIO_MULTIPART_THRESHOLD set above S3's limit)
@@ -345,6 +355,8 @@ class S3Client:
             low = name.lower()
             if low in ("if-match", "if-none-match"):
                 raise ValueError("conditional PUTs go through put_if_absent / put_if_match")
+            if low == PAYLOAD_SHA256:  # the seam's own: only the hash of a Payload, made from its bytes
+                raise ValueError("the payload's SHA-256 is sent for a Payload, never given as a header")
             if name == "Content-Type":
                 continue
             if not low.startswith("x-amz-") and low not in _STANDARD:  # as put_object named it: user metadata
@@ -355,6 +367,8 @@ class S3Client:
             sent[CRC_HEADER] = crc32_of(data)
         check_ascii(content_type, sent)
         sent["Content-Type"] = content_type
+        if known is not None and not self.settings.secure:  # over TLS minio signs no payload: UNSIGNED-PAYLOAD
+            sent[PAYLOAD_SHA256] = known
         resp = self._raw("PUT", bucket, key, body=data, headers=sent)
         answer = resp.headers
         return Written((answer.get("etag") or "").replace('"', ""), answer.get("x-amz-version-id"), sse_of(answer))

@@ -53,6 +53,7 @@ from its_store.codec.encryption import (
 from its_store.core import errors as E
 from its_store.core.files import atomic_target, io_error, pread_all, read_full, refuse_unsized
 from its_store.core.units import read_uint
+from its_store.s3.payload import Payload
 from its_store.service import fetch, heads
 from its_store.service.fetch import user_metadata
 from its_store.service.ssecheck import SseCheck, answered, ensure_encrypted  # light; per file, no import statement
@@ -247,8 +248,12 @@ class UploadPlan:
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
                                  source=self._opened(), prehash=self.prehash, stat=self.opened, head=head)
         elif request.data is not None:
-            digest = headers.get(SHA256_HEADER) or hashlib.sha256(request.data).hexdigest()
-            written = self.s3.put(bucket, key, request.data, {**headers, SHA256_HEADER: digest})
+            digest = headers.get(SHA256_HEADER)
+            body: bytes | Payload = request.data
+            if not digest:  # hashed once: the custody hash and the payload's signature (s3/payload.py)
+                body = Payload(request.data)
+                digest = body.sha256
+            written = self.s3.put(bucket, key, body, {**headers, SHA256_HEADER: digest})
             progress(len(request.data))
             result = PutResult(written.etag, written.version_id, len(request.data), 1, digest, written.sse)
         else:

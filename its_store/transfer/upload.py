@@ -18,6 +18,7 @@ from its_store.core import errors as E
 from its_store.core.files import changed_while_uploaded, io_error, open_regular, pread_all, read_full, refuse_unsized
 from its_store.core.streams import BinaryReader
 from its_store.s3.crc import crc32, crc32_b64, crc32_of
+from its_store.s3.payload import Payload
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
 
 if TYPE_CHECKING:
@@ -82,15 +83,19 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
         refuse_unsized(fd, path)
     digest = headers.get(SHA256_HEADER)
     if size < max(threshold, 1):
+        # hashed once (Payload): the custody hash is the SHA-256 the PUT is signed with, checked by the server
+        data: bytes | Payload
         if head is not None and len(head) == size:  # read once already (auto decision): a given digest is its hash
-            data = head
-            digest = digest or hashlib.sha256(data).hexdigest()
+            if not digest:
+                data = Payload(head)
+                digest = data.sha256
+            else:
+                data = head
         else:
-            data = pread_all(fd, 0, size, path)
-            sent = hashlib.sha256(data).hexdigest()  # the hash of the bytes sent, even when one was given
-            if digest and digest != sent:  # hashed by an earlier read (SSE-C): written to since
+            data = Payload(pread_all(fd, 0, size, path))  # the hash of the bytes sent, even when one was given
+            if digest and digest != data.sha256:  # hashed by an earlier read (SSE-C): written to since
                 raise changed_while_uploaded(path)
-            digest = sent
+            digest = data.sha256
         written = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
         progress(size)
         return PutResult(written.etag, written.version_id, size, 1, digest, written.sse)
@@ -312,8 +317,11 @@ def upload_stream(s3: ObjectIO, bucket: str, key: str, stream: BinaryReader, hea
     first = read_full(stream, part)
     digest = headers.get(SHA256_HEADER)
     if len(first) < part:
-        digest = digest or hashlib.sha256(first).hexdigest()
-        written = s3.put(bucket, key, first, {**headers, SHA256_HEADER: digest})
+        body: bytes | Payload = first
+        if not digest:  # hashed once: the custody hash and the payload's signature (s3/payload.py)
+            body = Payload(first)
+            digest = body.sha256
+        written = s3.put(bucket, key, body, {**headers, SHA256_HEADER: digest})
         progress(len(first))
         return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
     if digest is None:  # longer than a part: the hash must be known before CreateMultipartUpload
