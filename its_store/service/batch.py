@@ -300,21 +300,21 @@ class Batch:
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="delete", bucket=bucket, prefix=prefix, dry_run=dry_run)
-        from its_store.service.versions import markers_said  # on use: not on a transfer's path
-        result.delete_markers = markers_said(ctx, bucket)  # then nothing is erased: say so (None: unknown)
         batch: list[tuple[str, int, str | None]] = []
+        markers: dict[str, bool | None] = {}  # what each delete did, by its answer (objects.remove_batch)
 
         def flush() -> None:
             if not batch:
                 return
             sizes = {key: size for key, size, _ in batch}
-            failures = {} if dry_run else objects.remove_batch(ctx, bucket, list(sizes), sizes)
+            failures = {} if dry_run else objects.remove_batch(ctx, bucket, list(sizes), sizes, markers=markers)
             for key, size, etag in batch:
                 if failures.get(key):
                     from its_store.s3.client import failure_error
                     result.fail(key, failure_error(failures[key], bucket, key))
                 else:
-                    result.objects.append(BatchItem(key=key, size=size, etag=etag))
+                    result.objects.append(BatchItem(key=key, size=size, etag=etag,
+                                                    delete_marker=None if dry_run else markers.get(key)))
             batch.clear()
 
         for info in ctx.s3.list_objects(validate_bucket(bucket), prefix, recursive=True):
@@ -329,10 +329,23 @@ class Batch:
         flush()
         if not dry_run and result.objects:
             _prove_deleted(ctx, result)
-        if result.delete_markers is not False and not dry_run:
-            result.still_stored_bytes = result.bytes if result.delete_markers else None
+        _markers_said(ctx, result)
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
+
+
+def _markers_said(ctx: Context, result: BatchResult) -> None:
+    """An `rm -r`'s delete_markers and still_stored_bytes: from what each delete's answer said (per item,
+    versions.markers_of), the bucket's versioning for a dry run or when nothing was deleted; None: unknown."""
+    from its_store.service.versions import markers_said, summed  # on use: not on a transfer's path
+    if result.dry_run or not result.objects:
+        result.delete_markers = markers_said(ctx, result.bucket)  # then nothing is erased: say so
+        if result.delete_markers is not False and not result.dry_run:
+            result.still_stored_bytes = 0 if result.delete_markers else None
+        return
+    result.delete_markers = summed(item.delete_marker for item in result.objects)
+    unknown = any(item.delete_marker is None for item in result.objects)
+    result.still_stored_bytes = None if unknown else sum(i.size for i in result.objects if i.delete_marker)
 
 
 def upload_reader(opened: OpenFile) -> DescriptorSource:

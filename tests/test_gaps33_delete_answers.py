@@ -1,0 +1,84 @@
+"""What a delete did, said from the server's own answer: each <Deleted> of a DeleteObjects names its
+<DeleteMarker> (and a DELETE its x-amz-delete-marker), which minio's quiet remove_objects never asked
+for. A key without s3:GetBucketVersioning (`writerlist`: Write + List) then still learns that its deletes in a
+versioned bucket only hid the objects: `rm -r`, `rm`, `sync --delete` and the library say "hidden (delete
+marker)", not null; where the answer says nothing and the versioning cannot be read (a plain bucket, the
+same key), the report says unknown, never "deleted" alone. Server: test_atk34_least_privilege's SeaweedFS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_atk34_least_privilege import _bucket, _service_as, keys, least_server  # noqa: F401 - the server
+
+from helpers import random_bytes
+
+
+def _put(cli: Any, keys: dict[str, dict[str, str]], tmp_path: Path, url: str, size: int) -> None:  # noqa: F811
+    (tmp_path / "f.bin").write_bytes(random_bytes(size, seed=size))
+    assert cli("upload", str(tmp_path / "f.bin"), url, extra_env=keys["admin"]).exit_code == 0
+
+
+def _still_stored(cli: Any, keys: dict[str, dict[str, str]], url: str, key: str) -> bool:  # noqa: F811
+    versions = cli("ls", url, "--versions", "--json", extra_env=keys["admin"]).jsonl()
+    return any(v["key"] == key and not v.get("delete_marker") for v in versions)
+
+
+def test_rm_r_says_hidden_from_the_answers_without_the_versioning(cli, keys, tmp_path: Path) -> None:  # noqa: F811
+    bucket = _bucket(cli, keys, versioned=True)
+    _put(cli, keys, tmp_path, f"s3://{bucket}/old/a.bin", 2_000)
+    run = cli("--json", "rm", "-r", f"s3://{bucket}/old/", "--yes", extra_env=keys["writerlist"])
+    assert run.exit_code == 0, run
+    assert _still_stored(cli, keys, f"s3://{bucket}/old/", "old/a.bin")
+    doc = run.json()
+    assert doc["delete_markers"] is True and doc["still_stored_bytes"] == 2_000, doc
+    assert [o["delete_marker"] for o in doc["objects"]] == [True], doc
+    assert "GetBucketVersioning" not in run.stderr  # the answers told: nothing is unknown
+    _put(cli, keys, tmp_path, f"s3://{bucket}/old/b.bin", 300)
+    human = cli("rm", "-r", f"s3://{bucket}/old/", "--yes", extra_env=keys["writerlist"])
+    assert human.exit_code == 0, human
+    assert "hid " in human.stderr and "300 B still stored" in human.stderr, human.stderr
+
+
+def test_sync_delete_says_hidden_from_the_answers(cli, keys, tmp_path: Path) -> None:  # noqa: F811
+    bucket = _bucket(cli, keys, versioned=True)
+    _put(cli, keys, tmp_path, f"s3://{bucket}/d/gone.bin", 700)
+    (tmp_path / "src").mkdir()
+    run = cli("sync", str(tmp_path / "src"), f"s3://{bucket}/d/", "--delete", "--allow-empty-source", "--json",
+              extra_env=keys["writerlist"])
+    assert run.exit_code == 0, run
+    doc = run.json()
+    assert doc["delete_markers"] is True and doc["totals"]["still_stored_bytes"] == 700, doc
+    assert [i["delete_marker"] for i in doc["deleted"]] == [True], doc
+    assert _still_stored(cli, keys, f"s3://{bucket}/d/", "d/gone.bin")
+
+
+def test_the_library_says_hidden_from_the_answers(keys, monkeypatch: pytest.MonkeyPatch, cli,  # noqa: F811
+                                                  tmp_path: Path) -> None:
+    bucket = _bucket(cli, keys, versioned=True)
+    _put(cli, keys, tmp_path, f"s3://{bucket}/lib/a.bin", 100)
+    svc = _service_as(monkeypatch, keys["writerlist"])
+    try:
+        done = svc.delete_objects(bucket, ["lib/a.bin"])
+    finally:
+        svc.close()
+    assert [(r.deleted, r.delete_marker) for r in done] == [(True, True)], done
+
+
+def test_unknown_is_said_unknown_never_removed(cli, keys, tmp_path: Path) -> None:  # noqa: F811
+    """A plain bucket: S3 names no marker in its answer, and this key may not read the versioning: whether
+    the data went is not known to the client. The report says null and the human lines say unknown."""
+    bucket = _bucket(cli, keys, versioned=False)
+    _put(cli, keys, tmp_path, f"s3://{bucket}/p/a.bin", 50)
+    run = cli("--json", "rm", "-r", f"s3://{bucket}/p/", "--yes", extra_env=keys["writerlist"])
+    assert run.exit_code == 0, run
+    doc = run.json()
+    assert doc["delete_markers"] is None and doc["still_stored_bytes"] is None, doc
+    assert [o["delete_marker"] for o in doc["objects"]] == [None], doc
+    _put(cli, keys, tmp_path, f"s3://{bucket}/p/a.bin", 50)
+    human = cli("rm", "-r", f"s3://{bucket}/p/", "--yes", extra_env=keys["writerlist"])
+    assert human.exit_code == 0, human
+    assert "removed or only hidden behind delete markers is unknown" in human.stderr, human.stderr
