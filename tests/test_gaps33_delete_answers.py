@@ -82,3 +82,27 @@ def test_unknown_is_said_unknown_never_removed(cli, keys, tmp_path: Path) -> Non
     human = cli("rm", "-r", f"s3://{bucket}/p/", "--yes", extra_env=keys["writerlist"])
     assert human.exit_code == 0, human
     assert "removed or only hidden behind delete markers is unknown" in human.stderr, human.stderr
+
+
+def test_the_answer_is_read_entry_by_entry() -> None:
+    """s3/deleted.read, no server: a marker said true, said false, not said; an entry asked with a version
+    id (a version erased: its DeleteMarker means another thing) says nothing of markers; an <Error> entry is
+    a failure; an <Error> document as the whole answer fails the batch (keys.with_versions)."""
+    from its_store.s3 import deleted
+    from its_store.s3.keys import with_versions
+    ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+    answer = (f'<?xml version="1.0"?><DeleteResult {ns}><Deleted><Key>a</Key><DeleteMarker>true</DeleteMarker>'
+              "<DeleteMarkerVersionId>m1</DeleteMarkerVersionId></Deleted><Deleted><Key>b</Key>"
+              "<DeleteMarker>false</DeleteMarker></Deleted><Deleted><Key>c</Key></Deleted><Deleted><Key>v</Key>"
+              "<VersionId>1</VersionId><DeleteMarker>true</DeleteMarker></Deleted><Error><Key>d</Key>"
+              "<Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>").encode()
+    chunk = [("a", None), ("b", None), ("c", None), ("d", None), ("v", "1")]
+    said: deleted.Said = {}
+    assert deleted.read(answer, chunk, said) == [("d", None, "AccessDenied: no")]
+    assert said == {"a": True, "b": False, "c": None}
+    whole = deleted.read(b"<Error><Code>InternalError</Code><Message>x</Message></Error>", chunk[:2], said)
+    assert with_versions(whole, chunk[:2])[0][2].startswith("BadAnswer")  # no key named: every key failed
+    assert len(with_versions(whole, chunk[:2])) == 2
+    body, headers = deleted.request([("a", None), ("v", "1")])
+    assert b"<Quiet>" not in body and b"<VersionId>1</VersionId>" in body and len(headers["Content-MD5"]) == 24
+    assert deleted.header_said({"x-amz-delete-marker": "true"}) is True and deleted.header_said({}) is None
