@@ -106,3 +106,34 @@ def test_the_answer_is_read_entry_by_entry() -> None:
     body, headers = deleted.request([("a", None), ("v", "1")])
     assert b"<Quiet>" not in body and b"<VersionId>1</VersionId>" in body and len(headers["Content-MD5"]) == 24
     assert deleted.header_said({"x-amz-delete-marker": "true"}) is True and deleted.header_said({}) is None
+
+
+def test_one_rm_and_mv_say_it_from_the_delete_answer(cli, s3_server, service, bucket, tmp_path: Path) -> None:
+    """`rm KEY` and `mv` (one DELETE each) with the bucket's versioning unreadable (tests/faultproxy.py
+    answers GET ?versioning 403): in the versioned bucket the DELETE's x-amz-delete-marker says "hidden";
+    in a plain one nothing says, and the line says unknown, never "deleted" alone."""
+    from faultproxy import FaultProxy, Seen
+    from test_gaps33_denied_settings import ANSWER, _port
+
+    from conftest import unique
+    from helpers import put_stdin
+
+    def answer(seen: Seen) -> bytes | None:
+        return ANSWER if seen.method == "GET" and "versioning" in seen.query else None
+
+    plain = unique("p")
+    service.s3.make_bucket(plain)
+    for where in (bucket, plain):
+        put_stdin(cli, where, "one.bin", data=b"x" * 10)
+        put_stdin(cli, where, "two.bin", data=b"y" * 20)
+    with FaultProxy(_port(s3_server.endpoint), answer=answer) as proxy:
+        through = {"MINIO_ENDPOINT": proxy.endpoint}
+        hid = cli("--json", "rm", f"s3://{bucket}/one.bin", extra_env=through)
+        unknown = cli("rm", f"s3://{plain}/one.bin", extra_env=through)
+        moved = cli("--json", "mv", f"s3://{bucket}/two.bin", str(tmp_path / "two.bin"), extra_env=through)
+    assert hid.exit_code == 0 and hid.json()["deleted"][0]["delete_marker"] is True, hid
+    assert "GetBucketVersioning" not in hid.stderr, hid.stderr
+    assert unknown.exit_code == 0, unknown
+    assert "removed or only hidden behind a delete marker, unknown" in unknown.stderr, unknown.stderr
+    assert moved.exit_code == 0 and moved.json()["delete_markers"] is True, moved
+    assert moved.json()["still_stored_bytes"] == 20, moved.stdout
