@@ -80,7 +80,7 @@ def test_an_audit_log_another_user_may_rewrite_is_neither_written_nor_shown(cli,
     os.chmod(log, 0o666)
     (tmp_path / "f.jpg").write_bytes(b"\xff\xd8\xff frame")
     run = cli("upload", "f.jpg", f"s3://{bucket}/cam/f.jpg")
-    assert run.exit_code == 0, run
+    assert run.exit_code == 74, run  # stored, its audit line lost: said, and exit 74 (state/audit.py)
     assert "audit" in run.stderr, run  # the line was not kept in a file another user controls: said
     tail = cli("--json", "audit", "tail")
     assert "cam/evidence.jpg" not in tail.stdout, tail

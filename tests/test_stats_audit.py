@@ -245,15 +245,20 @@ def test_audit_record_api_for_other_features(cli, env, service):
     assert got[0]["tags"] == 2 and got[2]["error"] == "conflict"
 
 
-def test_unwritable_audit_log_warns_but_the_upload_succeeds(cli, env, bucket, monkeypatch, tmp_path):
+def test_unwritable_audit_log_says_so_exits_74_and_the_upload_stands(cli, env, bucket, monkeypatch, tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
     monkeypatch.setenv("MINIO_AUDIT_LOG", str(blocker / "audit.log"))
     run = cli("upload", str(write_file(tmp_path / "a.bin", 10)), f"s3://{bucket}/a.bin")
-    assert run.exit_code == 0, run
-    # an audit line lost is said as an error (kept by -q: tests/test_state_fifos.py); the upload stands
+    # the upload stands (stored), but the custody chain has a gap: exit 74, "done, its audit line lost"
+    assert run.exit_code == 74, run
+    # an audit line lost is said as an error (kept by -q: tests/test_state_fifos.py), once per process
     said = [line for line in run.stderr.splitlines() if line.startswith("its-store: ")]
     assert len(said) == 1 and said[0].startswith("its-store: error: cannot write the audit log"), run
+    # a read writes no audit line: nothing lost, 0 (and the upload's loss is not the next command's)
+    assert cli("stat", f"s3://{bucket}/a.bin").exit_code == 0
+    run = cli("--json", "upload", str(write_file(tmp_path / "b.bin", 10)), f"s3://{bucket}/b.bin")
+    assert run.exit_code == 74 and run.json()["key"] == "b.bin", run  # --json: the result, as for any upload
 
 
 def _shipped(service: Any, bucket: str) -> list[tuple[str, bytes]]:

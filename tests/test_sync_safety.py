@@ -71,10 +71,12 @@ def test_unreadable_source_folder_deletes_nothing(env: dict[str, str], service: 
         for rel in ("open/1.bin", "locked/2.bin"):
             write_file(src / rel, 100)
         cmd = [sys.executable, "-m", "its_store", "sync", str(src), f"s3://{bucket}/p/", "--json"]
-        run_env = {**os.environ, **env, "MINIO_CACHE_DIR": str(top / "cache"), "MINIO_AUDIT_LOG": str(top / "audit"),
-                   "HOME": str(top)}
+        run_env = {**os.environ, **env, "MINIO_CACHE_DIR": str(top / "cache"),
+                   "MINIO_AUDIT_LOG": str(top / "state" / "audit.log"), "HOME": str(top)}
         for path in [top, *top.rglob("*")]:
             path.chmod(0o777 if path.is_dir() else 0o666)
+        (top / "state").mkdir(mode=0o700)  # the audit log in a folder of nobody's own: a folder others may write
+        os.chown(top / "state", 65534, 65534)  # is no trail (state/audit.py: its lines lost, exit 74)
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         first = subprocess.run(as_nobody + cmd, env=run_env, capture_output=True, text=True, cwd=top, timeout=120)
         assert first.returncode == 0, first.stderr

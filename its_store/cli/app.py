@@ -66,6 +66,7 @@ class ItsGroup(ItsGroupBase):
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         out.reset(argv)
+        _audit_lost(0)  # lines an earlier command of this process lost are not this one's
         run = partial(super().main, args=argv, prog_name=prog_name or PROG, complete_var=complete_var,
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         previous = _stop_on_signals()  # SIGTERM / SIGHUP: cleaned up as after Ctrl-C, one line, 143 / 129
@@ -81,7 +82,7 @@ class ItsGroup(ItsGroupBase):
                 _STOPPED.append(0)  # first: from here a SIGTERM/SIGHUP is only recorded (_terminated)
                 code = _handle(exc)
             _STOPPED.append(0)
-            code = _close_service(code)
+            code = _audit_lost(_close_service(code))
             if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
                 code = E.EXIT_PIPE
         finally:
@@ -337,6 +338,16 @@ def _close_service(code: int) -> int:
         failed = _handle(exc)
         return code or failed
     return code
+
+
+def _audit_lost(code: int) -> int:
+    """The exit code once this command's audit lines are counted: 74 (E.EXIT_AUDIT_LOST) instead of 0 when
+    any could not be written (each loss was said on stderr already, state/audit.py); a failure keeps its
+    own code. The audit module is asked only when something imported it (--help, completion: never)."""
+    if "its_store.state.audit" not in sys.modules:
+        return code
+    from its_store.state.audit import take_lost
+    return E.EXIT_AUDIT_LOST if take_lost() and code == 0 else code
 
 
 def _pipe_closed(exc: BaseException | None = None) -> bool:

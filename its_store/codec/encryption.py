@@ -325,6 +325,7 @@ class BucketEncryption(Result):
     bucket: str
     algorithm: str | None = None
     kms_key_id: str | None = None
+    unchecked: str | None = None  # "encryption": set, but the key may not read it back (service/kept.py)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -358,7 +359,13 @@ def get_bucket_encryption(s3: S3Client, bucket: str) -> BucketEncryption:
 
 
 def set_bucket_encryption(s3: S3Client, bucket: str, kms_key_id: str | None = None) -> BucketEncryption:
-    """Make SSE-S3 (or SSE-KMS with `kms_key_id`) the default for new objects in `bucket`."""
+    """Make SSE-S3 (or SSE-KMS with `kms_key_id`) the default for new objects in `bucket`; what it reads then."""
+    write_bucket_encryption(s3, bucket, kms_key_id)
+    return get_bucket_encryption(s3, bucket)
+
+
+def write_bucket_encryption(s3: S3Client, bucket: str, kms_key_id: str | None = None) -> None:
+    """The write of set_bucket_encryption, without its read (service/encryption.set_checked reads it back)."""
     _require_bucket(s3, bucket)
     if kms_key_id is not None and not kms_key_id.strip():
         raise E.InvalidInputError("empty --kms-key")
@@ -372,7 +379,6 @@ def set_bucket_encryption(s3: S3Client, bucket: str, kms_key_id: str | None = No
         raise E.EncryptionUnsupportedError(
             f"the server refused {label} as default encryption of s3://{bucket} ({detail})",
             hint="configure a KMS on the server (MinIO: MINIO_KMS_SECRET_KEY or KES)") from exc
-    return get_bucket_encryption(s3, bucket)
 
 
 def remove_bucket_encryption(s3: S3Client, bucket: str) -> BucketEncryption:

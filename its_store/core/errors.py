@@ -15,6 +15,7 @@ EXIT_INTEGRITY = 4
 EXIT_CONFLICT = 5
 EXIT_ACCESS = 6
 EXIT_UNAVAILABLE = 69
+EXIT_AUDIT_LOST = 74  # the work was done, but an audit line of it could not be written (state/audit.py)
 EXIT_CONFIG = 78
 EXIT_INTERRUPTED = 130
 # The reader of stdout went away (`its-store ls ... | head -1`): the command stops there, says nothing and ends
@@ -277,6 +278,7 @@ EXIT_CODES: list[tuple[int, str]] = [
     (EXIT_CONFLICT, "conflict or already exists"),
     (EXIT_ACCESS, "access denied or bad credentials"),
     (EXIT_UNAVAILABLE, "service unavailable (unreachable, timeouts, 5xx, not an S3 endpoint) or unhealthy"),
+    (EXIT_AUDIT_LOST, "done, but an audit line of it could not be written (said on stderr): do not run it again"),
     (EXIT_CONFIG, "configuration error (also a server that lacks what a command needs)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
     (EXIT_PIPE, "stopped: the reader of stdout went away (`| head`); 128 + SIGPIPE, as GNU tools"),

@@ -52,6 +52,7 @@ class Stat(Protocol):
 
 
 class Remove(Protocol):
-    """S3Client.remove: DELETE one object (version)."""
+    """S3Client.remove: DELETE one object (version); what the answer says of a delete marker."""
 
-    def __call__(self, bucket: str, key: str, version_id: str | None = None) -> None: ...
+    def __call__(self, bucket: str, key: str, version_id: str | None = None,
+                 headers: dict[str, str] | None = None) -> bool | None: ...

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from its_store.core.settings import Settings
     from its_store.s3.conditional import ConditionalWrites
     from its_store.s3.crc import PartETag
+    from its_store.s3.deleted import Said
     from its_store.s3.multipart import Multipart
     from its_store.s3.pacing import Pacer
 
@@ -278,15 +279,24 @@ class S3Client:
         with errors(bucket, key):
             self._minio.delete_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
 
-    def remove_versions(self, bucket: str, items: list[tuple[str, str | None]], *,
-                        bypass_governance: bool = False) -> list[tuple[str, str | None, str]]:
+    def remove_versions(self, bucket: str, items: list[tuple[str, str | None]], *, bypass_governance: bool = False,
+                        said: Said | None = None) -> list[tuple[str, str | None, str]]:
         """Delete (key, version id) pairs: batches of 1,000, and one DELETE for each key XML cannot carry
         (s3/keys.py). Returns the failures as (key, version id, message), the message starting with the
         server's error code (AccessDenied for a locked version). `bypass_governance` sends
-        x-amz-bypass-governance-retention (never lifts compliance or a hold)."""
+        x-amz-bypass-governance-retention (never lifts compliance or a hold). With `said` (a dict), each
+        batch is asked non-quiet and what the server says of each key's delete marker goes into it
+        (s3/deleted.py: True hidden, False removed, None not said); without, minio's quiet batch."""
         from minio.deleteobjects import DeleteObject
+        extra = {BYPASS_HEADER: "true"} if bypass_governance else {}
 
         def batch(chunk: list[tuple[str, str | None]]) -> list[tuple[str, str | None, str]]:
+            if said is not None:
+                from its_store.s3 import deleted
+                body, headers = deleted.request(chunk)
+                data = self._raw("POST", bucket, body=body, headers={**headers, **extra}, query={"delete": ""}).data
+                with parsing(bucket, None, "DeleteObjects"):
+                    return keys.with_versions(deleted.read(data, chunk, said), chunk)
             with errors(bucket):
                 failures = self._minio.remove_objects(
                     bucket_name=bucket, delete_object_list=[DeleteObject(k, v) for k, v in chunk],
@@ -295,17 +305,17 @@ class S3Client:
             return keys.with_versions(found, chunk)
 
         def single(key: str, version: str | None) -> None:
-            if bypass_governance:
-                self._raw("DELETE", bucket, key, headers={BYPASS_HEADER: "true"},
-                          query={"versionId": version} if version else None)
-            else:
-                self.remove(bucket, key, version)
+            marker = self.remove(bucket, key, version, headers=extra)
+            if said is not None and version is None:
+                said[key] = marker
 
         return keys.delete_all(list(items), batch, single)
 
-    def remove_many(self, bucket: str, keys: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
-        """Batch delete (<= 1000 per request, minio splits). Returns (key, error message) failures."""
-        return [(k, message) for k, _, message in self.remove_versions(bucket, keys)]
+    def remove_many(self, bucket: str, keys: list[tuple[str, str | None]],
+                    said: Said | None = None) -> list[tuple[str, str]]:
+        """Batch delete (<= 1000 per request). Returns (key, error message) failures; `said` as
+        remove_versions fills it."""
+        return [(k, message) for k, _, message in self.remove_versions(bucket, keys, said=said)]
 
     # -- objects ---------------------------------------------------------------------------------------
     def stat(self, bucket: str, key: str, version_id: str | None = None,
@@ -385,10 +395,17 @@ class S3Client:
         from its_store.s3.listing import list_entries
         return list_entries(self._raw, self.stat, bucket, prefix or "", recursive, include_versions, start_after)
 
-    def remove(self, bucket: str, key: str, version_id: str | None = None) -> None:
-        keys.check_addressable(key)
-        with errors(bucket, key):
-            self._minio.remove_object(bucket_name=bucket, object_name=key, version_id=version_id)
+    def remove(self, bucket: str, key: str, version_id: str | None = None,
+               headers: dict[str, str] | None = None) -> bool | None:
+        """One DELETE (the request minio's remove_object sends, through `_raw` to read its answer's headers).
+        Returns what the answer says of a delete marker (x-amz-delete-marker: True, the object only hidden;
+        False; None when it says nothing, as S3 in an unversioned bucket)."""
+        from its_store.s3.deleted import header_said
+        if not key:
+            raise ValueError("object name cannot be empty")  # as remove_object refused it: no DELETE of the bucket
+        query = {"versionId": version_id} if version_id else None
+        resp = self._raw("DELETE", bucket, key, headers=headers, query=query)
+        return header_said(resp.headers)
 
     def presign(self, method: str, bucket: str, key: str, expires: timedelta) -> str:
         with errors(bucket, key):

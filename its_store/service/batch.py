@@ -330,15 +330,14 @@ class Batch:
         if not list_items:
             result.count_only()
         deleted: list[tuple[str, int, str | None]] = []  # each deleted key, until _prove_deleted
-        from its_store.service.versions import markers_said  # on use: not on a transfer's path
-        result.delete_markers = markers_said(ctx, bucket)  # then nothing is erased: say so (None: unknown)
         batch: list[tuple[str, int, str | None]] = []
+        markers: dict[str, bool | None] = {}  # what each delete did, by its answer (objects.remove_batch)
 
         def flush() -> None:
             if not batch:
                 return
             sizes = {key: size for key, size, _ in batch}
-            failures = {} if dry_run else objects.remove_batch(ctx, bucket, list(sizes), sizes)
+            failures = {} if dry_run else objects.remove_batch(ctx, bucket, list(sizes), sizes, markers=markers)
             for key, size, etag in batch:
                 if failures.get(key):
                     from its_store.s3.client import failure_error
@@ -357,11 +356,25 @@ class Batch:
             if len(batch) >= 1000:
                 flush()
         flush()
-        _prove_deleted(ctx, result, deleted)
-        if result.delete_markers is not False and not dry_run:
-            result.still_stored_bytes = result.bytes if result.delete_markers else None
+        done = _prove_deleted(ctx, result, deleted, markers)
+        _markers_said(ctx, result, done)
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
+
+
+def _markers_said(ctx: Context, result: BatchResult, done: list[tuple[int, bool | None]]) -> None:
+    """An `rm -r`'s delete_markers and still_stored_bytes: from what each delete's answer said (`done`: the
+    size and delete marker of each object proven deleted; versions.markers_of), the bucket's versioning for
+    a dry run or when nothing was deleted; None: unknown."""
+    from its_store.service.versions import markers_said, summed  # on use: not on a transfer's path
+    if result.dry_run or not done:
+        result.delete_markers = markers_said(ctx, result.bucket)  # then nothing is erased: say so
+        if result.delete_markers is not False and not result.dry_run:
+            result.still_stored_bytes = 0 if result.delete_markers else None
+        return
+    result.delete_markers = summed(marker for _, marker in done)
+    unknown = any(marker is None for _, marker in done)
+    result.still_stored_bytes = None if unknown else sum(size for size, marker in done if marker)
 
 
 def upload_reader(opened: OpenFile) -> DescriptorSource:
@@ -424,18 +437,24 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
         result.fail(os.path.join(root, rel), E.LocalIOError(f"{os.path.join(root, rel)}: {reason}"))
 
 
-def _prove_deleted(ctx: Context, result: BatchResult, deleted: list[tuple[str, int, str | None]]) -> None:
+def _prove_deleted(ctx: Context, result: BatchResult, deleted: list[tuple[str, int, str | None]],
+                   markers: dict[str, bool | None]) -> list[tuple[int, bool | None]]:
     """List the prefix again (cheap: what was deleted is no longer listed): an object still listed
     as it was is reported as not deleted, whatever the server answered (rclone's server accepts the
     delete of an entry it keeps listing). A key listed again with another ETag was written anew. Each
-    of `deleted` is then done (result.done) or failed. A dry run lists nothing again."""
+    of `deleted` is then done (result.done, with the delete marker its answer said: `markers`) or failed.
+    A dry run lists nothing again. Returns (size, delete marker) of each object done."""
     still: set[str] = set()
     if deleted and not result.dry_run:
         before = {key: etag for key, _, etag in deleted}
         still = {info.key for info in ctx.s3.list_objects(result.bucket, result.prefix, recursive=True)
                  if info.key in before and info.etag == before[info.key]}
+    done: list[tuple[int, bool | None]] = []
     for key, size, etag in deleted:
         if key in still:
             result.fail(key, E.ItsStoreError("still listed after its delete: not deleted"))
         else:
-            result.done(BatchItem(key=key, size=size, etag=etag))
+            marker = None if result.dry_run else markers.get(key)
+            result.done(BatchItem(key=key, size=size, etag=etag, delete_marker=marker))
+            done.append((size, marker))
+    return done

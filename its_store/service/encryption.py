@@ -27,13 +27,17 @@ def set_default(ctx: Context, bucket: str, kms_key_id: str | None = None) -> Buc
 
 def set_checked(s3: S3Client, bucket: str, kms_key_id: str | None = None) -> BucketEncryption:
     """Set the default encryption and read it back (service/kept.py): a server that answered 200 and
-    keeps none is SettingNotKeptError (exit 78). `bucket encryption set` and `bucket create` both use it."""
-    from its_store.codec.encryption import set_bucket_encryption
+    keeps none is SettingNotKeptError (exit 78). `bucket encryption set` and `bucket create` both use it.
+    A read-back the key may not make (s3:GetEncryptionConfiguration) leaves it `unchecked` (kept.py)."""
+    from its_store.codec.encryption import BucketEncryption, get_bucket_encryption, write_bucket_encryption
     from its_store.service.kept import read_back
     want = "aws:kms" if kms_key_id else "AES256"
-    found = set_bucket_encryption(s3, bucket, kms_key_id)  # the write, then GET ?encryption
+    write_bucket_encryption(s3, bucket, kms_key_id)
     return read_back(bucket, "default encryption " + ("SSE-KMS" if kms_key_id else "SSE-S3"),
-                     lambda: found, lambda got: got.algorithm == want, lambda got: got.algorithm or "none")
+                     lambda: get_bucket_encryption(s3, bucket), lambda got: got.algorithm == want,
+                     lambda got: got.algorithm or "none", needs="s3:GetEncryptionConfiguration",
+                     unread=BucketEncryption(bucket=bucket, algorithm=want, kms_key_id=kms_key_id,
+                                             unchecked="encryption"))
 
 
 def remove_default(ctx: Context, bucket: str) -> BucketEncryption:

@@ -85,6 +85,7 @@ class LifecycleSet(Result):
     added: list[str] = Field(default_factory=list)
     replaced: list[str] = Field(default_factory=list)
     replace_all: bool = False   # every earlier rule was dropped (--replace, --file)
+    unchecked: str | None = None  # "lifecycle": written, but the key may not read it back (service/kept.py)
 
 
 class LifecycleRemoved(Result):
@@ -93,6 +94,7 @@ class LifecycleRemoved(Result):
     bucket: str
     removed: list[str] = Field(default_factory=list)
     rules: list[LifecycleRule] = Field(default_factory=list)
+    unchecked: str | None = None  # "lifecycle": removed, but the key may not read it back (service/kept.py)
 
 
 # Retention presets for the ITS buckets (documented in docs/guides/buckets.md). Frames and logs expire, and a
@@ -240,28 +242,30 @@ class Lifecycle:
         ids = {rule.id for rule in incoming}
         replaced = [rule.id for rule in current if rule.id and rule.id in ids]
         merged = validate_rules([r for r in current if r.id not in ids] + incoming)
-        self._write(bucket, merged, action="set")
+        unchecked = self._write(bucket, merged, action="set")
         added = [r.id for r in incoming if r.id and r.id not in replaced]
-        return LifecycleSet(bucket=bucket, rules=merged, added=added, replaced=replaced, replace_all=replace)
+        return LifecycleSet(bucket=bucket, rules=merged, added=added, replaced=replaced, replace_all=replace,
+                            unchecked=unchecked)
 
     def remove(self, bucket: str, rule_id: str | None = None) -> LifecycleRemoved:
         """Remove one rule by id, or (rule_id None) the whole configuration."""
         current = self.get(bucket)
         if rule_id is None:
-            if current:
-                self._write(bucket, [], action="rm")
-            return LifecycleRemoved(bucket=bucket, removed=[r.id or "" for r in current])
+            unchecked = self._write(bucket, [], action="rm") if current else None
+            return LifecycleRemoved(bucket=bucket, removed=[r.id or "" for r in current], unchecked=unchecked)
         if rule_id not in {r.id for r in current}:
             raise E.NotFoundError(f"no lifecycle rule {rule_id!r} on s3://{bucket}",
                                   hint=f"see `its-store bucket lifecycle show s3://{bucket}`")
         remaining = [r for r in current if r.id != rule_id]
-        self._write(bucket, validate_rules(remaining) if remaining else [], action="rm", gone={rule_id})
-        return LifecycleRemoved(bucket=bucket, removed=[rule_id], rules=remaining)
+        unchecked = self._write(bucket, validate_rules(remaining) if remaining else [], action="rm", gone={rule_id})
+        return LifecycleRemoved(bucket=bucket, removed=[rule_id], rules=remaining, unchecked=unchecked)
 
-    def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str, gone: Collection[str] = ()) -> None:
+    def _write(self, bucket: str, rules: list[LifecycleRule], *, action: str,
+               gone: Collection[str] = ()) -> str | None:
         """PUT the rule set (or DELETE the configuration when it is empty), audited, and read back (kept.py):
         every rule written is there, none is when the configuration was removed, and no rule of `gone` (the
-        one `rm --id` took out) is left."""
+        one `rm --id` took out) is left. Returns "lifecycle" when the key may not read it back (unchecked,
+        said once: kept.denied_read_back), else None."""
         from its_store.service.kept import read_back
         with self.ctx.op("lifecycle", bucket=bucket, forget=None, action=action, rules=[r.id for r in rules]):
             if rules:
@@ -269,7 +273,10 @@ class Lifecycle:
             else:
                 self.ctx.s3.governance.delete_lifecycle(bucket)
             written, left_out = {rule.id for rule in rules if rule.id}, frozenset(gone)
-            read_back(bucket, "lifecycle" if rules else "lifecycle rm", lambda: self.get(bucket),
-                      lambda got: bool(got) == bool(rules) and written <= (ids := {rule.id for rule in got})
-                      and not left_out & ids,
-                      lambda got: ", ".join(rule.id or "(no id)" for rule in got) or "no rule")
+            unread: list[LifecycleRule] = []  # returned as is when the read-back is denied
+            found = read_back(bucket, "lifecycle" if rules else "lifecycle rm", lambda: self.get(bucket),
+                              lambda got: bool(got) == bool(rules) and written <= (ids := {rule.id for rule in got})
+                              and not left_out & ids,
+                              lambda got: ", ".join(rule.id or "(no id)" for rule in got) or "no rule",
+                              needs="s3:GetLifecycleConfiguration", unread=unread)
+        return "lifecycle" if found is unread else None

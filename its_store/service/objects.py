@@ -418,10 +418,12 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
-        from its_store.service.versions import markers_said  # on use: not on a transfer's path
-        marker = False if version_id is not None else markers_said(ctx, bucket)  # None: unknown
+        said = _remove_one(ctx, bucket, key, version_id, bypass_governance)
+        marker: bool | None = False
+        if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
+            from its_store.service.versions import markers_of  # on use: not on a transfer's path
+            marker = markers_of(ctx, bucket, {key: said}, [key])[key]
         op.fields["delete_marker"] = marker or None
-        _remove_one(ctx, bucket, key, version_id, bypass_governance)
     return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
 
 
@@ -439,17 +441,18 @@ def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None
             raise
 
 
-def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> None:
+def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:
     """One DELETE (a one-entry DeleteObjects with the bypass header when asked); a refusal by
-    object lock comes back as ObjectLockedError with its reason (service/retention.py)."""
+    object lock comes back as ObjectLockedError with its reason (service/retention.py). Returns what the
+    answer said of a delete marker (s3/deleted.py; None: nothing)."""
     try:
         if not bypass_governance:
-            ctx.s3.remove(bucket, key, version_id)
-            return
+            return ctx.s3.remove(bucket, key, version_id)
         failures = ctx.s3.remove_versions(bucket, [(key, version_id)], bypass_governance=True)
         if failures:
             from its_store.s3.client import failure_error
             raise failure_error(failures[0][2], bucket, key)
+        return False  # a version erased (the bypass goes with a version id): no marker left
     except E.AccessDeniedError as exc:
         from its_store.service.retention import Retention
         raise Retention(ctx).explain(bucket, key, version_id, exc) from None
@@ -469,31 +472,38 @@ def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult
         except E.InvalidInputError as exc:
             failures[key] = f"{exc.code}: {exc.message}"
     sendable = [k for k in keys if k not in failures]
+    markers: dict[str, bool | None] = {}
     for start in range(0, len(sendable), 1000):
-        failures.update(remove_batch(ctx, bucket, sendable[start:start + 1000]))
-    from its_store.service.versions import markers_said  # on use: not on a transfer's path
-    marker = markers_said(ctx, bucket)  # asked once per bucket (remove_batch asked already); None: unknown
+        failures.update(remove_batch(ctx, bucket, sendable[start:start + 1000], markers=markers))
     return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
-                         delete_marker=False if k in failures else marker) for k in keys]
+                         delete_marker=False if k in failures else markers.get(k)) for k in keys]
 
 
-def remove_batch(ctx: Context, bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict[str, str]:
+def remove_batch(ctx: Context, bucket: str, keys: list[str], sizes: dict[str, int] | None = None, *,
+                 markers: dict[str, bool | None] | None = None) -> dict[str, str]:
     """One DeleteObjects request (<= 1,000 keys), recorded once whoever asked (rm, rm -r, sync, the
     registry): cache invalidation, one audit line and one stats count per key, `delete_marker` on the
-    line when the bucket leaves delete markers (the data is hidden, not gone). Returns the failures as
-    {key: "Code: message"}; if the request itself fails, every key is audited as failed and the error
-    raised."""
+    line of a key whose delete only hid it (the data still stored). What each delete did goes into
+    `markers` (versions.markers_of: the answer's DeleteMarker, else the bucket's versioning; None: unknown,
+    said once). Returns the failures as {key: "Code: message"}; if the request itself fails, every key is
+    audited as failed and the error raised."""
     failures: dict[str, str] = {}
-    from its_store.service.versions import leaves_delete_markers  # on use: not on a transfer's path
-    marker = leaves_delete_markers(ctx, bucket) or None
+    said: dict[str, bool | None] = {}
+    found: dict[str, bool | None] = {}
     try:
-        failures = dict(ctx.s3.remove_many(bucket, [(k, None) for k in keys]))
+        failures = dict(ctx.s3.remove_many(bucket, [(k, None) for k in keys], said=said))
+        from its_store.service.versions import markers_of  # on use: not on a transfer's path
+        found = markers_of(ctx, bucket, said, [k for k in keys if k not in failures])
     except E.ItsStoreError as exc:
         failures = dict.fromkeys(keys, f"{exc.code}: {exc.message}")
         raise
     finally:
-        ctx.each("rm", bucket, {key: failures.get(key) for key in keys}, stat="delete", sizes=sizes,
-                 delete_marker=marker)
+        for marker in (True, None):  # the audit line carries delete_marker only where a marker was left
+            group = {key: failures.get(key) for key in keys if (found.get(key) or None) is marker}
+            if group:
+                ctx.each("rm", bucket, group, stat="delete", sizes=sizes, delete_marker=marker)
+    if markers is not None:
+        markers.update(found)
     return failures
 
 

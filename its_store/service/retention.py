@@ -39,6 +39,9 @@ class DefaultRetention(Result):
     years: int | None = None
 
 
+_NEEDS = "s3:GetBucketObjectLockConfiguration"  # what a read-back of the default retention needs
+
+
 class BucketLock(Result):
     """`bucket retention show|set|rm` / `bucket info`: object lock state and default retention."""
 
@@ -47,6 +50,7 @@ class BucketLock(Result):
     mode: str | None = None     # default retention mode of new objects (None: no default)
     days: int | None = None
     years: int | None = None
+    unchecked: str | None = None  # "retention": set (or removed), but the key may not read it back (kept.py)
 
     def default(self) -> DefaultRetention | None:
         """The default retention of new objects, or None when the bucket has none."""
@@ -161,7 +165,9 @@ class Retention:
         with self.ctx.op("bucket_retention_set", bucket=bucket, forget=None, mode=mode, days=days, years=years):
             self.ctx.s3.governance.set_object_lock(bucket, mode, days, years)
             return read_back(bucket, "default retention", lambda: self.bucket_lock(bucket),
-                             lambda got: (got.mode, got.days, got.years) == (mode, days, years), _shown)
+                             lambda got: (got.mode, got.days, got.years) == (mode, days, years), _shown,
+                             needs=_NEEDS, unread=BucketLock(bucket=bucket, object_lock=True, mode=mode, days=days,
+                                                             years=years, unchecked="retention"))
 
     def remove_default(self, bucket: str) -> BucketLock:
         """Drop the default retention (the lock stays: S3 cannot turn it off; retained versions stay retained).
@@ -171,7 +177,8 @@ class Retention:
         with self.ctx.op("bucket_retention_rm", bucket=bucket, forget=None):
             self.ctx.s3.governance.set_object_lock(bucket, None)
             return read_back(bucket, "default retention rm", lambda: self.bucket_lock(bucket),
-                             lambda got: got.mode is None, _shown)
+                             lambda got: got.mode is None, _shown, needs=_NEEDS,
+                             unread=BucketLock(bucket=bucket, object_lock=True, unchecked="retention"))
 
     # ------------------------------------------------------------------------------- object level
     def show(self, bucket: str, key: str, version_id: str | None = None) -> LockState:

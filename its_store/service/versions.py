@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -418,6 +418,30 @@ def markers_said(ctx: Context, bucket: str) -> bool | None:
         log.warning("s3://%s: whether the deleted objects stay stored behind delete markers is unknown: "
                     "the key may not read the bucket's versioning (s3:GetBucketVersioning)", bucket)
     return found
+
+
+def markers_of(ctx: Context, bucket: str, said: Mapping[str, bool | None],
+               keys: Iterable[str]) -> dict[str, bool | None]:
+    """What each delete without a version id of `keys` did, for a report (True: hidden behind a delete marker,
+    still stored; False: removed; None: unknown). The server's answer first (`said`, s3/deleted.py: the
+    DeleteMarker of each <Deleted>, a DELETE's x-amz-delete-marker): a marker it names was left, whatever
+    the key may read. Where it said nothing, the bucket's versioning, asked once (a versioned bucket hides what a
+    server did not mention); when that cannot be read either, an explicit "no marker" is taken, and
+    nothing else is claimed: None, with markers_said's one warning naming s3:GetBucketVersioning."""
+    keys = list(keys)
+    if all(said.get(k) for k in keys):
+        return dict.fromkeys(keys, True)
+    known = markers_left(ctx, bucket)
+    if known is None and any(said.get(k) is None for k in keys):
+        markers_said(ctx, bucket)  # unknown for some: said once per bucket
+    return {k: True if said.get(k) else known if known is not None else said.get(k) for k in keys}
+
+
+def summed(markers: Iterable[bool | None]) -> bool | None:
+    """One report's delete_markers from its items': True when any delete only hid its object (with the
+    hidden bytes counted apart), None when any is unknown and none hid, False when all removed."""
+    seen = set(markers)
+    return True if True in seen else None if None in seen else False
 
 
 def markers_left(ctx: Context, bucket: str) -> bool | None:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from its_store.s3.client import ObjectStat
+    from its_store.service.ssecheck import SseCheck
     from its_store.transfer.relay import Reader, Relayed
 
 __all__ = ["CrossCopy", "CrossOptions", "confirm_copy", "copy_object", "is_cross"]
@@ -100,6 +101,7 @@ class CrossCopy(Result):
     encryption: str | None = None    # on the destination, as its server showed it
     tags: int = 0                    # how many tags were copied
     duration_seconds: float = 0.0
+    unchecked: str | None = None     # "sse": stored, its encryption not checked (the key may not read it back)
 
 
 def is_cross(a: Context | HasContext, b: Context | HasContext) -> bool:
@@ -173,18 +175,18 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     ensure_locked(dst.s3, bucket, key, done.version_id, lock)
     _tags_kept(dst, bucket, key, done.version_id, origin.tags)
     check_names(dst.settings.server_id(), writer, bucket, key, done.version_id, underscored(headers))
-    return _result(src, dst, origin, bucket, key, done, check, sse_check.seen)
+    return _result(src, dst, origin, bucket, key, done, check, sse_check)
 
 
 def _result(src: Context, dst: Context, origin: _Origin, bucket: str, key: str, done: Relayed,
-            check: StreamCheck, encryption: str | None) -> CrossCopy:
+            check: StreamCheck, sse: SseCheck) -> CrossCopy:
     stat = origin.stat
     return CrossCopy(source=f"s3://{origin.bucket}/{origin.key}", source_endpoint=src.settings.endpoint,
                      source_version_id=stat.version_id, bucket=bucket, key=key, endpoint=dst.settings.endpoint,
                      size=done.size, etag=done.etag, version_id=done.version_id, parts=done.parts,
                      resumed_parts=done.resumed_parts, verified_by=done.verified_by,
                      sha256=check.sha256 if done.verified_by == "sha256" else None, codec=check.codec,
-                     encryption=encryption, tags=len(origin.tags))
+                     encryption=sse.seen, tags=len(origin.tags), unchecked=sse.unchecked)
 
 
 def relay_part_size(stat: ObjectStat, requested: int | None) -> int:

@@ -15,10 +15,13 @@ library's and the registry's writes alike. For a script's own operations the mod
     with audit.recording(service.audit, "promote", bucket=b, key=k) as entry:
         ...; entry["version_id"] = vid                                      # ok/error filled in for you
 
-A failure to write the audit log never fails the operation it describes (it has happened: a failing exit
-would make a script do it again), but it is never silent either: it is logged as an ERROR on the
+A failure to write the audit log never fails the operation it describes (it has happened: its result
+stands, and a script must not do it again), but it is never silent either: it is logged as an ERROR on the
 `its_store.state.audit` logger, which the CLI prints as one `its-store: error: ...` line on stderr even
-with -q, once per process; the operation's result and exit code stand. The log is opened without
+with -q, once per process, and the lines lost are counted (`take_lost`). The custody chain of the evidence
+has a gap then, which a script that checks only the exit code must see: a command that would have ended
+with 0 ends with its own code, 74 (core/errors.EXIT_AUDIT_LOST: "done, but its audit line is lost", never
+"failed"); a command that failed keeps its own code. The log is opened without
 blocking and without following a link, and only a regular file is written (core/statefile.py).
 Shipping the log to MINIO_LOGS_BUCKET is state/ship.py.
 """
@@ -203,6 +206,7 @@ class AuditLog:
             if written != len(data):
                 raise OSError(f"short write ({written} of {len(data)} bytes)")
         except (OSError, NotRegularFile) as exc:
+            _count_lost(data.count(b"\n"))
             with self._lock:
                 if self._warned:
                     return
@@ -259,6 +263,23 @@ class AuditBuffer:
         if self._lines:  # written under the lock: a later flush never overtakes an earlier one
             data, self._lines, self._size = b"".join(self._lines), [], 0
             self.log._append(data)
+
+
+_lost_lock = threading.Lock()
+_lost = [0]  # audit lines this process could not write since take_lost() last asked
+
+
+def _count_lost(lines: int) -> None:
+    with _lost_lock:
+        _lost[0] += max(lines, 1)
+
+
+def take_lost() -> int:
+    """How many audit lines could not be written (any AuditLog of this process) since the last call; resets
+    the count. The CLI asks it at the start and at the end of each command (exit 74: module docstring)."""
+    with _lost_lock:
+        lost, _lost[0] = _lost[0], 0
+    return lost
 
 
 _live: weakref.WeakSet[AuditBuffer] = weakref.WeakSet()

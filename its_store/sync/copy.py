@@ -293,7 +293,8 @@ class Copier:
         copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size)
         item = BatchItem(source=str(src), dest=str(dst), size=copied.size, etag=copied.etag,
                          version_id=copied.version_id, verified=copied.verified_by is not None,
-                         multipart_copy=False)  # streamed, never UploadPartCopy: a bool, as cp --json has it
+                         multipart_copy=False,  # streamed, never UploadPartCopy: a bool, as cp --json has it
+                         unchecked=copied.unchecked)
         if move:
             item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: source kept
             if guard is not None:

@@ -109,9 +109,10 @@ class Deletes:
         return None
 
     def prepare(self, src_walk: Walk, dst_walk: Walk) -> None:
-        """Once the march is done (on its thread, while the last transfers run): ask whether the deletes will
-        leave delete markers, when there are deletes to make, so that run() need not wait for the answer."""
-        if self.options.delete and self._spool and self.refusal(src_walk, dst_walk) is None:
+        """Once the march is done (on its thread, while the last transfers run): ask whether the deletes would
+        leave delete markers, when a dry run has deletes to report, so that run() need not wait for the answer
+        (real deletes are told by their answers: _delete_objects)."""
+        if self.options.delete and self.options.dry_run and self._spool and self.refusal(src_walk, dst_walk) is None:
             self._markers()
 
     def _markers(self) -> bool | None:
@@ -135,25 +136,28 @@ class Deletes:
         if refusal is not None:
             report.delete_refused = refusal
             return
-        hide = self._markers()
-        report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
         if self.options.dry_run:
+            hide = self._markers()
+            report.delete_markers = hide  # a versioned destination keeps every byte behind the markers
             for rel, key, _, size in self._spool:
                 self.reporter.add("deleted", Item(path=rel, key=key, size=size, reason=REASON, delete_marker=hide))
         elif self.bucket is not None:
-            self._delete_objects(self.bucket, hide, dst_walk)
+            self._delete_objects(self.bucket, dst_walk)
         else:
+            report.delete_markers = False
             self._delete_files()
 
     # ------------------------------------------------------------------------------------ objects
-    def _delete_objects(self, bucket: str, hide: bool | None, dst_walk: Walk) -> None:
+    def _delete_objects(self, bucket: str, dst_walk: Walk) -> None:
         """Batch deletes of what the source lacks; in a versioned bucket each only adds a delete marker,
-        and the items say so (delete_marker)."""
+        and the items say so (delete_marker, from each delete's answer: objects.remove_batch)."""
         failed: set[str] = set()
+        hide: dict[str, bool | None] = {}
         for chunk in self._spool.chunks(1000):
             keys = [str(key) for _, key, _, _ in chunk]
             try:
-                failures = objects.remove_batch(self.ctx, bucket, keys, {str(key): size for _, key, _, size in chunk})
+                failures = objects.remove_batch(self.ctx, bucket, keys, {str(key): size for _, key, _, size in chunk},
+                                                markers=hide)
             except E.ItsStoreError as exc:
                 for rel, key, _, size in chunk:
                     self.reporter.fail_error(rel, key, size, exc, "delete failed: ")
@@ -167,9 +171,12 @@ class Deletes:
                     failed.add(str(key))
         self._report_deletes(bucket, failed, hide, dst_walk)
 
-    def _report_deletes(self, bucket: str, failed: set[str], hide: bool | None, dst_walk: Walk) -> None:
-        """Report each delete the server accepted: deleted, or failed when the key is still listed."""
+    def _report_deletes(self, bucket: str, failed: set[str], hide: dict[str, bool | None], dst_walk: Walk) -> None:
+        """Report each delete the server accepted: deleted, or failed when the key is still listed; whether
+        it only hid the object is what its answer said (`hide`; None: unknown)."""
+        from its_store.service.versions import summed  # on use: not on a transfer's path
         done = (entry for entry in self._spool if entry[1] not in failed)
+        self.reporter.report.delete_markers = summed(hide.values()) if hide else self._markers()
         still = self._probes(bucket, failed, dst_walk) if self._probing(dst_walk) else None
         listed = _Relisting(self.ctx, bucket, self.prefix, self.options.filter.prunes) if still is None else None
         for rel, key, _, size in done:
@@ -177,7 +184,8 @@ class Deletes:
                 self.reporter.fail(rel, key, size, "delete failed: still listed after its delete", "not_deleted",
                                    E.EXIT_ERROR)
             else:
-                self.reporter.add("deleted", Item(path=rel, key=key, size=size, reason=REASON, delete_marker=hide))
+                self.reporter.add("deleted", Item(path=rel, key=key, size=size, reason=REASON,
+                                                  delete_marker=hide.get(str(key))))
 
     def _probing(self, dst_walk: Walk) -> bool:
         """Whether one probe per delete costs less than listing DEST again, and can prove each key."""

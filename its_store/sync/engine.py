@@ -491,16 +491,19 @@ class Sync:
         from its_store.service.xcopy import CrossOptions, copy_object
         up = self.options.upload
         known = known or self.heads.cached(str(self.src.bucket), s)
+        unchecked = None
         if not self.options.dry_run:
             options = CrossOptions.of({"sse": up.sse, "sse_c_key_file": up.sse_c_key_file, "part_size": up.part_size,
                                        **up.extra})
             copied = copy_object(self.ctx, str(self.src.bucket), s.key, self.dst_ctx, str(self.dst.bucket), key,
                                  options, size_hint=s.size)
+            unchecked = copied.unchecked  # "sse": its encryption not checked, the read-back denied (as _upload)
             if known is not None:
                 md5 = known.md5 and copied.etag == known.etag and copied.encryption not in ("SSE-C", "SSE-KMS")
                 self.dst_state.put(str(self.dst.bucket), key, Known(copied.etag, known.stored_size, known.size,
                                                                     known.mtime, known.sha256, md5))
-        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason))
+        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason,
+                                 unchecked=unchecked))
 
     # ------------------------------------------------------------------------------------- report
     def _add(self, kind: str, item: Item) -> None:

@@ -129,9 +129,9 @@ class SyncReport(Result):
         elif kind == "deleted":
             totals.deleted += 1
             totals.deleted_bytes += item.size
-            if self.delete_markers is None:
+            if item.delete_marker is None:  # unknown whether this one is kept
                 totals.still_stored_bytes = None
-            elif self.delete_markers and totals.still_stored_bytes is not None:
+            elif item.delete_marker and totals.still_stored_bytes is not None:
                 totals.still_stored_bytes += item.size
         elif kind == "skipped":
             totals.skipped += 1

@@ -365,6 +365,8 @@ def _deleted_line(result: Any) -> str:
     where = shown(result.bucket, result.key)
     if result.delete_marker:
         return f"hid {where} behind a delete marker (its versions are kept; --all-versions erases them)"
+    if result.delete_marker is None:  # neither the answer nor the bucket's versioning said: never "removed"
+        return f"deleted {where}: removed or only hidden behind a delete marker, unknown"
     return f"deleted {where}" + (f" (version {result.version_id})" if result.version_id else "")
 
 
@@ -373,8 +375,12 @@ def _rm_human(result: Any, verb: str, where: str) -> None:
         out.lines(str(item.key) for item in result.objects)
     _summary(verb, result.bytes, result.duration_seconds, where, result.succeeded)
     if result.delete_markers and not result.dry_run:  # versioned bucket: S3 added markers, data still stored
+        stored = "the data " if result.still_stored_bytes is None else f"{human_size(result.still_stored_bytes)} "
         out.talk(f"versioned bucket: delete markers were added and every version is kept "
-                 f"({human_size(result.still_stored_bytes)} still stored); --all-versions erases them")
+                 f"({stored}still stored); --all-versions erases them")
+    elif result.delete_markers is None and not result.dry_run and result.succeeded:
+        out.talk("whether they were removed or only hidden behind delete markers is unknown "
+                 "(the answers did not say and the key may not read the bucket's versioning)")
     for err in result.errors:
         out.err_console().print(f"not deleted: {err.key}: {err.message}", markup=False, highlight=False)
 
