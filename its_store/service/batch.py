@@ -295,10 +295,10 @@ class Batch:
             def run() -> BatchItem:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
                 request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": size})
-                resp = objects.download(ctx, request, progress=progress, into=target)
+                written, verified = objects.download_into(ctx, request, target, progress)
                 if on_done:
                     on_done()
-                return BatchItem(key=key, size=resp.size, path=str(resp.file_path), verified=resp.verified)
+                return BatchItem(key=key, size=written, path=str(target.path), verified=verified)
             return run
 
         with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
