@@ -215,25 +215,61 @@ def emit_jsonl(items: Iterable[BaseModel]) -> int:
     """JSON Lines: one result per line, each exactly the text emit_json would print for it
     (cli/jsontext.dump_line writes a flat model straight from its fields: a listing is one model a key)."""
     from its_store.cli.jsontext import dump_line
-    count = 0
-    write = sys.stdout.write
-    for item in items:
-        write(_json_safe(dump_line(item)) + "\n")
-        count += 1
-    sys.stdout.flush()
-    return count
+    return _write_lines(map(dump_line, items), _json_safe)
 
 
 def lines(items: Iterable[str]) -> int:
-    """Stream plain lines to stdout (listings: constant memory, first line out at once), escaped:
-    a line stays one line whatever a key in it holds."""
+    """Stream plain lines to stdout (listings: constant memory; on a terminal each line as it comes,
+    through a pipe in chunks), escaped: a line stays one line whatever a key in it holds."""
+    return _write_lines(map(safe, items), None)
+
+
+CHUNK_LINES = 256  # lines per write to stdout (a pipe or file), unless one is on the terminal
+CHUNK_SECONDS = 0.2  # ... or the first of them waited this long (ls --metadata: lines come as HEADs answer)
+
+
+def _write_lines(texts: Iterable[str], escape: Callable[[str], str] | None) -> int:
+    """Each text as one line on stdout: in chunks of up to CHUNK_LINES lines, one write each (a write
+    per line is a system call per key when stdout is unbuffered: PYTHONUNBUFFERED, `python -u`), one
+    per line on a terminal. `escape` is applied to a whole chunk: only _json_safe may be, which rewrites
+    single characters that are never a newline (a JSON text holds none raw), so a chunk escaped at once
+    is its lines escaped one by one (safe() escapes a newline: lines() escapes each text first). What
+    was read before an error or Ctrl-C is still written (nothing lost)."""
     count = 0
     write = sys.stdout.write
-    for line in items:
-        write(safe(line) + "\n")
-        count += 1
+    escape = escape or str
+    if _on_terminal():
+        for text in texts:
+            write(escape(text) + "\n")  # line-buffered: each line shown as it comes
+            count += 1
+        sys.stdout.flush()
+        return count
+    pending: list[str] = []
+    add, clock, started = pending.append, time.monotonic, 0.0
+    try:
+        for text in texts:
+            if not pending:
+                started = clock()
+            add(text)
+            count += 1
+            if len(pending) >= CHUNK_LINES or clock() - started >= CHUNK_SECONDS:
+                chunk = "\n".join(pending)
+                pending.clear()
+                write(escape(chunk) + "\n")
+    finally:
+        if pending:
+            chunk = "\n".join(pending)
+            pending.clear()
+            write(escape(chunk) + "\n")
     sys.stdout.flush()
     return count
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stdout
+        return False
 
 
 def row(*fields: Any, sep: str = "\t") -> None:
