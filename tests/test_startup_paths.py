@@ -23,7 +23,7 @@ NOT_RUN = {"asyncio.base_events", "asyncio.events", "_asyncio"}
 
 CODE = r'''
 import json, sys
-sys.argv = ["its-store", "--quiet", *json.loads(sys.argv[1])]
+sys.argv = ["its-store", *json.loads(sys.argv[1])]
 from its_store.__main__ import main
 try:
     main()
@@ -40,11 +40,12 @@ sys.stderr.write("\nMODULES " + json.dumps([code, sorted(sys.modules), compiled]
 '''
 
 
-def _run(argv: list[str]) -> tuple[int, set[str], str, str]:
-    """(exit code, modules loaded, stderr, stdout) of `its-store --quiet ARGV` in a fresh interpreter; the
+def _run(argv: list[str], *, quiet: bool = True) -> tuple[int, set[str], str, str]:
+    """(exit code, modules loaded, stderr, stdout) of `its-store [--quiet] ARGV` in a fresh interpreter; the
     run must not have compiled the patterns that wait for their first need (CODE's LAZY: ~7.5M instructions for
     cli/logs' redactions, ~3.7M for each character class): no line logged, no key or name but printable ASCII."""
-    done = subprocess.run([sys.executable, "-c", CODE, json.dumps(argv)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", CODE, json.dumps(["--quiet", *argv] if quiet else argv)],
+                          capture_output=True, text=True,
                           timeout=120, check=False)
     head, _, tail = done.stderr.rpartition("\nMODULES ")
     assert tail, done.stderr
@@ -69,6 +70,19 @@ def test_bench_commands_load_only_what_they_use(bucket: str, tmp_path: Path, com
     assert not modules & NOT_RUN, command
     if command == "ls":
         assert not modules & NOT_ON_LS
+
+
+@pytest.mark.parametrize("command", ["get", "sync"])
+def test_the_summary_line_is_said_without_rich(bucket: str, tmp_path: Path, command: str) -> None:
+    """Off a terminal, a command's summary line is a plain escaped line on stderr (cli/output.talk): rich's
+    console, ~80M instructions of imports, is not loaded for it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = {"get": ["get", f"s3://{bucket}/empty/", str(tmp_path / "dst"), "-r"],
+            "sync": ["sync", str(empty), f"s3://{bucket}/empty/"]}[command]
+    code, modules, stderr, _ = _run(argv, quiet=False)
+    assert code == 0 and stderr.startswith(("downloaded s3://", "copied 0 ")), stderr
+    assert not {m for m in modules if m.split(".")[0] == "rich"}, command
 
 
 def test_a_dotenv_file_is_read_below_the_environment(env: dict[str, str], tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
     def human() -> None:
         from its_store.cli.commands.transfer import skipped_lines
         for err in result.errors:  # each file that failed, named (a name that cannot be a key...)
-            out.err_console().print(f"failed: {err.key}: {err.message}", markup=False, highlight=False)
+            out.stderr_line(f"failed: {err.key}: {err.message}")
         skipped_lines(result)  # a link not followed, a FIFO...: said, as sync says it
         _summary("uploaded", result.bytes, result.duration_seconds,
                  f"{root} → {shown(result.bucket, result.prefix)}", result.succeeded)
@@ -374,7 +374,7 @@ def _rm_human(result: Any, verb: str, where: str) -> None:
         out.talk(f"versioned bucket: delete markers were added and every version is kept "
                  f"({human_size(result.still_stored_bytes)} still stored); --all-versions erases them")
     for err in result.errors:
-        out.err_console().print(f"not deleted: {err.key}: {err.message}", markup=False, highlight=False)
+        out.stderr_line(f"not deleted: {err.key}: {err.message}")
 
 
 def stat(
