@@ -10,12 +10,16 @@ CPU per command in a development environment), for plugins that would instrument
 `PYDANTIC_DISABLE_PLUGINS=` (empty) or any other value keeps pydantic's own behaviour. The library is not
 affected: only this entry point sets it.
 
-asyncio is loaded on first use, not when pydantic-settings imports it (_defer_asyncio): pydantic_settings.main
-does `import asyncio` for its own CLI-app runner, which its-store never calls, and the import cost ~50M
-instructions (~4 % of an `ls` on an empty prefix). The module object runs its code on the first read of
-one of its names (_RunOnFirstUse; the stdlib's LazyLoader runs it at the next import statement on 3.11).
-Only this entry point does it, before anything imported asyncio; a program importing the library keeps
-its own asyncio as it is.
+A few modules that libraries import at start-up for code its-store never runs on a command's path are loaded
+on first use (DEFERRED, _defer): asyncio (pydantic_settings.main, for its own CLI-app runner: ~50M
+instructions, ~4 % of an `ls` on an empty prefix), importlib.metadata (pydantic's plugin lookup, switched off
+here, and urllib3's HTTP/2 probe of h2's version), configparser (minio's credential-file providers), tarfile
+(minio's snowball upload) and subprocess (Typer's editor and shell detection): ~27M more together. The module
+object runs its code on the first read of one of its names (_RunOnFirstUse; the stdlib's LazyLoader runs it at
+the next import statement on 3.11); a name a library from-imports at start-up is a forwarding function that
+runs the module's code on its first call (importlib.metadata's entry_points and version). Only this entry
+point does it, before anything imported them; a program importing the library keeps its own modules as they
+are.
 
 No cyclic collection runs while the command line starts (core/heap.collect_rarely_during_start_up): the
 ~50,000 objects of the imports and builds live until the process exits, and ~100 collections walked them for
@@ -118,9 +122,10 @@ def _blocking(fd: int) -> bool:
 
 def _lighter_start() -> None:
     """What this process's start-up skips before it imports pydantic (module docstring): the plugin scan
-    (unless the environment names plugins) and asyncio's code."""
+    (unless the environment names plugins) and the code of the DEFERRED modules."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    _defer_asyncio()
+    for name, forwarded in DEFERRED.items():
+        _defer(name, forwarded)
 
 
 class _RunOnFirstUse(types.ModuleType):
@@ -134,38 +139,71 @@ class _RunOnFirstUse(types.ModuleType):
     looks up before defining it is a plain miss, never a second run."""
 
     def __getattr__(self, name: str) -> object:
-        with _FIRST_USE:
-            if id(self) in _RUNNING:  # the module's own code, on a name it has not defined yet
-                raise AttributeError(name)
-            if type(self) is _RunOnFirstUse:
-                spec = self.__spec__
-                assert spec is not None and spec.loader is not None
-                _RUNNING.add(id(self))
-                try:
-                    spec.loader.exec_module(self)
-                finally:
-                    _RUNNING.discard(id(self))
-                    self.__class__ = types.ModuleType  # type: ignore[assignment]  # back to a plain module
+        if not _run(self):  # the module's own code, on a name it has not defined yet
+            raise AttributeError(name)
         return getattr(self, name)
 
 
 _FIRST_USE = _thread.RLock()  # _thread: no import (threading would be one more module at every start)
 _RUNNING: set[int] = set()  # id() of the _RunOnFirstUse modules whose code runs now
 
+# module -> the names libraries from-import of it at start-up (forwarding functions until its code runs)
+DEFERRED: dict[str, tuple[str, ...]] = {
+    "asyncio": (),  # pydantic_settings.main
+    "importlib.metadata": ("entry_points", "version"),  # pydantic/plugin/_loader.py, urllib3/http2/__init__.py
+    "configparser": (),  # minio/credentials/providers.py
+    "tarfile": (),  # minio/api.py
+    "subprocess": (),  # typer/main.py, typer/_completion_shared.py
+}
 
-def _defer_asyncio() -> None:
-    """Make `import asyncio` give a module whose code runs on first use (_RunOnFirstUse), not at
-    pydantic-settings' import (module docstring). Nothing when asyncio is loaded already (an embedding
-    program keeps its own)."""
-    if "asyncio" in sys.modules:
+
+def _run(module: types.ModuleType) -> bool:
+    """Run the code of a _RunOnFirstUse `module` once (any thread: the others wait); False when called from
+    inside that code itself (a name it has not defined yet), True once it has run."""
+    with _FIRST_USE:
+        if id(module) in _RUNNING:
+            return False
+        if type(module) is _RunOnFirstUse:
+            spec = module.__spec__
+            assert spec is not None and spec.loader is not None
+            _RUNNING.add(id(module))
+            try:
+                spec.loader.exec_module(module)
+            finally:
+                _RUNNING.discard(id(module))
+                module.__class__ = types.ModuleType  # type: ignore[assignment]  # back to a plain module
+    return True
+
+
+def _defer(name: str, forwarded: tuple[str, ...] = ()) -> None:
+    """Make `import NAME` give a module whose code runs on first use (_RunOnFirstUse), with a forwarding
+    function for each name in `forwarded` (module docstring). Nothing when NAME is loaded already (an
+    embedding program keeps its own)."""
+    if name in sys.modules:
         return
     from importlib.util import find_spec, module_from_spec
-    spec = find_spec("asyncio")
+    spec = find_spec(name)
     if spec is None or spec.loader is None:
         return
     module = module_from_spec(spec)
+    for attr in forwarded:
+        setattr(module, attr, _forwarding(module, attr))
     module.__class__ = _RunOnFirstUse
-    sys.modules["asyncio"] = module
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:  # what the import system sets on a loaded submodule: `importlib.metadata` an attribute too
+        setattr(sys.modules[parent], child, module)
+
+
+def _forwarding(module: types.ModuleType, name: str) -> object:
+    """`name` of a deferred module, before its code ran: the module's own function, run on first call.
+    (No typing import for the hints: this module runs before anything else is loaded.)"""
+    def forward(*args: object, **kwargs: object) -> object:
+        _run(module)
+        return getattr(module, name)(*args, **kwargs)
+    forward.__name__ = forward.__qualname__ = name
+    forward.__module__ = module.__name__
+    return forward
 
 
 if __name__ == "__main__":

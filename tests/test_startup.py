@@ -339,6 +339,42 @@ def test_the_command_line_runs_asyncio_on_first_use_and_it_works(pre, expected):
     assert out.stdout.rpartition("\nRESULT ")[2].split() == expected.split()
 
 
+DEFERRED_AFTER_MAIN = r"""
+import sys
+sys.argv = ['its-store', '--json', 'config']  # pydantic (its plugin lookup) and pydantic-settings loaded
+from its_store.__main__ import main, DEFERRED
+try:
+    main()
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+waiting = [n for n in DEFERRED if type(sys.modules[n]).__name__ == '_RunOnFirstUse']
+from pydantic.plugin._loader import get_plugins  # what pydantic imported (entry_points: a forwarding function)
+import os
+os.environ['PYDANTIC_DISABLE_PLUGINS'] = ''
+plugins = list(get_plugins())  # the forwarding function runs importlib.metadata's code, then its own
+import importlib.metadata
+from importlib.metadata import version
+import configparser, subprocess, tarfile
+parser = configparser.ConfigParser()
+parser.read_string('[a]\nb = 1\n')
+ran = subprocess.run([sys.executable, '-c', 'print(7)'], capture_output=True, text=True, check=True).stdout
+same = importlib.metadata.version('pydantic') == version('pydantic')
+print('\nRESULT', sorted(waiting) == sorted(DEFERRED), plugins, same,
+      version.__module__, parser['a']['b'], ran.strip(), tarfile.TarInfo('x').name,
+      all(type(sys.modules[n]) is type(sys) for n in DEFERRED if n != 'asyncio'))  # asyncio: its own test
+"""
+
+
+def test_the_deferred_modules_wait_until_used_and_then_work():
+    """__main__.DEFERRED: after a command, none of those modules has run its code; a forwarded name
+    (importlib.metadata's entry_points, which pydantic from-imported) runs it on its first call, an import and a
+    name read run the others; each is then the whole module."""
+    out = subprocess.run([sys.executable, "-c", DEFERRED_AFTER_MAIN], capture_output=True, text=True, check=True,
+                         timeout=60)
+    assert out.stdout.rpartition("\nRESULT ")[2].split() == \
+        ["True", "[]", "True", "importlib.metadata", "1", "7", "x", "True"], out.stdout
+
+
 def test_a_deferred_module_asked_by_two_threads_runs_once_and_answers_both(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """__main__._RunOnFirstUse (asyncio's code on first use): a thread asking for a name while another runs

@@ -17,13 +17,15 @@ NOT_ON_A_COMMAND_PATH = ("html",)  # s3/answers.py: only a truncated listing pag
 # no MINIO_BWLIMIT, no remote's limit: nothing to pace, so neither the pacer nor the limits' parser (~2 ms)
 NOT_WITHOUT_A_LIMIT = {"its_store.core.bwlimit", "its_store.s3.pacing"}
 NOT_ON_LS = {"its_store.codec.compression"}  # a listing hides the codec's metadata names, from core/models
-# pydantic-settings imports asyncio for a runner its-store never calls: __main__ makes it run on first use (~50M
-# instructions); sys.modules holds the waiting module, its submodules show whether its code ran
-NOT_RUN = {"asyncio.base_events", "asyncio.events", "_asyncio"}
+# modules libraries import at start-up for code its-store never runs on these paths: __main__.DEFERRED runs
+# each on first use (asyncio ~50M instructions, the others ~27M together); _run reports the ones still waiting
+# as not loaded, and their submodules show whether their code ran
+NOT_RUN = {"asyncio", "asyncio.base_events", "asyncio.events", "_asyncio", "importlib.metadata",
+           "importlib.metadata._meta", "zipfile", "configparser", "tarfile", "subprocess"}
 
 CODE = r'''
 import json, sys
-sys.argv = ["its-store", "--quiet", *json.loads(sys.argv[1])]
+sys.argv = ["its-store", *json.loads(sys.argv[1])]
 from its_store.__main__ import main
 try:
     main()
@@ -36,21 +38,23 @@ else:
 LAZY = {"its_store.cli.logs": "_redactions", "its_store.s3.keys": "_pattern", "its_store.cli.output": "_json_raw",
         "its_store.core.refs": "_unnameable"}
 compiled = {m: getattr(sys.modules[m], f).cache_info().currsize for m, f in LAZY.items() if m in sys.modules}
-sys.stderr.write("\nMODULES " + json.dumps([code, sorted(sys.modules), compiled]))
+waiting = sorted(n for n, m in sys.modules.items() if type(m).__name__ == "_RunOnFirstUse")  # __main__.DEFERRED
+sys.stderr.write("\nMODULES " + json.dumps([code, sorted(sys.modules), compiled, waiting]))
 '''
 
 
-def _run(argv: list[str]) -> tuple[int, set[str], str, str]:
-    """(exit code, modules loaded, stderr, stdout) of `its-store --quiet ARGV` in a fresh interpreter; the
+def _run(argv: list[str], *, quiet: bool = True) -> tuple[int, set[str], str, str]:
+    """(exit code, modules loaded, stderr, stdout) of `its-store [--quiet] ARGV` in a fresh interpreter; the
     run must not have compiled the patterns that wait for their first need (CODE's LAZY: ~7.5M instructions for
     cli/logs' redactions, ~3.7M for each character class): no line logged, no key or name but printable ASCII."""
-    done = subprocess.run([sys.executable, "-c", CODE, json.dumps(argv)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", CODE, json.dumps(["--quiet", *argv] if quiet else argv)],
+                          capture_output=True, text=True,
                           timeout=120, check=False)
     head, _, tail = done.stderr.rpartition("\nMODULES ")
     assert tail, done.stderr
-    code, modules, compiled = json.loads(tail)
+    code, modules, compiled, waiting = json.loads(tail)
     assert not any(compiled.values()), (argv, compiled)
-    return code, set(modules), head, done.stdout
+    return code, set(modules) - set(waiting), head, done.stdout
 
 
 @pytest.mark.parametrize("command", ["ls", "get", "upload", "sync", "verify"])
@@ -69,6 +73,19 @@ def test_bench_commands_load_only_what_they_use(bucket: str, tmp_path: Path, com
     assert not modules & NOT_RUN, command
     if command == "ls":
         assert not modules & NOT_ON_LS
+
+
+@pytest.mark.parametrize("command", ["get", "sync"])
+def test_the_summary_line_is_said_without_rich(bucket: str, tmp_path: Path, command: str) -> None:
+    """Off a terminal, a command's summary line is a plain escaped line on stderr (cli/output.talk): rich's
+    console, ~80M instructions of imports, is not loaded for it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = {"get": ["get", f"s3://{bucket}/empty/", str(tmp_path / "dst"), "-r"],
+            "sync": ["sync", str(empty), f"s3://{bucket}/empty/"]}[command]
+    code, modules, stderr, _ = _run(argv, quiet=False)
+    assert code == 0 and stderr.startswith(("downloaded s3://", "copied 0 ")), stderr
+    assert not {m for m in modules if m.split(".")[0] == "rich"}, command
 
 
 def test_a_dotenv_file_is_read_below_the_environment(env: dict[str, str], tmp_path: Path) -> None:

@@ -10,11 +10,14 @@ import io
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from its_store.cli import output as out
 from its_store.core.refs import printable
+
+from helpers import run_cli_process
 
 CLI = Path(__file__).resolve().parent.parent / "its_store" / "cli"
 
@@ -65,6 +68,23 @@ def test_every_human_output_function_escapes(capsys: pytest.CaptureFixture[str])
     assert captured.out.count("forged") == 5  # lines, row, table, and the console's two prints
     assert "line two\ttab" in captured.out  # prose keeps its line breaks and tabs
     assert "already k\\x1b]0;pwn\\x07\\nforged\\u202e \\x1b" in captured.err  # not escaped twice
+
+
+def test_talk_shows_a_key_as_it_is(capsys: pytest.CaptureFixture[str]):
+    """A `:name:` in a key is text, not an emoji code (rich's console printed `:ok:` as `🆗`)."""
+    out.reset([])
+    out.talk("downloaded s3://b/cam:ok:1 and :smile:")
+    assert capsys.readouterr().err == "downloaded s3://b/cam:ok:1 and :smile:\n"
+
+
+def test_the_summary_line_of_get_shows_a_file_name_as_it_is(cli: Any, env: dict[str, str], bucket: str,
+                                                             tmp_path: Path):
+    """The its-store process itself (stderr a pipe): `:ok:` in the file's name is text (rich's console
+    showed the file as `🆗`)."""
+    (tmp_path / "f").write_bytes(b"frame")
+    assert cli("upload", str(tmp_path / "f"), f"s3://{bucket}/k").exit_code == 0
+    got = run_cli_process(["get", f"s3://{bucket}/k", ":ok:"], env, tmp_path)
+    assert got.exit_code == 0 and " → :ok: (" in got.stderr, got.stderr
 
 
 def test_markdown_and_tables_through_the_console_are_escaped(capsys: pytest.CaptureFixture[str]):

@@ -138,7 +138,7 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
     def human() -> None:
         from its_store.cli.commands.transfer import skipped_lines
         for err in result.errors:  # each file that failed, named (a name that cannot be a key...)
-            out.err_console().print(f"failed: {err.key}: {err.message}", markup=False, highlight=False)
+            out.stderr_line(f"failed: {err.key}: {err.message}")
         skipped_lines(result)  # a link not followed, a FIFO...: said, as sync says it
         _summary("uploaded", result.bytes, result.duration_seconds,
                  f"{root} → {shown(result.bucket, result.prefix)}", result.succeeded)
@@ -382,7 +382,7 @@ def _rm_human(result: Any, verb: str, where: str) -> None:
         out.talk("whether they were removed or only hidden behind delete markers is unknown "
                  "(the answers did not say and the key may not read the bucket's versioning)")
     for err in result.errors:
-        out.err_console().print(f"not deleted: {err.key}: {err.message}", markup=False, highlight=False)
+        out.stderr_line(f"not deleted: {err.key}: {err.message}")
 
 
 def stat(

@@ -56,7 +56,7 @@ def _run(src: str, dest: str, *, recursive: bool, move: bool, shard: str | None,
 
 def _human(result: Any, src: str, dest: str) -> None:
     for err in result.errors:
-        out.err_console().print(f"failed: {err.key}: {err.message}", markup=False, highlight=False)
+        out.stderr_line(f"failed: {err.key}: {err.message}")
     skipped_lines(result)
     verb = "moved" if result.action == "move" else "copied"
     rate = f", {human_size(result.bytes / result.duration_seconds)}/s" \
