@@ -1,7 +1,7 @@
 """Object I/O over a Context: upload, download (to a file or a stream), stat, head, delete, presign.
 
 Each operation is recorded once by ctx.op() (stats, cache invalidation, audit line) whichever path moved
-the bytes: one PUT or parts, compressed or not (encoded.py), a range or the whole object (ranged.py).
+the bytes: one PUT or parts, compressed or not (upload_plan.py, decoding.py), a range or the whole object (ranged.py).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ if TYPE_CHECKING:
     from its_store.core.localtree import TreeFile
     from its_store.s3.client import Headers
     from its_store.service.context import Context, Op
-    from its_store.service.encoded import Fetched, Stored, UploadOptions, UploadPlan
+    from its_store.service.decoding import Fetched
     from its_store.service.lockcheck import LockCheck
+    from its_store.service.upload_plan import Stored, UploadOptions, UploadPlan
     from its_store.transfer.download import ObjectHead, Target
     from its_store.transfer.parts import ProgressFn
 
@@ -107,7 +108,7 @@ class SharedUpload:
 
 def plan_shared(ctx: Context, template: UploadRequest) -> SharedUpload:
     """SharedUpload of a batch's `template` request (the same checks as one upload's, in _upload)."""
-    from its_store.service.encoded import UploadOptions
+    from its_store.service.upload_plan import UploadOptions
     bucket = resolve_bucket(ctx, template.bucket, template.object_type)
     headers = _headers(template, template.content_type or "application/octet-stream")
     del headers["Content-Type"]  # per file: guessed from its name unless given
@@ -128,12 +129,12 @@ def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
 def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
             progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
             shared: SharedUpload | None = None) -> UploadResponse:
-    _, encoded, lockcheck, metacheck, _ = _upload_modules()
+    _, upload_plan, lockcheck, metacheck, _ = _upload_modules()
     content_type = request.content_type or _guess_type(request.file_path or key)
     if shared is None:
-        plan = encoded.UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
+        plan = upload_plan.UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
     else:  # codec, level, SSE, key checked before a request (per file: the file's own)
-        plan = encoded.UploadPlan(ctx, request, shared.headers_for(content_type), source, source_stat,
+        plan = upload_plan.UploadPlan(ctx, request, shared.headers_for(content_type), source, source_stat,
                                   shared.options)
     lock = _lock_asked(request)  # the object lock asked for, checked on the stored version below
     with ctx.op("upload", bucket=bucket, key=key, stat="upload", timed=True, sha256=None) as op:
@@ -212,20 +213,20 @@ def _guess_type(name: Path | str) -> str:
 
 @functools.cache
 def _upload_modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType, ModuleType]:
-    """The modules an upload uses beyond this one's (s3/messages, service/encoded, lockcheck, metacheck,
+    """The modules an upload uses beyond this one's (s3/messages, service/upload_plan, lockcheck, metacheck,
     core/mime): imported by the first upload, not at start-up, and then without an import statement per
     object. In Python 3.11 each `from M import N` run in a function raises and drops two AttributeErrors
     inside the import system (~1 us); a batch of camera frames paid about ten of them per file."""
     from its_store.core import mime
     from its_store.s3 import messages
-    from its_store.service import encoded, lockcheck, metacheck
-    return messages, encoded, lockcheck, metacheck, mime
+    from its_store.service import lockcheck, metacheck, upload_plan
+    return messages, upload_plan, lockcheck, metacheck, mime
 
 
 # ---------------------------------------------------------------------------------------- download
 def head(ctx: Context, bucket: str, key: str, version_id: str | None = None) -> ObjectHead:
-    """What a download needs (size, ETag, part size, whether the ETag is an MD5): encoded.open_head."""
-    from its_store.service.encoded import open_head
+    """What a download needs (size, ETag, part size, whether the ETag is an MD5): decoding.open_head."""
+    from its_store.service.decoding import open_head
     return open_head(ctx, bucket, key, version_id)[0]
 
 
@@ -284,7 +285,7 @@ def download_into(ctx: Context, request: DownloadRequest, into: TreeFile,
 def _fetch(ctx: Context, request: DownloadRequest, target: Target, progress: ProgressFn | None,
            started: float) -> Fetched:
     """The whole object to `target`, as one counted operation (SSE-C key, undoing compression, sha256
-    check: service/encoded)."""
+    check: service/decoding)."""
     with _counted(ctx, started) as op:
         got: Fetched = _download_modules()[0].download_file(ctx, request, target, progress or _noop)
         op.nbytes = got.head.size
@@ -307,11 +308,11 @@ def _info(bucket: str, key: str, headers: Headers | None, version_id: str | None
 
 @functools.cache
 def _download_modules() -> tuple[ModuleType, ModuleType]:
-    """service/encoded and s3/client, imported by the first download (not at start-up), then without an
+    """service/decoding and s3/client, imported by the first download (not at start-up), then without an
     import statement per object (_upload_modules says why: ~1 us each in Python 3.11)."""
     from its_store.s3 import client
-    from its_store.service import encoded
-    return encoded, client
+    from its_store.service import decoding
+    return decoding, client
 
 
 def _local_target(request: DownloadRequest) -> Path:
@@ -363,7 +364,7 @@ def download_to_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, v
                                 progress=progress or _noop)
             op.nbytes = part.length
             return part.length
-        from its_store.service.encoded import download_stream
+        from its_store.service.decoding import download_stream
         got = download_stream(ctx, bucket, key, out, version_id=version_id, raw=raw, sse_c_key=sse_c_key,
                               sse_c_key_file=sse_c_key_file, progress=progress or _noop)
         op.nbytes = got.head.size
@@ -375,7 +376,7 @@ def stat_object(ctx: Context, bucket: str, key: str, version_id: str | None = No
                 *, sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None) -> ObjectInfo:
     """Size, ETag, type, user metadata, tags, codec and encryption of one object (SSE-C: its key)."""
     from its_store.codec.encryption import resolve_key
-    from its_store.service.encoded import stat_with_key
+    from its_store.service.decoding import stat_with_key
     validate_bucket(bucket)
     validate_key(key, existing=True)  # a listed key with a control character too; '..' is refused by s3/
     sse_key = resolve_key(ctx.settings, sse_c_key, sse_c_key_file)
