@@ -21,7 +21,8 @@ import hashlib
 from collections.abc import Callable, Mapping
 
 # The codecs (codec/coders.py) and the `auto` rules (codec/auto.py) live in their own modules; their names
-# stay importable from here, as before (service/encoded.py, scrub.py, xcopy.py and the tests import them here).
+# stay importable from here, as before (service/decoding.py, upload_plan.py, scrub.py, xcopy.py and the tests
+# import them here).
 from its_store.codec.auto import _TRIAL as _TRIAL
 from its_store.codec.auto import AUTO_MIN_SAVING as AUTO_MIN_SAVING
 from its_store.codec.auto import AUTO_MIN_SIZE as AUTO_MIN_SIZE

@@ -5,7 +5,7 @@ cp/mv to a folder). The GET's answer carries the same headers: the size (Content
 version id, the user metadata (its-sha256, its-codec, its-original-size, its-part-size, mtime), the
 stored CRC32 (asked for with x-amz-checksum-mode, as the HEAD asks) and the server-side encryption. So
 a download asks for the object itself and decides from the answer, with the rules the HEAD path keeps
-(service/encoded.download_file):
+(service/decoding.download_file):
 - a plain object (no its-codec, or `raw`): written from this answer (transfer/download.response_to_file),
   checked against the stored CRC32 or the MD5 ETag, and against its its-sha256 before the rename;
 - a compressed one: decoded from this answer, its stored bytes checked the same way, the decoded bytes

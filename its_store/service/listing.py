@@ -158,11 +158,11 @@ def object_info(bucket: str, key: str, size: Any, etag: Any, modified: Any, cont
 
 @functools.cache
 def _head_readers() -> tuple[Callable[[Any], Any], Callable[[ObjectInfo, Any], ObjectInfo]]:
-    """core/lock's and service/encoded's readers of a HEAD's headers, imported by the first object_info
+    """core/lock's and service/decoding's readers of a HEAD's headers, imported by the first object_info
     (not at start-up), then reached without an import statement per object (~1 us each in Python 3.11:
     sync's downloads and ls --metadata build one per object)."""
     from its_store.core.lock import from_headers
-    from its_store.service.encoded import annotate
+    from its_store.service.decoding import annotate
     return from_headers, annotate
 
 

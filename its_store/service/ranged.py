@@ -45,7 +45,7 @@ def _noop(_: int) -> None:
 def _open(ctx: Context, bucket: str, key: str, version_id: str | None, offset: int, length: int | None,
           raw: bool, sse_c_key: bytes | None, sse_c_key_file: Path | None) -> tuple[ObjectHead, ObjectIO, int, int]:
     """HEAD (with the SSE-C key when needed), refuse what cannot be served, resolve the range."""
-    from its_store.service.encoded import open_head
+    from its_store.service.decoding import open_head
     head, meta, s3 = open_head(ctx, bucket, key, version_id, sse_c_key, sse_c_key_file)
     where = f"s3://{bucket}/{key}"
     codec = meta.get(META_CODEC)

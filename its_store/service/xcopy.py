@@ -302,7 +302,7 @@ class _Origin:
             found = cls._one_get(ctx, bucket, key, version_id, small, size_hint)
             if found is not None:
                 return found
-        from its_store.service.encoded import stat_with_key
+        from its_store.service.decoding import stat_with_key
         stat = stat_with_key(ctx, bucket, key, version_id, sse_key)
         encryption = describe(stat.metadata)
         headers = sse_key.headers() if (encryption == "SSE-C" and isinstance(sse_key, SseCKey)) else {}

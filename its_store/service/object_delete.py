@@ -1,0 +1,161 @@
+"""Deleting objects over a Context: one (a version, a delete marker, past governance retention when asked),
+named ones in turn or planned (`rm --dry-run`), a batch of keys (DeleteObjects, 1,000 a request), each
+recorded (cache invalidation, one audit line and one stats count per key).
+
+Importable from service/objects.py as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from its_store.core import errors as E
+from its_store.core.models import DeleteResult, Result
+from its_store.core.refs import validate_bucket, validate_key
+from its_store.service.object_download import stat_object
+
+if TYPE_CHECKING:
+    from its_store.service.context import Context
+
+
+class DeletedObjects(Result):
+    """`rm` of named objects: one DeleteResult each, in the order named."""
+
+    deleted: list[DeleteResult] = Field(default_factory=list)
+
+
+class PlannedDelete(Result):
+    """One object `rm --dry-run` would delete (it exists: it was stat'ed)."""
+
+    bucket: str
+    key: str
+    size: int
+    version_id: str | None = None
+
+
+class DeletePlan(Result):
+    """`rm --dry-run` of named objects: each one would be deleted; nothing was."""
+
+    dry_run: Literal[True] = True
+    would_delete: list[PlannedDelete] = Field(default_factory=list)
+
+
+def delete_each(ctx: Context, targets: Iterable[tuple[str, str]], version_id: str | None = None, *,
+                bypass_governance: bool = False) -> DeletedObjects:
+    """Delete each (bucket, key) in turn (see delete()); the first that fails raises, those before it
+    are deleted."""
+    return DeletedObjects(deleted=[delete(ctx, bucket, key, version_id, bypass_governance=bypass_governance)
+                                   for bucket, key in targets])
+
+
+def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: str | None = None) -> DeletePlan:
+    """What delete_each() would delete: each (bucket, key) stat'ed (a missing one raises
+    ObjectNotFoundError, exit 3); nothing is deleted."""
+    found = [stat_object(ctx, bucket, key, version_id, include_tags=False) for bucket, key in targets]
+    return DeletePlan(would_delete=[PlannedDelete(bucket=i.bucket, key=i.key, size=i.size, version_id=version_id)
+                                    for i in found])
+
+
+def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
+           bypass_governance: bool = False) -> DeleteResult:
+    """Delete one object (or one version). A missing object is an ObjectNotFoundError.
+
+    In a versioned bucket, without `version_id`, S3 only adds a delete marker (allowed even under
+    object lock): the result says `delete_marker`, as the data is still stored. A version refused by
+    object lock is ObjectLockedError (exit 6) with the reason; `bypass_governance` overrides
+    governance retention only (never compliance or a legal hold)."""
+    validate_bucket(bucket)
+    validate_key(key, existing=True)
+    with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
+                bypass_governance=bypass_governance or None) as op:
+        _exists(ctx, bucket, key, version_id)
+        said = _remove_one(ctx, bucket, key, version_id, bypass_governance)
+        marker: bool | None = False
+        if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
+            from its_store.service.versions import markers_of  # on use: not on a transfer's path
+            marker = markers_of(ctx, bucket, {key: said}, [key])[key]
+        op.fields["delete_marker"] = marker or None
+    return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
+
+
+def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None:
+    """HEAD before a delete: a missing object is ObjectNotFoundError (S3 answers its delete with 204)."""
+    from its_store.service import heads
+    try:
+        heads.stat(ctx, bucket, key, version_id)
+    except E.SseKeyRequiredError:
+        pass  # it exists, encrypted with an SSE-C key: deleting needs no key
+    except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
+        from its_store.service.versions import Versions
+        if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
+                or not Versions(ctx).is_delete_marker(bucket, key, version_id)):
+            raise
+
+
+def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:
+    """One DELETE (a one-entry DeleteObjects with the bypass header when asked); a refusal by
+    object lock comes back as ObjectLockedError with its reason (service/retention.py). Returns what the
+    answer said of a delete marker (s3/deleted.py; None: nothing)."""
+    try:
+        if not bypass_governance:
+            return ctx.s3.remove(bucket, key, version_id)
+        failures = ctx.s3.remove_versions(bucket, [(key, version_id)], bypass_governance=True)
+        if failures:
+            from its_store.s3.client import failure_error
+            raise failure_error(failures[0][2], bucket, key)
+        return False  # a version erased (the bypass goes with a version id): no marker left
+    except E.AccessDeniedError as exc:
+        from its_store.service.retention import Retention
+        raise Retention(ctx).explain(bucket, key, version_id, exc) from None
+
+
+def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult]:
+    """Batch delete (1,000 keys per request). Each key gets a DeleteResult; failures are not raised.
+    In a bucket that leaves delete markers each deleted key says `delete_marker`: hidden, still stored.
+    Any key a listing gives can be passed, control characters and '.'/'..' segments included (s3/keys.py
+    sends each the way that names it exactly); a key that is no key at all (empty, over 1,024 bytes)
+    fails alone, never the batch."""
+    validate_bucket(bucket)
+    failures: dict[str, str] = {}
+    for key in keys:
+        try:
+            validate_key(key, existing=True)
+        except E.InvalidInputError as exc:
+            failures[key] = f"{exc.code}: {exc.message}"
+    sendable = [k for k in keys if k not in failures]
+    markers: dict[str, bool | None] = {}
+    for start in range(0, len(sendable), 1000):
+        failures.update(remove_batch(ctx, bucket, sendable[start:start + 1000], markers=markers))
+    return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
+                         delete_marker=False if k in failures else markers.get(k)) for k in keys]
+
+
+def remove_batch(ctx: Context, bucket: str, keys: list[str], sizes: dict[str, int] | None = None, *,
+                 markers: dict[str, bool | None] | None = None) -> dict[str, str]:
+    """One DeleteObjects request (<= 1,000 keys), recorded once whoever asked (rm, rm -r, sync, the
+    registry): cache invalidation, one audit line and one stats count per key, `delete_marker` on the
+    line of a key whose delete only hid it (the data still stored). What each delete did goes into
+    `markers` (versions.markers_of: the answer's DeleteMarker, else the bucket's versioning; None: unknown,
+    said once). Returns the failures as {key: "Code: message"}; if the request itself fails, every key is
+    audited as failed and the error raised."""
+    failures: dict[str, str] = {}
+    said: dict[str, bool | None] = {}
+    found: dict[str, bool | None] = {}
+    try:
+        failures = dict(ctx.s3.remove_many(bucket, [(k, None) for k in keys], said=said))
+        from its_store.service.versions import markers_of  # on use: not on a transfer's path
+        found = markers_of(ctx, bucket, said, [k for k in keys if k not in failures])
+    except E.ItsStoreError as exc:
+        failures = dict.fromkeys(keys, f"{exc.code}: {exc.message}")
+        raise
+    finally:
+        for marker in (True, None):  # the audit line carries delete_marker only where a marker was left
+            group = {key: failures.get(key) for key in keys if (found.get(key) or None) is marker}
+            if group:
+                ctx.each("rm", bucket, group, stat="delete", sizes=sizes, delete_marker=marker)
+    if markers is not None:
+        markers.update(found)
+    return failures
