@@ -63,10 +63,25 @@ def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: 
         raise E.FileChangedError(f"{path} changed while it was uploaded",
                                  hint="it is sent again by the next run, once it is no longer written")
     if state is not None:
-        plain = resp.codec == "none" and not resp.encryption and not resp.multipart
-        state.put(bucket, key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
-                                     sha256 or getattr(resp, "sha256", None), plain and len(resp.etag) == 32))
+        remember(state, resp, mtime, sha256)
     return resp
+
+
+def remember(state: SyncState, resp: UploadResponse, mtime: str | None, sha256: str | None = None) -> None:
+    """Record an object just uploaded in the state store, as a HEAD of it would describe it: `mtime` the
+    x-amz-meta-mtime it was sent with (None: none), its sha256, whether its ETag is the content's MD5."""
+    plain = resp.codec == "none" and not resp.encryption and not resp.multipart
+    state.put(resp.bucket, resp.key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
+                                           sha256 or resp.sha256, plain and len(resp.etag) == 32))
+
+
+def remembering(state: SyncState) -> Callable[[UploadRequest, UploadResponse], None]:
+    """An `on_object` for Batch.upload_directory (`upload -r`) that records each object uploaded in the state
+    store, so that the first sync of the folder after it needs no HEAD per object (sync.md)."""
+    def record(request: UploadRequest, resp: UploadResponse) -> None:
+        mtime = next((v for k, v in request.metadata.items() if k.lower() == META_MTIME), None)
+        remember(state, resp, mtime)
+    return record
 
 
 def sync_request(bucket: str, key: str, options: UploadOptions | None, mtime: str, **source: Any) -> UploadRequest:
