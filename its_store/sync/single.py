@@ -21,7 +21,7 @@ from its_store.sync.mtime import META_MTIME, format_mtime
 from its_store.sync.state import Known, SyncState
 
 if TYPE_CHECKING:
-    from its_store.core.models import UploadRequest, UploadResponse
+    from its_store.core.models import ObjectInfo, UploadRequest, UploadResponse
 
 STATE_FILE = "sync-state.sqlite"
 
@@ -81,6 +81,16 @@ def remembering(state: SyncState) -> Callable[[UploadRequest, UploadResponse], N
     def record(request: UploadRequest, resp: UploadResponse) -> None:
         mtime = next((v for k, v in request.metadata.items() if k.lower() == META_MTIME), None)
         remember(state, resp, mtime)
+    return record
+
+
+def remembering_gets(state: SyncState) -> Callable[[ObjectInfo], None]:
+    """An `on_object` for Batch.download_prefix (`get -r`) that records what each GET answer said of its object
+    in the state store, as a sync's downloads do: the first sync of the folder after it needs no HEAD."""
+    from its_store.sync.compare import known_from_info
+
+    def record(info: ObjectInfo) -> None:
+        state.put(info.bucket, info.key, known_from_info(info))
     return record
 
 
