@@ -41,8 +41,9 @@ from its_store.sync.ahead import ReadAhead
 from its_store.sync.deletes import Deletes
 from its_store.sync.model import Item, SyncOptions, SyncReport
 from its_store.sync.mtime import format_mtime
+from its_store.sync.remember import STATE_FILE, known_from_info, open_state
 from its_store.sync.reporter import Reporter
-from its_store.sync.single import STATE_FILE, open_state, sync_request, upload_one
+from its_store.sync.single import sync_request, upload_one
 from its_store.sync.state import Known
 from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
 from its_store.transfer.fanout import fan_out
@@ -474,7 +475,7 @@ class Sync:
                                   sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
         resp, info = objects.download_info(self.ctx, request, into=target)
         if info is not None:
-            known = C.known_from_info(info)
+            known = known_from_info(info)
             self.state.put(str(self.src.bucket), s.key, known)
         elif known is None:
             known = self.heads.known(str(self.src.bucket), s)

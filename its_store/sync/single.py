@@ -3,7 +3,8 @@
 
 `upload_one` sends one local file (the upload options of `upload` plus its mtime in x-amz-meta-mtime,
 rclone's text) read through one descriptor opened in the folder walked, and records the object in the
-state store (state.py); `sync_request` is that upload's request; `open_state` the store of a context.
+state store (state.py: sync/remember.open_state is the store of a context); `sync_request` is that upload's
+request.
 """
 
 from __future__ import annotations
@@ -18,21 +19,11 @@ from its_store.service import objects
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync.model import UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
-from its_store.sync.state import Known, SyncState
+from its_store.sync.remember import remember
+from its_store.sync.state import SyncState
 
 if TYPE_CHECKING:
-    from its_store.core.models import ObjectInfo, UploadRequest, UploadResponse
-
-STATE_FILE = "sync-state.sqlite"
-
-
-def open_state(owner: Context | HasContext, enabled: bool = True) -> SyncState:
-    """The sync state store of this service's settings (cache folder), or an empty one."""
-    settings = as_context(owner).settings
-    folder = settings.cache_dir
-    path = Path(folder) / STATE_FILE if (enabled and folder) else None
-    return SyncState(path, f"{settings.scheme}://{settings.server_id()}")  # one box's entries never another's
-
+    from its_store.core.models import UploadRequest, UploadResponse
 
 def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: str,
                options: UploadOptions | None = None, *, state: SyncState | None = None, sha256: str | None = None,
@@ -65,33 +56,6 @@ def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: 
     if state is not None:
         remember(state, resp, mtime, sha256)
     return resp
-
-
-def remember(state: SyncState, resp: UploadResponse, mtime: str | None, sha256: str | None = None) -> None:
-    """Record an object just uploaded in the state store, as a HEAD of it would describe it: `mtime` the
-    x-amz-meta-mtime it was sent with (None: none), its sha256, whether its ETag is the content's MD5."""
-    plain = resp.codec == "none" and not resp.encryption and not resp.multipart
-    state.put(resp.bucket, resp.key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
-                                           sha256 or resp.sha256, plain and len(resp.etag) == 32))
-
-
-def remembering(state: SyncState) -> Callable[[UploadRequest, UploadResponse], None]:
-    """An `on_object` for Batch.upload_directory (`upload -r`) that records each object uploaded in the state
-    store, so that the first sync of the folder after it needs no HEAD per object (sync.md)."""
-    def record(request: UploadRequest, resp: UploadResponse) -> None:
-        mtime = next((v for k, v in request.metadata.items() if k.lower() == META_MTIME), None)
-        remember(state, resp, mtime)
-    return record
-
-
-def remembering_gets(state: SyncState) -> Callable[[ObjectInfo], None]:
-    """An `on_object` for Batch.download_prefix (`get -r`) that records what each GET answer said of its object
-    in the state store, as a sync's downloads do: the first sync of the folder after it needs no HEAD."""
-    from its_store.sync.compare import known_from_info
-
-    def record(info: ObjectInfo) -> None:
-        state.put(info.bucket, info.key, known_from_info(info))
-    return record
 
 
 def sync_request(bucket: str, key: str, options: UploadOptions | None, mtime: str, **source: Any) -> UploadRequest:

@@ -129,7 +129,7 @@ def upload_total(root: Path, follow_symlinks: bool = False) -> int:
 def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: ObjectType,
                 metadata: dict[str, str], tags: dict[str, str], content_type: str | None,
                 workers: int | None, options: dict[str, Any] | None = None, follow_symlinks: bool = False) -> None:
-    from its_store.sync.single import open_state, remembering
+    from its_store.sync.remember import open_state, remembering
     total = upload_total(root, follow_symlinks) if out.is_tty() and not (out.STATE.quiet or out.STATE.json) else None
     state = open_state(svc)  # each object is recorded as a sync records its uploads: the next sync HEADs none
     try:
@@ -181,7 +181,7 @@ def get(
         prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
         if dest == "-":
             raise InvalidInputError("cannot write a recursive download to stdout")
-        from its_store.sync.single import open_state, remembering_gets
+        from its_store.sync.remember import open_state, remembering_gets
         state = open_state(svc)  # each object recorded as a sync's downloads are: the next sync HEADs none
         try:
             with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
