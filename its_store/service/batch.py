@@ -27,7 +27,7 @@ from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import iter_objects
 
 if TYPE_CHECKING:
-    from its_store.core.models import ObjectInfo, UploadResponse
+    from its_store.core.models import UploadResponse
     from its_store.core.shard import Shard
     from its_store.service.context import Context
 
@@ -279,14 +279,11 @@ class Batch:
     def download_prefix(self, bucket: str, prefix: str, dest: Path, *, workers: int | None = None,
                         progress: ProgressFn | None = None,
                         on_done: Callable[[], None] | None = None,
-                        options: dict[str, Any] | None = None, list_items: bool = True,
-                        on_object: Callable[[ObjectInfo], None] | None = None) -> BatchResult:
+                        options: dict[str, Any] | None = None, list_items: bool = True) -> BatchResult:
         """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths.
 
         `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...). `list_items` False:
-        the objects done are counted, not listed in `objects` (BatchResult.count_only). `on_object(info)`: what
-        each object's GET answer said of it (as a HEAD would), on the thread that downloaded it (`get -r`
-        records it in the sync state store: sync/single.remembering_gets)."""
+        the objects done are counted, not listed in `objects` (BatchResult.count_only)."""
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="download", bucket=bucket, prefix=prefix)
@@ -305,12 +302,7 @@ class Batch:
             def run() -> BatchItem:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
                 request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": size})
-                if on_object is None:
-                    resp = objects.download(ctx, request, progress=progress, into=target)
-                else:
-                    resp, info = objects.download_info(ctx, request, progress=progress, into=target)
-                    if info is not None:
-                        on_object(info)
+                resp = objects.download(ctx, request, progress=progress, into=target)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=resp.size, path=str(resp.file_path), verified=resp.verified)

@@ -1,8 +1,9 @@
-"""The sync state store (state.py) as the other commands fill it: `upload -r` records each object it stores,
-`get -r` what each GET answer said of its object, as a sync records its own uploads and downloads. So the
-first sync of a folder after either finds every object known and HEADs none (docs/guides/sync.md).
+"""The sync state store (state.py) as `upload -r` fills it: each object it stores is recorded as a sync records
+its own uploads, so the first sync of the folder after it finds every object known and HEADs none
+(docs/guides/sync.md). Not `get -r`: building what a GET answer said costs ~280k instructions an object (the
+ObjectInfo of service/objects._info), ~12% of its per-object cost; the first sync after it HEADs instead.
 
-Kept lean (the state store, the mtime key, nothing of the sync engine): `upload -r` and `get -r` import it.
+Kept lean (the state store, the mtime key, nothing of the sync engine): `upload -r` imports it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from its_store.sync.mtime import META_MTIME
 from its_store.sync.state import Known, SyncState
 
 if TYPE_CHECKING:
-    from its_store.core.models import ObjectInfo, UploadRequest, UploadResponse
+    from its_store.core.models import UploadRequest, UploadResponse
 
 STATE_FILE = "sync-state.sqlite"
 _MD5 = re.compile(r"[0-9a-f]{32}")
@@ -52,11 +53,4 @@ def remembering(state: SyncState) -> Callable[[UploadRequest, UploadResponse], N
     def record(request: UploadRequest, resp: UploadResponse) -> None:
         mtime = next((v for k, v in request.metadata.items() if k.lower() == META_MTIME), None)
         remember(state, resp, mtime)
-    return record
-
-
-def remembering_gets(state: SyncState) -> Callable[[ObjectInfo], None]:
-    """An `on_object` for Batch.download_prefix (`get -r`) that records what each GET answer said."""
-    def record(info: ObjectInfo) -> None:
-        state.put(info.bucket, info.key, known_from_info(info))
     return record

@@ -181,16 +181,10 @@ def get(
         prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
         if dest == "-":
             raise InvalidInputError("cannot write a recursive download to stdout")
-        from its_store.sync.remember import open_state, remembering_gets
-        state = open_state(svc)  # each object recorded as a sync's downloads are: the next sync HEADs none
-        try:
-            with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
-                result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
-                                                     progress=advance, list_items=out.STATE.json,
-                                                     options={"raw": raw, "sse_c_key_file": sse_c_key_file},
-                                                     on_object=remembering_gets(state))
-        finally:
-            state.close()
+        with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
+            result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
+                                                 progress=advance, list_items=out.STATE.json,
+                                                 options={"raw": raw, "sse_c_key_file": sse_c_key_file})
         out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
         result.raise_for_failures()
         return
