@@ -357,6 +357,12 @@ def test_download_of_objects_without_mtime(cli: Any, service: Any, bucket: str, 
     assert (back / "a.bin").stat().st_mtime_ns == int(modified.timestamp()) * 10**9
     code, report = sync_json(cli, f"s3://{bucket}/d/", str(back))
     assert code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 1, report
-    os.utime(back / "a.bin", ns=(10**18, 10**18))  # the local copy touched: fetched again
+    os.utime(back / "a.bin", ns=(10**18, 10**18))  # the local copy touched: same content, only the mtime set
+    code, report = sync_json(cli, f"s3://{bucket}/d/", str(back))
+    assert code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 1, report
+    assert (back / "a.bin").stat().st_mtime_ns == int(modified.timestamp()) * 10**9
+    write_file(back / "a.bin", 700, seed=6)  # changed in place, same size: fetched again
+    os.utime(back / "a.bin", ns=(10**18, 10**18))
     code, report = sync_json(cli, f"s3://{bucket}/d/", str(back))
     assert [i["reason"] for i in report["copied"]] == ["mtime differs from LastModified"], report
+    assert (back / "a.bin").read_bytes() == path.read_bytes()

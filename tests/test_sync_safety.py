@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,65 @@ def test_unchanged_tree_requests_on_the_wire(cli: Any, bucket: str, s3_server: A
     assert code == 0 and report["totals"]["unchanged"] == 30
     methods = sorted(r.method for r in seen)
     assert methods == ["GET"], [(r.method, r.target) for r in seen]
+
+
+def test_first_download_sync_after_get_fetches_only_changed(cli: Any, bucket: str, s3_server: Any,
+                                                             tmp_path: Path) -> None:
+    """`get -r` keeps no mtime, so every file's mtime differs from its object's LastModified: the first
+    sync s3 -> local checks the content (the stored sha256, from a HEAD) and only sets the mtime of the
+    same files: no GET per file but the listing's, while a file changed in place (same size) is fetched again."""
+    src = tmp_path / "src"
+    for i in range(20):
+        write_file(src / f"f{i:02d}.bin", 3000, seed=i)
+    back = tmp_path / "back"
+    # uploaded on the server's own endpoint: the store's entries are per endpoint, so the sync below HEADs each
+    assert cli("upload", "-r", str(src), f"s3://{bucket}/g/").exit_code == 0  # no x-amz-meta-mtime
+    with FaultProxy(_port(s3_server.endpoint), record=True) as proxy:
+        via = {"MINIO_ENDPOINT": proxy.endpoint}
+        assert cli("get", "-r", f"s3://{bucket}/g/", str(back), extra_env=via).exit_code == 0
+        write_file(back / "f07.bin", 3000, seed=99)  # same size, other bytes
+        later = (int(time.time()) + 3600) * 10**9  # fetched in another second than the upload, whatever the clock
+        for path in back.iterdir():
+            os.utime(path, ns=(later, later))
+        proxy.seen.clear()
+        code, report = sync_json(cli, f"s3://{bucket}/g/", str(back), extra_env=via)
+        first = [(r.method, r.target) for r in proxy.seen if f"/{bucket}/g/" in r.target]
+        proxy.seen.clear()
+        again_code, again = sync_json(cli, f"s3://{bucket}/g/", str(back), extra_env=via)
+        seen = [(r.method, r.target) for r in proxy.seen]
+    assert code == 0 and [i["path"] for i in report["copied"]] == ["f07.bin"], report
+    assert report["copied"][0]["reason"] == "mtime differs from LastModified" and report["totals"]["unchanged"] == 19
+    assert [t for m, t in first if m == "GET"] == [f"/{bucket}/g/f07.bin"], first  # the one changed file
+    assert (back / "f07.bin").read_bytes() == (src / "f07.bin").read_bytes()
+    assert again_code == 0 and again["copied"] == [] and again["totals"]["unchanged"] == 20, again
+    assert [t for _, t in seen if f"/{bucket}/g/" in t] == [], seen  # mtimes set: no object asked for again
+
+
+def test_first_sync_after_upload_r_needs_no_heads(cli: Any, bucket: str, s3_server: Any, tmp_path: Path) -> None:
+    """`upload -r` records its objects in the sync state store as a sync's uploads are: the first sync of
+    the folder after it decides from the listing, with no HEAD per object, and still sends a file changed
+    since (a newer mtime); --checksum still finds a file changed with the same size and the same mtime."""
+    src = tmp_path / "src"
+    for i in range(20):
+        write_file(src / f"f{i:02d}.bin", 3000, seed=i)
+    with FaultProxy(_port(s3_server.endpoint), record=True) as proxy:
+        via = {"MINIO_ENDPOINT": proxy.endpoint}  # one endpoint for both (the store's entries are per endpoint)
+        assert cli("upload", "-r", str(src), f"s3://{bucket}/u/", extra_env=via).exit_code == 0
+        kept = (src / "f03.bin").stat().st_mtime_ns
+        write_file(src / "f03.bin", 3000, seed=99)  # same size, same mtime, other bytes
+        os.utime(src / "f03.bin", ns=(kept, kept))
+        write_file(src / "f05.bin", 3000, seed=98)  # same size, a later mtime
+        later = (int(time.time()) + 3600) * 10**9
+        os.utime(src / "f05.bin", ns=(later, later))
+        proxy.seen.clear()
+        code, report = sync_json(cli, str(src), f"s3://{bucket}/u/", extra_env=via)
+        first = [(r.method, r.target) for r in proxy.seen]
+        proxy.seen.clear()
+        sum_code, summed = sync_json(cli, str(src), f"s3://{bucket}/u/", "--checksum", extra_env=via)
+        second = [(r.method, r.target) for r in proxy.seen]
+    assert code == 0 and [(i["path"], i["reason"]) for i in report["copied"]] == [
+        ("f05.bin", "newer than the object")], report
+    assert report["totals"]["heads"] == 0 and [m for m, _ in first if m == "HEAD"] == [], first
+    assert sum_code == 0 and [(i["path"], i["reason"]) for i in summed["copied"]] == [
+        ("f03.bin", "content differs")], summed
+    assert summed["totals"]["heads"] == 0 and [m for m, _ in second if m == "HEAD"] == [], second

@@ -27,6 +27,7 @@ from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import iter_objects
 
 if TYPE_CHECKING:
+    from its_store.core.models import UploadResponse
     from its_store.core.shard import Shard
     from its_store.service.context import Context
 
@@ -215,13 +216,16 @@ class Batch:
                          workers: int | None = None, progress: ProgressFn | None = None,
                          on_done: Callable[[], None] | None = None,
                          options: dict[str, Any] | None = None, follow_symlinks: bool = False,
-                         list_items: bool = True) -> BatchResult:
+                         list_items: bool = True,
+                         on_object: Callable[[UploadRequest, UploadResponse], None] | None = None) -> BatchResult:
         """Upload every regular file under `local_dir` to BUCKET/PREFIX/<relative path>.
 
         Symbolic links (to files and folders) are skipped unless `follow_symlinks`; FIFOs, devices,
         sockets and broken links always; each skip is in `result.skipped_items`. An unreadable folder is a
         failure. `options`: more UploadRequest fields for every file (compression, sse, ...). `list_items`
-        False: the files done are counted, not listed in `objects` (BatchResult.count_only)."""
+        False: the files done are counted, not listed in `objects` (BatchResult.count_only). `on_object(request,
+        response)` is called for each object stored, on the thread that uploaded it (`upload -r` records it in
+        the sync state store: sync/single.remembering)."""
         started = time.perf_counter()
         root = Path(local_dir)
         if not root.is_dir():
@@ -254,9 +258,12 @@ class Batch:
         def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem]:
             def run() -> BatchItem:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
+                asked = request(path, key)
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
-                    resp = objects.upload(ctx, request(path, key), progress=progress, source=source,
+                    resp = objects.upload(ctx, asked, progress=progress, source=source,
                                           source_stat=opened.stat, shared=shared)
+                if on_object:
+                    on_object(asked, resp)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path),

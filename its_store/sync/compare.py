@@ -10,19 +10,21 @@ Three modes, as `rclone` and `aws s3 sync` users know them:
   against the file's sha256, else the ETag of a one-part, unencoded, unencrypted object against the
   file's MD5. An object with neither falls back to size+mtime (the reason says so).
 - size-only: copy when the sizes differ.
+On download, a same-size file whose mtime alone differs is not fetched when a checksum shows the same content:
+the engine only sets its mtime (engine.Sync._touch), as rclone does.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
-from its_store.sync.mtime import META_MTIME, format_mtime, parse_mtime
+from its_store.sync.mtime import format_mtime, parse_mtime
+from its_store.sync.remember import known_from_info
 from its_store.sync.state import Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject
 
@@ -31,9 +33,6 @@ if TYPE_CHECKING:
 
 # opens a walked local file for reading (the sync engine's: through its LocalTree)
 Reader = Callable[[LocalFile], AbstractContextManager[IO[bytes]]]
-
-_MD5 = re.compile(r"[0-9a-f]{32}")
-
 
 class Heads:
     """HEAD an object once per run, through the state store first (SyncState), counting the HEADs."""
@@ -59,14 +58,6 @@ class Heads:
         known = known_from_info(info)
         self.state.put(bucket, obj.key, known)
         return known
-
-
-def known_from_info(info: Any) -> Known:
-    """Known from a HEAD's ObjectInfo: original size, mtime text, sha256, whether the ETag is an MD5."""
-    etag = (info.etag or "").strip('"')
-    md5 = bool(_MD5.fullmatch(etag)) and not info.encryption and not info.codec
-    size = info.original_size if (info.codec and info.original_size is not None) else info.size
-    return Known(etag, info.size, size, (info.metadata or {}).get(META_MTIME), info.sha256, md5)
 
 
 def file_digests(fh: IO[bytes], md5: bool) -> tuple[str, str | None]:

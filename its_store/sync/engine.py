@@ -41,8 +41,9 @@ from its_store.sync.ahead import ReadAhead
 from its_store.sync.deletes import Deletes
 from its_store.sync.model import Item, SyncOptions, SyncReport
 from its_store.sync.mtime import format_mtime
+from its_store.sync.remember import STATE_FILE, known_from_info, open_state
 from its_store.sync.reporter import Reporter
-from its_store.sync.single import STATE_FILE, open_state, sync_request, upload_one
+from its_store.sync.single import sync_request, upload_one
 from its_store.sync.state import Known
 from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
 from its_store.transfer.fanout import fan_out
@@ -326,7 +327,7 @@ class Sync:
             known = self.heads.cached(str(self.src.bucket), s)
             if known is not None and mode != "checksum":
                 reason = C.download_reason(mode, d, s, known, self._read_local)
-                return self._unchanged() if reason is None else (lambda s, d: self._download(s, reason, known))
+                return self._unchanged() if reason is None else (lambda s, d: self._fetch(s, d, reason, known))
         return self._compare
 
     def _unchanged(self) -> Callable[[Any, Any], None] | None:
@@ -394,7 +395,7 @@ class Sync:
             if reason is None:
                 self._unchanged()
             else:
-                self._download(s, reason, known)
+                self._fetch(s, d, reason, known)
         else:
             if mode == "size-only" and s.size == d.size:
                 self._unchanged()
@@ -439,6 +440,29 @@ class Sync:
                                        opened=opened).unchecked
         self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason, unchecked=unchecked))
 
+    def _fetch(self, s: RemoteObject, d: LocalFile, reason: str, known: Known) -> None:
+        """Download `s` over the file `d`; when only the mtimes differ and the object's checksum shows the
+        same content (a file fetched by `get -r`, which keeps no mtime), the file only gets its mtime: no GET."""
+        if not (self.options.mode == "size+mtime" and reason.startswith("mtime differs") and self._touch(s, d, known)):
+            self._download(s, reason, known)
+
+    def _touch(self, s: RemoteObject, d: LocalFile, known: Known) -> bool:
+        """Set the mtime of `d` to the one a download would give it, if its content is the object's (the stored
+        sha256, else the MD5 ETag of a plain object) and it was not written since the walk; else False."""
+        wanted = C.target_mtime_ns(known, s)
+        if wanted is None:
+            return False
+        with self._tree.open_file(d.rel) as opened:  # type: ignore[union-attr]
+            if (opened.stat.st_size, opened.stat.st_mtime_ns) != (d.size, d.mtime_ns):
+                return False
+            differs, _ = C.content_differs(d, known, lambda _: opened.reader())
+            if differs is not False or not opened.unchanged():
+                return False
+        if not self.options.dry_run:
+            self._tree.set_mtime(d.rel, wanted)  # type: ignore[union-attr]
+        self._unchanged()
+        return True
+
     def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
         target = self._tree.file(s.rel)  # type: ignore[union-attr]  # no safe local name: UnsafeKeyError
         if self.options.dry_run:
@@ -451,7 +475,7 @@ class Sync:
                                   sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
         resp, info = objects.download_info(self.ctx, request, into=target)
         if info is not None:
-            known = C.known_from_info(info)
+            known = known_from_info(info)
             self.state.put(str(self.src.bucket), s.key, known)
         elif known is None:
             known = self.heads.known(str(self.src.bucket), s)

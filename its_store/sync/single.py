@@ -3,7 +3,8 @@
 
 `upload_one` sends one local file (the upload options of `upload` plus its mtime in x-amz-meta-mtime,
 rclone's text) read through one descriptor opened in the folder walked, and records the object in the
-state store (state.py); `sync_request` is that upload's request; `open_state` the store of a context.
+state store (state.py: sync/remember.open_state is the store of a context); `sync_request` is that upload's
+request.
 """
 
 from __future__ import annotations
@@ -18,21 +19,11 @@ from its_store.service import objects
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync.model import UploadOptions
 from its_store.sync.mtime import META_MTIME, format_mtime
-from its_store.sync.state import Known, SyncState
+from its_store.sync.remember import remember
+from its_store.sync.state import SyncState
 
 if TYPE_CHECKING:
     from its_store.core.models import UploadRequest, UploadResponse
-
-STATE_FILE = "sync-state.sqlite"
-
-
-def open_state(owner: Context | HasContext, enabled: bool = True) -> SyncState:
-    """The sync state store of this service's settings (cache folder), or an empty one."""
-    settings = as_context(owner).settings
-    folder = settings.cache_dir
-    path = Path(folder) / STATE_FILE if (enabled and folder) else None
-    return SyncState(path, f"{settings.scheme}://{settings.server_id()}")  # one box's entries never another's
-
 
 def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: str,
                options: UploadOptions | None = None, *, state: SyncState | None = None, sha256: str | None = None,
@@ -63,9 +54,7 @@ def upload_one(owner: Context | HasContext, path: str | Path, bucket: str, key: 
         raise E.FileChangedError(f"{path} changed while it was uploaded",
                                  hint="it is sent again by the next run, once it is no longer written")
     if state is not None:
-        plain = resp.codec == "none" and not resp.encryption and not resp.multipart
-        state.put(bucket, key, Known(resp.etag, resp.stored_size or resp.total_size, resp.total_size, mtime,
-                                     sha256 or getattr(resp, "sha256", None), plain and len(resp.etag) == 32))
+        remember(state, resp, mtime, sha256)
     return resp
 
 
