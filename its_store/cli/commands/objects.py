@@ -16,6 +16,7 @@ from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
 from its_store.core.heap import older_objects_left_alone
+from its_store.core.refs import folder_prefix
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
 
 Json = Annotated[bool, out.JsonOption]
@@ -172,7 +173,7 @@ def get(
     if recursive and range_ is not None:
         raise InvalidInputError("--range takes one object, not --recursive")
     if recursive:
-        prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+        prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
         if dest == "-":
             raise InvalidInputError("cannot write a recursive download to stdout")
         with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
@@ -344,7 +345,7 @@ def rm(
     if len(refs) != 1:
         raise InvalidInputError("--recursive takes exactly one prefix")
     ref = refs[0]
-    prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+    prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
     if not dry_run and not yes:
         confirm(f"Delete every object under {shown(ref.bucket, prefix)}?", action="a recursive delete",
                 hint="add --yes (or --dry-run to see what would go)")
