@@ -32,10 +32,9 @@ How it works (one scheduling thread owns all state; no locks on it):
   in the journal; the first success says "back online" and the backlog drains (watch_online.py).
 - The first pass (watch_pass.py) runs in its own thread once the kernel watch is in place, retried
   while the server is unreachable; it finds files and hands them to this loop, which alone uploads.
-- stop(): no new uploads start; those in flight get STOP_GRACE seconds to finish, then are abandoned (a
-  stalled server must not hold a stop for its read timeout: systemd SIGKILLs after TimeoutStopSec). An
-  abandoned file stays in the folder and owed in the journal (sent after a restart); its thread, left
-  behind (a daemon thread), neither records nor removes anything. Everything else stays owed too.
+- stop(): no new uploads start; those in flight get STOP_GRACE s, then are abandoned (a stalled server must
+  not hold a stop until its read timeout: systemd SIGKILLs): their files stay owed, their daemon threads
+  remove nothing. Everything else stays owed in the journal too.
 """
 
 from __future__ import annotations
@@ -140,8 +139,7 @@ class Watcher:
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
-        """Finish the uploads in flight (for STOP_GRACE seconds at most), keep the rest in the journal,
-        make run() return. Thread-safe."""
+        """Finish the uploads in flight (STOP_GRACE s at most), keep the rest owed, make run() return. Thread-safe."""
         self._signal = signal_name
         self._stop_at = time.monotonic()
         self.feed.stopping.set()
@@ -220,8 +218,9 @@ class Watcher:
             stopping = self.feed.stopping.is_set()
             if stopping and not self._inflight:
                 return
-            if stopping and time.monotonic() - self._stop_at >= STOP_GRACE:
-                self._abandon()
+            if stopping and time.monotonic() - self._stop_at >= STOP_GRACE:  # a stalled server: leave them
+                self._abandoned = len(self._inflight)  # still owed in the journal
+                self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
                 return
             now = self._turn(pool, stopping, self.tick)
             if now >= next_report:
@@ -229,12 +228,6 @@ class Watcher:
                 self.figures.backlog = len(self.journal)
                 self.journal.tidy()
                 self._metrics()
-
-    def _abandon(self) -> None:
-        """STOP_GRACE ran out with uploads in flight (a stalled server): leave them. Their files stay owed
-        in the journal; feed.closed (set as run() ends) tells their threads to remove nothing."""
-        self._abandoned = len(self._inflight)
-        self.feed.closed.set()
 
     def _turn(self, pool: Executor, stopping: bool = False, wait: float = 0.0) -> float:
         """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
@@ -408,6 +401,8 @@ class Watcher:
 
     def _done(self, rel: str, future: Future[S.Outcome]) -> None:
         """An upload thread finished: its outcome to the scheduling thread, which it wakes."""
+        if future.cancelled():  # never started (a stop that abandoned the uploads): still owed in the journal
+            return
         self._outcomes.put(S.result(future, rel))
         self.feed.wake()
 
