@@ -327,3 +327,28 @@ def flush_report(cli: Any, extra_env: dict[str, str]) -> dict[str, Any]:
     run = cli("model", "webhooks", "flush", "--json", extra_env=extra_env)
     assert run.exit_code == 0, run
     return run.json()
+
+
+def test_an_event_whose_id_is_no_header_value_is_set_aside_and_the_rest_are_sent(cli, hook_env, port,
+                                                                                 tmp_path: Path):
+    """An outbox file whose `id` cannot be sent as X-Its-Event-Id (a line break, from a hand edit or another
+    writer) blocked every later event, flush after flush. It is set aside (one warning) and the rest go."""
+    src = write_file(tmp_path / "w.pt", 1000, seed=5)
+    assert cli("model", "register", str(src), "--name", "stuck", "--version", "1.0.0").exit_code == 0
+    assert cli("model", "promote", "stuck@1.0.0", "production").exit_code == 0
+    first, second = outbox(hook_env)
+    doc = json.loads(first.read_bytes())
+    doc["id"] = "abc\r\nX-Injected: 1"
+    first.write_text(json.dumps(doc))
+    good = json.loads(second.read_bytes())["id"]
+    server = Listener(port)
+    try:
+        run = cli("model", "webhooks", "flush", "--json")
+        assert run.exit_code == 0, run
+        assert (run.json()["delivered"], run.json()["pending"], run.json()["delivered_ids"]) == (1, 0, [good])
+        assert [verify(r)["id"] for r in server.received] == [good]
+        assert run.stderr.count("set aside") == 1, run
+        assert outbox(hook_env) == []
+        assert (first.parent / f".{first.name}.unusable").read_text() == json.dumps(doc)  # kept, not deleted
+    finally:
+        server.stop()

@@ -198,3 +198,14 @@ def test_folder_compare_bad_input(cli, bucket, tmp_path: Path):
         run = cli("verify", *args)
         assert run.exit_code == 2, (args, run)
         one_line_error(run)
+
+
+def test_verify_r_of_a_name_is_that_folder_as_rm_du_and_get_have_it(cli, bucket):
+    """`verify -r s3://B/p/cam1` checked cam10/ and cam1x too, where rm -r, du and get -r take the folder p/cam1/."""
+    for key in ("p/cam1/a.jpg", "p/cam1/b.jpg", "p/cam10/c.jpg", "p/cam1x"):
+        assert cli("upload", "-", f"s3://{bucket}/{key}", input=key).exit_code == 0
+    run = cli("verify", f"s3://{bucket}/p/cam1", "-r", "--json")
+    assert run.exit_code == 0, run
+    assert run.json()["objects"] == 2  # a.jpg and b.jpg
+    assert cli("verify", f"s3://{bucket}/p/cam1/", "-r", "--json").json()["objects"] == 2
+    assert cli("verify", f"s3://{bucket}/p/cam1x", "--json").json()["objects"] == 1  # without -r: that object

@@ -356,3 +356,72 @@ def test_watch_refuses_what_it_cannot_do(cli: Any, bucket: str, tmp_path: Path) 
     assert run.exit_code == 2
     run = cli("sync", str(tmp_path), f"s3://{bucket}/x/", "--remove-source")
     assert run.exit_code == 2 and "--watch" in run.stderr
+
+
+def test_sigterm_with_an_upload_stalled_abandons_it_at_once_and_it_is_owed(env: dict[str, str], service: Any,
+                                                                           bucket: str, tmp_path: Path) -> None:
+    """A server that stops answering mid-upload: SIGTERM must not wait for the read timeout (10 minutes
+    here; systemd SIGKILLs after TimeoutStopSec). The stalled PUT is abandoned, stalled.jpg stays in the
+    folder and owed in the journal, and the next start sends it, once."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    host, port = env["MINIO_ENDPOINT"].rsplit(":", 1)
+    data = random_bytes(300_000, seed=4)
+    stalling, done = threading.Event(), threading.Event()
+    stalling.set()
+
+    def stall(seen: Any) -> bytes | None:
+        """While `stalling`, stalled.jpg's PUT gets no answer until `done`, and never reaches the server."""
+        if stalling.is_set() and seen.method == "PUT" and seen.target.split("?")[0].endswith("/stalled.jpg"):
+            done.wait(120)  # a safety net
+            return b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+        return None
+
+    def stalled_put(seen: Any) -> bool:
+        return bool(seen.target.split("?")[0].endswith("/stalled.jpg"))
+
+    with FaultProxy(int(port), upstream_host=host, answer=stall, record=True) as proxy:
+        dest, proxied = f"s3://{bucket}/cams/", {"MINIO_ENDPOINT": proxy.endpoint, "MINIO_READ_TIMEOUT": "600"}
+        proc = _cli(folder, dest, env=proxied)
+        lines: list[str] = []
+        try:
+            _wait_for(proc, lines, "pass", timeout=40)
+            (folder / "stalled.jpg").write_bytes(data)
+            deadline = time.monotonic() + 60  # a safety net: the condition is the PUT in the proxy
+            while not proxy.requests_to("PUT", stalled_put):
+                assert time.monotonic() < deadline and proc.poll() is None, "stalled.jpg was never sent"
+                time.sleep(0.02)  # poll pace
+            proc.send_signal(signal.SIGTERM)
+            try:  # far below the 600 s read timeout the old stop waited for; a safety net, not a measurement
+                rest, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("SIGTERM waited for the stalled upload") from None
+        finally:
+            stalling.clear()
+            done.set()
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, err
+        events = _events("".join(lines) + rest)
+        assert events[-1]["event"] == "stopped" and events[-1]["signal"] == "SIGTERM"
+        assert events[-1]["backlog"] == 1 and events[-1]["abandoned"] == 1
+        assert not [e for e in events if e["event"] == "uploaded"]
+        assert (folder / "stalled.jpg").read_bytes() == data  # kept, owed
+        journal = next((Path(env["MINIO_CACHE_DIR"]) / "watch").glob("*/journal.db"))
+        assert owed_on_disk(journal) == ["stalled.jpg"]
+        again = _cli(folder, dest, env=proxied)  # the next start, the server answering now: sent once
+        lines = []
+        try:
+            _wait_for(again, lines, "started", timeout=60)
+            assert json.loads(lines[-1])["owed"] == 1
+            _wait_for(again, lines, "uploaded", timeout=60)
+            again.send_signal(signal.SIGTERM)
+            rest, err = again.communicate(timeout=60)
+        finally:
+            if again.poll() is None:
+                again.kill()
+    assert again.returncode == 0, err
+    events = _events("".join(lines) + rest)
+    assert [e["key"] for e in events if e["event"] == "uploaded"] == ["cams/stalled.jpg"]
+    assert read_object(service, bucket, "cams/stalled.jpg") == data
+    assert len(proxy.requests_to("PUT", stalled_put)) == 2  # the abandoned one, and the one after the restart

@@ -234,6 +234,23 @@ class RangeNotSatisfiableError(InvalidInputError):
     code = "range_not_satisfiable"
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc`, or what caused it, is the process running out of memory (ulimit -v, LimitAS=, a
+    container's limit): a MemoryError, or a load that failed for want of memory (an ImportError of a C
+    extension that could not be mapped, an OSError ENOMEM). Such a failure is not a missing package or a bug."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError) or getattr(current, "errno", None) == 12:  # ENOMEM
+            return True
+        text = str(current).lower()
+        if isinstance(current, ImportError) and ("cannot allocate memory" in text or "failed to map segment" in text):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class InterruptedError_(ItsStoreError):
     code = "interrupted"
     exit_code = EXIT_INTERRUPTED

@@ -26,10 +26,11 @@ IDLE_SECONDS = 60.0  # a thread with nothing to do for this long ends
 class IdlePool(Executor):
     """At most `size` threads named `name`_N; each ends after `idle` seconds without a task."""
 
-    def __init__(self, size: int, *, idle: float = IDLE_SECONDS, name: str = "its-pool") -> None:
+    def __init__(self, size: int, *, idle: float = IDLE_SECONDS, name: str = "its-pool", daemon: bool = False) -> None:
         if size < 1:
             raise ValueError("an IdlePool needs at least 1 thread")
         self.size, self.idle, self.name = size, idle, name
+        self.daemon = daemon  # threads the interpreter does not wait for at exit (a task left behind on purpose)
         lock = threading.Lock()
         self._cond = threading.Condition(lock)  # the threads' comings and goings (wait_threads) and shutdown
         self._ready = threading.Condition(lock)  # idle threads wait here for a task: one woken per task
@@ -79,7 +80,7 @@ class IdlePool(Executor):
     def _start(self) -> None:
         """One more thread (the lock held)."""
         self._started += 1
-        thread = threading.Thread(target=self._work, name=f"{self.name}_{self._started}")
+        thread = threading.Thread(target=self._work, name=f"{self.name}_{self._started}", daemon=self.daemon)
         self._threads.add(thread)
         thread.start()
 

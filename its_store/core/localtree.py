@@ -71,7 +71,8 @@ class _Held:
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-KEEP = 64  # folder descriptors kept per tree: a walk's depth and then some, far below any fd limit
+KEEP = 64  # folder descriptors kept per tree at most: a walk's depth and then some (fewer under a low
+# limit of open files: core/limits.folders_to_keep)
 
 
 class LinkInPathError(E.LocalIOError):
@@ -94,10 +95,13 @@ class LocalTree:
     it (or use it as a context manager) to release the descriptors it keeps."""
 
     def __init__(self, root: Path | str, *, follow_symlinks: bool = False, create: bool = False,
-                 keep: int = KEEP) -> None:
+                 keep: int | None = None) -> None:
         self.root = Path(root)
         self._top = os.fspath(root)
         self.follow_symlinks = follow_symlinks
+        if keep is None:
+            from its_store.core.limits import folders_to_keep
+            keep = folders_to_keep(KEEP)
         self._create, self._keep = create, keep
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple[str, ...], _Held] = OrderedDict()  # folders below the root

@@ -287,3 +287,10 @@ def _escape_char(c: str) -> str:
         return short
     code = ord(c)
     return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+
+
+def folder_prefix(key: str) -> str:
+    """The prefix a recursive command (`rm -r`, `du`, `get -r`, `verify -r`) works on for the argument `key`:
+    the folder `key/`, never every key that merely starts with it (`cam1` is `cam1/`, not `cam10/` nor
+    `cam1x`); "" (the whole bucket) and a key ending in '/' as they are."""
+    return key if (not key or key.endswith("/")) else key + "/"

@@ -197,7 +197,11 @@ def _send_waiting(settings: Settings, outbox: Outbox, report: WebhookFlush, dead
             if refused is not None:  # an event file another user wrote, or may rewrite: never signed
                 raise NotRegularFile(f"{path.name}: {refused}")
             body = read_state(path)  # never blocks: a FIFO here would hang every model command
-            event_id = loads(body)["id"]
+            doc = loads(body)
+            event_id = doc["id"]
+            bad = _no_header_value(event_id, "id") or _no_header_value(str(doc.get("time", "")), "time", empty=True)
+            if bad is not None:  # it would be refused before sending, every time, and hold up every later event
+                raise NotRegularFile(f"{path.name}: {bad}")
         except NotRegularFile as exc:
             _set_aside(path, str(exc))
             continue
@@ -210,8 +214,18 @@ def _send_waiting(settings: Settings, outbox: Outbox, report: WebhookFlush, dead
         report.delivered = len(report.delivered_ids)
 
 
+def _no_header_value(value: Any, name: str, *, empty: bool = False) -> str | None:
+    """Why an event's `name` cannot be sent as an HTTP header value (X-Its-Event-Id, X-Its-Timestamp); None
+    if it can: printable ASCII, no line break, at most 256 characters (our ids are 32 hex digits)."""
+    if not isinstance(value, str) or not (value or empty) or len(value) > 256 or not all(
+            " " <= c <= "~" for c in value) or value != value.strip():
+        return f"its {name} {value!r:.80} cannot be an HTTP header value"
+    return None
+
+
 def _set_aside(path: Path, why: str) -> None:
-    """An outbox entry that is no file of ours (a FIFO, a link): renamed to a dot name, which waiting() skips,
+    """An outbox entry that is no file of ours (a FIFO, a link), or an event that can never be sent (an id
+    that is no header value): renamed to a dot name, which waiting() skips,
     with one warning, so that it is neither read nor counted as an event again. Nothing is deleted."""
     aside = path.with_name(f".{path.name}.unusable")
     try:

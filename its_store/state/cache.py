@@ -163,6 +163,9 @@ class DiskCache:
                     try:
                         import diskcache
                     except ImportError as exc:
+                        from its_store.core.errors import out_of_memory
+                        if out_of_memory(exc):  # installed, but not loadable now: not "not installed"
+                            raise CacheBackendError(f"out of memory loading the diskcache package: {exc}") from exc
                         raise CacheBackendError("the diskcache package is not installed") from exc
                     self._dc = diskcache
                     self._cache = self._open()

@@ -32,7 +32,9 @@ How it works (one scheduling thread owns all state; no locks on it):
   in the journal; the first success says "back online" and the backlog drains (watch_online.py).
 - The first pass (watch_pass.py) runs in its own thread once the kernel watch is in place, retried
   while the server is unreachable; it finds files and hands them to this loop, which alone uploads.
-- stop(): no new uploads start; those in flight finish; everything else stays owed in the journal.
+- stop(): no new uploads start; those in flight get STOP_GRACE s, then are abandoned (a stalled server must
+  not hold a stop until its read timeout: systemd SIGKILLs): their files stay owed, their daemon threads
+  remove nothing. Everything else stays owed in the journal too.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
 from its_store.sync.watch_report import WatchFigures, write_metrics
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
+STOP_GRACE = 3.0      # seconds the uploads in flight at stop() get to finish before they are abandoned
 SENT_MAX = 16_384     # signatures of sent files remembered (late kernel events come within a second)
 
 
@@ -130,12 +133,15 @@ class Watcher:
         self._cursor = 0          # journal seq of the newest owed file taken into the window
         self._spilled = False     # owed files beyond _cursor wait in the journal only
         self._signal = "none"
+        self._stop_at = 0.0       # time.monotonic() of stop()
+        self._abandoned = 0       # uploads in flight when STOP_GRACE ran out
         self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
-        """Finish the uploads in flight, keep the rest in the journal, make run() return. Thread-safe."""
+        """Finish the uploads in flight (STOP_GRACE s at most), keep the rest owed, make run() return. Thread-safe."""
         self._signal = signal_name
+        self._stop_at = time.monotonic()
         self.feed.stopping.set()
 
     @property
@@ -178,8 +184,11 @@ class Watcher:
             self.feed.watching.wait(10)
             if self.first_pass:
                 threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
-            with IdlePool(self.workers, idle=self.thread_idle, name="its-watch-up") as pool:
+            pool = IdlePool(self.workers, idle=self.thread_idle, name="its-watch-up", daemon=True)
+            try:
                 self._loop(pool)
+            finally:  # abandoned uploads are not waited for (their threads are daemons)
+                pool.shutdown(wait=not self._abandoned, cancel_futures=True)
             self.feed.closed.set()
             watcher.join(5)
         finally:
@@ -189,7 +198,7 @@ class Watcher:
             self._state.close()
             self._metrics()
             self.service.flush_stats()
-            self.feed.emit("stopped", backlog=len(self.journal), signal=self._signal)
+            self.feed.emit("stopped", backlog=len(self.journal), signal=self._signal, abandoned=self._abandoned)
 
     def _refuse_settled_removal(self) -> None:
         """--remove-source removes a file only once the kernel said no writer has it open. Where it
@@ -208,6 +217,10 @@ class Watcher:
         while True:
             stopping = self.feed.stopping.is_set()
             if stopping and not self._inflight:
+                return
+            if stopping and time.monotonic() - self._stop_at >= STOP_GRACE:  # a stalled server: leave them
+                self._abandoned = len(self._inflight)  # still owed in the journal
+                self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
                 return
             now = self._turn(pool, stopping, self.tick)
             if now >= next_report:
@@ -388,6 +401,8 @@ class Watcher:
 
     def _done(self, rel: str, future: Future[S.Outcome]) -> None:
         """An upload thread finished: its outcome to the scheduling thread, which it wakes."""
+        if future.cancelled():  # never started (a stop that abandoned the uploads): still owed in the journal
+            return
         self._outcomes.put(S.result(future, rel))
         self.feed.wake()
 

@@ -140,11 +140,13 @@ class Rescanning(WatchEvent):
 
 
 class Stopped(WatchEvent):
-    """The watcher stopped: files still owed, and the signal that stopped it."""
+    """The watcher stopped: files still owed, the signal that stopped it, and how many uploads in flight it
+    abandoned (a server that did not answer within watch.STOP_GRACE; those files are in the backlog)."""
 
     event: Literal["stopped"] = "stopped"
     backlog: int
     signal: str | None = None
+    abandoned: int = 0
 
 
 EVENTS: dict[str, type[WatchEvent]] = {
@@ -197,6 +199,9 @@ def format_line(event: WatchEvent) -> str:
                 f"(no read lease: {_safe(event['reason'])})")
     if kind == "pass":
         return f"{stamp} first pass {'done' if event.get('ok') else 'failed'}: {_safe(event.get('reason') or '')}"
+    if kind == "stopped" and event.get("abandoned"):
+        return (f"{stamp} stopped {event['backlog']} {event.get('signal') or ''} "
+                f"(abandoned {event['abandoned']} upload(s) the server did not finish; still owed)")
     if kind == "uploaded":
         tail = " removed" if event.get("removed") else ""
         return f"{stamp} uploaded {_safe(event['key'])} {event['size']} {event['seconds']:.3f}{tail}"

@@ -205,6 +205,9 @@ def _send_open(w: Any, rel: str, src: Source, settled: str) -> Outcome:
     if out.reason:
         out.sig = None  # the server may not hold what was read: heard again, it is sent again
         return out
+    if w.feed.closed.is_set():  # abandoned at stop (watch.STOP_GRACE): still owed in the journal, kept
+        out.reason = "the watcher stopped before this upload ended"
+        return out
     out.removed = remove_source_file(src, src.sig)
     if not out.removed:
         out.reason = "modified after it was read"

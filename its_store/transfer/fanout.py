@@ -69,8 +69,10 @@ def fan_out(fn: Callable[[I], R], items: Iterable[I], *, workers: int, ahead: in
 
     `ahead` (default 4 x workers, at least 1): the most items taken and not yet handed back.
     `initializer`: run once at the start of each worker thread (e.g. to bind a per-thread cache batch)."""
-    workers = max(workers, 1)
-    ahead = max(ahead if ahead is not None else 4 * workers, 1)
+    from its_store.core.limits import workers_for_open_files
+    asked = max(workers, 1)
+    workers = workers_for_open_files(asked)  # each worker holds descriptors (core/limits.py)
+    ahead = max((ahead if ahead is not None else 4 * asked) * workers // asked, 1)  # items taken may hold some too
     run = _Run(fn, items, ahead, initializer)
     threads = [threading.Thread(target=run.work, name=f"{name}-{i}", daemon=True)
                for i in range(min(workers, ahead))]

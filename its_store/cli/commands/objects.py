@@ -16,6 +16,7 @@ from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
 from its_store.core.heap import older_objects_left_alone
+from its_store.core.refs import folder_prefix
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
 
 Json = Annotated[bool, out.JsonOption]
@@ -178,7 +179,7 @@ def get(
     if recursive and range_ is not None:
         raise InvalidInputError("--range takes one object, not --recursive")
     if recursive:
-        prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+        prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
         if dest == "-":
             raise InvalidInputError("cannot write a recursive download to stdout")
         with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
@@ -350,7 +351,7 @@ def rm(
     if len(refs) != 1:
         raise InvalidInputError("--recursive takes exactly one prefix")
     ref = refs[0]
-    prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+    prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
     if not dry_run and not yes:
         confirm(f"Delete every object under {shown(ref.bucket, prefix)}?", action="a recursive delete",
                 hint="add --yes (or --dry-run to see what would go)")
@@ -458,6 +459,11 @@ def presign(
         raise InvalidInputError(f"expiry {expires!r} is outside 1s..7d",
                                 hint="S3 signatures are valid for at most 7 days")
     signed = out.STATE.service().presign(ref.bucket, ref.key, int(seconds), method.value)
+    if signed.stored_codec and not out.STATE.quiet:  # also with --json: stdout stays data
+        codec = signed.stored_codec
+        out.stderr_line(f"its-store: warning: {shown(ref.bucket, ref.key)} is stored compressed ({codec}): "
+                        f"the URL serves the {codec} bytes, not the data (`its-store get` "
+                        "decompresses; to share plain bytes, upload it with --compress none)")
     out.result(signed, lambda: out.lines([signed.url]))
 
 

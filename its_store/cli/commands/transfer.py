@@ -9,6 +9,7 @@ import typer
 from its_store.cli import output as out
 from its_store.cli.base import add_commands
 from its_store.cli.completion.complete import complete_remote
+from its_store.core.refs import folder_prefix
 from its_store.core.units import human_duration, human_size
 
 Json = Annotated[bool, out.JsonOption]
@@ -119,7 +120,7 @@ def du(
     """
     from its_store.cli.locations import remote_ref
     ref = remote_ref(target)
-    prefix = ref.key if (not ref.key or ref.key.endswith("/")) else ref.key + "/"
+    prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
     report = out.STATE.service().disk_usage(ref.bucket, prefix, depth=depth, versions=versions)
     out.result(report, lambda: _du_human(report))
 

@@ -48,13 +48,15 @@ def verify(
         raise InvalidInputError("--download compares a folder with a prefix: give LOCAL_DIR s3://BUCKET/PREFIX/")
     if not recursive and (not ref.key or ref.key.endswith("/")):
         raise InvalidInputError(f"{target} is a prefix: add -r to verify every object under it")
+    from its_store.core.refs import folder_prefix
     from its_store.core.shard import parse_shard
     from its_store.service.scrub import parse_when, scrub
     chosen = parse_shard(shard)
     newer, older = parse_when(newer_than, "--newer-than"), parse_when(older_than, "--older-than")
     svc = out.STATE.service(workers)
     with out.progress(f"verify {target}", None) as advance:
-        report = scrub(svc, ref.bucket, ref.key, recursive=recursive, shard=chosen, newer_than=newer,
+        where = folder_prefix(ref.key) if recursive else ref.key  # -r p/cam1: the folder p/cam1/, as rm -r, du, get -r
+        report = scrub(svc, ref.bucket, where, recursive=recursive, shard=chosen, newer_than=newer,
                        older_than=older, workers=workers, progress=advance)
     out.result(report, lambda: _scrub_human(report))
     if report.exit_code:
