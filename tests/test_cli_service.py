@@ -95,21 +95,3 @@ def test_version_and_help(cli):
     for command in ("upload", "get", "ls", "rm", "stat", "presign", "health", "config", "init"):
         run = cli(command, "--help")
         assert run.exit_code == 0 and "Example: its-store" in run.stdout, command
-
-
-def test_presign_of_a_compressed_object_says_the_url_serves_compressed_bytes(cli, bucket):
-    """Auto compression is the default: a GET URL of such an object hands out zstd bytes. Said on stderr (with
-    --json too) and in the added `stored_codec` field; an object stored as is gets neither."""
-    text = b"speed=42 lane=3 camera=cam_07\n" * 2000
-    assert cli("upload", "-", f"s3://{bucket}/log.txt", "--compress", "zstd", input=text).exit_code == 0
-    for extra in ((), ("--json",)):
-        run = cli("presign", f"s3://{bucket}/log.txt", *extra)
-        assert run.exit_code == 0, run
-        assert run.stderr.count("warning") == 1 and "stored compressed (zstd)" in run.stderr, run
-    doc = cli("presign", f"s3://{bucket}/log.txt", "--json").json()
-    assert doc["stored_codec"] == "zstd"
-    with urllib.request.urlopen(doc["url"], timeout=10) as resp:
-        assert resp.read()[:4] == b"\x28\xb5\x2f\xfd"  # what the URL gives: a zstd frame, as the warning said
-    cli("upload", "-", f"s3://{bucket}/plain.bin", "--compress", "none", input=text)
-    plain = cli("presign", f"s3://{bucket}/plain.bin", "--json")
-    assert plain.json()["stored_codec"] is None and "warning" not in plain.stderr, plain

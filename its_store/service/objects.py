@@ -84,25 +84,15 @@ class PresignedUrl(Result):
     key: str
     expires_in_seconds: int
     expires_at: datetime
-    stored_codec: str | None = None  # GET: the object is stored compressed (gzip, lz4, zstd) by its-store, and
-    # the URL serves those compressed bytes, which only its-store (or that codec's tool) turns back into the data
 
 
 def presigned(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600,
               method: str = "GET") -> PresignedUrl:
-    """presign() with what the URL grants and when it expires; for GET, one HEAD says whether the object is
-    stored compressed (`stored_codec`: whoever gets the URL gets the compressed bytes). The HEAD is best
-    effort: an object that is not there (yet), a key that may not read it, no answer: no codec said."""
+    """presign() with what the URL grants and when it expires."""
     url = presign(ctx, bucket, key, expires_in_seconds, method)
     expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in_seconds))
-    codec = None
-    if method.upper() == "GET":
-        try:
-            codec = stat_object(ctx, bucket, key, include_tags=False).codec
-        except E.ItsStoreError:
-            codec = None
     return PresignedUrl(url=url, method=method.upper(), bucket=bucket, key=key,
-                        expires_in_seconds=int(expires_in_seconds), expires_at=expires_at, stored_codec=codec)
+                        expires_in_seconds=int(expires_in_seconds), expires_at=expires_at)
 
 
 def presign(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600, method: str = "GET") -> str:

@@ -459,11 +459,6 @@ def presign(
         raise InvalidInputError(f"expiry {expires!r} is outside 1s..7d",
                                 hint="S3 signatures are valid for at most 7 days")
     signed = out.STATE.service().presign(ref.bucket, ref.key, int(seconds), method.value)
-    if signed.stored_codec and not out.STATE.quiet:  # also with --json: stdout stays data
-        codec = signed.stored_codec
-        out.stderr_line(f"its-store: warning: {shown(ref.bucket, ref.key)} is stored compressed ({codec}): "
-                        f"the URL serves the {codec} bytes, not the data (`its-store get` "
-                        "decompresses; to share plain bytes, upload it with --compress none)")
     out.result(signed, lambda: out.lines([signed.url]))
 
 
