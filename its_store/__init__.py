@@ -86,14 +86,9 @@ if TYPE_CHECKING:  # pragma: no cover - what a type checker sees; at run time __
     from its_store.state.stats import StorageStats
 else:
     # Hidden from type checkers: a module __getattr__ would make every misspelt name `Any` to them.
-    def __getattr__(name: str) -> object:
-        module = _EXPORTS.get(name)
-        if module is None:
-            raise AttributeError(f"module 'its_store' has no attribute {name!r}")
-        from importlib import import_module
-        value = getattr(import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), _EXPORTS, __name__)
+    del lazy_names  # not a name of the API
 
     def __dir__() -> list[str]:
         return sorted(__all__)

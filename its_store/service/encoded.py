@@ -11,9 +11,9 @@ The download half's names are imported with this module; the upload half's on th
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from its_store.core.lazy import lazy_names
 from its_store.service.decoding import (
     Fetched,
     annotate,
@@ -29,12 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["HEAD_BUDGET", "Fetched", "Stored", "UploadOptions", "UploadPlan", "annotate", "download_file",
            "download_stream", "file_sha256", "open_head", "stat_with_key"]
 
-_UPLOAD_HALF = frozenset({"HEAD_BUDGET", "Stored", "UploadOptions", "UploadPlan", "file_sha256"})
+_UPLOAD_HALF = dict.fromkeys(("HEAD_BUDGET", "Stored", "UploadOptions", "UploadPlan", "file_sha256"), "upload_plan")
 
 
-if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (see its_store/__init__.py)
-    def __getattr__(name: str) -> object:
-        """An upload-half name, from service/upload_plan.py (imported now, on its first use)."""
-        if name in _UPLOAD_HALF:
-            return getattr(import_module("its_store.service.upload_plan"), name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (core/lazy.py)
+    __getattr__ = lazy_names(globals(), _UPLOAD_HALF, "its_store.service")

@@ -9,10 +9,10 @@ use of one of its names).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from importlib import import_module
 from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
+from its_store.core.lazy import lazy_names
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key
 
@@ -63,15 +63,8 @@ _MOVED = {**dict.fromkeys(("DeletedObjects", "DeletePlan", "PlannedDelete", "del
                            "upload"), "object_upload")}
 
 
-if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (see its_store/__init__.py)
-    def __getattr__(name: str) -> object:
-        """A name of object_upload, object_download or object_delete, imported now (its first use) and kept."""
-        module = _MOVED.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(import_module(f"its_store.service.{module}"), name)
-        globals()[name] = value
-        return value
+if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (core/lazy.py)
+    __getattr__ = lazy_names(globals(), _MOVED, "its_store.service")
 
 
 # ----------------------------------------------------------------------------------------- presign

@@ -328,7 +328,7 @@ class Copier:
         it was stored with (a key-less HEAD of it is refused; skipping it removed the file on the strength
         of the PUT's answer alone). Not found: the server did not keep it, and the file stays."""
         from its_store.codec.encryption import resolve_key
-        from its_store.service.encoded import stat_with_key
+        from its_store.service.decoding import stat_with_key
         key = resolve_key(self.ctx.settings, self.options.get("sse_c_key"), self.options.get("sse_c_key_file")) \
             if sse_c else None
         try:

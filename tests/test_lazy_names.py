@@ -1,0 +1,37 @@
+"""core/lazy.lazy_names: the one module __getattr__ of its_store/__init__.py, service/objects.py and
+service/encoded.py (names imported on first use, then kept)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from its_store.core.lazy import lazy_names
+
+
+def test_a_name_is_imported_on_first_use_and_kept() -> None:
+    namespace: dict[str, object] = {"__name__": "example"}
+    get = lazy_names(namespace, {"JSONDecoder": "decoder"}, "json")
+    assert "JSONDecoder" not in namespace
+    import json.decoder
+    assert get("JSONDecoder") is json.decoder.JSONDecoder
+    assert namespace["JSONDecoder"] is json.decoder.JSONDecoder  # kept: the next read is a plain attribute read
+
+
+def test_any_other_name_is_an_attribute_error_worded_as_python_words_it() -> None:
+    get = lazy_names({"__name__": "its_store.example"}, {}, "json")
+    with pytest.raises(AttributeError, match=r"^module 'its_store.example' has no attribute 'nope'$"):
+        get("nope")
+
+
+def test_the_split_modules_keep_their_old_names_and_the_package_its_api() -> None:
+    code = ("import sys, its_store, its_store.service.objects as o, its_store.service.encoded as e\n"
+            "assert o.download_into is __import__('its_store.service.object_download', fromlist=['x']).download_into\n"
+            "assert e.UploadPlan is __import__('its_store.service.upload_plan', fromlist=['x']).UploadPlan\n"
+            "assert its_store.StorageService.__name__ == 'StorageService'\n"
+            "assert 'lazy_names' not in dir(its_store) and not hasattr(its_store, 'lazy_names')\n"
+            "try:\n    its_store.nope\nexcept AttributeError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "module 'its_store' has no attribute 'nope'"
