@@ -452,14 +452,20 @@ class Sync:
         wanted = C.target_mtime_ns(known, s)
         if wanted is None:
             return False
-        with self._tree.open_file(d.rel) as opened:  # type: ignore[union-attr]
+        try:
+            held = self._tree.open_file(d.rel)  # type: ignore[union-attr]
+        except E.LocalIOError:  # not ours to read (another user's 0600 file): downloaded over, as before this path
+            return False
+        with held as opened:
             if (opened.stat.st_size, opened.stat.st_mtime_ns) != (d.size, d.mtime_ns):
                 return False
             differs, _ = C.content_differs(d, known, lambda _: opened.reader())
             if differs is not False or not opened.unchanged():
                 return False
-        if not self.options.dry_run:
-            self._tree.set_mtime(d.rel, wanted)  # type: ignore[union-attr]
+            # on the file hashed, not by name: one renamed over it keeps its own. Another user's file (EPERM):
+            # downloaded instead, as before this path (the folder may let the download replace it)
+            if not self.options.dry_run and not opened.set_mtime(wanted):
+                return False
         self._unchanged()
         return True
 
