@@ -68,15 +68,28 @@ def _in_utf8_mode() -> None:
     arguments go back to their bytes (os.execv encodes them as they were decoded), and the new process
     reads them, and every file name, as UTF-8. Where that cannot be done, this process goes on as it is.
     It starts as this one did: `python -m its_store` again, the console script as the script it is (run
-    with -m, the script would import from the working folder first, which it never did)."""
+    with -m, the script would import from the working folder first, which it never did), with the same
+    interpreter flags (interpreter_flags)."""
     if sys.flags.utf8_mode or sys.getfilesystemencoding().replace("-", "").lower() == "utf8" or not sys.executable:
         return
     script = sys.argv[0] if sys.argv and sys.argv[0] and not sys.argv[0].endswith("__main__.py") else None
     again = [script] if script and os.path.isfile(script) else ["-m", "its_store"]
     try:
-        os.execv(sys.executable, [sys.executable, "-X", "utf8", *again, *sys.argv[1:]])
+        os.execv(sys.executable, [sys.executable, *interpreter_flags(), "-X", "utf8", *again, *sys.argv[1:]])
     except (OSError, ValueError):
         return
+
+
+def interpreter_flags() -> list[str]:
+    """The flags this interpreter was started with that decide what it imports and from where (-I, -E, -s,
+    -P: a service started with -P never imports from its working folder, nor may it when run again), and -O."""
+    flags = sys.flags
+    if flags.isolated:
+        given = ["-I"]  # -E, -s and -P with it
+    else:
+        given = [flag for flag, on in (("-E", flags.ignore_environment), ("-s", flags.no_user_site),
+                                       ("-P", getattr(flags, "safe_path", False))) if on]
+    return given + (["-" + "O" * flags.optimize] if flags.optimize else [])
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import hashlib
 import re
 from typing import Any
 from urllib.parse import unquote
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from faultserver import XML, Conn, FakeObject, FaultServer, Request, _list_buckets, response, s3_error, sse_of
 
@@ -213,7 +213,8 @@ def has_document(call: str) -> bool:
 
 
 def garbage(form: str, call: str, req: Request, server: FaultServer) -> bytes:
-    """One answer to `call` of the given GARBAGE form (or "no_etag", "bad_header")."""
+    """One answer to `call` of the given GARBAGE form (or "no_etag", "bad_header"; "undone": a DeleteObjects
+    answered with a <Deleted> for each key asked, none deleted)."""
     head = req.method == "HEAD"
     if form == "html200":
         return response(200, HTML_PAGE, content_type="text/html; charset=utf-8", head=head)
@@ -224,6 +225,9 @@ def garbage(form: str, call: str, req: Request, server: FaultServer) -> bytes:
     if form == "bad_header":
         return response(200, headers={"ETag": '"0123456789abcdef0123456789abcdef"', "Content-Length": "2",
                                       "Last-Modified": "the day before yesterday"}, head=True)
+    if form == "undone" and call == "DeleteObjects":  # each key asked named <Deleted>, none deleted
+        asked = [unescape(k.decode()) for k in re.findall(rb"<Key>(.*?)</Key>", req.body or b"")]
+        return response(200, _doc(call, deleted=asked), content_type=XML)
     good = _doc(call, bucket=req.bucket or "b", key=req.key or "k")
     kind = "application/json" if call == "GetBucketPolicy" else XML
     body = {"empty": b"",

@@ -228,6 +228,7 @@ class FaultServer:
         from fakes3 import answer_more, garbage, s3_call
         call = s3_call(req)
         if call in self.garble:
+            req.body = body  # read: a garbage form may echo what was asked ("undone")
             conn.send(garbage(self.garble[call], call, req, self))
             return
         if answer_more(self, call, req, conn, body):

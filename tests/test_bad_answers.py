@@ -135,13 +135,12 @@ VALID = {
 }
 # Garbage that reads as valid S3 but did not do what it said: the second listing after a delete shows the
 # key still there, and the command says so (exit 1, "still listed after its delete"), never "deleted".
-RELISTED = {
-    ("DeleteObjects", "missing"): "a quiet batch delete lists only failures: none, but the key is still listed",
-}
+RELISTED: dict[tuple[str, str], str] = {}
 # Garbage naming a failure for a key the batch did not ask for: no key of the batch is known deleted, so each is
 # a failure (exit 1, "not known to be deleted"), never "deleted" and never the other key's error code.
 UNNAMED = {
     ("DeleteObjects", "bad_value"): "the failure it lists is for a key that was not asked for; ours stays",
+    ("DeleteObjects", "missing"): "a non-quiet batch delete names each key asked: an answer naming none deleted none",
 }
 # GetObjectTagging: a server without object tagging (rclone serve s3) answers with the object itself, its
 # ETag and bytes: that alone reads as "no tagging" (s3/client.py _read_tags; test_server_gaps.py), and `tag

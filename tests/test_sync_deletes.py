@@ -56,7 +56,7 @@ def listings(fake: FaultServer, since: int) -> list[str]:
 def sync_with_deletes_undone(fake: FaultServer, cli: Any, folder: Path) -> tuple[dict[str, Any], int]:
     """`sync --delete --json` against a DeleteObjects that answers done and deletes nothing: (the report,
     the index of its first request). It must exit 1 and report nothing deleted."""
-    fake.garble["DeleteObjects"] = "missing"  # <DeleteResult/>: no failure named, nothing deleted
+    fake.garble["DeleteObjects"] = "undone"  # each key named <Deleted>, nothing deleted
     since = len(fake.requests)
     run = cli("sync", str(folder), "s3://del/d/", "--delete", "--json")
     assert run.exit_code == 1, run

@@ -95,6 +95,19 @@ class OpenFile:
         """fstat of the open file now."""
         return os.fstat(self.fd)
 
+    def set_mtime(self, ns: int) -> bool:
+        """Set the modification time of the open file itself (futimens): never of another file renamed over
+        its name since it was opened. False when this user may not (only a file's owner may: EPERM); raises
+        LocalIOError on any other failure."""
+        try:
+            os.utime(self.fd, ns=(ns, ns))
+            return True
+        except PermissionError:
+            return False
+        except OSError as exc:
+            from its_store.core.files import io_error
+            raise io_error("cannot set the time of", self.path, exc) from None
+
     def unchanged(self) -> bool:
         """The open file's size and mtime are still those it had when opened (not written since)."""
         now = self.fstat()

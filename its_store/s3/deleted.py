@@ -40,26 +40,43 @@ def request(items: list[Item]) -> tuple[bytes, dict[str, str]]:
 
 
 def read(data: bytes, chunk: list[Item], said: Said) -> list[Failure]:
-    """The failures of one answer (key, version id, "Code: message"); what each <Deleted> of a key asked
-    without a version id says of its marker goes into `said`. An <Error> document as the whole answer (a
-    200 S3 may give) is one failure naming no key (keys.with_versions makes it every key's). Raises what
-    ElementTree raises on a body that is no XML (the caller reads it inside s3/errors.parsing)."""
+    """The failures of one answer (key, version id, "Code: message"), each key asked that no entry names
+    among them (unnamed()); what each <Deleted> of a key asked without a version id says of its marker goes
+    into `said`. An <Error> document as the whole answer (a 200 S3 may give) is one failure naming no key
+    (keys.with_versions makes it every key's). Raises what ElementTree raises on a body that is no XML (the
+    caller reads it inside s3/errors.parsing)."""
     from xml.etree import ElementTree
     root = ElementTree.fromstring(data)
     if _name(root.tag) == "Error":
         return [("", None, f"{_text(root, 'Code')}: {_text(root, 'Message')}")]
     versionless = {k for k, v in chunk if v is None}
     failures: list[Failure] = []
+    named: set[tuple[str, str | None]] = set()  # (key, version id or None) of each entry of the answer
     for entry in root:
         kind = _name(entry.tag)
         key = _text(entry, "Key")
+        named.add((key, _text(entry, "VersionId") or None))
         if kind == "Error":
             why = f"{_text(entry, 'Code')}: {_text(entry, 'Message')}"
             failures.append((key, _text(entry, "VersionId") or None, why))
         elif kind == "Deleted" and key in versionless:
             marker = _text(entry, "DeleteMarker").strip().lower()
             said[key] = True if marker == "true" else False if marker == "false" else None
-    return failures
+    asked = {k for k, _ in chunk}
+    if any(key not in asked for key, _, _ in failures):
+        return failures  # a refusal naming no key asked stands for every key (keys.with_versions says so)
+    return failures + unnamed(chunk, named)
+
+
+def unnamed(chunk: list[Item], named: set[tuple[str, str | None]]) -> list[Failure]:
+    """The failures of the keys asked that no entry of a non-quiet answer names (one asked with a version id is
+    named by an entry of that key with that version id or with none; one asked without, by any entry of that
+    key): the server has not said they were deleted, so they are not reported deleted (an answer cut short, a
+    server that dropped an entry)."""
+    keys = {k for k, _ in named}
+    why = "BadAnswer: the server's answer did not name this key: not known to be deleted"
+    return [(k, v, why) for k, v in chunk
+            if not ((k in keys) if v is None else ((k, v) in named or (k, None) in named))]
 
 
 def header_said(headers: Mapping[str, str]) -> bool | None:

@@ -447,19 +447,28 @@ class Sync:
             self._download(s, reason, known)
 
     def _touch(self, s: RemoteObject, d: LocalFile, known: Known) -> bool:
-        """Set the mtime of `d` to the one a download would give it, if its content is the object's (the stored
-        sha256, else the MD5 ETag of a plain object) and it was not written since the walk; else False."""
+        """Set the mtime of `d` to the one a download would give it, if its content is the object's (the MD5 ETag
+        of a plain object, else the stored sha256) and it was not written since the walk; else False."""
         wanted = C.target_mtime_ns(known, s)
         if wanted is None:
             return False
-        with self._tree.open_file(d.rel) as opened:  # type: ignore[union-attr]
+        try:
+            held = self._tree.open_file(d.rel)  # type: ignore[union-attr]
+        except E.LocalIOError:  # not ours to read (another user's 0600 file): downloaded over, as before this path
+            return False
+        with held as opened:
             if (opened.stat.st_size, opened.stat.st_mtime_ns) != (d.size, d.mtime_ns):
                 return False
-            differs, _ = C.content_differs(d, known, lambda _: opened.reader())
+            # the server's own checksum where there is one (a plain object's MD5 ETag): the custody sha256 is
+            # metadata, which any writer sets (another tool's rewrite may carry the old bytes' sha256 over)
+            server = Known(known.etag, known.stored_size, known.size, known.mtime, None, True) if known.md5 else known
+            differs, _ = C.content_differs(d, server, lambda _: opened.reader())
             if differs is not False or not opened.unchanged():
                 return False
-        if not self.options.dry_run:
-            self._tree.set_mtime(d.rel, wanted)  # type: ignore[union-attr]
+            # on the file hashed, not by name: one renamed over it keeps its own. Another user's file (EPERM):
+            # downloaded instead, as before this path (the folder may let the download replace it)
+            if not self.options.dry_run and not opened.set_mtime(wanted):
+                return False
         self._unchanged()
         return True
 
