@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 
@@ -243,3 +244,34 @@ def test_initializer_runs_once_in_each_worker():
 
     assert len(list(fan_out(lambda i: i, range(20), workers=3, name=NAME, initializer=init))) == 20
     assert sorted(names) == [f"{NAME}-0", f"{NAME}-1", f"{NAME}-2"]
+
+
+def voluntary_switches(tid: int) -> int:
+    """The kernel's count of times thread `tid` of this process gave up the CPU to wait (Linux)."""
+    with open(f"/proc/self/task/{tid}/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("voluntary_ctxt_switches"))
+
+
+def test_in_order_the_consumer_is_woken_for_the_item_whose_turn_it_is_not_for_each_item():
+    # items 1..N-1 finish while item 0 still runs: the consumer, waiting for item 0, is woken by item 0 (and
+    # the workers leaving), not once per item finished before it (a count of the kernel's, not a time)
+    n = 400
+    rest_done, lock, done = threading.Event(), threading.Lock(), [0]
+
+    def fn(i: int) -> int:
+        if i == 0:
+            assert rest_done.wait(SAFETY)
+        else:
+            time.sleep(0.001)  # blocks as a request does: the items finish one by one, not in one burst
+            with lock:
+                done[0] += 1
+                if done[0] == n - 1:
+                    rest_done.set()
+        return i
+
+    me = threading.get_native_id()
+    before = voluntary_switches(me)
+    outs = [o.index for o in fan_out(fn, range(n), workers=4, ahead=n, name=NAME)]
+    woken = voluntary_switches(me) - before
+    assert outs == list(range(n))
+    assert woken < n // 8, f"the consumer was woken {woken} times for {n} items"  # before: 374-432

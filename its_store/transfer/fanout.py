@@ -26,6 +26,11 @@ look-ahead is a queue of tokens (one taken per item, given back by the consumer)
 round trips and one lock, no Python-level Condition (bench/fanout_bench.py, 16 workers over a cheap fn:
 ~4-5 us of CPU per item over fn alone and 0.25-0.3 context switches per item, against ~6.5-10.5 us and
 1.5-1.8 with a Condition, and ~19-20 us for ThreadPoolExecutor.map).
+Outcomes come back through a deque; a consumer with none it can use sleeps on a queue that a worker rings
+only when it brings what the consumer waits for: as completed, any outcome; in order, the one whose turn it
+is (the ones after it wait in the deque without waking it). In order that is one wake-up per item whose
+turn had not come instead of one per item (tests/test_fanout.py counts them: 7-9 against 374-432 for 400
+items finishing before the first; bench/fanout_bench.py with SLEEP_S 0.002, ordered: see its numbers).
 Drive it with a `for` loop (the generator is closed as the loop ends, which stops the workers), or wrap it
 in `contextlib.closing` when it is kept in a variable.
 """
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -148,7 +154,14 @@ class _Run(Generic[I, R]):
         self.workers = 0                     # set by fan_out before the threads start: False tokens per stop
         self.stopping = False
         self.input_error: BaseException | None = None
-        self.done: queue.SimpleQueue[Outcome[I, R] | _Exit | _Fatal] = queue.SimpleQueue()
+        # outcomes: appended by the workers, read by the consumer, which sleeps on `bell` when it has none it
+        # can use. A worker rings only when the consumer sleeps and waits for what it brings: any outcome (as
+        # completed), the outcome whose turn it is (in order: the ones after it only wait in `pending`), a
+        # worker leaving. In order a consumer then wakes ~once per item whose turn had not come, not per item.
+        self.pending: deque[Outcome[I, R] | _Exit | _Fatal] = deque()
+        self.bell: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self.sleeping = False
+        self.want = -1                       # the index the sleeping consumer waits for; -1: any outcome
 
     # ------------------------------------------------------------------ workers
     def work(self) -> None:
@@ -161,14 +174,25 @@ class _Run(Generic[I, R]):
                     return
                 index, item = drawn
                 try:
-                    self.done.put(Outcome(index, item, value=self.fn(item)))
+                    out = Outcome(index, item, value=self.fn(item))
                 except Exception as exc:  # noqa: BLE001 - that item's outcome, handed to the consumer
-                    self.done.put(Outcome(index, item, error=exc))
+                    out = Outcome(index, item, error=exc)
+                self.pending.append(out)
+                if self.sleeping and self.want in (-1, index):
+                    self._ring()
         except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt/SystemExit: re-raised by the consumer
             self.stop()
-            self.done.put(_Fatal(exc))
+            self.pending.append(_Fatal(exc))
         finally:
-            self.done.put(_Exit())
+            self.pending.append(_Exit())
+            self._ring()
+
+    def _ring(self) -> None:
+        """Wake the consumer (a second ring before it looks is one spare wake-up, never a lost outcome:
+        it sets `sleeping` before it looks at `pending` a last time, a worker appends before it looks at
+        `sleeping`)."""
+        self.sleeping = False
+        self.bell.put(None)
 
     def _reserve(self) -> bool:
         """Wait for a free look-ahead slot (a token); False once the run stops."""
@@ -203,9 +227,12 @@ class _Run(Generic[I, R]):
     def collect(self, running: int, ordered: bool) -> Iterator[Outcome[I, R]]:
         waiting: dict[int, Outcome[I, R]] = {}
         turn = 0
-        get, release = self.done.get, self.tokens.put  # per item: one get, one token back (after the yield)
+        pending, release = self.pending, self.tokens.put  # per item: one token back (after the yield)
         while running:
-            got = get()
+            if not pending:
+                self._sleep(turn if ordered else -1)
+                continue
+            got = pending.popleft()
             if isinstance(got, _Exit):
                 running -= 1
                 continue
@@ -222,6 +249,15 @@ class _Run(Generic[I, R]):
                 release(True)
         if self.input_error is not None:
             raise self.input_error
+
+    def _sleep(self, want: int) -> None:
+        """Wait until a worker brings outcome `want` (-1: any) or leaves, unless one came meanwhile."""
+        self.want = want
+        self.sleeping = True
+        if self.pending:  # appended before `sleeping` was seen: no ring may come for it
+            self.sleeping = False
+            return
+        self.bell.get()
 
 
 @dataclass(slots=True)
