@@ -38,3 +38,7 @@ if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above 
         if name in _UPLOAD_HALF:
             return getattr(import_module("its_store.service.upload_plan"), name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        """The module's names and the upload half's (help(), dir() and completion list them before their use)."""
+        return sorted({*globals(), *_UPLOAD_HALF})

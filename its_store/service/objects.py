@@ -73,6 +73,10 @@ if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above 
         globals()[name] = value
         return value
 
+    def __dir__() -> list[str]:
+        """The module's names and the split's (help(), dir() and completion list them before their first use)."""
+        return sorted({*globals(), *_MOVED})
+
 
 # ----------------------------------------------------------------------------------------- presign
 class PresignedUrl(Result):
