@@ -285,8 +285,11 @@ class AsyncStorageService(_AsyncWrapper):
         return await self._runner.run(self._sync.stat_object, bucket, key, version_id, include_tags,
                                       sse_c_key=sse_c_key, sse_c_key_file=sse_c_key_file)
 
-    async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
-        return await self._runner.run(self._sync.delete_object, bucket, key, version_id)
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
+                            bypass_governance: bool = False) -> DeleteResult:
+        """StorageService.delete_object, with its every parameter (a governance-retained version needs the bypass)."""
+        return await self._runner.run(self._sync.delete_object, bucket, key, version_id,
+                                      bypass_governance=bypass_governance)
 
     async def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
         return await self._runner.run(self._sync.delete_objects, bucket, keys)
