@@ -91,11 +91,3 @@ def test_an_empty_inner_prefix_under_two_names_is_an_overlap(cli: Any, service: 
     listed = sorted(item.key for item in service.s3.list_objects(bucket, "", recursive=True))
     assert listed == ["a.jpg", "q/c.jpg"]
 
-
-def test_sync_over_equal_prefixes_under_two_names_is_an_overlap(cli: Any, service: Any, twice: None) -> None:
-    """`sync s3://B/p/ s3://B/p/` is an overlap on one endpoint; under two names of one server it is too."""
-    bucket = unique("b")
-    service.s3.make_bucket(bucket)
-    assert cli("upload", "-", f"s3://{bucket}/p/a.jpg", input=b"a").exit_code == 0
-    run = cli("sync", f"num:{bucket}/p/", f"name:{bucket}/p/", "--delete")
-    assert run.exit_code == 2 and "overlap" in one_line_error(run), run

@@ -104,11 +104,14 @@ def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, pr
 
 def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context | HasContext, dst_prefix: str,
                       bucket: str) -> bool:
-    """Nested or equal prefixes of one bucket on two endpoints (a sync or a recursive copy): whether the
-    endpoints are one server under two names, which makes the prefixes overlap (equal ones: each object would
-    be copied onto itself, as one endpoint refuses). Asked by the first object under the OUTER prefix, listed
-    on the source: an empty inner prefix (the first `cp -r B/ B/p/`) is no answer, and the destination's
-    bucket may not exist yet."""
+    """Nested prefixes of one bucket on two endpoints (a sync or a recursive copy): whether the endpoints are
+    one server under two names, which makes the prefixes overlap. Asked by the first object under the OUTER
+    prefix, listed on the source: an empty inner prefix (the first `cp -r B/ B/p/`) is no answer, and the
+    destination's bucket may not exist yet. Equal prefixes are never an overlap here: a sync finds each object
+    the same as itself, a move checks each object itself (MoveGuard), and a recursive copy asks one_server
+    (sync/copy.py); two servers that replicate each other (versions and dates kept) answer alike too."""
+    if src_prefix == dst_prefix:
+        return False
     outer = dst_prefix if src_prefix.startswith(dst_prefix) else src_prefix
     return one_server(src, dst, bucket, outer)
 
