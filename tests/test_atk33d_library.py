@@ -60,3 +60,25 @@ def test_async_delete_object_bypasses_governance(cli: Any, service: Any, locked:
     done = asyncio.run(delete())
     assert done.version_id == version
     assert list_versions(cli, locked) == []
+
+
+def test_a_batch_result_pickled_before_count_only_still_reads() -> None:
+    """A BatchResult pickled by its-store before count_only (a job queue, a multiprocessing pool across an
+    upgrade) has no counters in its private state: `succeeded`, `bytes` and model_dump() raised
+    AttributeError('_unlisted'). Its state is the one pickled now less the three counters count_only added."""
+    import pickle
+
+    from its_store.service.batch import BatchItem, BatchResult
+    result = BatchResult(action="upload", bucket="b", prefix="p/")
+    result.done(BatchItem(source="f", dest="s3://b/p/f", size=5))
+    state = result.__getstate__()
+    private = state["__pydantic_private__"]
+    assert {"_listed", "_unlisted", "_unlisted_bytes"} <= set(private)  # what an older version did not have
+    old = {**state, "__pydantic_private__": {k: v for k, v in private.items()
+                                             if k not in ("_listed", "_unlisted", "_unlisted_bytes")}}
+    restored = BatchResult.__new__(BatchResult)
+    restored.__setstate__(pickle.loads(pickle.dumps(old)))
+    assert (restored.succeeded, restored.bytes) == (1, 5)
+    assert restored.model_dump() == result.model_dump()
+    restored.done(BatchItem(source="g", dest="s3://b/p/g", size=2))
+    assert restored.succeeded == 2

@@ -97,6 +97,11 @@ class BatchResult(Result):
     _unlisted: int = PrivateAttr(default=0)    # items done and not kept in `objects`
     _unlisted_bytes: int = PrivateAttr(default=0)
 
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickled: a result pickled before count_only has none of its counters (all listed, none counted)."""
+        private = {"_listed": True, "_unlisted": 0, "_unlisted_bytes": 0, **(state.get("__pydantic_private__") or {})}
+        super().__setstate__({**state, "__pydantic_private__": private})
+
     def count_only(self) -> BatchResult:
         """Keep no item done in `objects`, only their number and bytes (succeeded, bytes): ~1.5 KB less per
         item, so memory stays flat whatever the count (the CLI's `upload -r` and `get -r` without --json,
