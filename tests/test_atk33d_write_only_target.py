@@ -61,15 +61,17 @@ def admin(server: SeaweedServer) -> Any:
     return Minio(server.endpoint, access_key=server.access_key, secret_key=server.secret_key, secure=False)
 
 
-@pytest.mark.parametrize("recursive", [False, True])
+@pytest.mark.parametrize("recursive", [False, True, "nested"])
 def test_cp_to_the_same_key_of_a_write_only_target_copies(cli: Any, service: Any, edge: str,
                                                            write_only: tuple[SeaweedServer, Any],
-                                                           recursive: bool) -> None:
+                                                           recursive: bool | str) -> None:
     service.s3.make_bucket(edge)
     assert cli("upload", "-", f"s3://{edge}/cams/frame.jpg", input=b"frame").exit_code == 0
-    args = (["cp", "-r", f"s3://{edge}/cams/", f"edge:{edge}/cams/"] if recursive
-            else ["cp", f"s3://{edge}/cams/frame.jpg", f"edge:{edge}/cams/frame.jpg"])
+    args = {False: ["cp", f"s3://{edge}/cams/frame.jpg", f"edge:{edge}/cams/frame.jpg"],
+            True: ["cp", "-r", f"s3://{edge}/cams/", f"edge:{edge}/cams/"],
+            "nested": ["cp", "-r", f"s3://{edge}/cams/", f"edge:{edge}/"]}[recursive]
     run = cli(*args)
     assert run.exit_code == 0, run
-    assert admin(write_only[0]).get_object(edge, "cams/frame.jpg").read() == b"frame"
+    key = "frame.jpg" if recursive == "nested" else "cams/frame.jpg"
+    assert admin(write_only[0]).get_object(edge, key).read() == b"frame"
 
