@@ -23,7 +23,7 @@ import pytest
 from helpers import list_versions, put_stdin
 
 
-@pytest.mark.parametrize("module", ["its_store.service.objects", "its_store.service.encoded"])
+@pytest.mark.parametrize("module", ["its_store.service.objects", "its_store.service.encoded", "its_store.aio"])
 def test_dir_and_help_name_every_lazily_exported_name(module: str) -> None:
     mod = importlib.import_module(module)
     exported = set(mod.__all__)

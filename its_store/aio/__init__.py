@@ -85,6 +85,10 @@ if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above 
             return getattr(its_store, name)
         raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
 
+    def __dir__() -> list[str]:
+        """The module's names and the re-exported ones (help(), dir() and completion list them before use)."""
+        return sorted({*globals(), *_REEXPORTS})
+
 
 _RUNNER = _Runner(DEFAULT_THREADS)
 
