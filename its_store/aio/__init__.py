@@ -85,6 +85,10 @@ if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above 
             return getattr(its_store, name)
         raise AttributeError(f"module 'its_store.aio' has no attribute {name!r}")
 
+    def __dir__() -> list[str]:
+        """The module's names and the re-exported ones (help(), dir() and completion list them before use)."""
+        return sorted({*globals(), *_REEXPORTS})
+
 
 _RUNNER = _Runner(DEFAULT_THREADS)
 
@@ -285,8 +289,11 @@ class AsyncStorageService(_AsyncWrapper):
         return await self._runner.run(self._sync.stat_object, bucket, key, version_id, include_tags,
                                       sse_c_key=sse_c_key, sse_c_key_file=sse_c_key_file)
 
-    async def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteResult:
-        return await self._runner.run(self._sync.delete_object, bucket, key, version_id)
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None, *,
+                            bypass_governance: bool = False) -> DeleteResult:
+        """StorageService.delete_object, with its every parameter (a governance-retained version needs the bypass)."""
+        return await self._runner.run(self._sync.delete_object, bucket, key, version_id,
+                                      bypass_governance=bypass_governance)
 
     async def delete_objects(self, bucket: str, keys: list[str]) -> list[DeleteResult]:
         return await self._runner.run(self._sync.delete_objects, bucket, keys)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from pydantic import Field, PrivateAttr, computed_field
+from pydantic import Field, PrivateAttr, ValidatorFunctionWrapHandler, computed_field, model_validator
 
 from its_store.core import errors as E
 from its_store.core.files import local_error
@@ -97,12 +97,30 @@ class BatchResult(Result):
     _unlisted: int = PrivateAttr(default=0)    # items done and not kept in `objects`
     _unlisted_bytes: int = PrivateAttr(default=0)
 
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickled: a result pickled before count_only has none of its counters (all listed, none counted)."""
+        private = {"_listed": True, "_unlisted": 0, "_unlisted_bytes": 0, **(state.get("__pydantic_private__") or {})}
+        super().__setstate__({**state, "__pydantic_private__": private})
+
     def count_only(self) -> BatchResult:
         """Keep no item done in `objects`, only their number and bytes (succeeded, bytes): ~1.5 KB less per
         item, so memory stays flat whatever the count (the CLI's `upload -r` and `get -r` without --json,
         which print only the totals). Failures and skips are kept, as they are always shown."""
         self._listed = False
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_counted(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> BatchResult:
+        """A counted result read back from its document (model_validate of a model_dump, or its JSON): the
+        items done beyond those listed are counted again from `succeeded` and `bytes`, as they were dumped."""
+        result = cast("BatchResult", handler(data))
+        done, total = (data.get("succeeded"), data.get("bytes")) if isinstance(data, dict) else (None, None)
+        if isinstance(done, int) and done > len(result.objects) and isinstance(total, int):
+            result._listed = False
+            result._unlisted = done - len(result.objects)
+            result._unlisted_bytes = max(0, total - sum(item.size for item in result.objects))
+        return result
 
     def done(self, item: BatchItem) -> None:
         """Record one item done: listed in `objects`, or counted (count_only)."""

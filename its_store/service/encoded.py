@@ -34,3 +34,7 @@ _UPLOAD_HALF = dict.fromkeys(("HEAD_BUDGET", "Stored", "UploadOptions", "UploadP
 
 if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (core/lazy.py)
     __getattr__ = lazy_names(globals(), _UPLOAD_HALF, "its_store.service")
+
+    def __dir__() -> list[str]:
+        """The module's names and the upload half's (help(), dir() and completion list them before their use)."""
+        return sorted({*globals(), *_UPLOAD_HALF})

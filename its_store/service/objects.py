@@ -66,6 +66,10 @@ _MOVED = {**dict.fromkeys(("DeletedObjects", "DeletePlan", "PlannedDelete", "del
 if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above (core/lazy.py)
     __getattr__ = lazy_names(globals(), _MOVED, "its_store.service")
 
+    def __dir__() -> list[str]:
+        """The module's names and the split's (help(), dir() and completion list them before their first use)."""
+        return sorted({*globals(), *_MOVED})
+
 
 # ----------------------------------------------------------------------------------------- presign
 class PresignedUrl(Result):

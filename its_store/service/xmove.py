@@ -85,8 +85,9 @@ class MoveGuard:
 def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, prefix: str) -> bool:
     """Whether endpoints `a` and `b` answer with the same object for the first key under `prefix` of `bucket`
     (listed on `a`): the same version, ETag, size and date, so one server under two names. Asked where a
-    sync or copy between endpoints has one bucket and nested prefixes: on one server that overlaps (a
-    --delete would remove the source, a copy would copy its own copies); on two it is a copy like any."""
+    sync or copy between endpoints has one bucket and nested (or equal) prefixes: on one server that overlaps
+    (a --delete would remove the source, a copy would copy its own copies or each object onto itself); on two
+    it is a copy like any."""
     listed = as_context(a).s3.list_objects(bucket, prefix, recursive=True)
     first = next(listed, None)
     close = getattr(listed, "close", None)  # a generator: its page read ahead is not waited for
@@ -96,7 +97,7 @@ def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, pr
         return False
     try:
         here, there = stamp(a, bucket, first.key, None), stamp(b, bucket, first.key, None)
-    except (E.SseKeyRequiredError, E.SseKeyMismatchError, E.BucketNotFoundError):
+    except (E.SseKeyRequiredError, E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
         return False
     return here is not None and here == there
 
@@ -104,10 +105,22 @@ def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, pr
 def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context | HasContext, dst_prefix: str,
                       bucket: str) -> bool:
     """Nested prefixes of one bucket on two endpoints (a sync or a recursive copy): whether the endpoints are
-    one server under two names, which makes the prefixes overlap. Equal prefixes are never asked about: each
-    object is its own copy there (a move checks each object itself: MoveGuard)."""
+    one server under two names, which makes the prefixes overlap. Asked by the first object under the OUTER
+    prefix, listed on the source: an empty inner prefix (the first `cp -r B/ B/p/`) is no answer, and the
+    destination's bucket may not exist yet. Equal prefixes are never an overlap here: a sync finds each object
+    the same as itself, a move checks each object itself (MoveGuard), and a recursive copy asks one_server
+    (sync/copy.py); two servers that replicate each other (versions and dates kept) answer alike too."""
     if src_prefix == dst_prefix:
         return False
-    if src_prefix.startswith(dst_prefix):
-        return one_server(src, dst, bucket, src_prefix)
-    return one_server(dst, src, bucket, dst_prefix)
+    outer = dst_prefix if src_prefix.startswith(dst_prefix) else src_prefix
+    return one_server(src, dst, bucket, outer)
+
+
+def same_object(source: Context | HasContext, dest: Context | HasContext, bucket: str, key: str) -> bool:
+    """Whether two endpoints answer for s3://bucket/key with the very same object (version, ETag, size and
+    date): one server under two names, so a copy of it onto that BUCKET/KEY is a copy onto itself."""
+    try:
+        here = stamp(source, bucket, key, None)
+        return here is not None and stamp(dest, bucket, key, None) == here
+    except (E.SseKeyRequiredError, E.AccessDeniedError, E.BucketNotFoundError):  # a key that may not HEAD
+        return False

@@ -57,6 +57,7 @@ GiB = 1024 ** 3
 COPY_LIMIT = 5 * GiB          # the largest object one CopyObject may copy
 DEFAULT_COPY_PART = 512 * 1024 ** 2
 _META = "x-amz-meta-"
+ONTO_ITSELF = "nothing was copied; the two endpoints are one server: a copy within it is `cp s3://... s3://...`"
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,11 @@ class Copier:
         if src.remote and target.remote:
             if not self.cross:
                 self._not_itself(src, target)
+            elif not (move or exact) and (src.bucket, src.key) == (target.bucket, target.key):
+                from its_store.service.xmove import same_object  # a move checks it itself (MoveGuard)
+                if same_object(self.ctx, self.dst_ctx, str(src.bucket), str(src.key)):
+                    raise E.InvalidInputError(f"{src} would be copied onto itself: the destination endpoint holds "
+                                              "this very object (one server under two names)", hint=ONTO_ITSELF)
             ensure_bucket(self.dst_ctx, str(target.bucket))
         elif target.remote:
             ensure_bucket(self.ctx, str(target.bucket))
@@ -193,11 +199,9 @@ class Copier:
             prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
             ensure_bucket(self.dst_ctx, str(dst.bucket))
         if src.remote:
-            from its_store.service.xmove import one_server_nested
             base = src.key if (not src.key or src.key.endswith("/")) else src.key + "/"
-            if dst.remote and src.bucket == dst.bucket and (prefix.startswith(base) or base.startswith(prefix)) and (
-                    not self.cross or one_server_nested(self.ctx, base, self.dst_ctx, prefix, str(src.bucket))):
-                raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
+            if dst.remote and src.bucket == dst.bucket and (prefix.startswith(base) or base.startswith(prefix)):
+                self._not_overlapping(src, dst, base, prefix, move)
             if not bucket_seen(self.ctx, str(src.bucket)):  # a denied HEAD: the listing will tell
                 raise E.BucketNotFoundError(f"bucket not found: {src.bucket}")
             tree = None if dst.remote else trees.enter_context(LocalTree(Path(dst.path), create=True))  # type: ignore[arg-type]
@@ -247,6 +251,19 @@ class Copier:
         empty answer is a folder marker, as stat/get/rm decide)."""
         from its_store.service.heads import names_stored_object
         return names_stored_object(self.ctx, str(src.bucket), str(src.key))
+
+    def _not_overlapping(self, src: Location, dst: Location, base: str, prefix: str, move: bool) -> None:
+        """Nested or equal prefixes of one bucket: an overlap on one endpoint, and on two that are one server
+        under two names (service/xmove.py: equal prefixes would copy each object onto itself)."""
+        from its_store.service.xmove import one_server, one_server_nested
+        if not self.cross:
+            raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
+        if base == prefix:
+            if one_server(self.ctx, self.dst_ctx, str(src.bucket), base):
+                raise E.InvalidInputError(f"{src} and {dst} are one server under two names: each object would be "
+                                          f"{'moved' if move else 'copied'} onto itself", hint=ONTO_ITSELF)
+        elif one_server_nested(self.ctx, base, self.dst_ctx, prefix, str(src.bucket)):
+            raise E.InvalidInputError(f"{src} and {dst} overlap", hint="copy between disjoint prefixes")
 
     @staticmethod
     def _not_itself(src: Location, dst: Location) -> None:
