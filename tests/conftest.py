@@ -341,3 +341,19 @@ def mypy_user_cache(mypy_user_folder: Path) -> Iterator[Path]:
     with open(mypy_user_folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield mypy_user_folder
+
+
+@pytest.fixture
+def twice(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """The session's SeaweedFS as remote `num` (127.0.0.1) and as remote `name` (localhost): one server
+    under two names (tests/test_atk33_one_server_two_names.py, test_atk33d_two_names_copy.py)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path.parent / f"{tmp_path.name}-config"))
+    for name in list(os.environ):
+        if name.startswith("ITS_STORE_REMOTE_"):
+            monkeypatch.delenv(name)
+    host, _, port = env["MINIO_ENDPOINT"].rpartition(":")
+    assert host == "127.0.0.1", env["MINIO_ENDPOINT"]
+    for remote, url in (("NUM", f"http://127.0.0.1:{port}"), ("NAME", f"http://localhost:{port}")):
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_ENDPOINT", url)
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_ACCESS_KEY", env["MINIO_ACCESS_KEY"])
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_SECRET_KEY", env["MINIO_SECRET_KEY"])

@@ -15,27 +15,11 @@ Real SeaweedFS reached as `num` (127.0.0.1) and `name` (localhost); no mocks.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
 from conftest import one_line_error, unique
-
-
-@pytest.fixture
-def twice(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """The session's SeaweedFS as remote `num` (127.0.0.1) and as remote `name` (localhost)."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path.parent / f"{tmp_path.name}-config"))
-    for name in list(os.environ):
-        if name.startswith("ITS_STORE_REMOTE_"):
-            monkeypatch.delenv(name)
-    host, _, port = env["MINIO_ENDPOINT"].rpartition(":")
-    assert host == "127.0.0.1", env["MINIO_ENDPOINT"]
-    for remote, url in (("NUM", f"http://127.0.0.1:{port}"), ("NAME", f"http://localhost:{port}")):
-        monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_ENDPOINT", url)
-        monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_ACCESS_KEY", env["MINIO_ACCESS_KEY"])
-        monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_SECRET_KEY", env["MINIO_SECRET_KEY"])
 
 
 def versions(cli: Any, bucket: str) -> list[tuple[str, str]]:
