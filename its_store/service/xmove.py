@@ -36,6 +36,15 @@ def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | N
         stat = reader.stat(bucket, key)
     except E.ObjectNotFoundError:
         return None
+    except (E.NotFoundError, E.AccessDeniedError, E.ServiceUnavailableError):
+        raise
+    except E.ItsStoreError:
+        if sse_key is None:
+            raise
+        try:  # AWS and MinIO refuse a key on an object that is not SSE-C (400): read it without (stat_with_key)
+            stat = ctx.s3.stat(bucket, key)
+        except E.ObjectNotFoundError:
+            return None
     return stat.version_id, stat.etag, stat.size, stat.last_modified
 
 
