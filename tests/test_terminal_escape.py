@@ -164,3 +164,13 @@ def test_the_seam_is_used_by_the_commands_that_print_keys():
     for name in ("objects.py", "versions.py", "transfer.py", "sync.py", "audit.py", "verify.py"):
         source = (CLI / "commands" / name).read_text()
         assert "out." in source and "import output as out" in source, name
+
+
+def test_a_table_cell_is_text_never_markup_nor_an_emoji_code(capsys: pytest.CaptureFixture[str]):
+    """A key, a metadata value or a tag in a table (stat, versions, tags...) is someone else's text: rich read
+    `[/]` as markup (MarkupError: `stat s3://b/a[/]b` ended in an unexpected error), `[link=...]` as a link it
+    hid, and `:ok:` as an emoji (last read of session 33)."""
+    out.reset([])
+    out.table(["key", "value"], [["a[/]b", "[link=https://evil.example]click[/link] :ok: [bold]x[/bold]"]])
+    text = capsys.readouterr().out
+    assert "a[/]b" in text and "[link=https://evil.example]click[/link] :ok: [bold]x[/bold]" in text, text

@@ -381,12 +381,13 @@ def _noop(_: int) -> None:
 
 def table(columns: list[str], rows: Iterable[list[Any]], *, right: Iterable[str] = ()) -> None:
     from rich.table import Table
+    from rich.text import Text
     tbl = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     right = set(right)
     for col in columns:
         tbl.add_column(col, justify="right" if col in right else "left", overflow="fold")
-    for row in rows:
-        tbl.add_row(*["" if v is None else safe(v) for v in row])
+    for row in rows:  # each cell a Text: a key's `[/]` or `:ok:` is text, never rich markup nor an emoji code
+        tbl.add_row(*[Text("" if v is None else safe(v)) for v in row])
     console().print(tbl)
 
 
