@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -87,3 +88,27 @@ def test_a_terminal_gets_each_line_as_it_comes(monkeypatch: pytest.MonkeyPatch):
     run(stream, monkeypatch, lambda: out.lines(KEYS[:20]))
     assert stream.writes == 20
     assert stream.getvalue() == "".join(printable(key) + "\n" for key in KEYS[:20])
+
+
+def test_an_error_in_flight_is_not_replaced_by_a_reader_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listing that fails (or is interrupted) while its reader has gone: the lines read are still offered,
+    but the closed pipe's BrokenPipeError does not replace the error in flight (it made a Ctrl-C or a
+    listing's own failure exit 141, silently; last read of session 33)."""
+    class Gone:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def isatty(self) -> bool:
+            return False
+
+    def items() -> Iterator[str]:
+        yield "a"
+        yield "b"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stdout", Gone())
+    with pytest.raises(KeyboardInterrupt):
+        out.lines(items())

@@ -15,6 +15,7 @@ controls, which json.dumps would leave raw (a parser reads back the same text).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
@@ -256,11 +257,13 @@ def _write_lines(texts: Iterable[str], escape: Callable[[str], str] | None) -> i
                 chunk = "\n".join(pending)
                 pending.clear()
                 write(escape(chunk) + "\n")
-    finally:
-        if pending:
-            chunk = "\n".join(pending)
-            pending.clear()
-            write(escape(chunk) + "\n")
+    except BaseException:
+        if pending:  # what was read is still written, but a reader gone meanwhile (a closed pipe) does not
+            with contextlib.suppress(OSError):  # replace the error in flight (Ctrl-C: 130, a listing's own)
+                write(escape("\n".join(pending)) + "\n")
+        raise
+    if pending:
+        write(escape("\n".join(pending)) + "\n")
     sys.stdout.flush()
     return count
 
