@@ -44,3 +44,14 @@ def test_the_gauges_the_watcher_writes_still_read(cli: Any, env: dict[str, str],
     run = cli("stats", "--prometheus", str(tmp_path / "its.prom"), "--json")
     assert run.exit_code == 0 and run.json()["gauges"] == gauges, run
     assert "its_store_watch_up 1" in (tmp_path / "its.prom").read_text()
+
+
+def test_set_gauge_refuses_a_name_the_stats_file_could_not_hold() -> None:
+    """A library caller's set_gauge("disk.free", 1) was written, and the next read set the whole stats.json
+    aside (every process's totals) as unreadable, again at every autoflush (last read of session 33)."""
+    from its_store.state.stats import StorageStats
+    stats = StorageStats()
+    with pytest.raises(ValueError, match="metric name"):
+        stats.set_gauge("disk.free", 1)
+    stats.set_gauge("watch_backlog_files", 3)
+    assert stats.gauges == {"watch_backlog_files": 3}

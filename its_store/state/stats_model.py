@@ -21,7 +21,7 @@ from pydantic import Field, PrivateAttr, computed_field, field_serializer
 from its_store.core import forks
 from its_store.core.models import Result
 from its_store.state.stats_prometheus import write_prometheus
-from its_store.state.stats_record import _FIELDS, StatsRecord, _empty_delta, merge_delta
+from its_store.state.stats_record import _FIELDS, GAUGE_NAME, StatsRecord, _empty_delta, merge_delta
 
 AUTOFLUSH_SECONDS = 30.0  # a long-running process lands its counts at least this often
 
@@ -107,7 +107,11 @@ class StorageStats(Result):
 
     def set_gauge(self, name: str, value: float) -> None:
         """A last-value figure (not a sum), e.g. `watch_backlog_files`; persisted like the counts and exported
-        as `its_store_<name>`. The newest value wins when processes merge."""
+        as `its_store_<name>`. The newest value wins when processes merge. A name that is no metric name is
+        refused here (ValueError): stats.json holding one is unreadable (it would write lines of its own into
+        the node_exporter textfile), so every process's totals would be set aside at the next read."""
+        if not isinstance(name, str) or not GAUGE_NAME.fullmatch(name):
+            raise ValueError(f"a gauge's name must be a metric name ([a-zA-Z_][a-zA-Z0-9_]*): {name!r}")
         with self._lock:
             self.gauges[name] = value
             self._pending.setdefault("gauges", {})[name] = value

@@ -32,7 +32,7 @@ def _empty_delta() -> StatsRecord:
     return {"operations": {}, "cache_hits": 0, "cache_misses": 0}
 
 
-_GAUGE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]{0,127}")
+GAUGE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]{0,127}")  # a metric name's tail (its_store_<name>)
 
 
 def _check_record(record: dict[str, Any]) -> None:
@@ -43,7 +43,7 @@ def _check_record(record: dict[str, Any]) -> None:
     operations, gauges = record.get("operations") or {}, record.get("gauges") or {}
     if not isinstance(operations, dict) or not isinstance(gauges, dict):
         raise ValueError("operations or gauges that are not objects")
-    if not all(isinstance(name, str) and _GAUGE_NAME.fullmatch(name) for name in gauges):
+    if not all(isinstance(name, str) and GAUGE_NAME.fullmatch(name) for name in gauges):
         # a gauge's name is a metric's name in the node_exporter textfile (to_prometheus): a newline in it
         # would write lines of its own there (a metric nobody measured, or a file node_exporter refuses)
         raise ValueError("a gauge whose name is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*)")
