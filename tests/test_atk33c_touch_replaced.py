@@ -85,3 +85,37 @@ def test_a_file_of_another_user_is_fetched_when_its_mtime_cannot_be_set(env: dic
         assert (top / "back" / "a.bin").stat().st_mtime_ns != later
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.mark.parametrize("swap", ["removed", "fifo"])
+def test_a_file_gone_or_swapped_before_its_touch_is_fetched(cli: Any, bucket: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, swap: str) -> None:
+    """A file removed (or replaced by a FIFO) between the walk and the content check: downloaded, as before the
+    mtime-only path, not a failed item with exit 1 (last read of session 33)."""
+    from its_store.core.localtree import LocalTree
+    src, back = tmp_path / "src", tmp_path / "back"
+    write_file(src / "a.bin", 3000, seed=1)
+    assert cli("upload", "-r", str(src), f"s3://{bucket}/g{swap}/").exit_code == 0
+    assert cli("get", "-r", f"s3://{bucket}/g{swap}/", str(back)).exit_code == 0
+    later = (int(time.time()) + 3600) * 10**9
+    os.utime(back / "a.bin", ns=(later, later))
+    opened = LocalTree.open_file
+
+    def gone_first(tree: Any, rel: str, *args: Any, **kwargs: Any) -> Any:
+        if (back / "a.bin").is_file() and rel == "a.bin":
+            os.remove(back / "a.bin")
+            if swap == "fifo":
+                os.mkfifo(back / "a.bin")
+        return opened(tree, rel, *args, **kwargs)
+
+    monkeypatch.setattr(LocalTree, "open_file", gone_first)
+    code, report = sync_json(cli, f"s3://{bucket}/g{swap}/", str(back))
+    monkeypatch.undo()
+    if swap == "removed":
+        assert code == 0 and [i["path"] for i in report["copied"]] == ["a.bin"], report
+        assert (back / "a.bin").read_bytes() == (src / "a.bin").read_bytes()
+    else:  # a FIFO now stands there: the download decides, as for a FIFO found by the walk
+        assert code == 2 and report["copied"] == [], report
+        assert [f["reason"] for f in report["failed"]] == [
+            f"{back / 'a.bin'} is a named pipe (FIFO): not replaced by a downloaded file"], report
+        assert (back / "a.bin").is_fifo()

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from its_store.core import errors as E
-from its_store.core.files import local_error
+from its_store.core.files import NotRegularError, local_error
 from its_store.core.localtree import LocalTree
 from its_store.core.models import DownloadRequest
 from its_store.core.refs import UnsafeKeyError, local_key
@@ -454,8 +454,8 @@ class Sync:
             return False
         try:
             held = self._tree.open_file(d.rel)  # type: ignore[union-attr]
-        except E.LocalIOError:  # not ours to read (another user's 0600 file): downloaded over, as before this path
-            return False
+        except (E.LocalIOError, E.NotFoundError, NotRegularError):  # not ours to read (another user's 0600
+            return False  # file), gone or no regular file since the walk: the download decides, as before this path
         with held as opened:
             if (opened.stat.st_size, opened.stat.st_mtime_ns) != (d.size, d.mtime_ns):
                 return False
