@@ -63,3 +63,16 @@ def test_library_and_cli_report_unnamed_keys_failed(cli, s3_server, bucket, tmp_
     assert synced.exit_code != 0, synced
     deleted_keys = [i.get("key") for i in synced.json()["deleted"]]
     assert "d/b.bin" not in deleted_keys, synced.stdout
+
+
+def test_a_key_named_only_by_an_element_of_another_kind_is_not_deleted() -> None:
+    """s3/deleted.read: only a <Deleted> or an <Error> names a key; a key the answer names in another element
+    (a buggy server's <Foo><Key>k</Key></Foo>) was counted as named and so reported deleted (last read of
+    session 33)."""
+    from its_store.s3 import deleted
+    answer = (b'<?xml version="1.0"?><DeleteResult><Foo><Key>k</Key></Foo>'
+              b"<Deleted><Key>j</Key></Deleted></DeleteResult>")
+    said: deleted.Said = {}
+    failures = deleted.read(answer, [("k", None), ("j", None)], said)
+    assert [key for key, _, _ in failures] == ["k"], failures
+    assert said == {"j": None}

@@ -54,6 +54,8 @@ def read(data: bytes, chunk: list[Item], said: Said) -> list[Failure]:
     named: set[tuple[str, str | None]] = set()  # (key, version id or None) of each entry of the answer
     for entry in root:
         kind = _name(entry.tag)
+        if kind not in ("Deleted", "Error"):  # another element names no key deleted (S3 sends none)
+            continue
         key = _text(entry, "Key")
         named.add((key, _text(entry, "VersionId") or None))
         if kind == "Error":
