@@ -27,7 +27,11 @@ import hashlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from minio import Minio
+    from minio.credentials.credentials import Credentials
+    from minio.helpers import DictType
 
 PAYLOAD_SHA256 = "x-amz-content-sha256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()  # what minio signs for a request without a body
@@ -48,11 +52,8 @@ def payload_minio() -> type[Minio]:
     """minio.Minio, but a request whose headers already carry the payload's SHA-256 (S3Client.put of a
     Payload) is signed with it instead of hashing the body again. Made on first use: minio is imported
     with the S3 client, not with this module."""
-    from datetime import datetime
-
-    from minio import Minio
-    from minio.credentials.credentials import Credentials
-    from minio.helpers import DictType
+    from minio import Minio  # the annotations below are never evaluated (type checkers only): a minio that
+    #                            moves Credentials or DictType does not break the client, only this saving
 
     class PayloadMinio(Minio):
         def _build_headers(self, host: str, headers: DictType | None = None, body: bytes | None = None,
