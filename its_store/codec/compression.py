@@ -4,7 +4,7 @@ Everything streams in bounded memory: compression is a pull-style reader (upload
 from it), decompression a push-style writer (download_to_stream writes stored bytes into it) whose
 output is produced in slices of at most OUT_SLICE bytes, so neither a multi-GB object nor a
 decompression bomb is ever held in memory. The codec libraries (zlib, zstandard, lz4) are imported
-on first use only (_lib): `import its_store.codec.compression` costs nothing.
+on first use only (coders._lib): `import its_store.codec.compression` costs nothing.
 
 An object we compressed carries x-amz-meta-its-codec, -its-original-size and -its-sha256 (of the
 original bytes). No Content-Encoding header is set on purpose: HTTP clients (urllib3 included) would

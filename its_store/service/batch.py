@@ -243,7 +243,7 @@ class Batch:
         failure. `options`: more UploadRequest fields for every file (compression, sse, ...). `list_items`
         False: the files done are counted, not listed in `objects` (BatchResult.count_only). `on_object(request,
         response)` is called for each object stored, on the thread that uploaded it (`upload -r` records it in
-        the sync state store: sync/single.remembering)."""
+        the sync state store: sync/remember.remembering)."""
         started = time.perf_counter()
         root = Path(local_dir)
         if not root.is_dir():

@@ -1,7 +1,7 @@
 """The sync state store (state.py) as `upload -r` fills it: each object it stores is recorded as a sync records
 its own uploads, so the first sync of the folder after it finds every object known and HEADs none
 (docs/guides/sync.md). Not `get -r`: building what a GET answer said costs ~280k instructions an object (the
-ObjectInfo of service/objects._info), ~12% of its per-object cost; the first sync after it HEADs instead.
+ObjectInfo of service/object_download._info), ~12% of its per-object cost; the first sync after it HEADs instead.
 
 Kept lean (the state store, the mtime key, nothing of the sync engine): `upload -r` imports it.
 """
