@@ -6,12 +6,10 @@ the 400: every such move refused. The stamp reads again without the key, as deco
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from faultserver import Conn, FakeObject, FaultServer, Request, s3_error
-
-from conftest import ServerInfo, environment_for
+from test_atk30b_conditional import _service  # a StorageService on the fault server
 
 
 def _refuse_keys_on_plain(server: FaultServer, req: Request, conn: Conn) -> bool:
@@ -22,22 +20,15 @@ def _refuse_keys_on_plain(server: FaultServer, req: Request, conn: Conn) -> bool
     return False
 
 
-def _service(fake: FaultServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    from its_store import StorageService, load_settings
-    names = {"default": "st-default", "video": "st-video", "models": "st-models", "logs": "st-logs"}
-    environment_for(ServerInfo(fake.endpoint, "fakeaccess", "fake-secret-key-0123"), names, monkeypatch, tmp_path)
-    return StorageService(load_settings(max_retries=0))
-
-
 def test_the_stamp_of_a_plain_object_is_read_without_the_key_it_refuses(monkeypatch: pytest.MonkeyPatch,
                                                                       tmp_path: Path) -> None:
     from its_store.service.xmove import stamp
     key_file = tmp_path / "sse.key"
     key_file.write_bytes(bytes(range(32)))
     key_file.chmod(0o600)
-    with FaultServer(_refuse_keys_on_plain, buckets=("st-video",)) as fake, \
+    with FaultServer(_refuse_keys_on_plain, buckets=("c-video",)) as fake, \
             _service(fake, monkeypatch, tmp_path) as svc:
-        fake.put_object("st-video", "plain.jpg", FakeObject(b"frame"))
-        got = stamp(svc, "st-video", "plain.jpg", key_file)
+        fake.put_object("c-video", "plain.jpg", FakeObject(b"frame"))
+        got = stamp(svc, "c-video", "plain.jpg", key_file)
         assert got is not None and got[2] == 5, got  # read: the size of the plain object
-        assert stamp(svc, "st-video", "missing.jpg", key_file) is None
+        assert stamp(svc, "c-video", "missing.jpg", key_file) is None
