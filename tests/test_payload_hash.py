@@ -87,6 +87,23 @@ def test_a_payload_is_the_hash_of_its_bytes() -> None:
         assert Payload(data).sha256 == hashlib.sha256(data).hexdigest() and Payload(data).data is data
 
 
+def test_a_payload_hash_cannot_be_replaced() -> None:
+    """Neither the hash nor the body of a Payload can be set after it was made (with slots, `p.sha256 = x`
+    made the PUT signed, and the custody hash recorded, with a hash that was not the body's); a mutable body
+    is copied when hashed, so changing it afterwards changes nothing sent."""
+    payload = Payload(b"frame")
+    for name, value in (("sha256", hashlib.sha256(b"other").hexdigest()), ("data", b"other")):
+        with pytest.raises(AttributeError):
+            setattr(payload, name, value)
+    with pytest.raises(AttributeError):
+        payload.extra = 1  # type: ignore[attr-defined]
+    assert payload.data == b"frame" and payload.sha256 == hashlib.sha256(b"frame").hexdigest()
+    body = bytearray(b"frame")
+    made = Payload(body)  # type: ignore[arg-type]
+    body[:] = b"other"
+    assert made.data == b"frame" and made.sha256 == hashlib.sha256(made.data).hexdigest()
+
+
 DATA = b"\xff\xd8\xff\xe0" + hashlib.sha256(b"frame").digest() * 3000
 UNSIGNED = {"authorization", "x-amz-date"}
 

@@ -50,6 +50,32 @@ def test_payload_minio_builds_minios_own_headers(secure: bool, anonymous: bool):
                                         else hashlib.sha256(body).hexdigest())
 
 
+def test_delete_objects_body_still_built_by_minio():
+    """Fails loudly if a minio upgrade moves or reshapes what s3/deleted.request builds DeleteObjects with:
+    minio.deleteobjects.DeleteObject / DeleteRequest (public module) and minio.xml.marshal (not in minio's API
+    documentation: an internal helper). The body must stay a non-quiet <Delete> in the S3 namespace, one
+    <Object> per item (the key escaped, the version id when one is asked), with its Content-MD5."""
+    import base64
+    import hashlib
+    from xml.etree import ElementTree
+
+    from minio.deleteobjects import DeleteRequest
+    from minio.xml import marshal
+
+    from its_store.s3 import deleted
+    assert callable(marshal)
+    assert "quiet" in inspect.signature(DeleteRequest).parameters
+    body, headers = deleted.request([("a.jpg", None), ("b/c&<d>.jpg", "v/1")])
+    assert headers == {"Content-MD5": base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()}
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    root = ElementTree.fromstring(body)
+    assert root.tag == f"{ns}Delete", body
+    quiet = root.find(f"{ns}Quiet")
+    assert quiet is None or (quiet.text or "").strip().lower() == "false", body  # every deleted key is named
+    objects = [(o.findtext(f"{ns}Key"), o.findtext(f"{ns}VersionId")) for o in root.findall(f"{ns}Object")]
+    assert objects == [("a.jpg", None), ("b/c&<d>.jpg", "v/1")], body
+
+
 def test_http_client_status_hook_still_there():
     """s3/pool.py's FinalResponse overrides http.client's _read_status to skip 1xx answers."""
     import http.client

@@ -5,9 +5,11 @@ the server then names no deleted key, so its <DeleteMarker> and <DeleteMarkerVer
 whether a delete in a versioned bucket erased an object or only hid it behind a delete marker was known
 only by asking the bucket's versioning (s3:GetBucketVersioning, which a least-privilege key may lack).
 
-So the client sends it non-quiet through its one private call (`_raw`): the body built by minio's public
-DeleteRequest and `marshal`, with the Content-MD5 S3 requires, and the answer read here. Each <Deleted>
-entry of a key asked without a version id gives `said[key]`: True when it says DeleteMarker true (hidden,
+So the client sends it non-quiet through its one private call (`_raw`): the body built by minio's
+DeleteRequest (the public minio.deleteobjects) and `minio.xml.marshal` (an internal helper, not in minio's
+API documentation: used here only, in request(), guarded by tests/test_s3_adapter.py
+test_delete_objects_body_still_built_by_minio), with the Content-MD5 S3 requires, and the answer read here.
+Each <Deleted> entry of a key asked without a version id gives `said[key]`: True when it says DeleteMarker true (hidden,
 the data still stored), False when it says false, None when it says nothing (S3 omits it in an unversioned
 bucket; a server may omit it anyway): the caller then falls back on the bucket's versioning, and says
 "unknown" when that cannot be read either (service/versions.marker_of). A single DELETE says the same in

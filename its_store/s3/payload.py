@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,14 +38,30 @@ PAYLOAD_SHA256 = "x-amz-content-sha256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()  # what minio signs for a request without a body
 
 
-class Payload:
-    """A request body and the SHA-256 of exactly its bytes (hex), computed by the constructor."""
+class Payload(tuple[bytes, str]):
+    """A request body and the SHA-256 of exactly its bytes (hex), computed by the constructor. A tuple, so
+    that neither can be replaced afterwards (slots could be: `payload.sha256 = other` signed and recorded a
+    hash that is not the body's); a body that is not `bytes` (a bytearray, which could change after it was
+    hashed) is copied into bytes first."""
 
-    __slots__ = ("data", "sha256")
+    __slots__ = ()
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.sha256 = hashlib.sha256(data).hexdigest()
+    def __new__(cls, data: bytes) -> Payload:
+        if type(data) is not bytes:
+            data = bytes(data)
+        return tuple.__new__(cls, (data, hashlib.sha256(data).hexdigest()))
+
+    if TYPE_CHECKING:
+        @property
+        def data(self) -> bytes:
+            """The body, as sent."""
+
+        @property
+        def sha256(self) -> str:
+            """The hex SHA-256 of `data`, computed by the constructor."""
+    else:  # read without a Python call: the per-object cost issue 22 counts
+        data = property(operator.itemgetter(0), doc="the body, as sent")
+        sha256 = property(operator.itemgetter(1), doc="the hex SHA-256 of `data`, computed by the constructor")
 
 
 @functools.cache
