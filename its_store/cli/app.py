@@ -261,13 +261,15 @@ def _handle(exc: BaseException) -> int:
     if isinstance(exc, typer.Abort):
         out.error("aborted", "aborted")
         return E.EXIT_ERROR
+    # What happened last decides: a closed pipe raised while a MemoryError was handled is the closed pipe, a
+    # MemoryError raised while a closed pipe was handled is out of memory (out_of_memory follows __context__)
+    if type(exc).__name__ == "ReaderGone" or (isinstance(exc, BrokenPipeError) and _pipe_closed(exc)):
+        return E.EXIT_PIPE  # the reader of stdout went away: nothing to say (ItsGroup.invoke, _pipe_closed)
     if E.out_of_memory(exc):  # not a bug: the process's memory limit (also under a MemoryError's side effects)
         out.error("out_of_memory", f"out of memory: {type(exc).__name__} {exc}".rstrip(),
                   "raise the memory limit (ulimit -v, LimitAS=/MemoryMax= of a service, a container's), or use "
                   "fewer --workers")
         return E.EXIT_ERROR
-    if type(exc).__name__ == "ReaderGone" or (isinstance(exc, BrokenPipeError) and _pipe_closed(exc)):
-        return E.EXIT_PIPE  # the reader of stdout went away: nothing to say (ItsGroup.invoke, _pipe_closed)
     if isinstance(exc, OSError) and not _network(exc):
         local = _local_failure(exc)
         out.error(local.code, local.message, local.hint)
