@@ -67,22 +67,35 @@ def _in_utf8_mode() -> None:
     """Run again in UTF-8 mode when the locale gave file names another encoding (module docstring): the
     arguments go back to their bytes (os.execv encodes them as they were decoded), and the new process
     reads them, and every file name, as UTF-8. Where that cannot be done, this process goes on as it is.
-    It starts as this one did: `python -m its_store` again, the console script as the script it is (run
-    with -m, the script would import from the working folder first, which it never did), with the same
-    interpreter flags (interpreter_flags)."""
+    It starts as this one did (restart_argv): every interpreter flag, the same entry, the same arguments."""
     if sys.flags.utf8_mode or sys.getfilesystemencoding().replace("-", "").lower() == "utf8" or not sys.executable:
         return
-    script = sys.argv[0] if sys.argv and sys.argv[0] and not sys.argv[0].endswith("__main__.py") else None
-    again = [script] if script and os.path.isfile(script) else ["-m", "its_store"]
     try:
-        os.execv(sys.executable, [sys.executable, *interpreter_flags(), "-X", "utf8", *again, *sys.argv[1:]])
+        os.execv(sys.executable, restart_argv())
     except (OSError, ValueError):
         return
 
 
+def restart_argv() -> list[str]:
+    """The command line of this process again, in UTF-8 mode: `sys.orig_argv` as the interpreter got it, with
+    `-X utf8` first (the first -X utf8 given wins: an `-X utf8=0` of the caller cannot make it run again and
+    again). So every flag is kept as it was written: -I, -E, -s, -P (what is imported, and from where: a
+    service started with -P never imports from its working folder, nor may it when run again), -O, and -u,
+    -W, -X dev, -X importtime, ... which a list rebuilt from sys.flags dropped; the entry too (`-m
+    its_store`, the console script as the script it is, a `-c` program). When sys.argv's arguments are not
+    the tail of sys.orig_argv (a program set sys.argv itself before calling cli()), the command is rebuilt:
+    the flags that decide imports (interpreter_flags), `-m its_store` or the script, and sys.argv's arguments."""
+    given, args = list(getattr(sys, "orig_argv", ())), sys.argv[1:]
+    if given and len(given) > len(args) and given[len(given) - len(args):] == args:
+        return [sys.executable, "-X", "utf8", *given[1:]]
+    script = sys.argv[0] if sys.argv and sys.argv[0] and not sys.argv[0].endswith("__main__.py") else None
+    again = [script] if script and os.path.isfile(script) else ["-m", "its_store"]
+    return [sys.executable, *interpreter_flags(), "-X", "utf8", *again, *args]
+
+
 def interpreter_flags() -> list[str]:
     """The flags this interpreter was started with that decide what it imports and from where (-I, -E, -s,
-    -P: a service started with -P never imports from its working folder, nor may it when run again), and -O."""
+    -P), and -O: what restart_argv keeps when it cannot take sys.orig_argv as it is."""
     flags = sys.flags
     if flags.isolated:
         given = ["-I"]  # -E, -s and -P with it

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from test_atk33b_locale import ASCII_LOCALE
 
@@ -24,9 +25,46 @@ def test_safe_path_flag_survives_the_utf8_reexec(env: dict[str, str], bucket: st
     assert done.returncode == 0, done
 
 
-def test_the_flags_carried() -> None:
-    """The flags given again: those that decide what is imported and from where (-E, -s, -P, -I), and -O."""
-    code = "import its_store.__main__ as m; print(' '.join(m.interpreter_flags()))"
-    done = subprocess.run([sys.executable, "-P", "-s", "-O", "-c", code], capture_output=True, text=True,
-                          timeout=60, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.stdout.split() == ["-s", "-P", "-O"], done
+_REPORTER = """import os, sys
+os.write(2, ("started utf8=%d dev=%d warnoptions=%s write_through=%s\\n" % (
+    sys.flags.utf8_mode, sys.flags.dev_mode, ",".join(sys.warnoptions), sys.stdout.write_through)).encode())
+"""
+
+
+def _started(flags: list[str], args: list[str], env: dict[str, str], tmp_path: Path) -> tuple[list[str], Any]:
+    """`python FLAGS -m its_store ARGS` under an ASCII locale, with a sitecustomize that says, as each process
+    starts, the flags it runs with: the lines said, and the finished process."""
+    (tmp_path / "site").mkdir(exist_ok=True)
+    (tmp_path / "site" / "sitecustomize.py").write_text(_REPORTER)
+    done = subprocess.run([sys.executable, *flags, "-m", "its_store", *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=240, check=False,
+                          env={**os.environ, **env, **ASCII_LOCALE,
+                               "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(ROOT)])})
+    return [line for line in done.stderr.splitlines() if line.startswith("started ")], done
+
+
+def test_every_flag_survives_the_utf8_reexec(env: dict[str, str], bucket: str, tmp_path: Path) -> None:
+    """-X dev, -W error and -u were dropped by the re-exec (a list rebuilt from sys.flags kept only the import
+    flags and -O): the process that did the work ran without them. Now sys.orig_argv is run again as it was."""
+    started, done = _started(["-X", "dev", "-W", "error", "-u"], ["ls", f"s3://{bucket}/"], env, tmp_path)
+    assert done.returncode == 0, done
+    assert started == ["started utf8=0 dev=1 warnoptions=default,error write_through=True",
+                       "started utf8=1 dev=1 warnoptions=default,error write_through=True"], done
+
+
+def test_a_callers_utf8_off_runs_again_once(env: dict[str, str], tmp_path: Path) -> None:
+    """`-X utf8=0` given by the caller is kept too, after the re-exec's own `-X utf8`, which wins: the process
+    runs again once, in UTF-8 mode, not again and again."""
+    started, done = _started(["-X", "utf8=0"], ["--version"], env, tmp_path)
+    assert done.returncode == 0, done
+    assert [line.split()[1] for line in started] == ["utf8=0", "utf8=1"], done
+
+
+def test_the_flags_carried_without_orig_argv() -> None:
+    """A program that set sys.argv itself before calling cli(): its arguments are not sys.orig_argv's, and
+    the command is rebuilt with the flags that decide what is imported and from where (-E, -s, -P, -I), and -O."""
+    code = ("import sys, its_store.__main__ as m; sys.argv = ['its-store', 'ls']; "
+            "print(' '.join(m.restart_argv()[1:]))")
+    done = subprocess.run([sys.executable, "-P", "-s", "-O", "-W", "error", "-c", code], capture_output=True,
+                          text=True, timeout=60, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.split() == ["-s", "-P", "-O", "-X", "utf8", "-m", "its_store", "ls"], done
