@@ -43,6 +43,59 @@ def test_calls_run_in_worker_threads(service, bucket, tmp_path: Path):
     assert threads and loop_thread not in threads
 
 
+def test_the_two_faces_take_the_same_parameters():
+    """Every call the async façades write out takes what the synchronous one takes, by the same names,
+    kinds and defaults (upload_object had no `source`, download_object no `into`); the others are the
+    synchronous calls themselves, run in the worker threads."""
+    import inspect
+
+    from its_store.aio import AsyncModelRegistry, AsyncStorageService
+    from its_store.registry.registry import ModelRegistry
+    from its_store.service.storage import StorageService
+
+    def shape(function: object) -> list[tuple[str, object, object]]:
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]  # type: ignore[arg-type]
+
+    checked = []
+    for facade, sync in ((AsyncStorageService, StorageService), (AsyncModelRegistry, ModelRegistry)):
+        for name, function in vars(facade).items():
+            if name.startswith("_") or not inspect.iscoroutinefunction(function) or not hasattr(sync, name):
+                continue
+            assert shape(function) == shape(getattr(sync, name)), (facade.__name__, name)
+            checked.append(name)
+    assert {"upload_object", "download_object", "stat_object"} <= set(checked), checked
+
+
+def test_upload_from_an_opened_source_and_download_into_a_tree(service, bucket, tmp_path: Path):
+    """upload_object(source=...): the file the caller opened is what is stored, even once another file took its
+    name; download_object(into=...): the object is written into the folder's file, not to request.file_path."""
+    from its_store.aio import AsyncStorageService, DownloadRequest, UploadRequest
+    from its_store.core.localtree import LocalTree
+
+    frame, other = random_bytes(150_000), random_bytes(1_000)
+    path = tmp_path / "frame.jpg"
+    path.write_bytes(frame)
+    elsewhere = tmp_path / "elsewhere.jpg"
+
+    async def main() -> tuple[object, object]:
+        storage = AsyncStorageService(service)
+        with open(path, "rb") as opened:
+            path.unlink()
+            path.write_bytes(other)  # a new file under the name: not the one opened
+            up = await storage.upload_object(UploadRequest(bucket=bucket, key="cams/frame.jpg", file_path=path),
+                                             source=opened)
+        with LocalTree(tmp_path / "tree", create=True) as tree:
+            got = await storage.download_object(DownloadRequest(bucket=bucket, key="cams/frame.jpg",
+                                                                file_path=elsewhere), into=tree.file("cams/f.jpg"))
+        return up, got
+
+    up, got = asyncio.run(main())
+    assert up.total_size == len(frame), up
+    with service.s3.get(bucket, "cams/frame.jpg") as body:
+        assert body.read() == frame
+    assert (tmp_path / "tree" / "cams" / "f.jpg").read_bytes() == frame and not elsewhere.exists(), got
+
+
 def test_event_loop_keeps_running_during_a_transfer(service, bucket):
     """The upload can only finish if a coroutine on the loop runs while the upload is in progress."""
     from its_store.aio import AsyncStorageService, UploadRequest

@@ -44,9 +44,11 @@ from its_store.aio.runner import DEFAULT_THREADS, _Runner
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
+    from typing import IO
 
     from its_store.core.enums import ObjectType
     from its_store.core.errors import ItsStoreError
+    from its_store.core.localtree import TreeFile
     from its_store.core.models import (
         DeleteResult,
         DownloadRequest,
@@ -271,14 +273,17 @@ class AsyncStorageService(_AsyncWrapper):
     def settings(self) -> Settings:
         return self._sync.settings
 
-    async def upload_object(self, request: UploadRequest, progress: Callable[[int], None] | None = None,
-                            ) -> UploadResponse:
-        """Upload one object; `progress` is called from the worker thread with byte counts."""
-        return await self._runner.run(self._sync.upload_object, request, progress)
+    async def upload_object(self, request: UploadRequest, progress: Callable[[int], None] | None = None, *,
+                            source: IO[bytes] | None = None) -> UploadResponse:
+        """StorageService.upload_object, with its every parameter (`source`: request.file_path already opened
+        by the caller, read in the worker thread); `progress` is called from the worker thread with byte counts."""
+        return await self._runner.run(self._sync.upload_object, request, progress, source=source)
 
-    async def download_object(self, request: DownloadRequest, progress: Callable[[int], None] | None = None,
-                              ) -> DownloadResponse:
-        return await self._runner.run(self._sync.download_object, request, progress)
+    async def download_object(self, request: DownloadRequest, progress: Callable[[int], None] | None = None, *,
+                              into: TreeFile | None = None) -> DownloadResponse:
+        """StorageService.download_object, with its every parameter (`into`: a file under a LocalTree folder,
+        written through the tree instead of request.file_path)."""
+        return await self._runner.run(self._sync.download_object, request, progress, into=into)
 
     async def list_objects(self, request: ListObjectsRequest) -> list[ObjectInfo]:
         return await self._runner.run(self._sync.list_objects, request)
