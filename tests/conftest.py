@@ -347,13 +347,19 @@ def mypy_user_cache(mypy_user_folder: Path) -> Iterator[Path]:
 def twice(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """The session's SeaweedFS as remote `num` (127.0.0.1) and as remote `name` (localhost): one server
     under two names (tests/test_atk33_one_server_two_names.py, test_atk33d_two_names_copy.py)."""
+    as_two_remotes(env, monkeypatch, tmp_path, "http://127.0.0.1:{port}", "http://localhost:{port}")
+
+
+def as_two_remotes(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any, num: str, name: str) -> None:
+    """The session's SeaweedFS as remotes `num` and `name`, reached at the URLs given (`{port}`: its port), with
+    its keys; no other remote (tests/test_fix34_one_server_spellings.py: one server under two spellings)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path.parent / f"{tmp_path.name}-config"))
-    for name in list(os.environ):
-        if name.startswith("ITS_STORE_REMOTE_"):
-            monkeypatch.delenv(name)
+    for variable in list(os.environ):
+        if variable.startswith("ITS_STORE_REMOTE_"):
+            monkeypatch.delenv(variable)
     host, _, port = env["MINIO_ENDPOINT"].rpartition(":")
     assert host == "127.0.0.1", env["MINIO_ENDPOINT"]
-    for remote, url in (("NUM", f"http://127.0.0.1:{port}"), ("NAME", f"http://localhost:{port}")):
+    for remote, url in (("NUM", num.format(port=port)), ("NAME", name.format(port=port))):
         monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_ENDPOINT", url)
         monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_ACCESS_KEY", env["MINIO_ACCESS_KEY"])
         monkeypatch.setenv(f"ITS_STORE_REMOTE_{remote}_SECRET_KEY", env["MINIO_SECRET_KEY"])

@@ -27,6 +27,27 @@ def is_loopback(netloc: str) -> bool:
         return False
 
 
+def same_server_netloc(netloc: str, secure: bool) -> str:
+    """One spelling of `netloc` (as check_host_port accepted it) for every spelling of the same address, so that two
+    endpoints written differently are known to be one server: the host lower-case (DNS names ignore case),
+    without the trailing dot of a fully qualified name (`host.`), an IPv6 address in its compressed
+    form (`[0:0::1]` is `[::1]`; an IPv4-mapped one is its IPv4 address), the port as a number (`09000` is
+    `9000`), and the scheme's default port left out (`host:80` over http and `host:443` over https are `host`:
+    the spelling most endpoints are written with, so the state kept per server under it is found where it was).
+    A name is never resolved: `localhost` and `127.0.0.1` stay two spellings (what answers there tells them
+    apart: service/xmove)."""
+    if netloc.startswith("["):
+        import ipaddress  # lazily: only a bracketed address pays for it (startup time)
+        address, _, rest = netloc[1:].partition("]")
+        ip, port = ipaddress.IPv6Address(address), rest[1:]
+        host = str(ip.ipv4_mapped) if ip.ipv4_mapped else f"[{ip.compressed}]"  # [::ffff:127.0.0.1] is 127.0.0.1
+    else:
+        name, _, port = netloc.partition(":")
+        host = name.lower().removesuffix(".") or name
+    number = int(port) if port else (443 if secure else 80)
+    return host if number == (443 if secure else 80) else f"{host}:{number}"
+
+
 def check_host_port(netloc: str, what: str) -> None:
     """ValueError (naming `what`) unless `netloc` is `host`, `host:port`, `[IPv6]` or `[IPv6]:port`:
     host a DNS name (labels of letters, digits, '-' and '_'; a Docker service name may hold '_') or an

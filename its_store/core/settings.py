@@ -32,7 +32,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.home import home_folder
 from its_store.core.models import Result
-from its_store.core.netloc import check_host_port, check_proxy_url, shown_origin
+from its_store.core.netloc import check_host_port, check_proxy_url, same_server_netloc, shown_origin
 from its_store.core.units import is_uint, parse_size, shown
 
 ENV_PREFIX = "MINIO_"
@@ -269,9 +269,14 @@ class Settings(BaseSettings):
         through their own proxies: by the endpoint alone, one box's cached metadata answered for
         another, and one box resumed another's upload. Without a proxy it is MINIO_ENDPOINT itself, the
         key used before: state written then is found where it was. The proxy's user info, path and
-        query are never part of it (core/netloc.shown_origin)."""
+        query are never part of it (core/netloc.shown_origin). The endpoint is in one spelling for every
+        spelling of its address (core/netloc.same_server_netloc: `LOCALHOST:9000`, `localhost.:9000` and
+        `localhost:09000` are `localhost:9000`; `host:443` over https is `host`), so that mv, cp and
+        sync --delete see one server under two spellings as one endpoint (an overlap is refused as on one),
+        and its cache and journals are one."""
         proxy = self.proxy()
-        return f"{self.endpoint} via {shown_origin(proxy)}" if proxy else self.endpoint
+        endpoint = same_server_netloc(self.endpoint, self.secure)
+        return f"{endpoint} via {shown_origin(proxy)}" if proxy else endpoint
 
     @property
     def remote(self) -> str | None:
