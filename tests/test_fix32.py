@@ -165,14 +165,15 @@ def test_the_library_refuses_an_sse_c_key_over_plain_http(tmp_path: Path) -> Non
                                                              sse_c_key=os.urandom(32)))
 
 
-@pytest.mark.parametrize("netloc", ["127.0.0.1:9000", "127.8.9.10", "[::1]:9000", "localhost:9000", "LOCALHOST"])
+@pytest.mark.parametrize("netloc", ["127.0.0.1:9000", "127.8.9.10", "[::1]:9000", "localhost:9000", "LOCALHOST",
+                                    "[::ffff:127.0.0.1]:9000", "[::ffff:7f00:1]"])
 def test_loopback_endpoints_may_carry_a_key(netloc: str) -> None:
     from its_store.core.netloc import is_loopback
     assert is_loopback(netloc)
 
 
 @pytest.mark.parametrize("netloc", ["192.0.2.1:9", "10.0.0.1", "[2001:db8::1]:9000", "localhost.example.com",
-                                    "minio:9000", "128.0.0.1"])
+                                    "minio:9000", "128.0.0.1", "[::ffff:10.0.0.1]:9000"])
 def test_other_endpoints_are_not_loopback(netloc: str) -> None:
     from its_store.core.netloc import is_loopback
     assert not is_loopback(netloc)

@@ -111,3 +111,14 @@ def test_the_usual_spellings_keep_their_server_id() -> None:
     for endpoint, secure in (("localhost:9000", False), ("127.0.0.1:9000", False), ("s3.example.com", True),
                              ("[::1]:9000", False), ("minio.lan:9000", True)):
         assert Settings(endpoint=endpoint, secure=secure).server_id() == endpoint
+
+
+def test_an_ipv4_mapped_loopback_endpoint_may_carry_a_key(cli: Any, service: Any, env: dict[str, str],
+                                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                           sealed: tuple[str, Path]) -> None:
+    """SSE-C over plain HTTP is allowed to a loopback endpoint only: `[::ffff:127.0.0.1]` is 127.0.0.1, and was
+    refused ("the key would travel in clear", exit 78) before anything was sent."""
+    as_two_remotes(env, monkeypatch, tmp_path, *SPELLINGS["ipv4-mapped"])
+    bucket, key_file = sealed
+    got = cli("get", f"name:{bucket}/0-sealed.jpg", "-", "--sse-c-key-file", str(key_file))
+    assert got.exit_code == 0 and got.stdout_bytes == b"sealed frame", got

@@ -16,15 +16,18 @@ MAX_LABEL = 63
 
 def is_loopback(netloc: str) -> bool:
     """Whether `netloc` (host[:port], [IPv6][:port], as check_host_port takes) names this machine by a literal
-    loopback address (127.0.0.0/8, ::1) or the name `localhost`: what is sent there crosses no network."""
+    loopback address (127.0.0.0/8, ::1, an IPv4-mapped 127.x: [::ffff:127.0.0.1]) or the name `localhost`:
+    what is sent there crosses no network."""
     host = netloc[1:].partition("]")[0] if netloc.startswith("[") else netloc.partition(":")[0]
     if host.lower().rstrip(".") == "localhost":
         return True
     import ipaddress  # lazily: only asked when an SSE-C key meets a plain-http endpoint
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # [::ffff:127.0.0.1] is 127.0.0.1 (Python < 3.13 says no)
+    return bool((mapped or address).is_loopback)
 
 
 def same_server_netloc(netloc: str, secure: bool) -> str:
