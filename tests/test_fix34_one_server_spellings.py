@@ -26,6 +26,7 @@ SPELLINGS = {
     "case-port-slash": ("http://localhost:{port}", "http://LocalHost:0{port}/"),
     "ipv4-mapped": ("http://127.0.0.1:{port}", "http://[::ffff:127.0.0.1]:{port}"),
     "port-digits": ("http://127.0.0.1:{port}", "http://127.0.0.1:0{port}"),
+    "two-names": ("http://127.0.0.1:{port}", "http://localhost:{port}"),  # two endpoints: told by what they list
 }
 
 
@@ -122,3 +123,24 @@ def test_an_ipv4_mapped_loopback_endpoint_may_carry_a_key(cli: Any, service: Any
     bucket, key_file = sealed
     got = cli("get", f"name:{bucket}/0-sealed.jpg", "-", "--sse-c-key-file", str(key_file))
     assert got.exit_code == 0 and got.stdout_bytes == b"sealed frame", got
+
+
+def test_a_sealed_first_object_on_two_servers_is_two_servers(service: Any, second_seaweed: Any,
+                                                             sealed: tuple[str, Path]) -> None:
+    """What the listing tells when the first object cannot be read: another server whose bucket lists another
+    first object, or has no such bucket, is another server (the copy between them goes on)."""
+    from its_store import StorageService
+    from its_store.core.settings import Settings
+    from its_store.service.xmove import one_server
+    bucket, _ = sealed
+    other = StorageService(Settings(endpoint=second_seaweed.endpoint, access_key=second_seaweed.access_key,
+                                    secret_key=second_seaweed.secret_key, cache_dir=service.ctx.settings.cache_dir,
+                                    audit_log=service.ctx.settings.audit_log))
+    try:
+        assert one_server(service, service, bucket, "")  # the same endpoint: alike, by the listing
+        assert not one_server(service, other, bucket, "")  # no such bucket there
+        other.s3.make_bucket(bucket)
+        other.s3.put(bucket, "0-sealed.jpg", b"another frame", {})
+        assert not one_server(service, other, bucket, "")  # another object first
+    finally:
+        other.close()

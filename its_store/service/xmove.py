@@ -15,13 +15,18 @@ So a move takes the source's stamp (version id, ETag, size, Last-Modified) befor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from its_store.codec.encryption import KeyedS3, resolve_key
+from its_store.codec.encryption import KeyedS3, explain_read_error, resolve_key
 from its_store.core import errors as E
 from its_store.service.context import Context, HasContext, as_context
+
+if TYPE_CHECKING:
+    from its_store.s3.listing import Entry
 
 Stamp = tuple[str | None, str, int, datetime | None]  # version id, ETag, size, Last-Modified
 
@@ -96,19 +101,44 @@ def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, pr
     (listed on `a`): the same version, ETag, size and date, so one server under two names. Asked where a
     sync or copy between endpoints has one bucket and nested (or equal) prefixes: on one server that overlaps
     (a --delete would remove the source, a copy would copy its own copies or each object onto itself); on two
-    it is a copy like any."""
+    it is a copy like any. An object stored with SSE-C cannot be read without its key (a HEAD: 400 or 403),
+    which made the check fail ("server refused the request", exit 1) or, taken for "not known", say two
+    servers: such an object is compared as both endpoints list it instead (key, ETag, size, date)."""
     listed = as_context(a).s3.list_objects(bucket, prefix, recursive=True)
-    first = next(listed, None)
-    close = getattr(listed, "close", None)  # a generator: its page read ahead is not waited for
-    if close is not None:
-        close()
+    first = _first(listed)
     if first is None:
         return False
     try:
-        here, there = stamp(a, bucket, first.key, None), stamp(b, bucket, first.key, None)
+        here = stamp(a, bucket, first.key, None)
+    except E.ItsStoreError as exc:
+        if not isinstance(exc, E.SseKeyRequiredError) and \
+                not isinstance(explain_read_error(exc, bucket, first.key), E.SseKeyRequiredError):
+            raise
+        return _listed_alike(b, bucket, prefix, first)
+    try:
+        return here is not None and stamp(b, bucket, first.key, None) == here
     except (E.SseKeyRequiredError, E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
         return False
-    return here is not None and here == there
+
+
+def _listed_alike(b: Context | HasContext, bucket: str, prefix: str, first: Entry) -> bool:
+    """Whether `b` lists `first` (of the other endpoint) first under `prefix`, with its ETag, size and date."""
+    try:
+        there = _first(as_context(b).s3.list_objects(bucket, prefix, recursive=True))
+    except (E.AccessDeniedError, E.BucketNotFoundError):  # no such bucket there, or not listable: not known
+        return False
+    return there is not None and (there.key, there.etag, there.size, there.last_modified) == \
+        (first.key, first.etag, first.size, first.last_modified)
+
+
+def _first(listed: Iterator[Entry]) -> Entry | None:
+    """The first entry of a listing, which is then closed (a generator: its page read ahead is not waited for)."""
+    try:
+        return next(listed, None)
+    finally:
+        close = getattr(listed, "close", None)
+        if close is not None:
+            close()
 
 
 def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context | HasContext, dst_prefix: str,
