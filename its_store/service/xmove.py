@@ -18,10 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from its_store.codec.encryption import KeyedS3, resolve_key
 from its_store.core import errors as E
 from its_store.service.context import Context, HasContext, as_context
+
+if TYPE_CHECKING:
+    from its_store.s3.listing import Entry
 
 Stamp = tuple[str | None, str, int, datetime | None]  # version id, ETag, size, Last-Modified
 
@@ -93,22 +97,39 @@ class MoveGuard:
 
 def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, prefix: str) -> bool:
     """Whether endpoints `a` and `b` answer with the same object for the first key under `prefix` of `bucket`
-    (listed on `a`): the same version, ETag, size and date, so one server under two names. Asked where a
-    sync or copy between endpoints has one bucket and nested (or equal) prefixes: on one server that overlaps
-    (a --delete would remove the source, a copy would copy its own copies or each object onto itself); on two
-    it is a copy like any."""
-    listed = as_context(a).s3.list_objects(bucket, prefix, recursive=True)
+    (listed on `a`): listed alike on both (key, ETag, size, date), then HEADed alike (version id too), so one
+    server under two names. Asked where a sync or copy between endpoints has one bucket and nested (or equal)
+    prefixes: on one server that overlaps (a --delete would remove the source, a copy would copy its own copies
+    or each object onto itself); on two it is a copy like any. Listed first: a listing names an SSE-C object
+    without its key, whose key-less HEAD is a 400 (it ended the whole sync, one server or two); an object listed
+    alike that cannot be HEADed (SSE-C, s3:GetObject denied on a name) is taken for one server, the side that
+    loses nothing. A destination that may not list (a write-only target) is not known to be the same."""
+    first = _first_listed(a, bucket, prefix)
+    if first is None:
+        return False
+    try:
+        there = _first_listed(b, bucket, first.key)
+    except (E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
+        return False
+    if there is None or (there.key, there.etag, there.size, there.last_modified) != (
+            first.key, first.etag, first.size, first.last_modified):
+        return False
+    try:
+        return stamp(a, bucket, first.key, None) == stamp(b, bucket, first.key, None)
+    except E.ServiceUnavailableError:
+        raise
+    except E.ItsStoreError:  # listed alike, not HEADed (SSE-C without its key, HEAD denied): not told apart
+        return True
+
+
+def _first_listed(owner: Context | HasContext, bucket: str, prefix: str) -> Entry | None:
+    """The first object listed under `prefix` of `bucket`, None when there is none."""
+    listed = as_context(owner).s3.list_objects(bucket, prefix, recursive=True)
     first = next(listed, None)
     close = getattr(listed, "close", None)  # a generator: its page read ahead is not waited for
     if close is not None:
         close()
-    if first is None:
-        return False
-    try:
-        here, there = stamp(a, bucket, first.key, None), stamp(b, bucket, first.key, None)
-    except (E.SseKeyRequiredError, E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
-        return False
-    return here is not None and here == there
+    return first
 
 
 def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context | HasContext, dst_prefix: str,
