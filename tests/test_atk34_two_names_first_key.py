@@ -58,3 +58,48 @@ def test_sync_between_two_servers_with_an_sse_c_first_key_still_syncs(cli: Any, 
     assert run.exit_code == 0, run
     got = cli("get", f"other:{bucket}/a.jpg", "-")
     assert got.exit_code == 0 and got.stdout_bytes == b"frame", got
+
+
+def _sealed(cli: Any, bucket: str, key: str, tmp_path: Path) -> Path:
+    key_file = tmp_path / "sse.key"
+    new_key(key_file)
+    src = tmp_path / "secret.bin"
+    src.write_bytes(b"sealed")
+    run = cli("upload", str(src), f"s3://{bucket}/{key}", "--sse", "c", "--sse-c-key-file", str(key_file))
+    assert run.exit_code == 0, run
+    return key_file
+
+
+def test_cp_and_mv_of_an_sse_c_object_to_the_same_key_on_another_server(cli: Any, service: Any, twice: None,
+                                                                        second_seaweed: Any, tmp_path: Path,
+                                                                        monkeypatch: Any) -> None:
+    """`cp num:B/K other:B/K --sse-c-key-file F` copies as it does to any other key of `other`; without the key
+    (cp or mv) it is the documented 'its key is needed' (exit 2). The same-object check HEADed without the key:
+    exit 1 'BadRequest' for all three."""
+    monkeypatch.setenv("ITS_STORE_REMOTE_OTHER_ENDPOINT", f"http://{second_seaweed.endpoint}")
+    monkeypatch.setenv("ITS_STORE_REMOTE_OTHER_ACCESS_KEY", second_seaweed.access_key)
+    monkeypatch.setenv("ITS_STORE_REMOTE_OTHER_SECRET_KEY", second_seaweed.secret_key)
+    bucket = unique("b")
+    service.s3.make_bucket(bucket)
+    key_file = _sealed(cli, bucket, "e/enc.bin", tmp_path)
+    for verb in ("cp", "mv"):
+        run = cli(verb, f"num:{bucket}/e/enc.bin", f"other:{bucket}/e/enc.bin")
+        assert run.exit_code == 2 and "key is needed" in one_line_error(run), run
+    run = cli("cp", f"num:{bucket}/e/enc.bin", f"other:{bucket}/e/enc.bin", "--sse-c-key-file", str(key_file))
+    assert run.exit_code == 0, run
+    got = cli("get", f"other:{bucket}/e/enc.bin", "-", "--sse-c-key-file", str(key_file))
+    assert got.exit_code == 0 and got.stdout_bytes == b"sealed", got
+
+
+def test_cp_of_an_sse_c_object_onto_itself_under_two_names_with_its_key_is_refused(cli: Any, service: Any,
+                                                                                  twice: None,
+                                                                                  tmp_path: Path) -> None:
+    bucket = unique("b")
+    service.s3.make_bucket(bucket)
+    key_file = _sealed(cli, bucket, "e/enc.bin", tmp_path)
+    service.s3.set_versioning(bucket, True)
+    before = sorted(v.version_id or "" for v in service.s3.list_objects(bucket, "", include_versions=True))
+    run = cli("cp", f"num:{bucket}/e/enc.bin", f"name:{bucket}/e/enc.bin", "--sse-c-key-file", str(key_file))
+    assert run.exit_code == 2 and "itself" in one_line_error(run), run
+    after = sorted(v.version_id or "" for v in service.s3.list_objects(bucket, "", include_versions=True))
+    assert after == before

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from its_store.codec.encryption import KeyedS3, resolve_key
+from its_store.codec.encryption import resolve_key
 from its_store.core import errors as E
 from its_store.service.context import Context, HasContext, as_context
 
@@ -32,23 +32,15 @@ Stamp = tuple[str | None, str, int, datetime | None]  # version id, ETag, size, 
 
 def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | None) -> Stamp | None:
     """The stamp of the current object at s3://bucket/key (its SSE-C key from `key_file` or the settings),
-    None when there is none."""
+    None when there is none. HEADed as `stat` HEADs (decoding.stat_with_key): a plain object is read again
+    without a key it refuses; an SSE-C object HEADed without its key is SseKeyRequiredError (its bare 400 was
+    'BadRequest', exit 1), with another key SseKeyMismatchError."""
+    from its_store.service.decoding import stat_with_key
     ctx = as_context(owner)
-    sse_key = resolve_key(ctx.settings, key_file=key_file)
-    reader = KeyedS3(ctx.s3, sse_key) if sse_key is not None else ctx.s3
     try:
-        stat = reader.stat(bucket, key)
-    except E.ObjectNotFoundError:
+        stat = stat_with_key(ctx, bucket, key, None, resolve_key(ctx.settings, key_file=key_file))
+    except E.NotFoundError:  # no such object, or no such bucket (a destination's, not made yet)
         return None
-    except (E.NotFoundError, E.AccessDeniedError, E.ServiceUnavailableError):
-        raise
-    except E.ItsStoreError:
-        if sse_key is None:
-            raise
-        try:  # AWS and MinIO refuse a key on an object that is not SSE-C (400): read it without (stat_with_key)
-            stat = ctx.s3.stat(bucket, key)
-        except E.ObjectNotFoundError:
-            return None
     return stat.version_id, stat.etag, stat.size, stat.last_modified
 
 
@@ -146,11 +138,14 @@ def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context |
     return one_server(src, dst, bucket, outer)
 
 
-def same_object(source: Context | HasContext, dest: Context | HasContext, bucket: str, key: str) -> bool:
+def same_object(source: Context | HasContext, dest: Context | HasContext, bucket: str, key: str,
+                key_file: Path | None = None, dest_key_file: Path | None = None) -> bool:
     """Whether two endpoints answer for s3://bucket/key with the very same object (version, ETag, size and
-    date): one server under two names, so a copy of it onto that BUCKET/KEY is a copy onto itself."""
+    date): one server under two names, so a copy of it onto that BUCKET/KEY is a copy onto itself. Each side
+    HEADed with its own SSE-C key (`key_file`, `dest_key_file`, else the settings'); an object either side may
+    not HEAD (SSE-C without its key, denied to a write-only target) is not known to be the same."""
     try:
-        here = stamp(source, bucket, key, None)
-        return here is not None and stamp(dest, bucket, key, None) == here
-    except (E.SseKeyRequiredError, E.AccessDeniedError, E.BucketNotFoundError):  # a key that may not HEAD
+        here = stamp(source, bucket, key, key_file)
+        return here is not None and stamp(dest, bucket, key, dest_key_file) == here
+    except (E.SseKeyRequiredError, E.SseKeyMismatchError, E.AccessDeniedError):  # a key that may not HEAD
         return False

@@ -182,7 +182,9 @@ class Copier:
                 self._not_itself(src, target)
             elif not (move or exact) and (src.bucket, src.key) == (target.bucket, target.key):
                 from its_store.service.xmove import same_object  # a move checks it itself (MoveGuard)
-                if same_object(self.ctx, self.dst_ctx, str(src.bucket), str(src.key)):
+                given = self.options.get("sse_c_key_file")  # each side's key, as the copy takes them (xcopy)
+                if same_object(self.ctx, self.dst_ctx, str(src.bucket), str(src.key),
+                               self.options.get("source_sse_c_key_file") or given, given):
                     raise E.InvalidInputError(f"{src} would be copied onto itself: the destination endpoint holds "
                                               "this very object (one server under two names)", hint=ONTO_ITSELF)
             ensure_bucket(self.dst_ctx, str(target.bucket))
