@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from its_store.codec.encryption import resolve_key
 from its_store.core import errors as E
@@ -54,6 +54,7 @@ class MoveGuard:
     key: str
     key_file: Path | None
     before: Stamp | None
+    across: bool = True  # between endpoints (else within one server)
 
     @classmethod
     def before_copy(cls, source: Context | HasContext, bucket: str, key: str, dest: Context | HasContext,
@@ -74,6 +75,13 @@ class MoveGuard:
                     hint="nothing was copied or deleted; a move within one server is `mv s3://... s3://...`")
         return cls(where, as_context(source), bucket, key, key_file, before)
 
+    @classmethod
+    def of_head(cls, source: Context | HasContext, bucket: str, key: str, head: Any) -> MoveGuard:
+        """The guard of a move within one server: the source's stamp from the HEAD its copy was made from (a
+        server copy of a large object takes minutes, in which a camera may write the key again)."""
+        return cls(f"s3://{bucket}/{key}", as_context(source), bucket, key, None,
+                   (head.version_id, head.etag, head.size, head.last_modified), across=False)
+
     def still_the_source(self) -> None:
         """Before the delete: the source is the object that was copied, else ConflictError (source kept)."""
         try:
@@ -81,8 +89,9 @@ class MoveGuard:
         except (E.SseKeyRequiredError, E.SseKeyMismatchError):  # it was readable with this key: rewritten
             now = None
         if self.before is None or now != self.before:
-            raise E.ConflictError(f"{self.where} changed while it was copied (rewritten by another writer, or "
-                                  "by this copy: the two endpoints may be one server); the source was kept",
+            by = ", or by this copy: the two endpoints may be one server" if self.across else ""
+            raise E.ConflictError(f"{self.where} changed while it was copied (rewritten by another writer{by}); "
+                                  "the source was kept",
                                   hint="compare source and copy with `its-store stat`, then remove the source "
                                        "yourself")
 

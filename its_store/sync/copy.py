@@ -295,6 +295,8 @@ class Copier:
                          multipart_copy=multipart, unchecked=unchecked)
         if move:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
+            from its_store.service.xmove import MoveGuard
+            MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, source kept
             _deleted(item, objects.delete(ctx, sb, sk), head.size)
         return item
 
