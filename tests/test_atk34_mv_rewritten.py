@@ -41,3 +41,32 @@ def test_a_source_rewritten_after_its_copy_is_kept(cli: Any, service: Any, monke
     assert run.exit_code == 5 and "changed while it was copied" in said, run
     copy = cli("get", f"s3://{bucket}/old/latest.jpg", "-")
     assert copy.exit_code == 0 and copy.stdout_bytes == b"frame one", copy
+
+
+@pytest.mark.parametrize("recursive", [False, True])
+def test_an_object_rewritten_after_its_download_is_kept(cli: Any, service: Any, monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Any, recursive: bool) -> None:
+    """`mv s3://B/K FILE`: downloaded and verified, then the object was deleted unconditionally; one rewritten
+    after the download was deleted with it (exit 0, the new bytes nowhere)."""
+    from its_store.service import objects
+    bucket = unique("b")
+    service.s3.make_bucket(bucket)  # unversioned: a delete is a loss
+    assert cli("upload", "-", f"s3://{bucket}/cam/latest.jpg", input=b"frame one").exit_code == 0
+    download = objects.download
+
+    def rewritten_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        done = download(*args, **kwargs)
+        assert cli("upload", "-", f"s3://{bucket}/cam/latest.jpg", input=b"frame TWO").exit_code == 0
+        return done
+
+    monkeypatch.setattr(objects, "download", rewritten_meanwhile)
+    target = tmp_path / "out"
+    args = (["mv", "-r", f"s3://{bucket}/cam/", str(target)] if recursive
+            else ["mv", f"s3://{bucket}/cam/latest.jpg", str(target)])
+    run = cli(*args)
+    monkeypatch.setattr(objects, "download", download)
+    got = cli("get", f"s3://{bucket}/cam/latest.jpg", "-")
+    assert got.exit_code == 0 and got.stdout_bytes == b"frame TWO", (run, got)  # the rewrite is not lost
+    said = run.stderr if recursive else one_line_error(run)
+    assert run.exit_code == 5 and "changed while it was" in said, run
+    assert (target / "latest.jpg" if recursive else target).read_bytes() == b"frame one"

@@ -55,6 +55,7 @@ class MoveGuard:
     key_file: Path | None
     before: Stamp | None
     across: bool = True  # between endpoints (else within one server)
+    doing: str = "copied"  # what was done with it: "copied", "downloaded"
 
     @classmethod
     def before_copy(cls, source: Context | HasContext, bucket: str, key: str, dest: Context | HasContext,
@@ -82,15 +83,32 @@ class MoveGuard:
         return cls(f"s3://{bucket}/{key}", as_context(source), bucket, key, None,
                    (head.version_id, head.etag, head.size, head.last_modified), across=False)
 
+    @classmethod
+    def of_download(cls, source: Context | HasContext, bucket: str, key: str, etag: str, version_id: str | None,
+                    key_file: Path | None) -> MoveGuard:
+        """The guard of a move to a local file: the object downloaded, known by the ETag and version id the
+        download read (its size and date are not kept: the ETag tells a rewrite)."""
+        return cls(f"s3://{bucket}/{key}", as_context(source), bucket, key, key_file,
+                   (version_id, etag.strip('"'), -1, None), across=False, doing="downloaded")
+
+    def _same(self, now: Stamp | None) -> bool:
+        before = self.before
+        if before is None or now is None:
+            return False
+        if before[2] != -1:  # a whole stamp
+            return now == before
+        version = before[0] is None or now[0] is None or now[0] == before[0]
+        return version and now[1].strip('"') == before[1]  # of_download: ETag and version id
+
     def still_the_source(self) -> None:
         """Before the delete: the source is the object that was copied, else ConflictError (source kept)."""
         try:
             now = stamp(self.source, self.bucket, self.key, self.key_file)
         except (E.SseKeyRequiredError, E.SseKeyMismatchError):  # it was readable with this key: rewritten
             now = None
-        if self.before is None or now != self.before:
+        if not self._same(now):
             by = ", or by this copy: the two endpoints may be one server" if self.across else ""
-            raise E.ConflictError(f"{self.where} changed while it was copied (rewritten by another writer{by}); "
+            raise E.ConflictError(f"{self.where} changed while it was {self.doing} (rewritten by another writer{by}); "
                                   "the source was kept",
                                   hint="compare source and copy with `its-store stat`, then remove the source "
                                        "yourself")

@@ -374,6 +374,9 @@ class Copier:
                                        "(no checksum to compare); the object was kept",
                                        hint="check the file, then remove the object with `its-store rm`")
             item.verified_by = "download"
+            from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
+            MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
+                                  self.options.get("sse_c_key_file")).still_the_source()
             _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key),
                      size if size is not None else resp.size)
         return item
