@@ -41,7 +41,7 @@ from its_store.sync.ahead import ReadAhead
 from its_store.sync.deletes import Deletes
 from its_store.sync.model import Item, SyncOptions, SyncReport
 from its_store.sync.mtime import format_mtime
-from its_store.sync.remember import STATE_FILE, known_from_info, open_state
+from its_store.sync.remember import STATE_FILE, known_from_answer, open_state
 from its_store.sync.reporter import Reporter
 from its_store.sync.single import sync_request, upload_one
 from its_store.sync.state import Known
@@ -193,10 +193,7 @@ class Sync:
 
     def _preflight(self) -> None:
         """Fail early, once, on what would fail every item: missing source, unusable destination."""
-        if self.src.remote:
-            if not bucket_seen(self.ctx, str(self.src.bucket)):  # a denied HEAD: the listing will tell
-                raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
-        else:
+        if not self.src.remote:  # a source bucket: its listing stands for its HEAD (_listing_proves_source)
             root = Path(self.src.path)  # type: ignore[arg-type]
             if not root.exists():
                 raise E.LocalFileNotFoundError(f"no such folder: {root}")
@@ -239,9 +236,10 @@ class Sync:
             prefix = self.src_prefix if source else self.dst_prefix
             listed = walk_remote(self.ctx if source else self.dst_ctx, str(loc.bucket), prefix, walk,
                                  self.options.filter.prunes)
-            if source and not self.dst.remote and not self.options.dry_run:
-                return self._dest_made(listed, walk)
-            return listed if source or self.options.dry_run else self._listing_proves_bucket(listed, walk)
+            if source:
+                listed = self._listing_proves_source(listed, walk)
+                return listed if self.dst.remote or self.options.dry_run else self._dest_made(listed, walk)
+            return listed if self.options.dry_run else self._listing_proves_bucket(listed, walk)
         root = Path(loc.path)
         if not source and not root.exists():
             return iter(())
@@ -250,6 +248,15 @@ class Sync:
         tree = self._tree
         return walk_local(root, walk, follow_symlinks=tree.follow_symlinks if tree else False,
                           prune=self.options.filter.prunes, tree=tree)
+
+    def _listing_proves_source(self, listed: Iterator[Any], walk: Walk) -> Iterator[Any]:
+        """The source's listing, standing for its bucket's HEAD (a pre-check of old: one request fewer a sync):
+        one answered "no such bucket" before any item is that pre-check's BucketNotFoundError (exit 3). The
+        march asks for the source's first item before the destination's, so nothing is listed, made or
+        decided in DEST first; a denied listing stays the listing's failure, as after a denied HEAD."""
+        yield from listed
+        if isinstance(walk.error, E.BucketNotFoundError) and not walk.count:
+            raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
 
     def _listing_proves_bucket(self, listed: Iterator[Any], walk: Walk) -> Iterator[Any]:
         """The destination's listing, standing for its bucket's HEAD (ensure_bucket): a listing answered proves
@@ -482,16 +489,18 @@ class Sync:
         # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
         request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size,
                                   sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
-        resp, info = objects.download_info(self.ctx, request, into=target)
-        if info is not None:
-            known = known_from_info(info)
+        answered: list[Known] = []  # read from the answer's headers (remember.known_from_answer): no ObjectInfo
+        size, _ = objects.download_into(self.ctx, request, target, on_answer=lambda _b, _k, etag, stored, headers:
+                                        answered.append(known_from_answer(etag, stored, headers)))
+        if answered:
+            known = answered[0]
             self.state.put(str(self.src.bucket), s.key, known)
         elif known is None:
             known = self.heads.known(str(self.src.bucket), s)
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
             target.set_mtime(wanted)
-        self._add("copied", Item(path=s.rel, key=s.key, size=resp.size, reason=reason))
+        self._add("copied", Item(path=s.rel, key=s.key, size=size, reason=reason))
 
     def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
         from its_store.service.lockcheck import LockCheck, lock_after_copy, require_bucket_lock
