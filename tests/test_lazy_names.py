@@ -35,3 +35,19 @@ def test_the_split_modules_keep_their_old_names_and_the_package_its_api() -> Non
             "try:\n    its_store.nope\nexcept AttributeError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "module 'its_store' has no attribute 'nope'"
+
+
+def test_sync_engine_keeps_its_names_and_imports_no_transfer_code_up_front() -> None:
+    """sync/engine.py split by concern: every name it offered still imports from it (the moved ones on first
+    use), and importing it (a sync that sends nothing) imports neither the transfers nor the single upload."""
+    code = ("import sys, its_store.sync.engine as g\n"
+            "print(sorted(m for m in ('its_store.sync.transfers', 'its_store.sync.single') if m in sys.modules))\n"
+            "from its_store.sync.engine import STATE_FILE, Location, Sync, not_comparable, open_state, sync\n"
+            "from its_store.sync.engine import sync_request, upload_one\n"
+            "from its_store.sync import location, single, transfers\n"
+            "assert (Location, upload_one) == (location.Location, single.upload_one)\n"
+            "assert sync_request is single.sync_request\n"
+            "assert not_comparable is transfers.not_comparable and STATE_FILE == 'sync-state.sqlite'\n"
+            "assert set(g.__all__) <= set(dir(g)), set(g.__all__) - set(dir(g))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
