@@ -26,6 +26,11 @@ def test_any_other_name_is_an_attribute_error_worded_as_python_words_it() -> Non
         get("nope")
 
 
+def _printed(code: str) -> str:
+    """What `code` prints in a fresh interpreter (nothing imported before it), stripped."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_the_split_modules_keep_their_old_names_and_the_package_its_api() -> None:
     code = ("import sys, its_store, its_store.service.objects as o, its_store.service.encoded as e\n"
             "assert o.download_into is __import__('its_store.service.object_download', fromlist=['x']).download_into\n"
@@ -33,8 +38,7 @@ def test_the_split_modules_keep_their_old_names_and_the_package_its_api() -> Non
             "assert its_store.StorageService.__name__ == 'StorageService'\n"
             "assert 'lazy_names' not in dir(its_store) and not hasattr(its_store, 'lazy_names')\n"
             "try:\n    its_store.nope\nexcept AttributeError as e:\n    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "module 'its_store' has no attribute 'nope'"
+    assert _printed(code) == "module 'its_store' has no attribute 'nope'"
 
 
 def test_sync_engine_keeps_its_names_and_imports_no_transfer_code_up_front() -> None:
@@ -49,5 +53,4 @@ def test_sync_engine_keeps_its_names_and_imports_no_transfer_code_up_front() -> 
             "assert sync_request is single.sync_request\n"
             "assert not_comparable is transfers.not_comparable and STATE_FILE == 'sync-state.sqlite'\n"
             "assert set(g.__all__) <= set(dir(g)), set(g.__all__) - set(dir(g))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert _printed(code) == "[]"
