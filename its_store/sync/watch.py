@@ -33,8 +33,9 @@ How it works (one scheduling thread owns all state; no locks on it):
 - The first pass (watch_pass.py) runs in its own thread once the kernel watch is in place, retried
   while the server is unreachable; it finds files and hands them to this loop, which alone uploads.
 - stop(): no new uploads start; those in flight get STOP_GRACE s, then are abandoned (a stalled server must
-  not hold a stop until its read timeout: systemd SIGKILLs): their files stay owed, their daemon threads
-  remove nothing. Everything else stays owed in the journal too.
+  not hold a stop until its read timeout: systemd SIGKILLs): those that finished by then are recorded
+  (not sent again after a restart), the others stay owed, their daemon threads remove nothing, and the
+  multipart uploads they started are aborted (best effort, ABORT_WAIT s). Everything else stays owed too.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from its_store.sync.watch_report import WatchFigures, write_metrics
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
 STOP_GRACE = 3.0      # seconds the uploads in flight at stop() get to finish before they are abandoned
+ABORT_WAIT = 2.0      # seconds, after STOP_GRACE, for aborting the multipart uploads it abandoned
 SENT_MAX = 16_384     # signatures of sent files remembered (late kernel events come within a second)
 
 
@@ -79,6 +81,7 @@ class _Pending:
 class Watcher:
     """Watch `root` and upload each complete new or changed file to s3://bucket/prefix<relative path>."""
     thread_idle = IDLE_SECONDS  # an upload thread idle this long ends (core/idle_pool.py; a test sets it short)
+    abort_wait = ABORT_WAIT     # seconds a stop waits for the aborts of abandoned multipart uploads
 
     def __init__(self, service: Any, root: Path, bucket: str, prefix: str = "", *, settle: float = 2.0,
                  remove_source: bool = False, accept: Callable[[str], bool] | None = None,
@@ -191,6 +194,7 @@ class Watcher:
                 pool.shutdown(wait=not self._abandoned, cancel_futures=True)
             self.feed.closed.set()
             watcher.join(5)
+            self._drain_outcomes()  # abandoned uploads that finished since: recorded, not owed again
         finally:
             self.feed.closed.set()  # also after an error: the event thread must not wait on a full queue
             self.figures.backlog = len(self.journal)
@@ -219,8 +223,7 @@ class Watcher:
             if stopping and not self._inflight:
                 return
             if stopping and time.monotonic() - self._stop_at >= STOP_GRACE:  # a stalled server: leave them
-                self._abandoned = len(self._inflight)  # still owed in the journal
-                self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
+                self._abandon()
                 return
             now = self._turn(pool, stopping, self.tick)
             if now >= next_report:
@@ -228,6 +231,16 @@ class Watcher:
                 self.figures.backlog = len(self.journal)
                 self.journal.tidy()
                 self._metrics()
+
+    def _abandon(self) -> None:
+        """STOP_GRACE ran out: record the uploads that finished meanwhile (else they stay owed and are
+        sent again after a restart), leave the others owed in the journal, and abort the multipart
+        uploads they started (watch_source.abort_uploads: best effort, `abort_wait` s at most)."""
+        self._drain_outcomes()
+        self._abandoned = len(self._inflight)
+        self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
+        if self._inflight:
+            S.abort_uploads(self.service, self.bucket, [self.prefix + rel for rel in self._inflight], self.abort_wait)
 
     def _turn(self, pool: Executor, stopping: bool = False, wait: float = 0.0) -> float:
         """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
