@@ -16,10 +16,8 @@ How it works (one scheduling thread owns all state; no locks on it):
   linked folder, is skipped and reported (`skipped`). What is read is the descriptor that was checked
   (watch_source.py), so a link swapped in after the check is never read.
 - Memory is bounded whatever the backlog: only a window of at most `window` owed files (pending, ready
-  or in flight) is held in memory, the oldest ones; the rest stays in the journal only. `_cursor` is
-  the journal seq of the newest file taken into the window: every owed file at or before it is in the
-  window, so a file heard again that is owed but not in the window is beyond it and comes in its turn.
-  As the window empties it is refilled from the journal in the order files were first heard of.
+  or in flight) is held in memory, the oldest ones; the rest stays in the journal only, and comes into
+  the window in the order files were first heard of (watch_window.py).
   The queue of kernel events is bounded too (the event thread waits when it is full).
 - Complete files go to a pool of upload threads, oldest first, as many at once as the backlog needs up
   to a ceiling, and at most MAX_BYTES of whole files in memory (watch_pace.py: --workers, else
@@ -47,7 +45,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -62,20 +59,13 @@ from its_store.sync.watch_feed import CHANGES_MAX, EventSink, Feed
 from its_store.sync.watch_journal import Journal, journal_dir
 from its_store.sync.watch_online import Online
 from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
-from its_store.sync.watch_report import WatchFigures, write_metrics
+from its_store.sync.watch_report import WatchFigures, publish
+from its_store.sync.watch_window import Pending, Window
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
 STOP_GRACE = 3.0      # seconds the uploads in flight at stop() get to finish before they are abandoned
 ABORT_WAIT = 2.0      # seconds, after STOP_GRACE, for aborting the multipart uploads it abandoned
 SENT_MAX = 16_384     # signatures of sent files remembered (late kernel events come within a second)
-
-
-@dataclass
-class _Pending:
-    sig: F.Sig | None = None
-    changed_at: float = 0.0   # monotonic time the signature last changed
-    check_at: float = 0.0     # next stat
-    unleased: str = ""        # why the kernel could not say whether a writer has it open ("": it could)
 
 
 class Watcher:
@@ -124,17 +114,15 @@ class Watcher:
         self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix))
         self.figures = WatchFigures()
         self._outcomes: queue.Queue[S.Outcome] = queue.Queue()
-        self._pending: dict[str, _Pending] = {}
         self._ready = self.uploads.ready        # complete, waiting for an upload (changed by self.uploads)
         self._inflight = self.uploads.in_flight  # being uploaded (changed by self.uploads)
+        self.win = Window(self.journal, window, self._ready, self._inflight)  # the owed files in memory
+        self._pending = self.win.pending         # waiting to be complete (changed by self.win too)
         self._again: set[str] = set()
         self._sent: OrderedDict[str, F.Sig] = OrderedDict()
         self._refused: OrderedDict[str, None] = OrderedDict()  # names said once as not UTF-8
         self._settled: dict[str, str] = {}  # ready files complete by the settle rule only: why
         self.window = window
-        self.window_peak = 0      # the most files the window held at once (for tests and figures)
-        self._cursor = 0          # journal seq of the newest owed file taken into the window
-        self._spilled = False     # owed files beyond _cursor wait in the journal only
         self._signal = "none"
         self._stop_at = 0.0       # time.monotonic() of stop()
         self._abandoned = 0       # uploads in flight when STOP_GRACE ran out
@@ -159,6 +147,11 @@ class Watcher:
         return self._state
 
     @property
+    def window_peak(self) -> int:
+        """The most files the window held at once (watch_window.Window.peak)."""
+        return self.win.peak
+
+    @property
     def ready(self) -> threading.Event:
         """Set once the kernel watch is in place (files written from then on are seen)."""
         return self.feed.watching
@@ -172,7 +165,7 @@ class Watcher:
         self.lease = F.lease_support(self.root, self.close_check)
         self._refuse_settled_removal()
         owed = self.journal.open()
-        self._spilled = owed > 0  # read into the window by _refill(), oldest first
+        self.win.spilled = owed > 0  # read into the window by Window.refill(), oldest first
         from its_store.sync.engine import open_state
         self._state = open_state(self.service, self.use_state)
         try:
@@ -250,7 +243,7 @@ class Watcher:
         self._drain_outcomes()
         now = time.monotonic()
         if not stopping:
-            self._refill()
+            self.win.refill()
             self._check_pending(now)
             self._dispatch(pool, now)
         return now
@@ -322,10 +315,7 @@ class Watcher:
             elif rel in self._pending:
                 self._pending[rel].check_at = 0.0
             return
-        if self._spilled or self._in_window() >= self.window:
-            self._spilled = True  # newly owed, after older files waiting in the journal: _refill() takes it
-        else:
-            self._take(seq, rel)
+        self.win.admit(seq, rel)
 
     def _refuse_name(self, rel: str) -> None:
         """A name that is not UTF-8 cannot be an object key: that file's failure, said once per run (scans
@@ -338,29 +328,6 @@ class Watcher:
         self.figures.failed()
         self.feed.emit("failed", key=self.prefix + F.escaped(rel), code="invalid_input",
                    reason="the file name is not UTF-8, and an object key must be: rename the file")
-
-    def _in_window(self) -> int:
-        return len(self._pending) + len(self._ready) + len(self._inflight)
-
-    def _take(self, seq: int, rel: str) -> None:
-        """Bring the owed file `seq` into the window, to be checked at once."""
-        self._cursor = seq
-        self._pending[rel] = _Pending()
-        self.window_peak = max(self.window_peak, self._in_window())
-
-    def _refill(self) -> None:
-        """Read the next owed files from the journal into the window, oldest first, once a quarter of
-        the window is free (or nothing waits to be sent)."""
-        if not self._spilled:
-            return
-        room = self.window - self._in_window()
-        if room < max(1, self.window // 4) and (self._ready or self._pending or room < 1):
-            return
-        rows = self.journal.after(self._cursor, room)
-        for seq, rel in rows:
-            self._take(seq, rel)
-        if len(rows) < room:
-            self._spilled = False  # every owed file is in the window now
 
     def _check_pending(self, now: float) -> None:
         for rel, item in list(self._pending.items()):
@@ -388,7 +355,7 @@ class Watcher:
             else:
                 item.check_at = now + self.tick
 
-    def _complete(self, rel: str, item: _Pending, now: float) -> bool:
+    def _complete(self, rel: str, item: Pending, now: float) -> bool:
         """Complete: stable for one tick and no writer has it open; or stable for `settle` where the
         kernel cannot tell (said once per file: `settling`)."""
         if not self.close_check:
@@ -450,7 +417,7 @@ class Watcher:
     def _on_changed(self, out: S.Outcome) -> None:
         """Sent while it changed: still owed and still in the window; send it again once complete."""
         self.online.back()
-        self._pending[out.rel] = _Pending()
+        self._pending[out.rel] = Pending()
 
     def _on_vanished(self, out: S.Outcome) -> None:
         self.journal.done(out.rel)
@@ -476,15 +443,8 @@ class Watcher:
 
     # ------------------------------------------------------------------------------ output
     def _metrics(self) -> None:
-        """The figures to the stats module (its-store stats --prometheus) and to --metrics-file."""
-        fig = self.figures
-        stats = getattr(self.service, "stats", None)
-        if stats is not None:
-            stats.set_gauge("watch_backlog_files", fig.backlog)
-            stats.set_gauge("watch_up", int(fig.online))
-            stats.set_gauge("watch_last_success_timestamp_seconds", round(fig.last_success, 3))
-        if self.metrics_file is not None:
-            write_metrics(fig, self.metrics_file)
+        """The figures to the stats module and to --metrics-file (watch_report.publish)."""
+        publish(self.figures, getattr(self.service, "stats", None), self.metrics_file)
 
 
 def watcher_for(service: Any, source: str, dest: str, sync_options: Any = None, **kw: Any) -> Watcher:
