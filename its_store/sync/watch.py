@@ -81,12 +81,7 @@ class Watcher:
                  close_check: bool = True, first_pass: Callable[[], Any] | bool | None = True,
                  use_state: bool = True, sync_options: Any = None, window: int = WINDOW,
                  follow_symlinks: bool | None = None, remove_after_settle: bool = False) -> None:
-        if settle < 0:
-            raise E.InvalidInputError("--settle must be 0 or more seconds")
-        if window < 1:
-            raise E.InvalidInputError("the watch window must hold at least 1 file")
-        if remove_after_settle and not remove_source:
-            raise E.InvalidInputError("--remove-after-settle goes with --remove-source")
+        _check_arguments(settle, window, remove_source, remove_after_settle)
         self.service, self.root, self.bucket, self.prefix = service, Path(root), bucket, prefix
         self.settle, self.remove_source, self.tick = settle, remove_source, tick
         self.remove_after_settle = remove_after_settle
@@ -96,9 +91,6 @@ class Watcher:
         self.lease = F.LeaseSupport("unknown", "not probed yet")  # run() probes the folder
         self.options = upload_options  # a sync.model.UploadOptions (None: the defaults)
         settings = service.settings
-        self.pace = Pace(ceiling_for(workers, settings), now=time.monotonic())
-        self.uploads = UploadQueue(self.pace, max_bytes=max_bytes, threshold=settings.multipart_threshold)
-        self.workers = self.pace.ceiling  # upload threads at most (the pool's size)
         self.feed = Feed(on_event)  # what the event and first-pass threads share with the loop (watch_feed.py)
         self.metrics_file = metrics_file
         self.backoff_cap = backoff_cap
@@ -113,20 +105,28 @@ class Watcher:
         state = Path(state_dir or settings.cache_dir)
         self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix))
         self.figures = WatchFigures()
-        self._outcomes: queue.Queue[S.Outcome] = queue.Queue()
+        self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
+        self._schedule(settings, workers, max_bytes, window)
+
+    def _schedule(self, settings: Any, workers: int | None, max_bytes: int, window: int) -> None:
+        """What the scheduling thread keeps: the owed files in memory and how many uploads run at once;
+        what it remembers of the files it sent or refused; how a stop went."""
+        self.pace = Pace(ceiling_for(workers, settings), now=time.monotonic())
+        self.uploads = UploadQueue(self.pace, max_bytes=max_bytes, threshold=settings.multipart_threshold)
+        self.workers = self.pace.ceiling  # upload threads at most (the pool's size)
         self._ready = self.uploads.ready        # complete, waiting for an upload (changed by self.uploads)
         self._inflight = self.uploads.in_flight  # being uploaded (changed by self.uploads)
+        self.window = window
         self.win = Window(self.journal, window, self._ready, self._inflight)  # the owed files in memory
         self._pending = self.win.pending         # waiting to be complete (changed by self.win too)
-        self._again: set[str] = set()
+        self._outcomes: queue.Queue[S.Outcome] = queue.Queue()  # finished uploads, from their threads
+        self._again: set[str] = set()       # heard again while in flight: checked again once it ends
         self._sent: OrderedDict[str, F.Sig] = OrderedDict()
         self._refused: OrderedDict[str, None] = OrderedDict()  # names said once as not UTF-8
         self._settled: dict[str, str] = {}  # ready files complete by the settle rule only: why
-        self.window = window
         self._signal = "none"
         self._stop_at = 0.0       # time.monotonic() of stop()
         self._abandoned = 0       # uploads in flight when STOP_GRACE ran out
-        self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
@@ -158,6 +158,25 @@ class Watcher:
 
     def run(self) -> None:
         """Watch until stop(). Raises ConflictError when another watcher owns this folder's journal."""
+        owed = self._open()
+        try:
+            self.feed.emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
+                           close_check=self.close_check, complete=self.lease.describe(self.settle),
+                           lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle,
+                           workers=self.workers)
+            self._watch()
+        finally:
+            self.feed.closed.set()  # also after an error: the event thread must not wait on a full queue
+            self.figures.backlog = len(self.journal)
+            self.journal.close()
+            self._state.close()
+            self._metrics()
+            self.service.flush_stats()
+            self.feed.emit("stopped", backlog=len(self.journal), signal=self._signal, abandoned=self._abandoned)
+
+    def _open(self) -> int:
+        """Refuse what cannot be watched, probe the read leases, open the journal and the sync state:
+        the number of files owed from before."""
         if not self.root.is_dir():
             raise E.LocalFileNotFoundError(f"{self.root} is not a folder")
         if not F.is_utf8(str(self.root.resolve())):  # watchfiles takes str paths: no event would come
@@ -168,34 +187,26 @@ class Watcher:
         self.win.spilled = owed > 0  # read into the window by Window.refill(), oldest first
         from its_store.sync.engine import open_state
         self._state = open_state(self.service, self.use_state)
+        return owed
+
+    def _watch(self) -> None:
+        """The kernel watch and the first pass feeding the scheduling loop, which starts the uploads on
+        a pool of upload threads; then whatever finished before the end is recorded."""
+        # kernel events -> self.feed (watch_events.py: survives names that are not UTF-8)
+        watcher = threading.Thread(target=run_events, args=(self.feed, self.root), name="its-watch-events",
+                                   daemon=True)
+        watcher.start()
+        self.feed.watching.wait(10)
+        if self.first_pass:
+            threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
+        pool = IdlePool(self.workers, idle=self.thread_idle, name="its-watch-up", daemon=True)
         try:
-            self.feed.emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
-                       close_check=self.close_check, complete=self.lease.describe(self.settle),
-                       lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle,
-                       workers=self.workers)
-            # kernel events -> self.feed (watch_events.py: survives names that are not UTF-8)
-            watcher = threading.Thread(target=run_events, args=(self.feed, self.root), name="its-watch-events",
-                                       daemon=True)
-            watcher.start()
-            self.feed.watching.wait(10)
-            if self.first_pass:
-                threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
-            pool = IdlePool(self.workers, idle=self.thread_idle, name="its-watch-up", daemon=True)
-            try:
-                self._loop(pool)
-            finally:  # abandoned uploads are not waited for (their threads are daemons)
-                pool.shutdown(wait=not self._abandoned, cancel_futures=True)
-            self.feed.closed.set()
-            watcher.join(5)
-            self._drain_outcomes()  # abandoned uploads that finished since: recorded, not owed again
-        finally:
-            self.feed.closed.set()  # also after an error: the event thread must not wait on a full queue
-            self.figures.backlog = len(self.journal)
-            self.journal.close()
-            self._state.close()
-            self._metrics()
-            self.service.flush_stats()
-            self.feed.emit("stopped", backlog=len(self.journal), signal=self._signal, abandoned=self._abandoned)
+            self._loop(pool)
+        finally:  # abandoned uploads are not waited for (their threads are daemons)
+            pool.shutdown(wait=not self._abandoned, cancel_futures=True)
+        self.feed.closed.set()
+        watcher.join(5)
+        self._drain_outcomes()  # abandoned uploads that finished since: recorded, not owed again
 
     def _refuse_settled_removal(self) -> None:
         """--remove-source removes a file only once the kernel said no writer has it open. Where it
@@ -445,6 +456,16 @@ class Watcher:
     def _metrics(self) -> None:
         """The figures to the stats module and to --metrics-file (watch_report.publish)."""
         publish(self.figures, getattr(self.service, "stats", None), self.metrics_file)
+
+
+def _check_arguments(settle: float, window: int, remove_source: bool, remove_after_settle: bool) -> None:
+    """InvalidInputError for arguments no watcher can run with."""
+    if settle < 0:
+        raise E.InvalidInputError("--settle must be 0 or more seconds")
+    if window < 1:
+        raise E.InvalidInputError("the watch window must hold at least 1 file")
+    if remove_after_settle and not remove_source:
+        raise E.InvalidInputError("--remove-after-settle goes with --remove-source")
 
 
 def watcher_for(service: Any, source: str, dest: str, sync_options: Any = None, **kw: Any) -> Watcher:
