@@ -11,13 +11,14 @@ holds the watcher in; STOP_GRACE is set to 0 so that the stop abandons at its fi
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from faultproxy import FaultProxy, Seen
-from test_watch import Events, make_watcher, owed_paths
+from test_watch import Events, make_watcher, owed_paths, running
 from watchstep import DEADLINE, Stepper
 
 from its_store.sync import watch
@@ -29,35 +30,40 @@ pytestmark = pytest.mark.timeout(120)
 MiB = 1024 * 1024
 
 
-class HoldPuts:
-    """A FaultProxy `answer` hook: holds every PUT that `which` picks until release(name) for its file
-    name (the last path segment); `seen` counts the held PUTs per name."""
+class Hold:
+    """A FaultProxy `answer` hook: holds every request that `label` names (None: not held) until
+    release(name); `seen` counts the held requests per name."""
 
-    def __init__(self, which: Callable[[Seen], bool]) -> None:
-        self.which = which
+    def __init__(self, label: Callable[[Seen], str | None]) -> None:
+        self.label = label
         self.seen: dict[str, int] = {}
         self._released: set[str] = set()
         self._cond = threading.Condition()
 
     def __call__(self, seen: Seen) -> None:
-        if seen.method != "PUT" or not self.which(seen):
+        name = self.label(seen)
+        if name is None:
             return None
-        name = seen.path.rsplit("/", 1)[-1]
         with self._cond:
             self.seen[name] = self.seen.get(name, 0) + 1
             self._cond.notify_all()
             released = self._cond.wait_for(lambda: name in self._released, timeout=DEADLINE)
-        assert released, f"a held PUT of {name} was never released"  # a safety net
+        assert released, f"a held request {name} was never released"  # a safety net
         return None
 
     def wait(self, name: str) -> None:
         with self._cond:
-            assert self._cond.wait_for(lambda: name in self.seen, timeout=DEADLINE), f"no PUT of {name} came"
+            assert self._cond.wait_for(lambda: name in self.seen, timeout=DEADLINE), f"no request {name} came"
 
     def release(self, *names: str) -> None:
         with self._cond:
             self._released.update(names)
             self._cond.notify_all()
+
+
+def _put_of(seen: Seen) -> str | None:
+    """The file name of a PUT under cams/ (a whole object or a part), else None."""
+    return seen.path.rsplit("/", 1)[-1] if seen.method == "PUT" and "/cams/" in seen.path else None
 
 
 def _proxied_watcher(env: dict[str, str], proxy: FaultProxy, folder: Path, bucket: str, **settings: Any) -> Any:
@@ -80,7 +86,7 @@ def test_an_upload_finished_before_the_stop_abandoned_is_not_owed_again(
     folder.mkdir()
     for name in ("quick.jpg", "stalled.jpg"):
         (folder / name).write_bytes(random_bytes(20_000, seed=len(name)))
-    hold = HoldPuts(lambda seen: "/cams/" in seen.path)
+    hold = Hold(_put_of)
     with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold) as proxy:
         watcher = _proxied_watcher(env, proxy, folder, bucket)
         with Stepper(watcher) as st:
@@ -104,7 +110,7 @@ def test_a_multipart_upload_abandoned_at_stop_is_aborted(
     folder = tmp_path / "drop"
     folder.mkdir()
     (folder / "big.mp4").write_bytes(random_bytes(6 * MiB, seed=6))  # two parts of 5 MiB and 1 MiB
-    hold = HoldPuts(lambda seen: "partNumber" in seen.query)
+    hold = Hold(lambda seen: _put_of(seen) if "partNumber" in seen.query else None)
     with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold) as proxy:
         watcher = _proxied_watcher(env, proxy, folder, bucket, part_size=5 * MiB)
         with Stepper(watcher) as st:
@@ -120,3 +126,50 @@ def test_a_multipart_upload_abandoned_at_stop_is_aborted(
             finally:
                 hold.release("big.mp4")
         watcher.service.close()
+
+
+def test_an_upload_finishing_while_the_stop_aborts_the_others_is_not_owed_again(
+        env: dict[str, str], service: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole run(): quick.jpg and big.mp4 are abandoned (both held in the proxy); while the abort of
+    big.mp4's multipart upload is held, quick.jpg's upload finishes. run() records it before it
+    closes the journal: only big.mp4 is owed, and its parts are gone from the server."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "quick.jpg").write_bytes(random_bytes(20_000, seed=1))
+    (folder / "big.mp4").write_bytes(random_bytes(6 * MiB, seed=6))
+
+    def label(seen: Seen) -> str | None:
+        if seen.method == "DELETE" and "uploadId" in seen.query:
+            return "abort"
+        name = _put_of(seen)
+        return name if name == "quick.jpg" or "partNumber" in seen.query else None
+
+    hold = Hold(label)
+    monkeypatch.setattr(watch, "STOP_GRACE", 0.0)
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold) as proxy:
+        watcher = _proxied_watcher(env, proxy, folder, bucket, part_size=5 * MiB)
+        watcher.abort_wait = DEADLINE
+        with running(watcher):
+            try:
+                watcher.feed.put("scan", "quick.jpg")
+                watcher.feed.put("scan", "big.mp4")
+                hold.wait("quick.jpg")
+                hold.wait("big.mp4")
+                watcher.stop()  # both abandoned at once; big.mp4's abort is held
+                hold.wait("abort")
+                hold.release("quick.jpg")
+                deadline = time.monotonic() + DEADLINE  # a safety net: the condition is the queued outcome
+                while watcher._outcomes.empty():
+                    assert time.monotonic() < deadline, "quick.jpg's upload never finished"
+                    time.sleep(0.01)  # poll pace
+                hold.release("abort")
+            finally:
+                hold.release("quick.jpg", "abort", "big.mp4")
+        assert watcher._abandoned == 2
+        watcher.journal.open()
+        try:
+            assert owed_paths(watcher.journal) == ["big.mp4"]
+        finally:
+            watcher.journal.close()
+        watcher.service.close()
+    assert service.s3.list_multipart_uploads(bucket, "cams/") == []
