@@ -123,6 +123,11 @@ def test_a_multipart_upload_abandoned_at_stop_is_aborted(
                 assert watcher._abandoned == 1
                 assert service.s3.list_multipart_uploads(bucket, "cams/") == []  # no parts left on the server
                 assert owed_paths(watcher.journal) == ["big.mp4"]  # still owed: sent after the restart
+                hold.release("big.mp4")  # its parts now reach an upload that is no more: the upload fails
+                st.finished_unheard()
+                watcher._record_finished()  # as run() ends: a failure of its own abort is no reason to drop it
+                assert owed_paths(watcher.journal) == ["big.mp4"]
+                assert not watcher.feed.on_event.of("failed")
             finally:
                 hold.release("big.mp4")
         watcher.service.close()

@@ -47,10 +47,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.idle_pool import IDLE_SECONDS, IdlePool
+from its_store.core.lazy import lazy_names
 from its_store.sync import watch_files as F
 from its_store.sync import watch_pass as P
 from its_store.sync import watch_source as S
@@ -61,6 +62,9 @@ from its_store.sync.watch_online import Online
 from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
 from its_store.sync.watch_report import WatchFigures, publish
 from its_store.sync.watch_window import Pending, Window
+
+if not TYPE_CHECKING:  # serve and watcher_for live in watch_serve.py; their old path still works (core/lazy.py)
+    __getattr__ = lazy_names(globals(), {"serve": "watch_serve", "watcher_for": "watch_serve"}, "its_store.sync")
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
 STOP_GRACE = 3.0      # seconds the uploads in flight at stop() get to finish before they are abandoned
@@ -206,7 +210,7 @@ class Watcher:
             pool.shutdown(wait=not self._abandoned, cancel_futures=True)
         self.feed.closed.set()
         watcher.join(5)
-        self._drain_outcomes()  # abandoned uploads that finished since: recorded, not owed again
+        self._record_finished()
 
     def _refuse_settled_removal(self) -> None:
         """--remove-source removes a file only once the kernel said no writer has it open. Where it
@@ -245,6 +249,19 @@ class Watcher:
         self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
         if self._inflight:
             S.abort_uploads(self.service, self.bucket, [self.prefix + rel for rel in self._inflight], self.abort_wait)
+
+    def _record_finished(self) -> None:
+        """The end of run(), after a stop abandoned uploads: those that reached the server since are
+        recorded (not owed, not sent again after a restart). Any other end leaves the file owed, said
+        nothing: a failure may be the abort of its own multipart upload (_abandon), and a file heard
+        again while in flight (`_again`) may have changed."""
+        while True:
+            try:
+                out = self._outcomes.get_nowait()
+            except queue.Empty:
+                return
+            if out.kind == "uploaded" and out.rel not in self._again:
+                self._on_uploaded(out)
 
     def _turn(self, pool: Executor, stopping: bool = False, wait: float = 0.0) -> float:
         """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
@@ -466,38 +483,3 @@ def _check_arguments(settle: float, window: int, remove_source: bool, remove_aft
         raise E.InvalidInputError("the watch window must hold at least 1 file")
     if remove_after_settle and not remove_source:
         raise E.InvalidInputError("--remove-after-settle goes with --remove-source")
-
-
-def watcher_for(service: Any, source: str, dest: str, sync_options: Any = None, **kw: Any) -> Watcher:
-    """The Watcher of `sync SOURCE DEST --watch`: SOURCE a local folder, DEST s3://BUCKET[/PREFIX/]
-    (a prefix without its trailing '/' gets one, as sync does); anything else is InvalidInputError."""
-    from its_store.sync.copy import parse_location
-    src, dst = parse_location(source), parse_location(dest)
-    if src.remote or not dst.remote:
-        raise E.InvalidInputError("--watch uploads a local folder: use `sync DIR s3://BUCKET/PREFIX/ --watch`")
-    if sync_options is not None and (sync_options.delete or sync_options.dry_run):
-        raise E.InvalidInputError("--watch takes neither --delete nor --dry-run")
-    assert src.path is not None and dst.bucket is not None
-    if not src.path.is_dir():
-        raise E.LocalFileNotFoundError(f"{source} is not a folder")
-    prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
-    upload = sync_options.upload if sync_options is not None else None
-    return Watcher(service, src.path.resolve(), dst.bucket, prefix, sync_options=sync_options,
-                   upload_options=upload, **kw)
-
-
-def serve(watcher: Watcher) -> int:
-    """Run `watcher` in the main thread until SIGTERM (exit 0) or Ctrl-C / SIGINT (exit 130): both
-    finish the uploads in flight and leave the rest in the journal."""
-    import signal
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        watcher.stop(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        watcher.run()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return {"SIGINT": 130, "error": 1}.get(watcher.stopped_by, 0)
