@@ -19,7 +19,8 @@ this one is parsed and handed on (one page ahead: at most two pages in memory).
 What the parser accepts is what minio's accepted: <Name> and each entry's <Key> (a common prefix's
 <Prefix>) must be there, a <Size> or <LastModified> that is no number or date is the answer's fault
 (BadAnswerError, through s3/errors.parsing), names are URL-decoded when the page says <EncodingType>url,
-and an object whose key ends in '/' (a folder marker) is listed as a prefix, as minio's `is_dir` made it.
+and an object whose key ends in '/' (a folder marker) is listed as a prefix, as minio's `is_dir` made it (in a
+version listing it is a version or delete marker with its id, as any other).
 """
 
 from __future__ import annotations
@@ -436,8 +437,10 @@ def _entry(node: ET.Element, names: _Names, decode: Callable[[str], str] | None,
     if decode is not None and ("%" in key or "+" in key):  # without either, unquote_plus gives it back
         key = decode(key)
     size, etag = fields.get(names.size, _ABSENT), fields.get(names.etag)
-    if key.endswith("/") and (size is _ABSENT or not size or not int(size)):
+    if not versions and key.endswith("/") and (size is _ABSENT or not size or not int(size)):
         return Entry(key, is_prefix=True)  # an empty folder marker: the prefix it stands for (minio's is_dir)
+    # in a version listing it stays a version (or delete marker) with its id: a marker with two versions
+    # would be one prefix listed twice (an "endless" listing), and an erasure would delete it without its id
     # a key ending in "/" that holds bytes (another client stored them there) is an object as any other:
     # listed, fetched or reported skipped with its reason (core/refs.local_name_problem), verified
     modified = fields.get(names.modified, _ABSENT)

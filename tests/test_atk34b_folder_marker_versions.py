@@ -1,0 +1,73 @@
+"""Session 34, attacker atk2: a folder marker in a version listing.
+
+A folder marker is an empty object whose key ends in '/' (the AWS console's "Create folder", `aws s3api
+put-object --key cam/`). In a versioned bucket on moto and Ceph's RADOS Gateway (as on AWS S3) it has versions
+and delete markers like any object. The lean parser (s3/listing.py) read every such entry of a version listing
+as the common prefix it stands for, as the plain listing does, dropping its version id: a marker with a
+version and a delete marker was then the same prefix listed twice, and `ls --versions`, `du --versions`,
+`bucket info` and `rm -r --all-versions` (the one way to free the space) failed with exit 69 ("the listing
+would never end"); with one version, the erasure deleted 'cam/' without its version id, which only added a
+delete marker. SeaweedFS keeps no versions of a folder marker (the delete removes it), so it passed there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import ServerInfo, cli_runner, environment_for, unique
+from helpers import boto3_client
+
+
+@pytest.fixture(params=["seaweedfs", "moto", "ceph"])
+def versioned_server(request: pytest.FixtureRequest, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                     tmp_path: Any) -> tuple[Any, Any, str]:
+    """(the CLI, a boto3 client, a new versioned bucket) on each server that keeps versions."""
+    fixture = {"seaweedfs": "s3_server", "moto": "moto_server_info", "ceph": "ceph_server_info"}[request.param]
+    server: ServerInfo = request.getfixturevalue(fixture)
+    env = environment_for(server, buckets, monkeypatch, tmp_path)
+    client = boto3_client(server)
+    bucket = unique("fm")
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return cli_runner(env), client, bucket
+
+
+def _held(client: Any, bucket: str) -> list[tuple[str, str, bool]]:
+    """(key, version id, is a delete marker) of every version and marker, as boto3 lists them."""
+    page = client.list_object_versions(Bucket=bucket)
+    return sorted([(v["Key"], v["VersionId"], False) for v in page.get("Versions", [])]
+                  + [(m["Key"], m["VersionId"], True) for m in page.get("DeleteMarkers", [])])
+
+
+def test_a_deleted_folder_marker_is_listed_and_erased_by_version(versioned_server: tuple[Any, Any, str]) -> None:
+    """Fails before the fix on moto and Ceph: `ls --versions` exits 69 ("it listed 'cam/' a second time"),
+    and so does `rm -r --all-versions`, which leaves every version and a new delete marker of cam/f.jpg."""
+    cli, client, bucket = versioned_server
+    client.put_object(Bucket=bucket, Key="cam/", Body=b"")
+    client.put_object(Bucket=bucket, Key="cam/f.jpg", Body=b"frame")
+    client.delete_object(Bucket=bucket, Key="cam/")
+    held = _held(client, bucket)
+    listing = cli("ls", f"s3://{bucket}/", "--versions", "-r", "--json")
+    assert listing.exit_code == 0, listing
+    assert sorted((e["key"], e["version_id"], e["is_delete_marker"]) for e in listing.jsonl()) == held
+    usage = cli("du", f"s3://{bucket}/", "--versions", "--json")
+    assert usage.exit_code == 0, usage
+    assert usage.json()["total"]["delete_markers"] == sum(marker for _, _, marker in held)
+    erased = cli("rm", "-r", "--all-versions", "--yes", f"s3://{bucket}/", "--json")
+    assert erased.exit_code == 0, erased
+    assert sorted((e["key"], e["version_id"], e["is_delete_marker"]) for e in erased.json()["entries"]) == held
+    assert _held(client, bucket) == []
+
+
+def test_a_folder_marker_of_one_version_is_erased_not_hidden(versioned_server: tuple[Any, Any, str]) -> None:
+    """Fails before the fix on moto and Ceph: the erasure sends the delete of 'cam/' without a version id,
+    which adds a delete marker, and then fails (exit 69); the marker's version is still stored."""
+    cli, client, bucket = versioned_server
+    client.put_object(Bucket=bucket, Key="cam/", Body=b"")
+    erased = cli("rm", "-r", "--all-versions", "--yes", f"s3://{bucket}/cam/", "--json")
+    assert erased.exit_code == 0, erased
+    assert _held(client, bucket) == []
+    gone = cli("bucket", "rm", f"s3://{bucket}", "--yes", "--json")
+    assert gone.exit_code == 0, gone
