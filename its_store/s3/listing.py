@@ -285,8 +285,8 @@ def _text(root: ET.Element, name: str) -> str | None:
 def _next_query(root: ET.Element, query: dict[str, str], versions: bool) -> dict[str, str] | None:
     """The query of the page after `root`, or None when `root` is the last. As minio: the continuation
     token also goes as start-after (V2); a version listing goes on from NextKeyMarker (URL-decoded when the
-    page is) and NextVersionIdMarker. A truncated page without its marker never gets here: s3/answers.py
-    refuses it on arrival (it would page in a loop)."""
+    page is and the marker is encoded: _key_marker) and NextVersionIdMarker. A truncated page without its
+    marker never gets here: s3/answers.py refuses it on arrival (it would page in a loop)."""
     ns = _ns(root)
     if _text(root, ns + "Name") is None:
         raise ValueError("XML element <Name> not found")
@@ -297,7 +297,7 @@ def _next_query(root: ET.Element, query: dict[str, str], versions: bool) -> dict
         marker = _text(root, ns + "NextKeyMarker")
         if not marker:
             raise ValueError("XML element <NextKeyMarker> not found")
-        following["key-marker"] = unquote_plus(marker) if _url_encoded(root, ns) else marker
+        following["key-marker"] = _key_marker(root, ns, marker) if _url_encoded(root, ns) else marker
         version = _text(root, ns + "NextVersionIdMarker")
         following.pop("version-id-marker", None)
         if version:
@@ -308,6 +308,25 @@ def _next_query(root: ET.Element, query: dict[str, str], versions: bool) -> dict
         raise ValueError("XML element <NextContinuationToken> not found")
     following["continuation-token"] = following["start-after"] = token
     return following
+
+
+def _key_marker(root: ET.Element, ns: str, marker: str) -> str:
+    """The name a URL-encoded version listing's <NextKeyMarker> stands for. S3 encodes it as it encodes the
+    keys; radosgw 16.2 writes the key itself (its keys encoded): decoded, 'cam%7E0999.jpg' became
+    'cam~0999.jpg', and the next page started past every key left, which the listing then silently lacked.
+    The marker names the page's last entry (a version or delete marker, or a common prefix): the text as
+    it is when that is the name of one of them and its decoding is not, else its decoding (S3's)."""
+    decoded = unquote_plus(marker)
+    if decoded == marker:
+        return marker
+    fields = {ns + "Version": ns + "Key", ns + "DeleteMarker": ns + "Key", ns + "CommonPrefixes": ns + "Prefix"}
+    last = {}  # element name -> the (decoded) name of the page's last element of that kind
+    for child in root:
+        field = fields.get(child.tag)
+        if field is not None:
+            last[child.tag] = unquote_plus(child.findtext(field) or "")
+    names = set(last.values())
+    return marker if marker in names and decoded not in names else decoded
 
 
 def _url_encoded(root: ET.Element, ns: str) -> bool:
