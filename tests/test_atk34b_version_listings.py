@@ -114,3 +114,17 @@ def test_more_than_a_page_of_versions_is_listed_and_erased_whole(versioned_serve
     assert not {(e["key"], e["version_id"]) for e in doc["entries"]} & {(k, v) for k, v, _ in left}
     assert sorted((e["key"], e["version_id"]) for e in doc["errors"]) == [(k, v) for k, v, _ in left]
     assert (erased.exit_code, left) == (0, []), erased
+
+
+def test_a_delete_marker_asked_for_by_version_is_named_not_called_unsupported(
+        versioned_server: tuple[Any, Any, str]) -> None:
+    """Fails before the fix on moto: `get`/`stat --version-id MARKER` exit 1 with "the server does not support
+    this operation (MethodNotAllowed)": S3 answers a HEAD or GET of a delete marker's version 405 with
+    x-amz-delete-marker: true. SeaweedFS and Ceph answer 404 (exit 3, object not found); moto must read the same."""
+    cli, client, bucket = versioned_server
+    client.put_object(Bucket=bucket, Key="cam/f.jpg", Body=b"frame")
+    marker = client.delete_object(Bucket=bucket, Key="cam/f.jpg")["VersionId"]
+    for command in (("stat",), ("get", "-")):
+        run = cli(command[0], f"s3://{bucket}/cam/f.jpg", *command[1:], "--version-id", marker)
+        assert run.exit_code == 3, run
+        assert "not support" not in run.stderr and f"s3://{bucket}/cam/f.jpg" in run.stderr, run
