@@ -260,6 +260,10 @@ def from_code(code: str, detail: str, bucket: str | None, key: str | None, place
     if code in _UNAVAILABLE:
         return E.ServiceUnavailableError(f"{code}: server busy or failing ({place})",
                                          hint="retry later or raise --retries")
+    if code == "MethodNotAllowed" and (_header(headers, "x-amz-delete-marker") or "").strip().lower() == "true":
+        return E.ObjectNotFoundError(  # S3's 405 to a GET or HEAD of a delete marker's version id
+            f"object not found: {place} (the version asked for is a delete marker: it holds no data)",
+            hint="its versions: its-store ls --versions")
     if code in ("NotImplemented", "MethodNotAllowed"):
         return E.ItsStoreError(f"the server does not support this operation ({code}, {place})",
                                hint="it is a feature this S3 server lacks; other calls may still work")

@@ -19,7 +19,8 @@ this one is parsed and handed on (one page ahead: at most two pages in memory).
 What the parser accepts is what minio's accepted: <Name> and each entry's <Key> (a common prefix's
 <Prefix>) must be there, a <Size> or <LastModified> that is no number or date is the answer's fault
 (BadAnswerError, through s3/errors.parsing), names are URL-decoded when the page says <EncodingType>url,
-and an object whose key ends in '/' (a folder marker) is listed as a prefix, as minio's `is_dir` made it.
+and an object whose key ends in '/' (a folder marker) is listed as a prefix, as minio's `is_dir` made it (in a
+version listing it is a version or delete marker with its id, as any other).
 """
 
 from __future__ import annotations
@@ -284,8 +285,8 @@ def _text(root: ET.Element, name: str) -> str | None:
 def _next_query(root: ET.Element, query: dict[str, str], versions: bool) -> dict[str, str] | None:
     """The query of the page after `root`, or None when `root` is the last. As minio: the continuation
     token also goes as start-after (V2); a version listing goes on from NextKeyMarker (URL-decoded when the
-    page is) and NextVersionIdMarker. A truncated page without its marker never gets here: s3/answers.py
-    refuses it on arrival (it would page in a loop)."""
+    page is and the marker is encoded: _key_marker) and NextVersionIdMarker. A truncated page without its
+    marker never gets here: s3/answers.py refuses it on arrival (it would page in a loop)."""
     ns = _ns(root)
     if _text(root, ns + "Name") is None:
         raise ValueError("XML element <Name> not found")
@@ -296,7 +297,7 @@ def _next_query(root: ET.Element, query: dict[str, str], versions: bool) -> dict
         marker = _text(root, ns + "NextKeyMarker")
         if not marker:
             raise ValueError("XML element <NextKeyMarker> not found")
-        following["key-marker"] = unquote_plus(marker) if _url_encoded(root, ns) else marker
+        following["key-marker"] = _key_marker(root, ns, marker) if _url_encoded(root, ns) else marker
         version = _text(root, ns + "NextVersionIdMarker")
         following.pop("version-id-marker", None)
         if version:
@@ -307,6 +308,25 @@ def _next_query(root: ET.Element, query: dict[str, str], versions: bool) -> dict
         raise ValueError("XML element <NextContinuationToken> not found")
     following["continuation-token"] = following["start-after"] = token
     return following
+
+
+def _key_marker(root: ET.Element, ns: str, marker: str) -> str:
+    """The name a URL-encoded version listing's <NextKeyMarker> stands for. S3 encodes it as it encodes the
+    keys; radosgw 16.2 writes the key itself (its keys encoded): decoded, 'cam%7E0999.jpg' became
+    'cam~0999.jpg', and the next page started past every key left, which the listing then silently lacked.
+    The marker names the page's last entry (a version or delete marker, or a common prefix): the text as
+    it is when that is the name of one of them and its decoding is not, else its decoding (S3's)."""
+    decoded = unquote_plus(marker)
+    if decoded == marker:
+        return marker
+    fields = {ns + "Version": ns + "Key", ns + "DeleteMarker": ns + "Key", ns + "CommonPrefixes": ns + "Prefix"}
+    last = {}  # element name -> the (decoded) name of the page's last element of that kind
+    for child in root:
+        field = fields.get(child.tag)
+        if field is not None:
+            last[child.tag] = unquote_plus(child.findtext(field) or "")
+    names = set(last.values())
+    return marker if marker in names and decoded not in names else decoded
 
 
 def _url_encoded(root: ET.Element, ns: str) -> bool:
@@ -436,8 +456,10 @@ def _entry(node: ET.Element, names: _Names, decode: Callable[[str], str] | None,
     if decode is not None and ("%" in key or "+" in key):  # without either, unquote_plus gives it back
         key = decode(key)
     size, etag = fields.get(names.size, _ABSENT), fields.get(names.etag)
-    if key.endswith("/") and (size is _ABSENT or not size or not int(size)):
+    if not versions and key.endswith("/") and (size is _ABSENT or not size or not int(size)):
         return Entry(key, is_prefix=True)  # an empty folder marker: the prefix it stands for (minio's is_dir)
+    # in a version listing it stays a version (or delete marker) with its id: a marker with two versions
+    # would be one prefix listed twice (an "endless" listing), and an erasure would delete it without its id
     # a key ending in "/" that holds bytes (another client stored them there) is an object as any other:
     # listed, fetched or reported skipped with its reason (core/refs.local_name_problem), verified
     modified = fields.get(names.modified, _ABSENT)

@@ -275,27 +275,36 @@ class Versions:
         return result
 
     def _erase_all(self, result: ErasureResult, target: str) -> None:
-        bucket, recursive, cutoff = result.bucket, result.recursive, result.cutoff
-        seen_key, batch = False, []
-        candidates: dict[str, list[str]] = {}  # garbled name -> the keys it may stand for
-        named: set[tuple[str, str | None]] = set()  # (key, version) a garbled entry was found to be
-        for version in self._targets(result, target):
-            seen_key = True
-            if cutoff is not None and version.last_modified is not None and version.last_modified >= cutoff:
-                continue
-            if version.garbled:  # a delete of the altered name would "succeed" and erase nothing
-                version = self._real_name(version, candidates, named)
-            if version.garbled:
-                result.fail(version, GARBLED)
-                continue
+        """List every version first, then erase them: a listing paged while its entries are deleted may end
+        early (moto pages from the version its marker names: once that is deleted, the next page is empty),
+        and what it never listed was neither erased nor reported."""
+        bucket = result.bucket
+        listed = list(self._targets(result, target))
+        if not result.recursive and not listed:
+            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{target} (no versions)")
+        batch: list[ObjectVersion] = []
+        for version in self._eligible(result, listed):
             batch.append(version)
             if len(batch) >= BATCH:
                 self._erase_batch(bucket, batch, result)
         self._erase_batch(bucket, batch, result)
-        if not recursive and not seen_key:
-            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{target} (no versions)")
         if not result.dry_run and result.entries:
-            self._prove_erased(result, target)
+            self._prove_erased(result, target, {(v.key, v.version_id) for v in listed})
+
+    def _eligible(self, result: ErasureResult, listed: list[ObjectVersion]) -> Iterator[ObjectVersion]:
+        """The listed versions to erase: those older than the cutoff, each garbled name found (a delete of the
+        altered name would "succeed" and erase nothing) or failed."""
+        candidates: dict[str, list[str]] = {}  # garbled name -> the keys it may stand for
+        named: set[tuple[str, str | None]] = set()  # (key, version) a garbled entry was found to be
+        for version in listed:
+            if _too_new(version, result.cutoff):
+                continue
+            if version.garbled:
+                version = self._real_name(version, candidates, named)
+            if version.garbled:
+                result.fail(version, GARBLED)
+                continue
+            yield version
 
     def _targets(self, result: ErasureResult, target: str) -> Iterator[ObjectVersion]:
         """The versions and markers an erasure is about: of the key, or of everything under the prefix."""
@@ -337,11 +346,17 @@ class Versions:
         etag = (stat.etag or "").strip('"')
         return (not version.etag or etag == version.etag.strip('"')) and (stat.size or 0) == version.size
 
-    def _prove_erased(self, result: ErasureResult, target: str) -> None:
-        """List again: a version still listed was not erased, whatever the delete answered (a server
-        may accept a delete of a name it does not hold). It moves from `entries` to `failed`."""
+    def _prove_erased(self, result: ErasureResult, target: str, listed: builtins.set[tuple[str, str | None]]) -> None:
+        """List again: a version still listed was not erased, whatever the delete answered (a server may
+        accept a delete of a name it does not hold); it moves from `entries` to `failed`. One the first
+        listing (`listed`) lacked is not erased either (written since, or a listing that skipped it):
+        failed too, so that an erasure never says "all" while versions it was asked for are stored."""
         from its_store.s3.keys import as_garbled
-        still = {(v.key, v.version_id) for v in self._targets(result, target)}
+        still: builtins.set[tuple[str, str | None]] = set()
+        for version in self._targets(result, target):
+            still.add((version.key, version.version_id))
+            if (version.key, version.version_id) not in listed and not _too_new(version, result.cutoff):
+                result.fail(version, "NotErased: listed after the erasure, not by the listing it erased from")
         kept = [v for v in result.entries  # a key erased by its real name may be listed garbled
                 if (v.key, v.version_id) in still or (as_garbled(v.key), v.version_id) in still]
         if kept:
@@ -374,6 +389,11 @@ class Versions:
                 op.nbytes = version.size
                 op.finish(ok=msg is None)
         batch.clear()
+
+
+def _too_new(version: ObjectVersion, cutoff: datetime | None) -> bool:
+    """Whether `version` is last modified at or after `cutoff` (rm --all-versions --older-than keeps it)."""
+    return cutoff is not None and version.last_modified is not None and version.last_modified >= cutoff
 
 
 def _failure_error(key: str, message: str, bucket: str) -> E.ItsStoreError:
