@@ -76,6 +76,22 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
     a key: non-empty, UTF-8 and <= 1024 bytes. Control characters, '.'/'..' segments and a trailing '/' are
     refused for keys we are asked to create or typed by a user, never for keys another client stored:
     s3/keys.py decides per request what can carry such a key (a '.'/'..' segment: a batch delete only)."""
+    if type(key) is str and _plain_new_key(key, allow_prefix) and not existing:
+        return key  # the checks below would all pass (tests/test_key_fast_path.py): a camera frame's key
+    return _validate_key(key, allow_prefix=allow_prefix, existing=existing)
+
+
+def _plain_new_key(key: str, allow_prefix: bool) -> bool:
+    """The common key, printable ASCII with no '.'/'..' segment, that every check of _validate_key passes:
+    said in a few string methods (its UTF-8 length is its length, it has no control character)."""
+    if not (key and key.isascii() and key.isprintable() and len(key) <= MAX_KEY_BYTES):
+        return False
+    wrapped = f"/{key}/"  # a '.' or '..' segment (_DOT_SEGMENT) is "/./" or "/../" in it
+    return "/./" not in wrapped and "/../" not in wrapped and (allow_prefix or not key.endswith("/"))
+
+
+def _validate_key(key: str, *, allow_prefix: bool, existing: bool) -> str:
+    """validate_key, every check in turn (the one that fails raises its own error)."""
     if type(key) is not str:  # a script's int or None: one clear error, not an AttributeError deep inside
         raise InvalidInputError(f"object key must be a str, not {type(key).__name__}")
     if not key:
@@ -189,6 +205,23 @@ def local_name_problem(relative: str) -> str | None:
     would make the name lie in a terminal; a segment over 255 bytes cannot be a file name; a name
     that is not UTF-8 cannot be a key; a key ending in '/' that holds bytes (an empty one is a folder
     marker, never fetched) names no file."""
+    if _plain_relative(relative):
+        return None  # every check below would pass (tests/test_key_fast_path.py): a camera frame's name
+    return _name_problem(relative)
+
+
+def _plain_relative(relative: str) -> bool:
+    """A printable ASCII path of non-empty segments, none '.' or '..' or longer than NAME_MAX, no backslash,
+    no '/' at either end: the common name, which local_name_problem passes (said in a few string methods)."""
+    if not (relative.isascii() and relative.isprintable()) or "\\" in relative:
+        return False
+    wrapped = f"/{relative}/"
+    return ("//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped
+            and (len(relative) <= NAME_MAX or all(len(p) <= NAME_MAX for p in relative.split("/"))))
+
+
+def _name_problem(relative: str) -> str | None:
+    """local_name_problem, every check in turn."""
     if relative.endswith("/") and relative.strip("/"):  # an object under a folder marker's name, holding bytes
         return "it ends in '/', as a folder's name does: no file can have it"
     segments = relative.rstrip("/").split("/")

@@ -77,6 +77,16 @@ class SkippedItem(Result):
     reason: str
 
 
+class Counted:
+    """One item done that a count-only batch (BatchResult.count_only) counts and never shows: its bytes.
+    What a job returns instead of a BatchItem when no item is kept, so that none is built per file."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
 class BatchResult(Result):
     """Outcome of a batch (upload -r, get -r, rm -r, cp, mv): the items done (`objects`), the failures
     (`errors`: the rest went on), what was skipped, and totals. `raise_for_failures()` raises the batch's
@@ -123,9 +133,17 @@ class BatchResult(Result):
             result._unlisted_bytes = max(0, total - sum(item.size for item in result.objects))
         return result
 
-    def done(self, item: BatchItem) -> None:
+    @property
+    def listing(self) -> bool:
+        """Whether items done are kept in `objects` (False after count_only(): a job may hand `done` a
+        Counted instead of building a BatchItem no one will see)."""
+        return self._listed
+
+    def done(self, item: BatchItem | Counted) -> None:
         """Record one item done: listed in `objects`, or counted (count_only)."""
         if self._listed:
+            if not isinstance(item, BatchItem):  # a job's bug: a listed item must be a whole BatchItem
+                raise TypeError("a listing batch keeps BatchItems, not counts")
             self.objects.append(item)
         else:
             self._unlisted += 1
@@ -184,7 +202,7 @@ class BatchResult(Result):
                                   hint="each is listed as skipped; rename them on the server to fetch them")
 
 
-Job = tuple[str, Callable[[], BatchItem]]  # (key or path, what to do with it)
+Job = tuple[str, Callable[[], BatchItem | Counted]]  # (key or path, what to do with it)
 
 
 def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Context | None = None) -> None:
@@ -197,7 +215,7 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
     from its_store.transfer.fanout import fan_out
     recording = ctx.batch() if ctx is not None else None
 
-    def run(job: Job) -> BatchItem:
+    def run(job: Job) -> BatchItem | Counted:
         return job[1]()
 
     n = max(workers, 1)
@@ -274,8 +292,10 @@ class Batch:
         def request(path: Path, key: str) -> UploadRequest:
             return template.model_copy(update={"key": key, "file_path": path})
 
-        def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem]:
-            def run() -> BatchItem:
+        listing = result.listing
+
+        def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem | Counted]:
+            def run() -> BatchItem | Counted:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
                 asked = request(path, key)
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
@@ -285,6 +305,8 @@ class Batch:
                     on_object(asked, resp)
                 if on_done:
                     on_done()
+                if not listing:  # count-only (the CLI without --json): no model built that no one shows
+                    return Counted(resp.total_size)
                 return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path),
                                  unchecked=resp.unchecked)
             return run

@@ -267,7 +267,7 @@ class Op:
         if self.audit:
             error = error if not ok else None
             if rec is not None:
-                rec.audit_line(self.operation, ok=ok, error=error, **self.fields)
+                rec.audit_fields(self.operation, self.fields, ok=ok, error=error)
             else:
                 self.ctx.audit.record(self.operation, ok=ok, error=error, **self.fields)
 
@@ -305,11 +305,18 @@ class Recording:
         self._tally.add(stat, ok=ok, nbytes=nbytes, seconds=seconds)
 
     def audit_line(self, operation: str, **fields: Any) -> None:
+        self._buffer().add(operation, **fields)
+
+    def audit_fields(self, operation: str, fields: dict[str, Any], *, ok: bool, error: Any = None) -> None:
+        """audit_line(operation, ok=ok, error=error, **fields), from an Op's own dict of fields."""
+        self._buffer().add_fields(operation, fields, ok=ok, error=error)
+
+    def _buffer(self) -> AuditBuffer:
         if self._audit is None:
             with self._guard:
                 if self._audit is None:
                     self._audit = self.ctx.audit.buffer()
-        self._audit.add(operation, **fields)
+        return self._audit
 
     def tick(self) -> None:
         """The owner's call as each outcome comes back: the cache invalidations due are written by the owner's

@@ -26,6 +26,8 @@ _GUARD = threading.Lock()
 
 def underscored(headers: dict[str, str]) -> list[str]:
     """The user-metadata names of upload headers that hold a `_`."""
+    if "_" not in "".join(headers):  # most uploads (every frame of a batch): no name holds one
+        return []
     return sorted(name.lower()[len(_META):] for name in headers
                   if name.lower().startswith(_META) and "_" in name)
 

@@ -164,14 +164,22 @@ class AuditLog:
               version_id: str | None = None, size: int | None = None, ok: bool = True,
               error: Any = None, **details: Any) -> dict[str, Any]:
         """The fields of one line, stamped now (record() for what each means)."""
+        return self.entry_of(operation, {"bucket": bucket, "key": key, "version_id": version_id, "size": size,
+                                         **details}, ok=ok, error=error)
+
+    def entry_of(self, operation: str, fields: dict[str, Any], *, ok: bool = True,
+                 error: Any = None) -> dict[str, Any]:
+        """entry(operation, ok=ok, error=error, **fields), from the dict the caller holds (a batch's line
+        per camera frame: its fields are not unpacked into keywords and packed again on the way)."""
         if not ok and error is None:
             error = sys.exc_info()[1]
+        get = fields.get
         entry: dict[str, Any] = {
-            "time": _now(), "operation": operation, "bucket": bucket, "key": key, "version_id": version_id,
-            "size": size, "result": "ok" if ok else "error", "error": _error_code(error) if not ok else None,
-            "access_key_id": self.access_key, "host": self.host, "pid": current_pid(), "endpoint": self.endpoint,
-            **self.identity}
-        for name, value in details.items():
+            "time": _now(), "operation": operation, "bucket": get("bucket"), "key": get("key"),
+            "version_id": get("version_id"), "size": get("size"), "result": "ok" if ok else "error",
+            "error": _error_code(error) if not ok else None, "access_key_id": self.access_key, "host": self.host,
+            "pid": current_pid(), "endpoint": self.endpoint, **self.identity}
+        for name, value in fields.items():
             entry.setdefault(name, value)
         return entry
 
@@ -244,7 +252,13 @@ class AuditBuffer:
 
     def add(self, operation: str, **fields: Any) -> None:
         """One operation's line (AuditLog.record's fields), written with the next flush."""
-        line = self.log.encode(self.log.entry(operation, **fields))
+        self._add(self.log.encode(self.log.entry(operation, **fields)))
+
+    def add_fields(self, operation: str, fields: dict[str, Any], *, ok: bool, error: Any = None) -> None:
+        """add(operation, ok=ok, error=error, **fields), from the dict the caller holds (AuditLog.entry_of)."""
+        self._add(self.log.encode(self.log.entry_of(operation, fields, ok=ok, error=error)))
+
+    def _add(self, line: bytes) -> None:
         with self._lock:
             if not self._lines:
                 self._since = time.monotonic()
