@@ -18,6 +18,7 @@ from its_store.core.refs import validate_bucket, validate_key
 from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
+    from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
 
 
@@ -81,16 +82,27 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
 
 
+def _merged_form(key: str) -> str:
+    """The key SeaweedFS answers for `key`: it reads a backslash as '/' and merges empty segments ('d\\f',
+    'd//f' and '/d/f' all name 'd/f')."""
+    return "/".join(part for part in key.replace("\\", "/").split("/") if part) + ("/" if key.endswith("/") else "")
+
+
 def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None:
     """HEAD before a delete: a missing object is ObjectNotFoundError (S3 answers its delete with 204). A key
-    with a backslash must be listed too: SeaweedFS answers for 'd\\f1' with the object 'd/f1', and its DELETE
-    removes that other object."""
+    some servers read as another (_merged_form) is not found when that other key's HEAD answers with the
+    very object (version, ETag, size, date): SeaweedFS answers for 'd\\f1' or 'd//f1' with the object 'd/f1'
+    (even lists it under the name asked for), and its DELETE removes that other object. Two objects stored
+    under both names (AWS, moto keep them apart) differ, if only in their version or date; the same bytes
+    stored under both in one second are refused, the side that loses nothing."""
     from its_store.service import heads
     try:
-        heads.stat(ctx, bucket, key, version_id)
-        if "\\" in key and version_id is None and not heads.listed(ctx, bucket, key):
-            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered for another "
-                                        "key: it reads a backslash as '/')")
+        here = heads.stat(ctx, bucket, key, version_id)
+        other = _merged_form(key)
+        if version_id is None and other not in (key, "") and _same_object(ctx, bucket, other, here):
+            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the "
+                                        f"object s3://{bucket}/{other}: it reads a backslash as '/' and merges "
+                                        "empty segments)")
     except E.SseKeyRequiredError:
         pass  # it exists, encrypted with an SSE-C key: deleting needs no key
     except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
@@ -98,6 +110,16 @@ def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
                 or not Versions(ctx).is_delete_marker(bucket, key, version_id)):
             raise
+
+
+def _same_object(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
+    """Whether the HEAD of s3://bucket/key answers with the object `stat` describes."""
+    try:
+        there = ctx.s3.stat(bucket, key)
+    except E.ItsStoreError:  # none there (or not readable): not known to be the same
+        return False
+    return (there.version_id, there.etag, there.size, there.last_modified) == \
+        (stat.version_id, stat.etag, stat.size, stat.last_modified)
 
 
 def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:
