@@ -278,3 +278,53 @@ def test_the_part_check_holds_on_every_server(object_cli: Any, object_server: An
                                       secret_key=object_server.secret_key)).s3
     assert list(s3.list_objects(object_bucket)) == []
     assert s3.list_multipart_uploads(object_bucket) == []
+
+
+def _forge_last_part(src: Path) -> Any:
+    """A change of the last part (8 MiB parts) whose CRC32 is forged to stay the first read's."""
+    last = src.read_bytes()[8 * MiB:]
+
+    def forge(path: Path) -> None:
+        changed = bytearray(last)
+        changed[100:1100] = bytes(1000)
+        _crc32_neutral(last, changed, 2000)
+        _poke(8 * MiB, bytes(changed))(path)
+    return forge
+
+
+@pytest.mark.parametrize("object_server", ["ceph"], indirect=True)  # of the four, the one that checks them
+def test_a_forged_crc32_collision_is_refused_where_the_server_checks_payload_hashes(
+        object_cli: Any, object_server: Any, object_bucket: str, tmp_path: Path) -> None:
+    """Over plain HTTP each part is signed with the SHA-256 the first read took (transfer/partsums.py), not
+    with one of the bytes read again: a server that checks payload hashes refuses a part rewritten between
+    the reads even when its CRC32 was forged, so nothing is stored and the command exits 5 as for any change.
+    Ceph RGW checks payload hashes (as MinIO and AWS S3 do); SeaweedFS, moto and rclone serve s3 check none:
+    there such an object is stored, and `verify` finds it (test_a_forged_crc32_collision_is_stored_...)."""
+    from its_store import StorageService, load_settings
+    src = write_file(tmp_path / "clip.mp4", SIZE, seed=16)
+    hook = _on_create(src, _forge_last_part(src))
+    with FaultProxy(_port(object_server.endpoint), answer=hook) as proxy:
+        run = object_cli("upload", str(src), f"s3://{object_bucket}/clip.mp4",
+                         extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert hook.rewrites == 1, run
+    s3 = StorageService(load_settings(endpoint=object_server.endpoint, access_key=object_server.access_key,
+                                      secret_key=object_server.secret_key)).s3
+    assert run.exit_code == E.EXIT_CONFLICT and "changed while it was uploaded" in run.stderr, run
+    assert list(s3.list_objects(object_bucket)) == []
+    assert s3.list_multipart_uploads(object_bucket) == []
+
+
+def test_the_first_read_takes_the_sha256_of_each_part_to_sign_it_with(tmp_path: Path) -> None:
+    """fd_hash(signed=True): each part's SHA-256 as well, cut as the upload cuts them (6 MiB parts across 4 MiB
+    blocks, a short last part), taken on a second thread (transfer/partsums.py); without `signed`, none."""
+    from its_store.transfer.upload import fd_hash
+    src = write_file(tmp_path / "clip.mp4", SIX, seed=17)
+    data = src.read_bytes()
+    with open(src, "rb") as fh:
+        found = fd_hash(fh.fileno(), SIX, src, 6 * MiB, signed=True)
+        plain = fd_hash(fh.fileno(), SIX, src, 6 * MiB)
+    assert found.sha256 == plain.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.crcs == plain.crcs
+    assert found.part_sha256s == tuple(hashlib.sha256(data[at:at + 6 * MiB]).hexdigest()
+                                       for at in range(0, SIX, 6 * MiB))
+    assert plain.part_sha256s == ()

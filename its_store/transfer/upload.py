@@ -20,6 +20,7 @@ from its_store.core.streams import BinaryReader
 from its_store.s3.crc import crc32, crc32_b64, crc32_of
 from its_store.s3.payload import Payload
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
+from its_store.transfer.partsums import Part, PartSums, signer
 
 if TYPE_CHECKING:
     from its_store.transfer.parts import ObjectIO
@@ -107,6 +108,8 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
         hashed = hashed or fd_hash(fd, size, path, part)
         digest = hashed.sha256
     crcs = hashed.crcs if hashed is not None and hashed.part == part and len(hashed.crcs) == count else None
+    signed = hashed.part_sha256s if hashed is not None and crcs is not None and len(hashed.part_sha256s) == count \
+        else None
     headers = {**headers, SHA256_HEADER: digest}
 
     def read_part(number: int) -> bytes:
@@ -125,7 +128,7 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
     todo = _hashed_parts(read_part, count, part, done, digest, path, held, crcs)
     result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
                         Resumable(journal, source, upload_id, done, resume), held,
-                        None if crcs is None else _crc_check(crcs, path))
+                        None if crcs is None else _crc_check(crcs, path), signer(signed, path))
     result.sha256 = digest
     return result
 
@@ -187,6 +190,7 @@ class FileHash:
     sha256: str
     part: int = 0
     crcs: tuple[int, ...] = ()
+    part_sha256s: tuple[str, ...] = ()  # with `signed`: each part's SHA-256 (hex), to sign it with (partsums)
 
 
 def fd_sha256(fd: int, size: int, path: Path, stop: threading.Event | None = None) -> str:
@@ -194,16 +198,29 @@ def fd_sha256(fd: int, size: int, path: Path, stop: threading.Event | None = Non
     return fd_hash(fd, size, path, 0, stop).sha256
 
 
-def fd_hash(fd: int, size: int, path: Path, part: int = 0, stop: threading.Event | None = None) -> FileHash:
+def fd_hash(fd: int, size: int, path: Path, part: int = 0, stop: threading.Event | None = None,
+            signed: bool = False) -> FileHash:
     """SHA-256 of the first `size` bytes of an open file, one sequential read (it also warms the page
     cache for the parts that follow); hashlib releases the GIL on each 4 MiB block. With `part`, the CRC32
     of each part too (ISA-L: ~0.05 CPU-s per GiB here, against ~0.65 for a second SHA-256): no block
-    read crosses a part's end. `stop` set: it stops at the next block (InterruptedError_)."""
+    read crosses a part's end; with `signed` as well, each part's SHA-256, on a second thread from the same
+    blocks (transfer/partsums.py: the parts are then signed without hashing them again). `stop` set: it
+    stops at the next block (InterruptedError_)."""
+    sums = PartSums(HASH_BUF) if part and signed else None
+    try:
+        digest, crcs = _hash_blocks(fd, size, path, part, stop, sums)
+    finally:
+        parts = sums.finish() if sums is not None else ()
+    return FileHash(digest, part, crcs, parts if len(parts) == len(crcs) else ())
+
+
+def _hash_blocks(fd: int, size: int, path: Path, part: int, stop: threading.Event | None,
+                 sums: PartSums | None) -> tuple[str, tuple[int, ...]]:
+    """fd_hash's read: the hex SHA-256 and the part CRC32s; each block handed to `sums` too."""
     digest = hashlib.sha256()
     crcs: list[int] = []
     crc = 0
-    buf = bytearray(HASH_BUF)
-    view = memoryview(buf)
+    own = bytearray(HASH_BUF if sums is None else 0)
     offset = asked = 0
     while offset < size:
         if stop is not None and stop.is_set():
@@ -211,6 +228,8 @@ def fd_hash(fd: int, size: int, path: Path, part: int = 0, stop: threading.Event
         if offset >= asked - READ_AHEAD // 2 and asked < size:
             asked = _read_ahead(fd, max(asked, offset), size)
         end = min(offset - offset % part + part, size) if part else size
+        block = own if sums is None else sums.buffer()
+        view = memoryview(block)
         try:
             n = os.preadv(fd, [view[:min(HASH_BUF, end - offset)]], offset)
         except OSError as exc:
@@ -224,7 +243,9 @@ def fd_hash(fd: int, size: int, path: Path, part: int = 0, stop: threading.Event
             if offset == end:
                 crcs.append(crc)
                 crc = 0
-    return FileHash(digest.hexdigest(), part, tuple(crcs))
+        if sums is not None:
+            sums.hand(block, n, offset == end)
+    return digest.hexdigest(), tuple(crcs)
 
 
 def _read_ahead(fd: int, start: int, size: int) -> int:
@@ -249,15 +270,17 @@ class Prehash:
     so the caller closing its own can never make it read another file; it stops at the next 4 MiB block
     when cancelled, or when the Prehash is dropped unused (an upload that failed before its parts)."""
 
-    def __init__(self, fd: int, size: int, path: Path, part: int = 0) -> None:
+    def __init__(self, fd: int, size: int, path: Path, part: int = 0, signed: bool = False) -> None:
         """`part`: the part size the upload will use (transfer.parts.choose_part_size), for the CRC32 of
-        each part (fd_hash); 0: none (the upload then hashes its parts again with SHA-256)."""
+        each part (fd_hash); 0: none (the upload then hashes its parts again with SHA-256). `signed`: the
+        parts' payloads will be signed (plain HTTP): their SHA-256 are taken too (transfer/partsums.py)."""
         self.size = size
         self._stop = threading.Event()
         self._done = threading.Event()
         self._box: list[FileHash | BaseException] = []
         own = os.dup(fd)
-        threading.Thread(target=_prehash, args=(own, size, path, part, self._stop, self._box, self._done),
+        threading.Thread(target=_prehash, args=(own, size, path, part, signed, self._stop, self._box,
+                                                   self._done),
                          name="its-sha", daemon=True).start()  # not bound to self: dropping it stops the thread
 
     def result(self) -> str:
@@ -279,10 +302,10 @@ class Prehash:
         self._stop.set()
 
 
-def _prehash(fd: int, size: int, path: Path, part: int, stop: threading.Event, box: list[FileHash | BaseException],
-             done: threading.Event) -> None:
+def _prehash(fd: int, size: int, path: Path, part: int, signed: bool, stop: threading.Event,
+             box: list[FileHash | BaseException], done: threading.Event) -> None:
     try:
-        box.append(fd_hash(fd, size, path, part, stop))
+        box.append(fd_hash(fd, size, path, part, stop, signed))
     except BaseException as exc:  # noqa: BLE001 - handed to result()
         box.append(exc)
     finally:
@@ -381,10 +404,12 @@ def _spooled(s3: ObjectIO, bucket: str, key: str, first: bytes, stream: BinaryRe
 def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
                progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
                size: int | None, state: Resumable | None = None, held: dict[int, int] | None = None,
-               check: Callable[[int, bytes, str], None] | None = None) -> PutResult:
+               check: Callable[[int, bytes, str], None] | None = None,
+               sign: Callable[[ObjectIO, Part], str] | None = None) -> PutResult:
     """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
     caller asked to keep it for --resume and the failure is transient (server or network down).
-    `check(number, bytes sent, etag)` runs on each part once sent (a raise fails the upload: _crc_check).
+    `check(number, bytes sent, etag)` runs on each part once sent (a raise fails the upload: _crc_check);
+    with `sign` (partsums.signer: the parts' SHA-256 from the first read), before it is sent, and `sign` sends it.
 
     Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
     upload of large files) stay within one memory bound; `held` carries what the producer reserved
@@ -401,9 +426,13 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
             def send(number: int, reader: Callable[[int], bytes]) -> None:
                 try:
                     data = reader(number)
-                    etag = s3.upload_part(bucket, key, upload_id, number, data)
-                    if check is not None:
-                        check(number, data, etag)
+                    if sign is not None and check is not None:
+                        check(number, data, "")  # the bytes hashed before: then signed with that hash
+                        etag = sign(s3, (bucket, key, upload_id, number, data))
+                    else:
+                        etag = s3.upload_part(bucket, key, upload_id, number, data)
+                        if check is not None:
+                            check(number, data, etag)
                     etags[number] = etag
                     progress(len(data))
                 finally:
