@@ -6,10 +6,10 @@ computes as it sends the part: ~0.68 CPU-s per GiB here (1.47 GB/s), spent while
 server for the cores. The custody hash (its-sha256) needs a read of the whole file before
 CreateMultipartUpload anyway, and during that read the second core is idle (the server has nothing to do
 yet): the parts' SHA-256 are taken there, from the same blocks, in parallel with the whole file's (hashlib
-releases the GIL on each block). A part read again is then sent signed with the hash the first read found:
-its CRC32 is compared with the first read's before it is sent (transfer/upload), and a server that checks
-payload hashes (MinIO, AWS S3, Ceph RGW) refuses a part whose bytes are not the ones hashed, which a CRC32
-alone cannot promise (a forged collision).
+releases the GIL on each block). A part read again is then sent signed with the hash the first read found: a
+server that checks payload hashes (MinIO, AWS S3, Ceph RGW) refuses a part whose bytes are not the ones hashed,
+which the CRC32 compared after each part (transfer/upload._crc_check, on servers that check none) cannot
+promise against a forged collision. Either way the change is the file's (exit 5), and nothing is stored.
 
 Memory: BLOCKS buffers of the first read's block size (3 x 4 MiB), whatever the file's size.
 """

@@ -408,8 +408,8 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
                sign: Callable[[ObjectIO, Part], str] | None = None) -> PutResult:
     """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
     caller asked to keep it for --resume and the failure is transient (server or network down).
-    `check(number, bytes sent, etag)` runs on each part once sent (a raise fails the upload: _crc_check);
-    with `sign` (partsums.signer: the parts' SHA-256 from the first read), before it is sent, and `sign` sends it.
+    `check(number, bytes sent, etag)` runs on each part once sent (a raise fails the upload: _crc_check).
+    `sign` (partsums.signer) sends a part signed with the SHA-256 the first read took of it.
 
     Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
     upload of large files) stay within one memory bound; `held` carries what the producer reserved
@@ -426,13 +426,10 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
             def send(number: int, reader: Callable[[int], bytes]) -> None:
                 try:
                     data = reader(number)
-                    if sign is not None and check is not None:
-                        check(number, data, "")  # the bytes hashed before: then signed with that hash
-                        etag = sign(s3, (bucket, key, upload_id, number, data))
-                    else:
-                        etag = s3.upload_part(bucket, key, upload_id, number, data)
-                        if check is not None:
-                            check(number, data, etag)
+                    part = (bucket, key, upload_id, number, data)
+                    etag = sign(s3, part) if sign is not None else s3.upload_part(*part)
+                    if check is not None:
+                        check(number, data, etag)
                     etags[number] = etag
                     progress(len(data))
                 finally:
