@@ -278,3 +278,76 @@ def test_the_part_check_holds_on_every_server(object_cli: Any, object_server: An
                                       secret_key=object_server.secret_key)).s3
     assert list(s3.list_objects(object_bucket)) == []
     assert s3.list_multipart_uploads(object_bucket) == []
+
+
+def _forge_last_part(src: Path) -> Any:
+    """A change of the last part (8 MiB parts) whose CRC32 is forged to stay the first read's."""
+    last = src.read_bytes()[8 * MiB:]
+
+    def forge(path: Path) -> None:
+        changed = bytearray(last)
+        changed[100:1100] = bytes(1000)
+        _crc32_neutral(last, changed, 2000)
+        _poke(8 * MiB, bytes(changed))(path)
+    return forge
+
+
+@pytest.mark.parametrize("object_server", ["ceph"], indirect=True)  # of the four, the one that checks them
+def test_a_forged_crc32_collision_is_refused_where_the_server_checks_payload_hashes(
+        object_server: Any, object_bucket: str, tmp_path: Path) -> None:
+    """Over plain HTTP a part whose SHA-256 the first read took (transfer/partsums.py) is signed with it, not
+    with one of the bytes read again: a server that checks payload hashes refuses a part rewritten between the
+    reads even when its CRC32 was forged, so nothing is stored, and the upload fails as for any change (exit
+    5). Ceph RGW checks payload hashes (as MinIO and AWS S3 do); SeaweedFS, moto and rclone serve s3 check
+    none: there such an object is stored, and `verify` finds it (test_a_forged_crc32_collision_is_stored_...).
+    The upload takes those hashes only with a core to spare (PartSums); here every one (spare=False)."""
+    from its_store import StorageService, load_settings
+    from its_store.transfer.upload import Prehash
+    src = write_file(tmp_path / "clip.mp4", SIZE, seed=16)
+    hook = _on_create(src, _forge_last_part(src))
+    with FaultProxy(_port(object_server.endpoint), answer=hook) as proxy, open(src, "rb") as fh:
+        s3 = StorageService(load_settings(endpoint=proxy.endpoint, access_key=object_server.access_key,
+                                          secret_key=object_server.secret_key)).s3
+        prehash = Prehash(fh.fileno(), SIZE, src, 8 * MiB, signed=True, spare=False)
+        with pytest.raises(E.FileChangedError, match="changed while it was uploaded"):
+            upload_file(s3, object_bucket, "clip.mp4", src, {}, threshold=5 * MiB, part_size=8 * MiB, workers=2,
+                        source=fh, prehash=prehash)
+        assert hook.rewrites == 1
+        assert list(s3.list_objects(object_bucket)) == []
+        assert s3.list_multipart_uploads(object_bucket) == []
+
+
+def test_the_first_read_takes_the_sha256_of_each_part_to_sign_it_with(tmp_path: Path) -> None:
+    """fd_hash(signed=True): each part's SHA-256 as well, cut as the upload cuts them (6 MiB parts across 4 MiB
+    blocks, a short last part), taken on a second thread (transfer/partsums.py; every one: spare=False);
+    without `signed`, none."""
+    from its_store.transfer.upload import fd_hash
+    src = write_file(tmp_path / "clip.mp4", SIX, seed=17)
+    data = src.read_bytes()
+    with open(src, "rb") as fh:
+        found = fd_hash(fh.fileno(), SIX, src, 6 * MiB, signed=True, spare=False)
+        plain = fd_hash(fh.fileno(), SIX, src, 6 * MiB)
+    assert found.sha256 == plain.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.crcs == plain.crcs
+    assert found.part_sha256s == tuple(hashlib.sha256(data[at:at + 6 * MiB]).hexdigest()
+                                       for at in range(0, SIX, 6 * MiB))
+    assert plain.part_sha256s == ()
+
+
+def test_a_part_the_hashing_thread_fell_behind_on_is_signed_as_before(tmp_path: Path) -> None:
+    """PartSums never makes the first read wait (CreateMultipartUpload waits for that read): with every
+    buffer of its ring still held by the part thread, `take` answers None at once, and a part not handed
+    whole gets no hash (None: minio hashes it as it is sent); the parts handed whole get theirs."""
+    from its_store.transfer.partsums import BLOCKS, PartSums
+    sums = PartSums(16)
+    held = [sums.take() for _ in range(BLOCKS)]
+    assert all(held) and sums.take() is None  # the ring is empty: no wait
+    first, second = held[0], held[1]
+    assert first is not None and second is not None
+    first[:5] = b"part1"
+    sums.hand(first, 5)
+    sums.close(True)
+    second[:3] = b"abc"
+    sums.hand(second, 3)  # a part of which a block went unhanded (the reader read it into its own buffer)
+    sums.close(False)
+    assert sums.finish() == (hashlib.sha256(b"part1").hexdigest(), None)

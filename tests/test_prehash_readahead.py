@@ -1,4 +1,4 @@
-"""The custody hash's read asks the kernel for the file ahead of it (transfer/upload._read_ahead, issue 22 W2).
+"""The custody hash's read asks the kernel for the file ahead of it (transfer/partsums._read_ahead, issue 22 W2).
 
 A 1 GiB file not in the page cache, read by 4 MiB preads that alternate with hashing, cost 0.5-3.7 s of
 system time from one run to the next (the bench's W2 samples with "doubled CPU"); with the next 64 MiB
@@ -19,7 +19,8 @@ import pytest
 
 from its_store.core import errors as E
 from its_store.transfer import upload
-from its_store.transfer.upload import HASH_BUF, READ_AHEAD, fd_hash
+from its_store.transfer.partsums import READ_AHEAD
+from its_store.transfer.upload import HASH_BUF, fd_hash
 
 MiB = 1024 * 1024
 

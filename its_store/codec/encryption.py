@@ -237,8 +237,9 @@ class KeyedS3:
     def stat(self, bucket: str, key: str, version_id: str | None = None) -> ObjectStat:
         return self._s3.stat(bucket, key, version_id, headers=self._headers)
 
-    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> str:
-        return self._s3.upload_part(bucket, key, upload_id, number, data, headers=self._headers)
+    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes, *,
+                    sha256: str | None = None) -> str:
+        return self._s3.upload_part(bucket, key, upload_id, number, data, headers=self._headers, sha256=sha256)
 
 
 # --------------------------------------------------------------------------------- explanations

@@ -452,9 +452,10 @@ class S3Client:
         return self._multipart().create_multipart(bucket, key, headers)
 
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes,
-                    headers: dict[str, str] | None = None) -> PartETag:
-        """Upload one part with its CRC32; the returned ETag carries that CRC32 for complete_multipart."""
-        return self._multipart().upload_part(bucket, key, upload_id, number, data, headers)
+                    headers: dict[str, str] | None = None, sha256: str | None = None) -> PartETag:
+        """Upload one part with its CRC32; the returned ETag carries that CRC32 for complete_multipart.
+        `sha256`: the part's SHA-256 an earlier read took, signed as its payload hash (s3/multipart.py)."""
+        return self._multipart().upload_part(bucket, key, upload_id, number, data, headers, sha256)
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> Written:
         """CompleteMultipartUpload; never re-sent: a lost answer is read back by a HEAD."""

@@ -21,6 +21,7 @@ from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
 from its_store.s3.errors import from_code, parsing
 from its_store.s3.messages import Written, check_ascii, sse_of
+from its_store.s3.payload import PAYLOAD_SHA256
 
 if TYPE_CHECKING:
     from its_store.s3.calls import Raw, Stat
@@ -64,11 +65,17 @@ class Multipart:
         return upload_id
 
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes,
-                    headers: dict[str, str] | None = None) -> PartETag:
+                    headers: dict[str, str] | None = None, sha256: str | None = None) -> PartETag:
         """Upload one part (signed with its SHA-256 over plain HTTP) with its CRC32; the returned ETag
-        carries that CRC32 for complete_multipart."""
+        carries that CRC32 for complete_multipart. `sha256`: the part's hex SHA-256 as an earlier read of
+        the same bytes found (transfer/partsums.py), signed instead of hashing `data` again (s3/payload.py's
+        override takes it; over TLS no payload is signed and it is dropped); a server that checks payload
+        hashes refuses the part if `data` is not what was hashed."""
         crc = crc32_of(data)
-        resp = self._raw("PUT", bucket, key, body=data, headers={**(headers or {}), CRC_HEADER: crc},
+        sent = {**(headers or {}), CRC_HEADER: crc}
+        if sha256 is not None:
+            sent[PAYLOAD_SHA256] = sha256
+        resp = self._raw("PUT", bucket, key, body=data, headers=sent,
                          query={"partNumber": str(number), "uploadId": upload_id})
         return PartETag.of((resp.headers.get("etag") or "").strip('"'), crc)
 

@@ -286,7 +286,7 @@ def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None,
         part = choose_part_size(opened.st_size, request.part_size or ctx.settings.part_size or None)
     except E.InvalidInputError:  # too large for S3: the upload says so; no part CRC32s meanwhile
         part = 0
-    return Prehash(source.fileno(), opened.st_size, Path(request.file_path), part)
+    return Prehash(source.fileno(), opened.st_size, Path(request.file_path), part, signed=not ctx.settings.secure)
 
 
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:

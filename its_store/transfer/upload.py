@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from its_store.core import errors as E
-from its_store.core.files import changed_while_uploaded, io_error, open_regular, pread_all, read_full, refuse_unsized
+from its_store.core.files import changed_while_uploaded, open_regular, pread_all, read_full, refuse_unsized
 from its_store.core.streams import BinaryReader
 from its_store.s3.crc import crc32, crc32_b64, crc32_of
 from its_store.s3.payload import Payload
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
+from its_store.transfer.partsums import HASH_BUF, Part, PartSums, hash_blocks, signer
 
 if TYPE_CHECKING:
     from its_store.transfer.parts import ObjectIO
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
 # That read also takes a CRC32 of each part (fd_hash), which the part read again later must match.
 SHA256_HEADER = "x-amz-meta-its-sha256"
 
-HASH_BUF = 4 * MiB
-
-READ_AHEAD = 64 * MiB  # how far ahead of fd_hash's reads the kernel is asked to read the file (_read_ahead)
 
 
 @dataclass
@@ -107,6 +105,8 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
         hashed = hashed or fd_hash(fd, size, path, part)
         digest = hashed.sha256
     crcs = hashed.crcs if hashed is not None and hashed.part == part and len(hashed.crcs) == count else None
+    signed = hashed.part_sha256s if hashed is not None and crcs is not None and len(hashed.part_sha256s) == count \
+        else None
     headers = {**headers, SHA256_HEADER: digest}
 
     def read_part(number: int) -> bytes:
@@ -125,7 +125,7 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
     todo = _hashed_parts(read_part, count, part, done, digest, path, held, crcs)
     result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
                         Resumable(journal, source, upload_id, done, resume), held,
-                        None if crcs is None else _crc_check(crcs, path))
+                        None if crcs is None else _crc_check(crcs, path), signer(signed, path))
     result.sha256 = digest
     return result
 
@@ -187,6 +187,7 @@ class FileHash:
     sha256: str
     part: int = 0
     crcs: tuple[int, ...] = ()
+    part_sha256s: tuple[str | None, ...] = ()  # with `signed`: each part's SHA-256 (hex) to sign it with, or None
 
 
 def fd_sha256(fd: int, size: int, path: Path, stop: threading.Event | None = None) -> str:
@@ -194,51 +195,21 @@ def fd_sha256(fd: int, size: int, path: Path, stop: threading.Event | None = Non
     return fd_hash(fd, size, path, 0, stop).sha256
 
 
-def fd_hash(fd: int, size: int, path: Path, part: int = 0, stop: threading.Event | None = None) -> FileHash:
+def fd_hash(fd: int, size: int, path: Path, part: int = 0, stop: threading.Event | None = None,
+            signed: bool = False, spare: bool = True) -> FileHash:
     """SHA-256 of the first `size` bytes of an open file, one sequential read (it also warms the page
     cache for the parts that follow); hashlib releases the GIL on each 4 MiB block. With `part`, the CRC32
     of each part too (ISA-L: ~0.05 CPU-s per GiB here, against ~0.65 for a second SHA-256): no block
-    read crosses a part's end. `stop` set: it stops at the next block (InterruptedError_)."""
-    digest = hashlib.sha256()
-    crcs: list[int] = []
-    crc = 0
-    buf = bytearray(HASH_BUF)
-    view = memoryview(buf)
-    offset = asked = 0
-    while offset < size:
-        if stop is not None and stop.is_set():
-            raise E.InterruptedError_("the hash of the upload was cancelled")
-        if offset >= asked - READ_AHEAD // 2 and asked < size:
-            asked = _read_ahead(fd, max(asked, offset), size)
-        end = min(offset - offset % part + part, size) if part else size
-        try:
-            n = os.preadv(fd, [view[:min(HASH_BUF, end - offset)]], offset)
-        except OSError as exc:
-            raise io_error("cannot read", path, exc) from None
-        if n == 0:
-            raise changed_while_uploaded(path)  # it shrank
-        digest.update(view[:n])
-        offset += n
-        if part:
-            crc = crc32(view[:n], crc)
-            if offset == end:
-                crcs.append(crc)
-                crc = 0
-    return FileHash(digest.hexdigest(), part, tuple(crcs))
-
-
-def _read_ahead(fd: int, start: int, size: int) -> int:
-    """Ask the kernel to read [start, start + READ_AHEAD) of the file into the page cache now, without
-    waiting (POSIX_FADV_WILLNEED); returns where that ends. Why: a file not in the page cache (a 1 GiB
-    upload after `drop_caches`) read by 4 MiB preads that alternate with hashing cost 0.5-3.7 s of system
-    time for the same 1 GiB, varying from run to run (the bench's "doubled CPU" W2 samples); asked for
-    ahead, 0.21-0.28 s, steady. Advice only: where it is refused or missing, the reads go on as before."""
-    end = min(start + READ_AHEAD, size)
+    read crosses a part's end; with `signed` as well, each part's SHA-256, on a second thread from the same
+    blocks (transfer/partsums.py: the parts are then signed without hashing them again), with a core to
+    spare only (`spare`; else every part's, the read waiting for them). `stop` set: it stops at the next
+    block (InterruptedError_)."""
+    sums = PartSums(HASH_BUF, spare) if part and signed else None
     try:
-        os.posix_fadvise(fd, start, end - start, os.POSIX_FADV_WILLNEED)
-    except (OSError, AttributeError):  # not a file that takes advice; not Linux/BSD (no posix_fadvise)
-        pass
-    return end
+        digest, crcs = hash_blocks(fd, size, path, part, stop, sums)
+    finally:
+        parts = sums.finish() if sums is not None else ()
+    return FileHash(digest, part, crcs, parts if len(parts) == len(crcs) else ())
 
 
 class Prehash:
@@ -249,15 +220,19 @@ class Prehash:
     so the caller closing its own can never make it read another file; it stops at the next 4 MiB block
     when cancelled, or when the Prehash is dropped unused (an upload that failed before its parts)."""
 
-    def __init__(self, fd: int, size: int, path: Path, part: int = 0) -> None:
+    def __init__(self, fd: int, size: int, path: Path, part: int = 0, signed: bool = False,
+                 spare: bool = True) -> None:
         """`part`: the part size the upload will use (transfer.parts.choose_part_size), for the CRC32 of
-        each part (fd_hash); 0: none (the upload then hashes its parts again with SHA-256)."""
+        each part (fd_hash); 0: none (the upload then hashes its parts again with SHA-256). `signed`: the
+        parts' payloads will be signed (plain HTTP): their SHA-256 are taken too (transfer/partsums.py), with
+        a core to spare only unless not `spare` (fd_hash)."""
         self.size = size
         self._stop = threading.Event()
         self._done = threading.Event()
         self._box: list[FileHash | BaseException] = []
         own = os.dup(fd)
-        threading.Thread(target=_prehash, args=(own, size, path, part, self._stop, self._box, self._done),
+        threading.Thread(target=_prehash, args=(own, size, path, part, (signed, spare), self._stop,
+                                                   self._box, self._done),
                          name="its-sha", daemon=True).start()  # not bound to self: dropping it stops the thread
 
     def result(self) -> str:
@@ -279,10 +254,10 @@ class Prehash:
         self._stop.set()
 
 
-def _prehash(fd: int, size: int, path: Path, part: int, stop: threading.Event, box: list[FileHash | BaseException],
-             done: threading.Event) -> None:
+def _prehash(fd: int, size: int, path: Path, part: int, signed: tuple[bool, bool], stop: threading.Event,
+             box: list[FileHash | BaseException], done: threading.Event) -> None:
     try:
-        box.append(fd_hash(fd, size, path, part, stop))
+        box.append(fd_hash(fd, size, path, part, stop, *signed))
     except BaseException as exc:  # noqa: BLE001 - handed to result()
         box.append(exc)
     finally:
@@ -381,10 +356,12 @@ def _spooled(s3: ObjectIO, bucket: str, key: str, first: bytes, stream: BinaryRe
 def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
                progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
                size: int | None, state: Resumable | None = None, held: dict[int, int] | None = None,
-               check: Callable[[int, bytes, str], None] | None = None) -> PutResult:
+               check: Callable[[int, bytes, str], None] | None = None,
+               sign: Callable[[ObjectIO, Part], str] | None = None) -> PutResult:
     """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
     caller asked to keep it for --resume and the failure is transient (server or network down).
     `check(number, bytes sent, etag)` runs on each part once sent (a raise fails the upload: _crc_check).
+    `sign` (partsums.signer) sends a part signed with the SHA-256 the first read took of it.
 
     Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
     upload of large files) stay within one memory bound; `held` carries what the producer reserved
@@ -401,7 +378,8 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
             def send(number: int, reader: Callable[[int], bytes]) -> None:
                 try:
                     data = reader(number)
-                    etag = s3.upload_part(bucket, key, upload_id, number, data)
+                    part = (bucket, key, upload_id, number, data)
+                    etag = sign(s3, part) if sign is not None else s3.upload_part(*part)
                     if check is not None:
                         check(number, data, etag)
                     etags[number] = etag
