@@ -351,3 +351,37 @@ def test_a_part_the_hashing_thread_fell_behind_on_is_signed_as_before(tmp_path: 
     sums.hand(second, 3)  # a part of which a block went unhanded (the reader read it into its own buffer)
     sums.close(False)
     assert sums.finish() == (hashlib.sha256(b"part1").hexdigest(), None)
+
+
+def _refuse_part(number: int) -> Any:
+    """An `answer` hook: every PUT of part `number` answered 503 SlowDown (a server busy: transient)."""
+    from faultproxy import SLOWDOWN_BODY
+
+    def hook(seen: Seen) -> bytes | None:
+        if seen.method == "PUT" and seen.query.get("partNumber") == str(number):
+            return (b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(SLOWDOWN_BODY) + SLOWDOWN_BODY)
+        return None
+    return hook
+
+
+def test_a_signed_part_refused_for_another_reason_keeps_its_error(s3_server: Any, bucket: str,
+                                                                 tmp_path: Path) -> None:
+    """A part signed with the first read's SHA-256 (transfer/partsums.signer) that the server refuses while
+    its bytes are still the ones hashed fails with the server's own error (here a 503: transient, what
+    --resume keeps the parts for), not as a file changed (exit 5, the parts aborted)."""
+    from its_store import StorageService, load_settings
+    from its_store.transfer.upload import Prehash
+    src = write_file(tmp_path / "clip.mp4", SIZE, seed=18)
+    second = src.read_bytes()[8 * MiB:]
+    with FaultProxy(_port(s3_server.endpoint), answer=_refuse_part(2), record=True) as proxy, \
+            open(src, "rb") as fh:
+        s3 = StorageService(load_settings(endpoint=proxy.endpoint, access_key=s3_server.access_key,
+                                          secret_key=s3_server.secret_key, max_retries=0)).s3
+        prehash = Prehash(fh.fileno(), SIZE, src, 8 * MiB, signed=True, spare=False)
+        assert prehash.hashed().part_sha256s[1] == hashlib.sha256(second).hexdigest()  # part 2 goes signed
+        with pytest.raises(E.ServiceUnavailableError):
+            upload_file(s3, bucket, "clip.mp4", src, {}, threshold=5 * MiB, part_size=8 * MiB, workers=2,
+                        source=fh, prehash=prehash)
+        refused = proxy.requests_to("PUT", lambda seen: seen.query.get("partNumber") == "2")
+        assert refused and refused[0].headers["x-amz-content-sha256"] == hashlib.sha256(second).hexdigest()
