@@ -104,6 +104,17 @@ def test_a_payload_hash_cannot_be_replaced() -> None:
     assert made.data == b"frame" and made.sha256 == hashlib.sha256(made.data).hexdigest()
 
 
+def test_a_payload_copies_and_pickles_as_the_same_body_and_hash() -> None:
+    """A Payload is a tuple: copy, deepcopy and pickle rebuild it from its body (hashed again), as they did
+    the slotted class before; tuple's own way handed the (body, hash) pair to the constructor as a body
+    (TypeError: 'bytes' object cannot be interpreted as an integer)."""
+    import copy
+    import pickle
+    payload = Payload(b"frame")
+    for again in (copy.copy(payload), copy.deepcopy(payload), pickle.loads(pickle.dumps(payload))):
+        assert type(again) is Payload and again.data == b"frame" and again.sha256 == payload.sha256
+
+
 DATA = b"\xff\xd8\xff\xe0" + hashlib.sha256(b"frame").digest() * 3000
 UNSIGNED = {"authorization", "x-amz-date"}
 

@@ -57,6 +57,10 @@ class Payload(tuple[bytes, str]):
             data = bytes(data)
         return tuple.__new__(cls, (data, hashlib.sha256(data).hexdigest()))
 
+    def __getnewargs__(self) -> tuple[bytes]:
+        """copy and pickle make it again from its body alone (tuple's own would hand the pair as the body)."""
+        return (self[0],)
+
     if TYPE_CHECKING:
         @property
         def data(self) -> bytes:
