@@ -83,14 +83,24 @@ def restart_argv() -> list[str]:
     service started with -P never imports from its working folder, nor may it when run again), -O, and -u,
     -W, -X dev, -X importtime, ... which a list rebuilt from sys.flags dropped; the entry too (`-m
     its_store`, the console script as the script it is, a `-c` program). When sys.argv's arguments are not
-    the tail of sys.orig_argv (a program set sys.argv itself before calling cli()), the command is rebuilt:
+    the tail of sys.orig_argv after the entry sys.argv[0] stands for (a program set sys.argv itself before
+    calling cli(); with no arguments too, whose empty tail every command line has), the command is rebuilt:
     the flags that decide imports (interpreter_flags), `-m its_store` or the script, and sys.argv's arguments."""
     given, args = list(getattr(sys, "orig_argv", ())), sys.argv[1:]
-    if given and len(given) > len(args) and given[len(given) - len(args):] == args:
+    at = len(given) - len(args)  # where sys.argv's arguments start in sys.orig_argv, if they are its tail
+    if at > 1 and given[at:] == args and _entry_is(given[:at], sys.argv[0] if sys.argv else ""):
         return [sys.executable, "-X", "utf8", *given[1:]]
     script = sys.argv[0] if sys.argv and sys.argv[0] and not sys.argv[0].endswith("__main__.py") else None
     again = [script] if script and os.path.isfile(script) else ["-m", "its_store"]
     return [sys.executable, *interpreter_flags(), "-X", "utf8", *again, *args]
+
+
+def _entry_is(head: list[str], first: str) -> bool:
+    """Whether `first` (sys.argv[0]) is what Python made of the entry that ends `head` (sys.orig_argv before the
+    arguments): the script as given, `-c` for `-c CODE`, the module's file (its full path) for `-m MODULE`."""
+    if head[-1] == first:
+        return True
+    return len(head) > 2 and ((head[-2] == "-c" and first == "-c") or (head[-2] == "-m" and os.path.isabs(first)))
 
 
 def interpreter_flags() -> list[str]:

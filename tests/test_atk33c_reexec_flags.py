@@ -68,3 +68,19 @@ def test_the_flags_carried_without_orig_argv() -> None:
     done = subprocess.run([sys.executable, "-P", "-s", "-O", "-W", "error", "-c", code], capture_output=True,
                           text=True, timeout=60, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.split() == ["-s", "-P", "-O", "-X", "utf8", "-m", "its_store", "ls"], done
+
+
+def test_a_program_that_set_sys_argv_without_arguments_is_not_run_again() -> None:
+    """sys.argv set to the command alone (no arguments: an empty tail matches every sys.orig_argv) is still a
+    program's own command line: rebuilt, not the program run again from its start (its work before cli()
+    done twice); the same entry with the program's own arguments is kept as it was (a `-c` program here)."""
+    code = ("import sys, its_store.__main__ as m; sys.argv = ['its-store']; "
+            "print(' '.join(m.restart_argv()[1:]))")
+    done = subprocess.run([sys.executable, "-s", "-c", code, "x"], capture_output=True, text=True, timeout=60,
+                          check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.split() == ["-s", "-X", "utf8", "-m", "its_store"], done
+    same = ("import sys, its_store.__main__ as m; "
+            "print(repr(m.restart_argv()[1:]))")
+    done = subprocess.run([sys.executable, "-s", "-c", same], capture_output=True, text=True, timeout=60,
+                          check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == repr(["-X", "utf8", "-s", "-c", same]), done
