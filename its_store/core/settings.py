@@ -288,13 +288,17 @@ class Settings(BaseSettings):
         endpoints apart: MINIO_ENDPOINT, and the proxy it is reached through when there is one. Cloned
         edge boxes often share one LAN address (and their default keys), and named remotes reach them
         through their own proxies: by the endpoint alone, one box's cached metadata answered for
-        another, and one box resumed another's upload. Without a proxy it is MINIO_ENDPOINT itself, the
-        key used before: state written then is found where it was. The proxy's user info, path and
-        query are never part of it (core/netloc.shown_origin). The endpoint is in one spelling for every
-        spelling of its address (core/netloc.same_server_netloc: `LOCALHOST:9000`, `localhost.:9000` and
-        `localhost:09000` are `localhost:9000`; `host:443` over https is `host`), so that mv, cp and
-        sync --delete see one server under two spellings as one endpoint (an overlap is refused as on one),
-        and its cache and journals are one."""
+        another, and one box resumed another's upload. Without a proxy it is MINIO_ENDPOINT in the one
+        spelling below. The proxy's user info, path and query are never part of it
+        (core/netloc.shown_origin). The endpoint is in one spelling for every spelling of its address
+        (core/netloc.same_server_netloc: `LOCALHOST:9000`, `localhost.:9000` and `localhost:09000` are
+        `localhost:9000`; `host:443` over https is `host`), so that mv, cp and sync --delete see one server
+        under two spellings as one endpoint (an overlap is refused as on one), and its cache and journals
+        are one. An endpoint written lower-case, with a port other than the scheme's default (the usual
+        `host:9000`), keeps the key it had before that spelling was made one; one written otherwise
+        (`HOST:9000`, `host:80` over http) had its state kept under the text as written, which is no longer
+        looked up: the next sync HEADs again, an interrupted upload starts anew (--resume finds no parts), a
+        watcher starts a new journal (its first pass finds again the files still in the folder)."""
         proxy = self.proxy()
         endpoint = same_server_netloc(self.endpoint, self.secure)
         return f"{endpoint} via {shown_origin(proxy)}" if proxy else endpoint
