@@ -115,6 +115,15 @@ def test_a_payload_copies_and_pickles_as_the_same_body_and_hash() -> None:
         assert type(again) is Payload and again.data == b"frame" and again.sha256 == payload.sha256
 
 
+def test_a_payload_of_a_number_is_refused() -> None:
+    """Only a bytes-like body is copied into bytes: bytes(3) is three zero bytes, which a Payload made of a
+    script's size or count would have sent and signed (hashlib refused a number before it was a tuple)."""
+    for wrong in (3, None, "frame"):
+        with pytest.raises(TypeError):
+            Payload(wrong)  # type: ignore[arg-type]
+    assert Payload(memoryview(b"frame")).data == b"frame"  # type: ignore[arg-type]
+
+
 DATA = b"\xff\xd8\xff\xe0" + hashlib.sha256(b"frame").digest() * 3000
 UNSIGNED = {"authorization", "x-amz-date"}
 

@@ -54,7 +54,7 @@ class Payload(tuple[bytes, str]):
 
     def __new__(cls, data: bytes) -> Payload:
         if type(data) is not bytes:
-            data = bytes(data)
+            data = bytes(memoryview(data))  # a bytes-like body copied; a number is no body (bytes(3): 3 zeros)
         return tuple.__new__(cls, (data, hashlib.sha256(data).hexdigest()))
 
     def __getnewargs__(self) -> tuple[bytes]:
