@@ -17,8 +17,9 @@ stores a body whose signed hash is another's, as it did before this module for a
 The parts of a multipart upload from a file are signed the same way, with a hash handed in:
 S3Client.upload_part(sha256=) takes each part's SHA-256 from the read of the file that took the custody hash
 before CreateMultipartUpload (transfer/partsums.py), not from the bytes read again. Those are compared with
-that read by CRC32 before they are sent, and a server that checks payload hashes refuses bytes that are not
-the ones hashed (a forged CRC32 collision included: tests/test_custody_rewrite.py, on Ceph RGW).
+that read by CRC32 once sent, before CompleteMultipartUpload (transfer/upload._crc_check), and a server that
+checks payload hashes refuses bytes that are not the ones hashed before it stores them (a forged CRC32
+collision included: tests/test_custody_rewrite.py, on Ceph RGW).
 
 `PayloadMinio._build_headers` is the one override of a private minio method (DESIGN.md: one function, with a
 test that fails loudly when an upgrade breaks it: tests/test_s3_adapter.py). Should a minio release rename or
