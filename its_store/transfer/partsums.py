@@ -51,7 +51,9 @@ class PartSums:
     free (this thread is behind: no idle core, a busy machine), `take` answers None, the reader reads into
     its own buffer, and that part gets no hash here (None: minio hashes it as it is sent, as without this).
     Not `spare`: `take` waits for a buffer, and every part gets its hash. `finish` ends the thread (always
-    call it: also on a failure) and gives each closed part's hex SHA-256, or None."""
+    call it: also on a failure) and gives each closed part's hex SHA-256, or None; `spare`, without waiting
+    for the blocks still handed (at the lowest priority they may wait long for a core): their parts get None,
+    and the thread drops what is left and ends on its own (nothing else reads those buffers any more)."""
 
     def __init__(self, block: int, spare: bool = True) -> None:
         self._spare = spare
@@ -60,6 +62,9 @@ class PartSums:
             self._free.put(bytearray(block))
         self._work: queue.SimpleQueue[tuple[bytearray, int] | bool | None] = queue.SimpleQueue()
         self._digests: list[str | None] = []
+        self._closed = 0  # parts the reader closed (its thread only)
+        self._lock = threading.Lock()  # _digests against finish's look at them
+        self._gone = False  # finish() did not wait (spare): nothing more is hashed or kept
         self._thread = threading.Thread(target=self._run, name="its-part-sha", daemon=True)
         self._thread.start()
 
@@ -77,21 +82,31 @@ class PartSums:
 
     def close(self, whole: bool) -> None:
         """The current part ends here; `whole`: every block of it was handed (else it gets no hash)."""
+        self._closed += 1
         self._work.put(whole)
 
     def finish(self) -> tuple[str | None, ...]:
-        """Wait for what was handed so far to be hashed; the SHA-256 of each part closed (None: not whole)."""
+        """The SHA-256 of each part closed (None: not whole); `spare`: None too for a part not hashed yet (no
+        wait), else once everything handed was hashed."""
         self._work.put(None)
-        self._thread.join()
-        return tuple(self._digests)
+        if not self._spare:
+            self._thread.join()
+            return tuple(self._digests)
+        with self._lock:
+            self._gone = True
+            done = tuple(self._digests)
+        return done + (None,) * (self._closed - len(done))
 
     def _run(self) -> None:
         if self._spare:
             _yield_to_others()
         sha = hashlib.sha256()
-        while (item := self._work.get()) is not None:
+        while (item := self._work.get()) is not None and not self._gone:
             if isinstance(item, bool):
-                self._digests.append(sha.hexdigest() if item else None)
+                with self._lock:
+                    if self._gone:
+                        return
+                    self._digests.append(sha.hexdigest() if item else None)
                 sha = hashlib.sha256()
                 continue
             buf, n = item
