@@ -97,10 +97,12 @@ def restart_argv() -> list[str]:
 
 def _entry_is(head: list[str], first: str) -> bool:
     """Whether `first` (sys.argv[0]) is what Python made of the entry that ends `head` (sys.orig_argv before the
-    arguments): the script as given, `-c` for `-c CODE`, the module's file (its full path) for `-m MODULE`."""
+    arguments): the script as given, `-c` for `-c CODE` (`-cCODE`), the module's file (its full path) for `-m
+    MODULE` (`-mMODULE`)."""
     if head[-1] == first:
         return True
-    return len(head) > 2 and ((head[-2] == "-c" and first == "-c") or (head[-2] == "-m" and os.path.isabs(first)))
+    option = head[-2] if len(head) > 2 and head[-2] in ("-c", "-m") else head[-1][:2]
+    return (option == "-c" and first == "-c") or (option == "-m" and os.path.isabs(first))
 
 
 def interpreter_flags() -> list[str]:

@@ -84,3 +84,6 @@ def test_a_program_that_set_sys_argv_without_arguments_is_not_run_again() -> Non
     done = subprocess.run([sys.executable, "-s", "-c", same], capture_output=True, text=True, timeout=60,
                           check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip() == repr(["-X", "utf8", "-s", "-c", same]), done
+    done = subprocess.run([sys.executable, "-s", "-c" + same, "ls"], capture_output=True, text=True, timeout=60,
+                          check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # `-cCODE`, as `-mits_store`
+    assert done.stdout.strip() == repr(["-X", "utf8", "-s", "-c" + same, "ls"]), done
