@@ -293,7 +293,7 @@ class Copier:
                          multipart_copy=multipart, unchecked=unchecked)
         if move:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
-            _deleted(item, objects.delete(ctx, sb, sk), head.size)
+            _deleted(item, objects.delete(ctx, sb, sk, if_match=head.etag), head.size)  # only what was copied
         return item
 
     def _relay(self, src: Location, dst: Location, move: bool, size: int | None) -> BatchItem:
@@ -316,7 +316,8 @@ class Copier:
             item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: source kept
             if guard is not None:
                 guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
-            _deleted(item, objects.delete(self.ctx, sb, sk), copied.size)
+            etag = guard.before[1] if guard is not None and guard.before is not None else None
+            _deleted(item, objects.delete(self.ctx, sb, sk, if_match=etag), copied.size)  # only what was copied
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
@@ -370,8 +371,8 @@ class Copier:
                                        "(no checksum to compare); the object was kept",
                                        hint="check the file, then remove the object with `its-store rm`")
             item.verified_by = "download"
-            _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key),
-                     size if size is not None else resp.size)
+            _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key, if_match=resp.etag or None),
+                     size if size is not None else resp.size)  # only what was downloaded
         return item
 
 

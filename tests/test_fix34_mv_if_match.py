@@ -1,0 +1,78 @@
+"""Session 34, fix: `mv` deletes only the object it copied (a DELETE with If-Match: its ETag).
+
+mv copies, checks the copy, then deletes the source by name: an object rewritten by another writer between the
+check and the DELETE was deleted too, and on an unversioned bucket that new object was lost for good (exit 0,
+`deleted: true`). The DELETE now carries `If-Match` with the ETag of what was copied (service/object_delete,
+`if_match`): SeaweedFS and moto (and AWS since 2025-09) refuse it when the object changed (412): the new object
+is kept, exit 5, one line. A server that ignores If-Match on DELETE (rclone, the Ceph of tests/servers.py) still
+deletes what is there: docs/guides/copy-move.md says so. The other writer is made to write at that very moment
+by tests/faultproxy.py, which sees the DELETE and rewrites the source straight on SeaweedFS before passing the
+DELETE on; no mocks.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy, Seen
+
+from conftest import one_line_error, plain_client, unique
+
+NEW = b"the other writer's new frame"
+
+
+@pytest.fixture
+def racing(s3_server: Any, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The CLI reaches SeaweedFS through a proxy that, at the first DELETE of a key ending `src.jpg`, first
+    writes NEW there itself (another writer, straight to the server)."""
+    direct = plain_client(s3_server)
+    done: list[str] = []
+
+    def rewrite(seen: Seen) -> None:
+        if seen.method == "DELETE" and seen.path.endswith("/src.jpg") and not done:
+            bucket, _, key = seen.path.lstrip("/").partition("/")
+            direct.put_object(bucket, key, io.BytesIO(NEW), len(NEW))
+            done.append(key)
+        return None
+
+    proxy = FaultProxy(int(s3_server.endpoint.rpartition(":")[2]), answer=rewrite).start()
+    monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+    proxy.done = done
+    yield proxy
+    proxy.stop()
+
+
+def _bucket(service: Any, versioned: bool) -> str:
+    bucket = unique("b")
+    service.s3.make_bucket(bucket)
+    if versioned:
+        service.s3.set_versioning(bucket, True)
+    return bucket
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["unversioned", "versioned"])
+@pytest.mark.parametrize("dest", ["s3", "local"])
+def test_a_source_rewritten_before_its_delete_is_kept(cli: Any, service: Any, racing: Any, tmp_path: Path,
+                                                       versioned: bool, dest: str) -> None:
+    bucket = _bucket(service, versioned)
+    assert cli("upload", "-", f"s3://{bucket}/src.jpg", input=b"the frame that is moved").exit_code == 0
+    target = f"s3://{bucket}/dst.jpg" if dest == "s3" else str(tmp_path / "dst.jpg")
+    run = cli("mv", f"s3://{bucket}/src.jpg", target)
+    assert racing.done, "the other writer never wrote"
+    assert run.exit_code == 5 and "rewritten" in one_line_error(run), run
+    got = cli("get", f"s3://{bucket}/src.jpg", "-")
+    assert got.exit_code == 0 and got.stdout_bytes == NEW, got  # the new object is there, and current
+    copy = cli("get", target, "-") if dest == "s3" else None
+    assert copy is None or copy.stdout_bytes == b"the frame that is moved"
+
+
+def test_an_unchanged_source_is_moved(cli: Any, service: Any, env: dict[str, str]) -> None:
+    """Without another writer the conditional DELETE goes through (SeaweedFS matches the quoted ETag)."""
+    bucket = _bucket(service, False)
+    assert cli("upload", "-", f"s3://{bucket}/a.jpg", input=b"frame").exit_code == 0
+    run = cli("mv", f"s3://{bucket}/a.jpg", f"s3://{bucket}/b.jpg", "--json")
+    assert run.exit_code == 0, run
+    assert cli("stat", f"s3://{bucket}/a.jpg").exit_code == 3
