@@ -76,3 +76,25 @@ def test_an_unchanged_source_is_moved(cli: Any, service: Any, env: dict[str, str
     run = cli("mv", f"s3://{bucket}/a.jpg", f"s3://{bucket}/b.jpg", "--json")
     assert run.exit_code == 0, run
     assert cli("stat", f"s3://{bucket}/a.jpg").exit_code == 3
+
+
+def test_a_source_rewritten_before_its_delete_is_kept_between_two_endpoints(
+        cli: Any, service: Any, racing: Any, second_seaweed: Any, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """The move streams to another server (service/xmove.MoveGuard compares the source's stamp just before the
+    DELETE): the rewrite lands after that check, at the DELETE itself, and only If-Match keeps it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name, value in {"ENDPOINT": f"http://{second_seaweed.endpoint}", "ACCESS_KEY": second_seaweed.access_key,
+                        "SECRET_KEY": second_seaweed.secret_key}.items():
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_CENTRAL_{name}", value)
+    bucket = _bucket(service, False)
+    central = unique("c")
+    plain_client(second_seaweed).make_bucket(central)
+    assert cli("upload", "-", f"s3://{bucket}/src.jpg", input=b"the frame that is moved").exit_code == 0
+    run = cli("mv", f"s3://{bucket}/src.jpg", f"central:{central}/dst.jpg")
+    assert racing.done, "the other writer never wrote"
+    assert run.exit_code == 5 and "rewritten" in one_line_error(run), run
+    got = cli("get", f"s3://{bucket}/src.jpg", "-")
+    assert got.exit_code == 0 and got.stdout_bytes == NEW, got
+    copy = cli("get", f"central:{central}/dst.jpg", "-")
+    assert copy.exit_code == 0 and copy.stdout_bytes == b"the frame that is moved", copy
