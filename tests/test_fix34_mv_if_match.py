@@ -98,3 +98,35 @@ def test_a_source_rewritten_before_its_delete_is_kept_between_two_endpoints(
     assert got.exit_code == 0 and got.stdout_bytes == NEW, got
     copy = cli("get", f"central:{central}/dst.jpg", "-")
     assert copy.exit_code == 0 and copy.stdout_bytes == b"the frame that is moved", copy
+
+
+
+
+@pytest.mark.parametrize("object_server", ["seaweedfs", "moto"], indirect=True)
+def test_a_source_removed_before_its_delete_is_a_move_done(object_cli: Any, object_server: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer removes the source at the moment of the DELETE: the If-Match cannot hold (SeaweedFS: 412,
+    moto and AWS: 404 NoSuchKey), and nothing is lost: the copy stands, the source is gone, the move is done
+    (exit 0), never "rewritten" nor "not found"."""
+    direct = plain_client(object_server)
+    removed: list[str] = []
+
+    def remove_first(seen: Seen) -> None:
+        if seen.method == "DELETE" and seen.path.endswith("/a.jpg") and not removed:
+            bucket, _, key = seen.path.lstrip("/").partition("/")
+            direct.remove_object(bucket, key)
+            removed.append(key)
+        return None
+
+    bucket = unique("b")
+    direct.make_bucket(bucket)
+    proxy = FaultProxy(int(object_server.endpoint.rpartition(":")[2]), answer=remove_first).start()
+    try:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        assert object_cli("upload", "-", f"s3://{bucket}/a.jpg", input=b"frame").exit_code == 0
+        run = object_cli("mv", f"s3://{bucket}/a.jpg", f"s3://{bucket}/b.jpg")
+        assert removed, "the other writer never removed it"
+        assert run.exit_code == 0, run
+        assert object_cli("get", f"s3://{bucket}/b.jpg", "-").stdout_bytes == b"frame"
+    finally:
+        proxy.stop()

@@ -127,6 +127,8 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str) -> bool | N
     for value in (f'"{bare}"', bare):
         try:
             return ctx.s3.remove(bucket, key, None, headers={"If-Match": value})
+        except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
+            return None  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ConflictError:
             try:
                 now = heads.stat(ctx, bucket, key).etag.strip(chr(34))
