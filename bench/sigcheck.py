@@ -35,6 +35,7 @@ class Request:
     body_len: int
     body_sha256: str
     content_encoding: str | None
+    query: str = ""  # the target's query ("versioning=" for GetBucketVersioning, "list-type=2&..." for a listing)
 
 
 SIGNED_STREAMING = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
@@ -182,5 +183,6 @@ class LoggingProxy:
                     left -= len(data)
                     await dst.drain()
             await dst.drain()
-            self.requests.append(Request(self.tag, method, urlsplit(target).path, headers.get("x-amz-content-sha256"),
-                                         length, digest.hexdigest(), headers.get("content-encoding")))
+            url = urlsplit(target)
+            self.requests.append(Request(self.tag, method, url.path, headers.get("x-amz-content-sha256"),
+                                         length, digest.hexdigest(), headers.get("content-encoding"), url.query))

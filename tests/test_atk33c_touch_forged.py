@@ -1,4 +1,4 @@
-"""sync s3 -> local's mtime-only path (engine.Sync._touch) decides from a checksum that a same-size file is the
+"""sync s3 -> local's mtime-only path (transfers.Transfers._touch) decides from a checksum that a same-size file is the
 object's and only re-times it. The custody sha256 is metadata (x-amz-meta-its-sha256): any writer sets it,
 another tool copies it over with other bytes. Where the server computed a checksum itself (the MD5 ETag of a
 plain object), that one decides: an object whose bytes differ from the file while its metadata names the file's

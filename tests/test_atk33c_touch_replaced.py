@@ -1,4 +1,4 @@
-"""sync s3 -> local sets only the mtime of a same-size file whose content is the object's (engine.Sync._touch).
+"""sync s3 -> local sets only the mtime of a same-size file whose content is the object's (transfers.Transfers._touch).
 The mtime goes on the file whose bytes were hashed: a file renamed over it while it was hashed (an editor's or
 a camera's atomic save, same size, other bytes) keeps its own mtime. Set by name after the hash, the new file
 got the object's mtime: every later sync took it as unchanged (same size, same mtime) and never fetched the

@@ -322,8 +322,9 @@ def test_unchanged_tree_requests_on_the_wire(cli: Any, bucket: str, s3_server: A
 def test_first_download_sync_after_get_fetches_only_changed(cli: Any, bucket: str, s3_server: Any,
                                                              tmp_path: Path) -> None:
     """`get -r` keeps no mtime, so every file's mtime differs from its object's LastModified: the first
-    sync s3 -> local checks the content (the stored sha256, from a HEAD) and only sets the mtime of the
-    same files: no GET per file but the listing's, while a file changed in place (same size) is fetched again."""
+    sync s3 -> local checks the content (the ETag, known from the state store `get -r` wrote) and only sets
+    the mtime of the same files: it sends the listing and nothing else (no HEAD of the bucket, none of an
+    object, no GET), while a file changed in place (same size) is fetched again."""
     src = tmp_path / "src"
     for i in range(20):
         write_file(src / f"f{i:02d}.bin", 3000, seed=i)
@@ -339,16 +340,34 @@ def test_first_download_sync_after_get_fetches_only_changed(cli: Any, bucket: st
             os.utime(path, ns=(later, later))
         proxy.seen.clear()
         code, report = sync_json(cli, f"s3://{bucket}/g/", str(back), extra_env=via)
-        first = [(r.method, r.target) for r in proxy.seen if f"/{bucket}/g/" in r.target]
+        first = [(r.method, r.target) for r in proxy.seen]
         proxy.seen.clear()
         again_code, again = sync_json(cli, f"s3://{bucket}/g/", str(back), extra_env=via)
         seen = [(r.method, r.target) for r in proxy.seen]
     assert code == 0 and [i["path"] for i in report["copied"]] == ["f07.bin"], report
     assert report["copied"][0]["reason"] == "mtime differs from LastModified" and report["totals"]["unchanged"] == 19
-    assert [t for m, t in first if m == "GET"] == [f"/{bucket}/g/f07.bin"], first  # the one changed file
+    assert report["totals"]["heads"] == 0, report
+    listings = [(m, t) for m, t in first if t.startswith(f"/{bucket}?") and "list-type=2" in t]
+    assert len(listings) == 1 and first == [*listings, ("GET", f"/{bucket}/g/f07.bin")], first  # the changed file
     assert (back / "f07.bin").read_bytes() == (src / "f07.bin").read_bytes()
     assert again_code == 0 and again["copied"] == [] and again["totals"]["unchanged"] == 20, again
     assert [t for _, t in seen if f"/{bucket}/g/" in t] == [], seen  # mtimes set: no object asked for again
+
+
+def test_missing_source_bucket_is_told_by_its_listing(cli: Any, bucket: str, s3_server: Any, tmp_path: Path) -> None:
+    """A sync from a bucket that does not exist fails as its pre-check did (exit 3, one line, nothing made in
+    DEST, neither a folder nor a bucket), told by the source's listing alone: no HEAD of the bucket first."""
+    with FaultProxy(_port(s3_server.endpoint), record=True) as proxy:
+        via = {"MINIO_ENDPOINT": proxy.endpoint, "MINIO_CREATE_BUCKETS": "true"}
+        run = cli("sync", "s3://no-such-bucket-here/a/", str(tmp_path / "d"), extra_env=via)
+        to_local = [(r.method, r.target.split("?")[0]) for r in proxy.seen]
+        proxy.seen.clear()
+        copy = cli("sync", "s3://no-such-bucket-here/a/", "s3://made-by-no-sync/b/", extra_env=via)
+        to_bucket = [(r.method, r.target.split("?")[0]) for r in proxy.seen]
+    assert run.exit_code == 3 and "bucket not found: no-such-bucket-here" in run.stderr, run
+    assert [line for line in run.stderr.splitlines() if line.strip()] == [run.stderr.strip()], run
+    assert not (tmp_path / "d").exists() and to_local == [("GET", "/no-such-bucket-here")], to_local
+    assert copy.exit_code == 3 and to_bucket == [("GET", "/no-such-bucket-here")], to_bucket
 
 
 def test_first_sync_after_upload_r_needs_no_heads(cli: Any, bucket: str, s3_server: Any, tmp_path: Path) -> None:

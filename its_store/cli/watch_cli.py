@@ -22,8 +22,8 @@ _PRINT = threading.Lock()
 def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_source: bool,
               metrics_file: Path | None, workers: int | None, remove_after_settle: bool = False) -> None:
     """Run the watcher in the foreground until a signal; raises typer.Exit with its exit code."""
-    from its_store.sync.watch import serve, watcher_for
     from its_store.sync.watch_report import WatchEvent, format_json, format_line
+    from its_store.sync.watch_serve import serve, watcher_for
     as_json, quiet = out.STATE.json, out.STATE.quiet
 
     def on_event(event: WatchEvent) -> None:

@@ -100,9 +100,10 @@ def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False
 
 def validate_new_key(key: str, *, copy_of: str | None = None) -> str:
     """validate_key for a key we are asked to CREATE (an upload, a copy or move target, a sync target, a
-    registry file): also no empty segment, '//' or a leading '/'. SeaweedFS merges them (a PUT of
-    `dd//b.txt` or `/dd/b.txt` replaces `dd/b.txt`), so such a write could silently replace another
-    object, which is why '.'/'..' segments are refused. Keys already stored stay readable and deletable.
+    registry file): also no empty segment, '//' or a leading '/', and no backslash. SeaweedFS merges empty
+    segments (a PUT of `dd//b.txt` or `/dd/b.txt` replaces `dd/b.txt`) and takes a backslash for '/' (a PUT
+    of `dd\\b.txt` replaces `dd/b.txt`), so such a write could silently replace another object, which is why
+    '.'/'..' segments are refused. Keys already stored stay readable and deletable.
 
     A key ending in '/' names a prefix, and is refused, except as the copy of a stored object whose key
     ends in '/' too (`copy_of`, the source key of an s3->s3 copy: a `dir/` holding bytes is an object as
@@ -112,6 +113,9 @@ def validate_new_key(key: str, *, copy_of: str | None = None) -> str:
         raise InvalidInputError(f"object key {key!r} has an empty segment ('//' or a leading '/')",
                                 hint="some servers merge empty segments and would replace another object: "
                                      "drop the extra '/'")
+    if "\\" in key:  # SeaweedFS writes (reads, deletes) 'd\\f2' as 'd/f2': the PUT replaced that object
+        raise InvalidInputError(f"object key {key!r} holds a backslash, a folder separator to some servers",
+                                hint="those servers would write it as '/' and replace another object: use '/'")
     return key
 
 

@@ -147,13 +147,13 @@ class Remote(BaseModel):
 
     def view(self) -> RemoteView:
         """What `remote show` and `remote ls` print: everything, the secret key masked."""
-        from its_store.core.settings import _mask_url  # the one masking of a password in a URL
+        from its_store.core.settings_urls import mask_url  # the one masking of a password in a URL
         return RemoteView(
             name=self.name, url=self.url, endpoint=self.endpoint, secure=self.secure, access_key=self.access_key,
             secret_key=MASK if self.secret_key is not None else "",
             secret_key_file=str(self.secret_key_file) if self.secret_key_file else None,
             region=self.region, ca_bundle=str(self.ca_bundle) if self.ca_bundle else None,
-            verify_tls=self.verify_tls, proxy=_mask_url(self.proxy, keep_path=False) if self.proxy else None,
+            verify_tls=self.verify_tls, proxy=mask_url(self.proxy, keep_path=False) if self.proxy else None,
             bwlimit=self.bwlimit,
             source=self.source)
 

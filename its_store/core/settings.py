@@ -9,6 +9,9 @@ Two ways in, on purpose:
   proxy variables. A bad value is InvalidInputError naming the field (exit 2). The default locations of
   the cache and audit log still follow XDG_CACHE_HOME / XDG_STATE_HOME (where the defaults are).
 Library code receives a Settings and never touches os.environ.
+
+The `config` view of the settings (SettingsView) and the rules about URL settings (NO_PROXY, the webhook
+URL, masking) live in settings_view.py and settings_urls.py; their names are still importable from here.
 """
 
 from contextvars import ContextVar
@@ -17,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     AliasChoices,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -31,9 +33,22 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.home import home_folder
-from its_store.core.models import Result
-from its_store.core.netloc import check_host_port, check_proxy_url, same_proxy_origin, same_server_netloc, shown_origin
+from its_store.core.netloc import check_host_port, check_proxy_url, same_proxy_origin, same_server_netloc
 from its_store.core.units import is_uint, parse_size, shown
+
+if TYPE_CHECKING:
+    from its_store.core.settings_urls import bypasses_proxy, check_webhook_url, webhook_origin
+    from its_store.core.settings_view import SettingsView
+
+__all__ = ["ENDPOINT_FIELDS", "ENV_PREFIX", "NETWORK_FIELDS", "SECRET_FIELDS", "Settings", "SettingsView",
+           "bypasses_proxy", "check_webhook_url", "load_settings", "webhook_origin"]
+
+# names that moved by concern, still offered here (core/lazy.py): imported on their first use only
+_MOVED = {"SettingsView": "settings_view", "bypasses_proxy": "settings_urls", "check_webhook_url": "settings_urls",
+          "webhook_origin": "settings_urls"}
+if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), _MOVED, "its_store.core")
 
 ENV_PREFIX = "MINIO_"
 SECRET_FIELDS = ("secret_key", "sse_c_key", "model_webhook_secret")
@@ -191,7 +206,10 @@ class Settings(BaseSettings):
     @field_validator("model_webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
-        return check_webhook_url(value.strip()) if value and value.strip() else value
+        if not (value and value.strip()):
+            return value
+        from its_store.core.settings_urls import check_webhook_url
+        return check_webhook_url(value.strip())
 
     @model_validator(mode="after")
     def _normalize(self) -> "Settings":
@@ -256,7 +274,10 @@ class Settings(BaseSettings):
 
     def _proxy_url(self) -> str | None:
         url = self.https_proxy if self.secure else self.http_proxy
-        if not url or bypasses_proxy(self.endpoint, self.no_proxy or ""):
+        if not url:
+            return None
+        from its_store.core.settings_urls import bypasses_proxy
+        if bypasses_proxy(self.endpoint, self.no_proxy or ""):
             return None
         return url if "://" in url else f"http://{url}"
 
@@ -299,173 +320,33 @@ class Settings(BaseSettings):
     @field_serializer("redis_url", "http_proxy", "https_proxy", "model_webhook_url", when_used="json")
     def _shown_url(self, value: str | None, info: Any) -> str | None:
         """A URL that may hold a password or token, as `config` shows it (model_dump_json, a script's log)."""
-        return _shown_url(info.field_name, value)
+        from its_store.core.settings_urls import shown_url
+        return shown_url(info.field_name, value)
 
     def __repr_args__(self) -> Any:
         """repr() and str() mask those URLs too; the values themselves stay usable by the code."""
+        from its_store.core.settings_urls import URL_FIELDS, shown_url
         for name, value in super().__repr_args__():
-            yield name, _shown_url(name, value) if name in _URL_FIELDS and isinstance(value, str) else value
+            yield name, shown_url(name, value) if name in URL_FIELDS and isinstance(value, str) else value
 
     def public_view(self) -> "SettingsView":
         """Every setting with its MINIO_ name, secrets masked: for `its-store config`."""
+        from its_store.core.settings_urls import URL_FIELDS, mask_url, shown_url
+        from its_store.core.settings_view import SettingsView
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""
-            elif name in _URL_FIELDS:
-                value = _shown_url(name, value)
+            elif name in URL_FIELDS:
+                value = shown_url(name, value)
             elif isinstance(value, Path):
                 value = str(value)
             out[name.upper() if name in NETWORK_FIELDS else "ITS_STORE_OFFLINE" if name == "offline"
                 else ENV_PREFIX + name.upper()] = value
         proxy = self._proxy_url()  # as set, even when proxy() refuses it: `config` is where to look
-        out["proxy"] = _mask_url(proxy, keep_path=False) if proxy else None  # the one in use for MINIO_ENDPOINT
+        out["proxy"] = mask_url(proxy, keep_path=False) if proxy else None  # the one in use for MINIO_ENDPOINT
         return SettingsView.model_validate(out)
-
-
-class SettingsView(Result):
-    """`its-store config`: every setting by the name of its variable, secrets masked ("********", or ""
-    when empty), the webhook URL cut to its origin, passwords in proxy and Redis URLs masked, paths as
-    text; `proxy` is the proxy requests to MINIO_ENDPOINT go through (None: none). A setting added to
-    Settings must be added here too (extra="forbid": Settings.public_view() fails otherwise)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    MINIO_ENDPOINT: str
-    MINIO_ACCESS_KEY: str
-    MINIO_SECRET_KEY: str
-    MINIO_SECRET_KEY_FILE: str | None
-    MINIO_SECURE: bool
-    MINIO_REGION: str
-    MINIO_CA_BUNDLE: str | None
-    MINIO_VERIFY_TLS: bool
-    MINIO_DEFAULT_BUCKET: str
-    MINIO_MODELS_BUCKET: str
-    MINIO_VIDEO_BUCKET: str
-    MINIO_LOGS_BUCKET: str
-    MINIO_MULTIPART_THRESHOLD: int
-    MINIO_PART_SIZE: int
-    MINIO_MAX_POOL_CONNECTIONS: int
-    MINIO_MAX_WORKERS: int
-    MINIO_MAX_RETRIES: int
-    MINIO_CONNECT_TIMEOUT: float
-    MINIO_READ_TIMEOUT: float
-    MINIO_HEALTH_TIMEOUT: float
-    MINIO_BWLIMIT: str | None
-    MINIO_ENDPOINT_BWLIMIT: str | None
-    MINIO_ENABLE_CACHING: bool
-    MINIO_CACHE_TTL: int
-    MINIO_ENABLE_VERSIONING: bool
-    MINIO_ENABLE_ENCRYPTION: bool
-    MINIO_ENABLE_COMPRESSION: bool
-    MINIO_SSE_C_KEY: str | None
-    MINIO_SSE_C_KEY_FILE: str | None
-    MINIO_CREATE_BUCKETS: bool
-    MINIO_CACHE_DIR: str | None
-    MINIO_REDIS_URL: str | None
-    MINIO_AUDIT_LOG: str | None
-    HTTP_PROXY: str | None
-    HTTPS_PROXY: str | None
-    NO_PROXY: str | None
-    SSL_CERT_FILE: str | None
-    SSL_CERT_DIR: str | None
-    MINIO_MODEL_WEBHOOK_URL: str | None
-    MINIO_MODEL_WEBHOOK_SECRET: str | None
-    ITS_STORE_OFFLINE: bool
-    proxy: str | None
-
-
-def bypasses_proxy(endpoint: str, no_proxy: str) -> bool:
-    """NO_PROXY as curl reads it: `*`, host names (a name also covers its subdomains; a leading dot
-    or `*.` is allowed), IP addresses and CIDR blocks, each optionally with :port."""
-    import ipaddress
-    host, _, port = endpoint.rpartition(":") if endpoint.count(":") == 1 else (endpoint, "", "")
-    host = host.strip("[]").lower()
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        name, _, want_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-        if want_port and want_port != port:
-            continue
-        name = name.strip("[]").removeprefix("*").lstrip(".")
-        try:
-            if ipaddress.ip_address(host) in ipaddress.ip_network(name, strict=False):
-                return True
-            continue
-        except ValueError:
-            pass
-        if host == name or host.endswith("." + name):
-            return True
-    return False
-
-
-def webhook_origin(url: str) -> str:
-    """scheme://host[:port]/... of a webhook URL: safe to print (no user info, path or query)."""
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "?"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return shown_origin(url)
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme or 'http'}://{host}{port}" + ("/..." if parts.path not in ("", "/") or parts.query else "")
-
-
-def check_webhook_url(url: str) -> str:
-    """`url` if urllib3 can POST to it: http(s), a host[:port] as core/netloc checks it, no space or control
-    character. Else ValueError naming the URL only as scheme://host:port/... (its path or query is often
-    the token), so that a typo is one configuration line (exit 78) when the settings are read, not a
-    failure of every model command after the change was stored."""
-    where = f"MINIO_MODEL_WEBHOOK_URL ({shown_origin(url)})"
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in ("http", "https"):
-        raise ValueError(f"{where}: must start with http:// or https://")
-    netloc = rest[:min([i for i in (rest.find(c) for c in "/?#") if i >= 0] + [len(rest)])]
-    check_host_port(netloc.rpartition("@")[2], where)  # what urlsplit and urllib3 will read as the host
-    if any(c.isspace() or not c.isprintable() for c in url):
-        raise ValueError(f"{where}: contains a space or a control character (percent-encode it)")
-    return url
-
-
-_URL_FIELDS = ("redis_url", "http_proxy", "https_proxy", "model_webhook_url")
-
-
-def _shown_url(name: str | None, value: str | None) -> str | None:
-    """A URL setting as shown anywhere (config, repr, JSON): the webhook's origin only (its path or query
-    often is the token: Slack, Teams), the others with their password and query masked (_mask_url)."""
-    if not value:
-        return value
-    if name == "model_webhook_url":
-        return webhook_origin(value)
-    return _mask_url(value, keep_path=name == "redis_url")  # Redis: /DB; a proxy has no path
-
-
-def _mask_url(url: str, *, keep_path: bool = True) -> str:
-    """redis://user:password@host -> redis://user:********@host; without a scheme too (`user:pw@host:3128`,
-    as a proxy is often written: urlsplit would read no user info there and the password was shown); a
-    URL that does not parse keeps only its origin (shown_origin: no user info). A query and a fragment
-    are masked whole (`?token=...` is a secret as often as not), and unless `keep_path` (a Redis URL's
-    /DB) a path too: a proxy URL has none, so whatever is written there is not for showing."""
-    from urllib.parse import urlsplit, urlunsplit
-    if "://" not in url:
-        return _mask_url("http://" + url, keep_path=keep_path).removeprefix("http://")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port urlsplit cannot read
-    except ValueError:
-        return shown_origin(url)
-    netloc = parts.netloc
-    if parts.password:
-        netloc = netloc.replace(f":{parts.password}@", ":********@", 1)
-    elif parts.username:  # a token given as the user name
-        netloc = "********@" + netloc.rpartition("@")[2]
-    path = parts.path if keep_path or parts.path in ("", "/") else "/********"
-    return urlunsplit(parts._replace(netloc=netloc, path=path, query="********" if parts.query else "",
-                                     fragment="********" if parts.fragment else ""))
 
 
 def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, **overrides: Any) -> "Settings":

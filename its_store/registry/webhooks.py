@@ -156,7 +156,7 @@ def flush(settings: Settings, *, budget: float = SEND_BUDGET, quiet: bool = Fals
     """Send waiting events, oldest first, until the outbox is empty, one stays undelivered, or the budget
     is spent. Runs under a lock file so that two processes never send the same event at once."""
     from its_store.core.files import file_lock
-    from its_store.core.settings import webhook_origin
+    from its_store.core.settings_urls import webhook_origin
     if not settings.model_webhook_url:
         report = WebhookFlush(pending=waiting_elsewhere(settings))
         if quiet or not report.pending:

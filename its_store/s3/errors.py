@@ -72,31 +72,52 @@ def where(bucket: str | None, key: str | None) -> str:
 def translate(exc: BaseException, bucket: str | None = None, key: str | None = None, *,
               call: str = "") -> E.ItsStoreError:
     """Map a minio / urllib3 / ssl exception to our error tree. Messages never carry secrets. `call`
-    names the S3 call that was answered, when known (s3/answers.py)."""
+    names the S3 call that was answered, when known (s3/answers.py). Three kinds, in this order: an
+    answer minio read (_from_answer), a connection that failed (_from_transport), a request refused
+    or an answer unread before or outside minio's own checks (_from_request)."""
     if isinstance(exc, E.ItsStoreError):
         return exc
     place = where(bucket, key)
-    minio_errors = sys.modules.get("minio.error")
-    if minio_errors is not None:
-        if isinstance(exc, minio_errors.S3Error):
-            headers = getattr(exc.response, "headers", None)
-            if _unmarked_404(exc.response):
-                return bad_answer(call or "HEAD", "HTTP 404 without any S3 request id, which S3 servers stamp "
-                                  "on theirs (a proxy's or load balancer's answer?)", place)
-            if not (exc.code or "").strip():  # XML that is no <Error> (or one without a <Code>): not a server's
-                return bad_answer(call or "a call", f"HTTP {getattr(exc.response, 'status', '?')} with an XML body "
-                                  "that is no S3 <Error> document (it names no error <Code>)", place)
-            said = bool((getattr(exc.response, "data", b"") or b"").strip())  # an <Error>: the server named its code
-            return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers, call=call,
-                             said=said)
-        if isinstance(exc, minio_errors.ServerError):
-            return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
-                                             hint="retry later or raise --retries")
-        if isinstance(exc, minio_errors.InvalidResponseError):
-            return _not_xml(exc, bucket, key, place, call)
-    urllib3, ssl = sys.modules.get("urllib3"), sys.modules.get("ssl")
+    found = _from_answer(exc, bucket, key, place, call)
+    if found is not None:
+        return found
+    urllib3 = sys.modules.get("urllib3")
     if urllib3 is not None and isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         return translate(exc.reason, bucket, key)
+    found = _from_transport(exc)
+    return found if found is not None else _from_request(exc, bucket, place, call)
+
+
+def _from_answer(exc: BaseException, bucket: str | None, key: str | None, place: str,
+                 call: str) -> E.ItsStoreError | None:
+    """An answer minio read and raised on (S3Error, ServerError, InvalidResponseError); None for any
+    other exception (minio not imported: none of its errors can have been raised)."""
+    minio_errors = sys.modules.get("minio.error")
+    if minio_errors is None:
+        return None
+    if isinstance(exc, minio_errors.S3Error):
+        headers = getattr(exc.response, "headers", None)
+        if _unmarked_404(exc.response):
+            return bad_answer(call or "HEAD", "HTTP 404 without any S3 request id, which S3 servers stamp "
+                              "on theirs (a proxy's or load balancer's answer?)", place)
+        if not (exc.code or "").strip():  # XML that is no <Error> (or one without a <Code>): not a server's
+            return bad_answer(call or "a call", f"HTTP {getattr(exc.response, 'status', '?')} with an XML body "
+                              "that is no S3 <Error> document (it names no error <Code>)", place)
+        said = bool((getattr(exc.response, "data", b"") or b"").strip())  # an <Error>: the server named its code
+        return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers, call=call,
+                         said=said)
+    if isinstance(exc, minio_errors.ServerError):
+        return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
+                                         hint="retry later or raise --retries")
+    if isinstance(exc, minio_errors.InvalidResponseError):
+        return _not_xml(exc, bucket, key, place, call)
+    return None
+
+
+def _from_transport(exc: BaseException) -> E.ItsStoreError | None:
+    """A connection that failed (TLS, the proxy, refused, reset, timed out): ServiceUnavailableError, whose
+    hint says what to check; None for any other exception."""
+    urllib3, ssl = sys.modules.get("urllib3"), sys.modules.get("ssl")
     if (ssl is not None and isinstance(exc, ssl.SSLError)) or "SSL" in type(exc).__name__:
         return E.ServiceUnavailableError(
             f"TLS with the endpoint failed: {short_reason(exc)}",
@@ -110,6 +131,12 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
         return E.ServiceUnavailableError(
             f"cannot reach the endpoint: {short_reason(exc)}",
             hint="check MINIO_ENDPOINT and that the server is running")
+    return None
+
+
+def _from_request(exc: BaseException, bucket: str | None, place: str, call: str) -> E.ItsStoreError:
+    """What is left: an answer that could not be parsed, a request refused before it was sent (minio's
+    own checks, a header that is not ASCII), or an unexpected error."""
     if isinstance(exc, (SyntaxError, UnicodeDecodeError)) or (isinstance(exc, ValueError) and "XML" in str(exc)):
         # ElementTree's ParseError, or an element missing, outside an errors() block that saw the answer
         return bad_answer(call or "a call", _parse_reason(exc), place if bucket else None)

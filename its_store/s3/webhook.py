@@ -49,7 +49,7 @@ def _hidden_parts(url: str, parts: Url) -> list[tuple[str, str]]:
     request target, path and query, as given and as urllib3 normalised them (it may re-encode)."""
     from urllib.parse import urlsplit
 
-    from its_store.core.settings import webhook_origin
+    from its_store.core.settings_urls import webhook_origin
     origin, raw = webhook_origin(url), urlsplit(url)
     found = {url: origin, str(parts.url): origin}
     for path, query in ((raw.path, raw.query), (parts.path or "", parts.query or "")):
@@ -112,7 +112,7 @@ def _manager(settings: Settings, parts: Url, timeout: float) -> PoolManager:
     """The urllib3 pool manager for one POST: same CA, TLS verification and proxy rules as the S3 pool."""
     import urllib3
 
-    from its_store.core.settings import bypasses_proxy
+    from its_store.core.settings_urls import bypasses_proxy
     from its_store.s3.pool import _proxy_auth, _trust, _without_auth
     kw: dict[str, Any] = {"timeout": urllib3.Timeout(connect=min(timeout, settings.connect_timeout), read=timeout),
           "retries": False, "cert_reqs": "CERT_REQUIRED" if settings.verify_tls else "CERT_NONE",

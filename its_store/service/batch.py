@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from its_store.core.models import UploadResponse
     from its_store.core.shard import Shard
     from its_store.service.context import Context
+    from its_store.service.object_download import Answered
 
 ProgressFn = Callable[[int], None]
 GARBLED = ("the server's listing altered this key's name (characters XML 1.0 cannot carry), so no request "
@@ -297,11 +298,15 @@ class Batch:
     def download_prefix(self, bucket: str, prefix: str, dest: Path, *, workers: int | None = None,
                         progress: ProgressFn | None = None,
                         on_done: Callable[[], None] | None = None,
-                        options: dict[str, Any] | None = None, list_items: bool = True) -> BatchResult:
+                        options: dict[str, Any] | None = None, list_items: bool = True,
+                        on_object: Answered | None = None) -> BatchResult:
         """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths.
 
         `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...). `list_items` False:
-        the objects done are counted, not listed in `objects` (BatchResult.count_only)."""
+        the objects done are counted, not listed in `objects` (BatchResult.count_only). `on_object(bucket, key,
+        etag, stored size, headers)`: what each object's GET answer said of it (objects.download_into's
+        on_answer), on the thread that downloaded it (`get -r` records it in the sync state store:
+        sync/remember.remembering_gets)."""
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="download", bucket=bucket, prefix=prefix)
@@ -320,7 +325,7 @@ class Batch:
             def run() -> BatchItem:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
                 request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": size})
-                written, verified = objects.download_into(ctx, request, target, progress)
+                written, verified = objects.download_into(ctx, request, target, progress, on_object)
                 if on_done:
                     on_done()
                 return BatchItem(key=key, size=written, path=str(target.path), verified=verified)

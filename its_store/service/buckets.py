@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -37,6 +38,7 @@ from its_store.service.retention import DefaultRetention, Retention
 from its_store.service.versions import Versions
 
 if TYPE_CHECKING:
+    from its_store.core.settings import Settings
     from its_store.s3.client import S3Client
     from its_store.service.context import Context
     from its_store.service.retention import BucketLock
@@ -98,6 +100,36 @@ class BucketDetails(Result):
     unknown: dict[str, str] = Field(default_factory=dict)  # field -> why it could not be read
 
 
+@dataclass(frozen=True)
+class _CreatePlan:
+    """What `bucket create` will set, from its arguments and the settings (nothing asked of the server)."""
+
+    rule: LifecycleRule | None  # the preset's retention rule
+    evidence: bool              # the evidence preset: object lock, SSE-S3, default retention
+    object_lock: bool
+    version_it: bool            # versioning on
+    asked: bool                 # versioning the user asked for, not a default
+    encrypt: bool               # SSE-S3 as the bucket's default encryption
+
+    @classmethod
+    def of(cls, settings: Settings, preset: str | None, versioning: bool | None, encryption: bool | None,
+           object_lock: bool) -> _CreatePlan:
+        """InvalidInputError for a combination that cannot be (a preset or object lock without versioning)."""
+        rule = preset_rule(preset) if preset else None
+        evidence = preset == "evidence"
+        object_lock = object_lock or evidence
+        if versioning is False and rule is not None:
+            raise E.InvalidInputError("a retention preset needs versioning", hint="drop --no-versioning")
+        if versioning is False and object_lock:
+            raise E.InvalidInputError("object lock needs versioning", hint="drop --no-versioning")
+        if evidence and encryption is None:
+            encryption = True
+        version_it = bool(rule) or (settings.enable_versioning if versioning is None else versioning)
+        asked = bool(rule) or bool(versioning) or object_lock
+        encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
+        return cls(rule, evidence, object_lock, version_it, asked, encrypt)
+
+
 class BucketAdmin:
     """Bucket operations over one Context (`svc.buckets()`)."""
 
@@ -128,19 +160,10 @@ class BucketAdmin:
         governance retention of 90 days + its lifecycle rule (noncurrent versions expire after 90 days).
         """
         validate_bucket(bucket)
-        rule = preset_rule(preset) if preset else None
-        evidence = preset == "evidence"
-        object_lock = object_lock or evidence
-        if versioning is False and rule is not None:
-            raise E.InvalidInputError("a retention preset needs versioning", hint="drop --no-versioning")
-        if versioning is False and object_lock:
-            raise E.InvalidInputError("object lock needs versioning", hint="drop --no-versioning")
-        if evidence and encryption is None:
-            encryption = True
-        settings, s3 = self.ctx.settings, self.ctx.s3
-        version_it = bool(rule) or (settings.enable_versioning if versioning is None else versioning)
-        asked = bool(rule) or bool(versioning) or object_lock  # versioning the user asked for, not a default
-        encrypt = (bool(rule) and settings.enable_encryption) if encryption is None else encryption
+        plan = _CreatePlan.of(self.ctx.settings, preset, versioning, encryption, object_lock)
+        rule, evidence, object_lock = plan.rule, plan.evidence, plan.object_lock
+        version_it, asked, encrypt = plan.version_it, plan.asked, plan.encrypt
+        s3 = self.ctx.s3
         if s3.bucket_exists(bucket):
             raise E.AlreadyExistsError(f"bucket already exists: {bucket}")
         warnings: builtins.list[str] = []

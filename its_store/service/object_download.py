@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import IO, TYPE_CHECKING, cast
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from its_store.service.decoding import Fetched
     from its_store.transfer.download import ObjectHead, Target
     from its_store.transfer.parts import ProgressFn
+
+
+Answered = Callable[[str, str, str, int, Mapping[str, str]], None]  # download_into's on_answer
 
 
 def _noop(_: int) -> None:
@@ -74,12 +78,14 @@ def _download(ctx: Context, request: DownloadRequest, progress: ProgressFn | Non
                             stored_size=head.size), got.headers
 
 
-def download_into(ctx: Context, request: DownloadRequest, into: TreeFile,
-                  progress: ProgressFn | None = None) -> tuple[int, bool]:
-    """download(ctx, request, progress, into=into) for a batch (`get -r`), which keeps only the bytes
+def download_into(ctx: Context, request: DownloadRequest, into: TreeFile, progress: ProgressFn | None = None,
+                  on_answer: Answered | None = None) -> tuple[int, bool]:
+    """download(ctx, request, progress, into=into) for a batch (`get -r`) or a sync, which keep only the bytes
     written and whether they were verified (its BatchItem): (size, verified). Recorded, written and checked
     as download() does; only no DownloadResponse is made, whose validation cost ~5 us a frame and whose
-    schema, built on its first use, ~15 ms a command (bench/run.py W5)."""
+    schema, built on its first use, ~15 ms a command (bench/run.py W5). `on_answer(bucket, key, etag,
+    stored size, headers)`: what the answer that stood for the object's HEAD said (lower-case header names;
+    not called for a byte range), for the sync state store (sync/remember.known_from_answer)."""
     if request.ranged:
         resp = download(ctx, request, progress, into=into)
         return resp.size, resp.verified
@@ -87,6 +93,8 @@ def download_into(ctx: Context, request: DownloadRequest, into: TreeFile,
     validate_bucket(request.bucket)
     validate_key(request.key, existing=True)
     got = _fetch(ctx, request, into, progress, started)
+    if on_answer is not None and got.headers is not None:
+        on_answer(request.bucket, request.key, got.head.etag, got.head.size, got.headers)
     return got.size, got.verified
 
 

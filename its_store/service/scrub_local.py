@@ -101,13 +101,7 @@ def compare(owner: Context | HasContext, local: Path, bucket: str, prefix: str, 
     """Compare folder `local` with the objects under `prefix` (a folder-like prefix: '' or ending in '/')."""
     from its_store.service.context import as_context
     ctx = as_context(owner)
-    validate_bucket(bucket)
-    if not local.is_dir():
-        raise E.InvalidInputError(f"not a folder: {local}")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    if not ctx.s3.bucket_exists(bucket):
-        raise E.BucketNotFoundError(f"bucket not found: {bucket}")
+    prefix = _checked(ctx, local, bucket, prefix)
     started = time.perf_counter()
     report = CompareReport(local=str(local), bucket=bucket, prefix=prefix)
     from its_store.sync.walk import Walk, walk_local, walk_remote
@@ -137,12 +131,29 @@ def compare(owner: Context | HasContext, local: Path, bucket: str, prefix: str, 
             report.add(status, entry)
     if remote_walk.error is not None:  # a partial listing would report objects as missing: fail instead
         raise remote_walk.error
-    for rel, reason in local_walk.problems:
-        report.add("unreadable", CompareEntry(key=prefix + rel, path=rel, code="local_io_error", reason=reason))
-    for rel, reason, _size in local_walk.notes:  # not compared: a link not followed, a FIFO...
-        report.add("skipped", CompareEntry(key=prefix + rel, path=rel, reason=reason))
+    _add_not_compared(report, local_walk, prefix)
     report.duration_seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _checked(ctx: Context, local: Path, bucket: str, prefix: str) -> str:
+    """Refuse a compare that cannot run (a bad bucket name, no such folder or bucket) before anything is
+    walked; the prefix as a folder (ending in '/', or '')."""
+    validate_bucket(bucket)
+    if not local.is_dir():
+        raise E.InvalidInputError(f"not a folder: {local}")
+    if not ctx.s3.bucket_exists(bucket):
+        raise E.BucketNotFoundError(f"bucket not found: {bucket}")
+    return prefix + "/" if prefix and not prefix.endswith("/") else prefix
+
+
+def _add_not_compared(report: CompareReport, local_walk: Walk, prefix: str) -> None:
+    """The local files the walk could not read (`unreadable`) or passed over (`skipped`: a link not
+    followed, a FIFO...): reported by name, never as missing."""
+    for rel, reason in local_walk.problems:
+        report.add("unreadable", CompareEntry(key=prefix + rel, path=rel, code="local_io_error", reason=reason))
+    for rel, reason, _size in local_walk.notes:
+        report.add("skipped", CompareEntry(key=prefix + rel, path=rel, reason=reason))
 
 
 class _NotCompared:

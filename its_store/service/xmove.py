@@ -15,13 +15,12 @@ So a move takes the source's stamp (version id, ETag, size, Last-Modified) befor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from its_store.codec.encryption import KeyedS3, explain_read_error, resolve_key
+from its_store.codec.encryption import resolve_key
 from its_store.core import errors as E
 from its_store.service.context import Context, HasContext, as_context
 
@@ -33,23 +32,15 @@ Stamp = tuple[str | None, str, int, datetime | None]  # version id, ETag, size, 
 
 def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | None) -> Stamp | None:
     """The stamp of the current object at s3://bucket/key (its SSE-C key from `key_file` or the settings),
-    None when there is none."""
+    None when there is none. HEADed as `stat` HEADs (decoding.stat_with_key): a plain object is read again
+    without a key it refuses; an SSE-C object HEADed without its key is SseKeyRequiredError (its bare 400 was
+    'BadRequest', exit 1), with another key SseKeyMismatchError."""
+    from its_store.service.decoding import stat_with_key
     ctx = as_context(owner)
-    sse_key = resolve_key(ctx.settings, key_file=key_file)
-    reader = KeyedS3(ctx.s3, sse_key) if sse_key is not None else ctx.s3
     try:
-        stat = reader.stat(bucket, key)
-    except E.ObjectNotFoundError:
+        stat = stat_with_key(ctx, bucket, key, None, resolve_key(ctx.settings, key_file=key_file))
+    except E.NotFoundError:  # no such object, or no such bucket (a destination's, not made yet)
         return None
-    except (E.NotFoundError, E.AccessDeniedError, E.ServiceUnavailableError):
-        raise
-    except E.ItsStoreError:
-        if sse_key is None:
-            raise
-        try:  # AWS and MinIO refuse a key on an object that is not SSE-C (400): read it without (stat_with_key)
-            stat = ctx.s3.stat(bucket, key)
-        except E.ObjectNotFoundError:
-            return None
     return stat.version_id, stat.etag, stat.size, stat.last_modified
 
 
@@ -63,6 +54,8 @@ class MoveGuard:
     key: str
     key_file: Path | None
     before: Stamp | None
+    across: bool = True  # between endpoints (else within one server)
+    doing: str = "copied"  # what was done with it: "copied", "downloaded"
 
     @classmethod
     def before_copy(cls, source: Context | HasContext, bucket: str, key: str, dest: Context | HasContext,
@@ -83,62 +76,79 @@ class MoveGuard:
                     hint="nothing was copied or deleted; a move within one server is `mv s3://... s3://...`")
         return cls(where, as_context(source), bucket, key, key_file, before)
 
+    @classmethod
+    def of_head(cls, source: Context | HasContext, bucket: str, key: str, head: Any) -> MoveGuard:
+        """The guard of a move within one server: the source's stamp from the HEAD its copy was made from (a
+        server copy of a large object takes minutes, in which a camera may write the key again)."""
+        return cls(f"s3://{bucket}/{key}", as_context(source), bucket, key, None,
+                   (head.version_id, head.etag, head.size, head.last_modified), across=False)
+
+    @classmethod
+    def of_download(cls, source: Context | HasContext, bucket: str, key: str, etag: str, version_id: str | None,
+                    key_file: Path | None) -> MoveGuard:
+        """The guard of a move to a local file: the object downloaded, known by the ETag and version id the
+        download read (its size and date are not kept: the ETag tells a rewrite)."""
+        return cls(f"s3://{bucket}/{key}", as_context(source), bucket, key, key_file,
+                   (version_id, etag.strip('"'), -1, None), across=False, doing="downloaded")
+
+    def _same(self, now: Stamp | None) -> bool:
+        before = self.before
+        if before is None or now is None:
+            return False
+        if before[2] != -1:  # a whole stamp
+            return now == before
+        version = before[0] is None or now[0] is None or now[0] == before[0]
+        return version and now[1].strip('"') == before[1]  # of_download: ETag and version id
+
     def still_the_source(self) -> None:
         """Before the delete: the source is the object that was copied, else ConflictError (source kept)."""
         try:
             now = stamp(self.source, self.bucket, self.key, self.key_file)
         except (E.SseKeyRequiredError, E.SseKeyMismatchError):  # it was readable with this key: rewritten
             now = None
-        if self.before is None or now != self.before:
-            raise E.ConflictError(f"{self.where} changed while it was copied (rewritten by another writer, or "
-                                  "by this copy: the two endpoints may be one server); the source was kept",
+        if not self._same(now):
+            by = ", or by this copy: the two endpoints may be one server" if self.across else ""
+            raise E.ConflictError(f"{self.where} changed while it was {self.doing} (rewritten by another writer{by}); "
+                                  "the source was kept",
                                   hint="compare source and copy with `its-store stat`, then remove the source "
                                        "yourself")
 
 
 def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, prefix: str) -> bool:
     """Whether endpoints `a` and `b` answer with the same object for the first key under `prefix` of `bucket`
-    (listed on `a`): the same version, ETag, size and date, so one server under two names. Asked where a
-    sync or copy between endpoints has one bucket and nested (or equal) prefixes: on one server that overlaps
-    (a --delete would remove the source, a copy would copy its own copies or each object onto itself); on two
-    it is a copy like any. An object stored with SSE-C cannot be read without its key (a HEAD: 400 or 403),
-    which made the check fail ("server refused the request", exit 1) or, taken for "not known", say two
-    servers: such an object is compared as both endpoints list it instead (key, ETag, size, date)."""
-    listed = as_context(a).s3.list_objects(bucket, prefix, recursive=True)
-    first = _first(listed)
+    (listed on `a`): listed alike on both (key, ETag, size, date), then HEADed alike (version id too), so one
+    server under two names. Asked where a sync or copy between endpoints has one bucket and nested (or equal)
+    prefixes: on one server that overlaps (a --delete would remove the source, a copy would copy its own copies
+    or each object onto itself); on two it is a copy like any. Listed first: a listing names an SSE-C object
+    without its key, whose key-less HEAD is a 400 (it ended the whole sync, one server or two); an object listed
+    alike that cannot be HEADed (SSE-C, s3:GetObject denied on a name) is taken for one server, the side that
+    loses nothing. A destination that may not list (a write-only target) is not known to be the same."""
+    first = _first_listed(a, bucket, prefix)
     if first is None:
         return False
     try:
-        here = stamp(a, bucket, first.key, None)
-    except E.ItsStoreError as exc:
-        if not isinstance(exc, E.SseKeyRequiredError) and \
-                not isinstance(explain_read_error(exc, bucket, first.key), E.SseKeyRequiredError):
-            raise
-        return _listed_alike(b, bucket, prefix, first)
-    try:
-        return here is not None and stamp(b, bucket, first.key, None) == here
-    except (E.SseKeyRequiredError, E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
+        there = _first_listed(b, bucket, first.key)
+    except (E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
         return False
-
-
-def _listed_alike(b: Context | HasContext, bucket: str, prefix: str, first: Entry) -> bool:
-    """Whether `b` lists `first` (of the other endpoint) first under `prefix`, with its ETag, size and date."""
-    try:
-        there = _first(as_context(b).s3.list_objects(bucket, prefix, recursive=True))
-    except (E.AccessDeniedError, E.BucketNotFoundError):  # no such bucket there, or not listable: not known
+    if there is None or (there.key, there.etag, there.size, there.last_modified) != (
+            first.key, first.etag, first.size, first.last_modified):
         return False
-    return there is not None and (there.key, there.etag, there.size, there.last_modified) == \
-        (first.key, first.etag, first.size, first.last_modified)
-
-
-def _first(listed: Iterator[Entry]) -> Entry | None:
-    """The first entry of a listing, which is then closed (a generator: its page read ahead is not waited for)."""
     try:
-        return next(listed, None)
-    finally:
-        close = getattr(listed, "close", None)
-        if close is not None:
-            close()
+        return stamp(a, bucket, first.key, None) == stamp(b, bucket, first.key, None)
+    except E.ServiceUnavailableError:
+        raise
+    except E.ItsStoreError:  # listed alike, not HEADed (SSE-C without its key, HEAD denied): not told apart
+        return True
+
+
+def _first_listed(owner: Context | HasContext, bucket: str, prefix: str) -> Entry | None:
+    """The first object listed under `prefix` of `bucket`, None when there is none."""
+    listed = as_context(owner).s3.list_objects(bucket, prefix, recursive=True)
+    first = next(listed, None)
+    close = getattr(listed, "close", None)  # a generator: its page read ahead is not waited for
+    if close is not None:
+        close()
+    return first
 
 
 def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context | HasContext, dst_prefix: str,
@@ -155,11 +165,14 @@ def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context |
     return one_server(src, dst, bucket, outer)
 
 
-def same_object(source: Context | HasContext, dest: Context | HasContext, bucket: str, key: str) -> bool:
+def same_object(source: Context | HasContext, dest: Context | HasContext, bucket: str, key: str,
+                key_file: Path | None = None, dest_key_file: Path | None = None) -> bool:
     """Whether two endpoints answer for s3://bucket/key with the very same object (version, ETag, size and
-    date): one server under two names, so a copy of it onto that BUCKET/KEY is a copy onto itself."""
+    date): one server under two names, so a copy of it onto that BUCKET/KEY is a copy onto itself. Each side
+    HEADed with its own SSE-C key (`key_file`, `dest_key_file`, else the settings'); an object either side may
+    not HEAD (SSE-C without its key, denied to a write-only target) is not known to be the same."""
     try:
-        here = stamp(source, bucket, key, None)
-        return here is not None and stamp(dest, bucket, key, None) == here
-    except (E.SseKeyRequiredError, E.AccessDeniedError, E.BucketNotFoundError):  # a key that may not HEAD
+        here = stamp(source, bucket, key, key_file)
+        return here is not None and stamp(dest, bucket, key, dest_key_file) == here
+    except (E.SseKeyRequiredError, E.SseKeyMismatchError, E.AccessDeniedError):  # a key that may not HEAD
         return False

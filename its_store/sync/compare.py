@@ -11,7 +11,7 @@ Three modes, as `rclone` and `aws s3 sync` users know them:
   file's MD5. An object with neither falls back to size+mtime (the reason says so).
 - size-only: copy when the sizes differ.
 On download, a same-size file whose mtime alone differs is not fetched when a checksum shows the same content:
-the engine only sets its mtime (engine.Sync._touch), as rclone does.
+the engine only sets its mtime (transfers.Transfers._touch), as rclone does.
 """
 
 from __future__ import annotations

@@ -182,7 +182,9 @@ class Copier:
                 self._not_itself(src, target)
             elif not (move or exact) and (src.bucket, src.key) == (target.bucket, target.key):
                 from its_store.service.xmove import same_object  # a move checks it itself (MoveGuard)
-                if same_object(self.ctx, self.dst_ctx, str(src.bucket), str(src.key)):
+                given = self.options.get("sse_c_key_file")  # each side's key, as the copy takes them (xcopy)
+                if same_object(self.ctx, self.dst_ctx, str(src.bucket), str(src.key),
+                               self.options.get("source_sse_c_key_file") or given, given):
                     raise E.InvalidInputError(f"{src} would be copied onto itself: the destination endpoint holds "
                                               "this very object (one server under two names)", hint=ONTO_ITSELF)
             ensure_bucket(self.dst_ctx, str(target.bucket))
@@ -293,7 +295,9 @@ class Copier:
                          multipart_copy=multipart, unchecked=unchecked)
         if move:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
-            _deleted(item, objects.delete(ctx, sb, sk, if_match=head.etag), head.size)  # only what was copied
+            from its_store.service.xmove import MoveGuard
+            MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, source kept
+            _deleted(item, objects.delete(ctx, sb, sk, if_match=head.etag), head.size)  # and only what was copied
         return item
 
     def _relay(self, src: Location, dst: Location, move: bool, size: int | None) -> BatchItem:
@@ -371,8 +375,11 @@ class Copier:
                                        "(no checksum to compare); the object was kept",
                                        hint="check the file, then remove the object with `its-store rm`")
             item.verified_by = "download"
+            from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
+            MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
+                                  self.options.get("sse_c_key_file")).still_the_source()
             _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key, if_match=resp.etag or None),
-                     size if size is not None else resp.size)  # only what was downloaded
+                     size if size is not None else resp.size)  # and only what was downloaded
         return item
 
 

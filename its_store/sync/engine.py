@@ -9,9 +9,10 @@ bounded look-ahead; pairs the state store (state.py) can decide cost nothing. De
 (unless allowed), and within --max-delete: a failed or partial listing never turns into deletes.
 Every item goes into the report through reporter.py.
 
-A failing item is reported and the rest goes on. Uploads go through single.upload_one (service/objects.upload:
-stats, audit, codec, checksums once), downloads through objects.download (temp file + rename):
-an interrupted sync leaves nothing half-visible and a rerun sends only what is still missing.
+What is synced where is location.py (Route: both sides, the kind of sync, what is refused before any
+listing); what a pair that needs a request does (HEAD and compare, upload, download, copy, relay) is
+transfers.py. A failing item is reported and the rest goes on; an interrupted sync leaves nothing
+half-visible and a rerun sends only what is still missing.
 
 Between two endpoints (`dest_owner`: the destination's Context) the march, the comparison, the filters and
 the delete rules are the same; each side is listed, HEADed and remembered (state.py) on its own endpoint,
@@ -23,64 +24,44 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.files import NotRegularError, local_error
+from its_store.core.files import local_error
+from its_store.core.lazy import lazy_names
 from its_store.core.localtree import LocalTree
-from its_store.core.models import DownloadRequest
-from its_store.core.refs import UnsafeKeyError, local_key
-from its_store.service import objects
+from its_store.core.refs import UnsafeKeyError
 from its_store.service.bucket_use import bucket_seen, ensure_bucket
-from its_store.service.context import Context, HasContext, as_context
+from its_store.service.context import Context, HasContext
 from its_store.sync import compare as C
 from its_store.sync.ahead import ReadAhead
 from its_store.sync.deletes import Deletes
+from its_store.sync.location import Location, Route
 from its_store.sync.model import Item, SyncOptions, SyncReport
 from its_store.sync.mtime import format_mtime
-from its_store.sync.remember import STATE_FILE, known_from_info, open_state
+from its_store.sync.remember import STATE_FILE, open_state
 from its_store.sync.reporter import Reporter
-from its_store.sync.single import sync_request, upload_one
-from its_store.sync.state import Known
-from its_store.sync.walk import LocalFile, RemoteObject, Walk, walk_local, walk_remote
+from its_store.sync.walk import LocalFile, Walk, read_local, walk_local, walk_remote
 from its_store.transfer.fanout import fan_out
 
-__all__ = ["STATE_FILE", "Location", "Sync", "open_state", "sync", "sync_request", "upload_one"]
+if TYPE_CHECKING:
+    from its_store.sync.single import sync_request, upload_one
+    from its_store.sync.transfers import Transfers, not_comparable
 
+__all__ = ["STATE_FILE", "Location", "Sync", "not_comparable", "open_state", "sync", "sync_request", "upload_one"]
 
-@dataclass(frozen=True)
-class Location:
-    """s3://BUCKET/PREFIX (bucket set) or a local folder (path set)."""
+# names that lived here before the split, imported on their first use: a sync that transfers nothing (an unchanged
+# tree) imports neither the transfers nor the single-file upload (core/lazy.py)
+_MOVED = {"sync_request": "single", "upload_one": "single", "not_comparable": "transfers"}
 
-    bucket: str | None = None
-    key: str = ""
-    path: Path | None = None
+if not TYPE_CHECKING:  # hidden from type checkers, which see the imports above
+    __getattr__ = lazy_names(globals(), _MOVED, "its_store.sync")
 
-    @property
-    def remote(self) -> bool:
-        return self.bucket is not None
-
-    @classmethod
-    def parse(cls, text: str) -> Location:
-        """s3://BUCKET/PREFIX or a local folder, by core/remotes.parse_location's rule (a remote's
-        NAME: is refused: sync/copy.one_endpoint)."""
-        from its_store.core.remotes import one_endpoint
-        if not text or text == "-":
-            raise E.InvalidInputError(f"{text!r} is not a folder", hint="sync takes folders and s3://BUCKET/PREFIX/")
-        where = one_endpoint(text)
-        if where.ref is not None:
-            return cls(bucket=where.ref.bucket, key=where.ref.key)
-        return cls(path=Path(text))
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.key}" if self.remote else str(self.path)
-
-
-def _remote_prefix(key: str) -> str:
-    return key if (not key or key.endswith("/")) else key + "/"
+    def __dir__() -> list[str]:
+        """The module's names and the moved ones (help(), dir() and completion list them before their first use)."""
+        return sorted({*globals(), *_MOVED})
 
 
 class Sync:
@@ -92,30 +73,14 @@ class Sync:
     def __init__(self, owner: Context | HasContext, source: str, dest: str, options: SyncOptions | None = None, *,
                  on_item: Callable[[str, Item], None] | None = None,
                  dest_owner: Context | HasContext | None = None) -> None:
-        self.ctx, self.options = as_context(owner), options or SyncOptions()
+        self.options = options or SyncOptions()
         if self.options.mode not in ("size+mtime", "checksum", "size-only"):
             raise E.InvalidInputError(f"unknown compare mode {self.options.mode!r}")
-        self.src, self.dst = Location.parse(source), Location.parse(dest)
-        if not self.src.remote and not self.dst.remote:
-            raise E.InvalidInputError("both locations are local", hint="one of them must be s3://BUCKET/PREFIX/")
-        self.kind = "copy" if (self.src.remote and self.dst.remote) else ("upload" if self.dst.remote else "download")
-        # `owner` is the source's context, `dest_owner` the destination's (an upload runs on the latter)
-        self.dst_ctx = as_context(dest_owner) if dest_owner is not None else self.ctx
-        if self.kind == "upload":
-            self.ctx = self.dst_ctx
-        self.cross = False
-        if self.kind == "copy":  # service/xcopy is imported only where it may be used
-            from its_store.service.xcopy import is_cross
-            from its_store.service.xmove import one_server_nested
-            self.cross = is_cross(self.ctx, self.dst_ctx)
+        self.route = route = Route.of(owner, source, dest, dest_owner)
+        self.src, self.dst, self.kind, self.cross = route.src, route.dst, route.kind, route.cross
+        self.ctx, self.dst_ctx = route.ctx, route.dst_ctx  # an upload's ctx is the destination's, which runs it
+        self.src_prefix, self.dst_prefix = route.src_prefix, route.dst_prefix
         self._dst_bucket = str(self.dst.bucket)
-        self.src_prefix = _remote_prefix(self.src.key) if self.src.remote else ""
-        self.dst_prefix = _remote_prefix(self.dst.key) if self.dst.remote else ""
-        if self.kind == "copy" and self.src.bucket == self.dst.bucket and (
-                self.src_prefix.startswith(self.dst_prefix) or self.dst_prefix.startswith(self.src_prefix)) and (
-                not self.cross or one_server_nested(self.ctx, self.src_prefix, self.dst_ctx, self.dst_prefix,
-                                                    str(self.src.bucket))):
-            raise E.InvalidInputError("source and destination overlap", hint="sync between disjoint prefixes")
         self.report = SyncReport(source=str(source), dest=str(dest), mode=self.options.mode,
                                  dry_run=self.options.dry_run)
         self.reporter = Reporter(self.report, on_item)
@@ -145,6 +110,7 @@ class Sync:
                 state.preload_behind(str(loc.bucket), prefix)
         self.heads = C.Heads(self.ctx, self.state)
         self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
+        self.transfers: Transfers | None = None  # made for the first pair that needs a request (_tasks)
         src_walk, dst_walk = Walk(), Walk()
         workers = self.options.workers or self.ctx.batch_workers
         self.deletes = Deletes(self.options, self.reporter, ctx=self.dst_ctx,
@@ -185,6 +151,10 @@ class Sync:
         for s, d in pairs:
             task = self._decide(s, d)
             if task is not None:
+                if self.transfers is None:  # imported here, not at start-up: an unchanged tree never needs it
+                    from its_store.sync.transfers import Transfers
+                    self.transfers = Transfers(self.route, self.options, self.reporter, self._tree, state=self.state,
+                                               dst_state=self.dst_state, heads=self.heads, dst_heads=self.dst_heads)
                 yield task, s, d
 
     def _run_task(self, job: tuple[Callable[[Any, Any], None], Any, Any]) -> None:
@@ -193,10 +163,7 @@ class Sync:
 
     def _preflight(self) -> None:
         """Fail early, once, on what would fail every item: missing source, unusable destination."""
-        if self.src.remote:
-            if not bucket_seen(self.ctx, str(self.src.bucket)):  # a denied HEAD: the listing will tell
-                raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
-        else:
+        if not self.src.remote:  # a source bucket: its listing stands for its HEAD (_listing_proves_source)
             root = Path(self.src.path)  # type: ignore[arg-type]
             if not root.exists():
                 raise E.LocalFileNotFoundError(f"no such folder: {root}")
@@ -239,9 +206,10 @@ class Sync:
             prefix = self.src_prefix if source else self.dst_prefix
             listed = walk_remote(self.ctx if source else self.dst_ctx, str(loc.bucket), prefix, walk,
                                  self.options.filter.prunes)
-            if source and not self.dst.remote and not self.options.dry_run:
-                return self._dest_made(listed, walk)
-            return listed if source or self.options.dry_run else self._listing_proves_bucket(listed, walk)
+            if source:
+                listed = self._listing_proves_source(listed, walk)
+                return listed if self.dst.remote or self.options.dry_run else self._dest_made(listed, walk)
+            return listed if self.options.dry_run else self._listing_proves_bucket(listed, walk)
         root = Path(loc.path)
         if not source and not root.exists():
             return iter(())
@@ -250,6 +218,15 @@ class Sync:
         tree = self._tree
         return walk_local(root, walk, follow_symlinks=tree.follow_symlinks if tree else False,
                           prune=self.options.filter.prunes, tree=tree)
+
+    def _listing_proves_source(self, listed: Iterator[Any], walk: Walk) -> Iterator[Any]:
+        """The source's listing, standing for its bucket's HEAD (a pre-check of old: one request fewer a sync):
+        one answered "no such bucket" before any item is that pre-check's BucketNotFoundError (exit 3). The
+        march asks for the source's first item before the destination's, so nothing is listed, made or
+        decided in DEST first; a denied listing stays the listing's failure, as after a denied HEAD."""
+        yield from listed
+        if isinstance(walk.error, E.BucketNotFoundError) and not walk.count:
+            raise E.BucketNotFoundError(f"bucket not found: {self.src.bucket}")
 
     def _listing_proves_bucket(self, listed: Iterator[Any], walk: Walk) -> Iterator[Any]:
         """The destination's listing, standing for its bucket's HEAD (ensure_bucket): a listing answered proves
@@ -320,14 +297,14 @@ class Sync:
                 if reason is None:
                     return self._unchanged()
                 why = reason  # a str, for the task below
-                return lambda s, d: self._upload(s, why)
+                return lambda s, d: self._work.upload(s, why)
         elif self.kind == "download" and mode == "size-only" and s.size == d.size:
             return self._unchanged()
         elif self.kind == "download":
             known = self.heads.cached(str(self.src.bucket), s)
             if known is not None and mode != "checksum":
                 reason = C.download_reason(mode, d, s, known, self._read_local)
-                return self._unchanged() if reason is None else (lambda s, d: self._fetch(s, d, reason, known))
+                return self._unchanged() if reason is None else (lambda s, d: self._work.fetch(s, d, reason, known))
         return self._compare
 
     def _unchanged(self) -> Callable[[Any, Any], None] | None:
@@ -349,10 +326,10 @@ class Sync:
             if not self._source_gone(exc):  # the other side: a failure (a local write never says this)
                 self._fail(item, exc.message, exc.code, exc.exit_code)
                 return
-            self._add("skipped", Item(path=item.rel, key=self._key_of(item.rel), size=0, reason="vanished"))
+            self._add("skipped", Item(path=item.rel, key=self.route.key_of(item.rel), size=0, reason="vanished"))
         except UnsafeKeyError as exc:  # no safe local name (core/refs.py): said, the rest goes on, exit 1
             self.reporter.unwritten()
-            self._add("skipped", Item(path=item.rel, key=self._key_of(item.rel), size=getattr(item, "size", 0),
+            self._add("skipped", Item(path=item.rel, key=self.route.key_of(item.rel), size=getattr(item, "size", 0),
                                       reason=exc.reason, code=exc.code))
         except E.ServiceUnavailableError as exc:
             with self._lock:
@@ -372,178 +349,31 @@ class Sync:
             return isinstance(exc, E.ObjectNotFoundError)
         return isinstance(exc, E.LocalFileNotFoundError)
 
+    @property
+    def _work(self) -> Transfers:
+        """The transfers, which _tasks made before it handed on the first pair's task."""
+        if self.transfers is None:  # never so: a task runs only after _tasks yielded it
+            raise RuntimeError("a sync's pair task ran before the sync's transfers were made")
+        return self.transfers
+
     def _compare(self, s: Any, d: Any) -> None:
-        """A pair the state store could not decide: HEAD (one side, or both for s3 -> s3), compare."""
-        mode = self.options.mode
-        if self.kind == "upload":
-            try:
-                known = self.heads.known(str(self.dst.bucket), d, mode == "checksum")
-            except E.ObjectNotFoundError:  # deleted since it was listed
-                self._upload(s, "new")
-                return
-            except E.AccessDeniedError:  # a key that may write and list, not read: cannot compare, so send it
-                self._upload(s, not_comparable(self.ctx, str(self.dst.bucket), d.key))  # (its state is then kept)
-                return
-            reason, sha = C.upload_reason(mode, s, d, known, self._read_local)
-            if reason is None:
-                self._unchanged()
-            else:
-                self._upload(s, reason, sha)
-        elif self.kind == "download":
-            known = self.heads.known(str(self.src.bucket), s, mode == "checksum")
-            reason = C.download_reason(mode, d, s, known, self._read_local)
-            if reason is None:
-                self._unchanged()
-            else:
-                self._fetch(s, d, reason, known)
-        else:
-            if mode == "size-only" and s.size == d.size:
-                self._unchanged()
-                return
-            a = self.heads.known(str(self.src.bucket), s, mode == "checksum")
-            b = self.dst_heads.known(str(self.dst.bucket), d, mode == "checksum")
-            reason = C.copy_reason(mode, s, a, d, b)
-            if reason is None:
-                self._unchanged()
-            else:
-                self._server_copy(s, reason, a)
+        """A pair the state store could not decide (transfers.Transfers.compare)."""
+        self._work.compare(s, d)
 
     def _copy_new(self, s: Any, d: Any) -> None:
-        if self.kind == "upload":
-            self._upload(s, "new")
-        elif self.kind == "download":
-            self._download(s, "new", None)
-        else:
-            self._server_copy(s, "new", None)
+        """A pair only in the source (transfers.Transfers.copy_new)."""
+        self._work.copy_new(s, d)
 
-    # ----------------------------------------------------------------------------------- transfers
-    def _key_of(self, rel: str) -> str | None:
-        if self.kind == "download":
-            return self.src_prefix + rel
-        return self.dst_prefix + rel
-
-    @contextmanager
-    def _read_local(self, local: LocalFile) -> Iterator[IO[bytes]]:
-        """A walked local file opened for reading in the folder walked (--checksum): a link swapped in for
-        the file or a folder on its way is refused, never read through."""
-        with self._tree.open_file(local.rel) as opened, opened.reader() as fh:  # type: ignore[union-attr]
-            yield fh
-
-    def _upload(self, s: LocalFile, reason: str, sha: str | None = None) -> None:
-        key = local_key(self.dst_prefix, s.rel)  # a name that cannot be a key: this item fails, named
-        unchecked = None
-        if not self.options.dry_run:
-            # read in the folder walked: a link swapped in for the file or a folder on its way is refused
-            with self._tree.open_file(s.rel) as opened:  # type: ignore[union-attr]
-                unchecked = upload_one(self.ctx, s.path, str(self.dst.bucket), key, self.options.upload,
-                                       state=self.state, sha256=sha, follow_symlinks=self.options.follow_symlinks,
-                                       opened=opened).unchecked
-        self._add("copied", Item(path=s.rel, key=key, size=s.size, reason=reason, unchecked=unchecked))
-
-    def _fetch(self, s: RemoteObject, d: LocalFile, reason: str, known: Known) -> None:
-        """Download `s` over the file `d`; when only the mtimes differ and the object's checksum shows the
-        same content (a file fetched by `get -r`, which keeps no mtime), the file only gets its mtime: no GET."""
-        if not (self.options.mode == "size+mtime" and reason.startswith("mtime differs") and self._touch(s, d, known)):
-            self._download(s, reason, known)
-
-    def _touch(self, s: RemoteObject, d: LocalFile, known: Known) -> bool:
-        """Set the mtime of `d` to the one a download would give it, if its content is the object's (the MD5 ETag
-        of a plain object, else the stored sha256) and it was not written since the walk; else False."""
-        wanted = C.target_mtime_ns(known, s)
-        if wanted is None:
-            return False
-        try:
-            held = self._tree.open_file(d.rel)  # type: ignore[union-attr]
-        except (E.LocalIOError, E.NotFoundError, NotRegularError):  # not ours to read (another user's 0600
-            return False  # file), gone or no regular file since the walk: the download decides, as before this path
-        with held as opened:
-            if (opened.stat.st_size, opened.stat.st_mtime_ns) != (d.size, d.mtime_ns):
-                return False
-            # the server's own checksum where there is one (a plain object's MD5 ETag): the custody sha256 is
-            # metadata, which any writer sets (another tool's rewrite may carry the old bytes' sha256 over)
-            server = Known(known.etag, known.stored_size, known.size, known.mtime, None, True) if known.md5 else known
-            differs, _ = C.content_differs(d, server, lambda _: opened.reader())
-            if differs is not False or not opened.unchanged():
-                return False
-            # on the file hashed, not by name: one renamed over it keeps its own. Another user's file (EPERM):
-            # downloaded instead, as before this path (the folder may let the download replace it)
-            if not self.options.dry_run and not opened.set_mtime(wanted):
-                return False
-        self._unchanged()
-        return True
-
-    def _download(self, s: RemoteObject, reason: str, known: Known | None) -> None:
-        target = self._tree.file(s.rel)  # type: ignore[union-attr]  # no safe local name: UnsafeKeyError
-        if self.options.dry_run:
-            self._add("copied", Item(path=s.rel, key=s.key, size=known.size if known else s.size, reason=reason))
-            return
-        # written through the descriptors of the destination's folders: a folder swapped for a link is
-        # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
-        # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
-        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size,
-                                  sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
-        resp, info = objects.download_info(self.ctx, request, into=target)
-        if info is not None:
-            known = known_from_info(info)
-            self.state.put(str(self.src.bucket), s.key, known)
-        elif known is None:
-            known = self.heads.known(str(self.src.bucket), s)
-        wanted = C.target_mtime_ns(known, s)
-        if wanted is not None:
-            target.set_mtime(wanted)
-        self._add("copied", Item(path=s.rel, key=s.key, size=resp.size, reason=reason))
-
-    def _server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
-        from its_store.service.lockcheck import LockCheck, lock_after_copy, require_bucket_lock
-        from its_store.sync import copy
-        key = self.dst_prefix + s.rel
-        if self.cross:
-            self._relay(s, key, reason, known)
-            return
-        unchecked = None
-        if not self.options.dry_run:
-            require_bucket_lock(self.ctx, str(self.dst.bucket), LockCheck.of(self.options.upload.extra))
-            result = copy.Copier(self.ctx, workers=1).copy(copy.Location(bucket=self.src.bucket, key=s.key),
-                                                           copy.Location(bucket=self.dst.bucket, key=key), exact=True)
-            result.raise_for_failures()
-            copied = result.objects[0]
-            unchecked = copied.unchecked
-            lock_after_copy(self.ctx, str(self.dst.bucket), key, copied.version_id,
-                            self.options.upload.extra)  # --retain / --legal-hold: a copy carries no lock headers
-            known = known or self.heads.cached(str(self.src.bucket), s)
-            if known is not None:  # the copy keeps content and metadata: same knowledge, new ETag
-                etag = copied.etag or ""
-                self.state.put(str(self.dst.bucket), key, Known(etag, known.stored_size, known.size, known.mtime,
-                                                                known.sha256, known.md5 and etag == known.etag))
-        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason,
-                                 unchecked=unchecked))
-
-    def _relay(self, s: RemoteObject, key: str, reason: str, known: Known | None) -> None:
-        """A copy between endpoints (service/xcopy.py): streamed with its metadata, tags and the lock asked
-        for; the destination's state entry takes what the source's said (same content and metadata)."""
-        from its_store.service.xcopy import CrossOptions, copy_object
-        up = self.options.upload
-        known = known or self.heads.cached(str(self.src.bucket), s)
-        unchecked = None
-        if not self.options.dry_run:
-            options = CrossOptions.of({"sse": up.sse, "sse_c_key_file": up.sse_c_key_file, "part_size": up.part_size,
-                                       **up.extra})
-            copied = copy_object(self.ctx, str(self.src.bucket), s.key, self.dst_ctx, str(self.dst.bucket), key,
-                                 options, size_hint=s.size)
-            unchecked = copied.unchecked  # "sse": its encryption not checked, the read-back denied (as _upload)
-            if known is not None:
-                md5 = known.md5 and copied.etag == known.etag and copied.encryption not in ("SSE-C", "SSE-KMS")
-                self.dst_state.put(str(self.dst.bucket), key, Known(copied.etag, known.stored_size, known.size,
-                                                                    known.mtime, known.sha256, md5))
-        self._add("copied", Item(path=s.rel, key=key, size=known.size if known else s.size, reason=reason,
-                                 unchecked=unchecked))
+    def _read_local(self, local: LocalFile) -> AbstractContextManager[IO[bytes]]:
+        """A walked local file opened for reading in the folder walked (transfers.read_local)."""
+        return read_local(self._tree, local)
 
     # ------------------------------------------------------------------------------------- report
     def _add(self, kind: str, item: Item) -> None:
         self.reporter.add(kind, item)
 
     def _fail(self, item: Any, reason: str, code: str, exit_code: int) -> None:
-        self.reporter.fail(item.rel, self._key_of(item.rel), getattr(item, "size", 0), reason, code, exit_code)
+        self.reporter.fail(item.rel, self.route.key_of(item.rel), getattr(item, "size", 0), reason, code, exit_code)
 
     def _walk_outcome(self, src_walk: Walk, dst_walk: Walk) -> None:
         self.report.totals.listed_source, self.report.totals.listed_dest = src_walk.count, dst_walk.count
@@ -565,14 +395,4 @@ def sync(owner: Context | HasContext, source: str, dest: str, options: SyncOptio
          **kwargs: Any) -> SyncReport:
     """Make `dest` like `source`; see Sync. Returns the report (check `report.ok` / `exit_code()`)."""
     return Sync(owner, source, dest, options, **kwargs).run()
-
-
-def not_comparable(ctx: Context, bucket: str, key: str) -> str:
-    """The reason to upload a same-size file whose object the key may not HEAD (s3:PutObject and
-    s3:ListBucket without s3:GetObject: an edge box's key over objects it did not upload): said once per
-    context; the upload records the sync state, so the next run compares from it and is clean."""
-    from its_store.service.kept import denied_read_back
-    denied_read_back(ctx, "files of the same size are uploaded again", "what the server holds",
-                     f"s3://{bucket}/{key}", "s3:GetObject; or compare by size alone: --size-only")
-    return "not comparable (the key may not read the object)"
 

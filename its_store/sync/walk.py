@@ -20,11 +20,12 @@ from __future__ import annotations
 import os
 import stat as st
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from its_store.core.errors import ItsStoreError, LocalFileNotFoundError
 from its_store.core.files import is_own_temp
@@ -37,6 +38,14 @@ class LocalFile:
     path: str
     size: int
     mtime_ns: int
+
+
+@contextmanager
+def read_local(tree: LocalTree | None, local: LocalFile) -> Iterator[IO[bytes]]:
+    """A walked local file opened for reading in the folder walked (`tree`; sync --checksum): a link swapped in
+    for the file or a folder on its way is refused, never read through."""
+    with tree.open_file(local.rel) as opened, opened.reader() as fh:  # type: ignore[union-attr]
+        yield fh
 
 
 @dataclass(slots=True)

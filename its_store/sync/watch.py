@@ -16,10 +16,8 @@ How it works (one scheduling thread owns all state; no locks on it):
   linked folder, is skipped and reported (`skipped`). What is read is the descriptor that was checked
   (watch_source.py), so a link swapped in after the check is never read.
 - Memory is bounded whatever the backlog: only a window of at most `window` owed files (pending, ready
-  or in flight) is held in memory, the oldest ones; the rest stays in the journal only. `_cursor` is
-  the journal seq of the newest file taken into the window: every owed file at or before it is in the
-  window, so a file heard again that is owed but not in the window is beyond it and comes in its turn.
-  As the window empties it is refilled from the journal in the order files were first heard of.
+  or in flight) is held in memory, the oldest ones; the rest stays in the journal only, and comes into
+  the window in the order files were first heard of (watch_window.py).
   The queue of kernel events is bounded too (the event thread waits when it is full).
 - Complete files go to a pool of upload threads, oldest first, as many at once as the backlog needs up
   to a ceiling, and at most MAX_BYTES of whole files in memory (watch_pace.py: --workers, else
@@ -33,8 +31,9 @@ How it works (one scheduling thread owns all state; no locks on it):
 - The first pass (watch_pass.py) runs in its own thread once the kernel watch is in place, retried
   while the server is unreachable; it finds files and hands them to this loop, which alone uploads.
 - stop(): no new uploads start; those in flight get STOP_GRACE s, then are abandoned (a stalled server must
-  not hold a stop until its read timeout: systemd SIGKILLs): their files stay owed, their daemon threads
-  remove nothing. Everything else stays owed in the journal too.
+  not hold a stop until its read timeout: systemd SIGKILLs): those that finished by then are recorded
+  (not sent again after a restart), the others stay owed, their daemon threads remove nothing, and the
+  multipart uploads they started are aborted (best effort, ABORT_WAIT s). Everything else stays owed too.
 """
 
 from __future__ import annotations
@@ -46,13 +45,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
 from its_store.core.idle_pool import IDLE_SECONDS, IdlePool
+from its_store.core.lazy import lazy_names
 from its_store.sync import watch_files as F
 from its_store.sync import watch_pass as P
 from its_store.sync import watch_source as S
@@ -61,24 +60,22 @@ from its_store.sync.watch_feed import CHANGES_MAX, EventSink, Feed
 from its_store.sync.watch_journal import Journal, journal_dir
 from its_store.sync.watch_online import Online
 from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
-from its_store.sync.watch_report import WatchFigures, write_metrics
+from its_store.sync.watch_report import WatchFigures, publish
+from its_store.sync.watch_window import Pending, Window
+
+if not TYPE_CHECKING:  # serve and watcher_for live in watch_serve.py; their old path still works (core/lazy.py)
+    __getattr__ = lazy_names(globals(), {"serve": "watch_serve", "watcher_for": "watch_serve"}, "its_store.sync")
 
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
 STOP_GRACE = 3.0      # seconds the uploads in flight at stop() get to finish before they are abandoned
+ABORT_WAIT = 2.0      # seconds, after STOP_GRACE, for aborting the multipart uploads it abandoned
 SENT_MAX = 16_384     # signatures of sent files remembered (late kernel events come within a second)
-
-
-@dataclass
-class _Pending:
-    sig: F.Sig | None = None
-    changed_at: float = 0.0   # monotonic time the signature last changed
-    check_at: float = 0.0     # next stat
-    unleased: str = ""        # why the kernel could not say whether a writer has it open ("": it could)
 
 
 class Watcher:
     """Watch `root` and upload each complete new or changed file to s3://bucket/prefix<relative path>."""
     thread_idle = IDLE_SECONDS  # an upload thread idle this long ends (core/idle_pool.py; a test sets it short)
+    abort_wait = ABORT_WAIT     # seconds a stop waits for the aborts of abandoned multipart uploads
 
     def __init__(self, service: Any, root: Path, bucket: str, prefix: str = "", *, settle: float = 2.0,
                  remove_source: bool = False, accept: Callable[[str], bool] | None = None,
@@ -88,12 +85,7 @@ class Watcher:
                  close_check: bool = True, first_pass: Callable[[], Any] | bool | None = True,
                  use_state: bool = True, sync_options: Any = None, window: int = WINDOW,
                  follow_symlinks: bool | None = None, remove_after_settle: bool = False) -> None:
-        if settle < 0:
-            raise E.InvalidInputError("--settle must be 0 or more seconds")
-        if window < 1:
-            raise E.InvalidInputError("the watch window must hold at least 1 file")
-        if remove_after_settle and not remove_source:
-            raise E.InvalidInputError("--remove-after-settle goes with --remove-source")
+        _check_arguments(settle, window, remove_source, remove_after_settle)
         self.service, self.root, self.bucket, self.prefix = service, Path(root), bucket, prefix
         self.settle, self.remove_source, self.tick = settle, remove_source, tick
         self.remove_after_settle = remove_after_settle
@@ -103,9 +95,6 @@ class Watcher:
         self.lease = F.LeaseSupport("unknown", "not probed yet")  # run() probes the folder
         self.options = upload_options  # a sync.model.UploadOptions (None: the defaults)
         settings = service.settings
-        self.pace = Pace(ceiling_for(workers, settings), now=time.monotonic())
-        self.uploads = UploadQueue(self.pace, max_bytes=max_bytes, threshold=settings.multipart_threshold)
-        self.workers = self.pace.ceiling  # upload threads at most (the pool's size)
         self.feed = Feed(on_event)  # what the event and first-pass threads share with the loop (watch_feed.py)
         self.metrics_file = metrics_file
         self.backoff_cap = backoff_cap
@@ -120,22 +109,28 @@ class Watcher:
         state = Path(state_dir or settings.cache_dir)
         self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix))
         self.figures = WatchFigures()
-        self._outcomes: queue.Queue[S.Outcome] = queue.Queue()
-        self._pending: dict[str, _Pending] = {}
+        self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
+        self._schedule(settings, workers, max_bytes, window)
+
+    def _schedule(self, settings: Any, workers: int | None, max_bytes: int, window: int) -> None:
+        """What the scheduling thread keeps: the owed files in memory and how many uploads run at once;
+        what it remembers of the files it sent or refused; how a stop went."""
+        self.pace = Pace(ceiling_for(workers, settings), now=time.monotonic())
+        self.uploads = UploadQueue(self.pace, max_bytes=max_bytes, threshold=settings.multipart_threshold)
+        self.workers = self.pace.ceiling  # upload threads at most (the pool's size)
         self._ready = self.uploads.ready        # complete, waiting for an upload (changed by self.uploads)
         self._inflight = self.uploads.in_flight  # being uploaded (changed by self.uploads)
-        self._again: set[str] = set()
+        self.window = window
+        self.win = Window(self.journal, window, self._ready, self._inflight)  # the owed files in memory
+        self._pending = self.win.pending         # waiting to be complete (changed by self.win too)
+        self._outcomes: queue.Queue[S.Outcome] = queue.Queue()  # finished uploads, from their threads
+        self._again: set[str] = set()       # heard again while in flight: checked again once it ends
         self._sent: OrderedDict[str, F.Sig] = OrderedDict()
         self._refused: OrderedDict[str, None] = OrderedDict()  # names said once as not UTF-8
         self._settled: dict[str, str] = {}  # ready files complete by the settle rule only: why
-        self.window = window
-        self.window_peak = 0      # the most files the window held at once (for tests and figures)
-        self._cursor = 0          # journal seq of the newest owed file taken into the window
-        self._spilled = False     # owed files beyond _cursor wait in the journal only
         self._signal = "none"
         self._stop_at = 0.0       # time.monotonic() of stop()
         self._abandoned = 0       # uploads in flight when STOP_GRACE ran out
-        self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
@@ -156,41 +151,24 @@ class Watcher:
         return self._state
 
     @property
+    def window_peak(self) -> int:
+        """The most files the window held at once (watch_window.Window.peak)."""
+        return self.win.peak
+
+    @property
     def ready(self) -> threading.Event:
         """Set once the kernel watch is in place (files written from then on are seen)."""
         return self.feed.watching
 
     def run(self) -> None:
         """Watch until stop(). Raises ConflictError when another watcher owns this folder's journal."""
-        if not self.root.is_dir():
-            raise E.LocalFileNotFoundError(f"{self.root} is not a folder")
-        if not F.is_utf8(str(self.root.resolve())):  # watchfiles takes str paths: no event would come
-            raise E.InvalidInputError(f"{F.escaped(str(self.root))}: a folder path that is not UTF-8 cannot be watched")
-        self.lease = F.lease_support(self.root, self.close_check)
-        self._refuse_settled_removal()
-        owed = self.journal.open()
-        self._spilled = owed > 0  # read into the window by _refill(), oldest first
-        from its_store.sync.engine import open_state
-        self._state = open_state(self.service, self.use_state)
+        owed = self._open()
         try:
             self.feed.emit("started", folder=str(self.root), bucket=self.bucket, prefix=self.prefix, owed=owed,
-                       close_check=self.close_check, complete=self.lease.describe(self.settle),
-                       lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle,
-                       workers=self.workers)
-            # kernel events -> self.feed (watch_events.py: survives names that are not UTF-8)
-            watcher = threading.Thread(target=run_events, args=(self.feed, self.root), name="its-watch-events",
-                                       daemon=True)
-            watcher.start()
-            self.feed.watching.wait(10)
-            if self.first_pass:
-                threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
-            pool = IdlePool(self.workers, idle=self.thread_idle, name="its-watch-up", daemon=True)
-            try:
-                self._loop(pool)
-            finally:  # abandoned uploads are not waited for (their threads are daemons)
-                pool.shutdown(wait=not self._abandoned, cancel_futures=True)
-            self.feed.closed.set()
-            watcher.join(5)
+                           close_check=self.close_check, complete=self.lease.describe(self.settle),
+                           lease=self.lease.mode, lease_reason=self.lease.reason or None, settle=self.settle,
+                           workers=self.workers)
+            self._watch()
         finally:
             self.feed.closed.set()  # also after an error: the event thread must not wait on a full queue
             self.figures.backlog = len(self.journal)
@@ -199,6 +177,40 @@ class Watcher:
             self._metrics()
             self.service.flush_stats()
             self.feed.emit("stopped", backlog=len(self.journal), signal=self._signal, abandoned=self._abandoned)
+
+    def _open(self) -> int:
+        """Refuse what cannot be watched, probe the read leases, open the journal and the sync state:
+        the number of files owed from before."""
+        if not self.root.is_dir():
+            raise E.LocalFileNotFoundError(f"{self.root} is not a folder")
+        if not F.is_utf8(str(self.root.resolve())):  # watchfiles takes str paths: no event would come
+            raise E.InvalidInputError(f"{F.escaped(str(self.root))}: a folder path that is not UTF-8 cannot be watched")
+        self.lease = F.lease_support(self.root, self.close_check)
+        self._refuse_settled_removal()
+        owed = self.journal.open()
+        self.win.spilled = owed > 0  # read into the window by Window.refill(), oldest first
+        from its_store.sync.engine import open_state
+        self._state = open_state(self.service, self.use_state)
+        return owed
+
+    def _watch(self) -> None:
+        """The kernel watch and the first pass feeding the scheduling loop, which starts the uploads on
+        a pool of upload threads; then whatever finished before the end is recorded."""
+        # kernel events -> self.feed (watch_events.py: survives names that are not UTF-8)
+        watcher = threading.Thread(target=run_events, args=(self.feed, self.root), name="its-watch-events",
+                                   daemon=True)
+        watcher.start()
+        self.feed.watching.wait(10)
+        if self.first_pass:
+            threading.Thread(target=P.first_pass_loop, args=(self,), name="its-watch-pass", daemon=True).start()
+        pool = IdlePool(self.workers, idle=self.thread_idle, name="its-watch-up", daemon=True)
+        try:
+            self._loop(pool)
+        finally:  # abandoned uploads are not waited for (their threads are daemons)
+            pool.shutdown(wait=not self._abandoned, cancel_futures=True)
+        self.feed.closed.set()
+        watcher.join(5)
+        self._record_finished()
 
     def _refuse_settled_removal(self) -> None:
         """--remove-source removes a file only once the kernel said no writer has it open. Where it
@@ -219,8 +231,7 @@ class Watcher:
             if stopping and not self._inflight:
                 return
             if stopping and time.monotonic() - self._stop_at >= STOP_GRACE:  # a stalled server: leave them
-                self._abandoned = len(self._inflight)  # still owed in the journal
-                self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
+                self._abandon()
                 return
             now = self._turn(pool, stopping, self.tick)
             if now >= next_report:
@@ -228,6 +239,29 @@ class Watcher:
                 self.figures.backlog = len(self.journal)
                 self.journal.tidy()
                 self._metrics()
+
+    def _abandon(self) -> None:
+        """STOP_GRACE ran out: record the uploads that finished meanwhile (else they stay owed and are
+        sent again after a restart), leave the others owed in the journal, and abort the multipart
+        uploads they started (watch_source.abort_uploads: best effort, `abort_wait` s at most)."""
+        self._drain_outcomes()
+        self._abandoned = len(self._inflight)
+        self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
+        if self._inflight:
+            S.abort_uploads(self.service, self.bucket, [self.prefix + rel for rel in self._inflight], self.abort_wait)
+
+    def _record_finished(self) -> None:
+        """The end of run(), after a stop abandoned uploads: those that reached the server since are
+        recorded (not owed, not sent again after a restart). Any other end leaves the file owed, said
+        nothing: a failure may be the abort of its own multipart upload (_abandon), and a file heard
+        again while in flight (`_again`) may have changed."""
+        while True:
+            try:
+                out = self._outcomes.get_nowait()
+            except queue.Empty:
+                return
+            if out.kind == "uploaded" and out.rel not in self._again:
+                self._on_uploaded(out)
 
     def _turn(self, pool: Executor, stopping: bool = False, wait: float = 0.0) -> float:
         """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
@@ -237,7 +271,7 @@ class Watcher:
         self._drain_outcomes()
         now = time.monotonic()
         if not stopping:
-            self._refill()
+            self.win.refill()
             self._check_pending(now)
             self._dispatch(pool, now)
         return now
@@ -309,10 +343,7 @@ class Watcher:
             elif rel in self._pending:
                 self._pending[rel].check_at = 0.0
             return
-        if self._spilled or self._in_window() >= self.window:
-            self._spilled = True  # newly owed, after older files waiting in the journal: _refill() takes it
-        else:
-            self._take(seq, rel)
+        self.win.admit(seq, rel)
 
     def _refuse_name(self, rel: str) -> None:
         """A name that is not UTF-8 cannot be an object key: that file's failure, said once per run (scans
@@ -325,29 +356,6 @@ class Watcher:
         self.figures.failed()
         self.feed.emit("failed", key=self.prefix + F.escaped(rel), code="invalid_input",
                    reason="the file name is not UTF-8, and an object key must be: rename the file")
-
-    def _in_window(self) -> int:
-        return len(self._pending) + len(self._ready) + len(self._inflight)
-
-    def _take(self, seq: int, rel: str) -> None:
-        """Bring the owed file `seq` into the window, to be checked at once."""
-        self._cursor = seq
-        self._pending[rel] = _Pending()
-        self.window_peak = max(self.window_peak, self._in_window())
-
-    def _refill(self) -> None:
-        """Read the next owed files from the journal into the window, oldest first, once a quarter of
-        the window is free (or nothing waits to be sent)."""
-        if not self._spilled:
-            return
-        room = self.window - self._in_window()
-        if room < max(1, self.window // 4) and (self._ready or self._pending or room < 1):
-            return
-        rows = self.journal.after(self._cursor, room)
-        for seq, rel in rows:
-            self._take(seq, rel)
-        if len(rows) < room:
-            self._spilled = False  # every owed file is in the window now
 
     def _check_pending(self, now: float) -> None:
         for rel, item in list(self._pending.items()):
@@ -375,7 +383,7 @@ class Watcher:
             else:
                 item.check_at = now + self.tick
 
-    def _complete(self, rel: str, item: _Pending, now: float) -> bool:
+    def _complete(self, rel: str, item: Pending, now: float) -> bool:
         """Complete: stable for one tick and no writer has it open; or stable for `settle` where the
         kernel cannot tell (said once per file: `settling`)."""
         if not self.close_check:
@@ -437,7 +445,7 @@ class Watcher:
     def _on_changed(self, out: S.Outcome) -> None:
         """Sent while it changed: still owed and still in the window; send it again once complete."""
         self.online.back()
-        self._pending[out.rel] = _Pending()
+        self._pending[out.rel] = Pending()
 
     def _on_vanished(self, out: S.Outcome) -> None:
         self.journal.done(out.rel)
@@ -463,47 +471,15 @@ class Watcher:
 
     # ------------------------------------------------------------------------------ output
     def _metrics(self) -> None:
-        """The figures to the stats module (its-store stats --prometheus) and to --metrics-file."""
-        fig = self.figures
-        stats = getattr(self.service, "stats", None)
-        if stats is not None:
-            stats.set_gauge("watch_backlog_files", fig.backlog)
-            stats.set_gauge("watch_up", int(fig.online))
-            stats.set_gauge("watch_last_success_timestamp_seconds", round(fig.last_success, 3))
-        if self.metrics_file is not None:
-            write_metrics(fig, self.metrics_file)
+        """The figures to the stats module and to --metrics-file (watch_report.publish)."""
+        publish(self.figures, getattr(self.service, "stats", None), self.metrics_file)
 
 
-def watcher_for(service: Any, source: str, dest: str, sync_options: Any = None, **kw: Any) -> Watcher:
-    """The Watcher of `sync SOURCE DEST --watch`: SOURCE a local folder, DEST s3://BUCKET[/PREFIX/]
-    (a prefix without its trailing '/' gets one, as sync does); anything else is InvalidInputError."""
-    from its_store.sync.copy import parse_location
-    src, dst = parse_location(source), parse_location(dest)
-    if src.remote or not dst.remote:
-        raise E.InvalidInputError("--watch uploads a local folder: use `sync DIR s3://BUCKET/PREFIX/ --watch`")
-    if sync_options is not None and (sync_options.delete or sync_options.dry_run):
-        raise E.InvalidInputError("--watch takes neither --delete nor --dry-run")
-    assert src.path is not None and dst.bucket is not None
-    if not src.path.is_dir():
-        raise E.LocalFileNotFoundError(f"{source} is not a folder")
-    prefix = dst.key if (not dst.key or dst.key.endswith("/")) else dst.key + "/"
-    upload = sync_options.upload if sync_options is not None else None
-    return Watcher(service, src.path.resolve(), dst.bucket, prefix, sync_options=sync_options,
-                   upload_options=upload, **kw)
-
-
-def serve(watcher: Watcher) -> int:
-    """Run `watcher` in the main thread until SIGTERM (exit 0) or Ctrl-C / SIGINT (exit 130): both
-    finish the uploads in flight and leave the rest in the journal."""
-    import signal
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        watcher.stop(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        watcher.run()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return {"SIGINT": 130, "error": 1}.get(watcher.stopped_by, 0)
+def _check_arguments(settle: float, window: int, remove_source: bool, remove_after_settle: bool) -> None:
+    """InvalidInputError for arguments no watcher can run with."""
+    if settle < 0:
+        raise E.InvalidInputError("--settle must be 0 or more seconds")
+    if window < 1:
+        raise E.InvalidInputError("the watch window must hold at least 1 file")
+    if remove_after_settle and not remove_source:
+        raise E.InvalidInputError("--remove-after-settle goes with --remove-source")

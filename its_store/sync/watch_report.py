@@ -289,3 +289,14 @@ def write_metrics(fig: WatchFigures, path: Path) -> None:
         write_atomic(path, to_prometheus(fig), 0o644)
     except (OSError, ItsStoreError):  # metrics must never stop the uploads
         pass
+
+
+def publish(fig: WatchFigures, stats: Any, metrics_file: Path | None) -> None:
+    """The figures to the stats module (`its-store stats --prometheus`: state/stats.StorageStats, or None)
+    and to --metrics-file (None: none)."""
+    if stats is not None:
+        stats.set_gauge("watch_backlog_files", fig.backlog)
+        stats.set_gauge("watch_up", int(fig.online))
+        stats.set_gauge("watch_last_success_timestamp_seconds", round(fig.last_success, 3))
+    if metrics_file is not None:
+        write_metrics(fig, metrics_file)

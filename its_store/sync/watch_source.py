@@ -220,3 +220,26 @@ def result(future: Future[Outcome], rel: str) -> Outcome:
     if exc is None:
         return future.result()
     return Outcome(rel, "failed", reason=f"internal error: {exc!r}", code="error")
+
+
+def abort_uploads(service: Any, bucket: str, keys: list[str], wait: float) -> None:
+    """Abort the multipart uploads recorded (transfer/resume.UploadJournal) for `keys`: the uploads a stop
+    abandoned (watch.STOP_GRACE), whose stored parts would stay on the server, unseen and billed. Best
+    effort in `wait` seconds at most (the server that stalled them may stall these requests too: they
+    run in a daemon thread that is then left behind); a record it could not abort stays in the journal,
+    so the next upload of that key aborts it (the file is still owed, so the next start sends it). An
+    upload whose thread had not yet created its multipart upload is not known here: it is recorded when
+    created, and cleaned the same way."""
+    import threading
+
+    def abort_all() -> None:
+        journal = service.journal()
+        for key in keys:
+            try:  # no record: a single PUT, or a multipart upload not created yet
+                journal.resumable(service.s3, bucket, key, {}, keep=False)  # aborts, forgets the record
+            except Exception:  # noqa: BLE001 - best effort: the record stays for the next upload
+                continue
+
+    thread = threading.Thread(target=abort_all, name="its-watch-abort", daemon=True)
+    thread.start()
+    thread.join(wait)

@@ -1,0 +1,57 @@
+"""Session 34 attack: a key we are asked to CREATE that holds a backslash, named on the command line.
+
+SeaweedFS stores (and reads, and deletes) 'd\\f2' as 'd/f2'. Keys of a walk with a backslash were refused
+(core/refs.local_name_problem), and a written key with '//' too (validate_new_key: "some servers merge empty
+segments and would replace another object"), but `upload - s3://B/d\\f2` (or a cp/mv target) was sent: it
+replaced the other object s3://B/d/f2, exit 0, reported as uploaded under a key no listing shows.
+Keys already stored stay readable and deletable. Real SeaweedFS, no mocks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import one_line_error
+
+
+@pytest.mark.parametrize("verb", ["upload", "cp", "mv"])
+def test_a_new_key_with_a_backslash_is_refused_and_replaces_nothing(cli: Any, bucket: str, tmp_path: Path,
+                                                                   verb: str) -> None:
+    assert cli("upload", "-", f"s3://{bucket}/d/f2", input=b"the original").exit_code == 0
+    assert cli("upload", "-", f"s3://{bucket}/src.bin", input=b"intruder").exit_code == 0
+    args = (["upload", "-", f"s3://{bucket}/d\\f2"] if verb == "upload"
+            else [verb, f"s3://{bucket}/src.bin", f"s3://{bucket}/d\\f2"])
+    run = cli(*args, input=b"intruder")
+    assert run.exit_code == 2 and "backslash" in one_line_error(run), run
+    got = cli("get", f"s3://{bucket}/d/f2", "-")
+    assert got.exit_code == 0 and got.stdout_bytes == b"the original", got
+    assert cli("get", f"s3://{bucket}/src.bin", "-").stdout_bytes == b"intruder"  # a refused mv keeps its source
+
+
+def test_rm_of_a_backslash_key_the_server_reads_as_another_object_deletes_nothing(cli: Any, bucket: str) -> None:
+    """`rm s3://B/d\\f1` where no such key is stored: SeaweedFS answered the HEAD and the DELETE for s3://B/d/f1,
+    and rm removed that other object (exit 0, 'deleted s3://B/d\\f1'). Not found (exit 3), nothing deleted."""
+    assert cli("upload", "-", f"s3://{bucket}/d/f1", input=b"evidence").exit_code == 0
+    run = cli("rm", f"s3://{bucket}/d\\f1")
+    assert run.exit_code == 3 and "not found" in one_line_error(run), run
+    got = cli("get", f"s3://{bucket}/d/f1", "-")
+    assert got.exit_code == 0 and got.stdout_bytes == b"evidence", got
+
+
+def test_a_stored_backslash_key_stays_deletable(moto_server_info: Any, buckets: dict[str, str],
+                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """moto keeps 'd\\f1' as a key of its own (as AWS does): listed under that name, so rm deletes it, and only it."""
+    from conftest import cli_runner, environment_for, plain_client, unique
+    cli = cli_runner(environment_for(moto_server_info, buckets, monkeypatch, tmp_path))
+    name = unique("b")
+    client = plain_client(moto_server_info)
+    client.make_bucket(name)
+    import io
+    for key, data in (("d\\f1", b"backslash"), ("d/f1", b"slash")):
+        client.put_object(name, key, io.BytesIO(data), len(data))
+    run = cli("rm", f"s3://{name}/d\\f1")
+    assert run.exit_code == 0, run
+    assert sorted(o.object_name for o in client.list_objects(name, recursive=True)) == ["d/f1"]

@@ -1,0 +1,180 @@
+"""What a watcher's stop leaves behind when the server stalls (its_store/sync/watch.py, STOP_GRACE).
+
+stop() gives the uploads in flight STOP_GRACE seconds, then abandons them. Two things must hold then:
+an upload that had already finished is recorded (not owed again, so not sent again after a restart),
+and a multipart upload the watcher started for an abandoned file is aborted on the server (no stored
+parts left behind). Driven turn by turn (tests/watchstep.py) through tests/faultproxy.py, whose
+`answer` hook holds chosen PUTs in the proxy, so that "finished" and "stalled" are states the test
+holds the watcher in; STOP_GRACE is set to 0 so that the stop abandons at its first step (no waiting).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy, Seen
+from test_watch import Events, make_watcher, owed_paths, running
+from watchstep import DEADLINE, Stepper
+
+from its_store.sync import watch
+
+from helpers import random_bytes
+
+pytestmark = pytest.mark.timeout(120)
+
+MiB = 1024 * 1024
+
+
+class Hold:
+    """A FaultProxy `answer` hook: holds every request that `label` names (None: not held) until
+    release(name); `seen` counts the held requests per name."""
+
+    def __init__(self, label: Callable[[Seen], str | None]) -> None:
+        self.label = label
+        self.seen: dict[str, int] = {}
+        self._released: set[str] = set()
+        self._cond = threading.Condition()
+
+    def __call__(self, seen: Seen) -> None:
+        name = self.label(seen)
+        if name is None:
+            return None
+        with self._cond:
+            self.seen[name] = self.seen.get(name, 0) + 1
+            self._cond.notify_all()
+            released = self._cond.wait_for(lambda: name in self._released, timeout=DEADLINE)
+        assert released, f"a held request {name} was never released"  # a safety net
+        return None
+
+    def wait(self, name: str) -> None:
+        with self._cond:
+            assert self._cond.wait_for(lambda: name in self.seen, timeout=DEADLINE), f"no request {name} came"
+
+    def release(self, *names: str) -> None:
+        with self._cond:
+            self._released.update(names)
+            self._cond.notify_all()
+
+
+def _put_of(seen: Seen) -> str | None:
+    """The file name of a PUT under cams/ (a whole object or a part), else None."""
+    return seen.path.rsplit("/", 1)[-1] if seen.method == "PUT" and "/cams/" in seen.path else None
+
+
+def _proxied_watcher(env: dict[str, str], proxy: FaultProxy, folder: Path, bucket: str, **settings: Any) -> Any:
+    from its_store import StorageService, load_settings
+    service = StorageService(load_settings(endpoint=proxy.endpoint, **settings))
+    return make_watcher(service, folder, bucket, Events(), workers=2)
+
+
+def _stop_now(st: Stepper, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stop(), then the loop as run() runs it: with STOP_GRACE 0 it abandons what is in flight at once."""
+    monkeypatch.setattr(watch, "STOP_GRACE", 0.0)
+    st.w.abort_wait = DEADLINE  # the abort's bound is not what this test is about
+    st.w.stop()
+    st.w._loop(st.pool)
+
+
+def test_an_upload_finished_before_the_stop_abandoned_is_not_owed_again(
+        env: dict[str, str], bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for name in ("quick.jpg", "stalled.jpg"):
+        (folder / name).write_bytes(random_bytes(20_000, seed=len(name)))
+    hold = Hold(_put_of)
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold) as proxy:
+        watcher = _proxied_watcher(env, proxy, folder, bucket)
+        with Stepper(watcher) as st:
+            try:
+                st.event("added", "quick.jpg")
+                st.event("added", "stalled.jpg")
+                st.until(lambda: {"quick.jpg", "stalled.jpg"} <= set(st.w._inflight), "both in flight")
+                hold.wait("quick.jpg")
+                hold.release("quick.jpg")
+                st.finished_unheard()  # quick.jpg is on the server; the scheduler has not heard yet
+                _stop_now(st, monkeypatch)
+                assert owed_paths(watcher.journal) == ["stalled.jpg"]
+                assert watcher._abandoned == 1
+            finally:
+                hold.release("quick.jpg", "stalled.jpg")
+        watcher.service.close()
+
+
+def test_a_multipart_upload_abandoned_at_stop_is_aborted(
+        env: dict[str, str], service: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "big.mp4").write_bytes(random_bytes(6 * MiB, seed=6))  # two parts of 5 MiB and 1 MiB
+    hold = Hold(lambda seen: _put_of(seen) if "partNumber" in seen.query else None)
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold) as proxy:
+        watcher = _proxied_watcher(env, proxy, folder, bucket, part_size=5 * MiB)
+        with Stepper(watcher) as st:
+            try:
+                st.event("added", "big.mp4")
+                st.in_flight("big.mp4")
+                hold.wait("big.mp4")  # the multipart upload exists, a part is held
+                assert [key for key, _id in service.s3.list_multipart_uploads(bucket, "cams/")] == ["cams/big.mp4"]
+                _stop_now(st, monkeypatch)
+                assert watcher._abandoned == 1
+                assert service.s3.list_multipart_uploads(bucket, "cams/") == []  # no parts left on the server
+                assert owed_paths(watcher.journal) == ["big.mp4"]  # still owed: sent after the restart
+                hold.release("big.mp4")  # its parts now reach an upload that is no more: the upload fails
+                st.finished_unheard()
+                watcher._record_finished()  # as run() ends: a failure of its own abort is no reason to drop it
+                assert owed_paths(watcher.journal) == ["big.mp4"]
+                assert not watcher.feed.on_event.of("failed")
+            finally:
+                hold.release("big.mp4")
+        watcher.service.close()
+
+
+def test_an_upload_finishing_while_the_stop_aborts_the_others_is_not_owed_again(
+        env: dict[str, str], service: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole run(): quick.jpg and big.mp4 are abandoned (both held in the proxy); while the abort of
+    big.mp4's multipart upload is held, quick.jpg's upload finishes. run() records it before it
+    closes the journal: only big.mp4 is owed, and its parts are gone from the server."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "quick.jpg").write_bytes(random_bytes(20_000, seed=1))
+    (folder / "big.mp4").write_bytes(random_bytes(6 * MiB, seed=6))
+
+    def label(seen: Seen) -> str | None:
+        if seen.method == "DELETE" and "uploadId" in seen.query:
+            return "abort"
+        name = _put_of(seen)
+        return name if name == "quick.jpg" or "partNumber" in seen.query else None
+
+    hold = Hold(label)
+    monkeypatch.setattr(watch, "STOP_GRACE", 0.0)
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold) as proxy:
+        watcher = _proxied_watcher(env, proxy, folder, bucket, part_size=5 * MiB)
+        watcher.abort_wait = DEADLINE
+        with running(watcher):
+            try:
+                watcher.feed.put("scan", "quick.jpg")
+                watcher.feed.put("scan", "big.mp4")
+                hold.wait("quick.jpg")
+                hold.wait("big.mp4")
+                watcher.stop()  # both abandoned at once; big.mp4's abort is held
+                hold.wait("abort")
+                hold.release("quick.jpg")
+                deadline = time.monotonic() + DEADLINE  # a safety net: the condition is the queued outcome
+                while watcher._outcomes.empty():
+                    assert time.monotonic() < deadline, "quick.jpg's upload never finished"
+                    time.sleep(0.01)  # poll pace
+                hold.release("abort")
+            finally:
+                hold.release("quick.jpg", "abort", "big.mp4")
+        assert watcher._abandoned == 2
+        watcher.journal.open()
+        try:
+            assert owed_paths(watcher.journal) == ["big.mp4"]
+        finally:
+            watcher.journal.close()
+        watcher.service.close()
+    assert service.s3.list_multipart_uploads(bucket, "cams/") == []
