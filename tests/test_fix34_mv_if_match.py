@@ -136,3 +136,29 @@ def test_a_source_removed_before_its_delete_is_a_move_done(object_cli: Any, obje
         assert object_cli("get", f"s3://{bucket}/b.jpg", "-").stdout_bytes == b"frame"
     finally:
         proxy.stop()
+
+
+def test_a_server_that_matches_only_the_bare_etag_still_moves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """radosgw 16.2 matches If-Match only without quotes (s3/conditional.py): the quoted conditional DELETE is
+    refused (412) though the source is the one copied; read back, it still carries that ETag, so the DELETE is
+    sent once more with the bare ETag and the move is done (exit 0), not "rewritten" (exit 5) forever."""
+    from faultserver import Conn, FakeObject, FaultServer, Request, s3_error
+
+    from helpers import fault_cli
+
+    def quoted_refused(server: FaultServer, req: Request, conn: Conn) -> bool:
+        if req.method == "DELETE" and req.headers.get("if-match", "").startswith('"'):
+            conn.read_body(req)
+            conn.send(s3_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did "
+                               "not hold", req.path))
+            return True
+        return False
+
+    with FaultServer(quoted_refused, buckets=("evidence",)) as server:
+        cli = fault_cli(server, tmp_path, monkeypatch)
+        server.put_object("evidence", "a.jpg", FakeObject(b"frame", headers={  # one date, as a stored object has
+            "Last-Modified": "Mon, 07 Dec 2026 12:00:00 GMT"}))
+        run = cli("mv", "s3://evidence/a.jpg", "s3://evidence/b.jpg")
+        deletes = [r.headers.get("if-match") for r in server.requests if r.method == "DELETE"]
+    assert run.exit_code == 0, run
+    assert len(deletes) == 2 and deletes[0].startswith('"') and not deletes[1].startswith('"'), deletes
