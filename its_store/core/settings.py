@@ -33,7 +33,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.home import home_folder
-from its_store.core.netloc import check_host_port, check_proxy_url, same_server_netloc, shown_origin
+from its_store.core.netloc import check_host_port, check_proxy_url, same_proxy_origin, same_server_netloc
 from its_store.core.units import is_uint, parse_size, shown
 
 if TYPE_CHECKING:
@@ -294,10 +294,11 @@ class Settings(BaseSettings):
         spelling of its address (core/netloc.same_server_netloc: `LOCALHOST:9000`, `localhost.:9000` and
         `localhost:09000` are `localhost:9000`; `host:443` over https is `host`), so that mv, cp and
         sync --delete see one server under two spellings as one endpoint (an overlap is refused as on one),
-        and its cache and journals are one."""
+        and its cache and journals are one; the proxy likewise (core/netloc.same_proxy_origin: `HTTP://Proxy:03128`
+        is `http://proxy:3128`)."""
         proxy = self.proxy()
         endpoint = same_server_netloc(self.endpoint, self.secure)
-        return f"{endpoint} via {shown_origin(proxy)}" if proxy else endpoint
+        return f"{endpoint} via {same_proxy_origin(proxy)}" if proxy else endpoint
 
     @property
     def remote(self) -> str | None:
