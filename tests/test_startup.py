@@ -414,3 +414,16 @@ def test_a_deferred_module_asked_by_two_threads_runs_once_and_answers_both(tmp_p
     second.join(60)
     assert answers == {"first": 42, "second": 42} and runs == [1], answers
     assert type(module) is not entry._RunOnFirstUse
+
+
+def test_settings_load_without_the_config_view():
+    """core/settings_view.py: SettingsView (42 fields, `config` only) is created when `config` asks for it, not by
+    every command that loads the settings; `its_store.core.settings.SettingsView` still names it."""
+    code = ("import sys\nfrom its_store.core.settings import load_settings\n"
+            "settings = load_settings(endpoint='127.0.0.1:9')\n"
+            "from its_store.core.models import Result\n"
+            "assert 'SettingsView' not in {c.__name__ for c in Result.__subclasses__()}, 'view built'\n"
+            "from its_store.core.settings import SettingsView\n"
+            "view = settings.public_view()\n"
+            "assert type(view) is SettingsView and view.MINIO_ENDPOINT == '127.0.0.1:9', view\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     AliasChoices,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -31,7 +30,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.home import home_folder
-from its_store.core.models import Result
 from its_store.core.netloc import check_host_port, check_proxy_url, shown_origin
 from its_store.core.units import is_uint, parse_size, shown
 
@@ -42,6 +40,11 @@ NETWORK_FIELDS = ("http_proxy", "https_proxy", "no_proxy", "ssl_cert_file", "ssl
 # command whose locations are all remotes' reads none of them (load_settings(default_endpoint=False))
 ENDPOINT_FIELDS = ("endpoint", "access_key", "secret_key", "secret_key_file", "secure", "region", "ca_bundle",
                    "verify_tls", "endpoint_bwlimit")
+if TYPE_CHECKING:
+    from its_store.core.settings_view import SettingsView as SettingsView
+else:  # `config`'s result model, built only when asked for (~5M instructions of every command's start-up)
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), {"SettingsView": "settings_view"}, "its_store.core")
 # True only while load_settings() builds a Settings: the one place the environment and .env are read
 _FROM_ENVIRONMENT: ContextVar[bool] = ContextVar("its_store_settings_from_environment", default=False)
 
@@ -315,59 +318,8 @@ class Settings(BaseSettings):
                 else ENV_PREFIX + name.upper()] = value
         proxy = self._proxy_url()  # as set, even when proxy() refuses it: `config` is where to look
         out["proxy"] = _mask_url(proxy, keep_path=False) if proxy else None  # the one in use for MINIO_ENDPOINT
+        from its_store.core.settings_view import SettingsView
         return SettingsView.model_validate(out)
-
-
-class SettingsView(Result):
-    """`its-store config`: every setting by the name of its variable, secrets masked ("********", or ""
-    when empty), the webhook URL cut to its origin, passwords in proxy and Redis URLs masked, paths as
-    text; `proxy` is the proxy requests to MINIO_ENDPOINT go through (None: none). A setting added to
-    Settings must be added here too (extra="forbid": Settings.public_view() fails otherwise)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    MINIO_ENDPOINT: str
-    MINIO_ACCESS_KEY: str
-    MINIO_SECRET_KEY: str
-    MINIO_SECRET_KEY_FILE: str | None
-    MINIO_SECURE: bool
-    MINIO_REGION: str
-    MINIO_CA_BUNDLE: str | None
-    MINIO_VERIFY_TLS: bool
-    MINIO_DEFAULT_BUCKET: str
-    MINIO_MODELS_BUCKET: str
-    MINIO_VIDEO_BUCKET: str
-    MINIO_LOGS_BUCKET: str
-    MINIO_MULTIPART_THRESHOLD: int
-    MINIO_PART_SIZE: int
-    MINIO_MAX_POOL_CONNECTIONS: int
-    MINIO_MAX_WORKERS: int
-    MINIO_MAX_RETRIES: int
-    MINIO_CONNECT_TIMEOUT: float
-    MINIO_READ_TIMEOUT: float
-    MINIO_HEALTH_TIMEOUT: float
-    MINIO_BWLIMIT: str | None
-    MINIO_ENDPOINT_BWLIMIT: str | None
-    MINIO_ENABLE_CACHING: bool
-    MINIO_CACHE_TTL: int
-    MINIO_ENABLE_VERSIONING: bool
-    MINIO_ENABLE_ENCRYPTION: bool
-    MINIO_ENABLE_COMPRESSION: bool
-    MINIO_SSE_C_KEY: str | None
-    MINIO_SSE_C_KEY_FILE: str | None
-    MINIO_CREATE_BUCKETS: bool
-    MINIO_CACHE_DIR: str | None
-    MINIO_REDIS_URL: str | None
-    MINIO_AUDIT_LOG: str | None
-    HTTP_PROXY: str | None
-    HTTPS_PROXY: str | None
-    NO_PROXY: str | None
-    SSL_CERT_FILE: str | None
-    SSL_CERT_DIR: str | None
-    MINIO_MODEL_WEBHOOK_URL: str | None
-    MINIO_MODEL_WEBHOOK_SECRET: str | None
-    ITS_STORE_OFFLINE: bool
-    proxy: str | None
 
 
 def bypasses_proxy(endpoint: str, no_proxy: str) -> bool:
