@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from its_store.core import errors as E
+from its_store.core import models  # DownloadRequest: created on a download's first use (core/download_models.py)
 from its_store.core.files import NotRegularError, local_error
 from its_store.core.localtree import LocalTree
-from its_store.core.models import DownloadRequest
 from its_store.core.refs import UnsafeKeyError, local_key
 from its_store.service import objects
 from its_store.service.bucket_use import bucket_seen, ensure_bucket
@@ -480,8 +480,9 @@ class Sync:
         # written through the descriptors of the destination's folders: a folder swapped for a link is
         # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
         # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
-        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size,
-                                  sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
+        request = models.DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path,
+                                         size_hint=s.size,  # `get`'s key, as `get` takes it
+                                         sse_c_key_file=self.options.upload.sse_c_key_file)
         resp, info = objects.download_info(self.ctx, request, into=target)
         if info is not None:
             known = known_from_info(info)
