@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -427,3 +428,28 @@ def test_settings_load_without_the_config_view():
             "view = settings.public_view()\n"
             "assert type(view) is SettingsView and view.MINIO_ENDPOINT == '127.0.0.1:9', view\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True)
+
+
+def test_settings_without_a_dotenv_file_skip_its_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """core/settings._WITH_DOTENV: with no .env file, pydantic-settings' .env source (which walks every field to
+    find nothing) is not asked; with one, it is, and its values are read below the environment's."""
+    from pydantic_settings import DotEnvSettingsSource
+
+    from its_store.core.settings import load_settings
+    asked: list[int] = []
+    real = DotEnvSettingsSource.__call__
+
+    def counted(self: Any) -> dict[str, Any]:
+        asked.append(1)
+        return real(self)
+
+    monkeypatch.setattr(DotEnvSettingsSource, "__call__", counted)
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("MINIO_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MINIO_REGION", "eu-west-1")
+    assert load_settings().endpoint == "localhost:9000" and asked == []
+    (tmp_path / ".env").write_text("MINIO_ENDPOINT=10.0.0.7:9000\nMINIO_REGION=us-east-2\n")
+    (tmp_path / ".env").chmod(0o600)
+    settings = load_settings()
+    assert (settings.endpoint, settings.region, len(asked)) == ("10.0.0.7:9000", "eu-west-1", 1)
