@@ -453,3 +453,17 @@ def test_settings_without_a_dotenv_file_skip_its_source(tmp_path: Path, monkeypa
     (tmp_path / ".env").chmod(0o600)
     settings = load_settings()
     assert (settings.endpoint, settings.region, len(asked)) == ("10.0.0.7:9000", "eu-west-1", 1)
+
+
+def test_commands_are_built_without_the_completion_machinery():
+    """cli/completion/callbacks.py: the commands name their autocompletion= callbacks without importing complete.py
+    (the cache, the Completer, threading), which a callback imports when a shell asks Typer for names."""
+    code = ("import sys\nfrom its_store.cli.app import command\n"
+            "for name in ('ls', 'get', 'sync', 'cp', 'model', 'remote', 'retention', 'bucket'):\n"
+            "    assert command(name) is not None, name\n"
+            "assert 'its_store.cli.completion.complete' not in sys.modules\n"
+            "from its_store.cli.completion.callbacks import complete_remote\n"
+            "class Asked:\n    meta = {'\\x00kind:': True}\n"
+            "assert complete_remote(Asked(), '') == ['\\x00kind:object'], complete_remote(Asked(), '')\n"
+            "from its_store.cli.completion.complete import PROBE\nassert PROBE == '\\x00kind:'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
