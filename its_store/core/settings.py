@@ -59,6 +59,9 @@ ENDPOINT_FIELDS = ("endpoint", "access_key", "secret_key", "secret_key_file", "s
                    "verify_tls", "endpoint_bwlimit")
 # True only while load_settings() builds a Settings: the one place the environment and .env are read
 _FROM_ENVIRONMENT: ContextVar[bool] = ContextVar("its_store_settings_from_environment", default=False)
+# ... and whether it reads a .env file: without one, the .env source would walk every field to find nothing
+# (pydantic-settings' per-field analysis: ~10M instructions of every command's start-up), so it is left out
+_WITH_DOTENV: ContextVar[bool] = ContextVar("its_store_settings_with_dotenv", default=True)
 
 
 class Settings(BaseSettings):
@@ -143,6 +146,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """The arguments alone, unless load_settings() asked for the environment and .env too."""
         if _FROM_ENVIRONMENT.get():
+            if not _WITH_DOTENV.get():  # no .env file: its source would give nothing (see _WITH_DOTENV)
+                return init_settings, env_settings, file_secret_settings
             return init_settings, env_settings, dotenv_settings, file_secret_settings
         return (init_settings,)
 
@@ -372,7 +377,11 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
     try:
         with opened_env_file(Path(env_file) if env_file is not None else Path(".env")) as checked:
             kwargs["_env_file"] = checked  # None: no .env, not even one made after the check
-            settings = Settings(**kwargs)
+            dotenv = _WITH_DOTENV.set(checked is not None)
+            try:
+                settings = Settings(**kwargs)
+            finally:
+                _WITH_DOTENV.reset(dotenv)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint="see `its-store config` and docs/concepts/configuration.md") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed
