@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -414,3 +415,55 @@ def test_a_deferred_module_asked_by_two_threads_runs_once_and_answers_both(tmp_p
     second.join(60)
     assert answers == {"first": 42, "second": 42} and runs == [1], answers
     assert type(module) is not entry._RunOnFirstUse
+
+
+def test_settings_load_without_the_config_view():
+    """core/settings_view.py: SettingsView (42 fields, `config` only) is created when `config` asks for it, not by
+    every command that loads the settings; `its_store.core.settings.SettingsView` still names it."""
+    code = ("import sys\nfrom its_store.core.settings import load_settings\n"
+            "settings = load_settings(endpoint='127.0.0.1:9')\n"
+            "from its_store.core.models import Result\n"
+            "assert 'SettingsView' not in {c.__name__ for c in Result.__subclasses__()}, 'view built'\n"
+            "from its_store.core.settings import SettingsView\n"
+            "view = settings.public_view()\n"
+            "assert type(view) is SettingsView and view.MINIO_ENDPOINT == '127.0.0.1:9', view\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True)
+
+
+def test_settings_without_a_dotenv_file_skip_its_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """core/settings._WITH_DOTENV: with no .env file, pydantic-settings' .env source (which walks every field to
+    find nothing) is not asked; with one, it is, and its values are read below the environment's."""
+    from pydantic_settings import DotEnvSettingsSource
+
+    from its_store.core.settings import load_settings
+    asked: list[int] = []
+    real = DotEnvSettingsSource.__call__
+
+    def counted(self: Any) -> dict[str, Any]:
+        asked.append(1)
+        return real(self)
+
+    monkeypatch.setattr(DotEnvSettingsSource, "__call__", counted)
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("MINIO_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MINIO_REGION", "eu-west-1")
+    assert load_settings().endpoint == "localhost:9000" and asked == []
+    (tmp_path / ".env").write_text("MINIO_ENDPOINT=10.0.0.7:9000\nMINIO_REGION=us-east-2\n")
+    (tmp_path / ".env").chmod(0o600)
+    settings = load_settings()
+    assert (settings.endpoint, settings.region, len(asked)) == ("10.0.0.7:9000", "eu-west-1", 1)
+
+
+def test_commands_are_built_without_the_completion_machinery():
+    """cli/completion/callbacks.py: the commands name their autocompletion= callbacks without importing complete.py
+    (the cache, the Completer, threading), which a callback imports when a shell asks Typer for names."""
+    code = ("import sys\nfrom its_store.cli.app import command\n"
+            "for name in ('ls', 'get', 'sync', 'cp', 'model', 'remote', 'retention', 'bucket'):\n"
+            "    assert command(name) is not None, name\n"
+            "assert 'its_store.cli.completion.complete' not in sys.modules\n"
+            "from its_store.cli.completion.callbacks import complete_remote\n"
+            "class Asked:\n    meta = {'\\x00kind:': True}\n"
+            "assert complete_remote(Asked(), '') == ['\\x00kind:object'], complete_remote(Asked(), '')\n"
+            "from its_store.cli.completion.complete import PROBE\nassert PROBE == '\\x00kind:'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

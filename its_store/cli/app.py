@@ -66,7 +66,7 @@ class ItsGroup(ItsGroupBase):
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         out.reset(argv)
-        _audit_lost(0)  # lines an earlier command of this process lost are not this one's
+        _audit_lost(0, at_start=True)  # lines an earlier command of this process lost are not this one's
         run = partial(super().main, args=argv, prog_name=prog_name or PROG, complete_var=complete_var,
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         previous = _stop_on_signals()  # SIGTERM / SIGHUP: cleaned up as after Ctrl-C, one line, 143 / 129
@@ -347,13 +347,16 @@ def _close_service(code: int) -> int:
     return code
 
 
-def _audit_lost(code: int) -> int:
+def _audit_lost(code: int, *, at_start: bool = False) -> int:
     """The exit code once this command's audit lines are counted: 74 (E.EXIT_AUDIT_LOST) instead of 0 when
-    any could not be written (each loss was said on stderr already, state/audit.py); a failure keeps its
+    any could not be written, including those still waiting in a buffer (written first: state/audit.flush_waiting;
+    each loss is said on stderr, state/audit.py); a failure keeps its
     own code. The audit module is asked only when something imported it (--help, completion: never)."""
     if "its_store.state.audit" not in sys.modules:
         return code
-    from its_store.state.audit import take_lost
+    from its_store.state.audit import flush_waiting, take_lost
+    if not at_start:
+        flush_waiting()  # lines still waiting in a buffer: written (or counted lost) now, not at exit after the code
     return E.EXIT_AUDIT_LOST if take_lost() and code == 0 else code
 
 

@@ -131,8 +131,8 @@ def _same_endpoint(a: str | None, b: str | None) -> bool:
     from its_store.core.remotes import settings_for
     base = out.STATE.base_settings(default_endpoint=None in (a, b))  # two remotes: MINIO_ENDPOINT is no concern
     one, two = settings_for(a, base), settings_for(b, base)
-    return (one.secure, one.server_id().lower(), one.access_key, one.secret_key.get_secret_value()) == \
-        (two.secure, two.server_id().lower(), two.access_key, two.secret_key.get_secret_value())
+    return (one.secure, one.server_id(), one.access_key, one.secret_key.get_secret_value()) == \
+        (two.secure, two.server_id(), two.access_key, two.secret_key.get_secret_value())  # server_id: one spelling
 
 
 def library_text(location: Location) -> str:

@@ -51,6 +51,21 @@ def same_server_netloc(netloc: str, secure: bool) -> str:
     return host if number == (443 if secure else 80) else f"{host}:{number}"
 
 
+def same_proxy_origin(url: str) -> str:
+    """The proxy `url` as Settings.server_id keeps it: shown_origin (no user info, no path or query), its
+    scheme lower-case and its host[:port] in same_server_netloc's one spelling (`HTTP://Proxy.:03128/` is
+    `http://proxy:3128`), so that one proxy written two ways is one; a URL that does not parse stays as shown."""
+    shown = shown_origin(url)
+    scheme, sep, rest = shown.partition("://")
+    netloc, slash, tail = rest.partition("/")
+    try:
+        check_host_port(netloc, "the proxy URL")
+    except ValueError:
+        return shown
+    scheme = scheme.lower()
+    return f"{scheme}://{same_server_netloc(netloc, scheme == 'https')}{slash}{tail}" if sep else shown
+
+
 def check_host_port(netloc: str, what: str) -> None:
     """ValueError (naming `what`) unless `netloc` is `host`, `host:port`, `[IPv6]` or `[IPv6]:port`:
     host a DNS name (labels of letters, digits, '-' and '_'; a Docker service name may hold '_') or an

@@ -33,7 +33,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.home import home_folder
-from its_store.core.netloc import check_host_port, check_proxy_url, same_server_netloc, shown_origin
+from its_store.core.netloc import check_host_port, check_proxy_url, same_proxy_origin, same_server_netloc
 from its_store.core.units import is_uint, parse_size, shown
 
 if TYPE_CHECKING:
@@ -59,6 +59,9 @@ ENDPOINT_FIELDS = ("endpoint", "access_key", "secret_key", "secret_key_file", "s
                    "verify_tls", "endpoint_bwlimit")
 # True only while load_settings() builds a Settings: the one place the environment and .env are read
 _FROM_ENVIRONMENT: ContextVar[bool] = ContextVar("its_store_settings_from_environment", default=False)
+# ... and whether it reads a .env file: without one, the .env source would walk every field to find nothing
+# (pydantic-settings' per-field analysis: ~10M instructions of every command's start-up), so it is left out
+_WITH_DOTENV: ContextVar[bool] = ContextVar("its_store_settings_with_dotenv", default=True)
 
 
 class Settings(BaseSettings):
@@ -143,6 +146,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """The arguments alone, unless load_settings() asked for the environment and .env too."""
         if _FROM_ENVIRONMENT.get():
+            if not _WITH_DOTENV.get():  # no .env file: its source would give nothing (see _WITH_DOTENV)
+                return init_settings, env_settings, file_secret_settings
             return init_settings, env_settings, dotenv_settings, file_secret_settings
         return (init_settings,)
 
@@ -294,14 +299,16 @@ class Settings(BaseSettings):
         (core/netloc.same_server_netloc: `LOCALHOST:9000`, `localhost.:9000` and `localhost:09000` are
         `localhost:9000`; `host:443` over https is `host`), so that mv, cp and sync --delete see one server
         under two spellings as one endpoint (an overlap is refused as on one), and its cache and journals
-        are one. An endpoint written lower-case, with a port other than the scheme's default (the usual
-        `host:9000`), keeps the key it had before that spelling was made one; one written otherwise
-        (`HOST:9000`, `host:80` over http) had its state kept under the text as written, which is no longer
-        looked up: the next sync HEADs again, an interrupted upload starts anew (--resume finds no parts), a
-        watcher starts a new journal (its first pass finds again the files still in the folder)."""
+        are one; the proxy likewise (core/netloc.same_proxy_origin: `HTTP://Proxy:03128` is
+        `http://proxy:3128`). An endpoint written lower-case, with a port other than the scheme's default
+        (the usual `host:9000`), and a proxy written as that function writes it keep the key they had before
+        their spelling was made one; others (`HOST:9000`, `host:80` over http) had their state kept under
+        the text as written, which is no longer looked up: the next sync HEADs again, an interrupted upload
+        starts anew (--resume finds no parts), a watcher starts a new journal (its first pass finds again
+        the files still in the folder)."""
         proxy = self.proxy()
         endpoint = same_server_netloc(self.endpoint, self.secure)
-        return f"{endpoint} via {shown_origin(proxy)}" if proxy else endpoint
+        return f"{endpoint} via {same_proxy_origin(proxy)}" if proxy else endpoint
 
     @property
     def remote(self) -> str | None:
@@ -375,7 +382,11 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
     try:
         with opened_env_file(Path(env_file) if env_file is not None else Path(".env")) as checked:
             kwargs["_env_file"] = checked  # None: no .env, not even one made after the check
-            settings = Settings(**kwargs)
+            dotenv = _WITH_DOTENV.set(checked is not None)
+            try:
+                settings = Settings(**kwargs)
+            finally:
+                _WITH_DOTENV.reset(dotenv)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint="see `its-store config` and docs/concepts/configuration.md") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed

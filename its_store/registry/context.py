@@ -44,6 +44,7 @@ class RegistryContext:
         self.offline = offline
         self._store: DocStore | None = None
         self._offline_store: OfflineStore | None = None
+        self._answers: set[bool | None] = set()  # what delete answers said of a marker (s3/deleted.py): heard()
 
     @property
     def s3(self) -> S3Client:
@@ -88,11 +89,25 @@ class RegistryContext:
 
     # ------------------------------------------------------------------------------- deleting
     def leaves_delete_markers(self) -> bool | None:
-        """Whether a DELETE without a version id leaves a delete marker in the bucket (versioned or locked):
-        service/versions.markers_said, asked once per bucket and remembered by the storage Context; None when
-        the key may not read the versioning (unknown: said once, and reported null, never "erased")."""
-        from its_store.service.versions import markers_said
-        return markers_said(self.storage, self.bucket)
+        """Whether a DELETE without a version id leaves a delete marker in the bucket (versioned or locked).
+        Once deletes were made here, what their answers said (heard(): each <Deleted>'s DeleteMarker) comes
+        first, as for `rm` (service/versions.markers_of): a key that may not read the versioning still learns
+        its deletes only hid the data. Before any, or where the answers said nothing, the versioning
+        (service/versions.markers_said: asked once per bucket and remembered by the storage Context); an
+        answer's explicit "no marker" when that cannot be read; else None (unknown: said once, and reported
+        null, never "erased")."""
+        from its_store.service.versions import markers_left, markers_said
+        answers = set(self._answers)
+        if True in answers:
+            return True
+        if not answers or None in answers:
+            return markers_said(self.storage, self.bucket)
+        known = markers_left(self.storage, self.bucket)
+        return False if known is None else known
+
+    def heard(self, said: dict[str, bool | None]) -> None:
+        """Keep what delete answers said of a marker (s3/client.remove_many's `said`), for leaves_delete_markers."""
+        self._answers.update(said.values())
 
     def invalidate(self, keys: list[str]) -> None:
         """Writes made here (not through a storage service's ctx.op) must drop the cached metadata of those
@@ -104,7 +119,9 @@ class RegistryContext:
         if not keys:
             return
         try:
-            failures = self.s3.remove_many(self.bucket, [(k, None) for k in keys])
+            said: dict[str, bool | None] = {}
+            failures = self.s3.remove_many(self.bucket, [(k, None) for k in keys], said=said)
+            self.heard(said)
         finally:
             self.invalidate(keys)
         if failures:

@@ -129,11 +129,12 @@ def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_t
     plan.stale = _stale(listing, name, now - stale_after)
     report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
               "stale_seconds": int(stale_after.total_seconds()), "dry_run": dry_run,
-              "delete_markers": ctx.leaves_delete_markers(),
+              "delete_markers": ctx.leaves_delete_markers() if dry_run else None,
               "removed": [_brief(listing, manifests, key) for key in plan.remove], "protected": plan.protected,
               "kept": plan.kept, "stale_registrations": plan.stale, "errors": []}
     if not dry_run:
         _carry_out(ctx, listing, manifests, plan, report)
+        report["delete_markers"] = ctx.leaves_delete_markers()  # the delete answers first (RegistryContext)
     _totals(report)
     return GcReport.model_validate(report)
 
@@ -445,7 +446,9 @@ def _delete(ctx: RegistryContext, keys: list[str]) -> dict[str, str]:
     for start in range(0, len(keys), 1000):
         chunk = keys[start:start + 1000]
         try:
-            failed.update(ctx.s3.remove_many(ctx.bucket, [(k, None) for k in chunk]))
+            said: dict[str, bool | None] = {}
+            failed.update(ctx.s3.remove_many(ctx.bucket, [(k, None) for k in chunk], said=said))
+            ctx.heard(said)
         finally:
             ctx.invalidate(chunk)
     return failed

@@ -168,9 +168,8 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
         raise E.ConflictError(f"{name}@{version} is aliased as {', '.join(pointing)}",
                               hint="promote another version first, or add --force")
     prefix = f"{name}/{version}/"
-    markers = ctx.leaves_delete_markers()
     with ctx.audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing,
-                      delete_marker=markers or None) as entry:
+                      delete_marker=None) as entry:
         if not claim(ctx, name, version, "model_rm"):
             raise busy(ctx, name, version, removing=True)
         try:
@@ -185,7 +184,8 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
         finally:
             release(ctx, [(name, version)])
         nbytes = sum(size for _, size in listed)
-        entry.fields.update(objects=len(listed), size=nbytes)
+        entry.fields.update(objects=len(listed), size=nbytes,
+                            delete_marker=ctx.leaves_delete_markers() or None)  # the delete answers first
         if pointing:
             ctx.store.update(aliases_doc.aliases_key(name),
                              lambda d: aliases_doc.drop_version(d, version, actor=ctx.actor, at=_now()))

@@ -103,7 +103,9 @@ def _from_answer(exc: BaseException, bucket: str | None, key: str | None, place:
         if not (exc.code or "").strip():  # XML that is no <Error> (or one without a <Code>): not a server's
             return bad_answer(call or "a call", f"HTTP {getattr(exc.response, 'status', '?')} with an XML body "
                               "that is no S3 <Error> document (it names no error <Code>)", place)
-        return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers, call=call)
+        said = bool((getattr(exc.response, "data", b"") or b"").strip())  # an <Error>: the server named its code
+        return from_code(exc.code or "", exc.message or exc.code or "", bucket, key, place, headers, call=call,
+                         said=said)
     if isinstance(exc, minio_errors.ServerError):
         return E.ServiceUnavailableError(f"server error {exc.status_code} for {place}",
                                          hint="retry later or raise --retries")
@@ -235,10 +237,15 @@ def failure_error(text: str, bucket: str | None = None, key: str | None = None) 
 
 
 def from_code(code: str, detail: str, bucket: str | None, key: str | None, place: str,
-              headers: Mapping[str, str] | None = None, *, call: str = "") -> E.ItsStoreError:
+              headers: Mapping[str, str] | None = None, *, call: str = "", said: bool = False) -> E.ItsStoreError:
     """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied).
-    `call`: the S3 call answered (s3/answers.identify), named by an "access denied" line."""
-    if code == "RequestTimeTooSkewed" or (code in _ACCESS and abs(_offset(headers) or 0) > SKEW_ALLOWED):
+    `call`: the S3 call answered (s3/answers.identify), named by an "access denied" line. `said`: the code is
+    the server's own (an <Error> body), not minio's guess from the status of an answer without a body (a
+    HEAD's): only a guessed 403 dated more than SKEW_ALLOWED from this machine's clock is read as the clock's;
+    a code the server wrote in an <Error> (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch) is taken as
+    said, whatever the Date (a server whose own clock is off and that does not check the request time refuses a
+    wrong key: never "fix the clock")."""
+    if code == "RequestTimeTooSkewed" or (not said and code in _ACCESS and abs(_offset(headers) or 0) > SKEW_ALLOWED):
         return _clock_skew(headers, place)  # the second: a HEAD's bare 403 (no body, no code to read), dated far off
     if code in _REDIRECT or (code == "AuthorizationHeaderMalformed" and _region(headers, detail)):
         return _wrong_region(bucket, headers, detail, place)

@@ -61,19 +61,25 @@ def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: st
 
 
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
-           bypass_governance: bool = False) -> DeleteResult:
+           bypass_governance: bool = False, if_match: str | None = None) -> DeleteResult:
     """Delete one object (or one version). A missing object is an ObjectNotFoundError.
 
     In a versioned bucket, without `version_id`, S3 only adds a delete marker (allowed even under
     object lock): the result says `delete_marker`, as the data is still stored. A version refused by
     object lock is ObjectLockedError (exit 6) with the reason; `bypass_governance` overrides
-    governance retention only (never compliance or a legal hold)."""
+    governance retention only (never compliance or a legal hold).
+
+    `if_match` (an ETag: mv's source as it was copied): the DELETE carries `If-Match`, so that a server that
+    honours it (AWS since 2025-09, SeaweedFS, moto) deletes only that object, never one rewritten since;
+    refused, the object is kept: ConflictError (exit 5). A server that ignores it (rclone, some Ceph) deletes
+    whatever is there (the caller checked just before: docs/guides/copy-move.md)."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
     with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
-        said = _remove_one(ctx, bucket, key, version_id, bypass_governance)
+        said = _remove_one(ctx, bucket, key, version_id, bypass_governance) if if_match is None else \
+            _remove_if_match(ctx, bucket, key, if_match)
         marker: bool | None = False
         if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
             from its_store.service.versions import markers_of  # on use: not on a transfer's path
@@ -137,6 +143,29 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
     except E.AccessDeniedError as exc:
         from its_store.service.retention import Retention
         raise Retention(ctx).explain(bucket, key, version_id, exc) from None
+
+
+def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str) -> bool | None:
+    """One DELETE with `If-Match: "ETAG"`. A 412 is read back: the object gone (an earlier attempt of this
+    DELETE did it) is deleted; still carrying the ETag, the server matches only the bare form (radosgw 16.2,
+    s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept."""
+    from its_store.service import heads
+    bare = etag.strip(chr(34))
+    for value in (f'"{bare}"', bare):
+        try:
+            return ctx.s3.remove(bucket, key, None, headers={"If-Match": value})
+        except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
+            return None  # gone: deleted; what is left, unknown (the caller asks the versioning)
+        except E.ConflictError:
+            try:
+                now = heads.stat(ctx, bucket, key).etag.strip(chr(34))
+            except E.ObjectNotFoundError:
+                return None  # gone: deleted (a lost answer's retry was refused); what is left, unknown
+            if now != bare:
+                break
+    raise E.ConflictError(f"s3://{bucket}/{key} was rewritten after it was copied (by another writer); the "
+                          "new object was kept", hint="compare it with the copy (`its-store stat`), then move "
+                                                      "or remove it yourself")
 
 
 def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult]:

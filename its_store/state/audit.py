@@ -305,12 +305,18 @@ def _exit_flush_once() -> None:
     running past a second Ctrl-C finishes its upload later, into the buffer)."""
     if _exit_hook.acquire(blocking=False):
         import atexit
-        atexit.register(_flush_live)
+        atexit.register(flush_waiting)
 
 
-def _flush_live() -> None:
+def flush_waiting() -> None:
+    """Write what any buffer of this process still holds. The CLI calls it before it settles the exit code, so
+    that a line that cannot be written then (disk full, the log removed) is counted (exit 74, take_lost) and
+    said on stderr, never lost at exit after the code was chosen; the atexit hook calls it too (a program of
+    the library, a thread that recorded after that)."""
     for buffer in list(_live):
         buffer.flush()
+
+
 
 
 def _parse(line: bytes) -> AuditRecord | None:

@@ -297,7 +297,7 @@ class Copier:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
             from its_store.service.xmove import MoveGuard
             MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, source kept
-            _deleted(item, objects.delete(ctx, sb, sk), head.size)
+            _deleted(item, objects.delete(ctx, sb, sk, if_match=head.etag), head.size)  # and only what was copied
         return item
 
     def _relay(self, src: Location, dst: Location, move: bool, size: int | None) -> BatchItem:
@@ -320,7 +320,8 @@ class Copier:
             item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: source kept
             if guard is not None:
                 guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
-            _deleted(item, objects.delete(self.ctx, sb, sk), copied.size)
+            etag = guard.before[1] if guard is not None and guard.before is not None else None
+            _deleted(item, objects.delete(self.ctx, sb, sk, if_match=etag), copied.size)  # only what was copied
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
@@ -377,8 +378,8 @@ class Copier:
             from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
                                   self.options.get("sse_c_key_file")).still_the_source()
-            _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key),
-                     size if size is not None else resp.size)
+            _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key, if_match=resp.etag or None),
+                     size if size is not None else resp.size)  # and only what was downloaded
         return item
 
 

@@ -14,9 +14,9 @@ from contextlib import AbstractContextManager
 from typing import IO, Any
 
 from its_store.core import errors as E
+from its_store.core import models  # DownloadRequest: created on a download's first use (core/download_models.py)
 from its_store.core.files import NotRegularError
 from its_store.core.localtree import LocalTree
-from its_store.core.models import DownloadRequest
 from its_store.core.refs import local_key
 from its_store.service import objects
 from its_store.service.context import Context
@@ -144,8 +144,9 @@ class Transfers:
         # written through the descriptors of the destination's folders: a folder swapped for a link is
         # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
         # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
-        request = DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path, size_hint=s.size,
-                                  sse_c_key_file=self.options.upload.sse_c_key_file)  # `get`'s key, as `get` takes it
+        request = models.DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path,
+                                         size_hint=s.size,  # `get`'s key, as `get` takes it
+                                         sse_c_key_file=self.options.upload.sse_c_key_file)
         answered: list[Known] = []  # read from the answer's headers (remember.known_from_answer): no ObjectInfo
         size, _ = objects.download_into(self.ctx, request, target, on_answer=lambda _b, _k, etag, stored, headers:
                                         answered.append(known_from_answer(etag, stored, headers)))

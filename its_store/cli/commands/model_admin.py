@@ -8,7 +8,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm, new_group
-from its_store.cli.completion.complete import complete_model_ref
+from its_store.cli.completion.callbacks import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration
 

@@ -11,7 +11,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, confirm
-from its_store.cli.completion.complete import complete_remote
+from its_store.cli.completion.callbacks import complete_remote
 from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError

@@ -14,7 +14,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
-from its_store.cli.completion.complete import complete_remote_name
+from its_store.cli.completion.callbacks import complete_remote_name
 from its_store.cli.stdout_lost import stdin_bytes, stdin_is_terminal
 from its_store.core.errors import EXIT_UNAVAILABLE, InvalidInputError
 from its_store.core.files import MAX_SECRET_BYTES

@@ -15,7 +15,7 @@ import typer
 from its_store.cli import output as out
 from its_store.cli.base import add_commands, new_group
 from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
-from its_store.cli.completion.complete import complete_remote
+from its_store.cli.completion.callbacks import complete_remote
 from its_store.cli.locations import remote_ref, shown
 from its_store.core.errors import InvalidInputError
 

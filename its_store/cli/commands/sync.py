@@ -12,7 +12,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands
-from its_store.cli.completion.complete import complete_remote
+from its_store.cli.completion.callbacks import complete_remote
 from its_store.core.enums import CompressionType, ObjectType, SseMode
 from its_store.core.errors import InvalidInputError
 

@@ -8,7 +8,7 @@ import typer
 
 from its_store.cli import output as out
 from its_store.cli.base import add_commands
-from its_store.cli.completion.complete import complete_remote
+from its_store.cli.completion.callbacks import complete_remote
 from its_store.core.refs import folder_prefix
 from its_store.core.units import human_duration, human_size
 

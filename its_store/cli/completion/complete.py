@@ -4,7 +4,7 @@ The shell scripts (cli/completion/scripts.py) complete commands and options them
 `_ITS_STORE_COMPLETE=names its-store KIND INCOMPLETE [GLOBAL OPTION...]` only for the names of one KIND
 (KINDS: object, model, remote); main() answers it, one name a line, without importing Typer, click, rich,
 pydantic or minio while the cache answers. A new kind of name is one entry in KINDS, and one Typer
-autocompletion= callback (complete_remote() and the others) that names it, from which the scripts learn
+autocompletion= callback (callbacks.py: complete_remote() and the others) that names it, from which the scripts learn
 which arguments and options complete that kind.
 
 A completion runs on every TAB, so it must be quick and silent:
@@ -132,7 +132,7 @@ def remote_names() -> list[str]:
 
 
 # KIND -> suggester(completer, incomplete): the names a script may ask for. A new kind of name: one entry here
-# and one callback below (Typer's autocompletion=, which also tells scripts.py where the kind is completed).
+# and one callback in callbacks.py (Typer's autocompletion=, which also tells scripts.py where the kind is completed).
 KINDS: dict[str, Callable[[Completer, str], list[str]]] = {
     "object": _suggest_object,
     "model": _suggest_model,
@@ -141,24 +141,8 @@ KINDS: dict[str, Callable[[Completer, str], list[str]]] = {
 
 
 # --------------------------------------------------------------- Typer's autocompletion= callbacks
-def complete_remote(ctx: Any, incomplete: str) -> list[str]:
-    """autocompletion= of every s3:// argument (kind `object`): `s3://BUCKET/` then `s3://BUCKET/KEY...`.
-
-    `ctx` is the typer.Context (typed Any: this module is also the scripts', which never import typer)."""
-    return _callback("object", ctx, incomplete)
-
-
-def complete_model_ref(ctx: Any, incomplete: str) -> list[str]:
-    """autocompletion= of NAME[@REF] arguments (kind `model`): model names, then versions, aliases, latest."""
-    return _callback("model", ctx, incomplete)
-
-
-def complete_remote_name(ctx: Any, incomplete: str) -> list[str]:
-    """autocompletion= of a remote's NAME (kind `remote`)."""
-    return _callback("remote", ctx, incomplete)
-
-
-def _callback(kind: str, ctx: Any, incomplete: str) -> list[str]:
+# (complete_remote() and the others are in callbacks.py, which the command modules import without this module)
+def callback(kind: str, ctx: Any, incomplete: str) -> list[str]:
     """The names of `kind` for Typer's own completion; to scripts.py, which asks with PROBE in the context's
     meta (click's public Context.meta), the kind itself."""
     if getattr(ctx, "meta", {}).get(PROBE):

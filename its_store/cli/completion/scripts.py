@@ -62,7 +62,7 @@ def _walk(cmd: Any, ctx: Any, path: tuple[str, ...], nodes: list[Node]) -> int:
     from its_store.cli.completion.complete import PROBE
     node = Node(len(nodes), path)
     nodes.append(node)
-    ctx.meta[PROBE] = True  # our callbacks answer their KIND (complete._callback)
+    ctx.meta[PROBE] = True  # our callbacks answer their KIND (complete.callback)
     help_option = cmd.get_help_option(ctx)
     for param in cmd.get_params(ctx):
         if param.param_type_name == "option" and not param.hidden:

@@ -1,0 +1,73 @@
+"""The model classes a command creates (issue 22, start-up): a pydantic class costs its creation when its module
+is imported (~1-4M instructions each, callgrind), so the upload and download request/result models live in their
+own modules (core/upload_models.py, core/download_models.py), re-exported by core/models.py on first use.
+
+Each command runs in a fresh interpreter against the real server, and says which of those classes exist after it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import DEADLINE, ROOT
+
+SPLIT = {"UploadRequest", "UploadResponse", "DownloadRequest", "DownloadResponse"}
+
+_RUN = """
+import json, sys
+sys.argv = ["its-store", *sys.argv[1:]]
+from its_store.__main__ import main
+try:
+    main()
+except SystemExit as end:
+    code = end.code
+from pydantic import BaseModel
+def every(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from every(sub)
+sys.stderr.write("\\nCLASSES " + json.dumps([code, sorted({c.__name__ for c in every(BaseModel)})]))
+"""
+
+
+def _classes(env: dict[str, str], *argv: str) -> tuple[Any, set[str]]:
+    run = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, timeout=DEADLINE,
+                         env={**os.environ, **env, "PYTHONPATH": str(ROOT)})
+    code, names = json.loads(run.stderr.rpartition("\nCLASSES ")[2])
+    return code, set(names)
+
+
+@pytest.mark.parametrize("command", ["ls", "verify", "sync", "get"])
+def test_a_command_creates_only_the_models_it_uses(env: dict[str, str], cli: Any, bucket: str, tmp_path: Path,
+                                                    command: str) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"frame" * 100)
+    assert cli("sync", str(folder), f"s3://{bucket}/s/").exit_code == 0  # stored; the next sync has nothing to do
+    argv = {"ls": ["ls", f"s3://{bucket}/nothing/"], "verify": ["verify", f"s3://{bucket}/s/a.jpg"],
+            "sync": ["sync", str(folder), f"s3://{bucket}/s/"], "get": ["get", f"s3://{bucket}/s/a.jpg", "-"]}
+    code, names = _classes(env, *argv[command])
+    assert code == 0
+    assert "Settings" in names  # the command did load its settings (and models)
+    expected = {"DownloadRequest", "DownloadResponse"} if command == "get" else set()
+    assert names & SPLIT == expected
+
+
+def test_the_split_models_are_the_models_modules_names() -> None:
+    """core/models.py still offers them (the library, `from its_store.core.models import UploadRequest`), each
+    the one class of its module, and `its_store.UploadRequest` is the same."""
+    code = ("import sys, its_store, its_store.core.models as m\n"
+            "assert 'its_store.core.upload_models' not in sys.modules\n"
+            "from its_store.core.models import UploadRequest, DownloadResponse\n"
+            "from its_store.core.upload_models import UploadRequest as U\n"
+            "assert U is UploadRequest is its_store.UploadRequest is m.UploadRequest\n"
+            "assert m.DownloadRequest.__module__ == 'its_store.core.download_models'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=DEADLINE, env={**os.environ,
+                                                                                    "PYTHONPATH": str(ROOT)})
