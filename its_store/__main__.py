@@ -98,7 +98,9 @@ def restart_argv() -> list[str]:
 def _entry_is(head: list[str], first: str) -> bool:
     """Whether `first` (sys.argv[0]) is what Python made of the entry that ends `head` (sys.orig_argv before the
     arguments): the script as given, `-c` for `-c CODE` (`-cCODE`), the module's file (its full path) for `-m
-    MODULE` (`-mMODULE`)."""
+    MODULE` (`-mMODULE`). Not a program read from stdin (`-`): read to its end, run again it would be empty."""
+    if first == "-":
+        return False
     if head[-1] == first:
         return True
     option = head[-2] if len(head) > 2 and head[-2] in ("-c", "-m") else head[-1][:2]

@@ -87,3 +87,12 @@ def test_a_program_that_set_sys_argv_without_arguments_is_not_run_again() -> Non
     done = subprocess.run([sys.executable, "-s", "-c" + same, "ls"], capture_output=True, text=True, timeout=60,
                           check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # `-cCODE`, as `-mits_store`
     assert done.stdout.strip() == repr(["-X", "utf8", "-s", "-c" + same, "ls"]), done
+
+
+def test_a_program_read_from_stdin_is_not_read_again() -> None:
+    """`python - ARGS`: the program came on stdin, which it has read to its end; run again, it would read
+    nothing and end at once, exit 0, the command never run. The command is rebuilt (`-m its_store ARGS`)."""
+    code = "import its_store.__main__ as m; print(repr(m.restart_argv()[1:]))"
+    done = subprocess.run([sys.executable, "-s", "-", "ls"], input=code, capture_output=True, text=True,
+                          timeout=60, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == repr(["-s", "-X", "utf8", "-m", "its_store", "ls"]), done
