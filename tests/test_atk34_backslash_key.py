@@ -68,3 +68,22 @@ def test_rm_of_a_key_the_server_reads_as_another_by_its_empty_segments_deletes_n
     assert run.exit_code == 3 and "not found" in one_line_error(run), run
     got = cli("get", f"s3://{bucket}/d/f3", "-")
     assert got.exit_code == 0 and got.stdout_bytes == b"evidence", got
+
+
+@pytest.mark.parametrize("named", ["d//f4", "d\\f4"])
+def test_rm_of_another_name_of_an_sse_c_object_deletes_nothing(cli: Any, bucket: str, tmp_path: Path,
+                                                               named: str) -> None:
+    """`rm s3://B/d//f4` where only d/f4 is stored, encrypted with an SSE-C key: the key-less HEAD of the name
+    asked for is refused as SSE-C (SeaweedFS answers it for d/f4), which rm took for "it exists", and the
+    DELETE removed d/f4 (exit 0). Not found (exit 3), nothing deleted."""
+    from test_encryption import new_key
+    key_file = tmp_path / "sse.key"
+    new_key(key_file)
+    src = tmp_path / "sealed.bin"
+    src.write_bytes(b"sealed evidence")
+    run = cli("upload", str(src), f"s3://{bucket}/d/f4", "--sse", "c", "--sse-c-key-file", str(key_file))
+    assert run.exit_code == 0, run
+    run = cli("rm", f"s3://{bucket}/{named}")
+    assert run.exit_code == 3 and "not found" in one_line_error(run), run
+    got = cli("get", f"s3://{bucket}/d/f4", "-", "--sse-c-key-file", str(key_file))
+    assert got.exit_code == 0 and got.stdout_bytes == b"sealed evidence", got

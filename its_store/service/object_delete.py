@@ -103,8 +103,12 @@ def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None
             raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the "
                                         f"object s3://{bucket}/{other}: it reads a backslash as '/' and merges "
                                         "empty segments)")
-    except E.SseKeyRequiredError:
-        pass  # it exists, encrypted with an SSE-C key: deleting needs no key
+    except E.SseKeyRequiredError:  # encrypted with an SSE-C key (deleting needs none): it exists, unless the
+        other = _merged_form(key)   # server answered for another key, which the listings tell without the key
+        if version_id is None and other not in (key, "") and _listed_as(ctx, bucket, key, other):
+            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the "
+                                        f"object s3://{bucket}/{other}: it reads a backslash as '/' and merges "
+                                        "empty segments)") from None
     except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
         from its_store.service.versions import Versions
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
@@ -120,6 +124,20 @@ def _same_object(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
         return False
     return (there.version_id, there.etag, there.size, there.last_modified) == \
         (stat.version_id, stat.etag, stat.size, stat.last_modified)
+
+
+def _listed_as(ctx: Context, bucket: str, key: str, other: str) -> bool:
+    """Whether s3://bucket/key is not listed under its own name, or is listed as `other` is (ETag, size, date):
+    an SSE-C object's key-less HEAD tells nothing of which object answered, its listing entry does."""
+    def entry(name: str) -> tuple[object, ...] | None:
+        listed = ctx.s3.list_objects(bucket, name, recursive=True)
+        try:
+            first = next(iter(listed), None)
+        finally:
+            getattr(listed, "close", lambda: None)()  # the listing ends here (and its page read ahead)
+        return None if first is None or first.key != name else (first.etag, first.size, first.last_modified)
+    here = entry(key)
+    return here is None or here == entry(other)
 
 
 def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:
