@@ -87,3 +87,13 @@ def test_rm_of_another_name_of_an_sse_c_object_deletes_nothing(cli: Any, bucket:
     assert run.exit_code == 3 and "not found" in one_line_error(run), run
     got = cli("get", f"s3://{bucket}/d/f4", "-", "--sse-c-key-file", str(key_file))
     assert got.exit_code == 0 and got.stdout_bytes == b"sealed evidence", got
+
+
+@pytest.mark.parametrize("named", ["d//f5", "d\\f5"])
+def test_rm_dry_run_of_another_name_says_what_rm_would_do(cli: Any, bucket: str, named: str) -> None:
+    """`rm --dry-run s3://B/d//f5` where only d/f5 is stored: the plan said 'would delete' (exit 0) a key that
+    `rm` itself finds not found (exit 3): the dry run asks the same question rm does."""
+    assert cli("upload", "-", f"s3://{bucket}/d/f5", input=b"evidence").exit_code == 0
+    plan = cli("rm", "--dry-run", f"s3://{bucket}/{named}")
+    assert plan.exit_code == 3 and "not found" in one_line_error(plan), plan
+    assert cli("get", f"s3://{bucket}/d/f5", "-").stdout_bytes == b"evidence"

@@ -18,6 +18,7 @@ from its_store.core.refs import validate_bucket, validate_key
 from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
+    from its_store.core.models import ObjectInfo
     from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
 
@@ -54,10 +55,18 @@ def delete_each(ctx: Context, targets: Iterable[tuple[str, str]], version_id: st
 
 def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: str | None = None) -> DeletePlan:
     """What delete_each() would delete: each (bucket, key) stat'ed (a missing one raises
-    ObjectNotFoundError, exit 3); nothing is deleted."""
-    found = [stat_object(ctx, bucket, key, version_id, include_tags=False) for bucket, key in targets]
+    ObjectNotFoundError, exit 3), as delete() asks (_exists: a name the server reads as another key is not
+    found); nothing is deleted."""
+    found = [_planned(ctx, bucket, key, version_id) for bucket, key in targets]
     return DeletePlan(would_delete=[PlannedDelete(bucket=i.bucket, key=i.key, size=i.size, version_id=version_id)
                                     for i in found])
+
+
+def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
+    validate_bucket(bucket)
+    validate_key(key, existing=True)
+    _exists(ctx, bucket, key, version_id)
+    return stat_object(ctx, bucket, key, version_id, include_tags=False)
 
 
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
