@@ -278,9 +278,13 @@ class Versions:
         """List every version first, then erase them: a listing paged while its entries are deleted may end
         early (moto pages from the version its marker names: once that is deleted, the next page is empty),
         and what it never listed was neither erased nor reported."""
-        bucket = result.bucket
-        listed = list(self._targets(result, target))
-        if not result.recursive and not listed:
+        bucket, found = result.bucket, False
+        listed: list[ObjectVersion] = []  # those it may erase: the newer ones it keeps are not held
+        for version in self._targets(result, target):
+            found = True
+            if not _too_new(version, result.cutoff):
+                listed.append(version)
+        if not result.recursive and not found:
             raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{target} (no versions)")
         batch: list[ObjectVersion] = []
         for version in self._eligible(result, listed):
