@@ -296,13 +296,11 @@ class Versions:
             self._prove_erased(result, target, {(v.key, v.version_id) for v in listed})
 
     def _eligible(self, result: ErasureResult, listed: list[ObjectVersion]) -> Iterator[ObjectVersion]:
-        """The listed versions to erase: those older than the cutoff, each garbled name found (a delete of the
-        altered name would "succeed" and erase nothing) or failed."""
+        """The listed versions (older than the cutoff: _erase_all keeps no other) to erase, each garbled name
+        found (a delete of the altered name would "succeed" and erase nothing) or failed."""
         candidates: dict[str, list[str]] = {}  # garbled name -> the keys it may stand for
         named: set[tuple[str, str | None]] = set()  # (key, version) a garbled entry was found to be
         for version in listed:
-            if _too_new(version, result.cutoff):
-                continue
             if version.garbled:
                 version = self._real_name(version, candidates, named)
             if version.garbled:
