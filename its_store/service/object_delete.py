@@ -137,7 +137,8 @@ def _same_object(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
 
 def _listed_as(ctx: Context, bucket: str, key: str, other: str) -> bool:
     """Whether s3://bucket/key is not listed under its own name, or is listed as `other` is (ETag, size, date):
-    an SSE-C object's key-less HEAD tells nothing of which object answered, its listing entry does."""
+    an SSE-C object's key-less HEAD tells nothing of which object answered, its listing entry does. A listing
+    refused raises its error: nothing is deleted on a guess."""
     def entry(name: str) -> tuple[object, ...] | None:
         listed = ctx.s3.list_objects(bucket, name, recursive=True)
         try:
