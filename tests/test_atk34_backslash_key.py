@@ -76,13 +76,8 @@ def test_rm_of_another_name_of_an_sse_c_object_deletes_nothing(cli: Any, bucket:
     """`rm s3://B/d//f4` where only d/f4 is stored, encrypted with an SSE-C key: the key-less HEAD of the name
     asked for is refused as SSE-C (SeaweedFS answers it for d/f4), which rm took for "it exists", and the
     DELETE removed d/f4 (exit 0). Not found (exit 3), nothing deleted."""
-    from test_encryption import new_key
-    key_file = tmp_path / "sse.key"
-    new_key(key_file)
-    src = tmp_path / "sealed.bin"
-    src.write_bytes(b"sealed evidence")
-    run = cli("upload", str(src), f"s3://{bucket}/d/f4", "--sse", "c", "--sse-c-key-file", str(key_file))
-    assert run.exit_code == 0, run
+    from helpers import put_sse_c
+    key_file = put_sse_c(cli, bucket, "d/f4", tmp_path, b"sealed evidence")
     run = cli("rm", f"s3://{bucket}/{named}")
     assert run.exit_code == 3 and "not found" in one_line_error(run), run
     got = cli("get", f"s3://{bucket}/d/f4", "-", "--sse-c-key-file", str(key_file))
