@@ -77,6 +77,19 @@ def put_stdin(cli, bucket: str, key: str, *flags: str, data: bytes = b"frame") -
     return run.json()["version_id"]
 
 
+def put_sse_c(cli, bucket: str, key: str, tmp_path: Path, data: bytes = b"sealed") -> Path:
+    """Upload `data` to s3://bucket/key encrypted with a new SSE-C key; the key file (tmp_path/sse.key, made once)."""
+    from test_encryption import new_key
+    key_file = tmp_path / "sse.key"
+    if not key_file.exists():
+        new_key(key_file)
+    src = tmp_path / "sealed.bin"
+    src.write_bytes(data)
+    run = cli("upload", str(src), f"s3://{bucket}/{key}", "--sse", "c", "--sse-c-key-file", str(key_file))
+    assert run.exit_code == 0, run
+    return key_file
+
+
 def list_versions(cli, bucket: str, prefix: str = "") -> list[dict]:
     """Every version and delete marker under s3://bucket/prefix (ls --versions -r --json)."""
     run = cli("ls", f"s3://{bucket}/{prefix}", "--versions", "-r", "--json")

@@ -68,3 +68,27 @@ def test_rm_of_a_key_the_server_reads_as_another_by_its_empty_segments_deletes_n
     assert run.exit_code == 3 and "not found" in one_line_error(run), run
     got = cli("get", f"s3://{bucket}/d/f3", "-")
     assert got.exit_code == 0 and got.stdout_bytes == b"evidence", got
+
+
+@pytest.mark.parametrize("named", ["d//f4", "d\\f4"])
+def test_rm_of_another_name_of_an_sse_c_object_deletes_nothing(cli: Any, bucket: str, tmp_path: Path,
+                                                               named: str) -> None:
+    """`rm s3://B/d//f4` where only d/f4 is stored, encrypted with an SSE-C key: the key-less HEAD of the name
+    asked for is refused as SSE-C (SeaweedFS answers it for d/f4), which rm took for "it exists", and the
+    DELETE removed d/f4 (exit 0). Not found (exit 3), nothing deleted."""
+    from helpers import put_sse_c
+    key_file = put_sse_c(cli, bucket, "d/f4", tmp_path, b"sealed evidence")
+    run = cli("rm", f"s3://{bucket}/{named}")
+    assert run.exit_code == 3 and "not found" in one_line_error(run), run
+    got = cli("get", f"s3://{bucket}/d/f4", "-", "--sse-c-key-file", str(key_file))
+    assert got.exit_code == 0 and got.stdout_bytes == b"sealed evidence", got
+
+
+@pytest.mark.parametrize("named", ["d//f5", "d\\f5"])
+def test_rm_dry_run_of_another_name_says_what_rm_would_do(cli: Any, bucket: str, named: str) -> None:
+    """`rm --dry-run s3://B/d//f5` where only d/f5 is stored: the plan said 'would delete' (exit 0) a key that
+    `rm` itself finds not found (exit 3): the dry run asks the same question rm does."""
+    assert cli("upload", "-", f"s3://{bucket}/d/f5", input=b"evidence").exit_code == 0
+    plan = cli("rm", "--dry-run", f"s3://{bucket}/{named}")
+    assert plan.exit_code == 3 and "not found" in one_line_error(plan), plan
+    assert cli("get", f"s3://{bucket}/d/f5", "-").stdout_bytes == b"evidence"

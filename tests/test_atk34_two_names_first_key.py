@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from test_encryption import new_key
-
 from conftest import one_line_error, unique
+from helpers import put_sse_c
 
 
 def test_sync_delete_under_two_names_with_an_sse_c_first_key_is_an_overlap(cli: Any, service: Any, twice: None,
@@ -23,12 +22,7 @@ def test_sync_delete_under_two_names_with_an_sse_c_first_key_is_an_overlap(cli: 
     sync deleted the source p/ as "not in the source"."""
     bucket = unique("b")
     service.s3.make_bucket(bucket)
-    key_file = tmp_path / "sse.key"
-    new_key(key_file)
-    src = tmp_path / "secret.bin"
-    src.write_bytes(b"sealed")
-    run = cli("upload", str(src), f"s3://{bucket}/0-sealed.bin", "--sse", "c", "--sse-c-key-file", str(key_file))
-    assert run.exit_code == 0, run
+    put_sse_c(cli, bucket, "0-sealed.bin", tmp_path)
     for key in ("p/a.jpg", "p/b.jpg"):
         assert cli("upload", "-", f"s3://{bucket}/{key}", input=key.encode()).exit_code == 0
     run = cli("sync", f"num:{bucket}/p/", f"name:{bucket}/", "--delete")
@@ -47,27 +41,12 @@ def test_sync_between_two_servers_with_an_sse_c_first_key_still_syncs(cli: Any, 
     monkeypatch.setenv("ITS_STORE_REMOTE_OTHER_SECRET_KEY", second_seaweed.secret_key)
     bucket = unique("b")
     service.s3.make_bucket(bucket)
-    key_file = tmp_path / "sse.key"
-    new_key(key_file)
-    src = tmp_path / "secret.bin"
-    src.write_bytes(b"sealed")
-    run = cli("upload", str(src), f"s3://{bucket}/0-sealed.bin", "--sse", "c", "--sse-c-key-file", str(key_file))
-    assert run.exit_code == 0, run
+    put_sse_c(cli, bucket, "0-sealed.bin", tmp_path)
     assert cli("upload", "-", f"s3://{bucket}/p/a.jpg", input=b"frame").exit_code == 0
     run = cli("sync", f"num:{bucket}/p/", f"other:{bucket}/")
     assert run.exit_code == 0, run
     got = cli("get", f"other:{bucket}/a.jpg", "-")
     assert got.exit_code == 0 and got.stdout_bytes == b"frame", got
-
-
-def _sealed(cli: Any, bucket: str, key: str, tmp_path: Path) -> Path:
-    key_file = tmp_path / "sse.key"
-    new_key(key_file)
-    src = tmp_path / "secret.bin"
-    src.write_bytes(b"sealed")
-    run = cli("upload", str(src), f"s3://{bucket}/{key}", "--sse", "c", "--sse-c-key-file", str(key_file))
-    assert run.exit_code == 0, run
-    return key_file
 
 
 def test_cp_and_mv_of_an_sse_c_object_to_the_same_key_on_another_server(cli: Any, service: Any, twice: None,
@@ -81,7 +60,7 @@ def test_cp_and_mv_of_an_sse_c_object_to_the_same_key_on_another_server(cli: Any
     monkeypatch.setenv("ITS_STORE_REMOTE_OTHER_SECRET_KEY", second_seaweed.secret_key)
     bucket = unique("b")
     service.s3.make_bucket(bucket)
-    key_file = _sealed(cli, bucket, "e/enc.bin", tmp_path)
+    key_file = put_sse_c(cli, bucket, "e/enc.bin", tmp_path)
     for verb in ("cp", "mv"):
         run = cli(verb, f"num:{bucket}/e/enc.bin", f"other:{bucket}/e/enc.bin")
         assert run.exit_code == 2 and "key is needed" in one_line_error(run), run
@@ -96,7 +75,7 @@ def test_cp_of_an_sse_c_object_onto_itself_under_two_names_with_its_key_is_refus
                                                                                   tmp_path: Path) -> None:
     bucket = unique("b")
     service.s3.make_bucket(bucket)
-    key_file = _sealed(cli, bucket, "e/enc.bin", tmp_path)
+    key_file = put_sse_c(cli, bucket, "e/enc.bin", tmp_path)
     service.s3.set_versioning(bucket, True)
     before = sorted(v.version_id or "" for v in service.s3.list_objects(bucket, "", include_versions=True))
     run = cli("cp", f"num:{bucket}/e/enc.bin", f"name:{bucket}/e/enc.bin", "--sse-c-key-file", str(key_file))

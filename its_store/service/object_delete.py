@@ -18,6 +18,7 @@ from its_store.core.refs import validate_bucket, validate_key
 from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
+    from its_store.core.models import ObjectInfo
     from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
 
@@ -54,10 +55,18 @@ def delete_each(ctx: Context, targets: Iterable[tuple[str, str]], version_id: st
 
 def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: str | None = None) -> DeletePlan:
     """What delete_each() would delete: each (bucket, key) stat'ed (a missing one raises
-    ObjectNotFoundError, exit 3); nothing is deleted."""
-    found = [stat_object(ctx, bucket, key, version_id, include_tags=False) for bucket, key in targets]
+    ObjectNotFoundError, exit 3), as delete() asks (_exists: a name the server reads as another key is not
+    found); nothing is deleted."""
+    found = [_planned(ctx, bucket, key, version_id) for bucket, key in targets]
     return DeletePlan(would_delete=[PlannedDelete(bucket=i.bucket, key=i.key, size=i.size, version_id=version_id)
                                     for i in found])
+
+
+def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
+    validate_bucket(bucket)
+    validate_key(key, existing=True)
+    _exists(ctx, bucket, key, version_id)
+    return stat_object(ctx, bucket, key, version_id, include_tags=False)
 
 
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
@@ -109,8 +118,12 @@ def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None
             raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the "
                                         f"object s3://{bucket}/{other}: it reads a backslash as '/' and merges "
                                         "empty segments)")
-    except E.SseKeyRequiredError:
-        pass  # it exists, encrypted with an SSE-C key: deleting needs no key
+    except E.SseKeyRequiredError:  # encrypted with an SSE-C key (deleting needs none): it exists, unless the
+        other = _merged_form(key)   # server answered for another key, which the listings tell without the key
+        if version_id is None and other not in (key, "") and _listed_as(ctx, bucket, key, other):
+            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the "
+                                        f"object s3://{bucket}/{other}: it reads a backslash as '/' and merges "
+                                        "empty segments)") from None
     except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
         from its_store.service.versions import Versions
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
@@ -126,6 +139,21 @@ def _same_object(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
         return False
     return (there.version_id, there.etag, there.size, there.last_modified) == \
         (stat.version_id, stat.etag, stat.size, stat.last_modified)
+
+
+def _listed_as(ctx: Context, bucket: str, key: str, other: str) -> bool:
+    """Whether s3://bucket/key is not listed under its own name, or is listed as `other` is (ETag, size, date):
+    an SSE-C object's key-less HEAD tells nothing of which object answered, its listing entry does. A listing
+    refused raises its error: nothing is deleted on a guess."""
+    def entry(name: str) -> tuple[object, ...] | None:
+        listed = ctx.s3.list_objects(bucket, name, recursive=True)
+        try:
+            first = next(iter(listed), None)
+        finally:
+            getattr(listed, "close", lambda: None)()  # the listing ends here (and its page read ahead)
+        return None if first is None or first.key != name else (first.etag, first.size, first.last_modified)
+    here = entry(key)
+    return here is None or here == entry(other)
 
 
 def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:

@@ -278,9 +278,13 @@ class Versions:
         """List every version first, then erase them: a listing paged while its entries are deleted may end
         early (moto pages from the version its marker names: once that is deleted, the next page is empty),
         and what it never listed was neither erased nor reported."""
-        bucket = result.bucket
-        listed = list(self._targets(result, target))
-        if not result.recursive and not listed:
+        bucket, found = result.bucket, False
+        listed: list[ObjectVersion] = []  # those it may erase: the newer ones it keeps are not held
+        for version in self._targets(result, target):
+            found = True
+            if not _too_new(version, result.cutoff):
+                listed.append(version)
+        if not result.recursive and not found:
             raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{target} (no versions)")
         batch: list[ObjectVersion] = []
         for version in self._eligible(result, listed):
@@ -292,13 +296,11 @@ class Versions:
             self._prove_erased(result, target, {(v.key, v.version_id) for v in listed})
 
     def _eligible(self, result: ErasureResult, listed: list[ObjectVersion]) -> Iterator[ObjectVersion]:
-        """The listed versions to erase: those older than the cutoff, each garbled name found (a delete of the
-        altered name would "succeed" and erase nothing) or failed."""
+        """The listed versions (older than the cutoff: _erase_all keeps no other) to erase, each garbled name
+        found (a delete of the altered name would "succeed" and erase nothing) or failed."""
         candidates: dict[str, list[str]] = {}  # garbled name -> the keys it may stand for
         named: set[tuple[str, str | None]] = set()  # (key, version) a garbled entry was found to be
         for version in listed:
-            if _too_new(version, result.cutoff):
-                continue
             if version.garbled:
                 version = self._real_name(version, candidates, named)
             if version.garbled:

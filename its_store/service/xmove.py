@@ -1,4 +1,5 @@
-"""What a move between endpoints checks around its copy, so that it deletes only the object it copied.
+"""What a move checks around its copy, so that it deletes only the object it copied: between endpoints
+(before_copy), within one server (MoveGuard.of_head) and to a local file (MoveGuard.of_download).
 
 Two endpoints are told apart by their URLs (xcopy.is_cross), and one server has many names:
 `http://127.0.0.1:9000` and `http://localhost:9000`, a DNS name and its address, a remote and the default
@@ -10,7 +11,9 @@ So a move takes the source's stamp (version id, ETag, size, Last-Modified) befor
 - before: when the destination is the same BUCKET/KEY and holds an object with that very stamp, it is the
   same object reached under another name: refused (exit 2), nothing copied, nothing deleted;
 - after the copy is confirmed, before the delete: the source must still carry its stamp; else (rewritten by
-  the copy itself, or by anyone else) it is kept: ConflictError (exit 5).
+  the copy itself, or by anyone else) it is kept: ConflictError (exit 5). A move within one server takes the
+  stamp from the HEAD its server copy was made from; a move to a file, the ETag and version id its download
+  read (a server copy or a large download takes minutes, in which a camera may write the key again).
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | N
 
 @dataclass
 class MoveGuard:
-    """The source of one move between endpoints, as it was before its copy."""
+    """The source of one move (between endpoints, within one server, or to a file), as it was before its
+    copy or download."""
 
     where: str
     source: Context
