@@ -448,6 +448,32 @@ def test_post_answered_by_a_gateway_error_is_not_resent(cli, service, bucket, pr
     _absent(service, bucket, "big.bin")
 
 
+def test_a_complete_answered_by_a_gateway_error_is_never_aborted(cli, bucket, proxy, tmp_path: Path):
+    """A 504 from a gateway does not say whether the Complete reached the server, which may still be
+    completing it: an abort then could delete the data of the completed object (SeaweedFS removes the
+    upload's chunks: resume.UploadJournal.completing). Its journal record stays, marked; the next upload
+    of the key forgets it without an abort and stores the object."""
+    from its_store import StorageService, load_settings
+
+    def complete(seen: Seen) -> bool:
+        return seen.method == "POST" and "uploadId" in seen.query
+
+    failing = [True]
+    gateway = proxy(record=True, answer=lambda s: _html(504, HTML_504)(s) if failing[0] and complete(s) else None)
+    src = write_file(tmp_path / "big.bin", T + 1000, seed=13)
+    args = ("upload", str(src), f"s3://{bucket}/big.bin", "--compress", "none", "--part-size", "5MiB")
+    run = cli(*args, extra_env=_at(gateway, MINIO_MAX_RETRIES="3"))
+    assert run.exit_code == E.EXIT_UNAVAILABLE, run
+    journal = StorageService(load_settings(endpoint=gateway.endpoint)).journal()
+    record = journal.load(bucket, "big.bin")
+    assert record is not None and record.get("completing") is True
+    failing[0] = False
+    assert cli(*args, extra_env=_at(gateway, MINIO_MAX_RETRIES="3")).exit_code == 0
+    assert not gateway.requests_to("DELETE", lambda seen: seen.query.get("uploadId") == record["upload_id"])
+    assert journal.load(bucket, "big.bin") is None
+    assert cli("get", f"s3://{bucket}/big.bin", "-").stdout_bytes == src.read_bytes()
+
+
 def test_lost_complete_answer_ends_in_success(cli, service, bucket, proxy, tmp_path: Path):
     def complete(seen: Seen) -> bool:
         return seen.method == "POST" and "uploadId" in seen.query

@@ -10,6 +10,7 @@ holds the watcher in; STOP_GRACE is set to 0 so that the stop abandons at its fi
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from typing import Any
 
 import pytest
 from faultproxy import FaultProxy, Seen
-from test_watch import Events, make_watcher, owed_paths, running
+from faultserver import response
+from test_watch import Events, make_watcher, owed_paths, read_object, running
 from watchstep import DEADLINE, Stepper
 
 from its_store.sync import watch
@@ -178,3 +180,80 @@ def test_an_upload_finishing_while_the_stop_aborts_the_others_is_not_owed_again(
             watcher.journal.close()
         watcher.service.close()
     assert service.s3.list_multipart_uploads(bucket, "cams/") == []
+
+
+def test_a_multipart_upload_abandoned_while_completing_is_not_aborted(
+        env: dict[str, str], service: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop abandons big.mp4 while its CompleteMultipartUpload is held in the proxy. No abort may be
+    sent for that upload: on SeaweedFS an abort that lands while the completion runs deletes the chunks
+    the completed object is made of (resume.UploadJournal.completing). Released, the Complete makes a
+    whole object: its bytes, and the its-sha256 they hash to."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    data = random_bytes(6 * MiB, seed=7)  # two parts of 5 MiB and 1 MiB
+    (folder / "big.mp4").write_bytes(data)
+
+    def complete(seen: Seen) -> str | None:
+        return "complete" if seen.method == "POST" and "uploadId" in seen.query else None
+
+    hold = Hold(complete)
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold, record=True) as proxy:
+        watcher = _proxied_watcher(env, proxy, folder, bucket, part_size=5 * MiB)
+        with Stepper(watcher) as st:
+            try:
+                st.event("added", "big.mp4")
+                st.in_flight("big.mp4")
+                hold.wait("complete")  # the parts are stored, the Complete is held
+                [(_key, upload_id)] = service.s3.list_multipart_uploads(bucket, "cams/")
+                _stop_now(st, monkeypatch)
+                assert watcher._abandoned == 1
+                assert not proxy.requests_to("DELETE", lambda seen: seen.query.get("uploadId") == upload_id)
+                hold.release("complete")
+                st.finished_unheard()
+                watcher._record_finished()
+                assert not watcher.feed.on_event.of("failed")
+            finally:
+                hold.release("complete")
+        watcher.service.close()
+    assert read_object(service, bucket, "cams/big.mp4") == data
+    found = service.s3.stat(bucket, "cams/big.mp4").metadata.get("x-amz-meta-its-sha256")
+    assert found == hashlib.sha256(data).hexdigest()
+    assert service.s3.list_multipart_uploads(bucket, "cams/") == []
+
+
+def test_an_upload_whose_abort_failed_at_stop_is_never_completed(
+        env: dict[str, str], service: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop's abort of big.mp4's upload fails (the proxy answers 503: for all the watcher knows, the
+    abort may still run on the server). That abort claimed the upload: once its held parts are released,
+    the upload thread must not send its CompleteMultipartUpload (the two could cross on the server).
+    Its record stays for the next upload of the key; the file stays owed."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "big.mp4").write_bytes(random_bytes(6 * MiB, seed=8))  # two parts of 5 MiB and 1 MiB
+    hold = Hold(lambda seen: _put_of(seen) if "partNumber" in seen.query else None)
+
+    def answer(seen: Seen) -> bytes | None:
+        if seen.method == "DELETE" and "uploadId" in seen.query:
+            return response(503, reason="Service Unavailable")
+        return hold(seen)
+
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=answer, record=True) as proxy:
+        watcher = _proxied_watcher(env, proxy, folder, bucket, part_size=5 * MiB, max_retries=0)
+        with Stepper(watcher) as st:
+            try:
+                st.event("added", "big.mp4")
+                st.in_flight("big.mp4")
+                hold.wait("big.mp4")
+                _stop_now(st, monkeypatch)
+                assert proxy.requests_to("DELETE", lambda seen: "uploadId" in seen.query)  # the abort was tried
+                hold.release("big.mp4")
+                st.finished_unheard()
+                watcher._record_finished()
+                assert owed_paths(watcher.journal) == ["big.mp4"]
+            finally:
+                hold.release("big.mp4")
+        assert not proxy.requests_to("POST", lambda seen: "uploadId" in seen.query)  # no Complete sent
+        assert watcher.service.journal().load(bucket, "cams/big.mp4") is not None
+        watcher.service.close()
+    for key, upload_id in service.s3.list_multipart_uploads(bucket, "cams/"):  # the next upload's work
+        service.s3.abort_multipart(bucket, key, upload_id)

@@ -229,14 +229,15 @@ def abort_uploads(service: Any, bucket: str, keys: list[str], wait: float) -> No
     run in a daemon thread that is then left behind); a record it could not abort stays in the journal,
     so the next upload of that key aborts it (the file is still owed, so the next start sends it). An
     upload whose thread had not yet created its multipart upload is not known here: it is recorded when
-    created, and cleaned the same way."""
+    created, and cleaned the same way. One whose CompleteMultipartUpload may have been sent is not
+    aborted (UploadJournal.abandon: on SeaweedFS that abort could delete the completed object's data)."""
     import threading
 
     def abort_all() -> None:
         journal = service.journal()
         for key in keys:
             try:  # no record: a single PUT, or a multipart upload not created yet
-                journal.resumable(service.s3, bucket, key, {}, keep=False)  # aborts, forgets the record
+                journal.abandon(service.s3, bucket, key)  # aborts (not one completing), forgets the record
             except Exception:  # noqa: BLE001 - best effort: the record stays for the next upload
                 continue
 

@@ -33,6 +33,7 @@ from its_store.core import errors as E
 from its_store.s3.crc import PartETag, crc32_of
 from its_store.transfer.fanout import fan_out
 from its_store.transfer.parts import READ_BUF, ProgressFn, bounded_pool, noop
+from its_store.transfer.resume import refused
 from its_store.transfer.upload import BUDGET
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ class _Multipart:
         self.etags: dict[int, str] = {}
         self.stopping = threading.Event()
         self.resumed = 0
+        self.completing = False  # its CompleteMultipartUpload may have been sent (resume.UploadJournal.completing)
 
     def run(self) -> Relayed:
         plan = self.plan
@@ -131,11 +133,15 @@ class _Multipart:
         try:
             self._parts(upload_id, stored)
             verified_by = self.check.finish()  # before the upload is completed: a mismatch is never visible
+            if self.journal is not None and not self.journal.completing(plan.bucket, plan.key, upload_id):
+                raise E.InterruptedError_(f"the upload of s3://{plan.bucket}/{plan.key} was aborted")
+            self.completing = True
             written = self.dst.complete_multipart(plan.bucket, plan.key, upload_id,
                                                   [self.etags[n] for n in range(1, self.count + 1)])
         except BaseException as exc:
             self._release_all()
-            self._failed(upload_id, exc)
+            if not self.completing or refused(exc):  # else the completion may still run: never aborted
+                self._failed(upload_id, exc)
             raise
         if self.journal is not None:
             self.journal.remove(plan.bucket, plan.key)

@@ -8,6 +8,13 @@ an abort could reach it, the next upload of the same key finds the record and ab
 A record is input like any other: one that is not JSON, or whose upload id is not a short line of text,
 is removed with one warning (the upload is then started anew); the server's part list is checked by the
 s3 seam (part numbers 1..10000, sizes that are counts) and each part against the local bytes.
+
+An upload whose CompleteMultipartUpload may have been sent is never aborted: on SeaweedFS an abort that
+lands while the completion runs deletes the parts' chunks the completed object is built from
+(weed/s3api/filer_multipart.go: abortMultipartUpload removes the upload folder with its data). The
+uploader claims the upload (completing()) before it sends Complete; its record is then marked, and an
+abort (abandon(), or a later upload of the key) only forgets it. An abort claims the upload first, so
+the two never cross in one process: a claimed abort makes completing() answer False.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +43,8 @@ class UploadJournal:
         self.directory = Path(directory)
         self.endpoint = endpoint
         self._unwritable_said = False  # one warning a journal (a run), not one per upload
+        self._claims: dict[tuple[str, str], tuple[str, str]] = {}  # (bucket, key) -> (upload id, what)
+        self._lock = threading.Lock()
 
     def _path(self, bucket: str, key: str) -> Path:
         digest = hashlib.sha256(f"{self.endpoint}\0{bucket}\0{key}".encode()).hexdigest()[:32]
@@ -81,7 +91,41 @@ class UploadJournal:
                 log.warning("cannot write the upload journal in %s (%s): an interrupted multipart upload cannot be "
                             "resumed, nor its stored parts aborted by the next run", self.directory, reason)
 
+    def completing(self, bucket: str, key: str, upload_id: str) -> bool:
+        """Claim `upload_id` for its CompleteMultipartUpload, just before it is sent: False when an abort
+        claimed it first (then Complete must not be sent: the upload is, or is being, aborted). Marks the
+        record, so that no later run aborts it either (an upload never recorded is never aborted)."""
+        with self._lock:
+            if self._claims.get((bucket, key)) == (upload_id, "aborting"):
+                return False
+            self._claims[(bucket, key)] = (upload_id, "completing")
+        record = self.load(bucket, key)
+        if record is not None and record.get("upload_id") == upload_id:
+            self.save(bucket, key, {**record, "completing": True})
+        return True
+
+    def abandon(self, s3: ObjectIO, bucket: str, key: str) -> None:
+        """Abort the upload recorded for this key and forget its record, unless its Complete may have been
+        sent (then only forget it: the object is whole, or the upload is an orphan the bucket's lifecycle
+        rule removes). An abort that fails raises; the record then stays for the next upload of the key."""
+        record = self.load(bucket, key)
+        if record is None:
+            return
+        upload_id = str(record["upload_id"])  # load() checked it is a str
+        with self._lock:
+            if record.get("completing") or self._claims.get((bucket, key)) == (upload_id, "completing"):
+                log.info("upload %s of %s/%s may be completing: not aborted", upload_id[:40], bucket, key)
+                return
+            self._claims[(bucket, key)] = (upload_id, "aborting")
+        try:
+            s3.abort_multipart(bucket, key, upload_id)
+        except E.NotFoundError:
+            pass
+        self.remove(bucket, key)
+
     def remove(self, bucket: str, key: str) -> None:
+        with self._lock:
+            self._claims.pop((bucket, key), None)
         try:
             self._path(bucket, key).unlink()
         except OSError:
@@ -115,18 +159,25 @@ class UploadJournal:
             return None, {}
         upload_id = str(record["upload_id"])  # load() checked it is a str
         same = all(record.get(k) == v for k, v in source.items())
-        if not (keep and same):
-            try:
-                s3.abort_multipart(bucket, key, upload_id)
-            except E.NotFoundError:
-                pass
+        if record.get("completing"):  # whole on the server, or an orphan: never aborted
             self.remove(bucket, key)
+            return None, {}
+        if not (keep and same):
+            self.abandon(s3, bucket, key)
             return None, {}
         try:
             return upload_id, s3.list_parts(bucket, key, upload_id)
         except E.NotFoundError:  # completed or aborted meanwhile
             self.remove(bucket, key)
             return None, {}
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether a failed CompleteMultipartUpload was refused by the server (it answered an S3 error: the
+    upload was not completed, an abort is safe), rather than left unknown (a timeout, a gateway's 5xx, an
+    interruption, an answer not understood: the completion may still run on the server)."""
+    unknown = (E.ServiceUnavailableError, E.InterruptedError_, E.BadAnswerError)
+    return isinstance(exc, E.ItsStoreError) and not isinstance(exc, unknown)
 
 
 def _usable_id(upload_id: object) -> bool:

@@ -21,6 +21,7 @@ from its_store.s3.crc import crc32, crc32_b64, crc32_of
 from its_store.s3.payload import Payload
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
 from its_store.transfer.partsums import HASH_BUF, Part, PartSums, hash_blocks, signer
+from its_store.transfer.resume import refused
 
 if TYPE_CHECKING:
     from its_store.transfer.parts import ObjectIO
@@ -372,6 +373,7 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
     if state.journal is not None and state.upload_id is None:
         state.journal.save(bucket, key, {**(state.source or {}), "upload_id": upload_id})
     etags: dict[int, str] = dict(state.done or {})
+    claimed = ""  # "completing": Complete may have been sent; "aborted": an abort claimed the upload
     held = {} if held is None else held  # part number -> bytes reserved in BUDGET until sent
     try:
         with bounded_pool(workers) as submit:
@@ -392,21 +394,38 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
                     held[number] = BUDGET.acquire(part)
                 submit(send, number, reader)
         ordered = [etags[n] for n in sorted(etags)]
+        if state.journal is not None and not state.journal.completing(bucket, key, upload_id):
+            claimed = "aborted"  # a stop abandoned it (sync/watch_source.abort_uploads): that abort is its end
+            raise E.InterruptedError_(f"the upload of s3://{bucket}/{key} was abandoned and aborted")
+        claimed = "completing"
         written = s3.complete_multipart(bucket, key, upload_id, ordered)
     except BaseException as exc:
         for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
             BUDGET.release(held.pop(number, 0))
-        transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
-        if state.keep_on_failure and state.journal is not None and transient:
-            if isinstance(exc, E.ItsStoreError):
-                exc.hint = "the parts sent so far were kept: run the same command again with --resume"
-            raise
-        if _abort_quietly(s3, bucket, key, upload_id) and state.journal is not None:
-            state.journal.remove(bucket, key)
+        _failed(s3, bucket, key, upload_id, state, exc, claimed)
         raise
     if state.journal is not None:
         state.journal.remove(bucket, key)
     return PutResult(written.etag, written.version_id, size or 0, len(ordered), answer_sse=written.sse)
+
+
+def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumable, exc: BaseException,
+            claimed: str) -> None:
+    """After a failed multipart upload: abort it (nothing half-done is kept), unless the caller keeps it
+    for --resume and the failure is transient (server or network down), or an abort claimed it already,
+    or its CompleteMultipartUpload may have been sent and was not refused by the server (a timeout, an
+    interruption, an answer not understood): the completion may still run there, and on SeaweedFS an
+    abort meanwhile deletes the data the completed object is made of. Its record stays, marked
+    (resume.UploadJournal.completing), and the next upload of the key forgets it without an abort."""
+    if claimed == "aborted" or (claimed == "completing" and not refused(exc)):
+        return
+    transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
+    if state.keep_on_failure and state.journal is not None and transient:
+        if isinstance(exc, E.ItsStoreError):
+            exc.hint = "the parts sent so far were kept: run the same command again with --resume"
+        return
+    if _abort_quietly(s3, bucket, key, upload_id) and state.journal is not None:
+        state.journal.remove(bucket, key)
 
 
 class ByteBudget:
