@@ -448,11 +448,13 @@ def test_post_answered_by_a_gateway_error_is_not_resent(cli, service, bucket, pr
     _absent(service, bucket, "big.bin")
 
 
-def test_a_complete_answered_by_a_gateway_error_is_never_aborted(cli, bucket, proxy, tmp_path: Path):
+@pytest.mark.parametrize("resume", [False, True], ids=["anew", "resume"])
+def test_a_complete_answered_by_a_gateway_error_is_never_aborted(cli, bucket, proxy, tmp_path: Path, resume):
     """A 504 from a gateway does not say whether the Complete reached the server, which may still be
     completing it: an abort then could delete the data of the completed object (SeaweedFS removes the
     upload's chunks: resume.UploadJournal.completing). Its journal record stays, marked; the next upload
-    of the key forgets it without an abort and stores the object."""
+    of the key forgets it without an abort and stores the object, or with --resume completes that upload
+    (no part sent again)."""
     from its_store import StorageService, load_settings
 
     def complete(seen: Seen) -> bool:
@@ -468,8 +470,10 @@ def test_a_complete_answered_by_a_gateway_error_is_never_aborted(cli, bucket, pr
     record = journal.load(bucket, "big.bin")
     assert record is not None and record.get("completing") is True
     failing[0] = False
-    assert cli(*args, extra_env=_at(gateway, MINIO_MAX_RETRIES="3")).exit_code == 0
+    before = len(gateway.requests_to("PUT"))
+    assert cli(*args, *(["--resume"] if resume else []), extra_env=_at(gateway, MINIO_MAX_RETRIES="3")).exit_code == 0
     assert not gateway.requests_to("DELETE", lambda seen: seen.query.get("uploadId") == record["upload_id"])
+    assert (len(gateway.requests_to("PUT")) == before) == resume
     assert journal.load(bucket, "big.bin") is None
     assert cli("get", f"s3://{bucket}/big.bin", "-").stdout_bytes == src.read_bytes()
 

@@ -113,8 +113,11 @@ class UploadJournal:
             return
         upload_id = str(record["upload_id"])  # load() checked it is a str
         with self._lock:
-            if record.get("completing") or self._claims.get((bucket, key)) == (upload_id, "completing"):
+            ours = self._claims.get((bucket, key)) == (upload_id, "completing")  # this run's: its record stays
+            if ours or record.get("completing"):
                 log.info("upload %s of %s/%s may be completing: not aborted", upload_id[:40], bucket, key)
+                if not ours:  # an earlier run's: whole on the server, or an orphan
+                    self._forget(bucket, key)
                 return
             self._claims[(bucket, key)] = (upload_id, "aborting")
         try:
@@ -126,6 +129,9 @@ class UploadJournal:
     def remove(self, bucket: str, key: str) -> None:
         with self._lock:
             self._claims.pop((bucket, key), None)
+        self._forget(bucket, key)
+
+    def _forget(self, bucket: str, key: str) -> None:
         try:
             self._path(bucket, key).unlink()
         except OSError:
@@ -159,11 +165,8 @@ class UploadJournal:
             return None, {}
         upload_id = str(record["upload_id"])  # load() checked it is a str
         same = all(record.get(k) == v for k, v in source.items())
-        if record.get("completing"):  # whole on the server, or an orphan: never aborted
-            self.remove(bucket, key)
-            return None, {}
         if not (keep and same):
-            self.abandon(s3, bucket, key)
+            self.abandon(s3, bucket, key)  # one that may be completing is only forgotten
             return None, {}
         try:
             return upload_id, s3.list_parts(bucket, key, upload_id)
