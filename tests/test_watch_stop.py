@@ -3,9 +3,11 @@
 stop() gives the uploads in flight STOP_GRACE seconds, then abandons them. Two things must hold then:
 an upload that had already finished is recorded (not owed again, so not sent again after a restart),
 and a multipart upload the watcher started for an abandoned file is aborted on the server (no stored
-parts left behind). Driven turn by turn (tests/watchstep.py) through tests/faultproxy.py, whose
-`answer` hook holds chosen PUTs in the proxy, so that "finished" and "stalled" are states the test
-holds the watcher in; STOP_GRACE is set to 0 so that the stop abandons at its first step (no waiting).
+parts left behind), unless its CompleteMultipartUpload may have been sent (an abort then could delete the
+completed object's data on SeaweedFS), and an upload whose abort was claimed never sends one. Driven
+turn by turn (tests/watchstep.py) through tests/faultproxy.py, whose `answer` hook holds chosen
+requests in the proxy, so that "finished" and "stalled" are states the test holds the watcher in;
+STOP_GRACE is set to 0 so that the stop abandons at its first step (no waiting).
 """
 
 from __future__ import annotations
