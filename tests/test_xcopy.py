@@ -295,6 +295,40 @@ def test_destination_killed_midway_then_rerun_resumes(src, own_dest, env, tmp_pa
     direct.close()
 
 
+def test_a_complete_answered_with_no_sense_is_never_aborted(src, second_seaweed, tmp_path: Path):
+    """The destination's answer to CompleteMultipartUpload cannot be read (a 200 that is no XML): the upload
+    may have completed, or still be completing, so it is never aborted (on SeaweedFS an abort meanwhile
+    deletes the completed object's data: resume.UploadJournal.completing). The same copy run again
+    completes that upload, no part sent again."""
+    from faultserver import response
+    sb, db = unique("xs"), unique("xd")
+    src.s3.make_bucket(sb)
+    data = random_bytes(2 * T + 5, 14)
+    put(src, sb, "clip.mp4", data, part_size=T)
+    garbled = [True]
+
+    def answer(seen: Any) -> bytes | None:
+        complete = seen.method == "POST" and "uploadId" in seen.query
+        return response(200, b"no xml", content_type="application/xml") if complete and garbled[0] else None
+
+    proxy = FaultProxy(_port(second_seaweed.endpoint), answer=answer, record=True).start()
+    via = context_on(proxy.endpoint, second_seaweed.access_key, second_seaweed.secret_key, tmp_path / "state")
+    try:
+        via.s3.make_bucket(db)
+        with pytest.raises(E.BadAnswerError):
+            copy_object(src, sb, "clip.mp4", via, db, "clip.mp4", CrossOptions(part_size=T))
+        assert not proxy.requests_to("DELETE", lambda seen: "uploadId" in seen.query)
+        garbled[0] = False
+        before = len(proxy.requests_to("PUT"))
+        copied = copy_object(src, sb, "clip.mp4", via, db, "clip.mp4", CrossOptions(part_size=T))
+        assert copied.resumed_parts == copied.parts == 3 and len(proxy.requests_to("PUT")) == before
+        assert body(via, db, "clip.mp4") == data
+        assert not proxy.requests_to("DELETE", lambda seen: "uploadId" in seen.query)
+    finally:
+        proxy.stop()
+        via.close()
+
+
 def _wait_for_parts(ctx: Context, bucket: str, key: str, count: int) -> None:
     import time
     deadline = time.monotonic() + 120  # a safety net only
