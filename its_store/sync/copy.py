@@ -43,7 +43,8 @@ from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadReq
 from its_store.core.refs import is_folder_marker, join_key, local_key, validate_new_key
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
-from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
+from its_store.service.batch import Job, run_jobs, upload_reader, walk_files
+from its_store.service.batch_result import BatchItem, BatchResult
 from its_store.service.bucket_use import bucket_seen, ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.service.listing import iter_objects
