@@ -83,16 +83,13 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
 
 def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None:
     """HEAD before a delete: a missing object is ObjectNotFoundError (S3 answers its delete with 204). A key
-    with a backslash must be listed too: SeaweedFS answers for 'd\\f1' with the object 'd/f1', and its DELETE
-    removes that other object."""
+    with a backslash must be listed too (heads.not_another): SeaweedFS answers for 'd\\f1' with the object
+    'd/f1', and its DELETE removes that other object."""
     from its_store.service import heads
     try:
         heads.stat(ctx, bucket, key, version_id)
-        if "\\" in key and version_id is None and not heads.listed(ctx, bucket, key):
-            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered for another "
-                                        "key: it reads a backslash as '/')")
     except E.SseKeyRequiredError:
-        pass  # it exists, encrypted with an SSE-C key: deleting needs no key
+        heads.not_another(ctx, bucket, key, version_id)  # it exists, encrypted with an SSE-C key: no key needed
     except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
         from its_store.service.versions import Versions
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
