@@ -134,9 +134,11 @@ class Watcher:
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
-        """Finish the uploads in flight (STOP_GRACE s at most), keep the rest owed, make run() return. Thread-safe."""
+        """Finish the uploads in flight (STOP_GRACE s at most), keep the rest owed, make run() return. Thread-safe.
+        The grace counts from the first stop: a signal repeated faster than STOP_GRACE never let it run out."""
         self._signal = signal_name
-        self._stop_at = time.monotonic()
+        if not self.feed.stopping.is_set():
+            self._stop_at = time.monotonic()
         self.feed.stopping.set()
 
     @property
