@@ -107,7 +107,8 @@ class Watcher:
         self.accept = accept or (lambda rel: True)
         self._state: Any = None
         state = Path(state_dir or settings.cache_dir)
-        self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix))
+        self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix,
+                                           former=settings.former_server_id()))
         self.figures = WatchFigures()
         self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
         self._schedule(settings, workers, max_bytes, window)
