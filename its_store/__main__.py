@@ -67,13 +67,20 @@ def _in_utf8_mode() -> None:
     """Run again in UTF-8 mode when the locale gave file names another encoding (module docstring): the
     arguments go back to their bytes (os.execv encodes them as they were decoded), and the new process
     reads them, and every file name, as UTF-8. Where that cannot be done, this process goes on as it is.
-    It starts as this one did (restart_argv): every interpreter flag, the same entry, the same arguments."""
+    It starts as this one did (restart_argv): every interpreter flag, the same entry, the same arguments. Once:
+    the process started again is marked (RESTARTED, taken out of its environment at once), and one still not in
+    UTF-8 mode then (an interpreter that ignores -X utf8: an embedding or frozen executable) goes on as it is."""
+    if os.environ.pop(RESTARTED, None) is not None:
+        return
     if sys.flags.utf8_mode or sys.getfilesystemencoding().replace("-", "").lower() == "utf8" or not sys.executable:
         return
     try:
-        os.execv(sys.executable, restart_argv())
+        os.execve(sys.executable, restart_argv(), {**os.environ, RESTARTED: "1"})
     except (OSError, ValueError):
         return
+
+
+RESTARTED = "_ITS_STORE_UTF8_RESTARTED"  # in the environment of the process _in_utf8_mode started again
 
 
 def restart_argv() -> list[str]:
@@ -83,10 +90,13 @@ def restart_argv() -> list[str]:
     service started with -P never imports from its working folder, nor may it when run again), -O, and -u,
     -W, -X dev, -X importtime, ... which a list rebuilt from sys.flags dropped; the entry too (`-m
     its_store`, the console script as the script it is, a `-c` program). When sys.argv's arguments are not
-    the tail of sys.orig_argv (a program set sys.argv itself before calling cli()), the command is rebuilt:
+    the tail of sys.orig_argv (a program set sys.argv itself before calling cli()), or the program was read
+    from stdin (`python - ARGS < prog.py`: the process started again would read an empty stdin as its
+    program, and end doing nothing, exit 0), the command is rebuilt:
     the flags that decide imports (interpreter_flags), `-m its_store` or the script, and sys.argv's arguments."""
     given, args = list(getattr(sys, "orig_argv", ())), sys.argv[1:]
-    if given and len(given) > len(args) and given[len(given) - len(args):] == args:
+    from_stdin = not sys.argv or sys.argv[0] in ("-", "")  # a program read from stdin: read, not there again
+    if given and not from_stdin and len(given) > len(args) and given[len(given) - len(args):] == args:
         return [sys.executable, "-X", "utf8", *given[1:]]
     script = sys.argv[0] if sys.argv and sys.argv[0] and not sys.argv[0].endswith("__main__.py") else None
     again = [script] if script and os.path.isfile(script) else ["-m", "its_store"]
