@@ -54,3 +54,33 @@ def test_a_stored_backslash_key_stays_readable(moto_server_info: Any, buckets: d
     moved = cli("mv", f"s3://{name}/d\\f1", str(tmp_path / "f1"))
     assert moved.exit_code == 0 and (tmp_path / "f1").read_bytes() == b"backslash", moved
     assert sorted(o.object_name for o in client.list_objects(name, recursive=True)) == ["d/f1"]
+
+
+@pytest.mark.parametrize("verb", ["tag-set", "tag-replace", "tag-rm", "tag-get"])
+def test_the_tags_of_a_backslash_key_are_not_another_objects(cli: Any, bucket: str, verb: str) -> None:
+    """`tag set s3://B/d\\f1 k=v` tagged s3://B/d/f1 (exit 0): a lifecycle rule by tag then expires the other
+    object. Not found (exit 3), the other object's tags as they were."""
+    assert cli("upload", "-", f"s3://{bucket}/d/f1", input=b"frame").exit_code == 0
+    assert cli("tag", "set", f"s3://{bucket}/d/f1", "keep=yes").exit_code == 0
+    asked = f"s3://{bucket}/d\\f1"
+    args = {"tag-set": ["set", asked, "expire=now"], "tag-replace": ["set", asked, "expire=now", "--replace"],
+            "tag-rm": ["rm", asked], "tag-get": ["get", asked]}[verb]
+    run = cli("tag", *args)
+    assert run.exit_code == 3 and "not found" in one_line_error(run), run
+    got = cli("--json", "tag", "get", f"s3://{bucket}/d/f1")
+    assert got.exit_code == 0 and '"keep": "yes"' in got.stdout and "expire" not in got.stdout, got
+
+
+@pytest.mark.parametrize("verb", ["legal-hold", "retention"])
+def test_the_lock_of_a_backslash_key_is_not_another_objects(cli: Any, locked: str, verb: str) -> None:
+    """`legal-hold on s3://B/d\\f1` (or `retention set`) locked s3://B/d/f1, exit 0: a lock nobody asked for on
+    another object, which a compliance retention makes undeletable until its date. Not found, nothing locked."""
+    assert cli("upload", "-", f"s3://{locked}/d/f1", input=b"frame").exit_code == 0
+    asked = f"s3://{locked}/d\\f1"
+    args = (["legal-hold", "on", asked] if verb == "legal-hold"
+            else ["retention", "set", asked, "--mode", "governance", "--days", "1"])
+    run = cli(*args)
+    assert run.exit_code == 3 and "not found" in one_line_error(run), run
+    shown = cli("--json", "legal-hold" if verb == "legal-hold" else "retention", "show", f"s3://{locked}/d/f1")
+    assert shown.exit_code == 0, shown
+    assert '"legal_hold": true' not in shown.stdout and "GOVERNANCE" not in shown.stdout.upper(), shown
