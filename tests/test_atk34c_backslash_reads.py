@@ -84,3 +84,15 @@ def test_the_lock_of_a_backslash_key_is_not_another_objects(cli: Any, locked: st
     shown = cli("--json", "legal-hold" if verb == "legal-hold" else "retention", "show", f"s3://{locked}/d/f1")
     assert shown.exit_code == 0, shown
     assert '"legal_hold": true' not in shown.stdout and "GOVERNANCE" not in shown.stdout.upper(), shown
+
+
+@pytest.mark.parametrize("key", ["d\\f2", "d//f2"], ids=["backslash", "empty-segment"])
+def test_a_presigned_put_to_a_key_some_servers_merge_is_refused(cli: Any, bucket: str, key: str) -> None:
+    """`presign s3://B/d\\f2 --method put` signed a URL with which anyone could replace s3://B/d/f2 on
+    SeaweedFS: an upload to a key its-store itself refuses to create (validate_new_key). Refused (exit 2),
+    no URL; a GET URL of such a key (an existing object's) is still signed."""
+    assert cli("upload", "-", f"s3://{bucket}/d/f2", input=b"the original").exit_code == 0
+    run = cli("presign", f"s3://{bucket}/{key}", "--method", "put")
+    assert run.exit_code == 2 and "http" not in run.stdout, run
+    one_line_error(run)
+    assert cli("presign", f"s3://{bucket}/{key}").exit_code == 0
