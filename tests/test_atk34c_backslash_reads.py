@@ -6,12 +6,11 @@ exit 0, and `stat` described it as 'd\\f3'; `mv s3://B/d\\f3 FILE` wrote d/f3's 
 s3://B/moved/x` copied d/f3 to moved/x before its delete said 'object not found' (exit 3, the copy left
 behind); `cp` copied the other object under the asked name's report. A read of such a key now asks the listing
 too: not listed under that exact name is not found (exit 3), nothing read, written or copied. Real SeaweedFS; on
-moto (which keeps such keys, as AWS does) they read as before.
+moto (which keeps such keys, as AWS does) they read as before (tests/test_atk34_backslash_key.py).
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -37,23 +36,6 @@ def test_a_backslash_key_the_server_reads_as_another_object_is_not_found(cli: An
     assert f"s3://{bucket}/c/" not in listed.stdout and "c/x" not in listed.stdout, listed  # nothing copied
     got = cli("get", f"s3://{bucket}/d/f3", "-")
     assert got.exit_code == 0 and got.stdout_bytes == b"another frame", got
-
-
-def test_a_stored_backslash_key_stays_readable(moto_server_info: Any, buckets: dict[str, str],
-                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """moto keeps 'd\\f1' as a key of its own: get and mv read it, and only it."""
-    from conftest import cli_runner, environment_for, plain_client, unique
-    cli = cli_runner(environment_for(moto_server_info, buckets, monkeypatch, tmp_path))
-    name = unique("b")
-    client = plain_client(moto_server_info)
-    client.make_bucket(name)
-    for key, data in (("d\\f1", b"backslash"), ("d/f1", b"slash")):
-        client.put_object(name, key, io.BytesIO(data), len(data))
-    got = cli("get", f"s3://{name}/d\\f1", "-")
-    assert got.exit_code == 0 and got.stdout_bytes == b"backslash", got
-    moved = cli("mv", f"s3://{name}/d\\f1", str(tmp_path / "f1"))
-    assert moved.exit_code == 0 and (tmp_path / "f1").read_bytes() == b"backslash", moved
-    assert sorted(o.object_name for o in client.list_objects(name, recursive=True)) == ["d/f1"]
 
 
 @pytest.mark.parametrize("verb", ["tag-set", "tag-replace", "tag-rm", "tag-get"])

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from faultserver import FakeObject, FaultServer
 
-from conftest import ServerInfo, cli_runner, one_line_error
+from conftest import cli_runner, fake_server_environment, one_line_error
 
 BUCKET = "etagless"
 KEY = "cam/latest.jpg"
@@ -32,16 +32,8 @@ def _stored(data: bytes, etag: str) -> FakeObject:
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FaultServer, Any]]:
-    import os
     with FaultServer(buckets=(BUCKET,)) as server:
-        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-            monkeypatch.delenv(name)
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(),
-               "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        yield server, cli_runner(env)
+        yield server, cli_runner(fake_server_environment(server.endpoint, monkeypatch, tmp_path))
 
 
 @pytest.mark.parametrize("etag", ["same-for-every-write", ""], ids=["constant", "none"])
