@@ -58,10 +58,11 @@ class Answer:
 
 
 def one_get_will_do(ctx: Context, request: DownloadRequest) -> bool:
-    """Whether a download to a file may start with the GET: no SSE-C key in play, and not listed as large
-    (then HEAD and parallel ranges, as before)."""
+    """Whether a download to a file may start with the GET: no SSE-C key in play, not listed as large (then
+    HEAD and parallel ranges, as before), and no backslash in the key (the HEAD path asks whether it names
+    another object: heads.not_another)."""
     return ((request.size_hint is None or request.size_hint < ctx.settings.multipart_threshold)
-            and not key_in_play(ctx, request.sse_c_key, request.sse_c_key_file))
+            and not key_in_play(ctx, request.sse_c_key, request.sse_c_key_file) and "\\" not in request.key)
 
 
 def key_in_play(ctx: Context, key: bytes | None, key_file: Any) -> bool:

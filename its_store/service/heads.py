@@ -19,9 +19,11 @@ def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
          headers: dict[str, str] | None = None) -> ObjectStat:
     """HEAD an object; a 404 names the bucket when it is the bucket that is missing.
 
-    `headers` carries an SSE-C key; a key-less HEAD of an SSE-C object is SseKeyRequiredError."""
+    `headers` carries an SSE-C key; a key-less HEAD of an SSE-C object is SseKeyRequiredError. A key with a
+    backslash must be listed under that exact name too (not_another): SeaweedFS answers for 'd\\f1' with the
+    object 'd/f1', which a get, cp, mv or rm of 'd\\f1' then read (or deleted) under the name asked for."""
     try:
-        return ctx.s3.stat(bucket, key, version_id, headers=headers)
+        found = ctx.s3.stat(bucket, key, version_id, headers=headers)
     except E.ObjectNotFoundError:
         if not _bucket_seen_missing(ctx, bucket):
             raise
@@ -33,6 +35,17 @@ def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
         if better is exc:
             raise
         raise better from exc
+    not_another(ctx, bucket, key, version_id)
+    return found
+
+
+def not_another(ctx: Context, bucket: str, key: str, version_id: str | None = None) -> None:
+    """ObjectNotFoundError when a key with a backslash is not listed under that exact name: a server that
+    reads '\\' as '/' (SeaweedFS) answered a HEAD or GET of it for another object. One listing, for such keys
+    only; a version id names one object exactly, and a listing that fails speaks against nothing (listed)."""
+    if "\\" in key and version_id is None and not listed(ctx, bucket, key):
+        raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered for another "
+                                    "key: it reads a backslash as '/')")
 
 
 def _bucket_seen_missing(ctx: Context, bucket: str) -> bool:

@@ -378,6 +378,7 @@ class Copier:
             item.verified_by = "download"
             from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
+                                  resp.size if resp.stored_size is None else resp.stored_size,
                                   self.options.get("sse_c_key_file")).still_the_source()
             _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key, if_match=resp.etag or None),
                      size if size is not None else resp.size)  # and only what was downloaded
