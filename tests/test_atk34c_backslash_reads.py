@@ -19,11 +19,15 @@ import pytest
 from conftest import one_line_error
 
 
+SEPARATORS = pytest.mark.parametrize("sep", ["\\", "//"], ids=["backslash", "empty-segment"])
+
+
+@SEPARATORS
 @pytest.mark.parametrize("verb", ["get", "stat", "cp", "mv", "mv-local", "cp-local"])
 def test_a_backslash_key_the_server_reads_as_another_object_is_not_found(cli: Any, bucket: str, tmp_path: Path,
-                                                                        verb: str) -> None:
+                                                                        verb: str, sep: str) -> None:
     assert cli("upload", "-", f"s3://{bucket}/d/f3", input=b"another frame").exit_code == 0
-    asked = f"s3://{bucket}/d\\f3"
+    asked = f"s3://{bucket}/d{sep}f3"
     local = tmp_path / "out.bin"
     args = {"get": ["get", asked, "-"], "stat": ["stat", asked], "cp": ["cp", asked, f"s3://{bucket}/c/x"],
             "mv": ["mv", asked, f"s3://{bucket}/c/x"], "mv-local": ["mv", asked, str(local)],
@@ -38,13 +42,14 @@ def test_a_backslash_key_the_server_reads_as_another_object_is_not_found(cli: An
     assert got.exit_code == 0 and got.stdout_bytes == b"another frame", got
 
 
+@SEPARATORS
 @pytest.mark.parametrize("verb", ["tag-set", "tag-replace", "tag-rm", "tag-get"])
-def test_the_tags_of_a_backslash_key_are_not_another_objects(cli: Any, bucket: str, verb: str) -> None:
+def test_the_tags_of_a_backslash_key_are_not_another_objects(cli: Any, bucket: str, verb: str, sep: str) -> None:
     """`tag set s3://B/d\\f1 k=v` tagged s3://B/d/f1 (exit 0): a lifecycle rule by tag then expires the other
     object. Not found (exit 3), the other object's tags as they were."""
     assert cli("upload", "-", f"s3://{bucket}/d/f1", input=b"frame").exit_code == 0
     assert cli("tag", "set", f"s3://{bucket}/d/f1", "keep=yes").exit_code == 0
-    asked = f"s3://{bucket}/d\\f1"
+    asked = f"s3://{bucket}/d{sep}f1"
     args = {"tag-set": ["set", asked, "expire=now"], "tag-replace": ["set", asked, "expire=now", "--replace"],
             "tag-rm": ["rm", asked], "tag-get": ["get", asked]}[verb]
     run = cli("tag", *args)
@@ -53,12 +58,13 @@ def test_the_tags_of_a_backslash_key_are_not_another_objects(cli: Any, bucket: s
     assert got.exit_code == 0 and '"keep": "yes"' in got.stdout and "expire" not in got.stdout, got
 
 
+@SEPARATORS
 @pytest.mark.parametrize("verb", ["legal-hold", "retention"])
-def test_the_lock_of_a_backslash_key_is_not_another_objects(cli: Any, locked: str, verb: str) -> None:
+def test_the_lock_of_a_backslash_key_is_not_another_objects(cli: Any, locked: str, verb: str, sep: str) -> None:
     """`legal-hold on s3://B/d\\f1` (or `retention set`) locked s3://B/d/f1, exit 0: a lock nobody asked for on
     another object, which a compliance retention makes undeletable until its date. Not found, nothing locked."""
     assert cli("upload", "-", f"s3://{locked}/d/f1", input=b"frame").exit_code == 0
-    asked = f"s3://{locked}/d\\f1"
+    asked = f"s3://{locked}/d{sep}f1"
     args = (["legal-hold", "on", asked] if verb == "legal-hold"
             else ["retention", "set", asked, "--mode", "governance", "--days", "1"])
     run = cli(*args)
