@@ -22,7 +22,7 @@ _EXPORTS = {
     "BucketInfo": "core.models", "DeleteResult": "core.models",
     "ObjectType": "core.enums", "CompressionType": "core.enums", "SseMode": "core.enums",
     "StorageStats": "state.stats",
-    "BatchResult": "service.batch",
+    "BatchResult": "service.batch_result",
     "ItsStoreError": "core.errors", "InvalidInputError": "core.errors", "NotFoundError": "core.errors",
     "BucketNotFoundError": "core.errors", "ObjectNotFoundError": "core.errors", "LocalFileNotFoundError": "core.errors",
     "IntegrityError": "core.errors", "ConflictError": "core.errors", "AlreadyExistsError": "core.errors",
@@ -77,7 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover - what a type checker sees; at run time __
     )
     from its_store.core.settings import Settings, load_settings
     from its_store.registry.registry import ModelRegistry, get_model_registry
-    from its_store.service.batch import BatchResult
+    from its_store.service.batch_result import BatchResult
     from its_store.service.buckets import BucketAdmin
     from its_store.service.lifecycle import Lifecycle, LifecycleRule
     from its_store.service.storage import StorageService, get_storage_service

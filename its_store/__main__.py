@@ -67,13 +67,20 @@ def _in_utf8_mode() -> None:
     """Run again in UTF-8 mode when the locale gave file names another encoding (module docstring): the
     arguments go back to their bytes (os.execv encodes them as they were decoded), and the new process
     reads them, and every file name, as UTF-8. Where that cannot be done, this process goes on as it is.
-    It starts as this one did (restart_argv): every interpreter flag, the same entry, the same arguments."""
+    It starts as this one did (restart_argv): every interpreter flag, the same entry, the same arguments. Once:
+    the process started again is marked (RESTARTED, taken out of its environment at once), and one still not in
+    UTF-8 mode then (an interpreter that ignores -X utf8: an embedding or frozen executable) goes on as it is."""
+    if os.environ.pop(RESTARTED, None) is not None:
+        return
     if sys.flags.utf8_mode or sys.getfilesystemencoding().replace("-", "").lower() == "utf8" or not sys.executable:
         return
     try:
-        os.execv(sys.executable, restart_argv())
+        os.execve(sys.executable, restart_argv(), {**os.environ, RESTARTED: "1"})
     except (OSError, ValueError):
         return
+
+
+RESTARTED = "_ITS_STORE_UTF8_RESTARTED"  # in the environment of the process _in_utf8_mode started again
 
 
 def restart_argv() -> list[str]:

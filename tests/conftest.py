@@ -171,6 +171,19 @@ def environment_for(server: ServerInfo, buckets: dict[str, str], monkeypatch: py
     return values
 
 
+def fake_server_environment(endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> dict[str, str]:
+    """Set the MINIO_* environment of one test on a fake server at `endpoint` (tests/faultserver.py: any keys,
+    no retries, state under tmp_path/state) and return it."""
+    for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
+        monkeypatch.delenv(name)
+    env = {**ServerInfo(endpoint, "fakeaccess", "fake-secret-key-0123").env(),
+           "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
+           "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
 @pytest.fixture
 def service(env: dict[str, str]) -> Any:
     from its_store import StorageService, load_settings

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from faultserver import XML, Conn, FaultServer, Request, response, s3_error
 
-from conftest import ServerInfo, cli_runner, one_line_error
+from conftest import cli_runner, fake_server_environment, one_line_error
 
 BUCKET = "forgetful"
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
@@ -57,15 +57,8 @@ def forgetful(server: FaultServer, req: Request, conn: Conn) -> bool:
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    import os
     with FaultServer(forgetful, buckets=(BUCKET,)) as server:
-        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-            monkeypatch.delenv(name)
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(),
-               "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
+        env = fake_server_environment(server.endpoint, monkeypatch, tmp_path)
         monkeypatch.chdir(tmp_path)
         yield cli_runner(env)
 

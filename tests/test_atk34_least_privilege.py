@@ -371,19 +371,11 @@ def test_a_bucket_whose_default_versioning_is_denied_is_not_left_for_unversioned
     overwrite or delete there is final, though the configuration promised versions. Promised: nothing is
     lost; a default the server could not be given is not silently dropped (remove the bucket just made,
     as for a setting not kept, or say on each use that it is unversioned)."""
-    import os
-
     from faultserver import FaultServer
 
-    from conftest import ServerInfo, cli_runner
+    from conftest import cli_runner, fake_server_environment
     with FaultServer(_no_versioning_right) as server:
-        for name in [n for n in os.environ if n.startswith("MINIO_") or n == "REDIS_URL"]:
-            monkeypatch.delenv(name)
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(),
-               "MINIO_MAX_RETRIES": "0", "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
+        env = fake_server_environment(server.endpoint, monkeypatch, tmp_path)
         monkeypatch.chdir(tmp_path)
         cli = cli_runner(env)
         Path("f.jpg").write_bytes(b"frame")

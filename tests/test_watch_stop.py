@@ -259,3 +259,43 @@ def test_an_upload_whose_abort_failed_at_stop_is_never_completed(
         watcher.service.close()
     for key, upload_id in service.s3.list_multipart_uploads(bucket, "cams/"):  # the next upload's work
         service.s3.abort_multipart(bucket, key, upload_id)
+
+
+def test_a_second_stop_does_not_put_off_the_abandoning(
+        env: dict[str, str], bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM (or Ctrl-C) again while a stop waits for a stalled upload: stop() took the time of the LAST
+    signal, so each new one gave the uploads STOP_GRACE seconds more, and signals coming faster than that
+    never let the watcher end (a supervisor repeating SIGTERM, a user pressing Ctrl-C). The grace counts from
+    the first stop. The watcher's clock is the test's: STOP_GRACE after the first stop, the loop abandons at
+    once, without a turn of waiting."""
+    import types
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "stalled.jpg").write_bytes(random_bytes(20_000, seed=2))
+    hold = Hold(_put_of)
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=hold) as proxy:
+        watcher = _proxied_watcher(env, proxy, folder, bucket)
+        watcher.abort_wait = DEADLINE
+        with Stepper(watcher) as st:
+            try:
+                st.event("added", "stalled.jpg")
+                st.in_flight("stalled.jpg")
+                hold.wait("stalled.jpg")
+                now = [1000.0]  # the watcher's clock from here on (the file was complete by the real one)
+                monkeypatch.setattr(watch, "time", types.SimpleNamespace(
+                    monotonic=lambda: now[0], perf_counter=time.perf_counter, sleep=time.sleep, time=time.time))
+                watcher.stop("SIGTERM")
+                now[0] += watch.STOP_GRACE - 0.5
+                watcher.stop("SIGTERM")  # again, before the grace ran out
+                now[0] += 1.0  # STOP_GRACE + 0.5 after the first
+
+                def turn(*_: Any, **__: Any) -> float:
+                    raise AssertionError("the loop waited on, past STOP_GRACE after the first stop")
+
+                monkeypatch.setattr(watcher, "_turn", turn)
+                watcher._loop(st.pool)
+                assert watcher._abandoned == 1
+                assert owed_paths(watcher.journal) == ["stalled.jpg"]
+            finally:
+                hold.release("stalled.jpg")
+        watcher.service.close()

@@ -16,7 +16,7 @@ import re
 import stat as st
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -305,6 +305,17 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
 
 class LockBusy(Exception):
     """take_lock(wait=False): another process (or thread) holds the lock."""
+
+
+def adopt(path: Path, former: Path | None) -> Path:
+    """`path`, having taken over `former` (a file or folder of the same state kept under an older name) when
+    only that one exists: renamed, so state written by an older version is found where it is now looked for.
+    Best effort: a rename that fails (another process took it over first) leaves both as they are."""
+    if former is not None and not os.path.lexists(path) and os.path.lexists(former):
+        with suppress(OSError):
+            os.makedirs(path.parent, mode=0o700, exist_ok=True)
+            os.rename(former, path)
+    return path
 
 
 def take_lock(path: Path | str, *, wait: bool = True) -> Callable[[], None]:

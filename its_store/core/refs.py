@@ -331,3 +331,14 @@ def folder_prefix(key: str) -> str:
     the folder `key/`, never every key that merely starts with it (`cam1` is `cam1/`, not `cam10/` nor
     `cam1x`); "" (the whole bucket) and a key ending in '/' as they are."""
     return key if (not key or key.endswith("/")) else key + "/"
+
+
+def merged_form(key: str) -> str:
+    """The key SeaweedFS answers for `key`: it reads a backslash as '/' and merges empty segments ('d\\f',
+    'd//f' and '/d/f' all name 'd/f'). A key that is its own merged form names itself on every server."""
+    return "/".join(part for part in key.replace("\\", "/").split("/") if part) + ("/" if key.endswith("/") else "")
+
+
+def may_be_another(key: str) -> bool:
+    """Whether some server answers a request for `key` with another object (merged_form)."""
+    return merged_form(key) not in (key, "")

@@ -33,7 +33,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from its_store.core.errors import ConfigError, InvalidInputError
 from its_store.core.home import home_folder
-from its_store.core.netloc import check_host_port, check_proxy_url, same_proxy_origin, same_server_netloc
+from its_store.core.netloc import check_host_port, check_proxy_url, same_proxy_origin, same_server_netloc, shown_origin
 from its_store.core.units import is_uint, parse_size, shown
 
 if TYPE_CHECKING:
@@ -309,6 +309,15 @@ class Settings(BaseSettings):
         proxy = self.proxy()
         endpoint = same_server_netloc(self.endpoint, self.secure)
         return f"{endpoint} via {same_proxy_origin(proxy)}" if proxy else endpoint
+
+    def former_server_id(self) -> str | None:
+        """server_id() as versions before its one spelling wrote it (MINIO_ENDPOINT as written), None when
+        that is server_id() itself: where the state kept per server still is for an endpoint written
+        `Host:9000` or `host:443` (https). The stores that must not lose it (upload and watch journals, the
+        registry's offline documents) take it over on first use (core/files.adopt)."""
+        proxy = self.proxy()
+        former = f"{self.endpoint} via {shown_origin(proxy)}" if proxy else self.endpoint
+        return None if former == self.server_id() else former
 
     @property
     def remote(self) -> str | None:

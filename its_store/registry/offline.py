@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.files import adopt
 from its_store.registry import aliases as aliases_doc
 from its_store.registry import validate
 from its_store.registry.refs import LATEST, is_version, latest_version, parse_version
@@ -66,8 +67,11 @@ class OfflineStore:
     """The documents one registry (server + bucket: Settings.server_id) was last seen with."""
 
     def __init__(self, settings: Settings, bucket: str) -> None:
-        where = hashlib.sha256(f"{settings.server_id()}/{bucket}".encode()).hexdigest()[:16]
-        self.root = models_cache_root(settings) / "offline" / where
+        def named(server: str) -> Path:
+            digest = hashlib.sha256(f"{server}/{bucket}".encode()).hexdigest()[:16]
+            return models_cache_root(settings) / "offline" / digest
+        former = settings.former_server_id()  # kept under the endpoint's former spelling: taken over
+        self.root = named(settings.server_id()) if former is None else adopt(named(settings.server_id()), named(former))
         self.bucket = bucket
 
     # ------------------------------------------------------------------ writing (online commands)

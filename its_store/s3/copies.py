@@ -73,16 +73,19 @@ class ServerCopies:
 
     def copy_multipart(self, src_bucket: str, src_key: str, bucket: str, key: str, *, size: int, part_size: int,
                        headers: dict[str, str], tags: dict[str, str] | None = None,
-                       version_id: str | None = None, sse_s3: bool = False) -> Written:
+                       version_id: str | None = None, sse_s3: bool = False, etag: str | None = None) -> Written:
         """Server-side multipart copy (UploadPartCopy of byte ranges, through minio's compose_object):
         needed above 5 GiB, where CopyObject stops. A multipart copy copies no metadata, so `headers`
-        (Content-Type, x-amz-meta-*) and `tags` are sent again. (etag, version id)."""
+        (Content-Type, x-amz-meta-*) and `tags` are sent again. `etag`: the ETag of the source those headers
+        were read from, which each part must still have (x-amz-copy-source-if-match; else the ETag minio's
+        own HEAD finds, and a source rewritten in between was copied under the old metadata, its custody
+        sha256 naming other bytes). (etag, version id)."""
         from minio.commonconfig import ComposeSource, Tags
         from minio.sse import SseS3
         if part_size < MIN_PART:
             raise E.InvalidInputError(f"copy part size {part_size} is below the S3 minimum of 5 MiB")
         sources = [ComposeSource(bucket_name=src_bucket, object_name=src_key, version_id=version_id,
-                                 offset=start, length=min(part_size, size - start))
+                                 offset=start, length=min(part_size, size - start), match_etag=etag or None)
                    for start in range(0, size, part_size)]
         value = None
         if tags:

@@ -141,7 +141,8 @@ class Context:
         Settings.server_id); made once (every upload asks for it, a single PUT never writes to it)."""
         if self._journal is None:
             from its_store.transfer.resume import UploadJournal
-            self._journal = UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.server_id())
+            self._journal = UploadJournal(Path(str(self.settings.cache_dir)) / "uploads", self.settings.server_id(),
+                                          self.settings.former_server_id())
         return self._journal
 
     # ------------------------------------------------------------------------------- recording

@@ -54,7 +54,7 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
             headers[name.lower()] = value
     headers[_META + META_PART_SIZE] = str(part)  # the copy's parts: what a download checks the ETag with
     written = ctx.s3.copies.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
-                                           tags=tags, sse_s3=sse_s3)
+                                           tags=tags, sse_s3=sse_s3, etag=head.etag)  # the parts of THIS source
     etag, version, unchecked = checked(ctx, written, db, dk, sse_s3)
     return head, etag, version, True, unchecked
 

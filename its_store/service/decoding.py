@@ -29,6 +29,7 @@ from its_store.codec.compression import (
 from its_store.codec.encryption import KeyedS3, SseCKey, describe, key_mismatch, resolve_key
 from its_store.core import errors as E
 from its_store.core.files import atomic_target
+from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads
 from its_store.service.fetch import user_metadata
@@ -216,7 +217,7 @@ def download_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, vers
     reported after the bytes went out (exit 4): use a file target when that matters. One request for a
     small object: the GET's answer stands for the HEAD (service/fetch.py)."""
     answer = None
-    if not fetch.key_in_play(ctx, sse_c_key, sse_c_key_file):
+    if not fetch.key_in_play(ctx, sse_c_key, sse_c_key_file) and not may_be_another(key):  # heads.not_another
         answer = fetch.open_answer(ctx, bucket, key, version_id, raw)
     s3: ObjectIO
     if answer is not None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from its_store.codec.compression import META_CODEC, META_SHA256
 from its_store.codec.encryption import describe_lower
 from its_store.core import errors as E
+from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
 from its_store.transfer.download import ObjectHead, body, check_answer
@@ -58,10 +59,11 @@ class Answer:
 
 
 def one_get_will_do(ctx: Context, request: DownloadRequest) -> bool:
-    """Whether a download to a file may start with the GET: no SSE-C key in play, and not listed as large
-    (then HEAD and parallel ranges, as before)."""
+    """Whether a download to a file may start with the GET: no SSE-C key in play, not listed as large (then
+    HEAD and parallel ranges, as before), and a key that names itself on every server (the HEAD path asks
+    whether a backslash or empty segments name another object: heads.not_another)."""
     return ((request.size_hint is None or request.size_hint < ctx.settings.multipart_threshold)
-            and not key_in_play(ctx, request.sse_c_key, request.sse_c_key_file))
+            and not key_in_play(ctx, request.sse_c_key, request.sse_c_key_file) and not may_be_another(request.key))
 
 
 def key_in_play(ctx: Context, key: bytes | None, key_file: Any) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
+from its_store.core.refs import may_be_another, merged_form
 
 if TYPE_CHECKING:
     from its_store.s3.client import ObjectStat
@@ -19,9 +20,12 @@ def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
          headers: dict[str, str] | None = None) -> ObjectStat:
     """HEAD an object; a 404 names the bucket when it is the bucket that is missing.
 
-    `headers` carries an SSE-C key; a key-less HEAD of an SSE-C object is SseKeyRequiredError."""
+    `headers` carries an SSE-C key; a key-less HEAD of an SSE-C object is SseKeyRequiredError. A key some
+    server may read as another (a backslash, empty segments) must be that key's own object (not_another):
+    SeaweedFS answers for 'd\\f1' or 'd//f1' with the object 'd/f1', which a get, cp, mv or rm of that name
+    then read (or deleted) under the name asked for."""
     try:
-        return ctx.s3.stat(bucket, key, version_id, headers=headers)
+        found = ctx.s3.stat(bucket, key, version_id, headers=headers)
     except E.ObjectNotFoundError:
         if not _bucket_seen_missing(ctx, bucket):
             raise
@@ -33,6 +37,51 @@ def stat(ctx: Context, bucket: str, key: str, version_id: str | None = None,
         if better is exc:
             raise
         raise better from exc
+    not_another(ctx, bucket, key, version_id, found)
+    return found
+
+
+def not_another(ctx: Context, bucket: str, key: str, version_id: str | None = None,
+                found: ObjectStat | None = None) -> None:
+    """ObjectNotFoundError when the server answered for `key` with the object of its merged form (SeaweedFS
+    answers 'd\\f1', 'd//f1' or '/d/f1' with the object 'd/f1': a get, stat, cp, mv, rm, tag or lock of
+    that name read, changed or deleted the other object). `found`, the HEAD of `key`: compared with the
+    merged key's HEAD (version, ETag, size, date); without it (an SSE-C object's key-less HEAD tells
+    nothing), with the listings of both names, which SeaweedFS even fabricates under the asked name (so a
+    listing alone proves nothing). Two objects servers keep apart (AWS, moto) differ, if only in their version
+    or date; the same bytes stored under both names in one second are taken for one, the side that loses
+    nothing. Keys that name themselves cost nothing; a version id names one object exactly."""
+    if version_id is not None or not may_be_another(key):
+        return
+    other = merged_form(key)
+    same = _same_head(ctx, bucket, other, found) if found is not None else _listed_as(ctx, bucket, key, other)
+    if same:
+        raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the object "
+                                    f"s3://{bucket}/{other}: it reads a backslash as '/' and merges empty segments)")
+
+
+def _same_head(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
+    """Whether the HEAD of s3://bucket/key answers with the object `stat` describes."""
+    try:
+        there = ctx.s3.stat(bucket, key)
+    except E.ItsStoreError:  # none there (or not readable): not known to be the same
+        return False
+    return (there.version_id, there.etag, there.size, there.last_modified) == \
+        (stat.version_id, stat.etag, stat.size, stat.last_modified)
+
+
+def _listed_as(ctx: Context, bucket: str, key: str, other: str) -> bool:
+    """Whether s3://bucket/key is not listed under its own name, or is listed as `other` is (ETag, size, date).
+    A listing refused raises its error: nothing is read or changed on a guess."""
+    def entry(name: str) -> tuple[object, ...] | None:
+        listed = ctx.s3.list_objects(bucket, name, recursive=True)
+        try:
+            first = next(iter(listed), None)
+        finally:
+            getattr(listed, "close", lambda: None)()  # the listing ends here (and its page read ahead)
+        return None if first is None or first.key != name else (first.etag, first.size, first.last_modified)
+    here = entry(key)
+    return here is None or here == entry(other)
 
 
 def _bucket_seen_missing(ctx: Context, bucket: str) -> bool:

@@ -19,7 +19,6 @@ from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
     from its_store.core.models import ObjectInfo
-    from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
 
 
@@ -97,63 +96,21 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
 
 
-def _merged_form(key: str) -> str:
-    """The key SeaweedFS answers for `key`: it reads a backslash as '/' and merges empty segments ('d\\f',
-    'd//f' and '/d/f' all name 'd/f')."""
-    return "/".join(part for part in key.replace("\\", "/").split("/") if part) + ("/" if key.endswith("/") else "")
-
-
 def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None:
     """HEAD before a delete: a missing object is ObjectNotFoundError (S3 answers its delete with 204). A key
-    some servers read as another (_merged_form) is not found when that other key's HEAD answers with the
-    very object (version, ETag, size, date): SeaweedFS answers for 'd\\f1' or 'd//f1' with the object 'd/f1'
-    (even lists it under the name asked for), and its DELETE removes that other object. Two objects stored
-    under both names (AWS, moto keep them apart) differ, if only in their version or date; the same bytes
-    stored under both in one second are refused, the side that loses nothing."""
+    some servers read as another is not found when the server answered with that other object
+    (heads.not_another: SeaweedFS answers for 'd\\f1' or 'd//f1' with the object 'd/f1', and its DELETE
+    removes that other object); for an SSE-C object, whose key-less HEAD tells nothing, by the listings."""
     from its_store.service import heads
     try:
-        here = heads.stat(ctx, bucket, key, version_id)
-        other = _merged_form(key)
-        if version_id is None and other not in (key, "") and _same_object(ctx, bucket, other, here):
-            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the "
-                                        f"object s3://{bucket}/{other}: it reads a backslash as '/' and merges "
-                                        "empty segments)")
+        heads.stat(ctx, bucket, key, version_id)
     except E.SseKeyRequiredError:  # encrypted with an SSE-C key (deleting needs none): it exists, unless the
-        other = _merged_form(key)   # server answered for another key, which the listings tell without the key
-        if version_id is None and other not in (key, "") and _listed_as(ctx, bucket, key, other):
-            raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the "
-                                        f"object s3://{bucket}/{other}: it reads a backslash as '/' and merges "
-                                        "empty segments)") from None
+        heads.not_another(ctx, bucket, key, version_id)  # server answered for another key (the listings tell)
     except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
         from its_store.service.versions import Versions
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
                 or not Versions(ctx).is_delete_marker(bucket, key, version_id)):
             raise
-
-
-def _same_object(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
-    """Whether the HEAD of s3://bucket/key answers with the object `stat` describes."""
-    try:
-        there = ctx.s3.stat(bucket, key)
-    except E.ItsStoreError:  # none there (or not readable): not known to be the same
-        return False
-    return (there.version_id, there.etag, there.size, there.last_modified) == \
-        (stat.version_id, stat.etag, stat.size, stat.last_modified)
-
-
-def _listed_as(ctx: Context, bucket: str, key: str, other: str) -> bool:
-    """Whether s3://bucket/key is not listed under its own name, or is listed as `other` is (ETag, size, date):
-    an SSE-C object's key-less HEAD tells nothing of which object answered, its listing entry does. A listing
-    refused raises its error: nothing is deleted on a guess."""
-    def entry(name: str) -> tuple[object, ...] | None:
-        listed = ctx.s3.list_objects(bucket, name, recursive=True)
-        try:
-            first = next(iter(listed), None)
-        finally:
-            getattr(listed, "close", lambda: None)()  # the listing ends here (and its page read ahead)
-        return None if first is None or first.key != name else (first.etag, first.size, first.last_modified)
-    here = entry(key)
-    return here is None or here == entry(other)
 
 
 def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:

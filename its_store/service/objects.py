@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from its_store.core import errors as E
 from its_store.core.lazy import lazy_names
 from its_store.core.models import Result
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_new_key
 
 if TYPE_CHECKING:
     from its_store.service.context import Context
@@ -93,10 +93,15 @@ def presigned(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 360
 
 
 def presign(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600, method: str = "GET") -> str:
-    """A URL that grants `method` on one object for at most 7 days, with no credentials needed."""
+    """A URL that grants `method` on one object for at most 7 days, with no credentials needed. A PUT URL
+    creates the object: its key is held to what an upload's is (validate_new_key: no '//', no backslash,
+    which some servers merge into another object's key)."""
     validate_bucket(bucket)
-    validate_key(key)
     method = method.upper()
+    if method == "PUT":
+        validate_new_key(key)
+    else:
+        validate_key(key)
     if method not in ("GET", "PUT", "HEAD", "DELETE"):
         raise E.InvalidInputError(f"unsupported presign method {method!r}", hint="use GET or PUT")
     if not 1 <= int(expires_in_seconds) <= MAX_PRESIGN_SECONDS:

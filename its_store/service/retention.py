@@ -247,6 +247,8 @@ class Retention:
         if not change.recursive:
             validate_key(change.target)
             self.ctx.s3.stat(bucket, change.target, version_id)  # a missing key: exit 3, nothing audited
+            from its_store.service.heads import not_another  # nor one the server answered for another key
+            not_another(self.ctx, bucket, change.target, version_id)
             pending: Iterable[tuple[str, str | None]] = [(change.target, version_id)]
         else:
             prefix = change.target if (not change.target or change.target.endswith("/")) else change.target + "/"

@@ -75,7 +75,15 @@ class Tagging:
             self._no_version(version_id)
             return TagSet(bucket=bucket, tags=s3.get_bucket_tags(bucket))
         validate_key(key)
-        return TagSet(bucket=bucket, key=key, version_id=version_id, tags=s3.require_tags(bucket, key, version_id))
+        tags = s3.require_tags(bucket, key, version_id)
+        self._named(bucket, key, version_id)
+        return TagSet(bucket=bucket, key=key, version_id=version_id, tags=tags)
+
+    def _named(self, bucket: str, key: str, version_id: str | None) -> None:
+        """Not found when the server answered for another key (heads.not_another: SeaweedFS reads 'd\\f1' as
+        'd/f1', whose tags a `tag set` of 'd\\f1' replaced)."""
+        from its_store.service.heads import not_another
+        not_another(self.ctx, bucket, key, version_id)
 
     def set(self, bucket: str, key: str | None, tags: dict[str, str], *, version_id: str | None = None,
             replace: bool = False) -> TagSet:
@@ -84,6 +92,9 @@ class Tagging:
             raise E.InvalidInputError("no tags given", hint="write them as key=value")
         if replace:
             current = {}
+            if key:
+                validate_key(key)
+                self._named(bucket, key, version_id)
         elif key:
             current = self.get(bucket, key, version_id).tags
         else:  # an empty tag set answered is no "none" to merge with (governance.bucket_tags_to_merge)

@@ -89,20 +89,22 @@ class MoveGuard:
 
     @classmethod
     def of_download(cls, source: Context | HasContext, bucket: str, key: str, etag: str, version_id: str | None,
-                    key_file: Path | None) -> MoveGuard:
-        """The guard of a move to a local file: the object downloaded, known by the ETag and version id the
-        download read (its size and date are not kept: the ETag tells a rewrite)."""
+                    stored_size: int, key_file: Path | None) -> MoveGuard:
+        """The guard of a move to a local file: the object downloaded, known by the ETag, version id and stored
+        size the download read (its date is not kept). Not the ETag alone: a server whose ETags say nothing of
+        the content (none, or one that stays the same when the key is written again) let a larger rewrite pass
+        for the object downloaded; an answer without an ETag is never known to be the same (_same)."""
         return cls(f"s3://{bucket}/{key}", as_context(source), bucket, key, key_file,
-                   (version_id, etag.strip('"'), -1, None), across=False, doing="downloaded")
+                   (version_id, etag.strip('"'), stored_size, None), across=False, doing="downloaded")
 
     def _same(self, now: Stamp | None) -> bool:
         before = self.before
         if before is None or now is None:
             return False
-        if before[2] != -1:  # a whole stamp
+        if self.doing != "downloaded":  # a whole stamp (version id, ETag, size, date)
             return now == before
-        version = before[0] is None or now[0] is None or now[0] == before[0]
-        return version and now[1].strip('"') == before[1]  # of_download: ETag and version id
+        version = before[0] is None or now[0] is None or now[0] == before[0]  # of_download: no date
+        return version and bool(before[1]) and now[1].strip('"') == before[1] and now[2] == before[2]
 
     def still_the_source(self) -> None:
         """Before the delete: the source is the object that was copied, else ConflictError (source kept)."""

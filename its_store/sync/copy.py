@@ -43,7 +43,8 @@ from its_store.core.models import DownloadRequest, ListObjectsRequest, UploadReq
 from its_store.core.refs import is_folder_marker, join_key, local_key, validate_new_key
 from its_store.core.remotes import one_endpoint
 from its_store.service import objects
-from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs, upload_reader, walk_files
+from its_store.service.batch import Job, run_jobs, upload_reader, walk_files
+from its_store.service.batch_result import BatchItem, BatchResult
 from its_store.service.bucket_use import bucket_seen, ensure_bucket
 from its_store.service.context import Context, HasContext, as_context
 from its_store.service.listing import iter_objects
@@ -377,6 +378,7 @@ class Copier:
             item.verified_by = "download"
             from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
+                                  resp.size if resp.stored_size is None else resp.stored_size,
                                   self.options.get("sse_c_key_file")).still_the_source()
             _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key, if_match=resp.etag or None),
                      size if size is not None else resp.size)  # and only what was downloaded

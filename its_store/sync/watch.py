@@ -107,7 +107,8 @@ class Watcher:
         self.accept = accept or (lambda rel: True)
         self._state: Any = None
         state = Path(state_dir or settings.cache_dir)
-        self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix))
+        self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix,
+                                           former=settings.former_server_id()))
         self.figures = WatchFigures()
         self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
         self._schedule(settings, workers, max_bytes, window)
@@ -134,9 +135,11 @@ class Watcher:
 
     # ------------------------------------------------------------------------------ public
     def stop(self, signal_name: str = "stop") -> None:
-        """Finish the uploads in flight (STOP_GRACE s at most), keep the rest owed, make run() return. Thread-safe."""
+        """Finish the uploads in flight (STOP_GRACE s at most), keep the rest owed, make run() return. Thread-safe.
+        The grace counts from the first stop: a signal repeated faster than STOP_GRACE never let it run out."""
         self._signal = signal_name
-        self._stop_at = time.monotonic()
+        if not self.feed.stopping.is_set():
+            self._stop_at = time.monotonic()
         self.feed.stopping.set()
 
     @property

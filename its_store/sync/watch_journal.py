@@ -46,11 +46,18 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS owed (seq INTEGER PRIMARY KEY AUTOINCREMEN
 _KEPT_SCHEMA = "CREATE TABLE IF NOT EXISTS unverified (path BLOB PRIMARY KEY, sig TEXT NOT NULL)"
 
 
-def journal_dir(state_dir: Path, endpoint: str, root: Path, bucket: str, prefix: str) -> Path:
-    """The journal folder of one (endpoint, folder, bucket, prefix): a stable short hash of the four."""
-    ident = "\0".join((endpoint, str(root.resolve()), bucket, prefix))
-    digest = hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return Path(state_dir) / "watch" / digest
+def journal_dir(state_dir: Path, endpoint: str, root: Path, bucket: str, prefix: str, *,
+                former: str | None = None) -> Path:
+    """The journal folder of one (endpoint, folder, bucket, prefix): a stable short hash of the four. `former`:
+    the endpoint's former spelling (Settings.former_server_id), whose folder, if any, is taken over (its
+    files still owed)."""
+    def named(server: str) -> Path:
+        ident = "\0".join((server, str(root.resolve()), bucket, prefix))
+        return Path(state_dir) / "watch" / hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    if former is None:
+        return named(endpoint)
+    from its_store.core.files import adopt
+    return adopt(named(endpoint), named(former))
 
 
 def _enc(rel: str) -> bytes:

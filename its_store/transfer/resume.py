@@ -39,21 +39,25 @@ log = logging.getLogger("its_store.transfer.resume")
 
 
 class UploadJournal:
-    def __init__(self, directory: Path, endpoint: str) -> None:
+    def __init__(self, directory: Path, endpoint: str, former: str | None = None) -> None:
         self.directory = Path(directory)
         self.endpoint = endpoint
+        self.former = former  # the endpoint's former spelling (Settings.former_server_id): its records are taken over
         self._unwritable_said = False  # one warning a journal (a run), not one per upload
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}  # (bucket, key) -> (upload id, what)
         self._lock = threading.Lock()
 
-    def _path(self, bucket: str, key: str) -> Path:
-        digest = hashlib.sha256(f"{self.endpoint}\0{bucket}\0{key}".encode()).hexdigest()[:32]
+    def _path(self, bucket: str, key: str, endpoint: str | None = None) -> Path:
+        digest = hashlib.sha256(f"{endpoint or self.endpoint}\0{bucket}\0{key}".encode()).hexdigest()[:32]
         return self.directory / f"{digest}.json"
 
     def load(self, bucket: str, key: str) -> dict[str, object] | None:
         """The record of an upload in flight for this key, None when there is none (or it was unusable)."""
+        from its_store.core.files import adopt
         from its_store.core.statefile import read_state
         path = self._path(bucket, key)
+        if self.former is not None:  # a record written under the former spelling of this endpoint
+            adopt(path, self._path(bucket, key, self.former))
         try:
             record = loads(read_state(path).decode("utf-8"))  # a FIFO is NotRegularFile, never a hang
         except FileNotFoundError:
