@@ -18,7 +18,6 @@ import pytest
 
 from conftest import one_line_error
 
-
 SEPARATORS = pytest.mark.parametrize("sep", ["\\", "//"], ids=["backslash", "empty-segment"])
 
 
