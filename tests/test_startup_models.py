@@ -75,7 +75,9 @@ def test_a_housekeeping_command_creates_its_report(env: dict[str, str], tmp_path
 
 def test_the_report_models_are_importable_where_they_were() -> None:
     """Each report model is one class, offered by the modules that offered it (the library, cli/schemas.py)."""
-    code = ("import sys\n"
+    code = ("import sys, its_store.state.service_cache, its_store.state.stats, its_store.service.objects\n"
+            "assert 'its_store.state.reports' not in sys.modules\n"
+            "assert 'its_store.service.object_presign' not in sys.modules\n"
             "from its_store.state.cache_base import CacheInfo\n"
             "from its_store.state.cache import CacheInfo as C2\n"
             "from its_store.state.service_cache import CacheCleared, CacheStats\n"
@@ -86,8 +88,7 @@ def test_the_report_models_are_importable_where_they_were() -> None:
             "assert CacheInfo is C2 is r.CacheInfo and issubclass(CacheStats, CacheInfo)\n"
             "assert CacheCleared is r.CacheCleared and StatsReset is S2 is r.StatsReset\n"
             "assert PresignedUrl is p.PresignedUrl and MAX_PRESIGN_SECONDS == 7 * 24 * 3600\n")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=DEADLINE, env={**os.environ,
-                                                                                    "PYTHONPATH": str(ROOT)})
+    _python(code)
 
 
 def test_the_split_models_are_the_models_modules_names() -> None:
@@ -99,5 +100,10 @@ def test_the_split_models_are_the_models_modules_names() -> None:
             "from its_store.core.upload_models import UploadRequest as U\n"
             "assert U is UploadRequest is its_store.UploadRequest is m.UploadRequest\n"
             "assert m.DownloadRequest.__module__ == 'its_store.core.download_models'\n")
+    _python(code)
+
+
+def _python(code: str) -> None:
+    """Run `code` in a fresh interpreter importing this checkout; a failed assertion fails the test."""
     subprocess.run([sys.executable, "-c", code], check=True, timeout=DEADLINE, env={**os.environ,
                                                                                     "PYTHONPATH": str(ROOT)})
