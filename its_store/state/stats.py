@@ -30,10 +30,6 @@ from its_store.core.jsontext import loads
 
 # The model, the file format and the Prometheus export live in their own modules; every name stays importable
 # from here, as before (its_store.StorageStats, service/context.py, the tests and cli/schemas.py name this module).
-from its_store.state.stats_model import AUTOFLUSH_SECONDS as AUTOFLUSH_SECONDS
-from its_store.state.stats_model import OpCounter as OpCounter
-from its_store.state.stats_model import StatsTally as StatsTally
-from its_store.state.stats_model import StorageStats as StorageStats
 from its_store.state.stats_prometheus import to_prometheus as to_prometheus
 from its_store.state.stats_prometheus import write_prometheus as write_prometheus
 from its_store.state.stats_record import StatsRecord as StatsRecord
@@ -42,9 +38,14 @@ from its_store.state.stats_record import merge_delta as merge_delta
 
 if TYPE_CHECKING:
     from its_store.state.reports import StatsReset as StatsReset
-else:  # created on first use (`stats --reset`: state/reports.py), then a plain name of this module
+    from its_store.state.stats_model import AUTOFLUSH_SECONDS as AUTOFLUSH_SECONDS
+    from its_store.state.stats_model import OpCounter as OpCounter
+    from its_store.state.stats_model import StatsTally as StatsTally
+    from its_store.state.stats_model import StorageStats as StorageStats
+else:  # created on first use (the live counter's model when something is counted, `stats --reset`'s report)
     from its_store.core.lazy import lazy_names
-    __getattr__ = lazy_names(globals(), {"StatsReset": "reports"}, "its_store.state")
+    __getattr__ = lazy_names(globals(), {"StatsReset": "reports", **dict.fromkeys(
+        ("AUTOFLUSH_SECONDS", "OpCounter", "StatsTally", "StorageStats"), "stats_model")}, "its_store.state")
 
 log = logging.getLogger("its_store.state.stats")
 
@@ -102,6 +103,7 @@ class StatsStore:
 
     def load(self) -> StorageStats:
         with self._locked():
+            from its_store.state.stats_model import StorageStats
             return StorageStats.from_record(self._read())
 
     def reset(self) -> StatsReset:
