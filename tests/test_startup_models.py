@@ -19,6 +19,8 @@ import pytest
 from helpers import DEADLINE, ROOT
 
 SPLIT = {"UploadRequest", "UploadResponse", "DownloadRequest", "DownloadResponse"}
+# the reports of the housekeeping commands (state/reports.py) and presign's (service/object_presign.py)
+REPORTS = {"CacheInfo", "CacheStats", "CacheCleared", "StatsReset", "PresignedUrl"}
 
 _RUN = """
 import json, sys
@@ -58,6 +60,37 @@ def test_a_command_creates_only_the_models_it_uses(env: dict[str, str], cli: Any
     assert "Settings" in names  # the command did load its settings (and models)
     expected = {"DownloadRequest", "DownloadResponse"} if command == "get" else set()
     assert names & SPLIT == expected
+    assert names & REPORTS == set()
+    if command in ("ls", "sync"):  # nothing counted (a sync with nothing to do): the live counter is never built
+        assert names & {"StorageStats", "OpCounter"} == set()
+
+
+@pytest.mark.parametrize(("argv", "made"), [(["cache", "stats"], {"CacheInfo", "CacheStats"}),
+                                            (["cache", "clear"], {"CacheCleared"}),
+                                            (["stats", "--reset"], {"StatsReset"})])
+def test_a_housekeeping_command_creates_its_report(env: dict[str, str], tmp_path: Path, argv: list[str],
+                                                   made: set[str]) -> None:
+    code, names = _classes({**env, "MINIO_CACHE_DIR": str(tmp_path / "cache")}, "--json", *argv)
+    assert code == 0
+    assert made <= names
+
+
+def test_the_report_models_are_importable_where_they_were() -> None:
+    """Each report model is one class, offered by the modules that offered it (the library, cli/schemas.py)."""
+    code = ("import sys, its_store.state.service_cache, its_store.state.stats, its_store.service.objects\n"
+            "assert 'its_store.state.reports' not in sys.modules\n"
+            "assert 'its_store.service.object_presign' not in sys.modules\n"
+            "from its_store.state.cache_base import CacheInfo\n"
+            "from its_store.state.cache import CacheInfo as C2\n"
+            "from its_store.state.service_cache import CacheCleared, CacheStats\n"
+            "from its_store.state.stats import StatsReset\n"
+            "from its_store.state.stats_model import StatsReset as S2\n"
+            "from its_store.service.objects import PresignedUrl, MAX_PRESIGN_SECONDS, presign, presigned\n"
+            "import its_store.state.reports as r, its_store.service.object_presign as p\n"
+            "assert CacheInfo is C2 is r.CacheInfo and issubclass(CacheStats, CacheInfo)\n"
+            "assert CacheCleared is r.CacheCleared and StatsReset is S2 is r.StatsReset\n"
+            "assert PresignedUrl is p.PresignedUrl and MAX_PRESIGN_SECONDS == 7 * 24 * 3600\n")
+    _python(code)
 
 
 def test_the_split_models_are_the_models_modules_names() -> None:
@@ -69,5 +102,10 @@ def test_the_split_models_are_the_models_modules_names() -> None:
             "from its_store.core.upload_models import UploadRequest as U\n"
             "assert U is UploadRequest is its_store.UploadRequest is m.UploadRequest\n"
             "assert m.DownloadRequest.__module__ == 'its_store.core.download_models'\n")
+    _python(code)
+
+
+def _python(code: str) -> None:
+    """Run `code` in a fresh interpreter importing this checkout; a failed assertion fails the test."""
     subprocess.run([sys.executable, "-c", code], check=True, timeout=DEADLINE, env={**os.environ,
                                                                                     "PYTHONPATH": str(ROOT)})

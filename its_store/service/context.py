@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from its_store.core import errors as E
 from its_store.core import heap
 from its_store.core.settings import Settings
-from its_store.state.stats import StatsStore, StorageStats, flush_pending, flush_when_collected
+from its_store.state.stats import StatsStore, flush_pending, flush_when_collected
 
 if TYPE_CHECKING:
     from its_store.s3.client import S3Client
     from its_store.state.audit import AuditBuffer, AuditLog
     from its_store.state.service_cache import Deferral, ServiceCache
+    from its_store.state.stats import StatsTally, StorageStats
     from its_store.transfer.resume import UploadJournal
 
 __all__ = ["BATCH_WORKERS", "Context", "HasContext", "Op", "Recording", "as_context"]
@@ -74,14 +75,18 @@ class Context:
         self.known_buckets: set[str] = set()  # buckets seen to exist: ensure_bucket() skips their HEAD
         self.markers_seen: dict[str, bool] = {}  # bucket -> whether a DELETE leaves a delete marker
         self.markers_unknown: set[str] = set()  # buckets whose versioning could not be read (said once)
-        self.stats = StorageStats()
         self._audit: AuditLog | None = None
         self._journal: UploadJournal | None = None
         self._bound = threading.local()  # .recording: the Recording this thread's operations go to, if any
         # Stats persist between runs (stats.py): flushed by close(), every 30 s, and at exit/GC.
         self.stats_store = StatsStore(Path(settings.cache_dir or "."))
-        self.stats.autoflush = lambda stats=self.stats, store=self.stats_store: flush_pending(stats, store)
-        weakref.finalize(self, flush_when_collected, self.stats, self.stats_store)
+        self._stats = LiveStats(self.stats_store)
+        weakref.finalize(self, self._stats.flush_when_collected)
+
+    @property
+    def stats(self) -> StorageStats:
+        """The live counter (LiveStats: its model is built when something is first counted)."""
+        return self._stats.get()
 
     # ------------------------------------------------------------------------------ shared parts
     @property
@@ -125,7 +130,7 @@ class Context:
             with self._lock:
                 if self._cache is None:
                     from its_store.state.service_cache import open_service_cache
-                    self._cache = open_service_cache(self.settings, self.stats.record_cache)
+                    self._cache = open_service_cache(self.settings, self._stats.record_cache)
         return self._cache
 
     @property
@@ -211,7 +216,7 @@ class Context:
     # ---------------------------------------------------------------------------- stats, close
     def flush_stats(self) -> bool:
         """Save what this process counted since the last flush. False (and kept) if it could not."""
-        return flush_pending(self.stats, self.stats_store)
+        return self._stats.flush()
 
     def close(self) -> None:
         """Save stats, close the cache and the S3 client this context made. Safe to call twice."""
@@ -290,7 +295,7 @@ class Recording:
     def __init__(self, ctx: Context, *, cache: bool = True, signals: bool = True) -> None:
         self.ctx = ctx
         self._audit: AuditBuffer | None = None
-        self._tally = ctx.stats.tally()
+        self._tally: StatsTally | None = None  # made at the first count (LiveStats: a sync with nothing to do)
         self._deferral: Deferral | None = ctx.cache.deferral() if cache and not ctx.closed else None
         self._signals = signals
         self._previous: Any = None
@@ -303,7 +308,13 @@ class Recording:
             self.ctx.cache.bind(self._deferral)
 
     def count(self, stat: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
-        self._tally.add(stat, ok=ok, nbytes=nbytes, seconds=seconds)
+        tally = self._tally
+        if tally is None:
+            with self._guard:
+                if self._tally is None:
+                    self._tally = self.ctx.stats.tally()
+                tally = self._tally
+        tally.add(stat, ok=ok, nbytes=nbytes, seconds=seconds)
 
     def audit_line(self, operation: str, **fields: Any) -> None:
         self._buffer().add(operation, **fields)
@@ -329,7 +340,8 @@ class Recording:
         """Write what waits: audit lines, counts, cache invalidations."""
         if self._audit is not None:
             self._audit.flush()
-        self._tally.flush()
+        if self._tally is not None:
+            self._tally.flush()
         if self._deferral is not None:
             self._deferral.flush()
 
@@ -364,3 +376,39 @@ def _stop_on_sigterm() -> Any:
 
 def _terminate(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)
+
+
+class LiveStats:
+    """The live StorageStats of one Context, built on first use: `ls` or a `sync` with nothing to do counts
+    nothing, and the model's classes (state/stats_model.py) cost ~15M instructions to create at start-up
+    (callgrind; issue 22). Saved by Context.close(), every AUTOFLUSH_SECONDS while it counts, and when the
+    Context is collected (weakref.finalize on this object's method: it holds no reference to the Context)."""
+
+    def __init__(self, store: StatsStore) -> None:
+        self.store = store
+        self._stats: StorageStats | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> StorageStats:
+        stats = self._stats
+        if stats is None:
+            with self._lock:
+                if self._stats is None:
+                    from its_store.state.stats_model import StorageStats
+                    made = StorageStats()
+                    made.autoflush = lambda stats=made, store=self.store: flush_pending(stats, store)
+                    self._stats = made
+                stats = self._stats
+        return stats
+
+    def record_cache(self, hit: bool) -> None:
+        """The cache's hit/miss hook (ServiceCache.on_lookup)."""
+        self.get().record_cache(hit)
+
+    def flush(self) -> bool:
+        """flush_pending() of the counter; nothing counted yet: nothing to save."""
+        return True if self._stats is None else flush_pending(self._stats, self.store)
+
+    def flush_when_collected(self) -> None:
+        if self._stats is not None:
+            flush_when_collected(self._stats, self.store)

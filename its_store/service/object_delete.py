@@ -139,6 +139,9 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str) -> bool | N
     for value in (f'"{bare}"', bare):
         try:
             return ctx.s3.remove(bucket, key, None, headers={"If-Match": value})
+        except E.ServiceUnavailableError as exc:  # sent, never re-sent (s3/pool.py), answer lost: look
+            _lost_answer(ctx, bucket, key, bare, exc)  # raises unless the source is gone
+            return None  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
             return None  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ConflictError:
@@ -151,6 +154,30 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str) -> bool | N
     raise E.ConflictError(f"s3://{bucket}/{key} was rewritten after it was copied (by another writer); the "
                           "new object was kept", hint="compare it with the copy (`its-store stat`), then move "
                                                       "or remove it yourself")
+
+
+def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.ServiceUnavailableError) -> None:
+    """The conditional DELETE got no answer (a connection reset after it was sent): the source is looked at
+    (HEAD) to tell the truth. Gone: deleted (returns). Still the object copied (its ETag):
+    kept, said (exit 69); the DELETE is not sent again, the user runs the move again. Another object: the
+    rewritten one is kept (ConflictError). Not readable either: unknown, said so."""
+    from its_store.service import heads
+    where = f"s3://{bucket}/{key}"
+    try:
+        now = heads.stat(ctx, bucket, key).etag.strip(chr(34))
+    except E.ObjectNotFoundError:
+        return
+    except E.ItsStoreError as exc:
+        raise E.ServiceUnavailableError(f"the DELETE of {where} got no answer ({lost.message}) and it could not "
+                                        f"be looked at since ({exc.message}): whether it was deleted is unknown",
+                                        hint=f"check with `its-store stat {where}`") from None
+    if now != bare:
+        raise E.ConflictError(f"{where} was rewritten after it was copied (by another writer); the new object "
+                              "was kept", hint="compare it with the copy (`its-store stat`), then move or remove "
+                                               "it yourself")
+    raise E.ServiceUnavailableError(f"the source {where} was kept: its DELETE got no answer ({lost.message}) and "
+                                    "it is still there", hint="run the move again (the copy is made again), or "
+                                                              "remove the source with `its-store rm`")
 
 
 def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult]:

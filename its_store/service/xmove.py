@@ -128,23 +128,36 @@ def one_server(a: Context | HasContext, b: Context | HasContext, bucket: str, pr
     or each object onto itself); on two it is a copy like any. Listed first: a listing names an SSE-C object
     without its key, whose key-less HEAD is a 400 (it ended the whole sync, one server or two); an object listed
     alike that cannot be HEADed (SSE-C, s3:GetObject denied on a name) is taken for one server, the side that
-    loses nothing. A destination that may not list (a write-only target) is not known to be the same."""
-    first = _first_listed(a, bucket, prefix)
-    if first is None:
-        return False
-    try:
-        there = _first_listed(b, bucket, first.key)
-    except (E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
-        return False
-    if there is None or (there.key, there.etag, there.size, there.last_modified) != (
-            first.key, first.etag, first.size, first.last_modified):
-        return False
-    try:
-        return stamp(a, bucket, first.key, None) == stamp(b, bucket, first.key, None)
-    except E.ServiceUnavailableError:
-        raise
-    except E.ItsStoreError:  # listed alike, not HEADed (SSE-C without its key, HEAD denied): not told apart
-        return True
+    loses nothing. A destination that may not list (a write-only target) is not known to be the same.
+
+    Only stamps found tell: an object deleted between the listing and its HEADs (None on both sides was taken
+    for "one server") is asked about again from a new listing, whose first object is then another; an object
+    that keeps vanishing (VANISHED_TRIES times) is not told apart, as the listing alone said."""
+    for _ in range(VANISHED_TRIES):
+        first = _first_listed(a, bucket, prefix)
+        if first is None:
+            return False
+        try:
+            there = _first_listed(b, bucket, first.key)
+        except (E.AccessDeniedError, E.BucketNotFoundError):  # not known: not the same
+            return False
+        if there is None or (there.key, there.etag, there.size, there.last_modified) != (
+                first.key, first.etag, first.size, first.last_modified):
+            return False
+        try:
+            here = stamp(a, bucket, first.key, None)
+            if here is not None:
+                other = stamp(b, bucket, first.key, None)
+                if other is not None:
+                    return here == other
+        except E.ServiceUnavailableError:
+            raise
+        except E.ItsStoreError:  # listed alike, not HEADed (SSE-C without its key, HEAD denied): not told apart
+            return True
+    return True
+
+
+VANISHED_TRIES = 3  # listings one_server makes when its first object is deleted before its HEADs
 
 
 def _first_listed(owner: Context | HasContext, bucket: str, prefix: str) -> Entry | None:

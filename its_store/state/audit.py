@@ -234,8 +234,9 @@ class AuditBuffer:
     as much client CPU as a fifth of its upload). Still one line per operation, stamped when it ended.
 
     Flushed when MAX_LINES or MAX_BYTES are waiting, when the oldest waited MAX_SECONDS (checked as lines
-    come), by flush() (the batch's end, which the owner guarantees with try/finally), and at exit for a
-    buffer still holding lines then (atexit). Thread-safe; the lines keep the order they came in."""
+    come), by flush() (the batch's end, which the owner guarantees with try/finally), at exit for a buffer
+    still holding lines then (atexit), and when a buffer dropped unflushed is collected (weakref.finalize:
+    a library caller's `log.buffer().add(...)` left behind). Thread-safe; the lines keep their order."""
 
     MAX_LINES = 256
     MAX_BYTES = 64 * 1024
@@ -249,6 +250,9 @@ class AuditBuffer:
         self._since = 0.0
         _live.add(self)
         _exit_flush_once()
+        # dropped unflushed by a library caller (or left at exit): its lines still go out. The finalizer holds the
+        # lines, their lock and the log, never the buffer (else it would never be collected)
+        weakref.finalize(self, _write_left, self._lock, self._lines, log_)
 
     def add(self, operation: str, **fields: Any) -> None:
         """One operation's line (AuditLog.record's fields), written with the next flush."""
@@ -275,8 +279,27 @@ class AuditBuffer:
 
     def _write(self) -> None:
         if self._lines:  # written under the lock: a later flush never overtakes an earlier one
-            data, self._lines, self._size = b"".join(self._lines), [], 0
+            data, self._size = b"".join(self._lines), 0
+            self._lines.clear()  # in place: the finalizer holds this list
             self.log._append(data)
+
+
+def _write_left(lock: threading.Lock, lines: list[bytes], log_: AuditLog) -> None:
+    """What a collected (or, at exit, forgotten) buffer still held: written, as its flush() would have. Its
+    lock is free then (nothing holds the buffer, so no method of it runs), unless the collection happens in
+    the very thread that holds it; then the lines are said lost (the lock is never waited for)."""
+    if not lines:
+        return
+    if not lock.acquire(blocking=False):
+        _count_lost(len(lines))
+        log.error("an audit buffer was collected while it was being written; %d audit lines are lost", len(lines))
+        return
+    try:
+        data = b"".join(lines)
+        lines.clear()
+        log_._append(data)
+    finally:
+        lock.release()
 
 
 _lost_lock = threading.Lock()

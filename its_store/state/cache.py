@@ -36,19 +36,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from its_store.core import forks
 
 # The contract, the chain and the diskcache guard live in their own modules; every name stays importable
 # from here, as before (service_cache.py, redis_cache.py and the tests import them from this module).
 from its_store.state.cache_base import CacheBackendError as CacheBackendError
-from its_store.state.cache_base import CacheInfo as CacheInfo
 from its_store.state.cache_base import MetadataCache as MetadataCache
 from its_store.state.cache_base import NullCache as NullCache
 from its_store.state.cache_base import log as log
 from its_store.state.diskcache_guard import _json_only_disk
 from its_store.state.resilient_cache import ResilientCache as ResilientCache
+
+if TYPE_CHECKING:
+    from its_store.state.reports import CacheInfo as CacheInfo
+else:  # created on first use (state/reports.py), then a plain name of this module
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), {"CacheInfo": "reports"}, "its_store.state")
 
 REDIS_PREFIX = "its-store:meta:"
 _SEP = "\x1f"  # between group and item in disk keys; JSON groups never contain it raw
@@ -272,6 +277,8 @@ class DiskCache:
         return int(self._do(lambda c: c.clear()))
 
     def info(self) -> CacheInfo:
+        from its_store.state.reports import CacheInfo
+
         def run(cache: Any) -> CacheInfo:
             cache.expire()
             return CacheInfo(backend=self.backend, location=self.location, entries=len(cache),

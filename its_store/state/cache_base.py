@@ -1,5 +1,6 @@
-"""The metadata cache's contract: what every backend offers (MetadataCache), what it reports (CacheInfo),
-how it fails (CacheBackendError), and the backend that caches nothing (NullCache).
+"""The metadata cache's contract: what every backend offers (MetadataCache), what it reports (CacheInfo, a model
+of state/reports.py created on first use), how it fails (CacheBackendError), and the backend that caches
+nothing (NullCache).
 
 One concern: the interface the service codes against (state/service_cache.py) and the backends implement
 (state/cache.py's DiskCache, state/redis_cache.py's RedisCache, state/resilient_cache.py's chain). Every
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import Field
-
-from its_store.core.models import Result
+if TYPE_CHECKING:
+    from its_store.state.reports import CacheInfo as CacheInfo
+else:  # created on first use (a report of `cache stats`, not of every command): state/reports.py
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), {"CacheInfo": "reports"}, "its_store.state")
 
 log = logging.getLogger("its_store.state.cache")
 logging.getLogger("its_store").addHandler(logging.NullHandler())  # a library logs; the app decides
@@ -23,21 +26,6 @@ logging.getLogger("its_store").addHandler(logging.NullHandler())  # a library lo
 
 class CacheBackendError(Exception):
     """A backend failed (Redis down, SQLite unusable). Handled inside this module, never shown raw."""
-
-
-class CacheInfo(Result):
-    """What a cache holds and where (`cache stats` prints it, with the TTL and the hit rate). `entries` and
-    `size_bytes` are null when they could not be read (Redis without MEMORY USAGE; `error` then says why
-    when the backend could not be asked at all); `groups` is Redis's count of hashes (null on disk);
-    `degraded_from` names the levels that failed this run (Redis, disk), null when none did."""
-
-    backend: str = Field(description="disk, redis or none (caching off).")
-    location: str = ""
-    entries: int | None = None
-    size_bytes: int | None = None
-    groups: int | None = None
-    degraded_from: list[str] | None = None
-    error: str | None = None
 
 
 class MetadataCache(Protocol):
@@ -89,6 +77,7 @@ class NullCache:
         return 0
 
     def info(self) -> CacheInfo:
+        from its_store.state.reports import CacheInfo
         return CacheInfo(backend=self.backend, location="", entries=0, size_bytes=0)
 
     def close(self) -> None:

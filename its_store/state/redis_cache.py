@@ -10,10 +10,13 @@ is made, which service_cache.open_cache() does only when MINIO_REDIS_URL (or RED
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from its_store.state.cache import REDIS_PREFIX, CacheBackendError, CacheInfo, Signer, _decode, _encode
+from its_store.state.cache import REDIS_PREFIX, CacheBackendError, Signer, _decode, _encode
+
+if TYPE_CHECKING:
+    from its_store.state.reports import CacheInfo
 
 
 def redact_url(url: str) -> str:
@@ -115,6 +118,7 @@ class RedisCache:
             sizes = [v for v in values[1::2] if isinstance(v, int)]
             return entries, sum(sizes) if len(sizes) == len(names) else None
         entries, size = self._do(run)
+        from its_store.state.reports import CacheInfo
         return CacheInfo(backend=self.backend, location=self.location, entries=entries, size_bytes=size,
                          groups=len(names))
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from its_store.core import forks
-from its_store.state.cache_base import CacheBackendError, CacheInfo, MetadataCache, NullCache, log
+from its_store.state.cache_base import CacheBackendError, MetadataCache, NullCache, log
+
+if TYPE_CHECKING:
+    from its_store.state.reports import CacheInfo
 
 
 class ResilientCache:

@@ -22,16 +22,20 @@ from json.encoder import encode_basestring_ascii as _quoted  # json.dumps's own,
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import Field
-
 from its_store.core.identity import identity_of  # defined in core/ (light: completion keys by it too)
-from its_store.core.models import Result
-from its_store.state.cache import CacheInfo, DiskCache, MetadataCache, NullCache, ResilientCache, log
+from its_store.state.cache import DiskCache, MetadataCache, NullCache, ResilientCache, log
 
 if TYPE_CHECKING:
     from its_store.core.models import ObjectInfo
     from its_store.core.settings import Settings
+    from its_store.state.reports import CacheCleared as CacheCleared
+    from its_store.state.reports import CacheInfo
+    from its_store.state.reports import CacheStats as CacheStats
     from its_store.state.stats import StorageStats
+else:  # created on first use (state/reports.py: `cache stats`, `cache clear`), then plain names here
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), dict.fromkeys(("CacheCleared", "CacheStats"), "reports"),
+                             "its_store.state")
 
 
 class ForIdentity:
@@ -234,10 +238,12 @@ class ServiceCache:
         try:
             return self.backend.info()
         except Exception as exc:  # noqa: BLE001
+            from its_store.state.reports import CacheInfo
             return CacheInfo(backend=self.backend.backend, location=self.backend.location, error=str(exc))
 
     def report(self, stats: StorageStats) -> CacheStats:
         """`cache stats`: info(), the TTL, and the hit rate of `stats` (the persisted totals)."""
+        from its_store.state.reports import CacheStats
         return CacheStats(**dict(self.info()), ttl_seconds=self.ttl, enabled=self.backend.backend != "none",
                           hits=stats.cache_hits, misses=stats.cache_misses,
                           hit_rate=round(stats.get_cache_hit_rate(), 3), warnings=self.warnings)
@@ -245,6 +251,7 @@ class ServiceCache:
     def clear(self) -> CacheCleared:
         """Drop every entry (disk and Redis); objects in the bucket are untouched."""
         cleared = int(self.backend.clear())  # first: a level that fails here is no longer the backend
+        from its_store.state.reports import CacheCleared
         return CacheCleared(backend=self.backend.backend, cleared=cleared)
 
     def close(self) -> None:
@@ -287,26 +294,6 @@ def open_cache(settings: Settings) -> MetadataCache:
 def open_service_cache(settings: Settings, on_lookup: Callable[[bool], None] | None = None) -> ServiceCache:
     return ServiceCache(open_cache(settings), endpoint=settings.server_id(), access_key=settings.access_key,
                         ttl=settings.cache_ttl, on_lookup=on_lookup, secret=settings.secret_key.get_secret_value())
-
-
-class CacheStats(CacheInfo):
-    """What `cache stats` prints: the backend's CacheInfo, the TTL, whether caching is on, and the hit rate
-    of the persisted stats (every run on this machine, like `stats`); `warnings` are this run's
-    degradations (e.g. Redis unreachable, the disk cache used instead)."""
-
-    ttl_seconds: int
-    enabled: bool
-    hits: int
-    misses: int
-    hit_rate: float = Field(description="Percentage (0-100) of lookups answered by the cache, 3 decimals.")
-    warnings: list[str] = Field(default_factory=list)
-
-
-class CacheCleared(Result):
-    """What `cache clear` prints: the backend cleared and how many entries it dropped."""
-
-    backend: str
-    cleared: int
 
 
 class CacheOwner(Protocol):

@@ -10,9 +10,9 @@ every host export everybody's totals.
 documentation (get_success_rate(), get_cache_hit_rate(), average_upload_speed_bps).
 
 Layout: this module is the store (StatsStore: stats.json under its lock, flush_pending, flush_when_collected);
-the model (StorageStats, StatsTally, OpCounter, StatsReset) is state/stats_model.py, the file's format and
-delta arithmetic state/stats_record.py, the node_exporter textfile state/stats_prometheus.py. All their
-names are importable here.
+the model (StorageStats, StatsTally, OpCounter) is state/stats_model.py (StatsReset: state/reports.py, created
+on first use), the file's format and delta arithmetic state/stats_record.py, the node_exporter textfile
+state/stats_prometheus.py. All their names are importable here.
 """
 
 from __future__ import annotations
@@ -23,23 +23,29 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from its_store.core.errors import ItsStoreError
 from its_store.core.jsontext import loads
 
 # The model, the file format and the Prometheus export live in their own modules; every name stays importable
 # from here, as before (its_store.StorageStats, service/context.py, the tests and cli/schemas.py name this module).
-from its_store.state.stats_model import AUTOFLUSH_SECONDS as AUTOFLUSH_SECONDS
-from its_store.state.stats_model import OpCounter as OpCounter
-from its_store.state.stats_model import StatsReset as StatsReset
-from its_store.state.stats_model import StatsTally as StatsTally
-from its_store.state.stats_model import StorageStats as StorageStats
 from its_store.state.stats_prometheus import to_prometheus as to_prometheus
 from its_store.state.stats_prometheus import write_prometheus as write_prometheus
 from its_store.state.stats_record import StatsRecord as StatsRecord
 from its_store.state.stats_record import _check_record, _is_empty
 from its_store.state.stats_record import merge_delta as merge_delta
+
+if TYPE_CHECKING:
+    from its_store.state.reports import StatsReset as StatsReset
+    from its_store.state.stats_model import AUTOFLUSH_SECONDS as AUTOFLUSH_SECONDS
+    from its_store.state.stats_model import OpCounter as OpCounter
+    from its_store.state.stats_model import StatsTally as StatsTally
+    from its_store.state.stats_model import StorageStats as StorageStats
+else:  # created on first use (the live counter's model when something is counted, `stats --reset`'s report)
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), {"StatsReset": "reports", **dict.fromkeys(
+        ("AUTOFLUSH_SECONDS", "OpCounter", "StatsTally", "StorageStats"), "stats_model")}, "its_store.state")
 
 log = logging.getLogger("its_store.state.stats")
 
@@ -97,6 +103,7 @@ class StatsStore:
 
     def load(self) -> StorageStats:
         with self._locked():
+            from its_store.state.stats_model import StorageStats
             return StorageStats.from_record(self._read())
 
     def reset(self) -> StatsReset:
@@ -108,6 +115,7 @@ class StatsStore:
                              "operations": {}, "cache_hits": 0, "cache_misses": 0})
         except OSError as exc:
             raise LocalIOError(f"cannot reset the stats in {self.path}: {exc.strerror or exc}") from None
+        from its_store.state.reports import StatsReset
         return StatsReset()
 
 

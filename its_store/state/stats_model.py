@@ -1,6 +1,7 @@
 """StorageStats, the operation counters: the live, thread-safe counter of one service and the snapshot of the
 persisted totals, in one pydantic model (what `get_stats()` returns and `stats --json` prints); StatsTally,
-the batched counter of a recursive transfer; OpCounter and StatsReset.
+the batched counter of a recursive transfer; OpCounter. (StatsReset, what `stats --reset` prints, is
+state/reports.py's, created on first use.)
 
 One concern: counting in the process (the counts, the derived rates and speeds, the delta not yet saved and
 when to save it: AUTOFLUSH_SECONDS). Saving is state/stats.py's StatsStore, the file format
@@ -14,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, PrivateAttr, computed_field, field_serializer
 
@@ -22,6 +23,12 @@ from its_store.core import forks
 from its_store.core.models import Result
 from its_store.state.stats_prometheus import write_prometheus
 from its_store.state.stats_record import _FIELDS, GAUGE_NAME, StatsRecord, _empty_delta, merge_delta
+
+if TYPE_CHECKING:
+    from its_store.state.reports import StatsReset as StatsReset
+else:  # importable from here as before; created on first use (state/reports.py)
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), {"StatsReset": "reports"}, "its_store.state")
 
 AUTOFLUSH_SECONDS = 30.0  # a long-running process lands its counts at least this often
 
@@ -258,12 +265,6 @@ class StatsTally:
             self._since = time.monotonic()
         if counts:
             self.stats.add_counts(counts)
-
-
-class StatsReset(Result):
-    """What `stats --reset` prints: the saved totals were zeroed."""
-
-    reset: bool = True
 
 
 def _add_op(counter: OpCounter, add: dict[str, Any]) -> None:

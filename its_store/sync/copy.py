@@ -298,7 +298,7 @@ class Copier:
             item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
             from its_store.service.xmove import MoveGuard
             MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, source kept
-            _deleted(item, objects.delete(ctx, sb, sk, if_match=head.etag), head.size)  # and only what was copied
+            _delete_source(ctx, item, sb, sk, head.etag, head.size)  # and only what was copied
         return item
 
     def _relay(self, src: Location, dst: Location, move: bool, size: int | None) -> BatchItem:
@@ -322,7 +322,7 @@ class Copier:
             if guard is not None:
                 guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
             etag = guard.before[1] if guard is not None and guard.before is not None else None
-            _deleted(item, objects.delete(self.ctx, sb, sk, if_match=etag), copied.size)  # only what was copied
+            _delete_source(self.ctx, item, sb, sk, etag, copied.size)  # only what was copied
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
@@ -380,9 +380,21 @@ class Copier:
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
                                   resp.size if resp.stored_size is None else resp.stored_size,
                                   self.options.get("sse_c_key_file")).still_the_source()
-            _deleted(item, objects.delete(self.ctx, str(src.bucket), src.key, if_match=resp.etag or None),
-                     size if size is not None else resp.size)  # and only what was downloaded
+            _delete_source(self.ctx, item, str(src.bucket), src.key, resp.etag or None,
+                           size if size is not None else resp.size)  # and only what was downloaded
         return item
+
+
+def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str, etag: str | None, stored: int) -> None:
+    """Delete a moved object's source, only the one copied (If-Match: `etag`). A DELETE that got no answer is
+    looked at (object_delete._lost_answer): gone, the move is done; else the error says the copy exists."""
+    try:
+        result = objects.delete(ctx, bucket, key, if_match=etag)
+    except E.ServiceUnavailableError as exc:
+        done = "downloaded" if item.verified_by == "download" else "copied"
+        raise E.ServiceUnavailableError(f"{item.dest} was {done} and verified, but {exc.message}",
+                                        hint=exc.hint) from None
+    _deleted(item, result, stored)
 
 
 def _deleted(item: BatchItem, result: DeleteResult, stored: int) -> None:
