@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from faultproxy import FaultProxy, Seen
 from faultserver import response
 
@@ -79,3 +80,27 @@ def test_a_server_copy_whose_complete_is_refused_is_aborted(s3_server: Any, serv
         assert result.failed, result
         assert len(_aborts(proxy)) == 1
     assert service.s3.list_multipart_uploads(bucket, "old/") == []
+
+
+@pytest.mark.parametrize("key", ["d\\f2", "d//f2"], ids=["backslash", "empty-segment"])
+def test_a_presigned_delete_of_a_key_the_server_reads_as_another_is_refused(service: Any, bucket: str,
+                                                                           key: str) -> None:
+    """`service.presign(B, 'd\\f2', method='DELETE')` signed a URL that, on SeaweedFS, deletes s3://B/d/f2 (the
+    server reads the key as that one): the rm of that name refuses it (heads.not_another), the URL did not.
+    Not found now, no URL; s3://B/d/f2 stays."""
+    import urllib.request
+
+    from its_store.core import errors as E
+    service.s3.put(bucket, "d/f2", b"the original", {})
+    try:
+        signed = service.presign(bucket, key, 60, "DELETE")
+    except E.ObjectNotFoundError:
+        signed = None
+    if signed is not None:
+        urllib.request.urlopen(urllib.request.Request(signed.url, method="DELETE")).close()
+    body = service.s3.get(bucket, "d/f2")
+    try:
+        assert body.read() == b"the original"
+    finally:
+        body.close()
+    assert signed is None
