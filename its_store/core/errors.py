@@ -267,6 +267,16 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+def completion_refused(exc: BaseException) -> bool:
+    """Whether a failed CompleteMultipartUpload was refused by the server (it answered an S3 error: the
+    upload was not completed, an abort is safe), rather than left unknown (a timeout, a gateway's 5xx, an
+    interruption, an answer not understood: the completion may still run on the server, and on SeaweedFS an
+    abort meanwhile deletes the data the completed object is made of). The one rule of every multipart
+    path: uploads (transfer/upload, relay, resume) and server copies (s3/copies)."""
+    unknown = (ServiceUnavailableError, InterruptedError_, BadAnswerError)
+    return isinstance(exc, ItsStoreError) and not isinstance(exc, unknown)
+
+
 def batch_error(message: str, failures: list[ItsStoreError], hint: str | None = None) -> ItsStoreError:
     """The one error of a batch (rm -r, erase, retention set -r, get -r...) some of whose items failed.
     The one rule for its exit code: when every failure is of one kind (one exit code: all access denied,

@@ -336,7 +336,8 @@ def folder_prefix(key: str) -> str:
 def merged_form(key: str) -> str:
     """The key SeaweedFS answers for `key`: it reads a backslash as '/' and merges empty segments ('d\\f',
     'd//f' and '/d/f' all name 'd/f'). A key that is its own merged form names itself on every server."""
-    return "/".join(part for part in key.replace("\\", "/").split("/") if part) + ("/" if key.endswith("/") else "")
+    slashed = key.replace("\\", "/")  # 'd\\' is read as the folder key 'd/'
+    return "/".join(part for part in slashed.split("/") if part) + ("/" if slashed.endswith("/") else "")
 
 
 def may_be_another(key: str) -> bool:

@@ -2,7 +2,7 @@
 multipart copy above 5 GiB (copy_multipart), each answering a Written (etag, version id, the answer's SSE headers).
 
 S3Client builds the ServerCopies object and hands it what it needs (s3/calls.py): the current minio
-client and its `stat`, with which the version id of a copy is read back where the server's answer
+client, its raw request and its `stat`, with which the version id of a copy is read back where the server's answer
 does not name it (radosgw).
 """
 
@@ -11,12 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.s3.errors import errors, from_code, parsing
+from its_store.s3.errors import from_code, parsing
 from its_store.s3.messages import Written, sse_of
 
 if TYPE_CHECKING:
-    from minio.helpers import ObjectWriteResult
-
     from its_store.s3.calls import MinioOf, Raw, Stat
 
 __all__ = ["MIN_PART", "ServerCopies"]
@@ -74,42 +72,85 @@ class ServerCopies:
     def copy_multipart(self, src_bucket: str, src_key: str, bucket: str, key: str, *, size: int, part_size: int,
                        headers: dict[str, str], tags: dict[str, str] | None = None,
                        version_id: str | None = None, sse_s3: bool = False, etag: str | None = None) -> Written:
-        """Server-side multipart copy (UploadPartCopy of byte ranges, through minio's compose_object):
-        needed above 5 GiB, where CopyObject stops. A multipart copy copies no metadata, so `headers`
-        (Content-Type, x-amz-meta-*) and `tags` are sent again. `etag`: the ETag of the source those headers
-        were read from, which each part must still have (x-amz-copy-source-if-match; else the ETag minio's
-        own HEAD finds, and a source rewritten in between was copied under the old metadata, its custody
-        sha256 naming other bytes). (etag, version id)."""
-        from minio.commonconfig import ComposeSource, Tags
-        from minio.sse import SseS3
+        """Server-side multipart copy (UploadPartCopy of byte ranges): needed above 5 GiB, where CopyObject
+        stops. A multipart copy copies no metadata, so `headers` (Content-Type, x-amz-meta-*) and `tags` are
+        sent again. `etag`: the ETag of the source those headers were read from, which each part must still
+        have (x-amz-copy-source-if-match; without it, the ETag of one HEAD here): a source rewritten in
+        between is refused, never copied under the old metadata (its custody sha256 naming other bytes).
+
+        A failure aborts the upload, except once its CompleteMultipartUpload may have been sent and the
+        server did not refuse it (a timeout, a gateway's 5xx, an answer not understood): the completion may
+        still run there, and on SeaweedFS an abort meanwhile deletes the data the completed object is made
+        of (transfer/resume.py). minio's compose_object, used before, aborted then too. (etag, version id)."""
+        from urllib.parse import quote, urlencode
+
+        from its_store.s3.multipart import Multipart
         if part_size < MIN_PART:
             raise E.InvalidInputError(f"copy part size {part_size} is below the S3 minimum of 5 MiB")
-        sources = [ComposeSource(bucket_name=src_bucket, object_name=src_key, version_id=version_id,
-                                 offset=start, length=min(part_size, size - start), match_etag=etag or None)
-                   for start in range(0, size, part_size)]
-        value = None
+        sent = dict(headers)
         if tags:
-            value = Tags.new_object_tags()
-            value.update(tags)
-        with errors(bucket, key):
-            result = self._minio().compose_object(bucket_name=bucket, object_name=key, sources=sources,
-                                                  metadata=dict(headers), tags=value, sse=SseS3() if sse_s3 else None)
-        return self._copied(bucket, key, result)
+            sent["x-amz-tagging"] = urlencode(tags, quote_via=quote)
+        if sse_s3:
+            sent["x-amz-server-side-encryption"] = "AES256"
+        source = quote(f"/{src_bucket}/{src_key}", safe="/") + (
+            f"?versionId={quote(version_id, safe='')}" if version_id else "")
+        match = etag or self._stat(src_bucket, src_key, version_id).etag
+        steps = Multipart(self._raw, self._stat)
+        upload_id = self._create(bucket, key, sent)
+        completing = False
+        try:
+            etags = [self._copy_part(bucket, key, upload_id, number, {
+                "x-amz-copy-source": source, "x-amz-copy-source-if-match": match,
+                "x-amz-copy-source-range": f"bytes={start}-{min(start + part_size, size) - 1}"})
+                for number, start in enumerate(range(0, size, part_size), 1)]
+            completing = True
+            return self._completed(bucket, key, steps.complete_multipart(bucket, key, upload_id, etags))
+        except BaseException as exc:
+            if not completing or E.completion_refused(exc):
+                _abort_quietly(steps, bucket, key, upload_id)
+            raise
+
+    def _create(self, bucket: str, key: str, headers: dict[str, str]) -> str:
+        """CreateMultipartUpload without a checksum algorithm (the parts are copied by the server)."""
+        from xml.etree import ElementTree as ET
+        resp = self._raw("POST", bucket, key, headers=headers, query={"uploads": ""})
+        with parsing(bucket, key, "CreateMultipartUpload"):
+            upload_id = ET.fromstring(resp.data).findtext("{*}UploadId") or ""
+            if not upload_id:
+                raise ValueError("XML element <UploadId> not found")
+        return upload_id
+
+    def _copy_part(self, bucket: str, key: str, upload_id: str, number: int, headers: dict[str, str]) -> str:
+        """One UploadPartCopy; its ETag (a 200 with an <Error> document is the server's error)."""
+        from xml.etree import ElementTree as ET
+        resp = self._raw("PUT", bucket, key, headers=headers, query={"partNumber": str(number), "uploadId": upload_id})
+        with parsing(bucket, key, "UploadPartCopy"):
+            root = ET.fromstring(resp.data)
+            if root.tag.rpartition("}")[2] == "Error":
+                code = root.findtext("{*}Code") or "InternalError"
+                raise from_code(code, root.findtext("{*}Message") or code, bucket, key, f"s3://{bucket}/{key}")
+            etag = (root.findtext("{*}ETag") or "").strip().strip('"')
+            if not etag:
+                raise ValueError("XML element <ETag> not found")
+        return etag
 
     def copy_version(self, bucket: str, key: str, version_id: str, *, sse_s3: bool = False) -> Written:
         """Server-side copy of one version onto the same key (metadata and tags kept; SSE-S3 again when
         `sse_s3`, as a copy does not inherit it). Returns (etag, new version id)."""
         return self.copy_object(bucket, key, bucket, key, version_id=version_id, sse_s3=sse_s3)
 
-    def _copied(self, bucket: str, key: str, result: ObjectWriteResult) -> Written:
+    def _completed(self, bucket: str, key: str, written: Written) -> Written:
+        """A multipart copy's Written: radosgw 16.2 answers its Complete without x-amz-version-id; then the
+        HEAD of the key names it, if it shows the copy's ETag (else None), as _copied_answer does."""
+        if written.version_id:
+            return written
+        return self._copied_answer(bucket, key, written.etag, None, {})._replace(sse=written.sse)
+
+    def _copied_answer(self, bucket: str, key: str, etag: str, version_id: str | None, headers: Any) -> Written:
         """(etag, version id, the answer's SSE headers) of a copy: the caller checks the encryption it asked
         for on them as an upload's is (service/copying.checked). radosgw 16.2 answers CopyObject (and a
         multipart copy) without x-amz-version-id: then the HEAD of the key names it, if it shows the copy's
         ETag (else None)."""
-        return self._copied_answer(bucket, key, (result.etag or "").strip('"'), result.version_id, result.http_headers)
-
-    def _copied_answer(self, bucket: str, key: str, etag: str, version_id: str | None, headers: Any) -> Written:
-        """_copied's rule on an answer's ETag, version id and headers."""
         sse = sse_of(headers)
         if version_id:
             return Written(etag, version_id, sse)
@@ -119,6 +160,14 @@ class ServerCopies:
             return Written(etag, None, sse)
         found = head.version_id if head.etag == etag and head.version_id not in (None, "", "null") else None
         return Written(etag, found, sse)
+
+
+def _abort_quietly(steps: Any, bucket: str, key: str, upload_id: str) -> None:
+    """Abort a multipart copy; never raises (the error that failed the copy is the one to show)."""
+    try:
+        steps.abort_multipart(bucket, key, upload_id)
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _check_date(text: str | None) -> None:

@@ -42,7 +42,9 @@ def presigned(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 360
 def presign(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600, method: str = "GET") -> str:
     """A URL that grants `method` on one object for at most 7 days, with no credentials needed. A PUT URL
     creates the object: its key is held to what an upload's is (validate_new_key: no '//', no backslash,
-    which some servers merge into another object's key)."""
+    which some servers merge into another object's key). A DELETE URL of such a key is signed only when the
+    server keeps it apart (heads.not_another, as rm asks: SeaweedFS deletes 'd/f2' for 'd\\f2'); a GET URL
+    of it is signed as it is."""
     validate_bucket(bucket)
     method = method.upper()
     if method == "PUT":
@@ -55,4 +57,7 @@ def presign(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600,
         raise E.InvalidInputError(
             f"expiry must be between 1 second and 7 days (got {int(expires_in_seconds)} s)",
             hint="S3 signatures are valid for at most 7 days (604800 s)")
+    if method == "DELETE":
+        from its_store.service.heads import not_another
+        not_another(ctx, bucket, key)  # a request only for a key some server may read as another
     return ctx.s3.presign(method, bucket, key, timedelta(seconds=int(expires_in_seconds)))

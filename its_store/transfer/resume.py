@@ -14,7 +14,9 @@ lands while the completion runs deletes the parts' chunks the completed object i
 (weed/s3api/filer_multipart.go: abortMultipartUpload removes the upload folder with its data). The
 uploader claims the upload (completing()) before it sends Complete; its record is then marked, and an
 abort (abandon(), or a later upload of the key) only forgets it. An abort claims the upload first, so
-the two never cross in one process: a claimed abort makes completing() answer False.
+the two never cross in one process: a claimed abort makes completing() answer False. An abort that failed
+keeps refusing the uploader it abandoned, until a later run resumes that upload (resumable(), as the next
+process would: its record stays).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class UploadJournal:
         claimed it first (then Complete must not be sent: the upload is, or is being, aborted). Marks the
         record, so that no later run aborts it either (an upload never recorded is never aborted)."""
         with self._lock:
-            if self._claims.get((bucket, key)) == (upload_id, "aborting"):
+            if self._claims.get((bucket, key)) in ((upload_id, "aborting"), (upload_id, "abort failed")):
                 return False
             self._claims[(bucket, key)] = (upload_id, "completing")
         record = self.load(bucket, key)
@@ -128,6 +130,11 @@ class UploadJournal:
             s3.abort_multipart(bucket, key, upload_id)
         except E.NotFoundError:
             pass
+        except BaseException:
+            with self._lock:  # the uploader it was abandoned by still stops; a resume of it may go on
+                if self._claims.get((bucket, key)) == (upload_id, "aborting"):
+                    self._claims[(bucket, key)] = (upload_id, "abort failed")
+            raise
         self.remove(bucket, key)
 
     def remove(self, bucket: str, key: str) -> None:
@@ -172,6 +179,9 @@ class UploadJournal:
         if not (keep and same):
             self.abandon(s3, bucket, key)  # one that may be completing is only forgotten
             return None, {}
+        with self._lock:  # an abort of it that failed ended: this run continues the upload (its parts listed)
+            if self._claims.get((bucket, key)) == (upload_id, "abort failed"):
+                del self._claims[(bucket, key)]
         try:
             return upload_id, s3.list_parts(bucket, key, upload_id)
         except E.NotFoundError:  # completed or aborted meanwhile
@@ -179,12 +189,7 @@ class UploadJournal:
             return None, {}
 
 
-def refused(exc: BaseException) -> bool:
-    """Whether a failed CompleteMultipartUpload was refused by the server (it answered an S3 error: the
-    upload was not completed, an abort is safe), rather than left unknown (a timeout, a gateway's 5xx, an
-    interruption, an answer not understood: the completion may still run on the server)."""
-    unknown = (E.ServiceUnavailableError, E.InterruptedError_, E.BadAnswerError)
-    return isinstance(exc, E.ItsStoreError) and not isinstance(exc, unknown)
+refused = E.completion_refused  # the one rule (core/errors), by its name here
 
 
 def _usable_id(upload_id: object) -> bool:
