@@ -102,15 +102,18 @@ class Batch:
                          on_done: Callable[[], None] | None = None,
                          options: dict[str, Any] | None = None, follow_symlinks: bool = False,
                          list_items: bool = True,
-                         on_object: Callable[[UploadRequest, UploadResponse], None] | None = None) -> BatchResult:
+                         on_object: Callable[[UploadRequest, UploadResponse], None] | None = None,
+                         on_response: Callable[[UploadResponse], None] | None = None) -> BatchResult:
         """Upload every regular file under `local_dir` to BUCKET/PREFIX/<relative path>.
 
         Symbolic links (to files and folders) are skipped unless `follow_symlinks`; FIFOs, devices,
         sockets and broken links always; each skip is in `result.skipped_items`. An unreadable folder is a
         failure. `options`: more UploadRequest fields for every file (compression, sse, ...). `list_items`
         False: the files done are counted, not listed in `objects` (BatchResult.count_only). `on_object(request,
-        response)` is called for each object stored, on the thread that uploaded it (`upload -r` records it in
-        the sync state store: sync/remember.remembering)."""
+        response)` is called for each object stored, on the thread that uploaded it, with a request naming
+        that file and key (a copy of the batch's, made for it); `on_response(response)` likewise, with no
+        request made per file (`upload -r` records each object in the sync state store:
+        sync/remember.remembering_responses)."""
         started = time.perf_counter()
         root = Path(local_dir)
         if not root.is_dir():
@@ -126,8 +129,8 @@ class Batch:
         ensure_bucket(ctx, bucket)
         n = workers or ctx.batch_workers
 
-        # validated once (bad flags: exit 2 before any file); each file's request is a copy naming its file
-        # and key (checked by local_key), as a validated copy of every field costs more than its frame's PUT
+        # validated once (bad flags: exit 2 before any file); each file is stored with it, its file and key
+        # (checked by local_key) beside it (object_upload.upload_walked): no copy of the request per file
         template = UploadRequest(bucket=bucket, key="", file_path=root, object_type=object_type,
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
                                  workers=_part_workers(ctx, n), follow_symlinks=follow_symlinks,
@@ -141,16 +144,21 @@ class Batch:
             return template.model_copy(update={"key": key, "file_path": path})
 
         listing = result.listing
+        walked = objects.upload_walked
 
         def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem | Counted]:
             def run() -> BatchItem | Counted:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
-                asked = request(path, key)
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
-                    resp = objects.upload(ctx, asked, progress=progress, source=source,
-                                          source_stat=opened.stat, shared=shared)
+                    if shared is not None:
+                        resp = walked(ctx, shared, template, key, path, source, opened.stat, progress)
+                    else:  # planned per file (and failing there, as a lone upload does)
+                        resp = objects.upload(ctx, request(path, key), progress=progress, source=source,
+                                              source_stat=opened.stat)
                 if on_object:
-                    on_object(asked, resp)
+                    on_object(request(path, key), resp)
+                if on_response:
+                    on_response(resp)
                 if on_done:
                     on_done()
                 if not listing:  # count-only (the CLI without --json): no model built that no one shows
