@@ -67,22 +67,38 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
         return job[1]()
 
     n = max(workers, 1)
+    counted = [0, 0]  # the Counted items done and their bytes, added to `result` together (done_counted)
+    counting = not result.listing  # else a Counted goes to done(), which refuses it (a job's bug) at once
     with recording if recording is not None else contextlib.nullcontext(), older_objects_left_alone() as heap:
-        for out in fan_out(run, heap.over(jobs), workers=n, ahead=2 * n, ordered=False, name="its-batch",
-                           initializer=recording.bind if recording is not None else None):
-            if recording is not None:
-                recording.tick()
-            exc, name = out.error, out.item[0]
-            if exc is None:
-                result.done(out.result())
-            elif isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
-                result.skipped_items.append(SkippedItem(key=name, reason=exc.reason))
-            elif isinstance(exc, E.ItsStoreError):
-                result.fail(name, exc)
-            elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
-                result.fail(name, local_error(exc))
-            else:
-                raise exc
+        try:
+            for out in fan_out(run, heap.over(jobs), workers=n, ahead=2 * n, ordered=False, name="its-batch",
+                               initializer=recording.bind if recording is not None else None):
+                if recording is not None:
+                    recording.tick()
+                exc = out.error
+                if exc is None:
+                    done = out.result()
+                    if counting and isinstance(done, Counted):
+                        counted[0] += 1
+                        counted[1] += done.size
+                    else:
+                        result.done(done)
+                else:
+                    _failed(exc, out.item[0], result)
+        finally:
+            result.done_counted(*counted)
+
+
+def _failed(exc: BaseException, name: str, result: BatchResult) -> None:
+    """A job's exception into `result` (run_jobs), or raised: it stops the batch."""
+    if isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
+        result.skipped_items.append(SkippedItem(key=name, reason=exc.reason))
+    elif isinstance(exc, E.ItsStoreError):
+        result.fail(name, exc)
+    elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
+        result.fail(name, local_error(exc))
+    else:
+        raise exc
 
 
 def _noop(_: int) -> None:

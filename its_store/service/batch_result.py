@@ -127,6 +127,17 @@ class BatchResult(Result):
             self._unlisted += 1
             self._unlisted_bytes += item.size
 
+    def done_counted(self, count: int, nbytes: int) -> None:
+        """Record `count` Counted items of `nbytes` bytes in all at once: done() of each, in one step (run_jobs
+        adds a batch's counts here together: each private attribute read or set is a pydantic __getattr__ or
+        __setattr__ in Python, ~17 us per done() of a camera frame)."""
+        if not count:
+            return
+        if self._listed:  # as done() refuses a Counted
+            raise TypeError("a listing batch keeps BatchItems, not counts")
+        self._unlisted += count
+        self._unlisted_bytes += nbytes
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def succeeded(self) -> int:
