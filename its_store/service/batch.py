@@ -68,6 +68,7 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
 
     n = max(workers, 1)
     counted = [0, 0]  # the Counted items done and their bytes, added to `result` together (done_counted)
+    listed: list[BatchItem] = []  # the items done of a listing batch, added to `result` together (done_listed)
     counting = not result.listing  # else a Counted goes to done(), which refuses it (a job's bug) at once
     with recording if recording is not None else contextlib.nullcontext(), older_objects_left_alone() as heap:
         try:
@@ -81,11 +82,14 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
                     if counting and isinstance(done, Counted):
                         counted[0] += 1
                         counted[1] += done.size
+                    elif not counting and isinstance(done, BatchItem):
+                        listed.append(done)
                     else:
                         result.done(done)
                 else:
                     _failed(exc, out.item[0], result)
         finally:
+            result.done_listed(listed)
             result.done_counted(*counted)
 
 
