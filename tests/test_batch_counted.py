@@ -26,3 +26,72 @@ def test_listing_batch_refuses_a_count() -> None:
         result.done(Counted(5))
     result.done(BatchItem(key="k", size=3))
     assert (len(result.objects), result.succeeded, result.bytes) == (1, 1, 3)
+
+
+def _jobs(stop_at: int | None = None, listing: bool = False) -> list[tuple[str, object]]:
+    """Jobs of every outcome: counts (`listing`: items), a whole item, a failure; `stop_at`: that job stops the
+    batch (Ctrl-C)."""
+    from its_store.core import errors as E
+
+    def job(i: int) -> object:
+        def run() -> object:
+            if i == stop_at:
+                raise KeyboardInterrupt
+            if i % 5 == 4:
+                raise E.ItsStoreError(f"job {i} failed")
+            if listing or i % 7 == 6:
+                return BatchItem(key=f"k{i}", size=10 * i + 1)
+            return Counted(10 * i + 1)
+        return run
+    return [(f"k{i}", job(i)) for i in range(40)]
+
+
+
+def _done_each(jobs: list[tuple[str, object]], listing: bool = False) -> BatchResult:
+    """The result (count-only unless `listing`) of done() (or fail()) of each job's outcome, in turn."""
+    want = BatchResult(action="upload", bucket="b", prefix="p/")
+    if not listing:
+        want.count_only()
+    for name, job in jobs:
+        try:
+            want.done(job())  # type: ignore[operator]
+        except Exception as exc:  # noqa: BLE001 - the job's own failure, as run_jobs records it
+            want.fail(name, exc)  # type: ignore[arg-type]
+    return want
+
+
+@pytest.mark.parametrize("listing", [False, True])
+def test_run_jobs_counts_as_done_of_each_outcome(listing: bool) -> None:
+    """run_jobs adds a batch's items done together (BatchResult.done_counted, done_listed): the result is the
+    one done() of each outcome gives (succeeded, bytes, the items in order, the document), failures as before."""
+    from its_store.service.batch import run_jobs
+    got = BatchResult(action="upload", bucket="b", prefix="p/")
+    if not listing:
+        got.count_only()
+    run_jobs(1, _jobs(listing=listing), got)  # type: ignore[arg-type]  # one worker: outcomes in order
+    want = _done_each(_jobs(listing=listing), listing)
+    assert len(want.objects) == (want.succeeded if listing else 0)
+    assert want.succeeded > 0 and want.bytes > 0 and want.failed > 0
+    assert (got.succeeded, got.bytes, got.failed) == (want.succeeded, want.bytes, want.failed)
+    assert got.model_dump(exclude={"errors"}) == want.model_dump(exclude={"errors"})
+    assert sorted(e.key for e in got.errors) == sorted(e.key for e in want.errors)
+
+
+@pytest.mark.parametrize("listing", [False, True])
+def test_run_jobs_keeps_the_counts_of_a_batch_stopped(listing: bool) -> None:
+    """A batch stopped midway (a job raising KeyboardInterrupt: not an item's failure) keeps the items done
+    before it, as done() of each kept them; a listing batch still refuses a Counted."""
+    from its_store.service.batch import run_jobs
+    result = BatchResult(action="upload", bucket="b", prefix="p/")
+    if not listing:
+        result.count_only()
+    with pytest.raises(KeyboardInterrupt):
+        run_jobs(1, _jobs(stop_at=20, listing=listing), result)  # type: ignore[arg-type]
+    want = _done_each(_jobs(listing=listing)[:20], listing)  # one worker: the jobs before the 20th, each done
+    assert want.succeeded > 0
+    assert (result.succeeded, result.bytes, result.failed) == (want.succeeded, want.bytes, want.failed)
+    assert result.model_dump(exclude={"errors"}) == want.model_dump(exclude={"errors"})
+    listing = BatchResult(action="upload", bucket="b", prefix="p/")
+    with pytest.raises(TypeError):
+        run_jobs(1, [("k", lambda: Counted(5))], listing)
+    assert listing.succeeded == 0

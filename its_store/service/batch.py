@@ -67,22 +67,42 @@ def run_jobs(workers: int, jobs: Iterable[Job], result: BatchResult, ctx: Contex
         return job[1]()
 
     n = max(workers, 1)
+    counted = [0, 0]  # the Counted items done and their bytes, added to `result` together (done_counted)
+    listed: list[BatchItem] = []  # the items done of a listing batch, added to `result` together (done_listed)
+    counting = not result.listing  # else a Counted goes to done(), which refuses it (a job's bug) at once
     with recording if recording is not None else contextlib.nullcontext(), older_objects_left_alone() as heap:
-        for out in fan_out(run, heap.over(jobs), workers=n, ahead=2 * n, ordered=False, name="its-batch",
-                           initializer=recording.bind if recording is not None else None):
-            if recording is not None:
-                recording.tick()
-            exc, name = out.error, out.item[0]
-            if exc is None:
-                result.done(out.result())
-            elif isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
-                result.skipped_items.append(SkippedItem(key=name, reason=exc.reason))
-            elif isinstance(exc, E.ItsStoreError):
-                result.fail(name, exc)
-            elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
-                result.fail(name, local_error(exc))
-            else:
-                raise exc
+        try:
+            for out in fan_out(run, heap.over(jobs), workers=n, ahead=2 * n, ordered=False, name="its-batch",
+                               initializer=recording.bind if recording is not None else None):
+                if recording is not None:
+                    recording.tick()
+                exc = out.error
+                if exc is None:
+                    done = out.result()
+                    if counting and isinstance(done, Counted):
+                        counted[0] += 1
+                        counted[1] += done.size
+                    elif not counting and isinstance(done, BatchItem):
+                        listed.append(done)
+                    else:
+                        result.done(done)
+                else:
+                    _failed(exc, out.item[0], result)
+        finally:
+            result.done_listed(listed)
+            result.done_counted(*counted)
+
+
+def _failed(exc: BaseException, name: str, result: BatchResult) -> None:
+    """A job's exception into `result` (run_jobs), or raised: it stops the batch."""
+    if isinstance(exc, UnsafeKeyError):  # no safe local name: skipped, said, never fatal
+        result.skipped_items.append(SkippedItem(key=name, reason=exc.reason))
+    elif isinstance(exc, E.ItsStoreError):
+        result.fail(name, exc)
+    elif isinstance(exc, OSError):  # a local file: that item's failure, never the run's
+        result.fail(name, local_error(exc))
+    else:
+        raise exc
 
 
 def _noop(_: int) -> None:
@@ -102,15 +122,18 @@ class Batch:
                          on_done: Callable[[], None] | None = None,
                          options: dict[str, Any] | None = None, follow_symlinks: bool = False,
                          list_items: bool = True,
-                         on_object: Callable[[UploadRequest, UploadResponse], None] | None = None) -> BatchResult:
+                         on_object: Callable[[UploadRequest, UploadResponse], None] | None = None,
+                         on_response: Callable[[UploadResponse], None] | None = None) -> BatchResult:
         """Upload every regular file under `local_dir` to BUCKET/PREFIX/<relative path>.
 
         Symbolic links (to files and folders) are skipped unless `follow_symlinks`; FIFOs, devices,
         sockets and broken links always; each skip is in `result.skipped_items`. An unreadable folder is a
         failure. `options`: more UploadRequest fields for every file (compression, sse, ...). `list_items`
         False: the files done are counted, not listed in `objects` (BatchResult.count_only). `on_object(request,
-        response)` is called for each object stored, on the thread that uploaded it (`upload -r` records it in
-        the sync state store: sync/remember.remembering)."""
+        response)` is called for each object stored, on the thread that uploaded it, with a request naming
+        that file and key (a copy of the batch's, made for it); `on_response(response)` likewise, with no
+        request made per file (`upload -r` records each object in the sync state store:
+        sync/remember.remembering_responses)."""
         started = time.perf_counter()
         root = Path(local_dir)
         if not root.is_dir():
@@ -126,8 +149,8 @@ class Batch:
         ensure_bucket(ctx, bucket)
         n = workers or ctx.batch_workers
 
-        # validated once (bad flags: exit 2 before any file); each file's request is a copy naming its file
-        # and key (checked by local_key), as a validated copy of every field costs more than its frame's PUT
+        # validated once (bad flags: exit 2 before any file); each file is stored with it, its file and key
+        # (checked by local_key) beside it (object_upload.upload_walked): no copy of the request per file
         template = UploadRequest(bucket=bucket, key="", file_path=root, object_type=object_type,
                                  metadata=dict(metadata or {}), tags=dict(tags or {}), content_type=content_type,
                                  workers=_part_workers(ctx, n), follow_symlinks=follow_symlinks,
@@ -141,16 +164,21 @@ class Batch:
             return template.model_copy(update={"key": key, "file_path": path})
 
         listing = result.listing
+        walked = objects.upload_walked
 
         def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem | Counted]:
             def run() -> BatchItem | Counted:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
-                asked = request(path, key)
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
-                    resp = objects.upload(ctx, asked, progress=progress, source=source,
-                                          source_stat=opened.stat, shared=shared)
+                    if shared is not None:
+                        resp = walked(ctx, shared, template, key, path, source, opened.stat, progress)
+                    else:  # planned per file (and failing there, as a lone upload does)
+                        resp = objects.upload(ctx, request(path, key), progress=progress, source=source,
+                                              source_stat=opened.stat)
                 if on_object:
-                    on_object(asked, resp)
+                    on_object(request(path, key), resp)
+                if on_response:
+                    on_response(resp)
                 if on_done:
                     on_done()
                 if not listing:  # count-only (the CLI without --json): no model built that no one shows

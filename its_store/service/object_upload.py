@@ -62,6 +62,17 @@ def upload(ctx: Context, request: UploadRequest, progress: ProgressFn | None = N
         return _upload(ctx, request, bucket, key, opened, progress, started, shared=shared)
 
 
+def upload_walked(ctx: Context, shared: SharedUpload, request: UploadRequest, key: str, path: Path,
+                  source: IO[bytes], source_stat: os.stat_result | None = None,
+                  progress: ProgressFn | None = None) -> UploadResponse:
+    """One file of a batch (service/batch.Batch.upload_directory) as upload() would store it from a copy of
+    `request` naming `path` and `key`, without that copy: `request` is the batch's one validated request,
+    `shared` its plan_shared. `key`: made by core/refs.local_key, which validates it (validate_new_key) for
+    every file of a walk, so it is not checked twice here. `source`, `source_stat`: as upload()'s."""
+    return _upload(ctx, request, shared.bucket, key, source, progress, time.perf_counter(), source_stat, shared,
+                   path)
+
+
 @dataclass(frozen=True, slots=True)
 class SharedUpload:
     """The planning every file of one batch shares (upload -r: the same request options for each
@@ -74,6 +85,7 @@ class SharedUpload:
     bucket: str
     headers: dict[str, str]
     options: UploadOptions
+    underscored: list[str]  # metacheck.underscored of every file's headers (Content-Type holds no `_`)
     by_type: dict[str, dict[str, str]] = field(default_factory=dict)  # headers_for's, per content type
 
     def headers_for(self, content_type: str) -> dict[str, str]:
@@ -87,13 +99,16 @@ class SharedUpload:
 
 
 def plan_shared(ctx: Context, template: UploadRequest) -> SharedUpload:
-    """SharedUpload of a batch's `template` request (the same checks as one upload's, in _upload)."""
+    """SharedUpload of a batch's `template` request (the same checks as one upload's, in _upload), its
+    bucket ensured (bucket_use.ensure_bucket) as _upload ensures a lone upload's."""
     from its_store.service.upload_plan import UploadOptions
     bucket = resolve_bucket(ctx, template.bucket, template.object_type)
     headers = _headers(template, template.content_type or "application/octet-stream")
     del headers["Content-Type"]  # per file: guessed from its name unless given
     options = UploadOptions.of(ctx, template)
-    return SharedUpload(bucket, {**headers, **options.sse.headers()}, options)
+    shared = {**headers, **options.sse.headers()}
+    ensure_bucket(ctx, bucket)  # for every file (a batch has: then known, no request)
+    return SharedUpload(bucket, shared, options, _upload_modules()[3].underscored(shared))
 
 
 def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
@@ -108,25 +123,28 @@ def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
 
 def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
             progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
-            shared: SharedUpload | None = None) -> UploadResponse:
+            shared: SharedUpload | None = None, path: Path | None = None) -> UploadResponse:
+    """`path`: the file to store in place of request.file_path (upload_walked)."""
     _, upload_plan, lockcheck, metacheck, _ = _upload_modules()
-    content_type = request.content_type or _guess_type(request.file_path or key)
+    content_type = request.content_type or _guess_type(path or request.file_path or key)
     if shared is None:
         plan = upload_plan.UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
     else:  # codec, level, SSE, key checked before a request (per file: the file's own)
         plan = upload_plan.UploadPlan(ctx, request, shared.headers_for(content_type), source, source_stat,
-                                  shared.options)
+                                      shared.options, path)
     lock = _lock_asked(request)  # the object lock asked for, checked on the stored version below
     with ctx.op("upload", bucket=bucket, key=key, stat="upload", timed=True, sha256=None) as op:
         op.started = started
         try:
-            ensure_bucket(ctx, bucket)
+            if shared is None:  # else ensured by plan_shared
+                ensure_bucket(ctx, bucket)
             if lock is not None:  # nothing stored unprotected on a bucket without lock
                 lockcheck.require_bucket_lock(ctx, bucket, lock)
             result = _put(ctx, plan, request, bucket, key, progress)
             if lock is not None:  # radosgw drops multipart lock headers
                 lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
-            sent = metacheck.underscored(plan.headers)  # radosgw: camera_id -> camera-id
+            # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
+            sent = shared.underscored if shared is not None else metacheck.underscored(plan.headers)
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
                 metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
             op.nbytes = result.size

@@ -40,12 +40,13 @@ if TYPE_CHECKING:
         _upload,
         plan_shared,
         upload,
+        upload_walked,
     )
 
 __all__ = ["MAX_PRESIGN_SECONDS", "DeletePlan", "DeletedObjects", "PlannedDelete", "PresignedUrl", "SharedUpload",
            "_guess_type", "_headers", "_lock_asked", "_upload", "delete", "delete_each", "delete_many", "download",
            "download_info", "download_into", "download_to_stream", "head", "plan_delete", "plan_shared", "presign",
-           "presigned", "remove_batch", "stat_object", "upload"]
+           "presigned", "remove_batch", "stat_object", "upload", "upload_walked"]
 
 # where each name of the split lives: imported on its first use, so that a download does not import the upload
 # and delete modules (nor build their models), then kept here (no __getattr__ per object of a batch)
@@ -54,7 +55,7 @@ _MOVED = {**dict.fromkeys(("DeletedObjects", "DeletePlan", "PlannedDelete", "del
           **dict.fromkeys(("download", "download_info", "download_into", "download_to_stream", "head",
                            "stat_object"), "object_download"),
           **dict.fromkeys(("SharedUpload", "_guess_type", "_headers", "_lock_asked", "_upload", "plan_shared",
-                           "upload"), "object_upload"),
+                           "upload", "upload_walked"), "object_upload"),
           **dict.fromkeys(("MAX_PRESIGN_SECONDS", "PresignedUrl", "presign", "presigned"), "object_presign")}
 
 

@@ -22,9 +22,8 @@ the encryption the server showed, never the one asked for.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel
 
 from its_store.codec.encryption import describe, describe_lower
 from its_store.core import errors as E
@@ -35,8 +34,11 @@ _KEY_HEADER = "x-amz-server-side-encryption-customer-key"
 _KEPT = {"SSE-S3": ("SSE-S3", "SSE-KMS"), "SSE-C": ("SSE-C",)}  # what keeps a promise (SSE-KMS: stronger)
 
 
-class SseCheck(BaseModel):
-    """What one write asked of server-side encryption, and what the stored version was found to carry."""
+@dataclass(slots=True)
+class SseCheck:
+    """What one write asked of server-side encryption, and what the stored version was found to carry.
+    A plain record (no model: one is made and filled in for every camera frame of a batch asked to be
+    encrypted, or encrypted by default: MINIO_ENABLE_ENCRYPTION), never a result of its own."""
 
     asked: str | None = None        # "SSE-S3" / "SSE-C"; None: nothing asked (then nothing is checked)
     seen: str | None = None         # what the server showed (the answer, else the HEAD)

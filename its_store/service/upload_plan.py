@@ -94,27 +94,37 @@ class UploadPlan:
 
     def __init__(self, ctx: Context, request: UploadRequest, headers: dict[str, str],
                  source: IO[bytes] | None = None, source_stat: os.stat_result | None = None,
-                 options: UploadOptions | None = None) -> None:
+                 options: UploadOptions | None = None, path: Path | None = None) -> None:
         """`options`: the request's encryption and codec choice worked out once for a batch of files with
-        the same options (UploadOptions.of); `headers` then already carry the encryption's."""
+        the same options (UploadOptions.of); `headers` then already carry the encryption's. `path`: the file
+        to store in place of request.file_path (a file of a batch: `request` is the batch's one request, its
+        other fields every file's; no copy of it per file)."""
         self.ctx, self.request, self.source = ctx, request, source
+        self.path: Path | None = path if path is not None else _path_of(request)
         opts = options if options is not None else UploadOptions.of(ctx, request)
         self.sse, self.choice = opts.sse, opts.choice
         self.headers = headers if options is not None else {**headers, **self.sse.headers()}
-        self.opened = _fstat(request, source, source_stat)  # taken once: the plan and the upload use it
-        self.prehash = _prehash(ctx, request, source, self.opened)  # before ctx.s3: imports and pool overlap it
+        self.opened = _fstat(self.path, source, source_stat)  # taken once: the plan and the upload use it
+        # before ctx.s3: imports and pool overlap it
+        self.prehash = _prehash(ctx, request, self.path, source, self.opened)
         self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
         self.decision: Decision | None = None
         # checked on the stored version after the write; None: no encryption asked, nothing to check (a
         # model built and filled in per camera frame, for an audit line that says nothing of it)
-        self.sse_check = SseCheck(asked=self.sse.label) if self.sse.label is not None else None
+        label = self.sse.label
+        self.sse_check = SseCheck(asked=label) if label is not None else None
 
     def put(self, bucket: str, key: str, workers: int, progress: ProgressFn = _noop) -> Stored:
         """Upload; a server refusing the encryption becomes EncryptionUnsupportedError with a hint, one that
         takes it and does not encrypt EncryptionNotKeptError (service/ssecheck.py). `encryption` of the
         result is what the server showed."""
-        try:
-            result = self._put(bucket, key, workers, progress)
+        try:  # the source's path, chosen here (no call that only forwards: a batch runs it per camera frame)
+            if self.choice == "none" and self.sse.mode != "c":
+                result = self._plain(bucket, key, workers, progress, self.request)
+            elif self.path is not None:
+                result = self._file(self.path, self._opened(), bucket, key, workers, progress)
+            else:
+                result = self._unsized(bucket, key, workers, progress)
         except E.ItsStoreError as exc:
             better = explain_write_error(exc, self.sse, f"s3://{bucket}/{key}",
                                          plain_http=not self.ctx.settings.secure)
@@ -135,12 +145,9 @@ class UploadPlan:
         """The encryption check's fields for the write's audit line ({} when none was asked: SseCheck.audit)."""
         return self.sse_check.audit() if self.sse_check is not None else {}
 
-    def _put(self, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
+    def _unsized(self, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
+        """Bytes or a stream, compressed or SSE-C (put)."""
         req = self.request
-        if self.choice == "none" and self.sse.mode != "c":
-            return self._plain(bucket, key, workers, progress, req)
-        if req.file_path is not None:
-            return self._file(Path(req.file_path), self._opened(), bucket, key, workers, progress)
         if req.data is not None:
             return self._buffer(req.data, bucket, key, workers, progress)
         return self._stream(_stream_of(req), bucket, key, workers, progress)
@@ -219,9 +226,8 @@ class UploadPlan:
         `head`: the whole file, already read for the auto decision (sent as it is, not read again)."""
         headers = {**self.headers, **(meta or {})}
         settings, part = self.ctx.settings, request.part_size or self.ctx.settings.part_size or None
-        if request.file_path is not None:
-            path = request.file_path if isinstance(request.file_path, Path) else Path(request.file_path)
-            result = upload_file(self.s3, bucket, key, path, headers,
+        if self.path is not None and request is self.request:  # the request's file (_buffer, _stream: not)
+            result = upload_file(self.s3, bucket, key, self.path, headers,
                                  threshold=settings.multipart_threshold, part_size=part, workers=workers,
                                  progress=progress, journal=self.ctx.journal(), resume=request.resume,
                                  source=self._opened(), prehash=self.prehash, stat=self.opened, head=head)
@@ -256,29 +262,35 @@ class UploadPlan:
         return choose_part_size(None if size is None else size + size // 100 + CHUNK, requested)
 
 
-def _fstat(request: UploadRequest, source: IO[bytes] | None,
+def _path_of(request: UploadRequest) -> Path | None:
+    """The request's file as a Path (None: bytes or a stream)."""
+    path = request.file_path
+    return path if path is None or isinstance(path, Path) else Path(path)
+
+
+def _fstat(path: Path | None, source: IO[bytes] | None,
            taken: os.stat_result | None = None) -> os.stat_result | None:
-    """fstat of the request's opened file (None: no file, or it cannot be looked at: the upload then
+    """fstat of the upload's opened file `path` (None: no file, or it cannot be looked at: the upload then
     takes its own, and reports the error when it reads). `taken`: the one its opener took just after
     opening it (core/files.open_checked_stat), not asked again."""
-    if source is None or request.file_path is None:
+    if source is None or path is None:
         return None
     try:
         stat = taken if taken is not None else os.fstat(source.fileno())
     except OSError:
         return None
     if stat.st_size == 0:
-        refuse_unsized(source.fileno(), request.file_path)
+        refuse_unsized(source.fileno(), path)
     return stat
 
 
-def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None,
+def _prehash(ctx: Context, request: UploadRequest, path: Path | None, source: IO[bytes] | None,
              opened: os.stat_result | None) -> Prehash | None:
     """The custody SHA-256 of a file large enough for a multipart upload, started now on a helper thread
     (transfer/upload.Prehash): it must be known before the first request. Smaller files are hashed with
     the bytes of their one PUT. `opened`: the file's fstat (_fstat). It takes the CRC32 of each part of
     the size _plain's upload will use, which the parts must match when read again (transfer/upload)."""
-    if source is None or request.file_path is None or opened is None:
+    if source is None or path is None or opened is None:
         return None
     if opened.st_size < max(ctx.settings.multipart_threshold, 1):
         return None
@@ -286,7 +298,7 @@ def _prehash(ctx: Context, request: UploadRequest, source: IO[bytes] | None,
         part = choose_part_size(opened.st_size, request.part_size or ctx.settings.part_size or None)
     except E.InvalidInputError:  # too large for S3: the upload says so; no part CRC32s meanwhile
         part = 0
-    return Prehash(source.fileno(), opened.st_size, Path(request.file_path), part, signed=not ctx.settings.secure)
+    return Prehash(source.fileno(), opened.st_size, path, part, signed=not ctx.settings.secure)
 
 
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:

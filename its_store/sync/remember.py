@@ -84,6 +84,21 @@ def remember(state: SyncState, resp: UploadResponse, mtime: str | None, sha256: 
 def remembering(state: SyncState) -> Callable[[UploadRequest, UploadResponse], None]:
     """An `on_object` for Batch.upload_directory (`upload -r`) that records each object uploaded."""
     def record(request: UploadRequest, resp: UploadResponse) -> None:
-        mtime = next((v for k, v in request.metadata.items() if k.lower() == META_MTIME), None)
+        remember(state, resp, _mtime_of(request.metadata))
+    return record
+
+
+def remembering_responses(state: SyncState, metadata: Mapping[str, str] | None) -> Callable[[UploadResponse], None]:
+    """An `on_response` for Batch.upload_directory (`upload -r`): records each object uploaded as remembering()
+    does, for a batch whose every file is sent with `metadata` (the batch's one request's), so its mtime is
+    found once, not in a request per file."""
+    mtime = _mtime_of(metadata or {})
+
+    def record(resp: UploadResponse) -> None:
         remember(state, resp, mtime)
     return record
+
+
+def _mtime_of(metadata: Mapping[str, str]) -> str | None:
+    """The x-amz-meta-mtime an upload's metadata sends (None: none)."""
+    return next((v for k, v in metadata.items() if k.lower() == META_MTIME), None)

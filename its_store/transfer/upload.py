@@ -4,7 +4,6 @@ Memory is bounded by BUDGET (part buffers of every upload in the process), whate
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import tempfile
@@ -63,11 +62,14 @@ def upload_file(s3: ObjectIO, bucket: str, key: str, path: Path, headers: dict[s
     With a journal, a multipart upload is recorded while in flight; with `resume`, parts already on
     the server from an interrupted run of the same file are verified and skipped.
     """
-    with contextlib.nullcontext(source) if source is not None else open_regular(path) as opened:
+    if source is not None:  # a batch's file, opened by its walk: no context to enter per file
+        return _upload_fd(s3, bucket, key, path, source.fileno(), headers, threshold=threshold, part_size=part_size,
+                          workers=workers, progress=progress, journal=journal, resume=resume, prehash=prehash,
+                          stat=stat, head=head)
+    with open_regular(path) as opened:
         return _upload_fd(s3, bucket, key, path, opened.fileno(), headers, threshold=threshold,
                           part_size=part_size, workers=workers, progress=progress, journal=journal, resume=resume,
-                          prehash=prehash, stat=stat if source is not None else None,
-                          head=head if source is not None else None)
+                          prehash=prehash)
 
 
 def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers: dict[str, str], *,

@@ -130,7 +130,7 @@ def upload_total(root: Path, follow_symlinks: bool = False) -> int:
 def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: ObjectType,
                 metadata: dict[str, str], tags: dict[str, str], content_type: str | None,
                 workers: int | None, options: dict[str, Any] | None = None, follow_symlinks: bool = False) -> None:
-    from its_store.sync.remember import open_state, remembering
+    from its_store.sync.remember import open_state, remembering_responses
     total = upload_total(root, follow_symlinks) if out.is_tty() and not (out.STATE.quiet or out.STATE.json) else None
     state = open_state(svc)  # each object is recorded as a sync records its uploads: the next sync HEADs none
     try:
@@ -139,7 +139,7 @@ def _upload_dir(svc: Any, root: Path, bucket: str | None, prefix: str, type_: Ob
                                                   tags=tags, content_type=content_type, workers=workers,
                                                   progress=advance, options=options,
                                                   follow_symlinks=follow_symlinks, list_items=out.STATE.json,
-                                                  on_object=remembering(state))
+                                                  on_response=remembering_responses(state, metadata))
     finally:
         state.close()
     def human() -> None:
