@@ -1,6 +1,6 @@
 """Session 34 review (rev3): taking over a former endpoint's record never replaces one written meanwhile.
 
-core/files.adopt renamed the former record onto the new name once it saw no file there; a file written under
+core/statefile.adopt renamed the former record onto the new name once it saw no file there; a file written under
 the new name in between (another process saving its new upload's record) was replaced by the old record:
 that upload's record lost (never resumed nor aborted by a later run). The step between the look and the
 rename is where another process runs: here it runs inside the look, by the test's hand.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from its_store.core.files import adopt
+from its_store.core.statefile import adopt
 
 
 def test_a_record_written_while_the_former_one_is_taken_over_is_kept(tmp_path: Path,

@@ -16,7 +16,7 @@ import re
 import stat as st
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -305,32 +305,6 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
 
 class LockBusy(Exception):
     """take_lock(wait=False): another process (or thread) holds the lock."""
-
-
-def adopt(path: Path, former: Path | None) -> Path:
-    """`path`, having taken over `former` (a file or folder of the same state kept under an older name) when
-    only that one exists: renamed, so state written by an older version is found where it is now looked for.
-    Best effort: a move that fails (another process took it over, or wrote `path`, first) leaves both as they
-    are. A file is linked then unlinked (_link_over): a rename would replace one written under `path` meanwhile."""
-    if former is not None and not os.path.lexists(path) and os.path.lexists(former):
-        with suppress(OSError):
-            os.makedirs(path.parent, mode=0o700, exist_ok=True)
-            if os.path.isdir(former) and not os.path.islink(former):
-                os.rename(former, path)
-            else:
-                _link_over(former, path)
-    return path
-
-
-def _link_over(former: Path, path: Path) -> None:
-    """adopt's move of a file: link and unlink; a rename only where the file system makes no links."""
-    try:
-        os.link(former, path, follow_symlinks=False)
-    except FileExistsError:  # written meanwhile: both stay
-        return
-    except OSError:  # no hard links here (some network or FUSE file systems)
-        return os.rename(former, path)
-    os.unlink(former)
 
 
 def take_lock(path: Path | str, *, wait: bool = True) -> Callable[[], None]:

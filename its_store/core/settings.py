@@ -314,7 +314,7 @@ class Settings(BaseSettings):
         """server_id() as versions before its one spelling wrote it (MINIO_ENDPOINT as written), None when
         that is server_id() itself: where the state kept per server still is for an endpoint written
         `Host:9000` or `host:443` (https). The stores that must not lose it (upload and watch journals, the
-        registry's offline documents) take it over on first use (core/files.adopt)."""
+        registry's offline documents) take it over on first use (core/statefile.adopt)."""
         proxy = self.proxy()
         former = f"{self.endpoint} via {shown_origin(proxy)}" if proxy else self.endpoint
         return None if former == self.server_id() else former

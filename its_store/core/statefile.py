@@ -8,6 +8,9 @@ is opened without blocking (O_NONBLOCK) and without following a symbolic link at
 (O_NOFOLLOW: we write these files by rename, a link there is not ours), then checked on the descriptor:
 anything but a regular file is `NotRegularFile`, which callers treat as the file being unusable (one
 warning, rebuilt or ignored), never as a reason to block or to fail the command.
+
+Also `adopt`: state kept under a former name (an endpoint's older spelling: Settings.former_server_id) taken
+over where it is now looked for.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as st
+from contextlib import suppress
 from pathlib import Path
 
 from its_store.core.overwrite import kind_of  # the one table of file kinds (its messages' words)
@@ -131,3 +135,29 @@ def append_lines(fd: int, data: bytes) -> int:
     except OSError:  # EBADF: open write-only (open_log)
         lead = b""
     return os.write(fd, lead + data) - len(lead)
+
+
+def adopt(path: Path, former: Path | None) -> Path:
+    """`path`, having taken over `former` (a file or folder of the same state kept under an older name) when
+    only that one exists: renamed, so state written by an older version is found where it is now looked for.
+    Best effort: a move that fails (another process took it over, or wrote `path`, first) leaves both as they
+    are. A file is linked then unlinked (_link_over): a rename would replace one written under `path` meanwhile."""
+    if former is not None and not os.path.lexists(path) and os.path.lexists(former):
+        with suppress(OSError):
+            os.makedirs(path.parent, mode=0o700, exist_ok=True)
+            if os.path.isdir(former) and not os.path.islink(former):
+                os.rename(former, path)
+            else:
+                _link_over(former, path)
+    return path
+
+
+def _link_over(former: Path, path: Path) -> None:
+    """adopt's move of a file: link and unlink; a rename only where the file system makes no links."""
+    try:
+        os.link(former, path, follow_symlinks=False)
+    except FileExistsError:  # written meanwhile: both stay
+        return
+    except OSError:  # no hard links here (some network or FUSE file systems)
+        return os.rename(former, path)
+    os.unlink(former)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.files import adopt
+from its_store.core.statefile import adopt
 from its_store.registry import aliases as aliases_doc
 from its_store.registry import validate
 from its_store.registry.refs import LATEST, is_version, latest_version, parse_version

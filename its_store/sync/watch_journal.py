@@ -56,7 +56,7 @@ def journal_dir(state_dir: Path, endpoint: str, root: Path, bucket: str, prefix:
         return Path(state_dir) / "watch" / hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     if former is None:
         return named(endpoint)
-    from its_store.core.files import adopt
+    from its_store.core.statefile import adopt
     return adopt(named(endpoint), named(former))
 
 

@@ -55,8 +55,7 @@ class UploadJournal:
 
     def load(self, bucket: str, key: str) -> dict[str, object] | None:
         """The record of an upload in flight for this key, None when there is none (or it was unusable)."""
-        from its_store.core.files import adopt
-        from its_store.core.statefile import read_state
+        from its_store.core.statefile import adopt, read_state
         path = self._path(bucket, key)
         if self.former is not None:  # a record written under the former spelling of this endpoint
             adopt(path, self._path(bucket, key, self.former))
