@@ -60,7 +60,7 @@ from its_store.core.settings import load_settings
 from its_store.service.storage import StorageService
 path, key, given = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 if given != "-":  # no part CRC32s either: the parts are then hashed again with SHA-256 (transfer/upload)
-    up.fd_hash = lambda fd, size, where, part=0, stop=None: up.FileHash(given)
+    up.fd_hash = lambda fd, size, where, part=0, stop=None, *_signed: up.FileHash(given)  # no part SHA-256s taken
 svc = StorageService(load_settings(), workers=8)
 svc.upload_object(UploadRequest(bucket="bench", key=key, file_path=path, compression="none", workers=8))
 """
