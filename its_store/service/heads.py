@@ -50,11 +50,16 @@ def not_another(ctx: Context, bucket: str, key: str, version_id: str | None = No
     nothing), with the listings of both names, which SeaweedFS even fabricates under the asked name (so a
     listing alone proves nothing). Two objects servers keep apart (AWS, moto) differ, if only in their version
     or date; the same bytes stored under both names in one second are taken for one, the side that loses
-    nothing. Keys that name themselves cost nothing; a version id names one object exactly."""
-    if version_id is not None or not may_be_another(key):
+    nothing. Keys that name themselves cost nothing. With a version id: another when the merged key has that
+    version (SeaweedFS answers 'd\\f1?versionId=V' with the version V of 'd/f1', and its DELETE removes it for
+    good; a server that keeps the keys apart has no version of one under the other's name)."""
+    if not may_be_another(key):
         return
     other = merged_form(key)
-    same = _same_head(ctx, bucket, other, found) if found is not None else _listed_as(ctx, bucket, key, other)
+    if version_id is not None:
+        same = _has_version(ctx, bucket, other, version_id)
+    else:
+        same = _same_head(ctx, bucket, other, found) if found is not None else _listed_as(ctx, bucket, key, other)
     if same:
         raise E.ObjectNotFoundError(f"object not found: s3://{bucket}/{key} (the server answered with the object "
                                     f"s3://{bucket}/{other}: it reads a backslash as '/' and merges empty segments)")
@@ -68,6 +73,17 @@ def _same_head(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
         return False
     return (there.version_id, there.etag, there.size, there.last_modified) == \
         (stat.version_id, stat.etag, stat.size, stat.last_modified)
+
+
+def _has_version(ctx: Context, bucket: str, key: str, version_id: str) -> bool:
+    """Whether s3://bucket/key has the version `version_id` (an SSE-C one too: its key-less HEAD is refused)."""
+    try:
+        ctx.s3.stat(bucket, key, version_id)
+    except E.SseKeyRequiredError:
+        return True
+    except E.ItsStoreError:  # none there (or not readable): not known to be the same
+        return False
+    return True
 
 
 def _listed_as(ctx: Context, bucket: str, key: str, other: str) -> bool:
