@@ -121,3 +121,19 @@ def test_json_items_and_sync_state_as_before(cli: Any, service: Any, bucket: str
             assert known.mtime == "1700000000.5" and known.sha256 == hashlib.sha256(data).hexdigest(), name
     finally:
         state.close()
+
+
+@pytest.mark.parametrize("key", ["a//b.jpg", "a\\b.jpg", "../up.jpg", "x" * 1025])
+def test_a_walked_upload_checks_the_key_a_library_caller_hands_it(service: Any, bucket: str, tmp_path: Path,
+                                                                  key: str) -> None:
+    """object_upload.upload_walked is public (service.objects): a key handed in by a caller, not made by a walk,
+    is held to a new key's rules (a '//' or backslash key replaces another object on SeaweedFS), nothing stored."""
+    from its_store.core.errors import InvalidInputError
+    from its_store.service.object_upload import plan_shared, upload_walked
+    path = tmp_path / "f.jpg"
+    path.write_bytes(b"frame")
+    request = UploadRequest(bucket=bucket, key="", file_path=tmp_path)
+    shared = plan_shared(service.ctx, request)
+    with path.open("rb") as source, pytest.raises(InvalidInputError):
+        upload_walked(service.ctx, shared, request, key, path, source)
+    assert list(service.s3.list_objects(bucket, "", recursive=True)) == []

@@ -67,8 +67,9 @@ def upload_walked(ctx: Context, shared: SharedUpload, request: UploadRequest, ke
                   progress: ProgressFn | None = None) -> UploadResponse:
     """One file of a batch (service/batch.Batch.upload_directory) as upload() would store it from a copy of
     `request` naming `path` and `key`, without that copy: `request` is the batch's one validated request,
-    `shared` its plan_shared. `key`: made by core/refs.local_key, which validates it (validate_new_key) for
-    every file of a walk, so it is not checked twice here. `source`, `source_stat`: as upload()'s."""
+    `shared` its plan_shared. `key`: checked as a new key (validate_new_key: its fast path for the keys a walk
+    makes, ~1 us), as a library caller may hand any. `source`, `source_stat`: as upload()'s."""
+    validate_new_key(key)
     return _upload(ctx, request, shared.bucket, key, source, progress, time.perf_counter(), source_stat, shared,
                    path)
 
