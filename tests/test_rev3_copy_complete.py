@@ -38,6 +38,16 @@ def _aborts(proxy: FaultProxy) -> list[Seen]:
     return proxy.requests_to("DELETE", lambda seen: "uploadId" in seen.query)
 
 
+def _copy_through(s3_server: Any, bucket: str, tmp_path: Path, answer: Any) -> tuple[FaultProxy, Any]:
+    """The copy run through a recording FaultProxy that answers as `answer` says: (the proxy, the result)."""
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer, record=True) as proxy:
+        via = _service_via(proxy, s3_server, tmp_path)
+        try:
+            return proxy, _copy(via, bucket)
+        finally:
+            via.close()
+
+
 def test_a_server_copy_whose_complete_answer_is_lost_is_never_aborted(s3_server: Any, service: Any, bucket: str,
                                                                      tmp_path: Path) -> None:
     data = random_bytes(11 * MiB, seed=3)
@@ -47,15 +57,10 @@ def test_a_server_copy_whose_complete_answer_is_lost_is_never_aborted(s3_server:
         complete = seen.method == "POST" and "uploadId" in seen.query
         return response(504, b"<html>gateway timeout</html>", content_type="text/html") if complete else None
 
-    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer, record=True) as proxy:
-        via = _service_via(proxy, s3_server, tmp_path)
-        try:
-            result = _copy(via, bucket)
-        finally:
-            via.close()
-        assert result.failed, result
-        assert proxy.requests_to("POST", lambda seen: "uploadId" in seen.query)  # Complete was asked
-        assert not _aborts(proxy), [seen.query for seen in _aborts(proxy)]
+    proxy, result = _copy_through(s3_server, bucket, tmp_path, answer)
+    assert result.failed, result
+    assert proxy.requests_to("POST", lambda seen: "uploadId" in seen.query)  # Complete was asked
+    assert not _aborts(proxy), [seen.query for seen in _aborts(proxy)]
 
 
 def test_a_server_copy_whose_complete_is_refused_is_aborted(s3_server: Any, service: Any, bucket: str,
@@ -71,14 +76,9 @@ def test_a_server_copy_whose_complete_is_refused_is_aborted(s3_server: Any, serv
                             headers={"x-amz-request-id": "r1"})
         return None
 
-    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer, record=True) as proxy:
-        via = _service_via(proxy, s3_server, tmp_path)
-        try:
-            result = _copy(via, bucket)
-        finally:
-            via.close()
-        assert result.failed, result
-        assert len(_aborts(proxy)) == 1
+    proxy, result = _copy_through(s3_server, bucket, tmp_path, answer)
+    assert result.failed, result
+    assert len(_aborts(proxy)) == 1
     assert service.s3.list_multipart_uploads(bucket, "old/") == []
 
 
