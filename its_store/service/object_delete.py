@@ -151,9 +151,7 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str) -> bool | N
                 return None  # gone: deleted (a lost answer's retry was refused); what is left, unknown
             if now != bare:
                 break
-    raise E.ConflictError(f"s3://{bucket}/{key} was rewritten after it was copied (by another writer); the "
-                          "new object was kept", hint="compare it with the copy (`its-store stat`), then move "
-                                                      "or remove it yourself")
+    raise _rewritten(f"s3://{bucket}/{key}")
 
 
 def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.ServiceUnavailableError) -> None:
@@ -172,12 +170,16 @@ def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.Service
                                         f"be looked at since ({exc.message}): whether it was deleted is unknown",
                                         hint=f"check with `its-store stat {where}`") from None
     if now != bare:
-        raise E.ConflictError(f"{where} was rewritten after it was copied (by another writer); the new object "
-                              "was kept", hint="compare it with the copy (`its-store stat`), then move or remove "
-                                               "it yourself")
+        raise _rewritten(where)
     raise E.ServiceUnavailableError(f"the source {where} was kept: its DELETE got no answer ({lost.message}) and "
                                     "it is still there", hint="run the move again (the copy is made again), or "
                                                               "remove the source with `its-store rm`")
+
+
+def _rewritten(where: str) -> E.ConflictError:
+    """A moved object's source that is no longer the object copied: kept (exit 5)."""
+    return E.ConflictError(f"{where} was rewritten after it was copied (by another writer); the new object was "
+                           "kept", hint="compare it with the copy (`its-store stat`), then move or remove it yourself")
 
 
 def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult]:
