@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING
 
 from its_store.sync.mtime import format_mtime, parse_mtime
 from its_store.sync.remember import known_from_info
-from its_store.sync.state import Known, SyncState
+from its_store.sync.state import Fetched, Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject
 
 if TYPE_CHECKING:
@@ -155,6 +155,26 @@ def copy_reason(mode: str, src: RemoteObject, src_known: Known, dst: RemoteObjec
         return None if a == b else "mtime differs"
     sa, sb = _ns(src.last_modified), _ns(dst.last_modified)
     return "newer than the object" if (sa is not None and sb is not None and sa > sb) else None
+
+
+REWRITTEN = "rewritten on the server since it was downloaded"
+
+
+def note_fetched(state: SyncState, folder: str, bucket: str, obj: RemoteObject, local: LocalFile,
+                 left: Fetched | None) -> None:
+    """Record that the file `local` in `folder` is the listed version of `obj` (found unchanged, or its mtime
+    set after its content was found the object's), unless the store says so already: from then on a listing
+    with another ETag or size fetches it again (state.Fetched)."""
+    if not obj.etag:
+        return
+    if left is not None and left.left_as(local.size, local.mtime_ns) and not left.rewritten(obj.etag, obj.size):
+        return
+    state.put_fetched(folder, bucket, obj.key, Fetched(obj.etag, obj.size, local.size, local.mtime_ns, None,
+                                                       _iso(obj.last_modified)))
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
 
 
 def target_mtime_ns(known: Known | None, obj: RemoteObject) -> int | None:

@@ -104,10 +104,12 @@ class Sync:
                                    create=self.kind == "download")
         self.state = open_state(self.ctx, self.options.state)
         self.dst_state = open_state(self.dst_ctx, self.options.state) if self.cross else self.state
+        # a download's folder as the state store names it (what each download left there: state.Fetched)
+        self._folder = str(Path(self.dst.path).resolve()) if self.kind == "download" else None  # type: ignore[arg-type]
         for loc, prefix, state in ((self.src, self.src_prefix, self.state),
                                    (self.dst, self.dst_prefix, self.dst_state)):
             if loc.remote:  # read while the listing's first page is asked for
-                state.preload_behind(str(loc.bucket), prefix)
+                state.preload_behind(str(loc.bucket), prefix, self._folder if loc is self.src else None)
         self.heads = C.Heads(self.ctx, self.state)
         self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
         self.transfers: Transfers | None = None  # made for the first pair that needs a request (_tasks)
@@ -154,7 +156,8 @@ class Sync:
                 if self.transfers is None:  # imported here, not at start-up: an unchanged tree never needs it
                     from its_store.sync.transfers import Transfers
                     self.transfers = Transfers(self.route, self.options, self.reporter, self._tree, state=self.state,
-                                               dst_state=self.dst_state, heads=self.heads, dst_heads=self.dst_heads)
+                                               dst_state=self.dst_state, heads=self.heads, dst_heads=self.dst_heads,
+                                               folder=self._folder)
                 yield task, s, d
 
     def _run_task(self, job: tuple[Callable[[Any, Any], None], Any, Any]) -> None:
@@ -301,10 +304,19 @@ class Sync:
         elif self.kind == "download" and mode == "size-only" and s.size == d.size:
             return self._unchanged()
         elif self.kind == "download":
-            known = self.heads.cached(str(self.src.bucket), s)
+            bucket = str(self.src.bucket)
+            left = self.state.fetched(self._folder, bucket, s.key)  # type: ignore[arg-type]
+            if left is not None and left.left_as(d.size, d.mtime_ns) and left.rewritten(s.etag, s.size):
+                # written on the server since it was downloaded, the file untouched since: fetched whatever the
+                # object's metadata says (another tool's rewrite may carry the old bytes' its-sha256 and mtime)
+                return lambda s, d: self._work.download(s, C.REWRITTEN, None)
+            known = self.heads.cached(bucket, s)
             if known is not None and mode != "checksum":
                 reason = C.download_reason(mode, d, s, known, self._read_local)
-                return self._unchanged() if reason is None else (lambda s, d: self._work.fetch(s, d, reason, known))
+                if reason is None:
+                    C.note_fetched(self.state, self._folder, bucket, s, d, left)  # type: ignore[arg-type]
+                    return self._unchanged()
+                return lambda s, d: self._work.fetch(s, d, reason, known)
         return self._compare
 
     def _unchanged(self) -> Callable[[Any, Any], None] | None:

@@ -8,6 +8,11 @@ answer gives the ETag) and when we HEAD. An entry is used only while the listing
 ETag and size; any other write to the object changes them (the ETag is content-derived; a rewrite
 with the same content but other metadata by another tool is the one case it cannot see).
 
+A second table (Fetched) keeps, per local folder, what each download left there: the object version the GET
+answered with and the file's size and mtime. While the file is as left, a listing with another ETag or size is
+fetched again whatever the object's metadata says (sync/engine: another tool's rewrite may carry the old bytes'
+its-sha256 and mtime over, and an object without an MD5 ETag shows no other checksum).
+
 SQLite in the settings' cache folder (sync-state.sqlite), one connection behind a lock, writes
 batched. Any failure of the store turns it off for the run (the sync then HEADs): it is an
 optimisation, never a source of truth, and never decides a delete. It is input all the same: a file that
@@ -34,6 +39,14 @@ log = logging.getLogger("its_store.sync.state")
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS objects (endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
            " etag TEXT NOT NULL, stored_size INTEGER NOT NULL, size INTEGER NOT NULL, mtime TEXT,"
            " sha256 TEXT, md5 INTEGER NOT NULL, PRIMARY KEY (endpoint, bucket, key))")
+# what a download left in a local folder (Fetched): per folder, since two folders synced from one prefix are two copies
+_FETCHED_SCHEMA = ("CREATE TABLE IF NOT EXISTS fetched (endpoint TEXT NOT NULL, folder TEXT NOT NULL,"
+                   " bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL, stored_size INTEGER NOT NULL,"
+                   " version_id TEXT, last_modified TEXT, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+                   " PRIMARY KEY (endpoint, folder, bucket, key))")
+_FETCHED_VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'integer' AND stored_size >= 0"
+                  " AND typeof(size) = 'integer' AND size >= 0 AND typeof(mtime_ns) = 'integer'"
+                  " AND typeof(version_id) IN ('text', 'null') AND typeof(last_modified) IN ('text', 'null'))")
 # what _row() accepts, as one SQL expression (1 or 0): a non-empty text ETag, sizes that are counts (SQLite's
 # integers are at most MAX_SIZE), md5 0 or 1, mtime and sha256 text or NULL
 _VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'integer' AND stored_size >= 0"
@@ -53,6 +66,30 @@ class Known:
     md5: bool = False         # the ETag is the MD5 of the content (one part, stored as is, no SSE)
 
 
+@dataclass(slots=True)
+class Fetched:
+    """What sync downloaded into a local file: the object version as the server described it (its ETag, stored
+    size, version id and LastModified) and the file as the download left it (size, mtime). While the file is
+    as left, a listing whose ETag or size is not this one says the object was written since: it is fetched
+    again, whatever its metadata says (another tool's rewrite may carry the old bytes' its-sha256 and mtime)."""
+
+    etag: str
+    stored_size: int
+    size: int
+    mtime_ns: int
+    version_id: str | None = None
+    last_modified: str | None = None
+
+    def left_as(self, size: int, mtime_ns: int) -> bool:
+        """Whether a file of this size and mtime is still the one the download left."""
+        return self.size == size and self.mtime_ns == mtime_ns
+
+    def rewritten(self, etag: str | None, stored_size: int) -> bool:
+        """Whether a listing's (ETag, size) says the object is no longer the version downloaded (no ETag listed:
+        by the size alone)."""
+        return stored_size != self.stored_size or (bool(etag) and etag != self.etag)
+
+
 class SyncState:
     """The store; `SyncState(None)` remembers nothing (state off)."""
 
@@ -63,6 +100,9 @@ class SyncState:
         self._db: sqlite3.Connection | None = None
         self._loaded: dict[tuple[str, str], Known] = {}
         self._scopes: list[tuple[str, str]] = []  # (bucket, prefix) preloaded whole
+        self._fetched: dict[tuple[str, str, str], Fetched] = {}  # (folder, bucket, key): read or written
+        self._fetched_pending: dict[tuple[str, str, str], Fetched] = {}
+        self._fetched_scopes: list[tuple[str, str, str]] = []  # (folder, bucket, prefix) preloaded whole
         self._path = path
         self._warned = False
         if path is not None:
@@ -112,7 +152,7 @@ class SyncState:
         with self._lock:
             return self._preload(bucket, prefix, limit)
 
-    def preload_behind(self, bucket: str, prefix: str) -> None:
+    def preload_behind(self, bucket: str, prefix: str, folder: str | None = None) -> None:
         """preload() on a helper thread, so that the listing's first page is asked for meanwhile (it used to
         wait for the query). The thread takes the store's lock before this returns and keeps it until the
         entries are read: get(), put() and close() wait for it, nothing is answered from a half-read store."""
@@ -124,6 +164,8 @@ class SyncState:
             with self._lock:
                 held.set()
                 self._preload(bucket, prefix, 200_000)
+                if folder is not None:  # a download's: what it left in that folder (Fetched)
+                    self._preload_fetched(folder, bucket, prefix, 200_000)
 
         threading.Thread(target=read, name="its-sync-state", daemon=True).start()
         held.wait()
@@ -151,6 +193,54 @@ class SyncState:
         self._scopes.append((bucket, prefix))
         return len(rows)
 
+    def _preload_fetched(self, folder: str, bucket: str, prefix: str, limit: int) -> None:
+        """The Fetched entries of `folder` under `prefix` in one query, the store's lock held (as _preload)."""
+        if self._db is None:
+            return
+        try:
+            rows = self._db.execute(f"SELECT key, {_FETCHED_VALID}, etag, stored_size, size, mtime_ns, version_id,"
+                                    " last_modified FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND"
+                                    " key >= ? AND key < ? LIMIT ?",
+                                    (self.endpoint, folder, bucket, prefix, prefix + "\U0010ffff",
+                                     limit + 1)).fetchall()
+        except sqlite3.Error:
+            self._db = None
+            return
+        if len(rows) > limit:
+            return
+        for key, valid, *values in rows:
+            if valid == 1:  # an entry not as put_fetched writes it is not used (the pair is decided as without it)
+                self._fetched[(folder, bucket, key)] = Fetched(*values)
+        self._fetched_scopes.append((folder, bucket, prefix))
+
+    def fetched(self, folder: str, bucket: str, key: str) -> Fetched | None:
+        """What a download left in `folder` for this object (put_fetched), None when nothing is known."""
+        if self._db is None:
+            return None
+        where = (folder, bucket, key)
+        with self._lock:
+            known = self._fetched_pending.get(where) or self._fetched.get(where)
+            if known is not None or any(where[:2] == scope[:2] and key.startswith(scope[2])
+                                        for scope in self._fetched_scopes):
+                return known
+            try:
+                row = self._db.execute(f"SELECT {_FETCHED_VALID}, etag, stored_size, size, mtime_ns, version_id,"
+                                       " last_modified FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND"
+                                       " key=?", (self.endpoint, *where)).fetchone()
+            except sqlite3.Error:
+                self._db = None
+                return None
+        return Fetched(*row[1:]) if row is not None and row[0] == 1 else None
+
+    def put_fetched(self, folder: str, bucket: str, key: str, fetched: Fetched) -> None:
+        """Record what a download (or a check of the file's content) left in `folder` for this object."""
+        if self._db is None or not fetched.etag:
+            return
+        with self._lock:
+            self._fetched_pending[(folder, bucket, key)] = fetched
+            if len(self._fetched_pending) >= 256:
+                self._flush()
+
     def put(self, bucket: str, key: str, known: Known) -> None:
         if self._db is None or not known.etag:
             return
@@ -175,14 +265,19 @@ class SyncState:
                 self._db = None
 
     def _flush(self) -> None:
-        if self._db is None or not self._pending:
+        if self._db is None or not (self._pending or self._fetched_pending):
             return
         rows = [(self.endpoint, b, k, e.etag, e.stored_size, e.size, e.mtime, e.sha256, int(e.md5))
                 for (b, k), e in self._pending.items()]
-        self._pending = {}
+        fetched = [(self.endpoint, f, b, k, e.etag, e.stored_size, e.version_id, e.last_modified, e.size, e.mtime_ns)
+                   for (f, b, k), e in self._fetched_pending.items()]
+        self._fetched.update(self._fetched_pending)
+        self._pending, self._fetched_pending = {}, {}
         try:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            if fetched:
+                self._db.executemany("INSERT OR REPLACE INTO fetched VALUES (?,?,?,?,?,?,?,?,?,?)", fetched)
             self._db.execute("COMMIT")
         except sqlite3.Error:
             self._db = None
@@ -219,6 +314,7 @@ def _open(path: Path) -> sqlite3.Connection | None:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
+            db.execute(_FETCHED_SCHEMA)
             return db
         except (OSError, sqlite3.Error) as exc:
             if db is not None:

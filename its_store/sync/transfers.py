@@ -10,6 +10,7 @@ server said of the object, so that the next run decides it from the listing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import IO, Any
 
@@ -26,7 +27,7 @@ from its_store.sync.model import Item, SyncOptions
 from its_store.sync.remember import known_from_answer
 from its_store.sync.reporter import Reporter
 from its_store.sync.single import upload_one
-from its_store.sync.state import Known, SyncState
+from its_store.sync.state import Fetched, Known, SyncState
 from its_store.sync.walk import LocalFile, RemoteObject, read_local
 
 
@@ -36,8 +37,10 @@ class Transfers:
     endpoints), `reporter` where each item goes."""
 
     def __init__(self, route: Route, options: SyncOptions, reporter: Reporter, tree: LocalTree | None, *,
-                 state: SyncState, dst_state: SyncState, heads: C.Heads, dst_heads: C.Heads) -> None:
+                 state: SyncState, dst_state: SyncState, heads: C.Heads, dst_heads: C.Heads,
+                 folder: str | None = None) -> None:
         self.route, self.options, self.reporter, self.tree = route, options, reporter, tree
+        self.folder = folder or ""  # a download's folder as the state store names it (state.Fetched)
         self.ctx, self.src, self.dst = route.ctx, route.src, route.dst
         self.state, self.dst_state, self.heads, self.dst_heads = state, dst_state, heads, dst_heads
 
@@ -67,6 +70,8 @@ class Transfers:
             known = self.heads.known(str(self.src.bucket), s, mode == "checksum")
             reason = C.download_reason(mode, d, s, known, self.read_local)
             if reason is None:
+                C.note_fetched(self.state, self.folder, str(self.src.bucket), s, d,
+                               self.state.fetched(self.folder, str(self.src.bucket), s.key))
                 self.reporter.unchanged()
             else:
                 self.fetch(s, d, reason, known)
@@ -132,6 +137,9 @@ class Transfers:
             # downloaded instead, as before this path (the folder may let the download replace it)
             if not self.options.dry_run and not opened.set_mtime(wanted):
                 return False
+        if not self.options.dry_run:  # from now on, a listing with another ETag or size fetches it (state.Fetched)
+            C.note_fetched(self.state, self.folder, str(self.src.bucket), s, LocalFile(d.rel, d.path, d.size, wanted),
+                           None)
         self.reporter.unchanged()
         return True
 
@@ -148,8 +156,13 @@ class Transfers:
                                          size_hint=s.size,  # `get`'s key, as `get` takes it
                                          sse_c_key_file=self.options.upload.sse_c_key_file)
         answered: list[Known] = []  # read from the answer's headers (remember.known_from_answer): no ObjectInfo
-        size, _ = objects.download_into(self.ctx, request, target, on_answer=lambda _b, _k, etag, stored, headers:
-                                        answered.append(known_from_answer(etag, stored, headers)))
+        versions: list[str | None] = []
+
+        def on_answer(_b: str, _k: str, etag: str, stored: int, headers: Mapping[str, str]) -> None:
+            answered.append(known_from_answer(etag, stored, headers))
+            versions.append(headers.get("x-amz-version-id"))
+
+        size, _ = objects.download_into(self.ctx, request, target, on_answer=on_answer)
         if answered:
             known = answered[0]
             self.state.put(str(self.src.bucket), s.key, known)
@@ -158,6 +171,11 @@ class Transfers:
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
             target.set_mtime(wanted)
+            # what the file now is (the version the GET answered with): a rewrite of the object since, whatever
+            # metadata it carries over, is fetched again (engine: C.REWRITTEN)
+            self.state.put_fetched(self.folder, str(self.src.bucket), s.key, Fetched(
+                known.etag, known.stored_size, size, wanted, versions[0] if versions else None,
+                None if s.last_modified is None else s.last_modified.isoformat()))
         self.reporter.add("copied", Item(path=s.rel, key=s.key, size=size, reason=reason))
 
     def server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
