@@ -12,7 +12,8 @@ of the local file's bytes (same_bytes: the metadata is anyone's to write); other
 uploaded and the index entry rewritten. After the copy, the copy is read back and its SHA-256 compared
 (_holds: a writer of the bucket can forge a CRC32); a mismatch is replaced by an upload. Entries are
 written after the manifest, so they never point into a registration that failed; a version removed
-later leaves a stale entry that the next registration of those bytes repairs.
+later drops the entries naming its keys (drop_entries: `model rm` and `model gc`); one it could not drop, or one
+left by a version before that, is repaired by the next registration of those bytes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("its_store.registry.dedup")
 INDEX_PREFIX = "_index/sha256/"
 COPY_LIMIT = 5 * 1024 ** 3          # one CopyObject up to 5 GiB; above, a multipart copy
+_HEX = "0123456789abcdef"
 _INDEX_HEADERS = {"Content-Type": "application/json", "x-amz-meta-its-type": "metadata"}
 
 
@@ -179,11 +181,17 @@ def same_bytes(found: Any, item: LocalFile, where: str) -> bool:
 
 
 def _lookup(ctx: RegistryContext, sha256: str) -> str | None:
+    return _entry(ctx, sha256)[0]
+
+
+def _entry(ctx: RegistryContext, sha256: str) -> tuple[str | None, str]:
+    """(the key the index entry of `sha256` names, None when there is no usable entry; the entry's ETag)."""
     try:
         resp = ctx.s3.get(ctx.bucket, index_key(sha256))
     except E.NotFoundError:
-        return None
+        return None, ""
     try:
+        etag = (resp.headers.get("etag") or "").strip('"')
         data = resp.read(validate.limit_of("dedup index entry") + 1)  # bounded: decode refuses what is larger
     finally:
         resp.close()
@@ -191,8 +199,31 @@ def _lookup(ctx: RegistryContext, sha256: str) -> str | None:
         doc = validate.decode(data, index_key(sha256), "dedup index entry")
         key = doc["key"] if doc.get("sha256") == sha256 else None
     except (E.IntegrityError, TypeError, KeyError, AttributeError):
-        return None
-    return key if isinstance(key, str) and key else None
+        return None, etag
+    return (key if isinstance(key, str) and key else None), etag
+
+
+def drop_entries(ctx: RegistryContext, prefix: str, manifest: dict[str, Any]) -> int:
+    """After the version under `prefix` was removed (`model rm`, `model gc`): delete the index entries of its
+    files' sha256s that name a key under `prefix`, an object now gone. An entry naming another version's key
+    (the same bytes registered elsewhere later) is kept, and so is one rewritten since it was read (the
+    DELETE carries If-Match: a registration of those bytes meanwhile keeps its entry). Best effort: the index
+    is a hint (a stale entry costs the next registration of those bytes one HEAD, then it is rewritten), so a
+    failure here is no failure of the removal. Returns how many entries were deleted."""
+    from its_store.registry.manifest import stored_entries
+    dropped = 0
+    named = {e.get("sha256") for e in stored_entries(manifest)}
+    # only a sha256 this index names a file by (the manifest is input): no key is built from anything else
+    for sha256 in sorted(s for s in named if isinstance(s, str) and len(s) == 64 and set(s) <= set(_HEX)):
+        try:
+            key, etag = _entry(ctx, sha256)
+            if key is None or not key.startswith(prefix) or not etag:
+                continue
+            ctx.s3.remove(ctx.bucket, index_key(sha256), headers={"If-Match": f'"{etag}"'})
+            dropped += 1
+        except E.ItsStoreError as exc:  # rewritten since (412), denied, unreachable: the entry stays
+            log.debug("dedup index entry of %s kept: %s", sha256, exc.message)
+    return dropped
 
 
 def index(ctx: RegistryContext, prefix: str, files: list[LocalFile]) -> None:

@@ -13,7 +13,7 @@ registered again since the listing is kept; then every manifest of the batch (so
 from listings at once), then the version's files, only keys under NAME/VERSION/, the marker last. A
 version whose marker is taken (a registration runs or died) is kept this time. Every version (with the
 dedup of registry/dedup.py, too) holds all its files under its own prefix, so no other version's
-bytes are touched; the dedup index (`_index/`) repairs its stale entries itself.
+bytes are touched; the dedup index entries naming a removed version's keys are deleted (registry/dedup.drop_entries).
 
 A registration killed midway leaves NAME/VERSION/.its-registering and no manifest: when that marker is
 older than `stale`, its prefix is debris and is removed (marker last), after gc replaced that marker by
@@ -377,12 +377,15 @@ def _remove_batch(ctx: RegistryContext, listing: Listing, manifests: dict[tuple[
     batch, gone = [k for k in batch if k not in kept], [k for k in gone if k not in kept]
     files = [k for key in gone for k, _ in listing.objects.get(key, []) if not k.endswith("/" + MANIFEST)]
     failed.update(_delete(ctx, files))
+    from its_store.registry.dedup import drop_entries
     for key in batch:
         row = rows[key]
         error = next((failed[k] for k, _ in listing.objects.get(key, []) if k in failed), None)
         if error:
             row["error"] = error
             report["errors"].append(f"{key[0]}@{key[1]}: {error}")
+        elif key in gone:  # the dedup index entries naming its keys (now gone), as `model rm` drops them
+            drop_entries(ctx, f"{key[0]}/{key[1]}/", manifests[key])
         _audit(ctx, key, row, error)
     ctx.offline_store.forget_versions(gone)
 

@@ -183,6 +183,8 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
             ctx.remove_keys([key for key, _ in listed if key != prefix + MANIFEST])
         finally:
             release(ctx, [(name, version)])
+        from its_store.registry.dedup import drop_entries
+        drop_entries(ctx, prefix, manifest)  # the dedup index entries naming its keys (now gone)
         nbytes = sum(size for _, size in listed)
         entry.fields.update(objects=len(listed), size=nbytes,
                             delete_marker=ctx.leaves_delete_markers() or None)  # the delete answers first
