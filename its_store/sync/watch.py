@@ -57,7 +57,7 @@ from its_store.sync import watch_pass as P
 from its_store.sync import watch_source as S
 from its_store.sync.watch_events import run_events
 from its_store.sync.watch_feed import CHANGES_MAX, EventSink, Feed
-from its_store.sync.watch_journal import Journal, journal_dir
+from its_store.sync.watch_journal import Journal, former_dir, journal_dir
 from its_store.sync.watch_online import Online
 from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
 from its_store.sync.watch_report import WatchFigures, publish
@@ -107,8 +107,9 @@ class Watcher:
         self.accept = accept or (lambda rel: True)
         self._state: Any = None
         state = Path(state_dir or settings.cache_dir)
-        self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix,
-                                           former=settings.former_server_id()))
+        former = settings.former_server_id()
+        self.journal = Journal(journal_dir(state, settings.server_id(), self.root, bucket, prefix, former=former),
+                               former=former_dir(state, former, self.root, bucket, prefix))
         self.figures = WatchFigures()
         self.online = Online(self.feed, self.figures, self.journal, backoff_cap)  # the server's state
         self._schedule(settings, workers, max_bytes, window)

@@ -49,15 +49,22 @@ _KEPT_SCHEMA = "CREATE TABLE IF NOT EXISTS unverified (path BLOB PRIMARY KEY, si
 def journal_dir(state_dir: Path, endpoint: str, root: Path, bucket: str, prefix: str, *,
                 former: str | None = None) -> Path:
     """The journal folder of one (endpoint, folder, bucket, prefix): a stable short hash of the four. `former`:
-    the endpoint's former spelling (Settings.former_server_id), whose folder, if any, is taken over (its
-    files still owed)."""
-    def named(server: str) -> Path:
-        ident = "\0".join((server, str(root.resolve()), bucket, prefix))
-        return Path(state_dir) / "watch" / hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    the endpoint's former spelling (Settings.former_server_id), whose folder, if it alone is there, is taken
+    over (its files still owed); when both are, Journal.open merges it (former_dir)."""
     if former is None:
-        return named(endpoint)
+        return _named(state_dir, endpoint, root, bucket, prefix)
     from its_store.core.statefile import adopt
-    return adopt(named(endpoint), named(former))
+    return adopt(_named(state_dir, endpoint, root, bucket, prefix), _named(state_dir, former, root, bucket, prefix))
+
+
+def former_dir(state_dir: Path, former: str | None, root: Path, bucket: str, prefix: str) -> Path | None:
+    """The journal folder the endpoint's former spelling named (None: no former spelling)."""
+    return None if former is None else _named(state_dir, former, root, bucket, prefix)
+
+
+def _named(state_dir: Path, server: str, root: Path, bucket: str, prefix: str) -> Path:
+    ident = "\0".join((server, str(root.resolve()), bucket, prefix))
+    return Path(state_dir) / "watch" / hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def _enc(rel: str) -> bytes:
@@ -72,8 +79,9 @@ class Journal:
     """The paths still owed, in the order first heard of, on disk. Not thread-safe: the watcher's one
     scheduling thread owns it (the SQLite connection refuses other threads)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, former: Path | None = None) -> None:
         self.folder = Path(folder)
+        self.former = former  # the journal folder of the endpoint's former spelling: merged by open() (_merge)
         self.path = self.folder / "journal.db"
         self.legacy = self.folder / "journal.log"
         self._db: Any = None  # sqlite3.Connection (imported lazily)
@@ -93,6 +101,7 @@ class Journal:
         for attempt in (1, 2):
             try:
                 self._connect()
+                self._merge()
                 return self._count
             except (OSError, sqlite3.Error) as exc:
                 if self._db is not None:
@@ -120,6 +129,36 @@ class Journal:
         self._db.execute(_SCHEMA)
         self._db.execute(_KEPT_SCHEMA)
         self._migrate()
+        self._count = self._db.execute("SELECT count(*) FROM owed").fetchone()[0]
+        self.any_unverified = self._db.execute("SELECT 1 FROM unverified LIMIT 1").fetchone() is not None
+
+    def _merge(self) -> None:
+        """Take in a journal kept under the endpoint's former spelling beside this one (a box that ran two
+        versions side by side): its owed files become owed here, its `unverified` rows are added where this
+        journal has none for that path (a row written here meanwhile is never replaced), in one transaction;
+        then its files go. Left alone while a watcher of the former version holds its lock, or when it is not
+        a regular file (core/statefile): merged by a later start. Its file is read only after the lock."""
+        former = self.former
+        if former is None or former == self.folder or not os.path.lexists(former / "journal.db"):
+            return
+        import sqlite3
+
+        from its_store.core.statefile import NotRegularFile, check_state
+        try:
+            unlock = take_lock(former / "lock", wait=False)
+        except (LockBusy, OSError):
+            return  # a watcher of the former spelling runs: its journal is its own until it stops
+        try:
+            if not check_state(former / "journal.db"):
+                return
+            _take_in(self._db, former / "journal.db")
+            for name in ("journal.db", "journal.db-wal", "journal.db-shm"):
+                (former / name).unlink(missing_ok=True)
+            log.info("watch journal %s of the endpoint's former spelling merged into %s", former, self.folder)
+        except (OSError, NotRegularFile, sqlite3.Error) as exc:
+            log.warning("watch journal %s of the endpoint's former spelling not merged: %s", former, exc)
+        finally:
+            unlock()
         self._count = self._db.execute("SELECT count(*) FROM owed").fetchone()[0]
         self.any_unverified = self._db.execute("SELECT 1 FROM unverified LIMIT 1").fetchone() is not None
 
@@ -235,6 +274,24 @@ class Journal:
             return self._db.execute(statement, args)
         except sqlite3.Error as exc:
             raise E.LocalIOError(f"cannot write the watch journal {self.path}: {exc}") from None
+
+
+def _take_in(db: Any, other: Path) -> None:
+    """Add the owed paths and `unverified` rows of the journal file `other` to `db`'s, in one transaction; a
+    path `db` has already keeps its row (INSERT OR IGNORE)."""
+    db.execute("ATTACH DATABASE ? AS former", (str(other),))
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("INSERT OR IGNORE INTO owed(path) SELECT path FROM former.owed ORDER BY seq")
+            if db.execute("SELECT 1 FROM former.sqlite_master WHERE name = 'unverified'").fetchone():
+                db.execute("INSERT OR IGNORE INTO unverified(path, sig) SELECT path, sig FROM former.unverified")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("DETACH DATABASE former")
 
 
 def _create_private(path: Path) -> None:

@@ -1,0 +1,108 @@
+"""State kept under both the former and the one spelling of an endpoint (Settings.former_server_id: a box that
+ran two versions side by side): a watch journal under the former spelling beside the current one is merged
+into it, never over a row written meanwhile, and left alone while a watcher of the former spelling holds it
+(left-out item 6). And the proxy's user info, a credential, is no part of server_id: never in a state file's
+name, its content, or a log line."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FORMER = "S3.Example.com:443"  # https: server_id() "s3.example.com"
+
+
+def _settings(tmp_path: Path, **extra: Any) -> Any:
+    from its_store.core.settings import Settings
+    return Settings(endpoint=FORMER, secure=True, access_key="edge", secret_key="edge-secret-0123",
+                    cache_dir=str(tmp_path / "cache"), **extra)
+
+
+def _journals(tmp_path: Path) -> tuple[Any, Any, Path]:
+    """(the journal under the former spelling, the one under server_id(), the watched folder), each with rows."""
+    from its_store.sync.watch_journal import Journal, journal_dir
+    settings = _settings(tmp_path)
+    root = tmp_path / "drop"
+    root.mkdir()
+    state = Path(settings.cache_dir)
+    old = Journal(journal_dir(state, FORMER, root, "cams", "p/"))  # as the former version named it
+    old.open()
+    for rel in ("a.jpg", "b.jpg"):
+        old.add(rel)
+    old.sent_unverified("k.jpg", (1, 2))
+    old.sent_unverified("m.jpg", (5, 6))
+    old.close()
+    new = Journal(journal_dir(state, settings.server_id(), root, "cams", "p/"))  # the one spelling's, meanwhile
+    new.open()
+    new.add("c.jpg")
+    new.add("a.jpg")
+    new.sent_unverified("k.jpg", (3, 4))
+    new.close()
+    return old, new, root
+
+
+def _watcher(tmp_path: Path, root: Path) -> Any:
+    from its_store import StorageService
+    from its_store.sync.watch import Watcher
+    return Watcher(StorageService(_settings(tmp_path)), root, "cams", "p/", first_pass=False)
+
+
+def test_a_former_watch_journal_beside_the_current_one_is_merged(tmp_path: Path) -> None:
+    old, new, root = _journals(tmp_path)
+    watcher = _watcher(tmp_path, root)
+    assert watcher.journal.folder == new.folder
+    assert watcher.journal.open() == 3
+    try:
+        assert [rel for _seq, rel in watcher.journal.after(0, 10)] == ["c.jpg", "a.jpg", "b.jpg"]
+        assert watcher.journal.unverified_sig("k.jpg") == (3, 4)  # written here meanwhile: kept
+        assert watcher.journal.unverified_sig("m.jpg") == (5, 6)
+    finally:
+        watcher.journal.close()
+    assert not (old.folder / "journal.db").exists()  # taken in: not merged a second time
+
+
+def test_a_former_watch_journal_in_use_is_left_alone(tmp_path: Path) -> None:
+    from its_store.core.files import take_lock
+    old, _new, root = _journals(tmp_path)
+    release = take_lock(old.folder / "lock", wait=False)  # a watcher of the former version runs on it
+    try:
+        watcher = _watcher(tmp_path, root)
+        assert watcher.journal.open() == 2
+        watcher.journal.close()
+    finally:
+        release()
+    with sqlite3.connect(old.folder / "journal.db") as db:
+        assert sorted(r[0] for r in db.execute("SELECT path FROM owed")) == [b"a.jpg", b"b.jpg"]
+    watcher = _watcher(tmp_path, root)  # once it stopped, the next start takes it in
+    assert watcher.journal.open() == 3
+    watcher.journal.close()
+
+
+@pytest.mark.parametrize("proxy", ["http://edge-user:pr0xy-S3CRET@Proxy.example:03128",
+                                   "edge-user:pr0xy-S3CRET@proxy.example:3128"])
+def test_the_proxys_user_info_is_no_part_of_the_server_id(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                          proxy: str) -> None:
+    """Decided: user info is a credential, not an identity of the server reached; one proxy with two logins is
+    one route. It reaches no state file's name (a digest of server_id), no content (the sync state's endpoint
+    column), no log line; the proxy's host and port do (two proxies are two routes)."""
+    from its_store.service.context import Context
+    from its_store.sync.remember import open_state
+    from its_store.sync.state import Known
+    settings = _settings(tmp_path, https_proxy=proxy)
+    assert settings.server_id() == "s3.example.com via http://proxy.example:3128"
+    assert settings.former_server_id() is not None and "S3CRET" not in settings.former_server_id()
+    assert "edge-user" not in settings.server_id() + settings.former_server_id()
+    with caplog.at_level(logging.DEBUG):
+        state = open_state(Context(settings))
+        state.put("cams", "a.jpg", Known("e" * 32, 1, 1))
+        state.close()
+        Context(settings).journal().save("cams", "big.mp4", {"upload_id": "upload-1", "size": 7})
+    for path in Path(settings.cache_dir).rglob("*"):
+        assert "S3CRET" not in str(path) and "edge-user" not in str(path)
+        if path.is_file():
+            assert b"S3CRET" not in path.read_bytes() and b"edge-user" not in path.read_bytes(), path
+    assert "S3CRET" not in caplog.text and "edge-user" not in caplog.text
