@@ -106,3 +106,38 @@ def test_the_proxys_user_info_is_no_part_of_the_server_id(tmp_path: Path, caplog
         if path.is_file():
             assert b"S3CRET" not in path.read_bytes() and b"edge-user" not in path.read_bytes(), path
     assert "S3CRET" not in caplog.text and "edge-user" not in caplog.text
+
+
+def test_a_former_offline_registry_copy_beside_the_current_one_is_merged(tmp_path: Path) -> None:
+    """Models only the former copy knows are taken in (index entry, manifests, aliases); a model both know keeps
+    the current copy's documents; a key of the former index that is no model name names no file here."""
+    import hashlib
+    import json
+
+    from its_store.registry.offline import OfflineStore, models_cache_root
+    settings = _settings(tmp_path)
+    folders = {server: models_cache_root(settings) / "offline" / hashlib.sha256(f"{server}/models".encode()
+                                                                                ).hexdigest()[:16]
+               for server in (FORMER, settings.server_id())}
+    stamp = "2026-12-01T00:00:00.000+00:00"
+
+    def copy(folder: Path, models: dict[str, str]) -> None:
+        for sub in ("manifests", "aliases"):
+            (folder / sub).mkdir(parents=True)
+        for model, etag in models.items():
+            if "/" not in model:
+                (folder / "manifests" / f"{model}.json").write_text(json.dumps({"versions": {"1.0.0": etag}}))
+                (folder / "aliases" / f"{model}.json").write_text(json.dumps({"seen_at": stamp, "doc": etag}))
+        (folder / "index.json").write_text(json.dumps({"models": {
+            m: {"as_of": stamp, "versions": {"1.0.0": e}, "aliases_etag": None} for m, e in models.items()}}))
+
+    copy(folders[FORMER], {"only-old": "old-1", "both": "old-2", "../evil": "old-3"})
+    copy(folders[settings.server_id()], {"both": "new-2"})
+    store = OfflineStore(settings, "models")
+    assert store.root == folders[settings.server_id()]
+    index = json.loads((store.root / "index.json").read_text())["models"]
+    assert {m: e["versions"] for m, e in index.items()} == {"only-old": {"1.0.0": "old-1"}, "both": {"1.0.0": "new-2"}}
+    for sub in ("manifests", "aliases"):
+        assert "old-1" in (store.root / sub / "only-old.json").read_text()
+        assert "new-2" in (store.root / sub / "both.json").read_text()
+    assert not folders[FORMER].exists() and not (store.root.parent / "evil.json").exists()

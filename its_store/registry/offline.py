@@ -26,7 +26,7 @@ from its_store.core import errors as E
 from its_store.core.statefile import adopt
 from its_store.registry import aliases as aliases_doc
 from its_store.registry import validate
-from its_store.registry.refs import LATEST, is_version, latest_version, parse_version
+from its_store.registry.refs import LATEST, is_version, latest_version, parse_version, validate_name
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -73,6 +73,8 @@ class OfflineStore:
         former = settings.former_server_id()  # kept under the endpoint's former spelling: taken over
         self.root = named(settings.server_id()) if former is None else adopt(named(settings.server_id()), named(former))
         self.bucket = bucket
+        if former is not None and os.path.lexists(named(former)):  # both there: two versions side by side
+            self._quietly(lambda: self._merge(named(former)))
 
     # ------------------------------------------------------------------ writing (online commands)
     def remember_listing(self, name: str | None, manifests: dict[tuple[str, str], dict[str, Any]],
@@ -227,20 +229,42 @@ class OfflineStore:
             return {}
         return {version: entry for version, entry in versions.items() if isinstance(entry, dict)}
 
-    def _index(self) -> dict[str, dict[str, Any]]:
+    def _merge(self, former: Path) -> None:
+        """Take in the models a copy kept under the endpoint's former spelling knows and this one does not (their
+        index entries, manifests and aliases), under both copies' locks; a model this copy knows keeps its own
+        documents (never replaced by older ones), and a name that is not a model name names no file. Then the
+        former copy goes: a version still writing it fills it anew, to be taken in by the next command."""
+        import shutil
+
+        with self._locked(), self._locked(former):
+            ours, theirs = self._index(), self._index(former)
+            added = {model: entry for model, entry in theirs.items() if model not in ours and _is_name(model)}
+            for model in added:
+                for sub in ("manifests", "aliases"):
+                    doc, target = self._read(former / sub / f"{model}.json"), self.root / sub / f"{model}.json"
+                    if doc is not None and not os.path.lexists(target):
+                        self._write(target, doc)
+            if added:
+                self._write(self.root / "index.json", {"models": {**ours, **added}})
+            shutil.rmtree(former / "manifests", ignore_errors=True)
+            shutil.rmtree(former / "aliases", ignore_errors=True)
+            self._unlink(former / "index.json")
+        shutil.rmtree(former, ignore_errors=True)  # its lock, once released
+
+    def _index(self, root: Path | None = None) -> dict[str, dict[str, Any]]:
         """index.json's {model: {"as_of", "versions": {version: etag}, "aliases_etag"}}, every read of it here.
         An entry of another shape (a damaged or hand-edited copy) counts as never seen: offline the answer
         is "never seen online", online the next listing writes it anew (before, both failed with an
         unexpected TypeError or AttributeError)."""
-        models = (self._read(self.root / "index.json") or {}).get("models")
+        models = (self._read((root or self.root) / "index.json") or {}).get("models")
         if not isinstance(models, dict):
             return {}
         return {model: {**entry, "as_of": _stamp(entry.get("as_of"))} for model, entry in models.items()
                 if isinstance(entry, dict) and isinstance(entry.get("versions", {}), dict)}
 
-    def _locked(self) -> Any:
+    def _locked(self, root: Path | None = None) -> Any:
         from its_store.core.files import file_lock
-        return file_lock(self.root / ".lock")
+        return file_lock((root or self.root) / ".lock")
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any] | None:
@@ -276,6 +300,15 @@ class OfflineStore:
             work()
         except (E.ItsStoreError, OSError, ValueError, TypeError) as exc:
             log.debug("offline cache not updated: %s", getattr(exc, "message", None) or exc)
+
+
+def _is_name(text: str) -> bool:
+    """Whether `text` (a key of a copy's index: input) is a model name, and so may name a file here."""
+    try:
+        validate_name(text)
+    except E.InvalidInputError:
+        return False
+    return "\n" not in text
 
 
 def show_source(store: OfflineStore, name: str, ref: str | None) -> tuple[str, dict[str, Any], dict[str, Any], str]:
