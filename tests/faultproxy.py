@@ -9,7 +9,8 @@ Per-request hooks, each given the request as `Seen` (method, target, headers, bo
 `answer` returns canned answer bytes instead of forwarding (an HTML 502, a 503 SlowDown twice...),
 `flip` changes one byte in the middle of the body and fixes nothing else (a man in the middle),
 `lose_answer` forwards the request, reads the server's answer and closes the client connection without
-passing it on (an answer lost on the way back). `record=True` keeps every request in `seen`.
+passing it on (an answer lost on the way back), `head_of` rewrites an answer's head (a server that spells a
+header its own way). `record=True` keeps every request in `seen`.
 It also works as a plain forward HTTP proxy (HTTP_PROXY): absolute-form targets are sent on to the
 upstream in origin form (`counters.proxied` counts them; CONNECT is refused), and with `tls` (a server
 SSLContext) it terminates TLS for the clients and talks plain HTTP to the upstream.
@@ -110,8 +111,9 @@ class FaultProxy:
                  rechunk: bool = False, close_after_response: bool = False, seed: int = 1,
                  record: bool = False, answer: Callable[[Seen], bytes | None] | None = None,
                  flip: Callable[[Seen], bool] | None = None, lose_answer: Callable[[Seen], bool] | None = None,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, head_of: Callable[[str, bytes], bytes] | None = None) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.head_of = head_of  # (request method, answer head) -> the head passed on: a server's own header spellings
         self.slowdown_rate = slowdown_rate
         self.reset_rate = reset_rate
         self.stall_seconds = stall_seconds
@@ -303,6 +305,8 @@ class FaultProxy:
         head = _read_head(ufile)
         if not head:
             raise _Reset
+        if self.head_of is not None:
+            head = self.head_of(method, head)
         status = int(head.split(b" ", 2)[1])
         _, headers = _parse_head(head, response=True)
         no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200

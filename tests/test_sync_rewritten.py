@@ -102,3 +102,29 @@ def test_each_folder_and_a_tree_fetched_before_the_record(cli: Any, bucket: str,
         assert [(i["path"], i["reason"]) for i in report["copied"]] == [(
             "a.bin", "rewritten on the server since it was downloaded")], (folder.name, report)
         assert (folder / "a.bin").read_bytes() == new
+
+
+def test_a_get_answering_another_etag_spelling_is_not_fetched_every_run(cli: Any, bucket: str, s3_server: Any,
+                                                                         tmp_path: Path) -> None:
+    """The record of a download holds the listing's ETag, which the next listing is compared with: a server whose
+    GET answer gives the ETag otherwise than its listing (here: a part count added) gets each file once, not every
+    run."""
+    import re
+
+    from faultproxy import FaultProxy
+
+    def shouted(method: str, head: bytes) -> bytes:
+        if method != "GET" or b"\r\nx-amz-meta-mtime:" not in head.lower():  # an object's GET, not a listing
+            return head
+        return re.sub(rb"(?i)(\r\netag: *\"?)([0-9a-f]+)", lambda m: m.group(0) + b"-1", head)
+
+    data = random_bytes(100_000, seed=4)  # one GET (a larger object is fetched in ranges, which record no answer)
+    plain_client(s3_server).put_object(bucket, "r/a.bin", io.BytesIO(data), len(data),
+                                       metadata={"mtime": "1765000000.000000000"})
+    back = tmp_path / "back"
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), head_of=shouted) as proxy:
+        run = cli("sync", f"s3://{bucket}/r/", str(back), "--json", extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+        assert run.exit_code == 0 and [i["path"] for i in json.loads(run.stdout)["copied"]] == ["a.bin"], run.stdout
+        run = cli("sync", f"s3://{bucket}/r/", str(back), "--json", extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    report = json.loads(run.stdout)
+    assert run.exit_code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 1, report

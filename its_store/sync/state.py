@@ -68,8 +68,8 @@ class Known:
 
 @dataclass(slots=True)
 class Fetched:
-    """What sync downloaded into a local file: the object version as the server described it (its ETag, stored
-    size, version id and LastModified) and the file as the download left it (size, mtime). While the file is
+    """What sync downloaded into a local file: the object version as listed (its ETag, stored size, LastModified;
+    the version id the GET answered) and the file as the download left it (size, mtime). While the file is
     as left, a listing whose ETag or size is not this one says the object was written since: it is fetched
     again, whatever its metadata says (another tool's rewrite may carry the old bytes' its-sha256 and mtime)."""
 

@@ -171,10 +171,12 @@ class Transfers:
         wanted = C.target_mtime_ns(known, s)
         if wanted is not None:
             target.set_mtime(wanted)
-            # what the file now is (the version the GET answered with): a rewrite of the object since, whatever
-            # metadata it carries over, is fetched again (engine: C.REWRITTEN)
+            # what the file now is: a rewrite of the object since, whatever metadata it carries over, is fetched
+            # again (engine: C.REWRITTEN). The listing's ETag and size, which the next run's listing is compared
+            # with (a server whose GET answers another ETag spelling than its listing is not fetched every run;
+            # a rewrite between this listing and the GET costs one GET more, next run)
             self.state.put_fetched(self.folder, str(self.src.bucket), s.key, Fetched(
-                known.etag, known.stored_size, size, wanted, versions[0] if versions else None,
+                s.etag or known.etag, s.size, size, wanted, versions[0] if versions else None,
                 None if s.last_modified is None else s.last_modified.isoformat()))
         self.reporter.add("copied", Item(path=s.rel, key=s.key, size=size, reason=reason))
 
