@@ -113,6 +113,7 @@ def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> Obje
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
                 or not Versions(ctx).is_delete_marker(bucket, key, version_id)):
             raise
+        heads.not_another(ctx, bucket, key, version_id)  # a marker listed under a merged name: the other's?
     return None
 
 
