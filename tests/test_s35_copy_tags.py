@@ -8,7 +8,8 @@ b. SeaweedFS stores a tag value with '%' given in a PUT's x-amz-tagging ('k=50%2
 c. Ceph RGW 16.2 keeps no x-amz-tagging given to CreateMultipartUpload, and answers GetObjectTagging of an
    object without tags with an empty body: `stat` of a tagged multipart copy failed (BadAnswerError). An
    empty body now means no tags, and the copy's tags are checked on the server after the copy: set again
-   (PutObjectTagging) where the server dropped them, so the copy carries the source's tags.
+   (PutObjectTagging) where the server dropped them, so the copy carries the source's tags. The same for
+   an upload in parts with tags, which radosgw stored without them (exit 0).
 """
 
 from __future__ import annotations
@@ -85,3 +86,21 @@ def test_stat_of_a_multipart_object_whose_tags_ceph_dropped(ceph_server_info: An
     assert run.exit_code == 0 and run.json()["tags"] == {} and run.json()["size"] == len(data), run
     got = cli("tag", "get", f"s3://{bucket}/mp.bin")
     assert got.exit_code == 1 and "empty body" in one_line_error(got), got
+
+
+@pytest.mark.parametrize("server", ["s3_server", "moto_server_info", "ceph_server_info"])
+def test_a_tagged_upload_in_parts_keeps_its_tags(server: str, request: pytest.FixtureRequest, buckets: dict[str, str],
+                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """radosgw 16.2 kept none of the tags of `upload --tag` in parts, and said exit 0 (seen): now read back,
+    set again, and there (service/tagcheck.py)."""
+    from conftest import cli_runner, environment_for, plain_client
+    info = request.getfixturevalue(server)
+    cli = cli_runner(environment_for(info, buckets, monkeypatch, tmp_path))
+    bucket = unique("ut")
+    plain_client(info).make_bucket(bucket)
+    (tmp_path / "big.bin").write_bytes(random_bytes(6 * 1024 * 1024 + 5, seed=37))
+    run = cli("upload", str(tmp_path / "big.bin"), f"s3://{bucket}/big.bin", "--tag", "site=a4", "--part-size",
+              "5MiB", "--json")
+    assert run.exit_code == 0 and run.json()["multipart"] is True, run
+    stat = cli("stat", f"s3://{bucket}/big.bin", "--json")
+    assert stat.exit_code == 0 and stat.json()["tags"] == {"site": "a4"}, stat

@@ -56,35 +56,9 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     written = ctx.s3.copies.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
                                            tags=tags, sse_s3=sse_s3, etag=head.etag)  # the parts of THIS source
     etag, version, unchecked = checked(ctx, written, db, dk, sse_s3)
+    from its_store.service.tagcheck import tags_kept
     tags_kept(ctx, db, dk, version, tags)
     return head, etag, version, True, unchecked
-
-
-def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
-    """The tags a copy carried in its write, checked on the stored version: radosgw 16.2 keeps none of a
-    multipart write's x-amz-tagging. Missing: set with PutObjectTagging on that version and read back;
-    still not there (or refused: a server without object tagging), TagsNotKeptError (exit 78: mv keeps its
-    source). A single CopyObject sends no tags: the server copies them (directive COPY), as it copies the
-    metadata; SeaweedFS refuses a tag value with '%' in a copy's x-amz-tagging (InvalidTag) that it stored
-    from a PUT's."""
-    if not tags or ctx.s3.get_tags(bucket, key, version_id) == tags:
-        return
-    where = f"s3://{bucket}/{key}"
-    try:
-        ctx.s3.set_tags(bucket, key, tags, version_id)
-        kept = ctx.s3.get_tags(bucket, key, version_id) == tags
-    except E.ItsStoreError as exc:
-        raise E.TagsNotKeptError(f"{where} was stored, but its server did not keep the source's tags, and "
-                                 f"setting them after the write failed ({exc.message})",
-                                 hint="copy to a server with object tagging, or set them with `its-store tag "
-                                      "set`") from None
-    if not kept:
-        raise E.TagsNotKeptError(f"{where} was stored, but its server did not keep the source's tags: set again "
-                                 "after the write, they still read back otherwise",
-                                 hint=f"compare them with `its-store tag get {where}`")
-    import logging
-    logging.getLogger("its_store.service.copying").warning(
-        "the server did not keep the tags of %s; its-store set them after the write and read them back", where)
 
 
 def checked(ctx: Context, written: Written, bucket: str, key: str, sse_s3: bool) -> tuple[str, str | None, str | None]:

@@ -149,10 +149,10 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     """The relay and the post-conditions on the destination (encryption, lock, tags, metadata names)."""
     from its_store.codec.encryption import explain_write_error
     from its_store.service.bucket_use import ensure_bucket
-    from its_store.service.copying import tags_kept
     from its_store.service.lockcheck import ensure_locked, require_bucket_lock
     from its_store.service.metacheck import check_names, underscored
     from its_store.service.ssecheck import SseCheck, ensure_encrypted
+    from its_store.service.tagcheck import tags_kept
     from its_store.transfer.relay import RelayPlan, relay
     stat = origin.stat
     part = relay_part_size(stat, requested)
@@ -174,7 +174,7 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     sse_check = ensure_encrypted(writer, dst.s3, bucket, key, done.version_id, done.answer_sse,
                                  SseCheck(asked=sse.label))
     ensure_locked(dst.s3, bucket, key, done.version_id, lock)
-    tags_kept(dst, bucket, key, done.version_id, origin.tags)  # service/copying
+    tags_kept(dst, bucket, key, done.version_id, origin.tags)
     check_names(dst.settings.server_id(), writer, bucket, key, done.version_id, underscored(headers))
     return _result(src, dst, origin, bucket, key, done, check, sse_check)
 
