@@ -133,6 +133,16 @@ def seed_completion_cache(cache_dir: Path, endpoint: str, access_key: str, secre
     path.write_text(json.dumps(doc))
 
 
+def patient_completion(mp: Any) -> None:
+    """Completion's network limits (cli/completion/complete.py) made generous on the monkeypatch `mp`: for a
+    loaded CI machine, where a test needs the server's real answer. The real limits are exercised by the
+    hung- and slow-server tests, which do not use it."""
+    from its_store.cli.completion import complete
+    for name, value in (("DEADLINE_SECONDS", 30.0), ("COLD_DEADLINE_SECONDS", 30.0), ("HARD_CAP_SECONDS", 60.0),
+                        ("CONNECT_TIMEOUT", 5.0), ("READ_TIMEOUT", 20.0)):
+        mp.setattr(complete, name, value)
+
+
 @contextmanager
 def silent_tcp_server() -> Iterator[str]:
     """A TCP server on loopback that accepts connections and never answers (a hung S3 endpoint): its

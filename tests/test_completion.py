@@ -25,7 +25,7 @@ from its_store.cli.completion.complete import CACHE_FILE, TTL_SECONDS
 from its_store.cli.completion.scripts import FILES, SHELLS, script, tree
 
 from conftest import app_command
-from helpers import seed_completion_cache
+from helpers import patient_completion, seed_completion_cache
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -198,9 +198,7 @@ def patient(monkeypatch: pytest.MonkeyPatch) -> None:
 
     The real limits (300 ms) are exercised by the hung-server tests, which do not use this fixture.
     """
-    monkeypatch.setattr(complete, "DEADLINE_SECONDS", 30.0)
-    monkeypatch.setattr(complete, "CONNECT_TIMEOUT", 5.0)
-    monkeypatch.setattr(complete, "READ_TIMEOUT", 20.0)
+    patient_completion(monkeypatch)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import pytest
 from its_store.cli.completion import complete
 from its_store.cli.completion.complete import CACHE_FILE
 
-from helpers import seed_completion_cache, silent_tcp_server
+from helpers import patient_completion, seed_completion_cache, silent_tcp_server
 
 BIN = Path(sys.executable).parent
 DOWN = "127.0.0.1:9"  # the discard port: nothing listens there
@@ -55,9 +55,7 @@ def define_remote(mp: pytest.MonkeyPatch, name: str, endpoint: str, access_key: 
 def patient(monkeypatch: pytest.MonkeyPatch) -> None:
     """Network limits for a loaded CI machine, where a test needs the server's real answer; the real ones
     (300 ms) are exercised by test_a_remote_whose_server_is_down_offers_nothing."""
-    monkeypatch.setattr(complete, "DEADLINE_SECONDS", 30.0)
-    monkeypatch.setattr(complete, "CONNECT_TIMEOUT", 5.0)
-    monkeypatch.setattr(complete, "READ_TIMEOUT", 20.0)
+    patient_completion(monkeypatch)
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ import pytest
 from its_store.cli.completion import complete
 from its_store.cli.completion.scripts import FILES
 
+from helpers import patient_completion
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEADLINE = 60.0  # seconds: a safety net against a hang, never a timing assertion
@@ -118,9 +120,7 @@ def named(service, bucket, env, s3_server, tmp_path, monkeypatch) -> dict[str, A
     weights.write_bytes(b"weights")
     ModelRegistry(service).register_model(model_path=weights, model_name="yolo11_traffic", version="1.0.0")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(complete, "DEADLINE_SECONDS", 30.0)
-        mp.setattr(complete, "CONNECT_TIMEOUT", 5.0)
-        mp.setattr(complete, "READ_TIMEOUT", 20.0)
+        patient_completion(mp)
         assert complete.answer(["object", f"s3://{bucket}"]) == [f"s3://{bucket}/"]
         assert len(complete.answer(["object", f"s3://{bucket}/camera_001/"])) == 2
         assert complete.answer(["model", "yo"]) == ["yolo11_traffic"]

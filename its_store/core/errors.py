@@ -150,6 +150,19 @@ class SubresourceIgnoredError(BadAnswerError):
     Every other bad answer stays an error, never "none"."""
 
 
+class EmptyTagSetError(BadAnswerError):
+    """GET ?tagging of an object answered 200 with a body the server said is empty (Content-Length: 0), no
+    <Tagging> document: radosgw 16.2 for a multipart object, whose x-amz-tagging it dropped. The one empty
+    answer read as "no tags", and only where nothing is written back from it (s3/client.get_tags)."""
+
+
+class TagsNotKeptError(ConfigError):
+    """A write asked for tags that the stored version does not carry, even after its-store set them again
+    (PutObjectTagging) and read them back: radosgw 16.2 drops the tags of a multipart write."""
+
+    code = "tags_not_kept"
+
+
 class ConditionalWritesUnsupportedError(ConfigError):
     """The server ignores If-None-Match / If-Match on PUT (rclone serve s3 does: a second PUT simply
     overwrites). What needs write-once objects or compare-and-swap (the model registry's writes) cannot

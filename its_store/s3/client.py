@@ -215,8 +215,15 @@ class S3Client:
             self._minio.delete_bucket_tags(bucket_name=bucket)
 
     def get_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
-        """The object's tags; {} when the server has no tagging (see _read_tags)."""
-        return self._read_tags(bucket, key, version_id) or {}
+        """The object's tags; {} when the server has no tagging (see _read_tags), and for an answer the server
+        said is empty (Content-Length: 0, EmptyTagSetError): radosgw 16.2's for a multipart object whose tags
+        it dropped, which `stat`, `ls` and a copy's read-back then show as none. require_tags (`tag get`,
+        `tag rm`, which writes back what it read) keeps that answer an error."""
+        try:
+            return self._read_tags(bucket, key, version_id) or {}
+        except E.EmptyTagSetError:
+            self._tagging_ok.add(bucket)
+            return {}
 
     def require_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
         """The object's tags for `tag get` / `tag rm`: on a server without object tagging, refused as
@@ -232,7 +239,8 @@ class S3Client:
         GET ?tagging with the object itself (its ETag and bytes), which s3/answers.py tells apart as
         SubresourceIgnoredError, the one sign of a missing sub-resource (get_retention reads it too).
         Any other bad answer (empty, truncated, another document, garbage) is BadAnswerError, never
-        "no tags": a tag set read as empty would be written back as empty."""
+        "no tags": a tag set read as empty would be written back as empty (one said to be empty is
+        EmptyTagSetError, which only get_tags reads as none)."""
         try:
             with errors(bucket, key):
                 tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)

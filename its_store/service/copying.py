@@ -41,12 +41,12 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     encryption = describe(head.metadata)
     if encryption == "SSE-C":  # a server that answers an SSE-C object's HEAD without its key
         raise refused
-    tags = ctx.s3.get_tags(sb, sk)
     sse_s3 = encryption == "SSE-S3"
-    if head.size <= threshold:
-        etag, version, unchecked = checked(ctx, ctx.s3.copies.copy_object(sb, sk, db, dk, tags=tags, sse_s3=sse_s3),
+    if head.size <= threshold:  # the server copies the tags (directive COPY): never sent again (tags_kept)
+        etag, version, unchecked = checked(ctx, ctx.s3.copies.copy_object(sb, sk, db, dk, sse_s3=sse_s3),
                                            db, dk, sse_s3)
         return head, etag, version, False, unchecked
+    tags = ctx.s3.get_tags(sb, sk)
     part = copy_part_size(head, part_size)
     headers = {"Content-Type": head.content_type or "application/octet-stream"}
     for name, value in head.metadata.items():
@@ -56,6 +56,8 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     written = ctx.s3.copies.copy_multipart(sb, sk, db, dk, size=head.size, part_size=part, headers=headers,
                                            tags=tags, sse_s3=sse_s3, etag=head.etag)  # the parts of THIS source
     etag, version, unchecked = checked(ctx, written, db, dk, sse_s3)
+    from its_store.service.tagcheck import tags_kept
+    tags_kept(ctx, db, dk, version, tags)
     return head, etag, version, True, unchecked
 
 

@@ -52,7 +52,8 @@ def not_another(ctx: Context, bucket: str, key: str, version_id: str | None = No
     or date; the same bytes stored under both names in one second are taken for one, the side that loses
     nothing. Keys that name themselves cost nothing. With a version id: another when the merged key has that
     version (SeaweedFS answers 'd\\f1?versionId=V' with the version V of 'd/f1', and its DELETE removes it for
-    good; a server that keeps the keys apart has no version of one under the other's name)."""
+    good; a delete marker too, which its listing of versions may show under the name asked; a server that
+    keeps the keys apart has no version of one under the other's name)."""
     if not may_be_another(key):
         return
     other = merged_form(key)
@@ -76,13 +77,19 @@ def _same_head(ctx: Context, bucket: str, key: str, stat: ObjectStat) -> bool:
 
 
 def _has_version(ctx: Context, bucket: str, key: str, version_id: str) -> bool:
-    """Whether s3://bucket/key has the version `version_id` (an SSE-C one too: its key-less HEAD is refused)."""
+    """Whether s3://bucket/key has the version `version_id` (an SSE-C one too: its key-less HEAD is refused;
+    a delete marker, which has no HEAD, by the versions of `key` listed: a listing refused raises its
+    error, nothing is changed on a guess)."""
     try:
         ctx.s3.stat(bucket, key, version_id)
     except E.SseKeyRequiredError:
         return True
-    except E.ItsStoreError:  # none there (or not readable): not known to be the same
-        return False
+    except E.ItsStoreError:  # none there, a delete marker, or not readable
+        listed = ctx.s3.list_objects(bucket, key, True, include_versions=True)
+        try:
+            return any(v.key == key and v.version_id == version_id and v.is_delete_marker for v in listed)
+        finally:
+            getattr(listed, "close", lambda: None)()  # the listing ends here (and its page read ahead)
     return True
 
 

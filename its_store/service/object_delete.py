@@ -18,7 +18,7 @@ from its_store.core.refs import validate_bucket, validate_key
 from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
-    from its_store.core.models import ObjectInfo
+    from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
 
 
@@ -56,16 +56,17 @@ def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: st
     """What delete_each() would delete: each (bucket, key) stat'ed (a missing one raises
     ObjectNotFoundError, exit 3), as delete() asks (_exists: a name the server reads as another key is not
     found); nothing is deleted."""
-    found = [_planned(ctx, bucket, key, version_id) for bucket, key in targets]
-    return DeletePlan(would_delete=[PlannedDelete(bucket=i.bucket, key=i.key, size=i.size, version_id=version_id)
-                                    for i in found])
+    return DeletePlan(would_delete=[_planned(ctx, bucket, key, version_id) for bucket, key in targets])
 
 
-def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
+def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> PlannedDelete:
+    """One key of a dry run: the HEAD that shows it exists gives its size (one HEAD a key); stat_object only
+    where that HEAD told nothing (an SSE-C object, read with the configured key; a delete marker)."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
-    _exists(ctx, bucket, key, version_id)
-    return stat_object(ctx, bucket, key, version_id, include_tags=False)
+    head = _exists(ctx, bucket, key, version_id)
+    size = (head.size or 0) if head is not None else stat_object(ctx, bucket, key, version_id, include_tags=False).size
+    return PlannedDelete(bucket=bucket, key=key, size=size, version_id=version_id)
 
 
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
@@ -96,14 +97,15 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
 
 
-def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None:
+def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> ObjectStat | None:
     """HEAD before a delete: a missing object is ObjectNotFoundError (S3 answers its delete with 204). A key
     some servers read as another is not found when the server answered with that other object
     (heads.not_another: SeaweedFS answers for 'd\\f1' or 'd//f1' with the object 'd/f1', and its DELETE
-    removes that other object); for an SSE-C object, whose key-less HEAD tells nothing, by the listings."""
+    removes that other object); for an SSE-C object, whose key-less HEAD tells nothing, by the listings.
+    Returns the HEAD (None where it told nothing: an SSE-C object, a delete marker)."""
     from its_store.service import heads
     try:
-        heads.stat(ctx, bucket, key, version_id)
+        return heads.stat(ctx, bucket, key, version_id)
     except E.SseKeyRequiredError:  # encrypted with an SSE-C key (deleting needs none): it exists, unless the
         heads.not_another(ctx, bucket, key, version_id)  # server answered for another key (the listings tell)
     except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
@@ -111,6 +113,8 @@ def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> None
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
                 or not Versions(ctx).is_delete_marker(bucket, key, version_id)):
             raise
+        heads.not_another(ctx, bucket, key, version_id)  # a marker listed under a merged name: the other's?
+    return None
 
 
 def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:

@@ -144,6 +144,9 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             result = _put(ctx, plan, request, bucket, key, progress)
             if lock is not None:  # radosgw drops multipart lock headers
                 lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
+            if request.tags and result.parts > 1:  # and multipart tags (service/tagcheck.py)
+                from its_store.service.tagcheck import tags_kept
+                tags_kept(ctx, bucket, key, result.version_id, request.tags)
             # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
             sent = shared.underscored if shared is not None else metacheck.underscored(plan.headers)
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)

@@ -152,6 +152,7 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     from its_store.service.lockcheck import ensure_locked, require_bucket_lock
     from its_store.service.metacheck import check_names, underscored
     from its_store.service.ssecheck import SseCheck, ensure_encrypted
+    from its_store.service.tagcheck import tags_kept
     from its_store.transfer.relay import RelayPlan, relay
     stat = origin.stat
     part = relay_part_size(stat, requested)
@@ -173,7 +174,7 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     sse_check = ensure_encrypted(writer, dst.s3, bucket, key, done.version_id, done.answer_sse,
                                  SseCheck(asked=sse.label))
     ensure_locked(dst.s3, bucket, key, done.version_id, lock)
-    _tags_kept(dst, bucket, key, done.version_id, origin.tags)
+    tags_kept(dst, bucket, key, done.version_id, origin.tags)
     check_names(dst.settings.server_id(), writer, bucket, key, done.version_id, underscored(headers))
     return _result(src, dst, origin, bucket, key, done, check, sse_check)
 
@@ -244,19 +245,6 @@ def _destination_sse(sse: UploadSse, origin: _Origin, opts: CrossOptions, where:
     if sse.mode == "none" and origin.encryption in ("SSE-S3", "SSE-KMS"):
         return UploadSse("s3", defaulted=True)
     return sse
-
-
-def _tags_kept(dst: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
-    """Read back the tags sent with the write; missing ones are set again (a server without object tagging
-    refuses that with a clear error: s3/client.set_tags)."""
-    if not tags:
-        return
-    if dst.s3.get_tags(bucket, key, version_id) == tags:
-        return
-    dst.s3.set_tags(bucket, key, tags, version_id)
-    if dst.s3.get_tags(bucket, key, version_id) != tags:
-        raise E.ItsStoreError(f"s3://{bucket}/{key} was stored, but its server did not keep the source's tags",
-                              hint="copy to a server with object tagging, or set them with `its-store tag set`")
 
 
 def confirm_copy(dest: Context | HasContext, copied: CrossCopy, options: CrossOptions | None = None) -> str:

@@ -21,7 +21,8 @@ def show(ctx: typer.Context, shell: Shell = None) -> None:
     """Print the completion script of SHELL, generated from this version of its-store.
 
     Commands, options and choices complete without starting its-store; bucket, key, model and remote names
-    are asked of it (from its completion cache, else the server, within 0.3 s).
+    are asked of it (from its completion cache, else the server: within 0.3 s when the cache has an answer to
+    offer, 2 s when it has none, 3 s at most in all).
 
     Example: its-store completion show zsh > ~/.zfunc/_its-store
     """

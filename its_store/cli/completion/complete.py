@@ -17,9 +17,13 @@ A completion runs on every TAB, so it must be quick and silent:
   never offered names it was not shown by the server: it misses, asks, and is refused. A remote's names
   (`NAME:BUCKET/KEY`) are kept for that remote's endpoint and keys (quick_remote(), from core/remotes
   without pydantic): the default endpoint and a remote never mix answers.
-- On a miss, the real settings and service are built (a few hundred ms of imports), and the network
-  call runs in a daemon thread with short timeouts, no retries and a DEADLINE_SECONDS deadline. Past
-  it we offer what the cache had for this identity, even stale, or nothing: the shell never hangs. An
+- On a miss, the real settings, service and S3 client are built (a few hundred ms of imports, more on a
+  loaded machine: not counted in the deadline, no network is used for them), and the network call runs in a
+  daemon thread with short timeouts and no retries. It is given DEADLINE_SECONDS when the cache has an
+  answer for this identity to offer, even stale; past it we offer that. With nothing to offer (a cold
+  cache) it is given COLD_DEADLINE_SECONDS, as a late answer beats none (a listing on a loaded machine
+  takes longer than 0.3 s). All the waits of one completion together stop at HARD_CAP_SECONDS: the shell
+  never hangs. An
   answer is filed only when the real settings name the same identity as the cheap reading. When the
   server refuses the credentials (access denied, bad signature, unknown key), the identity's entries
   are dropped and nothing is offered, not even a stale answer.
@@ -61,9 +65,11 @@ from its_store.cli.completion.quick_settings import quick_remote as quick_remote
 T = TypeVar("T")
 TTL_SECONDS = 60           # fresh answers; older ones are fetched again
 STALE_SECONDS = 24 * 3600  # offered when the server does not answer in time
-DEADLINE_SECONDS = 0.3     # longest wait on the network per completion
+DEADLINE_SECONDS = 0.3     # wait on the network when the cache has an answer (even stale) to offer instead
+COLD_DEADLINE_SECONDS = 2.0  # wait when it has none: a late answer beats none
+HARD_CAP_SECONDS = 3.0     # all the waits of one completion together (a model ref asks twice)
 CONNECT_TIMEOUT = 0.25
-READ_TIMEOUT = 0.3
+READ_TIMEOUT = COLD_DEADLINE_SECONDS  # the deadlines cut the wait; a shorter read timeout would cut it first
 MAX_ITEMS = 200            # suggestions per listing (a shell cannot show more usefully)
 SCHEME = "s3://"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
@@ -218,8 +224,9 @@ class Completer:
     (MINIO_* and the global options), or with `remote`, that named remote's (on_remote())."""
 
     def __init__(self, root_params: dict[str, Any], now: float | None = None, *, remote: str | None = None,
-                 config: dict[str, str] | None = None) -> None:
+                 config: dict[str, str] | None = None, until: float | None = None) -> None:
         self.params = root_params
+        self.until = time.monotonic() + HARD_CAP_SECONDS if until is None else until  # the hard cap (_fetch)
         self.remote = remote
         self.config = quick_config(root_params.get("env_file")) if config is None else config
         if remote is None:
@@ -236,7 +243,7 @@ class Completer:
         """The same request on the endpoint of the remote `name`: its URL and keys, its own cache entries
         (the cache file is the default's: MINIO_CACHE_DIR), the same deadline. UnknownRemoteError or
         ConfigError for a name nobody defines or a refused remotes file: no suggestions (suggest())."""
-        return Completer(self.params, self.now, remote=name, config=self.config)
+        return Completer(self.params, self.now, remote=name, config=self.config, until=self.until)
 
     # -------------------------------------------------------------------------------- buckets
     def buckets(self) -> list[str]:
@@ -248,9 +255,10 @@ class Completer:
         if entry and self.now - entry["t"] < TTL_SECONDS:
             fresh: list[str] = entry["items"]
             return fresh
-        items = self._fetch(fetch)
+        stale = entry["items"] if entry and self.now - entry["t"] < STALE_SECONDS else None
+        items = self._fetch(fetch, cold=stale is None)
         if items is None:  # no answer in time, or an error other than a refusal (see _fetch)
-            return entry["items"] if entry and self.now - entry["t"] < STALE_SECONDS else []
+            return stale or []
         self._file(key, {"t": self.now, "items": items, "complete": True})
         return items
 
@@ -276,9 +284,9 @@ class Completer:
         hit = self._cached_keys(bucket, prefix)
         if hit is not None:
             return hit
-        fetched = self._fetch(lambda svc: self._list(svc, bucket, prefix))
+        stale = self._cached_keys(bucket, prefix, max_age=STALE_SECONDS)
+        fetched = self._fetch(lambda svc: self._list(svc, bucket, prefix), cold=stale is None)
         if fetched is None:
-            stale = self._cached_keys(bucket, prefix, max_age=STALE_SECONDS)
             return stale or []
         items, complete = fetched
         self._file(f"{self.server}\nkeys\n{bucket}\n{prefix}", {"t": self.now, "items": items, "complete": complete})
@@ -304,12 +312,15 @@ class Completer:
         return keys[:MAX_ITEMS], len(keys) <= MAX_ITEMS
 
     # -------------------------------------------------------------------------------- network
-    def _fetch(self, call: Callable[[Any], T]) -> T | None:
-        """`call(service)` within DEADLINE_SECONDS, or None (timeout or an error). When the server refused
-        these credentials, every cached answer of this identity is dropped and Refused raised: who is
-        refused now is offered nothing, not even what it was shown before."""
+    def _fetch(self, call: Callable[[Any], T], *, cold: bool) -> T | None:
+        """`call(service)` within DEADLINE_SECONDS (COLD_DEADLINE_SECONDS when `cold`: the cache has nothing
+        to offer instead), never past the completion's hard cap; else None (timeout or an error). The
+        clock starts once the service and its S3 client are built. When the server refused these
+        credentials, every cached answer of this identity is dropped and Refused raised: who is refused
+        now is offered nothing, not even what it was shown before."""
         svc = self._build_service()
-        outcome = run_with_deadline(lambda: call(svc), DEADLINE_SECONDS)
+        wait = min(COLD_DEADLINE_SECONDS if cold else DEADLINE_SECONDS, self.until - time.monotonic())
+        outcome = run_with_deadline(lambda: call(svc), max(wait, 0.0))
         if isinstance(outcome, BaseException):
             from its_store.core.errors import AccessDeniedError
             if isinstance(outcome, AccessDeniedError):
@@ -342,6 +353,7 @@ class Completer:
                 from its_store.core.remotes import settings_for
                 settings = settings_for(self.remote, settings)
             self._service = StorageService(settings, workers=1)
+            self._service.s3  # noqa: B018 - the client built (minio imported) before any deadline runs
         return self._service
 
 
