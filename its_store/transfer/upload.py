@@ -407,7 +407,7 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
         _failed(s3, bucket, key, upload_id, state, exc, claimed)
         raise
     if state.journal is not None:
-        state.journal.remove(bucket, key)
+        state.journal.remove(bucket, key, upload_id)
     return PutResult(written.etag, written.version_id, size or 0, len(ordered), answer_sse=written.sse)
 
 
@@ -423,11 +423,13 @@ def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumabl
         return
     transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
     if state.keep_on_failure and state.journal is not None and transient:
-        if isinstance(exc, E.ItsStoreError):
+        if isinstance(exc, E.ItsStoreError) and state.journal.continues(bucket, key, upload_id):
             exc.hint = "the parts sent so far were kept: run the same command again with --resume"
         return
-    if _abort_quietly(s3, bucket, key, upload_id) and state.journal is not None:
-        state.journal.remove(bucket, key)
+    if state.journal is not None:  # not while another run that resumed the same upload is completing it
+        state.journal.abort(s3, bucket, key, upload_id)
+    else:
+        _abort_quietly(s3, bucket, key, upload_id)
 
 
 class ByteBudget:
