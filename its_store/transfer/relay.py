@@ -134,7 +134,8 @@ class _Multipart:
             self._parts(upload_id, stored)
             verified_by = self.check.finish()  # before the upload is completed: a mismatch is never visible
             if self.journal is not None and not self.journal.completing(plan.bucket, plan.key, upload_id):
-                raise E.InterruptedError_(f"the upload of s3://{plan.bucket}/{plan.key} was aborted")
+                raise E.InterruptedError_(f"the upload of s3://{plan.bucket}/{plan.key} was aborted (by a stop, "
+                                          "or by another upload of the same key)")
             self.completing = True
             written = self.dst.complete_multipart(plan.bucket, plan.key, upload_id,
                                                   [self.etags[n] for n in range(1, self.count + 1)])

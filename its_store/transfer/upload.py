@@ -398,7 +398,9 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
         ordered = [etags[n] for n in sorted(etags)]
         if state.journal is not None and not state.journal.completing(bucket, key, upload_id):
             claimed = "aborted"  # a stop abandoned it (sync/watch_source.abort_uploads): that abort is its end
-            raise E.InterruptedError_(f"the upload of s3://{bucket}/{key} was abandoned and aborted")
+            raise E.InterruptedError_(f"the upload of s3://{bucket}/{key} was abandoned and aborted (by a stop, "
+                                      "or by another upload of the same key)",
+                                      hint="nothing was stored by this upload: run it again to store it")
         claimed = "completing"
         written = s3.complete_multipart(bucket, key, upload_id, ordered)
     except BaseException as exc:
