@@ -402,7 +402,8 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
                                       "or by another upload of the same key)",
                                       hint="nothing was stored by this upload: run it again to store it")
         claimed = "completing"
-        written = s3.complete_multipart(bucket, key, upload_id, ordered)
+        custody = (headers[SHA256_HEADER], size) if size is not None and SHA256_HEADER in headers else None
+        written = s3.complete_multipart(bucket, key, upload_id, ordered, custody)
     except BaseException as exc:
         for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
             BUDGET.release(held.pop(number, 0))
