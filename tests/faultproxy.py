@@ -81,6 +81,7 @@ class Hold:
     def __init__(self, limit: int, method: str = "PUT") -> None:
         self.limit, self.method = limit, method
         self.seen = 0
+        self.picked: list[Seen] = []  # the requests a Holds rule gave it
         self.reached = threading.Event()  # set as the limit-th one goes on to the server
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -101,6 +102,27 @@ class Hold:
 
     def release(self) -> None:
         self._released.set()
+
+
+class Holds:
+    """An `answer` hook of Holds, each applied to the requests its predicate picks: add(pick, method) returns a
+    Hold that holds EVERY such request (until its release()) and keeps them in `picked`, in order."""
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[Callable[[Seen], bool], Hold]] = []
+
+    def add(self, pick: Callable[[Seen], bool], method: str) -> Hold:
+        hold = Hold(0, method)
+        hold.reached.set()  # limit 0: every picked request is held until release()
+        self.rules.append((pick, hold))
+        return hold
+
+    def __call__(self, seen: Seen) -> None:
+        for pick, hold in self.rules:
+            if seen.method == hold.method and pick(seen):
+                hold.picked.append(seen)
+                return hold(seen)
+        return None
 
 
 class _Reset(Exception):

@@ -19,38 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from faultproxy import FaultProxy, Hold, Seen
+from faultproxy import FaultProxy, Hold, Holds
 
 from helpers import DEADLINE, run_cli_process, write_file
 
 MiB = 1024 * 1024
 
 
-class Holds:
-    """The proxy's `answer` hook: each Hold applies to the requests its predicate picks."""
-
-    def __init__(self) -> None:
-        self.rules: list[tuple[Any, Hold]] = []
-
-    def add(self, pick: Any, method: str) -> Hold:
-        hold = Hold(0, method)
-        hold.reached.set()  # limit 0: every picked request is held until release()
-        hold.picked = []  # type: ignore[attr-defined]
-        self.rules.append((pick, hold))
-        return hold
-
-    def __call__(self, seen: Seen) -> None:
-        for pick, hold in self.rules:
-            if seen.method == hold.method and pick(seen):
-                hold.picked.append(seen)  # type: ignore[attr-defined]
-                return hold(seen)
-        return None
-
-
 def _wait(hold: Hold, what: str, running: Any) -> None:
     """Until `hold` holds a request (it is the test's sync point), failing at once if the process ended."""
     deadline = time.monotonic() + DEADLINE  # a safety net against a hang, never a timing assertion
-    while not hold.picked:  # type: ignore[attr-defined]
+    while not hold.picked:
         assert not running.done(), f"the process ended before {what}: {running.result()!r}"
         assert time.monotonic() < deadline, f"never saw {what}"
         time.sleep(0.05)  # the pace of the poll: the condition decides
@@ -121,7 +100,7 @@ def test_a_complete_in_flight_is_not_aborted_by_another_process(
             a_run = pool.submit(run_cli_process, ["upload", str(a_file), f"s3://{bucket}/k.bin", "--resume",
                                                   "--part-size", "5MiB", "--json"], through, tmp_path)
             _wait(complete, "A's Complete", a_run)
-            a_upload = complete.picked[0].query["uploadId"]  # type: ignore[attr-defined]
+            a_upload = complete.picked[0].query["uploadId"]
             b_done = run_cli_process(["upload", str(b_file), f"s3://{bucket}/k.bin", "--json"], through, tmp_path)
             aborts = proxy.requests_to("DELETE", lambda s: s.query.get("uploadId") == a_upload)
             complete.release()
