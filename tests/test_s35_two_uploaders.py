@@ -19,7 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from faultproxy import FaultProxy, Hold, Holds
+import pytest
+from faultproxy import FaultProxy, Hold, Holds, Seen
 
 from helpers import DEADLINE, run_cli_process, write_file
 
@@ -108,4 +109,58 @@ def test_a_complete_in_flight_is_not_aborted_by_another_process(
     assert aborts == [], "B aborted the upload A was completing"
     assert b_done.exit_code == 0 and a_done.exit_code == 0, (a_done, b_done)
     assert _body(service, bucket, "k.bin") == a_file.read_bytes()
+    assert service.s3.list_multipart_uploads(bucket) == []
+
+
+def test_a_refused_complete_is_not_aborted_while_another_run_completes_the_same_upload(
+        s3_server: Any, service: Any, bucket: str, tmp_path: Path) -> None:
+    """Two runs (two journals on one folder, as two processes) resume the same interrupted upload. A's
+    Complete is held in flight; B's is refused by the server (400 InvalidPart). B must not abort the upload
+    after its refusal, as it did before (its own upload, it thought): A is completing it. Released, A's
+    Complete makes the object whole."""
+    from faultserver import response
+
+    from its_store import StorageService, load_settings
+    from its_store.core import errors as E
+    from its_store.transfer.resume import UploadJournal
+    from its_store.transfer.upload import upload_file
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=3)
+    holds, completes = Holds(), []
+    first = holds.add(lambda s: "uploadId" in s.query and not completes and not completes.append(s), "POST")
+    fail = {"part": True}
+    invalid = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidPart</Code><Message>One or more of '
+               b"the specified parts could not be found.</Message></Error>")
+
+    def answer(seen: Seen) -> bytes | None:
+        if fail["part"] and seen.method == "PUT" and seen.query.get("partNumber") == "2":
+            return response(503, b"<html>down</html>", content_type="text/html")
+        if seen.method == "POST" and "uploadId" in seen.query and completes and completes[0] is not seen:
+            return response(400, invalid, content_type="application/xml")  # B's Complete, refused
+        return holds(seen)
+
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer, record=True) as proxy:
+        via = StorageService(load_settings(endpoint=proxy.endpoint, access_key=s3_server.access_key,
+                                           secret_key=s3_server.secret_key, secure=False, region="us-east-1",
+                                           cache_dir=tmp_path / "state", max_retries=0))
+        runs = [UploadJournal(tmp_path / "state" / "uploads", "s35-endpoint") for _ in range(3)]
+
+        def upload(journal: UploadJournal) -> Any:
+            return upload_file(via.s3, bucket, "clip.mp4", src, {}, threshold=5 * MiB, part_size=5 * MiB,
+                               workers=1, journal=journal, resume=True)
+        try:
+            with pytest.raises(E.ServiceUnavailableError):  # part 2 refused: the parts kept for --resume
+                upload(runs[0])
+            fail["part"] = False
+            with ThreadPoolExecutor(1) as pool:
+                a_run = pool.submit(upload, runs[1])
+                _wait(first, "A's Complete", a_run)
+                with pytest.raises(E.ItsStoreError):  # B's Complete refused
+                    upload(runs[2])
+                aborts = proxy.requests_to("DELETE", lambda s: "uploadId" in s.query)
+                first.release()
+                a_done = a_run.result()
+        finally:
+            via.close()
+    assert aborts == [], "B aborted the upload A was completing"
+    assert a_done.parts == 3 and _body(service, bucket, "clip.mp4") == src.read_bytes()
     assert service.s3.list_multipart_uploads(bucket) == []
