@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from faultproxy import FaultProxy, Hold, Holds, Seen
 
-from helpers import DEADLINE, run_cli_process, write_file
+from helpers import DEADLINE, object_bytes, run_cli_process, write_file
 
 MiB = 1024 * 1024
 
@@ -46,14 +46,6 @@ def _record(env: dict[str, str]) -> dict[str, Any]:
 def _setup(env: dict[str, str], tmp_path: Path, proxy: FaultProxy) -> tuple[dict[str, str], Path, Path]:
     through = {**env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
     return through, write_file(tmp_path / "a.bin", 11 * MiB, seed=1), write_file(tmp_path / "b.bin", 6 * MiB, seed=2)
-
-
-def _body(service: Any, bucket: str, key: str) -> bytes:
-    resp = service.s3.get(bucket, key)
-    try:
-        return bytes(resp.read())
-    finally:
-        resp.close()
 
 
 def test_an_abort_another_process_decided_is_never_crossed_by_a_complete(
@@ -83,7 +75,7 @@ def test_an_abort_another_process_decided_is_never_crossed_by_a_complete(
     assert a_done.exit_code != 0 and "Traceback" not in a_done.stderr, a_done
     assert "another upload of the same key" in a_done.stderr and len(a_done.stderr.strip().splitlines()) <= 2, a_done
     assert b_done.exit_code == 0, b_done
-    assert _body(service, bucket, "k.bin") == b_file.read_bytes()
+    assert object_bytes(service, bucket, "k.bin") == b_file.read_bytes()
     assert service.s3.list_multipart_uploads(bucket) == []
 
 
@@ -108,7 +100,7 @@ def test_a_complete_in_flight_is_not_aborted_by_another_process(
             a_done = a_run.result()
     assert aborts == [], "B aborted the upload A was completing"
     assert b_done.exit_code == 0 and a_done.exit_code == 0, (a_done, b_done)
-    assert _body(service, bucket, "k.bin") == a_file.read_bytes()
+    assert object_bytes(service, bucket, "k.bin") == a_file.read_bytes()
     assert service.s3.list_multipart_uploads(bucket) == []
 
 
@@ -162,5 +154,5 @@ def test_a_refused_complete_is_not_aborted_while_another_run_completes_the_same_
         finally:
             via.close()
     assert aborts == [], "B aborted the upload A was completing"
-    assert a_done.parts == 3 and _body(service, bucket, "clip.mp4") == src.read_bytes()
+    assert a_done.parts == 3 and object_bytes(service, bucket, "clip.mp4") == src.read_bytes()
     assert service.s3.list_multipart_uploads(bucket) == []
