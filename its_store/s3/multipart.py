@@ -46,6 +46,17 @@ def multipart_etag(etags: list[str]) -> str:
     return f"{digest.hexdigest()}-{len(etags)}"
 
 
+def _complete_body(etags: list[str]) -> bytes:
+    """The CompleteMultipartUpload document: each part's number and ETag, and its ChecksumCRC32 when every
+    part carries one (PartETag.crc32)."""
+    from xml.sax.saxutils import escape
+    crcs = [getattr(etag, "crc32", None) for etag in etags]
+    return ("<CompleteMultipartUpload>" + "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>\"{escape(str(etag))}\"</ETag>"
+        + (f"<ChecksumCRC32>{crc}</ChecksumCRC32>" if all(crcs) else "") + "</Part>"
+        for n, (etag, crc) in enumerate(zip(etags, crcs, strict=True), 1)) + "</CompleteMultipartUpload>").encode()
+
+
 def _text(node: ET.Element, name: str) -> str:
     return node.findtext(f"{{*}}{name}") or ""  # {*}: any namespace, or none
 
@@ -90,12 +101,7 @@ class Multipart:
         NoSuchUpload answer (_gone_but_made): a proxy that re-sent a POST which had succeeded passes on
         the answer to the second one. `custody`: (its-sha256, size) of the upload, the other sign of
         it on that HEAD where a part's ETag is no MD5 (SSE-C, SSE-KMS)."""
-        from xml.sax.saxutils import escape
-        crcs = [getattr(etag, "crc32", None) for etag in etags]
-        body = ("<CompleteMultipartUpload>" + "".join(
-            f"<Part><PartNumber>{n}</PartNumber><ETag>\"{escape(str(etag))}\"</ETag>"
-            + (f"<ChecksumCRC32>{crc}</ChecksumCRC32>" if all(crcs) else "") + "</Part>"
-            for n, (etag, crc) in enumerate(zip(etags, crcs, strict=True), 1)) + "</CompleteMultipartUpload>").encode()
+        body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
         try:
             resp = self._raw("POST", bucket, key, body=body, query={"uploadId": upload_id},
