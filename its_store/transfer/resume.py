@@ -324,7 +324,9 @@ class UploadJournal:
         """(key, upload id) of this endpoint's uploads in `bucket` whose Complete's outcome was never known
         and that no run resumed (_note_unsettled), among `listed` (the upload ids the server lists for the
         bucket now); the noted ones of this bucket it no longer lists (completed, or aborted by a lifecycle
-        rule or by hand) are dropped from the note."""
+        rule or by hand) are dropped from the note. Without a note, nothing is locked or made (`bucket info`)."""
+        if not (self.directory / UNSETTLED).exists():
+            return []
         with self._deciding():
             noted = self._unsettled_entries()
             ours = [e for e in noted if (e.get("endpoint"), e.get("bucket")) == (self.endpoint, bucket)]
