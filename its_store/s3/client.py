@@ -465,9 +465,10 @@ class S3Client:
         `sha256`: the part's SHA-256 an earlier read took, signed as its payload hash (s3/multipart.py)."""
         return self._multipart().upload_part(bucket, key, upload_id, number, data, headers, sha256)
 
-    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> Written:
-        """CompleteMultipartUpload; never re-sent: a lost answer is read back by a HEAD."""
-        return self._multipart().complete_multipart(bucket, key, upload_id, etags)
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
+                           custody: tuple[str, int] | None = None) -> Written:
+        """CompleteMultipartUpload; never re-sent: a lost answer (or NoSuchUpload) is read back by a HEAD."""
+        return self._multipart().complete_multipart(bucket, key, upload_id, etags, custody)
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._multipart().abort_multipart(bucket, key, upload_id)
