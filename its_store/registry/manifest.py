@@ -169,7 +169,7 @@ def _load_yaml(text: str, path: Path) -> Any:
         raise E.InvalidInputError(f"config file {path} is YAML (or not JSON) and PyYAML is not installed",
                                   hint="pip install pyyaml, or give the config as JSON") from None
     try:
-        value = yaml.safe_load(text)
+        value = _bounded_yaml(yaml, text, path)
     except yaml.YAMLError as exc:
         raise E.InvalidInputError(f"config file {path} is neither valid JSON nor YAML: {exc}") from None
     except RecursionError:  # PyYAML's composer recurses once a level: `[` x 3,000
@@ -181,6 +181,42 @@ def _load_yaml(text: str, path: Path) -> Any:
         raise E.InvalidInputError(f"config file {path} holds values JSON cannot store (dates, sets...)",
                                   hint="quote dates as strings") from None
     return value
+
+
+MAX_CONFIG_EXPANDED = 16 * 1024 * 1024  # bytes (about) a YAML config may stand for once its aliases are expanded
+
+
+def _bounded_yaml(yaml: Any, text: str, path: Path) -> Any:
+    """yaml.safe_load(text), refusing a document whose aliases expand it past MAX_CONFIG_EXPANDED (or four
+    times its own size): nine levels of nine aliases (a "billion laughs", 400 bytes) took 107 s and every
+    byte of memory to copy and check. The node graph is measured before anything is built from it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded(node, {}) > max(MAX_CONFIG_EXPANDED, 4 * len(text)):
+            raise E.InvalidInputError(f"config file {path} expands (through YAML aliases) to more than "
+                                      f"{MAX_CONFIG_EXPANDED >> 20} MiB", hint="expand the aliases it needs, "
+                                      "or register it as a file")
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded(node: Any, sizes: dict[int, int]) -> int:
+    """About how many bytes `node` stands for with its aliases expanded (each shared node measured once); a
+    node that holds itself (`&a [*a]`) is endless."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 1 << 62  # being measured: met again below, it holds itself
+    value = node.value
+    if isinstance(value, str):
+        size = len(value) + 1
+    else:
+        size = 2 + sum(_expanded(item, sizes) if not isinstance(item, tuple) else
+                       1 + _expanded(item[0], sizes) + _expanded(item[1], sizes) for item in value)
+    sizes[id(node)] = size
+    return size
 
 
 def build_manifest(name: str, version: str, files: list[LocalFile], *, metrics: dict[str, float],
