@@ -141,7 +141,22 @@ def load_training_config(path: Path) -> Any:
     if validate.nests_deeper(value):
         raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
                                   "than a manifest may hold", hint="flatten it, or register it as a file")
+    if not _all_finite(value):  # NaN / Infinity (JSON's extension, YAML's .nan, .inf): no JSON reader takes them
+        raise E.InvalidInputError(f"config file {path} holds a number that is not finite (NaN or Infinity), which "
+                                  "--json output cannot carry", hint="quote it as a string")
     return value
+
+
+def _all_finite(value: Any) -> bool:
+    """Whether every float in `value` (nested no deeper than MAX_DEPTH: checked first) is finite."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
+            return False
+        if isinstance(item, (dict, list)):
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return True
 
 
 def _parse_training_config(path: Path) -> Any:
@@ -172,6 +187,8 @@ def _load_yaml(text: str, path: Path) -> Any:
         value = _bounded_yaml(yaml, text, path)
     except yaml.YAMLError as exc:
         raise E.InvalidInputError(f"config file {path} is neither valid JSON nor YAML: {exc}") from None
+    except ValueError:  # int() of a 5,000-digit number: "unexpected ValueError" (exit 1)
+        raise E.InvalidInputError(f"config file {path} holds a number too long to read") from None
     except RecursionError:  # PyYAML's composer recurses once a level: `[` x 3,000
         raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
                                   "than a manifest may hold", hint="flatten it, or register it as a file") from None
