@@ -335,7 +335,10 @@ class S3Client:
             obj = self._minio.stat_object(bucket_name=bucket, object_name=key, version_id=version_id,
                                           extra_headers=_minio_dict(asked))
         with parsing(bucket, key, "HeadObject"):  # minio's int() took "-1" and "+5" as a Content-Length
-            return ObjectStat(bucket, key, Headers.of(obj.metadata))
+            said = Headers.of(obj.metadata)
+            if "content-length" not in said:  # minio read it as 0: `stat` said 0 bytes (a header line http.client
+                raise ValueError("no Content-Length")  # cannot parse also drops every header after it)
+            return ObjectStat(bucket, key, said)
 
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
             version_id: str | None = None, headers: dict[str, str] | None = None) -> Body:
