@@ -61,3 +61,19 @@ def test_library_calls_check_keys_and_version_ids(service: Any, bucket: str, key
     for call in calls:
         with pytest.raises(InvalidInputError):
             call()
+
+
+def test_no_tags_changed_on_the_current_version_for_an_empty_version_id(cli: Any, service: Any,
+                                                                        bucket: str) -> None:
+    """`tag set|rm --version-id ""` replaced or removed the current version's tags (service/tags.py checked no
+    version id): refused as rm's is, exit 2, the tags as they were."""
+    put_stdin(cli, bucket, "tagged.jpg")
+    assert cli("tag", "set", f"s3://{bucket}/tagged.jpg", "site=a4").exit_code == 0
+    for args in (["tag", "set", f"s3://{bucket}/tagged.jpg", "site=b7", "--version-id", ""],
+                 ["tag", "set", f"s3://{bucket}/tagged.jpg", "site=b7", "--replace", "--version-id", ""],
+                 ["tag", "rm", f"s3://{bucket}/tagged.jpg", "--version-id", ""],
+                 ["tag", "get", f"s3://{bucket}/tagged.jpg", "--version-id", ""]):
+        run = cli(*args)
+        assert run.exit_code == 2, run
+        assert "bad version id" in one_line_error(run)
+    assert service.tagging().get(bucket, "tagged.jpg").tags == {"site": "a4"}
