@@ -119,3 +119,24 @@ def test_rm_recursive_refused_names_the_right_not_the_credentials(cli: Any, keys
     assert "to DeleteObject on" in run.stderr and "(needs s3:DeleteObject)" in run.stderr, run
     assert "check MINIO_ACCESS_KEY" not in run.stderr, run
     assert _keys_of(cli, keys, f"s3://{SRC}/{prefix}") == [f"{prefix}r1.jpg", f"{prefix}r2.jpg"]
+
+
+def test_mv_of_a_file_whose_folder_may_not_change_says_it_was_uploaded(cli: Any, bucket: str, tmp_path: Path) -> None:
+    """The local twin: `mv DIR/f.jpg s3://B/f.jpg` (and `mv -r DIR/ s3://B/r/`) from a folder this user may
+    not change (read-only media, another owner's folder; here `chattr +i`): the upload was made and
+    verified, the file's removal refused. It ended `cannot remove DIR/f.jpg: Operation not permitted`,
+    exit 1: nothing said the object had been stored. Now the line says it was uploaded and verified and
+    that the file was kept; exit 1 as before, the file and the object both there."""
+    from helpers import immutable
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "f.jpg").write_bytes(random_bytes(1_000, seed=3))
+    with immutable(folder):
+        single = cli("mv", "ro/f.jpg", f"s3://{bucket}/f.jpg")
+        recursive = cli("mv", "-r", "ro/", f"s3://{bucket}/r/")
+    for run in (single, recursive):
+        assert run.exit_code == 1, run
+        assert "uploaded and verified, but cannot remove" in run.stderr and "the file was kept" in run.stderr, run
+    assert (folder / "f.jpg").exists()
+    listed = cli("ls", f"s3://{bucket}/", "-r", "--json")
+    assert sorted(o["key"] for o in listed.jsonl()) == ["f.jpg", "r/f.jpg"], listed

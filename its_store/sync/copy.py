@@ -444,7 +444,10 @@ def _remove_moved(opened: OpenFile) -> None:
     if not opened.unchanged():
         raise E.IntegrityError(f"{opened.path} changed while it was uploaded; it was kept",
                                hint="move it again once it is complete")
-    removed = opened.remove_if()
+    try:
+        removed = opened.remove_if()
+    except E.LocalIOError as exc:  # a folder the user may not change (read-only, immutable, another owner's)
+        raise E.LocalIOError(f"uploaded and verified, but {exc.message}; the file was kept") from None
     if removed is False:
         raise E.IntegrityError(f"{opened.path} was replaced while it was uploaded; the new file was kept",
                                hint="move it again")
