@@ -221,6 +221,13 @@ class LockNotKeptError(ConfigError):
     code = "lock_not_kept"
 
 
+class TagsNotKeptError(ConfigError):
+    """An upload's tags (--tag) that the stored version does not carry: the server took the upload and dropped
+    them (rclone serve s3 has no object tagging; service/tagcheck.py). The object is stored, without them."""
+
+    code = "tags_not_kept"
+
+
 class SettingNotKeptError(ConfigError):
     """A bucket setting (versioning, default retention, lifecycle, default encryption) the server answered 200
     for, but did not keep: read back after the write, it is not there (service/kept.py)."""
