@@ -247,10 +247,15 @@ def _with_answer(err: E.ItsStoreError, code: str, message: str) -> E.ItsStoreErr
     return err
 
 
-def failure_error(text: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
-    """The error for a per-key failure of a batch call, given as 'Code: message'."""
+def failure_error(text: str, bucket: str | None = None, key: str | None = None, *,
+                  call: str = "DeleteObject") -> E.ItsStoreError:
+    """The error for a per-key failure of a batch call, given as 'Code: message'. Every batch call is a
+    DeleteObjects, whose per-key refusal is that key's `call` (DeleteObject, or DeleteObjectVersion for a
+    version): an AccessDenied names it and the permission it needs, as a single DELETE's would (without
+    it the line said "access denied for s3://B/K" with the hint to check the credentials, which were
+    accepted)."""
     code, _, detail = text.partition(": ")
-    return from_code(code.strip(), detail or code, bucket, key, where(bucket, key))
+    return from_code(code.strip(), detail or code, bucket, key, where(bucket, key), call=call, said=True)
 
 
 def from_code(code: str, detail: str, bucket: str | None, key: str | None, place: str,

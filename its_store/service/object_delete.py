@@ -128,7 +128,8 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
         failures = ctx.s3.remove_versions(bucket, [(key, version_id)], bypass_governance=True)
         if failures:
             from its_store.s3.client import failure_error
-            raise failure_error(failures[0][2], bucket, key)
+            raise failure_error(failures[0][2], bucket, key,
+                                call="DeleteObjectVersion" if version_id else "DeleteObject")
         return False  # a version erased (the bypass goes with a version id): no marker left
     except E.AccessDeniedError as exc:
         from its_store.service.retention import Retention
