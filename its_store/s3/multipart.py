@@ -148,8 +148,10 @@ class Multipart:
 
     def _completed_as(self, bucket: str, key: str, etags: list[str],
                       custody: tuple[str, int] | None = None) -> tuple[str, str | None] | None:
-        """(etag, version) if the object now carries the multipart ETag these parts make (or, with `custody`,
-        that its-sha256 and size), else None."""
+        """(etag, version) if the object now carries the multipart ETag these parts make, else None. Only where
+        a part's ETag is no MD5 (no such ETag can be computed), `custody` decides: that its-sha256 and size on an
+        object made of as many parts. Metadata is written by whoever writes the key: where the parts' ETags
+        are MD5s, an object with another ETag is not this upload, whatever its its-sha256 says."""
         expected = multipart_etag(etags)
         if not expected and custody is None:
             return None
@@ -157,8 +159,11 @@ class Multipart:
             stat = self._stat(bucket, key)
         except E.ItsStoreError:
             return None
-        same = custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
-        return (stat.etag, stat.version_id) if (expected and stat.etag == expected) or same else None
+        if expected:  # the proof no other client can write: anything else at the key is not this upload
+            return (stat.etag, stat.version_id) if stat.etag == expected else None
+        same = (custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
+                and stat.etag.endswith(f"-{len(etags)}"))
+        return (stat.etag, stat.version_id) if same else None
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._raw("DELETE", bucket, key, query={"uploadId": upload_id})

@@ -98,7 +98,8 @@ def _atoms(body: str, pattern: str) -> list[tuple[str, str]]:
             out.append(("c", "[^/]"))
             i += 1
         elif star == "[":
-            end = body.find("]", i + 2 if body[i + 1:i + 2] in ("!", "]") else i + 1)
+            first = i + 2 if body[i + 1:i + 2] == "!" else i + 1  # as fnmatch: a ']' first in the class is one
+            end = body.find("]", first + 1 if body[first:first + 1] == "]" else first)
             if end < 0:
                 raise E.InvalidInputError(f"bad filter pattern {pattern!r}: '[' without ']'")
             inner = body[i + 1:end]

@@ -325,7 +325,11 @@ class UploadJournal:
         and that no run resumed (_note_unsettled), among `listed` (the upload ids the server lists for the
         bucket now); the noted ones of this bucket it no longer lists (completed, or aborted by a lifecycle
         rule or by hand) are dropped from the note. Without a note, nothing is locked or made (`bucket info`)."""
-        if not (self.directory / UNSETTLED).exists():
+        try:
+            if not (self.directory / UNSETTLED).exists():
+                return []
+        except OSError as exc:  # a cache folder this user may not enter (another user's): no note to read
+            log.warning("cannot read the note of unsettled uploads in %s: %s", self.directory, exc.strerror or exc)
             return []
         with self._deciding():
             noted = self._unsettled_entries()
