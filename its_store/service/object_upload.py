@@ -201,12 +201,13 @@ def _metadata(request: UploadRequest) -> dict[str, str]:
 
 
 def _check_tags(tags: dict[str, str]) -> dict[str, str]:
-    if len(tags) > 10:
-        raise E.InvalidInputError("at most 10 tags per object (S3 limit)")
-    for key, value in tags.items():
-        if not key or len(key) > 128 or len(value) > 256:
-            raise E.InvalidInputError(f"invalid tag {key!r}: keys 1-128 chars, values up to 256")
-    return tags
+    """The tags of an upload, checked by the one rule `tag set` keeps (service/tags.check_tags: AWS's limits and
+    characters). SeaweedFS stores a '%' from a PUT's x-amz-tagging but refuses it in PutObjectTagging and a
+    copy's x-amz-tagging: such a tag could never be set again, nor kept by a multipart copy."""
+    if not tags:
+        return tags
+    from its_store.service.tags import check_tags
+    return check_tags(tags)
 
 
 def _guess_type(name: Path | str) -> str:

@@ -90,6 +90,7 @@ class Tagging:
         """Add or overwrite `tags` (or, with `replace`, make them the whole tag set)."""
         if not tags:
             raise E.InvalidInputError("no tags given", hint="write them as key=value")
+        check_tags(tags, limit=OBJECT_TAG_LIMIT if key else BUCKET_TAG_LIMIT)  # bad input: before any request
         if replace:
             current = {}
             if key:
