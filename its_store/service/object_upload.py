@@ -144,7 +144,8 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             result = _put(ctx, plan, request, bucket, key, progress)
             if lock is not None:  # radosgw drops multipart lock headers
                 lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
-            if request.tags and result.parts > 1:  # and multipart tags (service/tagcheck.py)
+            multipart = result.parts > 1 or "-" in result.etag  # one part of a multipart upload too ('...-1')
+            if request.tags and multipart:  # and multipart tags (service/tagcheck.py)
                 from its_store.service.tagcheck import tags_kept
                 tags_kept(ctx, bucket, key, result.version_id, request.tags)
             # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
@@ -157,8 +158,8 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             op.fields.update(**(lock.audit() if lock is not None else {}), **plan.sse_audit())
     return UploadResponse(
         bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
-        content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
-        or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started,
+        content_type=content_type, object_type=request.object_type, multipart=multipart, parts=result.parts,
+        duration_seconds=time.perf_counter() - started,
         codec=result.codec, stored_size=result.stored_size, encryption=result.encryption, sha256=result.sha256,
         unchecked=result.unchecked)
 
