@@ -150,16 +150,14 @@ def test_an_upload_of_one_put_with_tags_is_checked_once_a_bucket(object_cli: Any
     """`upload --tag` in one PUT was never read back: on rclone serve s3 (no object tagging) it said exit 0 with no
     tags stored, while the same upload in parts was exit 78 tags_not_kept (reva). Now a PUT's tags are read back
     until the server has shown tagging in that bucket: exit 78 there, as in parts; elsewhere the tags are there."""
-    for name in ("a.bin", "b.bin", "c.bin"):
-        (tmp_path / "d" / name).parent.mkdir(exist_ok=True)
-        (tmp_path / "d" / name).write_bytes(name.encode())
+    names = _folder(tmp_path / "d", 3)
     run = object_cli("upload", str(tmp_path / "d") + "/", f"s3://{object_bucket}/d/", "-r", "--tag", "site=a4",
                      "--json")
     if object_server.kind == "rclone":
         assert run.exit_code == 78 and "tags_not_kept" in run.stdout + run.stderr, run
         return
     assert run.exit_code == 0, run
-    for name in ("a.bin", "b.bin", "c.bin"):
+    for name in names:
         stat = object_cli("stat", f"s3://{object_bucket}/d/{name}", "--json")
         assert stat.exit_code == 0 and stat.json()["tags"] == {"site": "a4"}, stat
 
@@ -169,13 +167,19 @@ def test_the_tags_of_puts_are_read_back_once_a_bucket(cli: Any, s3_server: Any, 
     in flight meanwhile (at most one a worker; counted through a proxy)."""
     from faultproxy import FaultProxy
     from test_gaps33_denied_settings import _port
-    names = [f"f{n:02}.bin" for n in range(40)]
-    for name in names:
-        (tmp_path / "d" / name).parent.mkdir(exist_ok=True)
-        (tmp_path / "d" / name).write_bytes(name.encode())
+    _folder(tmp_path / "d", 40)
     with FaultProxy(_port(s3_server.endpoint), record=True) as proxy:
         run = cli("upload", str(tmp_path / "d") + "/", f"s3://{bucket}/d/", "-r", "--tag", "site=a4", "--workers", "2",
                   extra_env={"MINIO_ENDPOINT": proxy.endpoint})
         reads = [seen.target for seen in proxy.requests_to("GET") if "tagging" in seen.target]
     assert run.exit_code == 0, run
     assert 1 <= len(reads) <= 2, reads
+
+
+def _folder(folder: Path, count: int) -> list[str]:
+    """`count` small files in `folder`; their names."""
+    folder.mkdir()
+    names = [f"f{n:02}.bin" for n in range(count)]
+    for name in names:
+        (folder / name).write_bytes(name.encode())
+    return names
