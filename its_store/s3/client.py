@@ -249,10 +249,6 @@ class S3Client:
         self._tagging_ok.add(bucket)
         return dict(tags or {})
 
-    def tagging_seen(self, bucket: str) -> bool:
-        """Whether this client saw the server answer GET ?tagging in `bucket` with S3's XML (or said empty)."""
-        return bucket in self._tagging_ok
-
     def _tagging_shown(self, bucket: str, key: str, version_id: str | None) -> bool:
         """Whether the server has shown object tagging (the probe set_tags and delete_tags make first). A plain
         AccessDenied to the GET ?tagging answers it too: a server that checks rights per action (a key that

@@ -5,10 +5,9 @@ Why: Debian's radosgw 16.2 keeps none of the x-amz-tagging of a multipart write 
 multipart server-side copy), answers 200, and then answers GET ?tagging of that object with an empty body.
 So a multipart upload with tags, a multipart copy and a copy between endpoints read the tags back; what is
 missing is set again (PutObjectTagging) and read back once more, with one warning line; still missing is
-TagsNotKeptError (exit 78). A single PUT is read back once a bucket and process (upload_tags_kept), until
-the server has shown object tagging: every server with tagging keeps a PUT's, rclone serve s3 has none. A
-CopyObject is not read back: it sends no tags at all, the server copies them (directive COPY; SeaweedFS refuses
-a tag value with '%' in a copy's x-amz-tagging that it stored from a PUT's). docs/contributing.md has the table.
+TagsNotKeptError (exit 78). A single PUT or CopyObject is not read back: every server tested keeps those
+(a CopyObject sends no tags at all: the server copies them, directive COPY; SeaweedFS refuses a tag value
+with '%' in a copy's x-amz-tagging that it stored from a PUT's). docs/contributing.md has the table.
 """
 
 from __future__ import annotations
@@ -19,15 +18,6 @@ from its_store.core import errors as E
 
 if TYPE_CHECKING:
     from its_store.service.context import Context
-
-
-def upload_tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str], *,
-                     multipart: bool) -> None:
-    """tags_kept() after an upload: always for a multipart write (radosgw 16.2 drops its tags), for a single PUT
-    until the server has shown object tagging in that bucket (once a bucket and process: rclone serve s3 has
-    none, and a PUT's tags there were said stored, exit 0, while the same upload in parts was exit 78)."""
-    if tags and (multipart or not ctx.s3.tagging_seen(bucket)):
-        tags_kept(ctx, bucket, key, version_id, tags)
 
 
 def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
