@@ -43,8 +43,8 @@ class ServerInfo:
     def env(self) -> dict[str, str]:
         values = {"MINIO_ENDPOINT": self.endpoint, "MINIO_ACCESS_KEY": self.access_key,
                   "MINIO_SECRET_KEY": self.secret_key, "MINIO_SECURE": "false", "MINIO_REGION": "us-east-1"}
-        if self.kind == "ceph":  # radosgw refuses SSE over plain HTTP (rgw_crypt_require_ssl): tests/test_ceph.py
-            values["MINIO_ENABLE_ENCRYPTION"] = "false"
+        if self.kind in ("ceph", "rclone"):  # radosgw refuses SSE over plain HTTP (rgw_crypt_require_ssl):
+            values["MINIO_ENABLE_ENCRYPTION"] = "false"  # tests/test_ceph.py; rclone encrypts nothing (exit 78)
         return values
 
 

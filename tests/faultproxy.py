@@ -10,7 +10,10 @@ Per-request hooks, each given the request as `Seen` (method, target, headers, bo
 `flip` changes one byte in the middle of the body and fixes nothing else (a man in the middle),
 `lose_answer` forwards the request, reads the server's answer and closes the client connection without
 passing it on (an answer lost on the way back), `head_of` rewrites an answer's head (a server that spells a
-header its own way). `record=True` keeps every request in `seen`.
+header its own way), `resend` forwards the request, drops the server's answer and
+sends the request again, passing on the second answer (a proxy that retried a request that had succeeded),
+`replace_answer` forwards the request, drops the server's answer and passes on canned answer bytes instead.
+`record=True` keeps every request in `seen`.
 It also works as a plain forward HTTP proxy (HTTP_PROXY): absolute-form targets are sent on to the
 upstream in origin form (`counters.proxied` counts them; CONNECT is refused), and with `tls` (a server
 SSLContext) it terminates TLS for the clients and talks plain HTTP to the upstream.
@@ -47,6 +50,8 @@ class Counters:
     flipped: int = 0  # bodies changed by the `flip` hook
     lost: int = 0  # answers dropped by the `lose_answer` hook
     proxied: int = 0  # absolute-form requests (the proxy was used as an HTTP proxy)
+    resent: int = 0  # requests sent to the server twice by the `resend` hook
+    replaced: int = 0  # answers of the server replaced by the `replace_answer` hook
 
 
 @dataclass
@@ -77,6 +82,7 @@ class Hold:
     def __init__(self, limit: int, method: str = "PUT") -> None:
         self.limit, self.method = limit, method
         self.seen = 0
+        self.picked: list[Seen] = []  # the requests a Holds rule gave it
         self.reached = threading.Event()  # set as the limit-th one goes on to the server
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -99,6 +105,27 @@ class Hold:
         self._released.set()
 
 
+class Holds:
+    """An `answer` hook of Holds, each applied to the requests its predicate picks: add(pick, method) returns a
+    Hold that holds EVERY such request (until its release()) and keeps them in `picked`, in order."""
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[Callable[[Seen], bool], Hold]] = []
+
+    def add(self, pick: Callable[[Seen], bool], method: str) -> Hold:
+        hold = Hold(0, method)
+        hold.reached.set()  # limit 0: every picked request is held until release()
+        self.rules.append((pick, hold))
+        return hold
+
+    def __call__(self, seen: Seen) -> None:
+        for pick, hold in self.rules:
+            if seen.method == hold.method and pick(seen):
+                hold.picked.append(seen)
+                return hold(seen)
+        return None
+
+
 class _Reset(Exception):
     pass
 
@@ -111,6 +138,8 @@ class FaultProxy:
                  rechunk: bool = False, close_after_response: bool = False, seed: int = 1,
                  record: bool = False, answer: Callable[[Seen], bytes | None] | None = None,
                  flip: Callable[[Seen], bool] | None = None, lose_answer: Callable[[Seen], bool] | None = None,
+                 resend: Callable[[Seen], bool] | None = None,
+                 replace_answer: Callable[[Seen], bytes | None] | None = None,
                  tls: ssl.SSLContext | None = None, head_of: Callable[[str, bytes], bytes] | None = None) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.head_of = head_of  # (request method, answer head) -> the head passed on: a server's own header spellings
@@ -124,6 +153,8 @@ class FaultProxy:
         self.answer = answer
         self.flip = flip
         self.lose_answer = lose_answer
+        self.resend = resend
+        self.replace_answer = replace_answer
         self.tls = tls
         self.seen: list[Seen] = []
         self.counters = Counters()
@@ -273,6 +304,17 @@ class FaultProxy:
                 with self._lock:
                     self.counters.forwarded += 1
                     self.counters.body_bytes_up += len(body)
+                if self.resend is not None and self.resend(seen):  # the first answer dropped, the request sent again
+                    upstream = self._relay_response(upstream, _Discard(), method, False)
+                    upstream = upstream or socket.create_connection(self.upstream, timeout=60)
+                    upstream.sendall(head + body)
+                    self._count("resent")
+                instead = self.replace_answer(seen) if self.replace_answer is not None else None
+                if instead is not None:  # the server's answer dropped, another passed on
+                    upstream = self._relay_response(upstream, _Discard(), method, False)
+                    client.sendall(instead)
+                    self._count("replaced")
+                    continue
                 if self.lose_answer is not None and self.lose_answer(seen):
                     upstream = self._relay_response(upstream, _Discard(), method, False)
                     self._count("lost")

@@ -31,6 +31,12 @@ def random_bytes(size: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
+def object_bytes(service: Any, bucket: str, key: str) -> bytes:
+    """The stored bytes of s3://bucket/key, read with the service's own client (its connection given back)."""
+    with service.s3.get(bucket, key) as resp:
+        return bytes(resp.read())
+
+
 def write_file(path: Path, size: int, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(random_bytes(size, seed))

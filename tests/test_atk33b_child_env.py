@@ -11,6 +11,7 @@ environment of a child is its next door (/proc/PID/environ, `ps e`, a crash repo
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -37,9 +38,11 @@ def _leaked(record: Path, env: dict[str, str]) -> list[str]:
 
 
 def test_git_run_by_model_register_gets_no_secret(env: dict[str, str], tmp_path: Path) -> None:
-    """Fails on main (6f7ffca): the checkout's core.fsmonitor, run by the `git status` of `model register`,
-    sees MINIO_SECRET_KEY and every other secret variable in its environment. Expected: none of them;
-    the registration itself is unchanged (exit 0, git's commit recorded)."""
+    """Fails on main (6f7ffca): the `git` that `model register` starts (here a wrapper first on PATH, that
+    records its environment and runs the real git) sees MINIO_SECRET_KEY and every other secret variable in
+    its environment. Expected: none of them; the registration itself is unchanged (exit 0, git's commit
+    recorded). (The checkout's core.fsmonitor, the first way this test looked, is no longer run at all: s35,
+    tests/test_atk35b_git_config.py.)"""
     folder = tmp_path / "checkout"
     folder.mkdir()
     (folder / "model.onnx").write_bytes(b"onnx-bytes")
@@ -48,13 +51,18 @@ def test_git_run_by_model_register_gets_no_secret(env: dict[str, str], tmp_path:
     subprocess.run([*git, "add", "model.onnx"], check=True)
     subprocess.run([*git, "commit", "-qm", "model"], check=True)
     record = tmp_path / "git-child-env.txt"
-    subprocess.run([*git, "config", "core.fsmonitor", str(_recorder(tmp_path / "fsmonitor", record))], check=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    real = shutil.which("git")
+    (bin_dir / "git").write_text(f"#!/bin/sh\nenv > {record}\nexec {real} \"$@\"\n")
+    (bin_dir / "git").chmod(0o755)
     done = run_cli_process(["model", "register", "model.onnx", "--name", "leak", "--version", "1.0.0", "--json"],
-                           {**env, **{k: v for k, v in SECRETS.items() if k != "MINIO_SSE_C_KEY"}}, folder)
+                           {**env, **{k: v for k, v in SECRETS.items() if k != "MINIO_SSE_C_KEY"},
+                            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}, folder)
     assert done.exit_code == 0, done
     assert done.json()["lineage"]["git"]["commit"], done  # git still ran, and answered
-    assert record.exists(), "git did not run the checkout's fsmonitor: the test saw nothing"
-    assert _leaked(record, env) == [], f"secrets in the environment of git's children: {_leaked(record, env)}"
+    assert record.exists(), "its-store did not run git: the test saw nothing"
+    assert _leaked(record, env) == [], f"secrets in the environment of git: {_leaked(record, env)}"
 
 
 def test_nvidia_smi_run_by_model_pull_gets_no_secret(env: dict[str, str], tmp_path: Path) -> None:

@@ -82,7 +82,8 @@ def test_lineage_across_three_generations_with_git_datasets_and_run(cli, service
 
     top = cli("model", "lineage", "base@1.0.0", "--json").json()
     assert top["ancestors"] == []
-    assert top["descendants"] == [{"ref": "child@1.0.0", "children": [{"ref": "grand@2.0.0", "children": []}]}]
+    assert top["descendants"] == [{"ref": "child@1.0.0", "repeated": False,
+                                   "children": [{"ref": "grand@2.0.0", "repeated": False, "children": []}]}]
     leaf = cli("model", "lineage", "grand@2.0.0", "--json").json()
     assert [(n["ref"], [p["ref"] for p in n["parents"]]) for n in leaf["ancestors"]] == [
         ("child@1.0.0", ["base@1.0.0"]), ("other@0.1.0", [])]

@@ -109,7 +109,9 @@ def test_sse_kept_is_verified_from_the_answer_or_a_head(cli, env, bucket, rclone
                                                         tmp_path: Path):
     """SeaweedFS answers a PUT with x-amz-server-side-encryption: verified from the answer. rclone answers
     nothing but shows it on a HEAD (it stores the headers as metadata; docs/guides/compression-encryption.md:
-    it does not encrypt): the HEAD decides. An SSE-C key that rclone then answers to a HEAD is no SSE-C: exit
+    it does not encrypt): the HEAD decides, and it answers the request's own x-amz-date and
+    x-amz-content-sha256 back beside it: an echo, no SSE-S3 (exit 78; it was believed until session 35). An
+    SSE-C key that rclone then answers to a HEAD is no SSE-C: exit
     78, the key named exposed."""
     run = cli("upload", "-", f"s3://{bucket}/f.jpg", "--sse", "s3", "--json", input=b"frame")
     assert run.exit_code == 0 and run.json()["encryption"] == "SSE-S3", run
@@ -121,7 +123,9 @@ def test_sse_kept_is_verified_from_the_answer_or_a_head(cli, env, bucket, rclone
     rbucket = unique("b")
     plain_client(rclone_server_info).make_bucket(rbucket)
     run = rclone("upload", "-", f"s3://{rbucket}/f.jpg", "--sse", "s3", "--json", input=b"frame")
-    assert run.exit_code == 0 and run.json()["encryption"] == "SSE-S3", run
+    error = run.json()["error"]  # its HEAD echoes the request's headers, x-amz-date too: no encryption (s35 atk1)
+    assert run.exit_code == 78 and error["code"] == "encryption_not_kept", run
+    assert "the upload request's own headers" in error["message"] and "still stored" in error["message"], error
     key_file = tmp_path / "k.key"
     key_file.write_bytes(bytes(range(32)))
     run = rclone("upload", "-", f"s3://{rbucket}/c.jpg", "--sse", "c", "--sse-c-key-file", str(key_file), "--json",

@@ -190,9 +190,26 @@ def to_jsonable(value: BaseModel) -> Any:
 
 def emit_json(doc: BaseModel) -> None:
     """The command's one JSON document on stdout (a later error goes to stderr: see error())."""
-    sys.stdout.write(_json_safe(json.dumps(to_jsonable(doc), ensure_ascii=False)) + "\n")
+    value = to_jsonable(doc)
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN or Infinity (a manifest another client wrote): JSON has no such number, jq fails
+        text = json.dumps(_finite(value), ensure_ascii=False)
+    sys.stdout.write(_json_safe(text) + "\n")
     sys.stdout.flush()
     STATE.emitted = True
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinite float as null (as pydantic's own JSON writes them); nesting is
+    bounded by what the readers accept (jsontext.MAX_DEPTH)."""
+    if isinstance(value, float):
+        return value if value - value == 0 else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _json_safe(text: str) -> str:

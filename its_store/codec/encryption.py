@@ -201,9 +201,17 @@ def _configured(settings: Settings) -> bool:
     return bool((settings.sse_c_key and settings.sse_c_key.get_secret_value()) or settings.sse_c_key_file)
 
 
+# headers only a request carries: a HEAD that answers them back keeps the request's headers as metadata (rclone
+# serve s3: x-amz-server-side-encryption: AES256 answered back, the file on its disk in clear)
+ECHOED = frozenset({"x-amz-date", "x-amz-content-sha256"})
+
+
 def describe(headers: Mapping[str, str] | None) -> str | None:
-    """SSE-S3, SSE-KMS or SSE-C from HEAD response headers; None when the server reports none."""
-    return describe_lower({str(k).lower(): str(v) for k, v in (headers or {}).items()})
+    """SSE-S3, SSE-KMS or SSE-C from HEAD response headers; None when the server reports none, or answers the
+    request's own headers back (ECHOED): its SSE headers are then the upload's, kept as metadata, and say
+    nothing of an encryption (`stat` of an rclone object said "SSE-S3")."""
+    low = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return None if ECHOED.intersection(low) else describe_lower(low)
 
 
 def describe_lower(low: Mapping[str, str]) -> str | None:

@@ -158,7 +158,8 @@ class EmptyTagSetError(BadAnswerError):
 
 class TagsNotKeptError(ConfigError):
     """A write asked for tags that the stored version does not carry, even after its-store set them again
-    (PutObjectTagging) and read them back: radosgw 16.2 drops the tags of a multipart write."""
+    (PutObjectTagging) and read them back, or that could not be read back: radosgw 16.2 drops the tags of a
+    multipart write, rclone serve s3 has no object tagging (service/tagcheck.py). The object is stored."""
 
     code = "tags_not_kept"
 

@@ -68,6 +68,22 @@ def validate_bucket(name: str) -> str:
     return name
 
 
+def validate_version_id(version_id: str | None) -> str | None:
+    """A version id a caller names (None: the current version). An empty one is refused, never read as "the
+    current version": `rm --version-id "$VID"` with an empty VID deleted the current object (for good, in an
+    unversioned bucket) where one version was asked for; a retention or a legal hold landed on it. A control
+    character is no id a server hands out."""
+    if version_id is None:
+        return None
+    if type(version_id) is not str:
+        raise InvalidInputError(f"version id must be a str, not {type(version_id).__name__}")
+    if not version_id or _CONTROL.search(version_id) or version_id.strip() != version_id:
+        raise InvalidInputError(f"bad version id {printable(version_id) if version_id else repr(version_id)}",
+                                hint="name a version listed by `its-store ls --versions`, or leave "
+                                     "--version-id out for the current one")
+    return version_id
+
+
 def validate_key(key: str, *, allow_prefix: bool = False, existing: bool = False) -> str:
     """Object key rules we enforce: non-empty, <= 1024 UTF-8 bytes, UTF-8 (a local file name that is not,
     b'frame\\xff.jpg', reaches us as surrogate escapes, which no request, audit line or state entry can

@@ -2,7 +2,8 @@
 
 `git` is run as a subprocess with a short timeout (no GitPython: one more dependency for four
 questions). Anything that goes wrong (no git, not a checkout, a hung hook) means "no git info", never a
-failed registration. A remote URL loses any user:password part: secrets never reach a manifest.
+failed registration. A remote URL loses any user:password part: secrets never reach a manifest. A command
+the checkout's config names (core.fsmonitor, a clean filter) is never run: the dirty flag is then unknown.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ TIMEOUT = 5.0
 def _git(folder: Path, *args: str) -> str | None:
     from its_store.core.child_env import child_environment
     try:
-        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
-                              timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL, env=child_environment())
+        done = subprocess.run(["git", "-C", str(folder), "-c", "core.fsmonitor=false", *args],
+                              capture_output=True, text=True, timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL,
+                              env=child_environment())
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -36,6 +38,18 @@ def strip_credentials(url: str) -> str:
     return url
 
 
+# What `git status` would run from the checkout's own config: a clean filter (or a filter process) is run on
+# every file whose stat changed. core.fsmonitor, the other one, is turned off in _git.
+_COMMANDS = r"^filter\..*\.(clean|process)$"
+
+
+def _runs_commands(folder: Path) -> bool:
+    """True when the checkout's config names a command that `git status` would run: a model folder from
+    elsewhere (an unpacked archive, a clone) is not trusted to run code when its-store records a commit;
+    its dirty flag is then unknown."""
+    return bool(_git(folder, "config", "--get-regexp", _COMMANDS))
+
+
 def git_info(folder: Path | str) -> dict[str, Any] | None:
     """{"commit", "branch", "dirty", "remote"} of the checkout holding `folder`, or None if it is not one."""
     folder = Path(folder)
@@ -43,7 +57,8 @@ def git_info(folder: Path | str) -> dict[str, Any] | None:
     if not commit:
         return None
     branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
-    status = _git(folder, "status", "--porcelain", "--untracked-files=no")
+    status = None if _runs_commands(folder) else _git(folder, "--no-optional-locks", "status", "--porcelain",
+                                                      "--untracked-files=no")
     remote = _git(folder, "config", "--get", "remote.origin.url")
     return {"commit": commit, "branch": None if branch in (None, "HEAD") else branch,
             "dirty": bool(status) if status is not None else None,

@@ -141,7 +141,22 @@ def load_training_config(path: Path) -> Any:
     if validate.nests_deeper(value):
         raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
                                   "than a manifest may hold", hint="flatten it, or register it as a file")
+    if not _all_finite(value):  # NaN / Infinity (JSON's extension, YAML's .nan, .inf): no JSON reader takes them
+        raise E.InvalidInputError(f"config file {path} holds a number that is not finite (NaN or Infinity), which "
+                                  "--json output cannot carry", hint="quote it as a string")
     return value
+
+
+def _all_finite(value: Any) -> bool:
+    """Whether every float in `value` (nested no deeper than MAX_DEPTH: checked first) is finite."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
+            return False
+        if isinstance(item, (dict, list)):
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return True
 
 
 def _parse_training_config(path: Path) -> Any:
@@ -169,9 +184,11 @@ def _load_yaml(text: str, path: Path) -> Any:
         raise E.InvalidInputError(f"config file {path} is YAML (or not JSON) and PyYAML is not installed",
                                   hint="pip install pyyaml, or give the config as JSON") from None
     try:
-        value = yaml.safe_load(text)
+        value = _bounded_yaml(yaml, text, path)
     except yaml.YAMLError as exc:
         raise E.InvalidInputError(f"config file {path} is neither valid JSON nor YAML: {exc}") from None
+    except ValueError:  # int() of a 5,000-digit number: "unexpected ValueError" (exit 1)
+        raise E.InvalidInputError(f"config file {path} holds a number too long to read") from None
     except RecursionError:  # PyYAML's composer recurses once a level: `[` x 3,000
         raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
                                   "than a manifest may hold", hint="flatten it, or register it as a file") from None
@@ -181,6 +198,42 @@ def _load_yaml(text: str, path: Path) -> Any:
         raise E.InvalidInputError(f"config file {path} holds values JSON cannot store (dates, sets...)",
                                   hint="quote dates as strings") from None
     return value
+
+
+MAX_CONFIG_EXPANDED = 16 * 1024 * 1024  # bytes (about) a YAML config may stand for once its aliases are expanded
+
+
+def _bounded_yaml(yaml: Any, text: str, path: Path) -> Any:
+    """yaml.safe_load(text), refusing a document whose aliases expand it past MAX_CONFIG_EXPANDED (or four
+    times its own size): nine levels of nine aliases (a "billion laughs", 400 bytes) took 107 s and every
+    byte of memory to copy and check. The node graph is measured before anything is built from it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded(node, {}) > max(MAX_CONFIG_EXPANDED, 4 * len(text)):
+            raise E.InvalidInputError(f"config file {path} expands (through YAML aliases) to more than "
+                                      f"{MAX_CONFIG_EXPANDED >> 20} MiB", hint="expand the aliases it needs, "
+                                      "or register it as a file")
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded(node: Any, sizes: dict[int, int]) -> int:
+    """About how many bytes `node` stands for with its aliases expanded (each shared node measured once); a
+    node that holds itself (`&a [*a]`) is endless."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 1 << 62  # being measured: met again below, it holds itself
+    value = node.value
+    if isinstance(value, str):
+        size = len(value) + 1
+    else:
+        size = 2 + sum(_expanded(item, sizes) if not isinstance(item, tuple) else
+                       1 + _expanded(item[0], sizes) + _expanded(item[1], sizes) for item in value)
+    sizes[id(node)] = size
+    return size
 
 
 def build_manifest(name: str, version: str, files: list[LocalFile], *, metrics: dict[str, float],

@@ -195,11 +195,13 @@ class AncestorNode(RegistryResult):
     datasets: list[str] | None = None
     run_id: str | None = None
     parents: list[AncestorNode] = Field(default_factory=list)
+    repeated: bool = False  # met before in this tree: its parents are shown there, not again
 
 
 class DescendantNode(RegistryResult):
     ref: str
     children: list[DescendantNode] = Field(default_factory=list)
+    repeated: bool = False  # met before in this tree: its children are shown there, not again
 
 
 class LineageReport(RegistryResult):

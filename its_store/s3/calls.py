@@ -43,6 +43,9 @@ class Head(Protocol):
     @property
     def metadata(self) -> Mapping[str, str]: ...
 
+    @property
+    def size(self) -> int: ...
+
 
 class Stat(Protocol):
     """S3Client.stat: HEAD one object (version)."""

@@ -335,7 +335,10 @@ class S3Client:
             obj = self._minio.stat_object(bucket_name=bucket, object_name=key, version_id=version_id,
                                           extra_headers=_minio_dict(asked))
         with parsing(bucket, key, "HeadObject"):  # minio's int() took "-1" and "+5" as a Content-Length
-            return ObjectStat(bucket, key, Headers.of(obj.metadata))
+            said = Headers.of(obj.metadata)
+            if "content-length" not in said:  # minio read it as 0: `stat` said 0 bytes (a header line http.client
+                raise ValueError("no Content-Length")  # cannot parse also drops every header after it)
+            return ObjectStat(bucket, key, said)
 
     def get(self, bucket: str, key: str, offset: int = 0, length: int = 0,
             version_id: str | None = None, headers: dict[str, str] | None = None) -> Body:
@@ -465,9 +468,10 @@ class S3Client:
         `sha256`: the part's SHA-256 an earlier read took, signed as its payload hash (s3/multipart.py)."""
         return self._multipart().upload_part(bucket, key, upload_id, number, data, headers, sha256)
 
-    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> Written:
-        """CompleteMultipartUpload; never re-sent: a lost answer is read back by a HEAD."""
-        return self._multipart().complete_multipart(bucket, key, upload_id, etags)
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
+                           custody: tuple[str, int] | None = None) -> Written:
+        """CompleteMultipartUpload; never re-sent: a lost answer (or NoSuchUpload) is read back by a HEAD."""
+        return self._multipart().complete_multipart(bucket, key, upload_id, etags, custody)
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._multipart().abort_multipart(bucket, key, upload_id)

@@ -84,8 +84,25 @@ def translate(exc: BaseException, bucket: str | None = None, key: str | None = N
     urllib3 = sys.modules.get("urllib3")
     if urllib3 is not None and isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         return translate(exc.reason, bucket, key)
-    found = _from_transport(exc)
+    found = _not_http(exc, place) or _from_transport(exc)
     return found if found is not None else _from_request(exc, bucket, place, call)
+
+
+def _not_http(exc: BaseException, place: str) -> E.ItsStoreError | None:
+    """An answer http.client or urllib3 could not read as HTTP (more than 100 header lines, a line over
+    64 KiB, two different Content-Lengths): a bad answer, not "cannot reach the endpoint", whose hint sent
+    the user to check a server that had answered. None for any other exception."""
+    inner = exc.args[1] if len(exc.args) == 2 and isinstance(exc.args[1], BaseException) else exc
+    http = sys.modules.get("http.client")
+    urllib3 = sys.modules.get("urllib3")
+    odd = (http is not None and (isinstance(inner, http.LineTooLong) or (
+        type(inner) is http.HTTPException and "more than" in str(inner)))) or (
+        urllib3 is not None and isinstance(inner, urllib3.exceptions.InvalidHeader))
+    if not odd:
+        return None
+    return E.BadAnswerError(f"the server's answer{'' if place == 'the server' else ' on ' + place} is not valid "
+                            f"HTTP: {str(inner)[:160]}",
+                            hint="the server, or a proxy in front of it, sent an answer no HTTP client reads")
 
 
 def _from_answer(exc: BaseException, bucket: str | None, key: str | None, place: str,
@@ -230,10 +247,15 @@ def _with_answer(err: E.ItsStoreError, code: str, message: str) -> E.ItsStoreErr
     return err
 
 
-def failure_error(text: str, bucket: str | None = None, key: str | None = None) -> E.ItsStoreError:
-    """The error for a per-key failure of a batch call, given as 'Code: message'."""
+def failure_error(text: str, bucket: str | None = None, key: str | None = None, *,
+                  call: str = "DeleteObject") -> E.ItsStoreError:
+    """The error for a per-key failure of a batch call, given as 'Code: message'. Every batch call is a
+    DeleteObjects, whose per-key refusal is that key's `call` (DeleteObject, or DeleteObjectVersion for a
+    version): an AccessDenied names it and the permission it needs, as a single DELETE's would (without
+    it the line said "access denied for s3://B/K" with the hint to check the credentials, which were
+    accepted)."""
     code, _, detail = text.partition(": ")
-    return from_code(code.strip(), detail or code, bucket, key, where(bucket, key))
+    return from_code(code.strip(), detail or code, bucket, key, where(bucket, key), call=call, said=True)
 
 
 def from_code(code: str, detail: str, bucket: str | None, key: str | None, place: str,

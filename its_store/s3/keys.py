@@ -91,6 +91,16 @@ def garbled(name: str, head: Callable[[], object]) -> bool:
     return False
 
 
+def within_prefix(key: str, prefix: str) -> bool:
+    """Whether a listed name begins with the prefix asked for, a U+FFFD of it standing only for a character of
+    the prefix that XML cannot hold (what a server writes for one when it ignores encoding-type=url). Any
+    other U+FFFD is held to the prefix: `q/\ufffd/x` listed under p/ was fetched as p/'s `\ufffd/x` and deleted
+    by `rm -r` and `sync --delete` of p/ (atk2, s35)."""
+    head = key[:len(prefix)]
+    return head == prefix or (len(head) == len(prefix) and all(
+        k == p or (k == "\ufffd" and (p < " " or "\x7f" <= p <= "\x9f")) for p, k in zip(prefix, head, strict=True)))
+
+
 RETRY_ALONE = ("InternalError:", "ServiceUnavailable:", "SlowDown:")  # a batch entry's failure worth a 2nd try
 
 

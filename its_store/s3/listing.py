@@ -104,6 +104,8 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
                 if not key.startswith(prefix):
                     _check(entry, call, bucket, place, listed, prefix)
                 remember((entry.is_prefix, key, entry.version_id), call)
+            elif not keys.within_prefix(key, prefix):
+                _check(entry, call, bucket, place, listed, prefix)
             elif not entry.is_prefix:  # keys.garbled: a HEAD tells
                 head = partial(stat, bucket, key, entry.version_id if versions else None)
                 entry = entry._replace(garbled=keys.garbled(key, head))
@@ -261,11 +263,11 @@ def _check(entry: Entry, call: str, bucket: str, place: str | None, listed: List
     the prefix asked for (S3 lists only keys that begin with it: every caller cuts the prefix off, and
     sync --delete deleted such a key outside DEST); one listed twice pages in a loop (answers.Listed). A
     name with U+FFFD is a server's stand-in for bytes it could not list, which several keys may share:
-    not remembered (nor held to the prefix, whose bytes it may stand in for: keys.garbled asks a HEAD)."""
+    not remembered, and held to the prefix where it does not stand for a character of it (_within)."""
     if not entry.key or entry.size < 0:
         raise bad_answer(call, "an entry with an empty key" if not entry.key else
                          f"an entry with a negative size ({entry.size})", where(bucket, place))
-    if entry.key.find("\ufffd") < 0 and not entry.key.startswith(prefix):
+    if not keys.within_prefix(entry.key, prefix):
         raise bad_answer(call, f"an entry outside the prefix asked for ({entry.key!r})", where(bucket, place))
     if entry.key.find("\ufffd") < 0:
         listed.add((entry.is_prefix, entry.key, entry.version_id), call)

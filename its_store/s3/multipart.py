@@ -4,8 +4,9 @@ complete, abort, and the listings a resume reads (ListMultipartUploads, ListPart
 minio has no public call for these steps, so each is one request through the client's `_raw` (still the ONE
 caller of minio's private API, tests/test_s3_adapter.py) with the XML read here. Parts carry a CRC32 the
 server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent: when its answer is
-lost, the object is HEADed through the client's `stat`, and the multipart ETag the parts imply means it was
-completed. S3Client builds a Multipart on each use and hands it those two calls (s3/calls.py).
+lost, or is NoSuchUpload (a proxy re-sent a POST that had succeeded), the object is HEADed through the
+client's `stat`, and the multipart ETag the parts imply (or the upload's custody SHA-256 and size) means it
+was completed. S3Client builds a Multipart on each use and hands it those two calls (s3/calls.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Multipart", "multipart_etag"]
 
+CUSTODY = "x-amz-meta-its-sha256"  # the custody SHA-256 (transfer/upload.SHA256_HEADER), as a HEAD names it
+
 
 def _xml(data: bytes) -> ET.Element:
     return ET.fromstring(data)
@@ -41,6 +44,17 @@ def multipart_etag(etags: list[str]) -> str:
     except ValueError:
         return ""
     return f"{digest.hexdigest()}-{len(etags)}"
+
+
+def _complete_body(etags: list[str]) -> bytes:
+    """The CompleteMultipartUpload document: each part's number and ETag, and its ChecksumCRC32 when every
+    part carries one (PartETag.crc32)."""
+    from xml.sax.saxutils import escape
+    crcs = [getattr(etag, "crc32", None) for etag in etags]
+    return ("<CompleteMultipartUpload>" + "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>\"{escape(str(etag))}\"</ETag>"
+        + (f"<ChecksumCRC32>{crc}</ChecksumCRC32>" if all(crcs) else "") + "</Part>"
+        for n, (etag, crc) in enumerate(zip(etags, crcs, strict=True), 1)) + "</CompleteMultipartUpload>").encode()
 
 
 def _text(node: ET.Element, name: str) -> str:
@@ -79,16 +93,15 @@ class Multipart:
                          query={"partNumber": str(number), "uploadId": upload_id})
         return PartETag.of((resp.headers.get("etag") or "").strip('"'), crc)
 
-    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str]) -> Written:
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
+                           custody: tuple[str, int] | None = None) -> Written:
         """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
         an <Error> document: a failure too. The POST is never re-sent: when its answer is lost, the
-        object is HEADed, and the multipart ETag the parts imply means it was completed."""
-        from xml.sax.saxutils import escape
-        crcs = [getattr(etag, "crc32", None) for etag in etags]
-        body = ("<CompleteMultipartUpload>" + "".join(
-            f"<Part><PartNumber>{n}</PartNumber><ETag>\"{escape(str(etag))}\"</ETag>"
-            + (f"<ChecksumCRC32>{crc}</ChecksumCRC32>" if all(crcs) else "") + "</Part>"
-            for n, (etag, crc) in enumerate(zip(etags, crcs, strict=True), 1)) + "</CompleteMultipartUpload>").encode()
+        object is HEADed, and the multipart ETag the parts imply means it was completed. So is a
+        NoSuchUpload answer (_gone_but_made): a proxy that re-sent a POST which had succeeded passes on
+        the answer to the second one. `custody`: (its-sha256, size) of the upload, the other sign of
+        it on that HEAD where a part's ETag is no MD5 (SSE-C, SSE-KMS)."""
+        body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
         try:
             resp = self._raw("POST", bucket, key, body=body, query={"uploadId": upload_id},
@@ -98,6 +111,8 @@ class Multipart:
             if found is None:
                 raise
             return Written(*found)  # the answer is lost: its SSE headers with it (a HEAD can tell)
+        except E.NotFoundError as exc:
+            return self._gone_but_made(bucket, key, etags, custody, exc)
         with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
             failed = root.tag.rpartition("}")[2] == "Error"
@@ -109,21 +124,41 @@ class Multipart:
                 raise ValueError("XML element <ETag> not found")
         if failed:
             code = _text(root, "Code") or "InternalError"
-            raise from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
+            err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
+            if code == "NoSuchUpload" and isinstance(err, E.NotFoundError):
+                err.s3_code = code
+                return self._gone_but_made(bucket, key, etags, custody, err)
+            raise err
         if found is not None:
             return Written(found[0], resp.headers.get("x-amz-version-id") or found[1], sse_of(resp.headers))
         return Written(etag, resp.headers.get("x-amz-version-id"), sse_of(resp.headers))
 
-    def _completed_as(self, bucket: str, key: str, etags: list[str]) -> tuple[str, str | None] | None:
-        """(etag, version) if the object now carries the multipart ETag these parts make, else None."""
+    def _gone_but_made(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
+                       exc: E.NotFoundError) -> Written:
+        """A Complete answered NoSuchUpload: the upload is gone, completed (by this very POST, sent twice by a
+        proxy, or by another run that resumed it) or aborted. Completed when the object HEADed now carries
+        the multipart ETag these parts make, or this upload's custody SHA-256 and size; else `exc` stands
+        (the Complete was refused: nothing of it is visible)."""
+        if getattr(exc, "s3_code", "") != "NoSuchUpload":
+            raise exc
+        found = self._completed_as(bucket, key, etags, custody)
+        if found is None:
+            raise exc
+        return Written(*found)  # the answer that made it is lost: its SSE headers with it (a HEAD can tell)
+
+    def _completed_as(self, bucket: str, key: str, etags: list[str],
+                      custody: tuple[str, int] | None = None) -> tuple[str, str | None] | None:
+        """(etag, version) if the object now carries the multipart ETag these parts make (or, with `custody`,
+        that its-sha256 and size), else None."""
         expected = multipart_etag(etags)
-        if not expected:
+        if not expected and custody is None:
             return None
         try:
             stat = self._stat(bucket, key)
         except E.ItsStoreError:
             return None
-        return (stat.etag, stat.version_id) if stat.etag == expected else None
+        same = custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
+        return (stat.etag, stat.version_id) if (expected and stat.etag == expected) or same else None
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._raw("DELETE", bucket, key, query={"uploadId": upload_id})

@@ -76,6 +76,16 @@ class BucketRemoved(Result):
     uploads_aborted: int = 0
 
 
+class UnsettledUpload(Result):
+    """A multipart upload the server still lists whose CompleteMultipartUpload was sent with no known outcome
+    (a timeout, an answer lost) and that a later run of the key did not resume (transfer/resume.py). Never
+    aborted by its-store: it may be completing (on SeaweedFS an abort then corrupts the object). The bucket's
+    lifecycle rule (`--abort-multipart-days`) removes its parts; abort it by hand once no run uses the key."""
+
+    key: str
+    upload_id: str
+
+
 class BucketDetails(Result):
     """What `bucket info` shows. Counts come from listing every version of the bucket (a failed listing fails
     the command). Each other field comes from a call of its own; one that fails or is answered with something
@@ -95,6 +105,7 @@ class BucketDetails(Result):
     delete_markers: int = 0
     stored_size: int = 0      # bytes of every stored version
     uploads_in_progress: int | None = 0
+    unsettled_uploads: list[UnsettledUpload] = Field(default_factory=list)  # this machine's journal's (above)
     public: bool | None = None        # the bucket policy allows anonymous requests something (None: unknown)
     policy_summary: list[str] = Field(default_factory=list)  # the policy in plain words (policy.summarize)
     unknown: dict[str, str] = Field(default_factory=dict)  # field -> why it could not be read
@@ -297,7 +308,13 @@ class BucketAdmin:
         details.encryption = read("encryption", lambda: _encryption_of(s3, bucket))
         details.lifecycle = read("lifecycle", lambda: Lifecycle(self.ctx).get(bucket))
         details.tags = read("tags", lambda: s3.get_bucket_tags(bucket))
-        details.uploads_in_progress = read("uploads_in_progress", lambda: len(s3.list_multipart_uploads(bucket)))
+        uploads = read("uploads_in_progress", lambda: s3.list_multipart_uploads(bucket))
+        if uploads is not None:
+            details.uploads_in_progress = len(uploads)
+            details.unsettled_uploads = [UnsettledUpload(key=key, upload_id=upload_id) for key, upload_id in
+                                         self.ctx.journal().unsettled(bucket, {u for _, u in uploads})]
+        else:
+            details.uploads_in_progress = None
         lock = read("object_lock", lambda: Retention(self.ctx).bucket_lock(bucket))
         if lock is not None:
             details.object_lock, details.default_retention = lock.object_lock, lock.default()

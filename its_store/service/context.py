@@ -56,10 +56,17 @@ def as_context(owner: Context | HasContext) -> Context:
     return owner if isinstance(owner, Context) else owner.ctx
 
 
+MAX_WORKERS = 256  # as MINIO_MAX_WORKERS and --workers
+
+
 class Context:
     """Settings, S3 client, cache, audit, stats, journal and workers of one service (module docstring)."""
 
     def __init__(self, settings: Settings, *, workers: int | None = None, s3: S3Client | None = None) -> None:
+        if workers is not None and (type(workers) is not int or not 1 <= workers <= MAX_WORKERS):
+            # a script's -1, 2.5 or "8" surfaced as a TypeError or ValueError deep in a transfer, after requests
+            raise E.InvalidInputError(f"invalid StorageService: workers: must be a whole number from 1 to "
+                                      f"{MAX_WORKERS} (got {workers!r})", hint="or None: MINIO_MAX_WORKERS")
         self.settings = settings
         self.workers = workers or settings.max_workers
         # objects in flight in a batch (upload -r, get -r, sync): many small requests wait on the server, not

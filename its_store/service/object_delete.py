@@ -14,7 +14,7 @@ from pydantic import Field
 
 from its_store.core import errors as E
 from its_store.core.models import DeleteResult, Result
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_version_id
 from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     whatever is there (the caller checked just before: docs/guides/copy-move.md)."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
+    validate_version_id(version_id)
     with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
@@ -136,7 +137,8 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
         failures = ctx.s3.remove_versions(bucket, [(key, version_id)], bypass_governance=True)
         if failures:
             from its_store.s3.client import failure_error
-            raise failure_error(failures[0][2], bucket, key)
+            raise failure_error(failures[0][2], bucket, key,
+                                call="DeleteObjectVersion" if version_id else "DeleteObject")
         return False  # a version erased (the bypass goes with a version id): no marker left
     except E.AccessDeniedError as exc:
         from its_store.service.retention import Retention

@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, cast
 
 from its_store.core.files import is_folder, writing_to
 from its_store.core.models import DownloadRequest, DownloadResponse, ObjectInfo
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_version_id
 from its_store.core.streams import WholeWriter
 from its_store.service.listing import object_info
 
@@ -39,6 +39,9 @@ def _noop(_: int) -> None:
 def head(ctx: Context, bucket: str, key: str, version_id: str | None = None) -> ObjectHead:
     """What a download needs (size, ETag, part size, whether the ETag is an MD5): decoding.open_head."""
     from its_store.service.decoding import open_head
+    validate_bucket(bucket)
+    validate_key(key, existing=True)
+    validate_version_id(version_id)
     return open_head(ctx, bucket, key, version_id)[0]
 
 
@@ -67,6 +70,7 @@ def _download(ctx: Context, request: DownloadRequest, progress: ProgressFn | Non
     started = time.perf_counter()
     validate_bucket(request.bucket)
     validate_key(request.key, existing=True)  # any stored key; '..' segments are refused by s3/
+    validate_version_id(request.version_id)
     target = into if into is not None else _local_target(request)
     if request.ranged:  # `get --range`: service/ranged.py
         return _download_range(ctx, request, target, progress or _noop, started), None
@@ -170,6 +174,7 @@ def download_to_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, v
     BrokenPipeError (the reader went away: the CLI exits quietly)."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
+    validate_version_id(version_id)
     started = time.perf_counter()
     out = cast("IO[bytes]", WholeWriter(out))  # a short write (stdout on a pipe) is finished or raises
     with writing_to(out), _counted(ctx, started) as op:
@@ -195,6 +200,7 @@ def stat_object(ctx: Context, bucket: str, key: str, version_id: str | None = No
     from its_store.service.decoding import stat_with_key
     validate_bucket(bucket)
     validate_key(key, existing=True)  # a listed key with a control character too; '..' is refused by s3/
+    validate_version_id(version_id)
     sse_key = resolve_key(ctx.settings, sse_c_key, sse_c_key_file)
 
     def fetch() -> ObjectInfo:

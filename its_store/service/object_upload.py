@@ -145,13 +145,13 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             if lock is not None:  # radosgw drops multipart lock headers
                 lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
             multipart = result.parts > 1 or "-" in result.etag  # one part of a multipart upload too ('...-1')
-            if request.tags and multipart:  # and multipart tags (service/tagcheck.py)
-                from its_store.service.tagcheck import tags_kept
-                tags_kept(ctx, bucket, key, result.version_id, request.tags)
             # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
             sent = shared.underscored if shared is not None else metacheck.underscored(plan.headers)
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
                 metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
+            if request.tags:  # read back until kept once (rclone keeps none, radosgw none of a multipart)
+                from its_store.service.tagcheck import check_tags
+                check_tags(ctx, plan.s3, bucket, key, result.version_id, request.tags, multipart)
             op.nbytes = result.size
             op.fields.update(size=result.size, version_id=result.version_id, sha256=result.sha256)
         finally:

@@ -19,7 +19,7 @@ from pydantic import Field, PrivateAttr
 from its_store.core import errors as E
 from its_store.core import lock as L
 from its_store.core.models import Result
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_version_id
 
 if TYPE_CHECKING:
     from its_store.service.context import Context
@@ -185,6 +185,7 @@ class Retention:
         """Retention and legal hold of one version (the current one by default)."""
         validate_bucket(bucket)
         validate_key(key)
+        validate_version_id(version_id)
         self.require_lock(bucket)
         s3 = self.ctx.s3
         mode, until = s3.governance.get_retention(bucket, key, version_id)
@@ -239,7 +240,8 @@ class Retention:
         listing is read as the work goes); one audit line per version changed or refused."""
         bucket = change.bucket
         validate_bucket(bucket)
-        if change.recursive and version_id:
+        validate_version_id(version_id)
+        if change.recursive and version_id is not None:
             raise E.InvalidInputError("--version-id names one version; it does not go with --recursive")
         if not change.recursive and (not change.target or change.target.endswith("/")):
             raise E.InvalidInputError(f"s3://{bucket}/{change.target} is a prefix", hint="add --recursive")

@@ -4,7 +4,9 @@ what you promised"), in the shape of the object-lock post-check (service/lockche
 Why: Ceph's RADOS Gateway 16.2 with rgw_crypt_require_ssl=false (or behind a TLS proxy) answers a PUT with
 `x-amz-server-side-encryption: AES256` with 200 and stores the object unencrypted when it has no key to
 encrypt with (no KMS, no rgw_crypt_default_encryption_key); `rclone serve s3` keeps the SSE headers as
-metadata, an SSE-C key included, and encrypts nothing. `upload --json` said "SSE-S3" all the same.
+metadata, an SSE-C key included, and encrypts nothing: a HEAD answers them back, beside the request's own
+x-amz-date and x-amz-content-sha256, which no server that encrypts answers (SSE-S3 there was believed).
+`upload --json` said "SSE-S3" all the same.
 
 So after every write that asked for SSE (upload, single or in parts, recursive; sync and watch, which
 upload through the same path) the answer's x-amz-server-side-encryption* headers must show it (S3 sends
@@ -25,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from its_store.codec.encryption import describe, describe_lower
+from its_store.codec.encryption import ECHOED, describe, describe_lower
 from its_store.core import errors as E
 
 log = logging.getLogger("its_store.service.ssecheck")
@@ -89,6 +91,11 @@ def ensure_encrypted(s3: Any, remover: Any, bucket: str, key: str, version_id: s
         if _KEY_HEADER in headers:  # the server keeps the key next to the data: anyone who HEADs reads it
             _not_kept(remover, bucket, key, check, "the server stores the SSE-C key with the object and "
                                                    "answers it to a HEAD: the key is exposed there, use another")
+        if ECHOED.intersection(headers):  # rclone: the PUT's own headers kept as metadata, SSE's among them
+            _not_kept(remover, bucket, key, check, "the server answers a HEAD with the upload request's own "
+                                                   "headers (x-amz-date, x-amz-content-sha256): its "
+                                                   "x-amz-server-side-encryption there is the request's, kept "
+                                                   "as metadata, not an encryption")
     check.verified = check.seen in _KEPT[check.asked]
     if not check.verified:
         _not_kept(remover, bucket, key, check, "neither the server's answer nor a HEAD of the stored version "

@@ -342,8 +342,13 @@ def _key_list(keys: Iterable[str]) -> list[str]:
         raise E.InvalidInputError(f"keys must be a list of keys, not one {type(keys).__name__} ({keys[:80]!r})",
                                   hint="delete_objects(bucket, [key]); delete_object(bucket, key) for one")
     try:
-        return list(keys)
+        listed = list(keys)
     except TypeError:  # None, a number: not a collection of keys at all
         from its_store.core import errors as E
         raise E.InvalidInputError(f"keys must be a list of keys, not {type(keys).__name__}",
                                   hint="delete_objects(bucket, [key]); delete_object(bucket, key) for one") from None
+    for key in listed:
+        if type(key) is not str:  # an int: AttributeError in remove_batch, pydantic's own error in delete_objects
+            from its_store.core import errors as E
+            raise E.InvalidInputError(f"keys must be str, not {type(key).__name__} ({key!r:.80})")
+    return listed

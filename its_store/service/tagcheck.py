@@ -1,44 +1,94 @@
-"""The tags a write asked for, checked on the version it stored (DESIGN.md: "then the post-conditions are
-checked on the server").
+"""The tags a write asked for, checked on the version it stored (DESIGN.md: "Verify on the server what you
+promised"): a server may take the x-amz-tagging header of a PUT, a CreateMultipartUpload or a copy, answer
+200 and keep no tags.
 
 Why: Debian's radosgw 16.2 keeps none of the x-amz-tagging of a multipart write (an upload in parts, a
-multipart server-side copy), answers 200, and then answers GET ?tagging of that object with an empty body.
-So a multipart upload with tags, a multipart copy and a copy between endpoints read the tags back; what is
-missing is set again (PutObjectTagging) and read back once more, with one warning line; still missing is
-TagsNotKeptError (exit 78). A single PUT or CopyObject is not read back: every server tested keeps those
-(a CopyObject sends no tags at all: the server copies them, directive COPY; SeaweedFS refuses a tag value
-with '%' in a copy's x-amz-tagging that it stored from a PUT's). docs/contributing.md has the table.
+multipart server-side copy) and then answers GET ?tagging of that object with an empty body; `rclone serve s3`
+has no object tagging at all (GET ?tagging answers the object itself). `upload f s3://B/k --tag lane=3` said
+"uploaded" (exit 0) with the object untagged, so a lifecycle rule or an `ls --tag` filter that relies on the
+tags missed it.
+
+So the tags are read back: after a tagged upload until such an upload (single PUT or multipart) to that bucket
+was seen keeping them in this process (check_tags; an upload without tags, most of them, asks nothing), and
+after every multipart copy and copy between endpoints (tags_kept). What is missing is set again
+(PutObjectTagging: s3.set_tags sends nothing to a server without tagging, which would store it as the
+object's content) and read back once more, with one warning line; still missing, or unreadable, is
+TagsNotKeptError (exit 78: the object is stored, without them; mv keeps its source). A key that may not read
+tags (s3:GetObjectTagging) gets one warning line instead. A single CopyObject sends no tags at all: the server
+copies them (directive COPY; SeaweedFS refuses a tag value with '%' in a copy's x-amz-tagging that it stored
+from a PUT's). docs/contributing.md has the table.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 
 if TYPE_CHECKING:
+    from its_store.s3.client import S3Client
     from its_store.service.context import Context
 
+_KEPT: set[tuple[str, str, bool]] = set()  # (endpoint, bucket, multipart) whose uploads' tags were seen kept
+_GUARD = threading.Lock()
+_HINT = ("the server does not keep the tags of such a write (rclone serve s3 keeps none, Ceph RGW 16.2 none of a "
+         "multipart one): write without tags, or use a server that keeps them")
 
-def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
-    """The tags a write carried (x-amz-tagging), checked on the version it stored. Missing: set with
-    PutObjectTagging on that version and read back; still not there (or refused: a server without object
-    tagging), TagsNotKeptError (exit 78: mv keeps its source)."""
-    if not tags or ctx.s3.get_tags(bucket, key, version_id) == tags:
+
+def check_tags(ctx: Context, s3: S3Client, bucket: str, key: str, version_id: str | None, sent: dict[str, str],
+               multipart: bool) -> None:
+    """After an upload that sent `sent` (tags): unless such an upload to `bucket` was seen keeping its tags in
+    this process, tags_kept; kept by the write itself, later such uploads are not read back."""
+    if not sent:
         return
+    seen = (ctx.settings.server_id(), bucket, multipart)
+    if seen in _KEPT:
+        return
+    if tags_kept(ctx, bucket, key, version_id, sent, s3=s3):
+        with _GUARD:
+            _KEPT.add(seen)
+
+
+def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str], *,
+              s3: S3Client | None = None) -> bool:
+    """The tags a write carried, checked on the version it stored: True when the write kept them. Missing: set
+    with PutObjectTagging on that version and read back (False); still not there, refused (a server without
+    object tagging) or unreadable: TagsNotKeptError (exit 78). Not readable by this key: one warning, False."""
+    if not tags:
+        return True
+    client = s3 if s3 is not None else ctx.s3
     where = f"s3://{bucket}/{key}"
     try:
-        ctx.s3.set_tags(bucket, key, tags, version_id)
-        kept = ctx.s3.get_tags(bucket, key, version_id) == tags
+        if _carries(client.get_tags(bucket, key, version_id), tags):
+            return True
+    except E.AccessDeniedError:
+        from its_store.service.kept import denied_read_back
+        denied_read_back(client, "stored", "its tags", where, "s3:GetObjectTagging")
+        return False
+    except E.BadAnswerError as exc:  # never written over on the strength of an answer that is no tag set
+        raise E.TagsNotKeptError(f"{where} was stored, but its tags could not be read back: {exc.message}",
+                                 hint=_HINT) from None
+    _set_again(client, bucket, key, version_id, tags, where)
+    return False
+
+
+def _carries(back: dict[str, str], tags: dict[str, str]) -> bool:
+    return all(back.get(name) == value for name, value in tags.items())
+
+
+def _set_again(s3: S3Client, bucket: str, key: str, version_id: str | None, tags: dict[str, str],
+               where: str) -> None:
+    try:
+        s3.set_tags(bucket, key, tags, version_id)
+        kept = _carries(s3.get_tags(bucket, key, version_id), tags)
     except E.ItsStoreError as exc:
-        raise E.TagsNotKeptError(f"{where} was stored, but its server did not keep the tags sent, and "
-                                 f"setting them after the write failed ({exc.message})",
-                                 hint="write to a server with object tagging, or set them with `its-store tag "
-                                      "set`") from None
+        raise E.TagsNotKeptError(f"{where} was stored, but without its tags: the server did not keep the tags "
+                                 f"sent, and setting them after the write failed ({exc.message})",
+                                 hint=_HINT) from None
     if not kept:
-        raise E.TagsNotKeptError(f"{where} was stored, but its server did not keep the tags sent: set again "
-                                 "after the write, they still read back otherwise",
-                                 hint=f"compare them with `its-store tag get {where}`")
+        raise E.TagsNotKeptError(f"{where} was stored, but without its tags: set again after the write, they "
+                                 "still read back otherwise", hint=f"compare them with `its-store tag get {where}`")
     import logging
     logging.getLogger("its_store.service.tagcheck").warning(
         "the server did not keep the tags of %s; its-store set them after the write and read them back", where)

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from its_store.core import errors as E
 from its_store.core.models import Result
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_version_id
 
 if TYPE_CHECKING:
     from its_store.core.models import ObjectInfo
@@ -70,6 +70,7 @@ class Tagging:
 
     def get(self, bucket: str, key: str | None = None, version_id: str | None = None) -> TagSet:
         s3 = self.ctx.s3
+        validate_version_id(version_id)  # "" is no version: never the current one's tags (atk2)
         validate_bucket(bucket)
         if not key:
             self._no_version(version_id)
@@ -90,6 +91,7 @@ class Tagging:
         """Add or overwrite `tags` (or, with `replace`, make them the whole tag set)."""
         if not tags:
             raise E.InvalidInputError("no tags given", hint="write them as key=value")
+        validate_version_id(version_id)
         check_tags(tags, limit=OBJECT_TAG_LIMIT if key else BUCKET_TAG_LIMIT)  # bad input: before any request
         if replace:
             current = {}

@@ -404,7 +404,7 @@ def _failure_error(key: str, message: str, bucket: str) -> E.ItsStoreError:
     from its_store.service.retention import is_locked_message
     if is_locked_message(message):
         return E.ObjectLockedError(message)
-    return failure_error(message, bucket, key)
+    return failure_error(message, bucket, key, call="DeleteObjectVersion")  # each erasure names a version
 
 
 def _failure_code(message: str) -> str:

@@ -31,7 +31,7 @@ import os
 import posixpath
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -295,9 +295,10 @@ class Copier:
         item = BatchItem(source=str(src), dest=str(dst), size=head.size, etag=etag, version_id=version,
                          multipart_copy=multipart, unchecked=unchecked)
         if move:
-            item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
             from its_store.service.xmove import MoveGuard
-            MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, source kept
+            with _unchecked_copy(item, f"s3://{sb}/{sk}"):
+                item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
+                MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, kept
             _delete_source(ctx, item, sb, sk, head.etag, head.size)  # and only what was copied
         return item
 
@@ -318,9 +319,10 @@ class Copier:
                          multipart_copy=False,  # streamed, never UploadPartCopy: a bool, as cp --json has it
                          unchecked=copied.unchecked)
         if move:
-            item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: source kept
-            if guard is not None:
-                guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
+            with _unchecked_copy(item, f"s3://{sb}/{sk}"):
+                item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: kept
+                if guard is not None:
+                    guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
             etag = guard.before[1] if guard is not None and guard.before is not None else None
             _delete_source(self.ctx, item, sb, sk, etag, copied.size)  # only what was copied
         return item
@@ -385,15 +387,33 @@ class Copier:
         return item
 
 
+@contextmanager
+def _unchecked_copy(item: BatchItem, source: str) -> Iterator[None]:
+    """A move's checks after its copy (the copy read back, the source unchanged): one the key may not make
+    (a key that may write the destination but not read it) keeps the source, and its line says that the
+    copy was made (it said only "access denied to HeadObject on DEST": nothing told that DEST was written)."""
+    try:
+        yield
+    except E.AccessDeniedError as exc:
+        raise type(exc)(f"{item.dest} was copied but could not be checked, so its source {source} was not "
+                        f"deleted (both are kept): {exc.message}", hint=exc.hint) from None
+
+
 def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str, etag: str | None, stored: int) -> None:
     """Delete a moved object's source, only the one copied (If-Match: `etag`). A DELETE that got no answer is
-    looked at (object_delete._lost_answer): gone, the move is done; else the error says the copy exists."""
+    looked at (object_delete._lost_answer): gone, the move is done; else the error says the copy exists. So
+    does a DELETE refused (a key that may write the destination but not delete the source, an object lock):
+    the same error kind (exit 6), its line saying that the copy was made and both are kept (it said only
+    "access denied to DeleteObject": nothing told that the destination had been written)."""
+    done = "downloaded" if item.verified_by == "download" else "copied"
     try:
         result = objects.delete(ctx, bucket, key, if_match=etag)
     except E.ServiceUnavailableError as exc:
-        done = "downloaded" if item.verified_by == "download" else "copied"
         raise E.ServiceUnavailableError(f"{item.dest} was {done} and verified, but {exc.message}",
                                         hint=exc.hint) from None
+    except E.AccessDeniedError as exc:
+        raise type(exc)(f"{item.dest} was {done} and verified, but its source s3://{bucket}/{key} was not "
+                        f"deleted (both are kept): {exc.message}", hint=exc.hint) from None
     _deleted(item, result, stored)
 
 
@@ -424,7 +444,10 @@ def _remove_moved(opened: OpenFile) -> None:
     if not opened.unchanged():
         raise E.IntegrityError(f"{opened.path} changed while it was uploaded; it was kept",
                                hint="move it again once it is complete")
-    removed = opened.remove_if()
+    try:
+        removed = opened.remove_if()
+    except E.LocalIOError as exc:  # a folder the user may not change (read-only, immutable, another owner's)
+        raise E.LocalIOError(f"uploaded and verified, but {exc.message}; the file was kept") from None
     if removed is False:
         raise E.IntegrityError(f"{opened.path} was replaced while it was uploaded; the new file was kept",
                                hint="move it again")

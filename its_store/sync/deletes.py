@@ -166,10 +166,18 @@ class Deletes:
             self.state.forget(bucket, keys)
             for rel, key, _, size in chunk:
                 if key in failures:
-                    self.reporter.fail(rel, key, size, f"delete failed: {failures[str(key)]}", "delete_failed",
-                                       E.EXIT_ERROR)
+                    self._refused(bucket, rel, str(key), size, failures[str(key)])
                     failed.add(str(key))
         self._report_deletes(bucket, failed, hide, dst_walk)
+
+    def _refused(self, bucket: str, rel: str, key: str, size: int, failure: str) -> None:
+        """One key the server refused to delete: said as its error says it (an AccessDenied names
+        s3:DeleteObject, exit 6, as a single `rm` would), its item code `delete_failed` as before. It was
+        "delete failed: AccessDenied: Access Denied." and exit 1: a key that may write but not delete
+        looked like a fault to retry, not a right to grant."""
+        from its_store.s3.client import failure_error
+        error = failure_error(failure, bucket, key)
+        self.reporter.fail(rel, key, size, f"delete failed: {error.message}", "delete_failed", error.exit_code)
 
     def _report_deletes(self, bucket: str, failed: set[str], hide: dict[str, bool | None], dst_walk: Walk) -> None:
         """Report each delete the server accepted: deleted, or failed when the key is still listed; whether

@@ -74,35 +74,61 @@ def _compile(pattern: str) -> tuple[bool, re.Pattern[str]]:
     body = pattern.lstrip("/")
     if body.endswith("/"):
         body += "**"
-    segment = "/" not in body
-    out, i = [], 0
+    try:
+        return "/" not in body, re.compile(_assemble(_atoms(body, pattern)), re.DOTALL)
+    except re.error as exc:
+        raise E.InvalidInputError(f"bad filter pattern {pattern!r}: {exc}") from None
+
+
+# Stars: one segment, anything, and "nothing or anything up to a '/'"; greedy and lazy forms.
+_STARS = {"*": ("[^/]*", "[^/]*?"), "**": (".*", ".*?"), "**/": ("(?:.*/)?", "(?:.*?/)??")}
+
+
+def _atoms(body: str, pattern: str) -> list[tuple[str, str]]:
+    """The pattern as (kind, regex) atoms: kind is a star of _STARS, "c" (one character: a literal, `?` or a
+    class that never matches '/') or "C" (a class that may match '/': `[!a]`, `[+-9]`)."""
+    out: list[tuple[str, str]] = []
+    i = 0
     while i < len(body):
-        c = body[i]
-        if body.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if body.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
+        star = "**/" if body.startswith("**/", i) else "**" if body.startswith("**", i) else body[i]
+        if star in _STARS:
+            out.append((star, _STARS[star][0]))
+            i += len(star)
+        elif star == "?":
+            out.append(("c", "[^/]"))
+            i += 1
+        elif star == "[":
             end = body.find("]", i + 2 if body[i + 1:i + 2] in ("!", "]") else i + 1)
             if end < 0:
                 raise E.InvalidInputError(f"bad filter pattern {pattern!r}: '[' without ']'")
             inner = body[i + 1:end]
             inner = "^" + inner[1:] if inner.startswith("!") else inner
-            out.append("[" + inner.replace("\\", "\\\\") + "]")
+            regex = "[" + inner.replace("\\", "\\\\") + "]"
+            out.append(("C" if re.fullmatch(regex, "/") else "c", regex))
             i = end + 1
-            continue
         else:
-            out.append(re.escape(c))
-        i += 1
-    try:
-        return segment, re.compile("".join(out), re.DOTALL)
-    except re.error as exc:
-        raise E.InvalidInputError(f"bad filter pattern {pattern!r}: {exc}") from None
+            out.append(("c", re.escape(star)))
+            i += 1
+    return out
+
+
+def _assemble(atoms: list[tuple[str, str]]) -> str:
+    """The regex of `atoms`, without catastrophic backtracking: a star followed by fixed characters and then
+    another star matches those characters at their first place (an atomic group, as fnmatch does), where
+    the first place can never lose a match that a later one finds: the next star crosses '/' (`**`), or both
+    are `*` and the characters cannot match a '/' that the first place would put between them. Without it,
+    `*a*a*a*a*a*a*a*a*b` took seconds per 40-character name (a hostile key hung a sync)."""
+    out: list[str] = []
+    for n, (kind, regex) in enumerate(atoms):
+        if kind not in _STARS:
+            continue
+        chunk = n + 1
+        while chunk < len(atoms) and atoms[chunk][0] not in _STARS:
+            chunk += 1
+        fixed = atoms[n + 1:chunk]
+        nxt = atoms[chunk][0] if chunk < len(atoms) else ""
+        first_place = nxt == "**" or (kind == nxt == "*" and all(k == "c" for k, _ in fixed))
+        text = "".join(r for _, r in fixed)
+        out.append(f"(?>{_STARS[kind][1]}{text})" if fixed and first_place else regex + text)
+    lead = next((n for n, (kind, _) in enumerate(atoms) if kind in _STARS), len(atoms))
+    return "".join(r for _, r in atoms[:lead]) + "".join(out)

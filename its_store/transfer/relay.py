@@ -134,7 +134,8 @@ class _Multipart:
             self._parts(upload_id, stored)
             verified_by = self.check.finish()  # before the upload is completed: a mismatch is never visible
             if self.journal is not None and not self.journal.completing(plan.bucket, plan.key, upload_id):
-                raise E.InterruptedError_(f"the upload of s3://{plan.bucket}/{plan.key} was aborted")
+                raise E.InterruptedError_(f"the upload of s3://{plan.bucket}/{plan.key} was aborted (by a stop, "
+                                          "or by another upload of the same key)")
             self.completing = True
             written = self.dst.complete_multipart(plan.bucket, plan.key, upload_id,
                                                   [self.etags[n] for n in range(1, self.count + 1)])
@@ -144,7 +145,7 @@ class _Multipart:
                 self._failed(upload_id, exc)
             raise
         if self.journal is not None:
-            self.journal.remove(plan.bucket, plan.key)
+            self.journal.remove(plan.bucket, plan.key, upload_id)
         return Relayed(written.etag, written.version_id, plan.size, self.count, self.resumed, verified_by,
                        written.sse)
 
@@ -228,15 +229,27 @@ class _Multipart:
     def _failed(self, upload_id: str, exc: BaseException) -> None:
         """Keep the parts for the next relay of the same source when the failure is transient and the relay
         is journaled; else abort the upload (nothing half-done is kept)."""
+        plan, journal = self.plan, self.journal
         transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
-        if transient and self.journal is not None:
+        if transient and journal is not None:
             if isinstance(exc, E.ItsStoreError):
-                exc.hint = (f"{exc.hint}; " if exc.hint else "") + (
-                    "the parts sent so far are kept on the destination (not visible): the same copy, run again, "
-                    "continues from them")
+                exc.hint = (f"{exc.hint}; " if exc.hint else "") + _kept(journal.continues(plan.bucket, plan.key,
+                                                                                           upload_id))
             return
-        if _abort_quietly(self.dst, self.plan.bucket, self.plan.key, upload_id) and self.journal is not None:
-            self.journal.remove(self.plan.bucket, self.plan.key)
+        if journal is not None:  # not while another run that resumed the same upload is completing it
+            journal.abort(self.dst, plan.bucket, plan.key, upload_id)
+        else:
+            _abort_quietly(self.dst, plan.bucket, plan.key, upload_id)
+
+
+def _kept(continues: bool) -> str:
+    """The hint after a relay stopped short, true in each case: its upload recorded and not being aborted (an
+    abort that failed leaves it to a rerun), or aborted (a stop, another run's upload of the key) or never
+    recorded (a journal that could not be written): then a rerun starts anew."""
+    if continues:
+        return ("the parts sent so far are kept on the destination (not visible): the same copy, run again, "
+                "continues from them")
+    return "the upload was aborted or could not be recorded: the same copy, run again, starts anew"
 
 
 def _same_part(stored: tuple[str, int] | None, data: bytes) -> bool:

@@ -13,10 +13,19 @@ An upload whose CompleteMultipartUpload may have been sent is never aborted: on 
 lands while the completion runs deletes the parts' chunks the completed object is built from
 (weed/s3api/filer_multipart.go: abortMultipartUpload removes the upload folder with its data). The
 uploader claims the upload (completing()) before it sends Complete; its record is then marked, and an
-abort (abandon(), or a later upload of the key) only forgets it. An abort claims the upload first, so
-the two never cross in one process: a claimed abort makes completing() answer False. An abort that failed
+abort (abandon(), or a later upload of the key) only forgets it. An abort claims the upload first (its
+record marked `aborting`), so that a claimed abort makes completing() answer False. An abort that failed
 keeps refusing the uploader it abandoned, until a later run resumes that upload (resumable(), as the next
 process would: its record stays).
+
+Two processes (or threads) sharing the journal folder decide under ONE lock (_deciding: core/files.take_lock
+on `uploads/.lock`): the record is read again, judged and marked (`completing` with the run's token in
+`completers`, or `aborting`) while it is held, and no request is sent under it. So an abort is never sent for
+an upload another live process has claimed for its Complete, and a process never sends Complete for an
+upload whose abort another one decided: whichever marked the record first wins, the other sees the mark.
+Before it, each process judged a record it had read earlier: B read A's record just before A marked it
+completing, and B's abort could land during A's Complete. An uploader's own abort after a failure
+(abort()) is also held back while another run (one that resumed the same upload) claimed its Complete.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,11 +44,14 @@ from its_store.core.jsontext import loads
 from its_store.s3.crc import PartETag, crc32_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from its_store.transfer.parts import ObjectIO
 
 log = logging.getLogger("its_store.transfer.resume")
+
+UNSETTLED = "unsettled"  # JSON, not a *.json record: uploads whose Complete had no known outcome, not resumed
+MAX_UNSETTLED = 1000  # the newest kept: a note, not a ledger
 
 
 class UploadJournal:
@@ -46,6 +60,8 @@ class UploadJournal:
         self.endpoint = endpoint
         self.former = former  # the endpoint's former spelling (Settings.former_server_id): its records are taken over
         self._unwritable_said = False  # one warning a journal (a run), not one per upload
+        self._unlockable_said = False
+        self.token = secrets.token_hex(8)  # this journal's (this run's) name in a record's `completers`
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}  # (bucket, key) -> (upload id, what)
         self._lock = threading.Lock()
 
@@ -80,9 +96,10 @@ class UploadJournal:
             done = f"cannot remove it: {exc.strerror}"
         log.warning("upload journal %s is unusable (%s); %s, the upload starts anew", path, why[:120], done)
 
-    def save(self, bucket: str, key: str, record: Mapping[str, object]) -> None:
-        """Write atomically; a journal that cannot be written (a full disk, a folder that takes no write) only
-        costs the ability to resume or clean up this upload after an interruption, and is said once."""
+    def save(self, bucket: str, key: str, record: Mapping[str, object]) -> bool:
+        """Write atomically; False when it could not be. A journal that cannot be written (a full disk, a folder
+        that takes no write) only costs the ability to resume or clean up this upload after an interruption,
+        and is said once."""
         from its_store.core.files import write_atomic
         from its_store.core.private_dirs import make_private_folder
         try:
@@ -95,51 +112,143 @@ class UploadJournal:
                 reason = exc.message if isinstance(exc, E.ItsStoreError) else (exc.strerror or str(exc))
                 log.warning("cannot write the upload journal in %s (%s): an interrupted multipart upload cannot be "
                             "resumed, nor its stored parts aborted by the next run", self.directory, reason)
+            return False
+        return True
+
+    @contextmanager
+    def _deciding(self) -> Iterator[bool]:
+        """THE decision lock of this journal: core/files.take_lock on `.lock` in its folder, shared by every
+        process (and thread) using it, held while one record is read, judged and marked (no request is sent
+        under it). Yields False when the lock cannot be taken (a folder that takes no file): the callers then
+        send no abort (said once), as another process could not see it coming."""
+        from its_store.core.files import take_lock
+        try:
+            release = take_lock(self.directory / ".lock")
+        except (OSError, E.ItsStoreError) as exc:
+            if not self._unlockable_said:
+                self._unlockable_said = True
+                reason = exc.message if isinstance(exc, E.ItsStoreError) else (exc.strerror or str(exc))
+                log.warning("cannot lock the upload journal in %s (%s): no multipart upload it names is aborted",
+                            self.directory, reason)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            release()
 
     def completing(self, bucket: str, key: str, upload_id: str) -> bool:
         """Claim `upload_id` for its CompleteMultipartUpload, just before it is sent: False when an abort
-        claimed it first (then Complete must not be sent: the upload is, or is being, aborted). Marks the
-        record, so that no later run aborts it either (an upload never recorded is never aborted)."""
-        with self._lock:
-            if self._claims.get((bucket, key)) in ((upload_id, "aborting"), (upload_id, "abort failed")):
-                return False
-            self._claims[(bucket, key)] = (upload_id, "completing")
-        record = self.load(bucket, key)
-        if record is not None and record.get("upload_id") == upload_id:
-            self.save(bucket, key, {**record, "completing": True})
+        claimed it first, in this process or another (then Complete must not be sent: the upload is, or is
+        being, aborted). Marks the record under the decision lock (`completing`, and this journal's token in
+        `completers`), so that no abort is decided for it afterwards, here or in another process."""
+        with self._deciding():
+            with self._lock:
+                if self._claims.get((bucket, key)) in ((upload_id, "aborting"), (upload_id, "abort failed")):
+                    return False
+            record = self.load(bucket, key)
+            if record is not None and record.get("upload_id") == upload_id:
+                if record.get("aborting"):  # another process sent (or tried) its abort
+                    return False
+                completers = [*_tokens(record.get("completers")), self.token]
+                self.save(bucket, key, {**record, "completing": True, "completers": completers})
+            with self._lock:
+                self._claims[(bucket, key)] = (upload_id, "completing")
         return True
 
     def abandon(self, s3: ObjectIO, bucket: str, key: str) -> None:
         """Abort the upload recorded for this key and forget its record, unless its Complete may have been
-        sent (then only forget it: the object is whole, or the upload is an orphan the bucket's lifecycle
-        rule removes). An abort that fails raises; the record then stays for the next upload of the key."""
-        record = self.load(bucket, key)
-        if record is None:
-            return
-        upload_id = str(record["upload_id"])  # load() checked it is a str
-        with self._lock:
-            ours = self._claims.get((bucket, key)) == (upload_id, "completing")  # this run's: its record stays
+        sent, here or in another process (then only forget it: the object is whole, or the upload is an orphan
+        the bucket's lifecycle rule removes). An abort that fails raises; the record then stays, marked, for
+        the next upload of the key (one that resumes it clears the mark; any other aborts it again)."""
+        with self._deciding() as locked:
+            record = self.load(bucket, key)
+            if record is None or not locked:
+                return
+            upload_id = str(record["upload_id"])  # load() checked it is a str
+            with self._lock:
+                ours = self._claims.get((bucket, key)) == (upload_id, "completing")  # this run's: its record stays
             if ours or record.get("completing"):
                 log.info("upload %s of %s/%s may be completing: not aborted", upload_id[:40], bucket, key)
-                if not ours:  # an earlier run's: whole on the server, or an orphan
+                if not ours:  # an earlier run's, or another process's: whole on the server, or an orphan
                     self._forget(bucket, key)
+                    self._note_unsettled(bucket, key, upload_id)
                 return
+            if not self._mark_aborting(bucket, key, record):
+                return
+        self._abort(s3, bucket, key, upload_id, raising=True)
+
+    def abort(self, s3: ObjectIO, bucket: str, key: str, upload_id: str) -> bool:
+        """An uploader's abort of its own upload after a failure: sent unless another process (one that
+        resumed the same upload) is completing it. True when the server confirmed (or no longer knows the
+        upload); never raises (the error that made the upload fail is the one to show)."""
+        with self._deciding() as locked:
+            record = self.load(bucket, key)
+            if record is not None and record.get("upload_id") == upload_id:  # others may have resumed it
+                completers = _tokens(record.get("completers"))
+                if not locked or any(t != self.token for t in completers) or (
+                        record.get("completing") is True and not completers):  # an older version's mark
+                    log.info("upload %s of %s/%s may be completing in another run: not aborted", upload_id[:40],
+                             bucket, key)
+                    return False
+                if not self._mark_aborting(bucket, key, record):
+                    return False
+        return self._abort(s3, bucket, key, upload_id, raising=False)
+
+    def _mark_aborting(self, bucket: str, key: str, record: Mapping[str, object]) -> bool:
+        """Under the decision lock: mark the record `aborting` ("sent"), so that no process completes the upload
+        from now on. False (nothing is aborted) when the mark cannot be written: another process would not see it."""
+        upload_id = str(record["upload_id"])
+        if not self.save(bucket, key, {**record, "aborting": "sent"}):
+            return False
+        with self._lock:
             self._claims[(bucket, key)] = (upload_id, "aborting")
+        return True
+
+    def _abort(self, s3: ObjectIO, bucket: str, key: str, upload_id: str, *, raising: bool) -> bool:
+        """Send the abort (outside the lock), then drop the record, or mark it "failed" when the abort
+        failed: the uploader it was abandoned by still stops; a resume of it may go on (resumable())."""
         try:
             s3.abort_multipart(bucket, key, upload_id)
         except E.NotFoundError:
             pass
         except BaseException:
-            with self._lock:  # the uploader it was abandoned by still stops; a resume of it may go on
-                if self._claims.get((bucket, key)) == (upload_id, "aborting"):
-                    self._claims[(bucket, key)] = (upload_id, "abort failed")
-            raise
-        self.remove(bucket, key)
+            with self._deciding():
+                with self._lock:
+                    if self._claims.get((bucket, key)) == (upload_id, "aborting"):
+                        self._claims[(bucket, key)] = (upload_id, "abort failed")
+                record = self.load(bucket, key)
+                if record is not None and record.get("upload_id") == upload_id:
+                    self.save(bucket, key, {**record, "aborting": "failed"})
+            if raising:
+                raise
+            return False
+        self.remove(bucket, key, upload_id)
+        return True
 
-    def remove(self, bucket: str, key: str) -> None:
+    def continues(self, bucket: str, key: str, upload_id: str) -> bool:
+        """Whether the next run of the same source would continue `upload_id` from its stored parts: its record
+        is there and no abort of it was sent (one that failed does not count: resumable() clears it). What a
+        hint may promise after a failure that kept the parts."""
         with self._lock:
-            self._claims.pop((bucket, key), None)
-        self._forget(bucket, key)
+            if self._claims.get((bucket, key)) == (upload_id, "aborting"):
+                return False
+        record = self.load(bucket, key)
+        return record is not None and record.get("upload_id") == upload_id and record.get("aborting") != "sent"
+
+    def remove(self, bucket: str, key: str, upload_id: str | None = None) -> None:
+        """Forget the record of this key; with `upload_id`, only if it is that upload's (under the decision
+        lock: another process may have recorded its own upload of the key meanwhile)."""
+        with self._lock:
+            if upload_id is None or self._claims.get((bucket, key), ("",))[0] == upload_id:
+                self._claims.pop((bucket, key), None)
+        if upload_id is None:
+            self._forget(bucket, key)
+            return
+        with self._deciding():
+            record = self.load(bucket, key)
+            if record is not None and record.get("upload_id") == upload_id:
+                self._forget(bucket, key)
 
     def _forget(self, bucket: str, key: str) -> None:
         try:
@@ -178,14 +287,76 @@ class UploadJournal:
         if not (keep and same):
             self.abandon(s3, bucket, key)  # one that may be completing is only forgotten
             return None, {}
+        if record.get("aborting") and not self._resume_aborted(bucket, key, upload_id):
+            self.abandon(s3, bucket, key)  # its abort may still be running: sent again, the upload starts anew
+            return None, {}
         with self._lock:  # an abort of it that failed ended: this run continues the upload (its parts listed)
             if self._claims.get((bucket, key)) == (upload_id, "abort failed"):
                 del self._claims[(bucket, key)]
         try:
             return upload_id, s3.list_parts(bucket, key, upload_id)
         except E.NotFoundError:  # completed or aborted meanwhile
-            self.remove(bucket, key)
+            self.remove(bucket, key, upload_id)
             return None, {}
+
+    def _resume_aborted(self, bucket: str, key: str, upload_id: str) -> bool:
+        """An upload whose abort failed (it ended without the server's confirmation) is continued by a resume,
+        as the next process would: the mark is cleared under the decision lock. False while an abort of it is
+        still "sent" (running in another process, or one that died): not to be continued."""
+        with self._deciding() as locked:
+            record = self.load(bucket, key)
+            if not locked or record is None or (record.get("upload_id"), record.get("aborting")) != (
+                    upload_id, "failed"):
+                return False
+            self.save(bucket, key, {k: v for k, v in record.items() if k != "aborting"})
+        return True
+
+
+    def _note_unsettled(self, bucket: str, key: str, upload_id: str) -> None:
+        """Under the decision lock: name an upload whose Complete was sent with no known outcome and whose
+        record a later run forgot (it did not resume it) in UNSETTLED, so that `bucket info` can show it while
+        the server still lists it (unsettled()). Never aborted by us: it may have completed. Best effort."""
+        noted = [e for e in self._unsettled_entries() if e.get("upload_id") != upload_id]
+        noted.append({"endpoint": self.endpoint, "bucket": bucket, "key": key, "upload_id": upload_id})
+        self._write_unsettled(noted[-MAX_UNSETTLED:])
+
+    def unsettled(self, bucket: str, listed: set[str]) -> list[tuple[str, str]]:
+        """(key, upload id) of this endpoint's uploads in `bucket` whose Complete's outcome was never known
+        and that no run resumed (_note_unsettled), among `listed` (the upload ids the server lists for the
+        bucket now); the noted ones of this bucket it no longer lists (completed, or aborted by a lifecycle
+        rule or by hand) are dropped from the note. Without a note, nothing is locked or made (`bucket info`)."""
+        if not (self.directory / UNSETTLED).exists():
+            return []
+        with self._deciding():
+            noted = self._unsettled_entries()
+            ours = [e for e in noted if (e.get("endpoint"), e.get("bucket")) == (self.endpoint, bucket)]
+            kept = [e for e in noted if e not in ours or e.get("upload_id") in listed]
+            if len(kept) != len(noted):
+                self._write_unsettled(kept)
+        return [(str(e["key"]), str(e["upload_id"])) for e in ours if e.get("upload_id") in listed]
+
+    def _unsettled_entries(self) -> list[dict[str, object]]:
+        from its_store.core.statefile import read_state
+        try:
+            found = loads(read_state(self.directory / UNSETTLED).decode("utf-8"))
+        except (OSError, ValueError):  # none yet, or unusable: rewritten from what is noted next
+            return []
+        entries = found if isinstance(found, list) else []
+        return [e for e in entries if isinstance(e, dict) and _usable_id(e.get("upload_id"))
+                and isinstance(e.get("key"), str) and isinstance(e.get("bucket"), str)]
+
+    def _write_unsettled(self, entries: list[dict[str, object]]) -> None:
+        from its_store.core.files import write_atomic
+        try:
+            write_atomic(self.directory / UNSETTLED, json.dumps(entries), 0o600)
+        except (OSError, E.ItsStoreError) as exc:
+            log.warning("cannot note an unsettled multipart upload in %s: %s", self.directory,
+                        exc.message if isinstance(exc, E.ItsStoreError) else exc)
+
+
+def _tokens(value: object) -> list[str]:
+    """The `completers` of a record: tokens of the runs that claimed its Complete (input: strings only)."""
+    return [t for t in value if isinstance(t, str)][:64] if isinstance(value, list) else []
 
 
 refused = E.completion_refused  # the one rule (core/errors), by its name here

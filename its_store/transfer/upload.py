@@ -398,16 +398,19 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
         ordered = [etags[n] for n in sorted(etags)]
         if state.journal is not None and not state.journal.completing(bucket, key, upload_id):
             claimed = "aborted"  # a stop abandoned it (sync/watch_source.abort_uploads): that abort is its end
-            raise E.InterruptedError_(f"the upload of s3://{bucket}/{key} was abandoned and aborted")
+            raise E.InterruptedError_(f"the upload of s3://{bucket}/{key} was abandoned and aborted (by a stop, "
+                                      "or by another upload of the same key)",
+                                      hint="nothing was stored by this upload: run it again to store it")
         claimed = "completing"
-        written = s3.complete_multipart(bucket, key, upload_id, ordered)
+        custody = (headers[SHA256_HEADER], size) if size is not None and SHA256_HEADER in headers else None
+        written = s3.complete_multipart(bucket, key, upload_id, ordered, custody)
     except BaseException as exc:
         for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
             BUDGET.release(held.pop(number, 0))
         _failed(s3, bucket, key, upload_id, state, exc, claimed)
         raise
     if state.journal is not None:
-        state.journal.remove(bucket, key)
+        state.journal.remove(bucket, key, upload_id)
     return PutResult(written.etag, written.version_id, size or 0, len(ordered), answer_sse=written.sse)
 
 
@@ -423,11 +426,13 @@ def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumabl
         return
     transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
     if state.keep_on_failure and state.journal is not None and transient:
-        if isinstance(exc, E.ItsStoreError):
+        if isinstance(exc, E.ItsStoreError) and state.journal.continues(bucket, key, upload_id):
             exc.hint = "the parts sent so far were kept: run the same command again with --resume"
         return
-    if _abort_quietly(s3, bucket, key, upload_id) and state.journal is not None:
-        state.journal.remove(bucket, key)
+    if state.journal is not None:  # not while another run that resumed the same upload is completing it
+        state.journal.abort(s3, bucket, key, upload_id)
+    else:
+        _abort_quietly(s3, bucket, key, upload_id)
 
 
 class ByteBudget:

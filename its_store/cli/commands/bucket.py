@@ -161,7 +161,9 @@ def _info_human(d: BucketDetails) -> None:
         ["objects", f"{d.objects} ({human_size(d.size)})"],
         ["versions", f"{d.versions} ({human_size(d.stored_size)} stored)"],
         ["delete markers", str(d.delete_markers)],
-        ["uploads in progress", known("uploads_in_progress", lambda: str(d.uploads_in_progress))],
+        ["uploads in progress", known("uploads_in_progress", lambda: str(d.uploads_in_progress) + "".join(
+            f"; unsettled (Complete sent, outcome unknown; not aborted): {u.key} ({u.upload_id[:16]})"
+            for u in d.unsettled_uploads))],
         ["policy", known("public", lambda: ("PUBLIC: " if d.public else "") + ("; ".join(d.policy_summary) or "none")
                          if d.public is not None else "unknown")],
     ]

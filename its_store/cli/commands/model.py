@@ -402,6 +402,7 @@ def _tree(nodes: list[AncestorNode] | list[DescendantNode], indent: str, lines: 
             note = " (missing)" if node.missing else ""
             data = f"  [data: {', '.join(node.datasets)}]" if node.datasets else ""
             below = node.parents
+        note += " (repeated: shown above)" if isinstance(node, (AncestorNode, DescendantNode)) and node.repeated else ""
         lines.append(f"{indent}{'└── ' if last else '├── '}{ref}{note}{data}")
         _tree(below, indent + ("    " if last else "│   "), lines)
 

@@ -1,0 +1,69 @@
+"""Session 35 (lock): a CompleteMultipartUpload that a proxy sent twice.
+
+A proxy (or a load balancer) that retries a POST whose answer it did not get, passes on the answer to the
+second one: the first completed the object, the second finds no such upload (NoSuchUpload). That used to
+count as the server refusing the Complete: the user got an error (and the upload was aborted) for an object
+that was stored whole. Now a NoSuchUpload answer to a Complete is checked with a HEAD (s3/multipart.py): the
+object with the multipart ETag the parts make is success; anything else is still the error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy, Seen
+from faultserver import response
+
+from its_store.core import errors as E
+
+from helpers import object_bytes, run_cli_process, write_file
+
+MiB = 1024 * 1024
+
+
+def _is_complete(seen: Seen) -> bool:
+    return seen.method == "POST" and "uploadId" in seen.query
+
+
+def _gone() -> bytes:
+    """A NoSuchUpload answer, as SeaweedFS and S3 send it."""
+    return response(404, b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The '
+                         b"specified upload does not exist.</Message></Error>", content_type="application/xml")
+
+
+@pytest.mark.parametrize("fault", ["resend", "replace_answer"])
+def test_a_completed_object_answered_again_is_a_success(s3_server: Any, env: dict[str, str], service: Any,
+                                                        bucket: str, tmp_path: Path, fault: str) -> None:
+    """The proxy forwards the Complete (the object is made), then either sends it again and passes on the
+    second answer (SeaweedFS answers that one 200 as well), or answers NoSuchUpload itself, as servers that
+    forget a completed upload answer a re-sent POST: exit 0, the stored object's ETag and version, its bytes."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=37)
+    hook = _is_complete if fault == "resend" else (lambda seen: _gone() if _is_complete(seen) else None)
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), **{fault: hook}) as proxy:
+        through = {**env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
+        done = run_cli_process(["upload", str(src), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB", "--json"],
+                               through, tmp_path)
+        assert proxy.counters.resent + proxy.counters.replaced == 1
+    assert done.exit_code == 0, done
+    stored = service.s3.stat(bucket, "clip.mp4")
+    assert done.json()["etag"] == stored.etag and stored.etag.endswith("-3")
+    assert done.json()["version_id"] == stored.version_id
+    assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()
+    assert service.s3.list_multipart_uploads(bucket) == []
+
+
+def test_no_such_upload_without_the_object_is_still_an_error(s3_server: Any, env: dict[str, str], service: Any,
+                                                             bucket: str, tmp_path: Path) -> None:
+    """The Complete never reached the server (the proxy answers NoSuchUpload itself): no object has the
+    parts' ETag, the error stands (exit 3), nothing is visible."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=36)
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]),
+                    answer=lambda seen: _gone() if _is_complete(seen) else None) as proxy:
+        through = {**env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
+        done = run_cli_process(["upload", str(src), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB"],
+                               through, tmp_path)
+    assert done.exit_code == 3 and "Traceback" not in done.stderr, done
+    with pytest.raises(E.NotFoundError):
+        service.s3.stat(bucket, "clip.mp4")
