@@ -141,3 +141,42 @@ def test_a_former_offline_registry_copy_beside_the_current_one_is_merged(tmp_pat
         assert "old-1" in (store.root / sub / "only-old.json").read_text()
         assert "new-2" in (store.root / sub / "both.json").read_text()
     assert not folders[FORMER].exists() and not (store.root.parent / "evil.json").exists()
+
+
+@pytest.mark.parametrize("unreadable", ["index.json", "manifests/only-old.json"])
+def test_a_former_offline_copy_that_cannot_be_read_is_kept(tmp_path: Path, unreadable: str,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """The merge removed the former copy whatever it could read: an index or a manifest that failed to read
+    (here a folder where the file should be: a read error) was taken for "nothing there", and the manifests
+    beside it went with the copy (reva). Now a document that is there but unread keeps the former copy whole,
+    with a warning; what could be read is taken in."""
+    import hashlib
+    import json
+    import shutil
+
+    from its_store.registry.offline import OfflineStore, models_cache_root
+    settings = _settings(tmp_path)
+    former = models_cache_root(settings) / "offline" / hashlib.sha256(f"{FORMER}/models".encode()).hexdigest()[:16]
+    current = models_cache_root(settings) / "offline" / hashlib.sha256(
+        f"{settings.server_id()}/models".encode()).hexdigest()[:16]
+    stamp = "2026-12-01T00:00:00.000+00:00"
+    for folder, models in ((former, ("only-old", "other-old")), (current, ("both",))):
+        (folder / "manifests").mkdir(parents=True)
+        for model in models:
+            (folder / "manifests" / f"{model}.json").write_text(json.dumps({"versions": {"1.0.0": model}}))
+        (folder / "index.json").write_text(json.dumps({"models": {
+            m: {"as_of": stamp, "versions": {"1.0.0": m}, "aliases_etag": None} for m in models}}))
+    saved = (former / unreadable).read_text()
+    (former / unreadable).unlink()
+    (former / unreadable).mkdir()  # there, and reading it fails
+    with caplog.at_level(logging.WARNING, logger="its_store.registry.offline"):
+        store = OfflineStore(settings, "models")
+    assert store.root == current
+    assert (former / unreadable).is_dir() and "kept" in caplog.text, caplog.text
+    shutil.rmtree(former / unreadable)
+    (former / unreadable).write_text(saved)  # readable again: the next command takes it in, then removes it
+    store = OfflineStore(settings, "models")
+    index = json.loads((store.root / "index.json").read_text())["models"]
+    assert sorted(index) == ["both", "only-old", "other-old"], index
+    assert "only-old" in (store.root / "manifests" / "only-old.json").read_text()
+    assert not former.exists()

@@ -207,9 +207,11 @@ def drop_entries(ctx: RegistryContext, prefix: str, manifest: dict[str, Any]) ->
     """After the version under `prefix` was removed (`model rm`, `model gc`): delete the index entries of its
     files' sha256s that name a key under `prefix`, an object now gone. An entry naming another version's key
     (the same bytes registered elsewhere later) is kept, and so is one rewritten since it was read (the
-    DELETE carries If-Match: a registration of those bytes meanwhile keeps its entry). Best effort: the index
-    is a hint (a stale entry costs the next registration of those bytes one HEAD, then it is rewritten), so a
-    failure here is no failure of the removal. Returns how many entries were deleted."""
+    DELETE carries If-Match: a registration of those bytes meanwhile keeps its entry, except on a server that
+    ignores If-Match on DELETE, radosgw 16.2: there it goes, and the next registration uploads those bytes
+    again). Best effort: the index is a hint (a stale entry costs the next registration of those bytes one
+    HEAD, then it is rewritten), so a failure here is no failure of the removal. Returns how many entries
+    were deleted."""
     from its_store.registry.manifest import stored_entries
     dropped = 0
     named = {e.get("sha256") for e in stored_entries(manifest)}

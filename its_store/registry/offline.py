@@ -233,19 +233,33 @@ class OfflineStore:
         """Take in the models a copy kept under the endpoint's former spelling knows and this one does not (their
         index entries, manifests and aliases), under both copies' locks; a model this copy knows keeps its own
         documents (never replaced by older ones), and a name that is not a model name names no file. Then the
-        former copy goes: a version still writing it fills it anew, to be taken in by the next command."""
+        former copy goes: a version still writing it fills it anew, to be taken in by the next command. A
+        document of it that is there but cannot be read (a read error, not a file, too large) keeps the former
+        copy whole, with one warning line: nothing is removed that was not taken in."""
         import shutil
 
         with self._locked(), self._locked(former):
             ours, theirs = self._index(), self._index(former)
+            index = former / "index.json"  # there, and no document read from it: nothing known is removed
+            unread = [index] if not theirs and os.path.lexists(index) and self._read(index) is None else []
             added = {model: entry for model, entry in theirs.items() if model not in ours and _is_name(model)}
-            for model in added:
-                for sub in ("manifests", "aliases"):
-                    doc, target = self._read(former / sub / f"{model}.json"), self.root / sub / f"{model}.json"
-                    if doc is not None and not os.path.lexists(target):
-                        self._write(target, doc)
+            for model in list(added):
+                docs = {sub: self._read(former / sub / f"{model}.json") for sub in ("manifests", "aliases")}
+                missed = [former / sub / f"{model}.json" for sub, doc in docs.items()
+                          if doc is None and os.path.lexists(former / sub / f"{model}.json")]
+                if missed:  # not taken in (no index entry either): a later merge takes it whole
+                    unread += missed
+                    del added[model]
+                    continue
+                for sub, doc in docs.items():
+                    if doc is not None and not os.path.lexists(self.root / sub / f"{model}.json"):
+                        self._write(self.root / sub / f"{model}.json", doc)
             if added:
                 self._write(self.root / "index.json", {"models": {**ours, **added}})
+            if unread:
+                log.warning("offline registry copy %s of the endpoint's former spelling kept: %s unreadable",
+                            former, ", ".join(str(p) for p in unread))
+                return
             shutil.rmtree(former / "manifests", ignore_errors=True)
             shutil.rmtree(former / "aliases", ignore_errors=True)
             self._unlink(former / "index.json")

@@ -61,11 +61,16 @@ def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: st
 
 def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> PlannedDelete:
     """One key of a dry run: the HEAD that shows it exists gives its size (one HEAD a key); stat_object only
-    where that HEAD told nothing (an SSE-C object, read with the configured key; a delete marker)."""
+    for an SSE-C object (read with the configured key); a delete marker (`--version-id`) has no size: 0."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
     head = _exists(ctx, bucket, key, version_id)
-    size = (head.size or 0) if head is not None else stat_object(ctx, bucket, key, version_id, include_tags=False).size
+    if not isinstance(head, str):
+        size = head.size or 0
+    elif head == _SSE_C:
+        size = stat_object(ctx, bucket, key, version_id, include_tags=False).size
+    else:  # a delete marker: no HEAD, no size (a stat of it said "not found", exit 3, while `rm` deletes it)
+        size = 0
     return PlannedDelete(bucket=bucket, key=key, size=size, version_id=version_id)
 
 
@@ -98,24 +103,28 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
 
 
-def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> ObjectStat | None:
+_SSE_C, _MARKER = "SSE-C", "delete marker"  # what _exists found where the HEAD told nothing
+
+
+def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> ObjectStat | str:
     """HEAD before a delete: a missing object is ObjectNotFoundError (S3 answers its delete with 204). A key
     some servers read as another is not found when the server answered with that other object
     (heads.not_another: SeaweedFS answers for 'd\\f1' or 'd//f1' with the object 'd/f1', and its DELETE
     removes that other object); for an SSE-C object, whose key-less HEAD tells nothing, by the listings.
-    Returns the HEAD (None where it told nothing: an SSE-C object, a delete marker)."""
+    Returns the HEAD, or what it found where the HEAD told nothing (_SSE_C, _MARKER: a version id's)."""
     from its_store.service import heads
     try:
         return heads.stat(ctx, bucket, key, version_id)
     except E.SseKeyRequiredError:  # encrypted with an SSE-C key (deleting needs none): it exists, unless the
         heads.not_another(ctx, bucket, key, version_id)  # server answered for another key (the listings tell)
+        return _SSE_C
     except E.ItsStoreError as exc:  # a delete marker has no HEAD (404/405) but is removed by its id
         from its_store.service.versions import Versions
         if (not version_id or type(exc) not in (E.ObjectNotFoundError, E.ItsStoreError)
                 or not Versions(ctx).is_delete_marker(bucket, key, version_id)):
             raise
         heads.not_another(ctx, bucket, key, version_id)  # a marker listed under a merged name: the other's?
-    return None
+        return _MARKER
 
 
 def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, bypass_governance: bool) -> bool | None:

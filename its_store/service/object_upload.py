@@ -144,21 +144,22 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             result = _put(ctx, plan, request, bucket, key, progress)
             if lock is not None:  # radosgw drops multipart lock headers
                 lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
+            multipart = result.parts > 1 or "-" in result.etag  # one part of a multipart upload too ('...-1')
             # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
             sent = shared.underscored if shared is not None else metacheck.underscored(plan.headers)
             if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
                 metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
             if request.tags:  # read back until kept once (rclone keeps none, radosgw none of a multipart)
                 from its_store.service.tagcheck import check_tags
-                check_tags(ctx, plan.s3, bucket, key, result.version_id, request.tags, result.parts > 1)
+                check_tags(ctx, plan.s3, bucket, key, result.version_id, request.tags, multipart)
             op.nbytes = result.size
             op.fields.update(size=result.size, version_id=result.version_id, sha256=result.sha256)
         finally:
             op.fields.update(**(lock.audit() if lock is not None else {}), **plan.sse_audit())
     return UploadResponse(
         bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
-        content_type=content_type, object_type=request.object_type, multipart=result.parts > 1
-        or "-" in result.etag, parts=result.parts, duration_seconds=time.perf_counter() - started,
+        content_type=content_type, object_type=request.object_type, multipart=multipart, parts=result.parts,
+        duration_seconds=time.perf_counter() - started,
         codec=result.codec, stored_size=result.stored_size, encryption=result.encryption, sha256=result.sha256,
         unchecked=result.unchecked)
 
@@ -201,12 +202,13 @@ def _metadata(request: UploadRequest) -> dict[str, str]:
 
 
 def _check_tags(tags: dict[str, str]) -> dict[str, str]:
-    if len(tags) > 10:
-        raise E.InvalidInputError("at most 10 tags per object (S3 limit)")
-    for key, value in tags.items():
-        if not key or len(key) > 128 or len(value) > 256:
-            raise E.InvalidInputError(f"invalid tag {key!r}: keys 1-128 chars, values up to 256")
-    return tags
+    """The tags of an upload, checked by the one rule `tag set` keeps (service/tags.check_tags: AWS's limits and
+    characters). SeaweedFS stores a '%' from a PUT's x-amz-tagging but refuses it in PutObjectTagging and a
+    copy's x-amz-tagging: such a tag could never be set again, nor kept by a multipart copy."""
+    if not tags:
+        return tags
+    from its_store.service.tags import check_tags
+    return check_tags(tags)
 
 
 def _guess_type(name: Path | str) -> str:

@@ -92,6 +92,7 @@ class Tagging:
         if not tags:
             raise E.InvalidInputError("no tags given", hint="write them as key=value")
         validate_version_id(version_id)
+        check_tags(tags, limit=OBJECT_TAG_LIMIT if key else BUCKET_TAG_LIMIT)  # bad input: before any request
         if replace:
             current = {}
             if key:

@@ -22,9 +22,10 @@ A completion runs on every TAB, so it must be quick and silent:
   daemon thread with short timeouts and no retries. It is given DEADLINE_SECONDS when the cache has an
   answer for this identity to offer, even stale; past it we offer that. With nothing to offer (a cold
   cache) it is given COLD_DEADLINE_SECONDS, as a late answer beats none (a listing on a loaded machine
-  takes longer than 0.3 s). All the waits of one completion together stop at HARD_CAP_SECONDS: the shell
-  never hangs. An
-  answer is filed only when the real settings name the same identity as the cheap reading. When the
+  takes longer than 0.3 s). One completion stops waiting HARD_CAP_SECONDS after its Completer was made
+  (the building of settings, service and client included, unlike the deadlines: a machine too loaded to
+  build them in time gets no names): the shell never hangs. An answer is filed only when the real
+  settings name the same identity as the cheap reading. When the
   server refuses the credentials (access denied, bad signature, unknown key), the identity's entries
   are dropped and nothing is offered, not even a stale answer.
 - Nothing is ever printed to the shell but names: every failure means "no suggestions".
@@ -67,7 +68,7 @@ TTL_SECONDS = 60           # fresh answers; older ones are fetched again
 STALE_SECONDS = 24 * 3600  # offered when the server does not answer in time
 DEADLINE_SECONDS = 0.3     # wait on the network when the cache has an answer (even stale) to offer instead
 COLD_DEADLINE_SECONDS = 2.0  # wait when it has none: a late answer beats none
-HARD_CAP_SECONDS = 3.0     # all the waits of one completion together (a model ref asks twice)
+HARD_CAP_SECONDS = 3.0     # from the Completer's making, its building included (a model ref asks twice)
 CONNECT_TIMEOUT = 0.25
 READ_TIMEOUT = COLD_DEADLINE_SECONDS  # the deadlines cut the wait; a shorter read timeout would cut it first
 MAX_ITEMS = 200            # suggestions per listing (a shell cannot show more usefully)
