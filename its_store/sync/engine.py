@@ -117,7 +117,8 @@ class Sync:
         workers = self.options.workers or self.ctx.batch_workers
         self.deletes = Deletes(self.options, self.reporter, ctx=self.dst_ctx,
                                bucket=str(self.dst.bucket) if self.dst.remote else None, prefix=self.dst_prefix,
-                               state=self.dst_state, tree=None if self.dst.remote else self._tree, workers=workers)
+                               state=self.dst_state, tree=None if self.dst.remote else self._tree, workers=workers,
+                               fetched=(self._folder, str(self.src.bucket), self.src_prefix) if self._folder else None)
         pairs = self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False), src_walk)
         # the march and each pair's decision run on their own thread (sync/ahead.py), at most 4 x workers tasks
         # ahead of the workers that run the pairs needing a HEAD or a transfer; once the march is done, that
