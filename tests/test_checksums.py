@@ -1,5 +1,7 @@
 import os
 import zlib
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +64,42 @@ def test_fast_crc32_is_zlibs():
         assert crc32(data) == zlib.crc32(data)
         assert crc32(data[size // 3:], crc32(data[: size // 3])) == zlib.crc32(data)
         assert crc32(memoryview(data)) == zlib.crc32(data)
+
+
+def test_an_upper_case_md5_etag_verifies() -> None:
+    """A hex MD5 ETag is the same digest whatever the case of its letters (a server may answer it upper-case);
+    a CRC32's base64 is compared as it is (its case is part of the value)."""
+    import hashlib
+    data = bytes(range(256)) * 4
+    assert crc32_of(data).swapcase() != crc32_of(data)
+    digest = hashlib.md5(data).digest()
+    sums = [RangeSum(len(data), zlib.crc32(data), digest)]
+    assert verify(Expected("md5", digest.hex().upper()), sums, "x")
+    assert verify(Expected("md5-multipart", hashlib.md5(digest).hexdigest().upper(), 1), sums, "x")
+    with pytest.raises(E.IntegrityError):
+        verify(Expected("md5", hashlib.md5(b"other").hexdigest().upper()), sums, "x")
+    with pytest.raises(E.IntegrityError):
+        verify(Expected("crc32", crc32_of(data).swapcase()), sums, "x")
+
+
+def test_a_server_answering_upper_case_md5_etags_is_downloaded(cli: Any, bucket: str, s3_server: Any,
+                                                                tmp_path: Path) -> None:
+    """Through a proxy that spells every object answer's ETag in upper case (as some servers do), a single-part
+    object without a stored CRC (verified by its MD5 ETag) downloads: the same digest, not a checksum mismatch."""
+    import io
+    import re
+
+    from faultproxy import FaultProxy
+
+    from conftest import plain_client
+
+    def shouted(method: str, head: bytes) -> bytes:
+        return re.sub(rb"(?i)(\r\netag: *\"?)([0-9a-f]{32})", lambda m: m.group(1) + m.group(2).upper(), head)
+
+    data = os.urandom(100_000)
+    plain_client(s3_server).put_object(bucket, "up/a.bin", io.BytesIO(data), len(data))  # no x-amz-checksum-*
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), head_of=shouted) as proxy:
+        run = cli("get", f"s3://{bucket}/up/a.bin", str(tmp_path / "a.bin"),
+                  extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert run.exit_code == 0, run.stderr
+    assert (tmp_path / "a.bin").read_bytes() == data

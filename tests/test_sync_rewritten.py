@@ -128,3 +128,25 @@ def test_a_get_answering_another_etag_spelling_is_not_fetched_every_run(cli: Any
         run = cli("sync", f"s3://{bucket}/r/", str(back), "--json", extra_env={"MINIO_ENDPOINT": proxy.endpoint})
     report = json.loads(run.stdout)
     assert run.exit_code == 0 and report["copied"] == [] and report["totals"]["unchanged"] == 1, report
+
+
+def test_a_file_sync_deletes_takes_its_fetched_record_along(cli: Any, bucket: str, s3_server: Any,
+                                                             env: dict[str, str], tmp_path: Path) -> None:
+    """`sync --delete` removing a local file whose object is gone from the source removes the record of what the
+    download left there too (the fetched table does not grow with every file ever synced); the record of a file
+    kept stays."""
+    import sqlite3
+
+    from its_store.sync.remember import STATE_FILE
+
+    client = plain_client(s3_server)
+    for name in ("a.bin", "b.bin"):
+        client.put_object(bucket, f"d/{name}", io.BytesIO(random_bytes(1000, seed=len(name))), 1000)
+    back = tmp_path / "back"
+    assert sorted(i["path"] for i in _sync(cli, f"s3://{bucket}/d/", str(back))["copied"]) == ["a.bin", "b.bin"]
+    client.remove_object(bucket, "d/a.bin")
+    report = _sync(cli, f"s3://{bucket}/d/", str(back), "--delete")
+    assert [i["path"] for i in report["deleted"]] == ["a.bin"] and not (back / "a.bin").exists(), report
+    with sqlite3.connect(Path(env["MINIO_CACHE_DIR"]) / STATE_FILE) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM fetched WHERE bucket = ? ORDER BY key", (bucket,))]
+    assert keys == ["d/b.bin"]

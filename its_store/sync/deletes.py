@@ -63,8 +63,10 @@ class Deletes:
     a folder; `state` the destination's state store (deleted keys are forgotten)."""
 
     def __init__(self, options: SyncOptions, reporter: Reporter, *, ctx: Context, bucket: str | None,
-                 prefix: str, state: SyncState, tree: LocalTree | None, workers: int) -> None:
+                 prefix: str, state: SyncState, tree: LocalTree | None, workers: int,
+                 fetched: tuple[str, str, str] | None = None) -> None:
         self.options, self.reporter = options, reporter
+        self.fetched = fetched  # a download's (folder, source bucket, source prefix): its records of deleted files go
         self.ctx, self.bucket, self.prefix, self.state, self.tree = ctx, bucket, prefix, state, tree
         self.workers = workers
         self._spool = Spool()
@@ -238,6 +240,7 @@ class Deletes:
     def _delete_files(self) -> None:
         """Delete the local files the source lacks, each in its folder's descriptor (core/localtree): a
         folder swapped for a link since the walk is not followed, nothing outside is deleted."""
+        gone: list[str] = []
         for rel, _, _, size in self._spool:
             try:
                 self.tree.remove(rel)  # type: ignore[union-attr]
@@ -245,6 +248,10 @@ class Deletes:
                 self.reporter.fail_error(rel, None, size, exc, "cannot delete: ")
                 continue
             self.reporter.add("deleted", Item(path=rel, key=None, size=size, reason=REASON))
+            gone.append(rel)
+        if self.fetched is not None:  # what the downloads left in those files is no longer there
+            folder, bucket, prefix = self.fetched
+            self.state.forget_fetched(folder, bucket, [prefix + rel for rel in gone])
 
 
 def probe_groups(keys: list[str], before: str | None, after: str | None, out: list[tuple[str, list[str]]]) -> None:

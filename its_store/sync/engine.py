@@ -117,7 +117,8 @@ class Sync:
         workers = self.options.workers or self.ctx.batch_workers
         self.deletes = Deletes(self.options, self.reporter, ctx=self.dst_ctx,
                                bucket=str(self.dst.bucket) if self.dst.remote else None, prefix=self.dst_prefix,
-                               state=self.dst_state, tree=None if self.dst.remote else self._tree, workers=workers)
+                               state=self.dst_state, tree=None if self.dst.remote else self._tree, workers=workers,
+                               fetched=(self._folder, str(self.src.bucket), self.src_prefix) if self._folder else None)
         pairs = self._march(self._side(self.src, src_walk, True), self._side(self.dst, dst_walk, False), src_walk)
         # the march and each pair's decision run on their own thread (sync/ahead.py), at most 4 x workers tasks
         # ahead of the workers that run the pairs needing a HEAD or a transfer; once the march is done, that
@@ -238,9 +239,10 @@ class Sync:
         with its hint). The march asks for the destination's first item before it yields a pair, so either
         happens before any transfer or delete is decided."""
         bucket, known = str(self.dst.bucket), self.dst_ctx.known_buckets
-        for item in listed:
+        for item in listed:  # the first item proves it; the rest pass through without a step here each
             known.add(bucket)
             yield item
+            yield from listed
         if walk.error is None:
             known.add(bucket)
         elif isinstance(walk.error, E.BucketNotFoundError) and bucket not in known:
@@ -258,19 +260,24 @@ class Sync:
         x, y = next(a, None), next(b, None)
         last_x = last_y = ""
         while x is not None or y is not None:
+            if x is not None and y is not None and (rel := x.rel) == y.rel:  # the same path on both sides: most
+                if rel < last_x or rel < last_y:  # pairs, checked first (the one-sided ones follow)
+                    src_walk.problems.append(("", "a listing came out of order; nothing is deleted"))
+                pair, last_x, last_y = (x, y), rel, rel
+                x, y = next(a, None), next(b, None)
+                if wanted is None or wanted(rel):
+                    yield pair
+                continue
             if (x is not None and x.rel < last_x) or (y is not None and y.rel < last_y):
                 src_walk.problems.append(("", "a listing came out of order; nothing is deleted"))
             if x is not None and (y is None or x.rel < y.rel):
                 pair, last_x, x = (x, None), x.rel, next(a, None)
-            elif y is not None and (x is None or y.rel < x.rel):
+            elif y is not None:  # only in DEST (y is before x, or x is None): always so here
                 before = last_y or None  # DEST's paths either side of a delete candidate (deletes.py groups
                 pair, last_y, y = (None, y), y.rel, next(b, None)  # the proof of adjacent ones by them)
                 self._around = (before, y.rel if y is not None else None)
                 if src_walk.passed_over(last_y):
                     continue
-            elif x is not None and y is not None:  # the same path on both sides (always so here)
-                pair, last_x, last_y = (x, y), x.rel, y.rel
-                x, y = next(a, None), next(b, None)
             if wanted is None or wanted(last_x if pair[0] is not None else last_y):  # the path of the pair
                 yield pair
 
@@ -291,7 +298,7 @@ class Sync:
         if self.kind == "upload":
             if mode == "size-only" and s.size == d.size:
                 return self._unchanged()
-            known = self.heads.cached(self._dst_bucket, d)
+            known = self.state.get(self._dst_bucket, d.key, d.etag, d.size)  # heads.cached(), without its call
             if known is not None and mode != "checksum":
                 if known.size == s.size and known.mtime is not None and known.mtime == format_mtime(s.mtime_ns):
                     self._same += 1  # upload_reason's "unchanged" of most pairs, without its calls and a lock

@@ -264,6 +264,22 @@ class SyncState:
             except sqlite3.Error:
                 self._db = None
 
+    def forget_fetched(self, folder: str, bucket: str, keys: list[str]) -> None:
+        """Drop what downloads left in `folder` for these objects (their files deleted): one transaction."""
+        if self._db is None or not keys:
+            return
+        with self._lock:
+            for key in keys:
+                self._fetched_pending.pop((folder, bucket, key), None)
+                self._fetched.pop((folder, bucket, key), None)
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany("DELETE FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND key=?",
+                                     [(self.endpoint, folder, bucket, k) for k in keys])
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db = None
+
     def _flush(self) -> None:
         if self._db is None or not (self._pending or self._fetched_pending):
             return

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from its_store.core.errors import ItsStoreError, LocalFileNotFoundError
-from its_store.core.files import is_own_temp
+from its_store.core.files import TEMP_SUFFIX, is_own_temp
 from its_store.core.localtree import LinkInPathError, LocalTree
 
 
@@ -127,7 +127,7 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
     held, entries = _scan(path, rel, walk, tree)
     under = path if path.endswith(os.sep) else path + os.sep  # each file's path: under + name
     try:
-        for name, entry, is_dir in entries:
+        for _, name, entry, is_dir in entries:
             child = rel + name
             if is_dir:
                 if is_own_temp(name):  # a registry pull's staging folder (core/files.create_temp_folder)
@@ -145,9 +145,9 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
                 yield from _walk_dir(os.path.join(path, name), child + "/", walk, follow, ancestors, prune, tree)
                 ancestors.discard(ident)
                 continue
-            if is_own_temp(name):  # a killed download's leftover (core/files), never data to upload
-                walk.notes.append((child, "its-store temp file (an interrupted download's)", 0))
-                continue
+            if name.endswith(TEMP_SUFFIX) and is_own_temp(name):  # a killed download's leftover (core/files),
+                walk.notes.append((child, "its-store temp file (an interrupted download's)", 0))  # never data
+                continue  # (the suffix first: is_own_temp's own first test, without a call for every file)
             item = _file(entry, child, under + name, walk, follow)
             if item is not None:
                 walk.count += 1
@@ -157,8 +157,9 @@ def _walk_dir(path: str, rel: str, walk: Walk, follow: bool, ancestors: set[tupl
             os.close(held)
 
 
-def _scan(path: str, rel: str, walk: Walk, tree: LocalTree | None) -> tuple[int, list[tuple[str, Any, bool]]]:
-    """One folder's entries as (name, DirEntry, is folder), sorted so that folders sort as "name/";
+def _scan(path: str, rel: str, walk: Walk,
+          tree: LocalTree | None) -> tuple[int, list[tuple[str, str, Any, bool]]]:
+    """One folder's entries as (sort key, name, DirEntry, is folder), sorted so that folders sort as "name/";
     with a tree, listed through the folder's descriptor, returned first (-1 without: the caller
     closes it when the folder is done, as its entries stat through it)."""
     held = -1
@@ -172,7 +173,8 @@ def _scan(path: str, rel: str, walk: Walk, tree: LocalTree | None) -> tuple[int,
                     is_dir = entry.is_dir()  # follows a symlink: a link to a folder counts as a folder
                 except OSError:
                     is_dir = False
-                found.append((entry.name, entry, is_dir))
+                name = entry.name
+                found.append((name + "/" if is_dir else name, name, entry, is_dir))
     except (FileNotFoundError, LocalFileNotFoundError):
         walk.notes.append((rel, "vanished", 0))
         return _closed(held), []
@@ -185,7 +187,7 @@ def _scan(path: str, rel: str, walk: Walk, tree: LocalTree | None) -> tuple[int,
     except ItsStoreError as exc:
         walk.problems.append((rel, f"cannot read folder: {exc.message}"))
         return _closed(held), []
-    found.sort(key=lambda t: t[0] + "/" if t[2] else t[0])
+    found.sort(key=_KEY)  # by the sort key (names are unique: no ties), without a Python call per entry
     return held, found
 
 
@@ -215,7 +217,10 @@ def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int
 
 
 def _file(entry: Any, rel: str, path: str, walk: Walk, follow: bool) -> LocalFile | None:
-    link = _is_link(entry)
+    try:  # _is_link's, written out: this runs for every file
+        link = entry.is_symlink()
+    except OSError:
+        link = False
     if link and not follow:
         live = _exists(entry)
         walk.notes.append((rel, "symlink (not followed; use --follow-symlinks)" if live else "broken symlink", 0))
@@ -259,13 +264,6 @@ def _exists(entry: Any) -> bool:
     return True
 
 
-def _is_link(entry: Any) -> bool:
-    try:
-        return bool(entry.is_symlink())
-    except OSError:
-        return False
-
-
 def walk_remote(svc: Any, bucket: str, prefix: str, walk: Walk,
                 prune: Callable[[str], bool] = _never) -> Iterator[RemoteObject]:
     """Objects under `prefix` in relative-path order. Folder by folder (a delimited listing per
@@ -301,4 +299,5 @@ def _remote_dir(svc: Any, bucket: str, prefix: str, cut: int, walk: Walk,
         yield RemoteObject(rel, key, size, etag, modified)
 
 
-_KEY = itemgetter(0)  # an s3/listing.Entry's key (a NamedTuple whose fields _remote_dir unpacks in order)
+# an s3/listing.Entry's key (a NamedTuple whose fields _remote_dir unpacks in order); _scan's sort key
+_KEY = itemgetter(0)

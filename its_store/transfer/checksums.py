@@ -97,7 +97,7 @@ def verify(expected: Expected | None, sums: list[RangeSum], where: str) -> bool:
         got = hashlib.md5(b"".join(s.md5 or b"" for s in sums), usedforsecurity=False).hexdigest()
     else:
         return False
-    if got != expected.value:
+    if got != (expected.value.lower() if expected.needs_md5 else expected.value):  # hex MD5: any case
         raise E.IntegrityError(f"checksum mismatch for {where}: expected {expected.value}, got {got}",
                                hint="the local file was left untouched; retry the download")
     return True
