@@ -373,7 +373,22 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
     headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
     upload_id = state.upload_id or s3.create_multipart(bucket, key, headers)
     if state.journal is not None and state.upload_id is None:
+        state.journal.own(upload_id)  # held while this run sends it: another run leaves it alone (resume.py)
         state.journal.save(bucket, key, {**(state.source or {}), "upload_id": upload_id})
+    try:
+        return _sent(s3, bucket, key, headers, part, workers, progress, parts, size, state, upload_id, held,
+                     check, sign)
+    finally:
+        if state.journal is not None:
+            state.journal.let_go(upload_id)
+
+
+def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
+          progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]], size: int | None,
+          state: Resumable, upload_id: str, held: dict[int, int] | None,
+          check: Callable[[int, bytes, str], None] | None,
+          sign: Callable[[ObjectIO, Part], str] | None) -> PutResult:
+    """_multipart's parts and Complete, for `upload_id` (created, or continued)."""
     etags: dict[int, str] = dict(state.done or {})
     claimed = ""  # "completing": Complete may have been sent; "aborted": an abort claimed the upload
     held = {} if held is None else held  # part number -> bytes reserved in BUDGET until sent
