@@ -418,7 +418,7 @@ def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: in
                                       hint="nothing was stored by this upload: run it again to store it")
         claimed = "completing"
         custody = (headers[SHA256_HEADER], size) if size is not None and SHA256_HEADER in headers else None
-        written = s3.complete_multipart(bucket, key, upload_id, ordered, custody)
+        written = s3.complete_multipart(bucket, key, upload_id, ordered, custody, sse_c_of(headers) or None)
     except BaseException as exc:
         for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
             BUDGET.release(held.pop(number, 0))
@@ -448,6 +448,11 @@ def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumabl
         state.journal.abort(s3, bucket, key, upload_id)
     else:
         _abort_quietly(s3, bucket, key, upload_id)
+
+
+def sse_c_of(headers: dict[str, str]) -> dict[str, str]:
+    """An upload's SSE-C headers (algorithm, key, key MD5): the object is HEADed with them, or not at all."""
+    return {k: v for k, v in headers.items() if k.lower().startswith("x-amz-server-side-encryption-customer-")}
 
 
 class ByteBudget:
