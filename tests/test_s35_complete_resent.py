@@ -76,7 +76,7 @@ def test_a_completed_sse_c_object_answered_no_such_upload_is_known_by_its_custod
     the server answers 400, and the made object was reported as an error, exit 3, as it was before): exit 0,
     the object whole (read back with its key). NB SeaweedFS gives SSE-C parts MD5 ETags, so this passes by the
     multipart-ETag sign; the custody sign (its-sha256 and size) is the one for servers whose SSE-C ETags are
-    not MD5s (AWS, MinIO), and no fixture server here has those."""
+    not MD5s (AWS, MinIO): the next test makes the HEAD say such an ETag."""
     from test_encryption import new_key
     key_file = tmp_path / "sse.key"
     new_key(key_file)
@@ -92,6 +92,35 @@ def test_a_completed_sse_c_object_answered_no_such_upload_is_known_by_its_custod
                            env, tmp_path)
     assert stat.exit_code == 0, stat
     assert done.json()["etag"] == stat.json()["etag"]
+    got = run_cli_process(["get", f"s3://{bucket}/clip.mp4", str(tmp_path / "back.mp4"), "--sse-c-key-file",
+                           str(key_file)], env, tmp_path)
+    assert got.exit_code == 0 and (tmp_path / "back.mp4").read_bytes() == src.read_bytes(), got
+
+
+def test_the_custody_sign_confirms_a_completed_object_whose_etag_is_no_multipart_md5(
+        s3_server: Any, env: dict[str, str], bucket: str, tmp_path: Path) -> None:
+    """fix2: the custody branch. SeaweedFS gives SSE-C parts MD5 ETags, AWS and MinIO do not: the proxy makes
+    every HEAD answer's ETag one the parts do not make (as those servers' are), so only this upload's
+    its-sha256 and size on the object can tell that the Complete answered NoSuchUpload (by the proxy, after it
+    forwarded the Complete) made it: exit 0, the object whole."""
+    import re
+
+    from test_encryption import new_key
+    key_file = tmp_path / "sse.key"
+    new_key(key_file)
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=39)
+
+    def opaque_etag(method: str, head: bytes) -> bytes:
+        return re.sub(rb'(?im)^(etag:\s*)"[^"\r\n]*"', rb'\1"' + b"e" * 32 + b'-3"', head) if method == "HEAD" else head
+
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), head_of=opaque_etag,
+                    replace_answer=lambda seen: _gone() if _is_complete(seen) else None) as proxy:
+        through = {**env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
+        done = run_cli_process(["upload", str(src), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB", "--sse", "c",
+                                "--sse-c-key-file", str(key_file), "--json"], through, tmp_path)
+        assert proxy.counters.replaced == 1
+    assert done.exit_code == 0, done
+    assert done.json()["etag"] == "e" * 32 + "-3"  # what the HEAD said: the object it confirmed
     got = run_cli_process(["get", f"s3://{bucket}/clip.mp4", str(tmp_path / "back.mp4"), "--sse-c-key-file",
                            str(key_file)], env, tmp_path)
     assert got.exit_code == 0 and (tmp_path / "back.mp4").read_bytes() == src.read_bytes(), got
