@@ -358,12 +358,14 @@ class UploadJournal:
         """This run's work on `upload_id` ended (completed, aborted, failed, or kept for --resume): its owner
         lock is released and its file removed (under the decision lock: no run opens it meanwhile)."""
         with self._lock:
-            release = self._owned.pop(upload_id, None)
-        if release is None:
-            return
-        with self._deciding():
-            self._owner_path(upload_id).unlink(missing_ok=True)
-            release()
+            if upload_id not in self._owned:
+                return
+        with self._deciding():  # popped under it too: a thread of this run judging it meanwhile still sees it ours
+            with self._lock:
+                release = self._owned.pop(upload_id, None)
+            if release is not None:
+                self._owner_path(upload_id).unlink(missing_ok=True)
+                release()
 
     def _alive_elsewhere(self, upload_id: str) -> bool:
         """Under the decision lock: whether another live run holds `upload_id`'s owner lock. A lock that can be
