@@ -9,11 +9,18 @@ claimed for its Complete, and a process never sends Complete for an upload whose
 Both processes reach SeaweedFS through one fault proxy (one endpoint: one journal record per key), which
 holds the request that marks the moment: A's part 2 (A is provably between its record and its Complete),
 B's abort of A's upload, or A's Complete.
+
+Since fix2 (s35) a run holds its upload's owner lock while it sends it (resume.py): B leaves a live A's upload
+alone (it used to abort it: A then stopped with exit 130, an error caused by B) and aborts only the upload of a
+run that died.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +29,7 @@ from typing import Any
 import pytest
 from faultproxy import FaultProxy, Hold, Holds, Seen
 
-from helpers import DEADLINE, object_bytes, run_cli_process, write_file
+from helpers import DEADLINE, ROOT, object_bytes, run_cli_process, write_file
 
 MiB = 1024 * 1024
 
@@ -48,33 +55,67 @@ def _setup(env: dict[str, str], tmp_path: Path, proxy: FaultProxy) -> tuple[dict
     return through, write_file(tmp_path / "a.bin", 11 * MiB, seed=1), write_file(tmp_path / "b.bin", 6 * MiB, seed=2)
 
 
-def test_an_abort_another_process_decided_is_never_crossed_by_a_complete(
+def test_a_live_upload_is_left_alone_by_another_process(
         s3_server: Any, env: dict[str, str], service: Any, bucket: str, tmp_path: Path) -> None:
-    """A (--resume) holds its upload's part 2 in the proxy; B uploads another file to the key and decides to
-    abort A's upload (held in the proxy, in flight). A, let go, must not send its Complete while that abort
-    runs (it would corrupt the object on SeaweedFS): it stops with a clear error; B's object is stored whole."""
+    """A (--resume) holds its upload's part 2 in the proxy, alive, holding its owner lock; B uploads another
+    file to the key. B used to abort A's upload (A then stopped with an error caused by B, exit 130): now B
+    leaves it alone and stores its own object. Let go, A completes too (its object the newest version); no
+    abort of A's upload is sent, no upload and no owner file is left."""
     holds = Holds()
     with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=holds, record=True) as proxy:
         through, a_file, b_file = _setup(env, tmp_path, proxy)
-        a_part = holds.add(lambda s: s.query.get("partNumber") == "2", "PUT")
-        abort = holds.add(lambda s: "uploadId" in s.query, "DELETE")
-        with ThreadPoolExecutor(2) as pool:
+        first: list[str] = []  # A's upload: the first one whose part 2 is seen (B's part 2 goes on)
+        a_part = holds.add(lambda s: s.query.get("partNumber") == "2" and s.query["uploadId"] == (
+            first or first.append(s.query["uploadId"]) or first)[0], "PUT")
+        with ThreadPoolExecutor(1) as pool:
             a_run = pool.submit(run_cli_process, ["upload", str(a_file), f"s3://{bucket}/k.bin", "--resume",
                                                   "--part-size", "5MiB"], through, tmp_path)
             _wait(a_part, "A's part 2", a_run)
             a_upload = _record(through)["upload_id"]
-            b_run = pool.submit(run_cli_process, ["upload", str(b_file), f"s3://{bucket}/k.bin", "--part-size",
-                                                  "5MiB", "--json"], through, tmp_path)
-            _wait(abort, "B's abort of A's upload", b_run)
+            b_done = run_cli_process(["upload", str(b_file), f"s3://{bucket}/k.bin", "--part-size", "5MiB",
+                                      "--json"], through, tmp_path)
+            b_stored = object_bytes(service, bucket, "k.bin")
             a_part.release()
             a_done = a_run.result()
-            completes = proxy.requests_to("POST", lambda s: s.query.get("uploadId") == a_upload)
-            abort.release()
-            b_done = b_run.result()
-    assert completes == [], "A sent its Complete while B's abort of the same upload was in flight"
-    assert a_done.exit_code != 0 and "Traceback" not in a_done.stderr, a_done
-    assert "another upload of the same key" in a_done.stderr and len(a_done.stderr.strip().splitlines()) <= 2, a_done
+        aborts = proxy.requests_to("DELETE", lambda s: s.query.get("uploadId") == a_upload)
+    assert aborts == [], "B aborted the upload A was still sending"
+    assert b_done.exit_code == 0 and b_stored == b_file.read_bytes(), b_done
+    assert a_done.exit_code == 0, a_done
+    assert object_bytes(service, bucket, "k.bin") == a_file.read_bytes()
+    assert service.s3.list_multipart_uploads(bucket) == []
+    assert list((Path(env["MINIO_CACHE_DIR"]) / "uploads").glob("*")) in ([], [Path(env["MINIO_CACHE_DIR"]) /
+                                                                                "uploads" / ".lock"])
+
+
+def test_the_upload_of_a_run_that_died_is_aborted_by_the_next_one(
+        s3_server: Any, env: dict[str, str], service: Any, bucket: str, tmp_path: Path) -> None:
+    """A is killed (SIGKILL) while its part 2 is held: its owner file stays, but its lock died with it. B's
+    upload of the key judges A's upload not alive: aborts it (the orphan's parts go), removes the stale file."""
+    holds = Holds()
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=holds, record=True) as proxy:
+        through, a_file, b_file = _setup(env, tmp_path, proxy)
+        a_part = holds.add(lambda s: s.query.get("partNumber") == "2", "PUT")
+        full = {**os.environ, **through, "PYTHONPATH": str(ROOT)}
+        a_proc = subprocess.Popen([sys.executable, "-m", "its_store", "upload", str(a_file),
+                                   f"s3://{bucket}/k.bin", "--part-size", "5MiB"], env=full, cwd=tmp_path,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + DEADLINE  # a safety net against a hang, never a timing assertion
+            while not a_part.picked:
+                assert a_proc.poll() is None and time.monotonic() < deadline, "A never sent its part 2"
+                time.sleep(0.05)
+        finally:
+            a_proc.kill()
+            a_proc.wait()
+        a_upload = _record(through)["upload_id"]
+        stale = list((Path(env["MINIO_CACHE_DIR"]) / "uploads").glob("*.owner"))
+        a_part.release()
+        b_done = run_cli_process(["upload", str(b_file), f"s3://{bucket}/k.bin", "--json"], through, tmp_path)
+        aborts = proxy.requests_to("DELETE", lambda s: s.query.get("uploadId") == a_upload)
+    assert len(stale) == 1, "the run that died left no owner file: the test proves nothing"
     assert b_done.exit_code == 0, b_done
+    assert len(aborts) == 1, "the orphan of a run that died was not aborted"
+    assert not stale[0].exists()
     assert object_bytes(service, bucket, "k.bin") == b_file.read_bytes()
     assert service.s3.list_multipart_uploads(bucket) == []
 
@@ -109,7 +150,8 @@ def test_a_refused_complete_is_not_aborted_while_another_run_completes_the_same_
     """Two runs (two journals on one folder, as two processes) resume the same interrupted upload. A's
     Complete is held in flight; B's is refused by the server (400 InvalidPart). B must not abort the upload
     after its refusal, as it did before (its own upload, it thought): A is completing it. Released, A's
-    Complete makes the object whole."""
+    Complete makes the object whole. (Since A's owner lock, B does not even resume A's upload: it makes its own,
+    and aborts that one after its refusal.)"""
     from faultserver import response
 
     from its_store import StorageService, load_settings
@@ -148,7 +190,8 @@ def test_a_refused_complete_is_not_aborted_while_another_run_completes_the_same_
                 _wait(first, "A's Complete", a_run)
                 with pytest.raises(E.ItsStoreError):  # B's Complete refused
                     upload(runs[2])
-                aborts = proxy.requests_to("DELETE", lambda s: "uploadId" in s.query)
+                aborts = proxy.requests_to("DELETE", lambda s: s.query.get("uploadId") == completes[0].query[
+                    "uploadId"])  # B's own upload (A's is left alone: A's owner lock), refused, B aborts
                 first.release()
                 a_done = a_run.result()
         finally:

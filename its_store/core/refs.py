@@ -68,6 +68,14 @@ def validate_bucket(name: str) -> str:
     return name
 
 
+def validate_prefix(prefix: str) -> str:
+    """A library call's `prefix` (du, iter_versions, verify): a str ("" for the whole bucket), checked before any
+    request; a key prefix's own rules are the listing's (a prefix may be any text a key starts with)."""
+    if type(prefix) is not str:
+        raise InvalidInputError(f"prefix must be a str, not {type(prefix).__name__}")
+    return prefix
+
+
 def validate_version_id(version_id: str | None) -> str | None:
     """A version id a caller names (None: the current version). An empty one is refused, never read as "the
     current version": `rm --version-id "$VID"` with an empty VID deleted the current object (for good, in an

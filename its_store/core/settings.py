@@ -384,8 +384,8 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
     if not default_endpoint:  # given here, they beat the environment and .env, which are never parsed for them
         kwargs.update({name: Settings.model_fields[name].get_default(call_default_factory=True)
                        for name in ENDPOINT_FIELDS})
-    if env_file is not None and not Path(env_file).is_file():
-        raise ConfigError(f"env file not found: {env_file}")
+    if env_file is not None:
+        _check_env_file(Path(env_file))
     from its_store.core.env_file import opened_env_file  # checked, and read as the file checked
     reading = _FROM_ENVIRONMENT.set(True)
     try:
@@ -405,6 +405,29 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
     if "secure" in kwargs:  # a flag beats the scheme of MINIO_ENDPOINT too
         settings.secure = bool(kwargs["secure"])
     return settings
+
+
+MAX_ENV_FILE = 1024 * 1024  # an --env-file larger than this is no env file (/dev/zero's like would fill memory)
+
+
+def _check_env_file(path: Path) -> None:
+    """An explicit --env-file: a regular file of at most MAX_ENV_FILE bytes, else one ConfigError line that says
+    what it is (it used to say "not found" of a folder, a device, a FIFO). Then read as ./.env is (env_file)."""
+    import stat as st
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"env file not found: {path}") from None
+    except OSError as exc:
+        from its_store.core.files import reason_of
+        raise ConfigError(f"cannot read env file {path}: {reason_of(exc)}") from None
+    if not st.S_ISREG(info.st_mode):
+        from its_store.core.overwrite import kind_of
+        raise ConfigError(f"env file {path} is {kind_of(info.st_mode)}, not a regular file",
+                          hint="--env-file names a file of NAME=value lines")
+    if info.st_size > MAX_ENV_FILE:
+        raise ConfigError(f"env file {path} is larger than {MAX_ENV_FILE} bytes: not an env file",
+                          hint="--env-file names a file of NAME=value lines")
 
 
 def _describe(exc: ValidationError) -> str:

@@ -469,9 +469,10 @@ class S3Client:
         return self._multipart().upload_part(bucket, key, upload_id, number, data, headers, sha256)
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
-                           custody: tuple[str, int] | None = None) -> Written:
-        """CompleteMultipartUpload; never re-sent: a lost answer (or NoSuchUpload) is read back by a HEAD."""
-        return self._multipart().complete_multipart(bucket, key, upload_id, etags, custody)
+                           custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
+        """CompleteMultipartUpload; never re-sent: a lost answer (or NoSuchUpload) is read back by a HEAD (with
+        the headers `head`: an SSE-C key)."""
+        return self._multipart().complete_multipart(bucket, key, upload_id, etags, custody, head)
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._multipart().abort_multipart(bucket, key, upload_id)

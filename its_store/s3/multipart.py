@@ -94,32 +94,33 @@ class Multipart:
         return PartETag.of((resp.headers.get("etag") or "").strip('"'), crc)
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
-                           custody: tuple[str, int] | None = None) -> Written:
+                           custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
         """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
         an <Error> document: a failure too. The POST is never re-sent: when its answer is lost, the
         object is HEADed, and the multipart ETag the parts imply means it was completed. So is a
         NoSuchUpload answer (_gone_but_made): a proxy that re-sent a POST which had succeeded passes on
         the answer to the second one. `custody`: (its-sha256, size) of the upload, the other sign of
-        it on that HEAD where a part's ETag is no MD5 (SSE-C, SSE-KMS)."""
+        it on that HEAD where a part's ETag is no MD5 (SSE-C, SSE-KMS). `head`: the headers that HEAD needs (an
+        SSE-C object is HEADed with its key, or not at all)."""
         body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
         try:
             resp = self._raw("POST", bucket, key, body=body, query={"uploadId": upload_id},
                              headers={"Content-Type": "application/xml", "Content-MD5": md5})
         except E.ServiceUnavailableError:
-            found = self._completed_as(bucket, key, etags)
+            found = self._completed_as(bucket, key, etags, head=head)
             if found is None:
                 raise
             return Written(*found)  # the answer is lost: its SSE headers with it (a HEAD can tell)
         except E.NotFoundError as exc:
-            return self._gone_but_made(bucket, key, etags, custody, exc)
+            return self._gone_but_made(bucket, key, etags, custody, exc, head)
         with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
             failed = root.tag.rpartition("}")[2] == "Error"
             etag = _text(root, "ETag").strip('"')
             # radosgw 16.2 answers an empty <ETag></ETag>: the object must then show, on a HEAD, the ETag
             # the parts make; without an ETag nor that object there is no sign the object was made
-            found = None if failed or etag else self._completed_as(bucket, key, etags)
+            found = None if failed or etag else self._completed_as(bucket, key, etags, head=head)
             if not failed and not etag and found is None:
                 raise ValueError("XML element <ETag> not found")
         if failed:
@@ -127,36 +128,38 @@ class Multipart:
             err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
             if code == "NoSuchUpload" and isinstance(err, E.NotFoundError):
                 err.s3_code = code
-                return self._gone_but_made(bucket, key, etags, custody, err)
+                return self._gone_but_made(bucket, key, etags, custody, err, head)
             raise err
         if found is not None:
             return Written(found[0], resp.headers.get("x-amz-version-id") or found[1], sse_of(resp.headers))
         return Written(etag, resp.headers.get("x-amz-version-id"), sse_of(resp.headers))
 
     def _gone_but_made(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
-                       exc: E.NotFoundError) -> Written:
+                       exc: E.NotFoundError, head: dict[str, str] | None = None) -> Written:
         """A Complete answered NoSuchUpload: the upload is gone, completed (by this very POST, sent twice by a
         proxy, or by another run that resumed it) or aborted. Completed when the object HEADed now carries
         the multipart ETag these parts make, or this upload's custody SHA-256 and size; else `exc` stands
         (the Complete was refused: nothing of it is visible)."""
         if getattr(exc, "s3_code", "") != "NoSuchUpload":
             raise exc
-        found = self._completed_as(bucket, key, etags, custody)
+        found = self._completed_as(bucket, key, etags, custody, head)
         if found is None:
             raise exc
         return Written(*found)  # the answer that made it is lost: its SSE headers with it (a HEAD can tell)
 
     def _completed_as(self, bucket: str, key: str, etags: list[str],
-                      custody: tuple[str, int] | None = None) -> tuple[str, str | None] | None:
+                      custody: tuple[str, int] | None = None, head: dict[str, str] | None = None,
+                      ) -> tuple[str, str | None] | None:
         """(etag, version) if the object now carries the multipart ETag these parts make, else None. Only where
         a part's ETag is no MD5 (no such ETag can be computed), `custody` decides: that its-sha256 and size on an
         object made of as many parts. Metadata is written by whoever writes the key: where the parts' ETags
-        are MD5s, an object with another ETag is not this upload, whatever its its-sha256 says."""
+        are MD5s, an object with another ETag is not this upload, whatever its its-sha256 says. `head`: headers
+        of the HEAD (an SSE-C key)."""
         expected = multipart_etag(etags)
         if not expected and custody is None:
             return None
         try:
-            stat = self._stat(bucket, key)
+            stat = self._stat(bucket, key, None, head)
         except E.ItsStoreError:
             return None
         if expected:  # the proof no other client can write: anything else at the key is not this upload

@@ -39,7 +39,7 @@ from its_store.codec.compression import (
 from its_store.codec.encryption import KeyedS3, describe_lower, explain_read_error, resolve_key
 from its_store.core import errors as E
 from its_store.core.models import Result
-from its_store.core.refs import validate_bucket
+from its_store.core.refs import validate_bucket, validate_prefix
 from its_store.core.units import read_uint, shown
 from its_store.service import heads
 from its_store.service.fetch import user_metadata
@@ -160,6 +160,7 @@ def scrub(owner: Context | HasContext, bucket: str, prefix: str = "", *, recursi
     from its_store.service.context import as_context
     ctx = as_context(owner)
     validate_bucket(bucket)
+    validate_prefix(prefix)
     started = time.perf_counter()
     report = ScrubReport(bucket=bucket, prefix=prefix, shard=str(shard) if shard else None)
     items = _listed(ctx, bucket, prefix, recursive)

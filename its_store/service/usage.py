@@ -16,7 +16,7 @@ from pydantic import Field
 
 from its_store.core import errors as E
 from its_store.core.models import Result
-from its_store.core.refs import validate_bucket
+from its_store.core.refs import validate_bucket, validate_prefix
 
 if TYPE_CHECKING:
     from its_store.service.context import Context, HasContext
@@ -88,6 +88,7 @@ def disk_usage(owner: Context | HasContext, bucket: str, prefix: str = "", *, de
     from its_store.service.context import as_context
     ctx = as_context(owner)
     validate_bucket(bucket)
+    validate_prefix(prefix)
     if depth < 0:
         raise E.InvalidInputError(f"--depth {depth}: use 0 (the total) or more")
     total = _Tally()

@@ -18,7 +18,7 @@ from pydantic import Field, computed_field
 
 from its_store.core import errors as E
 from its_store.core.models import Result
-from its_store.core.refs import validate_bucket, validate_key
+from its_store.core.refs import validate_bucket, validate_key, validate_prefix
 
 if TYPE_CHECKING:
     from its_store.service.context import Context
@@ -182,6 +182,7 @@ class Versions:
     def iter_versions(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectVersion]:
         """Every version and delete marker under `prefix`, in the server's order."""
         validate_bucket(bucket)
+        validate_prefix(prefix)
         for item in self.ctx.s3.list_objects(bucket, prefix, recursive, include_versions=True):
             if item.is_prefix:
                 yield ObjectVersion(bucket=bucket, key=item.key, is_prefix=True)

@@ -132,6 +132,14 @@ class AuditRecord(Result):
         return super().__contains__(name) or name in (self.model_extra or {})
 
 
+class AuditTail(Result):
+    """The last lines of the audit log, read (AuditLog.read_tail)."""
+
+    entries: list[AuditRecord] = Field(description="The audit records among them, oldest first.")
+    unreadable: int = Field(description="How many of the lines were no audit record (not JSON, other types "
+                                        "in the common fields, ...): skipped, and counted here.")
+
+
 class AuditLog:
     """Appends audit lines for one identity (access key id, endpoint, remote, server) to one file."""
 
@@ -224,8 +232,16 @@ class AuditLog:
                       self.path, reason)
 
     def tail(self, n: int = 20) -> list[AuditRecord]:
-        """The last `n` entries, oldest first. Lines that are not audit records are skipped (_parse)."""
-        return [entry for entry in (_parse(line) for line in tail_lines(self.path, n)) if entry is not None]
+        """The last `n` entries, oldest first. Lines that are not audit records are skipped (_parse):
+        read_tail() also counts them."""
+        return self.read_tail(n).entries
+
+    def read_tail(self, n: int = 20) -> AuditTail:
+        """The last `n` lines of the log: the audit records among them, oldest first, and how many of them
+        were no audit record (`audit tail` says so on stderr: never skipped silently)."""
+        parsed = [_parse(line) for line in tail_lines(self.path, n)]
+        entries = [entry for entry in parsed if entry is not None]
+        return AuditTail(entries=entries, unreadable=len(parsed) - len(entries))
 
 
 class AuditBuffer:

@@ -128,8 +128,15 @@ class _Multipart:
         self.completing = False  # its CompleteMultipartUpload may have been sent (resume.UploadJournal.completing)
 
     def run(self) -> Relayed:
-        plan = self.plan
         upload_id, stored = self._start()
+        try:
+            return self._relayed(upload_id, stored)
+        finally:
+            if self.journal is not None:  # this run's work on it ended (resume.UploadJournal.own)
+                self.journal.let_go(upload_id)
+
+    def _relayed(self, upload_id: str, stored: Mapping[int, tuple[str, int]]) -> Relayed:
+        plan = self.plan
         try:
             self._parts(upload_id, stored)
             verified_by = self.check.finish()  # before the upload is completed: a mismatch is never visible
@@ -158,6 +165,7 @@ class _Multipart:
                 return upload_id, stored
         upload_id = self.dst.create_multipart(plan.bucket, plan.key, plan.headers)
         if journal is not None:
+            journal.own(upload_id)  # held while this run sends it: another run leaves it alone
             journal.save(plan.bucket, plan.key, {**(plan.identity or {}), "upload_id": upload_id})
         return upload_id, {}
 

@@ -26,6 +26,19 @@ upload whose abort another one decided: whichever marked the record first wins, 
 Before it, each process judged a record it had read earlier: B read A's record just before A marked it
 completing, and B's abort could land during A's Complete. An uploader's own abort after a failure
 (abort()) is also held back while another run (one that resumed the same upload) claimed its Complete.
+
+Whether the run that owns an upload is still alive is known from its OWNER LOCK: the run that sends an upload's
+parts (it created it, or resumed it) holds core/files.take_lock on `<sha256 of the upload id>.owner` in the
+journal folder for as long as it works on it (own() .. let_go(), which removes the file). Another run (another
+journal: a process, or a second journal in one) that would abort or resume that upload first tries the lock
+with no wait (under the decision lock, as every take and removal of an owner file is): held, the upload is
+alive elsewhere and is LEFT ALONE: not aborted (its owner would stop with an error caused by another run), not
+resumed (two runs would send the same parts); its record is forgotten, and this run makes (and records) its own
+upload of the key. Both uploads then complete: the later Complete's object is the key's newest version, as with
+any two writers of one key. A lock that can be taken names no live run (a flock dies with its process): the
+file a crashed run left is stale; the upload is judged as before (aborted, or resumed by --resume), and the
+file removed. An upload left alone loses its record: if its owner then stops short and keeps its parts for
+--resume, no rerun finds them; the bucket's lifecycle rule (--abort-multipart-days) removes them.
 """
 
 from __future__ import annotations
@@ -63,6 +76,7 @@ class UploadJournal:
         self._unlockable_said = False
         self.token = secrets.token_hex(8)  # this journal's (this run's) name in a record's `completers`
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}  # (bucket, key) -> (upload id, what)
+        self._owned: dict[str, Callable[[], None]] = {}  # upload id -> the release of its owner lock, held
         self._lock = threading.Lock()
 
     def _path(self, bucket: str, key: str, endpoint: str | None = None) -> Path:
@@ -166,6 +180,10 @@ class UploadJournal:
             if record is None or not locked:
                 return
             upload_id = str(record["upload_id"])  # load() checked it is a str
+            if self._alive_elsewhere(upload_id):
+                log.info("upload %s of %s/%s is being sent by another run: left alone", upload_id[:40], bucket, key)
+                self._forget(bucket, key)
+                return
             with self._lock:
                 ours = self._claims.get((bucket, key)) == (upload_id, "completing")  # this run's: its record stays
             if ours or record.get("completing"):
@@ -287,8 +305,13 @@ class UploadJournal:
         if not (keep and same):
             self.abandon(s3, bucket, key)  # one that may be completing is only forgotten
             return None, {}
+        if not self._own(bucket, key, upload_id):  # alive in another run: left alone, its record forgotten
+            return None, {}
         if record.get("aborting") and not self._resume_aborted(bucket, key, upload_id):
-            self.abandon(s3, bucket, key)  # its abort may still be running: sent again, the upload starts anew
+            try:
+                self.abandon(s3, bucket, key)  # its abort may still be running: sent again, the upload starts anew
+            finally:
+                self.let_go(upload_id)
             return None, {}
         with self._lock:  # an abort of it that failed ended: this run continues the upload (its parts listed)
             if self._claims.get((bucket, key)) == (upload_id, "abort failed"):
@@ -297,7 +320,73 @@ class UploadJournal:
             return upload_id, s3.list_parts(bucket, key, upload_id)
         except E.NotFoundError:  # completed or aborted meanwhile
             self.remove(bucket, key, upload_id)
+            self.let_go(upload_id)
             return None, {}
+        except BaseException:
+            self.let_go(upload_id)
+            raise
+
+    def own(self, upload_id: str) -> None:
+        """This run sends the parts of `upload_id` (it created it; resumable() owns the one it continues):
+        its owner lock is taken, and held until let_go(). Without a lockable journal folder nothing is held
+        (other runs then cannot tell it is alive, as before owner locks)."""
+        self._own("", "", upload_id)
+
+    def _own(self, bucket: str, key: str, upload_id: str) -> bool:
+        """Take (or keep) the owner lock of `upload_id`, under the decision lock. False when another live run
+        holds it: the upload is then left alone and the record of `key` that names it is forgotten."""
+        from its_store.core.files import LockBusy, take_lock
+        with self._deciding() as locked:
+            with self._lock:
+                if not locked or upload_id in self._owned:
+                    return True
+            try:
+                release = take_lock(self._owner_path(upload_id), wait=False)
+            except LockBusy:
+                log.info("upload %s of %s/%s is being sent by another run: left alone", upload_id[:40], bucket, key)
+                record = self.load(bucket, key) if key else None
+                if record is not None and record.get("upload_id") == upload_id:
+                    self._forget(bucket, key)
+                return False
+            except (OSError, E.ItsStoreError):  # the decision lock was taken in that folder: hardly ever
+                return True
+            with self._lock:
+                self._owned[upload_id] = release
+        return True
+
+    def let_go(self, upload_id: str) -> None:
+        """This run's work on `upload_id` ended (completed, aborted, failed, or kept for --resume): its owner
+        lock is released and its file removed (under the decision lock: no run opens it meanwhile)."""
+        with self._lock:
+            if upload_id not in self._owned:
+                return
+        with self._deciding():  # popped under it too: a thread of this run judging it meanwhile still sees it ours
+            with self._lock:
+                release = self._owned.pop(upload_id, None)
+            if release is not None:
+                self._owner_path(upload_id).unlink(missing_ok=True)
+                release()
+
+    def _alive_elsewhere(self, upload_id: str) -> bool:
+        """Under the decision lock: whether another live run holds `upload_id`'s owner lock. A lock that can be
+        taken names no live run: its file (left by a run that died) is removed."""
+        from its_store.core.files import LockBusy, take_lock
+        with self._lock:
+            if upload_id in self._owned:
+                return False
+        path = self._owner_path(upload_id)
+        try:
+            release = take_lock(path, wait=False)
+        except LockBusy:
+            return True
+        except (OSError, E.ItsStoreError):
+            return False
+        path.unlink(missing_ok=True)
+        release()
+        return False
+
+    def _owner_path(self, upload_id: str) -> Path:
+        return self.directory / f"{hashlib.sha256(upload_id.encode()).hexdigest()[:32]}.owner"
 
     def _resume_aborted(self, bucket: str, key: str, upload_id: str) -> bool:
         """An upload whose abort failed (it ended without the server's confirmation) is continued by a resume,

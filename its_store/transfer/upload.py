@@ -373,7 +373,22 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
     headers = {**headers, "x-amz-meta-" + META_PART_SIZE: str(part)}
     upload_id = state.upload_id or s3.create_multipart(bucket, key, headers)
     if state.journal is not None and state.upload_id is None:
+        state.journal.own(upload_id)  # held while this run sends it: another run leaves it alone (resume.py)
         state.journal.save(bucket, key, {**(state.source or {}), "upload_id": upload_id})
+    try:
+        return _sent(s3, bucket, key, headers, part, workers, progress, parts, size, state, upload_id, held,
+                     check, sign)
+    finally:
+        if state.journal is not None:
+            state.journal.let_go(upload_id)
+
+
+def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
+          progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]], size: int | None,
+          state: Resumable, upload_id: str, held: dict[int, int] | None,
+          check: Callable[[int, bytes, str], None] | None,
+          sign: Callable[[ObjectIO, Part], str] | None) -> PutResult:
+    """_multipart's parts and Complete, for `upload_id` (created, or continued)."""
     etags: dict[int, str] = dict(state.done or {})
     claimed = ""  # "completing": Complete may have been sent; "aborted": an abort claimed the upload
     held = {} if held is None else held  # part number -> bytes reserved in BUDGET until sent
@@ -403,7 +418,7 @@ def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
                                       hint="nothing was stored by this upload: run it again to store it")
         claimed = "completing"
         custody = (headers[SHA256_HEADER], size) if size is not None and SHA256_HEADER in headers else None
-        written = s3.complete_multipart(bucket, key, upload_id, ordered, custody)
+        written = s3.complete_multipart(bucket, key, upload_id, ordered, custody, sse_c_of(headers) or None)
     except BaseException as exc:
         for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)
             BUDGET.release(held.pop(number, 0))
@@ -433,6 +448,11 @@ def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumabl
         state.journal.abort(s3, bucket, key, upload_id)
     else:
         _abort_quietly(s3, bucket, key, upload_id)
+
+
+def sse_c_of(headers: dict[str, str]) -> dict[str, str]:
+    """An upload's SSE-C headers (algorithm, key, key MD5): the object is HEADed with them, or not at all."""
+    return {k: v for k, v in headers.items() if k.lower().startswith("x-amz-server-side-encryption-customer-")}
 
 
 class ByteBudget:

@@ -28,15 +28,18 @@ def tail(
     """
     from its_store.state.audit import for_settings
     log = for_settings(out.STATE.settings())
-    entries = log.tail(lines)
+    read = log.read_tail(lines)
+    entries = read.entries
     if out.STATE.json:
         out.emit_jsonl(entries)
-        return
-    if not entries:
+    elif entries:
+        out.table(["time (UTC)", "operation", "result", "target", "size", "version"],
+                  (_row(e) for e in entries), right=["size"])
+    else:
         out.talk(f"no audit entries in {log.path}")
-        return
-    out.table(["time (UTC)", "operation", "result", "target", "size", "version"],
-              (_row(e) for e in entries), right=["size"])
+    if read.unreadable:  # never silently, also under --json and --quiet: a custody record may have a gap
+        out.stderr_line(f"its-store: warning: {read.unreadable} of the last {lines} lines of {log.path} are no "
+                        "audit record (not JSON, or other types in its fields): not shown")
 
 
 def _row(entry: AuditRecord) -> list[Any]:
