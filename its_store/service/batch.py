@@ -219,13 +219,17 @@ class Batch:
         template = DownloadRequest(bucket=bucket, key=prefix or "-", file_path=Path(dest),
                                    workers=_part_workers(ctx, n), **(options or {}))
 
-        def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], BatchItem]:
-            def run() -> BatchItem:
+        listing_items = result.listing
+
+        def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], BatchItem | Counted]:
+            def run() -> BatchItem | Counted:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
                 request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": size})
                 written, verified = objects.download_into(ctx, request, target, progress, on_object)
                 if on_done:
                     on_done()
+                if not listing_items:  # count-only (the CLI without --json): no model built that no one shows
+                    return Counted(written)
                 return BatchItem(key=key, size=written, path=str(target.path), verified=verified)
             return run
 

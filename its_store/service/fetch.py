@@ -118,7 +118,10 @@ def answer_head(bucket: str, key: str, version_id: str | None, headers: Any, met
 
 
 def user_metadata(headers: Any) -> dict[str, str]:
-    """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case)."""
+    """x-amz-meta-* headers as a dict with lowercase keys (servers differ in case). An answer's s3 Headers,
+    whose names are lower-case already, in one comprehension (~1/3 of the loop's instructions, once a GET)."""
+    if getattr(headers, "names_lower", False):
+        return {name[_M:]: value for name, value in headers.items() if name.startswith(_META)}
     found = {}
     for name, value in (headers or {}).items():
         if name[:_M].lower() == _META:  # only the prefix of the other headers is lowered
