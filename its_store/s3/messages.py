@@ -48,25 +48,9 @@ class Headers(dict[str, str]):
 
     @classmethod
     def of(cls, raw: Mapping[str, object] | None) -> Headers:
-        if isinstance(raw, HTTPHeaderDict):  # an answer's: str names and values
-            return cls(_answer_headers(raw))
+        if isinstance(raw, HTTPHeaderDict):  # an answer's: str names and values, read without the items() view
+            return cls({k.lower(): v for k, v in raw.iteritems()})  # public: no read of urllib3's _container
         return cls((str(k).lower(), str(v)) for k, v in (raw or {}).items())
-
-
-def _answer_headers(raw: HTTPHeaderDict) -> dict[str, str]:
-    """An answer's headers as {lower-case name: value}, a repeated header its last value: what
-    `{k.lower(): v for k, v in raw.iteritems()}` gives. Read from HTTPHeaderDict's private `_container`
-    ({lower-case name: [name as sent, value, ...]}) when it has that shape: ~3K instructions for a GET's
-    ~17 headers where iteritems' two Python generators cost ~70K (a quarter of our per-object cost over
-    the SDK on `get -r`, issue 22 W5). The one private urllib3 read; tests/test_answer_headers.py fails
-    when an upgrade changes that shape, and any other shape takes the public path."""
-    container = getattr(raw, "_container", None)
-    if type(container) is dict:
-        try:
-            return {name: values[-1] for name, values in container.items() if len(values) > 1}
-        except (TypeError, KeyError, IndexError):
-            pass
-    return {k.lower(): v for k, v in raw.iteritems()}
 
 
 class Written(NamedTuple):
