@@ -93,6 +93,29 @@ def test_sse_of_reads_names_first() -> None:
                             "x-amz-server-side-encryption-aws-kms-key-id": "k1"}
 
 
+def _sse_generic(headers: object) -> dict[str, str]:
+    """sse_of's definition: every name starting with the SSE prefix (any case), but the SSE-C key."""
+    return {str(k).lower(): str(v) for k, v in dict(headers.items()).items()  # type: ignore[attr-defined]
+            if str(k).lower().startswith("x-amz-server-side-encryption")
+            and str(k).lower() != "x-amz-server-side-encryption-customer-key"}
+
+
+@pytest.mark.parametrize("pairs", [
+    [], [("ETag", '"x"')], [("X-AMZ-SERVER-SIDE-ENCRYPTION", "AES256")],
+    [("x-amz-server-side-encryption-customer-algorithm", "AES256"), ("ETag", '"x"')],
+    [("x-amz-server-side-encryption-aws-kms-key-id", "k")],  # a name of the family without the main one
+    [("X-Amz-Server-Side-Encryption-Customer-Key", "secret")], [("x-amz-server-side-encryptio", "cut")],
+    [("A", "1"), ("x-amz-server-side-encryption", "aws:kms"), ("x-amz-server-side-encryption", "twice")],
+])
+def test_sse_of_an_answer_is_the_generic_definition(pairs: list[tuple[str, str]]) -> None:
+    """The names of urllib3's HTTPHeaderDict joined as they are (no str() of each) find what the generic path
+    over any mapping finds."""
+    raw = HTTPHeaderDict()
+    for name, value in pairs:
+        raw.add(name, value)
+    assert sse_of(raw) == _sse_generic(raw) == sse_of(dict(raw.items()))
+
+
 def test_errors_block_translates_as_the_generator_did() -> None:
     with pytest.raises(E.ServiceUnavailableError) as caught, errors("b", "k"):
         raise ProtocolError("Connection aborted.", ConnectionResetError("reset"))

@@ -156,12 +156,15 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             op.fields.update(size=result.size, version_id=result.version_id, sha256=result.sha256)
         finally:
             op.fields.update(**(lock.audit() if lock is not None else {}), **plan.sse_audit())
-    return UploadResponse(
-        bucket=bucket, key=key, etag=result.etag, version_id=result.version_id, total_size=result.size,
-        content_type=content_type, object_type=request.object_type, multipart=multipart, parts=result.parts,
-        duration_seconds=time.perf_counter() - started,
-        codec=result.codec, stored_size=result.stored_size, encryption=result.encryption, sha256=result.sha256,
-        unchecked=result.unchecked)
+    # validated from a dict (model_validate): the same validator and fields as UploadResponse(**...), without
+    # the keywords packed into a dict again by BaseModel.__init__ (~20k instructions instead of ~25k a file)
+    return UploadResponse.model_validate({
+        "bucket": bucket, "key": key, "etag": result.etag, "version_id": result.version_id,
+        "total_size": result.size, "content_type": content_type, "object_type": request.object_type,
+        "multipart": multipart, "parts": result.parts,
+        "duration_seconds": time.perf_counter() - started, "codec": result.codec,
+        "stored_size": result.stored_size, "encryption": result.encryption, "sha256": result.sha256,
+        "unchecked": result.unchecked})
 
 
 def _put(ctx: Context, plan: UploadPlan, request: UploadRequest, bucket: str, key: str,
