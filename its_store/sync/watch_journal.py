@@ -29,6 +29,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -281,57 +282,56 @@ class Journal:
             raise E.LocalIOError(f"cannot write the watch journal {self.path}: {exc}") from None
 
 
-def _take_in(db: Any, other: Path) -> None:
-    """Add the owed paths and `unverified` rows of the journal file `other` to `db`'s, in one transaction; a
-    path `db` has already keeps its row (INSERT OR IGNORE)."""
-    db.execute("ATTACH DATABASE ? AS former", (str(other),))
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("INSERT OR IGNORE INTO owed(path) SELECT path FROM former.owed ORDER BY seq")
-            if db.execute("SELECT 1 FROM former.sqlite_master WHERE name = 'unverified'").fetchone():
-                db.execute("INSERT OR IGNORE INTO unverified(path, sig) SELECT path, sig FROM former.unverified")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-    finally:
-        db.execute("DETACH DATABASE former")
-
-
-def _replay_into(db: Any, log_file: Path) -> None:
-    """Replay this journal's own journal.log of earlier versions into `owed`, in one transaction."""
+@contextmanager
+def _transaction(db: Any) -> Iterator[None]:
+    """One write transaction: committed when the block ends, rolled back when it raises."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        for op, rel in _replay(log_file):
-            if op == "+":
-                db.execute("INSERT OR IGNORE INTO owed(path) VALUES (?)", (_enc(rel),))
-            else:
-                db.execute("DELETE FROM owed WHERE path = ?", (_enc(rel),))
+        yield
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
 
 
+def _take_in(db: Any, other: Path) -> None:
+    """Add the owed paths and `unverified` rows of the journal file `other` to `db`'s, in one transaction; a
+    path `db` has already keeps its row (INSERT OR IGNORE)."""
+    db.execute("ATTACH DATABASE ? AS former", (str(other),))
+    try:
+        with _transaction(db):
+            db.execute("INSERT OR IGNORE INTO owed(path) SELECT path FROM former.owed ORDER BY seq")
+            if db.execute("SELECT 1 FROM former.sqlite_master WHERE name = 'unverified'").fetchone():
+                db.execute("INSERT OR IGNORE INTO unverified(path, sig) SELECT path, sig FROM former.unverified")
+    finally:
+        db.execute("DETACH DATABASE former")
+
+
+def _apply_log(db: Any, log_file: Path, table: str) -> None:
+    """Apply the `+"path"` / `-"path"` lines of a journal.log of earlier versions to `table` (owed, or the
+    merge's temporary table), inside the caller's transaction."""
+    for op, rel in _replay(log_file):
+        if op == "+":
+            db.execute(f"INSERT OR IGNORE INTO {table}(path) VALUES (?)", (_enc(rel),))
+        else:
+            db.execute(f"DELETE FROM {table} WHERE path = ?", (_enc(rel),))
+
+
+def _replay_into(db: Any, log_file: Path) -> None:
+    """Replay this journal's own journal.log of earlier versions into `owed`, in one transaction."""
+    with _transaction(db):
+        _apply_log(db, log_file, "owed")
+
+
 def _take_in_log(db: Any, log_file: Path) -> None:
-    """Add the paths a journal.log of earlier versions (`+"path"` / `-"path"` lines) still owes to `db`'s, in
-    one transaction: its lines are replayed into a temporary table first, so that its `-` lines cancel only its
-    own `+` lines, never a row of `db`'s."""
+    """Add the paths a journal.log of earlier versions still owes to `db`'s, in one transaction: its lines are
+    replayed into a temporary table first, so that its `-` lines cancel only its own `+` lines, never a row
+    of `db`'s."""
     db.execute("CREATE TEMP TABLE merging (seq INTEGER PRIMARY KEY AUTOINCREMENT, path BLOB NOT NULL UNIQUE)")
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for op, rel in _replay(log_file):
-                if op == "+":
-                    db.execute("INSERT OR IGNORE INTO temp.merging(path) VALUES (?)", (_enc(rel),))
-                else:
-                    db.execute("DELETE FROM temp.merging WHERE path = ?", (_enc(rel),))
+        with _transaction(db):
+            _apply_log(db, log_file, "temp.merging")
             db.execute("INSERT OR IGNORE INTO owed(path) SELECT path FROM temp.merging ORDER BY seq")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     finally:
         db.execute("DROP TABLE temp.merging")
 
