@@ -180,3 +180,77 @@ def test_a_former_offline_copy_that_cannot_be_read_is_kept(tmp_path: Path, unrea
     assert sorted(index) == ["both", "only-old", "other-old"], index
     assert "only-old" in (store.root / "manifests" / "only-old.json").read_text()
     assert not former.exists()
+
+
+LOG = '+"a.jpg"\n+"b.jpg"\n-"a.jpg"\n+"d.jpg"\n+"c.jpg"\n'  # a journal.log of earlier versions: owes b, d, c
+
+
+def _current(tmp_path: Path) -> tuple[Path, Path, Any]:
+    """(the watched folder, the former spelling's journal folder, the current journal) with c and a owed."""
+    from its_store.sync.watch_journal import Journal, journal_dir
+    root, state = tmp_path / "drop", Path(_settings(tmp_path).cache_dir)
+    root.mkdir()
+    new = Journal(journal_dir(state, _settings(tmp_path).server_id(), root, "cams", "p/"))
+    new.open()
+    new.add("c.jpg")
+    new.add("a.jpg")
+    new.close()
+    return root, journal_dir(state, FORMER, root, "cams", "p/"), new
+
+
+def test_a_former_folder_holding_only_a_journal_log_is_merged(tmp_path: Path) -> None:
+    """Session 35 (fix3): a former folder with only an earlier version's journal.log was never merged (its owed
+    files waited for a sync pass); its `-` lines cancel its own `+` lines, never a row of this journal's."""
+    root, former, _new = _current(tmp_path)
+    former.mkdir(parents=True)
+    (former / "journal.log").write_text(LOG)
+    watcher = _watcher(tmp_path, root)
+    assert watcher.journal.open() == 4
+    try:
+        assert [rel for _seq, rel in watcher.journal.after(0, 10)] == ["c.jpg", "a.jpg", "b.jpg", "d.jpg"]
+    finally:
+        watcher.journal.close()
+    assert not (former / "journal.log").exists()  # taken in: not merged a second time
+
+
+@pytest.mark.parametrize("case", ["former-db", "former-log", "own-log"])
+def test_a_merge_is_on_disk_before_what_it_merged_is_deleted(case: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session 35 (fix3): the merge committed with synchronous=NORMAL (in the kernel, not on disk) and then
+    deleted the merged file: a power cut could lose the owed rows. The commit before each delete now runs with
+    synchronous=FULL (SQLite syncs the WAL at that commit), and the journal's pace is NORMAL again after it.
+    Seen through SQLite's statement trace of the journal's connection and the deletes, in order."""
+    if case == "former-db":
+        _old, _new, root = _journals(tmp_path)
+        gone, folder = "journal.db", _old.folder
+    else:
+        root, former, new = _current(tmp_path)
+        folder = former if case == "former-log" else new.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "journal.log").write_text(LOG)
+        gone = "journal.log"
+    events: list[str] = []
+    connect, unlink = sqlite3.connect, Path.unlink
+
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        db = connect(*args, **kwargs)
+        if str(args[0]).endswith("journal.db"):
+            db.set_trace_callback(lambda sql: events.append(" ".join(sql.split()).upper()))
+        return db
+
+    def recorded(self: Path, missing_ok: bool = False) -> None:
+        events.append(f"unlink {self}")
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    monkeypatch.setattr(Path, "unlink", recorded)
+    watcher = _watcher(tmp_path, root)
+    watcher.journal.open()
+    watcher.journal.close()
+    monkeypatch.undo()
+    deleted = events.index(f"unlink {folder / gone}")
+    commit = max(i for i, e in enumerate(events[:deleted]) if e == "COMMIT")
+    pace = [e for e in events[:commit] if e.startswith("PRAGMA SYNCHRONOUS")]
+    assert pace[-1] == "PRAGMA SYNCHRONOUS=FULL", events[:deleted + 1]
+    assert [e for e in events if e.startswith("PRAGMA SYNCHRONOUS")][-1] == "PRAGMA SYNCHRONOUS=NORMAL"
+    assert not (folder / gone).exists()

@@ -55,3 +55,33 @@ def test_gc_drops_the_entries_of_the_versions_it_removes(service: Any, buckets: 
     report = reg.gc("ig", keep_last=1, older_than=0, now=datetime.now(UTC) + timedelta(days=1))
     assert sorted(r.version for r in report.removed) == ["1.0.0", "1.0.1"], report
     assert _entries(service, bucket) == {_sha(files[2]): "ig/1.0.2/w2.pt"}
+
+
+def test_rm_drops_the_entries_while_it_still_holds_the_marker(env: dict[str, str], service: Any,
+                                                              buckets: dict[str, str], tmp_path: Path) -> None:
+    """The entries go before the version's marker is released: a registration of the same NAME@VERSION
+    that takes the marker right after writes fresh entries that this removal must not delete (it used to
+    drop them after the release). The proxy looks at the marker when each entry's DELETE arrives."""
+    from faultproxy import FaultProxy, Seen
+
+    from its_store import ModelRegistry, StorageService, load_settings
+    from its_store.core import errors as E
+    from its_store.registry.dedup import INDEX_PREFIX
+    from its_store.registry.refs import LOCK
+    bucket = buckets["models"]
+    ModelRegistry(service).register_model(write_file(tmp_path / "w.pt", 5000, seed=3), "ir", "1.0.0")
+    marker_held: list[bool] = []
+
+    def answer(seen: Seen) -> bytes | None:
+        if seen.method == "DELETE" and f"/{INDEX_PREFIX}" in seen.path:
+            try:
+                service.s3.stat(bucket, f"ir/1.0.0/{LOCK}")
+                marker_held.append(True)
+            except E.NotFoundError:
+                marker_held.append(False)
+        return None
+
+    with FaultProxy(int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1]), answer=answer) as proxy:
+        ModelRegistry(StorageService(load_settings(endpoint=proxy.endpoint))).delete_model("ir", "1.0.0")
+    assert marker_held == [True], marker_held
+    assert _entries(service, bucket) == {}

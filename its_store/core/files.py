@@ -291,16 +291,21 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
         if durable:
             os.fsync(fd)
     if durable:
-        try:
-            folder = os.open(path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(folder)
-        except OSError:
-            pass
-        finally:
-            os.close(folder)
+        sync_folder(path.parent)
+
+
+def sync_folder(path: Path | str) -> None:
+    """fsync a folder: the names created or renamed in it survive a power cut (best effort)."""
+    try:
+        folder = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    except OSError:
+        pass
+    finally:
+        os.close(folder)
 
 
 class LockBusy(Exception):

@@ -181,10 +181,10 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
                 raise E.ConflictError(f"{name}@{version} was promoted while it was being removed: it is kept",
                                       hint="promote another version first, or add --force")
             ctx.remove_keys([key for key, _ in listed if key != prefix + MANIFEST])
-        finally:
+            from its_store.registry.dedup import drop_entries
+            drop_entries(ctx, prefix, manifest)  # the entries naming its keys (now gone), under the marker: a
+        finally:  # registration of NAME@VERSION taking it after the release keeps its fresh entries
             release(ctx, [(name, version)])
-        from its_store.registry.dedup import drop_entries
-        drop_entries(ctx, prefix, manifest)  # the dedup index entries naming its keys (now gone)
         nbytes = sum(size for _, size in listed)
         entry.fields.update(objects=len(listed), size=nbytes,
                             delete_marker=ctx.leaves_delete_markers() or None)  # the delete answers first

@@ -135,6 +135,9 @@ class Batch:
         request made per file (`upload -r` records each object in the sync state store:
         sync/remember.remembering_responses)."""
         started = time.perf_counter()
+        if tags:  # bad tags: one error (exit 2) before the walk and any request, not one failure per file
+            from its_store.service.tags import check_tags
+            check_tags(tags)
         root = Path(local_dir)
         if not root.is_dir():
             raise (E.LocalFileNotFoundError(f"no such folder: {root}") if not root.exists()

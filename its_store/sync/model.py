@@ -31,6 +31,12 @@ class UploadOptions:
     part_size: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # more UploadRequest fields (e.g. object lock)
 
+    def __post_init__(self) -> None:
+        """Bad tags: InvalidInputError (exit 2) here, once, before a sync walks a file or sends a request."""
+        if self.tags:
+            from its_store.service.tags import check_tags
+            check_tags(self.tags)
+
 
 @dataclass
 class SyncOptions:

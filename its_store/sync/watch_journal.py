@@ -15,7 +15,9 @@ stored as UTF-8 bytes with surrogates passed through (names may hold newlines or
 
 Migration: the journal of earlier versions was an append-only text log, `journal.log`, of `+"path"` /
 `-"path"` lines. If one is found on open it is replayed (streamed, torn lines skipped) into the table in
-one transaction, then deleted; a crash in between replays it again, to the same result.
+one transaction, then deleted; a crash in between replays it again, to the same result. A merge (that
+replay, or a journal taken in from the endpoint's former spelling, journal.db or journal.log) commits with
+synchronous=FULL and syncs the folder before the merged file is deleted: a power cut loses neither.
 
 One watcher per folder and destination: an exclusive lock on `lock`, taken without waiting
 (core/files.take_lock(wait=False)): a second watcher fails at once with ConflictError instead of hanging.
@@ -27,6 +29,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +142,8 @@ class Journal:
         then its files go. Left alone while a watcher of the former version holds its lock, or when it is not
         a regular file (core/statefile): merged by a later start. Its file is read only after the lock."""
         former = self.former
-        if former is None or former == self.folder or not os.path.lexists(former / "journal.db"):
+        if former is None or former == self.folder or not any(os.path.lexists(former / name)
+                                                               for name in ("journal.db", "journal.log")):
             return
         import sqlite3
 
@@ -149,11 +153,13 @@ class Journal:
         except (LockBusy, OSError):
             return  # a watcher of the former spelling runs: its journal is its own until it stops
         try:
-            if not check_state(former / "journal.db"):
-                return
-            _take_in(self._db, former / "journal.db")
-            for name in ("journal.db", "journal.db-wal", "journal.db-shm"):
-                (former / name).unlink(missing_ok=True)
+            if check_state(former / "journal.db"):
+                self._durably(_take_in, former / "journal.db")  # on disk before the former files go
+                for name in ("journal.db", "journal.db-wal", "journal.db-shm"):
+                    (former / name).unlink(missing_ok=True)
+            if check_state(former / "journal.log"):  # an earlier version's text journal, never migrated there
+                self._durably(_take_in_log, former / "journal.log")
+                (former / "journal.log").unlink(missing_ok=True)  # gone already when it was set aside
             log.info("watch journal %s of the endpoint's former spelling merged into %s", former, self.folder)
         except (OSError, NotRegularFile, sqlite3.Error) as exc:
             log.warning("watch journal %s of the endpoint's former spelling not merged: %s", former, exc)
@@ -161,6 +167,17 @@ class Journal:
             unlock()
         self._count = self._db.execute("SELECT count(*) FROM owed").fetchone()[0]
         self.any_unverified = self._db.execute("SELECT 1 FROM unverified LIMIT 1").fetchone() is not None
+
+    def _durably(self, take_in: Callable[[Any, Path], None], other: Path) -> None:
+        """Run one merge transaction with synchronous=FULL (its commit is on disk, not only in the kernel, and
+        so is the journal's folder) before the caller deletes what was merged: a power cut loses neither."""
+        from its_store.core.files import sync_folder
+        self._db.execute("PRAGMA synchronous=FULL")
+        try:
+            take_in(self._db, other)
+        finally:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        sync_folder(self.folder)
 
     def _lock(self) -> None:
         try:
@@ -184,21 +201,10 @@ class Journal:
             self._unlock = None
 
     def _migrate(self) -> None:
-        """Replay a journal.log of earlier versions into the table (one transaction), then delete it."""
+        """Replay a journal.log of earlier versions into the table (one transaction, on disk), then delete it."""
         if not os.path.lexists(self.legacy):
             return
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for op, rel in _replay(self.legacy):
-                if op == "+":
-                    db.execute("INSERT OR IGNORE INTO owed(path) VALUES (?)", (_enc(rel),))
-                else:
-                    db.execute("DELETE FROM owed WHERE path = ?", (_enc(rel),))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        self._durably(_replay_into, self.legacy)
         self.legacy.unlink(missing_ok=True)  # gone already when it was set aside
 
     # ------------------------------------------------------------------------------ changes
@@ -276,22 +282,58 @@ class Journal:
             raise E.LocalIOError(f"cannot write the watch journal {self.path}: {exc}") from None
 
 
+@contextmanager
+def _transaction(db: Any) -> Iterator[None]:
+    """One write transaction: committed when the block ends, rolled back when it raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 def _take_in(db: Any, other: Path) -> None:
     """Add the owed paths and `unverified` rows of the journal file `other` to `db`'s, in one transaction; a
     path `db` has already keeps its row (INSERT OR IGNORE)."""
     db.execute("ATTACH DATABASE ? AS former", (str(other),))
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(db):
             db.execute("INSERT OR IGNORE INTO owed(path) SELECT path FROM former.owed ORDER BY seq")
             if db.execute("SELECT 1 FROM former.sqlite_master WHERE name = 'unverified'").fetchone():
                 db.execute("INSERT OR IGNORE INTO unverified(path, sig) SELECT path, sig FROM former.unverified")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     finally:
         db.execute("DETACH DATABASE former")
+
+
+def _apply_log(db: Any, log_file: Path, table: str) -> None:
+    """Apply the `+"path"` / `-"path"` lines of a journal.log of earlier versions to `table` (owed, or the
+    merge's temporary table), inside the caller's transaction."""
+    for op, rel in _replay(log_file):
+        if op == "+":
+            db.execute(f"INSERT OR IGNORE INTO {table}(path) VALUES (?)", (_enc(rel),))
+        else:
+            db.execute(f"DELETE FROM {table} WHERE path = ?", (_enc(rel),))
+
+
+def _replay_into(db: Any, log_file: Path) -> None:
+    """Replay this journal's own journal.log of earlier versions into `owed`, in one transaction."""
+    with _transaction(db):
+        _apply_log(db, log_file, "owed")
+
+
+def _take_in_log(db: Any, log_file: Path) -> None:
+    """Add the paths a journal.log of earlier versions still owes to `db`'s, in one transaction: its lines are
+    replayed into a temporary table first, so that its `-` lines cancel only its own `+` lines, never a row
+    of `db`'s."""
+    db.execute("CREATE TEMP TABLE merging (seq INTEGER PRIMARY KEY AUTOINCREMENT, path BLOB NOT NULL UNIQUE)")
+    try:
+        with _transaction(db):
+            _apply_log(db, log_file, "temp.merging")
+            db.execute("INSERT OR IGNORE INTO owed(path) SELECT path FROM temp.merging ORDER BY seq")
+    finally:
+        db.execute("DROP TABLE temp.merging")
 
 
 def _create_private(path: Path) -> None:

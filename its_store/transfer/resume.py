@@ -99,6 +99,9 @@ class UploadJournal:
         if not isinstance(record, dict) or not _usable_id(record.get("upload_id")):
             self._unusable(path, "no upload id in it")
             return None
+        if record.get("bucket") != bucket or record.get("key") != key:  # a copy of (or naming) another key's
+            self._unusable(path, "it names another key")  # forgotten: its upload id is never sent for this key
+            return None
         return record
 
     def _unusable(self, path: Path, why: str) -> None:
