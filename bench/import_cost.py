@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/import_cost.py ls s3://bench/nothing/          # the tree, nodes >= 1M instructions
     .venv/bin/python bench/import_cost.py --min 3 sync ./frames s3://b/p/  # only nodes >= 3M
+    .venv/bin/python bench/import_cost.py --wrap typer._adapters:try_build_adapter ls s3://b/  # + calls of it
 
 `-X importtime` counts wall time, which other work on the machine stretches; this counts instructions (load-
 independent). The command runs under `valgrind --tool=callgrind` with a small C library loaded by ctypes whose
 one function is callgrind's client request CALLGRIND_DUMP_STATS_AT: the import system's _find_and_load and
 pydantic's ModelMetaclass.__new__ are wrapped to call it when an import (or a class creation) begins and ends,
 so each dump holds the instructions of one stretch, charged to the innermost import or class running then.
+`--wrap MODULE:QUALNAME` (repeatable) marks each call of that function too (`call QUALNAME` nodes), wrapped as
+its module is first imported (a name another module from-imported before then is not seen).
 The hooks add a little (~1 %). Needs valgrind, its headers (valgrind/callgrind.h) and a C compiler. The
 package is byte-compiled first (PYTHONDONTWRITEBYTECODE would make every run compile what it imports).
 """
@@ -40,10 +43,25 @@ def _class_hook():
     def created(mcs, name, *rest, **kw):
         return _marked("class " + name, lambda: new(mcs, name, *rest, **kw))
     ModelMetaclass.__new__ = created
+_wraps = {}
+for spec in filter(None, sys.argv.pop(1).split(",")):
+    mod, _, qual = spec.partition(":")
+    _wraps.setdefault(mod, []).append(qual)
+def _wrap(module, qual):
+    *path, attr = qual.split(".")
+    owner = module
+    for part in path:
+        owner = getattr(owner, part)
+    fn = getattr(owner, attr)
+    def wrapped(*args, **kwargs):
+        return _marked("call " + qual, lambda: fn(*args, **kwargs))
+    setattr(owner, attr, wrapped)
 def _find_and_load(name, import_):
     module = _marked(name, _load, name, import_)
     if name == "pydantic._internal._model_construction":
         _class_hook()
+    for qual in _wraps.pop(name, ()):
+        _wrap(module, qual)
     return module
 fi._find_and_load = _find_and_load
 sys.argv = ["its-store", *sys.argv[1:]]
@@ -91,9 +109,22 @@ def show(node: Node, least: int, depth: int = 0) -> None:
         show(kid, least, depth + 1)
 
 
+def calls(node: Node, totals: dict[str, list[int]], inside: frozenset[str] = frozenset()) -> dict[str, list[int]]:
+    """name -> [calls, instructions] of every `call` node (one inside a call of the same name counted once)."""
+    for kid in node.kids:
+        if kid.name.startswith("call ") and kid.name not in inside:
+            entry = totals.setdefault(kid.name, [0, 0])
+            entry[0] += 1
+            entry[1] += kid.cum
+        calls(kid, totals, inside | {kid.name})
+    return totals
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--min", type=float, default=1.0, help="smallest node shown, in millions of instructions")
+    parser.add_argument("--wrap", action="append", default=[], metavar="MODULE:QUALNAME",
+                        help="also mark each call of this function (e.g. its_store.core.settings:Settings.__init__)")
     parser.add_argument("argv", nargs=argparse.REMAINDER, help="the its-store command line")
     args = parser.parse_args()
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "its_store")], check=True,
@@ -105,10 +136,14 @@ def main() -> None:
                        check=True)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder / 'out'}",
-                              sys.executable, "-c", HOOK, str(folder / "libmark.so"), *args.argv],
+                              sys.executable, "-c", HOOK, str(folder / "libmark.so"), ",".join(args.wrap),
+                              *args.argv],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         print(f"exit {run.returncode}; {[line for line in run.stderr.splitlines() if 'Collected' in line]}")
-        show(tree(folder), int(args.min * 1e6))
+        root = tree(folder)
+        show(root, int(args.min * 1e6))
+        for name, (count, cost) in calls(root, {}).items():
+            print(f"{name}: {count} calls, {cost / 1e6:.1f}M")
 
 
 if __name__ == "__main__":

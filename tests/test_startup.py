@@ -247,23 +247,32 @@ def test_transfer_path_does_not_load_bucket_administration():
     assert not _transfer_path_modules() & BUCKET_ADMIN
 
 
-def test_minioadmin_imports_from_crypto_only_the_forwarded_names():
-    """Fails loudly when a minio release changes what its modules import from minio.crypto: deferred.py
-    forwards FORWARDED; another name would load the real module at `import minio` (correct, but slow)."""
+def test_minio_imports_from_the_deferred_modules_only_the_forwarded_names():
+    """Fails loudly when a minio release changes what its modules import from a deferred module
+    (s3/deferred.py DEFERRED): another name would load the real module at `import minio` (correct, but slow);
+    and each name is what its stand-in takes it for (a capital: a class; else a function)."""
     import ast
     import importlib.util
 
-    from its_store.s3.deferred import CRYPTO, FORWARDED
+    from its_store.s3.deferred import DEFERRED
     package = Path(importlib.util.find_spec("minio").origin).parent  # type: ignore[union-attr, arg-type]
     imported: dict[str, set[str]] = {}
-    for source in package.glob("*.py"):
+    for source in package.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and ((node.module == "crypto" and node.level == 1)
-                                                     or node.module == CRYPTO):
-                imported.setdefault(source.name, set()).update(a.name for a in node.names)
-            elif isinstance(node, ast.Import) and any(a.name == CRYPTO for a in node.names):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and f"minio.{node.module}" in DEFERRED:
+                imported.setdefault(f"minio.{node.module}", set()).update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module in DEFERRED:
+                imported.setdefault(node.module, set()).update(a.name for a in node.names)
+            elif isinstance(node, ast.Import) and any(a.name in DEFERRED for a in node.names):
                 imported.setdefault(source.name, set()).add("*")
-    assert imported == {"minioadmin.py": set(FORWARDED)}
+    assert imported == {module: set(names) for module, names in DEFERRED.items()}
+    code = ("import inspect, json, importlib, sys\n"
+            f"table = {dict(DEFERRED)!r}\n"
+            "wrong = [f'{m}.{n}' for m, names in table.items() for n in names\n"
+            "         if inspect.isclass(getattr(importlib.import_module(m), n)) != n[:1].isupper()]\n"
+            "print(json.dumps(wrong))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(run.stdout) == []
 
 
 def test_deferred_minio_crypto_is_minios_own_on_first_use():
@@ -279,6 +288,32 @@ def test_deferred_minio_crypto_is_minios_own_on_first_use():
             "assert decrypt(body, 'pw') == b'frame' * 5000\n"
             "assert sys.modules['minio.crypto'] is c and c.DecryptReader.__module__ == 'minio.crypto'\n"
             "assert c.encrypt is not encrypt and c.encrypt.__module__ == 'minio.crypto'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_deferred_minio_classes_are_minios_own_on_first_use():
+    """s3/deferred.py: the classes minio/api.py imports of a deferred module are stand-ins until first used;
+    a construction, an answer parsed through them (`unmarshal`, their `fromxml`), isinstance and issubclass
+    are minio's own class's, loaded then, once; what a construction gives is minio's own instance."""
+    code = ("import pickle, sys\n"
+            "import its_store.s3, minio\n"
+            "from minio import api\n"
+            "from minio.xml import marshal, unmarshal\n"
+            "vc = sys.modules['minio.versioningconfig']\n"
+            "assert '__getattr__' in vars(vc) and 'ENABLED' not in vars(vc)  # not run yet\n"
+            "config = api.VersioningConfig('Enabled')\n"
+            "assert '__getattr__' not in vars(vc) and type(config) is vc.VersioningConfig is not api.VersioningConfig\n"
+            "assert isinstance(config, api.VersioningConfig)\n"
+            "assert issubclass(vc.VersioningConfig, api.VersioningConfig)\n"
+            "assert not isinstance(object(), api.VersioningConfig)\n"
+            "again = unmarshal(api.VersioningConfig, marshal(config).decode())\n"
+            "assert type(again) is vc.VersioningConfig and again.status == 'Enabled'\n"
+            "assert pickle.loads(pickle.dumps(config)).status == 'Enabled'\n"
+            "from minio.versioningconfig import VersioningConfig\n"
+            "assert VersioningConfig is vc.VersioningConfig\n"
+            "assert VersioningConfig.__module__ == 'minio.versioningconfig'\n"
+            "assert api.parse_copy_object.__module__ == 'minio.datatypes'\n"
+            "assert '__getattr__' in vars(sys.modules['minio.datatypes'])  # a forwarding function: not run\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
