@@ -141,10 +141,30 @@ def load_training_config(path: Path) -> Any:
     if validate.nests_deeper(value):
         raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
                                   "than a manifest may hold", hint="flatten it, or register it as a file")
+    value = _string_keys(value, path)
     if not _all_finite(value):  # NaN / Infinity (JSON's extension, YAML's .nan, .inf): no JSON reader takes them
         raise E.InvalidInputError(f"config file {path} holds a number that is not finite (NaN or Infinity), which "
                                   "--json output cannot carry", hint="quote it as a string")
     return value
+
+
+def _string_keys(value: Any, path: Path) -> Any:
+    """`value` (nested no deeper than MAX_DEPTH: checked first) with each mapping key as JSON writes it: a YAML
+    key may be a number, boolean or null (1 -> "1", null -> "null"). The manifest then holds what `model show`
+    shows, and keys of two kinds in one mapping no longer fail its sorted writing (an unexpected TypeError).
+    Two keys written alike (1 and "1") are refused: stored, every reader would keep only one of them."""
+    if isinstance(value, list):
+        return [_string_keys(item, path) for item in value]
+    if not isinstance(value, dict):
+        return value
+    named: dict[str, Any] = {}
+    for key, item in value.items():
+        name = key if isinstance(key, str) else json.dumps(key)
+        if name in named:
+            raise E.InvalidInputError(f"config file {path} has two keys in one mapping that JSON writes alike "
+                                      f"({name!r}: such as 1 and '1')", hint="give each key once, as a string")
+        named[name] = _string_keys(item, path)
+    return named
 
 
 def _all_finite(value: Any) -> bool:

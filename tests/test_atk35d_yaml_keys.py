@@ -1,0 +1,48 @@
+"""Session 35 (atk4): a YAML training config with two keys that JSON writes alike.
+
+YAML keys may be numbers, booleans or null; the manifest is JSON, whose names are strings. A config with `1:`
+and `"1":` in one mapping (or `null:` and `"null":`) was registered, the manifest written with the name twice,
+and every reader (model show, pull) kept only the last: a value of the config lost without a word (in
+fact the register failed first, exit 1 'unexpected TypeError', sorting keys of two kinds). Now it is
+refused (exit 2) before anything is sent. And a config with keys of two kinds that do not collide (`a:` and
+`2:`) failed the same way: now its keys are stored as JSON writes them, and it registers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import one_line_error
+
+
+def _register(cli: Any, tmp_path: Path, text: str) -> Any:
+    weights = tmp_path / "w.onnx"
+    weights.write_bytes(b"weights")
+    config = tmp_path / "train.yaml"
+    config.write_text(text)
+    return cli("model", "register", str(weights), "--name", "det", "--version", "1.0.0", "--config", str(config),
+               "--no-git")
+
+
+@pytest.mark.parametrize("text", ['layers:\n  1: 64\n  "1": 128\n', 'null: a\n"null": b\n',
+                                  'flags:\n  - {true: on, "true": off}\n'], ids=["int", "null", "bool-in-list"])
+def test_keys_json_writes_alike_are_refused(cli: Any, tmp_path: Path, text: str) -> None:
+    run = _register(cli, tmp_path, text)
+    assert run.exit_code == 2, run
+    assert "writes alike" in one_line_error(run)
+    assert cli("model", "show", "det@1.0.0").exit_code == 3
+
+
+@pytest.mark.parametrize(("text", "stored"), [
+    ("layers:\n  1: 64\n  2: 128\n", {"layers": {"1": 64, "2": 128}}),
+    ("name: a\n2: b\nnull: c\ntrue: [{1.5: d, e: f}]\n", {"name": "a", "2": "b", "null": "c",
+                                                          "true": [{"1.5": "d", "e": "f"}]})],
+    ids=["numbers", "mixed-kinds"])
+def test_keys_that_do_not_collide_register_as_json_writes_them(cli: Any, tmp_path: Path, text: str,
+                                                              stored: dict[str, Any]) -> None:
+    run = _register(cli, tmp_path, text)
+    assert run.exit_code == 0, run
+    assert cli("model", "show", "det@1.0.0", "--json").json()["training_config"] == stored
