@@ -169,8 +169,8 @@ def main(argv: list[str]) -> int:
     """`_ITS_STORE_COMPLETE=names its-store KIND INCOMPLETE [GLOBAL OPTION...]`: answer() one name a line. Exit
     0 whatever happens (no answer is no names): a shell shows no error from a TAB. The answer is sought under
     a watchdog (_watchdog): a process still seeking it WATCHDOG_SECONDS after main() began ends there, with
-    nothing printed (exit 1, which the scripts ignore). Once written, the process ends at once (os._exit):
-    the interpreter's own exit would wait for a C call of the abandoned thread that holds the GIL."""
+    nothing printed (exit 1, which the scripts ignore). Once written, a process that abandoned a thread ends at
+    once (os._exit): the interpreter's own exit would wait for a C call of that thread holding the GIL."""
     with _watchdog():
         found = "".join(f"{name}\n" for name in answer(argv)).encode("utf-8", "surrogateescape")
     try:
@@ -179,7 +179,9 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError):  # the shell went away: nothing to say, nothing left to flush at exit
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    os._exit(0)
+    if threading.active_count() > 1:  # a request still running (run_with_deadline abandoned it)
+        os._exit(0)
+    return 0
 
 
 @contextlib.contextmanager
