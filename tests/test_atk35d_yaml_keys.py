@@ -46,3 +46,14 @@ def test_keys_that_do_not_collide_register_as_json_writes_them(cli: Any, tmp_pat
     run = _register(cli, tmp_path, text)
     assert run.exit_code == 0, run
     assert cli("model", "show", "det@1.0.0", "--json").json()["training_config"] == stored
+
+
+def test_a_yaml_config_past_a_mib_is_refused_before_it_is_parsed(cli: Any, tmp_path: Path) -> None:
+    """A 16 MiB YAML config took PyYAML more than 100 CPU-s and 2.4 GB before it was killed (1 MiB: 9 s, 250 MB):
+    past MAX_YAML_CONFIG_CHARS it is refused (exit 2) before any parsing."""
+    line = "k{:07d}: 1\n"
+    text = "".join(line.format(i) for i in range((1 << 20) // len(line.format(0)) + 1))  # MAX_YAML_CONFIG_CHARS + 1
+    run = _register(cli, tmp_path, text)
+    assert run.exit_code == 2, run
+    assert "more than a training config is" in one_line_error(run)
+    assert cli("model", "show", "det@1.0.0").exit_code == 3

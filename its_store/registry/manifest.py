@@ -198,6 +198,9 @@ def _parse_training_config(path: Path) -> Any:
 
 
 def _load_yaml(text: str, path: Path) -> Any:
+    if len(text) > MAX_YAML_CONFIG_CHARS:  # PyYAML builds it in Python: ~9 s and 250 MB a MiB, 16 MiB >2.4 GB
+        raise E.InvalidInputError(f"config file {path} is YAML of more than {MAX_YAML_CONFIG_CHARS >> 20} MiB, "
+                                  "more than a training config is", hint="give it as JSON, or register it as a file")
     try:
         import yaml
     except ImportError:
@@ -220,6 +223,7 @@ def _load_yaml(text: str, path: Path) -> Any:
     return value
 
 
+MAX_YAML_CONFIG_CHARS = 1024 * 1024  # a YAML config's text, read before it is parsed (_load_yaml)
 MAX_CONFIG_EXPANDED = 16 * 1024 * 1024  # bytes (about) a YAML config may stand for once its aliases are expanded
 
 
