@@ -290,6 +290,7 @@ def test_fresh_cache_answers_without_a_server(env):
          "run_module('its_store', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(sys.modules), "
          "file=sys.stderr)"], env=request, capture_output=True, text=True, timeout=60)
     assert mods.stdout == "s3://cached-bucket/\n"
+    assert "'its_store'" in mods.stderr, mods.stderr[-500:]  # the listing printed: the process was not cut short
     assert "'minio'" not in mods.stderr and "'its_store.core.settings'" not in mods.stderr, mods.stderr[-500:]
 
 

@@ -141,10 +141,30 @@ def load_training_config(path: Path) -> Any:
     if validate.nests_deeper(value):
         raise E.InvalidInputError(f"config file {path} is nested deeper than {validate.MAX_DEPTH} levels, more "
                                   "than a manifest may hold", hint="flatten it, or register it as a file")
+    value = _string_keys(value, path)
     if not _all_finite(value):  # NaN / Infinity (JSON's extension, YAML's .nan, .inf): no JSON reader takes them
         raise E.InvalidInputError(f"config file {path} holds a number that is not finite (NaN or Infinity), which "
                                   "--json output cannot carry", hint="quote it as a string")
     return value
+
+
+def _string_keys(value: Any, path: Path) -> Any:
+    """`value` (nested no deeper than MAX_DEPTH: checked first) with each mapping key as JSON writes it: a YAML
+    key may be a number, boolean or null (1 -> "1", null -> "null"). The manifest then holds what `model show`
+    shows, and keys of two kinds in one mapping no longer fail its sorted writing (an unexpected TypeError).
+    Two keys written alike (1 and "1") are refused: stored, every reader would keep only one of them."""
+    if isinstance(value, list):
+        return [_string_keys(item, path) for item in value]
+    if not isinstance(value, dict):
+        return value
+    named: dict[str, Any] = {}
+    for key, item in value.items():
+        name = key if isinstance(key, str) else json.dumps(key)
+        if name in named:
+            raise E.InvalidInputError(f"config file {path} has two keys in one mapping that JSON writes alike "
+                                      f"({name!r}: such as 1 and '1')", hint="give each key once, as a string")
+        named[name] = _string_keys(item, path)
+    return named
 
 
 def _all_finite(value: Any) -> bool:
@@ -178,6 +198,9 @@ def _parse_training_config(path: Path) -> Any:
 
 
 def _load_yaml(text: str, path: Path) -> Any:
+    if len(text) > MAX_YAML_CONFIG_CHARS:  # PyYAML builds it in Python: ~9 s and 250 MB a MiB, 16 MiB >2.4 GB
+        raise E.InvalidInputError(f"config file {path} is YAML of more than {MAX_YAML_CONFIG_CHARS >> 20} MiB, "
+                                  "more than a training config is", hint="give it as JSON, or register it as a file")
     try:
         import yaml
     except ImportError:
@@ -200,6 +223,7 @@ def _load_yaml(text: str, path: Path) -> Any:
     return value
 
 
+MAX_YAML_CONFIG_CHARS = 1024 * 1024  # a YAML config's text, read before it is parsed (_load_yaml)
 MAX_CONFIG_EXPANDED = 16 * 1024 * 1024  # bytes (about) a YAML config may stand for once its aliases are expanded
 
 

@@ -74,7 +74,7 @@ class OfflineStore:
         self.root = named(settings.server_id()) if former is None else adopt(named(settings.server_id()), named(former))
         self.bucket = bucket
         if former is not None and os.path.lexists(named(former)):  # both there: two versions side by side
-            self._quietly(lambda: self._merge(named(former)))
+            self._take_in(named(former))
 
     # ------------------------------------------------------------------ writing (online commands)
     def remember_listing(self, name: str | None, manifests: dict[tuple[str, str], dict[str, Any]],
@@ -228,6 +228,17 @@ class OfflineStore:
         if not isinstance(versions, dict):
             return {}
         return {version: entry for version, entry in versions.items() if isinstance(entry, dict)}
+
+    def _take_in(self, former: Path) -> None:
+        """_merge() the former copy when it is a folder of its own; a symbolic link (the copy kept elsewhere, a
+        folder the user links to) is left alone with one warning: the merge removes what it took in, and
+        through a link that would be the linked folder's manifests/, aliases/ and index.json, files of it
+        that no index names included."""
+        if os.path.islink(former) or not os.path.isdir(former):
+            log.warning("offline registry copy %s of the endpoint's former spelling left alone: not a folder "
+                        "of its own (a symbolic link or a file)", former)
+            return
+        self._quietly(lambda: self._merge(former))
 
     def _merge(self, former: Path) -> None:
         """Take in the models a copy kept under the endpoint's former spelling knows and this one does not (their

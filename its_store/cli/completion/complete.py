@@ -24,7 +24,9 @@ A completion runs on every TAB, so it must be quick and silent:
   cache) it is given COLD_DEADLINE_SECONDS, as a late answer beats none (a listing on a loaded machine
   takes longer than 0.3 s). One completion stops waiting HARD_CAP_SECONDS after its Completer was made
   (the building of settings, service and client included, unlike the deadlines: a machine too loaded to
-  build them in time gets no names): the shell never hangs. An answer is filed only when the real
+  build them in time gets no names). What the cap cannot cut (a secret file on a hung mount read before
+  it, a C call of the abandoned thread holding the GIL) ends at main()'s watchdog (WATCHDOG_SECONDS, exit 1,
+  nothing printed): the shell never hangs. An answer is filed only when the real
   settings name the same identity as the cheap reading. When the
   server refuses the credentials (access denied, bad signature, unknown key), the identity's entries
   are dropped and nothing is offered, not even a stale answer.
@@ -48,7 +50,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 # The cache file and the cheap settings live in their own modules; their names stay importable from here.
@@ -69,6 +71,7 @@ STALE_SECONDS = 24 * 3600  # offered when the server does not answer in time
 DEADLINE_SECONDS = 0.3     # wait on the network when the cache has an answer (even stale) to offer instead
 COLD_DEADLINE_SECONDS = 2.0  # wait when it has none: a late answer beats none
 HARD_CAP_SECONDS = 3.0     # from the Completer's making, its building included (a model ref asks twice)
+WATCHDOG_SECONDS = HARD_CAP_SECONDS + 1.0  # main() ends the process by then, whatever still runs (_watchdog)
 CONNECT_TIMEOUT = 0.25
 READ_TIMEOUT = COLD_DEADLINE_SECONDS  # the deadlines cut the wait; a shorter read timeout would cut it first
 MAX_ITEMS = 200            # suggestions per listing (a shell cannot show more usefully)
@@ -164,14 +167,38 @@ def callback(kind: str, ctx: Any, incomplete: str) -> list[str]:
 # ---------------------------------------------------------------------------- the scripts' request
 def main(argv: list[str]) -> int:
     """`_ITS_STORE_COMPLETE=names its-store KIND INCOMPLETE [GLOBAL OPTION...]`: answer() one name a line. Exit
-    0 whatever happens (no answer is no names): a shell shows no error from a TAB."""
+    0 whatever happens (no answer is no names): a shell shows no error from a TAB. The answer is sought under
+    a watchdog (_watchdog): a process still seeking it WATCHDOG_SECONDS after main() began ends there, with
+    nothing printed (exit 1, which the scripts ignore). Once written, a process that abandoned a thread ends at
+    once (os._exit): the interpreter's own exit would wait for a C call of that thread holding the GIL."""
+    with _watchdog():
+        found = "".join(f"{name}\n" for name in answer(argv)).encode("utf-8", "surrogateescape")
     try:
-        sys.stdout.buffer.write("".join(f"{name}\n" for name in answer(argv)).encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.write(found)
         sys.stdout.flush()
     except (OSError, ValueError):  # the shell went away: nothing to say, nothing left to flush at exit
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if threading.active_count() > 1:  # a request still running (run_with_deadline abandoned it)
+        os._exit(0)
     return 0
+
+
+@contextlib.contextmanager
+def _watchdog() -> Iterator[None]:
+    """End the process (os._exit(1), nothing printed) if the block runs past WATCHDOG_SECONDS. The deadlines
+    and the hard cap are waits of the main thread, which a stall they do not cover outlives: a read of the
+    settings (a secret file or .env on a hung mount, a FIFO) blocks before any deadline, and a C call
+    holding the GIL (a listing page of millions of entries parsed by the abandoned thread) keeps the main
+    thread from waking at the cap and the interpreter from exiting. faulthandler's watchdog is a C thread
+    that needs no GIL; what it dumps goes to /dev/null. The scripts ignore the exit status."""
+    import faulthandler
+    with open(os.devnull, "w") as sink:
+        faulthandler.dump_traceback_later(WATCHDOG_SECONDS, exit=True, file=sink)
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 def answer(argv: list[str]) -> list[str]:
