@@ -285,10 +285,14 @@ class UploadJournal:
         if upload_id is None or read_part is None:
             return None, {}
         done: dict[int, str] = {}
-        for number, (etag, size) in stored.items():
-            data = read_part(number)  # empty past the file's end: no part of ours is empty
-            if data and len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
-                done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
+        try:
+            for number, (etag, size) in stored.items():
+                data = read_part(number)  # empty past the file's end: no part of ours is empty
+                if data and len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
+                    done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
+        except BaseException:  # the uploader never gets the upload: its owner lock is let go here
+            self.let_go(upload_id)
+            raise
         return upload_id, done
 
     def resumable(self, s3: ObjectIO, bucket: str, key: str, source: Mapping[str, object], *,
