@@ -39,3 +39,49 @@ def test_a_failed_read_of_a_stored_part_lets_the_owner_lock_go(service: Any, buc
         other.let_go(upload_id)
     finally:
         service.s3.abort_multipart(bucket, "clip.mp4", upload_id)
+
+
+def test_a_progress_callback_raising_on_resumed_parts_lets_the_owner_lock_go(
+        s3_server: Any, bucket: str, tmp_path: Path) -> None:
+    """upload_file --resume counts the parts already stored (progress) between the journal's prepare(), which
+    took the owner lock, and the multipart upload that lets it go: a callback that raised there (a Ctrl-C
+    landing in it, a library caller's exception) left the lock held and its file in place."""
+    from faultproxy import FaultProxy, Seen
+    from faultserver import response
+
+    from its_store import StorageService, load_settings
+    from its_store.core import errors as E
+    from its_store.transfer.upload import upload_file
+
+    from helpers import write_file
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=51)
+    down = {"part": True}
+
+    def answer(seen: Seen) -> bytes | None:
+        if down["part"] and seen.method == "PUT" and seen.query.get("partNumber") == "2":
+            return response(503, b"<html>down</html>", content_type="text/html")
+        return None
+
+    def stop(n: int) -> None:
+        raise KeyboardInterrupt
+
+    folder = tmp_path / "state" / "uploads"
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer) as proxy:
+        via = StorageService(load_settings(endpoint=proxy.endpoint, access_key=s3_server.access_key,
+                                           secret_key=s3_server.secret_key, secure=False, region="us-east-1",
+                                           cache_dir=tmp_path / "state", max_retries=0))
+        journal = UploadJournal(folder, "revb-endpoint")
+        try:
+            with pytest.raises(E.ServiceUnavailableError):  # part 2 refused: part 1 kept for --resume
+                upload_file(via.s3, bucket, "clip.mp4", src, {}, threshold=5 * MiB, part_size=5 * MiB, workers=1,
+                            journal=journal, resume=True)
+            down["part"] = False
+            with pytest.raises(KeyboardInterrupt):
+                upload_file(via.s3, bucket, "clip.mp4", src, {}, threshold=5 * MiB, part_size=5 * MiB, workers=1,
+                            journal=journal, resume=True, progress=stop)
+            assert list(folder.glob("*.owner")) == []
+            done = upload_file(via.s3, bucket, "clip.mp4", src, {}, threshold=5 * MiB, part_size=5 * MiB,
+                               workers=1, journal=UploadJournal(folder, "revb-endpoint"), resume=True)
+        finally:
+            via.close()
+    assert done.parts == 3  # another run resumed it: it was no live one's
