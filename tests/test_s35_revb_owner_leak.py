@@ -85,3 +85,17 @@ def test_a_progress_callback_raising_on_resumed_parts_lets_the_owner_lock_go(
         finally:
             via.close()
     assert done.parts == 3  # another run resumed it: it was no live one's
+
+
+def test_an_owner_file_that_cannot_be_removed_is_still_let_go(tmp_path: Path) -> None:
+    """let_go removed the owner file, then released its lock: a removal that failed (here a folder put in its
+    place; a read-only cache folder, EROFS) raised out of it, from the `finally` of an upload that had
+    succeeded (the upload then reported the OSError), and its lock was not released."""
+    folder = tmp_path / "uploads"
+    journal = UploadJournal(folder, "revb-endpoint")
+    journal.own("upload-1")
+    (owner,) = folder.glob("*.owner")
+    owner.unlink()
+    owner.mkdir()  # what unlink() cannot remove
+    journal.let_go("upload-1")  # no OSError: the file is left for the next run that tries it (stale then)
+    assert owner.is_dir()

@@ -368,7 +368,7 @@ class UploadJournal:
             with self._lock:
                 release = self._owned.pop(upload_id, None)
             if release is not None:
-                self._owner_path(upload_id).unlink(missing_ok=True)
+                _remove(self._owner_path(upload_id))
                 release()
 
     def _alive_elsewhere(self, upload_id: str) -> bool:
@@ -385,7 +385,7 @@ class UploadJournal:
             return True
         except (OSError, E.ItsStoreError):
             return False
-        path.unlink(missing_ok=True)
+        _remove(path)
         release()
         return False
 
@@ -449,6 +449,15 @@ class UploadJournal:
         except (OSError, E.ItsStoreError) as exc:
             log.warning("cannot note an unsettled multipart upload in %s: %s", self.directory,
                         exc.message if isinstance(exc, E.ItsStoreError) else exc)
+
+
+def _remove(owner: Path) -> None:
+    """An owner file's removal, before its lock is released: one that fails (a read-only folder) leaves a file
+    whose lock nobody holds, stale, which the next run that tries it removes; never an error of the upload."""
+    try:
+        owner.unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("cannot remove %s: %s", owner, exc.strerror or exc)
 
 
 def _tokens(value: object) -> list[str]:
