@@ -124,3 +124,25 @@ def test_metadata_never_confirms_an_object_whose_etag_the_parts_do_not_make(
 
     done, _key_file, _src = _sse_c_upload(s3_server, env, bucket, tmp_path, 39, head_of=opaque_etag)
     assert done.exit_code == 3 and "Traceback" not in done.stderr, done
+
+
+def test_a_shouted_multipart_etag_still_proves_the_object(s3_server: Any, env: dict[str, str], service: Any,
+                                                         bucket: str, tmp_path: Path) -> None:
+    """revb: a server answering its ETags upper-case (checksums compare a hex MD5 whatever its case since s35)
+    made the HEAD after a Complete answered NoSuchUpload miss the multipart ETag the parts make: an object
+    stored whole was 'not found', exit 3."""
+    import re
+
+    def shout(method: str, head: bytes) -> bytes:
+        return re.sub(rb'(?im)^(etag:\s*)("[^"\r\n]*")', lambda m: m.group(1) + m.group(2).upper(),
+                      head) if method == "HEAD" else head
+
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=40)
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), head_of=shout,
+                    replace_answer=lambda seen: _gone() if _is_complete(seen) else None) as proxy:
+        through = {**env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
+        done = run_cli_process(["upload", str(src), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB", "--json"],
+                               through, tmp_path)
+        assert proxy.counters.replaced == 1
+    assert done.exit_code == 0, done
+    assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()

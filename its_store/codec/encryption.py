@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from its_store.core.settings import Settings
     from its_store.s3.client import Body, ObjectStat, S3Client
+    from its_store.s3.messages import Written
 
 SSE_HEADER = "x-amz-server-side-encryption"
 SSE_C_ALGORITHM = "x-amz-server-side-encryption-customer-algorithm"
@@ -248,6 +249,12 @@ class KeyedS3:
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes, *,
                     sha256: str | None = None) -> str:
         return self._s3.upload_part(bucket, key, upload_id, number, data, headers=self._headers, sha256=sha256)
+
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
+                           custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
+        """The client's, its read-back HEAD (a lost or NoSuchUpload answer) carrying the key: without it the
+        server refuses that HEAD and an object made whole is reported not found."""
+        return self._s3.complete_multipart(bucket, key, upload_id, etags, custody, head or self._headers)
 
 
 # --------------------------------------------------------------------------------- explanations

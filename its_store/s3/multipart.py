@@ -163,7 +163,7 @@ class Multipart:
         except E.ItsStoreError:
             return None
         if expected:  # the proof no other client can write: anything else at the key is not this upload
-            return (stat.etag, stat.version_id) if stat.etag == expected else None
+            return (stat.etag, stat.version_id) if stat.etag.lower() == expected else None  # hex: any case
         same = (custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
                 and stat.etag.endswith(f"-{len(etags)}"))
         return (stat.etag, stat.version_id) if same else None

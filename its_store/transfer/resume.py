@@ -288,10 +288,14 @@ class UploadJournal:
         if upload_id is None or read_part is None:
             return None, {}
         done: dict[int, str] = {}
-        for number, (etag, size) in stored.items():
-            data = read_part(number)  # empty past the file's end: no part of ours is empty
-            if data and len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
-                done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
+        try:
+            for number, (etag, size) in stored.items():
+                data = read_part(number)  # empty past the file's end: no part of ours is empty
+                if data and len(data) == size and hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
+                    done[number] = PartETag.of(etag, crc32_of(data))  # complete needs each part's CRC32
+        except BaseException:  # the uploader never gets the upload: its owner lock is let go here
+            self.let_go(upload_id)
+            raise
         return upload_id, done
 
     def resumable(self, s3: ObjectIO, bucket: str, key: str, source: Mapping[str, object], *,
@@ -367,7 +371,7 @@ class UploadJournal:
             with self._lock:
                 release = self._owned.pop(upload_id, None)
             if release is not None:
-                self._owner_path(upload_id).unlink(missing_ok=True)
+                _remove(self._owner_path(upload_id))
                 release()
 
     def _alive_elsewhere(self, upload_id: str) -> bool:
@@ -384,7 +388,7 @@ class UploadJournal:
             return True
         except (OSError, E.ItsStoreError):
             return False
-        path.unlink(missing_ok=True)
+        _remove(path)
         release()
         return False
 
@@ -448,6 +452,15 @@ class UploadJournal:
         except (OSError, E.ItsStoreError) as exc:
             log.warning("cannot note an unsettled multipart upload in %s: %s", self.directory,
                         exc.message if isinstance(exc, E.ItsStoreError) else exc)
+
+
+def _remove(owner: Path) -> None:
+    """An owner file's removal, before its lock is released: one that fails (a read-only folder) leaves a file
+    whose lock nobody holds, stale, which the next run that tries it removes; never an error of the upload."""
+    try:
+        owner.unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("cannot remove %s: %s", owner, exc.strerror or exc)
 
 
 def _tokens(value: object) -> list[str]:

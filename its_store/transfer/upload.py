@@ -122,8 +122,6 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
               "part_size": part, "sha256": digest}  # a changed file never continues an old upload
     if journal is not None:
         upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
-    for number in done:
-        progress(min(part, size - (number - 1) * part))
     held: dict[int, int] = {}
     todo = _hashed_parts(read_part, count, part, done, digest, path, held, crcs)
     result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
@@ -388,7 +386,10 @@ def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: in
           state: Resumable, upload_id: str, held: dict[int, int] | None,
           check: Callable[[int, bytes, str], None] | None,
           sign: Callable[[ObjectIO, Part], str] | None) -> PutResult:
-    """_multipart's parts and Complete, for `upload_id` (created, or continued)."""
+    """_multipart's parts and Complete, for `upload_id` (created, or continued: its parts already stored are
+    counted here, under _multipart's let_go of the owner lock, which a raising `progress` must not skip)."""
+    for number in state.done or {}:
+        progress(min(part, (size or 0) - (number - 1) * part))
     etags: dict[int, str] = dict(state.done or {})
     claimed = ""  # "completing": Complete may have been sent; "aborted": an abort claimed the upload
     held = {} if held is None else held  # part number -> bytes reserved in BUDGET until sent
