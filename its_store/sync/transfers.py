@@ -70,8 +70,9 @@ class Transfers:
             known = self.heads.known(str(self.src.bucket), s, mode == "checksum")
             reason = C.download_reason(mode, d, s, known, self.read_local)
             if reason is None:
-                C.note_fetched(self.state, self.folder, str(self.src.bucket), s, d,
-                               self.state.fetched(self.folder, str(self.src.bucket), s.key))
+                if not self.options.dry_run:  # a dry run changes no state (as the engine's fast path)
+                    C.note_fetched(self.state, self.folder, str(self.src.bucket), s, d,
+                                   self.state.fetched(self.folder, str(self.src.bucket), s.key))
                 self.reporter.unchanged()
             else:
                 self.fetch(s, d, reason, known)
