@@ -47,3 +47,10 @@ def test_bucket_create_of_a_name_with_a_newline_is_exit_2_and_creates_nothing(cl
     listed = cli("bucket", "ls", "--json")
     assert listed.exit_code == 0, listed.stderr
     assert "revc-nl" not in listed.stdout
+
+
+def test_a_lifecycle_rule_id_with_a_final_newline_is_exit_2_before_any_request(cli, bucket):
+    run = cli("bucket", "lifecycle", "set", f"s3://{bucket}", "--id", "expire-tmp\n", "--prefix", "tmp/",
+              "--expire-days", "3")
+    assert run.exit_code == 2, (run.stdout, run.stderr)
+    assert "invalid lifecycle rule id" in run.stderr
