@@ -15,8 +15,8 @@ from pathlib import Path
 
 from its_store.core.errors import InvalidInputError
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
-_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]\Z")  # \Z: "$" also matches before a final "\n"
+_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+\Z")
 _CONTROL = re.compile("[\x00-\x1f]")
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")  # a '.' or '..' segment
 MAX_KEY_BYTES = 1024

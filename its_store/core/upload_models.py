@@ -105,4 +105,5 @@ class UploadResponse(Result):
     stored_size: int | None = None    # bytes stored on the server
     encryption: str | None = None     # SSE-S3 or SSE-C when requested
     sha256: str | None = None         # SHA-256 of the original content, recorded as its-sha256 (custody)
-    unchecked: str | None = None      # "sse": stored, its encryption not checked (the key may not read it back)
+    unchecked: str | None = None      # "sse": stored, its encryption not checked (the key may not read it back);
+    # "tags": its --tag not checked (the key may not read tags: s3:GetObjectTagging)

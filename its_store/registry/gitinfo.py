@@ -3,7 +3,8 @@
 `git` is run as a subprocess with a short timeout (no GitPython: one more dependency for four
 questions). Anything that goes wrong (no git, not a checkout, a hung hook) means "no git info", never a
 failed registration. A remote URL loses any user:password part: secrets never reach a manifest. A command
-the checkout's config names (core.fsmonitor, a clean filter) is never run: the dirty flag is then unknown.
+the checkout's config names (core.fsmonitor, a clean filter) is never run: the dirty flag is then unknown;
+submodules are left out of the status (their own config could name a filter): dirty is the checkout's files'.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def git_info(folder: Path | str) -> dict[str, Any] | None:
         return None
     branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
     status = None if _runs_commands(folder) else _git(folder, "--no-optional-locks", "status", "--porcelain",
-                                                      "--untracked-files=no")
+                                                      "--untracked-files=no", "--ignore-submodules=all")
     remote = _git(folder, "config", "--get", "remote.origin.url")
     return {"commit": commit, "branch": None if branch in (None, "HEAD") else branch,
             "dirty": bool(status) if status is not None else None,

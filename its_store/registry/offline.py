@@ -330,10 +330,10 @@ class OfflineStore:
 def _is_name(text: str) -> bool:
     """Whether `text` (a key of a copy's index: input) is a model name, and so may name a file here."""
     try:
-        validate_name(text)
+        validate_name(text)  # its pattern ends at \Z: a final newline is no name either
     except E.InvalidInputError:
         return False
-    return "\n" not in text
+    return True
 
 
 def show_source(store: OfflineStore, name: str, ref: str | None) -> tuple[str, dict[str, Any], dict[str, Any], str]:

@@ -28,9 +28,9 @@ VARIANT_AUTO = "auto"               # --variant auto: a word, never a variant's 
 LATEST = "latest"
 MANIFEST_FORMAT = "its-store.model/v1"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-_VARIANT_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+_ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}\Z")
+_VARIANT_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 _SEMVER_RE = re.compile(  # ASCII: else "1٣.0.0" is 13.0.0; 18 digits at most: int() of 4,301 raises
     r"^(0|[1-9]\d{0,17})\.(0|[1-9]\d{0,17})\.(0|[1-9]\d{0,17})"
     r"(?:-((?:0|[1-9]\d{0,17}|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d{0,17}|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"

@@ -41,7 +41,7 @@ from its_store.registry.refs import (
     validate_variant,
 )
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 MAX_PATH_BYTES = 1024
 MAX_SIZE = 1 << 62           # far beyond any object S3 stores (5 TiB), far below JSON's integer limits
 MAX_FILES = 1_000_000

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 ONNX = "onnx"
 AUTO = VARIANT_AUTO
-_TRT_RE = re.compile(r"^trt-sm(\d{2,3})-trt(\d+)\.(\d+)(?:\.\d+)*$")
+_TRT_RE = re.compile(r"^trt-sm(\d{2,3})-trt(\d+)\.(\d+)(?:\.\d+)*\Z")
 _ARCH_RE = re.compile(r"^(?:sm_?)?(\d{1,4})(?:\.(\d{1,4}))?$", re.ASCII)  # ASCII: \d also matches "٨"
 DETECT_TIMEOUT = 5.0
 

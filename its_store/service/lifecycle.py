@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from its_store.s3.lifecycle import RuleFields
     from its_store.service.context import Context
 
-_ID_RE = re.compile(r"^[\w.\-+=:/@ ]{1,255}$")
+_ID_RE = re.compile(r"^[\w.\-+=:/@ ]{1,255}\Z")
 ABORT_MULTIPART_DAYS = 7
 
 

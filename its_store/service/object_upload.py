@@ -126,7 +126,7 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
             shared: SharedUpload | None = None, path: Path | None = None) -> UploadResponse:
     """`path`: the file to store in place of request.file_path (upload_walked)."""
-    _, upload_plan, lockcheck, metacheck, _ = _upload_modules()
+    _, upload_plan, lockcheck, _, _ = _upload_modules()
     content_type = request.content_type or _guess_type(path or request.file_path or key)
     if shared is None:
         plan = upload_plan.UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
@@ -145,13 +145,7 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             if lock is not None:  # radosgw drops multipart lock headers
                 lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
             multipart = result.parts > 1 or "-" in result.etag  # one part of a multipart upload too ('...-1')
-            # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
-            sent = shared.underscored if shared is not None else metacheck.underscored(plan.headers)
-            if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
-                metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
-            if request.tags:  # read back until kept once (rclone keeps none, radosgw none of a multipart)
-                from its_store.service.tagcheck import check_tags
-                check_tags(ctx, plan.s3, bucket, key, result.version_id, request.tags, multipart)
+            unchecked = _kept(ctx, plan, request, shared, bucket, key, result, multipart)
             op.nbytes = result.size
             op.fields.update(size=result.size, version_id=result.version_id, sha256=result.sha256)
         finally:
@@ -164,7 +158,24 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
         "multipart": multipart, "parts": result.parts,
         "duration_seconds": time.perf_counter() - started, "codec": result.codec,
         "stored_size": result.stored_size, "encryption": result.encryption, "sha256": result.sha256,
-        "unchecked": result.unchecked})
+        "unchecked": unchecked})
+
+
+def _kept(ctx: Context, plan: UploadPlan, request: UploadRequest, shared: SharedUpload | None, bucket: str,
+          key: str, result: Stored, multipart: bool) -> str | None:
+    """The metadata names and tags the upload sent, read back on the version stored; what its result says is
+    `unchecked`: the encryption's ("sse"), else the tags' when the key may not read them ("tags")."""
+    # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
+    metacheck = _upload_modules()[3]
+    sent = shared.underscored if shared is not None else metacheck.underscored(plan.headers)
+    if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
+        metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
+    unchecked: str | None = result.unchecked
+    if request.tags:  # read back until kept once (rclone keeps none, radosgw none of a multipart)
+        from its_store.service.tagcheck import check_tags
+        if not check_tags(ctx, ctx.s3, bucket, key, result.version_id, request.tags, multipart):  # no SSE-C key
+            unchecked = unchecked or "tags"  # the key may not read them back (an "sse" one says more)
+    return unchecked
 
 
 def _put(ctx: Context, plan: UploadPlan, request: UploadRequest, bucket: str, key: str,

@@ -37,24 +37,28 @@ _HINT = ("the server does not keep the tags of such a write (rclone serve s3 kee
 
 
 def check_tags(ctx: Context, s3: S3Client, bucket: str, key: str, version_id: str | None, sent: dict[str, str],
-               multipart: bool) -> None:
+               multipart: bool) -> bool:
     """After an upload that sent `sent` (tags): unless such an upload to `bucket` was seen keeping its tags in
-    this process, tags_kept; kept by the write itself, later such uploads are not read back."""
+    this process, tags_kept; kept by the write itself, later such uploads are not read back. False when the
+    key may not read them back (the upload's result then says `unchecked`), else True."""
     if not sent:
-        return
+        return True
     seen = (ctx.settings.server_id(), bucket, multipart)
     if seen in _KEPT:
-        return
-    if tags_kept(ctx, bucket, key, version_id, sent, s3=s3):
+        return True
+    kept = tags_kept(ctx, bucket, key, version_id, sent, s3=s3)
+    if kept:
         with _GUARD:
             _KEPT.add(seen)
+    return kept is not None
 
 
 def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str], *,
-              s3: S3Client | None = None) -> bool:
+              s3: S3Client | None = None) -> bool | None:
     """The tags a write carried, checked on the version it stored: True when the write kept them. Missing: set
     with PutObjectTagging on that version and read back (False); still not there, refused (a server without
-    object tagging) or unreadable: TagsNotKeptError (exit 78). Not readable by this key: one warning, False."""
+    object tagging) or unreadable: TagsNotKeptError (exit 78). Not readable by this key: one warning, None
+    (unchecked)."""
     if not tags:
         return True
     client = s3 if s3 is not None else ctx.s3
@@ -65,7 +69,7 @@ def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags:
     except E.AccessDeniedError:
         from its_store.service.kept import denied_read_back
         denied_read_back(client, "stored", "its tags", where, "s3:GetObjectTagging")
-        return False
+        return None
     except E.BadAnswerError as exc:  # never written over on the strength of an answer that is no tag set
         raise E.TagsNotKeptError(f"{where} was stored, but its tags could not be read back: {exc.message}",
                                  hint=_HINT) from None

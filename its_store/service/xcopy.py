@@ -101,7 +101,8 @@ class CrossCopy(Result):
     encryption: str | None = None    # on the destination, as its server showed it
     tags: int = 0                    # how many tags were copied
     duration_seconds: float = 0.0
-    unchecked: str | None = None     # "sse": stored, its encryption not checked (the key may not read it back)
+    unchecked: str | None = None     # "sse": stored, its encryption not checked (the key may not read it back);
+    # "tags": its tags not checked (the key may not read tags: s3:GetObjectTagging)
 
 
 def is_cross(a: Context | HasContext, b: Context | HasContext) -> bool:
@@ -174,20 +175,21 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     sse_check = ensure_encrypted(writer, dst.s3, bucket, key, done.version_id, done.answer_sse,
                                  SseCheck(asked=sse.label))
     ensure_locked(dst.s3, bucket, key, done.version_id, lock)
-    tags_kept(dst, bucket, key, done.version_id, origin.tags)
+    tags = tags_kept(dst, bucket, key, done.version_id, origin.tags)  # None: the key may not read them back
     check_names(dst.settings.server_id(), writer, bucket, key, done.version_id, underscored(headers))
-    return _result(src, dst, origin, bucket, key, done, check, sse_check)
+    return _result(src, dst, origin, bucket, key, done, check, sse_check, "tags" if tags is None else None)
 
 
 def _result(src: Context, dst: Context, origin: _Origin, bucket: str, key: str, done: Relayed,
-            check: StreamCheck, sse: SseCheck) -> CrossCopy:
+            check: StreamCheck, sse: SseCheck, tags_unchecked: str | None = None) -> CrossCopy:
     stat = origin.stat
     return CrossCopy(source=f"s3://{origin.bucket}/{origin.key}", source_endpoint=src.settings.endpoint,
                      source_version_id=stat.version_id, bucket=bucket, key=key, endpoint=dst.settings.endpoint,
                      size=done.size, etag=done.etag, version_id=done.version_id, parts=done.parts,
                      resumed_parts=done.resumed_parts, verified_by=done.verified_by,
                      sha256=check.sha256 if done.verified_by == "sha256" else None, codec=check.codec,
-                     encryption=sse.seen, tags=len(origin.tags), unchecked=sse.unchecked)
+                     encryption=sse.seen, tags=len(origin.tags),
+                     unchecked=sse.unchecked or tags_unchecked)
 
 
 def relay_part_size(stat: ObjectStat, requested: int | None) -> int:

@@ -2,11 +2,12 @@
 and s3 -> s3 between two endpoints (streamed through this process: service/xcopy.py).
 
 s3 -> s3 is a server-side copy: the bytes never leave the server. Up to `copy_threshold` (5 GiB, the
-CopyObject limit) one CopyObject keeps metadata and content type; tags are read from the source and
-set on the copy in the same request (a server without object tagging has none to keep). Above it,
-a multipart copy (UploadPartCopy of ranges) sends metadata and tags again, since a multipart copy
-keeps none. Its part size follows the source's own (x-amz-meta-its-part-size) when the source was
-uploaded in parts, so that the copy's multipart ETag equals the source's and proves the bytes.
+CopyObject limit) one CopyObject keeps metadata, content type and tags (directive COPY: the server copies
+them, nothing is sent again; a server without object tagging has none to keep). Above it, a multipart
+copy (UploadPartCopy of ranges) sends metadata and tags again, since a multipart copy keeps none, and
+reads the tags back (service/tagcheck.tags_kept: exit 78 tags_not_kept, the source kept). Its part size
+follows the source's own (x-amz-meta-its-part-size) when the source was uploaded in parts, so that the
+copy's multipart ETag equals the source's and proves the bytes.
 
 local <-> s3 go through service/objects.upload / download, so checksums, stats, audit
 and cache invalidation happen once, exactly as for `upload` and `get`. The local side of a recursive

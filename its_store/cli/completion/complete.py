@@ -76,7 +76,7 @@ CONNECT_TIMEOUT = 0.25
 READ_TIMEOUT = COLD_DEADLINE_SECONDS  # the deadlines cut the wait; a shorter read timeout would cut it first
 MAX_ITEMS = 200            # suggestions per listing (a shell cannot show more usefully)
 SCHEME = "s3://"
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]\Z")
 # C0, DEL, C1, the line and paragraph separators, and the bidi controls: never in a suggestion
 _UNTYPABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # The root options a completion reads (Completer), and the root option that sets each: the scripts pass the
