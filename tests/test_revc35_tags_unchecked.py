@@ -43,3 +43,24 @@ def test_a_relayed_copys_tags_the_key_may_not_read_back_are_said_unchecked(
     assert run.stderr.count("could not be checked") == 1 and "s3:GetObjectTagging" in run.stderr, run.stderr
     shown = cli("--json", "tag", "get", f"s3://{dst}/x/a.jpg", extra_env=keys["admin"])
     assert shown.json()["tags"] == {"lane": "3"}, shown
+
+
+def test_a_move_whose_copys_tags_cannot_be_read_back_keeps_its_source(
+        cli: Any, keys: dict[str, dict[str, str]], monkeypatch: Any, tmp_path: Path) -> None:  # noqa: F811
+    """A guard (it passed before this session's changes too): mv between endpoints with a destination key that
+    may write and tag but not read (the `tagger`): the copy is made, it cannot be read back (its bytes, its
+    tags), and the source is kept (exit 6, the line says the copy was made), its tags with it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    tagger = keys["tagger"]
+    for name, value in {"ENDPOINT": f"http://{tagger['MINIO_ENDPOINT']}", "ACCESS_KEY": tagger["MINIO_ACCESS_KEY"],
+                        "SECRET_KEY": tagger["MINIO_SECRET_KEY"]}.items():
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_TG_{name}", value)
+    src, dst = _bucket(cli, keys, versioned=False), _bucket(cli, keys, versioned=False)
+    (tmp_path / "a.jpg").write_bytes(b"frame")
+    assert cli("upload", str(tmp_path / "a.jpg"), f"s3://{src}/x/a.jpg", "--tag", "lane=3",
+               extra_env=keys["admin"]).exit_code == 0
+    run = cli("mv", f"s3://{src}/x/a.jpg", f"tg:{dst}/x/a.jpg", extra_env=keys["admin"])
+    assert run.exit_code == 6 and "Traceback" not in run.stderr, run
+    assert "was copied but could not be checked" in run.stderr and "both are kept" in run.stderr, run.stderr
+    kept = cli("--json", "tag", "get", f"s3://{src}/x/a.jpg", extra_env=keys["admin"])
+    assert kept.exit_code == 0 and kept.json()["tags"] == {"lane": "3"}, kept
