@@ -3,7 +3,7 @@
 A line whose common fields are right and whose extra field nests 300 levels (json.loads reads it: its own
 limit is ~1,000) was taken as a record; `audit tail --json` then ended in "unexpected ValueError: Maximum
 serialization depth exceeded" (exit 1), so one such line hid every other. Now it is skipped like any line
-that is not an audit record (state/audit._parse), and the rest print. Real SeaweedFS for the lines before.
+that is not an audit record (state/audit_read.parse_line), and the rest print. Real SeaweedFS for the lines before.
 """
 
 from __future__ import annotations

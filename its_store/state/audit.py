@@ -39,13 +39,12 @@ import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
-
-from pydantic import ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from its_store.core.forks import current_pid
-from its_store.core.jsontext import nests_deeper
-from its_store.core.models import Result
+from its_store.state.audit_read import AuditRecord as AuditRecord  # public here (docs/schema, scripts)
+from its_store.state.audit_read import AuditTail as AuditTail
+from its_store.state.audit_read import parse_line, tail_lines
 
 if TYPE_CHECKING:
     from its_store.core.settings import Settings
@@ -55,7 +54,6 @@ logging.getLogger("its_store").addHandler(logging.NullHandler())
 
 MUTATING = ("upload", "rm", "restore", "tag", "untag", "lifecycle", "versioning", "encryption",
             "model_register", "model_promote", "model_rm", "bucket_create", "bucket_rm")
-_TAIL_BLOCK = 64 * 1024
 _quote = json.encoder.encode_basestring  # the str encoder _ENCODER itself calls (ensure_ascii=False)
 _HEAD = frozenset({"time", "operation", "bucket", "key", "version_id", "size", "result", "error", "access_key_id",
                    "host", "pid", "endpoint"})
@@ -104,58 +102,6 @@ def _error_code(error: Any) -> str | None:
     if isinstance(error, str):
         return error
     return str(getattr(error, "code", None) or type(error).__name__)
-
-
-class AuditRecord(Result):
-    """One line of the audit log, as `audit tail --json` prints it (one JSON Lines document each).
-
-    The fields below are on every line `AuditLog.record` writes, and typed exactly. Each operation adds
-    its own (`tags`, `mode`, `days`, `model`, `sha256`, `source`, ...): they differ by operation, a new
-    feature adds more, and a script reads them by name, so they are kept as written, after the common
-    ones, rather than modelled one by one here (`extra="allow"`: the JSON Schema says
-    additionalProperties; `record.details` holds them, `record["tags"]` reads one). Strict: a line whose
-    common fields have other types (a hand-edited `"size": "12"`) is not an audit record, and `tail`
-    skips it instead of showing it coerced."""
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-    time: str = Field(description="When, UTC, ISO 8601 with milliseconds (2024-05-01T12:00:00.123Z).")
-    operation: str = Field(description="upload, rm, tag, model_register, ... (the command's operation).")
-    bucket: str | None = None
-    key: str | None = None
-    version_id: str | None = None
-    size: int | None = None
-    result: Literal["ok", "error"]
-    error: str | None = Field(default=None, description="The error code when result is error, else null.")
-    access_key_id: str | None = Field(default=None, description="Who (never the secret).")
-    host: str | None = None
-    pid: int | None = None
-    endpoint: str | None = None
-    remote: str | None = Field(default=None, description="The named remote the endpoint is (absent: the "
-                                                         "default endpoint of MINIO_*).")
-    server: str | None = Field(default=None, description="ENDPOINT via PROXY when reached through a proxy "
-                                                         "(its origin, no password); absent without one.")
-
-    @property
-    def details(self) -> dict[str, Any]:
-        """The operation's own fields (those beyond the common ones), as written."""
-        return dict(self.model_extra or {})
-
-    def __getitem__(self, name: str) -> object:
-        """A field by name, common or the operation's own (`record["tags"]`)."""
-        extra = self.model_extra or {}
-        return extra[name] if name in extra else super().__getitem__(name)
-
-    def __contains__(self, name: object) -> bool:
-        return super().__contains__(name) or name in (self.model_extra or {})
-
-
-class AuditTail(Result):
-    """The last lines of the audit log, read (AuditLog.read_tail)."""
-
-    entries: list[AuditRecord] = Field(description="The audit records among them, oldest first.")
-    unreadable: int = Field(description="How many of the lines were no audit record (not JSON, other types "
-                                        "in the common fields, ...): skipped, and counted here.")
 
 
 class AuditLog:
@@ -287,14 +233,14 @@ class AuditLog:
                       self.path, reason)
 
     def tail(self, n: int = 20) -> list[AuditRecord]:
-        """The last `n` entries, oldest first. Lines that are not audit records are skipped (_parse):
+        """The last `n` entries, oldest first. Lines that are not audit records are skipped (parse_line):
         read_tail() also counts them."""
         return self.read_tail(n).entries
 
     def read_tail(self, n: int = 20) -> AuditTail:
         """The last `n` lines of the log: the audit records among them, oldest first, and how many of them
         were no audit record (`audit tail` says so on stderr: never skipped silently)."""
-        parsed = [_parse(line) for line in tail_lines(self.path, n)]
+        parsed = [parse_line(line) for line in tail_lines(self.path, n)]
         entries = [entry for entry in parsed if entry is not None]
         return AuditTail(entries=entries, unreadable=len(parsed) - len(entries))
 
@@ -411,69 +357,6 @@ def flush_waiting() -> None:
         buffer.flush()
 
 
-
-
-def _parse(line: bytes) -> AuditRecord | None:
-    """One log line as a record, or None: not JSON, not an object, holding NaN/Infinity (Python's json
-    reads them, but they are no JSON: `audit tail --json` would hand them on to jq as invalid JSON), or
-    common fields of other types than AuditRecord's, or a field nested deeper than any line `record` writes
-    (core/jsontext.MAX_DEPTH: `audit tail --json` ended in "unexpected ValueError: Maximum serialization
-    depth exceeded")."""
-    try:
-        entry = json.loads(line, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    if not isinstance(entry, dict) or nests_deeper(entry):
-        return None
-    try:
-        return AuditRecord.model_validate(entry)
-    except ValidationError:
-        return None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def tail_lines(path: Path, n: int) -> list[bytes]:
-    """The last n complete lines of a file, read backwards in blocks (the log may be large)."""
-    if n <= 0:
-        return []
-    fh = open_audit_log(path)
-    if fh is None:
-        return []
-    with fh:
-        end = fh.seek(0, os.SEEK_END)
-        buf, pos = b"", end
-        while pos > 0 and buf.count(b"\n") <= n:
-            step = min(_TAIL_BLOCK, pos)
-            pos -= step
-            fh.seek(pos)
-            buf = fh.read(step) + buf
-    lines = buf.split(b"\n")
-    if not buf.endswith(b"\n"):
-        lines = lines[:-1]  # a line still being written
-    lines = [line for line in lines if line.strip()]
-    return lines[-n:]
-
-
-def open_audit_log(path: Path) -> IO[bytes] | None:
-    """The audit log opened for reading (`audit tail`, `audit ship`), None when there is none yet. Never
-    blocks: a FIFO, a device or a symbolic link named as the log is one LocalIOError line."""
-    from its_store.core.errors import ConfigError, LocalIOError
-    from its_store.core.private_dirs import foreign_reason
-    from its_store.core.statefile import NotRegularFile, open_state
-    try:
-        fh = os.fdopen(open_state(path), "rb")
-    except FileNotFoundError:
-        return None
-    except NotRegularFile as exc:
-        raise LocalIOError(f"cannot read the audit log: {exc}") from None
-    reason = foreign_reason(os.fstat(fh.fileno()))
-    if reason is not None:  # its lines may be anyone's: not shown as this account's trail
-        fh.close()
-        raise ConfigError(f"the audit log {path} is not trusted: {reason}", hint=f"chown and chmod 600 {path}")
-    return fh
 
 
 _logs: dict[tuple[str, str, str, str, str | None], AuditLog] = {}

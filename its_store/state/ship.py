@@ -167,7 +167,7 @@ def _ship(target: ShipTarget, chunk_bytes: int) -> ShipResult:
     spath = state_path(log_path)
     result = ShipResult(bucket=bucket, log=str(log_path))
     from its_store.core.files import file_lock
-    from its_store.state.audit import open_audit_log
+    from its_store.state.audit_read import open_audit_log
     with file_lock(log_path.with_name(log_path.name + ".ship.lock")):
         state = _load(spath)
         result.offset, result.log_id = int(state.get("offset", 0)), state.get("log_id")
