@@ -96,13 +96,16 @@ def test_shared_plan_gives_each_file_what_its_own_plan_gives(service: Any, bucke
 
 
 def test_bad_options_fail_each_file_as_before(service: Any, bucket: str, tmp_path: Path) -> None:
-    """Options the shared plan refuses leave each file to plan on its own: each fails, named, nothing stored."""
+    """Options the shared plan refuses leave each file to plan on its own: each fails, named, nothing stored.
+    Bad tags are refused once, before the walk (fix3, s35: tests/test_s35_bad_tags_once.py)."""
+    from its_store import InvalidInputError
     for i in range(3):
         write_file(tmp_path / f"f{i}.jpg", 10)
-    for bad in ({"metadata": {"bad key": "v"}}, {"tags": {"": "v"}}):
-        result = service.batch().upload_directory(tmp_path, bucket, "x/", **bad)
-        assert result.failed == 3 and result.succeeded == 0, bad
-        assert {e.code for e in result.errors} == {"invalid_input"}, result.errors
+    result = service.batch().upload_directory(tmp_path, bucket, "x/", metadata={"bad key": "v"})
+    assert result.failed == 3 and result.succeeded == 0
+    assert {e.code for e in result.errors} == {"invalid_input"}, result.errors
+    with pytest.raises(InvalidInputError, match="invalid tag"):
+        service.batch().upload_directory(tmp_path, bucket, "x/", tags={"": "v"})
     assert list(service.s3.list_objects(bucket, "", recursive=True)) == []
 
 
