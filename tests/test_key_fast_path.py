@@ -52,3 +52,31 @@ def test_validate_key_fast_path_says_what_every_check_says(allow_prefix: bool, e
 def test_validate_key_refuses_what_is_not_a_str_as_before() -> None:
     assert _outcome(refs.validate_key, 5) == _outcome(refs._validate_key, 5, allow_prefix=False, existing=False)
     assert _outcome(refs.validate_key, None)[0] == "refused"
+
+
+@pytest.mark.parametrize("copy_of", [None, "src", "d/"])
+def test_validate_new_key_fast_path_says_what_every_check_says(copy_of: str | None) -> None:
+    """validate_new_key's printable-ASCII shortcut (a camera frame's key, checked by local_key and again by
+    upload_walked) refuses and passes what its every check does, with each message."""
+    names = _corpus()
+    assert sum(_fits(n) for n in names) > 100, "the common keys are in the corpus"
+    got = [_outcome(refs.validate_new_key, n, copy_of=copy_of) for n in names]
+    full = [_outcome(refs._validate_new_key, n, copy_of=copy_of) for n in names]
+    assert got == full
+
+
+def _fits(name: str) -> bool:
+    return _outcome(refs._validate_new_key, name)[0] == "ok"
+
+
+@pytest.mark.parametrize("prefix", ["", "p/", "a/b/", "p"])
+def test_local_key_says_what_every_check_says(prefix: str) -> None:
+    """local_key, its name check inlined, keys or refuses every name as local_name_problem and the full key
+    checks do."""
+    def full(relative: str) -> str:
+        problem = refs._name_problem(relative)
+        if problem is not None:
+            raise refs.UnsafeNameError(relative, problem)
+        return refs._validate_new_key(refs.join_key(prefix, relative))
+    names = _corpus()
+    assert [_outcome(refs.local_key, prefix, n) for n in names] == [_outcome(full, n) for n in names]

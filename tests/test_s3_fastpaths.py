@@ -1,7 +1,7 @@
 """The per-request shortcuts of the S3 seam give exactly what the general code they replace gives.
 
 Every request goes through them (s3/answers.split_url instead of urlsplit, keys.dot_segments, Headers.of and
-sse_of over urllib3's HTTPHeaderDict, the errors() block as a class), so each is compared with the plain
+sse_of and written_of over urllib3's HTTPHeaderDict, the errors() block as a class), so each is compared with the plain
 definition on awkward inputs. No server: these are pure functions (the requests themselves are covered by
 test_s3_adapter, test_bad_answers, test_transport_faults).
 """
@@ -20,7 +20,7 @@ from its_store.core import errors as E
 from its_store.s3 import answers
 from its_store.s3.errors import errors
 from its_store.s3.keys import dot_segments
-from its_store.s3.messages import Headers, sse_of
+from its_store.s3.messages import Headers, Written, sse_of, written_of
 
 KEYS = ["a/b", "a b/c+d", "ü/ß", "a?b#c", "%41", "a;b=c&d", "..", "./x", "a//b", "\t", "a\nb", "@", "[x]", "~"]
 URLS = [
@@ -114,6 +114,25 @@ def test_sse_of_an_answer_is_the_generic_definition(pairs: list[tuple[str, str]]
     for name, value in pairs:
         raw.add(name, value)
     assert sse_of(raw) == _sse_generic(raw) == sse_of(dict(raw.items()))
+
+
+@pytest.mark.parametrize("pairs", [
+    [], [("ETag", '"abc"')], [("ETag", '"abc"'), ("x-amz-version-id", "v1")],
+    [("ETag", "abc"), ("X-Amz-Version-Id", "V2"), ("X-Amz-Server-Side-Encryption", "AES256")],
+    [("x-amz-version-id", "a"), ("x-amz-version-id", "b")],  # twice: urllib3 joins them, as get() does
+    [("x-amz-version-id-other", "x"), ("ETag", '"e"')],  # a longer name holding the version id's: not it
+    [("x-amz-version-i", "cut"), ("Etag", '""')], [("x-amz-version-id", "")],
+    [("ETag", '"a"'), ("x-amz-server-side-encryption-customer-key", "secret"), ("x-amz-version-id", "null")],
+])
+def test_written_of_an_answer_is_the_generic_definition(pairs: list[tuple[str, str]]) -> None:
+    """S3Client.put's Written, its names read once (no get of a version id the names do not hold), is what
+    the plain reads give, for urllib3's HTTPHeaderDict and any mapping."""
+    raw = HTTPHeaderDict()
+    for name, value in pairs:
+        raw.add(name, value)
+    for answer in (raw, dict(raw.items())):
+        generic = Written((answer.get("etag") or "").replace('"', ""), answer.get("x-amz-version-id"), sse_of(answer))
+        assert written_of(answer) == generic
 
 
 def test_errors_block_translates_as_the_generator_did() -> None:

@@ -147,7 +147,19 @@ def validate_new_key(key: str, *, copy_of: str | None = None) -> str:
 
     A key ending in '/' names a prefix, and is refused, except as the copy of a stored object whose key
     ends in '/' too (`copy_of`, the source key of an s3->s3 copy: a `dir/` holding bytes is an object as
-    any other, and its copy keeps its own name below the new prefix). Every other check still holds."""
+    any other, and its copy keeps its own name below the new prefix). Every other check still holds.
+
+    A printable ASCII key with no '.'/'..' or empty segment, backslash or trailing '/' passes every check
+    (tests/test_key_fast_path.py): said in a few string methods, as a camera frame's key is checked twice
+    (core/refs.local_key, then object_upload.upload_walked)."""
+    if (type(key) is str and _plain_new_key(key, False) and not key.startswith("/") and "//" not in key
+            and "\\" not in key):
+        return key
+    return _validate_new_key(key, copy_of=copy_of)
+
+
+def _validate_new_key(key: str, *, copy_of: str | None = None) -> str:
+    """validate_new_key, every check in turn."""
     validate_key(key, allow_prefix=bool(key) and key.endswith("/") and bool(copy_of) and str(copy_of).endswith("/"))
     if key.startswith("/") or "//" in key:
         raise InvalidInputError(f"object key {key!r} has an empty segment ('//' or a leading '/')",
@@ -280,7 +292,7 @@ def local_key(prefix: str, relative: str) -> str:
     """THE key of a file a walk found at `relative` (a path below the walked folder) under `prefix`:
     refused (UnsafeNameError) when local_name_problem() refuses the name, so that what is uploaded
     can come back down under the same name, and is stored under the key that was reported."""
-    problem = local_name_problem(relative)
+    problem = None if _plain_relative(relative) else _name_problem(relative)  # local_name_problem's two paths
     if problem is not None:
         raise UnsafeNameError(relative, problem)
     return validate_new_key(join_key(prefix, relative))

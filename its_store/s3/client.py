@@ -37,7 +37,16 @@ from its_store.s3.crc import crc32_of
 from its_store.s3.errors import errors, failure_error, from_code, parsing, translate
 from its_store.s3.governance import BYPASS_HEADER, Governance
 from its_store.s3.listing import Entry
-from its_store.s3.messages import Body, BucketEntry, Headers, ObjectStat, Written, check_ascii, object_headers, sse_of
+from its_store.s3.messages import (
+    Body,
+    BucketEntry,
+    Headers,
+    ObjectStat,
+    Written,
+    check_ascii,
+    object_headers,
+    written_of,
+)
 from its_store.s3.payload import PAYLOAD_SHA256, Payload
 from its_store.s3.pool import build_pool
 
@@ -391,8 +400,7 @@ class S3Client:
         if known is not None and not self.settings.secure:  # over TLS minio signs no payload: UNSIGNED-PAYLOAD
             sent[PAYLOAD_SHA256] = known
         resp = self._raw("PUT", bucket, key, body=data, headers=sent)
-        answer = resp.headers
-        return Written((answer.get("etag") or "").replace('"', ""), answer.get("x-amz-version-id"), sse_of(answer))
+        return written_of(resp.headers)
 
     def list_objects(self, bucket: str, prefix: str = "", recursive: bool = True,
                      include_versions: bool = False, start_after: str | None = None) -> Iterator[Entry]:

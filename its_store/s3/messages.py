@@ -66,14 +66,37 @@ class Written(NamedTuple):
 _SSE = "x-amz-server-side-encryption"
 
 
-def sse_of(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """The server-side encryption headers of a write's answer, lower-case (Written.sse)."""
-    found: dict[str, str] = {}
-    if not headers:
-        return found
+_VERSION = "x-amz-version-id"
+
+
+def written_of(headers: Mapping[str, str]) -> Written:
+    """Written of a PUT's answer: Written(ETag without quotes, headers.get("x-amz-version-id"), sse_of(headers)),
+    the header names read once for both the version id and the SSE headers: an answer whose names hold no
+    x-amz-version-id (an unversioned bucket) is not asked for it, as urllib3's HTTPHeaderDict.get raises and
+    catches a KeyError for a missing name (tests/test_s3_fastpaths.py: the same Written)."""
+    names = _names_lower(headers)
+    version = headers.get(_VERSION) if _VERSION in names else None
+    return Written((headers.get("etag") or "").replace('"', ""), version, _sse_named(headers, names))
+
+
+def _names_lower(headers: Mapping[str, str]) -> str:
+    """Every header name, lower-case, one a line: a name not in it is not in `headers`."""
     # urllib3's names are str: joined as they are (map(str, ...) cost ~5k instructions an answer, callgrind)
     names = "\n".join(headers) if type(headers) is HTTPHeaderDict else "\n".join(map(str, headers))
-    if _SSE not in names.lower():
+    return names.lower()
+
+
+def sse_of(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """The server-side encryption headers of a write's answer, lower-case (Written.sse)."""
+    if not headers:
+        return {}
+    return _sse_named(headers, _names_lower(headers))
+
+
+def _sse_named(headers: Mapping[str, str], names: str) -> dict[str, str]:
+    """sse_of(headers), `names` its _names_lower."""
+    found: dict[str, str] = {}
+    if _SSE not in names:
         return found  # no such name (most answers): the names alone were read, not every value
     for name, value in headers.items():
         low = str(name).lower()
