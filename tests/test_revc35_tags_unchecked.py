@@ -11,6 +11,15 @@ from typing import Any
 from test_atk34_least_privilege import _bucket, keys, least_server  # noqa: F401 (the fixtures)
 
 
+def _tagger_remote(keys: dict[str, dict[str, str]], monkeypatch: Any, tmp_path: Path) -> None:
+    """The remote `tg`: the same server with the `tagger` key (Write + Tagging, no GetObjectTagging)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    tagger = keys["tagger"]
+    for name, value in {"ENDPOINT": f"http://{tagger['MINIO_ENDPOINT']}", "ACCESS_KEY": tagger["MINIO_ACCESS_KEY"],
+                        "SECRET_KEY": tagger["MINIO_SECRET_KEY"]}.items():
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_TG_{name}", value)
+
+
 def test_an_uploads_tags_the_key_may_not_read_back_are_said_unchecked(cli: Any, keys: dict[str, dict[str, str]],  # noqa: F811
                                                                        tmp_path: Path) -> None:
     bucket = _bucket(cli, keys)
@@ -28,11 +37,7 @@ def test_a_relayed_copys_tags_the_key_may_not_read_back_are_said_unchecked(
         cli: Any, keys: dict[str, dict[str, str]], monkeypatch: Any, tmp_path: Path) -> None:  # noqa: F811
     """The same for a copy between endpoints (service/xcopy): the remote tg is that server with the `tagger`
     key (Write + Tagging, no GetObjectTagging), so that the copy streams; its item said `unchecked` null."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    tagger = keys["tagger"]
-    for name, value in {"ENDPOINT": f"http://{tagger['MINIO_ENDPOINT']}", "ACCESS_KEY": tagger["MINIO_ACCESS_KEY"],
-                        "SECRET_KEY": tagger["MINIO_SECRET_KEY"]}.items():
-        monkeypatch.setenv(f"ITS_STORE_REMOTE_TG_{name}", value)
+    _tagger_remote(keys, monkeypatch, tmp_path)
     src, dst = _bucket(cli, keys, versioned=False), _bucket(cli, keys, versioned=False)
     (tmp_path / "a.jpg").write_bytes(b"frame")
     up = cli("upload", str(tmp_path / "a.jpg"), f"s3://{src}/x/a.jpg", "--tag", "lane=3", extra_env=keys["admin"])
@@ -50,11 +55,7 @@ def test_a_move_whose_copys_tags_cannot_be_read_back_keeps_its_source(
     """A guard (it passed before this session's changes too): mv between endpoints with a destination key that
     may write and tag but not read (the `tagger`): the copy is made, it cannot be read back (its bytes, its
     tags), and the source is kept (exit 6, the line says the copy was made), its tags with it."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    tagger = keys["tagger"]
-    for name, value in {"ENDPOINT": f"http://{tagger['MINIO_ENDPOINT']}", "ACCESS_KEY": tagger["MINIO_ACCESS_KEY"],
-                        "SECRET_KEY": tagger["MINIO_SECRET_KEY"]}.items():
-        monkeypatch.setenv(f"ITS_STORE_REMOTE_TG_{name}", value)
+    _tagger_remote(keys, monkeypatch, tmp_path)
     src, dst = _bucket(cli, keys, versioned=False), _bucket(cli, keys, versioned=False)
     (tmp_path / "a.jpg").write_bytes(b"frame")
     assert cli("upload", str(tmp_path / "a.jpg"), f"s3://{src}/x/a.jpg", "--tag", "lane=3",
