@@ -11,7 +11,7 @@ from typing import Any
 from test_atk34_least_privilege import _bucket, keys, least_server  # noqa: F401 (the fixtures)
 
 
-def _tagger_remote(keys: dict[str, dict[str, str]], monkeypatch: Any, tmp_path: Path) -> None:
+def _tagger_remote(keys: dict[str, dict[str, str]], monkeypatch: Any, tmp_path: Path) -> None:  # noqa: F811
     """The remote `tg`: the same server with the `tagger` key (Write + Tagging, no GetObjectTagging)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     tagger = keys["tagger"]
