@@ -263,7 +263,7 @@ def _check(entry: Entry, call: str, bucket: str, place: str | None, listed: List
     the prefix asked for (S3 lists only keys that begin with it: every caller cuts the prefix off, and
     sync --delete deleted such a key outside DEST); one listed twice pages in a loop (answers.Listed). A
     name with U+FFFD is a server's stand-in for bytes it could not list, which several keys may share:
-    not remembered, and held to the prefix where it does not stand for a character of it (_within)."""
+    not remembered, and held to the prefix where it does not stand for a character of it (keys.within_prefix)."""
     if not entry.key or entry.size < 0:
         raise bad_answer(call, "an entry with an empty key" if not entry.key else
                          f"an entry with a negative size ({entry.size})", where(bucket, place))
