@@ -5,8 +5,9 @@ minio has no public call for these steps, so each is one request through the cli
 caller of minio's private API, tests/test_s3_adapter.py) with the XML read here. Parts carry a CRC32 the
 server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent: when its answer is
 lost, or is NoSuchUpload (a proxy re-sent a POST that had succeeded), the object is HEADed through the
-client's `stat`, and the multipart ETag the parts imply (or the upload's custody SHA-256 and size) means it
-was completed. S3Client builds a Multipart on each use and hands it those two calls (s3/calls.py).
+client's `stat`, and the multipart ETag the parts imply means it was completed; after a NoSuchUpload only,
+where a part's ETag is no MD5, the upload's custody SHA-256 and size do. S3Client builds a Multipart on
+each use and hands it those two calls (s3/calls.py).
 """
 
 from __future__ import annotations
