@@ -281,8 +281,10 @@ class UploadJournal:
                 read_part: Callable[[int], bytes] | None) -> tuple[str | None, dict[int, str]]:
         """Return (upload id to continue, {part number: etag} already stored and verified).
 
-        Without `resume`, or when the source file changed, an old upload for this key is aborted.
-        Stored parts are only reused when their MD5 matches the local bytes.
+        Without `resume`, or when the source file changed, an old upload for this key is aborted (abandon():
+        one that may be completing, or that another live run sends, is only forgotten). Stored parts are only
+        reused when their MD5 matches the local bytes. An upload id returned is this run's: its owner lock is
+        held, and the caller lets it go (let_go()) when its work on it ends; here when reading a part raises.
         """
         upload_id, stored = self.resumable(s3, bucket, key, source, keep=resume and read_part is not None)
         if upload_id is None or read_part is None:
@@ -301,8 +303,10 @@ class UploadJournal:
     def resumable(self, s3: ObjectIO, bucket: str, key: str, source: Mapping[str, object], *,
                   keep: bool = True) -> tuple[str | None, dict[int, tuple[str, int]]]:
         """(upload id, {part number: (etag, size)} the server holds) of the upload recorded for this key,
-        when it was made for the same `source` (every field equal) and `keep`; else the recorded upload is
-        aborted and (None, {}). The parts are NOT checked here: the caller compares each with its bytes
+        when it was made for the same `source` (every field equal) and `keep`, its owner lock then held by
+        this run (the caller's let_go() releases it); else (None, {}): the recorded upload aborted (abandon()),
+        or, when another live run holds its owner lock, left alone and its record forgotten, or gone from the
+        server (its record removed). The parts are NOT checked here: the caller compares each with its bytes
         (prepare() for a file; transfer/relay.py as it streams the source again)."""
         record = self.load(bucket, key)
         if record is None:
@@ -406,7 +410,6 @@ class UploadJournal:
                 return False
             self.save(bucket, key, {k: v for k, v in record.items() if k != "aborting"})
         return True
-
 
     def _note_unsettled(self, bucket: str, key: str, upload_id: str) -> None:
         """Under the decision lock: name an upload whose Complete was sent with no known outcome and whose
