@@ -236,7 +236,8 @@ class _Multipart:
 
     def _failed(self, upload_id: str, exc: BaseException) -> None:
         """Keep the parts for the next relay of the same source when the failure is transient and the relay
-        is journaled; else abort the upload (nothing half-done is kept)."""
+        is journaled; else abort the upload (nothing half-done is kept), unless another run that resumed it
+        claimed its Complete (resume.UploadJournal.abort)."""
         plan, journal = self.plan, self.journal
         transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
         if transient and journal is not None:

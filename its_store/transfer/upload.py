@@ -437,7 +437,9 @@ def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumabl
     or its CompleteMultipartUpload may have been sent and was not refused by the server (a timeout, an
     interruption, an answer not understood): the completion may still run there, and on SeaweedFS an
     abort meanwhile deletes the data the completed object is made of. Its record stays, marked
-    (resume.UploadJournal.completing), and the next upload of the key forgets it without an abort."""
+    (resume.UploadJournal.completing), and the next upload of the key forgets it without an abort. A
+    journaled upload's abort is also held back while another run that resumed it claimed its Complete
+    (resume.UploadJournal.abort)."""
     if claimed == "aborted" or (claimed == "completing" and not refused(exc)):
         return
     transient = isinstance(exc, (E.ServiceUnavailableError, KeyboardInterrupt, E.InterruptedError_))
