@@ -34,7 +34,7 @@ from its_store.s3.crc import PartETag, crc32_of
 from its_store.transfer.fanout import fan_out
 from its_store.transfer.parts import READ_BUF, ProgressFn, bounded_pool, noop
 from its_store.transfer.resume import refused
-from its_store.transfer.upload import BUDGET
+from its_store.transfer.upload import BUDGET, abort_quietly
 
 if TYPE_CHECKING:
     from its_store.s3.client import Body, S3Client
@@ -248,7 +248,7 @@ class _Multipart:
         if journal is not None:  # not while another run that resumed the same upload is completing it
             journal.abort(self.dst, plan.bucket, plan.key, upload_id)
         else:
-            _abort_quietly(self.dst, plan.bucket, plan.key, upload_id)
+            abort_quietly(self.dst, plan.bucket, plan.key, upload_id)
 
 
 def _kept(continues: bool) -> str:
@@ -273,18 +273,6 @@ def _sent(buffer: bytearray | memoryview) -> bytes:
     """A part's buffer where the seam's signatures say bytes: minio, urllib3, hashlib and the CRC32 take any
     bytes-like object, and a copy into bytes would double the memory of every part in flight."""
     return cast("bytes", buffer)
-
-
-def _abort_quietly(s3: ObjectIO, bucket: str, key: str, upload_id: str) -> bool:
-    """Abort; True if the server confirmed (or no longer knows the upload). Never raises: the error that
-    made the relay fail is the one to show."""
-    try:
-        s3.abort_multipart(bucket, key, upload_id)
-    except E.NotFoundError:
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-    return True
 
 
 def range_reader(s3: S3Client, bucket: str, key: str, *, version_id: str | None, headers: dict[str, str],

@@ -450,7 +450,7 @@ def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumabl
     if state.journal is not None:  # not while another run that resumed the same upload is completing it
         state.journal.abort(s3, bucket, key, upload_id)
     else:
-        _abort_quietly(s3, bucket, key, upload_id)
+        abort_quietly(s3, bucket, key, upload_id)
 
 
 def sse_c_of(headers: dict[str, str]) -> dict[str, str]:
@@ -487,8 +487,9 @@ class ByteBudget:
 
 BUDGET = ByteBudget(32 * MiB)
 
-def _abort_quietly(s3: ObjectIO, bucket: str, key: str, upload_id: str) -> bool:
-    """Abort; True if the server confirmed (or no longer knows the upload). Never raises."""
+def abort_quietly(s3: ObjectIO, bucket: str, key: str, upload_id: str) -> bool:
+    """Abort; True if the server confirmed (or no longer knows the upload). Never raises: the error that made
+    the upload (or relay.py's relay) fail is the one to show."""
     try:
         s3.abort_multipart(bucket, key, upload_id)
     except E.NotFoundError:
