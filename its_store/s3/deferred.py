@@ -36,7 +36,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-__all__ = ["CRYPTO", "DEFERRED", "FORWARDED", "defer_minio_modules"]
+__all__ = ["DEFERRED", "defer_minio_modules"]
 
 # module -> the names minio's modules import of it (checked by a test); a name starting with a capital is a
 # class, any other a function
@@ -58,8 +58,6 @@ DEFERRED: dict[str, tuple[str, ...]] = {
     "minio.tagging": ("Tagging",),
     "minio.versioningconfig": ("VersioningConfig",),
 }
-CRYPTO = "minio.crypto"
-FORWARDED = DEFERRED[CRYPTO]  # the names minio/minioadmin.py imports from .crypto
 _LOCK = threading.RLock()
 
 
