@@ -357,8 +357,6 @@ def flush_waiting() -> None:
         buffer.flush()
 
 
-
-
 _logs: dict[tuple[str, str, str, str, str | None], AuditLog] = {}
 _logs_lock = threading.Lock()
 
