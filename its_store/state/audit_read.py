@@ -1,6 +1,6 @@
 """The audit log read back (`audit tail`, `audit ship`): its lines as typed records (AuditRecord), the last
 lines of the file read backwards in blocks, and the log opened for reading without blocking or following a
-link. Writing it is state/audit.py, which re-exports these names."""
+link. Writing it is state/audit.py, which re-exports AuditRecord and AuditTail (docs/schema names them there)."""
 
 from __future__ import annotations
 
