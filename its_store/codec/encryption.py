@@ -227,7 +227,8 @@ def describe_lower(low: Mapping[str, str]) -> str | None:
 
 # -------------------------------------------------------------------------------- S3 with a key
 class KeyedS3:
-    """An S3Client that adds the SSE-C key to object reads and part uploads; the rest is delegated.
+    """An S3Client that adds the SSE-C key to object reads, part uploads and the HEAD that reads back a
+    Complete whose answer was lost (or NoSuchUpload); the rest is delegated.
 
     Handed to transfer/ in place of the client, so the transfer engine needs no notion of SSE-C.
     """
