@@ -137,7 +137,8 @@ class UploadJournal:
         """THE decision lock of this journal: core/files.take_lock on `.lock` in its folder, shared by every
         process (and thread) using it, held while one record is read, judged and marked (no request is sent
         under it). Yields False when the lock cannot be taken (a folder that takes no file): the callers then
-        send no abort (said once), as another process could not see it coming."""
+        send no abort of an upload a record names (said once), as another process could not see it coming;
+        abort() still sends its own upload's when no record names it (no other process is told of it)."""
         from its_store.core.files import take_lock
         try:
             release = take_lock(self.directory / ".lock")
