@@ -70,7 +70,7 @@ class Transfers:
             known = self.heads.known(str(self.src.bucket), s, mode == "checksum")
             reason = C.download_reason(mode, d, s, known, self.read_local)
             if reason is None:
-                if not self.options.dry_run:  # a dry run changes no state
+                if not self.options.dry_run:  # a dry run records nothing of local files (docs/guides/sync.md)
                     C.note_fetched(self.state, self.folder, str(self.src.bucket), s, d,
                                    self.state.fetched(self.folder, str(self.src.bucket), s.key))
                 self.reporter.unchanged()
