@@ -178,7 +178,7 @@ class Transfers:
             # a rewrite between this listing and the GET costs one GET more, next run)
             self.state.put_fetched(self.folder, str(self.src.bucket), s.key, Fetched(
                 s.etag or known.etag, s.size, size, wanted, versions[0] if versions else None,
-                None if s.last_modified is None else s.last_modified.isoformat()))
+                C.listed_at(s.last_modified)))
         self.reporter.add("copied", Item(path=s.rel, key=s.key, size=size, reason=reason))
 
     def server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:
