@@ -3,8 +3,9 @@
 `git` is run as a subprocess with a short timeout (no GitPython: one more dependency for four
 questions). Anything that goes wrong (no git, not a checkout, a hung hook) means "no git info", never a
 failed registration. A remote URL loses any user:password part: secrets never reach a manifest. A command
-the checkout's config names (core.fsmonitor, a clean filter) is never run: the dirty flag is then unknown;
-submodules are left out of the status (their own config could name a filter): dirty is the checkout's files'.
+the checkout's config names is never run: core.fsmonitor is turned off (_git), a clean filter makes the dirty
+flag unknown (_runs_commands); submodules are left out of the status (their own config could name a filter):
+dirty is the checkout's files'.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
     if encryption == "SSE-C":  # a server that answers an SSE-C object's HEAD without its key
         raise refused
     sse_s3 = encryption == "SSE-S3"
-    if head.size <= threshold:  # the server copies the tags (directive COPY): never sent again (tags_kept)
+    if head.size <= threshold:  # the server copies the tags (directive COPY): never sent again nor read back
         etag, version, unchecked = checked(ctx, ctx.s3.copies.copy_object(sb, sk, db, dk, sse_s3=sse_s3),
                                            db, dk, sse_s3)
         return head, etag, version, False, unchecked

@@ -173,7 +173,7 @@ def _kept(ctx: Context, plan: UploadPlan, request: UploadRequest, shared: Shared
     unchecked: str | None = result.unchecked
     if request.tags:  # read back until kept once (rclone keeps none, radosgw none of a multipart)
         from its_store.service.tagcheck import check_tags
-        if not check_tags(ctx, ctx.s3, bucket, key, result.version_id, request.tags, multipart):  # no SSE-C key
+        if not check_tags(ctx, bucket, key, result.version_id, request.tags, multipart):  # plain client: no SSE-C key
             unchecked = unchecked or "tags"  # the key may not read them back (an "sse" one says more)
     return unchecked
 

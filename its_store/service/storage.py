@@ -337,18 +337,16 @@ def _key_list(keys: Iterable[str]) -> list[str]:
     """The keys of a batch delete as a list, read once. One str is refused: iterated, it is its characters,
     and `delete_objects(bucket, "camera/frame.jpg")` deleted the one-character keys c, a, m, ... (a delete
     not asked for); a generator was read up by the first pass, so nothing was deleted and [] came back."""
+    from its_store.core import errors as E
     if isinstance(keys, (str, bytes)):
-        from its_store.core import errors as E
         raise E.InvalidInputError(f"keys must be a list of keys, not one {type(keys).__name__} ({keys[:80]!r})",
                                   hint="delete_objects(bucket, [key]); delete_object(bucket, key) for one")
     try:
         listed = list(keys)
     except TypeError:  # None, a number: not a collection of keys at all
-        from its_store.core import errors as E
         raise E.InvalidInputError(f"keys must be a list of keys, not {type(keys).__name__}",
                                   hint="delete_objects(bucket, [key]); delete_object(bucket, key) for one") from None
     for key in listed:
         if type(key) is not str:  # an int: AttributeError in remove_batch, pydantic's own error in delete_objects
-            from its_store.core import errors as E
             raise E.InvalidInputError(f"keys must be str, not {type(key).__name__} ({key!r:.80})")
     return listed

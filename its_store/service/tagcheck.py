@@ -36,7 +36,7 @@ _HINT = ("the server does not keep the tags of such a write (rclone serve s3 kee
          "multipart one): write without tags, or use a server that keeps them")
 
 
-def check_tags(ctx: Context, s3: S3Client, bucket: str, key: str, version_id: str | None, sent: dict[str, str],
+def check_tags(ctx: Context, bucket: str, key: str, version_id: str | None, sent: dict[str, str],
                multipart: bool) -> bool:
     """After an upload that sent `sent` (tags): unless such an upload to `bucket` was seen keeping its tags in
     this process, tags_kept; kept by the write itself, later such uploads are not read back. False when the
@@ -46,22 +46,21 @@ def check_tags(ctx: Context, s3: S3Client, bucket: str, key: str, version_id: st
     seen = (ctx.settings.server_id(), bucket, multipart)
     if seen in _KEPT:
         return True
-    kept = tags_kept(ctx, bucket, key, version_id, sent, s3=s3)
+    kept = tags_kept(ctx, bucket, key, version_id, sent)
     if kept:
         with _GUARD:
             _KEPT.add(seen)
     return kept is not None
 
 
-def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str], *,
-              s3: S3Client | None = None) -> bool | None:
+def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> bool | None:
     """The tags a write carried, checked on the version it stored: True when the write kept them. Missing: set
     with PutObjectTagging on that version and read back (False); still not there, refused (a server without
     object tagging) or unreadable: TagsNotKeptError (exit 78). Not readable by this key: one warning, None
-    (unchecked)."""
+    (unchecked). Asked with ctx.s3, the plain client: GetObjectTagging needs no SSE-C key."""
     if not tags:
         return True
-    client = s3 if s3 is not None else ctx.s3
+    client = ctx.s3
     where = f"s3://{bucket}/{key}"
     try:
         if _carries(client.get_tags(bucket, key, version_id), tags):

@@ -170,10 +170,11 @@ def note_fetched(state: SyncState, folder: str, bucket: str, obj: RemoteObject, 
     if left is not None and left.left_as(local.size, local.mtime_ns) and not left.rewritten(obj.etag, obj.size):
         return
     state.put_fetched(folder, bucket, obj.key, Fetched(obj.etag, obj.size, local.size, local.mtime_ns, None,
-                                                       _iso(obj.last_modified)))
+                                                       listed_at(obj.last_modified)))
 
 
-def _iso(when: datetime | None) -> str | None:
+def listed_at(when: datetime | None) -> str | None:
+    """A listing's LastModified as state.Fetched keeps it (ISO 8601), None when not listed."""
     return None if when is None else when.isoformat()
 
 

@@ -321,7 +321,7 @@ class Sync:
             if known is not None and mode != "checksum":
                 reason = C.download_reason(mode, d, s, known, self._read_local)
                 if reason is None:
-                    if not self.options.dry_run:  # a dry run changes no state
+                    if not self.options.dry_run:  # a dry run records nothing of local files (docs/guides/sync.md)
                         C.note_fetched(self.state, self._folder, bucket, s, d, left)  # type: ignore[arg-type]
                     return self._unchanged()
                 return lambda s, d: self._work.fetch(s, d, reason, known)

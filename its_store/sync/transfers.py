@@ -70,7 +70,7 @@ class Transfers:
             known = self.heads.known(str(self.src.bucket), s, mode == "checksum")
             reason = C.download_reason(mode, d, s, known, self.read_local)
             if reason is None:
-                if not self.options.dry_run:  # a dry run changes no state
+                if not self.options.dry_run:  # a dry run records nothing of local files (docs/guides/sync.md)
                     C.note_fetched(self.state, self.folder, str(self.src.bucket), s, d,
                                    self.state.fetched(self.folder, str(self.src.bucket), s.key))
                 self.reporter.unchanged()
@@ -178,7 +178,7 @@ class Transfers:
             # a rewrite between this listing and the GET costs one GET more, next run)
             self.state.put_fetched(self.folder, str(self.src.bucket), s.key, Fetched(
                 s.etag or known.etag, s.size, size, wanted, versions[0] if versions else None,
-                None if s.last_modified is None else s.last_modified.isoformat()))
+                C.listed_at(s.last_modified)))
         self.reporter.add("copied", Item(path=s.rel, key=s.key, size=size, reason=reason))
 
     def server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:

@@ -217,7 +217,7 @@ def _dir_ident(entry: Any, rel: str, walk: Walk, follow: bool) -> tuple[int, int
 
 
 def _file(entry: Any, rel: str, path: str, walk: Walk, follow: bool) -> LocalFile | None:
-    try:  # _is_link's, written out: this runs for every file
+    try:  # an entry that cannot say is no link (inline, no helper: this runs for every file)
         link = entry.is_symlink()
     except OSError:
         link = False

@@ -37,8 +37,9 @@ A completion runs on every TAB, so it must be quick and silent:
 
 Layout: this module is the request (KINDS and their suggesters, Typer's callbacks, main() for the scripts)
 and the Completer that answers it from the cache or the server within the deadline (the tunables above
-it: TTL_SECONDS, DEADLINE_SECONDS, the timeouts). The cache file is names_cache.py, the cheap reading of the
-settings quick_settings.py; their names are importable from here too.
+it: TTL_SECONDS, DEADLINE_SECONDS, COLD_DEADLINE_SECONDS, HARD_CAP_SECONDS, WATCHDOG_SECONDS, the
+timeouts). The cache file is names_cache.py, the cheap reading of the settings quick_settings.py; their
+names are importable from here too.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def callback(kind: str, ctx: Any, incomplete: str) -> list[str]:
 # ---------------------------------------------------------------------------- the scripts' request
 def main(argv: list[str]) -> int:
     """`_ITS_STORE_COMPLETE=names its-store KIND INCOMPLETE [GLOBAL OPTION...]`: answer() one name a line. Exit
-    0 whatever happens (no answer is no names): a shell shows no error from a TAB. The answer is sought under
-    a watchdog (_watchdog): a process still seeking it WATCHDOG_SECONDS after main() began ends there, with
+    0 (no answer is no names; only the watchdog's exit is 1): a shell shows no error from a TAB. The answer is
+    sought under a watchdog (_watchdog): a process still seeking it WATCHDOG_SECONDS after main() began ends there, with
     nothing printed (exit 1, which the scripts ignore). Once written, a process that abandoned a thread ends at
     once (os._exit): the interpreter's own exit would wait for a C call of that thread holding the GIL."""
     with _watchdog():
