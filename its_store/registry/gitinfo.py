@@ -48,8 +48,15 @@ _COMMANDS = r"^filter\..*\.(clean|process)$"
 def _runs_commands(folder: Path) -> bool:
     """True when the checkout's config names a command that `git status` would run: a model folder from
     elsewhere (an unpacked archive, a clone) is not trusted to run code when its-store records a commit;
-    its dirty flag is then unknown."""
-    return bool(_git(folder, "config", "--get-regexp", _COMMANDS))
+    its dirty flag is then unknown. The user's own global and system config is not the folder's (`git lfs
+    install` puts filter.lfs.clean there: every model's flag was unknown); a file the checkout includes is
+    reported under the including scope (local, worktree), so it counts."""
+    if not _git(folder, "config", "--get-regexp", _COMMANDS):
+        return False
+    scoped = _git(folder, "config", "--show-scope", "--get-regexp", _COMMANDS)  # git >= 2.26
+    if scoped is None:  # an older git: whose config it is cannot be told, so unknown, as before
+        return True
+    return any(line.split("\t", 1)[0] not in ("global", "system") for line in scoped.splitlines() if line)
 
 
 def git_info(folder: Path | str) -> dict[str, Any] | None:
