@@ -51,22 +51,32 @@ def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path],
     and so is a link into /proc whatever it names (/dev/stdout redirected to a file, as root, was
     replaced by a regular file); nothing there, a folder (the rename reports it) or another link (replaced, not
     followed, as before): nothing to do."""
+    info = refuse_special(name, shown, dir_fd=dir_fd)
+    if info is None:
+        return
+    try:
+        bits = st.S_IMODE(info.st_mode) & 0o777 & limit
+        if info.st_uid != os.geteuid():  # another's file (the new one is ours): narrowed, never widened
+            bits &= st.S_IMODE(os.fstat(fd).st_mode)
+        os.fchmod(fd, bits)
+    except OSError:  # a file system without permissions (FAT, some FUSE): the file is written as before
+        pass
+
+
+def refuse_special(name: str | Path, shown: Path | str | Callable[[], Path], *,
+                   dir_fd: int | None = None) -> os.stat_result | None:
+    """take_over's check alone, for a writer that checks before it downloads anything (registry/pull):
+    InvalidInputError when `name` is a FIFO, device or socket, a link to one or a link into /proc;
+    the name's own stat when it is a regular file; None otherwise (nothing there, a folder, a link)."""
     try:
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except (FileNotFoundError, NotADirectoryError):
-        return
+        return None
     except OSError as exc:
         raise E.LocalIOError(f"cannot write {_text(shown)}: {exc.strerror or exc}") from None
     mode = info.st_mode
     if st.S_ISREG(mode):
-        try:
-            bits = st.S_IMODE(mode) & 0o777 & limit
-            if info.st_uid != os.geteuid():  # another's file (the new one is ours): narrowed, never widened
-                bits &= st.S_IMODE(os.fstat(fd).st_mode)
-            os.fchmod(fd, bits)
-        except OSError:  # a file system without permissions (FAT, some FUSE): the file is written as before
-            pass
-        return
+        return info
     link = st.S_ISLNK(mode)
     if link:  # /dev/stdout, /dev/stderr, /dev/fd/N are links to what they name: judged by what the link names
         try:
@@ -75,12 +85,13 @@ def take_over(fd: int, name: str | Path, shown: Path | str | Callable[[], Path],
             else:
                 mode = os.stat(name, dir_fd=dir_fd).st_mode
         except OSError:  # a dangling link, a loop: replaced, as any link
-            return
+            return None
     kind = next((text for test, text in SPECIAL_KINDS if test(mode)), None)
     if kind is not None:
         shown = _text(shown)
         raise E.InvalidInputError(f"{shown} is {'a link to ' if link else ''}{kind}: not replaced by a downloaded "
                                   "file", hint="to write into it, download to stdout with '-' and redirect that")
+    return None
 
 
 def _text(shown: Path | str | Callable[[], Path]) -> str:

@@ -33,6 +33,7 @@ from its_store.core.files import (
     temp_stem,
 )
 from its_store.core.localtree import LocalTree, TreeFile
+from its_store.core.overwrite import refuse_special, take_over
 from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK
 from its_store.transfer.fanout import fan_out
@@ -299,7 +300,9 @@ def _final_target(plan: PullPlan) -> Path:
     dest = plan.dest
     if plan.single:
         name = Path(plan.manifest["files"][0]["path"]).name
-        return dest / name if dest.is_dir() else dest
+        target = dest / name if dest.is_dir() else dest
+        refuse_special(target, target)  # a FIFO, device or /dev/stdout: refused before a byte is fetched
+        return target
     if dest.exists() and not plan.force and not (dest.is_dir() and not any(dest.iterdir())):
         raise E.ConflictError(f"{dest} already exists and is not an empty folder",
                               hint="choose another destination, or add --force to replace it")
@@ -425,6 +428,7 @@ def _place(plan: PullPlan, tree: LocalTree, target: Path, mode: int | None) -> N
         *folders, name = str(plan.manifest["files"][0]["path"]).split("/")
         folder = tree.folder(folders)
         try:
+            _take_over(name, folder, target)
             os.replace(name, target, src_dir_fd=folder)
         finally:
             os.close(folder)
@@ -439,6 +443,17 @@ def _place(plan: PullPlan, tree: LocalTree, target: Path, mode: int | None) -> N
     os.replace(target, old / "x")
     os.replace(tree.root, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _take_over(name: str, folder: int, target: Path) -> None:
+    """What `get` decides before its rename (core/overwrite.take_over), for the pulled file `name` in
+    the staging folder open as `folder`: a target that became a FIFO, device or link into /proc since
+    _final_target is refused, and an existing file's permission bits are kept (a 0600 model stays 0600)."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
+    try:
+        take_over(fd, target, target)
+    finally:
+        os.close(fd)
 
 
 def _same_folder(tree: LocalTree, mode: int | None = None) -> None:
