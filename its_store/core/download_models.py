@@ -7,8 +7,9 @@ instructions for these two), and `ls`, `verify` or a `sync` with nothing to fetc
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from its_store.core.localname import checked
 from its_store.core.model_base import RequestModel, Result
 
 
@@ -32,6 +33,12 @@ class DownloadRequest(RequestModel):
     # HTTP's `bytes=-N`), `length` bytes or None to the end. A partial download cannot be verified.
     offset: int = 0
     length: int | None = Field(default=None, ge=1)
+
+    @field_validator("file_path")
+    @classmethod
+    def _nameable(cls, value: Path | None) -> Path | None:
+        """A NUL, a lone surrogate or an over-long name: its-store's error now, not Python's later (core/localname)."""
+        return value if value is None else checked(value)
 
     @property
     def ranged(self) -> bool:

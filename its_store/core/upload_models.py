@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field, SkipValidation, field_validator, model_validator
 
 from its_store.core.enums import ObjectType
+from its_store.core.localname import checked
 from its_store.core.model_base import RequestModel, Result
 from its_store.core.streams import BinaryReader
 
@@ -45,6 +46,12 @@ class UploadRequest(RequestModel):
     retain_mode: str | None = None         # GOVERNANCE or COMPLIANCE (with retain_until)
     retain_until: datetime | None = None   # aware UTC; in the future
     legal_hold: bool = False
+
+    @field_validator("file_path")
+    @classmethod
+    def _nameable(cls, value: Path | None) -> Path | None:
+        """A NUL, a lone surrogate or an over-long name: its-store's error now, not Python's later (core/localname)."""
+        return value if value is None else checked(value)
 
     @field_validator("retain_mode", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ from its_store.core.files import (
     pwrite_all,
     temp_stem,
 )
+from its_store.core.localname import checked
 from its_store.core.localtree import LocalTree, TreeFile
 from its_store.core.overwrite import refuse_special, take_over
 from its_store.registry import validate
@@ -236,6 +237,8 @@ def pull_version(ctx: RegistryContext, name: str, ref: str | None, download_path
     from its_store.registry.query import resolve
     from its_store.registry.refs import validate_name
     from its_store.registry.variants import view
+    if download_path is not None:
+        checked(download_path, "cannot write")  # before any request
     if ctx.offline:
         from its_store.registry.offline import show_source, with_age
         resolved, manifest, _, as_of = show_source(ctx.offline_store, validate_name(name), ref)

@@ -38,6 +38,8 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
                    run_id: str | None = None, git_dir: Path | str | None = None,
                    card: Path | str | None = None, dedup: bool = True) -> Registration:
     """Upload a file or folder as NAME@VERSION (see ModelRegistry.register_model)."""
+    from its_store.core.localname import checked
+    checked(model_path, "cannot read")
     name = validate_name(model_name)
     auto = str(version).strip().lower() == AUTO
     fixed = None if auto else str(parse_version(str(version)))

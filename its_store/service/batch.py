@@ -138,7 +138,8 @@ class Batch:
         if tags:  # bad tags: one error (exit 2) before the walk and any request, not one failure per file
             from its_store.service.tags import check_tags
             check_tags(tags)
-        root = Path(local_dir)
+        from its_store.core.localname import checked
+        root = Path(checked(local_dir, "cannot read"))
         if not root.is_dir():
             raise (E.LocalFileNotFoundError(f"no such folder: {root}") if not root.exists()
                    else E.InvalidInputError(f"{root} is not a folder"))
@@ -209,6 +210,8 @@ class Batch:
         on_answer), on the thread that downloaded it (`get -r` records it in the sync state store:
         sync/remember.remembering_gets)."""
         started = time.perf_counter()
+        from its_store.core.localname import checked
+        checked(dest, "cannot write")
         ctx = self.ctx
         result = BatchResult(action="download", bucket=bucket, prefix=prefix)
         if not list_items:

@@ -37,7 +37,8 @@ class Location:
         where = one_endpoint(text)
         if where.ref is not None:
             return cls(bucket=where.ref.bucket, key=where.ref.key)
-        return cls(path=Path(text))
+        from its_store.core.localname import checked
+        return cls(path=Path(checked(text)))
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}" if self.remote else str(self.path)
