@@ -20,6 +20,7 @@ name written to without pause costs a bounded amount of CPU, and nothing changed
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,7 @@ def run_events(feed: Feed, root: Path) -> None:
     re-arms the watch (see the module docstring); any other error is one `error` change (the watcher then
     stops)."""
     import watchfiles
+    held = _holding(root)
     owed: float | None = None  # changes since then may have been missed: a catch-up scan is owed
     received = time.time()     # when the kernel last handed a batch (what came before it was delivered)
     said = False
@@ -66,6 +68,9 @@ def run_events(feed: Feed, root: Path) -> None:
                         catch_up(feed, root, owed)
                         owed = None
                     received = now
+                    if _gone(root, held):  # inotify dropped its watch with the folder: nothing more would come
+                        feed.put("error", f"file events stopped: the watched folder {root} was removed or replaced")
+                        return
                 return
             except RuntimeError as exc:
                 if not undecodable(exc):
@@ -87,6 +92,32 @@ def run_events(feed: Feed, root: Path) -> None:
         feed.put("error", f"file events stopped: {exc}")
     finally:
         feed.watching.set()
+        if held is not None:
+            os.close(held)
+
+
+def _holding(root: Path) -> int | None:
+    """The watched folder open (O_DIRECTORY), held while the events run so that its inode is not freed and
+    given to a folder made again under its name (rm -rf + mkdir got the same inode number at once);
+    None when it cannot be opened (the watch then fails as before)."""
+    try:
+        return os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _gone(root: Path, held: int | None) -> bool:
+    """`root` no longer names the folder held (removed, renamed away, replaced): compared after each batch
+    (watchfiles yields an empty one every rust_timeout while the kernel is quiet), so such a folder ends
+    the events with one error (the watcher exits 1; a restart watches the new folder and its first pass
+    sends what it holds) instead of a watcher that stays up and hears nothing more. One stat a batch."""
+    if held is None:
+        return False
+    try:
+        now, was = os.stat(root), os.fstat(held)
+    except OSError:
+        return True
+    return (now.st_dev, now.st_ino) != (was.st_dev, was.st_ino)
 
 
 def catch_up(feed: Feed, root: Path, since: float) -> None:
