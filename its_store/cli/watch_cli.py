@@ -1,8 +1,8 @@
 """The CLI side of `sync DIR s3://B/PREFIX/ --watch`: build the Watcher, print its events, exit.
 
 Human lines go to stderr (one per event, never `\\r`: a watcher runs under systemd or into a log
-file); with --json each event is one JSON Lines document on stdout. Exit 0 after SIGTERM, 130 after
-Ctrl-C (SIGINT), 1 when the file events stopped, 78 when --remove-source would have to remove files on
+file); with --json each event is one JSON Lines document on stdout. Exit 0 after SIGTERM, 129 after
+SIGHUP, 130 after Ctrl-C (SIGINT), 1 when the file events stopped, 78 when --remove-source would have to remove files on
 the settle rule alone and --remove-after-settle was not given.
 """
 

@@ -30,17 +30,19 @@ def watcher_for(service: Any, source: str, dest: str, sync_options: Any = None, 
 
 
 def serve(watcher: Watcher) -> int:
-    """Run `watcher` in the main thread until SIGTERM (exit 0) or Ctrl-C / SIGINT (exit 130): both
-    finish the uploads in flight and leave the rest in the journal."""
+    """Run `watcher` in the main thread until SIGTERM (exit 0), SIGHUP (129) or Ctrl-C / SIGINT (exit 130):
+    each finishes the uploads in flight and leaves the rest in the journal. SIGHUP (a closed terminal)
+    had the CLI's default, an exception through the loop: the upload in flight finished on its daemon
+    thread after the journal was closed, and the next start sent its file again."""
     import signal
 
     def on_signal(signum: int, _frame: Any) -> None:
         watcher.stop(signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
         watcher.run()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return {"SIGINT": 130, "error": 1}.get(watcher.stopped_by, 0)
+    return {"SIGINT": 130, "SIGHUP": 129, "error": 1}.get(watcher.stopped_by, 0)
