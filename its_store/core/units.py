@@ -180,3 +180,14 @@ def parse_rfc3339(text: str) -> datetime:
         return datetime(year, month, day, hour, minute, min(second, 59), micro, tzinfo=zone).astimezone(UTC)
     except ValueError:
         raise ValueError(f"not an RFC 3339 time: {text!r}") from None
+
+
+def whole(value: object, what: str, *, low: int | None = 0, high: int | None = None) -> int:
+    """A library caller's whole-number argument (an int, not a bool) in `low..high`, else InvalidInputError
+    naming it: a str, None, a float or NaN given for an int reached int(), a comparison or a slice deep
+    inside as ValueError/TypeError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{what} must be a whole number, not {type(value).__name__} {shown(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise InvalidInputError(f"{what} {value} is out of range ({low}..{'' if high is None else high})")
+    return value

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
+from its_store.core.units import whole
 from its_store.registry import aliases as aliases_doc
 from its_store.registry.manifest import format_of
 from its_store.registry.refs import (
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 def resolve(ctx: RegistryContext, name: str, ref: str | None = None) -> str:
     """A version, an alias or latest (also None) -> the version it means now."""
     validate_name(name)
+    if ref is not None and not isinstance(ref, str):
+        raise E.InvalidInputError(f"{ref!r} is no version or alias", hint="a version (1.2.0), an alias or 'latest'")
     if ref is None or ref == LATEST:
         found = latest_version(ctx.docs.scan(name).versions(name))
         if found is None:
@@ -79,7 +82,7 @@ def list_models(ctx: RegistryContext, name: str | None = None, *, limit: int | N
         validate_name(name)
     conditions = [c if isinstance(c, Condition) else parse_where(c) for c in where or []]
     wanted = validate_tags(tags)
-    if limit is not None and limit < 1:
+    if limit is not None and whole(limit, "limit", low=None) < 1:
         raise E.InvalidInputError("limit must be at least 1")
     as_of = None
     if ctx.offline:

@@ -29,7 +29,12 @@ _TOLD: weakref.WeakSet[Context] = weakref.WeakSet()  # services that said their 
 def resolve_bucket(ctx: Context, bucket: str | None, object_type: ObjectType | str = "other") -> str:
     """The bucket to use: the one given, else the configured default for the object type."""
     from its_store.core.enums import ObjectType
-    name = bucket or ctx.settings.bucket_for_type(ObjectType(object_type).value)
+    try:
+        kind = ObjectType(object_type)
+    except ValueError:
+        raise E.InvalidInputError(f"unknown object type {object_type!r}",
+                                  hint=f"one of: {', '.join(t.value for t in ObjectType)}") from None
+    name = bucket or ctx.settings.bucket_for_type(kind.value)
     return validate_bucket(name)
 
 

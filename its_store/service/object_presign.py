@@ -6,12 +6,14 @@ only by the commands that presign (a pydantic class costs its creation at import
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key, validate_new_key
+from its_store.core.units import whole
 
 if TYPE_CHECKING:
     from its_store.service.context import Context
@@ -46,6 +48,11 @@ def presign(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600,
     server keeps it apart (heads.not_another, as rm asks: SeaweedFS deletes 'd/f2' for 'd\\f2'); a GET URL
     of it is signed as it is."""
     validate_bucket(bucket)
+    if not isinstance(method, str):
+        raise E.InvalidInputError(f"unsupported presign method {method!r}", hint="use GET or PUT")
+    if isinstance(expires_in_seconds, float) and math.isfinite(expires_in_seconds):
+        expires_in_seconds = int(expires_in_seconds)  # timedelta.total_seconds(), as before
+    expires_in_seconds = whole(expires_in_seconds, "expires_in_seconds")
     method = method.upper()
     if method == "PUT":
         validate_new_key(key)

@@ -17,6 +17,7 @@ from pydantic import Field
 from its_store.core import errors as E
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_prefix
+from its_store.core.units import whole
 
 if TYPE_CHECKING:
     from its_store.service.context import Context, HasContext
@@ -89,7 +90,7 @@ def disk_usage(owner: Context | HasContext, bucket: str, prefix: str = "", *, de
     ctx = as_context(owner)
     validate_bucket(bucket)
     validate_prefix(prefix)
-    if depth < 0:
+    if whole(depth, "depth", low=None) < 0:
         raise E.InvalidInputError(f"--depth {depth}: use 0 (the total) or more")
     total = _Tally()
     groups: dict[str, _Tally] = {}

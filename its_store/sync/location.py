@@ -32,6 +32,8 @@ class Location:
         """s3://BUCKET/PREFIX or a local folder, by core/remotes.parse_location's rule (a remote's
         NAME: is refused: sync/copy.one_endpoint)."""
         from its_store.core.remotes import one_endpoint
+        if not isinstance(text, str):
+            raise E.InvalidInputError(f"{text!r} is not a location", hint="sync takes folders and s3://BUCKET/PREFIX/")
         if not text or text == "-":
             raise E.InvalidInputError(f"{text!r} is not a folder", hint="sync takes folders and s3://BUCKET/PREFIX/")
         where = one_endpoint(text)
