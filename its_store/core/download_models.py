@@ -6,6 +6,7 @@ instructions for these two), and `ls`, `verify` or a `sync` with nothing to fetc
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -34,11 +35,11 @@ class DownloadRequest(RequestModel):
     offset: int = 0
     length: int | None = Field(default=None, ge=1)
 
-    @field_validator("file_path")
+    @field_validator("file_path", mode="before")
     @classmethod
-    def _nameable(cls, value: Path | None) -> Path | None:
+    def _nameable(cls, value: Any) -> Any:
         """A NUL, a lone surrogate or an over-long name: its-store's error now, not Python's later (core/localname)."""
-        return value if value is None else checked(value)
+        return checked(value) if isinstance(value, (str, Path)) else value  # else pydantic's own error
 
     @property
     def ranged(self) -> bool:

@@ -25,7 +25,11 @@ P = TypeVar("P", bound=Path | str)
 
 
 def checked(path: P, action: str = "cannot use") -> P:
-    """`path` itself when an OS call can be given it; InvalidInputError or LocalIOError saying why not."""
+    """`path` itself when an OS call can be given it; InvalidInputError or LocalIOError saying why not.
+    An empty str is no path: Path("") is the current folder, so `upload -r "$FRAMES"` with FRAMES unset
+    uploaded the folder the command ran in (a home folder, its keys) as sync already refuses it."""
+    if isinstance(path, str) and not path:
+        raise E.InvalidInputError("an empty path names no file or folder", hint="give '.' for the current folder")
     try:
         raw = os.fsencode(path)
     except (TypeError, UnicodeError):

@@ -47,11 +47,11 @@ class UploadRequest(RequestModel):
     retain_until: datetime | None = None   # aware UTC; in the future
     legal_hold: bool = False
 
-    @field_validator("file_path")
+    @field_validator("file_path", mode="before")
     @classmethod
-    def _nameable(cls, value: Path | None) -> Path | None:
+    def _nameable(cls, value: Any) -> Any:
         """A NUL, a lone surrogate or an over-long name: its-store's error now, not Python's later (core/localname)."""
-        return value if value is None else checked(value)
+        return checked(value) if isinstance(value, (str, Path)) else value  # else pydantic's own error
 
     @field_validator("retain_mode", mode="before")
     @classmethod

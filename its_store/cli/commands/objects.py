@@ -16,6 +16,7 @@ from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
 from its_store.core.errors import InvalidInputError, LocalIOError
 from its_store.core.heap import older_objects_left_alone
+from its_store.core.localname import checked
 from its_store.core.refs import folder_prefix
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
 
@@ -84,6 +85,8 @@ def upload(
                                  "sse_c_key_file": sse_c_key_file}
     from its_store.core.lock import upload_lock_fields
     codec_sse.update(upload_lock_fields(retain, retain_mode, legal_hold))  # checked before any request
+    if source != "-":
+        checked(source, "cannot read")  # '' (an unset "$FRAMES") is no path: Path('') is the current folder
     if recursive:
         _upload_dir(svc, Path(source), bucket, key_or_prefix, type_, metadata, tags, content_type, workers,
                     codec_sse, follow_symlinks)
@@ -175,6 +178,8 @@ def get(
     from its_store.core.ranges import parse_range
     offset, length = parse_range(range_) if range_ is not None else (0, None)
     ref = remote_ref(source)
+    if dest != "-":
+        checked(dest, "cannot write")  # '' (an unset "$DEST") is no path: Path('') is the current folder
     svc = out.STATE.service(workers)
     if recursive and range_ is not None:
         raise InvalidInputError("--range takes one object, not --recursive")
