@@ -371,6 +371,8 @@ class Watcher:
                 del self._pending[rel]  # gone, not a file to send, or unchanged since it was sent
                 if found is None:
                     self.journal.gone(rel)  # its `unverified` row too
+                    if item.sent:  # renamed or removed while its upload was in flight: that upload may have stored it
+                        self.feed.emit("vanished", key=self.prefix + rel)
                 else:
                     self.journal.done(rel)
                 if isinstance(found, str):
@@ -449,7 +451,7 @@ class Watcher:
     def _on_changed(self, out: S.Outcome) -> None:
         """Sent while it changed: still owed and still in the window; send it again once complete."""
         self.online.back()
-        self._pending[out.rel] = Pending()
+        self._pending[out.rel] = Pending(sent=True)
 
     def _on_vanished(self, out: S.Outcome) -> None:
         self.journal.done(out.rel)

@@ -28,6 +28,7 @@ class Pending:
     changed_at: float = 0.0   # monotonic time the signature last changed
     check_at: float = 0.0     # next stat
     unleased: str = ""        # why the kernel could not say whether a writer has it open ("": it could)
+    sent: bool = False        # an upload of it ended "changed" (the object may be stored): gone, it is said
 
 
 class Window:
