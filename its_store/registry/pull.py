@@ -11,6 +11,7 @@ so a manifest path never leaves it and a folder swapped for a link meanwhile is 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -132,6 +133,7 @@ class BlobCache:
             blob = self.path(sha256)
         except ValueError:
             return
+        tmp = None
         try:
             blob.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = create_temp(sha256[:12], folder=blob.parent)  # the one temp form (core/files.TEMP_NAME)
@@ -146,6 +148,9 @@ class BlobCache:
                     shutil.copyfileobj(src, dst)
             os.replace(tmp, blob)
         except (OSError, E.ItsStoreError):
+            if tmp is not None:  # a copy cut short (a full disk): no half-written blob left behind
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
             return
         self.touch(sha256)
 
