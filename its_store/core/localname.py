@@ -37,7 +37,7 @@ def checked(path: P, action: str = "cannot use") -> P:
             from None
     if b"\0" in raw:
         raise E.InvalidInputError(f"{path!r}: a local path cannot hold a NUL character")
-    if len(raw) >= PATH_MAX or any(len(part) > NAME_MAX for part in raw.split(b"/")):
+    if len(raw) > NAME_MAX and (len(raw) >= PATH_MAX or any(len(part) > NAME_MAX for part in raw.split(b"/"))):
         from its_store.core.files import io_error
         raise io_error(action, path, OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))) from None
     return path
