@@ -68,6 +68,7 @@ def collect_files(model_path: Path) -> list[LocalFile]:
         files = [LocalFile(root.name, root)]
     elif root.is_dir():
         files = [LocalFile(p.relative_to(root).as_posix(), p) for p in sorted(root.rglob("*")) if p.is_file()]
+        _refuse_links_out(root, files)
         if not files:
             raise E.InvalidInputError(f"{root} holds no files to register")
     else:
@@ -76,6 +77,18 @@ def collect_files(model_path: Path) -> list[LocalFile]:
         check_file_path(item.path)
         item.content_type = content_type_of(item.path)
     return files
+
+
+def _refuse_links_out(root: Path, files: list[LocalFile]) -> None:
+    """A symbolic link in the folder whose target is outside it is refused (InvalidInputError, before any
+    upload): whoever may write a shared training folder could link in a file only the registering user
+    may read (~/.aws/credentials, /etc/shadow as root), as upload -r refuses to follow links unasked. A
+    link to a file inside the folder (weights.onnx -> v2/weights.onnx) is followed as before."""
+    inside = root.resolve()
+    for item in files:
+        if item.source.is_symlink() and not item.source.resolve().is_relative_to(inside):
+            raise E.InvalidInputError(f"{root}: {item.path} is a symbolic link out of the model folder: not followed",
+                                      hint="copy the file into the folder (cp -L), or register its folder")
 
 
 def check_file_path(path: str) -> str:
