@@ -40,14 +40,20 @@ SMALL_THRESHOLD = 5 * 1024 * 1024  # multipart from 5 MiB in tests: the S3 minim
 # its start-up heap, cli/base.py): later passes see only what the tests make, which is collected as before.
 # Tests of the product's own freezing (core/heap.py) take the `unfrozen_heap` fixture.
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[object]:
+    """The collector off while this process collects (an xdist controller collects nothing: back on at once)."""
     import gc
     gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.enable()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection left alive, collected and then frozen (called only where collection ran)."""
     import gc
-    gc.enable()
     gc.collect()
     gc.freeze()
 
