@@ -31,6 +31,46 @@ from its_store.testing.devserver import SeaweedServer
 SMALL_THRESHOLD = 5 * 1024 * 1024  # multipart from 5 MiB in tests: the S3 minimum part size
 
 
+# -- the collector and the suite's own heap ---------------------------------------------------------------
+# Collecting the suite builds ~150,000 objects (modules, classes, test items, fixtures) that live until pytest
+# exits, and every full collection afterwards walked them all again: the automatic ones as the heap grows, and
+# the one state/cache.close() runs after a batch whose threads used the cache (~0.1 s each in the whole
+# suite's process; ~6 s of CPU over 316 tests measured). So the collector is off while the suite is
+# collected, and what collection left alive is then frozen (gc.freeze(), as the its-store process does with
+# its start-up heap, cli/base.py): later passes see only what the tests make, which is collected as before.
+# Tests of the product's own freezing (core/heap.py) take the `unfrozen_heap` fixture.
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[object]:
+    """The collector off while this process collects (an xdist controller collects nothing: back on at once)."""
+    import gc
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.enable()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection left alive, collected and then frozen (called only where collection ran)."""
+    import gc
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture
+def unfrozen_heap() -> Iterator[None]:
+    """No object frozen during the test, as in a process that never froze any (core/heap.py decides what to
+    freeze by the frozen count); the suite's heap frozen again after it (what the test left, collected first)."""
+    import gc
+    gc.unfreeze()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.freeze()
+
+
 @dataclass
 class ServerInfo:
     endpoint: str

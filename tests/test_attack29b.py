@@ -110,6 +110,7 @@ def test_the_watcher_refuses_a_file_that_says_0_bytes_but_has_content(monkeypatc
 
 
 # -- 5. a freeze made while a batch runs is not undone by the batch's end ---------------------------------
+@pytest.mark.usefixtures("unfrozen_heap")
 def test_a_freeze_made_during_a_batch_is_kept_when_the_batch_ends() -> None:
     """A library caller's thread freezes its heap (gc.freeze before forking workers, as a pre-fork server
     does) while a batch runs on another: the batch's end (core/heap.older_objects_left_alone's unfreeze)

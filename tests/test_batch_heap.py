@@ -20,6 +20,8 @@ from its_store.core.heap import LARGE
 from its_store.service.batch import BatchItem, BatchResult, Job, run_jobs
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.usefixtures("unfrozen_heap")  # the frozen count is what these tests read (conftest.py)
+
 WORKERS = 3  # look-ahead 2 x WORKERS (run_jobs): a job drawn before the LARGE-th is done well before it
 
 

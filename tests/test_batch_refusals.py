@@ -18,8 +18,7 @@ from urllib.parse import unquote
 import pytest
 from faultserver import XML, Conn, FakeObject, FaultServer, Request, response
 
-from conftest import ServerInfo
-from helpers import run_cli_process
+from helpers import fault_cli
 
 BUCKET = "refuse"
 KEYS = ("p/a.txt", "p/b.txt")
@@ -40,8 +39,9 @@ def delete_result(body: bytes, codes: dict[str, str]) -> bytes:
 
 
 @pytest.fixture
-def refusing(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
-    """(environment, codes): the server refuses the delete of each key with codes[key]."""
+def refusing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[str, str]]]:
+    """(cli, codes): the server refuses the delete of each key with codes[key]; the CLI runs in-process
+    (helpers.fault_cli: no retries, two connections and workers)."""
     codes = dict.fromkeys(KEYS, "AccessDenied")
 
     def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
@@ -53,11 +53,8 @@ def refusing(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
     with FaultServer(handler, buckets=(BUCKET,)) as server:
         for key in KEYS:
             server.put_object(BUCKET, key, FakeObject(b"x"))
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(),
-               "MINIO_DEFAULT_BUCKET": BUCKET, "MINIO_MAX_RETRIES": "0",
-               "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
-        yield env, codes
+        yield fault_cli(server, tmp_path, monkeypatch, MINIO_DEFAULT_BUCKET=BUCKET, MINIO_MAX_POOL_CONNECTIONS="2",
+                        MINIO_MAX_WORKERS="2"), codes
 
 
 COMMANDS = {"rm": ("rm", "-r", "--yes", f"s3://{BUCKET}/p/"),
@@ -71,18 +68,18 @@ def error_line(done: Any) -> str:
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_every_item_denied_exits_6(refusing: Any, tmp_path: Path, command: str) -> None:
-    env, _ = refusing
-    done = run_cli_process(list(COMMANDS[command]), env, tmp_path)
+def test_every_item_denied_exits_6(refusing: Any, command: str) -> None:
+    cli, _ = refusing
+    done = cli(*COMMANDS[command])
     assert done.exit_code == 6, done
     assert "AccessDenied" in error_line(done) or "access denied" in error_line(done), done
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_failures_of_mixed_kinds_exit_1(refusing: Any, tmp_path: Path, command: str) -> None:
-    env, codes = refusing
+def test_failures_of_mixed_kinds_exit_1(refusing: Any, command: str) -> None:
+    cli, codes = refusing
     codes[KEYS[1]] = "InvalidArgument"  # not InternalError: an entry failed with that is sent again alone
-    done = run_cli_process(list(COMMANDS[command]), env, tmp_path)
+    done = cli(*COMMANDS[command])
     assert done.exit_code == 1, done
     error_line(done)
 

@@ -56,6 +56,7 @@ FROZEN = ("import atexit, gc, sys\n"
           "main()\n")
 
 
+@pytest.mark.usefixtures("unfrozen_heap")
 def test_the_its_store_process_freezes_its_start_up_heap_a_cli_runner_does_not(cli) -> None:
     """cli/base.ItsCommand: gc.freeze() before the command, in the process __main__ starts only (its heap
     lives until it exits); an in-process caller's heap (CliRunner, a library user) is never frozen."""

@@ -4,8 +4,9 @@ minio follows whatever the page says, so `ls -r` printed the same key forever an
 asked for pages forever. Every listing now ends with one error line and exit 69 (s3/answers.py refuses
 such a page; S3Client.list_objects refuses an entry listed twice), and rm deletes nothing twice.
 
-The fake server (tests/faultserver.py) holds real objects; only its listing pages loop. The subprocess
-deadline (helpers.run_cli_process) is a safety net against the hang, never a timing assertion.
+The fake server (tests/faultserver.py) holds real objects; only its listing pages loop. The CLI runs in-process
+(helpers.fault_cli): what is tested is the listing, not the process; a listing that loops again is stopped by
+the suite's per-test timeout (pyproject.toml), never by a timing assertion.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from urllib.parse import unquote
 import pytest
 from faultserver import XML, Conn, FakeObject, FaultServer, Request, response
 
-from conftest import ServerInfo
-from helpers import run_cli_process
+from helpers import fault_cli
 
 BUCKET = "loop"
 ENTRY = ('<Contents><Key>p/a.bin</Key><LastModified>2026-12-06T13:00:00.000Z</LastModified>'
@@ -52,8 +52,8 @@ def looping_page(req: Request, form: str) -> bytes:
 
 
 @pytest.fixture
-def looping(tmp_path: Path) -> Iterator[tuple[FaultServer, dict[str, str], dict[str, Any]]]:
-    """(server, environment, settings): `settings["form"]` picks the looping page."""
+def looping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FaultServer, Any, dict[str, Any]]]:
+    """(server, cli, settings): `settings["form"]` picks the looping page."""
     settings: dict[str, Any] = {"form": "same"}
 
     def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
@@ -64,11 +64,9 @@ def looping(tmp_path: Path) -> Iterator[tuple[FaultServer, dict[str, str], dict[
 
     with FaultServer(handler, buckets=(BUCKET,)) as server:
         server.put_object(BUCKET, "p/a.bin", FakeObject(b""))
-        env = {**ServerInfo(server.endpoint, "fakeaccess", "fake-secret-key-0123").env(),
-               "MINIO_DEFAULT_BUCKET": BUCKET, "MINIO_MAX_RETRIES": "0",
-               "MINIO_CACHE_DIR": str(tmp_path / "state" / "cache"),
-               "MINIO_AUDIT_LOG": str(tmp_path / "state" / "audit.log")}
-        yield server, env, settings
+        cli = fault_cli(server, tmp_path, monkeypatch, MINIO_DEFAULT_BUCKET=BUCKET, MINIO_MAX_POOL_CONNECTIONS="2",
+                        MINIO_MAX_WORKERS="2")  # no retries; two connections and workers, as the subprocess had
+        yield server, cli, settings
 
 
 def deletes(server: FaultServer) -> list[str]:
@@ -96,10 +94,10 @@ COMMANDS = {"ls": ("ls", "-r", f"s3://{BUCKET}/p/"), "du": ("du", f"s3://{BUCKET
 
 @pytest.mark.parametrize("form", ["same", "none", "cycle"])
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_a_looping_listing_ends_with_one_error(looping: Any, tmp_path: Path, command: str, form: str) -> None:
-    server, env, settings = looping
+def test_a_looping_listing_ends_with_one_error(looping: Any, command: str, form: str) -> None:
+    server, cli, settings = looping
     settings["form"] = form
-    done = run_cli_process(list(COMMANDS[command]), env, tmp_path)
+    done = cli(*COMMANDS[command])
     assert done.exit_code == 69, done
     line = one_error(done)
     assert "listing" in line and "never end" in line, line

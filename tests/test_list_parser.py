@@ -208,6 +208,7 @@ def test_ls_versions_shows_the_servers_order(lister: Any) -> None:
     assert [(v["version_id"], v["is_delete_marker"]) for v in got] == [("v3", True), ("v2", False)]
 
 
+@pytest.mark.usefixtures("unfrozen_heap")
 @pytest.mark.parametrize("bad", [False, True])
 def test_a_long_ls_keeps_the_collector_off_what_the_process_held_before(lister: Any, bad: bool) -> None:
     """cli ls writes a long listing with the objects alive before it frozen from its LARGE-th key on (gc.freeze:
@@ -231,6 +232,7 @@ def test_a_long_ls_keeps_the_collector_off_what_the_process_held_before(lister: 
         assert gc.get_freeze_count() == 0
 
 
+@pytest.mark.usefixtures("unfrozen_heap")
 def test_a_short_ls_freezes_nothing(lister: Any) -> None:
     """8 keys: no freeze (nor the walks of every frozen object it costs) for a short listing."""
     _, cli, settings = lister
