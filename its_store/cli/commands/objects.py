@@ -182,21 +182,7 @@ def get(
     if recursive and range_ is not None:
         raise InvalidInputError("--range takes one object, not --recursive")
     if recursive:
-        prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
-        if dest == "-":
-            raise InvalidInputError("cannot write a recursive download to stdout")
-        from its_store.sync.remember import open_state, remembering_gets
-        state = open_state(svc)  # what each GET answer said, as a sync records its downloads: the next sync HEADs none
-        try:
-            with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
-                result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
-                                                     progress=advance, list_items=out.STATE.json,
-                                                     options={"raw": raw, "sse_c_key_file": sse_c_key_file},
-                                                     on_object=remembering_gets(state))
-        finally:
-            state.close()
-        out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
-        result.raise_for_failures()
+        _get_prefix(svc, ref, dest, workers, {"raw": raw, "sse_c_key_file": sse_c_key_file})
         return
     if not ref.key or ref.key.endswith("/"):
         stored_dir_object(svc, ref, version_id, source, hint="add --recursive")
@@ -215,6 +201,25 @@ def get(
         if resp.offset is not None else ""
     out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
                                       f"{shown(resp.bucket, resp.key)}{part} → {resp.file_path}"))
+
+
+def _get_prefix(svc: Any, ref: RemoteRef, dest: str, workers: int | None, options: dict[str, Any]) -> None:
+    """`get -r`: every object under the prefix into the folder `dest`, each GET's answer recorded as a sync
+    records its downloads (the next sync HEADs none of them)."""
+    prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
+    if dest == "-":
+        raise InvalidInputError("cannot write a recursive download to stdout")
+    from its_store.sync.remember import open_state, remembering_gets
+    state = open_state(svc)  # what each GET answer said, as a sync records its downloads: the next sync HEADs none
+    try:
+        with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
+            result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
+                                                 progress=advance, list_items=out.STATE.json,
+                                                 options=options, on_object=remembering_gets(state))
+    finally:
+        state.close()
+    out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
+    result.raise_for_failures()
 
 
 def _download_human(result: Any, where: str) -> None:
