@@ -225,6 +225,26 @@ def _handle(exc: BaseException) -> int:
     if isinstance(exc, typer.Abort):
         out.error("aborted", "aborted")
         return E.EXIT_ERROR
+    code = _machine_failure(exc)
+    if code is None and hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
+        code = _usage_error(exc)
+    if code is None:
+        code = _invalid_data(exc)
+    if code is not None:
+        return code
+    if isinstance(exc, SystemExit):
+        return exc.code if isinstance(exc.code, int) else E.EXIT_ERROR
+    if out.STATE.debug:
+        import traceback
+        traceback.print_exception(exc)
+    out.error("internal_error", f"unexpected {type(exc).__name__}: {exc}",
+              "run with --debug for a traceback and report it")
+    return E.EXIT_ERROR
+
+
+def _machine_failure(exc: BaseException) -> int | None:
+    """Not a bug but the machine's: stdout's reader gone (exit 141, nothing said), out of memory, a local
+    file that could not be read or written (its path and the OS's reason). None for any other exception."""
     # What happened last decides: a closed pipe raised while a MemoryError was handled is the closed pipe, a
     # MemoryError raised while a closed pipe was handled is out of memory (out_of_memory follows __context__)
     if type(exc).__name__ == "ReaderGone" or (isinstance(exc, BrokenPipeError) and _pipe_closed(exc)):
@@ -238,12 +258,21 @@ def _handle(exc: BaseException) -> int:
         local = _local_failure(exc)
         out.error(local.code, local.message, local.hint)
         return local.exit_code
-    if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
-        if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
-            out.block(exc.format_message())
-            return E.EXIT_USAGE
-        out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
+    return None
+
+
+def _usage_error(exc: Any) -> int:
+    """click's usage error: one line naming the command, exit 2; a group named with nothing after it
+    (no_args_is_help) prints its help, as it is."""
+    if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
+        out.block(exc.format_message())
         return E.EXIT_USAGE
+    out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
+    return E.EXIT_USAGE
+
+
+def _invalid_data(exc: BaseException) -> int | None:
+    """pydantic's ValidationError: data READ that does not fit its model; None for any other exception."""
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(exc, pydantic.ValidationError):
         # Requests raise InvalidInputError themselves (core/models.RequestModel): a raw ValidationError is a
@@ -254,14 +283,7 @@ def _handle(exc: BaseException) -> int:
                   "a server's answer or a local state file holds what its-store did not expect; run with --debug "
                   "and report it")
         return E.EXIT_ERROR
-    if isinstance(exc, SystemExit):
-        return exc.code if isinstance(exc.code, int) else E.EXIT_ERROR
-    if out.STATE.debug:
-        import traceback
-        traceback.print_exception(exc)
-    out.error("internal_error", f"unexpected {type(exc).__name__}: {exc}",
-              "run with --debug for a traceback and report it")
-    return E.EXIT_ERROR
+    return None
 
 
 def _local_failure(exc: OSError) -> E.ItsStoreError:
