@@ -38,11 +38,7 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
     """Every entry under `prefix`, page after page, each checked as S3Client.list_objects documents."""
     call = "ListObjectVersions" if versions else "ListObjectsV2"
     place = prefix or None
-    query = {"versions": ""} if versions else {"list-type": "2"}
-    query.update({"delimiter": "" if recursive else "/", "encoding-type": "url", "max-keys": MAX_KEYS,
-                  "prefix": prefix})
-    if start_after:
-        query["key-marker" if versions else "start-after"] = start_after
+    query = first_query(prefix, recursive, versions, start_after)
     listed = Listed()
     remember = listed.add
     asked: set[tuple[str | None, ...]] = set()  # every page's markers: one tuple a page, a cycle of any length
@@ -77,6 +73,17 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
         if ahead is None or following is None:
             return
         query, data = following, ahead.result()
+
+
+def first_query(prefix: str, recursive: bool, versions: bool, start_after: str | None) -> dict[str, str]:
+    """The query of a listing's first page: the parameters minio's list_objects sends (ListObjectsV2, or
+    ListObjectVersions with `versions`), names URL-encoded, 1,000 keys a page."""
+    query = {"versions": ""} if versions else {"list-type": "2"}
+    query.update({"delimiter": "" if recursive else "/", "encoding-type": "url", "max-keys": MAX_KEYS,
+                  "prefix": prefix})
+    if start_after:
+        query["key-marker" if versions else "start-after"] = start_after
+    return query
 
 
 MARKERS = ("continuation-token", "key-marker", "version-id-marker")  # where an object listing's next page starts
