@@ -1,4 +1,4 @@
-"""atk33: an object named `dir/` that holds bytes is "an object as any other" since session 32 (s3/listing._entry,
+"""atk33: an object named `dir/` that holds bytes is "an object as any other" since session 32 (s3/listing_page._entry,
 core/refs.is_folder_marker): `ls -r` and `du` count it, `verify -r` verifies it, `get -r` reports it skipped,
 `sync DIR s3:// --delete` deletes it. But the commands that take ONE object refuse its key as a prefix:
 

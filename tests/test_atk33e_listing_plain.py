@@ -1,4 +1,4 @@
-"""Attack on s3/listing._plain (e505e71): a plain ListObjectsV2 page read by expat's check and one regex scan
+"""Attack on s3/listing_page.read_plain (e505e71): a plain ListObjectsV2 page read by expat's check and one regex scan
 must read exactly as the tree reads it (parse_page_tree), over pages a hostile or odd server could send.
 
 The pages here are built from parts of every kind the brief named: keys of every character class (URL-encoded
@@ -23,7 +23,7 @@ from faultserver import XML, FaultServer, Request, response
 from test_listing_plain import _outcome  # the same comparison: entries and next query, or the same error
 
 from its_store.s3 import listing
-from its_store.s3.listing import _plain, parse_page, parse_page_tree
+from its_store.s3.listing_page import parse_page, parse_page_tree, read_plain
 
 from helpers import fault_cli
 
@@ -135,7 +135,7 @@ def test_hostile_pages_read_the_same_with_the_short_way_and_the_tree(mild: float
     for data in pages:
         assert _outcome(parse_page, data) == _outcome(parse_page_tree, data), data
     if mild:  # the short way is taken for a good share (else this would hold little)
-        assert sum(_plain(data, {}) is not None for data in pages) > 200
+        assert sum(read_plain(data, {}) is not None for data in pages) > 200
 
 
 # -- end to end: ls -r --json over a fault server answering the worst pages, short way on and off ----------
@@ -175,17 +175,17 @@ def ls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def test_ls_prints_the_same_with_the_short_way_and_without(ls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     taken: list[bool] = []
-    short = listing._plain
+    short = listing.read_plain
 
     def counted(data: bytes, query: dict[str, str]) -> Any:
         read = short(data, query)
         taken.append(read is not None)
         return read
 
-    monkeypatch.setattr(listing, "_plain", counted)
+    monkeypatch.setattr(listing, "read_plain", counted)
     fast = ls("ls", "-r", "--json", "s3://bkt/p/")
     assert taken == [True, True, False], taken  # the first two pages the short way, the commented one the tree
-    monkeypatch.setattr(listing, "_plain", lambda data, query: None)
+    monkeypatch.setattr(listing, "read_plain", lambda data, query: None)
     tree = ls("ls", "-r", "--json", "s3://bkt/p/")
     assert (fast.exit_code, fast.stdout, fast.stderr) == (tree.exit_code, tree.stdout, tree.stderr)
     assert fast.exit_code == 0, fast

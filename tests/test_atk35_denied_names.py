@@ -1,5 +1,5 @@
 """Findings of an attack on 4921d13 (an AccessDenied names the call refused and the IAM action it needs,
-s3/errors._NEEDS): the table misses the call names s3/answers.identify gives, the listing first of all, so
+s3/error_codes._NEEDS): the table misses the call names s3/answers.identify gives, the listing first of all, so
 the most common refusal of a least-privilege key names no permission. Fail now (left failing).
 """
 
@@ -33,7 +33,7 @@ def test_a_denied_listing_names_s3_list_bucket(cli: Any, keys: dict[str, dict[st
     ("DeleteBucketPolicy", "s3:DeleteBucketPolicy"),
 ])
 def test_every_call_identify_names_has_its_permission(call: str, action: str) -> None:
-    """The S3 call names s3/answers gives (identify, _SUBRESOURCES, _SIMPLE) that s3/errors._NEEDS does not
+    """The S3 call names s3/answers gives (identify, _SUBRESOURCES, _SIMPLE) that s3/error_codes._NEEDS does not
     know: their refusal says 'access denied (AccessDenied) to CALL on PLACE' without the permission, the very
     thing 4921d13 promises the person setting up a least-privilege key. (Bucket tagging has the same gap
     the other way: PUT/DELETE ?tagging of a BUCKET is named PutTagging/DeleteTagging and mapped to

@@ -1,11 +1,11 @@
 """Every S3 call name s3/answers can give (identify: _SUBRESOURCES, _SIMPLE, the listing and PUT names, the
-tagging and versioned variants) has its IAM action in s3/errors._NEEDS, so that a refusal of any call says
+tagging and versioned variants) has its IAM action in s3/error_codes._NEEDS, so that a refusal of any call says
 which permission the key lacks ('(needs s3:...)'): a name added to answers without its permission fails here."""
 
 from __future__ import annotations
 
 from its_store.s3 import answers
-from its_store.s3.errors import _NEEDS
+from its_store.s3.error_codes import _NEEDS
 
 
 def _names() -> set[str]:

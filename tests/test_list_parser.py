@@ -88,7 +88,7 @@ def test_a_version_listing_keeps_the_servers_order() -> None:
 
 
 def test_dates_are_exact_however_often_a_page_repeats_them() -> None:
-    """s3/listing._date remembers what it read by text (a listing repeats a few seconds): each entry still
+    """s3/listing_page._date remembers what it read by text (a listing repeats a few seconds): each entry still
     gets its own time, in UTC, and a bounded memory (more distinct dates than it keeps) changes nothing."""
     from datetime import UTC, datetime, timedelta
     texts = [DATE, DATE, "2026-12-06T15:00:00.250+02:00", DATE, "2026-12-06T13:00:00Z"]

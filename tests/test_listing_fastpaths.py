@@ -2,7 +2,7 @@
 
 Each fast path must give exactly what the general one gives, so that a later change of either cannot drift
 unseen: the paging check's element search (s3/answers._first) against the plain regex search; a
-ListObjectsV2 page read the short way (s3/listing._objects) against every entry read by _entry (the
+ListObjectsV2 page read the short way (s3/listing_page._objects) against every entry read by _entry (the
 same entries, or the same error); the ObjectInfo a plain listing builds (service/listing._listed)
 against ObjectInfo.listed. No server: pages and entries are built in the test.
 """
@@ -21,7 +21,7 @@ import pytest
 from its_store.core.errors import InvalidInputError, ServiceUnavailableError
 from its_store.core.models import ListObjectsRequest, ObjectInfo
 from its_store.s3 import answers
-from its_store.s3.listing import Entry, parse_page, parse_page_general
+from its_store.s3.listing_page import Entry, parse_page, parse_page_general
 from its_store.service import listing as service_listing
 
 NAMES = [b"EncodingType>", b"NextContinuationToken>", b"NextKeyMarker>", b"NextVersionIdMarker>"]

@@ -1,6 +1,6 @@
-"""A plain ListObjectsV2 page read without the tree (s3/listing._plain, issue 22 W6) against the tree.
+"""A plain ListObjectsV2 page read without the tree (s3/listing_page.read_plain, issue 22 W6) against the tree.
 
-_plain reads a page of SeaweedFS's shape with expat's check and one regex scan, and leaves every other page
+read_plain reads a page of SeaweedFS's shape with expat's check and one regex scan, and leaves every other page
 to the tree (parse_page_tree, the reading it stands in for). Over hostile pages (the corpus of
 test_listing_fastpaths and plain pages cut, spliced and salted at random) parse_page must give exactly what
 the tree gives: the same entries and next query, or the same error. No server: pages are built here.
@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from its_store.s3.listing import _plain, parse_page, parse_page_tree
+from its_store.s3.listing_page import parse_page, parse_page_tree, read_plain
 from tests.test_listing_fastpaths import DATE, KEYS, _page
 
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
@@ -83,7 +83,7 @@ def _outcome(read: Any, data: bytes) -> Any:
 def test_a_plain_page_is_read_without_the_tree_and_gives_what_the_tree_gives() -> None:
     rng = random.Random(33)
     pages = [_plain_page(rng) for _ in range(1500)]
-    plain = [data for data in pages if _plain(data, {}) is not None]
+    plain = [data for data in pages if read_plain(data, {}) is not None]
     assert len(plain) > len(pages) * 0.5  # the short way is taken (else this test would hold nothing)
     for data in pages:
         assert _outcome(parse_page, data) == _outcome(parse_page_tree, data), data
@@ -94,7 +94,7 @@ def test_salted_pages_read_the_same_either_way() -> None:
     pages = [_salted(rng, _plain_page(rng)) for _ in range(20000)]
     for data in pages:
         assert _outcome(parse_page, data) == _outcome(parse_page_tree, data), data
-    assert sum(_plain(data, {}) is not None for data in pages) > 400  # salt the short way still takes
+    assert sum(read_plain(data, {}) is not None for data in pages) > 400  # salt the short way still takes
 
 
 def test_the_hostile_corpus_reads_the_same_either_way() -> None:
@@ -107,7 +107,7 @@ def test_the_hostile_corpus_reads_the_same_either_way() -> None:
 @pytest.mark.parametrize("data", [LAUGHS, HEAD + b"<Name>b</Name></ListBucketResult>\r\n",
                                   b"\xef\xbb\xbf" + HEAD[38:] + b"<Name>b</Name></ListBucketResult>"])
 def test_a_page_with_a_doctype_or_an_odd_byte_is_left_to_the_tree(data: bytes) -> None:
-    assert _plain(data, {}) is None
+    assert read_plain(data, {}) is None
     assert _outcome(parse_page, data) == _outcome(parse_page_tree, data)
 
 
@@ -115,7 +115,7 @@ def test_the_next_query_keeps_the_asked_ones() -> None:
     data = HEAD + b"<Name>b</Name><IsTruncated>true</IsTruncated><NextContinuationToken>t1</NextContinuationToken>" \
         + _row("p/a", 1, DATE, False) + b"</ListBucketResult>"
     query = {"list-type": "2", "continuation-token": "t0", "start-after": "t0", "prefix": "p/"}
-    read = _plain(data, query)
+    read = read_plain(data, query)
     assert read is not None
     assert list(read[1].items()) == [("list-type", "2"), ("continuation-token", "t1"), ("start-after", "t1"),  # type: ignore[union-attr]
                                      ("prefix", "p/")]

@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from its_store._version import __version__
 from its_store.cli import output as out
 from its_store.cli.base import ItsCommand, ItsGroupBase, interrupted
+from its_store.cli.signals import ending, restore_signals, stop_on_signals, take_stops
 from its_store.core import errors as E
 
 EPILOG = "\b\nExample: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"  # \\b: as written
@@ -69,7 +70,7 @@ class ItsGroup(ItsGroupBase):
         _audit_lost(0, at_start=True)  # lines an earlier command of this process lost are not this one's
         run = partial(super().main, args=argv, prog_name=prog_name or PROG, complete_var=complete_var,
                       standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
-        previous = _stop_on_signals()  # SIGTERM / SIGHUP: cleaned up as after Ctrl-C, one line, 143 / 129
+        previous = stop_on_signals()  # SIGTERM / SIGHUP: cleaned up as after Ctrl-C, one line, 143 / 129
         try:
             try:
                 instruction = os.environ.get(complete_var or COMPLETE_VAR)  # a completion protocol's request
@@ -79,16 +80,15 @@ class ItsGroup(ItsGroupBase):
                     rv = run()
                 code = rv if isinstance(rv, int) else 0
             except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
-                _STOPPED.append(0)  # first: from here a SIGTERM/SIGHUP is only recorded (_terminated)
+                ending()  # first: from here a SIGTERM/SIGHUP is only recorded (cli/signals.py)
                 code = _handle(exc)
-            _STOPPED.append(0)
+            ending()
             code = _audit_lost(_close_service(code))
             if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
                 code = E.EXIT_PIPE
         finally:
-            _restore_signals(previous)
-            stopped = [sig for sig in _STOPPED if sig]
-            _STOPPED.clear()
+            restore_signals(previous)
+            stopped = take_stops()
         if stopped:  # a stop while the end was written: the line (or output) whole, then its exit code
             code = 128 + stopped[0]
         if standalone_mode:
@@ -209,42 +209,6 @@ def _script_request(group: ItsGroup, instruction: str) -> int | None:
     return 0
 
 
-def _stop_on_signals() -> dict[int, Any]:
-    """SIGTERM and SIGHUP raise core/errors.Terminated (a KeyboardInterrupt: every path cleans up as after
-    Ctrl-C) for every command, where they still have their default action and this is the main thread: a
-    single `get` died where it stood (no line, its temp file left), a single upload left its multipart
-    upload behind. The handlers replaced, to put back when the command ends (an in-process caller keeps its
-    own signal handling)."""
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    previous: dict[int, Any] = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(sig) is signal.SIG_DFL:
-            previous[sig] = signal.signal(sig, _terminated)
-    return previous
-
-
-# not empty once the command's outcome is being written (its error line, the service closed, output flushed):
-# a SIGTERM/SIGHUP then only adds its number, and main exits 128 + it after the end is written whole (a
-# Terminated raised inside that write would escape every handler: a traceback, the handlers never put back)
-_STOPPED: list[int] = []
-
-
-def _terminated(signum: int, _frame: Any) -> None:
-    if _STOPPED:
-        _STOPPED.append(signum)
-        return
-    raise E.Terminated(signum)
-
-
-def _restore_signals(previous: dict[int, Any]) -> None:
-    import signal
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
-
-
 def _handle(exc: BaseException) -> int:
     """Render an exception as one line (or a JSON error) and return its exit code."""
     if isinstance(exc, E.ItsStoreError):
@@ -261,6 +225,26 @@ def _handle(exc: BaseException) -> int:
     if isinstance(exc, typer.Abort):
         out.error("aborted", "aborted")
         return E.EXIT_ERROR
+    code = _machine_failure(exc)
+    if code is None and hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
+        code = _usage_error(exc)
+    if code is None:
+        code = _invalid_data(exc)
+    if code is not None:
+        return code
+    if isinstance(exc, SystemExit):
+        return exc.code if isinstance(exc.code, int) else E.EXIT_ERROR
+    if out.STATE.debug:
+        import traceback
+        traceback.print_exception(exc)
+    out.error("internal_error", f"unexpected {type(exc).__name__}: {exc}",
+              "run with --debug for a traceback and report it")
+    return E.EXIT_ERROR
+
+
+def _machine_failure(exc: BaseException) -> int | None:
+    """Not a bug but the machine's: stdout's reader gone (exit 141, nothing said), out of memory, a local
+    file that could not be read or written (its path and the OS's reason). None for any other exception."""
     # What happened last decides: a closed pipe raised while a MemoryError was handled is the closed pipe, a
     # MemoryError raised while a closed pipe was handled is out of memory (out_of_memory follows __context__)
     if type(exc).__name__ == "ReaderGone" or (isinstance(exc, BrokenPipeError) and _pipe_closed(exc)):
@@ -274,12 +258,21 @@ def _handle(exc: BaseException) -> int:
         local = _local_failure(exc)
         out.error(local.code, local.message, local.hint)
         return local.exit_code
-    if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
-        if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
-            out.block(exc.format_message())
-            return E.EXIT_USAGE
-        out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
+    return None
+
+
+def _usage_error(exc: Any) -> int:
+    """click's usage error: one line naming the command, exit 2; a group named with nothing after it
+    (no_args_is_help) prints its help, as it is."""
+    if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
+        out.block(exc.format_message())
         return E.EXIT_USAGE
+    out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
+    return E.EXIT_USAGE
+
+
+def _invalid_data(exc: BaseException) -> int | None:
+    """pydantic's ValidationError: data READ that does not fit its model; None for any other exception."""
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(exc, pydantic.ValidationError):
         # Requests raise InvalidInputError themselves (core/models.RequestModel): a raw ValidationError is a
@@ -290,14 +283,7 @@ def _handle(exc: BaseException) -> int:
                   "a server's answer or a local state file holds what its-store did not expect; run with --debug "
                   "and report it")
         return E.EXIT_ERROR
-    if isinstance(exc, SystemExit):
-        return exc.code if isinstance(exc.code, int) else E.EXIT_ERROR
-    if out.STATE.debug:
-        import traceback
-        traceback.print_exception(exc)
-    out.error("internal_error", f"unexpected {type(exc).__name__}: {exc}",
-              "run with --debug for a traceback and report it")
-    return E.EXIT_ERROR
+    return None
 
 
 def _local_failure(exc: OSError) -> E.ItsStoreError:

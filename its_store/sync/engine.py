@@ -98,21 +98,7 @@ class Sync:
     def run(self) -> SyncReport:
         started = time.perf_counter()
         self._preflight()
-        local = self.dst if self.kind == "download" else self.src
-        if local.path is not None:
-            self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
-                                   create=self.kind == "download")
-        self.state = open_state(self.ctx, self.options.state)
-        self.dst_state = open_state(self.dst_ctx, self.options.state) if self.cross else self.state
-        # a download's folder as the state store names it (what each download left there: state.Fetched)
-        self._folder = str(Path(self.dst.path).resolve()) if self.kind == "download" else None  # type: ignore[arg-type]
-        for loc, prefix, state in ((self.src, self.src_prefix, self.state),
-                                   (self.dst, self.dst_prefix, self.dst_state)):
-            if loc.remote:  # read while the listing's first page is asked for
-                state.preload_behind(str(loc.bucket), prefix, self._folder if loc is self.src else None)
-        self.heads = C.Heads(self.ctx, self.state)
-        self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
-        self.transfers: Transfers | None = None  # made for the first pair that needs a request (_tasks)
+        self._open_stores()
         src_walk, dst_walk = Walk(), Walk()
         workers = self.options.workers or self.ctx.batch_workers
         self.deletes = Deletes(self.options, self.reporter, ctx=self.dst_ctx,
@@ -138,16 +124,41 @@ class Sync:
             tasks.close(interrupted=isinstance(exc, (KeyboardInterrupt, SystemExit)))
             raise
         finally:
-            if self._tree is not None:
-                self._tree.close()
-            self.state.close()
-            self.dst_state.close()
-            self.deletes.close()
-            self.reporter.unchanged(self._same)
-            self._same = 0
-            self.report.totals.heads = self.heads.count + (self.dst_heads.count if self.cross else 0)
-            self.report.duration_seconds = round(time.perf_counter() - started, 3)
+            self._close_stores(started)
         return self.reporter.finish()
+
+    def _open_stores(self) -> None:
+        """What a run reads and writes besides the two listings: the local side's tree (its folders'
+        descriptors), the state store of each side (the remote side's entries read while the listing's
+        first page is asked for) and the HEAD counters over them. _close_stores closes them."""
+        local = self.dst if self.kind == "download" else self.src
+        if local.path is not None:
+            self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
+                                   create=self.kind == "download")
+        self.state = open_state(self.ctx, self.options.state)
+        self.dst_state = open_state(self.dst_ctx, self.options.state) if self.cross else self.state
+        # a download's folder as the state store names it (what each download left there: state.Fetched)
+        self._folder = str(Path(self.dst.path).resolve()) if self.kind == "download" else None  # type: ignore[arg-type]
+        for loc, prefix, state in ((self.src, self.src_prefix, self.state),
+                                   (self.dst, self.dst_prefix, self.dst_state)):
+            if loc.remote:  # read while the listing's first page is asked for
+                state.preload_behind(str(loc.bucket), prefix, self._folder if loc is self.src else None)
+        self.heads = C.Heads(self.ctx, self.state)
+        self.dst_heads = C.Heads(self.dst_ctx, self.dst_state) if self.cross else self.heads
+        self.transfers: Transfers | None = None  # made for the first pair that needs a request (_tasks)
+
+    def _close_stores(self, started: float) -> None:
+        """Close what _open_stores and the deletes opened, whatever stopped the run, and put the run's HEAD
+        count, unchanged pairs and duration in the report."""
+        if self._tree is not None:
+            self._tree.close()
+        self.state.close()
+        self.dst_state.close()
+        self.deletes.close()
+        self.reporter.unchanged(self._same)
+        self._same = 0
+        self.report.totals.heads = self.heads.count + (self.dst_heads.count if self.cross else 0)
+        self.report.duration_seconds = round(time.perf_counter() - started, 3)
 
     def _tasks(self, pairs: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Callable[[Any, Any], None], Any, Any]]:
         """(task, source item, dest item) of each pair that is not decided without a request."""

@@ -5,7 +5,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,8 +17,11 @@ from its_store.core.enums import CompressionType, ObjectType, PresignMethod, Sse
 from its_store.core.errors import InvalidInputError, LocalIOError
 from its_store.core.heap import older_objects_left_alone
 from its_store.core.localname import checked
-from its_store.core.refs import folder_prefix
+from its_store.core.refs import RemoteRef, folder_prefix
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
+
+if TYPE_CHECKING:
+    from its_store.core.shard import Shard
 
 Json = Annotated[bool, out.JsonOption]
 Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256,
@@ -184,21 +187,7 @@ def get(
     if recursive and range_ is not None:
         raise InvalidInputError("--range takes one object, not --recursive")
     if recursive:
-        prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
-        if dest == "-":
-            raise InvalidInputError("cannot write a recursive download to stdout")
-        from its_store.sync.remember import open_state, remembering_gets
-        state = open_state(svc)  # what each GET answer said, as a sync records its downloads: the next sync HEADs none
-        try:
-            with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
-                result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
-                                                     progress=advance, list_items=out.STATE.json,
-                                                     options={"raw": raw, "sse_c_key_file": sse_c_key_file},
-                                                     on_object=remembering_gets(state))
-        finally:
-            state.close()
-        out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
-        result.raise_for_failures()
+        _get_prefix(svc, ref, dest, workers, {"raw": raw, "sse_c_key_file": sse_c_key_file})
         return
     if not ref.key or ref.key.endswith("/"):
         stored_dir_object(svc, ref, version_id, source, hint="add --recursive")
@@ -217,6 +206,25 @@ def get(
         if resp.offset is not None else ""
     out.result(resp, lambda: _summary("downloaded", resp.size, resp.duration_seconds,
                                       f"{shown(resp.bucket, resp.key)}{part} → {resp.file_path}"))
+
+
+def _get_prefix(svc: Any, ref: RemoteRef, dest: str, workers: int | None, options: dict[str, Any]) -> None:
+    """`get -r`: every object under the prefix into the folder `dest`, each GET's answer recorded as a sync
+    records its downloads (the next sync HEADs none of them)."""
+    prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
+    if dest == "-":
+        raise InvalidInputError("cannot write a recursive download to stdout")
+    from its_store.sync.remember import open_state, remembering_gets
+    state = open_state(svc)  # what each GET answer said, as a sync records its downloads: the next sync HEADs none
+    try:
+        with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
+            result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
+                                                 progress=advance, list_items=out.STATE.json,
+                                                 options=options, on_object=remembering_gets(state))
+    finally:
+        state.close()
+    out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
+    result.raise_for_failures()
 
 
 def _download_human(result: Any, where: str) -> None:
@@ -344,18 +352,32 @@ def rm(
         raise InvalidInputError("--bypass-governance goes with --version-id or --all-versions",
                                 hint="a delete without a version id only adds a delete marker, which the "
                                      "object lock allows anyway")
-    if not recursive:
-        for ref in refs:
-            if not ref.key or ref.key.endswith("/"):  # the object of that key alone, never what is below it
-                stored_dir_object(svc, ref, version_id, shown(ref.bucket, ref.key), hint="add --recursive")
-        named = [(r.bucket, r.key) for r in refs]
-        if dry_run:  # check each exists (exit 3 if not), delete nothing
-            plan = svc.batch().plan_delete(named, version_id)
-            out.result(plan, lambda: _tell(f"would delete {shown(i.bucket, i.key)}" for i in plan.would_delete))
-            return
-        done = svc.batch().delete_objects(named, version_id, bypass_governance=bypass_governance)
-        out.result(done, lambda: _tell(_deleted_line(r) for r in done.deleted))
+    if recursive:
+        _rm_prefix(svc, refs, version_id, dry_run=dry_run, yes=yes, shard=part)
+    else:
+        _rm_objects(svc, refs, version_id, dry_run=dry_run, bypass_governance=bypass_governance)
+
+
+def _rm_objects(svc: Any, refs: list[RemoteRef], version_id: str | None, *, dry_run: bool,
+                bypass_governance: bool) -> None:
+    """`rm` of named objects: each key names one object (never what is below it); a dry run checks that
+    each exists (exit 3 if not) and deletes nothing."""
+    for ref in refs:
+        if not ref.key or ref.key.endswith("/"):  # the object of that key alone, never what is below it
+            stored_dir_object(svc, ref, version_id, shown(ref.bucket, ref.key), hint="add --recursive")
+    named = [(r.bucket, r.key) for r in refs]
+    if dry_run:  # check each exists (exit 3 if not), delete nothing
+        plan = svc.batch().plan_delete(named, version_id)
+        out.result(plan, lambda: _tell(f"would delete {shown(i.bucket, i.key)}" for i in plan.would_delete))
         return
+    done = svc.batch().delete_objects(named, version_id, bypass_governance=bypass_governance)
+    out.result(done, lambda: _tell(_deleted_line(r) for r in done.deleted))
+
+
+def _rm_prefix(svc: Any, refs: list[RemoteRef], version_id: str | None, *, dry_run: bool, yes: bool,
+               shard: "Shard | None") -> None:
+    """`rm -r`: every object under one prefix (asked for first on a terminal, else --yes), or the
+    `shard` of them."""
     if version_id:
         raise InvalidInputError("--version-id names one object version; it does not go with --recursive",
                                 hint="use --all-versions to erase every version under a prefix")
@@ -366,7 +388,7 @@ def rm(
     if not dry_run and not yes:
         confirm(f"Delete every object under {shown(ref.bucket, prefix)}?", action="a recursive delete",
                 hint="add --yes (or --dry-run to see what would go)")
-    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=part,
+    result = svc.batch().delete_prefix(ref.bucket, prefix, dry_run=dry_run, shard=shard,
                                        list_items=dry_run or out.STATE.json)  # a dry run's text lists the keys
     verb = "would delete" if dry_run else ("hid" if result.delete_markers else "deleted")
     out.result(result, lambda: _rm_human(result, verb, shown(ref.bucket, prefix)))
