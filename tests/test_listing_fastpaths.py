@@ -31,7 +31,7 @@ PIECES = [b"<", b">", b"</", b"s3:", b"a.b-c:", b"x", b" ", b"url", b"\n", b"&lt
 
 def _patterns() -> list[tuple[re.Pattern[bytes], bytes]]:
     markers = [(re.compile(rb"<(?:[\w.-]+:)?" + n[:-1] + rb">([^<]*)<"), n) for n in NAMES[1:]]
-    return [(answers._URL_ENCODED, b"EncodingType>"), *markers]
+    return [(answers._url_encoded(), b"EncodingType>"), *markers]
 
 
 def _hostile_bodies() -> list[bytes]:

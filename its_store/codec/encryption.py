@@ -22,17 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import computed_field
-
 from its_store.core import errors as E
-from its_store.core.models import Result
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from its_store.codec.bucket_encryption import BucketEncryption as BucketEncryption
     from its_store.core.settings import Settings
     from its_store.s3.client import Body, ObjectStat, S3Client
     from its_store.s3.messages import Written
+else:  # BucketEncryption is still offered here (codec/bucket_encryption.py), created on its first use
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), {"BucketEncryption": "bucket_encryption"}, "its_store.codec")
 
 SSE_HEADER = "x-amz-server-side-encryption"
 SSE_C_ALGORITHM = "x-amz-server-side-encryption-customer-algorithm"
@@ -335,28 +336,7 @@ def explain_write_error(exc: E.ItsStoreError, sse: UploadSse, where: str, *,
 
 
 # ------------------------------------------------------------------------ bucket default (SSE)
-class BucketEncryption(Result):
-    """A bucket's default encryption (`bucket encryption show|set|rm`, `bucket info`): `algorithm` AES256
-    (SSE-S3), aws:kms (SSE-KMS) or None (no default), and the KMS key of SSE-KMS."""
-
-    bucket: str
-    algorithm: str | None = None
-    kms_key_id: str | None = None
-    unchecked: str | None = None  # "encryption": set, but the key may not read it back (service/kept.py)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def enabled(self) -> bool:
-        """Whether new objects are encrypted by default."""
-        return self.algorithm is not None
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def sse(self) -> str | None:
-        """SSE-S3, SSE-KMS, or None (no default encryption)."""
-        if not self.algorithm:
-            return None
-        return "SSE-KMS" if self.algorithm.lower().startswith("aws:kms") else "SSE-S3"
+# BucketEncryption (codec/bucket_encryption.py): built by the first of these, not by every download's import
 
 
 def _require_bucket(s3: S3Client, bucket: str) -> None:
@@ -372,6 +352,7 @@ def get_bucket_encryption(s3: S3Client, bucket: str) -> BucketEncryption:
     _require_bucket(s3, bucket)
     found = s3.get_bucket_encryption(bucket)
     algorithm, kms_key_id = found or (None, None)
+    from its_store.codec.bucket_encryption import BucketEncryption
     return BucketEncryption(bucket=bucket, algorithm=algorithm, kms_key_id=kms_key_id)
 
 

@@ -8,25 +8,28 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import (
-    Field,
-    field_validator,
-)
-
 from its_store.core.enums import ObjectType as ObjectType  # re-exported: services import it from here
 from its_store.core.model_base import RequestModel as RequestModel
 from its_store.core.model_base import Result as Result
 from its_store.core.model_base import invalid_input as invalid_input
 
 if TYPE_CHECKING:
+    from its_store.core.bucket_models import BucketInfo as BucketInfo
+    from its_store.core.delete_models import DeleteResult as DeleteResult
     from its_store.core.download_models import DownloadRequest as DownloadRequest
     from its_store.core.download_models import DownloadResponse as DownloadResponse
+    from its_store.core.error_models import ErrorDetail as ErrorDetail
+    from its_store.core.error_models import ErrorDocument as ErrorDocument
+    from its_store.core.list_models import ListObjectsRequest as ListObjectsRequest
     from its_store.core.upload_models import UploadRequest as UploadRequest
     from its_store.core.upload_models import UploadResponse as UploadResponse
-else:  # created on first use (upload_models.py, download_models.py), then plain names of this module
+else:  # created on first use (upload_models.py, download_models.py, ...), then plain names of this module
     from its_store.core.lazy import lazy_names
     __getattr__ = lazy_names(globals(), {"UploadRequest": "upload_models", "UploadResponse": "upload_models",
-                                         "DownloadRequest": "download_models", "DownloadResponse": "download_models"},
+                                         "DownloadRequest": "download_models", "DownloadResponse": "download_models",
+                                         "ListObjectsRequest": "list_models", "BucketInfo": "bucket_models",
+                                         "DeleteResult": "delete_models", "ErrorDetail": "error_models",
+                                         "ErrorDocument": "error_models"},
                              "its_store.core")
 
 META_TYPE = "its-type"  # x-amz-meta-its-type: the ObjectType of an object
@@ -35,29 +38,6 @@ META_CODEC = "its-codec"
 META_ORIGINAL_SIZE = "its-original-size"
 META_SHA256 = "its-sha256"
 CODEC_META = frozenset({META_CODEC, META_ORIGINAL_SIZE, META_SHA256})
-
-
-class ListObjectsRequest(RequestModel):
-    """Filters for listing. `size_range` is (min, max) in bytes, either end may be None."""
-
-    bucket: str
-    prefix: str = ""
-    recursive: bool = True
-    max_keys: int | None = Field(default=None, ge=1)
-    object_types: list[ObjectType] | None = None
-    size_range: tuple[int | None, int | None] | None = None
-    modified_after: datetime | None = None
-    modified_before: datetime | None = None
-    include_metadata: bool = False
-    match_tags: dict[str, str] | None = None      # only objects carrying every one of these tags
-    match_metadata: dict[str, str] | None = None  # only objects with these user metadata values
-
-    @field_validator("size_range")
-    @classmethod
-    def _range(cls, value: tuple[int | None, int | None] | None) -> Any:
-        if value and value[0] is not None and value[1] is not None and value[0] > value[1]:
-            raise ValueError("size_range minimum is larger than its maximum")
-        return value
 
 
 class ObjectInfo(Result):
@@ -123,36 +103,3 @@ def listed_parts() -> tuple[dict[str, Any], Setter, Setter, Setter, Setter]:
 
 def _setattr(obj: Any, value: Any, *, name: str) -> None:
     object.__setattr__(obj, name, value)
-
-
-class BucketInfo(Result):
-    """One bucket of `ls` without a target (list_buckets)."""
-
-    name: str
-    created: datetime | None = None
-
-
-class DeleteResult(Result):
-    """One object (or version) deleted, or not (`deleted` false, `error` says why, in a batch delete)."""
-
-    bucket: str
-    key: str
-    version_id: str | None = None
-    deleted: bool = True
-    error: str | None = None
-    delete_marker: bool | None = False  # versioned bucket, no version id: hidden behind a delete marker, still
-    #                                     stored (None: unknown, the key may not read the bucket's versioning)
-
-
-class ErrorDetail(Result):
-    """What went wrong: the error's stable `code` (core/errors.py), a one-line `message`, and a `hint`."""
-
-    code: str
-    message: str
-    hint: str | None = None
-
-
-class ErrorDocument(Result):
-    """What `--json` prints (on stdout, or on stderr after a report) when a command fails."""
-
-    error: ErrorDetail

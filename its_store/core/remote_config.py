@@ -34,8 +34,9 @@ FIELDS = ("endpoint", "access_key", "secret_key", "secret_key_file", "region", "
 _SUFFIXES = sorted((f.upper() for f in FIELDS), key=len, reverse=True)  # longest first: SECRET_KEY_FILE
 # a DNS label in lower case: it is a word of a location (NAME:bucket/key) and, upper case with '_' for
 # '-', of a variable name; one letter or digit at each end, at most 63 characters
-_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_ENV_NAME = re.compile(r"[A-Z0-9_]+")
+# (compiled by re on their first use: a command that names no remote compiles neither)
+_NAME = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_ENV_NAME = r"[A-Z0-9_]+"
 RESERVED = frozenset({"s3"})  # `s3:` would read as the start of s3://
 HEADER = ("# its-store remotes: written by `its-store remote add` and `remote rm` (which keep no comments).\n"
           "# It holds secret keys: keep it mode 0600. See docs/guides/many-endpoints.md.\n\n")
@@ -45,7 +46,7 @@ def name_problem(name: str) -> str | None:
     """Why `name` cannot name a remote, or None."""
     if name in RESERVED:
         return f"{name!r} is reserved (s3://BUCKET/KEY is the default endpoint)"
-    if not _NAME.fullmatch(name):
+    if not re.fullmatch(_NAME, name):
         return "a remote's name is 1-63 lower-case letters, digits and '-', a letter or digit at each end"
     return None
 
@@ -79,7 +80,7 @@ def env_tables(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
                               hint=f"{ENV_PREFIX}<NAME>_<FIELD>, FIELD one of {', '.join(s.upper() for s in FIELDS)}")
         part = rest[: -len(suffix) - 1]
         name = part.lower().replace("_", "-")
-        if not _ENV_NAME.fullmatch(part) or name_problem(name) is not None:
+        if not re.fullmatch(_ENV_NAME, part) or name_problem(name) is not None:
             raise ConfigError(f"{printable(var)}: {quoted(part)} names no remote",
                               hint="the name in upper case with '_' for '-': "
                                    f"{ENV_PREFIX}EDGE_07_ENDPOINT for the remote edge-07")

@@ -142,8 +142,9 @@ def one_endpoint(text: str) -> Location:
     return where
 
 
-_DEFAULT_PLACE = re.compile(r"s3://(?=[a-z0-9])")  # s3://BUCKET..., not the s3:// of a usage hint
-_DEFAULT_VARIABLE = re.compile(r"\bMINIO_(ENDPOINT|ACCESS_KEY|SECRET_KEY|REGION|SECURE|CA_BUNDLE|VERIFY_TLS)\b")
+# compiled by re on the first message they reword (~1M instructions), not at every command's start
+_DEFAULT_PLACE = r"s3://(?=[a-z0-9])"  # s3://BUCKET..., not the s3:// of a usage hint
+_DEFAULT_VARIABLE = r"\bMINIO_(ENDPOINT|ACCESS_KEY|SECRET_KEY|REGION|SECURE|CA_BUNDLE|VERIFY_TLS)\b"
 
 
 def said_of_remote(text: str, remote: str) -> str:
@@ -152,8 +153,8 @@ def said_of_remote(text: str, remote: str) -> str:
     remote, `object not found: s3://b/k (hint: check MINIO_ACCESS_KEY ...)` sent the user to the
     default endpoint's object and variables. Here s3://BUCKET/KEY becomes REMOTE:BUCKET/KEY and
     MINIO_X the remote's own field x."""
-    text = _DEFAULT_PLACE.sub(f"{remote}:", text)
-    return _DEFAULT_VARIABLE.sub(lambda m: f"remote {remote}'s {m.group(1).lower()}", text)
+    text = re.sub(_DEFAULT_PLACE, f"{remote}:", text)
+    return re.sub(_DEFAULT_VARIABLE, lambda m: f"remote {remote}'s {m.group(1).lower()}", text)
 
 
 # -- the remotes ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ whole value (a flag as the shell quoted it) strip them before; the number itself
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -24,12 +25,27 @@ _SIZE_UNITS = {
     "ki": 1024, "kib": 1024, "mi": 1024**2, "mib": 1024**2, "gi": 1024**3, "gib": 1024**3,
     "ti": 1024**4, "tib": 1024**4,
 }
-# re.ASCII: without it \d matches "٣" and "９" too (float() and int() then read them as 3 and 9)
-_SIZE_RE = re.compile(r"^\s*(\d{1,19}(?:\.\d{1,19})?)\s*([a-zA-Z]*)\s*$", re.ASCII)
-_DURATION_RE = re.compile(r"(\d{1,19}(?:\.\d{1,19})?)([smhdw])", re.ASCII)
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+
+
+# Compiled by their first use (together ~2.6M instructions): most commands read no size, duration or date
+# from text. re.ASCII: without it \d matches "٣" and "９" too (float() and int() then read them as 3 and 9).
+@functools.cache
+def _size_re() -> re.Pattern[str]:
+    return re.compile(r"^\s*(\d{1,19}(?:\.\d{1,19})?)\s*([a-zA-Z]*)\s*$", re.ASCII)
+
+
+@functools.cache
+def _duration_re() -> re.Pattern[str]:
+    return re.compile(r"(\d{1,19}(?:\.\d{1,19})?)([smhdw])", re.ASCII)
+
+
+@functools.cache
+def _rfc3339() -> re.Pattern[str]:
+    return re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
                       r"(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII)
+
+
 MAX_DIGITS = 19  # every count, size, time or port this tool reads fits (10**19 > 2**63)
 MAX_SIZE = 2**63 - 1  # bytes: what a file offset can be
 MAX_DURATION = 10**12  # seconds (~31,700 years): beyond is a typo; timedelta itself ends near 8.6e13
@@ -90,7 +106,7 @@ def parse_size(text: str | int, *, what: str = "size") -> int:
         if text < 0:
             raise InvalidInputError(f"{what} must not be negative: {text}")
         return text
-    match = _SIZE_RE.match(str(text))
+    match = _size_re().match(str(text))
     unit = match.group(2).lower() if match else None
     hint = "use a number of bytes or a unit: 500K, 64MiB, 2GB"
     if not match or unit not in _SIZE_UNITS:
@@ -123,7 +139,7 @@ def _kind(kind: str, what: str) -> str:
 def _duration_seconds(raw: str) -> float | None:
     """Seconds of '1h30m' (number-unit pairs, nothing between them), None when it is not that."""
     pos, total = 0, 0.0
-    for match in _DURATION_RE.finditer(raw):
+    for match in _duration_re().finditer(raw):
         if match.start() != pos:
             break
         total += float(match.group(1)) * _DURATION_SECONDS[match.group(2)]
@@ -167,7 +183,7 @@ def parse_rfc3339(text: str) -> datetime:
     and minio's own parser takes at most 6. Digits past the microsecond are cut, never rounded up
     (a retain-until date is not moved later). A leap second (:60) counts as :59. Anything else that
     is not RFC 3339 raises ValueError naming the text."""
-    match = _RFC3339.fullmatch(str(text).strip())
+    match = _rfc3339().fullmatch(str(text).strip())
     if not match:
         raise ValueError(f"not an RFC 3339 time: {text!r}")
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])

@@ -36,8 +36,19 @@ from its_store.core.jsontext import MAX_DEPTH, loads, nests_deeper
 _local = threading.local()
 _counter = itertools.count(1)
 _HEAD_BYTES = 512  # enough to skip an XML declaration and a comment and see the root element
-_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
-_PROLOG = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.S | re.I)
+
+
+# The patterns below are compiled on their first need (each ~0.3-0.8M instructions): a command whose
+# answers hold no document (a `get` of one object: a HEAD and a GET) compiles none of them.
+@functools.cache
+def _root() -> re.Pattern[bytes]:
+    return re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+
+
+@functools.cache
+def _prolog() -> re.Pattern[bytes]:
+    return re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.S | re.I)
+
 
 # A sub-resource (query parameter) -> (S3 call by method, expected root element(s) of a 200 GET/POST).
 # "json": a JSON object; "": no document expected (only an HTML page is refused).
@@ -69,24 +80,34 @@ _SUBRESOURCES: dict[str, dict[str, tuple[str, tuple[str, ...] | str]]] = {
 }
 # Elements whose absence minio would read as "off" or "none": object lock, legal hold, retention and
 # encryption answers must say what they are (an answer saying nothing is not "no lock").
-_MUST: dict[str, tuple[tuple[re.Pattern[bytes], str], ...]] = {
-    "GetObjectLockConfiguration": ((re.compile(rb"<(?:[\w.-]+:)?ObjectLockEnabled>\s*Enabled\s*<"),
+_MUST: dict[str, tuple[tuple[bytes, str], ...]] = {  # (pattern, what): compiled by its first use
+    "GetObjectLockConfiguration": ((rb"<(?:[\w.-]+:)?ObjectLockEnabled>\s*Enabled\s*<",
                                     "<ObjectLockEnabled>Enabled"),),
     # moto answers a version never held with an empty <LegalHold/> (S3: 404): no status is not ON
-    "GetObjectLegalHold": ((re.compile(rb"<(?:[\w.-]+:)?Status>\s*(?:ON|OFF)\s*<|<(?:[\w.-]+:)?LegalHold\b[^>]*/>"),
+    "GetObjectLegalHold": ((rb"<(?:[\w.-]+:)?Status>\s*(?:ON|OFF)\s*<|<(?:[\w.-]+:)?LegalHold\b[^>]*/>",
                             "<Status> ON or OFF"),),
-    "GetObjectRetention": ((re.compile(rb"<(?:[\w.-]+:)?Mode>\s*(?:GOVERNANCE|COMPLIANCE)\s*<"),
+    "GetObjectRetention": ((rb"<(?:[\w.-]+:)?Mode>\s*(?:GOVERNANCE|COMPLIANCE)\s*<",
                             "<Mode> GOVERNANCE or COMPLIANCE"),
-                           (re.compile(rb"<(?:[\w.-]+:)?RetainUntilDate>"), "<RetainUntilDate>")),
-    "GetBucketEncryption": ((re.compile(rb"<(?:[\w.-]+:)?SSEAlgorithm>\s*(?:AES256|aws:kms|aws:kms:dsse)\s*<"),
+                           (rb"<(?:[\w.-]+:)?RetainUntilDate>", "<RetainUntilDate>")),
+    "GetBucketEncryption": ((rb"<(?:[\w.-]+:)?SSEAlgorithm>\s*(?:AES256|aws:kms|aws:kms:dsse)\s*<",
                              "<SSEAlgorithm> AES256, aws:kms or aws:kms:dsse"),),
 }
 # Paged listings: the call -> (query parameter, answer element) of each marker, the first one required
 # on a truncated page; the answer's markers are where the next page starts.
 _PAGING = {"ListObjectsV2": (("continuation-token", "NextContinuationToken"),),
            "ListObjectVersions": (("key-marker", "NextKeyMarker"), ("version-id-marker", "NextVersionIdMarker"))}
-_TRUNCATED = re.compile(rb"<(?:[\w.-]+:)?IsTruncated>\s*true\s*<", re.I)
-_URL_ENCODED = re.compile(rb"<(?:[\w.-]+:)?EncodingType>\s*url\s*<")
+
+
+@functools.cache
+def _truncated() -> re.Pattern[bytes]:
+    return re.compile(rb"<(?:[\w.-]+:)?IsTruncated>\s*true\s*<", re.I)
+
+
+@functools.cache
+def _url_encoded() -> re.Pattern[bytes]:
+    return re.compile(rb"<(?:[\w.-]+:)?EncodingType>\s*url\s*<")
+
+
 _LISTING_PARAMS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "start-after"}
 _NEEDS_ETAG = {"PutObject", "UploadPart"}
 # GETs of an object's sub-resource: S3 answers a document, never with an ETag (the object's own answer has one)
@@ -201,7 +222,7 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
     if root not in expect:
         raise _wrong_document(name, root, f"<{expect[0]}>", url)
     for pattern, what in _MUST.get(name, ()):
-        if not pattern.search(body):
+        if not re.search(pattern, body):  # re's own cache keeps it compiled after the first answer
             raise bad_answer(name, f"no {what}, which S3 always sends in this answer")
     if name in _PAGING:
         paging(name, url, body)
@@ -221,10 +242,10 @@ def paging(name: str, url: str, body: bytes) -> None:
     (minio would then ask for the first page again), or the markers it was asked with (the same page
     again). A correct server's next page always starts further on. Stateless, one page at a time;
     a longer cycle that repeats entries is caught where they are yielded (S3Client.list_objects)."""
-    if not _TRUNCATED.search(body):
+    if not _truncated().search(body):
         return
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-    encoded = bool(_first(_URL_ENCODED, b"EncodingType>", body))
+    encoded = bool(_first(_url_encoded(), b"EncodingType>", body))
     import html  # here: html.entities is ~1 % of a command's start-up, and only truncated pages need it
     asked, given = [], []
     for param, element in _PAGING[name]:
@@ -283,12 +304,12 @@ def root_element(head: bytes) -> str | None:
     not XML."""
     text = head.lstrip(b"\xef\xbb\xbf")
     while True:
-        prolog = _PROLOG.match(text)
+        prolog = _prolog().match(text)
         if not prolog:
             break
         text = text[prolog.end():]
     text = text.lstrip()
-    found = _ROOT.match(text)
+    found = _root().match(text)
     return found.group(2).decode("ascii", "replace") if found else None
 
 

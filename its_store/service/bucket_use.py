@@ -11,10 +11,10 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.models import BucketInfo
 from its_store.core.refs import validate_bucket
 
 if TYPE_CHECKING:
+    from its_store.core.bucket_models import BucketInfo
     from its_store.core.enums import ObjectType
     from its_store.service.context import Context
 
@@ -101,6 +101,7 @@ def _remove_again(ctx: Context, bucket: str) -> None:
 
 def list_buckets(ctx: Context) -> list[BucketInfo]:
     """Every bucket of the account; their names are remembered for shell completion."""
+    from its_store.core.bucket_models import BucketInfo  # built here: `sync` and `get` use this module too
     buckets = [BucketInfo(name=b.name, created=b.creation_date) for b in ctx.s3.list_buckets()]
     ctx.cache.remember_bucket_names([b.name for b in buckets])
     return buckets

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from its_store.core import errors as E
-from its_store.core.models import CODEC_META, META_TYPE, ListObjectsRequest, ObjectInfo, ObjectType, listed_parts
+from its_store.core.models import CODEC_META, META_TYPE, ObjectInfo, ObjectType, listed_parts
 from its_store.core.refs import UnsafeKeyError, validate_bucket
 from its_store.transfer.parts import META_PART_SIZE
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # ListObjectsRequest: a type here (its class is built by whoever makes one)
+    from its_store.core.list_models import ListObjectsRequest
     from its_store.service.context import Context
 
 INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadata`

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_OWN_FILE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{28}\.val")  # diskcache's Disk.filename()
+# diskcache's Disk.filename(); compiled by re on its first use (a value kept in a file), not at every start
+_OWN_FILE = r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{28}\.val"
 _SAFE_DISK: Any = None
 
 
@@ -34,12 +35,12 @@ def _json_only_disk(diskcache: Any) -> Any:
                 return super().get(key, raw)
 
             def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
-                if mode == MODE_PICKLE or (filename is not None and not _OWN_FILE.fullmatch(filename)):
+                if mode == MODE_PICKLE or (filename is not None and not re.fullmatch(_OWN_FILE, filename)):
                     raise sqlite3.DatabaseError("a cache entry its-store did not write (a pickle or a foreign file)")
                 return super().fetch(mode, filename, value, read)
 
             def remove(self, file_path: str) -> None:
-                if _OWN_FILE.fullmatch(file_path):
+                if re.fullmatch(_OWN_FILE, file_path):
                     super().remove(file_path)
 
         _SAFE_DISK = JsonOnlyDisk

@@ -1,0 +1,20 @@
+"""DeleteResult: one object (or version) deleted, or not.
+
+Their own module, as download_models.py: a pydantic class costs its creation when its module is imported
+(~1-2M instructions each, callgrind), and a command that deletes nothing never builds one. core/models.py re-exports
+them by name (tests/test_startup_models.py).
+"""
+
+from its_store.core.model_base import Result
+
+
+class DeleteResult(Result):
+    """One object (or version) deleted, or not (`deleted` false, `error` says why, in a batch delete)."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    deleted: bool = True
+    error: str | None = None
+    delete_marker: bool | None = False  # versioned bucket, no version id: hidden behind a delete marker, still
+    #                                     stored (None: unknown, the key may not read the bucket's versioning)
