@@ -31,12 +31,14 @@ _CODEC, _ORIGINAL, _SHA256, _MTIME = (f"x-amz-meta-{name}" for name in (META_COD
                                                                       META_MTIME))
 
 
-def open_state(owner: Context | HasContext, enabled: bool = True) -> SyncState:
-    """The sync state store of this service's settings (cache folder), or an empty one."""
+def open_state(owner: Context | HasContext, enabled: bool = True, *, read_only: bool = False) -> SyncState:
+    """The sync state store of this service's settings (cache folder), or an empty one; `read_only` (a dry
+    run): read, never written, nor made where there is none."""
     settings = as_context(owner).settings
     folder = settings.cache_dir
     path = Path(folder) / STATE_FILE if (enabled and folder) else None
-    return SyncState(path, f"{settings.scheme}://{settings.server_id()}")  # one box's entries never another's
+    return SyncState(path, f"{settings.scheme}://{settings.server_id()}",  # one box's entries never another's
+                     read_only=read_only)
 
 
 def known_from_info(info: Any) -> Known:
