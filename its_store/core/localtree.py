@@ -393,6 +393,18 @@ class LocalTree:
         finally:
             self._give_back(held)
 
+    def mtime_ns(self, rel: str) -> int:
+        """root/rel's modification time (what get -r left, for the sync state), read in its folder's descriptor,
+        never through a link."""
+        folders, name = self._split(rel)
+        held = self._borrow(folders, shown=lambda: self.path(rel))  # a Path built only when a folder is opened
+        try:
+            return os.stat(name, dir_fd=held.fd, follow_symlinks=False).st_mtime_ns
+        except OSError as exc:
+            raise io_error("cannot read the time of", self.path(rel), exc) from None
+        finally:
+            self._give_back(held)
+
     # -- life -------------------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:

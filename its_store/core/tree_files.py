@@ -34,6 +34,8 @@ class Tree(Protocol):
 
     def set_mtime(self, rel: str, ns: int) -> None: ...
 
+    def mtime_ns(self, rel: str) -> int: ...
+
     def open_file(self, rel: str) -> OpenFile: ...
 
     def remove(self, rel: str) -> bool: ...
@@ -60,6 +62,9 @@ class TreeFile:
 
     def set_mtime(self, ns: int) -> None:
         self.tree.set_mtime(self.rel, ns)
+
+    def mtime_ns(self) -> int:
+        return self.tree.mtime_ns(self.rel)
 
     def __str__(self) -> str:  # deliberately not os.PathLike: it is never opened by its path
         return str(self.path)

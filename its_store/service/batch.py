@@ -40,10 +40,13 @@ from its_store.service.bucket_use import ensure_bucket, resolve_bucket
 from its_store.service.listing import iter_objects
 
 if TYPE_CHECKING:
-    from its_store.core.models import UploadResponse
+    from its_store.core.models import ObjectInfo, UploadResponse
     from its_store.core.shard import Shard
+    from its_store.core.tree_files import TreeFile
     from its_store.service.context import Context
     from its_store.service.object_download import Answered
+
+    Left = Callable[[str, ObjectInfo, int, TreeFile], None]  # download_prefix's on_file
 
 ProgressFn = Callable[[int], None]
 GARBLED = ("the server's listing altered this key's name (characters XML 1.0 cannot carry), so no request "
@@ -201,14 +204,16 @@ class Batch:
                         progress: ProgressFn | None = None,
                         on_done: Callable[[], None] | None = None,
                         options: dict[str, Any] | None = None, list_items: bool = True,
-                        on_object: Answered | None = None) -> BatchResult:
+                        on_object: Answered | None = None, on_file: Left | None = None) -> BatchResult:
         """Download every object under BUCKET/PREFIX into `dest`, keys mapped safely to paths.
 
         `options`: more DownloadRequest fields for every object (raw, sse_c_key_file...). `list_items` False:
         the objects done are counted, not listed in `objects` (BatchResult.count_only). `on_object(bucket, key,
         etag, stored size, headers)`: what each object's GET answer said of it (objects.download_into's
         on_answer), on the thread that downloaded it (`get -r` records it in the sync state store:
-        sync/remember.remembering_gets)."""
+        sync/remember.remembering_gets). `on_file(bucket, listed, size, file)`: each object as listed (ObjectInfo)
+        and the file it left (bytes written, TreeFile), once written (`get -r` records it as a sync records its
+        downloads: sync/remember.GetsRecorder)."""
         started = time.perf_counter()
         from its_store.core.localname import checked
         checked(dest, "cannot write")
@@ -227,11 +232,15 @@ class Batch:
 
         listing_items = result.listing
 
-        def thread_job(tree: LocalTree, key: str, size: int) -> Callable[[], BatchItem | Counted]:
+        def thread_job(tree: LocalTree, info: ObjectInfo) -> Callable[[], BatchItem | Counted]:
+            key = info.key
+
             def run() -> BatchItem | Counted:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
-                request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": size})
+                request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": info.size})
                 written, verified = objects.download_into(ctx, request, target, progress, on_object)
+                if on_file is not None:
+                    on_file(bucket, info, written, target)
                 if on_done:
                     on_done()
                 if not listing_items:  # count-only (the CLI without --json): no model built that no one shows
@@ -240,7 +249,7 @@ class Batch:
             return run
 
         with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
-            jobs = ((info.key, thread_job(tree, info.key, info.size)) for info in listing
+            jobs = ((info.key, thread_job(tree, info)) for info in listing
                     if not is_folder_marker(info.key, info.size))  # empty folder markers are passed over
             run_jobs(n, jobs, result, ctx)
         result.duration_seconds = round(time.perf_counter() - started, 3)

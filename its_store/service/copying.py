@@ -25,10 +25,11 @@ MAX_PART = 5 * 1024 ** 3  # S3's largest part
 
 
 def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str, *, threshold: int,
-                part_size: int | None = None) -> tuple[Any, str, str | None, bool, str | None]:
+                part_size: int | None = None, move: bool = False) -> tuple[Any, str, str | None, bool, str | None]:
     """Copy s3://sb/sk to s3://db/dk on the server. Returns (source stat, etag, version id, multipart,
-    unchecked: "sse" when the copy's encryption could not be checked, its read-back denied: see checked).
-    Not recorded here: the caller records the copy as its own operation (cp, model register)."""
+    unchecked: "sse" when the copy's encryption could not be checked, its read-back denied: see checked; else
+    "tags" when a multipart copy's tags could not be read back, said once unless `move`, whose caller keeps
+    its source on it). Not recorded here: the caller records the copy as its own operation (cp, model register)."""
     from its_store.service.context import as_context
     ctx = as_context(owner)
     refused = E.InvalidInputError(f"s3://{sb}/{sk} is SSE-C encrypted: a server-side copy needs its key on "
@@ -57,7 +58,8 @@ def server_copy(owner: Context | HasContext, sb: str, sk: str, db: str, dk: str,
                                            tags=tags, sse_s3=sse_s3, etag=head.etag)  # the parts of THIS source
     etag, version, unchecked = checked(ctx, written, db, dk, sse_s3)
     from its_store.service.tagcheck import tags_kept
-    tags_kept(ctx, db, dk, version, tags)
+    if tags_kept(ctx, db, dk, version, tags, quiet=move) is None:  # the key may not read them back
+        unchecked = unchecked or "tags"
     return head, etag, version, True, unchecked
 
 

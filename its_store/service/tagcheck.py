@@ -53,11 +53,13 @@ def check_tags(ctx: Context, bucket: str, key: str, version_id: str | None, sent
     return kept is not None
 
 
-def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> bool | None:
+def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags: dict[str, str], *,
+              quiet: bool = False) -> bool | None:
     """The tags a write carried, checked on the version it stored: True when the write kept them. Missing: set
     with PutObjectTagging on that version and read back (False); still not there, refused (a server without
     object tagging) or unreadable: TagsNotKeptError (exit 78). Not readable by this key: one warning, None
-    (unchecked). Asked with ctx.s3, the plain client: GetObjectTagging needs no SSE-C key."""
+    (unchecked; `quiet`: no warning, the caller fails on it: a move keeps its source). Asked with ctx.s3, the
+    plain client: GetObjectTagging needs no SSE-C key."""
     if not tags:
         return True
     client = ctx.s3
@@ -66,14 +68,24 @@ def tags_kept(ctx: Context, bucket: str, key: str, version_id: str | None, tags:
         if _carries(client.get_tags(bucket, key, version_id), tags):
             return True
     except E.AccessDeniedError:
-        from its_store.service.kept import denied_read_back
-        denied_read_back(client, "stored", "its tags", where, "s3:GetObjectTagging")
+        if not quiet:
+            from its_store.service.kept import denied_read_back
+            denied_read_back(client, "stored", "its tags", where, "s3:GetObjectTagging")
         return None
     except E.BadAnswerError as exc:  # never written over on the strength of an answer that is no tag set
         raise E.TagsNotKeptError(f"{where} was stored, but its tags could not be read back: {exc.message}",
                                  hint=_HINT) from None
     _set_again(client, bucket, key, version_id, tags, where)
     return False
+
+
+def unproven(where: str) -> E.AccessDeniedError:
+    """The error of a move whose copy at `where` carries tags the key may not read back (tags_kept None): its
+    source is kept (exit 6), since deleting it would lose tags the server may have dropped (Ceph RGW 16.2)."""
+    return E.AccessDeniedError("its tags could not be read back: the key may not read the copy's tags "
+                               "(s3:GetObjectTagging)",
+                               hint=f"read them with a key that may (`its-store tag get {where}`), then remove "
+                                    "the source yourself; or grant the key s3:GetObjectTagging")
 
 
 def _carries(back: dict[str, str], tags: dict[str, str]) -> bool:

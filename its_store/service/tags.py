@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 OBJECT_TAG_LIMIT = 10
 BUCKET_TAG_LIMIT = 50
-_TAG_CHARS = re.compile(r"^[\w\s+\-=.:/@]*$")
+_TAG_CHARS = re.compile(r"[\w +\-=.:/@]*")  # fullmatch (`$` lets a final newline through): the common case
+_TAG_MARKS = frozenset("_.:/=+-@")
 
 
 class TagSet(Result):
@@ -42,10 +43,19 @@ def check_tags(tags: dict[str, str], *, limit: int = OBJECT_TAG_LIMIT) -> dict[s
     for key, value in tags.items():
         if not key or len(key) > 128 or len(value) > 256:
             raise E.InvalidInputError(f"invalid tag {key!r}: keys 1-128 characters, values up to 256")
-        if not (_TAG_CHARS.match(key) and _TAG_CHARS.match(value)):
-            raise E.InvalidInputError(f"invalid character in tag {key}={value}",
+        if not (_allowed(key) and _allowed(value)):
+            raise E.InvalidInputError(f"invalid character in tag {key}={value}",  # the CLI escapes control characters
                                       hint="letters, digits, spaces and + - = . _ : / @")
     return tags
+
+
+def _allowed(text: str) -> bool:
+    """AWS's rule for tag keys and values, ^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$: letters, numbers, spaces (Unicode
+    separators, never a tab, a newline or another control character, which `\\s` let through) and _ . : / = + - @."""
+    if _TAG_CHARS.fullmatch(text):
+        return True
+    import unicodedata
+    return all(c in _TAG_MARKS or unicodedata.category(c)[0] in "LNZ" for c in text)
 
 
 def matches(info: ObjectInfo, tags: dict[str, str] | None, metadata: dict[str, str] | None) -> bool:

@@ -21,7 +21,9 @@ the destination's server can read (or one in the clear) is a choice to make out 
 
 Tags: read from the source only when its answer says it has some (x-amz-tagging-count, which S3, MinIO,
 SeaweedFS, moto and Ceph send with a tagged object), so an untagged object costs no GET ?tagging; the tags
-sent are read back from the destination.
+sent are read back from the destination. A key that may not read them (no s3:GetObjectTagging) leaves a copy
+`unchecked: "tags"` (one warning), and a move keeps its source (confirm_copy, exit 6): its tags are not proven
+kept, and a server that drops a multipart write's tags (Ceph RGW 16.2) would have lost them with the source.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class CrossOptions:
     part_size: int | None = None                # None: the source's own (<= 64 MiB), else as uploads choose
     workers: int | None = None                  # parts in flight per object (None: the destination's workers)
     resume: bool = True                         # journal large copies; a rerun continues them
+    move: bool = False                          # for mv: tags not readable back are no warning (confirm_copy)
 
     @classmethod
     def of(cls, values: Mapping[str, Any] | None) -> CrossOptions:
@@ -175,7 +178,8 @@ def _write(src: Context, dst: Context, origin: _Origin, opts: CrossOptions, sse:
     sse_check = ensure_encrypted(writer, dst.s3, bucket, key, done.version_id, done.answer_sse,
                                  SseCheck(asked=sse.label))
     ensure_locked(dst.s3, bucket, key, done.version_id, lock)
-    tags = tags_kept(dst, bucket, key, done.version_id, origin.tags)  # None: the key may not read them back
+    tags = tags_kept(dst, bucket, key, done.version_id, origin.tags,  # None: the key may not read them back
+                     quiet=opts.move)  # a move keeps its source then, and says so once (confirm_copy)
     check_names(dst.settings.server_id(), writer, bucket, key, done.version_id, underscored(headers))
     return _result(src, dst, origin, bucket, key, done, check, sse_check, "tags" if tags is None else None)
 
@@ -252,9 +256,14 @@ def _destination_sse(sse: UploadSse, origin: _Origin, opts: CrossOptions, where:
 def confirm_copy(dest: Context | HasContext, copied: CrossCopy, options: CrossOptions | None = None) -> str:
     """Before a move deletes its source: the bytes read were checked against the source's own checksum
     (copied.verified_by), and a HEAD of the destination shows the size and ETag its write answered. Returns
-    how it was verified; IntegrityError (exit 4, the source kept) otherwise."""
+    how it was verified; IntegrityError (exit 4, the source kept) otherwise. Tags the key may not read back
+    (`unchecked: "tags"`) are not proven kept: AccessDeniedError (exit 6, the source kept), since deleting the
+    source would lose them where the destination's server dropped them (Ceph RGW 16.2: a multipart write's)."""
     dst = as_context(dest)
     where = f"s3://{copied.bucket}/{copied.key}"
+    if copied.unchecked == "tags":
+        from its_store.service.tagcheck import unproven
+        raise unproven(where)
     if copied.verified_by is None:
         raise E.IntegrityError(f"{copied.source} was copied to {where} but could not be verified (the source "
                                "has no checksum to compare the bytes read with); the source was kept",

@@ -291,13 +291,16 @@ class Copier:
         ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
         with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
             head, etag, version, multipart, unchecked = server_copy(
-                ctx, sb, sk, db, dk, threshold=self.copy_threshold, part_size=self.copy_part_size)
+                ctx, sb, sk, db, dk, threshold=self.copy_threshold, part_size=self.copy_part_size, move=move)
             op.nbytes = head.size
         item = BatchItem(source=str(src), dest=str(dst), size=head.size, etag=etag, version_id=version,
                          multipart_copy=multipart, unchecked=unchecked)
         if move:
             from its_store.service.xmove import MoveGuard
             with _unchecked_copy(item, f"s3://{sb}/{sk}"):
+                if unchecked == "tags":  # a multipart copy's tags, not proven kept: the source keeps them
+                    from its_store.service.tagcheck import unproven
+                    raise unproven(str(dst))
                 item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
                 MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, kept
             _delete_source(ctx, item, sb, sk, head.etag, head.size)  # and only what was copied
@@ -310,7 +313,7 @@ class Copier:
         from its_store.service.xmove import MoveGuard
         sb, sk = str(src.bucket), src.key
         options = CrossOptions.of({"workers": max(1, self.workers // 2), "part_size": self.copy_part_size,
-                                   **self.options})
+                                   **self.options, "move": move})
         guard = MoveGuard.before_copy(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key,
                                       key_file=options.source_sse_c_key_file or options.sse_c_key_file,
                                       dest_key_file=options.sse_c_key_file) if move else None

@@ -135,8 +135,9 @@ class Sync:
         if local.path is not None:
             self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
                                    create=self.kind == "download")
-        self.state = open_state(self.ctx, self.options.state)
-        self.dst_state = open_state(self.dst_ctx, self.options.state) if self.cross else self.state
+        dry = self.options.dry_run  # a dry run changes no state: its HEADs' answers are not kept either
+        self.state = open_state(self.ctx, self.options.state, read_only=dry)
+        self.dst_state = open_state(self.dst_ctx, self.options.state, read_only=dry) if self.cross else self.state
         # a download's folder as the state store names it (what each download left there: state.Fetched)
         self._folder = str(Path(self.dst.path).resolve()) if self.kind == "download" else None  # type: ignore[arg-type]
         for loc, prefix, state in ((self.src, self.src_prefix, self.state),

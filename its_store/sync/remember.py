@@ -19,10 +19,11 @@ from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync.mtime import META_MTIME
-from its_store.sync.state import Known, SyncState
+from its_store.sync.state import Fetched, Known, SyncState
 
 if TYPE_CHECKING:
-    from its_store.core.models import UploadRequest, UploadResponse
+    from its_store.core.models import ObjectInfo, UploadRequest, UploadResponse
+    from its_store.core.tree_files import TreeFile
 
 STATE_FILE = "sync-state.sqlite"
 _MD5 = re.compile(r"[0-9a-f]{32}")
@@ -30,12 +31,14 @@ _CODEC, _ORIGINAL, _SHA256, _MTIME = (f"x-amz-meta-{name}" for name in (META_COD
                                                                       META_MTIME))
 
 
-def open_state(owner: Context | HasContext, enabled: bool = True) -> SyncState:
-    """The sync state store of this service's settings (cache folder), or an empty one."""
+def open_state(owner: Context | HasContext, enabled: bool = True, *, read_only: bool = False) -> SyncState:
+    """The sync state store of this service's settings (cache folder), or an empty one; `read_only` (a dry
+    run): read, never written, nor made where there is none."""
     settings = as_context(owner).settings
     folder = settings.cache_dir
     path = Path(folder) / STATE_FILE if (enabled and folder) else None
-    return SyncState(path, f"{settings.scheme}://{settings.server_id()}")  # one box's entries never another's
+    return SyncState(path, f"{settings.scheme}://{settings.server_id()}",  # one box's entries never another's
+                     read_only=read_only)
 
 
 def known_from_info(info: Any) -> Known:
@@ -70,6 +73,22 @@ def remembering_gets(state: SyncState) -> Callable[[str, str, str, int, Mapping[
     """An `on_object` for Batch.download_prefix (`get -r`): records what each object's GET answer said."""
     def record(bucket: str, key: str, etag: str, stored_size: int, headers: Mapping[str, str]) -> None:
         state.put(bucket, key, known_from_answer(etag, stored_size, headers))
+    return record
+
+
+def remembering_files(state: SyncState, folder: Path) -> Callable[[str, ObjectInfo, int, TreeFile], None]:
+    """An `on_file` for Batch.download_prefix (`get -r` into `folder`): records what each download left there
+    (state.Fetched: the listing's ETag, size and LastModified, the file's size and mtime), as a sync records its
+    own downloads. Without it, the first sync of the folder after `get -r` took an object rewritten by another
+    tool with the old bytes' its-sha256 and mtime carried over for the file it holds (its mtime alone differs:
+    get -r keeps none), and only set the file's mtime; now the listing's other ETag fetches it again."""
+    where = str(folder.resolve())  # as the sync of that folder names it (sync/engine)
+
+    def record(bucket: str, listed: ObjectInfo, size: int, file: TreeFile) -> None:
+        if listed.etag:  # LastModified as compare.listed_at keeps it
+            at = None if listed.last_modified is None else listed.last_modified.isoformat()
+            state.put_fetched(where, bucket, listed.key, Fetched(listed.etag, listed.size, size, file.mtime_ns(),
+                                                                 None, at))
     return record
 
 

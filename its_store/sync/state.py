@@ -14,9 +14,10 @@ fetched again whatever the object's metadata says (sync/engine: another tool's r
 its-sha256 and mtime over, and an object without an MD5 ETag shows no other checksum).
 
 SQLite in the settings' cache folder (sync-state.sqlite), one connection behind a lock, writes
-batched. Any failure of the store turns it off for the run (the sync then HEADs): it is an
-optimisation, never a source of truth, and never decides a delete. It is input all the same: a file that
-is not a database is set aside (sync-state.sqlite.corrupt) and started anew, and an entry whose values
+batched. A dry run opens it read only (read_only: no row written, no file made, nothing set aside; what the
+run learns is kept in memory for the run alone). Any failure of the store turns it off for the run (the sync
+then HEADs): it is an optimisation, never a source of truth, and never decides a delete. It is input all the
+same: a file that is not a database is set aside (sync-state.sqlite.corrupt) and started anew, and an entry whose values
 are not what this module writes (a size that is not a count, an mtime that is not text: SQLite keeps
 whatever it is given) is not used; the HEAD it then takes writes it again. Either says so in one warning.
 """
@@ -93,8 +94,9 @@ class Fetched:
 class SyncState:
     """The store; `SyncState(None)` remembers nothing (state off)."""
 
-    def __init__(self, path: Path | None, endpoint: str = "") -> None:
+    def __init__(self, path: Path | None, endpoint: str = "", *, read_only: bool = False) -> None:
         self.endpoint = endpoint
+        self.read_only = read_only  # a dry run's: read, never written (what it learns is kept for the run only)
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str], Known] = {}
         self._db: sqlite3.Connection | None = None
@@ -106,7 +108,7 @@ class SyncState:
         self._path = path
         self._warned = False
         if path is not None:
-            self._db = _open(path)
+            self._db = _open_read_only(path) if read_only else _open(path)
 
     def _row(self, row: Any) -> Known | None:
         """The Known of a row (etag, stored_size, size, mtime, sha256, md5), None when its values are not
@@ -256,6 +258,8 @@ class SyncState:
             for key in keys:
                 self._pending.pop((bucket, key), None)
                 self._loaded.pop((bucket, key), None)
+            if self.read_only:
+                return
             try:  # one transaction, not one per key (the connection commits each statement by itself)
                 self._db.execute("BEGIN")
                 self._db.executemany("DELETE FROM objects WHERE endpoint=? AND bucket=? AND key=?",
@@ -272,6 +276,8 @@ class SyncState:
             for key in keys:
                 self._fetched_pending.pop((folder, bucket, key), None)
                 self._fetched.pop((folder, bucket, key), None)
+            if self.read_only:
+                return
             try:
                 self._db.execute("BEGIN")
                 self._db.executemany("DELETE FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND key=?",
@@ -282,6 +288,11 @@ class SyncState:
 
     def _flush(self) -> None:
         if self._db is None or not (self._pending or self._fetched_pending):
+            return
+        if self.read_only:  # kept in memory for the rest of the run, never written
+            self._loaded.update(self._pending)
+            self._fetched.update(self._fetched_pending)
+            self._pending, self._fetched_pending = {}, {}
             return
         rows = [(self.endpoint, b, k, e.etag, e.stored_size, e.size, e.mtime, e.sha256, int(e.md5))
                 for (b, k), e in self._pending.items()]
@@ -340,6 +351,19 @@ def _open(path: Path) -> sqlite3.Connection | None:
             if not _set_aside(path, f"not a database: {exc}"):
                 return None
     return None
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection | None:
+    """A dry run's connection to the store: read only, None when there is no usable store (nothing is made,
+    nothing set aside, no schema written: a missing table is a query's error, which turns the store off)."""
+    from its_store.core.statefile import NotRegularFile, check_state
+    try:
+        if not check_state(path):
+            return None
+        return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10,
+                               check_same_thread=False, isolation_level=None)
+    except (NotRegularFile, OSError, sqlite3.Error):
+        return None
 
 
 def _set_aside(path: Path, why: str) -> bool:

@@ -214,13 +214,14 @@ def _get_prefix(svc: Any, ref: RemoteRef, dest: str, workers: int | None, option
     prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
     if dest == "-":
         raise InvalidInputError("cannot write a recursive download to stdout")
-    from its_store.sync.remember import open_state, remembering_gets
+    from its_store.sync.remember import open_state, remembering_files, remembering_gets
     state = open_state(svc)  # what each GET answer said, as a sync records its downloads: the next sync HEADs none
     try:
         with out.progress(f"download {shown(ref.bucket, prefix)}", None) as advance:
             result = svc.batch().download_prefix(ref.bucket, prefix, Path(dest), workers=workers,
                                                  progress=advance, list_items=out.STATE.json,
-                                                 options=options, on_object=remembering_gets(state))
+                                                 options=options, on_object=remembering_gets(state),
+                                                 on_file=remembering_files(state, Path(dest)))
     finally:
         state.close()
     out.result(result, lambda: _download_human(result, f"{shown(ref.bucket, prefix)} → {dest}"))
