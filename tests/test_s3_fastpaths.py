@@ -30,6 +30,9 @@ URLS = [
     "http://h/ä", "http://hä/a", "http://ｈ/a", "http:/h/a", "ftp://h/a", "http://h:/a", "http://:9/a", "http://h]/a",
     "http://h/a?q#f", "http://h/?", "http://h//a//b", "http://h/a%00b", "http://h/a\x00b", "http://h/a b",
     "http://h/@x", "http://h/a?b=@[]%#", "https://h:443", "http://H.Example:80/B/K?Tagging",
+    "http://h?x/y", "http://", "https://", "http:///a", "http://?q", "http://h@/a", "http://h[/a", "http://%/a",
+    "https://h/a?x?y", "https://h/a?x#", "http://h:9:9/a", "http://H:P/a", "http://h/a\x7fb", "http://h/\u00a0",
+    "httpx://h/a", "http//h/a", "https:/h/a", "http://h\\x/a", "http://h/a?q=\u00e9",
     *(f"http://127.0.0.1:9000/bucket/{quote(key, safe='/~')}?versionId=1" for key in KEYS),
     *(f"https://bucket.s3.example.com/{quote(key, safe='/~')}" for key in KEYS),
 ]

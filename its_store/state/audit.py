@@ -165,8 +165,12 @@ class AuditLog:
             error = sys.exc_info()[1]
         same, names = self._same_fields()
         get = fields.get
-        parts = ['{"time":', _quote(_now()), ',"operation":', _json(operation), ',"bucket":', _json(get("bucket")),
-                 ',"key":', _json(get("key")), ',"version_id":', _json(get("version_id")), ',"size":',
+        bucket, key, version_id = get("bucket"), get("key"), get("version_id")
+        # the time is digits and -:.TZ (nothing to escape); a str field quoted without the call to _json
+        parts = ['{"time":"', _now(), '","operation":', _json(operation), ',"bucket":',
+                 _quote(bucket) if type(bucket) is str else _json(bucket), ',"key":',
+                 _quote(key) if type(key) is str else _json(key), ',"version_id":',
+                 _quote(version_id) if type(version_id) is str else _json(version_id), ',"size":',
                  _json(get("size")), ',"result":', '"ok"' if ok else '"error"', ',"error":',
                  "null" if ok else _json(_error_code(error)), same]
         for name, value in fields.items():

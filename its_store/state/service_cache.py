@@ -81,6 +81,7 @@ class ServiceCache:
         self._on_lookup = on_lookup
         self._counting: bool | None = None  # whether lookups count: caching on at the first one (_get)
         self._bound = threading.local()  # .deferral: this thread's batched invalidations, if any
+        self._heads: dict[str, str] = {}  # _obj's text before the key, per bucket
 
     @property
     def warnings(self) -> list[str]:
@@ -89,10 +90,16 @@ class ServiceCache:
     # -- keys -------------------------------------------------------------------------------------
     def _obj(self, bucket: str, key: str) -> str:
         """json.dumps(["obj", endpoint, bucket, key]), spelled out: the same text (json.dumps's default
-        separators, ASCII escapes) at a third of the cost, paid once per object a batch writes."""
+        separators, ASCII escapes) at a third of the cost, paid once per object a batch writes; the text
+        before the key made once per bucket."""
         if type(bucket) is not str or type(key) is not str:
             return json.dumps(["obj", self.endpoint, bucket, key])
-        return f'["obj", {_quoted(self.endpoint)}, {_quoted(bucket)}, {_quoted(key)}]'
+        head = self._heads.get(bucket)  # the text before the key, made once per bucket (a batch has one)
+        if head is None:
+            if len(self._heads) >= 64:  # a long-lived service over many buckets: made again, never grown past this
+                self._heads.clear()
+            head = self._heads[bucket] = f'["obj", {_quoted(self.endpoint)}, {_quoted(bucket)}, '
+        return head + _quoted(key) + "]"
 
     def _buckets(self) -> str:
         return json.dumps(["buckets", self.endpoint, self.access_key])
