@@ -24,9 +24,16 @@ def test_each_file_of_a_batch_is_fstat_ed_once_and_read_unbuffered(service: Any,
     service.batch().upload_directory(src, bucket, "warm/", workers=4)  # bucket known, pool and cache open
     calls = {"fstat": 0, "fdopen": 0}
     real_fstat, real_fdopen = os.fstat, os.fdopen
+    folder = str(src.resolve()) + os.sep
 
     def fstat(fd: int) -> os.stat_result:
-        calls["fstat"] += 1
+        # only the batch's files: the timer-driven stats and audit flushes fstat their own files, more often
+        # on a loaded machine (they flush by time), and are no per-file cost
+        try:
+            named = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            named = ""
+        calls["fstat"] += named.startswith(folder)
         return real_fstat(fd)
 
     def fdopen(*args: Any, **kwargs: Any) -> Any:
@@ -39,7 +46,7 @@ def test_each_file_of_a_batch_is_fstat_ed_once_and_read_unbuffered(service: Any,
     monkeypatch.undo()
     assert result.succeeded == FILES and not result.errors
     assert calls["fdopen"] == 0, calls
-    assert calls["fstat"] <= FILES + 5, calls  # its open's check, taken over by the upload (was 3, then 2 per file)
+    assert calls["fstat"] == FILES, calls  # its open's check, taken over by the upload (was 3, then 2 per file)
     stored = service.stat_object(bucket, "per-file/f07.jpg")
     assert stored.sha256 == hashlib.sha256((src / "f07.jpg").read_bytes()).hexdigest()
 
