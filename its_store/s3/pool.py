@@ -15,6 +15,11 @@ No answer is decoded (urllib3's `decode_content=False`, on every request): we as
 stored with it (`aws s3 cp --content-encoding gzip`); a GET returns the stored bytes, which the server's
 size, ETag and CRC32 describe, as mc, s5cmd, rclone and aws-cli return them. Our own compression sets no
 Content-Encoding (codec/compression.py) and is undone by us, once.
+
+Timeouts: MINIO_CONNECT_TIMEOUT to connect and for each wait while a request is sent, MINIO_READ_TIMEOUT for
+each wait for answer bytes. Over plain HTTP on Linux the kernel keeps them (SO_SNDTIMEO / SO_RCVTIMEO on a
+blocking socket: s3/kernel_timeouts.py), so CPython does not poll() before every recv and send; an expired one
+is the same "timed out" error as CPython's own.
 """
 
 from __future__ import annotations
@@ -87,7 +92,17 @@ class FinalResponse(http.client.HTTPResponse):
 
 
 class _Connection(HTTPConnection):
+    """A plain-HTTP connection; with `kernel_timeouts` (connect, read) set by _pool_classes, its socket keeps
+    them in the kernel once connected (s3/kernel_timeouts.py: no poll() before every recv and send)."""
+
     response_class = FinalResponse
+    kernel_timeouts: tuple[float, float] | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        if self.kernel_timeouts is not None and self.sock is not None:
+            from its_store.s3.kernel_timeouts import KernelTimedSocket
+            self.sock = KernelTimedSocket.adopt(self.sock, *self.kernel_timeouts)
 
 
 class _TLSConnection(HTTPSConnection):
@@ -100,6 +115,16 @@ class _Pool(HTTPConnectionPool):
 
 class _TLSPool(HTTPSConnectionPool):
     ConnectionCls = _TLSConnection
+
+
+def _pool_classes(connect_timeout: float, read_timeout: float) -> dict[str, type[HTTPConnectionPool]]:
+    """The pool classes by scheme: plain HTTP on a connection class whose sockets keep these timeouts in the
+    kernel (Linux: s3/kernel_timeouts.SUPPORTED); TLS, and other systems, on Python's own socket timeouts."""
+    from its_store.s3.kernel_timeouts import SUPPORTED
+    if not SUPPORTED:
+        return {"http": _Pool, "https": _TLSPool}
+    conn = type("_Connection", (_Connection,), {"kernel_timeouts": (connect_timeout, read_timeout)})
+    return {"http": type("_Pool", (_Pool,), {"ConnectionCls": conn}), "https": _TLSPool}
 
 
 def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint_host: str, method: str, url: str,
@@ -197,7 +222,7 @@ def build_pool(settings: Settings, size: int) -> PoolManager | ProxyManager:
                                                            proxy_headers=_proxy_auth(proxy), **kw)
     else:
         manager = PoolManager(**kw)
-    manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+    manager.pool_classes_by_scheme = _pool_classes(settings.connect_timeout, settings.read_timeout)
     manager.endpoint_host = host  # see s3/answers.py
     manager.once = LoggedRetry(total=n, connect=n, read=0, status=0, other=0, redirect=False,
                                backoff_factor=0.25, backoff_jitter=0.25, raise_on_status=False)

@@ -1,0 +1,104 @@
+"""Plain-HTTP sockets whose timeouts the kernel keeps: no poll() before every recv and send (issue 22).
+
+A Python socket with a timeout (what urllib3 sets from MINIO_CONNECT_TIMEOUT / MINIO_READ_TIMEOUT) is
+non-blocking underneath: CPython calls poll() before each recv() and send(), each call releasing and
+taking the GIL again. A 100 KB GET made 5 polls (one of them urllib3's check of a pooled connection)
+against the SDK script's 1, and more futex calls (GIL hand-offs between the workers).
+
+KernelTimedSocket is a blocking socket with SO_SNDTIMEO set to the connect timeout and SO_RCVTIMEO to the
+read timeout: the timeouts urllib3 gives the socket while it sends a request (the connect timeout) and
+while it reads the answer (the read timeout). urllib3 calls settimeout() with one of these two before each
+phase; the socket keeps them both already, so that call changes nothing. Any other value (None, 0, another
+number: a caller's own per-request timeout) makes it an ordinary Python socket with that timeout again, and
+one of the two pool values later makes it kernel-timed again.
+
+The kernel reports an expired SO_RCVTIMEO/SO_SNDTIMEO as EAGAIN, which Python raises as BlockingIOError (and
+which socket.makefile's reader would take for "no data yet"); this socket raises TimeoutError("timed out")
+instead, what CPython raises when its own timeout expires: urllib3, http.client and our error mapping
+see the very exception they saw before ("Read timed out", exit 69, the same retries). One difference:
+CPython's sendall() timeout bounds the whole call, SO_SNDTIMEO each wait for buffer space (a peer that
+keeps taking bytes slowly is not cut off).
+
+Linux only (the timeval layout of the options); elsewhere, and for TLS (ssl wraps the socket inside
+urllib3's connect), sockets keep Python's own timeouts.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import sys
+from typing import Any
+
+SUPPORTED = sys.platform.startswith("linux")
+
+
+def _timeval(seconds: float) -> bytes:
+    whole = int(seconds)
+    return struct.pack("ll", whole, round((seconds - whole) * 1_000_000))
+
+
+class KernelTimedSocket(socket.socket):
+    """A blocking socket with SO_SNDTIMEO = `send_timeout`, SO_RCVTIMEO = `recv_timeout` (module docstring)."""
+
+    __slots__ = ("_asked", "_kept", "_python_timed")
+
+    _kept: tuple[float, float]
+    _asked: float | None
+    _python_timed: bool
+
+    @classmethod
+    def adopt(cls, sock: socket.socket, send_timeout: float, recv_timeout: float) -> KernelTimedSocket:
+        """The connected `sock` (its file descriptor; `sock` itself is detached) as a kernel-timed socket."""
+        new = cls(sock.family, sock.type, sock.proto, sock.detach())
+        new.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(send_timeout))
+        new.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(recv_timeout))
+        new._kept = (send_timeout, recv_timeout)
+        new._python_timed = True
+        new.settimeout(send_timeout)  # blocking from here: the kernel keeps the timeouts
+        return new
+
+    def settimeout(self, value: float | None) -> None:
+        if value is not None and value in self._kept:
+            if self._python_timed:
+                super().settimeout(None)
+                self._python_timed = False
+        else:  # a timeout the kernel does not keep: Python's own (non-blocking, with poll)
+            super().settimeout(value)
+            self._python_timed = True
+        self._asked = value
+
+    def gettimeout(self) -> float | None:
+        return self._asked
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        try:
+            return super().recv_into(buffer, nbytes, flags)
+        except BlockingIOError:
+            if self._python_timed:
+                raise  # a caller's 0 timeout: EAGAIN is the answer
+            raise TimeoutError("timed out") from None
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        try:
+            return super().recv(bufsize, flags)
+        except BlockingIOError:
+            if self._python_timed:
+                raise  # a caller's 0 timeout: EAGAIN is the answer
+            raise TimeoutError("timed out") from None
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        try:
+            return super().send(data, flags)
+        except BlockingIOError:
+            if self._python_timed:
+                raise  # a caller's 0 timeout: EAGAIN is the answer
+            raise TimeoutError("timed out") from None
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        try:
+            super().sendall(data, flags)
+        except BlockingIOError:
+            if self._python_timed:
+                raise  # a caller's 0 timeout: EAGAIN is the answer
+            raise TimeoutError("timed out") from None
