@@ -27,7 +27,8 @@ NOT_RUN = {"asyncio", "asyncio.base_events", "asyncio.events", "_asyncio", "impo
 NOT_RUN_OF_MINIO = {"minio.crypto", "Crypto", "argon2", "minio.datatypes", "minio.deleteobjects", "minio.legalhold",
                     "minio.lifecycleconfig", "minio.notificationconfig", "minio.objectlockconfig",
                     "minio.replicationconfig", "minio.retention", "minio.select", "minio.sseconfig",
-                    "minio.tagging", "minio.versioningconfig"}
+                    "minio.tagging", "minio.versioningconfig",
+                    "minio.commonconfig", "minio.minioadmin"}  # ~33M: copies' and tags' classes, the admin client
 
 CODE = r'''
 import json, sys
@@ -68,14 +69,21 @@ def _run(argv: list[str], *, quiet: bool = True) -> tuple[int, set[str], str, st
     return code, set(modules) - set(waiting), head, done.stdout
 
 
-@pytest.mark.parametrize("command", ["ls", "get", "upload", "sync", "verify"])
+@pytest.mark.parametrize("command", ["ls", "get", "upload", "sync", "verify", "get-one", "sync-again"])
 def test_bench_commands_load_only_what_they_use(bucket: str, tmp_path: Path, command: str) -> None:
+    """On an empty prefix; `get-one` downloads one object (W3's command), `sync-again` finds nothing to do (W7's)."""
     empty = tmp_path / "empty"
     empty.mkdir()
     prefix = f"s3://{bucket}/empty/"
+    if command in ("get-one", "sync-again"):
+        (tmp_path / "full").mkdir()
+        (tmp_path / "full" / "frame.jpg").write_bytes(b"frame" * 1000)
+        assert _run(["sync", str(tmp_path / "full"), f"s3://{bucket}/full/"])[0] == 0
     argv = {"ls": ["ls", prefix, "-r", "--json"], "get": ["get", prefix, str(tmp_path / "dst"), "-r"],
             "upload": ["upload", str(empty), prefix, "-r"], "sync": ["sync", str(empty), prefix, "--delete"],
-            "verify": ["verify", prefix, "-r"]}[command]
+            "verify": ["verify", prefix, "-r"],
+            "get-one": ["get", f"{bucket}/full/frame.jpg", str(tmp_path / "frame.jpg")],
+            "sync-again": ["sync", str(tmp_path / "full"), f"s3://{bucket}/full/"]}[command]
     code, modules, stderr, _ = _run(argv)
     assert (code, stderr) == (0, ""), stderr
     assert {"pydantic", "minio", "its_store.core.settings"} <= modules  # the command did read settings
