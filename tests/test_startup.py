@@ -255,26 +255,40 @@ def test_transfer_path_does_not_load_bucket_administration():
 def test_minio_imports_from_the_deferred_modules_only_the_forwarded_names():
     """Fails loudly when a minio release changes what its modules import from a deferred module
     (s3/deferred.py DEFERRED): another name would load the real module at `import minio` (correct, but slow);
-    and each name is what its stand-in takes it for (a capital: a class; else a function)."""
+    and each name is what its stand-in takes it for (in VALUES: a constant of that value; else a capital: a
+    class; else a function). Only the modules `import minio` runs count: a deferred module importing from
+    another loads it when its own code runs (lifecycleconfig's BaseRule: a real class, to subclass), so no
+    stand-in class may be a base class anywhere in minio."""
     import ast
     import importlib.util
 
-    from its_store.s3.deferred import DEFERRED
+    from its_store.s3.deferred import DEFERRED, VALUES
     package = Path(importlib.util.find_spec("minio").origin).parent  # type: ignore[union-attr, arg-type]
     imported: dict[str, set[str]] = {}
+    bases: set[str] = set()
     for source in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        bases.update(b.id for n in ast.walk(tree) if isinstance(n, ast.ClassDef) for b in n.bases
+                     if isinstance(b, ast.Name))
+        name = ".".join(("minio", *source.relative_to(package).with_suffix("").parts)).removesuffix(".__init__")
+        if name in DEFERRED:
+            continue  # its imports run with its own code, on first use
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 1 and f"minio.{node.module}" in DEFERRED:
                 imported.setdefault(f"minio.{node.module}", set()).update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module in DEFERRED:
                 imported.setdefault(node.module, set()).update(a.name for a in node.names)
             elif isinstance(node, ast.Import) and any(a.name in DEFERRED for a in node.names):
                 imported.setdefault(source.name, set()).add("*")
-    assert imported == {module: set(names) for module, names in DEFERRED.items()}
+    assert imported == {module: set(names) for module, names in DEFERRED.items() if module in imported}
+    stand_ins = {n for module, names in DEFERRED.items() for n in names if n not in VALUES.get(module, {})}
+    assert not bases & {n for n in stand_ins if n[:1].isupper()}
     code = ("import inspect, json, importlib, sys\n"
-            f"table = {dict(DEFERRED)!r}\n"
-            "wrong = [f'{m}.{n}' for m, names in table.items() for n in names\n"
-            "         if inspect.isclass(getattr(importlib.import_module(m), n)) != n[:1].isupper()]\n"
+            f"table, values = {dict(DEFERRED)!r}, {dict(VALUES)!r}\n"
+            "wrong = [f'{m}.{n}' for m, names in table.items() for n in names if n not in values.get(m, {})\n"
+            "         and inspect.isclass(getattr(importlib.import_module(m), n)) != n[:1].isupper()]\n"
+            "wrong += [f'{m}.{n}' for m, given in values.items() for n, v in given.items()\n"
+            "          if getattr(importlib.import_module(m), n) != v or n not in table[m]]\n"
             "print(json.dumps(wrong))\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(run.stdout) == []
@@ -319,6 +333,27 @@ def test_deferred_minio_classes_are_minios_own_on_first_use():
             "assert VersioningConfig.__module__ == 'minio.versioningconfig'\n"
             "assert api.parse_copy_object.__module__ == 'minio.datatypes'\n"
             "assert '__getattr__' in vars(sys.modules['minio.datatypes'])  # a forwarding function: not run\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_deferred_commonconfig_and_admin_are_minios_own_on_first_use():
+    """s3/deferred.py: minio.commonconfig (its two constants given, its classes stand-ins) and minio.minioadmin
+    wait until used; a class method through a stand-in, a construction and isinstance are then minio's own,
+    and MinioAdmin built leaves its cryptography waiting still."""
+    code = ("import sys\n"
+            "import its_store.s3, minio, minio.credentials\n"
+            "from minio import api\n"
+            "cc = sys.modules['minio.commonconfig']\n"
+            "assert '__getattr__' in vars(cc) and (api.COPY, api.REPLACE) == ('COPY', 'REPLACE')\n"
+            "tags = api.Tags.new_object_tags()\n"  # a class method through the stand-in runs minio's module
+            "assert '__getattr__' not in vars(cc) and type(tags) is cc.Tags is not api.Tags\n"
+            "assert isinstance(tags, api.Tags) and cc.COPY == api.COPY and cc.ENABLED == 'Enabled'\n"
+            "assert type(api.CopySource('b', 'k')) is cc.CopySource\n"
+            "ma = sys.modules['minio.minioadmin']\n"
+            "assert '__getattr__' in vars(ma) and minio.MinioAdmin is not None and 'Crypto' not in sys.modules\n"
+            "admin = minio.MinioAdmin(endpoint='localhost:9', credentials=minio.credentials.StaticProvider('a', 'b'))\n"
+            "assert type(admin) is ma.MinioAdmin and isinstance(admin, minio.MinioAdmin)\n"
+            "assert '__getattr__' not in vars(ma) and 'Crypto' not in sys.modules\n")  # crypto waits still
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 

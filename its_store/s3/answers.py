@@ -92,6 +92,14 @@ _MUST: dict[str, tuple[tuple[bytes, str], ...]] = {  # (pattern, what): compiled
     "GetBucketEncryption": ((rb"<(?:[\w.-]+:)?SSEAlgorithm>\s*(?:AES256|aws:kms|aws:kms:dsse)\s*<",
                              "<SSEAlgorithm> AES256, aws:kms or aws:kms:dsse"),),
 }
+
+
+@functools.cache
+def _compiled(pattern: bytes) -> re.Pattern[bytes]:
+    """A _MUST pattern, compiled on the first answer that needs it."""
+    return re.compile(pattern)
+
+
 # Paged listings: the call -> (query parameter, answer element) of each marker, the first one required
 # on a truncated page; the answer's markers are where the next page starts.
 _PAGING = {"ListObjectsV2": (("continuation-token", "NextContinuationToken"),),
@@ -222,7 +230,7 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
     if root not in expect:
         raise _wrong_document(name, root, f"<{expect[0]}>", url)
     for pattern, what in _MUST.get(name, ()):
-        if not re.search(pattern, body):  # re's own cache keeps it compiled after the first answer
+        if not _compiled(pattern).search(body):
             raise bad_answer(name, f"no {what}, which S3 always sends in this answer")
     if name in _PAGING:
         paging(name, url, body)

@@ -10,10 +10,14 @@ module of the SDK, most of them only for calls its-store never makes, or makes o
   retention and tagging, and of the answers in minio/datatypes.py: each a frozen dataclass, whose creation
   generates and compiles its methods. That was ~200M instructions (~15 % of an `ls`) for classes an `ls`,
   `get`, `upload` or `sync` touches none of or a few (bench/import_cost.py shows them).
+- minio/commonconfig.py (the classes of server-side copies, tags and bucket-configuration rules: eight
+  dataclasses, ~28M instructions) and minio/minioadmin.py (the admin client, ~5M): a `get` of one object and a
+  `sync` with nothing to do ran neither; a copy, a tag or a bucket configuration loads them.
 
 defer_minio_modules() installs, before minio is first imported, a finder (the public importlib.abc API) for
 the modules of DEFERRED: each starts with a stand-in for every name minio's own modules import of it (a
-forwarding function for a function, a stand-in class for a class: _StandIn) and a module __getattr__; the
+forwarding function for a function, a stand-in class for a class: _StandIn, the value itself for one of the
+two string constants of VALUES, which a test compares with minio's) and a module __getattr__; the
 first call of a stand-in, or the first access to any other name, runs minio's own file in that same module
 object (its real loader's exec_module), after which every name in the module is minio's own. minio/api.py
 keeps the stand-ins it imported: each forwards a call (construction), an attribute (`fromxml`), isinstance
@@ -38,17 +42,18 @@ from typing import Any
 
 __all__ = ["DEFERRED", "defer_minio_modules"]
 
-# module -> the names minio's modules import of it (checked by a test); a name starting with a capital is a
-# class, any other a function
+# module -> the names minio's modules loaded at `import minio` import of it (checked by a test); a name in
+# VALUES is a constant, any other starting with a capital a class, any other a function
 DEFERRED: dict[str, tuple[str, ...]] = {
-    "minio.crypto": ("encrypt", "decrypt"),  # minioadmin
+    "minio.commonconfig": ("COPY", "REPLACE", "ComposeSource", "CopySource", "SnowballObject", "Tags"),  # api
+    "minio.crypto": ("encrypt", "decrypt"),  # minioadmin (itself deferred: its own imports run with its code)
     "minio.datatypes": ("Bucket", "CompleteMultipartUploadResult", "EventIterable", "ListAllMyBucketsResult",
                         "ListMultipartUploadsResult", "ListPartsResult", "Object", "Part", "PostPolicy",
-                        "parse_copy_object", "parse_list_objects",  # api
-                        "PeerInfo", "PeerSite", "SiteReplicationStatusOptions"),  # minioadmin
+                        "parse_copy_object", "parse_list_objects"),  # api
     "minio.deleteobjects": ("DeleteError", "DeleteObject", "DeleteRequest", "DeleteResult"),
     "minio.legalhold": ("LegalHold",),
     "minio.lifecycleconfig": ("LifecycleConfig",),
+    "minio.minioadmin": ("MinioAdmin",),  # minio/__init__.py
     "minio.notificationconfig": ("NotificationConfig",),
     "minio.objectlockconfig": ("ObjectLockConfig",),
     "minio.replicationconfig": ("ReplicationConfig",),
@@ -57,6 +62,10 @@ DEFERRED: dict[str, tuple[str, ...]] = {
     "minio.sseconfig": ("SSEConfig",),
     "minio.tagging": ("Tagging",),
     "minio.versioningconfig": ("VersioningConfig",),
+}
+# the constants among those names, with their values (a test checks them against minio's own)
+VALUES: dict[str, dict[str, str]] = {
+    "minio.commonconfig": {"COPY": "COPY", "REPLACE": "REPLACE"},
 }
 _LOCK = threading.RLock()
 
@@ -74,8 +83,10 @@ class _Deferred(importlib.abc.Loader):
         return None  # the default module object
 
     def exec_module(self, module: ModuleType) -> None:
+        values = VALUES.get(module.__name__, {})
         for name in self.names:
-            module.__dict__[name] = (_StandIn.of(self, module, name) if name[:1].isupper()
+            module.__dict__[name] = (values[name] if name in values
+                                     else _StandIn.of(self, module, name) if name[:1].isupper()
                                      else _forward(self, module, name))
         self.rest = module.__dict__["__getattr__"] = partial(_rest, self, module)
 
