@@ -42,9 +42,10 @@ else:
     code = 0
 # patterns compiled on first need: cli/logs' redactions (the first log line), the character classes of s3/keys,
 # cli/output and core/refs (the first text that is not printable ASCII), s3/answers' checks of the governance
-# answers (object lock, legal hold, retention, encryption), s3/listing's page patterns (the first listing page)
+# answers (object lock, legal hold, retention, encryption), s3/listing_page's page patterns (the first listing page)
 LAZY = {"its_store.cli.logs": "_redactions", "its_store.s3.keys": "_pattern", "its_store.cli.output": "_json_raw",
-        "its_store.core.refs": "_unnameable", "its_store.s3.answers": "_compiled", "its_store.s3.listing_page": "_tokens"}
+        "its_store.core.refs": "_unnameable", "its_store.s3.answers": "_compiled",
+        "its_store.s3.listing_page": "_tokens"}
 compiled = {m: getattr(sys.modules[m], f).cache_info().currsize for m, f in LAZY.items() if m in sys.modules}
 def _waits(module):
     """Whether `module`'s code waits for its first use: __main__.DEFERRED, or s3/deferred.py's (its __getattr__)."""
