@@ -197,7 +197,8 @@ class Multipart:
 
     def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[tuple[str, str]]:
         """(key, upload_id) of every incomplete multipart upload under `prefix`, page after page (1,000 a page;
-        a page that repeats its markers is the endless-listing error, as any listing's: s3/listing.once)."""
+        a page that repeats its markers is the endless-listing error, as any listing's: s3/listing.once; a
+        truncated page without its <NextKeyMarker> is a bad answer, not the last page)."""
         from its_store.s3.listing import once
         query = {"uploads": "", "max-uploads": "1000", **({"prefix": prefix} if prefix else {})}
         found: list[tuple[str, str]] = []
@@ -209,8 +210,10 @@ class Multipart:
                 found += [(_text(u, "Key"), _text(u, "UploadId")) for u in root.iterfind(".//{*}Upload")]
                 following = {**query, "key-marker": _text(root, "NextKeyMarker"),
                              "upload-id-marker": _text(root, "NextUploadIdMarker")}
-                if _text(root, "IsTruncated").lower() != "true" or not following["key-marker"]:
+                if _text(root, "IsTruncated").strip().lower() != "true":
                     return found
+                if not following["key-marker"]:  # a page that ends nothing: not the last (listing_page.next_query)
+                    raise ValueError("XML element <NextKeyMarker> not found")
                 once(asked, following, "ListMultipartUploads", ("key-marker", "upload-id-marker"))
             query = following
 
