@@ -131,7 +131,6 @@ VALID = {
     ("ListMultipartUploads", "missing"): "an empty listing: no uploads in progress",
     ("ListParts", "missing"): "an empty part list: nothing to resume, every part is sent again",
     ("ListMultipartUploads", "bad_value"): "only Key and UploadId are read; a malformed date is not",
-    ("CompleteMultipartUpload", "bad_value"): "an ETag's form is the server's (SSE-KMS, checksums)",
 }
 # Garbage that reads as valid S3 but did not do what it said: the second listing after a delete shows the
 # key still there, and the command says so (exit 1, "still listed after its delete"), never "deleted".

@@ -120,10 +120,17 @@ class Multipart:
             failed = root.tag.rpartition("}")[2] == "Error"
             etag = _text(root, "ETag").strip('"')
             # radosgw 16.2 answers an empty <ETag></ETag>: the object must then show, on a HEAD, the ETag
-            # the parts make; without an ETag nor that object there is no sign the object was made
-            found = None if failed or etag else self._completed_as(bucket, key, etags, head=head)
+            # the parts make; without an ETag nor that object there is no sign the object was made. An ETag
+            # other than the parts' (another upload's answer, passed on by a proxy) is HEADed likewise
+            expected = "" if failed or not etag else multipart_etag(etags)
+            found = None if failed or (etag and (not expected or etag.lower() == expected)) else (
+                self._completed_as(bucket, key, etags, head=head) if not etag
+                else self._named_as(bucket, key, etags, etag, custody, head))
             if not failed and not etag and found is None:
                 raise ValueError("XML element <ETag> not found")
+            if expected and etag.lower() != expected and found is None:
+                raise ValueError(f"its <ETag> {etag} is not the ETag of the parts sent ({expected}), nor of "
+                                 "the object now at the key")
         if failed:
             code = _text(root, "Code") or "InternalError"
             err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
@@ -169,12 +176,29 @@ class Multipart:
                 and stat.etag.endswith(f"-{len(etags)}"))
         return (stat.etag, stat.version_id) if same else None
 
+    def _named_as(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
+                  head: dict[str, str] | None) -> tuple[str, str | None] | None:
+        """(etag, version) of the object at the key when a Complete's answer named an ETag other than the
+        parts' (`etags`, MD5s): the object carries the parts' ETag (the answer was another's), or the ETag
+        the answer named, of as many parts, and this upload's custody when known (a server whose part ETags
+        are no MD5s though they look like ones: SSE-KMS); else None (nothing shows this upload was made)."""
+        try:
+            stat = self._stat(bucket, key, None, head)
+        except E.ItsStoreError:
+            return None
+        got = stat.etag.strip('"').lower()
+        if got == multipart_etag(etags):
+            return stat.etag, stat.version_id
+        ours = custody is None or (stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0])
+        return (stat.etag, stat.version_id) if ours and got == etag.lower() and got.endswith(f"-{len(etags)}") else None
+
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._raw("DELETE", bucket, key, query={"uploadId": upload_id})
 
     def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[tuple[str, str]]:
         """(key, upload_id) of every incomplete multipart upload under `prefix`, page after page (1,000 a page;
-        a page that repeats its markers is the endless-listing error, as any listing's: s3/listing.once)."""
+        a page that repeats its markers is the endless-listing error, as any listing's: s3/listing.once; a
+        truncated page without its <NextKeyMarker> is a bad answer, not the last page)."""
         from its_store.s3.listing import once
         query = {"uploads": "", "max-uploads": "1000", **({"prefix": prefix} if prefix else {})}
         found: list[tuple[str, str]] = []
@@ -186,8 +210,10 @@ class Multipart:
                 found += [(_text(u, "Key"), _text(u, "UploadId")) for u in root.iterfind(".//{*}Upload")]
                 following = {**query, "key-marker": _text(root, "NextKeyMarker"),
                              "upload-id-marker": _text(root, "NextUploadIdMarker")}
-                if _text(root, "IsTruncated").lower() != "true" or not following["key-marker"]:
+                if _text(root, "IsTruncated").strip().lower() != "true":
                     return found
+                if not following["key-marker"]:  # a page that ends nothing: not the last (listing_page.next_query)
+                    raise ValueError("XML element <NextKeyMarker> not found")
                 once(asked, following, "ListMultipartUploads", ("key-marker", "upload-id-marker"))
             query = following
 

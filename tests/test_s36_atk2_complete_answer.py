@@ -1,0 +1,75 @@
+"""Session 36 (atk2): a CompleteMultipartUpload answered 200 with a result that is not of these parts.
+
+A caching or replaying proxy (or a server bug) may answer a Complete 200 with a well-formed
+<CompleteMultipartUploadResult> that is another upload's: another key, or an ETag other than the one the
+parts make (MD5 of the parts' MD5s, "-N"). The answer was taken at its word: its ETag was the one claimed
+(--json, audit, sync state) where the object made had another, and where nothing was made a later HEAD
+said "object not found" (exit 3) of the file just uploaded. Where the parts' ETags are MD5s the ETag of
+the object is known before the answer: an answer naming another is checked with a HEAD (s3/multipart.py),
+and when the object does not carry the parts' ETag the upload is the bad-answer error (exit 1), nothing
+claimed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy, Seen
+from faultserver import response
+
+from its_store.core import errors as E
+
+from helpers import object_bytes, write_file
+
+MiB = 1024 * 1024
+
+
+def _is_complete(seen: Seen) -> bool:
+    return seen.method == "POST" and "uploadId" in seen.query
+
+
+def _result(bucket: str, key: str, etag: str) -> bytes:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUploadResult '
+            f'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Location>http://x/{bucket}/{key}</Location>'
+            f"<Bucket>{bucket}</Bucket><Key>{key}</Key><ETag>&quot;{etag}&quot;</ETag>"
+            "</CompleteMultipartUploadResult>").encode()
+    return response(200, body, content_type="application/xml")
+
+
+def _upload(s3_server: Any, cli: Any, src: Path, bucket: str, **hooks: Any) -> Any:
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), **hooks) as proxy:
+        return cli("upload", str(src), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB", "--json",
+                   extra_env={"MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0",
+                              "MINIO_MAX_POOL_CONNECTIONS": "2", "MINIO_MAX_WORKERS": "2"})
+
+
+@pytest.mark.parametrize("other", ["etag", "key"])
+def test_a_complete_answered_for_another_upload_is_not_a_success(s3_server: Any, cli: Any, service: Any,
+                                                                 bucket: str, tmp_path: Path, other: str) -> None:
+    """The proxy answers the Complete itself (it never reaches the server): another upload's result, with
+    its ETag (another object's, of 3 parts) under this key or under another key. Exit 1 (bad_server_answer),
+    no ETag claimed, no object."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=51)
+    key = "clip.mp4" if other == "etag" else "other.mp4"
+    canned = _result(bucket, key, "0123456789abcdef0123456789abcdef-3")
+    done = _upload(s3_server, cli, src, bucket, answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 1 and done.json()["error"]["code"] == "bad_server_answer", done
+    assert "etag" not in done.json() and "Traceback" not in done.stderr
+    with pytest.raises(E.NotFoundError):
+        service.s3.stat(bucket, "clip.mp4")
+
+
+def test_an_answer_with_another_etag_for_the_object_made_takes_the_objects(s3_server: Any, cli: Any, service: Any,
+                                                                           bucket: str, tmp_path: Path) -> None:
+    """The Complete reaches the server and makes the object; the proxy passes on another ETag: the HEAD
+    finds the parts' ETag on the object, the upload succeeds with the object's ETag, not the answer's."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=52)
+    canned = _result(bucket, "clip.mp4", "0123456789abcdef0123456789abcdef-3")
+    done = _upload(s3_server, cli, src, bucket,
+                   replace_answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 0, done
+    stored = service.s3.stat(bucket, "clip.mp4")
+    assert done.json()["etag"] == stored.etag and stored.etag.endswith("-3")
+    assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()
