@@ -44,6 +44,7 @@ class LocalFile:
     sha256: str = ""
     content_type: str = "application/octet-stream"
     key: str = ""      # relative key under NAME/VERSION/ when it differs from `path` (a variant's file)
+    link: bool = False  # a symbolic link when the folder was read: only then is the last step followed
     # (length, CRC32) of each HASH_CHUNK read while hashing: what registry/dedup compares with the server's
     # own checksum of a copy's source (whole, or per part: parts are whole MiB), at no second read
     crcs: list[tuple[int, int]] = field(default_factory=list, repr=False)
@@ -59,16 +60,20 @@ class LocalFile:
         return doc
 
 
-def collect_files(model_path: Path) -> list[LocalFile]:
-    """The files of an artifact: one file, or every regular file under a folder (sorted, relative paths)."""
+def collect_files(model_path: Path, *, follow_symlinks: bool = False) -> list[LocalFile]:
+    """The files of an artifact: one file, or every regular file under a folder (sorted, relative paths).
+    A symbolic link whose target is outside the folder is refused unless `follow_symlinks`, which also
+    follows links to folders (never into a folder already on the path: a loop)."""
     root = Path(model_path)
     if not root.exists():
         raise E.LocalFileNotFoundError(f"no such file or folder: {root}")
     if root.is_file():
-        files = [LocalFile(root.name, root)]
+        files = [LocalFile(root.name, root, link=root.is_symlink())]
     elif root.is_dir():
-        files = [LocalFile(p.relative_to(root).as_posix(), p) for p in sorted(root.rglob("*")) if p.is_file()]
-        _refuse_links_out(root, files)
+        found = _followed(root) if follow_symlinks else sorted(root.rglob("*"))
+        files = [LocalFile(p.relative_to(root).as_posix(), p, link=p.is_symlink()) for p in found if p.is_file()]
+        if not follow_symlinks:
+            _refuse_links_out(root, files)
         if not files:
             raise E.InvalidInputError(f"{root} holds no files to register")
     else:
@@ -79,16 +84,38 @@ def collect_files(model_path: Path) -> list[LocalFile]:
     return files
 
 
+def _followed(folder: Path, ancestors: frozenset[tuple[int, int]] = frozenset()) -> list[Path]:
+    """Every path under `folder`, links to folders followed, except into a folder already on the path."""
+    try:
+        if not ancestors:
+            info = os.stat(folder)
+            ancestors = frozenset({(info.st_dev, info.st_ino)})
+        found: list[Path] = []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.is_dir():  # follows a link (a dangling one is no file: dropped by the caller)
+                    found.append(Path(entry.path))
+                    continue
+                info = entry.stat()
+                if (info.st_dev, info.st_ino) not in ancestors:
+                    found += _followed(Path(entry.path), ancestors | {(info.st_dev, info.st_ino)})
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot read {folder}: {exc.strerror or exc}") from None
+    return sorted(found)
+
+
 def _refuse_links_out(root: Path, files: list[LocalFile]) -> None:
     """A symbolic link in the folder whose target is outside it is refused (InvalidInputError, before any
-    upload): whoever may write a shared training folder could link in a file only the registering user
-    may read (~/.aws/credentials, /etc/shadow as root), as upload -r refuses to follow links unasked. A
-    link to a file inside the folder (weights.onnx -> v2/weights.onnx) is followed as before."""
+    upload) unless --follow-symlinks: whoever may write a shared training folder could link in a file only
+    the registering user may read (~/.aws/credentials, /etc/shadow as root), as upload -r refuses to follow
+    links unasked. A link to a file inside the folder (weights.onnx -> v2/weights.onnx) is followed."""
     inside = root.resolve()
     for item in files:
-        if item.source.is_symlink() and not item.source.resolve().is_relative_to(inside):
-            raise E.InvalidInputError(f"{root}: {item.path} is a symbolic link out of the model folder: not followed",
-                                      hint="copy the file into the folder (cp -L), or register its folder")
+        if item.link and not item.source.resolve().is_relative_to(inside):
+            raise E.InvalidInputError(f"{root}: {item.path} is a symbolic link out of the model folder: not "
+                                      "followed without --follow-symlinks",
+                                      hint="add --follow-symlinks (a Hugging Face snapshot folder links into "
+                                           "its blobs), or copy the file into the folder (cp -L)")
 
 
 def check_file_path(path: str) -> str:

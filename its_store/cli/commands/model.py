@@ -89,6 +89,8 @@ def register_cmd(
     card: Annotated[Path | None, typer.Option("--card", help="Model card (Markdown) stored with the version.")] = None,
     no_dedup: Annotated[bool, typer.Option(
         "--no-dedup", help="Upload every file even when the registry already holds its bytes.")] = False,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
+                                                  "link out of the folder is refused).")] = False,
     json_: Json = False,
 ) -> None:
     """Register a model file or folder as NAME@VERSION (immutable; the manifest is written last).
@@ -101,7 +103,8 @@ def register_cmd(
         rec = _registry().register_model(path, name, version, metrics=metrics, training_config=config, tags=tags,
                                          description=description, force=force, progress=advance, variant=variant,
                                          parents=parent or [], datasets=dataset or [], run_id=run_id,
-                                         git_dir=None if no_git else Path.cwd(), card=card, dedup=not no_dedup)
+                                         git_dir=None if no_git else Path.cwd(), card=card, dedup=not no_dedup,
+                                         follow_symlinks=follow_symlinks)
     files = _count(len(rec.variants[variant].files) if variant else len(rec.files), "file")
     what = f" variant {variant}" if variant else ""
     out.result(rec, lambda: out.talk(f"registered {rec.model_name}@{rec.version}{what} "
