@@ -94,12 +94,19 @@ def store_files(ctx: RegistryContext, prefix: str, files: list[LocalFile], *, de
 
 def _upload(ctx: RegistryContext, item: LocalFile, key: str, progress: Callable[[int], None] | None) -> None:
     from its_store.core.enums import ObjectType
+    from its_store.core.files import NotRegularError
     from its_store.core.models import UploadRequest
-    request = UploadRequest(bucket=ctx.bucket, key=key, file_path=item.source, follow_symlinks=True,  # as hashed
+    request = UploadRequest(bucket=ctx.bucket, key=key, file_path=item.source, follow_symlinks=item.link,  # as hashed
                             object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
                             metadata={"sha256": item.sha256}, compression="none")
     from its_store.service.objects import upload
-    upload(ctx.storage, request, progress=progress)
+    try:
+        upload(ctx.storage, request, progress=progress)
+    except NotRegularError as exc:  # no link when the folder was read: one swapped in since is not followed
+        if exc.kind == "a symbolic link":
+            from its_store.registry.manifest import swapped_for_link
+            raise swapped_for_link(item.source) from None
+        raise
 
 
 def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:

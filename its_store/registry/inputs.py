@@ -55,7 +55,7 @@ def card_file(card: Path | str | None) -> LocalFile | None:
                                   hint="give a Markdown file, e.g. --card README.md")
     if path.stat().st_size > CARD_LIMIT:
         raise E.InvalidInputError(f"model card {path} is larger than 1 MiB")
-    return LocalFile(CARD, path, content_type="text/markdown; charset=utf-8")
+    return LocalFile(CARD, path, content_type="text/markdown; charset=utf-8", link=path.is_symlink())
 
 
 def check_run_id(value: str | None) -> str | None:
@@ -85,5 +85,5 @@ def training_config_of(value: Any, files: list[LocalFile]) -> tuple[Any, str | N
                 raise E.InvalidInputError(f"the artifact already has a file named {rel!r}",
                                           hint="rename the config file")
             return parsed, rel
-    files.append(LocalFile(rel, path, content_type=content_type_of(rel)))
+    files.append(LocalFile(rel, path, content_type=content_type_of(rel), link=path.is_symlink()))
     return parsed, rel

@@ -135,22 +135,35 @@ def content_type_of(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def sha256_file(path: Path, crcs: list[tuple[int, int]] | None = None) -> tuple[str, int]:
+def sha256_file(path: Path, crcs: list[tuple[int, int]] | None = None, *, link: bool = True) -> tuple[str, int]:
     """(sha256 hex, size) of a local file, read in 1 MiB chunks (hashlib releases the GIL on them); the
-    (length, CRC32) of each chunk appended to `crcs` when given (CRC32 at ~13 GB/s: same read, ~2% more)."""
+    (length, CRC32) of each chunk appended to `crcs` when given (CRC32 at ~13 GB/s: same read, ~2% more).
+    `link`: whether `path` was a symbolic link when its folder was read; when not, the open does not follow
+    one (O_NOFOLLOW) and a link swapped in since is refused (swapped_for_link)."""
+    from its_store.core.files import NotRegularError
     from its_store.transfer.checksums import crc32
     digest = hashlib.sha256()
     size = 0
-    try:
-        with open_regular(path, follow_symlinks=True) as handle:  # a FIFO swapped in: refused, not a hang
+    try:  # a FIFO swapped in: refused by the fstat of what was opened, not a hang
+        with open_regular(path, follow_symlinks=link) as handle:
             while chunk := handle.read(HASH_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
                 if crcs is not None:
                     crcs.append((len(chunk), crc32(chunk)))
+    except NotRegularError as exc:
+        raise swapped_for_link(path) if exc.kind == "a symbolic link" else exc from None
     except OSError as exc:
         raise E.LocalIOError(f"cannot read {path}: {exc.strerror or exc}") from None
     return digest.hexdigest(), size
+
+
+def swapped_for_link(path: Path) -> E.InvalidInputError:
+    """THE error of a file that was no symbolic link when the model folder was read and is one when it is
+    opened to be hashed or uploaded: someone who may write the folder swapped it in (exit 2; nothing stays
+    registered: register removes what it uploaded)."""
+    return E.InvalidInputError(f"{path} became a symbolic link while it was registered: not followed",
+                               hint="register the folder again once nobody changes it")
 
 
 def hash_files(files: list[LocalFile], workers: int) -> None:
@@ -158,7 +171,7 @@ def hash_files(files: list[LocalFile], workers: int) -> None:
     (in file order) is raised, and no file after it is started."""
     def one(item: LocalFile) -> None:
         item.crcs = []
-        item.sha256, item.size = sha256_file(item.source, item.crcs)
+        item.sha256, item.size = sha256_file(item.source, item.crcs, link=item.link)
 
     with closing(fan_out(one, files, workers=max(1, min(workers, len(files))), name="its-hash")) as outs:
         for out in outs:
