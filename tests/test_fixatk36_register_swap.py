@@ -57,3 +57,24 @@ def test_a_link_swapped_in_before_upload_is_refused_and_nothing_is_registered(
     assert registry.versions("swapped_model") == []
     bucket = registry.context.bucket
     assert list(registry.service.s3.list_objects(bucket, "swapped_model/", recursive=True)) == [], "left behind"
+
+
+def test_a_file_renamed_over_one_hashed_is_refused_and_nothing_is_registered(
+        env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Another regular file renamed over one already hashed: its bytes are not those the manifest would
+    list (the pull of the version would then fail its check). The upload opens the file hashed or none."""
+    monkeypatch.setenv("MINIO_MAX_WORKERS", "1")
+    registry = ModelRegistry(StorageService(load_settings()))
+    folder = model_folder(tmp_path)
+    other = tmp_path / "other.onnx"
+    other.write_bytes(b"not the bytes hashed" * 100)
+
+    def swap_once(_: int) -> None:
+        if other.exists():
+            other.rename(folder / "z.onnx")
+
+    with pytest.raises(InvalidInputError, match=r"z\.onnx was replaced by another file"):
+        registry.register_model(folder, "replaced_model", "1.0.0", progress=swap_once, dedup=False)
+    assert registry.versions("replaced_model") == []
+    bucket = registry.context.bucket
+    assert list(registry.service.s3.list_objects(bucket, "replaced_model/", recursive=True)) == [], "left behind"

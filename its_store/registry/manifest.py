@@ -45,6 +45,7 @@ class LocalFile:
     content_type: str = "application/octet-stream"
     key: str = ""      # relative key under NAME/VERSION/ when it differs from `path` (a variant's file)
     link: bool = False  # a symbolic link when the folder was read: only then is the last step followed
+    ident: tuple[int, int] | None = field(default=None, repr=False)  # (st_dev, st_ino) of the file hashed
     # (length, CRC32) of each HASH_CHUNK read while hashing: what registry/dedup compares with the server's
     # own checksum of a copy's source (whole, or per part: parts are whole MiB), at no second read
     crcs: list[tuple[int, int]] = field(default_factory=list, repr=False)
@@ -135,17 +136,22 @@ def content_type_of(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def sha256_file(path: Path, crcs: list[tuple[int, int]] | None = None, *, link: bool = True) -> tuple[str, int]:
+def sha256_file(path: Path, crcs: list[tuple[int, int]] | None = None, *, link: bool = True,
+                idents: list[tuple[int, int]] | None = None) -> tuple[str, int]:
     """(sha256 hex, size) of a local file, read in 1 MiB chunks (hashlib releases the GIL on them); the
     (length, CRC32) of each chunk appended to `crcs` when given (CRC32 at ~13 GB/s: same read, ~2% more).
     `link`: whether `path` was a symbolic link when its folder was read; when not, the open does not follow
-    one (O_NOFOLLOW) and a link swapped in since is refused (swapped_for_link)."""
+    one (O_NOFOLLOW) and a link swapped in since is refused (swapped_for_link). `idents`: the (st_dev,
+    st_ino) of the file read is appended (what the upload must open again: dedup._upload)."""
     from its_store.core.files import NotRegularError
     from its_store.transfer.checksums import crc32
     digest = hashlib.sha256()
     size = 0
     try:  # a FIFO swapped in: refused by the fstat of what was opened, not a hang
         with open_regular(path, follow_symlinks=link) as handle:
+            if idents is not None:
+                info = os.fstat(handle.fileno())
+                idents.append((info.st_dev, info.st_ino))
             while chunk := handle.read(HASH_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
@@ -166,12 +172,21 @@ def swapped_for_link(path: Path) -> E.InvalidInputError:
                                hint="register the folder again once nobody changes it")
 
 
+def replaced(path: Path) -> E.InvalidInputError:
+    """THE error of a file opened to be uploaded that is not the one hashed (another file renamed over
+    it): its bytes are not those the manifest lists (exit 2; nothing stays registered)."""
+    return E.InvalidInputError(f"{path} was replaced by another file while it was registered",
+                               hint="register the folder again once nobody changes it")
+
+
 def hash_files(files: list[LocalFile], workers: int) -> None:
     """Fill size and sha256 of every file, several files at once; the first unreadable file's LocalIOError
     (in file order) is raised, and no file after it is started."""
     def one(item: LocalFile) -> None:
         item.crcs = []
-        item.sha256, item.size = sha256_file(item.source, item.crcs, link=item.link)
+        idents: list[tuple[int, int]] = []
+        item.sha256, item.size = sha256_file(item.source, item.crcs, link=item.link, idents=idents)
+        item.ident = idents[0]
 
     with closing(fan_out(one, files, workers=max(1, min(workers, len(files))), name="its-hash")) as outs:
         for out in outs:
