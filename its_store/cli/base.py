@@ -11,6 +11,7 @@ they can be copied whole.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -106,3 +107,18 @@ def confirm(question: str, *, action: str, hint: str = "add --yes") -> None:
         raise
     if not answer:
         raise typer.Exit(1)
+
+
+
+def local_path(value: str | None) -> Path | None:
+    """THE callback of a local path on the command line (`**LOCAL_PATH` in the typer.Option or Argument
+    of a Path parameter: path_type=str, so that the callback sees what was typed): '' (an unset "$VAR") is
+    refused, exit 2, as upload and get refuse it (core/localname.checked). Typer's Path type made it
+    Path(''), the current folder, before any callback saw it."""
+    if value is None:
+        return None
+    from its_store.core.localname import checked
+    return Path(checked(value))
+
+
+LOCAL_PATH: dict[str, Any] = {"path_type": str, "callback": local_path}

@@ -15,9 +15,11 @@ already hidden at the source, on urllib3's loggers (s3/webhook.py), for every ha
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
+from collections.abc import Callable, Iterator
 
 from its_store.cli import output as out
 
@@ -79,16 +81,33 @@ class _StderrLines(logging.Handler):
 
 
 class _StderrWarnings(logging.Handler):
-    """One `its-store: warning: ...` line per warning, on the stderr of the moment (CliRunner swaps it)."""
+    """One `its-store: warning: ...` line per warning, on the stderr of the moment (CliRunner swaps it);
+    under the watcher (stamped()) `TIME warning: ...`, as its event lines (sync/watch_report.format_line)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         error = record.levelno >= logging.ERROR  # a loss the user must hear of (an audit line): -q keeps it
         if out.STATE.quiet and not error:
             return
+        level = "error" if error else "warning"
         try:
-            out.stderr_line(f"its-store: {'error' if error else 'warning'}: {redact(record.getMessage())}")
+            head = f"{_STAMP()} {level}" if _STAMP is not None else f"its-store: {level}"
+            out.stderr_line(f"{head}: {redact(record.getMessage())}")
         except (OSError, ValueError):
             pass
+
+
+_STAMP: Callable[[], str] | None = None  # set by stamped(): the time each warning line starts with
+
+
+@contextlib.contextmanager
+def stamped(clock: Callable[[], str]) -> Iterator[None]:
+    """Warning lines start with `clock()` (the watcher's event time) instead of `its-store:` meanwhile."""
+    global _STAMP
+    _STAMP = clock
+    try:
+        yield
+    finally:
+        _STAMP = None
 
 
 def show_warnings(verbose: bool) -> None:

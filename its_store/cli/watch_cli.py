@@ -39,8 +39,11 @@ def run_watch(source: str, dest: str, options: Any, *, settle: float, remove_sou
     watcher = watcher_for(service, source, dest, options, settle=settle, remove_source=remove_source,
                           remove_after_settle=remove_after_settle, metrics_file=metrics_file, on_event=on_event,
                           workers=workers)  # None: adaptive up to MINIO_MAX_WORKERS when set, else 16
+    from its_store.cli.logs import stamped
+    from its_store.sync.watch_report import now_iso
     try:
-        code = serve(watcher)
+        with stamped(now_iso):  # a warning (the audit log not written) is one more line of its log
+            code = serve(watcher)
     finally:
         service.close()
     if code:

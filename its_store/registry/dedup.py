@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from contextlib import closing
@@ -93,13 +94,24 @@ def store_files(ctx: RegistryContext, prefix: str, files: list[LocalFile], *, de
 
 
 def _upload(ctx: RegistryContext, item: LocalFile, key: str, progress: Callable[[int], None] | None) -> None:
+    """Upload `item` from the file hashed: opened as it was (a link followed only if it was one when the
+    folder was read) and refused when another file has its name now (manifest.replaced)."""
     from its_store.core.enums import ObjectType
+    from its_store.core.files import NotRegularError, open_checked_stat
     from its_store.core.models import UploadRequest
-    request = UploadRequest(bucket=ctx.bucket, key=key, file_path=item.source, follow_symlinks=True,  # as hashed
+    from its_store.registry.manifest import replaced, swapped_for_link
+    request = UploadRequest(bucket=ctx.bucket, key=key, file_path=item.source, follow_symlinks=item.link,  # as hashed
                             object_type=ObjectType.MODEL_ARTIFACT, content_type=item.content_type,
                             metadata={"sha256": item.sha256}, compression="none")
+    try:  # no link when the folder was read: one swapped in since is not followed
+        fd, info = open_checked_stat(item.source, follow_symlinks=item.link)
+    except NotRegularError as exc:
+        raise swapped_for_link(item.source) if exc.kind == "a symbolic link" else exc from None
     from its_store.service.objects import upload
-    upload(ctx.storage, request, progress=progress)
+    with os.fdopen(fd, "rb") as handle:
+        if item.ident is not None and (info.st_dev, info.st_ino) != item.ident:
+            raise replaced(item.source)  # not the file hashed: its bytes are not those the manifest lists
+        upload(ctx.storage, request, progress=progress, source=handle, source_stat=info)
 
 
 def _copy_known(ctx: RegistryContext, item: LocalFile, key: str) -> bool:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 def prepare(ctx: RegistryContext, model_path: Path | str, metrics: Mapping[str, Any] | None, training_config: Any,
             tags: Mapping[str, Any] | None, description: str, *, force: bool, variant: str | None,
             parents: Iterable[str] | None, datasets: Iterable[str] | None, run_id: str | None,
-            git_dir: Path | str | None, card: Path | str | None, dedup: bool) -> tuple[list[LocalFile], dict[str, Any]]:
+            git_dir: Path | str | None, card: Path | str | None, dedup: bool,
+            follow_symlinks: bool = False) -> tuple[list[LocalFile], dict[str, Any]]:
     """Check every input of a registration and gather its files and the manifest's details."""
     from its_store.registry import lineage as lin
     from its_store.registry.gitinfo import git_info
@@ -33,7 +34,7 @@ def prepare(ctx: RegistryContext, model_path: Path | str, metrics: Mapping[str, 
         raise E.InvalidInputError("--force cannot be combined with --variant: existing files never change")
     card_ = card_file(card)
     datasets_, run_id_ = lin.check_datasets(list(datasets or [])), check_run_id(run_id)
-    files = collect_files(Path(model_path))
+    files = collect_files(Path(model_path), follow_symlinks=follow_symlinks)
     config, config_file = training_config_of(training_config, files)
     for item in files:
         item.key = f"{VARIANTS_DIR}/{variant_}/{item.path}" if variant_ else ""
@@ -54,7 +55,7 @@ def card_file(card: Path | str | None) -> LocalFile | None:
                                   hint="give a Markdown file, e.g. --card README.md")
     if path.stat().st_size > CARD_LIMIT:
         raise E.InvalidInputError(f"model card {path} is larger than 1 MiB")
-    return LocalFile(CARD, path, content_type="text/markdown; charset=utf-8")
+    return LocalFile(CARD, path, content_type="text/markdown; charset=utf-8", link=path.is_symlink())
 
 
 def check_run_id(value: str | None) -> str | None:
@@ -84,5 +85,5 @@ def training_config_of(value: Any, files: list[LocalFile]) -> tuple[Any, str | N
                 raise E.InvalidInputError(f"the artifact already has a file named {rel!r}",
                                           hint="rename the config file")
             return parsed, rel
-    files.append(LocalFile(rel, path, content_type=content_type_of(rel)))
+    files.append(LocalFile(rel, path, content_type=content_type_of(rel), link=path.is_symlink()))
     return parsed, rel

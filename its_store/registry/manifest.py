@@ -44,6 +44,8 @@ class LocalFile:
     sha256: str = ""
     content_type: str = "application/octet-stream"
     key: str = ""      # relative key under NAME/VERSION/ when it differs from `path` (a variant's file)
+    link: bool = False  # a symbolic link when the folder was read: only then is the last step followed
+    ident: tuple[int, int] | None = field(default=None, repr=False)  # (st_dev, st_ino) of the file hashed
     # (length, CRC32) of each HASH_CHUNK read while hashing: what registry/dedup compares with the server's
     # own checksum of a copy's source (whole, or per part: parts are whole MiB), at no second read
     crcs: list[tuple[int, int]] = field(default_factory=list, repr=False)
@@ -59,16 +61,20 @@ class LocalFile:
         return doc
 
 
-def collect_files(model_path: Path) -> list[LocalFile]:
-    """The files of an artifact: one file, or every regular file under a folder (sorted, relative paths)."""
+def collect_files(model_path: Path, *, follow_symlinks: bool = False) -> list[LocalFile]:
+    """The files of an artifact: one file, or every regular file under a folder (sorted, relative paths).
+    A symbolic link whose target is outside the folder is refused unless `follow_symlinks`, which also
+    follows links to folders (never into a folder already on the path: a loop)."""
     root = Path(model_path)
     if not root.exists():
         raise E.LocalFileNotFoundError(f"no such file or folder: {root}")
     if root.is_file():
-        files = [LocalFile(root.name, root)]
+        files = [LocalFile(root.name, root, link=root.is_symlink())]
     elif root.is_dir():
-        files = [LocalFile(p.relative_to(root).as_posix(), p) for p in sorted(root.rglob("*")) if p.is_file()]
-        _refuse_links_out(root, files)
+        found = _followed(root) if follow_symlinks else sorted(root.rglob("*"))
+        files = [LocalFile(p.relative_to(root).as_posix(), p, link=p.is_symlink()) for p in found if p.is_file()]
+        if not follow_symlinks:
+            _refuse_links_out(root, files)
         if not files:
             raise E.InvalidInputError(f"{root} holds no files to register")
     else:
@@ -79,16 +85,38 @@ def collect_files(model_path: Path) -> list[LocalFile]:
     return files
 
 
+def _followed(folder: Path, ancestors: frozenset[tuple[int, int]] = frozenset()) -> list[Path]:
+    """Every path under `folder`, links to folders followed, except into a folder already on the path."""
+    try:
+        if not ancestors:
+            info = os.stat(folder)
+            ancestors = frozenset({(info.st_dev, info.st_ino)})
+        found: list[Path] = []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.is_dir():  # follows a link (a dangling one is no file: dropped by the caller)
+                    found.append(Path(entry.path))
+                    continue
+                info = entry.stat()
+                if (info.st_dev, info.st_ino) not in ancestors:
+                    found += _followed(Path(entry.path), ancestors | {(info.st_dev, info.st_ino)})
+    except OSError as exc:
+        raise E.LocalIOError(f"cannot read {folder}: {exc.strerror or exc}") from None
+    return sorted(found)
+
+
 def _refuse_links_out(root: Path, files: list[LocalFile]) -> None:
     """A symbolic link in the folder whose target is outside it is refused (InvalidInputError, before any
-    upload): whoever may write a shared training folder could link in a file only the registering user
-    may read (~/.aws/credentials, /etc/shadow as root), as upload -r refuses to follow links unasked. A
-    link to a file inside the folder (weights.onnx -> v2/weights.onnx) is followed as before."""
+    upload) unless --follow-symlinks: whoever may write a shared training folder could link in a file only
+    the registering user may read (~/.aws/credentials, /etc/shadow as root), as upload -r refuses to follow
+    links unasked. A link to a file inside the folder (weights.onnx -> v2/weights.onnx) is followed."""
     inside = root.resolve()
     for item in files:
-        if item.source.is_symlink() and not item.source.resolve().is_relative_to(inside):
-            raise E.InvalidInputError(f"{root}: {item.path} is a symbolic link out of the model folder: not followed",
-                                      hint="copy the file into the folder (cp -L), or register its folder")
+        if item.link and not item.source.resolve().is_relative_to(inside):
+            raise E.InvalidInputError(f"{root}: {item.path} is a symbolic link out of the model folder: not "
+                                      "followed without --follow-symlinks",
+                                      hint="add --follow-symlinks (a Hugging Face snapshot folder links into "
+                                           "its blobs), or copy the file into the folder (cp -L)")
 
 
 def check_file_path(path: str) -> str:
@@ -108,22 +136,47 @@ def content_type_of(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def sha256_file(path: Path, crcs: list[tuple[int, int]] | None = None) -> tuple[str, int]:
+def sha256_file(path: Path, crcs: list[tuple[int, int]] | None = None, *, link: bool = True,
+                idents: list[tuple[int, int]] | None = None) -> tuple[str, int]:
     """(sha256 hex, size) of a local file, read in 1 MiB chunks (hashlib releases the GIL on them); the
-    (length, CRC32) of each chunk appended to `crcs` when given (CRC32 at ~13 GB/s: same read, ~2% more)."""
+    (length, CRC32) of each chunk appended to `crcs` when given (CRC32 at ~13 GB/s: same read, ~2% more).
+    `link`: whether `path` was a symbolic link when its folder was read; when not, the open does not follow
+    one (O_NOFOLLOW) and a link swapped in since is refused (swapped_for_link). `idents`: the (st_dev,
+    st_ino) of the file read is appended (what the upload must open again: dedup._upload)."""
+    from its_store.core.files import NotRegularError
     from its_store.transfer.checksums import crc32
     digest = hashlib.sha256()
     size = 0
-    try:
-        with open_regular(path, follow_symlinks=True) as handle:  # a FIFO swapped in: refused, not a hang
+    try:  # a FIFO swapped in: refused by the fstat of what was opened, not a hang
+        with open_regular(path, follow_symlinks=link) as handle:
+            if idents is not None:
+                info = os.fstat(handle.fileno())
+                idents.append((info.st_dev, info.st_ino))
             while chunk := handle.read(HASH_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
                 if crcs is not None:
                     crcs.append((len(chunk), crc32(chunk)))
+    except NotRegularError as exc:
+        raise swapped_for_link(path) if exc.kind == "a symbolic link" else exc from None
     except OSError as exc:
         raise E.LocalIOError(f"cannot read {path}: {exc.strerror or exc}") from None
     return digest.hexdigest(), size
+
+
+def swapped_for_link(path: Path) -> E.InvalidInputError:
+    """THE error of a file that was no symbolic link when the model folder was read and is one when it is
+    opened to be hashed or uploaded: someone who may write the folder swapped it in (exit 2; nothing stays
+    registered: register removes what it uploaded)."""
+    return E.InvalidInputError(f"{path} became a symbolic link while it was registered: not followed",
+                               hint="register the folder again once nobody changes it")
+
+
+def replaced(path: Path) -> E.InvalidInputError:
+    """THE error of a file opened to be uploaded that is not the one hashed (another file renamed over
+    it): its bytes are not those the manifest lists (exit 2; nothing stays registered)."""
+    return E.InvalidInputError(f"{path} was replaced by another file while it was registered",
+                               hint="register the folder again once nobody changes it")
 
 
 def hash_files(files: list[LocalFile], workers: int) -> None:
@@ -131,7 +184,9 @@ def hash_files(files: list[LocalFile], workers: int) -> None:
     (in file order) is raised, and no file after it is started."""
     def one(item: LocalFile) -> None:
         item.crcs = []
-        item.sha256, item.size = sha256_file(item.source, item.crcs)
+        idents: list[tuple[int, int]] = []
+        item.sha256, item.size = sha256_file(item.source, item.crcs, link=item.link, idents=idents)
+        item.ident = idents[0]
 
     with closing(fan_out(one, files, workers=max(1, min(workers, len(files))), name="its-hash")) as outs:
         for out in outs:

@@ -36,7 +36,7 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
                    progress: Callable[[int], None] | None = None, variant: str | None = None,
                    parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
                    run_id: str | None = None, git_dir: Path | str | None = None,
-                   card: Path | str | None = None, dedup: bool = True) -> Registration:
+                   card: Path | str | None = None, dedup: bool = True, follow_symlinks: bool = False) -> Registration:
     """Upload a file or folder as NAME@VERSION (see ModelRegistry.register_model)."""
     from its_store.core.localname import checked
     checked(model_path, "cannot read")
@@ -45,7 +45,8 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
     fixed = None if auto else str(parse_version(str(version)))
     files, details = prepare(ctx, model_path, metrics, training_config, tags, description, force=force,
                              variant=variant, parents=parents, datasets=datasets, run_id=run_id,
-                             git_dir=git_dir, card=card, dedup=dedup)
+                             git_dir=git_dir, card=card, dedup=dedup,
+                             follow_symlinks=follow_symlinks)
     ctx.docs.require_conditional_writes()  # write-once manifests and locks, before any hashing
     if fixed and not force and ctx.manifest_exists(name, fixed):
         if not details["variant"]:

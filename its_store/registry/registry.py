@@ -148,7 +148,8 @@ class ModelRegistry:
                        progress: Callable[[int], None] | None = None, variant: str | None = None,
                        parents: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
                        run_id: str | None = None, git_dir: Path | str | None = None,
-                       card: Path | str | None = None, dedup: bool = True) -> Registration:
+                       card: Path | str | None = None, dedup: bool = True,
+                       follow_symlinks: bool = False) -> Registration:
         """Upload a file or folder as NAME@VERSION; the manifest goes last, write-once.
 
         `version` is a semantic version or "auto" (next patch). `metrics` are numbers (or their text, as
@@ -160,11 +161,15 @@ class ModelRegistry:
         of `git_dir` (None: not recorded).
         `card` is a Markdown file stored as NAME/VERSION/card.md. Files whose bytes the registry already
         holds are copied server-side instead of uploaded (dedup.py) unless `dedup` is False.
+        A symbolic link in a folder whose target is outside it is refused (InvalidInputError) unless
+        `follow_symlinks`, which follows every link, to files and folders (a Hugging Face snapshot folder
+        links each file into ../../blobs); a link to a file inside the folder is followed either way.
         """
         from its_store.registry.register import register_model
         return register_model(self.context, model_path, model_name, version, metrics, training_config, tags,
                               description, force=force, progress=progress, variant=variant, parents=parents,
-                              datasets=datasets, run_id=run_id, git_dir=git_dir, card=card, dedup=dedup)
+                              datasets=datasets, run_id=run_id, git_dir=git_dir, card=card, dedup=dedup,
+                              follow_symlinks=follow_symlinks)
 
     # -------------------------------------------------------------------------------- list & show
     def list_models(self, name: str | None = None, *, limit: int | None = None,

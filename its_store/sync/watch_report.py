@@ -205,8 +205,10 @@ def format_line(event: WatchEvent) -> str:
     if kind == "uploaded":
         tail = " removed" if event.get("removed") else ""
         return f"{stamp} uploaded {_safe(event['key'])} {event['size']} {event['seconds']:.3f}{tail}"
+    if kind == "failed" and not event.get("key"):  # the watcher's own failure (file events stopped): no file
+        return f"{stamp} failed: {_safe(event.get('reason') or '')}"
     parts = [stamp, kind]
-    parts += [_safe(event[name]) for name in _ORDER.get(kind, ()) if event.get(name) is not None]
+    parts += [_safe(event[name]) for name in _ORDER.get(kind, ()) if event.get(name) not in (None, "")]
     return " ".join(parts)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, new_group
+from its_store.cli.base import LOCAL_PATH, add_commands, new_group
 from its_store.core.units import human_size
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ def cache_prune(
 
 def stats(
     prometheus: Annotated[Path | None, typer.Option(
-        "--prometheus", help="Also write the totals to FILE in node_exporter textfile format (atomic).")] = None,
+        "--prometheus", help="Also write the totals to FILE in node_exporter textfile format (atomic).",
+            **LOCAL_PATH)] = None,
     reset: Annotated[bool, typer.Option("--reset", help="Zero the saved totals.")] = False,
     json_: Json = False,
 ) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, new_group
+from its_store.cli.base import LOCAL_PATH, add_commands, new_group
 from its_store.cli.commands.bucket import Bucket, Json, Preset, _rule_text, bucket_app, bucket_name
 from its_store.cli.locations import shown
 from its_store.core.errors import InvalidInputError
@@ -37,7 +37,8 @@ def set_(
         help="Abort unfinished multipart uploads after this many days.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Only objects with this tag k=v (repeatable).")]
     = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Rules from a JSON file (replaces all rules).")]
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Rules from a JSON file (replaces all rules).",
+        **LOCAL_PATH)]
     = None,
     preset: Annotated[Preset | None, typer.Option("--preset", case_sensitive=False,
                                                   help="A retention preset's rule.")] = None,

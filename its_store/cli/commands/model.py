@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, new_group
+from its_store.cli.base import LOCAL_PATH, add_commands, new_group
 from its_store.cli.completion.callbacks import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration, parse_pairs
@@ -67,13 +67,15 @@ def _ref(text: str) -> tuple[str, str | None]:
 
 
 def register_cmd(
-    path: Annotated[Path, typer.Argument(help="Model file, or a folder (weights + labels + config).")],
+    path: Annotated[Path, typer.Argument(help="Model file, or a folder (weights + labels + config).",
+                                         **LOCAL_PATH)],
     name: Annotated[str, typer.Option("--name", "-n", help="Model name, e.g. yolo11_traffic.")],
     version: Annotated[str, typer.Option("--version", help="Semantic version (2.0.0), or 'auto' for the next "
                                                            "patch.")],
     metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="Metric k=number (repeatable).")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Training config file (JSON, or YAML with PyYAML).")] = None,
+                                                help="Training config file (JSON, or YAML with PyYAML).",
+                                                    **LOCAL_PATH)] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v (repeatable).")] = None,
     description: Annotated[str, typer.Option("--description", "-d", help="Free text.")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing version.")] = False,
@@ -86,9 +88,12 @@ def register_cmd(
         "--parent", help="Model it was derived from, NAME@VERSION; must exist (repeatable).")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Training run id (MLflow, W&B, CI job...).")] = None,
     no_git: Annotated[bool, typer.Option("--no-git", help="Do not record the git commit of this folder.")] = False,
-    card: Annotated[Path | None, typer.Option("--card", help="Model card (Markdown) stored with the version.")] = None,
+    card: Annotated[Path | None, typer.Option("--card", help="Model card (Markdown) stored with the version.",
+        **LOCAL_PATH)] = None,
     no_dedup: Annotated[bool, typer.Option(
         "--no-dedup", help="Upload every file even when the registry already holds its bytes.")] = False,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
+                                                  "link out of the folder is refused).")] = False,
     json_: Json = False,
 ) -> None:
     """Register a model file or folder as NAME@VERSION (immutable; the manifest is written last).
@@ -101,7 +106,8 @@ def register_cmd(
         rec = _registry().register_model(path, name, version, metrics=metrics, training_config=config, tags=tags,
                                          description=description, force=force, progress=advance, variant=variant,
                                          parents=parent or [], datasets=dataset or [], run_id=run_id,
-                                         git_dir=None if no_git else Path.cwd(), card=card, dedup=not no_dedup)
+                                         git_dir=None if no_git else Path.cwd(), card=card, dedup=not no_dedup,
+                                         follow_symlinks=follow_symlinks)
     files = _count(len(rec.variants[variant].files) if variant else len(rec.files), "file")
     what = f" variant {variant}" if variant else ""
     out.result(rec, lambda: out.talk(f"registered {rec.model_name}@{rec.version}{what} "
@@ -219,7 +225,8 @@ def _print_card(text: str) -> None:
 def pull(
     ref: Ref,
     dest: Annotated[Path | None, typer.Argument(
-        help="Where to put it: a file path (one-file model) or folder. Default ./FILE or ./NAME-VERSION.")] = None,
+        help="Where to put it: a file path (one-file model) or folder. Default ./FILE or ./NAME-VERSION.",
+            **LOCAL_PATH)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing destination folder.")] = False,
     variant: Annotated[str | None, typer.Option(
         "--variant", help="A variant by name, or 'auto': the TensorRT engine for this GPU and TensorRT, "

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, confirm
+from its_store.cli.base import LOCAL_PATH, add_commands, confirm
 from its_store.cli.completion.callbacks import complete_remote
 from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, PresignMethod, SseMode
@@ -30,7 +30,8 @@ Recursive = Annotated[bool, typer.Option("--recursive", "-r",
                                           help="Whole folders / every object under the prefix.")]
 VersionId = Annotated[str | None, typer.Option("--version-id", help="A specific object version.")]
 SseCKeyFile = Annotated[Path | None, typer.Option(
-    "--sse-c-key-file", help="File with the 32-byte SSE-C key (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
+    "--sse-c-key-file", help="File with the 32-byte SSE-C key (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).",
+        **LOCAL_PATH)]
 FollowSymlinks = Annotated[bool, typer.Option(
     "--follow-symlinks", help="Follow symbolic links (default: a link is skipped and reported).")]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, confirm, new_group
+from its_store.cli.base import LOCAL_PATH, add_commands, confirm, new_group
 from its_store.cli.commands.bucket import Bucket, Json, bucket_app, bucket_name
 from its_store.cli.locations import shown
 
@@ -27,7 +27,7 @@ def set_(
         "--public-read", help="Anyone may GET objects under this prefix (repeatable).")] = None,
     public_write: Annotated[list[str] | None, typer.Option(
         "--public-write", help="Anyone may PUT objects under this prefix (repeatable).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="The policy as a JSON file.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The policy as a JSON file.", **LOCAL_PATH)] = None,
     json_: Json = False,
 ) -> None:
     """Replace the bucket's policy. Making anything public prints a warning on stderr.

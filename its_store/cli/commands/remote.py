@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, new_group
+from its_store.cli.base import LOCAL_PATH, add_commands, new_group
 from its_store.cli.completion.callbacks import complete_remote_name
 from its_store.cli.stdout_lost import stdin_bytes, stdin_is_terminal
 from its_store.core.errors import EXIT_UNAVAILABLE, InvalidInputError
@@ -49,11 +49,12 @@ def add(
     access_key: Annotated[str, typer.Option("--access-key", help="The access key id.")],
     secret_key_file: Annotated[Path | None, typer.Option(
         "--secret-key-file", help="Read the secret key from this file (else --secret-key-stdin, else a "
-                                  "hidden prompt on a terminal).")] = None,
+                                  "hidden prompt on a terminal).", **LOCAL_PATH)] = None,
     secret_key_stdin: Annotated[bool, typer.Option(
         "--secret-key-stdin", help="Read the secret key from standard input.")] = False,
     region: Annotated[str | None, typer.Option(help="Region (default us-east-1).")] = None,
-    ca_bundle: Annotated[Path | None, typer.Option(help="CA certificates (PEM) to trust for this endpoint.")] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="CA certificates (PEM) to trust for this endpoint.",
+        **LOCAL_PATH)] = None,
     verify_tls: Annotated[bool, typer.Option("--verify-tls/--no-verify-tls",
                                              help="Check the TLS certificate (--no-verify-tls: unsafe).")] = True,
     proxy: Annotated[str | None, typer.Option(help="HTTP proxy for this endpoint (default: HTTP(S)_PROXY).")]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands
+from its_store.cli.base import LOCAL_PATH, add_commands
 from its_store.cli.completion.callbacks import complete_remote
 from its_store.core.enums import CompressionType, ObjectType, SseMode
 from its_store.core.errors import InvalidInputError
@@ -118,10 +118,11 @@ def sync(
     level: Annotated[int | None, typer.Option("--level", help="Codec level.")] = None,
     sse: Annotated[SseMode | None, typer.Option("--sse", case_sensitive=False,
                                                 help="Server-side encryption of uploads: none, s3, c.")] = None,
-    sse_c_key_file: Annotated[Path | None, typer.Option("--sse-c-key-file", help="SSE-C key file.")] = None,
+    sse_c_key_file: Annotated[Path | None, typer.Option("--sse-c-key-file", help="SSE-C key file.",
+        **LOCAL_PATH)] = None,
     source_sse_c_key_file: Annotated[Path | None, typer.Option(
         "--source-sse-c-key-file", help="Between two endpoints: the SSE-C key of the source objects, when it is "
-                                        "not the destination's.")] = None,
+                                        "not the destination's.", **LOCAL_PATH)] = None,
     retain: Annotated[str | None, typer.Option("--retain", help="Object lock on uploads: 90d / 1y / a date.")]
     = None,
     retain_mode: Annotated[str | None, typer.Option("--retain-mode", help="governance (default) or "
@@ -139,7 +140,8 @@ def sync(
                                                       "remove files the kernel cannot say are closed (no read "
                                                       "lease), once unchanged for --settle.")] = False,
     metrics_file: Annotated[Path | None, typer.Option("--metrics-file", help="--watch: write Prometheus figures "
-                                                      "to FILE (node_exporter textfile, atomic).")] = None,
+                                                      "to FILE (node_exporter textfile, atomic).",
+                                                          **LOCAL_PATH)] = None,
     json_: Json = False,
 ) -> None:
     """Make DEST like SRC: copy what is missing or differs (size and mtime by default), optionally delete

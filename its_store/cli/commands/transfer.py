@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands
+from its_store.cli.base import LOCAL_PATH, add_commands
 from its_store.cli.completion.callbacks import complete_remote
 from its_store.core.refs import folder_prefix
 from its_store.core.units import human_duration, human_size
@@ -19,10 +19,12 @@ Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Everything u
 Shard = Annotated[str | None, typer.Option(
     "--shard", help="With -r: only shard K of N (K/N, from 0), by the key or path below SRC.")]
 SseCKeyFile = Annotated[Path | None, typer.Option(
-    "--sse-c-key-file", help="SSE-C key for uploads/downloads (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).")]
+    "--sse-c-key-file", help="SSE-C key for uploads/downloads (raw, base64 or hex). Else MINIO_SSE_C_KEY(_FILE).",
+        **LOCAL_PATH)]
 SourceSseCKeyFile = Annotated[Path | None, typer.Option(
     "--source-sse-c-key-file", help="Between two endpoints: the SSE-C key of the source objects, when it is not "
-                                    "the destination's (--sse-c-key-file, else that endpoint's MINIO_SSE_C_KEY).")]
+                                    "the destination's (--sse-c-key-file, else that endpoint's MINIO_SSE_C_KEY).",
+                                        **LOCAL_PATH)]
 FollowSymlinks = Annotated[bool, typer.Option(
     "--follow-symlinks", help="Follow symbolic links (default: a link is skipped and reported).")]
 Src = Annotated[str, typer.Argument(help="s3://BUCKET/KEY (PREFIX/ with -r) or a local file (folder with -r).",
