@@ -73,3 +73,16 @@ def test_an_answer_with_another_etag_for_the_object_made_takes_the_objects(s3_se
     stored = service.s3.stat(bucket, "clip.mp4")
     assert done.json()["etag"] == stored.etag and stored.etag.endswith("-3")
     assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()
+
+
+def test_an_answer_with_another_etag_lends_the_upload_none_of_its_headers(s3_server: Any, cli: Any, service: Any,
+                                                                          bucket: str, tmp_path: Path) -> None:
+    """The answer passed on is another upload's, headers and all: its version id is not this object's (the
+    result, audit and sync state would name another version), so the version is the HEAD's, as the ETag is."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=53)
+    body = _result(bucket, "clip.mp4", "0123456789abcdef0123456789abcdef-3").partition(b"\r\n\r\n")[2]
+    canned = response(200, body, content_type="application/xml", headers={"x-amz-version-id": "another-upload-s"})
+    done = _upload(s3_server, cli, src, bucket, replace_answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 0, done
+    stored = service.s3.stat(bucket, "clip.mp4")
+    assert done.json()["etag"] == stored.etag and done.json()["version_id"] == stored.version_id

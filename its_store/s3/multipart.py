@@ -138,6 +138,8 @@ class Multipart:
                 err.s3_code = code
                 return self._gone_but_made(bucket, key, etags, custody, err, head)
             raise err
+        if found is not None and etag:  # an answer naming another ETag (_named_as): none of it is this upload's,
+            return Written(*found)      # its version id and SSE headers neither (a HEAD tells the SSE)
         if found is not None:
             return Written(found[0], resp.headers.get("x-amz-version-id") or found[1], sse_of(resp.headers))
         return Written(etag, resp.headers.get("x-amz-version-id"), sse_of(resp.headers))
