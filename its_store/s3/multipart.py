@@ -6,8 +6,10 @@ caller of minio's private API, tests/test_s3_adapter.py) with the XML read here.
 server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent: when its answer is
 lost, or is NoSuchUpload (a proxy re-sent a POST that had succeeded), the object is HEADed through the
 client's `stat`, and the multipart ETag the parts imply means it was completed; after a NoSuchUpload only,
-where a part's ETag is no MD5, the upload's custody SHA-256 and size do. S3Client builds a Multipart on
-each use and hands it those two calls (s3/calls.py).
+where a part's ETag is no MD5, the upload's custody SHA-256 and size do. An answer naming an ETag other than
+the one the parts make is HEADed too (_named_as): it may be another upload's, passed on by a proxy, and then
+nothing of it is believed (its ETag, version id or SSE headers). S3Client builds a Multipart on each use and
+hands it those two calls (s3/calls.py).
 """
 
 from __future__ import annotations
