@@ -131,8 +131,8 @@ class Multipart:
             if not failed and not etag and found is None:
                 raise ValueError("XML element <ETag> not found")
             if expected and etag.lower() != expected and found is None:
-                raise ValueError(f"its <ETag> {etag} is not the ETag of the parts sent ({expected}), nor of "
-                                 "the object now at the key")
+                # short: the reason shown is cut at 80 characters (s3/errors._parse_reason)
+                raise ValueError(f"<ETag> {etag}: not the parts' ETag, nor the object's")
         if failed:
             code = _text(root, "Code") or "InternalError"
             err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
