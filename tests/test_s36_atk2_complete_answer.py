@@ -73,3 +73,41 @@ def test_an_answer_with_another_etag_for_the_object_made_takes_the_objects(s3_se
     stored = service.s3.stat(bucket, "clip.mp4")
     assert done.json()["etag"] == stored.etag and stored.etag.endswith("-3")
     assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()
+
+
+def test_an_answer_with_another_etag_lends_the_upload_none_of_its_headers(s3_server: Any, cli: Any, service: Any,
+                                                                          bucket: str, tmp_path: Path) -> None:
+    """The answer passed on is another upload's, headers and all: its version id is not this object's (the
+    result, audit and sync state would name another version), so the version is the HEAD's, as the ETag is."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=53)
+    body = _result(bucket, "clip.mp4", "0123456789abcdef0123456789abcdef-3").partition(b"\r\n\r\n")[2]
+    canned = response(200, body, content_type="application/xml", headers={"x-amz-version-id": "another-upload-s"})
+    done = _upload(s3_server, cli, src, bucket, replace_answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 0, done
+    stored = service.s3.stat(bucket, "clip.mp4")
+    assert done.json()["etag"] == stored.etag and done.json()["version_id"] == stored.version_id
+
+
+def test_an_answer_with_another_etag_vouches_for_no_encryption(s3_server: Any, cli: Any, service: Any,
+                                                                bucket: str, tmp_path: Path) -> None:
+    """--sse s3 to a server that does not encrypt (here: the proxy takes the SSE headers off every HEAD's
+    answer); the Complete's answer passed on is another upload's, saying AES256. That answer vouches for
+    nothing: the encryption asked for is checked by a HEAD, and found missing (exit 78), never claimed."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=54)
+    body = _result(bucket, "clip.mp4", "0123456789abcdef0123456789abcdef-3").partition(b"\r\n\r\n")[2]
+    canned = response(200, body, content_type="application/xml",
+                      headers={"x-amz-server-side-encryption": "AES256"})
+
+    def unencrypted(method: str, head: bytes) -> bytes:
+        if method != "HEAD":
+            return head
+        return b"\r\n".join(line for line in head.split(b"\r\n")
+                            if not line.lower().startswith(b"x-amz-server-side-encryption"))
+
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), head_of=unencrypted,
+                    replace_answer=lambda seen: canned if _is_complete(seen) else None) as proxy:
+        done = cli("upload", str(src), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB", "--sse", "s3", "--json",
+                   extra_env={"MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0",
+                              "MINIO_MAX_POOL_CONNECTIONS": "2", "MINIO_MAX_WORKERS": "2"})
+    assert done.exit_code == E.EXIT_CONFIG and done.json()["error"]["code"] == "encryption_not_kept", done
+    assert "Traceback" not in done.stderr

@@ -28,7 +28,7 @@ USED = {"get": set(), "sync": {"its_store.s3.answers._root", "its_store.s3.answe
                                "its_store.s3.listing_page._head"}}
 # module-level patterns left, each used on every path that imports its module (a location, a key, a request URL)
 EAGER = {"its_store.core.refs": {"_BUCKET_RE", "_IP_RE", "_CONTROL", "_DOT_SEGMENT"},
-         "its_store.core.remotes": {"_SCHEME"}, "its_store.s3.answers": {"_PLAIN_URL"},
+         "its_store.core.remotes": {"_SCHEME"},
          "its_store.core.signing_text": None, "its_store.core.files": {"TEMP_NAME"},
          "its_store.state.stats_record": {"GAUGE_NAME"}, "its_store.state.stats_model": {"GAUGE_NAME"},
          "its_store.sync.deletes": {"_SEGMENT"}, "its_store.sync.remember": {"_MD5"},

@@ -81,7 +81,7 @@ def parse_page_general(data: bytes, versions: bool) -> Page:
 # A plain ListObjectsV2 page (SeaweedFS's): an optional UTF-8 declaration, the root in S3's namespace or
 # none, and in it only <Contents> of one layout, <CommonPrefixes> of one <Prefix>, other elements of text
 # alone, and text between them (which the tree ignores). Every '<' of the root's content is in one of those
-# elements (_tokens() finds them, _LT counts their '<'), and each text is free of '<' and '&' (an ETag's
+# elements (_tokens() finds them, _read_plain counts their '<'), and each text is free of '<' and '&' (an ETag's
 # quotes aside), so its bytes are its text. A size is ASCII digits; a key ending in '/' (a folder marker)
 # is left to _entry.
 _QUOTE = rb"(?:&#34;|&quot;)"

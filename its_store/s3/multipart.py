@@ -6,8 +6,10 @@ caller of minio's private API, tests/test_s3_adapter.py) with the XML read here.
 server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent: when its answer is
 lost, or is NoSuchUpload (a proxy re-sent a POST that had succeeded), the object is HEADed through the
 client's `stat`, and the multipart ETag the parts imply means it was completed; after a NoSuchUpload only,
-where a part's ETag is no MD5, the upload's custody SHA-256 and size do. S3Client builds a Multipart on
-each use and hands it those two calls (s3/calls.py).
+where a part's ETag is no MD5, the upload's custody SHA-256 and size do. An answer naming an ETag other than
+the one the parts make is HEADed too (_named_as): it may be another upload's, passed on by a proxy, and then
+nothing of it is believed (its ETag, version id or SSE headers). S3Client builds a Multipart on each use and
+hands it those two calls (s3/calls.py).
 """
 
 from __future__ import annotations
@@ -129,8 +131,8 @@ class Multipart:
             if not failed and not etag and found is None:
                 raise ValueError("XML element <ETag> not found")
             if expected and etag.lower() != expected and found is None:
-                raise ValueError(f"its <ETag> {etag} is not the ETag of the parts sent ({expected}), nor of "
-                                 "the object now at the key")
+                # short: the reason shown is cut at 80 characters (s3/errors._parse_reason)
+                raise ValueError(f"<ETag> {etag}: not the parts' ETag, nor the object's")
         if failed:
             code = _text(root, "Code") or "InternalError"
             err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
@@ -138,6 +140,8 @@ class Multipart:
                 err.s3_code = code
                 return self._gone_but_made(bucket, key, etags, custody, err, head)
             raise err
+        if found is not None and etag:  # an answer naming another ETag (_named_as): none of it is this upload's,
+            return Written(*found)      # its version id and SSE headers neither (a HEAD tells the SSE)
         if found is not None:
             return Written(found[0], resp.headers.get("x-amz-version-id") or found[1], sse_of(resp.headers))
         return Written(etag, resp.headers.get("x-amz-version-id"), sse_of(resp.headers))
