@@ -302,11 +302,14 @@ def test_every_mutation_invalidates_what_it_touched(cli, svc, heads, tmp_path):
     assert cli("stat", f"s3://{bucket}/lib/k").exit_code == 3  # delete_objects invalidated
 
 
-def test_batch_upload_invalidates_every_object_it_overwrote(cli, svc, heads, tmp_path):
+def test_batch_upload_invalidates_every_object_it_overwrote(cli, svc, heads, tmp_path, monkeypatch):
     """A recursive upload batches its invalidations (ServiceCache.deferral): more objects than one
     batch holds, and every one is fresh afterwards. Same bytes, new type: the listing's ETag and
-    size cannot reveal the change, only the invalidation can."""
-    bucket, n = unique("b"), 300
+    size cannot reveal the change, only the invalidation can. Batches of 16 groups here, not 256, so that
+    60 objects fill several (the owner flushes one per 16: 300 objects against 256 cost 2-3x the time)."""
+    from its_store.state.service_cache import Deferral
+    monkeypatch.setattr(Deferral, "MAX_GROUPS", 16)
+    bucket, n = unique("b"), 60
     for i in range(n):
         write_file(tmp_path / "d" / f"f{i:03d}.bin", 10, seed=i)
 

