@@ -5,7 +5,8 @@ PUT whose body was never read, an interim `102 Processing`, a HEAD framed as chu
 out in pieces, odd checksum headers, a skewed Date. By default it behaves like a tiny in-memory S3
 (buckets, HEAD/GET with ranges, PUT, ListObjectsV2, tagging, location) so that a command gets as far as
 the request under test; `handler(server, request, conn)` returns True when it answered a request itself.
-It never checks signatures. Every request is recorded (`requests`), body or not.
+It never checks signatures. Every request is recorded (`requests`), body or not. With `tls` (a server-side
+ssl.SSLContext) every connection is TLS; `rcvbuf` sets the listening socket's receive buffer.
 
 Bad answers (tests/test_bad_answers.py): `s3_call(request)` names each request as the S3 API does
 (GetBucketPolicy, ListObjectsV2, ...), independently of its_store's own naming; `garble[call] = form`
@@ -23,6 +24,7 @@ import email.utils
 import hashlib
 import http
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -130,8 +132,11 @@ def sse_of(req: Request) -> dict[str, str]:
 class FaultServer:
     """FaultServer(handler).start(); .endpoint is host:port; .objects[(bucket, key)] = FakeObject(...)."""
 
-    def __init__(self, handler: Handler | None = None, *, buckets: tuple[str, ...] = ()) -> None:
+    def __init__(self, handler: Handler | None = None, *, buckets: tuple[str, ...] = (),
+                 tls: ssl.SSLContext | None = None, rcvbuf: int | None = None) -> None:
         self.handler = handler
+        self.tls = tls  # a server-side context: every connection is TLS (endpoint https://)
+        self.rcvbuf = rcvbuf  # SO_RCVBUF of the listening socket (a small one: a slow reader fills up soon)
         self.buckets: set[str] = set(buckets)
         self.objects: dict[tuple[str, str], FakeObject] = {}
         self.requests: list[Request] = []
@@ -164,6 +169,8 @@ class FaultServer:
     def start(self) -> FaultServer:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.rcvbuf is not None:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(64)
         threading.Thread(target=self._accept, daemon=True, name="fault-server").start()
@@ -195,12 +202,16 @@ class FaultServer:
                 sock, _ = self._sock.accept()
             except OSError:
                 return
-            conn = Conn(sock)
-            with self._lock:
-                self._conns.add(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
-    def _serve(self, conn: Conn) -> None:
+    def _serve(self, sock: socket.socket) -> None:
+        try:
+            conn = Conn(self.tls.wrap_socket(sock, server_side=True) if self.tls is not None else sock)
+        except (OSError, ValueError):
+            sock.close()
+            return
+        with self._lock:
+            self._conns.add(conn)
         try:
             while not conn.closed and not self._stopping.is_set():
                 request = _read_request(conn.rfile)

@@ -1,12 +1,15 @@
 """Plain-HTTP sockets with kernel-kept timeouts (s3/kernel_timeouts.py): no poll() before every recv/send,
 and a server that stops answering still ends a command with the same "timed out" error, exit 69, as when
-CPython's own socket timeout expired. Real loopback sockets and tests/faultserver.py; no test measures time:
-the timeouts come from the settings (0.5 s), and every stall is released when the test ends."""
+CPython's own socket timeout expired. Uploads over TLS too: the connect timeout bounds the sending of each
+slice of a body (s3/pool._TLSConnection), not the whole body. Real loopback sockets and tests/faultserver.py;
+no test measures time: the timeouts come from the settings (0.5 s), and every stall is released when the
+test ends."""
 from __future__ import annotations
 
 import fcntl
 import os
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Iterator
@@ -22,6 +25,7 @@ from its_store.core import errors as E
 from its_store.core.settings import Settings
 from its_store.s3.kernel_timeouts import KernelTimedSocket
 from its_store.s3.pool import build_pool
+from its_store.testing.devserver import self_signed_certificate
 
 from conftest import one_line_error
 from helpers import random_bytes
@@ -52,13 +56,25 @@ def _stalling(release: threading.Event, method: str, sent: bytes | None) -> Any:
 
 
 @contextmanager
-def _fake(handler: Any, data: bytes) -> Iterator[FaultServer]:
-    server = FaultServer(handler, buckets=(BUCKET,)).start()
+def _fake(handler: Any, data: bytes, tls: ssl.SSLContext | None = None) -> Iterator[FaultServer]:
+    server = FaultServer(handler, buckets=(BUCKET,), tls=tls, rcvbuf=None if tls is None else 64 * 1024).start()
     server.put_object(BUCKET, "k", FakeObject(data))
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(params=["http", "https"])
+def scheme(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[ssl.SSLContext | None, dict[str, str]]:
+    """(the fake server's TLS context or None, the client's settings for it): plain HTTP, and TLS with a
+    self-signed certificate the client trusts as its CA bundle."""
+    if request.param == "http":
+        return None, {}
+    cert, key = self_signed_certificate(tmp_path / "tls")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context, {"MINIO_SECURE": "true", "MINIO_CA_BUNDLE": str(cert)}
 
 
 def _blocking(sock: socket.socket) -> bool:
@@ -146,21 +162,24 @@ def test_a_get_that_stalls_is_retried(cli, release: threading.Event) -> None:
         assert [r.method for r in server.requests if r.key == "k"] == ["GET"] * 3 + ["HEAD"] + ["GET"] * 3
 
 
-def test_an_upload_to_a_server_that_reads_nothing_ends_timed_out(cli, release: threading.Event,
-                                                                   tmp_path: Path) -> None:
-    """A PUT whose body the server never reads nor answers: one line "timed out", exit 69."""
+def test_an_upload_to_a_server_that_reads_nothing_ends_timed_out(cli, release: threading.Event, tmp_path: Path,
+                                                                   scheme: tuple[Any, dict[str, str]]) -> None:
+    """A PUT whose body the server never reads nor answers: one line "timed out", exit 69 (HTTP and TLS)."""
     src = tmp_path / "f.bin"
     src.write_bytes(random_bytes(4 * 1024 * 1024, seed=42))
-    with _fake(_stalling(release, "PUT", None), b"") as server:
-        run = cli("upload", str(src), f"s3://{BUCKET}/k", extra_env={"MINIO_ENDPOINT": server.endpoint, **QUICK})
+    tls, env = scheme
+    with _fake(_stalling(release, "PUT", None), b"", tls) as server:
+        run = cli("upload", str(src), f"s3://{BUCKET}/k",
+                  extra_env={"MINIO_ENDPOINT": server.endpoint, **QUICK, **env})
         assert run.exit_code == E.EXIT_UNAVAILABLE, run
         assert "timed out" in one_line_error(run), run
 
 
-def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path) -> None:
-    """The connect timeout bounds each wait for send buffer space, not a whole request body: a server that
-    takes a 12 MiB PUT in 64 KB pieces with short pauses (each far below the 0.5 s timeout, the whole body
-    far above it) gets all of it. CPython's own timeout bounded the whole sendall(): 'timed out', exit 69."""
+def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path, scheme: tuple[Any, dict[str, str]]) -> None:
+    """The connect timeout bounds each wait for send buffer space (TLS: the sending of each slice of the
+    body), not a whole request body: a server that takes a 12 MiB PUT in 64 KB pieces with short pauses
+    (each far below the 0.5 s timeout, the whole body far above it) gets all of it. CPython's own timeout
+    bounded the whole sendall() (TLS: one SSL_write of the whole body): 'timed out', exit 69."""
     src = tmp_path / "f.bin"
     src.write_bytes(data := random_bytes(12 * 1024 * 1024, seed=43))
 
@@ -174,9 +193,13 @@ def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path) -> None:
             request.body = b"".join(pieces)
         return False  # then answered as usual
 
-    with _fake(slow_reader, b"") as server:
+    tls, env = scheme
+    with _fake(slow_reader, b"", tls) as server:
         run = cli("upload", str(src), f"s3://{BUCKET}/k", extra_env={
-            "MINIO_ENDPOINT": server.endpoint, **QUICK, "MINIO_READ_TIMEOUT": "30",
+            "MINIO_ENDPOINT": server.endpoint, **QUICK, **env, "MINIO_READ_TIMEOUT": "30",
             "MINIO_MULTIPART_THRESHOLD": str(64 * 1024 * 1024)})
         assert run.exit_code == 0, run
         assert server.objects[(BUCKET, "k")].data == data
+        put = server.seen("PUT")[0]  # one plain body, its length told first: not chunked
+        assert put.length == len(data) and "transfer-encoding" not in put.headers, put.headers
+

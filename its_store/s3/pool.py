@@ -19,7 +19,8 @@ Content-Encoding (codec/compression.py) and is undone by us, once.
 Timeouts: MINIO_CONNECT_TIMEOUT to connect and for each wait while a request is sent, MINIO_READ_TIMEOUT for
 each wait for answer bytes. Over plain HTTP on Linux the kernel keeps them (SO_SNDTIMEO / SO_RCVTIMEO on a
 blocking socket: s3/kernel_timeouts.py), so CPython does not poll() before every recv and send; an expired one
-is the same "timed out" error as CPython's own.
+is the same "timed out" error as CPython's own. Over TLS a request body goes out in slices, each send with
+its own deadline (_TLSConnection).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import functools
 import http.client
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -105,8 +106,40 @@ class _Connection(HTTPConnection):
             self.sock = KernelTimedSocket.adopt(self.sock, *self.kernel_timeouts)
 
 
+SEND_SLICE = 256 * 1024  # bytes of a request body one TLS send may take (_TLSConnection)
+
+
 class _TLSConnection(HTTPSConnection):
+    """A TLS connection that hands a request body over `SEND_SLICE` bytes at a time.
+
+    CPython bounds one SSLSocket send, one SSL_write of the whole buffer, by one deadline: the connect
+    timeout urllib3 gives the socket while it sends. http.client sends a bytes body in one sendall(), so a
+    64 MiB part that took longer than MINIO_CONNECT_TIMEOUT to leave (a slow uplink) was cut off as
+    "timed out" though the peer kept reading. Slice by slice (memoryviews, no copies), each slice's send
+    has its own deadline and the whole body none (plain HTTP: each wait, s3/kernel_timeouts.py). Only
+    with a Content-Length (minio sets it): urllib3 then sends the slices as one plain body, not chunked.
+    Each attempt (a retry too) calls this with the bytes again: every attempt sends from the start."""
+
     response_class = FinalResponse
+
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kw: Any) -> None:
+        if (isinstance(body, (bytes, bytearray, memoryview)) and memoryview(body).nbytes > SEND_SLICE
+                and headers is not None and any(name.lower() == "content-length" for name in headers)):
+            body = _Slices(body)
+        super().request(method, url, body, headers, **kw)
+
+
+class _Slices:
+    """`data` as memoryviews of at most SEND_SLICE bytes each (iterable again: each pass from the start)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self._data = data
+
+    def __iter__(self) -> Iterator[memoryview]:
+        view = memoryview(self._data).cast("B")
+        return (view[start:start + SEND_SLICE] for start in range(0, len(view), SEND_SLICE))
 
 
 class _Pool(HTTPConnectionPool):
