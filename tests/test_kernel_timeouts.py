@@ -178,7 +178,7 @@ def test_an_upload_to_a_server_that_reads_nothing_ends_timed_out(cli, release: t
 def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path, scheme: tuple[Any, dict[str, str]]) -> None:
     """The connect timeout bounds each wait for send buffer space (TLS: the sending of each slice of the
     body), not a whole request body: a server that takes a 12 MiB PUT in 64 KB pieces with short pauses
-    (each far below the 0.5 s timeout, the whole body far above it) gets all of it. CPython's own timeout
+    (each far below the 2 s timeout, the whole body far above it) gets all of it. CPython's own timeout
     bounded the whole sendall() (TLS: one SSL_write of the whole body): 'timed out', exit 69."""
     src = tmp_path / "f.bin"
     src.write_bytes(data := random_bytes(12 * 1024 * 1024, seed=43))
@@ -197,7 +197,9 @@ def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path, scheme: t
     with _fake(slow_reader, b"", tls) as server:
         run = cli("upload", str(src), f"s3://{BUCKET}/k", extra_env={
             "MINIO_ENDPOINT": server.endpoint, **QUICK, **env, "MINIO_READ_TIMEOUT": "30",
-            "MINIO_MULTIPART_THRESHOLD": str(64 * 1024 * 1024)})
+            # 2 s: each wait (or TLS slice) takes ~0.02-0.1 s, the whole body >= 3.8 s (192 pieces 20 ms apart),
+            # and a loaded machine pausing the server's thread for 0.5 s cannot fail the test
+            "MINIO_CONNECT_TIMEOUT": "2", "MINIO_MULTIPART_THRESHOLD": str(64 * 1024 * 1024)})
         assert run.exit_code == 0, run
         assert server.objects[(BUCKET, "k")].data == data
         put = server.seen("PUT")[0]  # one plain body, its length told first: not chunked
