@@ -79,10 +79,17 @@ class Scan:
 class RegistryDocs:
     """The read side of one registry bucket, over the storage Context. Thread-safe; share it."""
 
-    def __init__(self, storage: Context, bucket: str, cache: DocCache | None = None) -> None:
+    def __init__(self, storage: Context, bucket: str, cache: DocCache | None = None, *, keep: bool = True) -> None:
         self.storage = storage
         self.bucket = bucket
         self.cache: DocCache = cache if cache is not None else PROCESS_CACHE
+        # False (a dry run's, which changes no state): the metadata cache is neither read nor written, nor
+        # cache hits counted in the stats; the in-process cache (memory) still serves
+        self.keep = keep
+
+    def not_kept(self) -> RegistryDocs:
+        """This read side for a dry run: what it reads is kept in memory only (no metadata cache, no stats)."""
+        return RegistryDocs(self.storage, self.bucket, self.cache, keep=False)
 
     @property
     def s3(self) -> S3Client:
@@ -158,10 +165,11 @@ class RegistryDocs:
         memo = self._memo(key, etag)
         hit: dict[str, Any] | None = self.cache.get(memo)
         if hit is not None:
-            self.storage.stats.record_cache(True)
+            if self.keep:
+                self.storage.stats.record_cache(True)
             return hit
         try:
-            doc = self._remembered(self.storage.cache, key, etag)
+            doc = self._remembered(self.storage.cache, key, etag) if self.keep else self._get_expected(key, etag)
         except _Changed as changed:
             return changed.doc
         self.cache.set(memo, doc)

@@ -124,7 +124,7 @@ def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_t
                                                                         "fresh marker; e.g. --stale 1h")
     now = now or datetime.now(UTC)
     listing = _list(ctx)
-    manifests, alias_docs = _documents(ctx, listing)
+    manifests, alias_docs = _documents(ctx, listing, keep=not dry_run)
     plan = _plan(listing, manifests, alias_docs, name, keep_last, now - age)
     plan.stale = _stale(listing, name, now - stale_after)
     report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
@@ -186,10 +186,12 @@ def _list(ctx: RegistryContext) -> Listing:
     return out
 
 
-def _documents(ctx: RegistryContext, listing: Listing) -> tuple[dict[tuple[str, str], dict[str, Any]],
-                                                              dict[str, dict[str, Any]]]:
+def _documents(ctx: RegistryContext, listing: Listing, keep: bool = True
+               ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The listing's manifests and alias documents; not `keep` (a dry run): no metadata cache, no stats."""
     from its_store.registry.docs import Scan
-    return ctx.docs.fetch_all(Scan(manifests=dict(listing.manifests), aliases=dict(listing.aliases)))
+    docs = ctx.docs if keep else ctx.docs.not_kept()
+    return docs.fetch_all(Scan(manifests=dict(listing.manifests), aliases=dict(listing.aliases)))
 
 
 def _created(manifest: dict[str, Any], fallback: datetime) -> datetime:

@@ -194,8 +194,11 @@ def download_to_stream(ctx: Context, bucket: str, key: str, out: IO[bytes], *, v
 
 # -------------------------------------------------------------------------------------------- stat
 def stat_object(ctx: Context, bucket: str, key: str, version_id: str | None = None, include_tags: bool = True,
-                *, sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None) -> ObjectInfo:
-    """Size, ETag, type, user metadata, tags, codec and encryption of one object (SSE-C: its key)."""
+                *, sse_c_key: bytes | None = None, sse_c_key_file: Path | None = None,
+                cached: bool = True) -> ObjectInfo:
+    """Size, ETag, type, user metadata, tags, codec and encryption of one object (SSE-C: its key). Not
+    `cached` (a dry run's HEAD, which changes no state): asked of the server, the metadata cache neither read
+    nor written (nor its hits and misses counted in the stats)."""
     from its_store.codec.encryption import resolve_key
     from its_store.service.decoding import stat_with_key
     validate_bucket(bucket)
@@ -207,7 +210,10 @@ def stat_object(ctx: Context, bucket: str, key: str, version_id: str | None = No
         stat = stat_with_key(ctx, bucket, key, version_id, sse_key)
         return object_info(bucket, key, stat.size, stat.etag, stat.last_modified, stat.content_type,
                            stat.metadata, stat.version_id)
-    info: ObjectInfo = ctx.cache.object_info(bucket, key, version_id, fetch)  # cached within MINIO_CACHE_TTL
+    # cached within MINIO_CACHE_TTL
+    info: ObjectInfo = ctx.cache.object_info(bucket, key, version_id, fetch) if cached else fetch()
     if include_tags:
-        info.tags = ctx.cache.tags(bucket, key, version_id, lambda: ctx.s3.get_tags(bucket, key, version_id))
+        def tags() -> dict[str, str]:
+            return ctx.s3.get_tags(bucket, key, version_id)
+        info.tags = ctx.cache.tags(bucket, key, version_id, tags) if cached else tags()
     return info

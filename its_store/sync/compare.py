@@ -54,7 +54,8 @@ class Heads:
         with self._lock:
             self.count += 1
         from its_store.service.objects import stat_object
-        info = stat_object(self.ctx, bucket, obj.key, include_tags=False)
+        # a dry run's store is read only: its HEADs change no state, the metadata cache's included
+        info = stat_object(self.ctx, bucket, obj.key, include_tags=False, cached=not self.state.read_only)
         known = known_from_info(info)
         self.state.put(bucket, obj.key, known)
         return known

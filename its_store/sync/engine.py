@@ -135,7 +135,8 @@ class Sync:
         if local.path is not None:
             self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
                                    create=self.kind == "download")
-        dry = self.options.dry_run  # a dry run changes no state: its HEADs' answers are not kept either
+        # a dry run changes no state: its HEADs' answers are not kept either (but the watcher's first pass's are)
+        dry = self.options.dry_run and not self.options.keep_heads
         self.state = open_state(self.ctx, self.options.state, read_only=dry)
         self.dst_state = open_state(self.dst_ctx, self.options.state, read_only=dry) if self.cross else self.state
         # a download's folder as the state store names it (what each download left there: state.Fetched)

@@ -53,6 +53,10 @@ class SyncOptions:
     upload: UploadOptions = field(default_factory=UploadOptions)
     workers: int | None = None
     state: bool = True  # remember ETag -> mtime/sha256 between runs (sync/state.py)
+    # with dry_run: what its HEADs answered is kept in the state store as a real run keeps it. Not a user's
+    # --dry-run (which changes nothing): the watcher's first pass (sync/watch_pass.py), which plans like a
+    # dry run and hands the files to send to the watcher, so that the next start HEADs none of them again
+    keep_heads: bool = False
 
 
 class Item(Result):

@@ -355,12 +355,21 @@ def _open(path: Path) -> sqlite3.Connection | None:
 
 def _open_read_only(path: Path) -> sqlite3.Connection | None:
     """A dry run's connection to the store: read only, None when there is no usable store (nothing is made,
-    nothing set aside, no schema written: a missing table is a query's error, which turns the store off)."""
+    nothing set aside, no schema written: a missing table is a query's error, which turns the store off).
+
+    The store is a WAL database: a plain read-only connection makes its -wal and -shm files where there are
+    none (no writer running: the last one's close removed them), so the dry run would leave two files behind.
+    Without a -wal file the main file holds the whole store, read as `immutable` (no lock, no file made); a
+    writer that starts meanwhile writes to its own -wal, and only a checkpoint during the dry run could show
+    it a torn page (a query's error: the store is off for the rest of that dry run, which then HEADs). With a
+    -wal file (a writer running, or one killed) SQLite reads it as usual, through the files already there."""
     from its_store.core.statefile import NotRegularFile, check_state
     try:
         if not check_state(path):
             return None
-        return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10,
+        wal = path.with_name(path.name + "-wal")
+        mode = "ro" if wal.exists() else "ro&immutable=1"
+        return sqlite3.connect(f"{path.absolute().as_uri()}?mode={mode}", uri=True, timeout=10,
                                check_same_thread=False, isolation_level=None)
     except (NotRegularFile, OSError, sqlite3.Error):
         return None

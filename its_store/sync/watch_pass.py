@@ -81,7 +81,9 @@ def sync_pass(w: PassHost) -> str:
 
     from its_store.sync.engine import Sync
     from its_store.sync.model import SyncOptions
-    options = replace(w.sync_options or SyncOptions(), delete=False, dry_run=True,
+    # planned as a dry run plans (nothing sent: the watcher sends), but not a user's --dry-run: what the HEADs
+    # answered is kept in the state store, so that the next start HEADs none of the objects unchanged again
+    options = replace(w.sync_options or SyncOptions(), delete=False, dry_run=True, keep_heads=True,
                       follow_symlinks=w.follow_symlinks)
     if w.options is not None:
         options.upload = w.options

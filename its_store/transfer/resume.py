@@ -39,6 +39,12 @@ any two writers of one key. A lock that can be taken names no live run (a flock 
 file a crashed run left is stale; the upload is judged as before (aborted, or resumed by --resume), and the
 file removed. An upload left alone loses its record: if its owner then stops short and keeps its parts for
 --resume, no rerun finds them; the bucket's lifecycle rule (--abort-multipart-days) removes them.
+
+An owner file no record names (its run died between own() and the record's save, or after another run forgot
+its record) would never be judged again: the first time a journal takes the decision lock (a run's first
+multipart upload), it sweeps the folder's owner files whose lock it can take at once and that no record names
+(_sweep_owners). One held by a live run is kept; one whose record is there is judged as above when its key is
+uploaded again.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ from typing import TYPE_CHECKING
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
 from its_store.s3.crc import PartETag, crc32_of
+from its_store.transfer.resume_owners import owner_name
+from its_store.transfer.resume_owners import remove_owner as _remove
+from its_store.transfer.resume_owners import usable_id as _usable_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -78,6 +87,7 @@ class UploadJournal:
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}  # (bucket, key) -> (upload id, what)
         self._owned: dict[str, Callable[[], None]] = {}  # upload id -> the release of its owner lock, held
         self._lock = threading.Lock()
+        self._swept = False  # the stale owner files were swept (_sweep_owners): once a journal, a run
 
     def _path(self, bucket: str, key: str, endpoint: str | None = None) -> Path:
         digest = hashlib.sha256(f"{endpoint or self.endpoint}\0{bucket}\0{key}".encode()).hexdigest()[:32]
@@ -151,9 +161,20 @@ class UploadJournal:
             yield False
             return
         try:
+            if not self._swept:
+                self._swept = True
+                self._sweep_owners()
             yield True
         finally:
             release()
+
+    def _sweep_owners(self) -> None:
+        """Under the decision lock (every take and removal of an owner file is under it): remove the owner files
+        of runs that died with no record naming their upload (module docstring; transfer/resume_owners.py)."""
+        from its_store.transfer.resume_owners import sweep
+        with self._lock:
+            ours = {owner_name(upload_id) for upload_id in self._owned}
+        sweep(self.directory, ours)
 
     def completing(self, bucket: str, key: str, upload_id: str) -> bool:
         """Claim `upload_id` for its CompleteMultipartUpload, just before it is sent: False when an abort
@@ -398,7 +419,7 @@ class UploadJournal:
         return False
 
     def _owner_path(self, upload_id: str) -> Path:
-        return self.directory / f"{hashlib.sha256(upload_id.encode()).hexdigest()[:32]}.owner"
+        return self.directory / owner_name(upload_id)
 
     def _resume_aborted(self, bucket: str, key: str, upload_id: str) -> bool:
         """An upload whose abort failed (it ended without the server's confirmation) is continued by a resume,
@@ -458,23 +479,9 @@ class UploadJournal:
                         exc.message if isinstance(exc, E.ItsStoreError) else exc)
 
 
-def _remove(owner: Path) -> None:
-    """An owner file's removal, before its lock is released: one that fails (a read-only folder) leaves a file
-    whose lock nobody holds, stale, which the next run that tries it removes; never an error of the upload."""
-    try:
-        owner.unlink(missing_ok=True)
-    except OSError as exc:
-        log.debug("cannot remove %s: %s", owner, exc.strerror or exc)
-
-
 def _tokens(value: object) -> list[str]:
     """The `completers` of a record: tokens of the runs that claimed its Complete (input: strings only)."""
     return [t for t in value if isinstance(t, str)][:64] if isinstance(value, list) else []
 
 
 refused = E.completion_refused  # the one rule (core/errors), by its name here
-
-
-def _usable_id(upload_id: object) -> bool:
-    """A multipart upload id read back from a journal: a short line of printable text."""
-    return isinstance(upload_id, str) and 0 < len(upload_id) <= 1024 and upload_id.isprintable()

@@ -1,0 +1,69 @@
+"""Session 36 (gapsb 3): an owner file (transfer/resume.py: `uploads/<hash>.owner`, locked by the run sending
+that multipart upload) that no journal record names was never removed once its run died: only a record's
+upload is judged again (the next upload of its key). Such a file is left by a kill -9 between the owner lock's
+take and the record's save, or, as here, by a run whose record another run forgot while it was alive (B
+uploading the same key leaves A's live upload alone and forgets its record), killed afterwards. Now the next
+run that takes the journal's decision lock (any multipart upload) sweeps it; an owner file another process
+holds locked is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from faultproxy import FaultProxy, Holds
+
+from helpers import DEADLINE, ROOT, object_bytes, run_cli_process, write_file
+
+MiB = 1024 * 1024
+
+
+def test_the_next_upload_sweeps_an_owner_file_no_record_names(
+        s3_server: Any, env: dict[str, str], service: Any, bucket: str, tmp_path: Path) -> None:
+    from its_store.core.files import take_lock
+    from its_store.transfer.resume_owners import owner_name
+    uploads = Path(env["MINIO_CACHE_DIR"]) / "uploads"
+    holds = Holds()
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=holds, record=True) as proxy:
+        through = {**env, "MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"}
+        a_file, b_file = write_file(tmp_path / "a.bin", 11 * MiB, seed=1), write_file(tmp_path / "b.bin", 6 * MiB, 2)
+        first: list[str] = []  # A's upload: the first one whose part 2 is seen (B's goes on)
+        a_part = holds.add(lambda s: s.query.get("partNumber") == "2" and s.query["uploadId"] == (
+            first or first.append(s.query["uploadId"]) or first)[0], "PUT")
+        a_proc = subprocess.Popen([sys.executable, "-m", "its_store", "upload", str(a_file), f"s3://{bucket}/k.bin",
+                                   "--part-size", "5MiB"], env={**os.environ, **through, "PYTHONPATH": str(ROOT)},
+                                  cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + DEADLINE  # a safety net against a hang, never a timing assertion
+            while not a_part.picked:
+                assert a_proc.poll() is None and time.monotonic() < deadline, "A never sent its part 2"
+                time.sleep(0.05)  # the pace of the poll: the condition decides
+            # A alive, its owner lock held: B leaves its upload alone, forgets its record, stores its own object
+            b_done = run_cli_process(["upload", str(b_file), f"s3://{bucket}/k.bin", "--part-size", "5MiB"],
+                                     through, tmp_path)
+        finally:
+            a_proc.kill()  # kill -9: A's owner file stays, its lock died with it
+            a_proc.wait()
+            a_part.release()
+        assert b_done.exit_code == 0 and object_bytes(service, bucket, "k.bin") == b_file.read_bytes(), b_done
+        stale = uploads / owner_name(first[0])
+        records = [json.loads(p.read_text()) for p in uploads.glob("*.json")]
+        assert stale.exists() and all(r["upload_id"] != first[0] for r in records), (list(uploads.iterdir()), records)
+        live = uploads / owner_name("an upload another process sends")
+        release = take_lock(live)  # held by this (test) process: another run's, alive
+        try:
+            c_done = run_cli_process(["upload", str(b_file), f"s3://{bucket}/c.bin", "--part-size", "5MiB"],
+                                     through, tmp_path)
+            assert c_done.exit_code == 0, c_done
+            assert not stale.exists(), list(uploads.iterdir())
+            assert live.exists()
+        finally:
+            release()
+        service.s3.abort_multipart(bucket, "k.bin", first[0])  # A's orphan (the lifecycle rule's, on a real box)
