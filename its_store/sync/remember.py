@@ -19,7 +19,7 @@ from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync.mtime import META_MTIME
-from its_store.sync.state import Fetched, Known, SyncState
+from its_store.sync.state import Fetched, Known, SyncState, listed_at
 
 if TYPE_CHECKING:
     from its_store.core.models import ObjectInfo, UploadRequest, UploadResponse
@@ -85,10 +85,9 @@ def remembering_files(state: SyncState, folder: Path) -> Callable[[str, ObjectIn
     where = str(folder.resolve())  # as the sync of that folder names it (sync/engine)
 
     def record(bucket: str, listed: ObjectInfo, size: int, file: TreeFile) -> None:
-        if listed.etag:  # LastModified as compare.listed_at keeps it
-            at = None if listed.last_modified is None else listed.last_modified.isoformat()
+        if listed.etag:
             state.put_fetched(where, bucket, listed.key, Fetched(listed.etag, listed.size, size, file.mtime_ns(),
-                                                                 None, at))
+                                                                 None, listed_at(listed.last_modified)))
     return record
 
 

@@ -14,8 +14,9 @@ fetched again whatever the object's metadata says (sync/engine: another tool's r
 its-sha256 and mtime over, and an object without an MD5 ETag shows no other checksum).
 
 SQLite in the settings' cache folder (sync-state.sqlite), one connection behind a lock, writes
-batched. A dry run opens it read only (read_only: no row written, no file made, nothing set aside; what the
-run learns is kept in memory for the run alone). Any failure of the store turns it off for the run (the sync
+batched. A dry run opens it read only (read_only: no row written, no store made where there is none, nothing
+set aside; SQLite itself may leave the -wal and -shm files of a WAL store that no other connection had open;
+what the run learns is kept in memory for the run alone). Any failure of the store turns it off for the run (the sync
 then HEADs): it is an optimisation, never a source of truth, and never decides a delete. It is input all the
 same: a file that is not a database is set aside (sync-state.sqlite.corrupt) and started anew, and an entry whose values
 are not what this module writes (a size that is not a count, an mtime that is not text: SQLite keeps
@@ -30,10 +31,13 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from its_store.core.private_dirs import create_private_file, make_private_folder
 from its_store.core.units import read_count
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 log = logging.getLogger("its_store.sync.state")
 
@@ -89,6 +93,11 @@ class Fetched:
         """Whether a listing's (ETag, size) says the object is no longer the version downloaded (no ETag listed:
         by the size alone)."""
         return stored_size != self.stored_size or (bool(etag) and etag != self.etag)
+
+
+def listed_at(when: datetime | None) -> str | None:
+    """A listing's LastModified as Fetched keeps it (ISO 8601), None when not listed."""
+    return None if when is None else when.isoformat()
 
 
 class SyncState:
@@ -354,8 +363,10 @@ def _open(path: Path) -> sqlite3.Connection | None:
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection | None:
-    """A dry run's connection to the store: read only, None when there is no usable store (nothing is made,
-    nothing set aside, no schema written: a missing table is a query's error, which turns the store off)."""
+    """A dry run's connection to the store: read only, None when there is no usable store (no store is made,
+    nothing set aside, no schema written: a missing table is a query's error, which turns the store off).
+    SQLite makes the WAL store's -wal and -shm files when they are not there (none other has it open), and
+    a read-only connection leaves them."""
     from its_store.core.statefile import NotRegularFile, check_state
     try:
         if not check_state(path):
