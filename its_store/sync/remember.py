@@ -10,6 +10,7 @@ Kept lean (the state store, the mtime key, nothing of the sync engine): `upload 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -82,7 +83,9 @@ def remembering_files(state: SyncState, folder: Path) -> Callable[[str, ObjectIn
     own downloads. Without it, the first sync of the folder after `get -r` took an object rewritten by another
     tool with the old bytes' its-sha256 and mtime carried over for the file it holds (its mtime alone differs:
     get -r keeps none), and only set the file's mtime; now the listing's other ETag fetches it again."""
-    where = str(folder.resolve())  # as the sync of that folder names it (sync/engine)
+    # as the sync of that folder names it (sync/engine: Path.resolve(), the same string), without resolve()'s
+    # RuntimeError on a link loop: the folder's own open then says what is wrong with the name
+    where = os.path.realpath(folder)
 
     def record(bucket: str, listed: ObjectInfo, size: int, file: TreeFile) -> None:
         if listed.etag:
