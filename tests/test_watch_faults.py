@@ -298,6 +298,33 @@ def test_sigterm_finishes_the_file_in_flight_and_exits_0(env: dict[str, str], se
     assert read_object(service, bucket, "cams/big.jpg") == data
 
 
+def test_sighup_ignored_by_nohup_stays_ignored(env: dict[str, str], service: Any, bucket: str, tmp_path: Path) -> None:
+    """Under `nohup` (SIGHUP ignored), a closed terminal does not stop the watcher (reva, session 36): the
+    watcher's SIGHUP handler (exit 129) replaced nohup's SIG_IGN, so an edge box's watcher started with nohup
+    over SSH stopped when the session ended. The CLI's own SIGTERM/SIGHUP handling already leaves an ignored
+    signal alone (cli/signals.stop_on_signals)."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    proc = subprocess.Popen(["nohup", ITS_STORE, "sync", str(folder), f"s3://{bucket}/cams/", "--watch", "--settle",
+                             "0.3", "--json"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **env})
+    lines: list[str] = []
+    try:
+        _wait_for(proc, lines, "pass", timeout=40)
+        proc.send_signal(signal.SIGHUP)
+        (folder / "after.jpg").write_bytes(b"a frame sent after the hang-up")
+        _wait_for(proc, lines, "uploaded", timeout=40)  # still watching
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=40)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    events = _events("".join(lines) + rest)
+    assert events[-1]["event"] == "stopped" and events[-1]["signal"] == "SIGTERM"
+    assert read_object(service, bucket, "cams/after.jpg") == b"a frame sent after the hang-up"
+
+
 def test_ctrl_c_exits_130_human_lines_and_metrics(env: dict[str, str], service: Any, bucket: str,
                                                   tmp_path: Path, cli: Any) -> None:
     folder = tmp_path / "drop"

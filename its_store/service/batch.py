@@ -213,7 +213,7 @@ class Batch:
         on_answer), on the thread that downloaded it (`get -r` records it in the sync state store:
         sync/remember.remembering_gets). `on_file(bucket, listed, size, file)`: each object as listed (ObjectInfo)
         and the file it left (bytes written, TreeFile), once written (`get -r` records it as a sync records its
-        downloads: sync/remember.GetsRecorder)."""
+        downloads: sync/remember.remembering_files)."""
         started = time.perf_counter()
         from its_store.core.localname import checked
         checked(dest, "cannot write")

@@ -52,7 +52,7 @@ def presign(ctx: Context, bucket: str, key: str, expires_in_seconds: int = 3600,
         raise E.InvalidInputError(f"unsupported presign method {method!r}", hint="use GET or PUT")
     if isinstance(expires_in_seconds, float) and math.isfinite(expires_in_seconds):
         expires_in_seconds = int(expires_in_seconds)  # timedelta.total_seconds(), as before
-    expires_in_seconds = whole(expires_in_seconds, "expires_in_seconds")
+    expires_in_seconds = whole(expires_in_seconds, "expires_in_seconds", low=None)  # out of range: the line below
     method = method.upper()
     if method == "PUT":
         validate_new_key(key)

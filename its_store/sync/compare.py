@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING
 
 from its_store.sync.mtime import format_mtime, parse_mtime
 from its_store.sync.remember import known_from_info
-from its_store.sync.state import Fetched, Known, SyncState
+from its_store.sync.state import Fetched, Known, SyncState, listed_at
 from its_store.sync.walk import LocalFile, RemoteObject
 
 if TYPE_CHECKING:
@@ -173,10 +173,6 @@ def note_fetched(state: SyncState, folder: str, bucket: str, obj: RemoteObject, 
     state.put_fetched(folder, bucket, obj.key, Fetched(obj.etag, obj.size, local.size, local.mtime_ns, None,
                                                        listed_at(obj.last_modified)))
 
-
-def listed_at(when: datetime | None) -> str | None:
-    """A listing's LastModified as state.Fetched keeps it (ISO 8601), None when not listed."""
-    return None if when is None else when.isoformat()
 
 
 def target_mtime_ns(known: Known | None, obj: RemoteObject) -> int | None:

@@ -10,6 +10,7 @@ Kept lean (the state store, the mtime key, nothing of the sync engine): `upload 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,7 +20,7 @@ from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync.mtime import META_MTIME
-from its_store.sync.state import Fetched, Known, SyncState
+from its_store.sync.state import Fetched, Known, SyncState, listed_at
 
 if TYPE_CHECKING:
     from its_store.core.models import ObjectInfo, UploadRequest, UploadResponse
@@ -82,13 +83,14 @@ def remembering_files(state: SyncState, folder: Path) -> Callable[[str, ObjectIn
     own downloads. Without it, the first sync of the folder after `get -r` took an object rewritten by another
     tool with the old bytes' its-sha256 and mtime carried over for the file it holds (its mtime alone differs:
     get -r keeps none), and only set the file's mtime; now the listing's other ETag fetches it again."""
-    where = str(folder.resolve())  # as the sync of that folder names it (sync/engine)
+    # as the sync of that folder names it (sync/engine: Path.resolve(), the same string), without resolve()'s
+    # RuntimeError on a link loop: the folder's own open then says what is wrong with the name
+    where = os.path.realpath(folder)
 
     def record(bucket: str, listed: ObjectInfo, size: int, file: TreeFile) -> None:
-        if listed.etag:  # LastModified as compare.listed_at keeps it
-            at = None if listed.last_modified is None else listed.last_modified.isoformat()
+        if listed.etag:
             state.put_fetched(where, bucket, listed.key, Fetched(listed.etag, listed.size, size, file.mtime_ns(),
-                                                                 None, at))
+                                                                 None, listed_at(listed.last_modified)))
     return record
 
 

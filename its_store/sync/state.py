@@ -14,12 +14,14 @@ fetched again whatever the object's metadata says (sync/engine: another tool's r
 its-sha256 and mtime over, and an object without an MD5 ETag shows no other checksum).
 
 SQLite in the settings' cache folder (sync-state.sqlite), one connection behind a lock, writes
-batched. A dry run opens it read only (read_only: no row written, no file made, nothing set aside; what the
-run learns is kept in memory for the run alone). Any failure of the store turns it off for the run (the sync
-then HEADs): it is an optimisation, never a source of truth, and never decides a delete. It is input all the
-same: a file that is not a database is set aside (sync-state.sqlite.corrupt) and started anew, and an entry whose values
-are not what this module writes (a size that is not a count, an mtime that is not text: SQLite keeps
-whatever it is given) is not used; the HEAD it then takes writes it again. Either says so in one warning.
+batched. A dry run opens it read only (read_only: no row written, no store made where there is none, nothing
+set aside; SQLite itself may leave the -wal and -shm files of a WAL store that no other connection had open;
+what the run learns is dropped 256 entries at a time, as a real run writes them out). Any failure of the store
+turns it off for the run (the sync then HEADs): it is an optimisation, never a source of truth, and never
+decides a delete. It is input all the same: a file that is not a database is set aside
+(sync-state.sqlite.corrupt) and started anew, and an entry whose values are not what this module writes (a
+size that is not a count, an mtime that is not text: SQLite keeps whatever it is given) is not used; the
+HEAD it then takes writes it again. Either says so in one warning.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from its_store.core.private_dirs import create_private_file, make_private_folder
 from its_store.core.units import read_count
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 log = logging.getLogger("its_store.sync.state")
 
@@ -91,12 +96,17 @@ class Fetched:
         return stored_size != self.stored_size or (bool(etag) and etag != self.etag)
 
 
+def listed_at(when: datetime | None) -> str | None:
+    """A listing's LastModified as Fetched keeps it (ISO 8601), None when not listed."""
+    return None if when is None else when.isoformat()
+
+
 class SyncState:
     """The store; `SyncState(None)` remembers nothing (state off)."""
 
     def __init__(self, path: Path | None, endpoint: str = "", *, read_only: bool = False) -> None:
         self.endpoint = endpoint
-        self.read_only = read_only  # a dry run's: read, never written (what it learns is kept for the run only)
+        self.read_only = read_only  # a dry run's: read, never written (what it learns is not kept: _flush)
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str], Known] = {}
         self._db: sqlite3.Connection | None = None
@@ -289,9 +299,7 @@ class SyncState:
     def _flush(self) -> None:
         if self._db is None or not (self._pending or self._fetched_pending):
             return
-        if self.read_only:  # kept in memory for the rest of the run, never written
-            self._loaded.update(self._pending)
-            self._fetched.update(self._fetched_pending)
+        if self.read_only:  # never written, nor kept: a run HEADs each object once (memory stays bounded)
             self._pending, self._fetched_pending = {}, {}
             return
         rows = [(self.endpoint, b, k, e.etag, e.stored_size, e.size, e.mtime, e.sha256, int(e.md5))

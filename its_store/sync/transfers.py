@@ -27,7 +27,7 @@ from its_store.sync.model import Item, SyncOptions
 from its_store.sync.remember import known_from_answer
 from its_store.sync.reporter import Reporter
 from its_store.sync.single import upload_one
-from its_store.sync.state import Fetched, Known, SyncState
+from its_store.sync.state import Fetched, Known, SyncState, listed_at
 from its_store.sync.walk import LocalFile, RemoteObject, read_local
 
 
@@ -178,7 +178,7 @@ class Transfers:
             # a rewrite between this listing and the GET costs one GET more, next run)
             self.state.put_fetched(self.folder, str(self.src.bucket), s.key, Fetched(
                 s.etag or known.etag, s.size, size, wanted, versions[0] if versions else None,
-                C.listed_at(s.last_modified)))
+                listed_at(s.last_modified)))
         self.reporter.add("copied", Item(path=s.rel, key=s.key, size=size, reason=reason))
 
     def server_copy(self, s: RemoteObject, reason: str, known: Known | None) -> None:

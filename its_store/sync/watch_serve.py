@@ -33,13 +33,16 @@ def serve(watcher: Watcher) -> int:
     """Run `watcher` in the main thread until SIGTERM (exit 0), SIGHUP (129) or Ctrl-C / SIGINT (exit 130):
     each finishes the uploads in flight and leaves the rest in the journal. SIGHUP (a closed terminal)
     had the CLI's default, an exception through the loop: the upload in flight finished on its daemon
-    thread after the journal was closed, and the next start sent its file again."""
+    thread after the journal was closed, and the next start sent its file again. An ignored SIGHUP (nohup)
+    stays ignored, as the CLI leaves it (cli/signals.stop_on_signals)."""
     import signal
 
     def on_signal(signum: int, _frame: Any) -> None:
         watcher.stop(signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    stops = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, on_signal) for sig in stops
+                if sig != signal.SIGHUP or signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         watcher.run()
     finally:

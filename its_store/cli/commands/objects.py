@@ -210,8 +210,9 @@ def get(
 
 
 def _get_prefix(svc: Any, ref: RemoteRef, dest: str, workers: int | None, options: dict[str, Any]) -> None:
-    """`get -r`: every object under the prefix into the folder `dest`, each GET's answer recorded as a sync
-    records its downloads (the next sync HEADs none of them)."""
+    """`get -r`: every object under the prefix into the folder `dest`, recorded as a sync records its
+    downloads: each GET's answer (remembering_gets: the next sync HEADs none of them) and the file it left
+    (remembering_files: the next sync fetches an object rewritten since)."""
     prefix = folder_prefix(ref.key)  # the folder ref.key/ (core/refs.py)
     if dest == "-":
         raise InvalidInputError("cannot write a recursive download to stdout")
