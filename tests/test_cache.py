@@ -322,11 +322,32 @@ def test_batch_upload_invalidates_every_object_it_overwrote(cli, svc, heads, tmp
         assert run.exit_code == 0, run
         return len(run.jsonl())
 
+    class Miss(Exception):
+        pass
+
+    def fetch() -> Any:
+        raise Miss  # nothing fetched, nothing stored: only what the cache holds is seen
+
+    def cached_type(key: str) -> str | None:
+        """The object's type as the cache answers a `stat` (trusted, no listing to compare), or None if
+        the cache holds no entry: read through ServiceCache's API, which would HEAD (and refill) on a miss."""
+        try:
+            info = svc.cache.object_info(bucket, key, None, fetch)
+        except Miss:
+            return None
+        return None if info.object_type is None else info.object_type.value
+
+    keys = [f"d/f{i:03d}.bin" for i in range(n)]
     upload_all("other")
     assert count("other") == n
+    assert [cached_type(k) for k in keys] == ["other"] * n  # the listing's HEADs were cached
     heads.clear()
     assert count("dataset") == 0 and heads == []  # all cached
     upload_all("dataset")
+    # No entry may still answer "other": a dropped invalidation leaves one, whatever the clock did (a listing
+    # re-HEADs what it dates a second later than the cached HEAD, so count() below cannot tell on its own).
+    assert [k for k in keys if cached_type(k) == "other"] == []
+    assert heads == []  # the look above asked the cache only
     assert count("dataset") == n and len(heads) == n  # every entry was dropped
 
 

@@ -113,10 +113,33 @@ def _descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def _sockets_to(port: int) -> int:
+    """This process's TCP sockets connected to `port` on the loopback: the inodes of /proc/self/fd's
+    sockets that /proc/net/tcp{,6} lists with that remote port."""
+    ours: set[str] = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the listing's own descriptor, closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            ours.add(target[len("socket:["):-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()  # sl local_address rem_address st ... uid timeout inode
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[9] in ours:
+                    count += 1
+    return count
+
+
 SERVICES = 5  # used and closed one after another
 
 
-def _use_and_close(folder: Path, bucket: str, n: int) -> tuple[StorageService, AsyncStorageService]:
+def _use_and_close(folder: Path, bucket: str, n: int,
+                   port: int) -> tuple[StorageService, AsyncStorageService, Any]:
+    before = _sockets_to(port)
     svc = StorageService(load_settings())
     svc.upload_object(UploadRequest(bucket=bucket, key=f"s{n}/one", data=b"one"))
     svc.stat_object(bucket, f"s{n}/one")
@@ -129,20 +152,25 @@ def _use_and_close(folder: Path, bucket: str, n: int) -> tuple[StorageService, A
         async with facade:  # not its own service: only its threads end
             await facade.stat_object(bucket, f"s{n}/one")
     asyncio.run(through_aio())
+    client = svc.s3  # held like the service: close() forgets its client, whose pool the GC would close
+    assert _sockets_to(port) > before  # kept alive in its pool: what close() must give back
     svc.close()
-    return svc, facade  # kept by the caller: what is released is released by close(), not by the GC
+    return svc, facade, client  # kept by the caller: what is released is released by close(), not by the GC
 
 
 def test_close_gives_back_every_descriptor_and_thread(env: dict[str, str], bucket: str, tmp_path: Path) -> None:
     """SERVICES services, each used (single calls, a batch on 4 threads, the async façade) and closed, all
-    still referenced: descriptors and threads are back at the baseline (50 services held 394 descriptors
-    before; any leak per service shows SERVICES times over; 20 proved no more and cost 4x the time)."""
+    still referenced, their S3 clients too: descriptors, threads and sockets to the server are back at the
+    baseline (50 services held 394 descriptors before; any leak per service shows SERVICES times over;
+    20 proved no more and cost 4x the time)."""
+    port = int(env["MINIO_ENDPOINT"].rsplit(":", 1)[1])
     folder = tmp_path / "dir"
     folder.mkdir()
     for i in range(6):
         (folder / f"f{i}.bin").write_bytes(os.urandom(100))
-    kept = [_use_and_close(folder, bucket, -1)]  # warm-up: lazy imports, certifi, logging handlers
-    baseline, threads = _descriptors(), threading.active_count()
-    kept += [_use_and_close(folder, bucket, n) for n in range(SERVICES)]
+    kept = [_use_and_close(folder, bucket, -1, port)]  # warm-up: lazy imports, certifi, logging handlers
+    baseline, threads, held = _descriptors(), threading.active_count(), _sockets_to(port)  # held: the fixture's
+    kept += [_use_and_close(folder, bucket, n, port) for n in range(SERVICES)]
+    assert _sockets_to(port) == held  # every closed service's kept-alive connections closed
     assert (_descriptors(), threading.active_count()) == (baseline, threads)
     assert len(kept) == SERVICES + 1
