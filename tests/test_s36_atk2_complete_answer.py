@@ -7,7 +7,8 @@ parts make (MD5 of the parts' MD5s, "-N"). The answer was taken at its word: its
 said "object not found" (exit 3) of the file just uploaded. Where the parts' ETags are MD5s the ETag of
 the object is known before the answer: an answer naming another is checked with a HEAD (s3/multipart.py),
 and when the object does not carry the parts' ETag the upload is the bad-answer error (exit 1), nothing
-claimed.
+claimed; unless it carries the answer's ETag with this upload's custody (its-sha256 and size): a server
+whose multipart ETags are no MD5 of MD5s and lack "-N" (old Swift s3api, SSE-KMS), consistent (etag helper).
 """
 
 from __future__ import annotations
@@ -110,4 +111,40 @@ def test_an_answer_with_another_etag_vouches_for_no_encryption(s3_server: Any, c
                    extra_env={"MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0",
                               "MINIO_MAX_POOL_CONNECTIONS": "2", "MINIO_MAX_WORKERS": "2"})
     assert done.exit_code == E.EXIT_CONFIG and done.json()["error"]["code"] == "encryption_not_kept", done
+    assert "Traceback" not in done.stderr
+
+
+def _etag_everywhere(etag: str) -> Any:
+    """A head_of hook: every HEAD's and GET's ETag header said as `etag` (a server whose multipart ETags are
+    no MD5-of-MD5s and carry no "-N": old Swift s3api, SSE-KMS), consistently with its Complete answer."""
+    def head_of(method: str, head: bytes) -> bytes:
+        if method not in ("HEAD", "GET"):
+            return head
+        return b"\r\n".join(f'ETag: "{etag}"'.encode() if line.lower().startswith(b"etag:") else line
+                            for line in head.split(b"\r\n"))
+    return head_of
+
+
+@pytest.mark.parametrize("performed", [True, False])
+def test_a_server_whose_multipart_etag_is_no_md5_of_md5s_is_believed_on_custody(
+        s3_server: Any, cli: Any, service: Any, bucket: str, tmp_path: Path, performed: bool) -> None:
+    """A consistent server (Complete answer and every HEAD name one 32-hex ETag, no "-N"): the HEAD shows the
+    answer's ETag with this upload's size and its-sha256, so the upload is done (exit 0, that ETag), not the
+    bad-answer error after the object was stored. Where the Complete never reached the server (the proxy
+    answers it) and the key holds another file under that ETag, custody differs: exit 1, as before."""
+    import hashlib
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=55)
+    etag = hashlib.md5(src.read_bytes(), usedforsecurity=False).hexdigest()  # a whole-object MD5: no "-N"
+    canned = _result(bucket, "clip.mp4", etag)
+    if not performed:
+        other = write_file(tmp_path / "other.mp4", 11 * MiB, seed=56)
+        assert cli("upload", str(other), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB").exit_code == 0
+    hook = {"replace_answer" if performed else "answer": lambda seen: canned if _is_complete(seen) else None}
+    done = _upload(s3_server, cli, src, bucket, head_of=_etag_everywhere(etag), **hook)
+    if performed:
+        assert done.exit_code == 0 and done.json()["etag"] == etag, done
+        assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()
+    else:
+        assert done.exit_code == 1 and done.json()["error"]["code"] == "bad_server_answer", done
+        assert object_bytes(service, bucket, "clip.mp4") == other.read_bytes()
     assert "Traceback" not in done.stderr

@@ -84,7 +84,7 @@ class ServerCopies:
         of (transfer/resume.py). minio's compose_object, used before, aborted then too. (etag, version id)."""
         from urllib.parse import quote, urlencode
 
-        from its_store.s3.multipart import Multipart
+        from its_store.s3.multipart import Multipart, custody_of
         if part_size < MIN_PART:
             raise E.InvalidInputError(f"copy part size {part_size} is below the S3 minimum of 5 MiB")
         sent = dict(headers)
@@ -104,7 +104,8 @@ class ServerCopies:
                 "x-amz-copy-source-range": f"bytes={start}-{min(start + part_size, size) - 1}"})
                 for number, start in enumerate(range(0, size, part_size), 1)]
             completing = True
-            return self._completed(bucket, key, steps.complete_multipart(bucket, key, upload_id, etags))
+            return self._completed(bucket, key, steps.complete_multipart(bucket, key, upload_id, etags,
+                                                                        custody_of(sent, size)))
         except BaseException as exc:
             if not completing or E.completion_refused(exc):
                 _abort_quietly(steps, bucket, key, upload_id)

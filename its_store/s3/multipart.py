@@ -8,7 +8,8 @@ lost, or is NoSuchUpload (a proxy re-sent a POST that had succeeded), the object
 client's `stat`, and the multipart ETag the parts imply means it was completed; after a NoSuchUpload only,
 where a part's ETag is no MD5, the upload's custody SHA-256 and size do. An answer naming an ETag other than
 the one the parts make is HEADed too (_named_as): it may be another upload's, passed on by a proxy, and then
-nothing of it is believed (its ETag, version id or SSE headers). S3Client builds a Multipart on each use and
+nothing of it is believed (its ETag, version id or SSE headers); or the server's own multipart ETag (no MD5 of
+MD5s), believed when the object carries it with this upload's custody. S3Client builds a Multipart on each use and
 hands it those two calls (s3/calls.py).
 """
 
@@ -30,7 +31,7 @@ from its_store.s3.payload import PAYLOAD_SHA256
 if TYPE_CHECKING:
     from its_store.s3.calls import Raw, Stat
 
-__all__ = ["Multipart", "multipart_etag"]
+__all__ = ["Multipart", "custody_of", "multipart_etag"]
 
 CUSTODY = "x-amz-meta-its-sha256"  # the custody SHA-256 (transfer/upload.SHA256_HEADER), as a HEAD names it
 
@@ -47,6 +48,14 @@ def multipart_etag(etags: list[str]) -> str:
     except ValueError:
         return ""
     return f"{digest.hexdigest()}-{len(etags)}"
+
+
+def custody_of(headers: dict[str, str], size: int) -> tuple[str, int] | None:
+    """The custody of an upload whose request headers are `headers` and whose object is `size` bytes as stored:
+    the its-sha256 it sends (a relay's or server copy's, the source's) and that size; None without one. Not a
+    proof of the bytes: what shows, on a HEAD, that the object at the key is the one these headers made."""
+    sha256 = next((value for name, value in headers.items() if name.lower() == CUSTODY), None)
+    return (sha256, size) if sha256 else None
 
 
 def _complete_body(etags: list[str]) -> bytes:
@@ -102,8 +111,9 @@ class Multipart:
         an <Error> document: a failure too. The POST is never re-sent: when its answer is lost, the
         object is HEADed, and the multipart ETag the parts imply means it was completed. So is a
         NoSuchUpload answer (_gone_but_made): a proxy that re-sent a POST which had succeeded passes on
-        the answer to the second one. `custody`: (its-sha256, size) of the upload, the other sign of
-        it on that HEAD where a part's ETag is no MD5 (SSE-C, SSE-KMS). `head`: the headers that HEAD needs (an
+        the answer to the second one. `custody`: (its-sha256, size) of the upload (custody_of), the other sign of
+        it on that HEAD where a part's ETag is no MD5 (SSE-C, SSE-KMS), and on the HEAD of an answer naming an
+        ETag other than the parts' (_named_as). `head`: the headers that HEAD needs (an
         SSE-C object is HEADed with its key, or not at all)."""
         body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
@@ -183,9 +193,11 @@ class Multipart:
     def _named_as(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
                   head: dict[str, str] | None) -> tuple[str, str | None] | None:
         """(etag, version) of the object at the key when a Complete's answer named an ETag other than the
-        parts' (`etags`, MD5s): the object carries the parts' ETag (the answer was another's), or the ETag
-        the answer named, of as many parts, and this upload's custody when known (a server whose part ETags
-        are no MD5s though they look like ones: SSE-KMS); else None (nothing shows this upload was made)."""
+        parts' (`etags`, MD5s), else None (nothing shows this upload was made). Made when the object HEADed
+        carries the parts' ETag (the answer was another's), or carries the ETag the answer named and:
+        this upload's custody (its-sha256 and size), when known, whatever that ETag's form (a server whose
+        multipart ETags are no MD5 of MD5s and may lack "-N": old Swift s3api, SSE-KMS); without custody
+        (a server-side copy), a "-N" of as many parts."""
         try:
             stat = self._stat(bucket, key, None, head)
         except E.ItsStoreError:
@@ -193,8 +205,11 @@ class Multipart:
         got = stat.etag.strip('"').lower()
         if got == multipart_etag(etags):
             return stat.etag, stat.version_id
-        ours = custody is None or (stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0])
-        return (stat.etag, stat.version_id) if ours and got == etag.lower() and got.endswith(f"-{len(etags)}") else None
+        if got != etag.lower():
+            return None
+        ours = (got.endswith(f"-{len(etags)}") if custody is None
+                else stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0])
+        return (stat.etag, stat.version_id) if ours else None
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._raw("DELETE", bucket, key, query={"uploadId": upload_id})

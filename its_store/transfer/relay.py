@@ -136,6 +136,7 @@ class _Multipart:
                 self.journal.let_go(upload_id)
 
     def _relayed(self, upload_id: str, stored: Mapping[int, tuple[str, int]]) -> Relayed:
+        from its_store.s3.multipart import custody_of
         plan = self.plan
         try:
             self._parts(upload_id, stored)
@@ -144,8 +145,9 @@ class _Multipart:
                 raise E.InterruptedError_(f"the upload of s3://{plan.bucket}/{plan.key} was aborted (by a stop, "
                                           "or by another upload of the same key)")
             self.completing = True
-            written = self.dst.complete_multipart(plan.bucket, plan.key, upload_id,
-                                                  [self.etags[n] for n in range(1, self.count + 1)])
+            etags = [self.etags[n] for n in range(1, self.count + 1)]  # custody: the source's its-sha256 sent
+            written = self.dst.complete_multipart(plan.bucket, plan.key, upload_id, etags,
+                                                  custody_of(plan.headers, plan.size))
         except BaseException as exc:
             self._release_all()
             if not self.completing or refused(exc):  # else the completion may still run: never aborted
