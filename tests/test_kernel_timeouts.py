@@ -180,3 +180,23 @@ def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path) -> None:
             "MINIO_MULTIPART_THRESHOLD": str(64 * 1024 * 1024)})
         assert run.exit_code == 0, run
         assert server.objects[(BUCKET, "k")].data == data
+
+
+@pytest.mark.parametrize("seconds", [1e-7, 4.9e-7, 0.9999997, 1.9999999, 86400.0])
+def test_every_timeout_the_settings_allow_is_one_the_kernel_keeps(seconds: float) -> None:
+    """MINIO_*_TIMEOUT may be any number above 0 up to a day: each is kept as a timeval of whole microseconds
+    rounded up. Below half a microsecond it was rounded down to 0 s 0 µs, which the kernel takes for NO
+    timeout (a stalled server held the command forever); just below a whole second it was rounded up to
+    1,000,000 µs, which the kernel refuses (EDOM: an OSError on every connection)."""
+    Settings(endpoint="127.0.0.1:9", access_key="fakeaccess", secret_key=SecretStr("fake-secret-0123"),
+             connect_timeout=seconds, read_timeout=seconds)  # the settings take it
+    client, peer = socket.socketpair()
+    sock = KernelTimedSocket.adopt(client, seconds, seconds)
+    try:
+        for option in (socket.SO_SNDTIMEO, socket.SO_RCVTIMEO):
+            kept = _timeval(sock, option)
+            assert kept > 0, option  # 0: no timeout at all
+            assert kept == pytest.approx(seconds, abs=0.01)  # in kernel ticks
+    finally:
+        sock.close()
+        peer.close()

@@ -25,6 +25,7 @@ urllib3's connect), sockets keep Python's own timeouts.
 
 from __future__ import annotations
 
+import math
 import socket
 import struct
 import sys
@@ -34,8 +35,9 @@ SUPPORTED = sys.platform.startswith("linux")
 
 
 def _timeval(seconds: float) -> bytes:
-    whole = int(seconds)
-    return struct.pack("ll", whole, round((seconds - whole) * 1_000_000))
+    """`seconds` (above 0: the settings' bounds) as a timeval of whole microseconds, rounded up: never 0 s 0 µs,
+    which the kernel takes for no timeout at all, nor 1,000,000 µs, which it refuses (EDOM)."""
+    return struct.pack("ll", *divmod(max(1, math.ceil(seconds * 1_000_000)), 1_000_000))
 
 
 class KernelTimedSocket(socket.socket):
