@@ -200,3 +200,29 @@ def test_every_timeout_the_settings_allow_is_one_the_kernel_keeps(seconds: float
     finally:
         sock.close()
         peer.close()
+
+
+def test_a_callers_own_timeout_is_the_one_each_call_waits() -> None:
+    """A caller's timeout equal to the pool's OTHER value (a 0.2 s read where the pool connects in 0.2 s and
+    reads in 30 s) is the wait of that read: the recv runs on Python's timeout, not the kernel's 30 s; and
+    None (no timeout) clears the kernel's, which come back with the pool's values. The kernel-kept pair was
+    taken for any value among the two, whatever the call: the recv waited the 30 s; under None, each recv
+    and send still ended after the kernel's timeout, as EAGAIN (BlockingIOError: "no data" to http.client)."""
+    client, peer = socket.socketpair()
+    sock = KernelTimedSocket.adopt(client, 0.2, 30.0)
+    try:
+        sock.settimeout(0.2)  # as urllib3 does before reading an answer, with the caller's read timeout
+        peer.send(b"x")
+        assert sock.recv(1) == b"x"
+        assert not _blocking(sock) and sock.gettimeout() == 0.2  # Python's 0.2 s, not the kernel's 30 s
+        sock.settimeout(30.0)
+        assert _blocking(sock)  # the pool's read timeout: the kernel's again
+        sock.settimeout(None)
+        assert _blocking(sock) and sock.gettimeout() is None
+        assert (_timeval(sock, socket.SO_SNDTIMEO), _timeval(sock, socket.SO_RCVTIMEO)) == (0, 0)  # none
+        sock.settimeout(0.2)
+        kept = (_timeval(sock, socket.SO_SNDTIMEO), _timeval(sock, socket.SO_RCVTIMEO))
+        assert _blocking(sock) and kept == pytest.approx((0.2, 30.0), abs=0.01)
+    finally:
+        sock.close()
+        peer.close()
