@@ -159,8 +159,9 @@ def test_an_upload_to_a_server_that_reads_nothing_ends_timed_out(cli, release: t
 
 def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path) -> None:
     """The connect timeout bounds each wait for send buffer space, not a whole request body: a server that
-    takes a 12 MiB PUT in 64 KB pieces with short pauses (each far below the 0.5 s timeout, the whole body
-    far above it) gets all of it. CPython's own timeout bounded the whole sendall(): 'timed out', exit 69."""
+    takes a 12 MiB PUT in 64 KB pieces with 0.02 s pauses (each far below the 2 s timeout, the whole body,
+    192 pauses, far above it) gets all of it. CPython's own timeout bounded the whole sendall(): 'timed out',
+    exit 69. (2 s, not QUICK's 0.5 s: on a loaded machine the server's thread went unscheduled for 0.5 s.)"""
     src = tmp_path / "f.bin"
     src.write_bytes(data := random_bytes(12 * 1024 * 1024, seed=43))
 
@@ -176,7 +177,7 @@ def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path) -> None:
 
     with _fake(slow_reader, b"") as server:
         run = cli("upload", str(src), f"s3://{BUCKET}/k", extra_env={
-            "MINIO_ENDPOINT": server.endpoint, **QUICK, "MINIO_READ_TIMEOUT": "30",
+            "MINIO_ENDPOINT": server.endpoint, **QUICK, "MINIO_CONNECT_TIMEOUT": "2", "MINIO_READ_TIMEOUT": "30",
             "MINIO_MULTIPART_THRESHOLD": str(64 * 1024 * 1024)})
         assert run.exit_code == 0, run
         assert server.objects[(BUCKET, "k")].data == data
