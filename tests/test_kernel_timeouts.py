@@ -205,3 +205,48 @@ def test_a_slow_reader_does_not_cut_off_an_upload(cli, tmp_path: Path, scheme: t
         put = server.seen("PUT")[0]  # one plain body, its length told first: not chunked
         assert put.length == len(data) and "transfer-encoding" not in put.headers, put.headers
 
+
+@pytest.mark.parametrize("seconds", [1e-7, 4.9e-7, 0.9999997, 1.9999999, 86400.0])
+def test_every_timeout_the_settings_allow_is_one_the_kernel_keeps(seconds: float) -> None:
+    """MINIO_*_TIMEOUT may be any number above 0 up to a day: each is kept as a timeval of whole microseconds
+    rounded up. Below half a microsecond it was rounded down to 0 s 0 µs, which the kernel takes for NO
+    timeout (a stalled server held the command forever); just below a whole second it was rounded up to
+    1,000,000 µs, which the kernel refuses (EDOM: an OSError on every connection)."""
+    Settings(endpoint="127.0.0.1:9", access_key="fakeaccess", secret_key=SecretStr("fake-secret-0123"),
+             connect_timeout=seconds, read_timeout=seconds)  # the settings take it
+    client, peer = socket.socketpair()
+    sock = KernelTimedSocket.adopt(client, seconds, seconds)
+    try:
+        for option in (socket.SO_SNDTIMEO, socket.SO_RCVTIMEO):
+            kept = _timeval(sock, option)
+            assert kept > 0, option  # 0: no timeout at all
+            assert kept == pytest.approx(seconds, abs=0.01)  # in kernel ticks
+    finally:
+        sock.close()
+        peer.close()
+
+
+def test_a_callers_own_timeout_is_the_one_each_call_waits() -> None:
+    """A caller's timeout equal to the pool's OTHER value (a 0.2 s read where the pool connects in 0.2 s and
+    reads in 30 s) is the wait of that read: the recv runs on Python's timeout, not the kernel's 30 s; and
+    None (no timeout) clears the kernel's, which come back with the pool's values. The kernel-kept pair was
+    taken for any value among the two, whatever the call: the recv waited the 30 s; under None, each recv
+    and send still ended after the kernel's timeout, as EAGAIN (BlockingIOError: "no data" to http.client)."""
+    client, peer = socket.socketpair()
+    sock = KernelTimedSocket.adopt(client, 0.2, 30.0)
+    try:
+        sock.settimeout(0.2)  # as urllib3 does before reading an answer, with the caller's read timeout
+        peer.send(b"x")
+        assert sock.recv(1) == b"x"
+        assert not _blocking(sock) and sock.gettimeout() == 0.2  # Python's 0.2 s, not the kernel's 30 s
+        sock.settimeout(30.0)
+        assert _blocking(sock)  # the pool's read timeout: the kernel's again
+        sock.settimeout(None)
+        assert _blocking(sock) and sock.gettimeout() is None
+        assert (_timeval(sock, socket.SO_SNDTIMEO), _timeval(sock, socket.SO_RCVTIMEO)) == (0, 0)  # none
+        sock.settimeout(0.2)
+        kept = (_timeval(sock, socket.SO_SNDTIMEO), _timeval(sock, socket.SO_RCVTIMEO))
+        assert _blocking(sock) and kept == pytest.approx((0.2, 30.0), abs=0.01)
+    finally:
+        sock.close()
+        peer.close()

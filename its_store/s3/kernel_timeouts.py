@@ -9,8 +9,10 @@ KernelTimedSocket is a blocking socket with SO_SNDTIMEO set to the connect timeo
 read timeout: the timeouts urllib3 gives the socket while it sends a request (the connect timeout) and
 while it reads the answer (the read timeout). urllib3 calls settimeout() with one of these two before each
 phase; the socket keeps them both already, so that call changes nothing. Any other value (None, 0, another
-number: a caller's own per-request timeout) makes it an ordinary Python socket with that timeout again, and
-one of the two pool values later makes it kernel-timed again.
+number: a caller's own per-request timeout) makes it an ordinary Python socket with that timeout again (None
+clears the kernel's too), and one of the two pool values later makes it kernel-timed again. A recv asked with
+the send timeout (a caller's read timeout equal to the pool's connect timeout), or a send with the recv
+timeout, runs on Python's timeout: each call waits what was asked for it, never the kernel's other value.
 
 The kernel reports an expired SO_RCVTIMEO/SO_SNDTIMEO as EAGAIN, which Python raises as BlockingIOError (and
 which socket.makefile's reader would take for "no data yet"); this socket raises TimeoutError("timed out")
@@ -25,6 +27,7 @@ urllib3's connect), sockets keep Python's own timeouts.
 
 from __future__ import annotations
 
+import math
 import socket
 import struct
 import sys
@@ -33,37 +36,52 @@ from typing import Any
 SUPPORTED = sys.platform.startswith("linux")
 
 
+_NONE = struct.pack("ll", 0, 0)  # the kernel's "no timeout"
+
+
 def _timeval(seconds: float) -> bytes:
-    whole = int(seconds)
-    return struct.pack("ll", whole, round((seconds - whole) * 1_000_000))
+    """`seconds` (above 0: the settings' bounds) as a timeval of whole microseconds, rounded up: never 0 s 0 µs,
+    which the kernel takes for no timeout at all, nor 1,000,000 µs, which it refuses (EDOM)."""
+    return struct.pack("ll", *divmod(max(1, math.ceil(seconds * 1_000_000)), 1_000_000))
 
 
 class KernelTimedSocket(socket.socket):
     """A blocking socket with SO_SNDTIMEO = `send_timeout`, SO_RCVTIMEO = `recv_timeout` (module docstring)."""
 
-    __slots__ = ("_asked", "_kept", "_python_timed")
+    __slots__ = ("_asked", "_cleared", "_kept", "_python_timed")
 
     _kept: tuple[float, float]
     _asked: float | None
     _python_timed: bool
+    _cleared: bool
 
     @classmethod
     def adopt(cls, sock: socket.socket, send_timeout: float, recv_timeout: float) -> KernelTimedSocket:
         """The connected `sock` (its file descriptor; `sock` itself is detached) as a kernel-timed socket."""
         new = cls(sock.family, sock.type, sock.proto, sock.detach())
-        new.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(send_timeout))
-        new.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(recv_timeout))
         new._kept = (send_timeout, recv_timeout)
+        new._kernel(new._kept)
         new._python_timed = True
         new.settimeout(send_timeout)  # blocking from here: the kernel keeps the timeouts
         return new
 
+    def _kernel(self, kept: tuple[float, float] | None) -> None:
+        """SO_SNDTIMEO, SO_RCVTIMEO = `kept` (send, recv); None: both cleared (the kernel's "no timeout")."""
+        send, recv = (_timeval(kept[0]), _timeval(kept[1])) if kept is not None else (_NONE, _NONE)
+        self.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, send)
+        self.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, recv)
+        self._cleared = kept is None
+
     def settimeout(self, value: float | None) -> None:
         if value is not None and value in self._kept:
             if self._python_timed:
+                if self._cleared:
+                    self._kernel(self._kept)
                 super().settimeout(None)
                 self._python_timed = False
         else:  # a timeout the kernel does not keep: Python's own (non-blocking, with poll)
+            if value is None and not self._cleared:  # none at all: blocking, and the kernel's cleared
+                self._kernel(None)
             super().settimeout(value)
             self._python_timed = True
         self._asked = value
@@ -71,7 +89,15 @@ class KernelTimedSocket(socket.socket):
     def gettimeout(self) -> float | None:
         return self._asked
 
+    def _on_python(self) -> None:
+        """The call about to be made waits Python's timeout: the caller's value matched the pool's other one
+        (its send timeout before a read, or its read timeout before a send)."""
+        super().settimeout(self._asked)
+        self._python_timed = True
+
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        if self._asked != self._kept[1] and not self._python_timed:
+            self._on_python()
         try:
             return super().recv_into(buffer, nbytes, flags)
         except BlockingIOError:
@@ -80,6 +106,8 @@ class KernelTimedSocket(socket.socket):
             raise TimeoutError("timed out") from None
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if self._asked != self._kept[1] and not self._python_timed:
+            self._on_python()
         try:
             return super().recv(bufsize, flags)
         except BlockingIOError:
@@ -88,6 +116,8 @@ class KernelTimedSocket(socket.socket):
             raise TimeoutError("timed out") from None
 
     def send(self, data: Any, flags: int = 0) -> int:
+        if self._asked != self._kept[0] and not self._python_timed:
+            self._on_python()
         try:
             return super().send(data, flags)
         except BlockingIOError:
@@ -96,6 +126,8 @@ class KernelTimedSocket(socket.socket):
             raise TimeoutError("timed out") from None
 
     def sendall(self, data: Any, flags: int = 0) -> None:
+        if self._asked != self._kept[0] and not self._python_timed:
+            self._on_python()
         try:
             super().sendall(data, flags)
         except BlockingIOError:
