@@ -177,3 +177,40 @@ def test_a_streamed_answer_is_named_when_an_error_asks() -> None:
     answers.check("GET", "http://127.0.0.1:9/b/k", HTTPHeaderDict(), Answer(), False, "127.0.0.1")
     call = answers.since(seq)
     assert call is not None and call.status == 404 and call.name == "GetObject"
+
+
+@pytest.mark.parametrize("value", [0, 1, 0x7F, 0xFF, 0x100, 0xDEADBEEF, 0xFFFFFFFF, 0x1_0000_0001, -1])
+def test_crc32_b64_is_base64_of_the_big_endian_bytes(value: int) -> None:
+    """crc.crc32_b64 and crc32_of call binascii directly (w4b): the same text base64.b64encode gave."""
+    import base64
+    import zlib
+
+    from its_store.s3 import crc
+    assert crc.crc32_b64(value) == base64.b64encode((value & 0xFFFFFFFF).to_bytes(4, "big")).decode()
+    data = value.to_bytes(8, "big", signed=True) * 3
+    assert crc.crc32_of(data) == base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+@pytest.mark.parametrize(("body", "headers", "raised"), [
+    (b"", {"Content-Length": "0", "ETag": '"e"'}, None),
+    (b"", {"Content-Length": "0"}, E.BadAnswerError),  # no ETag: still refused with an empty body
+    (b"<html><body>console</body></html>", {"ETag": '"e"'}, E.ServiceUnavailableError),
+    (b" \r\n<!DOCTYPE html><html/>", {"Content-Length": "23"}, E.ServiceUnavailableError),
+    (b"\xef\xbb\xbf<HTML>", {}, E.ServiceUnavailableError),
+])
+def test_a_put_answer_is_checked_with_or_without_a_body(body: bytes, headers: dict[str, str],
+                                                        raised: type[Exception] | None) -> None:
+    """check() looks for an HTML page only in a body that has bytes (w4b): an empty PUT answer is no page,
+    and a page is refused whatever its headers say."""
+    class Answer:
+        status = 200
+        data = body
+
+    Answer.headers = HTTPHeaderDict(headers)  # type: ignore[attr-defined]
+    args = ("PUT", "http://127.0.0.1:9/b/k", HTTPHeaderDict({"Content-Type": "image/jpeg"}), Answer(), True,
+            "127.0.0.1")
+    if raised is None:
+        answers.check(*args)
+    else:
+        with pytest.raises(raised):
+            answers.check(*args)

@@ -211,7 +211,7 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
     # body reads the closed stream once more (~5 µs)
     body = b"" if resp.headers.get("content-length") == "0" else (resp.data or b"")
     head = body[:_HEAD_BYTES]
-    if _is_html(head):
+    if head and _is_html(head):  # an empty body (most PUTs) is no page: not looked at
         raise not_s3_page(name, resp.status)
     if expect == "":
         if name in _NEEDS_ETAG and not resp.headers.get("etag"):
