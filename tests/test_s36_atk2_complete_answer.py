@@ -111,3 +111,31 @@ def test_an_answer_with_another_etag_vouches_for_no_encryption(s3_server: Any, c
                               "MINIO_MAX_POOL_CONNECTIONS": "2", "MINIO_MAX_WORKERS": "2"})
     assert done.exit_code == E.EXIT_CONFIG and done.json()["error"]["code"] == "encryption_not_kept", done
     assert "Traceback" not in done.stderr
+
+
+def _stored_before(cli: Any, service: Any, bucket: str, tmp_path: Path, size: int, part_size: str, seed: int,
+                   same_as: Path | None = None) -> str:
+    """Another upload's object at clip.mp4 (its ETag returned): `size` bytes of `seed` (or `same_as`'s bytes)
+    sent in parts of `part_size`, straight to the server."""
+    first = tmp_path / "before.mp4"
+    first.write_bytes(same_as.read_bytes()) if same_as is not None else write_file(first, size, seed=seed)
+    done = cli("upload", str(first), f"s3://{bucket}/clip.mp4", "--part-size", part_size)
+    assert done.exit_code == 0, done
+    return service.s3.stat(bucket, "clip.mp4").etag.strip('"')
+
+
+def test_an_answer_naming_the_etag_of_another_uploads_object_is_not_a_success(s3_server: Any, cli: Any,
+                                                                               service: Any, bucket: str,
+                                                                               tmp_path: Path) -> None:
+    """The key already holds another upload's object of as many parts (3) with other bytes; the proxy answers
+    the Complete itself (nothing made) naming that object's ETag. The HEAD finds that very ETag, but not this
+    upload's custody SHA-256: exit 1 (bad_server_answer), the other object's ETag not claimed as ours."""
+    other = _stored_before(cli, service, bucket, tmp_path, 11 * MiB, "5MiB", seed=55)
+    assert other.endswith("-3")
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=56)
+    canned = _result(bucket, "clip.mp4", other)
+    done = _upload(s3_server, cli, src, bucket, answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 1 and done.json()["error"]["code"] == "bad_server_answer", done
+    assert "etag" not in done.json() and "Traceback" not in done.stderr
+    assert object_bytes(service, bucket, "clip.mp4") != src.read_bytes()
+
