@@ -139,3 +139,17 @@ def test_an_answer_naming_the_etag_of_another_uploads_object_is_not_a_success(s3
     assert "etag" not in done.json() and "Traceback" not in done.stderr
     assert object_bytes(service, bucket, "clip.mp4") != src.read_bytes()
 
+
+def test_an_answer_naming_the_etag_of_an_object_of_other_parts_is_not_a_success(s3_server: Any, cli: Any,
+                                                                                 service: Any, bucket: str,
+                                                                                 tmp_path: Path) -> None:
+    """The key holds the same bytes (same custody), written by another upload in 2 parts; the proxy answers
+    this 3-part upload's Complete itself (nothing made) naming that 2-part object's ETag: no ETag of these
+    parts, so not this upload's object (exit 1, bad_server_answer; its ETag not claimed)."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=57)
+    other = _stored_before(cli, service, bucket, tmp_path, 11 * MiB, "6MiB", seed=0, same_as=src)
+    assert other.endswith("-2")
+    canned = _result(bucket, "clip.mp4", other)
+    done = _upload(s3_server, cli, src, bucket, answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 1 and done.json()["error"]["code"] == "bad_server_answer", done
+    assert "etag" not in done.json() and "Traceback" not in done.stderr
