@@ -87,3 +87,14 @@ def test_the_sweep_keeps_the_owner_file_a_record_names(tmp_path: Path) -> None:
     assert sweep(journal, set()) == 1
     assert sorted(p.name for p in journal.glob("*.owner")) == [owner_name("recorded-upload")]
 
+
+def test_the_sweep_keeps_this_runs_own_owner_files(tmp_path: Path) -> None:
+    """The sweeping run's own owner files (`ours`) are never removed, even one no record names yet (the run
+    owns the upload before its record is saved) and whose lock it could take."""
+    from its_store.transfer.resume_owners import owner_name, sweep
+    journal = _journal_with_owners(tmp_path / "uploads", "recorded-upload")
+    mine = owner_name("this run's upload, not recorded yet")
+    (journal / mine).touch()
+    (journal / owner_name("forgotten-upload")).touch()
+    assert sweep(journal, {mine}) == 1
+    assert sorted(p.name for p in journal.glob("*.owner")) == sorted([owner_name("recorded-upload"), mine])
