@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faultproxy import FaultProxy, Seen
 
 from conftest import one_line_error
 from helpers import write_file
@@ -59,3 +60,20 @@ def test_pull_over_a_file_keeps_its_mode(cli: Any, tmp_path: Path) -> None:
     assert run.exit_code == 0, run
     assert dest.stat().st_size == 5_000
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600, oct(dest.stat().st_mode)
+
+
+def test_pull_onto_a_fifo_fetches_nothing(cli: Any, s3_server: Any, tmp_path: Path) -> None:
+    """The FIFO is refused before the model file is fetched (registry/pull._final_target), not after a
+    download of what may be gigabytes into a staging folder: no GET of the model's file reaches the server."""
+    weights = write_file(tmp_path / "w.pt", 5_000, seed=4)
+    run = cli("model", "register", str(weights), "--name", "fifo_fetch", "--version", "1.0.0")
+    assert run.exit_code == 0, run
+    weights.unlink()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    seen: list[Seen] = []
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=lambda s: seen.append(s)) as proxy:
+        run = cli("model", "pull", "fifo_fetch@1.0.0", str(fifo), extra_env={"MINIO_ENDPOINT": proxy.endpoint})
+    assert run.exit_code == 2 and "named pipe" in one_line_error(run), run
+    assert seen, "the pull went around the proxy: nothing would be seen"
+    assert [s.target for s in seen if s.method == "GET" and s.path.endswith("/w.pt")] == [], "the file was fetched"

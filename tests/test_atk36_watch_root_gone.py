@@ -29,7 +29,7 @@ def _changes_until_error(feed: Feed) -> list[tuple[str, str]]:
             return seen
 
 
-@pytest.mark.parametrize("how", ["removed", "renamed"])
+@pytest.mark.parametrize("how", ["removed", "renamed", "removed for good"])
 def test_a_watched_folder_removed_and_made_again_stops_the_events_with_one_error(tmp_path: Path, how: str) -> None:
     root = tmp_path / "frames"
     root.mkdir()
@@ -39,12 +39,13 @@ def test_a_watched_folder_removed_and_made_again_stops_the_events_with_one_error
     try:
         assert feed.watching.wait(DEADLINE)
         (root / "a.jpg").write_bytes(b"a")
-        if how == "removed":
+        if how.startswith("removed"):
             shutil.rmtree(root)
         else:
             root.rename(tmp_path / "frames.old")
-        root.mkdir()
-        (root / "b.jpg").write_bytes(b"b")
+        if how != "removed for good":  # else no folder of that name: the stat of it fails
+            root.mkdir()
+            (root / "b.jpg").write_bytes(b"b")
         seen = _changes_until_error(feed)
     finally:
         feed.closed.set()

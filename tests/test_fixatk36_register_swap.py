@@ -78,3 +78,16 @@ def test_a_file_renamed_over_one_hashed_is_refused_and_nothing_is_registered(
     assert registry.versions("replaced_model") == []
     bucket = registry.context.bucket
     assert list(registry.service.s3.list_objects(bucket, "replaced_model/", recursive=True)) == [], "left behind"
+
+
+def test_a_model_card_swapped_for_a_link_before_hashing_is_refused(tmp_path: Path, secret: Path) -> None:
+    """The model card (--card) is read as the folder's files are: a card that was no link when it was
+    checked is opened with O_NOFOLLOW, so a link swapped in (to the credentials) is refused, not stored."""
+    from its_store.registry.inputs import card_file
+    card = tmp_path / "README.md"
+    card.write_text("# model\n")
+    item = card_file(card)
+    assert item is not None
+    swap_for_link(card, secret)
+    with pytest.raises(InvalidInputError, match=r"README\.md became a symbolic link"):
+        hash_files([item], 1)

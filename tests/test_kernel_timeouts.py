@@ -112,7 +112,7 @@ def test_a_plain_http_connection_keeps_its_timeouts_in_the_kernel(tmp_path: Path
 
 
 def test_an_expired_kernel_timeout_is_cpythons_timeout_error() -> None:
-    """recv on a silent peer and sendall to a peer that reads nothing end in TimeoutError('timed out'), as
+    """recv on a silent peer and send/sendall to a peer that reads nothing end in TimeoutError('timed out'), as
     CPython's own timeout does (the kernel says EAGAIN: BlockingIOError, which urllib3 would not call a
     timeout mid-body); a caller's 0 timeout keeps EAGAIN."""
     with socket.create_server(("127.0.0.1", 0)) as listener:
@@ -127,6 +127,8 @@ def test_an_expired_kernel_timeout_is_cpythons_timeout_error() -> None:
                 sock.recv(10)
             with pytest.raises(TimeoutError, match=r"^timed out$"):
                 sock.sendall(b"x" * (64 * 1024 * 1024))
+            with pytest.raises(TimeoutError, match=r"^timed out$"):  # the send buffer is full: no byte taken
+                sock.send(b"x" * (1024 * 1024))
             sock.settimeout(0)
             with pytest.raises(BlockingIOError):
                 sock.recv(10)

@@ -148,3 +148,46 @@ def test_a_server_whose_multipart_etag_is_no_md5_of_md5s_is_believed_on_custody(
         assert done.exit_code == 1 and done.json()["error"]["code"] == "bad_server_answer", done
         assert object_bytes(service, bucket, "clip.mp4") == other.read_bytes()
     assert "Traceback" not in done.stderr
+
+
+def _stored_before(cli: Any, service: Any, bucket: str, tmp_path: Path, size: int, part_size: str, seed: int,
+                   same_as: Path | None = None) -> str:
+    """Another upload's object at clip.mp4 (its ETag returned): `size` bytes of `seed` (or `same_as`'s bytes)
+    sent in parts of `part_size`, straight to the server."""
+    first = tmp_path / "before.mp4"
+    first.write_bytes(same_as.read_bytes()) if same_as is not None else write_file(first, size, seed=seed)
+    done = cli("upload", str(first), f"s3://{bucket}/clip.mp4", "--part-size", part_size)
+    assert done.exit_code == 0, done
+    return service.s3.stat(bucket, "clip.mp4").etag.strip('"')
+
+
+def test_an_answer_naming_the_etag_of_another_uploads_object_is_not_a_success(s3_server: Any, cli: Any,
+                                                                               service: Any, bucket: str,
+                                                                               tmp_path: Path) -> None:
+    """The key already holds another upload's object of as many parts (3) with other bytes; the proxy answers
+    the Complete itself (nothing made) naming that object's ETag. The HEAD finds that very ETag, but not this
+    upload's custody SHA-256: exit 1 (bad_server_answer), the other object's ETag not claimed as ours."""
+    other = _stored_before(cli, service, bucket, tmp_path, 11 * MiB, "5MiB", seed=55)
+    assert other.endswith("-3")
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=56)
+    canned = _result(bucket, "clip.mp4", other)
+    done = _upload(s3_server, cli, src, bucket, answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 1 and done.json()["error"]["code"] == "bad_server_answer", done
+    assert "etag" not in done.json() and "Traceback" not in done.stderr
+    assert object_bytes(service, bucket, "clip.mp4") != src.read_bytes()
+
+
+def test_an_answer_naming_the_etag_of_the_same_bytes_sent_in_other_parts_is_believed_on_custody(
+        s3_server: Any, cli: Any, service: Any, bucket: str, tmp_path: Path) -> None:
+    """The key holds the same bytes (same size and its-sha256), written by another upload in 2 parts; the proxy
+    answers this 3-part upload's Complete itself (nothing made) naming that 2-part object's ETag. The object at
+    the key is this upload's content, proven by its custody: exit 0 with the object's own ETag (the rule of
+    s3/multipart._named_as; this upload's parts are left to the lifecycle rule). Without custody the part count
+    ("-N") must match instead (tests/test_s36_etag_relay.py)."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=57)
+    other = _stored_before(cli, service, bucket, tmp_path, 11 * MiB, "6MiB", seed=0, same_as=src)
+    assert other.endswith("-2")
+    canned = _result(bucket, "clip.mp4", other)
+    done = _upload(s3_server, cli, src, bucket, answer=lambda seen: canned if _is_complete(seen) else None)
+    assert done.exit_code == 0 and done.json()["etag"] == other, done
+    assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()

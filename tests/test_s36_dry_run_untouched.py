@@ -6,8 +6,9 @@ sync-state.sqlite-wal and -shm in the cache folder; and its HEADs went through t
 (and stats.lock), in a cache folder made for them where there was none; `model gc --dry-run` read the
 manifests through the metadata cache likewise (registry/docs.py) (each seen failing). Now the cache
 folder and the audit log are as they were, to the file and its mtime, after `sync --dry-run` (both
-directions), `rm --dry-run` (named objects, -r, --all-versions) and `model gc --dry-run`, each run as its own
-process (the stats are saved at exit), and a dry run where there was no cache folder yet makes none.
+directions, and between two endpoints), `rm --dry-run` (named objects, -r, --all-versions) and
+`model gc --dry-run`, each run as its own process (the stats are saved at exit), and a dry run where there
+was no cache folder yet makes none.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def _dry_runs(bucket: str, local: Path) -> dict[str, list[str]]:
             "rm": ["rm", f"s3://{bucket}/d/a.bin", "--dry-run"],
             "rm -r": ["rm", "-r", f"s3://{bucket}/d/", "--dry-run"],
             "rm --all-versions": ["rm", "--all-versions", "-r", f"s3://{bucket}/d/", "--dry-run"],
-            "model gc": ["model", "gc", "--dry-run", "--keep-last", "1", "--older-than", "0d"]}
+            "model gc": ["model", "gc", "--dry-run", "--keep-last", "1", "--older-than", "0d"],
+            # to the same server named otherwise (remote `other`): two endpoints, each side's store opened
+            "cross sync": ["sync", f"s3://{bucket}/d/", f"other:{bucket}/e/", "--dry-run", "--delete"]}
 
 
 @pytest.mark.parametrize("run", list(_dry_runs("b", Path("x"))))
@@ -72,10 +75,16 @@ def test_a_dry_run_leaves_the_state_folder_as_it_was(run: str, before: str, cli:
         assert cli("sync", str(other), f"s3://{bucket}/o/").exit_code == 0
         assert (Path(env["MINIO_CACHE_DIR"]) / "stats.json").exists()
     was = _snapshot(env)
-    result = run_cli_process([*_dry_runs(bucket, local)[run], "--json"], env, tmp_path)  # stats flush at exit
+    host, port = s3_server.endpoint.rsplit(":", 1)
+    remote = {"ITS_STORE_REMOTE_OTHER_ENDPOINT": f"http://{'localhost' if host == '127.0.0.1' else host}:{port}",
+              "ITS_STORE_REMOTE_OTHER_ACCESS_KEY": s3_server.access_key,
+              "ITS_STORE_REMOTE_OTHER_SECRET_KEY": s3_server.secret_key}
+    result = run_cli_process([*_dry_runs(bucket, local)[run], "--json"], {**env, **remote}, tmp_path)  # stats at exit
     assert result.exit_code == 0, result
     if run == "model gc":
         assert [row["version"] for row in result.json()["removed"]] == ["1.0.0"], result
+    if run == "cross sync":
+        assert len(result.json()["copied"]) == 2, result  # would copy both: each side's store read, none written
     if run.startswith("sync"):
         assert result.json()["totals"]["heads"] == 2, result  # the HEADs' answers were neither kept nor cached
     assert _snapshot(env) == was

@@ -51,3 +51,22 @@ def test_an_unchanged_tree_after_get_r_is_still_not_fetched(cli: Any, bucket: st
     for _ in range(2):
         report = _sync(cli, f"s3://{bucket}/r/", str(back))
         assert report["copied"] == [] and report["totals"]["unchanged"] == 1, report
+
+
+def test_get_r_into_a_folder_named_through_a_link_is_recorded_as_sync_names_it(cli: Any, bucket: str,
+                                                                                s3_server: Any, tmp_path: Path) -> None:
+    """`get -r` into `link/back` (link -> real) records the folder as the sync names it (its real path), so that
+    the first sync through the same name finds the record and fetches the rewritten object: recorded under the
+    name as typed, the sync's lookup under the real path found nothing and the stale sha256 was trusted."""
+    client = plain_client(s3_server)
+    old, new = random_bytes(SIZE, seed=14), random_bytes(SIZE, seed=15)
+    kept = {"its-sha256": hashlib.sha256(old).hexdigest()}
+    _put(client, bucket, "r/a.bin", old, kept)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    back = tmp_path / "link" / "back"
+    got = cli("get", f"s3://{bucket}/r/", str(back), "-r")
+    assert got.exit_code == 0 and (back / "a.bin").read_bytes() == old, got
+    _rewrite(client, bucket, "copy", new, kept)
+    report = _sync(cli, f"s3://{bucket}/r/", str(back), code=4)
+    assert [(i["path"], i["code"]) for i in report["failed"]] == [("a.bin", "integrity_error")], report

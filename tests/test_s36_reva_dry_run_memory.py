@@ -30,9 +30,32 @@ def test_a_read_only_store_does_not_keep_every_head_answer(tmp_path: Path) -> No
         held = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
+    # still read after the batches it dropped: a batch written to the read-only connection failed and turned the
+    # store off for the rest of the dry run (each object then HEADed), though memory stayed as small
+    assert store.get("b", "old", "0" * 32, 1) is not None, "a dropped batch turned the store off"
     store.close()
     assert held < 1024 * 1024, held
     reread = SyncState(path, "http://box")
     assert reread.get("b", "cams/cam000/2026/12/07/frame-00000000.jpg", f"{0:032x}", 102_400) is None  # not written
     assert reread.get("b", "old", "0" * 32, 1) is not None
+    reread.close()
+
+
+def test_a_read_only_store_forgets_in_memory_only(tmp_path: Path) -> None:
+    """forget / forget_fetched on a read-only store (a dry run's) drop the entries in memory and write nothing:
+    a DELETE sent to the read-only connection fails and turned the store off for the rest of the run."""
+    from its_store.sync.state import Fetched, Known, SyncState
+    path = tmp_path / "sync-state.sqlite"
+    made = SyncState(path, "http://box")
+    for key in ("gone", "kept"):
+        made.put("b", key, Known("0" * 32, 1, 1, None, None, True))
+        made.put_fetched("/data", "b", key, Fetched("0" * 32, 1, 1, 1, None, None))
+    made.close()
+    store = SyncState(path, "http://box", read_only=True)
+    store.forget("b", ["gone"])
+    store.forget_fetched("/data", "b", ["gone"])
+    assert store.get("b", "kept", "0" * 32, 1) is not None, "forgetting turned the store off"
+    store.close()
+    reread = SyncState(path, "http://box")
+    assert reread.get("b", "gone", "0" * 32, 1) is not None  # not deleted from the store
     reread.close()

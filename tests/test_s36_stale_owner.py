@@ -67,3 +67,34 @@ def test_the_next_upload_sweeps_an_owner_file_no_record_names(
         finally:
             release()
         service.s3.abort_multipart(bucket, "k.bin", first[0])  # A's orphan (the lifecycle rule's, on a real box)
+
+
+def _journal_with_owners(folder: Path, recorded: str) -> Path:
+    """A journal folder with a record naming the upload `recorded`, and that upload's owner file (no lock held)."""
+    from its_store.transfer.resume_owners import owner_name
+    folder.mkdir()
+    (folder / "0123abcd.json").write_text(json.dumps({"upload_id": recorded, "bucket": "b", "key": "k"}))
+    (folder / owner_name(recorded)).touch()
+    return folder
+
+
+def test_the_sweep_keeps_the_owner_file_a_record_names(tmp_path: Path) -> None:
+    """An owner file whose lock nobody holds but whose upload a journal record names is the record's, judged
+    when its key is uploaded again: the sweep removes only the owner files no record names."""
+    from its_store.transfer.resume_owners import owner_name, sweep
+    journal = _journal_with_owners(tmp_path / "uploads", "recorded-upload")
+    (journal / owner_name("forgotten-upload")).touch()
+    assert sweep(journal, set()) == 1
+    assert sorted(p.name for p in journal.glob("*.owner")) == [owner_name("recorded-upload")]
+
+
+def test_the_sweep_keeps_this_runs_own_owner_files(tmp_path: Path) -> None:
+    """The sweeping run's own owner files (`ours`) are never removed, even one no record names yet (the run
+    owns the upload before its record is saved) and whose lock it could take."""
+    from its_store.transfer.resume_owners import owner_name, sweep
+    journal = _journal_with_owners(tmp_path / "uploads", "recorded-upload")
+    mine = owner_name("this run's upload, not recorded yet")
+    (journal / mine).touch()
+    (journal / owner_name("forgotten-upload")).touch()
+    assert sweep(journal, {mine}) == 1
+    assert sorted(p.name for p in journal.glob("*.owner")) == sorted([owner_name("recorded-upload"), mine])

@@ -106,6 +106,19 @@ def test_sync_state_fifo_is_set_aside_and_the_store_works(tmp_path: Path) -> Non
     assert SyncState(tmp_path / "sync-state.sqlite", "e").get("b", "k", "etag", 3) is not None
 
 
+
+def test_read_only_sync_state_fifo_is_never_opened(tmp_path: Path) -> None:
+    """A dry run's read-only store (sync/state._open_read_only) never opens a FIFO at the store's name, which
+    would block the dry run until someone writes to it, and sets nothing aside (it writes nothing)."""
+    from its_store.sync.state import SyncState
+    path = tmp_path / "sync-state.sqlite"
+    with FifoGuard(path) as guard:
+        state = SyncState(path, "e", read_only=True)
+        assert state.get("b", "k", "etag", 3) is None
+        state.close()
+    assert guard.readers == 0
+    assert stat.S_ISFIFO(path.lstat().st_mode) and _fifo_aside(tmp_path) == ["sync-state.sqlite"]
+
 @pytest.mark.parametrize("name", ["journal.db", "journal.log"])
 def test_watch_journal_fifo_is_set_aside(tmp_path: Path, name: str) -> None:
     from its_store.sync.watch_journal import Journal
