@@ -456,3 +456,30 @@ def test_sigterm_with_an_upload_stalled_abandons_it_at_once_and_it_is_owed(env: 
     assert [e["key"] for e in events if e["event"] == "uploaded"] == ["cams/stalled.jpg"]
     assert read_object(service, bucket, "cams/stalled.jpg") == data
     assert len(proxy.requests_to("PUT", stalled_put)) == 2  # the abandoned one, and the one after the restart
+
+
+def test_sigint_ignored_at_start_stays_ignored(env: dict[str, str], service: Any, bucket: str, tmp_path: Path) -> None:
+    """A watcher started in the background by a script (`its-store sync --watch ... &`: sh starts such a command
+    with SIGINT ignored, and Python leaves an ignored SIGINT alone) is not stopped by a Ctrl-C meant for the
+    script's foreground command (atk4, session 36): serve() put its own SIGINT handler over the SIG_IGN it
+    inherited, as it did over nohup's SIGHUP."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    command = [ITS_STORE, "sync", str(folder), f"s3://{bucket}/cams/", "--watch", "--settle", "0.3", "--json"]
+    proc = subprocess.Popen(["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    lines: list[str] = []
+    try:
+        _wait_for(proc, lines, "pass", timeout=40)
+        proc.send_signal(signal.SIGINT)
+        (folder / "after.jpg").write_bytes(b"a frame sent after the Ctrl-C")
+        _wait_for(proc, lines, "uploaded", timeout=40)  # still watching
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=40)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    events = _events("".join(lines) + rest)
+    assert events[-1]["event"] == "stopped" and events[-1]["signal"] == "SIGTERM"
+    assert read_object(service, bucket, "cams/after.jpg") == b"a frame sent after the Ctrl-C"

@@ -96,6 +96,16 @@ class Fetched:
         return stored_size != self.stored_size or (bool(etag) and etag != self.etag)
 
 
+def _named(folder: str) -> str | bytes:
+    """A folder's name as the `fetched` table keeps it: its text, or its bytes when it is not UTF-8 (a name of
+    bytes 0x80-0xff, held by Python with surrogate escapes, which SQLite cannot be given as text)."""
+    try:
+        folder.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(folder)
+    return folder
+
+
 def listed_at(when: datetime | None) -> str | None:
     """A listing's LastModified as Fetched keeps it (ISO 8601), None when not listed."""
     return None if when is None else when.isoformat()
@@ -213,7 +223,7 @@ class SyncState:
             rows = self._db.execute(f"SELECT key, {_FETCHED_VALID}, etag, stored_size, size, mtime_ns, version_id,"
                                     " last_modified FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND"
                                     " key >= ? AND key < ? LIMIT ?",
-                                    (self.endpoint, folder, bucket, prefix, prefix + "\U0010ffff",
+                                    (self.endpoint, _named(folder), bucket, prefix, prefix + "\U0010ffff",
                                      limit + 1)).fetchall()
         except sqlite3.Error:
             self._db = None
@@ -238,7 +248,7 @@ class SyncState:
             try:
                 row = self._db.execute(f"SELECT {_FETCHED_VALID}, etag, stored_size, size, mtime_ns, version_id,"
                                        " last_modified FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND"
-                                       " key=?", (self.endpoint, *where)).fetchone()
+                                       " key=?", (self.endpoint, _named(folder), bucket, key)).fetchone()
             except sqlite3.Error:
                 self._db = None
                 return None
@@ -291,7 +301,7 @@ class SyncState:
             try:
                 self._db.execute("BEGIN")
                 self._db.executemany("DELETE FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND key=?",
-                                     [(self.endpoint, folder, bucket, k) for k in keys])
+                                     [(self.endpoint, _named(folder), bucket, k) for k in keys])
                 self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._db = None
@@ -304,8 +314,8 @@ class SyncState:
             return
         rows = [(self.endpoint, b, k, e.etag, e.stored_size, e.size, e.mtime, e.sha256, int(e.md5))
                 for (b, k), e in self._pending.items()]
-        fetched = [(self.endpoint, f, b, k, e.etag, e.stored_size, e.version_id, e.last_modified, e.size, e.mtime_ns)
-                   for (f, b, k), e in self._fetched_pending.items()]
+        fetched = [(self.endpoint, _named(f), b, k, e.etag, e.stored_size, e.version_id, e.last_modified, e.size,
+                    e.mtime_ns) for (f, b, k), e in self._fetched_pending.items()]
         self._fetched.update(self._fetched_pending)
         self._pending, self._fetched_pending = {}, {}
         try:

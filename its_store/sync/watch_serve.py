@@ -34,7 +34,9 @@ def serve(watcher: Watcher) -> int:
     each finishes the uploads in flight and leaves the rest in the journal. SIGHUP (a closed terminal)
     had the CLI's default, an exception through the loop: the upload in flight finished on its daemon
     thread after the journal was closed, and the next start sent its file again. An ignored SIGHUP (nohup)
-    stays ignored, as the CLI leaves it (cli/signals.stop_on_signals)."""
+    stays ignored, as the CLI leaves it (cli/signals.stop_on_signals), and so does an ignored SIGINT (sh
+    starts a background command `... &` with it ignored; Python leaves it so): a Ctrl-C meant for the
+    script's foreground command stopped the watcher."""
     import signal
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -42,7 +44,7 @@ def serve(watcher: Watcher) -> int:
 
     stops = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     previous = {sig: signal.signal(sig, on_signal) for sig in stops
-                if sig != signal.SIGHUP or signal.getsignal(sig) is not signal.SIG_IGN}
+                if sig == signal.SIGTERM or signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         watcher.run()
     finally:
