@@ -5,7 +5,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -19,9 +19,6 @@ from its_store.core.heap import older_objects_left_alone
 from its_store.core.localname import checked
 from its_store.core.refs import RemoteRef, folder_prefix
 from its_store.core.units import human_duration, human_size, parse_duration, parse_pairs, parse_size
-
-if TYPE_CHECKING:
-    from its_store.core.shard import Shard
 
 Json = Annotated[bool, out.JsonOption]
 Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256,
@@ -378,9 +375,10 @@ def _rm_objects(svc: Any, refs: list[RemoteRef], version_id: str | None, *, dry_
 
 
 def _rm_prefix(svc: Any, refs: list[RemoteRef], version_id: str | None, *, dry_run: bool, yes: bool,
-               shard: "Shard | None") -> None:
+               shard: Any) -> None:
     """`rm -r`: every object under one prefix (asked for first on a terminal, else --yes), or the
-    `shard` of them."""
+    `shard` of them (a core.shard.Shard or None: Any, as a real annotation that imports nothing, since a
+    string one is compiled on every start: tests/test_startup_annotations.py)."""
     if version_id:
         raise InvalidInputError("--version-id names one object version; it does not go with --recursive",
                                 hint="use --all-versions to erase every version under a prefix")
