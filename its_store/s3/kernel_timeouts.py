@@ -31,7 +31,10 @@ import math
 import socket
 import struct
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SUPPORTED = sys.platform.startswith("linux")
 
@@ -95,42 +98,27 @@ class KernelTimedSocket(socket.socket):
         super().settimeout(self._asked)
         self._python_timed = True
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        if self._asked != self._kept[1] and not self._python_timed:
+    def _timed(self, phase: int, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)`, the recv (phase 1) or send (phase 0) of this socket, waiting the timeout asked for it:
+        the kernel's when it is the pool's value of that phase, else Python's (_on_python); an expired kernel
+        timeout (EAGAIN) raised as CPython's own TimeoutError (module docstring)."""
+        if self._asked != self._kept[phase] and not self._python_timed:
             self._on_python()
         try:
-            return super().recv_into(buffer, nbytes, flags)
+            return call(*args)
         except BlockingIOError:
             if self._python_timed:
                 raise  # a caller's 0 timeout: EAGAIN is the answer
             raise TimeoutError("timed out") from None
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        return self._timed(1, super().recv_into, buffer, nbytes, flags)
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        if self._asked != self._kept[1] and not self._python_timed:
-            self._on_python()
-        try:
-            return super().recv(bufsize, flags)
-        except BlockingIOError:
-            if self._python_timed:
-                raise  # a caller's 0 timeout: EAGAIN is the answer
-            raise TimeoutError("timed out") from None
+        return self._timed(1, super().recv, bufsize, flags)
 
     def send(self, data: Any, flags: int = 0) -> int:
-        if self._asked != self._kept[0] and not self._python_timed:
-            self._on_python()
-        try:
-            return super().send(data, flags)
-        except BlockingIOError:
-            if self._python_timed:
-                raise  # a caller's 0 timeout: EAGAIN is the answer
-            raise TimeoutError("timed out") from None
+        return self._timed(0, super().send, data, flags)
 
     def sendall(self, data: Any, flags: int = 0) -> None:
-        if self._asked != self._kept[0] and not self._python_timed:
-            self._on_python()
-        try:
-            super().sendall(data, flags)
-        except BlockingIOError:
-            if self._python_timed:
-                raise  # a caller's 0 timeout: EAGAIN is the answer
-            raise TimeoutError("timed out") from None
+        self._timed(0, super().sendall, data, flags)
