@@ -9,8 +9,8 @@ client's `stat`, and the multipart ETag the parts imply means it was completed; 
 where a part's ETag is no MD5, the upload's custody SHA-256 and size do. An answer naming an ETag other than
 the one the parts make is HEADed too (_named_as): it may be another upload's, passed on by a proxy, and then
 nothing of it is believed (its ETag, version id or SSE headers); or the server's own multipart ETag (no MD5 of
-MD5s), believed when the object carries it with this upload's custody. S3Client builds a Multipart on each use and
-hands it those two calls (s3/calls.py).
+MD5s), believed when the object carries it with this upload's custody (without custody: when it is a "-N" of as
+many parts). S3Client builds a Multipart on each use and hands it those two calls (s3/calls.py).
 """
 
 from __future__ import annotations

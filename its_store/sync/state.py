@@ -15,8 +15,8 @@ its-sha256 and mtime over, and an object without an MD5 ETag shows no other chec
 
 SQLite in the settings' cache folder (sync-state.sqlite), one connection behind a lock, writes
 batched. A dry run opens it read only (read_only: no row written, no store made where there is none, nothing
-set aside; SQLite itself may leave the -wal and -shm files of a WAL store that no other connection had open;
-what the run learns is dropped 256 entries at a time, as a real run writes them out). Any failure of the store
+set aside, no -wal or -shm file made: _open_read_only; what the run learns is dropped 256 entries at a time,
+as a real run writes them out). Any failure of the store
 turns it off for the run (the sync then HEADs): it is an optimisation, never a source of truth, and never
 decides a delete. It is input all the same: a file that is not a database is set aside
 (sync-state.sqlite.corrupt) and started anew, and an entry whose values are not what this module writes (a
