@@ -118,7 +118,6 @@ def confirm(question: str, *, action: str, hint: str = "add --yes") -> None:
         raise typer.Exit(1)
 
 
-
 def local_path(value: str | None) -> Path | None:
     """THE callback of a local path on the command line (`**LOCAL_PATH` in the typer.Option or Argument
     of a Path parameter: path_type=str, so that the callback sees what was typed): '' (an unset "$VAR") is

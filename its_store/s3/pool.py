@@ -19,8 +19,8 @@ Content-Encoding (codec/compression.py) and is undone by us, once.
 Timeouts: MINIO_CONNECT_TIMEOUT to connect and for each wait while a request is sent, MINIO_READ_TIMEOUT for
 each wait for answer bytes. Over plain HTTP on Linux the kernel keeps them (SO_SNDTIMEO / SO_RCVTIMEO on a
 blocking socket: s3/kernel_timeouts.py), so CPython does not poll() before every recv and send; an expired one
-is the same "timed out" error as CPython's own. Over TLS a request body goes out in slices, each send with
-its own deadline (_TLSConnection).
+is the same "timed out" error as CPython's own. Over TLS a request body of more than 256 KiB with a
+Content-Length goes out in slices, each send with its own deadline (_TLSConnection).
 """
 
 from __future__ import annotations
