@@ -303,16 +303,24 @@ def test_sighup_ignored_by_nohup_stays_ignored(env: dict[str, str], service: Any
     watcher's SIGHUP handler (exit 129) replaced nohup's SIG_IGN, so an edge box's watcher started with nohup
     over SSH stopped when the session ended. The CLI's own SIGTERM/SIGHUP handling already leaves an ignored
     signal alone (cli/signals.stop_on_signals)."""
+    _still_watching_after(["nohup"], signal.SIGHUP, b"a frame sent after the hang-up", env, service, bucket,
+                          tmp_path)
+
+
+def _still_watching_after(launcher: list[str], sig: signal.Signals, frame: bytes, env: dict[str, str], service: Any,
+                          bucket: str, tmp_path: Path) -> None:
+    """A watcher started through `launcher` (which leaves `sig` ignored) gets `sig` after its first pass, then
+    a new frame: it must upload the frame (still watching), and stop on SIGTERM with exit 0."""
     folder = tmp_path / "drop"
     folder.mkdir()
-    proc = subprocess.Popen(["nohup", ITS_STORE, "sync", str(folder), f"s3://{bucket}/cams/", "--watch", "--settle",
-                             "0.3", "--json"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, **env})
+    command = [ITS_STORE, "sync", str(folder), f"s3://{bucket}/cams/", "--watch", "--settle", "0.3", "--json"]
+    proc = subprocess.Popen([*launcher, *command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
     lines: list[str] = []
     try:
         _wait_for(proc, lines, "pass", timeout=40)
-        proc.send_signal(signal.SIGHUP)
-        (folder / "after.jpg").write_bytes(b"a frame sent after the hang-up")
+        proc.send_signal(sig)
+        (folder / "after.jpg").write_bytes(frame)
         _wait_for(proc, lines, "uploaded", timeout=40)  # still watching
         proc.send_signal(signal.SIGTERM)
         rest, err = proc.communicate(timeout=40)
@@ -322,7 +330,7 @@ def test_sighup_ignored_by_nohup_stays_ignored(env: dict[str, str], service: Any
     assert proc.returncode == 0, err
     events = _events("".join(lines) + rest)
     assert events[-1]["event"] == "stopped" and events[-1]["signal"] == "SIGTERM"
-    assert read_object(service, bucket, "cams/after.jpg") == b"a frame sent after the hang-up"
+    assert read_object(service, bucket, "cams/after.jpg") == frame
 
 
 def test_ctrl_c_exits_130_human_lines_and_metrics(env: dict[str, str], service: Any, bucket: str,
@@ -463,23 +471,5 @@ def test_sigint_ignored_at_start_stays_ignored(env: dict[str, str], service: Any
     with SIGINT ignored, and Python leaves an ignored SIGINT alone) is not stopped by a Ctrl-C meant for the
     script's foreground command (atk4, session 36): serve() put its own SIGINT handler over the SIG_IGN it
     inherited, as it did over nohup's SIGHUP."""
-    folder = tmp_path / "drop"
-    folder.mkdir()
-    command = [ITS_STORE, "sync", str(folder), f"s3://{bucket}/cams/", "--watch", "--settle", "0.3", "--json"]
-    proc = subprocess.Popen(["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
-    lines: list[str] = []
-    try:
-        _wait_for(proc, lines, "pass", timeout=40)
-        proc.send_signal(signal.SIGINT)
-        (folder / "after.jpg").write_bytes(b"a frame sent after the Ctrl-C")
-        _wait_for(proc, lines, "uploaded", timeout=40)  # still watching
-        proc.send_signal(signal.SIGTERM)
-        rest, err = proc.communicate(timeout=40)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    events = _events("".join(lines) + rest)
-    assert events[-1]["event"] == "stopped" and events[-1]["signal"] == "SIGTERM"
-    assert read_object(service, bucket, "cams/after.jpg") == b"a frame sent after the Ctrl-C"
+    _still_watching_after(["sh", "-c", 'trap "" INT; exec "$@"', "sh"], signal.SIGINT,
+                          b"a frame sent after the Ctrl-C", env, service, bucket, tmp_path)
