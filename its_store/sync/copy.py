@@ -225,7 +225,7 @@ class Copier:
             if is_folder_marker(info.key, info.size) or (shard is not None and rel not in shard):
                 continue  # empty folder markers are not copied; other shards' keys are not ours
             source = Location(bucket=src.bucket, key=info.key)
-            yield info.key, self._lazy_target(source, dst, rel, prefix, tree, move, info.size)
+            yield info.key, self._lazy_target(source, dst, rel, prefix, tree, move, info.size, info.etag)
 
     def _local_jobs(self, tree: LocalTree, dst: Location, prefix: str, move: bool, shard: Shard | None,
                     result: BatchResult) -> Iterator[Job]:
@@ -241,13 +241,14 @@ class Copier:
         return run
 
     def _lazy_target(self, source: Location, dst: Location, rel: str, prefix: str, tree: LocalTree | None,
-                     move: bool, size: int) -> Callable[[], BatchItem]:
-        """The job of one listed object; its target is checked when the job runs (a bad key fails alone)."""
+                     move: bool, size: int, etag: str | None = None) -> Callable[[], BatchItem]:
+        """The job of one listed object (`size` and `etag` as listed); its target is checked when the job runs (a
+        bad key fails alone)."""
         def run() -> BatchItem:
             if tree is None:
                 key = validate_new_key(join_key(prefix, rel), copy_of=source.key)
                 return self._s3_to_s3(source, Location(bucket=dst.bucket, key=key), move, size)
-            return self._s3_to_local(source, tree.file(rel), move, size)  # no safe local name: skipped
+            return self._s3_to_local(source, tree.file(rel), move, size, etag)  # no safe local name: skipped
         return run
 
     def _stored(self, src: Location) -> bool:
@@ -366,14 +367,16 @@ class Copier:
             raise E.IntegrityError(f"the server answered the upload of {dst} but does not have it; the local "
                                    "file was kept", hint="check the server, then move the file again") from None
 
-    def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None) -> BatchItem:
+    def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None,
+                     etag: str | None = None) -> BatchItem:
         """Download to `target`: a path the user named, or a file under the folder of a recursive copy
-        (TreeFile: written through that folder's descriptors; a folder in its place is ConflictError)."""
+        (TreeFile: written through that folder's descriptors; a folder in its place is ConflictError). `size`
+        and `etag`: as a listing gave them (a GET answering another is not taken: service/fetch.open_answer)."""
         into = target if isinstance(target, TreeFile) else None
         if into is None and is_folder(target):  # type: ignore[arg-type]
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=Path(str(target)), size_hint=size,
-                                  workers=max(1, self.workers // 2), custody=move, **self.options)
+                                  etag_hint=etag, workers=max(1, self.workers // 2), custody=move, **self.options)
         resp = objects.download(self.ctx, request, into=into)
         item = BatchItem(source=str(src), dest=str(resp.file_path), size=resp.size, verified=resp.verified)
         if move:
