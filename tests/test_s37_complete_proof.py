@@ -150,20 +150,24 @@ def test_a_lost_answer_does_not_hide_the_encryption_the_object_has(s3_server: An
 @pytest.mark.parametrize("asked", [False, True], ids=["not-asked", "sse-s3-asked"])
 def test_an_unproven_answer_vouches_for_no_encryption(s3_server: Any, cli: Any, service: Any, bucket: str,
                                                       tmp_path: Path, asked: bool) -> None:
-    """radosgw's empty <ETag> form, saying AES256: the object is HEADed (it shows the parts' multipart ETag:
-    made), and nothing shows the answer to be this upload's. The object is stored in clear (nothing asked), or
-    its HEAD shows it so (SSE-S3 asked; the proxy takes the SSE headers off every HEAD's answer). Before:
-    "SSE-S3" reported, exit 0, both times. Now the HEAD's: null; and where SSE-S3 was asked, it is not kept
-    (exit 78, encryption_not_kept), as where the answer is another upload's (tests/test_s36_atk2_complete_answer)."""
+    """radosgw's empty <ETag> form, saying AES256 and naming a version: the object is HEADed (it shows the parts'
+    multipart ETag: made), and nothing shows the answer to be this upload's. The object is stored in clear
+    (nothing asked), or its HEAD shows it so (SSE-S3 asked; the proxy takes the SSE headers off every HEAD's
+    answer). Before: "SSE-S3" reported, exit 0, both times, with the answer's version id. Now the HEAD's: no
+    encryption and the object's version; where SSE-S3 was asked, it is not kept (exit 78, encryption_not_kept),
+    as where the answer is another upload's (tests/test_s36_atk2_complete_answer)."""
     src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=75)
-    canned = _result(bucket, "clip.mp4", "", {"x-amz-server-side-encryption": "AES256"})
+    canned = _result(bucket, "clip.mp4", "", {"x-amz-server-side-encryption": "AES256",
+                                              "x-amz-version-id": "another-upload-s"})
     done = _upload(s3_server, cli, bucket, src, canned, asked=asked, **({"head_of": _unencrypted} if asked else {}))
     if asked:
         assert done.exit_code == 78 and done.json()["error"]["code"] == "encryption_not_kept", done
         return
     assert done.exit_code == 0, done
-    assert service.s3.stat(bucket, "clip.mp4").metadata.get("x-amz-server-side-encryption") is None
+    stored = service.s3.stat(bucket, "clip.mp4")
+    assert stored.metadata.get("x-amz-server-side-encryption") is None
     assert done.json()["encryption"] is None, done.json()
+    assert done.json()["version_id"] == stored.version_id != "another-upload-s", done.json()  # nor its version
     assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()
 
 

@@ -164,9 +164,9 @@ class Multipart:
                   head: dict[str, str] | None, headers: Mapping[str, str]) -> Written:
         """The Written of a Complete answered 200 with `etag` (inside parsing(): a ValueError is the bad-answer
         error). Believed as it is when it names the multipart ETag the parts make (no other upload's object has
-        it). Else HEADed: radosgw 16.2 answers an empty <ETag></ETag> (the object then shows what
-        _completed_as asks, the answer's version id kept); any other ETag may be another upload's answer passed
-        on by a proxy, or, where a part's ETag is no MD5, one nobody can compute (_named_as)."""
+        it). Else HEADed, and what the HEAD shows is reported: radosgw 16.2 answers an empty <ETag></ETag> (the
+        object must show what _completed_as asks); any other ETag may be another upload's answer passed on by a
+        proxy, or, where a part's ETag is no MD5, one nobody can compute (_named_as)."""
         expected = multipart_etag(etags)
         if etag and expected and etag.lower() == expected:
             return Written(etag, headers.get("x-amz-version-id"), sse_of(headers))
@@ -174,7 +174,7 @@ class Multipart:
             found = self._completed_as(bucket, key, etags, custody, head)
             if found is None:
                 raise ValueError("XML element <ETag> not found")
-            return found._replace(version_id=headers.get("x-amz-version-id") or found.version_id)
+            return found
         found = self._named_as(bucket, key, etags, etag, custody, head)
         if found is None:  # short: the reason shown is cut at 80 characters (s3/errors._parse_reason)
             raise ValueError(f"<ETag> {etag}: not the parts' ETag, nor the object's")
