@@ -247,7 +247,7 @@ class Copier:
         def run() -> BatchItem:
             if tree is None:
                 key = validate_new_key(join_key(prefix, rel), copy_of=source.key)
-                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=key), move, size)
+                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=key), move, size, etag)
             return self._s3_to_local(source, tree.file(rel), move, size, etag)  # no safe local name: skipped
         return run
 
@@ -285,9 +285,10 @@ class Copier:
         return lambda: self._s3_to_local(src, Path(dst.path), move, size)  # type: ignore[arg-type]
 
     # -- the three kinds of copy ------------------------------------------------------------------------
-    def _s3_to_s3(self, src: Location, dst: Location, move: bool, size: int | None = None) -> BatchItem:
+    def _s3_to_s3(self, src: Location, dst: Location, move: bool, size: int | None = None,
+                  etag: str | None = None) -> BatchItem:
         if self.cross:
-            return self._relay(src, dst, move, size)
+            return self._relay(src, dst, move, size, etag)
         from its_store.service.copying import server_copy, verify_copy
         ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
         with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
@@ -307,7 +308,7 @@ class Copier:
             _delete_source(ctx, item, sb, sk, head.etag, head.size)  # and only what was copied
         return item
 
-    def _relay(self, src: Location, dst: Location, move: bool, size: int | None) -> BatchItem:
+    def _relay(self, src: Location, dst: Location, move: bool, size: int | None, etag: str | None = None) -> BatchItem:
         """s3 -> s3 between two endpoints: streamed (service/xcopy.py), recorded on the destination; a move
         deletes the source only once the copy is confirmed (xcopy.confirm_copy)."""
         from its_store.service.xcopy import CrossOptions, confirm_copy, copy_object
@@ -318,7 +319,8 @@ class Copier:
         guard = MoveGuard.before_copy(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key,
                                       key_file=options.source_sse_c_key_file or options.sse_c_key_file,
                                       dest_key_file=options.sse_c_key_file) if move else None
-        copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size)
+        copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size,
+                             etag_hint=etag)
         item = BatchItem(source=str(src), dest=str(dst), size=copied.size, etag=copied.etag,
                          version_id=copied.version_id, verified=copied.verified_by is not None,
                          multipart_copy=False,  # streamed, never UploadPartCopy: a bool, as cp --json has it

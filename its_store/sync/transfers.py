@@ -217,7 +217,7 @@ class Transfers:
             options = CrossOptions.of({"sse": up.sse, "sse_c_key_file": up.sse_c_key_file, "part_size": up.part_size,
                                        **up.extra})
             copied = copy_object(self.ctx, str(self.src.bucket), s.key, self.route.dst_ctx, str(self.dst.bucket), key,
-                                 options, size_hint=s.size)
+                                 options, size_hint=s.size, etag_hint=s.etag)
             unchecked = copied.unchecked  # "sse": its encryption not checked, the read-back denied (as _upload)
             if known is not None:
                 md5 = known.md5 and copied.etag == known.etag and copied.encryption not in ("SSE-C", "SSE-KMS")
