@@ -81,7 +81,7 @@ def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw
     HEAD's size and ETag, transfer/download.check_answer). Another request's: a server that sent more bytes
     than a GET's Content-Length on a kept connection, after urllib3 found it idle and sent the next GET on
     it, has them read as that GET's answer (a whole answer of the object before, its own ETag checking its
-    own bytes: tests/test_s37_get_extra_bytes.py); that connection then holds the real answer, so urllib3
+    own bytes: tests/test_get_extra_bytes.py); that connection then holds the real answer, so urllib3
     drops it before the HEAD. A part nobody asked for (206, Content-Range) is IntegrityError (exit 4)."""
     try:
         resp = ctx.s3.get(bucket, key, version_id=version_id, headers=GET_HEADERS)
