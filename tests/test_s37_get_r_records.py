@@ -5,7 +5,7 @@ deleted and inserted (INSERT OR REPLACE); the listing's LastModified text is rem
 what must not change with it: each record is the file as it is left (size and mtime as os.stat says), a run
 into the same folder updates every entry it writes, a file that failed gets no record, and the first sync
 after `get -r` sends no GET and no HEAD. Unit checks of the pieces: TreeFile.mtime_ns after a write and after
-set_mtime, listed_at for UTC and other zones.
+set_mtime, listed_at for UTC and other zones, s3 Headers.get (no super() per read).
 """
 
 from __future__ import annotations
@@ -121,3 +121,12 @@ def test_listed_at_spells_each_time_as_isoformat() -> None:
     assert listed_at(when) == when.isoformat() == "2026-12-07T21:00:01.123000+00:00"
     assert listed_at(other) == other.isoformat() == "2026-12-07T23:00:01.123000+02:00"
     assert listed_at(when) == when.isoformat() and listed_at(None) is None
+
+
+def test_answer_headers_get_takes_any_case() -> None:
+    """s3 Headers.get (read ~15 times an object by a GET's path) without super(): any case, the default."""
+    from its_store.s3.messages import Headers
+    headers = Headers.of({"ETag": '"abc"', "X-Amz-Meta-Mtime": "1765000000", "Content-Length": "0"})
+    assert headers.get("etag") == headers.get("ETag") == '"abc"' and headers.get("X-AMZ-META-MTIME") == "1765000000"
+    assert headers.get("content-length") == "0" and headers.get("missing") is None
+    assert headers.get("Missing", "d") == "d" and headers.get("content-length", "d") == "0"
