@@ -50,8 +50,9 @@ def download(ctx: Context, request: DownloadRequest, progress: ProgressFn | None
     """Download to a file (or into a folder) atomically, verified against the ETag when possible.
 
     `into`: where to write instead of request.file_path, a file under a folder a batch writes into
-    (core/localtree.TreeFile, whose path is request.file_path): its folders are made and opened
-    from that folder's descriptor without following links, and the temp file renamed there."""
+    (core/localtree.TreeFile; request.file_path is then not read: a batch leaves its folder's there): its
+    folders are made and opened from that folder's descriptor without following links, and the temp file
+    renamed there."""
     return _download(ctx, request, progress, into)[0]
 
 

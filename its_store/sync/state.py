@@ -26,11 +26,13 @@ HEAD it then takes writes it again. Either says so in one warning.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,18 @@ _FETCHED_SCHEMA = ("CREATE TABLE IF NOT EXISTS fetched (endpoint TEXT NOT NULL, 
 _FETCHED_VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'integer' AND stored_size >= 0"
                   " AND typeof(size) = 'integer' AND size >= 0 AND typeof(mtime_ns) = 'integer'"
                   " AND typeof(version_id) IN ('text', 'null') AND typeof(last_modified) IN ('text', 'null'))")
+# an entry written again (each run of `get -r` into the same folder, each sync of a changed object) is updated in
+# place: INSERT OR REPLACE deleted the row and its key's index entry and inserted both anew (~10K instructions a row
+# more, two rows an object of get -r). The same values end up in the row either way.
+_PUT_OBJECTS = ("INSERT INTO objects VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (endpoint, bucket, key) DO UPDATE SET"
+                " etag=excluded.etag, stored_size=excluded.stored_size, size=excluded.size, mtime=excluded.mtime,"
+                " sha256=excluded.sha256, md5=excluded.md5")
+_PUT_FETCHED = ("INSERT INTO fetched VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (endpoint, folder, bucket, key) DO UPDATE"
+                " SET etag=excluded.etag, stored_size=excluded.stored_size, version_id=excluded.version_id,"
+                " last_modified=excluded.last_modified, size=excluded.size, mtime_ns=excluded.mtime_ns")
+if sqlite3.sqlite_version_info < (3, 24):  # no UPSERT before SQLite 3.24 (2018)
+    _PUT_OBJECTS = "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?)"
+    _PUT_FETCHED = "INSERT OR REPLACE INTO fetched VALUES (?,?,?,?,?,?,?,?,?,?)"
 # what _row() accepts, as one SQL expression (1 or 0): a non-empty text ETag, sizes that are counts (SQLite's
 # integers are at most MAX_SIZE), md5 0 or 1, mtime and sha256 text or NULL
 _VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'integer' AND stored_size >= 0"
@@ -96,6 +110,7 @@ class Fetched:
         return stored_size != self.stored_size or (bool(etag) and etag != self.etag)
 
 
+@functools.lru_cache(maxsize=64)  # a run writes into one folder or a few: not encoded again for each row
 def _named(folder: str) -> str | bytes:
     """A folder's name as the `fetched` table keeps it: its text, or its bytes when it is not UTF-8 (a name of
     bytes 0x80-0xff, held by Python with surrogate escapes, which SQLite cannot be given as text)."""
@@ -107,8 +122,23 @@ def _named(folder: str) -> str | bytes:
 
 
 def listed_at(when: datetime | None) -> str | None:
-    """A listing's LastModified as Fetched keeps it (ISO 8601), None when not listed."""
-    return None if when is None else when.isoformat()
+    """A listing's LastModified as Fetched keeps it (ISO 8601), None when not listed. Remembered by value, as the
+    listing remembers its dates by text (s3/listing_page._date): the objects of a listing share a few seconds
+    (frames written together), and isoformat() costs ~10K instructions, a record of each object `get -r` writes."""
+    if when is None:
+        return None
+    if when.tzinfo is not UTC:  # an equal time in another zone is spelt otherwise: not from the same entry
+        return when.isoformat()
+    text = _LISTED.get(when)
+    if text is None:
+        text = when.isoformat()
+        if len(_LISTED) >= 4096:
+            _LISTED.clear()
+        _LISTED[when] = text
+    return text
+
+
+_LISTED: dict[datetime, str] = {}
 
 
 class SyncState:
@@ -320,9 +350,10 @@ class SyncState:
         self._pending, self._fetched_pending = {}, {}
         try:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            if rows:
+                self._db.executemany(_PUT_OBJECTS, rows)
             if fetched:
-                self._db.executemany("INSERT OR REPLACE INTO fetched VALUES (?,?,?,?,?,?,?,?,?,?)", fetched)
+                self._db.executemany(_PUT_FETCHED, fetched)
             self._db.execute("COMMIT")
         except sqlite3.Error:
             self._db = None
