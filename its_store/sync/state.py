@@ -346,7 +346,8 @@ class SyncState:
                 for (b, k), e in self._pending.items()]
         fetched = [(self.endpoint, _named(f), b, k, e.etag, e.stored_size, e.version_id, e.last_modified, e.size,
                     e.mtime_ns) for (f, b, k), e in self._fetched_pending.items()]
-        self._fetched.update(self._fetched_pending)
+        for where in self._fetched_pending:  # written out, not kept (memory stays bounded: a run asks once a key,
+            self._fetched.pop(where, None)     # before its download): a preloaded entry it replaces is not shown again
         self._pending, self._fetched_pending = {}, {}
         try:
             self._db.execute("BEGIN")
