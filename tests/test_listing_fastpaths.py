@@ -76,8 +76,8 @@ def _truncated(token: bytes) -> bytes:
 
 
 def test_a_truncated_page_reads_its_marker_without_html_unless_it_has_an_entity() -> None:
-    """html (and html.entities: ~34M instructions) is imported only for a marker with an '&': every listing of
-    more than one page paid for it on its first truncated page. A fresh interpreter tells."""
+    """html (and html.entities: ~10M instructions in the CLI) is imported only for a marker with an '&': every
+    listing of more than one page paid for it on its first truncated page. A fresh interpreter tells."""
     code = ("import sys\nfrom its_store.s3 import answers\n"
             f"answers.paging('ListObjectsV2', 'http://h/b?list-type=2', {_truncated(b'k999')!r})\n"
             "print('html' in sys.modules)")
