@@ -11,6 +11,7 @@ they can be copied whole.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,3 +131,34 @@ def local_path(value: str | None) -> Path | None:
 
 
 LOCAL_PATH: dict[str, Any] = {"path_type": str, "callback": local_path}
+
+
+def with_flags(flags_type: type[Any]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command whose many options are one typed object: the decorated function's parameter `flags`
+    (annotated `flags_type`, a NamedTuple whose fields carry Typer's Annotated options and defaults) is
+    shown to Typer as those fields, in their order, where `flags` stands; the command is called with
+    them gathered into one `flags_type`. The CLI surface is the one the fields would make written out as
+    parameters (names, help, defaults, completion: Typer reads the signature, inspect.signature honours
+    `__signature__`); tests/test_cli_flags.py fails loudly when a Typer upgrade stops reading it."""
+    import inspect
+    from functools import wraps
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        names = flags_type._fields
+        defaults = flags_type._field_defaults
+        hints = inspect.get_annotations(flags_type)
+        own = inspect.signature(fn)
+        params: list[inspect.Parameter] = []
+        for param in own.parameters.values():
+            params += [inspect.Parameter(name, param.kind, default=defaults[name], annotation=hints[name])
+                       for name in names] if param.name == "flags" else [param]
+
+        @wraps(fn)
+        def command(**given: Any) -> None:
+            flags = flags_type(**{name: given.pop(name) for name in names})
+            fn(flags=flags, **given)
+
+        command.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params} | {"return": own.return_annotation}
+        return command
+    return decorate
