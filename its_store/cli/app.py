@@ -446,10 +446,12 @@ def root(
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "upload": (("objects",), "Upload a file, a folder (--recursive) or stdin (-) to object storage."),
     "get": (("objects",), "Download an object to a file, a folder, or stdout (-); a prefix with --recursive."),
-    "ls": (("objects",), "List buckets, or objects under a prefix, with filters."),
-    "rm": (("objects",), "Delete objects, or everything under a prefix with --recursive."),
-    "stat": (("objects",), "Show an object's size, ETag, type, content type, metadata, tags, codec and encryption."),
-    "presign": (("objects",), "Print a presigned URL that works without credentials until it expires (max 7 days)."),
+    "ls": (("objects_info",), "List buckets, or objects under a prefix, with filters."),
+    "rm": (("objects_rm",), "Delete objects, or everything under a prefix with --recursive."),
+    "stat": (("objects_info",), "Show an object's size, ETag, type, content type, metadata, tags, codec and "
+                                "encryption."),
+    "presign": (("objects_info",), "Print a presigned URL that works without credentials until it expires (max 7 "
+                                   "days)."),
     "health": (("admin",), "Check that the endpoint answers, the credentials work and the configured buckets exist."),
     "config": (("admin",), "Show the effective configuration (env, .env file and flags), secrets masked."),
     "init": (("admin",), "Create the configured buckets (default, video, models, logs) that do not exist yet."),
