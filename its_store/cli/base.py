@@ -21,6 +21,8 @@ from typer.core import TyperCommand, TyperGroup
 if TYPE_CHECKING:
     from its_store.core.errors import InterruptedError_
 
+PROG = "its-store"  # the program's name in usage and error lines
+
 
 class ItsCommand(TyperCommand):
     """A command of ours (add_commands): Typer's, and in the its-store process itself the heap frozen
