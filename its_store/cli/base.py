@@ -144,12 +144,13 @@ def with_flags(flags_type: type[Any]) -> Callable[[Callable[..., None]], Callabl
     `__signature__`); tests/test_cli_flags.py fails loudly when a Typer upgrade stops reading it."""
     import inspect
     from functools import wraps
+    from typing import get_type_hints
 
     def decorate(fn: Callable[..., None]) -> Callable[..., None]:
         names = flags_type._fields
         defaults = flags_type._field_defaults
-        hints = inspect.get_annotations(flags_type)
-        own = inspect.signature(fn)
+        hints = get_type_hints(flags_type, include_extras=True)  # a module's string annotations evaluated once
+        own = inspect.signature(fn, eval_str=True)
         params: list[inspect.Parameter] = []
         for param in own.parameters.values():
             params += [inspect.Parameter(name, param.kind, default=defaults[name], annotation=hints[name])
