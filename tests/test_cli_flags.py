@@ -1,4 +1,4 @@
-"""cli/base.with_flags: a command's options declared once as a typed NamedTuple (`sync`'s SyncFlags) reach
+"""cli/base.with_flags: a command's options declared once as a typed Flags class (`sync`'s SyncFlags) reach
 Typer as the command's own options, in order, and the command as one object. Fails loudly if a Typer
 upgrade stops reading a command's signature through inspect.signature (`__signature__`)."""
 
@@ -12,10 +12,12 @@ from helpers import write_file
 
 
 def test_sync_flags_are_the_commands_options_in_order() -> None:
+    import inspect
+
     from its_store.cli.app import command
     from its_store.cli.commands.sync import SyncFlags
     names = [param.name for param in command("sync").params]
-    assert names == ["source", "dest", *SyncFlags._fields, "json_"]
+    assert names == ["source", "dest", *inspect.get_annotations(SyncFlags), "json_"] and len(names) == 33
     by_name = {param.name: param for param in command("sync").params}
     assert by_name["type_"].opts == ["--type", "-t"] and by_name["settle"].default == 2.0
     assert by_name["exclude"].multiple and by_name["json_"].opts == ["--json"]

@@ -4,13 +4,13 @@ text of what they print: cli/model_text.py)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from its_store.cli import model_text as T
 from its_store.cli import output as out
-from its_store.cli.base import LOCAL_PATH, add_commands, new_group, with_flags
+from its_store.cli.base import LOCAL_PATH, Flags, add_commands, new_group, with_flags
 from its_store.cli.completion.callbacks import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration, parse_pairs
@@ -60,7 +60,7 @@ def _ref(text: str) -> tuple[str, str | None]:
     return parse_model_ref(text)
 
 
-class RegisterFlags(NamedTuple):
+class RegisterFlags(Flags):
     """The options of `model register` after --name and --version, typed, in --help's order
     (cli/base.with_flags)."""
 

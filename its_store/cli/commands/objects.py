@@ -6,12 +6,12 @@ presign are objects_info.py's, rm is objects_rm.py's; each imports this module."
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import LOCAL_PATH, add_commands, with_flags
+from its_store.cli.base import LOCAL_PATH, Flags, add_commands, with_flags
 from its_store.cli.completion.callbacks import complete_remote
 from its_store.cli.locations import remote_ref, shown
 from its_store.core.enums import CompressionType, ObjectType, SseMode
@@ -40,7 +40,7 @@ def summary(verb: str, nbytes: int, seconds: float, target: str, count: int | No
     out.talk(f"{verb} {target} ({what}{human_size(nbytes)} in {human_duration(seconds)}{rate})")
 
 
-class UploadFlags(NamedTuple):
+class UploadFlags(Flags):
     """The options of `upload`, typed, in the order --help lists them (cli/base.with_flags)."""
 
     recursive: Recursive = False

@@ -3,12 +3,12 @@
 (The bytes move in objects.py, upload and get; deletes are objects_rm.py's.)"""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import add_commands, with_flags
+from its_store.cli.base import Flags, add_commands, with_flags
 from its_store.cli.commands.objects import Json, Recursive, SseCKeyFile, VersionId, stored_dir_object
 from its_store.cli.completion.callbacks import complete_remote
 from its_store.cli.locations import remote_ref, shown
@@ -19,7 +19,7 @@ from its_store.core.refs import RemoteRef
 from its_store.core.units import human_size, parse_duration, parse_pairs, parse_size
 
 
-class LsFlags(NamedTuple):
+class LsFlags(Flags):
     """The options of `ls`, typed, in the order --help lists them (cli/base.with_flags)."""
 
     recursive: Recursive = False

@@ -6,12 +6,12 @@ become a SyncOptions in `build_options()`, and `make_sync()` builds the Sync obj
 
 import threading
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import LOCAL_PATH, add_commands, with_flags
+from its_store.cli.base import LOCAL_PATH, Flags, add_commands, with_flags
 from its_store.cli.completion.callbacks import complete_remote
 from its_store.core.enums import CompressionType, ObjectType, SseMode
 from its_store.core.errors import InvalidInputError
@@ -20,7 +20,7 @@ Json = Annotated[bool, out.JsonOption]
 _PRINT = threading.Lock()
 
 
-class SyncFlags(NamedTuple):
+class SyncFlags(Flags):
     """The options of `sync`, typed, in the order --help lists them (cli/base.with_flags shows each field
     to Typer as one option of the command)."""
 
