@@ -75,7 +75,8 @@ def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> Pla
 
 
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
-           bypass_governance: bool = False, if_match: str | None = None) -> DeleteResult:
+           bypass_governance: bool = False, if_match: str | None = None,
+           copied_version: str | None = None) -> DeleteResult:
     """Delete one object (or one version). A missing object is an ObjectNotFoundError.
 
     In a versioned bucket, without `version_id`, S3 only adds a delete marker (allowed even under
@@ -85,8 +86,9 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
 
     `if_match` (an ETag: mv's source as it was copied): the DELETE carries `If-Match`, so that a server that
     honours it (AWS since 2025-09, SeaweedFS, moto) deletes only that object, never one rewritten since;
-    refused, the object is kept: ConflictError (exit 5). A server that ignores it (rclone, some Ceph) deletes
-    whatever is there (the caller checked just before: docs/guides/copy-move.md)."""
+    refused, the object is kept: ConflictError (exit 5). Where the server ignores it (rclone, Ceph RGW 16.2),
+    service/delete_guard.py: in a versioned bucket the delete marker's place is checked (`copied_version` must
+    be just below it), in any other the source is kept (ConditionalWritesUnsupportedError, exit 78)."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
     validate_version_id(version_id)
@@ -94,7 +96,7 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
         said = _remove_one(ctx, bucket, key, version_id, bypass_governance) if if_match is None else \
-            _remove_if_match(ctx, bucket, key, if_match)
+            _remove_if_match(ctx, bucket, key, if_match, copied_version)
         marker: bool | None = False
         if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
             from its_store.service.versions import markers_of  # on use: not on a transfer's path
@@ -145,11 +147,16 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
         raise Retention(ctx).explain(bucket, key, version_id, exc) from None
 
 
-def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str) -> bool | None:
+def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str, version_id: str | None) -> bool | None:
     """One DELETE with `If-Match: "ETAG"`. A 412 is read back: the object gone (an earlier attempt of this
     DELETE did it) is deleted; still carrying the ETag, the server matches only the bare form (radosgw 16.2,
-    s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept."""
-    from its_store.service import heads
+    s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept. A
+    server that ignores If-Match on DELETE gets no such DELETE (service/delete_guard.py)."""
+    from its_store.service import delete_guard, heads
+    if not delete_guard.honoured(ctx, bucket, key):
+        if delete_guard.remove_unconditioned(ctx, bucket, key, version_id):
+            return True
+        raise _rewritten(f"s3://{bucket}/{key}")
     bare = etag.strip(chr(34))
     for value in (f'"{bare}"', bare):
         try:
