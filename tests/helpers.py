@@ -389,3 +389,30 @@ def fault_cli(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **ex
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     return cli_runner(env)
+
+
+@contextmanager
+def rewritten_at_delete(server: Any, name: str, new: bytes) -> Iterator[Any]:
+    """A FaultProxy to `server` that, at the first DELETE of a key ending `/name`, first writes `new` there itself
+    (another writer, straight to the server, at the DELETE's very moment); `proxy.done` lists the keys it wrote."""
+    import io
+
+    from faultproxy import FaultProxy, Seen
+
+    from conftest import plain_client
+    direct = plain_client(server)
+    done: list[str] = []
+
+    def rewrite(seen: Seen) -> None:
+        if seen.method == "DELETE" and seen.path.endswith(f"/{name}") and not done:
+            bucket, _, key = seen.path.lstrip("/").partition("/")
+            direct.put_object(bucket, key, io.BytesIO(new), len(new))
+            done.append(key)
+        return None
+
+    proxy = FaultProxy(int(server.endpoint.rpartition(":")[2]), answer=rewrite).start()
+    proxy.done = done
+    try:
+        yield proxy
+    finally:
+        proxy.stop()

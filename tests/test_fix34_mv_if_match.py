@@ -12,7 +12,6 @@ DELETE on; no mocks.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from faultproxy import FaultProxy, Seen
 
 from conftest import one_line_error, plain_client, unique
+from helpers import rewritten_at_delete
 
 NEW = b"the other writer's new frame"
 
@@ -28,21 +28,9 @@ NEW = b"the other writer's new frame"
 def racing(s3_server: Any, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
     """The CLI reaches SeaweedFS through a proxy that, at the first DELETE of a key ending `src.jpg`, first
     writes NEW there itself (another writer, straight to the server)."""
-    direct = plain_client(s3_server)
-    done: list[str] = []
-
-    def rewrite(seen: Seen) -> None:
-        if seen.method == "DELETE" and seen.path.endswith("/src.jpg") and not done:
-            bucket, _, key = seen.path.lstrip("/").partition("/")
-            direct.put_object(bucket, key, io.BytesIO(NEW), len(NEW))
-            done.append(key)
-        return None
-
-    proxy = FaultProxy(int(s3_server.endpoint.rpartition(":")[2]), answer=rewrite).start()
-    monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
-    proxy.done = done
-    yield proxy
-    proxy.stop()
+    with rewritten_at_delete(s3_server, "src.jpg", NEW) as proxy:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        yield proxy
 
 
 def _bucket(service: Any, versioned: bool) -> str:

@@ -12,14 +12,13 @@ tests/faultproxy.py, straight to the server; no mocks.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
-from faultproxy import FaultProxy, Seen
 
 from conftest import one_line_error, plain_client, unique
+from helpers import rewritten_at_delete
 
 MOVED = b"the frame that is moved"
 NEW = b"the other writer's new frame"
@@ -63,21 +62,9 @@ def _probed(object_server: Any, bucket: str, *, versioned: bool) -> None:
 def racing(object_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The CLI reaches the server through a proxy that, at the first DELETE of a key ending `src.jpg`, first
     writes NEW there itself (another writer, straight to the server)."""
-    direct = plain_client(object_server)
-    done: list[str] = []
-
-    def rewrite(seen: Seen) -> None:
-        if seen.method == "DELETE" and seen.path.endswith("/src.jpg") and not done:
-            bucket, _, key = seen.path.lstrip("/").partition("/")
-            direct.put_object(bucket, key, io.BytesIO(NEW), len(NEW))
-            done.append(key)
-        return None
-
-    proxy = FaultProxy(int(object_server.endpoint.rpartition(":")[2]), answer=rewrite).start()
-    monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
-    proxy.done = done
-    yield proxy
-    proxy.stop()
+    with rewritten_at_delete(object_server, "src.jpg", NEW) as proxy:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        yield proxy
 
 
 @pytest.mark.parametrize("object_server", ["ceph"], indirect=True)
