@@ -139,7 +139,7 @@ def test_mv_s3_to_s3_deletes_the_source_after_verification(object_cli, object_bu
     make_frames(tmp_path / "frames", cameras=1, per_camera=5, size=5_000)
     assert object_cli("upload", "frames", f"s3://{object_bucket}/in/", "-r").exit_code == 0
     run = object_cli("mv", f"s3://{object_bucket}/in/", f"s3://{object_bucket}/done/", "-r", "--json")
-    if object_server.kind == "rclone":  # ignores If-Match on DELETE, keeps no versions: sources kept (s37)
+    if object_server.kind == "rclone":  # ignores If-Match on DELETE, keeps no versions: sources kept
         assert run.exit_code == 78 and run.json()["failed"] == 5, run
         assert len(_keys(object_cli, f"s3://{object_bucket}/in/")) == 5
         assert len(_keys(object_cli, f"s3://{object_bucket}/done/")) == 5

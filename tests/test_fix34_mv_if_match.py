@@ -5,7 +5,7 @@ check and the DELETE was deleted too, and on an unversioned bucket that new obje
 `deleted: true`). The DELETE now carries `If-Match` with the ETag of what was copied (service/object_delete,
 `if_match`): SeaweedFS and moto (and AWS since 2025-09) refuse it when the object changed (412): the new object
 is kept, exit 5, one line. A server that ignores If-Match on DELETE (rclone, the Ceph of tests/servers.py): see
-tests/test_s37_delete_if_match.py. The other writer is made to write at that very moment
+tests/test_mv_delete_if_match_ignored.py. The other writer is made to write at that very moment
 by tests/faultproxy.py, which sees the DELETE and rewrites the source straight on SeaweedFS before passing the
 DELETE on; no mocks.
 """
@@ -61,7 +61,7 @@ def test_a_source_rewritten_before_its_delete_is_kept(cli: Any, service: Any, ra
 def test_an_unchanged_source_is_moved(object_cli: Any, object_server: Any, tmp_path: Path) -> None:
     """Without another writer the conditional DELETE goes through on every server that matches the quoted ETag;
     on Ceph, which ignores If-Match on DELETE, in a versioned bucket (the marker's place is checked; an
-    unversioned one keeps the source: tests/test_s37_delete_if_match.py, as on rclone)."""
+    unversioned one keeps the source: tests/test_mv_delete_if_match_ignored.py, as on rclone)."""
     bucket = unique("b")
     plain_client(object_server).make_bucket(bucket)
     if object_server.kind == "ceph":
@@ -153,7 +153,7 @@ def test_a_server_that_matches_only_the_bare_etag_still_moves(tmp_path: Path, mo
         server.put_object("evidence", "a.jpg", FakeObject(b"frame", headers={  # one date, as a stored object has
             "Last-Modified": "Mon, 07 Dec 2026 12:00:00 GMT"}))
         run = cli("mv", "s3://evidence/a.jpg", "s3://evidence/b.jpg")
-        deletes = [r.headers.get("if-match") for r in server.requests  # the source's, not the probe's (s37)
+        deletes = [r.headers.get("if-match") for r in server.requests  # the source's, not the probe's
                    if r.method == "DELETE" and r.path.endswith("/a.jpg")]
     assert run.exit_code == 0, run
     assert len(deletes) == 2 and deletes[0].startswith('"') and not deletes[1].startswith('"'), deletes

@@ -1,7 +1,7 @@
-"""Session 37: an upload left alone whose owner claimed its Complete, then died, is never aborted as an orphan.
+"""An upload left alone whose owner claimed its Complete, then died, is never aborted as an orphan.
 
 B leaves A's live upload alone and keeps its record aside (transfer/resume_owners.leave); a later run that finds
-A dead aborts that upload (tests/test_s36_stale_owner.py) -- unless A had claimed it for its Complete
+A dead aborts that upload (tests/test_resume_stale_owner.py) -- unless A had claimed it for its Complete
 (completing()): then the Complete may have been sent, and an abort landing while SeaweedFS completes deletes the
 completed object's chunks (transfer/resume.py). Such an upload is noted unsettled instead (`bucket info` shows it
 while the server lists it), as an unknown Complete of a record is. A is a real process, killed with SIGKILL.
@@ -25,7 +25,7 @@ from pathlib import Path
 from its_store import StorageService, load_settings
 from its_store.transfer.resume import UploadJournal
 folder, bucket, key, upload_id = sys.argv[1:5]
-journal = UploadJournal(Path(folder), "s37-endpoint")
+journal = UploadJournal(Path(folder), "left-alone-endpoint")
 journal.own(upload_id)
 journal.save(bucket, key, {"source": "a", "upload_id": upload_id})
 print("owned", flush=True)
@@ -47,7 +47,7 @@ def test_a_dead_owner_that_claimed_its_complete_is_not_aborted(service: Any, buc
     try:
         assert a.stdout is not None and a.stdin is not None
         assert a.stdout.readline().strip() == "owned"
-        b = UploadJournal(folder, "s37-endpoint")  # another run: a new source for the key (not resumable)
+        b = UploadJournal(folder, "left-alone-endpoint")  # another run: a new source for the key (not resumable)
         assert b.resumable(service.s3, bucket, "k.bin", {"source": "b"}) == (None, {})  # A's left alone
         a.stdin.write("go\n")
         a.stdin.flush()
@@ -56,7 +56,7 @@ def test_a_dead_owner_that_claimed_its_complete_is_not_aborted(service: Any, buc
         a.kill()  # SIGKILL: its Complete may have been sent
         a.wait()
     try:
-        c = UploadJournal(folder, "s37-endpoint")  # the next run: finds A dead
+        c = UploadJournal(folder, "left-alone-endpoint")  # the next run: finds A dead
         assert c.resumable(service.s3, bucket, "other.bin", {"source": "c"}) == (None, {})
         listed = [u for _, u in service.s3.list_multipart_uploads(bucket, "k.bin")]
         assert upload_id in listed, "an upload whose Complete may have been sent was aborted"

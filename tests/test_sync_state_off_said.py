@@ -1,4 +1,4 @@
-"""Session 37: a sync state store that cannot be used is said, once (sync/state.SyncState._off).
+"""A sync state store that cannot be used is said, once (sync/state.SyncState._off).
 
 The store (sync-state.sqlite in the cache folder) is an optimisation: any failure turns it off for the run, and
 the run HEADs each object instead. That was silent: a store that could never be written (here its -wal path is

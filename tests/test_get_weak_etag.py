@@ -1,4 +1,4 @@
-"""Session 37: a weak ETag (W/"...") leaves a download unverified, and now says why.
+"""A weak ETag (W/"...") leaves a download unverified, and now says why.
 
 None of the servers of tests/servers.py sends one (test_no_server_here_weakens_its_etags); a proxy or cache that
 may change a body does (nginx with gzip turns a strong ETag weak). A weak ETag promises equivalent content, not

@@ -1,4 +1,4 @@
-"""Session 37: a move's source DELETE on servers that ignore If-Match on DELETE (service/delete_guard.py).
+"""A move's source DELETE on servers that ignore If-Match on DELETE (service/delete_guard.py).
 
 Found by test_the_probe_tells_each_server: SeaweedFS answers a DELETE with a wrong If-Match with 412 (also on a
 key with no object), moto with 412 (404 on a key with no object); `rclone serve s3` and Ceph RGW 16.2 delete

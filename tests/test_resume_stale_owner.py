@@ -1,10 +1,10 @@
-"""Session 36 (gapsb 3): an owner file (transfer/resume.py: `uploads/<hash>.owner`, locked by the run sending
+"""An owner file (transfer/resume.py: `uploads/<hash>.owner`, locked by the run sending
 that multipart upload) that no journal record names was never removed once its run died: only a record's
 upload is judged again (the next upload of its key). Such a file is left by a kill -9 between the owner lock's
 take and the record's save, or, as here, by a run whose record another run forgot while it was alive (B
 uploading the same key leaves A's live upload alone and forgets its record), killed afterwards. Now the next
 run that takes the journal's decision lock (any multipart upload) sweeps it; an owner file another process
-holds locked is kept. Session 37: and A's upload itself, whose parts stayed on the server, is aborted by that
+holds locked is kept. And A's upload itself, whose parts stayed on the server, is aborted by that
 run (B kept A's record aside as it left it alone: transfer/resume_owners.py).
 """
 
@@ -67,7 +67,7 @@ def test_the_next_upload_sweeps_an_owner_file_no_record_names(
             assert live.exists()
         finally:
             release()
-        # s37: B kept A's record aside (`<hash>.left`); C found A dead and aborted its upload: no orphan parts
+        # B kept A's record aside (`<hash>.left`); C found A dead and aborted its upload: no orphan parts
         # (they were left to a lifecycle rule); nothing of the kind is left in the journal
         left = [u for k, u in service.s3.list_multipart_uploads(bucket, "k.bin") if u == first[0]]
         if left:

@@ -1,4 +1,4 @@
-"""Session 37: a local name that is not UTF-8 is shown by its bytes, as `ls -b` and rclone show it.
+"""A local name that is not UTF-8 is shown by its bytes, as `ls -b` and rclone show it.
 
 Python reads such a name with surrogate escapes (byte 0xff is U+DCFF); human output showed the escape of that
 code point, `frame\\udcff.jpg`, which names no byte anyone can type or search for. It now shows `frame\\xff.jpg`
