@@ -10,8 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -392,9 +392,10 @@ def fault_cli(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **ex
 
 
 @contextmanager
-def rewritten_at_delete(server: Any, name: str, new: bytes) -> Iterator[Any]:
-    """A FaultProxy to `server` that, at the first DELETE of a key ending `/name`, first writes `new` there itself
-    (another writer, straight to the server, at the DELETE's very moment); `proxy.done` lists the keys it wrote."""
+def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes) -> Iterator[Any]:
+    """A FaultProxy to `server` that, at the first request for which `at(seen)` names an object ("bucket/key"),
+    first writes `new` there itself (another writer, straight to the server, at that request's very moment);
+    `proxy.done` lists the keys it wrote."""
     import io
 
     from faultproxy import FaultProxy, Seen
@@ -404,8 +405,9 @@ def rewritten_at_delete(server: Any, name: str, new: bytes) -> Iterator[Any]:
     done: list[str] = []
 
     def rewrite(seen: Seen) -> None:
-        if seen.method == "DELETE" and seen.path.endswith(f"/{name}") and not done:
-            bucket, _, key = seen.path.lstrip("/").partition("/")
+        target = at(seen)
+        if target is not None and not done:
+            bucket, _, key = target.partition("/")
             direct.put_object(bucket, key, io.BytesIO(new), len(new))
             done.append(key)
         return None
@@ -416,3 +418,9 @@ def rewritten_at_delete(server: Any, name: str, new: bytes) -> Iterator[Any]:
         yield proxy
     finally:
         proxy.stop()
+
+
+def rewritten_at_delete(server: Any, name: str, new: bytes) -> AbstractContextManager[Any]:
+    """rewritten_at: at the first DELETE of a key ending `/name`, that key."""
+    return rewritten_at(server, lambda seen: seen.path.lstrip("/") if seen.method == "DELETE"
+                        and seen.path.endswith(f"/{name}") else None, new)

@@ -123,7 +123,7 @@ class ConditionalWrites:
         """Whether the server honours `If-Match` on a DELETE in `bucket`, probed once per bucket for the client's
         life: one DELETE of `probe_key` (a key that holds no object, in a name the caller reserves) with an
         If-Match no object carries. A server that honours it refuses (SeaweedFS 412, moto and AWS 404: no object
-        to match); one that ignores it answers 2xx (rclone serve s3, Ceph RGW 16.2:
+        to match); one that ignores it answers 2xx (MinIO, rclone serve s3, Ceph RGW 16.2:
         tests/test_mv_delete_if_match_ignored.py) and, in a versioned bucket, leaves a delete marker on that key,
         removed at once by the version id its answer names. Other errors (denied, no answer) are the caller's and
         nothing is kept."""

@@ -1,14 +1,18 @@
 """A moved object's source is deleted only as it was copied (service/object_delete.delete, `if_match`). That DELETE
-carries If-Match, which SeaweedFS, moto and AWS honour, and `rclone serve s3` and Ceph RGW 16.2 ignore: there it
-deletes whatever the key holds, and an object another writer put there since the last check went with it.
+carries If-Match, which SeaweedFS, moto and AWS honour, and MinIO (minio/minio#21677), `rclone serve s3` and Ceph
+RGW 16.2 ignore: there it deletes whatever the key holds, and an object another writer put there since the last
+check went with it.
 
 So whether the server honours it is asked first, once per bucket (s3/conditional.deletes_if_match: a DELETE of a
 key that holds nothing, with an If-Match no object carries, in the source's folder). Where it is ignored:
 - a versioned bucket (versioning Enabled): the DELETE only adds a delete marker, and the versions listed under it
   tell what it hid. The version just below the marker must be the one copied; else (a rewrite came first) the
   marker is removed by its version id, which brings the rewrite back exactly as it was: ConflictError, kept.
-- any other bucket (unversioned, suspended, versioning unreadable, or no version id copied): nothing could undo
-  a wrong DELETE, so none is sent: ConditionalWritesUnsupportedError (exit 78), the source kept beside its copy.
+- any other bucket (unversioned, suspended, versioning unreadable, or no version id copied): nothing can undo a
+  wrong DELETE, and refusing would make `mv` unusable on MinIO (mc, rclone, aws s3 and s5cmd all move there). So
+  the source is HEADed once more right before its DELETE (the copy may have taken minutes): still the ETag and
+  size copied, the DELETE is sent and the move reported `delete_conditional: false`; changed, it is kept
+  (ConflictError, exit 5). A rewrite in that last round trip is still lost, the race every peer has always.
 """
 
 from __future__ import annotations
@@ -33,25 +37,23 @@ def honoured(ctx: Context, bucket: str, key: str) -> bool:
     return ctx.s3.deletes_if_match(bucket, probe + secrets.token_hex(8))
 
 
-def remove_unconditioned(ctx: Context, bucket: str, key: str, version_id: str | None) -> bool:
-    """Delete s3://bucket/key, the object of `version_id` as it was copied, where If-Match on DELETE is ignored
-    (module docstring). True: deleted (a delete marker hides it); False: a rewrite was found under the marker,
-    and the marker was removed again (the caller says "rewritten", exit 5). Refused: ConditionalWritesUnsupported."""
-    where = f"s3://{bucket}/{key}"
+def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None]) -> bool:
+    """Where If-Match on DELETE is ignored (module docstring), the source s3://bucket/key that was copied
+    (`copied`: its ETag, version id and stored size). True: deleted behind a delete marker whose place was checked
+    (a versioned bucket). False: not deleted, but HEADed just now and still the object copied (any other bucket):
+    the caller sends the plain DELETE at once. A rewrite found either way is kept: ConflictError (exit 5)."""
     try:
         status = ctx.s3.get_versioning(bucket) or ""
     except E.ItsStoreError:
         status = "unreadable"
+    etag, version_id, size = copied
     if status.lower() != "enabled" or not version_id:
-        raise E.ConditionalWritesUnsupportedError(
-            f"the server ignores If-Match on DELETE, and in a bucket that keeps no versions (versioning: "
-            f"{status.lower() or 'off'}) an object written to {where} since the copy would be deleted with it, "
-            "for good", hint="remove it yourself (`its-store rm`) once nothing writes that key, or "
-                                              "turn versioning on for the bucket (a move then checks what its "
-                                              "delete hid)")
+        _still_copied(ctx, bucket, key, etag, size)
+        return False
     marker = ctx.s3.remove_marking(bucket, key)
     if _below(ctx, bucket, key, marker) == version_id:
         return True
+    where = f"s3://{bucket}/{key}"
     if marker is not None:  # a rewrite is hidden behind the marker: removing the marker shows it again
         try:
             ctx.s3.remove(bucket, key, marker)
@@ -60,7 +62,25 @@ def remove_unconditioned(ctx: Context, bucket: str, key: str, version_id: str | 
                                   f"left (version {marker}) could not be removed again: {exc.message}",
                                   hint=f"the new object is kept behind it: `its-store rm {where} --version-id "
                                        f"{marker}` shows it again") from None
-    return False
+    raise rewritten(where)
+
+
+def rewritten(where: str) -> E.ConflictError:
+    """A moved object's source that is no longer the object copied: kept (exit 5)."""
+    return E.ConflictError(f"{where} was rewritten after it was copied (by another writer); the new object was "
+                           "kept", hint="compare it with the copy (`its-store stat`), then move or remove it yourself")
+
+
+def _still_copied(ctx: Context, bucket: str, key: str, etag: str, size: int | None) -> None:
+    """The last HEAD before a DELETE that nothing makes conditional: the source must still carry the ETag (and
+    size) that was copied (`etag` bare), else it is kept (ConflictError)."""
+    from its_store.service import heads
+    try:
+        now = heads.stat(ctx, bucket, key)
+    except E.ObjectNotFoundError:  # gone already: the DELETE is harmless (S3 answers 204)
+        return
+    if now.etag.strip(chr(34)) != etag or (size is not None and now.size != size):
+        raise rewritten(f"s3://{bucket}/{key}")
 
 
 def _below(ctx: Context, bucket: str, key: str, marker: str | None) -> str | None:
