@@ -163,3 +163,28 @@ def test_a_plain_delete_is_noted_once_a_run(object_server: Any, object_cli: Any)
     assert run.exit_code == 0, run
     notes = (run.stdout + run.stderr).count("ignores If-Match on DELETE")
     assert notes == (1 if object_server.kind == "rclone" else 0), run
+
+
+@pytest.mark.parametrize("object_server", ["seaweedfs"], indirect=True)
+def test_the_workers_of_one_move_probe_a_bucket_once(object_server: Any, object_cli: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight workers moving 16 objects out of one bucket: one probe of its DELETE, not one a worker (each asked
+    before any had an answer: 8 probes on SeaweedFS, counted through the proxy; 1-4 on rclone and Ceph, whose
+    answers come sooner, so a test there could pass without the lock)."""
+    from faultproxy import FaultProxy
+
+    from its_store.service.delete_guard import PROBE_NAME
+    bucket = _bucket(object_server, False)
+    for n in range(16):
+        assert object_cli("upload", "-", f"s3://{bucket}/in/{n}.jpg", input=MOVED).exit_code == 0
+    seen: list[Any] = []
+    proxy = FaultProxy(int(object_server.endpoint.rpartition(":")[2]),
+                       answer=lambda request: seen.append(request)).start()
+    try:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        run = object_cli("mv", f"s3://{bucket}/in/", f"s3://{bucket}/out/", "-r", "-w", "8")
+    finally:
+        proxy.stop()
+    assert run.exit_code == 0, run
+    probes = [s for s in seen if s.method == "DELETE" and PROBE_NAME in s.path]
+    assert len(probes) == 1, [s.path for s in probes]

@@ -25,6 +25,7 @@ answers come back as are s3/messages.py, re-exported here.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -110,6 +111,7 @@ class S3Client:
         from its_store.s3.payload import payload_minio
         s = self.settings
         self._http = build_pool(s, self._pool_size)
+        self._probing = threading.Lock()  # one probe of a bucket at a time (a forked child gets its own)
         self._http.closed = self._closed  # a child forked after close() gets a pool that sends nothing either
         self._http.pacer = self._pacer  # request bodies go out paced (s3/pacing.py)
         self._minio = payload_minio()(endpoint=s.endpoint, access_key=s.access_key,
@@ -441,7 +443,7 @@ class S3Client:
         from its_store.s3.conditional import ConditionalWrites
         return ConditionalWrites(self._raw, self.stat, self.remove, self.settings.max_retries,
                                  found=self._conditional, bare_if_match=self._bare_if_match,
-                                 delete_found=self._delete_if_match)
+                                 delete_found=self._delete_if_match, probing=self._probing)
 
     def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """PUT with `If-None-Match: *`: a write-once object. Raises AlreadyExistsError if present."""
