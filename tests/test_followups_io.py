@@ -226,7 +226,7 @@ def test_an_os_error_no_code_caught_is_one_line_naming_the_path(tmp_path: Path) 
      "its-store: error: /a/.x.its-tmp -> /a/x: permission denied"),
     (OSError(28, "No space left on device"), "its-store: error: local I/O error: no space left on device"),
     (FileNotFoundError(2, "No such file or directory", b"/raw/\xff"),
-     "its-store: error: /raw/\\udcff: no such file or directory"),
+     "its-store: error: /raw/\\xff: no such file or directory"),  # the byte, as ls -b shows it (s37)
 ])
 def test_handle_maps_an_os_error_to_one_local_line(exc: OSError, line: str, capsys: pytest.CaptureFixture[str]) -> None:
     from its_store.cli import output as out

@@ -305,7 +305,7 @@ class Copier:
                     raise unproven(str(dst))
                 item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
                 MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, kept
-            _delete_source(ctx, item, sb, sk, head.etag, head.size)  # and only what was copied
+            _delete_source(ctx, item, sb, sk, (head.etag, head.version_id, head.size), head.size)  # only as copied
         return item
 
     def _relay(self, src: Location, dst: Location, move: bool, size: int | None, etag: str | None = None) -> BatchItem:
@@ -330,8 +330,8 @@ class Copier:
                 item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: kept
                 if guard is not None:
                     guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
-            etag = guard.before[1] if guard is not None and guard.before is not None else None
-            _delete_source(self.ctx, item, sb, sk, etag, copied.size)  # only what was copied
+            before = guard.before if guard is not None and guard.before is not None else (None, None, None, None)
+            _delete_source(self.ctx, item, sb, sk, (before[1], before[0], before[2]), copied.size)  # only as copied
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
@@ -388,10 +388,10 @@ class Copier:
                                        hint="check the file, then remove the object with `its-store rm`")
             item.verified_by = "download"
             from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
-            MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
-                                  resp.size if resp.stored_size is None else resp.stored_size,
+            stored = resp.size if resp.stored_size is None else resp.stored_size
+            MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id, stored,
                                   self.options.get("sse_c_key_file")).still_the_source()
-            _delete_source(self.ctx, item, str(src.bucket), src.key, resp.etag or None,
+            _delete_source(self.ctx, item, str(src.bucket), src.key, (resp.etag or None, resp.version_id, stored),
                            size if size is not None else resp.size)  # and only what was downloaded
         return item
 
@@ -408,15 +408,19 @@ def _unchecked_copy(item: BatchItem, source: str) -> Iterator[None]:
                         f"deleted (both are kept): {exc.message}", hint=exc.hint) from None
 
 
-def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str, etag: str | None, stored: int) -> None:
-    """Delete a moved object's source, only the one copied (If-Match: `etag`). A DELETE that got no answer is
+def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str,
+                   copied: tuple[str | None, str | None, int | None], stored: int) -> None:
+    """Delete a moved object's source, only the one copied (`copied`: its ETag, sent as If-Match, its version id
+    and stored size, which a server that ignores If-Match on DELETE needs: service/delete_guard.py; there, in a
+    bucket that keeps no versions, the item says `delete_conditional` false). A DELETE that got no answer is
     looked at (object_delete._lost_answer): gone, the move is done; else the error says the copy exists. So
     does a DELETE refused (a key that may write the destination but not delete the source, an object lock):
     the same error kind (exit 6), its line saying that the copy was made and both are kept (it said only
     "access denied to DeleteObject": nothing told that the destination had been written)."""
     done = "downloaded" if item.verified_by == "download" else "copied"
     try:
-        result = objects.delete(ctx, bucket, key, if_match=etag)
+        result = objects.delete(ctx, bucket, key, if_match=copied[0], copied_version=copied[1],
+                                copied_size=copied[2])
     except E.ServiceUnavailableError as exc:
         raise E.ServiceUnavailableError(f"{item.dest} was {done} and verified, but {exc.message}",
                                         hint=exc.hint) from None
@@ -430,6 +434,7 @@ def _deleted(item: BatchItem, result: DeleteResult, stored: int) -> None:
     """Mark a moved object's source as deleted; in a versioned bucket that delete only added a delete
     marker (`delete_marker`), and `source_size` bytes are still stored behind it."""
     item.deleted = True
+    item.delete_conditional = result.delete_conditional  # False: a plain DELETE (service/delete_guard.py)
     if result.delete_marker is not False:  # True: hidden; None: unknown (versioning unreadable)
         item.delete_marker = result.delete_marker
         item.source_size = stored if result.delete_marker else None

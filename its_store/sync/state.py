@@ -157,8 +157,25 @@ class SyncState:
         self._fetched_scopes: list[tuple[str, str, str]] = []  # (folder, bucket, prefix) preloaded whole
         self._path = path
         self._warned = False
+        self.off: str | None = None  # why the store was turned off for this run (said once: _off), None while on
         if path is not None:
-            self._db = _open_read_only(path) if read_only else _open(path)
+            if read_only:
+                self._db = _open_read_only(path)
+            else:
+                self._db, why = _open(path)
+                if why is not None:
+                    self._off(why)
+
+    def _off(self, why: object) -> None:
+        """Turn the store off for the rest of the run (the sync then HEADs), with ONE warning: it was silent, and
+        a store that could never be written (a full disk, a folder that takes no file) made every run HEAD every
+        object with nothing said. A dry run's read-only store is never written, and is only read: not said."""
+        self._db = None
+        if self.off is None:
+            self.off = str(why)[:200] or type(why).__name__
+            if not self.read_only:
+                log.warning("sync state %s cannot be used (%s): it is off for this run, which HEADs each object "
+                            "instead of trusting what the last run recorded", self._path, self.off)
 
     def _row(self, row: Any) -> Known | None:
         """The Known of a row (etag, stored_size, size, mtime, sha256, md5), None when its values are not
@@ -188,8 +205,8 @@ class SyncState:
                 row = self._db.execute("SELECT etag, stored_size, size, mtime, sha256, md5 FROM objects"
                                        " WHERE endpoint=? AND bucket=? AND key=?",
                                        (self.endpoint, bucket, key)).fetchone()
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
                 return None
         known = None if row is None else self._row(row)
         if known is None or (known.etag, known.stored_size) != (etag, stored_size):
@@ -231,8 +248,8 @@ class SyncState:
             rows = self._db.execute(f"SELECT key, {_VALID}, etag, stored_size, size, mtime, sha256, md5 FROM"
                                     " objects WHERE endpoint=? AND bucket=? AND key >= ? AND key < ? LIMIT ?",
                                     (self.endpoint, bucket, prefix, end, limit + 1)).fetchall()
-        except sqlite3.Error:
-            self._db = None
+        except sqlite3.Error as exc:
+            self._off(exc)
             return 0
         if len(rows) > limit:
             return 0
@@ -255,8 +272,8 @@ class SyncState:
                                     " key >= ? AND key < ? LIMIT ?",
                                     (self.endpoint, _named(folder), bucket, prefix, prefix + "\U0010ffff",
                                      limit + 1)).fetchall()
-        except sqlite3.Error:
-            self._db = None
+        except sqlite3.Error as exc:
+            self._off(exc)
             return
         if len(rows) > limit:
             return
@@ -279,8 +296,8 @@ class SyncState:
                 row = self._db.execute(f"SELECT {_FETCHED_VALID}, etag, stored_size, size, mtime_ns, version_id,"
                                        " last_modified FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND"
                                        " key=?", (self.endpoint, _named(folder), bucket, key)).fetchone()
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
                 return None
         return Fetched(*row[1:]) if row is not None and row[0] == 1 else None
 
@@ -315,8 +332,8 @@ class SyncState:
                 self._db.executemany("DELETE FROM objects WHERE endpoint=? AND bucket=? AND key=?",
                                      [(self.endpoint, bucket, k) for k in keys])
                 self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
 
     def forget_fetched(self, folder: str, bucket: str, keys: list[str]) -> None:
         """Drop what downloads left in `folder` for these objects (their files deleted): one transaction."""
@@ -333,8 +350,8 @@ class SyncState:
                 self._db.executemany("DELETE FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND key=?",
                                      [(self.endpoint, _named(folder), bucket, k) for k in keys])
                 self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
 
     def _flush(self) -> None:
         if self._db is None or not (self._pending or self._fetched_pending):
@@ -356,8 +373,8 @@ class SyncState:
             if fetched:
                 self._db.executemany(_PUT_FETCHED, fetched)
             self._db.execute("COMMIT")
-        except sqlite3.Error:
-            self._db = None
+        except sqlite3.Error as exc:
+            self._off(exc)
 
     def close(self) -> None:
         with self._lock:
@@ -370,8 +387,8 @@ class SyncState:
                 self._db = None
 
 
-def _open(path: Path) -> sqlite3.Connection | None:
-    """The store's connection, None when it cannot be had (the sync then HEADs). A file that is not a
+def _open(path: Path) -> tuple[sqlite3.Connection | None, str | None]:
+    """The store's connection, or None and why it cannot be had (the sync then HEADs). A file that is not a
     SQLite database (SQLITE_NOTADB, SQLITE_CORRUPT), or not a regular file at all (a FIFO, a link: checked
     before SQLite opens it, core/statefile), is renamed aside once and the store started anew."""
     from its_store.core.statefile import NotRegularFile, check_state
@@ -379,7 +396,7 @@ def _open(path: Path) -> sqlite3.Connection | None:
         check_state(path)
     except NotRegularFile as exc:
         if not _set_aside(path, str(exc)):
-            return None
+            return None, f"{exc}, and it cannot be set aside"
     except OSError:
         pass  # SQLite says what it is below
     for attempt in (1, 2):
@@ -392,15 +409,16 @@ def _open(path: Path) -> sqlite3.Connection | None:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
             db.execute(_FETCHED_SCHEMA)
-            return db
+            return db, None
         except (OSError, sqlite3.Error) as exc:
             if db is not None:
                 db.close()
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             if attempt == 2 or getattr(exc, "sqlite_errorname", "") not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
-                return None
+                return None, why
             if not _set_aside(path, f"not a database: {exc}"):
-                return None
-    return None
+                return None, f"not a database ({why}), and it cannot be set aside"
+    return None, "unusable"
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection | None:

@@ -33,11 +33,12 @@ FollowSymlinks = Annotated[bool, typer.Option(
     "--follow-symlinks", help="Follow symbolic links (default: a link is skipped and reported).")]
 
 
-def summary(verb: str, nbytes: int, seconds: float, target: str, count: int | None = None) -> None:
-    """The one line (stderr) a transfer or delete ends with: what, where, how much, how fast."""
+def summary(verb: str, nbytes: int, seconds: float, target: str, count: int | None = None, note: str = "") -> None:
+    """The one line (stderr) a transfer or delete ends with: what, where, how much, how fast (and why a
+    download is not verified, `note`)."""
     rate = f", {human_size(nbytes / seconds)}/s" if seconds > 0 and nbytes else ""
-    what = f"{count} objects, " if count is not None else ""
-    out.talk(f"{verb} {target} ({what}{human_size(nbytes)} in {human_duration(seconds)}{rate})")
+    what, why = (f"{count} objects, " if count is not None else ""), (f"; not verified: {note}" if note else "")
+    out.talk(f"{verb} {target} ({what}{human_size(nbytes)} in {human_duration(seconds)}{rate}){why}")
 
 
 class UploadFlags(Flags):
@@ -224,8 +225,8 @@ def _get_one(svc: Any, ref: RemoteRef, dest: str, version_id: str | None, worker
                                                    length=length, **options), progress=advance)
     part = f" bytes {resp.offset}-{resp.offset + resp.size - 1} of {resp.object_size}" \
         if resp.offset is not None else ""
-    out.result(resp, lambda: summary("downloaded", resp.size, resp.duration_seconds,
-                                     f"{shown(resp.bucket, resp.key)}{part} → {resp.file_path}"))
+    out.result(resp, lambda: summary("downloaded", resp.size, resp.duration_seconds, f"{shown(resp.bucket, resp.key)}"
+                                     f"{part} → {resp.file_path}", note=(not part and resp.note) or ""))
 
 
 def _get_prefix(svc: Any, ref: RemoteRef, dest: str, workers: int | None, options: dict[str, Any]) -> None:
