@@ -103,6 +103,8 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
         said, conditional = (_remove_one(ctx, bucket, key, version_id, bypass_governance), None) \
             if if_match is None else _remove_if_match(ctx, bucket, key, if_match, (copied_version, copied_size),
                                                         copied_key_file)
+        if conditional is not None:  # a move's DELETE: whether the server made it only as copied (the audit line)
+            op.fields["delete_conditional"] = conditional
         marker: bool | None = False
         if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
             from its_store.service.versions import markers_of  # on use: not on a transfer's path
