@@ -181,7 +181,7 @@ class Multipart:
         if found is _UNREAD:  # the HEAD was denied where nothing but the answer can say: as before the HEAD
             log.warning("s3://%s/%s: completed as the server says; the key may not read it back (s3:GetObject), "
                         "so the ETag %s is the answer's, unchecked", bucket, key, etag)
-            return Written(etag, headers.get("x-amz-version-id"), sse_of(headers))
+            return Written(etag, headers.get("x-amz-version-id"), sse_of(headers), "etag")  # said in results too
         return found
 
     def _gone_but_made(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
