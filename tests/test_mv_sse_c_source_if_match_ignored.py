@@ -20,7 +20,7 @@ from faultproxy import FaultProxy, Seen
 from faultserver import response
 
 from conftest import plain_client, unique
-from helpers import put_sse_c
+from helpers import object_bytes, put_sse_c
 
 DATA = b"an encrypted frame that is moved"
 
@@ -57,4 +57,34 @@ def test_an_unchanged_sse_c_source_is_deleted_after_a_keyed_head(s3_server: Any,
     last = sent[delete - 1]  # the HEAD right before the plain DELETE, with the key
     assert last.method == "HEAD" and "x-amz-server-side-encryption-customer-key" in last.headers, sent
     assert target.read_bytes() == DATA
+    assert cli("stat", f"s3://{bucket}/in/sealed.bin").exit_code == 3  # gone
+
+
+def test_an_sse_c_source_moved_to_another_endpoint_is_deleted_after_a_keyed_head(
+        s3_server: Any, second_seaweed: Any, cli: Any, tmp_path: Path) -> None:
+    """The same between two endpoints (a relay, service/xcopy.py): the source's last HEAD carries the key the
+    relay read it with (`source_sse_c_key_file`)."""
+    from test_xcopy import context_on
+
+    from its_store.sync.copy import Copier
+    bucket, dest_bucket = unique("b"), unique("d")
+    plain_client(s3_server).make_bucket(bucket)  # unversioned
+    key_file = put_sse_c(cli, bucket, "in/sealed.bin", tmp_path, DATA)
+    proxy = FaultProxy(int(s3_server.endpoint.rpartition(":")[2]), answer=_probe_ignored).start()
+    src = context_on(proxy.endpoint, s3_server.access_key, s3_server.secret_key, tmp_path / "src-state")
+    dest = context_on(second_seaweed.endpoint, second_seaweed.access_key, second_seaweed.secret_key,
+                      tmp_path / "dest-state")
+    try:
+        dest.s3.make_bucket(dest_bucket)
+        result = Copier(src, dest_owner=dest, options={"source_sse_c_key_file": key_file, "sse": "none"}).move(
+            f"s3://{bucket}/in/sealed.bin", f"s3://{dest_bucket}/out/sealed.bin")
+        assert not result.failed, result
+        assert proxy.counters.answered == 1, "the probe was not made"
+        (item,) = result.objects
+        assert item.deleted is True and item.delete_conditional is False, item
+        assert object_bytes(dest, dest_bucket, "out/sealed.bin") == DATA
+    finally:
+        proxy.stop()
+        src.close()
+        dest.close()
     assert cli("stat", f"s3://{bucket}/in/sealed.bin").exit_code == 3  # gone
