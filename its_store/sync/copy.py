@@ -118,6 +118,8 @@ class Copier:
         """Copy (or move) one object/file, or with `recursive` everything under a prefix/folder. `exact`
         (one object, s3->s3): `dest` is the target key itself, never a prefix to put the source's name
         below, and the source was listed (a sync's pair: a `dir/` holding bytes is copied to its own key)."""
+        from its_store.core.shard import checked_shard
+        shard = checked_shard(shard)
         src = source if isinstance(source, Location) else parse_location(source)
         dst = dest if isinstance(dest, Location) else parse_location(dest)
         if not src.remote and not dst.remote:
