@@ -183,9 +183,54 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     kw["decode_content"] = False  # the stored bytes, whatever their Content-Encoding (module docstring)
     if pacer is not None and kw.get("body") and isinstance(kw["body"], (bytes, bytearray, memoryview)):
         kw["body"] = pacer.body(kw["body"])  # minio sends bytes (it signs them); anything else goes as it is
-    resp = send(method, url, redirect, **kw)
-    _answers().check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
+    whole = kw.get("preload_content", True)
+    kw["preload_content"] = False  # an answer read whole is read here, up to ANSWER_LIMIT (bounded below)
+    while True:
+        resp = send(method, url, redirect, **kw)
+        if not whole:
+            break
+        try:
+            resp = bounded(resp, method, url, headers, endpoint_host)
+            break
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
+            # broken while its body was read: retried as urllib3 retries a preloaded answer broken so (its
+            # Retry counts it as a read error: never for a POST, nor a conditional request's `once`)
+            path = urllib3.util.parse_url(url).request_uri  # as urllib3 names the request to its Retry
+            retries = resp.retries.increment(method, path, error=exc) if resp.retries else None
+            if retries is None:
+                raise
+            retries.sleep()
+            kw["retries"] = retries
+    _answers().check(method, url, headers, resp, whole, endpoint_host)
     return resp
+
+
+ANSWER_LIMIT = 32 * 1024 * 1024  # an answer read whole: >10x the largest S3 sends (a page of 1,000 1-KiB keys)
+
+
+def bounded(resp: BaseHTTPResponse, method: str, url: str, headers: Any, endpoint_host: str) -> BaseHTTPResponse:
+    """`resp` read whole, as urllib3's preload_content reads it, but never more than ANSWER_LIMIT bytes: a
+    longer one is a bad answer, its connection dropped. An endpoint that streams (a camera's MJPEG port named
+    by mistake, a proxy's endless page) was read into memory until MemoryError or the OOM killer ended it
+    (tests/test_atk37_endless_answer.py). An answer of known, allowed length is read as preload reads it;
+    one without a length (chunked, or until the close) is read in pieces and handed on as a new response."""
+    length = resp.length_remaining
+    if length is not None and length <= ANSWER_LIMIT:
+        resp.read(cache_content=True)  # what `.data` then returns, as after preload_content
+        return resp
+    pieces, total = [], 0
+    while total <= ANSWER_LIMIT and (piece := resp.read(1 << 20)):
+        pieces.append(piece)
+        total += len(piece)
+    if total > ANSWER_LIMIT:
+        resp.close()  # the rest is never read: the connection goes back to the pool closed, to be made anew
+        resp.release_conn()
+        name = _answers().identify(method, url, endpoint_host, headers)[0]
+        raise _answers().bad_answer(name, f"an answer larger than {ANSWER_LIMIT >> 20} MiB (it is read whole)")
+    import io
+    return urllib3.HTTPResponse(body=io.BytesIO(b"".join(pieces)), headers=resp.headers, status=resp.status,
+                                version=resp.version, reason=resp.reason, preload_content=False,
+                                decode_content=False, retries=resp.retries, request_url=resp.url)
 
 
 @functools.cache
