@@ -85,3 +85,34 @@ def test_an_answer_broken_while_read_whole_is_still_retried(tmp_path: Path, monk
         run = cli("ls", "s3://frames/cam/")
     assert run.exit_code == 0, run
     assert "a.jpg" in run.stdout and len(asked) == 2, (run, asked)
+
+
+def test_an_endless_error_answer_to_a_streamed_get_is_refused(tmp_path: Path) -> None:
+    """A GET is streamed (not read whole), but an error answer to it is: minio reads its document. A 500 whose
+    body never ends took memory as above. Fails on main (e7ffee0): "unexpected error: MemoryError"."""
+    from faultserver import FakeObject
+
+    def handler(server: FaultServer, req: Any, conn: Any) -> bool:
+        if req.method != "GET" or not req.key:
+            return False
+        conn.send(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n"
+                  b"<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>")
+        try:
+            while True:
+                conn.send(b"x" * 65_536)
+        except OSError:
+            return True
+
+    with FaultServer(handler, buckets=("frames",)) as server:
+        server.put_object("frames", "cam/a.jpg", FakeObject(b"jpeg"))
+        env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+               "MINIO_ENDPOINT": server.endpoint, "MINIO_ACCESS_KEY": "fakeaccess",
+               "MINIO_SECRET_KEY": "fake-secret-key-0123", "MINIO_SECURE": "false", "MINIO_MAX_RETRIES": "0",
+               "MINIO_CACHE_DIR": str(tmp_path / "cache"), "MINIO_AUDIT_LOG": str(tmp_path / "audit.log")}
+        done = subprocess.run(["prlimit", "--as=1000000000", sys.executable, "-m", "its_store", "get",
+                               "s3://frames/cam/a.jpg", str(tmp_path / "a.jpg")],
+                              env=env, capture_output=True, text=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode != 0 and len(lines) == 1 and "unexpected" not in lines[0], done
+    assert "larger than" in lines[0], done
+    assert not (tmp_path / "a.jpg").exists()

@@ -16,6 +16,10 @@ stored with it (`aws s3 cp --content-encoding gzip`); a GET returns the stored b
 size, ETag and CRC32 describe, as mc, s5cmd, rclone and aws-cli return them. Our own compression sets no
 Content-Encoding (codec/compression.py) and is undone by us, once.
 
+An answer read whole (a listing page, a configuration, any error's document) is read here, not by urllib3's
+preload, and never past ANSWER_LIMIT (answered, bounded): an endpoint whose answer never ends (a camera's MJPEG
+port named by mistake) is a bad answer, not all of the machine's memory.
+
 Timeouts: MINIO_CONNECT_TIMEOUT to connect and for each wait while a request is sent, MINIO_READ_TIMEOUT for
 each wait for answer bytes. Over plain HTTP on Linux the kernel keeps them (SO_SNDTIMEO / SO_RCVTIMEO on a
 blocking socket: s3/kernel_timeouts.py), so CPython does not poll() before every recv and send; an expired one
@@ -184,25 +188,30 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     if pacer is not None and kw.get("body") and isinstance(kw["body"], (bytes, bytearray, memoryview)):
         kw["body"] = pacer.body(kw["body"])  # minio sends bytes (it signs them); anything else goes as it is
     whole = kw.get("preload_content", True)
-    kw["preload_content"] = False  # an answer read whole is read here, up to ANSWER_LIMIT (bounded below)
+    kw["preload_content"] = False  # an answer read whole is read here, up to ANSWER_LIMIT (answered below)
+    resp = answered(send, method, url, redirect, kw, whole, endpoint_host)
+    _answers().check(method, url, headers, resp, whole, endpoint_host)
+    return resp
+
+
+def answered(send: Callable[..., BaseHTTPResponse], method: str, url: str, redirect: bool, kw: dict[str, Any],
+             whole: bool, endpoint_host: str) -> BaseHTTPResponse:
+    """The answer to one request, an answer read whole (`whole`, or any error's document) read by bounded().
+    Broken while its body is read, it is asked for again as urllib3 retries a preloaded answer broken so (its
+    Retry counts a read error: never for a POST, nor for a conditional request's `once`)."""
     while True:
         resp = send(method, url, redirect, **kw)
-        if not whole:
-            break
+        if not whole and resp.status < 300:  # a streamed answer (GetObject); an error's document is read whole
+            return resp
         try:
-            resp = bounded(resp, method, url, headers, endpoint_host)
-            break
+            return bounded(resp, method, url, kw.get("headers"), endpoint_host)
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
-            # broken while its body was read: retried as urllib3 retries a preloaded answer broken so (its
-            # Retry counts it as a read error: never for a POST, nor a conditional request's `once`)
             path = urllib3.util.parse_url(url).request_uri  # as urllib3 names the request to its Retry
             retries = resp.retries.increment(method, path, error=exc) if resp.retries else None
             if retries is None:
                 raise
             retries.sleep()
             kw["retries"] = retries
-    _answers().check(method, url, headers, resp, whole, endpoint_host)
-    return resp
 
 
 ANSWER_LIMIT = 32 * 1024 * 1024  # an answer read whole: >10x the largest S3 sends (a page of 1,000 1-KiB keys)
