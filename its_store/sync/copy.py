@@ -391,9 +391,22 @@ class Copier:
             stored = resp.size if resp.stored_size is None else resp.stored_size
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id, stored,
                                   self.options.get("sse_c_key_file")).still_the_source()
+            _flushed(src, resp.file_path)  # on disk before the only other copy goes: a power cut keeps one
             _delete_source(self.ctx, item, str(src.bucket), src.key, (resp.etag or None, resp.version_id, stored),
                            size if size is not None else resp.size)  # and only what was downloaded
         return item
+
+
+def _flushed(src: Location, path: Path) -> None:
+    """fsync a moved object's downloaded file and its folder before the object is deleted: renamed from the
+    page cache, a new file's data reaches the disk up to ~30 s later, and a power cut in between kept its name
+    over no data while the object was gone. A file that cannot be flushed keeps the object."""
+    from its_store.core.files import flush_to_disk, reason_of
+    try:
+        flush_to_disk(path)
+    except OSError as exc:
+        raise E.LocalIOError(f"{src} was downloaded to {path} and verified, but it could not be flushed to disk "
+                             f"({reason_of(exc)}); the object was kept") from None
 
 
 @contextmanager
