@@ -10,8 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -389,3 +389,38 @@ def fault_cli(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **ex
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     return cli_runner(env)
+
+
+@contextmanager
+def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes) -> Iterator[Any]:
+    """A FaultProxy to `server` that, at the first request for which `at(seen)` names an object ("bucket/key"),
+    first writes `new` there itself (another writer, straight to the server, at that request's very moment);
+    `proxy.done` lists the keys it wrote."""
+    import io
+
+    from faultproxy import FaultProxy, Seen
+
+    from conftest import plain_client
+    direct = plain_client(server)
+    done: list[str] = []
+
+    def rewrite(seen: Seen) -> None:
+        target = at(seen)
+        if target is not None and not done:
+            bucket, _, key = target.partition("/")
+            direct.put_object(bucket, key, io.BytesIO(new), len(new))
+            done.append(key)
+        return None
+
+    proxy = FaultProxy(int(server.endpoint.rpartition(":")[2]), answer=rewrite).start()
+    proxy.done = done
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+def rewritten_at_delete(server: Any, name: str, new: bytes) -> AbstractContextManager[Any]:
+    """rewritten_at: at the first DELETE of a key ending `/name`, that key."""
+    return rewritten_at(server, lambda seen: seen.path.lstrip("/") if seen.method == "DELETE"
+                        and seen.path.endswith(f"/{name}") else None, new)

@@ -428,13 +428,13 @@ def test_a_raw_validation_error_is_bad_data_not_the_users_input(capsys: pytest.C
     from pydantic import ValidationError
 
     from its_store.cli import output
-    from its_store.cli.app import _handle
+    from its_store.cli.failures import handle
     from its_store.core.models import ObjectInfo
     try:
         ObjectInfo.model_validate({"bucket": "b", "key": "k", "size": "many"})
     except ValidationError as exc:
         error = exc
     output.reset([])
-    assert _handle(error) == 1
+    assert handle(error) == 1
     err = capsys.readouterr().err
     assert err.startswith("its-store: error: data read for ObjectInfo does not fit it: size: ") and err.count("\n") == 1

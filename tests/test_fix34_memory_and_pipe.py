@@ -1,7 +1,8 @@
 """Session 34, fix: a closed pipe and an out-of-memory error met in one failure are told apart by which
 happened LAST, the exception in flight, not by what it was raised while handling.
 
-cli/app._handle asked E.out_of_memory first, and that follows __context__: a BrokenPipeError of stdout's
+cli/app._handle (now cli/failures.handle) asked E.out_of_memory first, and that follows __context__: a
+BrokenPipeError of stdout's
 reader going away (`| head`), raised while a MemoryError was being handled (a `finally` that flushed the
 output), was reported as "out of memory", exit 1, instead of the closed pipe's silent exit 141 (the rule of
 tests/test_gaps_closed_pipe.py). Now the exception itself decides first (a closed pipe: 141; a MemoryError:
@@ -24,7 +25,7 @@ EXIT_PIPE = 141
 
 _SCRIPT = textwrap.dedent("""
     import os, sys
-    from its_store.cli import app
+    from its_store.cli import failures
     from its_store.cli.stdout_lost import ReaderGone
 
     def write_out():
@@ -55,7 +56,7 @@ _SCRIPT = textwrap.dedent("""
     try:
         {case}()
     except BaseException as exc:
-        code = app._handle(exc)
+        code = failures.handle(exc)
     os.write(2, f"\\ncode={{code}}\\n".encode())
 """)
 

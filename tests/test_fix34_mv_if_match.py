@@ -4,15 +4,14 @@ mv copies, checks the copy, then deletes the source by name: an object rewritten
 check and the DELETE was deleted too, and on an unversioned bucket that new object was lost for good (exit 0,
 `deleted: true`). The DELETE now carries `If-Match` with the ETag of what was copied (service/object_delete,
 `if_match`): SeaweedFS and moto (and AWS since 2025-09) refuse it when the object changed (412): the new object
-is kept, exit 5, one line. A server that ignores If-Match on DELETE (rclone, the Ceph of tests/servers.py) still
-deletes what is there: docs/guides/copy-move.md says so. The other writer is made to write at that very moment
+is kept, exit 5, one line. A server that ignores If-Match on DELETE (rclone, the Ceph of tests/servers.py): see
+tests/test_mv_delete_if_match_ignored.py. The other writer is made to write at that very moment
 by tests/faultproxy.py, which sees the DELETE and rewrites the source straight on SeaweedFS before passing the
 DELETE on; no mocks.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from faultproxy import FaultProxy, Seen
 
 from conftest import one_line_error, plain_client, unique
+from helpers import rewritten_at_delete
 
 NEW = b"the other writer's new frame"
 
@@ -28,21 +28,9 @@ NEW = b"the other writer's new frame"
 def racing(s3_server: Any, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
     """The CLI reaches SeaweedFS through a proxy that, at the first DELETE of a key ending `src.jpg`, first
     writes NEW there itself (another writer, straight to the server)."""
-    direct = plain_client(s3_server)
-    done: list[str] = []
-
-    def rewrite(seen: Seen) -> None:
-        if seen.method == "DELETE" and seen.path.endswith("/src.jpg") and not done:
-            bucket, _, key = seen.path.lstrip("/").partition("/")
-            direct.put_object(bucket, key, io.BytesIO(NEW), len(NEW))
-            done.append(key)
-        return None
-
-    proxy = FaultProxy(int(s3_server.endpoint.rpartition(":")[2]), answer=rewrite).start()
-    monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
-    proxy.done = done
-    yield proxy
-    proxy.stop()
+    with rewritten_at_delete(s3_server, "src.jpg", NEW) as proxy:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        yield proxy
 
 
 def _bucket(service: Any, versioned: bool) -> str:
@@ -70,8 +58,9 @@ def test_a_source_rewritten_before_its_delete_is_kept(cli: Any, service: Any, ra
 
 
 def test_an_unchanged_source_is_moved(object_cli: Any, object_server: Any, tmp_path: Path) -> None:
-    """Without another writer the conditional DELETE goes through on every server (those that match the quoted
-    ETag, those that ignore If-Match on DELETE)."""
+    """Without another writer the source goes on every server: by the conditional DELETE where the quoted ETag is
+    matched, by a plain DELETE right after a HEAD where If-Match on DELETE is ignored (rclone, Ceph:
+    tests/test_mv_delete_if_match_ignored.py)."""
     bucket = unique("b")
     plain_client(object_server).make_bucket(bucket)
     for key in ("a.jpg", "c.jpg"):
@@ -159,6 +148,7 @@ def test_a_server_that_matches_only_the_bare_etag_still_moves(tmp_path: Path, mo
         server.put_object("evidence", "a.jpg", FakeObject(b"frame", headers={  # one date, as a stored object has
             "Last-Modified": "Mon, 07 Dec 2026 12:00:00 GMT"}))
         run = cli("mv", "s3://evidence/a.jpg", "s3://evidence/b.jpg")
-        deletes = [r.headers.get("if-match") for r in server.requests if r.method == "DELETE"]
+        deletes = [r.headers.get("if-match") for r in server.requests  # the source's, not the probe's
+                   if r.method == "DELETE" and r.path.endswith("/a.jpg")]
     assert run.exit_code == 0, run
     assert len(deletes) == 2 and deletes[0].startswith('"') and not deletes[1].startswith('"'), deletes

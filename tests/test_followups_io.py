@@ -226,22 +226,22 @@ def test_an_os_error_no_code_caught_is_one_line_naming_the_path(tmp_path: Path) 
      "its-store: error: /a/.x.its-tmp -> /a/x: permission denied"),
     (OSError(28, "No space left on device"), "its-store: error: local I/O error: no space left on device"),
     (FileNotFoundError(2, "No such file or directory", b"/raw/\xff"),
-     "its-store: error: /raw/\\udcff: no such file or directory"),
+     "its-store: error: /raw/\\xff: no such file or directory"),  # the byte, as ls -b shows it (s37)
 ])
 def test_handle_maps_an_os_error_to_one_local_line(exc: OSError, line: str, capsys: pytest.CaptureFixture[str]) -> None:
     from its_store.cli import output as out
-    from its_store.cli.app import _handle
+    from its_store.cli.failures import handle
     out.reset([])
-    assert _handle(exc) == 1
+    assert handle(exc) == 1
     assert capsys.readouterr().err.strip() == line
 
 
 def test_handle_leaves_a_network_os_error_unexpected(capsys: pytest.CaptureFixture[str]) -> None:
     """A connection's error reaching the top is the s3 seam's bug, not a local file's failure."""
     from its_store.cli import output as out
-    from its_store.cli.app import _handle
+    from its_store.cli.failures import handle
     out.reset([])
-    assert _handle(ConnectionResetError(104, "Connection reset by peer")) == 1
+    assert handle(ConnectionResetError(104, "Connection reset by peer")) == 1
     assert "unexpected ConnectionResetError" in capsys.readouterr().err
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
@@ -66,6 +68,28 @@ def test_a_truncated_page_with_its_markers_last_is_read_the_same(encoded: bool) 
     with pytest.raises(ServiceUnavailableError, match="the very <NextContinuationToken>"):
         answers.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=k1999", body)
 
+
+
+def _truncated(token: bytes) -> bytes:
+    return (b'<ListBucketResult xmlns="x"><Name>b</Name><IsTruncated>true</IsTruncated><Contents><Key>k</Key>'
+            b"</Contents><NextContinuationToken>" + token + b"</NextContinuationToken></ListBucketResult>")
+
+
+def test_a_truncated_page_reads_its_marker_without_html_unless_it_has_an_entity() -> None:
+    """html (and html.entities: ~10M instructions in the CLI) is imported only for a marker with an '&': every
+    listing of more than one page paid for it on its first truncated page. A fresh interpreter tells."""
+    code = ("import sys\nfrom its_store.s3 import answers\n"
+            f"answers.paging('ListObjectsV2', 'http://h/b?list-type=2', {_truncated(b'k999')!r})\n"
+            "print('html' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_marker_with_an_entity_is_unescaped_before_it_is_compared() -> None:
+    body = _truncated(b"a&amp;b&#32;c")
+    answers.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=a%26b", body)  # another marker
+    with pytest.raises(ServiceUnavailableError, match="the very <NextContinuationToken>"):
+        answers.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=a%26b%20c", body)
 
 # -- a ListObjectsV2 page, the short way and _entry's ----------------------------------------------------
 DATE = "2026-12-06T13:00:00.000Z"

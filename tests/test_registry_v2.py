@@ -411,8 +411,8 @@ def test_card_is_rendered_as_markdown_on_a_terminal(monkeypatch):
     import io
     import sys
 
+    from its_store.cli import model_text
     from its_store.cli import output as out
-    from its_store.cli.commands import model as commands
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -421,7 +421,7 @@ def test_card_is_rendered_as_markdown_on_a_terminal(monkeypatch):
     screen = Terminal()
     monkeypatch.setattr(sys, "stdout", screen)
     out.reset([])
-    commands._print_card("# Night detector\n\nTrained on **night** frames.\n")
+    model_text.print_card("# Night detector\n\nTrained on **night** frames.\n")
     shown = screen.getvalue()
     assert "Night detector" in shown and "night" in shown
     assert "**" not in shown and "# Night" not in shown  # rendered, not the raw Markdown

@@ -11,7 +11,8 @@ import inspect
 
 import pytest
 
-MODULES = ("its_store.cli.app", "its_store.cli.commands.objects", "its_store.cli.commands.sync",
+MODULES = ("its_store.cli.app", "its_store.cli.commands.objects", "its_store.cli.commands.objects_info",
+           "its_store.cli.commands.objects_rm", "its_store.cli.commands.sync",
            "its_store.cli.commands.verify", "its_store.cli.commands.transfer", "its_store.cli.commands.completion")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-NOT_ON_A_COMMAND_PATH = ("html",)  # s3/answers.py: only a truncated listing page needs html.unescape
+NOT_ON_A_COMMAND_PATH = ("html",)  # s3/answers.py: only a listing marker with an "&" needs html.unescape
 # no MINIO_BWLIMIT, no remote's limit: nothing to pace, so neither the pacer nor the limits' parser (~2 ms)
 NOT_WITHOUT_A_LIMIT = {"its_store.core.bwlimit", "its_store.s3.pacing"}
 NOT_ON_LS = {"its_store.codec.compression"}  # a listing hides the codec's metadata names, from core/models

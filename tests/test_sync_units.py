@@ -22,6 +22,19 @@ def test_mtime_round_trip_is_exact(ns: int) -> None:
     assert len(text.split(".")[1]) == 9
 
 
+
+def test_mtime_text_is_the_divmod_form_on_both_ways() -> None:
+    """format_mtime's short way (a second or more: the digits with a point before the last nine) against the
+    divmod form it stands in for, at the edges of the two ways and over random counts of either sign."""
+    import random
+    rng = random.Random(37)
+    counts = [0, 1, 999_999_999, 1_000_000_000, 1_000_000_001, 10**18, 10**21 + 7, -1, -10**9, -10**9 - 1,
+              *(rng.randrange(-10**20, 10**20) for _ in range(2000))]
+    for ns in counts:
+        seconds, frac = divmod(ns, 1_000_000_000)
+        assert format_mtime(ns) == f"{seconds}.{frac:09d}", ns
+    assert format_mtime(True) == "0.000000001"  # not an int of its own type: the divmod form
+
 def test_mtime_parse_is_not_a_float() -> None:
     # a float would round this: 1700000000.123456789 -> ...123456716
     assert float("1700000000.123456789") * 1e9 != 1_700_000_000_123_456_789

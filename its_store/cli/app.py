@@ -1,5 +1,6 @@
-"""The root `its-store` app: global options, the command table (COMMANDS), and the ONE place where errors
-become exit codes and one-line messages (ItsGroup.main), for the console script and CliRunner alike.
+"""The root `its-store` app: global options, the command table (COMMANDS), and ItsGroup.main, which hands
+every failure to the ONE place where errors become exit codes and one-line messages (cli/failures.handle),
+for the console script and CliRunner alike.
 
 The root group is lazy, through click's public Group API: list_commands() reads COMMANDS, get_command()
 imports the modules of the one command asked for (cli/commands/NAME.py register(app)). `its-store ls ...`
@@ -22,12 +23,11 @@ from typer.core import TyperGroup
 
 from its_store._version import __version__
 from its_store.cli import output as out
-from its_store.cli.base import ItsCommand, ItsGroupBase, interrupted
+from its_store.cli.base import PROG, ItsCommand, ItsGroupBase
 from its_store.cli.signals import ending, restore_signals, stop_on_signals, take_stops
 from its_store.core import errors as E
 
 EPILOG = "\b\nExample: its-store upload frame.jpg s3://its-video/camera_001/ --type video_frame"  # \\b: as written
-PROG = "its-store"
 COMPLETE_VAR = "_ITS_STORE_COMPLETE"  # click's and Typer's name for it; see cli/completion/
 HELP_NAMES = ("-h", "--help")
 CONTEXT: dict[str, Any] = {"help_option_names": list(HELP_NAMES), "max_content_width": 120}
@@ -47,12 +47,13 @@ class ItsGroup(ItsGroupBase):
         return command(cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
-        """Run the command; a closed stdout pipe leaves as ReaderGone (exit 141: _pipe_closed), before click's
-        main() can take the BrokenPipeError (it exits 1 and wraps sys.stdout)."""
+        """Run the command; a closed stdout pipe leaves as ReaderGone (exit 141: cli/failures.pipe_closed), before
+        click's main() can take the BrokenPipeError (it exits 1 and wraps sys.stdout)."""
         try:
             return super().invoke(ctx)
         except BrokenPipeError as exc:
-            if _pipe_closed(exc):
+            from its_store.cli.failures import pipe_closed
+            if pipe_closed(exc):
                 from its_store.cli.stdout_lost import ReaderGone
                 raise ReaderGone from None
             raise
@@ -81,7 +82,8 @@ class ItsGroup(ItsGroupBase):
                 code = rv if isinstance(rv, int) else 0
             except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
                 ending()  # first: from here a SIGTERM/SIGHUP is only recorded (cli/signals.py)
-                code = _handle(exc)
+                from its_store.cli.failures import handle
+                code = handle(exc)
             ending()
             code = _audit_lost(_close_service(code))
             if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
@@ -209,114 +211,6 @@ def _script_request(group: ItsGroup, instruction: str) -> int | None:
     return 0
 
 
-def _handle(exc: BaseException) -> int:
-    """Render an exception as one line (or a JSON error) and return its exit code."""
-    if isinstance(exc, E.ItsStoreError):
-        out.error(exc.code, exc.message, exc.hint)
-        return exc.exit_code
-    if isinstance(exc, typer.Exit) and not isinstance(exc.__cause__, KeyboardInterrupt):
-        return exc.exit_code
-    if isinstance(exc, typer.Exit) and isinstance(exc.__cause__, KeyboardInterrupt):  # Typer's Ctrl-C: Exit(130)
-        exc = exc.__cause__
-    if isinstance(exc, KeyboardInterrupt):  # outside a command's invoke (ItsGroupBase maps it there)
-        error = interrupted(exc)
-        out.error(error.code, error.message, error.hint)
-        return error.exit_code
-    if isinstance(exc, typer.Abort):
-        out.error("aborted", "aborted")
-        return E.EXIT_ERROR
-    code = _machine_failure(exc)
-    if code is None and hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click usage errors
-        code = _usage_error(exc)
-    if code is None:
-        code = _invalid_data(exc)
-    if code is not None:
-        return code
-    if isinstance(exc, SystemExit):
-        return exc.code if isinstance(exc.code, int) else E.EXIT_ERROR
-    if out.STATE.debug:
-        import traceback
-        traceback.print_exception(exc)
-    out.error("internal_error", f"unexpected {type(exc).__name__}: {exc}",
-              "run with --debug for a traceback and report it")
-    return E.EXIT_ERROR
-
-
-def _machine_failure(exc: BaseException) -> int | None:
-    """Not a bug but the machine's: stdout's reader gone (exit 141, nothing said), out of memory, a local
-    file that could not be read or written (its path and the OS's reason). None for any other exception."""
-    # What happened last decides: a closed pipe raised while a MemoryError was handled is the closed pipe, a
-    # MemoryError raised while a closed pipe was handled is out of memory (out_of_memory follows __context__)
-    if type(exc).__name__ == "ReaderGone" or (isinstance(exc, BrokenPipeError) and _pipe_closed(exc)):
-        return E.EXIT_PIPE  # the reader of stdout went away: nothing to say (ItsGroup.invoke, _pipe_closed)
-    if E.out_of_memory(exc):  # not a bug: the process's memory limit (also under a MemoryError's side effects)
-        out.error("out_of_memory", f"out of memory: {type(exc).__name__} {exc}".rstrip(),
-                  "raise the memory limit (ulimit -v, LimitAS=/MemoryMax= of a service, a container's), or use "
-                  "fewer --workers")
-        return E.EXIT_ERROR
-    if isinstance(exc, OSError) and not _network(exc):
-        local = _local_failure(exc)
-        out.error(local.code, local.message, local.hint)
-        return local.exit_code
-    return None
-
-
-def _usage_error(exc: Any) -> int:
-    """click's usage error: one line naming the command, exit 2; a group named with nothing after it
-    (no_args_is_help) prints its help, as it is."""
-    if _is_help(exc):  # a group named with nothing after it (no_args_is_help): its help, as it is
-        out.block(exc.format_message())
-        return E.EXIT_USAGE
-    out.error("usage_error", _usage_line(exc), "see `its-store COMMAND --help`")
-    return E.EXIT_USAGE
-
-
-def _invalid_data(exc: BaseException) -> int | None:
-    """pydantic's ValidationError: data READ that does not fit its model; None for any other exception."""
-    pydantic = sys.modules.get("pydantic")
-    if pydantic is not None and isinstance(exc, pydantic.ValidationError):
-        # Requests raise InvalidInputError themselves (core/models.RequestModel): a raw ValidationError is a
-        # result model refusing what was READ (a server's answer, a state file), never the user's input.
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        out.error("invalid_data", f"data read for {exc.title} does not fit it: {where}: {first.get('msg')}",
-                  "a server's answer or a local state file holds what its-store did not expect; run with --debug "
-                  "and report it")
-        return E.EXIT_ERROR
-    return None
-
-
-def _local_failure(exc: OSError) -> E.ItsStoreError:
-    """The last net under the code that reads and writes local files: an OSError none of it turned into
-    its own error is still one line naming the path and the OS's reason (`PATH: is a directory`, exit
-    1), as core/files.io_error says it, not "unexpected". Whether it was a read or a write is not known
-    here, so no verb is guessed."""
-    from its_store.core.files import reason_of
-    where = [os.fsdecode(name) for name in (exc.filename, exc.filename2) if name is not None]
-    message = f"{' -> '.join(where)}: {reason_of(exc)}" if where else f"local I/O error: {reason_of(exc)}"
-    return E.LocalIOError(message)
-
-
-def _network(exc: OSError) -> bool:
-    """An OSError of a connection (reset, timeout, name lookup, TLS): the s3 seam's to map, never a local
-    file's; if one gets here, it is a bug to report, so it stays "unexpected"."""
-    return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__module__ in ("socket", "ssl")
-
-
-def _is_help(exc: Any) -> bool:
-    """Whether click's usage error is its no-args-is-help, whose message is the help of its context."""
-    ctx = getattr(exc, "ctx", None)
-    return ctx is not None and exc.format_message() == ctx.get_help()
-
-
-def _usage_line(exc: Any) -> str:
-    message = exc.format_message().replace("\n", " ").strip()
-    ctx = getattr(exc, "ctx", None)
-    path = ctx.command_path if ctx is not None else PROG
-    words = path.split(" ")[1:]  # the program's name is already the error line's prefix: said once
-    return f"{' '.join(words)}: {message}" if words else message
-
-
 def _close_service(code: int) -> int:
     """Persist this invocation's stats and close its cache; the exit code after it. StorageService.close
     maps what it expects, but whatever else it raises (MemoryError in a state write, Ctrl-C) goes through
@@ -328,7 +222,8 @@ def _close_service(code: int) -> int:
     try:
         svc.close()
     except BaseException as exc:  # noqa: BLE001 - the single mapping point, for the close too
-        failed = _handle(exc)
+        from its_store.cli.failures import handle
+        failed = handle(exc)
         return code or failed
     return code
 
@@ -346,25 +241,15 @@ def _audit_lost(code: int, *, at_start: bool = False) -> int:
     return E.EXIT_AUDIT_LOST if take_lost() and code == 0 else code
 
 
-def _pipe_closed(exc: BaseException | None = None) -> bool:
-    """The one rule for a closed pipe (cli/stdout_lost's docstring): the reader of stdout went away, so stdout
-    is pointed at /dev/null (nothing left to fail at exit) and the caller exits 141 without a word. False for
-    a BrokenPipeError that is not stdout's (a server's socket: "unexpected", as any such error here)."""
-    from its_store.cli.stdout_lost import lose_stdout, reader_gone
-    if not reader_gone(exc):
-        return False
-    lose_stdout()
-    return True
-
-
 def _flush() -> bool:
-    """Flush stdout and stderr; True when stdout's reader had gone away (the rule of _pipe_closed)."""
+    """Flush stdout and stderr; True when stdout's reader had gone away (the rule of cli/failures.pipe_closed)."""
     gone = False
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BrokenPipeError as exc:
-            gone = gone or _pipe_closed(exc)
+            from its_store.cli.failures import pipe_closed
+            gone = gone or pipe_closed(exc)
         except (ValueError, OSError):
             pass
     return gone
@@ -431,11 +316,17 @@ def root(
     from its_store.cli import logs
     logs.configure(verbose, debug)  # and the cache/stats/audit warnings: one stderr line each
     state.env_file = env_file
+    state.overrides = _overrides(endpoint, region, secure, retries, no_verify_tls, bwlimit)
+
+
+def _overrides(endpoint: str | None, region: str | None, secure: bool | None, retries: int | None,
+               no_verify_tls: bool, bwlimit: str | None) -> dict[str, Any]:
+    """The settings the global flags give (None: not given, the environment's or the default holds)."""
     if bwlimit is not None:  # a bad form is InvalidInputError here (exit 2); from the environment, exit 78
         from its_store.core.bwlimit import parse_bwlimit
         bwlimit = str(parse_bwlimit(bwlimit))
-    state.overrides = {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries,
-                       "verify_tls": False if no_verify_tls else None, "bwlimit": bwlimit}
+    return {"endpoint": endpoint, "region": region, "secure": secure, "max_retries": retries,
+            "verify_tls": False if no_verify_tls else None, "bwlimit": bwlimit}
 
 
 # The commands of `its-store`, in the order `--help` lists them: name -> (the modules under cli/commands/ whose
@@ -446,10 +337,12 @@ def root(
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "upload": (("objects",), "Upload a file, a folder (--recursive) or stdin (-) to object storage."),
     "get": (("objects",), "Download an object to a file, a folder, or stdout (-); a prefix with --recursive."),
-    "ls": (("objects",), "List buckets, or objects under a prefix, with filters."),
-    "rm": (("objects",), "Delete objects, or everything under a prefix with --recursive."),
-    "stat": (("objects",), "Show an object's size, ETag, type, content type, metadata, tags, codec and encryption."),
-    "presign": (("objects",), "Print a presigned URL that works without credentials until it expires (max 7 days)."),
+    "ls": (("objects_info",), "List buckets, or objects under a prefix, with filters."),
+    "rm": (("objects_rm",), "Delete objects, or everything under a prefix with --recursive."),
+    "stat": (("objects_info",), "Show an object's size, ETag, type, content type, metadata, tags, codec and "
+                                "encryption."),
+    "presign": (("objects_info",), "Print a presigned URL that works without credentials until it expires (max 7 "
+                                   "days)."),
     "health": (("admin",), "Check that the endpoint answers, the credentials work and the configured buckets exist."),
     "config": (("admin",), "Show the effective configuration (env, .env file and flags), secrets masked."),
     "init": (("admin",), "Create the configured buckets (default, video, models, logs) that do not exist yet."),

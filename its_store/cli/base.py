@@ -11,6 +11,7 @@ they can be copied whole.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
     from its_store.core.errors import InterruptedError_
+
+PROG = "its-store"  # the program's name in usage and error lines
 
 
 class ItsCommand(TyperCommand):
@@ -130,3 +133,45 @@ def local_path(value: str | None) -> Path | None:
 
 
 LOCAL_PATH: dict[str, Any] = {"path_type": str, "callback": local_path}
+
+
+class Flags:
+    """The typed options object of one command (`sync`'s SyncFlags, ...): each option a class annotation,
+    `Annotated[type, typer.Option(...)]`, with its default as the class attribute; an instance holds the
+    values given (with_flags makes it). A plain class: a NamedTuple or a dataclass would build its methods
+    by eval/exec on every start (~4M instructions for sync's 29 options)."""
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+def with_flags(flags_type: type[Flags]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command whose many options are one typed object: the decorated function's parameter `flags`
+    (annotated `flags_type`, whose annotations carry Typer's options and whose attributes are their
+    defaults) is shown to Typer as those options, in their order, where `flags` stands; the command is
+    called with them gathered into one `flags_type`. The CLI surface is the one the options would make
+    written out as parameters (names, help, defaults, completion: Typer reads the signature, and
+    inspect.signature honours `__signature__`); tests/test_cli_flags.py fails loudly when a Typer
+    upgrade stops reading it."""
+    import inspect
+    from functools import wraps
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        hints = inspect.get_annotations(flags_type, eval_str=True)  # a module's string annotations evaluated
+        names = tuple(hints)
+        own = inspect.signature(fn, eval_str=True)
+        params: list[inspect.Parameter] = []
+        for param in own.parameters.values():
+            params += [inspect.Parameter(name, param.kind, default=getattr(flags_type, name), annotation=hints[name])
+                       for name in names] if param.name == "flags" else [param]
+
+        @wraps(fn)
+        def command(**given: Any) -> None:
+            flags = flags_type(**{name: given.pop(name) for name in names})
+            fn(flags=flags, **given)
+
+        command.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params} | {"return": own.return_annotation}
+        return command
+    return decorate

@@ -181,10 +181,11 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 
 def by_page(tree: Command) -> dict[str, list[Command]]:
     """The reference's pages: one per top-level group (named by it), and the top-level commands grouped
-    by the command module that defines them (`objects`: upload, get, ls, ...); a module's commands join
-    the group page of the same name (`stats` goes with `cache`)."""
+    by the command module that defines them (`objects`: upload, get, ls, ...); a module named `M_PART`
+    adds to the page of M (`objects_info`: ls, stat, presign on `objects`); a module's commands join the
+    group page of the same name (`stats` goes with `cache`)."""
     pages: dict[str, list[Command]] = {}
     for sub in tree.subcommands:
-        key = sub.path[-1] if sub.is_group else (sub.module or "commands")
+        key = sub.path[-1] if sub.is_group else (sub.module or "commands").partition("_")[0]
         pages.setdefault(key, []).append(sub)
     return pages

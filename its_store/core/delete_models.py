@@ -18,3 +18,6 @@ class DeleteResult(Result):
     error: str | None = None
     delete_marker: bool | None = False  # versioned bucket, no version id: hidden behind a delete marker, still
     #                                     stored (None: unknown, the key may not read the bucket's versioning)
+    delete_conditional: bool | None = None  # a delete only-if-unchanged (mv's source): True, as copied; False: the
+    #   server ignores If-Match on DELETE and the bucket keeps no versions: a HEAD just before found it as copied,
+    #   then a plain DELETE (a rewrite in that last round trip is lost); None: a plain `rm`

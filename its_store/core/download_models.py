@@ -27,6 +27,7 @@ class DownloadRequest(RequestModel):
     sse_c_key_file: Path | None = None     # the SSE-C key of an SSE-C object (else MINIO_SSE_C_KEY*)
     sse_c_key: bytes | None = Field(default=None, exclude=True, repr=False)
     size_hint: int | None = None           # size known from a listing: small objects take one GET, no HEAD
+    etag_hint: str | None = None           # the ETag that listing gave: a GET answering another is not taken
     # Check a plain object's its-sha256 too where the server's CRC32 already verifies the bytes (by
     # default that is left to `verify`): a move does, before it deletes the object.
     custody: bool = False

@@ -324,10 +324,12 @@ class LocalTree:
 
     # -- writing ----------------------------------------------------------------------------------
     @contextmanager
-    def write(self, rel: str) -> Iterator[int]:
+    def write(self, rel: str, written: Callable[[int], None] | None = None) -> Iterator[int]:
         """Yield the descriptor of a temp file in rel's folder (made as needed); on success it is
         renamed over root/rel in that folder's descriptor. On any failure the temp file is removed and
-        root/rel is left as it was. A folder in the way of the file: ConflictError."""
+        root/rel is left as it was. A folder in the way of the file: ConflictError. `written(fd)`: called
+        once the caller's writes are done, before the descriptor is closed and the file renamed into place
+        (TreeFile keeps the file's mtime by it: the rename keeps the inode, so no stat of the name is needed)."""
         folders, name = self._split(rel)
         shown = partial(self.path, rel)  # the Path is built only for a message (not per file of a run)
         held = self._borrow(folders, create=True, shown=shown)
@@ -348,6 +350,8 @@ class LocalTree:
                 if tuple(folders) not in self._made:  # one fstatat per file, but not in a folder made now
                     take_over(fd, name, shown, dir_fd=folder)
                 yield fd
+                if written is not None:
+                    written(fd)
                 os.close(fd)
                 fd = -1
                 os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)

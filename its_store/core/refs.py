@@ -343,10 +343,11 @@ def printable(text: object) -> str:
     sequences would recolour or retitle the terminal, U+202E would reverse what follows. So every
     character that is not printable (str.isprintable: C0 and C1 controls, DEL, the line and paragraph
     separators U+2028/U+2029, bidi overrides and other format characters, unassigned code points, lone
-    surrogates) is written as the escape of a Python string literal: \\t \\n \\r, else \\xHH,
+    surrogates) is written as the escape of a Python string literal: \\t \\n \\r, else \\xHH (ASCII),
     \\uHHHH or \\UHHHHHHHH; and a backslash is written \\\\, so that two different texts never
-    show the same (a Python string literal's escapes: the text can be read back exactly). Printable
-    text, the usual case, is returned as it is.
+    show the same (a Python string literal's escapes: the text can be read back exactly). A local name's
+    byte that is not UTF-8 is \\xHH, that byte (_escape_char). Printable text, the usual case, is returned
+    as it is.
     """
     value = text if isinstance(text, str) else str(text)
     if value.isprintable() and "\\" not in value:
@@ -355,11 +356,17 @@ def printable(text: object) -> str:
 
 
 def _escape_char(c: str) -> str:
+    """One character's escape. A byte of a local name that is not UTF-8 (Python holds it as the lone surrogate
+    U+DC80..U+DCFF, os.fsdecode's surrogateescape) is shown as that byte, \\xHH, as `ls -b`, rclone and the
+    watcher (sync/watch_files.escaped) show it, never as \\udcHH; so \\xHH above \\x7f names a byte only, and a
+    code point U+0080..U+00FF that is not printable (C1 controls, NBSP, soft hyphen) is \\u00HH."""
     short = _SHORT_ESCAPES.get(c)
     if short is not None:
         return short
     code = ord(c)
-    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x80 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
 def folder_prefix(key: str) -> str:

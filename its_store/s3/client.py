@@ -25,6 +25,7 @@ answers come back as are s3/messages.py, re-exported here.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -102,6 +103,7 @@ class S3Client:
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
         self._conditional: dict[str, str | None] = {}  # bucket -> what conditional_write_gap() found
         self._bare_if_match: set[str] = set()  # buckets whose server matches If-Match only without quotes
+        self._delete_if_match: dict[str, bool] = {}  # bucket -> whether its server honours If-Match on DELETE
 
     def _connect(self) -> None:
         """A new pool and the minio client on it (at start, and in a forked child: the parent's pool is
@@ -109,6 +111,7 @@ class S3Client:
         from its_store.s3.payload import payload_minio
         s = self.settings
         self._http = build_pool(s, self._pool_size)
+        self._probing = threading.Lock()  # one probe of a bucket at a time (a forked child gets its own)
         self._http.closed = self._closed  # a child forked after close() gets a pool that sends nothing either
         self._http.pacer = self._pacer  # request bodies go out paced (s3/pacing.py)
         self._minio = payload_minio()(endpoint=s.endpoint, access_key=s.access_key,
@@ -439,7 +442,8 @@ class S3Client:
         two records handed to it."""
         from its_store.s3.conditional import ConditionalWrites
         return ConditionalWrites(self._raw, self.stat, self.remove, self.settings.max_retries,
-                                 found=self._conditional, bare_if_match=self._bare_if_match)
+                                 found=self._conditional, bare_if_match=self._bare_if_match,
+                                 delete_found=self._delete_if_match, probing=self._probing)
 
     def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
         """PUT with `If-None-Match: *`: a write-once object. Raises AlreadyExistsError if present."""
@@ -448,6 +452,18 @@ class S3Client:
     def put_if_match(self, bucket: str, key: str, data: bytes, headers: dict[str, str], etag: str) -> str:
         """PUT with `If-Match: ETAG` (compare-and-swap). Raises ConflictError if the object changed."""
         return self._conditional_writes().put_if_match(bucket, key, data, headers, etag)
+
+    def deletes_if_match(self, bucket: str, probe_key: str) -> bool:
+        """Whether the server honours If-Match on DELETE in `bucket` (probed once: ConditionalWrites)."""
+        return self._conditional_writes().deletes_if_match(bucket, probe_key)
+
+    def remove_marking(self, bucket: str, key: str) -> str | None:
+        """One DELETE (as remove()); the version id of the delete marker it left as its answer names it, else None."""
+        from its_store.s3.deleted import header_said
+        if not key:
+            raise ValueError("object name cannot be empty")  # as remove(): never the bucket's DELETE
+        resp = self._raw("DELETE", bucket, key)
+        return (resp.headers.get("x-amz-version-id") or None) if header_said(resp.headers) else None
 
     def if_match_form(self, bucket: str) -> str:
         """"quoted" or "bare": how If-Match names an ETag in `bucket` (for a cache of the probe's answer)."""

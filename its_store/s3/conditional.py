@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -28,16 +29,23 @@ if TYPE_CHECKING:
 
 __all__ = ["ConditionalWrites"]
 
+_NO_ETAG = "0" * 32  # an If-Match that no stored object carries (no MD5 is known to be all zeros)
+
 
 class ConditionalWrites:
     """The conditional writes of one S3Client (see the module docstring)."""
 
     def __init__(self, raw: Raw, stat: Stat, remove: Remove, retries: int, *, found: dict[str, str | None],
-                 bare_if_match: set[str]) -> None:
+                 bare_if_match: set[str], delete_found: dict[str, bool] | None = None,
+                 probing: AbstractContextManager[object] | None = None) -> None:
         """`found`: bucket -> what conditional_write_gap() found; `bare_if_match`: the buckets whose server
-        matches If-Match only without quotes. Both are the client's, kept for its life and updated here."""
+        matches If-Match only without quotes; `delete_found`: bucket -> whether its server honours If-Match on
+        DELETE (deletes_if_match); `probing`: the client's lock held while a bucket's DELETE is probed, so that
+        the workers of one batch probe it once, not each. All the client's, kept for its life and updated here."""
         self._raw, self._stat, self._remove, self._retries = raw, stat, remove, retries
         self._found, self._bare_if_match = found, bare_if_match
+        self._delete_found = {} if delete_found is None else delete_found
+        self._probing = probing if probing is not None else contextlib.nullcontext()
         self._answered: list[str | None] | None = None  # during a probe: the version ids its PUTs' answers named
 
     def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:
@@ -114,6 +122,34 @@ class ConditionalWrites:
             return self._stat(bucket, key).etag == md5
         except E.ItsStoreError:
             return False
+
+    def deletes_if_match(self, bucket: str, probe_key: str) -> bool:
+        """Whether the server honours `If-Match` on a DELETE in `bucket`, probed once per bucket for the client's
+        life: one DELETE of `probe_key` (a key that holds no object, in a name the caller reserves) with an
+        If-Match no object carries. A server that honours it refuses (SeaweedFS 412, moto and AWS 404: no object
+        to match); one that ignores it answers 2xx (MinIO, rclone serve s3, Ceph RGW 16.2:
+        tests/test_mv_delete_if_match_ignored.py) and, in a versioned bucket, leaves a delete marker on that key,
+        removed at once by the version id its answer names. Other errors (denied, no answer) are the caller's and
+        nothing is kept."""
+        if bucket in self._delete_found:
+            return self._delete_found[bucket]
+        with self._probing:
+            if bucket not in self._delete_found:  # another worker may have probed it meanwhile
+                self._delete_probe(bucket, probe_key)
+        return self._delete_found[bucket]
+
+    def _delete_probe(self, bucket: str, probe_key: str) -> None:
+        """deletes_if_match's one probe of `bucket` (its docstring), its finding kept."""
+        try:
+            resp = self._raw("DELETE", bucket, probe_key, headers={"If-Match": f'"{_NO_ETAG}"'})
+        except (E.ConflictError, E.ObjectNotFoundError):
+            self._delete_found[bucket] = True
+            return
+        marker = resp.headers.get("x-amz-version-id")
+        if marker:
+            with contextlib.suppress(E.ItsStoreError):
+                self._remove(bucket, probe_key, marker)
+        self._delete_found[bucket] = False
 
     def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:
         """None when the server honours If-None-Match: * and If-Match on PUT in `bucket`, else which it

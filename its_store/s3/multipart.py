@@ -3,20 +3,25 @@ complete, abort, and the listings a resume reads (ListMultipartUploads, ListPart
 
 minio has no public call for these steps, so each is one request through the client's `_raw` (still the ONE
 caller of minio's private API, tests/test_s3_adapter.py) with the XML read here. Parts carry a CRC32 the
-server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent: when its answer is
-lost, or is NoSuchUpload (a proxy re-sent a POST that had succeeded), the object is HEADed through the
-client's `stat`, and the multipart ETag the parts imply means it was completed; after a NoSuchUpload only,
-where a part's ETag is no MD5, the upload's custody SHA-256 and size do. An answer naming an ETag other than
-the one the parts make is HEADed too (_named_as): it may be another upload's, passed on by a proxy, and then
-nothing of it is believed (its ETag, version id or SSE headers); or the server's own multipart ETag (no MD5 of
-MD5s), believed when the object carries it with this upload's custody (without custody: when it is a "-N" of as
-many parts). S3Client builds a Multipart on each use and hands it those two calls (s3/calls.py).
+server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent. What proves it made
+the object: where every part's ETag is an MD5, the multipart ETag they make (MD5 of the MD5s, "-N"), which no
+other upload's object carries: an answer naming it is believed as it is; a lost answer (a 5xx, a connection
+closed after the server completed), a NoSuchUpload (a proxy re-sent a POST that had succeeded) and an answer
+naming anything else are HEADed through the client's `stat`, and the object must carry it (or, for an answer
+naming the server's own multipart ETag, that ETag with this upload's custody). Where a part's ETag is no MD5
+(SSE-C, SSE-KMS; SeaweedFS's UploadPartCopy across chunks) no ETag can be computed: every answer is HEADed,
+and this upload's custody on the object (its-sha256 and size, custody_of) is the proof; a server copy of an
+object without custody has only the answer's ETag with "-N" of as many parts on the HEAD. Where a HEAD decided,
+the ETag, version id and SSE headers reported are the HEAD's (sse_shown), never those of an answer that was
+lost or not shown to be this upload's. S3Client builds a Multipart on each use and hands it those two calls
+(s3/calls.py).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
@@ -25,14 +30,17 @@ from its_store.core.units import parse_uint
 from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
 from its_store.s3.errors import from_code, parsing
-from its_store.s3.messages import Written, check_ascii, sse_of
+from its_store.s3.messages import Written, check_ascii, sse_of, sse_shown
 from its_store.s3.payload import PAYLOAD_SHA256
 
 if TYPE_CHECKING:
-    from its_store.s3.calls import Raw, Stat
+    from collections.abc import Mapping
+
+    from its_store.s3.calls import Head, Raw, Stat
 
 __all__ = ["Multipart", "custody_of", "multipart_etag"]
 
+log = logging.getLogger("its_store.s3")
 CUSTODY = "x-amz-meta-its-sha256"  # the custody SHA-256 (transfer/upload.SHA256_HEADER), as a HEAD names it
 
 
@@ -73,6 +81,19 @@ def _text(node: ET.Element, name: str) -> str:
     return node.findtext(f"{{*}}{name}") or ""  # {*}: any namespace, or none
 
 
+def _custody_shown(stat: Head, custody: tuple[str, int] | None) -> bool:
+    """Whether the object HEADed carries this upload's custody: its its-sha256 and its size."""
+    return custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
+
+
+def _of(stat: Head) -> Written:
+    """The Written a HEAD proves: its ETag, version id and the SSE headers it shows (sse_shown)."""
+    return Written(stat.etag, stat.version_id, sse_shown(stat.metadata))
+
+
+_UNREAD = Written("", None)  # _named_as: the HEAD was denied (the key may write, not read)
+
+
 class Multipart:
     """The multipart-upload steps of one S3Client (see the module docstring)."""
 
@@ -108,75 +129,80 @@ class Multipart:
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
                            custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
         """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
-        an <Error> document: a failure too. The POST is never re-sent: when its answer is lost, the
-        object is HEADed, and the multipart ETag the parts imply means it was completed. So is a
-        NoSuchUpload answer (_gone_but_made): a proxy that re-sent a POST which had succeeded passes on
-        the answer to the second one. `custody`: (its-sha256, size) of the upload (custody_of), the other sign of
-        it on that HEAD where a part's ETag is no MD5 (SSE-C, SSE-KMS), and on the HEAD of an answer naming an
-        ETag other than the parts' (_named_as). `head`: the headers that HEAD needs (an
-        SSE-C object is HEADed with its key, or not at all)."""
+        an <Error> document: a failure too. The POST is never re-sent: when its answer is lost (a 5xx, a
+        connection reset or a timeout after the server may have completed it) or is NoSuchUpload (a proxy
+        re-sent a POST that had succeeded: _gone_but_made), the object is HEADed (_completed_as); an answer
+        is believed as it is only when it names the multipart ETag the parts make, else HEADed too
+        (_answered). `custody`: (its-sha256, size) of the upload (custody_of), the proof on those HEADs where
+        a part's ETag is no MD5 (SSE-C, SSE-KMS, SeaweedFS's UploadPartCopy across chunks). `head`: the
+        headers those HEADs need (an SSE-C object is HEADed with its key, or not at all). Where a HEAD
+        decided, the SSE headers are that HEAD's (sse_shown), never a lost or unproven answer's."""
         body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
         try:
             resp = self._raw("POST", bucket, key, body=body, query={"uploadId": upload_id},
                              headers={"Content-Type": "application/xml", "Content-MD5": md5})
         except E.ServiceUnavailableError:
-            found = self._completed_as(bucket, key, etags, head=head)
+            found = self._completed_as(bucket, key, etags, custody, head)
             if found is None:
                 raise
-            return Written(*found)  # the answer is lost: its SSE headers with it (a HEAD can tell)
+            return found
         except E.NotFoundError as exc:
             return self._gone_but_made(bucket, key, etags, custody, exc, head)
         with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
-            failed = root.tag.rpartition("}")[2] == "Error"
-            etag = _text(root, "ETag").strip('"')
-            # radosgw 16.2 answers an empty <ETag></ETag>: the object must then show, on a HEAD, the ETag
-            # the parts make; without an ETag nor that object there is no sign the object was made. An ETag
-            # other than the parts' (another upload's answer, passed on by a proxy) is HEADed likewise
-            expected = "" if failed or not etag else multipart_etag(etags)
-            found = None if failed or (etag and (not expected or etag.lower() == expected)) else (
-                self._completed_as(bucket, key, etags, head=head) if not etag
-                else self._named_as(bucket, key, etags, etag, custody, head))
-            if not failed and not etag and found is None:
+            if root.tag.rpartition("}")[2] != "Error":
+                return self._answered(bucket, key, etags, _text(root, "ETag").strip('"'), custody, head, resp.headers)
+        code = _text(root, "Code") or "InternalError"
+        err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
+        if code == "NoSuchUpload" and isinstance(err, E.NotFoundError):
+            err.s3_code = code
+            return self._gone_but_made(bucket, key, etags, custody, err, head)
+        raise err
+
+    def _answered(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
+                  head: dict[str, str] | None, headers: Mapping[str, str]) -> Written:
+        """The Written of a Complete answered 200 with `etag` (inside parsing(): a ValueError is the bad-answer
+        error). Believed as it is when it names the multipart ETag the parts make (no other upload's object has
+        it). Else HEADed, and what the HEAD shows is reported: radosgw 16.2 answers an empty <ETag></ETag> (the
+        object must show what _completed_as asks); any other ETag may be another upload's answer passed on by a
+        proxy, or, where a part's ETag is no MD5, one nobody can compute (_named_as)."""
+        expected = multipart_etag(etags)
+        if etag and expected and etag.lower() == expected:
+            return Written(etag, headers.get("x-amz-version-id"), sse_of(headers))
+        if not etag:
+            found = self._completed_as(bucket, key, etags, custody, head)
+            if found is None:
                 raise ValueError("XML element <ETag> not found")
-            if expected and etag.lower() != expected and found is None:
-                # short: the reason shown is cut at 80 characters (s3/errors._parse_reason)
-                raise ValueError(f"<ETag> {etag}: not the parts' ETag, nor the object's")
-        if failed:
-            code = _text(root, "Code") or "InternalError"
-            err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
-            if code == "NoSuchUpload" and isinstance(err, E.NotFoundError):
-                err.s3_code = code
-                return self._gone_but_made(bucket, key, etags, custody, err, head)
-            raise err
-        if found is not None and etag:  # an answer naming another ETag (_named_as): none of it is this upload's,
-            return Written(*found)      # its version id and SSE headers neither (a HEAD tells the SSE)
-        if found is not None:
-            return Written(found[0], resp.headers.get("x-amz-version-id") or found[1], sse_of(resp.headers))
-        return Written(etag, resp.headers.get("x-amz-version-id"), sse_of(resp.headers))
+            return found
+        found = self._named_as(bucket, key, etags, etag, custody, head)
+        if found is None:  # short: the reason shown is cut at 80 characters (s3/errors._parse_reason)
+            raise ValueError(f"<ETag> {etag}: not the parts' ETag, nor the object's")
+        if found is _UNREAD:  # the HEAD was denied where nothing but the answer can say: as before the HEAD
+            log.warning("s3://%s/%s: completed as the server says; the key may not read it back (s3:GetObject), "
+                        "so the ETag %s is the answer's, unchecked", bucket, key, etag)
+            return Written(etag, headers.get("x-amz-version-id"), sse_of(headers))
+        return found
 
     def _gone_but_made(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
                        exc: E.NotFoundError, head: dict[str, str] | None = None) -> Written:
         """A Complete answered NoSuchUpload: the upload is gone, completed (by this very POST, sent twice by a
-        proxy, or by another run that resumed it) or aborted. Completed when the object HEADed now carries
-        the multipart ETag these parts make, or this upload's custody SHA-256 and size; else `exc` stands
-        (the Complete was refused: nothing of it is visible)."""
+        proxy, or by another run that resumed it) or aborted. Completed when the object HEADed now shows it
+        (_completed_as); else `exc` stands (the Complete was refused: nothing of it is visible)."""
         if getattr(exc, "s3_code", "") != "NoSuchUpload":
             raise exc
         found = self._completed_as(bucket, key, etags, custody, head)
         if found is None:
             raise exc
-        return Written(*found)  # the answer that made it is lost: its SSE headers with it (a HEAD can tell)
+        return found
 
-    def _completed_as(self, bucket: str, key: str, etags: list[str],
-                      custody: tuple[str, int] | None = None, head: dict[str, str] | None = None,
-                      ) -> tuple[str, str | None] | None:
-        """(etag, version) if the object now carries the multipart ETag these parts make, else None. Only where
-        a part's ETag is no MD5 (no such ETag can be computed), `custody` decides: that its-sha256 and size on an
-        object made of as many parts. Metadata is written by whoever writes the key: where the parts' ETags
-        are MD5s, an object with another ETag is not this upload, whatever its its-sha256 says. `head`: headers
-        of the HEAD (an SSE-C key)."""
+    def _completed_as(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
+                      head: dict[str, str] | None) -> Written | None:
+        """The object HEADed now (its ETag, version and SSE headers: _of) if it carries the multipart ETag these
+        parts make, else None. Only where a part's ETag is no MD5 (no such ETag can be computed), `custody`
+        decides: that its-sha256 and size on the object (_custody_shown); without custody nothing can. Metadata is
+        written by whoever writes the key: where the parts' ETags are MD5s, an object with another ETag is not
+        this upload, whatever its its-sha256 says. `head`: headers of the HEAD (an SSE-C key)."""
         expected = multipart_etag(etags)
         if not expected and custody is None:
             return None
@@ -185,31 +211,35 @@ class Multipart:
         except E.ItsStoreError:
             return None
         if expected:  # the proof no other client can write: anything else at the key is not this upload
-            return (stat.etag, stat.version_id) if stat.etag.lower() == expected else None  # hex: any case
-        same = (custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
-                and stat.etag.endswith(f"-{len(etags)}"))
-        return (stat.etag, stat.version_id) if same else None
+            return _of(stat) if stat.etag.lower() == expected else None  # hex: any case
+        return _of(stat) if _custody_shown(stat, custody) else None
 
     def _named_as(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
-                  head: dict[str, str] | None) -> tuple[str, str | None] | None:
-        """(etag, version) of the object at the key when a Complete's answer named an ETag other than the
-        parts' (`etags`, MD5s), else None (nothing shows this upload was made). Made when the object HEADed
-        carries the parts' ETag (the answer was another's), or carries the ETag the answer named and:
-        this upload's custody (its-sha256 and size), when known, whatever that ETag's form (a server whose
-        multipart ETags are no MD5 of MD5s and may lack "-N": old Swift s3api, SSE-KMS); without custody
-        (a server-side copy), a "-N" of as many parts."""
+                  head: dict[str, str] | None) -> Written | None:
+        """The object at the key (_of) when a Complete's answer named `etag`, not the parts' multipart ETag (or
+        the parts' ETags are no MD5s), else None (nothing shows this upload was made); _UNREAD when the HEAD
+        was denied where the parts' ETags are no MD5s (the answer is all there is). Made when the object HEADed
+        carries the parts' ETag (the answer was another's); where a part's ETag is no MD5, when it carries this
+        upload's custody (its-sha256 and size: _custody_shown), whatever its ETag; else when it carries the ETag
+        the answer named and: this upload's custody, when known (a server whose multipart ETags are no MD5 of
+        MD5s and may lack "-N": old Swift s3api, SSE-KMS); without custody (a server-side copy of an object
+        that has none), a "-N" of as many parts."""
+        expected = multipart_etag(etags)
         try:
             stat = self._stat(bucket, key, None, head)
+        except E.AccessDeniedError:
+            return None if expected else _UNREAD
         except E.ItsStoreError:
             return None
         got = stat.etag.strip('"').lower()
-        if got == multipart_etag(etags):
-            return stat.etag, stat.version_id
+        if expected and got == expected:
+            return _of(stat)
+        if custody is not None and not expected:
+            return _of(stat) if _custody_shown(stat, custody) else None
         if got != etag.lower():
             return None
-        ours = (got.endswith(f"-{len(etags)}") if custody is None
-                else stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0])
-        return (stat.etag, stat.version_id) if ours else None
+        ours = got.endswith(f"-{len(etags)}") if custody is None else _custody_shown(stat, custody)
+        return _of(stat) if ours else None
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         self._raw("DELETE", bucket, key, query={"uploadId": upload_id})

@@ -237,7 +237,8 @@ class Batch:
 
             def run() -> BatchItem | Counted:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
-                request = template.model_copy(update={"key": key, "file_path": target.path, "size_hint": info.size})
+                # file_path stays the folder's: the file is `into` (its Path, ~15K instructions, built only when shown)
+                request = template.model_copy(update={"key": key, "size_hint": info.size, "etag_hint": info.etag})
                 written, verified = objects.download_into(ctx, request, target, progress, on_object)
                 if on_file is not None:
                     on_file(bucket, info, written, target)

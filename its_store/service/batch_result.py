@@ -19,7 +19,8 @@ class BatchItem(Result):
     """One object or file a batch handled. Which fields are set depends on the action: `upload -r` (key,
     source, size, etag), `get -r` (key, path, size, verified), `rm -r` (key, size, etag), `cp`/`mv`
     (source, dest, size and etag, version_id, multipart_copy or verified; a move adds verified_by,
-    deleted, and delete_marker with source_size when the source was only hidden behind a marker)."""
+    deleted, and delete_marker with source_size when the source was only hidden behind a marker; delete_conditional
+    false where its DELETE could not be made only-if-unchanged)."""
 
     key: str | None = None
     source: str | None = None           # the local path or s3:// URL copied from
@@ -34,6 +35,8 @@ class BatchItem(Result):
     deleted: bool | None = None         # a move: the source is deleted
     delete_marker: bool | None = None   # ... only hidden behind a delete marker (a versioned bucket)
     source_size: int | None = None      # ... and these bytes of it are still stored
+    delete_conditional: bool | None = None  # ... False: deleted by a plain DELETE (the server ignores If-Match on
+    #                                         DELETE, the bucket keeps no versions), HEADed as copied just before
     unchecked: str | None = None        # "sse": stored, its encryption not checked (the key may not read it back)
 
 

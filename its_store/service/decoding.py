@@ -133,7 +133,7 @@ def download_file(ctx: Context, request: DownloadRequest, target: Target, progre
     """
     if fetch.one_get_will_do(ctx, request):
         answer = fetch.open_answer(ctx, request.bucket, request.key, request.version_id, request.raw,
-                                   request.size_hint)
+                                   request.size_hint, request.etag_hint)
         if answer is not None:
             with answer.body:
                 try:

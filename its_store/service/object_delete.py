@@ -75,7 +75,8 @@ def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> Pla
 
 
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
-           bypass_governance: bool = False, if_match: str | None = None) -> DeleteResult:
+           bypass_governance: bool = False, if_match: str | None = None,
+           copied_version: str | None = None, copied_size: int | None = None) -> DeleteResult:
     """Delete one object (or one version). A missing object is an ObjectNotFoundError.
 
     In a versioned bucket, without `version_id`, S3 only adds a delete marker (allowed even under
@@ -85,22 +86,25 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
 
     `if_match` (an ETag: mv's source as it was copied): the DELETE carries `If-Match`, so that a server that
     honours it (AWS since 2025-09, SeaweedFS, moto) deletes only that object, never one rewritten since;
-    refused, the object is kept: ConflictError (exit 5). A server that ignores it (rclone, some Ceph) deletes
-    whatever is there (the caller checked just before: docs/guides/copy-move.md)."""
+    refused, the object is kept: ConflictError (exit 5). Where the server ignores it (MinIO, rclone, Ceph RGW
+    16.2), service/delete_guard.py: in a versioned bucket the delete marker's place is checked (`copied_version`
+    must be just below it); in any other the source is HEADed right before a plain DELETE (still `if_match` and
+    `copied_size`, else kept, exit 5), and the result says `delete_conditional` false."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
     validate_version_id(version_id)
     with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
-        said = _remove_one(ctx, bucket, key, version_id, bypass_governance) if if_match is None else \
-            _remove_if_match(ctx, bucket, key, if_match)
+        said, conditional = (_remove_one(ctx, bucket, key, version_id, bypass_governance), None) \
+            if if_match is None else _remove_if_match(ctx, bucket, key, if_match, (copied_version, copied_size))
         marker: bool | None = False
         if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
             from its_store.service.versions import markers_of  # on use: not on a transfer's path
             marker = markers_of(ctx, bucket, {key: said}, [key])[key]
         op.fields["delete_marker"] = marker or None
-    return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker)
+    return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker,
+                        delete_conditional=conditional)
 
 
 _SSE_C, _MARKER = "SSE-C", "delete marker"  # what _exists found where the HEAD told nothing
@@ -145,28 +149,38 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
         raise Retention(ctx).explain(bucket, key, version_id, exc) from None
 
 
-def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str) -> bool | None:
+def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
+                     copied: tuple[str | None, int | None]) -> tuple[bool | None, bool]:
     """One DELETE with `If-Match: "ETAG"`. A 412 is read back: the object gone (an earlier attempt of this
     DELETE did it) is deleted; still carrying the ETag, the server matches only the bare form (radosgw 16.2,
-    s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept."""
-    from its_store.service import heads
+    s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept. A
+    server that ignores If-Match on DELETE (service/delete_guard.py) gets a plain DELETE right after a HEAD found
+    the object copied (`copied`: its version id and stored size), or, in a versioned bucket, one whose delete
+    marker is checked. Returns what the answer said of a delete marker, and whether the delete was conditional
+    (False: the plain DELETE)."""
+    from its_store.service import delete_guard, heads
     bare = etag.strip(chr(34))
-    for value in (f'"{bare}"', bare):
+    forms: tuple[str | None, ...] = (f'"{bare}"', bare)
+    if not delete_guard.honoured(ctx, bucket, key):
+        if delete_guard.unconditioned(ctx, bucket, key, (bare, *copied)):
+            return True, True  # a delete marker, its place checked: as exact as a conditional DELETE
+        forms = (None,)  # HEADed just now and still the object copied: the DELETE at once
+    for value in forms:
         try:
-            return ctx.s3.remove(bucket, key, None, headers={"If-Match": value})
+            return ctx.s3.remove(bucket, key, None, headers={"If-Match": value} if value else None), bool(value)
         except E.ServiceUnavailableError as exc:  # sent, never re-sent (s3/pool.py), answer lost: look
             _lost_answer(ctx, bucket, key, bare, exc)  # raises unless the source is gone
-            return None  # gone: deleted; what is left, unknown (the caller asks the versioning)
+            return None, bool(value)  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
-            return None  # gone: deleted; what is left, unknown (the caller asks the versioning)
+            return None, bool(value)  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ConflictError:
             try:
                 now = heads.stat(ctx, bucket, key).etag.strip(chr(34))
             except E.ObjectNotFoundError:
-                return None  # gone: deleted (a lost answer's retry was refused); what is left, unknown
+                return None, True  # gone: deleted (a lost answer's retry was refused); what is left, unknown
             if now != bare:
                 break
-    raise _rewritten(f"s3://{bucket}/{key}")
+    raise delete_guard.rewritten(f"s3://{bucket}/{key}")
 
 
 def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.ServiceUnavailableError) -> None:
@@ -185,16 +199,11 @@ def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.Service
                                         f"be looked at since ({exc.message}): whether it was deleted is unknown",
                                         hint=f"check with `its-store stat {where}`") from None
     if now != bare:
-        raise _rewritten(where)
+        from its_store.service.delete_guard import rewritten
+        raise rewritten(where)
     raise E.ServiceUnavailableError(f"the source {where} was kept: its DELETE got no answer ({lost.message}) and "
                                     "it is still there", hint="run the move again (the copy is made again), or "
                                                               "remove the source with `its-store rm`")
-
-
-def _rewritten(where: str) -> E.ConflictError:
-    """A moved object's source that is no longer the object copied: kept (exit 5)."""
-    return E.ConflictError(f"{where} was rewritten after it was copied (by another writer); the new object was "
-                           "kept", hint="compare it with the copy (`its-store stat`), then move or remove it yourself")
 
 
 def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult]:

@@ -50,8 +50,9 @@ def download(ctx: Context, request: DownloadRequest, progress: ProgressFn | None
     """Download to a file (or into a folder) atomically, verified against the ETag when possible.
 
     `into`: where to write instead of request.file_path, a file under a folder a batch writes into
-    (core/localtree.TreeFile, whose path is request.file_path): its folders are made and opened
-    from that folder's descriptor without following links, and the temp file renamed there."""
+    (core/localtree.TreeFile; request.file_path is then not read: a batch leaves its folder's there): its
+    folders are made and opened from that folder's descriptor without following links, and the temp file
+    renamed there."""
     return _download(ctx, request, progress, into)[0]
 
 
@@ -79,7 +80,18 @@ def _download(ctx: Context, request: DownloadRequest, progress: ProgressFn | Non
     return DownloadResponse(bucket=request.bucket, key=request.key, file_path=_path(target), size=got.size,
                             etag=head.etag, version_id=head.version_id, verified=got.verified,
                             duration_seconds=time.perf_counter() - started, codec=got.codec,
-                            stored_size=head.size), got.headers
+                            stored_size=head.size, note=None if got.verified else _weak(head.etag)), got.headers
+
+
+def _weak(etag: str | None) -> str | None:
+    """Why a download with a weak ETag (W/"...", as a proxy that may change the body marks it) is not verified:
+    a weak ETag promises equivalent content, not these bytes, so it is no MD5 to compare them with. Its W/ is
+    not stripped: bytes a proxy re-encoded would fail such a comparison (exit 4) for nothing wrong stored,
+    and a match would claim what the server did not."""
+    if etag is None or not etag.lstrip('"').startswith("W/"):
+        return None
+    return ("the server sent a weak ETag (W/...): it promises equivalent content, not these bytes, so there was "
+            "no checksum to compare them with")
 
 
 def download_into(ctx: Context, request: DownloadRequest, into: TreeFile, progress: ProgressFn | None = None,

@@ -118,11 +118,13 @@ def is_cross(a: Context | HasContext, b: Context | HasContext) -> bool:
 # ---------------------------------------------------------------------------------------- the copy
 def copy_object(source: Context | HasContext, src_bucket: str, src_key: str, dest: Context | HasContext,
                 bucket: str, key: str, options: CrossOptions | None = None, *, size_hint: int | None = None,
-                version_id: str | None = None, progress: ProgressFn = noop) -> CrossCopy:
+                version_id: str | None = None, progress: ProgressFn = noop, etag_hint: str | None = None) -> CrossCopy:
     """Copy s3://src_bucket/src_key of `source` to s3://bucket/key of `dest` (module docstring). Recorded
     once on the destination's context (stats `copy`, audit `cp` with the source and its endpoint).
 
-    `size_hint`: the size a listing gave; an object that small is fetched by one GET, without a HEAD."""
+    `size_hint`: the size a listing gave; an object that small is fetched by one GET, without a HEAD, whose answer
+    must name `etag_hint`, the ETag that listing gave, when known (else the HEAD path: service/fetch.open_answer
+    says why)."""
     src, dst = as_context(source), as_context(dest)
     opts = options or CrossOptions()
     validate_bucket(bucket)
@@ -138,7 +140,7 @@ def copy_object(source: Context | HasContext, src_bucket: str, src_key: str, des
                 source_endpoint=src.settings.endpoint) as op:
         op.started = started
         requested = opts.part_size or dst.settings.part_size or None
-        origin = _Origin.open(src, src_bucket, src_key, opts, size_hint, version_id, requested)
+        origin = _Origin.open(src, src_bucket, src_key, opts, (size_hint, etag_hint), version_id, requested)
         sse = _destination_sse(sse, origin, opts, where)
         copied = _write(src, dst, origin, opts, sse, lock, bucket, key, progress, requested)
         op.nbytes = copied.size
@@ -293,12 +295,14 @@ class _Origin:
     data: bytes | None = None
 
     @classmethod
-    def open(cls, ctx: Context, bucket: str, key: str, opts: CrossOptions, size_hint: int | None,
+    def open(cls, ctx: Context, bucket: str, key: str, opts: CrossOptions, listed: tuple[int | None, str | None],
              version_id: str | None, requested: int | None) -> _Origin:
+        """The source, by one GET where `listed` (size and ETag a listing gave) says it is small, else by a HEAD."""
+        size_hint, etag_hint = listed
         sse_key = resolve_key(ctx.settings, key_file=opts.source_sse_c_key_file or opts.sse_c_key_file)
         small = choose_part_size(None, requested)  # what one PUT takes (relay_part_size of a small object)
         if size_hint is not None and size_hint <= small and sse_key is None:
-            found = cls._one_get(ctx, bucket, key, version_id, small, size_hint)
+            found = cls._one_get(ctx, bucket, key, version_id, small, size_hint, etag_hint)
             if found is not None:
                 return found
         from its_store.service.decoding import stat_with_key
@@ -309,10 +313,10 @@ class _Origin:
 
     @classmethod
     def _one_get(cls, ctx: Context, bucket: str, key: str, version_id: str | None, small: int,
-                 size_hint: int) -> _Origin | None:
+                 size_hint: int, etag_hint: str | None) -> _Origin | None:
         """A small listed object by one GET, its answer's headers standing for a HEAD. None: take the
-        HEAD path (an SSE-C object, one grown since it was listed, or a failed GET, which the HEAD path
-        explains)."""
+        HEAD path (an SSE-C object, one grown since it was listed, an answer naming another ETag than the
+        listing's `etag_hint`, or a failed GET, which the HEAD path explains)."""
         from its_store.s3.client import ObjectStat
         from its_store.transfer.relay import read_body
         from its_store.transfer.upload import BUDGET
@@ -321,7 +325,8 @@ class _Origin:
             with ctx.s3.get(bucket, key, version_id=version_id, headers=SMALL_GET_HEADERS) as resp:
                 stat = ObjectStat(bucket, key, resp.headers)
                 encryption = describe(stat.metadata)
-                if "content-length" not in resp.headers or stat.size > small or encryption == "SSE-C":
+                if "content-length" not in resp.headers or stat.size > small or encryption == "SSE-C" or (
+                        etag_hint and stat.etag.lower() != etag_hint.strip('"').lower()):
                     return None
                 data = bytearray(stat.size)
                 read_body(resp, memoryview(data), f"s3://{bucket}/{key}", 0)

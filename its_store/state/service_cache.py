@@ -258,6 +258,12 @@ class ServiceCache:
     def clear(self) -> CacheCleared:
         """Drop every entry (disk and Redis); objects in the bucket are untouched."""
         cleared = int(self.backend.clear())  # first: a level that fails here is no longer the backend
+        unmarked: dict[str, str] = dict(getattr(self.backend, "unmarked", {}))
+        if unmarked:  # neither cleared nor marked to be: its entries stay, and saying "cleared" would be a lie
+            from its_store.core.errors import LocalIOError
+            why = "; ".join(f"the {name} cache ({reason})" for name, reason in unmarked.items())
+            raise LocalIOError(f"cannot clear {why}: its entries are still there",
+                               hint="make the cache folder writable, then run `its-store cache clear` again")
         from its_store.state.reports import CacheCleared
         return CacheCleared(backend=self.backend.backend, cleared=cleared)
 

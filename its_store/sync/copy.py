@@ -227,7 +227,7 @@ class Copier:
             if is_folder_marker(info.key, info.size) or (shard is not None and rel not in shard):
                 continue  # empty folder markers are not copied; other shards' keys are not ours
             source = Location(bucket=src.bucket, key=info.key)
-            yield info.key, self._lazy_target(source, dst, rel, prefix, tree, move, info.size)
+            yield info.key, self._lazy_target(source, dst, rel, prefix, tree, move, info.size, info.etag)
 
     def _local_jobs(self, tree: LocalTree, dst: Location, prefix: str, move: bool, shard: Shard | None,
                     result: BatchResult) -> Iterator[Job]:
@@ -243,13 +243,14 @@ class Copier:
         return run
 
     def _lazy_target(self, source: Location, dst: Location, rel: str, prefix: str, tree: LocalTree | None,
-                     move: bool, size: int) -> Callable[[], BatchItem]:
-        """The job of one listed object; its target is checked when the job runs (a bad key fails alone)."""
+                     move: bool, size: int, etag: str | None = None) -> Callable[[], BatchItem]:
+        """The job of one listed object (`size` and `etag` as listed); its target is checked when the job runs (a
+        bad key fails alone)."""
         def run() -> BatchItem:
             if tree is None:
                 key = validate_new_key(join_key(prefix, rel), copy_of=source.key)
-                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=key), move, size)
-            return self._s3_to_local(source, tree.file(rel), move, size)  # no safe local name: skipped
+                return self._s3_to_s3(source, Location(bucket=dst.bucket, key=key), move, size, etag)
+            return self._s3_to_local(source, tree.file(rel), move, size, etag)  # no safe local name: skipped
         return run
 
     def _stored(self, src: Location) -> bool:
@@ -286,9 +287,10 @@ class Copier:
         return lambda: self._s3_to_local(src, Path(dst.path), move, size)  # type: ignore[arg-type]
 
     # -- the three kinds of copy ------------------------------------------------------------------------
-    def _s3_to_s3(self, src: Location, dst: Location, move: bool, size: int | None = None) -> BatchItem:
+    def _s3_to_s3(self, src: Location, dst: Location, move: bool, size: int | None = None,
+                  etag: str | None = None) -> BatchItem:
         if self.cross:
-            return self._relay(src, dst, move, size)
+            return self._relay(src, dst, move, size, etag)
         from its_store.service.copying import server_copy, verify_copy
         ctx, sb, sk, db, dk = self.ctx, str(src.bucket), src.key, str(dst.bucket), dst.key
         with ctx.op("cp", bucket=db, key=dk, stat="copy", source=f"s3://{sb}/{sk}") as op:
@@ -305,10 +307,10 @@ class Copier:
                     raise unproven(str(dst))
                 item.verified_by = verify_copy(ctx, head, db, dk)  # raises IntegrityError: source kept
                 MoveGuard.of_head(ctx, sb, sk, head).still_the_source()  # rewritten since: ConflictError, kept
-            _delete_source(ctx, item, sb, sk, head.etag, head.size)  # and only what was copied
+            _delete_source(ctx, item, sb, sk, (head.etag, head.version_id, head.size), head.size)  # only as copied
         return item
 
-    def _relay(self, src: Location, dst: Location, move: bool, size: int | None) -> BatchItem:
+    def _relay(self, src: Location, dst: Location, move: bool, size: int | None, etag: str | None = None) -> BatchItem:
         """s3 -> s3 between two endpoints: streamed (service/xcopy.py), recorded on the destination; a move
         deletes the source only once the copy is confirmed (xcopy.confirm_copy)."""
         from its_store.service.xcopy import CrossOptions, confirm_copy, copy_object
@@ -319,7 +321,8 @@ class Copier:
         guard = MoveGuard.before_copy(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key,
                                       key_file=options.source_sse_c_key_file or options.sse_c_key_file,
                                       dest_key_file=options.sse_c_key_file) if move else None
-        copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size)
+        copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size,
+                             etag_hint=etag)
         item = BatchItem(source=str(src), dest=str(dst), size=copied.size, etag=copied.etag,
                          version_id=copied.version_id, verified=copied.verified_by is not None,
                          multipart_copy=False,  # streamed, never UploadPartCopy: a bool, as cp --json has it
@@ -329,8 +332,8 @@ class Copier:
                 item.verified_by = confirm_copy(self.dst_ctx, copied, options)  # raises IntegrityError: kept
                 if guard is not None:
                     guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
-            etag = guard.before[1] if guard is not None and guard.before is not None else None
-            _delete_source(self.ctx, item, sb, sk, etag, copied.size)  # only what was copied
+            before = guard.before if guard is not None and guard.before is not None else (None, None, None, None)
+            _delete_source(self.ctx, item, sb, sk, (before[1], before[0], before[2]), copied.size)  # only as copied
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
@@ -368,14 +371,16 @@ class Copier:
             raise E.IntegrityError(f"the server answered the upload of {dst} but does not have it; the local "
                                    "file was kept", hint="check the server, then move the file again") from None
 
-    def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None) -> BatchItem:
+    def _s3_to_local(self, src: Location, target: Path | TreeFile, move: bool, size: int | None,
+                     etag: str | None = None) -> BatchItem:
         """Download to `target`: a path the user named, or a file under the folder of a recursive copy
-        (TreeFile: written through that folder's descriptors; a folder in its place is ConflictError)."""
+        (TreeFile: written through that folder's descriptors; a folder in its place is ConflictError). `size`
+        and `etag`: as a listing gave them (a GET answering another is not taken: service/fetch.open_answer)."""
         into = target if isinstance(target, TreeFile) else None
         if into is None and is_folder(target):  # type: ignore[arg-type]
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=Path(str(target)), size_hint=size,
-                                  workers=max(1, self.workers // 2), custody=move, **self.options)
+                                  etag_hint=etag, workers=max(1, self.workers // 2), custody=move, **self.options)
         resp = objects.download(self.ctx, request, into=into)
         item = BatchItem(source=str(src), dest=str(resp.file_path), size=resp.size, verified=resp.verified)
         if move:
@@ -385,12 +390,25 @@ class Copier:
                                        hint="check the file, then remove the object with `its-store rm`")
             item.verified_by = "download"
             from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
-            MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id,
-                                  resp.size if resp.stored_size is None else resp.stored_size,
+            stored = resp.size if resp.stored_size is None else resp.stored_size
+            MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id, stored,
                                   self.options.get("sse_c_key_file")).still_the_source()
-            _delete_source(self.ctx, item, str(src.bucket), src.key, resp.etag or None,
+            _flushed(src, resp.file_path)  # on disk before the only other copy goes: a power cut keeps one
+            _delete_source(self.ctx, item, str(src.bucket), src.key, (resp.etag or None, resp.version_id, stored),
                            size if size is not None else resp.size)  # and only what was downloaded
         return item
+
+
+def _flushed(src: Location, path: Path) -> None:
+    """fsync a moved object's downloaded file and its folder before the object is deleted: renamed from the
+    page cache, a new file's data reaches the disk up to ~30 s later, and a power cut in between kept its name
+    over no data while the object was gone. A file that cannot be flushed keeps the object."""
+    from its_store.core.files import flush_to_disk, reason_of
+    try:
+        flush_to_disk(path)
+    except OSError as exc:
+        raise E.LocalIOError(f"{src} was downloaded to {path} and verified, but it could not be flushed to disk "
+                             f"({reason_of(exc)}); the object was kept") from None
 
 
 @contextmanager
@@ -405,15 +423,19 @@ def _unchecked_copy(item: BatchItem, source: str) -> Iterator[None]:
                         f"deleted (both are kept): {exc.message}", hint=exc.hint) from None
 
 
-def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str, etag: str | None, stored: int) -> None:
-    """Delete a moved object's source, only the one copied (If-Match: `etag`). A DELETE that got no answer is
+def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str,
+                   copied: tuple[str | None, str | None, int | None], stored: int) -> None:
+    """Delete a moved object's source, only the one copied (`copied`: its ETag, sent as If-Match, its version id
+    and stored size, which a server that ignores If-Match on DELETE needs: service/delete_guard.py; there, in a
+    bucket that keeps no versions, the item says `delete_conditional` false). A DELETE that got no answer is
     looked at (object_delete._lost_answer): gone, the move is done; else the error says the copy exists. So
     does a DELETE refused (a key that may write the destination but not delete the source, an object lock):
     the same error kind (exit 6), its line saying that the copy was made and both are kept (it said only
     "access denied to DeleteObject": nothing told that the destination had been written)."""
     done = "downloaded" if item.verified_by == "download" else "copied"
     try:
-        result = objects.delete(ctx, bucket, key, if_match=etag)
+        result = objects.delete(ctx, bucket, key, if_match=copied[0], copied_version=copied[1],
+                                copied_size=copied[2])
     except E.ServiceUnavailableError as exc:
         raise E.ServiceUnavailableError(f"{item.dest} was {done} and verified, but {exc.message}",
                                         hint=exc.hint) from None
@@ -427,6 +449,7 @@ def _deleted(item: BatchItem, result: DeleteResult, stored: int) -> None:
     """Mark a moved object's source as deleted; in a versioned bucket that delete only added a delete
     marker (`delete_marker`), and `source_size` bytes are still stored behind it."""
     item.deleted = True
+    item.delete_conditional = result.delete_conditional  # False: a plain DELETE (service/delete_guard.py)
     if result.delete_marker is not False:  # True: hidden; None: unknown (versioning unreadable)
         item.delete_marker = result.delete_marker
         item.source_size = stored if result.delete_marker else None

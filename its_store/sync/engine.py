@@ -158,6 +158,7 @@ class Sync:
             self._tree.close()
         self.state.close()
         self.dst_state.close()
+        self.report.state_off = self.state.off or self.dst_state.off  # said once on stderr too (SyncState._off)
         self.deletes.close()
         self.reporter.unchanged(self._same)
         self._same = 0

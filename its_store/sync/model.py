@@ -113,6 +113,7 @@ class SyncReport(Result):
     truncated: bool = False
     delete_markers: bool | None = False  # the deletes only added delete markers (a versioned destination;
     # None: unknown, the key may not read the versioning)
+    state_off: str | None = None  # why the sync state store was off for this run (it then HEADed), None: it was not
     copied: list[Item] = Field(default_factory=_items)
     skipped: list[Item] = Field(default_factory=_items)
     deleted: list[Item] = Field(default_factory=_items)

@@ -26,11 +26,13 @@ HEAD it then takes writes it again. Either says so in one warning.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +56,18 @@ _FETCHED_SCHEMA = ("CREATE TABLE IF NOT EXISTS fetched (endpoint TEXT NOT NULL, 
 _FETCHED_VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'integer' AND stored_size >= 0"
                   " AND typeof(size) = 'integer' AND size >= 0 AND typeof(mtime_ns) = 'integer'"
                   " AND typeof(version_id) IN ('text', 'null') AND typeof(last_modified) IN ('text', 'null'))")
+# an entry written again (each run of `get -r` into the same folder, each sync of a changed object) is updated in
+# place: INSERT OR REPLACE deleted the row and its key's index entry and inserted both anew (~10K instructions a row
+# more, two rows an object of get -r). The same values end up in the row either way.
+_PUT_OBJECTS = ("INSERT INTO objects VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (endpoint, bucket, key) DO UPDATE SET"
+                " etag=excluded.etag, stored_size=excluded.stored_size, size=excluded.size, mtime=excluded.mtime,"
+                " sha256=excluded.sha256, md5=excluded.md5")
+_PUT_FETCHED = ("INSERT INTO fetched VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (endpoint, folder, bucket, key) DO UPDATE"
+                " SET etag=excluded.etag, stored_size=excluded.stored_size, version_id=excluded.version_id,"
+                " last_modified=excluded.last_modified, size=excluded.size, mtime_ns=excluded.mtime_ns")
+if sqlite3.sqlite_version_info < (3, 24):  # no UPSERT before SQLite 3.24 (2018)
+    _PUT_OBJECTS = "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?)"
+    _PUT_FETCHED = "INSERT OR REPLACE INTO fetched VALUES (?,?,?,?,?,?,?,?,?,?)"
 # what _row() accepts, as one SQL expression (1 or 0): a non-empty text ETag, sizes that are counts (SQLite's
 # integers are at most MAX_SIZE), md5 0 or 1, mtime and sha256 text or NULL
 _VALID = ("(typeof(etag) = 'text' AND etag <> '' AND typeof(stored_size) = 'integer' AND stored_size >= 0"
@@ -105,6 +119,7 @@ def _fits(*numbers: int) -> bool:
     return -_INT64 <= min(numbers) and max(numbers) < _INT64  # no generator: once per object of a sync
 
 
+@functools.lru_cache(maxsize=64)  # a run writes into one folder or a few: not encoded again for each row
 def _named(folder: str) -> str | bytes:
     """A folder's name as the `fetched` table keeps it: its text, or its bytes when it is not UTF-8 (a name of
     bytes 0x80-0xff, held by Python with surrogate escapes, which SQLite cannot be given as text)."""
@@ -116,8 +131,23 @@ def _named(folder: str) -> str | bytes:
 
 
 def listed_at(when: datetime | None) -> str | None:
-    """A listing's LastModified as Fetched keeps it (ISO 8601), None when not listed."""
-    return None if when is None else when.isoformat()
+    """A listing's LastModified as Fetched keeps it (ISO 8601), None when not listed. Remembered by value, as the
+    listing remembers its dates by text (s3/listing_page._date): the objects of a listing share a few seconds
+    (frames written together), and isoformat() costs ~10K instructions, a record of each object `get -r` writes."""
+    if when is None:
+        return None
+    if when.tzinfo is not UTC:  # an equal time in another zone is spelt otherwise: not from the same entry
+        return when.isoformat()
+    text = _LISTED.get(when)
+    if text is None:
+        text = when.isoformat()
+        if len(_LISTED) >= 4096:
+            _LISTED.clear()
+        _LISTED[when] = text
+    return text
+
+
+_LISTED: dict[datetime, str] = {}
 
 
 class SyncState:
@@ -136,8 +166,25 @@ class SyncState:
         self._fetched_scopes: list[tuple[str, str, str]] = []  # (folder, bucket, prefix) preloaded whole
         self._path = path
         self._warned = False
+        self.off: str | None = None  # why the store was turned off for this run (said once: _off), None while on
         if path is not None:
-            self._db = _open_read_only(path) if read_only else _open(path)
+            if read_only:
+                self._db = _open_read_only(path)
+            else:
+                self._db, why = _open(path)
+                if why is not None:
+                    self._off(why)
+
+    def _off(self, why: object) -> None:
+        """Turn the store off for the rest of the run (the sync then HEADs), with ONE warning: it was silent, and
+        a store that could never be written (a full disk, a folder that takes no file) made every run HEAD every
+        object with nothing said. A dry run's read-only store is never written, and is only read: not said."""
+        self._db = None
+        if self.off is None:
+            self.off = str(why)[:200] or type(why).__name__
+            if not self.read_only:
+                log.warning("sync state %s cannot be used (%s): it is off for this run, which HEADs each object "
+                            "instead of trusting what the last run recorded", self._path, self.off)
 
     def _row(self, row: Any) -> Known | None:
         """The Known of a row (etag, stored_size, size, mtime, sha256, md5), None when its values are not
@@ -167,8 +214,8 @@ class SyncState:
                 row = self._db.execute("SELECT etag, stored_size, size, mtime, sha256, md5 FROM objects"
                                        " WHERE endpoint=? AND bucket=? AND key=?",
                                        (self.endpoint, bucket, key)).fetchone()
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
                 return None
         known = None if row is None else self._row(row)
         if known is None or (known.etag, known.stored_size) != (etag, stored_size):
@@ -210,8 +257,8 @@ class SyncState:
             rows = self._db.execute(f"SELECT key, {_VALID}, etag, stored_size, size, mtime, sha256, md5 FROM"
                                     " objects WHERE endpoint=? AND bucket=? AND key >= ? AND key < ? LIMIT ?",
                                     (self.endpoint, bucket, prefix, end, limit + 1)).fetchall()
-        except sqlite3.Error:
-            self._db = None
+        except sqlite3.Error as exc:
+            self._off(exc)
             return 0
         if len(rows) > limit:
             return 0
@@ -234,8 +281,8 @@ class SyncState:
                                     " key >= ? AND key < ? LIMIT ?",
                                     (self.endpoint, _named(folder), bucket, prefix, prefix + "\U0010ffff",
                                      limit + 1)).fetchall()
-        except sqlite3.Error:
-            self._db = None
+        except sqlite3.Error as exc:
+            self._off(exc)
             return
         if len(rows) > limit:
             return
@@ -258,8 +305,8 @@ class SyncState:
                 row = self._db.execute(f"SELECT {_FETCHED_VALID}, etag, stored_size, size, mtime_ns, version_id,"
                                        " last_modified FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND"
                                        " key=?", (self.endpoint, _named(folder), bucket, key)).fetchone()
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
                 return None
         return Fetched(*row[1:]) if row is not None and row[0] == 1 else None
 
@@ -294,8 +341,8 @@ class SyncState:
                 self._db.executemany("DELETE FROM objects WHERE endpoint=? AND bucket=? AND key=?",
                                      [(self.endpoint, bucket, k) for k in keys])
                 self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
 
     def forget_fetched(self, folder: str, bucket: str, keys: list[str]) -> None:
         """Drop what downloads left in `folder` for these objects (their files deleted): one transaction."""
@@ -312,8 +359,8 @@ class SyncState:
                 self._db.executemany("DELETE FROM fetched WHERE endpoint=? AND folder=? AND bucket=? AND key=?",
                                      [(self.endpoint, _named(folder), bucket, k) for k in keys])
                 self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db = None
+            except sqlite3.Error as exc:
+                self._off(exc)
 
     def _flush(self) -> None:
         if self._db is None or not (self._pending or self._fetched_pending):
@@ -325,16 +372,18 @@ class SyncState:
                 for (b, k), e in self._pending.items()]
         fetched = [(self.endpoint, _named(f), b, k, e.etag, e.stored_size, e.version_id, e.last_modified, e.size,
                     e.mtime_ns) for (f, b, k), e in self._fetched_pending.items()]
-        self._fetched.update(self._fetched_pending)
+        for where in self._fetched_pending:  # written out, not kept (memory stays bounded: a run asks once a key,
+            self._fetched.pop(where, None)     # before its download): a preloaded entry it replaces is not shown again
         self._pending, self._fetched_pending = {}, {}
         try:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            if rows:
+                self._db.executemany(_PUT_OBJECTS, rows)
             if fetched:
-                self._db.executemany("INSERT OR REPLACE INTO fetched VALUES (?,?,?,?,?,?,?,?,?,?)", fetched)
+                self._db.executemany(_PUT_FETCHED, fetched)
             self._db.execute("COMMIT")
-        except sqlite3.Error:
-            self._db = None
+        except sqlite3.Error as exc:
+            self._off(exc)
 
     def close(self) -> None:
         with self._lock:
@@ -347,8 +396,8 @@ class SyncState:
                 self._db = None
 
 
-def _open(path: Path) -> sqlite3.Connection | None:
-    """The store's connection, None when it cannot be had (the sync then HEADs). A file that is not a
+def _open(path: Path) -> tuple[sqlite3.Connection | None, str | None]:
+    """The store's connection, or None and why it cannot be had (the sync then HEADs). A file that is not a
     SQLite database (SQLITE_NOTADB, SQLITE_CORRUPT), or not a regular file at all (a FIFO, a link: checked
     before SQLite opens it, core/statefile), is renamed aside once and the store started anew."""
     from its_store.core.statefile import NotRegularFile, check_state
@@ -356,7 +405,7 @@ def _open(path: Path) -> sqlite3.Connection | None:
         check_state(path)
     except NotRegularFile as exc:
         if not _set_aside(path, str(exc)):
-            return None
+            return None, f"{exc}, and it cannot be set aside"
     except OSError:
         pass  # SQLite says what it is below
     for attempt in (1, 2):
@@ -369,15 +418,16 @@ def _open(path: Path) -> sqlite3.Connection | None:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
             db.execute(_FETCHED_SCHEMA)
-            return db
+            return db, None
         except (OSError, sqlite3.Error) as exc:
             if db is not None:
                 db.close()
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             if attempt == 2 or getattr(exc, "sqlite_errorname", "") not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
-                return None
+                return None, why
             if not _set_aside(path, f"not a database: {exc}"):
-                return None
-    return None
+                return None, f"not a database ({why}), and it cannot be set aside"
+    return None, "unusable"
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection | None:

@@ -154,7 +154,7 @@ class Transfers:
         # not followed, a folder in the file's place is ConflictError. One GET: its answer says what a
         # HEAD would (service/fetch.py), kept in the state store as a HEAD's answer is
         request = models.DownloadRequest(bucket=str(self.src.bucket), key=s.key, file_path=target.path,
-                                         size_hint=s.size,  # `get`'s key, as `get` takes it
+                                         size_hint=s.size, etag_hint=s.etag,  # `get`'s key, as `get` takes it
                                          sse_c_key_file=self.options.upload.sse_c_key_file)
         answered: list[Known] = []  # read from the answer's headers (remember.known_from_answer): no ObjectInfo
         versions: list[str | None] = []
@@ -217,7 +217,7 @@ class Transfers:
             options = CrossOptions.of({"sse": up.sse, "sse_c_key_file": up.sse_c_key_file, "part_size": up.part_size,
                                        **up.extra})
             copied = copy_object(self.ctx, str(self.src.bucket), s.key, self.route.dst_ctx, str(self.dst.bucket), key,
-                                 options, size_hint=s.size)
+                                 options, size_hint=s.size, etag_hint=s.etag)
             unchecked = copied.unchecked  # "sse": its encryption not checked, the read-back denied (as _upload)
             if known is not None:
                 md5 = known.md5 and copied.etag == known.etag and copied.encryption not in ("SSE-C", "SSE-KMS")

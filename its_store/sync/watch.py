@@ -38,7 +38,6 @@ How it works (one scheduling thread owns all state; no locks on it):
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -56,7 +55,8 @@ from its_store.sync import watch_files as F
 from its_store.sync import watch_pass as P
 from its_store.sync import watch_source as S
 from its_store.sync.watch_events import run_events
-from its_store.sync.watch_feed import CHANGES_MAX, EventSink, Feed
+from its_store.sync.watch_feed import EventSink, Feed
+from its_store.sync.watch_intake import Intake
 from its_store.sync.watch_journal import Journal, former_dir, journal_dir
 from its_store.sync.watch_online import Online
 from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
@@ -125,6 +125,7 @@ class Watcher:
         self.window = window
         self.win = Window(self.journal, window, self._ready, self._inflight)  # the owed files in memory
         self._pending = self.win.pending         # waiting to be complete (changed by self.win too)
+        self.intake = Intake(self.feed, self.root, self.accept, self.journal, self._pending, self._hear, self.stop)
         self._outcomes: queue.Queue[S.Outcome] = queue.Queue()  # finished uploads, from their threads
         self._again: set[str] = set()       # heard again while in flight: checked again once it ends
         self._sent: OrderedDict[str, F.Sig] = OrderedDict()
@@ -281,56 +282,8 @@ class Watcher:
         return now
 
     def _drain_changes(self, wait: float) -> None:
-        """Handle the queued changes, at most CHANGES_MAX per turn (a flood must not stall the uploads)."""
-        try:
-            kind, path = self.feed.changes.get(timeout=wait)
-        except queue.Empty:
-            return
-        for _ in range(CHANGES_MAX):
-            self._change(kind, path)
-            try:
-                kind, path = self.feed.changes.get_nowait()
-            except queue.Empty:
-                return
-        self._change(kind, path)
-
-    def _change(self, kind: str, path: str) -> None:
-        if kind == "scan":
-            self._hear(path)
-        elif kind == "pass":
-            self.feed.emit("pass", ok=True, reason=path or None)
-        elif kind in ("pass-retry", "pass-failed"):
-            self.feed.emit("pass", ok=False, reason=path)
-        elif kind == "wake":  # an upload finished (Watcher._done): its outcome is drained this turn
-            pass
-        elif kind == "error":
-            self.feed.emit("failed", key="", reason=path, code="watch_error")
-            self.stop("error")
-        elif kind == "deleted":
-            rel = self._rel(path)
-            if rel is not None and not os.path.lexists(path):
-                if self._pending.pop(rel, None) is not None:
-                    self.journal.done(rel)
-                self.journal.sent_unverified(rel, None)  # a kept, unverified file gone: forget its row
-        else:  # added / modified
-            if os.path.isdir(path) and not os.path.islink(path):
-                if kind == "added":  # a new folder: what was written before its kernel watch existed
-                    for rel in P.walk(Path(path), self.root):
-                        self._hear(rel)
-                return
-            rel = self._rel(path)
-            if rel is not None:
-                self._hear(rel)
-
-    def _rel(self, path: str) -> str | None:
-        """The relative path (with /) of a file worth uploading, else None (temp names, filters)."""
-        try:
-            rel = Path(path).relative_to(self.root).as_posix()
-        except ValueError:
-            return None
-        if F.is_temp_path(rel) or not self.accept(rel):
-            return None
-        return rel
+        """Handle the queued changes (watch_intake.Intake.drain; tests/watchstep.py takes them by this step)."""
+        self.intake.drain(wait)
 
     def _hear(self, rel: str) -> None:
         """A file may have changed: owe it (journal) and, if it is in the window (or the window has room

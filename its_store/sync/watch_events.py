@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from its_store.sync import watch_files as F
 from its_store.sync.watch_feed import Feed
@@ -48,36 +49,24 @@ def run_events(feed: Feed, root: Path) -> None:
     """Kernel events under `root` -> feed.put(kind, path) until feed.closed is set; a name that is not UTF-8
     re-arms the watch (see the module docstring); any other error is one `error` change (the watcher then
     stops)."""
-    import watchfiles
+    from watchfiles import watch as kernel_watch
     held = _holding(root)
     owed: float | None = None  # changes since then may have been missed: a catch-up scan is owed
     received = time.time()     # when the kernel last handed a batch (what came before it was delivered)
     said = False
     try:
         while not feed.closed.is_set():
-            delivered = False
+            watch = _Watch(owed, received)
             try:
-                for batch in watchfiles.watch(root, watch_filter=None, debounce=DEBOUNCE, step=20,
-                                              stop_event=feed.closed, yield_on_timeout=True,
-                                              rust_timeout=200, raise_interrupt=False, recursive=True):
-                    now, delivered = time.time(), True
-                    feed.watching.set()
-                    for change, path in batch:
-                        feed.put(change.name, path)
-                    if owed is not None:  # the new watch is in place: find what the gap held
-                        catch_up(feed, root, owed)
-                        owed = None
-                    received = now
-                    if _gone(root, held):  # inotify dropped its watch with the folder: nothing more would come
-                        feed.put("error", f"file events stopped: the watched folder {root} was removed or replaced")
-                        return
+                _watch_once(kernel_watch, feed, root, held, watch)
                 return
             except RuntimeError as exc:
                 if not undecodable(exc):
                     raise
+            owed, received = watch.owed, watch.received
             owed = received - CTIME_SLACK if owed is None else owed
             pause = REARM_GAP
-            if not delivered:  # the arming itself hit the name (a folder: inotify reports the arming's opens)
+            if not watch.delivered:  # the arming itself hit the name (a folder: inotify reports the arming's opens)
                 feed.watching.set()
                 if not said:
                     said = True
@@ -94,6 +83,37 @@ def run_events(feed: Feed, root: Path) -> None:
         feed.watching.set()
         if held is not None:
             os.close(held)
+
+
+class _Watch:
+    """What one kernel watch (one watchfiles generator) leaves to the next after a re-arm: whether it
+    delivered a batch, when it last did, and since when a catch-up scan is owed (None: none)."""
+
+    __slots__ = ("delivered", "owed", "received")
+
+    def __init__(self, owed: float | None, received: float) -> None:
+        self.delivered, self.owed, self.received = False, owed, received
+
+
+def _watch_once(kernel_watch: Callable[..., Iterator[set[tuple[Any, str]]]], feed: Feed, root: Path,
+                held: int | None, watch: _Watch) -> None:
+    """One kernel watch over `root`: each batch to the feed (first the catch-up scan `watch.owed` asks for,
+    once the watch is in place), until feed.closed is set or the folder held is gone (one `error` change).
+    watchfiles' RuntimeError (a name that is not UTF-8) goes up to run_events, which re-arms; `kernel_watch`
+    is watchfiles.watch (imported by run_events, outside its error net)."""
+    for batch in kernel_watch(root, watch_filter=None, debounce=DEBOUNCE, step=20, stop_event=feed.closed,
+                              yield_on_timeout=True, rust_timeout=200, raise_interrupt=False, recursive=True):
+        now, watch.delivered = time.time(), True
+        feed.watching.set()
+        for change, path in batch:
+            feed.put(change.name, path)
+        if watch.owed is not None:  # the new watch is in place: find what the gap held
+            catch_up(feed, root, watch.owed)
+            watch.owed = None
+        watch.received = now
+        if _gone(root, held):  # inotify dropped its watch with the folder: nothing more would come
+            feed.put("error", f"file events stopped: the watched folder {root} was removed or replaced")
+            return
 
 
 def _holding(root: Path) -> int | None:

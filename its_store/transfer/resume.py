@@ -37,8 +37,8 @@ resumed (two runs would send the same parts); its record is forgotten, and this 
 upload of the key. Both uploads then complete: the later Complete's object is the key's newest version, as with
 any two writers of one key. A lock that can be taken names no live run (a flock dies with its process): the
 file a crashed run left is stale; the upload is judged as before (aborted, or resumed by --resume), and the
-file removed. An upload left alone loses its record: if its owner then stops short and keeps its parts for
---resume, no rerun finds them; the bucket's lifecycle rule (--abort-multipart-days) removes them.
+file removed. An upload left alone loses its record, kept aside (transfer/resume_owners.leave): if its owner is
+killed, the next run's sweep aborts it (noted unsettled if its Complete was claimed); alive, it aborts it itself.
 
 An owner file no record names (its run died between own() and the record's save, or after another run forgot
 its record) would never be judged again: the first time a journal takes the decision lock (a run's first
@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING
 from its_store.core import errors as E
 from its_store.core.jsontext import loads
 from its_store.s3.crc import PartETag, crc32_of
-from its_store.transfer.resume_owners import owner_name
+from its_store.transfer.resume_owners import abort_orphans, drop_left, leave, left_record, owner_name
 from its_store.transfer.resume_owners import remove_owner as _remove
 from its_store.transfer.resume_owners import usable_id as _usable_id
 
@@ -88,6 +88,7 @@ class UploadJournal:
         self._owned: dict[str, Callable[[], None]] = {}  # upload id -> the release of its owner lock, held
         self._lock = threading.Lock()
         self._swept = False  # the stale owner files were swept (_sweep_owners): once a journal, a run
+        self._orphans: list[tuple[str, str, str]] = []  # (bucket, key, upload id) the sweep found to abort
 
     def _path(self, bucket: str, key: str, endpoint: str | None = None) -> Path:
         digest = hashlib.sha256(f"{endpoint or self.endpoint}\0{bucket}\0{key}".encode()).hexdigest()[:32]
@@ -171,10 +172,14 @@ class UploadJournal:
     def _sweep_owners(self) -> None:
         """Under the decision lock (every take and removal of an owner file is under it): remove the owner files
         of runs that died with no record naming their upload (module docstring; transfer/resume_owners.py)."""
-        from its_store.transfer.resume_owners import sweep
+        from its_store.transfer.resume_owners import orphans, sweep
         with self._lock:
             ours = {owner_name(upload_id) for upload_id in self._owned}
         sweep(self.directory, ours)
+        dead, claimed = orphans(self.directory, self.endpoint, ours)  # left alone, their run dead since
+        for bucket, key, upload_id in claimed:  # a Complete may have been sent: never aborted, in bucket info
+            self._note_unsettled(bucket, key, upload_id)
+        self._orphans.extend(dead)
 
     def completing(self, bucket: str, key: str, upload_id: str) -> bool:
         """Claim `upload_id` for its CompleteMultipartUpload, just before it is sent: False when an abort
@@ -191,6 +196,8 @@ class UploadJournal:
                     return False
                 completers = [*_tokens(record.get("completers")), self.token]
                 self.save(bucket, key, {**record, "completing": True, "completers": completers})
+            elif (left := left_record(self.directory, upload_id)) is not None:  # left alone by another run:
+                leave(self.directory, {**left, "completing": True})  # never aborted as an orphan from now on
             with self._lock:
                 self._claims[(bucket, key)] = (upload_id, "completing")
         return True
@@ -207,6 +214,7 @@ class UploadJournal:
             upload_id = str(record["upload_id"])  # load() checked it is a str
             if self._alive_elsewhere(upload_id):
                 log.info("upload %s of %s/%s is being sent by another run: left alone", upload_id[:40], bucket, key)
+                leave(self.directory, record)  # its record kept aside: an owner killed later leaves no orphan
                 self._forget(bucket, key)
                 return
             with self._lock:
@@ -289,6 +297,7 @@ class UploadJournal:
             self._forget(bucket, key)
             return
         with self._deciding():
+            drop_left(self.directory, upload_id)  # completed or aborted: no orphan to abort, if it was left alone
             record = self.load(bucket, key)
             if record is not None and record.get("upload_id") == upload_id:
                 self._forget(bucket, key)
@@ -330,6 +339,9 @@ class UploadJournal:
         or, when another live run holds its owner lock, left alone and its record forgotten, or gone from the
         server (its record removed). The parts are NOT checked here: the caller compares each with its bytes
         (prepare() for a file; transfer/relay.py as it streams the source again)."""
+        with self._deciding(), self._lock:  # the sweep (on a journal's first decision lock) found uploads left alone
+            found, self._orphans = self._orphans, []
+        abort_orphans(s3, self.directory, self.endpoint, found)  # by runs that died since: their parts are nobody's
         record = self.load(bucket, key)
         if record is None:
             return None, {}
@@ -379,6 +391,7 @@ class UploadJournal:
                 log.info("upload %s of %s/%s is being sent by another run: left alone", upload_id[:40], bucket, key)
                 record = self.load(bucket, key) if key else None
                 if record is not None and record.get("upload_id") == upload_id:
+                    leave(self.directory, record)  # kept aside (resume_owners.py): its owner may be killed later
                     self._forget(bucket, key)
                 return False
             except (OSError, E.ItsStoreError):  # the decision lock was taken in that folder: hardly ever

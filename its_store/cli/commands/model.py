@@ -1,15 +1,16 @@
-"""`its-store model ...`: the model registry commands. Each parses, calls ModelRegistry, renders."""
+"""`its-store model ...`: the model registry commands. Each parses, calls ModelRegistry, renders (the human
+text of what they print: cli/model_text.py)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from its_store.cli import model_text as T
 from its_store.cli import output as out
-from its_store.cli.base import LOCAL_PATH, add_commands, new_group
+from its_store.cli.base import LOCAL_PATH, Flags, add_commands, new_group, with_flags
 from its_store.cli.completion.callbacks import complete_model_ref
 from its_store.core.errors import InvalidInputError
 from its_store.core.units import human_size, parse_duration, parse_pairs
@@ -17,13 +18,6 @@ from its_store.core.units import human_size, parse_duration, parse_pairs
 if TYPE_CHECKING:
     from its_store.registry.registry import ModelRegistry
     from its_store.registry.results import (
-        Aliases,
-        AncestorNode,
-        DescendantNode,
-        DiffReport,
-        DownloadUrls,
-        LineageReport,
-        ModelDetails,
         OfflineMarks,
         Removal,
     )
@@ -57,7 +51,7 @@ def _offline_note(doc: OfflineMarks | None) -> None:
     if doc is not None and doc.offline:
         from its_store.core.units import human_duration
         age = doc.age_seconds
-        out.talk(f"offline: answered from the local cache as of {_short_time(doc.as_of)} UTC"
+        out.talk(f"offline: answered from the local cache as of {T.short_time(doc.as_of)} UTC"
                  + (f" ({human_duration(age)} ago)" if age is not None else ""))
 
 
@@ -66,50 +60,59 @@ def _ref(text: str) -> tuple[str, str | None]:
     return parse_model_ref(text)
 
 
+class RegisterFlags(Flags):
+    """The options of `model register` after --name and --version, typed, in --help's order
+    (cli/base.with_flags)."""
+
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="Metric k=number (repeatable).")] = None
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Training config file (JSON, or YAML with PyYAML).",
+                                                **LOCAL_PATH)] = None
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v (repeatable).")] = None
+    description: Annotated[str, typer.Option("--description", "-d", help="Free text.")] = ""
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing version.")] = False
+    variant: Annotated[str | None, typer.Option(
+        "--variant", help="Add the files as this variant of the version (onnx, trt-sm89-trt10.3, ...); "
+                          "an existing open version gains it.")] = None
+    dataset: Annotated[list[str] | None, typer.Option(
+        "--dataset", help="Training data, URI[@VERSION] (repeatable).")] = None
+    parent: Annotated[list[str] | None, typer.Option(
+        "--parent", help="Model it was derived from, NAME@VERSION; must exist (repeatable).")] = None
+    run_id: Annotated[str | None, typer.Option("--run-id", help="Training run id (MLflow, W&B, CI job...).")] = None
+    no_git: Annotated[bool, typer.Option("--no-git", help="Do not record the git commit of this folder.")] = False
+    card: Annotated[Path | None, typer.Option("--card", help="Model card (Markdown) stored with the version.",
+                                              **LOCAL_PATH)] = None
+    no_dedup: Annotated[bool, typer.Option(
+        "--no-dedup", help="Upload every file even when the registry already holds its bytes.")] = False
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
+                                                  "link out of the folder is refused).")] = False
+
+
+@with_flags(RegisterFlags)
 def register_cmd(
     path: Annotated[Path, typer.Argument(help="Model file, or a folder (weights + labels + config).",
                                          **LOCAL_PATH)],
     name: Annotated[str, typer.Option("--name", "-n", help="Model name, e.g. yolo11_traffic.")],
     version: Annotated[str, typer.Option("--version", help="Semantic version (2.0.0), or 'auto' for the next "
                                                            "patch.")],
-    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="Metric k=number (repeatable).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Training config file (JSON, or YAML with PyYAML).",
-                                                    **LOCAL_PATH)] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v (repeatable).")] = None,
-    description: Annotated[str, typer.Option("--description", "-d", help="Free text.")] = "",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing version.")] = False,
-    variant: Annotated[str | None, typer.Option(
-        "--variant", help="Add the files as this variant of the version (onnx, trt-sm89-trt10.3, ...); "
-                          "an existing open version gains it.")] = None,
-    dataset: Annotated[list[str] | None, typer.Option(
-        "--dataset", help="Training data, URI[@VERSION] (repeatable).")] = None,
-    parent: Annotated[list[str] | None, typer.Option(
-        "--parent", help="Model it was derived from, NAME@VERSION; must exist (repeatable).")] = None,
-    run_id: Annotated[str | None, typer.Option("--run-id", help="Training run id (MLflow, W&B, CI job...).")] = None,
-    no_git: Annotated[bool, typer.Option("--no-git", help="Do not record the git commit of this folder.")] = False,
-    card: Annotated[Path | None, typer.Option("--card", help="Model card (Markdown) stored with the version.",
-        **LOCAL_PATH)] = None,
-    no_dedup: Annotated[bool, typer.Option(
-        "--no-dedup", help="Upload every file even when the registry already holds its bytes.")] = False,
-    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
-                                                  "link out of the folder is refused).")] = False,
+    flags: RegisterFlags = RegisterFlags(),
     json_: Json = False,
 ) -> None:
     """Register a model file or folder as NAME@VERSION (immutable; the manifest is written last).
 
     Example: its-store model register yolo11.pt -n yolo11_traffic --version 2.0.0 -m accuracy=0.94 --config train.yaml
     """
-    metrics = parse_pairs(metric, what="metric")
-    tags = parse_pairs(tag, what="tag")
+    f = flags
+    metrics = parse_pairs(f.metric, what="metric")
+    tags = parse_pairs(f.tag, what="tag")
     with out.progress(f"register {name}", _local_size(path)) as advance:
-        rec = _registry().register_model(path, name, version, metrics=metrics, training_config=config, tags=tags,
-                                         description=description, force=force, progress=advance, variant=variant,
-                                         parents=parent or [], datasets=dataset or [], run_id=run_id,
-                                         git_dir=None if no_git else Path.cwd(), card=card, dedup=not no_dedup,
-                                         follow_symlinks=follow_symlinks)
-    files = _count(len(rec.variants[variant].files) if variant else len(rec.files), "file")
-    what = f" variant {variant}" if variant else ""
+        rec = _registry().register_model(path, name, version, metrics=metrics, training_config=f.config, tags=tags,
+                                         description=f.description, force=f.force, progress=advance,
+                                         variant=f.variant, parents=f.parent or [], datasets=f.dataset or [],
+                                         run_id=f.run_id, git_dir=None if f.no_git else Path.cwd(), card=f.card,
+                                         dedup=not f.no_dedup, follow_symlinks=f.follow_symlinks)
+    files = _count(len(rec.variants[f.variant].files) if f.variant else len(rec.files), "file")
+    what = f" variant {f.variant}" if f.variant else ""
     out.result(rec, lambda: out.talk(f"registered {rec.model_name}@{rec.version}{what} "
                                      f"({files}; {human_size(rec.uploaded_bytes)} uploaded, "
                                      f"{rec.copied_files} copied on the server) → {rec.uri}"))
@@ -152,27 +155,9 @@ def list_cmd(
         out.emit_jsonl(records)
     else:
         out.table(["model", "version", "created", "size", "aliases", "metrics", "tags"],
-                  ([r.model_name, r.version, _short_time(r.created_at), human_size(r.size),
-                    ",".join(r.aliases), _pairs(r.metrics), _pairs(r.tags)] for r in records), right=["size"])
-    _unreadable(skipped)
-
-
-def _unreadable(skipped: list[Any]) -> None:
-    """One stderr line per registry document `model list` left out, then exit 4 (integrity): the last one is
-    raised, so that one bad document is one error line, as any other error (no summary line on top)."""
-    if not skipped:
-        return
-    for exc in skipped[:-1]:
-        out.stderr_line(f"its-store: error: {exc.message}")
-    raise skipped[-1]
-
-
-def _pairs(values: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(values.items()))
-
-
-def _short_time(text: str | None) -> str:
-    return (text or "").replace("T", " ")[:19]
+                  ([r.model_name, r.version, T.short_time(r.created_at), human_size(r.size),
+                    ",".join(r.aliases), T.pairs(r.metrics), T.pairs(r.tags)] for r in records), right=["size"])
+    T.unreadable(skipped)
 
 
 def show(ref: Ref, offline: Offline = False, json_: Json = False) -> None:
@@ -183,43 +168,7 @@ def show(ref: Ref, offline: Offline = False, json_: Json = False) -> None:
     name, version = _ref(ref)
     rec = _registry(offline).show_model(name, version)
     _offline_note(rec)
-    out.result(rec, lambda: _show_human(rec))
-
-
-def _show_human(rec: ModelDetails) -> None:
-    import json
-    rows: list[list[Any]] = [["model", f"{rec.model_name}@{rec.version}"], ["uri", rec.uri],
-            ["created", f"{_short_time(rec.created_at)} by {rec.created_by}"],
-            ["size", f"{human_size(rec.size)} ({rec.size} bytes)"], ["sha256", rec.sha256],
-            ["aliases", ", ".join(rec.aliases)], ["description", rec.description],
-            ["metrics", _pairs(rec.metrics)], ["tags", _pairs(rec.tags)],
-            ["training config", json.dumps(rec.training_config) if rec.training_config is not None else ""]]
-    out.table(["field", "value"], rows)
-    out.table(["file", "size", "sha256"], ([f.path, human_size(f.size), f.sha256] for f in rec.files),
-              right=["size"])
-    if rec.variants:
-        out.table(["variant", "files", "size", "created"],
-                  ([v, ", ".join(f.path for f in d.files), human_size(d.size), _short_time(d.created)]
-                   for v, d in rec.variants.items()), right=["size"])
-    lineage = rec.lineage
-    git = lineage.git or {}
-    facts = [["parents", ", ".join(lineage.parents)],
-             ["datasets", ", ".join(lineage.datasets)],
-             ["run id", lineage.run_id or ""], ["sealed", "yes" if rec.sealed else "no"],
-             ["git", f"{git.get('commit', '')[:12]} {git.get('branch') or ''}{' (dirty)' if git.get('dirty') else ''}"
-              if git else ""]]
-    out.table(["lineage", "value"], facts)
-    if rec.card:
-        _print_card(rec.card)
-
-
-def _print_card(text: str) -> None:
-    """Markdown rendered on a terminal; the raw text when stdout is a pipe or a file."""
-    if sys.stdout.isatty():
-        from rich.markdown import Markdown
-        out.console().print(Markdown(text))
-    else:
-        out.block("\n" + text)
+    out.result(rec, lambda: T.show_human(rec))
 
 
 def pull(
@@ -273,15 +222,7 @@ def url(
     if seconds < 1 or seconds > 7 * 86400:
         raise InvalidInputError(f"expiry {expires!r} is outside 1s..7d", hint="S3 signatures last at most 7 days")
     doc = _registry().download_urls(name, version, int(seconds))
-    out.result(doc, lambda: _url_human(doc))
-
-
-def _url_human(doc: DownloadUrls) -> None:
-    if len(doc.files) == 1:
-        out.lines([doc.url])
-        return
-    for item in doc.files:
-        out.row(item.path, item.url)
+    out.result(doc, lambda: T.url_human(doc))
 
 
 def promote(
@@ -312,16 +253,7 @@ def aliases(
     """
     from its_store.registry.refs import validate_name
     doc = _registry().get_aliases(validate_name(name))
-    out.result(doc, lambda: _aliases_human(doc))
-
-
-def _aliases_human(doc: Aliases) -> None:
-    out.table(["alias", "version"], ([a, v] for a, v in sorted(doc.aliases.items())))
-    if doc.history:
-        out.console().print("")
-        out.table(["when", "alias", "version", "previous", "by"],
-                  ([_short_time(h.at), h.alias, h.version or "(removed)", h.previous or "", h.by]
-                   for h in doc.history))
+    out.result(doc, lambda: T.aliases_human(doc))
 
 
 def rm(
@@ -376,42 +308,7 @@ def lineage(ref: Ref, json_: Json = False) -> None:
     """
     name, version = _ref(ref)
     doc = _registry().lineage(name, version)
-    out.result(doc, lambda: _lineage_human(doc))
-
-
-def _lineage_human(doc: LineageReport) -> None:
-    lines = [doc.model]
-    if doc.datasets:
-        lines.append(f"  datasets: {', '.join(doc.datasets)}")
-    if doc.run_id:
-        lines.append(f"  run: {doc.run_id}")
-    if doc.git:
-        git = doc.git
-        lines.append(f"  git: {git['commit'][:12]} {git.get('branch') or ''}{' (dirty)' if git.get('dirty') else ''}")
-    lines.append("ancestors:" if doc.ancestors else "ancestors: (none)")
-    _tree(doc.ancestors, "  ", lines)
-    lines.append("descendants:" if doc.descendants else "descendants: (none)")
-    _tree(doc.descendants, "  ", lines)
-    out.lines(lines)
-
-
-def _tree(nodes: list[AncestorNode] | list[DescendantNode], indent: str, lines: list[str]) -> None:
-    """Ancestors (below each: its parents) or descendants (below each: its children), as a tree."""
-    from its_store.registry.results import AncestorNode, DescendantNode
-    for i, node in enumerate(nodes):
-        last = i == len(nodes) - 1
-        below: list[AncestorNode] | list[DescendantNode] = []
-        note = data = ref = ""
-        if isinstance(node, DescendantNode):
-            ref, below = node.ref, node.children
-        elif isinstance(node, AncestorNode):
-            ref = node.ref
-            note = " (missing)" if node.missing else ""
-            data = f"  [data: {', '.join(node.datasets)}]" if node.datasets else ""
-            below = node.parents
-        note += " (repeated: shown above)" if isinstance(node, (AncestorNode, DescendantNode)) and node.repeated else ""
-        lines.append(f"{indent}{'└── ' if last else '├── '}{ref}{note}{data}")
-        _tree(below, indent + ("    " if last else "│   "), lines)
+    out.result(doc, lambda: T.lineage_human(doc))
 
 
 def seal(ref: Ref, json_: Json = False) -> None:
@@ -438,38 +335,7 @@ def diff(
     name_a, ref_a = _ref(a)
     name_b, ref_b = _ref(name_a + b if b.startswith("@") else b)
     doc = _registry().diff(name_a, ref_a, name_b, ref_b)
-    out.result(doc, lambda: _diff_human(doc))
-
-
-def _diff_human(doc: DiffReport) -> None:
-    import json
-    out.talk(f"{doc.a} → {doc.b}{' (same content)' if doc.same_content else ''}")
-    rows = [[k, _num(m.a), _num(m.b), _num(m.delta, signed=True)] for k, m in doc.metrics.items()]
-    if rows:
-        out.table(["metric", "a", "b", "delta"], rows, right=["a", "b", "delta"])
-    changes = []
-    for section, part in (("tags", doc.tags), ("training_config", doc.training_config)):
-        changes += [[section, f"+ {k}", json.dumps(v)] for k, v in part.added.items()]
-        changes += [[section, f"- {k}", json.dumps(v)] for k, v in part.removed.items()]
-        changes += [[section, f"~ {k}", f"{json.dumps(v.a)} → {json.dumps(v.b)}"] for k, v in part.changed.items()]
-    files = doc.files
-    changes += [["files", f"+ {f.path}", f.sha256[:16]] for f in files.added]
-    changes += [["files", f"- {f.path}", f.sha256[:16]] for f in files.removed]
-    changes += [["files", f"~ {f.path}", f"{f.a.sha256[:16]} → {f.b.sha256[:16]}"] for f in files.changed]
-    for key, moved in (("parents", doc.lineage.parents), ("datasets", doc.lineage.datasets)):
-        changes += [["lineage", f"+ {key[:-1]}", v] for v in moved.added]
-        changes += [["lineage", f"- {key[:-1]}", v] for v in moved.removed]
-    if changes:
-        out.table(["what", "key", "change"], changes)
-    out.talk(f"{files.unchanged} file(s) unchanged")
-
-
-def _num(value: Any, signed: bool = False) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)):
-        return f"{value:+g}" if signed else f"{value:g}"
-    return str(value)
+    out.result(doc, lambda: T.diff_human(doc))
 
 
 def verify(ref: Ref, json_: Json = False) -> None:

@@ -1,7 +1,7 @@
 """`sync SRC DEST`: the CLI face of its_store/sync/ (the library does the work: Sync in sync/engine.py).
 
-The options become a SyncOptions in `build_options()`, and `make_sync()` builds the Sync object:
-other modes of the command (the watcher) reuse both.
+The options are one typed SyncFlags (its fields are the command's options: cli/base.with_flags); they
+become a SyncOptions in `build_options()`, and `make_sync()` builds the Sync object.
 """
 
 import threading
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from its_store.cli import output as out
-from its_store.cli.base import LOCAL_PATH, add_commands
+from its_store.cli.base import LOCAL_PATH, Flags, add_commands, with_flags
 from its_store.cli.completion.callbacks import complete_remote
 from its_store.core.enums import CompressionType, ObjectType, SseMode
 from its_store.core.errors import InvalidInputError
@@ -20,14 +20,69 @@ Json = Annotated[bool, out.JsonOption]
 _PRINT = threading.Lock()
 
 
-def build_options(*, checksum: bool = False, size_only: bool = False, delete: bool = False, dry_run: bool = False,
-                  include: list[str] | None = None, exclude: list[str] | None = None,
-                  max_delete: int | None = None, allow_empty_source: bool = False, shard: str | None = None,
-                  follow_symlinks: bool = False, workers: int | None = None, type_: ObjectType = ObjectType.OTHER,
-                  meta: list[str] | None = None, tag: list[str] | None = None, content_type: str | None = None,
-                  compress: CompressionType | None = None, level: int | None = None, sse: SseMode | None = None,
-                  sse_c_key_file: Path | None = None, part_size: str | None = None, retain: str | None = None,
-                  retain_mode: str | None = None, legal_hold: bool = False, no_state: bool = False) -> Any:
+class SyncFlags(Flags):
+    """The options of `sync`, typed, in the order --help lists them (cli/base.with_flags shows each field
+    to Typer as one option of the command)."""
+
+    delete: Annotated[bool, typer.Option("--delete", help="Delete from DEST what SRC lacks (never after a "
+                                                          "failed, partial or empty source listing).")] = False
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Print the plan; change nothing.")] = False
+    checksum: Annotated[bool, typer.Option("--checksum", "-c", help="Compare content (sha256 / MD5 ETag), "
+                                                                    "not mtime.")] = False
+    size_only: Annotated[bool, typer.Option("--size-only", help="Compare sizes only.")] = False
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip paths matching GLOB (repeatable; "
+                                                                        "an exclude always wins).")] = None
+    include: Annotated[list[str] | None, typer.Option("--include", help="Only paths matching GLOB (repeatable).")] \
+        = None
+    max_delete: Annotated[int | None, typer.Option("--max-delete", help="Delete nothing if more than N deletes "
+                                                                        "are planned (exit 1).")] = None
+    allow_empty_source: Annotated[bool, typer.Option("--allow-empty-source", help="With --delete: an empty "
+                                                     "source empties DEST.")] = False
+    shard: Annotated[str | None, typer.Option("--shard", help="Only shard K of N (K/N, from 0), by relative path.")] \
+        = None
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
+                                                  "link is skipped and reported)")] = False
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256, help="Parallel transfers.")] \
+        = None
+    type_: Annotated[ObjectType, typer.Option("--type", "-t", help="Object type of uploads.",
+                                              case_sensitive=False)] = ObjectType.OTHER
+    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata k=v on uploads (repeatable).")] \
+        = None
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v on uploads (repeatable).")] = None
+    content_type: Annotated[str | None, typer.Option(help="Content-Type of uploads (guessed when absent).")] = None
+    part_size: Annotated[str | None, typer.Option(help="Multipart part size, e.g. 16MiB.")] = None
+    compress: Annotated[CompressionType | None, typer.Option("--compress", case_sensitive=False,
+                                                             help="Codec of uploads, as for upload.")] = None
+    level: Annotated[int | None, typer.Option("--level", help="Codec level.")] = None
+    sse: Annotated[SseMode | None, typer.Option("--sse", case_sensitive=False,
+                                                help="Server-side encryption of uploads: none, s3, c.")] = None
+    sse_c_key_file: Annotated[Path | None, typer.Option("--sse-c-key-file", help="SSE-C key file.",
+                                                        **LOCAL_PATH)] = None
+    source_sse_c_key_file: Annotated[Path | None, typer.Option(
+        "--source-sse-c-key-file", help="Between two endpoints: the SSE-C key of the source objects, when it is "
+                                        "not the destination's.", **LOCAL_PATH)] = None
+    retain: Annotated[str | None, typer.Option("--retain", help="Object lock on uploads: 90d / 1y / a date.")] \
+        = None
+    retain_mode: Annotated[str | None, typer.Option("--retain-mode", help="governance (default) or "
+                                                                          "compliance.")] = None
+    legal_hold: Annotated[bool, typer.Option("--legal-hold", help="Uploads under legal hold.")] = False
+    no_state: Annotated[bool, typer.Option("--no-state", help="Do not use the local state store: HEAD "
+                                                              "every object compared.")] = False
+    watch: Annotated[bool, typer.Option("--watch", help="After the first pass keep running: upload each new or "
+                                        "changed file once complete (local -> s3 only).")] = False
+    settle: Annotated[float, typer.Option("--settle", min=0.0, help="--watch: seconds a file's size and mtime "
+                                          "must stay unchanged when the kernel cannot say it was closed.")] = 2.0
+    remove_source: Annotated[bool, typer.Option("--remove-source", help="--watch: delete a local file once its "
+                                                "upload is verified.")] = False
+    remove_after_settle: Annotated[bool, typer.Option("--remove-after-settle", help="--watch --remove-source: also "
+                                                      "remove files the kernel cannot say are closed (no read "
+                                                      "lease), once unchanged for --settle.")] = False
+    metrics_file: Annotated[Path | None, typer.Option("--metrics-file", help="--watch: write Prometheus figures "
+                                                      "to FILE (node_exporter textfile, atomic).",
+                                                      **LOCAL_PATH)] = None
+
+
+def build_options(flags: SyncFlags) -> Any:
     """A SyncOptions from the command's flags; bad input raises InvalidInputError (exit 2) here,
     before any request."""
     from its_store.core.lock import upload_lock_fields
@@ -35,19 +90,21 @@ def build_options(*, checksum: bool = False, size_only: bool = False, delete: bo
     from its_store.core.units import parse_pairs, parse_size
     from its_store.sync.filters import Filter
     from its_store.sync.model import SyncOptions, UploadOptions
-    if checksum and size_only:
+    f = flags
+    if f.checksum and f.size_only:
         raise InvalidInputError("--checksum and --size-only exclude each other")
-    if max_delete is not None and max_delete < 0:
+    if f.max_delete is not None and f.max_delete < 0:
         raise InvalidInputError("--max-delete must be 0 or more")
-    upload = UploadOptions(object_type=type_, metadata=parse_pairs(meta), tags=parse_pairs(tag, what="tag"),
-                           content_type=content_type, compression=compress.value if compress else None,
-                           compression_level=level, sse=sse.value if sse else None, sse_c_key_file=sse_c_key_file,
-                           part_size=parse_size(part_size, what="part size") if part_size else None,
-                           extra=upload_lock_fields(retain, retain_mode, legal_hold))
-    return SyncOptions(mode="checksum" if checksum else ("size-only" if size_only else "size+mtime"),
-                       delete=delete, dry_run=dry_run, filter=Filter.of(include, exclude), max_delete=max_delete,
-                       allow_empty_source=allow_empty_source, shard=parse_shard(shard),
-                       follow_symlinks=follow_symlinks, upload=upload, workers=workers, state=not no_state)
+    upload = UploadOptions(object_type=f.type_, metadata=parse_pairs(f.meta), tags=parse_pairs(f.tag, what="tag"),
+                           content_type=f.content_type, compression=f.compress.value if f.compress else None,
+                           compression_level=f.level, sse=f.sse.value if f.sse else None,
+                           sse_c_key_file=f.sse_c_key_file,
+                           part_size=parse_size(f.part_size, what="part size") if f.part_size else None,
+                           extra=upload_lock_fields(f.retain, f.retain_mode, f.legal_hold))
+    return SyncOptions(mode="checksum" if f.checksum else ("size-only" if f.size_only else "size+mtime"),
+                       delete=f.delete, dry_run=f.dry_run, filter=Filter.of(f.include, f.exclude),
+                       max_delete=f.max_delete, allow_empty_source=f.allow_empty_source, shard=parse_shard(f.shard),
+                       follow_symlinks=f.follow_symlinks, upload=upload, workers=f.workers, state=not f.no_state)
 
 
 def make_sync(source: str, dest: str, options: Any, workers: int | None = None) -> Any:
@@ -81,67 +138,13 @@ def _item_line(kind: str, item: Any) -> None:
         out.row(_VERBS[kind], item.path, reason)
 
 
+@with_flags(SyncFlags)
 def sync(
     source: Annotated[str, typer.Argument(help="A local folder or s3://BUCKET/PREFIX/.",
                                           autocompletion=complete_remote)],
     dest: Annotated[str, typer.Argument(help="A local folder or s3://BUCKET/PREFIX/.",
                                         autocompletion=complete_remote)],
-    delete: Annotated[bool, typer.Option("--delete", help="Delete from DEST what SRC lacks (never after a "
-                                                          "failed, partial or empty source listing).")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Print the plan; change nothing.")] = False,
-    checksum: Annotated[bool, typer.Option("--checksum", "-c", help="Compare content (sha256 / MD5 ETag), "
-                                                                    "not mtime.")] = False,
-    size_only: Annotated[bool, typer.Option("--size-only", help="Compare sizes only.")] = False,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip paths matching GLOB (repeatable; "
-                                                                        "an exclude always wins).")] = None,
-    include: Annotated[list[str] | None, typer.Option("--include", help="Only paths matching GLOB (repeatable).")]
-    = None,
-    max_delete: Annotated[int | None, typer.Option("--max-delete", help="Delete nothing if more than N deletes "
-                                                                        "are planned (exit 1).")] = None,
-    allow_empty_source: Annotated[bool, typer.Option("--allow-empty-source", help="With --delete: an empty "
-                                                     "source empties DEST.")] = False,
-    shard: Annotated[str | None, typer.Option("--shard", help="Only shard K of N (K/N, from 0), by relative path.")]
-    = None,
-    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links (default: a "
-                                                  "link is skipped and reported)")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=256, help="Parallel transfers.")]
-    = None,
-    type_: Annotated[ObjectType, typer.Option("--type", "-t", help="Object type of uploads.",
-                                              case_sensitive=False)] = ObjectType.OTHER,
-    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata k=v on uploads (repeatable).")]
-    = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag k=v on uploads (repeatable).")] = None,
-    content_type: Annotated[str | None, typer.Option(help="Content-Type of uploads (guessed when absent).")] = None,
-    part_size: Annotated[str | None, typer.Option(help="Multipart part size, e.g. 16MiB.")] = None,
-    compress: Annotated[CompressionType | None, typer.Option("--compress", case_sensitive=False,
-                                                             help="Codec of uploads, as for upload.")] = None,
-    level: Annotated[int | None, typer.Option("--level", help="Codec level.")] = None,
-    sse: Annotated[SseMode | None, typer.Option("--sse", case_sensitive=False,
-                                                help="Server-side encryption of uploads: none, s3, c.")] = None,
-    sse_c_key_file: Annotated[Path | None, typer.Option("--sse-c-key-file", help="SSE-C key file.",
-        **LOCAL_PATH)] = None,
-    source_sse_c_key_file: Annotated[Path | None, typer.Option(
-        "--source-sse-c-key-file", help="Between two endpoints: the SSE-C key of the source objects, when it is "
-                                        "not the destination's.", **LOCAL_PATH)] = None,
-    retain: Annotated[str | None, typer.Option("--retain", help="Object lock on uploads: 90d / 1y / a date.")]
-    = None,
-    retain_mode: Annotated[str | None, typer.Option("--retain-mode", help="governance (default) or "
-                                                                          "compliance.")] = None,
-    legal_hold: Annotated[bool, typer.Option("--legal-hold", help="Uploads under legal hold.")] = False,
-    no_state: Annotated[bool, typer.Option("--no-state", help="Do not use the local state store: HEAD "
-                                                              "every object compared.")] = False,
-    watch: Annotated[bool, typer.Option("--watch", help="After the first pass keep running: upload each new or "
-                                        "changed file once complete (local -> s3 only).")] = False,
-    settle: Annotated[float, typer.Option("--settle", min=0.0, help="--watch: seconds a file's size and mtime "
-                                          "must stay unchanged when the kernel cannot say it was closed.")] = 2.0,
-    remove_source: Annotated[bool, typer.Option("--remove-source", help="--watch: delete a local file once its "
-                                                "upload is verified.")] = False,
-    remove_after_settle: Annotated[bool, typer.Option("--remove-after-settle", help="--watch --remove-source: also "
-                                                      "remove files the kernel cannot say are closed (no read "
-                                                      "lease), once unchanged for --settle.")] = False,
-    metrics_file: Annotated[Path | None, typer.Option("--metrics-file", help="--watch: write Prometheus figures "
-                                                      "to FILE (node_exporter textfile, atomic).",
-                                                          **LOCAL_PATH)] = None,
+    flags: SyncFlags,
     json_: Json = False,
 ) -> None:
     """Make DEST like SRC: copy what is missing or differs (size and mtime by default), optionally delete
@@ -149,32 +152,27 @@ def sync(
 
     Example: its-store sync ./frames s3://its-video/camera_001/ --delete --exclude '*.tmp'
     """
-    options = build_options(checksum=checksum, size_only=size_only, delete=delete, dry_run=dry_run,
-                            include=include, exclude=exclude, max_delete=max_delete,
-                            allow_empty_source=allow_empty_source, shard=shard, follow_symlinks=follow_symlinks,
-                            workers=workers, type_=type_, meta=meta, tag=tag, content_type=content_type,
-                            compress=compress, level=level, sse=sse, sse_c_key_file=sse_c_key_file,
-                            part_size=part_size, retain=retain, retain_mode=retain_mode, legal_hold=legal_hold,
-                            no_state=no_state)
+    options = build_options(flags)
     from its_store.cli.locations import cross_endpoint, library_text, pair, source_key
     src, dst, cross = pair(source, dest)
-    if cross and watch:
+    if cross and flags.watch:
         raise InvalidInputError("--watch uploads a local folder to one endpoint",
                                 hint="use `sync DIR NAME:BUCKET/PREFIX/ --watch`")
-    options.upload.extra.update(source_key(cross, source_sse_c_key_file))  # read by the copy between endpoints
-    if watch:
+    options.upload.extra.update(source_key(cross, flags.source_sse_c_key_file))  # read by the copy between endpoints
+    if flags.watch:
         from its_store.cli.watch_cli import run_watch
-        run_watch(library_text(src), library_text(dst), options, settle=settle, remove_source=remove_source,
-                  metrics_file=metrics_file, workers=workers, remove_after_settle=remove_after_settle)
+        run_watch(library_text(src), library_text(dst), options, settle=flags.settle,
+                  remove_source=flags.remove_source, metrics_file=flags.metrics_file, workers=flags.workers,
+                  remove_after_settle=flags.remove_after_settle)
         return
-    if remove_source or remove_after_settle or metrics_file is not None:
+    if flags.remove_source or flags.remove_after_settle or flags.metrics_file is not None:
         raise InvalidInputError("--remove-source, --remove-after-settle and --metrics-file go with --watch")
     report: Any  # a SyncReport either way
     if cross:
-        report = cross_endpoint("sync", src, dst, options=options, workers=workers,
+        report = cross_endpoint("sync", src, dst, options=options, workers=flags.workers,
                                 on_item=item_printer(options.dry_run))
     else:
-        report = make_sync(library_text(src), library_text(dst), options, workers).run()
+        report = make_sync(library_text(src), library_text(dst), options, flags.workers).run()
     report.source, report.dest = source, dest  # as typed: NAME:B/P, not the s3:// the library took
     finish(report)
 

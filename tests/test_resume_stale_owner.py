@@ -1,10 +1,11 @@
-"""Session 36 (gapsb 3): an owner file (transfer/resume.py: `uploads/<hash>.owner`, locked by the run sending
+"""An owner file (transfer/resume.py: `uploads/<hash>.owner`, locked by the run sending
 that multipart upload) that no journal record names was never removed once its run died: only a record's
 upload is judged again (the next upload of its key). Such a file is left by a kill -9 between the owner lock's
 take and the record's save, or, as here, by a run whose record another run forgot while it was alive (B
 uploading the same key leaves A's live upload alone and forgets its record), killed afterwards. Now the next
 run that takes the journal's decision lock (any multipart upload) sweeps it; an owner file another process
-holds locked is kept.
+holds locked is kept. And A's upload itself, whose parts stayed on the server, is aborted by that
+run (B kept A's record aside as it left it alone: transfer/resume_owners.py).
 """
 
 from __future__ import annotations
@@ -66,7 +67,13 @@ def test_the_next_upload_sweeps_an_owner_file_no_record_names(
             assert live.exists()
         finally:
             release()
-        service.s3.abort_multipart(bucket, "k.bin", first[0])  # A's orphan (the lifecycle rule's, on a real box)
+        # B kept A's record aside (`<hash>.left`); C found A dead and aborted its upload: no orphan parts
+        # (they were left to a lifecycle rule); nothing of the kind is left in the journal
+        left = [u for k, u in service.s3.list_multipart_uploads(bucket, "k.bin") if u == first[0]]
+        if left:
+            service.s3.abort_multipart(bucket, "k.bin", first[0])
+        assert not left, "A's upload was left on the server with its parts"
+        assert list(uploads.glob("*.left")) == [], list(uploads.iterdir())
 
 
 def _journal_with_owners(folder: Path, recorded: str) -> Path:

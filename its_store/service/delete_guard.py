@@ -1,0 +1,104 @@
+"""A moved object's source is deleted only as it was copied (service/object_delete.delete, `if_match`). That DELETE
+carries If-Match, which SeaweedFS, moto and AWS honour, and MinIO (minio/minio#21677), `rclone serve s3` and Ceph
+RGW 16.2 ignore: there it deletes whatever the key holds, and an object another writer put there since the last
+check went with it.
+
+So whether the server honours it is asked first, once per bucket (s3/conditional.deletes_if_match: a DELETE of a
+key that holds nothing, with an If-Match no object carries, in the source's folder). Where it is ignored:
+- a versioned bucket (versioning Enabled): the DELETE only adds a delete marker, and the versions listed under it
+  tell what it hid. The version just below the marker must be the one copied; else (a rewrite came first) the
+  marker is removed by its version id, which brings the rewrite back exactly as it was: ConflictError, kept.
+- any other bucket (unversioned, suspended, versioning unreadable, or no version id copied): nothing can undo a
+  wrong DELETE, and refusing would make `mv` unusable on MinIO (mc, rclone, aws s3 and s5cmd all move there). So
+  the source is HEADed once more right before its DELETE (the copy may have taken minutes): still the ETag and
+  size copied, the DELETE is sent and the move reported `delete_conditional: false`; changed, it is kept
+  (ConflictError, exit 5). A rewrite in that last round trip is still lost, the race every peer has always.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from typing import TYPE_CHECKING
+
+from its_store.core import errors as E
+
+if TYPE_CHECKING:
+    from its_store.service.context import Context
+
+PROBE_NAME = ".its-store-delete-probe-"  # + 16 hex digits: the probe's key, beside the source (never stored)
+
+
+def honoured(ctx: Context, bucket: str, key: str) -> bool:
+    """Whether the server honours If-Match on DELETE in `bucket` (asked once per bucket and client). The probe's
+    key is in the source's folder, so that a key allowed to delete only there may make it."""
+    folder = key.rpartition("/")[0]
+    probe = f"{folder}/{PROBE_NAME}" if folder else PROBE_NAME
+    return ctx.s3.deletes_if_match(bucket, probe + secrets.token_hex(8))
+
+
+def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None]) -> bool:
+    """Where If-Match on DELETE is ignored (module docstring), the source s3://bucket/key that was copied
+    (`copied`: its ETag, version id and stored size). True: deleted behind a delete marker whose place was checked
+    (a versioned bucket). False: not deleted, but HEADed just now and still the object copied (any other bucket):
+    the caller sends the plain DELETE at once. A rewrite found either way is kept: ConflictError (exit 5)."""
+    try:
+        status = ctx.s3.get_versioning(bucket) or ""
+    except E.ItsStoreError:
+        status = "unreadable"
+    etag, version_id, size = copied
+    if status.lower() != "enabled" or not version_id:
+        _still_copied(ctx, bucket, key, etag, size)
+        return False
+    marker = ctx.s3.remove_marking(bucket, key)
+    if _below(ctx, bucket, key, marker) == version_id:
+        return True
+    where = f"s3://{bucket}/{key}"
+    if marker is not None:  # a rewrite is hidden behind the marker: removing the marker shows it again
+        try:
+            ctx.s3.remove(bucket, key, marker)
+        except E.ItsStoreError as exc:
+            raise E.ConflictError(f"{where} was rewritten after it was copied, and the delete marker its DELETE "
+                                  f"left (version {marker}) could not be removed again: {exc.message}",
+                                  hint=f"the new object is kept behind it: `its-store rm {where} --version-id "
+                                       f"{marker}` shows it again") from None
+    raise rewritten(where)
+
+
+def rewritten(where: str) -> E.ConflictError:
+    """A moved object's source that is no longer the object copied: kept (exit 5)."""
+    return E.ConflictError(f"{where} was rewritten after it was copied (by another writer); the new object was "
+                           "kept", hint="compare it with the copy (`its-store stat`), then move or remove it yourself")
+
+
+def _still_copied(ctx: Context, bucket: str, key: str, etag: str, size: int | None) -> None:
+    """The last HEAD before a DELETE that nothing makes conditional: the source must still carry the ETag (and
+    size) that was copied (`etag` bare), else it is kept (ConflictError)."""
+    from its_store.service import heads
+    try:
+        now = heads.stat(ctx, bucket, key)
+    except E.ObjectNotFoundError:  # gone already: the DELETE is harmless (S3 answers 204)
+        return
+    if now.etag.strip(chr(34)) != etag or (size is not None and now.size != size):
+        raise rewritten(f"s3://{bucket}/{key}")
+
+
+def _below(ctx: Context, bucket: str, key: str, marker: str | None) -> str | None:
+    """The version id listed just below the delete marker `marker` of `key` (the newest marker when the DELETE's
+    answer named none), None when there is none. The key's versions are listed together, newest first; the
+    listing is closed once past them."""
+    listed = ctx.s3.list_objects(bucket, key, recursive=True, include_versions=True)
+    found = False
+    try:
+        for entry in listed:
+            if entry.key != key:
+                if found:
+                    break
+                continue
+            if found:
+                return entry.version_id
+            found = entry.is_delete_marker and (entry.version_id == marker if marker else entry.is_latest)
+    finally:
+        with contextlib.suppress(Exception):
+            getattr(listed, "close", lambda: None)()
+    return None
