@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ServerInfo
 from faultproxy import FaultProxy
 
+from conftest import ServerInfo
 from helpers import random_bytes, write_file
 
 MiB = 1024 * 1024
