@@ -33,6 +33,7 @@ TEST_WORKERS ?= 0
 test: venv
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) redis-server; }
 	@command -v groff >/dev/null 2>&1 || { echo "installing groff-base (man page checks)"; $(APT) groff-base; }
+	@command -v strace >/dev/null 2>&1 || { echo "installing strace (the order of a move's fsync and DELETE)"; $(APT) strace; }
 	@command -v tmux >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1 && command -v fish >/dev/null 2>&1 \
 		|| { echo "installing tmux zsh fish (completion tried in real shells)"; $(APT) tmux zsh fish; }
 	@command -v radosgw >/dev/null 2>&1 && command -v ceph-osd >/dev/null 2>&1 && command -v ceph-mon >/dev/null 2>&1 \

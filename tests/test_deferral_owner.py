@@ -81,3 +81,65 @@ def test_upload_r_opens_the_cache_in_its_own_thread_only(service: Any, bucket: s
     assert result.succeeded == 48 and not result.errors
     assert len(flushes) >= 2 and set(flushes) == {main}, flushes  # one mid-batch at least, then the end
     assert set(opened_by) <= {main}, opened_by
+
+
+def test_objects_added_are_invalidated_as_their_groups_with_the_next_flush() -> None:
+    """Deferral.add_object (w4, s37): a (bucket, key) a batch's Op wrote becomes its group (group_of) when
+    flushed, with the groups added as text, each once; a worker below the safety limit flushes nothing."""
+    flushed: list[list[str]] = []
+    deferral = Deferral(flushed.append, lambda bucket, key: f"{bucket}|{key}")
+    deferral.MAX_SECONDS = 1e9
+    t = threading.Thread(target=lambda: [deferral.add_object("b", f"k{i}") for i in range(5)])
+    t.start()
+    t.join()
+    deferral.add(["text"])
+    deferral.add_object("b", "k0")
+    assert flushed == []
+    deferral.flush_due()  # below MAX_GROUPS: not due
+    assert flushed == []
+    deferral.flush()
+    assert flushed == [["text", "b|k0", "b|k1", "b|k2", "b|k3", "b|k4"]]
+    deferral.flush()
+    assert len(flushed) == 1
+
+
+def test_upload_r_hands_each_object_to_the_deferral_as_a_pair(service: Any, bucket: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's Op puts the object it wrote into the batch's Deferral as (bucket, key), not through
+    ServiceCache.invalidate_object (the cache property, the thread's binding, a lock: ~15k instructions a
+    camera frame); the groups flushed are the ones invalidate_object makes."""
+    from its_store.state.service_cache import ServiceCache
+    src = tmp_path / "src"
+    for i in range(6):
+        write_file(src / f"f{i}.jpg", 100 + i, seed=i)
+    service.batch().upload_directory(src, bucket, "warm/", workers=2)  # cache made and opened
+    cache = service.ctx.cache
+    expected = []
+    real_invalidate = cache.invalidate_object
+
+    def invalidate_object(self: ServiceCache, b: str, k: str) -> None:
+        raise AssertionError(f"invalidated one by one: {b}/{k}")
+
+    monkeypatch.setattr(ServiceCache, "invalidate_object", invalidate_object)
+    flushed: list[str] = []
+    real_flush = Deferral.flush
+
+    def flush(self: Deferral) -> None:
+        real = self._invalidate
+        self._invalidate = lambda groups: (flushed.extend(groups), real(groups))  # type: ignore[assignment]
+        try:
+            real_flush(self)
+        finally:
+            self._invalidate = real  # type: ignore[method-assign]
+
+    monkeypatch.setattr(Deferral, "flush", flush)
+    result = service.batch().upload_directory(src, bucket, "again/", workers=3)
+    monkeypatch.undo()
+    assert result.succeeded == 6 and not result.errors
+    for i in range(6):  # the group text invalidate_object makes, caught at the backend
+        got: list[list[str]] = []
+        monkeypatch.setattr(cache.backend, "invalidate", got.append)
+        real_invalidate(bucket, f"again/f{i}.jpg")
+        monkeypatch.undo()
+        expected += got[0]
+    assert sorted(flushed) == sorted(expected)

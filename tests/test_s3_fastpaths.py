@@ -214,3 +214,70 @@ def test_a_put_answer_is_checked_with_or_without_a_body(body: bytes, headers: di
     else:
         with pytest.raises(raised):
             answers.check(*args)
+
+
+PUT_URLS = ["http://127.0.0.1:9/b/k", "http://127.0.0.1:9/b/a/b", "http://127.0.0.1:9/b", "http://127.0.0.1:9/b/",
+            "http://127.0.0.1:9/b/k?uploadId=1&partNumber=2", "http://127.0.0.1:9/b/k?tagging",
+            "http://127.0.0.1:9/b?policy", "http://127.0.0.1:9/b?versioning", "http://b.s3.example.com/k",
+            "http://127.0.0.1:9/b/k?retention", "http://127.0.0.1:9/b/k?acl"]
+PUT_ANSWERS = [{"Content-Length": "0", "ETag": '"e"'}, {"content-length": "0", "etag": '"e"'},
+               {"Content-Length": "0"}, {"Content-Length": "0", "ETag": ""}, {"ETag": '"e"'}, {}]
+
+
+def _slow_check(method: str, url: str, sent: HTTPHeaderDict, answer: HTTPHeaderDict, host: str) -> str | None:
+    """What check() did for an empty 200 PUT answer before its shortcut (_plain_put): the name identify() gives,
+    then the rules of its expectation. Returns the error class's name, or None."""
+    name, expect = answers.identify(method, url, host, sent)
+    if expect == "":
+        return "BadAnswerError" if name in answers._NEEDS_ETAG and not answer.get("etag") else None
+    return "BadAnswerError"  # a document expected: an empty body is refused (_empty)
+
+
+@pytest.mark.parametrize("url", PUT_URLS)
+@pytest.mark.parametrize("copy", [False, True])
+@pytest.mark.parametrize("answer", PUT_ANSWERS)
+def test_a_plain_put_answer_is_checked_as_before(url: str, copy: bool, answer: dict[str, str]) -> None:
+    """check()'s shortcut for an empty 200 PUT answer with an ETag (w4, s37) refuses and names exactly what
+    naming the call first did: a copy's empty answer is refused, an answer without an ETag to PutObject or
+    UploadPart too, and the call remembered is named as identify() names it."""
+    class Answer:
+        status = 200
+        data = b""
+
+    host = "s3.example.com" if "example" in url else "127.0.0.1"
+    sent = HTTPHeaderDict({"Content-Type": "image/jpeg", **({"X-Amz-Copy-Source": "/b/j"} if copy else {})})
+    Answer.headers = HTTPHeaderDict(answer)  # type: ignore[attr-defined]
+    expected = _slow_check("PUT", url, sent, Answer.headers, host)  # type: ignore[attr-defined]
+    seq = answers.mark()
+    try:
+        answers.check("PUT", url, sent, Answer(), True, host)
+        got = None
+    except E.ItsStoreError as exc:
+        got = type(exc).__name__
+    assert got == expected
+    call = answers.since(seq)
+    assert call is not None and call.name == answers.identify("PUT", url, host, sent)[0]
+
+
+def test_a_plain_put_answer_is_named_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera frame's PUT answer (empty, 200, with an ETag) is checked without naming its call (identify:
+    ~17k instructions a frame); an error that asks gets the name then."""
+    class Answer:
+        status = 200
+        data = b""
+        headers = HTTPHeaderDict({"Content-Length": "0", "ETag": '"e"'})
+
+    named: list[str] = []
+    real = answers.identify
+
+    def counted(*args: object) -> tuple[str, answers.Expect]:
+        named.append(str(args[1]))
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(answers, "identify", counted)
+    seq = answers.mark()
+    answers.check("PUT", "http://127.0.0.1:9/b/k", HTTPHeaderDict({"Content-Type": "image/jpeg"}), Answer(), True,
+                  "127.0.0.1")
+    assert named == []
+    call = answers.since(seq)
+    assert call is not None and call.name == "PutObject" and named == ["http://127.0.0.1:9/b/k"]

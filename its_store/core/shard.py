@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from its_store.core import errors as E
 from its_store.core.units import is_uint, shown
 
+_HINT = "use K/N with 0 <= K < N, e.g. --shard 0/4 (shards are numbered from 0, like JOB_COMPLETION_INDEX)"
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -22,6 +24,14 @@ class Shard:
 
     index: int
     count: int
+
+    def __post_init__(self) -> None:
+        """A shard that cannot exist matches no key: a library call given Shard(5, 2) (an index from the
+        scheduler, a count from a config) did nothing and succeeded (verify: 0 corrupt of 0 read); 0/0 ended
+        in ZeroDivisionError. parse_shard() checks the CLI's text; this checks a Shard a script makes."""
+        index, count = self.index, self.count
+        if not (type(index) is int and type(count) is int and 0 <= index < count):  # bool is no count
+            raise E.InvalidInputError(f"shard {index!r}/{count!r} does not exist", hint=_HINT)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and shard_of(name, self.count) == self.index
@@ -36,11 +46,20 @@ def shard_of(name: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count
 
 
+def checked_shard(shard: object) -> Shard | None:
+    """`shard` as a library call was given it: None or a Shard, else InvalidInputError (a tuple (0, 2) where a
+    Shard belongs matched no key, and the call did nothing without a word)."""
+    if shard is None or isinstance(shard, Shard):
+        return shard
+    raise E.InvalidInputError(f"shard must be a core.shard.Shard (parse_shard('K/N')), not {type(shard).__name__}",
+                              hint=_HINT)
+
+
 def parse_shard(text: str | None) -> Shard | None:
     """'K/N' -> Shard(K, N); None -> None. Bad input is an InvalidInputError (exit 2)."""
     if text is None or text == "":
         return None
-    hint = "use K/N with 0 <= K < N, e.g. --shard 0/4 (shards are numbered from 0, like JOB_COMPLETION_INDEX)"
+    hint = _HINT
     head, sep, tail = text.strip().partition("/")
     if not sep or not is_uint(head) or not is_uint(tail):  # ASCII digits: "²".isdigit() is true too
         raise E.InvalidInputError(f"--shard {shown(text)} is not K/N", hint=hint)

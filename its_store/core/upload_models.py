@@ -92,6 +92,9 @@ class UploadRequest(RequestModel):
         import io
         if isinstance(self.stream, io.TextIOBase):  # its read() gives str: a TypeError deep in the upload
             raise ValueError("stream must be a binary file object (open(path, 'rb'), io.BytesIO), not a text stream")
+        if self.stream is not None and not callable(getattr(self.stream, "read", None)):  # bytes, a path, an fd
+            raise ValueError(f"stream must be a binary file object with read() (open(path, 'rb'), io.BytesIO), not "
+                             f"{type(self.stream).__name__}: bytes go in data=, a file's path in file_path=")
         return self
 
 

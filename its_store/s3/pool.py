@@ -16,6 +16,10 @@ stored with it (`aws s3 cp --content-encoding gzip`); a GET returns the stored b
 size, ETag and CRC32 describe, as mc, s5cmd, rclone and aws-cli return them. Our own compression sets no
 Content-Encoding (codec/compression.py) and is undone by us, once.
 
+An answer read whole (a listing page, a configuration, any error's document) is read here, not by urllib3's
+preload, and never past ANSWER_LIMIT (answered, bounded): an endpoint whose answer never ends (a camera's MJPEG
+port named by mistake) is a bad answer, not all of the machine's memory.
+
 Timeouts: MINIO_CONNECT_TIMEOUT to connect and for each wait while a request is sent, MINIO_READ_TIMEOUT for
 each wait for answer bytes. Over plain HTTP on Linux the kernel keeps them (SO_SNDTIMEO / SO_RCVTIMEO on a
 blocking socket: s3/kernel_timeouts.py), so CPython does not poll() before every recv and send; an expired one
@@ -183,9 +187,59 @@ def checked_urlopen(send: Callable[..., BaseHTTPResponse], once: Retry, endpoint
     kw["decode_content"] = False  # the stored bytes, whatever their Content-Encoding (module docstring)
     if pacer is not None and kw.get("body") and isinstance(kw["body"], (bytes, bytearray, memoryview)):
         kw["body"] = pacer.body(kw["body"])  # minio sends bytes (it signs them); anything else goes as it is
-    resp = send(method, url, redirect, **kw)
-    _answers().check(method, url, headers, resp, kw.get("preload_content", True), endpoint_host)
+    whole = kw.get("preload_content", True)
+    kw["preload_content"] = False  # an answer read whole is read here, up to ANSWER_LIMIT (answered below)
+    resp = answered(send, method, url, redirect, kw, whole, endpoint_host)
+    _answers().check(method, url, headers, resp, whole, endpoint_host)
     return resp
+
+
+def answered(send: Callable[..., BaseHTTPResponse], method: str, url: str, redirect: bool, kw: dict[str, Any],
+             whole: bool, endpoint_host: str) -> BaseHTTPResponse:
+    """The answer to one request, an answer read whole (`whole`, or any error's document) read by bounded().
+    Broken while its body is read, it is asked for again as urllib3 retries a preloaded answer broken so (its
+    Retry counts a read error: never for a POST, nor for a conditional request's `once`)."""
+    while True:
+        resp = send(method, url, redirect, **kw)
+        if not whole and resp.status < 300:  # a streamed answer (GetObject); an error's document is read whole
+            return resp
+        try:
+            return bounded(resp, method, url, kw.get("headers"), endpoint_host)
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
+            path = urllib3.util.parse_url(url).request_uri  # as urllib3 names the request to its Retry
+            retries = resp.retries.increment(method, path, error=exc) if resp.retries else None
+            if retries is None:
+                raise
+            retries.sleep()
+            kw["retries"] = retries
+
+
+ANSWER_LIMIT = 32 * 1024 * 1024  # an answer read whole: >10x the largest S3 sends (a page of 1,000 1-KiB keys)
+
+
+def bounded(resp: BaseHTTPResponse, method: str, url: str, headers: Any, endpoint_host: str) -> BaseHTTPResponse:
+    """`resp` read whole, as urllib3's preload_content reads it, but never more than ANSWER_LIMIT bytes: a
+    longer one is a bad answer, its connection dropped. An endpoint that streams (a camera's MJPEG port named
+    by mistake, a proxy's endless page) was read into memory until MemoryError or the OOM killer ended it
+    (tests/test_atk37_endless_answer.py). An answer of known, allowed length is read as preload reads it;
+    one without a length (chunked, or until the close) is read in pieces and handed on as a new response."""
+    length = resp.length_remaining
+    if length is not None and length <= ANSWER_LIMIT:
+        resp.read(cache_content=True)  # what `.data` then returns, as after preload_content
+        return resp
+    pieces, total = [], 0
+    while total <= ANSWER_LIMIT and (piece := resp.read(1 << 20)):
+        pieces.append(piece)
+        total += len(piece)
+    if total > ANSWER_LIMIT:
+        resp.close()  # the rest is never read: the connection goes back to the pool closed, to be made anew
+        resp.release_conn()
+        name = _answers().identify(method, url, endpoint_host, headers)[0]
+        raise _answers().bad_answer(name, f"an answer larger than {ANSWER_LIMIT >> 20} MiB (it is read whole)")
+    import io
+    return urllib3.HTTPResponse(body=io.BytesIO(b"".join(pieces)), headers=resp.headers, status=resp.status,
+                                version=resp.version, reason=resp.reason, preload_content=False,
+                                decode_content=False, retries=resp.retries, request_url=resp.url)
 
 
 @functools.cache

@@ -95,7 +95,10 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str], tim
         raise WebhookDeliveryError("MINIO_MODEL_WEBHOOK_URL (or its proxy) is not a valid URL") from None
     _guard_logs(hidden)
     try:
-        resp = manager.request("POST", url, body=body, headers=headers, redirect=False, preload_content=True)
+        # only the status decides; the body is never read: a listener whose answer does not end (a streaming
+        # service named by mistake) took the machine's memory (tests/test_atk37_webhook_answer.py)
+        resp = manager.request("POST", url, body=body, headers=headers, redirect=False, preload_content=False)
+        resp.close()  # not back to the pool: manager.clear() below drops every connection anyway
         return int(resp.status)
     except urllib3.exceptions.HTTPError as exc:
         raise WebhookDeliveryError(_reason(exc)) from None

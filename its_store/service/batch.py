@@ -272,6 +272,8 @@ class Batch:
         `shard` (core.shard.Shard): only the keys of that shard, by the key relative to the prefix.
         `list_items` False: the objects deleted are counted, not listed in `objects` (BatchResult.count_only);
         until the second listing proves them gone each is held as (key, size, etag) only."""
+        from its_store.core.shard import checked_shard
+        shard = checked_shard(shard)
         started = time.perf_counter()
         ctx = self.ctx
         result = BatchResult(action="delete", bucket=bucket, prefix=prefix, dry_run=dry_run)

@@ -278,7 +278,11 @@ class Op:
                 rec.count(self.stat, ok=ok, nbytes=nbytes, seconds=seconds)
             else:
                 self.ctx.stats.record(self.stat, ok=ok, nbytes=nbytes, seconds=seconds)
-        self.ctx.forget(self.forget, self.bucket, self.key)
+        if rec is not None and self.forget == "object" and rec.deferral is not None and self.key is not None \
+                and self.bucket is not None and not self.ctx.closed:
+            rec.deferral.add_object(self.bucket, self.key)  # a batch's: with its next flush (Deferral.add_object)
+        else:
+            self.ctx.forget(self.forget, self.bucket, self.key)
         if self.audit:
             error = error if not ok else None
             if rec is not None:
@@ -305,7 +309,8 @@ class Recording:
         self.ctx = ctx
         self._audit: AuditBuffer | None = None
         self._tally: StatsTally | None = None  # made at the first count (LiveStats: a sync with nothing to do)
-        self._deferral: Deferral | None = ctx.cache.deferral() if cache and not ctx.closed else None
+        # the cache invalidations of this batch's threads (bind); its Ops put the objects they wrote in directly
+        self.deferral: Deferral | None = ctx.cache.deferral() if cache and not ctx.closed else None
         self._signals = signals
         self._previous: Any = None
         self._guard = threading.Lock()
@@ -313,8 +318,8 @@ class Recording:
     def bind(self) -> None:
         """Route this thread's operations (and its cache invalidations) to this batch."""
         self.ctx._bound.recording = self
-        if self._deferral is not None:
-            self.ctx.cache.bind(self._deferral)
+        if self.deferral is not None:
+            self.ctx.cache.bind(self.deferral)
 
     def count(self, stat: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
         tally = self._tally
@@ -342,8 +347,8 @@ class Recording:
     def tick(self) -> None:
         """The owner's call as each outcome comes back: the cache invalidations due are written by the owner's
         thread (state/service_cache.Deferral), never by a worker's."""
-        if self._deferral is not None:
-            self._deferral.flush_due()
+        if self.deferral is not None:
+            self.deferral.flush_due()
 
     def flush(self) -> None:
         """Write what waits: audit lines, counts, cache invalidations."""
@@ -351,8 +356,8 @@ class Recording:
             self._audit.flush()
         if self._tally is not None:
             self._tally.flush()
-        if self._deferral is not None:
-            self._deferral.flush()
+        if self.deferral is not None:
+            self.deferral.flush()
 
     def __enter__(self) -> Recording:
         if self._signals:

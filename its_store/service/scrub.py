@@ -157,10 +157,12 @@ def scrub(owner: Context | HasContext, bucket: str, prefix: str = "", *, recursi
 
     `shard` keeps the keys of one shard (core/shard.py); `newer_than` / `older_than` filter on
     LastModified. Never raises for one object's failure: it is in the report."""
+    from its_store.core.shard import checked_shard
     from its_store.service.context import as_context
     ctx = as_context(owner)
     validate_bucket(bucket)
     validate_prefix(prefix)
+    shard = checked_shard(shard)
     started = time.perf_counter()
     report = ScrubReport(bucket=bucket, prefix=prefix, shard=str(shard) if shard else None)
     items = _listed(ctx, bucket, prefix, recursive)

@@ -34,6 +34,7 @@ class ResilientCache:
     def __init__(self, levels: list[tuple[Callable[[], MetadataCache], Path | None]]) -> None:
         self.warnings: list[str] = []
         self.degraded_from: list[str] = []
+        self.unmarked: dict[str, str] = {}  # name -> why: levels neither reached nor marked stale (_mark)
         self._levels = [*levels, (NullCache, None)]
         self._opened: dict[int, MetadataCache | None] = {}
         self._failures: dict[int, CacheBackendError] = {}
@@ -121,21 +122,20 @@ class ResilientCache:
     def put(self, group: str, item: str, value: Any, ttl: int) -> None:
         self._run("put", group, item, value, ttl)
 
-    def _everywhere(self, op: str, *args: Any) -> int:
-        """An invalidation on every persistent level; a level it cannot reach is marked stale."""
+    def _everywhere(self, op: str, *args: Any, say: bool = True) -> int:
+        """An invalidation on every persistent level; a level it cannot reach is marked stale (a level that
+        cannot be marked either is in `unmarked`, and said unless `say` is False: clear() fails instead)."""
         self._start()
         total = 0
         for index, (_factory, marker) in enumerate(self._levels[:-1]):
             cache = self._open(index) if index >= self._index else None
             if cache is None:
-                if marker is not None:
-                    _touch(marker)
+                self._mark(index, marker, say)
                 continue
             try:
                 total += int(getattr(cache, op)(*args) or 0)
             except CacheBackendError as exc:
-                if marker is not None:
-                    _touch(marker)
+                self._mark(index, marker, say)
                 with self._lock:
                     if index == self._index:
                         self._advance(exc)
@@ -144,6 +144,24 @@ class ResilientCache:
                         self._failures[index] = exc
         return total
 
+    def _mark(self, index: int, marker: Path | None, say: bool) -> None:
+        """Touch level `index`'s stale marker, so that it is cleared when it next opens. When the marker
+        cannot be made either (a read-only or vanished folder), what the level holds stays and may be
+        served by a later run, after this one changed it: said once per level, with the way out."""
+        if marker is None:
+            return
+        why = _touch(marker)
+        name = _level_name(self._levels[index][0])
+        if why is None or name in self.unmarked:
+            return
+        self.unmarked[name] = why
+        if not say:
+            return
+        message = (f"cannot mark the {name} cache stale ({why}): it may answer with what this run changed "
+                   f"until its entries expire; run `its-store cache clear` once {marker.parent} is writable")
+        self.warnings.append(message)
+        log.warning("%s", message)
+
     def invalidate(self, groups: Iterable[str]) -> None:
         self._everywhere("invalidate", list(groups))
 
@@ -151,7 +169,7 @@ class ResilientCache:
         return self._everywhere("invalidate_prefix", prefix)
 
     def clear(self) -> int:
-        return self._everywhere("clear")
+        return self._everywhere("clear", say=False)
 
     def info(self) -> CacheInfo:
         info: CacheInfo = self._run("info")
@@ -167,10 +185,12 @@ def _level_name(factory: Any) -> str:
     return str(getattr(factory, "label", getattr(factory, "backend", "cache")))
 
 
-def _touch(path: Path) -> None:
+def _touch(path: Path) -> str | None:
+    """Make the marker `path`; None when done, else why not."""
     try:
         from its_store.core.private_dirs import make_private_folder
         make_private_folder(path.parent)
         path.touch()
-    except OSError:
-        pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None

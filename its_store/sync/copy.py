@@ -118,6 +118,8 @@ class Copier:
         """Copy (or move) one object/file, or with `recursive` everything under a prefix/folder. `exact`
         (one object, s3->s3): `dest` is the target key itself, never a prefix to put the source's name
         below, and the source was listed (a sync's pair: a `dir/` holding bytes is copied to its own key)."""
+        from its_store.core.shard import checked_shard
+        shard = checked_shard(shard)
         src = source if isinstance(source, Location) else parse_location(source)
         dst = dest if isinstance(dest, Location) else parse_location(dest)
         if not src.remote and not dst.remote:
@@ -393,9 +395,22 @@ class Copier:
             key_file = self.options.get("sse_c_key_file")
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id, stored,
                                   key_file).still_the_source()
+            _flushed(src, resp.file_path)  # on disk before the only other copy goes: a power cut keeps one
             _delete_source(self.ctx, item, str(src.bucket), src.key, (resp.etag or None, resp.version_id, stored),
                            size if size is not None else resp.size, key_file)  # and only what was downloaded
         return item
+
+
+def _flushed(src: Location, path: Path) -> None:
+    """fsync a moved object's downloaded file and its folder before the object is deleted: renamed from the
+    page cache, a new file's data reaches the disk up to ~30 s later, and a power cut in between kept its name
+    over no data while the object was gone. A file that cannot be flushed keeps the object."""
+    from its_store.core.files import flush_to_disk, reason_of
+    try:
+        flush_to_disk(path)
+    except OSError as exc:
+        raise E.LocalIOError(f"{src} was downloaded to {path} and verified, but it could not be flushed to disk "
+                             f"({reason_of(exc)}); the object was kept") from None
 
 
 @contextmanager

@@ -76,6 +76,8 @@ class Sync:
         self.options = options or SyncOptions()
         if self.options.mode not in ("size+mtime", "checksum", "size-only"):
             raise E.InvalidInputError(f"unknown compare mode {self.options.mode!r}")
+        from its_store.core.shard import checked_shard
+        checked_shard(self.options.shard)  # a tuple (0, 2) matched no path: a sync of nothing, said to succeed
         self.route = route = Route.of(owner, source, dest, dest_owner)
         self.src, self.dst, self.kind, self.cross = route.src, route.dst, route.kind, route.cross
         self.ctx, self.dst_ctx = route.ctx, route.dst_ctx  # an upload's ctx is the destination's, which runs it

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 log = logging.getLogger("its_store.sync.state")
+_INT64 = 1 << 63  # SQLite's INTEGER: -2**63 .. 2**63 - 1
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS objects (endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
            " etag TEXT NOT NULL, stored_size INTEGER NOT NULL, size INTEGER NOT NULL, mtime TEXT,"
@@ -110,6 +111,14 @@ class Fetched:
         return stored_size != self.stored_size or (bool(etag) and etag != self.etag)
 
 
+def _fits(*numbers: int) -> bool:
+    """Whether SQLite can keep these numbers (its INTEGER has 64 bits). A record with one that it cannot is not
+    kept: an mtime of 999999999999 s (x-amz-meta-mtime is anyone's to write) or a LastModified in year 9999 or
+    1 (Go's zero time) is more nanoseconds than that, and the insert's OverflowError ended the sync and lost
+    its batch (tests/test_atk37_sync_numbers.py). The object is then compared as one the store does not know."""
+    return -_INT64 <= min(numbers) and max(numbers) < _INT64  # no generator: once per object of a sync
+
+
 @functools.lru_cache(maxsize=64)  # a run writes into one folder or a few: not encoded again for each row
 def _named(folder: str) -> str | bytes:
     """A folder's name as the `fetched` table keeps it: its text, or its bytes when it is not UTF-8 (a name of
@@ -152,7 +161,8 @@ class SyncState:
         self._db: sqlite3.Connection | None = None
         self._loaded: dict[tuple[str, str], Known] = {}
         self._scopes: list[tuple[str, str]] = []  # (bucket, prefix) preloaded whole
-        self._fetched: dict[tuple[str, str, str], Fetched] = {}  # (folder, bucket, key): read or written
+        # (folder, bucket, key): preloaded entries; _flush drops those it writes out
+        self._fetched: dict[tuple[str, str, str], Fetched] = {}
         self._fetched_pending: dict[tuple[str, str, str], Fetched] = {}
         self._fetched_scopes: list[tuple[str, str, str]] = []  # (folder, bucket, prefix) preloaded whole
         self._path = path
@@ -303,7 +313,7 @@ class SyncState:
 
     def put_fetched(self, folder: str, bucket: str, key: str, fetched: Fetched) -> None:
         """Record what a download (or a check of the file's content) left in `folder` for this object."""
-        if self._db is None or not fetched.etag:
+        if self._db is None or not fetched.etag or not _fits(fetched.stored_size, fetched.size, fetched.mtime_ns):
             return
         with self._lock:
             self._fetched_pending[(folder, bucket, key)] = fetched
@@ -311,7 +321,7 @@ class SyncState:
                 self._flush()
 
     def put(self, bucket: str, key: str, known: Known) -> None:
-        if self._db is None or not known.etag:
+        if self._db is None or not known.etag or not _fits(known.stored_size, known.size):
             return
         with self._lock:
             self._pending[(bucket, key)] = known
