@@ -378,8 +378,10 @@ class LocalTree:
 
     def _sweep(self, key: tuple[str, ...], folder: int) -> None:
         """The first write into root/key (not one made by this run): remove the temps of dead runs there."""
+        if self._swept is None or key in self._swept:  # a set read without the lock: the common case, cheap
+            return
         with self._lock:
-            if self._swept is None or key in self._swept or key in self._made:
+            if key in self._swept or key in self._made:
                 return
             self._swept.add(key)
         swept = sweep_folder(folder)
