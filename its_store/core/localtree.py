@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.core.files import (
@@ -55,8 +56,10 @@ from its_store.core.files import (
 )
 from its_store.core.overwrite import take_over
 from its_store.core.refs import UnsafeKeyError, local_name_problem
-from its_store.core.stale_temps import Swept, report, sweep_folder
 from its_store.core.tree_files import OpenFile, TreeFile
+
+if TYPE_CHECKING:
+    from its_store.core.stale_temps import Swept
 
 __all__ = ["KEEP", "LinkInPathError", "LocalTree", "OpenFile", "TreeFile"]
 
@@ -113,7 +116,7 @@ class LocalTree:
         self._flags = _DIR_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
         # `sweep`: the first write into each folder removes the temps killed runs left there (core/stale_temps)
         self._swept: set[tuple[str, ...]] | None = set() if sweep else None
-        self.swept = Swept()
+        self.swept: Swept | None = None  # what they removed, once one did
 
     # -- names ------------------------------------------------------------------------------------
     def path(self, rel: str) -> Path:
@@ -384,8 +387,11 @@ class LocalTree:
             if key in self._swept or key in self._made:
                 return
             self._swept.add(key)
+        from its_store.core.stale_temps import Swept, sweep_folder  # imported by the runs that sweep only
         swept = sweep_folder(folder)
         with self._lock:
+            if self.swept is None:
+                self.swept = Swept()
             self.swept.add(swept)
 
     def _temp(self, folder: int, name: str, shown: Callable[[], Path]) -> tuple[int, str]:
@@ -430,8 +436,10 @@ class LocalTree:
     # -- life -------------------------------------------------------------------------------------
     def close(self) -> None:
         """Release the descriptors kept; say what the sweeps removed (one line)."""
-        report(self.swept, self.root)
-        self.swept = Swept()
+        if self.swept is not None:
+            from its_store.core.stale_temps import report
+            swept, self.swept = self.swept, None
+            report(swept, self.root)
         with self._lock:
             kept, self._kept = self._kept, OrderedDict()
             root, self._root = self._root, None
