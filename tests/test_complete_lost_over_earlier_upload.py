@@ -94,6 +94,34 @@ def test_a_complete_never_forwarded_fails_and_claims_no_version(s3_server: Any, 
     assert service.s3.stat(bucket, "clip.mp4").version_id == first.json()["version_id"]
 
 
+def test_a_complete_refused_when_sent_again_aborts_the_upload(s3_server: Any, cli: Any, service: Any, bucket: str,
+                                                              tmp_path: Path) -> None:
+    """The second upload's first Complete answered 503 (never forwarded), the one sent again refused (InvalidPart,
+    answered by the proxy): the upload never completed and cannot be; it is aborted (no parts kept), the run fails
+    with the refusal, and the key's newest version is still the first upload's. Before: exit 0 naming the first
+    upload's version, this upload left open."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=84)
+    first = _upload(cli, bucket, src, [])
+    assert first.exit_code == 0, first
+    refusal = response(400, b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidPart</Code><Message>One or '
+                            b"more of the specified parts could not be found.</Message></Error>",
+                       content_type="application/xml")
+    completes: list[Seen] = []
+
+    def answer(seen: Seen) -> bytes | None:
+        if not _is_complete(seen):
+            return None
+        completes.append(seen)
+        return _UNAVAILABLE if len(completes) == 1 else refusal
+
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer) as proxy:
+        second = _upload(cli, bucket, src, [], proxy.endpoint)
+    assert len(completes) == 2 and second.exit_code == 2, second  # the refusal's: invalid input
+    assert second.json()["error"]["message"].startswith("InvalidPart: "), second.json()
+    assert [k for k, _ in service.s3.list_multipart_uploads(bucket, "clip.mp4")] == []
+    assert service.s3.stat(bucket, "clip.mp4").version_id == first.json()["version_id"]
+
+
 def test_a_server_copy_whose_complete_never_ran_is_not_proven_by_the_earlier_copy(s3_server: Any, service: Any,
                                                                                   bucket: str, tmp_path: Path) -> None:
     """Parts whose ETags are no MD5s (SeaweedFS's UploadPartCopy across the source's chunks): custody is the proof.
