@@ -151,3 +151,22 @@ def _headers(kind: str, tmp_path: Path) -> dict[str, str] | None:
     return {"x-amz-server-side-encryption-customer-algorithm": "AES256",
             "x-amz-server-side-encryption-customer-key": base64.b64encode(key).decode(),
             "x-amz-server-side-encryption-customer-key-MD5": base64.b64encode(hashlib.md5(key).digest()).decode()}
+
+
+def test_a_lost_answer_with_the_parts_listing_denied_is_proven_by_the_object_as_before(
+        s3_server: Any, cli: Any, service: Any, bucket: str, tmp_path: Path) -> None:
+    """A key without s3:ListMultipartUploadParts (every ListParts answered 403 by the proxy); the Complete reaches
+    the server, its answer is lost. Whether the upload is still open cannot be asked: the object alone decides, as
+    before that check (exit 0 with the object's version), and the warning says so. Without this fallback the 503
+    stood (exit 69) for an object stored whole."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=85)
+    denied = response(403, b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access '
+                           b"Denied</Message></Error>", content_type="application/xml")
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), lose_answer=_is_complete,
+                    answer=lambda seen: denied if seen.method == "GET" and "uploadId" in seen.query else None) as proxy:
+        run = _upload(cli, bucket, src, [], proxy.endpoint)
+        assert proxy.counters.lost == 1 and proxy.counters.answered == 1
+    assert run.exit_code == 0, run
+    assert run.json()["version_id"] == service.s3.stat(bucket, "clip.mp4").version_id, run.json()
+    assert "s3:ListMultipartUploadParts" in run.stderr, run.stderr
+    assert object_bytes(service, bucket, "clip.mp4") == src.read_bytes()

@@ -212,10 +212,16 @@ class Multipart:
         one ListParts)? Gone (completed or aborted): the object HEADed is the proof (_completed_as). Still open:
         the Complete never ran, and is sent once more (`again`; idempotent while the upload exists), its answer
         proven as any; a refusal of it is the error (the caller aborts a refused upload: nothing is visible, no
-        parts kept). Unknown (the listing failed), or still open after that second Complete: None; the
+        parts kept). A ListParts the key may not send: the HEAD alone decides, said once (as before this check).
+        Unknown (the listing failed otherwise), or still open after that second Complete: None; the
         completion may yet run, so nothing aborts it (transfer/upload._failed)."""
         try:
             still = self._still_open(bucket, key, upload_id)
+        except E.AccessDeniedError:  # a key without s3:ListMultipartUploadParts: the object alone, as before
+            log.warning("s3://%s/%s: the key may not list the upload's parts (s3:ListMultipartUploadParts), so the "
+                        "object alone shows the Complete ran (an earlier upload of the same bytes would too)",
+                        bucket, key)
+            still = False
         except E.ItsStoreError:
             return None
         if not still:
