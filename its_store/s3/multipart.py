@@ -211,10 +211,11 @@ class Multipart:
         may be an earlier upload of the same bytes (a re-run), so first: is THIS upload still open (_still_open,
         one ListParts)? Gone (completed or aborted): the object HEADed is the proof (_completed_as). Still open:
         the Complete never ran, and is sent once more (`again`; idempotent while the upload exists), its answer
-        proven as any; a refusal of it is the error (the caller aborts a refused upload: nothing is visible, no
-        parts kept). A ListParts the key may not send: the HEAD alone decides, said once (as before this check).
-        Unknown (the listing failed otherwise), or still open after that second Complete: None; the
-        completion may yet run, so nothing aborts it (transfer/upload._failed)."""
+        proven as any; a refusal of it leaves the first's error standing and the upload open: the first Complete
+        may still be running (a gateway that timed out on it), and on SeaweedFS an abort meanwhile deletes the data
+        the completed object is made of. A ListParts the key may not send: the HEAD alone decides, said once (as
+        before this check). Unknown (the listing failed otherwise), or still open after that second Complete: None;
+        the completion may yet run, so nothing aborts it (transfer/upload._failed)."""
         try:
             still = self._still_open(bucket, key, upload_id)
         except E.AccessDeniedError:  # a key without s3:ListMultipartUploadParts: the object alone, as before
@@ -229,7 +230,13 @@ class Multipart:
         if not again:
             return None
         log.info("s3://%s/%s: upload %s still open after its Complete: sent again", bucket, key, upload_id)
-        return self._complete(bucket, key, upload_id, etags, custody, head, again=False)
+        try:
+            return self._complete(bucket, key, upload_id, etags, custody, head, again=False)
+        except E.ItsStoreError as exc:  # the first may yet be running (a gateway gave up on it): never aborted
+            log.warning("s3://%s/%s: upload %s: its Complete sent again was refused (%s); the first may still run, so "
+                        "the upload is left open (--resume, or the bucket's lifecycle rule)", bucket, key, upload_id,
+                        exc)
+            return None
 
     def _still_open(self, bucket: str, key: str, upload_id: str) -> bool:
         """Whether the server still lists this upload (ListParts of one part: True), or answers NoSuchUpload
