@@ -36,7 +36,7 @@ class ConditionalWrites:
     """The conditional writes of one S3Client (see the module docstring)."""
 
     def __init__(self, raw: Raw, stat: Stat, remove: Remove, retries: int, *, found: dict[str, str | None],
-                 bare_if_match: set[str], delete_found: dict[str, bool] | None = None,
+                 bare_if_match: set[str], delete_found: dict[str, bool | None] | None = None,
                  probing: AbstractContextManager[object] | None = None) -> None:
         """`found`: bucket -> what conditional_write_gap() found; `bare_if_match`: the buckets whose server
         matches If-Match only without quotes; `delete_found`: bucket -> whether its server honours If-Match on
@@ -123,14 +123,15 @@ class ConditionalWrites:
         except E.ItsStoreError:
             return False
 
-    def deletes_if_match(self, bucket: str, probe_key: str) -> bool:
+    def deletes_if_match(self, bucket: str, probe_key: str) -> bool | None:
         """Whether the server honours `If-Match` on a DELETE in `bucket`, probed once per bucket for the client's
         life: one DELETE of `probe_key` (a key that holds no object, in a name the caller reserves) with an
         If-Match no object carries. A server that honours it refuses (SeaweedFS 412, moto and AWS 404: no object
         to match); one that ignores it answers 2xx (MinIO, rclone serve s3, Ceph RGW 16.2:
         tests/test_mv_delete_if_match_ignored.py) and, in a versioned bucket, leaves a delete marker on that key,
-        removed at once by the version id its answer names. Other errors (denied, no answer) are the caller's and
-        nothing is kept."""
+        removed at once by the version id its answer names. None: unknown, the probe refused (AccessDenied: a key
+        allowed to delete only some names, tests/test_mv_delete_probe_denied.py), kept like a finding. Other
+        errors (no answer) are the caller's and nothing is kept."""
         if bucket in self._delete_found:
             return self._delete_found[bucket]
         with self._probing:
@@ -144,6 +145,9 @@ class ConditionalWrites:
             resp = self._raw("DELETE", bucket, probe_key, headers={"If-Match": f'"{_NO_ETAG}"'})
         except (E.ConflictError, E.ObjectNotFoundError):
             self._delete_found[bucket] = True
+            return
+        except E.AccessDeniedError:
+            self._delete_found[bucket] = None
             return
         marker = resp.headers.get("x-amz-version-id")
         if marker:

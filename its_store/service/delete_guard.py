@@ -13,6 +13,9 @@ key that holds nothing, with an If-Match no object carries, in the source's fold
   the source is HEADed once more right before its DELETE (the copy may have taken minutes): still the ETag and
   size copied, the DELETE is sent and the move reported `delete_conditional: false`; changed, it is kept
   (ConflictError, exit 5). A rewrite in that last round trip is still lost, the race every peer has always.
+Where the probe itself is refused (AccessDenied: a key allowed to delete only some names, such as `*.jpg`), whether
+If-Match is honoured is unknown: the source is HEADed right before its DELETE as above, and that DELETE still
+carries If-Match (exact where the server honours it); the move says `delete_conditional: false` (not known exact).
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ if TYPE_CHECKING:
 PROBE_NAME = ".its-store-delete-probe-"  # + 16 hex digits: the probe's key, beside the source (never stored)
 
 
-def honoured(ctx: Context, bucket: str, key: str) -> bool:
-    """Whether the server honours If-Match on DELETE in `bucket` (asked once per bucket and client). The probe's
-    key is in the source's folder, so that a key allowed to delete only there may make it."""
+def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
+    """Whether the server honours If-Match on DELETE in `bucket` (asked once per bucket and client; None: the
+    probe was refused, unknown). The probe's key is in the source's folder, so that a key allowed to delete only
+    there may make it."""
     folder = key.rpartition("/")[0]
     probe = f"{folder}/{PROBE_NAME}" if folder else PROBE_NAME
     return ctx.s3.deletes_if_match(bucket, probe + secrets.token_hex(8))
@@ -48,7 +52,7 @@ def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | 
         status = "unreadable"
     etag, version_id, size = copied
     if status.lower() != "enabled" or not version_id:
-        _still_copied(ctx, bucket, key, etag, size)
+        still_copied(ctx, bucket, key, etag, size)
         return False
     marker = ctx.s3.remove_marking(bucket, key)
     if _below(ctx, bucket, key, marker) == version_id:
@@ -71,7 +75,7 @@ def rewritten(where: str) -> E.ConflictError:
                            "kept", hint="compare it with the copy (`its-store stat`), then move or remove it yourself")
 
 
-def _still_copied(ctx: Context, bucket: str, key: str, etag: str, size: int | None) -> None:
+def still_copied(ctx: Context, bucket: str, key: str, etag: str, size: int | None) -> None:
     """The last HEAD before a DELETE that nothing makes conditional: the source must still carry the ETag (and
     size) that was copied (`etag` bare), else it is kept (ConflictError)."""
     from its_store.service import heads

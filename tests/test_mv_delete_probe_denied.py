@@ -1,0 +1,84 @@
+"""A move's source DELETE when the key may not make the If-Match probe (service/delete_guard.py).
+
+The probe is a DELETE of `.its-store-delete-probe-<hex>` beside the source. A key allowed to delete only some
+names (least privilege: `arn:aws:s3:::bucket/in/*.jpg`) is refused it (403 AccessDenied), while the source's own
+DELETE is allowed. Found by attack (session 37): every move then failed, exit 6, naming the probe's key (a name
+the user never gave), the copy and the source both kept, and `mv -r` sent one refused probe per object. Now a
+refused probe is a finding of its own, kept per bucket: whether the server honours If-Match is unknown, so the
+source is HEADed right before its DELETE (still the object copied, else kept: exit 5) and the DELETE still
+carries If-Match (exact where the server honours it); the item says `delete_conditional: false` (not known to
+be exact). The refusal comes from tests/faultproxy.py (only the probe's name is refused), on all four servers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy
+
+from conftest import one_line_error, plain_client, unique
+
+MOVED = b"the frame that is moved"
+NEW = b"the other writer's new frame"
+_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+           b"<Message>Access Denied</Message></Error>")
+
+
+def _refuse_probe(seen: Any) -> bytes | None:
+    """403 AccessDenied to a DELETE of the probe's name, as a key allowed to delete only `*.jpg` gets it."""
+    from its_store.service.delete_guard import PROBE_NAME
+    if seen.method == "DELETE" and PROBE_NAME in seen.path:
+        return (b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n\r\n"
+                % len(_DENIED)) + _DENIED
+    return None
+
+
+def _bucket(server: Any) -> str:
+    name = unique("b")
+    plain_client(server).make_bucket(name)
+    return name
+
+
+def test_a_refused_probe_still_moves_every_object_and_is_sent_once(
+        object_server: Any, object_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from its_store.service.delete_guard import PROBE_NAME
+    bucket = _bucket(object_server)
+    for n in range(3):
+        assert object_cli("upload", "-", f"s3://{bucket}/in/{n}.jpg", input=MOVED).exit_code == 0
+    with FaultProxy(int(object_server.endpoint.rpartition(":")[2]), answer=_refuse_probe, record=True) as proxy:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        run = object_cli("mv", f"s3://{bucket}/in/", f"s3://{bucket}/out/", "-r", "-w", "1", "--json")
+        probes = [s for s in proxy.seen if s.method == "DELETE" and PROBE_NAME in s.path]
+    monkeypatch.setenv("MINIO_ENDPOINT", object_server.endpoint)
+    assert run.exit_code == 0, run
+    items = run.json()["objects"]
+    assert [(i["deleted"], i["delete_conditional"]) for i in items] == [(True, False)] * 3, items
+    assert len(probes) == 1, [s.path for s in probes]  # the refusal is kept for the bucket
+    left = sorted(o.object_name for o in plain_client(object_server).list_objects(bucket, recursive=True))
+    assert left == [f"out/{n}.jpg" for n in range(3)], left
+
+
+def test_a_refused_probe_keeps_a_source_rewritten_before_its_last_head(
+        object_server: Any, object_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer rewrites the source at the probe (after the copy and its checks, before the HEAD right
+    before the DELETE), whose DELETE is refused: that HEAD finds the rewrite, both are kept (exit 5)."""
+    import io
+    bucket, done = _bucket(object_server), []
+    assert object_cli("upload", "-", f"s3://{bucket}/src.jpg", input=MOVED).exit_code == 0
+
+    def rewrite_then_refuse(seen: Any) -> bytes | None:
+        refusal = _refuse_probe(seen)
+        if refusal is not None and not done:
+            plain_client(object_server).put_object(bucket, "src.jpg", io.BytesIO(NEW), len(NEW))
+            done.append(seen.path)
+        return refusal
+
+    with FaultProxy(int(object_server.endpoint.rpartition(":")[2]), answer=rewrite_then_refuse) as proxy:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        run = object_cli("mv", f"s3://{bucket}/src.jpg", f"s3://{bucket}/dst.jpg")
+    monkeypatch.setenv("MINIO_ENDPOINT", object_server.endpoint)
+    assert done, "the other writer never wrote"
+    assert run.exit_code == 5 and "rewritten" in one_line_error(run), run
+    assert object_cli("get", f"s3://{bucket}/src.jpg", "-").stdout_bytes == NEW
+    assert object_cli("get", f"s3://{bucket}/dst.jpg", "-").stdout_bytes == MOVED
