@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from contextlib import AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ConditionalWrites"]
 
+log = logging.getLogger("its_store.s3")
 _NO_ETAG = "0" * 32  # an If-Match that no stored object carries (no MD5 is known to be all zeros)
 
 
@@ -129,9 +131,10 @@ class ConditionalWrites:
         If-Match no object carries. A server that honours it refuses (SeaweedFS 412, moto and AWS 404: no object
         to match); one that ignores it answers 2xx (MinIO, rclone serve s3, Ceph RGW 16.2:
         tests/test_mv_delete_if_match_ignored.py) and, in a versioned bucket, leaves a delete marker on that key,
-        removed at once by the version id its answer names. None: unknown, the probe refused (AccessDenied: a key
-        allowed to delete only some names, tests/test_mv_delete_probe_denied.py), kept like a finding. Other
-        errors (no answer) are the caller's and nothing is kept."""
+        removed at once by the version id its answer names (refused, a warning names it and the command that
+        removes it: it was left silently). None: unknown, the probe refused (AccessDenied: a key allowed to delete
+        only some names), kept like a finding (both: tests/test_mv_delete_probe_denied.py). Other errors (no
+        answer) are the caller's and nothing is kept."""
         if bucket in self._delete_found:
             return self._delete_found[bucket]
         with self._probing:
@@ -151,8 +154,14 @@ class ConditionalWrites:
             return
         marker = resp.headers.get("x-amz-version-id")
         if marker:
-            with contextlib.suppress(E.ItsStoreError):
+            try:
                 self._remove(bucket, probe_key, marker)
+            except E.ItsStoreError as exc:  # a key that may DeleteObject, not DeleteObjectVersion: said, not kept
+                from shlex import quote
+                where = f"s3://{bucket}/{probe_key}"
+                log.warning("the If-Match probe left a delete marker on %s (version %s) that could not be removed "
+                            "(%s): `its-store rm %s --version-id %s` removes it", where, marker, exc.message,
+                            quote(where), quote(marker))
         self._delete_found[bucket] = False
 
     def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:
