@@ -8,6 +8,8 @@ refused probe is a finding of its own, kept per bucket: whether the server honou
 source is HEADed right before its DELETE (still the object copied, else kept: exit 5) and the DELETE still
 carries If-Match (exact where the server honours it); the item says `delete_conditional: false` (not known to
 be exact). The refusal comes from tests/faultproxy.py (only the probe's name is refused), on all four servers.
+Also: the probe's delete marker that cannot be removed (said now, with the command that removes it), and a
+source whose folder leaves no room for the probe's key (it goes to the bucket's top).
 """
 
 from __future__ import annotations
@@ -115,3 +117,16 @@ def test_a_probe_marker_that_cannot_be_removed_is_said_with_its_removal(
     left = [o.object_name for o in plain_client(object_server).list_objects(bucket, recursive=True,
                                                                             include_version=True)]
     assert not any(PROBE_NAME in name for name in left), left
+
+
+def test_a_source_in_a_folder_too_long_for_the_probe_is_moved(object_server: Any, object_cli: Any) -> None:
+    """A source whose folder leaves no room for the probe's name in S3's 1,024 bytes: Ceph (as AWS) refuses the
+    probe's key (InvalidObjectName), and every move out of that folder failed, exit 2, naming the probe. The
+    folder: 100 parts of 10 bytes (rclone keeps keys as files: a part over 255 bytes is no file name)."""
+    bucket = _bucket(object_server)
+    src = f"s3://{bucket}/{'abcdefghi/' * 100}a.jpg"
+    assert object_cli("upload", "-", src, input=MOVED).exit_code == 0
+    run = object_cli("mv", src, f"s3://{bucket}/out/a.jpg")
+    assert run.exit_code == 0, run
+    left = [o.object_name for o in plain_client(object_server).list_objects(bucket, recursive=True)]
+    assert left == ["out/a.jpg"], left

@@ -25,6 +25,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
+from its_store.core.refs import MAX_KEY_BYTES
 
 if TYPE_CHECKING:
     from its_store.service.context import Context
@@ -35,10 +36,13 @@ PROBE_NAME = ".its-store-delete-probe-"  # + 16 hex digits: the probe's key, bes
 def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
     """Whether the server honours If-Match on DELETE in `bucket` (asked once per bucket and client; None: the
     probe was refused, unknown). The probe's key is in the source's folder, so that a key allowed to delete only
-    there may make it."""
+    there may make it; at the bucket's top when that folder leaves no room for it in S3's 1,024 bytes."""
+    name = PROBE_NAME + secrets.token_hex(8)
     folder = key.rpartition("/")[0]
-    probe = f"{folder}/{PROBE_NAME}" if folder else PROBE_NAME
-    return ctx.s3.deletes_if_match(bucket, probe + secrets.token_hex(8))
+    probe = f"{folder}/{name}" if folder else name
+    if len(probe.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:  # a folder too long to hold it (Ceph and AWS
+        probe = name  # refuse the key: every move out of it failed, exit 2): the bucket's top, refused maybe (None)
+    return ctx.s3.deletes_if_match(bucket, probe)
 
 
 def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None]) -> bool:
