@@ -82,8 +82,7 @@ class ItsGroup(ItsGroupBase):
                 code = rv if isinstance(rv, int) else 0
             except BaseException as exc:  # noqa: BLE001 - this is the single mapping point
                 ending()  # first: from here a SIGTERM/SIGHUP is only recorded (cli/signals.py)
-                from its_store.cli.failures import handle
-                code = handle(exc)
+                code = _handle(exc)
             ending()
             code = _audit_lost(_close_service(code))
             if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
@@ -211,6 +210,41 @@ def _script_request(group: ItsGroup, instruction: str) -> int | None:
     return 0
 
 
+def _handle(exc: BaseException) -> int:
+    """cli/failures.handle(exc): that module is imported here, by a command that fails (one that ends normally
+    never loads it). Its import can fail itself: out of memory at the process's limit (loading a module
+    allocates), a second Ctrl-C, a broken install. Then one line says that, never a traceback
+    (tests/test_error_mapping_unloadable.py)."""
+    try:
+        from its_store.cli.failures import handle
+    except BaseException as failed:  # noqa: BLE001 - the mapping cannot be loaded: said without it
+        return _unmapped(failed)
+    return handle(exc)
+
+
+def _unmapped(failed: BaseException) -> int:
+    """The line and exit code of a failure to load cli/failures (`failed`), written straight to stderr with as
+    little as can be allocated (no JSON document: that needs pydantic loaded): out of memory, exit 1; a
+    Ctrl-C, interrupted, exit 130; else unexpected, exit 1."""
+    if isinstance(failed, KeyboardInterrupt):
+        line, code = b"its-store: error: interrupted\n", E.EXIT_INTERRUPTED
+    elif E.out_of_memory(failed):
+        line, code = b"its-store: error: out of memory (reporting the error needed more)\n", E.EXIT_ERROR
+    else:
+        try:
+            from its_store.core.refs import printable  # loaded already (cli/output's safe)
+            line = printable(f"its-store: error: unexpected {type(failed).__name__} loading the error report: "
+                            f"{failed}").encode("utf-8", "replace") + b"\n"
+        except BaseException:  # noqa: BLE001 - as plain as it gets
+            line = b"its-store: error: unexpected failure loading the error report\n"
+        code = E.EXIT_ERROR
+    try:
+        os.write(2, line)
+    except OSError:
+        pass
+    return code
+
+
 def _close_service(code: int) -> int:
     """Persist this invocation's stats and close its cache; the exit code after it. StorageService.close
     maps what it expects, but whatever else it raises (MemoryError in a state write, Ctrl-C) goes through
@@ -222,8 +256,7 @@ def _close_service(code: int) -> int:
     try:
         svc.close()
     except BaseException as exc:  # noqa: BLE001 - the single mapping point, for the close too
-        from its_store.cli.failures import handle
-        failed = handle(exc)
+        failed = _handle(exc)
         return code or failed
     return code
 

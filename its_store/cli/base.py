@@ -44,7 +44,7 @@ class ItsCommand(TyperCommand):
 
 class ItsGroupBase(TyperGroup):
     """A group (`bucket`, `model`, ... and the root) whose commands' Ctrl-C reaches the one error mapping
-    (cli/app.py) as an error saying so."""
+    (cli/failures.handle, called by cli/app.py) as an error saying so."""
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; Ctrl-C becomes InterruptedError_ (exit 130, "interrupted" on stderr). Typer

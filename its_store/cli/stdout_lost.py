@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 class ReaderGone(Exception):
     """The reader of stdout went away (cli/app.ItsGroup.invoke): not an OSError, so that click's main() passes it
-    to the one error mapping (cli/app._handle: exit 141) instead of exiting 1 itself."""
+    to the one error mapping (cli/failures.handle: exit 141) instead of exiting 1 itself."""
 
 
 def lose_stdout() -> None:

@@ -10,6 +10,7 @@ following links, with the same open_checked_stat and temp files."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import re
@@ -230,9 +231,14 @@ def create_temp(name: str, *, folder: Path | None = None, dir_fd: int | None = N
         if folder is not None:
             tmp = os.path.join(folder, tmp)
         try:
-            return os.open(tmp, _TEMP_FLAGS, mode, dir_fd=dir_fd), tmp
+            fd = os.open(tmp, _TEMP_FLAGS, mode, dir_fd=dir_fd)
         except FileExistsError:  # left by a killed process that had our pid
             continue
+        try:  # held until it is closed: a later run's sweep leaves it alone meanwhile (core/stale_temps)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+        return fd, tmp
 
 
 def create_temp_folder(name: str, folder: Path) -> Path:

@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.core.files import (
@@ -56,6 +57,9 @@ from its_store.core.files import (
 from its_store.core.overwrite import take_over
 from its_store.core.refs import UnsafeKeyError, local_name_problem
 from its_store.core.tree_files import OpenFile, TreeFile
+
+if TYPE_CHECKING:
+    from its_store.core.stale_temps import Swept
 
 __all__ = ["KEEP", "LinkInPathError", "LocalTree", "OpenFile", "TreeFile"]
 
@@ -95,7 +99,7 @@ class LocalTree:
     it (or use it as a context manager) to release the descriptors it keeps."""
 
     def __init__(self, root: Path | str, *, follow_symlinks: bool = False, create: bool = False,
-                 keep: int | None = None) -> None:
+                 keep: int | None = None, sweep: bool = False) -> None:
         self.root = Path(root)
         self._top = os.fspath(root)
         self.follow_symlinks = follow_symlinks
@@ -110,6 +114,9 @@ class LocalTree:
         # process put it there in between, so write() does not look at what it replaces (core/overwrite)
         self._made: set[tuple[str, ...]] = set()
         self._flags = _DIR_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
+        # `sweep`: the first write into each folder removes the temps killed runs left there (core/stale_temps)
+        self._swept: set[tuple[str, ...]] | None = set() if sweep else None
+        self.swept: Swept | None = None  # what they removed, once one did
 
     # -- names ------------------------------------------------------------------------------------
     def path(self, rel: str) -> Path:
@@ -346,6 +353,8 @@ class LocalTree:
                 lent = True
                 folder = held.fd
                 fd, tmp = self._temp(folder, name, shown)
+            if self._swept is not None:
+                self._sweep(tuple(folders), folder)
             try:
                 if tuple(folders) not in self._made:  # one fstatat per file, but not in a folder made now
                     take_over(fd, name, shown, dir_fd=folder)
@@ -369,6 +378,21 @@ class LocalTree:
         finally:
             if lent:
                 self._give_back(held)
+
+    def _sweep(self, key: tuple[str, ...], folder: int) -> None:
+        """The first write into root/key (not one made by this run): remove the temps of dead runs there."""
+        if self._swept is None or key in self._swept:  # a set read without the lock: the common case, cheap
+            return
+        with self._lock:
+            if key in self._swept or key in self._made:
+                return
+            self._swept.add(key)
+        from its_store.core.stale_temps import Swept, sweep_folder  # imported by the runs that sweep only
+        swept = sweep_folder(folder)
+        with self._lock:
+            if self.swept is None:
+                self.swept = Swept()
+            self.swept.add(swept)
 
     def _temp(self, folder: int, name: str, shown: Callable[[], Path]) -> tuple[int, str]:
         """A temp file for `name` in `folder` (`shown()`: the file's path, for a message). A folder in the
@@ -411,6 +435,11 @@ class LocalTree:
 
     # -- life -------------------------------------------------------------------------------------
     def close(self) -> None:
+        """Release the descriptors kept; say what the sweeps removed (one line)."""
+        if self.swept is not None:
+            from its_store.core.stale_temps import report
+            swept, self.swept = self.swept, None
+            report(swept, self.root)
         with self._lock:
             kept, self._kept = self._kept, OrderedDict()
             root, self._root = self._root, None

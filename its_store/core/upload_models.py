@@ -116,4 +116,5 @@ class UploadResponse(Result):
     encryption: str | None = None     # SSE-S3 or SSE-C when requested
     sha256: str | None = None         # SHA-256 of the original content, recorded as its-sha256 (custody)
     unchecked: str | None = None      # "sse": stored, its encryption not checked (the key may not read it back);
-    # "tags": its --tag not checked (the key may not read tags: s3:GetObjectTagging)
+    # "tags": its --tag not checked (the key may not read tags: s3:GetObjectTagging); "etag": a multipart
+    # upload whose parts' ETags are no MD5s, its Complete's answer taken as it is (the key may not HEAD it)

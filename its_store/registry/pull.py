@@ -36,6 +36,7 @@ from its_store.core.files import (
 from its_store.core.localname import checked
 from its_store.core.localtree import LocalTree, TreeFile
 from its_store.core.overwrite import refuse_special, take_over
+from its_store.core.stale_temps import lock_folder, sweep_beside
 from its_store.registry import validate
 from its_store.registry.manifest import HASH_CHUNK
 from its_store.transfer.fanout import fan_out
@@ -210,7 +211,9 @@ def pull(storage: Context | None, plan: PullPlan, cache: BlobCache) -> dict[str,
     if storage is None:
         _check_cached(plan, cache)
     target = _final_target(plan)
+    sweep_beside(target)  # what killed pulls left there
     staging = _make_staging(target)
+    held = lock_folder(staging)  # while it is filled: a sweep of another run leaves it alone
     try:
         with LocalTree(staging) as tree:
             mode = None if plan.single else _folder_mode(tree)
@@ -229,6 +232,8 @@ def pull(storage: Context | None, plan: PullPlan, cache: BlobCache) -> dict[str,
         raise io_error("cannot write", target, exc) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if held >= 0:
+            os.close(held)
     return {"model_name": plan.name, "version": plan.version, "path": str(target),
             "files": len(plan.manifest["files"]), "size": plan.manifest.get("size", 0),
             "sha256": plan.manifest.get("sha256"), "verified": True,

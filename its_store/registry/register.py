@@ -94,7 +94,7 @@ def _register(ctx: RegistryContext, name: str, version: str, files: list[Any], d
     card = details.get("card")
     from its_store.registry.store import MANIFEST_KIND
     MANIFEST_KIND.body(_manifest(ctx, name, version, files, details))  # too large to write: said before any upload
-    _lock_version(ctx, name, version, force)
+    took_over = _lock_version(ctx, name, version, force)
     try:
         stored = dedup.store_files(ctx, prefix, files + ([card] if card else []),
                                    dedup=details.get("dedup", True), progress=progress)
@@ -109,7 +109,7 @@ def _register(ctx: RegistryContext, name: str, version: str, files: list[Any], d
         quietly(ctx.remove_prefix, prefix, ())  # no manifest exists: everything here is debris
         raise
     # Registered. Tidying up is best effort: a leftover lock beside a manifest is harmless.
-    if force:
+    if force or took_over:  # what the run replaced (or a dead one left) and this one did not write
         quietly(ctx.remove_prefix, prefix, {MANIFEST, LOCK, CARD, *(f.rel_key for f in files)})
     quietly(ctx.remove_keys, [prefix + LOCK])
     quietly(dedup.index, ctx, prefix, stored.uploaded)
@@ -117,26 +117,34 @@ def _register(ctx: RegistryContext, name: str, version: str, files: list[Any], d
                                         "variant": details.get("variant")})
 
 
-def _lock_version(ctx: RegistryContext, name: str, version: str, force: bool) -> None:
-    """Take NAME/VERSION/.its-registering write-once, then re-check the manifest.
+def _lock_version(ctx: RegistryContext, name: str, version: str, force: bool) -> bool:
+    """Take NAME/VERSION/.its-registering write-once, then re-check the manifest. True when it was taken over
+    from a dead registration of this machine (removal.take_over_dead): its files are debris to tidy.
 
     The holder uploads, writes the manifest, then drops the lock; so whoever takes the lock after it
     sees the manifest and backs off without touching a byte of the winner's files. `model rm` and
-    `model gc` hold the same marker while they delete a version's files (registry/removal.py).
+    `model gc` hold the same marker while they delete a version's files (registry/removal.py). The marker
+    names its process (core/liveness: host, boot id, pid namespace, pid, start time), so that a re-run on
+    the same machine can prove a killed registration dead.
     """
+    from its_store.core.liveness import this_process
     prefix = f"{name}/{version}/"
-    marker = {"by": ctx.actor, "at": now(), "tool_version": __version__}
+    marker = {"by": ctx.actor, "at": now(), "tool_version": __version__, **this_process()}
     if force:  # takes over a registration's marker, never a removal's (removal.py)
         removal.take_over(ctx, name, version, marker)
         ctx.remove_keys([prefix + MANIFEST])  # the old version disappears before its bytes change
-        return
+        return False
+    took_over = False
     try:
         ctx.store.put_if_absent(prefix + LOCK, marker)
     except E.AlreadyExistsError:
-        raise removal.busy(ctx, name, version, removing=False) from None
+        took_over = removal.take_over_dead(ctx, name, version, marker)
+        if not took_over:
+            raise removal.busy(ctx, name, version, removing=False) from None
     if ctx.manifest_exists(name, version):
         ctx.remove_keys([prefix + LOCK])
         raise exists(name, version)
+    return took_over
 
 
 def exists(name: str, version: str) -> E.AlreadyExistsError:

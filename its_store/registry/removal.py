@@ -24,6 +24,7 @@ the same fields for `model rm` and `model gc` (`delete_markers`, `hidden`, `hidd
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ from its_store.core import errors as E
 from its_store.registry.context import quietly
 from its_store.registry.refs import LOCK, is_version, parse_version, validate_name
 from its_store.registry.results import Removal
+
+log = logging.getLogger("its_store.registry.register")
 
 if TYPE_CHECKING:
     from its_store.registry.context import RegistryContext
@@ -131,16 +134,37 @@ def take_over(ctx: RegistryContext, name: str, version: str, marker: dict[str, A
     ctx.store.update(key, ours)
 
 
+def take_over_dead(ctx: RegistryContext, name: str, version: str, marker: dict[str, Any]) -> bool:
+    """A registration's marker whose process is provably dead (same machine, same boot: core/liveness.gone)
+    replaced by `marker`, by compare-and-swap on the ETag read, with one line saying so. False when it is a
+    removal's, its process runs or cannot be judged from here, or it changed meanwhile."""
+    from its_store.core.liveness import gone, holder_text
+    held = holder(ctx, name, version)
+    if held is None or held[0].get("removing") or gone(held[0]) is not True:
+        return False
+    try:
+        ctx.store.replace(f"{name}/{version}/{LOCK}", marker, held[1])
+    except (E.ConflictError, E.NotFoundError):
+        return False
+    log.warning("%s@%s: took over the registration of %s, which ended without finishing (its files are "
+                "replaced)", name, version, holder_text(held[0]) or "a process of this machine")
+    return True
+
+
 def busy(ctx: RegistryContext, name: str, version: str, *, removing: bool) -> E.ConflictError:
-    """Why the write-once marker could not be taken: a removal holds it, or a registration (running, or dead)."""
+    """Why the write-once marker could not be taken: a removal holds it, or a registration (running, or dead);
+    which process on which host since when, when the marker says (core/liveness.holder_text)."""
+    from its_store.core.liveness import holder_text
     held = holder(ctx, name, version)
     if held is not None and held[0].get("removing"):
         return being_removed(name, version, held[0])
+    who = holder_text(held[0]) if held is not None else ""
+    by = f"by {who}" if who else "by another process"
     if removing:
-        return E.ConflictError(f"{name}@{version} is being registered by another process (or one died)",
+        return E.ConflictError(f"{name}@{version} is being registered {by} (or one died)",
                                hint="retry when it is done; `model gc --stale` clears what a dead one left")
     return E.AlreadyExistsError(
-        f"{name}@{version} is being registered by another process (or an earlier attempt did not finish)",
+        f"{name}@{version} is being registered {by} (or an earlier attempt did not finish)",
         hint="if no registration is running, add --force to take over")
 
 

@@ -145,7 +145,8 @@ class ServerCopies:
         HEAD of the key names it, if it shows the copy's ETag (else None), as _copied_answer does."""
         if written.version_id:
             return written
-        return self._copied_answer(bucket, key, written.etag, None, {})._replace(sse=written.sse)
+        return self._copied_answer(bucket, key, written.etag, None, {})._replace(sse=written.sse,
+                                                                                 unchecked=written.unchecked)
 
     def _copied_answer(self, bucket: str, key: str, etag: str, version_id: str | None, headers: Any) -> Written:
         """(etag, version id, the answer's SSE headers) of a copy: the caller checks the encryption it asked

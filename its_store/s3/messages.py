@@ -65,6 +65,7 @@ class Written(NamedTuple):
     etag: str
     version_id: str | None
     sse: dict[str, str] = {}  # noqa: RUF012 - never mutated
+    unchecked: str | None = None  # "etag": a Complete's answer taken as it is, the key may not read it back
 
 
 _SSE = "x-amz-server-side-encryption"

@@ -3,18 +3,22 @@ complete, abort, and the listings a resume reads (ListMultipartUploads, ListPart
 
 minio has no public call for these steps, so each is one request through the client's `_raw` (still the ONE
 caller of minio's private API, tests/test_s3_adapter.py) with the XML read here. Parts carry a CRC32 the
-server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent. What proves it made
-the object: where every part's ETag is an MD5, the multipart ETag they make (MD5 of the MD5s, "-N"), which no
-other upload's object carries: an answer naming it is believed as it is; a lost answer (a 5xx, a connection
-closed after the server completed), a NoSuchUpload (a proxy re-sent a POST that had succeeded) and an answer
-naming anything else are HEADed through the client's `stat`, and the object must carry it (or, for an answer
-naming the server's own multipart ETag, that ETag with this upload's custody). Where a part's ETag is no MD5
-(SSE-C, SSE-KMS; SeaweedFS's UploadPartCopy across chunks) no ETag can be computed: every answer is HEADed,
-and this upload's custody on the object (its-sha256 and size, custody_of) is the proof; a server copy of an
-object without custody has only the answer's ETag with "-N" of as many parts on the HEAD. Where a HEAD decided,
-the ETag, version id and SSE headers reported are the HEAD's (sse_shown), never those of an answer that was
-lost or not shown to be this upload's. S3Client builds a Multipart on each use and hands it those two calls
-(s3/calls.py).
+server checks and stores; CompleteMultipartUpload lists them. Its POST is never re-sent blindly. What proves
+it made the object: where every part's ETag is an MD5, the multipart ETag they make (MD5 of the MD5s, "-N"),
+which only an upload of the same bytes in the same parts carries: an answer naming it is believed as it is; a
+lost answer (a 5xx, a connection closed after the server completed), a NoSuchUpload (a proxy re-sent a POST
+that had succeeded) and an answer naming anything else are HEADed through the client's `stat`, and the object
+must carry it (or, for an answer naming the server's own multipart ETag, that ETag with this upload's
+custody). Where a part's ETag is no MD5 (SSE-C, SSE-KMS; SeaweedFS's UploadPartCopy across chunks) no ETag
+can be computed: every answer is HEADed, and this upload's custody on the object (its-sha256 and size,
+custody_of) is the proof; a server copy of an object without custody has only the answer's ETag with "-N" of
+as many parts on the HEAD. Neither ETag nor custody tells this upload's object from an earlier upload of the
+same bytes at the key (a re-run): so a lost answer, and an answer the object does not bear out, first ask
+whether THIS upload is still open (one ListParts: _settled). Gone (completed or aborted), the HEAD decides as
+above; still open, the Complete never ran and is sent once more (the only re-send, and only then). Where a
+HEAD decided, the ETag, version id and SSE headers reported are the HEAD's (sse_shown), never those of an
+answer that was lost or not shown to be this upload's. S3Client builds a Multipart on each use and hands it
+those two calls (s3/calls.py).
 """
 
 from __future__ import annotations
@@ -128,22 +132,30 @@ class Multipart:
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
                            custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
+        """CompleteMultipartUpload, proven (_complete); sent once more only where _settled finds it never ran."""
+        return self._complete(bucket, key, upload_id, etags, custody, head, again=True)
+
+    def _complete(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
+                  head: dict[str, str] | None, *, again: bool) -> Written:
         """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
-        an <Error> document: a failure too. The POST is never re-sent: when its answer is lost (a 5xx, a
+        an <Error> document: a failure too. The POST is never re-sent blindly: when its answer is lost (a 5xx, a
         connection reset or a timeout after the server may have completed it) or is NoSuchUpload (a proxy
         re-sent a POST that had succeeded: _gone_but_made), the object is HEADed (_completed_as); an answer
         is believed as it is only when it names the multipart ETag the parts make, else HEADed too
         (_answered). `custody`: (its-sha256, size) of the upload (custody_of), the proof on those HEADs where
         a part's ETag is no MD5 (SSE-C, SSE-KMS, SeaweedFS's UploadPartCopy across chunks). `head`: the
         headers those HEADs need (an SSE-C object is HEADed with its key, or not at all). Where a HEAD
-        decided, the SSE headers are that HEAD's (sse_shown), never a lost or unproven answer's."""
+        decided, the SSE headers are that HEAD's (sse_shown), never a lost or unproven answer's. A lost answer
+        and an answer the object does not bear out first ask whether this upload is still open (_settled): an
+        object at the key may be an earlier upload of the same bytes (same multipart ETag, same custody).
+        `again`: whether _settled may send it once more."""
         body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
         try:
             resp = self._raw("POST", bucket, key, body=body, query={"uploadId": upload_id},
                              headers={"Content-Type": "application/xml", "Content-MD5": md5})
         except E.ServiceUnavailableError:
-            found = self._completed_as(bucket, key, etags, custody, head)
+            found = self._settled(bucket, key, upload_id, etags, custody, head, again)
             if found is None:
                 raise
             return found
@@ -152,7 +164,8 @@ class Multipart:
         with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
             if root.tag.rpartition("}")[2] != "Error":
-                return self._answered(bucket, key, etags, _text(root, "ETag").strip('"'), custody, head, resp.headers)
+                return self._answered(bucket, key, upload_id, etags, _text(root, "ETag").strip('"'), custody, head,
+                                      resp.headers, again)
         code = _text(root, "Code") or "InternalError"
         err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
         if code == "NoSuchUpload" and isinstance(err, E.NotFoundError):
@@ -160,13 +173,16 @@ class Multipart:
             return self._gone_but_made(bucket, key, etags, custody, err, head)
         raise err
 
-    def _answered(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
-                  head: dict[str, str] | None, headers: Mapping[str, str]) -> Written:
+    def _answered(self, bucket: str, key: str, upload_id: str, etags: list[str], etag: str,
+                  custody: tuple[str, int] | None, head: dict[str, str] | None, headers: Mapping[str, str],
+                  again: bool) -> Written:
         """The Written of a Complete answered 200 with `etag` (inside parsing(): a ValueError is the bad-answer
         error). Believed as it is when it names the multipart ETag the parts make (no other upload's object has
         it). Else HEADed, and what the HEAD shows is reported: radosgw 16.2 answers an empty <ETag></ETag> (the
         object must show what _completed_as asks); any other ETag may be another upload's answer passed on by a
-        proxy, or, where a part's ETag is no MD5, one nobody can compute (_named_as)."""
+        proxy, or, where a part's ETag is no MD5, one nobody can compute (_named_as). An object that does not show
+        the ETag the answer named (or no object) is not yet proof: it may be an earlier upload of the same bytes,
+        and this one still open (_settled)."""
         expected = multipart_etag(etags)
         if etag and expected and etag.lower() == expected:
             return Written(etag, headers.get("x-amz-version-id"), sse_of(headers))
@@ -176,13 +192,62 @@ class Multipart:
                 raise ValueError("XML element <ETag> not found")
             return found
         found = self._named_as(bucket, key, etags, etag, custody, head)
+        if found is not None and found is not _UNREAD and found.etag.strip('"').lower() != etag.lower():
+            found = self._settled(bucket, key, upload_id, etags, custody, head, again)  # not the answer's object
+        elif found is None:
+            found = self._settled(bucket, key, upload_id, etags, custody, head, again)
         if found is None:  # short: the reason shown is cut at 80 characters (s3/errors._parse_reason)
             raise ValueError(f"<ETag> {etag}: not the parts' ETag, nor the object's")
         if found is _UNREAD:  # the HEAD was denied where nothing but the answer can say: as before the HEAD
             log.warning("s3://%s/%s: completed as the server says; the key may not read it back (s3:GetObject), "
                         "so the ETag %s is the answer's, unchecked", bucket, key, etag)
-            return Written(etag, headers.get("x-amz-version-id"), sse_of(headers))
+            return Written(etag, headers.get("x-amz-version-id"), sse_of(headers), "etag")  # said in results too
         return found
+
+    def _settled(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
+                 head: dict[str, str] | None, again: bool) -> Written | None:
+        """The Written of a Complete whose answer was lost or is not borne out by the object, else None (the
+        caller's error stands). An object at the key that shows the parts' multipart ETag or this upload's custody
+        may be an earlier upload of the same bytes (a re-run), so first: is THIS upload still open (_still_open,
+        one ListParts)? Gone (completed or aborted): the object HEADed is the proof (_completed_as). Still open:
+        the Complete never ran, and is sent once more (`again`; idempotent while the upload exists), its answer
+        proven as any; a refusal of it leaves the first's error standing and the upload open: the first Complete
+        may still be running (a gateway that timed out on it), and on SeaweedFS an abort meanwhile deletes the data
+        the completed object is made of. A ListParts the key may not send: the HEAD alone decides, said once (as
+        before this check). Unknown (the listing failed otherwise), or still open after that second Complete: None;
+        the completion may yet run, so nothing aborts it (transfer/upload._failed)."""
+        try:
+            still = self._still_open(bucket, key, upload_id)
+        except E.AccessDeniedError:  # a key without s3:ListMultipartUploadParts: the object alone, as before
+            log.warning("s3://%s/%s: the key may not list the upload's parts (s3:ListMultipartUploadParts), so the "
+                        "object alone shows the Complete ran (an earlier upload of the same bytes would too)",
+                        bucket, key)
+            still = False
+        except E.ItsStoreError:
+            return None
+        if not still:
+            return self._completed_as(bucket, key, etags, custody, head)
+        if not again:
+            return None
+        log.info("s3://%s/%s: upload %s still open after its Complete: sent again", bucket, key, upload_id)
+        try:
+            return self._complete(bucket, key, upload_id, etags, custody, head, again=False)
+        except E.ItsStoreError as exc:  # the first may yet be running (a gateway gave up on it): never aborted
+            log.warning("s3://%s/%s: upload %s: its Complete sent again was refused (%s); the first may still run, so "
+                        "the upload is left open (--resume, or the bucket's lifecycle rule)", bucket, key, upload_id,
+                        exc)
+            return None
+
+    def _still_open(self, bucket: str, key: str, upload_id: str) -> bool:
+        """Whether the server still lists this upload (ListParts of one part: True), or answers NoSuchUpload
+        (completed or aborted: False); any other failure is raised."""
+        try:
+            self._raw("GET", bucket, key, query={"uploadId": upload_id, "max-parts": "1"})
+        except E.NotFoundError as exc:
+            if getattr(exc, "s3_code", "") == "NoSuchUpload":
+                return False
+            raise
+        return True
 
     def _gone_but_made(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
                        exc: E.NotFoundError, head: dict[str, str] | None = None) -> Written:

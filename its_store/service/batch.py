@@ -249,7 +249,7 @@ class Batch:
                 return BatchItem(key=key, size=written, path=str(target.path), verified=verified)
             return run
 
-        with LocalTree(dest, create=True) as tree:  # written through its folders' descriptors
+        with LocalTree(dest, create=True, sweep=True) as tree:  # through its folders' descriptors; dead temps swept
             jobs = ((info.key, thread_job(tree, info)) for info in listing
                     if not is_folder_marker(info.key, info.size))  # empty folder markers are passed over
             run_jobs(n, jobs, result, ctx)

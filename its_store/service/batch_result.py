@@ -38,7 +38,8 @@ class BatchItem(Result):
     delete_conditional: bool | None = None  # ... False: deleted by a plain DELETE (the server ignores If-Match on
     #                                         DELETE, the bucket keeps no versions; or its probe was refused),
     #                                         HEADed as copied just before
-    unchecked: str | None = None        # "sse": stored, its encryption not checked (the key may not read it back)
+    unchecked: str | None = None        # "sse": stored, its encryption not checked (the key may not read it back);
+    #                                     "tags", "etag": as UploadResponse.unchecked says
 
 
 class BatchError(Result):

@@ -82,6 +82,8 @@ class Context:
         self.known_buckets: set[str] = set()  # buckets seen to exist: ensure_bucket() skips their HEAD
         self.markers_seen: dict[str, bool] = {}  # bucket -> whether a DELETE leaves a delete marker
         self.markers_unknown: set[str] = set()  # buckets whose versioning could not be read (said once)
+        self.versioning_seen: dict[str, str] = {}  # bucket -> its versioning (service/delete_guard.versioning)
+        self.versioning_lock = threading.Lock()  # held while a bucket's versioning is first read (delete_guard)
         self._audit: AuditLog | None = None
         self._journal: UploadJournal | None = None
         self._bound = threading.local()  # .recording: the Recording this thread's operations go to, if any

@@ -71,10 +71,10 @@ def checked(ctx: Context, written: Written, bucket: str, key: str, sse_s3: bool)
     encrypted source. EncryptionNotKeptError (exit 78) before any caller goes on (mv keeps its source).
     A HEAD the key may not make leaves it unchecked ("sse", said once per command: kept.denied_read_back)."""
     if not sse_s3:
-        return written.etag, written.version_id, None
+        return written.etag, written.version_id, written.unchecked
     from its_store.service.ssecheck import SseCheck, ensure_encrypted
     check = ensure_encrypted(ctx.s3, ctx.s3, bucket, key, written.version_id, written.sse, SseCheck(asked="SSE-S3"))
-    return written.etag, written.version_id, check.unchecked
+    return written.etag, written.version_id, check.unchecked or written.unchecked
 
 
 def copy_part_size(head: Any, requested: int | None) -> int:

@@ -13,9 +13,24 @@ key that holds nothing, with an If-Match no object carries, in the source's fold
   the source is HEADed once more right before its DELETE (the copy may have taken minutes): still the ETag and
   size copied, the DELETE is sent and the move reported `delete_conditional: false`; changed, it is kept
   (ConflictError, exit 5). A rewrite in that last round trip is still lost, the race every peer has always.
+  An SSE-C source is HEADed with the key its copy was read with (`key_file`): a HEAD without it is refused
+  (S3's HeadObject needs the x-amz-server-side-encryption-customer-* headers; SeaweedFS and MinIO answer 400),
+  and that refusal came after the copy, with a line that did not say the copy was made.
 Where the probe itself is refused (AccessDenied: a key allowed to delete only some names, such as `*.jpg`), whether
-If-Match is honoured is unknown: the source is HEADed right before its DELETE as above, and that DELETE still
-carries If-Match (exact where the server honours it); the move says `delete_conditional: false` (not known exact).
+If-Match is honoured is unknown: the source is HEADed right before its DELETE as above (an SSE-C source with its
+key_file too), and that DELETE still carries If-Match (exact where the server honours it); the move says
+`delete_conditional: false` (not known exact). No versioning is read on that path (the report's delete_marker
+asks versions.markers_left, once a run).
+
+A bucket's versioning is read once per Context (versioning): every object of `mv -r` asked it again (one GET
+?versioning an object; the report's delete_marker, versions.markers_left, once more a run). An answer that leads
+to the last HEAD (anything but Enabled) is kept for the run, and stays safe if the bucket changes meanwhile:
+turned Enabled, the plain DELETE after that HEAD only adds a delete marker (a rewrite in the round trip is
+hidden, not lost); turned Suspended, it is as unversioned for the new writes, which that HEAD is made for.
+"Enabled" is NOT kept: were the bucket suspended since, a rewrite would be its "null" version, which the DELETE
+replaces by a "null" delete marker, while the version listed just below the marker is still the one copied: the
+check would pass and the rewrite be lost (tests/test_mv_versioning_read_once.py). So it is read again for each
+object, as before: the check it leads to needs it as it is now.
 """
 
 from __future__ import annotations
@@ -28,6 +43,8 @@ from its_store.core import errors as E
 from its_store.core.refs import MAX_KEY_BYTES
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from its_store.service.context import Context
 
 PROBE_NAME = ".its-store-delete-probe-"  # + 16 hex digits: the probe's key, beside the source (never stored)
@@ -45,18 +62,16 @@ def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
     return ctx.s3.deletes_if_match(bucket, probe)
 
 
-def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None]) -> bool:
+def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None],
+                  key_file: Path | None = None) -> bool:
     """Where If-Match on DELETE is ignored (module docstring), the source s3://bucket/key that was copied
-    (`copied`: its ETag, version id and stored size). True: deleted behind a delete marker whose place was checked
-    (a versioned bucket). False: not deleted, but HEADed just now and still the object copied (any other bucket):
-    the caller sends the plain DELETE at once. A rewrite found either way is kept: ConflictError (exit 5)."""
-    try:
-        status = ctx.s3.get_versioning(bucket) or ""
-    except E.ItsStoreError:
-        status = "unreadable"
+    (`copied`: its ETag, version id and stored size; `key_file`: the SSE-C key it was read with, else the
+    settings'). True: deleted behind a delete marker whose place was checked (a versioned bucket). False: not
+    deleted, but HEADed just now and still the object copied (any other bucket): the caller sends the plain
+    DELETE at once. A rewrite found either way is kept: ConflictError (exit 5)."""
     etag, version_id, size = copied
-    if status.lower() != "enabled" or not version_id:
-        still_copied(ctx, bucket, key, etag, size)
+    if versioning(ctx, bucket) != "enabled" or not version_id:
+        still_copied(ctx, bucket, key, (etag, size), key_file)
         return False
     marker = ctx.s3.remove_marking(bucket, key)
     if _below(ctx, bucket, key, marker) == version_id:
@@ -79,14 +94,53 @@ def rewritten(where: str) -> E.ConflictError:
                            "kept", hint="compare it with the copy (`its-store stat`), then move or remove it yourself")
 
 
-def still_copied(ctx: Context, bucket: str, key: str, etag: str, size: int | None) -> None:
-    """The last HEAD before a DELETE that nothing makes conditional: the source must still carry the ETag (and
-    size) that was copied (`etag` bare), else it is kept (ConflictError)."""
-    from its_store.service import heads
+def versioning(ctx: Context, bucket: str) -> str:
+    """The bucket's versioning status in lower case ("enabled", "suspended", "" for never enabled, "unreadable"
+    when it cannot be read). Read once per Context and kept, "enabled" excepted: that is read again each time
+    (module docstring). The workers of one move wait for the first read (ctx.versioning_lock) rather than each
+    send it; that read also answers versions.markers_left (whether a DELETE leaves a marker), which asked it
+    once more after the DELETE."""
+    seen = ctx.versioning_seen
+    if bucket not in seen:
+        with ctx.versioning_lock:
+            if bucket not in seen:  # another worker may have read it meanwhile
+                status, kept = _read_versioning(ctx, bucket)
+                if kept:
+                    seen[bucket] = status
+                    if status != "unreadable":
+                        ctx.markers_seen.setdefault(bucket, status in ("enabled", "suspended"))
+                return status
+    known = seen[bucket]
+    return known if known != "enabled" else _read_versioning(ctx, bucket)[0]
+
+
+def _read_versioning(ctx: Context, bucket: str) -> tuple[str, bool]:
+    """(the bucket's versioning as `versioning` names it, whether that answer may be kept for the run): a
+    refusal is (a key without s3:GetBucketVersioning is refused for every object alike), an error that may
+    pass (a 503) is not."""
     try:
-        now = heads.stat(ctx, bucket, key)
+        return (ctx.s3.get_versioning(bucket) or "").lower(), True
+    except E.AccessDeniedError:
+        return "unreadable", True
+    except E.ItsStoreError:
+        return "unreadable", False
+
+
+def still_copied(ctx: Context, bucket: str, key: str, copied: tuple[str, int | None], key_file: Path | None) -> None:
+    """The last HEAD before a DELETE that nothing makes conditional (or whose If-Match may be ignored: the probe
+    refused): the source must still carry the ETag (bare) and size that were copied (`copied`), else it is kept
+    (ConflictError). With the SSE-C key the copy read it
+    with (`key_file`, else the settings', as MoveGuard HEADs it: decoding.stat_with_key, a plain object HEADed
+    again without it); a key that no longer opens it (SseKeyMismatchError) means another object: rewritten."""
+    from its_store.codec.encryption import resolve_key
+    from its_store.service.decoding import stat_with_key
+    etag, size = copied
+    try:
+        now = stat_with_key(ctx, bucket, key, None, resolve_key(ctx.settings, key_file=key_file))
     except E.ObjectNotFoundError:  # gone already: the DELETE is harmless (S3 answers 204)
         return
+    except E.SseKeyMismatchError:
+        raise rewritten(f"s3://{bucket}/{key}") from None
     if now.etag.strip(chr(34)) != etag or (size is not None and now.size != size):
         raise rewritten(f"s3://{bucket}/{key}")
 

@@ -78,8 +78,9 @@ def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw
     """GET the whole object; None (nothing left open) when the HEAD path must do it: the GET failed, its
     answer cannot stand for a HEAD (answer_head), or it is not of the `size` and `etag` a listing gave (the
     object replaced since, a cut body, or another request's answer: the HEAD path holds its GET to the
-    HEAD's size and ETag, transfer/download.check_answer). Another request's: a server that sent more bytes
-    than a GET's Content-Length on a kept connection, after urllib3 found it idle and sent the next GET on
+    HEAD's size and ETag, transfer/download.check_answer); an answer naming no ETag where the listing gave one
+    is not taken either (tests/test_listed_get_answer_without_etag.py). Another request's: a server that sent
+    more bytes than a GET's Content-Length on a kept connection, after urllib3 found it idle and sent the next GET on
     it, has them read as that GET's answer (a whole answer of the object before, its own ETag checking its
     own bytes: tests/test_get_extra_bytes.py); that connection then holds the real answer, so urllib3
     drops it before the HEAD. A part nobody asked for (206, Content-Range) is IntegrityError (exit 4)."""
@@ -91,8 +92,8 @@ def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw
         return None  # the HEAD path asks again and explains (a missing bucket, an SSE-C object...)
     meta = user_metadata(resp.headers)
     head = answer_head(bucket, key, version_id, resp.headers, meta, raw)
-    if head is None or (size is not None and head.size != size) or (  # the ETags as check_answer compares them:
-            etag and head.etag and comparable_etag(head.etag) != comparable_etag(etag)):  # a proxy's W/ aside
+    if head is None or (size is not None and head.size != size) or (  # no ETag named: not the listed one's either;
+            etag and comparable_etag(head.etag) != comparable_etag(etag)):  # compared as check_answer does (W/ aside)
         resp.close()
         return None
     try:

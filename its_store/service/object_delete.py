@@ -18,6 +18,8 @@ from its_store.core.refs import validate_bucket, validate_key, validate_version_
 from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
 
@@ -76,7 +78,8 @@ def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> Pla
 
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
            bypass_governance: bool = False, if_match: str | None = None,
-           copied_version: str | None = None, copied_size: int | None = None) -> DeleteResult:
+           copied_version: str | None = None, copied_size: int | None = None,
+           copied_key_file: Path | None = None) -> DeleteResult:
     """Delete one object (or one version). A missing object is an ObjectNotFoundError.
 
     In a versioned bucket, without `version_id`, S3 only adds a delete marker (allowed even under
@@ -89,7 +92,8 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     refused, the object is kept: ConflictError (exit 5). Where the server ignores it (MinIO, rclone, Ceph RGW
     16.2), service/delete_guard.py: in a versioned bucket the delete marker's place is checked (`copied_version`
     must be just below it); in any other the source is HEADed right before a plain DELETE (still `if_match` and
-    `copied_size`, else kept, exit 5), and the result says `delete_conditional` false."""
+    `copied_size`, else kept, exit 5; an SSE-C source with the key it was read with: `copied_key_file`, else
+    the settings'), and the result says `delete_conditional` false."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
     validate_version_id(version_id)
@@ -97,7 +101,10 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
         said, conditional = (_remove_one(ctx, bucket, key, version_id, bypass_governance), None) \
-            if if_match is None else _remove_if_match(ctx, bucket, key, if_match, (copied_version, copied_size))
+            if if_match is None else _remove_if_match(ctx, bucket, key, if_match, (copied_version, copied_size),
+                                                        copied_key_file)
+        if conditional is not None:  # a move's DELETE: whether the server made it only as copied (the audit line)
+            op.fields["delete_conditional"] = conditional
         marker: bool | None = False
         if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
             from its_store.service.versions import markers_of  # on use: not on a transfer's path
@@ -150,7 +157,8 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
 
 
 def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
-                     copied: tuple[str | None, int | None]) -> tuple[bool | None, bool]:
+                     copied: tuple[str | None, int | None], key_file: Path | None = None
+                     ) -> tuple[bool | None, bool]:
     """One DELETE with `If-Match: "ETAG"`. A 412 is read back: the object gone (an earlier attempt of this
     DELETE did it) is deleted; still carrying the ETag, the server matches only the bare form (radosgw 16.2,
     s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept. A
@@ -164,11 +172,11 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
     forms: tuple[str | None, ...] = (f'"{bare}"', bare)
     honours = delete_guard.honoured(ctx, bucket, key)
     if honours is False:
-        if delete_guard.unconditioned(ctx, bucket, key, (bare, *copied)):
+        if delete_guard.unconditioned(ctx, bucket, key, (bare, *copied), key_file):
             return True, True  # a delete marker, its place checked: as exact as a conditional DELETE
         forms = (None,)  # HEADed just now and still the object copied: the DELETE at once
     elif honours is None:  # the probe was refused: HEADed just before, If-Match kept (service/delete_guard.py)
-        delete_guard.still_copied(ctx, bucket, key, bare, copied[1])
+        delete_guard.still_copied(ctx, bucket, key, (bare, copied[1]), key_file)
     for value in forms:
         exact = bool(value) and honours is True
         try:

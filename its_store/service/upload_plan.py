@@ -63,7 +63,7 @@ class Stored(PutResult):
     codec: str = "none"
     stored_size: int = 0
     encryption: str | None = None
-    unchecked: str | None = None  # "sse": the encryption could not be checked (its read-back was denied)
+    # PutResult's `unchecked` ("etag"), or "sse": the encryption could not be checked (its read-back was denied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,8 @@ class UploadPlan:
             result.encryption = answered(result.answer_sse)
         else:
             ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
-            result.encryption, result.unchecked = self.sse_check.seen, self.sse_check.unchecked
+            result.encryption = self.sse_check.seen
+            result.unchecked = self.sse_check.unchecked or result.unchecked  # "sse" says more than "etag"
         return result
 
     def sse_audit(self) -> dict[str, Any]:
@@ -180,7 +181,7 @@ class UploadPlan:
         result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
                                part_size=self._part(digest_size), workers=workers, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, digest_size, result.parts, digest, result.answer_sse,
-                      codec=codec, stored_size=result.size)
+                      codec=codec, stored_size=result.size, unchecked=result.unchecked)
 
     def _buffer(self, data: bytes, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
         codec = self._codec(data[:SAMPLE], len(data))
@@ -196,7 +197,7 @@ class UploadPlan:
                                part_size=self._part(len(packed)), workers=workers, journal=self.ctx.journal())
         progress(len(data))
         return Stored(result.etag, result.version_id, len(data), result.parts, digest, result.answer_sse,
-                      codec=codec, stored_size=result.size)
+                      codec=codec, stored_size=result.size, unchecked=result.unchecked)
 
     def _stream(self, stream: BinaryReader, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
         first = read_full(stream, self._part(None))
@@ -216,7 +217,7 @@ class UploadPlan:
             result = upload_stream(self.s3, bucket, key, spool, {**self.headers, **meta},
                                    part_size=self._part(stored), workers=workers, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, reader.bytes_in, result.parts, meta[_META + META_SHA256],
-                      result.answer_sse, codec=codec, stored_size=result.size)
+                      result.answer_sse, codec=codec, stored_size=result.size, unchecked=result.unchecked)
 
     def _plain(self, bucket: str, key: str, workers: int, progress: ProgressFn, request: UploadRequest,
                meta: dict[str, str] | None = None, head: bytes | None = None) -> Stored:
@@ -244,7 +245,7 @@ class UploadPlan:
             result = upload_stream(self.s3, bucket, key, _stream_of(request), headers, part_size=part, workers=workers,
                                    progress=progress, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, result.size, result.parts, result.sha256, result.answer_sse,
-                      codec="none", stored_size=result.size)
+                      codec="none", stored_size=result.size, unchecked=result.unchecked)
 
     # -- choices ---------------------------------------------------------------------------------
     def _codec(self, sample: bytes, size: int | None) -> str:

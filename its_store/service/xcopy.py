@@ -195,7 +195,7 @@ def _result(src: Context, dst: Context, origin: _Origin, bucket: str, key: str, 
                      resumed_parts=done.resumed_parts, verified_by=done.verified_by,
                      sha256=check.sha256 if done.verified_by == "sha256" else None, codec=check.codec,
                      encryption=sse.seen, tags=len(origin.tags),
-                     unchecked=sse.unchecked or tags_unchecked)
+                     unchecked=sse.unchecked or done.unchecked or tags_unchecked)
 
 
 def relay_part_size(stat: ObjectStat, requested: int | None) -> int:

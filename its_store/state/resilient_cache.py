@@ -186,11 +186,18 @@ def _level_name(factory: Any) -> str:
 
 
 def _touch(path: Path) -> str | None:
-    """Make the marker `path`; None when done, else why not."""
+    """Make the marker `path` (0600, as every state file: one left 0644 by an older its-store is made so; never
+    through a link); None when done, else why not."""
+    import os
     try:
         from its_store.core.private_dirs import make_private_folder
         make_private_folder(path.parent)
-        path.touch()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.utime(fd)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return exc.strerror or str(exc)
     return None

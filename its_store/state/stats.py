@@ -82,7 +82,7 @@ class StatsStore:
             return {}
 
     def _write(self, record: StatsRecord) -> None:
-        atomic_write_text(self.path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(self.path, json.dumps(record, indent=1, sort_keys=True) + "\n")  # 0600, as all state
 
     def warn_once(self) -> bool:
         """True the first time a save failed: the run says so once, not at every flush that retries."""
@@ -148,7 +148,8 @@ def flush_when_collected(stats: StorageStats, store: StatsStore) -> None:
         atexit.register(flush_pending, stats, store)
 
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write a file whole or not at all (core/files.py's atomic write)."""
+def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write a file whole or not at all (core/files.py's atomic write); private (0600) unless `mode` says
+    otherwise, as every state file (the audit log, the journals, the sync state)."""
     from its_store.core.files import write_atomic
     write_atomic(path, text, mode)

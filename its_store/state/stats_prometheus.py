@@ -98,7 +98,7 @@ def write_prometheus(stats: Totals, path: Path) -> Path:
     if path.is_dir():
         raise LocalIOError(f"{path} is a folder", hint="give a file name such as its_store.prom")
     try:
-        write_atomic(path, to_prometheus(stats), 0o644)  # as state/stats.atomic_write_text writes a file
+        write_atomic(path, to_prometheus(stats), 0o644)  # read by the exporter (textfile collector): not private
     except OSError as exc:
         raise LocalIOError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -333,7 +333,8 @@ class Copier:
                 if guard is not None:
                     guard.still_the_source()  # raises ConflictError: source kept (service/xmove.py)
             before = guard.before if guard is not None and guard.before is not None else (None, None, None, None)
-            _delete_source(self.ctx, item, sb, sk, (before[1], before[0], before[2]), copied.size)  # only as copied
+            _delete_source(self.ctx, item, sb, sk, (before[1], before[0], before[2]), copied.size,  # only as copied
+                           guard.key_file if guard is not None else None)
         return item
 
     def _local_to_s3(self, tree: LocalTree, rel: str, dst: Location, move: bool) -> BatchItem:
@@ -391,11 +392,12 @@ class Copier:
             item.verified_by = "download"
             from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
             stored = resp.size if resp.stored_size is None else resp.stored_size
+            key_file = self.options.get("sse_c_key_file")
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id, stored,
-                                  self.options.get("sse_c_key_file")).still_the_source()
+                                  key_file).still_the_source()
             _flushed(src, resp.file_path)  # on disk before the only other copy goes: a power cut keeps one
             _delete_source(self.ctx, item, str(src.bucket), src.key, (resp.etag or None, resp.version_id, stored),
-                           size if size is not None else resp.size)  # and only what was downloaded
+                           size if size is not None else resp.size, key_file)  # and only what was downloaded
         return item
 
 
@@ -424,22 +426,25 @@ def _unchecked_copy(item: BatchItem, source: str) -> Iterator[None]:
 
 
 def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str,
-                   copied: tuple[str | None, str | None, int | None], stored: int) -> None:
+                   copied: tuple[str | None, str | None, int | None], stored: int,
+                   key_file: Path | None = None) -> None:
     """Delete a moved object's source, only the one copied (`copied`: its ETag, sent as If-Match, its version id
     and stored size, which a server that ignores If-Match on DELETE needs: service/delete_guard.py; there, in a
     bucket that keeps no versions, the item says `delete_conditional` false). A DELETE that got no answer is
     looked at (object_delete._lost_answer): gone, the move is done; else the error says the copy exists. So
     does a DELETE refused (a key that may write the destination but not delete the source, an object lock):
     the same error kind (exit 6), its line saying that the copy was made and both are kept (it said only
-    "access denied to DeleteObject": nothing told that the destination had been written)."""
+    "access denied to DeleteObject": nothing told that the destination had been written). An SSE-C source is
+    HEADed there with the key it was read with (`key_file`, else the settings'), as MoveGuard HEADs it; a key-less
+    refusal there (SseKeyRequiredError) says the copy was made too."""
     done = "downloaded" if item.verified_by == "download" else "copied"
     try:
         result = objects.delete(ctx, bucket, key, if_match=copied[0], copied_version=copied[1],
-                                copied_size=copied[2])
+                                copied_size=copied[2], copied_key_file=key_file)
     except E.ServiceUnavailableError as exc:
         raise E.ServiceUnavailableError(f"{item.dest} was {done} and verified, but {exc.message}",
                                         hint=exc.hint) from None
-    except E.AccessDeniedError as exc:
+    except (E.AccessDeniedError, E.SseKeyRequiredError) as exc:
         raise type(exc)(f"{item.dest} was {done} and verified, but its source s3://{bucket}/{key} was not "
                         f"deleted (both are kept): {exc.message}", hint=exc.hint) from None
     _deleted(item, result, stored)

@@ -136,7 +136,7 @@ class Sync:
         local = self.dst if self.kind == "download" else self.src
         if local.path is not None:
             self._tree = LocalTree(local.path, follow_symlinks=self.options.follow_symlinks and self.kind == "upload",
-                                   create=self.kind == "download")
+                                   create=self.kind == "download", sweep=self.kind == "download")
         # a dry run changes no state: its HEADs' answers are not kept either (but the watcher's first pass's are)
         dry = self.options.dry_run and not self.options.keep_heads
         self.state = open_state(self.ctx, self.options.state, read_only=dry)

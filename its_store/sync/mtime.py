@@ -19,7 +19,7 @@ def format_mtime(ns: int) -> str:
 
     Every file a sync lists goes through here (engine._decide compares the text with the stored one): a count
     of a second or more is its decimal digits with a point before the last nine, without divmod and a
-    format spec (~40 % less); tests/test_sync_mtime.py holds it to the divmod form."""
+    format spec (~40 % less); tests/test_sync_units.py holds it to the divmod form."""
     if type(ns) is int and ns >= _NS:
         text = str(ns)
         return f"{text[:-9]}.{text[-9:]}"

@@ -161,7 +161,8 @@ class SyncState:
         self._db: sqlite3.Connection | None = None
         self._loaded: dict[tuple[str, str], Known] = {}
         self._scopes: list[tuple[str, str]] = []  # (bucket, prefix) preloaded whole
-        self._fetched: dict[tuple[str, str, str], Fetched] = {}  # (folder, bucket, key): read or written
+        # (folder, bucket, key): preloaded entries; _flush drops those it writes out
+        self._fetched: dict[tuple[str, str, str], Fetched] = {}
         self._fetched_pending: dict[tuple[str, str, str], Fetched] = {}
         self._fetched_scopes: list[tuple[str, str, str]] = []  # (folder, bucket, prefix) preloaded whole
         self._path = path

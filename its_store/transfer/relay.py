@@ -81,6 +81,7 @@ class Relayed:
     resumed_parts: int = 0  # parts the destination held from an interrupted relay, checked and kept
     verified_by: str | None = None  # the Check's answer
     answer_sse: dict[str, str] = field(default_factory=dict)
+    unchecked: str | None = None  # "etag": the Complete's answer, not read back (s3 Written.unchecked)
 
 
 def relay(read: Reader, dst: ObjectIO, plan: RelayPlan, check: Check, *, journal: UploadJournal | None = None,
@@ -156,7 +157,7 @@ class _Multipart:
         if self.journal is not None:
             self.journal.remove(plan.bucket, plan.key, upload_id)
         return Relayed(written.etag, written.version_id, plan.size, self.count, self.resumed, verified_by,
-                       written.sse)
+                       written.sse, written.unchecked)
 
     def _start(self) -> tuple[str, Mapping[int, tuple[str, int]]]:
         """The upload to send parts to: the journal's, when it was made for this source, else a new one."""

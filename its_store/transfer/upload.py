@@ -44,6 +44,7 @@ class PutResult:
     parts: int
     sha256: str | None = None  # hex SHA-256 of the original content, as recorded in the metadata
     answer_sse: dict[str, str] = field(default_factory=dict)  # SSE headers of the write's answer (s3 Written)
+    unchecked: str | None = None  # "etag": a Complete's answer, not read back (s3 Written.unchecked)
 
 
 def upload_file(s3: ObjectIO, bucket: str, key: str, path: Path, headers: dict[str, str], *,
@@ -427,7 +428,7 @@ def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: in
         raise
     if state.journal is not None:
         state.journal.remove(bucket, key, upload_id)
-    return PutResult(written.etag, written.version_id, size or 0, len(ordered), answer_sse=written.sse)
+    return PutResult(written.etag, written.version_id, size or 0, len(ordered), None, written.sse, written.unchecked)
 
 
 def _failed(s3: ObjectIO, bucket: str, key: str, upload_id: str, state: Resumable, exc: BaseException,

@@ -1,0 +1,86 @@
+"""Which process holds something, said so that a later process can prove it dead: a registration's marker on
+the server (registry/register.py) records it, and a re-run on the same machine takes over a marker whose
+process is gone instead of refusing until --force.
+
+A process is named by: the host name (for people), the kernel's boot id (/proc/sys/kernel/random/boot_id:
+another value is another machine or another boot), the pid namespace (/proc/self/ns/pid: containers of one
+machine share the boot id but not pids), the pid and the process's start time in clock ticks after boot
+(a pid used again by a later process has another start time). Only when boot id and pid namespace are this
+process's can the pid be looked up here; anything else (another host, a container, an old marker without
+these fields, no /proc) is "cannot tell", never "dead".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from its_store.core.forks import current_pid
+
+__all__ = ["gone", "holder_text", "this_process"]
+
+FIELDS = ("host", "boot_id", "pid_ns", "pid", "pid_start")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii", errors="replace") as fh:
+            return fh.read(200).strip() or None
+    except OSError:
+        return None
+
+
+def _pid_ns() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def start_ticks(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks after boot (/proc/PID/stat field 22); None when there is no
+    such process (or no /proc)."""
+    raw = _read(f"/proc/{pid}/stat")
+    if raw is None:
+        return None
+    try:
+        return int(raw.rsplit(")", 1)[1].split()[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def this_process() -> dict[str, Any]:
+    """This process, as a marker records it (fields that cannot be read are left out)."""
+    pid = current_pid()
+    found = {"host": socket.gethostname(), "boot_id": _read("/proc/sys/kernel/random/boot_id"),
+             "pid_ns": _pid_ns(), "pid": pid, "pid_start": start_ticks(pid)}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def gone(doc: dict[str, Any]) -> bool | None:
+    """Whether the process a document records has ended: True (provably: same boot and pid namespace as this
+    process, and no process with that pid and start time), False (it runs), None (cannot tell here)."""
+    pid, started = doc.get("pid"), doc.get("pid_start")
+    if not (isinstance(pid, int) and isinstance(started, int) and pid > 0):
+        return None
+    boot, ns = doc.get("boot_id"), doc.get("pid_ns")
+    if not isinstance(boot, str) or not isinstance(ns, str):
+        return None
+    here = _read("/proc/sys/kernel/random/boot_id")
+    if here is None or here != boot or _pid_ns() != ns:
+        return None
+    return start_ticks(pid) != started
+
+
+def holder_text(doc: dict[str, Any]) -> str:
+    """`pid 4242 on host edge-07 since 2026-12-07T22:50:01.123+00:00`, from what the document records
+    (empty when it records nothing of the kind: an older marker)."""
+    parts = []
+    if isinstance(doc.get("pid"), int):
+        parts.append(f"pid {doc['pid']}")
+    if isinstance(doc.get("host"), str):
+        parts.append(f"on host {doc['host']}")
+    if parts and isinstance(doc.get("at"), str):
+        parts.append(f"since {doc['at']}")
+    return " ".join(parts)
