@@ -130,3 +130,28 @@ def test_a_source_in_a_folder_too_long_for_the_probe_is_moved(object_server: Any
     assert run.exit_code == 0, run
     left = [o.object_name for o in plain_client(object_server).list_objects(bucket, recursive=True)]
     assert left == ["out/a.jpg"], left
+
+
+def test_a_refused_probe_heads_an_sse_c_source_with_its_key(
+        s3_server: Any, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """The HEAD right before the DELETE, where the probe was refused, carries the SSE-C key the copy was read with
+    (as the last HEAD where If-Match is ignored: tests/test_mv_sse_c_source_if_match_ignored.py); key-less, S3,
+    SeaweedFS and MinIO refuse it, and the move stopped after its copy (exit 2, sse_c_key_required)."""
+    from helpers import put_sse_c
+    bucket = _bucket(s3_server)
+    key_file = put_sse_c(cli, bucket, "in/sealed.jpg", tmp_path, MOVED)
+    target = tmp_path / "out.jpg"
+    with FaultProxy(int(s3_server.endpoint.rpartition(":")[2]), answer=_refuse_probe, record=True) as proxy:
+        monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
+        run = cli("mv", f"s3://{bucket}/in/sealed.jpg", str(target), "--sse-c-key-file", str(key_file), "--json")
+        sent = [s for s in proxy.seen if s.path.endswith("/in/sealed.jpg")]
+    monkeypatch.setenv("MINIO_ENDPOINT", s3_server.endpoint)
+    assert run.exit_code == 0, run
+    item = run.json()["objects"][0]
+    assert item["deleted"] is True and item["delete_conditional"] is False, item
+    delete = next(n for n, s in enumerate(sent) if s.method == "DELETE")
+    assert "if-match" in sent[delete].headers, sent[delete].headers  # the DELETE still carries If-Match
+    last = sent[delete - 1]
+    assert last.method == "HEAD" and "x-amz-server-side-encryption-customer-key" in last.headers, sent
+    assert target.read_bytes() == MOVED
+    assert cli("stat", f"s3://{bucket}/in/sealed.jpg").exit_code == 3  # gone
