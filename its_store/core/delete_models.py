@@ -20,4 +20,5 @@ class DeleteResult(Result):
     #                                     stored (None: unknown, the key may not read the bucket's versioning)
     delete_conditional: bool | None = None  # a delete only-if-unchanged (mv's source): True, as copied; False: the
     #   server ignores If-Match on DELETE and the bucket keeps no versions: a HEAD just before found it as copied,
-    #   then a plain DELETE (a rewrite in that last round trip is lost); None: a plain `rm`
+    #   then a plain DELETE (a rewrite in that last round trip is lost), or the key may not make the probe that
+    #   tells (HEADed so, the DELETE with If-Match: exact only where the server honours it); None: a plain `rm`

@@ -103,7 +103,7 @@ class S3Client:
         self._tagging_ok: set[str] = set()  # buckets whose GET ?tagging answered S3's XML
         self._conditional: dict[str, str | None] = {}  # bucket -> what conditional_write_gap() found
         self._bare_if_match: set[str] = set()  # buckets whose server matches If-Match only without quotes
-        self._delete_if_match: dict[str, bool] = {}  # bucket -> whether its server honours If-Match on DELETE
+        self._delete_if_match: dict[str, bool | None] = {}  # bucket -> whether its server honours If-Match on DELETE
 
     def _connect(self) -> None:
         """A new pool and the minio client on it (at start, and in a forked child: the parent's pool is
@@ -453,8 +453,9 @@ class S3Client:
         """PUT with `If-Match: ETAG` (compare-and-swap). Raises ConflictError if the object changed."""
         return self._conditional_writes().put_if_match(bucket, key, data, headers, etag)
 
-    def deletes_if_match(self, bucket: str, probe_key: str) -> bool:
-        """Whether the server honours If-Match on DELETE in `bucket` (probed once: ConditionalWrites)."""
+    def deletes_if_match(self, bucket: str, probe_key: str) -> bool | None:
+        """Whether the server honours If-Match on DELETE in `bucket` (probed once: ConditionalWrites; None: the
+        probe was refused, unknown)."""
         return self._conditional_writes().deletes_if_match(bucket, probe_key)
 
     def remove_marking(self, bucket: str, key: str) -> str | None:

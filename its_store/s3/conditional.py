@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from contextlib import AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ConditionalWrites"]
 
+log = logging.getLogger("its_store.s3")
 _NO_ETAG = "0" * 32  # an If-Match that no stored object carries (no MD5 is known to be all zeros)
 
 
@@ -36,7 +38,7 @@ class ConditionalWrites:
     """The conditional writes of one S3Client (see the module docstring)."""
 
     def __init__(self, raw: Raw, stat: Stat, remove: Remove, retries: int, *, found: dict[str, str | None],
-                 bare_if_match: set[str], delete_found: dict[str, bool] | None = None,
+                 bare_if_match: set[str], delete_found: dict[str, bool | None] | None = None,
                  probing: AbstractContextManager[object] | None = None) -> None:
         """`found`: bucket -> what conditional_write_gap() found; `bare_if_match`: the buckets whose server
         matches If-Match only without quotes; `delete_found`: bucket -> whether its server honours If-Match on
@@ -123,14 +125,16 @@ class ConditionalWrites:
         except E.ItsStoreError:
             return False
 
-    def deletes_if_match(self, bucket: str, probe_key: str) -> bool:
+    def deletes_if_match(self, bucket: str, probe_key: str) -> bool | None:
         """Whether the server honours `If-Match` on a DELETE in `bucket`, probed once per bucket for the client's
         life: one DELETE of `probe_key` (a key that holds no object, in a name the caller reserves) with an
         If-Match no object carries. A server that honours it refuses (SeaweedFS 412, moto and AWS 404: no object
         to match); one that ignores it answers 2xx (MinIO, rclone serve s3, Ceph RGW 16.2:
         tests/test_mv_delete_if_match_ignored.py) and, in a versioned bucket, leaves a delete marker on that key,
-        removed at once by the version id its answer names. Other errors (denied, no answer) are the caller's and
-        nothing is kept."""
+        removed at once by the version id its answer names (refused, a warning names it and the command that
+        removes it: it was left silently). None: unknown, the probe refused (AccessDenied: a key allowed to delete
+        only some names), kept like a finding (both: tests/test_mv_delete_probe_denied.py). Other errors (no
+        answer) are the caller's and nothing is kept."""
         if bucket in self._delete_found:
             return self._delete_found[bucket]
         with self._probing:
@@ -145,10 +149,19 @@ class ConditionalWrites:
         except (E.ConflictError, E.ObjectNotFoundError):
             self._delete_found[bucket] = True
             return
+        except E.AccessDeniedError:
+            self._delete_found[bucket] = None
+            return
         marker = resp.headers.get("x-amz-version-id")
         if marker:
-            with contextlib.suppress(E.ItsStoreError):
+            try:
                 self._remove(bucket, probe_key, marker)
+            except E.ItsStoreError as exc:  # a key that may DeleteObject, not DeleteObjectVersion: said, not kept
+                from shlex import quote
+                where = f"s3://{bucket}/{probe_key}"
+                log.warning("the If-Match probe left a delete marker on %s (version %s) that could not be removed "
+                            "(%s): `its-store rm %s --version-id %s` removes it", where, marker, exc.message,
+                            quote(where), quote(marker))
         self._delete_found[bucket] = False
 
     def conditional_write_gap(self, bucket: str, probe_key: str) -> str | None:

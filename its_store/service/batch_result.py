@@ -36,7 +36,8 @@ class BatchItem(Result):
     delete_marker: bool | None = None   # ... only hidden behind a delete marker (a versioned bucket)
     source_size: int | None = None      # ... and these bytes of it are still stored
     delete_conditional: bool | None = None  # ... False: deleted by a plain DELETE (the server ignores If-Match on
-    #                                         DELETE, the bucket keeps no versions), HEADed as copied just before
+    #                                         DELETE, the bucket keeps no versions; or its probe was refused),
+    #                                         HEADed as copied just before
     unchecked: str | None = None        # "sse": stored, its encryption not checked (the key may not read it back);
     #                                     "tags", "etag": as UploadResponse.unchecked says
 

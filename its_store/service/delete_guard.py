@@ -16,6 +16,11 @@ key that holds nothing, with an If-Match no object carries, in the source's fold
   An SSE-C source is HEADed with the key its copy was read with (`key_file`): a HEAD without it is refused
   (S3's HeadObject needs the x-amz-server-side-encryption-customer-* headers; SeaweedFS and MinIO answer 400),
   and that refusal came after the copy, with a line that did not say the copy was made.
+Where the probe itself is refused (AccessDenied: a key allowed to delete only some names, such as `*.jpg`), whether
+If-Match is honoured is unknown: the source is HEADed right before its DELETE as above (an SSE-C source with its
+key_file too), and that DELETE still carries If-Match (exact where the server honours it); the move says
+`delete_conditional: false` (not known exact). No versioning is read on that path (the report's delete_marker
+asks versions.markers_left, once a run).
 
 A bucket's versioning is read once per Context (versioning): every object of `mv -r` asked it again (one GET
 ?versioning an object; the report's delete_marker, versions.markers_left, once more a run). An answer that leads
@@ -35,6 +40,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
+from its_store.core.refs import MAX_KEY_BYTES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,12 +50,16 @@ if TYPE_CHECKING:
 PROBE_NAME = ".its-store-delete-probe-"  # + 16 hex digits: the probe's key, beside the source (never stored)
 
 
-def honoured(ctx: Context, bucket: str, key: str) -> bool:
-    """Whether the server honours If-Match on DELETE in `bucket` (asked once per bucket and client). The probe's
-    key is in the source's folder, so that a key allowed to delete only there may make it."""
+def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
+    """Whether the server honours If-Match on DELETE in `bucket` (asked once per bucket and client; None: the
+    probe was refused, unknown). The probe's key is in the source's folder, so that a key allowed to delete only
+    there may make it; at the bucket's top when that folder leaves no room for it in S3's 1,024 bytes."""
+    name = PROBE_NAME + secrets.token_hex(8)
     folder = key.rpartition("/")[0]
-    probe = f"{folder}/{PROBE_NAME}" if folder else PROBE_NAME
-    return ctx.s3.deletes_if_match(bucket, probe + secrets.token_hex(8))
+    probe = f"{folder}/{name}" if folder else name
+    if len(probe.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:  # a folder too long to hold it (Ceph and AWS
+        probe = name  # refuse the key: every move out of it failed, exit 2): the bucket's top, refused maybe (None)
+    return ctx.s3.deletes_if_match(bucket, probe)
 
 
 def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None],
@@ -61,7 +71,7 @@ def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | 
     DELETE at once. A rewrite found either way is kept: ConflictError (exit 5)."""
     etag, version_id, size = copied
     if versioning(ctx, bucket) != "enabled" or not version_id:
-        _still_copied(ctx, bucket, key, (etag, size), key_file)
+        still_copied(ctx, bucket, key, (etag, size), key_file)
         return False
     marker = ctx.s3.remove_marking(bucket, key)
     if _below(ctx, bucket, key, marker) == version_id:
@@ -116,9 +126,10 @@ def _read_versioning(ctx: Context, bucket: str) -> tuple[str, bool]:
         return "unreadable", False
 
 
-def _still_copied(ctx: Context, bucket: str, key: str, copied: tuple[str, int | None], key_file: Path | None) -> None:
-    """The last HEAD before a DELETE that nothing makes conditional: the source must still carry the ETag (bare)
-    and size that were copied (`copied`), else it is kept (ConflictError). With the SSE-C key the copy read it
+def still_copied(ctx: Context, bucket: str, key: str, copied: tuple[str, int | None], key_file: Path | None) -> None:
+    """The last HEAD before a DELETE that nothing makes conditional (or whose If-Match may be ignored: the probe
+    refused): the source must still carry the ETag (bare) and size that were copied (`copied`), else it is kept
+    (ConflictError). With the SSE-C key the copy read it
     with (`key_file`, else the settings', as MoveGuard HEADs it: decoding.stat_with_key, a plain object HEADed
     again without it); a key that no longer opens it (SseKeyMismatchError) means another object: rewritten."""
     from its_store.codec.encryption import resolve_key

@@ -34,7 +34,7 @@ from its_store.core import errors as E
 from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
-from its_store.transfer.download import ObjectHead, body, check_answer
+from its_store.transfer.download import ObjectHead, body, check_answer, comparable_etag
 from its_store.transfer.parts import CHUNK, META_PART_SIZE
 
 if TYPE_CHECKING:
@@ -92,8 +92,8 @@ def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw
         return None  # the HEAD path asks again and explains (a missing bucket, an SSE-C object...)
     meta = user_metadata(resp.headers)
     head = answer_head(bucket, key, version_id, resp.headers, meta, raw)
-    if head is None or (size is not None and head.size != size) or (  # no ETag named: not the listed one's either
-            etag and head.etag.lower() != etag.strip('"').lower()):
+    if head is None or (size is not None and head.size != size) or (  # no ETag named: not the listed one's either;
+            etag and comparable_etag(head.etag) != comparable_etag(etag)):  # compared as check_answer does (W/ aside)
         resp.close()
         return None
     try:

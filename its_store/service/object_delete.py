@@ -164,28 +164,33 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
     s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept. A
     server that ignores If-Match on DELETE (service/delete_guard.py) gets a plain DELETE right after a HEAD found
     the object copied (`copied`: its version id and stored size), or, in a versioned bucket, one whose delete
-    marker is checked. Returns what the answer said of a delete marker, and whether the delete was conditional
-    (False: the plain DELETE)."""
+    marker is checked; where the probe that tells was refused, a HEAD just before the If-Match DELETE. Returns
+    what the answer said of a delete marker, and whether the delete is known conditional (False: the plain
+    DELETE, or the probe refused)."""
     from its_store.service import delete_guard, heads
     bare = etag.strip(chr(34))
     forms: tuple[str | None, ...] = (f'"{bare}"', bare)
-    if not delete_guard.honoured(ctx, bucket, key):
+    honours = delete_guard.honoured(ctx, bucket, key)
+    if honours is False:
         if delete_guard.unconditioned(ctx, bucket, key, (bare, *copied), key_file):
             return True, True  # a delete marker, its place checked: as exact as a conditional DELETE
         forms = (None,)  # HEADed just now and still the object copied: the DELETE at once
+    elif honours is None:  # the probe was refused: HEADed just before, If-Match kept (service/delete_guard.py)
+        delete_guard.still_copied(ctx, bucket, key, (bare, copied[1]), key_file)
     for value in forms:
+        exact = bool(value) and honours is True
         try:
-            return ctx.s3.remove(bucket, key, None, headers={"If-Match": value} if value else None), bool(value)
+            return ctx.s3.remove(bucket, key, None, headers={"If-Match": value} if value else None), exact
         except E.ServiceUnavailableError as exc:  # sent, never re-sent (s3/pool.py), answer lost: look
             _lost_answer(ctx, bucket, key, bare, exc)  # raises unless the source is gone
-            return None, bool(value)  # gone: deleted; what is left, unknown (the caller asks the versioning)
+            return None, exact  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
-            return None, bool(value)  # gone: deleted; what is left, unknown (the caller asks the versioning)
+            return None, exact  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ConflictError:
             try:
                 now = heads.stat(ctx, bucket, key).etag.strip(chr(34))
             except E.ObjectNotFoundError:
-                return None, True  # gone: deleted (a lost answer's retry was refused); what is left, unknown
+                return None, exact  # gone: deleted (a lost answer's retry was refused); what is left, unknown
             if now != bare:
                 break
     raise delete_guard.rewritten(f"s3://{bucket}/{key}")

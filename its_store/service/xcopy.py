@@ -318,6 +318,7 @@ class _Origin:
         HEAD path (an SSE-C object, one grown since it was listed, an answer naming another ETag than the
         listing's `etag_hint`, or a failed GET, which the HEAD path explains)."""
         from its_store.s3.client import ObjectStat
+        from its_store.transfer.download import comparable_etag
         from its_store.transfer.relay import read_body
         from its_store.transfer.upload import BUDGET
         share = BUDGET.acquire(size_hint)
@@ -326,7 +327,7 @@ class _Origin:
                 stat = ObjectStat(bucket, key, resp.headers)
                 encryption = describe(stat.metadata)
                 if "content-length" not in resp.headers or stat.size > small or encryption == "SSE-C" or (
-                        etag_hint and stat.etag.lower() != etag_hint.strip('"').lower()):
+                        etag_hint and comparable_etag(stat.etag) != comparable_etag(etag_hint)):
                     return None
                 data = bytearray(stat.size)
                 read_body(resp, memoryview(data), f"s3://{bucket}/{key}", 0)

@@ -201,8 +201,8 @@ def check_answer(resp: Any, head: ObjectHead, offset: int, length: int) -> None:
     the object (a proxy cache that kept a body its upstream broke off, with the object's own ETag: the cut
     file was renamed into place, exit 0, when no checksum covers the object)."""
     headers = resp.headers
-    etag = _etag(headers.get("etag"))
-    if etag and head.etag and etag != _etag(head.etag):
+    etag = comparable_etag(headers.get("etag"))
+    if etag and head.etag and etag != comparable_etag(head.etag):
         raise _not_asked(head, f"the object changed while it was read (ETag {etag}, was {head.etag})")
     if not length and not offset:
         announced = headers.get("content-length")
@@ -221,7 +221,7 @@ def check_answer(resp: Any, head: ObjectHead, offset: int, length: int) -> None:
                                f"was {resp.status} {got or 'without Content-Range'}")
 
 
-def _etag(text: str | None) -> str:
+def comparable_etag(text: str | None) -> str:
     """An ETag as compared: without quotes, a weak mark (a proxy's W/) or case (hex digits either way)."""
     return (text or "").strip().removeprefix("W/").strip('"').lower()
 
