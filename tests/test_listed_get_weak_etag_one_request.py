@@ -82,3 +82,14 @@ def test_a_weak_answer_etag_costs_a_cross_server_copy_one_get(object_server: Any
             to.close()
     assert result.succeeded == 3 and result.failed == 0, result
     assert methods == ["GET"] * 3, methods
+
+
+def test_etags_compare_by_their_digest_whatever_the_spelling_around_it() -> None:
+    """comparable_etag: quotes, W/, case and a part count ("-N", added by some servers in one answer and not in
+    another) aside; another digest is another object."""
+    from its_store.transfer.download import comparable_etag
+    same = ['"68e25f42f10376bc676adb553f7930d3"', 'W/"68E25F42F10376BC676ADB553F7930D3"',
+            "68e25f42f10376bc676adb553f7930d3-1", '"68e25f42f10376bc676adb553f7930d3-12"']
+    assert {comparable_etag(e) for e in same} == {"68e25f42f10376bc676adb553f7930d3"}
+    assert comparable_etag('"68e25f42f10376bc676adb553f7930d4-1"') != comparable_etag(same[0])
+    assert comparable_etag("abc-def") == "abc-def" and comparable_etag("-1") == "-1" and comparable_etag(None) == ""
