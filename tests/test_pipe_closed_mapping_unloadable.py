@@ -16,28 +16,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from test_error_mapping_unloadable import _SCRIPT as _REFUSING
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_SCRIPT = textwrap.dedent("""
-    import sys
-
-    class Refuse:
-        def find_spec(self, name, path=None, target=None):
-            if name == "its_store.cli.failures":
-                raise {error}
-            return None
-
-    sys.meta_path.insert(0, Refuse())
-    from its_store.__main__ import cli
-    sys.argv = ["its-store", *{args!r}]
-    sys.stdout.write({pending!r})
-    cli()
-""")
+# that file's script (its import hook refusing cli/failures), with bytes left in stdout's buffer before the command
+_SCRIPT = _REFUSING.replace("\ncli()", "\nsys.stdout.write({pending!r})\ncli()")
+assert _SCRIPT != _REFUSING
 
 ERRORS = {"out-of-memory": ('MemoryError("cannot allocate")', 1, "its-store: error: out of memory"),
           "ctrl-c": ("KeyboardInterrupt()", 130, "its-store: error: interrupted")}
