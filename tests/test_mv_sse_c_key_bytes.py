@@ -71,3 +71,12 @@ def test_the_last_head_before_a_plain_delete_carries_the_key_given_as_bytes(s3_s
     assert last.method == "HEAD" and "x-amz-server-side-encryption-customer-key" in last.headers, sent
     assert target.read_bytes() == DATA
     assert cli("stat", f"s3://{bucket}/in/sealed.bin").exit_code == 3  # gone
+
+
+def test_the_key_given_as_bytes_is_not_in_the_guards_repr(service: Any) -> None:
+    """The guard holds the key's own bytes now: its repr (a log line, a debugger) never shows them."""
+    from its_store.service.xmove import MoveGuard
+    secret = b"k" * 32
+    guard = MoveGuard.of_download(service, "b", "in/sealed.bin", "etag", None, 1, secret)
+    assert guard.key_file == secret
+    assert repr(secret) not in repr(guard) and "kkkk" not in repr(guard), repr(guard)

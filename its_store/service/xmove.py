@@ -18,7 +18,7 @@ So a move takes the source's stamp (version id, ETag, size, Last-Modified) befor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,7 @@ class MoveGuard:
     source: Context
     bucket: str
     key: str
-    key_file: Path | bytes | None  # the SSE-C key the copy read it with: its file or its bytes
+    key_file: Path | bytes | None = field(repr=False)  # the SSE-C key the copy read it with: its file or its bytes
     before: Stamp | None
     across: bool = True  # between endpoints (else within one server)
     doing: str = "copied"  # what was done with it: "copied", "downloaded"
