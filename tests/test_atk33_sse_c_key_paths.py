@@ -56,16 +56,21 @@ def test_sync_download_with_a_wrong_key_fails_that_object_and_writes_nothing(cli
     assert not (tmp_path / "down" / "frame.bin").exists()
 
 
-def test_watch_remove_source_verifies_an_sse_c_upload_with_its_key(service: Any, bucket: str,
-                                                                   tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", ["file", "bytes"])
+def test_watch_remove_source_verifies_an_sse_c_upload_with_its_key(service: Any, bucket: str, tmp_path: Path,
+                                                                   given: str) -> None:
+    """`bytes`: the key given to the library as its bytes (`extra={"sse_c_key": key}`, an UploadRequest field):
+    that check HEADed with the key file or the settings' key only, so without it: "its key is needed", the file
+    kept and sent again on the next event."""
     key_file = tmp_path / "sse-c.key"
-    new_key(key_file)
+    key = new_key(key_file)
     folder = tmp_path / "drop"
     folder.mkdir()
     data = b"frame under a customer key"
     (folder / "frame_0001.jpg").write_bytes(data)
     events = Events()
-    options = UploadOptions(sse="c", sse_c_key_file=key_file)
+    options = UploadOptions(sse="c", sse_c_key_file=key_file) if given == "file" else \
+        UploadOptions(sse="c", extra={"sse_c_key": key})
     with Stepper(make_watcher(service, folder, bucket, events, remove_source=True, upload_options=options)) as st:
         st.event("added", "frame_0001.jpg")
         st.idle()

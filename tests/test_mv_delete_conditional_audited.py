@@ -2,7 +2,8 @@
 (`delete_conditional`, as the --json item says it): on a server that ignores If-Match on DELETE (rclone serve s3)
 the source of an unversioned bucket goes by a plain DELETE after one more HEAD (service/delete_guard.py), which
 the item said and the audit line did not (an `rm` line like any). A plain `rm` line is as it was (no field),
-and `audit tail` reads both kinds.
+and `audit tail` reads both kinds. Its table says "(unconditional delete)" beside the result of such a line (it
+read as any `ok` rm: a reader of the trail could not tell that this delete was not made only as copied).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def _rm_lines(object_cli: Any, key: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("object_server", ["rclone", "seaweedfs"], indirect=True)
-def test_a_moved_sources_delete_line_says_whether_it_was_conditional(object_server: Any, object_cli: Any) -> None:
+def test_a_moved_sources_delete_line_says_whether_it_was_conditional(object_server: Any, object_cli: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # `audit tail`: one row a line
     bucket = unique("b")
     plain_client(object_server).make_bucket(bucket)  # unversioned
     for key in ("src.jpg", "plain.jpg"):
@@ -39,3 +42,10 @@ def test_a_moved_sources_delete_line_says_whether_it_was_conditional(object_serv
     assert "delete_conditional" not in plain, plain
     shown = object_cli("audit", "tail", "-n", "100")
     assert shown.exit_code == 0 and "src.jpg" in shown.stdout, shown
+    rows = [row for row in shown.stdout.splitlines() if " rm " in row]
+    moved_row = next((row for row in rows if "/src.jpg" in row), shown.stdout)
+    assert (UNCONDITIONAL in moved_row) is (not said), moved_row
+    assert UNCONDITIONAL not in next((row for row in rows if "/plain.jpg" in row), UNCONDITIONAL), shown.stdout
+
+
+UNCONDITIONAL = "(unconditional delete)"  # `audit tail`'s result of a moved source's plain DELETE

@@ -52,7 +52,10 @@ class ItsGroup(ItsGroupBase):
         try:
             return super().invoke(ctx)
         except BrokenPipeError as exc:
-            from its_store.cli.failures import pipe_closed
+            try:
+                from its_store.cli.failures import pipe_closed
+            except BaseException as failed:  # noqa: BLE001 - the rule cannot be loaded: one line, as _handle
+                raise typer.Exit(_unmapped(failed)) from None  # (a Ctrl-C here went to Typer: 130, no word)
             if pipe_closed(exc):
                 from its_store.cli.stdout_lost import ReaderGone
                 raise ReaderGone from None
@@ -84,9 +87,7 @@ class ItsGroup(ItsGroupBase):
                 ending()  # first: from here a SIGTERM/SIGHUP is only recorded (cli/signals.py)
                 code = _handle(exc)
             ending()
-            code = _audit_lost(_close_service(code))
-            if _flush() and code == 0:  # the last buffered output met a closed pipe: stopped, as any write
-                code = E.EXIT_PIPE
+            code = _flush(_audit_lost(_close_service(code)))
         finally:
             restore_signals(previous)
             stopped = take_stops()
@@ -274,18 +275,37 @@ def _audit_lost(code: int, *, at_start: bool = False) -> int:
     return E.EXIT_AUDIT_LOST if take_lost() and code == 0 else code
 
 
-def _flush() -> bool:
-    """Flush stdout and stderr; True when stdout's reader had gone away (the rule of cli/failures.pipe_closed)."""
+def _flush(code: int) -> int:
+    """Flush stdout and stderr; the exit code after it: E.EXIT_PIPE instead of 0 when stdout's reader had gone
+    away (the last buffered output met a closed pipe: stopped, as any write; the rule of cli/failures.pipe_closed).
+    That rule unloadable (out of memory, a Ctrl-C at its import) ends as _handle does, in _unmapped's one line
+    and code, unless the command failed already (its line said); stdout is dropped (its bytes go nowhere)."""
     gone = False
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BrokenPipeError as exc:
-            from its_store.cli.failures import pipe_closed
+            try:
+                from its_store.cli.failures import pipe_closed
+            except BaseException as failed:  # noqa: BLE001 - the rule cannot be loaded: one line, no traceback
+                if stream is sys.stdout:
+                    _drop_stdout()
+                return _unmapped(failed) if code == 0 else code
             gone = gone or pipe_closed(exc)
         except (ValueError, OSError):
             pass
-    return gone
+    return E.EXIT_PIPE if gone and code == 0 else code
+
+
+def _drop_stdout() -> None:
+    """Point file descriptor 1 at /dev/null (as cli/stdout_lost.lose_stdout, not loadable here): what is still
+    buffered for a stdout whose reader has gone is not flushed into the closed pipe again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 def _version(value: bool) -> None:

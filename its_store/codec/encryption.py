@@ -122,6 +122,15 @@ def resolve_key(settings: Settings, key: bytes | None = None, key_file: Path | N
     return found
 
 
+def given_key(settings: Settings, given: bytes | Path | None) -> SseCKey | None:
+    """resolve_key for a key given either way (a move's checks of its source, service/xmove.py and
+    delete_guard.py: the key its copy or download was read with): its bytes (the library's `sse_c_key`) or
+    its file (`sse_c_key_file`); None: the settings'."""
+    if isinstance(given, (bytes, bytearray)):
+        return resolve_key(settings, key=bytes(given))
+    return resolve_key(settings, key_file=given)
+
+
 def require_tls_for_key(settings: Settings) -> None:
     """ConfigError (exit 78) when the endpoint of `settings` is plain http and what requests reach first is not
     this machine: an SSE-C key travels in a header of every PUT, part, HEAD and GET, so over http anyone on

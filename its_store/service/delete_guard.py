@@ -63,12 +63,12 @@ def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
 
 
 def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None],
-                  key_file: Path | None = None) -> bool:
+                  key_file: Path | bytes | None = None) -> bool:
     """Where If-Match on DELETE is ignored (module docstring), the source s3://bucket/key that was copied
-    (`copied`: its ETag, version id and stored size; `key_file`: the SSE-C key it was read with, else the
-    settings'). True: deleted behind a delete marker whose place was checked (a versioned bucket). False: not
-    deleted, but HEADed just now and still the object copied (any other bucket): the caller sends the plain
-    DELETE at once. A rewrite found either way is kept: ConflictError (exit 5)."""
+    (`copied`: its ETag, version id and stored size; `key_file`: the SSE-C key it was read with, its file or
+    its bytes, else the settings'). True: deleted behind a delete marker whose place was checked (a versioned
+    bucket). False: not deleted, but HEADed just now and still the object copied (any other bucket): the caller
+    sends the plain DELETE at once. A rewrite found either way is kept: ConflictError (exit 5)."""
     etag, version_id, size = copied
     if versioning(ctx, bucket) != "enabled" or not version_id:
         still_copied(ctx, bucket, key, (etag, size), key_file)
@@ -126,17 +126,18 @@ def _read_versioning(ctx: Context, bucket: str) -> tuple[str, bool]:
         return "unreadable", False
 
 
-def still_copied(ctx: Context, bucket: str, key: str, copied: tuple[str, int | None], key_file: Path | None) -> None:
+def still_copied(ctx: Context, bucket: str, key: str, copied: tuple[str, int | None],
+                 key_file: Path | bytes | None) -> None:
     """The last HEAD before a DELETE that nothing makes conditional (or whose If-Match may be ignored: the probe
     refused): the source must still carry the ETag (bare) and size that were copied (`copied`), else it is kept
-    (ConflictError). With the SSE-C key the copy read it
-    with (`key_file`, else the settings', as MoveGuard HEADs it: decoding.stat_with_key, a plain object HEADed
-    again without it); a key that no longer opens it (SseKeyMismatchError) means another object: rewritten."""
-    from its_store.codec.encryption import resolve_key
+    (ConflictError). With the SSE-C key the copy read it with (`key_file`: its bytes or its file, else the
+    settings', as MoveGuard HEADs it: decoding.stat_with_key, a plain object HEADed again without it); a key that
+    no longer opens it (SseKeyMismatchError) means another object: rewritten."""
+    from its_store.codec.encryption import given_key
     from its_store.service.decoding import stat_with_key
     etag, size = copied
     try:
-        now = stat_with_key(ctx, bucket, key, None, resolve_key(ctx.settings, key_file=key_file))
+        now = stat_with_key(ctx, bucket, key, None, given_key(ctx.settings, key_file))
     except E.ObjectNotFoundError:  # gone already: the DELETE is harmless (S3 answers 204)
         return
     except E.SseKeyMismatchError:

@@ -79,7 +79,7 @@ def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> Pla
 def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *,
            bypass_governance: bool = False, if_match: str | None = None,
            copied_version: str | None = None, copied_size: int | None = None,
-           copied_key_file: Path | None = None) -> DeleteResult:
+           copied_key_file: Path | bytes | None = None) -> DeleteResult:
     """Delete one object (or one version). A missing object is an ObjectNotFoundError.
 
     In a versioned bucket, without `version_id`, S3 only adds a delete marker (allowed even under
@@ -92,8 +92,8 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     refused, the object is kept: ConflictError (exit 5). Where the server ignores it (MinIO, rclone, Ceph RGW
     16.2), service/delete_guard.py: in a versioned bucket the delete marker's place is checked (`copied_version`
     must be just below it); in any other the source is HEADed right before a plain DELETE (still `if_match` and
-    `copied_size`, else kept, exit 5; an SSE-C source with the key it was read with: `copied_key_file`, else
-    the settings'), and the result says `delete_conditional` false."""
+    `copied_size`, else kept, exit 5; an SSE-C source with the key it was read with: `copied_key_file`, its file
+    or its bytes, else the settings'), and the result says `delete_conditional` false."""
     validate_bucket(bucket)
     validate_key(key, existing=True)
     validate_version_id(version_id)
@@ -157,7 +157,7 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
 
 
 def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
-                     copied: tuple[str | None, int | None], key_file: Path | None = None
+                     copied: tuple[str | None, int | None], key_file: Path | bytes | None = None
                      ) -> tuple[bool | None, bool]:
     """One DELETE with `If-Match: "ETAG"`. A 412 is read back: the object gone (an earlier attempt of this
     DELETE did it) is deleted; still carrying the ETag, the server matches only the bare form (radosgw 16.2,

@@ -41,7 +41,7 @@ from its_store.core.files import io_error, pread_all, read_full, refuse_unsized
 from its_store.s3.payload import Payload
 from its_store.service.ssecheck import SseCheck, answered, ensure_encrypted  # light; per file, no import statement
 from its_store.transfer.parts import ProgressFn, choose_part_size
-from its_store.transfer.upload import SHA256_HEADER, Prehash, PutResult, upload_file, upload_stream
+from its_store.transfer.upload import SHA256_HEADER, Prehash, PutResult, upload_file
 
 if TYPE_CHECKING:
     from its_store.core.models import UploadRequest
@@ -178,6 +178,7 @@ class UploadPlan:
         src.seek(0)
         reader = CompressingReader(src, get_codec(codec), self._level(codec), progress=progress,
                                    expect=(digest_size, digest), name=str(path))
+        from its_store.transfer.upload_stream import upload_stream  # on use: not a file's path
         result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
                                part_size=self._part(digest_size), workers=workers, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, digest_size, result.parts, digest, result.answer_sse,
@@ -193,6 +194,7 @@ class UploadPlan:
                                self.request.model_copy(update={"data": data, "stream": None}))
         digest = hashlib.sha256(data).hexdigest()
         meta = _codec_meta(codec, len(data), digest)
+        from its_store.transfer.upload_stream import upload_stream  # on use: not a file's path
         result = upload_stream(self.s3, bucket, key, io.BytesIO(packed), {**self.headers, **meta},
                                part_size=self._part(len(packed)), workers=workers, journal=self.ctx.journal())
         progress(len(data))
@@ -214,6 +216,7 @@ class UploadPlan:
             stored = spool.tell()
             spool.seek(0)
             meta = _codec_meta(codec, reader.bytes_in, reader.sha256.hexdigest())
+            from its_store.transfer.upload_stream import upload_stream  # on use: not a file's path
             result = upload_stream(self.s3, bucket, key, spool, {**self.headers, **meta},
                                    part_size=self._part(stored), workers=workers, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, reader.bytes_in, result.parts, meta[_META + META_SHA256],
@@ -242,6 +245,7 @@ class UploadPlan:
             progress(len(request.data))
             result = PutResult(written.etag, written.version_id, len(request.data), 1, digest, written.sse)
         else:
+            from its_store.transfer.upload_stream import upload_stream  # on use: not a file's path
             result = upload_stream(self.s3, bucket, key, _stream_of(request), headers, part_size=part, workers=workers,
                                    progress=progress, journal=self.ctx.journal())
         return Stored(result.etag, result.version_id, result.size, result.parts, result.sha256, result.answer_sse,

@@ -18,12 +18,12 @@ So a move takes the source's stamp (version id, ETag, size, Last-Modified) befor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.encryption import resolve_key
+from its_store.codec.encryption import given_key
 from its_store.core import errors as E
 from its_store.service.context import Context, HasContext, as_context
 
@@ -33,15 +33,16 @@ if TYPE_CHECKING:
 Stamp = tuple[str | None, str, int, datetime | None]  # version id, ETag, size, Last-Modified
 
 
-def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | None) -> Stamp | None:
-    """The stamp of the current object at s3://bucket/key (its SSE-C key from `key_file` or the settings),
+def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | bytes | None) -> Stamp | None:
+    """The stamp of the current object at s3://bucket/key (its SSE-C key from `key_file`, a file or the key's
+    own bytes, else the settings),
     None when there is none. HEADed as `stat` HEADs (decoding.stat_with_key): a plain object is read again
     without a key it refuses; an SSE-C object HEADed without its key is SseKeyRequiredError (its bare 400 was
     'BadRequest', exit 1), with another key SseKeyMismatchError."""
     from its_store.service.decoding import stat_with_key
     ctx = as_context(owner)
     try:
-        stat = stat_with_key(ctx, bucket, key, None, resolve_key(ctx.settings, key_file=key_file))
+        stat = stat_with_key(ctx, bucket, key, None, given_key(ctx.settings, key_file))
     except E.NotFoundError:  # no such object, or no such bucket (a destination's, not made yet)
         return None
     return stat.version_id, stat.etag, stat.size, stat.last_modified
@@ -56,7 +57,7 @@ class MoveGuard:
     source: Context
     bucket: str
     key: str
-    key_file: Path | None
+    key_file: Path | bytes | None = field(repr=False)  # the SSE-C key the copy read it with: its file or its bytes
     before: Stamp | None
     across: bool = True  # between endpoints (else within one server)
     doing: str = "copied"  # what was done with it: "copied", "downloaded"
@@ -89,7 +90,7 @@ class MoveGuard:
 
     @classmethod
     def of_download(cls, source: Context | HasContext, bucket: str, key: str, etag: str, version_id: str | None,
-                    stored_size: int, key_file: Path | None) -> MoveGuard:
+                    stored_size: int, key_file: Path | bytes | None) -> MoveGuard:
         """The guard of a move to a local file: the object downloaded, known by the ETag, version id and stored
         size the download read (its date is not kept). Not the ETag alone: a server whose ETags say nothing of
         the content (none, or one that stays the same when the key is written again) let a larger rewrite pass

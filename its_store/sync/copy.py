@@ -358,6 +358,12 @@ class Copier:
                 item.deleted = True
         return item
 
+    def _source_key(self) -> Path | bytes | None:
+        """The SSE-C key a download was read with, as it was given: its bytes (`sse_c_key`, first, as resolve_key
+        takes them) or its file; the source's checks before its DELETE use it (MoveGuard, delete_guard)."""
+        given = self.options.get("sse_c_key")
+        return given if given is not None else self.options.get("sse_c_key_file")
+
     def _moved_object(self, dst: Location, version_id: str | None, sse_c: bool) -> ObjectStat:
         """The HEAD of a moved file's object before the file goes, never from a cache: with the SSE-C key
         it was stored with (a key-less HEAD of it is refused; skipping it removed the file on the strength
@@ -392,7 +398,7 @@ class Copier:
             item.verified_by = "download"
             from its_store.service.xmove import MoveGuard  # rewritten since the download: ConflictError, kept
             stored = resp.size if resp.stored_size is None else resp.stored_size
-            key_file = self.options.get("sse_c_key_file")
+            key_file = self._source_key()
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id, stored,
                                   key_file).still_the_source()
             _flushed(src, resp.file_path)  # on disk before the only other copy goes: a power cut keeps one
@@ -427,7 +433,7 @@ def _unchecked_copy(item: BatchItem, source: str) -> Iterator[None]:
 
 def _delete_source(ctx: Context, item: BatchItem, bucket: str, key: str,
                    copied: tuple[str | None, str | None, int | None], stored: int,
-                   key_file: Path | None = None) -> None:
+                   key_file: Path | bytes | None = None) -> None:
     """Delete a moved object's source, only the one copied (`copied`: its ETag, sent as If-Match, its version id
     and stored size, which a server that ignores If-Match on DELETE needs: service/delete_guard.py; there, in a
     bucket that keeps no versions, the item says `delete_conditional` false). A DELETE that got no answer is

@@ -272,14 +272,15 @@ def fd_digest(fd: int, path: Path, md5: bool = True) -> Digest:
 
 
 def verify_upload(service: Any, bucket: str, key: str, response: Any, digest: Digest,
-                  sse_c_key_file: Path | None = None) -> str | None:
+                  sse_c_key_file: Path | None = None, sse_c_key: bytes | None = None) -> str | None:
     """None when the object on the server is exactly `digest`'s content, else the reason it is not.
 
     A HEAD must show the same size and our sha256 (x-amz-meta-its-sha256, recorded by every upload);
     when the ETag is a plain MD5 (single part, no codec, no SSE-C) it must equal the local MD5 too, a
-    check computed by the server itself. `sse_c_key_file`: the key the upload was given (an SSE-C
-    object's HEAD needs it; without a file, the settings' MINIO_SSE_C_KEY*)."""
-    info = service.stat_object(bucket, key, response.version_id, include_tags=False, sse_c_key_file=sse_c_key_file)
+    check computed by the server itself. `sse_c_key_file` / `sse_c_key`: the key the upload was given, its file
+    or its bytes (an SSE-C object's HEAD needs it; without either, the settings' MINIO_SSE_C_KEY*)."""
+    info = service.stat_object(bucket, key, response.version_id, include_tags=False, sse_c_key=sse_c_key,
+                               sse_c_key_file=sse_c_key_file)
     size = info.original_size if info.codec and info.original_size is not None else info.size
     if size != digest.size:
         return f"size on the server {size} != local {digest.size}"

@@ -194,8 +194,7 @@ def _send_open(w: Any, rel: str, src: Source, settled: str) -> Outcome:
         out.reason = f"no read lease ({settled}): not removed on the settle rule alone (--remove-after-settle)"
         return out
     try:
-        key_file = getattr(w.options, "sse_c_key_file", None)  # the upload's own SSE-C key, if it had one
-        out.reason = verify_upload(w.service, w.bucket, key, response, digest, key_file) or ""
+        out.reason = verify_upload(w.service, w.bucket, key, response, digest, *_upload_key(w.options)) or ""
     except E.AccessDeniedError:  # a write-only key: the upload is done, only its check could not be made
         from its_store.service.kept import denied_read_back
         denied_read_back(w, "uploaded, and kept in the folder (--remove-source removes only what it verified)",
@@ -244,3 +243,10 @@ def abort_uploads(service: Any, bucket: str, keys: list[str], wait: float) -> No
     thread = threading.Thread(target=abort_all, name="its-watch-abort", daemon=True)
     thread.start()
     thread.join(wait)
+
+
+def _upload_key(options: Any) -> tuple[Path | None, bytes | None]:
+    """The SSE-C key the uploads were given, if any: its file (`sse_c_key_file`) and its bytes (`sse_c_key`, an
+    UploadRequest field in `extra`); the check of an upload before its file goes HEADs with it."""
+    extra = getattr(options, "extra", None) or {}
+    return getattr(options, "sse_c_key_file", None), extra.get("sse_c_key")

@@ -133,7 +133,7 @@ Part = tuple[str, str, str, int, bytes]  # bucket, key, upload id, part number, 
 
 
 def signer(signed: tuple[str | None, ...] | None, path: Path) -> Callable[[ObjectIO, Part], str] | None:
-    """How transfer/upload._multipart sends a part whose SHA-256 the first read took (PartSums): signed with
+    """How transfer/upload.send_parts sends a part whose SHA-256 the first read took (PartSums): signed with
     it, not hashed again. A server that checks payload hashes refuses bytes that are not the ones hashed (a
     rewrite whose CRC32 was forged to match the first read's): that refusal is the file's change (exit 5),
     when the bytes sent indeed do not hash to it."""

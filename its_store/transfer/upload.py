@@ -1,4 +1,5 @@
-"""Uploads: one PUT below the threshold, else parallel multipart with bounded memory and resume.
+"""Uploads of a file: one PUT below the threshold, else parallel multipart with bounded memory and resume. A
+stream of unknown length (stdin, a compressor) is transfer/upload_stream.py's, through send_parts here.
 
 Memory is bounded by BUDGET (part buffers of every upload in the process), whatever the file size."""
 
@@ -6,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from its_store.core import errors as E
-from its_store.core.files import changed_while_uploaded, open_regular, pread_all, read_full, refuse_unsized
-from its_store.core.streams import BinaryReader
+from its_store.core.files import changed_while_uploaded, open_regular, pread_all, refuse_unsized
 from its_store.s3.crc import crc32, crc32_b64, crc32_of
 from its_store.s3.payload import Payload
 from its_store.transfer.parts import META_PART_SIZE, MiB, ProgressFn, bounded_pool, choose_part_size, noop
@@ -125,7 +124,7 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
         upload_id, done = journal.prepare(s3, bucket, key, source, resume, read_part)
     held: dict[int, int] = {}
     todo = _hashed_parts(read_part, count, part, done, digest, path, held, crcs)
-    result = _multipart(s3, bucket, key, headers, part, workers, progress, todo, size,
+    result = send_parts(s3, bucket, key, headers, part, workers, progress, todo, size,
                         Resumable(journal, source, upload_id, done, resume), held,
                         None if crcs is None else _crc_check(crcs, path), signer(signed, path))
     result.sha256 = digest
@@ -138,7 +137,7 @@ def _hashed_parts(read_part: Callable[[int], bytes], count: int, part: int, done
     """A file's parts, read in order on the submitting thread (each after its share of BUDGET, as a
     stream's). The bytes sent must be the bytes the its-sha256 was hashed from (CreateMultipartUpload
     already carried it, hashed by an earlier read of the file): a file rewritten in place meanwhile, even
-    at the same size and mtime, must raise before CompleteMultipartUpload, so that _multipart aborts and
+    at the same size and mtime, must raise before CompleteMultipartUpload, so that send_parts aborts and
     nothing is stored. An fstat check would be cheaper but not sound (mtime can be set back; timestamps
     are coarse; writes through mmap move them late).
 
@@ -163,13 +162,13 @@ def _hashed_parts(read_part: Callable[[int], bytes], count: int, part: int, done
         data = read_part(number)
         if sha is not None:
             sha.update(data)  # releases the GIL: the parts already submitted go on being sent
-        yield number, _constant(data)
+        yield number, constant_part(data)
     if sha is not None and sha.hexdigest() != digest:
         raise changed_while_uploaded(path)
 
 
 def _crc_check(crcs: tuple[int, ...], path: Path) -> Callable[[int, bytes, str], None]:
-    """What _multipart runs on each part once sent, before CompleteMultipartUpload: the CRC32 of the
+    """What send_parts runs on each part once sent, before CompleteMultipartUpload: the CRC32 of the
     bytes sent (the one upload_part computed from the very bytes object it sent, carried on its PartETag;
     computed here if a client gave none) must be the CRC32 the first read of that part found."""
     wanted = [crc32_b64(value) for value in crcs]
@@ -278,84 +277,12 @@ class Resumable:
     keep_on_failure: bool = False
 
 
-def _constant(data: bytes) -> Callable[[int], bytes]:
+def constant_part(data: bytes) -> Callable[[int], bytes]:
     """A part reader that hands back bytes already read (a stream's parts are read once, in order)."""
     return lambda _number: data
 
 
-def upload_stream(s3: ObjectIO, bucket: str, key: str, stream: BinaryReader, headers: dict[str, str], *,
-                  part_size: int | None, workers: int, progress: ProgressFn = noop,
-                  journal: UploadJournal | None = None) -> PutResult:
-    """Upload a stream of unknown length (stdin, a compressor) with at most workers+1 parts in memory.
-
-    A stream cannot be resumed, but with a journal its multipart upload is recorded, so one that a
-    dead server could not abort is aborted by the next upload of the same key."""
-    part = choose_part_size(None, part_size)
-    first = read_full(stream, part)
-    digest = headers.get(SHA256_HEADER)
-    if len(first) < part:
-        body: bytes | Payload = first
-        if not digest:  # hashed once: the custody hash and the payload's signature (s3/payload.py)
-            body = Payload(first)
-            digest = body.sha256
-        written = s3.put(bucket, key, body, {**headers, SHA256_HEADER: digest})
-        progress(len(first))
-        return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
-    if digest is None:  # longer than a part: the hash must be known before CreateMultipartUpload
-        return _spooled(s3, bucket, key, first, stream, headers, part, workers, progress, journal)
-    pending = {"next": first}
-    total = [0]
-
-    held: dict[int, int] = {}  # budget reserved per part number, released by _multipart
-
-    def chunks() -> Iterator[tuple[int, Callable[[int], bytes]]]:
-        number = 0
-        while True:
-            reserved = BUDGET.acquire(part)  # before reading: the read is what takes the memory
-            data = pending["next"] if number == 0 else read_full(stream, part)
-            if not data and number > 0:
-                BUDGET.release(reserved)
-                return
-            number += 1
-            held[number] = reserved
-            total[0] += len(data)
-            yield number, _constant(data)
-
-    state = None
-    if journal is not None:
-        journal.prepare(s3, bucket, key, {"source": "stream"}, False, None)  # abort an orphan first
-        state = Resumable(journal, {"source": "stream"})
-    try:
-        result = _multipart(s3, bucket, key, headers, part, workers, progress, chunks(), None, state, held)
-    finally:
-        for number in list(held):  # a failure before _multipart took over
-            BUDGET.release(held.pop(number, 0))
-    result.size = total[0]
-    result.sha256 = digest
-    return result
-
-
-def _spooled(s3: ObjectIO, bucket: str, key: str, first: bytes, stream: BinaryReader, headers: dict[str, str],
-             part: int, workers: int, progress: ProgressFn, journal: UploadJournal | None) -> PutResult:
-    """A stream longer than one part (stdin): copied into an anonymous temp file while it is hashed,
-    then uploaded from there with its SHA-256 in the metadata. Memory stays at one part; disk use is
-    the stream's size, in TMPDIR, and the file vanishes when closed (even if the process dies)."""
-    digest = hashlib.sha256(first)
-    with tempfile.TemporaryFile(prefix="its-store-") as spool:
-        try:
-            spool.write(first)
-            while chunk := read_full(stream, HASH_BUF):
-                digest.update(chunk)
-                spool.write(chunk)
-            spool.seek(0)
-        except OSError as exc:
-            raise E.LocalIOError(f"cannot write the upload spool file: {exc.strerror}",
-                                 hint="set TMPDIR to a folder with more free space") from None
-        return upload_stream(s3, bucket, key, spool, {**headers, SHA256_HEADER: digest.hexdigest()},
-                             part_size=part, workers=workers, progress=progress, journal=journal)
-
-
-def _multipart(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
+def send_parts(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: int, workers: int,
                progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
                size: int | None, state: Resumable | None = None, held: dict[int, int] | None = None,
                check: Callable[[int, bytes, str], None] | None = None,
@@ -387,8 +314,8 @@ def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: in
           state: Resumable, upload_id: str, held: dict[int, int] | None,
           check: Callable[[int, bytes, str], None] | None,
           sign: Callable[[ObjectIO, Part], str] | None) -> PutResult:
-    """_multipart's parts and Complete, for `upload_id` (created, or continued: its parts already stored are
-    counted here, under _multipart's let_go of the owner lock, which a raising `progress` must not skip)."""
+    """send_parts's parts and Complete, for `upload_id` (created, or continued: its parts already stored are
+    counted here, under send_parts's let_go of the owner lock, which a raising `progress` must not skip)."""
     for number in state.done or {}:
         progress(min(part, (size or 0) - (number - 1) * part))
     etags: dict[int, str] = dict(state.done or {})

@@ -45,6 +45,8 @@ def tail(
 def _row(entry: AuditRecord) -> list[Any]:
     target = f"s3://{entry.bucket or ''}/{entry.key or ''}".rstrip("/")
     result = f"{entry.result} ({entry.error})" if entry.error else entry.result
+    if entry.details.get("delete_conditional") is False:  # mv's plain DELETE (service/delete_guard.py): said
+        result = f"{result} (unconditional delete)"
     when = entry.time[:19].replace("T", " ")  # UTC, to the second: fits a terminal
     return [when, entry.operation, result, target,
             human_size(entry.size) if entry.size is not None else "", entry.version_id or ""]
