@@ -41,6 +41,7 @@ from its_store.codec.coders import get_codec as get_codec
 from its_store.core import errors as E
 
 # The flag checks live in core (core.models validates with them); re-exported for the codec's callers.
+from its_store.core.codecs import CHUNK as CHUNK
 from its_store.core.codecs import check_level as check_level
 from its_store.core.codecs import resolve as resolve
 
@@ -51,8 +52,6 @@ from its_store.core.models import META_ORIGINAL_SIZE as META_ORIGINAL_SIZE
 from its_store.core.models import META_SHA256 as META_SHA256
 from its_store.core.streams import BinaryReader
 from its_store.core.units import read_uint, shown
-
-CHUNK = 1024 * 1024          # input read size while compressing
 
 
 def recorded_size(meta: Mapping[str, str], codec: str, where: str) -> int | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from its_store.core import errors as E
 
 AUTO_CODEC = "zstd"  # what `auto` compresses with when it compresses
+CHUNK = 1024 * 1024  # input read size while compressing (or hashing a file before it is sent)
 
 
 @dataclass(frozen=True)

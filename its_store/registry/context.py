@@ -96,7 +96,7 @@ class RegistryContext:
         (service/versions.markers_said: asked once per bucket and remembered by the storage Context); an
         answer's explicit "no marker" when that cannot be read; else None (unknown: said once, and reported
         null, never "erased")."""
-        from its_store.service.versions import markers_left, markers_said
+        from its_store.service.markers import markers_left, markers_said
         answers = set(self._answers)
         if True in answers:
             return True

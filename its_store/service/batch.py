@@ -316,7 +316,7 @@ def _markers_said(ctx: Context, result: BatchResult, done: list[tuple[int, bool 
     """An `rm -r`'s delete_markers and still_stored_bytes: from what each delete's answer said (`done`: the
     size and delete marker of each object proven deleted; versions.markers_of), the bucket's versioning for
     a dry run or when nothing was deleted; None: unknown."""
-    from its_store.service.versions import markers_said, summed  # on use: not on a transfer's path
+    from its_store.service.markers import markers_said, summed  # on use: not on a transfer's path
     if result.dry_run or not done:
         result.delete_markers = markers_said(ctx, result.bucket)  # then nothing is erased: say so
         if result.delete_markers is not False and not result.dry_run:

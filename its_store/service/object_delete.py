@@ -8,48 +8,32 @@ Importable from service/objects.py as before.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
-from its_store.core.models import DeleteResult, Result
+from its_store.core import models
 from its_store.core.refs import validate_bucket, validate_key, validate_version_id
-from its_store.service.object_download import stat_object
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from its_store.core.models import DeleteResult
     from its_store.s3.client import ObjectStat
     from its_store.service.context import Context
-
-
-class DeletedObjects(Result):
-    """`rm` of named objects: one DeleteResult each, in the order named."""
-
-    deleted: list[DeleteResult] = Field(default_factory=list)
-
-
-class PlannedDelete(Result):
-    """One object `rm --dry-run` would delete (it exists: it was stat'ed)."""
-
-    bucket: str
-    key: str
-    size: int
-    version_id: str | None = None
-
-
-class DeletePlan(Result):
-    """`rm --dry-run` of named objects: each one would be deleted; nothing was."""
-
-    dry_run: Literal[True] = True
-    would_delete: list[PlannedDelete] = Field(default_factory=list)
+    from its_store.service.delete_results import DeletedObjects as DeletedObjects
+    from its_store.service.delete_results import DeletePlan as DeletePlan
+    from its_store.service.delete_results import PlannedDelete as PlannedDelete
+else:  # the results of rm's named deletes and dry runs: created on their first use (service/delete_results.py)
+    from its_store.core.lazy import lazy_names
+    __getattr__ = lazy_names(globals(), dict.fromkeys(("DeletedObjects", "DeletePlan", "PlannedDelete"),
+                                                      "delete_results"), "its_store.service")
 
 
 def delete_each(ctx: Context, targets: Iterable[tuple[str, str]], version_id: str | None = None, *,
                 bypass_governance: bool = False) -> DeletedObjects:
     """Delete each (bucket, key) in turn (see delete()); the first that fails raises, those before it
     are deleted."""
+    from its_store.service.delete_results import DeletedObjects
     return DeletedObjects(deleted=[delete(ctx, bucket, key, version_id, bypass_governance=bypass_governance)
                                    for bucket, key in targets])
 
@@ -58,6 +42,7 @@ def plan_delete(ctx: Context, targets: Iterable[tuple[str, str]], version_id: st
     """What delete_each() would delete: each (bucket, key) stat'ed (a missing one raises
     ObjectNotFoundError, exit 3), as delete() asks (_exists: a name the server reads as another key is not
     found); nothing is deleted."""
+    from its_store.service.delete_results import DeletePlan
     return DeletePlan(would_delete=[_planned(ctx, bucket, key, version_id) for bucket, key in targets])
 
 
@@ -70,9 +55,11 @@ def _planned(ctx: Context, bucket: str, key: str, version_id: str | None) -> Pla
     if not isinstance(head, str):
         size = head.size or 0
     elif head == _SSE_C:
+        from its_store.service.object_download import stat_object
         size = stat_object(ctx, bucket, key, version_id, include_tags=False).size
     else:  # a delete marker: no HEAD, no size (a stat of it said "not found", exit 3, while `rm` deletes it)
         size = 0
+    from its_store.service.delete_results import PlannedDelete
     return PlannedDelete(bucket=bucket, key=key, size=size, version_id=version_id)
 
 
@@ -107,11 +94,11 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
             op.fields["delete_conditional"] = conditional
         marker: bool | None = False
         if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
-            from its_store.service.versions import markers_of  # on use: not on a transfer's path
+            from its_store.service.markers import markers_of
             marker = markers_of(ctx, bucket, {key: said}, [key])[key]
         op.fields["delete_marker"] = marker or None
-    return DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker,
-                        delete_conditional=conditional)
+    return models.DeleteResult(bucket=bucket, key=key, version_id=version_id, delete_marker=marker,
+                               delete_conditional=conditional)
 
 
 _SSE_C, _MARKER = "SSE-C", "delete marker"  # what _exists found where the HEAD told nothing
@@ -236,7 +223,7 @@ def delete_many(ctx: Context, bucket: str, keys: list[str]) -> list[DeleteResult
     markers: dict[str, bool | None] = {}
     for start in range(0, len(sendable), 1000):
         failures.update(remove_batch(ctx, bucket, sendable[start:start + 1000], markers=markers))
-    return [DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
+    return [models.DeleteResult(bucket=bucket, key=k, deleted=k not in failures, error=failures.get(k),
                          delete_marker=False if k in failures else markers.get(k)) for k in keys]
 
 
@@ -253,7 +240,7 @@ def remove_batch(ctx: Context, bucket: str, keys: list[str], sizes: dict[str, in
     found: dict[str, bool | None] = {}
     try:
         failures = dict(ctx.s3.remove_many(bucket, [(k, None) for k in keys], said=said))
-        from its_store.service.versions import markers_of  # on use: not on a transfer's path
+        from its_store.service.markers import markers_of
         found = markers_of(ctx, bucket, said, [k for k in keys if k not in failures])
     except E.ItsStoreError as exc:
         failures = dict.fromkeys(keys, f"{exc.code}: {exc.message}")

@@ -109,7 +109,7 @@ def plan_shared(ctx: Context, template: UploadRequest) -> SharedUpload:
     options = UploadOptions.of(ctx, template)
     shared = {**headers, **options.sse.headers()}
     ensure_bucket(ctx, bucket)  # for every file (a batch has: then known, no request)
-    return SharedUpload(bucket, shared, options, _upload_modules()[3].underscored(shared))
+    return SharedUpload(bucket, shared, options, _upload_modules()[2].underscored(shared))
 
 
 def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
@@ -126,7 +126,7 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
             shared: SharedUpload | None = None, path: Path | None = None) -> UploadResponse:
     """`path`: the file to store in place of request.file_path (upload_walked)."""
-    _, upload_plan, lockcheck, _, _ = _upload_modules()
+    upload_plan = _upload_modules()[1]
     content_type = request.content_type or _guess_type(path or request.file_path or key)
     if shared is None:
         plan = upload_plan.UploadPlan(ctx, request, _headers(request, content_type), source, source_stat)
@@ -140,10 +140,10 @@ def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source:
             if shared is None:  # else ensured by plan_shared
                 ensure_bucket(ctx, bucket)
             if lock is not None:  # nothing stored unprotected on a bucket without lock
-                lockcheck.require_bucket_lock(ctx, bucket, lock)
+                _lockcheck().require_bucket_lock(ctx, bucket, lock)
             result = _put(ctx, plan, request, bucket, key, progress)
             if lock is not None:  # radosgw drops multipart lock headers
-                lockcheck.ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
+                _lockcheck().ensure_locked(ctx.s3, bucket, key, result.version_id, lock)
             multipart = result.parts > 1 or "-" in result.etag  # one part of a multipart upload too ('...-1')
             unchecked = _kept(ctx, plan, request, shared, bucket, key, result, multipart)
             op.nbytes = result.size
@@ -166,7 +166,7 @@ def _kept(ctx: Context, plan: UploadPlan, request: UploadRequest, shared: Shared
     """The metadata names and tags the upload sent, read back on the version stored; what its result says is
     `unchecked`: the encryption's ("sse"), else the tags' when the key may not read them ("tags")."""
     # names with '_' (radosgw: camera_id -> camera-id), found once for a batch (plan_shared)
-    metacheck = _upload_modules()[3]
+    metacheck = _upload_modules()[2]
     sent = shared.underscored if shared is not None else metacheck.underscored(plan.headers)
     if sent:  # the endpoint's identity only when there is a name to read back (most uploads: none)
         metacheck.check_names(ctx.settings.server_id(), plan.s3, bucket, key, result.version_id, sent)
@@ -195,7 +195,7 @@ def _lock_asked(request: UploadRequest) -> LockCheck | None:
     written), or None when it asks for none: nothing to check then, and no model built per file."""
     if request.retain_until is None and not request.legal_hold:  # LockCheck.asked's rule, on the request
         return None
-    check: LockCheck = _upload_modules()[2].LockCheck.of(request)
+    check: LockCheck = _lockcheck().LockCheck.of(request)
     return check
 
 
@@ -226,16 +226,24 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 def _guess_type(name: Path | str) -> str:
-    return str(_upload_modules()[4].guess_content_type(name))
+    return str(_upload_modules()[3].guess_content_type(name))
 
 
 @functools.cache
-def _upload_modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType, ModuleType]:
-    """The modules an upload uses beyond this one's (s3/messages, service/upload_plan, lockcheck, metacheck,
-    core/mime): imported by the first upload, not at start-up, and then without an import statement per
-    object. In Python 3.11 each `from M import N` run in a function raises and drops two AttributeErrors
-    inside the import system (~1 us); a batch of camera frames paid about ten of them per file."""
+def _upload_modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType]:
+    """The modules an upload uses beyond this one's (s3/messages, service/upload_plan, metacheck, core/mime):
+    imported by the first upload, not at start-up, and then without an import statement per object. In
+    Python 3.11 each `from M import N` run in a function raises and drops two AttributeErrors inside the
+    import system (~1 us); a batch of camera frames paid about ten of them per file."""
     from its_store.core import mime
     from its_store.s3 import messages
-    from its_store.service import lockcheck, metacheck, upload_plan
-    return messages, upload_plan, lockcheck, metacheck, mime
+    from its_store.service import metacheck, upload_plan
+    return messages, upload_plan, metacheck, mime
+
+
+@functools.cache
+def _lockcheck() -> ModuleType:
+    """service/lockcheck, imported by the first upload that asks for an object lock: its LockCheck model
+    cost ~27M instructions to create, which every upload paid before, asked or not."""
+    from its_store.service import lockcheck
+    return lockcheck

@@ -27,7 +27,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from its_store.codec.encryption import ECHOED, describe, describe_lower
+from its_store.codec.sse_choice import ECHOED, describe
+from its_store.codec.sse_choice import answered as answered  # its old home
 from its_store.core import errors as E
 
 log = logging.getLogger("its_store.service.ssecheck")
@@ -60,11 +61,6 @@ class SseCheck:
         if not self.verified:
             fields.update(encryption_removed=bool(self.removed), encryption_version_id=self.version_id)
         return fields
-
-
-def answered(answer_sse: dict[str, str]) -> str | None:
-    """The encryption a write's answer names (its x-amz-server-side-encryption* headers), or None."""
-    return describe_lower(answer_sse or {})
 
 
 def ensure_encrypted(s3: Any, remover: Any, bucket: str, key: str, version_id: str | None,

@@ -196,7 +196,7 @@ class StorageService:
 
     def leaves_delete_markers(self, bucket: str) -> bool:
         """Whether a DELETE without a version id leaves a delete marker (asked once per bucket)."""
-        from its_store.service.versions import leaves_delete_markers
+        from its_store.service.markers import leaves_delete_markers
         return leaves_delete_markers(self.ctx, bucket)
 
     def generate_presigned_url(self, bucket: str, key: str, expires_in_seconds: int = 3600,

@@ -22,28 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from its_store.codec.compression import (
-    CHUNK,
-    META_CODEC,
-    META_ORIGINAL_SIZE,
-    META_SHA256,
-    SAMPLE,
-    CompressingReader,
-    Decision,
-    compress_bytes,
-    decide_auto,
-    get_codec,
-    resolve,
-)
-from its_store.codec.encryption import KeyedS3, UploadSse, explain_write_error, upload_sse
+from its_store.codec.sse_choice import UploadSse, answered, upload_sse
 from its_store.core import errors as E
+from its_store.core.codecs import CHUNK, resolve
 from its_store.core.files import io_error, pread_all, read_full, refuse_unsized
+from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.s3.payload import Payload
-from its_store.service.ssecheck import SseCheck, answered, ensure_encrypted  # light; per file, no import statement
 from its_store.transfer.parts import ProgressFn, choose_part_size
 from its_store.transfer.upload import SHA256_HEADER, Prehash, PutResult, upload_file
 
 if TYPE_CHECKING:
+    from its_store.codec.compression import CompressingReader, Decision
     from its_store.core.models import UploadRequest
     from its_store.core.streams import BinaryReader
     from its_store.service.context import Context
@@ -107,12 +96,18 @@ class UploadPlan:
         self.opened = _fstat(self.path, source, source_stat)  # taken once: the plan and the upload use it
         # before ctx.s3: imports and pool overlap it
         self.prehash = _prehash(ctx, request, self.path, source, self.opened)
-        self.s3: ObjectIO = KeyedS3(ctx.s3, self.sse.key) if self.sse.key is not None else ctx.s3
+        self.s3: ObjectIO = ctx.s3
+        if self.sse.key is not None:  # SSE-C: the key on every part, HEAD and GET (codec/encryption.py)
+            from its_store.codec.encryption import KeyedS3
+            self.s3 = KeyedS3(ctx.s3, self.sse.key)
         self.decision: Decision | None = None
         # checked on the stored version after the write; None: no encryption asked, nothing to check (a
         # model built and filled in per camera frame, for an audit line that says nothing of it)
         label = self.sse.label
-        self.sse_check = SseCheck(asked=label) if label is not None else None
+        self.sse_check: SseCheck | None = None
+        if label is not None:
+            from its_store.service.ssecheck import SseCheck
+            self.sse_check = SseCheck(asked=label)
 
     def put(self, bucket: str, key: str, workers: int, progress: ProgressFn = _noop) -> Stored:
         """Upload; a server refusing the encryption becomes EncryptionUnsupportedError with a hint, one that
@@ -126,6 +121,7 @@ class UploadPlan:
             else:
                 result = self._unsized(bucket, key, workers, progress)
         except E.ItsStoreError as exc:
+            from its_store.codec.encryption import explain_write_error
             better = explain_write_error(exc, self.sse, f"s3://{bucket}/{key}",
                                          plain_http=not self.ctx.settings.secure)
             if better is exc:
@@ -137,6 +133,7 @@ class UploadPlan:
         if self.sse_check is None:  # nothing asked: the encryption the answer shows (as ensure_encrypted says it)
             result.encryption = answered(result.answer_sse)
         else:
+            from its_store.service.ssecheck import ensure_encrypted
             ensure_encrypted(self.s3, self.ctx.s3, bucket, key, result.version_id, result.answer_sse, self.sse_check)
             result.encryption = self.sse_check.seen
             result.unchecked = self.sse_check.unchecked or result.unchecked  # "sse" says more than "etag"
@@ -161,9 +158,10 @@ class UploadPlan:
 
     def _file(self, path: Path, src: IO[bytes], bucket: str, key: str, workers: int,
               progress: ProgressFn) -> Stored:
+        from its_store.codec import compression as C
         size, sample = _file_head(path, src, self.opened)
         whole = sample if len(sample) == size else None  # a small file: read once, here (HEAD_BUDGET)
-        codec = self._codec(sample[:SAMPLE], size)
+        codec = self._codec(sample[:C.SAMPLE], size)
         if codec == "none" and self.sse.mode != "c":
             return self._plain(bucket, key, workers, progress, self.request, head=whole)
         if whole is not None:
@@ -176,7 +174,7 @@ class UploadPlan:
         if codec == "none":  # SSE-C: the ETag is no MD5, our sha256 lets `get` verify
             return self._plain(bucket, key, workers, progress, self.request, meta, head=whole)
         src.seek(0)
-        reader = CompressingReader(src, get_codec(codec), self._level(codec), progress=progress,
+        reader = C.CompressingReader(src, C.get_codec(codec), self._level(codec), progress=progress,
                                    expect=(digest_size, digest), name=str(path))
         from its_store.transfer.upload_stream import upload_stream  # on use: not a file's path
         result = upload_stream(self.s3, bucket, key, reader, {**self.headers, **meta},
@@ -185,8 +183,9 @@ class UploadPlan:
                       codec=codec, stored_size=result.size, unchecked=result.unchecked)
 
     def _buffer(self, data: bytes, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
-        codec = self._codec(data[:SAMPLE], len(data))
-        packed = compress_bytes(data, get_codec(codec), self._level(codec)) if codec != "none" else data
+        from its_store.codec import compression as C
+        codec = self._codec(data[:C.SAMPLE], len(data))
+        packed = C.compress_bytes(data, C.get_codec(codec), self._level(codec)) if codec != "none" else data
         if codec != "none" and self.choice == "auto" and len(packed) >= len(data):
             codec, packed = "none", data  # the trial was wrong about this one: store it as it is
         if codec == "none" and self.sse.mode != "c":
@@ -202,15 +201,16 @@ class UploadPlan:
                       codec=codec, stored_size=result.size, unchecked=result.unchecked)
 
     def _stream(self, stream: BinaryReader, bucket: str, key: str, workers: int, progress: ProgressFn) -> Stored:
+        from its_store.codec import compression as C
         first = read_full(stream, self._part(None))
         if len(first) < self._part(None):  # the whole stream fits in one part: it is in memory now
             return self._buffer(first, bucket, key, workers, progress)
-        codec = self._codec(first[:SAMPLE], None)
+        codec = self._codec(first[:C.SAMPLE], None)
         if codec == "none":  # SSE-C without compression: upload_stream spools and hashes it
             request = self.request.model_copy(update={"stream": _Prefixed(first, stream)})
             return self._plain(bucket, key, workers, progress, request)
         with tempfile.TemporaryFile(prefix="its-store-") as spool:
-            reader = CompressingReader(stream, get_codec(codec), self._level(codec), progress=progress,
+            reader = C.CompressingReader(stream, C.get_codec(codec), self._level(codec), progress=progress,
                                        prefix=first, name="stdin")
             _copy(reader, spool)
             stored = spool.tell()
@@ -253,13 +253,15 @@ class UploadPlan:
 
     # -- choices ---------------------------------------------------------------------------------
     def _codec(self, sample: bytes, size: int | None) -> str:
+        from its_store.codec import compression as C
         if self.choice != "auto":
             return self.choice
-        self.decision = decide_auto(sample, self.headers.get("Content-Type"), size)
+        self.decision = C.decide_auto(sample, self.headers.get("Content-Type"), size)
         return self.decision.codec
 
     def _level(self, codec: str) -> int:
-        return get_codec(codec).level(self.request.compression_level)
+        from its_store.codec import compression as C
+        return C.get_codec(codec).level(self.request.compression_level)
 
     def _part(self, size: int | None) -> int:
         """Part size for a stream; sized for `size` plus worst-case codec overhead (<= 10,000 parts)."""
@@ -352,6 +354,7 @@ def _file_head(path: Path, src: IO[bytes], opened: os.stat_result | None = None)
     """(size, first bytes) of an open file, for the auto decision (positional: the offset stays): all
     of it up to HEAD_BUDGET (a short read: "changed size while it was being uploaded"), else the first
     64 KiB. `opened`: its fstat, taken when the plan was made."""
+    from its_store.codec import compression as C
     try:
         size = opened.st_size if opened is not None else os.fstat(src.fileno()).st_size
     except OSError as exc:
@@ -359,7 +362,7 @@ def _file_head(path: Path, src: IO[bytes], opened: os.stat_result | None = None)
     if size <= HEAD_BUDGET:
         return size, pread_all(src.fileno(), 0, size, path)
     try:
-        return size, os.pread(src.fileno(), SAMPLE, 0)
+        return size, os.pread(src.fileno(), C.SAMPLE, 0)
     except OSError as exc:
         raise io_error("cannot read", path, exc) from None
 

@@ -122,7 +122,7 @@ class Deletes:
         (the key may not read the versioning), said once."""
         if not self._asked:
             self._asked = True
-            from its_store.service.versions import markers_left  # on use: not on a transfer's path
+            from its_store.service.markers import markers_left  # on use: not on a transfer's path
             self._hide = False if self.bucket is None else markers_left(self.ctx, self.bucket)
             if self._hide is None:
                 log.warning("s3://%s: whether the deleted objects stay stored behind delete markers is unknown: "
@@ -184,7 +184,7 @@ class Deletes:
     def _report_deletes(self, bucket: str, failed: set[str], hide: dict[str, bool | None], dst_walk: Walk) -> None:
         """Report each delete the server accepted: deleted, or failed when the key is still listed; whether
         it only hid the object is what its answer said (`hide`; None: unknown)."""
-        from its_store.service.versions import summed  # on use: not on a transfer's path
+        from its_store.service.markers import summed  # on use: not on a transfer's path
         done = (entry for entry in self._spool if entry[1] not in failed)
         self.reporter.report.delete_markers = summed(hide.values()) if hide else self._markers()
         still = self._probes(bucket, failed, dst_walk) if self._probing(dst_walk) else None

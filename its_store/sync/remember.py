@@ -64,9 +64,9 @@ def known_from_answer(etag: str, stored_size: int, headers: Mapping[str, str]) -
 
 @functools.cache
 def _describe() -> Callable[[Mapping[str, str]], str | None]:
-    """codec/encryption.describe_lower, imported by the first answer read (a download has it loaded already;
-    `upload -r` and a sync that downloads nothing never need it), then without an import per object."""
-    from its_store.codec.encryption import describe_lower
+    """codec/sse_choice.describe_lower (offered by codec/encryption too), imported by the first answer read,
+    then without an import per object."""
+    from its_store.codec.sse_choice import describe_lower
     return describe_lower
 
 
