@@ -234,9 +234,11 @@ class Watcher:
         while True:
             stopping = self.feed.stopping.is_set()
             if stopping and not self._inflight:
+                self._forget_unchanged()
                 return
             if stopping and time.monotonic() - self._stop_at >= STOP_GRACE:  # a stalled server: leave them
                 self._abandon()
+                self._forget_unchanged()
                 return
             now = self._turn(pool, stopping, self.tick)
             if now >= next_report:
@@ -259,14 +261,28 @@ class Watcher:
         """The end of run(), after a stop abandoned uploads: those that reached the server since are
         recorded (not owed, not sent again after a restart). Any other end leaves the file owed, said
         nothing: a failure may be the abort of its own multipart upload (_abandon), and a file heard
-        again while in flight (`_again`) may have changed."""
+        again while in flight (`_again`) stays owed if it changed since it was read."""
         while True:
             try:
                 out = self._outcomes.get_nowait()
             except queue.Empty:
                 return
-            if out.kind == "uploaded" and out.rel not in self._again:
+            if out.kind == "uploaded" and (out.rel not in self._again or self._unchanged(out.rel, out.sig)):
                 self._on_uploaded(out)
+
+    def _forget_unchanged(self) -> None:
+        """At stop, no waiting file is checked any more: one heard of again after it was sent (a late kernel
+        event: the IN_MODIFY or IN_CLOSE_WRITE of the write that made it complete, heard while its upload
+        was in flight or after it ended) is not owed while it is still the file that was sent; else the
+        next start sends it a second time. As _check_pending drops it while running."""
+        for rel in [rel for rel in self._pending if rel in self._sent]:
+            if self._unchanged(rel, self._sent[rel]):
+                del self._pending[rel]
+                self.journal.done(rel)
+
+    def _unchanged(self, rel: str, sent: F.Sig | None) -> bool:
+        """Whether root/rel is still the file an upload sent (its signature `sent`)."""
+        return sent is not None and F.look(self.root / rel, self.follow_symlinks) == sent
 
     def _turn(self, pool: Executor, stopping: bool = False, wait: float = 0.0) -> float:
         """One step of the loop: take the kernel events (waiting up to `wait` for the first) and the
