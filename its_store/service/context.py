@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from its_store.core import errors as E
-from its_store.core import heap
+from its_store.core import forks, heap
 from its_store.core.settings import Settings
 from its_store.state.stats import StatsStore, flush_pending, flush_when_collected
 
@@ -84,6 +84,7 @@ class Context:
         self.markers_unknown: set[str] = set()  # buckets whose versioning could not be read (said once)
         self.versioning_seen: dict[str, str] = {}  # bucket -> its versioning (service/delete_guard.versioning)
         self.versioning_lock = threading.Lock()  # held while a bucket's versioning is first read (delete_guard)
+        forks.renew_in_child(self._new_locks)  # a child forked while a worker held one gets its own, free
         self._audit: AuditLog | None = None
         self._journal: UploadJournal | None = None
         self._bound = threading.local()  # .recording: the Recording this thread's operations go to, if any
@@ -96,6 +97,12 @@ class Context:
     def stats(self) -> StorageStats:
         """The live counter (LiveStats: its model is built when something is first counted)."""
         return self._stats.get()
+
+    def _new_locks(self) -> None:
+        """In a forked child: locks of its own (one a parent's thread held at the fork, a GET ?versioning in
+        flight, would never be released there: the child's first move out of that bucket waited for ever)."""
+        self._lock = threading.Lock()
+        self.versioning_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------ shared parts
     @property
