@@ -29,7 +29,8 @@ class UploadOptions:
     sse: str | None = None
     sse_c_key_file: Path | None = None
     part_size: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # more UploadRequest fields (e.g. object lock)
+    # more UploadRequest fields (e.g. object lock; sse_c_key, the key's own bytes: never in the repr)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         """Bad tags: InvalidInputError (exit 2) here, once, before a sync walks a file or sends a request."""
