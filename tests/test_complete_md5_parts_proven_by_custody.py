@@ -93,3 +93,42 @@ def test_an_earlier_object_with_the_custody_does_not_prove_an_open_upload(
     assert run.exit_code == 3 and "Traceback" not in run.stderr, run
     assert "not found" not in run.stderr, run.stderr
     assert _stored(object_server, bucket)[0] == other
+
+
+@pytest.mark.parametrize("object_server", ["rclone"], indirect=True)
+def test_an_object_with_the_custody_but_other_bytes_does_not_prove_an_aborted_upload(
+        object_server: Any, object_cli: Any, tmp_path: Path) -> None:
+    """Another object at the key carries this upload's custody over other bytes of the same size (a stale copy
+    another tool rewrote, metadata carried over), and the upload is aborted before its Complete, which is answered
+    NoSuchUpload: the upload is gone and the custody shown, but the bytes read back are not this upload's: exit
+    3, the other object kept (never reported as this upload, nor removed)."""
+    import io
+
+    from its_store import StorageService, load_settings
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=93)
+    other = bytes(11 * MiB)
+    bucket = unique("b")
+    client = plain_client(object_server)
+    client.make_bucket(bucket)
+    client.put_object(bucket, "clip.mp4", io.BytesIO(other), len(other),
+                      metadata={"its-sha256": hashlib.sha256(src.read_bytes()).hexdigest()})
+    aborter = StorageService(load_settings(endpoint=object_server.endpoint, access_key=object_server.access_key,
+                                           secret_key=object_server.secret_key, secure=False, region="us-east-1",
+                                           cache_dir=tmp_path / "aborter"))
+
+    def abort_then_gone(seen: Seen) -> bytes | None:
+        if not _is_complete(seen):
+            return None
+        aborter.s3.abort_multipart(bucket, "clip.mp4", seen.query["uploadId"])
+        return _GONE
+
+    try:
+        with FaultProxy(int(object_server.endpoint.rpartition(":")[2]), answer=abort_then_gone) as proxy:
+            run = object_cli("upload", str(src), f"s3://{bucket}/clip.mp4", "--part-size", "5MiB",
+                             extra_env={"MINIO_ENDPOINT": proxy.endpoint, "MINIO_MAX_RETRIES": "0"})
+            assert proxy.counters.answered == 1
+    finally:
+        aborter.close()
+    assert run.exit_code == 3 and "Traceback" not in run.stderr, run
+    assert "not found" not in run.stderr, run.stderr
+    assert _stored(object_server, bucket)[0] == other

@@ -17,7 +17,8 @@ same bytes at the key (a re-run): so a lost answer, and an answer the object doe
 whether THIS upload is still open (one ListParts: _settled). Gone (completed or aborted), the HEAD decides as
 above, and custody proves MD5 parts too where the HEAD shows no multipart ETag at all (`rclone serve s3` answers
 the Complete with "-N" but HEADs and lists a plain MD5 of the content; a NoSuchUpload answer asks ListParts
-first only then); still open, the Complete never ran and is sent once more (the only re-send, and only then). Where a
+first only then), once the object's bytes, read back, hash to it (metadata any writer can carry: _bytes_are);
+still open, the Complete never ran and is sent once more (the only re-send, and only then). Where a
 HEAD decided, the ETag, version id and SSE headers reported are the HEAD's (sse_shown), never those of an
 answer that was lost or not shown to be this upload's. S3Client builds a Multipart on each use and hands it
 those two calls (s3/calls.py).
@@ -48,6 +49,7 @@ __all__ = ["Multipart", "custody_of", "multipart_etag"]
 
 log = logging.getLogger("its_store.s3")
 CUSTODY = "x-amz-meta-its-sha256"  # the custody SHA-256 (transfer/upload.SHA256_HEADER), as a HEAD names it
+_READ_BACK = 8 * 1024 * 1024  # _bytes_are: one ranged GET's bytes
 
 
 def _xml(data: bytes) -> ET.Element:
@@ -286,8 +288,8 @@ class Multipart:
         not this upload, whatever its its-sha256 says (metadata is written by whoever writes the key); a HEAD
         that shows none ("rclone serve s3": a plain MD5 of the whole content) leaves custody as the proof, once
         this upload is known gone (`gone`, asked only then: ListParts answered NoSuchUpload; None: unknown), so
-        that an object already at the key never proves an upload still open. `head`: headers of the HEAD (an
-        SSE-C key)."""
+        that an object already at the key never proves an upload still open, and the bytes read back hash to it
+        (_bytes_are: an aborted upload is gone too). `head`: headers of the HEAD and reads (an SSE-C key)."""
         expected = multipart_etag(etags)
         if not expected and custody is None:
             return None
@@ -303,7 +305,30 @@ class Multipart:
         if not expected:
             return _of(stat)
         shows_parts = "-" in got  # a server that shows multipart ETags: anything else at the key is not this upload
-        return _of(stat) if not shows_parts and gone is not None and gone() else None
+        if shows_parts or gone is None or not gone():
+            return None
+        return _of(stat) if self._bytes_are(bucket, key, custody, head, stat.etag) else None
+
+    def _bytes_are(self, bucket: str, key: str, custody: tuple[str, int] | None, head: dict[str, str] | None,
+                   etag: str) -> bool:
+        """Whether the object's bytes (read back in ranges, each If-Match `etag`, the HEAD's) hash to this
+        upload's custody SHA-256: custody is metadata any writer can carry (a stale copy whose bytes another tool
+        changed, the upload aborted meanwhile), its bytes are not. Taken only where nothing else proves MD5 parts
+        (a HEAD without multipart ETag), a fault's path: any failure is False (no proof)."""
+        if custody is None:
+            return False
+        digest, quoted = hashlib.sha256(), f'"{etag.strip(chr(34))}"'
+        try:
+            for start in range(0, custody[1], _READ_BACK):
+                end = min(start + _READ_BACK, custody[1]) - 1
+                data = self._raw("GET", bucket, key, headers={**(head or {}), "Range": f"bytes={start}-{end}",
+                                                              "If-Match": quoted}).data
+                if len(data) != end - start + 1:
+                    return False
+                digest.update(data)
+        except E.ItsStoreError:
+            return False
+        return digest.hexdigest() == custody[0]
 
     def _named_as(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
                   head: dict[str, str] | None) -> Written | None:
