@@ -15,7 +15,10 @@ custody_of) is the proof; a server copy of an object without custody has only th
 as many parts on the HEAD. Neither ETag nor custody tells this upload's object from an earlier upload of the
 same bytes at the key (a re-run): so a lost answer, and an answer the object does not bear out, first ask
 whether THIS upload is still open (one ListParts: _settled). Gone (completed or aborted), the HEAD decides as
-above; still open, the Complete never ran and is sent once more (the only re-send, and only then). Where a
+above, and custody proves MD5 parts too where the HEAD shows no multipart ETag at all (`rclone serve s3` answers
+the Complete with "-N" but HEADs and lists a plain MD5 of the content; a NoSuchUpload answer asks ListParts
+first only then), once the object's bytes, read back, hash to it (metadata any writer can carry: _bytes_are);
+still open, the Complete never ran and is sent once more (the only re-send, and only then). Where a
 HEAD decided, the ETag, version id and SSE headers reported are the HEAD's (sse_shown), never those of an
 answer that was lost or not shown to be this upload's. S3Client builds a Multipart on each use and hands it
 those two calls (s3/calls.py).
@@ -38,7 +41,7 @@ from its_store.s3.messages import Written, check_ascii, sse_of, sse_shown
 from its_store.s3.payload import PAYLOAD_SHA256
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from its_store.s3.calls import Head, Raw, Stat
 
@@ -46,6 +49,7 @@ __all__ = ["Multipart", "custody_of", "multipart_etag"]
 
 log = logging.getLogger("its_store.s3")
 CUSTODY = "x-amz-meta-its-sha256"  # the custody SHA-256 (transfer/upload.SHA256_HEADER), as a HEAD names it
+_READ_BACK = 8 * 1024 * 1024  # _bytes_are: one ranged GET's bytes
 
 
 def _xml(data: bytes) -> ET.Element:
@@ -160,7 +164,7 @@ class Multipart:
                 raise
             return found
         except E.NotFoundError as exc:
-            return self._gone_but_made(bucket, key, etags, custody, exc, head)
+            return self._gone_but_made(bucket, key, upload_id, etags, custody, exc, head)
         with parsing(bucket, key, "CompleteMultipartUpload"):
             root = _xml(resp.data)
             if root.tag.rpartition("}")[2] != "Error":
@@ -170,7 +174,7 @@ class Multipart:
         err = from_code(code, _text(root, "Message") or code, bucket, key, f"s3://{bucket}/{key}")
         if code == "NoSuchUpload" and isinstance(err, E.NotFoundError):
             err.s3_code = code
-            return self._gone_but_made(bucket, key, etags, custody, err, head)
+            return self._gone_but_made(bucket, key, upload_id, etags, custody, err, head)
         raise err
 
     def _answered(self, bucket: str, key: str, upload_id: str, etags: list[str], etag: str,
@@ -217,16 +221,16 @@ class Multipart:
         before this check). Unknown (the listing failed otherwise), or still open after that second Complete: None;
         the completion may yet run, so nothing aborts it (transfer/upload._failed)."""
         try:
-            still = self._still_open(bucket, key, upload_id)
+            still: bool | None = self._still_open(bucket, key, upload_id)
         except E.AccessDeniedError:  # a key without s3:ListMultipartUploadParts: the object alone, as before
             log.warning("s3://%s/%s: the key may not list the upload's parts (s3:ListMultipartUploadParts), so the "
                         "object alone shows the Complete ran (an earlier upload of the same bytes would too)",
                         bucket, key)
-            still = False
+            still = None  # unknown: no custody proof for MD5 parts (_completed_as)
         except E.ItsStoreError:
             return None
         if not still:
-            return self._completed_as(bucket, key, etags, custody, head)
+            return self._completed_as(bucket, key, etags, custody, head, (lambda: True) if still is False else None)
         if not again:
             return None
         log.info("s3://%s/%s: upload %s still open after its Complete: sent again", bucket, key, upload_id)
@@ -249,25 +253,43 @@ class Multipart:
             raise
         return True
 
-    def _gone_but_made(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
+    def _gone_but_made(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
                        exc: E.NotFoundError, head: dict[str, str] | None = None) -> Written:
         """A Complete answered NoSuchUpload: the upload is gone, completed (by this very POST, sent twice by a
-        proxy, or by another run that resumed it) or aborted. Completed when the object HEADed now shows it
-        (_completed_as); else `exc` stands (the Complete was refused: nothing of it is visible)."""
+        proxy, or by another run that resumed it) or aborted; or a proxy said so of one still open. Completed when
+        the object HEADed now shows it (_completed_as; where only custody can, ListParts first confirms the upload
+        is gone: _known_gone). Else the Complete was refused: an ObjectNotFoundError (exit 3, the server's code
+        kept) that names the upload, never "object not found": an object may be at the key, just not this one."""
         if getattr(exc, "s3_code", "") != "NoSuchUpload":
             raise exc
-        found = self._completed_as(bucket, key, etags, custody, head)
+        found = self._completed_as(bucket, key, etags, custody, head, lambda: self._known_gone(bucket, key, upload_id))
         if found is None:
-            raise exc
+            where = f"s3://{bucket}/{key}"
+            err = E.ObjectNotFoundError(f"the multipart upload to {where} is no longer open (NoSuchUpload: completed "
+                                        "or aborted by another request) and nothing at the key shows this upload made "
+                                        "it", hint=f"run it again; `its-store stat {where}` shows what the key holds")
+            err.s3_code, err.s3_message, err.s3_headers = exc.s3_code, exc.s3_message, exc.s3_headers
+            raise err from None
         return found
 
+    def _known_gone(self, bucket: str, key: str, upload_id: str) -> bool:
+        """Whether ListParts says this upload is no longer open (NoSuchUpload); False when it is, or unknown."""
+        try:
+            return not self._still_open(bucket, key, upload_id)
+        except E.ItsStoreError:
+            return False
+
     def _completed_as(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
-                      head: dict[str, str] | None) -> Written | None:
+                      head: dict[str, str] | None, gone: Callable[[], bool] | None = None) -> Written | None:
         """The object HEADed now (its ETag, version and SSE headers: _of) if it carries the multipart ETag these
-        parts make, else None. Only where a part's ETag is no MD5 (no such ETag can be computed), `custody`
-        decides: that its-sha256 and size on the object (_custody_shown); without custody nothing can. Metadata is
-        written by whoever writes the key: where the parts' ETags are MD5s, an object with another ETag is not
-        this upload, whatever its its-sha256 says. `head`: headers of the HEAD (an SSE-C key)."""
+        parts make, else None. Where a part's ETag is no MD5 (no such ETag can be computed), `custody` decides:
+        that its-sha256 and size on the object (_custody_shown); without custody nothing can. Where the parts'
+        ETags are MD5s, a server that shows multipart ETags ("-N") shows that one, and an object with another is
+        not this upload, whatever its its-sha256 says (metadata is written by whoever writes the key); a HEAD
+        that shows none ("rclone serve s3": a plain MD5 of the whole content) leaves custody as the proof, once
+        this upload is known gone (`gone`, asked only then: ListParts answered NoSuchUpload; None: unknown), so
+        that an object already at the key never proves an upload still open, and the bytes read back hash to it
+        (_bytes_are: an aborted upload is gone too). `head`: headers of the HEAD and reads (an SSE-C key)."""
         expected = multipart_etag(etags)
         if not expected and custody is None:
             return None
@@ -275,9 +297,38 @@ class Multipart:
             stat = self._stat(bucket, key, None, head)
         except E.ItsStoreError:
             return None
-        if expected:  # the proof no other client can write: anything else at the key is not this upload
-            return _of(stat) if stat.etag.lower() == expected else None  # hex: any case
-        return _of(stat) if _custody_shown(stat, custody) else None
+        got = stat.etag.strip('"').lower()  # hex: any case
+        if expected and got == expected:  # the proof no other client can write
+            return _of(stat)
+        if not _custody_shown(stat, custody):
+            return None
+        if not expected:
+            return _of(stat)
+        shows_parts = "-" in got  # a server that shows multipart ETags: anything else at the key is not this upload
+        if shows_parts or gone is None or not gone():
+            return None
+        return _of(stat) if self._bytes_are(bucket, key, custody, head, stat.etag) else None
+
+    def _bytes_are(self, bucket: str, key: str, custody: tuple[str, int] | None, head: dict[str, str] | None,
+                   etag: str) -> bool:
+        """Whether the object's bytes (read back in ranges, each If-Match `etag`, the HEAD's) hash to this
+        upload's custody SHA-256: custody is metadata any writer can carry (a stale copy whose bytes another tool
+        changed, the upload aborted meanwhile), its bytes are not. Taken only where nothing else proves MD5 parts
+        (a HEAD without multipart ETag), a fault's path: any failure is False (no proof)."""
+        if custody is None:
+            return False
+        digest, quoted = hashlib.sha256(), f'"{etag.strip(chr(34))}"'
+        try:
+            for start in range(0, custody[1], _READ_BACK):
+                end = min(start + _READ_BACK, custody[1]) - 1
+                data = self._raw("GET", bucket, key, headers={**(head or {}), "Range": f"bytes={start}-{end}",
+                                                              "If-Match": quoted}).data
+                if len(data) != end - start + 1:
+                    return False
+                digest.update(data)
+        except E.ItsStoreError:
+            return False
+        return digest.hexdigest() == custody[0]
 
     def _named_as(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
                   head: dict[str, str] | None) -> Written | None:

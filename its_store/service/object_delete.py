@@ -154,7 +154,7 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
     marker is checked; where the probe that tells was refused, a HEAD just before the If-Match DELETE. Returns
     what the answer said of a delete marker, and whether the delete is known conditional (False: the plain
     DELETE, or the probe refused)."""
-    from its_store.service import delete_guard, heads
+    from its_store.service import delete_guard
     bare = etag.strip(chr(34))
     forms: tuple[str | None, ...] = (f'"{bare}"', bare)
     honours = delete_guard.honoured(ctx, bucket, key)
@@ -169,31 +169,46 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
         try:
             return ctx.s3.remove(bucket, key, None, headers={"If-Match": value} if value else None), exact
         except E.ServiceUnavailableError as exc:  # sent, never re-sent (s3/pool.py), answer lost: look
-            _lost_answer(ctx, bucket, key, bare, exc)  # raises unless the source is gone
+            _lost_answer(ctx, bucket, key, bare, exc, key_file)  # raises unless the source is gone
             return None, exact  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
             return None, exact  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ConflictError:
             try:
-                now = heads.stat(ctx, bucket, key).etag.strip(chr(34))
+                now = _etag_now(ctx, bucket, key, key_file)
             except E.ObjectNotFoundError:
                 return None, exact  # gone: deleted (a lost answer's retry was refused); what is left, unknown
+            except E.SseKeyMismatchError:  # the key the copy read it with no longer opens it: another object
+                break
             if now != bare:
                 break
     raise delete_guard.rewritten(f"s3://{bucket}/{key}")
 
 
-def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.ServiceUnavailableError) -> None:
+def _etag_now(ctx: Context, bucket: str, key: str, key_file: Path | bytes | None) -> str:
+    """The source's ETag (bare) as a HEAD reads it now, with the SSE-C key its copy was read with (`key_file`, else
+    the settings'; as delete_guard.still_copied): a key-less HEAD of an SSE-C object is refused (S3, SeaweedFS,
+    MinIO), which ended the move in an error about the key. A key that no longer opens it is another object
+    (SseKeyMismatchError: the caller's "rewritten"). `key_file`: the key's file or its bytes (given_key)."""
+    from its_store.codec.encryption import given_key
+    from its_store.service.decoding import stat_with_key
+    sse_key = given_key(ctx.settings, key_file)
+    return stat_with_key(ctx, bucket, key, None, sse_key).etag.strip(chr(34))
+
+
+def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.ServiceUnavailableError,
+                 key_file: Path | bytes | None = None) -> None:
     """The conditional DELETE got no answer (a connection reset after it was sent): the source is looked at
-    (HEAD) to tell the truth. Gone: deleted (returns). Still the object copied (its ETag):
-    kept, said (exit 69); the DELETE is not sent again, the user runs the move again. Another object: the
-    rewritten one is kept (ConflictError). Not readable either: unknown, said so."""
-    from its_store.service import heads
+    (HEAD, an SSE-C source with its key: _etag_now) to tell the truth. Gone: deleted (returns). Still the object
+    copied (its ETag): kept, said (exit 69); the DELETE is not sent again, the user runs the move again. Another
+    object: the rewritten one is kept (ConflictError). Not readable either: unknown, said so."""
     where = f"s3://{bucket}/{key}"
     try:
-        now = heads.stat(ctx, bucket, key).etag.strip(chr(34))
+        now = _etag_now(ctx, bucket, key, key_file)
     except E.ObjectNotFoundError:
         return
+    except E.SseKeyMismatchError:
+        now = ""  # the key the copy read it with no longer opens it: another object
     except E.ItsStoreError as exc:
         raise E.ServiceUnavailableError(f"the DELETE of {where} got no answer ({lost.message}) and it could not "
                                         f"be looked at since ({exc.message}): whether it was deleted is unknown",
