@@ -7,7 +7,8 @@ another value is another machine or another boot), the pid namespace (/proc/self
 machine share the boot id but not pids), the pid and the process's start time in clock ticks after boot
 (a pid used again by a later process has another start time). Only when boot id and pid namespace are this
 process's can the pid be looked up here; anything else (another host, a container, an old marker without
-these fields, no /proc) is "cannot tell", never "dead".
+these fields, no /proc) is "cannot tell", never "dead"; so is a process that exists (kill 0) but whose start
+cannot be read (another user's, behind a proc mounted hidepid=2, which shows it as if it had ended).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def this_process() -> dict[str, Any]:
 
 def gone(doc: dict[str, Any]) -> bool | None:
     """Whether the process a document records has ended: True (provably: same boot and pid namespace as this
-    process, and no process with that pid and start time), False (it runs), None (cannot tell here)."""
+    process, and no process with that pid and start time), False (it runs), None (cannot tell here: also a
+    process with that pid whose start cannot be read, such as another user's behind hidepid)."""
     pid, started = doc.get("pid"), doc.get("pid_start")
     if not (isinstance(pid, int) and isinstance(started, int) and pid > 0):
         return None
@@ -70,7 +72,23 @@ def gone(doc: dict[str, Any]) -> bool | None:
     here = _read("/proc/sys/kernel/random/boot_id")
     if here is None or here != boot or _pid_ns() != ns:
         return None
-    return start_ticks(pid) != started
+    if not _exists(pid):
+        return True
+    now = start_ticks(pid)  # None: it runs, but its start cannot be read (hidepid, another user): cannot tell
+    return None if now is None else now != started
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process `pid` exists, asked of the kernel (signal 0: nothing is sent): /proc alone cannot
+    tell, as a proc mounted hidepid=2 hides other users' processes as if they had ended. EPERM: it exists
+    (another user's); an error other than ESRCH: as if it did (never "dead" on a doubt)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def holder_text(doc: dict[str, Any]) -> str:

@@ -1,0 +1,60 @@
+"""core/liveness.gone on a machine whose /proc hides other users' processes (mounted hidepid=2, a common
+hardening of edge boxes): a registration's marker held by a RUNNING process of another user (a service
+account's `model register`) must not read as "provably gone". Its /proc/PID is invisible there (as if the
+process had ended), so /proc alone told "dead" and a re-run of another user took over a live registration
+(registry/removal.take_over_dead). Whether the pid exists is asked of the kernel (kill 0: EPERM, it runs);
+a process that runs but whose start cannot be read is "cannot tell", never "dead".
+
+Real parts: a private mount namespace with its own hidepid=2 proc (unshare -m), a `sleep` run as nobody as
+the holder, the check run as another unprivileged user (setpriv)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from helpers import ROOT
+
+CHECKER = ["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups",
+           # may traverse root's folders (the interpreter lives under /root in this image); no ptrace right,
+           # so hidepid hides the holder from it
+           "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+CHECK = "import json, sys; from its_store.core.liveness import gone; print(json.dumps(gone(json.loads(sys.argv[1]))))"
+
+
+def _doc(pid: int, started: int | None) -> dict[str, object]:
+    """A marker's fields as a process `pid` of this machine records them (core/liveness.this_process)."""
+    from its_store.core.liveness import this_process
+    return {**this_process(), "pid": pid, "pid_start": started}
+
+
+def _gone_behind_hidepid(doc: dict[str, object]) -> object:
+    script = f"mount -t proc -o hidepid=2 proc /proc && exec {' '.join(CHECKER)} {sys.executable} -c \"$0\" \"$1\""
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, CHECK, json.dumps(doc)],
+                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_running_holder_hidden_by_hidepid_is_not_gone() -> None:
+    from its_store.core.liveness import start_ticks
+    holder = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sleep", "600"])
+    try:
+        started = start_ticks(holder.pid)  # read here, where it is visible (as the holder recorded itself)
+        assert started is not None
+        assert _gone_behind_hidepid(_doc(holder.pid, started)) is not True
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_holder_that_ended_is_gone_behind_hidepid_too() -> None:
+    from its_store.core.liveness import start_ticks
+    holder = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sleep", "600"])
+    started = start_ticks(holder.pid)
+    holder.kill()
+    holder.wait()
+    assert _gone_behind_hidepid(_doc(holder.pid, started)) is True
