@@ -84,7 +84,7 @@ def _exists(pid: int) -> bool:
     (another user's); an error other than ESRCH: as if it did (never "dead" on a doubt)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: a number no pid can be (a marker's own)
         return False
     except OSError:
         return True

@@ -1,4 +1,4 @@
-"""core/liveness.gone on a machine whose /proc hides other users' processes (mounted hidepid=2, a common
+"""core/liveness.gone. On a machine whose /proc hides other users' processes (mounted hidepid=2, a common
 hardening of edge boxes): a registration's marker held by a RUNNING process of another user (a service
 account's `model register`) must not read as "provably gone". Its /proc/PID is invisible there (as if the
 process had ended), so /proc alone told "dead" and a re-run of another user took over a live registration
@@ -58,3 +58,11 @@ def test_a_holder_that_ended_is_gone_behind_hidepid_too() -> None:
     holder.kill()
     holder.wait()
     assert _gone_behind_hidepid(_doc(holder.pid, started)) is True
+
+
+def test_a_pid_no_process_can_have_is_gone_not_a_traceback() -> None:
+    """A marker's pid beyond what the kernel takes (a C long; another system's or a damaged marker) names no
+    process here: gone, as /proc says, not an OverflowError out of the kernel's question."""
+    from its_store.core.liveness import gone
+    for pid in (2**31, 2**70):
+        assert gone(_doc(pid, 1)) is True
