@@ -236,10 +236,10 @@ class Multipart:
         log.info("s3://%s/%s: upload %s still open after its Complete: sent again", bucket, key, upload_id)
         try:
             return self._complete(bucket, key, upload_id, etags, custody, head, again=False)
-        except E.ItsStoreError as exc:  # the first may yet be running (a gateway gave up on it): never aborted
-            log.warning("s3://%s/%s: upload %s: its Complete sent again was refused (%s); the first may still run, so "
-                        "the upload is left open (--resume, or the bucket's lifecycle rule)", bucket, key, upload_id,
-                        exc)
+        except E.ItsStoreError as exc:  # the first may yet be running (a gateway gave up on it): never aborted;
+            # said at -v only: the first answer's error is the run's one line (the brief's one line per error)
+            log.info("s3://%s/%s: upload %s: its Complete sent again was refused (%s); the first may still run, so "
+                     "the upload is left open (--resume, or the bucket's lifecycle rule)", bucket, key, upload_id, exc)
             return None
 
     def _still_open(self, bucket: str, key: str, upload_id: str) -> bool:
