@@ -20,10 +20,10 @@ Where the probe itself is refused (AccessDenied: a key allowed to delete only so
 If-Match is honoured is unknown: the source is HEADed right before its DELETE as above (an SSE-C source with its
 key_file too), and that DELETE still carries If-Match (exact where the server honours it); the move says
 `delete_conditional: false` (not known exact). No versioning is read on that path (the report's delete_marker
-asks versions.markers_left, once a run).
+asks markers.markers_left, once a run).
 
 A bucket's versioning is read once per Context (versioning): every object of `mv -r` asked it again (one GET
-?versioning an object; the report's delete_marker, versions.markers_left, once more a run). An answer that leads
+?versioning an object; the report's delete_marker, markers.markers_left, once more a run). An answer that leads
 to the last HEAD (anything but Enabled) is kept for the run, and stays safe if the bucket changes meanwhile:
 turned Enabled, the plain DELETE after that HEAD only adds a delete marker (a rewrite in the round trip is
 hidden, not lost); turned Suspended, it is as unversioned for the new writes, which that HEAD is made for.
@@ -98,7 +98,7 @@ def versioning(ctx: Context, bucket: str) -> str:
     """The bucket's versioning status in lower case ("enabled", "suspended", "" for never enabled, "unreadable"
     when it cannot be read). Read once per Context and kept, "enabled" excepted: that is read again each time
     (module docstring). The workers of one move wait for the first read (ctx.versioning_lock) rather than each
-    send it; that read also answers versions.markers_left (whether a DELETE leaves a marker), which asked it
+    send it; that read also answers markers.markers_left (whether a DELETE leaves a marker), which asked it
     once more after the DELETE."""
     seen = ctx.versioning_seen
     if bucket not in seen:
