@@ -254,7 +254,7 @@ class Multipart:
         return True
 
     def _gone_but_made(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
-                       exc: E.NotFoundError, head: dict[str, str] | None = None) -> Written:
+                       exc: E.NotFoundError, head: dict[str, str] | None) -> Written:
         """A Complete answered NoSuchUpload: the upload is gone, completed (by this very POST, sent twice by a
         proxy, or by another run that resumed it) or aborted; or a proxy said so of one still open. Completed when
         the object HEADed now shows it (_completed_as; where only custody can, ListParts first confirms the upload

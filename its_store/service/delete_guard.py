@@ -63,7 +63,7 @@ def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
 
 
 def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None],
-                  key_file: Path | bytes | None = None) -> bool:
+                  key_file: Path | bytes | None) -> bool:
     """Where If-Match on DELETE is ignored (module docstring), the source s3://bucket/key that was copied
     (`copied`: its ETag, version id and stored size; `key_file`: the SSE-C key it was read with, its file or
     its bytes, else the settings'). True: deleted behind a delete marker whose place was checked (a versioned
