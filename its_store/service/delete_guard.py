@@ -133,11 +133,10 @@ def still_copied(ctx: Context, bucket: str, key: str, copied: tuple[str, int | N
     (ConflictError). With the SSE-C key the copy read it with (`key_file`: its bytes or its file, else the
     settings', as MoveGuard HEADs it: decoding.stat_with_key, a plain object HEADed again without it); a key that
     no longer opens it (SseKeyMismatchError) means another object: rewritten."""
-    from its_store.codec.encryption import given_key
-    from its_store.service.decoding import stat_with_key
+    from its_store.service.decoding import stat_given_key
     etag, size = copied
     try:
-        now = stat_with_key(ctx, bucket, key, None, given_key(ctx.settings, key_file))
+        now = stat_given_key(ctx, bucket, key, key_file)
     except E.ObjectNotFoundError:  # gone already: the DELETE is harmless (S3 answers 204)
         return
     except E.SseKeyMismatchError:

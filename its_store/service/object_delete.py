@@ -190,10 +190,8 @@ def _etag_now(ctx: Context, bucket: str, key: str, key_file: Path | bytes | None
     the settings'; as delete_guard.still_copied): a key-less HEAD of an SSE-C object is refused (S3, SeaweedFS,
     MinIO), which ended the move in an error about the key. A key that no longer opens it is another object
     (SseKeyMismatchError: the caller's "rewritten"). `key_file`: the key's file or its bytes (given_key)."""
-    from its_store.codec.encryption import given_key
-    from its_store.service.decoding import stat_with_key
-    sse_key = given_key(ctx.settings, key_file)
-    return stat_with_key(ctx, bucket, key, None, sse_key).etag.strip(chr(34))
+    from its_store.service.decoding import stat_given_key
+    return stat_given_key(ctx, bucket, key, key_file).etag.strip(chr(34))
 
 
 def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.ServiceUnavailableError,
