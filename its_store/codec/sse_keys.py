@@ -98,8 +98,8 @@ def resolve_key(settings: Settings, key: bytes | None = None, key_file: Path | N
 
 
 def given_key(settings: Settings, given: bytes | Path | None) -> SseCKey | None:
-    """resolve_key for a key given either way (a move's checks of its source, service/xmove.py and
-    delete_guard.py: the key its copy or download was read with): its bytes (the library's `sse_c_key`) or
+    """resolve_key for a key given either way (a move's checks of its source, service/decoding.stat_given_key:
+    the key its copy or download was read with): its bytes (the library's `sse_c_key`) or
     its file (`sse_c_key_file`); None: the settings'."""
     if isinstance(given, (bytes, bytearray)):
         return resolve_key(settings, key=bytes(given))

@@ -62,7 +62,7 @@ class DownloadResponse(Result):
     stored_size: int | None = None    # bytes fetched from the server (size is what was written)
     offset: int | None = None         # a ranged download (`get --range`): first byte written
     object_size: int | None = None    # ... and the whole object's size; `verified` is then false
-    note: str | None = None           # why `verified` is false when it cannot be otherwise (a range)
+    note: str | None = None           # why `verified` is false when it cannot be otherwise (a range, a weak ETag)
 
     def __str__(self) -> str:
         return str(self.file_path)

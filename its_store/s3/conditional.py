@@ -38,16 +38,15 @@ class ConditionalWrites:
     """The conditional writes of one S3Client (see the module docstring)."""
 
     def __init__(self, raw: Raw, stat: Stat, remove: Remove, retries: int, *, found: dict[str, str | None],
-                 bare_if_match: set[str], delete_found: dict[str, bool | None] | None = None,
-                 probing: AbstractContextManager[object] | None = None) -> None:
+                 bare_if_match: set[str], delete_found: dict[str, bool | None],
+                 probing: AbstractContextManager[object]) -> None:
         """`found`: bucket -> what conditional_write_gap() found; `bare_if_match`: the buckets whose server
         matches If-Match only without quotes; `delete_found`: bucket -> whether its server honours If-Match on
         DELETE (deletes_if_match); `probing`: the client's lock held while a bucket's DELETE is probed, so that
         the workers of one batch probe it once, not each. All the client's, kept for its life and updated here."""
         self._raw, self._stat, self._remove, self._retries = raw, stat, remove, retries
         self._found, self._bare_if_match = found, bare_if_match
-        self._delete_found = {} if delete_found is None else delete_found
-        self._probing = probing if probing is not None else contextlib.nullcontext()
+        self._delete_found, self._probing = delete_found, probing
         self._answered: list[str | None] | None = None  # during a probe: the version ids its PUTs' answers named
 
     def put_if_absent(self, bucket: str, key: str, data: bytes, headers: dict[str, str]) -> str:

@@ -79,7 +79,7 @@ class PartETag(str):
 
 def crc32_b64(value: int) -> str:
     """A CRC32 as S3 writes it: 4 bytes big-endian, base64 (base64.b64encode's bytes: binascii's own call,
-    without b64encode's Python frame; tests/test_s36_w4b_request_path.py compares them)."""
+    without b64encode's Python frame; tests/test_s3_fastpaths.py compares them)."""
     return b2a_base64((value & 0xFFFFFFFF).to_bytes(4, "big"), newline=False).decode()
 
 

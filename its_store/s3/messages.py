@@ -105,7 +105,7 @@ def sse_shown(headers: Mapping[str, str]) -> dict[str, str]:
     """The server-side encryption headers of a HEAD's answer (s3 Headers: lower-case names) where they show
     an encryption, as Written.sse; {} where the answer carries the request's own x-amz-date or
     x-amz-content-sha256 (rclone keeps a PUT's headers as metadata, its SSE ones among them:
-    codec/encryption.ECHOED) or the SSE-C key itself (stored with the object: no SSE-C). {} leaves the
+    codec/sse_choice.ECHOED) or the SSE-C key itself (stored with the object: no SSE-C). {} leaves the
     question to service/ssecheck.ensure_encrypted, which HEADs again and says which."""
     if any(name in headers for name in _ECHO):
         return {}

@@ -143,16 +143,16 @@ class Multipart:
                   head: dict[str, str] | None, *, again: bool) -> Written:
         """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
         an <Error> document: a failure too. The POST is never re-sent blindly: when its answer is lost (a 5xx, a
-        connection reset or a timeout after the server may have completed it) or is NoSuchUpload (a proxy
-        re-sent a POST that had succeeded: _gone_but_made), the object is HEADed (_completed_as); an answer
-        is believed as it is only when it names the multipart ETag the parts make, else HEADed too
+        connection reset or a timeout after the server may have completed it), and when an answer is not borne
+        out by the object, whether this upload is still open is asked first (_settled: an object at the key may
+        be an earlier upload of the same bytes, same multipart ETag, same custody), then the object HEADed
+        (_completed_as); a NoSuchUpload (a proxy re-sent a POST that had succeeded: _gone_but_made) HEADs it. An
+        answer is believed as it is only when it names the multipart ETag the parts make, else HEADed too
         (_answered). `custody`: (its-sha256, size) of the upload (custody_of), the proof on those HEADs where
         a part's ETag is no MD5 (SSE-C, SSE-KMS, SeaweedFS's UploadPartCopy across chunks). `head`: the
         headers those HEADs need (an SSE-C object is HEADed with its key, or not at all). Where a HEAD
-        decided, the SSE headers are that HEAD's (sse_shown), never a lost or unproven answer's. A lost answer
-        and an answer the object does not bear out first ask whether this upload is still open (_settled): an
-        object at the key may be an earlier upload of the same bytes (same multipart ETag, same custody).
-        `again`: whether _settled may send it once more."""
+        decided, the SSE headers are that HEAD's (sse_shown), never a lost or unproven answer's. `again`:
+        whether _settled may send it once more (False for that second Complete itself)."""
         body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
         try:
@@ -254,7 +254,7 @@ class Multipart:
         return True
 
     def _gone_but_made(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
-                       exc: E.NotFoundError, head: dict[str, str] | None = None) -> Written:
+                       exc: E.NotFoundError, head: dict[str, str] | None) -> Written:
         """A Complete answered NoSuchUpload: the upload is gone, completed (by this very POST, sent twice by a
         proxy, or by another run that resumed it) or aborted; or a proxy said so of one still open. Completed when
         the object HEADed now shows it (_completed_as; where only custody can, ListParts first confirms the upload

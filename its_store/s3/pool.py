@@ -83,7 +83,7 @@ def _cause(error: Exception | None) -> str:
 class FinalResponse(http.client.HTTPResponse):
     """An http.client response that skips interim 1xx answers other than 100 (which it skips itself).
 
-    Overrides http.client's `_read_status`, the only hook there is; tests/test_s3_private_api.py fails
+    Overrides http.client's `_read_status`, the only hook there is; tests/test_s3_adapter.py fails
     if a Python upgrade changes it."""
 
     def _read_status(self) -> tuple[str, int, str]:

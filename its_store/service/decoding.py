@@ -26,7 +26,7 @@ from its_store.codec.compression import (
     get_codec,
     recorded_size,
 )
-from its_store.codec.encryption import KeyedS3, SseCKey, describe, key_mismatch, resolve_key
+from its_store.codec.encryption import KeyedS3, SseCKey, describe, given_key, key_mismatch, resolve_key
 from its_store.core import errors as E
 from its_store.core.files import atomic_target
 from its_store.core.refs import may_be_another
@@ -80,6 +80,13 @@ def stat_with_key(ctx: Context, bucket: str, key: str, version_id: str | None,
         raise
     except E.ItsStoreError:
         return heads.stat(ctx, bucket, key, version_id)
+
+
+def stat_given_key(ctx: Context, bucket: str, key: str, given: Path | bytes | None) -> ObjectStat:
+    """stat_with_key of the current object with the SSE-C key a move's checks of its source hold (xmove.stamp,
+    delete_guard.still_copied, object_delete._etag_now): the key its copy or download was read with, its bytes or
+    its file, else the settings' (codec/sse_keys.given_key)."""
+    return stat_with_key(ctx, bucket, key, None, given_key(ctx.settings, given))
 
 
 def open_head(ctx: Context, bucket: str, key: str, version_id: str | None,

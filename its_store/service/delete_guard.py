@@ -20,10 +20,10 @@ Where the probe itself is refused (AccessDenied: a key allowed to delete only so
 If-Match is honoured is unknown: the source is HEADed right before its DELETE as above (an SSE-C source with its
 key_file too), and that DELETE still carries If-Match (exact where the server honours it); the move says
 `delete_conditional: false` (not known exact). No versioning is read on that path (the report's delete_marker
-asks versions.markers_left, once a run).
+asks markers.markers_left, once a run).
 
 A bucket's versioning is read once per Context (versioning): every object of `mv -r` asked it again (one GET
-?versioning an object; the report's delete_marker, versions.markers_left, once more a run). An answer that leads
+?versioning an object; the report's delete_marker, markers.markers_left, once more a run). An answer that leads
 to the last HEAD (anything but Enabled) is kept for the run, and stays safe if the bucket changes meanwhile:
 turned Enabled, the plain DELETE after that HEAD only adds a delete marker (a rewrite in the round trip is
 hidden, not lost); turned Suspended, it is as unversioned for the new writes, which that HEAD is made for.
@@ -63,7 +63,7 @@ def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
 
 
 def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None],
-                  key_file: Path | bytes | None = None) -> bool:
+                  key_file: Path | bytes | None) -> bool:
     """Where If-Match on DELETE is ignored (module docstring), the source s3://bucket/key that was copied
     (`copied`: its ETag, version id and stored size; `key_file`: the SSE-C key it was read with, its file or
     its bytes, else the settings'). True: deleted behind a delete marker whose place was checked (a versioned
@@ -98,7 +98,7 @@ def versioning(ctx: Context, bucket: str) -> str:
     """The bucket's versioning status in lower case ("enabled", "suspended", "" for never enabled, "unreadable"
     when it cannot be read). Read once per Context and kept, "enabled" excepted: that is read again each time
     (module docstring). The workers of one move wait for the first read (ctx.versioning_lock) rather than each
-    send it; that read also answers versions.markers_left (whether a DELETE leaves a marker), which asked it
+    send it; that read also answers markers.markers_left (whether a DELETE leaves a marker), which asked it
     once more after the DELETE."""
     seen = ctx.versioning_seen
     if bucket not in seen:
@@ -133,11 +133,10 @@ def still_copied(ctx: Context, bucket: str, key: str, copied: tuple[str, int | N
     (ConflictError). With the SSE-C key the copy read it with (`key_file`: its bytes or its file, else the
     settings', as MoveGuard HEADs it: decoding.stat_with_key, a plain object HEADed again without it); a key that
     no longer opens it (SseKeyMismatchError) means another object: rewritten."""
-    from its_store.codec.encryption import given_key
-    from its_store.service.decoding import stat_with_key
+    from its_store.service.decoding import stat_given_key
     etag, size = copied
     try:
-        now = stat_with_key(ctx, bucket, key, None, given_key(ctx.settings, key_file))
+        now = stat_given_key(ctx, bucket, key, key_file)
     except E.ObjectNotFoundError:  # gone already: the DELETE is harmless (S3 answers 204)
         return
     except E.SseKeyMismatchError:

@@ -144,7 +144,7 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
 
 
 def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
-                     copied: tuple[str | None, int | None], key_file: Path | bytes | None = None
+                     copied: tuple[str | None, int | None], key_file: Path | bytes | None
                      ) -> tuple[bool | None, bool]:
     """One DELETE with `If-Match: "ETAG"`. A 412 is read back: the object gone (an earlier attempt of this
     DELETE did it) is deleted; still carrying the ETag, the server matches only the bare form (radosgw 16.2,
@@ -190,14 +190,12 @@ def _etag_now(ctx: Context, bucket: str, key: str, key_file: Path | bytes | None
     the settings'; as delete_guard.still_copied): a key-less HEAD of an SSE-C object is refused (S3, SeaweedFS,
     MinIO), which ended the move in an error about the key. A key that no longer opens it is another object
     (SseKeyMismatchError: the caller's "rewritten"). `key_file`: the key's file or its bytes (given_key)."""
-    from its_store.codec.encryption import given_key
-    from its_store.service.decoding import stat_with_key
-    sse_key = given_key(ctx.settings, key_file)
-    return stat_with_key(ctx, bucket, key, None, sse_key).etag.strip(chr(34))
+    from its_store.service.decoding import stat_given_key
+    return stat_given_key(ctx, bucket, key, key_file).etag.strip(chr(34))
 
 
 def _lost_answer(ctx: Context, bucket: str, key: str, bare: str, lost: E.ServiceUnavailableError,
-                 key_file: Path | bytes | None = None) -> None:
+                 key_file: Path | bytes | None) -> None:
     """The conditional DELETE got no answer (a connection reset after it was sent): the source is looked at
     (HEAD, an SSE-C source with its key: _etag_now) to tell the truth. Gone: deleted (returns). Still the object
     copied (its ETag): kept, said (exit 69); the DELETE is not sent again, the user runs the move again. Another

@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.encryption import given_key
 from its_store.core import errors as E
 from its_store.service.context import Context, HasContext, as_context
 
@@ -39,10 +38,10 @@ def stamp(owner: Context | HasContext, bucket: str, key: str, key_file: Path | b
     None when there is none. HEADed as `stat` HEADs (decoding.stat_with_key): a plain object is read again
     without a key it refuses; an SSE-C object HEADed without its key is SseKeyRequiredError (its bare 400 was
     'BadRequest', exit 1), with another key SseKeyMismatchError."""
-    from its_store.service.decoding import stat_with_key
+    from its_store.service.decoding import stat_given_key
     ctx = as_context(owner)
     try:
-        stat = stat_with_key(ctx, bucket, key, None, given_key(ctx.settings, key_file))
+        stat = stat_given_key(ctx, bucket, key, key_file)
     except E.NotFoundError:  # no such object, or no such bucket (a destination's, not made yet)
         return None
     return stat.version_id, stat.etag, stat.size, stat.last_modified
