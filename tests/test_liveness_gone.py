@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from helpers import ROOT
 
@@ -66,3 +67,16 @@ def test_a_pid_no_process_can_have_is_gone_not_a_traceback() -> None:
     from its_store.core.liveness import gone
     for pid in (2**31, 2**70):
         assert gone(_doc(pid, 1)) is True
+
+
+def test_the_start_time_is_read_from_a_long_stat_line(tmp_path: Path) -> None:
+    """/proc/PID/stat field 22 (the start time) sits ~90 characters in today, but counters before it grow (minor
+    faults, times): a line read only to its 200th character lost it, and a live holder read as gone (its
+    registration taken over). The whole line is read."""
+    from its_store.core.liveness import start_ticks
+    counters = " ".join(str(10**18 + i) for i in range(18))  # fields 4..21 with 19 digits each
+    line = f"4242 (its-store) S {counters} 987654321 123 456\n"
+    assert len(line.split(")", 1)[0]) < 20 and line.index("987654321") > 200
+    (tmp_path / "4242").mkdir()
+    (tmp_path / "4242" / "stat").write_text(line)
+    assert start_ticks(4242, str(tmp_path)) == 987654321

@@ -25,9 +25,11 @@ FIELDS = ("host", "boot_id", "pid_ns", "pid", "pid_start")
 
 
 def _read(path: str) -> str | None:
+    """A /proc file's first line, whole (a stat line is ~300 characters and may be more: counters grow; a
+    line cut short would lose field 22, the start time, and make a live holder read as gone); at most 4 KiB."""
     try:
         with open(path, encoding="ascii", errors="replace") as fh:
-            return fh.read(200).strip() or None
+            return fh.read(4096).strip() or None
     except OSError:
         return None
 
@@ -39,10 +41,10 @@ def _pid_ns() -> str | None:
         return None
 
 
-def start_ticks(pid: int) -> int | None:
+def start_ticks(pid: int, proc: str = "/proc") -> int | None:
     """When process `pid` started, in clock ticks after boot (/proc/PID/stat field 22); None when there is no
-    such process (or no /proc)."""
-    raw = _read(f"/proc/{pid}/stat")
+    such process (or no /proc). `proc`: where proc is mounted."""
+    raw = _read(f"{proc}/{pid}/stat")
     if raw is None:
         return None
     try:
