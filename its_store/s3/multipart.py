@@ -383,7 +383,10 @@ class Multipart:
             query = following
 
     def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]:
-        """{part number: (etag, size)} already uploaded to an incomplete multipart upload."""
+        """{part number: (etag, size)} already uploaded to an incomplete multipart upload. A page's
+        NextPartNumberMarker must be a part number (1-10,000) beyond the one before: a server that pages with
+        ever new markers (10001, 10002, ...) was followed for ever (tests/test_atk38_parts_listing_endless.py);
+        so at most 10,000 pages, whatever it says. A repeated marker: the endless-listing error (listing.once)."""
         from its_store.s3.listing import once
         parts: dict[int, tuple[str, int]] = {}
         marker = "0"
@@ -399,8 +402,12 @@ class Multipart:
                                         error=ValueError)  # xs:int: blanks around it allowed, nothing else
                     parts[number] = (_text(part, "ETag").strip('"'),
                                      parse_uint(_text(part, "Size").strip() or "0", "<Size>", error=ValueError))
-            marker = _text(root, "NextPartNumberMarker")
-            if _text(root, "IsTruncated").lower() != "true" or not found or not marker:
-                return parts
+                following = _text(root, "NextPartNumberMarker")
+                if _text(root, "IsTruncated").lower() != "true" or not found or not following:
+                    return parts
+                if following.strip() != marker:  # the same one again: a cycle, said by once() below
+                    parse_uint(following.strip(), "<NextPartNumberMarker>", low=int(marker) + 1, high=10_000,
+                               error=ValueError)
+            marker = following.strip()
             once(asked, {"part-number-marker": marker}, "ListParts", ("part-number-marker",))  # a cycle: exit 69
 
