@@ -152,6 +152,12 @@ def _may_live(pid: int, changed: float) -> bool:
     return started <= changed + _MARGIN
 
 
+def _freed(info: os.stat_result) -> int:
+    """The bytes removing this name frees: none while the data has another name (a dead pull's staging folder
+    holds hard links to the blob cache's files; tests/test_atk38_sweep_freed_links.py)."""
+    return info.st_size if info.st_nlink <= 1 else 0
+
+
 def _locked_by_another(fd: int) -> bool:
     """Try the exclusive flock a live writer holds; True when it is held, or cannot be asked (ENOLCK)."""
     try:
@@ -175,7 +181,7 @@ def _remove_file(name: str, dir_fd: int, info: os.stat_result) -> int | None:
         if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
             return None
         os.unlink(name, dir_fd=dir_fd)
-        return now.st_size
+        return _freed(now)
     finally:
         os.close(fd)
 
@@ -190,7 +196,7 @@ def _remove_folder(name: str, dir_fd: int, info: os.stat_result) -> int | None:
         for _top, _dirs, files, top_fd in os.fwalk(".", dir_fd=fd):  # never follows a link
             for file in files:
                 try:
-                    freed += os.stat(file, dir_fd=top_fd, follow_symlinks=False).st_size
+                    freed += _freed(os.stat(file, dir_fd=top_fd, follow_symlinks=False))
                 except OSError:
                     pass
         now = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
