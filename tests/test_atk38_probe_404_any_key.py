@@ -5,7 +5,7 @@ in front of a bucket can do the same). The probe took that 404 for "If-Match hon
 answer), so mv's DELETE went out with an If-Match the server ignored and no HEAD before it: a rewrite between
 the copy and the DELETE was deleted (lost), exit 0, `delete_conditional: true` in --json.
 
-Here: rclone serve s3 (ignores If-Match on DELETE: tests/test_mv_delete_if_match_ignored.py) behind
+Here: rclone serve s3 and Ceph RGW (both ignore If-Match on DELETE: test_mv_delete_if_match_ignored.py) behind
 tests/faultproxy.py, which answers the probe's DELETE 404 NoSuchKey as such a server does (the request still
 reaches rclone), and at the probe (after the copy, before mv's DELETE) writes a new object at the source
 (another writer, straight to the server). Now the 404 is checked by the same DELETE without If-Match
@@ -30,7 +30,7 @@ ANSWER_404 = (b"HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nConte
               % len(_NO_SUCH_KEY) + _NO_SUCH_KEY)
 
 
-@pytest.mark.parametrize("object_server", ["rclone"], indirect=True)
+@pytest.mark.parametrize("object_server", ["rclone", "ceph"], indirect=True)
 def test_a_404_to_every_missing_key_is_not_taken_for_an_honoured_if_match(
         object_server: Any, object_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from faultproxy import FaultProxy
