@@ -9,7 +9,8 @@ that writes it is provably gone, so a temp is removed only when ALL of these hol
 
 - its name is exactly our temp form (core/files.TEMP_NAME), it is a regular file or a folder (never a
   link: looked at with lstat and opened O_NOFOLLOW in the folder's descriptor), and it belongs to the user
-  running this command;
+  running this command; a folder only where no other user may rename entries (_others_may_rename: another
+  could give one of our folders a temp name, and the sweep would remove what that user cannot);
 - no process holds a lock on it: the run that makes a temp file holds an exclusive flock on it until it
   closes it (core/files.create_temp), and a pull holds one on its staging folder (lock_folder); the kernel
   drops a flock with the process that held it, also on kill -9. A flock is seen by every process of this
@@ -74,6 +75,7 @@ def sweep_folder(dir_fd: int) -> Swept:
     except OSError:
         return swept
     uid = os.geteuid()
+    shared = _others_may_rename(dir_fd, uid)
     for name in names:
         found = TEMP_NAME.fullmatch(name)
         if found is None:
@@ -87,7 +89,7 @@ def sweep_folder(dir_fd: int) -> Swept:
         try:
             if st.S_ISREG(info.st_mode):
                 freed = _remove_file(name, dir_fd, info)
-            elif st.S_ISDIR(info.st_mode):
+            elif st.S_ISDIR(info.st_mode) and not shared:
                 freed = _remove_folder(name, dir_fd, info)
             else:
                 continue
@@ -134,6 +136,18 @@ def lock_folder(path: Path) -> int:
         os.close(fd)
         return -1
     return fd
+
+
+def _others_may_rename(dir_fd: int, uid: int) -> bool:
+    """Whether another user may rename entries of the folder open as `dir_fd`: it is not ours (nor root's), or
+    group or others may write it without the sticky bit. There such a user may give one of OUR folders (earlier
+    downloads) a temp folder's name, which a sweep would remove whole: files that user could never remove
+    (tests/test_atk38_sweep_renamed_folder.py). Unknown: they may."""
+    try:
+        info = os.fstat(dir_fd)
+    except OSError:
+        return True
+    return info.st_uid not in (uid, 0) or bool(info.st_mode & 0o022 and not info.st_mode & st.S_ISVTX)
 
 
 def _may_live(pid: int, changed: float) -> bool:
