@@ -21,7 +21,7 @@ from typing import Any
 
 from its_store.core.forks import current_pid
 
-__all__ = ["gone", "holder_text", "this_process"]
+__all__ = ["exists", "gone", "holder_text", "this_process"]
 
 FIELDS = ("host", "boot_id", "pid_ns", "time_ns", "pid", "pid_start")
 
@@ -79,13 +79,13 @@ def gone(doc: dict[str, Any]) -> bool | None:
         return None
     if doc.get("time_ns") != _ns("time"):  # start times read in another time namespace differ (its boot offset)
         return None
-    if not _exists(pid):
+    if not exists(pid):
         return True
     now = start_ticks(pid)  # None: it runs, but its start cannot be read (hidepid, another user): cannot tell
     return None if now is None else now != started
 
 
-def _exists(pid: int) -> bool:
+def exists(pid: int) -> bool:
     """Whether a process `pid` exists, asked of the kernel (signal 0: nothing is sent): /proc alone cannot
     tell, as a proc mounted hidepid=2 hides other users' processes as if they had ended. EPERM: it exists
     (another user's); an error other than ESRCH: as if it did (never "dead" on a doubt)."""
