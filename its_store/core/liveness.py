@@ -68,8 +68,8 @@ def gone(doc: dict[str, Any]) -> bool | None:
     """Whether the process a document records has ended: True (provably: same boot and pid namespace as this
     process, and no process with that pid and start time), False (it runs), None (cannot tell here: also a
     process with that pid whose start cannot be read, such as another user's behind hidepid)."""
-    pid, started = doc.get("pid"), doc.get("pid_start")
-    if not (isinstance(pid, int) and isinstance(started, int) and pid > 0):
+    pid, started = _number(doc.get("pid")), _number(doc.get("pid_start"))
+    if pid is None or started is None or pid <= 0:
         return None
     boot, ns = doc.get("boot_id"), doc.get("pid_ns")
     if not isinstance(boot, str) or not isinstance(ns, str):
@@ -98,11 +98,17 @@ def exists(pid: int) -> bool:
     return True
 
 
+def _number(value: object) -> int | None:
+    """A marker's whole number as JSON gave it; None for anything else, true and false too (bool is an int to
+    isinstance: "pid": true named its holder "pid True", tests/test_atk38_marker_bool_pid.py)."""
+    return value if type(value) is int else None
+
+
 def holder_text(doc: dict[str, Any]) -> str:
     """`pid 4242 on host edge-07 since 2026-12-07T22:50:01.123+00:00`, from what the document records
     (empty when it records nothing of the kind: an older marker)."""
     parts = []
-    if isinstance(doc.get("pid"), int):
+    if _number(doc.get("pid")) is not None:
         parts.append(f"pid {doc['pid']}")
     if isinstance(doc.get("host"), str):
         parts.append(f"on host {doc['host']}")
