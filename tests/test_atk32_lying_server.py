@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -71,8 +72,11 @@ def test_a_copy_stored_without_the_sse_asked_for_fails(forgets_sse: tuple[FaultS
 CAP = 50  # the fake ends a run that keeps asking (else the test would hang): an error no retry repeats
 
 
-@pytest.fixture
-def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Any]]:
+@contextmanager
+def parts_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 marker: Callable[[int], int]) -> Iterator[tuple[dict[str, Any], Any]]:
+    """A fake whose part 2 fails until the test says (state["fail_part_2"]), and whose every ListParts page is
+    truncated, its NextPartNumberMarker `marker(n)` for the n-th page (state["lists"]: how many were asked)."""
     state: dict[str, Any] = {"fail_part_2": True, "lists": 0}
 
     def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
@@ -94,14 +98,21 @@ def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
         body = ('<?xml version="1.0" encoding="UTF-8"?><ListPartsResult '
                 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
                 f"<Bucket>{req.bucket}</Bucket><Key>{req.key}</Key><UploadId>{upload}</UploadId>"
-                "<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>1</NextPartNumberMarker>"
-                f"<MaxParts>1000</MaxParts><IsTruncated>true</IsTruncated>{parts}</ListPartsResult>")
+                f"<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>{marker(state['lists'])}"
+                f"</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>true</IsTruncated>{parts}"
+                "</ListPartsResult>")
         conn.send(response(200, body.encode(), content_type=XML))
         return True
 
     with FaultServer(handler, buckets=(BUCKET,)) as server:
         yield state, _cli(server, tmp_path, monkeypatch, MINIO_MULTIPART_THRESHOLD="5MiB", MINIO_PART_SIZE="5MiB",
                           MINIO_MAX_WORKERS="1")
+
+
+@pytest.fixture
+def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Any]]:
+    with parts_server(tmp_path, monkeypatch, lambda _n: 1) as found:
+        yield found
 
 
 def test_a_parts_listing_that_pages_in_a_cycle_ends(parts_cycle: tuple[dict[str, Any], Any], tmp_path: Path) -> None:

@@ -5,60 +5,26 @@ proxy) that answers every page IsTruncated with a NEW marker each time (10001, 1
 allows, which ends at 10,000) was followed for ever: `upload --resume` hung, one request after another. A part
 listing has at most 10,000 parts; a marker must be a part number (1-10,000) beyond the one before, so it ends
 within 10,000 pages whatever the server says; any other marker is a bad answer (exit 1, one line naming it).
-The fake (tests/faultserver.py) stops answering after CAP pages, so the test ends either way.
+The fake (test_atk32_lying_server.parts_server) stops answering after CAP pages, so the test ends either way.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes3 import s3_call
-from faultserver import XML, Conn, FaultServer, Request, response, s3_error
+from test_atk32_lying_server import BUCKET, parts_server
 
 from conftest import one_line_error
-from helpers import fault_cli
-
-BUCKET = "parts-b"
-CAP = 50
 
 
 @pytest.fixture
 def parts_endless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Any]]:
-    state: dict[str, Any] = {"fail_part_2": True, "lists": 0}
-
-    def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
-        call = s3_call(req)
-        if call == "UploadPart" and req.query.get("partNumber") == "2" and state["fail_part_2"]:
-            conn.read_body(req)
-            conn.send(s3_error(500, "InternalError", "part 2 lost", req.path))
-            return True
-        if call != "ListParts":
-            return False
-        state["lists"] += 1
-        if state["lists"] > CAP:
-            conn.send(s3_error(400, "InvalidRequest", "the test's fake stops here", req.path))
-            return True
-        upload = req.query["uploadId"]
-        parts = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>\"{hashlib.md5(b).hexdigest()}\"</ETag>"
-                        f"<Size>{len(b)}</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Part>"
-                        for n, b in sorted(server.uploads[upload][2].items()))
-        marker = 10_000 + state["lists"]  # new every time, never a part number
-        body = ('<?xml version="1.0" encoding="UTF-8"?><ListPartsResult '
-                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-                f"<Bucket>{req.bucket}</Bucket><Key>{req.key}</Key><UploadId>{upload}</UploadId>"
-                f"<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>{marker}</NextPartNumberMarker>"
-                f"<MaxParts>1000</MaxParts><IsTruncated>true</IsTruncated>{parts}</ListPartsResult>")
-        conn.send(response(200, body.encode(), content_type=XML))
-        return True
-
-    with FaultServer(handler, buckets=(BUCKET,)) as server:
-        yield state, fault_cli(server, tmp_path, monkeypatch, MINIO_MULTIPART_THRESHOLD="5MiB",
-                               MINIO_PART_SIZE="5MiB", MINIO_MAX_WORKERS="1")
+    with parts_server(tmp_path, monkeypatch, lambda n: 10_000 + n) as found:  # new every time, never a part number
+        yield found
 
 
 def test_a_parts_listing_with_ever_new_markers_ends(parts_endless: tuple[dict[str, Any], Any],
