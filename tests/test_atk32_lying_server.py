@@ -109,6 +109,17 @@ def parts_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           MINIO_MAX_WORKERS="1")
 
 
+def resumed(fake: tuple[dict[str, Any], Any], tmp_path: Path) -> Any:
+    """`upload --resume` of 10 MiB + 1 byte to parts_server's fake, its part 2 lost, then the run that resumes it."""
+    state, cli = fake
+    source = tmp_path / "f10m"
+    source.write_bytes(os.urandom((10 << 20) + 1))
+    first = cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
+    assert first.exit_code == 69, first  # part 2 lost: the parts sent are kept for --resume
+    state["fail_part_2"] = False
+    return cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
+
+
 @pytest.fixture
 def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Any]]:
     with parts_server(tmp_path, monkeypatch, lambda _n: 1) as found:
@@ -119,13 +130,8 @@ def test_a_parts_listing_that_pages_in_a_cycle_ends(parts_cycle: tuple[dict[str,
     """Fails on main (a83dc6e): the resumed upload asks ListParts for the same page until the fake refuses
     (CAP = 50 requests; a real server in this loop is asked for ever). As every other listing: the repeated
     marker is the endless-listing error, exit 69, after a page or two."""
-    state, cli = parts_cycle
-    source = tmp_path / "f10m"
-    source.write_bytes(os.urandom((10 << 20) + 1))
-    first = cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
-    assert first.exit_code == 69, first  # part 2 lost: the parts sent are kept for --resume
-    state["fail_part_2"] = False
-    run = cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
+    state, _cli = parts_cycle
+    run = resumed(parts_cycle, tmp_path)
     assert state["lists"] <= 3, f"ListParts asked {state['lists']} times for one repeating page: {run}"
     assert run.exit_code == 69, run
     one_line_error(run)
