@@ -117,4 +117,6 @@ class UploadResponse(Result):
     sha256: str | None = None         # SHA-256 of the original content, recorded as its-sha256 (custody)
     unchecked: str | None = None      # "sse": stored, its encryption not checked (the key may not read it back);
     # "tags": its --tag not checked (the key may not read tags: s3:GetObjectTagging); "etag": a multipart
-    # upload whose parts' ETags are no MD5s, its Complete's answer taken as it is (the key may not HEAD it)
+    # upload whose parts' ETags are no MD5s, its Complete's answer taken as it is (the key may not HEAD it);
+    # "version": a multipart upload whose Complete was proven by the bytes read back (its answer lost, the upload
+    # gone), not its version: version_id is None, as the one at the key may be another writer's of the same bytes
