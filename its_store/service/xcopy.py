@@ -314,7 +314,7 @@ class _Origin:
         size_hint, etag_hint = listed
         sse_key = given_key(ctx.settings, opts.source_key())
         small = choose_part_size(None, requested)  # what one PUT takes (relay_part_size of a small object)
-        if size_hint is not None and size_hint <= small and sse_key is None:
+        if size_hint is not None and size_hint <= small and sse_key is None and etag_hint:  # none listed: HEAD
             found = cls._one_get(ctx, bucket, key, version_id, small, size_hint, etag_hint)
             if found is not None:
                 return found
