@@ -82,3 +82,35 @@ def test_a_100_kb_metadata_header_is_one_line_and_control_characters_are_escaped
         listed = cli("ls", "s3://frames/ctl/", "--metadata", "--json")
         assert listed.exit_code == 0 and "\x1b" not in listed.stdout, listed
         assert listed.jsonl()[0]["metadata"]["ctl"] == "a\x1b[2Jb", listed.stdout
+
+
+def test_a_folder_compare_with_download_is_bounded_by_the_listed_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`verify DIR s3://... --download` hashes an object without custody or MD5 ETag read in full: a chunked body
+    that goes on past the size the HEAD gave is unreadable, never read to its end."""
+    data = b"\xff\xd8" + bytes(1000)
+    folder = tmp_path / "local" / "cam"
+    folder.mkdir(parents=True)
+    (folder / "frame.jpg").write_bytes(data)
+    with FaultServer(_streaming, buckets=("frames",)) as server:
+        server.put_object("frames", "cam/frame.jpg", FakeObject(data, etag="0" * 32 + "-2", headers={
+            "x-amz-meta-its-sha256": "foreign"}))
+        run = fault_cli(server, tmp_path, monkeypatch)("verify", str(tmp_path / "local" / "cam"),
+                                                       "s3://frames/cam/", "--download", "--json")
+    doc = run.json()
+    assert run.exit_code != 0 and "Traceback" not in run.stderr, run
+    assert doc["counts"].get("unreadable") == 1 and not doc["counts"].get("different"), doc
+
+
+def test_a_folder_compare_takes_foreign_custody_as_none(cli: Any, bucket: str, s3_server: Any, tmp_path: Path) -> None:
+    """The same file, its object carrying an its-sha256 that is no SHA-256: compared by its MD5 ETag, the same
+    (it was "different": the foreign value against the file's SHA-256)."""
+    from conftest import plain_client
+    data = b"frame" * 200
+    (tmp_path / "cam").mkdir()
+    (tmp_path / "cam" / "f.jpg").write_bytes(data)
+    plain_client(s3_server).put_object(bucket, "cam/f.jpg", io.BytesIO(data), len(data),
+                                       metadata={"its-sha256": "md5:" + hashlib.md5(data).hexdigest()})
+    run = cli("verify", str(tmp_path / "cam"), f"s3://{bucket}/cam/", "--json")
+    doc = run.json()
+    assert run.exit_code == 0 and doc["counts"].get("same") == 1 and not doc["counts"].get("different"), doc

@@ -282,7 +282,7 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     `get` refuses it: corrupt here too), through its codec, even when only its MD5 can be checked."""
     sha, codec = meta.get(META_SHA256), (meta.get(META_CODEC) or "none").strip().lower()
     recorded_size(meta, codec, "the object")  # none recorded: refused, as `get` refuses it
-    if sha and _is_sha256(sha):
+    if sha and is_sha256(sha):
         return sha_check(sha.lower(), meta)
     check = _stored_check(meta, headers)
     if sha and isinstance(check, str):  # another tool's metadata of that name: custody unreadable, not corrupt
@@ -290,7 +290,7 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     return check if isinstance(check, str) or codec == "none" else _decoding_too(check, meta)
 
 
-def _is_sha256(text: str) -> bool:
+def is_sha256(text: str) -> bool:
     """Whether `text` is a SHA-256 as its-store records it: 64 hex digits (any case)."""
     return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
