@@ -114,3 +114,16 @@ def test_a_folder_compare_takes_foreign_custody_as_none(cli: Any, bucket: str, s
     run = cli("verify", str(tmp_path / "cam"), f"s3://{bucket}/cam/", "--json")
     doc = run.json()
     assert run.exit_code == 0 and doc["counts"].get("same") == 1 and not doc["counts"].get("different"), doc
+
+
+def test_stat_cuts_a_long_metadata_value_short_and_json_keeps_it_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 30 KB x-amz-meta-* value (under http.client's limit) folded into hundreds of table lines buried the
+    rest of `stat`; the table now shows its start and its length, --json the whole value."""
+    with FaultServer(buckets=("frames",)) as server:
+        server.put_object("frames", "cam/a.jpg", FakeObject(b"x" * 10, headers={"x-amz-meta-note": "n" * 30_000}))
+        cli = fault_cli(server, tmp_path, monkeypatch)
+        human, doc = cli("stat", "s3://frames/cam/a.jpg"), cli("stat", "s3://frames/cam/a.jpg", "--json")
+    assert human.exit_code == 0 and len(human.stdout) < 5_000, human
+    assert "(30000 characters; --json shows it whole)" in " ".join(human.stdout.split()), human.stdout
+    assert doc.json()["metadata"]["note"] == "n" * 30_000
