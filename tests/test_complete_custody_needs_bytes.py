@@ -93,4 +93,5 @@ def test_a_lost_answer_proven_by_the_bytes_does_not_claim_the_version(
     assert stored.version_id  # a versioned bucket
     [item] = result.objects
     assert item.etag == stored.etag and item.version_id is None and item.unchecked == "version", item
+    assert item.model_dump(mode="json")["version_unproven"] is True  # --json says so in a field of its own
     assert object_bytes(service, bucket, "old/clip.mp4") == data

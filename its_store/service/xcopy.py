@@ -36,6 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import computed_field
+
 from its_store.codec.compression import META_CODEC, META_SHA256
 from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, given_key, resolve_key, upload_sse
 from its_store.core import errors as E
@@ -119,6 +121,13 @@ class CrossCopy(Result):
     duration_seconds: float = 0.0
     unchecked: str | None = None     # "sse": stored, its encryption not checked (the key may not read it back);
     # "tags": its tags not checked (the key may not read tags: s3:GetObjectTagging)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def version_unproven(self) -> bool | None:
+        """True where version_id is null because the version at the key is not proven this write's (unchecked
+        "version": a multipart Complete proven by its bytes read back, the upload gone); else None."""
+        return True if self.unchecked == "version" else None
 
 
 def is_cross(a: Context | HasContext, b: Context | HasContext) -> bool:
