@@ -248,7 +248,7 @@ def bad_answer(call: str, what: str, place: str | None = None) -> E.BadAnswerErr
 def _empty(name: str, body: bytes, headers: Any) -> E.BadAnswerError:
     """The error for a 200 answer without the document S3 sends. GET ?tagging of an object answered with
     nothing at all, said so (Content-Length: 0, not a body cut short), is EmptyTagSetError: radosgw 16.2's
-    answer for a multipart object whose tags it dropped (s3/client._read_tags reads it as no tags)."""
+    answer for a multipart object whose tags it dropped (s3/tagging.ObjectTags.get_tags reads it as no tags)."""
     if name == "GetObjectTagging" and body == b"" and headers.get("content-length") == "0":
         return empty_tag_set(name)
     return bad_answer(name, "an empty body where S3 sends an XML document")
