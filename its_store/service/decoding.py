@@ -29,6 +29,7 @@ from its_store.codec.compression import (
 from its_store.codec.encryption import KeyedS3, SseCKey, describe, given_key, key_mismatch, resolve_key
 from its_store.core import errors as E
 from its_store.core.files import atomic_target
+from its_store.core.models import custody_sha256
 from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads
@@ -125,7 +126,7 @@ def _header(headers: Any, name: str) -> str | None:
 def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | None] | None:
     """(codec, original size, sha256) when the object must be decoded/verified by us, else None. A
     compressed object is decoded only with a recorded original size (compression.recorded_size)."""
-    name, sha = meta.get(META_CODEC), meta.get(META_SHA256)
+    name, sha = meta.get(META_CODEC), custody_sha256(meta.get(META_SHA256))  # another tool's value: none
     if name is None and sha is None:
         return None
     codec = get_codec(name or "none", stored=True, where=where)

@@ -38,7 +38,7 @@ from its_store.codec.compression import (
 )
 from its_store.codec.encryption import KeyedS3, describe_lower, explain_read_error, resolve_key
 from its_store.core import errors as E
-from its_store.core.models import Result
+from its_store.core.models import Result, is_sha256
 from its_store.core.refs import validate_bucket, validate_prefix
 from its_store.core.units import read_uint, shown
 from its_store.service import heads
@@ -288,11 +288,6 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     if sha and isinstance(check, str):  # another tool's metadata of that name: custody unreadable, not corrupt
         return f"its-sha256 {shown(sha)} is no SHA-256 (not written by its-store): custody unreadable, and {check}"
     return check if isinstance(check, str) or codec == "none" else _decoding_too(check, meta)
-
-
-def is_sha256(text: str) -> bool:
-    """Whether `text` is a SHA-256 as its-store records it: 64 hex digits (any case)."""
-    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _decoding_too(check: _Check, meta: dict[str, str]) -> _Check:

@@ -41,7 +41,7 @@ from pydantic import computed_field
 from its_store.codec.compression import META_CODEC, META_SHA256
 from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, given_key, resolve_key, upload_sse
 from its_store.core import errors as E
-from its_store.core.models import Result
+from its_store.core.models import Result, custody_sha256
 from its_store.core.refs import validate_bucket, validate_key, validate_new_key
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
@@ -387,7 +387,7 @@ class StreamCheck:
         meta = {k.lower()[len(_META):]: str(v) for k, v in stat.metadata.items()
                 if k.lower().startswith(_META)}
         self.codec: str | None = meta.get(META_CODEC)
-        self.sha256 = meta.get(META_SHA256)
+        self.sha256 = custody_sha256(meta.get(META_SHA256))  # another tool's value of that name: no custody
         self._sink: Any = None
         self._writer: Any = None
         if self.sha256:

@@ -1,0 +1,28 @@
+"""`get` of an object another tool wrote with an x-amz-meta-its-sha256 that is no SHA-256 (not 64 hex digits):
+that value is custody its-store cannot read, not corruption; the bytes are checked by another route (the MD5
+ETag of a plain PUT), as `verify` checks them (tests/test_verify_foreign_answers.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.mark.parametrize("value", ["md5:{md5}", "{md5}", "x" * 64])
+def test_get_of_foreign_custody_checks_the_bytes_another_way(cli: Any, bucket: str, s3_server: Any,
+                                                             tmp_path: Path, value: str) -> None:
+    from conftest import plain_client
+    data = b"frame" * 200
+    md5 = hashlib.md5(data).hexdigest()
+    plain_client(s3_server).put_object(bucket, "cam/f.jpg", io.BytesIO(data), len(data),
+                                       metadata={"its-sha256": value.format(md5=md5)})
+    one = cli("get", f"s3://{bucket}/cam/f.jpg", str(tmp_path / "one.jpg"), "--json")
+    assert one.exit_code == 0 and "Traceback" not in one.stderr, one
+    assert (tmp_path / "one.jpg").read_bytes() == data and one.json()["verified"] is True, one  # by its MD5 ETag
+    many = cli("get", f"s3://{bucket}/cam/", str(tmp_path / "many"), "-r", "--json")
+    assert many.exit_code == 0 and "Traceback" not in many.stderr, many
+    assert (tmp_path / "many" / "f.jpg").read_bytes() == data
