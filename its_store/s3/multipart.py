@@ -89,6 +89,18 @@ def _text(node: ET.Element, name: str) -> str:
     return node.findtext(f"{{*}}{name}") or ""  # {*}: any namespace, or none
 
 
+def _of_upload(root: ET.Element, bucket: str, key: str, upload_id: str) -> None:
+    """Raise ValueError (a bad answer, in parsing()) unless a ListParts answer names this upload: its <UploadId>
+    (S3 always gives it), and its <Bucket> and <Key> where the server gives them."""
+    named = _text(root, "UploadId").strip()
+    if named != upload_id:
+        raise ValueError(f"<UploadId> {named[:40] or '(none)'}: not the upload asked about")
+    for name, ours in (("Bucket", bucket), ("Key", key)):
+        said = root.find(f"{{*}}{name}")
+        if said is not None and (said.text or "") != ours:
+            raise ValueError(f"<{name}> {(said.text or '')[:40]}: not the one asked about")
+
+
 def _custody_shown(stat: Head, custody: tuple[str, int] | None) -> bool:
     """Whether the object HEADed carries this upload's custody: its its-sha256 and its size."""
     return custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
@@ -244,13 +256,17 @@ class Multipart:
 
     def _still_open(self, bucket: str, key: str, upload_id: str) -> bool:
         """Whether the server still lists this upload (ListParts of one part: True), or answers NoSuchUpload
-        (completed or aborted: False); any other failure is raised."""
+        (completed or aborted: False); any other failure is raised. A listing that is not of this upload (its
+        <UploadId>, and its <Bucket> and <Key> where given, not ours: a caching proxy that ignores the query
+        string answers with another upload's parts) is BadAnswerError, never a proof either way."""
         try:
-            self._raw("GET", bucket, key, query={"uploadId": upload_id, "max-parts": "1"})
+            resp = self._raw("GET", bucket, key, query={"uploadId": upload_id, "max-parts": "1"})
         except E.NotFoundError as exc:
             if getattr(exc, "s3_code", "") == "NoSuchUpload":
                 return False
             raise
+        with parsing(bucket, key, "ListParts"):
+            _of_upload(_xml(resp.data), bucket, key, upload_id)
         return True
 
     def _gone_but_made(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,

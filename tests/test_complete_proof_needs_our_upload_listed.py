@@ -1,0 +1,54 @@
+"""After a CompleteMultipartUpload whose answer was lost, ListParts asks whether THIS upload is still open
+(s3/multipart._still_open). A caching proxy that ignores the query string may answer with a listing of another
+upload: that answer is no proof either way (a bad answer), so the Complete is not sent again on its word and
+the first error stands (the upload left open, never aborted: the first Complete may still be running)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultproxy import FaultProxy, Seen
+from faultserver import response
+from test_complete_lost_over_earlier_upload import _UNAVAILABLE, _is_complete, _upload
+
+from helpers import write_file
+
+MiB = 1024 * 1024
+
+
+def _listing(upload_id: str, bucket: str, key: str) -> bytes:
+    return response(200, (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Bucket>{bucket}</Bucket><Key>{key}</Key><UploadId>{upload_id}</UploadId>"
+        "<MaxParts>1</MaxParts><IsTruncated>false</IsTruncated></ListPartsResult>").encode(),
+        content_type="application/xml")
+
+
+@pytest.mark.parametrize("lie", ["another-upload", "another-key", "no-upload-id"])
+def test_a_parts_listing_of_another_upload_proves_nothing(s3_server: Any, cli: Any, service: Any, bucket: str,
+                                                          tmp_path: Path, lie: str) -> None:
+    """The first Complete answered 503 by the proxy (never forwarded), the ListParts after it answered by the proxy
+    with a listing that is not of this upload. Before: taken as "still open", the Complete sent again on the proxy's
+    word. Now: unknown, the 503 stands (exit 69), no second Complete, the upload still listed (never aborted)."""
+    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=91)
+    completes: list[Seen] = []
+
+    def answer(seen: Seen) -> bytes | None:
+        if _is_complete(seen):
+            completes.append(seen)
+            return _UNAVAILABLE
+        if seen.method == "GET" and "uploadId" in seen.query:
+            mine = seen.query["uploadId"]
+            if lie == "another-upload":
+                return _listing(mine + "x", bucket, "clip.mp4")
+            if lie == "another-key":
+                return _listing(mine, bucket, "other.mp4")
+            return _listing("", bucket, "clip.mp4")
+        return None
+
+    with FaultProxy(int(s3_server.endpoint.rsplit(":", 1)[1]), answer=answer) as proxy:
+        run = _upload(cli, bucket, src, [], proxy.endpoint)
+    assert run.exit_code == 69 and len(completes) == 1 and "Traceback" not in run.stderr, (run, len(completes))
+    assert [k for k, _ in service.s3.list_multipart_uploads(bucket, "clip.mp4")] == ["clip.mp4"]
