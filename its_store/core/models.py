@@ -75,6 +75,8 @@ class ObjectInfo(Result):
     retention_mode: str | None = None      # object lock: GOVERNANCE or COMPLIANCE (from a HEAD)
     retain_until: datetime | None = None   # object lock: retained until (UTC)
     legal_hold: bool | None = None         # object lock: under legal hold (None: not known / no lock)
+    error: str | None = None               # a listing's entry whose HEAD failed alone (ls --metadata: an answer
+    #                                        no HTTP client reads): why; its type, metadata and lock unknown
 
 
     @classmethod

@@ -47,10 +47,11 @@ def _chosen(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
     count = 0
     wanted = {t.value for t in request.object_types or []}
     for info in candidates:
-        if wanted and not info.is_prefix and (info.object_type is None or info.object_type.value not in wanted):
-            continue
-        if filters and not _tag_meta_match(info, request.match_tags, request.match_metadata):
-            continue
+        if info.error is None:  # (its HEAD failed: not known to match or not, so shown as failed, never dropped)
+            if wanted and not info.is_prefix and (info.object_type is None or info.object_type.value not in wanted):
+                continue
+            if filters and not _tag_meta_match(info, request.match_tags, request.match_metadata):
+                continue
         yield info
         count += 1
         if request.max_keys and count >= request.max_keys:
@@ -113,6 +114,9 @@ def _with_heads(ctx: Context, bucket: str, items: Iterator[ObjectInfo],
             full = ctx.cache.object_info(bucket, info.key, None, head, listed=info)
         except (E.ObjectNotFoundError, UnsafeKeyError):
             return info  # deleted since it was listed, or a key no URL names exactly (s3/keys.py)
+        except E.BadAnswerError as exc:  # this object's answer unreadable (a 100 KB header): the entry fails,
+            info.error = exc.message     # not the listing (the caller says so and exits as for a failed item)
+            return info
         except E.ItsStoreError as exc:  # SSE-C without its key: keep what the listing knows
             from its_store.codec.encryption import explain_read_error
             if not isinstance(explain_read_error(exc, bucket, info.key), E.SseKeyRequiredError):

@@ -2,6 +2,7 @@
 
 (The bytes move in objects.py, upload and get; deletes are objects_rm.py's.)"""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -63,13 +64,26 @@ def ls(
             "--type": f.type_, "--metadata": f.metadata, "--tag": f.tag, "--meta": f.meta, "--min-size": f.min_size,
             "--max-size": f.max_size, "--newer-than": f.newer_than, "--older-than": f.older_than})
         return
+    failed: list[str] = []
     with older_objects_left_alone() as heap:
-        items = heap.over(svc.iter_objects(_list_request(ref, f)))
+        items = _said_failed(heap.over(svc.iter_objects(_list_request(ref, f))), failed)
         if out.STATE.json:
             out.emit_jsonl(items)
-            return
-        show_type = bool(f.type_) or f.metadata
-        out.lines(_ls_line(i, show_type, f.metadata) for i in items)
+        else:
+            show_type = bool(f.type_) or f.metadata
+            out.lines(_ls_line(i, show_type, f.metadata) for i in items)
+    if failed:  # an entry whose HEAD failed alone: bad_server_answer's exit code, the only error an entry keeps
+        raise typer.Exit(1)
+
+
+def _said_failed(items: Iterator[Any], failed: list[str]) -> Iterator[Any]:
+    """The entries, each whose HEAD failed alone (ObjectInfo.error: the others are listed all the same) said
+    on stderr as `failed: KEY: reason`, as the commands whose items fail one by one say theirs, and noted."""
+    for info in items:
+        if info.error is not None:
+            failed.append(info.key)
+            out.stderr_line(f"failed: {info.key}: {info.error}")
+        yield info
 
 
 def _ls_buckets(svc: Any) -> None:
@@ -100,12 +114,13 @@ def _list_request(ref: RemoteRef, f: LsFlags) -> Any:
 def _ls_line(info: Any, show_type: bool, show_lock: bool = False) -> str:
     """One line per entry, streamed like `aws s3 ls` / `mc ls` (a rich table would hold 10,000 rows
     in memory and take seconds to lay out): date, size, [type], [object lock], key."""
-    kind = f"{(info.object_type.value if info.object_type else ''):<15}" if show_type else ""
+    unknown = "?" if info.error else ""  # its HEAD failed: type and lock not known
+    kind = f"{(info.object_type.value if info.object_type else unknown):<15}" if show_type else ""
     if show_lock:  # --metadata: "governance 2027-03-02 hold" (retention mode and date, legal hold)
         until = f" {info.retain_until:%Y-%m-%d}" if info.retention_mode and info.retain_until else ""
         lock = " ".join(x for x in ((info.retention_mode or "").lower() + until,
                                     "hold" if info.legal_hold else "") if x)
-        kind += f"{'' if info.is_prefix else (lock or '-'):<27}"
+        kind += f"{'' if info.is_prefix else (lock or unknown or '-'):<27}"
     if info.is_prefix:
         return f"{'':19}  {'PRE':>10}  {kind}{info.key}"
     return f"{out.fmt_time(info.last_modified):19}  {human_size(info.size):>10}  {kind}{info.key}"
