@@ -200,25 +200,53 @@ def lease_support(root: Path, close_check: bool = True) -> LeaseSupport:
     import secrets
     probe = Path(root) / temp_name("its-lease-probe", os.getpid(), secrets.randbits(32))  # skipped as ours
     try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fd = os.open(probe, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         return LeaseSupport("unknown", f"lease not probed: cannot create a file in the folder: {exc.strerror}")
     try:
-        os.close(fd)
-        fd = os.open(probe, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            fcntl.fcntl(fd, _F_SETSIG, signal.SIGURG)
-            fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_RDLCK)
-            fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_UNLCK)
-        except OSError as exc:
-            return LeaseSupport("none", _why_no_lease(exc, fd))
-        finally:
-            os.close(fd)
+        no_lease = _lease_refused(fcntl, probe, fd)
     finally:
         probe.unlink(missing_ok=True)
+    if no_lease is not None:
+        return no_lease
     if has_cap_lease():
         return LeaseSupport("all")
     return LeaseSupport("own", "no CAP_LEASE", os.geteuid())
+
+
+def _lease_refused(fcntl: Any, probe: Path, fd: int) -> LeaseSupport | None:
+    """Take and drop a read lease on the probe file just made (open as `fd`, closed here); None when that
+    worked. A read lease needs the file open by nobody for writing, so it is opened again to read and `fd`
+    closed; a flock is held on it throughout (shared, on both descriptors in turn), as every temp's writer holds
+    one (core/files.create_temp), so that a dead-temp sweep of another pid namespace (core/stale_temps: our pid
+    is no process there) leaves it alone. Gone all the same (no flock kept: NFS without locks): unknown."""
+    try:
+        _shared_flock(fcntl, fd)
+        try:
+            reader = os.open(probe, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            return LeaseSupport("unknown", f"lease not probed: the probe file could not be opened again: "
+                                           f"{exc.strerror}")
+        _shared_flock(fcntl, reader)
+    finally:
+        os.close(fd)
+    try:
+        fcntl.fcntl(reader, _F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(reader, _F_SETLEASE, fcntl.F_RDLCK)
+        fcntl.fcntl(reader, _F_SETLEASE, fcntl.F_UNLCK)
+    except OSError as exc:
+        return LeaseSupport("none", _why_no_lease(exc, reader))
+    finally:
+        os.close(reader)
+    return None
+
+
+def _shared_flock(fcntl: Any, fd: int) -> None:
+    """A shared flock on `fd` where the file system keeps one (else none: as core/files.create_temp)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        pass
 
 
 def has_cap_lease() -> bool:
