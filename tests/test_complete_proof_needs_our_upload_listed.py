@@ -32,7 +32,7 @@ def test_a_parts_listing_of_another_upload_proves_nothing(s3_server: Any, cli: A
     """The first Complete answered 503 by the proxy (never forwarded), the ListParts after it answered by the proxy
     with a listing that is not of this upload. Before: taken as "still open", the Complete sent again on the proxy's
     word. Now: unknown, the 503 stands (exit 69), no second Complete, the upload still listed (never aborted)."""
-    src = write_file(tmp_path / "clip.mp4", 11 * MiB, seed=91)
+    src = write_file(tmp_path / "clip.mp4", 6 * MiB, seed=91)
     completes: list[Seen] = []
 
     def answer(seen: Seen) -> bytes | None:

@@ -26,3 +26,28 @@ def test_get_of_foreign_custody_checks_the_bytes_another_way(cli: Any, bucket: s
     many = cli("get", f"s3://{bucket}/cam/", str(tmp_path / "many"), "-r", "--json")
     assert many.exit_code == 0 and "Traceback" not in many.stderr, many
     assert (tmp_path / "many" / "f.jpg").read_bytes() == data
+
+
+
+def test_a_copy_between_endpoints_of_foreign_custody_checks_the_bytes_another_way(
+        bucket: str, s3_server: Any, service: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same object copied from a fault server to another endpoint (the suite's server, as the remote
+    `central`: the bytes are relayed through this machine, service/xcopy): checked by the MD5 ETag, not refused
+    as corrupt."""
+    from faultserver import FakeObject, FaultServer
+
+    from helpers import fault_cli, object_bytes
+    data = b"frame" * 200
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    with FaultServer(buckets=("frames",)) as server:
+        server.put_object("frames", "cam/f.jpg", FakeObject(data, headers={
+            "x-amz-meta-its-sha256": "md5:" + hashlib.md5(data).hexdigest()}))
+        cli = fault_cli(server, tmp_path, monkeypatch, MINIO_ENABLE_ENCRYPTION="false")
+        for name, value in {"ENDPOINT": f"http://{s3_server.endpoint}", "ACCESS_KEY": s3_server.access_key,
+                            "SECRET_KEY": s3_server.secret_key}.items():
+            monkeypatch.setenv(f"ITS_STORE_REMOTE_CENTRAL_{name}", value)
+        for args in (["cp", "s3://frames/cam/f.jpg", f"central:{bucket}/one/f.jpg"],
+                     ["cp", "-r", "s3://frames/cam/", f"central:{bucket}/many/"]):
+            run = cli(*args, "--json")
+            assert run.exit_code == 0 and "Traceback" not in run.stderr, (args, run)
+    assert object_bytes(service, bucket, "one/f.jpg") == data == object_bytes(service, bucket, "many/f.jpg")

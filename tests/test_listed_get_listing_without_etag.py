@@ -8,6 +8,7 @@ copy between endpoints (service/xcopy._Origin.open)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faultserver import FakeObject
@@ -30,4 +31,31 @@ def test_an_entry_listed_without_etag_is_not_taken_on_its_size_alone(
     assert run.exit_code == 0, run
     assert (out / "a.bin").read_bytes() == ONE
     assert (out / "b.bin").read_bytes() == TWO, "b.bin holds a stray answer's bytes"
+    assert sorted(heads) == ["p/a.bin", "p/b.bin"], heads  # the HEAD path, for each
+
+
+@pytest.mark.parametrize("command", [["cp", "-r"], ["sync"]], ids=["cp-r", "sync"])
+def test_an_entry_listed_without_etag_is_not_taken_on_its_size_alone_between_endpoints(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: Any, service: Any, bucket: str,
+        command: list[str]) -> None:
+    """The same listing, copied to another endpoint (the suite's SeaweedFS as the remote `central`): a small
+    listed object is fetched by one GET only with the listing's ETag to hold its answer to
+    (service/xcopy._Origin.open); without one it takes the HEAD path. Fails without that rule: central's
+    p/b.bin held the stray answer's bytes, exit 0, no HEAD sent."""
+    from helpers import object_bytes
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    with _server() as server:
+        server.list_etags = False
+        server.put_object(BUCKET, "p/a.bin", FakeObject(ONE))
+        server.put_object(BUCKET, "p/b.bin", FakeObject(TWO))
+        cli = fault_cli(server, tmp_path, monkeypatch, MINIO_MAX_WORKERS="1", MINIO_MAX_POOL_CONNECTIONS="1",
+                        MINIO_ENABLE_ENCRYPTION="false")
+        for name, value in {"ENDPOINT": f"http://{s3_server.endpoint}", "ACCESS_KEY": s3_server.access_key,
+                            "SECRET_KEY": s3_server.secret_key}.items():
+            monkeypatch.setenv(f"ITS_STORE_REMOTE_CENTRAL_{name}", value)
+        run = cli(*command, f"s3://{BUCKET}/p/", f"central:{bucket}/p/")
+        heads = [r.key for r in server.seen("HEAD") if r.key]
+    assert run.exit_code == 0, run
+    assert object_bytes(service, bucket, "p/a.bin") == ONE
+    assert object_bytes(service, bucket, "p/b.bin") == TWO, "central's b.bin holds a stray answer's bytes"
     assert sorted(heads) == ["p/a.bin", "p/b.bin"], heads  # the HEAD path, for each
