@@ -51,3 +51,19 @@ def test_a_copy_between_endpoints_of_foreign_custody_checks_the_bytes_another_wa
             run = cli(*args, "--json")
             assert run.exit_code == 0 and "Traceback" not in run.stderr, (args, run)
     assert object_bytes(service, bucket, "one/f.jpg") == data == object_bytes(service, bucket, "many/f.jpg")
+
+
+def test_sync_checksum_compares_foreign_custody_by_the_md5_etag(cli: Any, bucket: str, s3_server: Any,
+                                                                tmp_path: Path) -> None:
+    """`sync --checksum` of a folder whose file is the object's bytes, the object carrying a foreign its-sha256:
+    the same by its MD5 ETag, skipped (it was "different" on every run: the file's SHA-256 against the foreign
+    value, uploaded again each time, over the other tool's object)."""
+    from conftest import plain_client
+    data = b"frame" * 200
+    (tmp_path / "cam").mkdir()
+    (tmp_path / "cam" / "f.jpg").write_bytes(data)
+    plain_client(s3_server).put_object(bucket, "cam/f.jpg", io.BytesIO(data), len(data),
+                                       metadata={"its-sha256": "md5:" + hashlib.md5(data).hexdigest()})
+    run = cli("sync", str(tmp_path / "cam"), f"s3://{bucket}/cam/", "--checksum", "--json")
+    doc = run.json()
+    assert run.exit_code == 0 and doc["copied"] == [] and doc["totals"]["copied"] == 0, doc

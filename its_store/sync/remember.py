@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
+from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256, custody_sha256
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync.mtime import META_MTIME
@@ -47,7 +47,7 @@ def known_from_info(info: Any) -> Known:
     etag = (info.etag or "").strip('"')
     md5 = bool(_MD5.fullmatch(etag)) and not info.encryption and not info.codec
     size = info.original_size if (info.codec and info.original_size is not None) else info.size
-    return Known(etag, info.size, size, (info.metadata or {}).get(META_MTIME), info.sha256, md5)
+    return Known(etag, info.size, size, (info.metadata or {}).get(META_MTIME), custody_sha256(info.sha256), md5)
 
 
 def known_from_answer(etag: str, stored_size: int, headers: Mapping[str, str]) -> Known:
@@ -59,7 +59,7 @@ def known_from_answer(etag: str, stored_size: int, headers: Mapping[str, str]) -
     original = read_uint(headers.get(_ORIGINAL)) if codec else None
     md5 = not codec and _MD5.fullmatch(etag) is not None and _describe()(headers) is None
     return Known(etag, stored_size, stored_size if original is None else original, headers.get(_MTIME),
-                 headers.get(_SHA256), md5)
+                 custody_sha256(headers.get(_SHA256)), md5)  # another tool's value of that name: none
 
 
 @functools.cache
