@@ -5,6 +5,8 @@ the first error stands (the upload left open, never aborted: the first Complete 
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,47 @@ def test_a_parts_listing_of_another_upload_proves_nothing(s3_server: Any, cli: A
         run = _upload(cli, bucket, src, [], proxy.endpoint)
     assert run.exit_code == 69 and len(completes) == 1 and "Traceback" not in run.stderr, (run, len(completes))
     assert [k for k, _ in service.s3.list_multipart_uploads(bucket, "clip.mp4")] == ["clip.mp4"]
+
+
+def test_a_resumed_upload_takes_no_parts_from_another_uploads_listing(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`upload --resume` lists the parts the server already has (s3/multipart.list_parts): a listing that names
+    another upload (a caching proxy's answer to another upload's ListParts) is a bad answer, one line, exit 1;
+    before, its parts were taken as this upload's (never sent again: the Complete refused them later, or, where a
+    server took them, this upload was made of another's parts)."""
+    from fakes3 import s3_call
+    from faultserver import XML, Conn, FaultServer, Request, s3_error
+    from test_atk32_lying_server import BUCKET, _cli
+
+    from conftest import one_line_error
+    state = {"fail_part_2": True}
+
+    def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
+        call = s3_call(req)
+        if call == "UploadPart" and req.query.get("partNumber") == "2" and state["fail_part_2"]:
+            conn.read_body(req)
+            conn.send(s3_error(500, "InternalError", "part 2 lost", req.path))
+            return True
+        if call != "ListParts":
+            return False
+        parts = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>\"{hashlib.md5(piece).hexdigest()}\"</ETag>"
+                        f"<Size>{len(piece)}</Size></Part>" for n, piece in enumerate(pieces[:2], 1))
+        conn.send(response(200, (
+            '<?xml version="1.0" encoding="UTF-8"?><ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"<Bucket>{req.bucket}</Bucket><Key>{req.key}</Key><UploadId>{req.query['uploadId']}-other</UploadId>"
+            f"<IsTruncated>false</IsTruncated>{parts}</ListPartsResult>").encode(), content_type=XML))
+        return True
+
+    source = tmp_path / "f10m"
+    source.write_bytes(os.urandom((10 << 20) + 1))
+    data = source.read_bytes()
+    pieces = [data[i:i + (5 << 20)] for i in range(0, len(data), 5 << 20)]  # another upload of the same file
+    with FaultServer(handler, buckets=(BUCKET,)) as server:
+        cli = _cli(server, tmp_path, monkeypatch, MINIO_MULTIPART_THRESHOLD="5MiB", MINIO_PART_SIZE="5MiB",
+                   MINIO_MAX_WORKERS="1")
+        first = cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
+        assert first.exit_code == 69, first  # part 2 lost: the parts sent are kept for --resume
+        state["fail_part_2"] = False
+        run = cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
+    assert run.exit_code == 1 and "not the upload asked about" in run.stderr, run
+    one_line_error(run)

@@ -89,11 +89,11 @@ def _text(node: ET.Element, name: str) -> str:
     return node.findtext(f"{{*}}{name}") or ""  # {*}: any namespace, or none
 
 
-def _of_upload(root: ET.Element, bucket: str, key: str, upload_id: str) -> None:
+def _of_upload(root: ET.Element, bucket: str, key: str, upload_id: str, *, required: bool = True) -> None:
     """Raise ValueError (a bad answer, in parsing()) unless a ListParts answer names this upload: its <UploadId>
-    (S3 always gives it), and its <Bucket> and <Key> where the server gives them."""
+    (S3 always gives it; not `required`: where given), and its <Bucket> and <Key> where the server gives them."""
     named = _text(root, "UploadId").strip()
-    if named != upload_id:
+    if named != upload_id and (required or root.find("{*}UploadId") is not None):
         raise ValueError(f"<UploadId> {named[:40] or '(none)'}: not the upload asked about")
     for name, ours in (("Bucket", bucket), ("Key", key)):
         said = root.find(f"{{*}}{name}")
@@ -421,8 +421,9 @@ class Multipart:
             query = following
 
     def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]:
-        """{part number: (etag, size)} already uploaded to an incomplete multipart upload. A page's
-        NextPartNumberMarker must be a part number (1-10,000) beyond the one before: a server that pages with
+        """{part number: (etag, size)} already uploaded to an incomplete multipart upload. Each page must name
+        this upload (_of_upload: another upload's parts, never sent to this one, would be skipped by a resume). A
+        page's NextPartNumberMarker must be a part number (1-10,000) beyond the one before: a server that pages with
         ever new markers (10001, 10002, ...) was followed for ever (tests/test_atk38_parts_listing_endless.py);
         so at most 10,000 pages, whatever it says. A repeated marker: the endless-listing error (listing.once)."""
         from its_store.s3.listing import once
@@ -434,6 +435,8 @@ class Multipart:
                                                        "part-number-marker": marker})
             with parsing(bucket, key, "ListParts"):
                 root = _xml(resp.data)
+                _of_upload(root, bucket, key, upload_id, required=False)  # not another upload's parts (a proxy's
+                # cached answer); none named: as before (an empty answer read as no parts: every part sent again)
                 found = root.findall(".//{*}Part")
                 for part in found:
                     number = parse_uint(_text(part, "PartNumber").strip(), "<PartNumber>", low=1, high=10_000,
