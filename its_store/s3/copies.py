@@ -82,16 +82,12 @@ class ServerCopies:
         server did not refuse it (a timeout, a gateway's 5xx, an answer not understood): the completion may
         still run there, and on SeaweedFS an abort meanwhile deletes the data the completed object is made
         of (transfer/resume.py). minio's compose_object, used before, aborted then too. (etag, version id)."""
-        from urllib.parse import quote, urlencode
+        from urllib.parse import quote
 
         from its_store.s3.multipart import Multipart, custody_of
         if part_size < MIN_PART:
             raise E.InvalidInputError(f"copy part size {part_size} is below the S3 minimum of 5 MiB")
-        sent = dict(headers)
-        if tags:
-            sent["x-amz-tagging"] = urlencode(tags, quote_via=quote)
-        if sse_s3:
-            sent["x-amz-server-side-encryption"] = "AES256"
+        sent = _create_headers(headers, tags, sse_s3)
         source = quote(f"/{src_bucket}/{src_key}", safe="/") + (
             f"?versionId={quote(version_id, safe='')}" if version_id else "")
         match = etag or self._stat(src_bucket, src_key, version_id).etag
@@ -180,3 +176,15 @@ def _check_date(text: str | None) -> None:
     from datetime import datetime
     if datetime.fromisoformat(text.strip()).tzinfo is None:
         raise ValueError(f"a date without a time zone: {text[:40]!r}")
+
+
+def _create_headers(headers: dict[str, str], tags: dict[str, str] | None, sse_s3: bool) -> dict[str, str]:
+    """The CreateMultipartUpload headers of a multipart copy: `headers` (it copies no metadata), the tags and
+    SSE-S3 asked for."""
+    from urllib.parse import quote, urlencode
+    sent = dict(headers)
+    if tags:
+        sent["x-amz-tagging"] = urlencode(tags, quote_via=quote)
+    if sse_s3:
+        sent["x-amz-server-side-encryption"] = "AES256"
+    return sent

@@ -192,6 +192,11 @@ class BucketAdmin:
                 self._undo_create(bucket)
                 raise
         self.ctx.known_buckets.add(bucket)
+        return self._created(bucket, preset, bool(rule), lock, object_lock, sse, warnings)
+
+    def _created(self, bucket: str, preset: str | None, rule: bool, lock: BucketLock | None, object_lock: bool,
+                 sse: str | None, warnings: builtins.list[str]) -> BucketCreated:
+        """create()'s result: the bucket's settings read back once it is made (its lock, lifecycle, versioning)."""
         lock = Retention(self.ctx).bucket_lock(bucket) if object_lock else lock
         rules = Lifecycle(self.ctx).get(bucket) if rule else []  # read back what was set; a new bucket has none
         return BucketCreated(bucket=bucket, versioning=Versions(self.ctx).status(bucket),

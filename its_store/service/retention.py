@@ -239,24 +239,7 @@ class Retention:
         """Run `one(key, version)` on the target(s), on a few threads for a prefix (transfer/fanout: the
         listing is read as the work goes); one audit line per version changed or refused."""
         bucket = change.bucket
-        validate_bucket(bucket)
-        validate_version_id(version_id)
-        if change.recursive and version_id is not None:
-            raise E.InvalidInputError("--version-id names one version; it does not go with --recursive")
-        if not change.recursive and (not change.target or change.target.endswith("/")):
-            raise E.InvalidInputError(f"s3://{bucket}/{change.target} is a prefix", hint="add --recursive")
-        self.require_lock(bucket)
-        if not change.recursive:
-            validate_key(change.target)
-            self.ctx.s3.stat(bucket, change.target, version_id)  # a missing key: exit 3, nothing audited
-            from its_store.service.heads import not_another  # nor one the server answered for another key
-            not_another(self.ctx, bucket, change.target, version_id)
-            pending: Iterable[tuple[str, str | None]] = [(change.target, version_id)]
-        else:
-            prefix = change.target if (not change.target or change.target.endswith("/")) else change.target + "/"
-            change.target = prefix
-            pending = ((e.key, e.version_id) for e in self.ctx.s3.list_objects(bucket, prefix)
-                       if not e.is_prefix and not e.key.endswith("/"))
+        pending = self._targets(change, version_id)
 
         def run(item: tuple[str, str | None]) -> tuple[str, str | None, E.ItsStoreError | None]:
             try:
@@ -275,6 +258,28 @@ class Retention:
             first = first or error
         if not change.recursive and first is not None:
             raise first
+
+    def _targets(self, change: LockChange, version_id: str | None) -> Iterable[tuple[str, str | None]]:
+        """The (key, version) pairs _apply() changes, checked first: one version of one key that exists (exit 3
+        otherwise, nothing audited), or every object under the prefix (`change.target` made one), listed lazily."""
+        bucket = change.bucket
+        validate_bucket(bucket)
+        validate_version_id(version_id)
+        if change.recursive and version_id is not None:
+            raise E.InvalidInputError("--version-id names one version; it does not go with --recursive")
+        if not change.recursive and (not change.target or change.target.endswith("/")):
+            raise E.InvalidInputError(f"s3://{bucket}/{change.target} is a prefix", hint="add --recursive")
+        self.require_lock(bucket)
+        if not change.recursive:
+            validate_key(change.target)
+            self.ctx.s3.stat(bucket, change.target, version_id)  # a missing key: exit 3, nothing audited
+            from its_store.service.heads import not_another  # nor one the server answered for another key
+            not_another(self.ctx, bucket, change.target, version_id)
+            return [(change.target, version_id)]
+        prefix = change.target if (not change.target or change.target.endswith("/")) else change.target + "/"
+        change.target = prefix
+        return ((e.key, e.version_id) for e in self.ctx.s3.list_objects(bucket, prefix)
+                if not e.is_prefix and not e.key.endswith("/"))
 
     # ------------------------------------------------------------------------------------ reasons
     def reasons(self, bucket: str, key: str, version_id: str | None, *, hold: bool = True) -> list[str]:
