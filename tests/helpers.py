@@ -37,6 +37,25 @@ def object_bytes(service: Any, bucket: str, key: str) -> bytes:
         return bytes(resp.read())
 
 
+def as_central(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: Any) -> None:
+    """`server` (a ServerInfo: the suite's SeaweedFS, a second one) as the remote `central`, in a config folder of
+    the test's own: a copy to `central:BUCKET/...` goes between two endpoints (service/xcopy)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name, value in {"ENDPOINT": f"http://{server.endpoint}", "ACCESS_KEY": server.access_key,
+                        "SECRET_KEY": server.secret_key}.items():
+        monkeypatch.setenv(f"ITS_STORE_REMOTE_CENTRAL_{name}", value)
+
+
+def copied_to_central(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, central: Any,
+                      *args: str) -> Any:
+    """The CLI run of `args` (a cp or sync to `central:...`) on the fault server `server` (one worker, one
+    connection, no SSE asked), `central` (a ServerInfo) as the remote `central` (as_central)."""
+    cli = fault_cli(server, tmp_path, monkeypatch, MINIO_MAX_WORKERS="1", MINIO_MAX_POOL_CONNECTIONS="1",
+                    MINIO_ENABLE_ENCRYPTION="false")
+    as_central(monkeypatch, tmp_path, central)
+    return cli(*args)
+
+
 def write_file(path: Path, size: int, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(random_bytes(size, seed))

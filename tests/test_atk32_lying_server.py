@@ -80,12 +80,9 @@ def parts_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     state: dict[str, Any] = {"fail_part_2": True, "lists": 0}
 
     def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
-        call = s3_call(req)
-        if call == "UploadPart" and req.query.get("partNumber") == "2" and state["fail_part_2"]:
-            conn.read_body(req)
-            conn.send(s3_error(500, "InternalError", "part 2 lost", req.path))
+        if part_2_lost(state, req, conn):
             return True
-        if call != "ListParts":
+        if s3_call(req) != "ListParts":
             return False
         state["lists"] += 1
         if state["lists"] > CAP:
@@ -107,6 +104,15 @@ def parts_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     with FaultServer(handler, buckets=(BUCKET,)) as server:
         yield state, _cli(server, tmp_path, monkeypatch, MINIO_MULTIPART_THRESHOLD="5MiB", MINIO_PART_SIZE="5MiB",
                           MINIO_MAX_WORKERS="1")
+
+
+def part_2_lost(state: dict[str, Any], req: Request, conn: Conn) -> bool:
+    """Answer an UploadPart of part 2 with a 500 while state["fail_part_2"] (True: answered here)."""
+    if s3_call(req) == "UploadPart" and req.query.get("partNumber") == "2" and state["fail_part_2"]:
+        conn.read_body(req)
+        conn.send(s3_error(500, "InternalError", "part 2 lost", req.path))
+        return True
+    return False
 
 
 def resumed(fake: tuple[dict[str, Any], Any], tmp_path: Path) -> Any:

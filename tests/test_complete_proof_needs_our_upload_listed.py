@@ -63,19 +63,16 @@ def test_a_resumed_upload_takes_no_parts_from_another_uploads_listing(tmp_path: 
     before, its parts were taken as this upload's (never sent again: the Complete refused them later, or, where a
     server took them, this upload was made of another's parts)."""
     from fakes3 import s3_call
-    from faultserver import XML, Conn, FaultServer, Request, s3_error
-    from test_atk32_lying_server import BUCKET, _cli
+    from faultserver import XML, Conn, FaultServer, Request
+    from test_atk32_lying_server import BUCKET, _cli, part_2_lost
 
     from conftest import one_line_error
     state = {"fail_part_2": True}
 
     def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
-        call = s3_call(req)
-        if call == "UploadPart" and req.query.get("partNumber") == "2" and state["fail_part_2"]:
-            conn.read_body(req)
-            conn.send(s3_error(500, "InternalError", "part 2 lost", req.path))
+        if part_2_lost(state, req, conn):
             return True
-        if call != "ListParts":
+        if s3_call(req) != "ListParts":
             return False
         parts = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>\"{hashlib.md5(piece).hexdigest()}\"</ETag>"
                         f"<Size>{len(piece)}</Size></Part>" for n, piece in enumerate(pieces[:2], 1))

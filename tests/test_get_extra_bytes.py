@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from faultserver import Conn, FakeObject, FaultServer, Request, response
 
-from helpers import fault_cli
+from helpers import copied_to_central, fault_cli
 
 BUCKET = "extra-b"
 ONE, TWO = os.urandom(100_000), os.urandom(100_000)
@@ -89,16 +89,11 @@ def test_bytes_after_a_get_answer_never_become_the_next_objects_copied_between_e
     `central`), which fetches a small listed object by one GET (service/xcopy._Origin._one_get). Fails without
     the listing's ETag held to that answer: central's p/b.bin held a.bin's bytes, exit 0."""
     from helpers import object_bytes
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     with _server("answer", "late") as server:
         server.put_object(BUCKET, "p/a.bin", FakeObject(ONE))
         server.put_object(BUCKET, "p/b.bin", FakeObject(TWO))
-        cli = fault_cli(server, tmp_path, monkeypatch, MINIO_MAX_WORKERS="1", MINIO_MAX_POOL_CONNECTIONS="1",
-                        MINIO_ENABLE_ENCRYPTION="false")
-        for name, value in {"ENDPOINT": f"http://{s3_server.endpoint}", "ACCESS_KEY": s3_server.access_key,
-                            "SECRET_KEY": s3_server.secret_key}.items():
-            monkeypatch.setenv(f"ITS_STORE_REMOTE_CENTRAL_{name}", value)
-        run = cli(*command, f"s3://{BUCKET}/p/", f"central:{bucket}/p/")
+        run = copied_to_central(server, tmp_path, monkeypatch, s3_server, *command, f"s3://{BUCKET}/p/",
+                                f"central:{bucket}/p/")
     assert run.exit_code == 0, run
     assert object_bytes(service, bucket, "p/a.bin") == ONE
     assert object_bytes(service, bucket, "p/b.bin") == TWO, "central's b.bin holds another answer's bytes"

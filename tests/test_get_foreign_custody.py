@@ -36,16 +36,13 @@ def test_a_copy_between_endpoints_of_foreign_custody_checks_the_bytes_another_wa
     as corrupt."""
     from faultserver import FakeObject, FaultServer
 
-    from helpers import fault_cli, object_bytes
+    from helpers import as_central, fault_cli, object_bytes
     data = b"frame" * 200
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     with FaultServer(buckets=("frames",)) as server:
         server.put_object("frames", "cam/f.jpg", FakeObject(data, headers={
             "x-amz-meta-its-sha256": "md5:" + hashlib.md5(data).hexdigest()}))
         cli = fault_cli(server, tmp_path, monkeypatch, MINIO_ENABLE_ENCRYPTION="false")
-        for name, value in {"ENDPOINT": f"http://{s3_server.endpoint}", "ACCESS_KEY": s3_server.access_key,
-                            "SECRET_KEY": s3_server.secret_key}.items():
-            monkeypatch.setenv(f"ITS_STORE_REMOTE_CENTRAL_{name}", value)
+        as_central(monkeypatch, tmp_path, s3_server)
         for args in (["cp", "s3://frames/cam/f.jpg", f"central:{bucket}/one/f.jpg"],
                      ["cp", "-r", "s3://frames/cam/", f"central:{bucket}/many/"]):
             run = cli(*args, "--json")

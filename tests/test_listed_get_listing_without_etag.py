@@ -14,7 +14,7 @@ import pytest
 from faultserver import FakeObject
 from test_listed_get_answer_without_etag import BUCKET, ONE, TWO, _server
 
-from helpers import fault_cli
+from helpers import copied_to_central, fault_cli
 
 
 @pytest.mark.parametrize("command", [["get", "-r"], ["sync"], ["cp", "-r"]], ids=["get-r", "sync", "cp-r"])
@@ -43,17 +43,12 @@ def test_an_entry_listed_without_etag_is_not_taken_on_its_size_alone_between_end
     (service/xcopy._Origin.open); without one it takes the HEAD path. Fails without that rule: central's
     p/b.bin held the stray answer's bytes, exit 0, no HEAD sent."""
     from helpers import object_bytes
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     with _server() as server:
         server.list_etags = False
         server.put_object(BUCKET, "p/a.bin", FakeObject(ONE))
         server.put_object(BUCKET, "p/b.bin", FakeObject(TWO))
-        cli = fault_cli(server, tmp_path, monkeypatch, MINIO_MAX_WORKERS="1", MINIO_MAX_POOL_CONNECTIONS="1",
-                        MINIO_ENABLE_ENCRYPTION="false")
-        for name, value in {"ENDPOINT": f"http://{s3_server.endpoint}", "ACCESS_KEY": s3_server.access_key,
-                            "SECRET_KEY": s3_server.secret_key}.items():
-            monkeypatch.setenv(f"ITS_STORE_REMOTE_CENTRAL_{name}", value)
-        run = cli(*command, f"s3://{BUCKET}/p/", f"central:{bucket}/p/")
+        run = copied_to_central(server, tmp_path, monkeypatch, s3_server, *command, f"s3://{BUCKET}/p/",
+                                f"central:{bucket}/p/")
         heads = [r.key for r in server.seen("HEAD") if r.key]
     assert run.exit_code == 0, run
     assert object_bytes(service, bucket, "p/a.bin") == ONE
