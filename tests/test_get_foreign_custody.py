@@ -64,3 +64,13 @@ def test_sync_checksum_compares_foreign_custody_by_the_md5_etag(cli: Any, bucket
     run = cli("sync", str(tmp_path / "cam"), f"s3://{bucket}/cam/", "--checksum", "--json")
     doc = run.json()
     assert run.exit_code == 0 and doc["copied"] == [] and doc["totals"]["copied"] == 0, doc
+
+
+@pytest.mark.parametrize(("value", "custody"), [
+    ("ab" * 32, True), ("AB" * 32, True), ("0x" + "a" * 62, False), (" " + "a" * 63, False), ("a" * 63, False),
+    ("a" * 65, False), ("\u0663" * 64, False), ("g" * 64, False), ("+" + "a" * 63, False), ("", False)])
+def test_what_is_a_custody_sha256(value: str, custody: bool) -> None:
+    """64 hex digits, either case; nothing that int() or bytes.fromhex would also take (0x, blanks, signs,
+    other scripts' digits)."""
+    from its_store.core.custody import custody_sha256, is_sha256
+    assert is_sha256(value) is custody and (custody_sha256(value) == value) is custody

@@ -40,18 +40,6 @@ META_SHA256 = "its-sha256"
 CODEC_META = frozenset({META_CODEC, META_ORIGINAL_SIZE, META_SHA256})
 
 
-def is_sha256(text: str) -> bool:
-    """Whether `text` is a SHA-256 as its-store records it in its-sha256: 64 hex digits (any case). Another
-    tool's metadata of that name ("md5:...", a bare MD5) is no custody: never called corruption, the bytes
-    are checked another way (the MD5 ETag, the server's CRC32), as for an object without it. (str.strip in
-    C: this runs on every GET's answer.)"""
-    return len(text) == 64 and not text.strip("0123456789abcdefABCDEF")
-
-
-def custody_sha256(value: str | None) -> str | None:
-    """An its-sha256 value when it is one (is_sha256), else None: the custody hash a read may check."""
-    return value if value and is_sha256(value) else None
-
 
 class ObjectInfo(Result):
     """One object (or, with `is_prefix`, one common prefix) of a listing, or one object's `stat`."""

@@ -28,8 +28,8 @@ from its_store.codec.compression import (
 )
 from its_store.codec.encryption import KeyedS3, SseCKey, describe, given_key, key_mismatch, resolve_key
 from its_store.core import errors as E
+from its_store.core.custody import custody_sha256
 from its_store.core.files import atomic_target
-from its_store.core.models import custody_sha256
 from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads

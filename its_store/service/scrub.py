@@ -38,7 +38,8 @@ from its_store.codec.compression import (
 )
 from its_store.codec.encryption import KeyedS3, describe_lower, explain_read_error, resolve_key
 from its_store.core import errors as E
-from its_store.core.models import Result, is_sha256
+from its_store.core.custody import is_sha256
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_prefix
 from its_store.core.units import read_uint, shown
 from its_store.service import heads

@@ -28,8 +28,9 @@ from pydantic import Field, computed_field
 
 from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core import errors as E
+from its_store.core.custody import custody_sha256
 from its_store.core.localtree import LocalTree
-from its_store.core.models import Result, custody_sha256
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint
 from its_store.service.scrub import LIST_LIMIT, in_order, reader

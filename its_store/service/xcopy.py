@@ -41,7 +41,8 @@ from pydantic import computed_field
 from its_store.codec.compression import META_CODEC, META_SHA256
 from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, given_key, resolve_key, upload_sse
 from its_store.core import errors as E
-from its_store.core.models import Result, custody_sha256
+from its_store.core.custody import custody_sha256
+from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key, validate_new_key
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context

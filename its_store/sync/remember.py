@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256, custody_sha256
+from its_store.core.custody import custody_sha256
+from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
 from its_store.sync.mtime import META_MTIME
