@@ -23,7 +23,8 @@ INTERNAL_META = {META_TYPE, META_PART_SIZE, *CODEC_META}  # hidden from `metadat
 
 
 def iter_objects(ctx: Context, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
-    """Objects (and, when not recursive, prefixes) matching the request, lazily."""
+    """Objects (and, when not recursive, prefixes) matching the request, lazily; one whose HEAD alone failed
+    with a bad answer comes with `error` set (_with_heads), not raised: the listing goes on."""
     if request.object_types or request.include_metadata or request.match_tags or request.match_metadata \
             or request.max_keys or request.size_range or request.modified_after or request.modified_before:
         return _chosen(ctx, request)
@@ -99,7 +100,9 @@ _PREFIX_SET = {"bucket", "key", "is_prefix"}
 def _with_heads(ctx: Context, bucket: str, items: Iterator[ObjectInfo],
                 tags: bool = False) -> Iterator[ObjectInfo]:
     """Fill type and metadata with HEADs run in parallel, keeping listing order (transfer/fanout.fan_out:
-    at most 4 x workers entries ahead of the consumer; the first HEAD that fails for good is raised)."""
+    at most 4 x workers entries ahead of the consumer). An answer of one object that is no answer (BadAnswerError:
+    a header line over 64 KiB) fails that entry alone (ObjectInfo.error); any other HEAD that fails for good (the
+    server unreachable, access denied) is raised."""
     from its_store.transfer.fanout import fan_out
 
     def fill(info: ObjectInfo) -> ObjectInfo:

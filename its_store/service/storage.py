@@ -170,7 +170,9 @@ class StorageService:
                            sse_c_key_file=sse_c_key_file)
 
     def iter_objects(self, request: ListObjectsRequest) -> Iterator[ObjectInfo]:
-        """Objects (and, when not recursive, prefixes) matching the request, lazily (service/listing.py)."""
+        """Objects (and, when not recursive, prefixes) matching the request, lazily (service/listing.py). With
+        metadata, types, tags or metadata asked for (a HEAD each), an object whose HEAD alone is a bad answer
+        comes with `error` set (why; its type, metadata and lock unknown), whatever the filters."""
         from its_store.service.listing import iter_objects
         return iter_objects(self.ctx, request)
 
