@@ -21,12 +21,14 @@ import pytest
 from helpers import DEADLINE, ROOT, write_file
 
 
-def traced_cli(args: list[str], env: dict[str, str], cwd: Path, trace: Path) -> subprocess.CompletedProcess[bytes]:
+def traced_cli(args: list[str], env: dict[str, str], cwd: Path, trace: Path,
+               extra: str = "") -> subprocess.CompletedProcess[bytes]:
     """`its-store ARGS` under strace: fsync/fdatasync (with the path of the file flushed), renames, and the
-    requests written to sockets, in order, to `trace`."""
+    requests written to sockets (and the calls in `extra`, "open,openat"), in order, to `trace`."""
     full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    calls = "fsync,fdatasync,sendto,rename,renameat,renameat2" + (f",{extra}" if extra else "")
     return subprocess.run(["strace", "-f", "-y", "-qq", "-s", "24", "-o", str(trace),
-                           "-e", "trace=fsync,fdatasync,sendto,rename,renameat,renameat2",
+                           "-e", f"trace={calls}",
                            sys.executable, "-m", "its_store", *args],
                           env=full, cwd=cwd, capture_output=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
 

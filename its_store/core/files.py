@@ -300,21 +300,6 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
         sync_folder(path.parent)
 
 
-def flush_to_disk(path: Path | str) -> None:
-    """fsync the file `path` (never through a link) and then its folder: its data and its name survive a power
-    cut. Raises the OSError: a caller about to delete the only other copy (mv) keeps it then."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    folder = os.open(os.path.dirname(os.fspath(path)) or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
 def sync_folder(path: Path | str) -> None:
     """fsync a folder: the names created or renamed in it survive a power cut (best effort)."""
     try:
