@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from test_mv_download_durable import first_line, traced_cli
 
 from helpers import write_file
-from test_mv_download_durable import first_line, traced_cli
 
 
 @pytest.mark.parametrize("recursive", [False, True], ids=["one", "recursive"])
