@@ -124,7 +124,8 @@ class ConditionalWrites:
         except E.ItsStoreError:
             return False
 
-    def deletes_if_match(self, bucket: str, probe_key: str) -> bool | None:
+    def deletes_if_match(self, bucket: str, probe_key: str,
+                         left: Callable[[str], None] | None = None) -> bool | None:
         """Whether the server honours `If-Match` on a DELETE in `bucket`, probed once per bucket for the client's
         life: one DELETE of `probe_key` (a key that holds no object, in a name the caller reserves) with an
         If-Match no object carries. A server that honours it refuses (SeaweedFS 412, moto and AWS 404: no object
@@ -132,16 +133,20 @@ class ConditionalWrites:
         tests/test_mv_delete_if_match_ignored.py) and, in a versioned bucket, leaves a delete marker on that key,
         removed at once by the version id its answer names (refused, a warning names it and the command that
         removes it: it was left silently). None: unknown, the probe refused (AccessDenied: a key allowed to delete
-        only some names), kept like a finding (both: tests/test_mv_delete_probe_denied.py). Other errors (no
-        answer) are the caller's and nothing is kept."""
+        only some names), kept like a finding (both: tests/test_mv_delete_probe_denied.py). A DELETE with
+        If-Match rejected (400 InvalidArgument, 501 NotImplemented, any other answer that refuses it: a server
+        that knows no If-Match on DELETE) is False, as ignored: the caller's DELETE goes without it (it failed
+        every move: tests/test_mv_delete_probe_rejected.py). Other errors (no answer, a 5xx, no such bucket) are
+        the caller's and nothing is kept. `left(version id)`: called with the delete marker the probe left
+        (before it is removed; its errors are not the caller's): the caller removes stale ones of killed runs."""
         if bucket in self._delete_found:
             return self._delete_found[bucket]
         with self._probing:
             if bucket not in self._delete_found:  # another worker may have probed it meanwhile
-                self._delete_probe(bucket, probe_key)
+                self._delete_probe(bucket, probe_key, left)
         return self._delete_found[bucket]
 
-    def _delete_probe(self, bucket: str, probe_key: str) -> None:
+    def _delete_probe(self, bucket: str, probe_key: str, left: Callable[[str], None] | None) -> None:
         """deletes_if_match's one probe of `bucket` (its docstring), its finding kept."""
         try:
             resp = self._raw("DELETE", bucket, probe_key, headers={"If-Match": f'"{_NO_ETAG}"'})
@@ -151,7 +156,16 @@ class ConditionalWrites:
         except E.AccessDeniedError:
             self._delete_found[bucket] = None
             return
+        except (E.ServiceUnavailableError, E.NotFoundError):
+            raise
+        except E.ItsStoreError as exc:  # the DELETE refused for its If-Match: the server knows no such condition
+            log.debug("the If-Match probe of bucket %s was refused (%s): a DELETE goes without it", bucket, exc)
+            self._delete_found[bucket] = False
+            return
         marker = resp.headers.get("x-amz-version-id")
+        if marker and left is not None:
+            with contextlib.suppress(E.ItsStoreError):
+                left(marker)
         if marker:
             try:
                 self._remove(bucket, probe_key, marker)
