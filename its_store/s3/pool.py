@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import http.client
 import logging
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("its_store.s3")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUS = (500, 502, 503, 504)
+ANSWER_LIMIT = 32 * 1024 * 1024  # an answer read whole: >10x the largest S3 sends (a page of 1,000 1-KiB keys)
 
 
 class LoggedRetry(Retry):
@@ -81,10 +83,39 @@ def _cause(error: Exception | None) -> str:
 
 
 class FinalResponse(http.client.HTTPResponse):
-    """An http.client response that skips interim 1xx answers other than 100 (which it skips itself).
+    """An http.client response that skips interim 1xx answers other than 100 (which it skips itself), and of
+    an answer of status >= 300 (an error's document, a redirect) gives no more than ANSWER_LIMIT + 1 bytes.
 
     Overrides http.client's `_read_status`, the only hook there is; tests/test_s3_adapter.py fails
-    if a Python upgrade changes it."""
+    if a Python upgrade changes it. `read` (public) is bounded for urllib3's drain_conn: before it retries a
+    5xx it reads the rest of the answer to reuse the connection, to the end however long (a 503 whose body
+    never ends held the command there for ever: tests/test_retried_5xx_endless_body.py). Past the limit the
+    connection is shut down (never reused) and the read ends; bounded() reads such answers up to the same
+    limit, so what it reads and refuses is unchanged."""
+
+    _left = -1  # bytes still given of an answer of status >= 300 (-1: none read yet)
+
+    def read(self, amt: int | None = None) -> bytes:
+        if self.status < 300:
+            return super().read(amt)
+        left = ANSWER_LIMIT + 1 if self._left < 0 else self._left
+        if left == 0:
+            self._cut()
+            return b""
+        data = super().read(left if amt is None or amt < 0 else min(amt, left))
+        self._left = left - len(data)
+        return data
+
+    def _cut(self) -> None:
+        """The connection shut down (its socket, by a duplicate of its descriptor: both directions) and this
+        answer closed: the unread rest of the body is never read, nor taken for the next answer."""
+        import socket
+        try:
+            with socket.socket(fileno=os.dup(self.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, ValueError):  # closed already
+            pass
+        self.close()
 
     def _read_status(self) -> tuple[str, int, str]:
         while True:
@@ -212,9 +243,6 @@ def answered(send: Callable[..., BaseHTTPResponse], method: str, url: str, redir
                 raise
             retries.sleep()
             kw["retries"] = retries
-
-
-ANSWER_LIMIT = 32 * 1024 * 1024  # an answer read whole: >10x the largest S3 sends (a page of 1,000 1-KiB keys)
 
 
 def bounded(resp: BaseHTTPResponse, method: str, url: str, headers: Any, endpoint_host: str) -> BaseHTTPResponse:
