@@ -18,7 +18,13 @@ Content-Encoding (codec/compression.py) and is undone by us, once.
 
 An answer read whole (a listing page, a configuration, any error's document) is read here, not by urllib3's
 preload, and never past ANSWER_LIMIT (answered, bounded): an endpoint whose answer never ends (a camera's MJPEG
-port named by mistake) is a bad answer, not all of the machine's memory.
+port named by mistake) is a bad answer, not all of the machine's memory. Object bytes are streamed (GetObject:
+preload_content=False), never under that limit, with one exception: a ranged GET through the client's `_raw`
+is read whole here, so s3/multipart._bytes_are's read-back of an object (ranges of _READ_BACK, 8 MiB, each
+with its Content-Length) is under it, a quarter of it; a range answered longer than ANSWER_LIMIT (or endless)
+is a bad answer there, which that fault path takes for "no proof". Raising _READ_BACK past ANSWER_LIMIT would
+make every such read-back fail. No more than ANSWER_LIMIT + 1 bytes of an answer of status >= 300 is read by
+anyone, urllib3's drain before a retry included (FinalResponse).
 
 Timeouts: MINIO_CONNECT_TIMEOUT to connect and for each wait while a request is sent, MINIO_READ_TIMEOUT for
 each wait for answer bytes. Over plain HTTP on Linux the kernel keeps them (SO_SNDTIMEO / SO_RCVTIMEO on a
