@@ -300,6 +300,17 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
         sync_folder(path.parent)
 
 
+def flush_descriptor(fd: int, shown: Callable[[], Path]) -> None:
+    """fsync `fd` (a file just written, or the folder a rename was made in), for a caller about to delete the only
+    other copy (mv): a failure is LocalIOError "cannot flush to disk PATH" (`shown()`: its path, for the message)."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        error = io_error("cannot flush to disk", shown(), exc)
+        error.hint = "the file is not known to be on disk: what it was moved from was kept"
+        raise error from None
+
+
 def sync_folder(path: Path | str) -> None:
     """fsync a folder: the names created or renamed in it survive a power cut (best effort)."""
     try:

@@ -48,6 +48,7 @@ from its_store.core import errors as E
 from its_store.core.files import (
     cleanup_temp,
     create_temp,
+    flush_descriptor,
     in_folder,
     io_error,
     is_link,
@@ -366,12 +367,12 @@ class LocalTree:
                 if written is not None:
                     written(fd)
                 if durable:
-                    os.fsync(fd)
+                    flush_descriptor(fd, shown)
                 os.close(fd)
                 fd = -1
                 os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
                 if durable:
-                    os.fsync(folder)
+                    flush_descriptor(folder, lambda: shown().parent)
             except OSError as exc:
                 cleanup_temp(fd, tmp, folder)
                 path = shown()
