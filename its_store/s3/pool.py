@@ -93,17 +93,32 @@ class FinalResponse(http.client.HTTPResponse):
     an answer of status >= 300 (an error's document, a redirect) gives no more than ANSWER_LIMIT + 1 bytes.
 
     Overrides http.client's `_read_status`, the only hook there is; tests/test_s3_adapter.py fails
-    if a Python upgrade changes it. `read` (public) is bounded for urllib3's drain_conn: before it retries a
+    if a Python upgrade changes it. The `read` (public) of an answer of status >= 300 (_ErrorAnswer, the class its
+    _read_status gives it) is bounded for urllib3's drain_conn: before it retries a
     5xx it reads the rest of the answer to reuse the connection, to the end however long (a 503 whose body
     never ends held the command there for ever: tests/test_retried_5xx_endless_body.py). Past the limit the
     connection is shut down (never reused) and the read ends; bounded() reads such answers up to the same
     limit, so what it reads and refuses is unchanged."""
 
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not (101 < status < 200):
+                if status >= 300:  # this answer's reads bounded; a 2xx body's reads cost nothing more
+                    self.__class__ = _ErrorAnswer
+                return version, status, reason
+            while self.fp.readline(65537) not in (b"\r\n", b"\n", b""):  # its header lines
+                pass
+            log.debug("skipped an interim %d %s answer", status, reason)
+
+
+class _ErrorAnswer(FinalResponse):
+    """A FinalResponse of status >= 300, whose body is read no further than ANSWER_LIMIT + 1 bytes."""
+
     _left = -1  # bytes still given of an answer of status >= 300 (-1: none read yet)
 
     def read(self, amt: int | None = None) -> bytes:
-        if self.status < 300:
-            return super().read(amt)
+        """At most ANSWER_LIMIT + 1 bytes in all (FinalResponse)."""
         left = ANSWER_LIMIT + 1 if self._left < 0 else self._left
         if left == 0:
             self._cut()
@@ -122,15 +137,6 @@ class FinalResponse(http.client.HTTPResponse):
         except (OSError, ValueError):  # closed already
             pass
         self.close()
-
-    def _read_status(self) -> tuple[str, int, str]:
-        while True:
-            version, status, reason = super()._read_status()  # type: ignore[misc]
-            if not (101 < status < 200):
-                return version, status, reason
-            while self.fp.readline(65537) not in (b"\r\n", b"\n", b""):  # its header lines
-                pass
-            log.debug("skipped an interim %d %s answer", status, reason)
 
 
 class _Connection(HTTPConnection):
