@@ -392,10 +392,11 @@ def fault_cli(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **ex
 
 
 @contextmanager
-def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes) -> Iterator[Any]:
+def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes,
+                 answer: Callable[[Any], bytes | None] | None = None) -> Iterator[Any]:
     """A FaultProxy to `server` that, at the first request for which `at(seen)` names an object ("bucket/key"),
     first writes `new` there itself (another writer, straight to the server, at that request's very moment);
-    `proxy.done` lists the keys it wrote."""
+    `proxy.done` lists the keys it wrote. `answer`: the proxy's answer hook besides (canned answers)."""
     import io
 
     from faultproxy import FaultProxy, Seen
@@ -404,13 +405,13 @@ def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes) -> It
     direct = plain_client(server)
     done: list[str] = []
 
-    def rewrite(seen: Seen) -> None:
+    def rewrite(seen: Seen) -> bytes | None:
         target = at(seen)
         if target is not None and not done:
             bucket, _, key = target.partition("/")
             direct.put_object(bucket, key, io.BytesIO(new), len(new))
             done.append(key)
-        return None
+        return None if answer is None else answer(seen)
 
     proxy = FaultProxy(int(server.endpoint.rpartition(":")[2]), answer=rewrite).start()
     proxy.done = done

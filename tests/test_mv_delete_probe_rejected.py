@@ -8,7 +8,6 @@ tests/faultproxy.py in front of SeaweedFS: every DELETE with an If-Match header 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -68,23 +67,17 @@ def test_a_source_rewritten_before_the_head_that_stands_for_if_match_is_kept(
         s3_server: Any, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The probe refused (501), the source rewritten by another writer at that moment: the HEAD right before the
     plain DELETE finds the rewrite, both are kept (exit 5). An unversioned bucket."""
+    from helpers import rewritten_at
     bucket = unique("b")
     plain_client(s3_server).make_bucket(bucket)
     assert cli("upload", "-", f"s3://{bucket}/src.jpg", input=MOVED).exit_code == 0
-    refuse, done = _refuse_if_match(REFUSALS["501"]), []
-
-    def rewrite_then_refuse(seen: Any) -> bytes | None:
-        answer = refuse(seen)
-        if answer is not None and not done:
-            plain_client(s3_server).put_object(bucket, "src.jpg", io.BytesIO(NEW), len(NEW))
-            done.append(seen.path)
-        return answer
-
-    with FaultProxy(int(s3_server.endpoint.rpartition(":")[2]), answer=rewrite_then_refuse) as proxy:
+    refuse = _refuse_if_match(REFUSALS["501"])
+    with rewritten_at(s3_server, lambda seen: f"{bucket}/src.jpg" if refuse(seen) else None, NEW,
+                      answer=refuse) as proxy:
         monkeypatch.setenv("MINIO_ENDPOINT", proxy.endpoint)
         run = cli("mv", f"s3://{bucket}/src.jpg", f"s3://{bucket}/dst.jpg")
     monkeypatch.setenv("MINIO_ENDPOINT", s3_server.endpoint)
-    assert done, "the other writer never wrote"
+    assert proxy.done, "the other writer never wrote"
     assert run.exit_code == 5 and "rewritten" in one_line_error(run), run
     assert cli("get", f"s3://{bucket}/src.jpg", "-").stdout_bytes == NEW
     assert cli("get", f"s3://{bucket}/dst.jpg", "-").stdout_bytes == MOVED

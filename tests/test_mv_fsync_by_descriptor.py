@@ -12,25 +12,13 @@ import re
 from pathlib import Path
 
 import pytest
-from test_mv_download_durable import first_line, traced_cli
-
-from helpers import write_file
+from test_mv_download_durable import first_line, traced_move
 
 
 @pytest.mark.parametrize("recursive", [False, True], ids=["one", "recursive"])
 def test_a_moved_download_is_flushed_by_the_descriptors_that_wrote_and_renamed_it(env, bucket: str, tmp_path: Path,
                                                                                  recursive: bool) -> None:
-    data = write_file(tmp_path / "src" / "f.bin", 200_000, seed=38)
-    from conftest import cli_runner
-    assert cli_runner(env)("upload", str(data), f"s3://{bucket}/cam/f.bin").exit_code == 0
-    dest = tmp_path / "dest"
-    args = (["mv", "-r", f"s3://{bucket}/cam/", str(dest)] if recursive
-            else ["mv", f"s3://{bucket}/cam/f.bin", str(dest / "f.bin")])
-    trace = tmp_path / "trace.txt"
-    done = traced_cli(args, env, tmp_path, trace, extra="open,openat")
-    assert done.returncode == 0, done.stderr.decode()
-    assert (dest / "f.bin").read_bytes() == data.read_bytes()
-    lines = trace.read_text(errors="replace").splitlines()
+    dest, lines = traced_move(env, bucket, tmp_path, recursive, 200_000, extra="open,openat")
     folder = re.escape(str(dest))
     delete = first_line(lines, r'sendto\(.*"DELETE ')
     renamed = first_line(lines, r"rename.*its-tmp")
