@@ -146,6 +146,7 @@ class FaultServer:
         self.versioning: dict[str, str] = {}  # bucket -> the Status its PutBucketVersioning set (fakes3.py)
         self.uploads: dict[str, tuple[str, str, dict[int, bytes]]] = {}  # id -> (bucket, key, parts)
         self.upload_sse: dict[str, dict[str, str]] = {}  # id -> the SSE headers of its CreateMultipartUpload
+        self.list_etags = True  # False: ListObjectsV2 entries name no <ETag> (a server or proxy that leaves it out)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._conns: set[Conn] = set()
@@ -325,7 +326,8 @@ class FaultServer:
                 prefixes.add(prefix + rest.split(delimiter, 1)[0] + delimiter)
                 continue
             contents.append(f"<Contents><Key>{escape(key)}</Key><LastModified>2026-01-01T00:00:00.000Z"
-                            f"</LastModified><ETag>&quot;{obj.etag}&quot;</ETag><Size>{len(obj.data)}</Size>"
+                            "</LastModified>" + (f"<ETag>&quot;{obj.etag}&quot;</ETag>" if self.list_etags else "")
+                            + f"<Size>{len(obj.data)}</Size>"
                             "<StorageClass>STANDARD</StorageClass></Contents>")
         common = "".join(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in sorted(prefixes))
         return ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '

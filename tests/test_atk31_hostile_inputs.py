@@ -8,7 +8,7 @@
 - A MINIO_REDIS_URL that urlsplit cannot read (a bracketed host without its closing bracket) was "unexpected
   ValueError", exit 1, for every command that touches the cache (`stat`, `cache stats`), where a URL with a
   bad port is one warning and the disk cache.
-- A listing whose pages cycle over more distinct entries than answers.Listed.WINDOW (10,000) never ended:
+- A listing whose pages cycle over more distinct entries than answer_paging.Listed.WINDOW (10,000) never ended:
   each page is valid, each continuation token differs from the one asked with, but the tokens come round.
 
 Fixture data is written with a plain minio client (fixture work is not a user operation).
@@ -150,7 +150,7 @@ def test_an_unreadable_redis_url_is_a_warning_not_an_unexpected_error(cli, s3_se
 
 
 # -- a listing whose tokens come round after more entries than the window -------------------------------------
-PAGES, PER_PAGE = 11, 1000   # 11,000 distinct entries per round: beyond answers.Listed.WINDOW (10,000)
+PAGES, PER_PAGE = 11, 1000   # 11,000 distinct entries per round: beyond answer_paging.Listed.WINDOW (10,000)
 
 
 def cycling_page(req: Request) -> bytes:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -71,8 +72,11 @@ def test_a_copy_stored_without_the_sse_asked_for_fails(forgets_sse: tuple[FaultS
 CAP = 50  # the fake ends a run that keeps asking (else the test would hang): an error no retry repeats
 
 
-@pytest.fixture
-def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Any]]:
+@contextmanager
+def parts_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 marker: Callable[[int], int]) -> Iterator[tuple[dict[str, Any], Any]]:
+    """A fake whose part 2 fails until the test says (state["fail_part_2"]), and whose every ListParts page is
+    truncated, its NextPartNumberMarker `marker(n)` for the n-th page (state["lists"]: how many were asked)."""
     state: dict[str, Any] = {"fail_part_2": True, "lists": 0}
 
     def handler(server: FaultServer, req: Request, conn: Conn) -> bool:
@@ -94,8 +98,9 @@ def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
         body = ('<?xml version="1.0" encoding="UTF-8"?><ListPartsResult '
                 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
                 f"<Bucket>{req.bucket}</Bucket><Key>{req.key}</Key><UploadId>{upload}</UploadId>"
-                "<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>1</NextPartNumberMarker>"
-                f"<MaxParts>1000</MaxParts><IsTruncated>true</IsTruncated>{parts}</ListPartsResult>")
+                f"<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>{marker(state['lists'])}"
+                f"</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>true</IsTruncated>{parts}"
+                "</ListPartsResult>")
         conn.send(response(200, body.encode(), content_type=XML))
         return True
 
@@ -104,17 +109,29 @@ def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
                           MINIO_MAX_WORKERS="1")
 
 
-def test_a_parts_listing_that_pages_in_a_cycle_ends(parts_cycle: tuple[dict[str, Any], Any], tmp_path: Path) -> None:
-    """Fails on main (a83dc6e): the resumed upload asks ListParts for the same page until the fake refuses
-    (CAP = 50 requests; a real server in this loop is asked for ever). As every other listing: the repeated
-    marker is the endless-listing error, exit 69, after a page or two."""
-    state, cli = parts_cycle
+def resumed(fake: tuple[dict[str, Any], Any], tmp_path: Path) -> Any:
+    """`upload --resume` of 10 MiB + 1 byte to parts_server's fake, its part 2 lost, then the run that resumes it."""
+    state, cli = fake
     source = tmp_path / "f10m"
     source.write_bytes(os.urandom((10 << 20) + 1))
     first = cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
     assert first.exit_code == 69, first  # part 2 lost: the parts sent are kept for --resume
     state["fail_part_2"] = False
-    run = cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
+    return cli("upload", "--resume", str(source), f"s3://{BUCKET}/f10m")
+
+
+@pytest.fixture
+def parts_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Any]]:
+    with parts_server(tmp_path, monkeypatch, lambda _n: 1) as found:
+        yield found
+
+
+def test_a_parts_listing_that_pages_in_a_cycle_ends(parts_cycle: tuple[dict[str, Any], Any], tmp_path: Path) -> None:
+    """Fails on main (a83dc6e): the resumed upload asks ListParts for the same page until the fake refuses
+    (CAP = 50 requests; a real server in this loop is asked for ever). As every other listing: the repeated
+    marker is the endless-listing error, exit 69, after a page or two."""
+    state, _cli = parts_cycle
+    run = resumed(parts_cycle, tmp_path)
     assert state["lists"] <= 3, f"ListParts asked {state['lists']} times for one repeating page: {run}"
     assert run.exit_code == 69, run
     one_line_error(run)

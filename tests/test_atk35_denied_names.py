@@ -1,5 +1,5 @@
 """Findings of an attack on 4921d13 (an AccessDenied names the call refused and the IAM action it needs,
-s3/error_codes._NEEDS): the table misses the call names s3/answers.identify gives, the listing first of all, so
+s3/error_codes._NEEDS): the table misses the call names s3/call_names.identify gives, the listing first of all, so
 the most common refusal of a least-privilege key names no permission. Fail now (left failing).
 """
 
@@ -16,7 +16,7 @@ from its_store.s3.errors import from_code
 def test_a_denied_listing_names_s3_list_bucket(cli: Any, keys: dict[str, dict[str, str]]) -> None:  # noqa: F811
     """`ls s3://B/` (and get -r, verify -r, sync's listing) with an edge box's write-only key: 'access denied
     (AccessDenied) to ListObjectsV2 on s3://B' with no '(needs ...)': s3/listing names its call
-    "ListObjectsV2" (answers._SUBRESOURCES "list-type"), _NEEDS has only "ListObjects". Fix (shallow, the one
+    "ListObjectsV2" (call_names._SUBRESOURCES "list-type"), _NEEDS has only "ListObjects". Fix (shallow, the one
     table): "ListObjectsV2": "s3:ListBucket", and a test that every name identify/_SUBRESOURCES/_SIMPLE can
     give is in _NEEDS (the second test below lists the ones missing today)."""
     bucket = _bucket(cli, keys)

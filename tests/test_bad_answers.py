@@ -142,7 +142,7 @@ UNNAMED = {
     ("DeleteObjects", "missing"): "a non-quiet batch delete names each key asked: an answer naming none deleted none",
 }
 # GetObjectTagging: a server without object tagging (rclone serve s3) answers with the object itself, its
-# ETag and bytes: that alone reads as "no tagging" (s3/client.py _read_tags; test_server_gaps.py), and `tag
+# ETag and bytes: that alone reads as "no tagging" (s3/tagging.py _read_tags; test_server_gaps.py), and `tag
 # set` refuses to write tags rather than overwrite the object. Garbage (no ETag) is a bad answer, never
 # "no tags".
 

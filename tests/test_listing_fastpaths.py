@@ -1,7 +1,7 @@
 """The short ways of `ls -r --json` (issue 22 W6) against the general code they stand in for, over hostile input.
 
 Each fast path must give exactly what the general one gives, so that a later change of either cannot drift
-unseen: the paging check's element search (s3/answers._first) against the plain regex search; a
+unseen: the paging check's element search (s3/answer_paging._first) against the plain regex search; a
 ListObjectsV2 page read the short way (s3/listing_page._objects) against every entry read by _entry (the
 same entries, or the same error); the ObjectInfo a plain listing builds (service/listing._listed)
 against ObjectInfo.listed. No server: pages and entries are built in the test.
@@ -22,7 +22,7 @@ import pytest
 
 from its_store.core.errors import InvalidInputError, ServiceUnavailableError
 from its_store.core.models import ListObjectsRequest, ObjectInfo
-from its_store.s3 import answers
+from its_store.s3 import answer_paging
 from its_store.s3.listing_page import Entry, parse_page, parse_page_general
 from its_store.service import listing as service_listing
 
@@ -33,7 +33,7 @@ PIECES = [b"<", b">", b"</", b"s3:", b"a.b-c:", b"x", b" ", b"url", b"\n", b"&lt
 
 def _patterns() -> list[tuple[re.Pattern[bytes], bytes]]:
     markers = [(re.compile(rb"<(?:[\w.-]+:)?" + n[:-1] + rb">([^<]*)<"), n) for n in NAMES[1:]]
-    return [(answers._url_encoded(), b"EncodingType>"), *markers]
+    return [(answer_paging._url_encoded(), b"EncodingType>"), *markers]
 
 
 def _hostile_bodies() -> list[bytes]:
@@ -52,7 +52,7 @@ def _hostile_bodies() -> list[bytes]:
 def test_the_paging_search_finds_what_the_regex_finds() -> None:
     for body in _hostile_bodies():
         for pattern, name in _patterns():
-            fast, slow = answers._first(pattern, name, body), pattern.search(body)
+            fast, slow = answer_paging._first(pattern, name, body), pattern.search(body)
             assert (fast and (fast.span(), fast.groups())) == (slow and (slow.span(), slow.groups())), (body, name)
 
 
@@ -64,9 +64,9 @@ def test_a_truncated_page_with_its_markers_last_is_read_the_same(encoded: bool) 
             + (b"<EncodingType>url</EncodingType>" if encoded else b""))
     head = b'<ListBucketResult xmlns="x"><Name>b</Name><IsTruncated>true</IsTruncated>'
     body = head + entries + tail + b"</ListBucketResult>"
-    answers.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=k999", body)  # goes on: no error
+    answer_paging.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=k999", body)  # goes on: no error
     with pytest.raises(ServiceUnavailableError, match="the very <NextContinuationToken>"):
-        answers.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=k1999", body)
+        answer_paging.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=k1999", body)
 
 
 
@@ -78,8 +78,8 @@ def _truncated(token: bytes) -> bytes:
 def test_a_truncated_page_reads_its_marker_without_html_unless_it_has_an_entity() -> None:
     """html (and html.entities: ~10M instructions in the CLI) is imported only for a marker with an '&': every
     listing of more than one page paid for it on its first truncated page. A fresh interpreter tells."""
-    code = ("import sys\nfrom its_store.s3 import answers\n"
-            f"answers.paging('ListObjectsV2', 'http://h/b?list-type=2', {_truncated(b'k999')!r})\n"
+    code = ("import sys\nfrom its_store.s3 import answer_paging\n"
+            f"answer_paging.paging('ListObjectsV2', 'http://h/b?list-type=2', {_truncated(b'k999')!r})\n"
             "print('html' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "False", done.stderr
@@ -87,9 +87,9 @@ def test_a_truncated_page_reads_its_marker_without_html_unless_it_has_an_entity(
 
 def test_a_marker_with_an_entity_is_unescaped_before_it_is_compared() -> None:
     body = _truncated(b"a&amp;b&#32;c")
-    answers.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=a%26b", body)  # another marker
+    answer_paging.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=a%26b", body)  # another marker
     with pytest.raises(ServiceUnavailableError, match="the very <NextContinuationToken>"):
-        answers.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=a%26b%20c", body)
+        answer_paging.paging("ListObjectsV2", "http://h/b?list-type=2&continuation-token=a%26b%20c", body)
 
 # -- a ListObjectsV2 page, the short way and _entry's ----------------------------------------------------
 DATE = "2026-12-06T13:00:00.000Z"

@@ -1,6 +1,6 @@
 """The per-request shortcuts of the S3 seam give exactly what the general code they replace gives.
 
-Every request goes through them (s3/answers.split_url instead of urlsplit, keys.dot_segments, Headers.of and
+Every request goes through them (s3/call_names.split_url instead of urlsplit, keys.dot_segments, Headers.of and
 sse_of and written_of over urllib3's HTTPHeaderDict, the errors() block as a class), so each is compared with the plain
 definition on awkward inputs. No server: these are pure functions (the requests themselves are covered by
 test_s3_adapter, test_bad_answers, test_transport_faults).
@@ -17,7 +17,7 @@ from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError
 
 from its_store.core import errors as E
-from its_store.s3 import answers
+from its_store.s3 import answers, call_names
 from its_store.s3.errors import errors
 from its_store.s3.keys import dot_segments
 from its_store.s3.messages import Headers, Written, sse_of, written_of
@@ -49,7 +49,7 @@ def _urlsplit(url: str) -> tuple[str | None, str, str] | str:
 @pytest.mark.parametrize("url", URLS)
 def test_split_url_is_urlsplit(url: str) -> None:
     try:
-        got: tuple[str | None, str, str] | str = answers.split_url(url)
+        got: tuple[str | None, str, str] | str = call_names.split_url(url)
     except ValueError:
         got = "ValueError"
     assert got == _urlsplit(url)
@@ -58,15 +58,15 @@ def test_split_url_is_urlsplit(url: str) -> None:
 def test_identify_names_object_calls_as_before() -> None:
     """The names a shortcut would get wrong first: path style and virtual host, with and without a key."""
     host = "127.0.0.1"
-    assert answers.identify("GET", "http://127.0.0.1:9/b/k%3Fx", host)[0] == "GetObject"
-    assert answers.identify("PUT", "http://127.0.0.1:9/b/a/b", host, HTTPHeaderDict({"a": "1"}))[0] == "PutObject"
-    assert answers.identify("PUT", "http://127.0.0.1:9/b/k", host,
-                            HTTPHeaderDict({"X-Amz-Copy-Source": "/b/j"}))[0] == "CopyObject"
-    assert answers.identify("PUT", "http://127.0.0.1:9/b/k", host, {"X-AMZ-COPY-SOURCE": "/b/j"})[0] == "CopyObject"
-    assert answers.identify("GET", "http://b.s3.example.com/k", "s3.example.com")[0] == "GetObject"
-    assert answers.identify("GET", "http://b.s3.example.com/", "s3.example.com")[0] == "ListBuckets"
-    assert answers.identify("GET", "http://127.0.0.1:9/b/", host)[0] == "ListObjects"
-    assert answers.identify("HEAD", "http://127.0.0.1:9/b", host)[0] == "HeadBucket"
+    assert call_names.identify("GET", "http://127.0.0.1:9/b/k%3Fx", host)[0] == "GetObject"
+    assert call_names.identify("PUT", "http://127.0.0.1:9/b/a/b", host, HTTPHeaderDict({"a": "1"}))[0] == "PutObject"
+    assert call_names.identify("PUT", "http://127.0.0.1:9/b/k", host,
+                               HTTPHeaderDict({"X-Amz-Copy-Source": "/b/j"}))[0] == "CopyObject"
+    assert call_names.identify("PUT", "http://127.0.0.1:9/b/k", host, {"X-AMZ-COPY-SOURCE": "/b/j"})[0] == "CopyObject"
+    assert call_names.identify("GET", "http://b.s3.example.com/k", "s3.example.com")[0] == "GetObject"
+    assert call_names.identify("GET", "http://b.s3.example.com/", "s3.example.com")[0] == "ListBuckets"
+    assert call_names.identify("GET", "http://127.0.0.1:9/b/", host)[0] == "ListObjects"
+    assert call_names.identify("HEAD", "http://127.0.0.1:9/b", host)[0] == "HeadBucket"
 
 
 def test_dot_segments_is_the_split_definition() -> None:

@@ -19,12 +19,12 @@ import pytest
 from helpers import DEADLINE, ROOT
 
 # module -> its patterns compiled on first use: none of them at import
-LAZY = {"its_store.s3.answers": ["_root", "_prolog", "_truncated", "_url_encoded"],
+LAZY = {"its_store.s3.answers": ["_root", "_prolog"], "its_store.s3.answer_paging": ["_truncated", "_url_encoded"],
         "its_store.s3.listing_page": ["_tokens", "_head"],
         "its_store.core.units": ["_size_re", "_duration_re", "_rfc3339"]}
 # ... which of them each command needs: a sync reads its listing page
 USED = {"get": set(), "sync": {"its_store.s3.answers._root", "its_store.s3.answers._prolog",
-                               "its_store.s3.answers._truncated", "its_store.s3.listing_page._tokens",
+                               "its_store.s3.answer_paging._truncated", "its_store.s3.listing_page._tokens",
                                "its_store.s3.listing_page._head"}}
 # module-level patterns left, each used on every path that imports its module (a location, a key, a request URL)
 EAGER = {"its_store.core.refs": {"_BUCKET_RE", "_IP_RE", "_CONTROL", "_DOT_SEGMENT"},

@@ -129,7 +129,7 @@ def test_a_multipart_upload_abandoned_at_stop_is_aborted(
                 assert owed_paths(watcher.journal) == ["big.mp4"]  # still owed: sent after the restart
                 hold.release("big.mp4")  # its parts now reach an upload that is no more: the upload fails
                 st.finished_unheard()
-                watcher._record_finished()  # as run() ends: a failure of its own abort is no reason to drop it
+                watcher.outcomes.record_finished()  # as run() ends: a failure of its own abort is no reason to drop it
                 assert owed_paths(watcher.journal) == ["big.mp4"]
                 assert not watcher.feed.on_event.of("failed")
             finally:
@@ -168,7 +168,7 @@ def test_an_upload_finishing_while_the_stop_aborts_the_others_is_not_owed_again(
                 hold.wait("abort")
                 hold.release("quick.jpg")
                 deadline = time.monotonic() + DEADLINE  # a safety net: the condition is the queued outcome
-                while watcher._outcomes.empty():
+                while watcher.outcomes.queue.empty():
                     assert time.monotonic() < deadline, "quick.jpg's upload never finished"
                     time.sleep(0.01)  # poll pace
                 hold.release("abort")
@@ -212,7 +212,7 @@ def test_a_multipart_upload_abandoned_while_completing_is_not_aborted(
                 assert not proxy.requests_to("DELETE", lambda seen: seen.query.get("uploadId") == upload_id)
                 hold.release("complete")
                 st.finished_unheard()
-                watcher._record_finished()
+                watcher.outcomes.record_finished()
                 assert not watcher.feed.on_event.of("failed")
             finally:
                 hold.release("complete")
@@ -250,7 +250,7 @@ def test_an_upload_whose_abort_failed_at_stop_is_never_completed(
                 assert proxy.requests_to("DELETE", lambda seen: "uploadId" in seen.query)  # the abort was tried
                 hold.release("big.mp4")
                 st.finished_unheard()
-                watcher._record_finished()
+                watcher.outcomes.record_finished()
                 assert owed_paths(watcher.journal) == ["big.mp4"]
             finally:
                 hold.release("big.mp4")

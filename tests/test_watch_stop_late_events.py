@@ -30,7 +30,7 @@ def _stop(st: Stepper) -> None:
     uploads finished meanwhile are recorded."""
     st.w.stop("SIGTERM")
     st.w._loop(st.pool)
-    st.w._record_finished()
+    st.w.outcomes.record_finished()
 
 
 def _late_event_then_stop(service: Any, bucket: str, tmp_path: Path, change: bool) -> tuple[list[str], Events, bytes]:
@@ -75,7 +75,7 @@ def test_a_file_changed_after_its_upload_read_it_stays_owed_at_stop(service: Any
 def test_a_late_event_during_an_upload_the_stop_abandoned_leaves_nothing_owed(
         env: dict[str, str], bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same late event, but the upload outlives STOP_GRACE: it is abandoned, then reaches the server
-    before run() ends (_record_finished). Unchanged since it was read, the file is not owed."""
+    before run() ends (Outcomes.record_finished). Unchanged since it was read, the file is not owed."""
     folder = tmp_path / "drop"
     folder.mkdir()
     (folder / "big.jpg").write_bytes(random_bytes(50_000, seed=8))
@@ -94,7 +94,7 @@ def test_a_late_event_during_an_upload_the_stop_abandoned_leaves_nothing_owed(
                 assert watcher._abandoned == 1
                 hold.release("big.jpg")  # the abandoned PUT now reaches the server
                 st.finished_unheard()
-                watcher._record_finished()  # as run() ends
+                watcher.outcomes.record_finished()  # as run() ends
                 assert owed_paths(watcher.journal) == []  # was ["big.jpg"]
             finally:
                 hold.release("big.jpg")

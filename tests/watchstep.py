@@ -82,12 +82,12 @@ class Stepper:
         """Wait (without turning) until an upload in flight has finished: its outcome waits in the
         queue, so the scheduler still counts the file as in flight."""
         deadline = time.monotonic() + DEADLINE
-        while self.w._outcomes.empty():
+        while self.w.outcomes.queue.empty():
             assert time.monotonic() < deadline, "timed out waiting for an upload to finish"
             time.sleep(0.01)
 
     def idle(self) -> None:
         """Turn until nothing is queued, waiting, ready or in flight."""
         w = self.w
-        self.until(lambda: w.feed.changes.empty() and w._outcomes.empty() and not w._pending and not w._ready
+        self.until(lambda: w.feed.changes.empty() and w.outcomes.queue.empty() and not w._pending and not w._ready
                    and not w._inflight, "the watcher to be idle")

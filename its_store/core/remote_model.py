@@ -121,7 +121,7 @@ class Remote(BaseModel):
         """The secret key: read from `secret_key_file` when set (at each use: a rotated file is read
         anew), else `secret_key`. ConfigError (exit 78) when there is none or the file cannot be read."""
         if self.secret_key_file is not None:
-            from its_store.core.files import read_secret_file
+            from its_store.core.secret_file import read_secret_file
             path = self.secret_key_file
             try:
                 text = read_secret_file(path)

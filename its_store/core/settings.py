@@ -232,7 +232,7 @@ class Settings(BaseSettings):
         self.endpoint = endpoint
         self._local_defaults()
         if self.secret_key_file is not None:
-            from its_store.core.files import read_secret_file  # bounded, never waits on a FIFO
+            from its_store.core.secret_file import read_secret_file  # bounded, never waits on a FIFO
             try:
                 text = read_secret_file(self.secret_key_file)
             except ValueError as exc:

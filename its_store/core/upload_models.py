@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SkipValidation, field_validator, model_validator
+from pydantic import Field, SkipValidation, computed_field, field_validator, model_validator
 
 from its_store.core.enums import ObjectType
 from its_store.core.localname import checked
@@ -117,4 +117,13 @@ class UploadResponse(Result):
     sha256: str | None = None         # SHA-256 of the original content, recorded as its-sha256 (custody)
     unchecked: str | None = None      # "sse": stored, its encryption not checked (the key may not read it back);
     # "tags": its --tag not checked (the key may not read tags: s3:GetObjectTagging); "etag": a multipart
-    # upload whose parts' ETags are no MD5s, its Complete's answer taken as it is (the key may not HEAD it)
+    # upload whose parts' ETags are no MD5s, its Complete's answer taken as it is (the key may not HEAD it);
+    # "version": a multipart upload whose Complete was proven by the bytes read back (its answer lost, the upload
+    # gone), not its version: version_id is None, as the one at the key may be another writer's of the same bytes
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def version_unproven(self) -> bool | None:
+        """True where version_id is null because the version at the key is not proven this write's (unchecked
+        "version": a multipart Complete proven by its bytes read back, the upload gone); else None."""
+        return True if self.unchecked == "version" else None

@@ -51,15 +51,29 @@ def register_model(ctx: RegistryContext, model_path: Path | str, model_name: str
     if fixed and not force and ctx.manifest_exists(name, fixed):
         if not details["variant"]:
             raise exists(name, fixed)
-        with ctx.audited("model_register", f"{name}/{fixed}/", model=name, version=fixed,
-                         variant=details["variant"]) as entry:
-            rec = variants.add_variant(ctx, name, fixed, files, details, progress)
-            entry.fields.update(size=rec.size, uploaded_bytes=rec.uploaded_bytes)
-        ctx.emit("model.register", name, fixed, variant=details["variant"])
-        return rec
+        return _variant_of_existing(ctx, name, fixed, files, details, progress)
     hash_files(files + ([details["card"]] if details["card"] else []), ctx.workers)
     from its_store.service.bucket_use import ensure_bucket
     ensure_bucket(ctx.storage, ctx.bucket)
+    return _register_version(ctx, name, fixed, auto, files, details, force=force, progress=progress)
+
+
+def _variant_of_existing(ctx: RegistryContext, name: str, version: str, files: list[Any], details: dict[str, Any],
+                         progress: Callable[[int], None] | None) -> Registration:
+    """A registration of an existing version, given a variant: the variant is added to it (variants.py)."""
+    with ctx.audited("model_register", f"{name}/{version}/", model=name, version=version,
+                     variant=details["variant"]) as entry:
+        rec = variants.add_variant(ctx, name, version, files, details, progress)
+        entry.fields.update(size=rec.size, uploaded_bytes=rec.uploaded_bytes)
+    ctx.emit("model.register", name, version, variant=details["variant"])
+    return rec
+
+
+def _register_version(ctx: RegistryContext, name: str, fixed: str | None, auto: bool, files: list[Any],
+                      details: dict[str, Any], *, force: bool, progress: Callable[[int], None] | None
+                      ) -> Registration:
+    """A new version: `fixed`, or with version "auto" the next patch, taken again (AUTO_ATTEMPTS) when another
+    registration took it; a fixed version created meanwhile gains the variant given."""
     for attempt in range(AUTO_ATTEMPTS if auto else 1):
         chosen = fixed or next_version(ctx, name)
         try:

@@ -223,8 +223,6 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
     promoted meanwhile is put back: registry/promotion.py), the files, the marker last. Refused while a
     registration holds the marker. The report says whether the data is gone or hidden (what_stays)."""
     from its_store.registry import aliases as aliases_doc
-    from its_store.registry.promotion import keep_if_aliased
-    from its_store.registry.refs import MANIFEST
     ctx.docs.manifest(name, version)  # NotFoundError (exit 3) before any write
     doc = ctx.aliases(name)
     pointing = aliases_doc.aliases_of(doc, version)
@@ -234,21 +232,7 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
     prefix = f"{name}/{version}/"
     with ctx.audited("model_rm", prefix, model=name, version=version, force=force, aliases=pointing,
                       delete_marker=None) as entry:
-        if not claim_from_dead(ctx, name, version, "model_rm"):
-            raise busy(ctx, name, version, removing=True)
-        try:
-            manifest = ctx.docs.manifest(name, version)  # read again under the marker: the one removed
-            listed = [(i.key, int(i.size or 0)) for i in ctx.s3.list_objects(ctx.bucket, prefix, True)
-                      if i.key != prefix + LOCK]  # under the marker: nobody adds a version's files now
-            ctx.remove_keys([prefix + MANIFEST])
-            if not force and keep_if_aliased(ctx, {(name, version): manifest}):
-                raise E.ConflictError(f"{name}@{version} was promoted while it was being removed: it is kept",
-                                      hint="promote another version first, or add --force")
-            ctx.remove_keys([key for key, _ in listed if key != prefix + MANIFEST])
-            from its_store.registry.dedup import drop_entries
-            drop_entries(ctx, prefix, manifest)  # the entries naming its keys (now gone), under the marker: a
-        finally:  # registration of NAME@VERSION taking it after the release keeps its fresh entries
-            release(ctx, [(name, version)])
+        listed = _remove_marked(ctx, name, version, force=force)
         nbytes = sum(size for _, size in listed)
         entry.fields.update(objects=len(listed), size=nbytes,
                             delete_marker=ctx.leaves_delete_markers() or None)  # the delete answers first
@@ -260,3 +244,28 @@ def remove_version(ctx: RegistryContext, name: str, version: str, *, force: bool
     ctx.emit("model.rm", name, version, aliases_removed=pointing, **rm_event_fields(stays))
     return Removal.model_validate({"model_name": name, "version": version, "deleted_objects": len(listed),
                                    "aliases_removed": pointing, "bytes": nbytes, **stays})
+
+
+def _remove_marked(ctx: RegistryContext, name: str, version: str, *, force: bool) -> list[tuple[str, int]]:
+    """remove_version's work under the version's marker (taken here, released at the end): the manifest,
+    unless the version was promoted meanwhile (kept, ConflictError), then its files and their dedup entries.
+    Returns the (key, size) of the objects listed under it."""
+    from its_store.registry.promotion import keep_if_aliased
+    from its_store.registry.refs import MANIFEST
+    prefix = f"{name}/{version}/"
+    if not claim_from_dead(ctx, name, version, "model_rm"):
+        raise busy(ctx, name, version, removing=True)
+    try:
+        manifest = ctx.docs.manifest(name, version)  # read again under the marker: the one removed
+        listed = [(i.key, int(i.size or 0)) for i in ctx.s3.list_objects(ctx.bucket, prefix, True)
+                  if i.key != prefix + LOCK]  # under the marker: nobody adds a version's files now
+        ctx.remove_keys([prefix + MANIFEST])
+        if not force and keep_if_aliased(ctx, {(name, version): manifest}):
+            raise E.ConflictError(f"{name}@{version} was promoted while it was being removed: it is kept",
+                                  hint="promote another version first, or add --force")
+        ctx.remove_keys([key for key, _ in listed if key != prefix + MANIFEST])
+        from its_store.registry.dedup import drop_entries
+        drop_entries(ctx, prefix, manifest)  # the entries naming its keys (now gone), under the marker: a
+    finally:  # registration of NAME@VERSION taking it after the release keeps its fresh entries
+        release(ctx, [(name, version)])
+    return listed

@@ -191,12 +191,7 @@ def add_variant(ctx: RegistryContext, name: str, version: str, files: list[Any],
     _check_same_details(manifest, details, name, version)
     hash_files(files, ctx.workers)
     prefix, folder = f"{name}/{version}/", f"{name}/{version}/variants/{variant}/"
-    try:
-        ctx.store.put_if_absent(folder + LOCK, {"by": ctx.actor})
-    except E.AlreadyExistsError:
-        raise E.ConflictError(f"variant {variant!r} of {name}@{version} is being added by another process "
-                              "(or an earlier attempt did not finish)",
-                              hint="`model gc --stale` removes a registration that died") from None
+    _claim(ctx, folder + LOCK, name, version, variant)
     try:
         stored = dedup.store_files(ctx, prefix, files, dedup=details.get("dedup", True), progress=progress)
         from datetime import UTC, datetime
@@ -212,6 +207,16 @@ def add_variant(ctx: RegistryContext, name: str, version: str, files: list[Any],
     quietly(dedup.index, ctx, prefix, stored.uploaded)
     return Registration.model_validate({**ctx.record(doc, aliases_doc.aliases_of(alias_doc, version)),
                                         **stored.as_dict(), "variant": variant})
+
+
+def _claim(ctx: RegistryContext, lock: str, name: str, version: str, variant: str) -> None:
+    """Take the variant's lock (write-once): ConflictError while another process adds the same variant."""
+    try:
+        ctx.store.put_if_absent(lock, {"by": ctx.actor})
+    except E.AlreadyExistsError:
+        raise E.ConflictError(f"variant {variant!r} of {name}@{version} is being added by another process "
+                              "(or an earlier attempt did not finish)",
+                              hint="`model gc --stale` removes a registration that died") from None
 
 
 def _check_same_details(manifest: dict[str, Any], details: dict[str, Any], name: str, version: str) -> None:

@@ -18,9 +18,9 @@ stores, so that downloads can be verified cheaply later.
 
 Cut by concern, as s3/governance.py and s3/copies.py are: focused objects built on each use and handed
 this client's calls (s3/calls.py), never the client. The steps of a multipart upload are s3/multipart.py,
-conditional writes and their probe s3/conditional.py; the methods here for those hand the call on, so
-that every operation stays a method of the one client. The headers a write sends and the small types
-answers come back as are s3/messages.py, re-exported here.
+conditional writes and their probe s3/conditional.py, object tags s3/tagging.py; the methods here for those
+hand the call on, so that every operation stays a method of the one client. The headers a write sends and
+the small types answers come back as are s3/messages.py, re-exported here.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from its_store.s3.deleted import Said
     from its_store.s3.multipart import Multipart
     from its_store.s3.pacing import Pacer
+    from its_store.s3.tagging import ObjectTags
 
 __all__ = ["BYPASS_HEADER", "MIN_PART", "Body", "BucketEntry", "Entry", "Headers", "ObjectStat", "Payload", "S3Client",
            "Written", "errors", "failure_error", "from_code", "object_headers", "translate"]
@@ -80,11 +81,37 @@ def _minio_dict(headers: Mapping[str, str] | None) -> DictType | None:
     return None if headers is None else {**headers}
 
 
+def _put_headers(headers: Mapping[str, str], data: bytes) -> dict[str, str]:
+    """The headers S3Client.put sends for `headers`, as put_object would have named them (user metadata as
+    X-Amz-Meta-*), with a CRC32 of `data` unless a checksum is given, Content-Type last. Conditional headers
+    and a payload hash are refused (ValueError): they have their own calls."""
+    sent: dict[str, str] = {}
+    content_type = headers.get("Content-Type") or "application/octet-stream"
+    checksum = False
+    for name, value in headers.items():
+        low = name.lower()
+        if low in ("if-match", "if-none-match"):
+            raise ValueError("conditional PUTs go through put_if_absent / put_if_match")
+        if low == PAYLOAD_SHA256:  # the seam's own: only the hash of a Payload, made from its bytes
+            raise ValueError("the payload's SHA-256 is sent for a Payload, never given as a header")
+        if name == "Content-Type":
+            continue
+        if not low.startswith("x-amz-") and low not in _STANDARD:  # as put_object named it: user metadata
+            name = "X-Amz-Meta-" + name
+        sent[name] = value
+        checksum = checksum or low.startswith("x-amz-checksum-")
+    if not checksum:
+        sent[CRC_HEADER] = crc32_of(data)
+    check_ascii(content_type, sent)
+    sent["Content-Type"] = content_type
+    return sent
+
+
 class S3Client:
     """Thread-safe S3 calls with our headers and errors, over one minio client. Policy, lifecycle,
     object lock, retention and legal hold are `s3.governance` (s3/governance.py), server-side copies
-    `s3.copies` (s3/copies.py); multipart steps and conditional writes are handed on to s3/multipart.py
-    and s3/conditional.py."""
+    `s3.copies` (s3/copies.py); multipart steps, conditional writes and object tags are handed on to
+    s3/multipart.py, s3/conditional.py and s3/tagging.py."""
 
     def __init__(self, settings: Settings, pool_size: int | None = None, *, bwlimit: str | None = None,
                  limiters: Sequence[Limiter] | None = None) -> None:
@@ -226,81 +253,30 @@ class S3Client:
         with errors(bucket):
             self._minio.delete_bucket_tags(bucket_name=bucket)
 
+    # -- object tags (s3/tagging.py) -------------------------------------------------------------------
+    def _tags(self) -> ObjectTags:
+        """Built on each use, like `governance`; the buckets whose server showed object tagging stay with this
+        client (`_tagging_ok`)."""
+        from its_store.s3.tagging import ObjectTags
+        return ObjectTags(self._current_minio, self._tagging_ok)
+
     def get_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
-        """The object's tags; {} when the server has no tagging (see _read_tags), and for an answer the server
-        said is empty (Content-Length: 0, EmptyTagSetError): radosgw 16.2's for a multipart object whose tags
-        it dropped, which `stat`, `ls` and a copy's read-back then show as none. require_tags (`tag get`,
-        `tag rm`, which writes back what it read) keeps that answer an error."""
-        try:
-            return self._read_tags(bucket, key, version_id) or {}
-        except E.EmptyTagSetError:
-            self._tagging_ok.add(bucket)
-            return {}
+        """The object's tags; {} when the server has no tagging, and for an answer it said is empty (s3/tagging.py)."""
+        return self._tags().get_tags(bucket, key, version_id)
 
     def require_tags(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
-        """The object's tags for `tag get` / `tag rm`: on a server without object tagging, refused as
-        set_tags is (exit 1), not "no tags", which would be a false answer (the server cannot tell)."""
-        tags = self._read_tags(bucket, key, version_id)
-        if tags is None:
-            raise E.ItsStoreError(f"the server does not support object tagging (s3://{bucket}/{key})",
-                                  hint="it answered GET ?tagging with the object itself")
-        return tags
-
-    def _read_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
-        """The object's tags, or None when the server has no object tagging: rclone's server answers
-        GET ?tagging with the object itself (its ETag and bytes), which s3/answers.py tells apart as
-        SubresourceIgnoredError, the one sign of a missing sub-resource (get_retention reads it too).
-        Any other bad answer (empty, truncated, another document, garbage) is BadAnswerError, never
-        "no tags": a tag set read as empty would be written back as empty (one said to be empty is
-        EmptyTagSetError, which only get_tags reads as none)."""
-        try:
-            with errors(bucket, key):
-                tags = self._minio.get_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
-        except E.SubresourceIgnoredError:
-            return None
-        self._tagging_ok.add(bucket)
-        return dict(tags or {})
-
-    def _tagging_shown(self, bucket: str, key: str, version_id: str | None) -> bool:
-        """Whether the server has shown object tagging (the probe set_tags and delete_tags make first). A plain
-        AccessDenied to the GET ?tagging answers it too: a server that checks rights per action (a key that
-        may PutObjectTagging, not GetObjectTagging) is no rclone serve s3, whose only refusals are its
-        signature and key errors (SignatureDoesNotMatch, InvalidAccessKeyId)."""
-        if bucket in self._tagging_ok:
-            return True
-        try:
-            return self._read_tags(bucket, key, version_id) is not None
-        except E.EmptyTagSetError:  # radosgw 16.2's answer for a multipart object whose tags it dropped: tagging
-            return True  # it has (`tag set --replace`, the repair its error names, failed on it)
-        except E.AccessDeniedError as exc:
-            if exc.s3_code != "AccessDenied":
-                raise
-            return True
+        """The object's tags for `tag get` / `tag rm`: refused on a server without object tagging (exit 1)."""
+        return self._tags().require_tags(bucket, key, version_id)
 
     def set_tags(self, bucket: str, key: str, tags: dict[str, str], version_id: str | None = None) -> None:
-        """Replace the object's tags. On a server that has shown no tagging (GET ?tagging answered
-        with the object itself), nothing is sent: such a server (rclone serve s3) stores a PUT ?tagging
-        as the object's new content, destroying it."""
-        from minio.commonconfig import Tags
-        if not self._tagging_shown(bucket, key, version_id):
-            raise E.ItsStoreError(
-                f"the server does not support object tagging (s3://{bucket}/{key})",
-                hint="it answered GET ?tagging with the object itself; tags were not sent, as such a server "
-                     "would store them as the object's content")
-        value = Tags.new_object_tags()
-        value.update(tags)
-        with errors(bucket, key):
-            self._minio.set_object_tags(bucket_name=bucket, object_name=key, tags=value, version_id=version_id)
+        """Replace the object's tags; nothing is sent to a server that has shown no tagging (s3/tagging.py)."""
+        self._tags().set_tags(bucket, key, tags, version_id)
 
     def delete_tags(self, bucket: str, key: str, version_id: str | None = None) -> None:
-        """Remove the object's tags; refused like set_tags on a server without tagging (which might
-        take DELETE ?tagging for a delete of the object)."""
-        if not self._tagging_shown(bucket, key, version_id):
-            raise E.ItsStoreError(f"the server does not support object tagging (s3://{bucket}/{key})",
-                                  hint="nothing was sent")
-        with errors(bucket, key):
-            self._minio.delete_object_tags(bucket_name=bucket, object_name=key, version_id=version_id)
+        """Remove the object's tags; refused like set_tags on a server without tagging."""
+        self._tags().delete_tags(bucket, key, version_id)
 
+    # -- deletes of many (keys, versions) ----------------------------------------------------------------
     def remove_versions(self, bucket: str, items: list[tuple[str, str | None]], *, bypass_governance: bool = False,
                         said: Said | None = None) -> list[tuple[str, str | None, str]]:
         """Delete (key, version id) pairs: batches of 1,000, and one DELETE for each key XML cannot carry
@@ -383,25 +359,7 @@ class S3Client:
             raise ValueError("object name cannot be empty")
         if len(data) > _MAX_PUT:  # as put_object refused it (MINIO_MULTIPART_THRESHOLD set above S3's limit)
             raise ValueError("a single PUT carries at most 5 GiB: lower MINIO_MULTIPART_THRESHOLD")
-        sent: dict[str, str] = {}
-        content_type = headers.get("Content-Type") or "application/octet-stream"
-        checksum = False
-        for name, value in headers.items():
-            low = name.lower()
-            if low in ("if-match", "if-none-match"):
-                raise ValueError("conditional PUTs go through put_if_absent / put_if_match")
-            if low == PAYLOAD_SHA256:  # the seam's own: only the hash of a Payload, made from its bytes
-                raise ValueError("the payload's SHA-256 is sent for a Payload, never given as a header")
-            if name == "Content-Type":
-                continue
-            if not low.startswith("x-amz-") and low not in _STANDARD:  # as put_object named it: user metadata
-                name = "X-Amz-Meta-" + name
-            sent[name] = value
-            checksum = checksum or low.startswith("x-amz-checksum-")
-        if not checksum:
-            sent[CRC_HEADER] = crc32_of(data)
-        check_ascii(content_type, sent)
-        sent["Content-Type"] = content_type
+        sent = _put_headers(headers, data)
         if known is not None and not self.settings.secure:  # over TLS minio signs no payload: UNSIGNED-PAYLOAD
             sent[PAYLOAD_SHA256] = known
         resp = self._raw("PUT", bucket, key, body=data, headers=sent)
@@ -412,7 +370,7 @@ class S3Client:
         """Objects (or all versions and delete markers) under `prefix`, in the server's order; with
         recursive=False, common prefixes too (is_prefix). Listings ask for URL-encoded names and decode
         them, so any key comes back exactly; a name the server altered anyway is marked `garbled`. A
-        listing that yields an entry twice pages in a loop: ServiceUnavailableError (answers.Listed). An
+        listing that yields an entry twice pages in a loop: ServiceUnavailableError (answer_paging.Listed). An
         entry no S3 object can be (an empty key, a negative size) is BadAnswerError: every command that lists
         took it as is (`ls` showed "-5 B", `du` summed it, the HEAD of an empty key failed with no message).
         The pages are read by s3/listing.py (minio's parser cost ~60 µs a key), one page asked for ahead."""

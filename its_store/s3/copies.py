@@ -143,7 +143,7 @@ class ServerCopies:
     def _completed(self, bucket: str, key: str, written: Written) -> Written:
         """A multipart copy's Written: radosgw 16.2 answers its Complete without x-amz-version-id; then the
         HEAD of the key names it, if it shows the copy's ETag (else None), as _copied_answer does."""
-        if written.version_id:
+        if written.version_id or written.unchecked == "version":  # "version": the HEAD's is not proven the copy's
             return written
         return self._copied_answer(bucket, key, written.etag, None, {})._replace(sse=written.sse,
                                                                                  unchecked=written.unchecked)

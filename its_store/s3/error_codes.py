@@ -64,7 +64,7 @@ _NEEDS = {
 def from_code(code: str, detail: str, bucket: str | None, key: str | None, place: str,
               headers: Mapping[str, str] | None = None, *, call: str = "", said: bool = False) -> E.ItsStoreError:
     """Map an S3 error code to our error tree (so exit codes follow the cause, e.g. 6 for AccessDenied).
-    `call`: the S3 call answered (s3/answers.identify), named by an "access denied" line. `said`: the code is
+    `call`: the S3 call answered (s3/call_names.identify), named by an "access denied" line. `said`: the code is
     the server's own (an <Error> body), not minio's guess from the status of an answer without a body (a
     HEAD's): only a guessed 403 dated more than SKEW_ALLOWED from this machine's clock is read as the clock's;
     a code the server wrote in an <Error> (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch) is taken as

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from its_store.s3 import keys
-from its_store.s3.answers import Listed, bad_answer, endless_listing
+from its_store.s3.answer_paging import Listed, endless_listing
+from its_store.s3.answers import bad_answer
 from its_store.s3.errors import parsing, where
 from its_store.s3.listing_page import Entry, next_query, parse_page, read_plain, tree_entries
 
@@ -134,7 +135,7 @@ class _Ahead:
 def _check(entry: Entry, call: str, bucket: str, place: str | None, listed: Listed, prefix: str = "") -> None:
     """An entry no S3 object can be (an empty key, a negative size) is BadAnswerError, as is one outside
     the prefix asked for (S3 lists only keys that begin with it: every caller cuts the prefix off, and
-    sync --delete deleted such a key outside DEST); one listed twice pages in a loop (answers.Listed). A
+    sync --delete deleted such a key outside DEST); one listed twice pages in a loop (answer_paging.Listed). A
     name with U+FFFD is a server's stand-in for bytes it could not list, which several keys may share:
     not remembered, and held to the prefix where it does not stand for a character of it (keys.within_prefix)."""
     if not entry.key or entry.size < 0:

@@ -302,12 +302,34 @@ class Multipart:
             return _of(stat)
         if not _custody_shown(stat, custody):
             return None
-        if not expected:
-            return _of(stat)
+        if not expected:  # no ETag to look for: custody, never on an upload known open, then its bytes (_by_bytes)
+            return None if gone is not None and not gone() else self._by_bytes(bucket, key, etags, custody, head, stat)
         shows_parts = "-" in got  # a server that shows multipart ETags: anything else at the key is not this upload
         if shows_parts or gone is None or not gone():
             return None
-        return _of(stat) if self._bytes_are(bucket, key, custody, head, stat.etag) else None
+        return self._by_bytes(bucket, key, etags, custody, head, stat)
+
+    def _by_bytes(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
+                  head: dict[str, str] | None, stat: Head) -> Written | None:
+        """The Written of an object that shows this upload's custody where no multipart ETag can prove it, else
+        None. Custody is metadata any writer can carry (someone else's upload of the same bytes, a stale copy
+        another tool rewrote, a hostile writer), so: a multipart ETag of another part count ("-M") is another
+        upload's; the bytes, read back, must hash to the custody SHA-256 (_bytes_are). That proves the key holds
+        this upload's bytes, not that this upload wrote them: the version id shown may be another writer's of the
+        same bytes, so it is not reported (None, unchecked "version"): nothing then removes a version (an
+        encryption check, service/ssecheck) that is not proven ours."""
+        got = stat.etag.strip('"')
+        count = got.rpartition("-")[2] if "-" in got else ""
+        if count.isdecimal() and int(count) != len(etags):
+            return None
+        if not self._bytes_are(bucket, key, custody, head, stat.etag):
+            return None
+        if stat.version_id is None:
+            return _of(stat)
+        log.warning("s3://%s/%s: the object holds this upload's bytes, but nothing proves its version %s is this "
+                    "upload's (a lost Complete whose upload is gone): its version id is not reported", bucket, key,
+                    stat.version_id)
+        return Written(stat.etag, None, sse_shown(stat.metadata), "version")
 
     def _bytes_are(self, bucket: str, key: str, custody: tuple[str, int] | None, head: dict[str, str] | None,
                    etag: str) -> bool:
@@ -383,7 +405,10 @@ class Multipart:
             query = following
 
     def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]:
-        """{part number: (etag, size)} already uploaded to an incomplete multipart upload."""
+        """{part number: (etag, size)} already uploaded to an incomplete multipart upload. A page's
+        NextPartNumberMarker must be a part number (1-10,000) beyond the one before: a server that pages with
+        ever new markers (10001, 10002, ...) was followed for ever (tests/test_atk38_parts_listing_endless.py);
+        so at most 10,000 pages, whatever it says. A repeated marker: the endless-listing error (listing.once)."""
         from its_store.s3.listing import once
         parts: dict[int, tuple[str, int]] = {}
         marker = "0"
@@ -399,8 +424,12 @@ class Multipart:
                                         error=ValueError)  # xs:int: blanks around it allowed, nothing else
                     parts[number] = (_text(part, "ETag").strip('"'),
                                      parse_uint(_text(part, "Size").strip() or "0", "<Size>", error=ValueError))
-            marker = _text(root, "NextPartNumberMarker")
-            if _text(root, "IsTruncated").lower() != "true" or not found or not marker:
-                return parts
+                following = _text(root, "NextPartNumberMarker")
+                if _text(root, "IsTruncated").lower() != "true" or not found or not following:
+                    return parts
+                if following.strip() != marker:  # the same one again: a cycle, said by once() below
+                    parse_uint(following.strip(), "<NextPartNumberMarker>", low=int(marker) + 1, high=10_000,
+                               error=ValueError)
+            marker = following.strip()
             once(asked, {"part-number-marker": marker}, "ListParts", ("part-number-marker",))  # a cycle: exit 69
 

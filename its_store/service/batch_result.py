@@ -41,6 +41,13 @@ class BatchItem(Result):
     unchecked: str | None = None        # "sse": stored, its encryption not checked (the key may not read it back);
     #                                     "tags", "etag": as UploadResponse.unchecked says
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def version_unproven(self) -> bool | None:
+        """True where version_id is null because the version at the key is not proven this write's (unchecked
+        "version": a multipart Complete proven by its bytes read back, the upload gone); else None."""
+        return True if self.unchecked == "version" else None
+
 
 class BatchError(Result):
     """One item a batch could not do: its key (or local path) and the error (code, message, hint)."""

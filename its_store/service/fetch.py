@@ -60,9 +60,12 @@ class Answer:
 
 def one_get_will_do(ctx: Context, request: DownloadRequest) -> bool:
     """Whether a download to a file may start with the GET: no SSE-C key in play, not listed as large (then
-    HEAD and parallel ranges, as before), and a key that names itself on every server (the HEAD path asks
-    whether a backslash or empty segments name another object: heads.not_another)."""
-    return ((request.size_hint is None or request.size_hint < ctx.settings.multipart_threshold)
+    HEAD and parallel ranges, as before), not listed without an ETag (a server or proxy that leaves <ETag> out
+    of a listing: the size alone cannot tell the listed object's answer from another request's, open_answer),
+    and a key that names itself on every server (the HEAD path asks whether a backslash or empty segments name
+    another object: heads.not_another)."""
+    return ((request.size_hint is None or (request.size_hint < ctx.settings.multipart_threshold
+                                           and bool(request.etag_hint)))
             and not key_in_play(ctx, request.sse_c_key, request.sse_c_key_file) and not may_be_another(request.key))
 
 

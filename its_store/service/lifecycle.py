@@ -132,6 +132,20 @@ def make_rule(**fields: Any) -> LifecycleRule:
         raise E.InvalidInputError(f"invalid lifecycle rule: {where}: {err.get('msg')}") from None
 
 
+def rules_given(flags: dict[str, Any], file: Path | None = None, preset: str | None = None) -> list[LifecycleRule]:
+    """The rules `bucket lifecycle set` was given: one rule from its flags (`flags`: a field -> value, None
+    for a flag not given), every rule from a JSON file (load_rules_file: the caller replaces them all), or a
+    preset's rule; InvalidInputError when more than one of the three is given."""
+    given = [k for k, v in flags.items() if v is not None]
+    if sum([bool(file), bool(preset), bool(given)]) > 1:
+        raise E.InvalidInputError("give rule flags, --file or --preset, not several")
+    if file is not None:
+        return load_rules_file(file)
+    if preset is not None:
+        return [preset_rule(preset)]
+    return [make_rule(**flags)]
+
+
 def validate_rules(rules: list[LifecycleRule]) -> list[LifecycleRule]:
     """Check a whole rule set the way S3 would, with readable reasons. Returns the rules, named."""
     if not rules:

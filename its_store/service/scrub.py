@@ -241,7 +241,7 @@ class _Checker:
             if isinstance(check, str):  # unverifiable: the reason
                 return ScrubOutcome(key=item.key, size=item.size, status="unverifiable", reason=check,
                                     version_id=item.version_id)
-            total = drain(body, check.feed, where, read_uint(headers.get("content-length")))
+            total = drain(body, check.feed, where, read_uint(headers.get("content-length")), limit=item.size)
         self._counted(total)
         actual = check.finish(where)
         if actual == check.expected:  # validated: for this model ~2 us, model_construct's loop over fields ~4
@@ -282,10 +282,17 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     `get` refuses it: corrupt here too), through its codec, even when only its MD5 can be checked."""
     sha, codec = meta.get(META_SHA256), (meta.get(META_CODEC) or "none").strip().lower()
     recorded_size(meta, codec, "the object")  # none recorded: refused, as `get` refuses it
-    if sha:
+    if sha and is_sha256(sha):
         return sha_check(sha.lower(), meta)
     check = _stored_check(meta, headers)
+    if sha and isinstance(check, str):  # another tool's metadata of that name: custody unreadable, not corrupt
+        return f"its-sha256 {shown(sha)} is no SHA-256 (not written by its-store): custody unreadable, and {check}"
     return check if isinstance(check, str) or codec == "none" else _decoding_too(check, meta)
+
+
+def is_sha256(text: str) -> bool:
+    """Whether `text` is a SHA-256 as its-store records it: 64 hex digits (any case)."""
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _decoding_too(check: _Check, meta: dict[str, str]) -> _Check:

@@ -32,7 +32,7 @@ from its_store.core.localtree import LocalTree
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint
-from its_store.service.scrub import LIST_LIMIT, in_order, reader
+from its_store.service.scrub import LIST_LIMIT, in_order, is_sha256, reader
 
 if TYPE_CHECKING:
     from its_store.service.context import Context, HasContext
@@ -223,6 +223,7 @@ class _PairChecker:
             entry.reason = f"size: local {size}, remote {remote_size}"
             return "different", entry
         sha = meta.get(META_SHA256)
+        sha = sha if sha and is_sha256(sha) else None  # another tool's metadata of that name: no custody
         etag = (stat.etag or "").strip('"').lower()
         from its_store.codec.encryption import describe
         md5_etag = not sha and "-" not in etag and len(etag) == 32 and describe(stat.metadata) not in (
@@ -231,7 +232,8 @@ class _PairChecker:
             method, want = ("sha256", sha.lower()) if sha else ("md5", etag)
             got = _file_digest(self.tree, rel, method)
         elif self.download:
-            method, want, got = "download", _file_digest(self.tree, rel, "sha256"), self._remote_sha(key, meta)
+            method, want = "download", _file_digest(self.tree, rel, "sha256")
+            got = self._remote_sha(key, meta, stat.size or 0)
         else:
             entry.reason = "same size; no its-sha256 and no MD5 ETag (try --download)"
             return "unverifiable", entry
@@ -241,12 +243,14 @@ class _PairChecker:
             return "different", entry
         return "same", entry
 
-    def _remote_sha(self, key: str, meta: dict[str, str]) -> str:
-        """SHA-256 of the object's content (decoded when compressed), read in full."""
+    def _remote_sha(self, key: str, meta: dict[str, str], size: int) -> str:
+        """SHA-256 of the object's content (decoded when compressed), read in full: up to its Content-Length,
+        else (chunked) the `size` its HEAD gave, one byte more being a bad answer (transfer/scrub.drain)."""
         from its_store.service.scrub import sha_check
         from its_store.transfer.scrub import drain
         check = sha_check("", meta)
-        drain(self.s3.get(self.bucket, key), check.feed, f"s3://{self.bucket}/{key}")
+        body = self.s3.get(self.bucket, key)
+        drain(body, check.feed, f"s3://{self.bucket}/{key}", read_uint(body.headers.get("content-length")), size)
         return check.finish(f"s3://{self.bucket}/{key}")
 
 

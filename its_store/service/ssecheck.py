@@ -121,8 +121,9 @@ def _remove(remover: Any, bucket: str, key: str, check: SseCheck) -> str:
     """Remove the unencrypted version just written when it can be named exactly; say what became of it."""
     if not check.version_id:
         check.removed = False
-        return ("it is still stored, unencrypted: the bucket keeps no versions, so its-store cannot remove "
-                "exactly what it wrote (check it and remove it with `its-store rm`)")
+        return ("it is still stored, unencrypted: its-store cannot name exactly the version it wrote (the bucket "
+                "keeps no versions, or the version at the key is not proven this write's), so it removes nothing "
+                "(check it and remove it with `its-store rm`)")
     try:
         remover.remove(bucket, key, check.version_id)
     except E.ItsStoreError as exc:

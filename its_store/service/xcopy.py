@@ -13,8 +13,9 @@ checks it); else against the checksum its server gives (a CRC32, or the MD5 ETag
 upload: nothing is visible, IntegrityError (exit 4). The destination checks each request's CRC32 (s3/).
 
 Encryption: each side has its own SSE-C key. The source's is `source_sse_c_key_file`, else
-`sse_c_key_file`, else the source settings' MINIO_SSE_C_KEY(_FILE); the destination's encryption is decided
-as for an upload (`sse`, `sse_c_key_file`, the destination settings), with two rules of its own: a source
+`sse_c_key` (the key's own bytes, as `upload` and `get` take them), else `sse_c_key_file`, else the source
+settings' MINIO_SSE_C_KEY(_FILE); the destination's encryption is decided as for an upload (`sse`, `sse_c_key`,
+`sse_c_key_file`, the destination settings), with two rules of its own: a source
 that was encrypted at rest (SSE-S3 or SSE-KMS) is stored with SSE-S3 at least when nothing else is asked;
 an SSE-C source with no destination key and no --sse is refused (exit 2): its owner holds the key, and a copy
 the destination's server can read (or one in the clear) is a choice to make out loud.
@@ -30,13 +31,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import computed_field
+
 from its_store.codec.compression import META_CODEC, META_SHA256
-from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, resolve_key, upload_sse
+from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, given_key, resolve_key, upload_sse
 from its_store.core import errors as E
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key, validate_new_key
@@ -70,6 +73,7 @@ class CrossOptions:
     sse: str | None = None                      # destination: none|s3|c (None: module docstring)
     sse_c_key_file: Path | None = None          # destination SSE-C key (and the source's, unless below)
     source_sse_c_key_file: Path | None = None   # the source's own SSE-C key
+    sse_c_key: bytes | None = field(default=None, repr=False)  # sse_c_key_file's key given as its bytes (first)
     retain_mode: str | None = None              # object lock on the destination (GOVERNANCE|COMPLIANCE)
     retain_until: datetime | None = None
     legal_hold: bool = False
@@ -82,6 +86,17 @@ class CrossOptions:
     def of(cls, values: Mapping[str, Any] | None) -> CrossOptions:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (values or {}).items() if k in names and v is not None})
+
+    def source_key(self) -> Path | bytes | None:
+        """The source's SSE-C key as given: its own file, else the destination's (its bytes first); None: the
+        source settings'."""
+        if self.source_sse_c_key_file is not None:
+            return self.source_sse_c_key_file
+        return self.sse_c_key if self.sse_c_key is not None else self.sse_c_key_file
+
+    def dest_key(self) -> Path | bytes | None:
+        """The destination's SSE-C key as given (its bytes first); None: the destination settings'."""
+        return self.sse_c_key if self.sse_c_key is not None else self.sse_c_key_file
 
 
 class CrossCopy(Result):
@@ -107,6 +122,13 @@ class CrossCopy(Result):
     unchecked: str | None = None     # "sse": stored, its encryption not checked (the key may not read it back);
     # "tags": its tags not checked (the key may not read tags: s3:GetObjectTagging)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def version_unproven(self) -> bool | None:
+        """True where version_id is null because the version at the key is not proven this write's (unchecked
+        "version": a multipart Complete proven by its bytes read back, the upload gone); else None."""
+        return True if self.unchecked == "version" else None
+
 
 def is_cross(a: Context | HasContext, b: Context | HasContext) -> bool:
     """Whether two contexts are different stores, so that a copy must stream through this process: another
@@ -131,7 +153,7 @@ def copy_object(source: Context | HasContext, src_bucket: str, src_key: str, des
     key = validate_new_key(key, copy_of=src_key)
     validate_key(src_key, existing=True)
     from its_store.service.lockcheck import LockCheck
-    sse = upload_sse(dst.settings, opts.sse, key_file=opts.sse_c_key_file)  # bad flags: before any request
+    sse = upload_sse(dst.settings, opts.sse, opts.sse_c_key, opts.sse_c_key_file)  # bad flags: before any request
     lock = LockCheck.of({"retain_mode": opts.retain_mode, "retain_until": opts.retain_until,
                          "legal_hold": opts.legal_hold})
     started = time.perf_counter()
@@ -271,7 +293,7 @@ def confirm_copy(dest: Context | HasContext, copied: CrossCopy, options: CrossOp
                                "has no checksum to compare the bytes read with); the source was kept",
                                hint="compare the two with `its-store verify`, then remove the source yourself")
     opts = options or CrossOptions()
-    key = resolve_key(dst.settings, key_file=opts.sse_c_key_file) if copied.encryption == "SSE-C" else None
+    key = resolve_key(dst.settings, opts.sse_c_key, opts.sse_c_key_file) if copied.encryption == "SSE-C" else None
     reader = KeyedS3(dst.s3, key) if key is not None else dst.s3
     stat = reader.stat(copied.bucket, copied.key, copied.version_id)
     if stat.size != copied.size or (stat.etag or "").strip('"') != copied.etag.strip('"'):
@@ -299,9 +321,9 @@ class _Origin:
              version_id: str | None, requested: int | None) -> _Origin:
         """The source, by one GET where `listed` (size and ETag a listing gave) says it is small, else by a HEAD."""
         size_hint, etag_hint = listed
-        sse_key = resolve_key(ctx.settings, key_file=opts.source_sse_c_key_file or opts.sse_c_key_file)
+        sse_key = given_key(ctx.settings, opts.source_key())
         small = choose_part_size(None, requested)  # what one PUT takes (relay_part_size of a small object)
-        if size_hint is not None and size_hint <= small and sse_key is None:
+        if size_hint is not None and size_hint <= small and sse_key is None and etag_hint:  # none listed: HEAD
             found = cls._one_get(ctx, bucket, key, version_id, small, size_hint, etag_hint)
             if found is not None:
                 return found

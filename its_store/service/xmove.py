@@ -63,8 +63,8 @@ class MoveGuard:
 
     @classmethod
     def before_copy(cls, source: Context | HasContext, bucket: str, key: str, dest: Context | HasContext,
-                    dest_bucket: str, dest_key: str, *, key_file: Path | None,
-                    dest_key_file: Path | None) -> MoveGuard:
+                    dest_bucket: str, dest_key: str, *, key_file: Path | bytes | None,
+                    dest_key_file: Path | bytes | None) -> MoveGuard:
         """Take the source's stamp; refuse (exit 2) a destination that holds this very object."""
         where = f"s3://{bucket}/{key}"
         before = stamp(source, bucket, key, key_file)
@@ -185,7 +185,7 @@ def one_server_nested(src: Context | HasContext, src_prefix: str, dst: Context |
 
 
 def same_object(source: Context | HasContext, dest: Context | HasContext, bucket: str, key: str,
-                key_file: Path | None = None, dest_key_file: Path | None = None) -> bool:
+                key_file: Path | bytes | None = None, dest_key_file: Path | bytes | None = None) -> bool:
     """Whether two endpoints answer for s3://bucket/key with the very same object (version, ETag, size and
     date): one server under two names, so a copy of it onto that BUCKET/KEY is a copy onto itself. Each side
     HEADed with its own SSE-C key (`key_file`, `dest_key_file`, else the settings'); an object either side may

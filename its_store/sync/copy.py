@@ -185,10 +185,11 @@ class Copier:
             if not self.cross:
                 self._not_itself(src, target)
             elif not (move or exact) and (src.bucket, src.key) == (target.bucket, target.key):
+                from its_store.service.xcopy import CrossOptions  # each side's key, as the copy takes them
                 from its_store.service.xmove import same_object  # a move checks it itself (MoveGuard)
-                given = self.options.get("sse_c_key_file")  # each side's key, as the copy takes them (xcopy)
-                if same_object(self.ctx, self.dst_ctx, str(src.bucket), str(src.key),
-                               self.options.get("source_sse_c_key_file") or given, given):
+                keys = CrossOptions.of(self.options)
+                if same_object(self.ctx, self.dst_ctx, str(src.bucket), str(src.key), keys.source_key(),
+                               keys.dest_key()):
                     raise E.InvalidInputError(f"{src} would be copied onto itself: the destination endpoint holds "
                                               "this very object (one server under two names)", hint=ONTO_ITSELF)
             ensure_bucket(self.dst_ctx, str(target.bucket))
@@ -319,8 +320,7 @@ class Copier:
         options = CrossOptions.of({"workers": max(1, self.workers // 2), "part_size": self.copy_part_size,
                                    **self.options, "move": move})
         guard = MoveGuard.before_copy(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key,
-                                      key_file=options.source_sse_c_key_file or options.sse_c_key_file,
-                                      dest_key_file=options.sse_c_key_file) if move else None
+                                      key_file=options.source_key(), dest_key_file=options.dest_key()) if move else None
         copied = copy_object(self.ctx, sb, sk, self.dst_ctx, str(dst.bucket), dst.key, options, size_hint=size,
                              etag_hint=etag)
         item = BatchItem(source=str(src), dest=str(dst), size=copied.size, etag=copied.etag,

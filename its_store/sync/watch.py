@@ -9,9 +9,10 @@ How it works (one scheduling thread owns all state; no locks on it):
   by a cheap stat per pending file every `tick`. Where the kernel cannot tell whether a writer has the
   file open (no read lease), the watcher says so: at start (lease_support) and per file (`settling`).
 - One close, one upload: a file is sent only if its signature (size, mtime, inode, ctime) differs from
-  the one last sent for it (`_sent`: the last SENT_MAX files). Kernel events come late (a write's
-  IN_MODIFY may arrive after the file was sent) and the first pass and the kernel both report files
-  written meanwhile: neither is a reason to send a file again.
+  the one last sent for it (watch_outcomes.Outcomes.sent: the last SENT_MAX files). Kernel events come
+  late (a write's IN_MODIFY may arrive after the file was sent) and the first pass and the kernel both
+  report files written meanwhile: neither is a reason to send a file again. What came of each upload is
+  acted on by the scheduling thread (watch_outcomes.py).
 - Symbolic links are not followed unless asked (`follow_symlinks`): a link, or a file reached through a
   linked folder, is skipped and reported (`skipped`). What is read is the descriptor that was checked
   (watch_source.py), so a link swapped in after the check is never read.
@@ -38,7 +39,6 @@ How it works (one scheduling thread owns all state; no locks on it):
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections import OrderedDict
@@ -59,6 +59,7 @@ from its_store.sync.watch_feed import EventSink, Feed
 from its_store.sync.watch_intake import Intake
 from its_store.sync.watch_journal import Journal, former_dir, journal_dir
 from its_store.sync.watch_online import Online
+from its_store.sync.watch_outcomes import SENT_MAX, Outcomes
 from its_store.sync.watch_pace import MAX_BYTES, Pace, UploadQueue, ceiling_for
 from its_store.sync.watch_report import WatchFigures, publish
 from its_store.sync.watch_window import Pending, Window
@@ -69,7 +70,6 @@ if not TYPE_CHECKING:  # serve and watcher_for live in watch_serve.py; their old
 WINDOW = 4096         # owed files held in memory at most (the rest waits in the journal on disk)
 STOP_GRACE = 3.0      # seconds the uploads in flight at stop() get to finish before they are abandoned
 ABORT_WAIT = 2.0      # seconds, after STOP_GRACE, for aborting the multipart uploads it abandoned
-SENT_MAX = 16_384     # signatures of sent files remembered (late kernel events come within a second)
 
 
 class Watcher:
@@ -126,11 +126,13 @@ class Watcher:
         self.win = Window(self.journal, window, self._ready, self._inflight)  # the owed files in memory
         self._pending = self.win.pending         # waiting to be complete (changed by self.win too)
         self.intake = Intake(self.feed, self.root, self.accept, self.journal, self._pending, self._hear, self.stop)
-        self._outcomes: queue.Queue[S.Outcome] = queue.Queue()  # finished uploads, from their threads
-        self._again: set[str] = set()       # heard again while in flight: checked again once it ends
-        self._sent: OrderedDict[str, F.Sig] = OrderedDict()
         self._refused: OrderedDict[str, None] = OrderedDict()  # names said once as not UTF-8
         self._settled: dict[str, str] = {}  # ready files complete by the settle rule only: why
+        self.outcomes = Outcomes(self.feed, self.journal, self.figures, self.online, self.uploads, self._pending,
+                                 self._settled, prefix=self.prefix, remove_source=self.remove_source,
+                                 hear=self._hear, unchanged=self._unchanged)  # the finished uploads
+        self._again = self.outcomes.again  # heard again while in flight (changed by self.outcomes)
+        self._sent = self.outcomes.sent    # signatures of the files sent (changed by self.outcomes)
         self._signal = "none"
         self._stop_at = 0.0       # time.monotonic() of stop()
         self._abandoned = 0       # uploads in flight when STOP_GRACE ran out
@@ -215,7 +217,7 @@ class Watcher:
             pool.shutdown(wait=not self._abandoned, cancel_futures=True)
         self.feed.closed.set()
         watcher.join(5)
-        self._record_finished()
+        self.outcomes.record_finished()
 
     def _refuse_settled_removal(self) -> None:
         """--remove-source removes a file only once the kernel said no writer has it open. Where it
@@ -251,24 +253,11 @@ class Watcher:
         """STOP_GRACE ran out: record the uploads that finished meanwhile (else they stay owed and are
         sent again after a restart), leave the others owed in the journal, and abort the multipart
         uploads they started (watch_source.abort_uploads: best effort, `abort_wait` s at most)."""
-        self._drain_outcomes()
+        self.outcomes.drain()
         self._abandoned = len(self._inflight)
         self.feed.closed.set()  # their threads remove nothing (watch_source._send_open)
         if self._inflight:
             S.abort_uploads(self.service, self.bucket, [self.prefix + rel for rel in self._inflight], self.abort_wait)
-
-    def _record_finished(self) -> None:
-        """The end of run(), after a stop abandoned uploads: those that reached the server since are
-        recorded (not owed, not sent again after a restart). Any other end leaves the file owed, said
-        nothing: a failure may be the abort of its own multipart upload (_abandon), and a file heard
-        again while in flight (`_again`) stays owed if it changed since it was read."""
-        while True:
-            try:
-                out = self._outcomes.get_nowait()
-            except queue.Empty:
-                return
-            if out.kind == "uploaded" and (out.rel not in self._again or self._unchanged(out.rel, out.sig)):
-                self._on_uploaded(out)
 
     def _forget_unchanged(self) -> None:
         """At stop, no waiting file is checked any more: one heard of again after it was sent (a late kernel
@@ -289,7 +278,7 @@ class Watcher:
         finished uploads, then check the waiting files and start the uploads that may start. Returns
         the time it checked at. (tests/watchstep.py drives the watcher by this step.)"""
         self._drain_changes(wait)
-        self._drain_outcomes()
+        self.outcomes.drain()
         now = time.monotonic()
         if not stopping:
             self.win.refill()
@@ -380,69 +369,7 @@ class Watcher:
         for rel in self.uploads.take(now, self.online.offline):
             # one upload (watch_source.send): an upload thread opens, reads, sends, verifies, removes
             future: Future[S.Outcome] = pool.submit(S.send, self, rel, self._settled.pop(rel, ""))
-            future.add_done_callback(partial(self._done, rel))
-
-    def _done(self, rel: str, future: Future[S.Outcome]) -> None:
-        """An upload thread finished: its outcome to the scheduling thread, which it wakes."""
-        if future.cancelled():  # never started (a stop that abandoned the uploads): still owed in the journal
-            return
-        self._outcomes.put(S.result(future, rel))
-        self.feed.wake()
-
-    def _drain_outcomes(self) -> None:
-        while True:
-            try:
-                out = self._outcomes.get_nowait()
-            except queue.Empty:
-                return
-            self.uploads.done(out.rel, time.monotonic(), again=out.kind == "unreachable")
-            getattr(self, "_on_" + out.kind)(out)
-            if out.rel in self._again and out.kind != "unreachable":
-                self._again.discard(out.rel)
-                self._hear(out.rel)
-
-    def _on_uploaded(self, out: S.Outcome) -> None:
-        self.online.back()
-        self.journal.done(out.rel)
-        if out.sig is not None:
-            self._sent[out.rel] = out.sig
-            self._sent.move_to_end(out.rel)
-            if len(self._sent) > SENT_MAX:
-                self._sent.popitem(last=False)
-        if self.remove_source:  # kept unverified: not sent again after a restart while unchanged
-            self.journal.sent_unverified(out.rel, out.sig if out.unverified else None)
-        self.figures.sent(out.size, out.removed)
-        self.feed.emit("uploaded", key=self.prefix + out.rel, size=out.size, seconds=round(out.seconds, 4),
-                   removed=out.removed)
-        if self.remove_source and not out.removed:
-            self.feed.emit("kept", key=self.prefix + out.rel, reason=out.reason)
-
-    def _on_changed(self, out: S.Outcome) -> None:
-        """Sent while it changed: still owed and still in the window; send it again once complete."""
-        self.online.back()
-        self._pending[out.rel] = Pending(sent=True)
-
-    def _on_vanished(self, out: S.Outcome) -> None:
-        self.journal.done(out.rel)
-        self.feed.emit("vanished", key=self.prefix + out.rel)
-
-    def _on_skipped(self, out: S.Outcome) -> None:
-        """Not a file to send (a symbolic link not followed, not a regular file): reported, dropped."""
-        self.journal.done(out.rel)
-        self.feed.emit("skipped", key=self.prefix + out.rel, reason=out.reason)
-
-    def _on_failed(self, out: S.Outcome) -> None:
-        """A file the server refuses (not a connection problem): reported, dropped from this run's
-        backlog; the file stays on disk and the next start's first pass tries it again."""
-        self.journal.done(out.rel)
-        self.figures.failed()
-        self.feed.emit("failed", key=self.prefix + out.rel, reason=out.reason, code=out.code)
-
-    def _on_unreachable(self, out: S.Outcome) -> None:
-        self.figures.failed()  # the file waits first in line again (self.uploads.done)
-        if out.settled:
-            self._settled[out.rel] = out.settled
-        self.online.lost(out.reason)  # backoff, then one probe at a time (watch_online.py)
+            future.add_done_callback(partial(self.outcomes.done, rel))
 
     # ------------------------------------------------------------------------------ output
     def _metrics(self) -> None:

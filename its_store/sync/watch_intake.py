@@ -51,7 +51,7 @@ class Intake:
             self.feed.emit("pass", ok=True, reason=path or None)
         elif kind in ("pass-retry", "pass-failed"):
             self.feed.emit("pass", ok=False, reason=path)
-        elif kind == "wake":  # an upload finished (Watcher._done): its outcome is drained this turn
+        elif kind == "wake":  # an upload finished (watch_outcomes.Outcomes.done): its outcome is drained this turn
             pass
         elif kind == "error":
             self.feed.emit("failed", key="", reason=path, code="watch_error")

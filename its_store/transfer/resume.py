@@ -64,6 +64,7 @@ from its_store.s3.crc import PartETag, crc32_of
 from its_store.transfer.resume_owners import abort_orphans, drop_left, leave, left_record, owner_name
 from its_store.transfer.resume_owners import remove_owner as _remove
 from its_store.transfer.resume_owners import usable_id as _usable_id
+from its_store.transfer.resume_unsettled import has_note, note_unsettled, still_listed
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -71,9 +72,6 @@ if TYPE_CHECKING:
     from its_store.transfer.parts import ObjectIO
 
 log = logging.getLogger("its_store.transfer.resume")
-
-UNSETTLED = "unsettled"  # JSON, not a *.json record: uploads whose Complete had no known outcome, not resumed
-MAX_UNSETTLED = 1000  # the newest kept: a note, not a ledger
 
 
 class UploadJournal:
@@ -178,7 +176,7 @@ class UploadJournal:
         sweep(self.directory, ours)
         dead, claimed = orphans(self.directory, self.endpoint, ours)  # left alone, their run dead since
         for bucket, key, upload_id in claimed:  # a Complete may have been sent: never aborted, in bucket info
-            self._note_unsettled(bucket, key, upload_id)
+            note_unsettled(self.directory, self.endpoint, bucket, key, upload_id)
         self._orphans.extend(dead)
 
     def completing(self, bucket: str, key: str, upload_id: str) -> bool:
@@ -223,7 +221,7 @@ class UploadJournal:
                 log.info("upload %s of %s/%s may be completing: not aborted", upload_id[:40], bucket, key)
                 if not ours:  # an earlier run's, or another process's: whole on the server, or an orphan
                     self._forget(bucket, key)
-                    self._note_unsettled(bucket, key, upload_id)
+                    note_unsettled(self.directory, self.endpoint, bucket, key, upload_id)
                 return
             if not self._mark_aborting(bucket, key, record):
                 return
@@ -446,51 +444,16 @@ class UploadJournal:
             self.save(bucket, key, {k: v for k, v in record.items() if k != "aborting"})
         return True
 
-    def _note_unsettled(self, bucket: str, key: str, upload_id: str) -> None:
-        """Under the decision lock: name an upload whose Complete was sent with no known outcome and whose
-        record a later run forgot (it did not resume it) in UNSETTLED, so that `bucket info` can show it while
-        the server still lists it (unsettled()). Never aborted by us: it may have completed. Best effort."""
-        noted = [e for e in self._unsettled_entries() if e.get("upload_id") != upload_id]
-        noted.append({"endpoint": self.endpoint, "bucket": bucket, "key": key, "upload_id": upload_id})
-        self._write_unsettled(noted[-MAX_UNSETTLED:])
-
     def unsettled(self, bucket: str, listed: set[str]) -> list[tuple[str, str]]:
         """(key, upload id) of this endpoint's uploads in `bucket` whose Complete's outcome was never known
-        and that no run resumed (_note_unsettled), among `listed` (the upload ids the server lists for the
-        bucket now); the noted ones of this bucket it no longer lists (completed, or aborted by a lifecycle
-        rule or by hand) are dropped from the note. Without a note, nothing is locked or made (`bucket info`)."""
-        try:
-            if not (self.directory / UNSETTLED).exists():
-                return []
-        except OSError as exc:  # a cache folder this user may not enter (another user's): no note to read
-            log.warning("cannot read the note of unsettled uploads in %s: %s", self.directory, exc.strerror or exc)
+        and that no run resumed (transfer/resume_unsettled.py), among `listed` (the upload ids the server lists
+        for the bucket now); the noted ones of this bucket it no longer lists (completed, or aborted by a
+        lifecycle rule or by hand) are dropped from the note. Without a note, nothing is locked or made
+        (`bucket info`)."""
+        if not has_note(self.directory):
             return []
         with self._deciding():
-            noted = self._unsettled_entries()
-            ours = [e for e in noted if (e.get("endpoint"), e.get("bucket")) == (self.endpoint, bucket)]
-            kept = [e for e in noted if e not in ours or e.get("upload_id") in listed]
-            if len(kept) != len(noted):
-                self._write_unsettled(kept)
-        return [(str(e["key"]), str(e["upload_id"])) for e in ours if e.get("upload_id") in listed]
-
-    def _unsettled_entries(self) -> list[dict[str, object]]:
-        from its_store.core.statefile import read_state
-        try:
-            found = loads(read_state(self.directory / UNSETTLED).decode("utf-8"))
-        except (OSError, ValueError):  # none yet, or unusable: rewritten from what is noted next
-            return []
-        entries = found if isinstance(found, list) else []
-        return [e for e in entries if isinstance(e, dict) and _usable_id(e.get("upload_id"))
-                and isinstance(e.get("key"), str) and isinstance(e.get("bucket"), str)]
-
-    def _write_unsettled(self, entries: list[dict[str, object]]) -> None:
-        from its_store.core.files import write_atomic
-        try:
-            write_atomic(self.directory / UNSETTLED, json.dumps(entries), 0o600)
-        except (OSError, E.ItsStoreError) as exc:
-            log.warning("cannot note an unsettled multipart upload in %s: %s", self.directory,
-                        exc.message if isinstance(exc, E.ItsStoreError) else exc)
-
+            return still_listed(self.directory, self.endpoint, bucket, listed)
 
 def _tokens(value: object) -> list[str]:
     """The `completers` of a record: tokens of the runs that claimed its Complete (input: strings only)."""

@@ -23,20 +23,26 @@ if TYPE_CHECKING:
 Feed = Callable[[bytes], None]
 
 
-def drain(resp: Body, feed: Feed, where: str, expected: int | None = None) -> int:
+def drain(resp: Body, feed: Feed, where: str, expected: int | None = None, limit: int | None = None) -> int:
     """Feed a GET's body to `feed` chunk by chunk and close the response. A body shorter than
     `expected` (its Content-Length) is ServiceUnavailableError: the connection ended early.
 
     With `expected` known, reads stop once that many bytes are in (a frame: one read): http.client
-    reads no byte past the Content-Length, so a read to find the end would only cost a call."""
+    reads no byte past the Content-Length, so a read to find the end would only cost a call. Without it (a
+    chunked answer), `limit` (the size a listing gave) bounds the read: one byte more, never fed, is
+    BadAnswerError, as a body that may never end (a stream) is not the object listed."""
     total = 0
+    cap = expected if expected is not None else limit
     with resp:
-        while expected is None or total < expected:
-            chunk = resp.read(CHUNK if expected is None else min(CHUNK, expected - total))
+        while cap is None or total < cap:
+            chunk = resp.read(CHUNK if cap is None else min(CHUNK, cap - total))
             if not chunk:
                 break
             feed(chunk)
             total += len(chunk)
+        if expected is None and limit is not None and total == limit and resp.read(1):
+            raise E.BadAnswerError(f"the server sent more of {where} than the {limit} bytes listed, without a "
+                                   "Content-Length: not the object listed (a stream?); nothing more was read")
     if expected is not None and total != expected:
         raise E.ServiceUnavailableError(f"connection ended early for {where}: got {total} of {expected} bytes",
                                         mid_body=True)

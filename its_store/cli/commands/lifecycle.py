@@ -19,7 +19,7 @@ from its_store.core.errors import InvalidInputError
 from its_store.core.units import parse_pairs
 
 if TYPE_CHECKING:
-    from its_store.service.lifecycle import LifecycleRule
+    from its_store.service.lifecycle import LifecycleRule, LifecycleSet
 
 lifecycle_app = new_group(no_args_is_help=True,
                             help="Lifecycle rules: expire objects and old versions, clean up uploads.")
@@ -55,27 +55,19 @@ def set_(
 
     Example: its-store bucket lifecycle set s3://its-logs --id logs-90d --prefix app/ --expire-days 90
     """
-    from its_store.service.lifecycle import load_rules_file, make_rule, preset_rule
+    from its_store.service.lifecycle import rules_given
     name = bucket_name(target)
     flags = {"id": id_, "prefix": prefix, "expire_days": expire_days, "expire_date": _date(expire_date),
              "noncurrent_expire_days": noncurrent_expire_days, "abort_multipart_days": abort_multipart_days,
              "tags": parse_pairs(tag, what="tag") or None}
-    given = [k for k, v in flags.items() if v is not None]
-    if sum([bool(file), bool(preset), bool(given)]) > 1:
-        raise InvalidInputError("give rule flags, --file or --preset, not several")
-    if file is not None:
-        rules, replace = load_rules_file(file), True
-    elif preset is not None:
-        rules = [preset_rule(preset.value)]
-    else:
-        rules = [make_rule(**flags)]
-    result = out.STATE.service().lifecycle().set(name, rules, replace=replace)
+    rules = rules_given(flags, file, preset.value if preset is not None else None)  # a file replaces every rule
+    result = out.STATE.service().lifecycle().set(name, rules, replace=replace or file is not None)
+    out.result(result, lambda: _set_human(name, result))
 
-    def human() -> None:
-        changed = [*(f"added {i}" for i in result.added), *(f"replaced {i}" for i in result.replaced)]
-        out.talk(f"{shown(name)}: " + ", ".join(changed) + f" ({len(result.rules)} rules in total)")
 
-    out.result(result, human)
+def _set_human(name: str, result: LifecycleSet) -> None:
+    changed = [*(f"added {i}" for i in result.added), *(f"replaced {i}" for i in result.replaced)]
+    out.talk(f"{shown(name)}: " + ", ".join(changed) + f" ({len(result.rules)} rules in total)")
 
 
 def _date(text: str | None) -> date | None:

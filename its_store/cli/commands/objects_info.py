@@ -145,9 +145,17 @@ def _stat_human(info: Any) -> None:
         until = f" until {out.fmt_time(info.retain_until)} UTC" if info.retain_until else ""
         rows += [["retention", f"{info.retention_mode.lower()}{until}" if info.retention_mode else "none"],
                  ["legal hold", "on" if info.legal_hold else "off"]]
-    rows += [[f"meta {k}", v] for k, v in sorted((info.metadata or {}).items())]
-    rows += [[f"tag {k}", v] for k, v in sorted((info.tags or {}).items())]
+    rows += [[f"meta {k}", _cut(v)] for k, v in sorted((info.metadata or {}).items())]
+    rows += [[f"tag {k}", _cut(v)] for k, v in sorted((info.tags or {}).items())]
     out.table(["field", "value"], rows)
+
+
+_SHOWN = 512  # characters of a metadata or tag value in the table (a server may send ~64 KB): --json has it whole
+
+
+def _cut(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters; --json shows it whole)"
 
 
 def presign(

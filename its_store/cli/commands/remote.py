@@ -17,7 +17,7 @@ from its_store.cli.base import LOCAL_PATH, add_commands, new_group
 from its_store.cli.completion.callbacks import complete_remote_name
 from its_store.cli.stdout_lost import stdin_bytes, stdin_is_terminal
 from its_store.core.errors import EXIT_UNAVAILABLE, InvalidInputError
-from its_store.core.files import MAX_SECRET_BYTES
+from its_store.core.secret_file import MAX_SECRET_BYTES
 
 if TYPE_CHECKING:
     from its_store.core.remote_model import RemoteView
@@ -84,8 +84,8 @@ def add(
 
 def _read_secret(path: Path | None, stdin: bool) -> str:
     """The secret key from the one place given; a hidden prompt only on a terminal."""
-    if path is not None:  # a regular file, bounded (core/files.read_secret_file): a pipe is --secret-key-stdin
-        from its_store.core.files import read_secret_file
+    if path is not None:  # a regular file, bounded (core/secret_file.read_secret_file): a pipe is --secret-key-stdin
+        from its_store.core.secret_file import read_secret_file
         try:
             return read_secret_file(path)
         except ValueError as exc:
