@@ -27,6 +27,39 @@ DEADLINE = 240  # seconds; a safety net against a hang, never a timing assertion
 JPEG_HEADER = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
 
+def named_by(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """What an os call's first argument names, for a count narrowed to a test's own files (a process-wide
+    patch also sees other threads: a leftover thread of an earlier test, a collected service's stats flush,
+    linecache's stat of a .py file): a path as given (relative ones against dir_fd or the working folder), a
+    descriptor as the file behind it (/proc/self/fd). "" when it names nothing (or a descriptor already gone)."""
+    def behind(fd: int) -> str:
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            return ""
+    first = args[0] if args else None
+    if isinstance(first, int) and not isinstance(first, bool):
+        return behind(first)
+    if not isinstance(first, (str, bytes, os.PathLike)):
+        return ""
+    name = os.fsdecode(first)
+    if os.path.isabs(name):
+        return name
+    dir_fd = kwargs.get("dir_fd")
+    return os.path.join(behind(dir_fd) if dir_fd is not None else os.getcwd(), name)
+
+
+def inside(top: Path, *, itself: bool = True) -> Callable[[str], bool]:
+    """Whether a name (named_by's answer) is in `top` (or `top` itself, unless itself=False), `top` taken as
+    given and resolved. Resolved here, before any patch: Path.resolve() stats, so inside a patched os.stat
+    it would call itself."""
+    roots = tuple({str(top), str(top.resolve())})
+
+    def check(name: str) -> bool:
+        return any((itself and name == root) or name.startswith(root + os.sep) for root in roots)
+    return check
+
+
 def random_bytes(size: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(size)
 
