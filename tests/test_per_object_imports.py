@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,16 @@ _OURS = str(Path(its_store.__file__).parent)
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Import statements run by its-store's own code from now on, by file:line."""
+    """Import statements run by its-store's own code from now on, by file:line, in this thread and the threads
+    started from now on (the command's): the patch is process-wide, and a thread left running by an earlier
+    test (a watcher's loop, an abandoned completion) may import per turn, more turns in the longer run."""
     seen: Counter[str] = Counter()
     real = builtins.__import__
+    earlier = set(threading.enumerate()) - {threading.current_thread()}
 
     def counted(name: str, *args: Any, **kw: Any) -> Any:
         frame = sys._getframe(1)
-        if frame.f_code.co_filename.startswith(_OURS):
+        if frame.f_code.co_filename.startswith(_OURS) and threading.current_thread() not in earlier:
             seen[f"{frame.f_code.co_filename}:{frame.f_lineno} {name}"] += 1
         return real(name, *args, **kw)
 
