@@ -60,6 +60,14 @@ def inside(top: Path, *, itself: bool = True) -> Callable[[str], bool]:
     return check
 
 
+def started_from_now() -> Callable[[], bool]:
+    """Whether the calling thread is this one or one started after this call: a count under a process-wide
+    patch kept to the test's own work (the threads its command starts), without the threads an earlier test
+    left running. Threads are compared as objects (an ident is reused once a thread ended)."""
+    earlier = set(threading.enumerate()) - {threading.current_thread()}
+    return lambda: threading.current_thread() not in earlier
+
+
 def random_bytes(size: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(size)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import builtins
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ from typing import Any
 import pytest
 
 import its_store
+
+from helpers import started_from_now
 
 _OURS = str(Path(its_store.__file__).parent)
 
@@ -30,11 +31,11 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     test (a watcher's loop, an abandoned completion) may import per turn, more turns in the longer run."""
     seen: Counter[str] = Counter()
     real = builtins.__import__
-    earlier = set(threading.enumerate()) - {threading.current_thread()}
+    ours = started_from_now()
 
     def counted(name: str, *args: Any, **kw: Any) -> Any:
         frame = sys._getframe(1)
-        if frame.f_code.co_filename.startswith(_OURS) and threading.current_thread() not in earlier:
+        if frame.f_code.co_filename.startswith(_OURS) and ours():
             seen[f"{frame.f_code.co_filename}:{frame.f_lineno} {name}"] += 1
         return real(name, *args, **kw)
 
