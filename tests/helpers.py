@@ -68,6 +68,20 @@ def started_from_now() -> Callable[[], bool]:
     return lambda: threading.current_thread() not in earlier
 
 
+def fds_under(folder: Path) -> list[str]:
+    """What this process's open descriptors name under `folder` (another thread's files, opened or closed
+    meanwhile, do not count: a bare count of /proc/self/fd was off by one under load)."""
+    named = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed meanwhile (the listing's own descriptor too)
+            continue
+        if target == str(folder) or target.startswith(f"{folder}/"):
+            named.append(target)
+    return named
+
+
 def random_bytes(size: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(size)
 
