@@ -398,12 +398,21 @@ def tiny_disk(folder: Path) -> Iterator[None]:
             subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
+_RESERVED: list[Any] = []  # closed_port()'s socket: bound, never listening, kept for the process's life
+
+
 def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released): a dead endpoint."""
-    import socket
-    with socket.socket() as sock:
+    """A loopback port nothing listens on: a dead endpoint (a connection is refused). Its socket stays bound
+    without listening (one for the whole run), so no server started meanwhile (another test's, another
+    process's) is given the port, as it could once a released port was handed out again."""
+    if not _RESERVED:
+        import atexit
+        import socket
+        sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        _RESERVED.append(sock)
+        atexit.register(sock.close)
+    return int(_RESERVED[0].getsockname()[1])
 
 
 # A suite started in the background inherits SIGINT ignored: restore the default before exec, as a terminal has it
