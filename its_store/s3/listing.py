@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from its_store.s3 import keys
-from its_store.s3.answer_paging import Listed, endless_listing
 from its_store.s3.answers import bad_answer
 from its_store.s3.errors import parsing, where
 from its_store.s3.listing_page import Entry, next_query, parse_page, read_plain, tree_entries
 
 if TYPE_CHECKING:
+    from its_store.s3.answer_paging import Listed
     from its_store.s3.calls import Raw
 
 __all__ = ["Entry", "list_entries", "parse_page"]
@@ -40,6 +40,7 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
     call = "ListObjectVersions" if versions else "ListObjectsV2"
     place = prefix or None
     query = first_query(prefix, recursive, versions, start_after)
+    from its_store.s3.answer_paging import Listed  # on a listing's first page: this module loads for every command
     listed = Listed()
     remember = listed.add
     asked: set[tuple[str | None, ...]] = set()  # every page's markers: one tuple a page, a cycle of any length
@@ -98,6 +99,7 @@ def once(asked: set[tuple[str | None, ...]], following: dict[str, str], call: st
     rule of every paged listing: objects, versions, multipart uploads, parts (s3/multipart.py)."""
     marker = tuple(following.get(name) for name in names)
     if marker in asked:
+        from its_store.s3.answer_paging import endless_listing
         raise endless_listing(call, "it gave a continuation marker it had already given (its pages cycle)")
     asked.add(marker)
 
