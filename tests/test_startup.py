@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -513,10 +514,11 @@ def test_settings_without_a_dotenv_file_skip_its_source(tmp_path: Path, monkeypa
 
     from its_store.core.settings import load_settings
     asked: list[int] = []
-    real = DotEnvSettingsSource.__call__
+    real, here = DotEnvSettingsSource.__call__, threading.current_thread()
 
     def counted(self: Any) -> dict[str, Any]:
-        asked.append(1)
+        if threading.current_thread() is here:  # the patch is process-wide: not another thread's settings
+            asked.append(1)
         return real(self)
 
     monkeypatch.setattr(DotEnvSettingsSource, "__call__", counted)

@@ -300,19 +300,15 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
         sync_folder(path.parent)
 
 
-def flush_to_disk(path: Path | str) -> None:
-    """fsync the file `path` (never through a link) and then its folder: its data and its name survive a power
-    cut. Raises the OSError: a caller about to delete the only other copy (mv) keeps it then."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+def flush_descriptor(fd: int, shown: Callable[[], Path]) -> None:
+    """fsync `fd` (a file just written, or the folder a rename was made in), for a caller about to delete the only
+    other copy (mv): a failure is LocalIOError "cannot flush to disk PATH" (`shown()`: its path, for the message)."""
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-    folder = os.open(os.path.dirname(os.fspath(path)) or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    except OSError as exc:
+        error = io_error("cannot flush to disk", shown(), exc)
+        error.hint = "the file is not known to be on disk: what it was moved from was kept"
+        raise error from None
 
 
 def sync_folder(path: Path | str) -> None:
