@@ -181,15 +181,25 @@ def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
         except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
             return None, exact, check  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ConflictError:
-            try:
-                now = _etag_now(ctx, bucket, key, key_file)
-            except E.ObjectNotFoundError:
+            same = _read_back(ctx, bucket, key, bare, key_file)
+            if same is None:
                 return None, exact, check  # gone: deleted (a lost answer's retry was refused); what is left, unknown
-            except E.SseKeyMismatchError:  # the key the copy read it with no longer opens it: another object
-                break
-            if now != bare:
+            if not same:
                 break
     raise delete_guard.rewritten(f"s3://{bucket}/{key}")
+
+
+def _read_back(ctx: Context, bucket: str, key: str, bare: str, key_file: Path | bytes | None) -> bool | None:
+    """After a 412 to the If-Match DELETE, the source as a HEAD reads it now (_etag_now): None when it is gone,
+    True when it still carries the ETag copied (`bare`: the server matches only the other form), False when
+    it is another object (rewritten, or an SSE-C key that no longer opens it)."""
+    try:
+        now = _etag_now(ctx, bucket, key, key_file)
+    except E.ObjectNotFoundError:
+        return None
+    except E.SseKeyMismatchError:  # the key the copy read it with no longer opens it: another object
+        return False
+    return now == bare
 
 
 def _etag_now(ctx: Context, bucket: str, key: str, key_file: Path | bytes | None) -> str:
