@@ -40,3 +40,19 @@ def test_get_still_refuses_a_sha256_that_differs(s3_server: Any, cli: Any, tmp_p
     run = cli("get", f"s3://{bucket}/cam/f.jpg", str(tmp_path / "f.jpg"))
     assert run.exit_code == 4, run
     assert not (tmp_path / "f.jpg").exists()
+
+
+def test_a_copy_between_endpoints_takes_a_foreign_its_sha256_as_no_custody(
+        s3_server: Any, service: Any, second_seaweed: Any, tmp_path: Path) -> None:
+    from test_xcopy import body, context_on
+
+    from its_store.sync.copy import Copier
+    bucket, dest_bucket = _put(s3_server, "base64:" + "Zm9v" * 8), unique("fd")
+    dest = context_on(second_seaweed.endpoint, second_seaweed.access_key, second_seaweed.secret_key,
+                      tmp_path / "dest-state")
+    try:
+        result = Copier(service.ctx, dest_owner=dest).copy(f"s3://{bucket}/cam/f.jpg", f"s3://{dest_bucket}/f.jpg")
+        assert not result.errors, result.errors
+        assert body(dest, dest_bucket, "f.jpg") == FRAME
+    finally:
+        dest.close()
