@@ -44,3 +44,19 @@ def test_a_closed_client_is_no_rejection(monkeypatch: pytest.MonkeyPatch, tmp_pa
     s3.close()
     with pytest.raises(E.ClosedError):
         s3.deletes_if_match("p-video", "cam/.its-store-delete-probe-0123456789abcdef")
+
+
+def test_the_conditional_write_probe_takes_them_as_no_answer_too(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """Its sibling, the If-None-Match / If-Match PUT probe (conditional_write_gap), said "refuses conditional PUTs
+    (interrupted ...)" and kept that for the client's life: the registry's writes then failed as unsupported
+    (exit 78)."""
+    from its_store.core.retry import interrupting
+    s3 = _client(monkeypatch, tmp_path)
+    try:
+        with interrupting(), pytest.raises(E.InterruptedError_):
+            s3.conditional_write_gap("p-video", ".its-store-probe/0123456789abcdef")
+    finally:
+        s3.close()
+    with pytest.raises(E.ClosedError):
+        s3.conditional_write_gap("p-video", ".its-store-probe/0123456789abcdef")

@@ -254,8 +254,9 @@ class ConditionalWrites:
                 if step == 0:
                     raise  # a new random key that "exists": no answer to trust
                 continue  # refused (412), as it must be
-            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError):
-                raise
+            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError, E.InterruptedError_,
+                    E.ClosedError):
+                raise  # no answer that tells (an interrupt, a closed client: tests/test_mv_delete_probe_interrupted)
             except E.ItsStoreError as exc:  # 501 NotImplemented and the like
                 return f"refuses conditional PUTs ({exc.message})"
             written[0] += 1
