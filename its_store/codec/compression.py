@@ -75,6 +75,19 @@ def recorded_size(meta: Mapping[str, str], codec: str, where: str) -> int | None
     return size
 
 
+def is_sha256(text: str) -> bool:
+    """Whether `text` is a SHA-256 as its-store records it (its-sha256): 64 hex digits, any case."""
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def custody_sha256(meta: Mapping[str, str]) -> str | None:
+    """The object's custody SHA-256 (its-sha256 metadata), None where it has none or the value is no SHA-256
+    (another tool's metadata of that name): custody that cannot be read, never corruption. `get` then checks the
+    object as one without custody, as `verify` does (docs/guides/evidence.md)."""
+    sha = meta.get(META_SHA256)
+    return sha if sha and is_sha256(sha) else None
+
+
 def compress_bytes(data: bytes, codec: Codec, level: int) -> bytes:
     """One-shot compression of a buffer already in memory (small uploads)."""
     enc = codec.encoder(level)

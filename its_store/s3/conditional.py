@@ -137,9 +137,10 @@ class ConditionalWrites:
         tests/test_mv_delete_probe_denied.py, test_atk38_probe_404_any_key.py). A DELETE with If-Match rejected
         (400 InvalidArgument, 501 NotImplemented, any other answer that refuses it: a server that knows no If-Match
         on DELETE) is False, as ignored: the caller's DELETE goes without it (it failed every move:
-        tests/test_mv_delete_probe_rejected.py). Other errors (no answer, a 5xx, no such bucket) are the caller's
-        and nothing is kept. `left(version id)`: called with a delete marker a probe left (before it is removed;
-        its errors are not the caller's): the caller removes stale ones of killed runs (service/delete_guard.py)."""
+        tests/test_mv_delete_probe_rejected.py). Other errors (no answer, a 5xx, no such bucket, an interrupt, a
+        closed client: tests/test_mv_delete_probe_interrupted.py) are the caller's and nothing is kept.
+        `left(version id)`: called with a delete marker a probe left (before it is removed; its errors are not the
+        caller's): the caller removes stale ones of killed runs (service/delete_guard.py)."""
         if bucket in self._delete_found:
             return self._delete_found[bucket]
         with self._probing:
@@ -164,8 +165,8 @@ class ConditionalWrites:
         except E.AccessDeniedError:
             self._delete_found[bucket] = None
             return
-        except (E.ServiceUnavailableError, E.NotFoundError):
-            raise
+        except (E.ServiceUnavailableError, E.NotFoundError, E.InterruptedError_, E.ClosedError):
+            raise  # no answer to read (an interrupt unwinding while it waits to retry, a closed client): the caller's
         except E.ItsStoreError as exc:  # the DELETE refused for its If-Match: the server knows no such condition
             log.debug("the If-Match probe of bucket %s was refused (%s): a DELETE goes without it", bucket, exc)
             self._delete_found[bucket] = False
@@ -253,8 +254,9 @@ class ConditionalWrites:
                 if step == 0:
                     raise  # a new random key that "exists": no answer to trust
                 continue  # refused (412), as it must be
-            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError):
-                raise
+            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError, E.InterruptedError_,
+                    E.ClosedError):
+                raise  # no answer that tells (an interrupt, a closed client: tests/test_mv_delete_probe_interrupted)
             except E.ItsStoreError as exc:  # 501 NotImplemented and the like
                 return f"refuses conditional PUTs ({exc.message})"
             written[0] += 1

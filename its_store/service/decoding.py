@@ -23,6 +23,7 @@ from its_store.codec.compression import (
     META_SHA256,
     DecodingWriter,
     VerifyingSink,
+    custody_sha256,
     get_codec,
     recorded_size,
 )
@@ -125,7 +126,7 @@ def _header(headers: Any, name: str) -> str | None:
 def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | None] | None:
     """(codec, original size, sha256) when the object must be decoded/verified by us, else None. A
     compressed object is decoded only with a recorded original size (compression.recorded_size)."""
-    name, sha = meta.get(META_CODEC), meta.get(META_SHA256)
+    name, sha = meta.get(META_CODEC), custody_sha256(meta)  # no SHA-256 (another tool's): none, as verify
     if name is None and sha is None:
         return None
     codec = get_codec(name or "none", stored=True, where=where)

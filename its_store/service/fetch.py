@@ -28,7 +28,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.compression import META_CODEC, META_SHA256
+from its_store.codec.compression import META_CODEC, custody_sha256
 from its_store.codec.encryption import describe_lower
 from its_store.core import errors as E
 from its_store.core.refs import may_be_another
@@ -123,7 +123,7 @@ def answer_head(bucket: str, key: str, version_id: str | None, headers: Any, met
                       part_size=read_uint(meta.get(META_PART_SIZE), low=1), verifiable=encryption != "SSE-KMS",
                       checksum=headers.get("x-amz-checksum-crc32"),
                       checksum_type=headers.get("x-amz-checksum-type"),
-                      sha256=None if META_CODEC in meta else meta.get(META_SHA256))
+                      sha256=None if META_CODEC in meta else custody_sha256(meta))
 
 
 def user_metadata(headers: Any) -> dict[str, str]:

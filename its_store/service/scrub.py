@@ -34,6 +34,7 @@ from its_store.codec.compression import (
     META_SHA256,
     DecodingWriter,
     get_codec,
+    is_sha256,
     recorded_size,
 )
 from its_store.codec.encryption import KeyedS3, describe_lower, explain_read_error, resolve_key
@@ -288,11 +289,6 @@ def _choose(meta: dict[str, str], headers: Any, size: int) -> _Check | str:
     if sha and isinstance(check, str):  # another tool's metadata of that name: custody unreadable, not corrupt
         return f"its-sha256 {shown(sha)} is no SHA-256 (not written by its-store): custody unreadable, and {check}"
     return check if isinstance(check, str) or codec == "none" else _decoding_too(check, meta)
-
-
-def is_sha256(text: str) -> bool:
-    """Whether `text` is a SHA-256 as its-store records it: 64 hex digits (any case)."""
-    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _decoding_too(check: _Check, meta: dict[str, str]) -> _Check:

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, computed_field
 
-from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
+from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, custody_sha256
 from its_store.core import errors as E
 from its_store.core.localtree import LocalTree
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint
-from its_store.service.scrub import LIST_LIMIT, in_order, is_sha256, reader
+from its_store.service.scrub import LIST_LIMIT, in_order, reader
 
 if TYPE_CHECKING:
     from its_store.service.context import Context, HasContext
@@ -222,8 +222,7 @@ class _PairChecker:
         if remote_size != size:
             entry.reason = f"size: local {size}, remote {remote_size}"
             return "different", entry
-        sha = meta.get(META_SHA256)
-        sha = sha if sha and is_sha256(sha) else None  # another tool's metadata of that name: no custody
+        sha = custody_sha256(meta)  # another tool's metadata of that name: no custody
         etag = (stat.etag or "").strip('"').lower()
         from its_store.codec.encryption import describe
         md5_etag = not sha and "-" not in etag and len(etag) == 32 and describe(stat.metadata) not in (
