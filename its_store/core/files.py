@@ -99,7 +99,7 @@ def refuse_unsized(fd: int, path: Path | str) -> None:
                                   hint="copy it to a regular file and upload the copy")
 
 
-def pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
+def pread_all(fd: int, offset: int, length: int, path: Path | str) -> bytes:
     try:
         data = os.pread(fd, length, offset)
         while len(data) < length:  # short reads happen on some filesystems

@@ -235,7 +235,7 @@ class Copier:
         for path, rel in walk_files(tree.root, result, self.follow_symlinks, tree):
             if shard is not None and rel not in shard:
                 continue
-            yield str(path), self._walked_job(tree, rel, dst, prefix, move)
+            yield path, self._walked_job(tree, rel, dst, prefix, move)
 
     def _walked_job(self, tree: LocalTree, rel: str, dst: Location, prefix: str, move: bool) -> Callable[[], BatchItem]:
         """The job of one file of the walk; its key is checked when the job runs (a bad name fails alone)."""
