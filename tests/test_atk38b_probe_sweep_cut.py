@@ -21,6 +21,9 @@ from faultserver import FakeObject, FaultServer, response
 
 from tests.helpers import fault_cli
 
+STAMPED = {"Last-Modified": "Thu, 01 Jan 2026 00:00:00 GMT"}  # the fake dates an object "now" on each HEAD: a move
+# read two dates across a second and kept its source (changed while copied)
+
 OLD, NOW = "2026-01-01T00:00:00.000Z", "2026-01-01T01:00:00.000Z"
 
 
@@ -61,7 +64,7 @@ def test_a_key_whose_versions_go_past_the_listing_cut_is_not_swept(tmp_path: Pat
         return True
 
     with FaultServer(handler, buckets=("frames",)) as server:
-        server.put_object("frames", "in/a.jpg", FakeObject(b"the frame that is moved"))
+        server.put_object("frames", "in/a.jpg", FakeObject(b"the frame that is moved", headers=STAMPED))
         cli = fault_cli(server, tmp_path, monkeypatch)
         run = cli("mv", "s3://frames/in/a.jpg", "s3://frames/out/a.jpg")
     assert probes and (probes[0], "m-probe") in removed, (run, removed)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -99,8 +99,8 @@ def _sweep_probes(ctx: Context, bucket: str, probe: str, marker: str) -> None:
         with contextlib.suppress(Exception):
             getattr(listed, "close", lambda: None)()
     now = next((e.last_modified for e in found.get(probe, ()) if e.version_id == marker), None)
-    if now is None:
-        return
+    if now is None or now < datetime.min.replace(tzinfo=UTC) + STALE_PROBE:  # undated, or Go's zero time
+        return  # (0001-01-01: a date never set) with no age to judge by (tests/test_atk38b_probe_zero_date.py)
     for key, versions in found.items():
         if key == probe or not key.startswith(prefix) or not _PROBE_TAIL.fullmatch(key[len(prefix):]):
             continue
