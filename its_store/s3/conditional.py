@@ -133,8 +133,9 @@ class ConditionalWrites:
         2xx (MinIO, rclone serve s3, Ceph RGW 16.2: tests/test_mv_delete_if_match_ignored.py) and, in a versioned
         bucket, leaves a delete marker on that key, removed at once by the version id its answer names (refused, a
         warning names it and the command that removes it: it was left silently). None: unknown, the probe refused
-        (AccessDenied: a key allowed to delete only some names) or a 404 either way, kept like a finding (both:
-        tests/test_mv_delete_probe_denied.py, test_atk38_probe_404_any_key.py). A DELETE with If-Match rejected
+        (AccessDenied: a key allowed to delete only some names), a 404 either way, or a conflict other than 412
+        (409 OperationAborted), kept like a finding (tests/test_mv_delete_probe_denied.py,
+        test_atk38_probe_404_any_key.py, test_atk38b_probe_409.py). A DELETE with If-Match rejected
         (400 InvalidArgument, 501 NotImplemented, any other answer that refuses it: a server that knows no If-Match
         on DELETE) is False, as ignored: the caller's DELETE goes without it (it failed every move:
         tests/test_mv_delete_probe_rejected.py). Other errors (no answer, a 5xx, no such bucket, an interrupt, a
@@ -156,8 +157,9 @@ class ConditionalWrites:
         (tests/test_atk38_probe_404_any_key.py). Unknown then (None), as when refused."""
         try:
             resp = self._raw("DELETE", bucket, probe_key, headers={"If-Match": f'"{_NO_ETAG}"'})
-        except E.ConflictError:
-            self._delete_found[bucket] = True
+        except E.ConflictError as exc:  # 412 PreconditionFailed: refused for its If-Match. Another conflict (409
+            # OperationAborted, InvalidBucketState) is no answer to it: unknown (tests/test_atk38b_probe_409.py)
+            self._delete_found[bucket] = True if exc.s3_code == "PreconditionFailed" else None
             return
         except E.ObjectNotFoundError:
             self._delete_found[bucket] = self._plain_probe(bucket, probe_key, left)

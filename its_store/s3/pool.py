@@ -129,13 +129,16 @@ class _ErrorAnswer(FinalResponse):
 
     def _cut(self) -> None:
         """The connection shut down (its socket, by a duplicate of its descriptor: both directions) and this
-        answer closed: the unread rest of the body is never read, nor taken for the next answer."""
+        answer closed: the unread rest of the body is never read, nor taken for the next answer. An answer
+        read to its very end (ANSWER_LIMIT + 1 bytes long) was closed by http.client: nothing left to cut
+        (tests/test_atk38b_error_answer_exact_limit.py)."""
         import socket
-        try:
-            with socket.socket(fileno=os.dup(self.fileno())) as sock:
-                sock.shutdown(socket.SHUT_RDWR)
-        except (OSError, ValueError):  # closed already
-            pass
+        if self.fp is not None:
+            try:
+                with socket.socket(fileno=os.dup(self.fileno())) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError):  # closed already
+                pass
         self.close()
 
 

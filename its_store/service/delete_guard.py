@@ -46,7 +46,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -84,21 +84,23 @@ def _sweep_probes(ctx: Context, bucket: str, probe: str, marker: str) -> None:
     probe's folder (the key shape PROBE_NAME + 16 hex digits exactly, only delete markers, no version with data)
     whose newest marker is STALE_PROBE older than this one (the server's clock: both its Last-Modified) are
     removed by their version ids; a live run's, still to be removed by that run, is younger. Best effort: one
-    listing page of the probes' names, errors not the caller's (deletes_if_match)."""
+    listing page of the probes' names (the key at its cut, whose versions may go on past it, not judged), errors
+    not the caller's (deletes_if_match)."""
     prefix = probe[:-16]
     listed = ctx.s3.list_objects(bucket, prefix, recursive=True, include_versions=True)
     found: dict[str, list[Entry]] = {}
     try:
         for n, entry in enumerate(listed):
-            if n >= 1000:
+            if n >= 1000:  # the key listed here may have more versions past it (data below its markers):
+                found.pop(entry.key, None)  # not judged (tests/test_atk38b_probe_sweep_cut.py)
                 break
             found.setdefault(entry.key, []).append(entry)
     finally:
         with contextlib.suppress(Exception):
             getattr(listed, "close", lambda: None)()
     now = next((e.last_modified for e in found.get(probe, ()) if e.version_id == marker), None)
-    if now is None:
-        return
+    if now is None or now < datetime.min.replace(tzinfo=UTC) + STALE_PROBE:  # undated, or Go's zero time
+        return  # (0001-01-01: a date never set) with no age to judge by (tests/test_atk38b_probe_zero_date.py)
     for key, versions in found.items():
         if key == probe or not key.startswith(prefix) or not _PROBE_TAIL.fullmatch(key[len(prefix):]):
             continue
