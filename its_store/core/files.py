@@ -257,6 +257,8 @@ def create_temp_folder(name: str, folder: Path) -> Path:
 
 def temp_stem(name: str) -> str:
     """`name` for use inside a temp name beside it: at most _TEMP_NAME_MAX bytes (cut at a character)."""
+    if len(name) * 4 <= _TEMP_NAME_MAX:  # no character is more than 4 bytes: short enough (no fsencode a file)
+        return name
     raw = os.fsencode(name)
     if len(raw) <= _TEMP_NAME_MAX:
         return name
@@ -274,7 +276,13 @@ def cleanup_temp(fd: int, tmp: str, dir_fd: int | None = None) -> None:
 
 
 def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
-    view = memoryview(data)
+    if not data:
+        return
+    n = os.pwrite(fd, data, offset)  # a frame: written whole by one pwrite, no memoryview made
+    if n == len(data):
+        return
+    view = memoryview(data)[n:]
+    offset += n
     while view:
         n = os.pwrite(fd, view, offset)
         view = view[n:]

@@ -18,7 +18,7 @@ from its_store.core import errors as E
 from its_store.core.files import local_error
 from its_store.core.heap import older_objects_left_alone
 from its_store.core.localtree import LocalTree, OpenFile
-from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
+from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest, copier
 from its_store.core.refs import UnsafeKeyError, is_folder_marker, local_key, validate_bucket
 from its_store.service import objects
 from its_store.service.batch_result import (  # re-exported (`as`): library callers import them from here
@@ -231,6 +231,8 @@ class Batch:
                                    workers=_part_workers(ctx, n), **(options or {}))
 
         listing_items = result.listing
+        # each object's request: the template with its key, listed size and ETag (as model_copy(update=...) makes it)
+        request_for = copier(template, ("key", "size_hint", "etag_hint"))
 
         def thread_job(tree: LocalTree, info: ObjectInfo) -> Callable[[], BatchItem | Counted]:
             key = info.key
@@ -238,7 +240,7 @@ class Batch:
             def run() -> BatchItem | Counted:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
                 # file_path stays the folder's: the file is `into` (its Path, ~15K instructions, built only when shown)
-                request = template.model_copy(update={"key": key, "size_hint": info.size, "etag_hint": info.etag})
+                request = request_for(key, info.size, info.etag)
                 written, verified = objects.download_into(ctx, request, target, progress, on_object)
                 if on_file is not None:
                     on_file(bucket, info, written, target)

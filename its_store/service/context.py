@@ -288,7 +288,7 @@ class Op:
         if rec is not None and self.forget == "object" and rec.deferral is not None and self.key is not None \
                 and self.bucket is not None and not self.ctx.closed:
             rec.deferral.add_object(self.bucket, self.key)  # a batch's: with its next flush (Deferral.add_object)
-        else:
+        elif self.forget is not None:  # nothing to forget (a download): no call (once an object of get -r)
             self.ctx.forget(self.forget, self.bucket, self.key)
         if self.audit:
             error = error if not ok else None

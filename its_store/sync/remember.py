@@ -55,11 +55,13 @@ def known_from_answer(etag: str, stored_size: int, headers: Mapping[str, str]) -
     an ObjectInfo: the same entry for ~1/10 of the instructions, as get -r and sync's downloads record one an
     object. `etag` and `stored_size` are the answer's (the download's ObjectHead)."""
     etag = etag.strip('"')
-    codec = headers.get(_CODEC)
-    original = read_uint(headers.get(_ORIGINAL)) if codec else None
+    get: Callable[[Any, str], str | None] = (  # s3 Headers (lower-case names): no Headers.get call a read
+        dict.get if getattr(headers, "names_lower", False) else type(headers).get)
+    codec = get(headers, _CODEC)
+    original = read_uint(get(headers, _ORIGINAL)) if codec else None
     md5 = not codec and _MD5.fullmatch(etag) is not None and _describe()(headers) is None
-    return Known(etag, stored_size, stored_size if original is None else original, headers.get(_MTIME),
-                 headers.get(_SHA256), md5)
+    return Known(etag, stored_size, stored_size if original is None else original, get(headers, _MTIME),
+                 get(headers, _SHA256), md5)
 
 
 @functools.cache
