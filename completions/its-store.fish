@@ -254,7 +254,7 @@ set -g __its_store_55_optd '--json'\t'Print JSON to stdout (JSON Lines for listi
 set -g __its_store_55_args ':model'
 set -g __its_store_56_opts '--keep-last' '--older-than' '--stale' '--dry-run' '--yes' '-y' '--json' '--help' '-h'
 set -g __its_store_56_optv '' '' '' '!' '!' '!' '!' '!' '!'
-set -g __its_store_56_optd '--keep-last'\t'Always keep the newest N versions of each model (at least 1).' '--older-than'\t'Remove only versions created longer ago than this (90d, 12h, 2w).' '--stale'\t'Remove registrations killed midway whose marker is older than this.' '--dry-run'\t'List what would be removed; change nothing.' '--yes'\t'Do not ask (required without a terminal).' '-y'\t'Do not ask (required without a terminal).' '--json'\t'Print JSON to stdout (JSON Lines for listings).' '--help'\t'Show this message and exit.' '-h'\t'Show this message and exit.'
+set -g __its_store_56_optd '--keep-last'\t'Always keep the newest N versions of each model (at least 1).' '--older-than'\t'Remove only versions created longer ago than this (90d, 12h, 2w).' '--stale'\t'Remove registrations killed midway whose marker is older than this (at once: one whose process provably ended on this machine).' '--dry-run'\t'List what would be removed; change nothing.' '--yes'\t'Do not ask (required without a terminal).' '-y'\t'Do not ask (required without a terminal).' '--json'\t'Print JSON to stdout (JSON Lines for listings).' '--help'\t'Show this message and exit.' '-h'\t'Show this message and exit.'
 set -g __its_store_56_args ':model'
 set -g __its_store_57_cmds 'flush'
 set -g __its_store_57_kids 58

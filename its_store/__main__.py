@@ -14,10 +14,14 @@ A few modules that libraries import at start-up for code its-store never runs on
 on first use (DEFERRED, _defer): asyncio (pydantic_settings.main, for its own CLI-app runner: ~50M
 instructions, ~4 % of an `ls` on an empty prefix), importlib.metadata (pydantic's plugin lookup, switched off
 here, and urllib3's HTTP/2 probe of h2's version), configparser (minio's credential-file providers), tarfile
-(minio's snowball upload) and subprocess (Typer's editor and shell detection): ~27M more together. The module
-object runs its code on the first read of one of its names (_RunOnFirstUse; the stdlib's LazyLoader runs it at
-the next import statement on 3.11); a name a library from-imports at start-up is a forwarding function that
-runs the module's code on its first call (importlib.metadata's entry_points and version). Only this entry
+(minio's snowball upload) and subprocess (Typer's editor and shell detection): ~27M more together; and
+stdlib modules loaded for messages, archives and forms no usual command needs (difflib, gettext, bz2, lzma,
+calendar, tempfile, mimetypes, shlex) and the XML tree of s3/ (xml.etree.ElementTree: a GET or HEAD reads no XML,
+a listing is read by expat itself): ~21M of a `get`, `ls` or `sync`, ~3-7M of `--help` and Typer's completion.
+The module object runs its code on the first read of one of its names (_RunOnFirstUse; the stdlib's LazyLoader
+runs it at the next import statement on 3.11); a name a library from-imports at start-up is a forwarding
+function that runs the module's code on its first call (importlib.metadata's entry_points and version,
+difflib's get_close_matches, gettext's gettext and ngettext). Only this entry
 point does it, before anything imported them; a program importing the library keeps its own modules as they
 are.
 
@@ -183,9 +187,15 @@ class _RunOnFirstUse(types.ModuleType):
     the module's __spec__, which runs a LazyLoader module, so pydantic-settings' `import asyncio` would.
     One lock (_FIRST_USE) runs the code once: another thread asking for a name meanwhile waits until the
     code has run (it found a half-run module and an AttributeError before), while a name the code itself
-    looks up before defining it is a plain miss, never a second run."""
+    looks up before defining it is a plain miss, never a second run.
+
+    A module that is not a package has no __path__, and its code defines none: asked for it, it says so
+    without running. Every `from MODULE import NAME` asks (the import statement checks whether MODULE is a
+    package), so a from-import of a forwarded name (`from difflib import get_close_matches`) ran the module."""
 
     def __getattr__(self, name: str) -> object:
+        if name == "__path__" and self.__spec__ is not None and self.__spec__.submodule_search_locations is None:
+            raise AttributeError(name)  # not a package (a package's __path__ is set from its spec at the start)
         if not _run(self):  # the module's own code, on a name it has not defined yet
             raise AttributeError(name)
         return getattr(self, name)
@@ -201,6 +211,18 @@ DEFERRED: dict[str, tuple[str, ...]] = {
     "configparser": (),  # minio/credentials/providers.py
     "tarfile": (),  # minio/api.py
     "subprocess": (),  # typer/main.py, typer/_completion_shared.py
+    # stdlib modules imported at start-up for code no command's usual path runs (callgrind, instructions):
+    "difflib": ("get_close_matches",),  # typer/core.py: "did you mean" of a mistyped command
+    "gettext": ("gettext", "ngettext"),  # typer/core.py, argparse (pydantic_settings): messages translated
+    "bz2": (), "lzma": (),  # shutil (typer): its archive formats
+    "calendar": (),  # email/_parseaddr.py (urllib3, http.client): mktime_tz
+    "tempfile": (),  # importlib/resources/_common.py (pydantic_settings), dotenv/main.py: rewrite()
+    "mimetypes": (),  # urllib3/fields.py (multipart forms); its-store's own (core/mime.py) on upload
+    "shlex": (),  # pydantic_settings' CLI source
+    # its-store's own s3/ modules: the XML answers a command's usual path reads are parsed by expat itself
+    # (s3/listing_page.py), or not read at all (a GET, a HEAD); a tree is built for the rest (governance, a
+    # listing in an unusual form, multipart answers): ~6M instructions of a `get`
+    "xml.etree.ElementTree": (),
 }
 
 

@@ -226,8 +226,12 @@ def fake_server_environment(endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_
 
 @pytest.fixture
 def service(env: dict[str, str]) -> Any:
+    """Closed at the test's end: left to the garbage collector, a service's stats were saved by whatever thread
+    collected it, inside a later test's counted calls."""
     from its_store import StorageService, load_settings
-    return StorageService(load_settings())
+    svc = StorageService(load_settings())
+    yield svc
+    svc.close()
 
 
 @pytest.fixture

@@ -27,6 +27,61 @@ DEADLINE = 240  # seconds; a safety net against a hang, never a timing assertion
 JPEG_HEADER = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
 
+def named_by(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """What an os call's first argument names, for a count narrowed to a test's own files (a process-wide
+    patch also sees other threads: a leftover thread of an earlier test, a collected service's stats flush,
+    linecache's stat of a .py file): a path as given (relative ones against dir_fd or the working folder), a
+    descriptor as the file behind it (/proc/self/fd). "" when it names nothing (or a descriptor already gone)."""
+    def behind(fd: int) -> str:
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            return ""
+    first = args[0] if args else None
+    if isinstance(first, int) and not isinstance(first, bool):
+        return behind(first)
+    if not isinstance(first, (str, bytes, os.PathLike)):
+        return ""
+    name = os.fsdecode(first)
+    if os.path.isabs(name):
+        return name
+    dir_fd = kwargs.get("dir_fd")
+    return os.path.join(behind(dir_fd) if dir_fd is not None else os.getcwd(), name)
+
+
+def inside(top: Path, *, itself: bool = True) -> Callable[[str], bool]:
+    """Whether a name (named_by's answer) is in `top` (or `top` itself, unless itself=False), `top` taken as
+    given and resolved. Resolved here, before any patch: Path.resolve() stats, so inside a patched os.stat
+    it would call itself."""
+    roots = tuple({str(top), str(top.resolve())})
+
+    def check(name: str) -> bool:
+        return any((itself and name == root) or name.startswith(root + os.sep) for root in roots)
+    return check
+
+
+def started_from_now() -> Callable[[], bool]:
+    """Whether the calling thread is this one or one started after this call: a count under a process-wide
+    patch kept to the test's own work (the threads its command starts), without the threads an earlier test
+    left running. Threads are compared as objects (an ident is reused once a thread ended)."""
+    earlier = set(threading.enumerate()) - {threading.current_thread()}
+    return lambda: threading.current_thread() not in earlier
+
+
+def fds_under(folder: Path) -> list[str]:
+    """What this process's open descriptors name under `folder` (another thread's files, opened or closed
+    meanwhile, do not count: a bare count of /proc/self/fd was off by one under load)."""
+    named = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed meanwhile (the listing's own descriptor too)
+            continue
+        if target == str(folder) or target.startswith(f"{folder}/"):
+            named.append(target)
+    return named
+
+
 def random_bytes(size: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(size)
 
@@ -362,12 +417,21 @@ def tiny_disk(folder: Path) -> Iterator[None]:
             subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
+_RESERVED: list[Any] = []  # closed_port()'s socket: bound, never listening, kept for the process's life
+
+
 def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released): a dead endpoint."""
-    import socket
-    with socket.socket() as sock:
+    """A loopback port nothing listens on: a dead endpoint (a connection is refused). Its socket stays bound
+    without listening (one for the whole run), so no server started meanwhile (another test's, another
+    process's) is given the port, as it could once a released port was handed out again."""
+    if not _RESERVED:
+        import atexit
+        import socket
+        sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        _RESERVED.append(sock)
+        atexit.register(sock.close)
+    return int(_RESERVED[0].getsockname()[1])
 
 
 # A suite started in the background inherits SIGINT ignored: restore the default before exec, as a terminal has it
@@ -411,10 +475,11 @@ def fault_cli(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **ex
 
 
 @contextmanager
-def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes) -> Iterator[Any]:
+def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes,
+                 answer: Callable[[Any], bytes | None] | None = None) -> Iterator[Any]:
     """A FaultProxy to `server` that, at the first request for which `at(seen)` names an object ("bucket/key"),
     first writes `new` there itself (another writer, straight to the server, at that request's very moment);
-    `proxy.done` lists the keys it wrote."""
+    `proxy.done` lists the keys it wrote. `answer`: the proxy's answer hook besides (canned answers)."""
     import io
 
     from faultproxy import FaultProxy, Seen
@@ -423,13 +488,13 @@ def rewritten_at(server: Any, at: Callable[[Any], str | None], new: bytes) -> It
     direct = plain_client(server)
     done: list[str] = []
 
-    def rewrite(seen: Seen) -> None:
+    def rewrite(seen: Seen) -> bytes | None:
         target = at(seen)
         if target is not None and not done:
             bucket, _, key = target.partition("/")
             direct.put_object(bucket, key, io.BytesIO(new), len(new))
             done.append(key)
-        return None
+        return None if answer is None else answer(seen)
 
     proxy = FaultProxy(int(server.endpoint.rpartition(":")[2]), answer=rewrite).start()
     proxy.done = done

@@ -4,6 +4,7 @@ connection, and closing the cache then needed a full garbage collection to free 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -11,8 +12,25 @@ from typing import Any
 
 import pytest
 
-from its_store.state.service_cache import Deferral
-from tests.helpers import write_file
+from its_store.state.service_cache import Deferral, ServiceCache
+from tests.helpers import inside, named_by, write_file
+
+
+def _made_here(monkeypatch: pytest.MonkeyPatch) -> list[Deferral]:
+    """The Deferrals ServiceCache.deferral() makes from now on in this thread (a batch's, made by its owner):
+    a patch of Deferral's methods is process-wide, and another thread's (a leftover batch or watcher of an
+    earlier test) must not count."""
+    made_here: list[Deferral] = []
+    real, here = ServiceCache.deferral, threading.get_ident()
+
+    def deferral(self: ServiceCache) -> Deferral:
+        made = real(self)
+        if threading.get_ident() == here:
+            made_here.append(made)
+        return made
+
+    monkeypatch.setattr(ServiceCache, "deferral", deferral)
+    return made_here
 
 
 def test_workers_leave_the_flush_to_the_owner_below_the_safety_limit() -> None:
@@ -60,25 +78,31 @@ def test_upload_r_opens_the_cache_in_its_own_thread_only(service: Any, bucket: s
     # a worker's own flush is the safety net of an owner that does not tick: out of reach here, so that an
     # owner slowed down by a loaded machine still shows whether it ticks (how many flushes is scheduling)
     monkeypatch.setattr(Deferral, "WORKER_SCALE", 10**6)
+    # the patches are process-wide: only this service's cache database and the batch's own Deferrals count
+    # (made by this thread), not a connection or a flush of another thread (a leftover one of an earlier test)
     main, opened_by = threading.get_ident(), []
-    real = sqlite3.connect
+    real, ours = sqlite3.connect, inside(Path(os.environ["MINIO_CACHE_DIR"]))
 
     def connect(*args: Any, **kwargs: Any) -> Any:
-        opened_by.append(threading.get_ident())
+        if ours(named_by(args, kwargs)):
+            opened_by.append(threading.get_ident())
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     flushes: list[int] = []
+    batch_owned = _made_here(monkeypatch)
     real_flush = Deferral.flush
 
     def flush(self: Deferral) -> None:
-        flushes.append(threading.get_ident())
+        if any(self is owned for owned in batch_owned):
+            flushes.append(threading.get_ident())
         real_flush(self)
 
     monkeypatch.setattr(Deferral, "flush", flush)
     result = service.batch().upload_directory(src, bucket, "again/", workers=8)
     monkeypatch.undo()
     assert result.succeeded == 48 and not result.errors
+    assert batch_owned  # the batch's Deferral was made by this thread: its flushes are the ones counted
     assert len(flushes) >= 2 and set(flushes) == {main}, flushes  # one mid-batch at least, then the end
     assert set(opened_by) <= {main}, opened_by
 
@@ -108,7 +132,6 @@ def test_upload_r_hands_each_object_to_the_deferral_as_a_pair(service: Any, buck
     """A batch's Op puts the object it wrote into the batch's Deferral as (bucket, key), not through
     ServiceCache.invalidate_object (the cache property, the thread's binding, a lock: ~15k instructions a
     camera frame); the groups flushed are the ones invalidate_object makes."""
-    from its_store.state.service_cache import ServiceCache
     src = tmp_path / "src"
     for i in range(6):
         write_file(src / f"f{i}.jpg", 100 + i, seed=i)
@@ -117,14 +140,24 @@ def test_upload_r_hands_each_object_to_the_deferral_as_a_pair(service: Any, buck
     expected = []
     real_invalidate = cache.invalidate_object
 
-    def invalidate_object(self: ServiceCache, b: str, k: str) -> None:
-        raise AssertionError(f"invalidated one by one: {b}/{k}")
+    # the patches are process-wide: only this service's cache and the batch's own Deferrals (made by this
+    # thread) are looked at, not another thread's (a leftover one of an earlier test) flushes
+    one_by_one: list[str] = []
 
+    def invalidate_object(self: ServiceCache, b: str, k: str) -> None:
+        if self is cache:
+            one_by_one.append(f"{b}/{k}")
+        real_invalidate_of(self, b, k)
+
+    real_invalidate_of = ServiceCache.invalidate_object
     monkeypatch.setattr(ServiceCache, "invalidate_object", invalidate_object)
     flushed: list[str] = []
     real_flush = Deferral.flush
+    batch_owned = _made_here(monkeypatch)
 
     def flush(self: Deferral) -> None:
+        if not any(self is owned for owned in batch_owned):
+            return real_flush(self)
         real = self._invalidate
         self._invalidate = lambda groups: (flushed.extend(groups), real(groups))  # type: ignore[assignment]
         try:
@@ -136,6 +169,7 @@ def test_upload_r_hands_each_object_to_the_deferral_as_a_pair(service: Any, buck
     result = service.batch().upload_directory(src, bucket, "again/", workers=3)
     monkeypatch.undo()
     assert result.succeeded == 6 and not result.errors
+    assert one_by_one == [], "invalidated one by one"
     for i in range(6):  # the group text invalidate_object makes, caught at the backend
         got: list[list[str]] = []
         monkeypatch.setattr(cache.backend, "invalidate", got.append)

@@ -121,6 +121,7 @@ def doc_env(env: dict[str, str], s3_server: Any, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(registry_module, "_shared", None)  # and so does get_model_registry()
     svc = StorageService(load_settings())
     svc.init_buckets()
+    svc.s3.set_versioning("its-video", True)  # as MINIO_ENABLE_VERSIONING makes it (it may predate this test)
     for bucket, prefix in DOC_PREFIXES:
         held = svc.list_objects(ListObjectsRequest(bucket=bucket, prefix=prefix, max_keys=1))
         if held and s3_server.seaweed is None:
@@ -157,12 +158,16 @@ def test_storage_examples_run_literally(doc_env, tmp_path, capsys, sync):
     assert out[2] == "Found 1 video frames from camera_001"
     assert [(o.bucket, o.key) for o in ns["objects"]] == [("its-video", FRAME_KEY)]
     assert ns["objects"][0].metadata["camera_id"] == "camera_001"
+    # the tags the upload example gives are on what it stored (the batch example deleted it: its version stays)
+    from its_store import StorageService, load_settings
+    stored = StorageService(load_settings()).stat_object("its-video", FRAME_KEY, version_id=ns["response"].version_id)
+    assert ns["response"].version_id and stored.tags == {"camera": "camera_001", "type": "video-frame"}
     assert out[3:] == ["Storage Health: healthy", "Success Rate: 100.0%", "Cache Hit Rate: 0.0%"]
     assert logging.getLogger("its_store").level == logging.DEBUG  # the adapted debug example
     logging.getLogger("its_store").setLevel(logging.NOTSET)
 
     # The batch example deleted what it listed; the presigned PUT URL lets a client upload without keys.
-    from its_store import ListObjectsRequest, StorageService, load_settings
+    from its_store import ListObjectsRequest
     svc = StorageService(load_settings())
     assert svc.list_objects(ListObjectsRequest(bucket="its-video", prefix="camera_001/")) == []
     put = urllib.request.Request(ns["upload_url"], data=b"client bytes", method="PUT")

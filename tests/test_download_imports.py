@@ -18,8 +18,10 @@ import pytest
 
 from helpers import DEADLINE, ROOT, random_bytes
 
-# service/objects.py imports its upload (and delete) half on first use: a download imports neither
-UPLOAD_HALF = {"its_store.transfer.upload", "its_store.service.upload_plan", "its_store.service.object_upload"}
+# service/objects.py imports its upload (and delete) half on first use: a download imports neither; nor the `auto`
+# compression rules (codec/auto.py: whether to compress), which codec/compression.py offers on first use
+UPLOAD_HALF = {"its_store.transfer.upload", "its_store.service.upload_plan", "its_store.service.object_upload",
+               "its_store.codec.auto"}
 
 _DOWNLOAD = """
 import io, json, sys

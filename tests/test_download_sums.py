@@ -13,15 +13,16 @@ import pytest
 from its_store.transfer import download
 
 from conftest import ServerInfo, plain_client
-from helpers import write_file
+from helpers import started_from_now, write_file
 
 
 def _crc_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls = [0]
     real = download.crc32
+    ours = started_from_now()  # the patch is process-wide: not a download of a thread an earlier test left
 
     def counted(data: Any, value: int = 0) -> int:
-        calls[0] += 1
+        calls[0] += ours()
         return real(data, value)
     monkeypatch.setattr(download, "crc32", counted)
     return calls

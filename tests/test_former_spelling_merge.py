@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from helpers import inside, named_by
+
 FORMER = "S3.Example.com:443"  # https: server_id() "s3.example.com"
 
 
@@ -232,14 +234,17 @@ def test_a_merge_is_on_disk_before_what_it_merged_is_deleted(case: str, tmp_path
     events: list[str] = []
     connect, unlink = sqlite3.connect, Path.unlink
 
+    ours = inside(tmp_path)  # the patches are process-wide: not another thread's journal or deletes
+
     def traced(*args: Any, **kwargs: Any) -> Any:
         db = connect(*args, **kwargs)
-        if str(args[0]).endswith("journal.db"):
+        if str(args[0]).endswith("journal.db") and ours(named_by(args, kwargs)):
             db.set_trace_callback(lambda sql: events.append(" ".join(sql.split()).upper()))
         return db
 
     def recorded(self: Path, missing_ok: bool = False) -> None:
-        events.append(f"unlink {self}")
+        if ours(named_by((self,), {})):
+            events.append(f"unlink {self}")
         unlink(self, missing_ok=missing_ok)
 
     monkeypatch.setattr(sqlite3, "connect", traced)

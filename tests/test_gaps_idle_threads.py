@@ -107,13 +107,14 @@ def test_the_watchers_upload_threads_end_when_idle(service: Any, bucket: str, tm
     folder = tmp_path / "drop"
     folder.mkdir()
     events = Events()
+    earlier = set(threading.enumerate())  # an upload thread of another watcher (an earlier test's) is not this one's
     watcher = make_watcher(service, folder, bucket, events, workers=4)
     watcher.thread_idle = 0.01
     with running(watcher):
         for i in range(6):
             write_complete(folder / f"f{i}.jpg", b"frame %d" % i)
         events.wait(lambda: len(events.of("uploaded")) == 6, DEADLINE)
-        ups = [t for t in threading.enumerate() if t.name.startswith("its-watch-up")]
+        ups = [t for t in threading.enumerate() if t.name.startswith("its-watch-up") and t not in earlier]
         deadline = time.monotonic() + DEADLINE
         for thread in ups:
             thread.join(max(0.0, deadline - time.monotonic()))

@@ -20,21 +20,7 @@ from its_store.core.files import NotRegularError, atomic_target, io_error, pwrit
 from its_store.core.localtree import LinkInPathError, LocalTree
 from its_store.core.refs import UnsafeNameError, local_key, local_name_problem, validate_key
 
-from helpers import boto3_client
-
-
-def _fds_under(folder: Path) -> list[str]:
-    """What this process's open descriptors name under `folder` (another thread's files, opened or closed
-    meanwhile, do not count: a bare count of /proc/self/fd was off by one under load)."""
-    named = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # closed meanwhile (the listing's own descriptor too)
-            continue
-        if target == str(folder) or target.startswith(f"{folder}/"):
-            named.append(target)
-    return named
+from helpers import boto3_client, fds_under
 
 
 def _swap_for_link(folder: Path, target: Path) -> Path:
@@ -229,9 +215,9 @@ def test_kept_descriptors_are_bounded_and_released(tmp_path: Path) -> None:
     for i in range(12):
         with tree.open_file(f"f{i}/x/a.jpg"):
             pass
-    assert len(_fds_under(tmp_path)) <= 4 + 1  # the kept folders and the root
+    assert len(fds_under(tmp_path)) <= 4 + 1  # the kept folders and the root
     tree.close()
-    assert _fds_under(tmp_path) == []
+    assert fds_under(tmp_path) == []
 
 
 # -- names: one rule both ways --------------------------------------------------------------------------

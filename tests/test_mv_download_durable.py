@@ -21,12 +21,14 @@ import pytest
 from helpers import DEADLINE, ROOT, write_file
 
 
-def traced_cli(args: list[str], env: dict[str, str], cwd: Path, trace: Path) -> subprocess.CompletedProcess[bytes]:
+def traced_cli(args: list[str], env: dict[str, str], cwd: Path, trace: Path,
+               extra: str = "") -> subprocess.CompletedProcess[bytes]:
     """`its-store ARGS` under strace: fsync/fdatasync (with the path of the file flushed), renames, and the
-    requests written to sockets, in order, to `trace`."""
+    requests written to sockets (and the calls in `extra`, "open,openat"), in order, to `trace`."""
     full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    calls = "fsync,fdatasync,sendto,rename,renameat,renameat2" + (f",{extra}" if extra else "")
     return subprocess.run(["strace", "-f", "-y", "-qq", "-s", "24", "-o", str(trace),
-                           "-e", "trace=fsync,fdatasync,sendto,rename,renameat,renameat2",
+                           "-e", f"trace={calls}",
                            sys.executable, "-m", "its_store", *args],
                           env=full, cwd=cwd, capture_output=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
 
@@ -37,20 +39,27 @@ def first_line(lines: list[str], pattern: str) -> int:
     return found[0]
 
 
-@pytest.mark.parametrize("recursive", [False, True], ids=["one", "recursive"])
-def test_a_moved_download_is_on_disk_before_the_source_is_deleted(env, bucket: str, tmp_path: Path,
-                                                                   recursive: bool) -> None:
-    data = write_file(tmp_path / "src" / "f.bin", 300_000, seed=37)
+def traced_move(env: dict[str, str], bucket: str, tmp_path: Path, recursive: bool, size: int,
+                extra: str = "") -> tuple[Path, list[str]]:
+    """s3://BUCKET/cam/f.bin (`size` bytes) moved to tmp_path/dest/f.bin (`mv`, or `mv -r` of cam/) under
+    strace (traced_cli); returns the folder and the trace's lines, the file checked."""
+    data = write_file(tmp_path / "src" / "f.bin", size, seed=37)
     from conftest import cli_runner
     assert cli_runner(env)("upload", str(data), f"s3://{bucket}/cam/f.bin").exit_code == 0
     dest = tmp_path / "dest"
     args = (["mv", "-r", f"s3://{bucket}/cam/", str(dest)] if recursive
             else ["mv", f"s3://{bucket}/cam/f.bin", str(dest / "f.bin")])
     trace = tmp_path / "trace.txt"
-    done = traced_cli(args, env, tmp_path, trace)
+    done = traced_cli(args, env, tmp_path, trace, extra)
     assert done.returncode == 0, done.stderr.decode()
     assert (dest / "f.bin").read_bytes() == data.read_bytes()
-    lines = trace.read_text(errors="replace").splitlines()
+    return dest, trace.read_text(errors="replace").splitlines()
+
+
+@pytest.mark.parametrize("recursive", [False, True], ids=["one", "recursive"])
+def test_a_moved_download_is_on_disk_before_the_source_is_deleted(env, bucket: str, tmp_path: Path,
+                                                                   recursive: bool) -> None:
+    dest, lines = traced_move(env, bucket, tmp_path, recursive, 300_000)
     delete = first_line(lines, r'sendto\(.*"DELETE ')
     # the file's data: flushed through a descriptor on the file itself (its temp name, or its final one)
     flushed = first_line(lines, rf"f(data)?sync\(\d+<{re.escape(str(dest))}/(\.f\.bin\.[0-9-]+\.its-tmp|f\.bin)>\)")

@@ -20,17 +20,22 @@ import pytest
 
 import its_store
 
+from helpers import started_from_now
+
 _OURS = str(Path(its_store.__file__).parent)
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Import statements run by its-store's own code from now on, by file:line."""
+    """Import statements run by its-store's own code from now on, by file:line, in this thread and the threads
+    started from now on (the command's): the patch is process-wide, and a thread left running by an earlier
+    test (a watcher's loop, an abandoned completion) may import per turn, more turns in the longer run."""
     seen: Counter[str] = Counter()
     real = builtins.__import__
+    ours = started_from_now()
 
     def counted(name: str, *args: Any, **kw: Any) -> Any:
         frame = sys._getframe(1)
-        if frame.f_code.co_filename.startswith(_OURS):
+        if frame.f_code.co_filename.startswith(_OURS) and ours():
             seen[f"{frame.f_code.co_filename}:{frame.f_lineno} {name}"] += 1
         return real(name, *args, **kw)
 

@@ -54,10 +54,11 @@ def test_a_cancelled_hash_stops_at_its_next_block(tmp_path: Path) -> None:
 
 def test_an_upload_that_fails_before_its_parts_leaves_no_hash_running(cli, env, tmp_path: Path) -> None:
     src = write_file(tmp_path / "clip.bin", 3 * T, seed=5)
+    earlier = set(threading.enumerate())  # an its-sha thread of an earlier test is not this upload's
     run = cli("upload", str(src), "s3://no-such-bucket-for-prehash/clip.bin",
               extra_env={"MINIO_CREATE_BUCKETS": "false"})
     assert run.exit_code == 3, run
-    for thread in [t for t in threading.enumerate() if t.name == "its-sha"]:
+    for thread in [t for t in threading.enumerate() if t.name == "its-sha" and t not in earlier]:
         thread.join(timeout=120)  # a safety net: cancelled, it ends at its next 4 MiB block
         assert not thread.is_alive()
 

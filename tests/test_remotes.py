@@ -26,7 +26,7 @@ from its_store.core import errors as E
 from its_store.core.refs import RemoteRef
 
 from conftest import Run, ServerInfo, cli_runner, environment_for, one_line_error
-from helpers import DEADLINE, ROOT, closed_port, run_cli_process, write_file
+from helpers import DEADLINE, ROOT, closed_port, inside, named_by, run_cli_process, write_file
 
 SECRET = "remote-Secret-7f3a9c"  # the secret of the test remotes that are not the server's
 
@@ -249,15 +249,17 @@ def test_private_files_are_private_from_their_first_byte(tmp_path: Path, monkeyp
     from its_store.core.files import write_atomic
     seen: list[int] = []
     real_open, real_pwrite = os.open, os.pwrite
+    ours = inside(tmp_path)  # the patches are process-wide: not another thread's temp files and writes
 
     def spy_open(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
         fd = real_open(path, flags, mode, **kw)
-        if str(path).endswith(".its-tmp"):
+        if str(path).endswith(".its-tmp") and ours(named_by((fd,), {})):
             seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
         return fd
 
     def spy_pwrite(fd: int, data: Any, offset: int) -> int:
-        seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        if ours(named_by((fd,), {})):
+            seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
         return real_pwrite(fd, data, offset)
 
     monkeypatch.setattr(os, "open", spy_open)

@@ -9,6 +9,7 @@ test_s3_adapter, test_bad_answers, test_transport_faults).
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
@@ -268,10 +269,11 @@ def test_a_plain_put_answer_is_named_only_when_asked(monkeypatch: pytest.MonkeyP
         headers = HTTPHeaderDict({"Content-Length": "0", "ETag": '"e"'})
 
     named: list[str] = []
-    real = answers.identify
+    real, here = answers.identify, threading.current_thread()
 
     def counted(*args: object) -> tuple[str, answers.Expect]:
-        named.append(str(args[1]))
+        if threading.current_thread() is here:  # the patch is process-wide: not another thread's requests
+            named.append(str(args[1]))
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(answers, "identify", counted)

@@ -99,7 +99,7 @@ def refuse_unsized(fd: int, path: Path | str) -> None:
                                   hint="copy it to a regular file and upload the copy")
 
 
-def pread_all(fd: int, offset: int, length: int, path: Path) -> bytes:
+def pread_all(fd: int, offset: int, length: int, path: Path | str) -> bytes:
     try:
         data = os.pread(fd, length, offset)
         while len(data) < length:  # short reads happen on some filesystems
@@ -257,6 +257,8 @@ def create_temp_folder(name: str, folder: Path) -> Path:
 
 def temp_stem(name: str) -> str:
     """`name` for use inside a temp name beside it: at most _TEMP_NAME_MAX bytes (cut at a character)."""
+    if len(name) * 4 <= _TEMP_NAME_MAX:  # no character is more than 4 bytes: short enough (no fsencode a file)
+        return name
     raw = os.fsencode(name)
     if len(raw) <= _TEMP_NAME_MAX:
         return name
@@ -274,7 +276,13 @@ def cleanup_temp(fd: int, tmp: str, dir_fd: int | None = None) -> None:
 
 
 def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
-    view = memoryview(data)
+    if not data:
+        return
+    n = os.pwrite(fd, data, offset)  # a frame: written whole by one pwrite, no memoryview made
+    if n == len(data):
+        return
+    view = memoryview(data)[n:]
+    offset += n
     while view:
         n = os.pwrite(fd, view, offset)
         view = view[n:]
@@ -300,19 +308,15 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int | None = None, *
         sync_folder(path.parent)
 
 
-def flush_to_disk(path: Path | str) -> None:
-    """fsync the file `path` (never through a link) and then its folder: its data and its name survive a power
-    cut. Raises the OSError: a caller about to delete the only other copy (mv) keeps it then."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+def flush_descriptor(fd: int, shown: Callable[[], Path]) -> None:
+    """fsync `fd` (a file just written, or the folder a rename was made in), for a caller about to delete the only
+    other copy (mv): a failure is LocalIOError "cannot flush to disk PATH" (`shown()`: its path, for the message)."""
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-    folder = os.open(os.path.dirname(os.fspath(path)) or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    except OSError as exc:
+        error = io_error("cannot flush to disk", shown(), exc)
+        error.hint = "the file is not known to be on disk: what it was moved from was kept"
+        raise error from None
 
 
 def sync_folder(path: Path | str) -> None:

@@ -48,6 +48,7 @@ from its_store.core import errors as E
 from its_store.core.files import (
     cleanup_temp,
     create_temp,
+    flush_descriptor,
     in_folder,
     io_error,
     is_link,
@@ -331,12 +332,16 @@ class LocalTree:
 
     # -- writing ----------------------------------------------------------------------------------
     @contextmanager
-    def write(self, rel: str, written: Callable[[int], None] | None = None) -> Iterator[int]:
+    def write(self, rel: str, written: Callable[[int], None] | None = None, *, durable: bool = False
+              ) -> Iterator[int]:
         """Yield the descriptor of a temp file in rel's folder (made as needed); on success it is
         renamed over root/rel in that folder's descriptor. On any failure the temp file is removed and
         root/rel is left as it was. A folder in the way of the file: ConflictError. `written(fd)`: called
         once the caller's writes are done, before the descriptor is closed and the file renamed into place
-        (TreeFile keeps the file's mtime by it: the rename keeps the inode, so no stat of the name is needed)."""
+        (TreeFile keeps the file's mtime by it: the rename keeps the inode, so no stat of the name is needed).
+        `durable` (a move's download, before its object is deleted): the descriptor that wrote the bytes is
+        fsync'd before the rename and the folder's descriptor the rename was made in after it, never a file or
+        folder opened again by its name (renamed or replaced meanwhile, another would be flushed)."""
         folders, name = self._split(rel)
         shown = partial(self.path, rel)  # the Path is built only for a message (not per file of a run)
         held = self._borrow(folders, create=True, shown=shown)
@@ -361,9 +366,13 @@ class LocalTree:
                 yield fd
                 if written is not None:
                     written(fd)
+                if durable:
+                    flush_descriptor(fd, shown)
                 os.close(fd)
                 fd = -1
                 os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+                if durable:
+                    flush_descriptor(folder, lambda: shown().parent)
             except OSError as exc:
                 cleanup_temp(fd, tmp, folder)
                 path = shown()

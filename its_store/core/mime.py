@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import mimetypes
+import os
 import threading
 from pathlib import PurePath
 
@@ -16,13 +17,25 @@ BINARY_ARTIFACTS = {".pt", ".pth", ".onnx", ".engine", ".trt", ".plan", ".safete
 EXTRA = {".yaml": "application/yaml", ".yml": "application/yaml", ".jsonl": "application/jsonl",
          ".ndjson": "application/x-ndjson", ".log": "text/plain", ".parquet": "application/vnd.apache.parquet"}
 DEFAULT = "application/octet-stream"
+_ALTSEP = os.altsep  # None on POSIX
 
 
 def guess_content_type(name: str | PurePath) -> str:
-    suffix = (name if isinstance(name, PurePath) else PurePath(name)).suffix
+    suffix = name.suffix if isinstance(name, PurePath) else suffix_of(name)
     if suffix and suffix not in _COMPOUND:  # the usual case: the type depends on the last suffix alone
         return _by_suffix(suffix)
     return _guess(str(name))
+
+
+def suffix_of(name: str) -> str:
+    """PurePath(name).suffix, without making the PurePath for the usual name (a file's path, a key): a walk
+    hands each file's path as a str, and a PurePath made of it cost ~21k instructions a camera frame (issue 22;
+    tests/test_mime_suffix.py compares the two)."""
+    last = name.rpartition("/")[2]
+    if not last or last == "." or (_ALTSEP and _ALTSEP in name):  # "x/", "x/.", a Windows path: PurePath's own way
+        return PurePath(name).suffix
+    dot = last.rfind(".")
+    return last[dot:] if 0 < dot < len(last) - 1 else ""
 
 
 # suffixes mimetypes reads together with the one before (archive.tar.gz is a gzip of a tar)

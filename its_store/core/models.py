@@ -6,7 +6,7 @@ Field names here are also the --json field names: a public API. Add, never renam
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from its_store.core.enums import ObjectType as ObjectType  # re-exported: services import it from here
 from its_store.core.model_base import RequestModel as RequestModel
@@ -14,6 +14,8 @@ from its_store.core.model_base import Result as Result
 from its_store.core.model_base import invalid_input as invalid_input
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from its_store.core.bucket_models import BucketInfo as BucketInfo
     from its_store.core.delete_models import DeleteResult as DeleteResult
     from its_store.core.download_models import DownloadRequest as DownloadRequest
@@ -83,25 +85,59 @@ class ObjectInfo(Result):
 
 
 Setter = Callable[[Any, Any], None]
+M = TypeVar("M", bound="BaseModel")
 
 
 @functools.cache
 def listed_parts() -> tuple[dict[str, Any], Setter, Setter, Setter, Setter]:
     """What ObjectInfo.listed (and service/listing's loop over a whole listing) build an ObjectInfo from:
     its fields with their defaults (None for a required one) in field order, and the setters of an
-    instance's __dict__ and pydantic's three slots (__pydantic_fields_set__, __pydantic_extra__,
-    __pydantic_private__), found as object.__setattr__ finds them (the first class of the MRO that defines
-    the name; object.__setattr__ by name for one that is no data descriptor there). The one place that
-    reaches pydantic's instance slots: tests/test_listing.py holds a listed ObjectInfo equal to a validated
-    one, so a pydantic that lays them out otherwise fails there."""
+    instance's __dict__ and pydantic's three slots (slot_setters). tests/test_listing.py holds a listed
+    ObjectInfo equal to a validated one, so a pydantic that lays them out otherwise fails there."""
     defaults = {name: (None if field.is_required() else field.default)
                 for name, field in ObjectInfo.model_fields.items()}
+    return (defaults, *slot_setters(ObjectInfo))
+
+
+@functools.cache
+def slot_setters(cls: type) -> tuple[Setter, Setter, Setter, Setter]:
+    """The setters of a `cls` instance's __dict__ and pydantic's three slots (__pydantic_fields_set__,
+    __pydantic_extra__, __pydantic_private__), found as object.__setattr__ finds them (the first class of the
+    MRO that defines the name; object.__setattr__ by name for one that is no data descriptor there). The one
+    place that reaches pydantic's instance slots (listed_parts, copier): tests/test_listing.py and
+    tests/test_request_copier.py fail when a pydantic lays them out otherwise."""
     setters: list[Setter] = []
     for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
-        found = next((vars(c)[name] for c in ObjectInfo.__mro__ if name in vars(c)), None)
+        found = next((vars(c)[name] for c in cls.__mro__ if name in vars(c)), None)
         setter = getattr(found, "__set__", None)
         setters.append(setter if setter is not None else functools.partial(_setattr, name=name))
-    return defaults, setters[0], setters[1], setters[2], setters[3]
+    return setters[0], setters[1], setters[2], setters[3]
+
+
+def copier(template: M, names: tuple[str, ...]) -> Callable[..., M]:
+    """A maker of `template.model_copy(update=dict(zip(names, values)))` for each call with `values`, built as
+    listed_parts builds a listed ObjectInfo (a batch's request for each object: ~22K instructions a
+    model_copy, pydantic's __copy__ and its three copy.copy calls, get -r, issue 22 W5). Like model_copy, the
+    values are not validated (the caller's are typed: a listing's key, size and ETag). A template with extra
+    fields or private attributes is copied by model_copy itself."""
+    if template.model_extra or type(template).__private_attributes__:
+        return lambda *values: template.model_copy(update=dict(zip(names, values, strict=True)))
+    cls = type(template)
+    new = cls.__new__
+    set_dict, set_fields, set_extra, set_private = slot_setters(cls)
+    base = dict(template.__dict__)  # its fields' values, as model_copy copies them
+    fields = template.model_fields_set | set(names)
+
+    def make(*values: Any) -> M:
+        made = new(cls)
+        found = base.copy()
+        found.update(zip(names, values))  # noqa: B905 - as many as names: the caller's
+        set_dict(made, found)
+        set_fields(made, set(fields))
+        set_extra(made, None)
+        set_private(made, None)
+        return made
+    return make
 
 
 def _setattr(obj: Any, value: Any, *, name: str) -> None:

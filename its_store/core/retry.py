@@ -65,38 +65,54 @@ def retry_call(fn: Callable[[], T], *, retry_if: Callable[[Exception], bool], at
 
     last: list[BaseException] = []
 
-    def must_stop(state: RetryCallState) -> bool:
-        if attempts is not None and state.attempt_number >= attempts:
-            return True
-        if deadline is not None and time.monotonic() + state.upcoming_sleep >= deadline:
-            return True
-        return stop is not None and stop.is_set()
-
     def wait(state: RetryCallState) -> float:
         return backoff.delay(state.attempt_number - 1)
 
-    def hook(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome is not None else None
-        if error is not None:
-            last[:] = [error]
-            if before_sleep is not None:
-                before_sleep(state.attempt_number, error, state.upcoming_sleep)
-
-    def sleep(seconds: float) -> None:
-        if stop is None:
-            if not pause_before_retry(seconds):
-                raise _Stopped
-        elif stop.wait(seconds) or _interrupted.is_set():
-            raise _Stopped
-
     retrying = tenacity.Retrying(
-        stop=must_stop, wait=wait, before_sleep=hook, sleep=sleep, reraise=True,
+        stop=_must_stop(attempts, deadline, stop), wait=wait, before_sleep=_noting(last, before_sleep),
+        sleep=_pausing(stop), reraise=True,
         retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, Exception) and retry_if(exc)))
     try:
         return retrying(fn)
     except _Stopped:
         pass
     raise last[0]  # outside the except: the caller sees the error itself, not one chained to _Stopped
+
+
+def _must_stop(attempts: int | None, deadline: float | None,
+               stop: threading.Event | None) -> Callable[[RetryCallState], bool]:
+    """retry_call's stop rule: the tries used up, a deadline the next pause would reach, or the stop event."""
+    def must_stop(state: RetryCallState) -> bool:
+        if attempts is not None and state.attempt_number >= attempts:
+            return True
+        if deadline is not None and time.monotonic() + state.upcoming_sleep >= deadline:
+            return True
+        return stop is not None and stop.is_set()
+    return must_stop
+
+
+def _noting(last: list[BaseException], before_sleep: RetryHook | None) -> Callable[[RetryCallState], None]:
+    """retry_call's hook before each pause: the error kept in `last` (raised when the retries end), then
+    handed to the caller's `before_sleep`."""
+    def hook(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if error is not None:
+            last[:] = [error]
+            if before_sleep is not None:
+                before_sleep(state.attempt_number, error, state.upcoming_sleep)
+    return hook
+
+
+def _pausing(stop: threading.Event | None) -> Callable[[float], None]:
+    """retry_call's pause: waited out on the stop event (or, without one, on an interrupt unwinding);
+    _Stopped when either ends it, so that no further call is made."""
+    def sleep(seconds: float) -> None:
+        if stop is None:
+            if not pause_before_retry(seconds):
+                raise _Stopped
+        elif stop.wait(seconds) or _interrupted.is_set():
+            raise _Stopped
+    return sleep
 
 
 # -- the interrupt: a Ctrl-C (or SIGTERM) unwinding a run whose worker threads wait to retry ------------------

@@ -88,7 +88,10 @@ class Settings(BaseSettings):
     logs_bucket: str = "its-logs"
     # Performance
     multipart_threshold: int = 64 * 1024 * 1024
-    part_size: int = 0  # 0: chosen from the file size
+    # 0: chosen from the file size. MINIO_MULTIPART_CHUNKSIZE (and `multipart_chunksize`) is the product
+    # documentation's name for it; MINIO_PART_SIZE wins when both are in one place
+    part_size: int = Field(default=0, validation_alias=AliasChoices(
+        "part_size", "MINIO_PART_SIZE", "multipart_chunksize", "MINIO_MULTIPART_CHUNKSIZE"))
     max_pool_connections: int = Field(default=20, ge=1, le=1024)
     max_workers: int = Field(default=8, ge=1, le=256)
     max_retries: int = Field(default=3, ge=0, le=20)

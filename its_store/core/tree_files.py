@@ -30,7 +30,8 @@ class Tree(Protocol):
 
     def path(self, rel: str) -> Path: ...
 
-    def write(self, rel: str, written: Callable[[int], None] | None = None) -> AbstractContextManager[int]: ...
+    def write(self, rel: str, written: Callable[[int], None] | None = None, *,
+              durable: bool = False) -> AbstractContextManager[int]: ...
 
     def set_mtime(self, rel: str, ns: int) -> None: ...
 
@@ -48,10 +49,12 @@ class TreeFile:
     Its mtime as written is kept from the written descriptor (fstat, before it is closed and renamed into
     place: the rename keeps the inode), so mtime_ns() after a write needs no stat of the name (`get -r`
     records it per file in the sync state: ~20K instructions an object less). set_mtime() drops it: the
-    file's time is then read from the file (a file system may keep it coarser than it was given)."""
+    file's time is then read from the file (a file system may keep it coarser than it was given).
+    `durable`: the written descriptor is fsync'd before the rename, the folder's after it (LocalTree.write)."""
 
     tree: Tree  # a LocalTree
     rel: str
+    durable: bool = False  # flushed to disk by its own descriptors before it counts as written (a move's)
     _left_ns: int | None = field(default=None, init=False, repr=False, compare=False)
 
     @cached_property
@@ -65,7 +68,7 @@ class TreeFile:
 
     def atomic(self) -> AbstractContextManager[int]:
         self._left_ns = None
-        return self.tree.write(self.rel, self._written)
+        return self.tree.write(self.rel, self._written, durable=self.durable)
 
     def _written(self, fd: int) -> None:
         """The tree's `written` callback: the file's mtime once its bytes are all written."""

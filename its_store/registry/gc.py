@@ -24,7 +24,9 @@ when stale, the folder goes too unless the manifest (read again just before) nam
 case only the marker goes. Files under NAME/VERSION/ with neither manifest nor marker (from before
 removals held the marker) are debris too, once the newest of them is older than `stale`; gc takes the
 marker write-once before deleting them. `stale` must exceed the longest registration: a registration
-still uploading behind an older marker is taken for dead.
+still uploading behind an older marker is taken for dead. A younger marker whose process provably ended
+(same machine and boot: core/liveness, the rule `model register` takes one over by) is debris at once
+(`owner_gone`), and such a marker on a version gc removes is taken over (removal.claim_from_dead).
 
 gc racing promote. Without care, promote could check that a version exists, gc could read the aliases
 (none yet) and delete the version, and promote's alias write could land after both: an alias to
@@ -126,7 +128,10 @@ def gc(ctx: RegistryContext, name: str | None = None, *, keep_last: int, older_t
     listing = _list(ctx)
     manifests, alias_docs = _documents(ctx, listing, keep=not dry_run)
     plan = _plan(listing, manifests, alias_docs, name, keep_last, now - age)
-    plan.stale = _stale(listing, name, now - stale_after)
+    from its_store.registry.removal import ended_registrations
+    young = {k: listing.lock_etags.get(k, "") for k, at in listing.locks.items()
+             if (name is None or k[0] == name) and at >= now - stale_after}
+    plan.stale = _stale(listing, name, now - stale_after, ended_registrations(ctx, young))
     report = {"model": name, "keep_last": keep_last, "older_than_seconds": int(age.total_seconds()),
               "stale_seconds": int(stale_after.total_seconds()), "dry_run": dry_run,
               "delete_markers": ctx.leaves_delete_markers() if dry_run else None,
@@ -256,17 +261,21 @@ def _protect_parents(manifests: dict[tuple[str, str], dict[str, Any]], candidate
                 work.append(parent)
 
 
-def _stale(listing: Listing, name: str | None, cutoff: datetime) -> list[dict[str, Any]]:
+def _stale(listing: Listing, name: str | None, cutoff: datetime,
+           ended: set[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """The debris rows (module docstring): markers older than `cutoff` or in `ended`, variants', orphans'."""
     out = []
     for (model, version), locked_at in sorted(listing.locks.items()):
-        if (name is not None and model != name) or locked_at >= cutoff:
+        gone = (model, version) in (ended or ())
+        if (name is not None and model != name) or (locked_at >= cutoff and not gone):
             continue
         finished = (model, version) in listing.manifests
         keys = [(k, s) for k, s in listing.objects.get((model, version), [])
                 if not finished or k.endswith("/" + LOCK)]
         out.append({"model": model, "version": version, "locked_at": locked_at.isoformat(timespec="seconds"),
                     "has_manifest": finished, "objects": len(keys), "bytes": sum(s for _, s in keys),
-                    "_keys": [k for k, _ in keys], "_etag": listing.lock_etags.get((model, version), "")})
+                    "_keys": [k for k, _ in keys], "_etag": listing.lock_etags.get((model, version), ""),
+                    **({"owner_gone": True} if gone else {})})
     for (model, version, variant), locked_at in sorted(listing.variant_locks.items()):
         if (name is not None and model != name) or locked_at >= cutoff:
             continue
@@ -320,14 +329,14 @@ def _claim(ctx: RegistryContext, listing: Listing, batch: list[tuple[str, str]]
     again with --force, or given a variant, since the listing) is released and kept."""
     from contextlib import closing
 
-    from its_store.registry.removal import claim
+    from its_store.registry.removal import claim_from_dead
     from its_store.transfer.fanout import fan_out
     if not batch:
         return set(), set()
 
     def attempt(key: tuple[str, str]) -> str | E.ItsStoreError:
         try:
-            if not claim(ctx, key[0], key[1], "model_gc"):
+            if not claim_from_dead(ctx, key[0], key[1], "model_gc"):
                 return "busy"
             return "held" if _etag(ctx, f"{key[0]}/{key[1]}/{MANIFEST}") == listing.manifests[key] else "changed"
         except E.ItsStoreError as exc:  # e.g. access denied: after the others are released, raised

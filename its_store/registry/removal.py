@@ -8,7 +8,9 @@ files. Without it, `model gc` or `model rm` deleting the files it listed could d
 files that are gone. Now:
 
   - a removal finds the marker taken (a registration runs, or died): it leaves the version alone
-    (gc: protected "being registered"; rm: ConflictError, exit 5);
+    (gc: protected "being registered"; rm: ConflictError, exit 5), unless that registration provably ended
+    on this machine (core/liveness, the rule `model register` takes a marker over by: dead_holder): then the
+    marker is taken by compare-and-swap and the removal goes on (claim_from_dead);
   - a registration finds a removal's marker: refused (ConflictError, exit 5), even with --force, which
     takes over only a registration's marker, and only by compare-and-swap (If-Match its ETag), so the
     removal's write-once claim and the take-over cannot both succeed;
@@ -134,13 +136,51 @@ def take_over(ctx: RegistryContext, name: str, version: str, marker: dict[str, A
     ctx.store.update(key, ours)
 
 
-def take_over_dead(ctx: RegistryContext, name: str, version: str, marker: dict[str, Any]) -> bool:
-    """A registration's marker whose process is provably dead (same machine, same boot: core/liveness.gone)
-    replaced by `marker`, by compare-and-swap on the ETag read, with one line saying so. False when it is a
-    removal's, its process runs or cannot be judged from here, or it changed meanwhile."""
-    from its_store.core.liveness import gone, holder_text
+def dead_holder(ctx: RegistryContext, name: str, version: str) -> tuple[dict[str, Any], str] | None:
+    """NAME/VERSION's marker (document, ETag) when it is a registration's whose process provably ended (same
+    machine, same boot: core/liveness.gone); None when there is none, it is a removal's, or its process runs or
+    cannot be judged from here. THE rule by which register, rm and gc take a dead registration's marker."""
+    from its_store.core.liveness import gone
     held = holder(ctx, name, version)
     if held is None or held[0].get("removing") or gone(held[0]) is not True:
+        return None
+    return held
+
+
+def ended_registrations(ctx: RegistryContext, young: dict[tuple[str, str], str]) -> set[tuple[str, str]]:
+    """Of `young` ((name, version) -> its marker's listed ETag: markers younger than gc's --stale), those whose
+    registration provably ended (dead_holder), read as listed (same ETag): debris now, not in --stale's time.
+    One GET a fresh marker (registrations running now, or killed)."""
+    ended = set()
+    for (name, version), etag in sorted(young.items()):
+        held = dead_holder(ctx, name, version)
+        if held is not None and held[1].strip('"') == etag:
+            ended.add((name, version))
+    return ended
+
+
+def claim_from_dead(ctx: RegistryContext, name: str, version: str, operation: str) -> bool:
+    """claim() for `model rm` and `model gc`: write-once, else in place of a dead registration's marker
+    (dead_holder) by compare-and-swap on the ETag read, with one line saying so. A killed `model register`
+    refused every removal of its version (exit 5, "being registered") until its marker was --stale old."""
+    if claim(ctx, name, version, operation):
+        return True
+    held = dead_holder(ctx, name, version)
+    if held is None or not claim(ctx, name, version, operation, replacing=held[1]):
+        return False
+    from its_store.core.liveness import holder_text
+    log.warning("%s@%s: the registration of %s ended without finishing; its marker was taken over for the removal",
+                name, version, holder_text(held[0]) or "a process of this machine")
+    return True
+
+
+def take_over_dead(ctx: RegistryContext, name: str, version: str, marker: dict[str, Any]) -> bool:
+    """A registration's marker whose process is provably dead (dead_holder) replaced by `marker`, by
+    compare-and-swap on the ETag read, with one line saying so. False when it is a removal's, its process runs
+    or cannot be judged from here, or it changed meanwhile."""
+    from its_store.core.liveness import holder_text
+    held = dead_holder(ctx, name, version)
+    if held is None:
         return False
     try:
         ctx.store.replace(f"{name}/{version}/{LOCK}", marker, held[1])
@@ -213,7 +253,7 @@ def _remove_marked(ctx: RegistryContext, name: str, version: str, *, force: bool
     from its_store.registry.promotion import keep_if_aliased
     from its_store.registry.refs import MANIFEST
     prefix = f"{name}/{version}/"
-    if not claim(ctx, name, version, "model_rm"):
+    if not claim_from_dead(ctx, name, version, "model_rm"):
         raise busy(ctx, name, version, removing=True)
     try:
         manifest = ctx.docs.manifest(name, version)  # read again under the marker: the one removed

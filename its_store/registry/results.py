@@ -336,6 +336,7 @@ class GcStale(RegistryResult):
     variant: str | None = None
     orphan: bool | None = None
     locked_at: str
+    owner_gone: bool | None = None  # true: younger than --stale, but its process provably ended (core/liveness)
     has_manifest: bool
     objects: int
     bytes: int

@@ -12,11 +12,7 @@ from collections import OrderedDict
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from its_store.core import errors as E
-
-# Paged listings: the call -> (query parameter, answer element) of each marker, the first one required
-# on a truncated page; the answer's markers are where the next page starts.
-PAGING = {"ListObjectsV2": (("continuation-token", "NextContinuationToken"),),
-          "ListObjectVersions": (("key-marker", "NextKeyMarker"), ("version-id-marker", "NextVersionIdMarker"))}
+from its_store.s3.call_names import PAGING
 
 
 @functools.cache

@@ -18,7 +18,7 @@ Every answer is also remembered per thread (`Call`), so that `errors()` (s3/erro
 whose answer minio then failed to parse (truncated XML, a missing element, a date that is no date).
 
 Which call a request is comes from s3/call_names.py; the checks of listing pages that would never end from
-s3/answer_paging.py.
+s3/answer_paging.py, imported by the first listing page (no other answer needs it).
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ from urllib3 import HTTPHeaderDict
 
 from its_store.core import errors as E
 from its_store.core.jsontext import MAX_DEPTH, loads, nests_deeper
-from its_store.s3.answer_paging import PAGING, paging
-from its_store.s3.call_names import identify, subresource_of
+from its_store.s3.call_names import PAGING, identify, subresource_of
 
 _local = threading.local()
 _counter = itertools.count(1)
@@ -148,7 +147,8 @@ def check(method: str, url: str, headers: Any, resp: Any, preloaded: bool, endpo
     for pattern, what in _MUST.get(name, ()):
         if not _compiled(pattern).search(body):
             raise bad_answer(name, f"no {what}, which S3 always sends in this answer")
-    if name in PAGING:
+    if name in PAGING:  # imported by the first listing page: no other answer needs it (~0.6M instructions)
+        from its_store.s3.answer_paging import paging
         paging(name, url, body)
 
 

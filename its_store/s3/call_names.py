@@ -43,6 +43,11 @@ _SUBRESOURCES: dict[str, dict[str, tuple[str, tuple[str, ...] | str]]] = {
 }
 _LISTING_PARAMS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "start-after"}
 
+# Paged listings: the call -> (query parameter, answer element) of each marker, the first one required
+# on a truncated page; the answer's markers are where the next page starts (s3/answer_paging.paging).
+PAGING = {"ListObjectsV2": (("continuation-token", "NextContinuationToken"),),
+          "ListObjectVersions": (("key-marker", "NextKeyMarker"), ("version-id-marker", "NextVersionIdMarker"))}
+
 
 Expect = tuple[str, ...] | str | None
 

@@ -52,7 +52,7 @@ from its_store.s3.payload import PAYLOAD_SHA256, Payload
 from its_store.s3.pool import build_pool
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from minio import Minio
     from minio.helpers import DictType
@@ -411,10 +411,11 @@ class S3Client:
         """PUT with `If-Match: ETAG` (compare-and-swap). Raises ConflictError if the object changed."""
         return self._conditional_writes().put_if_match(bucket, key, data, headers, etag)
 
-    def deletes_if_match(self, bucket: str, probe_key: str) -> bool | None:
+    def deletes_if_match(self, bucket: str, probe_key: str,
+                         left: Callable[[str], None] | None = None) -> bool | None:
         """Whether the server honours If-Match on DELETE in `bucket` (probed once: ConditionalWrites; None: the
-        probe was refused, unknown)."""
-        return self._conditional_writes().deletes_if_match(bucket, probe_key)
+        probe was refused, unknown; `left`: told the probe's delete marker)."""
+        return self._conditional_writes().deletes_if_match(bucket, probe_key, left)
 
     def remove_marking(self, bucket: str, key: str) -> str | None:
         """One DELETE (as remove()); the version id of the delete marker it left as its answer names it, else None."""

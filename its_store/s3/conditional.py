@@ -124,7 +124,8 @@ class ConditionalWrites:
         except E.ItsStoreError:
             return False
 
-    def deletes_if_match(self, bucket: str, probe_key: str) -> bool | None:
+    def deletes_if_match(self, bucket: str, probe_key: str,
+                         left: Callable[[str], None] | None = None) -> bool | None:
         """Whether the server honours `If-Match` on a DELETE in `bucket`, probed once per bucket for the client's
         life: one DELETE of `probe_key` (a key that holds no object, in a name the caller reserves) with an
         If-Match no object carries. A server that honours it refuses (SeaweedFS 412, moto and AWS 404: no object
@@ -132,17 +133,23 @@ class ConditionalWrites:
         2xx (MinIO, rclone serve s3, Ceph RGW 16.2: tests/test_mv_delete_if_match_ignored.py) and, in a versioned
         bucket, leaves a delete marker on that key, removed at once by the version id its answer names (refused, a
         warning names it and the command that removes it: it was left silently). None: unknown, the probe refused
-        (AccessDenied: a key allowed to delete only some names) or a 404 either way, kept like a finding (both:
-        tests/test_mv_delete_probe_denied.py, test_atk38_probe_404_any_key.py). Other errors (no answer) are the
-        caller's and nothing is kept."""
+        (AccessDenied: a key allowed to delete only some names), a 404 either way, or a conflict other than 412
+        (409 OperationAborted), kept like a finding (tests/test_mv_delete_probe_denied.py,
+        test_atk38_probe_404_any_key.py, test_atk38b_probe_409.py). A DELETE with If-Match rejected
+        (400 InvalidArgument, 501 NotImplemented, any other answer that refuses it: a server that knows no If-Match
+        on DELETE) is False, as ignored: the caller's DELETE goes without it (it failed every move:
+        tests/test_mv_delete_probe_rejected.py). Other errors (no answer, a 5xx, no such bucket, an interrupt, a
+        closed client: tests/test_mv_delete_probe_interrupted.py) are the caller's and nothing is kept.
+        `left(version id)`: called with a delete marker a probe left (before it is removed; its errors are not the
+        caller's): the caller removes stale ones of killed runs (service/delete_guard.py)."""
         if bucket in self._delete_found:
             return self._delete_found[bucket]
         with self._probing:
             if bucket not in self._delete_found:  # another worker may have probed it meanwhile
-                self._delete_probe(bucket, probe_key)
+                self._delete_probe(bucket, probe_key, left)
         return self._delete_found[bucket]
 
-    def _delete_probe(self, bucket: str, probe_key: str) -> None:
+    def _delete_probe(self, bucket: str, probe_key: str, left: Callable[[str], None] | None) -> None:
         """deletes_if_match's one probe of `bucket` (its docstring), its finding kept. A 404 is honoured only when
         the same key's DELETE without If-Match is not also a 404: a server that answers 404 to a DELETE of any
         key holding nothing (Google Cloud Storage's XML API) tells nothing by it, and taking it for honoured let
@@ -150,19 +157,26 @@ class ConditionalWrites:
         (tests/test_atk38_probe_404_any_key.py). Unknown then (None), as when refused."""
         try:
             resp = self._raw("DELETE", bucket, probe_key, headers={"If-Match": f'"{_NO_ETAG}"'})
-        except E.ConflictError:
-            self._delete_found[bucket] = True
+        except E.ConflictError as exc:  # 412 PreconditionFailed: refused for its If-Match. Another conflict (409
+            # OperationAborted, InvalidBucketState) is no answer to it: unknown (tests/test_atk38b_probe_409.py)
+            self._delete_found[bucket] = True if exc.s3_code == "PreconditionFailed" else None
             return
         except E.ObjectNotFoundError:
-            self._delete_found[bucket] = self._plain_probe(bucket, probe_key)
+            self._delete_found[bucket] = self._plain_probe(bucket, probe_key, left)
             return
         except E.AccessDeniedError:
             self._delete_found[bucket] = None
             return
-        self._drop_marker(bucket, probe_key, resp.headers.get("x-amz-version-id"))
+        except (E.ServiceUnavailableError, E.NotFoundError, E.InterruptedError_, E.ClosedError):
+            raise  # no answer to read (an interrupt unwinding while it waits to retry, a closed client): the caller's
+        except E.ItsStoreError as exc:  # the DELETE refused for its If-Match: the server knows no such condition
+            log.debug("the If-Match probe of bucket %s was refused (%s): a DELETE goes without it", bucket, exc)
+            self._delete_found[bucket] = False
+            return
+        self._drop_marker(bucket, probe_key, resp.headers.get("x-amz-version-id"), left)
         self._delete_found[bucket] = False
 
-    def _plain_probe(self, bucket: str, probe_key: str) -> bool | None:
+    def _plain_probe(self, bucket: str, probe_key: str, left: Callable[[str], None] | None) -> bool | None:
         """After a 404 to the If-Match probe: the same DELETE without If-Match. Answered (S3: 204, a delete marker
         in a versioned bucket, removed at once), the 404 was the If-Match's: honoured. Another 404 (or a refusal):
         unknown."""
@@ -170,14 +184,19 @@ class ConditionalWrites:
             resp = self._raw("DELETE", bucket, probe_key, headers={})
         except (E.ObjectNotFoundError, E.AccessDeniedError, E.ConflictError):
             return None
-        self._drop_marker(bucket, probe_key, resp.headers.get("x-amz-version-id"))
+        self._drop_marker(bucket, probe_key, resp.headers.get("x-amz-version-id"), left)
         return True
 
-    def _drop_marker(self, bucket: str, probe_key: str, marker: str | None) -> None:
+    def _drop_marker(self, bucket: str, probe_key: str, marker: str | None, left: Callable[[str], None] | None
+                     ) -> None:
         """The delete marker a probe's DELETE left (`marker`: the version id its answer named), removed; refused
-        (a key that may DeleteObject, not DeleteObjectVersion), a warning names it and the command that removes it."""
+        (a key that may DeleteObject, not DeleteObjectVersion), a warning names it and the command that removes it.
+        First `left(marker)` (deletes_if_match), whose errors are not the caller's."""
         if not marker:
             return
+        if left is not None:
+            with contextlib.suppress(E.ItsStoreError):
+                left(marker)
         try:
             self._remove(bucket, probe_key, marker)
         except E.ItsStoreError as exc:
@@ -237,8 +256,9 @@ class ConditionalWrites:
                 if step == 0:
                     raise  # a new random key that "exists": no answer to trust
                 continue  # refused (412), as it must be
-            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError):
-                raise
+            except (E.ServiceUnavailableError, E.AccessDeniedError, E.NotFoundError, E.InterruptedError_,
+                    E.ClosedError):
+                raise  # no answer that tells (an interrupt, a closed client: tests/test_mv_delete_probe_interrupted)
             except E.ItsStoreError as exc:  # 501 NotImplemented and the like
                 return f"refuses conditional PUTs ({exc.message})"
             written[0] += 1

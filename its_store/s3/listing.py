@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from its_store.s3 import keys
-from its_store.s3.answer_paging import Listed, endless_listing
 from its_store.s3.answers import bad_answer
 from its_store.s3.errors import parsing, where
 from its_store.s3.listing_page import Entry, next_query, parse_page, read_plain, tree_entries
@@ -40,8 +39,8 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
     call = "ListObjectVersions" if versions else "ListObjectsV2"
     place = prefix or None
     query = first_query(prefix, recursive, versions, start_after)
-    listed = Listed()
-    remember = listed.add
+    from its_store.s3.answer_paging import Listed  # here: this module loads with every command, Listed with a listing
+    remember = Listed().add
     asked: set[tuple[str | None, ...]] = set()  # every page's markers: one tuple a page, a cycle of any length
     data = raw("GET", bucket, query=query, place=place).data  # most listings are one page: no thread for it
     while True:
@@ -60,13 +59,13 @@ def list_entries(raw: Raw, stat: Callable[[str, str, str | None], object], bucke
         for entry in entries:  # _check's rules, written out here: this runs for every key
             key = entry.key
             if not key or entry.size < 0:
-                _check(entry, call, bucket, place, listed)
+                _check(entry, call, bucket, place, remember)
             if "\ufffd" not in key:
                 if not key.startswith(prefix):
-                    _check(entry, call, bucket, place, listed, prefix)
+                    _check(entry, call, bucket, place, remember, prefix)
                 remember((entry.is_prefix, key, entry.version_id), call)
             elif not keys.within_prefix(key, prefix):
-                _check(entry, call, bucket, place, listed, prefix)
+                _check(entry, call, bucket, place, remember, prefix)
             elif not entry.is_prefix:  # keys.garbled: a HEAD tells
                 head = partial(stat, bucket, key, entry.version_id if versions else None)
                 entry = entry._replace(garbled=keys.garbled(key, head))
@@ -98,6 +97,7 @@ def once(asked: set[tuple[str | None, ...]], following: dict[str, str], call: st
     rule of every paged listing: objects, versions, multipart uploads, parts (s3/multipart.py)."""
     marker = tuple(following.get(name) for name in names)
     if marker in asked:
+        from its_store.s3.answer_paging import endless_listing
         raise endless_listing(call, "it gave a continuation marker it had already given (its pages cycle)")
     asked.add(marker)
 
@@ -132,16 +132,18 @@ class _Ahead:
         return self._body
 
 
-def _check(entry: Entry, call: str, bucket: str, place: str | None, listed: Listed, prefix: str = "") -> None:
+def _check(entry: Entry, call: str, bucket: str, place: str | None,
+           remember: Callable[[tuple[bool, str, str | None], str], None], prefix: str = "") -> None:
     """An entry no S3 object can be (an empty key, a negative size) is BadAnswerError, as is one outside
     the prefix asked for (S3 lists only keys that begin with it: every caller cuts the prefix off, and
-    sync --delete deleted such a key outside DEST); one listed twice pages in a loop (answer_paging.Listed). A
-    name with U+FFFD is a server's stand-in for bytes it could not list, which several keys may share:
-    not remembered, and held to the prefix where it does not stand for a character of it (keys.within_prefix)."""
+    sync --delete deleted such a key outside DEST); one listed twice pages in a loop (`remember`: the add
+    of the listing's answer_paging.Listed). A name with U+FFFD is a server's stand-in for bytes it could not
+    list, which several keys may share: not remembered, and held to the prefix where it does not stand for a
+    character of it (keys.within_prefix)."""
     if not entry.key or entry.size < 0:
         raise bad_answer(call, "an entry with an empty key" if not entry.key else
                          f"an entry with a negative size ({entry.size})", where(bucket, place))
     if not keys.within_prefix(entry.key, prefix):
         raise bad_answer(call, f"an entry outside the prefix asked for ({entry.key!r})", where(bucket, place))
     if entry.key.find("\ufffd") < 0:
-        listed.add((entry.is_prefix, entry.key, entry.version_id), call)
+        remember((entry.is_prefix, entry.key, entry.version_id), call)

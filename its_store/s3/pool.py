@@ -18,7 +18,13 @@ Content-Encoding (codec/compression.py) and is undone by us, once.
 
 An answer read whole (a listing page, a configuration, any error's document) is read here, not by urllib3's
 preload, and never past ANSWER_LIMIT (answered, bounded): an endpoint whose answer never ends (a camera's MJPEG
-port named by mistake) is a bad answer, not all of the machine's memory.
+port named by mistake) is a bad answer, not all of the machine's memory. Object bytes are streamed (GetObject:
+preload_content=False), never under that limit, with one exception: a ranged GET through the client's `_raw`
+is read whole here, so s3/multipart._bytes_are's read-back of an object (ranges of _READ_BACK, 8 MiB, each
+with its Content-Length) is under it, a quarter of it; a range answered longer than ANSWER_LIMIT (or endless)
+is a bad answer there, which that fault path takes for "no proof". Raising _READ_BACK past ANSWER_LIMIT would
+make every such read-back fail. No more than ANSWER_LIMIT + 1 bytes of an answer of status >= 300 is read by
+anyone, urllib3's drain before a retry included (FinalResponse).
 
 Timeouts: MINIO_CONNECT_TIMEOUT to connect and for each wait while a request is sent, MINIO_READ_TIMEOUT for
 each wait for answer bytes. Over plain HTTP on Linux the kernel keeps them (SO_SNDTIMEO / SO_RCVTIMEO on a
@@ -32,6 +38,7 @@ from __future__ import annotations
 import functools
 import http.client
 import logging
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -50,6 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("its_store.s3")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUS = (500, 502, 503, 504)
+ANSWER_LIMIT = 32 * 1024 * 1024  # an answer read whole: >10x the largest S3 sends (a page of 1,000 1-KiB keys)
 
 
 class LoggedRetry(Retry):
@@ -81,19 +89,57 @@ def _cause(error: Exception | None) -> str:
 
 
 class FinalResponse(http.client.HTTPResponse):
-    """An http.client response that skips interim 1xx answers other than 100 (which it skips itself).
+    """An http.client response that skips interim 1xx answers other than 100 (which it skips itself), and of
+    an answer of status >= 300 (an error's document, a redirect) gives no more than ANSWER_LIMIT + 1 bytes.
 
     Overrides http.client's `_read_status`, the only hook there is; tests/test_s3_adapter.py fails
-    if a Python upgrade changes it."""
+    if a Python upgrade changes it. The `read` (public) of an answer of status >= 300 (_ErrorAnswer, the class its
+    _read_status gives it) is bounded for urllib3's drain_conn: before it retries a
+    5xx it reads the rest of the answer to reuse the connection, to the end however long (a 503 whose body
+    never ends held the command there for ever: tests/test_retried_5xx_endless_body.py). Past the limit the
+    connection is shut down (never reused) and the read ends; bounded() reads such answers up to the same
+    limit, so what it reads and refuses is unchanged."""
 
     def _read_status(self) -> tuple[str, int, str]:
         while True:
             version, status, reason = super()._read_status()  # type: ignore[misc]
             if not (101 < status < 200):
+                if status >= 300:  # this answer's reads bounded; a 2xx body's reads cost nothing more
+                    self.__class__ = _ErrorAnswer
                 return version, status, reason
             while self.fp.readline(65537) not in (b"\r\n", b"\n", b""):  # its header lines
                 pass
             log.debug("skipped an interim %d %s answer", status, reason)
+
+
+class _ErrorAnswer(FinalResponse):
+    """A FinalResponse of status >= 300, whose body is read no further than ANSWER_LIMIT + 1 bytes."""
+
+    _left = -1  # bytes still given of an answer of status >= 300 (-1: none read yet)
+
+    def read(self, amt: int | None = None) -> bytes:
+        """At most ANSWER_LIMIT + 1 bytes in all (FinalResponse)."""
+        left = ANSWER_LIMIT + 1 if self._left < 0 else self._left
+        if left == 0:
+            self._cut()
+            return b""
+        data = super().read(left if amt is None or amt < 0 else min(amt, left))
+        self._left = left - len(data)
+        return data
+
+    def _cut(self) -> None:
+        """The connection shut down (its socket, by a duplicate of its descriptor: both directions) and this
+        answer closed: the unread rest of the body is never read, nor taken for the next answer. An answer
+        read to its very end (ANSWER_LIMIT + 1 bytes long) was closed by http.client: nothing left to cut
+        (tests/test_atk38b_error_answer_exact_limit.py)."""
+        import socket
+        if self.fp is not None:
+            try:
+                with socket.socket(fileno=os.dup(self.fileno())) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError):  # closed already
+                pass
+        self.close()
 
 
 class _Connection(HTTPConnection):
@@ -212,9 +258,6 @@ def answered(send: Callable[..., BaseHTTPResponse], method: str, url: str, redir
                 raise
             retries.sleep()
             kw["retries"] = retries
-
-
-ANSWER_LIMIT = 32 * 1024 * 1024  # an answer read whole: >10x the largest S3 sends (a page of 1,000 1-KiB keys)
 
 
 def bounded(resp: BaseHTTPResponse, method: str, url: str, headers: Any, endpoint_host: str) -> BaseHTTPResponse:

@@ -18,7 +18,7 @@ from its_store.core import errors as E
 from its_store.core.files import local_error
 from its_store.core.heap import older_objects_left_alone
 from its_store.core.localtree import LocalTree, OpenFile
-from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest
+from its_store.core.models import DownloadRequest, ListObjectsRequest, ObjectType, UploadRequest, copier
 from its_store.core.refs import UnsafeKeyError, is_folder_marker, local_key, validate_bucket
 from its_store.service import objects
 from its_store.service.batch_result import (  # re-exported (`as`): library callers import them from here
@@ -167,13 +167,13 @@ class Batch:
         except E.ItsStoreError:
             shared = None  # each file plans (and fails) on its own, said per file as before
 
-        def request(path: Path, key: str) -> UploadRequest:
-            return template.model_copy(update={"key": key, "file_path": path})
+        def request(path: str, key: str) -> UploadRequest:
+            return template.model_copy(update={"key": key, "file_path": Path(path)})
 
         listing = result.listing
         walked = objects.upload_walked
 
-        def job(tree: LocalTree, path: Path, rel: str) -> Callable[[], BatchItem | Counted]:
+        def job(tree: LocalTree, path: str, rel: str) -> Callable[[], BatchItem | Counted]:
             def run() -> BatchItem | Counted:
                 key = local_key(prefix, rel)  # a name that cannot be a key fails alone, named
                 with tree.open_file(rel) as opened, upload_reader(opened) as source:
@@ -190,12 +190,12 @@ class Batch:
                     on_done()
                 if not listing:  # count-only (the CLI without --json): no model built that no one shows
                     return Counted(resp.total_size)
-                return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=str(path),
+                return BatchItem(key=key, size=resp.total_size, etag=resp.etag, source=path,
                                  unchecked=resp.unchecked)
             return run
 
         with LocalTree(root, follow_symlinks=follow_symlinks) as tree:  # files read from the folders walked
-            jobs = ((str(path), job(tree, path, rel)) for path, rel in walk_files(root, result, follow_symlinks, tree))
+            jobs = ((path, job(tree, path, rel)) for path, rel in walk_files(root, result, follow_symlinks, tree))
             run_jobs(n, jobs, result, ctx)
         result.duration_seconds = round(time.perf_counter() - started, 3)
         return result
@@ -231,6 +231,8 @@ class Batch:
                                    workers=_part_workers(ctx, n), **(options or {}))
 
         listing_items = result.listing
+        # each object's request: the template with its key, listed size and ETag (as model_copy(update=...) makes it)
+        request_for = copier(template, ("key", "size_hint", "etag_hint"))
 
         def thread_job(tree: LocalTree, info: ObjectInfo) -> Callable[[], BatchItem | Counted]:
             key = info.key
@@ -238,7 +240,7 @@ class Batch:
             def run() -> BatchItem | Counted:
                 target = tree.file(key[len(base):])  # no safe local name: UnsafeKeyError, skipped, said
                 # file_path stays the folder's: the file is `into` (its Path, ~15K instructions, built only when shown)
-                request = template.model_copy(update={"key": key, "size_hint": info.size, "etag_hint": info.etag})
+                request = request_for(key, info.size, info.etag)
                 written, verified = objects.download_into(ctx, request, target, progress, on_object)
                 if on_file is not None:
                     on_file(bucket, info, written, target)
@@ -371,8 +373,10 @@ def _part_workers(ctx: Context, n: int) -> int:
 
 
 def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
-               tree: LocalTree | None = None) -> Iterator[tuple[Path, str]]:
-    """(path, relative path) of the regular files under `root`, in order, by sync's walk (walk.py):
+               tree: LocalTree | None = None) -> Iterator[tuple[str, str]]:
+    """(path, relative path) of the regular files under `root`, in order, by sync's walk (walk.py), the path
+    as the walk's str (a Path made per file, and its str() for the job's name, cost ~33k instructions a camera
+    frame, callgrind, issue 22):
     symbolic links only with `follow_symlinks` (folder loops never), and what is not uploaded is
     said, as sync says it: skips (links not followed, FIFOs, devices, sockets, broken links) go to
     `result.skipped_items`, unreadable folders to `result.errors` (once the walk is done). `tree`: the
@@ -380,7 +384,7 @@ def walk_files(root: Path, result: BatchResult, follow_symlinks: bool = False,
     from its_store.sync.walk import Walk, walk_local
     walk = Walk(sizes=False)  # each file is opened and fstat-ed by its job: not stat-ed in the walk too
     for item in walk_local(root, walk, follow_symlinks=follow_symlinks, tree=tree):
-        yield Path(item.path), item.rel
+        yield item.path, item.rel
     for rel, reason, _ in walk.notes:  # a folder keeps its "/": "linked-dir/"
         result.skipped_items.append(SkippedItem(path=os.path.join(root, rel), reason=reason))
     for rel, reason in walk.problems:

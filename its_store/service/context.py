@@ -288,7 +288,7 @@ class Op:
         if rec is not None and self.forget == "object" and rec.deferral is not None and self.key is not None \
                 and self.bucket is not None and not self.ctx.closed:
             rec.deferral.add_object(self.bucket, self.key)  # a batch's: with its next flush (Deferral.add_object)
-        else:
+        elif self.forget is not None:  # nothing to forget (a download): no call (once an object of get -r)
             self.ctx.forget(self.forget, self.bucket, self.key)
         if self.audit:
             error = error if not ok else None
@@ -306,9 +306,9 @@ class Recording:
 
     The worker threads call `bind()` (the fan-out's initializer); the owner holds it as a context manager
     around the whole batch: flushed as it goes (state/audit.AuditBuffer, state/stats.StatsTally,
-    state/service_cache.Deferral: every 0.5 s or few hundred operations) and once more when it ends,
-    whatever ends it. While it runs in the main thread where SIGTERM still has its default action, a
-    SIGTERM stops the batch as Ctrl-C does (SystemExit 143: operations in flight finish, nothing new
+    state/service_cache.Deferral: every few hundred operations, or by time with a few waiting: state/flush_rule.py)
+    and once more when it ends, whatever ends it. While it runs in the main thread where SIGTERM still has its
+    default action, a SIGTERM stops the batch as Ctrl-C does (SystemExit 143: operations in flight finish, nothing new
     starts) instead of killing the process with lines unwritten; a buffer still holding lines at exit
     is written by an atexit hook (AuditBuffer)."""
 

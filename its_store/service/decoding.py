@@ -23,12 +23,12 @@ from its_store.codec.compression import (
     META_SHA256,
     DecodingWriter,
     VerifyingSink,
+    custody_sha256,
     get_codec,
     recorded_size,
 )
 from its_store.codec.encryption import KeyedS3, SseCKey, describe, given_key, key_mismatch, resolve_key
 from its_store.core import errors as E
-from its_store.core.custody import custody_sha256
 from its_store.core.files import atomic_target
 from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
@@ -126,7 +126,7 @@ def _header(headers: Any, name: str) -> str | None:
 def _decoding(meta: dict[str, str], where: str) -> tuple[Any, int | None, str | None] | None:
     """(codec, original size, sha256) when the object must be decoded/verified by us, else None. A
     compressed object is decoded only with a recorded original size (compression.recorded_size)."""
-    name, sha = meta.get(META_CODEC), custody_sha256(meta.get(META_SHA256))  # another tool's value: none
+    name, sha = meta.get(META_CODEC), custody_sha256(meta)  # no SHA-256 (another tool's): none, as verify
     if name is None and sha is None:
         return None
     codec = get_codec(name or "none", stored=True, where=where)

@@ -20,7 +20,15 @@ Where the probe itself is refused (AccessDenied: a key allowed to delete only so
 If-Match is honoured is unknown: the source is HEADed right before its DELETE as above (an SSE-C source with its
 key_file too), and that DELETE still carries If-Match (exact where the server honours it); the move says
 `delete_conditional: false` (not known exact). No versioning is read on that path (the report's delete_marker
-asks markers.markers_left, once a run).
+asks markers.markers_left, once a run). Where the probe's If-Match itself is rejected (400 InvalidArgument, 501
+NotImplemented: a server or gateway that knows no such condition, and refuses every DELETE carrying it), it is
+taken as ignored (above): the DELETE goes without it, after the marker check or the HEAD
+(tests/test_mv_delete_probe_rejected.py).
+
+In a versioned bucket whose server ignores If-Match, the probe leaves a delete marker, removed at once by its
+version id; a run killed in between left it for good. So a probe that left one removes, from its folder, the
+markers of probe keys of the exact shape (PROBE_NAME + 16 hex digits, nothing but delete markers) older than its
+own by STALE_PROBE (_sweep_probes; tests/test_mv_delete_probe_stale_markers.py).
 
 A bucket's versioning is read once per Context (versioning): every object of `mv -r` asked it again (one GET
 ?versioning an object; the report's delete_marker, markers.markers_left, once more a run). An answer that leads
@@ -36,7 +44,10 @@ object, as before: the check it leads to needs it as it is now.
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
@@ -45,6 +56,7 @@ from its_store.core.refs import MAX_KEY_BYTES
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from its_store.s3.listing import Entry
     from its_store.service.context import Context
 
 PROBE_NAME = ".its-store-delete-probe-"  # + 16 hex digits: the probe's key, beside the source (never stored)
@@ -59,7 +71,45 @@ def honoured(ctx: Context, bucket: str, key: str) -> bool | None:
     probe = f"{folder}/{name}" if folder else name
     if len(probe.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:  # a folder too long to hold it (Ceph and AWS
         probe = name  # refuse the key: every move out of it failed, exit 2): the bucket's top, refused maybe (None)
-    return ctx.s3.deletes_if_match(bucket, probe)
+    return ctx.s3.deletes_if_match(bucket, probe, partial(_sweep_probes, ctx, bucket, probe))
+
+
+STALE_PROBE = timedelta(hours=1)  # a probe's delete marker this much older than a new probe's is a killed run's
+_PROBE_TAIL = re.compile(r"[0-9a-f]{16}")
+
+
+def _sweep_probes(ctx: Context, bucket: str, probe: str, marker: str) -> None:
+    """A probe left the delete marker `marker` on `probe` (a versioned bucket whose server ignores If-Match): a run
+    killed between its probe and the removal of that marker left one too, on a probe key of its own. Those of the
+    probe's folder (the key shape PROBE_NAME + 16 hex digits exactly, only delete markers, no version with data)
+    whose newest marker is STALE_PROBE older than this one (the server's clock: both its Last-Modified) are
+    removed by their version ids; a live run's, still to be removed by that run, is younger. Best effort: one
+    listing page of the probes' names (the key at its cut, whose versions may go on past it, not judged), errors
+    not the caller's (deletes_if_match)."""
+    prefix = probe[:-16]
+    listed = ctx.s3.list_objects(bucket, prefix, recursive=True, include_versions=True)
+    found: dict[str, list[Entry]] = {}
+    try:
+        for n, entry in enumerate(listed):
+            if n >= 1000:  # the key listed here may have more versions past it (data below its markers):
+                found.pop(entry.key, None)  # not judged (tests/test_atk38b_probe_sweep_cut.py)
+                break
+            found.setdefault(entry.key, []).append(entry)
+    finally:
+        with contextlib.suppress(Exception):
+            getattr(listed, "close", lambda: None)()
+    now = next((e.last_modified for e in found.get(probe, ()) if e.version_id == marker), None)
+    if now is None or now < datetime.min.replace(tzinfo=UTC) + STALE_PROBE:  # undated, or Go's zero time
+        return  # (0001-01-01: a date never set) with no age to judge by (tests/test_atk38b_probe_zero_date.py)
+    for key, versions in found.items():
+        if key == probe or not key.startswith(prefix) or not _PROBE_TAIL.fullmatch(key[len(prefix):]):
+            continue
+        dates = [e.last_modified for e in versions]
+        if not all(e.is_delete_marker and e.version_id for e in versions) or None in dates \
+                or max(d for d in dates if d is not None) > now - STALE_PROBE:
+            continue
+        for entry in versions:
+            ctx.s3.remove(bucket, key, entry.version_id)
 
 
 def unconditioned(ctx: Context, bucket: str, key: str, copied: tuple[str, str | None, int | None],

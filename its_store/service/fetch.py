@@ -28,10 +28,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.compression import META_CODEC, META_SHA256
+from its_store.codec.compression import META_CODEC, custody_sha256
 from its_store.codec.encryption import describe_lower
 from its_store.core import errors as E
-from its_store.core.custody import custody_sha256
 from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify
@@ -97,7 +96,8 @@ def open_answer(ctx: Context, bucket: str, key: str, version_id: str | None, raw
     meta = user_metadata(resp.headers)
     head = answer_head(bucket, key, version_id, resp.headers, meta, raw)
     if head is None or (size is not None and head.size != size) or (  # no ETag named: not the listed one's either;
-            etag and comparable_etag(head.etag) != comparable_etag(etag)):  # compared as check_answer does (W/ aside)
+            etag and head.etag != etag and comparable_etag(head.etag) != comparable_etag(etag)):  # as check_answer
+        # compares them (W/ aside); the same text is the same ETag (no comparable_etag pair per object: ~5K instr.)
         resp.close()
         return None
     try:
@@ -116,15 +116,17 @@ def answer_head(bucket: str, key: str, version_id: str | None, headers: Any, met
     (checked on the way, before the rename), not for a compressed one unless `raw` (its its-sha256 is of
     the decoded bytes: the decoding path checks it)."""
     encryption = describe_lower(headers)
-    size = read_uint(headers.get("content-length"))
+    # s3 Headers (lower-case names) read by dict.get: these names are lower-case (no Headers.get call each)
+    get = dict.get if getattr(headers, "names_lower", False) else type(headers).get
+    size = read_uint(get(headers, "content-length"))
     if size is None or encryption == "SSE-C":
         return None
-    return ObjectHead(bucket=bucket, key=key, size=size, etag=(headers.get("etag") or "").strip('"'),
-                      version_id=version_id or headers.get("x-amz-version-id"),
+    return ObjectHead(bucket=bucket, key=key, size=size, etag=(get(headers, "etag") or "").strip('"'),
+                      version_id=version_id or get(headers, "x-amz-version-id"),
                       part_size=read_uint(meta.get(META_PART_SIZE), low=1), verifiable=encryption != "SSE-KMS",
-                      checksum=headers.get("x-amz-checksum-crc32"),
-                      checksum_type=headers.get("x-amz-checksum-type"),
-                      sha256=None if META_CODEC in meta else custody_sha256(meta.get(META_SHA256)))
+                      checksum=get(headers, "x-amz-checksum-crc32"),
+                      checksum_type=get(headers, "x-amz-checksum-type"),
+                      sha256=None if META_CODEC in meta else custody_sha256(meta))
 
 
 def user_metadata(headers: Any) -> dict[str, str]:

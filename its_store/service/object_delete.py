@@ -87,11 +87,12 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
     with ctx.op("rm", bucket=bucket, key=key, stat="delete", version_id=version_id, delete_marker=None,
                 bypass_governance=bypass_governance or None) as op:
         _exists(ctx, bucket, key, version_id)
-        said, conditional = (_remove_one(ctx, bucket, key, version_id, bypass_governance), None) \
+        said, conditional, check = (_remove_one(ctx, bucket, key, version_id, bypass_governance), None, None) \
             if if_match is None else _remove_if_match(ctx, bucket, key, if_match, (copied_version, copied_size),
                                                         copied_key_file)
-        if conditional is not None:  # a move's DELETE: whether the server made it only as copied (the audit line)
-            op.fields["delete_conditional"] = conditional
+        if conditional is not None:  # a move's DELETE: whether the server made it only as copied (the audit line),
+            op.fields["delete_conditional"] = conditional  # and how it was kept to the object copied (CHECKS)
+            op.fields["delete_check"] = check
         marker: bool | None = False
         if version_id is None:  # the answer's x-amz-delete-marker, else the bucket's versioning; None: unknown
             from its_store.service.markers import markers_of
@@ -102,6 +103,10 @@ def delete(ctx: Context, bucket: str, key: str, version_id: str | None = None, *
 
 
 _SSE_C, _MARKER = "SSE-C", "delete marker"  # what _exists found where the HEAD told nothing
+# how a move's source DELETE was kept to the object copied (the audit line's `delete_check`; service/delete_guard.py):
+# the server honours If-Match; ignored (or rejected), a versioned bucket: the delete marker's place checked;
+# ignored, any other bucket: a HEAD, then a plain DELETE; the probe refused (unknown): a HEAD, then If-Match
+CHECKS = ("if_match", "marker_checked", "head_then_plain", "head_then_if_match")
 
 
 def _exists(ctx: Context, bucket: str, key: str, version_id: str | None) -> ObjectStat | str:
@@ -145,44 +150,56 @@ def _remove_one(ctx: Context, bucket: str, key: str, version_id: str | None, byp
 
 def _remove_if_match(ctx: Context, bucket: str, key: str, etag: str,
                      copied: tuple[str | None, int | None], key_file: Path | bytes | None
-                     ) -> tuple[bool | None, bool]:
+                     ) -> tuple[bool | None, bool, str]:
     """One DELETE with `If-Match: "ETAG"`. A 412 is read back: the object gone (an earlier attempt of this
     DELETE did it) is deleted; still carrying the ETag, the server matches only the bare form (radosgw 16.2,
     s3/conditional.py), sent once more so; anything else was rewritten: ConflictError, the object kept. A
     server that ignores If-Match on DELETE (service/delete_guard.py) gets a plain DELETE right after a HEAD found
     the object copied (`copied`: its version id and stored size), or, in a versioned bucket, one whose delete
     marker is checked; where the probe that tells was refused, a HEAD just before the If-Match DELETE. Returns
-    what the answer said of a delete marker, and whether the delete is known conditional (False: the plain
-    DELETE, or the probe refused)."""
+    what the answer said of a delete marker, whether the delete is known conditional (False: the plain
+    DELETE, or the probe refused), and how it was kept to the object copied (one of CHECKS)."""
     from its_store.service import delete_guard
     bare = etag.strip(chr(34))
     forms: tuple[str | None, ...] = (f'"{bare}"', bare)
     honours = delete_guard.honoured(ctx, bucket, key)
+    check = CHECKS[0]
     if honours is False:
         if delete_guard.unconditioned(ctx, bucket, key, (bare, *copied), key_file):
-            return True, True  # a delete marker, its place checked: as exact as a conditional DELETE
-        forms = (None,)  # HEADed just now and still the object copied: the DELETE at once
+            return True, True, CHECKS[1]  # a delete marker, its place checked: as exact as a conditional DELETE
+        forms, check = (None,), CHECKS[2]  # HEADed just now and still the object copied: the DELETE at once
     elif honours is None:  # the probe was refused: HEADed just before, If-Match kept (service/delete_guard.py)
         delete_guard.still_copied(ctx, bucket, key, (bare, copied[1]), key_file)
+        check = CHECKS[3]
     for value in forms:
         exact = bool(value) and honours is True
         try:
-            return ctx.s3.remove(bucket, key, None, headers={"If-Match": value} if value else None), exact
+            return ctx.s3.remove(bucket, key, None, headers={"If-Match": value} if value else None), exact, check
         except E.ServiceUnavailableError as exc:  # sent, never re-sent (s3/pool.py), answer lost: look
             _lost_answer(ctx, bucket, key, bare, exc, key_file)  # raises unless the source is gone
-            return None, exact  # gone: deleted; what is left, unknown (the caller asks the versioning)
+            return None, exact, check  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ObjectNotFoundError:  # AWS: If-Match on a key with no object (a lost answer's retry)
-            return None, exact  # gone: deleted; what is left, unknown (the caller asks the versioning)
+            return None, exact, check  # gone: deleted; what is left, unknown (the caller asks the versioning)
         except E.ConflictError:
-            try:
-                now = _etag_now(ctx, bucket, key, key_file)
-            except E.ObjectNotFoundError:
-                return None, exact  # gone: deleted (a lost answer's retry was refused); what is left, unknown
-            except E.SseKeyMismatchError:  # the key the copy read it with no longer opens it: another object
-                break
-            if now != bare:
+            same = _read_back(ctx, bucket, key, bare, key_file)
+            if same is None:
+                return None, exact, check  # gone: deleted (a lost answer's retry was refused); what is left, unknown
+            if not same:
                 break
     raise delete_guard.rewritten(f"s3://{bucket}/{key}")
+
+
+def _read_back(ctx: Context, bucket: str, key: str, bare: str, key_file: Path | bytes | None) -> bool | None:
+    """After a 412 to the If-Match DELETE, the source as a HEAD reads it now (_etag_now): None when it is gone,
+    True when it still carries the ETag copied (`bare`: the server matches only the other form), False when
+    it is another object (rewritten, or an SSE-C key that no longer opens it)."""
+    try:
+        now = _etag_now(ctx, bucket, key, key_file)
+    except E.ObjectNotFoundError:
+        return None
+    except E.SseKeyMismatchError:  # the key the copy read it with no longer opens it: another object
+        return False
+    return now == bare
 
 
 def _etag_now(ctx: Context, bucket: str, key: str, key_file: Path | bytes | None) -> str:

@@ -62,7 +62,7 @@ def upload(ctx: Context, request: UploadRequest, progress: ProgressFn | None = N
         return _upload(ctx, request, bucket, key, opened, progress, started, shared=shared)
 
 
-def upload_walked(ctx: Context, shared: SharedUpload, request: UploadRequest, key: str, path: Path,
+def upload_walked(ctx: Context, shared: SharedUpload, request: UploadRequest, key: str, path: Path | str,
                   source: IO[bytes], source_stat: os.stat_result | None = None,
                   progress: ProgressFn | None = None) -> UploadResponse:
     """One file of a batch (service/batch.Batch.upload_directory) as upload() would store it from a copy of
@@ -124,7 +124,7 @@ def _headers(request: UploadRequest, content_type: str) -> dict[str, str]:
 
 def _upload(ctx: Context, request: UploadRequest, bucket: str, key: str, source: IO[bytes] | None,
             progress: ProgressFn | None, started: float, source_stat: os.stat_result | None = None,
-            shared: SharedUpload | None = None, path: Path | None = None) -> UploadResponse:
+            shared: SharedUpload | None = None, path: Path | str | None = None) -> UploadResponse:
     """`path`: the file to store in place of request.file_path (upload_walked)."""
     upload_plan = _upload_modules()[1]
     content_type = request.content_type or _guess_type(path or request.file_path or key)

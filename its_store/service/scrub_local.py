@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, computed_field
 
-from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
+from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, custody_sha256
 from its_store.core import errors as E
-from its_store.core.custody import custody_sha256
 from its_store.core.localtree import LocalTree
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
@@ -223,7 +222,7 @@ class _PairChecker:
         if remote_size != size:
             entry.reason = f"size: local {size}, remote {remote_size}"
             return "different", entry
-        sha = custody_sha256(meta.get(META_SHA256))  # another tool's metadata of that name: no custody
+        sha = custody_sha256(meta)  # another tool's metadata of that name: no custody
         etag = (stat.etag or "").strip('"').lower()
         from its_store.codec.encryption import describe
         md5_etag = not sha and "-" not in etag and len(etag) == 32 and describe(stat.metadata) not in (

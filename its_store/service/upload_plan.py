@@ -83,13 +83,13 @@ class UploadPlan:
 
     def __init__(self, ctx: Context, request: UploadRequest, headers: dict[str, str],
                  source: IO[bytes] | None = None, source_stat: os.stat_result | None = None,
-                 options: UploadOptions | None = None, path: Path | None = None) -> None:
+                 options: UploadOptions | None = None, path: Path | str | None = None) -> None:
         """`options`: the request's encryption and codec choice worked out once for a batch of files with
         the same options (UploadOptions.of); `headers` then already carry the encryption's. `path`: the file
         to store in place of request.file_path (a file of a batch: `request` is the batch's one request, its
-        other fields every file's; no copy of it per file)."""
+        other fields every file's; no copy of it per file), as the walk's str (no Path made per file)."""
         self.ctx, self.request, self.source = ctx, request, source
-        self.path: Path | None = path if path is not None else _path_of(request)
+        self.path: Path | str | None = path if path is not None else _path_of(request)
         opts = options if options is not None else UploadOptions.of(ctx, request)
         self.sse, self.choice = opts.sse, opts.choice
         self.headers = headers if options is not None else {**headers, **self.sse.headers()}
@@ -117,7 +117,7 @@ class UploadPlan:
             if self.choice == "none" and self.sse.mode != "c":
                 result = self._plain(bucket, key, workers, progress, self.request)
             elif self.path is not None:
-                result = self._file(self.path, self._opened(), bucket, key, workers, progress)
+                result = self._file(Path(self.path), self._opened(), bucket, key, workers, progress)
             else:
                 result = self._unsized(bucket, key, workers, progress)
         except E.ItsStoreError as exc:
@@ -275,7 +275,7 @@ def _path_of(request: UploadRequest) -> Path | None:
     return path if path is None or isinstance(path, Path) else Path(path)
 
 
-def _fstat(path: Path | None, source: IO[bytes] | None,
+def _fstat(path: Path | str | None, source: IO[bytes] | None,
            taken: os.stat_result | None = None) -> os.stat_result | None:
     """fstat of the upload's opened file `path` (None: no file, or it cannot be looked at: the upload then
     takes its own, and reports the error when it reads). `taken`: the one its opener took just after
@@ -291,7 +291,7 @@ def _fstat(path: Path | None, source: IO[bytes] | None,
     return stat
 
 
-def _prehash(ctx: Context, request: UploadRequest, path: Path | None, source: IO[bytes] | None,
+def _prehash(ctx: Context, request: UploadRequest, path: Path | str | None, source: IO[bytes] | None,
              opened: os.stat_result | None) -> Prehash | None:
     """The custody SHA-256 of a file large enough for a multipart upload, started now on a helper thread
     (transfer/upload.Prehash): it must be known before the first request. Smaller files are hashed with
@@ -305,7 +305,7 @@ def _prehash(ctx: Context, request: UploadRequest, path: Path | None, source: IO
         part = choose_part_size(opened.st_size, request.part_size or ctx.settings.part_size or None)
     except E.InvalidInputError:  # too large for S3: the upload says so; no part CRC32s meanwhile
         part = 0
-    return Prehash(source.fileno(), opened.st_size, path, part, signed=not ctx.settings.secure)
+    return Prehash(source.fileno(), opened.st_size, Path(path), part, signed=not ctx.settings.secure)
 
 
 def _codec_meta(codec: str, size: int, digest: str) -> dict[str, str]:

@@ -38,10 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import computed_field
 
-from its_store.codec.compression import META_CODEC, META_SHA256
+from its_store.codec.compression import META_CODEC
 from its_store.codec.encryption import KeyedS3, SseCKey, UploadSse, describe, given_key, resolve_key, upload_sse
 from its_store.core import errors as E
-from its_store.core.custody import custody_sha256
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_key, validate_new_key
 from its_store.core.units import read_uint
@@ -383,12 +382,18 @@ class StreamCheck:
     its decoding would have no bound), as `get` and `verify` refuse it."""
 
     def __init__(self, stat: ObjectStat, part: int, where: str) -> None:
-        from its_store.codec.compression import DecodingWriter, VerifyingSink, get_codec, recorded_size
+        from its_store.codec.compression import (
+            DecodingWriter,
+            VerifyingSink,
+            custody_sha256,
+            get_codec,
+            recorded_size,
+        )
         self.where = where
         meta = {k.lower()[len(_META):]: str(v) for k, v in stat.metadata.items()
                 if k.lower().startswith(_META)}
         self.codec: str | None = meta.get(META_CODEC)
-        self.sha256 = custody_sha256(meta.get(META_SHA256))  # another tool's value of that name: no custody
+        self.sha256 = custody_sha256(meta)  # no SHA-256 (another tool's metadata of that name): none, as `get`
         self._sink: Any = None
         self._writer: Any = None
         if self.sha256:

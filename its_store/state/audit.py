@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from its_store.core.forks import current_pid
+from its_store.state import flush_rule
 from its_store.state.audit_read import AuditRecord as AuditRecord  # public here (docs/schema, scripts)
 from its_store.state.audit_read import AuditTail as AuditTail
 from its_store.state.audit_read import parse_line, tail_lines
@@ -254,9 +255,10 @@ class AuditBuffer:
     whole lines per flush instead of an open, a write and a close per line (each camera frame's line cost
     as much client CPU as a fifth of its upload). Still one line per operation, stamped when it ended.
 
-    Flushed when MAX_LINES or MAX_BYTES are waiting, when the oldest waited MAX_SECONDS (checked as lines
-    come), by flush() (the batch's end, which the owner guarantees with try/finally), at exit for a buffer
-    still holding lines then (atexit), and when a buffer dropped unflushed is collected (weakref.finalize:
+    Flushed when MAX_LINES or MAX_BYTES are waiting, when the oldest waited MAX_SECONDS with flush_rule.FEW
+    lines waiting or ten times as long with fewer (flush_rule.py; checked as lines come), by flush() (the
+    batch's end, which the owner guarantees with try/finally), at exit for a buffer still holding lines then
+    (atexit), and when a buffer dropped unflushed is collected (weakref.finalize:
     a library caller's `log.buffer().add(...)` left behind). Thread-safe; the lines keep their order."""
 
     MAX_LINES = 256
@@ -289,8 +291,8 @@ class AuditBuffer:
                 self._since = time.monotonic()
             self._lines.append(line)
             self._size += len(line)
-            if len(self._lines) >= self.MAX_LINES or self._size >= self.MAX_BYTES \
-                    or time.monotonic() - self._since >= self.MAX_SECONDS:
+            if self._size >= self.MAX_BYTES or flush_rule.due(len(self._lines), self.MAX_LINES,
+                                                              time.monotonic() - self._since, self.MAX_SECONDS):
                 self._write()
 
     def flush(self) -> None:

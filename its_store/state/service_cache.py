@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from its_store.core.identity import identity_of  # defined in core/ (light: completion keys by it too)
+from its_store.state import flush_rule
 from its_store.state.cache import DiskCache, MetadataCache, NullCache, ResilientCache, log
 
 if TYPE_CHECKING:
@@ -335,7 +336,9 @@ class Deferral:
     An object a batch's operation wrote (context.Op.finish) comes in as (bucket, key), `add_object`: a deque
     append on the worker, no lock, the group's text made when flushed. Handed over as text (ServiceCache.
     invalidate_object: the cache property, the thread's binding, the lock, a clock read), a camera frame
-    paid ~15k instructions for its invalidation and ~5k more for the owner's flush_due (callgrind, issue 22)."""
+    paid ~15k instructions for its invalidation and ~5k more for the owner's flush_due (callgrind, issue 22).
+    Due at MAX_GROUPS, or after MAX_SECONDS with flush_rule.FEW waiting, or ten times as long with fewer
+    (flush_rule.py: a slow run does not pay an SQLite transaction every few objects)."""
 
     MAX_GROUPS = 256
     MAX_SECONDS = 0.5
@@ -372,8 +375,8 @@ class Deferral:
             self.flush()
 
     def _due(self, scale: int) -> bool:
-        return (len(self._groups) + len(self._objects) >= self.MAX_GROUPS * scale
-                or time.monotonic() - self._since >= self.MAX_SECONDS * scale)
+        return flush_rule.due(len(self._groups) + len(self._objects), self.MAX_GROUPS * scale,
+                              time.monotonic() - self._since, self.MAX_SECONDS * scale)
 
     def flush(self) -> None:
         with self._lock:

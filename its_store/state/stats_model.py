@@ -21,6 +21,7 @@ from pydantic import Field, PrivateAttr, computed_field, field_serializer
 
 from its_store.core import forks
 from its_store.core.models import Result
+from its_store.state import flush_rule
 from its_store.state.stats_prometheus import write_prometheus
 from its_store.state.stats_record import _FIELDS, GAUGE_NAME, StatsRecord, _empty_delta, merge_delta
 
@@ -232,15 +233,18 @@ class StorageStats(Result):
 
 class StatsTally:
     """The counts of a batch of operations (a recursive upload, a sync), added to a StorageStats together:
-    one lock and one model update per flush instead of per operation. Flushed when MAX_SECONDS passed
-    since the last flush (checked as counts come) and by flush() at the batch's end; thread-safe."""
+    one lock and one model update per flush instead of per operation. Flushed when MAX_SECONDS passed since
+    the last flush with flush_rule.FEW operations counted, or ten times as long with fewer, or MAX_COUNTED
+    were counted (flush_rule.py; checked as counts come), and by flush() at the batch's end; thread-safe."""
 
     MAX_SECONDS = 0.5
+    MAX_COUNTED = 4096
 
     def __init__(self, stats: StorageStats) -> None:
         self.stats = stats
         self._lock = threading.Lock()
         self._counts: dict[str, list[float]] = {}
+        self._counted = 0  # operations counted since the last flush
         self._since = time.monotonic()
 
     def add(self, op: str, *, ok: bool, nbytes: int = 0, seconds: float = 0.0) -> None:
@@ -255,13 +259,15 @@ class StatsTally:
                 counts[3] += seconds
             else:
                 counts[1] += 1
-            due = time.monotonic() - self._since >= self.MAX_SECONDS
+            self._counted += 1
+            due = flush_rule.due(self._counted, self.MAX_COUNTED, time.monotonic() - self._since, self.MAX_SECONDS)
         if due:
             self.flush()
 
     def flush(self) -> None:
         with self._lock:
             counts, self._counts = self._counts, {}
+            self._counted = 0
             self._since = time.monotonic()
         if counts:
             self.stats.add_counts(counts)

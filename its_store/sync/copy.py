@@ -235,7 +235,7 @@ class Copier:
         for path, rel in walk_files(tree.root, result, self.follow_symlinks, tree):
             if shard is not None and rel not in shard:
                 continue
-            yield str(path), self._walked_job(tree, rel, dst, prefix, move)
+            yield path, self._walked_job(tree, rel, dst, prefix, move)
 
     def _walked_job(self, tree: LocalTree, rel: str, dst: Location, prefix: str, move: bool) -> Callable[[], BatchItem]:
         """The job of one file of the walk; its key is checked when the job runs (a bad name fails alone)."""
@@ -386,6 +386,13 @@ class Copier:
         into = target if isinstance(target, TreeFile) else None
         if into is None and is_folder(target):  # type: ignore[arg-type]
             raise E.ConflictError(f"{target} is a folder; cannot write object {src.key} there")
+        if move and into is None:  # the file the user named, written through its folder's descriptor (below)
+            path = Path(str(target))
+            with LocalTree(path.parent, create=True, keep=0) as tree:
+                return self._s3_to_local(src, TreeFile(tree, path.name), move, size, etag)
+        if move and into is not None:  # on disk before the only other copy goes: a power cut keeps one. Flushed by
+            into.durable = True  # the descriptors that wrote the file and renamed it (LocalTree.write), never
+            # by its name opened again: renamed or replaced meanwhile, another file was flushed, this one deleted
         request = DownloadRequest(bucket=str(src.bucket), key=src.key, file_path=Path(str(target)), size_hint=size,
                                   etag_hint=etag, workers=max(1, self.workers // 2), custody=move, **self.options)
         resp = objects.download(self.ctx, request, into=into)
@@ -401,22 +408,9 @@ class Copier:
             key_file = self._source_key()
             MoveGuard.of_download(self.ctx, str(src.bucket), src.key, resp.etag, resp.version_id, stored,
                                   key_file).still_the_source()
-            _flushed(src, resp.file_path)  # on disk before the only other copy goes: a power cut keeps one
             _delete_source(self.ctx, item, str(src.bucket), src.key, (resp.etag or None, resp.version_id, stored),
                            size if size is not None else resp.size, key_file)  # and only what was downloaded
         return item
-
-
-def _flushed(src: Location, path: Path) -> None:
-    """fsync a moved object's downloaded file and its folder before the object is deleted: renamed from the
-    page cache, a new file's data reaches the disk up to ~30 s later, and a power cut in between kept its name
-    over no data while the object was gone. A file that cannot be flushed keeps the object."""
-    from its_store.core.files import flush_to_disk, reason_of
-    try:
-        flush_to_disk(path)
-    except OSError as exc:
-        raise E.LocalIOError(f"{src} was downloaded to {path} and verified, but it could not be flushed to disk "
-                             f"({reason_of(exc)}); the object was kept") from None
 
 
 @contextmanager

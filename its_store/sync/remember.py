@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store.core.custody import custody_sha256
+from its_store.codec.compression import is_sha256
 from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
@@ -48,7 +48,8 @@ def known_from_info(info: Any) -> Known:
     etag = (info.etag or "").strip('"')
     md5 = bool(_MD5.fullmatch(etag)) and not info.encryption and not info.codec
     size = info.original_size if (info.codec and info.original_size is not None) else info.size
-    return Known(etag, info.size, size, (info.metadata or {}).get(META_MTIME), custody_sha256(info.sha256), md5)
+    sha = info.sha256 if info.sha256 and is_sha256(info.sha256) else None  # another tool's value of that name: none
+    return Known(etag, info.size, size, (info.metadata or {}).get(META_MTIME), sha, md5)
 
 
 def known_from_answer(etag: str, stored_size: int, headers: Mapping[str, str]) -> Known:
@@ -56,11 +57,14 @@ def known_from_answer(etag: str, stored_size: int, headers: Mapping[str, str]) -
     an ObjectInfo: the same entry for ~1/10 of the instructions, as get -r and sync's downloads record one an
     object. `etag` and `stored_size` are the answer's (the download's ObjectHead)."""
     etag = etag.strip('"')
-    codec = headers.get(_CODEC)
-    original = read_uint(headers.get(_ORIGINAL)) if codec else None
+    get: Callable[[Any, str], str | None] = (  # s3 Headers (lower-case names): no Headers.get call a read
+        dict.get if getattr(headers, "names_lower", False) else type(headers).get)
+    codec = get(headers, _CODEC)
+    original = read_uint(get(headers, _ORIGINAL)) if codec else None
     md5 = not codec and _MD5.fullmatch(etag) is not None and _describe()(headers) is None
-    return Known(etag, stored_size, stored_size if original is None else original, headers.get(_MTIME),
-                 custody_sha256(headers.get(_SHA256)), md5)  # another tool's value of that name: none
+    sha = get(headers, _SHA256)
+    return Known(etag, stored_size, stored_size if original is None else original, get(headers, _MTIME),
+                 sha if sha and is_sha256(sha) else None, md5)  # another tool's value of that name: none
 
 
 @functools.cache

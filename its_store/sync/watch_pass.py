@@ -77,9 +77,22 @@ def sync_pass(w: PassHost) -> str:
     both the pass and the kernel report is still sent once. Files the walk skips (links not followed,
     not regular files) are reported as `skipped`. Raises ServiceUnavailableError when the server could
     not be reached (then it is retried)."""
+    from its_store.sync.engine import Sync
+
+    unlisted: list[Any] = []
+    report = Sync(w.service, str(w.root), f"s3://{w.bucket}/{w.prefix}", _pass_options(w),
+                  on_item=_handing_on(w, unlisted)).run()
+    unreachable = [i for i in report.failed if i.code == "service_unavailable"]
+    if unreachable:
+        raise E.ServiceUnavailableError(f"{len(unreachable)} file(s) could not reach the server")
+    t = report.totals
+    return f"to send {t.copied}, unchanged {t.unchanged}, skipped {t.skipped}, failed {t.failed - len(unlisted)}"
+
+
+def _pass_options(w: PassHost) -> Any:
+    """The watcher's sync options (a sync.model.SyncOptions), as the first pass plans with them."""
     from dataclasses import replace
 
-    from its_store.sync.engine import Sync
     from its_store.sync.model import SyncOptions
     # planned as a dry run plans (nothing sent: the watcher sends), but not a user's --dry-run: what the HEADs
     # answered is kept in the state store, so that the next start HEADs none of the objects unchanged again
@@ -87,9 +100,12 @@ def sync_pass(w: PassHost) -> str:
                       follow_symlinks=w.follow_symlinks)
     if w.options is not None:
         options.upload = w.options
+    return options
 
-    unlisted: list[Any] = []
 
+def _handing_on(w: PassHost, unlisted: list[Any]) -> Callable[[str, Any], None]:
+    """The first pass's on_item: a file to send goes to the watcher (a `scan` change), a skipped or failed
+    one is reported as an event; a denied listing of the destination is said once and kept in `unlisted`."""
     def on_item(kind: str, item: Any) -> None:
         if kind == "failed" and item.code == "access_denied" and not item.path:
             # the destination's listing, denied (an edge box's write-only key): nothing to compare with, every
@@ -106,13 +122,7 @@ def sync_pass(w: PassHost) -> str:
         elif kind == "failed" and item.code != "service_unavailable":
             w.figures.failed()
             w.feed.emit("failed", key=item.key or item.path, reason=item.reason, code=item.code)
-
-    report = Sync(w.service, str(w.root), f"s3://{w.bucket}/{w.prefix}", options, on_item=on_item).run()
-    unreachable = [i for i in report.failed if i.code == "service_unavailable"]
-    if unreachable:
-        raise E.ServiceUnavailableError(f"{len(unreachable)} file(s) could not reach the server")
-    t = report.totals
-    return f"to send {t.copied}, unchanged {t.unchanged}, skipped {t.skipped}, failed {t.failed - len(unlisted)}"
+    return on_item
 
 
 def wanted(options: Any) -> Callable[[str], bool]:

@@ -80,43 +80,64 @@ def bounded_pool(workers: int) -> Iterator[Callable[..., None]]:
     interrupt (Ctrl-C, SIGTERM) in the caller's thread, a worker waiting out a retry's back-off (a
     server's Retry-After) ends at once, not done (core/retry.interrupting), as transfer/fanout's do.
     """
-    slots = threading.BoundedSemaphore(max(workers, 1))
-    failure: list[BaseException] = []
-    futures: list[Future[None]] = []
-    pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-xfer")
-
-    def run(fn: Callable[..., None], args: tuple[object, ...]) -> None:
-        try:
-            if not failure:
-                fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            failure.append(exc)
-        finally:
-            slots.release()
-
-    def submit(fn: Callable[..., None], *args: object) -> None:
-        if failure:
-            raise failure[0]
-        slots.acquire()
-        futures.append(pool.submit(run, fn, args))
-
+    tasks = _Tasks(workers)
     interrupted = False
     try:
-        yield submit
-        for fut in futures:
-            fut.result()
-        if failure:
-            raise failure[0]
+        yield tasks.submit
+        tasks.finish()
     except BaseException as exc:
         interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
-        failure.append(E.InterruptedError_("transfer cancelled"))
-        pool.shutdown(wait=False, cancel_futures=True)
+        tasks.cancel()
         raise
     finally:
-        if interrupted:  # Ctrl-C, SIGTERM: a worker waiting to retry a request stops now (as in fan_out)
-            from its_store.core.retry import interrupting
-            with interrupting():
-                pool.shutdown(wait=True)
-        else:
-            pool.shutdown(wait=True)
+        _shut_down(tasks.pool, interrupted)
 
+
+class _Tasks:
+    """bounded_pool's tasks: a slot taken per task submitted (given back when it ends), the first error
+    any of them raised (no task starts after it), and the futures to wait for."""
+
+    __slots__ = ("failure", "futures", "pool", "slots")
+
+    def __init__(self, workers: int) -> None:
+        self.slots = threading.BoundedSemaphore(max(workers, 1))
+        self.failure: list[BaseException] = []
+        self.futures: list[Future[None]] = []
+        self.pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="its-xfer")
+
+    def run(self, fn: Callable[..., None], args: tuple[object, ...]) -> None:
+        try:
+            if not self.failure:
+                fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self.failure.append(exc)
+        finally:
+            self.slots.release()
+
+    def submit(self, fn: Callable[..., None], *args: object) -> None:
+        if self.failure:
+            raise self.failure[0]
+        self.slots.acquire()
+        self.futures.append(self.pool.submit(self.run, fn, args))
+
+    def finish(self) -> None:
+        """Wait for every task; the first error, if any, raised here."""
+        for fut in self.futures:
+            fut.result()
+        if self.failure:
+            raise self.failure[0]
+
+    def cancel(self) -> None:
+        """The caller failed (or was interrupted): a task not yet begun does not run, and no more are taken."""
+        self.failure.append(E.InterruptedError_("transfer cancelled"))
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _shut_down(pool: ThreadPoolExecutor, interrupted: bool) -> None:
+    """Wait for the pool's threads to end; after Ctrl-C or SIGTERM, with a worker's retry pause cut short."""
+    if interrupted:  # Ctrl-C, SIGTERM: a worker waiting to retry a request stops now (as in fan_out)
+        from its_store.core.retry import interrupting
+        with interrupting():
+            pool.shutdown(wait=True)
+    else:
+        pool.shutdown(wait=True)

@@ -119,8 +119,12 @@ def left_path(directory: Path, upload_id: str) -> Path:
 
 
 def leave(directory: Path, record: dict[str, object]) -> None:
-    """Keep the record of an upload left alone (under the decision lock; best effort: a note that cannot be
-    written only leaves that upload to the lifecycle rule, as before)."""
+    """Keep the record of an upload left alone (best effort: a note that cannot be written only leaves that
+    upload to the lifecycle rule, as before). Takes no lock, and needs none of its own: the note is written whole
+    (write_atomic), one file per upload id. Its callers decide under the journal's decision lock (abandon, _own,
+    completing; completing also where that lock could not be taken), except abort_orphans, which sends aborts
+    and so runs outside it: it notes again an upload whose run died and whose note the sweep took under that
+    lock, so no live run writes that note meanwhile."""
     from its_store.core.files import write_atomic
     try:
         write_atomic(left_path(directory, str(record["upload_id"])), json.dumps(record), 0o600)

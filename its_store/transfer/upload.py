@@ -46,7 +46,7 @@ class PutResult:
     unchecked: str | None = None  # "etag": a Complete's answer, not read back (s3 Written.unchecked)
 
 
-def upload_file(s3: ObjectIO, bucket: str, key: str, path: Path, headers: dict[str, str], *,
+def upload_file(s3: ObjectIO, bucket: str, key: str, path: Path | str, headers: dict[str, str], *,
                 threshold: int, part_size: int | None, workers: int, progress: ProgressFn = noop,
                 journal: UploadJournal | None = None, resume: bool = False,
                 source: IO[bytes] | None = None, prehash: Prehash | None = None,
@@ -72,12 +72,13 @@ def upload_file(s3: ObjectIO, bucket: str, key: str, path: Path, headers: dict[s
                           prehash=prehash)
 
 
-def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers: dict[str, str], *,
+def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path | str, fd: int, headers: dict[str, str], *,
                threshold: int, part_size: int | None, workers: int, progress: ProgressFn,
                journal: UploadJournal | None, resume: bool, prehash: Prehash | None = None,
                stat: os.stat_result | None = None, head: bytes | None = None) -> PutResult:
     """upload_file on an open descriptor: every read is positional (pread), the offset never moves.
-    `stat`: the descriptor's fstat when the caller has it."""
+    `stat`: the descriptor's fstat when the caller has it. `path` (named in errors): a walk's str for a file
+    of one PUT (no Path made per camera frame), a Path from here on for a multipart upload."""
     stat = stat if stat is not None else os.fstat(fd)
     size = stat.st_size
     if size == 0:
@@ -100,6 +101,7 @@ def _upload_fd(s3: ObjectIO, bucket: str, key: str, path: Path, fd: int, headers
         written = s3.put(bucket, key, data, {**headers, SHA256_HEADER: digest})
         progress(size)
         return PutResult(written.etag, written.version_id, size, 1, digest, written.sse)
+    path = Path(path)
     part = choose_part_size(size, part_size)
     count = max(1, -(-size // part))
     hashed = prehash.hashed() if prehash is not None and prehash.size == size and (

@@ -36,45 +36,53 @@ def upload_stream(s3: ObjectIO, bucket: str, key: str, stream: BinaryReader, hea
     first = read_full(stream, part)
     digest = headers.get(SHA256_HEADER)
     if len(first) < part:
-        body: bytes | Payload = first
-        if not digest:  # hashed once: the custody hash and the payload's signature (s3/payload.py)
-            body = Payload(first)
-            digest = body.sha256
-        written = s3.put(bucket, key, body, {**headers, SHA256_HEADER: digest})
-        progress(len(first))
-        return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
+        return _one_put(s3, bucket, key, first, headers, digest, progress)
     if digest is None:  # longer than a part: the hash must be known before CreateMultipartUpload
         return _spooled(s3, bucket, key, first, stream, headers, part, workers, progress, journal)
-    pending = {"next": first}
     total = [0]
-
     held: dict[int, int] = {}  # budget reserved per part number, released by send_parts
-
-    def chunks() -> Iterator[tuple[int, Callable[[int], bytes]]]:
-        number = 0
-        while True:
-            reserved = BUDGET.acquire(part)  # before reading: the read is what takes the memory
-            data = pending["next"] if number == 0 else read_full(stream, part)
-            if not data and number > 0:
-                BUDGET.release(reserved)
-                return
-            number += 1
-            held[number] = reserved
-            total[0] += len(data)
-            yield number, constant_part(data)
-
     state = None
     if journal is not None:
         journal.prepare(s3, bucket, key, {"source": "stream"}, False, None)  # abort an orphan first
         state = Resumable(journal, {"source": "stream"})
     try:
-        result = send_parts(s3, bucket, key, headers, part, workers, progress, chunks(), None, state, held)
+        parts = _parts(stream, first, part, held, total)
+        result = send_parts(s3, bucket, key, headers, part, workers, progress, parts, None, state, held)
     finally:
         for number in list(held):  # a failure before send_parts took over
             BUDGET.release(held.pop(number, 0))
     result.size = total[0]
     result.sha256 = digest
     return result
+
+
+def _one_put(s3: ObjectIO, bucket: str, key: str, first: bytes, headers: dict[str, str], digest: str | None,
+             progress: ProgressFn) -> PutResult:
+    """A stream shorter than one part: one PUT, with the custody SHA-256 (the given one, else its own)."""
+    body: bytes | Payload = first
+    if not digest:  # hashed once: the custody hash and the payload's signature (s3/payload.py)
+        body = Payload(first)
+        digest = body.sha256
+    written = s3.put(bucket, key, body, {**headers, SHA256_HEADER: digest})
+    progress(len(first))
+    return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
+
+
+def _parts(stream: BinaryReader, first: bytes, part: int, held: dict[int, int],
+           total: list[int]) -> Iterator[tuple[int, Callable[[int], bytes]]]:
+    """The stream's parts for send_parts, `first` (already read) the first: each read only once the part
+    budget (BUDGET) has room for it, the reservation noted in `held` by part number, the bytes in `total`."""
+    number = 0
+    while True:
+        reserved = BUDGET.acquire(part)  # before reading: the read is what takes the memory
+        data = first if number == 0 else read_full(stream, part)
+        if not data and number > 0:
+            BUDGET.release(reserved)
+            return
+        number += 1
+        held[number] = reserved
+        total[0] += len(data)
+        yield number, constant_part(data)
 
 
 def _spooled(s3: ObjectIO, bucket: str, key: str, first: bytes, stream: BinaryReader, headers: dict[str, str],

@@ -42,11 +42,17 @@ def tail(
                         "audit record (not JSON, or other types in its fields): not shown")
 
 
+# a move's DELETE not known exact, by how it was kept to the object copied (object_delete.CHECKS); lines written
+# before `delete_check` was recorded say "unconditional delete", as they did
+_NOT_EXACT = {"head_then_plain": "unconditional delete",
+              "head_then_if_match": "If-Match delete, not known honoured: HEADed just before"}
+
+
 def _row(entry: AuditRecord) -> list[Any]:
     target = f"s3://{entry.bucket or ''}/{entry.key or ''}".rstrip("/")
     result = f"{entry.result} ({entry.error})" if entry.error else entry.result
-    if entry.details.get("delete_conditional") is False:  # mv's plain DELETE (service/delete_guard.py): said
-        result = f"{result} (unconditional delete)"
+    if entry.details.get("delete_conditional") is False:  # mv's DELETE not known exact (service/delete_guard.py)
+        result = f"{result} ({_NOT_EXACT.get(str(entry.details.get('delete_check')), 'unconditional delete')})"
     when = entry.time[:19].replace("T", " ")  # UTC, to the second: fits a terminal
     return [when, entry.operation, result, target,
             human_size(entry.size) if entry.size is not None else "", entry.version_id or ""]

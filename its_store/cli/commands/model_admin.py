@@ -28,7 +28,8 @@ def gc(
     older_than: Annotated[str, typer.Option("--older-than", help="Remove only versions created longer ago than "
                                                                  "this (90d, 12h, 2w).")] = "90d",
     stale: Annotated[str, typer.Option("--stale", help="Remove registrations killed midway whose marker is "
-                                                       "older than this.")] = "1h",
+                                                       "older than this (at once: one whose process provably "
+                                                       "ended on this machine).")] = "1h",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required without a terminal).")] = False,
     json_: Json = False,

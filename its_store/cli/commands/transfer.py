@@ -71,10 +71,11 @@ def _human(result: Any, src: str, dest: str) -> None:
         out.talk(f"versioned bucket: the sources are hidden behind delete markers, not erased; "
                  f"{human_size(result.still_stored_bytes)} still stored (rm --all-versions erases them)")
     if any(item.delete_conditional is False for item in result.objects):  # once a run, never once an object
-        out.talk("note: the source's server ignores If-Match on DELETE and its bucket keeps no versions (or the key "
-                 "may not delete the probe that tells): each source was checked (HEAD) just before its DELETE, but "
-                 "an object written in that last moment could be deleted too (versioning on the bucket makes a move "
-                 "exact)")
+        out.talk("note: the source's server ignores (or rejects) If-Match on DELETE and its bucket keeps no "
+                 "versions, or whether it honours it is unknown (the key may not delete the probe that tells, or "
+                 "the probe's answer told nothing): each source was checked (HEAD) just before its DELETE, but an "
+                 "object written in that last moment could be deleted too (where If-Match is ignored, versioning on "
+                 "the bucket makes a move exact)")
 
 
 def skipped_lines(result: Any) -> None:

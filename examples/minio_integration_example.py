@@ -1,0 +1,1 @@
+../docs/examples/minio_integration_example.py

@@ -1,0 +1,98 @@
+"""The modules the command line loads at start-up but runs only on first use (issue 22, start-up; __main__.DEFERRED):
+stdlib modules that Typer, pydantic-settings, urllib3 and our own s3/ modules import for code a `get`, an `ls`, a
+`sync` with nothing to do or a `--help` never runs (difflib, gettext, bz2, lzma, calendar, tempfile, mimetypes,
+shlex, xml.etree.ElementTree: ~20M instructions of a `get`, callgrind).
+
+Each command runs in a fresh interpreter against the real server and says which of them ran their code. A
+from-import of a forwarded name (typer/core.py's `from difflib import get_close_matches`) must not run the
+module either: the import statement asks a module for __path__ (is it a package?), which is not a first use.
+Then each module, once used, is the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import DEADLINE, ROOT
+
+NEW = ("difflib", "gettext", "bz2", "lzma", "calendar", "tempfile", "mimetypes", "shlex", "xml.etree.ElementTree")
+
+_RUN = """
+import json, sys
+sys.argv = ["its-store", *sys.argv[1:]]
+from its_store.__main__ import main
+try:
+    main()
+except SystemExit as end:
+    code = end.code
+ran = sorted(n for n in NAMES if n in sys.modules and type(sys.modules[n]).__name__ != "_RunOnFirstUse")
+absent = sorted(n for n in NAMES if n not in sys.modules)
+sys.stderr.write("\\nRAN " + json.dumps([code, ran, absent]))
+""".replace("NAMES", repr(NEW))
+
+
+def _ran(env: dict[str, str], *argv: str) -> tuple[Any, list[str], list[str]]:
+    run = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, timeout=DEADLINE,
+                         env={**os.environ, **env, "PYTHONPATH": str(ROOT)})
+    code, ran, absent = json.loads(run.stderr.rpartition("\nRAN ")[2])
+    return code, ran, absent
+
+
+@pytest.mark.parametrize("command", ["get", "ls", "sync"])
+def test_a_command_runs_none_of_the_deferred_stdlib_modules(env: dict[str, str], cli: Any, bucket: str,
+                                                            tmp_path: Path, command: str) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"frame" * 100)
+    assert cli("sync", str(folder), f"s3://{bucket}/s/").exit_code == 0  # stored; the next sync has nothing to do
+    argv = {"get": ["get", f"s3://{bucket}/s/a.jpg", str(tmp_path / "got.jpg")], "ls": ["ls", f"s3://{bucket}/s/"],
+            "sync": ["sync", str(folder), f"s3://{bucket}/s/"]}[command]
+    code, ran, absent = _ran(env, "--quiet", *argv)
+    assert code == 0
+    assert (ran, absent) == ([], [])  # each imported (so the stand-in is what the libraries hold), none run
+    if command == "get":
+        assert (tmp_path / "got.jpg").read_bytes() == b"frame" * 100
+
+
+def test_help_runs_only_gettext() -> None:
+    """--help translates its texts (gettext, used); nothing else of the list runs."""
+    code, ran, absent = _ran({}, "--help")
+    assert (code, ran) == (0, ["gettext"])
+    assert set(absent) <= {"xml.etree.ElementTree", "calendar", "mimetypes"}  # no s3/ module, no urllib3 imported
+
+
+_USED = r"""
+import sys
+sys.argv = ['its-store', 'gte']  # a mistyped command: Typer's "did you mean" (difflib, forwarded name)
+from its_store.__main__ import main
+try:
+    main()
+except SystemExit as exc:
+    assert exc.code == 2, exc.code
+import bz2, lzma, calendar, tempfile, mimetypes, shlex, gettext
+from xml.etree import ElementTree as ET
+from difflib import get_close_matches, SequenceMatcher
+with tempfile.TemporaryFile() as spool:
+    spool.write(lzma.compress(bz2.compress(b'x' * 100)))
+    spool.seek(0)
+    back = bz2.decompress(lzma.decompress(spool.read()))
+print('\nRESULT', back == b'x' * 100, calendar.timegm((1970, 1, 2, 0, 0, 0)), mimetypes.guess_type('a.json')[0],
+      shlex.split("a 'b c'") == ['a', 'b c'], gettext.gettext('x'), ET.fromstring('<a>1</a>').text,
+      get_close_matches('gte', ['get', 'ls']), SequenceMatcher.__module__,
+      all(type(sys.modules[n]) is type(sys) for n in NAMES))
+""".replace("NAMES", repr(NEW))
+
+
+def test_the_deferred_stdlib_modules_work_once_used(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", _USED], capture_output=True, text=True, timeout=DEADLINE,
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Did you mean 'get'?" in out.stderr, out.stderr
+    assert out.stdout.rpartition("\nRESULT ")[2].split() == \
+        ["True", "86400", "application/json", "True", "x", "1", "['get']", "difflib", "True"], out.stdout + out.stderr
