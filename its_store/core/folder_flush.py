@@ -88,5 +88,5 @@ class FolderFlushes:
             if self._noted:
                 return
             self._noted = True
-        log.warning("note: the filesystem of %s cannot flush folders to disk (fsync: not supported); the files "
+        log.warning("the filesystem of %s cannot flush folders to disk (fsync: not supported); the files "
                     "moved were flushed, their names in folders may not survive a power cut", where)
