@@ -25,6 +25,17 @@ from its_store.core.files import io_error
 
 log = logging.getLogger("its_store.flush")
 
+
+def to_make(root: Path) -> list[Path]:
+    """`root` and the folders above it that are not there: what `mkdir -p root` makes (a durable write into a
+    tree made so flushes each one's name in its parent: FolderFlushes.root)."""
+    missing, above = [root], root.parent
+    while above != above.parent and not above.exists():
+        missing.append(above)
+        above = above.parent
+    return missing
+
+
 _UNSUPPORTED = (errno.EINVAL, errno.EBADF)  # a folder fsync refused by the filesystem, not failed
 
 

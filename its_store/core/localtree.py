@@ -55,7 +55,7 @@ from its_store.core.files import (
     no_new_files,
     open_checked_stat,
 )
-from its_store.core.folder_flush import FolderFlushes
+from its_store.core.folder_flush import FolderFlushes, to_make
 from its_store.core.overwrite import take_over
 from its_store.core.refs import UnsafeKeyError, local_name_problem
 from its_store.core.tree_files import OpenFile, TreeFile
@@ -231,11 +231,7 @@ class LocalTree:
             raise E.InvalidInputError(f"{self.root} is not a folder") from None
         except OSError as exc:
             raise io_error("cannot open folder", self.root, exc) from None
-        above = self.root.parent  # the folders `mkdir -p` is to make above the root (their names flushed by mv)
-        missing = [self.root]
-        while above != above.parent and not above.exists():
-            missing.append(above)
-            above = above.parent
+        missing = to_make(self.root)  # the root and the folders above it `mkdir -p` makes: their names flushed
 
         def made() -> int:
             try:
