@@ -34,10 +34,9 @@ from its_store.codec.sse_keys import resolve_key as resolve_key
 from its_store.core import errors as E
 
 if TYPE_CHECKING:
-
     from its_store.codec.bucket_encryption import BucketEncryption as BucketEncryption
     from its_store.s3.client import Body, ObjectStat, S3Client
-    from its_store.s3.messages import Written
+    from its_store.s3.messages import Custody, Written
 else:  # BucketEncryption is still offered here (codec/bucket_encryption.py), created on its first use
     from its_store.core.lazy import lazy_names
     __getattr__ = lazy_names(globals(), {"BucketEncryption": "bucket_encryption"}, "its_store.codec")
@@ -74,7 +73,7 @@ class KeyedS3:
         return self._s3.upload_part(bucket, key, upload_id, number, data, headers=self._headers, sha256=sha256)
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
-                           custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
+                           custody: Custody | None = None, head: dict[str, str] | None = None) -> Written:
         """The client's, its read-back HEAD (a lost or NoSuchUpload answer) carrying the key: without it the
         server refuses that HEAD and an object made whole is reported not found."""
         return self._s3.complete_multipart(bucket, key, upload_id, etags, custody, head or self._headers)

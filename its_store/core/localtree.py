@@ -55,6 +55,7 @@ from its_store.core.files import (
     no_new_files,
     open_checked_stat,
 )
+from its_store.core.folder_flush import FolderFlushes, to_make
 from its_store.core.overwrite import take_over
 from its_store.core.refs import UnsafeKeyError, local_name_problem
 from its_store.core.tree_files import OpenFile, TreeFile
@@ -114,6 +115,8 @@ class LocalTree:
         # folders this tree made (mkdir): a file written in one cannot be there before, unless another
         # process put it there in between, so write() does not look at what it replaces (core/overwrite)
         self._made: set[tuple[str, ...]] = set()
+        self._made_above: list[Path] = []  # the root, when made, and the folders made above it (durable writes)
+        self._flushes = FolderFlushes()  # a durable write's folder flushes (core/folder_flush)
         self._flags = _DIR_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
         # `sweep`: the first write into each folder removes the temps killed runs left there (core/stale_temps)
         self._swept: set[tuple[str, ...]] | None = set() if sweep else None
@@ -228,10 +231,12 @@ class LocalTree:
             raise E.InvalidInputError(f"{self.root} is not a folder") from None
         except OSError as exc:
             raise io_error("cannot open folder", self.root, exc) from None
+        missing = to_make(self.root)  # the root and the folders above it `mkdir -p` makes: their names flushed
 
         def made() -> int:
             try:
                 os.mkdir(self.root)
+                self._made_above = missing
                 self._made.add(())
             except FileExistsError:
                 pass
@@ -372,7 +377,7 @@ class LocalTree:
                 fd = -1
                 os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
                 if durable:
-                    flush_descriptor(folder, lambda: shown().parent)
+                    self._flush_names(folders, folder, shown)
             except OSError as exc:
                 cleanup_temp(fd, tmp, folder)
                 path = shown()
@@ -387,6 +392,15 @@ class LocalTree:
         finally:
             if lent:
                 self._give_back(held)
+
+    def _flush_names(self, folders: list[str], folder: int, shown: Callable[[], Path]) -> None:
+        """A durable write's names (core/folder_flush): the file's in its folder, then the name of every
+        folder this tree made on the way, each in its parent, up to the first folder that was there."""
+        self._flushes.folder(folder, lambda: shown().parent)
+        if self._made:
+            self._flushes.made(folders, self._made, self.folder, lambda key: self.path("/".join(key)))
+            if () in self._made:
+                self._flushes.root(self._made_above)
 
     def _sweep(self, key: tuple[str, ...], folder: int) -> None:
         """The first write into root/key (not one made by this run): remove the temps of dead runs there."""

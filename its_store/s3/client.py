@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from its_store.s3.conditional import ConditionalWrites
     from its_store.s3.crc import PartETag
     from its_store.s3.deleted import Said
+    from its_store.s3.messages import Custody
     from its_store.s3.multipart import Multipart
     from its_store.s3.pacing import Pacer
     from its_store.s3.tagging import ObjectTags
@@ -455,7 +456,7 @@ class S3Client:
         return self._multipart().upload_part(bucket, key, upload_id, number, data, headers, sha256)
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
-                           custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
+                           custody: Custody | None = None, head: dict[str, str] | None = None) -> Written:
         """CompleteMultipartUpload; never re-sent: a lost answer (or NoSuchUpload) is read back by a HEAD (with
         the headers `head`: an SSE-C key)."""
         return self._multipart().complete_multipart(bucket, key, upload_id, etags, custody, head)

@@ -20,6 +20,10 @@ from its_store.core import errors as E
 from its_store.core.units import parse_uint
 from its_store.s3.errors import errors
 
+# an upload's custody (s3/multipart.custody_of): (its-sha256 it sends, size as stored, SHA-256 of the bytes as
+# stored, None when unknown: the its-sha256 of an encoded object is of its original bytes)
+Custody = tuple[str, int, str | None]
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

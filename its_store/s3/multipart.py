@@ -37,7 +37,7 @@ from its_store.core.units import parse_uint
 from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
 from its_store.s3.errors import from_code, parsing
-from its_store.s3.messages import Written, check_ascii, sse_of, sse_shown
+from its_store.s3.messages import Custody, Written, check_ascii, sse_of, sse_shown
 from its_store.s3.payload import PAYLOAD_SHA256
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["Multipart", "custody_of", "multipart_etag"]
 
 log = logging.getLogger("its_store.s3")
+_CODEC = "x-amz-meta-its-codec"  # core/models.META_CODEC: its its-sha256 is not of the bytes stored
 CUSTODY = "x-amz-meta-its-sha256"  # the custody SHA-256 (transfer/upload.SHA256_HEADER), as a HEAD names it
 _READ_BACK = 8 * 1024 * 1024  # _bytes_are: one ranged GET's bytes
 
@@ -66,12 +67,18 @@ def multipart_etag(etags: list[str]) -> str:
     return f"{digest.hexdigest()}-{len(etags)}"
 
 
-def custody_of(headers: dict[str, str], size: int) -> tuple[str, int] | None:
+def custody_of(headers: dict[str, str], size: int, stored: str | None = None) -> Custody | None:
     """The custody of an upload whose request headers are `headers` and whose object is `size` bytes as stored:
-    the its-sha256 it sends (a relay's or server copy's, the source's) and that size; None without one. Not a
-    proof of the bytes: what shows, on a HEAD, that the object at the key is the one these headers made."""
+    the its-sha256 it sends (a relay's or server copy's, the source's), that size, and the SHA-256 of the bytes
+    as stored (_bytes_are's proof): the its-sha256 itself, unless the headers name a codec (its-codec: the
+    its-sha256 is of the original bytes, the stored ones are compressed), then `stored` (the uploader's hash of
+    what it sent; None: unknown, no proof by the bytes); None without an its-sha256. Not a proof of the bytes:
+    what shows, on a HEAD, that the object at the key is the one these headers made."""
     sha256 = next((value for name, value in headers.items() if name.lower() == CUSTODY), None)
-    return (sha256, size) if sha256 else None
+    if not sha256:
+        return None
+    coded = any(name.lower() == _CODEC for name in headers)
+    return (sha256, size, stored if coded else sha256)
 
 
 def _complete_body(etags: list[str]) -> bytes:
@@ -101,7 +108,7 @@ def _of_upload(root: ET.Element, bucket: str, key: str, upload_id: str, *, requi
             raise ValueError(f"<{name}> {(said.text or '')[:40]}: not the one asked about")
 
 
-def _custody_shown(stat: Head, custody: tuple[str, int] | None) -> bool:
+def _custody_shown(stat: Head, custody: Custody | None) -> bool:
     """Whether the object HEADed carries this upload's custody: its its-sha256 and its size."""
     return custody is not None and stat.size == custody[1] and stat.metadata.get(CUSTODY) == custody[0]
 
@@ -147,11 +154,11 @@ class Multipart:
         return PartETag.of((resp.headers.get("etag") or "").strip('"'), crc)
 
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
-                           custody: tuple[str, int] | None = None, head: dict[str, str] | None = None) -> Written:
+                           custody: Custody | None = None, head: dict[str, str] | None = None) -> Written:
         """CompleteMultipartUpload, proven (_complete); sent once more only where _settled finds it never ran."""
         return self._complete(bucket, key, upload_id, etags, custody, head, again=True)
 
-    def _complete(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
+    def _complete(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: Custody | None,
                   head: dict[str, str] | None, *, again: bool) -> Written:
         """CompleteMultipartUpload, listing each part's ChecksumCRC32 when known. S3 may answer 200 with
         an <Error> document: a failure too. The POST is never re-sent blindly: when its answer is lost (a 5xx, a
@@ -160,11 +167,11 @@ class Multipart:
         be an earlier upload of the same bytes, same multipart ETag, same custody), then the object HEADed
         (_completed_as); a NoSuchUpload (a proxy re-sent a POST that had succeeded: _gone_but_made) HEADs it. An
         answer is believed as it is only when it names the multipart ETag the parts make, else HEADed too
-        (_answered). `custody`: (its-sha256, size) of the upload (custody_of), the proof on those HEADs where
-        a part's ETag is no MD5 (SSE-C, SSE-KMS, SeaweedFS's UploadPartCopy across chunks). `head`: the
-        headers those HEADs need (an SSE-C object is HEADed with its key, or not at all). Where a HEAD
-        decided, the SSE headers are that HEAD's (sse_shown), never a lost or unproven answer's. `again`:
-        whether _settled may send it once more (False for that second Complete itself)."""
+        (_answered). `custody`: (its-sha256, size, SHA-256 of the stored bytes) of the upload (custody_of), the
+        proof on those HEADs where a part's ETag is no MD5 (SSE-C, SSE-KMS, SeaweedFS's UploadPartCopy across
+        chunks). `head`: the headers those HEADs need (an SSE-C object is HEADed with its key, or not at all).
+        Where a HEAD decided, the SSE headers are that HEAD's (sse_shown), never a lost or unproven answer's.
+        `again`: whether _settled may send it once more (False for that second Complete itself)."""
         body = _complete_body(etags)
         md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
         try:
@@ -190,7 +197,7 @@ class Multipart:
         raise err
 
     def _answered(self, bucket: str, key: str, upload_id: str, etags: list[str], etag: str,
-                  custody: tuple[str, int] | None, head: dict[str, str] | None, headers: Mapping[str, str],
+                  custody: Custody | None, head: dict[str, str] | None, headers: Mapping[str, str],
                   again: bool) -> Written:
         """The Written of a Complete answered 200 with `etag` (inside parsing(): a ValueError is the bad-answer
         error). Believed as it is when it names the multipart ETag the parts make (no other upload's object has
@@ -220,7 +227,7 @@ class Multipart:
             return Written(etag, headers.get("x-amz-version-id"), sse_of(headers), "etag")  # said in results too
         return found
 
-    def _settled(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
+    def _settled(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: Custody | None,
                  head: dict[str, str] | None, again: bool) -> Written | None:
         """The Written of a Complete whose answer was lost or is not borne out by the object, else None (the
         caller's error stands). An object at the key that shows the parts' multipart ETag or this upload's custody
@@ -269,7 +276,7 @@ class Multipart:
             _of_upload(_xml(resp.data), bucket, key, upload_id)
         return True
 
-    def _gone_but_made(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: tuple[str, int] | None,
+    def _gone_but_made(self, bucket: str, key: str, upload_id: str, etags: list[str], custody: Custody | None,
                        exc: E.NotFoundError, head: dict[str, str] | None) -> Written:
         """A Complete answered NoSuchUpload: the upload is gone, completed (by this very POST, sent twice by a
         proxy, or by another run that resumed it) or aborted; or a proxy said so of one still open. Completed when
@@ -295,7 +302,7 @@ class Multipart:
         except E.ItsStoreError:
             return False
 
-    def _completed_as(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
+    def _completed_as(self, bucket: str, key: str, etags: list[str], custody: Custody | None,
                       head: dict[str, str] | None, gone: Callable[[], bool] | None = None) -> Written | None:
         """The object HEADed now (its ETag, version and SSE headers: _of) if it carries the multipart ETag these
         parts make, else None. Where a part's ETag is no MD5 (no such ETag can be computed), `custody` decides:
@@ -325,7 +332,7 @@ class Multipart:
             return None
         return self._by_bytes(bucket, key, etags, custody, head, stat)
 
-    def _by_bytes(self, bucket: str, key: str, etags: list[str], custody: tuple[str, int] | None,
+    def _by_bytes(self, bucket: str, key: str, etags: list[str], custody: Custody | None,
                   head: dict[str, str] | None, stat: Head) -> Written | None:
         """The Written of an object that shows this upload's custody where no multipart ETag can prove it, else
         None. Custody is metadata any writer can carry (someone else's upload of the same bytes, a stale copy
@@ -347,13 +354,13 @@ class Multipart:
                     stat.version_id)
         return Written(stat.etag, None, sse_shown(stat.metadata), "version")
 
-    def _bytes_are(self, bucket: str, key: str, custody: tuple[str, int] | None, head: dict[str, str] | None,
+    def _bytes_are(self, bucket: str, key: str, custody: Custody | None, head: dict[str, str] | None,
                    etag: str) -> bool:
         """Whether the object's bytes (read back in ranges, each If-Match `etag`, the HEAD's) hash to this
         upload's custody SHA-256: custody is metadata any writer can carry (a stale copy whose bytes another tool
         changed, the upload aborted meanwhile), its bytes are not. Taken only where nothing else proves MD5 parts
         (a HEAD without multipart ETag), a fault's path: any failure is False (no proof)."""
-        if custody is None:
+        if custody is None or custody[2] is None:  # no SHA-256 of the stored bytes known (a relayed encoded object)
             return False
         digest, quoted = hashlib.sha256(), f'"{etag.strip(chr(34))}"'
         try:
@@ -366,9 +373,9 @@ class Multipart:
                 digest.update(data)
         except E.ItsStoreError:
             return False
-        return digest.hexdigest() == custody[0]
+        return digest.hexdigest() == custody[2]
 
-    def _named_as(self, bucket: str, key: str, etags: list[str], etag: str, custody: tuple[str, int] | None,
+    def _named_as(self, bucket: str, key: str, etags: list[str], etag: str, custody: Custody | None,
                   head: dict[str, str] | None) -> Written | None:
         """The object at the key (_of) when a Complete's answer named `etag`, not the parts' multipart ETag (or
         the parts' ETags are no MD5s), else None (nothing shows this upload was made); _UNREAD when the HEAD

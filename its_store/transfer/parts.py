@@ -12,6 +12,7 @@ from its_store.core import errors as E
 
 if TYPE_CHECKING:
     from its_store.s3.client import Body, ObjectStat, Written
+    from its_store.s3.messages import Custody
     from its_store.s3.payload import Payload
 
 T = TypeVar("T")
@@ -31,7 +32,7 @@ class ObjectIO(Protocol):
     def upload_part(self, bucket: str, key: str, upload_id: str, number: int, data: bytes, *,
                     sha256: str | None = None) -> str: ...
     def complete_multipart(self, bucket: str, key: str, upload_id: str, etags: list[str],
-                           custody: tuple[str, int] | None = None, head: dict[str, str] | None = None,
+                           custody: Custody | None = None, head: dict[str, str] | None = None,
                            ) -> Written: ...
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None: ...
     def list_parts(self, bucket: str, key: str, upload_id: str) -> dict[int, tuple[str, int]]: ...

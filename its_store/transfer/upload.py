@@ -22,6 +22,7 @@ from its_store.transfer.partsums import HASH_BUF, Part, PartSums, hash_blocks, s
 from its_store.transfer.resume import refused
 
 if TYPE_CHECKING:
+    from its_store.s3.messages import Custody
     from its_store.transfer.parts import ObjectIO
     from its_store.transfer.resume import UploadJournal
 
@@ -288,11 +289,14 @@ def send_parts(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
                progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]],
                size: int | None, state: Resumable | None = None, held: dict[int, int] | None = None,
                check: Callable[[int, bytes, str], None] | None = None,
-               sign: Callable[[ObjectIO, Part], str] | None = None) -> PutResult:
+               sign: Callable[[ObjectIO, Part], str] | None = None,
+               custody: Callable[[], Custody | None] | None = None) -> PutResult:
     """Run a multipart upload. On failure it is aborted so nothing half-done is kept, unless the
     caller asked to keep it for --resume and the failure is transient (server or network down).
     `check(number, bytes sent, etag)` runs on each part once sent (a raise fails the upload: _crc_check).
-    `sign` (partsums.signer) sends a part signed with the SHA-256 the first read took of it.
+    `sign` (partsums.signer) sends a part signed with the SHA-256 the first read took of it. `custody()`: the
+    upload's custody (s3/multipart.custody_of) once every part is read (a stream's: its size known only then),
+    else that of `headers` and `size`.
 
     Every part in memory holds a share of BUDGET (process-wide), so many uploads at once (a recursive
     upload of large files) stay within one memory bound; `held` carries what the producer reserved
@@ -305,7 +309,7 @@ def send_parts(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], par
         state.journal.save(bucket, key, {**(state.source or {}), "upload_id": upload_id})
     try:
         return _sent(s3, bucket, key, headers, part, workers, progress, parts, size, state, upload_id, held,
-                     check, sign)
+                     check, sign, custody)
     finally:
         if state.journal is not None:
             state.journal.let_go(upload_id)
@@ -315,7 +319,8 @@ def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: in
           progress: ProgressFn, parts: Iterator[tuple[int, Callable[[int], bytes]]], size: int | None,
           state: Resumable, upload_id: str, held: dict[int, int] | None,
           check: Callable[[int, bytes, str], None] | None,
-          sign: Callable[[ObjectIO, Part], str] | None) -> PutResult:
+          sign: Callable[[ObjectIO, Part], str] | None,
+          custody_at: Callable[[], Custody | None] | None) -> PutResult:
     """send_parts's parts and Complete, for `upload_id` (created, or continued: its parts already stored are
     counted here, under send_parts's let_go of the owner lock, which a raising `progress` must not skip)."""
     for number in state.done or {}:
@@ -348,7 +353,8 @@ def _sent(s3: ObjectIO, bucket: str, key: str, headers: dict[str, str], part: in
                                       "or by another upload of the same key)",
                                       hint="nothing was stored by this upload: run it again to store it")
         claimed = "completing"
-        custody = (headers[SHA256_HEADER], size) if size is not None and SHA256_HEADER in headers else None
+        from its_store.s3.multipart import custody_of  # loaded by the Complete anyway
+        custody = custody_at() if custody_at is not None else None if size is None else custody_of(headers, size)
         written = s3.complete_multipart(bucket, key, upload_id, ordered, custody, sse_c_of(headers) or None)
     except BaseException as exc:
         for number in list(held):  # parts reserved but never sent (cancelled, or not submitted)

@@ -20,7 +20,10 @@ from its_store.transfer.parts import ProgressFn, choose_part_size, noop
 from its_store.transfer.partsums import HASH_BUF
 from its_store.transfer.upload import BUDGET, SHA256_HEADER, PutResult, Resumable, constant_part, send_parts
 
+CODEC_HEADER = "x-amz-meta-its-codec"  # codec/compression's its-codec (core/models.META_CODEC) as sent
+
 if TYPE_CHECKING:
+    from its_store.s3.messages import Custody
     from its_store.transfer.parts import ObjectIO
     from its_store.transfer.resume import UploadJournal
 
@@ -45,9 +48,17 @@ def upload_stream(s3: ObjectIO, bucket: str, key: str, stream: BinaryReader, hea
     if journal is not None:
         journal.prepare(s3, bucket, key, {"source": "stream"}, False, None)  # abort an orphan first
         state = Resumable(journal, {"source": "stream"})
+    # an encoded stream's its-sha256 is of its original bytes: the stored ones are hashed as read, the proof of
+    # a Complete whose answer is lost where only the bytes read back can show it (s3/multipart._bytes_are)
+    stored = hashlib.sha256() if any(name.lower() == CODEC_HEADER for name in headers) else None
+
+    def custody() -> Custody | None:
+        from its_store.s3.multipart import custody_of
+        return custody_of(headers, total[0], None if stored is None else stored.hexdigest())
     try:
-        parts = _parts(stream, first, part, held, total)
-        result = send_parts(s3, bucket, key, headers, part, workers, progress, parts, None, state, held)
+        parts = _parts(stream, first, part, held, total, stored)
+        result = send_parts(s3, bucket, key, headers, part, workers, progress, parts, None, state, held,
+                            custody=custody)
     finally:
         for number in list(held):  # a failure before send_parts took over
             BUDGET.release(held.pop(number, 0))
@@ -68,10 +79,11 @@ def _one_put(s3: ObjectIO, bucket: str, key: str, first: bytes, headers: dict[st
     return PutResult(written.etag, written.version_id, len(first), 1, digest, written.sse)
 
 
-def _parts(stream: BinaryReader, first: bytes, part: int, held: dict[int, int],
-           total: list[int]) -> Iterator[tuple[int, Callable[[int], bytes]]]:
+def _parts(stream: BinaryReader, first: bytes, part: int, held: dict[int, int], total: list[int],
+           stored: hashlib._Hash | None = None) -> Iterator[tuple[int, Callable[[int], bytes]]]:
     """The stream's parts for send_parts, `first` (already read) the first: each read only once the part
-    budget (BUDGET) has room for it, the reservation noted in `held` by part number, the bytes in `total`."""
+    budget (BUDGET) has room for it, the reservation noted in `held` by part number, the bytes in `total`
+    (and hashed into `stored`, when given)."""
     number = 0
     while True:
         reserved = BUDGET.acquire(part)  # before reading: the read is what takes the memory
@@ -82,6 +94,8 @@ def _parts(stream: BinaryReader, first: bytes, part: int, held: dict[int, int],
         number += 1
         held[number] = reserved
         total[0] += len(data)
+        if stored is not None:
+            stored.update(data)
         yield number, constant_part(data)
 
 

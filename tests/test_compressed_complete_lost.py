@@ -1,13 +1,10 @@
-"""REPRODUCTION, NOT COLLECTED (FAILS on main at a62c62c; the fix spans transfer/upload_stream.py and
-transfer/upload.py, w4/w5's): rename to tests/test_atk38b_compressed_complete_lost.py with the fix.
-
-A compressed upload (`--compress zstd`) carries x-amz-meta-its-sha256 of the ORIGINAL bytes (codec/compression.py),
+"""A compressed upload (`--compress zstd`) carries x-amz-meta-its-sha256 of the ORIGINAL bytes (codec/compression.py),
 while the object holds the compressed ones. A Complete whose answer is lost or NoSuchUpload, on a server whose
-HEAD shows no multipart ETag (`rclone serve s3`: so already at 9e911d5) or, since 8369f3e, whose parts' ETags are
-no MD5s (SSE-C, SSE-KMS), is proven only when the bytes read back hash to that custody SHA-256
-(s3/multipart._bytes_are): the compressed bytes never do, so an upload stored whole fails, exit 3 "nothing at the
-key shows this upload made it". The proof needs the SHA-256 of the bytes as stored (the spool the uploader
-compressed), handed to complete_multipart beside the its-sha256 the HEAD must show.
+HEAD shows no multipart ETag (`rclone serve s3`), is proven only when the bytes read back hash to the SHA-256 of
+the bytes as stored (s3/multipart._bytes_are). Before, a stream's upload had no custody at all on its Complete
+(and the read-back compared with the its-sha256, of the original bytes): an upload stored whole failed, exit 3
+"nothing at the key shows this upload made it". Now the uploader hashes the compressed bytes as it sends them
+(transfer/upload_stream) and hands that SHA-256 to complete_multipart beside the its-sha256 the HEAD must show.
 """
 
 from __future__ import annotations
