@@ -91,11 +91,13 @@ def test_a_folder_marker_of_one_version_is_erased_not_hidden(versioned_server: t
 
 def test_more_than_a_page_of_versions_is_listed_and_erased_whole(versioned_server: tuple[Any, Any, str],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fails before the fix: on Ceph `ls --versions` lists 100 of the 110 versions, exit 0 (the next page
-    started after the decoded marker 'cam~0099.jpg'); on Ceph and moto `rm -r --all-versions` exits 0 with
-    10 (Ceph) or 40 (moto) versions still stored. Pages of 100 (the max-keys every listing sends) and
-    DeleteObjects of 100 keys, both here a tenth of their 1,000: the same requests, paging and batches as
-    1,100 versions at full size, with a tenth of the objects to write and erase."""
+    """Failed before the fixes, at 1,100 versions in pages of 1,000: on Ceph `ls --versions` listed 1,000 of
+    the 1,100 versions, exit 0 (the next page started after the decoded marker 'cam~0999.jpg'); on Ceph and
+    moto `rm -r --all-versions` exited 0 with 100 (Ceph) or 400 (moto) versions still stored. Here pages of
+    100 (the max-keys every listing sends) and DeleteObjects of 100 keys, both a tenth of their 1,000: the
+    same requests, paging and batches with a tenth of the objects to write and erase (Ceph's case seen
+    failing so: 100 of 110 listed). Since listings ask for their next page ahead (s3/listing._Ahead), an
+    erasure that deletes while it lists no longer loses moto's next page, at either size."""
     from its_store.s3 import listing
     from its_store.service import versions
     monkeypatch.setattr(listing, "MAX_KEYS", "100")
