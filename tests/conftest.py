@@ -389,12 +389,31 @@ def mypy_user_folder(request: pytest.FixtureRequest) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def mypy_package_run(mypy_user_folder: Path) -> Any:
+    """`mypy --strict its_store` in the checkout (pyproject.toml's [tool.mypy] applies), once a session, into
+    the cache of `mypy_user_cache` (under its lock): its CompletedProcess, which tests/test_package_types.py
+    checks. It runs before the first user-script check, which then finds the package and every library it
+    uses in the cache, checked with the same options (helpers.user_mypy): one cold check of them a run,
+    not two (~10 s of a quiet suite)."""
+    import fcntl
+    import subprocess
+    import sys
+
+    from helpers import DEADLINE, ROOT
+    with open(mypy_user_folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--no-color-output", "--cache-dir", str(mypy_user_folder),
+             "its_store"], cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE)
+
+
 @pytest.fixture
-def mypy_user_cache(mypy_user_folder: Path) -> Iterator[Path]:
-    """One mypy cache for every script checked as a user's would be (the package on PYTHONPATH, checked as an
-    installed one, `--strict --disallow-any-expr`): the first check pays for the package, the others reuse it.
-    Held under an exclusive lock for the test: two pytest processes (xdist workers, two runs in one checkout)
-    take turns on it rather than both filling it at once."""
+def mypy_user_cache(mypy_user_folder: Path, mypy_package_run: Any) -> Iterator[Path]:
+    """One mypy cache for every script checked as a user's would be (helpers.user_mypy: the package on
+    PYTHONPATH, checked as an installed one, `--strict --disallow-any-expr`), which `mypy_package_run` has
+    filled with the package and its libraries. Held under an exclusive lock for the test: two pytest
+    processes (xdist workers, two runs in one checkout) take turns on it rather than both filling it at once."""
     import fcntl
     with open(mypy_user_folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -508,3 +508,34 @@ def rewritten_at_delete(server: Any, name: str, new: bytes) -> AbstractContextMa
     """rewritten_at: at the first DELETE of a key ending `/name`, that key."""
     return rewritten_at(server, lambda seen: seen.path.lstrip("/") if seen.method == "DELETE"
                         and seen.path.endswith(f"/{name}") else None, new)
+
+
+def user_mypy(cwd: Path, cache: Path, *scripts: str) -> subprocess.CompletedProcess[str]:
+    """`mypy --strict --disallow-any-expr` of a user's `scripts` (run in `cwd`), with the folder holding
+    `its_store` on PYTHONPATH: the package as an installed one (its py.typed needed, its own errors not
+    reported), as after `pip install its-store`. --disallow-any-expr is set for the scripts' modules only
+    (a user's code), and every other module is checked with exactly the options of `mypy --strict its_store`
+    in the checkout (pyproject.toml's [tool.mypy]): so the package and every library it uses come from the
+    cache `mypy_package_run` (conftest.py) filled, not checked again (~10 s of a cold run each)."""
+    import tomllib
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+
+    def section(name: str, options: dict[str, Any]) -> list[str]:
+        return ["", f"[mypy-{name}]" if name else "[mypy]",
+                *(f"{k} = {', '.join(v) if isinstance(v, list) else v}" for k, v in options.items())]
+
+    lines = section("", {"strict": True, **{k: v for k, v in conf.items() if k != "overrides"}})
+    for override in conf.get("overrides", []):
+        modules = override["module"]
+        lines += section(",".join(modules if isinstance(modules, list) else [modules]),
+                         {k: v for k, v in override.items() if k != "module"})
+    for script in scripts:
+        lines += section(Path(script).stem, {"disallow_any_expr": True})
+    config = cwd / "user-mypy.ini"
+    config.write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # an installed package to mypy (needs py.typed)
+    env.pop("MYPYPATH", None)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-color-output", "--no-error-summary",
+         "--cache-dir", str(cache), *scripts],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=DEADLINE)

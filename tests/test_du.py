@@ -96,13 +96,17 @@ def test_du_errors(cli, bucket):
     assert empty["total"] == {"prefix": "nothing/", "bytes": 0, "objects": 0, **NOT_COUNTED}
 
 
-def test_du_streams_many_objects_in_bounded_memory(cli, service, bucket, tmp_path: Path):
-    """1,050 objects in 3 folders (two listing pages of at most 1,000 keys): the counts are exact. (1,500
-    proved no more: what counts is a second page.)"""
+def test_du_streams_many_objects_in_bounded_memory(cli, service, bucket, tmp_path: Path, monkeypatch):
+    """105 objects in 3 folders (two listing pages of at most 100 keys: the max-keys every listing sends,
+    here a tenth of its 1,000): the counts are exact. (1,500 at full size proved no more than 1,050: what
+    counts is a second page.)"""
     from concurrent.futures import ThreadPoolExecutor
-    keys = [f"m/f{i % 3}/o{i:05d}" for i in range(1_050)]
+
+    from its_store.s3 import listing
+    monkeypatch.setattr(listing, "MAX_KEYS", "100")
+    keys = [f"m/f{i % 3}/o{i:05d}" for i in range(105)]
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda k: service.s3.put(bucket, k, b"x" * 10, {}), keys))
     doc = cli("du", f"s3://{bucket}/m/", "--depth", "1", "--json").json()
-    assert doc["total"]["objects"] == 1_050 and doc["total"]["bytes"] == 10_500
-    assert _rows(doc) == {f"m/f{j}/": (3_500, 350) for j in range(3)}
+    assert doc["total"]["objects"] == 105 and doc["total"]["bytes"] == 1_050
+    assert _rows(doc) == {f"m/f{j}/": (350, 35) for j in range(3)}

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from conftest import ServerInfo, plain_client
-from helpers import DEADLINE, ROOT
+from helpers import DEADLINE, ROOT, user_mypy
 
 EXAMPLES = ROOT / "docs" / "examples"
 DOCS = ROOT / "docs"
@@ -115,13 +115,8 @@ def mypy_cache(mypy_user_cache: Path) -> Path:
 
 def test_examples_pass_mypy_strict_with_no_any(tmp_path: Path, mypy_cache: Path) -> None:
     (tmp_path / "surface.py").write_text(SURFACE_SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # an installed package to mypy (needs py.typed)
-    env.pop("MYPYPATH", None)
     scripts = [str(EXAMPLES / name) for name in example_names()]
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--disallow-any-expr", "--no-color-output", "--no-error-summary",
-         "--cache-dir", str(mypy_cache), *scripts, "surface.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=DEADLINE)
+    proc = user_mypy(tmp_path, mypy_cache, *scripts, "surface.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(scripts) >= 6
 
@@ -130,11 +125,7 @@ def test_any_in_an_example_is_an_error(tmp_path: Path, mypy_cache: Path) -> None
     """--disallow-any-expr is what catches an untyped result: the run above would report one."""
     (tmp_path / "untyped.py").write_text(
         "from typing import Any\n\ndef load() -> Any:\n    return {}\n\nprint(load()['accuracy'])\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--disallow-any-expr", "--no-color-output", "--no-error-summary",
-         "--cache-dir", str(mypy_cache), "untyped.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=DEADLINE)
+    proc = user_mypy(tmp_path, mypy_cache, "untyped.py")
     assert proc.returncode == 1 and 'Expression has type "Any"' in proc.stdout, proc.stdout + proc.stderr
 
 

@@ -12,15 +12,14 @@ a first run takes a few seconds, later ones well under one.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 import its_store
+
+from helpers import user_mypy
 
 PACKAGE = Path(its_store.__file__).parent
 ROOT = PACKAGE.parent
@@ -42,12 +41,7 @@ from its_store.aio import UploadRequest as Aio, UploadRespons
 def _mypy(tmp_path: Path, cache: Path, **scripts: str) -> tuple[int, str]:
     for name, text in scripts.items():
         (tmp_path / f"{name}.py").write_text(text)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # an installed package to mypy (needs py.typed)
-    env.pop("MYPYPATH", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--disallow-any-expr", "--no-color-output", "--no-error-summary",
-         "--cache-dir", str(cache), *(f"{name}.py" for name in scripts)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    proc = user_mypy(tmp_path, cache, *(f"{name}.py" for name in scripts))
     return proc.returncode, proc.stdout + proc.stderr
 
 
