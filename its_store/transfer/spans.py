@@ -201,9 +201,10 @@ def _reads(resp: Any) -> Iterator[bytes]:
 
     Not 1 MiB reads (the plain SDK script's), measured again: they save Python calls (~50 a read in urllib3
     and http.client) and recv calls (a GiB of a CRC-checked download: 702K -> 514K instructions a MiB,
-    10,290 -> 2,774 recvfrom), but the kernel's copy into the page cache (copy_folio_from_iter_atomic) went
-    from 16% to 67% of the samples: 0.4-0.5 -> 2.5-2.6 s of system time a GiB, 1.7 -> 5.0 s wall (512 KiB:
-    1.2-1.6 s system), 16 spans of 64 MiB on 8 threads, 2 cores, SeaweedFS on loopback, ext4."""
+    10,290 -> 2,774 recvfrom), but they fell more often into a slow kernel copy into the page cache
+    (copy_folio_from_iter_atomic 67% of the samples instead of 16%): 1.9-2.6 s of system time a GiB in 6 of
+    8 runs (256 KiB: 1.4-1.9 s in 3 of 9, else 0.4-0.56 s). 16 spans of 64 MiB on 8 threads, 2 shared
+    cores, SeaweedFS on loopback, ext4 with ~10 GiB cached."""
     read = resp.read
     while data := read(READ_BUF):
         yield data
