@@ -51,7 +51,7 @@ CHUNK = 1 * MiB
 
 RANGE_SPAN = 64 * MiB  # the most one ranged GET of a file download asks for (transfer/download._span_size)
 
-READ_BUF = 256 * 1024  # per-thread buffer that file downloads read into (bench: less sys time than 1 MiB)
+READ_BUF = 256 * 1024  # the reads of file downloads (less sys time than 512 KiB or 1 MiB: spans._reads says)
 
 META_PART_SIZE = "its-part-size"  # x-amz-meta-its-part-size: lets a download verify a multipart ETag
 
