@@ -12,6 +12,7 @@ the client hung up is counted.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,10 @@ PIECE = b"x" * 65_536
 def test_an_endless_503_body_is_not_drained_before_the_retry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from its_store.s3.pool import ANSWER_LIMIT
     sent: list[int] = []
+    taken, done = threading.Lock(), threading.Event()  # the first listing only: taken before its first byte
 
     def handler(server: FaultServer, req: Any, conn: Any) -> bool:
-        if not (req.method == "GET" and "list-type" in req.query) or sent:
+        if not (req.method == "GET" and "list-type" in req.query) or not taken.acquire(blocking=False):
             return False
         conn.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n")
@@ -41,6 +43,7 @@ def test_an_endless_503_body_is_not_drained_before_the_retry(tmp_path: Path, mon
         except OSError:  # the client hung up
             pass
         sent.append(total)
+        done.set()
         conn.close()
         return True
 
@@ -48,5 +51,6 @@ def test_an_endless_503_body_is_not_drained_before_the_retry(tmp_path: Path, mon
         server.put_object("frames", "cam/a.jpg", FakeObject(b"jpeg"))
         cli = fault_cli(server, tmp_path, monkeypatch, MINIO_MAX_RETRIES="1")
         run = cli("ls", "s3://frames/cam/")
+        done.wait(60)  # the 503's sender sees the hang-up (a slow machine: after the retry was answered)
     assert run.exit_code == 0 and "a.jpg" in run.stdout, run  # the retry was answered
     assert sent and sent[0] < ANSWER_LIMIT + 16 * 1024 * 1024, f"{sent[0]:,} bytes of the 503's body were read"
