@@ -228,7 +228,8 @@ DEFERRED: dict[str, tuple[str, ...]] = {
 
 def _run(module: types.ModuleType) -> bool:
     """Run the code of a _RunOnFirstUse `module` once (any thread: the others wait); False when called from
-    inside that code itself (a name it has not defined yet), True once it has run."""
+    inside that code itself (a name it has not defined yet), True once it has run. Code that raises (lzma on a
+    Python built without _lzma) leaves no half-run module: out of sys.modules, still deferred (_forget)."""
     with _FIRST_USE:
         if id(module) in _RUNNING:
             return False
@@ -238,10 +239,24 @@ def _run(module: types.ModuleType) -> bool:
             _RUNNING.add(id(module))
             try:
                 spec.loader.exec_module(module)
+            except BaseException:  # kept deferred, so a name read again runs it again (and fails again)
+                _forget(module)  # as the import system does: the next import statement imports it anew
+                raise
             finally:
                 _RUNNING.discard(id(module))
-                module.__class__ = types.ModuleType  # type: ignore[assignment]  # back to a plain module
+            module.__class__ = types.ModuleType  # type: ignore[assignment]  # back to a plain module
     return True
+
+
+def _forget(module: types.ModuleType) -> None:
+    """Take a deferred `module` whose code failed out of sys.modules (and its parent's attribute), as the
+    import system takes a module whose import failed: never left half-run for the next import."""
+    name = module.__name__
+    if sys.modules.get(name) is module:
+        del sys.modules[name]
+    parent, _, child = name.rpartition(".")
+    if parent and getattr(sys.modules.get(parent), child, None) is module:
+        delattr(sys.modules[parent], child)
 
 
 def _defer(name: str, forwarded: tuple[str, ...] = ()) -> None:

@@ -18,15 +18,17 @@ import pytest
 from helpers import DEADLINE, ROOT, write_file
 
 
-@pytest.mark.parametrize("when", ["2+", "1"], ids=["folders", "file"])
-def test_a_folder_that_cannot_be_flushed_is_noted_once(env, bucket: str, tmp_path: Path, when: str) -> None:
+@pytest.mark.parametrize(("when", "error"), [("2+", "EINVAL"), ("2+", "EBADF"), ("1", "EINVAL")],
+                         ids=["folders", "folders-ebadf", "file"])
+def test_a_folder_that_cannot_be_flushed_is_noted_once(env, bucket: str, tmp_path: Path, when: str,
+                                                       error: str) -> None:
     from conftest import cli_runner
     cli = cli_runner(env)
     data = write_file(tmp_path / "src" / "f.bin", 30_000, seed=11)
     assert cli("upload", str(data), f"s3://{bucket}/cam/a/f.bin").exit_code == 0
     dest = tmp_path / "dest"  # made by the move: its name in tmp_path flushed too (a second folder fsync)
     done = subprocess.run(["strace", "-f", "-qq", "-o", os.devnull, "-e", "trace=fsync",
-                           "-e", f"inject=fsync:error=EINVAL:when={when}", sys.executable, "-m", "its_store", "mv",
+                           "-e", f"inject=fsync:error={error}:when={when}", sys.executable, "-m", "its_store", "mv",
                            "-r", f"s3://{bucket}/cam/", str(dest)],
                           env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True,
                           text=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)

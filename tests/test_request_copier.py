@@ -69,3 +69,20 @@ def test_get_r_copies_no_request_with_model_copy(service: Any, bucket: str, tmp_
     for key, data in bodies.items():
         assert (tmp_path / "dst" / key.removeprefix("frames/")).read_bytes() == data
     assert copies == []
+
+
+def test_a_template_that_allows_extra_fields_keeps_its_extra_dict() -> None:
+    """extra="allow" with no extra field yet: model_extra is {} (falsy), and a copy must keep a dict there, or
+    setting an extra attribute on the copy fails (TypeError: 'NoneType' object does not support item assignment)."""
+    from pydantic import BaseModel, ConfigDict
+
+    from its_store.core.models import copier
+
+    class Open(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        key: str = ""
+
+    made = copier(Open(), ("key",))("x")
+    assert made.model_extra == Open().model_copy(update={"key": "x"}).model_extra == {}
+    made.other = 1
+    assert made.model_extra == {"other": 1}

@@ -96,3 +96,29 @@ def test_the_deferred_stdlib_modules_work_once_used(tmp_path: Path) -> None:
     assert "Did you mean 'get'?" in out.stderr, out.stderr
     assert out.stdout.rpartition("\nRESULT ")[2].split() == \
         ["True", "86400", "application/json", "True", "x", "1", "['get']", "difflib", "True"], out.stdout + out.stderr
+
+
+def test_a_deferred_module_whose_code_fails_is_not_left_half_run(tmp_path: Path) -> None:
+    """A deferred module whose code raises on its first use (lzma or bz2 on a Python built without _lzma/_bz2)
+    is taken out of sys.modules, as the import system does: the next import raises again, never a half-run
+    module whose missing names are AttributeErrors."""
+    (tmp_path / "deferred_and_broken.py").write_text("x = 1\nraise ImportError('no _lzma here')\n")
+    code = """
+import sys
+from its_store.__main__ import _defer
+_defer("deferred_and_broken")
+import deferred_and_broken
+for _ in range(2):
+    try:
+        deferred_and_broken.compress
+    except ImportError as exc:
+        print("ImportError", exc, "deferred_and_broken" in sys.modules)
+try:
+    import deferred_and_broken
+except ImportError as exc:
+    print("import again: ImportError", exc)
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(ROOT)))}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=DEADLINE)
+    assert done.stdout.splitlines() == ["ImportError no _lzma here False", "ImportError no _lzma here False",
+                                        "import again: ImportError no _lzma here"], done.stderr

@@ -118,9 +118,10 @@ def copier(template: M, names: tuple[str, ...]) -> Callable[..., M]:
     """A maker of `template.model_copy(update=dict(zip(names, values)))` for each call with `values`, built as
     listed_parts builds a listed ObjectInfo (a batch's request for each object: ~22K instructions a
     model_copy, pydantic's __copy__ and its three copy.copy calls, get -r, issue 22 W5). Like model_copy, the
-    values are not validated (the caller's are typed: a listing's key, size and ETag). A template with extra
-    fields or private attributes is copied by model_copy itself."""
-    if template.model_extra or type(template).__private_attributes__:
+    values are not validated (the caller's are typed: a listing's key, size and ETag). A template of a class that
+    allows extra fields (model_extra a dict, even an empty one) or has private attributes is copied by
+    model_copy itself."""
+    if template.model_extra is not None or type(template).__private_attributes__:
         return lambda *values: template.model_copy(update=dict(zip(names, values, strict=True)))
     cls = type(template)
     new = cls.__new__
