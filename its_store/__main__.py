@@ -224,6 +224,9 @@ DEFERRED: dict[str, tuple[str, ...]] = {
     # listing in an unusual form, multipart answers): ~6M instructions of a `get`
     "xml.etree.ElementTree": (),
 }
+# a deferred module whose import fails without its C part (a Python built without it): deferred only where that
+# part is there, so that a library's `try: import lzma / except ImportError` still sees the truth (shutil's does)
+_NEEDS: dict[str, str] = {"bz2": "_bz2", "lzma": "_lzma"}
 
 
 def _run(module: types.ModuleType) -> bool:
@@ -262,12 +265,13 @@ def _forget(module: types.ModuleType) -> None:
 def _defer(name: str, forwarded: tuple[str, ...] = ()) -> None:
     """Make `import NAME` give a module whose code runs on first use (_RunOnFirstUse), with a forwarding
     function for each name in `forwarded` (module docstring). Nothing when NAME is loaded already (an
-    embedding program keeps its own)."""
+    embedding program keeps its own), or when the C module it needs (_NEEDS) is missing: imported then, it fails
+    at once as it would have."""
     if name in sys.modules:
         return
     from importlib.util import find_spec, module_from_spec
     spec = find_spec(name)
-    if spec is None or spec.loader is None:
+    if spec is None or spec.loader is None or (name in _NEEDS and find_spec(_NEEDS[name]) is None):
         return
     module = module_from_spec(spec)
     for attr in forwarded:

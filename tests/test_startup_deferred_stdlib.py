@@ -122,3 +122,27 @@ except ImportError as exc:
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=DEADLINE)
     assert done.stdout.splitlines() == ["ImportError no _lzma here False", "ImportError no _lzma here False",
                                         "import again: ImportError no _lzma here"], done.stderr
+
+
+def test_a_module_whose_c_part_is_missing_is_not_deferred(tmp_path: Path) -> None:
+    """bz2 and lzma are deferred only where their C part (_bz2, _lzma) is there: on a Python built without it, a
+    deferred one made a library's `try: import lzma / except ImportError` (shutil's archive formats) succeed and
+    fail later instead. Here a module needing a C part that is missing: its import fails at once, as without
+    its-store; and the real bz2 and lzma, whose C parts this Python has, are still deferred."""
+    (tmp_path / "needs_c_part.py").write_text("from _its_store_no_such_c_part import compress\n")
+    code = """
+import sys
+import its_store.__main__ as m
+m.__dict__.setdefault("_NEEDS", {})["needs_c_part"] = "_its_store_no_such_c_part"
+m._defer("needs_c_part")
+try:
+    import needs_c_part
+    print("imported")
+except ImportError:
+    print("ImportError")
+m._defer("bz2"); m._defer("lzma")
+print(type(sys.modules["bz2"]).__name__, type(sys.modules["lzma"]).__name__)
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(ROOT)))}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=DEADLINE)
+    assert done.stdout.splitlines() == ["ImportError", "_RunOnFirstUse _RunOnFirstUse"], done.stderr
