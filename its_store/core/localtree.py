@@ -96,6 +96,16 @@ class LinkInPathError(E.LocalIOError):
                    f"not followed: {folder}", folder=str(folder), relative=relative)
 
 
+class _Either:
+    """In one of two sets (the folders made by this run, those whose mkdir raced another's)."""
+
+    def __init__(self, first: set[tuple[str, ...]], second: set[tuple[str, ...]]) -> None:
+        self._first, self._second = first, second
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._first or key in self._second
+
+
 class LocalTree:
     """A folder read from or written into by one run (see the module's docstring). Thread-safe; close()
     it (or use it as a context manager) to release the descriptors it keeps."""
@@ -116,6 +126,11 @@ class LocalTree:
         # process put it there in between, so write() does not look at what it replaces (core/overwrite)
         self._made: set[tuple[str, ...]] = set()
         self._made_above: list[Path] = []  # the root, when made, and the folders made above it (durable writes)
+        # folders whose mkdir met FileExistsError in this run (another thread, or process, made it meanwhile): a
+        # durable write flushes their names as if made here (the thread that made one may not have added it to
+        # _made yet); not in _made, which skips what a file replaces and the dead-temp sweep
+        self._raced: set[tuple[str, ...]] = set()
+        self._raced_above: list[Path] = []
         self._flushes = FolderFlushes()  # a durable write's folder flushes (core/folder_flush)
         self._flags = _DIR_FLAGS | (0 if follow_symlinks else _NOFOLLOW)
         # `sweep`: the first write into each folder removes the temps killed runs left there (core/stale_temps)
@@ -239,7 +254,8 @@ class LocalTree:
                 self._made_above = missing
                 self._made.add(())
             except FileExistsError:
-                pass
+                self._raced_above = missing
+                self._raced.add(())
             try:
                 return os.open(self.root, _DIR_FLAGS)
             except NotADirectoryError:
@@ -259,8 +275,8 @@ class LocalTree:
         try:
             os.mkdir(name, 0o777, dir_fd=fd)
             self._made.add(key[:i + 1])
-        except FileExistsError:
-            pass  # made by another thread meanwhile (or a link put there: refused by the open below)
+        except FileExistsError:  # made by another thread meanwhile (or a link put there: refused by the open below)
+            self._raced.add(key[:i + 1])
         except FileNotFoundError:  # fd's folder was removed meanwhile, or refuses new folders (/proc)
             where = self.path("/".join(key[:i]))
             raise (_removed_meanwhile(where) if _removed(fd) else
@@ -397,10 +413,11 @@ class LocalTree:
         """A durable write's names (core/folder_flush): the file's in its folder, then the name of every
         folder this tree made on the way, each in its parent, up to the first folder that was there."""
         self._flushes.folder(folder, lambda: shown().parent)
-        if self._made:
-            self._flushes.made(folders, self._made, self.folder, lambda key: self.path("/".join(key)))
-            if () in self._made:
-                self._flushes.root(self._made_above)
+        if self._made or self._raced:
+            made = _Either(self._made, self._raced)
+            self._flushes.made(folders, made, self.folder, lambda key: self.path("/".join(key)))
+            if () in made:
+                self._flushes.root(self._made_above if () in self._made else self._raced_above)
 
     def _sweep(self, key: tuple[str, ...], folder: int) -> None:
         """The first write into root/key (not one made by this run): remove the temps of dead runs there."""
