@@ -26,6 +26,16 @@ from its_store.core.files import io_error
 log = logging.getLogger("its_store.flush")
 
 
+class InEither:
+    """In one of two sets (the folders made by this run, those whose mkdir raced another's)."""
+
+    def __init__(self, first: set[tuple[str, ...]], second: set[tuple[str, ...]]) -> None:
+        self._first, self._second = first, second
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._first or key in self._second
+
+
 def to_make(root: Path) -> list[Path]:
     """`root` and the folders above it that are not there: what `mkdir -p root` makes (a durable write into a
     tree made so flushes each one's name in its parent: FolderFlushes.root)."""

@@ -55,7 +55,7 @@ from its_store.core.files import (
     no_new_files,
     open_checked_stat,
 )
-from its_store.core.folder_flush import FolderFlushes, to_make
+from its_store.core.folder_flush import FolderFlushes, InEither, to_make
 from its_store.core.overwrite import take_over
 from its_store.core.refs import UnsafeKeyError, local_name_problem
 from its_store.core.tree_files import OpenFile, TreeFile
@@ -94,16 +94,6 @@ class LinkInPathError(E.LocalIOError):
         """The error of `path`, whose folder `folder` (`relative` below the root) is a link."""
         return cls(f"{path}: a folder in its path is a symbolic link (replaced by one, or put there), "
                    f"not followed: {folder}", folder=str(folder), relative=relative)
-
-
-class _Either:
-    """In one of two sets (the folders made by this run, those whose mkdir raced another's)."""
-
-    def __init__(self, first: set[tuple[str, ...]], second: set[tuple[str, ...]]) -> None:
-        self._first, self._second = first, second
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._first or key in self._second
 
 
 class LocalTree:
@@ -414,7 +404,7 @@ class LocalTree:
         folder this tree made on the way, each in its parent, up to the first folder that was there."""
         self._flushes.folder(folder, lambda: shown().parent)
         if self._made or self._raced:
-            made = _Either(self._made, self._raced)
+            made = InEither(self._made, self._raced)
             self._flushes.made(folders, made, self.folder, lambda key: self.path("/".join(key)))
             if () in made:
                 self._flushes.root(self._made_above if () in self._made else self._raced_above)
