@@ -47,7 +47,8 @@ class _Digits(str):
 
 
 @pytest.mark.parametrize("text", [None, 0, 7, True, 1.0, b"12", "", "0", "007", "12", " 12", "12 ", "+1", "-1", "1_0",
-                                  "1e3", "١٢", "²", "9" * 19, "9" * 20, "1" * 19, _Digits("42"), _Digits("")])
+                                  "1e3", "١٢", "１２", "²", "1\n", "9" * 19, "9" * 20, "1" * 19, "0" * 20,
+                                  _Digits("42"), _Digits("")])
 def test_read_uint_reads_what_is_uint_accepts(text: object) -> None:
     from its_store.core.units import is_uint, read_uint
     for low, high in ((0, None), (1, None), (0, 12), (13, 100)):

@@ -36,9 +36,10 @@ else:  # created on first use (upload_models.py, download_models.py, ...), then 
 
 META_TYPE = "its-type"  # x-amz-meta-its-type: the ObjectType of an object
 # what codec/compression writes beside a stored object (here: a listing hides them without importing the codec)
-META_CODEC = "its-codec"
-META_ORIGINAL_SIZE = "its-original-size"
-META_SHA256 = "its-sha256"
+from its_store.core.meta_names import META_CODEC as META_CODEC  # noqa: E402
+from its_store.core.meta_names import META_ORIGINAL_SIZE as META_ORIGINAL_SIZE  # noqa: E402
+from its_store.core.meta_names import META_SHA256 as META_SHA256  # noqa: E402
+
 CODEC_META = frozenset({META_CODEC, META_ORIGINAL_SIZE, META_SHA256})
 
 

@@ -75,7 +75,8 @@ def parse_uint(text: object, what: str, *, low: int = 0, high: int | None = None
 def read_uint(text: object, *, low: int = 0, high: int | None = None) -> int | None:
     """A whole number in `low..high`, or None when `text` is absent or anything else: for values whose
     absence the caller already handles (our own metadata on an object, a journal's field)."""
-    # is_uint's test written out: ~4 reads of an answer's numbers a GET (one call less each, issue 22 W5)
+    # is_uint's test (default digits) written out: ~4 reads of an answer's numbers a GET (one call less each,
+    # issue 22 W5); the two are pinned equal by tests/test_get_answer_fast_checks.py (change both or neither)
     if not (isinstance(text, str) and 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()):
         return None
     value = int(str(text))

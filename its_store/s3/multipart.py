@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from its_store.core import errors as E
+from its_store.core.meta_names import CODEC_HEADER
 from its_store.core.units import parse_uint
 from its_store.s3.crc import HEADER as CRC_HEADER
 from its_store.s3.crc import PartETag, crc32_of
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["Multipart", "custody_of", "multipart_etag"]
 
 log = logging.getLogger("its_store.s3")
-_CODEC = "x-amz-meta-its-codec"  # core/models.META_CODEC: its its-sha256 is not of the bytes stored
 CUSTODY = "x-amz-meta-its-sha256"  # the custody SHA-256 (transfer/upload.SHA256_HEADER), as a HEAD names it
 _READ_BACK = 8 * 1024 * 1024  # _bytes_are: one ranged GET's bytes
 
@@ -77,7 +77,7 @@ def custody_of(headers: dict[str, str], size: int, stored: str | None = None) ->
     sha256 = next((value for name, value in headers.items() if name.lower() == CUSTODY), None)
     if not sha256:
         return None
-    coded = any(name.lower() == _CODEC for name in headers)
+    coded = any(name.lower() == CODEC_HEADER for name in headers)
     return (sha256, size, stored if coded else sha256)
 
 

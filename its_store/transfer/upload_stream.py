@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 
 from its_store.core import errors as E
 from its_store.core.files import read_full
+from its_store.core.meta_names import CODEC_HEADER
 from its_store.core.streams import BinaryReader
 from its_store.s3.payload import Payload
 from its_store.transfer.parts import ProgressFn, choose_part_size, noop
 from its_store.transfer.partsums import HASH_BUF
 from its_store.transfer.upload import BUDGET, SHA256_HEADER, PutResult, Resumable, constant_part, send_parts
-
-CODEC_HEADER = "x-amz-meta-its-codec"  # codec/compression's its-codec (core/models.META_CODEC) as sent
 
 if TYPE_CHECKING:
     from its_store.s3.messages import Custody
