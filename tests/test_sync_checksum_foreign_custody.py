@@ -34,5 +34,5 @@ def test_sync_checksum_compares_foreign_custody_by_the_md5_etag(cli: Any, bucket
 def test_what_is_a_custody_sha256(value: str, custody: bool) -> None:
     """64 hex digits, either case; nothing that int() or bytes.fromhex would also take (0x, blanks, signs,
     other scripts' digits)."""
-    from its_store.codec.compression import custody_sha256, is_sha256
+    from its_store.core.meta_names import custody_sha256, is_sha256
     assert is_sha256(value) is custody and (custody_sha256({"its-sha256": value}) == value) is custody

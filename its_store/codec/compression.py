@@ -18,7 +18,6 @@ their registry are codec/coders.py, the `auto` decision codec/auto.py. All their
 from __future__ import annotations
 
 import hashlib
-from binascii import a2b_hex
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -74,27 +73,6 @@ def recorded_size(meta: Mapping[str, str], codec: str, where: str) -> int | None
                                f"({META_ORIGINAL_SIZE} metadata): not decoded, its size would have no bound",
                                hint="fetch the stored bytes as they are with `get --raw`")
     return size
-
-
-def is_sha256(text: str) -> bool:
-    """Whether `text` is a SHA-256 as its-store records it (its-sha256): 64 hex digits, any case. (binascii's
-    a2b_hex takes exactly hex digits, no blank, sign or 0x: ~1.2K instructions a call under callgrind, where a
-    generator over the characters takes several times that; this runs on every GET's answer.)"""
-    if len(text) != 64:
-        return False
-    try:
-        a2b_hex(text)
-    except ValueError:  # binascii.Error (not hex), or a character that is no ASCII
-        return False
-    return True
-
-
-def custody_sha256(meta: Mapping[str, str]) -> str | None:
-    """The object's custody SHA-256 (its-sha256 metadata), None where it has none or the value is no SHA-256
-    (another tool's metadata of that name): custody that cannot be read, never corruption. `get` then checks the
-    object as one without custody, as `verify` does (docs/guides/evidence.md)."""
-    sha = meta.get(META_SHA256)
-    return sha if sha and is_sha256(sha) else None
 
 
 def compress_bytes(data: bytes, codec: Codec, level: int) -> bytes:

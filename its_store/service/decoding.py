@@ -23,13 +23,13 @@ from its_store.codec.compression import (
     META_SHA256,
     DecodingWriter,
     VerifyingSink,
-    custody_sha256,
     get_codec,
     recorded_size,
 )
 from its_store.codec.encryption import KeyedS3, SseCKey, describe, given_key, key_mismatch, resolve_key
 from its_store.core import errors as E
 from its_store.core.files import atomic_target
+from its_store.core.meta_names import custody_sha256
 from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.service import fetch, heads

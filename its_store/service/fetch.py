@@ -28,9 +28,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.compression import META_CODEC, custody_sha256
+from its_store.codec.compression import META_CODEC
 from its_store.codec.encryption import describe_lower
 from its_store.core import errors as E
+from its_store.core.meta_names import custody_sha256
 from its_store.core.refs import may_be_another
 from its_store.core.units import read_uint
 from its_store.transfer.checksums import RangeSum, crc32, expected_for, verify

@@ -34,11 +34,11 @@ from its_store.codec.compression import (
     META_SHA256,
     DecodingWriter,
     get_codec,
-    is_sha256,
     recorded_size,
 )
 from its_store.codec.encryption import KeyedS3, describe_lower, explain_read_error, resolve_key
 from its_store.core import errors as E
+from its_store.core.meta_names import is_sha256
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket, validate_prefix
 from its_store.core.units import read_uint, shown

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, computed_field
 
-from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE, custody_sha256
+from its_store.codec.compression import META_CODEC, META_ORIGINAL_SIZE
 from its_store.core import errors as E
 from its_store.core.localtree import LocalTree
+from its_store.core.meta_names import custody_sha256
 from its_store.core.models import Result
 from its_store.core.refs import validate_bucket
 from its_store.core.units import read_uint

@@ -385,10 +385,10 @@ class StreamCheck:
         from its_store.codec.compression import (
             DecodingWriter,
             VerifyingSink,
-            custody_sha256,
             get_codec,
             recorded_size,
         )
+        from its_store.core.meta_names import custody_sha256
         self.where = where
         meta = {k.lower()[len(_META):]: str(v) for k, v in stat.metadata.items()
                 if k.lower().startswith(_META)}

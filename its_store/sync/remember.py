@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from its_store.codec.compression import is_sha256
+from its_store.core.meta_names import is_sha256
 from its_store.core.models import META_CODEC, META_ORIGINAL_SIZE, META_SHA256
 from its_store.core.units import read_uint
 from its_store.service.context import Context, HasContext, as_context
