@@ -186,12 +186,15 @@ def _python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProces
 
 
 def test_known_names_alone_import_no_difflib(tmp_path: Path):
+    """Only settings: not even core/setting_typos is imported; a server's variable too: no difflib."""
     code = ("import sys; from its_store import load_settings; load_settings(); "
-            "print('difflib' in sys.modules)")
+            "print('its_store.core.setting_typos' in sys.modules, 'difflib' in sys.modules)")
+    ours = _python(code, tmp_path, MINIO_ENDPOINT="127.0.0.1:9", minio_region="eu-west-1")
+    assert (ours.returncode, ours.stdout.split(), ours.stderr) == (0, ["False", "False"], ""), ours
     known = _python(code, tmp_path, MINIO_ENDPOINT="127.0.0.1:9", MINIO_ROOT_USER="x")
-    assert (known.returncode, known.stdout.strip(), known.stderr) == (0, "False", ""), known
+    assert (known.returncode, known.stdout.split(), known.stderr) == (0, ["True", "False"], ""), known
     typo = _python(code, tmp_path, MINIO_ENDPIONT="127.0.0.1:9")  # the guard can see an import
-    assert (typo.returncode, typo.stdout.strip()) == (0, "True"), typo
+    assert (typo.returncode, typo.stdout.split()) == (0, ["True", "True"]), typo
     assert "MINIO_ENDPIONT is not a setting" in typo.stderr  # no logging set up: Python's last resort
 
 

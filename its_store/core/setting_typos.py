@@ -6,9 +6,11 @@ went unnoticed for months. Unknown MINIO_* names cannot simply be refused: the M
 compose file. So a name warns only when it is none of ours (nor an alias), none of the server's, and close
 to one of ours (difflib, CUTOFF). The warning names the variable, never its value (it may be a secret).
 
-Start-up cost: this small module and one set lookup per MINIO_* variable (a .env file: one regex search of
-its bytes); python-dotenv's second reading of the .env file only when a MINIO_* word in it is not one of
-ours, and difflib only when a MINIO_* name is neither ours nor the server's.
+Start-up cost: none for a run whose environment holds only settings and that reads no .env file (this module
+is not imported: core/settings._unknown_in_environment is the gate). Else this small module, one set lookup per
+MINIO_* variable and, for a .env file, one regex search of its bytes; python-dotenv's second reading of the
+.env file only when a MINIO_* word in it is not one of ours, and difflib only when a MINIO_* name is neither
+ours nor the server's.
 """
 
 from __future__ import annotations

@@ -405,7 +405,7 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
                 settings = Settings(**kwargs)
             finally:
                 _WITH_DOTENV.reset(dotenv)
-            if warn_typos:
+            if warn_typos and (checked is not None or _unknown_in_environment()):
                 from its_store.core.setting_typos import warn_typos as warn
                 warn(checked, setting_names())
     except ValidationError as exc:
@@ -435,6 +435,14 @@ def setting_names() -> frozenset[str]:
                 names.add(ENV_PREFIX + name.upper())
         _SETTING_NAMES = frozenset(name for name in names if name.startswith(ENV_PREFIX))
     return _SETTING_NAMES
+
+
+def _unknown_in_environment() -> bool:
+    """Whether a MINIO_* variable (any case) is no setting: the gate of core/setting_typos, which a run whose
+    environment holds only settings (and which reads no .env file) does not even import."""
+    import os
+    ours = setting_names()
+    return any(name[:6].upper() == ENV_PREFIX and name.upper() not in ours for name in os.environ)
 
 
 MAX_ENV_FILE = 1024 * 1024  # an --env-file larger than this is no env file (/dev/zero's like would fill memory)
