@@ -112,6 +112,9 @@ STATE = State()
 def reset(args: list[str]) -> None:
     global STATE
     STATE = State(json="--json" in args)
+    typos = sys.modules.get("its_store.core.setting_typos")  # loaded by an earlier invocation (in-process runs)
+    if typos is not None:
+        typos.forget_warnings()  # a misspelt MINIO_* name: one warning line per run
 
 
 def _set_json(value: bool) -> bool:

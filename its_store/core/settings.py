@@ -371,10 +371,16 @@ class Settings(BaseSettings):
         return SettingsView.model_validate(out)
 
 
-def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, **overrides: Any) -> "Settings":
+def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool = True, warn_typos: bool = True,
+                  **overrides: Any) -> "Settings":
     """Build Settings, turning any validation error into one ConfigError line naming the variable.
 
     `overrides` are CLI flags (None means "not given"). An explicit env_file must exist.
+
+    A MINIO_* name of the environment or the .env file read that is no setting but close to one (a typo:
+    MINIO_ENABLE_COMPRESION) is logged as one warning (logger its_store.core.setting_typos; the CLI prints it as
+    `its-store: warning: ...`), once per name and process (core/setting_typos.py); `warn_typos=False`: not
+    looked for (TAB completion, which prints nothing).
 
     `default_endpoint=False`: the base of a named remote's settings (core/remotes.settings_for), for a
     command whose every location is a remote's. The default endpoint's own settings (ENDPOINT_FIELDS:
@@ -399,6 +405,9 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
                 settings = Settings(**kwargs)
             finally:
                 _WITH_DOTENV.reset(dotenv)
+            if warn_typos and (checked is not None or _unknown_in_environment()):
+                from its_store.core.setting_typos import warn_typos as warn
+                warn(checked, setting_names())
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint="see `its-store config` and docs/concepts/configuration.md") from None
     except ValueError as exc:  # e.g. a .env file that cannot be parsed
@@ -408,6 +417,32 @@ def load_settings(env_file: str | Path | None = None, *, default_endpoint: bool 
     if "secure" in kwargs:  # a flag beats the scheme of MINIO_ENDPOINT too
         settings.secure = bool(kwargs["secure"])
     return settings
+
+
+_SETTING_NAMES: frozenset[str] = frozenset()
+
+
+def setting_names() -> frozenset[str]:
+    """Every MINIO_* name a setting is read from, upper case, aliases included (MINIO_MULTIPART_CHUNKSIZE)."""
+    global _SETTING_NAMES
+    if not _SETTING_NAMES:
+        names: set[str] = set()
+        for name, field in Settings.model_fields.items():
+            alias = field.validation_alias
+            if isinstance(alias, AliasChoices):
+                names.update(str(choice).upper() for choice in alias.choices if isinstance(choice, str))
+            else:
+                names.add(ENV_PREFIX + name.upper())
+        _SETTING_NAMES = frozenset(name for name in names if name.startswith(ENV_PREFIX))
+    return _SETTING_NAMES
+
+
+def _unknown_in_environment() -> bool:
+    """Whether a MINIO_* variable (any case) is no setting: the gate of core/setting_typos, which a run whose
+    environment holds only settings (and which reads no .env file) does not even import."""
+    import os
+    ours = setting_names()
+    return any(name[:6].upper() == ENV_PREFIX and name.upper() not in ours for name in os.environ)
 
 
 MAX_ENV_FILE = 1024 * 1024  # an --env-file larger than this is no env file (/dev/zero's like would fill memory)
@@ -447,4 +482,8 @@ def _describe(exc: ValidationError) -> str:
     value = err.get("input")
     shown = (f" (got {value!r})" if isinstance(value, (str, int, float)) and len(str(value)) < 80
              and repr(value) not in msg else "")
-    return f"{name}: {msg}{shown}"
+    # `MINIO_X=64MB  # 64 MiB`: a .env file's comment, which systemd's EnvironmentFile= and docker --env-file
+    # keep in the value (python-dotenv drops it)
+    comment = " (an inline comment? systemd and docker env files keep it in the value)" if (
+        isinstance(value, str) and " #" in value) else ""
+    return f"{name}: {msg}{shown}{comment}"

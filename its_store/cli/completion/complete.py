@@ -377,7 +377,7 @@ class Completer:
             p = self.params
             settings = load_settings(p.get("env_file"), endpoint=p.get("endpoint"), region=p.get("region"),
                                      secure=p.get("secure"), max_retries=0, connect_timeout=CONNECT_TIMEOUT,
-                                     read_timeout=READ_TIMEOUT)
+                                     read_timeout=READ_TIMEOUT, warn_typos=False)  # TAB prints nothing
             if self.remote is not None:  # its endpoint, keys, TLS and proxy; the limits above stay
                 from its_store.core.remotes import settings_for
                 settings = settings_for(self.remote, settings)
