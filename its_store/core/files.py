@@ -314,9 +314,15 @@ def flush_descriptor(fd: int, shown: Callable[[], Path]) -> None:
     try:
         os.fsync(fd)
     except OSError as exc:
-        error = io_error("cannot flush to disk", shown(), exc)
-        error.hint = "the file is not known to be on disk: what it was moved from was kept"
-        raise error from None
+        raise flush_failed(shown(), exc) from None
+
+
+def flush_failed(path: Path | str, exc: OSError) -> E.ItsStoreError:
+    """The error of a durable write's flush that failed (flush_descriptor, core/folder_flush): LocalIOError
+    "cannot flush to disk PATH: reason", its hint saying that what the file was moved from was kept."""
+    error = io_error("cannot flush to disk", path, exc)
+    error.hint = "the file is not known to be on disk: what it was moved from was kept"
+    return error
 
 
 def sync_folder(path: Path | str) -> None:
