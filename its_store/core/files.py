@@ -257,7 +257,7 @@ def create_temp_folder(name: str, folder: Path) -> Path:
 
 def temp_stem(name: str) -> str:
     """`name` for use inside a temp name beside it: at most _TEMP_NAME_MAX bytes (cut at a character)."""
-    if len(name) * 4 <= _TEMP_NAME_MAX:  # no character is more than 4 bytes: short enough (no fsencode a file)
+    if len(name) * 4 <= _TEMP_NAME_MAX:  # no character is more than 4 bytes: short enough (no fsencode per file)
         return name
     raw = os.fsencode(name)
     if len(raw) <= _TEMP_NAME_MAX:
