@@ -257,7 +257,7 @@ def create_temp_folder(name: str, folder: Path) -> Path:
 
 def temp_stem(name: str) -> str:
     """`name` for use inside a temp name beside it: at most _TEMP_NAME_MAX bytes (cut at a character)."""
-    if len(name) * 4 <= _TEMP_NAME_MAX:  # no character is more than 4 bytes: short enough (no fsencode a file)
+    if len(name) * 4 <= _TEMP_NAME_MAX:  # no character is more than 4 bytes: short enough (no fsencode per file)
         return name
     raw = os.fsencode(name)
     if len(raw) <= _TEMP_NAME_MAX:
@@ -314,9 +314,15 @@ def flush_descriptor(fd: int, shown: Callable[[], Path]) -> None:
     try:
         os.fsync(fd)
     except OSError as exc:
-        error = io_error("cannot flush to disk", shown(), exc)
-        error.hint = "the file is not known to be on disk: what it was moved from was kept"
-        raise error from None
+        raise flush_failed(shown(), exc) from None
+
+
+def flush_failed(path: Path | str, exc: OSError) -> E.ItsStoreError:
+    """The error of a durable write's flush that failed (flush_descriptor, core/folder_flush): LocalIOError
+    "cannot flush to disk PATH: reason", its hint saying that what the file was moved from was kept."""
+    error = io_error("cannot flush to disk", path, exc)
+    error.hint = "the file is not known to be on disk: what it was moved from was kept"
+    return error
 
 
 def sync_folder(path: Path | str) -> None:

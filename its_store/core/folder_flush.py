@@ -21,7 +21,7 @@ from collections.abc import Callable, Container, Sequence
 from functools import partial
 from pathlib import Path
 
-from its_store.core.files import io_error
+from its_store.core.files import flush_failed
 
 log = logging.getLogger("its_store.flush")
 
@@ -64,9 +64,7 @@ class FolderFlushes:
             os.fsync(fd)
         except OSError as exc:
             if exc.errno not in _UNSUPPORTED:
-                error = io_error("cannot flush to disk", shown(), exc)
-                error.hint = "the file is not known to be on disk: what it was moved from was kept"
-                raise error from None
+                raise flush_failed(shown(), exc) from None
             self._note(shown())
 
     def made(self, key: Sequence[str], made: Container[tuple[str, ...]],
@@ -94,9 +92,7 @@ class FolderFlushes:
             try:
                 parent = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
             except OSError as exc:
-                error = io_error("cannot flush to disk", path.parent, exc)
-                error.hint = "the file is not known to be on disk: what it was moved from was kept"
-                raise error from None
+                raise flush_failed(path.parent, exc) from None
             try:
                 self.folder(parent, partial(Path, path.parent))
             finally:

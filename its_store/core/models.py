@@ -43,7 +43,6 @@ from its_store.core.meta_names import META_SHA256 as META_SHA256  # noqa: E402
 CODEC_META = frozenset({META_CODEC, META_ORIGINAL_SIZE, META_SHA256})
 
 
-
 class ObjectInfo(Result):
     """One object (or, with `is_prefix`, one common prefix) of a listing, or one object's `stat`."""
 

@@ -455,6 +455,7 @@ class UploadJournal:
         with self._deciding():
             return still_listed(self.directory, self.endpoint, bucket, listed)
 
+
 def _tokens(value: object) -> list[str]:
     """The `completers` of a record: tokens of the runs that claimed its Complete (input: strings only)."""
     return [t for t in value if isinstance(t, str)][:64] if isinstance(value, list) else []
