@@ -76,3 +76,14 @@ def test_a_dead_temp_file_in_a_shared_folder_is_still_removed(tmp_path: Path) ->
     (shared / f".frame.jpg.{_dead_pid()}-0.its-tmp").write_bytes(b"half")
     assert _sweep(shared) == 1
     assert os.listdir(shared) == []
+
+
+def test_a_temp_folder_in_a_group_writable_folder_is_kept(tmp_path: Path) -> None:
+    """A member of the folder's group may rename our entries as `other` may: 0o770 (no sticky bit) is shared
+    too (a mask of others' write alone, 0o002, passed every test above)."""
+    shared = _shared(tmp_path, 0o770)
+    staging = shared / f".cam-07.{_dead_pid()}-0.its-tmp"
+    staging.mkdir(mode=0o755)
+    (staging / "frame.jpg").write_bytes(b"maybe an earlier download renamed by a group member")
+    assert _sweep(shared) == 0
+    assert (staging / "frame.jpg").exists()
