@@ -28,7 +28,7 @@ def _listing(upload_id: str, bucket: str, key: str) -> bytes:
         content_type="application/xml")
 
 
-@pytest.mark.parametrize("lie", ["another-upload", "another-key", "no-upload-id"])
+@pytest.mark.parametrize("lie", ["another-upload", "another-key", "another-bucket", "no-upload-id"])
 def test_a_parts_listing_of_another_upload_proves_nothing(s3_server: Any, cli: Any, service: Any, bucket: str,
                                                           tmp_path: Path, lie: str) -> None:
     """The first Complete answered 503 by the proxy (never forwarded), the ListParts after it answered by the proxy
@@ -47,6 +47,8 @@ def test_a_parts_listing_of_another_upload_proves_nothing(s3_server: Any, cli: A
                 return _listing(mine + "x", bucket, "clip.mp4")
             if lie == "another-key":
                 return _listing(mine, bucket, "other.mp4")
+            if lie == "another-bucket":
+                return _listing(mine, bucket + "-other", "clip.mp4")
             return _listing("", bucket, "clip.mp4")
         return None
 
