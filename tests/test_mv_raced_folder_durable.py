@@ -66,3 +66,20 @@ def test_a_folder_that_was_there_is_not_made_and_its_parent_not_flushed(tmp_path
     assert made == []
     assert dest.stat().st_ino not in inodes
     assert len(inodes) == 2  # the file, then its folder x: nothing more
+
+
+def test_a_root_whose_mkdir_raced_is_flushed_in_its_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The destination folder itself made by another thread or process first (mv -r of two sources into one new
+    folder): its name in its parent is flushed as if this run had made it."""
+    dest = tmp_path / "dest"
+    mkdir: Callable[..., None] = os.mkdir
+
+    def raced(path: Any, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
+        mkdir(path, mode, dir_fd=dir_fd)
+        if os.fspath(path) == os.fspath(dest):
+            raise FileExistsError(17, "File exists", path)
+    monkeypatch.setattr(os, "mkdir", raced)
+    inodes = _flushed(monkeypatch)
+    _write(dest)
+    assert (dest / "x" / "f.bin").read_bytes() == b"frame"
+    assert tmp_path.stat().st_ino in inodes, "dest's name in its parent was not flushed: its mkdir raced another's"
