@@ -14,15 +14,9 @@ Real servers show the same (Ceph: 998 DeleteObjects entries, then that key; ~7 s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from faultserver import FakeObject, FaultServer, response
-
-from tests.helpers import fault_cli
-
-STAMPED = {"Last-Modified": "Thu, 01 Jan 2026 00:00:00 GMT"}  # the fake dates an object "now" on each HEAD: a move
-# read two dates across a second and kept its source (changed while copied)
+from probe_fake import ProbeMarkers, page
 
 OLD, NOW = "2026-01-01T00:00:00.000Z", "2026-01-01T01:00:00.000Z"
 
@@ -37,35 +31,16 @@ def test_a_key_whose_versions_go_past_the_listing_cut_is_not_swept(tmp_path: Pat
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from its_store.service.delete_guard import PROBE_NAME
     held = f"in/{PROBE_NAME}ffffffffffffffff"  # someone's deleted object: a marker over a version with data
-    probes: list[str] = []
-    removed: list[tuple[str, str]] = []
 
     def listing(prefix: str) -> bytes:
-        entries = [_entry("DeleteMarker", probes[0], "m-probe", NOW, True)]
+        entries = [_entry("DeleteMarker", fake.probes[0], "m-probe", NOW, True)]
         entries += [_entry("DeleteMarker", f"in/{PROBE_NAME}fffffffffffffffe-{i:04d}", f"f{i}", OLD, True)
                     for i in range(998)]
         entries += [_entry("DeleteMarker", held, "m-held", OLD, True), _entry("Version", held, "v-held", OLD, False)]
-        return ('<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult '
-                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>frames</Name>'
-                f"<Prefix>{prefix}</Prefix><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
-                + "".join(entries) + "</ListVersionsResult>").encode()
+        return page("".join(entries), prefix)
 
-    def handler(server: FaultServer, req: Any, conn: Any) -> bool:
-        if req.method == "DELETE" and PROBE_NAME in req.key and "versionId" not in req.query:
-            probes.append(req.key)  # the probe: ignored If-Match, a delete marker left
-            conn.send(response(204, headers={"x-amz-version-id": "m-probe", "x-amz-delete-marker": "true"}))
-        elif req.method == "DELETE" and "versionId" in req.query:
-            removed.append((req.key, req.query["versionId"]))
-            conn.send(response(204))
-        elif req.method == "GET" and "versions" in req.query and probes:
-            conn.send(response(200, listing(req.query.get("prefix", "")), content_type="application/xml"))
-        else:
-            return False
-        return True
-
-    with FaultServer(handler, buckets=("frames",)) as server:
-        server.put_object("frames", "in/a.jpg", FakeObject(b"the frame that is moved", headers=STAMPED))
-        cli = fault_cli(server, tmp_path, monkeypatch)
-        run = cli("mv", "s3://frames/in/a.jpg", "s3://frames/out/a.jpg")
+    fake = ProbeMarkers(listing)
+    run, _ = fake.move(tmp_path, monkeypatch)
+    probes, removed = fake.probes, fake.removed
     assert probes and (probes[0], "m-probe") in removed, (run, removed)
     assert (held, "m-held") not in removed, "the delete marker over someone's object was removed: it came back"

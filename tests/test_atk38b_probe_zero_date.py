@@ -12,15 +12,9 @@ the probe's marker with the zero time, beside another probe-shaped key's marker 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from faultserver import FakeObject, FaultServer, response
-
-from tests.helpers import fault_cli
-
-STAMPED = {"Last-Modified": "Thu, 01 Jan 2026 00:00:00 GMT"}  # the fake dates an object "now" on each HEAD: a move
-# read two dates across a second and kept its source (changed while copied)
+from probe_fake import ProbeMarkers, page
 
 
 def _marker(key: str, version: str, at: str) -> str:
@@ -31,32 +25,14 @@ def _marker(key: str, version: str, at: str) -> str:
 def test_a_probe_marker_dated_year_one_does_not_fail_the_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from its_store.service.delete_guard import PROBE_NAME
     other = f"in/{PROBE_NAME}ffffffffffffffff"
-    probes: list[str] = []
-    removed: list[tuple[str, str]] = []
 
-    def handler(server: FaultServer, req: Any, conn: Any) -> bool:
-        if req.method == "DELETE" and PROBE_NAME in req.key and "versionId" not in req.query:
-            probes.append(req.key)  # the probe: If-Match ignored, a delete marker left
-            conn.send(response(204, headers={"x-amz-version-id": "m-probe", "x-amz-delete-marker": "true"}))
-        elif req.method == "DELETE" and "versionId" in req.query:
-            removed.append((req.key, req.query["versionId"]))
-            conn.send(response(204))
-        elif req.method == "GET" and "versions" in req.query and probes:
-            body = ('<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult '
-                    'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>frames</Name><Prefix></Prefix>'
-                    "<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
-                    + _marker(probes[0], "m-probe", "0001-01-01T00:00:00Z")
-                    + _marker(other, "m-other", "2026-01-01T00:00:00.000Z") + "</ListVersionsResult>")
-            conn.send(response(200, body.encode(), content_type="application/xml"))
-        else:
-            return False
-        return True
+    def listing(prefix: str) -> bytes:
+        return page(_marker(fake.probes[0], "m-probe", "0001-01-01T00:00:00Z")
+                    + _marker(other, "m-other", "2026-01-01T00:00:00.000Z"))
 
-    with FaultServer(handler, buckets=("frames",)) as server:
-        server.put_object("frames", "in/a.jpg", FakeObject(b"the frame that is moved", headers=STAMPED))
-        cli = fault_cli(server, tmp_path, monkeypatch)
-        run = cli("mv", "s3://frames/in/a.jpg", "s3://frames/out/a.jpg")
-        moved = ("frames", "in/a.jpg") not in server.objects and ("frames", "out/a.jpg") in server.objects
+    fake = ProbeMarkers(listing)
+    run, moved = fake.move(tmp_path, monkeypatch)
+    probes, removed = fake.probes, fake.removed
     assert run.exit_code == 0 and moved, run
     assert probes and (probes[0], "m-probe") in removed, removed  # the probe's own marker removed
     assert (other, "m-other") not in removed, removed  # no age to judge it by

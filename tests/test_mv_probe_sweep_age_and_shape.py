@@ -11,14 +11,9 @@ and stale markers of keys one character off the shape (kept)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from faultserver import FakeObject, FaultServer, response
-
-from tests.helpers import fault_cli
-
-STAMPED = {"Last-Modified": "Thu, 01 Jan 2026 00:00:00 GMT"}  # a fixed date (the fake dates each HEAD "now")
+from probe_fake import ProbeMarkers, page
 
 
 def _marker(key: str, version: str, at: str) -> str:
@@ -31,31 +26,15 @@ def test_the_sweep_keeps_fresh_markers_and_keys_off_the_probe_shape(
     from its_store.service.delete_guard import PROBE_NAME
     stale, fresh = f"in/{PROBE_NAME}{'a' * 16}", f"in/{PROBE_NAME}{'b' * 16}"
     longer, other = f"in/{PROBE_NAME}{'c' * 17}", f"in/{PROBE_NAME}{'d' * 16}x"
-    probes: list[str] = []
-    removed: list[tuple[str, str]] = []
 
-    def handler(server: FaultServer, req: Any, conn: Any) -> bool:
-        if req.method == "DELETE" and PROBE_NAME in req.key and "versionId" not in req.query:
-            probes.append(req.key)  # the probe: If-Match ignored, a delete marker left
-            conn.send(response(204, headers={"x-amz-version-id": "m-probe", "x-amz-delete-marker": "true"}))
-        elif req.method == "DELETE" and "versionId" in req.query:
-            removed.append((req.key, req.query["versionId"]))
-            conn.send(response(204))
-        elif req.method == "GET" and "versions" in req.query and probes:
-            listed = sorted([(probes[0], "m-probe", "12:00"), (stale, "m-stale", "00:00"),
-                             (fresh, "m-fresh", "11:30"), (longer, "m-longer", "00:00"), (other, "m-other", "00:00")])
-            body = ('<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult '
-                    'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>frames</Name><Prefix></Prefix>'
-                    "<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
-                    + "".join(_marker(*m) for m in listed) + "</ListVersionsResult>")
-            conn.send(response(200, body.encode(), content_type="application/xml"))
-        else:
-            return False
-        return True
+    def listing(prefix: str) -> bytes:
+        listed = sorted([(fake.probes[0], "m-probe", "12:00"), (stale, "m-stale", "00:00"), (fresh, "m-fresh", "11:30"),
+                         (longer, "m-longer", "00:00"), (other, "m-other", "00:00")])
+        return page("".join(_marker(*m) for m in listed))
 
-    with FaultServer(handler, buckets=("frames",)) as server:
-        server.put_object("frames", "in/a.jpg", FakeObject(b"the frame that is moved", headers=STAMPED))
-        run = fault_cli(server, tmp_path, monkeypatch)("mv", "s3://frames/in/a.jpg", "s3://frames/out/a.jpg")
+    fake = ProbeMarkers(listing)
+    run, _ = fake.move(tmp_path, monkeypatch)
+    probes, removed = fake.probes, fake.removed
     assert run.exit_code == 0, run
     assert probes and (probes[0], "m-probe") in removed, removed  # the probe's own marker removed
     assert (stale, "m-stale") in removed, removed  # the control: a stale probe marker is swept
